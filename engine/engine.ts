@@ -1,0 +1,124 @@
+// The live writer: command -> model (decides, plans steps) -> log (txn.begun + steps in
+// one batch; txn.decided synced; txn.ended) -> fold (the same reducer replay uses) ->
+// committed records published on an rxjs Subject. One engine per store; commands are
+// serialized through one queue, so two callers never interleave a transaction.
+import { Subject } from 'rxjs';
+import { stateHash } from '../graph/hash.js';
+import type { State } from '../graph/types.js';
+import type { ModelBackend } from '../qmp/model-host.js';
+import { executeCommand, type ExecResult } from '../qmp/model.js';
+import { emptyFold, foldRecord, type Fold } from '../replay/fold.js';
+import { planRecovery, type RecoveryPlan } from '../replay/recover.js';
+import type { EventLog } from '../store/index.js';
+import type { LogRecord, NewRecord } from '../store/types.js';
+
+export interface EngineOptions {
+  /** The injected clock: ISO time for each record. Machines never read a clock. */
+  clock?: () => string;
+  /** Write a snapshot every N records (0: never). */
+  snapshotEvery?: number;
+  /** Log refused commands as command.rejected (default true). */
+  logRejected?: boolean;
+  /** Test hook: called after each append with the records written so far in this txn. */
+  afterAppend?: (phase: 'steps' | 'decided' | 'ended', records: LogRecord[]) => void | Promise<void>;
+  /** Recover unfinished transactions on open (default true). */
+  recover?: boolean;
+}
+
+export const FIXED_CLOCK = () => '1970-01-01T00:00:00.000Z';
+
+export class Engine implements ModelBackend {
+  readonly committed$ = new Subject<LogRecord>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private lastSnapshot = 0;
+  lastRecovery: RecoveryPlan | null = null;
+
+  private constructor(readonly log: EventLog, private fold: Fold, private readonly opts: EngineOptions) {}
+
+  /** Opens on a log: latest snapshot, fold of the rest, then recovery of unfinished txns. */
+  static async open(log: EventLog, opts: EngineOptions = {}): Promise<Engine> {
+    const fold = await loadFold(log);
+    const e = new Engine(log, fold, opts);
+    e.lastSnapshot = fold.seq;
+    if (opts.recover !== false) await e.recover();
+    return e;
+  }
+
+  get state(): State { return this.fold.state; }
+  get head(): number { return this.fold.seq; }
+  get openTransactions(): string[] { return [...this.fold.open.keys()]; }
+  private now(): string { return (this.opts.clock ?? FIXED_CLOCK)(); }
+
+  async recover(): Promise<RecoveryPlan> {
+    return this.serial(async () => {
+      const plan = planRecovery(this.fold, this.now());
+      for (const b of plan.batches) await this.append(b.records, b.sync);
+      this.lastRecovery = plan;
+      return plan;
+    });
+  }
+
+  execute(proc: string, command: string, args?: Record<string, unknown>, meta: { causation?: string } = {}): Promise<ExecResult> {
+    return this.serial(() => this.run(proc, command, args, meta));
+  }
+
+  private async run(proc: string, command: string, args: Record<string, unknown> | undefined, meta: { causation?: string }) {
+    const r = executeCommand(this.fold.state, proc, command, args);
+    const at = this.now();
+    if ('error' in r.reply) {
+      if (this.opts.logRejected !== false && command !== 'qmp_capabilities') {
+        await this.append([{ stream: proc, type: 'command.rejected', at, causation: meta.causation, data: { command, args: args ?? {}, error: r.reply.error } }], false);
+      }
+      return r;
+    }
+    if (!r.mutates) return r;
+    const txn = `t${this.fold.seq + 1}`;
+    const base = { stream: proc, at, txn, causation: meta.causation };
+    const hook = this.opts.afterAppend;
+    const written: LogRecord[] = [];
+    written.push(...await this.append([
+      { ...base, type: 'txn.begun', data: { op: command, args: args ?? {}, plan: r.steps.map((s) => s.name) } },
+      ...r.steps.map((s): NewRecord => ({ ...base, type: 'txn.step', data: { name: s.name, changes: s.changes } })),
+    ], false));
+    await hook?.('steps', written);
+    written.push(...await this.append([{ ...base, type: 'txn.decided', data: { outcome: 'commit', reply: r.reply, events: r.events } }], true));
+    await hook?.('decided', written);
+    written.push(...await this.append([{ ...base, type: 'txn.ended', data: {} }], false));
+    await hook?.('ended', written);
+    for (const rec of written) this.committed$.next(rec);
+    await this.maybeSnapshot();
+    return r;
+  }
+
+  private async append(records: NewRecord[], sync: boolean): Promise<LogRecord[]> {
+    const out = await this.log.append(records, { expectedSeq: this.fold.seq + 1, sync });
+    for (const rec of out) foldRecord(this.fold, rec);
+    return out;
+  }
+
+  private async maybeSnapshot() {
+    const n = this.opts.snapshotEvery ?? 0;
+    if (!n || this.fold.seq - this.lastSnapshot < n || this.fold.open.size) return;
+    await this.log.putSnapshot({ seq: this.fold.seq, hash: this.log.headHash, stateHash: stateHash(this.fold.state), state: this.fold.state });
+    this.lastSnapshot = this.fold.seq;
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(fn, fn);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+}
+
+/** Latest usable snapshot plus every record after it. */
+export async function loadFold(log: EventLog, upTo?: number): Promise<Fold> {
+  const fold = emptyFold();
+  const snap = await log.latestSnapshot<State>(upTo);
+  if (snap && snap.seq > 0) {
+    // A snapshot is taken only between transactions, so no txn is open at its seq.
+    fold.state = structuredClone(snap.state);
+    fold.seq = snap.seq;
+  }
+  for await (const rec of log.read({ gte: fold.seq + 1, ...(upTo !== undefined ? { lte: upTo } : {}) })) foldRecord(fold, rec);
+  return fold;
+}

@@ -1,0 +1,85 @@
+// Every error blockgraph raises on purpose is a BlockgraphError with a stable `code`
+// (as abstract-level's LEVEL_* codes), so callers and the CLI branch on codes, never on text.
+
+export type ErrorCode =
+  // store
+  | 'BG_LOG_CORRUPT'          // a record fails its CRC, chain or contiguity check
+  | 'BG_LOG_CONFLICT'         // expected-seq check failed: a stale writer
+  | 'BG_LOG_LOCKED'           // another process holds the LevelDB
+  | 'BG_LOG_CLOSED'
+  | 'BG_LOG_PROTOCOL'         // txn records out of protocol order
+  | 'BG_SNAPSHOT_CORRUPT'
+  // input
+  | 'BG_BAD_INPUT'            // malformed JSON / command / scenario
+  | 'BG_QMP_ERROR'            // QEMU refused the command (class + desc as QEMU gives them)
+  | 'BG_UNKNOWN_NODE'
+  | 'BG_NOT_FOUND'
+  | 'BG_REPLAY_DIVERGED'
+  | 'BG_INVARIANT'
+  | 'BG_UNSUPPORTED';
+
+export class BlockgraphError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'BlockgraphError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export class LogCorruptError extends BlockgraphError {
+  /** First seq that could not be verified. */
+  readonly seq: number;
+  constructor(seq: number, reason: string) {
+    super('BG_LOG_CORRUPT', `log is damaged at seq ${seq}: ${reason}`, { seq, reason });
+    this.name = 'LogCorruptError';
+    this.seq = seq;
+  }
+}
+
+export class LogConflictError extends BlockgraphError {
+  constructor(expected: number, actual: number) {
+    super('BG_LOG_CONFLICT', `expected next seq ${expected} but the log is at ${actual}`, { expected, actual });
+    this.name = 'LogConflictError';
+  }
+}
+
+export class LogLockedError extends BlockgraphError {
+  constructor(location: string) {
+    super('BG_LOG_LOCKED', `store ${location} is in use by another process`, { location });
+    this.name = 'LogLockedError';
+  }
+}
+
+export class LogClosedError extends BlockgraphError {
+  constructor(what = 'log') {
+    super('BG_LOG_CLOSED', `${what} is closed`, {});
+    this.name = 'LogClosedError';
+  }
+}
+
+export class SnapshotCorruptError extends BlockgraphError {
+  /** Seq of the snapshot that failed its CRC or does not match the chain. */
+  readonly seq: number;
+  constructor(seq: number, reason: string) {
+    super('BG_SNAPSHOT_CORRUPT', `snapshot at seq ${seq} is damaged: ${reason}`, { seq, reason });
+    this.name = 'SnapshotCorruptError';
+    this.seq = seq;
+  }
+}
+
+/** QEMU's own refusal: `cls` and `desc` exactly as QMP would answer. */
+export class QmpError extends BlockgraphError {
+  readonly cls: string;
+  readonly desc: string;
+  constructor(desc: string, cls = 'GenericError') {
+    super('BG_QMP_ERROR', desc, { class: cls });
+    this.name = 'QmpError';
+    this.cls = cls;
+    this.desc = desc;
+  }
+}
+
+export const isBlockgraphError = (e: unknown): e is BlockgraphError => e instanceof BlockgraphError;

@@ -1,0 +1,103 @@
+// Per-driver behaviour the graph rules need: how a node passes permissions to each child
+// (the drivers' .bdrv_child_perm in QEMU 7.2), and static facts (filter, backing support).
+import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_METADATA } from './perm.js';
+import type { BdsNode, Edge } from './types.js';
+
+export interface ChildPermCtx {
+  node: BdsNode;
+  edge: Edge;
+  perm: number;            // the node's cumulative perm
+  shared: number;          // the node's cumulative shared
+  writableAfter: boolean;  // bdrv_is_writable_after_reopen(node)
+}
+
+export interface DriverInfo {
+  kind: 'protocol' | 'format' | 'filter';
+  supportsBacking: boolean;
+  reopen: boolean;          // has .bdrv_reopen_prepare
+  childPerm?: (c: ChildPermCtx) => { perm: number; shared: number };
+}
+
+const PASSTHROUGH = PERM_R | PERM_W | PERM_U | PERM_Z;
+
+/** bdrv_filter_default_perms */
+export function filterPerms(perm: number, shared: number) {
+  return { perm: perm & PASSTHROUGH, shared: (shared & PASSTHROUGH) | (PERM_ALL & ~PASSTHROUGH) };
+}
+
+/** bdrv_default_perms: by role. */
+export function defaultPerms(c: ChildPermCtx): { perm: number; shared: number } {
+  const role = c.edge.role;
+  if (role & ROLE_FILTERED) return filterPerms(c.perm, c.shared);
+  if (role & ROLE_COW) {
+    const perm = c.perm & PERM_R;
+    let shared = c.shared & PERM_W ? PERM_W | PERM_Z : 0;
+    shared |= PERM_R | PERM_U;
+    return { perm, shared };
+  }
+  let { perm, shared } = filterPerms(c.perm, c.shared);
+  if (role & ROLE_METADATA) {
+    if (c.writableAfter) perm |= PERM_W | PERM_Z;
+    perm |= PERM_R; // NO_IO is never set by the commands we model
+    shared &= ~(PERM_W | PERM_Z);
+  }
+  if (role & ROLE_DATA) {
+    shared &= ~PERM_Z;
+    if (perm & PERM_U) perm |= PERM_W;
+    if (perm & PERM_W) perm |= PERM_Z;
+  }
+  return { perm, shared };
+}
+
+const DRIVERS: Record<string, DriverInfo> = {
+  file: { kind: 'protocol', supportsBacking: false, reopen: true },
+  'null-co': { kind: 'protocol', supportsBacking: false, reopen: true },
+  'null-aio': { kind: 'protocol', supportsBacking: false, reopen: true },
+  qcow2: { kind: 'format', supportsBacking: true, reopen: true, childPerm: defaultPerms },
+  raw: {
+    kind: 'format', supportsBacking: false, reopen: true,
+    // raw_child_perm: only forward W and Z when the parent itself has them
+    childPerm: (c) => {
+      const d = defaultPerms(c);
+      return { perm: (d.perm & ~(PERM_W | PERM_Z)) | (c.perm & (PERM_W | PERM_Z)), shared: d.shared };
+    },
+  },
+  throttle: { kind: 'filter', supportsBacking: false, reopen: true, childPerm: defaultPerms },
+  'copy-on-read': {
+    kind: 'filter', supportsBacking: false, reopen: false,
+    childPerm: (c) => ({
+      perm: (c.perm & (PERM_R | PERM_W | PERM_Z)) | PERM_U,
+      shared: (c.shared & (PERM_R | PERM_W | PERM_Z)) | PERM_U,
+    }),
+  },
+  blkdebug: {
+    kind: 'filter', supportsBacking: false, reopen: true,
+    childPerm: (c) => {
+      const d = defaultPerms(c);
+      const x = (c.node.extra ?? {}) as { take?: number; unshare?: number };
+      return { perm: d.perm | (x.take ?? 0), shared: d.shared & ~(x.unshare ?? 0) };
+    },
+  },
+  quorum: {
+    kind: 'format', supportsBacking: false, reopen: false,
+    childPerm: (c) => {
+      const x = (c.node.extra ?? {}) as { rewriteCorrupted?: boolean };
+      return {
+        perm: (c.perm & PASSTHROUGH) | (x.rewriteCorrupted ? PERM_W : 0),
+        shared: (c.shared & (PERM_R | PERM_U)) | (PERM_ALL & ~PASSTHROUGH),
+      };
+    },
+  },
+  // Job filters: their perms are set by the job code (graph/jobs), these are the defaults.
+  commit_top: { kind: 'filter', supportsBacking: true, reopen: false, childPerm: () => ({ perm: 0, shared: PERM_ALL }) },
+  mirror_top: { kind: 'filter', supportsBacking: true, reopen: false, childPerm: defaultPerms },
+};
+
+export function driverInfo(name: string): DriverInfo | undefined {
+  return DRIVERS[name];
+}
+
+/** Lets job code install the perms of its filters (mirror_top changes them as the job runs). */
+export function registerDriver(name: string, info: DriverInfo): void {
+  DRIVERS[name] = info;
+}

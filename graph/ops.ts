@@ -1,0 +1,118 @@
+// The graph mutations every QMP command is built from, each as QEMU does it: attach
+// (with a permission refresh below the child), detach, and reference counting that
+// closes a node, and its implicitly opened children, when its last reference goes.
+import { QmpError } from '../errors/index.js';
+import { driverInfo } from './drivers.js';
+import type { Proc } from './proc.js';
+import { cumulative, refreshPerms } from './refresh.js';
+import type { BdsNode, Edge, ParentRef } from './types.js';
+
+export const NODE_NAME_MAX = 31;
+
+/** id_wellformed(): a letter first, then letters, digits, '-', '.', '_'. */
+export function nameWellFormed(name: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9\-._]*$/.test(name);
+}
+
+/** bdrv_assign_node_name */
+export function assignNodeName(p: Proc, requested: string | undefined): { name: string; auto: boolean } {
+  if (requested === undefined) {
+    const n = p.meta().autoName;
+    p.setMeta({ autoName: n + 1 });
+    // QEMU appends two random digits; ours come from the counter so replay is exact.
+    return { name: `#block${n}${String((n * 37 + 11) % 100).padStart(2, '0')}`, auto: true };
+  }
+  if (!nameWellFormed(requested)) throw new QmpError(`Invalid node-name: '${requested}'`);
+  if (p.node(requested)) throw new QmpError(`Duplicate nodes with node-name='${requested}'`);
+  if (requested.length > NODE_NAME_MAX) throw new QmpError('Node name too long');
+  return { name: requested, auto: false };
+}
+
+export function newNode(p: Proc, init: Pick<BdsNode, 'name' | 'driver'> & Partial<BdsNode>): BdsNode {
+  const n: BdsNode = {
+    auto: false, ro: false, filename: '', options: {}, monitor: false, implicit: false, neverFreeze: false,
+    inheritsFrom: null, aio: 'main', size: 0, align: 1, header: null, lock: null, forceShare: false,
+    order: p.nextSeq(), ...init,
+  };
+  p.putNode(n);
+  return n;
+}
+
+export function nodeOrError(p: Proc, name: string): BdsNode {
+  const n = p.node(name);
+  if (!n) throw new QmpError(`Cannot find device='' nor node-name='${name}'`);
+  return n;
+}
+
+/** The perms a node parent asks of a new or existing child edge (bdrv_child_perm). */
+export function childPermFor(p: Proc, parent: BdsNode, e: Edge, newRo?: Map<string, boolean>) {
+  const info = driverInfo(parent.driver);
+  const c = cumulative(p, parent.name);
+  let np = info?.childPerm
+    ? info.childPerm({ node: parent, edge: e, perm: c.perm, shared: c.shared, writableAfter: !(newRo?.get(parent.name) ?? parent.ro) })
+    : { perm: 0, shared: 0xf };
+  if (p.node(e.child)?.forceShare) np = { perm: np.perm, shared: 0xf };
+  return np;
+}
+
+/**
+ * bdrv_root_attach_child / bdrv_attach_child: a new edge, then a refresh of the child's
+ * subtree. Fixed perms are for BlockBackend and job parents.
+ */
+export function attachChild(
+  p: Proc, parent: ParentRef, child: string, name: string, role: number,
+  fixed?: { perm: number; shared: number }, opts: { refresh?: boolean } = {},
+): Edge {
+  const e: Edge = { id: 'e' + p.nextSeq(), parent, name, child, role, perm: 0, shared: 0xf, frozen: false, at: 0 };
+  e.at = Number(e.id.slice(1));
+  if (fixed) Object.assign(e, fixed);
+  else if (parent.kind === 'node') Object.assign(e, childPermFor(p, p.node(parent.node)!, e));
+  p.putEdge(e);
+  if (opts.refresh !== false) refreshPerms(p, [child]);
+  return p.edge(e.id)!;
+}
+
+/** Total references on a node: edges into it, the monitor's, and any a job holds. */
+export function refcount(p: Proc, node: string): number {
+  const n = p.node(node);
+  if (!n) return 0;
+  return p.parents(node).length + (n.monitor ? 1 : 0) + Number((n.extra as { refs?: number } | undefined)?.refs ?? 0);
+}
+
+/**
+ * bdrv_root_unref_child: drop the edge; the old child's perms relax (errors ignored,
+ * as bdrv_child_try_set_perm does when loosening) and it closes if nothing holds it.
+ */
+export function detachChild(p: Proc, edgeId: string): void {
+  const e = p.edge(edgeId);
+  if (!e) return;
+  p.delEdge(edgeId);
+  tryRefresh(p, [e.child]);
+  unrefIfUnused(p, e.child);
+}
+
+export function tryRefresh(p: Proc, roots: string[]): void {
+  const sp = p.d.savepoint();
+  try {
+    refreshPerms(p, roots.filter((r) => p.node(r)));
+  } catch (err) {
+    if (!(err instanceof QmpError)) throw err;
+    p.d.rollback(sp);
+  }
+}
+
+/** bdrv_unref reaching zero: bdrv_close then delete (children first, newest first). */
+export function unrefIfUnused(p: Proc, node: string): void {
+  if (!p.node(node) || refcount(p, node) > 0) return;
+  closeNode(p, node);
+}
+
+export function closeNode(p: Proc, node: string): void {
+  for (const c of p.childrenOf(node)) detachChild(p, c.id);
+  p.delNode(node);
+}
+
+/** Moves one edge to another child (bdrv_replace_child_noperm): it becomes the newest parent. */
+export function retarget(p: Proc, edgeId: string, child: string): Edge {
+  return p.patchEdge(edgeId, { child, at: p.nextSeq() });
+}

@@ -1,0 +1,166 @@
+// bdrv_list_refresh_perms: recompute every edge's perm/shared below the given roots, in
+// QEMU's topological order, running its checks in its order so the same error wins.
+import { QmpError } from '../errors/index.js';
+import { driverInfo } from './drivers.js';
+import { PERM_ALL, PERM_U, PERM_W, PERM_Z, permBits, permNames } from './perm.js';
+import type { Proc } from './proc.js';
+import type { BdsNode, Edge } from './types.js';
+
+export interface RefreshOpts {
+  /** Pending read-only flags of a reopen (bdrv_is_writable_after_reopen). */
+  newRo?: Map<string, boolean>;
+  /** Edge perms decided elsewhere (e.g. by a job for its filter) are left alone. */
+}
+
+/** bdrv_topological_dfs over several roots: later roots' nodes come first. */
+export function topoOrder(p: Proc, roots: readonly string[]): string[] {
+  const found = new Set<string>();
+  let list: string[] = [];
+  for (const r of roots) list = dfs(p, r, found, list);
+  return list;
+}
+
+function dfs(p: Proc, start: string, found: Set<string>, list: string[]): string[] {
+  // Iterative post-order DFS (graphs of 10k nodes would overflow a recursive one).
+  if (found.has(start)) return list;
+  const post: string[] = [];
+  const stack: { node: string; kids: string[]; i: number }[] = [];
+  found.add(start);
+  stack.push({ node: start, kids: p.childrenOf(start).map((e) => e.child), i: 0 });
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    if (top.i < top.kids.length) {
+      const k = top.kids[top.i++]!;
+      if (!found.has(k)) {
+        found.add(k);
+        stack.push({ node: k, kids: p.childrenOf(k).map((e) => e.child), i: 0 });
+      }
+    } else {
+      post.push(top.node);
+      stack.pop();
+    }
+  }
+  // g_slist_prepend after each child: the final list is the reverse post-order, in front of `list`.
+  return [...post.reverse(), ...list];
+}
+
+export function cumulative(p: Proc, node: string): { perm: number; shared: number } {
+  let perm = 0;
+  let shared = PERM_ALL;
+  for (const e of p.parents(node)) {
+    perm |= e.perm;
+    shared &= e.shared;
+  }
+  return { perm, shared };
+}
+
+export function parentDesc(p: Proc, e: Edge): string {
+  const par = e.parent;
+  if (par.kind === 'node') return `node '${par.node}'`;
+  if (par.kind === 'bb') return 'an unnamed block device';
+  const j = p.job(par.job);
+  return `${j?.type ?? 'block'} job '${par.job}'`;
+}
+
+/** bdrv_parent_perms_conflict */
+export function checkParentConflicts(p: Proc, node: string): void {
+  const parents = p.parents(node);
+  for (const a of parents) {
+    for (const b of parents) {
+      if (a === b) continue;
+      const missing = b.perm & ~a.shared;
+      if (missing) {
+        throw new QmpError(
+          `Permission conflict on node '${node}': permissions '${permNames(missing)}' are both required by ` +
+          `${parentDesc(p, b)} (uses node '${node}' as '${b.name}' child) and unshared by ` +
+          `${parentDesc(p, a)} (uses node '${node}' as '${a.name}' child).`,
+        );
+      }
+    }
+  }
+}
+
+const writableAfter = (n: BdsNode, o: RefreshOpts) => !(o.newRo?.get(n.name) ?? n.ro);
+
+/**
+ * Refreshes perms below `roots`. Throws QEMU's error for the first failing check; the
+ * caller drops its Draft (or savepoint) then, exactly as tran_abort restores everything.
+ */
+export function refreshPerms(p: Proc, roots: readonly string[], opts: RefreshOpts = {}): void {
+  const list = topoOrder(p, roots);
+  const prepared = new Map<string, { perm: number; shared: number }>();
+  for (const name of list) {
+    const n = p.node(name);
+    if (!n) continue;
+    checkParentConflicts(p, name);
+    const { perm, shared } = cumulative(p, name);
+    if (perm & (PERM_W | PERM_U) && !writableAfter(n, opts)) {
+      throw new QmpError(n.ro ? 'Block node is read-only' : `Read-only block node '${name}' cannot support read-write users`);
+    }
+    if (perm & (PERM_W | PERM_U) && !(perm & PERM_Z)) {
+      const bytes = Math.ceil(n.size / 512) * 512;
+      if (bytes % alignment(p, n) !== 0) {
+        throw new QmpError("Cannot get 'write' permission without 'resize': Image size is not a multiple of request alignment");
+      }
+    }
+    if (n.driver === 'file' && n.lock) {
+      checkLocks(p, n, perm, shared, prepared);
+      prepared.set(name, { perm, shared });
+    }
+    const info = driverInfo(n.driver);
+    if (!info?.childPerm) continue;
+    for (const e of p.childrenOf(name)) {
+      const child = p.node(e.child);
+      let np = info.childPerm({ node: n, edge: e, perm, shared, writableAfter: writableAfter(n, opts) });
+      if (child?.forceShare) np = { perm: np.perm, shared: PERM_ALL };
+      if (np.perm !== e.perm || np.shared !== e.shared) p.patchEdge(e.id, { perm: np.perm, shared: np.shared });
+    }
+  }
+  // Commit: file-posix now holds exactly the new lock bytes.
+  for (const [name, c] of prepared) {
+    const n = p.node(name)!;
+    if (n.lock!.perm !== c.perm || n.lock!.shared !== c.shared) p.patchNode(name, { lock: { perm: c.perm, shared: c.shared } });
+  }
+}
+
+/** bs->bl.request_alignment: the largest along the primary-child chain (bdrv_merge_limits). */
+function alignment(p: Proc, n: BdsNode): number {
+  let a = n.align || 1;
+  let cur: BdsNode | undefined = n;
+  for (let i = 0; cur && i < 64; i++) {
+    const fc: Edge | undefined = p.childrenOf(cur.name).find((e) => e.name === "file" || e.name === "image");
+    cur = fc ? p.node(fc.child) : undefined;
+    if (cur) a = Math.max(a, cur.align || 1);
+  }
+  return a;
+}
+
+/** Other open file descriptions of the same image, in this process and every other one. */
+function otherHolders(p: Proc, n: BdsNode, prepared: Map<string, { perm: number; shared: number }>) {
+  const out: { perm: number; unshared: number }[] = [];
+  for (const q of [p, ...p.others()]) {
+    for (const m of q.nodes()) {
+      if (m.driver !== 'file' || !m.lock || m.filename !== n.filename) continue;
+      if (q === p && m.name === n.name) continue;
+      let perm = m.lock.perm;
+      let unshared = PERM_ALL & ~m.lock.shared;
+      const pre = q === p ? prepared.get(m.name) : undefined;
+      if (pre) { perm |= pre.perm; unshared |= PERM_ALL & ~pre.shared; } // prepare locks old ∪ new
+      out.push({ perm, unshared });
+    }
+  }
+  return out;
+}
+
+/** raw_handle_perm_lock(RAW_PL_PREPARE) + raw_check_lock_bytes */
+function checkLocks(p: Proc, n: BdsNode, perm: number, shared: number, prepared: Map<string, { perm: number; shared: number }>) {
+  const old = n.lock!;
+  if ((old.perm | perm) === old.perm && (old.shared & shared) === old.shared) return;
+  const others = otherHolders(p, n, prepared);
+  for (const i of permBits(perm)) {
+    if (others.some((o) => o.unshared & (1 << i))) throw new QmpError(`Failed to get "${permNames(1 << i)}" lock`);
+  }
+  for (const i of permBits(PERM_ALL & ~shared)) {
+    if (others.some((o) => o.perm & (1 << i))) throw new QmpError(`Failed to get shared "${permNames(1 << i)}" lock`);
+  }
+}

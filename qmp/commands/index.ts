@@ -1,0 +1,24 @@
+// The command table of the model. One command per file; this is the only list.
+import { blockdevAdd } from './blockdev-add.js';
+import { blockdevDel } from './blockdev-del.js';
+import { blockResize } from './block-resize.js';
+import { blockExportAdd, blockExportDel, nbdServerStart, nbdServerStop } from './exports.js';
+import { objectAdd, objectDel } from './objects.js';
+import { qmpCapabilities, queryBlockExports, queryJobs, queryNamedBlockNodes, queryVersion, xDebugQueryBlockGraph } from './queries.js';
+import type { CommandDef } from './types.js';
+import { xBlockdevChange } from './x-blockdev-change.js';
+import { imageCreate } from './image-create.js';
+
+export type { CommandCtx, CommandDef } from './types.js';
+
+export const COMMANDS = new Map<string, CommandDef>();
+
+export function registerCommand(def: CommandDef): void {
+  COMMANDS.set(def.name, def);
+}
+
+for (const c of [
+  blockdevAdd, blockdevDel, blockResize, blockExportAdd, blockExportDel, nbdServerStart, nbdServerStop,
+  objectAdd, objectDel, xBlockdevChange, imageCreate,
+  xDebugQueryBlockGraph, queryNamedBlockNodes, queryBlockExports, queryJobs, qmpCapabilities, queryVersion,
+]) registerCommand(c);

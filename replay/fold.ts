@@ -1,0 +1,76 @@
+// Folding log records into state. The one place that interprets the log: live engine,
+// replay, seek, verify and recovery all go through it, so they cannot disagree.
+import { BlockgraphError } from '../errors/index.js';
+import { applyChangesInPlace } from '../graph/apply.js';
+import type { Change } from '../graph/draft.js';
+import type { State } from '../graph/types.js';
+import { txnNext, txnStart, type TxnSnapshot } from '../machines/transaction.js';
+import type { LogRecord } from '../store/types.js';
+
+export interface OpenTxn { id: string; snap: TxnSnapshot; steps: { seq: number; changes: Change[] }[]; begunSeq: number }
+
+export interface Fold {
+  state: State;
+  seq: number;
+  open: Map<string, OpenTxn>;
+}
+
+export const emptyFold = (): Fold => ({ state: {}, seq: 0, open: new Map() });
+
+export function cloneState(s: State): State {
+  return structuredClone(s);
+}
+
+function protocol(rec: LogRecord, why: string): never {
+  throw new BlockgraphError('BG_LOG_PROTOCOL', `record ${rec.seq} (${rec.type}): ${why}`, { seq: rec.seq });
+}
+
+function feed(rec: LogRecord, t: OpenTxn, ev: Parameters<typeof txnNext>[1]) {
+  t.snap = txnNext(t.snap, ev);
+  if (t.snap.matches('invalid')) protocol(rec, `not allowed in transaction ${t.id} (${t.snap.context.violation})`);
+}
+
+/** Applies one record in place. Throws BG_LOG_PROTOCOL for records out of protocol order. */
+export function foldRecord(f: Fold, rec: LogRecord): void {
+  if (rec.seq !== f.seq + 1) protocol(rec, `expected seq ${f.seq + 1}`);
+  f.seq = rec.seq;
+  const data = rec.data as Record<string, any>;
+  const txnOf = () => {
+    const t = rec.txn ? f.open.get(rec.txn) : undefined;
+    if (!t) protocol(rec, `no open transaction ${rec.txn}`);
+    return t;
+  };
+  switch (rec.type) {
+    case 'txn.begun':
+      if (!rec.txn || f.open.has(rec.txn)) protocol(rec, 'duplicate or missing transaction id');
+      f.open.set(rec.txn, { id: rec.txn, snap: txnStart(rec.txn, String(data.op)), steps: [], begunSeq: rec.seq });
+      break;
+    case 'txn.step': {
+      const t = txnOf();
+      feed(rec, t, { type: 'ADD', action: { name: String(data.name), seq: rec.seq } });
+      applyChangesInPlace(f.state, data.changes as Change[]);
+      t.steps.push({ seq: rec.seq, changes: data.changes as Change[] });
+      break;
+    }
+    case 'txn.compensated': {
+      const t = txnOf();
+      feed(rec, t, { type: 'COMPENSATE', seq: Number(data.undoes) });
+      applyChangesInPlace(f.state, data.changes as Change[], 'undo');
+      break;
+    }
+    case 'txn.decided': {
+      const t = txnOf();
+      feed(rec, t, data.outcome === 'commit' ? { type: 'COMMIT' } : { type: 'ABORT', reason: data.reason });
+      break;
+    }
+    case 'txn.ended': {
+      const t = txnOf();
+      feed(rec, t, { type: 'END' });
+      f.open.delete(t.id);
+      break;
+    }
+    default:
+      // command.rejected, notes, …: audit only, no state change
+      break;
+  }
+}

@@ -1,0 +1,31 @@
+// Dev helper: run every oracle transcript through the model and print the scores.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compareTranscripts } from '../qmp/oracle/compare.js';
+import { parseTranscript, scenarioOf } from '../qmp/oracle/format.js';
+import { runOnModel } from '../qmp/run-model.js';
+
+const dir = process.argv[2] ?? '../shared/oracle/transcripts';
+const filter = process.argv[3];
+const verbose = process.argv.includes('-v');
+const tot = { steps: 0, outcome: 0, text: 0, graph: 0 };
+const area: Record<string, typeof tot> = {};
+for (const f of readdirSync(dir).filter((f) => f.endsWith('.json') && (!filter || f.includes(filter))).sort()) {
+  const expected = parseTranscript(readFileSync(join(dir, f), 'utf8'));
+  let actual;
+  try {
+    actual = await runOnModel(scenarioOf(expected));
+  } catch (e) {
+    console.log(`${f}: CRASH ${(e as Error).stack}`);
+    continue;
+  }
+  const c = compareTranscripts(expected, actual);
+  const a = (area[c.area] ??= { steps: 0, outcome: 0, text: 0, graph: 0 });
+  for (const t of [tot, a]) { t.steps += c.totals.steps; t.outcome += c.totals.outcome; t.text += c.totals.errorText; t.graph += c.totals.graph; }
+  const bad = c.steps.filter((s) => !s.outcome || !s.errorText || !s.graph);
+  console.log(`${bad.length ? 'FAIL' : 'ok  '} ${f} ${c.totals.outcome}/${c.totals.errorText}/${c.totals.graph} of ${c.totals.steps}`);
+  if (verbose) for (const s of bad) console.log(`   #${s.index} ${s.what}: ${s.diff.join(' | ')}`);
+}
+const pct = (n: number, d: number) => ((100 * n) / d).toFixed(1);
+for (const [k, t] of Object.entries(area)) console.log(`${k}: outcome ${pct(t.outcome, t.steps)}% text ${pct(t.text, t.steps)}% graph ${pct(t.graph, t.steps)}% (${t.steps} steps)`);
+console.log(`TOTAL outcome ${pct(tot.outcome, tot.steps)}% text ${pct(tot.text, tot.steps)}% graph ${pct(tot.graph, tot.steps)}% (${tot.steps} steps)`);

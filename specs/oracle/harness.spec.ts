@@ -1,0 +1,131 @@
+import { Subject } from 'rxjs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BlockgraphError } from '../../errors/index.js';
+import type { QmpConnection, QmpEvent, QmpReply, XDebugBlockGraph } from '../../qmp/connection.js';
+import { runScenario, setupImages, type Scenario } from '../../qmp/oracle/index.js';
+
+// A scripted peer: one job 'j0' and one export 'e0'; commands change them, events are emitted
+// before the reply (synchronously) or after it (on a timer), as a real daemon may.
+class FakePeer implements QmpConnection {
+  readonly events$ = new Subject<QmpEvent>();
+  jobStatus: string | null = 'running';
+  exportAlive = true;
+  pollsUntilCancelled = 3;
+  log: string[] = [];
+  closed = false;
+  private ev(status: string) { this.events$.next({ event: 'JOB_STATUS_CHANGE', data: { status, id: 'j0' }, timestamp: { seconds: 0, microseconds: 0 } }); }
+
+  async execute(command: string, args: Record<string, unknown> = {}): Promise<QmpReply> {
+    this.log.push(command);
+    switch (command) {
+      case 'query-version': return { return: { qemu: { major: 7, minor: 2, micro: 22 }, package: 'Fake 1' } };
+      case 'query-jobs':
+        if (this.jobStatus === 'aborting' && --this.pollsUntilCancelled === 0) {
+          this.jobStatus = 'concluded';
+          this.ev('concluded');
+        }
+        return { return: this.jobStatus ? [{ id: 'j0', status: this.jobStatus }] : [] };
+      case 'query-block-exports':
+        return { return: this.exportAlive ? [{ id: 'e0' }] : [] };
+      case 'x-debug-query-block-graph': {
+        const g: XDebugBlockGraph = { nodes: [{ id: 1, type: 'block-driver', name: '#block12345' }], edges: [] };
+        return { return: g };
+      }
+      case 'query-named-block-nodes':
+        return { return: [{ 'node-name': '#block12345', drv: 'null-co', ro: false, file: '/work/tmp/x/null' }] };
+      case 'poke':
+        // one event before the reply, one after it
+        this.events$.next({ event: 'BEFORE' });
+        setTimeout(() => this.events$.next({ event: 'AFTER' }), 1);
+        return { return: {} };
+      case 'fail':
+        await new Promise((r) => setTimeout(r, 10));
+        return { error: { class: 'GenericError', desc: "node '#block12345' in /work/tmp/x is bad, '#block999' too" } };
+      case 'job-cancel':
+        this.jobStatus = 'aborting';
+        this.ev('aborting');
+        return { return: {} };
+      case 'block-export-del':
+        setTimeout(() => { this.exportAlive = false; this.events$.next({ event: 'BLOCK_EXPORT_DELETED', data: { id: String(args.id) } }); }, 5);
+        return { return: {} };
+      case 'finish-later':
+        setTimeout(() => { this.jobStatus = 'pending'; this.ev('pending'); }, 20);
+        return { return: {} };
+      default:
+        return { error: { class: 'CommandNotFound', desc: `The command ${command} has not been found` } };
+    }
+  }
+  async close() { this.closed = true; }
+}
+
+const scenario = (steps: Scenario['steps']): Scenario => ({ name: 's', description: 'd', covers: ['jobs'], images: [], steps });
+
+test('attribution: events before the reply belong to the step, later ones to the next step of that proc', async () => {
+  const peers: Record<string, FakePeer> = {};
+  const t = await runScenario(
+    scenario([{ execute: 'poke' }, { proc: 'B', execute: 'fail' }, { execute: 'fail' }]),
+    async (p) => (peers[p] = new FakePeer()),
+    { dir: '/work/tmp/x' },
+  );
+  assert.is(t.qemu, '7.2.22 (Fake 1)');
+  assert.equal(Object.keys(peers).sort(), ['A', 'B']);
+  assert.equal(t.steps.map((s) => s.events.map((e) => e.event)), [['BEFORE'], [], ['AFTER']]);
+  assert.equal(t.steps.map((s) => s.proc), ['A', 'B', 'A']);
+  const s1 = t.steps[1];
+  assert.ok('result' in s1);
+  if ('result' in s1) assert.equal(s1.result, { ok: false, class: 'GenericError', desc: "node '#orphan0' in . is bad, '#block9??' too" });
+  assert.equal(t.steps[0].graph, { nodes: [{ name: '#orphan0', driver: 'null-co', ro: false, file: 'null' }], parents: [], edges: [] });
+  assert.ok(peers.A.closed && peers.B.closed);
+  assert.ok('arguments' in t.steps[0] && Object.keys(t.steps[0].arguments).length === 0);
+});
+
+test('settling: job-cancel polls query-jobs until concluded; the events up to then belong to it', async () => {
+  const peer = new FakePeer();
+  const t = await runScenario(scenario([{ execute: 'job-cancel', arguments: { id: 'j0' } }]), async () => peer, { qemu: 'q' });
+  assert.equal(t.steps[0].events, [
+    { event: 'JOB_STATUS_CHANGE', data: { status: 'aborting', id: 'j0' } },
+    { event: 'JOB_STATUS_CHANGE', data: { status: 'concluded', id: 'j0' } },
+  ]);
+  assert.is(peer.log.filter((c) => c === 'query-jobs').length, 3);
+  assert.not.ok(peer.log.includes('query-version'));
+});
+
+test('settling: block-export-del waits for the export to disappear and takes BLOCK_EXPORT_DELETED', async () => {
+  const t = await runScenario(scenario([{ execute: 'block-export-del', arguments: { id: 'e0' } }]), async () => new FakePeer(), { qemu: 'q' });
+  assert.equal(t.steps[0].events, [{ event: 'BLOCK_EXPORT_DELETED', data: { id: 'e0' } }]);
+});
+
+test('wait steps poll query-jobs until the status; a timeout fails the run with a clear error', async () => {
+  const t = await runScenario(
+    scenario([{ execute: 'finish-later' }, { wait: { job: 'j0', status: 'pending' } }]),
+    async () => new FakePeer(), { qemu: 'q' },
+  );
+  assert.equal(t.steps[1], {
+    proc: 'A', wait: { job: 'j0', status: 'pending' },
+    events: [{ event: 'JOB_STATUS_CHANGE', data: { status: 'pending', id: 'j0' } }],
+    graph: { nodes: [{ name: '#orphan0', driver: 'null-co', ro: false, file: '/work/tmp/x/null' }], parents: [], edges: [] },
+  });
+  try {
+    await runScenario(scenario([{ wait: { job: 'j0', status: 'null' } }]), async () => new FakePeer(), { qemu: 'q', waitTimeoutMs: 50 });
+    assert.unreachable('no timeout');
+  } catch (e) {
+    assert.instance(e, BlockgraphError);
+    assert.match((e as Error).message, /did not reach 'null' within 50 ms/);
+  }
+  const lenient = await runScenario(scenario([{ wait: { job: 'j0', status: 'null' } }]), async () => new FakePeer(),
+    { qemu: 'q', waitTimeoutMs: 30, failOnWaitTimeout: false });
+  assert.is(lenient.steps.length, 1);
+});
+
+test('setupImages creates images in order and refuses paths', async () => {
+  const made: string[] = [];
+  const sc = scenario([]);
+  sc.images = [{ file: 'base.qcow2', format: 'qcow2', size: '1M' }, { file: 'top.qcow2', format: 'qcow2', size: '1M', backing: 'base.qcow2', 'backing-format': 'qcow2' }];
+  await setupImages(sc, '/d', async (im, dir) => { made.push(`${dir}/${im.file}`); });
+  assert.equal(made, ['/d/base.qcow2', '/d/top.qcow2']);
+  sc.images = [{ file: '../x', format: 'raw', size: '1M' }];
+  try { await setupImages(sc, '/d', async () => undefined); assert.unreachable(); } catch (e) { assert.is((e as BlockgraphError).code, 'BG_BAD_INPUT'); }
+});
+
+test.run();

@@ -1,0 +1,50 @@
+// Every command step of the oracle transcripts against the QAPI layer: steps QEMU rejected with a
+// QAPI-layer error must give that exact error; every other step must get past validation, since
+// QEMU got past it too (its error, if any, came from the command itself).
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { validateCommand } from '../../qmp/schema/index.js';
+
+const DIR = new URL('../../../shared/oracle/transcripts/', import.meta.url).pathname;
+
+interface Step { proc?: string; execute?: string; arguments?: Record<string, unknown>; result?: { ok: boolean; class?: string; desc?: string } }
+
+/** Errors raised before the command runs: qmp-dispatch.c and the input visitor. */
+export function isQapiError(r: { class?: string; desc?: string }): boolean {
+  return r.class === 'CommandNotFound' || /^(Parameter '|Invalid parameter type for '|QMP input )/.test(r.desc ?? '');
+}
+
+const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+let checked = 0, qapi = 0;
+
+test('the oracle transcripts are there', () => {
+  assert.ok(files.length >= 64, `found ${files.length} transcripts in ${DIR}`);
+});
+
+for (const file of files) {
+  const t = JSON.parse(readFileSync(join(DIR, file), 'utf8')) as { steps: Step[] };
+  test(`transcript ${file}`, () => {
+    t.steps.forEach((s, i) => {
+      if (!s.execute || !s.result) return;
+      const got = validateCommand(s.execute, s.arguments ?? {});
+      const where = `${file} step ${i} (${s.execute} ${JSON.stringify(s.arguments)})`;
+      checked++;
+      if (!s.result.ok && isQapiError(s.result)) {
+        qapi++;
+        assert.equal(got, { ok: false, class: s.result.class, desc: s.result.desc }, where);
+      } else {
+        assert.ok(got.ok, `${where}: QEMU got past validation, we said ${JSON.stringify(got)}`);
+      }
+    });
+  });
+}
+
+test('every transcript step was checked', () => {
+  assert.ok(checked > 400, `checked ${checked}`);
+  assert.ok(qapi >= 13, `QAPI-layer errors checked: ${qapi}`);
+  console.log(`  transcripts: ${checked} command steps checked, ${qapi} of them QAPI-layer errors`);
+});
+
+test.run();

@@ -1,0 +1,25 @@
+import { MemoryLevel } from 'memory-level';
+import { EventLog } from '../../store/event-log.js';
+import { type Backend, storeConformance } from './conformance.js';
+
+// One MemoryLevel per backend: memory-level keeps its data across close/open, so "reopen" and
+// "damage the raw db" behave as they do on disk.
+storeConformance('memory', async (): Promise<Backend> => {
+  const db = new MemoryLevel<string, Buffer>({ keyEncoding: 'utf8', valueEncoding: 'buffer' });
+  const logs: EventLog[] = [];
+  return {
+    async open(opts) {
+      const log = await EventLog.open(db, opts);
+      logs.push(log);
+      return log;
+    },
+    async raw() {
+      await db.open();
+      return db;
+    },
+    async dispose() {
+      for (const l of logs) await l.close();
+      await db.close();
+    },
+  };
+});

@@ -1,0 +1,43 @@
+// The log's public contract. Every backend (classic-level on disk, memory-level in tests)
+// goes through the same EventLog class over abstract-level; specs/store/conformance runs
+// one suite against each.
+
+/** What a caller appends. `at` and ids are supplied by the caller (injected clock), never read here. */
+export interface NewRecord {
+  stream: string;          // one per QEMU process ("A", "B", …) or "host"/"log" for store-level records
+  type: string;            // e.g. "txn.begun", "node.added", "command.rejected"
+  v?: number;              // schema version of `data`, default 1
+  at: string;              // ISO time from the caller
+  txn?: string;            // transaction id this record belongs to
+  causation?: string;      // id of the command that caused it
+  data: unknown;           // JSON-serialisable payload
+}
+
+/** What the log holds: the envelope plus seq and the hash chain. */
+export interface LogRecord extends Required<Pick<NewRecord, 'stream' | 'type' | 'v' | 'at' | 'data'>> {
+  seq: number;             // contiguous per store, from 1
+  txn?: string;
+  causation?: string;
+  prevHash: string;        // hash of record seq-1 ("" for seq 1)
+  hash: string;            // sha256 over prevHash and this record's canonical body
+}
+
+export interface AppendOptions {
+  /** The seq the first new record must get; a mismatch throws LogConflictError and writes nothing. */
+  expectedSeq?: number;
+  /** fsync the batch (decision records). Default false. */
+  sync?: boolean;
+}
+
+export interface Snapshot<S = unknown> {
+  seq: number;             // state after applying records 1..seq
+  hash: string;            // hash of record `seq`, ties the snapshot to the chain
+  stateHash: string;
+  state: S;
+}
+
+export interface ReadRange { gte?: number; lte?: number; limit?: number }
+
+export type VerifyResult =
+  | { ok: true; head: number }
+  | { ok: false; head: number; firstBad: number; reason: string };
