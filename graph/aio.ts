@@ -38,13 +38,5 @@ export function moveToContext(p: Proc, node: string, ctx: string): void {
 
 /** As moveToContext, but a refusal is swallowed (QEMU callers that pass errp = NULL). */
 export function tryMoveToContext(p: Proc, node: string, ctx: string): boolean {
-  const sp = p.d.savepoint();
-  try {
-    moveToContext(p, node, ctx);
-    return true;
-  } catch (e) {
-    if (!(e instanceof QmpError)) throw e;
-    p.d.rollback(sp);
-    return false;
-  }
+  return p.d.attempt(() => moveToContext(p, node, ctx), (e) => e instanceof QmpError);
 }

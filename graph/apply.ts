@@ -22,6 +22,7 @@ export function applyChanges(state: State, changes: readonly Change[], dir: 'red
       copied.add(ck);
     }
     setOrDelete(scope[ch.c]!, { s: ch.s, c: ch.c, id: ch.id, value: v });
+    prune(next, ch.s, ch.c);
   }
   return next;
 }
@@ -32,7 +33,23 @@ export function applyChangesInPlace(state: State, changes: readonly Change[], di
     const scope = (state[ch.s] ??= {});
     const coll = (scope[ch.c] ??= {});
     setOrDelete(coll, { s: ch.s, c: ch.c, id: ch.id, value: dir === 'redo' ? ch.after : ch.before });
+    prune(state, ch.s, ch.c);
   }
+}
+
+// Empty collections and scopes are removed, so that undoing a step gives back a state that
+// is equal (and hashes equal) to the one before it, not one with empty husks.
+function prune(state: State, s: string, c: string) {
+  const scope = state[s];
+  if (!scope) return;
+  const coll = scope[c];
+  if (coll && isEmpty(coll)) delete scope[c];
+  if (isEmpty(scope)) delete state[s];
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false; // O(1), unlike Object.keys on a 10k-entry collection
+  return true;
 }
 
 function order(changes: readonly Change[], dir: 'redo' | 'undo'): readonly Change[] {

@@ -16,6 +16,7 @@ export class Draft {
   private adj = new Map<string, { byChild: Map<string, Set<string>>; byParent: Map<string, Set<string>> }>();
   private journal: (() => void)[] = [];
   private floor = 0;
+  private depth = 0;
 
   constructor(readonly base: State) {}
 
@@ -105,19 +106,37 @@ export class Draft {
     while (this.journal.length > sp) this.journal.pop()!();
   }
 
-  /** Runs fn; on a thrown error undoes its writes and rethrows. */
+  /**
+   * Runs fn; on a thrown error undoes its writes and rethrows. Inside, step() does not
+   * cut a new step: what may still be rolled back cannot be a finished step of the plan.
+   */
   atomically<T>(fn: () => T): T {
     const sp = this.savepoint();
+    this.depth++;
     try {
       return fn();
     } catch (e) {
       this.rollback(sp);
       throw e;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** As atomically, but a refusal (an error `swallow` accepts) is undone and reported as false. */
+  attempt(fn: () => void, swallow: (e: unknown) => boolean): boolean {
+    try {
+      this.atomically(fn);
+      return true;
+    } catch (e) {
+      if (!swallow(e)) throw e;
+      return false;
     }
   }
 
   /** Ends the current step and names the next one. */
   step(name: string): void {
+    if (this.depth > 0) return;
     this.flush();
     this.floor = this.journal.length; // a finished step is in the plan: no rollback into it
     this.cur = { name, changes: new Map() };

@@ -48,6 +48,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
     throw new QmpError('setting detect-zeroes to unmap is not allowed without setting discard operation to unmap');
   }
   const { name, auto } = assignNodeName(p, opts['node-name'] as string | undefined);
+  p.step(`open ${name} (${driver})`);
   const stored: Opts = { ...opts, 'node-name': name };
   const node = newNode(p, { name, auto, driver, ro, forceShare, options: stored, inheritsFrom: inh?.parent || null });
   if (file?.inline) p.patchNode(file.name, { inheritsFrom: name });

@@ -63,6 +63,7 @@ export function attachChild(
   p: Proc, parent: ParentRef, child: string, name: string, role: number,
   fixed?: { perm: number; shared: number }, opts: { refresh?: boolean } = {},
 ): Edge {
+  p.step(`attach ${parent.kind === 'node' ? parent.node : parent.kind === 'bb' ? 'bb' : parent.job}.${name} -> ${child}`);
   const e: Edge = { id: 'e' + p.nextSeq(), parent, name, child, role, perm: 0, shared: 0xf, frozen: false, at: 0 };
   e.at = Number(e.id.slice(1));
   if (fixed) Object.assign(e, fixed);
@@ -92,13 +93,7 @@ export function detachChild(p: Proc, edgeId: string): void {
 }
 
 export function tryRefresh(p: Proc, roots: string[]): void {
-  const sp = p.d.savepoint();
-  try {
-    refreshPerms(p, roots.filter((r) => p.node(r)));
-  } catch (err) {
-    if (!(err instanceof QmpError)) throw err;
-    p.d.rollback(sp);
-  }
+  p.d.attempt(() => refreshPerms(p, roots.filter((r) => p.node(r))), (e) => e instanceof QmpError);
 }
 
 /** bdrv_unref reaching zero: bdrv_close then delete (children first, newest first). */

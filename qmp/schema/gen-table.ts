@@ -105,6 +105,8 @@ function build(t: string, path: Step[], leaf: unknown): unknown {
 // Every (owner type, member) holding an integer or an alternate, with one path to reach it.
 const intSites = new Map<string, { cmd: string; root: string; path: Step[] }>();
 const altSites = new Map<string, { cmd: string; root: string; path: Step[] }>();
+const isInt = (t: string) => t === 'int' || t === '[int]';
+const intPath = (p: Step[], t: string): Step[] => (t === '[int]' ? [...p, { i: 0 }] : p);
 function walk(cmd: string, root: string, t: string, path: Step[], onPath: Set<string>) {
   const e = get(t);
   if (onPath.has(t)) return;
@@ -118,7 +120,7 @@ function walk(cmd: string, root: string, t: string, path: Step[], onPath: Set<st
   if (e['meta-type'] !== 'object') return;
   for (const m of e.members) {
     const key = `${t}.${m.name}`;
-    if (m.type === 'int' && !intSites.has(key)) intSites.set(key, { cmd, root, path: [...path, { m: m.name }] });
+    if (isInt(m.type) && !intSites.has(key)) intSites.set(key, { cmd, root, path: intPath([...path, { m: m.name }], m.type) });
     walk(cmd, root, m.type, [...path, { m: m.name }], here);
   }
   for (const v of e.variants ?? []) {
@@ -127,7 +129,7 @@ function walk(cmd: string, root: string, t: string, path: Step[], onPath: Set<st
     for (const m of vt.members) {
       const key = `${v.type}.${m.name}`;
       const p: Step[] = [...path, { m: 'case:' + v.case }, { m: m.name }];
-      if (m.type === 'int' && !intSites.has(key)) intSites.set(key, { cmd, root, path: p });
+      if (isInt(m.type) && !intSites.has(key)) intSites.set(key, { cmd, root, path: intPath(p, m.type) });
       walk(cmd, root, m.type, p, here);
     }
   }
@@ -186,7 +188,8 @@ for (const t of order) {
   else if (e['meta-type'] === 'alternate') lines.push(`  ${key(n)}: { alternate: [${e.members.map((m: any) => ref(m.type)).map((r: string) => r.startsWith('[') ? r : lit(r)).join(', ')}] },`);
   else {
     const mem = e.members.map((m: any) => {
-      const ty = m.type === 'int' ? widths.get(`${t}.${m.name}`) ?? 'int' : ref(m.type);
+      const w = widths.get(`${t}.${m.name}`) ?? 'int';
+      const ty = m.type === 'int' ? w : m.type === '[int]' ? `['${w}']` : ref(m.type);
       return `${key((m.default === undefined ? '' : '*') + m.name)}: ${ty.startsWith('[') ? ty : lit(ty)}`;
     });
     let s = `  ${key(n)}: { data: { ${mem.join(', ')} }`;

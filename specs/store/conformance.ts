@@ -197,6 +197,28 @@ export function storeConformance(name: string, factory: BackendFactory): void {
     assert.is(await logKeyCount(b), 3);
   }));
 
+  basics('the sync option reaches the one batch an append writes', with_(async (b) => {
+    const db = await b.raw();
+    const patched = db as unknown as Record<string, unknown>;
+    const orig = patched._batch as (ops: unknown[], o: { sync?: boolean }) => Promise<void>;
+    const seen: Array<{ ops: number; sync: unknown }> = [];
+    patched._batch = function (this: unknown, ops: unknown[], o: { sync?: boolean }) {
+      seen.push({ ops: ops.length, sync: o?.sync });
+      return orig.call(this, ops, o);
+    };
+    try {
+      const log = await EventLog.open(db);
+      await log.append(recs(1, 3), { sync: true });
+      await log.append(recs(4, 1));
+      await log.append(recs(5, 2), { sync: false });
+      await log.close();
+    } finally {
+      patched._batch = orig;
+    }
+    // records + head meta in each batch
+    assert.equal(seen, [{ ops: 4, sync: true }, { ops: 2, sync: false }, { ops: 3, sync: false }]);
+  }));
+
   basics('invalid input is rejected before anything is written', with_(async (b) => {
     const log = await b.open();
     await log.append(recs(1, 1));
