@@ -83,11 +83,21 @@ export class Engine implements ModelBackend {
     await hook?.('steps', written);
     written.push(...await this.append([{ ...base, type: 'txn.decided', data: { outcome: 'commit', reply: r.reply, events: r.events } }], true));
     await hook?.('decided', written);
-    written.push(...await this.append([{ ...base, type: 'txn.ended', data: {} }], false));
+    // The state hash after the txn lets `replay --verify` name the first diverging seq.
+    written.push(...await this.append([{ ...base, type: 'txn.ended', data: { stateHash: this.hashAfter(r.steps.length) } }], false));
     await hook?.('ended', written);
     for (const rec of written) this.committed$.next(rec);
     await this.maybeSnapshot();
     return r;
+  }
+
+  /** Audit record for input refused before it became a command (malformed QMP). */
+  reject(proc: string, data: Record<string, unknown>): Promise<void> {
+    return this.serial(async () => { await this.append([{ stream: proc, type: 'command.rejected', at: this.now(), data }], false); });
+  }
+
+  private hashAfter(_steps: number): string {
+    return stateHash(this.fold.state);
   }
 
   private async append(records: NewRecord[], sync: boolean): Promise<LogRecord[]> {

@@ -24,7 +24,7 @@ export function planRecovery(f: Fold, at: string, stream = 'log'): RecoveryPlan 
       const comp = [...t.steps].reverse().filter((s) => !done.has(s.seq))
         .map((s) => rec('txn.compensated', { undoes: s.seq, changes: s.changes }));
       plan.batches.push({ records: [...comp, rec('txn.decided', { outcome: 'abort', reason: 'recovery' })], sync: true });
-      plan.batches.push({ records: [rec('txn.ended', { recovered: 'rolled-back' })], sync: false });
+      plan.batches.push({ records: [rec('txn.ended', { recovered: 'rolled-back', stateHash: null })], sync: false });
       plan.rolledBack.push(t.id);
     } else if (action === 'roll-forward' || action === 'end-abort') {
       plan.batches.push({ records: [rec('txn.ended', { recovered: action === 'roll-forward' ? 'rolled-forward' : 'ended' })], sync: false });

@@ -9,7 +9,7 @@
 //
 // The binary header lets `verify` check CRC, contiguity and the whole chain without parsing
 // any JSON, and lets `read` parse each body exactly once.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level';
 import { BlockgraphError, LogCorruptError, SnapshotCorruptError } from '../errors/index.js';
@@ -110,21 +110,35 @@ export function canonicalJson(v: unknown): string {
       }
       const o = v as Record<string, unknown>;
       if (typeof o.toJSON === 'function') return canonicalJson((o.toJSON as () => unknown)());
-      const keys = Object.keys(o).sort();
+      const keys = Object.keys(o);
+      if (keys.length > 1) keys.sort();
       let s = '{';
       let first = true;
-      for (const k of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
         const e = o[k];
         if (e === undefined || typeof e === 'function' || typeof e === 'symbol') continue;
         if (!first) s += ',';
         first = false;
-        s += JSON.stringify(k) + ':' + canonicalJson(e);
+        s += quoteKey(k) + ':' + canonicalJson(e);
       }
       return s + '}';
     }
     default:
       throw badInput(`not JSON-serialisable: ${typeof v}`);
   }
+}
+
+// Event payloads reuse a small vocabulary of keys; quoting them once saves a good share of encode.
+// Bounded so that data-driven keys cannot grow it without limit.
+const quotedKeys = new Map<string, string>();
+function quoteKey(k: string): string {
+  let q = quotedKeys.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k);
+    if (quotedKeys.size < 4096) quotedKeys.set(k, q);
+  }
+  return q;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,8 +169,9 @@ export function recordBody(seq: number, rec: NewRecord): string {
   return s + ',"type":' + JSON.stringify(rec.type) + ',"v":' + (rec.v ?? 1) + '}';
 }
 
-export function hashOf(prevHash: string, body: string | Uint8Array): Buffer {
-  return createHash('sha256').update(prevHash).update(body).digest();
+/** sha256(prevHash + body) as hex. The one-shot crypto.hash is about twice as fast as createHash here. */
+export function hashOf(prevHash: string, body: string): string {
+  return hash('sha256', prevHash + body, 'hex');
 }
 
 /**
@@ -168,19 +183,19 @@ export function encodeRecord(seq: number, rec: NewRecord, prevHash: string): Enc
   checkEnvelope(rec);
   if (!Number.isInteger(seq) || seq < 1 || seq > MAX_SEQ) throw badInput(`seq out of range: ${seq}`);
   const body = recordBody(seq, rec);
-  const hash = hashOf(prevHash, body);
+  const hashHex = hashOf(prevHash, body);
   const bodyLen = Buffer.byteLength(body);
   const value = Buffer.allocUnsafe(HEADER + bodyLen);
   value[4] = FORMAT;
   value.writeUIntBE(seq, OFF_SEQ, 6);
-  hash.copy(value, OFF_HASH);
+  value.write(hashHex, OFF_HASH, 32, 'hex');
   if (prevHash === '') ZERO32.copy(value, OFF_PREV);
   else if (value.write(prevHash, OFF_PREV, 32, 'hex') !== 32) throw badInput(`bad prevHash: ${prevHash}`);
   value.write(body, HEADER, bodyLen, 'utf8');
   value.writeUInt32BE(crc32(value.subarray(4)), 0);
   const record = JSON.parse(body) as LogRecord;
   record.prevHash = prevHash;
-  record.hash = hash.toString('hex');
+  record.hash = hashHex;
   return { record, value };
 }
 
@@ -217,7 +232,7 @@ export function recordProblem(value: Uint8Array, seq: number, prevHashHex: strin
   const storedPrev = buf.subarray(OFF_PREV, HEADER);
   const prevOk = prevHashHex === '' ? storedPrev.equals(ZERO32) : storedPrev.toString('hex') === prevHashHex;
   if (!prevOk) return `broken chain: prevHash does not match the hash of record ${seq - 1}`;
-  if (!hashOf(prevHashHex, buf.subarray(HEADER)).equals(buf.subarray(OFF_HASH, OFF_PREV))) {
+  if (hashOf(prevHashHex, buf.toString('utf8', HEADER)) !== buf.toString('hex', OFF_HASH, OFF_PREV)) {
     return 'hash mismatch: record body does not match its hash';
   }
   return undefined;

@@ -38,6 +38,8 @@ function qnum(v: unknown): { int: bigint } | { uint: bigint } | 'double' | undef
   return 'double';
 }
 
+const SCALAR_NAMES = { str: 'string', bool: 'boolean', null: 'null' } as const;
+
 const isDict = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -117,9 +119,7 @@ class InputVisitor {
     switch (t) {
       case 'str': case 'bool': case 'null': {
         const v = this.get(name, true);
-        const want = { str: ['string', 'string'], bool: ['boolean', 'boolean'], null: ['null', 'null'] }[t];
-        if (qtype(v) !== { str: 'str', bool: 'bool', null: 'null' }[t])
-          this.fail(`Invalid parameter type for '${this.fullName(name)}', expected: ${want[1]}`);
+        if (qtype(v) !== t) this.fail(`Invalid parameter type for '${this.fullName(name)}', expected: ${SCALAR_NAMES[t]}`);
         return v;
       }
       case 'any': return this.get(name, true);
@@ -129,7 +129,7 @@ class InputVisitor {
         return v;
       }
     }
-    if (t === 'int' || t.startsWith('int')) {
+    if (t === 'int' || (t in RANGES && t.startsWith('int'))) {
       const v = this.get(name, true);
       const q = qnum(v);
       if (!q || q === 'double' || !('int' in q)) this.fail(`Invalid parameter type for '${this.fullName(name)}', expected: integer`);

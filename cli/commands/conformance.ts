@@ -1,0 +1,36 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { compareSuites } from '../../qmp/oracle/compare.js';
+import { parseTranscript, scenarioOf, type Transcript } from '../../qmp/oracle/format.js';
+import { runOnModel } from '../../qmp/run-model.js';
+import { EXIT, printJson, table } from '../context.js';
+import { progress } from '../progress.js';
+
+export async function runConformance(dir: string, onProgress?: (d: number, t: number) => void) {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const pairs: { expected: Transcript; actual: Transcript }[] = [];
+  for (const [i, f] of files.entries()) {
+    const expected = parseTranscript(readFileSync(join(dir, f), 'utf8'), f);
+    pairs.push({ expected, actual: await runOnModel(scenarioOf(expected)) });
+    onProgress?.(i + 1, files.length);
+  }
+  return compareSuites(pairs);
+}
+
+export function registerConformance(program: Command): void {
+  program.command('conformance')
+    .description('run every oracle transcript through the model and score outcome, error text and graph per area')
+    .argument('[dir]', 'transcripts', '../shared/oracle/transcripts')
+    .option('--json', 'JSON report')
+    .action(async (dir, o) => {
+      const s = await runConformance(dir, progress('conformance', !o.json));
+      if (o.json) printJson(s);
+      else {
+        const rows = Object.entries(s.byArea).map(([a, v]) => [a, String(v.totals.steps), `${v.percent.outcome}%`, `${v.percent.errorText}%`, `${v.percent.graph}%`]);
+        rows.push(['total', String(s.totals.steps), `${s.percent.outcome}%`, `${s.percent.errorText}%`, `${s.percent.graph}%`]);
+        console.log(table(rows, ['area', 'steps', 'outcome', 'error text', 'graph']));
+      }
+      process.exitCode = s.percent.outcome === 100 ? EXIT.ok : EXIT.failed;
+    });
+}

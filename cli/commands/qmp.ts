@@ -1,0 +1,103 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { BlockgraphError } from '../../errors/index.js';
+import { Engine } from '../../engine/engine.js';
+import { MemoryBackend } from '../../qmp/model-host.js';
+import { compareTranscripts, type TranscriptComparison } from '../../qmp/oracle/compare.js';
+import { parseScenario, parseTranscript, printTranscript, type Scenario } from '../../qmp/oracle/format.js';
+import { runScenario } from '../../qmp/oracle/harness.js';
+import { createImagesWithQemuImg, spawnQsd } from '../../qmp/qsd.js';
+import { runOnModel } from '../../qmp/run-model.js';
+import { listenQmp, serveQmp } from '../../qmp/server.js';
+import { openClassic, openMemory } from '../../store/index.js';
+import { DEFAULT_DB, EXIT, printJson, wallClock } from '../context.js';
+
+function readScenario(file: string): Scenario {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch { throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}`); }
+  return parseScenario(text, file);
+}
+
+export function comparisonText(c: TranscriptComparison): string {
+  const lines = c.steps.filter((s) => !s.outcome || !s.errorText || !s.graph).map((s) => `  step ${s.index} ${s.what}: ${s.diff.join('; ')}`);
+  return `${c.name}: outcome ${c.totals.outcome}/${c.totals.steps}, error text ${c.totals.errorText}/${c.totals.steps}, graph ${c.totals.graph}/${c.totals.steps}${lines.length ? '\n' + lines.join('\n') : ''}`;
+}
+
+export function registerQmp(program: Command): void {
+  const qmp = program.command('qmp')
+    .description('QMP on stdio (default) or a unix socket, backed by a durable log; and the oracle tools (run, record, compare)')
+    .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
+    .option('--socket <path>', 'listen on a unix socket instead of stdio')
+    .option('--proc <name>', 'which QEMU process of the store this session is', 'A')
+    .action(async (o) => {
+      const log = await openClassic(o.db);
+      const engine = await Engine.open(log, { clock: wallClock, snapshotEvery: 1000 });
+      const opts = { proc: o.proc, reject: (proc: string, data: Record<string, unknown>) => engine.reject(proc, data) };
+      if (o.socket) {
+        const server = await listenQmp(engine, o.socket, opts);
+        process.stderr.write(`blockgraph: QMP on ${o.socket} (store ${o.db})\n`);
+        await new Promise<void>((resolve) => {
+          const stop = () => server.close(() => resolve());
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        rmSync(o.socket, { force: true });
+      } else {
+        await serveQmp(engine, process.stdin, process.stdout, opts);
+      }
+      await log.close();
+    });
+
+  qmp.command('run')
+    .description('run a scenario or transcript against the model and write its transcript')
+    .argument('<file>')
+    .option('--out <file>', 'write the transcript here (default: stdout)')
+    .option('--db <dir>', 'log the run into this LevelDB (default: in memory)')
+    .option('--compare', 'compare with the file given (a transcript) and exit 1 on any mismatch')
+    .action(async (file, o) => {
+      const scenario = readScenario(file);
+      const log = o.db ? await openClassic(o.db) : await openMemory();
+      const engine = await Engine.open(log, { clock: wallClock });
+      const t = await runOnModel(scenario, o.db ? engine : new MemoryBackend());
+      await log.close();
+      const text = printTranscript(t);
+      if (o.out) writeFileSync(o.out, text);
+      else if (!o.compare) process.stdout.write(text);
+      if (o.compare) {
+        const c = compareTranscripts(parseTranscript(readFileSync(file, 'utf8'), file), t);
+        console.log(comparisonText(c));
+        process.exitCode = c.steps.every((s) => s.outcome && s.errorText && s.graph) ? EXIT.ok : EXIT.failed;
+      }
+    });
+
+  qmp.command('record')
+    .description('record a transcript from a real qemu-storage-daemon (apt-get install qemu-utils qemu-system-common)')
+    .argument('<scenario>')
+    .option('--out <file>', 'write the transcript here (default: stdout)')
+    .action(async (file, o) => {
+      const scenario = readScenario(file);
+      const dir = mkdtempSync(join(tmpdir(), 'blockgraph-rec-'));
+      try {
+        await createImagesWithQemuImg(scenario, dir);
+        const t = await runScenario(scenario, (_proc) => spawnQsd(dir), { dir });
+        const text = printTranscript(t);
+        if (o.out) writeFileSync(o.out, text);
+        else process.stdout.write(text);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+  qmp.command('compare')
+    .description('compare two transcripts step by step: outcome, error text, graph')
+    .argument('<expected>').argument('<actual>')
+    .option('--json', 'JSON report')
+    .action(async (a, b, o) => {
+      const c = compareTranscripts(parseTranscript(readFileSync(a, 'utf8'), a), parseTranscript(readFileSync(b, 'utf8'), b));
+      if (o.json) printJson(c);
+      else console.log(comparisonText(c));
+      process.exitCode = c.steps.every((s) => s.outcome && s.errorText && s.graph) ? EXIT.ok : EXIT.failed;
+    });
+}

@@ -1,0 +1,53 @@
+// Shared CLI plumbing: opening the store, exit codes, output helpers.
+import { BlockgraphError } from '../errors/index.js';
+import { Engine } from '../engine/engine.js';
+import { openClassic, type EventLog } from '../store/index.js';
+
+/** Exit codes: scripts branch on these. */
+export const EXIT = {
+  ok: 0,
+  failed: 1,        // the command ran and the answer is "no" (QMP error, divergence, mismatch)
+  usage: 2,         // bad arguments or input files
+  corrupt: 3,       // the log is damaged (BG_LOG_CORRUPT / BG_LOG_PROTOCOL)
+  locked: 4,        // another process holds the store
+  internal: 70,
+} as const;
+
+export const DEFAULT_DB = './blockgraph.db';
+
+export const wallClock = () => new Date().toISOString();
+
+export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'none' } = {}): Promise<T> {
+  const log = await openClassic(db, { verify: opts.verify ?? 'full' });
+  try {
+    return await fn(log);
+  } finally {
+    await log.close();
+  }
+}
+
+export async function withEngine<T>(db: string, fn: (e: Engine, log: EventLog) => Promise<T>): Promise<T> {
+  return withLog(db, async (log) => fn(await Engine.open(log, { clock: wallClock, snapshotEvery: 1000 }), log));
+}
+
+export function exitCodeFor(e: unknown): number {
+  if (e instanceof BlockgraphError) {
+    if (e.code === 'BG_LOG_CORRUPT' || e.code === 'BG_LOG_PROTOCOL' || e.code === 'BG_SNAPSHOT_CORRUPT') return EXIT.corrupt;
+    if (e.code === 'BG_LOG_LOCKED') return EXIT.locked;
+    if (e.code === 'BG_BAD_INPUT' || e.code === 'BG_NOT_FOUND') return EXIT.usage;
+    return EXIT.failed;
+  }
+  return EXIT.internal;
+}
+
+export function printJson(v: unknown): void {
+  process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+}
+
+/** A plain text table (no dependency: the columns are few and fixed). */
+export function table(rows: string[][], header: string[]): string {
+  const all = [header, ...rows];
+  const w = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : (c ?? '').padEnd(w[i]!))).join('  ');
+  return [fmt(header), fmt(w.map((n) => '-'.repeat(n))), ...rows.map(fmt)].join('\n');
+}
