@@ -1,42 +1,208 @@
-// AioContext moves (bdrv_change_aio_context, 7.2): the whole connected component moves
-// or nothing does. This first version visits the component once (edges visited set)
-// and refuses on a BlockBackend that does not allow context changes.
+// AioContext moves as QEMU 7.2 does them (bdrv_child_try_change_aio_context): one visit
+// of the connected component with a visited set of *edges*, parents asked before children,
+// a BlockBackend that does not allow changes refusing the whole move, job edges pulling in
+// every node the job uses; then every recorded action commits (LIFO) or nothing moves.
+// The visit is iterative (graphs of 10k nodes would overflow a recursive one) and O(nodes +
+// edges): each frame walks its edge list through a skip array, so visited edges are passed
+// over once, even when QEMU's edge-only visited set re-enters a node.
 import { QmpError } from '../errors/index.js';
+import { aioNext, aioStart, type AioTarget } from '../machines/aio-context.js';
+import { parentKey } from './draft.js';
 import type { Proc } from './proc.js';
+import type { Edge, Job, ParentRef } from './types.js';
 
-/** Moves `node`'s component to `ctx`; throws QEMU's error and changes nothing on refusal. */
-export function moveToContext(p: Proc, node: string, ctx: string): void {
-  const n = p.node(node);
-  if (!n || n.aio === ctx) return;
-  const seen = new Set<string>();
-  const nodes: string[] = [];
-  const stack = [node];
-  while (stack.length) {
-    const cur = stack.pop()!;
-    if (seen.has(cur)) continue;
-    seen.add(cur);
-    const cn = p.node(cur);
-    if (!cn || cn.aio === ctx) continue;
-    nodes.push(cur);
-    for (const e of p.parents(cur)) {
-      if (e.parent.kind === 'node') stack.push(e.parent.node);
-      else if (e.parent.kind === 'bb') {
-        const bb = p.bb(e.parent.bb)!;
-        if (!bb.allowAioChange) throw new QmpError('Cannot change iothread of active block backend');
-      } else {
-        for (const je of p.children(e.parent)) stack.push(je.child);
-      }
+export const MAIN_CONTEXT = 'main';
+export const ACTIVE_BB_ERROR = 'Cannot change iothread of active block backend';
+
+export interface MoveOpts {
+  /** Log the move as its own step (top-level commands only: a finished step cannot be rolled back). */
+  log?: boolean;
+}
+
+/** The AioContext of any parent kind: a node's, a BlockBackend's, or a job's. */
+export function contextOf(p: Proc, ref: ParentRef): string {
+  if (ref.kind === 'node') return p.node(ref.node)?.aio ?? MAIN_CONTEXT;
+  if (ref.kind === 'bb') return p.bb(ref.bb)?.aio ?? MAIN_CONTEXT;
+  return jobContext(p.job(ref.job));
+}
+
+export function jobContext(j: Job | undefined): string {
+  return (j as (Job & { aio?: string }) | undefined)?.aio ?? MAIN_CONTEXT;
+}
+
+interface EdgeList { edges: Edge[]; skip: Int32Array }
+type Frame =
+  | { t: 'node'; name: string; stage: 0 | 1; list: EdgeList; i: number }
+  | { t: 'job'; id: string; list: EdgeList; i: number };
+
+export interface AioPlan { actions: AioTarget[]; error: string | null }
+
+/**
+ * The visit of bdrv_change_aio_context from `start` (a node, or a parent reached through a
+ * not-yet-attached edge as in bdrv_attach_child_common). Pure: reads only. `actions` are in
+ * tran_add order; a node reached twice through different edges is recorded twice, as in QEMU.
+ */
+export function planMove(p: Proc, start: ParentRef, ctx: string, visited: Set<string> = new Set()): AioPlan {
+  const lists = new Map<string, EdgeList>();
+  const listOf = (key: string, get: () => Edge[]): EdgeList => {
+    let l = lists.get(key);
+    if (!l) {
+      const edges = get();
+      const skip = new Int32Array(edges.length);
+      for (let k = 0; k < edges.length; k++) skip[k] = k;
+      lists.set(key, (l = { edges, skip }));
     }
-    for (const e of p.childrenOf(cur)) stack.push(e.child);
+    return l;
+  };
+  const parentsList = (node: string) => listOf('p\0' + node, () => p.parents(node));
+  const childrenList = (ref: ParentRef) => listOf('c\0' + parentKey(ref), () => p.children(ref));
+  // First unvisited index >= i, with path compression over runs of visited edges.
+  const next = (l: EdgeList, i: number): number => {
+    let r = i;
+    while (r < l.edges.length) {
+      if (l.skip[r] !== r) { r = l.skip[r]!; continue; }
+      if (!visited.has(l.edges[r]!.id)) break;
+      l.skip[r] = r + 1;
+      r++;
+    }
+    for (let k = i; k < r && l.skip[k] !== r; ) { const nx = l.skip[k]!; l.skip[k] = r; k = nx; }
+    return r;
+  };
+
+  const actions: AioTarget[] = [];
+  const stack: Frame[] = [];
+  const enterNode = (name: string) => {
+    const n = p.node(name);
+    if (!n || n.aio === ctx) return;
+    stack.push({ t: 'node', name, stage: 0, list: parentsList(name), i: 0 });
+  };
+  // A parent asked to follow (bdrv_parent_change_aio_context → klass->change_aio_ctx).
+  const enterParent = (ref: ParentRef): string | null => {
+    if (ref.kind === 'node') enterNode(ref.node);
+    else if (ref.kind === 'bb') {
+      const bb = p.bb(ref.bb);
+      // QSD's BlockBackends are unnamed, so only allow_aio_context_change lets them follow.
+      if (!bb?.allowAioChange) return ACTIVE_BB_ERROR;
+      actions.push({ kind: 'bb', id: ref.bb });
+    } else stack.push({ t: 'job', id: ref.job, list: childrenList(ref), i: 0 });
+    return null;
+  };
+
+  const err0 = enterParent(start);
+  if (err0) return { actions, error: err0 };
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const j = next(top.list, top.i);
+    if (j < top.list.edges.length) {
+      top.i = j + 1;
+      const e = top.list.edges[j]!;
+      visited.add(e.id);
+      if (top.t === 'node' && top.stage === 0) {
+        const err = enterParent(e.parent);
+        if (err) return { actions, error: err };
+      } else enterNode(e.child); // a child edge, or a sibling edge of a job (child_job_change_aio_ctx)
+      continue;
+    }
+    if (top.t === 'node' && top.stage === 0) {
+      top.stage = 1;
+      top.list = childrenList({ kind: 'node', node: top.name });
+      top.i = 0;
+      continue;
+    }
+    stack.pop();
+    actions.push(top.t === 'node' ? { kind: 'node', id: top.name } : { kind: 'job', id: top.id });
   }
-  for (const name of nodes) p.patchNode(name, { aio: ctx });
-  for (const bb of p.bbs()) {
-    const root = p.children({ kind: 'bb', bb: bb.id })[0];
-    if (root && seen.has(root.child) && bb.aio !== ctx) p.putBB({ ...bb, aio: ctx });
+  return { actions, error: null };
+}
+
+/** tran_commit of the recorded set-context actions, LIFO (the starting node moves first). */
+function commitPlan(p: Proc, actions: readonly AioTarget[], ctx: string): void {
+  for (let k = actions.length - 1; k >= 0; k--) {
+    const a = actions[k]!;
+    if (a.kind === 'node') {
+      if (p.node(a.id)?.aio !== ctx) p.patchNode(a.id, { aio: ctx });
+    } else if (a.kind === 'bb') {
+      const bb = p.bb(a.id);
+      if (bb && bb.aio !== ctx) p.putBB({ ...bb, aio: ctx });
+    } else {
+      const j = p.job(a.id);
+      if (j && jobContext(j) !== ctx) p.patchJob(a.id, { aio: ctx } as Partial<Job>);
+    }
   }
 }
 
+/** Runs a planned move through the statechart; throws QEMU's error if it was refused. */
+function runMove(p: Proc, start: ParentRef, from: string, ctx: string, plan: AioPlan, opts: MoveOpts): void {
+  let s = aioStart(from, ctx);
+  if (plan.error) {
+    s = aioNext(s, { type: 'REFUSED', error: plan.error, actions: plan.actions });
+    s = aioNext(s, { type: 'DONE' }); // abort: nothing was written; clean only undrains
+    throw new QmpError(plan.error);
+  }
+  s = aioNext(s, { type: 'VISITED', actions: plan.actions });
+  s = aioNext(s, { type: 'DRAINED' });
+  if (opts.log) {
+    const count = (k: AioTarget['kind']) => new Set(plan.actions.filter((a) => a.kind === k).map((a) => a.id)).size;
+    const what = start.kind === 'node' ? start.node : parentKey(start);
+    p.step(`aio-context commit ${what}: ${from} -> ${ctx} (${count('node')} nodes, ${count('bb')} block backends, ${count('job')} jobs)`);
+  }
+  commitPlan(p, s.context.actions.slice().reverse(), ctx);
+  s = aioNext(s, { type: 'DONE' });
+  if (opts.log) p.step('aio-context clean');
+}
+
+/** bdrv_try_change_aio_context: moves `node`'s component to `ctx`, or throws and changes nothing. */
+export function moveToContext(p: Proc, node: string, ctx: string, opts: MoveOpts = {}): void {
+  const n = p.node(node);
+  if (!n || n.aio === ctx) return;
+  const start: ParentRef = { kind: 'node', node };
+  runMove(p, start, n.aio, ctx, planMove(p, start, ctx), opts);
+}
+
 /** As moveToContext, but a refusal is swallowed (QEMU callers that pass errp = NULL). */
-export function tryMoveToContext(p: Proc, node: string, ctx: string): boolean {
-  return p.d.attempt(() => moveToContext(p, node, ctx), (e) => e instanceof QmpError);
+export function tryMoveToContext(p: Proc, node: string, ctx: string, opts: MoveOpts = {}): boolean {
+  const sp = p.d.savepoint();
+  try {
+    moveToContext(p, node, ctx, opts);
+    return true;
+  } catch (e) {
+    if (!(e instanceof QmpError)) throw e;
+    p.d.rollback(sp);
+    return false;
+  }
+}
+
+/**
+ * bdrv_attach_child_common's reconciliation, to call *before* the new edge parent→child
+ * exists: if the contexts differ, first the child's component moves into the parent's
+ * context; if that is refused, the parent side moves into the child's; if both are
+ * refused, the first (child-side) error is thrown. Each move is its own transaction; they
+ * are undone with the caller's Draft/savepoint if the outer operation fails.
+ */
+export function attachAcrossContexts(p: Proc, parent: ParentRef, child: string): void {
+  const c = p.node(child);
+  if (!c) return;
+  const pctx = contextOf(p, parent);
+  if (c.aio === pctx) return;
+  const childStart: ParentRef = { kind: 'node', node: child };
+  const first = planMove(p, childStart, pctx);
+  if (!first.error) return runMove(p, childStart, c.aio, pctx, first, {});
+  const second = planMove(p, parent, c.aio);
+  if (!second.error) return runMove(p, parent, pctx, c.aio, second, {});
+  throw new QmpError(first.error);
+}
+
+/**
+ * QEMU 7.2 aborts (oracle crash 5) when blockdev-add attaches a child given by reference
+ * that lives in an iothread: the new node is created in the main context and the attach
+ * runs with the wrong AioContext lock. The model refuses instead of modelling the crash.
+ */
+export function refuseCrossContextReference(p: Proc, ref: string): void {
+  const n = p.node(ref);
+  if (n && n.aio !== MAIN_CONTEXT) {
+    throw new QmpError(
+      `Node '${ref}' is in iothread '${n.aio}': QEMU 7.2 aborts when blockdev-add attaches a child ` +
+      'from another AioContext (refused by blockgraph; move it back to the main loop first)',
+    );
+  }
 }

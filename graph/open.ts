@@ -2,6 +2,7 @@
 // (the `file` child before the node's own name is assigned, the backing after), so that
 // the same error wins as in QEMU.
 import { QmpError } from '../errors/index.js';
+import { refuseCrossContextReference } from './aio.js';
 import { driverInfo } from './drivers.js';
 import { assignNodeName, attachChild, newNode } from './ops.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
@@ -27,6 +28,7 @@ function inherited(opts: Opts, inh: Inherit | undefined): { ro: boolean; forceSh
 function openChildRef(p: Proc, ref: unknown, inh: Inherit): { name: string; inline: boolean } {
   if (typeof ref === 'string') {
     if (!p.node(ref)) throw new QmpError(`Cannot find device='${ref}' nor node-name='${ref}'`);
+    refuseCrossContextReference(p, ref);
     return { name: ref, inline: false };
   }
   return { name: openNode(p, ref as Opts, inh).name, inline: true };
@@ -79,6 +81,9 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
       const header = img.backing ? { backing: img.backing, backingFormat: img.backingFormat } : {};
       p.patchNode(name, { filename: f.filename, size: img.size, header });
       openBacking(p, name, opts, { ro, forceShare });
+      // bdrv_backing_overridden: a header backing file suppressed by backing=null makes the
+      // filename a json:{…} pseudo-filename (reported as none).
+      if (header.backing && !p.backing(name)) p.patchNode(name, { filename: '' });
       break;
     }
     case 'raw': {
@@ -153,6 +158,7 @@ function openBacking(p: Proc, name: string, opts: Opts, parent: { ro: boolean; f
   let childName: string;
   if (typeof b === 'string') {
     if (!p.node(b)) throw new QmpError(`Could not open backing file: Cannot find device='${b}' nor node-name='${b}'`);
+    refuseCrossContextReference(p, b);
     childName = b;
   } else {
     let bopts: Opts;

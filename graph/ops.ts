@@ -2,6 +2,7 @@
 // (with a permission refresh below the child), detach, and reference counting that
 // closes a node, and its implicitly opened children, when its last reference goes.
 import { QmpError } from '../errors/index.js';
+import { MAIN_CONTEXT, tryMoveToContext } from './aio.js';
 import { driverInfo } from './drivers.js';
 import type { Proc } from './proc.js';
 import { cumulative, refreshPerms } from './refresh.js';
@@ -89,6 +90,8 @@ export function detachChild(p: Proc, edgeId: string): void {
   if (!e) return;
   p.delEdge(edgeId);
   tryRefresh(p, [e.child]);
+  // A parent that needed a non-default AioContext is gone: back to the main loop if possible.
+  if (p.node(e.child)) tryMoveToContext(p, e.child, MAIN_CONTEXT);
   unrefIfUnused(p, e.child);
 }
 

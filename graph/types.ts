@@ -73,6 +73,7 @@ export interface Job {
   error: string | null;
   data: Record<string, unknown>; // job-specific: top, base, filter, target, …
   at: number;
+  aio?: string;            // the job's AioContext (moves with its nodes); absent = "main"
 }
 
 export interface QomObject { id: string; qomType: string; props: Record<string, unknown> }

@@ -1,26 +1,29 @@
-// Record encoding for the log. One stored value per record:
+// Record encoding for the log. One stored value per record, all text (ASCII header + UTF-8 body):
 //
-//   [0..4)    crc32 (big-endian) of bytes [4..end)
-//   [4]       format version (1)
-//   [5..11)   seq, unsigned 48-bit big-endian (duplicates the key so a value moved to another key is caught)
-//   [11..43)  hash     = sha256(prevHash + body), prevHash as its hex string ("" for seq 1)
-//   [43..75)  prevHash (32 zero bytes stands for "")
-//   [75..)    body: canonical JSON (sorted keys, no whitespace) of the envelope without prevHash/hash
+//   [0..8)      crc32 of chars [8..end) (of their UTF-8 bytes), 8 lower-case hex digits
+//   [8]         format version '1'
+//   [9..21)     seq, 12 hex digits (repeats the key, so a value moved to another key is caught)
+//   [21..85)    hash     = sha256(prevHash + body) in hex, prevHash as its hex string ("" for seq 1)
+//   [85..149)   prevHash in hex; 64 zeros stand for "" (seq 1)
+//   [149..)     body: canonical JSON (sorted keys, no whitespace) of the envelope without prevHash/hash
 //
-// The binary header lets `verify` check CRC, contiguity and the whole chain without parsing
-// any JSON, and lets `read` parse each body exactly once.
+// Text, not binary: classic-level hands out strings at less than half the cost of Buffers, and
+// the fixed-width header lets `verify` check CRC, contiguity and the whole chain without
+// parsing JSON, and `read` parse each body exactly once.
 import { hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level';
 import { BlockgraphError, LogCorruptError, SnapshotCorruptError } from '../errors/index.js';
 import type { LogRecord, NewRecord, Snapshot } from './types.js';
 
-export const FORMAT = 1;
-export const HEADER = 75;
-const OFF_SEQ = 5;
-const OFF_HASH = 11;
-const OFF_PREV = 43;
-const ZERO32 = Buffer.alloc(32);
+export const FORMAT = '1';
+export const HEADER = 149;
+const OFF_FORMAT = 8;
+const OFF_SEQ = 9;
+const OFF_HASH = 21;
+const OFF_PREV = 85;
+const NO_HASH = '0'.repeat(64);
+const HASH_RE = /^[0-9a-f]{64}$/;
 const MAX_SEQ = 2 ** 48 - 1;
 
 // ---------------------------------------------------------------------------------------------
@@ -45,7 +48,7 @@ export function keySeq(key: string): number {
 // Any AbstractLevel will do: the log never relies on backend specifics.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyLevel = AbstractLevel<any, any, any>;
-export type Sub = AbstractSublevel<AnyLevel, any, string, Buffer>;
+export type Sub = AbstractSublevel<AnyLevel, any, string, string>;
 
 /**
  * classic-level's `sync` write option (fsync before resolving). abstract-level's types do not
@@ -67,12 +70,12 @@ export interface Sublevels {
  * (open the raw db, write through these, reopen the log).
  */
 export function sublevelsOf(root: AnyLevel): Sublevels {
-  const opts = { keyEncoding: 'utf8', valueEncoding: 'buffer' } as const;
+  const opts = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const;
   return {
     root,
-    log: root.sublevel<string, Buffer>(LOG, opts) as Sub,
-    snap: root.sublevel<string, Buffer>(SNAP, opts) as Sub,
-    meta: root.sublevel<string, Buffer>(META, opts) as Sub,
+    log: root.sublevel<string, string>(LOG, opts) as Sub,
+    snap: root.sublevel<string, string>(SNAP, opts) as Sub,
+    meta: root.sublevel<string, string>(META, opts) as Sub,
   };
 }
 
@@ -146,7 +149,7 @@ function quoteKey(k: string): string {
 
 export interface Encoded {
   record: LogRecord;
-  value: Buffer;
+  value: string;
 }
 
 function checkEnvelope(rec: NewRecord): void {
@@ -174,6 +177,9 @@ export function hashOf(prevHash: string, body: string): string {
   return hash('sha256', prevHash + body, 'hex');
 }
 
+const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
+const hex12 = (n: number): string => n.toString(16).padStart(12, '0');
+
 /**
  * Encodes record `seq` chained to `prevHash`. The returned record is parsed back from the
  * canonical body, so live subscribers see exactly what a later read (or replay) will see.
@@ -182,21 +188,14 @@ export function hashOf(prevHash: string, body: string): string {
 export function encodeRecord(seq: number, rec: NewRecord, prevHash: string): Encoded {
   checkEnvelope(rec);
   if (!Number.isInteger(seq) || seq < 1 || seq > MAX_SEQ) throw badInput(`seq out of range: ${seq}`);
+  if (prevHash !== '' && !HASH_RE.test(prevHash)) throw badInput(`bad prevHash: ${prevHash}`);
   const body = recordBody(seq, rec);
-  const hashHex = hashOf(prevHash, body);
-  const bodyLen = Buffer.byteLength(body);
-  const value = Buffer.allocUnsafe(HEADER + bodyLen);
-  value[4] = FORMAT;
-  value.writeUIntBE(seq, OFF_SEQ, 6);
-  value.write(hashHex, OFF_HASH, 32, 'hex');
-  if (prevHash === '') ZERO32.copy(value, OFF_PREV);
-  else if (value.write(prevHash, OFF_PREV, 32, 'hex') !== 32) throw badInput(`bad prevHash: ${prevHash}`);
-  value.write(body, HEADER, bodyLen, 'utf8');
-  value.writeUInt32BE(crc32(value.subarray(4)), 0);
+  const h = hashOf(prevHash, body);
+  const rest = FORMAT + hex12(seq) + h + (prevHash === '' ? NO_HASH : prevHash) + body;
   const record = JSON.parse(body) as LogRecord;
   record.prevHash = prevHash;
-  record.hash = hashHex;
-  return { record, value };
+  record.hash = h;
+  return { record, value: hex8(crc32(rest)) + rest };
 }
 
 /**
@@ -204,35 +203,34 @@ export function encodeRecord(seq: number, rec: NewRecord, prevHash: string): Enc
  * `byKey`: the value was found under key `seq` (verify); otherwise at position `seq` of a
  * values-only scan (read), where a higher stored seq means the records in between are missing.
  */
-export function frameProblem(value: Uint8Array, seq: number, byKey = false): string | undefined {
-  if (value.length < HEADER + 2) return `record too short (${value.length} bytes)`;
-  const buf = asBuffer(value);
-  if (crc32(buf.subarray(4)) !== buf.readUInt32BE(0)) return 'crc mismatch';
-  if (buf[4] !== FORMAT) return `unknown record format ${buf[4]}`;
-  const stored = buf.readUIntBE(OFF_SEQ, 6);
-  if (stored !== seq) {
+export function frameProblem(value: string, seq: number, byKey = false): string | undefined {
+  if (typeof value !== 'string' || value.length < HEADER + 2) return `record too short (${value?.length} chars)`;
+  if (hex8(crc32(value.substring(OFF_FORMAT))) !== value.substring(0, OFF_FORMAT)) return 'crc mismatch';
+  if (value[OFF_FORMAT] !== FORMAT) return `unknown record format ${JSON.stringify(value[OFF_FORMAT])}`;
+  const seqHex = value.substring(OFF_SEQ, OFF_HASH);
+  if (seqHex !== hex12(seq)) {
+    const stored = parseInt(seqHex, 16);
     if (byKey) return `record under key ${seq} holds seq ${stored}`;
     return stored > seq ? `record ${seq} is missing (next stored record is ${stored})` : `found record ${stored} where ${seq} belongs`;
   }
   return undefined;
 }
 
-export function headerHash(value: Uint8Array): Buffer {
-  return asBuffer(value).subarray(OFF_HASH, OFF_PREV);
+export function headerHash(value: string): string {
+  return value.substring(OFF_HASH, OFF_PREV);
 }
 
 /**
- * Full check of one stored record against its predecessor's hash (hex, "" for none): frame,
+ * Full check of one stored record against its predecessor's hash ("" for none): frame,
  * back-link and the record's own hash. No JSON parse; one crc32 and one sha256.
  */
-export function recordProblem(value: Uint8Array, seq: number, prevHashHex: string): string | undefined {
+export function recordProblem(value: string, seq: number, prevHash: string): string | undefined {
   const frame = frameProblem(value, seq, true);
   if (frame !== undefined) return frame;
-  const buf = asBuffer(value);
-  const storedPrev = buf.subarray(OFF_PREV, HEADER);
-  const prevOk = prevHashHex === '' ? storedPrev.equals(ZERO32) : storedPrev.toString('hex') === prevHashHex;
-  if (!prevOk) return `broken chain: prevHash does not match the hash of record ${seq - 1}`;
-  if (hashOf(prevHashHex, buf.toString('utf8', HEADER)) !== buf.toString('hex', OFF_HASH, OFF_PREV)) {
+  if (value.substring(OFF_PREV, HEADER) !== (prevHash === '' ? NO_HASH : prevHash)) {
+    return `broken chain: prevHash does not match the hash of record ${seq - 1}`;
+  }
+  if (hashOf(prevHash, value.substring(HEADER)) !== value.substring(OFF_HASH, OFF_PREV)) {
     return 'hash mismatch: record body does not match its hash';
   }
   return undefined;
@@ -240,34 +238,19 @@ export function recordProblem(value: Uint8Array, seq: number, prevHashHex: strin
 
 /**
  * Decodes a stored record, checking its CRC and that it is record `seq`; throws LogCorruptError(seq).
- * The hash itself is not recomputed here (that is verify's job); read checks the back-links.
+ * The hash itself is not recomputed here (that is verify's job).
  */
-export function decodeRecord(value: Uint8Array, seq: number): LogRecord {
-  const problem = frameProblem(value, seq);
-  if (problem !== undefined) throw new LogCorruptError(seq, problem);
-  const buf = asBuffer(value);
-  let rec: LogRecord;
-  try {
-    rec = JSON.parse(buf.toString('utf8', HEADER)) as LogRecord;
-  } catch {
-    throw new LogCorruptError(seq, 'body is not JSON');
-  }
-  if (rec.seq !== seq) throw new LogCorruptError(seq, `body holds seq ${rec.seq}`);
-  const prev = buf.subarray(OFF_PREV, HEADER);
-  rec.prevHash = prev.equals(ZERO32) ? '' : prev.toString('hex');
-  rec.hash = buf.toString('hex', OFF_HASH, OFF_PREV);
-  return rec;
+export function decodeRecord(value: string, seq: number): LogRecord {
+  return new ChainReader(seq).next(value);
 }
 
 /**
  * Decodes a run of consecutive records (a read from some seq on). Each must pass its CRC, be the
- * next seq and link to the previous record's hash; the link is checked on the bytes, and the
- * previous hash string is reused, so a record costs one crc32, one JSON.parse and one hex encode.
+ * next seq and link to the previous record's hash: one crc32 and one JSON.parse per record.
  */
 export class ChainReader {
   #expect: number;
-  #prev: Buffer | undefined;
-  #prevHash = '';
+  #prevHash: string | undefined;
 
   constructor(fromSeq: number) {
     this.#expect = fromSeq;
@@ -278,61 +261,49 @@ export class ChainReader {
     return this.#expect;
   }
 
-  next(value: Uint8Array): LogRecord {
+  next(value: string): LogRecord {
     const seq = this.#expect;
     const problem = frameProblem(value, seq);
     if (problem !== undefined) throw new LogCorruptError(seq, problem);
-    const buf = asBuffer(value);
-    let prevHash: string;
-    const prev = this.#prev;
-    if (prev !== undefined) {
-      if (buf.compare(prev, OFF_HASH, OFF_PREV, OFF_PREV, HEADER) !== 0) {
+    let prevHash = value.substring(OFF_PREV, HEADER);
+    if (prevHash === NO_HASH) prevHash = '';
+    if (this.#prevHash !== undefined) {
+      if (prevHash !== this.#prevHash) {
         throw new LogCorruptError(seq, `broken chain: prevHash does not match the hash of record ${seq - 1}`);
       }
-      prevHash = this.#prevHash;
-    } else {
-      prevHash = buf.compare(ZERO32, 0, 32, OFF_PREV, HEADER) === 0 ? '' : buf.toString('hex', OFF_PREV, HEADER);
+      prevHash = this.#prevHash; // one string shared by both records
+
     }
     let rec: LogRecord;
     try {
-      rec = JSON.parse(buf.toString('utf8', HEADER)) as LogRecord;
+      rec = JSON.parse(value.substring(HEADER)) as LogRecord;
     } catch {
       throw new LogCorruptError(seq, 'body is not JSON');
     }
     if (rec.seq !== seq) throw new LogCorruptError(seq, `body holds seq ${rec.seq}`);
     rec.prevHash = prevHash;
-    rec.hash = this.#prevHash = buf.toString('hex', OFF_HASH, OFF_PREV);
-    this.#prev = buf;
+    // A slice: it keeps this value's string alive as long as the record (about the record's own size).
+    rec.hash = this.#prevHash = value.substring(OFF_HASH, OFF_PREV);
     this.#expect = seq + 1;
     return rec;
   }
 }
 
-function asBuffer(v: Uint8Array): Buffer {
-  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-}
-
 // ---------------------------------------------------------------------------------------------
-// Small framed JSON values (snapshots, head meta): crc32 | format | canonical JSON
+// Small framed JSON values (snapshots, head meta): crc32 (8 hex) | format '1' | canonical JSON
 
-function encodeFramed(v: unknown): Buffer {
-  const body = canonicalJson(v);
-  const len = Buffer.byteLength(body);
-  const buf = Buffer.allocUnsafe(5 + len);
-  buf[4] = FORMAT;
-  buf.write(body, 5, len, 'utf8');
-  buf.writeUInt32BE(crc32(buf.subarray(4)), 0);
-  return buf;
+function encodeFramed(v: unknown): string {
+  const rest = FORMAT + canonicalJson(v);
+  return hex8(crc32(rest)) + rest;
 }
 
 /** The parsed value, or a reason string when the frame is damaged. */
-function decodeFramed(value: Uint8Array): { ok: true; value: unknown } | { ok: false; reason: string } {
-  if (value.length < 6) return { ok: false, reason: `too short (${value.length} bytes)` };
-  const buf = asBuffer(value);
-  if (crc32(buf.subarray(4)) !== buf.readUInt32BE(0)) return { ok: false, reason: 'crc mismatch' };
-  if (buf[4] !== FORMAT) return { ok: false, reason: `unknown format ${buf[4]}` };
+function decodeFramed(value: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+  if (typeof value !== 'string' || value.length < 10) return { ok: false, reason: `too short (${value?.length} chars)` };
+  if (hex8(crc32(value.substring(OFF_FORMAT))) !== value.substring(0, OFF_FORMAT)) return { ok: false, reason: 'crc mismatch' };
+  if (value[OFF_FORMAT] !== FORMAT) return { ok: false, reason: `unknown format ${JSON.stringify(value[OFF_FORMAT])}` };
   try {
-    return { ok: true, value: JSON.parse(buf.toString('utf8', 5)) };
+    return { ok: true, value: JSON.parse(value.substring(OFF_FORMAT + 1)) };
   } catch {
     return { ok: false, reason: 'body is not JSON' };
   }
@@ -343,11 +314,11 @@ export interface HeadMeta {
   hash: string;
 }
 
-export function encodeMeta(m: HeadMeta): Buffer {
+export function encodeMeta(m: HeadMeta): string {
   return encodeFramed({ seq: m.seq, hash: m.hash });
 }
 
-export function decodeMeta(value: Uint8Array): HeadMeta | string {
+export function decodeMeta(value: string): HeadMeta | string {
   const d = decodeFramed(value);
   if (!d.ok) return d.reason;
   const m = d.value as Partial<HeadMeta>;
@@ -355,12 +326,12 @@ export function decodeMeta(value: Uint8Array): HeadMeta | string {
   return { seq: m.seq, hash: m.hash };
 }
 
-export function encodeSnapshot(s: Snapshot): Buffer {
+export function encodeSnapshot(s: Snapshot): string {
   return encodeFramed({ seq: s.seq, hash: s.hash, stateHash: s.stateHash, state: s.state });
 }
 
 /** Throws SnapshotCorruptError(keySeq) when the stored snapshot is damaged or misfiled. */
-export function decodeSnapshot<S>(value: Uint8Array, seq: number): Snapshot<S> {
+export function decodeSnapshot<S>(value: string, seq: number): Snapshot<S> {
   const d = decodeFramed(value);
   if (!d.ok) throw new SnapshotCorruptError(seq, d.reason);
   const s = d.value as Partial<Snapshot<S>>;

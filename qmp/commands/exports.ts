@@ -47,7 +47,7 @@ export const blockExportAdd: CommandDef = {
       if (p.object(io)?.qomType !== 'iothread') throw new QmpError(`iothread "${io}" not found`);
       p.step('aio-context');
       // Errors are ignored unless fixed-iothread=true (then they fail the export).
-      const moved = fixed ? (moveToContext(p, nodeName, io), true) : tryMoveToContext(p, nodeName, io);
+      const moved = fixed ? (moveToContext(p, nodeName, io, { log: true }), true) : tryMoveToContext(p, nodeName, io, { log: true });
       if (moved) ctxName = io;
     }
     p.step('attach-bb');

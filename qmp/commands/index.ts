@@ -8,6 +8,7 @@ import { qmpCapabilities, queryBlockExports, queryJobs, queryNamedBlockNodes, qu
 import type { CommandDef } from './types.js';
 import { xBlockdevChange } from './x-blockdev-change.js';
 import { imageCreate } from './image-create.js';
+import { xBlockdevSetIothread } from './x-blockdev-set-iothread.js';
 
 export type { CommandCtx, CommandDef } from './types.js';
 
@@ -22,3 +23,4 @@ for (const c of [
   objectAdd, objectDel, xBlockdevChange, imageCreate,
   xDebugQueryBlockGraph, queryNamedBlockNodes, queryBlockExports, queryJobs, qmpCapabilities, queryVersion,
 ]) registerCommand(c);
+registerCommand(xBlockdevSetIothread);
