@@ -63,19 +63,37 @@ export interface Sublevels {
   log: Sub;
   snap: Sub;
   meta: Sub;
+  /**
+   * The hot paths (append, read, verify) address the top-level database with prefixed keys
+   * instead of going through sublevel objects, which cost about as much per record as decoding it.
+   */
+  top: AnyLevel;
+  logPrefix: string;
+  /** Upper bound (exclusive) of the log's keys in `top`. */
+  logEnd: string;
+  metaHeadKey: string;
 }
+
+/** Per-operation encodings on `top`, whatever its defaults. */
+export const TEXT = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const;
 
 /**
  * The sublevels the log lives in. Used by EventLog and by specs that damage a store on purpose
  * (open the raw db, write through these, reopen the log).
  */
 export function sublevelsOf(root: AnyLevel): Sublevels {
-  const opts = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const;
+  const log = root.sublevel<string, string>(LOG, TEXT) as Sub;
+  const meta = root.sublevel<string, string>(META, TEXT) as Sub;
+  const p = log.prefix;
   return {
     root,
-    log: root.sublevel<string, string>(LOG, opts) as Sub,
-    snap: root.sublevel<string, string>(SNAP, opts) as Sub,
-    meta: root.sublevel<string, string>(META, opts) as Sub,
+    log,
+    snap: root.sublevel<string, string>(SNAP, TEXT) as Sub,
+    meta,
+    top: log.db as AnyLevel,
+    logPrefix: p,
+    logEnd: p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1),
+    metaHeadKey: meta.prefix + HEAD_KEY,
   };
 }
 

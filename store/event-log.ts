@@ -15,10 +15,10 @@ import {
   headerHash,
   keySeq,
   seqKey,
-  type Sub,
   type Sublevels,
   sublevelsOf,
   syncOption,
+  TEXT,
 } from './codec.js';
 import { repairLog, type RepairResult } from './repair.js';
 import type { AppendOptions, LogRecord, NewRecord, ReadRange, Snapshot, VerifyResult } from './types.js';
@@ -50,7 +50,7 @@ export interface SkippedSnapshot {
 
 export type LatestSnapshot<S> = Snapshot<S> & { skipped: SkippedSnapshot[] };
 
-type BatchOp = { type: 'put'; sublevel: Sub; key: string; value: Buffer };
+type BatchOp = { type: 'put'; key: string; value: string };
 
 const CHUNK = 1000;
 
@@ -129,17 +129,18 @@ export class EventLog {
       if (records.length === 0) return [];
       const out: LogRecord[] = new Array(records.length);
       const ops: BatchOp[] = new Array(records.length + 1);
+      const { logPrefix, metaHeadKey, top } = this.#subs;
       let prev = this.#headHash;
       for (let i = 0; i < records.length; i++) {
         const seq = first + i;
         const { record, value } = encodeRecord(seq, records[i]!, prev);
         out[i] = record;
-        ops[i] = { type: 'put', sublevel: this.#subs.log, key: seqKey(seq), value };
+        ops[i] = { type: 'put', key: logPrefix + seqKey(seq), value };
         prev = record.hash;
       }
       const head = first + records.length - 1;
-      ops[records.length] = { type: 'put', sublevel: this.#subs.meta, key: HEAD_KEY, value: encodeMeta({ seq: head, hash: prev }) };
-      await this.#subs.root.batch(ops, syncOption(opts.sync === true));
+      ops[records.length] = { type: 'put', key: metaHeadKey, value: encodeMeta({ seq: head, hash: prev }) };
+      await top.batch(ops, { ...TEXT, ...syncOption(opts.sync === true) });
       this.#head = head;
       this.#headHash = prev;
       for (const r of out) this.#appended.next(r);
@@ -161,9 +162,11 @@ export class EventLog {
     const gte = Math.max(1, range.gte ?? 1);
     if (range.lte !== undefined && range.lte < gte) return;
     if (range.limit !== undefined && range.limit <= 0) return;
-    const it = this.#subs.log.values({
-      gte: seqKey(gte),
-      ...(range.lte !== undefined ? { lte: seqKey(range.lte) } : {}),
+    const { top, logPrefix, logEnd } = this.#subs;
+    const it = top.values<string, string>({
+      ...TEXT,
+      gte: logPrefix + seqKey(gte),
+      ...(range.lte !== undefined ? { lte: logPrefix + seqKey(range.lte) } : { lt: logEnd }),
       ...(range.limit !== undefined ? { limit: range.limit } : {}),
     });
     const chain = new ChainReader(gte);
@@ -341,7 +344,7 @@ async function trustedHead(subs: Sublevels): Promise<{ head: number; hash: strin
   if (last.length === 0) return { head: 0, hash: '' };
   const [key, value] = last[0]!;
   const seq = keySeq(key);
-  return Number.isNaN(seq) ? { head: 0, hash: '' } : { head: seq, hash: headerHash(value).toString('hex') };
+  return Number.isNaN(seq) ? { head: 0, hash: '' } : { head: seq, hash: headerHash(value) };
 }
 
 // A plain iterator over chunks: an async generator yielding record by record costs a good part

@@ -18,7 +18,7 @@ const CHUNK = 1000;
 
 type BatchOp =
   | { type: 'del'; sublevel: Sub; key: string }
-  | { type: 'put'; sublevel: Sub; key: string; value: Buffer };
+  | { type: 'put'; sublevel: Sub; key: string; value: string };
 
 async function keysFrom(sub: Sub): Promise<string[]> {
   const out: string[] = [];

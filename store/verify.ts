@@ -2,7 +2,7 @@
 // so on open (and on demand) every record is checked in seq order: key contiguity, CRC, the
 // back-link to the previous record's hash, the record's own hash, and finally the head meta
 // against the last record. The first problem wins; nothing is skipped.
-import { decodeMeta, HEAD_KEY, headerHash, keySeq, recordProblem, seqKey, type Sublevels } from './codec.js';
+import { decodeMeta, HEAD_KEY, headerHash, keySeq, recordProblem, seqKey, type Sublevels, TEXT } from './codec.js';
 import type { VerifyResult } from './types.js';
 
 const CHUNK = 1000;
@@ -25,20 +25,21 @@ export async function scanLog(subs: Sublevels): Promise<Scan> {
     goodHash: prevHex,
   });
 
-  const it = subs.log.iterator();
+  const it = subs.top.iterator<string, string>({ ...TEXT, gte: subs.logPrefix, lt: subs.logEnd });
+  const plen = subs.logPrefix.length;
   try {
     for (;;) {
       const chunk = await it.nextv(CHUNK);
       if (chunk.length === 0) break;
       for (const [key, value] of chunk) {
-        const seq = keySeq(key);
+        const seq = keySeq(key.substring(plen));
         if (seq !== expect) {
-          if (Number.isNaN(seq)) return fail(expect, `unexpected key ${JSON.stringify(key)} in the log`);
+          if (Number.isNaN(seq)) return fail(expect, `unexpected key ${JSON.stringify(key.substring(plen))} in the log`);
           return fail(expect, `record ${expect} is missing (next stored record is ${seq})`);
         }
         const problem = recordProblem(value, seq, prevHex);
         if (problem !== undefined) return fail(seq, problem);
-        prevHex = headerHash(value).toString('hex');
+        prevHex = headerHash(value);
         expect++;
       }
     }
@@ -71,7 +72,7 @@ export async function scanLog(subs: Sublevels): Promise<Scan> {
 async function hashAt(subs: Sublevels, seq: number): Promise<string> {
   if (seq === 0) return '';
   const v = await subs.log.get(seqKey(seq));
-  return v === undefined ? '' : headerHash(v).toString('hex');
+  return v === undefined ? '' : headerHash(v);
 }
 
 export async function verifyLog(subs: Sublevels): Promise<VerifyResult> {

@@ -23,7 +23,7 @@ storeConformance('classic', async (): Promise<Backend> => {
       return log;
     },
     async raw() {
-      const db = new ClassicLevel<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+      const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
       await db.open();
       return db;
     },
@@ -99,8 +99,8 @@ locking('a corrupt store is closed again after the failed open (no lock left beh
     const log = await openClassic(dir);
     await log.append([rec(1), rec(2)]);
     await log.close();
-    const db = new ClassicLevel<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
-    await db.sublevel<string, Buffer>('log', { keyEncoding: 'utf8', valueEncoding: 'buffer' }).del('0000000000000001');
+    const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    await db.sublevel<string, string>('log', { keyEncoding: 'utf8', valueEncoding: 'utf8' }).del('0000000000000001');
     await db.close();
     try {
       await openClassic(dir);

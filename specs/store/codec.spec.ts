@@ -22,7 +22,7 @@ codec('hash = sha256(prevHash + canonical body); decode gives back the record', 
   const prev = 'ab'.repeat(32);
   const { record, value } = encodeRecord(7, { stream: 'A', type: 't', at: 'now', data: { z: 1, a: 2 } }, prev);
   const body = '{"at":"now","data":{"a":2,"z":1},"seq":7,"stream":"A","type":"t","v":1}';
-  assert.is(value.toString('utf8', HEADER), body);
+  assert.is(value.substring(HEADER), body);
   assert.is(record.hash, createHash('sha256').update(prev + body).digest('hex'));
   assert.equal(decodeRecord(value, 7), record);
   assert.is(recordProblem(value, 7, prev), undefined);

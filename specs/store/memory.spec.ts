@@ -5,7 +5,7 @@ import { type Backend, storeConformance } from './conformance.js';
 // One MemoryLevel per backend: memory-level keeps its data across close/open, so "reopen" and
 // "damage the raw db" behave as they do on disk.
 storeConformance('memory', async (): Promise<Backend> => {
-  const db = new MemoryLevel<string, Buffer>({ keyEncoding: 'utf8', valueEncoding: 'buffer' });
+  const db = new MemoryLevel<string, string>({ keyEncoding: 'utf8', valueEncoding: 'utf8' });
   const logs: EventLog[] = [];
   return {
     async open(opts) {

@@ -1,0 +1,91 @@
+// What each driver's .bdrv_reopen_prepare does with the options in QEMU 7.2: which keys it
+// consumes (absorbs into its QemuOpts, so the final "Cannot change the option" loop never
+// sees them), which may be reset by omission (drv->mutable_opts), and its own checks.
+import { QmpError } from '../../errors/index.js';
+import type { Proc } from '../proc.js';
+import type { BdsNode } from '../types.js';
+import { optString, type Flat } from './qdict.js';
+
+/** bdrv_reset_options_allowed: handled by bdrv_reopen_prepare itself for every driver. */
+export const COMMON_OPTIONS = ['node-name', 'discard', 'cache.direct', 'cache.no-flush', 'read-only', 'auto-read-only', 'detect-zeroes'];
+
+/** bdrv_runtime_opts: absorbed by the generic prepare; node-name, driver, force-share are put back. */
+export const GENERIC_ABSORBED = ['cache.direct', 'cache.no-flush', 'read-only', 'auto-read-only', 'discard', 'detect-zeroes'];
+export const GENERIC_PUT_BACK = ['node-name', 'driver', 'force-share'];
+
+const QCOW2_OVERLAP = ['template', 'main-header', 'active-l1', 'active-l2', 'refcount-table', 'refcount-block', 'snapshot-table', 'inactive-l1', 'inactive-l2', 'bitmap-directory'];
+const QCOW2_MUTABLE = [
+  'lazy-refcounts', 'pass-discard-request', 'pass-discard-snapshot', 'pass-discard-other',
+  'overlap-check', ...QCOW2_OVERLAP.map((o) => `overlap-check.${o}`),
+  'cache-size', 'l2-cache-size', 'l2-cache-entry-size', 'refcount-cache-size', 'cache-clean-interval',
+];
+const FILE_OPTS = ['filename', 'aio', 'aio-max-batch', 'locking', 'pr-manager', 'drop-cache', 'x-check-cache-dropped'];
+
+/** drv->mutable_opts */
+export const MUTABLE: Record<string, string[]> = {
+  qcow2: QCOW2_MUTABLE,
+  raw: ['offset', 'size'],
+  throttle: ['throttle-group'],
+  file: ['x-check-cache-dropped'],
+};
+
+export interface DriverPrepared {
+  /** Driver state to install at commit (node.extra patch). */
+  extra?: Record<string, unknown>;
+}
+
+const isPow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
+
+/**
+ * The driver's .bdrv_reopen_prepare on `o` (the entry's options, already without the generic
+ * keys): removes what it consumes and throws its error text.
+ */
+export function driverPrepare(p: Proc, n: BdsNode, o: Flat): DriverPrepared {
+  switch (n.driver) {
+    case 'qcow2': {
+      const got = (k: string) => (k in o ? Number(o[k]) : undefined);
+      const cache = got('cache-size');
+      const l2 = got('l2-cache-size');
+      const rc = got('refcount-cache-size');
+      const entry = got('l2-cache-entry-size');
+      for (const k of Object.keys(o)) if (QCOW2_MUTABLE.includes(k) || k.startsWith('encrypt.')) delete o[k];
+      // read_cache_sizes, then the entry size (qcow2_update_options_prepare)
+      if (cache !== undefined) {
+        if (l2 !== undefined && rc !== undefined) throw new QmpError('cache-size, l2-cache-size and refcount-cache-size may not be set at the same time');
+        if (l2 !== undefined && l2 > cache) throw new QmpError('l2-cache-size may not exceed cache-size');
+        if (rc !== undefined && rc > cache) throw new QmpError('refcount-cache-size may not exceed cache-size');
+      }
+      const cluster = (p.image(fileOf(p, n))?.clusterSize) ?? 65536;
+      if (entry !== undefined && (entry < 512 || entry > cluster || !isPow2(entry))) {
+        throw new QmpError(`L2 cache entry size must be a power of two between 512 and the cluster size (${cluster})`);
+      }
+      return {};
+    }
+    case 'throttle': {
+      const group = String(o['throttle-group']);
+      delete o['throttle-group'];
+      if (p.object(group)?.qomType !== 'throttle-group') throw new QmpError(`Throttle group '${group}' does not exist`);
+      return { extra: { ...(n.extra ?? {}), group } };
+    }
+    case 'raw':
+      delete o.offset;
+      delete o.size;
+      return {};
+    case 'file': {
+      // raw_reopen_prepare: drop-cache and x-check-cache-dropped are consumed, the rest goes
+      // back as QemuOpts strings and is compared with the old (typed) values.
+      const back: Flat = {};
+      for (const k of FILE_OPTS) if (k in o) { back[k] = o[k]; delete o[k]; }
+      delete back['drop-cache'];
+      delete back['x-check-cache-dropped'];
+      for (const [k, v] of Object.entries(back)) o[k] = optString(v);
+      return {};
+    }
+    default:
+      return {}; // null-co, blkdebug: prepare accepts anything and consumes nothing
+  }
+}
+
+function fileOf(p: Proc, n: BdsNode): string {
+  return n.filename;
+}

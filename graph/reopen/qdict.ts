@@ -1,0 +1,82 @@
+// QEMU's QDict as reopen sees it: options are flattened ("file.driver"), and QEMU walks a
+// QDict by hash bucket, not by insertion order. Which key an error names ("Option '%s'
+// cannot be reset…", "Cannot change the option '%s'") depends on that walk, so we keep
+// insertion order in the object and derive QEMU's visiting order from tdb_hash.
+
+export type Flat = Record<string, unknown>;
+
+const BUCKETS = 512;
+
+/** qobject/qdict.c tdb_hash(), all arithmetic mod 2^32. */
+export function tdbHash(key: string): number {
+  const bytes = Buffer.from(key, 'utf8');
+  let value = Math.imul(0x238f13af, bytes.length) >>> 0;
+  for (let i = 0; i < bytes.length; i++) value = (value + ((bytes[i]! << ((i * 5) % 24)) >>> 0)) >>> 0;
+  return (Math.imul(1103515243, value) + 12345) >>> 0;
+}
+
+export const bucketOf = (key: string): number => tdbHash(key) % BUCKETS;
+
+/**
+ * The keys of `d` in qdict_first/qdict_next order: buckets ascending, and inside a bucket the
+ * newest insert first (qdict_put inserts at the bucket's head). JS objects keep insertion order
+ * for non-integer keys, which is what option keys are.
+ */
+export function qdictKeys(d: Flat): string[] {
+  const keys = Object.keys(d);
+  const idx = new Map(keys.map((k, i) => [k, i]));
+  return keys.slice().sort((a, b) => bucketOf(a) - bucketOf(b) || idx.get(b)! - idx.get(a)!);
+}
+
+/** qdict_flatten: nested dicts and lists become "a.b" / "a.0" keys; null stays a value. */
+export function flatten(opts: Record<string, unknown>, prefix = '', out: Flat = {}): Flat {
+  for (const [k, v] of Object.entries(opts)) {
+    if (v === undefined) continue;
+    const key = prefix + k;
+    if (Array.isArray(v)) {
+      if (v.length === 0) out[key] = v;
+      v.forEach((x, i) => {
+        if (x !== null && typeof x === 'object') flatten(x as Record<string, unknown>, `${key}.${i}.`, out);
+        else out[`${key}.${i}`] = x;
+      });
+    } else if (v !== null && typeof v === 'object') flatten(v as Record<string, unknown>, key + '.', out);
+    else out[key] = v;
+  }
+  return out;
+}
+
+/** qdict_extract_subqdict: moves every "prefix.*" key out of `d` (prefix stripped). */
+export function extractSub(d: Flat, prefix: string): Flat {
+  const sub: Flat = {};
+  for (const k of Object.keys(d)) {
+    if (k.startsWith(prefix)) {
+      sub[k.slice(prefix.length)] = d[k];
+      delete d[k];
+    }
+  }
+  return sub;
+}
+
+/** bdrv_join_options (generic part): keys of `old` missing in `into` are added. */
+export function joinOptions(into: Flat, old: Flat): void {
+  for (const [k, v] of Object.entries(old)) if (!(k in into)) into[k] = v;
+}
+
+/** qobject_is_equal: same type and value; an int never equals a string. */
+export function qobjEqual(a: unknown, b: unknown): boolean {
+  if (a === undefined || b === undefined) return false;
+  if (a === null || b === null) return a === b;
+  if (typeof a !== typeof b) return false;
+  if (typeof a !== 'object') return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => qobjEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** How QemuOpts gives a value back (qemu_opts_to_qdict): always a string. */
+export function optString(v: unknown): string {
+  if (typeof v === 'boolean') return v ? 'on' : 'off';
+  return String(v);
+}
