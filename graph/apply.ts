@@ -22,7 +22,8 @@ export function applyChanges(state: State, changes: readonly Change[], dir: 'red
       copied.add(ck);
     }
     setOrDelete(scope[ch.c]!, { s: ch.s, c: ch.c, id: ch.id, value: v });
-    prune(next, ch.s, ch.c);
+    // Only a delete can empty a collection (and for-in on a 10k-key object is not O(1) in V8).
+    if (v === null || v === undefined) prune(next, ch.s, ch.c);
   }
   return next;
 }
@@ -32,8 +33,9 @@ export function applyChangesInPlace(state: State, changes: readonly Change[], di
   for (const ch of order(changes, dir)) {
     const scope = (state[ch.s] ??= {});
     const coll = (scope[ch.c] ??= {});
-    setOrDelete(coll, { s: ch.s, c: ch.c, id: ch.id, value: dir === 'redo' ? ch.after : ch.before });
-    prune(state, ch.s, ch.c);
+    const v = dir === 'redo' ? ch.after : ch.before;
+    setOrDelete(coll, { s: ch.s, c: ch.c, id: ch.id, value: v });
+    if (v === null || v === undefined) prune(state, ch.s, ch.c);
   }
 }
 

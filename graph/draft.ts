@@ -29,6 +29,12 @@ export class Draft {
     return this.base[s]?.[c]?.[id] as T | undefined;
   }
 
+  /** Ids written through this draft so far (any step) in one collection: what a derived value must revisit. */
+  written(s: string, c: string): string[] {
+    const o = this.over.get(s + '\0' + c);
+    return o ? [...o.keys()] : [];
+  }
+
   has(s: string, c: string, id: string): boolean {
     return this.get(s, c, id) !== undefined;
   }

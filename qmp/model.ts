@@ -4,6 +4,7 @@
 import { QmpError } from '../errors/index.js';
 import { Draft, type Step } from '../graph/draft.js';
 import { applyChanges } from '../graph/apply.js';
+import { refreshFilenames } from '../graph/filename.js';
 import { Proc } from '../graph/proc.js';
 import type { State } from '../graph/types.js';
 import type { QmpEvent, QmpReply } from './connection.js';
@@ -30,6 +31,8 @@ export function executeCommand(state: State, proc: string, command: string, args
   let ret: unknown;
   try {
     ret = def.run({ p, args: (v.value ?? {}) as Record<string, any>, events, emit: (event, data) => events.push({ event, data }) });
+    // file names that depend on the graph (bdrv_refresh_filename) follow every change
+    if (def.mutates) refreshFilenames(p);
   } catch (e) {
     if (e instanceof QmpError) return refuse(state, e.cls, e.desc);
     throw e;

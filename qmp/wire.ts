@@ -267,7 +267,7 @@ export function encodeReply(reply: QmpReply, id?: unknown): string {
 export function encodeEvent(ev: QmpEvent, now: () => number = Date.now): string {
   const ms = now();
   const timestamp = ev.timestamp ?? { seconds: Math.floor(ms / 1000), microseconds: (ms % 1000) * 1000 };
-  return JSON.stringify(ev.data === undefined ? { event: ev.event, timestamp } : { timestamp, event: ev.event, data: ev.data });
+  return JSON.stringify(ev.data === undefined ? { timestamp, event: ev.event } : { timestamp, event: ev.event, data: ev.data });
 }
 
 export function encodeGreeting(version: { major: number; minor: number; micro: number }, pkg: string): string {

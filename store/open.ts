@@ -21,7 +21,7 @@ function isLocked(e: unknown): boolean {
  * database is closed again so the lock is not kept by a log nobody can use.
  */
 export async function openClassic(location: string, opts: OpenClassicOptions = {}): Promise<EventLog> {
-  const db = new ClassicLevel<string, Buffer>(location, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+  const db = new ClassicLevel<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
   try {
     await db.open({ createIfMissing: opts.createIfMissing ?? true });
   } catch (e) {
@@ -38,5 +38,5 @@ export async function openClassic(location: string, opts: OpenClassicOptions = {
 
 /** A fresh in-memory log. To reopen an existing MemoryLevel use EventLog.open(db). */
 export async function openMemory(opts: OpenOptions = {}): Promise<EventLog> {
-  return EventLog.open(new MemoryLevel<string, Buffer>({ keyEncoding: 'utf8', valueEncoding: 'buffer' }), opts);
+  return EventLog.open(new MemoryLevel<string, string>({ keyEncoding: 'utf8', valueEncoding: 'utf8' }), opts);
 }

@@ -55,7 +55,7 @@ export function driverPrepare(p: Proc, n: BdsNode, o: Flat): DriverPrepared {
         if (l2 !== undefined && l2 > cache) throw new QmpError('l2-cache-size may not exceed cache-size');
         if (rc !== undefined && rc > cache) throw new QmpError('refcount-cache-size may not exceed cache-size');
       }
-      const cluster = (p.image(fileOf(p, n))?.clusterSize) ?? 65536;
+      const cluster = p.image(n.filename)?.clusterSize ?? 65536;
       if (entry !== undefined && (entry < 512 || entry > cluster || !isPow2(entry))) {
         throw new QmpError(`L2 cache entry size must be a power of two between 512 and the cluster size (${cluster})`);
       }
@@ -84,8 +84,4 @@ export function driverPrepare(p: Proc, n: BdsNode, o: Flat): DriverPrepared {
     default:
       return {}; // null-co, blkdebug: prepare accepts anything and consumes nothing
   }
-}
-
-function fileOf(p: Proc, n: BdsNode): string {
-  return n.filename;
 }

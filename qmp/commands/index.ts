@@ -9,6 +9,13 @@ import type { CommandDef } from './types.js';
 import { xBlockdevChange } from './x-blockdev-change.js';
 import { imageCreate } from './image-create.js';
 import { xBlockdevSetIothread } from './x-blockdev-set-iothread.js';
+import { blockdevReopen } from './blockdev-reopen.js';
+import { blockStream } from './block-stream.js';
+import { blockCommit } from './block-commit.js';
+import { blockdevMirror } from './blockdev-mirror.js';
+import { blockdevSnapshot } from './blockdev-snapshot.js';
+import { jobVerbCommands } from './job-verbs.js';
+import { xBlockgraphJobAdvance } from './x-blockgraph-job-advance.js';
 
 export type { CommandCtx, CommandDef } from './types.js';
 
@@ -24,3 +31,5 @@ for (const c of [
   xDebugQueryBlockGraph, queryNamedBlockNodes, queryBlockExports, queryJobs, qmpCapabilities, queryVersion,
 ]) registerCommand(c);
 registerCommand(xBlockdevSetIothread);
+registerCommand(blockdevReopen);
+for (const c of [blockStream, blockCommit, blockdevMirror, blockdevSnapshot, ...jobVerbCommands, xBlockgraphJobAdvance]) registerCommand(c);

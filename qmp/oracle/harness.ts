@@ -78,6 +78,28 @@ async function pollUntil(done: () => Promise<boolean>, timeoutMs: number, interv
 const jobArg = (args: Record<string, unknown>): string | undefined =>
   (typeof args.id === 'string' ? args.id : typeof args.device === 'string' ? args.device : undefined);
 
+const statusOf = (ev: QmpEvent) => (ev.event === 'JOB_STATUS_CHANGE' ? ev.data?.status : undefined);
+
+/**
+ * QSD 7.2 races the reply of a mirror/active-commit start against the job's first I/O: `ready`
+ * lands before or after the reply from run to run (seen live: both orders within a few runs).
+ * The public transcripts always have it in the following step (the `wait … ready`), so the
+ * ready transition (JOB_STATUS_CHANGE ready + BLOCK_JOB_READY) of a job created in this very
+ * step is handed on to the next step of the same daemon. Not stated in the README; inferred
+ * from the corpus, where no command step ever holds a `ready`.
+ */
+function deferReadyOfStartedJobs(events: QmpEvent[], buffer: QmpEvent[]): void {
+  const started = new Set(events.filter((e) => statusOf(e) === 'created').map((e) => String(e.data?.id)));
+  if (started.size === 0) return;
+  const isReady = (e: QmpEvent) => (statusOf(e) === 'ready' && started.has(String(e.data?.id)))
+    || (e.event === 'BLOCK_JOB_READY' && started.has(String(e.data?.device)));
+  const moved = events.filter(isReady);
+  if (moved.length === 0) return;
+  const kept = events.filter((e) => !isReady(e));
+  events.splice(0, events.length, ...kept);
+  buffer.unshift(...moved);
+}
+
 /**
  * Runs `scenario` step by step. `openProc` is called once per daemon letter, on its first use;
  * capability negotiation is the connection's business. All opened connections are closed at the end.
@@ -163,6 +185,7 @@ export async function runScenario(
           if (!settled) settleFailed = `${where}: '${step.execute}' did not settle within ${timeout} ms`;
         }
         result = 'error' in reply ? { ok: false, class: reply.error.class, desc: reply.error.desc } : { ok: true };
+        deferReadyOfStartedJobs(events, p.buffer);
       }
       if (settleFailed && opts.failOnWaitTimeout !== false) throw new BlockgraphError('BG_QMP_ERROR', settleFailed, { step: index });
 

@@ -92,11 +92,10 @@ test('server codec: QEMU 7.2 errors for malformed input', () => {
 
 test('server codec: replies, events and greeting in QEMU 7.2 member order', () => {
   assert.is(encodeReply({ return: {} }, 5), '{"return":{},"id":5}');
-  assert.is(encodeReply(NEGOTIATION_EXPECTED, undefined as never) === undefined, false);
   assert.is(encodeReply({ error: commandNotFound('x') }, 'a'), '{"id":"a","error":{"class":"CommandNotFound","desc":"The command x has not been found"}}');
   assert.is(encodeReply({ error: NEGOTIATION_EXPECTED }), `{"error":{"class":"CommandNotFound","desc":"Expecting capabilities negotiation with 'qmp_capabilities'"}}`);
   assert.is(encodeEvent({ event: 'E', data: { id: 'x' } }, () => 1500), '{"timestamp":{"seconds":1,"microseconds":500000},"event":"E","data":{"id":"x"}}');
-  assert.equal(JSON.parse(encodeGreeting({ major: 7, minor: 2, micro: 22 }), 'Debian 1:7.2+dfsg-7+deb12u18+b3')), JSON.parse(GREETING));
+  assert.equal(JSON.parse(encodeGreeting({ major: 7, minor: 2, micro: 22 }, 'Debian 1:7.2+dfsg-7+deb12u18+b3')), JSON.parse(GREETING));
 });
 
 test.run();

@@ -1,0 +1,47 @@
+// bdrv_set_backing_hd and bdrv_change_backing_file, as the jobs use them at completion.
+import { QmpError } from '../../errors/index.js';
+import { attachChild, unrefIfUnused } from '../ops.js';
+import { ROLE_COW, ROLE_FILTERED, ROLE_PRIMARY } from '../perm.js';
+import type { Proc } from '../proc.js';
+import { refreshPerms } from '../refresh.js';
+import { HOST, type Image } from '../types.js';
+import { isFilter } from './chain.js';
+
+/** bdrv_set_backing_hd: one transaction (remove the old link, attach the new one, refresh). */
+export function setBackingHd(p: Proc, node: string, backing: string | null): void {
+  const old = p.backing(node);
+  if ((old?.child ?? null) === backing) return;
+  let oldChild: string | undefined;
+  p.d.atomically(() => {
+    if (old?.frozen) throw new QmpError(`Cannot change frozen '${old.name}' link from '${node}' to '${old.child}'`);
+    if (old) {
+      oldChild = old.child;
+      p.delEdge(old.id);
+    }
+    if (backing) {
+      const role = isFilter(p, node) ? ROLE_FILTERED | ROLE_PRIMARY : ROLE_COW;
+      attachChild(p, { kind: 'node', node }, backing, 'backing', role, undefined, { refresh: false });
+    }
+    refreshPerms(p, [node, ...(oldChild && p.node(oldChild) ? [oldChild] : [])]);
+  });
+  if (oldChild) unrefIfUnused(p, oldChild);
+}
+
+/** bdrv_change_backing_file: the backing file name (and format) written into the image header. */
+export function writeBackingHeader(p: Proc, node: string, backing: string | null, format: string | null): void {
+  const n = p.node(node);
+  if (!n || n.driver !== 'qcow2') return;
+  const header = backing ? { backing, ...(format ? { backingFormat: format } : {}) } : {};
+  p.patchNode(node, { header });
+  const img = p.image(n.filename);
+  if (img) {
+    const next: Image = { ...img };
+    delete next.backing;
+    delete next.backingFormat;
+    if (backing) {
+      next.backing = backing;
+      if (format) next.backingFormat = format;
+    }
+    p.d.put(HOST, 'images', img.file, next);
+  }
+}

@@ -1,0 +1,139 @@
+// block-commit of an intermediate node (block/commit.c, 7.2): a commit_top filter is appended
+// above top; the links from commit_top down to base (including the link into base) are frozen;
+// BlockBackends on base (writes) and on top (no perms) and the job's edges hold the range.
+// Completion is bdrv_drop_intermediate(commit_top, base); cancel puts top back.
+import { QmpError } from '../../errors/index.js';
+import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z } from '../perm.js';
+import type { Proc } from '../proc.js';
+import type { Job } from '../types.js';
+import { appendNode, replaceNode } from '../replace.js';
+import { chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters, skipImplicitFilters } from './chain.js';
+import { freezeChain, unfreezeChain } from './freeze.js';
+import { writeBackingHeader } from './backing.js';
+import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
+import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
+
+export interface CommitData {
+  kind: 'commit';
+  commitTop: string;
+  top: string;
+  base: string;
+  baseBB: string | null;
+  topBB: string | null;
+  baseReadOnly: boolean;
+  backingFile: string | null;
+  chainFrozen: boolean;
+  unblock: Record<string, string[]>;
+}
+
+export interface CommitStart {
+  jobId: string; bs: string; base: string; top: string; backingFile: string | null;
+  speed: number; autoFinalize: boolean; autoDismiss: boolean; filterNodeName?: string;
+}
+
+/** commit_start */
+export function startCommit(ctx: JobCtx, o: CommitStart): Job {
+  const { p } = ctx;
+  if (skipFilters(p, o.top) === skipFilters(p, o.base)) throw new QmpError('Invalid files for merge: top and base are the same');
+  const baseSize = p.node(o.base)!.size;
+  const topSize = p.node(o.top)!.size;
+  const basePerms = PERM_R | PERM_W | (baseSize < topSize ? PERM_Z : 0);
+
+  const job = createJob(ctx, {
+    id: o.jobId, type: 'commit', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed,
+    data: { kind: 'commit', unblock: { [o.bs]: ['dataplane'] } },
+  });
+  addJobEdge(p, job.id, o.bs, 'main node', 0, PERM_ALL);
+
+  const baseReadOnly = p.node(o.base)!.ro;
+  if (baseReadOnly) setReadOnly(p, o.base, false);
+
+  p.step('append-commit-top');
+  const ct = newJobFilter(p, 'commit_top', o.filterNodeName, { ro: true, size: topSize });
+  appendNode(p, ct.name, o.top);
+
+  p.step('job-nodes');
+  const baseOverlay = findOverlay(p, o.top, o.base);
+  const filteredBase = cowBs(p, baseOverlay);
+  let shared = PERM_U | PERM_W;
+  for (let it: string | null = o.top; it && it !== o.base; it = filterOrCowBs(p, it)) {
+    if (it === filteredBase) shared |= PERM_R;
+    addJobEdge(p, job.id, it, 'intermediate node', 0, shared);
+  }
+  freezeChain(p, ct.name, o.base);
+  patchJobData(p, job.id, {
+    commitTop: ct.name, top: o.top, base: o.base, baseReadOnly, backingFile: o.backingFile, chainFrozen: true,
+  });
+  addJobEdge(p, job.id, o.base, 'base', 0, PERM_ALL);
+  const baseBB = addJobBB(p, job.id, 'commit-base', o.base, basePerms, PERM_R | PERM_U, false);
+  patchJobData(p, job.id, { baseBB });
+  const topBB = addJobBB(p, job.id, 'commit-top', o.top, 0, PERM_ALL, false);
+  patchJobData(p, job.id, { topBB });
+  sendJob(ctx, job.id, { type: 'START' });
+  return p.job(job.id)!;
+}
+
+/**
+ * bdrv_drop_intermediate(top, base): every parent of `top` is moved to `base` (no auto-skip:
+ * an edge that must not move fails the whole operation), then the overlays' headers name
+ * base. `top` may be the active layer (seed 001's case): its BlockBackends simply move to base,
+ * which is what bdrv_swap had to emulate before BlockBackends existed. Intermediate nodes stay
+ * if something else (the monitor) holds them. Returns QEMU's error text, or null.
+ */
+export function dropIntermediate(p: Proc, top: string, base: string, backingFile: string | null): string | null {
+  if (!p.node(top) || !p.node(base)) return 'node gone';
+  if (!chainContains(p, top, base)) return `'${base}' is not in the backing chain of '${top}'`;
+  const explicitTop = skipImplicitFilters(p, top);
+  const inheritsRecursive = (() => {
+    let cur: string | null = p.node(base)!.inheritsFrom;
+    for (let i = 0; cur && i < 100000; i++) {
+      if (cur === explicitTop) return true;
+      cur = p.node(cur)?.inheritsFrom ?? null;
+    }
+    return false;
+  })();
+  const fileStr = backingFile ?? p.node(base)!.filename;
+  const updated = p.parents(top);
+  try {
+    replaceNode(p, top, base, { autoSkip: false });
+  } catch (e) {
+    if (e instanceof QmpError) return e.desc;
+    throw e;
+  }
+  for (const c of updated) {
+    if (c.parent.kind === 'node' && c.name === 'backing' && p.node(c.parent.node)) {
+      writeBackingHeader(p, c.parent.node, fileStr, p.node(base)!.driver);
+    }
+  }
+  if (inheritsRecursive) p.patchNode(base, { inheritsFrom: p.node(explicitTop)?.inheritsFrom ?? null });
+  return null;
+}
+
+registerJobDriver('commit', {
+  prepare(ctx, j) {
+    const { p } = ctx;
+    const d = j.data as unknown as CommitData;
+    unfreezeChain(p, d.commitTop, d.base);
+    removeJobBB(p, d.baseBB);
+    patchJobData(p, j.id, { chainFrozen: false, baseBB: null });
+    // QEMU reports a failure here (error_report) and fails the job; the graph stays as it is.
+    dropIntermediate(p, d.commitTop, d.base, d.backingFile);
+  },
+  abort(ctx, j) {
+    const { p } = ctx;
+    const d = p.job(j.id)!.data as unknown as CommitData;
+    if (d.chainFrozen) unfreezeChain(p, d.commitTop, d.base);
+    removeJobBB(p, d.baseBB);
+    patchJobData(p, j.id, { chainFrozen: false, baseBB: null });
+    removeJobEdges(p, j.id);
+    const top = d.top;
+    if (p.node(d.commitTop) && p.node(top)) replaceNode(p, d.commitTop, top);
+  },
+  clean(ctx, j) {
+    const { p } = ctx;
+    const d = p.job(j.id)!.data as unknown as CommitData;
+    if (d.baseReadOnly && p.node(d.base)) setReadOnly(p, d.base, true, { ignoreErrors: true });
+    removeJobBB(p, d.topBB);
+    patchJobData(p, j.id, { topBB: null });
+  },
+});

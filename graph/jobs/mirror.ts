@@ -1,0 +1,139 @@
+// blockdev-mirror and active commit (block/mirror.c, 7.2): a mirror_top filter is appended
+// above the source; the job holds it ("main node"), the source and the target; a BlockBackend
+// writes to the target. Active commit (target in the source's backing chain) also holds the
+// intermediate nodes and freezes mirror_top -> … -> base. mirror_exit_common undoes it all and,
+// when completed, replaces the node to replace by the target.
+import { QmpError } from '../../errors/index.js';
+import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z } from '../perm.js';
+import type { Job } from '../types.js';
+import { appendNode, replaceNode } from '../replace.js';
+import { tryRefresh } from '../ops.js';
+import { chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
+import { freezeChain, unfreezeChain } from './freeze.js';
+import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
+import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
+
+export interface MirrorData {
+  kind: 'mirror';
+  mirrorTop: string;
+  source: string;
+  target: string;
+  targetBB: string | null;
+  replaces: string | null;
+  toReplace: string | null;
+  shouldComplete: boolean;
+  isCommit: boolean;
+  baseReadOnly: boolean;
+  prepared: boolean;
+  unblock: Record<string, string[]>;
+}
+
+export interface MirrorStart {
+  jobId: string; bs: string; target: string; replaces: string | null;
+  speed: number; autoFinalize: boolean; autoDismiss: boolean; filterNodeName?: string;
+  /** commit_active_start: job type commit */
+  activeCommit: boolean;
+}
+
+/** mirror_start_job (and commit_active_start's read-write flip of the base) */
+export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
+  const { p } = ctx;
+  let baseReadOnly = false;
+  if (o.activeCommit) {
+    baseReadOnly = p.node(o.target)!.ro;
+    if (baseReadOnly) setReadOnly(p, o.target, false);
+  }
+  if (skipFilters(p, o.bs) === skipFilters(p, o.target)) throw new QmpError("Can't mirror node into itself");
+  const targetIsBacking = chainContains(p, o.bs, o.target);
+
+  p.step('append-mirror-top');
+  const mt = newJobFilter(p, 'mirror_top', o.filterNodeName, { ro: false, size: p.node(o.bs)!.size, extra: { isCommit: targetIsBacking, stop: false } });
+  appendNode(p, mt.name, o.bs);
+
+  p.step('job-create');
+  const job = createJob(ctx, {
+    id: o.jobId, type: o.activeCommit ? 'commit' : 'mirror', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed,
+    data: {
+      kind: 'mirror', mirrorTop: mt.name, source: o.bs, target: o.target, targetBB: null, replaces: o.replaces, toReplace: null,
+      shouldComplete: false, isCommit: targetIsBacking, baseReadOnly, prepared: false, unblock: { [mt.name]: ['dataplane'] },
+    } satisfies MirrorData as unknown as Record<string, unknown>,
+  });
+  addJobEdge(p, job.id, mt.name, 'main node', PERM_R, PERM_R | PERM_U | PERM_W);
+
+  let targetPerms = PERM_W;
+  let targetShared = PERM_U;
+  if (targetIsBacking) {
+    if (p.node(o.target)!.size < p.node(o.bs)!.size) targetPerms |= PERM_Z;
+    targetShared |= PERM_R | PERM_W;
+  } else if (chainContains(p, o.bs, skipFilters(p, o.target))) {
+    throw new QmpError("Cannot mirror to a filter on top of a node in the source's backing chain");
+  }
+  const targetBB = addJobBB(p, job.id, 'mirror-target', o.target, targetPerms, targetShared, true);
+  patchJobData(p, job.id, { targetBB });
+  addJobEdge(p, job.id, o.bs, 'source', 0, PERM_U | PERM_W | PERM_R);
+  addJobEdge(p, job.id, o.target, 'target', 0, PERM_ALL);
+  if (targetIsBacking) {
+    const filteredTarget = cowBs(p, findOverlay(p, o.bs, o.target));
+    let shared = PERM_U | PERM_W;
+    for (let it = filterOrCowBs(p, o.bs); it && it !== o.target; it = filterOrCowBs(p, it)) {
+      if (it === filteredTarget) shared |= PERM_R;
+      addJobEdge(p, job.id, it, 'intermediate node', 0, shared);
+    }
+    freezeChain(p, mt.name, o.target);
+  }
+  sendJob(ctx, job.id, { type: 'START' });
+  return p.job(job.id)!;
+}
+
+/** mirror_exit_common */
+function exitCommon(ctx: JobCtx, j: Job, abort: boolean): void {
+  const { p } = ctx;
+  const d = p.job(j.id)!.data as unknown as MirrorData;
+  if (d.prepared) return;
+  patchJobData(p, j.id, { prepared: true });
+  const mt = d.mirrorTop;
+  const src = p.backing(mt)?.child ?? d.source;
+  const target = d.target;
+  if (p.node(target) && chainContains(p, src, target)) unfreezeChain(p, mt, target);
+  removeJobBB(p, d.targetBB);
+  patchJobData(p, j.id, { targetBB: null });
+  // bs_opaque->stop: the filter no longer forwards anything
+  const mtn = p.node(mt)!;
+  p.patchNode(mt, { extra: { ...(mtn.extra ?? {}), stop: true } });
+  tryRefresh(p, [mt]);
+  if (d.shouldComplete && !abort && p.node(target)) {
+    const toReplace = d.toReplace && p.node(d.toReplace) ? d.toReplace : src;
+    const ro = p.node(toReplace)!.ro;
+    if (ro !== p.node(target)!.ro) setReadOnly(p, target, ro, { ignoreErrors: true });
+    try {
+      replaceNode(p, toReplace, target);
+    } catch (e) {
+      // QEMU reports it (error_report) and the job fails; the graph is left as it was.
+      if (!(e instanceof QmpError)) throw e;
+    }
+  }
+  removeJobEdges(p, j.id);
+  const child = p.backing(mt)?.child;
+  if (child) replaceNode(p, mt, child);
+}
+
+registerJobDriver('mirror', {
+  complete(ctx, j) {
+    const { p } = ctx;
+    const d = j.data as unknown as MirrorData;
+    if (j.status !== 'ready') throw new QmpError(`The active block job '${j.id}' cannot be completed`);
+    let toReplace: string | null = null;
+    if (d.replaces) {
+      if (!p.node(d.replaces)) throw new QmpError(`Node name '${d.replaces}' not found`);
+      toReplace = d.replaces;
+    }
+    patchJobData(p, j.id, { shouldComplete: true, toReplace });
+  },
+  prepare(ctx, j) { exitCommon(ctx, j, false); },
+  abort(ctx, j) { exitCommon(ctx, j, true); },
+  clean(ctx, j) {
+    const { p } = ctx;
+    const d = p.job(j.id)!.data as unknown as MirrorData;
+    if (d.baseReadOnly && p.node(d.target)) setReadOnly(p, d.target, true, { ignoreErrors: true });
+  },
+});

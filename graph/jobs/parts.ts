@@ -1,0 +1,116 @@
+// The pieces every block job is built from: the job's own edges (block_job_add_bdrv, always
+// with perm/shared fixed by the job, §2.2), its BlockBackends (blk_new + blk_insert_bs), the
+// internal filter nodes (commit_top, mirror_top) and the read-only flips jobs do by reopening.
+import { QmpError } from '../../errors/index.js';
+import { registerDriver, defaultPerms } from '../drivers.js';
+import { assignNodeName, attachChild, detachChild, newNode, tryRefresh, unrefIfUnused } from '../ops.js';
+import { PERM_ALL, PERM_R, PERM_W } from '../perm.js';
+import type { Proc } from '../proc.js';
+import { refreshPerms } from '../refresh.js';
+import type { BdsNode, Job } from '../types.js';
+import { tryMoveToContext } from '../aio.js';
+
+// mirror_top (bdrv_mirror_top_child_perm): default perms while running; an active commit
+// drops consistent read and shares write; once the job stops it forwards nothing.
+registerDriver('mirror_top', {
+  kind: 'filter', supportsBacking: true, reopen: false,
+  childPerm: (c) => {
+    const x = (c.node.extra ?? {}) as { stop?: boolean; isCommit?: boolean };
+    if (x.stop) return { perm: 0, shared: PERM_ALL };
+    const d = defaultPerms(c);
+    if (x.isCommit) return { perm: d.perm & ~PERM_R, shared: d.shared | PERM_W };
+    return d;
+  },
+});
+
+/** block_job_add_bdrv: a `child_job` edge with the job's fixed perms. */
+export function addJobEdge(p: Proc, job: string, node: string, name: string, perm: number, shared: number): void {
+  attachChild(p, { kind: 'job', job }, node, name, 0, { perm, shared });
+}
+
+/** block_job_remove_all_bdrv */
+export function removeJobEdges(p: Proc, job: string): void {
+  for (const e of p.children({ kind: 'job', job }).reverse()) {
+    const child = e.child;
+    detachChild(p, e.id);
+    if (p.node(child)) tryMoveToContext(p, child, 'main');
+  }
+}
+
+/** blk_new + blk_insert_bs for a job: an unnamed BlockBackend with a `root` edge. */
+export function addJobBB(p: Proc, job: string, role: string, node: string, perm: number, shared: number, allowAioChange: boolean): string {
+  const id = 'bb' + p.nextSeq();
+  p.putBB({ id, owner: { kind: 'job', id: job, role }, perm, shared, allowAioChange, aio: p.node(node)!.aio, at: p.meta().seq });
+  attachChild(p, { kind: 'bb', bb: id }, node, 'root', 0, { perm, shared });
+  return id;
+}
+
+/** blk_unref of a job BlockBackend: its node's perms relax (errors ignored). */
+export function removeJobBB(p: Proc, bbId: string | undefined | null): void {
+  if (!bbId || !p.bb(bbId)) return;
+  const root = p.children({ kind: 'bb', bb: bbId })[0];
+  p.delBB(bbId);
+  if (root) detachChild(p, root.id);
+}
+
+/** blk_set_perm on a job BlockBackend. */
+export function setJobBBPerm(p: Proc, bbId: string, perm: number, shared: number): void {
+  const bb = p.bb(bbId);
+  if (!bb) return;
+  p.putBB({ ...bb, perm, shared });
+  const root = p.children({ kind: 'bb', bb: bbId })[0];
+  if (root) {
+    p.patchEdge(root.id, { perm, shared });
+    tryRefresh(p, [root.child]);
+  }
+}
+
+/** bdrv_new_open_driver for commit_top / mirror_top: a named or implicit internal filter. */
+export function newJobFilter(p: Proc, driver: 'commit_top' | 'mirror_top', name: string | undefined, init: Partial<BdsNode>): BdsNode {
+  const { name: n, auto } = assignNodeName(p, name);
+  return newNode(p, { name: n, auto, driver, implicit: name === undefined, neverFreeze: true, options: { driver, 'node-name': n }, ...init });
+}
+
+/**
+ * bdrv_reopen_set_read_only for the jobs' own flips (stream target, commit base, snapshot's
+ * old top): the node and the children it opened itself follow; perms are refreshed.
+ */
+export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreErrors?: boolean } = {}): void {
+  const run = () => {
+    const touched: string[] = [];
+    const visit = (name: string) => {
+      const n = p.node(name);
+      if (!n || n.ro === ro) return;
+      // the reopened node gets the option; its children only inherit it
+      p.patchNode(name, name === node ? { ro, options: { ...n.options, 'read-only': ro } } : { ro });
+      touched.push(name);
+      for (const e of p.childrenOf(name)) {
+        const c = p.node(e.child);
+        // backing children are opened read-only on their own; explicit options stay
+        if (c && c.inheritsFrom === name && e.name !== 'backing' && c.options['read-only'] === undefined) visit(e.child);
+      }
+    };
+    visit(node);
+    if (touched.length) refreshPerms(p, [node]);
+  };
+  if (!opts.ignoreErrors) return p.d.atomically(run);
+  const sp = p.d.savepoint();
+  try {
+    run();
+  } catch (e) {
+    if (!(e instanceof QmpError)) throw e;
+    p.d.rollback(sp);
+  }
+}
+
+export function jobData<T = Record<string, unknown>>(j: Job): T {
+  return j.data as T;
+}
+
+export function dropRef(p: Proc, node: string | null | undefined): void {
+  if (!node || !p.node(node)) return;
+  const n = p.node(node)!;
+  const refs = Number((n.extra as { refs?: number } | undefined)?.refs ?? 0);
+  if (refs > 0) p.patchNode(node, { extra: { ...(n.extra ?? {}), refs: refs - 1 } });
+  unrefIfUnused(p, node);
+}

@@ -1,0 +1,100 @@
+// Runs jobs: the statechart (machines/job.ts) decides the next status and the ordered
+// effects; this file executes them — QMP events through `emit`, and the job driver's
+// prepare/commit/abort/clean plus the final free — against the graph.
+import { QmpError } from '../../errors/index.js';
+import { jobCreate, jobSnapshot, jobStep, type JobEffect, type JobMachineEvent, type JobVerb } from '../../machines/job.js';
+import { nameWellFormed } from '../ops.js';
+import type { Proc } from '../proc.js';
+import type { Job } from '../types.js';
+import { removeJobEdges, removeJobBB } from './parts.js';
+
+export interface JobCtx {
+  p: Proc;
+  emit(event: string, data: Record<string, unknown>): void;
+}
+
+/** What each job kind does at the driver callbacks (JobDriver .prepare/.commit/.abort/.clean). */
+export interface JobDriverOps {
+  prepare?(ctx: JobCtx, j: Job): void;
+  commit?(ctx: JobCtx, j: Job): void;
+  abort?(ctx: JobCtx, j: Job): void;
+  clean?(ctx: JobCtx, j: Job): void;
+  /** .complete (job-complete on a ready job); throws to refuse. */
+  complete?(ctx: JobCtx, j: Job): void;
+}
+
+const DRIVERS = new Map<string, JobDriverOps>();
+export function registerJobDriver(kind: string, ops: JobDriverOps): void {
+  DRIVERS.set(kind, ops);
+}
+const kindOf = (j: Job) => String(j.data.kind ?? j.type);
+
+/** job_create's checks and record; the JOB_STATUS_CHANGE 'created' event. */
+export function createJob(
+  ctx: JobCtx,
+  init: { id: string; type: Job['type']; autoFinalize: boolean; autoDismiss: boolean; speed: number; data: Record<string, unknown> },
+): Job {
+  const { p } = ctx;
+  if (!nameWellFormed(init.id)) throw new QmpError(`Invalid job ID '${init.id}'`);
+  if (p.job(init.id)) throw new QmpError(`Job ID '${init.id}' already in use`);
+  const r = jobCreate({ id: init.id, type: init.type, autoFinalize: init.autoFinalize, autoDismiss: init.autoDismiss, speed: init.speed });
+  const job: Job = {
+    id: init.id, type: init.type, status: r.snapshot.context.status, autoFinalize: init.autoFinalize, autoDismiss: init.autoDismiss,
+    paused: 0, speed: init.speed, cancelled: false, error: null, data: init.data, at: p.nextSeq(),
+  };
+  p.putJob(job);
+  run(ctx, job.id, r.effects);
+  return p.job(job.id)!;
+}
+
+export function patchJobData(p: Proc, id: string, d: Record<string, unknown>): Job {
+  const j = p.job(id)!;
+  return p.patchJob(id, { data: { ...j.data, ...d } });
+}
+
+/** Feeds one event to a job's statechart and executes what it decides. */
+export function sendJob(ctx: JobCtx, id: string, e: JobMachineEvent): void {
+  const j = ctx.p.job(id);
+  if (!j) return;
+  const snap = jobSnapshot({
+    id: j.id, type: j.type, autoFinalize: j.autoFinalize, autoDismiss: j.autoDismiss, speed: j.speed, status: j.status, cancelled: j.cancelled,
+  });
+  const r = jobStep(snap, e);
+  if (r.error) throw new QmpError(r.error);
+  const c = r.snapshot.context;
+  ctx.p.patchJob(id, { status: c.status, speed: c.speed, cancelled: c.cancelled });
+  run(ctx, id, r.effects);
+}
+
+/** job_apply_verb: throws QEMU's refusal for a verb the job's status does not accept. */
+export function applyVerb(ctx: JobCtx, id: string, verb: JobVerb): void {
+  sendJob(ctx, id, { type: 'VERB', verb });
+}
+
+function run(ctx: JobCtx, id: string, effects: JobEffect[]): void {
+  for (const f of effects) {
+    if (f.kind === 'emit') {
+      ctx.emit(f.event, f.data);
+      continue;
+    }
+    const j = ctx.p.job(id);
+    if (!j) return;
+    if (f.op === 'free') {
+      freeJob(ctx, j);
+      continue;
+    }
+    DRIVERS.get(kindOf(j))?.[f.op]?.(ctx, j);
+  }
+}
+
+/** block_job_free: the job's edges and any BlockBackend it still holds go, then the job. */
+function freeJob(ctx: JobCtx, j: Job): void {
+  const { p } = ctx;
+  removeJobEdges(p, j.id);
+  for (const bb of p.bbs()) if (bb.owner.kind === 'job' && bb.owner.id === j.id) removeJobBB(p, bb.id);
+  p.delJob(j.id);
+}
+
+export function driverOf(j: Job): JobDriverOps | undefined {
+  return DRIVERS.get(kindOf(j));
+}

@@ -1,0 +1,181 @@
+// bdrv_reopen_prepare for one queue entry, with QEMU 7.2's checks in QEMU's order (the
+// first error wins), including the staged replacement of `backing` and then `file`
+// (bdrv_reopen_parse_file_or_backing + bdrv_set_file_or_backing_noperm).
+import { QmpError } from '../../errors/index.js';
+import { attachAcrossContexts } from '../aio.js';
+import { driverInfo } from '../drivers.js';
+import { attachChild } from '../ops.js';
+import { ROLE_COW, ROLE_FILTERED, ROLE_PRIMARY } from '../perm.js';
+import type { Proc } from '../proc.js';
+import type { BdsNode, Edge } from '../types.js';
+import { COMMON_OPTIONS, GENERIC_ABSORBED, GENERIC_PUT_BACK, MUTABLE, driverPrepare } from './drivers.js';
+import { optString, qdictKeys, qobjEqual, type Flat } from './qdict.js';
+import { currentOptions, type QueueEntry } from './queue.js';
+
+export interface PreparedEntry {
+  node: string;
+  /** Old children detached by this entry (unreferenced after the reopen, as QEMU does in cleanup). */
+  oldBacking: string | null;
+  oldFile: string | null;
+  /** Driver state to install at commit. */
+  extra: Record<string, unknown> | undefined;
+}
+
+const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
+
+export function prepareEntry(p: Proc, entry: QueueEntry): PreparedEntry {
+  const n = p.node(entry.node)!;
+  const o: Flat = { ...entry.options };
+  const info = driverInfo(n.driver);
+
+  // 1. generic options (bdrv_runtime_opts): absorbed; node-name, driver, force-share come back as strings
+  const unmap = 'discard' in o ? isUnmap(o.discard) : entry.unmap;
+  if (o['detect-zeroes'] === 'unmap' && !unmap) {
+    throw new QmpError('setting detect-zeroes to unmap is not allowed without setting discard operation to unmap');
+  }
+  for (const k of GENERIC_ABSORBED) delete o[k];
+  for (const k of GENERIC_PUT_BACK) {
+    if (!(k in o)) continue;
+    const v = o[k];
+    delete o[k];
+    o[k] = optString(v);
+  }
+
+  // 3. a driver without .bdrv_reopen_prepare
+  if (!info?.reopen) {
+    throw new QmpError(`Block format '${n.driver}' used by node '${n.name}' does not support reopening files`);
+  }
+
+  // 4. omitted options are reset to their defaults: only allowed for mutable ones
+  const old = currentOptions(p, n);
+  const mutable = MUTABLE[n.driver] ?? [];
+  for (const k of qdictKeys(old)) {
+    if (!(k in o) && !COMMON_OPTIONS.includes(k) && !mutable.includes(k)) {
+      throw new QmpError(`Option '${k}' cannot be reset to its default value`);
+    }
+  }
+
+  // 5. the driver's own prepare
+  const drv = driverPrepare(p, n, o);
+
+  // 6. `backing` must be given when there is one (or the header names one)
+  if (info.supportsBacking && entry.backingMissing && (p.backing(n.name) || n.header?.backing)) {
+    throw new QmpError(`backing is missing for '${n.name}'`);
+  }
+
+  // 7./8. backing, then file
+  const oldBacking = replaceChild(p, n, o, true);
+  delete o.backing;
+  const oldFile = replaceChild(p, n, o, false);
+  delete o.file;
+
+  // 9. everything left must be unchanged; a reference to the current child is fine
+  for (const k of qdictKeys(o)) {
+    const v = o[k];
+    if (typeof v === 'string') {
+      const c = p.childrenOf(n.name).find((e) => e.name === k);
+      if (c && c.child === v) continue;
+    }
+    if (!qobjEqual(v, old[k])) throw new QmpError(`Cannot change the option '${k}'`);
+  }
+  return { node: n.name, oldBacking: oldBacking ?? null, oldFile: oldFile ?? null, extra: drv.extra };
+}
+
+/** bdrv_recurse_has_child(from, target): `target` is `from` or below it. */
+export function reaches(p: Proc, from: string, target: string): boolean {
+  const seen = new Set<string>();
+  const stack = [from];
+  while (stack.length) {
+    const cur = stack.pop()!;
+    if (cur === target) return true;
+    if (seen.has(cur)) continue;
+    seen.add(cur);
+    for (const e of p.childrenOf(cur)) stack.push(e.child);
+  }
+  return false;
+}
+
+/** bdrv_skip_implicit_filters */
+function skipImplicitFilters(p: Proc, node: string): string {
+  let cur = node;
+  for (let i = 0; i < 1000; i++) {
+    const n = p.node(cur);
+    if (!n?.implicit) return cur;
+    const f = p.childrenOf(cur).find((e) => e.role & ROLE_PRIMARY || e.role & ROLE_FILTERED || e.name === 'backing');
+    if (!f) return cur;
+    cur = f.child;
+  }
+  return cur;
+}
+
+/** bdrv_inherits_from_recursive */
+function inheritsFromRecursive(p: Proc, child: string, parent: string): boolean {
+  let cur: string | null = child;
+  for (let i = 0; cur !== null && cur !== parent && i < 1000; i++) cur = p.node(cur)?.inheritsFrom ?? null;
+  return cur !== null;
+}
+
+/** bdrv_unset_inherits_from */
+function unsetInheritsFrom(p: Proc, root: string, child: Edge): void {
+  const c = p.node(child.child);
+  if (!c) return;
+  if (c.inheritsFrom === root) {
+    const other = p.childrenOf(root).some((e) => e.id !== child.id && e.child === child.child);
+    if (!other) p.patchNode(c.name, { inheritsFrom: null });
+  }
+  for (const g of p.childrenOf(c.name)) unsetInheritsFrom(p, root, g);
+}
+
+/**
+ * Returns the old child's name when the link changes (undefined when it stays): the old edge
+ * is removed and the new one attached now, the permission refresh comes later for the whole queue.
+ */
+function replaceChild(p: Proc, n: BdsNode, o: Flat, isBacking: boolean): string | null | undefined {
+  const key = isBacking ? 'backing' : 'file';
+  if (!(key in o)) return undefined;
+  const v = o[key];
+  let target: string | null = null;
+  if (v !== null) {
+    const s = String(v);
+    if (!p.node(s)) throw new QmpError(`Cannot find device='' nor node-name='${s}'`);
+    if (reaches(p, s, n.name)) throw new QmpError(`Making '${s}' a ${key} child of '${n.name}' would create a cycle`);
+    target = s;
+  }
+  const oldEdge = isBacking ? p.backing(n.name) : p.fileChild(n.name);
+  const old = oldEdge?.child ?? null;
+  if (old === target) return undefined;
+  if (old !== null) {
+    if (skipImplicitFilters(p, old) === target) return undefined;
+    if (p.node(old)?.implicit) throw new QmpError(`Cannot replace implicit ${key} child of ${n.name}`);
+  }
+  const info = driverInfo(n.driver)!;
+  const isFilter = info.kind === 'filter';
+  if (isFilter && old === null) {
+    throw new QmpError(`'${n.name}' is a ${n.driver} filter node that does not support a ${key} child`);
+  }
+
+  // bdrv_set_file_or_backing_noperm
+  const updateInherits = target !== null && inheritsFromRecursive(p, target, n.name);
+  if (oldEdge?.frozen) throw new QmpError(`Cannot change frozen '${oldEdge.name}' link from '${n.name}' to '${old}'`);
+  if (isBacking && !isFilter && !info.supportsBacking) {
+    throw new QmpError(`Driver '${n.driver}' of node '${n.name}' does not support backing files`);
+  }
+  let role: number;
+  if (isFilter) role = ROLE_FILTERED | ROLE_PRIMARY;
+  else if (isBacking) role = ROLE_COW;
+  else {
+    if (!oldEdge) throw new QmpError('Cannot set file child to format node without file child');
+    role = oldEdge.role;
+  }
+  if (oldEdge) {
+    unsetInheritsFrom(p, n.name, oldEdge);
+    p.delEdge(oldEdge.id);
+  }
+  if (target !== null) {
+    const parent = { kind: 'node' as const, node: n.name };
+    attachAcrossContexts(p, parent, target);
+    attachChild(p, parent, target, key, role, undefined, { refresh: false });
+    if (updateInherits) p.patchNode(target, { inheritsFrom: n.name });
+  }
+  return old;
+}

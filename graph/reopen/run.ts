@@ -1,0 +1,128 @@
+// Executes a blockdev-reopen as the reopen statechart decides: prepare each entry, refresh
+// permissions once for the whole queue, commit in reverse order, release replaced children.
+// Each phase is a logged step, so a crash after any of them recovers to before or after the
+// whole reopen (the engine compensates the steps of an undecided transaction).
+import { QmpError } from '../../errors/index.js';
+import { commitOrder, reopenNext, reopenStart, type ReopenSnapshot } from '../../machines/reopen.js';
+import type { Proc } from '../proc.js';
+import { refreshPerms } from '../refresh.js';
+import { cleanupEntry, commitEntry, refreshFilenames } from './commit.js';
+import { prepareEntry, type PreparedEntry } from './prepare.js';
+import { ReopenQueue, type QueueEntry } from './queue.js';
+
+/** Drivers whose RO->RW prepare writes through the file child (qcow2: bitmap IN_USE flags). */
+const NEEDS_RW_FILE_CHILD = new Set(['qcow2']);
+
+/**
+ * Seed 000: a node going read-only -> read-write whose driver writes to its file child while
+ * preparing needs that child's entry (and whatever that entry needs in turn) done first.
+ * Otherwise QEMU's queue order is kept (parents before their implicit children).
+ */
+export function dependencyOrder(p: Proc, entries: readonly QueueEntry[]): QueueEntry[] {
+  const out: QueueEntry[] = [];
+  const placed = new Set<string>();
+  const visiting = new Set<string>();
+  const byNode = new Map(entries.map((e) => [e.node, e]));
+  const place = (e: QueueEntry): void => {
+    if (placed.has(e.node) || visiting.has(e.node)) return;
+    visiting.add(e.node);
+    const n = p.node(e.node);
+    if (n && NEEDS_RW_FILE_CHILD.has(n.driver) && n.ro && !e.ro) {
+      const f = p.fileChild(e.node);
+      const fe = f ? byNode.get(f.child) : undefined;
+      if (fe) place(fe);
+    }
+    visiting.delete(e.node);
+    placed.add(e.node);
+    out.push(e);
+  };
+  for (const e of entries) place(e);
+  return out;
+}
+
+/** bdrv_reopen_queue over every list element; QMP-level errors (unknown node…) come from here. */
+export function buildQueue(p: Proc, list: readonly Record<string, unknown>[]): ReopenQueue {
+  const q = new ReopenQueue(p);
+  for (const o of list) q.addListed(o);
+  return q;
+}
+
+export interface ReopenRun {
+  snapshot: ReopenSnapshot;
+  prepared: PreparedEntry[];
+}
+
+/**
+ * Runs the machine over `order`. `log`: name a Draft step per phase (not inside a savepoint).
+ * Throws the first QEMU error; the caller's Draft/savepoint undoes everything (tran_abort).
+ */
+export function execute(p: Proc, order: readonly QueueEntry[], log: boolean): ReopenRun {
+  const step = (name: string) => { if (log) p.step(name); };
+  let s = reopenNext(reopenStart(), { type: 'BUILT', order: order.map((e) => e.node) });
+  const byNode = new Map(order.map((e) => [e.node, e]));
+  const prepared = new Map<string, PreparedEntry>();
+  for (;;) {
+    if (s.matches('preparing')) {
+      const e = byNode.get(s.context.order[s.context.index]!)!;
+      step(`reopen prepare ${e.node}`);
+      try {
+        prepared.set(e.node, prepareEntry(p, e));
+      } catch (err) {
+        s = reopenNext(s, { type: 'FAILED', error: errText(err) });
+        throw err;
+      }
+      s = reopenNext(s, { type: 'PREPARED' });
+    } else if (s.matches('refreshing')) {
+      step('reopen refresh-perms');
+      // bdrv_reopen_multiple's refresh list: g_slist_prepend of each node, its old backing, its old file.
+      const roots: string[] = [];
+      for (const e of order) {
+        const pr = prepared.get(e.node)!;
+        roots.unshift(e.node);
+        if (pr.oldBacking) roots.unshift(pr.oldBacking);
+        if (pr.oldFile) roots.unshift(pr.oldFile);
+      }
+      try {
+        refreshPerms(p, roots.filter((r) => p.node(r)), { newRo: new Map(order.map((e) => [e.node, e.ro])) });
+      } catch (err) {
+        s = reopenNext(s, { type: 'FAILED', error: errText(err) });
+        throw err;
+      }
+      s = reopenNext(s, { type: 'PERMS_OK' });
+    } else if (s.matches('committing')) {
+      step('reopen commit');
+      for (const node of commitOrder(s)) commitEntry(p, byNode.get(node)!, prepared.get(node)!);
+      refreshFilenames(p, commitOrder(s));
+      s = reopenNext(s, { type: 'COMMITTED' });
+    } else if (s.matches('cleaning')) {
+      step('reopen cleanup');
+      for (const e of order) cleanupEntry(p, prepared.get(e.node)!);
+      s = reopenNext(s, { type: 'CLEANED' });
+    } else if (s.matches('rejected')) {
+      throw new QmpError(s.context.error ?? 'blockdev-reopen refused');
+    } else return { snapshot: s, prepared: [...prepared.values()] };
+  }
+}
+
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * qmp_blockdev_reopen. Errors are QEMU's, chosen in QEMU's queue order; when the dependency
+ * order differs, a trial run in QEMU's order picks the error before the real run.
+ */
+export function reopen(p: Proc, list: readonly Record<string, unknown>[], opts: { log?: boolean } = {}): ReopenRun {
+  // Callers reopening inside their own savepoint (jobs: bdrv_reopen_set_read_only) pass log: false.
+  const log = opts.log ?? true;
+  if (list.length === 0) return execute(p, [], false);
+  const q = buildQueue(p, list);
+  const order = dependencyOrder(p, q.entries);
+  if (order.some((e, i) => e !== q.entries[i])) {
+    const sp = p.d.savepoint();
+    try {
+      execute(p, q.entries, false);
+    } finally {
+      p.d.rollback(sp);
+    }
+  }
+  return execute(p, order, log);
+}

@@ -1,0 +1,55 @@
+// A tiny driver for job specs: commands against the model's state, one process ("A").
+import { Draft } from '../../graph/draft.js';
+import { Proc } from '../../graph/proc.js';
+import { permList } from '../../graph/perm.js';
+import type { State } from '../../graph/types.js';
+import type { QmpEvent } from '../../qmp/connection.js';
+import { executeCommand } from '../../qmp/model.js';
+
+export class M {
+  state: State = {};
+  events: QmpEvent[] = [];
+  /** Runs a command; returns the error desc, or null on success. */
+  run(cmd: string, args: Record<string, unknown> = {}): string | null {
+    const r = executeCommand(this.state, 'A', cmd, args);
+    this.state = r.state;
+    this.events.push(...r.events);
+    return 'error' in r.reply ? r.reply.error.desc : null;
+  }
+  ok(cmd: string, args: Record<string, unknown> = {}): void {
+    const e = this.run(cmd, args);
+    if (e !== null) throw new Error(`${cmd} ${JSON.stringify(args)} failed: ${e}`);
+  }
+  take(): string[] {
+    const out = this.events.map((e) => `${e.event}${e.event === 'JOB_STATUS_CHANGE' ? ':' + (e.data as { status: string }).status : ''}`);
+    this.events = [];
+    return out;
+  }
+  p(): Proc { return new Proc(new Draft(this.state), 'A'); }
+  /** "parent -[name]-> child perm/shared" lines for the edges into `node` (perm names shortened). */
+  edge(parentNode: string, name: string): string | undefined {
+    const p = this.p();
+    const e = p.childrenOf(parentNode).find((x) => x.name === name);
+    return e ? `${e.child} ${short(e.perm)}/${short(e.shared)}` : undefined;
+  }
+  frozen(): string[] {
+    const p = this.p();
+    return p.edges().filter((e) => e.frozen).map((e) => `${e.parent.kind === 'node' ? e.parent.node : '?'}-[${e.name}]->${e.child}`).sort();
+  }
+}
+
+const short = (p: number) => permList(p).map((n) => ({ 'consistent-read': 'R', write: 'W', 'write-unchanged': 'U', resize: 'Z' }[n])).join('') || '-';
+
+/** base <- mid <- top, explicit nodes with inline file children named <x>f. */
+export function chain(m: M, opts: { topRo?: boolean; names?: string[] } = {}): void {
+  const names = opts.names ?? ['base', 'mid', 'top'];
+  names.forEach((n, i) => {
+    m.ok('x-blockgraph-image-create', { file: `${n}.qcow2`, format: 'qcow2', size: '1M', ...(i > 0 ? { backing: `${names[i - 1]}.qcow2`, 'backing-format': 'qcow2' } : {}) });
+  });
+  names.forEach((n, i) => {
+    m.ok('blockdev-add', {
+      driver: 'qcow2', 'node-name': n, file: { driver: 'file', filename: `${n}.qcow2`, 'node-name': `${n}f` },
+      backing: i > 0 ? names[i - 1] : null, ...(opts.topRo && i === names.length - 1 ? { 'read-only': true } : {}),
+    });
+  });
+}

@@ -1,0 +1,50 @@
+// Re-records the public transcripts against a real qemu-storage-daemon and requires byte
+// identity: the proof that harness, normalizer and printer are the oracle's own rules.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseTranscript, printTranscript, runScenario, scenarioOf } from '../../qmp/oracle/index.js';
+import { createImagesWithQemuImg, qsdAvailable, spawnQsd } from '../../qmp/qsd.js';
+
+const DIR = resolve('../shared/oracle/transcripts');
+
+test('a missing daemon is BG_UNSUPPORTED with a clear message', async () => {
+  try {
+    await spawnQsd(tmpdir(), { bin: 'no-such-qemu-storage-daemon' });
+    assert.unreachable('spawned');
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'BG_UNSUPPORTED');
+    assert.match((e as Error).message, /not installed/);
+  }
+});
+
+if (!qsdAvailable()) {
+  console.log('skipped: qemu-storage-daemon not installed (apt-get install -y qemu-utils qemu-system-common)');
+  test('qsd live re-recording (skipped: qemu-storage-daemon not installed)', () => undefined);
+} else {
+  // all of them: the whole set takes a few seconds
+  for (const f of readdirSync(DIR).filter((x) => x.endsWith('.json')).sort()) {
+    test(`re-recording ${f} on QSD gives the same bytes`, async () => {
+      const text = readFileSync(join(DIR, f), 'utf8');
+      const scenario = scenarioOf(parseTranscript(text));
+      const dir = mkdtempSync(join(tmpdir(), 'bg-oracle-'));
+      try {
+        await createImagesWithQemuImg(scenario, dir);
+        const t = await runScenario(scenario, (proc) => spawnQsd(dir, { label: proc }), { dir });
+        const out = printTranscript(t);
+        if (out !== text) {
+          const a = text.split('\n');
+          const b = out.split('\n');
+          const i = a.findIndex((l, k) => l !== b[k]);
+          assert.unreachable(`first difference at line ${i + 1}:\n- ${a[i]}\n+ ${b[i]}`);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+}
+
+test.run();
