@@ -5,6 +5,7 @@ import { registerConformance } from './commands/conformance.js';
 import { registerDemo } from './commands/demo.js';
 import { registerImage } from './commands/image.js';
 import { registerLog } from './commands/log.js';
+import { registerPlan } from './commands/plan.js';
 import { registerQmp } from './commands/qmp.js';
 import { registerReplay } from './commands/replay.js';
 import { registerShow } from './commands/show.js';
@@ -15,7 +16,7 @@ export function buildProgram(): Command {
   const program = new Command('blockgraph')
     .description("QEMU's block graph as an event-sourced state machine over a LevelDB log")
     .exitOverride();
-  for (const r of [registerDemo, registerLog, registerShow, registerReplay, registerQmp, registerImage, registerStoreCommands, registerConformance]) r(program);
+  for (const r of [registerDemo, registerLog, registerShow, registerReplay, registerQmp, registerImage, registerStoreCommands, registerConformance, registerPlan]) r(program);
   return program;
 }
 

@@ -23,6 +23,13 @@ export interface EngineOptions {
   afterAppend?: (phase: 'steps' | 'decided' | 'ended', records: LogRecord[]) => void | Promise<void>;
   /** Recover unfinished transactions on open (default true). */
   recover?: boolean;
+  /**
+   * Jobs found unfinished at recovery. 'resume' (default): the log models the QEMU process,
+   * and a crash of blockgraph is not a crash of QEMU, so the jobs stay as logged, their
+   * frozen links held by them. 'cancel': model a QEMU crash, which loses every job: each is
+   * cancelled as job-cancel does (links unfrozen, filters removed), as a logged transaction.
+   */
+  recoverJobs?: 'resume' | 'cancel';
 }
 
 export const FIXED_CLOCK = () => '1970-01-01T00:00:00.000Z';
@@ -53,6 +60,15 @@ export class Engine implements ModelBackend {
     return this.serial(async () => {
       const plan = planRecovery(this.fold, this.now());
       for (const b of plan.batches) await this.append(b.records, b.sync);
+      if (this.opts.recoverJobs === 'cancel') {
+        for (const proc of Object.keys(this.fold.state).sort()) {
+          const jobs = Object.values(this.fold.state[proc]?.jobs ?? {}) as { status: string }[];
+          if (jobs.some((j) => !['concluded', 'null', 'undefined'].includes(j.status))) {
+            await this.run(proc, 'x-blockgraph-cancel-orphaned-jobs', {}, { causation: 'recovery' });
+            plan.cancelledJobsIn = [...(plan.cancelledJobsIn ?? []), proc];
+          }
+        }
+      }
       this.lastRecovery = plan;
       return plan;
     });

@@ -10,7 +10,7 @@
 // which gives the same names as long as every change goes through here.
 import { driverInfo } from './drivers.js';
 import type { Proc } from './proc.js';
-import type { Edge } from './types.js';
+import type { BdsNode, Edge } from './types.js';
 
 const DERIVED = new Set(['qcow2', 'commit_top', 'mirror_top', 'copy-on-read']);
 
@@ -38,9 +38,12 @@ export function filenameOf(p: Proc, node: string): string {
 export function refreshFilenames(p: Proc): void {
   const work: string[] = [];
   const add = (n: string | undefined) => { if (n && p.node(n)) work.push(n); };
+  const before = (p.d.base[p.name]?.nodes ?? {}) as Record<string, BdsNode>;
   for (const id of p.d.written(p.name, 'nodes')) {
     const n = p.node(id);
     if (n && (DERIVED.has(n.driver) || n.implicit)) add(id);
+    // a name already changed by the command itself (e.g. reopen's own refresh) reaches the parents too
+    if (n && before[id] && before[id]!.filename !== n.filename) for (const e of p.parents(id)) if (e.parent.kind === 'node') add(e.parent.node);
   }
   const base = (p.d.base[p.name]?.edges ?? {}) as Record<string, Edge>;
   for (const id of p.d.written(p.name, 'edges')) {

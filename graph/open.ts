@@ -7,6 +7,7 @@ import { driverInfo } from './drivers.js';
 import { assignNodeName, attachChild, newNode } from './ops.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
 import type { Proc } from './proc.js';
+import { refreshPerms } from './refresh.js';
 import type { BdsNode } from './types.js';
 
 export type Opts = Record<string, unknown>;
@@ -75,6 +76,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
       break;
     case 'qcow2': {
       attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_IMAGE);
+      formatLockIfNeeded(p, name);
       const f = fileNode()!;
       const img = p.image(f.filename);
       if (!img || img.format !== 'qcow2') throw new QmpError('Image is not in qcow2 format');
@@ -89,6 +91,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
     case 'raw': {
       const sliced = opts.offset !== undefined || opts.size !== undefined;
       attachChild(p, { kind: 'node', node: name }, file!.name, 'file', sliced ? ROLE_DATA | ROLE_PRIMARY : ROLE_FILTERED | ROLE_PRIMARY);
+      formatLockIfNeeded(p, name);
       const f = fileNode()!;
       const size = opts.size !== undefined ? Number(opts.size) : f.size - Number(opts.offset ?? 0);
       // Over another format or filter node the name is a json:{…} pseudo-filename (reported as none).
@@ -143,6 +146,20 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
   }
   p.patchNode(name, { options: stored });
   return p.node(name)!;
+}
+
+/**
+ * Seed 002: where the protocol leaf cannot lock (a file node with locking=off), a format node
+ * locks the image itself, when the process enables format locking. Where the protocol locks,
+ * format locking would be superfluous, so it is not taken.
+ */
+function formatLockIfNeeded(p: Proc, name: string): void {
+  if (!p.meta().formatLocking) return;
+  const fe = p.fileChild(name);
+  const leaf = fe ? p.node(fe.child) : undefined;
+  if (leaf?.driver !== 'file' || leaf.lock) return;
+  p.patchNode(name, { lock: { perm: 0, shared: PERM_ALL } });
+  refreshPerms(p, [name]);
 }
 
 /** qcow2's on-disk size for an empty image of this virtual size (header + tables). */

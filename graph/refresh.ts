@@ -89,6 +89,7 @@ const writableAfter = (n: BdsNode, o: RefreshOpts) => !(o.newRo?.get(n.name) ?? 
 export function refreshPerms(p: Proc, roots: readonly string[], opts: RefreshOpts = {}): void {
   const list = topoOrder(p, roots);
   const prepared = new Map<string, { perm: number; shared: number }>();
+  const holders = new HolderIndex(p);
   for (const name of list) {
     const n = p.node(name);
     if (!n) continue;
@@ -104,7 +105,7 @@ export function refreshPerms(p: Proc, roots: readonly string[], opts: RefreshOpt
       }
     }
     if (n.driver === 'file' && n.lock) {
-      checkLocks(p, n, perm, shared, prepared);
+      checkLocks(holders, n, lockKey(p, n)!, perm, shared, prepared);
       prepared.set(name, { perm, shared });
     }
     const info = driverInfo(n.driver);
@@ -114,6 +115,16 @@ export function refreshPerms(p: Proc, roots: readonly string[], opts: RefreshOpt
       let np = info.childPerm({ node: n, edge: e, perm, shared, writableAfter: writableAfter(n, opts) });
       if (child?.forceShare) np = { perm: np.perm, shared: PERM_ALL };
       if (np.perm !== e.perm || np.shared !== e.shared) p.patchEdge(e.id, { perm: np.perm, shared: np.shared });
+    }
+    // Format locking (seed 002's fallback, off unless enabled): a format node whose protocol
+    // leaf cannot lock takes the image's lock bytes itself, for what it asks of that leaf.
+    if (n.driver !== 'file' && n.lock) {
+      const key = lockKey(p, n);
+      const fe = p.fileChild(name);
+      if (key && fe) {
+        checkLocks(holders, n, key, fe.perm, fe.shared, prepared);
+        prepared.set(name, { perm: fe.perm, shared: fe.shared });
+      }
     }
   }
   // Commit: file-posix now holds exactly the new lock bytes.
@@ -135,28 +146,63 @@ function alignment(p: Proc, n: BdsNode): number {
   return a;
 }
 
-/** Other open file descriptions of the same image, in this process and every other one. */
-function otherHolders(p: Proc, n: BdsNode, prepared: Map<string, { perm: number; shared: number }>) {
-  const out: { perm: number; unshared: number }[] = [];
-  for (const q of [p, ...p.others()]) {
-    for (const m of q.nodes()) {
-      if (m.driver !== 'file' || !m.lock || m.filename !== n.filename) continue;
-      if (q === p && m.name === n.name) continue;
-      let perm = m.lock.perm;
-      let unshared = PERM_ALL & ~m.lock.shared;
-      const pre = q === p ? prepared.get(m.name) : undefined;
-      if (pre) { perm |= pre.perm; unshared |= PERM_ALL & ~pre.shared; } // prepare locks old ∪ new
-      out.push({ perm, unshared });
+/**
+ * Which image a lock holder locks: a file node its own file; a format node with format
+ * locking (seed 002) the file of its protocol leaf. Null for nodes that hold no locks.
+ */
+export function lockKey(p: Proc, n: BdsNode): string | null {
+  if (!n.lock) return null;
+  if (n.driver === 'file') return n.filename;
+  const fe = p.fileChild(n.name);
+  const leaf = fe ? p.node(fe.child) : undefined;
+  return leaf?.driver === 'file' ? leaf.filename : null;
+}
+
+/**
+ * Every lock holder of the host by image, built once per refresh (a scan of all nodes per
+ * file node would make a refresh of a large graph quadratic).
+ */
+class HolderIndex {
+  private byKey?: Map<string, { q: Proc; name: string }[]>;
+  constructor(readonly p: Proc) {}
+  of(key: string): { q: Proc; name: string }[] {
+    if (!this.byKey) {
+      this.byKey = new Map();
+      for (const q of [this.p, ...this.p.others()]) {
+        for (const m of q.nodes()) {
+          const k = lockKey(q, m);
+          if (k === null) continue;
+          let l = this.byKey.get(k);
+          if (!l) this.byKey.set(k, (l = []));
+          l.push({ q, name: m.name });
+        }
+      }
     }
+    return this.byKey.get(key) ?? [];
+  }
+}
+
+/** Other open file descriptions (and format-lock holders) of the same image, in every process. */
+function otherHolders(holders: HolderIndex, n: BdsNode, key: string, prepared: Map<string, { perm: number; shared: number }>) {
+  const out: { perm: number; unshared: number }[] = [];
+  for (const { q, name } of holders.of(key)) {
+    if (q === holders.p && name === n.name) continue;
+    const m = q.node(name);
+    if (!m?.lock) continue;
+    let perm = m.lock.perm;
+    let unshared = PERM_ALL & ~m.lock.shared;
+    const pre = q === holders.p ? prepared.get(m.name) : undefined;
+    if (pre) { perm |= pre.perm; unshared |= PERM_ALL & ~pre.shared; } // prepare locks old ∪ new
+    out.push({ perm, unshared });
   }
   return out;
 }
 
 /** raw_handle_perm_lock(RAW_PL_PREPARE) + raw_check_lock_bytes */
-function checkLocks(p: Proc, n: BdsNode, perm: number, shared: number, prepared: Map<string, { perm: number; shared: number }>) {
+function checkLocks(holders: HolderIndex, n: BdsNode, key: string, perm: number, shared: number, prepared: Map<string, { perm: number; shared: number }>) {
   const old = n.lock!;
   if ((old.perm | perm) === old.perm && (old.shared & shared) === old.shared) return;
-  const others = otherHolders(p, n, prepared);
+  const others = otherHolders(holders, n, key, prepared);
   for (const i of permBits(perm)) {
     if (others.some((o) => o.unshared & (1 << i))) throw new QmpError(`Failed to get "${permNames(1 << i)}" lock`);
   }

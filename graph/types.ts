@@ -93,6 +93,8 @@ export interface ProcMeta {
   autoName: number;        // QEMU's global counter for #block names
   seq: number;             // monotonic counter for edge/BB/attach order ids
   nbd: { addr: unknown } | null;
+  /** Seed 002's format locking as a fallback where the protocol leaf cannot lock (off: QEMU never merged it). */
+  formatLocking?: boolean;
 }
 
 export interface Image {

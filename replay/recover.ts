@@ -11,6 +11,8 @@ export interface RecoveryPlan {
   batches: { records: NewRecord[]; sync: boolean }[];
   rolledBack: string[];
   rolledForward: string[];
+  /** Processes whose unfinished jobs were cancelled (Engine option recoverJobs: 'cancel'). */
+  cancelledJobsIn?: string[];
 }
 
 export function planRecovery(f: Fold, at: string, stream = 'log'): RecoveryPlan {

@@ -1,7 +1,8 @@
 import { QmpError } from '../../errors/index.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { moveToContext } from '../../graph/aio.js';
-import { skipImplicitFilters } from '../../graph/jobs/chain.js';
+import { filterChild, skipImplicitFilters } from '../../graph/jobs/chain.js';
+import type { Proc } from '../../graph/proc.js';
 import { startMirror } from '../../graph/jobs/mirror.js';
 import { getRootBs, lookupBs } from './job-lookup.js';
 import type { CommandDef } from './types.js';
@@ -33,7 +34,13 @@ export const blockdevMirror: CommandDef = {
       if (unfiltered !== bs) replaces = unfiltered;
     }
     if (replaces !== null) {
+      // check_to_replace_node
       if (!p.node(replaces)) throw new QmpError(`Failed to find node with node-name='${replaces}'`);
+      const rb = opBlocker(p, replaces, 'replace');
+      if (rb) throw new QmpError(`Node '${replaces}' is busy: ${rb}`);
+      if (!recurseCanReplace(p, bs, replaces)) {
+        throw new QmpError(`Cannot replace '${replaces}' by a node mirrored from '${bs}', because it cannot be guaranteed that doing so would not lead to an abrupt change of visible data`);
+      }
       if (p.node(bs)!.size !== p.node(replaces)!.size) throw new QmpError('cannot replace image with a mirror image of different size');
     }
     const speed = Number(args.speed ?? 0);
@@ -47,3 +54,12 @@ export const blockdevMirror: CommandDef = {
     return {};
   },
 };
+
+/** bdrv_recurse_can_replace: `toReplace` is `bs` or reached from it through filters only. */
+function recurseCanReplace(p: Proc, bs: string, toReplace: string): boolean {
+  for (let cur: string | undefined = bs, i = 0; cur && i < 100000; i++) {
+    if (cur === toReplace) return true;
+    cur = filterChild(p, cur)?.child;
+  }
+  return false;
+}

@@ -8,6 +8,8 @@ import { qmpCapabilities, queryBlockExports, queryJobs, queryNamedBlockNodes, qu
 import type { CommandDef } from './types.js';
 import { xBlockdevChange } from './x-blockdev-change.js';
 import { imageCreate } from './image-create.js';
+import { configure } from './configure.js';
+import { cancelOrphanedJobsCommand } from './cancel-orphaned-jobs.js';
 import { xBlockdevSetIothread } from './x-blockdev-set-iothread.js';
 import { blockdevReopen } from './blockdev-reopen.js';
 import { blockStream } from './block-stream.js';
@@ -33,3 +35,5 @@ for (const c of [
 registerCommand(xBlockdevSetIothread);
 registerCommand(blockdevReopen);
 for (const c of [blockStream, blockCommit, blockdevMirror, blockdevSnapshot, ...jobVerbCommands, xBlockgraphJobAdvance]) registerCommand(c);
+registerCommand(cancelOrphanedJobsCommand);
+registerCommand(configure);

@@ -49,6 +49,11 @@ class FakePeer implements QmpConnection {
       case 'block-export-del':
         setTimeout(() => { this.exportAlive = false; this.events$.next({ event: 'BLOCK_EXPORT_DELETED', data: { id: String(args.id) } }); }, 5);
         return { return: {} };
+      case 'start-ready':
+        for (const status of ['created', 'running', 'ready']) this.ev(status);
+        this.events$.next({ event: 'BLOCK_JOB_READY', data: { device: 'j0', len: 0, offset: 0, speed: 0, type: 'mirror' } });
+        this.jobStatus = 'ready';
+        return { return: {} };
       case 'finish-later':
         setTimeout(() => { this.jobStatus = 'pending'; this.ev('pending'); }, 20);
         return { return: {} };
@@ -116,6 +121,15 @@ test('wait steps poll query-jobs until the status; a timeout fails the run with 
   const lenient = await runScenario(scenario([{ wait: { job: 'j0', status: 'null' } }]), async () => new FakePeer(),
     { qemu: 'q', waitTimeoutMs: 30, failOnWaitTimeout: false });
   assert.is(lenient.steps.length, 1);
+});
+
+test("a started job's ready transition goes to the next step even when it beat the reply", async () => {
+  const t = await runScenario(scenario([{ execute: 'start-ready' }, { wait: { job: 'j0', status: 'ready' } }]), async () => new FakePeer(), { qemu: 'q' });
+  assert.equal(t.steps[0].events.map((e) => e.data?.status), ['created', 'running']);
+  assert.equal(t.steps[1].events, [
+    { event: 'JOB_STATUS_CHANGE', data: { status: 'ready', id: 'j0' } },
+    { event: 'BLOCK_JOB_READY', data: { device: 'j0', speed: 0, type: 'mirror' } },
+  ]);
 });
 
 test('setupImages creates images in order and refuses paths', async () => {
