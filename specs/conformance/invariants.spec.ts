@@ -1,0 +1,40 @@
+// Issue 2.3 / 6.3: the graph invariants (acyclic, every edge's ends exist, perms equal a
+// fresh refresh, one AioContext per connected component) hold after every command of
+// every oracle scenario, refused or not.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { checkInvariants } from '../../graph/invariants.js';
+import { MemoryBackend } from '../../qmp/model-host.js';
+import { parseTranscript, scenarioOf } from '../../qmp/oracle/format.js';
+import { runOnModel } from '../../qmp/run-model.js';
+import { ORACLE } from './helpers.js';
+
+class CheckedBackend extends MemoryBackend {
+  readonly violations: string[] = [];
+  commands = 0;
+  override async execute(proc: string, command: string, args?: Record<string, unknown>) {
+    const r = await super.execute(proc, command, args);
+    this.commands++;
+    for (const v of checkInvariants(this.state)) this.violations.push(`${command} ${JSON.stringify(args ?? {})}: ${v}`);
+    return r;
+  }
+}
+
+test('invariants hold after every command of all oracle scenarios', async () => {
+  let commands = 0;
+  const all: string[] = [];
+  const files = readdirSync(ORACLE).filter((f) => f.endsWith('.json')).sort();
+  for (const f of files) {
+    const b = new CheckedBackend();
+    await runOnModel(scenarioOf(parseTranscript(readFileSync(join(ORACLE, f), 'utf8'), f)), b);
+    commands += b.commands;
+    all.push(...b.violations.map((v) => `${f}: ${v}`));
+  }
+  console.log(`  ${files.length} scenarios, ${commands} commands (queries included), ${all.length} violations`);
+  assert.ok(commands > 1000);
+  assert.equal(all, []);
+});
+
+test.run();
