@@ -1,6 +1,7 @@
 // The CLI as a user runs it (from source, in child processes): the demo's crash and
 // recovery, replay --verify, exit codes for a damaged and a locked store.
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ClassicLevel } from 'classic-level';
@@ -73,6 +74,43 @@ test('--help everywhere; unknown options are usage errors (exit 2)', () => {
     assert.match(r.stdout, /Usage: blockgraph/);
   }
   assert.is(bg('log', '--bogus').status, 2);
+});
+
+test('qmp run --compare on an oracle transcript agrees with QEMU (exit 0); compare of a doctored copy exits 1', () => {
+  const t = tempDir();
+  try {
+    const file = new URL('../../../shared/oracle/transcripts/lock-cross-process.json', import.meta.url).pathname;
+    const r = bg('qmp', 'run', file, '--compare');
+    assert.is(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /outcome 7\/7, error text 7\/7, graph 7\/7/);
+    const out = `${t.dir}/model.json`;
+    assert.is(bg('qmp', 'run', file, '--out', out).status, 0);
+    assert.is(bg('qmp', 'compare', file, out).status, 0);
+    const doctored = readFileSync(out, 'utf8').replace('Failed to get \\"write\\" lock', 'Failed to get \\"resize\\" lock');
+    writeFileSync(`${t.dir}/bad.json`, doctored);
+    const c = bg('qmp', 'compare', file, `${t.dir}/bad.json`, '--json');
+    assert.is(c.status, 1);
+    assert.ok(JSON.parse(c.stdout).totals.errorText < 7);
+  } finally {
+    t.done();
+  }
+});
+
+test('two processes on one store: the second is refused with BG_LOG_LOCKED (exit 4)', async () => {
+  const t = tempDir();
+  const { spawn } = await import('node:child_process');
+  const server = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'qmp', '--db', `${t.dir}/db`, '--socket', `${t.dir}/s`], { stdio: 'ignore' });
+  try {
+    const { existsSync } = await import('node:fs');
+    for (let i = 0; i < 200 && !existsSync(`${t.dir}/s`); i++) await new Promise((r) => setTimeout(r, 50));
+    const r = bg('log', '--db', `${t.dir}/db`);
+    assert.is(r.status, 4, r.stderr);
+    assert.match(r.stderr, /BG_LOG_LOCKED/);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.on('exit', r));
+    t.done();
+  }
 });
 
 test.run();
