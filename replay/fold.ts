@@ -1,6 +1,7 @@
 // Folding log records into state. The one place that interprets the log: live engine,
 // replay, seek, verify and recovery all go through it, so they cannot disagree.
 import { BlockgraphError } from '../errors/index.js';
+import { upcast } from '../events/upcast.js';
 import { applyChangesInPlace } from '../graph/apply.js';
 import type { Change } from '../graph/draft.js';
 import type { State } from '../graph/types.js';
@@ -34,7 +35,7 @@ function feed(rec: LogRecord, t: OpenTxn, ev: Parameters<typeof txnNext>[1]) {
 export function foldRecord(f: Fold, rec: LogRecord): void {
   if (rec.seq !== f.seq + 1) protocol(rec, `expected seq ${f.seq + 1}`);
   f.seq = rec.seq;
-  const data = rec.data as Record<string, any>;
+  const data = upcast(rec) as Record<string, any>;
   const txnOf = () => {
     const t = rec.txn ? f.open.get(rec.txn) : undefined;
     if (!t) protocol(rec, `no open transaction ${rec.txn}`);

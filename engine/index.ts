@@ -1,0 +1,1 @@
+export { Engine, FIXED_CLOCK, loadFold, type EngineOptions } from './engine.js';

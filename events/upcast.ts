@@ -1,0 +1,28 @@
+// Reading older records: an upcaster per (type, version) lifts data one version up, so the
+// fold only ever sees current data. A record newer than this build cannot be read safely.
+import { BlockgraphError } from '../errors/index.js';
+import type { LogRecord } from '../store/types.js';
+import { CURRENT_VERSION, type RecordType } from './types.js';
+
+type Upcaster = (data: unknown) => unknown;
+const UPCASTERS = new Map<string, Upcaster>(); // key: `${type}@${fromVersion}`
+
+export function registerUpcaster(type: RecordType, fromVersion: number, fn: Upcaster): void {
+  UPCASTERS.set(`${type}@${fromVersion}`, fn);
+}
+
+/** The record's data at the current version of its type (records of unknown types pass through). */
+export function upcast(rec: LogRecord): unknown {
+  const cur = CURRENT_VERSION[rec.type as RecordType];
+  if (cur === undefined || rec.v === cur) return rec.data;
+  if (rec.v > cur) {
+    throw new BlockgraphError('BG_LOG_PROTOCOL', `record ${rec.seq} (${rec.type}) is version ${rec.v}, newer than this blockgraph reads (${cur})`, { seq: rec.seq });
+  }
+  let data = rec.data;
+  for (let v = rec.v; v < cur; v++) {
+    const up = UPCASTERS.get(`${rec.type}@${v}`);
+    if (!up) throw new BlockgraphError('BG_LOG_PROTOCOL', `no upcaster for ${rec.type} version ${v}`, { seq: rec.seq });
+    data = up(data);
+  }
+  return data;
+}

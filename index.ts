@@ -1,0 +1,9 @@
+// blockgraph's library API. Each folder's index is its public surface.
+export * from './errors/index.js';
+export * from './events/index.js';
+export * from './graph/index.js';
+export * from './machines/index.js';
+export * from './store/index.js';
+export * from './replay/index.js';
+export * from './engine/index.js';
+export * from './qmp/index.js';

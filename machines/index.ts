@@ -1,0 +1,5 @@
+// The statecharts. Each decides; graph/ code executes what it decides.
+export { transactionMachine, txnNext, txnStart, recoveryAction, type TxnEvent, type TxnSnapshot } from './transaction.js';
+export { jobMachine, jobStep, jobSnapshot, verbAllowed, verbError, JOB_VERB_TABLE } from './job.js';
+export { aioContextMachine, aioNext, aioStart, aioRecovery } from './aio-context.js';
+export * from './reopen.js';

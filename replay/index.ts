@@ -1,0 +1,3 @@
+export { emptyFold, foldRecord, type Fold, type OpenTxn } from './fold.js';
+export { planRecovery, type RecoveryPlan } from './recover.js';
+export { replay, seqAtTime, verifyReplay, type ReplayOptions, type VerifyReport } from './replay.js';
