@@ -4,7 +4,7 @@
 import { QmpError } from '../../errors/index.js';
 import { attachAcrossContexts } from '../aio.js';
 import { driverInfo } from '../drivers.js';
-import { attachChild } from '../ops.js';
+import { refcount, attachChild } from '../ops.js';
 import { ROLE_COW, ROLE_FILTERED, ROLE_PRIMARY } from '../perm.js';
 import type { Proc } from '../proc.js';
 import type { BdsNode, Edge } from '../types.js';
@@ -157,6 +157,7 @@ function replaceChild(p: Proc, n: BdsNode, o: Flat, isBacking: boolean): string 
   // bdrv_set_file_or_backing_noperm
   const updateInherits = target !== null && inheritsFromRecursive(p, target, n.name);
   if (oldEdge?.frozen) throw new QmpError(`Cannot change frozen '${oldEdge.name}' link from '${n.name}' to '${old}'`);
+  if (old !== null) refuseQemuAborts(p, n.name, old);
   if (isBacking && !isFilter && !info.supportsBacking) {
     throw new QmpError(`Driver '${n.driver}' of node '${n.name}' does not support backing files`);
   }
@@ -178,4 +179,33 @@ function replaceChild(p: Proc, n: BdsNode, o: Flat, isBacking: boolean): string 
     if (updateInherits) p.patchNode(target, { inheritsFrom: n.name });
   }
   return old;
+}
+
+/**
+ * Detaching `old` from `parent` is where QEMU 7.2 itself aborts in two known cases; the model
+ * refuses instead of producing a graph QEMU could never reach.
+ * - reference §7.6: `old` (e.g. a named commit filter) loses its last reference while one of
+ *   its own links is frozen: bdrv_replace_child_noperm asserts '!child->frozen'.
+ * - oracle crash 3: `old` has its own file node as backing too (X -file-> F, X -backing-> F);
+ *   moving the parent's backing away from X fails an assertion in bdrv_parent_drained_end_single_no_poll.
+ */
+function refuseQemuAborts(p: Proc, parent: string, old: string): void {
+  const o = p.node(old);
+  if (!o) return;
+  const kids = p.childrenOf(old);
+  const lastRef = refcount(p, old) <= 1;
+  const frozen = kids.find((e) => e.frozen);
+  if (lastRef && frozen) {
+    throw new QmpError(
+      `Cannot detach '${old}' from '${parent}': it would be closed while its '${frozen.name}' link is frozen ` +
+      "(QEMU 7.2 aborts here: Assertion '!child->frozen' failed)",
+    );
+  }
+  const file = kids.find((e) => e.name === 'file');
+  if (file && kids.some((e) => e.name === 'backing' && e.child === file.child)) {
+    throw new QmpError(
+      `Cannot change the backing link of '${parent}' away from '${old}', whose backing is its own file node ` +
+      "(QEMU 7.2 aborts here: Assertion 'c->parent_quiesce_counter > 0' failed)",
+    );
+  }
 }
