@@ -5,10 +5,16 @@ import { upcast } from '../events/upcast.js';
 import { applyChangesInPlace } from '../graph/apply.js';
 import type { Change } from '../graph/draft.js';
 import type { State } from '../graph/types.js';
-import { txnNext, txnStart, type TxnSnapshot } from '../machines/transaction.js';
+import { protocolNext, type TxnEvent, type TxnState } from '../machines/transaction.js';
 import type { LogRecord } from '../store/types.js';
 
-export interface OpenTxn { id: string; snap: TxnSnapshot; steps: { seq: number; changes: Change[] }[]; begunSeq: number }
+export interface OpenTxn {
+  id: string;
+  state: TxnState;          // machines/transaction.ts protocol state
+  steps: { seq: number; changes: Change[] }[];
+  compensated: number[];    // step seqs already undone
+  begunSeq: number;
+}
 
 export interface Fold {
   state: State;
@@ -26,9 +32,10 @@ function protocol(rec: LogRecord, why: string): never {
   throw new BlockgraphError('BG_LOG_PROTOCOL', `record ${rec.seq} (${rec.type}): ${why}`, { seq: rec.seq });
 }
 
-function feed(rec: LogRecord, t: OpenTxn, ev: Parameters<typeof txnNext>[1]) {
-  t.snap = txnNext(t.snap, ev);
-  if (t.snap.matches('invalid')) protocol(rec, `not allowed in transaction ${t.id} (${t.snap.context.violation})`);
+function feed(rec: LogRecord, t: OpenTxn, ev: TxnEvent['type']) {
+  const was = t.state;
+  t.state = protocolNext(t.state, ev);
+  if (t.state === 'invalid') protocol(rec, `not allowed in transaction ${t.id} (${ev} when ${was})`);
 }
 
 /** Applies one record in place. Throws BG_LOG_PROTOCOL for records out of protocol order. */
@@ -44,29 +51,30 @@ export function foldRecord(f: Fold, rec: LogRecord): void {
   switch (rec.type) {
     case 'txn.begun':
       if (!rec.txn || f.open.has(rec.txn)) protocol(rec, 'duplicate or missing transaction id');
-      f.open.set(rec.txn, { id: rec.txn, snap: txnStart(rec.txn, String(data.op)), steps: [], begunSeq: rec.seq });
+      f.open.set(rec.txn, { id: rec.txn, state: 'preparing', steps: [], compensated: [], begunSeq: rec.seq });
       break;
     case 'txn.step': {
       const t = txnOf();
-      feed(rec, t, { type: 'ADD', action: { name: String(data.name), seq: rec.seq } });
+      feed(rec, t, 'ADD');
       applyChangesInPlace(f.state, data.changes as Change[]);
       t.steps.push({ seq: rec.seq, changes: data.changes as Change[] });
       break;
     }
     case 'txn.compensated': {
       const t = txnOf();
-      feed(rec, t, { type: 'COMPENSATE', seq: Number(data.undoes) });
+      feed(rec, t, 'COMPENSATE');
+      t.compensated.push(Number(data.undoes));
       applyChangesInPlace(f.state, data.changes as Change[], 'undo');
       break;
     }
     case 'txn.decided': {
       const t = txnOf();
-      feed(rec, t, data.outcome === 'commit' ? { type: 'COMMIT' } : { type: 'ABORT', reason: data.reason });
+      feed(rec, t, data.outcome === 'commit' ? 'COMMIT' : 'ABORT');
       break;
     }
     case 'txn.ended': {
       const t = txnOf();
-      feed(rec, t, { type: 'END' });
+      feed(rec, t, 'END');
       f.open.delete(t.id);
       break;
     }

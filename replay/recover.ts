@@ -19,10 +19,10 @@ export function planRecovery(f: Fold, at: string, stream = 'log'): RecoveryPlan 
   const plan: RecoveryPlan = { batches: [], rolledBack: [], rolledForward: [] };
   const ordered = [...f.open.values()].sort((a, b) => a.begunSeq - b.begunSeq);
   for (const t of ordered) {
-    const action = recoveryAction(t.snap);
+    const action = recoveryAction(t.state);
     const rec = (type: string, data: unknown): NewRecord => ({ stream, type, at, txn: t.id, data });
     if (action === 'roll-back') {
-      const done = new Set(t.snap.context.compensated);
+      const done = new Set(t.compensated);
       const comp = [...t.steps].reverse().filter((s) => !done.has(s.seq))
         .map((s) => rec('txn.compensated', { undoes: s.seq, changes: s.changes }));
       plan.batches.push({ records: [...comp, rec('txn.decided', { outcome: 'abort', reason: 'recovery' })], sync: true });

@@ -2,7 +2,7 @@
 // clean last, LIFO too) and the log protocol it enforces for replay and recovery.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { recoveryAction, txnNext, txnStart } from '../../machines/transaction.js';
+import { TXN_TABLE, protocolNext, recoveryAction, txnNext, txnStart, type TxnEvent, type TxnState } from '../../machines/transaction.js';
 
 const add = (name: string, seq: number) => ({ type: 'ADD' as const, action: { name, seq } });
 
@@ -49,6 +49,24 @@ test('protocol violations are caught: a step after the decision, an end before i
 test('the machine is pure: the same events give the same snapshot', () => {
   const run = () => JSON.stringify(txnNext(txnNext(txnStart('t', 'o'), add('a', 1)), { type: 'COMMIT' }).context);
   assert.is(run(), run());
+});
+
+test('the fast protocol table and the xstate machine agree on every state and event', () => {
+  const events: TxnEvent[] = [add('x', 2), { type: 'COMPENSATE', seq: 2 }, { type: 'COMMIT' }, { type: 'ABORT' }, { type: 'END' }];
+  // reach each non-final state through the machine, then try every event from it
+  const reach: Record<string, TxnEvent[]> = { preparing: [], committed: [{ type: 'COMMIT' }], aborted: [{ type: 'ABORT' }] };
+  let checked = 0;
+  for (const [state, path] of Object.entries(reach)) {
+    let s = txnStart('t', 'o');
+    for (const e of path) s = txnNext(s, e);
+    assert.is(s.value, state);
+    for (const e of events) {
+      assert.is(txnNext(s, e).value, protocolNext(state as TxnState, e.type), `${state} + ${e.type}`);
+      checked++;
+    }
+  }
+  assert.is(checked, 15);
+  assert.equal(Object.keys(TXN_TABLE).sort(), ['aborted', 'committed', 'ended', 'invalid', 'preparing']);
 });
 
 test.run();
