@@ -1,13 +1,20 @@
 // The `blockgraph` command. Each subcommand lives in cli/commands/; exit codes in context.ts.
 import { Command, CommanderError } from 'commander';
 import { isBlockgraphError } from '../errors/index.js';
+import { registerAudit } from './commands/audit.js';
 import { registerConformance } from './commands/conformance.js';
+import { registerDiff } from './commands/diff.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDrill } from './commands/drill.js';
+import { registerFixture } from './commands/fixture.js';
 import { registerImage } from './commands/image.js';
+import { registerImport } from './commands/import.js';
 import { registerLog } from './commands/log.js';
 import { registerPlan } from './commands/plan.js';
 import { registerQmp } from './commands/qmp.js';
 import { registerReplay } from './commands/replay.js';
+import { registerRender } from './commands/render.js';
+import { registerReport } from './commands/report.js';
 import { registerShow } from './commands/show.js';
 import { registerStoreCommands } from './commands/store.js';
 import { EXIT, exitCodeFor } from './context.js';
@@ -16,7 +23,7 @@ export function buildProgram(): Command {
   const program = new Command('blockgraph')
     .description("QEMU's block graph as an event-sourced state machine over a LevelDB log")
     .exitOverride();
-  for (const r of [registerDemo, registerLog, registerShow, registerReplay, registerQmp, registerImage, registerStoreCommands, registerConformance, registerPlan]) r(program);
+  for (const r of [registerDemo, registerLog, registerShow, registerReplay, registerQmp, registerImage, registerStoreCommands, registerConformance, registerPlan, registerFixture, registerImport, registerAudit, registerDiff, registerRender, registerReport, registerDrill]) r(program);
   return program;
 }
 

@@ -20,12 +20,13 @@ export type ErrorCode =
 
 export class BlockgraphError extends Error {
   readonly code: ErrorCode;
-  readonly details: Record<string, unknown>;
+  // Not `details`: uvu (and other runners) treat a string `details` field as a pre-rendered diff.
+  readonly info: Record<string, unknown>;
   constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'BlockgraphError';
     this.code = code;
-    this.details = details;
+    this.info = details;
   }
 }
 

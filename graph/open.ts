@@ -175,6 +175,8 @@ function openBacking(p: Proc, name: string, opts: Opts, parent: { ro: boolean; f
   let childName: string;
   if (typeof b === 'string') {
     if (!p.node(b)) throw new QmpError(`Could not open backing file: Cannot find device='${b}' nor node-name='${b}'`);
+    // bdrv_set_backing_hd's cycle check: the new node's own name is already registered (found by fuzzing)
+    if (b === name) throw new QmpError(`Making '${b}' a backing child of '${name}' would create a cycle`);
     refuseCrossContextReference(p, b);
     childName = b;
   } else {

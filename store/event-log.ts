@@ -286,7 +286,7 @@ export class EventLog {
             return { ...snap, skipped };
           } catch (e) {
             if (!(e instanceof SnapshotCorruptError) || !opts.skipCorrupt) throw e;
-            skipped.push({ seq: e.seq, reason: String(e.details.reason) });
+            skipped.push({ seq: e.seq, reason: String(e.info.reason) });
           }
         }
       }

@@ -13,6 +13,8 @@ import { runOnModel } from '../../qmp/run-model.js';
 import { listenQmp, serveQmp } from '../../qmp/server.js';
 import { openClassic, openMemory } from '../../store/index.js';
 import { DEFAULT_DB, EXIT, printJson, wallClock } from '../context.js';
+import { registerQmpProxy } from './qmp-proxy.js';
+import { serveLogSocket } from '../log-socket.js';
 
 function readScenario(file: string): Scenario {
   let text: string;
@@ -31,9 +33,11 @@ export function registerQmp(program: Command): void {
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
     .option('--socket <path>', 'listen on a unix socket instead of stdio')
     .option('--proc <name>', 'which QEMU process of the store this session is', 'A')
+    .option('--log-socket <path>', 'also serve the log live on this unix socket (for `blockgraph tail --connect PATH`)')
     .action(async (o) => {
       const log = await openClassic(o.db);
       const engine = await Engine.open(log, { clock: wallClock, snapshotEvery: 1000 });
+      const feed = o.logSocket ? await serveLogSocket(log, o.logSocket) : undefined;
       const opts = { proc: o.proc, reject: (proc: string, data: Record<string, unknown>) => engine.reject(proc, data) };
       if (o.socket) {
         const server = await listenQmp(engine, o.socket, opts);
@@ -47,6 +51,7 @@ export function registerQmp(program: Command): void {
       } else {
         await serveQmp(engine, process.stdin, process.stdout, opts);
       }
+      feed?.close();
       await log.close();
     });
 
@@ -89,6 +94,8 @@ export function registerQmp(program: Command): void {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+
+  registerQmpProxy(qmp);
 
   qmp.command('compare')
     .description('compare two transcripts step by step: outcome, error text, graph')

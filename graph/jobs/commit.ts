@@ -41,6 +41,7 @@ export function startCommit(ctx: JobCtx, o: CommitStart): Job {
 
   const job = createJob(ctx, {
     id: o.jobId, type: 'commit', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed,
+    aio: p.node(o.bs)!.aio,
     data: { kind: 'commit', unblock: { [o.bs]: ['dataplane'] } },
   });
   addJobEdge(p, job.id, o.bs, 'main node', 0, PERM_ALL);
@@ -49,7 +50,7 @@ export function startCommit(ctx: JobCtx, o: CommitStart): Job {
   if (baseReadOnly) setReadOnly(p, o.base, false);
 
   p.step('append-commit-top');
-  const ct = newJobFilter(p, 'commit_top', o.filterNodeName, { ro: true, size: topSize });
+  const ct = newJobFilter(p, 'commit_top', o.filterNodeName, { ro: true, size: topSize, aio: p.node(o.top)!.aio });
   appendNode(p, ct.name, o.top);
 
   p.step('job-nodes');

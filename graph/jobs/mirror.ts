@@ -47,12 +47,13 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
   const targetIsBacking = chainContains(p, o.bs, o.target);
 
   p.step('append-mirror-top');
-  const mt = newJobFilter(p, 'mirror_top', o.filterNodeName, { ro: false, size: p.node(o.bs)!.size, extra: { isCommit: targetIsBacking, stop: false } });
+  const mt = newJobFilter(p, 'mirror_top', o.filterNodeName, { ro: false, size: p.node(o.bs)!.size, aio: p.node(o.bs)!.aio, extra: { isCommit: targetIsBacking, stop: false } });
   appendNode(p, mt.name, o.bs);
 
   p.step('job-create');
   const job = createJob(ctx, {
     id: o.jobId, type: o.activeCommit ? 'commit' : 'mirror', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed,
+    aio: p.node(o.bs)!.aio,
     data: {
       kind: 'mirror', mirrorTop: mt.name, source: o.bs, target: o.target, targetBB: null, replaces: o.replaces, toReplace: null,
       shouldComplete: false, isCommit: targetIsBacking, baseReadOnly, prepared: false, unblock: { [mt.name]: ['dataplane'] },

@@ -32,7 +32,7 @@ const kindOf = (j: Job) => String(j.data.kind ?? j.type);
 /** job_create's checks and record; the JOB_STATUS_CHANGE 'created' event. */
 export function createJob(
   ctx: JobCtx,
-  init: { id: string; type: Job['type']; autoFinalize: boolean; autoDismiss: boolean; speed: number; data: Record<string, unknown> },
+  init: { id: string; type: Job['type']; autoFinalize: boolean; autoDismiss: boolean; speed: number; data: Record<string, unknown>; aio?: string },
 ): Job {
   const { p } = ctx;
   if (!nameWellFormed(init.id)) throw new QmpError(`Invalid job ID '${init.id}'`);
@@ -41,6 +41,8 @@ export function createJob(
   const job: Job = {
     id: init.id, type: init.type, status: r.snapshot.context.status, autoFinalize: init.autoFinalize, autoDismiss: init.autoDismiss,
     paused: 0, speed: init.speed, cancelled: false, error: null, data: init.data, at: p.nextSeq(),
+    // a job lives in the context of the node it was started on (block_job_create)
+    ...(init.aio && init.aio !== 'main' ? { aio: init.aio } : {}),
   };
   p.putJob(job);
   run(ctx, job.id, r.effects);

@@ -65,7 +65,8 @@ export function startStream(ctx: JobCtx, o: StreamStart): Job {
   const opts: Record<string, unknown> = { driver: 'copy-on-read', file: o.bs, bottom: baseOverlay };
   if (o.filterNodeName !== undefined) opts['node-name'] = o.filterNodeName;
   const cor = openNode(p, opts).name;
-  p.patchNode(cor, { implicit: o.filterNodeName === undefined, extra: { refs: 1 } });
+  // the filter joins T's AioContext (bdrv_insert_node attaches it to T, which moves it)
+  p.patchNode(cor, { implicit: o.filterNodeName === undefined, extra: { refs: 1 }, aio: p.node(o.bs)!.aio });
   freezeChain(p, cor, baseOverlay);
   replaceNode(p, o.bs, cor);
 
@@ -74,7 +75,7 @@ export function startStream(ctx: JobCtx, o: StreamStart): Job {
     kind: 'stream', target: o.bs, cor, bottom: baseOverlay, aboveBase, backingFile: o.backingFile,
     bsReadOnly, blk: null, unblock: { [cor]: ['dataplane'] },
   };
-  const job = createJob(ctx, { id: o.jobId, type: 'stream', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed, data: { ...data } });
+  const job = createJob(ctx, { id: o.jobId, type: 'stream', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed, data: { ...data }, aio: p.node(cor)!.aio });
   addJobEdge(p, job.id, cor, 'main node', 0, PERM_ALL);
   const blk = addJobBB(p, job.id, 'stream', cor, PERM_R, BASIC | PERM_W, true);
   patchJobData(p, job.id, { blk });

@@ -8,6 +8,7 @@ import { PERM_R } from '../../graph/perm.js';
 import type { Proc } from '../../graph/proc.js';
 import { cumulative } from '../../graph/refresh.js';
 import { appendNode } from '../../graph/replace.js';
+import { reaches } from '../../graph/reopen/prepare.js';
 import type { CommandDef } from './types.js';
 
 /**
@@ -50,6 +51,8 @@ export const blockdevSnapshot: CommandDef = {
     if (isFilter(p, overlay)) throw new QmpError('Filters cannot be used as overlays');
     if (cowChild(p, overlay)) throw new QmpError('The overlay already has a backing image');
     if (!driverInfo(p.node(overlay)!.driver)?.supportsBacking) throw new QmpError('The overlay does not support backing images');
+    // bdrv_set_file_or_backing_noperm (via bdrv_append): found by fuzzing, node == overlay made a self-loop
+    if (reaches(p, node, overlay)) throw new QmpError(`Making '${node}' a backing child of '${overlay}' would create a cycle`);
 
     p.step('append');
     reconcileContexts(p, overlay, node);

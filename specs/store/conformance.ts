@@ -162,7 +162,7 @@ export function storeConformance(name: string, factory: BackendFactory): void {
     } catch (e) {
       assert.instance(e, LogConflictError);
       assert.is((e as LogConflictError).code, 'BG_LOG_CONFLICT');
-      assert.equal((e as LogConflictError).details, { expected: 2, actual: 3 });
+      assert.equal((e as LogConflictError).info, { expected: 2, actual: 3 });
     }
     assert.is(log.head, 2);
     assert.is((await log.readAll()).length, 2);

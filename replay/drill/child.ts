@@ -1,0 +1,35 @@
+// A drill child: runs the calls of a job file on a real classic-level store and dies by SIGKILL
+// at its crash point (or when the parent kills it). Prints "ready", then one "ack CALL HEAD REPLY"
+// line per reply the moment it has it (synchronous writes: a line printed is a line delivered).
+import { readFileSync, writeSync } from 'node:fs';
+import { Engine, FIXED_CLOCK } from '../../engine/engine.js';
+import { openClassic } from '../../store/index.js';
+import { cutAfterSeq } from '../../store/faulty.js';
+import type { DrillCall } from './plan.js';
+
+export interface ChildJob {
+  db: string;
+  calls: DrillCall[];
+  crash?: { afterSeq?: number; afterAck?: number };
+}
+
+const say = (line: string) => writeSync(1, line + '\n');
+const die = (): never => {
+  process.kill(process.pid, 'SIGKILL');
+  // SIGKILL is not deliverable late, but keep the type checker and any oddity honest.
+  for (;;) { /* wait for the signal */ }
+};
+
+const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as ChildJob;
+const log = await openClassic(job.db);
+const engine = await Engine.open(log, { clock: FIXED_CLOCK });
+if (job.crash?.afterSeq !== undefined) cutAfterSeq(log, job.crash.afterSeq, die);
+say(`ready ${log.head}`);
+const t0 = process.hrtime.bigint();
+for (const [i, c] of job.calls.entries()) {
+  const r = await engine.execute(c.proc, c.command, c.args);
+  say(`ack ${i} ${log.head} ${JSON.stringify(r.reply)}`);
+  if (job.crash?.afterAck === i) die();
+}
+say(`done ${Number((process.hrtime.bigint() - t0) / 1000000n)}`);
+await log.close();

@@ -1,0 +1,89 @@
+// The graph as Graphviz DOT, for `blockgraph render` and the HTML report. Pure over a
+// State. Shapes: BDS nodes are boxes, BlockBackends ellipses, jobs hexagons; an edge runs
+// parent -> child labelled "name\nperm/shared" (QEMU's perm letters R W U Z, "-" for none);
+// frozen links are bold blue and say "frozen"; a job's links are dashed; read-only nodes are
+// grey with "(ro)"; each process is a cluster and, inside it, each AioContext is a cluster
+// of its own.
+import { Draft } from '../graph/draft.js';
+import { Proc } from '../graph/proc.js';
+import { HOST, type ParentRef, type State } from '../graph/types.js';
+import { permText } from './diff.js';
+
+export interface DotOptions {
+  /** Only this process (default: every process). */
+  proc?: string;
+  /** Graph title (shown as the graph label). */
+  title?: string;
+}
+
+/** DOT ids: always quoted, with quotes and backslashes escaped. */
+export const q = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+
+export const dotId = {
+  node: (proc: string, name: string) => `${proc}/node/${name}`,
+  bb: (proc: string, id: string) => `${proc}/bb/${id}`,
+  job: (proc: string, id: string) => `${proc}/job/${id}`,
+};
+
+const parentId = (proc: string, p: ParentRef) =>
+  p.kind === 'node' ? dotId.node(proc, p.node) : p.kind === 'bb' ? dotId.bb(proc, p.bb) : dotId.job(proc, p.job);
+
+const attrs = (a: Record<string, string>) => `[${Object.entries(a).map(([k, v]) => `${k}=${q(v)}`).join(', ')}]`;
+
+export function renderDot(state: State, opts: DotOptions = {}): string {
+  const d = new Draft(state);
+  const procs = d.scopes().filter((s) => s !== HOST && (!opts.proc || s === opts.proc));
+  const out: string[] = [
+    'digraph blockgraph {',
+    '  graph [rankdir="TB", fontname="Helvetica", fontsize="11", compound="true"' + (opts.title ? `, label=${q(opts.title)}, labelloc="t"` : '') + '];',
+    '  node [fontname="Helvetica", fontsize="10"];',
+    '  edge [fontname="Helvetica", fontsize="9"];',
+  ];
+  if (!procs.length) out.push(`  ${q('empty')} ${attrs({ shape: 'plaintext', label: opts.proc ? `(no process ${opts.proc})` : '(no processes)' })};`);
+  for (const proc of procs) {
+    const p = new Proc(d, proc);
+    out.push(`  subgraph ${q(`cluster_${proc}`)} {`, `    label=${q(`process ${proc}`)}; style="rounded"; color="#888888";`);
+    // Everything placed by AioContext: nodes, BlockBackends and jobs all live in one.
+    const byCtx = new Map<string, string[]>();
+    const place = (ctx: string, line: string) => {
+      if (!byCtx.has(ctx)) byCtx.set(ctx, []);
+      byCtx.get(ctx)!.push(line);
+    };
+    for (const n of p.nodes()) {
+      const lines = [n.name, `${n.driver}${n.ro ? ' (ro)' : ''}`];
+      if (n.filename && n.driver === 'file') lines.push(n.filename);
+      const a: Record<string, string> = { shape: 'box', label: lines.join('\n') };
+      if (n.ro) Object.assign(a, { style: 'filled', fillcolor: '#e4e4e4', color: '#777777' });
+      if (!n.monitor && n.auto) a.fontcolor = '#555555';
+      place(n.aio || 'main', `${q(dotId.node(proc, n.name))} ${attrs(a)};`);
+    }
+    for (const b of p.bbs()) {
+      const owner = `${b.owner.kind} ${b.owner.id}${b.owner.role ? ` (${b.owner.role})` : ''}`;
+      place(b.aio || 'main', `${q(dotId.bb(proc, b.id))} ${attrs({ shape: 'ellipse', label: `BlockBackend\n${owner}` })};`);
+    }
+    for (const j of p.jobs()) {
+      place(j.aio ?? 'main', `${q(dotId.job(proc, j.id))} ${attrs({ shape: 'hexagon', style: 'filled', fillcolor: '#fff3c4', label: `job ${j.id}\n${j.type} ${j.status}` })};`);
+    }
+    for (const ctx of [...byCtx.keys()].sort((x, y) => (x === 'main' ? -1 : y === 'main' ? 1 : x < y ? -1 : 1))) {
+      out.push(`    subgraph ${q(`cluster_${proc}_aio_${ctx}`)} {`, `      label=${q(`AioContext ${ctx}`)}; style="dashed"; color="#aaaaaa";`);
+      for (const line of byCtx.get(ctx)!) out.push(`      ${line}`);
+      out.push('    }');
+    }
+    for (const e of p.edges()) {
+      const a: Record<string, string> = { label: `${e.name}\n${permText(e.perm)}/${permText(e.shared)}${e.frozen ? '\nfrozen' : ''}` };
+      // A job's own children (main/active/intermediate node) are bookkeeping, not I/O paths: dashed.
+      if (e.parent.kind === 'job') Object.assign(a, { color: '#9a7b00', fontcolor: '#9a7b00', style: 'dashed' });
+      if (e.frozen) Object.assign(a, { color: '#1f5fbf', fontcolor: '#1f5fbf', penwidth: '2.5', style: 'bold' });
+      out.push(`    ${q(parentId(proc, e.parent))} -> ${q(dotId.node(proc, e.child))} ${attrs(a)};`);
+    }
+    // A job's or export's BlockBackend belongs to it: drawn as a dotted "owns" link.
+    for (const b of p.bbs()) {
+      if (b.owner.kind === 'job' && p.job(b.owner.id)) {
+        out.push(`    ${q(dotId.job(proc, b.owner.id))} -> ${q(dotId.bb(proc, b.id))} ${attrs({ style: 'dotted', arrowhead: 'none', label: 'owns' })};`);
+      }
+    }
+    out.push('  }');
+  }
+  out.push('}');
+  return out.join('\n') + '\n';
+}
