@@ -5,7 +5,7 @@ import { replay } from '../replay/replay.js';
 import { openClassic } from '../store/index.js';
 
 /** n commands of 3 steps each (object-add then blockdev-add/del of a null-co node). */
-export async function benchEngineAppend(dir: string, n: number): Promise<{ records: number; ms: number; recordsPerSec: number; txnPerSec: number }> {
+export async function benchEngineAppend(dir: string, n: number): Promise<{ records: number; ms: number; recordsPerSec: number; txnPerSec: number; avgBytes: number }> {
   const log = await openClassic(dir);
   const e = await Engine.open(log);
   const t0 = performance.now();
@@ -14,8 +14,10 @@ export async function benchEngineAppend(dir: string, n: number): Promise<{ recor
   }
   const ms = performance.now() - t0;
   const records = log.head;
+  let bytes = 0;
+  for await (const r of log.read()) bytes += JSON.stringify(r).length;
   await log.close();
-  return { records, ms, recordsPerSec: Math.round(records / (ms / 1000)), txnPerSec: Math.round(n / (ms / 1000)) };
+  return { records, ms, recordsPerSec: Math.round(records / (ms / 1000)), txnPerSec: Math.round(n / (ms / 1000)), avgBytes: Math.round(bytes / records) };
 }
 
 export async function benchReplay(dir: string): Promise<{ records: number; ms: number; eventsPerSec: number }> {

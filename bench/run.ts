@@ -41,11 +41,21 @@ try {
   const eng = join(root, 'engine');
   const txns = Number(process.env.BENCH_TXNS ?? 2000);
   const a = await benchEngineAppend(eng, txns);
-  const r = await benchReplay(eng);
-  const r2 = await benchReplay(eng);
-  const rep = Math.max(r.eventsPerSec, r2.eventsPerSec);
-  const rawEng = await benchRawIterate(eng, false); // engine values are the binary envelope: bare iteration
-  out(`| replay of an engine log (${k(r.records)} records: fold into graph state) | ${k(rep)} | ${pct(rep, rawEng)} (target >= 150k/s) |`);
+  // interleaved best of 3, so both see the same cache and load
+  let rep = 0;
+  let rawEng = 0;
+  let r = { records: 0, ms: 0, eventsPerSec: 0 };
+  for (let i = 0; i < 3; i++) {
+    rawEng = Math.max(rawEng, await benchRawIterate(eng, false)); // the engine log's values are framed text: bare iteration
+    r = await benchReplay(eng);
+    rep = Math.max(rep, r.eventsPerSec);
+  }
+  out(`| raw classic-level nextv iteration of the engine log (bare, no parse) | ${k(rawEng)} | 100% |`);
+  out(`| replay of the engine log (${k(r.records)} records, ${a.avgBytes} bytes each on average: read, CRC, parse, fold into graph state) | ${k(rep)} | ${pct(rep, rawEng)} of bare iteration of the same log |`);
+  out('');
+  out(rep >= 150_000
+    ? `Replay reaches the 150k events/s target (${k(rep)}/s).`
+    : `Replay runs at ${k(rep)} events/s: below the 150k events/s target. Raw iteration of the same log with no parsing at all runs at ${k(rawEng)} records/s here${rawEng < 150_000 ? ', so the target is above what classic-level itself delivers for records of this size' : ''}; the gap is the per-record CRC check, JSON.parse of ~${a.avgBytes}-byte records (full before/after images of every changed entity) and the fold.`);
 
   out('\n## Engine transactions\n');
   out(`${txns} QMP commands (blockdev-add/del of null-co nodes), each a transaction of txn.begun + steps (one batch), txn.decided (synced), txn.ended: ${k(a.txnPerSec)} transactions/s, ${k(a.recordsPerSec)} records/s.`);
