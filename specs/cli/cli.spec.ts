@@ -96,6 +96,15 @@ test('qmp run --compare on an oracle transcript agrees with QEMU (exit 0); compa
   }
 });
 
+test('qmp record: a real qemu-storage-daemon re-records an oracle transcript byte for byte', async () => {
+  const { qsdAvailable } = await import('../../qmp/qsd.js');
+  if (!qsdAvailable()) { console.log('  skipped: qemu-storage-daemon not installed'); return; }
+  const file = new URL('../../../shared/oracle/transcripts/perm-two-formats-one-file.json', import.meta.url).pathname;
+  const r = bg('qmp', 'record', file);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, readFileSync(file, 'utf8'));
+});
+
 test('two processes on one store: the second is refused with BG_LOG_LOCKED (exit 4)', async () => {
   const t = tempDir();
   const { spawn } = await import('node:child_process');
