@@ -22,16 +22,18 @@ import {
 } from './codec.js';
 import { repairLog, type RepairResult } from './repair.js';
 import type { AppendOptions, LogRecord, NewRecord, ReadRange, Snapshot, VerifyResult } from './types.js';
-import { scanLog } from './verify.js';
+import { scanLog, scanSinceSnapshot } from './verify.js';
 
 export type { RepairResult } from './repair.js';
 
 export interface OpenOptions {
   /**
    * 'full' (default): check every record, the chain and the head meta; the first problem throws
-   * LogCorruptError. 'none': trust the head meta (for repair, or when the caller verifies later).
+   * LogCorruptError. 'since-snapshot': the same checks from the newest snapshot's record on
+   * (open is O(records since the snapshot); `verify()` still checks the whole log). 'none': trust
+   * the head meta (for repair, or when the caller verifies later).
    */
-  verify?: 'full' | 'none';
+  verify?: 'full' | 'since-snapshot' | 'none';
 }
 
 export interface SnapshotOptions {
@@ -78,8 +80,9 @@ export class EventLog {
   static async open(db: AnyLevel, opts: OpenOptions = {}): Promise<EventLog> {
     await db.open();
     const subs = sublevelsOf(db);
-    if ((opts.verify ?? 'full') === 'full') {
-      const { result, goodHash } = await scanLog(subs);
+    const mode = opts.verify ?? 'full';
+    if (mode !== 'none') {
+      const { result, goodHash } = mode === 'full' ? await scanLog(subs) : await scanSinceSnapshot(subs);
       if (!result.ok) throw new LogCorruptError(result.firstBad, result.reason);
       return new EventLog(subs, result.head, goodHash);
     }
