@@ -3,7 +3,7 @@
 // committed records published on an rxjs Subject. One engine per store; commands are
 // serialized through one queue, so two callers never interleave a transaction.
 import { Subject } from 'rxjs';
-import { stateHash } from '../graph/hash.js';
+import { digestApply, digestHex, stateDigest } from '../graph/hash.js';
 import type { State } from '../graph/types.js';
 import type { ModelBackend } from '../qmp/model-host.js';
 import { executeCommand, type ExecResult } from '../qmp/model.js';
@@ -11,6 +11,7 @@ import { emptyFold, foldRecord, type Fold } from '../replay/fold.js';
 import { planRecovery, type RecoveryPlan } from '../replay/recover.js';
 import type { EventLog } from '../store/index.js';
 import type { LogRecord, NewRecord } from '../store/types.js';
+import type { TxnCompensated, TxnStep } from '../events/types.js';
 
 export interface EngineOptions {
   /** The injected clock: ISO time for each record. Machines never read a clock. */
@@ -37,6 +38,8 @@ export const FIXED_CLOCK = () => '1970-01-01T00:00:00.000Z';
 export class Engine implements ModelBackend {
   readonly committed$ = new Subject<LogRecord>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Multiset hash of the state, kept up to date from each appended record's changes. */
+  private digest = 0n;
   private lastSnapshot = 0;
   lastRecovery: RecoveryPlan | null = null;
 
@@ -46,6 +49,7 @@ export class Engine implements ModelBackend {
   static async open(log: EventLog, opts: EngineOptions = {}): Promise<Engine> {
     const fold = await loadFold(log);
     const e = new Engine(log, fold, opts);
+    e.digest = stateDigest(fold.state); // once per open; then O(changes) per transaction
     e.lastSnapshot = fold.seq;
     if (opts.recover !== false) await e.recover();
     return e;
@@ -113,19 +117,23 @@ export class Engine implements ModelBackend {
   }
 
   private hashAfter(_steps: number): string {
-    return stateHash(this.fold.state);
+    return digestHex(this.digest);
   }
 
   private async append(records: NewRecord[], sync: boolean): Promise<LogRecord[]> {
     const out = await this.log.append(records, { expectedSeq: this.fold.seq + 1, sync });
-    for (const rec of out) foldRecord(this.fold, rec);
+    for (const rec of out) {
+      foldRecord(this.fold, rec);
+      if (rec.type === 'txn.step') this.digest = digestApply(this.digest, (rec.data as TxnStep).changes);
+      else if (rec.type === 'txn.compensated') this.digest = digestApply(this.digest, (rec.data as TxnCompensated).changes, 'undo');
+    }
     return out;
   }
 
   private async maybeSnapshot() {
     const n = this.opts.snapshotEvery ?? 0;
     if (!n || this.fold.seq - this.lastSnapshot < n || this.fold.open.size) return;
-    await this.log.putSnapshot({ seq: this.fold.seq, hash: this.log.headHash, stateHash: stateHash(this.fold.state), state: this.fold.state });
+    await this.log.putSnapshot({ seq: this.fold.seq, hash: this.log.headHash, stateHash: digestHex(this.digest), state: this.fold.state });
     this.lastSnapshot = this.fold.seq;
   }
 

@@ -38,9 +38,19 @@ export function executeCommand(state: State, proc: string, command: string, args
     throw e;
   }
   const steps = d.steps();
-  let next = state;
-  for (const s of steps) next = applyChanges(next, s.changes);
-  return { reply: { return: ret ?? {} }, mutates: def.mutates && steps.length > 0, steps, events, state: next };
+  // The next state is computed on first use only: the engine folds the logged records instead,
+  // and copying large collections per command would make it O(graph size).
+  let next: State | undefined;
+  return {
+    reply: { return: ret ?? {} }, mutates: def.mutates && steps.length > 0, steps, events,
+    get state(): State {
+      if (!next) {
+        next = state;
+        for (const s of steps) next = applyChanges(next, s.changes);
+      }
+      return next;
+    },
+  };
 }
 
 function refuse(state: State, cls: string, desc: string): ExecResult {
