@@ -28,3 +28,18 @@ export async function benchReplay(dir: string): Promise<{ records: number; ms: n
   await log.close();
   return { records: f.seq, ms, eventsPerSec: Math.round(f.seq / (ms / 1000)) };
 }
+
+/** Per-command cost once the graph is large: it must not grow with the graph (O(changes)). */
+export async function benchEngineAtSize(size: number, n = 200): Promise<{ size: number; msPerCommand: number }> {
+  const { openMemory } = await import('../store/index.js');
+  const log = await openMemory();
+  const e = await Engine.open(log);
+  for (let i = 0; i < size; i++) await e.execute('A', 'blockdev-add', { driver: 'null-co', 'node-name': `n${i}` });
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    await e.execute('A', i % 2 ? 'blockdev-del' : 'blockdev-add', i % 2 ? { 'node-name': `x${i - 1}` } : { driver: 'null-co', 'node-name': `x${i}` });
+  }
+  const ms = performance.now() - t0;
+  await log.close();
+  return { size, msPerCommand: ms / n };
+}

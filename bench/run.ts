@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchEngineAppend, benchReplay } from './engine.js';
+import { benchEngineAppend, benchEngineAtSize, benchReplay } from './engine.js';
 import { benchLogAppend, benchLogRead, benchRawBatch, benchRawIterate } from './store.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bg-bench-'));
@@ -58,6 +58,13 @@ try {
     : `Replay runs at ${k(rep)} events/s: below the 150k events/s target. Raw iteration of the same log with no parsing at all runs at ${k(rawEng)} records/s here${rawEng < 150_000 ? ', so the target is above what classic-level itself delivers for records of this size' : ''}; the gap is the per-record CRC check, JSON.parse of ~${a.avgBytes}-byte records (full before/after images of every changed entity) and the fold.`);
 
   out('\n## Engine transactions\n');
+  out('| graph size (nodes) | ms per command (blockdev-add/del, memory-level) |');
+  out('|---|---|');
+  for (const size of [100, 1000, 5000]) {
+    const m = await benchEngineAtSize(size);
+    out(`| ${k(size)} | ${m.msPerCommand.toFixed(2)} |`);
+  }
+  out('');
   out(`${txns} QMP commands (blockdev-add/del of null-co nodes), each a transaction of txn.begun + steps (one batch), txn.decided (synced), txn.ended: ${k(a.txnPerSec)} transactions/s, ${k(a.recordsPerSec)} records/s.`);
 
   try {
