@@ -1,12 +1,11 @@
 // The graph as text, for `show` and `demo`: each process, its nodes (driver, ro, file,
 // AioContext) and its edges with permissions, frozen links marked.
 import { Draft } from '../graph/draft.js';
-import { permList } from '../graph/perm.js';
+import { permLetters } from '../graph/perm.js';
 import { Proc } from '../graph/proc.js';
 import { HOST, type State } from '../graph/types.js';
 
-const ABBR: Record<string, string> = { 'consistent-read': 'R', write: 'W', 'write-unchanged': 'U', resize: 'Z' };
-const perms = (p: number) => permList(p).map((x) => ABBR[x]).join('') || '-';
+const perms = permLetters;
 
 export function renderText(state: State): string {
   const d = new Draft(state);

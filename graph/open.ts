@@ -53,7 +53,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
   const { name, auto } = assignNodeName(p, opts['node-name'] as string | undefined);
   p.step(`open ${name} (${driver})`);
   const stored: Opts = { ...opts, 'node-name': name };
-  const node = newNode(p, { name, auto, driver, ro, forceShare, options: stored, inheritsFrom: inh?.parent || null });
+  newNode(p, { name, auto, driver, ro, forceShare, options: stored, inheritsFrom: inh?.parent || null });
   if (file?.inline) p.patchNode(file.name, { inheritsFrom: name });
   if (file) stored.file = file.name;
   const fileNode = () => (file ? p.node(file.name) : undefined);

@@ -24,6 +24,10 @@ export function permFromList(names: readonly string[]): number {
   }
   return p;
 }
+/** R/W/U/Z shorthand ("-" for none), as the reference writes permissions. */
+export function permLetters(p: number): string {
+  return ['R', 'W', 'U', 'Z'].filter((_, i) => p & (1 << i)).join('') || '-';
+}
 export const permBits = (p: number): number[] => [0, 1, 2, 3].filter((i) => p & (1 << i));
 
 // Child roles (BdrvChildRole)

@@ -50,7 +50,7 @@ export class QmpWireClient implements QmpConnection {
   private greetingWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private readonly label: string;
 
-  constructor(private readonly input: Readable, private readonly output: Writable, private readonly opts: WireClientOptions = {}) {
+  constructor(input: Readable, private readonly output: Writable, private readonly opts: WireClientOptions = {}) {
     this.label = opts.label ?? 'QMP peer';
     input.setEncoding('utf8');
     input.on('data', (chunk: string) => {

@@ -2,7 +2,7 @@
 // each field change tagged by the aspect a reader asks about (perms, options, locks,
 // AioContexts, frozen links, read-only, job status…). Pure over two State values.
 import { canonicalJson } from '../graph/hash.js';
-import { permList } from '../graph/perm.js';
+import { permLetters } from '../graph/perm.js';
 import type { Edge, State } from '../graph/types.js';
 import { edgeLabel } from './audit.js';
 
@@ -31,8 +31,7 @@ const KIND: Record<string, string> = { nodes: 'node', edges: 'edge', bbs: 'bb', 
 const IGNORED: Record<string, string[]> = { meta: ['seq', 'autoName'] };
 const COLL_ORDER = ['images', 'objects', 'nodes', 'edges', 'bbs', 'jobs', 'exports', 'meta'];
 
-const ABBR: Record<string, string> = { 'consistent-read': 'R', write: 'W', 'write-unchanged': 'U', resize: 'Z' };
-export const permText = (p: number): string => permList(p).map((x) => ABBR[x]).join('') || '-';
+export const permText = permLetters;
 
 function aspectOf(coll: string, path: string): Aspect {
   const top = path.split('.')[0]!;

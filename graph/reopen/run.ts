@@ -6,7 +6,7 @@ import { QmpError } from '../../errors/index.js';
 import { commitOrder, reopenNext, reopenStart, type ReopenSnapshot } from '../../machines/reopen.js';
 import type { Proc } from '../proc.js';
 import { refreshPerms } from '../refresh.js';
-import { cleanupEntry, commitEntry, refreshFilenames } from './commit.js';
+import { cleanupEntry, commitEntry } from './commit.js';
 import { prepareEntry, type PreparedEntry } from './prepare.js';
 import { ReopenQueue, type QueueEntry } from './queue.js';
 
@@ -92,7 +92,6 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean): Re
     } else if (s.matches('committing')) {
       step('reopen commit');
       for (const node of commitOrder(s)) commitEntry(p, byNode.get(node)!, prepared.get(node)!);
-      refreshFilenames(p, commitOrder(s));
       s = reopenNext(s, { type: 'COMMITTED' });
     } else if (s.matches('cleaning')) {
       step('reopen cleanup');

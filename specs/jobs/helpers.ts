@@ -1,7 +1,7 @@
 // A tiny driver for job specs: commands against the model's state, one process ("A").
 import { Draft } from '../../graph/draft.js';
 import { Proc } from '../../graph/proc.js';
-import { permList } from '../../graph/perm.js';
+import { permLetters } from '../../graph/perm.js';
 import type { State } from '../../graph/types.js';
 import type { QmpEvent } from '../../qmp/connection.js';
 import { executeCommand } from '../../qmp/model.js';
@@ -38,7 +38,7 @@ export class M {
   }
 }
 
-const short = (p: number) => permList(p).map((n) => ({ 'consistent-read': 'R', write: 'W', 'write-unchanged': 'U', resize: 'Z' }[n])).join('') || '-';
+const short = permLetters;
 
 /** base <- mid <- top, explicit nodes with inline file children named <x>f. */
 export function chain(m: M, opts: { topRo?: boolean; names?: string[] } = {}): void {

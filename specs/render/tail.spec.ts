@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { firstValueFrom, filter, take, toArray } from 'rxjs';
+import { firstValueFrom, filter, take } from 'rxjs';
 import { connectLogSocket, serveLogSocket } from '../../cli/log-socket.js';
 import { openClassic, type LogRecord } from '../../store/index.js';
 import { tempDir } from '../engine/helpers.js';
