@@ -5,5 +5,8 @@ export * from './graph/index.js';
 export * from './machines/index.js';
 export * from './store/index.js';
 export * from './replay/index.js';
+export * from './commands/index.js';
 export * from './engine/index.js';
 export * from './qmp/index.js';
+export * as oracle from './oracle/index.js';
+export { runOnModel, spawnQsd, qsdAvailable, createImagesWithQemuImg, createModelImages, MODEL_VERSION } from './oracle/index.js';

@@ -5,8 +5,8 @@
 import { Subject } from 'rxjs';
 import { digestApply, digestHex, stateDigest } from '../graph/hash.js';
 import type { State } from '../graph/types.js';
-import type { ModelBackend } from '../qmp/model-host.js';
-import { executeCommand, type ExecResult } from '../qmp/model.js';
+import type { ModelBackend } from '../commands/model-host.js';
+import { executeCommand, type ExecResult } from '../commands/model.js';
 import { emptyFold, foldRecord, type Fold } from '../replay/fold.js';
 import { planRecovery, type RecoveryPlan } from '../replay/recover.js';
 import type { EventLog } from '../store/index.js';

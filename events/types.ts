@@ -1,7 +1,7 @@
 // The log's record types and their data, version 1. Every record is one of these; the
 // envelope (seq, stream, at, txn, hash chain) is store/types.ts's LogRecord.
 import type { Change } from '../graph/draft.js';
-import type { QmpErrorBody, QmpEvent, QmpReply } from '../qmp/connection.js';
+import type { QmpErrorBody, QmpEvent, QmpReply } from '../commands/protocol.js';
 
 export interface TxnBegun { op: string; args: Record<string, unknown>; plan: string[] }
 export interface TxnStep { name: string; changes: Change[] }

@@ -1,11 +1,5 @@
-// QMP: the model's command entry point, its peers (in-memory, wire server), the real
-// daemon, and the oracle toolkit.
-export type { NamedBlockNode, QmpConnection, QmpErrorBody, QmpEvent, QmpReply, XDebugBlockGraph } from './connection.js';
-export { executeCommand, type ExecResult } from './model.js';
-export { MemoryBackend, ModelConnection, type ModelBackend } from './model-host.js';
-export { runOnModel, createModelImages, MODEL_VERSION } from './run-model.js';
+// qmp/: the QMP wire only. QEMU's monitor protocol on stdio and unix sockets (reader, writer,
+// connections, servers) and the recording proxy in front of a real daemon. Command semantics live
+// in commands/, recording and comparing in oracle/. May import commands/, engine/, store/.
 export { listenQmp, serveQmp, type ServeOptions } from './server.js';
 export { QmpWireClient, connectUnixSocket } from './wire.js';
-export { spawnQsd, qsdAvailable, createImagesWithQemuImg } from './qsd.js';
-export { validateCommand } from './schema/index.js';
-export * as oracle from './oracle/index.js';

@@ -8,11 +8,11 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { rmSync } from 'node:fs';
 import type { EngineOptions } from '../engine/engine.js';
 import type { EventLog } from '../store/index.js';
-import { COMMANDS } from './commands/index.js';
-import type { QmpReply } from './connection.js';
-import { probeImages } from './image-probe.js';
-import { executeCommand } from './model.js';
-import { NotingBackend } from './noting-backend.js';
+import { COMMANDS } from '../commands/registry.js';
+import type { QmpReply } from '../commands/protocol.js';
+import { probeImages } from '../oracle/image-probe.js';
+import { executeCommand } from '../commands/model.js';
+import { NotingBackend } from '../engine/noting-backend.js';
 import { LineSplitter } from './wire.js';
 
 export interface ProxyOptions {

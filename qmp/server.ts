@@ -4,7 +4,7 @@
 // only as a command.rejected record.
 import { createServer, type Server } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import type { ModelBackend } from './model-host.js';
+import type { ModelBackend } from '../commands/model-host.js';
 import {
   LineSplitter, NEGOTIATION_DONE, NEGOTIATION_EXPECTED, decodeRequestLine, encodeEvent, encodeGreeting, encodeReply,
 } from './wire.js';

@@ -6,7 +6,7 @@ import { createConnection } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { Subject } from 'rxjs';
 import { BlockgraphError } from '../errors/index.js';
-import type { QmpConnection, QmpErrorBody, QmpEvent, QmpReply } from './connection.js';
+import type { QmpConnection, QmpErrorBody, QmpEvent, QmpReply } from '../commands/protocol.js';
 
 export interface QmpGreeting {
   QMP: { version: { qemu: { major: number; minor: number; micro: number }; package: string }; capabilities: string[] };

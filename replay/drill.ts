@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Scenario } from '../qmp/oracle/format.js';
+import type { Scenario } from '../oracle/format.js';
 import { checkRecovered, type Ack, type CheckResult } from './drill/check.js';
 import type { ChildJob } from './drill/child.js';
 import { crashPoints, referenceRun, scenarioCalls, type CrashKind, type CrashPoint, type DrillCall, type Reference } from './drill/plan.js';

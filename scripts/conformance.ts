@@ -1,11 +1,12 @@
 // Dev helper: run every oracle transcript through the model and print the scores.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareTranscripts } from '../qmp/oracle/compare.js';
-import { parseTranscript, scenarioOf } from '../qmp/oracle/format.js';
-import { runOnModel } from '../qmp/run-model.js';
+import { compareTranscripts } from '../oracle/compare.js';
+import { parseTranscript, scenarioOf } from '../oracle/format.js';
+import { TRANSCRIPTS_DIR } from '../oracle/paths.js';
+import { runOnModel } from '../oracle/run-model.js';
 
-const dir = process.argv[2] ?? '../shared/oracle/transcripts';
+const dir = process.argv[2] ?? TRANSCRIPTS_DIR;
 const filter = process.argv[3];
 const verbose = process.argv.includes('-v');
 const tot = { steps: 0, outcome: 0, text: 0, graph: 0 };

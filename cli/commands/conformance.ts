@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { compareSuites } from '../../qmp/oracle/compare.js';
-import { parseTranscript, scenarioOf, type Transcript } from '../../qmp/oracle/format.js';
-import { runOnModel } from '../../qmp/run-model.js';
+import { compareSuites } from '../../oracle/compare.js';
+import { parseTranscript, scenarioOf, type Transcript } from '../../oracle/format.js';
+import { TRANSCRIPTS_DIR } from '../../oracle/paths.js';
+import { runOnModel } from '../../oracle/run-model.js';
 import { EXIT, printJson, table } from '../context.js';
 import { progress } from '../progress.js';
 
@@ -21,7 +22,7 @@ export async function runConformance(dir: string, onProgress?: (d: number, t: nu
 export function registerConformance(program: Command): void {
   program.command('conformance')
     .description('run every oracle transcript through the model and score outcome, error text and graph per area')
-    .argument('[dir]', 'transcripts', '../shared/oracle/transcripts')
+    .argument('[dir]', 'transcripts (default: the recorded set shipped with blockgraph)', TRANSCRIPTS_DIR)
     .option('--json', 'JSON report')
     .action(async (dir, o) => {
       const s = await runConformance(dir, progress('conformance', !o.json));

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
-import { parseScenario, type Scenario } from '../../qmp/oracle/format.js';
+import { parseScenario, type Scenario } from '../../oracle/format.js';
 import { drillRandom, drillScenario, type DrillReport } from '../../replay/drill.js';
 import { EXIT, printJson, table } from '../context.js';
 import { progress } from '../progress.js';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
-import { importQmpLog, type ImportFormat } from '../../qmp/import.js';
+import { importQmpLog, type ImportFormat } from '../../oracle/import.js';
 import { DEFAULT_DB, EXIT, printJson, wallClock, withLog } from '../context.js';
 
 export function registerImport(program: Command): void {

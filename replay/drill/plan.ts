@@ -4,8 +4,8 @@
 import { BlockgraphError } from '../../errors/index.js';
 import { Engine, FIXED_CLOCK } from '../../engine/engine.js';
 import { canonicalJson } from '../../graph/hash.js';
-import { MemoryBackend } from '../../qmp/model-host.js';
-import { isWaitStep, type Scenario } from '../../qmp/oracle/format.js';
+import { MemoryBackend } from '../../commands/model-host.js';
+import { isWaitStep, type Scenario } from '../../oracle/format.js';
 import { openMemory } from '../../store/index.js';
 import type { AppendOptions, LogRecord, NewRecord } from '../../store/types.js';
 

@@ -3,7 +3,7 @@
 // sequences reach deep states (chains, exports on chains, jobs on exports) instead of being
 // refused at the first reference. Driven by any source of integers: a seeded PRNG for drills
 // (no fast-check at runtime), fast-check's integer streams in specs (so failures shrink).
-import type { ImageSpec, Scenario, Step } from '../../qmp/oracle/format.js';
+import type { ImageSpec, Scenario, Step } from '../../oracle/format.js';
 
 export interface Chooser {
   /** An integer in 0..n-1. */

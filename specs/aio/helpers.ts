@@ -2,7 +2,7 @@
 import * as assert from 'uvu/assert';
 import { checkInvariants } from '../../graph/invariants.js';
 import type { BdsNode, BlockBackend, Job, State } from '../../graph/types.js';
-import { executeCommand } from '../../qmp/model.js';
+import { executeCommand } from '../../commands/model.js';
 
 export class Session {
   state: State = {};

@@ -79,7 +79,7 @@ test('--help everywhere; unknown options are usage errors (exit 2)', () => {
 test('qmp run --compare on an oracle transcript agrees with QEMU (exit 0); compare of a doctored copy exits 1', () => {
   const t = tempDir();
   try {
-    const file = new URL('../../../shared/oracle/transcripts/lock-cross-process.json', import.meta.url).pathname;
+    const file = new URL('../../oracle/transcripts/lock-cross-process.json', import.meta.url).pathname;
     const r = bg('qmp', 'run', file, '--compare');
     assert.is(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /outcome 7\/7, error text 7\/7, graph 7\/7/);
@@ -97,9 +97,9 @@ test('qmp run --compare on an oracle transcript agrees with QEMU (exit 0); compa
 });
 
 test('qmp record: a real qemu-storage-daemon re-records an oracle transcript byte for byte', async () => {
-  const { qsdAvailable } = await import('../../qmp/qsd.js');
+  const { qsdAvailable } = await import('../../oracle/qsd.js');
   if (!qsdAvailable()) { console.log('  skipped: qemu-storage-daemon not installed'); return; }
-  const file = new URL('../../../shared/oracle/transcripts/perm-two-formats-one-file.json', import.meta.url).pathname;
+  const file = new URL('../../oracle/transcripts/perm-two-formats-one-file.json', import.meta.url).pathname;
   const r = bg('qmp', 'record', file);
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, readFileSync(file, 'utf8'));

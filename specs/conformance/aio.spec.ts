@@ -7,12 +7,12 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compareTranscripts, type Tally } from '../../qmp/oracle/compare.js';
-import { isWaitStep, parseTranscript, scenarioOf } from '../../qmp/oracle/format.js';
-import { COMMANDS } from '../../qmp/commands/index.js';
-import { runOnModel } from '../../qmp/run-model.js';
+import { compareTranscripts, type Tally } from '../../oracle/compare.js';
+import { isWaitStep, parseTranscript, scenarioOf } from '../../oracle/format.js';
+import { COMMANDS } from '../../commands/registry.js';
+import { runOnModel } from '../../oracle/run-model.js';
 
-const DIR = new URL('../../../shared/oracle/transcripts/', import.meta.url).pathname;
+const DIR = new URL('../../oracle/transcripts/', import.meta.url).pathname;
 const AREA = 'aio-context';
 
 const add = (a: Tally, b: Tally) => { a.steps += b.steps; a.outcome += b.outcome; a.errorText += b.errorText; a.graph += b.graph; };

@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareSuites } from '../../qmp/oracle/compare.js';
-import { parseTranscript, scenarioOf, type Transcript } from '../../qmp/oracle/format.js';
-import { runOnModel } from '../../qmp/run-model.js';
+import { compareSuites } from '../../oracle/compare.js';
+import { parseTranscript, scenarioOf, type Transcript } from '../../oracle/format.js';
+import { runOnModel } from '../../oracle/run-model.js';
 
-export const ORACLE = new URL('../../../shared/oracle/transcripts/', import.meta.url).pathname;
+export const ORACLE = new URL('../../oracle/transcripts/', import.meta.url).pathname;
 
 /** Runs every transcript whose main area is in `areas` and scores the model against it. */
 export async function scoreAreas(areas: string[]) {

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkInvariants } from '../../graph/invariants.js';
-import { MemoryBackend } from '../../qmp/model-host.js';
-import { parseTranscript, scenarioOf } from '../../qmp/oracle/format.js';
-import { runOnModel } from '../../qmp/run-model.js';
+import { MemoryBackend } from '../../commands/model-host.js';
+import { parseTranscript, scenarioOf } from '../../oracle/format.js';
+import { runOnModel } from '../../oracle/run-model.js';
 import { ORACLE } from './helpers.js';
 
 class CheckedBackend extends MemoryBackend {

@@ -1,18 +1,19 @@
 // Crash drills end to end: every crash point of a small oracle scenario in a SIGKILLed child on
 // real LevelDB, a few random kills, and proof that the checker catches a bad recovery.
 // DRILL_FULL=1: several oracle transcripts, all their points, and more random kills.
+import { TRANSCRIPTS_DIR } from '../../oracle/paths.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Engine, FIXED_CLOCK } from '../../engine/engine.js';
-import { parseScenario } from '../../qmp/oracle/format.js';
+import { parseScenario } from '../../oracle/format.js';
 import { checkRecovered, crashPoints, drillRandom, drillScenario, referenceRun, scenarioCalls } from '../../replay/drill.js';
 import { openClassic } from '../../store/index.js';
 import { cutAfterSeq } from '../../store/faulty.js';
 import { tempDir } from '../engine/helpers.js';
 
-const ORACLE = '../shared/oracle/transcripts';
+const ORACLE = TRANSCRIPTS_DIR;
 const load = (name: string) => parseScenario(readFileSync(join(ORACLE, `${name}.json`), 'utf8'), name);
 const FULL = process.env.DRILL_FULL === '1';
 

@@ -2,6 +2,7 @@
 // random plausible sequences. For every input: no exception but QMP refusals, a refusal leaves
 // the state hash unchanged, the invariants hold after every command, and replaying the log gives
 // the live state byte for byte. FUZZ_RUNS scales it (npm run fuzz: 100000).
+import { TRANSCRIPTS_DIR } from '../../oracle/paths.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -16,7 +17,7 @@ import { openMemory } from '../../store/index.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 0) || 0;
 const runs = (fast: number) => (RUNS ? Math.max(fast, Math.round(RUNS * fast / 1000)) : fast);
-const ORACLE = '../shared/oracle/transcripts';
+const ORACLE = TRANSCRIPTS_DIR;
 const transcripts = readdirSync(ORACLE).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(ORACLE, f), 'utf8')) as { images: Record<string, unknown>[]; steps: { proc?: string; execute?: string; arguments?: Record<string, unknown> }[] });
 const commands = transcripts.flatMap((t) => t.steps.filter((s) => s.execute).map((s) => ({ proc: s.proc ?? 'A', execute: s.execute!, arguments: s.arguments ?? {} })));
 

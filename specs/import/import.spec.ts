@@ -6,14 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { detectFormat, importQmpLog, parseQmpShellLog } from '../../qmp/import.js';
-import { parseScenario } from '../../qmp/oracle/format.js';
-import { createImagesWithQemuImg, findExecutable } from '../../qmp/qsd.js';
+import { detectFormat, importQmpLog, parseQmpShellLog } from '../../oracle/import.js';
+import { parseScenario } from '../../oracle/format.js';
+import { createImagesWithQemuImg, findExecutable } from '../../oracle/qsd.js';
 import { verifyReplay } from '../../replay/replay.js';
 import { openMemory } from '../../store/index.js';
 import { tempDir } from '../engine/helpers.js';
 
-const ORACLE = '../shared/oracle/transcripts';
+const ORACLE = 'oracle/transcripts';
 const bg = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
 const hasQemuImg = findExecutable('qemu-img') !== undefined;
 

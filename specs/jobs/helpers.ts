@@ -3,8 +3,8 @@ import { Draft } from '../../graph/draft.js';
 import { Proc } from '../../graph/proc.js';
 import { permLetters } from '../../graph/perm.js';
 import type { State } from '../../graph/types.js';
-import type { QmpEvent } from '../../qmp/connection.js';
-import { executeCommand } from '../../qmp/model.js';
+import type { QmpEvent } from '../../commands/protocol.js';
+import { executeCommand } from '../../commands/model.js';
 
 export class M {
   state: State = {};

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkInvariants } from '../../graph/invariants.js';
-import { MemoryBackend } from '../../qmp/model-host.js';
+import { MemoryBackend } from '../../commands/model-host.js';
 
 async function setup() {
   const m = new MemoryBackend();

@@ -3,7 +3,7 @@
 // file nodes are then not protected at all, exactly as in QEMU.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MemoryBackend } from '../../qmp/model-host.js';
+import { MemoryBackend } from '../../commands/model-host.js';
 
 const rw = (name: string, ro = false) => ({
   driver: 'qcow2', 'node-name': name, ...(ro ? { 'read-only': true } : {}),

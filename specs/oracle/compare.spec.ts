@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compareGraphs, compareSuites, compareTranscripts, formatComparison, parseTranscript, type Transcript } from '../../qmp/oracle/index.js';
+import { compareGraphs, compareSuites, compareTranscripts, formatComparison, parseTranscript, type Transcript } from '../../oracle/index.js';
 
-const load = (name: string) => parseTranscript(readFileSync(resolve('../shared/oracle/transcripts', `${name}.json`), 'utf8'));
+const load = (name: string) => parseTranscript(readFileSync(resolve('oracle/transcripts', `${name}.json`), 'utf8'));
 const clone = (t: Transcript): Transcript => JSON.parse(JSON.stringify(t));
 
 test('a transcript matches itself fully', () => {

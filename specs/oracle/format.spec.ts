@@ -3,9 +3,9 @@ import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BlockgraphError } from '../../errors/index.js';
-import { PRINT_WIDTH, parseScenario, parseTranscript, printJson, printTranscript, scenarioOf } from '../../qmp/oracle/index.js';
+import { PRINT_WIDTH, parseScenario, parseTranscript, printJson, printTranscript, scenarioOf } from '../../oracle/index.js';
 
-const DIR = resolve('../shared/oracle/transcripts');
+const DIR = resolve('oracle/transcripts');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 
 test('the public set is there', () => {

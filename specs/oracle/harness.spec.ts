@@ -2,8 +2,8 @@ import { Subject } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BlockgraphError } from '../../errors/index.js';
-import type { QmpConnection, QmpEvent, QmpReply, XDebugBlockGraph } from '../../qmp/connection.js';
-import { runScenario, setupImages, type Scenario } from '../../qmp/oracle/index.js';
+import type { QmpConnection, QmpEvent, QmpReply, XDebugBlockGraph } from '../../commands/protocol.js';
+import { runScenario, setupImages, type Scenario } from '../../oracle/index.js';
 
 // A scripted peer: one job 'j0' and one export 'e0'; commands change them, events are emitted
 // before the reply (synchronously) or after it (on a timer), as a real daemon may.

@@ -2,10 +2,10 @@
 // code under test.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { NamedBlockNode, XDebugBlockGraph } from '../../qmp/connection.js';
+import type { NamedBlockNode, XDebugBlockGraph } from '../../commands/protocol.js';
 import {
   EventNormalizer, findDetachedJobFilter, normalizeEvents, normalizeGraph, normalizeString, sortPerms, stripDir,
-} from '../../qmp/oracle/index.js';
+} from '../../oracle/index.js';
 
 const ALL = ['consistent-read', 'write', 'write-unchanged', 'resize'];
 type XNode = XDebugBlockGraph['nodes'][number];

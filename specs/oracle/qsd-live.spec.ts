@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseTranscript, printTranscript, runScenario, scenarioOf } from '../../qmp/oracle/index.js';
-import { createImagesWithQemuImg, qsdAvailable, spawnQsd } from '../../qmp/qsd.js';
+import { parseTranscript, printTranscript, runScenario, scenarioOf } from '../../oracle/index.js';
+import { createImagesWithQemuImg, qsdAvailable, spawnQsd } from '../../oracle/qsd.js';
 
-const DIR = resolve('../shared/oracle/transcripts');
+const DIR = resolve('oracle/transcripts');
 
 test('a missing daemon is BG_UNSUPPORTED with a clear message', async () => {
   try {

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { QmpEvent } from '../../qmp/connection.js';
+import type { QmpEvent } from '../../commands/protocol.js';
 import {
   NEGOTIATION_EXPECTED, QmpWireClient, commandNotFound, decodeRequestLine, encodeEvent, encodeGreeting, encodeReply, versionString,
 } from '../../qmp/wire.js';

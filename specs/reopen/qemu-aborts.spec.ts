@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stateHash } from '../../graph/hash.js';
-import { MemoryBackend } from '../../qmp/model-host.js';
+import { MemoryBackend } from '../../commands/model-host.js';
 
 async function chain() {
   const m = new MemoryBackend();

@@ -6,7 +6,7 @@ import { applyChanges } from '../../graph/apply.js';
 import { Proc } from '../../graph/proc.js';
 import { planReopen } from '../../graph/reopen/plan.js';
 import type { State } from '../../graph/types.js';
-import { executeCommand } from '../../qmp/model.js';
+import { executeCommand } from '../../commands/model.js';
 import { EMPTY_LIST_ERROR, reopenNext, reopenStart } from '../../machines/reopen.js';
 
 function run(state: State, cmd: string, args: unknown) {

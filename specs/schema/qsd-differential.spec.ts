@@ -4,9 +4,9 @@
 // must report exactly that member and no command ever runs. FUZZ_N / FUZZ_SEED vary the run.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { validateCommand, COMMAND_NAMES } from '../../qmp/schema/index.js';
-import { TYPES } from '../../qmp/schema/table.js';
-import { Qsd, qsdAvailable } from '../../qmp/schema/qsd.js';
+import { validateCommand, COMMAND_NAMES } from '../../commands/schema/index.js';
+import { TYPES } from '../../commands/schema/table.js';
+import { Qsd, qsdAvailable } from '../../oracle/schema/qsd.js';
 
 const N = Number(process.env.FUZZ_N ?? 1500);
 let seed = Number(process.env.FUZZ_SEED ?? 7211);
@@ -91,7 +91,7 @@ test('validator agrees with qemu-storage-daemon 7.2 on random arguments', async 
   assert.equal(diffs.length, 0, `${diffs.length}/${N} differ:\n${diffs.slice(0, 8).join('\n')}`);
 });
 
-import { COMMANDS } from '../../qmp/schema/table.js';
+import { COMMANDS } from '../../commands/schema/table.js';
 function COMMANDS_ARG(cmd: string) { return COMMANDS[cmd]!; }
 
 // Many leftover keys force glib's table through growth, tombstones and shrinking.

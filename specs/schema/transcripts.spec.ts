@@ -5,9 +5,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { validateCommand } from '../../qmp/schema/index.js';
+import { validateCommand } from '../../commands/schema/index.js';
 
-const DIR = new URL('../../../shared/oracle/transcripts/', import.meta.url).pathname;
+const DIR = new URL('../../oracle/transcripts/', import.meta.url).pathname;
 
 interface Step { proc?: string; execute?: string; arguments?: Record<string, unknown>; result?: { ok: boolean; class?: string; desc?: string } }
 

@@ -1,7 +1,7 @@
 // Hand-written QAPI rules, each expected text checked once against qemu-storage-daemon 7.2.22.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { validateCommand } from '../../qmp/schema/index.js';
+import { validateCommand } from '../../commands/schema/index.js';
 
 type Case = [name: string, cmd: string, args: unknown, want: string | { class: string; desc: string } | 'ok'];
 

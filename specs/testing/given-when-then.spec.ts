@@ -111,7 +111,7 @@ test('given.fixture and given.scenario load recorded material; a failing given i
     f.then.error('Block node is read-only');
     f.then.stateUnchanged();
   });
-  const s = await given.scenario('../shared/oracle/transcripts/job-commit-intermediate.json');
+  const s = await given.scenario('oracle/transcripts/job-commit-intermediate.json');
   await withTrial(s, async () => {
     s.then.node('mid').absent();
     s.then.node('top').absent();

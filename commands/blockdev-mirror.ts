@@ -1,0 +1,65 @@
+import { QmpError } from '../errors/index.js';
+import { opBlocker } from '../graph/blockers.js';
+import { moveToContext } from '../graph/aio.js';
+import { filterChild, skipImplicitFilters } from '../graph/jobs/chain.js';
+import type { Proc } from '../graph/proc.js';
+import { startMirror } from '../graph/jobs/mirror.js';
+import { getRootBs, lookupBs } from './job-lookup.js';
+import type { CommandDef } from './types.js';
+
+/** qmp_blockdev_mirror + blockdev_mirror_common, checks in QEMU's order. */
+export const blockdevMirror: CommandDef = {
+  name: 'blockdev-mirror',
+  mutates: true,
+  run({ p, args, emit }) {
+    const bs = getRootBs(p, String(args.device));
+    const target = lookupBs(p, String(args.target), String(args.target));
+    // the target joins the source's AioContext first
+    moveToContext(p, target, p.node(bs)!.aio);
+
+    const granularity = Number(args.granularity ?? 0);
+    if (granularity !== 0 && (granularity < 512 || granularity > 1048576 * 64)) {
+      throw new QmpError("Parameter 'granularity' expects a value in range [512B, 64MB]");
+    }
+    if (granularity & (granularity - 1)) throw new QmpError("Parameter 'granularity' expects a power of 2");
+    const srcBlocked = opBlocker(p, bs, 'mirror-source');
+    if (srcBlocked) throw new QmpError(`Node '${bs}' is busy: ${srcBlocked}`);
+    const tgtBlocked = opBlocker(p, target, 'mirror-target');
+    if (tgtBlocked) throw new QmpError(`Node '${target}' is busy: ${tgtBlocked}`);
+
+    let replaces = (args.replaces as string | undefined) ?? null;
+    if (replaces === null) {
+      // mirror from bs but keep implicit filters on top
+      const unfiltered = skipImplicitFilters(p, bs);
+      if (unfiltered !== bs) replaces = unfiltered;
+    }
+    if (replaces !== null) {
+      // check_to_replace_node
+      if (!p.node(replaces)) throw new QmpError(`Failed to find node with node-name='${replaces}'`);
+      const rb = opBlocker(p, replaces, 'replace');
+      if (rb) throw new QmpError(`Node '${replaces}' is busy: ${rb}`);
+      if (!recurseCanReplace(p, bs, replaces)) {
+        throw new QmpError(`Cannot replace '${replaces}' by a node mirrored from '${bs}', because it cannot be guaranteed that doing so would not lead to an abrupt change of visible data`);
+      }
+      if (p.node(bs)!.size !== p.node(replaces)!.size) throw new QmpError('cannot replace image with a mirror image of different size');
+    }
+    const speed = Number(args.speed ?? 0);
+    if (speed < 0) throw new QmpError("Invalid parameter 'speed'");
+    if (args['buf-size'] !== undefined && Number(args['buf-size']) < 0) throw new QmpError("Invalid parameter 'buf-size'");
+    startMirror({ p, emit }, {
+      jobId: (args['job-id'] as string | undefined) ?? '', bs, target, replaces, speed,
+      autoFinalize: args['auto-finalize'] ?? true, autoDismiss: args['auto-dismiss'] ?? true,
+      filterNodeName: args['filter-node-name'] as string | undefined, activeCommit: false,
+    });
+    return {};
+  },
+};
+
+/** bdrv_recurse_can_replace: `toReplace` is `bs` or reached from it through filters only. */
+function recurseCanReplace(p: Proc, bs: string, toReplace: string): boolean {
+  for (let cur: string | undefined = bs, i = 0; cur && i < 100000; i++) {
+    if (cur === toReplace) return true;
+    cur = filterChild(p, cur)?.child;
+  }
+  return false;
+}

@@ -1,0 +1,104 @@
+import { QmpError } from '../errors/index.js';
+import { attachChild, detachChild, nameWellFormed, nodeOrError } from '../graph/ops.js';
+import { PERM_ALL, PERM_R, PERM_W, PERM_Z } from '../graph/perm.js';
+import { refreshPerms } from '../graph/refresh.js';
+import type { Proc } from '../graph/proc.js';
+import { moveToContext, tryMoveToContext } from '../graph/aio.js';
+import type { CommandCtx, CommandDef } from './types.js';
+
+export const nbdServerStart: CommandDef = {
+  name: 'nbd-server-start',
+  mutates: true,
+  run({ p, args }) {
+    if (p.meta().nbd) throw new QmpError('NBD server already running');
+    p.setMeta({ nbd: { addr: args.addr } });
+    return {};
+  },
+};
+
+export const nbdServerStop: CommandDef = {
+  name: 'nbd-server-stop',
+  mutates: true,
+  run(ctx) {
+    const { p } = ctx;
+    if (!p.meta().nbd) throw new QmpError('NBD server not running');
+    for (const x of p.exports()) if (x.type === 'nbd') removeExport(ctx, x.id);
+    p.setMeta({ nbd: null });
+    return {};
+  },
+};
+
+/** blk_exp_add + nbd_export_create, in their order. */
+export const blockExportAdd: CommandDef = {
+  name: 'block-export-add',
+  mutates: true,
+  run({ p, args }) {
+    const id = String(args.id);
+    if (!nameWellFormed(id)) throw new QmpError('Invalid block export id');
+    if (p.export(id)) throw new QmpError(`Block export id '${id}' is already in use`);
+    const nodeName = String(args['node-name']);
+    const node = nodeOrError(p, nodeName);
+    const writable = Boolean(args.writable);
+    if (node.ro && writable) throw new QmpError('Cannot export read-only node as writable');
+    const fixed = Boolean(args['fixed-iothread']);
+    let ctxName = node.aio;
+    if (args.iothread !== undefined) {
+      const io = String(args.iothread);
+      if (p.object(io)?.qomType !== 'iothread') throw new QmpError(`iothread "${io}" not found`);
+      p.step('aio-context');
+      // Errors are ignored unless fixed-iothread=true (then they fail the export).
+      const moved = fixed ? (moveToContext(p, nodeName, io, { log: true }), true) : tryMoveToContext(p, nodeName, io, { log: true });
+      if (moved) ctxName = io;
+    }
+    p.step('attach-bb');
+    const perm = PERM_R | (writable ? PERM_W : 0);
+    const bbId = 'bb' + p.nextSeq();
+    p.putBB({ id: bbId, owner: { kind: 'export', id }, perm, shared: PERM_ALL, allowAioChange: !fixed, aio: ctxName, at: p.meta().seq });
+    const root = attachChild(p, { kind: 'bb', bb: bbId }, nodeName, 'root', 0, { perm, shared: PERM_ALL });
+    if (args.type === 'nbd') {
+      if (!p.meta().nbd) throw new QmpError('NBD server not running');
+      const name = args.name !== undefined ? String(args.name) : nodeName;
+      if (name.length > 4096) throw new QmpError(`export name '${name}' too long`);
+      if (p.exports().some((x) => x.type === 'nbd' && x.name === name)) throw new QmpError(`NBD server already has export named '${name}'`);
+      p.step('nbd-no-resize');
+      // NBD forbids resize while it serves the node.
+      p.putBB({ ...p.bb(bbId)!, shared: PERM_ALL & ~PERM_Z });
+      p.patchEdge(root.id, { shared: PERM_ALL & ~PERM_Z });
+      refreshPerms(p, [nodeName]);
+      p.putExport({ id, type: 'nbd', node: nodeName, name, writable, bb: bbId, iothread: args.iothread ?? null, fixed });
+    } else {
+      p.putExport({ id, type: String(args.type), node: nodeName, name: nodeName, writable, bb: bbId, iothread: args.iothread ?? null, fixed });
+    }
+    return {};
+  },
+};
+
+/** Export teardown: the BlockBackend goes, and its node returns to the main loop if it can. */
+export function removeExport(ctx: Pick<CommandCtx, 'p' | 'emit'>, id: string): void {
+  const { p } = ctx;
+  const x = p.export(id)!;
+  const bb = p.bb(x.bb);
+  p.delExport(id);
+  if (bb) removeBlockBackend(p, bb.id);
+  ctx.emit('BLOCK_EXPORT_DELETED', { id });
+}
+
+export function removeBlockBackend(p: Proc, bbId: string): void {
+  const root = p.children({ kind: 'bb', bb: bbId })[0];
+  p.delBB(bbId);
+  if (!root) return;
+  const child = root.child;
+  detachChild(p, root.id);
+  if (p.node(child)) tryMoveToContext(p, child, 'main');
+}
+
+export const blockExportDel: CommandDef = {
+  name: 'block-export-del',
+  mutates: true,
+  run(ctx) {
+    const id = String(ctx.args.id);
+    if (!ctx.p.export(id)) throw new QmpError(`Export '${id}' is not found`);
+    removeExport(ctx, id);
+    return {};
+  },
+};

@@ -1,0 +1,100 @@
+// The job verbs: job-* (by job id, "Job not found") and block-job-* (by device = job id,
+// DeviceNotActive "Block job '%s' not found"). Each first asks the job statechart whether the
+// job's status accepts the verb (job_apply_verb), then sends it the verb's event.
+import { QmpError } from '../errors/index.js';
+import type { Proc } from '../graph/proc.js';
+import type { Job } from '../graph/types.js';
+import { applyVerb, driverOf, patchJobData, sendJob, type JobCtx } from '../graph/jobs/runner.js';
+import { findBlockJob, findJob } from './job-lookup.js';
+import type { CommandDef } from './types.js';
+
+type Finder = (p: Proc, id: string) => Job;
+
+function pause(ctx: JobCtx, j: Job): void {
+  applyVerb(ctx, j.id, 'pause');
+  if (j.paused > 0) throw new QmpError('Job is already paused');
+  ctx.p.patchJob(j.id, { paused: 1 });
+  if (j.status === 'running' || j.status === 'ready') sendJob(ctx, j.id, { type: 'PAUSE' });
+}
+
+function resume(ctx: JobCtx, j: Job): void {
+  if (j.paused <= 0) throw new QmpError("Can't resume a job that was not paused");
+  applyVerb(ctx, j.id, 'resume');
+  ctx.p.patchJob(j.id, { paused: 0 });
+  if (j.status === 'paused' || j.status === 'standby') sendJob(ctx, j.id, { type: 'RESUME' });
+}
+
+/** job_user_cancel: force for job-cancel; block-job-cancel without force only completes a ready mirror without pivot. */
+function cancel(ctx: JobCtx, j: Job, force: boolean): void {
+  applyVerb(ctx, j.id, 'cancel');
+  if (j.status === 'concluded') {
+    sendJob(ctx, j.id, { type: 'DISMISS' });
+    return;
+  }
+  if (!force && (j.status === 'ready' || j.status === 'standby') && j.data.kind === 'mirror') {
+    patchJobData(ctx.p, j.id, { shouldComplete: false });
+    if (j.status === 'standby') {
+      ctx.p.patchJob(j.id, { paused: 0 });
+      sendJob(ctx, j.id, { type: 'RESUME' });
+    }
+    sendJob(ctx, j.id, { type: 'DONE' });
+    return;
+  }
+  if (j.status === 'paused' || j.status === 'standby') {
+    // job_cancel_async undoes a user pause so that the job can run to its end
+    ctx.p.patchJob(j.id, { paused: 0 });
+    sendJob(ctx, j.id, { type: 'RESUME' });
+  }
+  sendJob(ctx, j.id, { type: 'CANCEL' });
+}
+
+function complete(ctx: JobCtx, j: Job): void {
+  applyVerb(ctx, j.id, 'complete');
+  const drv = driverOf(j);
+  if (j.cancelled || !drv?.complete) throw new QmpError(`The active block job '${j.id}' cannot be completed`);
+  drv.complete(ctx, j);
+  // a paused job finishes when it is resumed
+  if (ctx.p.job(j.id)!.paused === 0) sendJob(ctx, j.id, { type: 'DONE' });
+}
+
+function verbCommand(name: string, finder: Finder, key: 'id' | 'device', fn: (ctx: JobCtx, j: Job, args: Record<string, any>) => void): CommandDef {
+  return {
+    name,
+    mutates: true,
+    run({ p, args, emit }) {
+      const j = finder(p, String(args[key]));
+      fn({ p, emit }, j, args);
+      return {};
+    },
+  };
+}
+
+/** job_finalize / job_dismiss: the verb check, then the event. */
+function verbThen(verb: 'finalize' | 'dismiss', type: 'FINALIZE' | 'DISMISS') {
+  return (c: JobCtx, j: Job) => {
+    applyVerb(c, j.id, verb);
+    sendJob(c, j.id, { type });
+  };
+}
+
+function setSpeed(ctx: JobCtx, j: Job, speed: number): void {
+  applyVerb(ctx, j.id, 'set-speed');
+  if (speed < 0) throw new QmpError("Invalid parameter 'speed'");
+  sendJob(ctx, j.id, { type: 'SET_SPEED', speed });
+}
+
+export const jobVerbCommands: CommandDef[] = [
+  verbCommand('job-pause', findJob, 'id', pause),
+  verbCommand('job-resume', findJob, 'id', resume),
+  verbCommand('job-cancel', findJob, 'id', (c, j) => cancel(c, j, true)),
+  verbCommand('job-complete', findJob, 'id', complete),
+  verbCommand('job-finalize', findJob, 'id', verbThen('finalize', 'FINALIZE')),
+  verbCommand('job-dismiss', findJob, 'id', verbThen('dismiss', 'DISMISS')),
+  verbCommand('block-job-pause', findBlockJob, 'device', pause),
+  verbCommand('block-job-resume', findBlockJob, 'device', resume),
+  verbCommand('block-job-cancel', findBlockJob, 'device', (c, j, a) => cancel(c, j, Boolean(a.force))),
+  verbCommand('block-job-complete', findBlockJob, 'device', complete),
+  verbCommand('block-job-finalize', findBlockJob, 'id', verbThen('finalize', 'FINALIZE')),
+  verbCommand('block-job-dismiss', findBlockJob, 'id', verbThen('dismiss', 'DISMISS')),
+  verbCommand('block-job-set-speed', findBlockJob, 'device', (c, j, a) => setSpeed(c, j, Number(a.speed))),
+];

@@ -1,0 +1,58 @@
+// The model's QMP entry point: validate, run the command on a Draft of the state, and
+// return QEMU's reply with the transaction plan (steps with before/after images). A
+// refusal returns the untouched state: a command either happens whole or not at all.
+import { QmpError } from '../errors/index.js';
+import { Draft, type Step } from '../graph/draft.js';
+import { applyChanges } from '../graph/apply.js';
+import { refreshFilenames } from '../graph/filename.js';
+import { Proc } from '../graph/proc.js';
+import type { State } from '../graph/types.js';
+import type { QmpEvent, QmpReply } from './protocol.js';
+import { COMMANDS } from './registry.js';
+import { validateCommand } from './schema/index.js';
+
+export interface ExecResult {
+  reply: QmpReply;
+  mutates: boolean;
+  steps: Step[];
+  events: QmpEvent[];
+  state: State;
+}
+
+export function executeCommand(state: State, proc: string, command: string, args: unknown = {}): ExecResult {
+  // blockgraph's own commands (x-blockgraph-*) are not in QEMU's schema; they check their input themselves.
+  const v = command.startsWith('x-blockgraph-') ? { ok: true as const, value: args } : validateCommand(command, args ?? {});
+  if (!v.ok) return refuse(state, v.class, v.desc);
+  const def = COMMANDS.get(command);
+  if (!def) return refuse(state, 'CommandNotFound', `The command ${command} has not been found`);
+  const d = new Draft(state);
+  const p = new Proc(d, proc);
+  const events: QmpEvent[] = [];
+  let ret: unknown;
+  try {
+    ret = def.run({ p, args: (v.value ?? {}) as Record<string, any>, events, emit: (event, data) => events.push({ event, data }) });
+    // file names that depend on the graph (bdrv_refresh_filename) follow every change
+    if (def.mutates) refreshFilenames(p);
+  } catch (e) {
+    if (e instanceof QmpError) return refuse(state, e.cls, e.desc);
+    throw e;
+  }
+  const steps = d.steps();
+  // The next state is computed on first use only: the engine folds the logged records instead,
+  // and copying large collections per command would make it O(graph size).
+  let next: State | undefined;
+  return {
+    reply: { return: ret ?? {} }, mutates: def.mutates && steps.length > 0, steps, events,
+    get state(): State {
+      if (!next) {
+        next = state;
+        for (const s of steps) next = applyChanges(next, s.changes);
+      }
+      return next;
+    },
+  };
+}
+
+function refuse(state: State, cls: string, desc: string): ExecResult {
+  return { reply: { error: { class: cls, desc } }, mutates: false, steps: [], events: [], state };
+}

@@ -1,0 +1,81 @@
+import type { XDebugBlockGraph } from './protocol.js';
+import { permList } from '../graph/perm.js';
+import type { CommandDef } from './types.js';
+
+/** x-debug-query-block-graph: ids by first mention — BlockBackends, jobs, then nodes. */
+export const xDebugQueryBlockGraph: CommandDef = {
+  name: 'x-debug-query-block-graph',
+  mutates: false,
+  run({ p }) {
+    const out: XDebugBlockGraph = { nodes: [], edges: [] };
+    const ids = new Map<string, number>();
+    const id = (key: string, type: XDebugBlockGraph['nodes'][number]['type'], name: string) => {
+      let v = ids.get(key);
+      if (v === undefined) {
+        v = ids.size + 1;
+        ids.set(key, v);
+        out.nodes.push({ id: v, type, name });
+      }
+      return v;
+    };
+    const nodeId = (n: string) => id('node:' + n, 'block-driver', n);
+    for (const bb of p.bbs()) {
+      const b = id('bb:' + bb.id, 'block-backend', '');
+      for (const e of p.children({ kind: 'bb', bb: bb.id })) {
+        out.edges.push({ parent: b, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
+      }
+    }
+    for (const j of p.jobs()) {
+      const jid = id('job:' + j.id, 'block-job', j.id);
+      for (const e of p.children({ kind: 'job', job: j.id })) {
+        out.edges.push({ parent: jid, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
+      }
+    }
+    for (const n of p.nodes()) {
+      const nid = nodeId(n.name);
+      for (const e of p.childrenOf(n.name)) {
+        out.edges.push({ parent: nid, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
+      }
+    }
+    return out;
+  },
+};
+
+export const queryNamedBlockNodes: CommandDef = {
+  name: 'query-named-block-nodes',
+  mutates: false,
+  run({ p }) {
+    return p.nodes().map((n) => ({
+      'node-name': n.name, drv: n.driver, ro: n.ro, file: n.filename,
+      'backing_file_depth': 0, encrypted: false, detect_zeroes: 'off', bps: 0, bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0,
+      cache: { writeback: true, direct: false, 'no-flush': false }, 'write_threshold': 0,
+      image: { filename: n.filename, format: n.driver, 'virtual-size': n.size, 'dirty-flag': false },
+    }));
+  },
+};
+
+export const queryBlockExports: CommandDef = {
+  name: 'query-block-exports',
+  mutates: false,
+  run({ p }) {
+    return p.exports().map((x) => ({ id: x.id, type: x.type, 'node-name': x.node, 'shutting-down': false }));
+  },
+};
+
+export const queryJobs: CommandDef = {
+  name: 'query-jobs',
+  mutates: false,
+  run({ p }) {
+    return p.jobs().map((j) => ({
+      id: j.id, type: j.type, status: j.status, 'current-progress': 0, 'total-progress': 0,
+      ...(j.error ? { error: j.error } : {}),
+    }));
+  },
+};
+
+export const qmpCapabilities: CommandDef = { name: 'qmp_capabilities', mutates: false, run: () => ({}) };
+export const queryVersion: CommandDef = {
+  name: 'query-version',
+  mutates: false,
+  run: () => ({ qemu: { major: 7, minor: 2, micro: 22 }, package: 'blockgraph model' }),
+};

@@ -1,0 +1,32 @@
+// blockgraph's own command: jobs do no I/O in the model, so their progress is abstract. The
+// oracle harness calls this before a `wait` step; it moves the job as far towards `status` as
+// the job could get on its own: a running stream or commit finishes (waiting -> pending, or on
+// through finalize/dismiss when those are automatic), a running mirror becomes ready. A paused
+// job, a ready mirror (it needs job-complete) and a pending job (job-finalize) stay put.
+import { QmpError } from '../errors/index.js';
+import { sendJob } from '../graph/jobs/runner.js';
+import type { JobStatus } from '../graph/types.js';
+import type { CommandDef } from './types.js';
+
+const LATER: JobStatus[] = ['waiting', 'pending', 'aborting', 'concluded', 'null'];
+
+export const xBlockgraphJobAdvance: CommandDef = {
+  name: 'x-blockgraph-job-advance',
+  mutates: true,
+  run({ p, args, emit }) {
+    if (typeof args?.id !== 'string' || typeof args?.status !== 'string') {
+      throw new QmpError("Parameters 'id' and 'status' (strings) are required");
+    }
+    const id = args.id;
+    const target = args.status as JobStatus;
+    for (let i = 0; i < 4; i++) {
+      const j = p.job(id);
+      if (!j || j.status === target || j.status !== 'running') break;
+      const mirror = j.data.kind === 'mirror';
+      if (mirror && (target === 'ready' || target === 'standby' || LATER.includes(target))) sendJob({ p, emit }, id, { type: 'READY' });
+      else if (!mirror && LATER.includes(target)) sendJob({ p, emit }, id, { type: 'DONE' });
+      else break;
+    }
+    return {};
+  },
+};

@@ -1,0 +1,310 @@
+// Scenario and transcript shapes of `blockgraph-oracle/1` (see shared/oracle/README.md), a
+// validating parser and the deterministic printer whose output must equal the recorded files
+// byte for byte, so that re-recordings can be checked with a plain `diff`.
+import { BlockgraphError } from '../errors/index.js';
+
+export const TRANSCRIPT_FORMAT = 'blockgraph-oracle/1';
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export interface ImageRegion { offset: number; length: number; pattern?: number }
+export interface ImageSpec {
+  file: string;
+  format: string;
+  size: string;
+  backing?: string;
+  'backing-format'?: string;
+  options?: string;
+  data?: ImageRegion[];
+}
+
+export interface CommandStep { proc?: string; execute: string; arguments?: JsonObject }
+export interface WaitStep { proc?: string; wait: { job: string; status: string } }
+export type Step = CommandStep | WaitStep;
+
+export interface Scenario {
+  name: string;
+  description: string;
+  covers: string[];
+  images: ImageSpec[];
+  steps: Step[];
+}
+
+export type StepResult = { ok: true } | { ok: false; class: string; desc: string };
+export interface NormEvent { event: string; data?: JsonObject }
+
+export interface NormNode { name: string; driver: string; ro: boolean; file?: string }
+export interface NormParent { name: string; type: 'block-backend' | 'block-job' }
+export interface NormEdge { parent: string; name: string; child: string; perm: string[]; shared: string[] }
+export interface NormGraph { nodes: NormNode[]; parents: NormParent[]; edges: NormEdge[] }
+
+export interface TranscriptCommandStep {
+  proc: string;
+  execute: string;
+  arguments: JsonObject;
+  result: StepResult;
+  events: NormEvent[];
+  graph: NormGraph;
+}
+export interface TranscriptWaitStep {
+  proc: string;
+  wait: { job: string; status: string };
+  events: NormEvent[];
+  graph: NormGraph;
+}
+export type TranscriptStep = TranscriptCommandStep | TranscriptWaitStep;
+
+export interface Transcript {
+  format: typeof TRANSCRIPT_FORMAT;
+  name: string;
+  description: string;
+  covers: string[];
+  qemu: string;
+  images: ImageSpec[];
+  steps: TranscriptStep[];
+}
+
+export function isWaitStep(s: TranscriptStep): s is TranscriptWaitStep;
+export function isWaitStep(s: Step): s is WaitStep;
+export function isWaitStep(s: Step | TranscriptStep): boolean {
+  return 'wait' in s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// validation
+
+function bad(where: string, what: string): never {
+  throw new BlockgraphError('BG_BAD_INPUT', `${where}: ${what}`, { where });
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function str(o: Record<string, unknown>, key: string, where: string): string {
+  const v = o[key];
+  if (typeof v !== 'string') bad(where, `'${key}' must be a string`);
+  return v;
+}
+
+function strList(v: unknown, where: string): string[] {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) bad(where, 'must be a list of strings');
+  return v as string[];
+}
+
+function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], where: string): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) bad(where, `unexpected member '${k}'`);
+}
+
+function parseImages(v: unknown, where: string): ImageSpec[] {
+  if (!Array.isArray(v)) bad(where, 'must be a list');
+  return v.map((im, i) => {
+    const w = `${where}[${i}]`;
+    if (!isObj(im)) bad(w, 'must be an object');
+    onlyKeys(im, ['file', 'format', 'size', 'backing', 'backing-format', 'options', 'data'], w);
+    str(im, 'file', w); str(im, 'format', w); str(im, 'size', w);
+    for (const k of ['backing', 'backing-format', 'options']) if (k in im) str(im, k, w);
+    if ('data' in im) {
+      if (!Array.isArray(im.data)) bad(`${w}.data`, 'must be a list');
+      im.data.forEach((r, j) => {
+        const wr = `${w}.data[${j}]`;
+        if (!isObj(r)) bad(wr, 'must be an object');
+        onlyKeys(r, ['offset', 'length', 'pattern'], wr);
+        for (const k of ['offset', 'length', 'pattern']) {
+          if ((k in r || k !== 'pattern') && (typeof r[k] !== 'number' || !Number.isInteger(r[k]) || (r[k] as number) < 0)) {
+            bad(wr, `'${k}' must be a non-negative integer`);
+          }
+        }
+      });
+    }
+    return im as unknown as ImageSpec;
+  });
+}
+
+function parseWait(v: unknown, where: string): { job: string; status: string } {
+  if (!isObj(v)) bad(where, 'must be an object');
+  onlyKeys(v, ['job', 'status'], where);
+  return { job: str(v, 'job', where), status: str(v, 'status', where) };
+}
+
+function parseStep(s: unknown, where: string): Step {
+  if (!isObj(s)) bad(where, 'must be an object');
+  if ('proc' in s) str(s, 'proc', where);
+  if ('wait' in s) {
+    onlyKeys(s, ['proc', 'wait'], where);
+    parseWait(s.wait, `${where}.wait`);
+  } else {
+    onlyKeys(s, ['proc', 'execute', 'arguments'], where);
+    str(s, 'execute', where);
+    if ('arguments' in s && !isObj(s.arguments)) bad(where, "'arguments' must be an object");
+  }
+  return s as unknown as Step;
+}
+
+function parseHeader(o: Record<string, unknown>, where: string): void {
+  str(o, 'name', where);
+  str(o, 'description', where);
+  const covers = strList(o.covers, `${where}.covers`);
+  if (covers.length === 0) bad(`${where}.covers`, 'must name at least one area');
+  parseImages(o.images, `${where}.images`);
+  if (!Array.isArray(o.steps)) bad(`${where}.steps`, 'must be a list');
+}
+
+function parseJsonText(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    bad(where, `not JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Parses and validates a scenario (a transcript is accepted too: its recorded parts are ignored). */
+export function parseScenario(text: string | unknown, where = 'scenario'): Scenario {
+  const o = typeof text === 'string' ? parseJsonText(text, where) : text;
+  if (!isObj(o)) bad(where, 'must be a JSON object');
+  parseHeader(o, where);
+  const steps = (o.steps as unknown[]).map((s, i) => {
+    if (!isObj(s)) bad(`${where}.steps[${i}]`, 'must be an object');
+    const { result: _r, events: _e, graph: _g, ...rest } = s;
+    return parseStep(rest, `${where}.steps[${i}]`);
+  });
+  return {
+    name: o.name as string, description: o.description as string, covers: o.covers as string[],
+    images: o.images as ImageSpec[], steps,
+  };
+}
+
+function parseResult(v: unknown, where: string): StepResult {
+  if (!isObj(v) || typeof v.ok !== 'boolean') bad(where, "must be {ok: true} or {ok: false, class, desc}");
+  if (v.ok) { onlyKeys(v, ['ok'], where); return v as StepResult; }
+  onlyKeys(v, ['ok', 'class', 'desc'], where);
+  str(v, 'class', where); str(v, 'desc', where);
+  return v as StepResult;
+}
+
+function parseEvents(v: unknown, where: string): NormEvent[] {
+  if (!Array.isArray(v)) bad(where, 'must be a list');
+  v.forEach((e, i) => {
+    const w = `${where}[${i}]`;
+    if (!isObj(e)) bad(w, 'must be an object');
+    onlyKeys(e, ['event', 'data'], w);
+    str(e, 'event', w);
+    if ('data' in e && !isObj(e.data)) bad(w, "'data' must be an object");
+  });
+  return v as NormEvent[];
+}
+
+export function parseGraph(v: unknown, where: string): NormGraph {
+  if (!isObj(v)) bad(where, 'must be an object');
+  onlyKeys(v, ['nodes', 'parents', 'edges'], where);
+  for (const k of ['nodes', 'parents', 'edges']) if (!Array.isArray(v[k])) bad(`${where}.${k}`, 'must be a list');
+  (v.nodes as unknown[]).forEach((n, i) => {
+    const w = `${where}.nodes[${i}]`;
+    if (!isObj(n)) bad(w, 'must be an object');
+    onlyKeys(n, ['name', 'driver', 'ro', 'file'], w);
+    str(n, 'name', w); str(n, 'driver', w);
+    if (typeof n.ro !== 'boolean') bad(w, "'ro' must be a boolean");
+    if ('file' in n) str(n, 'file', w);
+  });
+  (v.parents as unknown[]).forEach((p, i) => {
+    const w = `${where}.parents[${i}]`;
+    if (!isObj(p)) bad(w, 'must be an object');
+    onlyKeys(p, ['name', 'type'], w);
+    str(p, 'name', w);
+    if (p.type !== 'block-backend' && p.type !== 'block-job') bad(w, "'type' must be block-backend or block-job");
+  });
+  (v.edges as unknown[]).forEach((e, i) => {
+    const w = `${where}.edges[${i}]`;
+    if (!isObj(e)) bad(w, 'must be an object');
+    onlyKeys(e, ['parent', 'name', 'child', 'perm', 'shared'], w);
+    str(e, 'parent', w); str(e, 'name', w); str(e, 'child', w);
+    strList(e.perm, `${w}.perm`); strList(e.shared, `${w}.shared`);
+  });
+  return v as unknown as NormGraph;
+}
+
+/** Parses and validates a `blockgraph-oracle/1` transcript; any defect is a BG_BAD_INPUT error. */
+export function parseTranscript(text: string | unknown, where = 'transcript'): Transcript {
+  const o = typeof text === 'string' ? parseJsonText(text, where) : text;
+  if (!isObj(o)) bad(where, 'must be a JSON object');
+  if (o.format !== TRANSCRIPT_FORMAT) bad(where, `'format' must be '${TRANSCRIPT_FORMAT}'`);
+  onlyKeys(o, ['format', 'name', 'description', 'covers', 'qemu', 'images', 'steps'], where);
+  parseHeader(o, where);
+  str(o, 'qemu', where);
+  (o.steps as unknown[]).forEach((s, i) => {
+    const w = `${where}.steps[${i}]`;
+    if (!isObj(s)) bad(w, 'must be an object');
+    str(s, 'proc', w);
+    if ('wait' in s) {
+      onlyKeys(s, ['proc', 'wait', 'events', 'graph'], w);
+      parseWait(s.wait, `${w}.wait`);
+    } else {
+      onlyKeys(s, ['proc', 'execute', 'arguments', 'result', 'events', 'graph'], w);
+      str(s, 'execute', w);
+      if (!isObj(s.arguments)) bad(w, "'arguments' must be an object");
+      parseResult(s.result, `${w}.result`);
+    }
+    parseEvents(s.events, `${w}.events`);
+    parseGraph(s.graph, `${w}.graph`);
+  });
+  return o as unknown as Transcript;
+}
+
+/** The scenario a model runs: the transcript minus `qemu` and the recorded parts of each step. */
+export function scenarioOf(t: Transcript): Scenario {
+  return {
+    name: t.name, description: t.description, covers: t.covers, images: t.images,
+    steps: t.steps.map((s): Step => (isWaitStep(s)
+      ? { proc: s.proc, wait: s.wait }
+      : { proc: s.proc, execute: s.execute, arguments: s.arguments })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// printing
+
+/**
+ * A container goes on one line (compact, no spaces) when it is flat (only scalars, or scalars and
+ * lists of scalars, as an edge) or when the whole line, indentation and key included and the
+ * trailing comma excluded, stays within this width. Derived from the 64 public transcripts: the
+ * longest compact line there is 121 columns, the shortest broken one would have been 122.
+ */
+export const PRINT_WIDTH = 121;
+
+const isContainer = (v: unknown): v is object => typeof v === 'object' && v !== null;
+const isFlat = (v: object): boolean => (Array.isArray(v)
+  ? v.every((x) => !isContainer(x))
+  : Object.values(v).every((x) => !isContainer(x) || (Array.isArray(x) && x.every((y) => !isContainer(y)))));
+
+function printValue(v: unknown, indent: string, used: number): string {
+  if (!isContainer(v)) return JSON.stringify(v);
+  const compact = JSON.stringify(v);
+  const empty = Array.isArray(v) ? v.length === 0 : Object.keys(v).length === 0;
+  if (empty || isFlat(v) || used + compact.length <= PRINT_WIDTH) return compact;
+  const inner = `${indent}  `;
+  if (Array.isArray(v)) {
+    return `[\n${v.map((x) => inner + printValue(x, inner, inner.length)).join(',\n')}\n${indent}]`;
+  }
+  const lines = Object.entries(v)
+    .filter(([, x]) => x !== undefined)
+    .map(([k, x]) => {
+      const head = `${inner}${JSON.stringify(k)}: `;
+      return head + printValue(x, inner, head.length);
+    });
+  return `{\n${lines.join(',\n')}\n${indent}}`;
+}
+
+/** Pretty-prints any JSON value with the transcript rules (ends with a newline). */
+export function printJson(v: unknown): string {
+  return `${printValue(v, '', 0)}\n`;
+}
+
+/** The canonical text of a transcript: members in the format's order, deterministic layout. */
+export function printTranscript(t: Transcript): string {
+  const steps = t.steps.map((s) => (isWaitStep(s)
+    ? { proc: s.proc, wait: s.wait, events: s.events, graph: s.graph }
+    : { proc: s.proc, execute: s.execute, arguments: s.arguments, result: s.result, events: s.events, graph: s.graph }));
+  return printJson({
+    format: t.format, name: t.name, description: t.description, covers: t.covers, qemu: t.qemu,
+    images: t.images, steps,
+  });
+}

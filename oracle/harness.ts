@@ -1,0 +1,239 @@
+// Runs a scenario against any QMP peer (real QSD or the model) and records a transcript with the
+// README's attribution and settling rules, so that both sides are recorded the same way.
+import type { Subscription } from 'rxjs';
+import { BlockgraphError } from '../errors/index.js';
+import type { NamedBlockNode, QmpConnection, QmpEvent, QmpReply, XDebugBlockGraph } from '../commands/protocol.js';
+import {
+  TRANSCRIPT_FORMAT, isWaitStep,
+  type ImageSpec, type JsonObject, type Scenario, type StepResult, type Transcript, type TranscriptStep,
+} from './format.js';
+import { EventNormalizer, findDetachedJobFilter, normalizeGraph, normalizeString } from './normalize.js';
+
+export interface HarnessOptions {
+  /** The daemons' working directory: stripped from every string. */
+  dir?: string;
+  /** How long a `wait` step (and settling) may poll; the README's 20 s by default. */
+  waitTimeoutMs?: number;
+  /** Pause between two polls of `query-jobs` / `query-block-exports`. */
+  pollIntervalMs?: number;
+  /** The transcript's `qemu`; by default `query-version` of the first daemon opened. */
+  qemu?: string;
+  /** When false, a wait that times out is recorded as it stands instead of failing the run. */
+  failOnWaitTimeout?: boolean;
+  /** Called before a `wait` step polls: the model advances its abstract job progress here. */
+  beforeWait?: (conn: QmpConnection, job: string, status: string) => Promise<void>;
+  /** Progress hook, e.g. for a CLI. */
+  onStep?: (index: number, step: TranscriptStep) => void;
+}
+
+export const DEFAULT_WAIT_TIMEOUT_MS = 20_000;
+
+/** Job statuses at which a successful verb counts as settled (`null` = the job is gone). */
+const SETTLE_JOB: Record<string, readonly string[]> = {
+  'job-cancel': ['concluded', 'pending', 'null'],
+  'block-job-cancel': ['concluded', 'pending', 'null'],
+  'job-complete': ['pending', 'concluded', 'null'],
+  'block-job-complete': ['pending', 'concluded', 'null'],
+  'job-pause': ['paused', 'standby', 'pending', 'concluded', 'null'],
+  'block-job-pause': ['paused', 'standby', 'pending', 'concluded', 'null'],
+  'job-resume': ['running', 'ready', 'pending', 'concluded', 'null'],
+  'block-job-resume': ['running', 'ready', 'pending', 'concluded', 'null'],
+};
+
+interface Proc {
+  name: string;
+  conn: QmpConnection;
+  buffer: QmpEvent[];
+  sub: Subscription;
+  events: EventNormalizer;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function unwrap<T>(reply: QmpReply, what: string): T {
+  if ('error' in reply) throw new BlockgraphError('BG_QMP_ERROR', `${what} failed: ${reply.error.desc}`, { class: reply.error.class });
+  return reply.return as T;
+}
+
+async function jobStatus(conn: QmpConnection, job: string): Promise<string> {
+  const jobs = unwrap<{ id: string; status: string }[]>(await conn.execute('query-jobs'), 'query-jobs');
+  return jobs.find((j) => j.id === job)?.status ?? 'null';
+}
+
+async function exportExists(conn: QmpConnection, id: string): Promise<boolean> {
+  const exports = unwrap<{ id: string }[]>(await conn.execute('query-block-exports'), 'query-block-exports');
+  return exports.some((e) => e.id === id);
+}
+
+/** Polls until `done` holds; returns false on timeout. */
+async function pollUntil(done: () => Promise<boolean>, timeoutMs: number, intervalMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await done()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(intervalMs);
+  }
+}
+
+const jobArg = (args: Record<string, unknown>): string | undefined =>
+  (typeof args.id === 'string' ? args.id : typeof args.device === 'string' ? args.device : undefined);
+
+const statusOf = (ev: QmpEvent) => (ev.event === 'JOB_STATUS_CHANGE' ? ev.data?.status : undefined);
+
+/**
+ * QSD 7.2 races the reply of a mirror/active-commit start against the job's first I/O: `ready`
+ * lands before or after the reply from run to run (seen live: both orders within a few runs).
+ * The public transcripts always have it in the following step (the `wait … ready`), so the
+ * ready transition (JOB_STATUS_CHANGE ready + BLOCK_JOB_READY) of a job created in this very
+ * step is handed on to the next step of the same daemon. Not stated in the README; inferred
+ * from the corpus, where no command step ever holds a `ready`.
+ */
+function deferReadyOfStartedJobs(events: QmpEvent[], buffer: QmpEvent[]): void {
+  const started = new Set(events.filter((e) => statusOf(e) === 'created').map((e) => String(e.data?.id)));
+  if (started.size === 0) return;
+  const isReady = (e: QmpEvent) => (statusOf(e) === 'ready' && started.has(String(e.data?.id)))
+    || (e.event === 'BLOCK_JOB_READY' && started.has(String(e.data?.device)));
+  const moved = events.filter(isReady);
+  if (moved.length === 0) return;
+  const kept = events.filter((e) => !isReady(e));
+  events.splice(0, events.length, ...kept);
+  buffer.unshift(...moved);
+}
+
+/**
+ * Runs `scenario` step by step. `openProc` is called once per daemon letter, on its first use;
+ * capability negotiation is the connection's business. All opened connections are closed at the end.
+ */
+export async function runScenario(
+  scenario: Scenario,
+  openProc: (proc: string) => Promise<QmpConnection>,
+  opts: HarnessOptions = {},
+): Promise<Transcript> {
+  const timeout = opts.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+  const interval = opts.pollIntervalMs ?? 10;
+  const dir = opts.dir;
+  const procs = new Map<string, Proc>();
+  let qemu = opts.qemu;
+
+  const proc = async (name: string): Promise<Proc> => {
+    const known = procs.get(name);
+    if (known) return known;
+    const conn = await openProc(name);
+    const p: Proc = { name, conn, buffer: [], sub: undefined as unknown as Subscription, events: new EventNormalizer() };
+    p.sub = conn.events$.subscribe((ev) => p.buffer.push(ev));
+    procs.set(name, p);
+    if (qemu === undefined) {
+      const r = await conn.execute('query-version');
+      if ('error' in r) qemu = 'unknown';
+      else {
+        const v = r.return as { qemu: { major: number; minor: number; micro: number }; package?: string };
+        const num = `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}`;
+        qemu = v.package?.trim() ? `${num} (${v.package.trim()})` : num;
+      }
+    }
+    return p;
+  };
+
+  const steps: TranscriptStep[] = [];
+  try {
+    for (const [index, step] of scenario.steps.entries()) {
+      const where = `${scenario.name} step ${index}`;
+      const p = await proc(step.proc ?? 'A');
+      const events: QmpEvent[] = [];
+      let result: StepResult | undefined;
+      let settleFailed: string | undefined;
+
+      if (isWaitStep(step)) {
+        const { job, status } = step.wait;
+        await opts.beforeWait?.(p.conn, job, status);
+        const reached = await pollUntil(async () => {
+          const ok = (await jobStatus(p.conn, job)) === status;
+          // taken in the same turn as the reply that showed the status: nothing later slips in
+          if (ok) events.push(...p.buffer.splice(0));
+          return ok;
+        }, timeout, interval);
+        if (!reached) {
+          if (opts.failOnWaitTimeout !== false) {
+            throw new BlockgraphError('BG_QMP_ERROR', `${where}: job '${job}' did not reach '${status}' within ${timeout} ms`, { step: index });
+          }
+          events.push(...p.buffer.splice(0));
+        }
+      } else {
+        const args = (step.arguments ?? {}) as JsonObject;
+        const reply = await p.conn.execute(step.execute, args);
+        events.push(...p.buffer.splice(0));
+        const ok = !('error' in reply);
+        p.events.noteCommand(step.execute, args, ok);
+        if (ok) {
+          const settle = SETTLE_JOB[step.execute];
+          const job = jobArg(args);
+          let settled = true;
+          if (settle && job !== undefined) {
+            settled = await pollUntil(async () => {
+              const done = settle.includes(await jobStatus(p.conn, job));
+              if (done) events.push(...p.buffer.splice(0));
+              return done;
+            }, timeout, interval);
+          } else if (step.execute === 'block-export-del' && typeof args.id === 'string') {
+            const id = args.id;
+            settled = await pollUntil(async () => {
+              const done = !(await exportExists(p.conn, id));
+              if (done) events.push(...p.buffer.splice(0));
+              return done;
+            }, timeout, interval);
+          }
+          if (!settled) settleFailed = `${where}: '${step.execute}' did not settle within ${timeout} ms`;
+        }
+        result = 'error' in reply ? { ok: false, class: reply.error.class, desc: reply.error.desc } : { ok: true };
+        deferReadyOfStartedJobs(events, p.buffer);
+      }
+      if (settleFailed && opts.failOnWaitTimeout !== false) throw new BlockgraphError('BG_QMP_ERROR', settleFailed, { step: index });
+
+      const xdebug = unwrap<XDebugBlockGraph>(await p.conn.execute('x-debug-query-block-graph'), `${where}: x-debug-query-block-graph`);
+      const detached = findDetachedJobFilter(xdebug);
+      if (detached !== undefined) {
+        throw new BlockgraphError('BG_UNSUPPORTED',
+          `${where}: job filter '${detached}' has no children but its job still holds it; query-named-block-nodes would crash QEMU 7.2 (give block-stream auto-dismiss: true)`,
+          { step: index });
+      }
+      const named = unwrap<NamedBlockNode[]>(await p.conn.execute('query-named-block-nodes', { flat: true }), `${where}: query-named-block-nodes`);
+      const { graph, rename } = normalizeGraph(xdebug, named, { dir });
+      const normEvents = p.events.normalize(events, rename, dir);
+
+      let out: TranscriptStep;
+      if (isWaitStep(step)) {
+        out = { proc: p.name, wait: step.wait, events: normEvents, graph };
+      } else {
+        const r = result!;
+        out = {
+          proc: p.name, execute: step.execute, arguments: (step.arguments ?? {}) as JsonObject,
+          result: r.ok ? r : { ok: false, class: r.class, desc: normalizeString(r.desc, rename, dir) },
+          events: normEvents, graph,
+        };
+      }
+      steps.push(out);
+      opts.onStep?.(index, out);
+    }
+  } finally {
+    for (const p of procs.values()) {
+      p.sub.unsubscribe();
+      await p.conn.close().catch(() => undefined);
+    }
+  }
+  return {
+    format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers,
+    qemu: qemu ?? 'unknown', images: scenario.images, steps,
+  };
+}
+
+/** Creates the scenario's images in order (backing files come first in every scenario). */
+export async function setupImages(
+  scenario: Scenario,
+  dir: string,
+  createImage: (image: ImageSpec, dir: string) => Promise<void>,
+): Promise<void> {
+  for (const image of scenario.images) {
+    if (image.file.includes('/')) throw new BlockgraphError('BG_BAD_INPUT', `image file '${image.file}' must be a plain file name`);
+    await createImage(image, dir);
+  }
+}

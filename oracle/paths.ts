@@ -1,0 +1,22 @@
+// Where the package's own data lives (recorded transcripts), found from this module's location so
+// it resolves the same from the sources (tsx) and from an installed package (dist/).
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try { if (JSON.parse(readFileSync(pj, 'utf8')).name === 'blockgraph') return dir; } catch { /* keep walking */ }
+    }
+    const up = dirname(dir);
+    if (up === dir) throw new Error('blockgraph: cannot find the package root from ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+
+export const PACKAGE_ROOT = packageRoot();
+/** The transcripts recorded from qemu-storage-daemon 7.2 by `blockgraph qmp record` (see its README). */
+export const TRANSCRIPTS_DIR = join(PACKAGE_ROOT, 'oracle', 'transcripts');

@@ -1,0 +1,113 @@
+// The real peer: qemu-storage-daemon with its monitor on stdio, run in the scenario's temp dir
+// so that the relative file names of the scenarios resolve there, plus image creation with
+// qemu-img / qemu-io as the README prescribes.
+import { execFile, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import { BlockgraphError } from '../errors/index.js';
+import type { ImageSpec, Scenario } from './format.js';
+import { setupImages } from './harness.js';
+import { QmpWireClient } from '../qmp/wire.js';
+
+const run = promisify(execFile);
+
+/** The absolute path of `bin` on PATH, or undefined. */
+export function findExecutable(bin: string): string | undefined {
+  if (bin.includes('/')) return bin;
+  for (const d of (process.env.PATH ?? '').split(delimiter)) {
+    if (!d) continue;
+    const p = join(d, bin);
+    try { accessSync(p, constants.X_OK); return p; } catch { /* next */ }
+  }
+  return undefined;
+}
+
+const QSD = 'qemu-storage-daemon';
+export const qsdAvailable = (): boolean => findExecutable(process.env.BLOCKGRAPH_QSD ?? QSD) !== undefined;
+
+function requireExecutable(bin: string, pkg: string): string {
+  const p = findExecutable(bin);
+  if (!p) {
+    throw new BlockgraphError('BG_UNSUPPORTED',
+      `${bin} is not installed (Debian: apt-get install -y ${pkg}); the oracle needs it to record against real QEMU`, { bin });
+  }
+  return p;
+}
+
+export interface SpawnQsdOptions {
+  /** Binary to run; `BLOCKGRAPH_QSD` or `qemu-storage-daemon` on PATH by default. */
+  bin?: string;
+  /** Label for error messages (the scenario's proc letter). */
+  label?: string;
+}
+
+/** A QMP connection to a fresh daemon; `close()` ends the daemon. */
+export interface QsdConnection extends QmpWireClient {
+  readonly pid: number;
+  /** What the daemon wrote to stderr so far (assertion texts when it aborts). */
+  stderr(): string;
+}
+
+export async function spawnQsd(dir: string, opts: SpawnQsdOptions = {}): Promise<QsdConnection> {
+  const bin = requireExecutable(opts.bin ?? process.env.BLOCKGRAPH_QSD ?? QSD, 'qemu-system-common');
+  const label = `qemu-storage-daemon ${opts.label ?? ''}`.trim();
+  const child = spawn(bin, ['--chardev', 'stdio,id=m', '--monitor', 'chardev=m'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => { stderr += s; });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let closing = false;
+  const spawnError = new Promise<never>((_, reject) => child.once('error', (e) => reject(
+    new BlockgraphError('BG_UNSUPPORTED', `cannot start ${bin}: ${e.message}`, { bin }))));
+  const client = new QmpWireClient(child.stdout, child.stdin, {
+    label,
+    onClose: () => {
+      // a daemon that dies on its own is a QEMU abort the recording must not hide
+      if (!closing) process.nextTick(() => child.kill('SIGKILL'));
+    },
+  });
+  child.once('exit', (code, signal) => {
+    if (!closing) {
+      client.abort(new BlockgraphError('BG_QMP_ERROR',
+        `${label} died (${signal ?? `exit ${code}`}): ${stderr.trim().slice(-500)}`, { code, signal }));
+    }
+  });
+  spawnError.catch(() => undefined);
+  await Promise.race([client.ready(), spawnError]);
+  const conn = client as QsdConnection;
+  Object.defineProperty(conn, 'pid', { value: child.pid });
+  conn.stderr = () => stderr;
+  const baseClose = client.close.bind(client);
+  conn.close = async () => {
+    closing = true;
+    await baseClose();
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return conn;
+}
+
+/** `qemu-img create` and, for `data`, `qemu-io write -P` (pattern 90 unless given), in `dir`. */
+export async function createImageWithQemuImg(image: ImageSpec, dir: string): Promise<void> {
+  const qemuImg = requireExecutable('qemu-img', 'qemu-utils');
+  const args = ['create', '-q', '-f', image.format];
+  if (image.backing !== undefined) {
+    args.push('-b', image.backing);
+    if (image['backing-format'] !== undefined) args.push('-F', image['backing-format']);
+  }
+  if (image.options !== undefined) args.push('-o', image.options);
+  args.push(image.file, image.size);
+  await run(qemuImg, args, { cwd: dir });
+  if (image.data?.length) {
+    const qemuIo = requireExecutable('qemu-io', 'qemu-utils');
+    const cmds = image.data.flatMap((r) => ['-c', `write -P ${r.pattern ?? 90} ${r.offset} ${r.length}`]);
+    await run(qemuIo, ['-f', image.format, ...cmds, image.file], { cwd: dir });
+  }
+}
+
+export function createImagesWithQemuImg(scenario: Scenario, dir: string): Promise<void> {
+  return setupImages(scenario, dir, createImageWithQemuImg);
+}
