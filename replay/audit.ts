@@ -6,6 +6,7 @@
 import type { Change } from '../graph/draft.js';
 import type { Edge, ParentRef } from '../graph/types.js';
 import type { LogRecord } from '../store/types.js';
+import { BbOwners, parentName, plainNamer, type BbNamer } from './names.js';
 
 export type AuditOutcome = 'committed' | 'aborted' | 'rolled-back' | 'rolled-forward' | 'open' | 'rejected';
 
@@ -38,19 +39,17 @@ export interface AuditFilter {
   until?: string;              // ISO, inclusive
 }
 
-const parentLabel = (p: ParentRef | undefined): string =>
-  !p ? '?' : p.kind === 'node' ? p.node : p.kind === 'bb' ? `bb:${p.bb}` : `job:${p.job}`;
-
-export function edgeLabel(e: Edge): string {
-  return `${parentLabel(e.parent)} -[${e.name}]-> ${e.child}`;
+/** An edge as every view prints it: `parent -[name]-> child`, BlockBackends named by names.ts. */
+export function edgeLabel(e: Edge, scope = '', bb: BbNamer = plainNamer): string {
+  return `${parentName(scope, e.parent as ParentRef, bb)} -[${e.name}]-> ${e.child}`;
 }
 
 const singular: Record<string, string> = { nodes: 'node', edges: 'edge', bbs: 'bb', jobs: 'job', objects: 'object', exports: 'export', images: 'image', meta: 'meta' };
 
 /** A readable name for the entity one change is about. */
-export function changeLabel(ch: Change): string {
+export function changeLabel(ch: Change, bb: BbNamer = plainNamer): string {
   const img = (ch.after ?? ch.before) as Record<string, unknown> | null;
-  const what = ch.c === 'edges' && img ? edgeLabel(img as unknown as Edge) : ch.id;
+  const what = ch.c === 'edges' && img ? edgeLabel(img as unknown as Edge, ch.s, bb) : ch.c === 'bbs' ? bb(ch.s, ch.id) : ch.id;
   return `${ch.s} ${singular[ch.c] ?? ch.c} ${what}`;
 }
 
@@ -79,13 +78,15 @@ export function auditRows(records: Iterable<LogRecord>): AuditRow[] {
   const byTxn = new Map<string, AuditRow>();
   const recoveryOf = new Map<string, AuditRow>();
   const stepNames = new Map<number, string>();
+  const owners = new BbOwners();
   const add = (row: AuditRow, rec: LogRecord, changes?: Change[]) => {
     row.seqs.push(rec.seq);
     if (!row.types.includes(rec.type)) row.types.push(rec.type);
     if (changes) {
+      for (const ch of changes) if (ch.c === 'bbs') owners.learn(ch.s, ch.id, ch.after ?? ch.before);
       // The per-process id counters (meta) change with nearly every command: named only when alone.
       const named = changes.filter((ch) => ch.c !== 'meta');
-      row.touched = uniq([...row.touched, ...(named.length || row.touched.length ? named : changes).map(changeLabel)]);
+      row.touched = uniq([...row.touched, ...(named.length || row.touched.length ? named : changes).map((ch) => changeLabel(ch, owners.name))]);
       row.nodes = uniq([...row.nodes, ...changes.flatMap(changeNodes)]);
     }
   };

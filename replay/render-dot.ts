@@ -8,12 +8,33 @@ import { Draft } from '../graph/draft.js';
 import { Proc } from '../graph/proc.js';
 import { HOST, type ParentRef, type State } from '../graph/types.js';
 import { permText } from './diff.js';
+import { blockBackendName } from './names.js';
 
 export interface DotOptions {
   /** Only this process (default: every process). */
   proc?: string;
   /** Graph title (shown as the graph label). */
   title?: string;
+  /** Draw a key to the picture's marks (perm/shared halves, frozen, read-only, shapes). */
+  legend?: boolean;
+}
+
+/** The key, as a Graphviz HTML-like label (the one label that is not a quoted string). */
+export const LEGEND_ROWS: [string, string][] = [
+  ['edge label', 'child name, then perm/shared: what the parent takes / what it lets others take'],
+  ['R W U Z', 'consistent-read, write, write-unchanged, resize ("-": none)'],
+  ['bold blue edge', 'frozen link: a job froze it; reopen, replace and detach refuse it'],
+  ['grey box (ro)', 'read-only node'],
+  ['dashed edge', "a job's own link (bookkeeping, no I/O); dotted: the job owns the BlockBackend"],
+  ['box / ellipse / hexagon', 'node / BlockBackend blk(owner) / job'],
+  ['dashed frame', 'an AioContext (main or an iothread)'],
+];
+
+const htmlEsc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function legendLine(): string {
+  const rows = LEGEND_ROWS.map(([k, v]) => `<TR><TD ALIGN="LEFT"><B>${htmlEsc(k)}</B></TD><TD ALIGN="LEFT">${htmlEsc(v)}</TD></TR>`).join('');
+  return `  "legend" [shape="plaintext", fontsize="9", label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3"><TR><TD COLSPAN="2"><B>legend</B></TD></TR>${rows}</TABLE>>];`;
 }
 
 /** DOT ids: always quoted, with quotes and backslashes escaped. */
@@ -58,8 +79,7 @@ export function renderDot(state: State, opts: DotOptions = {}): string {
       place(n.aio || 'main', `${q(dotId.node(proc, n.name))} ${attrs(a)};`);
     }
     for (const b of p.bbs()) {
-      const owner = `${b.owner.kind} ${b.owner.id}${b.owner.role ? ` (${b.owner.role})` : ''}`;
-      place(b.aio || 'main', `${q(dotId.bb(proc, b.id))} ${attrs({ shape: 'ellipse', label: `BlockBackend\n${owner}` })};`);
+      place(b.aio || 'main', `${q(dotId.bb(proc, b.id))} ${attrs({ shape: 'ellipse', label: `BlockBackend\n${blockBackendName(b.owner, b.id)}` })};`);
     }
     for (const j of p.jobs()) {
       place(j.aio ?? 'main', `${q(dotId.job(proc, j.id))} ${attrs({ shape: 'hexagon', style: 'filled', fillcolor: '#fff3c4', label: `job ${j.id}\n${j.type} ${j.status}` })};`);
@@ -84,6 +104,7 @@ export function renderDot(state: State, opts: DotOptions = {}): string {
     }
     out.push('  }');
   }
+  if (opts.legend) out.push(legendLine());
   out.push('}');
   return out.join('\n') + '\n';
 }
