@@ -21,36 +21,42 @@ export function packageVersion(): string {
 }
 
 type Register = (program: Command) => void;
-interface CommandEntry { description: string; load: () => Promise<Register> }
+/** A command's help line, and the module (cli/commands/MODULE.ts) whose REGISTER function defines it. */
+interface CommandEntry { description: string; module: string; register: string }
+
+async function load(c: CommandEntry): Promise<Register> {
+  const m = (await import(`./commands/${c.module}.js`)) as Record<string, Register>;
+  return m[c.register]!;
+}
 
 /**
  * Every top-level command: its description (the same text its module gives it; a spec checks)
  * and how to load the module that defines it. Order is the order of the top-level help.
  */
 export const COMMANDS: Record<string, CommandEntry> = {
-  demo: { description: 'build a small chain, run transactions, crash one mid-way (kill -9), recover, print the log and the graph', load: () => import('./commands/demo.js').then((m) => m.registerDemo) },
-  log: { description: 'print the event log, one row per record (seq, time, process, type, transaction, summary)', load: () => import('./commands/log.js').then((m) => m.registerLog) },
-  show: { description: 'print the graph, now or as it was at a seq or time; or one node (--node) or its backing chain (--chain)', load: () => import('./commands/show.js').then((m) => m.registerShow) },
-  replay: { description: 'rebuild the state from the log; --verify recomputes every recorded state hash', load: () => import('./commands/replay.js').then((m) => m.registerReplay) },
-  qmp: { description: 'QMP on stdio (default) or a unix socket, backed by a durable log; and the oracle tools (run, record, proxy, compare)', load: () => import('./commands/qmp.js').then((m) => m.registerQmp) },
-  image: { description: 'the host image catalogue (like qemu-img)', load: () => import('./commands/image.js').then((m) => m.registerImage) },
-  verify: { description: 'check the log: contiguity, CRC of every record, hash chain', load: () => import('./commands/store.js').then((m) => m.registerStoreCommands) },
-  repair: { description: 'truncate a damaged log to its last verified record (explicit, never automatic)', load: () => import('./commands/store.js').then((m) => m.registerStoreCommands) },
-  conformance: { description: 'run every oracle transcript through the model and score outcome, error text and graph per area', load: () => import('./commands/conformance.js').then((m) => m.registerConformance) },
-  plan: { description: 'show what an operation would do, without doing it', load: () => import('./commands/plan.js').then((m) => m.registerPlan) },
-  fixture: { description: 'fixtures: a seq range of a log as self-contained JSON lines (header with the state before the range, then the records)', load: () => import('./commands/fixture.js').then((m) => m.registerFixture) },
-  import: { description: "run a QEMU session (blockgraph-oracle/1 transcript or a qmp-shell -l log) through the model into the log, checking each step against QEMU's answer; disagreements are logged as import.disagreed (exit 1 if any)", load: () => import('./commands/import.js').then((m) => m.registerImport) },
-  audit: { description: 'who did what, when: one row per transaction, refused command and recovery action', load: () => import('./commands/audit.js').then((m) => m.registerAudit) },
-  tail: { description: 'print log records from --from on, then follow new ones live (a store nobody holds via --db, or one served by `blockgraph qmp --log-socket PATH` via --connect PATH)', load: () => import('./commands/audit.js').then((m) => m.registerAudit) },
-  diff: { description: 'what changed between two points of the log (seq or ISO time): nodes, edges, perms, options, locks, AioContexts, jobs, exports', load: () => import('./commands/diff.js').then((m) => m.registerDiff) },
-  history: { description: 'every logged step that touched a node (the node or an edge to/from it), with its transaction and command', load: () => import('./commands/diff.js').then((m) => m.registerDiff) },
-  render: { description: 'draw the graph (now or at a seq/time) as Graphviz DOT or SVG, with a legend', load: () => import('./commands/render.js').then((m) => m.registerRender) },
-  report: { description: 'write a browsable HTML report (DIR/index.html and its pages): the timeline, paged, and one page per entry with the graph around what it touched', load: () => import('./commands/report.js').then((m) => m.registerReport) },
-  drill: { description: 'kill a run of SCENARIO with SIGKILL at every crash point (or at random times) on a real LevelDB, recover, and check the state', load: () => import('./commands/drill.js').then((m) => m.registerDrill) },
+  demo: { description: 'build a small chain, run transactions, crash one mid-way (kill -9), recover, print the log and the graph', module: 'demo', register: 'registerDemo' },
+  log: { description: 'print the event log, one row per record (seq, time, process, type, transaction, summary)', module: 'log', register: 'registerLog' },
+  show: { description: 'print the graph, now or as it was at a seq or time; or one node (--node) or its backing chain (--chain)', module: 'show', register: 'registerShow' },
+  replay: { description: 'rebuild the state from the log; --verify recomputes every recorded state hash', module: 'replay', register: 'registerReplay' },
+  qmp: { description: 'QMP on stdio (default) or a unix socket, backed by a durable log; and the oracle tools (run, record, proxy, compare)', module: 'qmp', register: 'registerQmp' },
+  image: { description: 'the host image catalogue (like qemu-img)', module: 'image', register: 'registerImage' },
+  verify: { description: 'check the log: contiguity, CRC of every record, hash chain', module: 'store', register: 'registerStoreCommands' },
+  repair: { description: 'truncate a damaged log to its last verified record (explicit, never automatic)', module: 'store', register: 'registerStoreCommands' },
+  conformance: { description: 'run every oracle transcript through the model and score outcome, error text and graph per area', module: 'conformance', register: 'registerConformance' },
+  plan: { description: 'show what an operation would do, without doing it', module: 'plan', register: 'registerPlan' },
+  fixture: { description: 'fixtures: a seq range of a log as self-contained JSON lines (header with the state before the range, then the records)', module: 'fixture', register: 'registerFixture' },
+  import: { description: "run a QEMU session (blockgraph-oracle/1 transcript or a qmp-shell -l log) through the model into the log, checking each step against QEMU's answer; disagreements are logged as import.disagreed (exit 1 if any)", module: 'import', register: 'registerImport' },
+  audit: { description: 'who did what, when: one row per transaction, refused command and recovery action', module: 'audit', register: 'registerAudit' },
+  tail: { description: 'print log records from --from on, then follow new ones live (a store nobody holds via --db, or one served by `blockgraph qmp --log-socket PATH` via --connect PATH)', module: 'audit', register: 'registerAudit' },
+  diff: { description: 'what changed between two points of the log (seq or ISO time): nodes, edges, perms, options, locks, AioContexts, jobs, exports', module: 'diff', register: 'registerDiff' },
+  history: { description: 'every logged step that touched a node (the node or an edge to/from it), with its transaction and command', module: 'diff', register: 'registerDiff' },
+  render: { description: 'draw the graph (now or at a seq/time) as Graphviz DOT or SVG, with a legend', module: 'render', register: 'registerRender' },
+  report: { description: 'write a browsable HTML report (DIR/index.html and its pages): the timeline, paged, and one page per entry with the graph around what it touched', module: 'report', register: 'registerReport' },
+  drill: { description: 'kill a run of SCENARIO with SIGKILL at every crash point (or at random times) on a real LevelDB, recover, and check the state', module: 'drill', register: 'registerDrill' },
 };
-/** Hidden commands (not in the help), by the module that defines them. */
-const HIDDEN: Record<string, () => Promise<Register>> = {
-  '_crash-child': COMMANDS.demo!.load,
+/** Hidden commands (not in the help): the entry whose module defines them. */
+const HIDDEN: Record<string, CommandEntry> = {
+  '_crash-child': COMMANDS.demo!,
 };
 
 /** The command the arguments run (`help X` asks about X). */
@@ -72,14 +78,14 @@ export async function buildProgram(argv: string[] = [], opts: { all?: boolean } 
     .enablePositionalOptions()
     .exitOverride();
   const wanted = commandOf(argv);
-  const loaded = new Set<Register>();
-  const defined = () => new Set(program.commands.map((c) => c.name()));
-  const hidden = wanted !== undefined && HIDDEN[wanted] ? HIDDEN[wanted] : undefined;
+  const want = wanted === undefined ? undefined : COMMANDS[wanted] ?? HIDDEN[wanted];
+  const loaded = new Set<string>();
   for (const [name, c] of Object.entries(COMMANDS)) {
-    if (defined().has(name)) continue; // defined with its module's other commands (audit + tail)
-    if (opts.all || name === wanted || (hidden && c.load === hidden)) {
-      const register = await c.load();
-      if (!loaded.has(register)) { loaded.add(register); register(program); continue; }
+    if (program.commands.some((x) => x.name() === name)) continue; // its module defined it already (audit + tail)
+    if ((opts.all || c.module === want?.module) && !loaded.has(c.module)) {
+      loaded.add(c.module);
+      (await load(c))(program);
+      continue;
     }
     program.command(name).description(c.description);
   }

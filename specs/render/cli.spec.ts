@@ -24,7 +24,7 @@ test.before(async () => {
 test.after(() => t.done());
 
 test('audit: table and --json; --node, --type, --since/--until; bad times exit 2', async () => {
-  const all = await bg('audit', '--db', db);
+  const all = await bg('audit', '--db', db, '--wide');
   assert.is(all.status, 0, all.stderr);
   assert.match(all.stdout, /^seq +time +proc +txn +kind +command +outcome +touched\n/);
   assert.match(all.stdout, /rejected +blockdev-del \{"node-name":"base"\} +rejected: Node 'base' is busy: node is used as backing hd of 'mid'/);
@@ -45,7 +45,7 @@ test('diff by seq and by ISO time agree; history --json; out-of-range points exi
   const bySeq = await bg('diff', String(h.marks.nbd), String(h.marks.export), '--db', db);
   assert.is(bySeq.status, 0, bySeq.stderr);
   assert.match(bySeq.stdout, /~ edge top -\[backing\]-> mid\n +perm - -> R/);
-  assert.match(bySeq.stdout, /\+ edge bb:bb12 -\[root\]-> top +RW\/RWU/);
+  assert.match(bySeq.stdout, /\+ edge blk\(export e0\) -\[root\]-> top +RW\/RWU/);
   // nbd-server-start ran at 00:00:08, block-export-add at 00:00:09 (one clock tick per command)
   const byTime = JSON.parse((await bg('diff', '2026-01-01T00:00:08Z', '2026-01-01T00:00:09.5Z', '--db', db, '--json')).stdout);
   const bySeqJson = JSON.parse((await bg('diff', String(h.marks.nbd), String(h.marks.export), '--db', db, '--json')).stdout);
