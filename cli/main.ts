@@ -59,6 +59,26 @@ const HIDDEN: Record<string, CommandEntry> = {
   '_crash-child': COMMANDS.demo!,
 };
 
+/**
+ * Examples for the commands whose modules are owned by the QMP server work (cli/commands/qmp.ts,
+ * qmp-proxy.ts), kept here so that file stays about serving; every other module writes its own.
+ */
+const EXAMPLES: Record<string, string> = {
+  qmp: `  $ blockgraph qmp --db /var/lib/bg --socket /tmp/bg.sock --log-socket /tmp/bg.log
+  $ printf '%s\\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-named-block-nodes"}' | blockgraph qmp --db /tmp/bg`,
+  'qmp run': `  $ blockgraph qmp run scenario.json --out transcript.json
+  $ blockgraph qmp run node_modules/blockgraph/oracle/transcripts/reopen-ro-rw.json --compare --db /tmp/run.db`,
+  'qmp record': `  $ blockgraph qmp record scenario.json --out transcript.json      (needs qemu-storage-daemon and qemu-img)`,
+  'qmp proxy': `  $ blockgraph qmp proxy --listen /tmp/proxy.sock --connect /tmp/qsd.sock --db /tmp/proxy.db --image-dir /var/lib/images`,
+  'qmp compare': `  $ blockgraph qmp compare recorded.json model.json --json`,
+};
+
+function addExamples(cmd: Command, path: string): void {
+  const ex = EXAMPLES[path];
+  if (ex) cmd.addHelpText('after', `\nExamples:\n${ex}`);
+  for (const c of cmd.commands) addExamples(c, `${path} ${c.name()}`);
+}
+
 /** The command the arguments run (`help X` asks about X). */
 function commandOf(argv: string[]): string | undefined {
   const words = argv.filter((a) => !a.startsWith('-'));
@@ -89,6 +109,7 @@ export async function buildProgram(argv: string[] = [], opts: { all?: boolean } 
     }
     program.command(name).description(c.description);
   }
+  for (const c of program.commands) addExamples(c, c.name());
   program.addHelpText('after', `
 Examples:
   $ blockgraph demo                         a chain, a crash mid-transaction, recovery

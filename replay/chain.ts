@@ -54,10 +54,12 @@ export function chainChild(p: Proc, node: string): Edge | undefined {
   return FILTER_DRIVERS.has(p.node(node)?.driver ?? '') ? kids.find((e) => e.role & ROLE_FILTERED) : undefined;
 }
 
-function jobRole(j: Job, node: string, p: Proc): string {
-  const roles = Object.entries(j.data).filter(([, v]) => v === node).map(([k]) => k);
-  const edges = p.parents(node).filter((e) => e.parent.kind === 'job' && e.parent.job === j.id).map((e) => e.name);
-  return [...new Set([...roles, ...edges])].join(', ');
+/** How a job holds a node: by its own child links (QEMU's names: "main node", "active node"…) or through its BlockBackend. */
+function jobRole(j: Job, node: string, p: Proc, st: State): string {
+  const links = p.parents(node).filter((e) => e.parent.kind === 'job' && e.parent.job === j.id).map((e) => `'${e.name}' link`);
+  const blks = p.parents(node).filter((e) => e.parent.kind === 'bb' && p.bb(e.parent.bb)?.owner.kind === 'job' && p.bb(e.parent.bb)?.owner.id === j.id)
+    .map((e) => `root of ${namerOfState(st)(p.name, (e.parent as { bb: string }).bb)}`);
+  return [...links, ...blks].join(', ');
 }
 
 export function nodeView(state: State, proc: string, name: string): NodeView {
@@ -70,7 +72,7 @@ export function nodeView(state: State, proc: string, name: string): NodeView {
   const f = p.fileChild(name);
   const fnode = f ? p.node(f.child) : undefined;
   const next = chainChild(p, name);
-  const jobs = p.jobs().map((j) => ({ id: j.id, type: j.type, status: j.status, role: jobRole(j, name, p) })).filter((j) => j.role);
+  const jobs = p.jobs().map((j) => ({ id: j.id, type: j.type, status: j.status, role: jobRole(j, name, p, state) })).filter((j) => j.role);
   return {
     proc, name, format: n.driver, implicit: !n.monitor,
     file: f && fnode ? { edge: f.name, node: fnode.name, driver: fnode.driver, filename: fnode.filename, frozen: f.frozen } : undefined,

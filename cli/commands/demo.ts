@@ -88,7 +88,7 @@ Examples:
       console.log(`${CRASHED[0]} again: ${'error' in again.reply ? again.reply.error.desc : 'ok'}`);
       console.log(`\nlog (${log.head} records, ${log.head - before} since the crash):`);
       console.log(logTable(await log.readAll()));
-      console.log(`\ngraph:\n${renderText(e.state)}`);
+      console.log(`\ngraph:\n${renderText(e.state, { legend: true })}`);
       const v = await log.verify();
       console.log(`\nhash chain: ${v.ok ? 'verified' : `BROKEN at ${v.firstBad}`}`);
       await log.close();
