@@ -4,13 +4,15 @@
 import { Engine } from '../../engine/engine.js';
 import { openClassic } from '../../store/index.js';
 
-export async function writeBigLog(dir: string, opts: { nodes?: number; records?: number } = {}): Promise<{ head: number; nodes: number }> {
+export async function writeBigLog(dir: string, opts: { nodes?: number; records?: number } = {}): Promise<{ head: number; nodes: number; commands: number }> {
   const nodes = opts.nodes ?? 1500;
   const target = opts.records ?? 10_500;
   const log = await openClassic(dir);
   let t = Date.parse('2026-01-01T00:00:00Z');
   const e = await Engine.open(log, { clock: () => new Date((t += 10)).toISOString() });
+  let commands = 0;
   const run = async (cmd: string, args: Record<string, unknown>) => {
+    commands++;
     const r = await e.execute('A', cmd, args);
     if ('error' in r.reply && !cmd.startsWith('blockdev-del')) throw new Error(`${cmd}: ${r.reply.error.desc}`);
   };
@@ -24,5 +26,5 @@ export async function writeBigLog(dir: string, opts: { nodes?: number; records?:
   }
   const head = log.head;
   await log.close();
-  return { head, nodes };
+  return { head, nodes, commands };
 }
