@@ -6,6 +6,9 @@
 //   await t.when('blockdev-del', {'node-name': 'n0'});
 //   t.then.ok(); t.then.invariantsHold();
 //
+// May import every library folder (engine/, store/, replay/, oracle/ for scenarios and the
+// shipped transcripts); nothing in the library imports testing/.
+//
 // Every assertion throws node's AssertionError with a message that says what was expected,
 // what was found, and (for state assertions) which entities changed.
 import { AssertionError } from 'node:assert';
