@@ -1,7 +1,9 @@
 // Shared CLI plumbing: opening the store, exit codes, output helpers.
+// The store and the engine are imported when a command opens a store, not at start-up:
+// `blockgraph --help` and `--version` then never load level, rxjs or xstate.
 import { BlockgraphError } from '../errors/index.js';
-import { Engine } from '../engine/engine.js';
-import { openClassic, type EventLog } from '../store/index.js';
+import type { Engine } from '../engine/engine.js';
+import type { EventLog } from '../store/index.js';
 
 /** Exit codes: scripts branch on these. */
 export const EXIT = {
@@ -18,6 +20,7 @@ export const DEFAULT_DB = './blockgraph.db';
 export const wallClock = () => new Date().toISOString();
 
 export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'none' } = {}): Promise<T> {
+  const { openClassic } = await import('../store/index.js');
   const log = await openClassic(db, { verify: opts.verify ?? 'full' });
   try {
     return await fn(log);
@@ -27,6 +30,7 @@ export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, 
 }
 
 export async function withEngine<T>(db: string, fn: (e: Engine, log: EventLog) => Promise<T>): Promise<T> {
+  const { Engine } = await import('../engine/engine.js');
   return withLog(db, async (log) => fn(await Engine.open(log, { clock: wallClock, snapshotEvery: 1000 }), log));
 }
 

@@ -1,5 +1,6 @@
-// Every error blockgraph raises on purpose is a BlockgraphError with a stable `code`
+// errors/: every error blockgraph raises on purpose is a BlockgraphError with a stable `code`
 // (as abstract-level's LEVEL_* codes), so callers and the CLI branch on codes, never on text.
+// Imports nothing; every other folder may import it.
 
 export type ErrorCode =
   // store

@@ -1,3 +1,6 @@
+// events/: the log's record types (txn.begun … command.rejected), the version each is written
+// at, and the upcasters that read older versions. Types only, plus upcast(). May import
+// errors/ and, for types, graph/, commands/ (the QMP reply shapes) and store/ (the envelope).
 export type {
   CommandRejected, RecordDataByType, RecordType, TxnBegun, TxnCompensated, TxnDecided, TxnEnded, TxnStep,
 } from './types.js';

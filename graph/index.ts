@@ -1,5 +1,7 @@
-// The graph model's public API: state shape, the pure reducer, and the rules callers may
-// want outside a QMP command (permission names, invariants, hashing, reopen planning).
+// graph/: the state and QEMU's rules on it. The state shape, the copy-on-write Draft, the pure
+// reducer, and the rules (permissions per child role, refresh, file locks, open, blockers,
+// reopen planning, replace, AioContexts, invariants, hashing). Pure: no I/O, no clock.
+// May import errors/ and machines/ (whose statecharts decide what graph code executes).
 export type { BdsNode, BlockBackend, BlockExport, Edge, Image, Job, JobStatus, ParentRef, QomObject, State } from './types.js';
 export { HOST } from './types.js';
 export { Draft, type Change, type Step } from './draft.js';

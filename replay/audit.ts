@@ -6,6 +6,7 @@
 import type { Change } from '../graph/draft.js';
 import type { Edge, ParentRef } from '../graph/types.js';
 import type { LogRecord } from '../store/types.js';
+import { BbOwners, parentName, plainNamer, type BbNamer } from './names.js';
 
 export type AuditOutcome = 'committed' | 'aborted' | 'rolled-back' | 'rolled-forward' | 'open' | 'rejected';
 
@@ -38,19 +39,17 @@ export interface AuditFilter {
   until?: string;              // ISO, inclusive
 }
 
-const parentLabel = (p: ParentRef | undefined): string =>
-  !p ? '?' : p.kind === 'node' ? p.node : p.kind === 'bb' ? `bb:${p.bb}` : `job:${p.job}`;
-
-export function edgeLabel(e: Edge): string {
-  return `${parentLabel(e.parent)} -[${e.name}]-> ${e.child}`;
+/** An edge as every view prints it: `parent -[name]-> child`, BlockBackends named by names.ts. */
+export function edgeLabel(e: Edge, scope = '', bb: BbNamer = plainNamer): string {
+  return `${parentName(scope, e.parent as ParentRef, bb)} -[${e.name}]-> ${e.child}`;
 }
 
 const singular: Record<string, string> = { nodes: 'node', edges: 'edge', bbs: 'bb', jobs: 'job', objects: 'object', exports: 'export', images: 'image', meta: 'meta' };
 
 /** A readable name for the entity one change is about. */
-export function changeLabel(ch: Change): string {
+export function changeLabel(ch: Change, bb: BbNamer = plainNamer): string {
   const img = (ch.after ?? ch.before) as Record<string, unknown> | null;
-  const what = ch.c === 'edges' && img ? edgeLabel(img as unknown as Edge) : ch.id;
+  const what = ch.c === 'edges' && img ? edgeLabel(img as unknown as Edge, ch.s, bb) : ch.c === 'bbs' ? bb(ch.s, ch.id) : ch.id;
   return `${ch.s} ${singular[ch.c] ?? ch.c} ${what}`;
 }
 
@@ -73,23 +72,31 @@ export function changeTouchesNode(ch: Change, node: string, scope?: string): boo
 
 const uniq = (xs: string[]) => [...new Set(xs)];
 
-/** Groups records into audit rows, in the order each row began. */
-export function auditRows(records: Iterable<LogRecord>): AuditRow[] {
-  const rows: AuditRow[] = [];
-  const byTxn = new Map<string, AuditRow>();
-  const recoveryOf = new Map<string, AuditRow>();
-  const stepNames = new Map<number, string>();
-  const add = (row: AuditRow, rec: LogRecord, changes?: Change[]) => {
+/**
+ * Groups records into audit rows as they stream by, holding only what is still open: a row is
+ * handed out when it is complete (a refusal at once; a transaction, and its recovery row, at
+ * its txn.ended), so a 1M-record log is grouped in memory bounded by the open transactions.
+ */
+export class AuditGrouper {
+  private readonly byTxn = new Map<string, AuditRow>();
+  private readonly recoveryOf = new Map<string, AuditRow>();
+  private readonly stepNames = new Map<string, Map<number, string>>();
+  private readonly owners = new BbOwners();
+
+  private add(row: AuditRow, rec: LogRecord, changes?: Change[]): void {
     row.seqs.push(rec.seq);
     if (!row.types.includes(rec.type)) row.types.push(rec.type);
     if (changes) {
+      for (const ch of changes) if (ch.c === 'bbs') this.owners.learn(ch.s, ch.id, ch.after ?? ch.before);
       // The per-process id counters (meta) change with nearly every command: named only when alone.
       const named = changes.filter((ch) => ch.c !== 'meta');
-      row.touched = uniq([...row.touched, ...(named.length || row.touched.length ? named : changes).map(changeLabel)]);
+      row.touched = uniq([...row.touched, ...(named.length || row.touched.length ? named : changes).map((ch) => changeLabel(ch, this.owners.name))]);
       row.nodes = uniq([...row.nodes, ...changes.flatMap(changeNodes)]);
     }
-  };
-  for (const rec of records) {
+  }
+
+  /** Feeds one record; returns the rows it completed, in the order they began. */
+  push(rec: LogRecord): AuditRow[] {
     const d = (rec.data ?? {}) as Record<string, any>;
     if (rec.type === 'command.rejected') {
       const row: AuditRow = {
@@ -97,68 +104,92 @@ export function auditRows(records: Iterable<LogRecord>): AuditRow[] {
         command: String(d.command ?? '(malformed input)'), args: (d.args ?? {}) as Record<string, unknown>,
         outcome: 'rejected', error: d.error, steps: [], touched: [], nodes: [], types: [],
       };
-      add(row, rec);
-      rows.push(row);
-      continue;
+      this.add(row, rec);
+      return [row];
     }
-    if (!rec.txn || !rec.type.startsWith('txn.')) continue;
+    if (!rec.txn || !rec.type.startsWith('txn.')) return [];
     if (rec.type === 'txn.begun') {
       const row: AuditRow = {
         kind: 'transaction', seq: rec.seq, seqs: [], at: rec.at, proc: rec.stream, txn: rec.txn,
         command: String(d.op), args: (d.args ?? {}) as Record<string, unknown>,
         outcome: 'open', steps: [], touched: [], nodes: [], types: [],
       };
-      add(row, rec);
-      byTxn.set(rec.txn, row);
-      rows.push(row);
-      continue;
+      this.add(row, rec);
+      this.byTxn.set(rec.txn, row);
+      return [];
     }
-    const row = byTxn.get(rec.txn);
-    if (!row) continue; // a log cut before its begin (never written by the engine)
+    const row = this.byTxn.get(rec.txn);
+    if (!row) return []; // a log cut before its begin (never written by the engine)
     // Recovery writes its records under stream "log", or with a later time than the txn's own.
     const isRecovery = rec.type === 'txn.compensated' || (rec.type === 'txn.decided' && d.reason === 'recovery') || (rec.type === 'txn.ended' && d.recovered);
     let rrow: AuditRow | undefined;
     if (isRecovery) {
-      rrow = recoveryOf.get(rec.txn);
+      rrow = this.recoveryOf.get(rec.txn);
       if (!rrow) {
         rrow = {
           kind: 'recovery', seq: rec.seq, seqs: [], at: rec.at, proc: row.proc, txn: rec.txn, recovers: rec.txn,
           command: row.command, args: row.args, outcome: 'open', steps: [], touched: [], nodes: [], types: [],
         };
-        recoveryOf.set(rec.txn, rrow);
-        rows.push(rrow);
+        this.recoveryOf.set(rec.txn, rrow);
       }
     }
     switch (rec.type) {
-      case 'txn.step':
-        stepNames.set(rec.seq, String(d.name));
+      case 'txn.step': {
+        let names = this.stepNames.get(rec.txn);
+        if (!names) this.stepNames.set(rec.txn, (names = new Map()));
+        names.set(rec.seq, String(d.name));
         row.steps.push(String(d.name));
-        add(row, rec, d.changes as Change[]);
+        this.add(row, rec, d.changes as Change[]);
         break;
+      }
       case 'txn.compensated':
-        rrow!.steps.push(`undo ${stepNames.get(Number(d.undoes)) ?? 'seq ' + d.undoes}`);
-        add(rrow!, rec, d.changes as Change[]);
-        add(row, rec);
+        rrow!.steps.push(`undo ${this.stepNames.get(rec.txn)?.get(Number(d.undoes)) ?? 'seq ' + d.undoes}`);
+        this.add(rrow!, rec, d.changes as Change[]);
+        this.add(row, rec);
         break;
       case 'txn.decided':
         row.outcome = d.outcome === 'commit' ? 'committed' : 'aborted';
         if (d.outcome !== 'commit' && d.reason !== 'recovery' && d.reason) row.error = { desc: String(d.reason) };
-        add(rrow ?? row, rec);
-        if (rrow) add(row, rec);
+        this.add(rrow ?? row, rec);
+        if (rrow) this.add(row, rec);
         break;
-      case 'txn.ended':
+      case 'txn.ended': {
         if (d.recovered) {
           const action = d.recovered as 'rolled-back' | 'rolled-forward' | 'ended';
           row.recovery = { action, at: rec.at, seq: rec.seq };
           if (action !== 'ended') row.outcome = action;
           rrow!.outcome = row.outcome;
-          add(rrow!, rec);
+          this.add(rrow!, rec);
         }
-        add(row, rec);
-        break;
+        this.add(row, rec);
+        // Nothing follows a txn.ended for this transaction: the rows are complete.
+        const done = [row, ...(this.recoveryOf.has(rec.txn) ? [this.recoveryOf.get(rec.txn)!] : [])];
+        this.byTxn.delete(rec.txn);
+        this.recoveryOf.delete(rec.txn);
+        this.stepNames.delete(rec.txn);
+        return done;
+      }
     }
+    return [];
   }
-  return rows;
+
+  /** The rows still open at the end of the log (a transaction cut by a crash, not yet recovered). */
+  flush(): AuditRow[] {
+    const out = [...this.byTxn.values(), ...this.recoveryOf.values()].sort((a, b) => a.seq - b.seq);
+    this.byTxn.clear();
+    this.recoveryOf.clear();
+    this.stepNames.clear();
+    return out;
+  }
+}
+
+/** Groups records into audit rows, in the order each row began. */
+export function auditRows(records: Iterable<LogRecord>): AuditRow[] {
+  const g = new AuditGrouper();
+  const rows: AuditRow[] = [];
+  for (const rec of records) rows.push(...g.push(rec));
+  rows.push(...g.flush());
+  return rows.sort((a, b) => a.seq - b.seq);
 }
 
 /** Normalises a --since/--until value: an ISO time (any form Date parses) to toISOString. */

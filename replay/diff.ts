@@ -5,6 +5,7 @@ import { canonicalJson } from '../graph/hash.js';
 import { permLetters } from '../graph/perm.js';
 import type { Edge, State } from '../graph/types.js';
 import { edgeLabel } from './audit.js';
+import { namerOfState, type BbNamer } from './names.js';
 
 export type Aspect = 'perms' | 'options' | 'locks' | 'aio' | 'frozen' | 'read-only' | 'status' | 'child' | 'order' | 'other';
 
@@ -82,7 +83,7 @@ export function entitySummary(coll: string, v: Record<string, any>): string {
   switch (coll) {
     case 'nodes': return `${v.driver}${v.ro ? ' ro' : ''}${v.filename ? ` file=${v.filename}` : ''}${v.aio && v.aio !== 'main' ? ` aio=${v.aio}` : ''}${v.lock ? ` lock=${permText(v.lock.perm)}/${permText(v.lock.shared)}` : ''}`;
     case 'edges': return `${permText(v.perm)}/${permText(v.shared)}${v.frozen ? ' frozen' : ''}`;
-    case 'bbs': return `${v.owner?.kind} ${v.owner?.id} ${permText(v.perm)}/${permText(v.shared)}${v.aio && v.aio !== 'main' ? ` aio=${v.aio}` : ''}`;
+    case 'bbs': return `${permText(v.perm)}/${permText(v.shared)}${v.aio && v.aio !== 'main' ? ` aio=${v.aio}` : ''}`;
     case 'jobs': return `${v.type} ${v.status}`;
     case 'exports': return `${v.type} on ${v.node}${v.writable ? ' writable' : ''}`;
     case 'objects': return String(v.qomType);
@@ -102,12 +103,13 @@ export function describeChange(coll: string, before: unknown, after: unknown): s
   return shown.map((f) => fieldText(coll, f));
 }
 
-function label(coll: string, id: string, v: unknown): string {
-  return coll === 'edges' && v ? edgeLabel(v as Edge) : id;
+function label(scope: string, coll: string, id: string, v: unknown, bb: BbNamer): string {
+  return coll === 'edges' && v ? edgeLabel(v as Edge, scope, bb) : coll === 'bbs' ? bb(scope, id) : id;
 }
 
 export function diffStates(a: State, b: State): StateDiff {
   const entries: DiffEntry[] = [];
+  const bb = namerOfState(b, a);
   const scopes = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
   for (const scope of scopes) {
     const colls = [...new Set([...Object.keys(a[scope] ?? {}), ...Object.keys(b[scope] ?? {})])]
@@ -122,7 +124,7 @@ export function diffStates(a: State, b: State): StateDiff {
         const fields = x !== undefined && y !== undefined ? fieldChanges(coll, x, y) : [];
         if (x !== undefined && y !== undefined && !fields.length) continue; // only ignored counters moved
         entries.push({
-          scope, kind: KIND[coll] ?? coll, id, label: label(coll, id, y ?? x),
+          scope, kind: KIND[coll] ?? coll, id, label: label(scope, coll, id, y ?? x, bb),
           change: x === undefined ? 'added' : y === undefined ? 'removed' : 'changed',
           fields, text: describeChange(coll, x, y),
         });

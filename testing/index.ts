@@ -6,10 +6,14 @@
 //   await t.when('blockdev-del', {'node-name': 'n0'});
 //   t.then.ok(); t.then.invariantsHold();
 //
+// May import every library folder (engine/, store/, replay/, oracle/ for scenarios and the
+// shipped transcripts); nothing in the library imports testing/.
+//
 // Every assertion throws node's AssertionError with a message that says what was expected,
 // what was found, and (for state assertions) which entities changed.
 import { AssertionError } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Engine, FIXED_CLOCK } from '../engine/engine.js';
 import { BlockgraphError } from '../errors/index.js';
 import { canonicalJson, stateHash } from '../graph/hash.js';
@@ -18,6 +22,7 @@ import { permList } from '../graph/perm.js';
 import type { BdsNode, Edge, State } from '../graph/types.js';
 import type { QmpReply } from '../commands/protocol.js';
 import { parseScenario } from '../oracle/format.js';
+import { TRANSCRIPTS_DIR } from '../oracle/paths.js';
 import { runOnModel } from '../oracle/run-model.js';
 import { exportFixture, importFixture, parseFixture, type Fixture } from '../replay/fixture.js';
 import { openClassic, openMemory, type EventLog, type LogRecord } from '../store/index.js';
@@ -211,7 +216,31 @@ function specOf(c: CommandSpec, proc: string): { proc: string; execute: string; 
 }
 
 function readText(file: string): string {
-  try { return readFileSync(file, 'utf8'); } catch { throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}`, { file }); }
+  try { return readFileSync(file, 'utf8'); } catch (e) {
+    // A relative path is resolved against the process's working directory, which in a test
+    // runner is rarely where the author thought: say where we looked.
+    const abs = resolve(file);
+    throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}${abs !== file ? ` (resolved to ${abs})` : ''}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file, resolved: abs });
+  }
+}
+
+/** Names of the transcripts shipped with blockgraph (recorded from qemu-storage-daemon 7.2; oracle/transcripts). */
+export function transcripts(): string[] {
+  return readdirSync(TRANSCRIPTS_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+}
+
+/**
+ * The path of a shipped transcript by name (`transcript('job-commit-intermediate')`), for
+ * given.scenario(): it resolves inside the installed package, whatever the working directory.
+ */
+export function transcript(name: string): string {
+  const base = name.endsWith('.json') ? name.slice(0, -5) : name;
+  const file = join(TRANSCRIPTS_DIR, `${base}.json`);
+  if (!/^[A-Za-z0-9._-]+$/.test(base) || !existsSync(file)) {
+    const near = transcripts().filter((t) => t.includes(base.split('-')[0] ?? '')).slice(0, 8);
+    throw new BlockgraphError('BG_NOT_FOUND', `no shipped transcript '${name}' in ${TRANSCRIPTS_DIR}${near.length ? ` (e.g. ${near.join(', ')})` : ''}`, { name });
+  }
+  return file;
 }
 
 export const given = {

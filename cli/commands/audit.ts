@@ -1,48 +1,49 @@
 // `blockgraph audit` (who did what, when) and `blockgraph tail` (follow a store live).
 import type { Command } from 'commander';
-import { take, type Observable, type Subscription } from 'rxjs';
 import { BlockgraphError } from '../../errors/index.js';
-import { argsText, auditRows, filterAudit, isoBound, outcomeText, type AuditFilter } from '../../replay/audit.js';
+import { CURRENT_VERSION } from '../../events/types.js';
+import type { AuditFilter } from '../../replay/audit.js';
 import type { LogRecord } from '../../store/index.js';
-import { DEFAULT_DB, printJson, table, withLog } from '../context.js';
-import { connectLogSocket } from '../log-socket.js';
-import { summary } from './log.js';
+import { countArg, listArg, nameArg, seqArg, timeArg } from '../args.js';
+import { DEFAULT_DB, printJson, withLog } from '../context.js';
+import { fitTable, fixedRow } from '../fit.js';
+import { onStdoutClosed } from '../stdout.js';
+import { LOG_HEADER, logCells } from './log.js';
 
-function parseFilter(o: Record<string, string | undefined>): AuditFilter {
-  const bound = (name: string, v: string | undefined) => {
-    if (v === undefined) return undefined;
-    const iso = isoBound(v);
-    if (!iso) throw new BlockgraphError('BG_BAD_INPUT', `--${name}: not a time: ${v}`);
-    return iso;
-  };
-  return {
-    node: o.node, proc: o.proc, txn: o.txn,
-    types: o.type ? o.type.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
-    since: bound('since', o.since), until: bound('until', o.until),
-  };
-}
+/** What --type accepts: the record types audit rows are made of, and the row kinds. */
+export const AUDIT_TYPES = [...Object.keys(CURRENT_VERSION), 'transaction', 'rejected', 'recovery'];
+
+/** `audit` fits this many columns unless --wide. */
+export const AUDIT_WIDTH = 120;
 
 export function registerAudit(program: Command): void {
   program.command('audit')
     .description('who did what, when: one row per transaction, refused command and recovery action')
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
-    .option('--node <name>', 'only transactions whose steps touched this node (the node or an edge to/from it)')
-    .option('--type <types>', 'record types or row kinds, comma-separated (txn.compensated, command.rejected, transaction, rejected, recovery)')
-    .option('--txn <id>', 'one transaction (and its recovery)')
-    .option('--since <time>', 'rows at or after this ISO time')
-    .option('--until <time>', 'rows at or before this ISO time')
-    .option('--proc <name>', 'one QEMU process')
+    .option('--node <name>', 'only transactions whose steps touched this node (the node or an edge to/from it)', nameArg('--node'))
+    .option('--type <types>', `record types or row kinds, comma-separated (${AUDIT_TYPES.join(', ')})`, listArg('--type', AUDIT_TYPES))
+    .option('--txn <id>', 'one transaction (and its recovery)', nameArg('--txn'))
+    .option('--since <time>', 'rows at or after this ISO time', timeArg('--since'))
+    .option('--until <time>', 'rows at or before this ISO time', timeArg('--until'))
+    .option('--proc <name>', 'one QEMU process', nameArg('--proc'))
+    .option('--wide', `do not cut the table to ${AUDIT_WIDTH} columns`)
     .option('--json', 'the rows as JSON')
+    .addHelpText('after', `
+Examples:
+  $ blockgraph audit --node base
+  $ blockgraph audit --type rejected,recovery --since 2026-01-31T00:00:00Z
+  $ blockgraph audit --txn t12 --wide`)
     .action(async (o) => {
-      const filter = parseFilter(o);
+      const filter: AuditFilter = { node: o.node, proc: o.proc, txn: o.txn, types: o.type, since: o.since, until: o.until };
+      const { argsText, auditRows, filterAudit, outcomeText } = await import('../../replay/audit.js');
       await withLog(o.db, async (log) => {
         const rows = filterAudit(auditRows(await log.readAll()), filter);
         if (o.json) return printJson(rows);
-        console.log(table(rows.map((r) => [
+        console.log(fitTable(rows.map((r) => [
           String(r.seq), r.at.replace('T', ' ').slice(0, 23), r.proc, r.txn ?? '', r.kind,
-          `${r.command} ${argsText(r.args, 60)}`.trim(), outcomeText(r),
+          `${r.command} ${argsText(r.args, o.wide ? 200 : 60)}`.trim(), outcomeText(r),
           r.touched.length > 3 ? `${r.touched.slice(0, 3).join(', ')} +${r.touched.length - 3}` : r.touched.join(', '),
-        ]), ['seq', 'time', 'proc', 'txn', 'kind', 'command', 'outcome', 'touched']));
+        ]), ['seq', 'time', 'proc', 'txn', 'kind', 'command', 'outcome', 'touched'], { width: o.wide ? undefined : AUDIT_WIDTH, flexible: [5, 6, 7] }));
       });
     });
 
@@ -50,18 +51,25 @@ export function registerAudit(program: Command): void {
     .description('print log records from --from on, then follow new ones live (a store nobody holds via --db, or one served by `blockgraph qmp --log-socket PATH` via --connect PATH)')
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
     .option('--connect <path>', "a log socket of a running `blockgraph qmp --log-socket PATH`")
-    .option('--from <seq>', 'first seq', '1')
-    .option('--limit <n>', 'stop after n records')
+    .option('--from <seq>', 'first seq', seqArg('--from'), 1)
+    .option('--limit <n>', 'stop after n records', countArg('--limit'))
     .option('--no-follow', 'stop at the head instead of waiting for new records (--db only)')
     .option('--json', 'one JSON record per line')
-    .action(async (o) => {
-      const from = Number(o.from);
-      if (!Number.isInteger(from) || from < 1) throw new BlockgraphError('BG_BAD_INPUT', `--from: not a seq: ${o.from}`);
-      const limit = o.limit === undefined ? Infinity : Number(o.limit);
-      if (!(limit > 0)) throw new BlockgraphError('BG_BAD_INPUT', `--limit: not a count: ${o.limit}`);
-      const line = (r: LogRecord) => (o.json ? JSON.stringify(r) : [String(r.seq), r.at.slice(11, 23), r.stream, r.type, r.txn ?? '', summary(r)].join('\t'));
-      const print = (src: Observable<LogRecord>, stopAt?: () => number) => new Promise<void>((resolve, reject) => {
-        let sub: Subscription | undefined;
+    .addHelpText('after', `
+Examples:
+  $ blockgraph tail --from 100 --no-follow
+  $ blockgraph qmp --socket /tmp/bg.sock --log-socket /tmp/bg.log &  blockgraph tail --connect /tmp/bg.log`)
+    .action(async (o: { db: string; connect?: string; from: number; limit?: number; follow: boolean; json?: boolean }) => {
+      const { take } = await import('rxjs');
+      type Obs = import('rxjs').Observable<LogRecord>;
+      const from = o.from;
+      const limit = o.limit ?? Infinity;
+      // The same columns as `blockgraph log`, at fixed widths (a stream cannot measure its rows first).
+      const widths = [7, 12, 5, 16, 7];
+      if (!o.json) console.log(fixedRow(LOG_HEADER, widths));
+      const line = (r: LogRecord) => (o.json ? JSON.stringify(r) : fixedRow(logCells(r), widths));
+      const print = (src: Obs, stopAt?: () => number) => new Promise<void>((resolve, reject) => {
+        let sub: import('rxjs').Subscription | undefined;
         let done = false;
         const finish = (e?: unknown) => {
           if (done) return;
@@ -69,11 +77,14 @@ export function registerAudit(program: Command): void {
           sub?.unsubscribe();
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
+          offClosed();
           if (e) reject(e); else resolve();
         };
         const stop = () => finish();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+        // Nobody reads any more (`tail | head`): stop following.
+        const offClosed = onStdoutClosed(stop);
         sub = (Number.isFinite(limit) ? src.pipe(take(limit)) : src).subscribe({
           next: (r) => {
             process.stdout.write(line(r) + '\n');
@@ -85,8 +96,14 @@ export function registerAudit(program: Command): void {
         if (done) sub.unsubscribe();
         if (stopAt && stopAt() < from) finish();
       });
-      if (o.connect) return print(connectLogSocket(o.connect, from));
+      if (o.connect) {
+        const { connectLogSocket } = await import('../log-socket.js');
+        return print(connectLogSocket(o.connect, from));
+      }
       await withLog(o.db, async (log) => {
+        // Records are contiguous: a --from past the next seq to be written can never come.
+        if (!o.follow && from > Math.max(log.head, 1)) throw new BlockgraphError('BG_BAD_INPUT', `--from ${from} is beyond the head (${log.head})`);
+        if (o.follow && from > log.head + 1) throw new BlockgraphError('BG_BAD_INPUT', `--from ${from} is beyond the head (${log.head}); the next record will be seq ${log.head + 1}`);
         // This process holds the store: new records can only come from this process (tests,
         // embedding). Without --no-follow it waits for them, as `tail -f` does.
         await print(log.tail(from), o.follow ? undefined : () => log.head);

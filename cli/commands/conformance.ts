@@ -1,15 +1,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { compareSuites } from '../../oracle/compare.js';
-import { parseTranscript, scenarioOf, type Transcript } from '../../oracle/format.js';
+import { BlockgraphError } from '../../errors/index.js';
+import type { Transcript } from '../../oracle/format.js';
 import { TRANSCRIPTS_DIR } from '../../oracle/paths.js';
-import { runOnModel } from '../../oracle/run-model.js';
 import { EXIT, printJson, table } from '../context.js';
 import { progress } from '../progress.js';
 
 export async function runConformance(dir: string, onProgress?: (d: number, t: number) => void) {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const [{ compareSuites }, { parseTranscript, scenarioOf }, { runOnModel }] = await Promise.all([
+    import('../../oracle/compare.js'), import('../../oracle/format.js'), import('../../oracle/run-model.js')]);
+  let files: string[];
+  try { files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort(); } catch (e) {
+    throw new BlockgraphError('BG_BAD_INPUT', `cannot read the transcript directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!files.length) throw new BlockgraphError('BG_BAD_INPUT', `no transcripts (*.json) in ${dir}`);
   const pairs: { expected: Transcript; actual: Transcript }[] = [];
   for (const [i, f] of files.entries()) {
     const expected = parseTranscript(readFileSync(join(dir, f), 'utf8'), f);
@@ -24,6 +29,10 @@ export function registerConformance(program: Command): void {
     .description('run every oracle transcript through the model and score outcome, error text and graph per area')
     .argument('[dir]', 'transcripts (default: the recorded set shipped with blockgraph)', TRANSCRIPTS_DIR)
     .option('--json', 'JSON report')
+    .addHelpText('after', `
+Examples:
+  $ blockgraph conformance                  the ${'64'} transcripts shipped with blockgraph (oracle/transcripts)
+  $ blockgraph conformance ./my-transcripts --json`)
     .action(async (dir, o) => {
       const s = await runConformance(dir, progress('conformance', !o.json));
       if (o.json) printJson(s);

@@ -1,13 +1,26 @@
+// `blockgraph demo`: the tour. A small chain, a refused command, a transaction killed by
+// SIGKILL in a child process mid-way, recovery, the log and the graph. Always on a new store.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { Engine } from '../../engine/engine.js';
-import { openClassic } from '../../store/index.js';
+import { BlockgraphError } from '../../errors/index.js';
 import { wallClock } from '../context.js';
-import { renderText } from '../render-text.js';
 import { logTable } from './log.js';
+
+/** The demo writes its own history: into a new or empty directory only, never into a store someone uses. */
+export function checkDemoDir(db: string): void {
+  let entries: string[];
+  try { entries = readdirSync(db); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    throw new BlockgraphError('BG_BAD_INPUT', `--db ${db}: ${code === 'ENOTDIR' ? 'not a directory' : code ?? (e as Error).message}`);
+  }
+  if (entries.length) {
+    throw new BlockgraphError('BG_BAD_INPUT', `--db ${db} is not empty${entries.includes('CURRENT') ? ' (it holds a store)' : ''}: the demo writes a new store; give a new or empty directory, or leave out --db`);
+  }
+}
 
 const SETUP: [string, Record<string, unknown>][] = [
   ['x-blockgraph-image-create', { file: 'base.qcow2', format: 'qcow2', size: '64M' }],
@@ -25,6 +38,7 @@ const CRASHED: [string, Record<string, unknown>] = [
 
 /** Child side: run CRASHED and SIGKILL ourselves once its steps are in the log, before the decision. */
 export async function crashChild(db: string): Promise<void> {
+  const [{ Engine }, { openClassic }] = await Promise.all([import('../../engine/engine.js'), import('../../store/index.js')]);
   const log = await openClassic(db);
   const e = await Engine.open(log, {
     clock: wallClock,
@@ -36,8 +50,15 @@ export async function crashChild(db: string): Promise<void> {
 export function registerDemo(program: Command): void {
   program.command('demo')
     .description('build a small chain, run transactions, crash one mid-way (kill -9), recover, print the log and the graph')
-    .option('--db <dir>', 'LevelDB directory (default: a new temp dir)')
+    .option('--db <dir>', 'a new or empty directory for the store (default: a new temp dir)')
+    .addHelpText('after', `
+Examples:
+  $ blockgraph demo
+  $ blockgraph demo --db /tmp/bg-demo && blockgraph audit --db /tmp/bg-demo`)
     .action(async (o) => {
+      if (o.db !== undefined) checkDemoDir(o.db);
+      const [{ Engine }, { openClassic }, { renderText }] = await Promise.all([
+        import('../../engine/engine.js'), import('../../store/index.js'), import('../render-text.js')]);
       const db: string = o.db ?? mkdtempSync(join(tmpdir(), 'blockgraph-demo-'));
       console.log(`store: ${db}`);
       let log = await openClassic(db);
@@ -67,7 +88,7 @@ export function registerDemo(program: Command): void {
       console.log(`${CRASHED[0]} again: ${'error' in again.reply ? again.reply.error.desc : 'ok'}`);
       console.log(`\nlog (${log.head} records, ${log.head - before} since the crash):`);
       console.log(logTable(await log.readAll()));
-      console.log(`\ngraph:\n${renderText(e.state)}`);
+      console.log(`\ngraph:\n${renderText(e.state, { legend: true })}`);
       const v = await log.verify();
       console.log(`\nhash chain: ${v.ok ? 'verified' : `BROKEN at ${v.firstBad}`}`);
       await log.close();

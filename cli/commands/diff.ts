@@ -1,33 +1,23 @@
 // `blockgraph diff A B` (what changed between two points of the log) and
 // `blockgraph history NODE` (every step that touched one node).
 import type { Command } from 'commander';
-import { BlockgraphError } from '../../errors/index.js';
-import { argsText } from '../../replay/audit.js';
-import { diffStates, diffText } from '../../replay/diff.js';
-import { nodeHistory } from '../../replay/history.js';
-import { replay, seqAtTime } from '../../replay/replay.js';
-import type { EventLog } from '../../store/index.js';
+import { nameArg, pointArg, type Point } from '../args.js';
 import { DEFAULT_DB, printJson, table, withLog } from '../context.js';
-
-/** A point of the log given as a seq number or an ISO time (the last record at or before it). */
-export async function resolvePoint(log: EventLog, v: string, what = 'point'): Promise<number> {
-  if (/^\d+$/.test(v)) {
-    const seq = Number(v);
-    if (seq > log.head) throw new BlockgraphError('BG_BAD_INPUT', `${what}: seq ${seq} is beyond the head (${log.head})`);
-    return seq;
-  }
-  if (Number.isNaN(Date.parse(v))) throw new BlockgraphError('BG_BAD_INPUT', `${what}: neither a seq nor an ISO time: ${v}`);
-  return seqAtTime(log, new Date(Date.parse(v)).toISOString());
-}
+import { resolvePoint } from '../points.js';
 
 export function registerDiff(program: Command): void {
   program.command('diff')
     .description('what changed between two points of the log (seq or ISO time): nodes, edges, perms, options, locks, AioContexts, jobs, exports')
-    .argument('<a>', 'seq or ISO time')
-    .argument('<b>', 'seq or ISO time')
+    .argument('<a>', 'seq or ISO time', pointArg('A'))
+    .argument('<b>', 'seq or ISO time', pointArg('B'))
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
     .option('--json', 'the differences as JSON')
-    .action(async (a: string, b: string, o) => {
+    .addHelpText('after', `
+Examples:
+  $ blockgraph diff 10 25
+  $ blockgraph diff 2026-01-31T12:00:00Z 2026-01-31T12:05:00Z --json`)
+    .action(async (a: Point, b: Point, o) => {
+      const [{ replay }, { diffStates, diffText }] = await Promise.all([import('../../replay/replay.js'), import('../../replay/diff.js')]);
       await withLog(o.db, async (log) => {
         const sa = await resolvePoint(log, a, 'A');
         const sb = await resolvePoint(log, b, 'B');
@@ -40,17 +30,22 @@ export function registerDiff(program: Command): void {
 
   program.command('history')
     .description('every logged step that touched a node (the node or an edge to/from it), with its transaction and command')
-    .argument('<node>', 'node name')
+    .argument('<node>', 'node name', nameArg('NODE'))
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
-    .option('--proc <name>', 'the QEMU process (default: any)')
+    .option('--proc <name>', 'the QEMU process (default: any)', nameArg('--proc'))
     .option('--json', 'the entries as JSON')
+    .addHelpText('after', `
+Examples:
+  $ blockgraph history base
+  $ blockgraph history top --proc B --json`)
     .action(async (node: string, o) => {
+      const [{ nodeHistory }, { argsText }] = await Promise.all([import('../../replay/history.js'), import('../../replay/audit.js')]);
       await withLog(o.db, async (log) => {
-        const h = nodeHistory(await log.readAll(), node, o.proc);
-        if (o.json) return printJson(h);
-        if (!h.length) return console.log(`no step touched node ${node}`);
+        const entries = nodeHistory(await log.readAll(), node, o.proc);
+        if (o.json) return printJson(entries);
+        if (!entries.length) return console.log(`no step touched node ${node}`);
         const rows: string[][] = [];
-        for (const e of h) {
+        for (const e of entries) {
           e.changes.forEach((c, i) => rows.push(i === 0
             ? [String(e.seq), e.at.replace('T', ' ').slice(0, 23), e.proc, e.txn, `${e.command} ${argsText(e.args, 50)}`.trim(), e.step, `${c.entity}: ${c.what.join('; ')}`]
             : ['', '', '', '', '', '', `${c.entity}: ${c.what.join('; ')}`]));

@@ -3,26 +3,24 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
-import { parseScenario, type Scenario } from '../../oracle/format.js';
-import { drillRandom, drillScenario, type DrillReport } from '../../replay/drill.js';
+import type { Scenario } from '../../oracle/format.js';
+import type { DrillReport } from '../../replay/drill.js';
+import { intArg } from '../args.js';
 import { EXIT, printJson, table } from '../context.js';
 import { progress } from '../progress.js';
 
-function readScenario(file: string): Scenario {
+async function readScenario(file: string): Promise<Scenario> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}: ${(e as Error).message}`);
   }
+  const { parseScenario } = await import('../../oracle/format.js');
   return parseScenario(text, file);
 }
 
-const int = (name: string, min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new BlockgraphError('BG_BAD_INPUT', `--${name} must be an integer >= ${min}`);
-  return n;
-};
+const int = (name: string, min: number) => intArg(`--${name}`, min);
 
 export function registerDrill(program: Command): void {
   program.command('drill')
@@ -34,8 +32,14 @@ export function registerDrill(program: Command): void {
     .option('--length <n>', 'random commands appended to the scenario in --random mode', int('length', 1), 300)
     .option('--jobs <n>', 'children run at once (default: CPUs)', int('jobs', 1))
     .option('--every <n>', 'only every n-th crash point (a quick sample)', int('every', 1), 1)
+    .addHelpText('after', `
+Examples:
+  $ blockgraph drill node_modules/blockgraph/oracle/transcripts/job-commit-active.json --every 5
+  $ blockgraph drill my-scenario.json --random 50 --seed 7 --json`)
     .action(async (files: string[], o) => {
-      const scenarios = files.map(readScenario);
+      const scenarios: Scenario[] = [];
+      for (const f of files) scenarios.push(await readScenario(f));
+      const { drillRandom, drillScenario } = await import('../../replay/drill.js');
       const reports: DrillReport[] = [];
       for (const s of scenarios) {
         const bar = progress(`drill ${s.name}`, !o.json);

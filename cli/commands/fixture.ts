@@ -2,21 +2,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
-import { checkFixture, exportFixture, importFixture, parseFixture, printFixture } from '../../replay/fixture.js';
-import { openClassic } from '../../store/index.js';
+import { seqArg } from '../args.js';
 import { DEFAULT_DB, printJson, withLog } from '../context.js';
-
-function seqOption(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) throw new BlockgraphError('BG_BAD_INPUT', `--${name} must be a seq number, got '${v}'`);
-  return Number(v);
-}
 
 export function readFixtureFile(file: string): string {
   try {
     return readFileSync(file, 'utf8');
-  } catch {
-    throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}`, { file });
+  } catch (e) {
+    throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
   }
 }
 
@@ -27,13 +20,18 @@ export function registerFixture(program: Command): void {
   fx.command('export')
     .description('write records FROM..TO as a fixture (stdout unless --out)')
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
-    .option('--from <seq>', 'first seq (default 1)')
-    .option('--to <seq>', 'last seq (default: the head)')
+    .option('--from <seq>', 'first seq (default 1)', seqArg('--from'))
+    .option('--to <seq>', 'last seq (default: the head)', seqArg('--to'))
     .option('--out <file>', 'write the fixture here instead of stdout')
     .option('--description <text>', 'free text stored in the header')
+    .addHelpText('after', `
+Examples:
+  $ blockgraph fixture export --from 12 --to 40 --out reopen.jsonl
+  $ blockgraph fixture export | head -1          the header: the state before the range`)
     .action(async (o) => {
-      const from = seqOption(o.from, 'from');
-      const to = seqOption(o.to, 'to');
+      const from: number | undefined = o.from;
+      const to: number | undefined = o.to;
+      const { exportFixture, printFixture } = await import('../../replay/fixture.js');
       const text = await withLog(o.db, async (log) => printFixture(await exportFixture(log, { from, to, description: o.description })));
       if (o.out) writeFileSync(o.out, text);
       else process.stdout.write(text);
@@ -44,7 +42,11 @@ export function registerFixture(program: Command): void {
     .argument('<file>')
     .option('--db <dir>', 'LevelDB directory (must be empty or new)', DEFAULT_DB)
     .option('--json', 'JSON report')
+    .addHelpText('after', `
+Example:
+  $ blockgraph fixture import reopen.jsonl --db /tmp/fresh.db`)
     .action(async (file: string, o) => {
+      const [{ checkFixture, importFixture, parseFixture }, { openClassic }] = await Promise.all([import('../../replay/fixture.js'), import('../../store/index.js')]);
       // Parsed and checked before the store is even opened: a bad file never creates one.
       const f = parseFixture(readFixtureFile(file), file);
       checkFixture(f, file);

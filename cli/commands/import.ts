@@ -3,24 +3,27 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
-import { importQmpLog, type ImportFormat } from '../../oracle/import.js';
+import type { ImportFormat } from '../../oracle/import.js';
+import { choiceArg, nameArg } from '../args.js';
 import { DEFAULT_DB, EXIT, printJson, wallClock, withLog } from '../context.js';
 
 export function registerImport(program: Command): void {
   program.command('import')
     .description("run a QEMU session (blockgraph-oracle/1 transcript or a qmp-shell -l log) through the model into the log, checking each step against QEMU's answer; disagreements are logged as import.disagreed (exit 1 if any)")
     .argument('<file>')
-    .option('--format <format>', 'oracle | qmp-shell (default: detected)')
+    .option('--format <format>', 'oracle | qmp-shell (default: detected)', choiceArg('--format', ['oracle', 'qmp-shell'] as const))
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
-    .option('--proc <name>', 'qmp-shell: which QEMU process of the store the session was', 'A')
+    .option('--proc <name>', 'qmp-shell: which QEMU process of the store the session was', nameArg('--proc'), 'A')
     .option('--image-dir <dir>', "qmp-shell: the daemon's working directory; images named by commands are learned from there with qemu-img info")
     .option('--json', 'JSON report')
+    .addHelpText('after', `
+Examples:
+  $ blockgraph import session.log --format qmp-shell --image-dir /var/lib/images
+  $ blockgraph import transcript.json --json`)
     .action(async (file: string, o) => {
-      if (o.format !== undefined && o.format !== 'oracle' && o.format !== 'qmp-shell') {
-        throw new BlockgraphError('BG_BAD_INPUT', `--format must be oracle or qmp-shell, got '${o.format}'`);
-      }
       let text: string;
-      try { text = readFileSync(file, 'utf8'); } catch { throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}`, { file }); }
+      try { text = readFileSync(file, 'utf8'); } catch (e) { throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file }); }
+      const { importQmpLog } = await import('../../oracle/import.js');
       const r = await withLog(o.db, (log) => importQmpLog(log, text, {
         format: o.format as ImportFormat | undefined, source: file, clock: wallClock, proc: o.proc, imageDir: o.imageDir,
       }));

@@ -1,5 +1,8 @@
+// `blockgraph log`: the event log as a table (or JSON), one row per record.
 import type { Command } from 'commander';
+import { BlockgraphError } from '../../errors/index.js';
 import type { LogRecord } from '../../store/types.js';
+import { seqArg } from '../args.js';
 import { DEFAULT_DB, printJson, table, withLog } from '../context.js';
 
 export function summary(r: LogRecord): string {
@@ -15,20 +18,35 @@ export function summary(r: LogRecord): string {
   }
 }
 
+export const LOG_HEADER = ['seq', 'time', 'proc', 'type', 'txn', 'what'];
+export const logCells = (r: LogRecord): string[] => [String(r.seq), r.at.slice(11, 23), r.stream, r.type, r.txn ?? '', summary(r)];
+
 export function logTable(records: LogRecord[]): string {
-  return table(records.map((r) => [String(r.seq), r.at.slice(11, 23), r.stream, r.type, r.txn ?? '', summary(r)]), ['seq', 'time', 'proc', 'type', 'txn', 'what']);
+  return table(records.map(logCells), LOG_HEADER);
+}
+
+/** --from/--to against the log: a bad range is the user's mistake, not an empty answer. */
+export function checkRange(head: number, from: number, to: number | undefined): void {
+  if (head === 0 && from === 1 && to === undefined) return; // an empty store: an empty answer
+  if (from > head) throw new BlockgraphError('BG_BAD_INPUT', `--from ${from} is beyond the head (${head})`);
+  if (to !== undefined && to < from) throw new BlockgraphError('BG_BAD_INPUT', `--to ${to} is before --from ${from}`);
 }
 
 export function registerLog(program: Command): void {
   program.command('log')
-    .description('print the event log')
+    .description('print the event log, one row per record (seq, time, process, type, transaction, summary)')
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
-    .option('--from <seq>', 'first seq', '1')
-    .option('--to <seq>', 'last seq')
+    .option('--from <seq>', 'first seq', seqArg('--from'), 1)
+    .option('--to <seq>', 'last seq (default: the head)', seqArg('--to'))
     .option('--json', 'JSON records')
+    .addHelpText('after', `
+Examples:
+  $ blockgraph log --db ./blockgraph.db --from 20 --to 40
+  $ blockgraph log --json | head -c 2000`)
     .action(async (o) => {
       await withLog(o.db, async (log) => {
-        const recs = await log.readAll({ gte: Number(o.from), ...(o.to ? { lte: Number(o.to) } : {}) });
+        checkRange(log.head, o.from, o.to);
+        const recs = await log.readAll({ gte: o.from, ...(o.to ? { lte: o.to } : {}) });
         if (o.json) printJson(recs);
         else console.log(logTable(recs));
       });

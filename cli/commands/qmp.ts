@@ -29,7 +29,7 @@ export function comparisonText(c: TranscriptComparison): string {
 
 export function registerQmp(program: Command): void {
   const qmp = program.command('qmp')
-    .description('QMP on stdio (default) or a unix socket, backed by a durable log; and the oracle tools (run, record, compare)')
+    .description('QMP on stdio (default) or a unix socket, backed by a durable log; and the oracle tools (run, record, proxy, compare)')
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
     .option('--socket <path>', 'listen on a unix socket instead of stdio')
     .option('--proc <name>', 'which QEMU process of the store this session is', 'A')

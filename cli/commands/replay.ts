@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { stateHash } from '../../graph/hash.js';
-import { replay, verifyReplay } from '../../replay/replay.js';
 import { DEFAULT_DB, EXIT, printJson, withLog } from '../context.js';
 import { progress } from '../progress.js';
 
@@ -10,7 +8,12 @@ export function registerReplay(program: Command): void {
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
     .option('--verify', 'compare recorded state hashes, name the first diverging seq')
     .option('--json', 'JSON report')
+    .addHelpText('after', `
+Examples:
+  $ blockgraph replay --db ./blockgraph.db
+  $ blockgraph replay --verify --json`)
     .action(async (o) => {
+      const [{ stateHash }, { replay, verifyReplay }] = await Promise.all([import('../../graph/hash.js'), import('../../replay/replay.js')]);
       const code = await withLog(o.db, async (log) => {
         const bar = progress(o.verify ? 'verify' : 'replay', !o.json);
         const t0 = performance.now();

@@ -1,94 +1,178 @@
-// `blockgraph report --out DIR`: a static page (DIR/index.html) with the timeline and the
-// graph after every transaction, refusal and recovery, built in one fold of the log.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// `blockgraph report --out DIR`: a browsable HTML report of a log of any size. It streams:
+// two passes over the log, each record read once per pass and dropped; what stays in memory
+// is the folded state, the open transactions and one timeline page. Pass 1 groups the records
+// into timeline entries (audit rows) and picks the entries that get a picture (the newest
+// --graphs that changed the graph); pass 2 folds the log, writes the timeline a page at a
+// time (timeline-NNNN.html) and, for each picked entry, entries/eSEQ.html with the graph
+// around the nodes it touched (drawing all 1,500 nodes of a big graph per entry would be
+// unreadable and take hours). index.html, written last, links the pages and shows the graph
+// at the head when it is small enough to read.
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
-import { stateHash } from '../../graph/hash.js';
-import { auditRows, type AuditRow } from '../../replay/audit.js';
-import { emptyFold, foldRecord } from '../../replay/fold.js';
-import { renderDot } from '../../replay/render-dot.js';
-import type { LogRecord } from '../../store/index.js';
+import type { AuditRow } from '../../replay/audit.js';
+import type { EventLog } from '../../store/index.js';
+import { countArg, intArg, nameArg } from '../args.js';
 import { DEFAULT_DB, printJson, wallClock, withLog } from '../context.js';
 import { progress } from '../progress.js';
-import { reportHtml, type ReportEntry } from '../report-template.js';
-import { dotToSvg } from './render.js';
 
-export interface BuildReportOptions {
+/** Above this many nodes the head's full graph is not laid out (Graphviz takes minutes and nobody can read it). */
+export const FULL_GRAPH_MAX_NODES = 300;
+
+export interface ReportOptions {
+  out: string;
   store: string;
   proc?: string;
   everyStep?: boolean;
+  /** Only the last n timeline entries. */
   last?: number;
+  /** At most this many entries get a picture: the newest that changed the graph. */
+  graphs: number;
+  pageSize: number;
   generatedAt: string;
   onProgress?: (done: number, total: number) => void;
 }
 
-/** The page for a list of records (the whole log from seq 1). */
-export async function buildReport(records: LogRecord[], o: BuildReportOptions): Promise<{ html: string; entries: number; svgs: number }> {
-  let rows = auditRows(records);
-  if (o.proc) rows = rows.filter((r) => r.proc === o.proc);
-  if (o.last !== undefined) rows = rows.slice(-o.last);
-  // The state to draw for a row is the one after its last record.
-  const endOf = new Map<number, AuditRow>();
-  for (const r of rows) if (r.kind !== 'rejected') endOf.set(r.seqs[r.seqs.length - 1]!, r);
-  const stepRows = new Map<number, AuditRow>();
-  if (o.everyStep) for (const r of rows) if (r.kind === 'transaction') for (const s of r.seqs) stepRows.set(s, r);
-  const cache = new Map<string, string>();
-  let svgs = 0;
-  const draw = async (state: ReturnType<typeof emptyFold>['state'], title: string) => {
-    const key = stateHash(state) + '\0' + title;
-    if (!cache.has(key)) { cache.set(key, await dotToSvg(renderDot(state, { proc: o.proc, title }))); svgs++; }
-    return cache.get(key)!;
-  };
-  const entries = new Map<AuditRow, ReportEntry>(rows.map((r) => [r, { row: r }]));
-  const f = emptyFold();
-  let last = '';
-  for (const rec of records) {
-    foldRecord(f, rec);
-    const sr = stepRows.get(rec.seq);
-    if (sr && rec.type === 'txn.step') {
-      const e = entries.get(sr)!;
-      (e.steps ??= []).push({ name: String((rec.data as { name?: string }).name), seq: rec.seq, svg: await draw(f.state, `after seq ${rec.seq}`) });
+export interface ReportSummary { dir: string; index: string; entries: number; pages: number; pictures: number; files: number }
+
+export async function writeReport(log: EventLog, o: ReportOptions): Promise<ReportSummary> {
+  const [{ AuditGrouper }, { emptyFold, foldRecord }, { renderDot }, { dotToSvg }, t] = await Promise.all([
+    import('../../replay/audit.js'), import('../../replay/fold.js'), import('../../replay/render-dot.js'), import('./render.js'), import('../report-template.js')]);
+  const head = log.head;
+  const wanted = (r: AuditRow) => !o.proc || r.proc === o.proc;
+  const changed = (r: AuditRow) => r.kind !== 'rejected' && r.nodes.length > 0;
+
+  // Pass 1: which entries, which pictures. Two numbers per entry.
+  const seqs: number[] = [];
+  const changing: number[] = [];
+  const procs = new Set<string>();
+  {
+    const g = new AuditGrouper();
+    const take = (rows: AuditRow[]) => { for (const r of rows) if (wanted(r)) { seqs.push(r.seq); procs.add(r.proc); if (changed(r)) changing.push(r.seq); } };
+    for await (const rec of log.read({ lte: head })) {
+      take(g.push(rec));
+      o.onProgress?.(rec.seq, 2 * head);
     }
-    const r = endOf.get(rec.seq);
-    if (r) {
-      // Only draw when the picture changed since the previous one (not for image-create, object-add…).
-      const picture = renderDot(f.state, { proc: o.proc });
-      if (picture !== last) entries.get(r)!.svg = await draw(f.state, `after seq ${rec.seq}: ${r.command}`);
-      last = picture;
-    }
-    o.onProgress?.(rec.seq, records.length);
+    take(g.flush());
   }
-  const html = reportHtml({
-    title: 'blockgraph report', store: o.store, head: f.seq, generatedAt: o.generatedAt,
-    entries: [...entries.values()], finalSvg: await draw(f.state, `at seq ${f.seq}`),
-  });
-  return { html, entries: entries.size, svgs };
+  // Rows complete in the order they began except a transaction cut by a crash: sort to be sure.
+  seqs.sort((a, b) => a - b);
+  changing.sort((a, b) => a - b);
+  const firstSeq = o.last !== undefined && seqs.length > o.last ? seqs[seqs.length - o.last]! : 0;
+  const inRange = seqs.filter((s) => s >= firstSeq);
+  const draw = new Set(changing.filter((s) => s >= firstSeq).slice(-o.graphs || changing.length).slice(0, o.graphs));
+  const pages = Math.max(1, Math.ceil(inRange.length / o.pageSize));
+  const pageOf = new Map<number, number>();
+  // Page numbers of pictured entries only (their pages link back), the rest follow by count.
+  inRange.forEach((s, i) => { if (draw.has(s)) pageOf.set(s, Math.floor(i / o.pageSize) + 1); });
+  const oneProc = procs.size <= 1;
+
+  // Output: our own file names only are replaced; nothing else in DIR is touched.
+  mkdirSync(join(o.out, 'entries'), { recursive: true });
+  for (const f of readdirSync(o.out)) if (/^timeline-\d{4,}\.html$/.test(f)) rmSync(join(o.out, f));
+  for (const f of readdirSync(join(o.out, 'entries'))) if (/^e\d+\.html$/.test(f)) rmSync(join(o.out, 'entries', f));
+  const hdr = { title: 'blockgraph report', store: o.store, head, generatedAt: o.generatedAt };
+  let files = 0;
+
+  const svgOf = async (state: ReturnType<typeof emptyFold>['state'], focus: string[], title: string): Promise<string | undefined> => {
+    // Nothing left to draw when every node it touched is gone (blockdev-del).
+    if (!focus.some((k) => { const i = k.indexOf(':'); return !!state[k.slice(0, i)]?.nodes?.[k.slice(i + 1)]; })) return undefined;
+    return dotToSvg(renderDot(state, { proc: o.proc, title, focus }));
+  };
+
+  // Pass 2: fold, write pages as they fill and entry pages as their entries complete.
+  const f = emptyFold();
+  const g = new AuditGrouper();
+  const beginOf = new Map<string, number>(); // open transaction -> its entry's seq (for --every-step)
+  const stepSvgs = new Map<number, { name: string; seq: number; svg: string }[]>();
+  const pageInfo: { n: number; first: number; last: number; rows: number }[] = [];
+  let pageRows: string[] = [];
+  let pageFirst = 0;
+  let pageLast = 0;
+  let index = 0;
+  const flushPage = () => {
+    if (!pageRows.length) return;
+    const n = pageInfo.length + 1;
+    const fd = openSync(join(o.out, t.pageFile(n)), 'w');
+    try { writeSync(fd, t.timelinePage(hdr, n, pages, t.TIMELINE_HEAD + pageRows.join('') + t.TIMELINE_TAIL)); } finally { closeSync(fd); }
+    files++;
+    pageInfo.push({ n, first: pageFirst, last: pageLast, rows: pageRows.length });
+    pageRows = [];
+  };
+  const emit = async (rows: AuditRow[]) => {
+    for (const r of rows.sort((a, b) => a.seq - b.seq)) {
+      if (!wanted(r) || r.seq < firstSeq) continue;
+      const pictured = draw.has(r.seq);
+      if (pictured) {
+        const svg = await svgOf(f.state, r.nodes, `after seq ${r.seqs[r.seqs.length - 1]}: ${r.command}`);
+        writeFileSync(join(o.out, t.entryFile(r)), t.entryPage(hdr, r, pageOf.get(r.seq) ?? 1, svg, stepSvgs.get(r.seq) ?? []));
+        files++;
+        stepSvgs.delete(r.seq);
+      }
+      if (!pageRows.length) pageFirst = r.seq;
+      pageLast = r.seq;
+      pageRows.push(t.timelineRow(r, { oneProc, hasPage: pictured }));
+      index++;
+      if (pageRows.length >= o.pageSize) flushPage();
+    }
+  };
+  for await (const rec of log.read({ lte: head })) {
+    foldRecord(f, rec);
+    if (rec.type === 'txn.begun' && rec.txn) beginOf.set(rec.txn, rec.seq);
+    if (o.everyStep && rec.type === 'txn.step' && rec.txn) {
+      const s = beginOf.get(rec.txn);
+      if (s !== undefined && draw.has(s)) {
+        const d = rec.data as { name?: string; changes?: { c: string; s: string; id: string; before: unknown; after: unknown }[] };
+        const focus = [...new Set((d.changes ?? []).flatMap((ch) => (ch.c === 'nodes' ? [`${ch.s}:${ch.id}`] : [])))];
+        const svg = focus.length ? await svgOf(f.state, focus, `after seq ${rec.seq}`) : undefined;
+        if (svg) { const l = stepSvgs.get(s) ?? []; l.push({ name: String(d.name), seq: rec.seq, svg }); stepSvgs.set(s, l); }
+      }
+    }
+    const done = g.push(rec);
+    if (rec.type === 'txn.ended' && rec.txn) beginOf.delete(rec.txn);
+    if (done.length) await emit(done);
+    o.onProgress?.(head + rec.seq, 2 * head);
+  }
+  await emit(g.flush());
+  flushPage();
+
+  let nodes = 0;
+  for (const [scope, s] of Object.entries(f.state)) if (scope !== '@host' && (!o.proc || scope === o.proc)) nodes += Object.keys(s.nodes ?? {}).length;
+  const finalSvg = nodes <= FULL_GRAPH_MAX_NODES ? await dotToSvg(renderDot(f.state, { proc: o.proc, title: `at seq ${head}`, legend: false })) : undefined;
+  const indexFile = join(o.out, 'index.html');
+  writeFileSync(indexFile, t.indexPage(hdr, {
+    entries: index, pages: pageInfo, drawn: draw.size, finalSvg,
+    finalNote: `${nodes} nodes: more than ${FULL_GRAPH_MAX_NODES}, too many to lay out readably. Draw one process or a point with blockgraph render --proc P --at SEQ --format svg, or one node's chain with blockgraph show --chain NODE.`,
+  }));
+  files++;
+  return { dir: resolve(o.out), index: resolve(indexFile), entries: index, pages: pageInfo.length, pictures: draw.size, files };
 }
 
 export function registerReport(program: Command): void {
   program.command('report')
-    .description('write a static HTML page (DIR/index.html, self-contained) with the timeline and the graph after each transaction')
-    .requiredOption('--out <dir>', 'output directory')
+    .description('write a browsable HTML report (DIR/index.html and its pages): the timeline, paged, and one page per entry with the graph around what it touched')
+    .requiredOption('--out <dir>', 'output directory (its index.html, timeline-*.html and entries/ are replaced)')
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
-    .option('--proc <name>', 'only this QEMU process')
-    .option('--every-step', 'also draw the graph after every step of each transaction')
-    .option('--last <n>', 'only the last n timeline entries')
+    .option('--proc <name>', 'only this QEMU process', nameArg('--proc'))
+    .option('--every-step', 'also draw the graph after every step of each pictured entry')
+    .option('--last <n>', 'only the last n timeline entries', countArg('--last'))
+    .option('--graphs <n>', 'draw pictures for the newest n entries that changed the graph (0: none)', intArg('--graphs', 0, 100_000), 200)
+    .option('--page-size <n>', 'timeline rows per page', intArg('--page-size', 10, 100_000), 500)
     .option('--json', 'print a JSON summary instead of the path')
+    .addHelpText('after', `
+Examples:
+  $ blockgraph report --out ./report && xdg-open ./report/index.html
+  $ blockgraph report --out ./report --last 100 --every-step --json`)
     .action(async (o) => {
-      const lastN = o.last === undefined ? undefined : Number(o.last);
-      if (lastN !== undefined && !(Number.isInteger(lastN) && lastN > 0)) throw new BlockgraphError('BG_BAD_INPUT', `--last: not a count: ${o.last}`);
       await withLog(o.db, async (log) => {
-        const records = await log.readAll();
-        const r = await buildReport(records, {
-          store: resolve(o.db), proc: o.proc, everyStep: !!o.everyStep, last: lastN, generatedAt: wallClock(),
-          onProgress: progress('report', !o.json && records.length > 2000),
+        if (o.proc && log.head === 0) throw new BlockgraphError('BG_NOT_FOUND', `no process ${o.proc}: the log is empty`);
+        const r = await writeReport(log, {
+          out: o.out, store: resolve(o.db), proc: o.proc, everyStep: !!o.everyStep, last: o.last, graphs: o.graphs, pageSize: o.pageSize,
+          generatedAt: wallClock(), onProgress: progress('report', !o.json && log.head > 2000),
         });
-        mkdirSync(o.out, { recursive: true });
-        const file = join(o.out, 'index.html');
-        writeFileSync(file, r.html);
-        if (o.json) printJson({ file: resolve(file), entries: r.entries, svgs: r.svgs, bytes: Buffer.byteLength(r.html) });
-        else console.log(resolve(file));
+        if (o.json) printJson({ file: r.index, ...r });
+        else console.log(r.index);
       });
     });
 }

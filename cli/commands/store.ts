@@ -6,6 +6,9 @@ export function registerStoreCommands(program: Command): void {
     .description('check the log: contiguity, CRC of every record, hash chain')
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
     .option('--json', 'JSON report')
+    .addHelpText('after', `
+Example:
+  $ blockgraph verify --db ./blockgraph.db`)
     .action(async (o) => {
       const r = await withLog(o.db, (log) => log.verify(), { verify: 'none' });
       if (o.json) printJson(r);
@@ -16,6 +19,9 @@ export function registerStoreCommands(program: Command): void {
     .description('truncate a damaged log to its last verified record (explicit, never automatic)')
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
     .option('--json', 'JSON report')
+    .addHelpText('after', `
+Example:
+  $ blockgraph verify --db ./blockgraph.db || blockgraph repair --db ./blockgraph.db`)
     .action(async (o) => {
       const r = await withLog(o.db, (log) => log.repair(), { verify: 'none' });
       if (o.json) printJson(r);

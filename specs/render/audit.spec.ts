@@ -63,7 +63,7 @@ test('touched entities of a transaction: the export touches the backing links wh
   const exp = rows.find((r) => r.command === 'block-export-add')!;
   // the export's BB takes R|W on top; bdrv_default_perms_for_cow passes R down each backing link
   assert.equal([...exp.touched].sort(), [
-    'A bb bb12', 'A edge bb:bb12 -[root]-> top', 'A edge mid -[backing]-> base', 'A edge top -[backing]-> mid', 'A export e0',
+    'A bb blk(export e0)', 'A edge blk(export e0) -[root]-> top', 'A edge mid -[backing]-> base', 'A edge top -[backing]-> mid', 'A export e0',
   ].sort());
 });
 

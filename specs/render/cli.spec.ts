@@ -1,7 +1,7 @@
 // audit, diff, history, render and report as a user runs them (child processes, a real
 // LevelDB written by recordHistory), and the report page in headless Chromium.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openClassic } from '../../store/index.js';
@@ -24,7 +24,7 @@ test.before(async () => {
 test.after(() => t.done());
 
 test('audit: table and --json; --node, --type, --since/--until; bad times exit 2', async () => {
-  const all = await bg('audit', '--db', db);
+  const all = await bg('audit', '--db', db, '--wide');
   assert.is(all.status, 0, all.stderr);
   assert.match(all.stdout, /^seq +time +proc +txn +kind +command +outcome +touched\n/);
   assert.match(all.stdout, /rejected +blockdev-del \{"node-name":"base"\} +rejected: Node 'base' is busy: node is used as backing hd of 'mid'/);
@@ -45,7 +45,7 @@ test('diff by seq and by ISO time agree; history --json; out-of-range points exi
   const bySeq = await bg('diff', String(h.marks.nbd), String(h.marks.export), '--db', db);
   assert.is(bySeq.status, 0, bySeq.stderr);
   assert.match(bySeq.stdout, /~ edge top -\[backing\]-> mid\n +perm - -> R/);
-  assert.match(bySeq.stdout, /\+ edge bb:bb12 -\[root\]-> top +RW\/RWU/);
+  assert.match(bySeq.stdout, /\+ edge blk\(export e0\) -\[root\]-> top +RW\/RWU/);
   // nbd-server-start ran at 00:00:08, block-export-add at 00:00:09 (one clock tick per command)
   const byTime = JSON.parse((await bg('diff', '2026-01-01T00:00:08Z', '2026-01-01T00:00:09.5Z', '--db', db, '--json')).stdout);
   const bySeqJson = JSON.parse((await bg('diff', String(h.marks.nbd), String(h.marks.export), '--db', db, '--json')).stdout);
@@ -81,27 +81,42 @@ const chromium = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf
 const chromeArgs = (dir: string) => ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run', `--user-data-dir=${dir}`];
 
-test('report: one self-contained index.html; timeline rows and graphs (checked in headless Chromium when installed)', async () => {
+test('report: static pages (index, timeline, one page per pictured entry); rows name their nodes; checked in headless Chromium when installed', async () => {
   const out = t.dir + '/report';
   const r = await bg('report', '--db', db, '--out', out, '--json');
   assert.is(r.status, 0, r.stderr);
   const file = out + '/index.html';
+  const sum = JSON.parse(r.stdout);
+  assert.equal([sum.file, sum.entries, sum.pages], [file, 15, 1]);
   const html = readFileSync(file, 'utf8');
-  assert.equal(JSON.parse(r.stdout).file, file);
-  assert.not.match(html, /(src|href)="(https?:)?\/\//, 'no network references');
-  assert.not.match(html, /<script/);
+  const page = readFileSync(out + '/timeline-0001.html', 'utf8');
+  for (const h of [html, page]) {
+    assert.not.match(h, /(src|href)="(https?:)?\/\//, 'no network references');
+    assert.not.match(h, /<script/);
+  }
+  assert.ok(html.includes('href="timeline-0001.html"'));
+  assert.match(html, /<b>bold blue edge<\/b>/, 'the legend');
+  assert.is((html.match(/<svg /g) ?? []).length, 1, 'the graph at the head (small enough to draw)');
   // 15 entries: 11 commands that ran, the cut one, its recovery, a refusal... counted by hand in audit.spec
-  assert.is((html.match(/<tr class="/g) ?? []).length, 15);
-  // pictures: the first (empty) state, base, mid, top, the export, n0, its move, the stream, and the head;
-  // image-create, nbd-server-start, object-add, the refusal and the rolled-back add leave the picture unchanged
-  assert.is((html.match(/<svg /g) ?? []).length, 9);
-  assert.is((html.match(/graph unchanged/g) ?? []).length, 15 - 8);
+  assert.is((page.match(/<tr class="/g) ?? []).length, 15);
+  // each blockdev-add says which node it added and which nodes it touched
+  for (const [n, nodes] of [['base', 'basef, base'], ['mid', 'midf, mid, base'], ['top', 'topf, top, mid']]) {
+    assert.ok(page.includes(`<td class="cmd">blockdev-add ${n}</td><td class="nodes">${nodes}</td>`), `blockdev-add ${n}`);
+  }
+  // pictured entries: those that changed nodes (base, mid, top, the export, the cut add and its recovery,
+  // n0 again, its move, the stream); image-create, nbd-server-start, object-add and the refusal touch no node
+  const entries = readdirSync(out + '/entries').sort((a, b) => Number(a.slice(1, -5)) - Number(b.slice(1, -5)));
+  assert.is(entries.length, 9);
+  // the cut add and its recovery leave no n0 behind: nothing to draw around
+  const svgs = entries.map((e) => (readFileSync(`${out}/entries/${e}`, 'utf8').match(/<svg /g) ?? []).length);
+  assert.equal(svgs, [1, 1, 1, 1, 0, 0, 1, 1, 1]);
+  const stream = `${out}/entries/${entries[8]}`;
   if (!chromium) {
-    console.log('skipped: chromium not installed (apt-get install -y chromium): the page was not rendered');
+    console.log('skipped: chromium not installed (apt-get install -y chromium): the pages were not rendered');
     return;
   }
   const png = t.dir + '/shot.png';
-  const shot = spawnSync(chromium, [...chromeArgs(t.dir + '/chrome1'), `--screenshot=${png}`, '--window-size=1200,900', `file://${file}`], { encoding: 'utf8', timeout: 60_000 });
+  const shot = spawnSync(chromium, [...chromeArgs(t.dir + '/chrome1'), `--screenshot=${png}`, '--window-size=1200,900', `file://${out}/timeline-0001.html`], { encoding: 'utf8', timeout: 60_000 });
   assert.ok(existsSync(png), shot.stderr);
   assert.ok(statSync(png).size > 20_000, `a screenshot of ${statSync(png).size} bytes is too small to hold the page`);
   const s = pngStats(readFileSync(png));
@@ -109,16 +124,16 @@ test('report: one self-contained index.html; timeline rows and graphs (checked i
   assert.ok(s.nonWhite / s.total > 0.1, `only ${s.nonWhite} non-white pixels`);
   assert.ok(s.dark > 2000, 'text and the header are drawn');
   assert.ok(s.colored > 200, 'the coloured outcome badges are drawn');
-  const dom = spawnSync(chromium, [...chromeArgs(t.dir + '/chrome2'), '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
+  const dom = spawnSync(chromium, [...chromeArgs(t.dir + '/chrome2'), '--dump-dom', `file://${out}/timeline-0001.html`], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
   assert.is(dom.status, 0, dom.stderr);
-  const rows = [...dom.stdout.matchAll(/<tr class="([^"]+)" data-seq="(\d+)">/g)];
+  const rows = [...dom.stdout.matchAll(/<tr class="([^"]+)" data-seq="(\d+)"/g)];
   assert.is(rows.length, 15);
   assert.equal(rows.filter((m) => m[1]!.startsWith('rejected')).length, 1);
   assert.equal(rows.filter((m) => m[1]!.startsWith('recovery')).length, 1);
-  assert.is((dom.stdout.match(/<svg /g) ?? []).length, 9);
-  // Graphviz's node titles survive into the rendered DOM: the stream job and the moved node
-  assert.ok(dom.stdout.includes('<title>A/job/j0</title>'));
-  assert.ok(dom.stdout.includes('<title>A/node/n0</title>'));
+  const sdom = spawnSync(chromium, [...chromeArgs(t.dir + '/chrome3'), '--dump-dom', `file://${stream}`], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
+  // Graphviz's node titles survive into the rendered DOM: the stream job and its filter
+  assert.ok(sdom.stdout.includes('<title>A/job/j0</title>'));
+  assert.ok(sdom.stdout.includes('<title>A/node/cor</title>'));
 });
 
 test('--help on every new command', async () => {

@@ -25,8 +25,8 @@ test.before(async () => {
 test('the export: its BB, root edge and export appear; R is passed down both backing links; nothing else', async () => {
   const d = diffStates(await at(h.marks.nbd!), await at(h.marks.export!));
   assert.equal(lines(d.entries), [
-    'added bb bb12: added export e0 RW/RWU',
-    'added edge bb:bb12 -[root]-> top: attached RW/RWU',
+    'added bb blk(export e0): added RW/RWU',
+    'added edge blk(export e0) -[root]-> top: attached RW/RWU',
     'added export e0: added nbd on top writable',
     'changed edge mid -[backing]-> base: perm - -> R',
     'changed edge top -[backing]-> mid: perm - -> R',
@@ -47,7 +47,7 @@ test('the stream job: filter inserted above top, links frozen down to the node a
   assert.ok(l.includes('added node cor: added copy-on-read'), l.join('\n'));
   assert.ok(l.includes('added job j0: added stream running'));
   // bdrv_insert_node: the export's BB now points at the filter
-  assert.ok(l.includes('changed edge bb:bb12 -[root]-> cor: child top -> cor'), 'the re-attach order is not a line of its own');
+  assert.ok(l.includes('changed edge blk(export e0) -[root]-> cor: child top -> cor'), 'the re-attach order is not a line of its own');
   // cor passes W|U down: top's data child gets them on top of the metadata R|W|Z; the lock follows
   assert.ok(l.includes('changed edge top -[file]-> topf: perm RWZ -> RWUZ'));
   assert.ok(l.includes('changed node topf: lock.perm RWZ -> RWUZ'));

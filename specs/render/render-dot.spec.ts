@@ -63,8 +63,8 @@ test('after the stream: filter, job and BlockBackends as their own shapes; froze
   // the export's BlockBackend was moved onto the filter by bdrv_insert_node
   assert.is(stmt(dot, 'A/bb/bb12', 'A/node/cor'), '[label="root\\nRW/RWU"];');
   assert.is(stmt(dot, 'A/bb/bb12', 'A/node/top'), undefined);
-  assert.match(stmt(dot, 'A/bb/bb12')!, /shape="ellipse", label="BlockBackend\\nexport e0"/);
-  assert.match(stmt(dot, 'A/bb/bb20')!, /shape="ellipse", label="BlockBackend\\njob j0 \(stream\)"/);
+  assert.match(stmt(dot, 'A/bb/bb12')!, /shape="ellipse", label="BlockBackend\\nblk\(export e0\)"/);
+  assert.match(stmt(dot, 'A/bb/bb20')!, /shape="ellipse", label="BlockBackend\\nblk\(job j0 stream\)"/);
   assert.match(stmt(dot, 'A/job/j0')!, /shape="hexagon".*label="job j0\\nstream running"/);
   assert.is(stmt(dot, 'A/job/j0', 'A/node/cor'), '[label="main node\\n-/RWUZ", color="#9a7b00", fontcolor="#9a7b00", style="dashed"];');
   assert.is(stmt(dot, 'A/job/j0', 'A/node/mid'), '[label="intermediate node\\n-/RU", color="#9a7b00", fontcolor="#9a7b00", style="dashed"];');
