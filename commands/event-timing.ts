@@ -9,6 +9,10 @@
 const SYNCHRONOUS = new Set([
   'block-commit', 'block-stream', 'blockdev-mirror', 'drive-mirror', 'blockdev-backup', 'drive-backup',
   'job-finalize', 'block-job-finalize', 'job-dismiss', 'block-job-dismiss',
+  // an export no client uses is deleted at once (blk_exp_request_shutdown() -> blk_exp_unref()):
+  // BLOCK_EXPORT_DELETED precedes the reply (checked for block-export-del; nbd-server-stop takes
+  // the same path through blk_exp_close_all_type())
+  'block-export-del', 'nbd-server-stop',
 ]);
 
 export function eventsBeforeReply(command: string): boolean {
