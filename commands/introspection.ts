@@ -4,9 +4,12 @@
 import { QSD_RECORDING } from './qsd/recording.js';
 import type { CommandDef } from './types.js';
 
+// Both answers are constants: frozen, so the server may encode them once.
+let commands: readonly unknown[] | undefined;
+
 export const queryCommands: CommandDef = {
   name: 'query-commands', mutates: false,
-  run: () => QSD_RECORDING.commands.map((c) => ({ name: c.name })),
+  run: () => (commands ??= Object.freeze(QSD_RECORDING.commands.map((c) => ({ name: c.name })))),
 };
 
 /**
@@ -21,9 +24,9 @@ function asInserted(v: unknown): unknown {
   for (const k of Object.keys(v).reverse()) out[k] = asInserted((v as Record<string, unknown>)[k]);
   return out;
 }
-let schema: unknown[] | undefined;
+let schema: readonly unknown[] | undefined;
 
 export const queryQmpSchema: CommandDef = {
   name: 'query-qmp-schema', mutates: false,
-  run: () => (schema ??= QSD_RECORDING.schema.map(asInserted)),
+  run: () => (schema ??= Object.freeze(QSD_RECORDING.schema.map(asInserted))),
 };

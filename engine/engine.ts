@@ -113,8 +113,14 @@ export class Engine implements ModelBackend {
   }
 
   /** Audit record for input refused before it became a command (malformed QMP). */
-  reject(proc: string, data: Record<string, unknown>): Promise<void> {
-    return this.serial(async () => { await this.append([{ stream: proc, type: 'command.rejected', at: this.now(), data }], false); });
+  reject(proc: string, data: Record<string, unknown> | Record<string, unknown>[]): Promise<void> {
+    // several refusals (one read of garbage can hold thousands) go in one append
+    const all = Array.isArray(data) ? data : [data];
+    if (!all.length) return Promise.resolve();
+    return this.serial(async () => {
+      const at = this.now();
+      await this.append(all.map((d) => ({ stream: proc, type: 'command.rejected', at, data: d })), false);
+    });
   }
 
   private hashAfter(_steps: number): string {

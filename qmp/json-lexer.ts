@@ -95,34 +95,24 @@ export class JsonLexer {
   feed(bytes: Uint8Array): void {
     const n = bytes.length;
     for (let i = 0; i < n; i++) {
-      // Fast path, same result: a run of plain string (or skipped recovery) bytes changes
-      // nothing but the token, so it is taken at once, stopping where the size check must fire.
+      // Fast path, same result: a run of bytes that keep the lexer in its state (string bodies,
+      // keyword letters, digits, skipped garbage) changes nothing but the token, so it is taken at
+      // once, stopping where the token size check must fire.
       const st = this.state;
-      if (st === S.DQ || st === S.SQ) {
-        const quote = st === S.DQ ? 0x22 : 0x27;
-        let j = i;
-        const stop = Math.min(n, i + (this.maxTokenSize + 1 - this.token.len));
-        while (j < stop) {
-          const c = bytes[j]!;
-          if (c < 0x20 || c > 0xfd || c === quote || c === 0x5c) break;
-          j++;
-        }
-        if (j > i) {
+      const row = st * 256;
+      if (TABLE[row + bytes[i]!] === st) {
+        let j = i + 1;
+        if (st === S.RECOVERY || st === S.START) {
+          // these states keep no token (json_lexer_feed_char() truncates it): skip the run
+          while (j < n && TABLE[row + bytes[j]!] === st) j++;
+        } else {
+          const stop = Math.min(n, i + (this.maxTokenSize + 1 - this.token.len));
+          while (j < stop && TABLE[row + bytes[j]!] === st) j++;
           this.token.pushRun(bytes, i, j);
-          i = j - 1;
           this.checkSize();
-          continue;
         }
-      } else if (st === S.RECOVERY) {
-        let j = i;
-        while (j < n) {
-          const c = bytes[j]!;
-          if (c < 0x20 || c > 0xfd || c === 0x5b || c === 0x5d || c === 0x7b || c === 0x7d || c === 0x3a || c === 0x2c) {
-            if (c !== 0x09) break;
-          }
-          j++;
-        }
-        if (j > i) { i = j - 1; continue; }
+        i = j - 1;
+        continue;
       }
       this.feedChar(bytes[i]!);
     }

@@ -67,7 +67,9 @@ class TokenQueue {
   }
 }
 
-class ParseError extends Error {}
+// Thrown for the first error and caught at the top; not an Error, so no stack trace is built
+// for each of the thousands a garbage stream can produce.
+class ParseError { constructor(readonly message: string) {} }
 
 const STRUCTURAL: Record<number, string> = { [T.LCURLY]: '{', [T.RCURLY]: '}', [T.LSQUARE]: '[', [T.RSQUARE]: ']', [T.COLON]: ':', [T.COMMA]: ',' };
 

@@ -49,6 +49,11 @@ export function formatG17(v: number): string {
   return neg ? '-' + s : s;
 }
 
+/** Text already in the monitor's format, written as is (a large constant reply encoded once). */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
 /** to_json(): one value as the monitor prints it. Iterative, so no input depth can overflow the stack. */
 export function toQmpJson(root: unknown): string {
   const parts: string[] = [];
@@ -64,6 +69,7 @@ export function toQmpJson(root: unknown): string {
       default: parts.push('null'); return; // undefined never reaches the wire as anything else
     }
     if (v === null) { parts.push('null'); return; }
+    if (v instanceof RawJson) { parts.push(v.text); return; }
     if (Array.isArray(v)) { parts.push('['); stack.push({ items: v, keys: null, i: 0, close: ']' }); return; }
     const o = v as Record<string, unknown>;
     const keys = qdictOrder(Object.keys(o).filter((k) => o[k] !== undefined));

@@ -17,7 +17,7 @@ import { DEFAULT_SESSION_LIMITS, QmpSession, type SessionHost, type SessionLimit
 export interface ServeOptions {
   proc?: string;
   /** Where refusals are recorded (the engine's audit record); awaited before the answer. */
-  reject?: (proc: string, data: Record<string, unknown>) => Promise<void>;
+  reject?: (proc: string, data: Record<string, unknown> | Record<string, unknown>[]) => Promise<void>;
   /** Wall clock for event timestamps: the edge of the system is the only place that reads one. */
   now?: () => number;
   json?: Partial<JsonLimits>;

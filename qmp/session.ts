@@ -9,8 +9,9 @@ import type { ModelBackend } from '../commands/model-host.js';
 import type { QmpErrorBody, QmpEvent, QmpReply } from '../commands/protocol.js';
 import { eventsBeforeReply } from '../commands/event-timing.js';
 import { validateCommand } from '../commands/schema/index.js';
+import { jsonSafe } from '../commands/json-safe.js';
 import { JsonMessageReader, QEMU_JSON_LIMITS, type JsonLimits, type JsonMessage } from './json-reader.js';
-import { toQmpJson } from './json-writer.js';
+import { RawJson, toQmpJson } from './json-writer.js';
 import { decodeRequest } from './request.js';
 
 export interface SessionLimits {
@@ -29,7 +30,7 @@ export interface SessionHost {
   backend: ModelBackend;
   proc: string;
   /** Audit record for a refusal; awaited before the refusal is answered. */
-  reject?: (proc: string, data: Record<string, unknown>) => Promise<void>;
+  reject?: (proc: string, data: Record<string, unknown> | Record<string, unknown>[]) => Promise<void>;
   now: () => number;
   greeting: { version: { qemu: { major: number; minor: number; micro: number }; package: string }; capabilities: string[] };
   json: JsonLimits;
@@ -40,6 +41,15 @@ export interface SessionHost {
   quit(): void;
   /** Diagnostics (stderr in the CLI). */
   note(msg: string): void;
+}
+
+// Replies that are the same object every time (query-qmp-schema: 110 KB) are encoded once.
+const encoded = new WeakMap<object, RawJson>();
+function encodedOnce(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || !Object.isFrozen(v)) return v;
+  let raw = encoded.get(v);
+  if (!raw) { raw = new RawJson(toQmpJson(v)); encoded.set(v, raw); }
+  return raw;
 }
 
 const NEGOTIATION_EXPECTED = "Expecting capabilities negotiation with 'qmp_capabilities'";
@@ -139,7 +149,17 @@ export class QmpSession {
 
   private async handle(m: JsonMessage): Promise<void> {
     if (m.kind === 'error') {
-      return this.refuse({ class: 'GenericError', desc: m.error }, undefined, { input: m.excerpt, bytes: m.size });
+      // a run of parse errors (e.g. thousands of stray ']') is logged in one append, then answered in order
+      const run: JsonMessage[] = [m];
+      while (run.length < 1024 && this.inbox[0]?.kind === 'error') run.push(this.inbox.shift()!);
+      const errors = run.map((e) => ({ class: 'GenericError', desc: (e as { error: string }).error }));
+      try {
+        await this.host.reject?.(this.host.proc, run.map((e, i) => ({ input: e.excerpt, bytes: e.size, error: errors[i] })));
+      } catch (e) {
+        this.host.note(`refusals not logged: ${(e as Error).message}`);
+      }
+      for (const error of errors) this.reply({ error }, undefined);
+      return;
     }
     const d = decodeRequest(m.value, this.oob);
     if (d.kind === 'error') return this.refuse(d.error, d.id, { input: m.excerpt, bytes: m.size });
@@ -187,7 +207,9 @@ export class QmpSession {
   /** Logs the refusal, then answers it: an answered refusal is always in the log. */
   private async refuse(error: QmpErrorBody, id: unknown, what: Record<string, unknown>): Promise<void> {
     try {
-      await this.host.reject?.(this.host.proc, { ...what, error });
+      const data: Record<string, unknown> = { ...what, error };
+      if (id !== undefined) data.id = jsonSafe(id);
+      await this.host.reject?.(this.host.proc, data);
     } catch (e) {
       this.host.note(`refusal not logged: ${(e as Error).message}`);
     }
@@ -195,7 +217,7 @@ export class QmpSession {
   }
 
   private reply(r: QmpReply, id: unknown): void {
-    const body: Record<string, unknown> = 'error' in r ? { error: r.error } : { return: r.return };
+    const body: Record<string, unknown> = 'error' in r ? { error: r.error } : { return: encodedOnce(r.return) };
     if (id !== undefined) body.id = id;
     this.write(toQmpJson(body));
   }

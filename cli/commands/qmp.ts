@@ -49,7 +49,7 @@ export function registerQmp(program: Command): void {
         const note = (m: string) => { process.stderr.write(`blockgraph: ${m}\n`); };
         const opts = {
           proc: o.proc, note, onQuit: () => stopNow('quit'),
-          reject: (proc: string, data: Record<string, unknown>) => engine.reject(proc, data),
+          reject: (proc: string, data: Record<string, unknown> | Record<string, unknown>[]) => engine.reject(proc, data),
         };
         try {
           if (o.socket) {

@@ -68,7 +68,7 @@ test('JSON without newlines, several per line, pretty-printed over lines, split 
     for (const r of recs) if (r.type === 'command.rejected') logged.push(r.data.error.desc);
     return out;
   }) as typeof log.append;
-  const reject = (p: string, d: Record<string, unknown>) => engine.reject(p, d);
+  const reject = (p: string, d: Record<string, unknown> | Record<string, unknown>[]) => engine.reject(p, d);
   const server = await listenQmp(engine, path, { reject, now: () => 0 });
   const answeredBeforeLogged: string[] = [];
   try {
