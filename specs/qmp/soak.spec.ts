@@ -151,6 +151,7 @@ test(`hostile clients for ${SOAK_MS} ms: the server stays up, bounded, responsiv
         await sleep(rnd(15));
         if (rnd(2)) s.destroy(); else s.end();
         figures.disconnects++;
+        await sleep(10 + rnd(30)); // ~30 connections a second each: hostile, not a load test
       }
     };
 
