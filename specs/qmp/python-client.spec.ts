@@ -33,7 +33,7 @@ print(json.dumps(out))
 const ASYNC = `
 import asyncio, json, sys
 async def main(path):
-    r, w = await asyncio.open_unix_connection(path, limit=10 * 1024 * 1024)  # as QMPClient's _limit (qmp_client.py)
+    r, w = await asyncio.open_unix_connection(path, limit=1024 * 1024)  # above the 110 KB schema reply, as QMPClient's _limit (256 KiB)
     greeting = json.loads(await r.readline())
     assert 'QMP' in greeting, greeting
     n = 0
