@@ -45,11 +45,16 @@ export const queryNamedBlockNodes: CommandDef = {
   name: 'query-named-block-nodes',
   mutates: false,
   run({ p }) {
-    return p.nodes().map((n) => ({
+    // bdrv_named_nodes_list() prepends each node of graph_bdrv_states: newest first
+    return p.nodes().reverse().map((n) => ({
       'node-name': n.name, drv: n.driver, ro: n.ro, file: n.filename,
       'backing_file_depth': 0, encrypted: false, detect_zeroes: 'off', bps: 0, bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0,
       cache: { writeback: true, direct: false, 'no-flush': false }, 'write_threshold': 0,
-      image: { filename: n.filename, format: n.driver, 'virtual-size': n.size, 'dirty-flag': false },
+      // bdrv_query_image_info(): null-co/null-aio have no bdrv_get_info (no dirty-flag) and report
+      // an allocated size of 0 (checked on QSD 7.2.22); members in ImageInfo schema order
+      image: n.driver.startsWith('null-')
+        ? { filename: n.filename, format: n.driver, 'actual-size': 0, 'virtual-size': n.size }
+        : { filename: n.filename, format: n.driver, 'virtual-size': n.size, 'dirty-flag': false },
     }));
   },
 };

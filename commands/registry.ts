@@ -37,3 +37,10 @@ registerCommand(blockdevReopen);
 for (const c of [blockStream, blockCommit, blockdevMirror, blockdevSnapshot, ...jobVerbCommands, xBlockgraphJobAdvance]) registerCommand(c);
 registerCommand(cancelOrphanedJobsCommand);
 registerCommand(configure);
+// issue 13: the rest of QSD 7.2's command list (query-commands), each answered as QSD does or refused as not modelled
+import { quit } from './quit.js';
+import { queryCommands, queryQmpSchema } from './introspection.js';
+import { queryBlock, queryBlockJobs, queryBlockstats } from './block-queries.js';
+import { unmodelledCommands } from './unmodelled.js';
+for (const c of [quit, queryCommands, queryQmpSchema, queryBlock, queryBlockJobs, queryBlockstats]) registerCommand(c);
+for (const c of unmodelledCommands((n) => COMMANDS.has(n))) registerCommand(c);

@@ -7,6 +7,7 @@ import { digestApply, digestHex, stateDigest } from '../graph/hash.js';
 import type { State } from '../graph/types.js';
 import type { ModelBackend } from '../commands/model-host.js';
 import { executeCommand, type ExecResult } from '../commands/model.js';
+import { jsonSafe } from '../commands/json-safe.js';
 import { emptyFold, foldRecord, type Fold } from '../replay/fold.js';
 import { planRecovery, type RecoveryPlan } from '../replay/recover.js';
 import type { EventLog } from '../store/index.js';
@@ -87,7 +88,7 @@ export class Engine implements ModelBackend {
     const at = this.now();
     if ('error' in r.reply) {
       if (this.opts.logRejected !== false && command !== 'qmp_capabilities') {
-        await this.append([{ stream: proc, type: 'command.rejected', at, causation: meta.causation, data: { command, args: args ?? {}, error: r.reply.error } }], false);
+        await this.append([{ stream: proc, type: 'command.rejected', at, causation: meta.causation, data: { command, args: jsonSafe(args ?? {}), error: r.reply.error } }], false);
       }
       return r;
     }
@@ -97,7 +98,7 @@ export class Engine implements ModelBackend {
     const hook = this.opts.afterAppend;
     const written: LogRecord[] = [];
     written.push(...await this.append([
-      { ...base, type: 'txn.begun', data: { op: command, args: args ?? {}, plan: r.steps.map((s) => s.name) } },
+      { ...base, type: 'txn.begun', data: { op: command, args: jsonSafe(args ?? {}), plan: r.steps.map((s) => s.name) } },
       ...r.steps.map((s): NewRecord => ({ ...base, type: 'txn.step', data: { name: s.name, changes: s.changes } })),
     ], false));
     await hook?.('steps', written);
@@ -112,8 +113,14 @@ export class Engine implements ModelBackend {
   }
 
   /** Audit record for input refused before it became a command (malformed QMP). */
-  reject(proc: string, data: Record<string, unknown>): Promise<void> {
-    return this.serial(async () => { await this.append([{ stream: proc, type: 'command.rejected', at: this.now(), data }], false); });
+  reject(proc: string, data: Record<string, unknown> | Record<string, unknown>[]): Promise<void> {
+    // several refusals (one read of garbage can hold thousands) go in one append
+    const all = Array.isArray(data) ? data : [data];
+    if (!all.length) return Promise.resolve();
+    return this.serial(async () => {
+      const at = this.now();
+      await this.append(all.map((d) => ({ stream: proc, type: 'command.rejected', at, data: d })), false);
+    });
   }
 
   private hashAfter(_steps: number): string {

@@ -1,64 +1,115 @@
-// The model speaking QMP as qemu-storage-daemon does, on any byte stream pair (stdio, a
-// unix socket connection): greeting, capabilities negotiation, one reply per line,
-// asynchronous events. Malformed input is answered with QEMU's error and reaches the log
-// only as a command.rejected record.
-import { createServer, type Server } from 'node:net';
+// The model speaking QMP as qemu-storage-daemon does, on stdio or a unix socket. Each client is
+// one monitor session (qmp/session.ts) on the same backend; events of one client's command go to
+// every negotiated client, as QEMU broadcasts them (monitor_qapi_event_emit()). Several clients
+// are served at once (QEMU's socket chardev takes one at a time and leaves the rest in the listen
+// backlog without a greeting); their requests are serialized by the engine, so two clients never
+// interleave one transaction. The number of clients is bounded.
+import { existsSync, lstatSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import { BlockgraphError } from '../errors/index.js';
 import type { ModelBackend } from '../commands/model-host.js';
-import {
-  LineSplitter, NEGOTIATION_DONE, NEGOTIATION_EXPECTED, decodeRequestLine, encodeEvent, encodeGreeting, encodeReply,
-} from './wire.js';
+import type { QmpEvent } from '../commands/protocol.js';
+import { QSD_RECORDING } from '../commands/qsd/recording.js';
+import { QEMU_JSON_LIMITS, type JsonLimits } from './json-reader.js';
+import { DEFAULT_SESSION_LIMITS, QmpSession, type SessionHost, type SessionLimits } from './session.js';
 
 export interface ServeOptions {
   proc?: string;
-  /** Where refusals of malformed input are recorded (the engine's audit record). */
-  reject?: (proc: string, data: Record<string, unknown>) => Promise<void>;
+  /** Where refusals are recorded (the engine's audit record); awaited before the answer. */
+  reject?: (proc: string, data: Record<string, unknown> | Record<string, unknown>[]) => Promise<void>;
   /** Wall clock for event timestamps: the edge of the system is the only place that reads one. */
   now?: () => number;
+  json?: Partial<JsonLimits>;
+  limits?: Partial<SessionLimits>;
+  /** Clients served at once; more are refused (closed) until one leaves. */
+  maxClients?: number;
+  /** Called once `quit` has been answered. */
+  onQuit?: () => void;
+  note?: (msg: string) => void;
 }
 
-export function serveQmp(backend: ModelBackend, input: Readable, output: Writable, opts: ServeOptions = {}): Promise<void> {
-  const proc = opts.proc ?? 'A';
-  let negotiated = false;
-  const write = (line: string) => { output.write(line + '\r\n'); };
-  write(encodeGreeting({ major: 7, minor: 2, micro: 22 }, 'blockgraph model'));
-  const splitter = new LineSplitter();
-  let chain = Promise.resolve();
-  const handle = async (line: string) => {
-    if (!line.trim()) return;
-    const d = decodeRequestLine(line);
-    if (d.kind === 'error') {
-      write(encodeReply({ error: d.error }, d.id));
-      await opts.reject?.(proc, { line, error: d.error });
-      return;
-    }
-    const { execute, arguments: args, id } = d.request;
-    if (!negotiated) {
-      if (execute === 'qmp_capabilities') { negotiated = true; write(encodeReply({ return: {} }, id)); }
-      else write(encodeReply({ error: NEGOTIATION_EXPECTED }, id));
-      return;
-    }
-    if (execute === 'qmp_capabilities') { write(encodeReply({ error: NEGOTIATION_DONE }, id)); return; }
-    const r = await backend.execute(proc, execute, args);
-    write(encodeReply(r.reply, id));
-    for (const ev of r.events) write(encodeEvent(ev, opts.now));
+/** QSD 7.2's greeting: its version (the package names this model) and the one capability it offers. */
+function greeting(): SessionHost['greeting'] {
+  const { major, minor, micro } = QSD_RECORDING.version.qemu;
+  // members in QAPI order (VersionTriple: major, minor, micro), as qmp_query_version() fills them
+  return { version: { qemu: { major, minor, micro }, package: 'blockgraph model' }, capabilities: ['oob'] };
+}
+
+function host(backend: ModelBackend, opts: ServeOptions, sessions: Set<QmpSession>): SessionHost {
+  return {
+    backend, proc: opts.proc ?? 'A', reject: opts.reject, now: opts.now ?? Date.now, greeting: greeting(),
+    json: { ...QEMU_JSON_LIMITS, ...opts.json }, limits: { ...DEFAULT_SESSION_LIMITS, ...opts.limits },
+    broadcast(from: QmpSession, events: QmpEvent[]) {
+      for (const s of sessions) if (s !== from && !s.isClosed) s.sendEvents(events);
+    },
+    quit: () => opts.onQuit?.(),
+    note: opts.note ?? (() => undefined),
   };
-  return new Promise((resolve) => {
-    input.on('data', (chunk: Buffer) => {
-      for (const line of splitter.push(chunk.toString('utf8'))) chain = chain.then(() => handle(line));
-    });
-    input.on('end', () => { chain.then(() => resolve()); });
-    input.on('close', () => { chain.then(() => resolve()); });
-  });
 }
 
-/** A unix-socket QMP server: each client gets its own session on the same backend. */
-export function listenQmp(backend: ModelBackend, path: string, opts: ServeOptions = {}): Promise<Server> {
-  const server = createServer((sock) => {
-    serveQmp(backend, sock, sock, opts).catch(() => sock.destroy());
+/** One session on a stream pair (stdio); resolves when it ends. */
+export function serveQmp(backend: ModelBackend, input: Readable, output: Writable, opts: ServeOptions = {}): Promise<void> & { session: QmpSession } {
+  const sessions = new Set<QmpSession>();
+  const s = new QmpSession(host(backend, opts, sessions), input, output);
+  sessions.add(s);
+  return Object.assign(s.done, { session: s });
+}
+
+export interface QmpServer {
+  readonly server: Server;
+  readonly sessions: ReadonlySet<QmpSession>;
+  /** Stop accepting; each session answers the request in progress, then closes. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A unix-socket QMP server. A socket file left by a dead server is replaced (as QEMU's
+ * socket_listen() unlinks the path first); one a live server answers on is not (BG_BAD_INPUT).
+ */
+export async function listenQmp(backend: ModelBackend, path: string, opts: ServeOptions = {}): Promise<QmpServer & Server> {
+  await clearStaleSocket(path);
+  const sessions = new Set<QmpSession>();
+  const h = host(backend, opts, sessions);
+  const max = opts.maxClients ?? 64;
+  let stopping = false;
+  const server = createServer({ allowHalfOpen: true }, (sock: Socket) => {
+    sock.on('error', () => undefined); // ECONNRESET/EPIPE end the session, never the server
+    if (stopping || sessions.size >= max) {
+      h.note(stopping ? 'QMP client refused: shutting down' : `QMP client refused: ${max} clients already connected`);
+      sock.destroy();
+      return;
+    }
+    const s = new QmpSession(h, sock, sock);
+    sessions.add(s);
+    void s.done.then(() => sessions.delete(s));
   });
-  return new Promise((resolve, reject) => {
+  server.on('error', (e) => h.note(`QMP server: ${e.message}`));
+  await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => resolve(server));
+    server.listen(path, () => { server.off('error', reject); resolve(); });
   });
+  const stop = async () => {
+    stopping = true;
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    const all = [...sessions];
+    for (const s of all) s.stop();
+    await Promise.all(all.map((s) => s.done));
+    await closed;
+  };
+  return Object.assign(server, { server, sessions, stop });
+}
+
+async function clearStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  let st;
+  try { st = lstatSync(path); } catch { return; }
+  if (!st.isSocket()) throw new BlockgraphError('BG_BAD_INPUT', `${path} exists and is not a socket; not replacing it`);
+  const live = await new Promise<boolean>((resolve) => {
+    const c = connect(path);
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+  if (live) throw new BlockgraphError('BG_BAD_INPUT', `${path}: another server is listening on this socket`);
+  rmSync(path, { force: true });
 }

@@ -36,23 +36,47 @@ export function registerQmp(program: Command): void {
     .option('--log-socket <path>', 'also serve the log live on this unix socket (for `blockgraph tail --connect PATH`)')
     .action(async (o) => {
       const log = await openClassic(o.db);
-      const engine = await Engine.open(log, { clock: wallClock, snapshotEvery: 1000 });
-      const feed = o.logSocket ? await serveLogSocket(log, o.logSocket) : undefined;
-      const opts = { proc: o.proc, reject: (proc: string, data: Record<string, unknown>) => engine.reject(proc, data) };
-      if (o.socket) {
-        const server = await listenQmp(engine, o.socket, opts);
-        process.stderr.write(`blockgraph: QMP on ${o.socket} (store ${o.db})\n`);
-        await new Promise<void>((resolve) => {
-          const stop = () => server.close(() => resolve());
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-        });
-        rmSync(o.socket, { force: true });
-      } else {
-        await serveQmp(engine, process.stdin, process.stdout, opts);
+      try {
+        const engine = await Engine.open(log, { clock: wallClock, snapshotEvery: 1000 });
+        const feed = o.logSocket ? await serveLogSocket(log, o.logSocket) : undefined;
+        // SIGTERM, SIGINT and `quit` all stop the same way: no new clients, the request in
+        // progress is finished and answered, every connection is closed, exit 0.
+        let stopNow!: (why: string) => void;
+        const stopRequested = new Promise<string>((r) => { stopNow = r; });
+        const onSignal = (sig: NodeJS.Signals) => stopNow(sig);
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        const note = (m: string) => { process.stderr.write(`blockgraph: ${m}\n`); };
+        const opts = {
+          proc: o.proc, note, onQuit: () => stopNow('quit'),
+          reject: (proc: string, data: Record<string, unknown> | Record<string, unknown>[]) => engine.reject(proc, data),
+        };
+        try {
+          if (o.socket) {
+            const server = await listenQmp(engine, o.socket, opts).catch((e: NodeJS.ErrnoException) => {
+              if (e instanceof BlockgraphError) throw e;
+              throw new BlockgraphError('BG_BAD_INPUT', `cannot listen on ${o.socket}: ${e.code ?? e.message}`);
+            });
+            note(`QMP on ${o.socket} (store ${o.db})`);
+            const why = await stopRequested;
+            note(`${why}: stopping`);
+            await server.stop();
+            rmSync(o.socket, { force: true });
+          } else {
+            const served = serveQmp(engine, process.stdin, process.stdout, opts);
+            await Promise.race([served, stopRequested]);
+            served.session.stop();
+            await served;
+            process.stdin.destroy();
+          }
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          feed?.close();
+        }
+      } finally {
+        await log.close();
       }
-      feed?.close();
-      await log.close();
     });
 
   qmp.command('run')

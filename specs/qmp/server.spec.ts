@@ -35,45 +35,79 @@ async function session(path: string, lines: string[]): Promise<any[]> {
   return got;
 }
 
-test('greeting, negotiation, commands, QEMU errors for malformed input; only command.rejected reaches the log', async () => {
+/** Writes raw chunks (no newline added), half-closes, and returns everything until the server closes. */
+async function raw(path: string, chunks: string[], onLine?: (msg: any) => void): Promise<string> {
+  const sock = connect(path);
+  let text = '';
+  let lineBuf = '';
+  sock.on('data', (b) => {
+    text += b.toString();
+    lineBuf += b.toString();
+    let i;
+    while ((i = lineBuf.indexOf('\r\n')) >= 0) { onLine?.(JSON.parse(lineBuf.slice(0, i))); lineBuf = lineBuf.slice(i + 2); }
+  });
+  const closed = new Promise<void>((r) => sock.on('close', () => r()));
+  await new Promise((r) => sock.once('connect', r));
+  for (const c of chunks) { sock.write(c); await new Promise((r) => setTimeout(r, 2)); }
+  sock.end(); // half-close: the server must answer everything sent, then close its side
+  await closed;
+  return text;
+}
+
+test('JSON without newlines, several per line, pretty-printed over lines, split anywhere, half-close: every reply, refusals logged first', async () => {
   const t = tempDir();
   const log = await openMemory();
   const engine = await Engine.open(log);
   const path = `${t.dir}/qmp.sock`;
-  const server = await listenQmp(engine, path, { reject: (p, d) => engine.reject(p, d), now: () => 0 });
+  // what reached the log, seen as each append completes (the engine's own refusals too)
+  const logged: string[] = [];
+  const append = log.append.bind(log);
+  log.append = (async (recs: any[], o: any) => {
+    await new Promise((r) => setTimeout(r, 3)); // a slow log must still come first
+    const out = await append(recs, o);
+    for (const r of recs) if (r.type === 'command.rejected') logged.push(r.data.error.desc);
+    return out;
+  }) as typeof log.append;
+  const reject = (p: string, d: Record<string, unknown> | Record<string, unknown>[]) => engine.reject(p, d);
+  const server = await listenQmp(engine, path, { reject, now: () => 0 });
+  const answeredBeforeLogged: string[] = [];
   try {
-    const out = await session(path, [
-      '{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"n0"}}',
-      '{"execute":"qmp_capabilities"}',
-      '{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"n0"},"id":7}',
-      '{"execute":',
-      '[1,2]',
-      '{"execute":"blockdev-del","arguments":{"node-name":"nosuch"}}',
-      '{"execute":"no-such-thing"}',
-      '{"execute":"qmp_capabilities"}',
-    ]);
+    const pretty = JSON.stringify({ execute: 'blockdev-add', arguments: { driver: 'null-co', 'node-name': 'n1' }, id: 'p' }, null, 4);
+    const text = await raw(path, [
+      '{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"n0"}}', // before negotiation
+      '{"execute":"qmp_capabilities"}{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"n0"},"id":7}',
+      pretty.slice(0, 10), pretty.slice(10, 11), pretty.slice(11),
+      ' [1,2] {"execute":"blockdev-del","arguments":{"node-name":"nosuch"}}\n{"execute":"no-such-thing"}',
+      '{"execute":"qmp_capabilities"}{"execute":"query-jobs","arguments":{"x":1e400}}',
+      '{"execute":"query-named-block-nodes","arguments":{"flat":true},"id":"q"}',
+    ], (msg) => { if (msg.error && !logged.includes(msg.error.desc)) answeredBeforeLogged.push(msg.error.desc); });
+    const lines = text.split('\r\n');
+    assert.is(lines.pop(), '', 'every line ends with \\r\\n');
+    const out = lines.map((l) => JSON.parse(l));
     assert.ok(out[0].QMP, 'greeting');
-    assert.equal(out[1], { error: { class: 'CommandNotFound', desc: "Expecting capabilities negotiation with 'qmp_capabilities'" } });
-    assert.equal(out[2], { return: {} });
-    assert.equal(out[3], { return: {}, id: 7 });
-    assert.is(out[4].error.class, 'GenericError');
-    assert.match(out[4].error.desc, /^JSON parse error/);
-    assert.equal(out[5], { error: { class: 'GenericError', desc: 'QMP input must be a JSON object' } });
-    assert.equal(out[6], { error: { class: 'GenericError', desc: "Failed to find node with node-name='nosuch'" } });
-    assert.equal(out[7], { error: { class: 'CommandNotFound', desc: 'The command no-such-thing has not been found' } });
-    assert.equal(out[8], { error: { class: 'CommandNotFound', desc: 'Capabilities negotiation is already complete, command ignored' } });
+    assert.is(lines[1], `{"error": {"class": "CommandNotFound", "desc": "Expecting capabilities negotiation with 'qmp_capabilities'"}}`);
+    assert.is(lines[2], '{"return": {}}');
+    assert.is(lines[3], '{"return": {}, "id": 7}');
+    assert.is(lines[4], '{"return": {}, "id": "p"}');
+    assert.is(lines[5], '{"error": {"class": "GenericError", "desc": "QMP input must be a JSON object"}}');
+    assert.is(lines[6], `{"error": {"class": "GenericError", "desc": "Failed to find node with node-name='nosuch'"}}`);
+    assert.is(lines[7], '{"error": {"class": "CommandNotFound", "desc": "The command no-such-thing has not been found"}}');
+    assert.is(lines[8], '{"error": {"class": "CommandNotFound", "desc": "Capabilities negotiation is already complete, command ignored"}}');
+    assert.is(lines[9], `{"error": {"class": "GenericError", "desc": "Parameter 'x' is unexpected"}}`);
+    assert.equal(out[10].return.map((n: any) => n['node-name']), ['n1', 'n0'], 'newest first, answered after the half-close');
+    assert.is(out[10].id, 'q');
+    assert.is(out.length, 11);
+    assert.equal(answeredBeforeLogged, [], 'no refusal answered before its record was appended');
     const recs = await log.readAll();
-    const types = recs.map((r) => r.type);
-    const txns = new Set(recs.filter((r) => r.type.startsWith('txn.')).map((r) => r.txn));
-    assert.is(txns.size, 1, 'one transaction: blockdev-add n0');
-    assert.is(types.filter((x) => x === 'txn.begun').length, 1);
-    assert.is(types.filter((x) => x === 'command.rejected').length, 4);
-    assert.equal(Object.keys(engine.state.A!.nodes!), ['n0']);
+    const rejected = recs.filter((r) => r.type === 'command.rejected');
+    assert.is(rejected.length, 6, 'every refusal is in the log');
+    assert.is(new Set(recs.filter((r) => r.type === 'txn.begun').map((r) => r.txn)).size, 2);
+    assert.equal(Object.keys(engine.state.A!.nodes!).sort(), ['n0', 'n1']);
     const h = stateHash(engine.state);
-    await session(path, ['{"execute":"qmp_capabilities"}', 'not json at all', '{"execute":"blockdev-add","arguments":{"driver":"nope","node-name":"x"}}']);
+    await raw(path, ['{"execute":"qmp_capabilities"} not json at all {"execute":"blockdev-add","arguments":{"driver":"nope","node-name":"x"}}']);
     assert.is(stateHash(engine.state), h, 'bad input never changes graph state');
   } finally {
-    await new Promise((r) => server.close(r));
+    await server.stop();
     t.done();
   }
 });
@@ -94,7 +128,7 @@ test('events are sent after the reply (BLOCK_EXPORT_DELETED)', async () => {
     const ev = out.find((x) => x.event);
     assert.equal(ev, { timestamp: { seconds: 1, microseconds: 0 }, event: 'BLOCK_EXPORT_DELETED', data: { id: 'e0' } });
   } finally {
-    await new Promise((r) => server.close(r));
+    await server.stop();
     t.done();
   }
 });

@@ -1,0 +1,289 @@
+// QEMU 7.2's JSON message reader: json-streamer.c (tokens gathered until braces and brackets
+// balance, with its three limits) and json-parser.c (recursive descent over the gathered tokens,
+// strings in modified UTF-8, numbers as QNum: int64, else uint64, else double). No newline is
+// needed, several values may share a line, one value may span many lines, and a chunk boundary
+// may fall anywhere, even inside a UTF-8 character: the lexer works on bytes.
+//
+// Values: int64 within 2^53 -> number, other int64/uint64 -> bigint, doubles -> number (1e400 is
+// Infinity, as strtod gives QEMU); object members keep the input order.
+import { JsonLexer, S, T } from './json-lexer.js';
+import { decodeModUtf8Lossy, modUtf8Codepoint, isValidCodepoint } from './mod-utf8.js';
+
+export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [k: string]: JsonValue };
+
+export interface JsonLimits {
+  /** MAX_TOKEN_SIZE: one token, and all tokens of one message together (bytes). */
+  maxTokenSize: number;
+  /** MAX_TOKEN_COUNT: tokens in one message. */
+  maxTokenCount: number;
+  /** MAX_NESTING: open brackets plus braces. */
+  maxNesting: number;
+}
+export const QEMU_JSON_LIMITS: JsonLimits = { maxTokenSize: 64 << 20, maxTokenCount: 2 << 20, maxNesting: 1 << 10 };
+
+/** What the reader hands on per message: a value or QEMU's error text, with a bounded excerpt of the input. */
+export type JsonMessage =
+  | { kind: 'value'; value: JsonValue; excerpt: string; size: number }
+  | { kind: 'error'; error: string; excerpt: string; size: number };
+
+/** Bytes of input kept per message for the audit log; the rest is counted, never stored. */
+export const EXCERPT_BYTES = 256;
+
+/** The tokens of one message, packed: a type per token and the text of literals in one arena. */
+class TokenQueue {
+  types = new Uint8Array(256);
+  starts = new Uint32Array(256);
+  ends = new Uint32Array(256);
+  arena = Buffer.allocUnsafe(1024);
+  count = 0;
+  used = 0;
+  push(type: number, text: Uint8Array): void {
+    if (this.count === this.types.length) {
+      const n = this.count * 2;
+      const grow = <A extends Uint8Array | Uint32Array>(a: A, make: (n: number) => A) => { const b = make(n); b.set(a); return b; };
+      this.types = grow(this.types, (k) => new Uint8Array(k));
+      this.starts = grow(this.starts, (k) => new Uint32Array(k));
+      this.ends = grow(this.ends, (k) => new Uint32Array(k));
+    }
+    this.types[this.count] = type;
+    this.starts[this.count] = this.used;
+    if (type >= T.INTEGER) {
+      if (this.used + text.length > this.arena.length) {
+        const next = Buffer.allocUnsafe(Math.max(this.used + text.length, this.arena.length * 2));
+        this.arena.copy(next, 0, 0, this.used);
+        this.arena = next;
+      }
+      this.arena.set(text, this.used);
+      this.used += text.length;
+    }
+    this.ends[this.count] = this.used;
+    this.count++;
+  }
+  text(i: number): Buffer { return this.arena.subarray(this.starts[i], this.ends[i]); }
+  clear(): void {
+    this.count = 0; this.used = 0;
+    if (this.arena.length > 1 << 16) this.arena = Buffer.allocUnsafe(1024);
+    if (this.types.length > 1 << 12) { this.types = new Uint8Array(256); this.starts = new Uint32Array(256); this.ends = new Uint32Array(256); }
+  }
+}
+
+// Thrown for the first error and caught at the top; not an Error, so no stack trace is built
+// for each of the thousands a garbage stream can produce.
+class ParseError { constructor(readonly message: string) {} }
+
+const STRUCTURAL: Record<number, string> = { [T.LCURLY]: '{', [T.RCURLY]: '}', [T.LSQUARE]: '[', [T.RSQUARE]: ']', [T.COLON]: ':', [T.COMMA]: ',' };
+
+export class JsonMessageReader {
+  private readonly lexer: JsonLexer;
+  private readonly tokens = new TokenQueue();
+  private braces = 0;
+  private brackets = 0;
+  private tokenSize = 0;
+  private excerpt = '';
+  private size = 0;
+
+  constructor(private readonly emit: (m: JsonMessage) => void, private readonly limits: JsonLimits = QEMU_JSON_LIMITS) {
+    this.lexer = new JsonLexer((type, text) => this.processToken(type, text), limits.maxTokenSize);
+  }
+
+  feed(bytes: Uint8Array): void { this.lexer.feed(bytes); }
+
+  /** Bytes held for the message in progress (token arena plus the lexer's token). */
+  get pendingBytes(): number { return this.tokens.used + this.tokens.count * 9 + this.lexer.pending; }
+
+  private note(text: string, bytes: number): void {
+    this.size += bytes;
+    if (this.excerpt.length < EXCERPT_BYTES) this.excerpt = (this.excerpt + text).slice(0, EXCERPT_BYTES);
+  }
+
+  /** json_message_process_token(). */
+  private processToken(type: number, text: Uint8Array): void {
+    this.note(STRUCTURAL[type] ?? decodeModUtf8Lossy(text.subarray(0, EXCERPT_BYTES)), text.length);
+    switch (type) {
+      case T.LCURLY: this.braces++; break;
+      case T.RCURLY: this.braces--; break;
+      case T.LSQUARE: this.brackets++; break;
+      case T.RSQUARE: this.brackets--; break;
+      case S.ERROR: {
+        // "%s" stops at a NUL byte; the text is the C string QEMU formats
+        const nul = text.indexOf(0);
+        return this.out(`JSON parse error, stray '${decodeModUtf8Lossy(nul >= 0 ? text.subarray(0, nul) : text)}'`);
+      }
+      default: break;
+    }
+    // "we limit total memory allocated per object and the maximum recursion depth"
+    if (this.tokenSize + text.length + 1 > this.limits.maxTokenSize) return this.out('JSON token size limit exceeded');
+    if (this.tokens.count + 1 > this.limits.maxTokenCount) return this.out('JSON token count limit exceeded');
+    if (this.brackets + this.braces > this.limits.maxNesting) return this.out('JSON nesting depth limit exceeded');
+    this.tokens.push(type, text);
+    this.tokenSize += text.length;
+    if ((this.braces > 0 || this.brackets > 0) && this.braces >= 0 && this.brackets >= 0) return;
+    let value: JsonValue;
+    try {
+      value = new Parser(this.tokens).parse();
+    } catch (e) {
+      if (e instanceof ParseError) return this.out(e.message);
+      throw e;
+    }
+    this.out(undefined, value);
+  }
+
+  private out(error: string | undefined, value?: JsonValue): void {
+    const m: JsonMessage = error !== undefined
+      ? { kind: 'error', error, excerpt: this.excerpt, size: this.size }
+      : { kind: 'value', value: value!, excerpt: this.excerpt, size: this.size };
+    this.braces = 0; this.brackets = 0; this.tokenSize = 0; this.excerpt = ''; this.size = 0;
+    this.tokens.clear();
+    this.emit(m);
+  }
+}
+
+/** json_parser_parse(): the first error wins ("JSON parse error, …"). */
+class Parser {
+  private i = 0;
+  constructor(private readonly q: TokenQueue) {}
+
+  parse(): JsonValue { return this.value(); }
+
+  private fail(msg: string): never { throw new ParseError(`JSON parse error, ${msg}`); }
+  private peek(): number | undefined { return this.i < this.q.count ? this.q.types[this.i] : undefined; }
+  private pop(): number | undefined { return this.i < this.q.count ? this.q.types[this.i++] : undefined; }
+
+  private value(): JsonValue {
+    const t = this.peek();
+    if (t === undefined) this.fail('premature EOI');
+    switch (t) {
+      case T.LCURLY: return this.object();
+      case T.LSQUARE: return this.array();
+      case T.INTEGER: case T.FLOAT: case T.STRING: return this.literal();
+      case T.KEYWORD: return this.keyword();
+      default: return this.fail('expecting value');
+    }
+  }
+
+  // parse_object() / parse_pair()
+  private object(): JsonValue {
+    this.pop();
+    const dict: Record<string, JsonValue> = {};
+    if (this.peek() === undefined) this.fail('premature EOI');
+    if (this.peek() === T.RCURLY) { this.pop(); return dict; }
+    for (;;) {
+      this.pair(dict);
+      const t = this.pop();
+      if (t === undefined) this.fail('premature EOI');
+      if (t === T.RCURLY) return dict;
+      if (t !== T.COMMA) this.fail('expected separator in dict');
+    }
+  }
+
+  private pair(dict: Record<string, JsonValue>): void {
+    if (this.peek() === undefined) this.fail('premature EOI');
+    const key = this.value();
+    if (typeof key !== 'string') this.fail('key is not a string in object');
+    const colon = this.pop();
+    if (colon === undefined) this.fail('premature EOI');
+    if (colon !== T.COLON) this.fail('missing : in object pair');
+    const v = this.value();
+    if (Object.prototype.hasOwnProperty.call(dict, key)) this.fail('duplicate key');
+    // a member named __proto__ is data, never the prototype
+    Object.defineProperty(dict, key, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+
+  // parse_array()
+  private array(): JsonValue {
+    this.pop();
+    const list: JsonValue[] = [];
+    if (this.peek() === undefined) this.fail('premature EOI');
+    if (this.peek() === T.RSQUARE) { this.pop(); return list; }
+    for (;;) {
+      list.push(this.value());
+      const t = this.pop();
+      if (t === undefined) this.fail('premature EOI');
+      if (t === T.RSQUARE) return list;
+      if (t !== T.COMMA) this.fail('expected separator in list');
+    }
+  }
+
+  private keyword(): JsonValue {
+    const i = this.i++;
+    const word = this.q.text(i).toString('latin1');
+    if (word === 'true') return true;
+    if (word === 'false') return false;
+    if (word === 'null') return null;
+    return this.fail(`invalid keyword '${word}'`);
+  }
+
+  // parse_literal(): integers as int64, else uint64 (not for '-'), else double, like qemu_strtoi64/qemu_strtou64/strtod
+  private literal(): JsonValue {
+    const i = this.i++;
+    const type = this.q.types[i];
+    const bytes = this.q.text(i);
+    if (type === T.STRING) return parseString(bytes, (m) => this.fail(m));
+    const s = bytes.toString('latin1');
+    if (type === T.INTEGER) {
+      const b = BigInt(s);
+      if (b >= INT64_MIN && b <= INT64_MAX) return b >= -MAX_SAFE && b <= MAX_SAFE ? Number(b) : b;
+      if (s[0] !== '-' && b <= UINT64_MAX) return b;
+    }
+    return Number(s);
+  }
+}
+
+const INT64_MIN = -(2n ** 63n), INT64_MAX = 2n ** 63n - 1n, UINT64_MAX = 2n ** 64n - 1n, MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function cvt4hex(b: Uint8Array, at: number): number {
+  let cp = 0;
+  for (let k = 0; k < 4; k++) {
+    const c = at + k < b.length ? b[at + k]! : 0;
+    let d: number;
+    if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+    else if (c >= 0x61 && c <= 0x66) d = c - 0x61 + 10;
+    else if (c >= 0x41 && c <= 0x46) d = c - 0x41 + 10;
+    else return -1;
+    cp = (cp << 4) | d;
+  }
+  return cp;
+}
+
+const ESCAPES: Record<number, string> = {
+  0x22: '"', 0x27: "'", 0x5c: '\\', 0x2f: '/', 0x62: '\b', 0x66: '\f', 0x6e: '\n', 0x72: '\r', 0x74: '\t',
+};
+
+/** parse_string(): the token with its quotes; escapes, surrogate pairs, modified UTF-8 checked. */
+function parseString(b: Uint8Array, fail: (m: string) => never): string {
+  const quote = b[0]!;
+  let out = '';
+  let p = 1;
+  while (p < b.length && b[p] !== quote) {
+    const c = b[p]!;
+    if (c === 0x5c) {
+      const beg = p;
+      const e = b[p + 1]!;
+      p += 2;
+      if (e === 0x75) {
+        let cp = cvt4hex(b, p);
+        p += 4;
+        if (cp >= 0xd800 && cp <= 0xdbff && b[p] === 0x5c && b[p + 1] === 0x75) {
+          const trailing = cvt4hex(b, p + 2);
+          if (trailing >= 0xdc00 && trailing <= 0xdfff) { cp = 0x10000 + ((cp & 0x3ff) << 10) + (trailing & 0x3ff); p += 6; }
+          else cp = -1;
+        }
+        if (cp < 0 || !isValidCodepoint(cp)) {
+          // "%.*s" of the escape as written, cut at the token's end (its NUL)
+          fail(`${decodeModUtf8Lossy(b.subarray(beg, Math.min(p, b.length)))} is not a valid Unicode character`);
+        }
+        out += String.fromCodePoint(cp);
+      } else if (ESCAPES[e] !== undefined) {
+        out += ESCAPES[e];
+      } else {
+        fail('invalid escape sequence in string');
+      }
+    } else {
+      const r = modUtf8Codepoint(b, p, Math.min(6, b.length - p));
+      if (r.cp < 0) fail('invalid UTF-8 sequence in string');
+      out += String.fromCodePoint(r.cp);
+      p = r.end;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,282 @@
+// One QMP monitor session on a byte stream pair, as QEMU 7.2's monitor runs one (monitor/qmp.c):
+// greeting, capabilities negotiation, then one request at a time. QEMU without OOB queues a
+// single request and suspends the monitor (stops reading) until it is answered; here the input is
+// fed in slices and not read on while requests wait, and also while the client leaves too much
+// output unread. Nothing a client does throws out of here: a stream error or a disconnect ends
+// the session, never the process.
+import type { Readable, Writable } from 'node:stream';
+import type { ModelBackend } from '../commands/model-host.js';
+import type { QmpErrorBody, QmpEvent, QmpReply } from '../commands/protocol.js';
+import { eventsBeforeReply } from '../commands/event-timing.js';
+import { validateCommand } from '../commands/schema/index.js';
+import { jsonSafe } from '../commands/json-safe.js';
+import { JsonMessageReader, QEMU_JSON_LIMITS, type JsonLimits, type JsonMessage } from './json-reader.js';
+import { RawJson, toQmpJson } from './json-writer.js';
+import { decodeRequest } from './request.js';
+
+export interface SessionLimits {
+  /** Unread output (bytes) past which the session stops reading and running requests. */
+  outputHighWater: number;
+  /** Unread output (bytes) past which a client that does not read is disconnected. */
+  outputLimit: number;
+  /** Input bytes fed to the JSON reader per step. */
+  feedSlice: number;
+  /** Parsed messages waiting to be answered before the session stops feeding input. */
+  inboxMax: number;
+}
+export const DEFAULT_SESSION_LIMITS: SessionLimits = { outputHighWater: 256 << 10, outputLimit: 16 << 20, feedSlice: 4096, inboxMax: 64 };
+
+export interface SessionHost {
+  backend: ModelBackend;
+  proc: string;
+  /** Audit record for a refusal; awaited before the refusal is answered. */
+  reject?: (proc: string, data: Record<string, unknown> | Record<string, unknown>[]) => Promise<void>;
+  now: () => number;
+  greeting: { version: { qemu: { major: number; minor: number; micro: number }; package: string }; capabilities: string[] };
+  json: JsonLimits;
+  limits: SessionLimits;
+  /** Events of one session's command, for every other negotiated session (QEMU broadcasts events). */
+  broadcast(from: QmpSession, events: QmpEvent[]): void;
+  /** `quit` was answered. */
+  quit(): void;
+  /** Diagnostics (stderr in the CLI). */
+  note(msg: string): void;
+}
+
+// Replies that are the same object every time (query-qmp-schema: 110 KB) are encoded once.
+const encoded = new WeakMap<object, RawJson>();
+function encodedOnce(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || !Object.isFrozen(v)) return v;
+  let raw = encoded.get(v);
+  if (!raw) { raw = new RawJson(toQmpJson(v)); encoded.set(v, raw); }
+  return raw;
+}
+
+const NEGOTIATION_EXPECTED = "Expecting capabilities negotiation with 'qmp_capabilities'";
+
+export class QmpSession {
+  negotiated = false;
+  private oob = false;
+  private readonly reader: JsonMessageReader;
+  private readonly inbox: JsonMessage[] = [];
+  private held: Buffer | null = null;
+  private busy = false;
+  private again = false;
+  private inputEnded = false;
+  private closed = false;
+  private stopping = false;
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(private readonly host: SessionHost, private readonly input: Readable, private readonly output: Writable & { destroy?: (e?: Error) => void }) {
+    this.done = new Promise((r) => { this.resolveDone = r; });
+    this.reader = new JsonMessageReader((m) => this.inbox.push(m), host.json ?? QEMU_JSON_LIMITS);
+    input.on('data', (chunk: Buffer | string) => this.onData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+    input.on('end', () => { this.inputEnded = true; this.pump(); });
+    input.on('error', () => this.close());
+    input.on('close', () => { this.inputEnded = true; if (input !== (output as unknown)) this.pump(); else this.close(); });
+    output.on('error', () => this.close());
+    output.on('drain', () => this.pump());
+    this.write(toQmpJson({ QMP: host.greeting }));
+  }
+
+  get isClosed(): boolean { return this.closed; }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.held = this.held ? Buffer.concat([this.held, chunk]) : chunk;
+    this.input.pause(); // resumed once everything read so far is answered
+    this.pump();
+  }
+
+  /** Feeds held input in slices while few messages wait, as QEMU's monitor_can_read() does. */
+  private feedSome(): void {
+    const { feedSlice, inboxMax } = this.host.limits;
+    while (this.held && this.inbox.length < inboxMax && !this.stopping) {
+      const n = Math.min(feedSlice, this.held.length);
+      const slice = this.held.subarray(0, n);
+      this.held = n < this.held.length ? this.held.subarray(n) : null;
+      this.reader.feed(slice);
+    }
+  }
+
+  private outputFull(): boolean {
+    const w = this.output as Writable;
+    return (w.writableLength ?? 0) > this.host.limits.outputHighWater;
+  }
+
+  /** The request loop: one message at a time, never while output is backed up. */
+  private pump(): void {
+    if (this.closed) return;
+    // a stream may emit data synchronously inside resume(): a call while busy makes the loop look again
+    if (this.busy) { this.again = true; return; }
+    this.busy = true;
+    void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        await this.step();
+      } while (this.again && !this.closed);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async step(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.closed) return;
+        if (this.outputFull()) return; // 'drain' calls pump() again
+        this.feedSome();
+        const m = this.inbox.shift();
+        if (!m) break;
+        await this.handle(m);
+      }
+      if (this.stopping || (this.inputEnded && !this.held)) {
+        // half-close: everything received is answered; now our side ends too
+        this.finish();
+        return;
+      }
+      if (!this.held && !this.closed) this.input.resume();
+    } catch (e) {
+      this.host.note(`QMP session ended: ${(e as Error).message}`);
+      this.close();
+    }
+  }
+
+  private async handle(m: JsonMessage): Promise<void> {
+    if (m.kind === 'error') {
+      // a run of parse errors (e.g. thousands of stray ']') is logged in one append, then answered in order
+      const run: JsonMessage[] = [m];
+      while (run.length < 1024 && this.inbox[0]?.kind === 'error') run.push(this.inbox.shift()!);
+      const errors = run.map((e) => ({ class: 'GenericError', desc: (e as { error: string }).error }));
+      try {
+        await this.host.reject?.(this.host.proc, run.map((e, i) => ({ input: e.excerpt, bytes: e.size, error: errors[i] })));
+      } catch (e) {
+        this.host.note(`refusals not logged: ${(e as Error).message}`);
+      }
+      for (const error of errors) this.reply({ error }, undefined);
+      return;
+    }
+    const d = decodeRequest(m.value, this.oob);
+    if (d.kind === 'error') return this.refuse(d.error, d.id, { input: m.excerpt, bytes: m.size });
+    const { execute, arguments: args, id, oob } = d.request;
+    if (!this.negotiated) {
+      // only qmp_capabilities exists before negotiation; monitor_qmp_dispatch() rewrites CommandNotFound
+      if (execute !== 'qmp_capabilities') {
+        return this.refuse({ class: 'CommandNotFound', desc: NEGOTIATION_EXPECTED }, id, { command: execute });
+      }
+      if (oob) return this.refuse({ class: 'GenericError', desc: `The command ${execute} does not support OOB` }, id, { command: execute });
+      const v = validateCommand(execute, args);
+      if (!v.ok) return this.refuse({ class: v.class, desc: v.desc }, id, { command: execute });
+      const enable = (v.value?.enable ?? []) as string[];
+      const unavailable = [...new Set(enable)].filter((c) => !this.host.greeting.capabilities.includes(c));
+      // qmp_caps_accept(): capabilities the server did not offer
+      if (unavailable.length) return this.refuse({ class: 'GenericError', desc: `Capability ${unavailable.join(', ')} not available` }, id, { command: execute });
+      this.negotiated = true;
+      this.oob = enable.includes('oob');
+      return this.reply({ return: {} }, id);
+    }
+    if (execute === 'qmp_capabilities') {
+      return this.refuse({ class: 'CommandNotFound', desc: 'Capabilities negotiation is already complete, command ignored' }, id, { command: execute });
+    }
+    if (oob) {
+      // no command QSD 7.2 offers allows OOB; the check follows the lookup (qmp_dispatch())
+      const v = validateCommand(execute, undefined);
+      const notFound = !v.ok && v.class === 'CommandNotFound';
+      return this.refuse(notFound ? { class: v.class, desc: v.desc } : { class: 'GenericError', desc: `The command ${execute} does not support OOB` }, id, { command: execute });
+    }
+    let r;
+    try {
+      r = await this.host.backend.execute(this.host.proc, execute, args);
+    } catch (e) {
+      // the log could not take the command (full disk, closed store): never acknowledge it
+      this.host.note(`command ${execute} failed: ${(e as Error).message}`);
+      return this.reply({ error: { class: 'GenericError', desc: `blockgraph: the command could not be logged: ${(e as Error).message}` } }, id);
+    }
+    const before = eventsBeforeReply(execute);
+    if (before) this.events(r.events);
+    this.reply(r.reply, id);
+    if (!before) this.events(r.events);
+    if (execute === 'quit' && 'return' in r.reply) this.host.quit();
+  }
+
+  /** Logs the refusal, then answers it: an answered refusal is always in the log. */
+  private async refuse(error: QmpErrorBody, id: unknown, what: Record<string, unknown>): Promise<void> {
+    try {
+      const data: Record<string, unknown> = { ...what, error };
+      if (id !== undefined) data.id = jsonSafe(id);
+      await this.host.reject?.(this.host.proc, data);
+    } catch (e) {
+      this.host.note(`refusal not logged: ${(e as Error).message}`);
+    }
+    this.reply({ error }, id);
+  }
+
+  private reply(r: QmpReply, id: unknown): void {
+    const body: Record<string, unknown> = 'error' in r ? { error: r.error } : { return: encodedOnce(r.return) };
+    if (id !== undefined) body.id = id;
+    this.write(toQmpJson(body));
+  }
+
+  private events(evs: QmpEvent[]): void {
+    if (!evs.length) return;
+    this.sendEvents(evs);
+    this.host.broadcast(this, evs);
+  }
+
+  /** Events as QEMU writes them: timestamp first (QDict order), wall clock at the edge. */
+  sendEvents(evs: QmpEvent[]): void {
+    if (!this.negotiated) return; // monitor_qapi_event_emit() skips monitors still negotiating
+    for (const ev of evs) {
+      const ms = this.host.now();
+      const timestamp = ev.timestamp ?? { seconds: Math.floor(ms / 1000), microseconds: (ms % 1000) * 1000 };
+      this.write(toQmpJson(ev.data === undefined ? { timestamp, event: ev.event } : { timestamp, event: ev.event, data: ev.data }));
+    }
+  }
+
+  private write(line: string): void {
+    if (this.closed) return;
+    const w = this.output as Writable;
+    if (w.destroyed || w.writableEnded) return;
+    // monitor_puts() turns "\n" into "\r\n"
+    w.write(line + '\r\n');
+    if ((w.writableLength ?? 0) > this.host.limits.outputLimit) {
+      this.host.note(`QMP client does not read its output (${w.writableLength} bytes queued): disconnected`);
+      this.close();
+    }
+  }
+
+  /** Stop after the request in progress (SIGTERM, quit): answer it, then close. */
+  stop(): void {
+    this.stopping = true;
+    this.held = null;
+    this.inbox.length = 0;
+    if (!this.busy) this.finish();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const w = this.output as Writable;
+    try {
+      if (!w.destroyed && !w.writableEnded && w !== process.stdout) w.end();
+    } catch { /* already gone */ }
+    this.input.pause();
+    this.resolveDone();
+  }
+
+  /** The peer is gone (or must go): drop what is queued; a command in progress still commits. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.held = null;
+    this.inbox.length = 0;
+    const s = this.output as Writable & { destroy?: () => void };
+    try { if (s.destroy && s !== process.stdout) s.destroy(); } catch { /* already gone */ }
+    this.resolveDone();
+  }
+}
