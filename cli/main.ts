@@ -1,6 +1,7 @@
 // The `blockgraph` command. Each subcommand lives in cli/commands/; exit codes in context.ts.
 import { Command, CommanderError } from 'commander';
 import { isBlockgraphError } from '../errors/index.js';
+import { levelError } from '../store/index.js';
 import { registerAudit } from './commands/audit.js';
 import { registerConformance } from './commands/conformance.js';
 import { registerDiff } from './commands/diff.js';
@@ -34,9 +35,11 @@ export async function main(argv: string[]): Promise<number> {
     return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    if (isBlockgraphError(e)) {
-      console.error(`blockgraph: ${e.message} [${e.code}]`);
-      return exitCodeFor(e);
+    // A LEVEL_* or errno error that escaped its command still gets its cause, not a stack.
+    const err = levelError(e, '(store)');
+    if (isBlockgraphError(err)) {
+      console.error(`blockgraph: ${err.message} [${err.code}]`);
+      return exitCodeFor(err);
     }
     console.error(e instanceof Error ? e.stack : e);
     return EXIT.internal;

@@ -4,7 +4,7 @@ import { take, type Observable, type Subscription } from 'rxjs';
 import { BlockgraphError } from '../../errors/index.js';
 import { argsText, auditRows, filterAudit, isoBound, outcomeText, type AuditFilter } from '../../replay/audit.js';
 import type { LogRecord } from '../../store/index.js';
-import { DEFAULT_DB, printJson, table, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, table, withReadLog } from '../context.js';
 import { connectLogSocket } from '../log-socket.js';
 import { summary } from './log.js';
 
@@ -35,7 +35,7 @@ export function registerAudit(program: Command): void {
     .option('--json', 'the rows as JSON')
     .action(async (o) => {
       const filter = parseFilter(o);
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         const rows = filterAudit(auditRows(await log.readAll()), filter);
         if (o.json) return printJson(rows);
         console.log(table(rows.map((r) => [
@@ -86,7 +86,7 @@ export function registerAudit(program: Command): void {
         if (stopAt && stopAt() < from) finish();
       });
       if (o.connect) return print(connectLogSocket(o.connect, from));
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         // This process holds the store: new records can only come from this process (tests,
         // embedding). Without --no-follow it waits for them, as `tail -f` does.
         await print(log.tail(from), o.follow ? undefined : () => log.head);

@@ -7,7 +7,7 @@ import { diffStates, diffText } from '../../replay/diff.js';
 import { nodeHistory } from '../../replay/history.js';
 import { replay, seqAtTime } from '../../replay/replay.js';
 import type { EventLog } from '../../store/index.js';
-import { DEFAULT_DB, printJson, table, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, table, withReadLog } from '../context.js';
 
 /** A point of the log given as a seq number or an ISO time (the last record at or before it). */
 export async function resolvePoint(log: EventLog, v: string, what = 'point'): Promise<number> {
@@ -28,7 +28,7 @@ export function registerDiff(program: Command): void {
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
     .option('--json', 'the differences as JSON')
     .action(async (a: string, b: string, o) => {
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         const sa = await resolvePoint(log, a, 'A');
         const sb = await resolvePoint(log, b, 'B');
         const [fa, fb] = [await replay(log, { upTo: sa }), await replay(log, { upTo: sb })];
@@ -45,7 +45,7 @@ export function registerDiff(program: Command): void {
     .option('--proc <name>', 'the QEMU process (default: any)')
     .option('--json', 'the entries as JSON')
     .action(async (node: string, o) => {
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         const h = nodeHistory(await log.readAll(), node, o.proc);
         if (o.json) return printJson(h);
         if (!h.length) return console.log(`no step touched node ${node}`);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { checkFixture, exportFixture, importFixture, parseFixture, printFixture } from '../../replay/fixture.js';
 import { openClassic } from '../../store/index.js';
-import { DEFAULT_DB, printJson, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
 
 function seqOption(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -34,7 +34,7 @@ export function registerFixture(program: Command): void {
     .action(async (o) => {
       const from = seqOption(o.from, 'from');
       const to = seqOption(o.to, 'to');
-      const text = await withLog(o.db, async (log) => printFixture(await exportFixture(log, { from, to, description: o.description })));
+      const text = await withReadLog(o.db, async (log) => printFixture(await exportFixture(log, { from, to, description: o.description })));
       if (o.out) writeFileSync(o.out, text);
       else process.stdout.write(text);
     });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { LogRecord } from '../../store/types.js';
-import { DEFAULT_DB, printJson, table, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, table, withReadLog } from '../context.js';
 
 export function summary(r: LogRecord): string {
   const d = r.data as Record<string, any>;
@@ -27,7 +27,7 @@ export function registerLog(program: Command): void {
     .option('--to <seq>', 'last seq')
     .option('--json', 'JSON records')
     .action(async (o) => {
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         const recs = await log.readAll({ gte: Number(o.from), ...(o.to ? { lte: Number(o.to) } : {}) });
         if (o.json) printJson(recs);
         else console.log(logTable(recs));

@@ -14,6 +14,7 @@ import { listenQmp, serveQmp } from '../../qmp/server.js';
 import { openClassic, openMemory } from '../../store/index.js';
 import { DEFAULT_DB, EXIT, printJson, wallClock } from '../context.js';
 import { registerQmpProxy } from './qmp-proxy.js';
+import { ServedStore } from '../live-store.js';
 import { serveLogSocket } from '../log-socket.js';
 
 function readScenario(file: string): Scenario {
@@ -35,12 +36,13 @@ export function registerQmp(program: Command): void {
     .option('--proc <name>', 'which QEMU process of the store this session is', 'A')
     .option('--log-socket <path>', 'also serve the log live on this unix socket (for `blockgraph tail --connect PATH`)')
     .action(async (o) => {
-      const log = await openClassic(o.db);
-      const engine = await Engine.open(log, { clock: wallClock, snapshotEvery: 1000 });
-      const feed = o.logSocket ? await serveLogSocket(log, o.logSocket) : undefined;
-      const opts = { proc: o.proc, reject: (proc: string, data: Record<string, unknown>) => engine.reject(proc, data) };
+      // The store behind a backend that refuses (not dies) on a full disk, with a read socket
+      // so read commands work while this server holds the store (cli/live-store.ts).
+      const store = await ServedStore.open(o.db, { clock: wallClock, snapshotEvery: 1000, warn: (l) => process.stderr.write(l + '\n') });
+      const feed = o.logSocket ? await serveLogSocket(store.log, o.logSocket) : undefined;
+      const opts = { proc: o.proc, reject: (proc: string, data: Record<string, unknown>) => store.reject(proc, data) };
       if (o.socket) {
-        const server = await listenQmp(engine, o.socket, opts);
+        const server = await listenQmp(store, o.socket, opts);
         process.stderr.write(`blockgraph: QMP on ${o.socket} (store ${o.db})\n`);
         await new Promise<void>((resolve) => {
           const stop = () => server.close(() => resolve());
@@ -49,10 +51,10 @@ export function registerQmp(program: Command): void {
         });
         rmSync(o.socket, { force: true });
       } else {
-        await serveQmp(engine, process.stdin, process.stdout, opts);
+        await serveQmp(store, process.stdin, process.stdout, opts);
       }
       feed?.close();
-      await log.close();
+      await store.close();
     });
 
   qmp.command('run')

@@ -6,7 +6,7 @@ import { BlockgraphError } from '../../errors/index.js';
 import type { State } from '../../graph/types.js';
 import { renderDot } from '../../replay/render-dot.js';
 import { replay } from '../../replay/replay.js';
-import { DEFAULT_DB, printJson, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
 import { resolvePoint } from './diff.js';
 
 type Viz = { renderString(src: string, o: { format: string }): string };
@@ -35,7 +35,7 @@ export function registerRender(program: Command): void {
     .option('--json', 'print {seq, format, text} (or {seq, format, file} with --out)')
     .action(async (o) => {
       if (o.format !== 'dot' && o.format !== 'svg') throw new BlockgraphError('BG_BAD_INPUT', `--format: dot or svg, not ${o.format}`);
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         const upTo = o.at === undefined ? log.head : await resolvePoint(log, o.at, '--at');
         const f = await replay(log, { upTo });
         if (o.proc && !f.state[o.proc]) throw new BlockgraphError('BG_NOT_FOUND', `no process ${o.proc} at seq ${f.seq}`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { stateHash } from '../../graph/hash.js';
 import { replay, verifyReplay } from '../../replay/replay.js';
-import { DEFAULT_DB, EXIT, printJson, withLog } from '../context.js';
+import { DEFAULT_DB, EXIT, printJson, withReadLog } from '../context.js';
 import { progress } from '../progress.js';
 
 export function registerReplay(program: Command): void {
@@ -11,7 +11,7 @@ export function registerReplay(program: Command): void {
     .option('--verify', 'compare recorded state hashes, name the first diverging seq')
     .option('--json', 'JSON report')
     .action(async (o) => {
-      const code = await withLog(o.db, async (log) => {
+      const code = await withReadLog(o.db, async (log) => {
         const bar = progress(o.verify ? 'verify' : 'replay', !o.json);
         const t0 = performance.now();
         if (o.verify) {

@@ -9,7 +9,7 @@ import { auditRows, type AuditRow } from '../../replay/audit.js';
 import { emptyFold, foldRecord } from '../../replay/fold.js';
 import { renderDot } from '../../replay/render-dot.js';
 import type { LogRecord } from '../../store/index.js';
-import { DEFAULT_DB, printJson, wallClock, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, wallClock, withReadLog } from '../context.js';
 import { progress } from '../progress.js';
 import { reportHtml, type ReportEntry } from '../report-template.js';
 import { dotToSvg } from './render.js';
@@ -78,7 +78,7 @@ export function registerReport(program: Command): void {
     .action(async (o) => {
       const lastN = o.last === undefined ? undefined : Number(o.last);
       if (lastN !== undefined && !(Number.isInteger(lastN) && lastN > 0)) throw new BlockgraphError('BG_BAD_INPUT', `--last: not a count: ${o.last}`);
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         const records = await log.readAll();
         const r = await buildReport(records, {
           store: resolve(o.db), proc: o.proc, everyStep: !!o.everyStep, last: lastN, generatedAt: wallClock(),

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { stateHash } from '../../graph/hash.js';
 import { replay, seqAtTime } from '../../replay/replay.js';
-import { DEFAULT_DB, printJson, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
 import { renderText } from '../render-text.js';
 
 export function registerShow(program: Command): void {
@@ -12,7 +12,7 @@ export function registerShow(program: Command): void {
     .option('--at <seq|time>', 'a seq number or an ISO time')
     .option('--json', 'the state as JSON')
     .action(async (o) => {
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         let upTo: number | undefined;
         if (o.at !== undefined) {
           upTo = /^\d+$/.test(o.at) ? Number(o.at) : await seqAtTime(log, o.at);
