@@ -97,9 +97,14 @@ export class ServedStore implements ModelBackend {
     return { reply: { error: { class: 'GenericError', desc } }, mutates: false, steps: [], events: [], state: this.state } as ExecResult;
   }
 
-  /** The reply recorded for transaction `txn` if its commit decision reached the log. */
+  /**
+   * The reply recorded for transaction `txn` if its commit decision reached the log. On the
+   * log that failed, only up to its head: the head moves only after a batch was written (and,
+   * for the decision, fsynced), so what lies beyond it was never durable.
+   */
   async #decided(txn: string, after: number): Promise<ExecResult | undefined> {
-    for await (const r of this.#log.read({ gte: after + 1 })) {
+    if (this.#log.closed) return undefined;
+    for await (const r of this.#log.read({ gte: after + 1, lte: this.#log.head })) {
       if (r.type === 'txn.decided' && r.txn === txn) {
         const d = r.data as { outcome?: string; reply?: unknown; events?: unknown };
         if (d.outcome !== 'commit') return undefined;
@@ -123,8 +128,14 @@ export class ServedStore implements ModelBackend {
         this.#broken = why(e);
         this.opts.warn?.(`blockgraph: store ${this.location}: ${this.#broken}; refusing '${command}' and reopening the store`);
         const reason = this.#broken;
-        if (await this.#reopen()) {
-          const done = await this.#decided(`t${before + 1}`, before).catch(() => undefined);
+        // The decision may be durable although a later write failed (txn.ended, the anchor, a
+        // snapshot): then the command was carried out, and its recorded reply is the answer.
+        const txn = `t${before + 1}`;
+        const durable = await this.#decided(txn, before).catch(() => undefined);
+        const reopened = await this.#reopen();
+        if (durable) return durable;
+        if (reopened) {
+          const done = await this.#decided(txn, before).catch(() => undefined);
           if (done) return done;
         }
         return this.#refusal(command, reason);
