@@ -6,9 +6,12 @@
 // acknowledged): a log that ends before the anchor, or whose record at the anchor's seq has
 // another hash, has lost acknowledged records, and verify says how many.
 //
-// The file is replaced whole (write temp, fsync, rename, fsync the directory), so it is either
-// the old or the new anchor, never a torn one; a line with a CRC lets a garbled one be told apart.
-import { open, rename, unlink } from 'node:fs/promises';
+// The file holds two fixed 128-byte slots written alternately in place (one pwrite and one
+// fdatasync per synced append; no rename, no directory fsync): a torn write can spoil only the
+// slot being written, and the reader takes the valid slot with the higher seq. Each slot
+// carries a CRC, so a garbled one is told apart from an old one.
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ANCHOR_FILE, readSmallFile } from './files.js';
@@ -19,21 +22,28 @@ export interface Anchor {
 }
 
 const MAGIC = 'blockgraph-anchor/1';
+const SLOT = 128;
 const hex8 = (n: number) => n.toString(16).padStart(8, '0');
 
+/** One slot: the text line padded with spaces to SLOT - 1 bytes, then '\n'. */
 export function encodeAnchor(a: Anchor): string {
   const body = `${MAGIC} ${a.seq} ${a.hash}`;
-  return `${body} ${hex8(crc32(body))}\n`;
+  return `${body} ${hex8(crc32(body))}`.padEnd(SLOT - 1, ' ') + '\n';
+}
+
+function decodeSlot(text: string): Anchor | undefined {
+  const m = /^(blockgraph-anchor\/1 (\d{1,15}) ([0-9a-f]{64}|)) ([0-9a-f]{8}) *\n?$/.exec(text);
+  if (!m || hex8(crc32(m[1]!)) !== m[4]) return undefined;
+  return { seq: Number(m[2]), hash: m[3]! };
 }
 
 /** undefined: no anchor; a string: the anchor is unreadable (why). */
 export function readAnchor(dir: string): Anchor | string | undefined {
-  const text = readSmallFile(join(dir, ANCHOR_FILE), 1024);
+  const text = readSmallFile(join(dir, ANCHOR_FILE), 4 * SLOT);
   if (text === undefined) return undefined;
-  const m = /^(blockgraph-anchor\/1 (\d{1,15}) ([0-9a-f]{64}|)) ([0-9a-f]{8})\n$/.exec(text);
-  if (!m) return 'anchor file is garbled';
-  if (hex8(crc32(m[1]!)) !== m[4]) return 'anchor file fails its CRC';
-  return { seq: Number(m[2]), hash: m[3]! };
+  const slots = [decodeSlot(text.slice(0, SLOT)), decodeSlot(text.slice(SLOT, 2 * SLOT))].filter((a): a is Anchor => a !== undefined);
+  if (slots.length === 0) return text.length === 0 ? 'anchor file is empty' : 'anchor file is garbled (no slot passes its CRC)';
+  return slots.reduce((a, b) => (b.seq > a.seq ? b : a));
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -45,48 +55,97 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-export async function writeAnchor(dir: string, a: Anchor): Promise<void> {
-  const tmp = join(dir, ANCHOR_FILE + '.tmp');
-  const fh = await open(tmp, 'w');
+async function openAnchor(dir: string): Promise<FileHandle> {
+  const path = join(dir, ANCHOR_FILE);
   try {
-    await fh.writeFile(encodeAnchor(a));
-    await fh.sync();
+    return await open(path, 'r+');
   } catch (e) {
-    await fh.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    const fh = await open(path, constants.O_RDWR | constants.O_CREAT);
+    await fsyncDir(dir); // the new name itself must survive a crash
+    return fh;
   }
-  await fh.close();
-  await rename(tmp, join(dir, ANCHOR_FILE));
-  await fsyncDir(dir);
+}
+
+/** Writes `a` into both slots (a fresh anchor, or one moved back by repair). */
+export async function writeAnchor(dir: string, a: Anchor): Promise<void> {
+  const fh = await openAnchor(dir);
+  try {
+    const slot = encodeAnchor(a);
+    await fh.write(slot + slot, 0, 'latin1');
+    await fh.truncate(2 * SLOT);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
  * The writer's side: anchors only move forward, one write at a time, so two synced appends
- * finishing close together cannot leave the older head in the file.
+ * finishing close together cannot leave the older head in the file. `syncEvery`: fdatasync the
+ * anchor every Nth advance (1: every synced append; the slot write itself always happens, and
+ * the file is synced on close). Between syncs a power loss can only leave an older anchor,
+ * never one ahead of the log (it is written after the records are synced): detection of a
+ * later WAL loss then starts from that older head, nothing is reported falsely.
  */
 export class AnchorWriter {
   #last = -1;
+  #slot = 0;
+  #fresh = true;
+  #unsynced = 0;
+  #fh: FileHandle | undefined;
   #queue: Promise<void> = Promise.resolve();
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string, readonly syncEvery = 1) {}
 
-  advance(seq: number, hash: string): Promise<void> {
-    const run = this.#queue.then(async () => {
-      if (seq <= this.#last) return;
-      await writeAnchor(this.dir, { seq, hash });
-      this.#last = seq;
-    });
+  #serial(fn: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(fn);
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  /** After repair: the anchor moves back to the repaired head (the report names what was lost). */
-  reset(seq: number, hash: string): Promise<void> {
-    const run = this.#queue.then(async () => {
-      await writeAnchor(this.dir, { seq, hash });
+  advance(seq: number, hash: string): Promise<void> {
+    return this.#serial(async () => {
+      if (seq <= this.#last) return;
+      if (this.#fresh) {
+        // First write of this process: both slots, so no older slot can outrank it.
+        await writeAnchor(this.dir, { seq, hash });
+        this.#fresh = false;
+      } else {
+        this.#fh ??= await openAnchor(this.dir);
+        await this.#fh.write(encodeAnchor({ seq, hash }), this.#slot * SLOT, 'latin1');
+        this.#slot ^= 1;
+        if (++this.#unsynced >= this.syncEvery) {
+          await this.#fh.datasync();
+          this.#unsynced = 0;
+        }
+      }
       this.#last = seq;
     });
-    this.#queue = run.catch(() => undefined);
-    return run;
+  }
+
+  /** After repair: the anchor moves back to the repaired head (the repair report names the loss). */
+  reset(seq: number, hash: string): Promise<void> {
+    return this.#serial(async () => {
+      await this.#closeFile();
+      await writeAnchor(this.dir, { seq, hash });
+      this.#last = seq;
+      this.#fresh = false;
+    });
+  }
+
+  async #closeFile(): Promise<void> {
+    const fh = this.#fh;
+    this.#fh = undefined;
+    if (!fh) return;
+    try {
+      if (this.#unsynced > 0) await fh.datasync();
+      this.#unsynced = 0;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#serial(() => this.#closeFile());
   }
 }

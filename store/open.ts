@@ -16,7 +16,21 @@ export interface OpenClassicOptions extends OpenOptions {
    * on open. Default true.
    */
   anchor?: boolean;
+  /**
+   * fdatasync the anchor every Nth synced append (default ANCHOR_SYNC_EVERY); 1 makes the
+   * anchor as durable as each acknowledged record, at one more fdatasync per command
+   * (bench/RESULTS.md). The slot is written every time either way.
+   */
+  anchorSyncEvery?: number;
 }
+
+/**
+ * The anchor slot is written after every synced append (page cache: a process crash keeps it)
+ * and fdatasynced every 64th: one fdatasync per command would cost about as much as the
+ * command's own (bench/RESULTS.md). A power loss can leave the anchor up to 63 synced appends
+ * (or the kernel's writeback delay) behind the log: never ahead of it, so never a false alarm.
+ */
+export const ANCHOR_SYNC_EVERY = 64;
 
 // LevelDB's LOCK file: abstract-level wraps the backend's LEVEL_LOCKED in LEVEL_DATABASE_NOT_OPEN.
 function isLocked(e: unknown): boolean {
@@ -44,7 +58,7 @@ export async function openClassic(location: string, opts: OpenClassicOptions = {
     throw levelError(e, location);
   }
   const anchored = opts.anchor ?? true;
-  const writer = anchored ? new AnchorWriter(location) : undefined;
+  const writer = anchored ? new AnchorWriter(location, opts.anchorSyncEvery ?? ANCHOR_SYNC_EVERY) : undefined;
   try {
     const log = await EventLog.open(db, { ...opts, ...(writer ? { onSynced: (h: number, hash: string) => writer.advance(h, hash) } : {}) });
     if (writer && (opts.verify ?? 'full') !== 'none') {
@@ -60,6 +74,14 @@ export async function openClassic(location: string, opts: OpenClassicOptions = {
         const r = await repair();
         await writer.reset(r.head, r.headHash);
         return r;
+      };
+      const close = log.close.bind(log);
+      log.close = async () => {
+        try {
+          await close();
+        } finally {
+          await writer.close();
+        }
       };
     }
     return log;

@@ -74,6 +74,7 @@ const TABLE_NEW: Where = { re: /^\d+\.ldb$/, which: 'last' };
 const TABLE_BIG: Where = { re: /^\d+\.ldb$/, which: 'largest' };
 const MANIFEST: Where = { re: /^MANIFEST-\d+$/, which: 'last' };
 const CURRENT: Where = { re: /^CURRENT$/, which: 'first' };
+const ANCHOR: Where = { re: /^blockgraph-anchor$/, which: 'first' };
 
 /** An offset: a fraction of the size, or bytes from the end when negative. */
 const at = (size: number, off: number) => Math.max(0, Math.min(size - 1, off < 0 ? size + off : off < 1 ? Math.floor(size * off) : off));
@@ -152,6 +153,8 @@ export const CASES: Case[] = [
   { name: 'CURRENT emptied', damage: truncateTo(CURRENT, 0) },
   { name: 'CURRENT byte flipped', damage: flip(CURRENT, 3), quick: true },
   { name: 'CURRENT names a missing MANIFEST', damage: write(CURRENT, 'MANIFEST-999999\n') },
+  { name: 'anchor file: a byte flipped in each slot', damage: async (d) => { await flip(ANCHOR, 30)(d); await flip(ANCHOR, 158)(d); } },
+  { name: 'anchor file deleted', damage: remove(ANCHOR) },
   { name: 'snapshot (newest) byte flipped', damage: snapshotDamage('flip', 'newest'), quick: true },
   { name: 'snapshot (newest) truncated', damage: snapshotDamage('truncate', 'newest') },
   { name: 'every snapshot under another seq', damage: snapshotDamage('foreign', 'all') },
