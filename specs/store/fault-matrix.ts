@@ -68,7 +68,7 @@ function pick(dir: string, re: RegExp, which: 'first' | 'last' | 'largest'): str
 }
 
 type Where = { re: RegExp; which: 'first' | 'last' | 'largest' };
-const WAL: Where = { re: /^\d+\.log$/, which: 'last' };
+const WAL: Where = { re: /^\d+\.log$/, which: 'largest' };
 const TABLE_OLD: Where = { re: /^\d+\.ldb$/, which: 'first' };
 const TABLE_NEW: Where = { re: /^\d+\.ldb$/, which: 'last' };
 const TABLE_BIG: Where = { re: /^\d+\.ldb$/, which: 'largest' };
