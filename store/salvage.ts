@@ -13,10 +13,10 @@
 //      acknowledged records (seq <= the old anchor) are no longer in the log, how many of those
 //      are in the quarantine file, and how many the damage destroyed.
 // --dry-run does all of it on a private copy and reports; the store is not touched.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { LogLockedError, StoreDamagedError } from '../errors/index.js';
+import { LogLockedError, StorageIoError, StoreDamagedError } from '../errors/index.js';
 import { readAnchor, writeAnchor, type Anchor } from './anchor.js';
 import { checkSnapshots } from './check.js';
 import { decodeRecord, encodeMeta, frameProblem, HEAD_KEY, HEADER, hashOf, headerHash, keySeq, type Sublevels, sublevelsOf, syncOption } from './codec.js';
@@ -184,9 +184,13 @@ async function salvage(subs: Sublevels, location: string, anchor: Anchor | strin
       writeSync(fd, JSON.stringify({ quarantine: 'blockgraph/1', keptHead: keep, keptHeadHash: goodHash, firstBad: report.firstBad ?? null, reason: report.reason ?? null, anchor: report.anchor ?? null }) + '\n');
       for (const l of lines) writeSync(fd, JSON.stringify(l) + '\n');
       fsyncSync(fd);
-    } finally {
+    } catch (e) {
+      // Nothing has left the log yet: a half-written quarantine file is only noise.
       closeSync(fd);
+      rmSync(report.quarantineFile!, { force: true });
+      throw e;
     }
+    closeSync(fd);
     const dfd = openSync(join(location, QUARANTINE_DIR), 'r');
     try { fsyncSync(dfd); } finally { closeSync(dfd); }
   }
@@ -197,6 +201,25 @@ async function salvage(subs: Sublevels, location: string, anchor: Anchor | strin
   if (keep === 0) ops.push({ type: 'del', sublevel: subs.meta, key: HEAD_KEY });
   else ops.push({ type: 'put', sublevel: subs.meta, key: HEAD_KEY, value: encodeMeta({ seq: keep, hash: goodHash }) });
   await subs.root.batch(ops, syncOption(true));
+}
+
+/**
+ * LevelDB's repair rewrites every WAL into a table and then archives the WAL to lost/ even if
+ * the rewrite failed (leveldb/db/repair.cc ConvertLogFilesToTables: "ignoring conversion
+ * error"), so on a disk without room for the tables the WAL's records would leave the store.
+ * Refuse unless there is room for twice the WALs plus a margin.
+ */
+function preflightSpace(dir: string, location: string): void {
+  let need = 1 << 20;
+  for (const f of readdirSync(dir)) if (/^\d+\.log$/.test(f)) need += 2 * statSync(join(dir, f)).size;
+  let free: number;
+  try {
+    const st = statfsSync(dir);
+    free = Number(st.bavail) * Number(st.bsize);
+  } catch {
+    return; // cannot tell: let LevelDB try
+  }
+  if (free < need) throw new StorageIoError(location, `not enough free space for LevelDB's repair (needs about ${need} bytes, ${free} free): No space left on device`);
 }
 
 /**
@@ -224,13 +247,19 @@ export async function repairStore(location: string, opts: { dryRun?: boolean } =
         db = await openDb(work, location, hide);
         why = await readAllProblem(db);
       } catch (e) {
-        if (e instanceof LogLockedError) throw e;
+        // A disk that refuses (full, read-only) is not damage: LevelDB's repair would make it
+        // worse (RepairDB archives a WAL to lost/ even when converting it failed).
+        if (e instanceof LogLockedError || e instanceof StorageIoError) throw e;
         why = (e as Error).message;
       }
       if (why && db) { await db.close(); db = undefined; }
+      if (why && /No space left|ENOSPC|EDQUOT|Read-only file system|EROFS|EACCES|permission denied/i.test(why)) {
+        throw new StorageIoError(location, hide ? why.split(hide).join(location) : why);
+      }
     }
     if (why) {
       report.levelDbRepair = hide ? why.split(hide).join(location) : why;
+      preflightSpace(work, location);
       try {
         await ClassicLevel.repair(work);
       } catch (e) {

@@ -8,6 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ServedStore } from '../../cli/live-store.js';
 import { FIXED_CLOCK } from '../../engine/engine.js';
+import { ClassicLevel } from 'classic-level';
+import { seqKey } from '../../store/codec.js';
 import { verifyStore } from '../../store/index.js';
 import { tempDir } from '../engine/helpers.js';
 import { inProcess } from './fault-matrix.js';
@@ -83,6 +85,43 @@ test('ENOSPC: refused with GenericError, the server stays up, works again once s
     assert.is(show.status, 0, show.stderr);
     for (const name of acked) assert.ok(show.stdout.includes(`"${name}"`), `acknowledged ${name} is in the log`);
     for (const name of refused) assert.not.ok(show.stdout.includes(`"${name}"`), `refused ${name} is not in the state`);
+  } finally {
+    try { execFileSync('umount', [mnt], { stdio: 'ignore' }); } catch { /* best effort */ }
+    t.done();
+  }
+});
+
+test('ENOSPC during repair: a clear refusal (exit 74, no stack), and repair works once space is back', async () => {
+  const t = tempDir('bg-enospc-');
+  const mnt = join(t.dir, 'mnt');
+  mkdirSync(mnt);
+  if (!mountTmpfs(mnt, '2m')) {
+    console.log('  skipped: cannot mount a tmpfs here');
+    t.done();
+    return;
+  }
+  try {
+    const db = join(mnt, 'db');
+    const store = await ServedStore.open(db, { clock: FIXED_CLOCK, snapshotEvery: 0 });
+    for (let i = 0; i < 20; i++) await store.execute('host', 'x-blockgraph-image-create', { file: `i${i}.raw`, format: 'raw', size: '1M' });
+    await store.close();
+    // A hole in the middle of the log: repair must move the records after it to quarantine.
+    const raw = new ClassicLevel<string, string>(db, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    await raw.open();
+    await raw.put(`!log!${seqKey(30)}`, '0'.repeat(200));
+    await raw.close();
+    const fillers = fill(mnt);
+    const r = await inProcess(['repair', '--db', db]);
+    assert.ok(r.status === 74 || r.status === 3, `exit ${r.status}: ${r.stderr}`);
+    assert.match(r.stderr, /BG_STORAGE_IO|BG_STORE_DAMAGED/);
+    assert.not.match(r.stderr, /\n\s+at /);
+    for (const f of fillers) rmSync(f, { force: true });
+    const ok = await inProcess(['repair', '--json', '--db', db]);
+    assert.is(ok.status, 0, ok.stderr);
+    const rep = JSON.parse(ok.stdout) as { head: number; quarantined: number; verifyOnTheirOwn: number };
+    assert.is(rep.head, 29);
+    assert.ok(rep.quarantined > 40 && rep.verifyOnTheirOwn === rep.quarantined - 1, ok.stdout);
+    assert.is((await inProcess(['verify', '--db', db])).status, 0);
   } finally {
     try { execFileSync('umount', [mnt], { stdio: 'ignore' }); } catch { /* best effort */ }
     t.done();
