@@ -10,8 +10,7 @@
 // fdatasync per synced append; no rename, no directory fsync): a torn write can spoil only the
 // slot being written, and the reader takes the valid slot with the higher seq. Each slot
 // carries a CRC, so a garbled one is told apart from an old one.
-import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ANCHOR_FILE, readSmallFile } from './files.js';
@@ -56,28 +55,28 @@ async function fsyncDir(dir: string): Promise<void> {
 }
 
 async function openAnchor(dir: string): Promise<FileHandle> {
-  const path = join(dir, ANCHOR_FILE);
-  try {
-    return await open(path, 'r+');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    const fh = await open(path, constants.O_RDWR | constants.O_CREAT);
-    await fsyncDir(dir); // the new name itself must survive a crash
-    return fh;
-  }
+  // Only ever opened after writeAnchor made the file whole.
+  return open(join(dir, ANCHOR_FILE), 'r+');
 }
 
-/** Writes `a` into both slots (a fresh anchor, or one moved back by repair). */
+/**
+ * Writes `a` into both slots (a fresh anchor, or one moved back by repair) as a new file:
+ * temp file, fsync, rename, fsync the directory. A crash leaves the old file or the new one,
+ * never an empty or half-written anchor (which open would have to call damage).
+ */
 export async function writeAnchor(dir: string, a: Anchor): Promise<void> {
-  const fh = await openAnchor(dir);
+  const path = join(dir, ANCHOR_FILE);
+  const tmp = path + '.tmp';
+  const fh = await open(tmp, 'w');
   try {
     const slot = encodeAnchor(a);
-    await fh.write(slot + slot, 0, 'latin1');
-    await fh.truncate(2 * SLOT);
+    await fh.writeFile(slot + slot, 'latin1');
     await fh.datasync();
   } finally {
     await fh.close();
   }
+  await rename(tmp, path);
+  await fsyncDir(dir);
 }
 
 /**
