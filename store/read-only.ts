@@ -1,11 +1,11 @@
 // Read-only opens. LevelDB has no read-only mode: DB::Open replays the WAL into a new table,
 // writes a new MANIFEST and CURRENT, rotates LOG, may compact and deletes obsolete files
 // (leveldb/db/db_impl.cc DBImpl::Recover, DeleteObsoleteFiles). So a command that only reads
-// never opens the store itself: it opens a private copy in a temp directory (tables, which
-// LevelDB never rewrites, hard-linked; CURRENT, MANIFEST and WAL copied), and the store's
-// files stay byte for byte as they were. A store held by a running server is read through
+// never opens the store itself: it opens a private copy in a temp directory, and the store's
+// files stay byte for byte as they were. The copy costs O(store size) per read command
+// (a reflink where the filesystem has them). A store held by a running server is read through
 // that server instead (store/live.ts), at a consistent point of its log.
-import { copyFileSync, constants, linkSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
@@ -32,14 +32,10 @@ export function copyStore(location: string, files: string[], prefix = 'bg-ro-'):
       if (f === 'LOCK' || f === 'LOG' || f === 'LOG.old') continue;
       const from = join(location, f);
       const to = join(dir, f);
-      if (/\.(ldb|sst)$/.test(f)) {
-        try {
-          linkSync(from, to);
-          continue;
-        } catch {
-          // another filesystem, or links not allowed: copy
-        }
-      }
+      // Copied, never hard-linked: LevelDB reuses the number of a table the MANIFEST does not
+      // list (one left by a crash mid-compaction) and opens it with O_TRUNC, which through a
+      // link would rewrite the store's own file (the fault matrix caught exactly that).
+      // FICLONE makes it a reflink where the filesystem can.
       copyFileSync(from, to, constants.COPYFILE_FICLONE);
     }
   } catch (e) {
