@@ -299,7 +299,7 @@ export async function runCase(c: Case, pristine: Pristine, work: string, run: Ru
   const lossReported = rep.status === 0 && reportedMissing === N - kept && reportedLost === destroyed;
   const detected = v.status !== 0;
   const notes: string[] = [];
-  if (dry.status === 0 && (dryReport.head !== report.head || dryReport.quarantined !== report.quarantined)) notes.push('dry-run differs from repair');
+  if (dry.status === 0 && (dryReport.head !== report.head || dryReport.quarantined !== report.quarantined)) notes.push(`dry-run differs from repair (kept 1..${dryReport.head} vs 1..${report.head}, quarantined ${dryReport.quarantined} vs ${report.quarantined})`);
   if (report.levelDbRepair) notes.push('LevelDB repair');
   if (Number(report.snapshotsDropped) > 0) notes.push(`${report.snapshotsDropped} snapshot(s) dropped`);
   return {
