@@ -2,7 +2,7 @@
 // small real store, through the CLI in this process; `npm run drill:storage` runs every case in
 // child processes and prints the table in docs/drills.md. Plus: read commands on paths that
 // are not stores create nothing.
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,6 +10,8 @@ import { tempDir } from '../engine/helpers.js';
 import { CASES, fileHashes, inProcess, makePristine, markdownTable, runCase, type Pristine, type Row } from './fault-matrix.js';
 
 const t = tempDir('bg-faults-');
+const sameAs = (a: Map<string, string>, b: Map<string, string>): string =>
+  [...a].filter(([k, v]) => b.get(k) !== v).map(([k]) => `${k} changed or removed`).concat([...b.keys()].filter((k) => !a.has(k)).map((k) => `${k} added`)).join(', ');
 let pristine: Pristine;
 const rows: Row[] = [];
 
@@ -28,6 +30,21 @@ test('the pristine store spans tables and a WAL, and verifies', async () => {
   assert.ok(pristine.acked > 400 && pristine.acked <= pristine.head);
   const r = await inProcess(['verify', '--db', pristine.dir]);
   assert.is(r.status, 0, r.stdout + r.stderr);
+});
+
+test('every read command leaves a sound store byte for byte as it was, no file added or removed', async () => {
+  const db = join(t.dir, 'sound');
+  rmSync(db, { recursive: true, force: true });
+  cpSync(pristine.dir, db, { recursive: true });
+  const before = fileHashes(db);
+  const out = join(t.dir, 'report-out');
+  for (const args of [['verify'], ['verify', '--json'], ['show'], ['show', '--at', '100'], ['log'], ['log', '--json', '--from', '5', '--to', '9'], ['audit'], ['tail', '--no-follow', '--limit', '3'],
+    ['render'], ['report', '--out', out], ['history', 'x'], ['diff', '1', '50'], ['replay'], ['replay', '--verify'], ['fixture', 'export', '--from', '1', '--to', '20'], ['repair', '--dry-run']]) {
+    const r = await inProcess([...args, '--db', db]);
+    assert.is(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.is(sameAs(before, fileHashes(db)), '', args.join(' '));
+  }
+  rmSync(db, { recursive: true, force: true });
 });
 
 for (const c of CASES.filter((x) => x.quick)) {
