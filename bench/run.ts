@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchEngineAppend, benchEngineAtSize, benchReplay } from './engine.js';
+import { anchorSection, benchAnchor } from './anchor.js';
 import { benchLogAppend, benchLogRead, benchRawBatch, benchRawIterate } from './store.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bg-bench-'));
@@ -81,6 +82,7 @@ try {
   } catch (e) {
     out(`\n(AioContext bench not available: ${(e as Error).message})`);
   }
+  out('\n' + anchorSection(await benchAnchor(root)));
   writeFileSync(new URL('./RESULTS.md', import.meta.url), lines.join('\n') + '\n');
 } finally {
   rmSync(root, { recursive: true, force: true });

@@ -13,15 +13,32 @@ export const EXIT = {
   corrupt: 3,       // the log is damaged (BG_LOG_CORRUPT / BG_LOG_PROTOCOL)
   locked: 4,        // another process holds the store
   internal: 70,
+  io: 74,           // the disk refused (full, read-only, I/O error): BG_STORAGE_IO (sysexits EX_IOERR)
 } as const;
 
 export const DEFAULT_DB = './blockgraph.db';
 
 export const wallClock = () => new Date().toISOString();
 
+/** For commands that write: opens the store itself (creating it if missing). */
 export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'none' } = {}): Promise<T> {
   const { openClassic } = await import('../store/index.js');
   const log = await openClassic(db, { verify: opts.verify ?? 'full' });
+  try {
+    return await fn(log);
+  } finally {
+    await log.close();
+  }
+}
+
+/**
+ * For commands that only read: never creates, never changes a file of the store (a private
+ * copy, or the running server's view when one holds the store; store/read-only.ts). The log
+ * refuses writes.
+ */
+export async function withReadLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'none' } = {}): Promise<T> {
+  const { openReadOnly } = await import('../store/index.js');
+  const log = await openReadOnly(db, { verify: opts.verify ?? 'full' });
   try {
     return await fn(log);
   } finally {
@@ -36,7 +53,8 @@ export async function withEngine<T>(db: string, fn: (e: Engine, log: EventLog) =
 
 export function exitCodeFor(e: unknown): number {
   if (e instanceof BlockgraphError) {
-    if (e.code === 'BG_LOG_CORRUPT' || e.code === 'BG_LOG_PROTOCOL' || e.code === 'BG_SNAPSHOT_CORRUPT') return EXIT.corrupt;
+    if (e.code === 'BG_LOG_CORRUPT' || e.code === 'BG_LOG_PROTOCOL' || e.code === 'BG_SNAPSHOT_CORRUPT' || e.code === 'BG_STORE_DAMAGED') return EXIT.corrupt;
+    if (e.code === 'BG_STORAGE_IO') return EXIT.io;
     if (e.code === 'BG_LOG_LOCKED') return EXIT.locked;
     if (e.code === 'BG_BAD_INPUT' || e.code === 'BG_NOT_FOUND') return EXIT.usage;
     return EXIT.failed;

@@ -142,6 +142,14 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`blockgraph: no space left on device${err.path ? `: ${err.path}` : ''}`);
       return EXIT.failed;
     }
+    // A LEVEL_* error that escaped its command still gets its cause, not a stack (store/ is
+    // loaded only on this path, so start-up stays free of level).
+    const { levelError } = await import('../store/index.js');
+    const mapped = levelError(e, '(store)');
+    if (isBlockgraphError(mapped)) {
+      console.error(`blockgraph: ${mapped.message} [${mapped.code}]`);
+      return exitCodeFor(mapped);
+    }
     console.error(e instanceof Error ? e.stack : e);
     return EXIT.internal;
   }

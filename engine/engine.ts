@@ -154,7 +154,7 @@ export class Engine implements ModelBackend {
 /** Latest usable snapshot plus every record after it. */
 export async function loadFold(log: EventLog, upTo?: number): Promise<Fold> {
   const fold = emptyFold();
-  const snap = await log.latestSnapshot<State>(upTo);
+  const snap = await log.latestSnapshot<State>(upTo, { skipCorrupt: true }); // a damaged snapshot: an older one, or a full fold
   if (snap && snap.seq > 0) {
     // A snapshot is taken only between transactions, so no txn is open at its seq.
     fold.state = structuredClone(snap.state);

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'BG_LOG_CLOSED'
   | 'BG_LOG_PROTOCOL'         // txn records out of protocol order
   | 'BG_SNAPSHOT_CORRUPT'
+  | 'BG_STORE_DAMAGED'        // LevelDB itself cannot open or read the store (missing/garbled files)
+  | 'BG_STORAGE_IO'           // the disk refused a write or read (full disk, I/O error)
   // input
   | 'BG_BAD_INPUT'            // malformed JSON / command / scenario
   | 'BG_QMP_ERROR'            // QEMU refused the command (class + desc as QEMU gives them)
@@ -69,6 +71,22 @@ export class SnapshotCorruptError extends BlockgraphError {
     super('BG_SNAPSHOT_CORRUPT', `snapshot at seq ${seq} is damaged: ${reason}`, { seq, reason });
     this.name = 'SnapshotCorruptError';
     this.seq = seq;
+  }
+}
+
+/** Damage below the records: LevelDB's own files (CURRENT, MANIFEST, tables, WAL) are missing or unreadable. */
+export class StoreDamagedError extends BlockgraphError {
+  constructor(location: string, reason: string) {
+    super('BG_STORE_DAMAGED', `store ${location} is damaged: ${reason} (run \`blockgraph repair --db ${location}\`)`, { location, reason });
+    this.name = 'StoreDamagedError';
+  }
+}
+
+/** The operating system refused a read or write of the store (ENOSPC, EIO, EACCES…). */
+export class StorageIoError extends BlockgraphError {
+  constructor(location: string, reason: string) {
+    super('BG_STORAGE_IO', `store ${location}: ${reason}`, { location, reason });
+    this.name = 'StorageIoError';
   }
 }
 

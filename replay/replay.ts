@@ -19,7 +19,7 @@ export async function replay(log: EventLog, opts: ReplayOptions = {}): Promise<F
   const upTo = Math.min(opts.upTo ?? log.head, log.head);
   const fold = emptyFold();
   if (!opts.fromScratch) {
-    const snap = await log.latestSnapshot<State>(upTo);
+    const snap = await log.latestSnapshot<State>(upTo, { skipCorrupt: true }); // a damaged snapshot: an older one, or a full fold
     if (snap && snap.seq > 0) {
       fold.state = structuredClone(snap.state);
       fold.seq = snap.seq;
@@ -60,7 +60,7 @@ export interface VerifyReport {
  */
 export async function verifyReplay(log: EventLog, onProgress?: (seq: number, head: number) => void): Promise<VerifyReport> {
   const snaps = new Map<number, string>();
-  for (let s = await log.latestSnapshot<State>(); s; s = s.seq > 1 ? await log.latestSnapshot<State>(s.seq - 1) : undefined) {
+  for (let s = await log.latestSnapshot<State>(undefined, { skipCorrupt: true }); s; s = s.seq > 1 ? await log.latestSnapshot<State>(s.seq - 1, { skipCorrupt: true }) : undefined) {
     snaps.set(s.seq, s.stateHash);
     if (snaps.size > 10_000) break;
   }

@@ -34,6 +34,12 @@ export interface OpenOptions {
    * the head meta (for repair, or when the caller verifies later).
    */
   verify?: 'full' | 'since-snapshot' | 'none';
+  /**
+   * Runs after every synced append, inside the writer's queue and before the append resolves
+   * (store/anchor.ts keeps the last synced head outside the WAL with it). If it throws, the
+   * append rejects: the records are in the log but not acknowledged.
+   */
+  onSynced?: (head: number, hash: string) => Promise<void>;
 }
 
 export interface SnapshotOptions {
@@ -62,6 +68,7 @@ export class EventLog {
   #headHash: string;
   #closed = false;
   #closing: Promise<void> | undefined;
+  #onSynced: OpenOptions['onSynced'];
   // One writer: every mutation runs here in turn, so seqs are assigned and written in order.
   #queue: Promise<unknown> = Promise.resolve();
   readonly #appended = new Subject<LogRecord>();
@@ -84,10 +91,15 @@ export class EventLog {
     if (mode !== 'none') {
       const { result, goodHash } = mode === 'full' ? await scanLog(subs) : await scanSinceSnapshot(subs);
       if (!result.ok) throw new LogCorruptError(result.firstBad, result.reason);
-      return new EventLog(subs, result.head, goodHash);
+      return new EventLog(subs, result.head, goodHash).#hook(opts);
     }
     const { head, hash } = await trustedHead(subs);
-    return new EventLog(subs, head, hash);
+    return new EventLog(subs, head, hash).#hook(opts);
+  }
+
+  #hook(opts: OpenOptions): this {
+    this.#onSynced = opts.onSynced;
+    return this;
   }
 
   /** Last seq, 0 when empty. */
@@ -147,6 +159,7 @@ export class EventLog {
       this.#head = head;
       this.#headHash = prev;
       for (const r of out) this.#appended.next(r);
+      if (opts.sync === true && this.#onSynced) await this.#onSynced(head, prev);
       return out;
     });
   }

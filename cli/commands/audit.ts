@@ -5,7 +5,7 @@ import { CURRENT_VERSION } from '../../events/types.js';
 import type { AuditFilter } from '../../replay/audit.js';
 import type { LogRecord } from '../../store/index.js';
 import { countArg, listArg, nameArg, seqArg, timeArg } from '../args.js';
-import { DEFAULT_DB, printJson, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
 import { fitTable, fixedRow } from '../fit.js';
 import { onStdoutClosed } from '../stdout.js';
 import { LOG_HEADER, logCells } from './log.js';
@@ -36,7 +36,7 @@ Examples:
     .action(async (o) => {
       const filter: AuditFilter = { node: o.node, proc: o.proc, txn: o.txn, types: o.type, since: o.since, until: o.until };
       const { argsText, auditRows, filterAudit, outcomeText } = await import('../../replay/audit.js');
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         const rows = filterAudit(auditRows(await log.readAll()), filter);
         if (o.json) return printJson(rows);
         console.log(fitTable(rows.map((r) => [
@@ -100,7 +100,7 @@ Examples:
         const { connectLogSocket } = await import('../log-socket.js');
         return print(connectLogSocket(o.connect, from));
       }
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         // Records are contiguous: a --from past the next seq to be written can never come.
         if (!o.follow && from > Math.max(log.head, 1)) throw new BlockgraphError('BG_BAD_INPUT', `--from ${from} is beyond the head (${log.head})`);
         if (o.follow && from > log.head + 1) throw new BlockgraphError('BG_BAD_INPUT', `--from ${from} is beyond the head (${log.head}); the next record will be seq ${log.head + 1}`);

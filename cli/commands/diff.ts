@@ -2,7 +2,7 @@
 // `blockgraph history NODE` (every step that touched one node).
 import type { Command } from 'commander';
 import { nameArg, pointArg, type Point } from '../args.js';
-import { DEFAULT_DB, printJson, table, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, table, withReadLog } from '../context.js';
 import { resolvePoint } from '../points.js';
 
 export function registerDiff(program: Command): void {
@@ -18,7 +18,7 @@ Examples:
   $ blockgraph diff 2026-01-31T12:00:00Z 2026-01-31T12:05:00Z --json`)
     .action(async (a: Point, b: Point, o) => {
       const [{ replay }, { diffStates, diffText }] = await Promise.all([import('../../replay/replay.js'), import('../../replay/diff.js')]);
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         const sa = await resolvePoint(log, a, 'A');
         const sb = await resolvePoint(log, b, 'B');
         const [fa, fb] = [await replay(log, { upTo: sa }), await replay(log, { upTo: sb })];
@@ -40,7 +40,7 @@ Examples:
   $ blockgraph history top --proc B --json`)
     .action(async (node: string, o) => {
       const [{ nodeHistory }, { argsText }] = await Promise.all([import('../../replay/history.js'), import('../../replay/audit.js')]);
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         const entries = nodeHistory(await log.readAll(), node, o.proc);
         if (o.json) return printJson(entries);
         if (!entries.length) return console.log(`no step touched node ${node}`);

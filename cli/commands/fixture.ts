@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { seqArg } from '../args.js';
-import { DEFAULT_DB, printJson, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
 
 export function readFixtureFile(file: string): string {
   try {
@@ -32,7 +32,7 @@ Examples:
       const from: number | undefined = o.from;
       const to: number | undefined = o.to;
       const { exportFixture, printFixture } = await import('../../replay/fixture.js');
-      const text = await withLog(o.db, async (log) => printFixture(await exportFixture(log, { from, to, description: o.description })));
+      const text = await withReadLog(o.db, async (log) => printFixture(await exportFixture(log, { from, to, description: o.description })));
       if (o.out) writeFileSync(o.out, text);
       else process.stdout.write(text);
     });

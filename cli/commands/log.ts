@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import type { LogRecord } from '../../store/types.js';
 import { seqArg } from '../args.js';
-import { DEFAULT_DB, printJson, table, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, table, withReadLog } from '../context.js';
 
 export function summary(r: LogRecord): string {
   const d = r.data as Record<string, any>;
@@ -44,7 +44,7 @@ Examples:
   $ blockgraph log --db ./blockgraph.db --from 20 --to 40
   $ blockgraph log --json | head -c 2000`)
     .action(async (o) => {
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         checkRange(log.head, o.from, o.to);
         const recs = await log.readAll({ gte: o.from, ...(o.to ? { lte: o.to } : {}) });
         if (o.json) printJson(recs);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { nameArg } from '../args.js';
-import { DEFAULT_DB, EXIT, printJson, table, withLog } from '../context.js';
+import { DEFAULT_DB, EXIT, printJson, table, withReadLog } from '../context.js';
 
 export function registerPlan(program: Command): void {
   const plan = program.command('plan').description('show what an operation would do, without doing it');
@@ -31,7 +31,7 @@ Examples:
       const [{ planReopen }, { replay }] = await Promise.all([import('../../graph/reopen/plan.js'), import('../../replay/replay.js')]);
       const list = Array.isArray(v) ? v : (v as { options?: unknown }).options;
       if (!Array.isArray(list)) throw new BlockgraphError('BG_BAD_INPUT', 'expected a list of BlockdevOptions or {"options": [...]}');
-      const p = await withLog(o.db, async (log) => planReopen((await replay(log)).state, o.proc, list as Record<string, unknown>[]));
+      const p = await withReadLog(o.db, async (log) => planReopen((await replay(log)).state, o.proc, list as Record<string, unknown>[]));
       if (o.json) printJson(p);
       else {
         console.log(`queue (QEMU's order): ${p.queue.join(', ') || '-'}`);

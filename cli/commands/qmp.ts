@@ -14,6 +14,7 @@ import { listenQmp, serveQmp } from '../../qmp/server.js';
 import { openClassic, openMemory } from '../../store/index.js';
 import { DEFAULT_DB, EXIT, printJson, wallClock } from '../context.js';
 import { registerQmpProxy } from './qmp-proxy.js';
+import { ServedStore } from '../live-store.js';
 import { serveLogSocket } from '../log-socket.js';
 
 function readScenario(file: string): Scenario {
@@ -35,10 +36,12 @@ export function registerQmp(program: Command): void {
     .option('--proc <name>', 'which QEMU process of the store this session is', 'A')
     .option('--log-socket <path>', 'also serve the log live on this unix socket (for `blockgraph tail --connect PATH`)')
     .action(async (o) => {
-      const log = await openClassic(o.db);
+      // The store behind a backend that refuses (not dies) on a full disk, with a read socket
+      // so read commands work while this server holds the store (cli/live-store.ts).
+      const store = await ServedStore.open(o.db, { clock: wallClock, snapshotEvery: 1000, warn: (l) => process.stderr.write(l + '\n') });
       try {
-        const engine = await Engine.open(log, { clock: wallClock, snapshotEvery: 1000 });
-        const feed = o.logSocket ? await serveLogSocket(log, o.logSocket) : undefined;
+        const engine = store;
+        const feed = o.logSocket ? await serveLogSocket(store.log, o.logSocket) : undefined;
         // SIGTERM, SIGINT and `quit` all stop the same way: no new clients, the request in
         // progress is finished and answered, every connection is closed, exit 0.
         let stopNow!: (why: string) => void;
@@ -75,7 +78,7 @@ export function registerQmp(program: Command): void {
           feed?.close();
         }
       } finally {
-        await log.close();
+        await store.close();
       }
     });
 

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import type { State } from '../../graph/types.js';
 import { choiceArg, nameArg, pointArg, type Point } from '../args.js';
-import { DEFAULT_DB, printJson, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
 import { resolvePoint } from '../points.js';
 
 type Viz = { renderString(src: string, o: { format: string }): string };
@@ -40,7 +40,7 @@ Examples:
   $ blockgraph render --at 42 --proc A | dot -Tpng > graph.png`)
     .action(async (o: { db: string; at?: Point; proc?: string; format: 'dot' | 'svg'; legend: boolean; out?: string; json?: boolean }) => {
       const { replay } = await import('../../replay/replay.js');
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         const upTo = o.at === undefined ? log.head : await resolvePoint(log, o.at, '--at');
         const f = await replay(log, { upTo });
         if (o.proc && !f.state[o.proc]) throw new BlockgraphError('BG_NOT_FOUND', `no process ${o.proc} at seq ${f.seq}`);

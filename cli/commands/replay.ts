@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_DB, EXIT, printJson, withLog } from '../context.js';
+import { DEFAULT_DB, EXIT, printJson, withReadLog } from '../context.js';
 import { progress } from '../progress.js';
 
 export function registerReplay(program: Command): void {
@@ -14,7 +14,7 @@ Examples:
   $ blockgraph replay --verify --json`)
     .action(async (o) => {
       const [{ stateHash }, { replay, verifyReplay }] = await Promise.all([import('../../graph/hash.js'), import('../../replay/replay.js')]);
-      const code = await withLog(o.db, async (log) => {
+      const code = await withReadLog(o.db, async (log) => {
         const bar = progress(o.verify ? 'verify' : 'replay', !o.json);
         const t0 = performance.now();
         if (o.verify) {

@@ -14,7 +14,7 @@ import { BlockgraphError } from '../../errors/index.js';
 import type { AuditRow } from '../../replay/audit.js';
 import type { EventLog } from '../../store/index.js';
 import { countArg, intArg, nameArg } from '../args.js';
-import { DEFAULT_DB, printJson, wallClock, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, wallClock, withReadLog } from '../context.js';
 import { progress } from '../progress.js';
 
 /** Above this many nodes the head's full graph is not laid out (Graphviz takes minutes and nobody can read it). */
@@ -165,7 +165,7 @@ Examples:
   $ blockgraph report --out ./report && xdg-open ./report/index.html
   $ blockgraph report --out ./report --last 100 --every-step --json`)
     .action(async (o) => {
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         if (o.proc && log.head === 0) throw new BlockgraphError('BG_NOT_FOUND', `no process ${o.proc}: the log is empty`);
         const r = await writeReport(log, {
           out: o.out, store: resolve(o.db), proc: o.proc, everyStep: !!o.everyStep, last: o.last, graphs: o.graphs, pageSize: o.pageSize,

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { nameArg, pointArg, type Point } from '../args.js';
-import { DEFAULT_DB, printJson, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
 import { resolvePoint } from '../points.js';
 
 export function registerShow(program: Command): void {
@@ -24,7 +24,7 @@ Examples:
     .action(async (o: { db: string; at?: Point; node?: string; chain?: string; proc?: string; json?: boolean }) => {
       if (o.node && o.chain) throw new BlockgraphError('BG_BAD_INPUT', '--node and --chain: give one of them');
       const [{ replay }, { stateHash }] = await Promise.all([import('../../replay/replay.js'), import('../../graph/hash.js')]);
-      await withLog(o.db, async (log) => {
+      await withReadLog(o.db, async (log) => {
         const upTo = o.at === undefined ? undefined : await resolvePoint(log, o.at, '--at');
         const f = await replay(log, { upTo });
         const one = o.node ?? o.chain;

@@ -105,16 +105,18 @@ test('qmp record: a real qemu-storage-daemon re-records an oracle transcript byt
   assert.is(r.stdout, readFileSync(file, 'utf8'));
 });
 
-test('two processes on one store: the second is refused with BG_LOG_LOCKED (exit 4)', async () => {
+test('two writers on one store: the second is refused with BG_LOG_LOCKED (exit 4); a reader is served by the first', async () => {
   const t = tempDir();
   const { spawn } = await import('node:child_process');
   const server = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'qmp', '--db', `${t.dir}/db`, '--socket', `${t.dir}/s`], { stdio: 'ignore' });
   try {
     const { existsSync } = await import('node:fs');
     for (let i = 0; i < 200 && !existsSync(`${t.dir}/s`); i++) await new Promise((r) => setTimeout(r, 50));
-    const r = bg('log', '--db', `${t.dir}/db`);
+    const r = bg('image', 'create', '--db', `${t.dir}/db`, '-f', 'raw', 'x.raw', '1M');
     assert.is(r.status, 4, r.stderr);
     assert.match(r.stderr, /BG_LOG_LOCKED/);
+    const read = bg('log', '--db', `${t.dir}/db`);
+    assert.is(read.status, 0, read.stderr);
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.on('exit', r));

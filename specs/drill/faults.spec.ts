@@ -141,7 +141,10 @@ for (const [name, hurt] of damage) {
       assert.match(show.stderr, new RegExp(`seq ${bad}\\b`));
       const r = bg('repair', '--db', db);
       assert.is(r.status, 0, r.stderr);
-      assert.match(r.stdout, new RegExp(`dropped ${name === 'truncated tail' ? 0 : head - bad + 1} record\\(s\\); the log now ends at seq ${bad - 1}`));
+      assert.match(r.stdout, new RegExp(`kept records 1\\.\\.${bad - 1}\\n`));
+      // Nothing is deleted: the records after the break are moved to the quarantine file.
+      if (name === 'truncated tail') assert.match(r.stdout, /no record after the break/);
+      else assert.match(r.stdout, new RegExp(`moved ${head - bad + 1} entries after the break to .*quarantine`));
       const log = await openClassic(db);
       const e = await Engine.open(log, { clock: FIXED_CLOCK });
       const op = ref.ops.find((o) => o.first <= bad - 1 && bad - 1 <= o.last);

@@ -1,0 +1,165 @@
+// The store as `blockgraph qmp --db DIR` holds it: the engine behind a backend that survives
+// storage failures, and the read socket that lets read commands see the store meanwhile
+// (store/live.ts).
+//
+// A full disk (or any I/O error) while a command is logged: LevelDB keeps a write error as its
+// background error and refuses every later write until the database is reopened
+// (leveldb/db/db_impl.cc RecordBackgroundError / MakeRoomForWrite), so the backend refuses the
+// command with a GenericError, closes the store and opens it again (recovery finishes or rolls
+// back the transaction that was cut, as after a crash), retrying the reopen before each later
+// command until space is back. A reply is only ever sent for a decision that was synced
+// (engine/engine.ts syncs txn.decided): if the failure came after that sync, the reopened log
+// holds the decision and its recorded reply is the answer; otherwise the command is refused.
+import type { ModelBackend } from '../commands/model-host.js';
+import type { ExecResult } from '../commands/model.js';
+import { Engine } from '../engine/engine.js';
+import { isBlockgraphError } from '../errors/index.js';
+import type { State } from '../graph/types.js';
+import { levelError, openClassic, serveStoreReads, type EventLog, type LiveServer } from '../store/index.js';
+
+export interface ServedStoreOptions {
+  clock: () => string;
+  snapshotEvery?: number;
+  /** Where to say what happened to the store (stderr). */
+  warn?: (line: string) => void;
+}
+
+function isStorageError(e: unknown): boolean {
+  const m = levelError(e, '');
+  return isBlockgraphError(m) && (m.code === 'BG_STORAGE_IO' || m.code === 'BG_STORE_DAMAGED' || m.code === 'BG_LOG_CLOSED');
+}
+
+function why(e: unknown): string {
+  const m = levelError(e, 'store');
+  const info = isBlockgraphError(m) ? m.info.reason : undefined;
+  return typeof info === 'string' ? info : String((m as Error)?.message ?? m);
+}
+
+export class ServedStore implements ModelBackend {
+  #log: EventLog;
+  #engine: Engine;
+  /** Set while the store is not usable: the reason, until a reopen succeeds. */
+  #broken: string | undefined;
+  #reads: LiveServer | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(readonly location: string, log: EventLog, engine: Engine, private readonly opts: ServedStoreOptions) {
+    this.#log = log;
+    this.#engine = engine;
+  }
+
+  static async open(location: string, opts: ServedStoreOptions): Promise<ServedStore> {
+    const log = await openClassic(location);
+    let engine: Engine;
+    try {
+      engine = await Engine.open(log, { clock: opts.clock, snapshotEvery: opts.snapshotEvery ?? 1000 });
+    } catch (e) {
+      await log.close().catch(() => undefined);
+      throw e;
+    }
+    const s = new ServedStore(location, log, engine, opts);
+    s.#reads = await serveStoreReads(() => s.#log, location);
+    return s;
+  }
+
+  get state(): State { return this.#engine.state; }
+  get log(): EventLog { return this.#log; }
+  get engine(): Engine { return this.#engine; }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #reopen(): Promise<boolean> {
+    await this.#log.close().catch(() => undefined);
+    try {
+      const log = await openClassic(this.location, { verify: 'since-snapshot' });
+      try {
+        this.#engine = await Engine.open(log, { clock: this.opts.clock, snapshotEvery: this.opts.snapshotEvery ?? 1000 });
+      } catch (e) {
+        await log.close().catch(() => undefined);
+        throw e;
+      }
+      this.#log = log;
+      if (this.#broken) this.opts.warn?.(`blockgraph: store ${this.location} is writable again`);
+      this.#broken = undefined;
+      return true;
+    } catch (e) {
+      this.#broken = why(e);
+      return false;
+    }
+  }
+
+  #refusal(command: string, reason: string): ExecResult {
+    const desc = `blockgraph: the store could not be written (${reason}); '${command}' was not carried out`;
+    return { reply: { error: { class: 'GenericError', desc } }, mutates: false, steps: [], events: [], state: this.state } as ExecResult;
+  }
+
+  /**
+   * The reply recorded for transaction `txn` if its commit decision reached the log. On the
+   * log that failed, only up to its head: the head moves only after a batch was written (and,
+   * for the decision, fsynced), so what lies beyond it was never durable.
+   */
+  async #decided(txn: string, after: number): Promise<ExecResult | undefined> {
+    if (this.#log.closed) return undefined;
+    for await (const r of this.#log.read({ gte: after + 1, lte: this.#log.head })) {
+      if (r.type === 'txn.decided' && r.txn === txn) {
+        const d = r.data as { outcome?: string; reply?: unknown; events?: unknown };
+        if (d.outcome !== 'commit') return undefined;
+        return { reply: d.reply, events: Array.isArray(d.events) ? d.events : [], mutates: true, steps: [], state: this.state } as unknown as ExecResult;
+      }
+    }
+    return undefined;
+  }
+
+  execute(proc: string, command: string, args?: Record<string, unknown>): Promise<ExecResult> {
+    return this.#serial(async () => {
+      if (this.#broken !== undefined && !(await this.#reopen())) return this.#refusal(command, this.#broken ?? 'unknown');
+      const before = this.#engine.head;
+      try {
+        return await this.#engine.execute(proc, command, args);
+      } catch (e) {
+        if (!isStorageError(e)) {
+          const desc = isBlockgraphError(e) ? e.message : String((e as Error)?.message ?? e);
+          return { reply: { error: { class: 'GenericError', desc } }, mutates: false, steps: [], events: [], state: this.state } as ExecResult;
+        }
+        this.#broken = why(e);
+        this.opts.warn?.(`blockgraph: store ${this.location}: ${this.#broken}; refusing '${command}' and reopening the store`);
+        const reason = this.#broken;
+        // The decision may be durable although a later write failed (txn.ended, the anchor, a
+        // snapshot): then the command was carried out, and its recorded reply is the answer.
+        const txn = `t${before + 1}`;
+        const durable = await this.#decided(txn, before).catch(() => undefined);
+        const reopened = await this.#reopen();
+        if (durable) return durable;
+        if (reopened) {
+          const done = await this.#decided(txn, before).catch(() => undefined);
+          if (done) return done;
+        }
+        return this.#refusal(command, reason);
+      }
+    });
+  }
+
+  /** The audit record of malformed input: never worth dying for. */
+  reject(proc: string, data: Record<string, unknown> | Record<string, unknown>[]): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#broken !== undefined) return;
+      try {
+        await this.#engine.reject(proc, data);
+      } catch (e) {
+        this.#broken = why(e);
+        this.opts.warn?.(`blockgraph: store ${this.location}: ${this.#broken}; a refusal of malformed input was not logged`);
+        await this.#reopen();
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#reads?.close();
+    await this.#serial(async () => { await this.#log.close().catch(() => undefined); });
+  }
+}
+

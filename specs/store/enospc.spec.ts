@@ -1,0 +1,131 @@
+// A full disk under a serving store (a 2 MiB tmpfs, where this machine lets us mount one): the
+// command in flight is refused with a GenericError, nothing is acknowledged that is not in
+// the log, the server keeps answering, and commands work again once space is back.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ServedStore } from '../../cli/live-store.js';
+import { FIXED_CLOCK } from '../../engine/engine.js';
+import { ClassicLevel } from 'classic-level';
+import { seqKey } from '../../store/codec.js';
+import { verifyStore } from '../../store/index.js';
+import { tempDir } from '../engine/helpers.js';
+import { inProcess } from './fault-matrix.js';
+
+function mountTmpfs(dir: string, size: string): boolean {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Fills the filesystem until write fails; returns the filler files. */
+function fill(dir: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; ; i++) {
+    const f = join(dir, `filler-${i}`);
+    const free = Number(statfsSync(dir).bavail) * Number(statfsSync(dir).bsize);
+    if (free <= 0) return out;
+    try {
+      writeFileSync(f, Buffer.alloc(Math.max(4096, Math.min(free, 1 << 20))));
+      out.push(f);
+    } catch {
+      out.push(f);
+      return out;
+    }
+  }
+}
+
+test('ENOSPC: refused with GenericError, the server stays up, works again once space is back', async () => {
+  const t = tempDir('bg-enospc-');
+  const mnt = join(t.dir, 'mnt');
+  mkdirSync(mnt);
+  if (!mountTmpfs(mnt, '2m')) {
+    console.log('  skipped: cannot mount a tmpfs here');
+    t.done();
+    return;
+  }
+  try {
+    const db = join(mnt, 'db');
+    const store = await ServedStore.open(db, { clock: FIXED_CLOCK, snapshotEvery: 50 });
+    const acked: string[] = [];
+    const refused: string[] = [];
+    let n = 0;
+    const create = async () => {
+      const name = `img${n++}.raw`;
+      const r = await store.execute('host', 'x-blockgraph-image-create', { file: name, format: 'raw', size: '1M' });
+      if ('return' in r.reply) acked.push(name);
+      else refused.push(name);
+      return r.reply as { return?: unknown; error?: { class: string; desc: string } };
+    };
+    for (let i = 0; i < 5; i++) assert.ok('return' in (await create()));
+    const fillers = fill(mnt);
+    let refusal: { class: string; desc: string } | undefined;
+    for (let i = 0; i < 400 && !refusal; i++) refusal = (await create()).error;
+    assert.ok(refusal, 'a command was refused on the full disk');
+    assert.is(refusal!.class, 'GenericError');
+    assert.match(refusal!.desc, /could not be written/);
+    // Still serving: a query answers, and more writes are refused, not fatal.
+    const again = await create();
+    assert.ok('error' in again);
+    for (const f of fillers) rmSync(f, { force: true });
+    const back = await create();
+    assert.ok('return' in back, JSON.stringify(back));
+    assert.ok('return' in (await create()));
+    await store.close();
+    console.log(`  full disk: ${acked.length} acknowledged, ${refused.length} refused (${refusal!.desc})`);
+
+    const v = await verifyStore(db);
+    assert.ok(v.ok, JSON.stringify(v));
+    const show = await inProcess(['show', '--json', '--db', db]);
+    assert.is(show.status, 0, show.stderr);
+    for (const name of acked) assert.ok(show.stdout.includes(`"${name}"`), `acknowledged ${name} is in the log`);
+    for (const name of refused) assert.not.ok(show.stdout.includes(`"${name}"`), `refused ${name} is not in the state`);
+  } finally {
+    try { execFileSync('umount', [mnt], { stdio: 'ignore' }); } catch { /* best effort */ }
+    t.done();
+  }
+});
+
+test('ENOSPC during repair: a clear refusal (exit 74, no stack), and repair works once space is back', async () => {
+  const t = tempDir('bg-enospc-');
+  const mnt = join(t.dir, 'mnt');
+  mkdirSync(mnt);
+  if (!mountTmpfs(mnt, '2m')) {
+    console.log('  skipped: cannot mount a tmpfs here');
+    t.done();
+    return;
+  }
+  try {
+    const db = join(mnt, 'db');
+    const store = await ServedStore.open(db, { clock: FIXED_CLOCK, snapshotEvery: 0 });
+    for (let i = 0; i < 20; i++) await store.execute('host', 'x-blockgraph-image-create', { file: `i${i}.raw`, format: 'raw', size: '1M' });
+    await store.close();
+    // A hole in the middle of the log: repair must move the records after it to quarantine.
+    const raw = new ClassicLevel<string, string>(db, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    await raw.open();
+    await raw.put(`!log!${seqKey(30)}`, '0'.repeat(200));
+    await raw.close();
+    const fillers = fill(mnt);
+    const r = await inProcess(['repair', '--db', db]);
+    assert.ok(r.status === 74 || r.status === 3, `exit ${r.status}: ${r.stderr}`);
+    assert.match(r.stderr, /BG_STORAGE_IO|BG_STORE_DAMAGED/);
+    assert.not.match(r.stderr, /\n\s+at /);
+    for (const f of fillers) rmSync(f, { force: true });
+    const ok = await inProcess(['repair', '--json', '--db', db]);
+    assert.is(ok.status, 0, ok.stderr);
+    const rep = JSON.parse(ok.stdout) as { head: number; quarantined: number; verifyOnTheirOwn: number };
+    assert.is(rep.head, 29);
+    assert.ok(rep.quarantined > 40 && rep.verifyOnTheirOwn === rep.quarantined - 1, ok.stdout);
+    assert.is((await inProcess(['verify', '--db', db])).status, 0);
+  } finally {
+    try { execFileSync('umount', [mnt], { stdio: 'ignore' }); } catch { /* best effort */ }
+    t.done();
+  }
+});
+
+test.run();
