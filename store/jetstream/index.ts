@@ -1,0 +1,8 @@
+// The JetStream backend of the event log (fleet scale): see docs/fleet.md.
+export { JetStreamLevel } from './level.js';
+export type { JetStreamLevelOptions } from './level.js';
+export { openJetStream } from './open.js';
+export type { OpenJetStreamOptions } from './open.js';
+export { ensureStream, STREAM } from './stream.js';
+export { isNatsUrl, parseNatsUrl, parseSubject, subjectOf, SUBJECT_ROOT } from './url.js';
+export type { NatsStoreUrl } from './url.js';
