@@ -1,7 +1,8 @@
 // Shared CLI plumbing: opening the store, exit codes, output helpers.
 import { BlockgraphError } from '../errors/index.js';
 import { Engine } from '../engine/engine.js';
-import { openClassic, type EventLog } from '../store/index.js';
+import type { EventLog } from '../store/index.js';
+import { openStoreAt } from './store-location.js';
 
 /** Exit codes: scripts branch on these. */
 export const EXIT = {
@@ -18,7 +19,7 @@ export const DEFAULT_DB = './blockgraph.db';
 export const wallClock = () => new Date().toISOString();
 
 export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'none' } = {}): Promise<T> {
-  const log = await openClassic(db, { verify: opts.verify ?? 'full' });
+  const log = await openStoreAt(db, { verify: opts.verify ?? 'full' });
   try {
     return await fn(log);
   } finally {

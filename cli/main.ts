@@ -15,15 +15,17 @@ import { registerQmp } from './commands/qmp.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRender } from './commands/render.js';
 import { registerReport } from './commands/report.js';
+import { registerShip } from './commands/ship.js';
 import { registerShow } from './commands/show.js';
 import { registerStoreCommands } from './commands/store.js';
 import { EXIT, exitCodeFor } from './context.js';
+import { registerFleetOptions } from './fleet-options.js';
 
 export function buildProgram(): Command {
   const program = new Command('blockgraph')
     .description("QEMU's block graph as an event-sourced state machine over a LevelDB log")
     .exitOverride();
-  for (const r of [registerDemo, registerLog, registerShow, registerReplay, registerQmp, registerImage, registerStoreCommands, registerConformance, registerPlan, registerFixture, registerImport, registerAudit, registerDiff, registerRender, registerReport, registerDrill]) r(program);
+  for (const r of [registerDemo, registerLog, registerShow, registerReplay, registerQmp, registerImage, registerStoreCommands, registerConformance, registerPlan, registerFixture, registerImport, registerAudit, registerDiff, registerRender, registerReport, registerDrill, registerShip, registerFleetOptions]) r(program);
   return program;
 }
 

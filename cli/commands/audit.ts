@@ -6,6 +6,7 @@ import { argsText, auditRows, filterAudit, isoBound, outcomeText, type AuditFilt
 import type { LogRecord } from '../../store/index.js';
 import { DEFAULT_DB, printJson, table, withLog } from '../context.js';
 import { connectLogSocket } from '../log-socket.js';
+import { fleetAudit } from './fleet-audit.js';
 import { summary } from './log.js';
 
 function parseFilter(o: Record<string, string | undefined>): AuditFilter {
@@ -35,6 +36,7 @@ export function registerAudit(program: Command): void {
     .option('--json', 'the rows as JSON')
     .action(async (o) => {
       const filter = parseFilter(o);
+      if (o.fleet && !o.host) return fleetAudit(o.fleet, filter, o.json === true);
       await withLog(o.db, async (log) => {
         const rows = filterAudit(auditRows(await log.readAll()), filter);
         if (o.json) return printJson(rows);

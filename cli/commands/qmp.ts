@@ -15,6 +15,7 @@ import { openClassic, openMemory } from '../../store/index.js';
 import { DEFAULT_DB, EXIT, printJson, wallClock } from '../context.js';
 import { registerQmpProxy } from './qmp-proxy.js';
 import { serveLogSocket } from '../log-socket.js';
+import { openStoreAt } from '../store-location.js';
 
 function readScenario(file: string): Scenario {
   let text: string;
@@ -34,8 +35,9 @@ export function registerQmp(program: Command): void {
     .option('--socket <path>', 'listen on a unix socket instead of stdio')
     .option('--proc <name>', 'which QEMU process of the store this session is', 'A')
     .option('--log-socket <path>', 'also serve the log live on this unix socket (for `blockgraph tail --connect PATH`)')
+    .option('--store <url>', 'log to the fleet stream instead of --db: nats://HOST:PORT[,HOST:PORT]/FLEET/HOST (docs/fleet.md)')
     .action(async (o) => {
-      const log = await openClassic(o.db);
+      const log = await openStoreAt(o.store ?? o.db);
       const engine = await Engine.open(log, { clock: wallClock, snapshotEvery: 1000 });
       const feed = o.logSocket ? await serveLogSocket(log, o.logSocket) : undefined;
       const opts = { proc: o.proc, reject: (proc: string, data: Record<string, unknown>) => engine.reject(proc, data) };

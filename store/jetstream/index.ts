@@ -6,3 +6,5 @@ export type { OpenJetStreamOptions } from './open.js';
 export { ensureStream, STREAM } from './stream.js';
 export { isNatsUrl, parseNatsUrl, parseSubject, subjectOf, SUBJECT_ROOT } from './url.js';
 export type { NatsStoreUrl } from './url.js';
+export { forEachHost, listHosts } from './fleet.js';
+export type { FleetHost } from './fleet.js';
