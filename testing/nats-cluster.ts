@@ -135,15 +135,24 @@ export class NatsCluster {
     clearTimeout(t);
   }
 
-  /** Index of the node that is the stream's leader (by server name), or -1. */
-  async streamLeader(stream: string): Promise<number> {
-    const nc = await connect({ servers: this.servers, timeout: 2000 });
-    try {
-      const jsm = await jetstreamManager(nc);
-      const info = await jsm.streams.info(stream);
-      return this.nodes.findIndex((n) => n.name === info.cluster?.leader);
-    } finally {
-      await nc.close();
+  /** Index of the node that is the stream's leader (by server name), or -1 if none within `timeoutMs`. */
+  async streamLeader(stream: string, timeoutMs = 15_000): Promise<number> {
+    const until = performance.now() + timeoutMs;
+    for (;;) {
+      try {
+        const nc = await connect({ servers: this.servers, timeout: 2000 });
+        try {
+          const jsm = await jetstreamManager(nc, { timeout: 2000 });
+          const info = await jsm.streams.info(stream);
+          const i = this.nodes.findIndex((n) => n.name === info.cluster?.leader);
+          if (i >= 0 || performance.now() > until) return i;
+        } finally {
+          await nc.close();
+        }
+      } catch (e) {
+        if (performance.now() > until) throw e;
+      }
+      await new Promise((r) => setTimeout(r, 250));
     }
   }
 

@@ -109,10 +109,22 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
       }
     }
     try {
-      this.#jsm = await jetstreamManager(this.#nc, { timeout: this.#opts.publishTimeoutMs ?? 5000 });
-      this.#js = jetstream(this.#nc, { timeout: this.#opts.publishTimeoutMs ?? 5000 });
-      await ensureStream(this.#jsm, this.stream, this.#opts.replicas ?? 3);
-      await this.#fold();
+      const timeout = this.#opts.publishTimeoutMs ?? 5000;
+      this.#js = jetstream(this.#nc, { timeout });
+      // Through an election or a server restart the API answers late or not at all: retry, bounded.
+      const until = performance.now() + (this.#opts.retryForMs ?? 20_000);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          this.#jsm = await jetstreamManager(this.#nc, { timeout });
+          await ensureStream(this.#jsm, this.stream, this.#opts.replicas ?? 3);
+          await base._clear.call(this, { limit: -1 });
+          await this.#fold();
+          break;
+        } catch (e) {
+          if (e instanceof BlockgraphError || performance.now() >= until || this.#nc.isClosed()) throw e;
+          await sleep(Math.min(1000, 100 * 2 ** Math.min(attempt, 4)));
+        }
+      }
     } catch (e) {
       if (!this.#opts.nc) await this.#nc.close().catch(() => undefined);
       this.#nc = undefined;
