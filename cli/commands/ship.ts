@@ -2,6 +2,7 @@
 // fleet stream, resuming at the fleet copy's head (no gap, no duplicate after a crash of either
 // side). `--connect PATH` follows a live store through the process that holds it (its
 // `blockgraph qmp --log-socket PATH`) until that ends or this process is told to stop.
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Subject, takeUntil } from 'rxjs';
 import { BlockgraphError } from '../../errors/index.js';
@@ -18,11 +19,14 @@ export function registerShip(program: Command): void {
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
     .option('--connect <path>', 'follow the live log served by `blockgraph qmp --log-socket PATH` instead of opening --db')
     .option('--batch <n>', 'records per append', '500')
+    .option('--progress', "print the fleet copy's head to stderr after each acknowledged batch")
     .option('--json', 'JSON summary')
     .action(async (o) => {
       if (!isNatsUrl(o.to)) throw new BlockgraphError('BG_BAD_INPUT', `--to: not a nats:// URL: ${o.to}`);
       const batch = Number(o.batch);
       if (!Number.isInteger(batch) || batch < 1 || batch > 100_000) throw new BlockgraphError('BG_BAD_INPUT', `--batch: not a count from 1 to 100000: ${o.batch}`);
+      const onBatch = o.progress ? (head: number) => process.stderr.write(`shipped ${head}\n`) : undefined;
+      const opts = { batch, ...(onBatch ? { onBatch } : {}) };
       const remote = await openJetStream(o.to);
       let r: ShipResult;
       try {
@@ -32,12 +36,13 @@ export function registerShip(program: Command): void {
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
           try {
-            r = await shipLive((from) => connectLogSocket(o.connect, from).pipe(takeUntil(stop$)), remote, { batch });
+            r = await shipLive((from) => connectLogSocket(o.connect, from).pipe(takeUntil(stop$)), remote, opts);
           } finally {
             process.off('SIGINT', stop);
             process.off('SIGTERM', stop);
           }
         } else {
+          if (!existsSync(o.db)) throw new BlockgraphError('BG_NOT_FOUND', `no store at ${o.db}`);
           const local = await openClassic(o.db, { createIfMissing: false }).catch((e: unknown) => {
             if (e instanceof BlockgraphError && e.code === 'BG_LOG_LOCKED') {
               throw new BlockgraphError('BG_LOG_LOCKED', `${e.message}: ship it through the process that holds it (blockgraph qmp --log-socket PATH, then blockgraph ship --connect PATH)`, e.info);
@@ -45,7 +50,7 @@ export function registerShip(program: Command): void {
             throw e;
           });
           try {
-            r = await shipLog(local, remote, { batch });
+            r = await shipLog(local, remote, opts);
           } finally {
             await local.close();
           }

@@ -7,16 +7,33 @@ export const natsAvailable = (): boolean => natsServerBinary() !== undefined;
 
 export const SKIP_NOTE = 'skipped: nats-server not installed (apt-get install -y nats-server): JetStream specs not run';
 
-/** One cluster per spec file; `closing(name)` registers the suite that stops it, run it last. */
-export function clusterForFile(name: string): { get: () => Promise<NatsCluster>; closing: () => void } {
-  let started: Promise<NatsCluster> | undefined;
+let shared: Promise<NatsCluster> | undefined;
+let users = 0;
+
+/**
+ * The cluster of a spec file. `shared` (default) is one cluster for every such file of the run:
+ * uvu imports every spec file before it runs any suite, so each file registers here first and
+ * the cluster stops when the last file's closing suite runs. Files that kill servers pass
+ * `shared: false` and get their own. Run `closing()` after the file's suites.
+ */
+export function clusterForFile(name: string, opts: { shared?: boolean } = {}): { get: () => Promise<NatsCluster>; closing: () => void } {
+  const own = opts.shared === false;
+  let mine: Promise<NatsCluster> | undefined;
+  if (!own) users++;
   return {
-    get: () => (started ??= NatsCluster.start()),
+    get: () => (own ? (mine ??= NatsCluster.start()) : (shared ??= NatsCluster.start())),
     closing: () => {
       const s = suite(`${name}: stop the NATS cluster`);
-      s('cluster stopped', async () => {
-        if (started) await (await started.catch(() => undefined))?.stop();
-        started = undefined;
+      s('cluster stopped (or left to the other files using it)', async () => {
+        if (own) {
+          if (mine) await (await mine.catch(() => undefined))?.stop();
+          mine = undefined;
+          return;
+        }
+        if (--users > 0 || !shared) return;
+        const c = shared;
+        shared = undefined;
+        await (await c.catch(() => undefined))?.stop();
       });
       s.run();
     },

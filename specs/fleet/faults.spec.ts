@@ -33,7 +33,7 @@ async function expectAckedPresent(url: string, acked: Acked, what: string): Prom
 if (!natsAvailable()) {
   console.log(SKIP_NOTE);
 } else {
-  const cluster = clusterForFile('fleet/faults');
+  const cluster = clusterForFile('fleet/faults', { shared: false });
   const test = suite('fleet/faults');
 
   test('one of three servers killed while 10 hosts append and ship: nothing acknowledged is lost, appends go on', async () => {
