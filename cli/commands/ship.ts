@@ -27,7 +27,8 @@ export function registerShip(program: Command): void {
       if (!Number.isInteger(batch) || batch < 1 || batch > 100_000) throw new BlockgraphError('BG_BAD_INPUT', `--batch: not a count from 1 to 100000: ${o.batch}`);
       const onBatch = o.progress ? (head: number) => process.stderr.write(`shipped ${head}\n`) : undefined;
       const opts = { batch, ...(onBatch ? { onBatch } : {}) };
-      const remote = await openJetStream(o.to);
+      // The shipper never reads the fleet copy back: keep only its head in memory.
+      const remote = await openJetStream(o.to, { verify: 'none', retain: 'head' });
       let r: ShipResult;
       try {
         if (o.connect) {

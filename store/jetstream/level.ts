@@ -38,6 +38,13 @@ export interface JetStreamLevelOptions {
   retryForMs?: number;
   /** Largest message payload; bigger batches go in parts. Default 512 KiB (under nats' 1 MiB max_payload). */
   maxPartBytes?: number;
+  /**
+   * 'all' (default): the view holds every key, so the log reads back. 'head': records are written
+   * but not kept in memory (only the head meta and snapshots are), for a writer that never reads
+   * its own history — the shipper: memory stays flat whatever the log's length. Open it with
+   * verify 'none' (there is nothing to scan); reads see no records.
+   */
+  retain?: 'all' | 'head';
 }
 
 type LevelOp = { type: 'put' | 'del'; key: unknown; value?: unknown };
@@ -199,9 +206,15 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
     const collect = JetStreamLevel.#collect();
     for await (const m of this.#messages(0, last)) {
       const ops = collect.add(m, `${this.subject} message ${m.seq}`);
-      if (ops) await base._batch.call(this, ops, {});
+      if (ops) await base._batch.call(this, this.#retained(ops), {});
     }
     this.#last = last;
+  }
+
+  #retained(ops: FrameOp[]): FrameOp[] {
+    if (this.#opts.retain !== 'head') return ops;
+    const { log } = this.#keys();
+    return ops.filter((op) => !op.key.toString('utf8').startsWith(log));
   }
 
   #keys(): { log: string; head: string } {
@@ -299,7 +312,7 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
       const id = n === 1 ? msgId : `${msgId}/${i}`;
       last = await this.#publish(body, id, last, n === 1 ? undefined : { part: `${i}/${n}`, batch: msgId }, ops);
     }
-    await base._batch.call(this, ops, {});
+    await base._batch.call(this, this.#retained(ops), {});
     this.#last = last;
   }
 
