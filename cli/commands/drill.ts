@@ -7,6 +7,7 @@ import { parseScenario, type Scenario } from '../../oracle/format.js';
 import { drillRandom, drillScenario, type DrillReport } from '../../replay/drill.js';
 import { EXIT, printJson, table } from '../context.js';
 import { progress } from '../progress.js';
+import { parseNatsUrl } from '../../store/jetstream/url.js';
 
 function readScenario(file: string): Scenario {
   let text: string;
@@ -34,12 +35,14 @@ export function registerDrill(program: Command): void {
     .option('--length <n>', 'random commands appended to the scenario in --random mode', int('length', 1), 300)
     .option('--jobs <n>', 'children run at once (default: CPUs)', int('jobs', 1))
     .option('--every <n>', 'only every n-th crash point (a quick sample)', int('every', 1), 1)
+    .option('--store <url>', 'run each child on a host of this fleet (nats://HOST:PORT/FLEET) instead of a LevelDB dir')
     .action(async (files: string[], o) => {
+      if (o.store !== undefined && parseNatsUrl(o.store, { fleet: true }).host !== undefined) throw new BlockgraphError('BG_BAD_INPUT', '--store names the fleet only (nats://HOST:PORT/FLEET): each drill child gets a host of its own');
       const scenarios = files.map(readScenario);
       const reports: DrillReport[] = [];
       for (const s of scenarios) {
         const bar = progress(`drill ${s.name}`, !o.json);
-        const opts = { jobs: o.jobs, every: o.every, onProgress: bar };
+        const opts = { jobs: o.jobs, every: o.every, onProgress: bar, ...(o.store ? { store: o.store as string } : {}) };
         reports.push(o.random !== undefined ? await drillRandom(s, { ...opts, kills: o.random, seed: o.seed, length: o.length }) : await drillScenario(s, opts));
       }
       const failed = reports.reduce((n, r) => n + r.failed, 0);

@@ -8,3 +8,4 @@ export { isNatsUrl, parseNatsUrl, parseSubject, subjectOf, SUBJECT_ROOT } from '
 export type { NatsStoreUrl } from './url.js';
 export { forEachHost, listHosts } from './fleet.js';
 export type { FleetHost } from './fleet.js';
+export { openStoreAt } from './location.js';
