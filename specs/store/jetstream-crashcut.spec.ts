@@ -92,6 +92,48 @@ if (!natsAvailable()) {
     }
   });
 
+  test('a huge record (over max_payload) goes in parts and reads back', async () => {
+    const c = await cluster.get();
+    const subject = subjectOf({ fleet: 'crashcut', host: `huge${process.pid}`, store: 'log' });
+    const log = await EventLog.open(new JetStreamLevel({ servers: c.servers, subject }));
+    const [r] = await log.append([{ ...rec(1), data: { blob: 'y'.repeat(3 * 1024 * 1024) } }]);
+    await log.close();
+    const again = await EventLog.open(new JetStreamLevel({ servers: c.servers, subject }));
+    assert.equal(await again.readAll(), [r!]);
+    await again.close();
+  });
+
+  test('foreign garbage on a host subject: open reports BG_LOG_CORRUPT naming the message, writes nothing', async () => {
+    const c = await cluster.get();
+    const subject = subjectOf({ fleet: 'crashcut', host: `junk${process.pid}`, store: 'log' }).replace(/\.log$/, '.l');
+    const nc = await connect({ servers: c.servers });
+    try {
+      const { jetstream, jetstreamManager } = await import('@nats-io/jetstream');
+      const js = jetstream(nc);
+      const jsm = await jetstreamManager(nc);
+      const count = async (subj: string) => (await jsm.streams.info('BLOCKGRAPH', { subjects_filter: subj })).state.subjects?.[subj] ?? 0;
+      for (const [k, junk] of [Buffer.from('not a frame'), Buffer.concat([Buffer.from('BGB1'), Buffer.from([0, 0, 0, 9, 1, 0, 0])])].entries()) {
+        const subj = `${subject}${k}`;
+        const seeded = await EventLog.open(new JetStreamLevel({ servers: c.servers, subject: subj }));
+        await seeded.append(recs(1, 2));
+        await seeded.close();
+        const ack = await js.publish(subj, junk);
+        const db = new JetStreamLevel({ servers: c.servers, subject: subj });
+        try {
+          await db.open();
+          assert.unreachable('garbage must not open');
+        } catch (e) {
+          const err = (e as { cause?: unknown }).cause ?? e;
+          assert.is((err as { code?: string }).code, 'BG_LOG_CORRUPT');
+          assert.match((err as Error).message, new RegExp(`message ${ack.seq}: (not a blockgraph batch|truncated)`));
+        }
+        assert.is(await count(subj), 2, 'the failed open wrote nothing');
+      }
+    } finally {
+      await nc.close();
+    }
+  });
+
   test.run();
   cluster.closing();
 }

@@ -165,7 +165,8 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
     try {
       for await (const m of it) {
         yield m;
-        if (m.seq >= upTo) break;
+        // pending 0: nothing more on the subject now (also ends the read if `upTo` was deleted meanwhile).
+        if (m.seq >= upTo || m.info.pending === 0) break;
       }
     } finally {
       await it.close().catch(() => undefined);
