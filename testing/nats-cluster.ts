@@ -157,7 +157,7 @@ export class NatsCluster {
   }
 
   /** Waits until JetStream answers account info through some node (bounded). */
-  async waitReady(timeoutMs = 30_000): Promise<void> {
+  async waitReady(timeoutMs = 60_000): Promise<void> {
     const until = performance.now() + timeoutMs;
     let last: unknown;
     while (performance.now() < until) {

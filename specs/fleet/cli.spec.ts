@@ -46,7 +46,7 @@ if (!natsAvailable()) {
       '{"execute":"blockdev-del","arguments":{"node-name":"nosuch"}}',
       '',
     ].join('\n'));
-    assert.is(await within(60_000, done, 'qmp --store'), 0, err);
+    assert.is(await within(120_000, done, 'qmp --store'), 0, err);
     const replies = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>).filter((m) => 'return' in m || 'error' in m);
     assert.equal(replies.slice(0, 3), [{ return: {} }, { return: {} }, { return: {} }]);
     assert.is(replies[3]!.error.desc, "Failed to find node with node-name='nosuch'");

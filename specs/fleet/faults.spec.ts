@@ -86,7 +86,7 @@ if (!natsAvailable()) {
     const victim = await c.streamLeader(STREAM) === 0 ? 1 : 0; // a follower; the leader case is the next test
     await c.killNode(victim);
     killed = true;
-    await within(40_000, work, 'writers');
+    await within(90_000, work, 'writers');
     assert.ok(afterKill > 20, `appends went on after the kill (${afterKill})`);
     for (const h of hosts) {
       const all = await expectAckedPresent(c.url('faults', h), acked.get(h)!, h);
@@ -137,7 +137,7 @@ if (!natsAvailable()) {
     assert.ok(leader >= 0, 'a leader');
     await c.killNode(leader);
     killed = true;
-    await within(45_000, work, 'writers');
+    await within(90_000, work, 'writers');
     assert.ok(afterKill > 10, `appends resumed after the leader died (${afterKill})`);
     assert.ok(conflicts.n > 0, 'the writers did race');
     const all = await expectAckedPresent(url, acked, 'leader');

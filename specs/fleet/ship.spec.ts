@@ -33,7 +33,7 @@ function lcg(seed: number): () => number {
   };
 }
 
-function waitFor(path: string, ms = 30_000): Promise<void> {
+function waitFor(path: string, ms = 60_000): Promise<void> {
   return within(ms, (async () => {
     while (!existsSync(path)) await new Promise((r) => setTimeout(r, 50));
   })(), `waiting for ${path}`);
@@ -133,7 +133,7 @@ if (!natsAvailable()) {
           lines += d.toString().split('\n').filter((l) => l.startsWith('shipped')).length;
           if (lines >= after) child.kill('SIGKILL');
         });
-        await within(30_000, done, 'shipper');
+        await within(90_000, done, 'shipper');
         const copy = await fleetCopy(url);
         assert.equal(copy, want.slice(0, copy.length), `after kill ${kill}: the copy is a prefix of the log (no gap, no duplicate)`);
         heads.push(copy.length);
@@ -165,7 +165,7 @@ if (!natsAvailable()) {
       return { p, done: exited(p), head: () => Number(/shipped (\d+)\s*$/.exec(err)?.[1] ?? 0), err: () => err };
     };
     const add = (n: number) => qmp(sock, ['{"execute":"qmp_capabilities"}', ...Array.from({ length: n }, (_, i) => `{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"n${Math.floor(performance.now())}x${i}"}}`)]);
-    const until = async (what: string, f: () => boolean) => within(30_000, (async () => { while (!f()) await new Promise((r) => setTimeout(r, 50)); })(), what);
+    const until = async (what: string, f: () => boolean) => within(90_000, (async () => { while (!f()) await new Promise((r) => setTimeout(r, 50)); })(), what);
     try {
       await waitFor(lsock);
       await until('QMP server listening', () => serverErr.includes('QMP on'));
@@ -182,8 +182,8 @@ if (!natsAvailable()) {
       await add(3);
       await until('second shipper follows live', () => s2.head() >= 90);
       server.kill('SIGTERM');
-      await within(20_000, serverDone, 'qmp server');
-      assert.is(await within(30_000, s2.done, 'shipper ends with the feed'), 0, s2.err());
+      await within(60_000, serverDone, 'qmp server');
+      assert.is(await within(60_000, s2.done, 'shipper ends with the feed'), 0, s2.err());
       const local = await openClassic(t.dir + '/db');
       const want = await local.readAll();
       await local.close();
