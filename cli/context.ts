@@ -22,8 +22,8 @@ export const wallClock = () => new Date().toISOString();
 
 /** For commands that write: opens the store itself (creating it if missing). */
 export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'none' } = {}): Promise<T> {
-  const { openClassic } = await import('../store/index.js');
-  const log = await openClassic(db, { verify: opts.verify ?? 'full' });
+  const { openStoreAt } = await import('./store-location.js');
+  const log = await openStoreAt(db, { verify: opts.verify ?? 'full' });
   try {
     return await fn(log);
   } finally {
@@ -37,8 +37,10 @@ export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, 
  * refuses writes.
  */
 export async function withReadLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'none' } = {}): Promise<T> {
-  const { openReadOnly } = await import('../store/index.js');
-  const log = await openReadOnly(db, { verify: opts.verify ?? 'full' });
+  // A fleet store (nats://…) is read from the stream, which a reader cannot change.
+  const log = db.startsWith('nats://')
+    ? await (await import('./store-location.js')).openStoreAt(db, { verify: opts.verify ?? 'full' })
+    : await (await import('../store/index.js')).openReadOnly(db, { verify: opts.verify ?? 'full' });
   try {
     return await fn(log);
   } finally {

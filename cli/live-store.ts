@@ -16,6 +16,14 @@ import { Engine } from '../engine/engine.js';
 import { isBlockgraphError } from '../errors/index.js';
 import type { State } from '../graph/types.js';
 import { levelError, openClassic, serveStoreReads, type EventLog, type LiveServer } from '../store/index.js';
+import type { OpenOptions } from '../store/event-log.js';
+import { isNatsUrl } from '../store/jetstream/url.js';
+
+/** A LevelDB directory, or a host's log in the fleet stream (loaded only then: nats is heavy). */
+async function openAt(location: string, opts: OpenOptions = {}): Promise<EventLog> {
+  if (!isNatsUrl(location)) return openClassic(location, opts);
+  return (await import('../store/jetstream/location.js')).openStoreAt(location, opts);
+}
 
 export interface ServedStoreOptions {
   clock: () => string;
@@ -49,7 +57,7 @@ export class ServedStore implements ModelBackend {
   }
 
   static async open(location: string, opts: ServedStoreOptions): Promise<ServedStore> {
-    const log = await openClassic(location);
+    const log = await openAt(location);
     let engine: Engine;
     try {
       engine = await Engine.open(log, { clock: opts.clock, snapshotEvery: opts.snapshotEvery ?? 1000 });
@@ -58,7 +66,8 @@ export class ServedStore implements ModelBackend {
       throw e;
     }
     const s = new ServedStore(location, log, engine, opts);
-    s.#reads = await serveStoreReads(() => s.#log, location);
+    // A fleet store is read from the stream itself; a LevelDB store only through this server.
+    if (!isNatsUrl(location)) s.#reads = await serveStoreReads(() => s.#log, location);
     return s;
   }
 
@@ -75,7 +84,7 @@ export class ServedStore implements ModelBackend {
   async #reopen(): Promise<boolean> {
     await this.#log.close().catch(() => undefined);
     try {
-      const log = await openClassic(this.location, { verify: 'since-snapshot' });
+      const log = await openAt(this.location, { verify: 'since-snapshot' });
       try {
         this.#engine = await Engine.open(log, { clock: this.opts.clock, snapshotEvery: this.opts.snapshotEvery ?? 1000 });
       } catch (e) {

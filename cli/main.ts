@@ -9,6 +9,9 @@ import { isBlockgraphError } from '../errors/index.js';
 import { EXIT, exitCodeFor } from './context.js';
 import { installStdoutGuard } from './stdout.js';
 
+/** The read commands that take --fleet/--host (cli/fleet-options.ts names the same list). */
+const FLEET_READ_COMMANDS = ['audit', 'tail', 'log', 'show', 'history', 'diff', 'replay', 'report'];
+
 /** The package's version, read from its package.json (two levels up from cli/ and dist/cli/). */
 export function packageVersion(): string {
   for (const rel of ['../package.json', '../../package.json']) {
@@ -53,6 +56,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   render: { description: 'draw the graph (now or at a seq/time) as Graphviz DOT or SVG, with a legend', module: 'render', register: 'registerRender' },
   report: { description: 'write a browsable HTML report (DIR/index.html and its pages): the timeline, paged, and one page per entry with the graph around what it touched', module: 'report', register: 'registerReport' },
   drill: { description: 'kill a run of SCENARIO with SIGKILL at every crash point (or at random times) on a real LevelDB, recover, and check the state', module: 'drill', register: 'registerDrill' },
+  ship: { description: 'copy a host\'s LevelDB log to the fleet stream (NATS JetStream), resuming where the fleet copy ends', module: 'ship', register: 'registerShip' },
 };
 /** Hidden commands (not in the help): the entry whose module defines them. */
 const HIDDEN: Record<string, CommandEntry> = {
@@ -108,6 +112,10 @@ export async function buildProgram(argv: string[] = [], opts: { all?: boolean } 
       continue;
     }
     program.command(name).description(c.description);
+  }
+  // --fleet/--host on the read commands (cli/fleet-options.ts), added to whichever were loaded.
+  if (opts.all || (wanted !== undefined && FLEET_READ_COMMANDS.includes(wanted))) {
+    (await import('./fleet-options.js')).registerFleetOptions(program);
   }
   for (const c of program.commands) addExamples(c, c.name());
   program.addHelpText('after', `

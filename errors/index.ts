@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'BG_LOG_CONFLICT'         // expected-seq check failed: a stale writer
   | 'BG_LOG_LOCKED'           // another process holds the LevelDB
   | 'BG_LOG_CLOSED'
+  | 'BG_LOG_UNAVAILABLE'      // a remote log (JetStream) did not acknowledge: no quorum, unreachable
   | 'BG_LOG_PROTOCOL'         // txn records out of protocol order
   | 'BG_SNAPSHOT_CORRUPT'
   | 'BG_STORE_DAMAGED'        // LevelDB itself cannot open or read the store (missing/garbled files)

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Scenario } from '../oracle/format.js';
 import { checkRecovered, type Ack, type CheckResult } from './drill/check.js';
@@ -24,7 +24,12 @@ export interface DrillOptions {
   onProgress?: (done: number, total: number) => void;
   /** Only every n-th crash point (sampling for quick runs); default 1 = all. */
   every?: number;
+  /** A fleet URL (nats://HOST:PORT/FLEET): each child's store is a host of it instead of a LevelDB dir. */
+  store?: string;
 }
+
+/** The store of the child working in `dir`: dir/db, or a host named after the dir in the fleet. */
+const storeOf = (dir: string, opts: DrillOptions): string => (opts.store ? `${opts.store.replace(/\/+$/, '')}/${basename(dir).replace(/[^A-Za-z0-9_-]/g, '_')}` : join(dir, 'db'));
 
 export interface PointReport { op: number; label: string; kind: CrashKind | 'random'; afterSeq?: number; delayMs?: number; cut: number; state: string; failures: string[] }
 export interface OpRow { operation: string; points: number; passed: number; failed: number }
@@ -137,11 +142,11 @@ export async function drillScenario(scenario: Scenario, opts: DrillOptions = {})
   const reports = await pool(points, opts.jobs ?? availableParallelism(), (p: CrashPoint) => inTemp(async (dir) => {
     const op = ref.ops[p.op]!;
     // The child runs only as far as it must: through the op's call.
-    const run = await runChild(dir, { db: join(dir, 'db'), calls: calls.slice(0, op.call + 1), crash: { afterSeq: p.afterSeq, afterAck: p.afterAck } });
+    const run = await runChild(dir, { db: storeOf(dir, opts), calls: calls.slice(0, op.call + 1), crash: { afterSeq: p.afterSeq, afterAck: p.afterAck } });
     if (run.signal === 'SIGKILL') sigkills++;
     const failures = killFailures(run);
     const expectCut = p.afterSeq ?? op.last;
-    const c: CheckResult = await checkRecovered(join(dir, 'db'), ref, run.acks, expectCut);
+    const c: CheckResult = await checkRecovered(storeOf(dir, opts), ref, run.acks, expectCut);
     if (c.op !== p.op && c.cut === expectCut) failures.push(`the cut at ${c.cut} maps to operation ${c.op}, not ${p.op}`);
     return { op: p.op, label: op.label, kind: p.kind, afterSeq: p.afterSeq, cut: c.cut, state: c.state, failures: [...failures, ...c.failures] };
   }), (k) => opts.onProgress?.(k, points.length));
@@ -162,18 +167,18 @@ export async function drillRandom(scenario: Scenario, opts: RandomOptions): Prom
   const calls: DrillCall[] = scenarioCalls(workload);
   const ref = await referenceRun(calls);
   // A calibration run (not killed) measures how long the workload takes, so kills spread over it.
-  const calib = await inTemp((dir) => runChild(dir, { db: join(dir, 'db'), calls }));
+  const calib = await inTemp((dir) => runChild(dir, { db: storeOf(dir, opts), calls }));
   if (!calib.done) throw new Error(`the calibration run failed: ${calib.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   const span = Math.max(5, calib.elapsedMs ?? 0);
   const rng = seededChooser(opts.seed ^ 0x5eed);
   const delays = Array.from({ length: opts.kills }, () => rng.int(span));
   let sigkills = 0;
   const reports = await pool(delays, opts.jobs ?? availableParallelism(), (delayMs) => inTemp(async (dir) => {
-    const run = await runChild(dir, { db: join(dir, 'db'), calls }, delayMs);
+    const run = await runChild(dir, { db: storeOf(dir, opts), calls }, delayMs);
     if (run.signal === 'SIGKILL') sigkills++;
     // A child that finished before its kill time is no failure: its store is checked all the same.
     const failures = run.done && run.code === 0 ? [] : killFailures(run);
-    const c = await checkRecovered(join(dir, 'db'), ref, run.acks);
+    const c = await checkRecovered(storeOf(dir, opts), ref, run.acks);
     const op = ref.ops[c.op];
     const label = run.done ? '(finished before the kill)' : op ? op.command : '(before the first record)';
     return { op: c.op, label, kind: 'random' as const, delayMs, cut: c.cut, state: c.state, failures: [...failures, ...c.failures] };

@@ -288,3 +288,4 @@ export const given = {
 };
 
 export { compareLogs, formatLogComparison, type LogComparison } from './compare-logs.js';
+export { NatsCluster, natsServerBinary } from './nats-cluster.js';

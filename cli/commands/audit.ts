@@ -35,6 +35,7 @@ Examples:
   $ blockgraph audit --txn t12 --wide`)
     .action(async (o) => {
       const filter: AuditFilter = { node: o.node, proc: o.proc, txn: o.txn, types: o.type, since: o.since, until: o.until };
+      if (o.fleet && !o.host) return (await import('./fleet-audit.js')).fleetAudit(o.fleet, filter, o.json === true);
       const { argsText, auditRows, filterAudit, outcomeText } = await import('../../replay/audit.js');
       await withReadLog(o.db, async (log) => {
         const rows = filterAudit(auditRows(await log.readAll()), filter);

@@ -8,6 +8,7 @@ import type { DrillReport } from '../../replay/drill.js';
 import { intArg } from '../args.js';
 import { EXIT, printJson, table } from '../context.js';
 import { progress } from '../progress.js';
+import { parseNatsUrl } from '../../store/jetstream/url.js';
 
 async function readScenario(file: string): Promise<Scenario> {
   let text: string;
@@ -36,14 +37,16 @@ export function registerDrill(program: Command): void {
 Examples:
   $ blockgraph drill node_modules/blockgraph/oracle/transcripts/job-commit-active.json --every 5
   $ blockgraph drill my-scenario.json --random 50 --seed 7 --json`)
+    .option('--store <url>', 'run each child on a host of this fleet (nats://HOST:PORT/FLEET) instead of a LevelDB dir')
     .action(async (files: string[], o) => {
+      if (o.store !== undefined && parseNatsUrl(o.store, { fleet: true }).host !== undefined) throw new BlockgraphError('BG_BAD_INPUT', '--store names the fleet only (nats://HOST:PORT/FLEET): each drill child gets a host of its own');
       const scenarios: Scenario[] = [];
       for (const f of files) scenarios.push(await readScenario(f));
       const { drillRandom, drillScenario } = await import('../../replay/drill.js');
       const reports: DrillReport[] = [];
       for (const s of scenarios) {
         const bar = progress(`drill ${s.name}`, !o.json);
-        const opts = { jobs: o.jobs, every: o.every, onProgress: bar };
+        const opts = { jobs: o.jobs, every: o.every, onProgress: bar, ...(o.store ? { store: o.store as string } : {}) };
         reports.push(o.random !== undefined ? await drillRandom(s, { ...opts, kills: o.random, seed: o.seed, length: o.length }) : await drillScenario(s, opts));
       }
       const failed = reports.reduce((n, r) => n + r.failed, 0);

@@ -35,10 +35,11 @@ export function registerQmp(program: Command): void {
     .option('--socket <path>', 'listen on a unix socket instead of stdio')
     .option('--proc <name>', 'which QEMU process of the store this session is', 'A')
     .option('--log-socket <path>', 'also serve the log live on this unix socket (for `blockgraph tail --connect PATH`)')
+    .option('--store <url>', 'log to the fleet stream instead of --db: nats://HOST:PORT[,HOST:PORT]/FLEET/HOST (docs/fleet.md)')
     .action(async (o) => {
       // The store behind a backend that refuses (not dies) on a full disk, with a read socket
       // so read commands work while this server holds the store (cli/live-store.ts).
-      const store = await ServedStore.open(o.db, { clock: wallClock, snapshotEvery: 1000, warn: (l) => process.stderr.write(l + '\n') });
+      const store = await ServedStore.open(o.store ?? o.db, { clock: wallClock, snapshotEvery: 1000, warn: (l) => process.stderr.write(l + '\n') });
       try {
         const engine = store;
         const feed = o.logSocket ? await serveLogSocket(store.log, o.logSocket) : undefined;

@@ -6,7 +6,8 @@
 import { Engine, FIXED_CLOCK } from '../../engine/engine.js';
 import { checkInvariants } from '../../graph/invariants.js';
 import { canonicalJson } from '../../graph/hash.js';
-import { openClassic, type EventLog } from '../../store/index.js';
+import type { EventLog } from '../../store/index.js';
+import { openStoreAt } from '../../store/jetstream/location.js';
 import { replay, verifyReplay } from '../replay.js';
 import type { Reference } from './plan.js';
 
@@ -33,7 +34,7 @@ export async function checkRecovered(db: string, ref: Reference, acks: Ack[], ex
   const fail = (s: string) => failures.push(s);
   let log: EventLog;
   try {
-    log = await openClassic(db, { createIfMissing: false });
+    log = await openStoreAt(db, { createIfMissing: false });
   } catch (e) {
     return { cut: -1, op: -1, state: 'other', failures: [`the store does not open: ${(e as Error).message}`] };
   }
@@ -83,7 +84,7 @@ export async function checkRecovered(db: string, ref: Reference, acks: Ack[], ex
 
     const head = log.head;
     await log.close();
-    log = await openClassic(db, { createIfMissing: false });
+    log = await openStoreAt(db, { createIfMissing: false });
     const again = await Engine.open(log, { clock: FIXED_CLOCK });
     if (log.head !== head || (again.lastRecovery?.batches.length ?? 0) > 0) fail(`a second recovery wrote ${log.head - head} more record(s)`);
     if (canonicalJson(again.state) !== got) fail('a second recovery changed the state');

@@ -3,7 +3,7 @@
 // line per reply the moment it has it (synchronous writes: a line printed is a line delivered).
 import { readFileSync, writeSync } from 'node:fs';
 import { Engine, FIXED_CLOCK } from '../../engine/engine.js';
-import { openClassic } from '../../store/index.js';
+import { openStoreAt } from '../../store/jetstream/location.js';
 import { cutAfterSeq } from '../../store/faulty.js';
 import type { DrillCall } from './plan.js';
 
@@ -21,7 +21,7 @@ const die = (): never => {
 };
 
 const job = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as ChildJob;
-const log = await openClassic(job.db);
+const log = await openStoreAt(job.db); // a LevelDB dir, or nats://…/FLEET/HOST (drill --store)
 const engine = await Engine.open(log, { clock: FIXED_CLOCK });
 if (job.crash?.afterSeq !== undefined) cutAfterSeq(log, job.crash.afterSeq, die);
 say(`ready ${log.head}`);

@@ -1,0 +1,200 @@
+// Server faults under load, on a 3-node cluster of real nats-server processes (bounded in time):
+// a server killed while 10 hosts append and ship, the stream leader killed mid-append with two
+// writers racing on one host, and two of three servers stopped (refused, then caught up).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { LogConflictError } from '../../errors/index.js';
+import type { EventLog } from '../../store/event-log.js';
+import { openJetStream } from '../../store/jetstream/open.js';
+import { shipLog } from '../../store/jetstream/ship.js';
+import { STREAM } from '../../store/jetstream/stream.js';
+import { openMemory } from '../../store/open.js';
+import type { LogRecord, NewRecord } from '../../store/types.js';
+import { clusterForFile, natsAvailable, SKIP_NOTE, within } from './cluster.js';
+
+const rec = (host: string, i: number): NewRecord => ({ stream: 'A', type: 'node.added', at: `2024-01-01T00:00:${String(i % 60).padStart(2, '0')}.000Z`, data: { host, i } });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Everything a writer was told was stored: the records append() returned. */
+type Acked = Map<number, LogRecord>;
+
+async function expectAckedPresent(url: string, acked: Acked, what: string): Promise<LogRecord[]> {
+  const log = await openJetStream(url);
+  try {
+    const all = await log.readAll();
+    assert.equal(await log.verify(), { ok: true, head: all.length }, `${what}: verifies`);
+    for (const [seq, r] of acked) assert.equal(all[seq - 1], r, `${what}: acknowledged record ${seq} is there as acknowledged`);
+    return all;
+  } finally {
+    await log.close();
+  }
+}
+
+if (!natsAvailable()) {
+  console.log(SKIP_NOTE);
+} else {
+  const cluster = clusterForFile('fleet/faults', { shared: false });
+  const test = suite('fleet/faults');
+
+  test('one of three servers killed while 10 hosts append and ship: nothing acknowledged is lost, appends go on', async () => {
+    const c = await cluster.get();
+    const hosts = Array.from({ length: 10 }, (_, i) => `k${i}`);
+    // Hosts 0-4 write to the fleet stream directly; hosts 5-9 write locally and ship.
+    const direct = hosts.slice(0, 5);
+    const shipped = hosts.slice(5);
+    const acked = new Map<string, Acked>(hosts.map((h) => [h, new Map()]));
+    const locals = new Map<string, EventLog>();
+    for (const h of shipped) locals.set(h, await openMemory());
+    let killed = false;
+    let afterKill = 0;
+    const deadline = performance.now() + 25_000;
+
+    const directWriter = async (h: string) => {
+      const log = await openJetStream(c.url('faults', h));
+      try {
+        for (let i = 1; performance.now() < deadline; i++) {
+          const out = await log.append([rec(h, i), rec(h, i + 0.5)]);
+          for (const r of out) acked.get(h)!.set(r.seq, r);
+          if (killed) afterKill++;
+          if (killed && i > 60) break;
+        }
+      } finally {
+        await log.close();
+      }
+    };
+    const shipper = async (h: string) => {
+      const local = locals.get(h)!;
+      const remote = await openJetStream(c.url('faults', h));
+      try {
+        for (let i = 1; performance.now() < deadline; i++) {
+          await local.append([rec(h, i)]);
+          if (i % 5 === 0) {
+            await shipLog(local, remote, { batch: 3 });
+            for (let s = 1; s <= remote.head; s++) if (!acked.get(h)!.has(s)) acked.get(h)!.set(s, (await local.readAll({ gte: s, lte: s }))[0]!);
+            if (killed) afterKill++;
+          }
+          if (killed && i > 60) break;
+        }
+        await shipLog(local, remote);
+      } finally {
+        await remote.close();
+      }
+    };
+    const work = Promise.all([...direct.map(directWriter), ...shipped.map(shipper)]);
+    work.catch(() => undefined);
+    await sleep(800);
+    const victim = await c.streamLeader(STREAM) === 0 ? 1 : 0; // a follower; the leader case is the next test
+    await c.killNode(victim);
+    killed = true;
+    await within(90_000, work, 'writers');
+    assert.ok(afterKill > 20, `appends went on after the kill (${afterKill})`);
+    for (const h of hosts) {
+      const all = await expectAckedPresent(c.url('faults', h), acked.get(h)!, h);
+      assert.ok(all.length >= 60, `${h}: ${all.length} records`);
+      if (locals.has(h)) assert.equal(all, await locals.get(h)!.readAll(), `${h}: the fleet copy is the local log`);
+    }
+    for (const l of locals.values()) await l.close();
+    c.startNode(victim);
+    await c.waitReady();
+  });
+
+  test('stream leader killed mid-append: appends resume after the election; two writers never interleave', async () => {
+    const c = await cluster.get();
+    const url = c.url('faults', 'leader');
+    const acked: Acked = new Map();
+    const conflicts = { n: 0 };
+    let killed = false;
+    let afterKill = 0;
+    // Two writers on one host: each appends; a conflict means the other got there first, so it
+    // reopens (sees the other's records) and goes on.
+    const writer = async (name: string) => {
+      let log = await openJetStream(url);
+      try {
+        for (let i = 1; i <= 80; i++) {
+          try {
+            const out = await log.append([rec(name, i), rec(name, i + 0.5)], { expectedSeq: log.head + 1 });
+            for (const r of out) {
+              assert.not.ok(acked.has(r.seq), `seq ${r.seq} acknowledged twice`);
+              acked.set(r.seq, r);
+            }
+            assert.equal(out.map((r) => (r.data as { host: string }).host), [name, name]);
+            if (killed) afterKill++;
+          } catch (e) {
+            if (!(e instanceof LogConflictError)) throw e;
+            conflicts.n++;
+            await log.close();
+            log = await openJetStream(url);
+          }
+        }
+      } finally {
+        await log.close();
+      }
+    };
+    const work = Promise.all([writer('w1'), writer('w2')]);
+    work.catch(() => undefined);
+    await sleep(300);
+    const leader = await c.streamLeader(STREAM);
+    assert.ok(leader >= 0, 'a leader');
+    await c.killNode(leader);
+    killed = true;
+    await within(90_000, work, 'writers');
+    assert.ok(afterKill > 10, `appends resumed after the leader died (${afterKill})`);
+    assert.ok(conflicts.n > 0, 'the writers did race');
+    const all = await expectAckedPresent(url, acked, 'leader');
+    assert.is(all.length, acked.size, 'every record in the log was acknowledged to exactly one writer');
+    const newLeader = await c.streamLeader(STREAM);
+    assert.ok(newLeader >= 0 && newLeader !== leader, 'a new leader was elected');
+    c.startNode(leader);
+    await c.waitReady();
+  });
+
+  test('two of three stopped: appends refused with a clear error; once back, shipping catches up without gaps', async () => {
+    const c = await cluster.get();
+    const url = c.url('faults', 'quorum');
+    const local = await openMemory();
+    for (let i = 1; i <= 30; i++) await local.append([rec('q', i)]);
+    let remote = await openJetStream(url, { retryForMs: 3000 });
+    await shipLog(local, remote);
+    assert.is(remote.head, 30);
+    const leader = await c.streamLeader(STREAM);
+    const stopped = [0, 1, 2].filter((i) => i !== leader).slice(0, 1).concat([leader]);
+    for (const i of stopped) await c.stopNode(i);
+
+    for (let i = 31; i <= 50; i++) await local.append([rec('q', i)]);
+    const t0 = performance.now();
+    try {
+      await shipLog(local, remote);
+      assert.unreachable('no quorum: the append must be refused');
+    } catch (e) {
+      assert.is((e as { code?: string }).code, 'BG_LOG_UNAVAILABLE', (e as Error).message);
+      assert.match((e as Error).message, /did not acknowledge/);
+      assert.match((e as Error).message, /nothing was acknowledged/);
+    }
+    assert.ok(performance.now() - t0 < 15_000, 'refused within the retry bound');
+    assert.is(remote.head, 30, 'nothing acknowledged, nothing counted');
+    await remote.close();
+
+    for (const i of stopped) c.startNode(i);
+    await c.waitReady();
+    // A fresh shipper (the old one may have a batch in doubt): it resumes at the fleet copy's head.
+    const until = performance.now() + 30_000;
+    for (;;) {
+      try {
+        remote = await openJetStream(url);
+        await shipLog(local, remote);
+        break;
+      } catch (e) {
+        await remote?.close().catch(() => undefined);
+        if (performance.now() > until) throw e;
+        await sleep(500);
+      }
+    }
+    assert.is(remote.head, 50);
+    assert.equal(await remote.readAll(), await local.readAll(), 'no gap, no duplicate');
+    await remote.close();
+    await local.close();
+  });
+
+  test.run();
+  cluster.closing();
+}

@@ -1,0 +1,371 @@
+// An abstract-level database whose durable copy is one subject of a replicated JetStream stream,
+// so EventLog runs on it unchanged (the abstract-level habit: one log class and one conformance
+// suite over every backend). Every write (a batch: records + head meta) is ONE message,
+// published with `expect.lastSubjectSequence` = the last message this level has seen on the
+// subject: JetStream's per-subject optimistic concurrency is the log's expected-seq check across
+// processes, so two writers can never interleave a host's log. A message id derived from the
+// subject, the record seqs and the frame's digest makes retries after a lost ack idempotent
+// (the server answers `duplicate` within its window). A write is applied to the in-memory view
+// only once the stream has acknowledged it, i.e. once it is replicated to a majority.
+//
+// Batches bigger than one message (max_payload) are sent as parts 1..n, each expecting the one
+// before; a reader applies a batch only when its last part is there, so a writer that dies
+// between parts leaves nothing visible (specs/store/jetstream-crashcut.spec.ts proves it).
+//
+// Reads are served from memory (memory-level's tree): opening folds the subject's messages in
+// stream order. Memory is therefore O(store size); docs/fleet.md gives the figures.
+import { createHash } from 'node:crypto';
+import { MemoryLevel } from 'memory-level';
+import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { BlockgraphError, LogConflictError } from '../../errors/index.js';
+import { decodeMeta, sublevelsOf } from '../codec.js';
+import { decodeFrame, encodeFrame, type FrameOp } from './frame.js';
+import { ensureStream, STREAM } from './stream.js';
+
+export interface JetStreamLevelOptions {
+  /** Servers to connect to (ignored when `nc` is given). */
+  servers?: string[];
+  /** A connection to share; the level then does not close it. */
+  nc?: NatsConnection;
+  subject: string;
+  stream?: string;
+  /** Replicas when this level creates the stream. Default 3. */
+  replicas?: number;
+  /** Per publish attempt. Default 5000 ms. */
+  publishTimeoutMs?: number;
+  /** How long a write keeps retrying through elections and reconnects before BG_LOG_UNAVAILABLE. Default 20000 ms. */
+  retryForMs?: number;
+  /** Largest message payload; bigger batches go in parts. Default 512 KiB (under nats' 1 MiB max_payload). */
+  maxPartBytes?: number;
+  /**
+   * 'all' (default): the view holds every key, so the log reads back. 'head': records are written
+   * but not kept in memory (only the head meta and snapshots are), for a writer that never reads
+   * its own history — the shipper: memory stays flat whatever the log's length. Open it with
+   * verify 'none' (there is nothing to scan); reads see no records.
+   */
+  retain?: 'all' | 'head';
+}
+
+type LevelOp = { type: 'put' | 'del'; key: unknown; value?: unknown };
+
+const PART = 'Bg-Part';           // "i/n"
+const BATCH = 'Bg-Batch';         // the batch's message id (parts share it)
+const MSG_ID = 'Nats-Msg-Id';
+
+const toBuf = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : v instanceof Uint8Array ? Buffer.from(v) : Buffer.from(String(v), 'utf8'));
+// memory-level's implementation methods are not in its typings; the view calls them directly.
+interface MemoryImpl {
+  _open(o: unknown): Promise<void>;
+  _close(): Promise<void>;
+  _get(key: unknown, o: unknown): Promise<unknown>;
+  _batch(ops: unknown[], o: unknown): Promise<void>;
+  _clear(o: unknown): Promise<void>;
+}
+const base = MemoryLevel.prototype as unknown as MemoryImpl;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function isWrongLastSeq(e: unknown): boolean {
+  const err = e as { message?: unknown; api_error?: { err_code?: number }; code?: unknown } | null;
+  return /wrong last sequence/i.test(String(err?.message ?? '')) || err?.api_error?.err_code === 10071;
+}
+
+export class JetStreamLevel extends MemoryLevel<string, string> {
+  readonly subject: string;
+  readonly stream: string;
+  readonly #opts: JetStreamLevelOptions;
+  #nc: NatsConnection | undefined;
+  #js: JetStreamClient | undefined;
+  #jsm: JetStreamManager | undefined;
+  /** Stream seq of the last message on the subject that the view includes (0: none). */
+  #last = 0;
+  /** A write whose outcome is unknown (no ack before the deadline): resolved before the next write. */
+  #inDoubt: { msgId: string; after: number } | undefined;
+  /** Another writer got in first: this view is stale and every write is refused; reopen. */
+  #stale: LogConflictError | undefined;
+  #prefixes: { log: string; head: string } | undefined;
+
+  constructor(opts: JetStreamLevelOptions) {
+    super({ storeEncoding: 'buffer', keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    this.#opts = opts;
+    this.subject = opts.subject;
+    this.stream = opts.stream ?? STREAM;
+  }
+
+  /** Stream seq of the last message folded into the view. */
+  get lastSubjectSeq(): number {
+    return this.#last;
+  }
+
+  get connection(): NatsConnection | undefined {
+    return this.#nc;
+  }
+
+  async _open(options: object): Promise<void> {
+    await base._open.call(this, options);
+    await base._clear.call(this, { limit: -1 } as never); // a reopen refolds from the stream
+    this.#last = 0;
+    this.#stale = undefined;
+    this.#inDoubt = undefined;
+    if (this.#opts.nc) this.#nc = this.#opts.nc;
+    else {
+      try {
+        this.#nc = await connect({ servers: this.#opts.servers ?? [], timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: `blockgraph ${this.subject}` });
+      } catch (e) {
+        throw new BlockgraphError('BG_LOG_UNAVAILABLE', `cannot reach NATS at ${(this.#opts.servers ?? []).join(',')}: ${(e as Error).message}`, { servers: this.#opts.servers });
+      }
+    }
+    try {
+      const timeout = this.#opts.publishTimeoutMs ?? 5000;
+      this.#js = jetstream(this.#nc, { timeout });
+      // Through an election or a server restart the API answers late or not at all: retry, bounded.
+      const until = performance.now() + (this.#opts.retryForMs ?? 20_000);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          this.#jsm = await jetstreamManager(this.#nc, { timeout });
+          await ensureStream(this.#jsm, this.stream, this.#opts.replicas ?? 3);
+          await base._clear.call(this, { limit: -1 });
+          await this.#fold();
+          break;
+        } catch (e) {
+          if (e instanceof BlockgraphError || performance.now() >= until || this.#nc.isClosed()) throw e;
+          await sleep(Math.min(1000, 100 * 2 ** Math.min(attempt, 4)));
+        }
+      }
+    } catch (e) {
+      if (!this.#opts.nc) await this.#nc.close().catch(() => undefined);
+      this.#nc = undefined;
+      if (e instanceof BlockgraphError) throw e;
+      throw new BlockgraphError('BG_LOG_UNAVAILABLE', `JetStream stream ${this.stream} is not available: ${(e as Error).message}`, { subject: this.subject });
+    }
+  }
+
+  async _close(): Promise<void> {
+    const nc = this.#nc;
+    this.#nc = undefined;
+    if (nc && !this.#opts.nc) await nc.drain().catch(() => nc.close());
+    await base._close.call(this);
+  }
+
+  /** The subject's last stream seq on the server (0: no message). */
+  async #serverLast(): Promise<{ seq: number; msgId: string | undefined }> {
+    const m = await this.#jsm!.streams.getMessage(this.stream, { last_by_subj: this.subject });
+    if (!m) return { seq: 0, msgId: undefined };
+    return { seq: m.seq, msgId: m.header?.get(MSG_ID) || undefined };
+  }
+
+  /** Messages on the subject after `after`, in order, up to the subject's current last one. */
+  async *#messages(after: number, upTo: number): AsyncGenerator<JsMsg> {
+    if (upTo <= after) return;
+    const c = await this.#js!.consumers.get(this.stream, {
+      filter_subjects: this.subject,
+      ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : {}),
+    });
+    const it = await c.consume({ max_messages: 512 });
+    try {
+      for await (const m of it) {
+        yield m;
+        // pending 0: nothing more on the subject now (also ends the read if `upTo` was deleted meanwhile).
+        if (m.seq >= upTo || m.info.pending === 0) break;
+      }
+    } finally {
+      await it.close().catch(() => undefined);
+      await c.delete().catch(() => undefined);
+    }
+  }
+
+  /** Folds a run of messages into ops, holding back an incomplete multi-part batch. */
+  static #collect(): { add: (m: JsMsg, where: string) => FrameOp[] | undefined } {
+    let parts: Buffer[] = [];
+    let batch = '';
+    return {
+      add(m, where) {
+        const part = m.headers?.get(PART);
+        if (!part) {
+          parts = [];
+          return decodeFrame(m.data, where);
+        }
+        const [i, n] = part.split('/').map(Number) as [number, number];
+        const id = m.headers?.get(BATCH) ?? '';
+        // A new batch, or a part out of turn: whatever was pending was abandoned by its writer.
+        if (i === 1 || id !== batch || parts.length !== i - 1) {
+          parts = [];
+          batch = id;
+          if (i !== 1) return undefined;
+        }
+        parts.push(Buffer.from(m.data));
+        if (i < n) return undefined;
+        const whole = Buffer.concat(parts);
+        parts = [];
+        return decodeFrame(whole, where);
+      },
+    };
+  }
+
+  async #fold(): Promise<void> {
+    const { seq: last } = await this.#serverLast();
+    const collect = JetStreamLevel.#collect();
+    for await (const m of this.#messages(0, last)) {
+      const ops = collect.add(m, `${this.subject} message ${m.seq}`);
+      if (ops) await base._batch.call(this, this.#retained(ops), {});
+    }
+    this.#last = last;
+  }
+
+  #retained(ops: FrameOp[]): FrameOp[] {
+    if (this.#opts.retain !== 'head') return ops;
+    const { log } = this.#keys();
+    return ops.filter((op) => !op.key.toString('utf8').startsWith(log));
+  }
+
+  #keys(): { log: string; head: string } {
+    if (!this.#prefixes) {
+      const s = sublevelsOf(this as never);
+      this.#prefixes = { log: s.logPrefix, head: s.metaHeadKey };
+    }
+    return this.#prefixes;
+  }
+
+  /** The seq range of records a batch puts (for the message id and conflict errors). */
+  #recordSeqs(ops: FrameOp[]): { first: number; last: number } | undefined {
+    const { log } = this.#keys();
+    let first = Infinity;
+    let last = -Infinity;
+    for (const op of ops) {
+      const k = op.key.toString('utf8');
+      if (op.type === 'put' && k.startsWith(log)) {
+        const seq = parseInt(k.slice(log.length), 16);
+        if (Number.isFinite(seq)) {
+          first = Math.min(first, seq);
+          last = Math.max(last, seq);
+        }
+      }
+    }
+    return Number.isFinite(first) ? { first, last } : undefined;
+  }
+
+  async #viewHead(): Promise<number> {
+    const raw = await base._get.call(this, Buffer.from(this.#keys().head) as never, { keyEncoding: 'buffer', valueEncoding: 'buffer' } as never);
+    if (raw === undefined) return 0;
+    const m = decodeMeta(toBuf(raw).toString('utf8'));
+    return typeof m === 'string' ? 0 : m.seq;
+  }
+
+  /** The head seq as another writer left it: the newest head meta among messages after ours. */
+  async #remoteHead(upTo: number): Promise<number> {
+    let head = await this.#viewHead();
+    const collect = JetStreamLevel.#collect();
+    const { head: headKey } = this.#keys();
+    for await (const m of this.#messages(this.#last, upTo)) {
+      const ops = collect.add(m, `${this.subject} message ${m.seq}`) ?? [];
+      for (const op of ops) {
+        if (op.key.toString('utf8') !== headKey) continue;
+        if (op.type === 'del') head = 0;
+        else {
+          const meta = decodeMeta(op.value.toString('utf8'));
+          if (typeof meta !== 'string') head = meta.seq;
+        }
+      }
+    }
+    return head;
+  }
+
+  async #conflict(ops: FrameOp[], upTo: number): Promise<LogConflictError> {
+    const seqs = this.#recordSeqs(ops);
+    const mine = (await this.#viewHead()) + 1;
+    const err = new LogConflictError(seqs?.first ?? mine, (await this.#remoteHead(upTo).catch(() => mine - 1)) + 1);
+    err.message += ` (another writer appended to ${this.subject}; reopen the store)`;
+    this.#stale = err;
+    return err;
+  }
+
+  /** Settles a write whose ack never came: did it land? */
+  async #resolveDoubt(ops: FrameOp[]): Promise<void> {
+    const doubt = this.#inDoubt!;
+    const { seq, msgId } = await this.#serverLast();
+    if (seq === doubt.after) {
+      this.#inDoubt = undefined; // it never landed; ours goes next with the same expectation
+      return;
+    }
+    // Something landed after our view (our unacknowledged batch, or another writer's): the
+    // caller's idea of the head is stale either way, so the store must be reopened.
+    void msgId;
+    throw await this.#conflict(ops, seq);
+  }
+
+  async #write(levelOps: LevelOp[], sync: boolean): Promise<void> {
+    void sync; // every acknowledged message is on a majority of replicas' disks already
+    if (!this.#js) throw new BlockgraphError('BG_LOG_CLOSED', `store ${this.subject} is not connected`);
+    if (this.#stale) throw this.#stale;
+    const ops: FrameOp[] = levelOps.map((op) => (op.type === 'put' ? { type: 'put', key: toBuf(op.key), value: toBuf(op.value) } : { type: 'del', key: toBuf(op.key) }));
+    if (ops.length === 0) return;
+    if (this.#inDoubt) await this.#resolveDoubt(ops);
+    const frame = encodeFrame(ops);
+    const seqs = this.#recordSeqs(ops);
+    const digest = createHash('sha256').update(this.subject).update(String(this.#last)).update(frame).digest('hex').slice(0, 24);
+    // Store id + seq range + digest: a retry of this batch is recognised; another batch never is.
+    const msgId = `${this.subject}:${seqs ? `${seqs.first}-${seqs.last}` : `@${this.#last}`}:${digest}`;
+    const max = this.#opts.maxPartBytes ?? 512 * 1024;
+    const n = Math.max(1, Math.ceil(frame.length / max));
+    let last = this.#last;
+    for (let i = 1; i <= n; i++) {
+      const body = n === 1 ? frame : frame.subarray((i - 1) * max, i * max);
+      const id = n === 1 ? msgId : `${msgId}/${i}`;
+      last = await this.#publish(body, id, last, n === 1 ? undefined : { part: `${i}/${n}`, batch: msgId }, ops);
+    }
+    await base._batch.call(this, this.#retained(ops), {});
+    this.#last = last;
+  }
+
+  /** Publishes one message expecting `after` as the subject's last seq; returns its seq. */
+  async #publish(body: Buffer, msgId: string, after: number, part: { part: string; batch: string } | undefined, ops: FrameOp[]): Promise<number> {
+    const timeout = this.#opts.publishTimeoutMs ?? 5000;
+    const until = performance.now() + (this.#opts.retryForMs ?? 20_000);
+    let lastErr: unknown;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const h = part ? natsHeaders() : undefined;
+        if (h && part) {
+          h.set(PART, part.part);
+          h.set(BATCH, part.batch);
+        }
+        const ack = await this.#js!.publish(this.subject, body, { msgID: msgId, expect: { lastSubjectSequence: after }, timeout, ...(h ? { headers: h } : {}) });
+        return ack.seq;
+      } catch (e) {
+        if (isWrongLastSeq(e)) {
+          // Ours may have landed on an earlier attempt whose ack was lost, past the dedupe window.
+          const now = await this.#serverLast().catch(() => undefined);
+          if (attempt > 0 && now?.msgId === msgId) return now.seq;
+          throw await this.#conflict(ops, now?.seq ?? after);
+        }
+        lastErr = e;
+        if (performance.now() >= until || this.#nc?.isClosed()) break;
+        await sleep(Math.min(1000, 100 * 2 ** Math.min(attempt, 4)));
+      }
+    }
+    this.#inDoubt = { msgId, after: this.#last };
+    throw new BlockgraphError(
+      'BG_LOG_UNAVAILABLE',
+      `JetStream did not acknowledge the append to ${this.subject} (${(lastErr as Error)?.message ?? 'no answer'}): the stream has no quorum or no server is reachable; nothing was acknowledged, retry when the cluster is back`,
+      { subject: this.subject },
+    );
+  }
+
+  async _put(key: unknown, value: unknown, options: { sync?: boolean }): Promise<void> {
+    await this.#write([{ type: 'put', key, value }], options?.sync === true);
+  }
+
+  async _del(key: unknown, options: { sync?: boolean }): Promise<void> {
+    await this.#write([{ type: 'del', key }], options?.sync === true);
+  }
+
+  async _batch(operations: LevelOp[], options: { sync?: boolean }): Promise<void> {
+    await this.#write(operations, options?.sync === true);
+  }
+
+  async _clear(options: Record<string, unknown>): Promise<void> {
+    const { keyEncoding: _k, valueEncoding: _v, ...range } = options;
+    const keys = await this.keys({ ...range, keyEncoding: 'buffer' } as never).all();
+    await this.#write(keys.map((key) => ({ type: 'del' as const, key })), false);
+  }
+}
