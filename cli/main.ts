@@ -7,6 +7,7 @@ import { registerDiff } from './commands/diff.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDrill } from './commands/drill.js';
 import { registerFixture } from './commands/fixture.js';
+import { registerFuzz } from './commands/fuzz.js';
 import { registerImage } from './commands/image.js';
 import { registerImport } from './commands/import.js';
 import { registerLog } from './commands/log.js';
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
   const program = new Command('blockgraph')
     .description("QEMU's block graph as an event-sourced state machine over a LevelDB log")
     .exitOverride();
-  for (const r of [registerDemo, registerLog, registerShow, registerReplay, registerQmp, registerImage, registerStoreCommands, registerConformance, registerPlan, registerFixture, registerImport, registerAudit, registerDiff, registerRender, registerReport, registerDrill]) r(program);
+  for (const r of [registerDemo, registerLog, registerShow, registerReplay, registerQmp, registerImage, registerStoreCommands, registerConformance, registerPlan, registerFixture, registerImport, registerAudit, registerDiff, registerRender, registerReport, registerDrill, registerFuzz]) r(program);
   return program;
 }
 
