@@ -8,8 +8,11 @@ import { parseScenario, printTranscript, runScenario } from '../oracle/index.js'
 import { createImagesWithQemuImg, spawnQsd } from '../oracle/qsd.js';
 
 const SRC = 'oracle/scenarios/iotests';
-const DST = 'oracle/transcripts/iotests';
-const args = process.argv.slice(2);
+// --out DIR records elsewhere (e.g. to check that a second recording gives the same bytes)
+const argv = process.argv.slice(2);
+const outAt = argv.indexOf('--out');
+const DST = outAt >= 0 ? argv[outAt + 1]! : 'oracle/transcripts/iotests';
+const args = outAt >= 0 ? argv.filter((_, i) => i !== outAt && i !== outAt + 1) : argv;
 const files = args.length ? args : readdirSync(SRC).filter((f) => f.endsWith('.json')).sort().map((f) => join(SRC, f));
 let failed = 0;
 for (const f of files) {

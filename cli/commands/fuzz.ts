@@ -20,6 +20,7 @@ export function registerFuzz(program: Command): void {
     .option('--case-length <n>', 'commands per case (fresh daemons per case)', '25')
     .option('--out <dir>', 'save minimal transcripts of new disagreements here')
     .option('--no-shrink', 'do not shrink (faster; nothing is saved)')
+    .option('--shrink-budget <n>', 'at most this many runs to shrink one finding', '60')
     .option('--all', 'report findings already in oracle/fuzz/known-disagreements.json as new ones too')
     .option('--json', 'print the report as JSON')
     .option('--quiet', 'no progress on stderr')
@@ -29,7 +30,7 @@ export function registerFuzz(program: Command): void {
       const known = o.all ? undefined : loadKnown();
       const report = await fuzz({
         seed: int('seed', o.seed), commands: int('commands', o.commands), caseLength: Math.max(1, int('case-length', o.caseLength)),
-        out: o.out, shrink: o.shrink, known,
+        out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,
         onCase: o.quiet ? undefined : (c) => process.stderr.write(`case ${c.index} seed ${c.seed}: ${c.commands} commands (total ${c.total})${c.finding ? ` — ${c.finding.category} at ${c.finding.command}` : ''}\n`),
         onFinding: o.quiet ? undefined : (d) => process.stderr.write(`  new: [${d.finding.category}] ${d.finding.command}: ${d.finding.message.split('\n')[0]}${d.saved ? ` → ${d.saved}` : ''}\n`),
       });

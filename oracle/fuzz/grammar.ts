@@ -10,10 +10,13 @@ import type { Rng } from './rng.js';
 import type { ProcView, World } from './world.js';
 
 /** The images of every fuzz case: a three-image chain, two standalone images, two empty targets, a raw file. */
+// Data is laid out so that every job has work left (README: speed 1 keeps a job running only while
+// it has chunks to copy): stream into top copies mid's and base's first half, commit of top copies
+// its second half, commit of mid its first half, mirror of a.qcow2 all of it.
 export const FUZZ_IMAGES = [
   { file: 'base.qcow2', format: 'qcow2', size: '16M', data: [{ offset: 0, length: 16777216 }] },
-  { file: 'mid.qcow2', format: 'qcow2', size: '16M', backing: 'base.qcow2', 'backing-format': 'qcow2', data: [{ offset: 0, length: 16777216, pattern: 91 }] },
-  { file: 'top.qcow2', format: 'qcow2', size: '16M', backing: 'mid.qcow2', 'backing-format': 'qcow2', data: [{ offset: 0, length: 16777216, pattern: 92 }] },
+  { file: 'mid.qcow2', format: 'qcow2', size: '16M', backing: 'base.qcow2', 'backing-format': 'qcow2', data: [{ offset: 0, length: 8388608, pattern: 91 }] },
+  { file: 'top.qcow2', format: 'qcow2', size: '16M', backing: 'mid.qcow2', 'backing-format': 'qcow2', data: [{ offset: 8388608, length: 8388608, pattern: 92 }] },
   { file: 'a.qcow2', format: 'qcow2', size: '16M', data: [{ offset: 0, length: 16777216, pattern: 93 }] },
   { file: 't1.qcow2', format: 'qcow2', size: '16M' },
   { file: 't2.qcow2', format: 'qcow2', size: '16M' },
