@@ -9,6 +9,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 import type { Finding } from './run-case.js';
 
 export interface KnownIotest { transcript: string; step: number; category: string; differs: string; cause: string }
+/** `command` and `pattern` are regular expressions (over the command name and the masked first message). */
 export interface KnownFuzz { category: string; command: string; pattern: string; transcript: string; differs: string; cause: string }
 export interface KnownDisagreements { iotests: KnownIotest[]; fuzz: KnownFuzz[] }
 
@@ -24,12 +25,16 @@ export function loadKnown(file = KNOWN_FILE): KnownDisagreements {
   return { iotests: o.iotests, fuzz: o.fuzz };
 }
 
-/** The generator's own names (n3, f12, j0, …) masked, so one cause has one key across seeds. */
-export const maskNames = (s: string): string => s.replace(/\b[nfxjecsm]\d+\b/g, '·');
+/**
+ * The generator's own names (n3, f12, j0, …) and numbers (sizes, offsets, QEMU's auto-name counters)
+ * masked, so one cause has one key across seeds.
+ */
+export const maskNames = (s: string): string => s.replace(/\b[nfxjecsm]\d+\b/g, '·').replace(/\d+/g, 'N');
 
 export const findingKey = (f: Finding): string => `${f.category} | ${f.command} | ${maskNames(f.message)}`;
 
 export function matchKnown(f: Finding, known: KnownDisagreements): KnownFuzz | undefined {
   const m = maskNames(f.message);
-  return known.fuzz.find((k) => k.category === f.category && k.command === f.command && new RegExp(k.pattern).test(m));
+  // `command` is a pattern too (one cause can show on several commands)
+  return known.fuzz.find((k) => k.category === f.category && new RegExp(`^(?:${k.command})$`).test(f.command) && new RegExp(k.pattern).test(m));
 }
