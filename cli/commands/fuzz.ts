@@ -28,8 +28,14 @@ export function registerFuzz(program: Command): void {
       if (o.against !== 'qsd') throw new BlockgraphError('BG_BAD_INPUT', `--against must be 'qsd', got '${o.against}'`);
       if (!qsdAvailable()) throw new BlockgraphError('BG_UNSUPPORTED', 'qemu-storage-daemon is not installed (Debian: apt-get install -y qemu-system-common qemu-utils)');
       const known = o.all ? undefined : loadKnown();
+      // SIGINT/SIGTERM end the run after the current case (its daemons closed), with the report
+      let stop = false;
+      const onSignal = () => { stop = true; process.stderr.write('fuzz: stopping after this case\n'); };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       const report = await fuzz({
         seed: int('seed', o.seed), commands: int('commands', o.commands), caseLength: Math.max(1, int('case-length', o.caseLength)),
+        shouldStop: () => stop,
         out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,
         onCase: o.quiet ? undefined : (c) => process.stderr.write(`case ${c.index} seed ${c.seed}: ${c.commands} commands (total ${c.total})${c.finding ? ` — ${c.finding.category} at ${c.finding.command}` : ''}\n`),
         onFinding: o.quiet ? undefined : (d) => process.stderr.write(`  new: [${d.finding.category}] ${d.finding.command}: ${d.finding.message.split('\n')[0]}${d.saved ? ` → ${d.saved}` : ''}\n`),

@@ -26,6 +26,8 @@ export interface FuzzOptions {
   waitTimeoutMs?: number;
   onCase?: (info: { index: number; seed: number; commands: number; total: number; finding?: Finding }) => void;
   onFinding?: (d: DistinctFinding) => void;
+  /** Checked between cases: a long run stopped by a signal still ends with its report. */
+  shouldStop?: () => boolean;
 }
 
 export interface DistinctFinding {
@@ -63,7 +65,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   let commands = 0;
   let cases = 0;
   try {
-    for (let i = 0; commands < opts.commands; i++) {
+    for (let i = 0; commands < opts.commands && !opts.shouldStop?.(); i++) {
       const s = caseSeed(opts.seed, i);
       const r = await runCase(s, Math.min(caseLength, opts.commands - commands), run);
       commands += Math.max(1, r.commands);
