@@ -29,7 +29,7 @@ export function loadKnown(file = KNOWN_FILE): KnownDisagreements {
  * The generator's own names (n3, f12, j0, …) and numbers (sizes, offsets, QEMU's auto-name counters)
  * masked, so one cause has one key across seeds.
  */
-export const maskNames = (s: string): string => s.replace(/\b[nfxjecsm]\d+\b/g, '·').replace(/\d+/g, 'N');
+export const maskNames = (s: string): string => s.replace(/\b[nfxjecsm]\d+\b/g, '·').replace(/\b\d+\b/g, 'N');
 
 export const findingKey = (f: Finding): string => `${f.category} | ${f.command} | ${maskNames(f.message)}`;
 
