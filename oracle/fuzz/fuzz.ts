@@ -48,7 +48,7 @@ export interface FuzzReport {
   seed: number;
   commands: number;
   cases: number;
-  /** Cases whose first disagreement falls in each category. */
+  /** Disagreements per category: the one that ended each case, plus known error-text ones a case went on after. */
   byCategory: Record<Category, number>;
   perThousand: Record<Category, number>;
   distinct: DistinctFinding[];
@@ -67,20 +67,22 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   try {
     for (let i = 0; commands < opts.commands && !opts.shouldStop?.(); i++) {
       const s = caseSeed(opts.seed, i);
-      const r = await runCase(s, Math.min(caseLength, opts.commands - commands), run);
+      const isKnown = opts.known ? (f: Finding) => matchKnown(f, opts.known!) !== undefined : undefined;
+      const r = await runCase(s, Math.min(caseLength, opts.commands - commands), run, isKnown);
       commands += Math.max(1, r.commands);
       cases++;
       opts.onCase?.({ index: i, seed: s, commands: r.commands, total: commands, finding: r.finding });
-      if (!r.finding) continue;
-      byCategory[r.finding.category]++;
-      const key = findingKey(r.finding);
-      const seen = distinct.get(key);
-      if (seen) { seen.count++; continue; }
-      const known = opts.known ? matchKnown(r.finding, opts.known) : undefined;
-      const d: DistinctFinding = { key, finding: r.finding, count: 1, seed: s, known: known?.cause };
-      distinct.set(key, d);
-      if (opts.shrink !== false && !known && r.finding.category !== 'harness') await minimize(d, r.scenario, opts, run);
-      opts.onFinding?.(d);
+      for (const f of [...r.passed, ...(r.finding ? [r.finding] : [])]) {
+        byCategory[f.category]++;
+        const key = findingKey(f);
+        const seen = distinct.get(key);
+        if (seen) { seen.count++; continue; }
+        const known = opts.known ? matchKnown(f, opts.known) : undefined;
+        const d: DistinctFinding = { key, finding: f, count: 1, seed: s, known: known?.cause };
+        distinct.set(key, d);
+        if (opts.shrink !== false && !known && f.category !== 'harness') await minimize(d, r.scenario, opts, run);
+        opts.onFinding?.(d);
+      }
     }
   } finally {
     images.dispose();

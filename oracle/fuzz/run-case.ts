@@ -30,7 +30,10 @@ export interface CaseOutcome {
   /** Command steps sent (wait steps not counted). */
   commands: number;
   qsd?: Transcript;
+  /** The disagreement that ended the case. */
   finding?: Finding;
+  /** Known error-text disagreements the case went on after (both sides refused: states still equal). */
+  passed: Finding[];
 }
 
 /** Image files are made once per run with qemu-img/qemu-io and copied into each case's directory. */
@@ -86,9 +89,9 @@ export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?:
 }
 
 /** The first step where the model and QEMU disagree (outcome, then error text, then graph). */
-export function firstDisagreement(steps: StepComparison[]): Finding | undefined {
+export function firstDisagreement(steps: StepComparison[], skip: ReadonlySet<number> = new Set()): Finding | undefined {
   for (const s of steps) {
-    if (s.outcome && s.errorText && s.graph) continue;
+    if ((s.outcome && s.errorText && s.graph) || skip.has(s.index)) continue;
     const category: Category = !s.outcome ? 'outcome' : !s.errorText ? 'error-text' : 'graph';
     const line = s.diff.find((d) => (category === 'graph' ? /^(node|edge|parent) / : /^(outcome|error)/).test(d)) ?? s.diff[0] ?? '';
     return { category, step: s.index, command: s.what, message: line };
@@ -97,7 +100,7 @@ export function firstDisagreement(steps: StepComparison[]): Finding | undefined 
 }
 
 /** Runs a recorded transcript's scenario on the model; an exception that is not a BlockgraphError is exit 70. */
-export async function checkModel(qsd: Transcript): Promise<Finding | undefined> {
+export async function checkModel(qsd: Transcript, skip?: ReadonlySet<number>): Promise<Finding | undefined> {
   let model: Transcript;
   try {
     model = await runOnModel(scenarioOf(qsd));
@@ -105,7 +108,7 @@ export async function checkModel(qsd: Transcript): Promise<Finding | undefined> 
     const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     return { category: isBlockgraphError(e) ? 'harness' : 'model-crash', step: -1, command: '-', message: `model threw ${msg}`.slice(0, 600) };
   }
-  return firstDisagreement(compareTranscripts(qsd, model).steps);
+  return firstDisagreement(compareTranscripts(qsd, model).steps, skip);
 }
 
 /** A fixed scenario: recorded on QSD, run on the model, compared. */
@@ -115,8 +118,12 @@ export async function runFixed(scenario: Scenario, opts: RunOptions): Promise<{ 
   return { qsd: r.transcript, finding: await checkModel(r.transcript) };
 }
 
-/** Generates and runs one case of about `commands` commands from `seed`. */
-export async function runCase(seed: number, commands: number, opts: RunOptions): Promise<CaseOutcome> {
+/**
+ * Generates and runs one case of about `commands` commands from `seed`. With `isKnown`, a known
+ * error-text disagreement does not end the case: both sides refused the command, and a refused
+ * command leaves the state as it was, so the two still agree on everything else.
+ */
+export async function runCase(seed: number, commands: number, opts: RunOptions, isKnown?: (f: Finding) => boolean): Promise<CaseOutcome> {
   const world = new World();
   const gen = new Generator(new Rng(seed), world);
   const scenario: Scenario = {
@@ -133,6 +140,8 @@ export async function runCase(seed: number, commands: number, opts: RunOptions):
   };
   push();
   const recorded: TranscriptStep[] = [];
+  const passed: Finding[] = [];
+  const skip = new Set<number>();
   let finding: Finding | undefined;
   // runScenario walks scenario.steps with a live iterator: each step pushed here is run next.
   // The model runs the prefix after every step, so a case ends at its first disagreement (the
@@ -141,13 +150,18 @@ export async function runCase(seed: number, commands: number, opts: RunOptions):
     const step = scenario.steps[i]!;
     recorded.push(out);
     world.observe(step, out);
-    finding = await checkModel({ format: TRANSCRIPT_FORMAT, name: scenario.name, description: '', covers: scenario.covers, qemu: '', images: scenario.images, steps: recorded });
+    finding = await checkModel({ format: TRANSCRIPT_FORMAT, name: scenario.name, description: '', covers: scenario.covers, qemu: '', images: scenario.images, steps: recorded }, skip);
+    if (finding && finding.category === 'error-text' && finding.step === i && isKnown?.(finding)) {
+      passed.push(finding);
+      skip.add(i);
+      finding = undefined;
+    }
     if (finding) return;
     gen.followUp(step, isWaitStep(out) || out.result.ok);
     push();
   });
-  if (!r.transcript) return { scenario: { ...scenario, steps: scenario.steps.slice(0, r.done + 1) }, commands: sent, finding: r.finding };
-  return { scenario, commands: sent, qsd: r.transcript, finding };
+  if (!r.transcript) return { scenario: { ...scenario, steps: scenario.steps.slice(0, r.done + 1) }, commands: sent, finding: r.finding, passed };
+  return { scenario, commands: sent, qsd: r.transcript, finding, passed };
 }
 
 export const transcriptText = printTranscript;
