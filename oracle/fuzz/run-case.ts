@@ -63,6 +63,9 @@ export class ImageCache {
 
 export interface RunOptions { waitTimeoutMs?: number; images: ImageCache }
 
+/** How often (in steps) a case runs its prefix on the model: each check replays the whole prefix. */
+const CHECK_EVERY = 4;
+
 const stepName = (s: Step | TranscriptStep) => (isWaitStep(s) ? `wait ${s.wait.job} ${s.wait.status}` : s.execute);
 
 /** Records `scenario` on fresh daemons; a daemon death is returned as a qemu-abort finding. */
@@ -143,23 +146,33 @@ export async function runCase(seed: number, commands: number, opts: RunOptions, 
   const passed: Finding[] = [];
   const skip = new Set<number>();
   let finding: Finding | undefined;
+  const check = async () => {
+    const t: Transcript = { format: TRANSCRIPT_FORMAT, name: scenario.name, description: '', covers: scenario.covers, qemu: '', images: scenario.images, steps: recorded };
+    for (;;) {
+      finding = await checkModel(t, skip);
+      if (!(finding && finding.category === 'error-text' && isKnown?.(finding))) return;
+      passed.push(finding);
+      skip.add(finding.step);
+    }
+  };
   // runScenario walks scenario.steps with a live iterator: each step pushed here is run next.
-  // The model runs the prefix after every step, so a case ends at its first disagreement (the
-  // states differ from there on, and later steps would only echo it).
+  // The model runs the prefix every CHECK_EVERY steps (and at the end), so a case ends soon after
+  // its first disagreement (the states differ from there on, later steps would only echo it);
+  // the disagreement itself is located exactly, whatever step the check ran at.
+  let checked = -1;
   const r = await recordOnQsd(scenario, opts, async (i, out) => {
     const step = scenario.steps[i]!;
     recorded.push(out);
     world.observe(step, out);
-    finding = await checkModel({ format: TRANSCRIPT_FORMAT, name: scenario.name, description: '', covers: scenario.covers, qemu: '', images: scenario.images, steps: recorded }, skip);
-    if (finding && finding.category === 'error-text' && finding.step === i && isKnown?.(finding)) {
-      passed.push(finding);
-      skip.add(i);
-      finding = undefined;
-    }
-    if (finding) return;
     gen.followUp(step, isWaitStep(out) || out.result.ok);
+    if ((i + 1) % CHECK_EVERY === 0 || (sent >= commands && gen.queue.length === 0)) {
+      checked = i;
+      await check();
+      if (finding) return;
+    }
     push();
   });
+  if (r.transcript && checked !== r.transcript.steps.length - 1) await check();
   if (!r.transcript) return { scenario: { ...scenario, steps: scenario.steps.slice(0, r.done + 1) }, commands: sent, finding: r.finding, passed };
   return { scenario, commands: sent, qsd: r.transcript, finding, passed };
 }
