@@ -1,4 +1,5 @@
 // `blockgraph fuzz --against qsd`: the live differential fuzzer (oracle/fuzz).
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { fuzz, formatReport, loadKnown } from '../../oracle/fuzz/index.js';
@@ -27,6 +28,15 @@ export function registerFuzz(program: Command): void {
     .action(async (o) => {
       if (o.against !== 'qsd') throw new BlockgraphError('BG_BAD_INPUT', `--against must be 'qsd', got '${o.against}'`);
       if (!qsdAvailable()) throw new BlockgraphError('BG_UNSUPPORTED', 'qemu-storage-daemon is not installed (Debian: apt-get install -y qemu-system-common qemu-utils)');
+      if (o.out !== undefined) {
+        // checked before any daemon starts: a run must not fail (or die) at its first finding
+        try {
+          mkdirSync(o.out, { recursive: true });
+          accessSync(o.out, constants.W_OK);
+        } catch (e) {
+          throw new BlockgraphError('BG_BAD_INPUT', `--out ${o.out} is not a writable directory: ${(e as Error).message}`);
+        }
+      }
       const known = o.all ? undefined : loadKnown();
       // SIGINT/SIGTERM end the run after the current case (its daemons closed), with the report
       let stop = false;

@@ -3,6 +3,7 @@
 // transcript recorded from the daemon. Figures per 1,000 commands, by category.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BlockgraphError } from '../../errors/index.js';
 import { printJson, printTranscript, type Scenario } from '../format.js';
 import { findingKey, matchKnown, type KnownDisagreements } from './known.js';
 import { caseSeed } from './rng.js';
@@ -102,14 +103,15 @@ async function minimize(d: DistinctFinding, scenario: Scenario, opts: FuzzOption
   const again = await runFixed({ ...small, name, description: `found by blockgraph fuzz (seed ${d.seed}): ${target.category} at ${target.command}: ${target.message.split('\n')[0]}`.slice(0, 400) }, run);
   d.flaky = !again.finding || !sameFinding(again.finding, target);
   if (!opts.out) return;
-  mkdirSync(opts.out, { recursive: true });
-  if (again.qsd) {
-    d.saved = join(opts.out, `${name}.json`);
-    writeFileSync(d.saved, printTranscript(again.qsd));
-  } else {
+  const file = join(opts.out, again.qsd ? `${name}.json` : `${name}.scenario.json`);
+  try {
+    mkdirSync(opts.out, { recursive: true });
     // the daemon died: there is no transcript, only the scenario that kills it
-    d.saved = join(opts.out, `${name}.scenario.json`);
-    writeFileSync(d.saved, printJson({ ...small, name }));
+    writeFileSync(file, again.qsd ? printTranscript(again.qsd) : printJson({ ...small, name }));
+    d.saved = file;
+  } catch (e) {
+    // a full disk or a vanished directory loses this file, not the run
+    throw new BlockgraphError('BG_BAD_INPUT', `cannot save ${file}: ${(e as Error).message}`);
   }
 }
 
