@@ -57,6 +57,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   report: { description: 'write a browsable HTML report (DIR/index.html and its pages): the timeline, paged, and one page per entry with the graph around what it touched', module: 'report', register: 'registerReport' },
   drill: { description: 'kill a run of SCENARIO with SIGKILL at every crash point (or at random times) on a real LevelDB, recover, and check the state', module: 'drill', register: 'registerDrill' },
   ship: { description: 'copy a host\'s LevelDB log to the fleet stream (NATS JetStream), resuming where the fleet copy ends', module: 'ship', register: 'registerShip' },
+  fuzz: { description: 'differential fuzzing: command sequences generated over the live graph, run on qemu-storage-daemon and on the model; disagreements shrunk and saved', module: 'fuzz', register: 'registerFuzz' },
 };
 /** Hidden commands (not in the help): the entry whose module defines them. */
 const HIDDEN: Record<string, CommandEntry> = {

@@ -22,8 +22,8 @@ export interface HarnessOptions {
   failOnWaitTimeout?: boolean;
   /** Called before a `wait` step polls: the model advances its abstract job progress here. */
   beforeWait?: (conn: QmpConnection, job: string, status: string) => Promise<void>;
-  /** Progress hook, e.g. for a CLI. */
-  onStep?: (index: number, step: TranscriptStep) => void;
+  /** Progress hook, e.g. for a CLI; awaited, so a caller may extend `scenario.steps` from it (the fuzzer does). */
+  onStep?: (index: number, step: TranscriptStep) => void | Promise<void>;
 }
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 20_000;
@@ -212,7 +212,7 @@ export async function runScenario(
         };
       }
       steps.push(out);
-      opts.onStep?.(index, out);
+      await opts.onStep?.(index, out);
     }
   } finally {
     for (const p of procs.values()) {

@@ -1,0 +1,58 @@
+// `blockgraph fuzz --against qsd`: the live differential fuzzer (oracle/fuzz).
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import type { Command } from 'commander';
+import { BlockgraphError } from '../../errors/index.js';
+import { fuzz, formatReport, loadKnown } from '../../oracle/fuzz/index.js';
+import { qsdAvailable } from '../../oracle/qsd.js';
+import { EXIT, printJson } from '../context.js';
+
+const int = (name: string, v: string): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new BlockgraphError('BG_BAD_INPUT', `--${name} must be a non-negative integer, got '${v}'`);
+  return n;
+};
+
+export function registerFuzz(program: Command): void {
+  program.command('fuzz')
+    .description('differential fuzzing: command sequences generated over the live graph, run on qemu-storage-daemon and on the model; disagreements shrunk and saved')
+    .requiredOption('--against <peer>', 'the reference implementation (only "qsd")')
+    .option('--seed <n>', 'seed (the run is deterministic from it)', '1')
+    .option('--commands <n>', 'stop after this many commands', '1000')
+    .option('--case-length <n>', 'commands per case (fresh daemons per case)', '25')
+    .option('--out <dir>', 'save minimal transcripts of new disagreements here')
+    .option('--no-shrink', 'do not shrink (faster; nothing is saved)')
+    .option('--shrink-budget <n>', 'at most this many runs to shrink one finding', '60')
+    .option('--all', 'report findings already in oracle/fuzz/known-disagreements.json as new ones too')
+    .option('--json', 'print the report as JSON')
+    .option('--quiet', 'no progress on stderr')
+    .action(async (o) => {
+      if (o.against !== 'qsd') throw new BlockgraphError('BG_BAD_INPUT', `--against must be 'qsd', got '${o.against}'`);
+      if (!qsdAvailable()) throw new BlockgraphError('BG_UNSUPPORTED', 'qemu-storage-daemon is not installed (Debian: apt-get install -y qemu-system-common qemu-utils)');
+      if (o.out !== undefined) {
+        // checked before any daemon starts: a run must not fail (or die) at its first finding
+        try {
+          mkdirSync(o.out, { recursive: true });
+          accessSync(o.out, constants.W_OK);
+        } catch (e) {
+          throw new BlockgraphError('BG_BAD_INPUT', `--out ${o.out} is not a writable directory: ${(e as Error).message}`);
+        }
+      }
+      const known = o.all ? undefined : loadKnown();
+      // SIGINT/SIGTERM end the run after the current case (its daemons closed), with the report
+      let stop = false;
+      const onSignal = () => { stop = true; process.stderr.write('fuzz: stopping after this case\n'); };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const report = await fuzz({
+        seed: int('seed', o.seed), commands: int('commands', o.commands), caseLength: Math.max(1, int('case-length', o.caseLength)),
+        shouldStop: () => stop,
+        out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,
+        onCase: o.quiet ? undefined : (c) => process.stderr.write(`case ${c.index} seed ${c.seed}: ${c.commands} commands (total ${c.total})${c.finding ? ` — ${c.finding.category} at ${c.finding.command}` : ''}\n`),
+        onFinding: o.quiet ? undefined : (d) => process.stderr.write(`  ${d.known ? "known" : "NEW"}: [${d.finding.category}] ${d.finding.command}: ${d.finding.message.split('\n')[0]}${d.saved ? ` → ${d.saved}` : ''}\n`),
+      });
+      if (o.json) printJson(report);
+      else console.log(formatReport(report));
+      const unexplained = report.distinct.filter((d) => !d.known && d.finding.category !== 'harness');
+      process.exitCode = unexplained.length ? EXIT.failed : EXIT.ok;
+    });
+}

@@ -1,0 +1,58 @@
+// Inputs on which qemu-storage-daemon 7.2.22 is known to abort (oracle README crash list,
+// docs/fidelity.md, issue 12 item 8). The generator never sends them: a dead daemon ends the
+// sequence and teaches nothing new. Each rule names the crash it avoids; the model refuses all
+// of these with an error that says QEMU aborts (specs/reopen/qemu-aborts.spec.ts).
+import type { Json, JsonObject, Step } from '../format.js';
+import { isWaitStep } from '../format.js';
+import type { ProcView } from './world.js';
+
+const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Every node reference (a string where a child goes) in blockdev-add options, recursively. */
+function references(o: JsonObject, out: string[] = []): string[] {
+  for (const [k, v] of Object.entries(o)) {
+    if (['file', 'backing', 'image', 'test', 'raw'].includes(k) && typeof v === 'string') out.push(v);
+    if (k === 'children' && Array.isArray(v)) for (const c of v as Json[]) { if (typeof c === 'string') out.push(c); else if (isObj(c)) references(c, out); }
+    if (isObj(v)) references(v, out);
+  }
+  return out;
+}
+
+/** Why `step` would crash QSD 7.2 given the view of its process, or undefined when it is safe. */
+export function knownAbort(step: Step, p: ProcView): string | undefined {
+  if (isWaitStep(step)) return undefined;
+  const a = step.arguments ?? {};
+  const aio = p.inIothread();
+  if (step.execute === 'blockdev-add') {
+    // crash 5: a child given by reference that lives in an iothread
+    const r = references(a).find((n) => aio.has(n));
+    if (r) return `crash 5: blockdev-add references '${r}' in an iothread`;
+  }
+  if (step.execute === 'blockdev-reopen') {
+    const list = Array.isArray(a.options) ? a.options : [];
+    // crash 1: assertion bs_queue != NULL
+    if (list.length === 0) return 'crash 1: empty reopen list';
+    for (const o of list) {
+      if (!isObj(o) || typeof o['node-name'] !== 'string') continue;
+      const node = o['node-name'];
+      const cur = p.child(node, 'backing');
+      const next = 'backing' in o ? o.backing : undefined;
+      const changes = next !== cur;
+      if (cur && changes) {
+        // crash 2: a commit filter losing its only parent while its link is frozen
+        if (p.driver(cur) === 'commit_top') return `crash 2: '${node}' moves its backing away from commit filter '${cur}'`;
+        // crash 3: the old backing has its own file node as backing
+        const cb = p.child(cur, 'backing');
+        if (cb && cb === p.child(cur, 'file')) return `crash 3: '${node}' drops backing '${cur}' whose backing is its own file node`;
+      }
+      // item 8: attaching a file/backing child when the parent or the child is in an iothread
+      for (const edge of ['file', 'backing']) {
+        const v = o[edge];
+        if (typeof v === 'string' && v !== p.child(node, edge) && (aio.has(v) || aio.has(node))) {
+          return `issue 12 item 8: reopen attaches '${v}' as ${edge} of '${node}' across an iothread`;
+        }
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,144 @@
+// What the generator knows about the daemon it is driving: the normalized graph QEMU reported
+// after the last step of each process, plus what only the commands sent tell (the options each
+// named node was opened or reopened with, jobs and their kinds, exports, iothreads, throttle
+// groups). The graph is authoritative: a tracked node missing from it is forgotten.
+import { isWaitStep, type Json, type JsonObject, type NormGraph, type Step, type TranscriptStep } from '../format.js';
+
+export type JobKind = 'stream' | 'commit' | 'commit-active' | 'mirror';
+export interface TrackedJob { id: string; kind: JobKind; status: string; device: string; filter?: string }
+export interface TrackedExport { id: string; node: string; iothread?: string }
+
+export class ProcView {
+  graph: NormGraph = { nodes: [], parents: [], edges: [] };
+  /** Options of named nodes as last given to blockdev-add / blockdev-reopen. */
+  readonly options = new Map<string, JsonObject>();
+  readonly jobs = new Map<string, TrackedJob>();
+  readonly exports = new Map<string, TrackedExport>();
+  readonly iothreads = new Set<string>();
+  readonly throttleGroups = new Set<string>();
+  /** Nodes moved to an iothread with x-blockdev-set-iothread. */
+  readonly moved = new Set<string>();
+  nbd = false;
+  /** Every name ever used in this process (node, job, export ids), so new ones never clash by accident. */
+  readonly used = new Set<string>();
+
+  /** User-chosen node names present in the graph (canonical names of implicit nodes hold '.' or '#'). */
+  named(): string[] { return this.graph.nodes.map((n) => n.name).filter((n) => !/[.#]/.test(n)); }
+  driver(node: string): string | undefined { return this.graph.nodes.find((n) => n.name === node)?.driver; }
+  child(node: string, edge: string): string | undefined {
+    return this.graph.edges.find((e) => e.parent === node && e.name === edge)?.child;
+  }
+  /** The node's backing chain below it (following `backing`, and `file` of filters), nearest first. */
+  chainBelow(node: string): string[] {
+    const out: string[] = [];
+    let cur: string | undefined = node;
+    for (let i = 0; i < 16 && cur; i++) {
+      const next: string | undefined = this.child(cur, 'backing') ?? (isFilterDriver(this.driver(cur)) ? this.child(cur, 'file') : undefined);
+      if (!next || out.includes(next)) break;
+      out.push(next);
+      cur = next;
+    }
+    return out;
+  }
+  /** Nodes whose AioContext is (or may be) an iothread: the components of moved nodes and iothread exports. */
+  inIothread(): Set<string> {
+    const seeds = [...this.moved, ...[...this.exports.values()].filter((e) => e.iothread).map((e) => e.node)];
+    const adj = new Map<string, string[]>();
+    const names = new Set(this.graph.nodes.map((n) => n.name));
+    for (const e of this.graph.edges) {
+      if (!names.has(e.parent)) continue;
+      (adj.get(e.parent) ?? adj.set(e.parent, []).get(e.parent)!).push(e.child);
+      (adj.get(e.child) ?? adj.set(e.child, []).get(e.child)!).push(e.parent);
+    }
+    const seen = new Set<string>();
+    const todo = seeds.filter((s) => names.has(s));
+    while (todo.length) {
+      const n = todo.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      todo.push(...(adj.get(n) ?? []));
+    }
+    return seen;
+  }
+}
+
+export const isFilterDriver = (d: string | undefined): boolean =>
+  d === 'throttle' || d === 'copy-on-read' || d === 'blkdebug' || d === 'commit_top' || d === 'mirror_top' || d === 'compress';
+
+const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export class World {
+  readonly procs = new Map<string, ProcView>();
+  proc(name: string): ProcView {
+    let p = this.procs.get(name);
+    if (!p) this.procs.set(name, (p = new ProcView()));
+    return p;
+  }
+
+  /** Folds one recorded step into the view. */
+  observe(step: Step, out: TranscriptStep): void {
+    const p = this.proc(out.proc);
+    p.graph = out.graph;
+    for (const ev of out.events) {
+      const d = ev.data ?? {};
+      if (ev.event === 'JOB_STATUS_CHANGE' && typeof d.id === 'string') {
+        const j = p.jobs.get(d.id);
+        if (j) { if (d.status === 'null') p.jobs.delete(d.id); else j.status = String(d.status); }
+      }
+      if (ev.event === 'BLOCK_EXPORT_DELETED' && typeof d.id === 'string') p.exports.delete(d.id);
+    }
+    if (isWaitStep(out) || isWaitStep(step)) {
+      if (isWaitStep(out)) {
+        const j = p.jobs.get(out.wait.job);
+        if (j) { if (out.wait.status === 'null') p.jobs.delete(j.id); else j.status = out.wait.status; }
+      }
+    } else if (out.result.ok) {
+      this.applyOk(p, out.execute, out.arguments);
+    }
+    const present = new Set(p.named());
+    for (const n of [...p.options.keys()]) if (!present.has(n)) p.options.delete(n);
+    for (const n of [...p.moved]) if (!present.has(n)) p.moved.delete(n);
+  }
+
+  private applyOk(p: ProcView, cmd: string, a: JsonObject): void {
+    const s = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : undefined);
+    switch (cmd) {
+      case 'blockdev-add': this.recordInline(p, a); break;
+      case 'blockdev-reopen':
+        for (const o of (Array.isArray(a.options) ? a.options : [])) if (isObj(o) && typeof o['node-name'] === 'string') p.options.set(o['node-name'], o);
+        break;
+      case 'blockdev-del': if (s('node-name')) p.options.delete(s('node-name')!); break;
+      case 'object-add':
+        if (a['qom-type'] === 'iothread' && s('id')) p.iothreads.add(s('id')!);
+        if (a['qom-type'] === 'throttle-group' && s('id')) p.throttleGroups.add(s('id')!);
+        break;
+      case 'object-del': if (s('id')) { p.iothreads.delete(s('id')!); p.throttleGroups.delete(s('id')!); } break;
+      case 'nbd-server-start': p.nbd = true; break;
+      case 'nbd-server-stop': p.nbd = false; break;
+      case 'block-export-add':
+        if (s('id') && s('node-name')) p.exports.set(s('id')!, { id: s('id')!, node: s('node-name')!, iothread: s('iothread') });
+        break;
+      case 'x-blockdev-set-iothread':
+        if (s('node-name')) { if (s('iothread')) p.moved.add(s('node-name')!); else p.moved.delete(s('node-name')!); }
+        break;
+      case 'block-stream': case 'block-commit': case 'blockdev-mirror': {
+        const id = s('job-id') ?? s('device')!;
+        const device = s('device')!;
+        const kind: JobKind = cmd === 'block-stream' ? 'stream' : cmd === 'blockdev-mirror' ? 'mirror'
+          : (s('top-node') === undefined || s('top-node') === device ? 'commit-active' : 'commit');
+        if (!p.jobs.has(id)) p.jobs.set(id, { id, kind, status: 'running', device, filter: s('filter-node-name') });
+        break;
+      }
+      default: break;
+    }
+  }
+
+  /** Records a node given to blockdev-add and every inline child that has a node-name of its own. */
+  private recordInline(p: ProcView, o: JsonObject): void {
+    if (typeof o['node-name'] === 'string') p.options.set(o['node-name'], o);
+    for (const v of Object.values(o)) {
+      if (isObj(v) && typeof v.driver === 'string') this.recordInline(p, v);
+      if (Array.isArray(v)) for (const x of v as Json[]) if (isObj(x) && typeof x.driver === 'string') this.recordInline(p, x);
+    }
+  }
+}

@@ -1,0 +1,109 @@
+// The fuzzer's parts that need no daemon: seeded randomness, the abort guards, the generator's
+// determinism, delta debugging and the known-disagreements matching.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Generator, knownAbort, maskNames, matchKnown, caseSeed, closeDependencies, Rng, shrink, World, type Finding } from '../../oracle/fuzz/index.js';
+import type { NormGraph, Scenario, Step } from '../../oracle/format.js';
+
+const edge = (parent: string, name: string, child: string) => ({ parent, name, child, perm: [], shared: [] });
+const node = (name: string, driver = 'qcow2') => ({ name, driver, ro: false });
+
+test('Rng: the same seed gives the same stream, another seed another one', () => {
+  const a = new Rng(42); const b = new Rng(42); const c = new Rng(43);
+  const xs = Array.from({ length: 20 }, () => a.next());
+  assert.equal(Array.from({ length: 20 }, () => b.next()), xs);
+  assert.not.equal(Array.from({ length: 20 }, () => c.next()), xs);
+  assert.ok(xs.every((x) => x >= 0 && x < 1));
+  assert.is.not(caseSeed(1, 0), caseSeed(1, 1));
+  assert.is(caseSeed(7, 3), caseSeed(7, 3));
+});
+
+test('the generator is deterministic from its seed over the same graph', () => {
+  const run = (seed: number) => {
+    const g = new Generator(new Rng(seed), new World());
+    return JSON.stringify(Array.from({ length: 30 }, () => g.next()));
+  };
+  assert.is(run(5), run(5));
+  assert.is.not(run(5), run(6));
+});
+
+test('crash 1: an empty reopen list is an abort', () => {
+  const w = new World();
+  assert.match(knownAbort({ execute: 'blockdev-reopen', arguments: { options: [] } }, w.proc('A')) ?? '', /crash 1/);
+});
+
+test('crash 2: moving a backing away from a commit filter is an abort; keeping it is not', () => {
+  const w = new World();
+  const p = w.proc('A');
+  p.graph = { nodes: [node('top'), node('cf', 'commit_top'), node('mid')], parents: [], edges: [edge('top', 'backing', 'cf'), edge('cf', 'backing', 'mid')] } as NormGraph;
+  assert.match(knownAbort({ execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'top', backing: null }] } }, p) ?? '', /crash 2/);
+  assert.is(knownAbort({ execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'top', backing: 'cf' }] } }, p), undefined);
+});
+
+test('crash 3: dropping a backing whose own backing is its file node is an abort', () => {
+  const w = new World();
+  const p = w.proc('A');
+  p.graph = { nodes: [node('top'), node('x'), node('xf', 'file')], parents: [], edges: [edge('top', 'backing', 'x'), edge('x', 'file', 'xf'), edge('x', 'backing', 'xf')] } as NormGraph;
+  assert.match(knownAbort({ execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'top', backing: null }] } }, p) ?? '', /crash 3/);
+  assert.is(knownAbort({ execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'top', backing: 'x' }] } }, p), undefined);
+});
+
+test('crash 5 and item 8: references to nodes in an iothread are aborts, others are not', () => {
+  const w = new World();
+  const p = w.proc('A');
+  p.graph = { nodes: [node('a'), node('af', 'file'), node('b')], parents: [], edges: [edge('a', 'file', 'af')] } as NormGraph;
+  p.moved.add('a');
+  assert.match(knownAbort({ execute: 'blockdev-add', arguments: { driver: 'raw', 'node-name': 'r', file: 'af' } }, p) ?? '', /crash 5/);
+  assert.is(knownAbort({ execute: 'blockdev-add', arguments: { driver: 'raw', 'node-name': 'r', file: 'b' } }, p), undefined);
+  assert.match(knownAbort({ execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'b', backing: 'a' }] } }, p) ?? '', /item 8/);
+});
+
+test('the generator never sends a step the abort guards flag (200 steps over a live-like view)', () => {
+  for (const seed of [1, 2, 3]) {
+    const w = new World();
+    const p = w.proc('A');
+    p.graph = { nodes: [node('a'), node('af', 'file'), node('b'), node('cf', 'commit_top')], parents: [], edges: [edge('a', 'file', 'af'), edge('b', 'backing', 'cf')] } as NormGraph;
+    p.moved.add('a');
+    p.iothreads.add('io0');
+    const g = new Generator(new Rng(seed), w);
+    for (let i = 0; i < 200; i++) {
+      const s = g.next();
+      if (!s) continue;
+      assert.is(knownAbort(s, w.proc(s.proc ?? 'A')), undefined, JSON.stringify(s));
+    }
+  }
+});
+
+test('closeDependencies drops waits whose job was never started', () => {
+  const steps: Step[] = [
+    { execute: 'block-stream', arguments: { 'job-id': 'j1', device: 'a' } },
+    { wait: { job: 'j1', status: 'pending' } },
+    { wait: { job: 'j2', status: 'pending' } },
+  ];
+  assert.equal(closeDependencies(steps), steps.slice(0, 2));
+});
+
+test('shrink keeps only the steps the finding needs', async () => {
+  const steps: Step[] = Array.from({ length: 12 }, (_, i) => ({ execute: `c${i}` }));
+  const scenario: Scenario = { name: 's', description: '', covers: ['fuzz'], images: [], steps };
+  const target: Finding = { category: 'outcome', step: 11, command: 'c11', message: 'm' };
+  // the finding shows whenever c3 and c7 come before c11
+  const testFn = async (s: Scenario) => {
+    const names = s.steps.map((x) => ('execute' in x ? x.execute : ''));
+    return names.includes('c3') && names.includes('c7') && names.at(-1) === 'c11' ? target : undefined;
+  };
+  const r = await shrink(scenario, target, { test: testFn });
+  assert.equal(r.scenario.steps.map((x) => ('execute' in x ? x.execute : '')), ['c3', 'c7', 'c11']);
+});
+
+test('known fuzz entries match masked messages by category, command and pattern', () => {
+  assert.is(maskNames("Node 'n12' of j3 (16777216) qcow2"), "Node '·' of · (N) qcow2");
+  const known = { iotests: [], fuzz: [{ category: 'outcome', command: 'blockdev-(add|reopen)', pattern: 'Offset \\(N\\)', transcript: '', differs: '', cause: 'x' }] };
+  const f = (command: string, category: Finding['category'], message: string): Finding => ({ category, step: 0, command, message });
+  assert.ok(matchKnown(f('blockdev-add', 'outcome', 'expected Offset (33554432) cannot…'), known));
+  assert.ok(matchKnown(f('blockdev-reopen', 'outcome', 'Offset (1)'), known));
+  assert.not.ok(matchKnown(f('blockdev-addx', 'outcome', 'Offset (1)'), known));
+  assert.not.ok(matchKnown(f('blockdev-add', 'graph', 'Offset (1)'), known));
+});
+
+test.run();
