@@ -1,29 +1,31 @@
 // bdrv_open_inherit for the drivers QSD offers: children are opened in QEMU's order
 // (the `file` child before the node's own name is assigned, the backing after), so that
-// the same error wins as in QEMU.
+// the same error wins as in QEMU. Each node keeps its option QDicts as QEMU does
+// (graph/options.ts): a child opened inline takes its sub-QDict with it.
 import { QmpError } from '../errors/index.js';
 import { refuseCrossContextReference } from './aio.js';
 import { driverInfo } from './drivers.js';
 import { assignNodeName, attachChild, newNode } from './ops.js';
+import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
 import type { Proc } from './proc.js';
 import { refreshPerms } from './refresh.js';
+import { flatten, type Flat } from './reopen/qdict.js';
 import type { BdsNode } from './types.js';
 
 export type Opts = Record<string, unknown>;
 
-interface Inherit { ro?: boolean; forceShare?: boolean; parent: string; role: 'file' | 'backing' | 'child' }
+interface Inherit {
+  parent: string;
+  role: 'file' | 'backing' | 'child';
+  /** The parent's bs->options: set before bdrv_open_inherit opens its children. */
+  parentOptions: Flat;
+  /** bdrv_open_inherit's `filename` argument (a backing file named in an image header). */
+  filename?: string;
+}
 
 const GIB = 1 << 30;
-
-/** Options an implicit child takes from its parent unless given itself. */
-function inherited(opts: Opts, inh: Inherit | undefined): { ro: boolean; forceShare: boolean } {
-  let ro = opts['read-only'] as boolean | undefined;
-  if (ro === undefined && inh) ro = inh.role === 'backing' ? true : inh.ro;
-  let fs = opts['force-share'] as boolean | undefined;
-  if (fs === undefined && inh) fs = inh.forceShare;
-  return { ro: ro ?? false, forceShare: fs ?? false };
-}
+const truthy = (v: unknown) => v === true || v === 'on' || v === 'true';
 
 /** A child given as a reference (string) or inline (dict): returns the child node's name. */
 function openChildRef(p: Proc, ref: unknown, inh: Inherit): { name: string; inline: boolean } {
@@ -35,16 +37,37 @@ function openChildRef(p: Proc, ref: unknown, inh: Inherit): { name: string; inli
   return { name: openNode(p, ref as Opts, inh).name, inline: true };
 }
 
-export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
-  const driver = String(opts.driver);
+/** bdrv_open_blockdev_ref: blockdev-add's root, with its generic defaults set first. */
+export function openRoot(p: Proc, opts: Opts): BdsNode {
+  return openNode(p, opts, undefined, true);
+}
+
+export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsNode {
+  // bs->explicit_options: what this node was given (a child: its extracted sub-QDict)
+  const explicit = flatten(opts);
+  if (root) rootDefaults(explicit);
+  // bs->options: + bdrv_inherited_options, + bdrv_fill_options (a protocol node opened from a
+  // file name gets `driver` and `filename`), + update_options_from_flags
+  const eff: Flat = { ...explicit };
+  if (inh) inheritOptions(eff, inh.parentOptions, inh.role === 'backing');
+  if (inh?.filename !== undefined && inh.role === 'file') {
+    if (!('driver' in eff)) eff.driver = 'file';
+    if (!('filename' in eff)) eff.filename = inh.filename;
+  }
+  const driver = String(eff.driver);
   const info = driverInfo(driver);
   if (!info) throw new QmpError(`Unknown driver '${driver}'`);
-  const { ro, forceShare } = inherited(opts, inh);
+  const ro = readOnlyOption(eff);
+  optionsFromFlags(eff, ro);
+  const forceShare = truthy(eff['force-share']);
 
-  // Non-protocol drivers: `file` is opened first (for probing), as bdrv_open_inherit does.
+  // Non-protocol drivers: `file` is opened first (for probing), as bdrv_open_inherit does
+  // (bdrv_open_child_bs: the `file.*` sub-QDict, or a reference, or the file name given).
   let file: { name: string; inline: boolean } | undefined;
   if (info.kind !== 'protocol' && opts.file !== undefined) {
-    file = openChildRef(p, opts.file, { ro, forceShare, parent: '', role: 'file' });
+    file = openChildRef(p, opts.file, { parent: '', role: 'file', parentOptions: eff });
+  } else if (info.kind !== 'protocol' && inh?.filename !== undefined) {
+    file = { name: openNode(p, {}, { parent: '', role: 'file', parentOptions: eff, filename: inh.filename }).name, inline: true };
   }
   if (forceShare && !ro) throw new QmpError('force-share=on can only be used with read-only images');
   if (opts['detect-zeroes'] === 'unmap' && opts.discard !== 'unmap') {
@@ -52,15 +75,13 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
   }
   const { name, auto } = assignNodeName(p, opts['node-name'] as string | undefined);
   p.step(`open ${name} (${driver})`);
-  const stored: Opts = { ...opts, 'node-name': name };
-  newNode(p, { name, auto, driver, ro, forceShare, options: stored, inheritsFrom: inh?.parent || null });
+  newNode(p, { name, auto, driver, ro, forceShare, options: eff, explicit, inheritsFrom: inh?.parent || null });
   if (file?.inline) p.patchNode(file.name, { inheritsFrom: name });
-  if (file) stored.file = file.name;
   const fileNode = () => (file ? p.node(file.name) : undefined);
 
   switch (driver) {
     case 'file': {
-      const fn = String(opts.filename);
+      const fn = String(eff.filename);
       const img = p.image(fn);
       if (!img) throw new QmpError(`Could not open '${fn}': No such file or directory`);
       const locking = (opts.locking as string | undefined) ?? 'auto';
@@ -82,7 +103,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
       if (!img || img.format !== 'qcow2') throw new QmpError('Image is not in qcow2 format');
       const header = img.backing ? { backing: img.backing, backingFormat: img.backingFormat } : {};
       p.patchNode(name, { filename: f.filename, size: img.size, header });
-      openBacking(p, name, opts, { ro, forceShare });
+      openBacking(p, name, opts, eff);
       // bdrv_backing_overridden: a header backing file suppressed by backing=null makes the
       // filename a json:{…} pseudo-filename (reported as none).
       if (header.backing && !p.backing(name)) p.patchNode(name, { filename: '' });
@@ -115,8 +136,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
       const take = permFromList((opts['take-child-perms'] as string[] | undefined) ?? []);
       const unshare = permFromList((opts['unshare-child-perms'] as string[] | undefined) ?? []);
       p.patchNode(name, { extra: { take, unshare }, align: Number(opts.align ?? 1) });
-      const img = openChildRef(p, opts.image, { ro, forceShare, parent: name, role: 'child' });
-      stored.image = img.name;
+      const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff });
       attachChild(p, { kind: 'node', node: name }, img.name, 'image', ROLE_FILTERED | ROLE_PRIMARY);
       const child = p.node(img.name)!;
       // Options that do not fit a "blkdebug:CONFIG:IMAGE" file name make QEMU fall back to json:{…}.
@@ -133,18 +153,19 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
       p.patchNode(name, { extra: { rewriteCorrupted: Boolean(opts['rewrite-corrupted']), nextChild: children.length } });
       const names: string[] = [];
       children.forEach((ref, i) => {
-        const c = openChildRef(p, ref, { ro, forceShare, parent: name, role: 'child' });
+        const c = openChildRef(p, ref, { parent: name, role: 'child', parentOptions: eff });
         names.push(c.name);
         attachChild(p, { kind: 'node', node: name }, c.name, `children.${i}`, ROLE_DATA);
       });
-      stored.children = names;
       p.patchNode(name, { size: p.node(names[0]!)!.size });
       break;
     }
     default:
       throw new QmpError(`Unknown driver '${driver}'`);
   }
-  p.patchNode(name, { options: stored });
+  // the end of bdrv_open_inherit: children's options and references leave the node's QDicts
+  const kids = p.childrenOf(name).map((e) => e.name);
+  p.patchNode(name, { options: dropChildOptions(eff, kids), explicit: dropChildOptions(explicit, kids) });
   return p.node(name)!;
 }
 
@@ -168,7 +189,7 @@ function qcow2FileSize(virtual: number): number {
 }
 
 /** bdrv_open_backing_file */
-function openBacking(p: Proc, name: string, opts: Opts, parent: { ro: boolean; forceShare: boolean }): void {
+function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): void {
   const b = opts.backing;
   if (b === null) return;
   const node = p.node(name)!;
@@ -181,20 +202,21 @@ function openBacking(p: Proc, name: string, opts: Opts, parent: { ro: boolean; f
     childName = b;
   } else {
     let bopts: Opts;
+    let filename: string | undefined;
     if (b === undefined) {
+      // the header's backing file: its format as the explicit `driver`, the file by name
       const hdr = node.header?.backing;
       if (!hdr) return;
-      bopts = { driver: node.header?.backingFormat ?? p.image(hdr)?.format ?? 'raw', file: { driver: 'file', filename: hdr } };
+      bopts = { driver: node.header?.backingFormat ?? p.image(hdr)?.format ?? 'raw' };
+      filename = hdr;
     } else bopts = b as Opts;
     try {
-      childName = openNode(p, bopts, { ro: parent.ro, forceShare: parent.forceShare, parent: name, role: 'backing' }).name;
+      childName = openNode(p, bopts, { parent: name, role: 'backing', parentOptions, filename }).name;
     } catch (e) {
       if (e instanceof QmpError) throw new QmpError(`Could not open backing file: ${e.desc}`, e.cls);
       throw e;
     }
     p.patchNode(childName, { inheritsFrom: name });
   }
-  const stored = { ...p.node(name)!.options, backing: childName };
-  p.patchNode(name, { options: stored });
   attachChild(p, { kind: 'node', node: name }, childName, 'backing', ROLE_COW);
 }
