@@ -26,6 +26,7 @@ interface Inherit {
 
 const GIB = 1 << 30;
 const truthy = (v: unknown) => v === true || v === 'on' || v === 'true';
+const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
 
 /** A child given as a reference (string) or inline (dict): returns the child node's name. */
 function openChildRef(p: Proc, ref: unknown, inh: Inherit): { name: string; inline: boolean } {
@@ -70,12 +71,15 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
     file = { name: openNode(p, {}, { parent: '', role: 'file', parentOptions: eff, filename: inh.filename }).name, inline: true };
   }
   if (forceShare && !ro) throw new QmpError('force-share=on can only be used with read-only images');
-  if (opts['detect-zeroes'] === 'unmap' && opts.discard !== 'unmap') {
+  // bdrv_open_common: discard (given or inherited "unmap") sets BDRV_O_UNMAP, which
+  // detect-zeroes=unmap needs (bdrv_parse_detect_zeroes)
+  const unmap = isUnmap(eff.discard);
+  if (eff['detect-zeroes'] === 'unmap' && !unmap) {
     throw new QmpError('setting detect-zeroes to unmap is not allowed without setting discard operation to unmap');
   }
   const { name, auto } = assignNodeName(p, opts['node-name'] as string | undefined);
   p.step(`open ${name} (${driver})`);
-  newNode(p, { name, auto, driver, ro, forceShare, options: eff, explicit, inheritsFrom: inh?.parent || null });
+  newNode(p, { name, auto, driver, ro, forceShare, options: eff, explicit, unmap, inheritsFrom: inh?.parent || null });
   if (file?.inline) p.patchNode(file.name, { inheritsFrom: name });
   const fileNode = () => (file ? p.node(file.name) : undefined);
 

@@ -7,6 +7,8 @@ import type { PreparedEntry } from './prepare.js';
 import type { Flat } from './qdict.js';
 import type { QueueEntry } from './queue.js';
 
+const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
+
 export function commitEntry(p: Proc, entry: QueueEntry, prep: PreparedEntry): void {
   const n = p.node(entry.node)!;
   // bdrv_reopen_commit: bs->options and bs->explicit_options become the entry's, without the
@@ -14,6 +16,8 @@ export function commitEntry(p: Proc, entry: QueueEntry, prep: PreparedEntry): vo
   const kids = p.childrenOf(n.name).map((e) => e.name);
   const patch: Parameters<Proc['patchNode']>[1] = {
     ro: entry.ro,
+    // bs->open_flags = reopen_state->flags: BDRV_O_UNMAP as bdrv_reopen_prepare parsed discard
+    unmap: 'discard' in entry.options ? isUnmap(entry.options.discard) : entry.unmap,
     options: dropChildOptions({ ...entry.options } as Flat, kids),
     explicit: dropChildOptions({ ...entry.explicit } as Flat, kids),
     extra: { ...(n.extra ?? {}), ...(prep.extra ?? {}) },

@@ -50,8 +50,9 @@ export function currentExplicit(p: Proc, n: BdsNode): Flat {
   return withoutChildRefs(p, n, flatten(explicitOptionsOf(n)));
 }
 
-/** BDRV_O_UNMAP of the node now: its discard option, or inherited "unmap" for an implicit child. */
+/** BDRV_O_UNMAP of the node now (bdrv_get_flags): kept in open_flags across reopens that omit discard. */
 function unmapNow(n: BdsNode): boolean {
+  if (n.unmap !== undefined) return n.unmap;
   const d = flatten(n.options ?? {}).discard;
   return d !== undefined ? isUnmap(d) : n.inheritsFrom !== null;
 }
