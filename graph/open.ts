@@ -5,6 +5,8 @@
 import { QmpError } from '../errors/index.js';
 import { refuseCrossContextReference } from './aio.js';
 import { driverInfo } from './drivers.js';
+import { filenameOf } from './filename.js';
+import { imageBehind } from './images.js';
 import { assignNodeName, attachChild, newNode } from './ops.js';
 import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
@@ -97,20 +99,17 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
     }
     case 'null-co':
     case 'null-aio':
-      p.patchNode(name, { filename: `${driver}://`, size: Number(opts.size ?? GIB) });
+      p.patchNode(name, { size: Number(opts.size ?? GIB) });
       break;
     case 'qcow2': {
       attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_IMAGE);
       formatLockIfNeeded(p, name);
-      const f = fileNode()!;
-      const img = p.image(f.filename);
+      // qcow2_open reads the header through bs->file, whatever filters lie in between
+      const img = imageBehind(p, file!.name);
       if (!img || img.format !== 'qcow2') throw new QmpError('Image is not in qcow2 format');
       const header = img.backing ? { backing: img.backing, backingFormat: img.backingFormat } : {};
-      p.patchNode(name, { filename: f.filename, size: img.size, header });
+      p.patchNode(name, { size: img.size, header });
       openBacking(p, name, opts, eff);
-      // bdrv_backing_overridden: a header backing file suppressed by backing=null makes the
-      // filename a json:{…} pseudo-filename (reported as none).
-      if (header.backing && !p.backing(name)) p.patchNode(name, { filename: '' });
       break;
     }
     case 'raw': {
@@ -119,9 +118,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       formatLockIfNeeded(p, name);
       const f = fileNode()!;
       const size = opts.size !== undefined ? Number(opts.size) : f.size - Number(opts.offset ?? 0);
-      // Over another format or filter node the name is a json:{…} pseudo-filename (reported as none).
-      const protocol = driverInfo(f.driver)?.kind === 'protocol';
-      p.patchNode(name, { filename: sliced || !protocol ? '' : f.filename, size });
+      p.patchNode(name, { size });
       break;
     }
     case 'throttle': {
@@ -143,9 +140,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff });
       attachChild(p, { kind: 'node', node: name }, img.name, 'image', ROLE_FILTERED | ROLE_PRIMARY);
       const child = p.node(img.name)!;
-      // Options that do not fit a "blkdebug:CONFIG:IMAGE" file name make QEMU fall back to json:{…}.
-      const plain = opts.config === undefined && opts.align === undefined;
-      p.patchNode(name, { size: child.size, filename: plain && child.filename ? `blkdebug::${child.filename}` : '' });
+      p.patchNode(name, { size: child.size });
       break;
     }
     case 'quorum': {
@@ -170,6 +165,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
   // the end of bdrv_open_inherit: children's options and references leave the node's QDicts
   const kids = p.childrenOf(name).map((e) => e.name);
   p.patchNode(name, { options: dropChildOptions(eff, kids), explicit: dropChildOptions(explicit, kids) });
+  p.patchNode(name, { filename: filenameOf(p, name) });
   return p.node(name)!;
 }
 
