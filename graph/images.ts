@@ -20,6 +20,8 @@ export interface ImageSpecLike {
   size?: string | number;
   backing?: string;
   'backing-format'?: string;
+  /** qemu-img's -o list; cluster_size is what the graph needs (qcow2 file length, cache checks). */
+  options?: string;
 }
 
 export function createImage(d: Draft, spec: ImageSpecLike): Image {
@@ -30,6 +32,8 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   if (size === undefined && spec.backing) size = d.get<Image>(HOST, 'images', spec.backing)?.size;
   if (size === undefined) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}' needs a size`);
   const img: Image = { file: spec.file, format: spec.format, size };
+  const cluster = /(?:^|,)cluster_size=([^,]+)/.exec(spec.options ?? '')?.[1];
+  if (cluster !== undefined && spec.format === 'qcow2') img.clusterSize = parseSize(cluster);
   if (spec.backing) {
     img.backing = spec.backing;
     img.backingFormat = spec['backing-format'] ?? d.get<Image>(HOST, 'images', spec.backing)?.format ?? 'raw';

@@ -5,13 +5,16 @@
 import { QmpError } from '../errors/index.js';
 import { refuseCrossContextReference } from './aio.js';
 import { driverInfo } from './drivers.js';
+import { blkdebugConfigCheck, blkdebugLimits } from './driver-options/blkdebug.js';
+import { qcow2UpdateOptions } from './driver-options/qcow2.js';
+import { rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
 import { filenameOf } from './filename.js';
 import { imageBehind } from './images.js';
 import { assignNodeName, attachChild, newNode } from './ops.js';
 import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
 import type { Proc } from './proc.js';
-import { refreshPerms } from './refresh.js';
+import { alignment, refreshPerms } from './refresh.js';
 import { flatten, type Flat } from './reopen/qdict.js';
 import type { BdsNode } from './types.js';
 
@@ -92,7 +95,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       if (!img) throw new QmpError(`Could not open '${fn}': No such file or directory`);
       const locking = (opts.locking as string | undefined) ?? 'auto';
       p.patchNode(name, {
-        filename: fn, size: img.format === 'raw' ? img.size : qcow2FileSize(img.size),
+        filename: fn, size: img.format === 'raw' ? img.size : qcow2FileSize(img.size, img.clusterSize),
         lock: locking === 'off' ? null : { perm: 0, shared: PERM_ALL },
       });
       break;
@@ -107,18 +110,16 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       // qcow2_open reads the header through bs->file, whatever filters lie in between
       const img = imageBehind(p, file!.name);
       if (!img || img.format !== 'qcow2') throw new QmpError('Image is not in qcow2 format');
+      qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size });
       const header = img.backing ? { backing: img.backing, backingFormat: img.backingFormat } : {};
       p.patchNode(name, { size: img.size, header });
       openBacking(p, name, opts, eff);
       break;
     }
     case 'raw': {
-      const sliced = opts.offset !== undefined || opts.size !== undefined;
-      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', sliced ? ROLE_DATA | ROLE_PRIMARY : ROLE_FILTERED | ROLE_PRIMARY);
+      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', rawIsSlice(eff) ? ROLE_DATA | ROLE_PRIMARY : ROLE_FILTERED | ROLE_PRIMARY);
       formatLockIfNeeded(p, name);
-      const f = fileNode()!;
-      const size = opts.size !== undefined ? Number(opts.size) : f.size - Number(opts.offset ?? 0);
-      p.patchNode(name, { size });
+      p.patchNode(name, { size: rawApplyOptions(eff, fileNode()!.size).size });
       break;
     }
     case 'throttle': {
@@ -136,11 +137,12 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
     case 'blkdebug': {
       const take = permFromList((opts['take-child-perms'] as string[] | undefined) ?? []);
       const unshare = permFromList((opts['unshare-child-perms'] as string[] | undefined) ?? []);
-      p.patchNode(name, { extra: { take, unshare }, align: Number(opts.align ?? 1) });
+      p.patchNode(name, { extra: { take, unshare } });
+      blkdebugConfigCheck(eff, (f) => p.image(f) !== undefined);
       const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff });
       attachChild(p, { kind: 'node', node: name }, img.name, 'image', ROLE_FILTERED | ROLE_PRIMARY);
       const child = p.node(img.name)!;
-      p.patchNode(name, { size: child.size });
+      p.patchNode(name, { size: child.size, align: blkdebugLimits(eff, alignment(p, child)) });
       break;
     }
     case 'quorum': {
@@ -183,9 +185,13 @@ function formatLockIfNeeded(p: Proc, name: string): void {
   refreshPerms(p, [name]);
 }
 
-/** qcow2's on-disk size for an empty image of this virtual size (header + tables). */
-function qcow2FileSize(virtual: number): number {
-  return 196608 + Math.ceil(virtual / (512 * 1024 * 1024)) * 65536;
+/**
+ * The on-disk length of an empty qcow2 image as qemu-img creates it (qcow2_co_create): header,
+ * refcount table and one refcount block (a cluster each), then the L1 table (8 bytes per L2
+ * table; the file ends where the L1 table ends). Data written later is not modelled.
+ */
+function qcow2FileSize(virtual: number, clusterSize = 65536): number {
+  return 3 * clusterSize + 8 * Math.ceil(virtual / ((clusterSize * clusterSize) / 8));
 }
 
 /** bdrv_open_backing_file */

@@ -21,6 +21,7 @@ export function commitEntry(p: Proc, entry: QueueEntry, prep: PreparedEntry): vo
     options: dropChildOptions({ ...entry.options } as Flat, kids),
     explicit: dropChildOptions({ ...entry.explicit } as Flat, kids),
     extra: { ...(n.extra ?? {}), ...(prep.extra ?? {}) },
+    ...(prep.size !== undefined ? { size: prep.size } : {}),
   };
   p.patchNode(n.name, patch);
 }
