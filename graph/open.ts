@@ -36,11 +36,36 @@ const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
 /** A child given as a reference (string) or inline (dict): returns the child node's name. */
 function openChildRef(p: Proc, ref: unknown, inh: Inherit): { name: string; inline: boolean } {
   if (typeof ref === 'string') {
+    // bdrv_open_inherit with a reference and a file name
+    if (inh.filename !== undefined) throw new QmpError('Cannot reference an existing block device with additional options or a new filename');
     if (!p.node(ref)) throw new QmpError(`Cannot find device='${ref}' nor node-name='${ref}'`);
     refuseCrossContextReference(p, ref);
     return { name: ref, inline: false };
   }
   return { name: openNode(p, ref as Opts, inh).name, inline: true };
+}
+
+/** Drivers with .bdrv_file_open: bdrv_fill_options treats them as protocols. */
+const FILE_OPEN = new Set(['file', 'null-co', 'null-aio', 'blkdebug']);
+
+/**
+ * bdrv_fill_options with a file name (a header's backing file handed to an inline backing
+ * whose options name no `file.filename`): a protocol node takes it as its `filename` option
+ * (refused when it has one) and parses it (.bdrv_parse_filename); a node without a driver is
+ * probed as `file`.
+ */
+function fillFromFilename(eff: Flat, filename: string): void {
+  const drv = eff.driver === undefined ? 'file' : String(eff.driver);
+  if (!FILE_OPEN.has(drv)) return;
+  if ('filename' in eff) throw new QmpError("Can't specify 'file' and 'filename' options at the same time");
+  eff.driver = drv;
+  if (drv === 'null-co' || drv === 'null-aio') {
+    // null_co_parse_filename / null_aio_parse_filename
+    if (filename !== `${drv}://`) throw new QmpError(`The only allowed filename for this driver is '${drv}://'`);
+  } else if (drv === 'blkdebug') {
+    // blkdebug_parse_filename: without the "blkdebug:" prefix the whole name is the image's
+    eff['x-image'] = filename;
+  } else eff.filename = filename;
 }
 
 /** bdrv_open_blockdev_ref: blockdev-add's root, with its generic defaults set first. */
@@ -56,10 +81,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
   // file name gets `driver` and `filename`), + update_options_from_flags
   const eff: Flat = { ...explicit };
   if (inh) inheritOptions(eff, inh.parentOptions, inh.role === 'backing');
-  if (inh?.filename !== undefined && inh.role === 'file') {
-    if (!('driver' in eff)) eff.driver = 'file';
-    if (!('filename' in eff)) eff.filename = inh.filename;
-  }
+  if (inh?.filename !== undefined) fillFromFilename(eff, inh.filename);
   const driver = String(eff.driver);
   const info = driverInfo(driver);
   if (!info) throw new QmpError(`Unknown driver '${driver}'`);
@@ -70,10 +92,12 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
   // Non-protocol drivers: `file` is opened first (for probing), as bdrv_open_inherit does
   // (bdrv_open_child_bs: the `file.*` sub-QDict, or a reference, or the file name given).
   let file: { name: string; inline: boolean } | undefined;
+  // A file name given to a format or filter node goes down to its file child.
+  const down = !FILE_OPEN.has(driver) ? inh?.filename : undefined;
   if (info.kind !== 'protocol' && opts.file !== undefined) {
-    file = openChildRef(p, opts.file, { parent: '', role: 'file', parentOptions: eff });
-  } else if (info.kind !== 'protocol' && inh?.filename !== undefined) {
-    file = { name: openNode(p, {}, { parent: '', role: 'file', parentOptions: eff, filename: inh.filename }).name, inline: true };
+    file = openChildRef(p, opts.file, { parent: '', role: 'file', parentOptions: eff, filename: down });
+  } else if (info.kind !== 'protocol' && down !== undefined) {
+    file = { name: openNode(p, {}, { parent: '', role: 'file', parentOptions: eff, filename: down }).name, inline: true };
   }
   if (forceShare && !ro) throw new QmpError('force-share=on can only be used with read-only images');
   // bdrv_open_common: discard (given or inherited "unmap") sets BDRV_O_UNMAP, which
@@ -139,7 +163,9 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       const unshare = permFromList((opts['unshare-child-perms'] as string[] | undefined) ?? []);
       p.patchNode(name, { extra: { take, unshare } });
       blkdebugConfigCheck(eff, (f) => p.image(f) !== undefined);
-      const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff });
+      // blkdebug_open: the image child gets the x-image file name (blkdebug_parse_filename)
+      const xImage = eff['x-image'] === undefined ? undefined : String(eff['x-image']);
+      const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff, filename: xImage });
       attachChild(p, { kind: 'node', node: name }, img.name, 'image', ROLE_FILTERED | ROLE_PRIMARY);
       const child = p.node(img.name)!;
       p.patchNode(name, { size: child.size, align: blkdebugLimits(eff, alignment(p, child)) });
@@ -215,7 +241,13 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
       if (!hdr) return;
       bopts = { driver: node.header?.backingFormat ?? p.image(hdr)?.format ?? 'raw' };
       filename = hdr;
-    } else bopts = b as Opts;
+    } else {
+      bopts = b as Opts;
+      // bdrv_open_backing_file: an inline backing that names no file.filename is opened with
+      // the header's backing file name (bdrv_get_full_backing_filename)
+      const hdr = node.header?.backing;
+      if (hdr && !('file.filename' in flatten(bopts))) filename = hdr;
+    }
     try {
       childName = openNode(p, bopts, { parent: name, role: 'backing', parentOptions, filename }).name;
     } catch (e) {
