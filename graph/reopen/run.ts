@@ -75,13 +75,14 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean): Re
       s = reopenNext(s, { type: 'PREPARED' });
     } else if (s.matches('refreshing')) {
       step('reopen refresh-perms');
-      // bdrv_reopen_multiple's refresh list: g_slist_prepend of each node, its old backing, its old file.
+      // bdrv_reopen_multiple's refresh list: bdrv_topological_dfs from each queued node, then its
+      // old backing, then its old file, in queue order (the first entry's subtree comes first).
       const roots: string[] = [];
       for (const e of order) {
         const pr = prepared.get(e.node)!;
-        roots.unshift(e.node);
-        if (pr.oldBacking) roots.unshift(pr.oldBacking);
-        if (pr.oldFile) roots.unshift(pr.oldFile);
+        roots.push(e.node);
+        if (pr.oldBacking) roots.push(pr.oldBacking);
+        if (pr.oldFile) roots.push(pr.oldFile);
       }
       try {
         refreshPerms(p, roots.filter((r) => p.node(r)), { newRo: new Map(order.map((e) => [e.node, e.ro])) });
