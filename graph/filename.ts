@@ -1,38 +1,88 @@
-// bdrv_refresh_filename for the drivers whose reported file name depends on the graph:
-// a qcow2 node reports its file's name only while its backing is what its header names
-// (bdrv_backing_overridden), else a json:{…} pseudo-name, which the oracle records as none
-// (stored as ""); implicit job filters copy their child's name; commit_top / mirror_top report
-// their backing's name; a named copy-on-read filter has a json:{…} name. The other drivers keep
-// the name they got when they were opened.
+// bdrv_refresh_filename (block.c, QEMU 7.2): the name query-named-block-nodes reports is the
+// node's exact_filename, or else a json:{…} pseudo-filename built from its full_open_options,
+// which the oracle records as none (stored as ""). Per driver:
+// - file: the name it was opened with (exact_filename set by bdrv_open_common);
+// - null-co/null-aio (null_refresh_filename): "DRIVER://" unless a strong option (size,
+//   read-zeroes) is among its options;
+// - blkdebug (blkdebug_refresh_filename): "blkdebug:CONFIG:IMAGE" when its image has an exact
+//   name and no strong option but `config` is set (inject-error, set-state, align, … → json);
+// - implicit nodes copy their only child; named commit_top/mirror_top report their backing's
+//   name (bdrv_commit_top_refresh_filename, bdrv_mirror_top_refresh_filename);
+// - other filters (throttle, copy-on-read) and quorum: json (no primary child to reuse);
+// - formats (qcow2, raw): their primary child's exact name when that child is a protocol-level
+//   driver (.bdrv_file_open: file, null-co, null-aio, blkdebug), no strong option of the format
+//   is set (raw: offset, size; qcow2: encrypt.key-secret) and the backing is not overridden
+//   (bdrv_backing_overridden: the backing's name differs from the header's, or a header backing
+//   is suppressed).
+// Strong options are read from bs->options, so a reopen that drops them restores the plain name.
 //
 // Incremental: only nodes this command wrote (or whose child links it wrote) are recomputed,
 // and a node whose name changed makes its parents recompute — QEMU recomputes on every query,
 // which gives the same names as long as every change goes through here.
-import { driverInfo } from './drivers.js';
 import type { Proc } from './proc.js';
 import type { BdsNode, Edge } from './types.js';
 
-const DERIVED = new Set(['qcow2', 'commit_top', 'mirror_top', 'copy-on-read']);
+/** Drivers with .bdrv_file_open: a format may reuse their exact name. */
+const FILE_OPEN = new Set(['file', 'null-co', 'null-aio', 'blkdebug']);
+
+/** drv->strong_runtime_opts; a key ending in "." is a prefix. */
+const STRONG: Record<string, string[]> = {
+  'null-co': ['size', 'read-zeroes'],
+  'null-aio': ['size', 'read-zeroes'],
+  raw: ['offset', 'size'],
+  qcow2: ['encrypt.key-secret'],
+  blkdebug: ['config', 'inject-error.', 'set-state.', 'align', 'max-transfer', 'opt-write-zero', 'max-write-zero', 'opt-discard', 'max-discard'],
+};
+
+/** append_strong_runtime_options: the strong options present in bs->options (driver/filename never count). */
+function strongGiven(n: BdsNode, except: readonly string[] = []): boolean {
+  const keys = Object.keys(n.options ?? {});
+  return (STRONG[n.driver] ?? []).some((s) => !except.includes(s) && (s.endsWith('.') ? keys.some((k) => k.startsWith(s)) : s in n.options));
+}
 
 /** The name `node` reports, from its children's current names ("" = a json:{…} name). */
 export function filenameOf(p: Proc, node: string): string {
   const n = p.node(node)!;
   const kids = p.childrenOf(node);
-  if (n.implicit && kids.length === 1) return p.node(kids[0]!.child)?.filename ?? '';
-  if (n.driver === 'commit_top' || n.driver === 'mirror_top') {
-    const b = kids.find((e) => e.name === 'backing');
-    return b ? p.node(b.child)?.filename ?? '' : '';
+  const nameOf = (e: Edge | undefined) => (e ? p.node(e.child)?.filename ?? '' : '');
+  if (n.implicit && kids.length === 1) return nameOf(kids[0]);
+  switch (n.driver) {
+    case 'file':
+      return n.filename;
+    case 'null-co':
+    case 'null-aio':
+      return strongGiven(n) ? '' : `${n.driver}://`;
+    case 'blkdebug': {
+      const img = nameOf(kids.find((e) => e.name === 'image'));
+      if (!img || strongGiven(n, ['config'])) return '';
+      return `blkdebug:${n.options.config === undefined ? '' : String(n.options.config)}:${img}`;
+    }
+    case 'commit_top':
+    case 'mirror_top':
+      return nameOf(kids.find((e) => e.name === 'backing'));
+    case 'qcow2':
+    case 'raw': {
+      if (strongGiven(n) || backingOverridden(p, n, kids)) return '';
+      const f = kids.find((e) => e.name === 'file');
+      const fn = f ? p.node(f.child) : undefined;
+      return fn && FILE_OPEN.has(fn.driver) ? fn.filename : '';
+    }
+    case 'throttle':
+    case 'copy-on-read':
+    case 'quorum':
+      return '';
+    default:
+      return n.filename;
   }
-  if (n.driver === 'copy-on-read') return '';
-  if (n.driver !== 'qcow2') return n.filename;
+}
+
+/** bdrv_backing_overridden, with auto_backing_file = the header's backing file name. */
+function backingOverridden(p: Proc, n: BdsNode, kids: readonly Edge[]): boolean {
   const hdr = n.header?.backing ?? '';
   const b = kids.find((e) => e.name === 'backing');
-  const bName = b ? p.node(b.child)?.filename ?? '' : null;
-  const overridden = bName !== null ? bName === '' || bName !== hdr : hdr !== '';
-  if (overridden) return '';
-  const f = kids.find((e) => e.name === 'file');
-  const fn = f ? p.node(f.child) : undefined;
-  return fn && driverInfo(fn.driver)?.kind === 'protocol' ? fn.filename : '';
+  if (!b) return hdr !== '';
+  const bName = p.node(b.child)?.filename ?? '';
+  return bName === '' || bName !== hdr;
 }
 
 export function refreshFilenames(p: Proc): void {
@@ -41,7 +91,7 @@ export function refreshFilenames(p: Proc): void {
   const before = (p.d.base[p.name]?.nodes ?? {}) as Record<string, BdsNode>;
   for (const id of p.d.written(p.name, 'nodes')) {
     const n = p.node(id);
-    if (n && (DERIVED.has(n.driver) || n.implicit)) add(id);
+    if (n && n.driver !== 'file') add(id);
     // a name already changed by the command itself (e.g. reopen's own refresh) reaches the parents too
     if (n && before[id] && before[id]!.filename !== n.filename) for (const e of p.parents(id)) if (e.parent.kind === 'node') add(e.parent.node);
   }

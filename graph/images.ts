@@ -20,6 +20,8 @@ export interface ImageSpecLike {
   size?: string | number;
   backing?: string;
   'backing-format'?: string;
+  /** qemu-img's -o list; cluster_size is what the graph needs (qcow2 file length, cache checks). */
+  options?: string;
 }
 
 export function createImage(d: Draft, spec: ImageSpecLike): Image {
@@ -30,10 +32,41 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   if (size === undefined && spec.backing) size = d.get<Image>(HOST, 'images', spec.backing)?.size;
   if (size === undefined) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}' needs a size`);
   const img: Image = { file: spec.file, format: spec.format, size };
+  const cluster = /(?:^|,)cluster_size=([^,]+)/.exec(spec.options ?? '')?.[1];
+  if (cluster !== undefined && spec.format === 'qcow2') img.clusterSize = parseSize(cluster);
   if (spec.backing) {
     img.backing = spec.backing;
     img.backingFormat = spec['backing-format'] ?? d.get<Image>(HOST, 'images', spec.backing)?.format ?? 'raw';
   }
   d.put(HOST, 'images', spec.file, img);
   return img;
+}
+
+/**
+ * The image whose bytes a node exposes from offset 0, as a format driver opening on top of it
+ * reads its header (bdrv_open_inherit → qcow2_open → bdrv_pread(bs->file, 0, …)): a file
+ * node's image; filters (blkdebug, throttle, copy-on-read) and a raw node without an offset
+ * pass their child's bytes through; a quorum reads its first child. Anything else (a qcow2 or
+ * null node's guest view, a raw slice at an offset) shows no image header the model knows.
+ */
+export function imageBehind(p: { node(n: string): { driver: string; filename: string; options: Record<string, unknown> } | undefined; image(f: string): Image | undefined; childrenOf(n: string): { name: string; child: string }[] }, node: string): Image | undefined {
+  let cur: string | undefined = node;
+  for (let i = 0; cur !== undefined && i < 1000; i++) {
+    const n = p.node(cur);
+    if (!n) return undefined;
+    const kids = p.childrenOf(cur);
+    const via = (name: string) => kids.find((e) => e.name === name)?.child;
+    switch (n.driver) {
+      case 'file': return p.image(n.filename);
+      case 'blkdebug': cur = via('image'); break;
+      case 'throttle': case 'copy-on-read': cur = via('file'); break;
+      case 'quorum': cur = via('children.0'); break;
+      case 'raw':
+        if (Number(n.options.offset ?? 0) !== 0) return undefined;
+        cur = via('file');
+        break;
+      default: return undefined;
+    }
+  }
+  return undefined;
 }

@@ -1,33 +1,43 @@
 // bdrv_open_inherit for the drivers QSD offers: children are opened in QEMU's order
 // (the `file` child before the node's own name is assigned, the backing after), so that
-// the same error wins as in QEMU.
+// the same error wins as in QEMU. Each node keeps its option QDicts as QEMU does
+// (graph/options.ts): a child opened inline takes its sub-QDict with it.
 import { QmpError } from '../errors/index.js';
 import { refuseCrossContextReference } from './aio.js';
 import { driverInfo } from './drivers.js';
+import { blkdebugConfigCheck, blkdebugLimits } from './driver-options/blkdebug.js';
+import { qcow2UpdateOptions } from './driver-options/qcow2.js';
+import { rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
+import { filenameOf } from './filename.js';
+import { imageBehind } from './images.js';
 import { assignNodeName, attachChild, newNode } from './ops.js';
+import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
 import type { Proc } from './proc.js';
-import { refreshPerms } from './refresh.js';
+import { alignment, refreshPerms } from './refresh.js';
+import { flatten, type Flat } from './reopen/qdict.js';
 import type { BdsNode } from './types.js';
 
 export type Opts = Record<string, unknown>;
 
-interface Inherit { ro?: boolean; forceShare?: boolean; parent: string; role: 'file' | 'backing' | 'child' }
+interface Inherit {
+  parent: string;
+  role: 'file' | 'backing' | 'child';
+  /** The parent's bs->options: set before bdrv_open_inherit opens its children. */
+  parentOptions: Flat;
+  /** bdrv_open_inherit's `filename` argument (a backing file named in an image header). */
+  filename?: string;
+}
 
 const GIB = 1 << 30;
-
-/** Options an implicit child takes from its parent unless given itself. */
-function inherited(opts: Opts, inh: Inherit | undefined): { ro: boolean; forceShare: boolean } {
-  let ro = opts['read-only'] as boolean | undefined;
-  if (ro === undefined && inh) ro = inh.role === 'backing' ? true : inh.ro;
-  let fs = opts['force-share'] as boolean | undefined;
-  if (fs === undefined && inh) fs = inh.forceShare;
-  return { ro: ro ?? false, forceShare: fs ?? false };
-}
+const truthy = (v: unknown) => v === true || v === 'on' || v === 'true';
+const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
 
 /** A child given as a reference (string) or inline (dict): returns the child node's name. */
 function openChildRef(p: Proc, ref: unknown, inh: Inherit): { name: string; inline: boolean } {
   if (typeof ref === 'string') {
+    // bdrv_open_inherit with a reference and a file name
+    if (inh.filename !== undefined) throw new QmpError('Cannot reference an existing block device with additional options or a new filename');
     if (!p.node(ref)) throw new QmpError(`Cannot find device='${ref}' nor node-name='${ref}'`);
     refuseCrossContextReference(p, ref);
     return { name: ref, inline: false };
@@ -35,68 +45,105 @@ function openChildRef(p: Proc, ref: unknown, inh: Inherit): { name: string; inli
   return { name: openNode(p, ref as Opts, inh).name, inline: true };
 }
 
-export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
-  const driver = String(opts.driver);
+/** Drivers with .bdrv_file_open: bdrv_fill_options treats them as protocols. */
+const FILE_OPEN = new Set(['file', 'null-co', 'null-aio', 'blkdebug']);
+
+/**
+ * bdrv_fill_options with a file name (a header's backing file handed to an inline backing
+ * whose options name no `file.filename`): a protocol node takes it as its `filename` option
+ * (refused when it has one) and parses it (.bdrv_parse_filename); a node without a driver is
+ * probed as `file`.
+ */
+function fillFromFilename(eff: Flat, filename: string): void {
+  const drv = eff.driver === undefined ? 'file' : String(eff.driver);
+  if (!FILE_OPEN.has(drv)) return;
+  if ('filename' in eff) throw new QmpError("Can't specify 'file' and 'filename' options at the same time");
+  eff.driver = drv;
+  if (drv === 'null-co' || drv === 'null-aio') {
+    // null_co_parse_filename / null_aio_parse_filename
+    if (filename !== `${drv}://`) throw new QmpError(`The only allowed filename for this driver is '${drv}://'`);
+  } else if (drv === 'blkdebug') {
+    // blkdebug_parse_filename: without the "blkdebug:" prefix the whole name is the image's
+    eff['x-image'] = filename;
+  } else eff.filename = filename;
+}
+
+/** bdrv_open_blockdev_ref: blockdev-add's root, with its generic defaults set first. */
+export function openRoot(p: Proc, opts: Opts): BdsNode {
+  return openNode(p, opts, undefined, true);
+}
+
+export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsNode {
+  // bs->explicit_options: what this node was given (a child: its extracted sub-QDict)
+  const explicit = flatten(opts);
+  if (root) rootDefaults(explicit);
+  // bs->options: + bdrv_inherited_options, + bdrv_fill_options (a protocol node opened from a
+  // file name gets `driver` and `filename`), + update_options_from_flags
+  const eff: Flat = { ...explicit };
+  if (inh) inheritOptions(eff, inh.parentOptions, inh.role === 'backing');
+  if (inh?.filename !== undefined) fillFromFilename(eff, inh.filename);
+  const driver = String(eff.driver);
   const info = driverInfo(driver);
   if (!info) throw new QmpError(`Unknown driver '${driver}'`);
-  const { ro, forceShare } = inherited(opts, inh);
+  const ro = readOnlyOption(eff);
+  optionsFromFlags(eff, ro);
+  const forceShare = truthy(eff['force-share']);
 
-  // Non-protocol drivers: `file` is opened first (for probing), as bdrv_open_inherit does.
+  // Non-protocol drivers: `file` is opened first (for probing), as bdrv_open_inherit does
+  // (bdrv_open_child_bs: the `file.*` sub-QDict, or a reference, or the file name given).
   let file: { name: string; inline: boolean } | undefined;
+  // A file name given to a format or filter node goes down to its file child.
+  const down = !FILE_OPEN.has(driver) ? inh?.filename : undefined;
   if (info.kind !== 'protocol' && opts.file !== undefined) {
-    file = openChildRef(p, opts.file, { ro, forceShare, parent: '', role: 'file' });
+    file = openChildRef(p, opts.file, { parent: '', role: 'file', parentOptions: eff, filename: down });
+  } else if (info.kind !== 'protocol' && down !== undefined) {
+    file = { name: openNode(p, {}, { parent: '', role: 'file', parentOptions: eff, filename: down }).name, inline: true };
   }
   if (forceShare && !ro) throw new QmpError('force-share=on can only be used with read-only images');
-  if (opts['detect-zeroes'] === 'unmap' && opts.discard !== 'unmap') {
+  // bdrv_open_common: discard (given or inherited "unmap") sets BDRV_O_UNMAP, which
+  // detect-zeroes=unmap needs (bdrv_parse_detect_zeroes)
+  const unmap = isUnmap(eff.discard);
+  if (eff['detect-zeroes'] === 'unmap' && !unmap) {
     throw new QmpError('setting detect-zeroes to unmap is not allowed without setting discard operation to unmap');
   }
   const { name, auto } = assignNodeName(p, opts['node-name'] as string | undefined);
   p.step(`open ${name} (${driver})`);
-  const stored: Opts = { ...opts, 'node-name': name };
-  newNode(p, { name, auto, driver, ro, forceShare, options: stored, inheritsFrom: inh?.parent || null });
+  newNode(p, { name, auto, driver, ro, forceShare, options: eff, explicit, unmap, inheritsFrom: inh?.parent || null });
   if (file?.inline) p.patchNode(file.name, { inheritsFrom: name });
-  if (file) stored.file = file.name;
   const fileNode = () => (file ? p.node(file.name) : undefined);
 
   switch (driver) {
     case 'file': {
-      const fn = String(opts.filename);
+      const fn = String(eff.filename);
       const img = p.image(fn);
       if (!img) throw new QmpError(`Could not open '${fn}': No such file or directory`);
       const locking = (opts.locking as string | undefined) ?? 'auto';
       p.patchNode(name, {
-        filename: fn, size: img.format === 'raw' ? img.size : qcow2FileSize(img.size),
+        filename: fn, size: img.format === 'raw' ? img.size : qcow2FileSize(img.size, img.clusterSize),
         lock: locking === 'off' ? null : { perm: 0, shared: PERM_ALL },
       });
       break;
     }
     case 'null-co':
     case 'null-aio':
-      p.patchNode(name, { filename: `${driver}://`, size: Number(opts.size ?? GIB) });
+      p.patchNode(name, { size: Number(opts.size ?? GIB) });
       break;
     case 'qcow2': {
       attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_IMAGE);
       formatLockIfNeeded(p, name);
-      const f = fileNode()!;
-      const img = p.image(f.filename);
+      // qcow2_open reads the header through bs->file, whatever filters lie in between
+      const img = imageBehind(p, file!.name);
       if (!img || img.format !== 'qcow2') throw new QmpError('Image is not in qcow2 format');
+      qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size });
       const header = img.backing ? { backing: img.backing, backingFormat: img.backingFormat } : {};
-      p.patchNode(name, { filename: f.filename, size: img.size, header });
-      openBacking(p, name, opts, { ro, forceShare });
-      // bdrv_backing_overridden: a header backing file suppressed by backing=null makes the
-      // filename a json:{…} pseudo-filename (reported as none).
-      if (header.backing && !p.backing(name)) p.patchNode(name, { filename: '' });
+      p.patchNode(name, { size: img.size, header });
+      openBacking(p, name, opts, eff);
       break;
     }
     case 'raw': {
-      const sliced = opts.offset !== undefined || opts.size !== undefined;
-      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', sliced ? ROLE_DATA | ROLE_PRIMARY : ROLE_FILTERED | ROLE_PRIMARY);
+      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', rawIsSlice(eff) ? ROLE_DATA | ROLE_PRIMARY : ROLE_FILTERED | ROLE_PRIMARY);
       formatLockIfNeeded(p, name);
-      const f = fileNode()!;
-      const size = opts.size !== undefined ? Number(opts.size) : f.size - Number(opts.offset ?? 0);
-      // Over another format or filter node the name is a json:{…} pseudo-filename (reported as none).
-      const protocol = driverInfo(f.driver)?.kind === 'protocol';
-      p.patchNode(name, { filename: sliced || !protocol ? '' : f.filename, size });
+      p.patchNode(name, { size: rawApplyOptions(eff, fileNode()!.size).size });
       break;
     }
     case 'throttle': {
@@ -114,14 +161,14 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
     case 'blkdebug': {
       const take = permFromList((opts['take-child-perms'] as string[] | undefined) ?? []);
       const unshare = permFromList((opts['unshare-child-perms'] as string[] | undefined) ?? []);
-      p.patchNode(name, { extra: { take, unshare }, align: Number(opts.align ?? 1) });
-      const img = openChildRef(p, opts.image, { ro, forceShare, parent: name, role: 'child' });
-      stored.image = img.name;
+      p.patchNode(name, { extra: { take, unshare } });
+      blkdebugConfigCheck(eff, (f) => p.image(f) !== undefined);
+      // blkdebug_open: the image child gets the x-image file name (blkdebug_parse_filename)
+      const xImage = eff['x-image'] === undefined ? undefined : String(eff['x-image']);
+      const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff, filename: xImage });
       attachChild(p, { kind: 'node', node: name }, img.name, 'image', ROLE_FILTERED | ROLE_PRIMARY);
       const child = p.node(img.name)!;
-      // Options that do not fit a "blkdebug:CONFIG:IMAGE" file name make QEMU fall back to json:{…}.
-      const plain = opts.config === undefined && opts.align === undefined;
-      p.patchNode(name, { size: child.size, filename: plain && child.filename ? `blkdebug::${child.filename}` : '' });
+      p.patchNode(name, { size: child.size, align: blkdebugLimits(eff, alignment(p, child)) });
       break;
     }
     case 'quorum': {
@@ -133,18 +180,20 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
       p.patchNode(name, { extra: { rewriteCorrupted: Boolean(opts['rewrite-corrupted']), nextChild: children.length } });
       const names: string[] = [];
       children.forEach((ref, i) => {
-        const c = openChildRef(p, ref, { ro, forceShare, parent: name, role: 'child' });
+        const c = openChildRef(p, ref, { parent: name, role: 'child', parentOptions: eff });
         names.push(c.name);
         attachChild(p, { kind: 'node', node: name }, c.name, `children.${i}`, ROLE_DATA);
       });
-      stored.children = names;
       p.patchNode(name, { size: p.node(names[0]!)!.size });
       break;
     }
     default:
       throw new QmpError(`Unknown driver '${driver}'`);
   }
-  p.patchNode(name, { options: stored });
+  // the end of bdrv_open_inherit: children's options and references leave the node's QDicts
+  const kids = p.childrenOf(name).map((e) => e.name);
+  p.patchNode(name, { options: dropChildOptions(eff, kids), explicit: dropChildOptions(explicit, kids) });
+  p.patchNode(name, { filename: filenameOf(p, name) });
   return p.node(name)!;
 }
 
@@ -162,13 +211,17 @@ function formatLockIfNeeded(p: Proc, name: string): void {
   refreshPerms(p, [name]);
 }
 
-/** qcow2's on-disk size for an empty image of this virtual size (header + tables). */
-function qcow2FileSize(virtual: number): number {
-  return 196608 + Math.ceil(virtual / (512 * 1024 * 1024)) * 65536;
+/**
+ * The on-disk length of an empty qcow2 image as qemu-img creates it (qcow2_co_create): header,
+ * refcount table and one refcount block (a cluster each), then the L1 table (8 bytes per L2
+ * table; the file ends where the L1 table ends). Data written later is not modelled.
+ */
+function qcow2FileSize(virtual: number, clusterSize = 65536): number {
+  return 3 * clusterSize + 8 * Math.ceil(virtual / ((clusterSize * clusterSize) / 8));
 }
 
 /** bdrv_open_backing_file */
-function openBacking(p: Proc, name: string, opts: Opts, parent: { ro: boolean; forceShare: boolean }): void {
+function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): void {
   const b = opts.backing;
   if (b === null) return;
   const node = p.node(name)!;
@@ -181,20 +234,27 @@ function openBacking(p: Proc, name: string, opts: Opts, parent: { ro: boolean; f
     childName = b;
   } else {
     let bopts: Opts;
+    let filename: string | undefined;
     if (b === undefined) {
+      // the header's backing file: its format as the explicit `driver`, the file by name
       const hdr = node.header?.backing;
       if (!hdr) return;
-      bopts = { driver: node.header?.backingFormat ?? p.image(hdr)?.format ?? 'raw', file: { driver: 'file', filename: hdr } };
-    } else bopts = b as Opts;
+      bopts = { driver: node.header?.backingFormat ?? p.image(hdr)?.format ?? 'raw' };
+      filename = hdr;
+    } else {
+      bopts = b as Opts;
+      // bdrv_open_backing_file: an inline backing that names no file.filename is opened with
+      // the header's backing file name (bdrv_get_full_backing_filename)
+      const hdr = node.header?.backing;
+      if (hdr && !('file.filename' in flatten(bopts))) filename = hdr;
+    }
     try {
-      childName = openNode(p, bopts, { ro: parent.ro, forceShare: parent.forceShare, parent: name, role: 'backing' }).name;
+      childName = openNode(p, bopts, { parent: name, role: 'backing', parentOptions, filename }).name;
     } catch (e) {
       if (e instanceof QmpError) throw new QmpError(`Could not open backing file: ${e.desc}`, e.cls);
       throw e;
     }
     p.patchNode(childName, { inheritsFrom: name });
   }
-  const stored = { ...p.node(name)!.options, backing: childName };
-  p.patchNode(name, { options: stored });
   attachChild(p, { kind: 'node', node: name }, childName, 'backing', ROLE_COW);
 }

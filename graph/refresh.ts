@@ -135,7 +135,7 @@ export function refreshPerms(p: Proc, roots: readonly string[], opts: RefreshOpt
 }
 
 /** bs->bl.request_alignment: the largest along the primary-child chain (bdrv_merge_limits). */
-function alignment(p: Proc, n: BdsNode): number {
+export function alignment(p: Proc, n: BdsNode): number {
   let a = n.align || 1;
   let cur: BdsNode | undefined = n;
   for (let i = 0; cur && i < 64; i++) {

@@ -32,7 +32,9 @@ export interface BdsNode {
   driver: string;
   ro: boolean;
   filename: string;        // what query-named-block-nodes reports as `file` ("" where QEMU gives json:{…})
-  options: Record<string, unknown>; // the options the node was opened with (reopen compares and resets them)
+  options: Record<string, unknown>; // bs->options: effective, flattened, children's sub-QDicts removed (graph/options.ts)
+  explicit?: Record<string, unknown>;
+  unmap?: boolean;         // BDRV_O_UNMAP in bs->open_flags (discard=unmap); absent: derived from options // bs->explicit_options (absent: nodes made by job code, = options)
   monitor: boolean;        // the monitor holds a reference (blockdev-add of a root)
   implicit: boolean;       // job filter created without filter-node-name
   neverFreeze: boolean;

@@ -9,6 +9,7 @@ import type { Proc } from '../proc.js';
 import { refreshPerms } from '../refresh.js';
 import type { BdsNode, Job } from '../types.js';
 import { tryMoveToContext } from '../aio.js';
+import { explicitOptionsOf } from '../options.js';
 
 // mirror_top (bdrv_mirror_top_child_perm): default perms while running; an active commit
 // drops consistent read and shares write; once the job stops it forwards nothing.
@@ -82,12 +83,14 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
       const n = p.node(name);
       if (!n || n.ro === ro) return;
       // the reopened node gets the option; its children only inherit it
-      p.patchNode(name, name === node ? { ro, options: { ...n.options, 'read-only': ro } } : { ro });
+      p.patchNode(name, name === node
+        ? { ro, options: { ...n.options, 'read-only': ro }, explicit: { ...explicitOptionsOf(n), 'read-only': ro } }
+        : { ro });
       touched.push(name);
       for (const e of p.childrenOf(name)) {
         const c = p.node(e.child);
         // backing children are opened read-only on their own; explicit options stay
-        if (c && c.inheritsFrom === name && e.name !== 'backing' && c.options['read-only'] === undefined) visit(e.child);
+        if (c && c.inheritsFrom === name && e.name !== 'backing' && explicitOptionsOf(c)['read-only'] === undefined) visit(e.child);
       }
     };
     visit(node);

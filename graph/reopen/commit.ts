@@ -1,23 +1,27 @@
 // bdrv_reopen_commit (per entry, run in reverse queue order: children before parents) and
 // the cleanup of bdrv_reopen_multiple (old children unreferenced, closing them if unused).
 import { unrefIfUnused } from '../ops.js';
+import { dropChildOptions } from '../options.js';
 import type { Proc } from '../proc.js';
 import type { PreparedEntry } from './prepare.js';
 import type { Flat } from './qdict.js';
 import type { QueueEntry } from './queue.js';
 
+const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
+
 export function commitEntry(p: Proc, entry: QueueEntry, prep: PreparedEntry): void {
   const n = p.node(entry.node)!;
-  // bs->options = the reopen's options; child references are kept by name as open.ts does.
-  const stored: Flat = { ...entry.options };
-  delete stored.file;
-  delete stored.backing;
-  for (const e of p.childrenOf(n.name)) if (e.name === 'file' || e.name === 'backing') stored[e.name] = e.child;
-  if ('backing' in entry.options && !p.backing(n.name)) stored.backing = null;
+  // bdrv_reopen_commit: bs->options and bs->explicit_options become the entry's, without the
+  // children's references (their sub-QDicts left in bdrv_reopen_queue_child) and `backing`.
+  const kids = p.childrenOf(n.name).map((e) => e.name);
   const patch: Parameters<Proc['patchNode']>[1] = {
     ro: entry.ro,
-    options: stored,
-    extra: { ...(n.extra ?? {}), ...(prep.extra ?? {}), explicitOptions: entry.explicit },
+    // bs->open_flags = reopen_state->flags: BDRV_O_UNMAP as bdrv_reopen_prepare parsed discard
+    unmap: 'discard' in entry.options ? isUnmap(entry.options.discard) : entry.unmap,
+    options: dropChildOptions({ ...entry.options } as Flat, kids),
+    explicit: dropChildOptions({ ...entry.explicit } as Flat, kids),
+    extra: { ...(n.extra ?? {}), ...(prep.extra ?? {}) },
+    ...(prep.size !== undefined ? { size: prep.size } : {}),
   };
   p.patchNode(n.name, patch);
 }

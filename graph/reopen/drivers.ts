@@ -4,6 +4,9 @@
 import { QmpError } from '../../errors/index.js';
 import type { Proc } from '../proc.js';
 import type { BdsNode } from '../types.js';
+import { qcow2UpdateOptions } from '../driver-options/qcow2.js';
+import { rawApplyOptions } from '../driver-options/raw.js';
+import { imageBehind } from '../images.js';
 import { optString, type Flat } from './qdict.js';
 
 /** bdrv_reset_options_allowed: handled by bdrv_reopen_prepare itself for every driver. */
@@ -32,9 +35,15 @@ export const MUTABLE: Record<string, string[]> = {
 export interface DriverPrepared {
   /** Driver state to install at commit (node.extra patch). */
   extra?: Record<string, unknown>;
+  /** The node's new length (raw: the slice's size). */
+  size?: number;
 }
 
-const isPow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
+/** The image a qcow2 node reads its header from (its cluster size). */
+function fileImage(p: Proc, n: BdsNode) {
+  const f = p.fileChild(n.name);
+  return f ? imageBehind(p, f.child) : undefined;
+}
 
 /**
  * The driver's .bdrv_reopen_prepare on `o` (the entry's options, already without the generic
@@ -43,22 +52,10 @@ const isPow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
 export function driverPrepare(p: Proc, n: BdsNode, o: Flat): DriverPrepared {
   switch (n.driver) {
     case 'qcow2': {
-      const got = (k: string) => (k in o ? Number(o[k]) : undefined);
-      const cache = got('cache-size');
-      const l2 = got('l2-cache-size');
-      const rc = got('refcount-cache-size');
-      const entry = got('l2-cache-entry-size');
+      // qcow2_reopen_prepare → qcow2_update_options_prepare on the reopen's options
+      const img = fileImage(p, n);
+      qcow2UpdateOptions(o, { clusterSize: img?.clusterSize ?? 65536, virtualSize: n.size });
       for (const k of Object.keys(o)) if (QCOW2_MUTABLE.includes(k) || k.startsWith('encrypt.')) delete o[k];
-      // read_cache_sizes, then the entry size (qcow2_update_options_prepare)
-      if (cache !== undefined) {
-        if (l2 !== undefined && rc !== undefined) throw new QmpError('cache-size, l2-cache-size and refcount-cache-size may not be set at the same time');
-        if (l2 !== undefined && l2 > cache) throw new QmpError('l2-cache-size may not exceed cache-size');
-        if (rc !== undefined && rc > cache) throw new QmpError('refcount-cache-size may not exceed cache-size');
-      }
-      const cluster = p.image(n.filename)?.clusterSize ?? 65536;
-      if (entry !== undefined && (entry < 512 || entry > cluster || !isPow2(entry))) {
-        throw new QmpError(`L2 cache entry size must be a power of two between 512 and the cluster size (${cluster})`);
-      }
       return {};
     }
     case 'throttle': {
@@ -67,10 +64,15 @@ export function driverPrepare(p: Proc, n: BdsNode, o: Flat): DriverPrepared {
       if (p.object(group)?.qomType !== 'throttle-group') throw new QmpError(`Throttle group '${group}' does not exist`);
       return { extra: { ...(n.extra ?? {}), group } };
     }
-    case 'raw':
+    case 'raw': {
+      // raw_reopen_prepare: checked against the current file child (the file swap comes later)
+      const f = p.fileChild(n.name);
+      const fileSize = f ? p.node(f.child)?.size ?? 0 : 0;
+      const layout = rawApplyOptions(o, fileSize);
       delete o.offset;
       delete o.size;
-      return {};
+      return { size: layout.size };
+    }
     case 'file': {
       // raw_reopen_prepare: drop-cache and x-check-cache-dropped are consumed, the rest goes
       // back as QemuOpts strings and is compared with the old (typed) values.

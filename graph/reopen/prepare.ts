@@ -19,6 +19,8 @@ export interface PreparedEntry {
   oldFile: string | null;
   /** Driver state to install at commit. */
   extra: Record<string, unknown> | undefined;
+  /** The driver's new length for the node (raw slices), installed at commit. */
+  size?: number;
 }
 
 const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
@@ -78,7 +80,7 @@ export function prepareEntry(p: Proc, entry: QueueEntry): PreparedEntry {
     }
     if (!qobjEqual(v, old[k])) throw new QmpError(`Cannot change the option '${k}'`);
   }
-  return { node: n.name, oldBacking: oldBacking ?? null, oldFile: oldFile ?? null, extra: drv.extra };
+  return { node: n.name, oldBacking: oldBacking ?? null, oldFile: oldFile ?? null, extra: drv.extra, ...(drv.size !== undefined ? { size: drv.size } : {}) };
 }
 
 /** bdrv_recurse_has_child(from, target): `target` is `from` or below it. */

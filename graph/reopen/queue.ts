@@ -3,6 +3,7 @@
 // (inherits_from). Option precedence: given now > an earlier entry's explicit options >
 // inherited from the parent > (keep_old_opts only) the node's current options.
 import { QmpError } from '../../errors/index.js';
+import { explicitOptionsOf, inheritOptions } from '../options.js';
 import { ROLE_COW } from '../perm.js';
 import type { Proc } from '../proc.js';
 import type { BdsNode } from '../types.js';
@@ -46,30 +47,14 @@ export function currentOptions(p: Proc, n: BdsNode): Flat {
 
 /** bs->explicit_options: what the node was given (blockdev-add, or its last reopen). */
 export function currentExplicit(p: Proc, n: BdsNode): Flat {
-  const x = (n.extra as { explicitOptions?: Flat } | undefined)?.explicitOptions;
-  return withoutChildRefs(p, n, flatten(x ?? n.options ?? {}));
+  return withoutChildRefs(p, n, flatten(explicitOptionsOf(n)));
 }
 
-/** BDRV_O_UNMAP of the node now: its discard option, or inherited "unmap" for an implicit child. */
+/** BDRV_O_UNMAP of the node now (bdrv_get_flags): kept in open_flags across reopens that omit discard. */
 function unmapNow(n: BdsNode): boolean {
+  if (n.unmap !== undefined) return n.unmap;
   const d = flatten(n.options ?? {}).discard;
   return d !== undefined ? isUnmap(d) : n.inheritsFrom !== null;
-}
-
-/** bdrv_inherited_options: what a child takes from its parent's options unless set itself. */
-function inherit(child: Flat, parent: Flat, cow: boolean): void {
-  const copy = (k: string) => { if (!(k in child) && k in parent) child[k] = parent[k]; };
-  copy('cache.direct');
-  copy('cache.no-flush');
-  copy('force-share');
-  if (cow) {
-    if (!('read-only' in child)) child['read-only'] = 'on';
-    if (!('auto-read-only' in child)) child['auto-read-only'] = 'off';
-  } else {
-    copy('read-only');
-    copy('auto-read-only');
-  }
-  if (!('discard' in child)) child.discard = 'unmap';
 }
 
 export class ReopenQueue {
@@ -96,7 +81,7 @@ export class ReopenQueue {
     const explicit = { ...options };
     let unmap: boolean;
     if (parent) {
-      inherit(options, parent.entry.options, parent.cow);
+      inheritOptions(options, parent.entry.options, parent.cow);
       unmap = parent.entry.unmap;
     } else unmap = unmapNow(n);
     if (keepOld) joinOptions(options, currentOptions(p, n));

@@ -4,6 +4,7 @@
 // whole reopen (the engine compensates the steps of an undecided transaction).
 import { QmpError } from '../../errors/index.js';
 import { commitOrder, reopenNext, reopenStart, type ReopenSnapshot } from '../../machines/reopen.js';
+import { refcount } from '../ops.js';
 import type { Proc } from '../proc.js';
 import { refreshPerms } from '../refresh.js';
 import { cleanupEntry, commitEntry } from './commit.js';
@@ -74,16 +75,18 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean): Re
       s = reopenNext(s, { type: 'PREPARED' });
     } else if (s.matches('refreshing')) {
       step('reopen refresh-perms');
-      // bdrv_reopen_multiple's refresh list: g_slist_prepend of each node, its old backing, its old file.
+      // bdrv_reopen_multiple's refresh list: bdrv_topological_dfs from each queued node, then its
+      // old backing, then its old file, in queue order (the first entry's subtree comes first).
       const roots: string[] = [];
       for (const e of order) {
         const pr = prepared.get(e.node)!;
-        roots.unshift(e.node);
-        if (pr.oldBacking) roots.unshift(pr.oldBacking);
-        if (pr.oldFile) roots.unshift(pr.oldFile);
+        roots.push(e.node);
+        if (pr.oldBacking) roots.push(pr.oldBacking);
+        if (pr.oldFile) roots.push(pr.oldFile);
       }
       try {
         refreshPerms(p, roots.filter((r) => p.node(r)), { newRo: new Map(order.map((e) => [e.node, e.ro])) });
+        refuseUseAfterFree(p, order, [...prepared.values()]);
       } catch (err) {
         s = reopenNext(s, { type: 'FAILED', error: errText(err) });
         throw err;
@@ -103,6 +106,35 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean): Re
   }
 }
 
+/**
+ * QEMU 7.2 takes no reference on the queued nodes: a replaced child whose last reference was
+ * the parent's link is freed by tran_commit (bdrv_replace_child_commit unrefs it), and
+ * bdrv_reopen_multiple then runs .bdrv_reopen_commit_post and bdrv_reopen_queue_free over
+ * the queue, touching the freed node if it (or a node closed with it) was queued itself.
+ * The daemon dies with SIGSEGV (recorded: `[a backing null, b]` with b a's inline backing);
+ * the model refuses instead of reaching a state QEMU never reports.
+ */
+function refuseUseAfterFree(p: Proc, order: readonly QueueEntry[], prepared: readonly PreparedEntry[]): void {
+  const closing = new Set<string>();
+  const visit = (node: string): void => {
+    if (closing.has(node) || !p.node(node)) return;
+    const held = p.parents(node).filter((e) => !(e.parent.kind === 'node' && closing.has(e.parent.node))).length;
+    if (held > 0 || refcount(p, node) - p.parents(node).length > 0) return;
+    closing.add(node);
+    for (const c of p.childrenOf(node)) visit(c.child);
+  };
+  for (const pr of prepared) for (const old of [pr.oldBacking, pr.oldFile]) if (old) visit(old);
+  const hit = order.find((e) => closing.has(e.node));
+  if (hit) {
+    throw new QmpError(
+      `Cannot reopen '${hit.node}' in the same blockdev-reopen that closes it ` +
+      '(QEMU 7.2 frees it while it is still queued and crashes: segmentation fault)',
+    );
+  }
+}
+
+const TRIAL_DONE = Symbol('reopen trial done');
+
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /**
@@ -116,11 +148,15 @@ export function reopen(p: Proc, list: readonly Record<string, unknown>[], opts: 
   const q = buildQueue(p, list);
   const order = dependencyOrder(p, q.entries);
   if (order.some((e, i) => e !== q.entries[i])) {
-    const sp = p.d.savepoint();
+    // The trial runs inside atomically(): its attaches must not cut Draft steps (a rollback
+    // across a finished step is impossible), and a successful trial is undone by throwing.
     try {
-      execute(p, q.entries, false);
-    } finally {
-      p.d.rollback(sp);
+      p.d.atomically(() => {
+        execute(p, q.entries, false);
+        throw TRIAL_DONE;
+      });
+    } catch (e) {
+      if (e !== TRIAL_DONE) throw e;
     }
   }
   return execute(p, order, log);

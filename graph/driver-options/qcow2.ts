@@ -1,0 +1,60 @@
+// block/qcow2.c (QEMU 7.2) qcow2_update_options_prepare, run by qcow2_open (qcow2_do_open →
+// qcow2_update_options) and by qcow2_reopen_prepare: the cache-size family (read_cache_sizes),
+// the cache entry counts, cache-clean-interval and the encryption format.
+import { QmpError } from '../../errors/index.js';
+
+const MIN_REFCOUNT_CACHE_SIZE = 4; // clusters
+const DEFAULT_L2_CACHE_MAX_SIZE = 32 * 1024 * 1024; // Linux
+const INT_MAX = 2 ** 31 - 1;
+const UINT_MAX = 2 ** 32 - 1;
+const isPow2 = (n: number) => n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+
+export interface Qcow2Geometry { clusterSize: number; virtualSize: number }
+
+/** Flattened options as the QemuOpts see them; only given keys count as "set". */
+export function qcow2UpdateOptions(o: Record<string, unknown>, g: Qcow2Geometry): void {
+  const cs = g.clusterSize;
+  const has = (k: string) => o[k] !== undefined;
+  const num = (k: string, d: number) => (has(k) ? Number(o[k]) : d);
+
+  // read_cache_sizes
+  const maxL2Entries = Math.ceil(g.virtualSize / cs);
+  const maxL2Cache = Math.ceil((maxL2Entries * 8) / cs) * cs;
+  const minRefcountCache = MIN_REFCOUNT_CACHE_SIZE * cs;
+  const combined = num('cache-size', 0);
+  const l2Setting = num('l2-cache-size', DEFAULT_L2_CACHE_MAX_SIZE);
+  let refcount = num('refcount-cache-size', 0);
+  let l2 = Math.min(maxL2Cache, l2Setting);
+  let entry = num('l2-cache-entry-size', cs);
+  if (has('cache-size')) {
+    if (has('l2-cache-size') && has('refcount-cache-size')) {
+      throw new QmpError('cache-size, l2-cache-size and refcount-cache-size may not be set at the same time');
+    } else if (has('l2-cache-size') && l2Setting > combined) {
+      throw new QmpError('l2-cache-size may not exceed cache-size');
+    } else if (refcount > combined) {
+      throw new QmpError('refcount-cache-size may not exceed cache-size');
+    }
+    if (has('l2-cache-size')) refcount = combined - l2;
+    else if (has('refcount-cache-size')) l2 = combined - refcount;
+    else if (combined >= maxL2Cache + minRefcountCache) {
+      l2 = maxL2Cache;
+      refcount = combined - l2;
+    } else {
+      refcount = Math.min(combined, minRefcountCache);
+      l2 = combined - refcount;
+    }
+  }
+  if (l2 < maxL2Cache && !has('l2-cache-entry-size')) entry = Math.min(cs, 4096);
+  if (entry < 512 || entry > cs || !isPow2(entry)) {
+    throw new QmpError(`L2 cache entry size must be a power of two between 512 and the cluster size (${cs})`);
+  }
+
+  // qcow2_update_options_prepare: entry counts
+  if (Math.floor(l2 / entry) > INT_MAX) throw new QmpError('L2 cache size too big');
+  if (Math.floor(refcount / cs) > INT_MAX) throw new QmpError('Refcount cache size too big');
+  if (num('cache-clean-interval', 600) > UINT_MAX) throw new QmpError('Cache clean interval too big');
+
+  // encryption: the model's images are never encrypted
+  const fmt = o['encrypt.format'];
+  if (fmt !== undefined) throw new QmpError(`No encryption in image header, but options specified format '${String(fmt)}'`);
+}

@@ -1,0 +1,37 @@
+// block/raw-format.c (QEMU 7.2): raw_read_options + raw_apply_options, run by raw_open after
+// the file child is open and by raw_reopen_prepare against the current file child.
+import { QmpError } from '../../errors/index.js';
+
+export interface RawLayout { offset: number; hasSize: boolean; size: number }
+
+/** raw_read_options: offset defaults to 0; `size` counts only when given. */
+export function rawReadOptions(o: Record<string, unknown>): { offset: number; hasSize: boolean; size: number } {
+  return { offset: Number(o.offset ?? 0), hasSize: o.size !== undefined, size: Number(o.size ?? 0) };
+}
+
+/**
+ * raw_apply_options: the slice must lie inside the containing file (`realSize` =
+ * bdrv_getlength(bs->file->bs), in whole sectors) and a given size must be a multiple of BDRV_SECTOR_SIZE.
+ * QEMU's text has two spaces before "actual" (the string literal pieces meet so).
+ */
+export function rawApplyOptions(o: Record<string, unknown>, childLength: number): RawLayout {
+  const { offset, hasSize, size } = rawReadOptions(o);
+  // bdrv_getlength: total_sectors * BDRV_SECTOR_SIZE (refresh_total_sectors rounds the length up)
+  const realSize = Math.ceil(childLength / 512) * 512;
+  if (offset > realSize) {
+    throw new QmpError(`Offset (${offset}) cannot be greater than size of the containing file (${realSize})`);
+  }
+  if (hasSize && realSize - offset < size) {
+    throw new QmpError(
+      `The sum of offset (${offset}) and size (${size}) has to be smaller or equal to the  actual size of the containing file (${realSize})`,
+    );
+  }
+  if (hasSize && size % 512 !== 0) throw new QmpError('Specified size is not multiple of 512');
+  return { offset, hasSize, size: hasSize ? size : realSize - offset };
+}
+
+/** raw_open: with an offset or a size limit the file child is a data child, else a filtered one. */
+export const rawIsSlice = (o: Record<string, unknown>): boolean => {
+  const { offset, hasSize } = rawReadOptions(o);
+  return offset !== 0 || hasSize;
+};
