@@ -19,20 +19,9 @@ function reconcileContexts(p: Proc, parent: string, child: string): void {
   const pc = p.node(parent)!.aio;
   const cc = p.node(child)!.aio;
   if (pc === cc) return;
-  const sp = p.d.savepoint();
-  try {
-    moveToContext(p, child, pc);
-  } catch (e1) {
-    if (!(e1 instanceof QmpError)) throw e1;
-    p.d.rollback(sp);
-    try {
-      moveToContext(p, parent, cc);
-    } catch (e2) {
-      if (!(e2 instanceof QmpError)) throw e2;
-      p.d.rollback(sp);
-      throw e1;
-    }
-  }
+  let e1: unknown;
+  if (p.d.attempt(() => moveToContext(p, child, pc), (e) => (e1 = e) instanceof QmpError)) return;
+  if (!p.d.attempt(() => moveToContext(p, parent, cc), (e) => e instanceof QmpError)) throw e1;
 }
 
 /** qmp_blockdev_snapshot: external_snapshot_prepare's checks, bdrv_append, then the commit. */

@@ -161,6 +161,7 @@ export function moveToContext(p: Proc, node: string, ctx: string, opts: MoveOpts
 
 /** As moveToContext, but a refusal is swallowed (QEMU callers that pass errp = NULL). */
 export function tryMoveToContext(p: Proc, node: string, ctx: string, opts: MoveOpts = {}): boolean {
+  // a refusal is thrown before runMove cuts any step, so this rollback never crosses one
   const sp = p.d.savepoint();
   try {
     moveToContext(p, node, ctx, opts);

@@ -116,12 +116,9 @@ export function reopen(p: Proc, list: readonly Record<string, unknown>[], opts: 
   const q = buildQueue(p, list);
   const order = dependencyOrder(p, q.entries);
   if (order.some((e, i) => e !== q.entries[i])) {
-    const sp = p.d.savepoint();
-    try {
-      execute(p, q.entries, false);
-    } finally {
-      p.d.rollback(sp);
-    }
+    // inside a trial, no step is cut: the attaches of a backing change would otherwise finish
+    // steps that the rollback then crosses (the issue-12 crash: exit 70 on a failing list)
+    p.d.trial(() => execute(p, q.entries, false));
   }
   return execute(p, order, log);
 }
