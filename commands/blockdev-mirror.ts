@@ -44,7 +44,6 @@ export const blockdevMirror: CommandDef = {
       if (p.node(bs)!.size !== p.node(replaces)!.size) throw new QmpError('cannot replace image with a mirror image of different size');
     }
     const speed = Number(args.speed ?? 0);
-    if (speed < 0) throw new QmpError("Invalid parameter 'speed'");
     if (args['buf-size'] !== undefined && Number(args['buf-size']) < 0) throw new QmpError("Invalid parameter 'buf-size'");
     startMirror({ p, emit }, {
       jobId: (args['job-id'] as string | undefined) ?? '', bs, target, replaces, speed,

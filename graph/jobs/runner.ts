@@ -46,6 +46,9 @@ export function createJob(
   };
   p.putJob(job);
   run(ctx, job.id, r.effects);
+  // block_job_create -> block_job_set_speed after job_create: a negative speed fails the new
+  // job early (job_early_fail: created -> null, see earlyFailEvents) and the command with it
+  if (init.speed < 0) throw new QmpError("Parameter 'speed' expects a non-negative value");
   return p.job(job.id)!;
 }
 
