@@ -48,7 +48,7 @@ export const blockdevMirror: CommandDef = {
     startMirror({ p, emit }, {
       jobId: (args['job-id'] as string | undefined) ?? '', bs, target, replaces, speed,
       autoFinalize: args['auto-finalize'] ?? true, autoDismiss: args['auto-dismiss'] ?? true,
-      filterNodeName: args['filter-node-name'] as string | undefined, activeCommit: false,
+      filterNodeName: args['filter-node-name'] as string | undefined, activeCommit: false, sync: String(args.sync),
     });
     return {};
   },

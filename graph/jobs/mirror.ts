@@ -33,6 +33,8 @@ export interface MirrorStart {
   speed: number; autoFinalize: boolean; autoDismiss: boolean; filterNodeName?: string;
   /** commit_active_start: job type commit */
   activeCommit: boolean;
+  /** MirrorSyncMode; 'none' copies nothing (is_none_mode) */
+  sync?: string;
 }
 
 /** mirror_start_job (and commit_active_start's read-write flip of the base) */
@@ -83,14 +85,31 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
     freezeChain(p, mt.name, o.target);
   }
   sendJob(ctx, job.id, { type: 'START' });
+  mirrorRunStart(ctx, job.id, o, targetIsBacking);
   return p.job(job.id)!;
 }
 
+/**
+ * The first stretch of mirror_run, which job_start runs before the QMP reply: a target of
+ * another size fails the job (a base is grown instead by an active commit); with nothing
+ * to copy (an empty source, or sync 'none') the job is ready at once.
+ */
+function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking: boolean): void {
+  const { p } = ctx;
+  const srcLen = p.node(o.bs)!.size;
+  if (!targetIsBacking && srcLen !== p.node(o.target)!.size) {
+    sendJob(ctx, id, { type: 'FAIL', error: 'Source and target image have different sizes' });
+    return;
+  }
+  if (srcLen === 0 || o.sync === 'none') sendJob(ctx, id, { type: 'READY' });
+}
+
 /** mirror_exit_common */
-function exitCommon(ctx: JobCtx, j: Job, abort: boolean): void {
+function exitCommon(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
   const { p } = ctx;
   const d = p.job(j.id)!.data as unknown as MirrorData;
-  if (d.prepared) return;
+  if (d.prepared) return undefined;
+  let failed: string | undefined;
   patchJobData(p, j.id, { prepared: true });
   const mt = d.mirrorTop;
   const src = p.backing(mt)?.child ?? d.source;
@@ -109,13 +128,16 @@ function exitCommon(ctx: JobCtx, j: Job, abort: boolean): void {
     try {
       replaceNode(p, toReplace, target);
     } catch (e) {
-      // QEMU reports it (error_report) and the job fails; the graph is left as it was.
+      // QEMU reports it (error_report_err) and returns -EPERM: the job fails with
+      // strerror(EPERM) in BLOCK_JOB_COMPLETED; the graph is left as it was.
       if (!(e instanceof QmpError)) throw e;
+      failed = 'Operation not permitted';
     }
   }
   removeJobEdges(p, j.id);
   const child = p.backing(mt)?.child;
   if (child) replaceNode(p, mt, child);
+  return failed;
 }
 
 registerJobDriver('mirror', {
@@ -130,11 +152,9 @@ registerJobDriver('mirror', {
     }
     patchJobData(p, j.id, { shouldComplete: true, toReplace });
   },
-  prepare(ctx, j) { exitCommon(ctx, j, false); },
+  prepare(ctx, j) { return exitCommon(ctx, j, false); },
   abort(ctx, j) { exitCommon(ctx, j, true); },
-  clean(ctx, j) {
-    const { p } = ctx;
-    const d = p.job(j.id)!.data as unknown as MirrorData;
-    if (d.baseReadOnly && p.node(d.target)) setReadOnly(p, d.target, true, { ignoreErrors: true });
-  },
+  // No .clean: commit_active_start flips a read-only base back only when mirror_start_job fails
+  // (error_restore_flags); after an active commit completes or is cancelled the base stays
+  // read-write in 7.2 (commit_active_job_driver has no .clean that would restore it).
 });

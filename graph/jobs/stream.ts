@@ -115,9 +115,18 @@ registerJobDriver('stream', {
     if (cowChild(p, unfilteredBs)) {
       const ub = unfilteredBase ? p.node(unfilteredBase) : undefined;
       const baseId = ub ? d.backingFile ?? ub.filename : null;
-      setBackingHd(p, unfilteredBs, base);
+      let failed = false;
+      try {
+        setBackingHd(p, unfilteredBs, base);
+      } catch (e) {
+        if (!(e instanceof QmpError)) throw e;
+        failed = true;
+      }
       writeBackingHeader(p, unfilteredBs, baseId, ub?.driver ?? null);
+      // stream_prepare: error_report_err, then -EPERM fails the job
+      if (failed) return 'Operation not permitted';
     }
+    return undefined;
   },
   clean(ctx, j) {
     const { p } = ctx;

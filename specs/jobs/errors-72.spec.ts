@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stateHash } from '../../graph/hash.js';
+import { jobCreate, jobStep } from '../../machines/job.js';
 import { chain, M } from './helpers.js';
 
 test('a negative speed: the job is created and fails early (created -> null), state untouched', () => {
@@ -42,6 +43,33 @@ test('block-job-cancel of a user-paused job needs force; block_resize of a held 
   assert.is(stateHash(m.state), h);
   m.ok('job-cancel', { id: 'c0' }); // job-cancel has no such check
   assert.is(m.p().job('c0')!.status, 'concluded');
+});
+
+test('mirror onto a target of another size: the job fails at once, its error in BLOCK_JOB_COMPLETED', () => {
+  const m = new M();
+  chain(m, { names: ['src'] });
+  m.ok('x-blockgraph-image-create', { file: 'big.qcow2', format: 'qcow2', size: '2M' });
+  m.ok('blockdev-add', { driver: 'qcow2', 'node-name': 'big', file: { driver: 'file', filename: 'big.qcow2' }, backing: null });
+  m.take();
+  m.ok('blockdev-mirror', { 'job-id': 'm0', device: 'src', target: 'big', sync: 'full', 'auto-finalize': false, 'auto-dismiss': false });
+  const completed = m.events.find((e) => e.event === 'BLOCK_JOB_COMPLETED');
+  assert.equal(completed?.data?.error, 'Source and target image have different sizes');
+  assert.equal(m.take(), ['JOB_STATUS_CHANGE:created', 'JOB_STATUS_CHANGE:running', 'JOB_STATUS_CHANGE:aborting', 'BLOCK_JOB_COMPLETED', 'JOB_STATUS_CHANGE:concluded']);
+  assert.is(m.p().job('m0')!.error, 'Source and target image have different sizes');
+  assert.is(m.p().node('src')!.driver, 'qcow2');
+  assert.ok(!m.p().parents('src').some((e) => e.parent.kind === 'node'), 'mirror_top is gone');
+});
+
+test('machine: a failed .prepare aborts (COMPLETED with the error); a cancelled job still says CANCELLED', () => {
+  let s = jobCreate({ id: 'j', type: 'commit', autoFinalize: false, autoDismiss: false, speed: 0 }).snapshot;
+  for (const e of [{ type: 'START' }, { type: 'DONE' }] as const) s = jobStep(s, e).snapshot;
+  assert.is(s.context.status, 'pending');
+  const r = jobStep(s, { type: 'PREPARE_FAILED', error: 'Input/output error' });
+  assert.is(r.snapshot.context.status, 'concluded');
+  const evs = r.effects.map((f) => (f.kind === 'emit' ? `${f.event}${f.event === 'BLOCK_JOB_COMPLETED' ? ':' + String(f.data.error) : ''}` : f.op));
+  assert.equal(evs, ['JOB_STATUS_CHANGE', 'abort', 'clean', 'BLOCK_JOB_COMPLETED:Input/output error', 'JOB_STATUS_CHANGE']);
+  const c = jobStep(s, { type: 'CANCEL' });
+  assert.ok(c.effects.some((f) => f.kind === 'emit' && f.event === 'BLOCK_JOB_CANCELLED'));
 });
 
 test.run();
