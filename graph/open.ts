@@ -26,10 +26,12 @@ function inherited(opts: Opts, inh: Inherit | undefined): { ro: boolean; forceSh
 }
 
 /** A child given as a reference (string) or inline (dict): returns the child node's name. */
-function openChildRef(p: Proc, ref: unknown, inh: Inherit): { name: string; inline: boolean } {
+function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): { name: string; inline: boolean } {
   if (typeof ref === 'string') {
     if (!p.node(ref)) throw new QmpError(`Cannot find device='${ref}' nor node-name='${ref}'`);
-    refuseCrossContextReference(p, ref);
+    // an abort after the attach comes after the attach's own errors (permissions)
+    const later = refuseCrossContextReference(p, ref, inh.role);
+    if (later) pending?.push(later);
     return { name: ref, inline: false };
   }
   return { name: openNode(p, ref as Opts, inh).name, inline: true };
@@ -43,8 +45,9 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
 
   // Non-protocol drivers: `file` is opened first (for probing), as bdrv_open_inherit does.
   let file: { name: string; inline: boolean } | undefined;
+  const pendingAborts: string[] = [];
   if (info.kind !== 'protocol' && opts.file !== undefined) {
-    file = openChildRef(p, opts.file, { ro, forceShare, parent: '', role: 'file' });
+    file = openChildRef(p, opts.file, { ro, forceShare, parent: '', role: 'file' }, pendingAborts);
   }
   if (forceShare && !ro) throw new QmpError('force-share=on can only be used with read-only images');
   if (opts['detect-zeroes'] === 'unmap' && opts.discard !== 'unmap') {
@@ -115,7 +118,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
       const take = permFromList((opts['take-child-perms'] as string[] | undefined) ?? []);
       const unshare = permFromList((opts['unshare-child-perms'] as string[] | undefined) ?? []);
       p.patchNode(name, { extra: { take, unshare }, align: Number(opts.align ?? 1) });
-      const img = openChildRef(p, opts.image, { ro, forceShare, parent: name, role: 'child' });
+      const img = openChildRef(p, opts.image, { ro, forceShare, parent: name, role: 'child' }, pendingAborts);
       stored.image = img.name;
       attachChild(p, { kind: 'node', node: name }, img.name, 'image', ROLE_FILTERED | ROLE_PRIMARY);
       const child = p.node(img.name)!;
@@ -133,7 +136,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
       p.patchNode(name, { extra: { rewriteCorrupted: Boolean(opts['rewrite-corrupted']), nextChild: children.length } });
       const names: string[] = [];
       children.forEach((ref, i) => {
-        const c = openChildRef(p, ref, { ro, forceShare, parent: name, role: 'child' });
+        const c = openChildRef(p, ref, { ro, forceShare, parent: name, role: 'child' }, pendingAborts);
         names.push(c.name);
         attachChild(p, { kind: 'node', node: name }, c.name, `children.${i}`, ROLE_DATA);
       });
@@ -144,6 +147,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
     default:
       throw new QmpError(`Unknown driver '${driver}'`);
   }
+  if (pendingAborts.length) throw new QmpError(pendingAborts[0]!);
   p.patchNode(name, { options: stored });
   return p.node(name)!;
 }
@@ -177,7 +181,7 @@ function openBacking(p: Proc, name: string, opts: Opts, parent: { ro: boolean; f
     if (!p.node(b)) throw new QmpError(`Could not open backing file: Cannot find device='${b}' nor node-name='${b}'`);
     // bdrv_set_backing_hd's cycle check: the new node's own name is already registered (found by fuzzing)
     if (b === name) throw new QmpError(`Making '${b}' a backing child of '${name}' would create a cycle`);
-    refuseCrossContextReference(p, b);
+    refuseCrossContextReference(p, b, 'backing');
     childName = b;
   } else {
     let bopts: Opts;
