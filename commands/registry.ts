@@ -16,6 +16,7 @@ import { blockStream } from './block-stream.js';
 import { blockCommit } from './block-commit.js';
 import { blockdevMirror } from './blockdev-mirror.js';
 import { blockdevSnapshot } from './blockdev-snapshot.js';
+import { blockdevSnapshotSync, transaction } from './transaction.js';
 import { jobVerbCommands } from './job-verbs.js';
 import { xBlockgraphJobAdvance } from './x-blockgraph-job-advance.js';
 
@@ -36,4 +37,5 @@ registerCommand(xBlockdevSetIothread);
 registerCommand(blockdevReopen);
 for (const c of [blockStream, blockCommit, blockdevMirror, blockdevSnapshot, ...jobVerbCommands, xBlockgraphJobAdvance]) registerCommand(c);
 registerCommand(cancelOrphanedJobsCommand);
+for (const c of [transaction, blockdevSnapshotSync]) registerCommand(c);
 registerCommand(configure);
