@@ -17,6 +17,8 @@ import { blockCommit } from './block-commit.js';
 import { blockdevMirror } from './blockdev-mirror.js';
 import { blockdevSnapshot } from './blockdev-snapshot.js';
 import { blockdevSnapshotSync, transaction } from './transaction.js';
+import { nbdServerAdd } from './nbd-server-add.js';
+import { driveMirror } from './drive-mirror.js';
 import { jobVerbCommands } from './job-verbs.js';
 import { xBlockgraphJobAdvance } from './x-blockgraph-job-advance.js';
 
@@ -37,5 +39,5 @@ registerCommand(xBlockdevSetIothread);
 registerCommand(blockdevReopen);
 for (const c of [blockStream, blockCommit, blockdevMirror, blockdevSnapshot, ...jobVerbCommands, xBlockgraphJobAdvance]) registerCommand(c);
 registerCommand(cancelOrphanedJobsCommand);
-for (const c of [transaction, blockdevSnapshotSync]) registerCommand(c);
+for (const c of [transaction, blockdevSnapshotSync, nbdServerAdd, driveMirror]) registerCommand(c);
 registerCommand(configure);

@@ -10,6 +10,7 @@ import { appendNode, replaceNode } from '../replace.js';
 import { tryRefresh } from '../ops.js';
 import { chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
+import { setBackingHd } from './backing.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 
@@ -35,6 +36,8 @@ export interface MirrorStart {
   activeCommit: boolean;
   /** MirrorSyncMode; 'none' copies nothing (is_none_mode) */
   sync?: string;
+  /** drive-mirror's BlockMirrorBackingMode: 'source' (MIRROR_SOURCE_BACKING_CHAIN) gives the target the source's backing at completion */
+  backingMode?: 'source' | 'open';
 }
 
 /** mirror_start_job (and commit_active_start's read-write flip of the base) */
@@ -59,6 +62,8 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
     data: {
       kind: 'mirror', mirrorTop: mt.name, source: o.bs, target: o.target, targetBB: null, replaces: o.replaces, toReplace: null,
       shouldComplete: false, isCommit: targetIsBacking, baseReadOnly, prepared: false, unblock: { [mt.name]: ['dataplane'] },
+      // mirror_exit_common's backing for MIRROR_SOURCE_BACKING_CHAIN: the source itself for sync none, else the base (none for full)
+      ...(o.backingMode === 'source' ? { newBacking: o.sync === 'none' ? o.bs : o.sync === 'top' ? skipFilters(p, cowBs(p, skipFilters(p, o.bs))) : null } : {}),
     } satisfies MirrorData as unknown as Record<string, unknown>,
   });
   addJobEdge(p, job.id, mt.name, 'main node', PERM_R, PERM_R | PERM_U | PERM_W);
@@ -121,6 +126,19 @@ function exitCommon(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
   const mtn = p.node(mt)!;
   p.patchNode(mt, { extra: { ...(mtn.extra ?? {}), stop: true } });
   tryRefresh(p, [mt]);
+  const newBacking = (d as unknown as { newBacking?: string | null }).newBacking;
+  if (!abort && newBacking !== undefined && p.node(target)) {
+    // mirror_exit_common: MIRROR_SOURCE_BACKING_CHAIN links the target to its backing first
+    const unfilteredTarget = skipFilters(p, target) ?? target;
+    if (newBacking && p.node(newBacking) && cowBs(p, unfilteredTarget) !== newBacking) {
+      try {
+        setBackingHd(p, unfilteredTarget, newBacking);
+      } catch (e) {
+        if (!(e instanceof QmpError)) throw e;
+        failed = 'Operation not permitted';
+      }
+    }
+  }
   if (d.shouldComplete && !abort && p.node(target)) {
     const toReplace = d.toReplace && p.node(d.toReplace) ? d.toReplace : src;
     const ro = p.node(toReplace)!.ro;
