@@ -16,6 +16,9 @@ interface Inherit { ro?: boolean; forceShare?: boolean; parent: string; role: 'f
 
 const GIB = 1 << 30;
 
+/** Drivers with .bdrv_co_pwritev_compressed(_part) among those modelled (block_driver_can_compress). */
+const COMPRESSING_FORMATS = new Set(['qcow2']);
+
 /** Options an implicit child takes from its parent unless given itself. */
 function inherited(opts: Opts, inh: Inherit | undefined): { ro: boolean; forceShare: boolean } {
   let ro = opts['read-only'] as boolean | undefined;
@@ -112,6 +115,17 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit): BdsNode {
     case 'copy-on-read': {
       attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
       p.patchNode(name, { size: fileNode()!.size });
+      break;
+    }
+    case 'compress': {
+      // compress_open (block/filter-compress.c): the file child, then block_driver_can_compress
+      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
+      const f = fileNode()!;
+      if (!COMPRESSING_FORMATS.has(f.driver)) {
+        // bdrv_get_format_name: the driver's format_name, protocols included ("file")
+        throw new QmpError(`Compression is not supported for underlying format: ${f.driver}`);
+      }
+      p.patchNode(name, { size: f.size });
       break;
     }
     case 'blkdebug': {
