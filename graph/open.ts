@@ -2,7 +2,7 @@
 // (the `file` child before the node's own name is assigned, the backing after), so that
 // the same error wins as in QEMU.
 import { QmpError } from '../errors/index.js';
-import { refuseCrossContextReference } from './aio.js';
+import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
 import { driverInfo } from './drivers.js';
 import { assignNodeName, attachChild, newNode } from './ops.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
@@ -196,6 +196,8 @@ function openBacking(p: Proc, name: string, opts: Opts, parent: { ro: boolean; f
     // bdrv_set_backing_hd's cycle check: the new node's own name is already registered (found by fuzzing)
     if (b === name) throw new QmpError(`Making '${b}' a backing child of '${name}' would create a cycle`);
     refuseCrossContextReference(p, b, 'backing');
+    // bdrv_attach_child_common: a reference pinned in an iothread takes the new node there
+    attachAcrossContexts(p, { kind: 'node', node: name }, b);
     childName = b;
   } else {
     let bopts: Opts;
