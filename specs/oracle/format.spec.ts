@@ -21,11 +21,12 @@ test('printTranscript(parseTranscript(text)) reproduces every public transcript 
   assert.equal(bad, []);
 });
 
-test('public set totals match the README: 64 scenarios, 522 steps', () => {
+test('the public set (README: 64 scenarios, 522 steps) is all there, plus recordings made in this repo', () => {
   let steps = 0;
   for (const f of files) steps += parseTranscript(readFileSync(join(DIR, f), 'utf8')).steps.length;
-  assert.is(files.length, 64);
-  assert.is(steps, 522);
+  // transcripts recorded in this repo (issue 12 onwards) are added to the same folder
+  assert.ok(files.length >= 64, `${files.length} transcripts`);
+  assert.ok(steps >= 522, `${steps} steps`);
 });
 
 const badInput = (fn: () => unknown, what: RegExp) => {
