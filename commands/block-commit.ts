@@ -68,7 +68,6 @@ export const blockCommit: CommandDef = {
       if (backingFile !== null) {
         throw new QmpError(active ? "'backing-file' specified, but 'top' is the active layer" : "'backing-file' specified, but 'top' has a writer on it");
       }
-      if (speed < 0) throw new QmpError("Invalid parameter 'speed'");
       startMirror({ p, emit }, { ...common, jobId: common.jobId || '', bs: topBs, target: baseBs, replaces: null, activeCommit: true });
     } else {
       const overlay = findOverlay(p, bs, topBs);
@@ -76,7 +75,6 @@ export const blockCommit: CommandDef = {
         const b = opBlocker(p, overlay, 'commit-target');
         if (b) throw new QmpError(`Node '${overlay}' is busy: ${b}`);
       }
-      if (speed < 0) throw new QmpError("Invalid parameter 'speed'");
       startCommit({ p, emit }, { ...common, bs, base: baseBs, top: topBs, backingFile });
     }
     return {};

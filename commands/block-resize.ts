@@ -12,13 +12,14 @@ export const blockResize: CommandDef = {
   run({ p, args }) {
     const device = args.device as string | undefined;
     const nodeName = args['node-name'] as string | undefined;
-    const name = nodeName ?? device ?? '';
-    const n = p.node(name);
+    // bdrv_lookup_bs: `device` names a BlockBackend only, and QSD has no named ones
+    const name = nodeName ?? '';
+    const n = nodeName !== undefined ? p.node(name) : undefined;
     if (!n) throw new QmpError(`Cannot find device='${device ?? ''}' nor node-name='${nodeName ?? ''}'`);
     const size = Number(args.size);
     if (size < 0) throw new QmpError("Parameter 'size' expects a >0 size");
-    const blocked = opBlocker(p, name, 'resize');
-    if (blocked) throw new QmpError(`Node '${name}' is busy: ${blocked}`);
+    // qmp_block_resize: QERR_DEVICE_IN_USE with `device`, which glibc prints as (null) when absent
+    if (opBlocker(p, name, 'resize')) throw new QmpError(`Device '${device ?? '(null)'}' is in use`);
     const bbId = 'bb' + p.nextSeq();
     p.putBB({ id: bbId, owner: { kind: 'tmp', id: 'block_resize' }, perm: PERM_Z, shared: PERM_ALL, allowAioChange: false, aio: n.aio, at: p.meta().seq });
     attachChild(p, { kind: 'bb', bb: bbId }, name, 'root', 0, { perm: PERM_Z, shared: PERM_ALL });

@@ -17,7 +17,7 @@ export const blockStream: CommandDef = {
     const backingFile = (args['backing-file'] as string | undefined) ?? null;
     if (base !== undefined && baseNode !== undefined) throw new QmpError("'base' and 'base-node' cannot be specified at the same time");
     if (base !== undefined && bottom !== undefined) throw new QmpError("'base' and 'bottom' cannot be specified at the same time");
-    if (baseNode !== undefined && bottom !== undefined) throw new QmpError("'base-node' and 'bottom' cannot be specified at the same time");
+    if (baseNode !== undefined && bottom !== undefined) throw new QmpError("'bottom' and 'base-node' cannot be specified at the same time");
 
     const bs = lookupBs(p, device, device);
     let baseBs: string | null = null;
@@ -42,7 +42,6 @@ export const blockStream: CommandDef = {
     }
     if (!baseBs && backingFile !== null) throw new QmpError('backing file specified, but streaming the entire chain');
     const speed = Number(args.speed ?? 0);
-    if (speed < 0) throw new QmpError("Invalid parameter 'speed'");
 
     startStream({ p, emit }, {
       jobId: args['job-id'] as string ?? '', bs, base: baseBs, bottom: bottomBs, backingFile, speed,

@@ -6,6 +6,7 @@ import type { Proc } from '../graph/proc.js';
 import { startMirror } from '../graph/jobs/mirror.js';
 import { getRootBs, lookupBs } from './job-lookup.js';
 import type { CommandDef } from './types.js';
+import type { JobCtx } from '../graph/jobs/runner.js';
 
 /** qmp_blockdev_mirror + blockdev_mirror_common, checks in QEMU's order. */
 export const blockdevMirror: CommandDef = {
@@ -16,6 +17,16 @@ export const blockdevMirror: CommandDef = {
     const target = lookupBs(p, String(args.target), String(args.target));
     // the target joins the source's AioContext first
     moveToContext(p, target, p.node(bs)!.aio);
+    blockdevMirrorCommon({ p, emit }, bs, target, args, null);
+    return {};
+  },
+};
+
+/** blockdev_mirror_common: the checks shared by blockdev-mirror and drive-mirror, then mirror_start. */
+export function blockdevMirrorCommon(
+  { p, emit }: JobCtx, bs: string, target: string, args: Record<string, any>, sourceBacking: 'source' | 'open' | null,
+): void {
+  {
 
     const granularity = Number(args.granularity ?? 0);
     if (granularity !== 0 && (granularity < 512 || granularity > 1048576 * 64)) {
@@ -44,16 +55,15 @@ export const blockdevMirror: CommandDef = {
       if (p.node(bs)!.size !== p.node(replaces)!.size) throw new QmpError('cannot replace image with a mirror image of different size');
     }
     const speed = Number(args.speed ?? 0);
-    if (speed < 0) throw new QmpError("Invalid parameter 'speed'");
     if (args['buf-size'] !== undefined && Number(args['buf-size']) < 0) throw new QmpError("Invalid parameter 'buf-size'");
     startMirror({ p, emit }, {
       jobId: (args['job-id'] as string | undefined) ?? '', bs, target, replaces, speed,
       autoFinalize: args['auto-finalize'] ?? true, autoDismiss: args['auto-dismiss'] ?? true,
-      filterNodeName: args['filter-node-name'] as string | undefined, activeCommit: false,
+      filterNodeName: args['filter-node-name'] as string | undefined, activeCommit: false, sync: String(args.sync),
+      ...(sourceBacking ? { backingMode: sourceBacking } : {}),
     });
-    return {};
-  },
-};
+  }
+}
 
 /** bdrv_recurse_can_replace: `toReplace` is `bs` or reached from it through filters only. */
 function recurseCanReplace(p: Proc, bs: string, toReplace: string): boolean {

@@ -79,7 +79,8 @@ function verbThen(verb: 'finalize' | 'dismiss', type: 'FINALIZE' | 'DISMISS') {
 
 function setSpeed(ctx: JobCtx, j: Job, speed: number): void {
   applyVerb(ctx, j.id, 'set-speed');
-  if (speed < 0) throw new QmpError("Invalid parameter 'speed'");
+  // block_job_set_speed_locked: the verb first, then QERR_INVALID_PARAMETER_VALUE
+  if (speed < 0) throw new QmpError("Parameter 'speed' expects a non-negative value");
   sendJob(ctx, j.id, { type: 'SET_SPEED', speed });
 }
 
@@ -92,7 +93,11 @@ export const jobVerbCommands: CommandDef[] = [
   verbCommand('job-dismiss', findJob, 'id', verbThen('dismiss', 'DISMISS')),
   verbCommand('block-job-pause', findBlockJob, 'device', pause),
   verbCommand('block-job-resume', findBlockJob, 'device', resume),
-  verbCommand('block-job-cancel', findBlockJob, 'device', (c, j, a) => cancel(c, j, Boolean(a.force))),
+  verbCommand('block-job-cancel', findBlockJob, 'device', (c, j, a) => {
+    // qmp_block_job_cancel: a user-paused job is only cancelled by force (before the verb check)
+    if (j.paused > 0 && !a.force) throw new QmpError(`The block job for device '${j.id}' is currently paused`);
+    cancel(c, j, Boolean(a.force));
+  }),
   verbCommand('block-job-complete', findBlockJob, 'device', complete),
   verbCommand('block-job-finalize', findBlockJob, 'id', verbThen('finalize', 'FINALIZE')),
   verbCommand('block-job-dismiss', findBlockJob, 'id', verbThen('dismiss', 'DISMISS')),

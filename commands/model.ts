@@ -34,7 +34,7 @@ export function executeCommand(state: State, proc: string, command: string, args
     // file names that depend on the graph (bdrv_refresh_filename) follow every change
     if (def.mutates) refreshFilenames(p);
   } catch (e) {
-    if (e instanceof QmpError) return refuse(state, e.cls, e.desc);
+    if (e instanceof QmpError) return { ...refuse(state, e.cls, e.desc), events: earlyFailEvents(events) };
     throw e;
   }
   const steps = d.steps();
@@ -51,6 +51,22 @@ export function executeCommand(state: State, proc: string, command: string, args
       return next;
     },
   };
+}
+
+/**
+ * A command refused after it created a job: every *_start's fail path calls job_early_fail
+ * (job.c: job_do_dismiss_locked), so QEMU has sent 'created' and now sends 'null' for the job.
+ * Nothing else of the failed command is visible.
+ */
+export function earlyFailEvents(events: readonly QmpEvent[]): QmpEvent[] {
+  const out: QmpEvent[] = [];
+  for (const ev of events) {
+    const d = ev.data as { status?: string; id?: string } | undefined;
+    if (ev.event === 'JOB_STATUS_CHANGE' && d?.status === 'created') {
+      out.push(ev, { event: 'JOB_STATUS_CHANGE', data: { status: 'null', id: d.id } });
+    }
+  }
+  return out;
 }
 
 function refuse(state: State, cls: string, desc: string): ExecResult {

@@ -16,6 +16,9 @@ import { blockStream } from './block-stream.js';
 import { blockCommit } from './block-commit.js';
 import { blockdevMirror } from './blockdev-mirror.js';
 import { blockdevSnapshot } from './blockdev-snapshot.js';
+import { blockdevSnapshotSync, transaction } from './transaction.js';
+import { nbdServerAdd } from './nbd-server-add.js';
+import { driveMirror } from './drive-mirror.js';
 import { jobVerbCommands } from './job-verbs.js';
 import { xBlockgraphJobAdvance } from './x-blockgraph-job-advance.js';
 
@@ -36,6 +39,7 @@ registerCommand(xBlockdevSetIothread);
 registerCommand(blockdevReopen);
 for (const c of [blockStream, blockCommit, blockdevMirror, blockdevSnapshot, ...jobVerbCommands, xBlockgraphJobAdvance]) registerCommand(c);
 registerCommand(cancelOrphanedJobsCommand);
+for (const c of [transaction, blockdevSnapshotSync, nbdServerAdd, driveMirror]) registerCommand(c);
 registerCommand(configure);
 // issue 13: the rest of QSD 7.2's command list (query-commands), each answered as QSD does or refused as not modelled
 import { quit } from './quit.js';

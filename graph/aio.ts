@@ -161,6 +161,7 @@ export function moveToContext(p: Proc, node: string, ctx: string, opts: MoveOpts
 
 /** As moveToContext, but a refusal is swallowed (QEMU callers that pass errp = NULL). */
 export function tryMoveToContext(p: Proc, node: string, ctx: string, opts: MoveOpts = {}): boolean {
+  // a refusal is thrown before runMove cuts any step, so this rollback never crosses one
   const sp = p.d.savepoint();
   try {
     moveToContext(p, node, ctx, opts);
@@ -192,17 +193,75 @@ export function attachAcrossContexts(p: Proc, parent: ParentRef, child: string):
   throw new QmpError(first.error);
 }
 
+const ABORT_UNLOCK = '(QEMU 7.2 aborts here: qemu_mutex_unlock_impl: Operation not permitted)';
+
+/** bdrv_attach_child_common would move `node` out of its iothread into the main loop. */
+function movableToMain(p: Proc, node: string): boolean {
+  return !planMove(p, { kind: 'node', node }, MAIN_CONTEXT).error;
+}
+
 /**
- * QEMU 7.2 aborts (oracle crash 5) when blockdev-add attaches a child given by reference
- * that lives in an iothread: the new node is created in the main context and the attach
- * runs with the wrong AioContext lock. The model refuses instead of modelling the crash.
+ * blockdev-reopen replacing (or dropping) a `file`/`backing` child that then loses its last
+ * reference while in an iothread: the commit's bdrv_unref closes it without that iothread's
+ * lock and 7.2 aborts (recorded: an inline file swapped for another node in the same
+ * iothread, an implicit backing dropped with `backing: null`; a monitor-owned old child, which
+ * stays open, is fine). `lastRef`: the caller's refcount says this edge is the last one.
  */
-export function refuseCrossContextReference(p: Proc, ref: string): void {
+export function refuseCloseInIothread(p: Proc, parent: string, old: string, link: string, lastRef: boolean): void {
+  const o = p.node(old);
+  if (!o || o.aio === MAIN_CONTEXT || !lastRef) return;
+  throw new QmpError(
+    `Cannot drop the ${link} child '${old}' of '${parent}': it would be closed in iothread '${o.aio}' ` +
+    `${ABORT_UNLOCK}; refused by blockgraph`,
+  );
+}
+
+/**
+ * Oracle crash 5, narrowed (issue 12). qmp_blockdev_add holds no iothread's AioContext lock,
+ * yet bdrv_attach_child_common -> bdrv_try_change_aio_context first tries to move a child given
+ * by reference out of its iothread into the new node's (main) context, and
+ * bdrv_set_aio_context_commit then releases the old context's lock it never took: abort. So
+ * 7.2 aborts whenever that child *can* move (as after x-blockdev-set-iothread). A child pinned
+ * there (a fixed-iothread export) makes the new parent move into the iothread instead: for a
+ * `backing` reference, attached after the driver opened, that succeeds; a `file` (or any other
+ * child the driver's .bdrv_open attaches and then reads through) aborts. The model refuses
+ * both aborting forms with the reason: a movable child at once (thrown), a pinned one as the
+ * returned text, to raise after the attach.
+ */
+export function refuseCrossContextReference(p: Proc, ref: string, role: 'file' | 'backing' | 'child'): string | null {
   const n = p.node(ref);
-  if (n && n.aio !== MAIN_CONTEXT) {
+  if (!n || n.aio === MAIN_CONTEXT) return null;
+  if (movableToMain(p, ref)) {
     throw new QmpError(
-      `Node '${ref}' is in iothread '${n.aio}': QEMU 7.2 aborts when blockdev-add attaches a child ` +
-      'from another AioContext (refused by blockgraph; move it back to the main loop first)',
+      `Node '${ref}' is in iothread '${n.aio}' and would be moved to the main loop without its lock held ` +
+      `${ABORT_UNLOCK}; refused by blockgraph: move it back to the main loop first`,
     );
   }
+  // returned, not thrown: the caller raises it once the attach itself (and its permission
+  // check, which QEMU reports first) has gone through
+  if (role !== 'backing') {
+    return `Node '${ref}' is pinned in iothread '${n.aio}': the new node would move there while its driver opens ` +
+      `its ${role} child ${ABORT_UNLOCK}; refused by blockgraph`;
+  }
+  return null;
+}
+
+/**
+ * The same lock rule for blockdev-reopen attaching a new `file` or `backing` child (issue 12,
+ * aborts recorded on QSD 7.2): the attach (bdrv_set_file_or_backing_noperm ->
+ * bdrv_attach_child_common) runs without the new child's iothread lock, so 7.2 aborts when the
+ * new child would leave its iothread (it can move into the parent's context). A main-loop
+ * parent may take a child pinned in an iothread (the parent moves in); a parent in an iothread
+ * may take a main-loop child (it moves in) or one already in its iothread; both pinned is
+ * QEMU's ordinary refusal.
+ */
+export function refuseReopenAttachAcrossIothread(p: Proc, parent: string, child: string, link: string): void {
+  const pc = p.node(parent)?.aio ?? MAIN_CONTEXT;
+  const cc = p.node(child)?.aio ?? MAIN_CONTEXT;
+  if (cc === MAIN_CONTEXT || cc === pc) return;
+  if (planMove(p, { kind: 'node', node: child }, pc).error) return;
+  throw new QmpError(
+    `Cannot attach '${child}' (iothread '${cc}') as the ${link} child of '${parent}' ` +
+    `(${pc === MAIN_CONTEXT ? 'main loop' : `iothread '${pc}'`}) ${ABORT_UNLOCK}; refused by blockgraph`,
+  );
 }

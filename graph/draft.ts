@@ -140,6 +140,21 @@ export class Draft {
     }
   }
 
+  /**
+   * Runs fn only to see what it would do (QEMU's order tried before the real run): its writes
+   * are always undone, its error rethrown. Steps are not cut inside, as in atomically.
+   */
+  trial<T>(fn: () => T): T {
+    const sp = this.savepoint();
+    this.depth++;
+    try {
+      return fn();
+    } finally {
+      this.depth--;
+      this.rollback(sp);
+    }
+  }
+
   /** Ends the current step and names the next one. */
   step(name: string): void {
     if (this.depth > 0) return;

@@ -88,6 +88,8 @@ const DRIVERS: Record<string, DriverInfo> = {
       };
     },
   },
+  // filter-compress.c: a plain filter, bdrv_default_perms
+  compress: { kind: 'filter', supportsBacking: false, reopen: false, childPerm: defaultPerms },
   // Job filters: their perms are set by the job code (graph/jobs), these are the defaults.
   commit_top: { kind: 'filter', supportsBacking: true, reopen: false, childPerm: () => ({ perm: 0, shared: PERM_ALL }) },
   mirror_top: { kind: 'filter', supportsBacking: true, reopen: false, childPerm: defaultPerms },

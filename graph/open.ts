@@ -3,7 +3,7 @@
 // the same error wins as in QEMU. Each node keeps its option QDicts as QEMU does
 // (graph/options.ts): a child opened inline takes its sub-QDict with it.
 import { QmpError } from '../errors/index.js';
-import { refuseCrossContextReference } from './aio.js';
+import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
 import { driverInfo } from './drivers.js';
 import { blkdebugConfigCheck, blkdebugLimits } from './driver-options/blkdebug.js';
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
@@ -33,13 +33,18 @@ const GIB = 1 << 30;
 const truthy = (v: unknown) => v === true || v === 'on' || v === 'true';
 const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
 
+/** Drivers with .bdrv_co_pwritev_compressed(_part) among those modelled (block_driver_can_compress). */
+const COMPRESSING_FORMATS = new Set(['qcow2']);
+
 /** A child given as a reference (string) or inline (dict): returns the child node's name. */
-function openChildRef(p: Proc, ref: unknown, inh: Inherit): { name: string; inline: boolean } {
+function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): { name: string; inline: boolean } {
   if (typeof ref === 'string') {
     // bdrv_open_inherit with a reference and a file name
     if (inh.filename !== undefined) throw new QmpError('Cannot reference an existing block device with additional options or a new filename');
     if (!p.node(ref)) throw new QmpError(`Cannot find device='${ref}' nor node-name='${ref}'`);
-    refuseCrossContextReference(p, ref);
+    // an abort after the attach comes after the attach's own errors (permissions)
+    const later = ctxLockHeld ? null : refuseCrossContextReference(p, ref, inh.role);
+    if (later) pending?.push(later);
     return { name: ref, inline: false };
   }
   return { name: openNode(p, ref as Opts, inh).name, inline: true };
@@ -68,6 +73,23 @@ function fillFromFilename(eff: Flat, filename: string): void {
   } else eff.filename = filename;
 }
 
+/**
+ * Set while a job opens its own filter (stream_start's bdrv_insert_node): qmp_block_stream holds
+ * the node's AioContext lock then, so the crash-5 guards of blockdev-add do not apply.
+ */
+let ctxLockHeld = false;
+
+/** openNode with the referenced nodes' AioContext lock held by the caller. */
+export function openNodeInContext(p: Proc, opts: Opts): BdsNode {
+  const prev = ctxLockHeld;
+  ctxLockHeld = true;
+  try {
+    return openNode(p, opts);
+  } finally {
+    ctxLockHeld = prev;
+  }
+}
+
 /** bdrv_open_blockdev_ref: blockdev-add's root, with its generic defaults set first. */
 export function openRoot(p: Proc, opts: Opts): BdsNode {
   return openNode(p, opts, undefined, true);
@@ -92,10 +114,11 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
   // Non-protocol drivers: `file` is opened first (for probing), as bdrv_open_inherit does
   // (bdrv_open_child_bs: the `file.*` sub-QDict, or a reference, or the file name given).
   let file: { name: string; inline: boolean } | undefined;
+  const pendingAborts: string[] = [];
   // A file name given to a format or filter node goes down to its file child.
   const down = !FILE_OPEN.has(driver) ? inh?.filename : undefined;
   if (info.kind !== 'protocol' && opts.file !== undefined) {
-    file = openChildRef(p, opts.file, { parent: '', role: 'file', parentOptions: eff, filename: down });
+    file = openChildRef(p, opts.file, { parent: '', role: 'file', parentOptions: eff, filename: down }, pendingAborts);
   } else if (info.kind !== 'protocol' && down !== undefined) {
     file = { name: openNode(p, {}, { parent: '', role: 'file', parentOptions: eff, filename: down }).name, inline: true };
   }
@@ -158,6 +181,17 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       p.patchNode(name, { size: fileNode()!.size });
       break;
     }
+    case 'compress': {
+      // compress_open (block/filter-compress.c): the file child, then block_driver_can_compress
+      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
+      const f = fileNode()!;
+      if (!COMPRESSING_FORMATS.has(f.driver)) {
+        // bdrv_get_format_name: the driver's format_name, protocols included ("file")
+        throw new QmpError(`Compression is not supported for underlying format: ${f.driver}`);
+      }
+      p.patchNode(name, { size: f.size });
+      break;
+    }
     case 'blkdebug': {
       const take = permFromList((opts['take-child-perms'] as string[] | undefined) ?? []);
       const unshare = permFromList((opts['unshare-child-perms'] as string[] | undefined) ?? []);
@@ -165,7 +199,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       blkdebugConfigCheck(eff, (f) => p.image(f) !== undefined);
       // blkdebug_open: the image child gets the x-image file name (blkdebug_parse_filename)
       const xImage = eff['x-image'] === undefined ? undefined : String(eff['x-image']);
-      const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff, filename: xImage });
+      const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff, filename: xImage }, pendingAborts);
       attachChild(p, { kind: 'node', node: name }, img.name, 'image', ROLE_FILTERED | ROLE_PRIMARY);
       const child = p.node(img.name)!;
       p.patchNode(name, { size: child.size, align: blkdebugLimits(eff, alignment(p, child)) });
@@ -180,7 +214,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       p.patchNode(name, { extra: { rewriteCorrupted: Boolean(opts['rewrite-corrupted']), nextChild: children.length } });
       const names: string[] = [];
       children.forEach((ref, i) => {
-        const c = openChildRef(p, ref, { parent: name, role: 'child', parentOptions: eff });
+        const c = openChildRef(p, ref, { parent: name, role: 'child', parentOptions: eff }, pendingAborts);
         names.push(c.name);
         attachChild(p, { kind: 'node', node: name }, c.name, `children.${i}`, ROLE_DATA);
       });
@@ -190,6 +224,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
     default:
       throw new QmpError(`Unknown driver '${driver}'`);
   }
+  if (pendingAborts.length) throw new QmpError(pendingAborts[0]!);
   // the end of bdrv_open_inherit: children's options and references leave the node's QDicts
   const kids = p.childrenOf(name).map((e) => e.name);
   p.patchNode(name, { options: dropChildOptions(eff, kids), explicit: dropChildOptions(explicit, kids) });
@@ -230,7 +265,9 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
     if (!p.node(b)) throw new QmpError(`Could not open backing file: Cannot find device='${b}' nor node-name='${b}'`);
     // bdrv_set_backing_hd's cycle check: the new node's own name is already registered (found by fuzzing)
     if (b === name) throw new QmpError(`Making '${b}' a backing child of '${name}' would create a cycle`);
-    refuseCrossContextReference(p, b);
+    if (!ctxLockHeld) refuseCrossContextReference(p, b, 'backing');
+    // bdrv_attach_child_common: a reference pinned in an iothread takes the new node there
+    attachAcrossContexts(p, { kind: 'node', node: name }, b);
     childName = b;
   } else {
     let bopts: Opts;

@@ -49,6 +49,7 @@ export interface JobMachineContext {
   cancelled: boolean;         // job_is_cancelled (force cancel requested)
   effects: JobEffect[];       // what the last transition asks the graph code to do, in order
   error: string | null;       // a refused verb
+  failure?: string | null;    // job->err once the job failed (.run or .prepare returned < 0)
 }
 
 export type JobMachineEvent =
@@ -59,6 +60,8 @@ export type JobMachineEvent =
   | { type: 'PAUSE' }                  // reaching a pause point with pause_count > 0
   | { type: 'RESUME' }
   | { type: 'DONE' }                   // .run returned 0
+  | { type: 'FAIL'; error: string }    // .run returned < 0: job_completed -> job_update_rc (aborting)
+  | { type: 'PREPARE_FAILED'; error: string } // .prepare returned < 0 in job_do_finalize
   | { type: 'CANCEL' }                 // force cancel (job_cancel + job_completed_txn_abort)
   | { type: 'FINALIZE' }               // job_finalize / auto-finalize
   | { type: 'DISMISS' }
@@ -89,6 +92,7 @@ export const jobMachine = setup({
     }),
     setSpeed: assign(({ event }) => (event.type === 'SET_SPEED' ? { speed: event.speed } : {})),
     markCancelled: assign({ cancelled: true }),
+    markFailed: assign(({ event }) => (event.type === 'FAIL' || event.type === 'PREPARE_FAILED' ? { failure: event.error } : {})),
     // job_state_transition: every status change is a JOB_STATUS_CHANGE event
     status: assign(({ context }, params: { status: JobStatus }) => ({
       status: params.status,
@@ -103,14 +107,19 @@ export const jobMachine = setup({
     finalizeOk: assign(({ context }) => more(context,
       { kind: 'graph', op: 'prepare' }, { kind: 'graph', op: 'commit' }, { kind: 'graph', op: 'clean' },
       blockEvent(context, 'BLOCK_JOB_COMPLETED'))),
-    // job_completed_txn_abort -> job_finalize_single with ret < 0: abort, clean, event
+    // job_completed_txn_abort -> job_finalize_single with ret < 0: abort, clean, then
+    // BLOCK_JOB_CANCELLED for a cancelled job, else BLOCK_JOB_COMPLETED with the error
+    // (block_job_event_completed_locked: error_get_pretty(job->err))
     finalizeAbort: assign(({ context }) => more(context,
-      { kind: 'graph', op: 'abort' }, { kind: 'graph', op: 'clean' }, blockEvent(context, 'BLOCK_JOB_CANCELLED'))),
+      { kind: 'graph', op: 'abort' }, { kind: 'graph', op: 'clean' },
+      context.cancelled || !context.failure
+        ? blockEvent(context, 'BLOCK_JOB_CANCELLED')
+        : blockEvent(context, 'BLOCK_JOB_COMPLETED', { error: context.failure }))),
     free: assign(({ context }) => more(context, { kind: 'graph', op: 'free' })),
   },
 }).createMachine({
   id: 'job',
-  context: ({ input }) => ({ ...input, status: 'undefined', cancelled: false, effects: [], error: null }),
+  context: ({ input }) => ({ ...input, status: 'undefined', cancelled: false, effects: [], error: null, failure: null }),
   initial: 'undefined',
   on: {
     VERB: { actions: 'applyVerb' },
@@ -128,6 +137,7 @@ export const jobMachine = setup({
         READY: 'ready.announced',
         PAUSE: 'paused',
         DONE: 'waiting',
+        FAIL: { target: 'aborting', actions: 'markFailed' },
         CANCEL: { target: 'aborting', actions: 'markCancelled' },
       },
     },
@@ -140,7 +150,7 @@ export const jobMachine = setup({
       // BLOCK_JOB_READY follows the status change, and only when coming from running
       initial: 'settled',
       states: { settled: {}, announced: { entry: 'readyEvent' } },
-      on: { PAUSE: 'standby', DONE: 'waiting', CANCEL: { target: 'aborting', actions: 'markCancelled' } },
+      on: { PAUSE: 'standby', DONE: 'waiting', FAIL: { target: 'aborting', actions: 'markFailed' }, CANCEL: { target: 'aborting', actions: 'markCancelled' } },
     },
     standby: {
       entry: { type: 'status', params: { status: 'standby' } },
@@ -155,6 +165,7 @@ export const jobMachine = setup({
       always: { guard: 'autoFinalize', target: 'concluded', actions: 'finalizeOk' },
       on: {
         FINALIZE: { target: 'concluded', actions: 'finalizeOk' },
+        PREPARE_FAILED: { target: 'aborting', actions: 'markFailed' },
         CANCEL: { target: 'aborting', actions: 'markCancelled' },
       },
     },
@@ -192,7 +203,7 @@ export function jobStep(s: JobSnapshot, e: JobMachineEvent): { snapshot: JobSnap
 export function jobCreate(input: Pick<JobMachineContext, 'id' | 'type' | 'autoFinalize' | 'autoDismiss' | 'speed'>) {
   const s0 = jobMachine.resolveState({
     value: 'undefined',
-    context: { ...input, status: 'undefined', cancelled: false, effects: [], error: null },
+    context: { ...input, status: 'undefined', cancelled: false, effects: [], error: null, failure: null },
   });
   return jobStep(s0, { type: 'CREATE' });
 }

@@ -2,6 +2,7 @@
 // so that the relative file names of the scenarios resolve there, plus image creation with
 // qemu-img / qemu-io as the README prescribes.
 import { execFile, spawn } from 'node:child_process';
+import { Transform } from 'node:stream';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -49,6 +50,25 @@ export interface QsdConnection extends QmpWireClient {
   stderr(): string;
 }
 
+/**
+ * The monitor shares stdout with bdrv_img_create's progress line ("Formatting 'FILE', fmt=…"),
+ * which blockdev-snapshot-sync prints for the image it creates (quiet = false); it is not QMP.
+ */
+function dropImageCreateLines(): Transform {
+  let rest = '';
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const lines = (rest + chunk.toString('utf8')).split('\n');
+      rest = lines.pop()!;
+      const kept = lines.filter((l) => !l.startsWith("Formatting '"));
+      done(null, kept.length ? kept.join('\n') + '\n' : undefined);
+    },
+    flush(done) {
+      done(null, rest && !rest.startsWith("Formatting '") ? rest : undefined);
+    },
+  });
+}
+
 export async function spawnQsd(dir: string, opts: SpawnQsdOptions = {}): Promise<QsdConnection> {
   const bin = requireExecutable(opts.bin ?? process.env.BLOCKGRAPH_QSD ?? QSD, 'qemu-system-common');
   const label = `qemu-storage-daemon ${opts.label ?? ''}`.trim();
@@ -60,7 +80,7 @@ export async function spawnQsd(dir: string, opts: SpawnQsdOptions = {}): Promise
   let closing = false;
   const spawnError = new Promise<never>((_, reject) => child.once('error', (e) => reject(
     new BlockgraphError('BG_UNSUPPORTED', `cannot start ${bin}: ${e.message}`, { bin }))));
-  const client = new QmpWireClient(child.stdout, child.stdin, {
+  const client = new QmpWireClient(child.stdout.pipe(dropImageCreateLines()), child.stdin, {
     label,
     onClose: () => {
       // a daemon that dies on its own is a QEMU abort the recording must not hide

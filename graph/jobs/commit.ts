@@ -117,8 +117,9 @@ registerJobDriver('commit', {
     unfreezeChain(p, d.commitTop, d.base);
     removeJobBB(p, d.baseBB);
     patchJobData(p, j.id, { chainFrozen: false, baseBB: null });
-    // QEMU reports a failure here (error_report) and fails the job; the graph stays as it is.
-    dropIntermediate(p, d.commitTop, d.base, d.backingFile);
+    // commit_prepare returns bdrv_drop_intermediate's -EIO (the reason only goes to stderr):
+    // the job fails with strerror(EIO) and commit_abort puts top back
+    if (dropIntermediate(p, d.commitTop, d.base, d.backingFile) !== null) return 'Input/output error';
   },
   abort(ctx, j) {
     const { p } = ctx;

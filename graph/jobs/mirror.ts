@@ -10,6 +10,7 @@ import { appendNode, replaceNode } from '../replace.js';
 import { tryRefresh } from '../ops.js';
 import { chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
+import { setBackingHd } from './backing.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 
@@ -33,6 +34,10 @@ export interface MirrorStart {
   speed: number; autoFinalize: boolean; autoDismiss: boolean; filterNodeName?: string;
   /** commit_active_start: job type commit */
   activeCommit: boolean;
+  /** MirrorSyncMode; 'none' copies nothing (is_none_mode) */
+  sync?: string;
+  /** drive-mirror's BlockMirrorBackingMode: 'source' (MIRROR_SOURCE_BACKING_CHAIN) gives the target the source's backing at completion */
+  backingMode?: 'source' | 'open';
 }
 
 /** mirror_start_job (and commit_active_start's read-write flip of the base) */
@@ -57,6 +62,8 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
     data: {
       kind: 'mirror', mirrorTop: mt.name, source: o.bs, target: o.target, targetBB: null, replaces: o.replaces, toReplace: null,
       shouldComplete: false, isCommit: targetIsBacking, baseReadOnly, prepared: false, unblock: { [mt.name]: ['dataplane'] },
+      // mirror_exit_common's backing for MIRROR_SOURCE_BACKING_CHAIN: the source itself for sync none, else the base (none for full)
+      ...(o.backingMode === 'source' ? { newBacking: o.sync === 'none' ? o.bs : o.sync === 'top' ? skipFilters(p, cowBs(p, skipFilters(p, o.bs))) : null } : {}),
     } satisfies MirrorData as unknown as Record<string, unknown>,
   });
   addJobEdge(p, job.id, mt.name, 'main node', PERM_R, PERM_R | PERM_U | PERM_W);
@@ -83,14 +90,31 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
     freezeChain(p, mt.name, o.target);
   }
   sendJob(ctx, job.id, { type: 'START' });
+  mirrorRunStart(ctx, job.id, o, targetIsBacking);
   return p.job(job.id)!;
 }
 
+/**
+ * The first stretch of mirror_run, which job_start runs before the QMP reply: a target of
+ * another size fails the job (a base is grown instead by an active commit); with nothing
+ * to copy (an empty source, or sync 'none') the job is ready at once.
+ */
+function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking: boolean): void {
+  const { p } = ctx;
+  const srcLen = p.node(o.bs)!.size;
+  if (!targetIsBacking && srcLen !== p.node(o.target)!.size) {
+    sendJob(ctx, id, { type: 'FAIL', error: 'Source and target image have different sizes' });
+    return;
+  }
+  if (srcLen === 0 || o.sync === 'none') sendJob(ctx, id, { type: 'READY' });
+}
+
 /** mirror_exit_common */
-function exitCommon(ctx: JobCtx, j: Job, abort: boolean): void {
+function exitCommon(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
   const { p } = ctx;
   const d = p.job(j.id)!.data as unknown as MirrorData;
-  if (d.prepared) return;
+  if (d.prepared) return undefined;
+  let failed: string | undefined;
   patchJobData(p, j.id, { prepared: true });
   const mt = d.mirrorTop;
   const src = p.backing(mt)?.child ?? d.source;
@@ -102,6 +126,19 @@ function exitCommon(ctx: JobCtx, j: Job, abort: boolean): void {
   const mtn = p.node(mt)!;
   p.patchNode(mt, { extra: { ...(mtn.extra ?? {}), stop: true } });
   tryRefresh(p, [mt]);
+  const newBacking = (d as unknown as { newBacking?: string | null }).newBacking;
+  if (!abort && newBacking !== undefined && p.node(target)) {
+    // mirror_exit_common: MIRROR_SOURCE_BACKING_CHAIN links the target to its backing first
+    const unfilteredTarget = skipFilters(p, target) ?? target;
+    if (newBacking && p.node(newBacking) && cowBs(p, unfilteredTarget) !== newBacking) {
+      try {
+        setBackingHd(p, unfilteredTarget, newBacking);
+      } catch (e) {
+        if (!(e instanceof QmpError)) throw e;
+        failed = 'Operation not permitted';
+      }
+    }
+  }
   if (d.shouldComplete && !abort && p.node(target)) {
     const toReplace = d.toReplace && p.node(d.toReplace) ? d.toReplace : src;
     const ro = p.node(toReplace)!.ro;
@@ -109,13 +146,16 @@ function exitCommon(ctx: JobCtx, j: Job, abort: boolean): void {
     try {
       replaceNode(p, toReplace, target);
     } catch (e) {
-      // QEMU reports it (error_report) and the job fails; the graph is left as it was.
+      // QEMU reports it (error_report_err) and returns -EPERM: the job fails with
+      // strerror(EPERM) in BLOCK_JOB_COMPLETED; the graph is left as it was.
       if (!(e instanceof QmpError)) throw e;
+      failed = 'Operation not permitted';
     }
   }
   removeJobEdges(p, j.id);
   const child = p.backing(mt)?.child;
   if (child) replaceNode(p, mt, child);
+  return failed;
 }
 
 registerJobDriver('mirror', {
@@ -130,11 +170,9 @@ registerJobDriver('mirror', {
     }
     patchJobData(p, j.id, { shouldComplete: true, toReplace });
   },
-  prepare(ctx, j) { exitCommon(ctx, j, false); },
+  prepare(ctx, j) { return exitCommon(ctx, j, false); },
   abort(ctx, j) { exitCommon(ctx, j, true); },
-  clean(ctx, j) {
-    const { p } = ctx;
-    const d = p.job(j.id)!.data as unknown as MirrorData;
-    if (d.baseReadOnly && p.node(d.target)) setReadOnly(p, d.target, true, { ignoreErrors: true });
-  },
+  // No .clean: commit_active_start flips a read-only base back only when mirror_start_job fails
+  // (error_restore_flags); after an active commit completes or is cancelled the base stays
+  // read-write in 7.2 (commit_active_job_driver has no .clean that would restore it).
 });

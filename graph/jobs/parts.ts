@@ -97,13 +97,7 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
     if (touched.length) refreshPerms(p, [node]);
   };
   if (!opts.ignoreErrors) return p.d.atomically(run);
-  const sp = p.d.savepoint();
-  try {
-    run();
-  } catch (e) {
-    if (!(e instanceof QmpError)) throw e;
-    p.d.rollback(sp);
-  }
+  p.d.attempt(run, (e) => e instanceof QmpError);
 }
 
 export function jobData<T = Record<string, unknown>>(j: Job): T {

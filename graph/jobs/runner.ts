@@ -15,7 +15,8 @@ export interface JobCtx {
 
 /** What each job kind does at the driver callbacks (JobDriver .prepare/.commit/.abort/.clean). */
 export interface JobDriverOps {
-  prepare?(ctx: JobCtx, j: Job): void;
+  /** Returns QEMU's job error when .prepare fails (the job then aborts), else nothing. */
+  prepare?(ctx: JobCtx, j: Job): string | void;
   commit?(ctx: JobCtx, j: Job): void;
   abort?(ctx: JobCtx, j: Job): void;
   clean?(ctx: JobCtx, j: Job): void;
@@ -46,6 +47,9 @@ export function createJob(
   };
   p.putJob(job);
   run(ctx, job.id, r.effects);
+  // block_job_create -> block_job_set_speed after job_create: a negative speed fails the new
+  // job early (job_early_fail: created -> null, see earlyFailEvents) and the command with it
+  if (init.speed < 0) throw new QmpError("Parameter 'speed' expects a non-negative value");
   return p.job(job.id)!;
 }
 
@@ -60,11 +64,12 @@ export function sendJob(ctx: JobCtx, id: string, e: JobMachineEvent): void {
   if (!j) return;
   const snap = jobSnapshot({
     id: j.id, type: j.type, autoFinalize: j.autoFinalize, autoDismiss: j.autoDismiss, speed: j.speed, status: j.status, cancelled: j.cancelled,
+    failure: j.error,
   });
   const r = jobStep(snap, e);
   if (r.error) throw new QmpError(r.error);
   const c = r.snapshot.context;
-  ctx.p.patchJob(id, { status: c.status, speed: c.speed, cancelled: c.cancelled });
+  ctx.p.patchJob(id, { status: c.status, speed: c.speed, cancelled: c.cancelled, error: c.failure ?? null });
   run(ctx, id, r.effects);
 }
 
@@ -83,6 +88,17 @@ function run(ctx: JobCtx, id: string, effects: JobEffect[]): void {
     if (!j) return;
     if (f.op === 'free') {
       freeJob(ctx, j);
+      continue;
+    }
+    if (f.op === 'prepare') {
+      const failed = DRIVERS.get(kindOf(j))?.prepare?.(ctx, j);
+      if (typeof failed === 'string') {
+        // job_do_finalize: a failed prepare aborts the job instead (job_completed_txn_abort);
+        // nothing after the prepare in this effect list has happened yet
+        ctx.p.patchJob(id, { status: 'pending' });
+        sendJob(ctx, id, { type: 'PREPARE_FAILED', error: failed });
+        return;
+      }
       continue;
     }
     DRIVERS.get(kindOf(j))?.[f.op]?.(ctx, j);

@@ -4,7 +4,7 @@
 // ("intermediate node"). At completion the filter is dropped and T's backing becomes whatever
 // is below above_base at that moment.
 import { QmpError } from '../../errors/index.js';
-import { openNode } from '../open.js';
+import { openNodeInContext } from '../open.js';
 import { PERM_ALL, PERM_R, PERM_U, PERM_W } from '../perm.js';
 import type { Job } from '../types.js';
 import { replaceNode } from '../replace.js';
@@ -64,7 +64,7 @@ export function startStream(ctx: JobCtx, o: StreamStart): Job {
   p.step('insert-cor');
   const opts: Record<string, unknown> = { driver: 'copy-on-read', file: o.bs, bottom: baseOverlay };
   if (o.filterNodeName !== undefined) opts['node-name'] = o.filterNodeName;
-  const cor = openNode(p, opts).name;
+  const cor = openNodeInContext(p, opts).name;
   // the filter joins T's AioContext (bdrv_insert_node attaches it to T, which moves it)
   p.patchNode(cor, { implicit: o.filterNodeName === undefined, extra: { refs: 1 }, aio: p.node(o.bs)!.aio });
   freezeChain(p, cor, baseOverlay);
@@ -115,9 +115,18 @@ registerJobDriver('stream', {
     if (cowChild(p, unfilteredBs)) {
       const ub = unfilteredBase ? p.node(unfilteredBase) : undefined;
       const baseId = ub ? d.backingFile ?? ub.filename : null;
-      setBackingHd(p, unfilteredBs, base);
+      let failed = false;
+      try {
+        setBackingHd(p, unfilteredBs, base);
+      } catch (e) {
+        if (!(e instanceof QmpError)) throw e;
+        failed = true;
+      }
       writeBackingHeader(p, unfilteredBs, baseId, ub?.driver ?? null);
+      // stream_prepare: error_report_err, then -EPERM fails the job
+      if (failed) return 'Operation not permitted';
     }
+    return undefined;
   },
   clean(ctx, j) {
     const { p } = ctx;

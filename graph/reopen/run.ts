@@ -133,7 +133,6 @@ function refuseUseAfterFree(p: Proc, order: readonly QueueEntry[], prepared: rea
   }
 }
 
-const TRIAL_DONE = Symbol('reopen trial done');
 
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -148,16 +147,9 @@ export function reopen(p: Proc, list: readonly Record<string, unknown>[], opts: 
   const q = buildQueue(p, list);
   const order = dependencyOrder(p, q.entries);
   if (order.some((e, i) => e !== q.entries[i])) {
-    // The trial runs inside atomically(): its attaches must not cut Draft steps (a rollback
-    // across a finished step is impossible), and a successful trial is undone by throwing.
-    try {
-      p.d.atomically(() => {
-        execute(p, q.entries, false);
-        throw TRIAL_DONE;
-      });
-    } catch (e) {
-      if (e !== TRIAL_DONE) throw e;
-    }
+    // inside a trial, no step is cut: the attaches of a backing change would otherwise finish
+    // steps that the rollback then crosses (the issue-12 crash: exit 70 on a failing list)
+    p.d.trial(() => execute(p, q.entries, false));
   }
   return execute(p, order, log);
 }

@@ -32,6 +32,9 @@ const RENAME: Record<string, string> = {
   'q_obj_blockdev-mirror-argSync': 'MirrorSyncMode', 'q_obj_blockdev-mirror-argCopyMode': 'MirrorCopyMode',
   'q_obj_block-export-del-argMode': 'BlockExportRemoveMode', ObjectOptionsIothread: 'IothreadProperties',
   ObjectOptionsThrottleGroup: 'ThrottleGroupProperties', ObjectOptionsThrottleGroupLimits: 'ThrottleLimits',
+  'q_obj_transaction-argActionAbortData': 'Abort', 'q_obj_transaction-argAction': 'TransactionAction',
+  'q_obj_transaction-argActionType': 'TransactionActionKind', 'q_obj_transaction-argProperties': 'TransactionProperties',
+  'q_obj_transaction-argPropertiesCompletionMode': 'ActionCompletionMode', 'q_obj_blockdev-snapshot-sync-argMode': 'NewImageMode',
 };
 
 type Entry = { name: string; 'meta-type': string; [k: string]: any };

@@ -13,6 +13,8 @@ interface Step { proc?: string; execute?: string; arguments?: Record<string, unk
 
 /** Errors raised before the command runs: qmp-dispatch.c and the input visitor. */
 export function isQapiError(r: { class?: string; desc?: string }): boolean {
+  // block_job_set_speed's QERR_INVALID_PARAMETER_VALUE shares the visitor's "Parameter '…'" prefix
+  if (/^Parameter '[^']+' expects a non-negative value$/.test(r.desc ?? '')) return false;
   return r.class === 'CommandNotFound' || /^(Parameter '|Invalid parameter type for '|QMP input )/.test(r.desc ?? '');
 }
 

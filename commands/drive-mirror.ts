@@ -1,0 +1,60 @@
+// qmp_drive_mirror (blockdev.c, 7.2): like blockdev-mirror, but the target is an image file that
+// the command creates (unless mode is 'existing') and opens itself; the job alone holds it.
+import { BlockgraphError, QmpError } from '../errors/index.js';
+import { moveToContext } from '../graph/aio.js';
+import { opBlocker } from '../graph/blockers.js';
+import { createImage } from '../graph/images.js';
+import { cowBs, skipFilters, skipImplicitFilters } from '../graph/jobs/chain.js';
+import { openNode } from '../graph/open.js';
+import { unrefIfUnused } from '../graph/ops.js';
+import { blockdevMirrorCommon } from './blockdev-mirror.js';
+import { getRootBs } from './job-lookup.js';
+import type { CommandDef } from './types.js';
+
+export const driveMirror: CommandDef = {
+  name: 'drive-mirror',
+  mutates: true,
+  run({ p, args, emit }) {
+    const bs = getRootBs(p, String(args.device));
+    // early check to avoid creating the target
+    const blocked = opBlocker(p, bs, 'mirror-source');
+    if (blocked) throw new QmpError(`Node '${bs}' is busy: ${blocked}`);
+    const mode = String(args.mode ?? 'absolute-paths');
+    const src = p.node(bs)!;
+    const format = args.format !== undefined ? String(args.format) : mode === 'existing' ? undefined : src.driver;
+    let sync = String(args.sync);
+    let targetBacking = cowBs(p, skipFilters(p, bs));
+    if (!targetBacking && sync === 'top') sync = 'full';
+    if (sync === 'none') targetBacking = bs;
+    if (args.replaces !== undefined && args['node-name'] === undefined) {
+      throw new QmpError('a node-name must be provided when replacing a named node of the graph');
+    }
+    const file = String(args.target);
+    if (mode !== 'existing') {
+      // bdrv_img_create: without a backing file for sync full (or nothing below), else the backing's name
+      const explicit = targetBacking ? skipImplicitFilters(p, targetBacking) : null;
+      const backing = sync !== 'full' && explicit ? p.node(explicit)! : null;
+      try {
+        createImage(p.d, {
+          file, format: format!, size: src.size,
+          ...(backing?.filename ? { backing: backing.filename, 'backing-format': backing.driver } : {}),
+        } as never);
+      } catch (e) {
+        if (e instanceof BlockgraphError && e.code === 'BG_BAD_INPUT') throw new QmpError(e.message);
+        throw e;
+      }
+    }
+    // bdrv_open(target, NULL, {node-name, driver}, flags | RDWR | NO_BACKING)
+    const target = openNode(p, {
+      ...(format !== undefined ? { driver: format } : { driver: p.image(file)?.format ?? 'raw' }),
+      file: { driver: 'file', filename: file }, backing: null,
+      ...(args['node-name'] !== undefined ? { 'node-name': args['node-name'] } : {}),
+      // the open flags (RDWR) stand as the options a child inherits (update_options_from_flags)
+    }, { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' }).name;
+    moveToContext(p, target, src.aio);
+    blockdevMirrorCommon({ p, emit }, bs, target, { ...args, sync }, mode === 'existing' ? 'open' : 'source');
+    // bdrv_unref(target_bs): the job's edges hold it now (gone again if the start failed)
+    unrefIfUnused(p, target);
+    return {};
+  },
+};

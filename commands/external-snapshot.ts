@@ -1,0 +1,101 @@
+// external_snapshot_prepare / _commit / _abort / _clean (blockdev.c, 7.2): the one action behind
+// blockdev-snapshot, blockdev-snapshot-sync and their transaction forms. Abort and clean need no
+// code here: the model's Draft undoes a failed transaction whole (tran_abort), and the new node
+// that clean's bdrv_unref would close is kept alive by its place in the graph.
+import { BlockgraphError, QmpError } from '../errors/index.js';
+import { moveToContext } from '../graph/aio.js';
+import { opBlocker } from '../graph/blockers.js';
+import { driverInfo } from '../graph/drivers.js';
+import { createImage } from '../graph/images.js';
+import { cowChild, isFilter } from '../graph/jobs/chain.js';
+import { setReadOnly } from '../graph/jobs/parts.js';
+import { openNode } from '../graph/open.js';
+import { unrefIfUnused } from '../graph/ops.js';
+import { PERM_R } from '../graph/perm.js';
+import type { Proc } from '../graph/proc.js';
+import { cumulative } from '../graph/refresh.js';
+import { appendNode } from '../graph/replace.js';
+import { reaches } from '../graph/reopen/prepare.js';
+
+/**
+ * bdrv_attach_child_common's AioContext reconciliation: move the child's component into the
+ * parent's context; failing that, the parent's into the child's; failing both, the first error.
+ */
+function reconcileContexts(p: Proc, parent: string, child: string): void {
+  const pc = p.node(parent)!.aio;
+  const cc = p.node(child)!.aio;
+  if (pc === cc) return;
+  let e1: unknown;
+  if (p.d.attempt(() => moveToContext(p, child, pc), (e) => (e1 = e) instanceof QmpError)) return;
+  if (!p.d.attempt(() => moveToContext(p, parent, cc), (e) => e instanceof QmpError)) throw e1;
+}
+
+/** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so `device` never matches. */
+function lookup(p: Proc, device: string | undefined, nodeName: string | undefined): string {
+  if (nodeName !== undefined && p.node(nodeName)) return nodeName;
+  throw new QmpError(`Cannot find device='${device ?? ''}' nor node-name='${nodeName ?? ''}'`);
+}
+
+export type SnapshotAction =
+  | { kind: 'blockdev-snapshot'; node: string; overlay: string }
+  | {
+    kind: 'blockdev-snapshot-sync'; device?: string; nodeName?: string; snapshotFile: string;
+    snapshotNodeName?: string; format?: string; mode?: string;
+  };
+
+/** external_snapshot_prepare: checks in QEMU's order, the overlay opened (or created), bdrv_append. */
+export function externalSnapshotPrepare(p: Proc, a: SnapshotAction): { commit(): void; clean(): void } {
+  const oldBs = a.kind === 'blockdev-snapshot' ? lookup(p, a.node, a.node) : lookup(p, a.device, a.nodeName);
+  const blocked = opBlocker(p, oldBs, 'external-snapshot');
+  if (blocked) throw new QmpError(`Node '${oldBs}' is busy: ${blocked}`);
+
+  let overlay: string;
+  if (a.kind === 'blockdev-snapshot') {
+    // bdrv_open(NULL, snapshot_ref, …): a reference to an existing node
+    if (!p.node(a.overlay)) throw new QmpError(`Cannot find device='${a.overlay}' nor node-name='${a.overlay}'`);
+    overlay = a.overlay;
+  } else {
+    const format = a.format ?? 'qcow2';
+    if (a.nodeName !== undefined && a.snapshotNodeName === undefined) throw new QmpError('New overlay node-name missing');
+    if (a.snapshotNodeName !== undefined && p.node(a.snapshotNodeName)) throw new QmpError('New overlay node-name already in use');
+    const old = p.node(oldBs)!;
+    if ((a.mode ?? 'absolute-paths') !== 'existing') {
+      // bdrv_img_create(new_image_file, format, old filename, old format, size of old)
+      try {
+        createImage(p.d, {
+          file: a.snapshotFile, format, size: old.size,
+          ...(old.filename ? { backing: old.filename, 'backing-format': old.driver } : {}),
+        } as never);
+      } catch (e) {
+        if (e instanceof BlockgraphError && e.code === 'BG_BAD_INPUT') throw new QmpError(e.message);
+        throw e;
+      }
+    }
+    // bdrv_open(new_image_file, NULL, {driver, node-name}, old flags | BDRV_O_NO_BACKING)
+    const opts: Record<string, unknown> = {
+      driver: format, file: { driver: 'file', filename: a.snapshotFile }, backing: null,
+      ...(a.snapshotNodeName !== undefined ? { 'node-name': a.snapshotNodeName } : {}),
+    };
+    // not a monitor reference: once clean drops the open's own, the graph alone holds the overlay
+    // the old node's open flags stand as the options a child inherits (update_options_from_flags)
+    overlay = openNode(p, opts, { parentOptions: { 'read-only': old.ro ? 'on' : 'off', 'force-share': old.forceShare ? 'on' : 'off' }, parent: '', role: 'child' }).name;
+  }
+  // a parent that already reads the overlay would see its contents change
+  if (cumulative(p, overlay).perm & PERM_R) throw new QmpError('The overlay is already in use');
+  if (isFilter(p, overlay)) throw new QmpError('Filters cannot be used as overlays');
+  if (cowChild(p, overlay)) throw new QmpError('The overlay already has a backing image');
+  if (!driverInfo(p.node(overlay)!.driver)?.supportsBacking) throw new QmpError('The overlay does not support backing images');
+  // bdrv_set_file_or_backing_noperm (via bdrv_append): found by fuzzing, node == overlay made a self-loop
+  if (reaches(p, oldBs, overlay)) throw new QmpError(`Making '${oldBs}' a backing child of '${overlay}' would create a cycle`);
+
+  p.step('append');
+  reconcileContexts(p, overlay, oldBs);
+  appendNode(p, overlay, oldBs);
+  return {
+    // external_snapshot_commit: the old top becomes read-only (errors ignored)
+    commit: () => setReadOnly(p, oldBs, true, { ignoreErrors: true }),
+    // external_snapshot_clean: bdrv_unref(new_bs) — an overlay nothing uses (its old top had no
+    // parents to hand over) is closed again; a blockdev-add'ed overlay keeps the monitor's reference
+    clean: () => { if (p.node(overlay)) unrefIfUnused(p, overlay); },
+  };
+}
