@@ -65,6 +65,7 @@ export type TokenSink = (type: number, text: Uint8Array) => void;
 class TokenBuf {
   buf = Buffer.allocUnsafe(64);
   len = 0;
+  constructor(private readonly cap: number) {}
   push(c: number) { if (this.len === this.buf.length) this.grow(this.len + 1); this.buf[this.len++] = c; }
   pushRun(src: Uint8Array, from: number, to: number) {
     const n = to - from;
@@ -73,7 +74,10 @@ class TokenBuf {
     this.len += n;
   }
   private grow(min: number) {
-    const next = Buffer.allocUnsafe(Math.max(min, this.buf.length * 2));
+    // Past 1 MiB go straight to the most a token may hold: allocUnsafe leaves the pages untouched,
+    // so only what is written counts, and no chain of doubled copies piles up garbage.
+    const want = Math.max(min, this.buf.length * 2);
+    const next = Buffer.allocUnsafe(want > 1 << 20 ? Math.max(min, this.cap) : want);
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
   }
@@ -87,9 +91,11 @@ class TokenBuf {
 
 export class JsonLexer {
   private state: number = S.START;
-  private readonly token = new TokenBuf();
+  private readonly token: TokenBuf;
 
-  constructor(private readonly sink: TokenSink, private readonly maxTokenSize: number) {}
+  constructor(private readonly sink: TokenSink, private readonly maxTokenSize: number) {
+    this.token = new TokenBuf(maxTokenSize + 1);
+  }
 
   /** json_lexer_feed(): every byte in order. */
   feed(bytes: Uint8Array): void {

@@ -110,4 +110,21 @@ test('output as the monitor writes it: ": " and ", ", QDict order, \\uXXXX escap
   assert.is(toQmpJson(deep).length, 200_001);
 });
 
+test('any split of the input gives the same messages as reading it whole', () => {
+  const parts = ['{', '}', '[', ']', ':', ',', ' ', '\n', '"ab', '"', "'", '\\', 'u00e9', 'é', '€', '\x00', '\xff',
+    '12', '-', '0', '.5', 'e+3', 'true', 'nul', 'l', '"execute"', '"query-jobs"', 'garbage', '@', '\t'];
+  let x = 42;
+  const rnd = (n: number) => { x = (x * 1103515245 + 12345) % 2 ** 31; return x % n; };
+  const limits = { ...QEMU_JSON_LIMITS, maxTokenSize: 64, maxNesting: 8 };
+  for (let round = 0; round < 300; round++) {
+    let text = '';
+    for (let k = rnd(60); k > 0; k--) text += parts[rnd(parts.length)];
+    const bytes = Buffer.from(text, 'latin1');
+    const whole = read([bytes], limits);
+    const cuts: Buffer[] = [];
+    for (let i = 0; i < bytes.length;) { const n = 1 + rnd(7); cuts.push(bytes.subarray(i, i + n)); i += n; }
+    assert.equal(read(cuts, limits), whole, JSON.stringify(text));
+  }
+});
+
 test.run();
