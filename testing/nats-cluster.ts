@@ -53,8 +53,10 @@ export class NatsCluster {
   readonly #bin: string;
   readonly #ownDir: boolean;
   readonly #verbose: boolean;
+  // A run that ends without stop() (a crash, an uncaught error) still leaves no server or dir behind.
   #onExit = (): void => {
     for (const n of this.nodes) n.proc?.kill('SIGKILL');
+    if (this.#ownDir) rmSync(this.dir, { recursive: true, force: true });
   };
 
   private constructor(bin: string, dir: string, ownDir: boolean, nodes: NatsNode[], verbose: boolean) {

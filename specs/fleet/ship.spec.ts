@@ -164,7 +164,11 @@ if (!natsAvailable()) {
       p.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
       return { p, done: exited(p), head: () => Number(/shipped (\d+)\s*$/.exec(err)?.[1] ?? 0), err: () => err };
     };
-    const add = (n: number) => qmp(sock, ['{"execute":"qmp_capabilities"}', ...Array.from({ length: n }, (_, i) => `{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"n${Math.floor(performance.now())}x${i}"}}`)]);
+    let node = 0;
+    const add = async (n: number) => {
+      const replies = await qmp(sock, ['{"execute":"qmp_capabilities"}', ...Array.from({ length: n }, () => `{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"n${node++}"}}`)]);
+      assert.ok(replies.every((r) => 'return' in r), JSON.stringify(replies));
+    };
     const until = async (what: string, f: () => boolean) => within(90_000, (async () => { while (!f()) await new Promise((r) => setTimeout(r, 50)); })(), what);
     try {
       await waitFor(lsock);
