@@ -17,8 +17,14 @@ export const DEFAULT_DB = './blockgraph.db';
 
 export const wallClock = () => new Date().toISOString();
 
-export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'none' } = {}): Promise<T> {
-  const log = await openClassic(db, { verify: opts.verify ?? 'full' });
+/**
+ * Opens the store for one command. Default 'since-snapshot': the newest snapshot's record and
+ * every record after it are checked (CRC, chain, head meta), so opening a long log costs the
+ * records since its last snapshot; reads then check the range they read, anchored at a verified
+ * snapshot or seq 1. The whole-log check is `blockgraph verify`.
+ */
+export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'since-snapshot' | 'none' } = {}): Promise<T> {
+  const log = await openClassic(db, { verify: opts.verify ?? 'since-snapshot' });
   try {
     return await fn(log);
   } finally {
@@ -46,8 +52,9 @@ export function printJson(v: unknown): void {
 
 /** A plain text table (no dependency: the columns are few and fixed). */
 export function table(rows: string[][], header: string[]): string {
-  const all = [header, ...rows];
-  const w = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  // A loop, not Math.max(...column): spreading 200k+ rows overflows the call stack.
+  const w = header.map((h) => h.length);
+  for (const r of rows) for (let i = 0; i < w.length; i++) if ((r[i] ?? '').length > w[i]!) w[i] = (r[i] ?? '').length;
   const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : (c ?? '').padEnd(w[i]!))).join('  ');
   return [fmt(header), fmt(w.map((n) => '-'.repeat(n))), ...rows.map(fmt)].join('\n');
 }

@@ -147,12 +147,17 @@ export class Engine implements ModelBackend {
 /** Latest usable snapshot plus every record after it. */
 export async function loadFold(log: EventLog, upTo?: number): Promise<Fold> {
   const fold = emptyFold();
+  let anchor = '';
   const snap = await log.latestSnapshot<State>(upTo);
   if (snap && snap.seq > 0) {
     // A snapshot is taken only between transactions, so no txn is open at its seq.
     fold.state = structuredClone(snap.state);
     fold.seq = snap.seq;
+    anchor = snap.hash;
   }
-  for await (const rec of log.read({ gte: fold.seq + 1, ...(upTo !== undefined ? { lte: upTo } : {}) })) foldRecord(fold, rec);
+  // The first record after the snapshot must link to it (an anchored range read).
+  for await (const chunk of log.readChunks({ gte: fold.seq + 1, prevHash: anchor, ...(upTo !== undefined ? { lte: upTo } : {}) })) {
+    for (const rec of chunk) foldRecord(fold, rec);
+  }
   return fold;
 }

@@ -3,6 +3,7 @@
 // specs all read one shape. A transaction's rows come from its txn.* records; recovery's
 // records (stream "log") are folded into the transaction they finish and also listed as
 // their own row, so a reader sees both "this command was undone" and "recovery ran at T".
+import { changeNodes } from '../events/node-keys.js';
 import type { Change } from '../graph/draft.js';
 import type { Edge, ParentRef } from '../graph/types.js';
 import type { LogRecord } from '../store/types.js';
@@ -54,18 +55,8 @@ export function changeLabel(ch: Change): string {
   return `${ch.s} ${singular[ch.c] ?? ch.c} ${what}`;
 }
 
-/** Node names (scope-qualified) a change is about: the node itself, or both ends of an edge. */
-export function changeNodes(ch: Change): string[] {
-  if (ch.c === 'nodes') return [`${ch.s}:${ch.id}`];
-  if (ch.c !== 'edges') return [];
-  const out: string[] = [];
-  for (const img of [ch.before, ch.after] as (Edge | null)[]) {
-    if (!img) continue;
-    out.push(`${ch.s}:${img.child}`);
-    if (img.parent?.kind === 'node') out.push(`${ch.s}:${img.parent.node}`);
-  }
-  return out;
-}
+/** Node names (scope-qualified) a change is about: one definition, shared with the log's index. */
+export { changeNodes };
 
 export function changeTouchesNode(ch: Change, node: string, scope?: string): boolean {
   return changeNodes(ch).some((k) => (scope ? k === `${scope}:${node}` : k.slice(k.indexOf(':') + 1) === node));
@@ -75,10 +66,57 @@ const uniq = (xs: string[]) => [...new Set(xs)];
 
 /** Groups records into audit rows, in the order each row began. */
 export function auditRows(records: Iterable<LogRecord>): AuditRow[] {
+  const a = new AuditStream();
   const rows: AuditRow[] = [];
-  const byTxn = new Map<string, AuditRow>();
-  const recoveryOf = new Map<string, AuditRow>();
-  const stepNames = new Map<number, string>();
+  for (const rec of records) for (const r of a.push(rec)) rows.push(r);
+  for (const r of a.end()) rows.push(r);
+  return rows;
+}
+
+/**
+ * auditRows one record at a time, for logs too long to hold: push() returns the rows that are
+ * final (a refusal at once; a transaction and its recovery row at its txn.ended), in the order
+ * the rows began. Only rows still open, and the rows queued behind them, are kept.
+ */
+export class AuditStream {
+  readonly #queue: AuditRow[] = [];
+  #head = 0;
+  readonly #byTxn = new Map<string, AuditRow>();
+  readonly #recoveryOf = new Map<string, AuditRow>();
+  readonly #stepNames = new Map<number, string>();
+  readonly #final = new Set<AuditRow>();
+
+  /** Rows made final by this record (possibly none). */
+  push(rec: LogRecord): AuditRow[] {
+    this.#feed(rec);
+    return this.#drain(false);
+  }
+
+  /** The rows still held (open transactions and what follows them): the end of the log. */
+  end(): AuditRow[] {
+    return this.#drain(true);
+  }
+
+  #drain(all: boolean): AuditRow[] {
+    const out: AuditRow[] = [];
+    while (this.#head < this.#queue.length && (all || this.#final.has(this.#queue[this.#head]!))) {
+      const r = this.#queue[this.#head++]!;
+      this.#final.delete(r);
+      out.push(r);
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return out;
+  }
+
+  #feed(rec: LogRecord): void {
+  const rows = this.#queue;
+  const byTxn = this.#byTxn;
+  const recoveryOf = this.#recoveryOf;
+  const stepNames = this.#stepNames;
+  const final = this.#final;
   const add = (row: AuditRow, rec: LogRecord, changes?: Change[]) => {
     row.seqs.push(rec.seq);
     if (!row.types.includes(rec.type)) row.types.push(rec.type);
@@ -89,7 +127,7 @@ export function auditRows(records: Iterable<LogRecord>): AuditRow[] {
       row.nodes = uniq([...row.nodes, ...changes.flatMap(changeNodes)]);
     }
   };
-  for (const rec of records) {
+  {
     const d = (rec.data ?? {}) as Record<string, any>;
     if (rec.type === 'command.rejected') {
       const row: AuditRow = {
@@ -99,9 +137,10 @@ export function auditRows(records: Iterable<LogRecord>): AuditRow[] {
       };
       add(row, rec);
       rows.push(row);
-      continue;
+      final.add(row);
+      return;
     }
-    if (!rec.txn || !rec.type.startsWith('txn.')) continue;
+    if (!rec.txn || !rec.type.startsWith('txn.')) return;
     if (rec.type === 'txn.begun') {
       const row: AuditRow = {
         kind: 'transaction', seq: rec.seq, seqs: [], at: rec.at, proc: rec.stream, txn: rec.txn,
@@ -111,10 +150,10 @@ export function auditRows(records: Iterable<LogRecord>): AuditRow[] {
       add(row, rec);
       byTxn.set(rec.txn, row);
       rows.push(row);
-      continue;
+      return;
     }
     const row = byTxn.get(rec.txn);
-    if (!row) continue; // a log cut before its begin (never written by the engine)
+    if (!row) return; // a log cut before its begin (never written by the engine)
     // Recovery writes its records under stream "log", or with a later time than the txn's own.
     const isRecovery = rec.type === 'txn.compensated' || (rec.type === 'txn.decided' && d.reason === 'recovery') || (rec.type === 'txn.ended' && d.recovered);
     let rrow: AuditRow | undefined;
@@ -155,10 +194,16 @@ export function auditRows(records: Iterable<LogRecord>): AuditRow[] {
           add(rrow!, rec);
         }
         add(row, rec);
+        // Nothing refers to an ended transaction again: its rows are final, its context dropped.
+        final.add(row);
+        if (rrow) final.add(rrow);
+        for (const s of row.seqs) stepNames.delete(s);
+        byTxn.delete(rec.txn);
+        recoveryOf.delete(rec.txn);
         break;
     }
   }
-  return rows;
+  }
 }
 
 /** Normalises a --since/--until value: an ISO time (any form Date parses) to toISOString. */
@@ -168,7 +213,12 @@ export function isoBound(v: string): string | undefined {
 }
 
 export function filterAudit(rows: AuditRow[], f: AuditFilter): AuditRow[] {
-  return rows.filter((r) => {
+  return rows.filter(auditFilter(f));
+}
+
+/** The filter as a predicate on one row (streaming callers). */
+export function auditFilter(f: AuditFilter): (r: AuditRow) => boolean {
+  return (r) => {
     if (f.proc && r.proc !== f.proc) return false;
     if (f.txn && r.txn !== f.txn) return false;
     if (f.since && r.at < f.since) return false;
@@ -179,7 +229,7 @@ export function filterAudit(rows: AuditRow[], f: AuditFilter): AuditRow[] {
       if (!r.nodes.some((k) => (want ? want.includes(k) : k.slice(k.indexOf(':') + 1) === f.node))) return false;
     }
     return true;
-  });
+  };
 }
 
 /** One line of args for a table cell. */

@@ -2,9 +2,11 @@
 import type { Command } from 'commander';
 import { take, type Observable, type Subscription } from 'rxjs';
 import { BlockgraphError } from '../../errors/index.js';
-import { argsText, auditRows, filterAudit, isoBound, outcomeText, type AuditFilter } from '../../replay/audit.js';
+import { argsText, auditFilter, AuditStream, isoBound, outcomeText, type AuditFilter, type AuditRow } from '../../replay/audit.js';
 import type { LogRecord } from '../../store/index.js';
-import { DEFAULT_DB, printJson, table, withLog } from '../context.js';
+import type { EventLog } from '../../store/index.js';
+import { DEFAULT_DB, withLog } from '../context.js';
+import { streamJsonArray, streamTable } from '../stream-out.js';
 import { connectLogSocket } from '../log-socket.js';
 import { summary } from './log.js';
 
@@ -22,6 +24,20 @@ function parseFilter(o: Record<string, string | undefined>): AuditFilter {
   };
 }
 
+/** Audit rows of the whole log as they become final: bounded memory on any log length. */
+async function* auditStream(log: EventLog, filter: AuditFilter): AsyncGenerator<AuditRow, void, undefined> {
+  const a = new AuditStream();
+  const keep = auditFilter(filter);
+  for await (const chunk of log.readChunks({ prevHash: '' })) {
+    for (const rec of chunk) for (const r of a.push(rec)) if (keep(r)) yield r;
+  }
+  for (const r of a.end()) if (keep(r)) yield r;
+}
+
+async function* mapRows<T>(src: AsyncIterable<T>, f: (t: T) => string[]): AsyncGenerator<string[], void, undefined> {
+  for await (const t of src) yield f(t);
+}
+
 export function registerAudit(program: Command): void {
   program.command('audit')
     .description('who did what, when: one row per transaction, refused command and recovery action')
@@ -36,13 +52,13 @@ export function registerAudit(program: Command): void {
     .action(async (o) => {
       const filter = parseFilter(o);
       await withLog(o.db, async (log) => {
-        const rows = filterAudit(auditRows(await log.readAll()), filter);
-        if (o.json) return printJson(rows);
-        console.log(table(rows.map((r) => [
+        const rows = auditStream(log, filter);
+        if (o.json) return void await streamJsonArray(rows);
+        await streamTable(mapRows(rows, (r) => [
           String(r.seq), r.at.replace('T', ' ').slice(0, 23), r.proc, r.txn ?? '', r.kind,
           `${r.command} ${argsText(r.args, 60)}`.trim(), outcomeText(r),
           r.touched.length > 3 ? `${r.touched.slice(0, 3).join(', ')} +${r.touched.length - 3}` : r.touched.join(', '),
-        ]), ['seq', 'time', 'proc', 'txn', 'kind', 'command', 'outcome', 'touched']));
+        ]), ['seq', 'time', 'proc', 'txn', 'kind', 'command', 'outcome', 'touched']);
       });
     });
 

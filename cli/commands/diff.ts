@@ -4,10 +4,11 @@ import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { argsText } from '../../replay/audit.js';
 import { diffStates, diffText } from '../../replay/diff.js';
-import { nodeHistory } from '../../replay/history.js';
+import { historyFromLog, type HistoryEntry } from '../../replay/history.js';
 import { replay, seqAtTime } from '../../replay/replay.js';
 import type { EventLog } from '../../store/index.js';
-import { DEFAULT_DB, printJson, table, withLog } from '../context.js';
+import { DEFAULT_DB, printJson, withLog } from '../context.js';
+import { streamJsonArray, streamTable } from '../stream-out.js';
 
 /** A point of the log given as a seq number or an ISO time (the last record at or before it). */
 export async function resolvePoint(log: EventLog, v: string, what = 'point'): Promise<number> {
@@ -18,6 +19,17 @@ export async function resolvePoint(log: EventLog, v: string, what = 'point'): Pr
   }
   if (Number.isNaN(Date.parse(v))) throw new BlockgraphError('BG_BAD_INPUT', `${what}: neither a seq nor an ISO time: ${v}`);
   return seqAtTime(log, new Date(Date.parse(v)).toISOString());
+}
+
+async function* historyRows(h: AsyncIterable<HistoryEntry>): AsyncGenerator<string[], void, undefined> {
+  for await (const e of h) {
+    for (let i = 0; i < e.changes.length; i++) {
+      const c = e.changes[i]!;
+      yield i === 0
+        ? [String(e.seq), e.at.replace('T', ' ').slice(0, 23), e.proc, e.txn, `${e.command} ${argsText(e.args, 50)}`.trim(), e.step, `${c.entity}: ${c.what.join('; ')}`]
+        : ['', '', '', '', '', '', `${c.entity}: ${c.what.join('; ')}`];
+    }
+  }
 }
 
 export function registerDiff(program: Command): void {
@@ -46,16 +58,10 @@ export function registerDiff(program: Command): void {
     .option('--json', 'the entries as JSON')
     .action(async (node: string, o) => {
       await withLog(o.db, async (log) => {
-        const h = nodeHistory(await log.readAll(), node, o.proc);
-        if (o.json) return printJson(h);
-        if (!h.length) return console.log(`no step touched node ${node}`);
-        const rows: string[][] = [];
-        for (const e of h) {
-          e.changes.forEach((c, i) => rows.push(i === 0
-            ? [String(e.seq), e.at.replace('T', ' ').slice(0, 23), e.proc, e.txn, `${e.command} ${argsText(e.args, 50)}`.trim(), e.step, `${c.entity}: ${c.what.join('; ')}`]
-            : ['', '', '', '', '', '', `${c.entity}: ${c.what.join('; ')}`]));
-        }
-        console.log(table(rows, ['seq', 'time', 'proc', 'txn', 'command', 'step', 'change']));
+        // Through the log's node index (a range read, not a scan), streamed.
+        const h = historyFromLog(log, node, o.proc);
+        if (o.json) return void await streamJsonArray(h);
+        await streamTable(historyRows(h), ['seq', 'time', 'proc', 'txn', 'command', 'step', 'change'], `no step touched node ${node}`);
       });
     });
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { LogRecord } from '../../store/types.js';
-import { DEFAULT_DB, printJson, table, withLog } from '../context.js';
+import { BlockgraphError } from '../../errors/index.js';
+import { DEFAULT_DB, table, withLog } from '../context.js';
+import { streamJsonArray, streamTable } from '../stream-out.js';
 
 export function summary(r: LogRecord): string {
   const d = r.data as Record<string, any>;
@@ -15,8 +17,21 @@ export function summary(r: LogRecord): string {
   }
 }
 
+const LOG_HEADER = ['seq', 'time', 'proc', 'type', 'txn', 'what'];
+const logRow = (r: LogRecord): string[] => [String(r.seq), r.at.slice(11, 23), r.stream, r.type, r.txn ?? '', summary(r)];
+
 export function logTable(records: LogRecord[]): string {
-  return table(records.map((r) => [String(r.seq), r.at.slice(11, 23), r.stream, r.type, r.txn ?? '', summary(r)]), ['seq', 'time', 'proc', 'type', 'txn', 'what']);
+  return table(records.map(logRow), LOG_HEADER);
+}
+
+async function* rowsOf(src: AsyncIterable<LogRecord>): AsyncGenerator<string[], void, undefined> {
+  for await (const r of src) yield logRow(r);
+}
+
+function seqOption(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new BlockgraphError('BG_BAD_INPUT', `--${name}: not a seq: ${v}`);
+  return n;
 }
 
 export function registerLog(program: Command): void {
@@ -27,10 +42,13 @@ export function registerLog(program: Command): void {
     .option('--to <seq>', 'last seq')
     .option('--json', 'JSON records')
     .action(async (o) => {
+      const from = seqOption('from', o.from);
+      const to = o.to === undefined ? undefined : seqOption('to', o.to);
       await withLog(o.db, async (log) => {
-        const recs = await log.readAll({ gte: Number(o.from), ...(o.to ? { lte: Number(o.to) } : {}) });
-        if (o.json) printJson(recs);
-        else console.log(logTable(recs));
+        // Streamed: bounded memory on any log length.
+        const recs = log.read({ gte: from, ...(to !== undefined ? { lte: to } : {}), ...(from <= 1 ? { prevHash: '' } : {}) });
+        if (o.json) await streamJsonArray(recs);
+        else await streamTable(rowsOf(recs), LOG_HEADER);
       });
     });
 }
