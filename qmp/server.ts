@@ -23,32 +23,49 @@ export function serveQmp(backend: ModelBackend, input: Readable, output: Writabl
   const write = (line: string) => { output.write(line + '\r\n'); };
   write(encodeGreeting({ major: 7, minor: 2, micro: 22 }, 'blockgraph model'));
   const splitter = new LineSplitter();
-  let chain = Promise.resolve();
-  const handle = async (line: string) => {
+  // Requests are handed to the backend as they arrive (it runs them one at a time, in order)
+  // and replies are written in request order: a pipelining client's commands then share the
+  // engine's group commits. At most QMP_REQ_QUEUE_LEN_MAX (8) requests are in flight; beyond
+  // that reading pauses, as monitor/qmp.c handle_qmp_command suspends the monitor.
+  let replies: Promise<void> = Promise.resolve();
+  let inflight = 0;
+  const MAX_INFLIGHT = 8;
+  const inOrder = (p: Promise<unknown>, out: (v: any) => void) => {
+    inflight++;
+    if (inflight >= MAX_INFLIGHT) input.pause();
+    const done = () => {
+      inflight--;
+      if (inflight < MAX_INFLIGHT && input.isPaused()) input.resume();
+    };
+    replies = replies.then(() => p).then((v) => { done(); out(v); }, (e: unknown) => { done(); throw e; });
+  };
+  const handle = (line: string) => {
     if (!line.trim()) return;
     const d = decodeRequestLine(line);
     if (d.kind === 'error') {
-      write(encodeReply({ error: d.error }, d.id));
-      await opts.reject?.(proc, { line, error: d.error });
+      inOrder(Promise.resolve(opts.reject?.(proc, { line, error: d.error })), () => write(encodeReply({ error: d.error }, d.id)));
       return;
     }
     const { execute, arguments: args, id } = d.request;
     if (!negotiated) {
-      if (execute === 'qmp_capabilities') { negotiated = true; write(encodeReply({ return: {} }, id)); }
-      else write(encodeReply({ error: NEGOTIATION_EXPECTED }, id));
+      if (execute === 'qmp_capabilities') negotiated = true;
+      const reply = execute === 'qmp_capabilities' ? { return: {} } : { error: NEGOTIATION_EXPECTED };
+      inOrder(Promise.resolve(), () => write(encodeReply(reply, id)));
       return;
     }
-    if (execute === 'qmp_capabilities') { write(encodeReply({ error: NEGOTIATION_DONE }, id)); return; }
-    const r = await backend.execute(proc, execute, args);
-    write(encodeReply(r.reply, id));
-    for (const ev of r.events) write(encodeEvent(ev, opts.now));
-  };
-  return new Promise((resolve) => {
-    input.on('data', (chunk: Buffer) => {
-      for (const line of splitter.push(chunk.toString('utf8'))) chain = chain.then(() => handle(line));
+    if (execute === 'qmp_capabilities') { inOrder(Promise.resolve(), () => write(encodeReply({ error: NEGOTIATION_DONE }, id))); return; }
+    inOrder(backend.execute(proc, execute, args), (r: Awaited<ReturnType<ModelBackend['execute']>>) => {
+      write(encodeReply(r.reply, id));
+      for (const ev of r.events) write(encodeEvent(ev, opts.now));
     });
-    input.on('end', () => { chain.then(() => resolve()); });
-    input.on('close', () => { chain.then(() => resolve()); });
+  };
+  return new Promise((resolve, reject) => {
+    input.on('data', (chunk: Buffer) => {
+      for (const line of splitter.push(chunk.toString('utf8'))) handle(line);
+    });
+    const finish = () => { replies.then(() => resolve(), reject); };
+    input.on('end', finish);
+    input.on('close', finish);
   });
 }
 

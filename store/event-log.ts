@@ -370,6 +370,13 @@ export class EventLog {
    * `hash` equal to the hash of record `seq` (else BG_BAD_INPUT, nothing written).
    */
   putSnapshot<S>(snap: Snapshot<S>, opts: { sync?: boolean } = {}): Promise<void> {
+    // Encoded now, not when its turn comes: the caller's state may move on meanwhile.
+    let value: string;
+    try {
+      value = encodeSnapshot(snap);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.#serial(async () => {
       if (!Number.isInteger(snap.seq) || snap.seq < 1 || snap.seq > this.#head) {
         throw new BlockgraphError('BG_BAD_INPUT', `snapshot seq ${snap.seq} is outside the log (head ${this.#head})`);
@@ -378,7 +385,7 @@ export class EventLog {
       if (hash !== snap.hash) {
         throw new BlockgraphError('BG_BAD_INPUT', `snapshot hash does not match record ${snap.seq}`);
       }
-      await this.#subs.snap.put(seqKey(snap.seq), encodeSnapshot(snap), syncOption(opts.sync === true));
+      await this.#subs.snap.put(seqKey(snap.seq), value, syncOption(opts.sync === true));
     });
   }
 
