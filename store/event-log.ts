@@ -290,10 +290,15 @@ export class EventLog {
       ...(range.limit !== undefined ? { limit: range.limit } : {}),
     });
     const chain = new ChainReader(gte, range.prevHash);
+    // Read-ahead: the next chunk is requested before this one is decoded, so LevelDB's thread
+    // reads while this one parses (and the consumer folds) instead of both waiting in turn.
+    let ahead: Promise<string[]> = it.nextv(CHUNK);
     try {
       for (;;) {
-        const values = await it.nextv(CHUNK);
+        const values = await ahead;
         if (values.length === 0) return;
+        ahead = it.nextv(CHUNK);
+        ahead.catch(() => undefined); // surfaced by the next await; not unhandled if we stop first
         const out: LogRecord[] = new Array(values.length);
         for (let i = 0; i < values.length; i++) out[i] = chain.next(values[i]!);
         yield out;
