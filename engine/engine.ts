@@ -43,6 +43,8 @@ export class Engine implements ModelBackend {
   /** Multiset hash of the state, kept up to date from each appended record's changes. */
   private digest = 0n;
   private lastSnapshot = 0;
+  /** Hash of the last folded record (it may still be in flight to the log). */
+  private lastHash = '';
   lastRecovery: RecoveryPlan | null = null;
   /** Set when a log write failed: the folded state is then ahead of the log. */
   private failed: BlockgraphError | undefined;
@@ -55,6 +57,7 @@ export class Engine implements ModelBackend {
     const e = new Engine(log, fold, opts);
     e.digest = stateDigest(fold.state); // once per open; then O(changes) per transaction
     e.lastSnapshot = fold.seq;
+    e.lastHash = log.headHash;
     if (opts.recover !== false) await e.recover();
     return e;
   }
@@ -131,7 +134,8 @@ export class Engine implements ModelBackend {
     for (const s of r.steps) digest = digestApply(digest, s.changes);
     const ended: NewRecord = { ...base, type: 'txn.ended', data: { stateHash: digestHex(digest) } };
     const durable = this.submit([begun, ...steps, decided, ended], true);
-    void durable.then(() => this.maybeSnapshot()).catch(() => undefined);
+    // Taken of the folded state now (putSnapshot encodes at once) and written after the group.
+    this.maybeSnapshot().catch(() => undefined);
     return { r, durable };
   }
 
@@ -165,6 +169,7 @@ export class Engine implements ModelBackend {
   }
 
   private foldAll(out: LogRecord[]): void {
+    if (out.length) this.lastHash = out[out.length - 1]!.hash;
     for (const rec of out) {
       foldRecord(this.fold, rec);
       if (rec.type === 'txn.step') this.digest = digestApply(this.digest, (rec.data as TxnStep).changes);
@@ -174,10 +179,11 @@ export class Engine implements ModelBackend {
 
   private async maybeSnapshot() {
     const n = this.opts.snapshotEvery ?? 0;
-    // Only when the log is written up to the folded state (no group in flight) and between transactions.
-    if (!n || this.fold.seq - this.lastSnapshot < n || this.fold.open.size || this.log.head !== this.fold.seq) return;
+    // Between transactions only. A snapshot of records still in flight is encoded now and
+    // stored after them (the log's queue); if their write fails it is refused with them.
+    if (!n || this.fold.seq - this.lastSnapshot < n || this.fold.open.size) return;
     this.lastSnapshot = this.fold.seq;
-    await this.log.putSnapshot({ seq: this.fold.seq, hash: this.log.headHash, stateHash: digestHex(this.digest), state: this.fold.state });
+    await this.log.putSnapshot({ seq: this.fold.seq, hash: this.lastHash, stateHash: digestHex(this.digest), state: this.fold.state });
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
