@@ -1,12 +1,13 @@
 // `npm run bench`: every benchmark in one run, with raw classic-level measured alongside,
 // and bench/RESULTS.md rewritten with the figures and ratios of this run.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchEngineAppend, benchEngineAtSize, benchReplay } from './engine.js';
+import { benchEngineAppend, benchEngineAtSize, benchLocality, benchReplay } from './engine.js';
 import { anchorSection, benchAnchor } from './anchor.js';
 import { benchLogAppend, benchLogRead, benchRawBatch, benchRawIterate } from './store.js';
 
+const KEPT_MARKER = '<!-- kept by npm run bench -->';
 const root = mkdtempSync(join(tmpdir(), 'bg-bench-'));
 const lines: string[] = [];
 const out = (s: string) => { console.log(s); lines.push(s); };
@@ -66,7 +67,17 @@ try {
     out(`| ${k(size)} | ${m.msPerCommand.toFixed(2)} |`);
   }
   out('');
-  out(`${txns} QMP commands (blockdev-add/del of null-co nodes), each a transaction of txn.begun + steps (one batch), txn.decided (synced), txn.ended: ${k(a.txnPerSec)} transactions/s, ${k(a.recordsPerSec)} records/s.`);
+  out(`${txns} QMP commands (blockdev-add/del of null-co nodes), each a transaction written as one synced batch (txn.begun, steps, txn.decided, txn.ended), awaited one by one: ${k(a.txnPerSec)} transactions/s, ${k(a.recordsPerSec)} records/s.`);
+
+  out('\n## Cost by locality (blockdev-add/del next to a chain of n nodes, memory-level)\n');
+  out('| nodes | ms per command | ratio to 100 nodes (target <= 2x) | first command (builds the indexes kept with the state), ms |');
+  out('|---|---|---|---|');
+  let base = 0;
+  for (const size of [100, 1000, 10000, 50000]) {
+    const m = await benchLocality(size);
+    if (size === 100) base = m.msPerCommand;
+    out(`| ${k(size)} | ${m.msPerCommand.toFixed(2)} | ${(m.msPerCommand / base).toFixed(2)}x | ${m.firstMs.toFixed(1)} |`);
+  }
 
   try {
     const aio = await import('./aio.js' as string) as { benchAioMove?: (n: number) => Promise<{ n: number; ms: number; nodesPerSec: number }> };
@@ -83,7 +94,12 @@ try {
     out(`\n(AioContext bench not available: ${(e as Error).message})`);
   }
   out('\n' + anchorSection(await benchAnchor(root)));
-  writeFileSync(new URL('./RESULTS.md', import.meta.url), lines.join('\n') + '\n');
+  // Figures from the side-by-side and long-log benches (bench:qmp, bench:seek) follow a marker
+  // and are kept across runs of this script.
+  const file = new URL('./RESULTS.md', import.meta.url);
+  const prev = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const at = prev.indexOf(KEPT_MARKER);
+  writeFileSync(file, lines.join('\n') + '\n' + (at >= 0 ? '\n' + prev.slice(at) : ''));
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

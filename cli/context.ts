@@ -20,10 +20,16 @@ export const DEFAULT_DB = './blockgraph.db';
 
 export const wallClock = () => new Date().toISOString();
 
-/** For commands that write: opens the store itself (creating it if missing). */
-export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'none' } = {}): Promise<T> {
+/**
+ * For commands that write: opens the store itself (creating it if missing). Default
+ * 'since-snapshot': the newest snapshot's record and every record after it are checked (CRC,
+ * chain, head meta), so opening a long log costs the records since its last snapshot; reads then
+ * check the range they read, anchored at a verified snapshot or seq 1. The whole-log check is
+ * `blockgraph verify`.
+ */
+export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'since-snapshot' | 'none' } = {}): Promise<T> {
   const { openStoreAt } = await import('./store-location.js');
-  const log = await openStoreAt(db, { verify: opts.verify ?? 'full' });
+  const log = await openStoreAt(db, { verify: opts.verify ?? 'since-snapshot' });
   try {
     return await fn(log);
   } finally {
@@ -36,11 +42,11 @@ export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, 
  * copy, or the running server's view when one holds the store; store/read-only.ts). The log
  * refuses writes.
  */
-export async function withReadLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'none' } = {}): Promise<T> {
+export async function withReadLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'since-snapshot' | 'none' } = {}): Promise<T> {
   // A fleet store (nats://…) is read from the stream, which a reader cannot change.
   const log = db.startsWith('nats://')
-    ? await (await import('./store-location.js')).openStoreAt(db, { verify: opts.verify ?? 'full' })
-    : await (await import('../store/index.js')).openReadOnly(db, { verify: opts.verify ?? 'full' });
+    ? await (await import('./store-location.js')).openStoreAt(db, { verify: opts.verify ?? 'since-snapshot' })
+    : await (await import('../store/index.js')).openReadOnly(db, { verify: opts.verify ?? 'since-snapshot' });
   try {
     return await fn(log);
   } finally {
@@ -70,8 +76,9 @@ export function printJson(v: unknown): void {
 
 /** A plain text table (no dependency: the columns are few and fixed). */
 export function table(rows: string[][], header: string[]): string {
-  const all = [header, ...rows];
-  const w = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  // A loop, not Math.max(...column): spreading 200k+ rows overflows the call stack.
+  const w = header.map((h) => h.length);
+  for (const r of rows) for (let i = 0; i < w.length; i++) if ((r[i] ?? '').length > w[i]!) w[i] = (r[i] ?? '').length;
   const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : (c ?? '').padEnd(w[i]!))).join('  ');
   return [fmt(header), fmt(w.map((n) => '-'.repeat(n))), ...rows.map(fmt)].join('\n');
 }

@@ -1,9 +1,8 @@
 // The pure reducer: a state and a list of entity changes give the next state. The same
 // code runs live (after a transaction commits) and in replay, so both give one state.
+import { setEntry } from './adjacency.js';
 import type { Change } from './draft.js';
 import type { State } from './types.js';
-
-type Img = Pick<Change, 's' | 'c' | 'id'> & { value: unknown };
 
 /** Immutable: copies only the scopes and collections it touches. */
 export function applyChanges(state: State, changes: readonly Change[], dir: 'redo' | 'undo' = 'redo'): State {
@@ -21,44 +20,36 @@ export function applyChanges(state: State, changes: readonly Change[], dir: 'red
       scope[ch.c] = { ...(scope[ch.c] ?? {}) };
       copied.add(ck);
     }
-    setOrDelete(scope[ch.c]!, { s: ch.s, c: ch.c, id: ch.id, value: v });
-    // Only a delete can empty a collection (and for-in on a 10k-key object is not O(1) in V8).
-    if (v === null || v === undefined) prune(next, ch.s, ch.c);
+    // Only a delete can empty a collection; the count kept beside it says when (adjacency.ts).
+    if (setEntry(scope[ch.c]!, ch.c, ch.id, v) === 0) prune(next, ch.s, ch.c);
   }
   return next;
 }
 
-/** In place, for a fold that owns its state (replay): no copies on the hot path. */
+/**
+ * In place, for a fold that owns its state (replay, the engine): no copies on the hot path. The
+ * one in-place writer: it keeps the indexes beside the state (graph/adjacency.ts) up to date.
+ */
 export function applyChangesInPlace(state: State, changes: readonly Change[], dir: 'redo' | 'undo' = 'redo'): void {
   for (const ch of order(changes, dir)) {
     const scope = (state[ch.s] ??= {});
     const coll = (scope[ch.c] ??= {});
     const v = dir === 'redo' ? ch.after : ch.before;
-    setOrDelete(coll, { s: ch.s, c: ch.c, id: ch.id, value: v });
-    if (v === null || v === undefined) prune(state, ch.s, ch.c);
+    if (setEntry(coll, ch.c, ch.id, v) === 0) prune(state, ch.s, ch.c);
   }
 }
 
-// Empty collections and scopes are removed, so that undoing a step gives back a state that
-// is equal (and hashes equal) to the one before it, not one with empty husks.
+// An emptied collection and then an emptied scope are removed, so that undoing a step gives
+// back a state that is equal (and hashes equal) to the one before it, not one with empty husks.
+// Called only when the collection's count reached 0; a scope has a handful of collections.
 function prune(state: State, s: string, c: string) {
   const scope = state[s];
   if (!scope) return;
-  const coll = scope[c];
-  if (coll && isEmpty(coll)) delete scope[c];
-  if (isEmpty(scope)) delete state[s];
-}
-
-function isEmpty(o: object): boolean {
-  for (const _ in o) return false; // O(1), unlike Object.keys on a 10k-entry collection
-  return true;
+  delete scope[c];
+  for (const _ in scope) return;
+  delete state[s];
 }
 
 function order(changes: readonly Change[], dir: 'redo' | 'undo'): readonly Change[] {
   return dir === 'redo' ? changes : [...changes].reverse();
-}
-
-function setOrDelete(coll: Record<string, unknown>, img: Img) {
-  if (img.value === null || img.value === undefined) delete coll[img.id];
-  else coll[img.id] = img.value;
 }

@@ -1,7 +1,10 @@
 // A copy-on-write view over a State. Operations read and write through it; it records,
 // per step, each entity's before- and after-image. Those images are the log's undo/redo
 // information (ARIES-style physical logging), so a step can be compensated from the log alone.
+import { adjacencyWork, edgeIndexOf, emptyIndex, indexAdd, indexRemove, parentKey, type EdgeIndex } from './adjacency.js';
 import type { Edge, State } from './types.js';
+
+export { parentKey } from './adjacency.js';
 
 export interface Change { s: string; c: string; id: string; before: unknown; after: unknown }
 export interface Step { name: string; changes: Change[] }
@@ -13,7 +16,8 @@ export class Draft {
   private readonly over = new Map<string, Map<string, Slot>>();
   private readonly done: Step[] = [];
   private cur: { name: string; changes: Map<string, Change> } = { name: 'main', changes: new Map() };
-  private adj = new Map<string, { byChild: Map<string, Set<string>>; byParent: Map<string, Set<string>> }>();
+  /** Per scope: the edges this draft wrote, indexed by their current value (the base's index is kept with the state). */
+  private adj = new Map<string, EdgeIndex>();
   private journal: (() => void)[] = [];
   private floor = 0;
   private depth = 0;
@@ -42,9 +46,11 @@ export class Draft {
   ids(s: string, c: string): string[] {
     const baseColl = this.base[s]?.[c];
     const o = this.over.get(s + '\0' + c);
-    if (!o) return baseColl ? Object.keys(baseColl) : [];
+    const baseIds = baseColl ? Object.keys(baseColl) : [];
+    adjacencyWork.entriesEnumerated += baseIds.length;
+    if (!o) return baseIds;
     const out: string[] = [];
-    if (baseColl) for (const k of Object.keys(baseColl)) if (!o.has(k)) out.push(k);
+    for (const k of baseIds) if (!o.has(k)) out.push(k);
     for (const [k, v] of o) if (v !== GONE) out.push(k);
     return out;
   }
@@ -174,48 +180,42 @@ export class Draft {
     return this.done.slice();
   }
 
-  // Adjacency indexes keep parent/child lookups O(degree); rebuilt once per scope per draft.
-  private index(s: string) {
-    let ix = this.adj.get(s);
-    if (!ix) {
-      ix = { byChild: new Map(), byParent: new Map() };
-      this.adj.set(s, ix);
-      for (const e of this.values<Edge>(s, 'edges')) add(ix, e);
-    }
-    return ix;
-  }
+  // Parent/child lookups are O(degree): the base state's index (built once, then kept with
+  // the state by applyChangesInPlace) plus this draft's own writes. A base entry whose edge the
+  // draft changed or deleted is filtered out by checking the edge's current value.
   private reindex(s: string, id: string, before: Edge | undefined, after: Edge | undefined) {
-    const ix = this.adj.get(s);
-    if (!ix) return;
-    if (before) remove(ix, before, id);
-    if (after) add(ix, after);
+    let ix = this.adj.get(s);
+    if (!ix) this.adj.set(s, (ix = emptyIndex()));
+    if (before) indexRemove(ix, before, id);
+    if (after) indexAdd(ix, after, id);
+  }
+  private lookup(s: string, key: string, by: 'byChild' | 'byParent', matches: (e: Edge) => boolean): Edge[] {
+    const baseEdges = this.base[s]?.edges;
+    const fromBase = baseEdges ? edgeIndexOf(baseEdges)[by].get(key) : undefined;
+    const fromDraft = this.adj.get(s)?.[by].get(key);
+    const out: Edge[] = [];
+    adjacencyWork.edgesVisited += (fromBase?.size ?? 0) + (fromDraft?.size ?? 0);
+    if (fromBase) {
+      for (const id of fromBase) {
+        const e = this.get<Edge>(s, 'edges', id);
+        if (e && matches(e)) out.push(e);
+      }
+    }
+    if (fromDraft) {
+      for (const id of fromDraft) {
+        if (fromBase?.has(id)) continue;
+        const e = this.get<Edge>(s, 'edges', id);
+        if (e && matches(e)) out.push(e);
+      }
+    }
+    return out;
   }
   edgesTo(s: string, child: string): Edge[] {
-    const ids = this.index(s).byChild.get(child);
-    return ids ? [...ids].map((id) => this.get<Edge>(s, 'edges', id)!) : [];
+    return this.lookup(s, child, 'byChild', (e) => e.child === child);
   }
-  edgesFrom(s: string, parentKey: string): Edge[] {
-    const ids = this.index(s).byParent.get(parentKey);
-    return ids ? [...ids].map((id) => this.get<Edge>(s, 'edges', id)!) : [];
+  edgesFrom(s: string, pk: string): Edge[] {
+    return this.lookup(s, pk, 'byParent', (e) => parentKey(e.parent) === pk);
   }
-}
-
-export function parentKey(p: Edge['parent']): string {
-  return p.kind === 'node' ? 'node:' + p.node : p.kind === 'bb' ? 'bb:' + p.bb : 'job:' + p.job;
-}
-
-function add(ix: { byChild: Map<string, Set<string>>; byParent: Map<string, Set<string>> }, e: Edge) {
-  let a = ix.byChild.get(e.child);
-  if (!a) ix.byChild.set(e.child, (a = new Set()));
-  a.add(e.id);
-  const pk = parentKey(e.parent);
-  let b = ix.byParent.get(pk);
-  if (!b) ix.byParent.set(pk, (b = new Set()));
-  b.add(e.id);
-}
-function remove(ix: { byChild: Map<string, Set<string>>; byParent: Map<string, Set<string>> }, e: Edge, id: string) {
-  ix.byChild.get(e.child)?.delete(id);
-  ix.byParent.get(parentKey(e.parent))?.delete(id);
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

@@ -3,6 +3,7 @@
 // specs all read one shape. A transaction's rows come from its txn.* records; recovery's
 // records (stream "log") are folded into the transaction they finish and also listed as
 // their own row, so a reader sees both "this command was undone" and "recovery ran at T".
+import { changeNodes } from '../events/node-keys.js';
 import type { Change } from '../graph/draft.js';
 import type { Edge, ParentRef } from '../graph/types.js';
 import type { LogRecord } from '../store/types.js';
@@ -53,18 +54,8 @@ export function changeLabel(ch: Change, bb: BbNamer = plainNamer): string {
   return `${ch.s} ${singular[ch.c] ?? ch.c} ${what}`;
 }
 
-/** Node names (scope-qualified) a change is about: the node itself, or both ends of an edge. */
-export function changeNodes(ch: Change): string[] {
-  if (ch.c === 'nodes') return [`${ch.s}:${ch.id}`];
-  if (ch.c !== 'edges') return [];
-  const out: string[] = [];
-  for (const img of [ch.before, ch.after] as (Edge | null)[]) {
-    if (!img) continue;
-    out.push(`${ch.s}:${img.child}`);
-    if (img.parent?.kind === 'node') out.push(`${ch.s}:${img.parent.node}`);
-  }
-  return out;
-}
+/** Node names (scope-qualified) a change is about: one definition, shared with the log's index. */
+export { changeNodes };
 
 export function changeTouchesNode(ch: Change, node: string, scope?: string): boolean {
   return changeNodes(ch).some((k) => (scope ? k === `${scope}:${node}` : k.slice(k.indexOf(':') + 1) === node));
@@ -199,7 +190,12 @@ export function isoBound(v: string): string | undefined {
 }
 
 export function filterAudit(rows: AuditRow[], f: AuditFilter): AuditRow[] {
-  return rows.filter((r) => {
+  return rows.filter(auditFilter(f));
+}
+
+/** The filter as a predicate on one row (streaming callers). */
+export function auditFilter(f: AuditFilter): (r: AuditRow) => boolean {
+  return (r) => {
     if (f.proc && r.proc !== f.proc) return false;
     if (f.txn && r.txn !== f.txn) return false;
     if (f.since && r.at < f.since) return false;
@@ -210,7 +206,7 @@ export function filterAudit(rows: AuditRow[], f: AuditFilter): AuditRow[] {
       if (!r.nodes.some((k) => (want ? want.includes(k) : k.slice(k.indexOf(':') + 1) === f.node))) return false;
     }
     return true;
-  });
+  };
 }
 
 /** One line of args for a table cell. */

@@ -18,15 +18,19 @@ export interface ReplayOptions {
 export async function replay(log: EventLog, opts: ReplayOptions = {}): Promise<Fold> {
   const upTo = Math.min(opts.upTo ?? log.head, log.head);
   const fold = emptyFold();
+  // Seek: the nearest snapshot at or before upTo (its hash checked against its record), then the
+  // records after it, the first of which must link to that hash: the range read is anchored.
+  let anchor = '';
   if (!opts.fromScratch) {
     const snap = await log.latestSnapshot<State>(upTo, { skipCorrupt: true }); // a damaged snapshot: an older one, or a full fold
     if (snap && snap.seq > 0) {
       fold.state = structuredClone(snap.state);
       fold.seq = snap.seq;
+      anchor = snap.hash;
     }
   }
   let n = 0;
-  for await (const chunk of log.readChunks({ gte: fold.seq + 1, lte: upTo })) {
+  for await (const chunk of log.readChunks({ gte: fold.seq + 1, lte: upTo, prevHash: anchor })) {
     for (const rec of chunk) foldRecord(fold, rec);
     n += chunk.length;
     if (opts.onProgress && n % 8192 < chunk.length) opts.onProgress(fold.seq, upTo);

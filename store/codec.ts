@@ -32,6 +32,10 @@ const MAX_SEQ = 2 ** 48 - 1;
 export const LOG = 'log';
 export const SNAP = 'snap';
 export const META = 'meta';
+/** The secondary index (events/node-keys.ts): "<key>\0<seqKey>" -> "", written with the records. */
+export const NIDX = 'nidx';
+/** Meta entry: the seq range the index covers, and the hash of its last record. */
+export const NIDX_KEY = 'nidx';
 export const HEAD_KEY = 'head';
 
 /** Fixed-width lower-case hex, so lexicographic key order is numeric seq order. */
@@ -72,6 +76,8 @@ export interface Sublevels {
   /** Upper bound (exclusive) of the log's keys in `top`. */
   logEnd: string;
   metaHeadKey: string;
+  nidxPrefix: string;
+  metaNidxKey: string;
 }
 
 /** Per-operation encodings on `top`, whatever its defaults. */
@@ -94,6 +100,8 @@ export function sublevelsOf(root: AnyLevel): Sublevels {
     logPrefix: p,
     logEnd: p.slice(0, -1) + String.fromCharCode(p.charCodeAt(p.length - 1) + 1),
     metaHeadKey: meta.prefix + HEAD_KEY,
+    nidxPrefix: root.sublevel<string, string>(NIDX, TEXT).prefix,
+    metaNidxKey: meta.prefix + NIDX_KEY,
   };
 }
 
@@ -270,8 +278,10 @@ export class ChainReader {
   #expect: number;
   #prevHash: string | undefined;
 
-  constructor(fromSeq: number) {
+  /** `prevHash`: the known hash of record fromSeq-1, which the first record must link to. */
+  constructor(fromSeq: number, prevHash?: string) {
     this.#expect = fromSeq;
+    this.#prevHash = prevHash;
   }
 
   /** The seq the next value must hold. */
@@ -330,6 +340,25 @@ function decodeFramed(value: string): { ok: true; value: unknown } | { ok: false
 export interface HeadMeta {
   seq: number;
   hash: string;
+}
+
+/** The index covers records from..to; `hash` (of record `to`) tells a stale claim from a true one. */
+export interface IndexMeta {
+  from: number;
+  to: number;
+  hash: string;
+}
+
+export function encodeIndexMeta(m: IndexMeta): string {
+  return encodeFramed({ from: m.from, to: m.to, hash: m.hash });
+}
+
+export function decodeIndexMeta(value: string): IndexMeta | undefined {
+  const d = decodeFramed(value);
+  if (!d.ok) return undefined;
+  const m = d.value as Partial<IndexMeta>;
+  if (!Number.isInteger(m?.from) || !Number.isInteger(m.to) || typeof m.hash !== 'string') return undefined;
+  return { from: m.from!, to: m.to!, hash: m.hash };
 }
 
 export function encodeMeta(m: HeadMeta): string {

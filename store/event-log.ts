@@ -11,8 +11,12 @@ import {
   encodeMeta,
   encodeRecord,
   encodeSnapshot,
+  decodeIndexMeta,
+  encodeIndexMeta,
   HEAD_KEY,
   headerHash,
+  type IndexMeta,
+  NIDX_KEY,
   keySeq,
   seqKey,
   type Sublevels,
@@ -20,6 +24,7 @@ import {
   syncOption,
   TEXT,
 } from './codec.js';
+import { indexKeys } from '../events/node-keys.js';
 import { repairLog, type RepairResult } from './repair.js';
 import type { AppendOptions, LogRecord, NewRecord, ReadRange, Snapshot, VerifyResult } from './types.js';
 import { scanLog, scanSinceSnapshot } from './verify.js';
@@ -59,6 +64,8 @@ export interface SkippedSnapshot {
 export type LatestSnapshot<S> = Snapshot<S> & { skipped: SkippedSnapshot[] };
 
 type BatchOp = { type: 'put'; key: string; value: string };
+/** Appends written together in one batch (group commit). */
+interface Group { gen: number; ops: BatchOp[]; records: LogRecord[]; sync: boolean; first: number; done: Promise<void> }
 
 const CHUNK = 1000;
 
@@ -72,12 +79,21 @@ export class EventLog {
   // One writer: every mutation runs here in turn, so seqs are assigned and written in order.
   #queue: Promise<unknown> = Promise.resolve();
   readonly #appended = new Subject<LogRecord>();
+  // Assigned but maybe not yet written: appends encode at the tip at once (appendNow).
+  #tip: number;
+  #tipHash: string;
+  #open: Group | undefined;
+  #gen = 0;
+  #failure: unknown;
+  #lastWrite: Promise<void> = Promise.resolve();
+  #index: IndexMeta | undefined;
   readonly appended$: Observable<LogRecord> = this.#appended.asObservable();
 
-  private constructor(subs: Sublevels, head: number, headHash: string) {
+  private constructor(subs: Sublevels, head: number, headHash: string, index: IndexMeta | undefined) {
     this.#subs = subs;
-    this.#head = head;
-    this.#headHash = headHash;
+    this.#head = this.#tip = head;
+    this.#headHash = this.#tipHash = headHash;
+    this.#index = index;
   }
 
   /**
@@ -91,10 +107,10 @@ export class EventLog {
     if (mode !== 'none') {
       const { result, goodHash } = mode === 'full' ? await scanLog(subs) : await scanSinceSnapshot(subs);
       if (!result.ok) throw new LogCorruptError(result.firstBad, result.reason);
-      return new EventLog(subs, result.head, goodHash).#hook(opts);
+      return new EventLog(subs, result.head, goodHash, await indexMeta(subs)).#hook(opts);
     }
     const { head, hash } = await trustedHead(subs);
-    return new EventLog(subs, head, hash).#hook(opts);
+    return new EventLog(subs, head, hash, await indexMeta(subs)).#hook(opts);
   }
 
   #hook(opts: OpenOptions): this {
@@ -131,37 +147,139 @@ export class EventLog {
   }
 
   /**
-   * Appends `records` as seqs head+1.. in one atomic batch together with the new head meta.
-   * `expectedSeq` (the seq the first record must get) guards against stale writers.
-   * LogConflictError from that check is thrown as `new LogConflictError(expectedSeq, actualNextSeq)`.
+   * Appends `records` as seqs head+1.. in one atomic batch together with the new head meta and
+   * their secondary-index entries (events/node-keys.ts). Resolves once the batch is written
+   * (synced when `sync`). `expectedSeq` (the seq the first record must get) guards against stale
+   * writers: LogConflictError(expectedSeq, actualNextSeq), nothing written.
    */
   append(records: NewRecord[], opts: AppendOptions = {}): Promise<LogRecord[]> {
-    return this.#serial(async () => {
-      const first = this.#head + 1;
-      if (opts.expectedSeq !== undefined && opts.expectedSeq !== first) {
-        throw new LogConflictError(opts.expectedSeq, first);
+    try {
+      const { records: out, durable } = this.appendNow(records, opts);
+      return durable.then(() => out);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * As append(), but the records are encoded (seq and hash assigned) before this returns, so a
+   * writer can fold them and go on while the write is in flight. Group commit: appends made while
+   * a batch is being written join the next one, so N pipelined commands cost one synced write
+   * instead of N. Throws (writing nothing) for bad input, a seq conflict or a closed log. If a
+   * write fails, `durable` rejects for it and for every append queued after it (their records
+   * chain onto the lost ones) and the log reverts to its durable head.
+   */
+  appendNow(records: NewRecord[], opts: AppendOptions = {}): { records: LogRecord[]; durable: Promise<void> } {
+    if (this.#closed || this.#closing !== undefined) throw new LogClosedError();
+    const first = this.#tip + 1;
+    if (opts.expectedSeq !== undefined && opts.expectedSeq !== first) throw new LogConflictError(opts.expectedSeq, first);
+    if (records.length === 0) return { records: [], durable: this.#lastWrite };
+    const out: LogRecord[] = new Array(records.length);
+    const ops: BatchOp[] = [];
+    const { logPrefix, nidxPrefix } = this.#subs;
+    let prev = this.#tipHash;
+    for (let i = 0; i < records.length; i++) {
+      const seq = first + i;
+      const { record, value } = encodeRecord(seq, records[i]!, prev); // throws BG_BAD_INPUT before anything changes
+      out[i] = record;
+      ops.push({ type: 'put', key: logPrefix + seqKey(seq), value });
+      const sk = seqKey(seq);
+      for (const k of indexKeys(record)) ops.push({ type: 'put', key: nidxPrefix + k + sk, value: '' });
+      prev = record.hash;
+    }
+    this.#tip = first + records.length - 1;
+    this.#tipHash = prev;
+    let g = this.#open;
+    if (!g || g.gen !== this.#gen) {
+      g = { gen: this.#gen, ops: [], records: [], sync: false, first, done: undefined as unknown as Promise<void> };
+      const group = g;
+      this.#open = g;
+      g.done = this.#serial(() => this.#writeGroup(group));
+      this.#lastWrite = g.done.catch(() => undefined);
+    }
+    for (const op of ops) g.ops.push(op);
+    for (const r of out) g.records.push(r);
+    g.sync ||= opts.sync === true;
+    return { records: out, durable: g.done };
+  }
+
+  /** Resolves once everything appended so far is written (or its write has failed). */
+  whenWritten(): Promise<void> {
+    return this.#lastWrite;
+  }
+
+  async #writeGroup(g: Group): Promise<void> {
+    if (this.#open === g) this.#open = undefined; // later appends start the next group
+    if (g.gen !== this.#gen) throw this.#failure ?? new LogClosedError();
+    const head = g.first + g.records.length - 1;
+    const hash = g.records[g.records.length - 1]!.hash;
+    const { metaHeadKey, metaNidxKey, top } = this.#subs;
+    g.ops.push({ type: 'put', key: metaHeadKey, value: encodeMeta({ seq: head, hash }) });
+    // The index covers from..head when it covered everything before this batch (or from here on).
+    const idx = this.#index;
+    const from = idx && idx.from <= g.first && idx.to >= g.first - 1 ? idx.from : g.first;
+    g.ops.push({ type: 'put', key: metaNidxKey, value: encodeIndexMeta({ from, to: head, hash }) });
+    try {
+      await top.batch(g.ops, { ...TEXT, ...syncOption(g.sync) });
+    } catch (e) {
+      // Nothing of this group is stored; appends encoded after it chain onto it: drop them too.
+      this.#gen++;
+      this.#failure = e;
+      this.#open = undefined;
+      this.#tip = this.#head;
+      this.#tipHash = this.#headHash;
+      throw e;
+    }
+    this.#head = head;
+    this.#headHash = hash;
+    this.#index = { from, to: head, hash };
+    for (const r of g.records) this.#appended.next(r);
+    // the anchor of the last synced head (store/anchor.ts), outside the WAL
+    if (g.sync && this.#onSynced) await this.#onSynced(head, hash);
+  }
+
+  /**
+   * The seq range the secondary index covers, if its claim holds (the hash it names is the hash
+   * of record `to`); records outside it must be scanned. A read: nothing is written.
+   */
+  async indexCoverage(): Promise<{ from: number; to: number } | undefined> {
+    if (this.#closed) throw new LogClosedError();
+    const raw = await this.#subs.meta.get(NIDX_KEY);
+    const m = raw === undefined ? undefined : decodeIndexMeta(raw);
+    if (!m || m.to > this.#head || m.from < 1 || m.from > m.to) return undefined;
+    const hash = await this.#recordHash(m.to).catch(() => undefined);
+    return hash === m.hash ? { from: m.from, to: m.to } : undefined;
+  }
+
+  /** Seqs (ascending) of the index entries under `prefix` (events/node-keys.ts), up to the durable head. */
+  async indexSeqs(prefix: string): Promise<number[]> {
+    if (this.#closed) throw new LogClosedError();
+    const { top, nidxPrefix } = this.#subs;
+    const gte = nidxPrefix + prefix;
+    const it = top.keys<string>({ ...TEXT, gte, lt: gte + '\uffff' });
+    const out: number[] = [];
+    try {
+      for (;;) {
+        const keys = await it.nextv(CHUNK);
+        if (keys.length === 0) break;
+        for (const k of keys) {
+          const seq = keySeq(k.substring(k.length - 16));
+          if (!Number.isNaN(seq) && seq <= this.#head) out.push(seq);
+        }
       }
-      if (records.length === 0) return [];
-      const out: LogRecord[] = new Array(records.length);
-      const ops: BatchOp[] = new Array(records.length + 1);
-      const { logPrefix, metaHeadKey, top } = this.#subs;
-      let prev = this.#headHash;
-      for (let i = 0; i < records.length; i++) {
-        const seq = first + i;
-        const { record, value } = encodeRecord(seq, records[i]!, prev);
-        out[i] = record;
-        ops[i] = { type: 'put', key: logPrefix + seqKey(seq), value };
-        prev = record.hash;
-      }
-      const head = first + records.length - 1;
-      ops[records.length] = { type: 'put', key: metaHeadKey, value: encodeMeta({ seq: head, hash: prev }) };
-      await top.batch(ops, { ...TEXT, ...syncOption(opts.sync === true) });
-      this.#head = head;
-      this.#headHash = prev;
-      for (const r of out) this.#appended.next(r);
-      if (opts.sync === true && this.#onSynced) await this.#onSynced(head, prev);
-      return out;
-    });
+    } finally {
+      await it.close();
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  /** One record by seq (CRC- and seq-checked, as read() does), or undefined past the head. */
+  async recordAt(seq: number): Promise<LogRecord | undefined> {
+    if (this.#closed) throw new LogClosedError();
+    if (!Number.isInteger(seq) || seq < 1 || seq > this.#head) return undefined;
+    const v = await this.#subs.log.get(seqKey(seq));
+    if (v === undefined) throw new LogCorruptError(seq, `record ${seq} is missing`);
+    return decodeRecord(v, seq);
   }
 
   /**
@@ -185,11 +303,16 @@ export class EventLog {
       ...(range.lte !== undefined ? { lte: logPrefix + seqKey(range.lte) } : { lt: logEnd }),
       ...(range.limit !== undefined ? { limit: range.limit } : {}),
     });
-    const chain = new ChainReader(gte);
+    const chain = new ChainReader(gte, range.prevHash);
+    // Read-ahead: the next chunk is requested before this one is decoded, so LevelDB's thread
+    // reads while this one parses (and the consumer folds) instead of both waiting in turn.
+    let ahead: Promise<string[]> = it.nextv(CHUNK);
     try {
       for (;;) {
-        const values = await it.nextv(CHUNK);
+        const values = await ahead;
         if (values.length === 0) return;
+        ahead = it.nextv(CHUNK);
+        ahead.catch(() => undefined); // surfaced by the next await; not unhandled if we stop first
         const out: LogRecord[] = new Array(values.length);
         for (let i = 0; i < values.length; i++) out[i] = chain.next(values[i]!);
         yield out;
@@ -266,6 +389,13 @@ export class EventLog {
    * `hash` equal to the hash of record `seq` (else BG_BAD_INPUT, nothing written).
    */
   putSnapshot<S>(snap: Snapshot<S>, opts: { sync?: boolean } = {}): Promise<void> {
+    // Encoded now, not when its turn comes: the caller's state may move on meanwhile.
+    let value: string;
+    try {
+      value = encodeSnapshot(snap);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.#serial(async () => {
       if (!Number.isInteger(snap.seq) || snap.seq < 1 || snap.seq > this.#head) {
         throw new BlockgraphError('BG_BAD_INPUT', `snapshot seq ${snap.seq} is outside the log (head ${this.#head})`);
@@ -274,7 +404,7 @@ export class EventLog {
       if (hash !== snap.hash) {
         throw new BlockgraphError('BG_BAD_INPUT', `snapshot hash does not match record ${snap.seq}`);
       }
-      await this.#subs.snap.put(seqKey(snap.seq), encodeSnapshot(snap), syncOption(opts.sync === true));
+      await this.#subs.snap.put(seqKey(snap.seq), value, syncOption(opts.sync === true));
     });
   }
 
@@ -328,8 +458,8 @@ export class EventLog {
   repair(): Promise<RepairResult> {
     return this.#serial(async () => {
       const r = await repairLog(this.#subs);
-      this.#head = r.head;
-      this.#headHash = r.headHash;
+      this.#head = this.#tip = r.head;
+      this.#headHash = this.#tipHash = r.headHash;
       return r;
     });
   }
@@ -347,6 +477,12 @@ export class EventLog {
     }
     return this.#closing;
   }
+}
+
+/** The stored index coverage claim (checked when read by indexCoverage, trusted for writing). */
+async function indexMeta(subs: Sublevels): Promise<IndexMeta | undefined> {
+  const raw = await subs.meta.get(NIDX_KEY);
+  return raw === undefined ? undefined : decodeIndexMeta(raw);
 }
 
 /** Head for verify: 'none': the meta if readable, else the last stored record, unverified. */

@@ -25,6 +25,18 @@ export function cutAfterSeq(log: EventLog, afterSeq: number, onCut: () => void):
     }
     return append(records, opts);
   };
+  // The engine's path (encode now, group commit): the cut keeps records up to afterSeq, and
+  // onCut runs once they are written.
+  const appendNow = log.appendNow.bind(log);
+  log.appendNow = (records: NewRecord[], opts: AppendOptions = {}) => {
+    const first = (opts.expectedSeq ?? log.head + 1);
+    const last = first + records.length - 1;
+    if (records.length > 0 && first <= afterSeq && afterSeq <= last) {
+      const r = appendNow(records.slice(0, afterSeq - first + 1), opts);
+      return { records: r.records, durable: r.durable.then(() => onCut()) };
+    }
+    return appendNow(records, opts);
+  };
 }
 
 export interface JournalOp { type: 'put' | 'del'; key: string; value?: string }

@@ -36,7 +36,16 @@ export interface Snapshot<S = unknown> {
   state: S;
 }
 
-export interface ReadRange { gte?: number; lte?: number; limit?: number }
+export interface ReadRange {
+  gte?: number;
+  lte?: number;
+  limit?: number;
+  /**
+   * The hash of record gte-1 when the caller knows it (a verified snapshot's, "" for seq 1):
+   * the first record read must link to it, so a range read is anchored, not only self-consistent.
+   */
+  prevHash?: string;
+}
 
 export type VerifyResult =
   | { ok: true; head: number }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { CURRENT_VERSION } from '../../events/types.js';
-import type { AuditFilter } from '../../replay/audit.js';
+import type { AuditFilter, AuditRow } from '../../replay/audit.js';
 import type { LogRecord } from '../../store/index.js';
 import { countArg, listArg, nameArg, seqArg, timeArg } from '../args.js';
 import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
@@ -36,9 +36,15 @@ Examples:
     .action(async (o) => {
       const filter: AuditFilter = { node: o.node, proc: o.proc, txn: o.txn, types: o.type, since: o.since, until: o.until };
       if (o.fleet && !o.host) return (await import('./fleet-audit.js')).fleetAudit(o.fleet, filter, o.json === true);
-      const { argsText, auditRows, filterAudit, outcomeText } = await import('../../replay/audit.js');
+      const { argsText, AuditGrouper, filterAudit, outcomeText } = await import('../../replay/audit.js');
       await withReadLog(o.db, async (log) => {
-        const rows = filterAudit(auditRows(await log.readAll()), filter);
+        // Grouped as the log streams by: only open transactions and the rows kept are held.
+        const g = new AuditGrouper();
+        const rows: AuditRow[] = [];
+        const keep = (rs: AuditRow[]) => { for (const r of filterAudit(rs, filter)) rows.push(r); };
+        for await (const chunk of log.readChunks({})) for (const rec of chunk) keep(g.push(rec));
+        keep(g.flush());
+        rows.sort((a, b) => a.seq - b.seq);
         if (o.json) return printJson(rows);
         console.log(fitTable(rows.map((r) => [
           String(r.seq), r.at.replace('T', ' ').slice(0, 23), r.proc, r.txn ?? '', r.kind,

@@ -2,8 +2,21 @@
 // `blockgraph history NODE` (every step that touched one node).
 import type { Command } from 'commander';
 import { nameArg, pointArg, type Point } from '../args.js';
-import { DEFAULT_DB, printJson, table, withReadLog } from '../context.js';
+import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
 import { resolvePoint } from '../points.js';
+import type { HistoryEntry } from '../../replay/history.js';
+import { streamJsonArray, streamTable } from '../stream-out.js';
+
+async function* historyRows(h: AsyncIterable<HistoryEntry>, argsText: (a: Record<string, unknown>, n: number) => string): AsyncGenerator<string[], void, undefined> {
+  for await (const e of h) {
+    for (let i = 0; i < e.changes.length; i++) {
+      const c = e.changes[i]!;
+      yield i === 0
+        ? [String(e.seq), e.at.replace('T', ' ').slice(0, 23), e.proc, e.txn, `${e.command} ${argsText(e.args, 50)}`.trim(), e.step, `${c.entity}: ${c.what.join('; ')}`]
+        : ['', '', '', '', '', '', `${c.entity}: ${c.what.join('; ')}`];
+    }
+  }
+}
 
 export function registerDiff(program: Command): void {
   program.command('diff')
@@ -39,18 +52,12 @@ Examples:
   $ blockgraph history base
   $ blockgraph history top --proc B --json`)
     .action(async (node: string, o) => {
-      const [{ nodeHistory }, { argsText }] = await Promise.all([import('../../replay/history.js'), import('../../replay/audit.js')]);
+      const [{ historyFromLog }, { argsText }] = await Promise.all([import('../../replay/history.js'), import('../../replay/audit.js')]);
       await withReadLog(o.db, async (log) => {
-        const entries = nodeHistory(await log.readAll(), node, o.proc);
-        if (o.json) return printJson(entries);
-        if (!entries.length) return console.log(`no step touched node ${node}`);
-        const rows: string[][] = [];
-        for (const e of entries) {
-          e.changes.forEach((c, i) => rows.push(i === 0
-            ? [String(e.seq), e.at.replace('T', ' ').slice(0, 23), e.proc, e.txn, `${e.command} ${argsText(e.args, 50)}`.trim(), e.step, `${c.entity}: ${c.what.join('; ')}`]
-            : ['', '', '', '', '', '', `${c.entity}: ${c.what.join('; ')}`]));
-        }
-        console.log(table(rows, ['seq', 'time', 'proc', 'txn', 'command', 'step', 'change']));
+        // Through the log's node index (a range read, not a scan), streamed.
+        const h = historyFromLog(log, node, o.proc);
+        if (o.json) return void await streamJsonArray(h);
+        await streamTable(historyRows(h, argsText), ['seq', 'time', 'proc', 'txn', 'command', 'step', 'change'], `no step touched node ${node}`);
       });
     });
 }

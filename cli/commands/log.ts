@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import type { LogRecord } from '../../store/types.js';
 import { seqArg } from '../args.js';
-import { DEFAULT_DB, printJson, table, withReadLog } from '../context.js';
+import { DEFAULT_DB, table, withReadLog } from '../context.js';
+import { streamJsonArray, streamTable } from '../stream-out.js';
 
 export function summary(r: LogRecord): string {
   const d = r.data as Record<string, any>;
@@ -32,6 +33,10 @@ export function checkRange(head: number, from: number, to: number | undefined): 
   if (to !== undefined && to < from) throw new BlockgraphError('BG_BAD_INPUT', `--to ${to} is before --from ${from}`);
 }
 
+async function* rowsOf(src: AsyncIterable<LogRecord>): AsyncGenerator<string[], void, undefined> {
+  for await (const r of src) yield logCells(r);
+}
+
 export function registerLog(program: Command): void {
   program.command('log')
     .description('print the event log, one row per record (seq, time, process, type, transaction, summary)')
@@ -46,9 +51,10 @@ Examples:
     .action(async (o) => {
       await withReadLog(o.db, async (log) => {
         checkRange(log.head, o.from, o.to);
-        const recs = await log.readAll({ gte: o.from, ...(o.to ? { lte: o.to } : {}) });
-        if (o.json) printJson(recs);
-        else console.log(logTable(recs));
+        // Streamed: bounded memory on any log length.
+        const recs = log.read({ gte: o.from, ...(o.to ? { lte: o.to } : {}), ...(o.from <= 1 ? { prevHash: '' } : {}) });
+        if (o.json) await streamJsonArray(recs);
+        else await streamTable(rowsOf(recs), LOG_HEADER);
       });
     });
 }

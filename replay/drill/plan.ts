@@ -65,6 +65,12 @@ export async function referenceRun(calls: DrillCall[]): Promise<Reference> {
     if (out.length) batchEnds.push(out.at(-1)!.seq);
     return out;
   };
+  const appendNow = log.appendNow.bind(log);
+  log.appendNow = (records: NewRecord[], opts?: AppendOptions) => {
+    const r = appendNow(records, opts);
+    if (r.records.length) batchEnds.push(r.records.at(-1)!.seq);
+    return r;
+  };
   const engine = await Engine.open(log, { clock: FIXED_CLOCK });
   const mem = new MemoryBackend();
   const ops: DrillOp[] = [];

@@ -1,0 +1,166 @@
+// qemu-storage-daemon 7.2 and `blockgraph qmp --socket` side by side, driven by the same QMP
+// client over a unix socket: sequential blockdev-add/del (each reply awaited) and pipelined
+// (a window of requests in flight), durable on blockgraph's side (synced before the reply).
+// Rounds alternate between the two servers so both see the same machine load.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findExecutable } from '../oracle/qsd.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+class Client {
+  private buf = '';
+  private waiting = new Map<number, (v: unknown) => void>();
+  private greeted: Promise<void>;
+  private nextId = 1;
+  constructor(private readonly sock: Socket) {
+    let greet!: () => void;
+    this.greeted = new Promise((r) => (greet = r));
+    sock.setEncoding('utf8');
+    sock.on('data', (s: string) => {
+      this.buf += s;
+      let i: number;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, i).trim();
+        this.buf = this.buf.slice(i + 1);
+        if (!line) continue;
+        const m = JSON.parse(line) as { QMP?: unknown; id?: number; event?: string };
+        if (m.QMP) greet();
+        else if (m.id !== undefined) { this.waiting.get(m.id)?.(m); this.waiting.delete(m.id); }
+      }
+    });
+  }
+  static async open(path: string): Promise<Client> {
+    const sock = await new Promise<Socket>((res, rej) => { const s = connect(path, () => res(s)); s.once('error', rej); });
+    const c = new Client(sock);
+    await c.greeted;
+    await c.cmd('qmp_capabilities');
+    return c;
+  }
+  cmd(execute: string, args?: Record<string, unknown>): Promise<{ return?: unknown; error?: { desc: string } }> {
+    const id = this.nextId++;
+    return new Promise((res) => {
+      this.waiting.set(id, res as (v: unknown) => void);
+      this.sock.write(JSON.stringify({ execute, ...(args ? { arguments: args } : {}), id }) + '\n');
+    });
+  }
+  close(): void { this.sock.destroy(); }
+}
+
+async function waitFor(path: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (existsSync(path)) return;
+    if (child.exitCode !== null) throw new Error('server exited');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no socket at ${path}`);
+}
+
+export interface Server { name: string; sock: string; child: ChildProcess; dir: string }
+
+export async function startQsd(): Promise<Server | undefined> {
+  const bin = findExecutable(process.env.BLOCKGRAPH_QSD ?? 'qemu-storage-daemon');
+  if (!bin) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'bg-qsd-'));
+  const sock = join(dir, 'qmp.sock');
+  const child = spawn(bin, ['--chardev', `socket,id=m,path=${sock},server=on,wait=off`, '--monitor', 'chardev=m'], { stdio: 'ignore' });
+  await waitFor(sock, child);
+  return { name: 'qemu-storage-daemon', sock, child, dir };
+}
+
+export async function startBlockgraph(dbDir?: string): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), 'bg-qmp-'));
+  const sock = join(dir, 'qmp.sock');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'qmp', '--socket', sock, '--db', dbDir ?? join(dir, 'db')], { stdio: 'ignore', cwd: ROOT });
+  await waitFor(sock, child);
+  return { name: 'blockgraph', sock, child, dir };
+}
+
+export async function stop(s: Server): Promise<void> {
+  const exited = new Promise((r) => s.child.once('exit', r));
+  s.child.kill('SIGTERM');
+  await exited;
+  rmSync(s.dir, { recursive: true, force: true });
+}
+
+const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!; };
+
+/** n blockdev-add then n blockdev-del, each awaited: ops/s and latency percentiles (ms). */
+export async function sequential(path: string, n: number, tag: string): Promise<{ addPerSec: number; delPerSec: number; p50: number; p99: number; max: number }> {
+  const c = await Client.open(path);
+  const lat: number[] = [];
+  const one = async (cmd: string, args: Record<string, unknown>) => {
+    const t = performance.now();
+    const r = await c.cmd(cmd, args);
+    lat.push(performance.now() - t);
+    if (r.error) throw new Error(`${cmd}: ${r.error.desc}`);
+  };
+  let t0 = performance.now();
+  for (let i = 0; i < n; i++) await one('blockdev-add', { driver: 'null-co', 'node-name': `${tag}${i}` });
+  const addMs = performance.now() - t0;
+  t0 = performance.now();
+  for (let i = 0; i < n; i++) await one('blockdev-del', { 'node-name': `${tag}${i}` });
+  const delMs = performance.now() - t0;
+  c.close();
+  return { addPerSec: n / (addMs / 1000), delPerSec: n / (delMs / 1000), p50: pct(lat, 50), p99: pct(lat, 99), max: Math.max(...lat) };
+}
+
+/** The same with `window` requests in flight. */
+export async function pipelined(path: string, n: number, tag: string, window = 32): Promise<{ addPerSec: number; delPerSec: number }> {
+  const c = await Client.open(path);
+  const run = async (make: (i: number) => [string, Record<string, unknown>]) => {
+    const t0 = performance.now();
+    let next = 0;
+    const worker = async () => {
+      while (next < n) {
+        const [cmd, args] = make(next++);
+        const r = await c.cmd(cmd, args);
+        if (r.error) throw new Error(`${cmd}: ${r.error.desc}`);
+      }
+    };
+    await Promise.all(Array.from({ length: window }, worker));
+    return n / ((performance.now() - t0) / 1000);
+  };
+  const addPerSec = await run((i) => ['blockdev-add', { driver: 'null-co', 'node-name': `${tag}${i}` }]);
+  const delPerSec = await run((i) => ['blockdev-del', { 'node-name': `${tag}${i}` }]);
+  c.close();
+  return { addPerSec, delPerSec };
+}
+
+/** `npm run bench:qmp`: interleaved rounds, medians. */
+async function main(): Promise<void> {
+  const n = Number(process.env.BENCH_QMP_N ?? 500);
+  const rounds = Number(process.env.BENCH_QMP_ROUNDS ?? 3);
+  const q = await startQsd();
+  if (!q) throw new Error('qemu-storage-daemon is not installed');
+  const b = await startBlockgraph();
+  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const res: Record<string, Record<string, number[]>> = { [q.name]: {}, [b.name]: {} };
+  const put = (s: string, k: string, v: number) => ((res[s]![k] ??= []).push(v));
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const s of r % 2 ? [b, q] : [q, b]) {
+        const seq = await sequential(s.sock, n, `s${r}_`);
+        const pip = await pipelined(s.sock, n, `p${r}_`);
+        for (const [k, v] of Object.entries(seq)) put(s.name, `seq ${k}`, v);
+        for (const [k, v] of Object.entries(pip)) put(s.name, `pipelined ${k}`, v);
+      }
+    }
+  } finally {
+    await stop(q);
+    await stop(b);
+  }
+  console.log(`| what (median of ${rounds} interleaved rounds, ${n} nodes) | qemu-storage-daemon | blockgraph (synced) | ratio |`);
+  console.log('|---|---|---|---|');
+  for (const k of Object.keys(res[q.name]!)) {
+    const a = med(res[q.name]![k]!);
+    const c = med(res[b.name]![k]!);
+    const lower = /p50|p99|max/.test(k);
+    console.log(`| ${k}${lower ? ' (ms)' : ' (/s)'} | ${a.toFixed(lower ? 2 : 0)} | ${c.toFixed(lower ? 2 : 0)} | ${(lower ? a / c : c / a).toFixed(2)}x |`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

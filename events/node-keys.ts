@@ -1,0 +1,50 @@
+// What the log's secondary index holds for one record (written by store/event-log.ts in the
+// same batch as the record, so `history NODE` is a range read, not a scan of the log):
+//   - a step or compensation: one key per node it touches (the node itself, or either end of
+//     an edge), "<node>\0<scope>";
+//   - a txn.begun: its transaction id, so a step can find its command without a scan.
+// Pure over the record; no store access.
+import type { Change } from '../graph/draft.js';
+import type { Edge } from '../graph/types.js';
+import type { LogRecord } from '../store/types.js';
+
+export const NODE_KEY = 'n';
+export const TXN_KEY = 't';
+
+/** Scope-qualified node names ("A:top") a change is about: the node, or both ends of an edge. */
+export function changeNodes(ch: Change): string[] {
+  if (ch.c === 'nodes') return [`${ch.s}:${ch.id}`];
+  if (ch.c !== 'edges') return [];
+  const out: string[] = [];
+  for (const img of [ch.before, ch.after] as (Edge | null)[]) {
+    if (!img) continue;
+    out.push(`${ch.s}:${img.child}`);
+    if (img.parent?.kind === 'node') out.push(`${ch.s}:${img.parent.node}`);
+  }
+  return out;
+}
+
+/** Index key prefix of a node's entries, optionally in one scope. */
+export function nodeKeyPrefix(node: string, scope?: string): string {
+  return NODE_KEY + '\0' + node + '\0' + (scope === undefined ? '' : scope + '\0');
+}
+
+export function txnKeyPrefix(txn: string): string {
+  return TXN_KEY + '\0' + txn + '\0';
+}
+
+/** Index keys of one record (without the seq suffix the store appends). */
+export function indexKeys(rec: LogRecord): string[] {
+  if (rec.type === 'txn.begun') return rec.txn ? [txnKeyPrefix(rec.txn)] : [];
+  if (rec.type !== 'txn.step' && rec.type !== 'txn.compensated') return [];
+  const changes = (rec.data as { changes?: unknown } | null)?.changes;
+  if (!Array.isArray(changes)) return [];
+  const keys = new Set<string>();
+  for (const ch of changes as Change[]) {
+    for (const k of changeNodes(ch)) {
+      const i = k.indexOf(':');
+      keys.add(nodeKeyPrefix(k.slice(i + 1), k.slice(0, i)));
+    }
+  }
+  return [...keys];
+}
