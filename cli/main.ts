@@ -76,6 +76,10 @@ const EXAMPLES: Record<string, string> = {
   'qmp record': `  $ blockgraph qmp record scenario.json --out transcript.json      (needs qemu-storage-daemon and qemu-img)`,
   'qmp proxy': `  $ blockgraph qmp proxy --listen /tmp/proxy.sock --connect /tmp/qsd.sock --db /tmp/proxy.db --image-dir /var/lib/images`,
   'qmp compare': `  $ blockgraph qmp compare recorded.json model.json --json`,
+  ship: `  $ blockgraph ship --db /var/lib/bg --to nats://127.0.0.1:4222/prod/host17
+  $ blockgraph ship --db /var/lib/bg --to nats://127.0.0.1:4222/prod/host17 --connect /run/bg.log`,
+  fuzz: `  $ blockgraph fuzz --against qsd --seed 7 --commands 2000 --out fuzz-found
+  $ blockgraph fuzz --against qsd --commands 300 --no-shrink --json`,
 };
 
 function addExamples(cmd: Command, path: string): void {

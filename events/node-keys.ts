@@ -2,7 +2,9 @@
 // same batch as the record, so `history NODE` is a range read, not a scan of the log):
 //   - a step or compensation: one key per node it touches (the node itself, or either end of
 //     an edge), "<node>\0<scope>";
-//   - a txn.begun: its transaction id, so a step can find its command without a scan.
+//   - a txn.begun: its transaction id, so a step can find its command without a scan;
+//   - a step that creates or changes a BlockBackend: "<id>\0<scope>" under BB_KEY, so a view can
+//     name a BlockBackend by its owner (`blk(export e0)`) without a scan.
 // Pure over the record; no store access.
 import type { Change } from '../graph/draft.js';
 import type { Edge } from '../graph/types.js';
@@ -10,6 +12,7 @@ import type { LogRecord } from '../store/types.js';
 
 export const NODE_KEY = 'n';
 export const TXN_KEY = 't';
+export const BB_KEY = 'b';
 
 /** Scope-qualified node names ("A:top") a change is about: the node, or both ends of an edge. */
 export function changeNodes(ch: Change): string[] {
@@ -29,6 +32,11 @@ export function nodeKeyPrefix(node: string, scope?: string): string {
   return NODE_KEY + '\0' + node + '\0' + (scope === undefined ? '' : scope + '\0');
 }
 
+/** Index key prefix of a BlockBackend's entries in one scope. */
+export function bbKeyPrefix(id: string, scope: string): string {
+  return BB_KEY + '\0' + id + '\0' + scope + '\0';
+}
+
 export function txnKeyPrefix(txn: string): string {
   return TXN_KEY + '\0' + txn + '\0';
 }
@@ -41,6 +49,7 @@ export function indexKeys(rec: LogRecord): string[] {
   if (!Array.isArray(changes)) return [];
   const keys = new Set<string>();
   for (const ch of changes as Change[]) {
+    if (ch.c === 'bbs') keys.add(bbKeyPrefix(ch.id, ch.s));
     for (const k of changeNodes(ch)) {
       const i = k.indexOf(':');
       keys.add(nodeKeyPrefix(k.slice(i + 1), k.slice(0, i)));

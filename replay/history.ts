@@ -7,7 +7,7 @@
 // written before the index existed). Both keep per-transaction context only while the
 // transaction is open, so memory is bounded by open transactions, not by the log.
 import type { Change } from '../graph/draft.js';
-import { nodeKeyPrefix, txnKeyPrefix } from '../events/node-keys.js';
+import { bbKeyPrefix, nodeKeyPrefix, txnKeyPrefix } from '../events/node-keys.js';
 import type { EventLog } from '../store/index.js';
 import type { LogRecord } from '../store/types.js';
 import { changeLabel, changeTouchesNode } from './audit.js';
@@ -110,6 +110,25 @@ export async function* historyFromLog(log: EventLog, node: string, proc?: string
     const step = Number.isInteger(undoes) && undoes < rec.seq ? await log.recordAt(undoes) : undefined;
     return step?.type === 'txn.step' ? String((step.data as { name?: unknown }).name) : undefined;
   };
+  // A BlockBackend is created by a step the node's index need not list (an earlier transaction,
+  // or an earlier step of this one): its owner is found through the BlockBackend's own index
+  // entries, so the views name it `blk(OWNER)` as the scan does.
+  const learnTxnOwners = async (rec: LogRecord): Promise<void> => {
+    ctx.learnOwners(rec);
+    for (const ch of ((rec.data as { changes?: Change[] } | null)?.changes ?? [])) {
+      if (ch.c !== 'edges') continue;
+      for (const img of [ch.before, ch.after] as ({ parent?: { kind: string; bb?: string } } | null)[]) {
+        const bb = img?.parent?.kind === 'bb' ? img.parent.bb : undefined;
+        if (bb === undefined || ctx.owners.knows(ch.s, bb)) continue;
+        for (const seq of await log.indexSeqs(bbKeyPrefix(bb, ch.s))) {
+          if (seq >= rec.seq) break;
+          const r = await log.recordAt(seq);
+          if (r) ctx.learnOwners(r);
+          if (ctx.owners.knows(ch.s, bb)) break;
+        }
+      }
+    }
+  };
   async function* scan(gte: number, lte: number, prevHash?: string): AsyncGenerator<HistoryEntry, void, undefined> {
     if (lte < gte) return;
     for await (const chunk of log.readChunks({ gte, lte, ...(prevHash !== undefined ? { prevHash } : {}) })) {
@@ -132,7 +151,7 @@ export async function* historyFromLog(log: EventLog, node: string, proc?: string
     const rec = (await log.recordAt(seq))!;
     // Index entries of records a repair dropped may name a seq now holding another record: the
     // record itself decides.
-    ctx.learnOwners(rec);
+    await learnTxnOwners(rec);
     const e = entryOf(rec, node, proc, rec.txn ? await txnInfo(rec.txn) : undefined, await undoneName(rec), ctx.owners.name);
     if (e) yield e;
   }

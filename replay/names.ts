@@ -34,6 +34,7 @@ export class BbOwners {
     if (owner) this.owners.set(`${scope}\0${id}`, owner);
   }
   readonly name: BbNamer = (scope, id) => blockBackendName(this.owners.get(`${scope}\0${id}`), id);
+  knows(scope: string, id: string): boolean { return this.owners.has(`${scope}\0${id}`); }
 }
 
 export const plainNamer: BbNamer = (_scope, id) => blockBackendName(undefined, id);

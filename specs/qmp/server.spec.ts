@@ -68,6 +68,13 @@ test('JSON without newlines, several per line, pretty-printed over lines, split 
     for (const r of recs) if (r.type === 'command.rejected') logged.push(r.data.error.desc);
     return out;
   }) as typeof log.append;
+  // the engine's own writes go through appendNow (group commit): seen once they are durable
+  const appendNow = log.appendNow.bind(log);
+  log.appendNow = ((recs: any[], o: any) => {
+    const res = appendNow(recs, o);
+    res.durable.then(() => { for (const r of recs) if (r.type === 'command.rejected') logged.push(r.data.error.desc); }, () => undefined);
+    return res;
+  }) as typeof log.appendNow;
   const reject = (p: string, d: Record<string, unknown> | Record<string, unknown>[]) => engine.reject(p, d);
   const server = await listenQmp(engine, path, { reject, now: () => 0 });
   const answeredBeforeLogged: string[] = [];
