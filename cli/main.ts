@@ -43,8 +43,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
   replay: { description: 'rebuild the state from the log; --verify recomputes every recorded state hash', module: 'replay', register: 'registerReplay' },
   qmp: { description: 'QMP on stdio (default) or a unix socket, backed by a durable log; and the oracle tools (run, record, proxy, compare)', module: 'qmp', register: 'registerQmp' },
   image: { description: 'the host image catalogue (like qemu-img)', module: 'image', register: 'registerImage' },
-  verify: { description: 'check the log: contiguity, CRC of every record, hash chain', module: 'store', register: 'registerStoreCommands' },
-  repair: { description: 'truncate a damaged log to its last verified record (explicit, never automatic)', module: 'store', register: 'registerStoreCommands' },
+  verify: { description: 'check the store without changing it: LevelDB files, contiguity, CRC of every record, hash chain, the anchor of the last acknowledged record, snapshots', module: 'store', register: 'registerStoreCommands' },
+  repair: { description: 'keep the verified prefix, move every record after the break to a quarantine file (LevelDB repair first where its files are damaged); explicit, never automatic', module: 'store', register: 'registerStoreCommands' },
   conformance: { description: 'run every oracle transcript through the model and score outcome, error text and graph per area', module: 'conformance', register: 'registerConformance' },
   plan: { description: 'show what an operation would do, without doing it', module: 'plan', register: 'registerPlan' },
   fixture: { description: 'fixtures: a seq range of a log as self-contained JSON lines (header with the state before the range, then the records)', module: 'fixture', register: 'registerFixture' },
@@ -56,7 +56,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   render: { description: 'draw the graph (now or at a seq/time) as Graphviz DOT or SVG, with a legend', module: 'render', register: 'registerRender' },
   report: { description: 'write a browsable HTML report (DIR/index.html and its pages): the timeline, paged, and one page per entry with the graph around what it touched', module: 'report', register: 'registerReport' },
   drill: { description: 'kill a run of SCENARIO with SIGKILL at every crash point (or at random times) on a real LevelDB, recover, and check the state', module: 'drill', register: 'registerDrill' },
-  ship: { description: 'copy a host\'s LevelDB log to the fleet stream (NATS JetStream), resuming where the fleet copy ends', module: 'ship', register: 'registerShip' },
+  ship: { description: "copy a host's log to the fleet stream (NATS JetStream), resuming where the fleet copy ends; --connect follows a live store", module: 'ship', register: 'registerShip' },
   fuzz: { description: 'differential fuzzing: command sequences generated over the live graph, run on qemu-storage-daemon and on the model; disagreements shrunk and saved', module: 'fuzz', register: 'registerFuzz' },
 };
 /** Hidden commands (not in the help): the entry whose module defines them. */
