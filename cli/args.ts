@@ -31,7 +31,7 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1
  * "March 7" and rolls 2026-02-30 over to March, so neither is a check. Without a zone the
  * time is UTC (the log's `at` is UTC). Returns the instant as toISOString().
  */
-export function parseIsoTime(v: string): string | undefined {
+function parseIsoTime(v: string): string | undefined {
   const m = ISO.exec(v.trim());
   if (!m) return undefined;
   const [y, mo, d, h = '0', mi = '0', s = '0'] = m.slice(1, 7).map((x) => x) as string[];

@@ -8,7 +8,7 @@ import { checkToken, parseNatsUrl } from '../store/jetstream/url.js';
 export const FLEET_READ_COMMANDS = ['audit', 'tail', 'log', 'show', 'history', 'diff', 'replay', 'report'];
 
 /** nats://…/FLEET + HOST -> the host's store URL. */
-export function hostUrl(fleet: string, host: string): string {
+function hostUrl(fleet: string, host: string): string {
   const u = parseNatsUrl(fleet, { fleet: true });
   if (u.host !== undefined) throw new BlockgraphError('BG_BAD_INPUT', `--fleet names the fleet only (nats://HOST:PORT/FLEET); give the host with --host`);
   return `nats://${u.servers.join(',')}/${u.fleet}/${checkToken('host', host)}${u.store === 'log' ? '' : `/${u.store}`}`;

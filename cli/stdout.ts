@@ -10,10 +10,6 @@ const closed = new EventEmitter();
 let isClosed = false;
 let installed = false;
 
-export function stdoutClosed(): boolean {
-  return isClosed;
-}
-
 /** Calls `fn` once when stdout's reader goes away (at once if it already has). Returns an unsubscribe. */
 export function onStdoutClosed(fn: () => void): () => void {
   if (isClosed) { queueMicrotask(fn); return () => undefined; }

@@ -19,7 +19,7 @@ function checkCompletionMode(ctx: ActionCtx, kind: string): void {
   }
 }
 
-export function snapshotSyncAction(d: Record<string, any>): SnapshotAction {
+function snapshotSyncAction(d: Record<string, any>): SnapshotAction {
   return {
     kind: 'blockdev-snapshot-sync', device: d.device, nodeName: d['node-name'], snapshotFile: String(d['snapshot-file']),
     snapshotNodeName: d['snapshot-node-name'], format: d.format, mode: d.mode,

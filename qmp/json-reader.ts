@@ -27,7 +27,7 @@ export type JsonMessage =
   | { kind: 'error'; error: string; excerpt: string; size: number };
 
 /** Bytes of input kept per message for the audit log; the rest is counted, never stored. */
-export const EXCERPT_BYTES = 256;
+const EXCERPT_BYTES = 256;
 
 /** The tokens of one message, packed: a type per token and the text of literals in one arena. */
 class TokenQueue {

@@ -25,7 +25,7 @@ const SLOT = 128;
 const hex8 = (n: number) => n.toString(16).padStart(8, '0');
 
 /** One slot: the text line padded with spaces to SLOT - 1 bytes, then '\n'. */
-export function encodeAnchor(a: Anchor): string {
+function encodeAnchor(a: Anchor): string {
   const body = `${MAGIC} ${a.seq} ${a.hash}`;
   return `${body} ${hex8(crc32(body))}`.padEnd(SLOT - 1, ' ') + '\n';
 }

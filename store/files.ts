@@ -8,7 +8,7 @@ import { BlockgraphError, StorageIoError, StoreDamagedError } from '../errors/in
 
 /** LevelDB's own file names (leveldb/db/filename.cc ParseFileName). */
 const LEVELDB_FILE = /^(CURRENT|LOCK|LOG|LOG\.old|MANIFEST-\d+|\d+\.(log|ldb|sst|dbtmp))$/;
-export const isLevelDbFile = (name: string): boolean => LEVELDB_FILE.test(name);
+const isLevelDbFile = (name: string): boolean => LEVELDB_FILE.test(name);
 
 /** Files of ours that live beside LevelDB's (LevelDB ignores names it cannot parse). */
 export const ANCHOR_FILE = 'blockgraph-anchor';

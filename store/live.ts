@@ -22,7 +22,7 @@ import { EventLog, type OpenOptions } from './event-log.js';
 import { LIVE_FILE, readSmallFile } from './files.js';
 import { makeReadOnly } from './read-only-view.js';
 
-export const STORE_PROTOCOL = 'blockgraph-store/1';
+const STORE_PROTOCOL = 'blockgraph-store/1';
 const CHUNK = 1000;
 const MAX_REQUEST = 4096;
 

@@ -46,7 +46,7 @@ export function copyStore(location: string, files: string[], prefix = 'bg-ro-'):
 }
 
 /** Opens a LevelDB copy at `dir` (never creating); LEVEL_* errors name `location`. */
-export async function openCopy(dir: string, location: string): Promise<ClassicLevel<string, string>> {
+async function openCopy(dir: string, location: string): Promise<ClassicLevel<string, string>> {
   const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
   try {
     await db.open({ createIfMissing: false });

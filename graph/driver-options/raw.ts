@@ -5,7 +5,7 @@ import { QmpError } from '../../errors/index.js';
 export interface RawLayout { offset: number; hasSize: boolean; size: number }
 
 /** raw_read_options: offset defaults to 0; `size` counts only when given. */
-export function rawReadOptions(o: Record<string, unknown>): { offset: number; hasSize: boolean; size: number } {
+function rawReadOptions(o: Record<string, unknown>): { offset: number; hasSize: boolean; size: number } {
   return { offset: Number(o.offset ?? 0), hasSize: o.size !== undefined, size: Number(o.size ?? 0) };
 }
 

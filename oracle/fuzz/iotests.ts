@@ -23,7 +23,7 @@ export interface IotestStepDisagreement {
 export interface IotestRow { name: string; test: string; steps: number; outcome: number; errorText: number; graph: number; crashed: boolean }
 
 /** The iotest a transcript ports: its name up to the first '-' (`245-reopen` → 245, `tests-qsd-jobs` → tests/qsd-jobs). */
-export const iotestOf = (name: string): string => (name.startsWith('tests-') ? `tests/${name.slice(6)}` : name.split('-')[0]!);
+const iotestOf = (name: string): string => (name.startsWith('tests-') ? `tests/${name.slice(6)}` : name.split('-')[0]!);
 
 export async function scoreIotests(dir = IOTESTS_DIR): Promise<{ rows: IotestRow[]; disagreements: IotestStepDisagreement[] }> {
   const rows: IotestRow[] = [];

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isBlockgraphError } from '../../errors/index.js';
 import { compareTranscripts, type StepComparison } from '../compare.js';
-import { TRANSCRIPT_FORMAT, isWaitStep, printTranscript, scenarioOf, type Scenario, type Step, type Transcript, type TranscriptStep } from '../format.js';
+import { TRANSCRIPT_FORMAT, isWaitStep, scenarioOf, type Scenario, type Step, type Transcript, type TranscriptStep } from '../format.js';
 import { runScenario } from '../harness.js';
 import { createImagesWithQemuImg, spawnQsd } from '../qsd.js';
 import { runOnModel } from '../run-model.js';
@@ -177,4 +177,3 @@ export async function runCase(seed: number, commands: number, opts: RunOptions, 
   return { scenario, commands: sent, qsd: r.transcript, finding, passed };
 }
 
-export const transcriptText = printTranscript;

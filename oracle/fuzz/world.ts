@@ -62,7 +62,7 @@ export class ProcView {
   }
 }
 
-export const isFilterDriver = (d: string | undefined): boolean =>
+const isFilterDriver = (d: string | undefined): boolean =>
   d === 'throttle' || d === 'copy-on-read' || d === 'blkdebug' || d === 'commit_top' || d === 'mirror_top' || d === 'compress';
 
 const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -6,7 +6,7 @@ import { SUBJECT_ROOT } from './url.js';
 
 export const STREAM = 'BLOCKGRAPH';
 /** How long the server remembers a message id to drop a retried duplicate (nanoseconds). */
-export const DUPLICATE_WINDOW_NS = 10 * 60 * 1e9;
+const DUPLICATE_WINDOW_NS = 10 * 60 * 1e9;
 
 function isNotFound(e: unknown): boolean {
   const err = e as { message?: unknown; code?: unknown; api_error?: { err_code?: number } } | null;
