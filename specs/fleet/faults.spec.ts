@@ -30,7 +30,12 @@ async function expectAckedPresent(url: string, acked: Acked, what: string): Prom
   }
 }
 
-if (!natsAvailable()) {
+// Killing servers and waiting out elections takes 30-70 s and, on a loaded 2-core machine, an
+// election can outlast the open's retry window: this runs as its own script (`npm run
+// test:fleet-faults`, figures in docs/fleet.md), not in `npm test`.
+if (process.env.FLEET_FAULTS !== '1') {
+  console.log('fleet/faults: run with `npm run test:fleet-faults` (server kills and elections; not part of npm test)');
+} else if (!natsAvailable()) {
   console.log(SKIP_NOTE);
 } else {
   const cluster = clusterForFile('fleet/faults', { shared: false });
