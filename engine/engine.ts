@@ -14,7 +14,7 @@ import { emptyFold, foldRecord, type Fold } from '../replay/fold.js';
 import { planRecovery, type RecoveryPlan } from '../replay/recover.js';
 import type { EventLog } from '../store/index.js';
 import type { LogRecord, NewRecord } from '../store/types.js';
-import type { TxnCompensated, TxnStep } from '../events/types.js';
+import { current, type TxnCompensated, type TxnStep } from '../events/types.js';
 
 export interface EngineOptions {
   /** The injected clock: ISO time for each record. Machines never read a clock. */
@@ -102,7 +102,7 @@ export class Engine implements ModelBackend {
     const at = this.now();
     if ('error' in r.reply) {
       if (this.opts.logRejected !== false && command !== 'qmp_capabilities') {
-        return { r, durable: this.submit([{ stream: proc, type: 'command.rejected', at, causation: meta.causation, data: { command, args: jsonSafe(args ?? {}), error: r.reply.error } }], false) };
+        return { r, durable: this.submit([{ stream: proc, ...current('command.rejected'), at, causation: meta.causation, data: { command, args: jsonSafe(args ?? {}), error: r.reply.error } }], false) };
       }
       return { r, durable: this.log.whenWritten() };
     }
@@ -110,9 +110,9 @@ export class Engine implements ModelBackend {
     if (!r.mutates) return { r, durable: this.log.whenWritten() };
     const txn = `t${this.fold.seq + 1}`;
     const base = { stream: proc, at, txn, causation: meta.causation };
-    const begun: NewRecord = { ...base, type: 'txn.begun', data: { op: command, args: jsonSafe(args ?? {}), plan: r.steps.map((s) => s.name) } };
-    const steps = r.steps.map((s): NewRecord => ({ ...base, type: 'txn.step', data: { name: s.name, changes: s.changes } }));
-    const decided: NewRecord = { ...base, type: 'txn.decided', data: { outcome: 'commit', reply: r.reply, events: r.events } };
+    const begun: NewRecord = { ...base, ...current('txn.begun'), data: { op: command, args: jsonSafe(args ?? {}), plan: r.steps.map((s) => s.name) } };
+    const steps = r.steps.map((s): NewRecord => ({ ...base, ...current('txn.step'), data: { name: s.name, changes: s.changes } }));
+    const decided: NewRecord = { ...base, ...current('txn.decided'), data: { outcome: 'commit', reply: r.reply, events: r.events } };
     const hook = this.opts.afterAppend;
     if (hook) {
       // The protocol's phases as separate writes, so specs can cut the log between them.
@@ -122,7 +122,7 @@ export class Engine implements ModelBackend {
       written.push(...await this.append([decided], true));
       await hook('decided', written);
       // The state hash after the txn lets `replay --verify` name the first diverging seq.
-      written.push(...await this.append([{ ...base, type: 'txn.ended', data: { stateHash: digestHex(this.digest) } }], false));
+      written.push(...await this.append([{ ...base, ...current('txn.ended'), data: { stateHash: digestHex(this.digest) } }], false));
       await hook('ended', written);
       for (const rec of written) this.committed$.next(rec);
       await this.maybeSnapshot();
@@ -133,7 +133,7 @@ export class Engine implements ModelBackend {
     // for it, and the log holds the same records the phased writes give (and old logs open).
     let digest = this.digest;
     for (const s of r.steps) digest = digestApply(digest, s.changes);
-    const ended: NewRecord = { ...base, type: 'txn.ended', data: { stateHash: digestHex(digest) } };
+    const ended: NewRecord = { ...base, ...current('txn.ended'), data: { stateHash: digestHex(digest) } };
     const durable = this.submit([begun, ...steps, decided, ended], true);
     // Taken of the folded state now (putSnapshot encodes at once) and written after the group.
     this.maybeSnapshot().catch(() => undefined);
@@ -164,7 +164,7 @@ export class Engine implements ModelBackend {
     if (!all.length) return Promise.resolve();
     return this.serial(async () => {
       const at = this.now();
-      await this.append(all.map((d) => ({ stream: proc, type: 'command.rejected', at, data: d })), false);
+      await this.append(all.map((d) => ({ stream: proc, ...current('command.rejected'), at, data: d })), false);
     });
   }
 

@@ -7,6 +7,9 @@ import { CURRENT_VERSION, type RecordType } from './types.js';
 type Upcaster = (data: unknown) => unknown;
 const UPCASTERS = new Map<string, Upcaster>(); // key: `${type}@${fromVersion}`
 
+// Version 1 -> 2: the data is the same; only the frame it is stored in changed (events/types.ts).
+for (const type of Object.keys(CURRENT_VERSION) as RecordType[]) UPCASTERS.set(`${type}@1`, (d) => d);
+
 export function registerUpcaster(type: RecordType, fromVersion: number, fn: Upcaster): void {
   UPCASTERS.set(`${type}@${fromVersion}`, fn);
 }

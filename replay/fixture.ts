@@ -12,7 +12,7 @@ import type { Change } from '../graph/draft.js';
 import { stateHash } from '../graph/hash.js';
 import type { State } from '../graph/types.js';
 // The store computes record hashes here; a fixture's chain must be checked the same way.
-import { hashOf, recordBody } from '../store/codec.js';
+import { recordHash } from '../store/codec.js';
 import type { EventLog, LogRecord, NewRecord } from '../store/index.js';
 import { emptyFold, foldRecord, type Fold } from './fold.js';
 
@@ -162,13 +162,13 @@ export function checkFixture(f: Fixture, where = 'fixture'): FixtureCheck {
     const seq = h.from + i;
     if (r.seq !== seq) damaged(where, line, r.seq, `expected seq ${seq} (records missing or out of order)`);
     if (r.prevHash !== prev) damaged(where, line, seq, `broken chain: prevHash does not match the hash of record ${seq - 1}`);
-    let body: string;
+    let own: string;
     try {
-      body = recordBody(seq, r);
+      own = recordHash(seq, r, prev); // in the frame of the record's version (store/codec.ts)
     } catch (e) {
       return damaged(where, line, seq, `not a valid record (${(e as Error).message})`);
     }
-    if (hashOf(prev, body) !== r.hash) damaged(where, line, seq, 'hash mismatch: record body does not match its hash');
+    if (own !== r.hash) damaged(where, line, seq, 'hash mismatch: record body does not match its hash');
     prev = r.hash;
     foldRecord(fold, r);
     const want = r.type === 'txn.ended' ? (r.data as { stateHash?: string | null } | null)?.stateHash : undefined;

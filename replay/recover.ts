@@ -3,6 +3,7 @@
 // undone themselves); one decided commit but not ended is rolled forward. Recovery
 // reads only the log, and what it writes is itself recoverable: a crash in the middle
 // leaves a transaction that the next recovery finishes.
+import { current, type RecordType } from '../events/types.js';
 import type { NewRecord } from '../store/types.js';
 import { recoveryAction } from '../machines/transaction.js';
 import type { Fold } from './fold.js';
@@ -20,7 +21,7 @@ export function planRecovery(f: Fold, at: string, stream = 'log'): RecoveryPlan 
   const ordered = [...f.open.values()].sort((a, b) => a.begunSeq - b.begunSeq);
   for (const t of ordered) {
     const action = recoveryAction(t.state);
-    const rec = (type: string, data: unknown): NewRecord => ({ stream, type, at, txn: t.id, data });
+    const rec = (type: RecordType, data: unknown): NewRecord => ({ stream, ...current(type), at, txn: t.id, data });
     if (action === 'roll-back') {
       const done = new Set(t.compensated);
       const comp = [...t.steps].reverse().filter((s) => !done.has(s.seq))

@@ -1,11 +1,28 @@
-// Record encoding for the log. One stored value per record, all text (ASCII header + UTF-8 body):
+// Record encoding for the log. One stored value per record, all text (ASCII header + UTF-8 body).
+// Two frames; a record's version decides which one it is written in (v >= 2: frame 2), and
+// both are read, so logs written before frame 2 open and replay unchanged.
 //
+// Frame 1 (records of version 1):
 //   [0..8)      crc32 of chars [8..end) (of their UTF-8 bytes), 8 lower-case hex digits
 //   [8]         format version '1'
 //   [9..21)     seq, 12 hex digits (repeats the key, so a value moved to another key is caught)
 //   [21..85)    hash     = sha256(prevHash + body) in hex, prevHash as its hex string ("" for seq 1)
 //   [85..149)   prevHash in hex; 64 zeros stand for "" (seq 1)
 //   [149..)     body: canonical JSON (sorted keys, no whitespace) of the envelope without prevHash/hash
+//
+// Frame 2 (records of version 2 and later; issue 15: a third of frame 1's bytes per record):
+//   [0..8)      crc32 as in frame 1
+//   [8]         '2'
+//   [9..21)     seq, 12 hex digits
+//   [21..85)    hash     = sha256(prevHash + seq (the 12 hex digits) + body) in hex
+//   [85..101)   link: the first 16 hex digits of prevHash (16 zeros for seq 1). Sequential reads
+//               know the previous record's full hash, so 64 bits tell a spliced or misplaced
+//               record; `verify` recomputes the full hash over the full prevHash as before.
+//   [101..)     body: canonical JSON array [type, v, stream, at, txn|null, causation|null, data]:
+//               the envelope by position instead of by name. In txn.step and txn.compensated
+//               records the changes are stored without duplicate images (store/image-delta.ts):
+//               a create keeps its after-image, a delete its before-image, an update its
+//               before-image and a field patch; decoding gives back the full before/after pairs.
 //
 // Text, not binary: classic-level hands out strings at less than half the cost of Buffers, and
 // the fixed-width header lets `verify` check CRC, contiguity and the whole chain without
@@ -14,10 +31,17 @@ import { hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level';
 import { BlockgraphError, LogCorruptError, SnapshotCorruptError } from '../errors/index.js';
+import { compactChanges, expandChanges, hasImages } from './image-delta.js';
 import type { LogRecord, NewRecord, Snapshot } from './types.js';
 
 export const FORMAT = '1';
+export const FORMAT2 = '2';
+/** Header length of frame 1 (the body starts here). */
 export const HEADER = 149;
+/** Header length of frame 2. */
+export const HEADER2 = 101;
+const LINK = 16;
+const NO_LINK = '0'.repeat(LINK);
 const OFF_FORMAT = 8;
 const OFF_SEQ = 9;
 const OFF_HASH = 21;
@@ -189,7 +213,7 @@ function checkEnvelope(rec: NewRecord): void {
   if (rec.data === undefined) throw badInput('record.data is required (use null for none)');
 }
 
-/** The canonical body: keys in sorted order, written out directly since the envelope is fixed. */
+/** Frame 1's canonical body: keys in sorted order, written out directly since the envelope is fixed. */
 export function recordBody(seq: number, rec: NewRecord): string {
   let s = '{"at":' + JSON.stringify(rec.at);
   if (rec.causation !== undefined) s += ',"causation":' + JSON.stringify(rec.causation);
@@ -198,23 +222,64 @@ export function recordBody(seq: number, rec: NewRecord): string {
   return s + ',"type":' + JSON.stringify(rec.type) + ',"v":' + (rec.v ?? 1) + '}';
 }
 
+/** The frame a record of this version is written in. */
+export function frameOf(v: number | undefined): '1' | '2' {
+  return (v ?? 1) >= 2 ? FORMAT2 : FORMAT;
+}
+
+/**
+ * Frame 2's body: [type, v, stream, at, txn, causation, data], data canonical, the changes of a
+ * step or compensation without duplicate images.
+ */
+export function recordBody2(rec: NewRecord): string {
+  const data = hasImages(rec.type) ? compactData(rec.data) : rec.data;
+  return '[' + JSON.stringify(rec.type) + ',' + (rec.v ?? 1) + ',' + JSON.stringify(rec.stream) + ',' + JSON.stringify(rec.at)
+    + ',' + (rec.txn === undefined ? 'null' : JSON.stringify(rec.txn))
+    + ',' + (rec.causation === undefined ? 'null' : JSON.stringify(rec.causation))
+    + ',' + canonicalJson(data) + ']';
+}
+
+function compactData(data: unknown): unknown {
+  const d = data as { changes?: unknown } | null;
+  if (!d || typeof d !== 'object' || !Array.isArray(d.changes)) return data;
+  return { ...d, changes: compactChanges(d.changes) };
+}
+
 /** sha256(prevHash + body) as hex. The one-shot crypto.hash is about twice as fast as createHash here. */
 export function hashOf(prevHash: string, body: string): string {
   return hash('sha256', prevHash + body, 'hex');
+}
+
+/**
+ * The hash record `seq` has in its frame (by its version), chained to `prevHash`: what a fixture
+ * or a shipped copy recomputes from the record alone.
+ */
+export function recordHash(seq: number, rec: NewRecord, prevHash: string): string {
+  return frameOf(rec.v) === FORMAT2 ? hashOf(prevHash, hex12(seq) + recordBody2(rec)) : hashOf(prevHash, recordBody(seq, rec));
 }
 
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
 const hex12 = (n: number): string => n.toString(16).padStart(12, '0');
 
 /**
- * Encodes record `seq` chained to `prevHash`. The returned record is parsed back from the
- * canonical body, so live subscribers see exactly what a later read (or replay) will see.
- * Specs call this with a wrong prevHash to forge a record whose CRC is valid but whose chain is not.
+ * Encodes record `seq` chained to `prevHash`, in the frame of its version. The returned record
+ * is parsed back from the stored body, so live subscribers see exactly what a later read (or
+ * replay) will see. Specs call this with a wrong prevHash to forge a record whose CRC is valid
+ * but whose chain is not.
  */
 export function encodeRecord(seq: number, rec: NewRecord, prevHash: string): Encoded {
   checkEnvelope(rec);
   if (!Number.isInteger(seq) || seq < 1 || seq > MAX_SEQ) throw badInput(`seq out of range: ${seq}`);
   if (prevHash !== '' && !HASH_RE.test(prevHash)) throw badInput(`bad prevHash: ${prevHash}`);
+  if (frameOf(rec.v) === FORMAT2) {
+    const body = recordBody2(rec);
+    const seqHex = hex12(seq);
+    const h = hashOf(prevHash, seqHex + body);
+    const rest = FORMAT2 + seqHex + h + (prevHash === '' ? NO_LINK : prevHash.substring(0, LINK)) + body;
+    const record = recordFromBody2(body, seq, prevHash, h);
+    if (record === undefined) throw badInput('record does not round-trip');
+    return { record, value: hex8(crc32(rest)) + rest };
+  }
   const body = recordBody(seq, rec);
   const h = hashOf(prevHash, body);
   const rest = FORMAT + hex12(seq) + h + (prevHash === '' ? NO_HASH : prevHash) + body;
@@ -225,14 +290,57 @@ export function encodeRecord(seq: number, rec: NewRecord, prevHash: string): Enc
 }
 
 /**
+ * A frame-2 body as a record, in the same shape (and key order) a frame-1 body parses to, so
+ * that nothing above the codec can tell the frames apart. Undefined when it is not a sound body.
+ */
+function recordFromBody2(body: string, seq: number, prevHash: string, h: string): LogRecord | undefined {
+  let a: unknown;
+  try {
+    a = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(a) || a.length !== 7) return undefined;
+  const [type, v, stream, at, txn, causation, data] = a as [unknown, unknown, unknown, unknown, unknown, unknown, unknown];
+  if (typeof type !== 'string' || typeof v !== 'number' || typeof stream !== 'string' || typeof at !== 'string') return undefined;
+  if ((txn !== null && typeof txn !== 'string') || (causation !== null && typeof causation !== 'string')) return undefined;
+  const rec = { at } as LogRecord;
+  if (causation !== null) rec.causation = causation as string;
+  rec.data = hasImages(type) ? expandData(data) : data;
+  rec.seq = seq;
+  rec.stream = stream;
+  if (txn !== null) rec.txn = txn as string;
+  rec.type = type;
+  rec.v = v;
+  rec.prevHash = prevHash;
+  rec.hash = h;
+  return rec;
+}
+
+function expandData(data: unknown): unknown {
+  const d = data as { changes?: unknown } | null;
+  if (!d || typeof d !== 'object' || !Array.isArray(d.changes)) return data;
+  d.changes = expandChanges(d.changes);
+  return d;
+}
+
+/** Where a frame's body starts, or undefined for an unknown frame. */
+function bodyStart(value: string): number | undefined {
+  const f = value[OFF_FORMAT];
+  return f === FORMAT2 ? HEADER2 : f === FORMAT ? HEADER : undefined;
+}
+
+/**
  * Why a stored value is not a sound frame for `seq`, or undefined if it is (CRC, format, seq).
  * `byKey`: the value was found under key `seq` (verify); otherwise at position `seq` of a
  * values-only scan (read), where a higher stored seq means the records in between are missing.
  */
 export function frameProblem(value: string, seq: number, byKey = false): string | undefined {
-  if (typeof value !== 'string' || value.length < HEADER + 2) return `record too short (${value?.length} chars)`;
+  if (typeof value !== 'string' || value.length < HEADER2 + 2) return `record too short (${value?.length} chars)`;
   if (hex8(crc32(value.substring(OFF_FORMAT))) !== value.substring(0, OFF_FORMAT)) return 'crc mismatch';
-  if (value[OFF_FORMAT] !== FORMAT) return `unknown record format ${JSON.stringify(value[OFF_FORMAT])}`;
+  const start = bodyStart(value);
+  if (start === undefined) return `unknown record format ${JSON.stringify(value[OFF_FORMAT])}`;
+  if (value.length < start + 2) return `record too short (${value.length} chars)`;
   const seqHex = value.substring(OFF_SEQ, OFF_HASH);
   if (seqHex !== hex12(seq)) {
     const stored = parseInt(seqHex, 16);
@@ -242,8 +350,28 @@ export function frameProblem(value: string, seq: number, byKey = false): string 
   return undefined;
 }
 
+/** The record's own hash, from its header (either frame). */
 export function headerHash(value: string): string {
   return value.substring(OFF_HASH, OFF_PREV);
+}
+
+/** Does the stored back-link match `prevHash` (the full hash of record seq-1, "" for none)? */
+export function linksTo(value: string, prevHash: string): boolean {
+  if (value[OFF_FORMAT] === FORMAT2) return value.substring(OFF_PREV, HEADER2) === (prevHash === '' ? NO_LINK : prevHash.substring(0, LINK));
+  return value.substring(OFF_PREV, HEADER) === (prevHash === '' ? NO_HASH : prevHash);
+}
+
+/** The full prevHash a frame-1 value stores, or undefined for frame 2 (which stores only a link). */
+export function storedPrevHash(value: string): string | undefined {
+  if (value[OFF_FORMAT] !== FORMAT) return undefined;
+  const p = value.substring(OFF_PREV, HEADER);
+  return p === NO_HASH ? '' : p;
+}
+
+/** Recomputes a sound frame's own hash from its body and the given prevHash. */
+export function ownHashOf(value: string, prevHash: string): string {
+  if (value[OFF_FORMAT] === FORMAT2) return hashOf(prevHash, value.substring(OFF_SEQ, OFF_HASH) + value.substring(HEADER2));
+  return hashOf(prevHash, value.substring(HEADER));
 }
 
 /**
@@ -253,10 +381,10 @@ export function headerHash(value: string): string {
 export function recordProblem(value: string, seq: number, prevHash: string): string | undefined {
   const frame = frameProblem(value, seq, true);
   if (frame !== undefined) return frame;
-  if (value.substring(OFF_PREV, HEADER) !== (prevHash === '' ? NO_HASH : prevHash)) {
+  if (!linksTo(value, prevHash)) {
     return `broken chain: prevHash does not match the hash of record ${seq - 1}`;
   }
-  if (hashOf(prevHash, value.substring(HEADER)) !== value.substring(OFF_HASH, OFF_PREV)) {
+  if (ownHashOf(value, prevHash) !== value.substring(OFF_HASH, OFF_PREV)) {
     return 'hash mismatch: record body does not match its hash';
   }
   return undefined;
@@ -264,10 +392,11 @@ export function recordProblem(value: string, seq: number, prevHash: string): str
 
 /**
  * Decodes a stored record, checking its CRC and that it is record `seq`; throws LogCorruptError(seq).
- * The hash itself is not recomputed here (that is verify's job).
+ * The hash itself is not recomputed here (that is verify's job). A frame-2 record stores only a
+ * link to its predecessor: `prevHash` (the hash of record seq-1) gives it its full prevHash.
  */
-export function decodeRecord(value: string, seq: number): LogRecord {
-  return new ChainReader(seq).next(value);
+export function decodeRecord(value: string, seq: number, prevHash?: string): LogRecord {
+  return new ChainReader(seq, prevHash).next(value);
 }
 
 /**
@@ -281,7 +410,7 @@ export class ChainReader {
   /** `prevHash`: the known hash of record fromSeq-1, which the first record must link to. */
   constructor(fromSeq: number, prevHash?: string) {
     this.#expect = fromSeq;
-    this.#prevHash = prevHash;
+    this.#prevHash = prevHash ?? (fromSeq === 1 ? '' : undefined);
   }
 
   /** The seq the next value must hold. */
@@ -293,25 +422,36 @@ export class ChainReader {
     const seq = this.#expect;
     const problem = frameProblem(value, seq);
     if (problem !== undefined) throw new LogCorruptError(seq, problem);
-    let prevHash = value.substring(OFF_PREV, HEADER);
-    if (prevHash === NO_HASH) prevHash = '';
-    if (this.#prevHash !== undefined) {
-      if (prevHash !== this.#prevHash) {
-        throw new LogCorruptError(seq, `broken chain: prevHash does not match the hash of record ${seq - 1}`);
+    const known = this.#prevHash;
+    let rec: LogRecord | undefined;
+    if (value[OFF_FORMAT] === FORMAT2) {
+      if (known === undefined) {
+        // Callers that start a read past seq 1 pass the hash of the record before it.
+        throw new LogCorruptError(seq, `record ${seq} links to record ${seq - 1}, whose hash was not given`);
       }
-      prevHash = this.#prevHash; // one string shared by both records
-
+      if (!linksTo(value, known)) throw new LogCorruptError(seq, `broken chain: prevHash does not match the hash of record ${seq - 1}`);
+      rec = recordFromBody2(value.substring(HEADER2), seq, known, value.substring(OFF_HASH, OFF_PREV));
+      if (rec === undefined) throw new LogCorruptError(seq, 'body is not a record');
+    } else {
+      let prevHash = value.substring(OFF_PREV, HEADER);
+      if (prevHash === NO_HASH) prevHash = '';
+      if (known !== undefined) {
+        if (prevHash !== known) {
+          throw new LogCorruptError(seq, `broken chain: prevHash does not match the hash of record ${seq - 1}`);
+        }
+        prevHash = known; // one string shared by both records
+      }
+      try {
+        rec = JSON.parse(value.substring(HEADER)) as LogRecord;
+      } catch {
+        throw new LogCorruptError(seq, 'body is not JSON');
+      }
+      if (rec.seq !== seq) throw new LogCorruptError(seq, `body holds seq ${rec.seq}`);
+      rec.prevHash = prevHash;
+      // A slice: it keeps this value's string alive as long as the record (about the record's own size).
+      rec.hash = value.substring(OFF_HASH, OFF_PREV);
     }
-    let rec: LogRecord;
-    try {
-      rec = JSON.parse(value.substring(HEADER)) as LogRecord;
-    } catch {
-      throw new LogCorruptError(seq, 'body is not JSON');
-    }
-    if (rec.seq !== seq) throw new LogCorruptError(seq, `body holds seq ${rec.seq}`);
-    rec.prevHash = prevHash;
-    // A slice: it keeps this value's string alive as long as the record (about the record's own size).
-    rec.hash = this.#prevHash = value.substring(OFF_HASH, OFF_PREV);
+    this.#prevHash = rec.hash;
     this.#expect = seq + 1;
     return rec;
   }

@@ -8,6 +8,8 @@ import {
   ChainReader,
   decodeRecord,
   decodeSnapshot,
+  frameProblem,
+  storedPrevHash,
   encodeMeta,
   encodeRecord,
   encodeSnapshot,
@@ -279,7 +281,7 @@ export class EventLog {
     if (!Number.isInteger(seq) || seq < 1 || seq > this.#head) return undefined;
     const v = await this.#subs.log.get(seqKey(seq));
     if (v === undefined) throw new LogCorruptError(seq, `record ${seq} is missing`);
-    return decodeRecord(v, seq);
+    return decodeRecord(v, seq, await this.#prevHashOf(seq, v));
   }
 
   /**
@@ -303,14 +305,15 @@ export class EventLog {
       ...(range.lte !== undefined ? { lte: logPrefix + seqKey(range.lte) } : { lt: logEnd }),
       ...(range.limit !== undefined ? { limit: range.limit } : {}),
     });
-    const chain = new ChainReader(gte, range.prevHash);
     // Read-ahead: the next chunk is requested before this one is decoded, so LevelDB's thread
     // reads while this one parses (and the consumer folds) instead of both waiting in turn.
     let ahead: Promise<string[]> = it.nextv(CHUNK);
+    let chain: ChainReader | undefined;
     try {
       for (;;) {
         const values = await ahead;
         if (values.length === 0) return;
+        chain ??= new ChainReader(gte, range.prevHash ?? await this.#prevHashOf(gte, values[0]));
         ahead = it.nextv(CHUNK);
         ahead.catch(() => undefined); // surfaced by the next await; not unhandled if we stop first
         const out: LogRecord[] = new Array(values.length);
@@ -443,7 +446,22 @@ export class EventLog {
 
   async #recordHash(seq: number): Promise<string | undefined> {
     const v = await this.#subs.log.get(seqKey(seq));
-    return v === undefined ? undefined : decodeRecord(v, seq).hash;
+    if (v === undefined) return undefined;
+    const problem = frameProblem(v, seq, true);
+    if (problem !== undefined) throw new LogCorruptError(seq, problem);
+    return headerHash(v);
+  }
+
+  /**
+   * The full hash of record seq-1 for a read that starts at `seq` (a frame-2 record stores only
+   * a link to it, which the reader then checks): "" for seq 1, the frame-1 record's own copy, or
+   * the header of record seq-1.
+   */
+  async #prevHashOf(seq: number, value?: string): Promise<string | undefined> {
+    if (seq <= 1) return '';
+    const own = value === undefined ? undefined : storedPrevHash(value);
+    if (own !== undefined) return own;
+    return this.#recordHash(seq - 1).catch(() => undefined);
   }
 
   /** Full verification, reported rather than thrown. Waits for pending appends. */

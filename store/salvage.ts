@@ -19,7 +19,7 @@ import { ClassicLevel } from 'classic-level';
 import { LogLockedError, StorageIoError, StoreDamagedError } from '../errors/index.js';
 import { readAnchor, writeAnchor, type Anchor } from './anchor.js';
 import { checkSnapshots } from './check.js';
-import { decodeRecord, encodeMeta, frameProblem, HEAD_KEY, HEADER, hashOf, headerHash, keySeq, type Sublevels, sublevelsOf, syncOption } from './codec.js';
+import { decodeRecord, encodeMeta, frameProblem, HEAD_KEY, headerHash, keySeq, linksTo, ownHashOf, storedPrevHash, type Sublevels, sublevelsOf, syncOption } from './codec.js';
 import { inspectStoreDir, levelError, lockHeld, QUARANTINE_DIR } from './files.js';
 import { copyStore } from './read-only.js';
 import { scanLog } from './verify.js';
@@ -103,16 +103,17 @@ function examine(key: string, value: string, prevHashOf: (seq: number) => string
   if (Number.isNaN(seq)) return { key, seq: null, status: { crc: false, ownHash: false, chain: false, problem: 'not a seq key' }, raw: value };
   const frame = frameProblem(value, seq, true);
   if (frame !== undefined) return { key, seq, status: { crc: false, ownHash: false, chain: false, problem: frame }, raw: value };
-  const storedPrev = value.substring(HEADER - 64, HEADER);
-  const prevHex = storedPrev === '0'.repeat(64) ? '' : storedPrev;
-  const ownHash = hashOf(prevHex, value.substring(HEADER)) === headerHash(value);
   const before = prevHashOf(seq - 1);
+  // Frame 1 stores the full prevHash; frame 2 a link to it, whose full value is record seq-1's hash.
+  const prevHex = storedPrevHash(value) ?? (before !== undefined && linksTo(value, before) ? before : undefined);
+  const ownHash = prevHex !== undefined && ownHashOf(value, prevHex) === headerHash(value);
   const chain = ownHash && before !== undefined && before === prevHex;
   const line: QuarantineLine = { key, seq, status: { crc: true, ownHash, chain }, raw: value };
-  if (!ownHash) line.status.problem = 'hash mismatch: record body does not match its hash';
+  if (prevHex === undefined) line.status.problem = before === undefined ? `record ${seq - 1} is not there to link to` : `prevHash does not match record ${seq - 1}`;
+  else if (!ownHash) line.status.problem = 'hash mismatch: record body does not match its hash';
   else if (!chain) line.status.problem = before === undefined ? `record ${seq - 1} is not there to link to` : `prevHash does not match record ${seq - 1}`;
   try {
-    line.record = decodeRecord(value, seq);
+    line.record = decodeRecord(value, seq, prevHex);
   } catch {
     // the raw text is kept either way
   }

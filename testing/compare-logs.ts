@@ -3,6 +3,7 @@
 // reports with it; it is exported for tests that keep recorded logs of their own.
 import { canonicalJson, stateHash } from '../graph/hash.js';
 import type { State } from '../graph/types.js';
+import { upcast } from '../events/upcast.js';
 import { emptyFold, foldRecord } from '../replay/fold.js';
 import type { LogRecord } from '../store/index.js';
 import { diffStates } from './state-diff.js';
@@ -17,11 +18,13 @@ export interface LogComparison {
   stateDiff?: string[];
 }
 
-// Hashes and chain links differ whenever anything before differs; the body is what was decided.
+// Hashes and chain links differ whenever anything before differs; the body is what was decided,
+// read at the current version of its type (events/upcast.ts): a log recorded at an older version
+// compares by meaning, not by the version it was stored at.
 const body = (r: LogRecord | undefined) => {
   if (!r) return 'none';
-  const { hash: _h, prevHash: _p, ...rest } = r;
-  return canonicalJson(rest);
+  const { hash: _h, prevHash: _p, v: _v, data: _d, ...rest } = r;
+  return canonicalJson({ ...rest, data: upcast(r) });
 };
 const label = (r: LogRecord | undefined) => (r ? `${r.type}${r.txn ? ` ${r.txn}` : ''} ${canonicalJson(r.data).slice(0, 160)}` : 'nothing');
 

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { registerUpcaster, upcast } from '../../events/index.js';
+import { CURRENT_VERSION, registerUpcaster, upcast } from '../../events/index.js';
 import { emptyFold, foldRecord } from '../../replay/fold.js';
 import type { LogRecord } from '../../store/types.js';
 
@@ -8,17 +8,18 @@ const rec = (over: Partial<LogRecord>): LogRecord => ({ seq: 1, stream: 'A', typ
 
 test('a record newer than this build is refused with BG_LOG_PROTOCOL, not misread', () => {
   try {
-    foldRecord(emptyFold(), rec({ v: 2 }));
+    foldRecord(emptyFold(), rec({ v: CURRENT_VERSION['txn.begun'] + 1 }));
     assert.unreachable();
   } catch (e) {
     assert.is((e as { code: string }).code, 'BG_LOG_PROTOCOL');
-    assert.match((e as Error).message, /version 2, newer/);
+    assert.match((e as Error).message, new RegExp(`version ${CURRENT_VERSION['txn.begun'] + 1}, newer`));
   }
 });
 
 test('current records pass through; unknown record types are audit-only', () => {
   const d = { op: 'o', args: {}, plan: [] };
-  assert.is(upcast(rec({ data: d })), d);
+  assert.is(upcast(rec({ data: d })), d, 'version 1 (older logs) lifts to 2 unchanged');
+  assert.is(upcast(rec({ data: d, v: 2 })), d);
   const f = emptyFold();
   foldRecord(f, rec({ type: 'note.something', v: 9, data: 1 }));
   assert.is(f.seq, 1);

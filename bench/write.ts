@@ -1,0 +1,106 @@
+// Issue 15, write side: log size per command and replay speed, each as a ratio measured in the
+// same run. `node --import tsx bench/write.ts [N]`:
+//   - log size: N blockdev-add/del commands (null-co, the qmp-side workload) through the engine
+//     on classic-level; stored bytes (keys + values of the log, its index and meta) per command,
+//     and LevelDB's files after a full compaction (Snappy-compressed tables), each against the
+//     QMP text of the same commands (one JSON line each, as a client sends them);
+//   - replay: the same log folded from scratch against raw classic-level iteration of the same
+//     log's keys (nextv, no parse), interleaved, best of 3.
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { Engine } from '../engine/engine.js';
+import { replay } from '../replay/replay.js';
+import { openClassic } from '../store/index.js';
+import { sublevelsOf } from '../store/codec.js';
+
+export interface LogSize { commands: number; records: number; qmpBytes: number; storedBytes: number; logValueBytes: number; diskBytes: number }
+
+export function workload(n: number): [string, Record<string, unknown>][] {
+  const out: [string, Record<string, unknown>][] = [];
+  for (let i = 0; i < n; i++) out.push(i % 2 ? ['blockdev-del', { 'node-name': `n${i - 1}` }] : ['blockdev-add', { driver: 'null-co', 'node-name': `n${i}` }]);
+  return out;
+}
+
+function dirBytes(dir: string): number {
+  let n = 0;
+  for (const f of readdirSync(dir)) if (/\.(ldb|sst|log)$/.test(f)) n += statSync(join(dir, f)).size;
+  return n;
+}
+
+export async function benchLogSize(dir: string, n: number): Promise<LogSize> {
+  const log = await openClassic(dir, { anchor: false });
+  const e = await Engine.open(log);
+  let qmpBytes = 0;
+  // pipelined, as a client with many requests in flight: the figure is bytes, not time
+  const pending: Promise<unknown>[] = [];
+  for (const [c, a] of workload(n)) {
+    qmpBytes += Buffer.byteLength(JSON.stringify({ execute: c, arguments: a })) + 1;
+    pending.push(e.execute('A', c, a));
+  }
+  await Promise.all(pending);
+  const records = log.head;
+  await log.close();
+  const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  await db.open();
+  const subs = sublevelsOf(db);
+  let storedBytes = 0;
+  let logValueBytes = 0;
+  for await (const [k, v] of db.iterator()) {
+    storedBytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+    if (k.startsWith(subs.logPrefix)) logValueBytes += Buffer.byteLength(v);
+  }
+  await db.compactRange('\u0000', '\uffff');
+  await db.close();
+  return { commands: n, records, qmpBytes, storedBytes, logValueBytes, diskBytes: dirBytes(dir) };
+}
+
+/** Raw nextv iteration of the log's own keys (not the index or meta), values as strings. */
+export async function rawIterateLog(dir: string): Promise<number> {
+  const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  await db.open();
+  const { logPrefix, logEnd } = sublevelsOf(db);
+  try {
+    const t0 = performance.now();
+    let n = 0;
+    const it = db.values({ gte: logPrefix, lt: logEnd });
+    for (;;) {
+      const values = await it.nextv(1000);
+      if (values.length === 0) break;
+      n += values.length;
+    }
+    await it.close();
+    return n / ((performance.now() - t0) / 1000);
+  } finally {
+    await db.close();
+  }
+}
+
+export async function replayRate(dir: string): Promise<number> {
+  const log = await openClassic(dir, { anchor: false, verify: 'none' });
+  const t0 = performance.now();
+  const f = await replay(log, { fromScratch: true });
+  const ms = performance.now() - t0;
+  await log.close();
+  return f.seq / (ms / 1000);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const n = Number(process.argv[2] ?? 4000);
+  const root = mkdtempSync(join(tmpdir(), 'bg-benchw-'));
+  try {
+    const s = await benchLogSize(join(root, 'db'), n);
+    const per = (x: number) => (x / s.commands).toFixed(0);
+    console.log(`commands ${s.commands}, records ${s.records} (${(s.records / s.commands).toFixed(2)}/command)`);
+    console.log(`QMP text ${per(s.qmpBytes)} B/command; log values ${per(s.logValueBytes)} B (${(s.logValueBytes / s.qmpBytes).toFixed(1)}x); all stored keys+values ${per(s.storedBytes)} B (${(s.storedBytes / s.qmpBytes).toFixed(1)}x); LevelDB files after compaction ${per(s.diskBytes)} B (${(s.diskBytes / s.qmpBytes).toFixed(1)}x)`);
+    let raw = 0, rep = 0;
+    for (let i = 0; i < 3; i++) {
+      raw = Math.max(raw, await rawIterateLog(join(root, 'db')));
+      rep = Math.max(rep, await replayRate(join(root, 'db')));
+    }
+    console.log(`raw iteration of the log ${Math.round(raw)} rec/s, replay ${Math.round(rep)} rec/s: ${(100 * rep / raw).toFixed(0)}%; per command ${Math.round(raw / (s.records / s.commands))} vs ${Math.round(rep / (s.records / s.commands))} commands/s`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
