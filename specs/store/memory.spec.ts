@@ -4,7 +4,7 @@ import { type Backend, storeConformance } from './conformance.js';
 
 // One MemoryLevel per backend: memory-level keeps its data across close/open, so "reopen" and
 // "damage the raw db" behave as they do on disk.
-storeConformance('memory', async (): Promise<Backend> => {
+const memory = async (): Promise<Backend> => {
   const db = new MemoryLevel<string, string>({ keyEncoding: 'utf8', valueEncoding: 'utf8' });
   const logs: EventLog[] = [];
   return {
@@ -22,4 +22,8 @@ storeConformance('memory', async (): Promise<Backend> => {
       await db.close();
     },
   };
-});
+};
+
+storeConformance('memory', memory);
+// The same suite with every record in frame 2 (version 2: compact header, link to the previous hash).
+storeConformance('memory frame 2', memory, { v: 2 });
