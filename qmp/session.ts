@@ -1,8 +1,12 @@
 // One QMP monitor session on a byte stream pair, as QEMU 7.2's monitor runs one (monitor/qmp.c):
-// greeting, capabilities negotiation, then one request at a time. QEMU without OOB queues a
-// single request and suspends the monitor (stops reading) until it is answered; here the input is
-// fed in slices and not read on while requests wait, and also while the client leaves too much
-// output unread. Nothing a client does throws out of here: a stream error or a disconnect ends
+// greeting, capabilities negotiation, then requests answered one at a time, in order. QEMU
+// dispatches one request at a time; with OOB it queues up to QMP_REQ_QUEUE_LEN_MAX (8) and then
+// suspends the monitor (monitor/qmp.c handle_qmp_command). Here a request is handed to the backend
+// as soon as it is read (the backend runs them one at a time, in order, against its state), and
+// the replies are written in request order, each once its command's records are durable: up to
+// `pipeline` (8) requests are in flight, so a pipelining client's commands share the engine's group
+// commits instead of waiting one fsync each. Input is fed in slices and not read on while that many
+// requests wait, and also while the client leaves too much output unread. Nothing a client does throws out of here: a stream error or a disconnect ends
 // the session, never the process.
 import type { Readable, Writable } from 'node:stream';
 import type { ModelBackend } from '../commands/model-host.js';
@@ -23,8 +27,13 @@ export interface SessionLimits {
   feedSlice: number;
   /** Parsed messages waiting to be answered before the session stops feeding input. */
   inboxMax: number;
+  /**
+   * Requests handed to the backend whose replies are not yet written (waiting for their records
+   * to be durable, or for an earlier reply). QEMU's QMP_REQ_QUEUE_LEN_MAX. 1: strictly one at a time.
+   */
+  pipeline: number;
 }
-export const DEFAULT_SESSION_LIMITS: SessionLimits = { outputHighWater: 256 << 10, outputLimit: 16 << 20, feedSlice: 4096, inboxMax: 64 };
+export const DEFAULT_SESSION_LIMITS: SessionLimits = { outputHighWater: 256 << 10, outputLimit: 16 << 20, feedSlice: 4096, inboxMax: 64, pipeline: 8 };
 
 export interface SessionHost {
   backend: ModelBackend;
@@ -65,6 +74,9 @@ export class QmpSession {
   private inputEnded = false;
   private closed = false;
   private stopping = false;
+  /** Replies in request order: each waits for the one before it, then for its own result. */
+  private replies: Promise<void> = Promise.resolve();
+  private readonly inFlight: Promise<void>[] = [];
   readonly done: Promise<void>;
   private resolveDone!: () => void;
 
@@ -134,9 +146,11 @@ export class QmpSession {
         const m = this.inbox.shift();
         if (!m) break;
         await this.handle(m);
+        while (this.inFlight.length >= Math.max(1, this.host.limits.pipeline ?? 1) && !this.closed) await this.inFlight[0];
       }
       if (this.stopping || (this.inputEnded && !this.held)) {
         // half-close: everything received is answered; now our side ends too
+        await this.drain();
         this.finish();
         return;
       }
@@ -153,12 +167,9 @@ export class QmpSession {
       const run: JsonMessage[] = [m];
       while (run.length < 1024 && this.inbox[0]?.kind === 'error') run.push(this.inbox.shift()!);
       const errors = run.map((e) => ({ class: 'GenericError', desc: (e as { error: string }).error }));
-      try {
-        await this.host.reject?.(this.host.proc, run.map((e, i) => ({ input: e.excerpt, bytes: e.size, error: errors[i] })));
-      } catch (e) {
-        this.host.note(`refusals not logged: ${(e as Error).message}`);
-      }
-      for (const error of errors) this.reply({ error }, undefined);
+      const logged = Promise.resolve(this.host.reject?.(this.host.proc, run.map((e, i) => ({ input: e.excerpt, bytes: e.size, error: errors[i] }))))
+        .catch((e: unknown) => this.host.note(`refusals not logged: ${(e as Error).message}`));
+      this.inOrder(logged, () => { for (const error of errors) this.reply({ error }, undefined); });
       return;
     }
     const d = decodeRequest(m.value, this.oob);
@@ -178,7 +189,7 @@ export class QmpSession {
       if (unavailable.length) return this.refuse({ class: 'GenericError', desc: `Capability ${unavailable.join(', ')} not available` }, id, { command: execute });
       this.negotiated = true;
       this.oob = enable.includes('oob');
-      return this.reply({ return: {} }, id);
+      return this.inOrder(undefined, () => this.reply({ return: {} }, id));
     }
     if (execute === 'qmp_capabilities') {
       return this.refuse({ class: 'CommandNotFound', desc: 'Capabilities negotiation is already complete, command ignored' }, id, { command: execute });
@@ -189,31 +200,66 @@ export class QmpSession {
       const notFound = !v.ok && v.class === 'CommandNotFound';
       return this.refuse(notFound ? { class: v.class, desc: v.desc } : { class: 'GenericError', desc: `The command ${execute} does not support OOB` }, id, { command: execute });
     }
-    let r;
-    try {
-      r = await this.host.backend.execute(this.host.proc, execute, args);
-    } catch (e) {
+    // `quit` ends the session: nothing after it may run, so it waits for what is in flight
+    if (execute === 'quit') await this.drain();
+    // Handed over now; the backend runs it after the requests before it. Its reply (and events)
+    // go out after theirs, once its records are durable.
+    const result = this.host.backend.execute(this.host.proc, execute, args);
+    const answered = this.inOrder(result, (r) => {
+      const before = eventsBeforeReply(execute);
+      if (before) this.events(r.events);
+      this.reply(r.reply, id);
+      if (!before) this.events(r.events);
+      if (execute === 'quit' && 'return' in r.reply) this.host.quit();
+    }, (e) => {
       // the log could not take the command (full disk, closed store): never acknowledge it
       this.host.note(`command ${execute} failed: ${(e as Error).message}`);
-      return this.reply({ error: { class: 'GenericError', desc: `blockgraph: the command could not be logged: ${(e as Error).message}` } }, id);
-    }
-    const before = eventsBeforeReply(execute);
-    if (before) this.events(r.events);
-    this.reply(r.reply, id);
-    if (!before) this.events(r.events);
-    if (execute === 'quit' && 'return' in r.reply) this.host.quit();
+      this.reply({ error: { class: 'GenericError', desc: `blockgraph: the command could not be logged: ${(e as Error).message}` } }, id);
+    });
+    if (execute === 'quit') await answered;
+  }
+
+  /**
+   * Writes an answer after every earlier one, once `result` settles. Returns when it is written.
+   * A failure of `result` goes to `failed`; an exception while writing ends the session.
+   */
+  private inOrder<T>(result: Promise<T> | undefined, write: (v: T) => void, failed?: (e: unknown) => void): Promise<void> {
+    const settled = result === undefined ? Promise.resolve({ ok: true as const, v: undefined as T })
+      : result.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
+    const done = this.replies.then(() => settled).then((r) => {
+      if (r.ok) write(r.v);
+      else if (failed) failed(r.e);
+      else throw r.e;
+    }).catch((e: unknown) => {
+      this.host.note(`QMP session ended: ${(e as Error).message}`);
+      this.close();
+    }).finally(() => {
+      const i = this.inFlight.indexOf(done);
+      if (i >= 0) this.inFlight.splice(i, 1);
+    });
+    this.inFlight.push(done);
+    this.replies = done;
+    return done;
+  }
+
+  /** Resolves once every reply handed out so far is written. */
+  private drain(): Promise<void> {
+    return this.replies;
   }
 
   /** Logs the refusal, then answers it: an answered refusal is always in the log. */
-  private async refuse(error: QmpErrorBody, id: unknown, what: Record<string, unknown>): Promise<void> {
+  private refuse(error: QmpErrorBody, id: unknown, what: Record<string, unknown>): Promise<void> {
+    let logged: Promise<void>;
     try {
       const data: Record<string, unknown> = { ...what, error };
       if (id !== undefined) data.id = jsonSafe(id);
-      await this.host.reject?.(this.host.proc, data);
+      logged = Promise.resolve(this.host.reject?.(this.host.proc, data));
     } catch (e) {
-      this.host.note(`refusal not logged: ${(e as Error).message}`);
+      logged = Promise.reject(e);
     }
-    this.reply({ error }, id);
+    const noted = logged.catch((e: unknown) => this.host.note(`refusal not logged: ${(e as Error).message}`));
+    this.inOrder(noted, () => this.reply({ error }, id));
+    return Promise.resolve();
   }
 
   private reply(r: QmpReply, id: unknown): void {
@@ -255,7 +301,8 @@ export class QmpSession {
     this.stopping = true;
     this.held = null;
     this.inbox.length = 0;
-    if (!this.busy) this.finish();
+    // the requests in flight were handed to the backend: they are answered first
+    if (!this.busy) void this.drain().then(() => this.finish());
   }
 
   private finish(): void {

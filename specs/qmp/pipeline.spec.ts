@@ -1,0 +1,112 @@
+// A pipelining client on the QMP socket: requests are handed to the engine as they arrive, up
+// to QMP_REQ_QUEUE_LEN_MAX (8) in flight, so their transactions share synced batches (group
+// commit); replies still come in request order, each only once its records are durable, and
+// refusals are logged before they are answered. Counted through the database's batch calls on
+// real LevelDB, never timed.
+import { connect } from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Engine } from '../../engine/engine.js';
+import { listenQmp } from '../../qmp/server.js';
+import { openClassic } from '../../store/index.js';
+import type { EventLog } from '../../store/index.js';
+import { tempDir } from '../engine/helpers.js';
+
+function spySyncedBatches(log: EventLog): { synced: number } {
+  const db = log.db as unknown as Record<string, unknown>;
+  const orig = db._batch as (ops: unknown[], o: { sync?: boolean }) => Promise<void>;
+  const spy = { synced: 0 };
+  db._batch = function (this: unknown, ops: unknown[], o: { sync?: boolean }) {
+    if (o?.sync) spy.synced++;
+    return orig.call(this, ops, o);
+  };
+  return spy;
+}
+
+/** Sends everything in one write; returns each message with the durable head when it arrived. */
+async function pipelined(path: string, lines: string[], log: EventLog): Promise<{ msg: any; head: number }[]> {
+  const sock = connect(path);
+  const got: { msg: any; head: number }[] = [];
+  let buf = '';
+  const closed = new Promise<void>((r) => sock.on('close', () => r()));
+  sock.on('data', (b) => {
+    buf += b.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      if (line) got.push({ msg: JSON.parse(line), head: log.head });
+    }
+  });
+  await new Promise((r) => sock.once('connect', r));
+  sock.write(lines.join('\n') + '\n');
+  sock.end();
+  await closed;
+  return got;
+}
+
+const N = 40;
+function workload(): string[] {
+  const lines = [JSON.stringify({ execute: 'qmp_capabilities', id: 'cap' })];
+  for (let i = 0; i < N; i++) {
+    lines.push(JSON.stringify({ execute: 'blockdev-add', arguments: { driver: 'null-co', 'node-name': `n${i}` }, id: i }));
+    if (i % 10 === 5) lines.push(JSON.stringify({ execute: 'blockdev-del', arguments: { 'node-name': 'nosuch' }, id: `bad${i}` }));
+    if (i % 10 === 7) lines.push('{"execute": "query-named-block-nodes", "arguments": {"flat": true}, "id": "q' + i + '"}');
+  }
+  return lines;
+}
+
+async function run(pipeline: number) {
+  const t = tempDir();
+  const log = await openClassic(`${t.dir}/db`);
+  const engine = await Engine.open(log);
+  const server = await listenQmp(engine, `${t.dir}/qmp.sock`, { reject: (p, d) => engine.reject(p, d), limits: { pipeline } });
+  const spy = spySyncedBatches(log);
+  try {
+    const got = await pipelined(`${t.dir}/qmp.sock`, workload(), log);
+    const records = await log.readAll();
+    return { got, records, synced: spy.synced };
+  } finally {
+    await server.stop();
+    await log.close();
+    t.done();
+  }
+}
+
+test('pipelined requests share synced batches; replies in request order, each after its records are durable', async () => {
+  const { got, records, synced } = await run(8);
+  const replies = got.slice(1).filter((g) => !('event' in g.msg));
+  const ids = workload().slice(0).map((l) => JSON.parse(l).id);
+  assert.equal(replies.map((g) => g.msg.id), ids, 'one reply per request, in request order');
+  // the last seq of each transaction, by its command's id (txn.begun carries the args)
+  const lastSeqOf = new Map<string, number>();
+  const nameOfTxn = new Map<string, string>();
+  for (const r of records) {
+    if (r.type === 'txn.begun') nameOfTxn.set(r.txn!, String((r.data as { args: { 'node-name': string } }).args['node-name']));
+    if (r.txn && nameOfTxn.has(r.txn)) lastSeqOf.set(nameOfTxn.get(r.txn)!, r.seq);
+  }
+  for (const g of replies) {
+    if (typeof g.msg.id !== 'number') continue;
+    assert.ok('return' in g.msg, JSON.stringify(g.msg));
+    const last = lastSeqOf.get(`n${g.msg.id}`)!;
+    assert.ok(g.head >= last, `reply ${g.msg.id} arrived with the durable head at ${g.head}, before its record ${last}`);
+  }
+  for (const g of replies.filter((x) => String(x.msg.id).startsWith('bad'))) {
+    assert.is(g.msg.error.desc, "Failed to find node with node-name='nosuch'");
+  }
+  // the queries saw every add before them
+  for (const g of replies.filter((x) => String(x.msg.id).startsWith('q'))) {
+    const upTo = Number(String(g.msg.id).slice(1));
+    assert.is(g.msg.return.length, upTo + 1, `query ${g.msg.id}`);
+  }
+  assert.is(records.filter((r) => r.type === 'command.rejected').length, 4, 'every refusal logged');
+  assert.ok(synced < N / 2, `${synced} synced batches for ${N} pipelined commands`);
+});
+
+test('with a pipeline of 1 (one request at a time) each command is its own synced batch', async () => {
+  const { got, synced } = await run(1);
+  assert.is(got.slice(1).filter((g) => !('event' in g.msg)).length, workload().length);
+  assert.ok(synced >= N, `${synced} synced batches for ${N} commands answered one at a time`);
+});
+
+test.run();
