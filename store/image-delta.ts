@@ -53,16 +53,29 @@ export function expandChanges(changes: unknown[]): unknown[] {
   for (let i = 0; i < changes.length; i++) {
     const ch = changes[i];
     if (!isPlain(ch)) continue;
-    const { a, b, p, u, ...rest } = ch as Obj & { a?: unknown; b?: unknown; p?: unknown; u?: unknown };
+    const { a, b, p, u } = ch as { a?: unknown; b?: unknown; p?: unknown; u?: unknown };
     let after: unknown = a ?? null;
     if (isPlain(p) && isPlain(b)) after = merged(b, p, Array.isArray(u) ? (u as string[]) : []);
-    // Key order as canonical JSON sorts them: after, before, c, id, s.
-    const out: Obj = { after, before: b ?? null };
-    for (const k of Object.keys(rest).sort()) out[k] = rest[k];
+    // Key order as canonical JSON sorts them: after, before, c, id, s (a change has no others;
+    // any other member is kept, in sorted order, after them).
+    const out: Obj = { after, before: b ?? null, c: ch.c, id: ch.id, s: ch.s };
+    let extra: string[] | undefined;
+    for (const k in ch) if (!CHANGE_KEYS.has(k)) (extra ??= []).push(k);
+    if (extra) {
+      const all: Obj = { after, before: b ?? null };
+      for (const k of [...extra, 'c', 'id', 's'].sort()) if (k in ch) all[k] = ch[k];
+      changes[i] = all;
+      continue;
+    }
+    if (!('c' in ch)) delete out.c;
+    if (!('id' in ch)) delete out.id;
+    if (!('s' in ch)) delete out.s;
     changes[i] = out;
   }
   return changes;
 }
+
+const CHANGE_KEYS = new Set(['a', 'b', 'p', 'u', 'c', 'id', 's']);
 
 /** before + patch - removed, keys in sorted order (as a canonical body parses). */
 function merged(before: Obj, patch: Obj, removed: string[]): Obj {
