@@ -1,5 +1,5 @@
-// The live writer: command -> model (decides, plans steps) -> log (txn.begun, steps,
-// txn.decided and txn.ended in one synced batch, group-committed with the commands queued
+// The live writer: command -> model (decides, plans steps) -> log (txn.begun, steps and
+// txn.decided carrying the end, in one synced batch, group-committed with the commands queued
 // behind it) -> fold (the same reducer replay uses) -> committed records published on an rxjs
 // Subject once durable. One engine per store; commands are serialized through one queue, so two
 // callers never interleave a transaction.
@@ -129,12 +129,14 @@ export class Engine implements ModelBackend {
       return { r, durable: Promise.resolve() };
     }
     // One synced batch for the whole transaction. A LevelDB batch is atomic, so no crash can
-    // cut between begun, the steps, the decision and the end: recovery never has anything to do
-    // for it, and the log holds the same records the phased writes give (and old logs open).
+    // cut between begun, the steps and the decision: recovery never has anything to do for it.
+    // The end therefore needs no record of its own: the decision carries it (`ended`, with the
+    // state hash after the txn; events/ends.ts), one record fewer per command. The phased path
+    // above keeps txn.ended apart, as recovery and logs cut between the phases need.
     let digest = this.digest;
     for (const s of r.steps) digest = digestApply(digest, s.changes);
-    const ended: NewRecord = { ...base, ...current('txn.ended'), data: { stateHash: digestHex(digest) } };
-    const durable = this.submit([begun, ...steps, decided, ended], true);
+    const decidedAndEnded: NewRecord = { ...decided, data: { ...(decided.data as object), ended: { stateHash: digestHex(digest) } } };
+    const durable = this.submit([begun, ...steps, decidedAndEnded], true);
     // Taken of the folded state now (putSnapshot encodes at once) and written after the group.
     this.maybeSnapshot().catch(() => undefined);
     return { r, durable };

@@ -6,3 +6,4 @@ export type {
 } from './types.js';
 export { CURRENT_VERSION, current } from './types.js';
 export { registerUpcaster, upcast } from './upcast.js';
+export { endOf, endsTxn, recordedStateHash } from './ends.js';

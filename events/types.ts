@@ -7,7 +7,8 @@ export interface TxnBegun { op: string; args: Record<string, unknown>; plan: str
 export interface TxnStep { name: string; changes: Change[] }
 export interface TxnCompensated { undoes: number; changes: Change[] }
 export type TxnDecided =
-  | { outcome: 'commit'; reply?: QmpReply; events?: QmpEvent[] }
+  /** `ended`: the transaction also ends here (one atomic batch; events/ends.ts). */
+  | { outcome: 'commit'; reply?: QmpReply; events?: QmpEvent[]; ended?: TxnEnded }
   | { outcome: 'abort'; reason?: string };
 export interface TxnEnded { stateHash?: string | null; recovered?: 'rolled-back' | 'rolled-forward' | 'ended' }
 /** A refused command (QEMU's error) or refused input (malformed QMP: `line`). */

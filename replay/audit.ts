@@ -3,6 +3,7 @@
 // specs all read one shape. A transaction's rows come from its txn.* records; recovery's
 // records (stream "log") are folded into the transaction they finish and also listed as
 // their own row, so a reader sees both "this command was undone" and "recovery ran at T".
+import { endsTxn } from '../events/ends.js';
 import { changeNodes } from '../events/node-keys.js';
 import type { Change } from '../graph/draft.js';
 import type { Edge, ParentRef } from '../graph/types.js';
@@ -66,7 +67,7 @@ const uniq = (xs: string[]) => [...new Set(xs)];
 /**
  * Groups records into audit rows as they stream by, holding only what is still open: a row is
  * handed out when it is complete (a refusal at once; a transaction, and its recovery row, at
- * its txn.ended), so a 1M-record log is grouped in memory bounded by the open transactions.
+ * its end: txn.ended, or a txn.decided that ends it), so a 1M-record log is grouped in memory bounded by the open transactions.
  */
 export class AuditGrouper {
   private readonly byTxn = new Map<string, AuditRow>();
@@ -143,7 +144,9 @@ export class AuditGrouper {
         if (d.outcome !== 'commit' && d.reason !== 'recovery' && d.reason) row.error = { desc: String(d.reason) };
         this.add(rrow ?? row, rec);
         if (rrow) this.add(row, rec);
-        break;
+        if (!endsTxn(rec)) break;
+        // decided and ended in one record (events/ends.ts): the rows are complete
+        return this.complete(rec.txn, row);
       case 'txn.ended': {
         if (d.recovered) {
           const action = d.recovered as 'rolled-back' | 'rolled-forward' | 'ended';
@@ -154,14 +157,18 @@ export class AuditGrouper {
         }
         this.add(row, rec);
         // Nothing follows a txn.ended for this transaction: the rows are complete.
-        const done = [row, ...(this.recoveryOf.has(rec.txn) ? [this.recoveryOf.get(rec.txn)!] : [])];
-        this.byTxn.delete(rec.txn);
-        this.recoveryOf.delete(rec.txn);
-        this.stepNames.delete(rec.txn);
-        return done;
+        return this.complete(rec.txn, row);
       }
     }
     return [];
+  }
+
+  private complete(txn: string, row: AuditRow): AuditRow[] {
+    const done = [row, ...(this.recoveryOf.has(txn) ? [this.recoveryOf.get(txn)!] : [])];
+    this.byTxn.delete(txn);
+    this.recoveryOf.delete(txn);
+    this.stepNames.delete(txn);
+    return done;
   }
 
   /** The rows still open at the end of the log (a transaction cut by a crash, not yet recovered). */

@@ -13,6 +13,7 @@ import { stateHash } from '../graph/hash.js';
 import type { State } from '../graph/types.js';
 // The store computes record hashes here; a fixture's chain must be checked the same way.
 import { recordHash } from '../store/codec.js';
+import { recordedStateHash } from '../events/ends.js';
 import type { EventLog, LogRecord, NewRecord } from '../store/index.js';
 import { emptyFold, foldRecord, type Fold } from './fold.js';
 
@@ -171,7 +172,7 @@ export function checkFixture(f: Fixture, where = 'fixture'): FixtureCheck {
     if (own !== r.hash) damaged(where, line, seq, 'hash mismatch: record body does not match its hash');
     prev = r.hash;
     foldRecord(fold, r);
-    const want = r.type === 'txn.ended' ? (r.data as { stateHash?: string | null } | null)?.stateHash : undefined;
+    const want = recordedStateHash(r);
     if (want) {
       checked++;
       const got = stateHash(fold.state);

@@ -70,6 +70,11 @@ export function foldRecord(f: Fold, rec: LogRecord): void {
     case 'txn.decided': {
       const t = txnOf();
       feed(rec, t, data.outcome === 'commit' ? 'COMMIT' : 'ABORT');
+      // decided and ended in one record (events/ends.ts): the end follows at once
+      if (typeof data.ended === 'object' && data.ended !== null) {
+        feed(rec, t, 'END');
+        f.open.delete(t.id);
+      }
       break;
     }
     case 'txn.ended': {

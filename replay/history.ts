@@ -12,6 +12,7 @@ import type { EventLog } from '../store/index.js';
 import type { LogRecord } from '../store/types.js';
 import { changeLabel, changeTouchesNode } from './audit.js';
 import { describeChange } from './diff.js';
+import { endsTxn } from '../events/ends.js';
 import { BbOwners, type BbNamer } from './names.js';
 
 export interface HistoryEntry {
@@ -49,7 +50,7 @@ class Context {
     } else if (rec.type === 'txn.step') {
       this.stepNames.set(rec.seq, String(d.name));
       this.txns.get(rec.txn)?.steps.push(rec.seq);
-    } else if (rec.type === 'txn.ended') {
+    } else if (endsTxn(rec)) {
       // Nothing refers to a transaction after its end (recovery only finishes open ones).
       for (const s of this.txns.get(rec.txn)?.steps ?? []) this.stepNames.delete(s);
       this.txns.delete(rec.txn);

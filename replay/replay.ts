@@ -5,6 +5,7 @@ import { digestApply, digestHex, stateDigest } from '../graph/hash.js';
 import type { Change } from '../graph/draft.js';
 import type { State } from '../graph/types.js';
 import type { EventLog } from '../store/index.js';
+import { recordedStateHash } from '../events/ends.js';
 import { emptyFold, foldRecord, type Fold } from './fold.js';
 
 export interface ReplayOptions {
@@ -59,8 +60,8 @@ export interface VerifyReport {
 }
 
 /**
- * Folds the whole log from scratch and compares every recorded state hash (txn.ended
- * records and snapshots) with the recomputed one.
+ * Folds the whole log from scratch and compares every recorded state hash (the end of each
+ * transaction, events/ends.ts, and snapshots) with the recomputed one.
  */
 export async function verifyReplay(log: EventLog, onProgress?: (seq: number, head: number) => void): Promise<VerifyReport> {
   const snaps = new Map<number, string>();
@@ -82,7 +83,7 @@ export async function verifyReplay(log: EventLog, onProgress?: (seq: number, hea
       foldRecord(fold, rec);
       if (rec.type === 'txn.step') digest = digestApply(digest, (rec.data as { changes: Change[] }).changes);
       else if (rec.type === 'txn.compensated') digest = digestApply(digest, (rec.data as { changes: Change[] }).changes, 'undo');
-      const recorded = rec.type === 'txn.ended' ? (rec.data as { stateHash?: string | null }).stateHash : undefined;
+      const recorded = recordedStateHash(rec);
       for (const want of [recorded, snaps.get(rec.seq)]) {
         if (!want) continue;
         const bad = check(rec.seq, want, digestHex(digest));

@@ -98,14 +98,17 @@ interface QuarantineLine {
 }
 
 /** The verification status of one entry after the break. */
-function examine(key: string, value: string, prevHashOf: (seq: number) => string | undefined): QuarantineLine {
+function examine(key: string, value: string, prevHashOf: (seq: number) => string | undefined, claimedOf: (seq: number) => string | undefined): QuarantineLine {
   const seq = keySeq(key);
   if (Number.isNaN(seq)) return { key, seq: null, status: { crc: false, ownHash: false, chain: false, problem: 'not a seq key' }, raw: value };
   const frame = frameProblem(value, seq, true);
   if (frame !== undefined) return { key, seq, status: { crc: false, ownHash: false, chain: false, problem: frame }, raw: value };
   const before = prevHashOf(seq - 1);
-  // Frame 1 stores the full prevHash; frame 2 a link to it, whose full value is record seq-1's hash.
-  const prevHex = storedPrevHash(value) ?? (before !== undefined && linksTo(value, before) ? before : undefined);
+  // Frame 1 stores the full prevHash; frame 2 a link to it, whose full value is record seq-1's
+  // hash: the verified one, else the one record seq-1's sound frame claims (so a frame-2 record
+  // right after a destroyed one cannot be checked on its own, but the ones after it can).
+  const claimed = before ?? claimedOf(seq - 1);
+  const prevHex = storedPrevHash(value) ?? (claimed !== undefined && linksTo(value, claimed) ? claimed : undefined);
   const ownHash = prevHex !== undefined && ownHashOf(value, prevHex) === headerHash(value);
   const chain = ownHash && before !== undefined && before === prevHex;
   const line: QuarantineLine = { key, seq, status: { crc: true, ownHash, chain }, raw: value };
@@ -131,6 +134,7 @@ async function salvage(subs: Sublevels, location: string, anchor: Anchor | strin
   // quarantined record that verifies on its own let the next one's link be checked.
   const lines: QuarantineLine[] = [];
   const hashes = new Map<number, string>([[keep, goodHash]]);
+  const claimed = new Map<number, string>();
   const it = subs.log.iterator();
   try {
     for (;;) {
@@ -139,8 +143,9 @@ async function salvage(subs: Sublevels, location: string, anchor: Anchor | strin
       for (const [key, value] of chunk) {
         const seq = keySeq(key);
         if (!Number.isNaN(seq) && seq <= keep) continue;
-        const line = examine(key, value, (s) => hashes.get(s));
+        const line = examine(key, value, (s) => hashes.get(s), (s) => claimed.get(s));
         if (line.seq !== null && line.status.ownHash) hashes.set(line.seq, headerHash(value));
+        if (line.seq !== null && line.status.crc) claimed.set(line.seq, headerHash(value));
         lines.push(line);
       }
     }

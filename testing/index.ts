@@ -287,5 +287,5 @@ export const given = {
   },
 };
 
-export { compareLogs, formatLogComparison, type LogComparison } from './compare-logs.js';
+export { compareLogs, formatLogComparison, normalizeLog, type LogComparison } from './compare-logs.js';
 export { NatsCluster, natsServerBinary } from './nats-cluster.js';

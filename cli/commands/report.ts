@@ -11,6 +11,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync, wri
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
+import { endsTxn } from '../../events/ends.js';
 import type { AuditRow } from '../../replay/audit.js';
 import type { EventLog } from '../../store/index.js';
 import { countArg, intArg, nameArg } from '../args.js';
@@ -130,7 +131,7 @@ export async function writeReport(log: EventLog, o: ReportOptions): Promise<Repo
       }
     }
     const done = g.push(rec);
-    if (rec.type === 'txn.ended' && rec.txn) beginOf.delete(rec.txn);
+    if (endsTxn(rec) && rec.txn) beginOf.delete(rec.txn);
     if (done.length) await emit(done);
     o.onProgress?.(head + rec.seq, 2 * head);
   }

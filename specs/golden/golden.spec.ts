@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { checkFixture, parseFixture } from '../../replay/fixture.js';
 import { openMemory } from '../../store/index.js';
 import { emptyFold, foldRecord } from '../../replay/fold.js';
-import { compareLogs, diffStates, formatLogComparison } from '../../testing/index.js';
+import { compareLogs, diffStates, formatLogComparison, normalizeLog } from '../../testing/index.js';
 import { GOLDEN, recordGolden, type GoldenScenario } from './scenarios.js';
 
 const load = (name: string) => {
@@ -42,7 +42,8 @@ test('a divergence names the first diverging seq and the entity that changed', a
   delete step.arguments.options[1]!['read-only'];
   const c = compareLogs(f.records, await rerun(changed));
   assert.is(c.ok, false);
-  const begun = f.records.find((r) => r.type === 'txn.begun' && (r.data as { op: string }).op === 'blockdev-reopen')!;
+  // seqs of the log as today's engine writes it (the recording ends each txn with its own record)
+  const begun = normalizeLog(f.records).find((r) => r.type === 'txn.begun' && (r.data as { op: string }).op === 'blockdev-reopen')!;
   assert.is(c.seq, begun.seq, 'the txn.begun of that reopen is where the logs part');
   const report = formatLogComparison(sc.name, c);
   assert.match(report, `first diverging seq ${begun.seq}`);
@@ -56,7 +57,7 @@ test('a divergence names the first diverging seq and the entity that changed', a
 
 test('a divergence in state alone (same records) reports the entity diff', () => {
   const f = load('reopen-transaction');
-  const tampered = structuredClone(f.records);
+  const tampered = structuredClone(normalizeLog(f.records));
   const i = tampered.findIndex((r) => r.type === 'txn.step' && JSON.stringify(r.data).includes('"ro":true'));
   assert.ok(i > 0);
   const ch = (tampered[i]!.data as { changes: { c: string; id: string; after: { ro?: boolean } }[] }).changes.find((x) => x.c === 'nodes' && x.after?.ro === true)!;

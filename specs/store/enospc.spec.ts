@@ -120,7 +120,10 @@ test('ENOSPC during repair: a clear refusal (exit 74, no stack), and repair work
     assert.is(ok.status, 0, ok.stderr);
     const rep = JSON.parse(ok.stdout) as { head: number; quarantined: number; verifyOnTheirOwn: number };
     assert.is(rep.head, 29);
-    assert.ok(rep.quarantined > 40 && rep.verifyOnTheirOwn === rep.quarantined - 1, ok.stdout);
+    // The zeroed record fails; so does the one after it: a frame-2 record (store/codec.ts) keeps
+    // only a 64-bit link to its predecessor's hash, so it cannot be checked without that record.
+    // Every one after those two checks against the hash its sound predecessor claims.
+    assert.ok(rep.quarantined >= 30 && rep.verifyOnTheirOwn === rep.quarantined - 2, ok.stdout); // 20 commands of 3 records
     assert.is((await inProcess(['verify', '--db', db])).status, 0);
   } finally {
     try { execFileSync('umount', [mnt], { stdio: 'ignore' }); } catch { /* best effort */ }
