@@ -107,13 +107,15 @@ export class ServedStore implements ModelBackend {
   }
 
   /**
-   * The reply recorded for transaction `txn` if its commit decision reached the log. On the
-   * log that failed, only up to its head: the head moves only after a batch was written (and,
-   * for the decision, fsynced), so what lies beyond it was never durable.
+   * The reply recorded for transaction `txn` (`t<seq of its txn.begun>`) if its commit decision
+   * reached `log`. On the log that failed, only up to its head: the head moves only after a
+   * batch was written (and, for the decision, fsynced), so what lies beyond it was never durable.
    */
-  async #decided(txn: string, after: number): Promise<ExecResult | undefined> {
-    if (this.#log.closed) return undefined;
-    for await (const r of this.#log.read({ gte: after + 1, lte: this.#log.head })) {
+  async #decided(txn: string, log: EventLog = this.#log): Promise<ExecResult | undefined> {
+    if (log.closed) return undefined;
+    const begun = Number(/^t(\d+)$/.exec(txn)?.[1]);
+    if (!Number.isSafeInteger(begun) || begun > log.head) return undefined;
+    for await (const r of log.read({ gte: begun, lte: log.head })) {
       if (r.type === 'txn.decided' && r.txn === txn) {
         const d = r.data as { outcome?: string; reply?: unknown; events?: unknown };
         if (d.outcome !== 'commit') return undefined;
@@ -123,33 +125,56 @@ export class ServedStore implements ModelBackend {
     return undefined;
   }
 
+  /**
+   * Hands the command to the engine in call order, without waiting for the commands before it to
+   * be durable: the engine runs them one at a time and group-commits their records, and each
+   * reply resolves once its own records are synced (pipelined and concurrent clients share
+   * fsyncs). A storage failure is handled in the same order: the first command that meets it
+   * reopens the store; each failed command is answered from its recorded decision if that
+   * reached the log, and refused otherwise.
+   */
   execute(proc: string, command: string, args?: Record<string, unknown>): Promise<ExecResult> {
-    return this.#serial(async () => {
-      if (this.#broken !== undefined && !(await this.#reopen())) return this.#refusal(command, this.#broken ?? 'unknown');
-      const before = this.#engine.head;
+    type Handed = { refused: ExecResult } | { result: Promise<ExecResult>; engine: Engine; log: EventLog; txn: () => string | undefined };
+    return this.#serial(async (): Promise<Handed> => {
+      if (this.#broken !== undefined && !(await this.#reopen())) return { refused: this.#refusal(command, this.#broken ?? 'unknown') };
+      const engine = this.#engine;
+      const log = this.#log;
+      let txn: string | undefined;
+      const result = engine.execute(proc, command, args, { onTxn: (t) => { txn = t; } });
+      result.catch(() => undefined); // handled below, in order
+      return { result, engine, log, txn: () => txn };
+    }).then(async (h): Promise<ExecResult> => {
+      if ('refused' in h) return h.refused;
       try {
-        return await this.#engine.execute(proc, command, args);
+        return await h.result;
       } catch (e) {
         if (!isStorageError(e)) {
           const desc = isBlockgraphError(e) ? e.message : String((e as Error)?.message ?? e);
           return { reply: { error: { class: 'GenericError', desc } }, mutates: false, steps: [], events: [], state: this.state } as ExecResult;
         }
-        this.#broken = why(e);
-        this.opts.warn?.(`blockgraph: store ${this.location}: ${this.#broken}; refusing '${command}' and reopening the store`);
-        const reason = this.#broken;
-        // The decision may be durable although a later write failed (txn.ended, the anchor, a
-        // snapshot): then the command was carried out, and its recorded reply is the answer.
-        const txn = `t${before + 1}`;
-        const durable = await this.#decided(txn, before).catch(() => undefined);
-        const reopened = await this.#reopen();
-        if (durable) return durable;
-        if (reopened) {
-          const done = await this.#decided(txn, before).catch(() => undefined);
-          if (done) return done;
-        }
-        return this.#refusal(command, reason);
+        return this.#serial(() => this.#afterFailure(e, h.engine, h.log, h.txn(), command));
       }
     });
+  }
+
+  /** A command whose write failed: its recorded reply if the decision is durable, else a refusal. */
+  async #afterFailure(e: unknown, engine: Engine, log: EventLog, txn: string | undefined, command: string): Promise<ExecResult> {
+    // The decision may be durable although a later write failed (the anchor, a snapshot): then
+    // the command was carried out, and its recorded reply is the answer.
+    const durable = txn ? await this.#decided(txn, log).catch(() => undefined) : undefined;
+    let reason = this.#broken;
+    if (this.#engine === engine) {
+      // the first failed command of this engine: the store is reopened (recovery runs)
+      reason = this.#broken = why(e);
+      this.opts.warn?.(`blockgraph: store ${this.location}: ${reason}; refusing '${command}' and reopening the store`);
+      await this.#reopen();
+    }
+    if (durable) return durable;
+    if (txn && this.#broken === undefined) {
+      const done = await this.#decided(txn).catch(() => undefined);
+      if (done) return done;
+    }
+    return this.#refusal(command, reason ?? why(e));
   }
 
   /** The audit record of malformed input: never worth dying for. */

@@ -92,11 +92,11 @@ export class Engine implements ModelBackend {
    * resolves once they are durable (a query's once everything before it is). Pipelined or
    * concurrent clients thus share one synced batch per group instead of one per command.
    */
-  execute(proc: string, command: string, args?: Record<string, unknown>, meta: { causation?: string } = {}): Promise<ExecResult> {
+  execute(proc: string, command: string, args?: Record<string, unknown>, meta: { causation?: string; onTxn?: (txn: string) => void } = {}): Promise<ExecResult> {
     return this.serial(() => this.run(proc, command, args, meta)).then(({ r, durable }) => durable.then(() => r));
   }
 
-  private async run(proc: string, command: string, args: Record<string, unknown> | undefined, meta: { causation?: string }): Promise<{ r: ExecResult; durable: Promise<unknown> }> {
+  private async run(proc: string, command: string, args: Record<string, unknown> | undefined, meta: { causation?: string; onTxn?: (txn: string) => void }): Promise<{ r: ExecResult; durable: Promise<unknown> }> {
     if (this.failed) throw this.failed;
     const r = executeCommand(this.fold.state, proc, command, args);
     const at = this.now();
@@ -109,6 +109,7 @@ export class Engine implements ModelBackend {
     // A query answers from state that includes earlier commands: not before they are durable.
     if (!r.mutates) return { r, durable: this.log.whenWritten() };
     const txn = `t${this.fold.seq + 1}`;
+    meta.onTxn?.(txn); // the caller can look for its decision if the write fails (cli/live-store.ts)
     const base = { stream: proc, at, txn, causation: meta.causation };
     const begun: NewRecord = { ...base, ...current('txn.begun'), data: { op: command, args: jsonSafe(args ?? {}), plan: r.steps.map((s) => s.name) } };
     const steps = r.steps.map((s): NewRecord => ({ ...base, ...current('txn.step'), data: { name: s.name, changes: s.changes } }));

@@ -16,6 +16,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Engine, FIXED_CLOCK } from '../engine/engine.js';
 import { BlockgraphError } from '../errors/index.js';
+import { endsTxn } from '../events/ends.js';
 import { canonicalJson, stateHash } from '../graph/hash.js';
 import { checkInvariants } from '../graph/invariants.js';
 import { permList } from '../graph/perm.js';
@@ -197,7 +198,8 @@ export class Then {
 
   /** The last command wrote records of these types, in this order (e.g. ['command.rejected']). */
   logged(types: readonly string[]): void {
-    const got = this.t.last.records.map((r) => r.type);
+    // a decision that carries its transaction's end (events/ends.ts) counts as both records
+    const got = this.t.last.records.flatMap((r) => (r.type === 'txn.decided' && endsTxn(r) ? ['txn.decided', 'txn.ended'] : [r.type]));
     const want = [...types];
     const sameSeq = (a: string[]) => { let i = 0; for (const x of a) if (x === want[i]) i++; return i === want.length; };
     if (!sameSeq(got)) fail(`expected the log to get ${fmt(want)} (in order), got ${fmt(got)}`, got, want);

@@ -1,3 +1,4 @@
+import { endsTxn } from '../../events/index.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Engine } from '../../engine/engine.js';
@@ -64,7 +65,7 @@ test('replay --verify names the first seq whose recorded state hash differs', as
   }
   const v = await verifyReplay(copy);
   assert.not.ok(v.ok);
-  const firstEndAfter = recs.find((r: LogRecord) => r.seq > idx + 1 && r.type === 'txn.ended')!.seq;
+  const firstEndAfter = recs.find((r: LogRecord) => r.seq > idx + 1 && endsTxn(r))!.seq;
   assert.is(v.firstDiverging, firstEndAfter);
 });
 
@@ -85,7 +86,7 @@ test('concurrent execute calls are serialized: contiguous transactions, none int
   let open: string | undefined;
   for (const r of recs) {
     if (r.type === 'txn.begun') { assert.is(open, undefined, `txn ${r.txn} began inside ${open}`); open = r.txn; }
-    if (r.type === 'txn.ended') open = undefined;
+    if (endsTxn(r)) open = undefined; // txn.ended, or the decision that carries the end
   }
   assert.is(Object.keys(e.state.A!.nodes!).length, 20);
 });

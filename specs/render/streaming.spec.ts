@@ -2,6 +2,7 @@
 // same batch as the records) instead of a scan, and audit rows handed out as soon as they are
 // final. Expected values come from the pure functions over the whole record list (nodeHistory,
 // auditRows), which the render specs check against hand-derived QEMU behaviour.
+import { endsTxn } from '../../events/index.js';
 import { ClassicLevel } from 'classic-level';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -115,7 +116,7 @@ test('audit rows stream out as each transaction ends: held rows stay bounded on 
     pushed++;
     got += out.length;
     streamed.push(...out);
-    if (r.type === 'txn.ended' || r.type === 'command.rejected') maxHeld = Math.max(maxHeld, auditRows(all.slice(0, pushed)).length - got);
+    if (endsTxn(r) || r.type === 'command.rejected') maxHeld = Math.max(maxHeld, auditRows(all.slice(0, pushed)).length - got);
   }
   streamed.push(...a.flush());
   assert.equal(streamed.sort((x, y) => x.seq - y.seq), auditRows(all));

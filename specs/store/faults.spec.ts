@@ -16,7 +16,8 @@ let pristine: Pristine;
 const rows: Row[] = [];
 
 test.before(async () => {
-  pristine = await makePristine(join(t.dir, 'pristine'), 120, 16 * 1024);
+  // 160 commands: over 400 records (3 per command since a decision carries its transaction's end)
+  pristine = await makePristine(join(t.dir, 'pristine'), 160, 16 * 1024);
 });
 test.after(() => {
   if (rows.length) console.log('\n' + markdownTable(rows, pristine.acked));
