@@ -6,6 +6,7 @@
 import { connect } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ServedStore } from '../../cli/live-store.js';
 import { Engine } from '../../engine/engine.js';
 import { listenQmp } from '../../qmp/server.js';
 import { openClassic } from '../../store/index.js';
@@ -107,6 +108,25 @@ test('with a pipeline of 1 (one request at a time) each command is its own synce
   const { got, synced } = await run(1);
   assert.is(got.slice(1).filter((g) => !('event' in g.msg)).length, workload().length);
   assert.ok(synced >= N, `${synced} synced batches for ${N} commands answered one at a time`);
+});
+
+test("blockgraph qmp's store (cli/live-store.ts) lets concurrent and pipelined commands share synced batches too", async () => {
+  const t = tempDir();
+  const store = await ServedStore.open(`${t.dir}/db`, { clock: () => '1970-01-01T00:00:00.000Z' });
+  try {
+    const spy = spySyncedBatches(store.log);
+    const replies = await Promise.all(Array.from({ length: N }, (_, i) => store.execute('A', 'blockdev-add', { driver: 'null-co', 'node-name': `n${i}` })));
+    assert.ok(replies.every((r) => 'return' in r.reply));
+    assert.ok(spy.synced < N / 2, `${spy.synced} synced batches for ${N} concurrent commands`);
+    // one at a time: one synced batch each
+    const before = spy.synced;
+    for (let i = N; i < N + 5; i++) await store.execute('A', 'blockdev-add', { driver: 'null-co', 'node-name': `n${i}` });
+    assert.is(spy.synced - before, 5);
+    assert.is(Object.keys(store.state.A!.nodes!).length, N + 5);
+  } finally {
+    await store.close();
+    t.done();
+  }
 });
 
 test.run();
