@@ -67,7 +67,7 @@ try {
     out(`| ${k(size)} | ${m.msPerCommand.toFixed(2)} |`);
   }
   out('');
-  out(`${txns} QMP commands (blockdev-add/del of null-co nodes), each a transaction written as one synced batch (txn.begun, steps, txn.decided, txn.ended), awaited one by one: ${k(a.txnPerSec)} transactions/s, ${k(a.recordsPerSec)} records/s.`);
+  out(`${txns} QMP commands (blockdev-add/del of null-co nodes), each a transaction written as one synced batch (txn.begun, steps, txn.decided carrying the end), awaited one by one: ${k(a.txnPerSec)} transactions/s, ${k(a.recordsPerSec)} records/s.`);
 
   out('\n## Cost by locality (blockdev-add/del next to a chain of n nodes, memory-level)\n');
   out('| nodes | ms per command | ratio to 100 nodes (target <= 2x) | first command (builds the indexes kept with the state), ms |');
