@@ -117,11 +117,17 @@ function tryLink(from: string, to: string): boolean {
   }
 }
 
+/** max_open_files for a read-only open (bounds the tables mapped at once). */
+export const READ_MAX_OPEN_FILES = 40;
+
 /** Opens a LevelDB copy at `dir` (never creating); LEVEL_* errors name `location`. */
 async function openCopy(dir: string, location: string): Promise<ClassicLevel<string, string>> {
   const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
   try {
-    await db.open({ createIfMissing: false });
+    // A small table cache: LevelDB mmaps every open table (util/env_posix.cc, up to 1000), and a
+    // scan of the whole log would map every table and count it all as resident (peak RSS grew
+    // with the store). 40 open files = 30 tables in the cache (db_impl.cc TableCacheSize).
+    await db.open({ createIfMissing: false, maxOpenFiles: READ_MAX_OPEN_FILES } as object);
   } catch (e) {
     throw levelError(e, location, dir);
   }
