@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     best([CLI, 'show', '--db', db, '--at', String(Math.floor(head / 2)), '--json']);
     best([CLI, 'diff', '--db', db, String(Math.floor(head / 3)), String(head - 11)]);
     best([CLI, 'render', '--db', db, '--at', String(Math.floor(head / 4) + 5)]);
-    best([CLI, 'show', '--db', db, '--at', '2026-01-01T01:00:00Z']);
+    best([CLI, 'show', '--db', db, '--at', '2026-01-01T00:05:00Z']);
     best([CLI, 'history', '--db', db, 'x0']);
     best([CLI, 'history', '--db', db, 'x199', '--json']);
     best([CLI, 'history', '--db', db, 'nosuch']);
