@@ -50,7 +50,9 @@ export const partsWork = { parts: 0, entities: 0 };
  */
 export async function assembleParts(root: AnyLevel, m: PartedManifest): Promise<Record<string, Record<string, Record<string, unknown>>>> {
   const sub = partsSublevel(root);
-  const it = sub.iterator({ gte: partKey(m.seq, 0), lt: seqKey(m.seq) + 'g' });
+  // Only parts 0..parts-1: a build cut by a crash (or a repair that dropped its manifest) can
+  // leave higher-numbered parts under the same seq, which a later build does not overwrite.
+  const it = sub.iterator({ gte: partKey(m.seq, 0), lt: partKey(m.seq, Math.max(0, m.parts)) });
   const colls = new Map<string, Map<string, Map<string, unknown>>>();
   let next = 0;
   let entities = 0;
