@@ -2,6 +2,7 @@
 // are produced, so memory stays bounded however long the log is. Small outputs are byte for
 // byte what printJson/table print for the same rows.
 import { table } from './context.js';
+import { fitRow, fitTable, fitWidths, naturalWidths, type FitOptions } from './fit.js';
 
 const PAGE = 2000;
 
@@ -65,4 +66,35 @@ function grow(widths: number[], rows: string[][]): void {
 
 function fmt(r: string[], w: number[]): string {
   return r.map((c, i) => (i === r.length - 1 ? c : (c ?? '').padEnd(w[i]!))).join('  ');
+}
+
+/**
+ * As console.log(fitTable(rows, header, opts)) when all rows fit in one page; beyond that, page
+ * by page: each page is fitted from the widest cells seen so far (so columns only grow, and a
+ * later page may be laid out wider than the header line). Memory: one page.
+ */
+export async function streamFitTable(rows: AsyncIterable<string[]>, header: string[], opts: FitOptions): Promise<number> {
+  let page: string[][] = [];
+  let natural: number[] | undefined;
+  let n = 0;
+  const flush = async () => {
+    const first = natural === undefined;
+    natural = naturalWidths(header, page, natural);
+    const w = fitWidths(natural, header, opts);
+    const lines = page.map((r) => fitRow(r, w));
+    if (first) lines.unshift(fitRow(header, w), fitRow(w.map((x) => '-'.repeat(x)), w));
+    await write(lines.join('\n') + '\n');
+    page = [];
+  };
+  for await (const r of rows) {
+    page.push(r);
+    n++;
+    if (page.length >= PAGE) await flush();
+  }
+  if (natural === undefined) {
+    await write(fitTable(page, header, opts) + '\n');
+    return n;
+  }
+  if (page.length) await flush();
+  return n;
 }

@@ -15,6 +15,7 @@ import { planRecovery, type RecoveryPlan } from '../replay/recover.js';
 import type { EventLog } from '../store/index.js';
 import type { LogRecord, NewRecord } from '../store/types.js';
 import { current, type TxnCompensated, type TxnStep } from '../events/types.js';
+import { entityCount, PART_ENTITIES, SnapshotBuild } from './snapshot-build.js';
 
 export interface EngineOptions {
   /** The injected clock: ISO time for each record. Machines never read a clock. */
@@ -44,6 +45,8 @@ export class Engine implements ModelBackend {
   /** Multiset hash of the state, kept up to date from each appended record's changes. */
   private digest = 0n;
   private lastSnapshot = 0;
+  /** A snapshot being written in parts, a slice per command (engine/snapshot-build.ts). */
+  private build: SnapshotBuild | undefined;
   /** Hash of the last folded record (it may still be in flight to the log). */
   private lastHash = '';
   lastRecovery: RecoveryPlan | null = null;
@@ -181,19 +184,43 @@ export class Engine implements ModelBackend {
   private foldAll(out: LogRecord[]): void {
     if (out.length) this.lastHash = out[out.length - 1]!.hash;
     for (const rec of out) {
+      // A snapshot in the making keeps the values of its seq before they change.
+      if (this.build && (rec.type === 'txn.step' || rec.type === 'txn.compensated')) this.build.note(this.fold.state, (rec.data as TxnStep).changes);
       foldRecord(this.fold, rec);
       if (rec.type === 'txn.step') this.digest = digestApply(this.digest, (rec.data as TxnStep).changes);
       else if (rec.type === 'txn.compensated') this.digest = digestApply(this.digest, (rec.data as TxnCompensated).changes, 'undo');
     }
   }
 
-  private async maybeSnapshot() {
+  private async maybeSnapshot(): Promise<void> {
     const n = this.opts.snapshotEvery ?? 0;
+    if (!n) return;
+    // A build in progress: one more slice per command; the manifest once every part is
+    // written (a part that failed to write leaves no manifest: no snapshot, never a damaged
+    // one). Writes queue behind the records of the snapshot's seq. Decided synchronously:
+    // commands do not wait for each other's snapshot writes.
+    if (this.build) {
+      const b = this.build;
+      const p = b.nextPart(this.fold.state);
+      if (p) b.writes.push(this.log.putSnapshotPart(b.seq, p.part, p.value));
+      if (!b.done) return void (await b.writes[b.writes.length - 1]);
+      this.build = undefined;
+      await Promise.all(b.writes);
+      await this.log.putPartedSnapshot(b.manifest());
+      return;
+    }
     // Between transactions only. A snapshot of records still in flight is encoded now and
     // stored after them (the log's queue); if their write fails it is refused with them.
-    if (!n || this.fold.seq - this.lastSnapshot < n || this.fold.open.size) return;
+    if (this.fold.seq - this.lastSnapshot < n || this.fold.open.size) return;
     this.lastSnapshot = this.fold.seq;
-    await this.log.putSnapshot({ seq: this.fold.seq, hash: this.lastHash, stateHash: digestHex(this.digest), state: this.fold.state });
+    // A small state in one piece, as always; a big one in parts, PART_ENTITIES per command, so
+    // that no command waits for the whole state to be encoded.
+    if (entityCount(this.fold.state) <= PART_ENTITIES) {
+      await this.log.putSnapshot({ seq: this.fold.seq, hash: this.lastHash, stateHash: digestHex(this.digest), state: this.fold.state });
+      return;
+    }
+    this.build = new SnapshotBuild(this.fold.state, this.fold.seq, this.lastHash, digestHex(this.digest));
+    return this.maybeSnapshot();
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

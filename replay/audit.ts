@@ -171,6 +171,23 @@ export class AuditGrouper {
     return done;
   }
 
+  /**
+   * The smallest seq of a row still open (undefined when none): every row handed out later
+   * starts after it or at a later record, so rows below it can be released in seq order.
+   * Maps keep insertion order and rows are inserted as they begin: the first entry is the oldest.
+   */
+  oldestOpen(): number | undefined {
+    const a = this.byTxn.values().next();
+    const b = this.recoveryOf.values().next();
+    if (a.done) return b.done ? undefined : b.value.seq;
+    return b.done ? a.value.seq : Math.min(a.value.seq, b.value.seq);
+  }
+
+  /** Rows still open (transactions and recoveries not yet ended). */
+  openCount(): number {
+    return this.byTxn.size + this.recoveryOf.size;
+  }
+
   /** The rows still open at the end of the log (a transaction cut by a crash, not yet recovered). */
   flush(): AuditRow[] {
     const out = [...this.byTxn.values(), ...this.recoveryOf.values()].sort((a, b) => a.seq - b.seq);
@@ -188,6 +205,43 @@ export function auditRows(records: Iterable<LogRecord>): AuditRow[] {
   for (const rec of records) rows.push(...g.push(rec));
   rows.push(...g.flush());
   return rows.sort((a, b) => a.seq - b.seq);
+}
+
+/** Rows held at once by the last auditStream (open + waiting): specs count it, it must not grow with the log. */
+export const auditStreamWork = { maxHeld: 0 };
+
+/**
+ * Audit rows of a stream of record chunks, filtered, in seq order, as they complete: memory
+ * holds the open transactions and the completed rows waiting for an older open one (both
+ * bounded by the transactions in flight), never the log or all rows.
+ */
+export async function* auditStream(chunks: AsyncIterable<LogRecord[]>, filter: AuditFilter = {}): AsyncGenerator<AuditRow, void, undefined> {
+  const g = new AuditGrouper();
+  const keep = auditFilter(filter);
+  auditStreamWork.maxHeld = 0;
+  // Completed rows not yet released, sorted by seq (insertion from the back: they nearly always come in order).
+  const waiting: AuditRow[] = [];
+  const hold = (r: AuditRow) => {
+    if (!keep(r)) return;
+    let i = waiting.length;
+    while (i > 0 && waiting[i - 1]!.seq > r.seq) i--;
+    waiting.splice(i, 0, r);
+  };
+  for await (const chunk of chunks) {
+    for (const rec of chunk) {
+      const done = g.push(rec);
+      if (done.length === 0) continue;
+      for (const r of done) hold(r);
+      const held = waiting.length + g.openCount();
+      if (held > auditStreamWork.maxHeld) auditStreamWork.maxHeld = held;
+      const oldest = g.oldestOpen();
+      let n = 0;
+      while (n < waiting.length && (oldest === undefined || waiting[n]!.seq < oldest)) n++;
+      if (n) yield* waiting.splice(0, n);
+    }
+  }
+  for (const r of g.flush()) hold(r);
+  yield* waiting.splice(0);
 }
 
 /** Normalises a --since/--until value: an ISO time (any form Date parses) to toISOString. */

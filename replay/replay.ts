@@ -40,14 +40,29 @@ export async function replay(log: EventLog, opts: ReplayOptions = {}): Promise<F
   return fold;
 }
 
-/** The first seq whose time is after `iso` minus one: the state "as of" a time. */
+/** Records read by the last seqAtTime call (specs count the work: O(log n), not a scan). */
+export const seqAtTimeWork = { reads: 0 };
+
+/**
+ * The state "as of" a time: the seq before the first record whose time is after `iso` (0 when
+ * the first record already is). A binary search over seqs (O(log n) reads of single records,
+ * not a scan), which relies on record times not going backwards: the engine stamps records in
+ * seq order from one clock. Where a clock was stepped back, the seq found is still one where
+ * the log's time passes `iso`, possibly not the first such.
+ */
 export async function seqAtTime(log: EventLog, iso: string): Promise<number> {
-  let last = 0;
-  for await (const rec of log.read()) {
-    if (rec.at > iso) break;
-    last = rec.seq;
+  seqAtTimeWork.reads = 0;
+  // Invariant: at(lo) <= iso (lo = 0 stands for "before the log"), at(hi + 1) > iso (hi = head: past the log).
+  let lo = 0;
+  let hi = log.head;
+  while (lo < hi) {
+    const mid = lo + Math.ceil((hi - lo) / 2);
+    const rec = await log.recordAt(mid);
+    seqAtTimeWork.reads++;
+    if (rec !== undefined && rec.at <= iso) lo = mid;
+    else hi = mid - 1;
   }
-  return last;
+  return lo;
 }
 
 export interface VerifyReport {

@@ -1,6 +1,7 @@
 // The whole-store check behind `verify`: what LevelDB can read, every record (verify.ts), the
 // anchor of the last synced head (anchor.ts) and every snapshot. Reports, never throws for
 // damage it can name; it only reads.
+import { assembleParts, manifestOf } from './snapshot-parts.js';
 import { decodeSnapshot, headerHash, keySeq, seqKey, type Sublevels } from './codec.js';
 import type { Anchor } from './anchor.js';
 import { scanLog } from './verify.js';
@@ -48,6 +49,11 @@ export async function checkSnapshots(subs: Sublevels): Promise<{ checked: number
           const rec = await subs.log.get(seqKey(seq));
           if (rec === undefined) damaged.push({ seq, reason: `record ${seq} is not in the log` });
           else if (headerHash(rec) !== snap.hash) damaged.push({ seq, reason: `hash does not match record ${seq}` });
+          else {
+            // A snapshot in parts (snapshot-parts.ts): every part present, framed and counted.
+            const m = manifestOf(snap);
+            if (m) await assembleParts(subs.root, m);
+          }
         } catch (e) {
           damaged.push({ seq, reason: String((e as { info?: { reason?: unknown } }).info?.reason ?? (e as Error).message) });
         }

@@ -460,13 +460,13 @@ export class ChainReader {
 // ---------------------------------------------------------------------------------------------
 // Small framed JSON values (snapshots, head meta): crc32 (8 hex) | format '1' | canonical JSON
 
-function encodeFramed(v: unknown): string {
+export function encodeFramed(v: unknown): string {
   const rest = FORMAT + canonicalJson(v);
   return hex8(crc32(rest)) + rest;
 }
 
 /** The parsed value, or a reason string when the frame is damaged. */
-function decodeFramed(value: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+export function decodeFramed(value: string): { ok: true; value: unknown } | { ok: false; reason: string } {
   if (typeof value !== 'string' || value.length < 10) return { ok: false, reason: `too short (${value?.length} chars)` };
   if (hex8(crc32(value.substring(OFF_FORMAT))) !== value.substring(0, OFF_FORMAT)) return { ok: false, reason: 'crc mismatch' };
   if (value[OFF_FORMAT] !== FORMAT) return { ok: false, reason: `unknown format ${JSON.stringify(value[OFF_FORMAT])}` };

@@ -30,6 +30,7 @@ import { indexKeys } from '../events/node-keys.js';
 import { repairLog, type RepairResult } from './repair.js';
 import type { AppendOptions, LogRecord, NewRecord, ReadRange, Snapshot, VerifyResult } from './types.js';
 import { scanLog, scanSinceSnapshot } from './verify.js';
+import { assembleParts, encodeManifest, manifestOf, partKey, partsSublevel, type PartedManifest } from './snapshot-parts.js';
 
 export type { RepairResult } from './repair.js';
 
@@ -412,6 +413,28 @@ export class EventLog {
   }
 
   /**
+   * Stores one part of a snapshot being built (store/snapshot-parts.ts), unsynced, after every
+   * write queued before it. Its manifest (putPartedSnapshot) is what makes it a snapshot.
+   */
+  putSnapshotPart(seq: number, part: number, value: string): Promise<void> {
+    return this.#serial(async () => {
+      await partsSublevel(this.#subs.root).put(partKey(seq, part), value);
+    });
+  }
+
+  /** Stores the manifest of a snapshot whose parts are written: checked as putSnapshot checks a snapshot. */
+  putPartedSnapshot(m: PartedManifest, opts: { sync?: boolean } = {}): Promise<void> {
+    const value = encodeManifest(m);
+    return this.#serial(async () => {
+      if (!Number.isInteger(m.seq) || m.seq < 1 || m.seq > this.#head) {
+        throw new BlockgraphError('BG_BAD_INPUT', `snapshot seq ${m.seq} is outside the log (head ${this.#head})`);
+      }
+      if ((await this.#recordHash(m.seq)) !== m.hash) throw new BlockgraphError('BG_BAD_INPUT', `snapshot hash does not match record ${m.seq}`);
+      await this.#subs.snap.put(seqKey(m.seq), value, syncOption(opts.sync === true));
+    });
+  }
+
+  /**
    * The newest snapshot at or before `atOrBefore` (default: head), checked against its CRC and
    * the chain. See SnapshotOptions for what happens with a damaged one.
    */
@@ -432,6 +455,8 @@ export class EventLog {
             const snap = decodeSnapshot<S>(value, seq);
             const hash = await this.#recordHash(seq);
             if (hash !== snap.hash) throw new SnapshotCorruptError(seq, `hash does not match record ${seq}`);
+            const m = manifestOf(snap);
+            if (m) return { seq: m.seq, hash: m.hash, stateHash: m.stateHash, state: (await assembleParts(this.#subs.root, m)) as S, skipped };
             return { ...snap, skipped };
           } catch (e) {
             if (!(e instanceof SnapshotCorruptError) || !opts.skipCorrupt) throw e;

@@ -15,3 +15,5 @@ export { verifyStore } from './verify-store.js';
 export type { StoreVerifyReport } from './verify-store.js';
 export { repairStore } from './salvage.js';
 export type { StoreRepairReport } from './salvage.js';
+export { encodePart, partsWork } from './snapshot-parts.js';
+export type { PartedManifest, SnapshotEntry } from './snapshot-parts.js';

@@ -12,6 +12,8 @@ const READ_ONLY = () => Promise.reject(new BlockgraphError('BG_UNSUPPORTED', 'th
 export function makeReadOnly(log: EventLog, cleanup: () => void): EventLog {
   log.append = READ_ONLY;
   log.putSnapshot = READ_ONLY;
+  log.putSnapshotPart = READ_ONLY;
+  log.putPartedSnapshot = READ_ONLY;
   log.repair = READ_ONLY;
   const close = log.close.bind(log);
   log.close = async () => {

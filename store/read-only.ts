@@ -1,13 +1,15 @@
 // Read-only opens. LevelDB has no read-only mode: DB::Open replays the WAL into a new table,
 // writes a new MANIFEST and CURRENT, rotates LOG, may compact and deletes obsolete files
 // (leveldb/db/db_impl.cc DBImpl::Recover, DeleteObsoleteFiles). So a command that only reads
-// never opens the store itself: it opens a private copy in a temp directory, and the store's
-// files stay byte for byte as they were. The copy costs O(store size) per read command
-// (a reflink where the filesystem has them). A store held by a running server is read through
-// that server instead (store/live.ts), at a consistent point of its log.
-import { copyFileSync, constants, mkdtempSync, rmSync } from 'node:fs';
+// never opens the store itself: it opens a private directory holding the store's files, and
+// the store's files stay byte for byte as they were. The immutable tables are hard-linked into
+// it (O(number of files), not O(store size)); CURRENT, the MANIFEST and the WAL, which the open
+// rewrites, are copied (store/leveldb-manifest.ts says why a linked table is never written).
+// A store held by a running server is read through that server instead (store/live.ts), at a
+// consistent point of its log.
+import { copyFileSync, constants, linkSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { LogCorruptError, LogLockedError, StoreDamagedError } from '../errors/index.js';
 import { readAnchor } from './anchor.js';
@@ -15,6 +17,7 @@ import { anchorProblem } from './check.js';
 import { sublevelsOf } from './codec.js';
 import { EventLog, type OpenOptions } from './event-log.js';
 import { inspectStoreDir, levelError, lockHeld } from './files.js';
+import { fileNumber, manifestNextFileNumber } from './leveldb-manifest.js';
 import { openLive } from './live.js';
 import { makeReadOnly } from './read-only-view.js';
 
@@ -24,19 +27,49 @@ export interface ReadOnlyOptions {
   anchor?: boolean;
 }
 
-/** Copies the store's LevelDB files into a fresh temp dir; returns its path. */
-export function copyStore(location: string, files: string[], prefix = 'bg-ro-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+/** What copyStore did, per file: the work a read's open costs (specs count it). */
+export const copyWork = { linked: 0, copied: 0, bytesCopied: 0 };
+
+export interface CopyOptions {
+  /** Temp dir name prefix. */
+  prefix?: string;
+  /**
+   * Hard-link the tables LevelDB will never write again (numbered below the MANIFEST's next
+   * file number) instead of copying them. Only for a copy that is opened, never repaired in
+   * place by anything but LevelDB. Default false (a full copy).
+   */
+  link?: boolean;
+}
+
+/**
+ * The store's LevelDB files in a fresh private directory; returns its path. With `link`, the
+ * directory is made in the system temp dir when that is on the store's filesystem, else beside
+ * the store (in its parent, never inside it), so that tables can be linked; where neither can
+ * be, everything is copied.
+ */
+export function copyStore(location: string, files: string[], opts: CopyOptions = {}): string {
+  const prefix = opts.prefix ?? 'bg-ro-';
+  const next = opts.link ? linkableBelow(location) : undefined;
+  const dir = makeDir(next !== undefined ? linkHome(location) : tmpdir(), prefix);
   try {
     for (const f of files) {
       if (f === 'LOCK' || f === 'LOG' || f === 'LOG.old') continue;
       const from = join(location, f);
       const to = join(dir, f);
-      // Copied, never hard-linked: LevelDB reuses the number of a table the MANIFEST does not
-      // list (one left by a crash mid-compaction) and opens it with O_TRUNC, which through a
-      // link would rewrite the store's own file (the fault matrix caught exactly that).
+      // Linked only below the next file number: LevelDB reuses the number of a table the
+      // MANIFEST does not list (one left by a crash mid-compaction) and opens it with O_TRUNC,
+      // which through a link would rewrite the store's own file (the fault matrix caught
+      // exactly that when every table was linked). CURRENT, MANIFEST and .log are rewritten or
+      // replayed by the open: always copied.
+      const n = fileNumber(f);
+      if (next !== undefined && n !== undefined && n < next && /\.(ldb|sst)$/.test(f) && tryLink(from, to)) {
+        copyWork.linked++;
+        continue;
+      }
       // FICLONE makes it a reflink where the filesystem can.
       copyFileSync(from, to, constants.COPYFILE_FICLONE);
+      copyWork.copied++;
+      copyWork.bytesCopied += statSync(to).size;
     }
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
@@ -45,11 +78,56 @@ export function copyStore(location: string, files: string[], prefix = 'bg-ro-'):
   return dir;
 }
 
+/** The MANIFEST's next file number (tables below it are never written again), or undefined: copy all. */
+function linkableBelow(location: string): number | undefined {
+  try {
+    const m = /^(MANIFEST-\d+)\n$/.exec(readFileSync(join(location, 'CURRENT'), 'latin1'));
+    return m ? manifestNextFileNumber(readFileSync(join(location, m[1]!))) : undefined;
+  } catch {
+    return undefined; // inspectStoreDir and the open report what is wrong
+  }
+}
+
+/** Where the private directory goes so that links can work: the temp dir if on the store's device, else the store's parent. */
+function linkHome(location: string): string {
+  try {
+    const dev = statSync(location).dev;
+    if (statSync(tmpdir()).dev === dev) return tmpdir();
+    return dirname(resolve(location));
+  } catch {
+    return tmpdir();
+  }
+}
+
+function makeDir(home: string, prefix: string): string {
+  if (home === tmpdir()) return mkdtempSync(join(home, prefix));
+  try {
+    return mkdtempSync(join(home, prefix));
+  } catch {
+    return mkdtempSync(join(tmpdir(), prefix)); // the parent is not writable: a copy in the temp dir
+  }
+}
+
+function tryLink(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+    return true;
+  } catch {
+    return false; // EXDEV, EPERM (a filesystem without links), EMLINK: copied instead
+  }
+}
+
+/** max_open_files for a read-only open (bounds the tables mapped at once). */
+export const READ_MAX_OPEN_FILES = 40;
+
 /** Opens a LevelDB copy at `dir` (never creating); LEVEL_* errors name `location`. */
 async function openCopy(dir: string, location: string): Promise<ClassicLevel<string, string>> {
   const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
   try {
-    await db.open({ createIfMissing: false });
+    // A small table cache: LevelDB mmaps every open table (util/env_posix.cc, up to 1000), and a
+    // scan of the whole log would map every table and count it all as resident (peak RSS grew
+    // with the store). 40 open files = 30 tables in the cache (db_impl.cc TableCacheSize).
+    await db.open({ createIfMissing: false, maxOpenFiles: READ_MAX_OPEN_FILES } as object);
   } catch (e) {
     throw levelError(e, location, dir);
   }
@@ -69,7 +147,7 @@ export async function openReadOnly(location: string, opts: ReadOnlyOptions = {})
     throw new LogLockedError(location);
   }
   if (damage) throw new StoreDamagedError(location, damage);
-  const dir = copyStore(location, files);
+  const dir = copyStore(location, files, { link: true });
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   let log: EventLog | undefined;
   try {

@@ -237,7 +237,7 @@ export async function repairStore(location: string, opts: { dryRun?: boolean } =
   const dryRun = opts.dryRun === true;
   const { files, damage } = inspectStoreDir(location);
   if (lockHeld(location)) throw new LogLockedError(location);
-  const work = dryRun ? copyStore(location, files, 'bg-dry-') : location;
+  const work = dryRun ? copyStore(location, files, { prefix: 'bg-dry-' }) : location;
   const hide = dryRun ? work : undefined;
   const report: StoreRepairReport = {
     dryRun, head: 0, headHash: '', quarantined: 0, verifyOnTheirOwn: 0, chainIntact: 0, snapshotsDropped: 0,

@@ -2,11 +2,11 @@
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { CURRENT_VERSION } from '../../events/types.js';
-import type { AuditFilter, AuditRow } from '../../replay/audit.js';
+import type { AuditFilter } from '../../replay/audit.js';
 import type { LogRecord } from '../../store/index.js';
 import { countArg, listArg, nameArg, seqArg, timeArg } from '../args.js';
-import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
-import { fitTable, fixedRow } from '../fit.js';
+import { DEFAULT_DB, withReadLog } from '../context.js';
+import { fixedRow } from '../fit.js';
 import { onStdoutClosed } from '../stdout.js';
 import { LOG_HEADER, logCells } from './log.js';
 
@@ -36,21 +36,23 @@ Examples:
     .action(async (o) => {
       const filter: AuditFilter = { node: o.node, proc: o.proc, txn: o.txn, types: o.type, since: o.since, until: o.until };
       if (o.fleet && !o.host) return (await import('./fleet-audit.js')).fleetAudit(o.fleet, filter, o.json === true);
-      const { argsText, AuditGrouper, filterAudit, outcomeText } = await import('../../replay/audit.js');
+      const { argsText, auditStream, outcomeText } = await import('../../replay/audit.js');
+      const { streamFitTable, streamJsonArray } = await import('../stream-out.js');
       await withReadLog(o.db, async (log) => {
-        // Grouped as the log streams by: only open transactions and the rows kept are held.
-        const g = new AuditGrouper();
-        const rows: AuditRow[] = [];
-        const keep = (rs: AuditRow[]) => { for (const r of filterAudit(rs, filter)) rows.push(r); };
-        for await (const chunk of log.readChunks({})) for (const rec of chunk) keep(g.push(rec));
-        keep(g.flush());
-        rows.sort((a, b) => a.seq - b.seq);
-        if (o.json) return printJson(rows);
-        console.log(fitTable(rows.map((r) => [
-          String(r.seq), r.at.replace('T', ' ').slice(0, 23), r.proc, r.txn ?? '', r.kind,
-          `${r.command} ${argsText(r.args, o.wide ? 200 : 60)}`.trim(), outcomeText(r),
-          r.touched.length > 3 ? `${r.touched.slice(0, 3).join(', ')} +${r.touched.length - 3}` : r.touched.join(', '),
-        ]), ['seq', 'time', 'proc', 'txn', 'kind', 'command', 'outcome', 'touched'], { width: o.wide ? undefined : AUDIT_WIDTH, flexible: [5, 6, 7] }));
+        // Streamed in seq order as rows complete: memory holds the open transactions and one
+        // output page, never the log or every row (replay/audit.ts auditStream).
+        const rows = auditStream(log.readChunks({}), filter);
+        if (o.json) return void (await streamJsonArray(rows));
+        const cells = async function* () {
+          for await (const r of rows) {
+            yield [
+              String(r.seq), r.at.replace('T', ' ').slice(0, 23), r.proc, r.txn ?? '', r.kind,
+              `${r.command} ${argsText(r.args, o.wide ? 200 : 60)}`.trim(), outcomeText(r),
+              r.touched.length > 3 ? `${r.touched.slice(0, 3).join(', ')} +${r.touched.length - 3}` : r.touched.join(', '),
+            ];
+          }
+        };
+        await streamFitTable(cells(), ['seq', 'time', 'proc', 'txn', 'kind', 'command', 'outcome', 'touched'], { width: o.wide ? undefined : AUDIT_WIDTH, flexible: [5, 6, 7] });
       });
     });
 
