@@ -54,6 +54,9 @@ export function blockdevMirrorCommon(
       }
       if (p.node(bs)!.size !== p.node(replaces)!.size) throw new QmpError('cannot replace image with a mirror image of different size');
     }
+    // mirror_start: bitmap-based sync modes are not implemented for mirror in 7.2
+    const sync = String(args.sync);
+    if (sync === 'incremental' || sync === 'bitmap') throw new QmpError(`Sync mode '${sync}' not supported`);
     const speed = Number(args.speed ?? 0);
     if (args['buf-size'] !== undefined && Number(args['buf-size']) < 0) throw new QmpError("Invalid parameter 'buf-size'");
     startMirror({ p, emit }, {
