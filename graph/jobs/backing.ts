@@ -7,6 +7,7 @@ import { refreshPerms } from '../refresh.js';
 import { HOST, type Image } from '../types.js';
 import { isFilter } from './chain.js';
 import { inheritsFromRecursive, unsetInheritsFrom } from '../inherits.js';
+import { drained } from '../drain.js';
 
 /**
  * bdrv_set_backing_hd: one transaction (remove the old link, attach the new one, refresh).
@@ -18,7 +19,8 @@ export function setBackingHd(p: Proc, node: string, backing: string | null): voi
   const old = p.backing(node);
   if ((old?.child ?? null) === backing) return;
   let oldChild: string | undefined;
-  p.d.atomically(() => {
+  // bdrv_set_backing_hd: bdrv_drained_begin(bs)
+  drained(p, [node], false, () => p.d.atomically(() => {
     const updateInherits = backing !== null && inheritsFromRecursive(p, backing, node);
     if (old?.frozen) throw new QmpError(`Cannot change frozen '${old.name}' link from '${node}' to '${old.child}'`);
     if (old) {
@@ -32,7 +34,7 @@ export function setBackingHd(p: Proc, node: string, backing: string | null): voi
       if (updateInherits) p.patchNode(backing, { inheritsFrom: node });
     }
     refreshPerms(p, [node, ...(oldChild && p.node(oldChild) ? [oldChild] : [])]);
-  });
+  }));
   if (oldChild) unrefIfUnused(p, oldChild);
 }
 

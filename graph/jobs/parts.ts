@@ -10,6 +10,7 @@ import { refreshPerms } from '../refresh.js';
 import type { BdsNode, Job } from '../types.js';
 import { tryMoveToContext } from '../aio.js';
 import { explicitOptionsOf } from '../options.js';
+import { drained } from '../drain.js';
 
 // mirror_top (bdrv_mirror_top_child_perm): default perms while running; an active commit
 // drops consistent read and shares write; once the job stops it forwards nothing.
@@ -96,8 +97,11 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
     visit(node);
     if (touched.length) refreshPerms(p, [node]);
   };
-  if (!opts.ignoreErrors) return p.d.atomically(run);
-  p.d.attempt(run, (e) => e instanceof QmpError);
+  // bdrv_reopen: bdrv_subtree_drained_begin(bs) around the reopen
+  drained(p, [node], true, () => {
+    if (!opts.ignoreErrors) return p.d.atomically(run);
+    p.d.attempt(run, (e) => e instanceof QmpError);
+  });
 }
 
 export function jobData<T = Record<string, unknown>>(j: Job): T {

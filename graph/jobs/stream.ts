@@ -13,6 +13,8 @@ import { freezeChain, unfreezeChain } from './freeze.js';
 import { setBackingHd, writeBackingHeader } from './backing.js';
 import { addJobBB, addJobEdge, dropRef, removeJobBB, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
+import { startRate } from './rate.js';
+import { drained } from '../drain.js';
 
 export interface StreamData {
   kind: 'stream';
@@ -87,6 +89,10 @@ export function startStream(ctx: JobCtx, o: StreamStart): Job {
   sendJob(ctx, job.id, { type: 'START' });
   // stream_run: nothing to copy when T is its own base_overlay; it finishes at once.
   if (skipFilters(p, o.bs) === baseOverlay) sendJob(ctx, job.id, { type: 'DONE' });
+  else {
+    const top = skipFilters(p, o.bs)!;
+    startRate(ctx, job.id, { kind: 'stream', len: p.node(o.bs)!.size, top, baseOverlay, dest: top });
+  }
   return p.job(job.id)!;
 }
 
@@ -108,25 +114,28 @@ registerJobDriver('stream', {
     const { p } = ctx;
     corFilterDrop(ctx, j);
     const d = p.job(j.id)!.data as unknown as StreamData;
-    const unfilteredBs = skipFilters(p, d.target);
-    if (!unfilteredBs || !p.node(d.aboveBase)) return;
-    const base = filterOrCowBs(p, d.aboveBase);
-    const unfilteredBase = skipFilters(p, base);
-    if (cowChild(p, unfilteredBs)) {
-      const ub = unfilteredBase ? p.node(unfilteredBase) : undefined;
-      const baseId = ub ? d.backingFile ?? ub.filename : null;
-      let failed = false;
-      try {
-        setBackingHd(p, unfilteredBs, base);
-      } catch (e) {
-        if (!(e instanceof QmpError)) throw e;
-        failed = true;
+    // stream_prepare: bdrv_subtree_drained_begin(above_base) around the backing change
+    return drained(p, [d.aboveBase], true, (): string | undefined => {
+      const unfilteredBs = skipFilters(p, d.target);
+      if (!unfilteredBs || !p.node(d.aboveBase)) return;
+      const base = filterOrCowBs(p, d.aboveBase);
+      const unfilteredBase = skipFilters(p, base);
+      if (cowChild(p, unfilteredBs)) {
+        const ub = unfilteredBase ? p.node(unfilteredBase) : undefined;
+        const baseId = ub ? d.backingFile ?? ub.filename : null;
+        let failed = false;
+        try {
+          setBackingHd(p, unfilteredBs, base);
+        } catch (e) {
+          if (!(e instanceof QmpError)) throw e;
+          failed = true;
+        }
+        writeBackingHeader(p, unfilteredBs, baseId, ub?.driver ?? null);
+        // stream_prepare: error_report_err, then -EPERM fails the job
+        if (failed) return 'Operation not permitted';
       }
-      writeBackingHeader(p, unfilteredBs, baseId, ub?.driver ?? null);
-      // stream_prepare: error_report_err, then -EPERM fails the job
-      if (failed) return 'Operation not permitted';
-    }
-    return undefined;
+      return undefined;
+    });
   },
   clean(ctx, j) {
     const { p } = ctx;
