@@ -205,6 +205,16 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       p.patchNode(name, { size: child.size, align: blkdebugLimits(eff, alignment(p, child)) });
       break;
     }
+    case 'blkverify': {
+      // blkverify_open: bdrv_open_file_child "raw" (the filtered child), then "test" as a
+      // plain data child (BDRV_CHILD_DATA); the node's length is the test image's
+      const raw = openChildRef(p, opts.raw, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-raw'] === undefined ? undefined : String(eff['x-raw']) }, pendingAborts);
+      attachChild(p, { kind: 'node', node: name }, raw.name, 'raw', ROLE_FILTERED | ROLE_PRIMARY);
+      const test = openChildRef(p, opts.test, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-image'] === undefined ? undefined : String(eff['x-image']) }, pendingAborts);
+      attachChild(p, { kind: 'node', node: name }, test.name, 'test', ROLE_DATA);
+      p.patchNode(name, { size: p.node(test.name)!.size });
+      break;
+    }
     case 'quorum': {
       const children = (opts.children as unknown[]) ?? [];
       const threshold = Number(opts['vote-threshold']);
