@@ -79,6 +79,13 @@ export function newJobFilter(p: Proc, driver: 'commit_top' | 'mirror_top', name:
  */
 export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreErrors?: boolean } = {}): void {
   const run = () => {
+    // bdrv_reopen(keep_old_opts) queues the node's explicit options: a force-share given at
+    // blockdev-add (a QBool) is absorbed and put back as the string "on" by bdrv_reopen_prepare,
+    // whose final unchanged-options check then refuses it
+    const n0 = p.node(node);
+    if (n0 && n0.ro !== ro && explicitOptionsOf(n0)['force-share'] !== undefined) {
+      throw new QmpError("Cannot change the option 'force-share'");
+    }
     const touched: string[] = [];
     const visit = (name: string) => {
       const n = p.node(name);

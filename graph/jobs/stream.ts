@@ -66,11 +66,16 @@ export function startStream(ctx: JobCtx, o: StreamStart): Job {
   p.step('insert-cor');
   const opts: Record<string, unknown> = { driver: 'copy-on-read', file: o.bs, bottom: baseOverlay };
   if (o.filterNodeName !== undefined) opts['node-name'] = o.filterNodeName;
-  const cor = openNodeInContext(p, opts).name;
-  // the filter joins T's AioContext (bdrv_insert_node attaches it to T, which moves it)
-  p.patchNode(cor, { implicit: o.filterNodeName === undefined, extra: { refs: 1 }, aio: p.node(o.bs)!.aio });
-  freezeChain(p, cor, baseOverlay);
-  replaceNode(p, o.bs, cor);
+  // bdrv_insert_node prefixes what fails: opening the filter (cor_open's child attach and
+  // freeze) "Could not create node: ", putting it in place "Could not replace node: "
+  const cor = prefixed('Could not create node: ', () => {
+    const c = openNodeInContext(p, opts).name;
+    // the filter joins T's AioContext (bdrv_insert_node attaches it to T, which moves it)
+    p.patchNode(c, { implicit: o.filterNodeName === undefined, extra: { refs: 1 }, aio: p.node(o.bs)!.aio });
+    freezeChain(p, c, baseOverlay);
+    return c;
+  });
+  prefixed('Could not replace node: ', () => replaceNode(p, o.bs, cor));
 
   p.step('job-create');
   const data: StreamData = {
@@ -94,6 +99,16 @@ export function startStream(ctx: JobCtx, o: StreamStart): Job {
     startRate(ctx, job.id, { kind: 'stream', len: p.node(o.bs)!.size, top, baseOverlay, dest: top });
   }
   return p.job(job.id)!;
+}
+
+/** error_prepend on a QMP error thrown by `fn`. */
+function prefixed<T>(prefix: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof QmpError) throw new QmpError(prefix + e.desc, e.cls);
+    throw e;
+  }
 }
 
 /** bdrv_cor_filter_drop: unfreeze, replace the filter by T (dropping its link), drop our reference. */
