@@ -228,7 +228,11 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
         names.push(c.name);
         attachChild(p, { kind: 'node', node: name }, c.name, `children.${i}`, ROLE_DATA);
       });
-      p.patchNode(name, { size: p.node(names[0]!)!.size });
+      // bdrv_open_driver -> refresh_total_sectors -> quorum_getlength: children of different
+      // lengths give -EIO
+      const len = p.node(names[0]!)!.size;
+      if (names.some((c) => p.node(c)!.size !== len)) throw new QmpError('Could not refresh total sector count: Input/output error');
+      p.patchNode(name, { size: len });
       break;
     }
     default:
