@@ -43,20 +43,27 @@ export function quotaOf(speed: number): number {
 
 const rateOf = (j: Job | undefined): RateState | undefined => j?.data.rate as RateState | undefined;
 
-/** One iteration of the loop: how many bytes it covers and whether it copies them. */
+/**
+ * One stretch of the loop: how many bytes it covers and whether it copies them. A copied stretch
+ * is one iteration (at most a chunk); a stretch that copies nothing may stand for several of
+ * QEMU's iterations (each at most a chunk, none copying, so none sleeps): the status is asked
+ * over the whole rest, which ends where the allocation changes, as QEMU's runs do.
+ */
 function iteration(p: Proc, r: RateState, offset: number): { n: number; copy: boolean } {
+  const window = r.len - offset;
+  const clamp = (st: { n: number; copy: boolean }) => (st.copy ? { n: Math.min(st.n, CHUNK), copy: true } : st);
   if (r.kind === 'stream') {
     // stream_run: allocated in the top needs no copy; else copy what the layers down to
     // base_overlay hold
-    const top = layerStatus(p, r.top, offset, CHUNK);
+    const top = layerStatus(p, r.top, offset, window);
     if (top.alloc) return { n: top.n, copy: false };
-    const below = allocatedAbove(p, cowBs(p, r.top), r.baseOverlay, true, offset, top.n || CHUNK);
-    if (!below.alloc && below.n === 0) return { n: r.len - offset, copy: false };
-    return { n: below.n, copy: below.alloc };
+    const below = allocatedAbove(p, cowBs(p, r.top), r.baseOverlay, true, offset, top.n || window);
+    if (!below.alloc && below.n === 0) return { n: window, copy: false };
+    return clamp({ n: below.n, copy: below.alloc });
   }
   // commit_run: copy what is allocated from top down to base_overlay
-  const st = allocatedAbove(p, r.top, r.baseOverlay, true, offset, CHUNK);
-  return { n: st.n, copy: st.alloc };
+  const st = allocatedAbove(p, r.top, r.baseOverlay, true, offset, window);
+  return clamp({ n: st.n, copy: st.alloc });
 }
 
 /** The copied bytes become the destination's own (a qcow2 image allocates the clusters). */
