@@ -54,6 +54,9 @@ export function blockdevMirrorCommon(
       }
       if (p.node(bs)!.size !== p.node(replaces)!.size) throw new QmpError('cannot replace image with a mirror image of different size');
     }
+    // mirror_start: bitmap-based sync modes are not implemented for mirror in 7.2
+    const sync = String(args.sync);
+    if (sync === 'incremental' || sync === 'bitmap') throw new QmpError(`Sync mode '${sync}' not supported`);
     const speed = Number(args.speed ?? 0);
     if (args['buf-size'] !== undefined && Number(args['buf-size']) < 0) throw new QmpError("Invalid parameter 'buf-size'");
     startMirror({ p, emit }, {
@@ -65,11 +68,27 @@ export function blockdevMirrorCommon(
   }
 }
 
-/** bdrv_recurse_can_replace: `toReplace` is `bs` or reached from it through filters only. */
-function recurseCanReplace(p: Proc, bs: string, toReplace: string): boolean {
-  for (let cur: string | undefined = bs, i = 0; cur && i < 100000; i++) {
-    if (cur === toReplace) return true;
-    cur = filterChild(p, cur)?.child;
+/**
+ * bdrv_recurse_can_replace: `toReplace` is `bs` or reached from it through filters, or through a
+ * driver's own .bdrv_recurse_can_replace (quorum_recurse_can_replace, blkverify_recurse_can_replace).
+ */
+export function recurseCanReplace(p: Proc, bs: string | undefined, toReplace: string, depth = 0): boolean {
+  if (!bs || depth > 10000) return false;
+  const n = p.node(bs);
+  if (!n) return false;
+  if (bs === toReplace) return true;
+  if (n.driver === 'quorum') {
+    // quorum_recurse_can_replace: only an immediate child, and only when the quorum's edge is
+    // its one and only parent (no recursion down a child's chain)
+    const edge = p.childrenOf(bs).find((e) => e.name.startsWith('children.') && e.child === toReplace);
+    if (!edge) return false;
+    const parents = p.parents(toReplace);
+    return parents.length === 1 && parents[0]!.id === edge.id;
   }
-  return false;
+  if (n.driver === 'blkverify') {
+    // blkverify_recurse_can_replace: both children must match bs
+    return recurseCanReplace(p, p.child(bs, 'file')?.child, toReplace, depth + 1)
+      || recurseCanReplace(p, p.child(bs, 'test')?.child, toReplace, depth + 1);
+  }
+  return recurseCanReplace(p, filterChild(p, bs)?.child, toReplace, depth + 1);
 }

@@ -1,4 +1,5 @@
 import { reopen } from '../graph/reopen/run.js';
+import { drained } from '../graph/drain.js';
 import type { CommandDef } from './types.js';
 
 /**
@@ -9,7 +10,10 @@ export const blockdevReopen: CommandDef = {
   name: 'blockdev-reopen',
   mutates: true,
   run({ p, args }) {
-    reopen(p, (args.options ?? []) as Record<string, unknown>[]);
+    const list = (args.options ?? []) as Record<string, unknown>[];
+    // qmp_blockdev_reopen: bdrv_subtree_drained_begin of every listed node around the reopen
+    const names = list.map((o) => (typeof o?.['node-name'] === 'string' ? o['node-name'] as string : null));
+    drained(p, names, true, () => reopen(p, list));
     return {};
   },
 };

@@ -1,7 +1,7 @@
 // Node and job lookups shared by the job commands, with QEMU's error texts.
 import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
-import { filterOrCowBs } from '../graph/jobs/chain.js';
+import { cowBs, cowChild, skipFilters } from '../graph/jobs/chain.js';
 import type { Job } from '../graph/types.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so only node names match. */
@@ -23,13 +23,24 @@ export function getRootBs(p: Proc, name: string): string {
   return bs;
 }
 
-/** bdrv_find_backing_image, simplified to exact file-name or node-name matches down the chain. */
+/**
+ * bdrv_find_backing_image: walks the non-filter nodes of the chain (bdrv_skip_filters, then
+ * bdrv_backing_chain_next, so filters in between — a stream's copy-on-read filter — are skipped
+ * and never returned). Each step compares the name with the overlay's header (its backing file
+ * name) or, when the backing was overridden (bdrv_backing_overridden: the header does not name
+ * the attached backing node), with the filename of the next non-filter node below. Paths are
+ * compared as given (the model's images live in one directory).
+ */
 export function findBackingImage(p: Proc, bs: string, name: string): string | null {
-  let over = bs;
-  for (let it = filterOrCowBs(p, bs); it; it = filterOrCowBs(p, it)) {
-    // the overlay's header names it, or its own file name is the one asked for
-    if (p.node(over)?.header?.backing === name || p.node(it)!.filename === name) return it;
-    over = it;
+  let cur = skipFilters(p, bs);
+  for (let i = 0; cur && cowChild(p, cur) && i < 100000; i++) {
+    const below = skipFilters(p, cowBs(p, cur));
+    if (!below) return null;
+    const header = p.node(cur)?.header?.backing;
+    const attached = p.node(cowBs(p, cur)!)?.filename;
+    const overridden = header !== attached;
+    if (overridden ? p.node(below)!.filename === name : header === name) return below;
+    cur = below;
   }
   return null;
 }

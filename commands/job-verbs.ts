@@ -6,6 +6,7 @@ import type { Proc } from '../graph/proc.js';
 import type { Job } from '../graph/types.js';
 import { applyVerb, driverOf, patchJobData, sendJob, type JobCtx } from '../graph/jobs/runner.js';
 import { findBlockJob, findJob } from './job-lookup.js';
+import { rateSetSpeed, wakeJob } from '../graph/jobs/rate.js';
 import type { CommandDef } from './types.js';
 
 type Finder = (p: Proc, id: string) => Job;
@@ -22,6 +23,8 @@ function resume(ctx: JobCtx, j: Job): void {
   applyVerb(ctx, j.id, 'resume');
   ctx.p.patchJob(j.id, { paused: 0 });
   if (j.status === 'paused' || j.status === 'standby') sendJob(ctx, j.id, { type: 'RESUME' });
+  // job_resume_locked -> job_enter_cond: a speed-limited job runs its next iteration
+  wakeJob(ctx, j.id);
 }
 
 /** job_user_cancel: force for job-cancel; block-job-cancel without force only completes a ready mirror without pivot. */
@@ -82,6 +85,7 @@ function setSpeed(ctx: JobCtx, j: Job, speed: number): void {
   // block_job_set_speed_locked: the verb first, then QERR_INVALID_PARAMETER_VALUE
   if (speed < 0) throw new QmpError("Parameter 'speed' expects a non-negative value");
   sendJob(ctx, j.id, { type: 'SET_SPEED', speed });
+  rateSetSpeed(ctx, j.id, j.speed, speed);
 }
 
 export const jobVerbCommands: CommandDef[] = [

@@ -9,6 +9,7 @@ import { Proc } from '../graph/proc.js';
 import type { State } from '../graph/types.js';
 import type { QmpEvent, QmpReply } from './protocol.js';
 import { COMMANDS } from './registry.js';
+import { flushDrainWakes } from '../graph/jobs/rate.js';
 import { validateCommand } from './schema/index.js';
 
 export interface ExecResult {
@@ -30,7 +31,10 @@ export function executeCommand(state: State, proc: string, command: string, args
   const events: QmpEvent[] = [];
   let ret: unknown;
   try {
-    ret = def.run({ p, args: (v.value ?? {}) as Record<string, any>, events, emit: (event, data) => events.push({ event, data }) });
+    const emit = (event: string, data: Record<string, unknown>) => { events.push({ event, data }); };
+    ret = def.run({ p, args: (v.value ?? {}) as Record<string, any>, events, emit });
+    // the wake-ups of speed-limited jobs whose nodes the command drained
+    flushDrainWakes({ p, emit });
     // file names that depend on the graph (bdrv_refresh_filename) follow every change
     if (def.mutates) refreshFilenames(p);
   } catch (e) {

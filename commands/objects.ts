@@ -1,5 +1,6 @@
 import { QmpError } from '../errors/index.js';
 import type { CommandDef } from './types.js';
+import { setThrottleGroupProps } from './throttle-group.js';
 
 /** object-add for the two QOM types block graphs use: iothread and throttle-group. */
 export const objectAdd: CommandDef = {
@@ -8,8 +9,12 @@ export const objectAdd: CommandDef = {
   run({ p, args }) {
     const id = String(args.id);
     const qomType = String(args['qom-type']);
-    if (p.object(id)) throw new QmpError(`attempt to add duplicate property '${id}' to object (type 'container')`);
     const { id: _i, 'qom-type': _t, ...props } = args;
+    // user_creatable_add_type: properties are set first, then the object joins /objects
+    // (duplicate id), then .complete runs
+    const complete = qomType === 'throttle-group' ? setThrottleGroupProps(props) : () => undefined;
+    if (p.object(id)) throw new QmpError(`attempt to add duplicate property '${id}' to object (type 'container')`);
+    complete();
     p.putObject({ id, qomType, props });
     return {};
   },

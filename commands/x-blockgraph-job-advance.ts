@@ -5,6 +5,7 @@
 // job, a ready mirror (it needs job-complete) and a pending job (job-finalize) stay put.
 import { QmpError } from '../errors/index.js';
 import { sendJob } from '../graph/jobs/runner.js';
+import { rateRunToEnd } from '../graph/jobs/rate.js';
 import type { JobStatus } from '../graph/types.js';
 import type { CommandDef } from './types.js';
 
@@ -24,7 +25,10 @@ export const xBlockgraphJobAdvance: CommandDef = {
       if (!j || j.status === target || j.status !== 'running') break;
       const mirror = j.data.kind === 'mirror';
       if (mirror && (target === 'ready' || target === 'standby' || LATER.includes(target))) sendJob({ p, emit }, id, { type: 'READY' });
-      else if (!mirror && LATER.includes(target)) sendJob({ p, emit }, id, { type: 'DONE' });
+      else if (!mirror && LATER.includes(target)) {
+        rateRunToEnd(p, id);
+        sendJob({ p, emit }, id, { type: 'DONE' });
+      }
       else break;
     }
     return {};

@@ -88,6 +88,9 @@ const DRIVERS: Record<string, DriverInfo> = {
       };
     },
   },
+  // blkverify.c: a filter over `raw` (its bs->file) that also reads `test`; bdrv_default_perms,
+  // no .bdrv_reopen_prepare
+  blkverify: { kind: 'filter', supportsBacking: false, reopen: false, childPerm: defaultPerms },
   // filter-compress.c: a plain filter, bdrv_default_perms
   compress: { kind: 'filter', supportsBacking: false, reopen: false, childPerm: defaultPerms },
   // Job filters: their perms are set by the job code (graph/jobs), these are the defaults.

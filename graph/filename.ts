@@ -23,7 +23,7 @@ import type { Proc } from './proc.js';
 import type { BdsNode, Edge } from './types.js';
 
 /** Drivers with .bdrv_file_open: a format may reuse their exact name. */
-const FILE_OPEN = new Set(['file', 'null-co', 'null-aio', 'blkdebug']);
+const FILE_OPEN = new Set(['file', 'null-co', 'null-aio', 'blkdebug', 'blkverify']);
 
 /** drv->strong_runtime_opts; a key ending in "." is a prefix. */
 const STRONG: Record<string, string[]> = {
@@ -56,6 +56,12 @@ export function filenameOf(p: Proc, node: string): string {
       const img = nameOf(kids.find((e) => e.name === 'image'));
       if (!img || strongGiven(n, ['config'])) return '';
       return `blkdebug:${n.options.config === undefined ? '' : String(n.options.config)}:${img}`;
+    }
+    case 'blkverify': {
+      // blkverify_refresh_filename: "blkverify:RAW:TEST" when both have an exact name
+      const raw = nameOf(kids.find((e) => e.name === 'raw'));
+      const test = nameOf(kids.find((e) => e.name === 'test'));
+      return raw && test ? `blkverify:${raw}:${test}` : '';
     }
     case 'commit_top':
     case 'mirror_top':

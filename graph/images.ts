@@ -22,6 +22,22 @@ export interface ImageSpecLike {
   'backing-format'?: string;
   /** qemu-img's -o list; cluster_size is what the graph needs (qcow2 file length, cache checks). */
   options?: string;
+  /** Regions written with qemu-io after creation (the scenario's `data`): they allocate clusters. */
+  data?: { offset: number; length: number }[];
+}
+
+/** Adds [start, end) to sorted, merged extents, widened to whole clusters (qcow2 allocates clusters). */
+export function addExtent(extents: [number, number][] | undefined, start: number, end: number, cluster: number): [number, number][] {
+  const s = Math.floor(start / cluster) * cluster;
+  const e = Math.ceil(end / cluster) * cluster;
+  const all = [...(extents ?? []), [s, e] as [number, number]].sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const x of all) {
+    const last = out[out.length - 1];
+    if (last && x[0] <= last[1]) last[1] = Math.max(last[1], x[1]);
+    else out.push([x[0], x[1]]);
+  }
+  return out;
 }
 
 export function createImage(d: Draft, spec: ImageSpecLike): Image {
@@ -34,6 +50,16 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   const img: Image = { file: spec.file, format: spec.format, size };
   const cluster = /(?:^|,)cluster_size=([^,]+)/.exec(spec.options ?? '')?.[1];
   if (cluster !== undefined && spec.format === 'qcow2') img.clusterSize = parseSize(cluster);
+  if (spec.format === 'qcow2' && Array.isArray(spec.data)) {
+    if (spec.data.length > 10000) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': too many data regions`);
+    let ext: [number, number][] | undefined;
+    for (const r of spec.data) {
+      const off = Number(r?.offset), len = Number(r?.length);
+      if (!Number.isSafeInteger(off) || !Number.isSafeInteger(len) || off < 0 || len <= 0) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': bad data region`);
+      ext = addExtent(ext, off, Math.min(off + len, size), img.clusterSize ?? 65536);
+    }
+    if (ext?.length) img.data = ext;
+  }
   if (spec.backing) {
     img.backing = spec.backing;
     img.backingFormat = spec['backing-format'] ?? d.get<Image>(HOST, 'images', spec.backing)?.format ?? 'raw';

@@ -16,7 +16,7 @@ import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY,
 import type { Proc } from './proc.js';
 import { alignment, refreshPerms } from './refresh.js';
 import { flatten, type Flat } from './reopen/qdict.js';
-import type { BdsNode } from './types.js';
+import type { BdsNode, Image as HostImage } from './types.js';
 
 export type Opts = Record<string, unknown>;
 
@@ -142,7 +142,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       if (!img) throw new QmpError(`Could not open '${fn}': No such file or directory`);
       const locking = (opts.locking as string | undefined) ?? 'auto';
       p.patchNode(name, {
-        filename: fn, size: img.format === 'raw' ? img.size : qcow2FileSize(img.size, img.clusterSize),
+        filename: fn, size: img.format === 'raw' ? img.size : qcow2FileSize(img),
         lock: locking === 'off' ? null : { perm: 0, shared: PERM_ALL },
       });
       break;
@@ -205,6 +205,16 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       p.patchNode(name, { size: child.size, align: blkdebugLimits(eff, alignment(p, child)) });
       break;
     }
+    case 'blkverify': {
+      // blkverify_open: bdrv_open_file_child "raw" (the filtered child), then "test" as a
+      // plain data child (BDRV_CHILD_DATA); the node's length is the test image's
+      const raw = openChildRef(p, opts.raw, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-raw'] === undefined ? undefined : String(eff['x-raw']) }, pendingAborts);
+      attachChild(p, { kind: 'node', node: name }, raw.name, 'raw', ROLE_FILTERED | ROLE_PRIMARY);
+      const test = openChildRef(p, opts.test, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-image'] === undefined ? undefined : String(eff['x-image']) }, pendingAborts);
+      attachChild(p, { kind: 'node', node: name }, test.name, 'test', ROLE_DATA);
+      p.patchNode(name, { size: p.node(test.name)!.size });
+      break;
+    }
     case 'quorum': {
       const children = (opts.children as unknown[]) ?? [];
       const threshold = Number(opts['vote-threshold']);
@@ -218,7 +228,11 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
         names.push(c.name);
         attachChild(p, { kind: 'node', node: name }, c.name, `children.${i}`, ROLE_DATA);
       });
-      p.patchNode(name, { size: p.node(names[0]!)!.size });
+      // bdrv_open_driver -> refresh_total_sectors -> quorum_getlength: children of different
+      // lengths give -EIO
+      const len = p.node(names[0]!)!.size;
+      if (names.some((c) => p.node(c)!.size !== len)) throw new QmpError('Could not refresh total sector count: Input/output error');
+      p.patchNode(name, { size: len });
       break;
     }
     default:
@@ -247,12 +261,25 @@ function formatLockIfNeeded(p: Proc, name: string): void {
 }
 
 /**
- * The on-disk length of an empty qcow2 image as qemu-img creates it (qcow2_co_create): header,
+ * The on-disk length of a qcow2 image as qemu-img creates it (qcow2_co_create): header,
  * refcount table and one refcount block (a cluster each), then the L1 table (8 bytes per L2
- * table; the file ends where the L1 table ends). Data written later is not modelled.
+ * table; an empty image's file ends where the L1 table ends). Data written afterwards
+ * (qemu-io, the scenario's `data`) appends after the L1 table's clusters one L2 table per
+ * L2-covered region it touches and its data clusters (checked with qemu-img 7.2: 16M written
+ * into a 16M image gives 17104896 bytes, 64k gives 393216).
  */
-function qcow2FileSize(virtual: number, clusterSize = 65536): number {
-  return 3 * clusterSize + 8 * Math.ceil(virtual / ((clusterSize * clusterSize) / 8));
+function qcow2FileSize(img: HostImage): number {
+  const cs = img.clusterSize ?? 65536;
+  const l2Span = (cs * cs) / 8;
+  const l1Bytes = 8 * Math.ceil(img.size / l2Span);
+  if (!img.data?.length) return 3 * cs + l1Bytes;
+  const l2 = new Set<number>();
+  let clusters = 0;
+  for (const [s, e] of img.data) {
+    clusters += Math.ceil((e - s) / cs);
+    for (let r = Math.floor(s / l2Span); r <= Math.floor((e - 1) / l2Span); r++) l2.add(r);
+  }
+  return (3 + Math.ceil(l1Bytes / cs) + l2.size + clusters) * cs;
 }
 
 /** bdrv_open_backing_file */

@@ -12,6 +12,7 @@
 // node (replaceNode) therefore gives the same observable result as the swap; nodes keep their
 // identity (name, options, monitor reference), and edges that must not move (job edges, which are
 // `stay_at_node`, and edges inside the new node's subtree) are skipped instead of swapped back.
+import { drained } from './drain.js';
 import { QmpError } from '../errors/index.js';
 import { attachChild, retarget, unrefIfUnused } from './ops.js';
 import { ROLE_COW, ROLE_FILTERED, ROLE_PRIMARY } from './perm.js';
@@ -58,6 +59,11 @@ export interface ReplaceOpts {
 
 /** bdrv_replace_node_common. Throws QEMU's error with nothing changed. */
 export function replaceNode(p: Proc, from: string, to: string, opts: ReplaceOpts = {}): void {
+  // bdrv_replace_node_common: bdrv_drained_begin(from) for the whole replacement
+  drained(p, [from], false, () => replaceNodeDrained(p, from, to, opts));
+}
+
+function replaceNodeDrained(p: Proc, from: string, to: string, opts: ReplaceOpts): void {
   const autoSkip = opts.autoSkip ?? true;
   let removed: Edge | undefined;
   p.d.atomically(() => {

@@ -106,6 +106,8 @@ export interface Image {
   backing?: string;
   backingFormat?: string;
   clusterSize?: number;
+  /** Allocated extents [start, end) of a qcow2 image's own data, cluster-aligned and merged (absent: none). */
+  data?: [number, number][];
 }
 
 /** Collection names inside a process scope. */

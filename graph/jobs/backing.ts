@@ -6,24 +6,35 @@ import type { Proc } from '../proc.js';
 import { refreshPerms } from '../refresh.js';
 import { HOST, type Image } from '../types.js';
 import { isFilter } from './chain.js';
+import { inheritsFromRecursive, unsetInheritsFrom } from '../inherits.js';
+import { drained } from '../drain.js';
 
-/** bdrv_set_backing_hd: one transaction (remove the old link, attach the new one, refresh). */
+/**
+ * bdrv_set_backing_hd: one transaction (remove the old link, attach the new one, refresh).
+ * bdrv_set_file_or_backing_noperm keeps inherits_from: a new backing that inherited from `node`
+ * through the nodes in between (a stream dropping intermediates) now inherits from `node`
+ * directly, so a later blockdev-reopen of `node` passes it "backing.*" options.
+ */
 export function setBackingHd(p: Proc, node: string, backing: string | null): void {
   const old = p.backing(node);
   if ((old?.child ?? null) === backing) return;
   let oldChild: string | undefined;
-  p.d.atomically(() => {
+  // bdrv_set_backing_hd: bdrv_drained_begin(bs)
+  drained(p, [node], false, () => p.d.atomically(() => {
+    const updateInherits = backing !== null && inheritsFromRecursive(p, backing, node);
     if (old?.frozen) throw new QmpError(`Cannot change frozen '${old.name}' link from '${node}' to '${old.child}'`);
     if (old) {
       oldChild = old.child;
+      unsetInheritsFrom(p, node, old);
       p.delEdge(old.id);
     }
     if (backing) {
       const role = isFilter(p, node) ? ROLE_FILTERED | ROLE_PRIMARY : ROLE_COW;
       attachChild(p, { kind: 'node', node }, backing, 'backing', role, undefined, { refresh: false });
+      if (updateInherits) p.patchNode(backing, { inheritsFrom: node });
     }
     refreshPerms(p, [node, ...(oldChild && p.node(oldChild) ? [oldChild] : [])]);
-  });
+  }));
   if (oldChild) unrefIfUnused(p, oldChild);
 }
 

@@ -12,6 +12,8 @@ import { freezeChain, unfreezeChain } from './freeze.js';
 import { writeBackingHeader } from './backing.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
+import { startRate } from './rate.js';
+import { drained } from '../drain.js';
 
 export interface CommitData {
   kind: 'commit';
@@ -71,6 +73,8 @@ export function startCommit(ctx: JobCtx, o: CommitStart): Job {
   const topBB = addJobBB(p, job.id, 'commit-top', o.top, 0, PERM_ALL, false);
   patchJobData(p, job.id, { topBB });
   sendJob(ctx, job.id, { type: 'START' });
+  // commit_run's loop: base_overlay is bdrv_find_overlay(top, base) from commit_start
+  startRate(ctx, job.id, { kind: 'commit', len: topSize, top: o.top, baseOverlay: baseOverlay!, dest: o.base });
   return p.job(job.id)!;
 }
 
@@ -83,6 +87,11 @@ export function startCommit(ctx: JobCtx, o: CommitStart): Job {
  */
 export function dropIntermediate(p: Proc, top: string, base: string, backingFile: string | null): string | null {
   if (!p.node(top) || !p.node(base)) return 'node gone';
+  // bdrv_drop_intermediate: bdrv_subtree_drained_begin(top) for the whole operation
+  return drained(p, [top], true, () => dropIntermediateDrained(p, top, base, backingFile));
+}
+
+function dropIntermediateDrained(p: Proc, top: string, base: string, backingFile: string | null): string | null {
   if (!chainContains(p, top, base)) return `'${base}' is not in the backing chain of '${top}'`;
   const explicitTop = skipImplicitFilters(p, top);
   const inheritsRecursive = (() => {

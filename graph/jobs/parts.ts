@@ -2,7 +2,7 @@
 // with perm/shared fixed by the job, §2.2), its BlockBackends (blk_new + blk_insert_bs), the
 // internal filter nodes (commit_top, mirror_top) and the read-only flips jobs do by reopening.
 import { QmpError } from '../../errors/index.js';
-import { registerDriver, defaultPerms } from '../drivers.js';
+import { registerDriver, defaultPerms, driverInfo } from '../drivers.js';
 import { assignNodeName, attachChild, detachChild, newNode, tryRefresh, unrefIfUnused } from '../ops.js';
 import { PERM_ALL, PERM_R, PERM_W } from '../perm.js';
 import type { Proc } from '../proc.js';
@@ -10,6 +10,7 @@ import { refreshPerms } from '../refresh.js';
 import type { BdsNode, Job } from '../types.js';
 import { tryMoveToContext } from '../aio.js';
 import { explicitOptionsOf } from '../options.js';
+import { drained } from '../drain.js';
 
 // mirror_top (bdrv_mirror_top_child_perm): default perms while running; an active commit
 // drops consistent read and shares write; once the job stops it forwards nothing.
@@ -78,6 +79,18 @@ export function newJobFilter(p: Proc, driver: 'commit_top' | 'mirror_top', name:
  */
 export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreErrors?: boolean } = {}): void {
   const run = () => {
+    // bdrv_reopen(keep_old_opts) queues the node's explicit options: a force-share given at
+    // blockdev-add (a QBool) is absorbed and put back as the string "on" by bdrv_reopen_prepare,
+    // whose final unchanged-options check then refuses it
+    const n0 = p.node(node);
+    // bdrv_reopen_prepare: a driver without .bdrv_reopen_prepare refuses first (the same text
+    // blockdev-reopen gives, graph/reopen/prepare.ts)
+    if (n0 && n0.ro !== ro && !driverInfo(n0.driver)?.reopen) {
+      throw new QmpError(`Block format '${n0.driver}' used by node '${n0.name}' does not support reopening files`);
+    }
+    if (n0 && n0.ro !== ro && explicitOptionsOf(n0)['force-share'] !== undefined) {
+      throw new QmpError("Cannot change the option 'force-share'");
+    }
     const touched: string[] = [];
     const visit = (name: string) => {
       const n = p.node(name);
@@ -96,8 +109,11 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
     visit(node);
     if (touched.length) refreshPerms(p, [node]);
   };
-  if (!opts.ignoreErrors) return p.d.atomically(run);
-  p.d.attempt(run, (e) => e instanceof QmpError);
+  // bdrv_reopen: bdrv_subtree_drained_begin(bs) around the reopen
+  drained(p, [node], true, () => {
+    if (!opts.ignoreErrors) return p.d.atomically(run);
+    p.d.attempt(run, (e) => e instanceof QmpError);
+  });
 }
 
 export function jobData<T = Record<string, unknown>>(j: Job): T {

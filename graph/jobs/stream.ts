@@ -13,6 +13,8 @@ import { freezeChain, unfreezeChain } from './freeze.js';
 import { setBackingHd, writeBackingHeader } from './backing.js';
 import { addJobBB, addJobEdge, dropRef, removeJobBB, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
+import { startRate } from './rate.js';
+import { drained } from '../drain.js';
 
 export interface StreamData {
   kind: 'stream';
@@ -64,11 +66,16 @@ export function startStream(ctx: JobCtx, o: StreamStart): Job {
   p.step('insert-cor');
   const opts: Record<string, unknown> = { driver: 'copy-on-read', file: o.bs, bottom: baseOverlay };
   if (o.filterNodeName !== undefined) opts['node-name'] = o.filterNodeName;
-  const cor = openNodeInContext(p, opts).name;
-  // the filter joins T's AioContext (bdrv_insert_node attaches it to T, which moves it)
-  p.patchNode(cor, { implicit: o.filterNodeName === undefined, extra: { refs: 1 }, aio: p.node(o.bs)!.aio });
-  freezeChain(p, cor, baseOverlay);
-  replaceNode(p, o.bs, cor);
+  // bdrv_insert_node prefixes what fails: opening the filter (cor_open's child attach and
+  // freeze) "Could not create node: ", putting it in place "Could not replace node: "
+  const cor = prefixed('Could not create node: ', () => {
+    const c = openNodeInContext(p, opts).name;
+    // the filter joins T's AioContext (bdrv_insert_node attaches it to T, which moves it)
+    p.patchNode(c, { implicit: o.filterNodeName === undefined, extra: { refs: 1 }, aio: p.node(o.bs)!.aio });
+    freezeChain(p, c, baseOverlay);
+    return c;
+  });
+  prefixed('Could not replace node: ', () => replaceNode(p, o.bs, cor));
 
   p.step('job-create');
   const data: StreamData = {
@@ -87,7 +94,21 @@ export function startStream(ctx: JobCtx, o: StreamStart): Job {
   sendJob(ctx, job.id, { type: 'START' });
   // stream_run: nothing to copy when T is its own base_overlay; it finishes at once.
   if (skipFilters(p, o.bs) === baseOverlay) sendJob(ctx, job.id, { type: 'DONE' });
+  else {
+    const top = skipFilters(p, o.bs)!;
+    startRate(ctx, job.id, { kind: 'stream', len: p.node(o.bs)!.size, top, baseOverlay, dest: top });
+  }
   return p.job(job.id)!;
+}
+
+/** error_prepend on a QMP error thrown by `fn`. */
+function prefixed<T>(prefix: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof QmpError) throw new QmpError(prefix + e.desc, e.cls);
+    throw e;
+  }
 }
 
 /** bdrv_cor_filter_drop: unfreeze, replace the filter by T (dropping its link), drop our reference. */
@@ -108,25 +129,28 @@ registerJobDriver('stream', {
     const { p } = ctx;
     corFilterDrop(ctx, j);
     const d = p.job(j.id)!.data as unknown as StreamData;
-    const unfilteredBs = skipFilters(p, d.target);
-    if (!unfilteredBs || !p.node(d.aboveBase)) return;
-    const base = filterOrCowBs(p, d.aboveBase);
-    const unfilteredBase = skipFilters(p, base);
-    if (cowChild(p, unfilteredBs)) {
-      const ub = unfilteredBase ? p.node(unfilteredBase) : undefined;
-      const baseId = ub ? d.backingFile ?? ub.filename : null;
-      let failed = false;
-      try {
-        setBackingHd(p, unfilteredBs, base);
-      } catch (e) {
-        if (!(e instanceof QmpError)) throw e;
-        failed = true;
+    // stream_prepare: bdrv_subtree_drained_begin(above_base) around the backing change
+    return drained(p, [d.aboveBase], true, (): string | undefined => {
+      const unfilteredBs = skipFilters(p, d.target);
+      if (!unfilteredBs || !p.node(d.aboveBase)) return;
+      const base = filterOrCowBs(p, d.aboveBase);
+      const unfilteredBase = skipFilters(p, base);
+      if (cowChild(p, unfilteredBs)) {
+        const ub = unfilteredBase ? p.node(unfilteredBase) : undefined;
+        const baseId = ub ? d.backingFile ?? ub.filename : null;
+        let failed = false;
+        try {
+          setBackingHd(p, unfilteredBs, base);
+        } catch (e) {
+          if (!(e instanceof QmpError)) throw e;
+          failed = true;
+        }
+        writeBackingHeader(p, unfilteredBs, baseId, ub?.driver ?? null);
+        // stream_prepare: error_report_err, then -EPERM fails the job
+        if (failed) return 'Operation not permitted';
       }
-      writeBackingHeader(p, unfilteredBs, baseId, ub?.driver ?? null);
-      // stream_prepare: error_report_err, then -EPERM fails the job
-      if (failed) return 'Operation not permitted';
-    }
-    return undefined;
+      return undefined;
+    });
   },
   clean(ctx, j) {
     const { p } = ctx;

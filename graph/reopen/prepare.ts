@@ -7,10 +7,11 @@ import { driverInfo } from '../drivers.js';
 import { refcount, attachChild } from '../ops.js';
 import { ROLE_COW, ROLE_FILTERED, ROLE_PRIMARY } from '../perm.js';
 import type { Proc } from '../proc.js';
-import type { BdsNode, Edge } from '../types.js';
+import type { BdsNode } from '../types.js';
 import { COMMON_OPTIONS, GENERIC_ABSORBED, GENERIC_PUT_BACK, MUTABLE, driverPrepare } from './drivers.js';
 import { optString, qdictKeys, qobjEqual, type Flat } from './qdict.js';
 import { currentOptions, type QueueEntry } from './queue.js';
+import { inheritsFromRecursive, unsetInheritsFrom } from '../inherits.js';
 
 export interface PreparedEntry {
   node: string;
@@ -108,24 +109,6 @@ function skipImplicitFilters(p: Proc, node: string): string {
     cur = f.child;
   }
   return cur;
-}
-
-/** bdrv_inherits_from_recursive */
-function inheritsFromRecursive(p: Proc, child: string, parent: string): boolean {
-  let cur: string | null = child;
-  for (let i = 0; cur !== null && cur !== parent && i < 1000; i++) cur = p.node(cur)?.inheritsFrom ?? null;
-  return cur !== null;
-}
-
-/** bdrv_unset_inherits_from */
-function unsetInheritsFrom(p: Proc, root: string, child: Edge): void {
-  const c = p.node(child.child);
-  if (!c) return;
-  if (c.inheritsFrom === root) {
-    const other = p.childrenOf(root).some((e) => e.id !== child.id && e.child === child.child);
-    if (!other) p.patchNode(c.name, { inheritsFrom: null });
-  }
-  for (const g of p.childrenOf(c.name)) unsetInheritsFrom(p, root, g);
 }
 
 /**

@@ -12,7 +12,9 @@ async function withRunningCommit(): Promise<EventLog> {
   const log = await openMemory();
   const e = await Engine.open(log);
   for (const [f, b] of [['base.qcow2', undefined], ['mid.qcow2', undefined], ['top.qcow2', undefined]] as const) {
-    await e.execute('A', 'x-blockgraph-image-create', { file: f, format: 'qcow2', size: '16M', ...(b ? { backing: b } : {}) });
+    // mid holds data: the speed-limited commit has chunks left to copy and keeps running
+    const data = f === 'mid.qcow2' ? { data: [{ offset: 0, length: 2 << 20 }] } : {};
+    await e.execute('A', 'x-blockgraph-image-create', { file: f, format: 'qcow2', size: '16M', ...data, ...(b ? { backing: b } : {}) });
   }
   await e.execute('A', 'blockdev-add', { driver: 'qcow2', 'node-name': 'base', file: { driver: 'file', filename: 'base.qcow2' }, backing: null });
   await e.execute('A', 'blockdev-add', { driver: 'qcow2', 'node-name': 'mid', file: { driver: 'file', filename: 'mid.qcow2' }, backing: 'base' });

@@ -64,7 +64,8 @@ export const GOLDEN: GoldenScenario[] = [
     name: 'iothread-move',
     description: 'AioContext moves of a chain with a stream job on it: refused without force, moved with it, back to main after cancel',
     steps: [
-      img('base.qcow2'), img('mid.qcow2', { backing: 'base.qcow2', 'backing-format': 'qcow2' }), img('top.qcow2', { backing: 'mid.qcow2', 'backing-format': 'qcow2' }),
+      // mid holds data, so the speed-limited stream has chunks to copy and stays running
+      img('base.qcow2'), img('mid.qcow2', { backing: 'base.qcow2', 'backing-format': 'qcow2', data: [{ offset: 0, length: 2097152 }] }), img('top.qcow2', { backing: 'mid.qcow2', 'backing-format': 'qcow2' }),
       qcow2('base', 'base.qcow2', null), qcow2('mid', 'mid.qcow2', 'base'), qcow2('top', 'top.qcow2', 'mid'),
       { execute: 'object-add', arguments: { 'qom-type': 'iothread', id: 'io0' } },
       { execute: 'block-stream', arguments: { 'job-id': 's0', device: 'top', 'auto-finalize': false, 'auto-dismiss': true, 'base-node': 'base', speed: 1 } },

@@ -40,11 +40,18 @@ export class M {
 
 const short = permLetters;
 
-/** base <- mid <- top, explicit nodes with inline file children named <x>f. */
+/**
+ * base <- mid <- top, explicit nodes with inline file children named <x>f. Layer i holds data in
+ * its own 1 MiB stretch at i MiB (two 512 KiB chunks), so a stream or commit has chunks to copy and a
+ * speed-limited job sleeps after it instead of finishing at once (as on QEMU).
+ */
 export function chain(m: M, opts: { topRo?: boolean; names?: string[] } = {}): void {
   const names = opts.names ?? ['base', 'mid', 'top'];
   names.forEach((n, i) => {
-    m.ok('x-blockgraph-image-create', { file: `${n}.qcow2`, format: 'qcow2', size: '1M', ...(i > 0 ? { backing: `${names[i - 1]}.qcow2`, 'backing-format': 'qcow2' } : {}) });
+    m.ok('x-blockgraph-image-create', {
+      file: `${n}.qcow2`, format: 'qcow2', size: '8M', data: [{ offset: i * 1048576, length: 1048576 }],
+      ...(i > 0 ? { backing: `${names[i - 1]}.qcow2`, 'backing-format': 'qcow2' } : {}),
+    });
   });
   names.forEach((n, i) => {
     m.ok('blockdev-add', {

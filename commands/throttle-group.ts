@@ -1,0 +1,100 @@
+// throttle-group objects (block/throttle-groups.c, util/throttle.c, 7.2): the limits are a
+// ThrottleConfig of six leaky buckets; object-add sets the properties (the `x-` ones one by one
+// through throttle_group_set, `limits` in one go through throttle_group_set_limits ->
+// throttle_limits_to_config, which validates at once) and throttle_group_obj_complete validates
+// the whole config again (throttle_is_valid). Nothing here is stored beyond the object's props.
+import { QmpError } from '../errors/index.js';
+
+/** THROTTLE_VALUE_MAX */
+const VALUE_MAX = 1000000000000000n;
+const UINT_MAX = 4294967295n;
+/** BucketType order: bps-total, bps-read, bps-write, iops-total, iops-read, iops-write */
+const BUCKETS = ['bps-total', 'bps-read', 'bps-write', 'iops-total', 'iops-read', 'iops-write'] as const;
+
+interface Bucket { avg: bigint; max: bigint; burst: bigint }
+interface Config { b: Record<(typeof BUCKETS)[number], Bucket>; opSize: bigint }
+
+/** throttle_config_init: all zero, burst length 1 */
+function initConfig(): Config {
+  const b = {} as Config['b'];
+  for (const k of BUCKETS) b[k] = { avg: 0n, max: 0n, burst: 1n };
+  return { b, opSize: 0n };
+}
+
+/** the fields are uint64_t in C: a negative int64 wraps */
+const u64 = (v: unknown): bigint => BigInt.asUintN(64, BigInt(Math.trunc(Number(v))));
+
+/** Which bucket field an option name (without prefix) sets: "iops-total-max-length" -> iops-total burst. */
+function fieldOf(name: string): { bucket: (typeof BUCKETS)[number]; field: 'avg' | 'max' | 'burst' } | 'size' | null {
+  if (name === 'iops-size') return 'size';
+  for (const k of BUCKETS) {
+    if (name === k) return { bucket: k, field: 'avg' };
+    if (name === `${k}-max`) return { bucket: k, field: 'max' };
+    if (name === `${k}-max-length`) return { bucket: k, field: 'burst' };
+  }
+  return null;
+}
+
+/** throttle_is_valid */
+export function throttleIsValid(cfg: Config): string | null {
+  const b = cfg.b;
+  const bpsFlag = b['bps-total'].avg && (b['bps-read'].avg || b['bps-write'].avg);
+  const opsFlag = b['iops-total'].avg && (b['iops-read'].avg || b['iops-write'].avg);
+  const bpsMaxFlag = b['bps-total'].max && (b['bps-read'].max || b['bps-write'].max);
+  const opsMaxFlag = b['iops-total'].max && (b['iops-read'].max || b['iops-write'].max);
+  if (bpsFlag || opsFlag || bpsMaxFlag || opsMaxFlag) return 'bps/iops/max total values and read/write values cannot be used at the same time';
+  if (cfg.opSize && !b['iops-total'].avg && !b['iops-read'].avg && !b['iops-write'].avg) return 'iops size requires an iops value to be set';
+  for (const k of BUCKETS) {
+    const x = b[k];
+    if (x.avg > VALUE_MAX || x.max > VALUE_MAX) return `bps/iops/max values must be within [0, ${VALUE_MAX}]`;
+    if (!x.burst) return 'the burst length cannot be 0';
+    if (x.burst > 1n && !x.max) return 'burst length set without burst rate';
+    if (x.max && x.burst > VALUE_MAX / x.max) return 'burst length too high for this burst rate';
+    if (x.max && !x.avg) return 'bps_max/iops_max require corresponding bps/iops values';
+    if (x.max && x.max < x.avg) return 'bps_max/iops_max cannot be lower than bps/iops';
+  }
+  return null;
+}
+
+/**
+ * The property-setting half of object-add for a throttle-group (before the object is added to
+ * the container): throws the first error a setter reports. Returns the validation to run at
+ * completion (after the duplicate-id check), as throttle_group_obj_complete does.
+ */
+export function setThrottleGroupProps(props: Record<string, unknown>): () => void {
+  const cfg = initConfig();
+  for (const [key, v] of Object.entries(props)) {
+    if (key === 'limits' && v && typeof v === 'object') {
+      // throttle_group_set_limits -> throttle_limits_to_config: members in ThrottleLimits order
+      const lim = v as Record<string, unknown>;
+      for (const [name, val] of Object.entries(lim)) {
+        const f = fieldOf(name);
+        if (f === null) continue;
+        if (f === 'size') { cfg.opSize = u64(val); continue; }
+        if (f.field === 'burst') {
+          if (u64(val) > UINT_MAX) throw new QmpError(`${name} value must be in the range [0, ${UINT_MAX}]`);
+          cfg.b[f.bucket].burst = u64(val);
+        } else cfg.b[f.bucket][f.field] = u64(val);
+      }
+      const err = throttleIsValid(cfg);
+      if (err) throw new QmpError(err);
+      continue;
+    }
+    if (!key.startsWith('x-')) continue;
+    // throttle_group_set
+    const f = fieldOf(key.slice(2));
+    if (f === null) continue;
+    const n = BigInt(Math.trunc(Number(v)));
+    if (n < 0n) throw new QmpError('Property values cannot be negative');
+    if (f === 'size') { cfg.opSize = n; continue; }
+    if (f.field === 'burst') {
+      // "must be in the" "range …": QEMU's string lacks the space
+      if (n > UINT_MAX) throw new QmpError(`${key} value must be in therange [0, ${UINT_MAX}]`);
+      cfg.b[f.bucket].burst = n;
+    } else cfg.b[f.bucket][f.field] = n;
+  }
+  return () => {
+    const err = throttleIsValid(cfg);
+    if (err) throw new QmpError(err);
+  };
+}

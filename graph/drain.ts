@@ -1,0 +1,72 @@
+// Drained sections (block/io.c bdrv_drained_begin/end, bdrv_subtree_drained_begin/end, 7.2):
+// while a node is drained, every parent above it is quiesced, jobs included
+// (child_job_drained_begin -> job_pause); at the end of the outermost section they resume
+// (child_job_drained_end -> job_resume). The model keeps no drain state: it only notes which
+// jobs a command's sections paused and resumed, for the jobs' wake-ups (graph/jobs/rate.ts).
+// Transient per Draft (one command), never stored.
+import type { Draft } from './draft.js';
+import type { Proc } from './proc.js';
+
+
+interface DrainState { depth: number; current: Set<string>; wakes: string[] }
+const DRAINS = new WeakMap<Draft, DrainState>();
+
+/** The jobs a drain of `roots` pauses: any with an edge into the drained nodes or their ancestors. */
+function drainedJobs(p: Proc, roots: string[], subtree: boolean): string[] {
+  const nodes = new Set<string>();
+  const down = [...roots];
+  while (down.length) {
+    const x = down.pop()!;
+    if (nodes.has(x) || !p.node(x)) continue;
+    nodes.add(x);
+    if (subtree) for (const e of p.childrenOf(x)) down.push(e.child);
+  }
+  const jobs = new Set<string>();
+  const up = [...nodes];
+  const seen = new Set<string>();
+  while (up.length) {
+    const x = up.pop()!;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    for (const e of p.parents(x)) {
+      if (e.parent.kind === 'node') up.push(e.parent.node);
+      else if (e.parent.kind === 'job') jobs.add(e.parent.job);
+      else if (e.parent.kind === 'bb') {
+        const bb = p.bb(e.parent.bb);
+        if (bb?.owner.kind === 'job') jobs.add(bb.owner.id);
+      }
+    }
+  }
+  return [...jobs].sort();
+}
+
+/**
+ * bdrv_drained_begin/end (bdrv_subtree_drained_* when `subtree`) around `fn`: every job with a
+ * node in the section is paused and, when the outermost section ends, resumed, which for a
+ * sleeping speed-limited job is one wake-up. The wake-ups run when the command ends
+ * (flushDrainWakes), in the order the sections ended.
+ */
+export function drained<T>(p: Proc, roots: (string | null | undefined)[], subtree: boolean, fn: () => T): T {
+  let st = DRAINS.get(p.d);
+  if (!st) DRAINS.set(p.d, (st = { depth: 0, current: new Set(), wakes: [] }));
+  for (const j of drainedJobs(p, roots.filter((x): x is string => !!x), subtree)) st.current.add(j);
+  st.depth++;
+  try {
+    return fn();
+  } finally {
+    st.depth--;
+    if (st.depth === 0) {
+      st.wakes.push(...st.current);
+      st.current = new Set();
+    }
+  }
+}
+
+/** The jobs the command's finished sections resumed, in order (and forgets them). */
+export function takeDrainWakes(p: Proc): string[] {
+  const st = DRAINS.get(p.d);
+  if (!st) return [];
+  const w = st.wakes;
+  st.wakes = [];
+  return w;
+}

@@ -1,0 +1,53 @@
+// Block status as the jobs' copy loops ask for it (block/io.c bdrv_is_allocated and
+// bdrv_is_allocated_above -> bdrv_co_common_block_status_above): which bytes a layer holds
+// itself. A qcow2 layer holds the clusters its image has data in; raw and protocol layers hold
+// everything (file-posix reports data or zeroes, both count as allocated); null-co only with
+// read-zeroes; filters pass their child's status through. Beyond a short layer's end, the
+// zeroes it synthesises count as allocated there.
+import { imageBehind } from '../images.js';
+import type { Proc } from '../proc.js';
+import { filterOrCowBs, isFilter } from './chain.js';
+
+export interface Status { alloc: boolean; n: number }
+
+/** One layer's own status at `offset` for at most `bytes` (n = 0: offset at or beyond its end). */
+export function layerStatus(p: Proc, node: string, offset: number, bytes: number): Status {
+  const n = p.node(node);
+  if (!n || offset >= n.size) return { alloc: false, n: 0 };
+  const max = Math.min(bytes, n.size - offset);
+  switch (n.driver) {
+    case 'qcow2': {
+      const file = p.fileChild(node)?.child;
+      const img = file ? imageBehind(p, file) : undefined;
+      for (const [s, e] of img?.data ?? []) {
+        if (offset < s) return { alloc: false, n: Math.min(s - offset, max) };
+        if (offset < e) return { alloc: true, n: Math.min(e - offset, max) };
+      }
+      return { alloc: false, n: max };
+    }
+    case 'null-co': case 'null-aio':
+      return { alloc: n.options['read-zeroes'] === true || n.options['read-zeroes'] === 'on', n: max };
+    default:
+      return { alloc: true, n: max };
+  }
+}
+
+/**
+ * bdrv_is_allocated_above(top, base, include_base, offset, bytes): the first layer from `top`
+ * down (to `base`, inclusive when asked) that holds the bytes decides; the run length shrinks
+ * to the shortest unallocated run above it.
+ */
+export function allocatedAbove(p: Proc, top: string | null, base: string | null, includeBase: boolean, offset: number, bytes: number): Status {
+  let n = bytes;
+  for (let cur = top, i = 0; cur && i < 100000; cur = filterOrCowBs(p, cur), i++) {
+    if (!includeBase && cur === base) break;
+    if (!isFilter(p, cur)) {
+      const st = layerStatus(p, cur, offset, n);
+      if (st.n === 0) return { alloc: true, n };   // short layer: synthesised zeroes
+      if (st.alloc) return st;
+      n = Math.min(n, st.n);
+    }
+    if (cur === base) break;
+  }
+  return { alloc: false, n };
+}

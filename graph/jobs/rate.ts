@@ -1,0 +1,152 @@
+// The copy loops of stream and commit (block/stream.c stream_run, block/commit.c commit_run,
+// 7.2) with their rate limit: each iteration asks the block status of one chunk (512 KiB),
+// copies it when the layers between hold it, and then sleeps for
+// block_job_ratelimit_get_delay(n) (include/qemu/ratelimit.h ratelimit_calculate_delay: no
+// delay while the bytes dispatched in the current 100 ms slice stay below speed/10, else until
+// the extended slice ends). Without I/O or a clock in the model, a sleep lasts until something
+// wakes the job: job_resume, block_job_set_speed's kick (job_enter_cond when a timer is
+// pending), or the end of a drained section over one of the job's nodes (child_job_drained_end
+// -> job_resume): job_sleep_ns then returns early and the loop runs its next iteration. So a
+// speed-limited job copies one chunk per wake-up and finishes when its chunks run out.
+// A job started without a speed is not modelled in time: it runs until a `wait` step advances it
+// (x-blockgraph-job-advance), which copies what is left.
+import { takeDrainWakes } from '../drain.js';
+import { addExtent, imageBehind } from '../images.js';
+import type { Proc } from '../proc.js';
+import { HOST, type Image, type Job } from '../types.js';
+import { allocatedAbove, layerStatus } from './allocation.js';
+import { cowBs } from './chain.js';
+import { patchJobData, sendJob, type JobCtx } from './runner.js';
+
+/** STREAM_CHUNK, COMMIT_BUFFER_SIZE */
+const CHUNK = 512 * 1024;
+/** BLOCK_JOB_SLICE_TIME, 100 ms */
+const SLICE_NS = 100_000_000;
+
+export interface RateState {
+  kind: 'stream' | 'commit';
+  pos: number;            // the loop's offset
+  len: number;            // bdrv_getlength at the start of .run
+  quota: number;          // RateLimit.slice_quota (0: no limit)
+  dispatched: number;     // bytes counted in the current (extended) slice
+  sleeping: boolean;      // in job_sleep_ns with a delay: only a wake-up moves it on
+  limited: boolean;       // started with a speed: progress is modelled per wake-up
+  top: string;            // stream: unfiltered target; commit: top (blk_bs(s->top))
+  baseOverlay: string;    // the lowest layer whose data is copied
+  dest: string;           // where the data goes (stream: the target, commit: base)
+}
+
+/** ratelimit_set_speed */
+export function quotaOf(speed: number): number {
+  return speed === 0 ? 0 : Math.max(Math.floor((speed * SLICE_NS) / 1e9), 1);
+}
+
+const rateOf = (j: Job | undefined): RateState | undefined => j?.data.rate as RateState | undefined;
+
+/**
+ * One stretch of the loop: how many bytes it covers and whether it copies them. A copied stretch
+ * is one iteration (at most a chunk); a stretch that copies nothing may stand for several of
+ * QEMU's iterations (each at most a chunk, none copying, so none sleeps): the status is asked
+ * over the whole rest, which ends where the allocation changes, as QEMU's runs do.
+ */
+function iteration(p: Proc, r: RateState, offset: number): { n: number; copy: boolean } {
+  const window = r.len - offset;
+  const clamp = (st: { n: number; copy: boolean }) => (st.copy ? { n: Math.min(st.n, CHUNK), copy: true } : st);
+  if (r.kind === 'stream') {
+    // stream_run: allocated in the top needs no copy; else copy what the layers down to
+    // base_overlay hold
+    const top = layerStatus(p, r.top, offset, window);
+    if (top.alloc) return { n: top.n, copy: false };
+    const below = allocatedAbove(p, cowBs(p, r.top), r.baseOverlay, true, offset, top.n || window);
+    if (!below.alloc && below.n === 0) return { n: window, copy: false };
+    return clamp({ n: below.n, copy: below.alloc });
+  }
+  // commit_run: copy what is allocated from top down to base_overlay
+  const st = allocatedAbove(p, r.top, r.baseOverlay, true, offset, window);
+  return clamp({ n: st.n, copy: st.alloc });
+}
+
+/** The copied bytes become the destination's own (a qcow2 image allocates the clusters). */
+function writeData(p: Proc, dest: string, offset: number, n: number): void {
+  const node = p.node(dest);
+  if (!node || node.driver !== 'qcow2') return;
+  const file = p.fileChild(dest)?.child;
+  const img = file ? imageBehind(p, file) : undefined;
+  if (!img) return;
+  const next: Image = { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) };
+  p.d.put(HOST, 'images', img.file, next);
+}
+
+/** Runs iterations until the job sleeps (returns false) or its loop ends (true). */
+function runLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean {
+  for (let guard = 0; r.pos < r.len && guard < 1_000_000; guard++) {
+    const { n: raw, copy } = iteration(p, r, r.pos);
+    const n = raw > 0 ? raw : r.len - r.pos;
+    if (copy) writeData(p, r.dest, r.pos, n);
+    r.pos += n;
+    if (copy && r.quota > 0 && !ignoreLimit) {
+      r.dispatched += n;
+      if (r.dispatched >= r.quota && r.pos < r.len) {
+        r.sleeping = true;
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+/** Called by stream_start/commit_start after job_start. */
+export function startRate(ctx: JobCtx, id: string, init: Omit<RateState, 'pos' | 'dispatched' | 'sleeping' | 'limited' | 'quota'>): void {
+  const j = ctx.p.job(id);
+  if (!j) return;
+  const r: RateState = { ...init, pos: 0, dispatched: 0, sleeping: false, limited: j.speed > 0, quota: quotaOf(j.speed) };
+  patchJobData(ctx.p, id, { rate: r });
+  if (r.limited) runBatch(ctx, id);
+}
+
+function runBatch(ctx: JobCtx, id: string): void {
+  const r = { ...rateOf(ctx.p.job(id))! };
+  r.sleeping = false;
+  const done = runLoop(ctx.p, r, false);
+  patchJobData(ctx.p, id, { rate: r });
+  if (done) sendJob(ctx, id, { type: 'DONE' });
+}
+
+/** A wake-up: a sleeping, running, not user-paused speed-limited job runs its next iterations. */
+export function wakeJob(ctx: JobCtx, id: string): void {
+  const j = ctx.p.job(id);
+  const r = rateOf(j);
+  if (!j || !r?.limited || !r.sleeping || j.status !== 'running' || j.paused > 0) return;
+  runBatch(ctx, id);
+}
+
+/** block_job_set_speed_locked: the new quota; a kick unless the speed went down (or stayed). */
+export function rateSetSpeed(ctx: JobCtx, id: string, oldSpeed: number, speed: number): void {
+  const j = ctx.p.job(id);
+  const r = rateOf(j);
+  if (!j || !r) return;
+  patchJobData(ctx.p, id, { rate: { ...r, quota: quotaOf(speed) } });
+  if (speed && speed <= oldSpeed) return;
+  wakeJob(ctx, id);
+}
+
+/** A `wait` step: the loop runs to its end as time passes (the data is copied). */
+export function rateRunToEnd(p: Proc, id: string): void {
+  const r0 = rateOf(p.job(id));
+  if (!r0) return;
+  const r = { ...r0 };
+  runLoop(p, r, true);
+  r.sleeping = false;
+  patchJobData(p, id, { rate: r });
+}
+
+/** Runs the wake-ups the command's drained sections gave, in order. */
+export function flushDrainWakes(ctx: JobCtx): void {
+  // a woken job that finishes may finalize and drain in turn: until nothing is left
+  for (let round = 0; round < 1000; round++) {
+    const wakes = takeDrainWakes(ctx.p);
+    if (!wakes.length) return;
+    for (const id of wakes) wakeJob(ctx, id);
+  }
+}
+
