@@ -22,6 +22,34 @@ export interface ImageSpecLike {
   'backing-format'?: string;
   /** qemu-img's -o list; cluster_size is what the graph needs (qcow2 file length, cache checks). */
   options?: string;
+  /** Regions written with qemu-io after creation: they grow a qcow2 file (its host length). */
+  data?: { offset: number; length: number }[];
+}
+
+/**
+ * The host length of a qcow2 image as qemu-img creates it and qemu-io then writes `data` into it.
+ * Empty (qcow2_co_create): header, refcount table and one refcount block (a cluster each), then
+ * the L1 table (8 bytes per L2 table); the file ends where the L1 table ends. Each write
+ * (qcow2_alloc_cluster_offset -> qcow2_alloc_clusters) appends clusters at the end of the file:
+ * the L1 table's remaining cluster space is not reused, one L2 table per L2 range first touched
+ * (l2_allocate), then every data cluster the write touches (a partial cluster is allocated whole,
+ * copy-on-write from the backing file). Found by the fuzzer: raw offset/size checks against a
+ * written image's file (raw_apply_options: 'actual size of the containing file'). Not modelled:
+ * refcount blocks beyond the first (images past 2 GiB of 64 KiB clusters) and internal holes.
+ */
+export function qcow2FileLength(virtual: number, clusterSize = 65536, data: readonly { offset: number; length: number }[] = []): number {
+  const l2Entries = clusterSize / 8;
+  const l1Bytes = 8 * Math.ceil(virtual / (clusterSize * l2Entries));
+  const clusters = new Set<number>();
+  for (const r of data) {
+    if (!(r.length > 0)) continue;
+    const first = Math.floor(r.offset / clusterSize);
+    const last = Math.floor((r.offset + r.length - 1) / clusterSize);
+    for (let c = first; c <= last && c < first + (1 << 24); c++) clusters.add(c);
+  }
+  if (clusters.size === 0) return 3 * clusterSize + l1Bytes;
+  const l2Tables = new Set([...clusters].map((c) => Math.floor(c / l2Entries))).size;
+  return (3 + Math.ceil(l1Bytes / clusterSize) + l2Tables + clusters.size) * clusterSize;
 }
 
 export function createImage(d: Draft, spec: ImageSpecLike): Image {
@@ -34,6 +62,8 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   const img: Image = { file: spec.file, format: spec.format, size };
   const cluster = /(?:^|,)cluster_size=([^,]+)/.exec(spec.options ?? '')?.[1];
   if (cluster !== undefined && spec.format === 'qcow2') img.clusterSize = parseSize(cluster);
+  const data = Array.isArray(spec.data) ? spec.data.filter((r) => Number.isSafeInteger(r?.offset) && Number.isSafeInteger(r?.length) && r.length > 0) : [];
+  if (data.length && spec.format === 'qcow2') img.length = qcow2FileLength(size, img.clusterSize, data);
   if (spec.backing) {
     img.backing = spec.backing;
     img.backingFormat = spec['backing-format'] ?? d.get<Image>(HOST, 'images', spec.backing)?.format ?? 'raw';

@@ -9,7 +9,7 @@ import { blkdebugConfigCheck, blkdebugLimits } from './driver-options/blkdebug.j
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
 import { rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
 import { filenameOf } from './filename.js';
-import { imageBehind } from './images.js';
+import { imageBehind, qcow2FileLength } from './images.js';
 import { assignNodeName, attachChild, newNode } from './ops.js';
 import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
@@ -142,7 +142,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       if (!img) throw new QmpError(`Could not open '${fn}': No such file or directory`);
       const locking = (opts.locking as string | undefined) ?? 'auto';
       p.patchNode(name, {
-        filename: fn, size: img.format === 'raw' ? img.size : qcow2FileSize(img.size, img.clusterSize),
+        filename: fn, size: img.format === 'raw' ? img.size : img.length ?? qcow2FileLength(img.size, img.clusterSize),
         lock: locking === 'off' ? null : { perm: 0, shared: PERM_ALL },
       });
       break;
@@ -244,15 +244,6 @@ function formatLockIfNeeded(p: Proc, name: string): void {
   if (leaf?.driver !== 'file' || leaf.lock) return;
   p.patchNode(name, { lock: { perm: 0, shared: PERM_ALL } });
   refreshPerms(p, [name]);
-}
-
-/**
- * The on-disk length of an empty qcow2 image as qemu-img creates it (qcow2_co_create): header,
- * refcount table and one refcount block (a cluster each), then the L1 table (8 bytes per L2
- * table; the file ends where the L1 table ends). Data written later is not modelled.
- */
-function qcow2FileSize(virtual: number, clusterSize = 65536): number {
-  return 3 * clusterSize + 8 * Math.ceil(virtual / ((clusterSize * clusterSize) / 8));
 }
 
 /** bdrv_open_backing_file */

@@ -106,6 +106,8 @@ export interface Image {
   backing?: string;
   backingFormat?: string;
   clusterSize?: number;
+  /** Host file length of a qcow2 image that had data written at setup (qcow2FileLength); else computed from the empty layout. */
+  length?: number;
 }
 
 /** Collection names inside a process scope. */
