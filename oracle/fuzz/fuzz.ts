@@ -64,6 +64,8 @@ export interface FuzzReport {
   /** Model exceptions (the CLI's exit 70) and daemon deaths. */
   exit70: number;
   qemuAborts: number;
+  /** Cases that stopped at a wait whose job failed on the daemon instead (no finding). */
+  inconclusive: number;
   /** Wall time of the run (for the commands/s figure; nothing depends on it). */
   elapsedMs: number;
   distinct: DistinctFinding[];
@@ -84,6 +86,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const isKnown = opts.known ? (f: Finding) => matchKnown(f, opts.known!) !== undefined : undefined;
   let commands = 0;
   let cases = 0;
+  let inconclusive = 0;
   // Cases run `parallel` at a time (each on its own daemons and directory: they share nothing)
   // but are counted in index order, and the run is cases 0..K-1 for the least K that reaches
   // `commands`, so the report is the same at any parallelism. A case launched beyond K runs to its
@@ -106,6 +109,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
       const s = caseSeed(opts.seed, i);
       commands += Math.max(1, r.commands);
       cases++;
+      if (r.inconclusive) inconclusive++;
       for (const f of [...r.passed, ...(r.finding ? [r.finding] : [])]) {
         byCategory[f.category]++;
         const key = findingKey(f);
@@ -133,7 +137,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
       rootCauses: new Set(list.map((d) => d.known ?? `new: ${d.key}`)).size,
       unexplained: list.filter((d) => !d.known).length,
       exit70: byCategory['model-crash'], qemuAborts: byCategory['qemu-abort'],
-      elapsedMs: Date.now() - started, distinct: list,
+      inconclusive, elapsedMs: Date.now() - started, distinct: list,
     };
   }
   return summarize();
@@ -168,7 +172,7 @@ export function formatReport(r: FuzzReport): string {
   const secs = r.elapsedMs / 1000;
   const lines = [
     `fuzz: seed ${r.seed}, ${r.commands} commands in ${r.cases} cases, ${Math.round(secs)} s (${secs ? (r.commands / secs).toFixed(1) : '-'} commands/s)`,
-    `disagreements: ${r.disagreements} (${r.disagreementsPerThousand} per 1,000 commands); distinct root causes ${r.rootCauses}; unexplained ${r.unexplained}; exit 70 (model exceptions) ${r.exit70}; QEMU aborts ${r.qemuAborts}`,
+    `disagreements: ${r.disagreements} (${r.disagreementsPerThousand} per 1,000 commands); distinct root causes ${r.rootCauses}; unexplained ${r.unexplained}; exit 70 (model exceptions) ${r.exit70}; QEMU aborts ${r.qemuAborts}; cases ended at a wait whose job failed ${r.inconclusive}`,
     `per 1,000 commands by category: ${CATEGORIES.map((c) => `${c} ${r.perThousand[c]} (${r.byCategory[c]})`).join(', ')}`,
   ];
   for (const d of r.distinct) {
