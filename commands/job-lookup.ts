@@ -1,7 +1,7 @@
 // Node and job lookups shared by the job commands, with QEMU's error texts.
 import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
-import { filterOrCowBs } from '../graph/jobs/chain.js';
+import { backingChainNext, cowChild, skipFilters } from '../graph/jobs/chain.js';
 import type { Job } from '../graph/types.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so only node names match. */
@@ -23,13 +23,19 @@ export function getRootBs(p: Proc, name: string): string {
   return bs;
 }
 
-/** bdrv_find_backing_image, simplified to exact file-name or node-name matches down the chain. */
+/**
+ * bdrv_find_backing_image, simplified to exact file-name matches: the walk starts below the
+ * filters over `bs` (bdrv_skip_filters) and goes on only while the node has a COW child, each
+ * candidate being the next non-filter node down (bdrv_backing_chain_next). So a protocol node
+ * under a filter is never found, even when its file is the name asked for (found by the fuzzer:
+ * block-stream of a blkdebug over a file node, `base` its file: 'Can't find … in the backing chain').
+ */
 export function findBackingImage(p: Proc, bs: string, name: string): string | null {
-  let over = bs;
-  for (let it = filterOrCowBs(p, bs); it; it = filterOrCowBs(p, it)) {
-    // the overlay's header names it, or its own file name is the one asked for
-    if (p.node(over)?.header?.backing === name || p.node(it)!.filename === name) return it;
-    over = it;
+  for (let curr = skipFilters(p, bs); curr && cowChild(p, curr); curr = backingChainNext(p, curr)) {
+    const below = backingChainNext(p, curr);
+    if (!below) break;
+    // the overlay's header names it, or (backing overridden) its own file name is the one asked for
+    if (p.node(curr)?.header?.backing === name || p.node(below)!.filename === name) return below;
   }
   return null;
 }

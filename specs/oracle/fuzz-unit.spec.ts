@@ -54,7 +54,7 @@ test('crash 6: a reopen that frees a node it queued is an abort; with a monitor 
   // a's backing b was opened inline (named, but only a holds it)
   p.graph = { nodes: [node('a'), node('b'), node('c')], parents: [], edges: [edge('a', 'backing', 'b')] } as NormGraph;
   p.monitorOwned.add('a');
-  const list = { execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'a', backing: null }, { driver: 'qcow2', 'node-name': 'b' }] } };
+  const list: Step = { execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'a', backing: null }, { driver: 'qcow2', 'node-name': 'b' }] } };
   assert.match(knownAbort(list, p) ?? '', /crash 6/);
   // not queued: fine
   assert.is(knownAbort({ execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'a', backing: null }] } }, p), undefined);
