@@ -28,6 +28,11 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const r = references(a).find((n) => aio.has(n));
     if (r) return `crash 5: blockdev-add references '${r}' in an iothread`;
   }
+  // crash 7: object-del of an iothread some node is in (its AioContext freed under the node;
+  // the next lock of it asserts). The view cannot tell which iothread a node is in: any.
+  if (step.execute === 'object-del' && typeof a.id === 'string' && p.iothreads.has(a.id) && aio.size > 0) {
+    return `crash 7: object-del of iothread '${a.id}' while nodes are in an iothread`;
+  }
   if (step.execute === 'blockdev-reopen') {
     const list = Array.isArray(a.options) ? a.options : [];
     // crash 1: assertion bs_queue != NULL

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isBlockgraphError } from '../../errors/index.js';
 import { compareSteps, compareTranscripts, type StepComparison } from '../compare.js';
-import { TRANSCRIPT_FORMAT, isWaitStep, scenarioOf, type Scenario, type Step, type Transcript, type TranscriptStep } from '../format.js';
+import { TRANSCRIPT_FORMAT, isWaitStep, scenarioOf, type Json, type Scenario, type Step, type Transcript, type TranscriptStep } from '../format.js';
 import { ScenarioRecorder, runScenario } from '../harness.js';
 import { createImagesWithQemuImg, spawnQsd } from '../qsd.js';
 import { modelRecorder, runOnModel } from '../run-model.js';
@@ -57,16 +57,33 @@ export class ImageCache {
     })();
     return this.dir;
   }
-  async caseDir(scenario: Scenario): Promise<string> {
+  /**
+   * A fresh directory for a case. With the fuzz images, nothing is copied yet: `ensure` copies
+   * each image (and the images its header chain names) just before the first step that names
+   * its file, so a case pays only for the images it opens (most open two or three of seven).
+   */
+  async caseDir(scenario: Scenario): Promise<CaseDir> {
     const dir = await mkdtemp(join(this.root, 'bg-fuzz-'));
     const same = scenario.images.length === FUZZ_IMAGES.length && scenario.images.every((im, i) => im.file === FUZZ_IMAGES[i]!.file);
-    if (same) {
-      const src = await this.prepare();
-      await Promise.all(scenario.images.map((im) => copyFile(join(src, im.file), join(dir, im.file))));
-    } else {
+    if (!same) {
       await createImagesWithQemuImg(scenario, dir);
+      return { dir, ensure: async () => undefined };
     }
-    return dir;
+    const src = await this.prepare();
+    const copied = new Set<string>();
+    const copy = async (file: string): Promise<void> => {
+      for (let f: string | undefined = file; f && !copied.has(f); f = FUZZ_BY_FILE.get(f)?.backing) {
+        copied.add(f);
+        await copyFile(join(src, f), join(dir, f));
+      }
+    };
+    return {
+      dir,
+      ensure: async (step: Step) => {
+        if (isWaitStep(step)) return;
+        for (const f of fileNames(step.arguments ?? {})) if (FUZZ_BY_FILE.has(f)) await copy(f);
+      },
+    };
   }
   /** Removes a case directory in the background (awaited by dispose, so disk use stays bounded). */
   release(dir: string): void {
@@ -83,6 +100,18 @@ export class ImageCache {
 
 export interface RunOptions { waitTimeoutMs?: number; images: ImageCache }
 
+export interface CaseDir { dir: string; ensure(step: Step): Promise<void> }
+
+const FUZZ_BY_FILE = new Map(FUZZ_IMAGES.map((im) => [im.file, im as { file: string; backing?: string }]));
+
+/** Every string in a command's arguments that may name an image file (values of filename-like keys). */
+function fileNames(v: Json, out: string[] = [], key = ''): string[] {
+  if (typeof v === 'string') { if (/filename|file$|^base$|^top$/.test(key)) out.push(v); }
+  else if (Array.isArray(v)) for (const x of v) fileNames(x, out, key);
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) fileNames(x, out, k);
+  return out;
+}
+
 const stepName = (s: Step | TranscriptStep) => (isWaitStep(s) ? `wait ${s.wait.job} ${s.wait.status}` : s.execute);
 
 function tmpRoot(): string {
@@ -94,7 +123,9 @@ function tmpRoot(): string {
 
 /** Records `scenario` on fresh daemons; a daemon death is returned as a qemu-abort finding. */
 export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?: (i: number, s: TranscriptStep) => void | Promise<void>): Promise<{ transcript?: Transcript; finding?: Finding; done: number }> {
-  const dir = await opts.images.caseDir(scenario);
+  const cd = await opts.images.caseDir(scenario);
+  const dir = cd.dir;
+  for (const st of scenario.steps) await cd.ensure(st);
   let done = 0;
   try {
     const transcript = await runScenario(scenario, (proc) => spawnQsd(dir, { label: proc }), {
@@ -173,7 +204,8 @@ async function lockstep(
   opts: RunOptions,
   { stopAtFinding, isKnown, onRecorded }: { stopAtFinding: boolean; isKnown?: (f: Finding) => boolean; onRecorded?: (step: Step, out: TranscriptStep) => void },
 ): Promise<LockstepResult> {
-  const dir = await opts.images.caseDir(scenario);
+  const cd = await opts.images.caseDir(scenario);
+  const dir = cd.dir;
   const qsd = new ScenarioRecorder(scenario.name, (proc) => spawnQsd(dir, { label: proc }), { dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000 });
   let model: ScenarioRecorder | undefined;
   const steps: TranscriptStep[] = [];
@@ -187,6 +219,7 @@ async function lockstep(
       scenario.steps.push(step);
       let out: TranscriptStep;
       try {
+        await cd.ensure(step);
         out = await qsd.record(i, step);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
