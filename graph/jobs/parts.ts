@@ -2,7 +2,7 @@
 // with perm/shared fixed by the job, §2.2), its BlockBackends (blk_new + blk_insert_bs), the
 // internal filter nodes (commit_top, mirror_top) and the read-only flips jobs do by reopening.
 import { QmpError } from '../../errors/index.js';
-import { registerDriver, defaultPerms } from '../drivers.js';
+import { driverInfo, registerDriver, defaultPerms } from '../drivers.js';
 import { assignNodeName, attachChild, detachChild, newNode, tryRefresh, unrefIfUnused } from '../ops.js';
 import { PERM_ALL, PERM_R, PERM_W } from '../perm.js';
 import type { Proc } from '../proc.js';
@@ -82,6 +82,12 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
     const visit = (name: string) => {
       const n = p.node(name);
       if (!n || n.ro === ro) return;
+      // bdrv_reopen_set_read_only is a bdrv_reopen: bdrv_reopen_prepare refuses a driver without
+      // .bdrv_reopen_prepare (quorum); external_snapshot_commit ignores that error, so the old
+      // node stays read-write (found by the fuzzer: blockdev-snapshot-sync of a quorum node)
+      if (!driverInfo(n.driver)?.reopen) {
+        throw new QmpError(`Block format '${n.driver}' used by node '${n.name}' does not support reopening files`);
+      }
       // the reopened node gets the option; its children only inherit it
       p.patchNode(name, name === node
         ? { ro, options: { ...n.options, 'read-only': ro }, explicit: { ...explicitOptionsOf(n), 'read-only': ro } }

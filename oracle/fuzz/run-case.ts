@@ -136,7 +136,8 @@ export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?:
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const step = scenario.steps[done];
-    const died = / died \(/.test(msg);
+    // the exit handler's message, or the wire closing first when the daemon dies mid-reply
+        const died = / died \(| closed the connection/.test(msg);
     return {
       done,
       finding: { category: died ? 'qemu-abort' : 'harness', step: done, command: step ? stepName(step) : '-', message: msg.replace(dir, '.').slice(0, 600) },
@@ -226,7 +227,8 @@ async function lockstep(
         // a job that failed instead of reaching the status a wait expects (a mirror whose target
         // QEMU finds unsuitable only in mirror_run): the daemon is fine, the case just ends here
         if (!finding && /did not (reach|settle)/.test(msg)) return { done: i, passed, inconclusive: msg.replace(dir, '.').slice(0, 300) };
-        const died = / died \(/.test(msg);
+        // the exit handler's message, or the wire closing first when the daemon dies mid-reply
+        const died = / died \(| closed the connection/.test(msg);
         return { done: i, passed, finding: finding ?? { category: died ? 'qemu-abort' : 'harness', step: i, command: stepName(step), message: msg.replace(dir, '.').slice(0, 600) } };
       }
       steps.push(out);
