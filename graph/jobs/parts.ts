@@ -88,10 +88,13 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
       if (!driverInfo(n.driver)?.reopen) {
         throw new QmpError(`Block format '${n.driver}' used by node '${n.name}' does not support reopening files`);
       }
-      // the reopened node gets the option; its children only inherit it
+      // the reopened node gets the option explicitly; its children inherit it into their
+      // effective options (bdrv_inherited_options copies read-only into bs->options, not
+      // explicit_options), where a later reopen keeping the child by reference finds it again
+      // (bdrv_reopen_queue_child: keep_old joins bs->options; found by the fuzzer)
       p.patchNode(name, name === node
         ? { ro, options: { ...n.options, 'read-only': ro }, explicit: { ...explicitOptionsOf(n), 'read-only': ro } }
-        : { ro });
+        : { ro, options: { ...n.options, 'read-only': ro } });
       touched.push(name);
       for (const e of p.childrenOf(name)) {
         const c = p.node(e.child);
