@@ -33,8 +33,12 @@ const GIB = 1 << 30;
 const truthy = (v: unknown) => v === true || v === 'on' || v === 'true';
 const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
 
-/** Drivers with .bdrv_co_pwritev_compressed(_part) among those modelled (block_driver_can_compress). */
-const COMPRESSING_FORMATS = new Set(['qcow2']);
+/**
+ * Drivers with .bdrv_co_pwritev_compressed(_part) among those modelled (block_driver_can_compress):
+ * qcow2, and the copy-on-read and throttle filters, which pass compressed writes on
+ * (cor_co_pwritev_compressed, throttle_co_pwritev_compressed; found by the fuzzer).
+ */
+const COMPRESSING_FORMATS = new Set(['qcow2', 'copy-on-read', 'throttle']);
 
 /** A child given as a reference (string) or inline (dict): returns the child node's name. */
 function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): { name: string; inline: boolean } {
