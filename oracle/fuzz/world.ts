@@ -98,6 +98,11 @@ export class World {
       }
     } else if (out.result.ok) {
       this.applyOk(p, out.execute, out.arguments);
+    } else if (out.execute === 'block-export-add' && typeof out.arguments.iothread === 'string' && typeof out.arguments['node-name'] === 'string') {
+      // blk_exp_add moves the node to the iothread before it creates the BlockBackend and does
+      // not move it back when that fails (a lock or permission conflict): the node may be in
+      // the iothread all the same (found by the fuzzer: a later reference to it was crash 5)
+      p.moved.add(out.arguments['node-name']);
     }
     const present = new Set(p.named());
     for (const n of [...p.options.keys()]) if (!present.has(n)) p.options.delete(n);
