@@ -77,8 +77,11 @@ export function externalSnapshotPrepare(p: Proc, a: SnapshotAction): { commit():
       ...(a.snapshotNodeName !== undefined ? { 'node-name': a.snapshotNodeName } : {}),
     };
     // not a monitor reference: once clean drops the open's own, the graph alone holds the overlay
-    // the old node's open flags stand as the options a child inherits (update_options_from_flags)
-    overlay = openNode(p, opts, { parentOptions: { 'read-only': old.ro ? 'on' : 'off', 'force-share': old.forceShare ? 'on' : 'off' }, parent: '', role: 'child' }).name;
+    // the old node's open flags stand as the options a child inherits (update_options_from_flags);
+    // force-share is an option, not an open flag, so the overlay does not get it (found by the
+    // fuzzer: the overlay of a force-share node shares only what a read-only qcow2 shares, and
+    // takes its image lock accordingly: 'Failed to get shared "write" lock')
+    overlay = openNode(p, opts, { parentOptions: { 'read-only': old.ro ? 'on' : 'off' }, parent: '', role: 'child' }).name;
   }
   // a parent that already reads the overlay would see its contents change
   if (cumulative(p, overlay).perm & PERM_R) throw new QmpError('The overlay is already in use');

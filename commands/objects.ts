@@ -1,6 +1,27 @@
 import { QmpError } from '../errors/index.js';
+import type { Proc } from '../graph/proc.js';
 import type { CommandDef } from './types.js';
 import { setThrottleGroupProps } from './throttle-group.js';
+
+/**
+ * QEMU 7.2 lets object-del delete an iothread whose AioContext nodes still use (user_creatable_del
+ * only asks iothread's can_be_deleted, which is always true; iothread_instance_finalize unrefs
+ * the context). The nodes keep the freed AioContext, and the next command that locks it
+ * (query-named-block-nodes, blockdev-del, the exit's bdrv_close_all) aborts the daemon with
+ * `qemu_mutex_lock_impl: Assertion 'mutex->initialized' failed` (found by the fuzzer; recorded on
+ * QSD 7.2.22 with a node moved by x-blockdev-set-iothread and with an export's iothread). An
+ * iothread no node is in is deleted fine. The model refuses instead of reaching a state QEMU
+ * never reports.
+ */
+function refuseDeleteIothreadInUse(p: Proc, id: string): void {
+  const user = p.nodes().find((n) => n.aio === id);
+  if (user) {
+    throw new QmpError(
+      `Cannot delete iothread '${id}': node '${user.name}' is in its AioContext ` +
+      "(QEMU 7.2 deletes it and aborts at the next use of the context: qemu_mutex_lock_impl: Assertion `mutex->initialized' failed); refused by blockgraph",
+    );
+  }
+}
 
 /** object-add for the two QOM types block graphs use: iothread and throttle-group. */
 export const objectAdd: CommandDef = {
@@ -28,9 +49,9 @@ export const objectDel: CommandDef = {
     const o = p.object(id);
     if (!o) throw new QmpError(`object '${id}' not found`);
     const inUse =
-      (o.qomType === 'throttle-group' && p.nodes().some((n) => n.driver === 'throttle' && (n.extra as { group?: string })?.group === id)) ||
-      (o.qomType === 'iothread' && false);
+      (o.qomType === 'throttle-group' && p.nodes().some((n) => n.driver === 'throttle' && (n.extra as { group?: string })?.group === id));
     if (inUse) throw new QmpError(`object '${id}' is in use, can not be deleted`);
+    if (o.qomType === 'iothread') refuseDeleteIothreadInUse(p, id);
     p.delObject(id);
     return {};
   },

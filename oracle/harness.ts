@@ -5,7 +5,7 @@ import { BlockgraphError } from '../errors/index.js';
 import type { NamedBlockNode, QmpConnection, QmpEvent, QmpReply, XDebugBlockGraph } from '../commands/protocol.js';
 import {
   TRANSCRIPT_FORMAT, isWaitStep,
-  type ImageSpec, type JsonObject, type Scenario, type StepResult, type Transcript, type TranscriptStep,
+  type ImageSpec, type JsonObject, type Scenario, type Step, type StepResult, type Transcript, type TranscriptStep,
 } from './format.js';
 import { EventNormalizer, findDetachedJobFilter, normalizeGraph, normalizeString } from './normalize.js';
 
@@ -101,6 +101,135 @@ function deferReadyOfStartedJobs(events: QmpEvent[], buffer: QmpEvent[]): void {
 }
 
 /**
+ * Records steps one at a time against the peers `openProc` opens (once per daemon letter, on its
+ * first use), with the README's attribution and settling rules. `runScenario` walks a scenario with
+ * it; the fuzzer drives two of them (QSD and the model) in lockstep, so each step is compared as
+ * soon as both sides ran it instead of replaying the prefix. `close()` closes every connection.
+ */
+export class ScenarioRecorder {
+  private readonly procs = new Map<string, Proc>();
+  private qemuVersion: string | undefined;
+  private readonly timeout: number;
+  private readonly interval: number;
+
+  constructor(
+    private readonly name: string,
+    private readonly openProc: (proc: string) => Promise<QmpConnection>,
+    private readonly opts: HarnessOptions = {},
+  ) {
+    this.qemuVersion = opts.qemu;
+    this.timeout = opts.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+    this.interval = opts.pollIntervalMs ?? 10;
+  }
+
+  /** The transcript's `qemu`: `query-version` of the first daemon opened, unless given. */
+  get qemu(): string { return this.qemuVersion ?? 'unknown'; }
+
+  private async proc(name: string): Promise<Proc> {
+    const known = this.procs.get(name);
+    if (known) return known;
+    const conn = await this.openProc(name);
+    const p: Proc = { name, conn, buffer: [], sub: undefined as unknown as Subscription, events: new EventNormalizer() };
+    p.sub = conn.events$.subscribe((ev) => p.buffer.push(ev));
+    this.procs.set(name, p);
+    if (this.qemuVersion === undefined) {
+      const r = await conn.execute('query-version');
+      if ('error' in r) this.qemuVersion = 'unknown';
+      else {
+        const v = r.return as { qemu: { major: number; minor: number; micro: number }; package?: string };
+        const num = `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}`;
+        this.qemuVersion = v.package?.trim() ? `${num} (${v.package.trim()})` : num;
+      }
+    }
+    return p;
+  }
+
+  /** Runs step `index` of the scenario and returns it as recorded. */
+  async record(index: number, step: Step): Promise<TranscriptStep> {
+    const { opts, timeout, interval } = this;
+    const dir = opts.dir;
+    const where = `${this.name} step ${index}`;
+    const p = await this.proc(step.proc ?? 'A');
+    const events: QmpEvent[] = [];
+    let result: StepResult | undefined;
+    let settleFailed: string | undefined;
+
+    if (isWaitStep(step)) {
+      const { job, status } = step.wait;
+      await opts.beforeWait?.(p.conn, job, status);
+      const reached = await pollUntil(async () => {
+        const ok = (await jobStatus(p.conn, job)) === status;
+        // taken in the same turn as the reply that showed the status: nothing later slips in
+        if (ok) events.push(...p.buffer.splice(0));
+        return ok;
+      }, timeout, interval);
+      if (!reached) {
+        if (opts.failOnWaitTimeout !== false) {
+          throw new BlockgraphError('BG_QMP_ERROR', `${where}: job '${job}' did not reach '${status}' within ${timeout} ms`, { step: index });
+        }
+        events.push(...p.buffer.splice(0));
+      }
+    } else {
+      const args = (step.arguments ?? {}) as JsonObject;
+      const reply = await p.conn.execute(step.execute, args);
+      events.push(...p.buffer.splice(0));
+      const ok = !('error' in reply);
+      p.events.noteCommand(step.execute, args, ok);
+      if (ok) {
+        const settle = SETTLE_JOB[step.execute];
+        const job = jobArg(args);
+        let settled = true;
+        if (settle && job !== undefined) {
+          settled = await pollUntil(async () => {
+            const done = settle.includes(await jobStatus(p.conn, job));
+            if (done) events.push(...p.buffer.splice(0));
+            return done;
+          }, timeout, interval);
+        } else if (step.execute === 'block-export-del' && typeof args.id === 'string') {
+          const id = args.id;
+          settled = await pollUntil(async () => {
+            const done = !(await exportExists(p.conn, id));
+            if (done) events.push(...p.buffer.splice(0));
+            return done;
+          }, timeout, interval);
+        }
+        if (!settled) settleFailed = `${where}: '${step.execute}' did not settle within ${timeout} ms`;
+      }
+      result = 'error' in reply ? { ok: false, class: reply.error.class, desc: reply.error.desc } : { ok: true };
+      deferReadyOfStartedJobs(events, p.buffer);
+    }
+    if (settleFailed && opts.failOnWaitTimeout !== false) throw new BlockgraphError('BG_QMP_ERROR', settleFailed, { step: index });
+
+    const xdebug = unwrap<XDebugBlockGraph>(await p.conn.execute('x-debug-query-block-graph'), `${where}: x-debug-query-block-graph`);
+    const detached = findDetachedJobFilter(xdebug);
+    if (detached !== undefined) {
+      throw new BlockgraphError('BG_UNSUPPORTED',
+        `${where}: job filter '${detached}' has no children but its job still holds it; query-named-block-nodes would crash QEMU 7.2 (give block-stream auto-dismiss: true)`,
+        { step: index });
+    }
+    const named = unwrap<NamedBlockNode[]>(await p.conn.execute('query-named-block-nodes', { flat: true }), `${where}: query-named-block-nodes`);
+    const { graph, rename } = normalizeGraph(xdebug, named, { dir });
+    const normEvents = p.events.normalize(events, rename, dir);
+
+    if (isWaitStep(step)) return { proc: p.name, wait: step.wait, events: normEvents, graph };
+    const r = result!;
+    return {
+      proc: p.name, execute: step.execute, arguments: (step.arguments ?? {}) as JsonObject,
+      result: r.ok ? r : { ok: false, class: r.class, desc: normalizeString(r.desc, rename, dir) },
+      events: normEvents, graph,
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.procs.values()) {
+      p.sub.unsubscribe();
+      await p.conn.close().catch(() => undefined);
+    }
+    this.procs.clear();
+  }
+}
+
+/**
  * Runs `scenario` step by step. `openProc` is called once per daemon letter, on its first use;
  * capability negotiation is the connection's business. All opened connections are closed at the end.
  */
@@ -109,120 +238,20 @@ export async function runScenario(
   openProc: (proc: string) => Promise<QmpConnection>,
   opts: HarnessOptions = {},
 ): Promise<Transcript> {
-  const timeout = opts.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
-  const interval = opts.pollIntervalMs ?? 10;
-  const dir = opts.dir;
-  const procs = new Map<string, Proc>();
-  let qemu = opts.qemu;
-
-  const proc = async (name: string): Promise<Proc> => {
-    const known = procs.get(name);
-    if (known) return known;
-    const conn = await openProc(name);
-    const p: Proc = { name, conn, buffer: [], sub: undefined as unknown as Subscription, events: new EventNormalizer() };
-    p.sub = conn.events$.subscribe((ev) => p.buffer.push(ev));
-    procs.set(name, p);
-    if (qemu === undefined) {
-      const r = await conn.execute('query-version');
-      if ('error' in r) qemu = 'unknown';
-      else {
-        const v = r.return as { qemu: { major: number; minor: number; micro: number }; package?: string };
-        const num = `${v.qemu.major}.${v.qemu.minor}.${v.qemu.micro}`;
-        qemu = v.package?.trim() ? `${num} (${v.package.trim()})` : num;
-      }
-    }
-    return p;
-  };
-
+  const rec = new ScenarioRecorder(scenario.name, openProc, opts);
   const steps: TranscriptStep[] = [];
   try {
     for (const [index, step] of scenario.steps.entries()) {
-      const where = `${scenario.name} step ${index}`;
-      const p = await proc(step.proc ?? 'A');
-      const events: QmpEvent[] = [];
-      let result: StepResult | undefined;
-      let settleFailed: string | undefined;
-
-      if (isWaitStep(step)) {
-        const { job, status } = step.wait;
-        await opts.beforeWait?.(p.conn, job, status);
-        const reached = await pollUntil(async () => {
-          const ok = (await jobStatus(p.conn, job)) === status;
-          // taken in the same turn as the reply that showed the status: nothing later slips in
-          if (ok) events.push(...p.buffer.splice(0));
-          return ok;
-        }, timeout, interval);
-        if (!reached) {
-          if (opts.failOnWaitTimeout !== false) {
-            throw new BlockgraphError('BG_QMP_ERROR', `${where}: job '${job}' did not reach '${status}' within ${timeout} ms`, { step: index });
-          }
-          events.push(...p.buffer.splice(0));
-        }
-      } else {
-        const args = (step.arguments ?? {}) as JsonObject;
-        const reply = await p.conn.execute(step.execute, args);
-        events.push(...p.buffer.splice(0));
-        const ok = !('error' in reply);
-        p.events.noteCommand(step.execute, args, ok);
-        if (ok) {
-          const settle = SETTLE_JOB[step.execute];
-          const job = jobArg(args);
-          let settled = true;
-          if (settle && job !== undefined) {
-            settled = await pollUntil(async () => {
-              const done = settle.includes(await jobStatus(p.conn, job));
-              if (done) events.push(...p.buffer.splice(0));
-              return done;
-            }, timeout, interval);
-          } else if (step.execute === 'block-export-del' && typeof args.id === 'string') {
-            const id = args.id;
-            settled = await pollUntil(async () => {
-              const done = !(await exportExists(p.conn, id));
-              if (done) events.push(...p.buffer.splice(0));
-              return done;
-            }, timeout, interval);
-          }
-          if (!settled) settleFailed = `${where}: '${step.execute}' did not settle within ${timeout} ms`;
-        }
-        result = 'error' in reply ? { ok: false, class: reply.error.class, desc: reply.error.desc } : { ok: true };
-        deferReadyOfStartedJobs(events, p.buffer);
-      }
-      if (settleFailed && opts.failOnWaitTimeout !== false) throw new BlockgraphError('BG_QMP_ERROR', settleFailed, { step: index });
-
-      const xdebug = unwrap<XDebugBlockGraph>(await p.conn.execute('x-debug-query-block-graph'), `${where}: x-debug-query-block-graph`);
-      const detached = findDetachedJobFilter(xdebug);
-      if (detached !== undefined) {
-        throw new BlockgraphError('BG_UNSUPPORTED',
-          `${where}: job filter '${detached}' has no children but its job still holds it; query-named-block-nodes would crash QEMU 7.2 (give block-stream auto-dismiss: true)`,
-          { step: index });
-      }
-      const named = unwrap<NamedBlockNode[]>(await p.conn.execute('query-named-block-nodes', { flat: true }), `${where}: query-named-block-nodes`);
-      const { graph, rename } = normalizeGraph(xdebug, named, { dir });
-      const normEvents = p.events.normalize(events, rename, dir);
-
-      let out: TranscriptStep;
-      if (isWaitStep(step)) {
-        out = { proc: p.name, wait: step.wait, events: normEvents, graph };
-      } else {
-        const r = result!;
-        out = {
-          proc: p.name, execute: step.execute, arguments: (step.arguments ?? {}) as JsonObject,
-          result: r.ok ? r : { ok: false, class: r.class, desc: normalizeString(r.desc, rename, dir) },
-          events: normEvents, graph,
-        };
-      }
+      const out = await rec.record(index, step);
       steps.push(out);
       await opts.onStep?.(index, out);
     }
   } finally {
-    for (const p of procs.values()) {
-      p.sub.unsubscribe();
-      await p.conn.close().catch(() => undefined);
-    }
+    await rec.close();
   }
   return {
     format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers,
-    qemu: qemu ?? 'unknown', images: scenario.images, steps,
+    qemu: rec.qemu, images: scenario.images, steps,
   };
 }
 

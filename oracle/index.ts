@@ -6,7 +6,7 @@ export * from './format.js';
 export * from './normalize.js';
 export * from './compare.js';
 export * from './harness.js';
-export { runOnModel, createModelImages, MODEL_VERSION } from './run-model.js';
+export { runOnModel, modelRecorder, createModelImages, MODEL_VERSION } from './run-model.js';
 export { spawnQsd, qsdAvailable, createImagesWithQemuImg, createImageWithQemuImg, type QsdConnection, type SpawnQsdOptions } from './qsd.js';
 export { importQmpLog, detectFormat, parseQmpShellLog, type ImportFormat, type ImportOptions, type ImportReport, type ImportStep } from './import.js';
 export { PACKAGE_ROOT, TRANSCRIPTS_DIR } from './paths.js';

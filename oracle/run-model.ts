@@ -3,7 +3,7 @@
 import { BlockgraphError } from '../errors/index.js';
 import type { QmpConnection } from '../commands/protocol.js';
 import { MemoryBackend, ModelConnection, type ModelBackend } from '../commands/model-host.js';
-import { runScenario, setupImages, type HarnessOptions } from './harness.js';
+import { ScenarioRecorder, runScenario, setupImages, type HarnessOptions } from './harness.js';
 import type { Scenario, Transcript } from './format.js';
 
 export const MODEL_VERSION = '7.2.22 (blockgraph model)';
@@ -15,11 +15,19 @@ export async function createModelImages(backend: ModelBackend, scenario: Scenari
   });
 }
 
+const modelOptions = (opts: HarnessOptions): HarnessOptions => ({
+  qemu: MODEL_VERSION, waitTimeoutMs: 200, pollIntervalMs: 0, failOnWaitTimeout: false, ...opts,
+  beforeWait: async (conn, job, status) => { await conn.execute('x-blockgraph-job-advance', { id: job, status }); },
+});
+
 export async function runOnModel(scenario: Scenario, backend: ModelBackend = new MemoryBackend(), opts: HarnessOptions = {}): Promise<Transcript> {
   await createModelImages(backend, scenario);
   const open = async (proc: string): Promise<QmpConnection> => new ModelConnection(backend, proc);
-  return runScenario(scenario, open, {
-    qemu: MODEL_VERSION, waitTimeoutMs: 200, pollIntervalMs: 0, failOnWaitTimeout: false, ...opts,
-    beforeWait: async (conn, job, status) => { await conn.execute('x-blockgraph-job-advance', { id: job, status }); },
-  });
+  return runScenario(scenario, open, modelOptions(opts));
+}
+
+/** The model as a step-at-a-time recorder (the fuzzer runs it in lockstep with the daemon). */
+export async function modelRecorder(scenario: Scenario, backend: ModelBackend = new MemoryBackend(), opts: HarnessOptions = {}): Promise<ScenarioRecorder> {
+  await createModelImages(backend, scenario);
+  return new ScenarioRecorder(scenario.name, async (proc) => new ModelConnection(backend, proc), modelOptions(opts));
 }

@@ -2,7 +2,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
-import { fuzz, formatReport, loadKnown } from '../../oracle/fuzz/index.js';
+import { fuzz, formatProgress, formatReport, loadKnown } from '../../oracle/fuzz/index.js';
 import { qsdAvailable } from '../../oracle/qsd.js';
 import { EXIT, printJson } from '../context.js';
 
@@ -23,6 +23,9 @@ export function registerFuzz(program: Command): void {
     .option('--no-shrink', 'do not shrink (faster; nothing is saved)')
     .option('--shrink-budget <n>', 'at most this many runs to shrink one finding', '60')
     .option('--all', 'report findings already in oracle/fuzz/known-disagreements.json as new ones too')
+    .option('--parallel <n>', 'cases run at once (the report is the same at any value)', '2')
+    .option('--progress-every <n>', 'a progress line on stderr every N commands', '1000')
+    .option('--verbose', 'one line per case on stderr')
     .option('--json', 'print the report as JSON')
     .option('--quiet', 'no progress on stderr')
     .action(async (o) => {
@@ -43,11 +46,21 @@ export function registerFuzz(program: Command): void {
       const onSignal = () => { stop = true; process.stderr.write('fuzz: stopping after this case\n'); };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
+      const target = int('commands', o.commands);
+      const every = Math.max(1, int('progress-every', o.progressEvery));
+      let nextProgress = every;
       const report = await fuzz({
-        seed: int('seed', o.seed), commands: int('commands', o.commands), caseLength: Math.max(1, int('case-length', o.caseLength)),
+        seed: int('seed', o.seed), commands: target, caseLength: Math.max(1, int('case-length', o.caseLength)),
+        parallel: Math.max(1, int('parallel', o.parallel)),
         shouldStop: () => stop,
         out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,
-        onCase: o.quiet ? undefined : (c) => process.stderr.write(`case ${c.index} seed ${c.seed}: ${c.commands} commands (total ${c.total})${c.finding ? ` — ${c.finding.category} at ${c.finding.command}` : ''}\n`),
+        onCase: o.quiet ? undefined : (c) => {
+          if (o.verbose) process.stderr.write(`case ${c.index} seed ${c.seed}: ${c.commands} commands (total ${c.total})${c.finding ? ` — ${c.finding.category} at ${c.finding.command}` : ''}\n`);
+          if (c.total >= nextProgress) {
+            nextProgress = (Math.floor(c.total / every) + 1) * every;
+            process.stderr.write(`${formatProgress(c.report(), target)}\n`);
+          }
+        },
         onFinding: o.quiet ? undefined : (d) => process.stderr.write(`  ${d.known ? "known" : "NEW"}: [${d.finding.category}] ${d.finding.command}: ${d.finding.message.split('\n')[0]}${d.saved ? ` → ${d.saved}` : ''}\n`),
       });
       if (o.json) printJson(report);

@@ -7,7 +7,7 @@ import { BlockgraphError } from '../../errors/index.js';
 import { printJson, printTranscript, type Scenario } from '../format.js';
 import { findingKey, matchKnown, type KnownDisagreements } from './known.js';
 import { caseSeed } from './rng.js';
-import { ImageCache, runCase, runFixed, type Category, type Finding } from './run-case.js';
+import { ImageCache, runCase, runFixed, type CaseOutcome, type Category, type Finding } from './run-case.js';
 import { sameFinding, shrink } from './shrink.js';
 
 export const CATEGORIES: Category[] = ['outcome', 'error-text', 'graph', 'model-crash', 'qemu-abort', 'harness'];
@@ -25,7 +25,9 @@ export interface FuzzOptions {
   shrinkBudget?: number;
   known?: KnownDisagreements;
   waitTimeoutMs?: number;
-  onCase?: (info: { index: number; seed: number; commands: number; total: number; finding?: Finding }) => void;
+  /** Cases run at once (default 1); the report does not depend on it. */
+  parallel?: number;
+  onCase?: (info: { index: number; seed: number; commands: number; total: number; finding?: Finding; report: () => FuzzReport }) => void;
   onFinding?: (d: DistinctFinding) => void;
   /** Checked between cases: a long run stopped by a signal still ends with its report. */
   shouldStop?: () => boolean;
@@ -52,27 +54,62 @@ export interface FuzzReport {
   /** Disagreements per category: the one that ended each case, plus known error-text ones a case went on after. */
   byCategory: Record<Category, number>;
   perThousand: Record<Category, number>;
+  /** All categories together. */
+  disagreements: number;
+  disagreementsPerThousand: number;
+  /** Distinct root causes met: known causes by their entry, each unexplained finding on its own. */
+  rootCauses: number;
+  /** Distinct findings not in the known list. */
+  unexplained: number;
+  /** Model exceptions (the CLI's exit 70) and daemon deaths. */
+  exit70: number;
+  qemuAborts: number;
+  /** Cases that stopped at a wait whose job failed on the daemon instead (no finding). */
+  inconclusive: number;
+  /** Wall time of the run (for the commands/s figure; nothing depends on it). */
+  elapsedMs: number;
   distinct: DistinctFinding[];
 }
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48);
 
+type Settled = { ok: true; value: CaseOutcome } | { ok: false; error: unknown };
+
 export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
+  const started = Date.now();
   const images = new ImageCache();
   const run = { waitTimeoutMs: opts.waitTimeoutMs ?? 5000, images };
   const caseLength = opts.caseLength ?? 25;
+  const parallel = Math.max(1, opts.parallel ?? 1);
   const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
   const distinct = new Map<string, DistinctFinding>();
+  const isKnown = opts.known ? (f: Finding) => matchKnown(f, opts.known!) !== undefined : undefined;
   let commands = 0;
   let cases = 0;
+  let inconclusive = 0;
+  // Cases run `parallel` at a time (each on its own daemons and directory: they share nothing)
+  // but are counted in index order, and the run is cases 0..K-1 for the least K that reaches
+  // `commands`, so the report is the same at any parallelism. A case launched beyond K runs to its
+  // end and is not counted. Every case gets the full case length, so a case's steps depend only
+  // on its seed.
+  const inFlight = new Map<number, Promise<Settled>>();
+  let launched = 0;
+  const launch = () => {
+    const i = launched++;
+    inFlight.set(i, runCase(caseSeed(opts.seed, i), caseLength, run, isKnown).then(
+      (value): Settled => ({ ok: true, value }), (error: unknown): Settled => ({ ok: false, error })));
+  };
   try {
     for (let i = 0; commands < opts.commands && !opts.shouldStop?.(); i++) {
+      while (launched < i + parallel) launch();
+      const settled = await inFlight.get(i)!;
+      inFlight.delete(i);
+      if (!settled.ok) throw settled.error;
+      const r = settled.value;
       const s = caseSeed(opts.seed, i);
-      const isKnown = opts.known ? (f: Finding) => matchKnown(f, opts.known!) !== undefined : undefined;
-      const r = await runCase(s, Math.min(caseLength, opts.commands - commands), run, isKnown);
       commands += Math.max(1, r.commands);
       cases++;
-      opts.onCase?.({ index: i, seed: s, commands: r.commands, total: commands, finding: r.finding });
+      if (r.inconclusive) inconclusive++;
       for (const f of [...r.passed, ...(r.finding ? [r.finding] : [])]) {
         byCategory[f.category]++;
         const key = findingKey(f);
@@ -84,13 +121,29 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
         if (opts.shrink !== false && !known && f.category !== 'harness') await minimize(d, r.scenario, opts, run);
         opts.onFinding?.(d);
       }
+      opts.onCase?.({ index: i, seed: s, commands: r.commands, total: commands, finding: r.finding, report: () => summarize() });
     }
   } finally {
-    images.dispose();
+    // cases launched beyond the end still hold daemons: let them finish before the images go
+    await Promise.all(inFlight.values());
+    await images.dispose();
   }
-  const perThousand = Object.fromEntries(CATEGORIES.map((c) => [c, commands ? Math.round((byCategory[c] * 1e6) / commands) / 1000 : 0])) as Record<Category, number>;
-  return { seed: opts.seed, commands, cases, byCategory, perThousand, distinct: [...distinct.values()] };
+  function summarize(): FuzzReport {
+    const perThousand = Object.fromEntries(CATEGORIES.map((c) => [c, per1k(byCategory[c], commands)])) as Record<Category, number>;
+    const total = CATEGORIES.reduce((n, c) => n + byCategory[c], 0);
+    const list = [...distinct.values()];
+    return {
+      seed: opts.seed, commands, cases, byCategory, perThousand, disagreements: total, disagreementsPerThousand: per1k(total, commands),
+      rootCauses: new Set(list.map((d) => d.known ?? `new: ${d.key}`)).size,
+      unexplained: list.filter((d) => !d.known).length,
+      exit70: byCategory['model-crash'], qemuAborts: byCategory['qemu-abort'],
+      inconclusive, elapsedMs: Date.now() - started, distinct: list,
+    };
+  }
+  return summarize();
 }
+
+const per1k = (n: number, d: number) => (d ? Math.round((n * 1e6) / d) / 1000 : 0);
 
 async function minimize(d: DistinctFinding, scenario: Scenario, opts: FuzzOptions, run: Parameters<typeof runFixed>[1]): Promise<void> {
   const target = d.finding;
@@ -116,13 +169,23 @@ async function minimize(d: DistinctFinding, scenario: Scenario, opts: FuzzOption
 }
 
 export function formatReport(r: FuzzReport): string {
+  const secs = r.elapsedMs / 1000;
   const lines = [
-    `fuzz: seed ${r.seed}, ${r.commands} commands in ${r.cases} cases`,
-    `disagreements per 1,000 commands: ${CATEGORIES.map((c) => `${c} ${r.perThousand[c]} (${r.byCategory[c]})`).join(', ')}`,
+    `fuzz: seed ${r.seed}, ${r.commands} commands in ${r.cases} cases, ${Math.round(secs)} s (${secs ? (r.commands / secs).toFixed(1) : '-'} commands/s)`,
+    `disagreements: ${r.disagreements} (${r.disagreementsPerThousand} per 1,000 commands); distinct root causes ${r.rootCauses}; unexplained ${r.unexplained}; exit 70 (model exceptions) ${r.exit70}; QEMU aborts ${r.qemuAborts}; cases ended at a wait whose job failed ${r.inconclusive}`,
+    `per 1,000 commands by category: ${CATEGORIES.map((c) => `${c} ${r.perThousand[c]} (${r.byCategory[c]})`).join(', ')}`,
   ];
   for (const d of r.distinct) {
-    lines.push(`- [${d.finding.category}] ${d.finding.command} ×${d.count}${d.known ? ` (known: ${d.known})` : ''}${d.flaky ? ' (flaky)' : ''}${d.saved ? ` → ${d.saved} (${d.steps} steps)` : ''}`);
+    lines.push(`- [${d.finding.category}] ${d.finding.command} ×${d.count}${d.known ? ` (known: ${d.known})` : ' NEW'}${d.flaky ? ' (flaky)' : ''}${d.saved ? ` → ${d.saved} (${d.steps} steps)` : ''}`);
     lines.push(`    ${d.finding.message.split('\n').map((l) => l.trim()).join(' / ')}`);
   }
   return lines.join('\n');
+}
+
+/** One progress line for long runs. */
+export function formatProgress(r: FuzzReport, target: number): string {
+  const secs = r.elapsedMs / 1000;
+  const rate = secs ? r.commands / secs : 0;
+  const eta = rate ? Math.max(0, Math.round((target - r.commands) / rate / 60)) : '?';
+  return `fuzz: ${r.commands}/${target} commands, ${r.cases} cases, ${rate.toFixed(1)} commands/s, ${r.disagreementsPerThousand} disagreements per 1,000, ${r.rootCauses} root causes (${r.unexplained} unexplained), exit 70: ${r.exit70}, QEMU aborts: ${r.qemuAborts}, ~${eta} min left`;
 }

@@ -6,6 +6,8 @@
 // driver options with limits, jobs over frozen links and job verbs in every state.
 import type { Json, JsonObject, Step } from '../format.js';
 import { knownAbort } from './aborts.js';
+import { FAMILIES_A, FAMILIES_B } from './families/index.js';
+import { ALL_FILES, QCOW2, clone, cmd, isObj, type Production } from './production.js';
 import type { Rng } from './rng.js';
 import type { ProcView, World } from './world.js';
 
@@ -22,14 +24,7 @@ export const FUZZ_IMAGES = [
   { file: 't2.qcow2', format: 'qcow2', size: '16M' },
   { file: 'r.raw', format: 'raw', size: '16M' },
 ];
-const QCOW2 = ['base.qcow2', 'mid.qcow2', 'top.qcow2', 'a.qcow2', 't1.qcow2', 't2.qcow2'];
-const ALL_FILES = [...QCOW2, 'r.raw'];
 
-type Production = (g: Generator, p: ProcView, proc: string) => Step | undefined;
-
-const clone = <T extends Json>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
-const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-const cmd = (proc: string, execute: string, args: JsonObject): Step => (proc === 'A' ? { execute, arguments: args } : { proc, execute, arguments: args });
 
 export class Generator {
   private counter = 0;
@@ -46,8 +41,10 @@ export class Generator {
 
   /** The next step: a queued follow-up, or a production drawn by weight that avoids known aborts. */
   next(): Step | undefined {
-    const q = this.queue.shift();
-    if (q) return q;
+    // queued follow-ups are checked against the known aborts too (the graph moved since they were drawn)
+    for (let q = this.queue.shift(); q; q = this.queue.shift()) {
+      if ('wait' in q || !knownAbort(q, this.world.proc(q.proc ?? 'A'))) return q;
+    }
     for (let tries = 0; tries < 50; tries++) {
       const proc = this.rng.chance(0.1) ? 'B' : 'A';
       const p = this.world.proc(proc);
@@ -196,7 +193,7 @@ const addFormatOverFilter: Production = (g, p, proc) => {
 const del: Production = (g, p, proc) => cmd(proc, 'blockdev-del', { 'node-name': g.ref(p) });
 
 /** Options for reopening `node`: its last options, then one change (keep, reset, change). */
-function reopenOptions(g: Generator, p: ProcView, node: string): JsonObject {
+export function reopenOptions(g: Generator, p: ProcView, node: string): JsonObject {
   const r = g.rng;
   const known = p.options.get(node);
   const o: JsonObject = known ? clone(known) : { driver: p.driver(node) ?? 'qcow2', 'node-name': node };
@@ -247,7 +244,7 @@ const snapshot: Production = (g, p, proc) => {
   return cmd(proc, 'blockdev-snapshot', { node: g.ref(p), overlay });
 };
 
-function jobArgs(g: Generator, o: JsonObject): JsonObject {
+export function jobArgs(g: Generator, o: JsonObject): JsonObject {
   if (g.rng.chance(0.7)) o.speed = 1;
   else if (g.rng.chance(0.05)) o.speed = -1;
   o['auto-finalize'] = false;
@@ -288,12 +285,25 @@ const commit: Production = (g, p, proc) => {
   return cmd(proc, 'block-commit', o);
 };
 
+/**
+ * A mirror left to run at full speed is followed by `wait ready`; QEMU fails it in mirror_run
+ * instead when the sizes differ or the target cannot be written, and the wait would time out.
+ * Full speed only where both ends are qcow2 nodes of the case's same-sized images, not resized
+ * and writable; anything else runs at speed 1 (no wait).
+ */
+function fullSpeedMirrorFits(p: ProcView, device: string, target: string): boolean {
+  const ok = (n: string) => p.driver(n) === 'qcow2' && !p.resized.has(n);
+  const t = p.graph.nodes.find((n) => n.name === target);
+  return ok(device) && ok(target) && t !== undefined && !t.ro;
+}
+
 const mirror: Production = (g, p, proc) => {
   const r = g.rng;
   const o: JsonObject = { 'job-id': g.fresh('j', p), device: g.ref(p), target: g.ref(p), sync: r.pick(['full', 'top', 'none', 'full']) };
   if (r.chance(0.2)) o['filter-node-name'] = g.fresh('m', p);
   if (r.chance(0.05)) o.granularity = r.pick([512, 65536, 1000]);
   jobArgs(g, o);
+  if (o.speed === undefined && !fullSpeedMirrorFits(p, String(o.device), String(o.target))) o.speed = 1;
   o['auto-dismiss'] = false;
   return cmd(proc, 'blockdev-mirror', o);
 };
@@ -363,9 +373,11 @@ const addB: Production = (g, p, proc) => {
 };
 
 /** Production weights (process A). */
+// The command families of oracle/fuzz/families/ (one file each) come after the core ones.
 const PRODUCTIONS_A: [Production, number][] = [
   [addQcow2, 14], [addFile, 4], [addRaw, 3], [addNull, 2], [addFilter, 5], [addFormatOverFilter, 3],
   [del, 5], [reopen, 16], [snapshot, 4], [stream, 5], [commit, 5], [mirror, 4], [jobVerb, 12],
   [objects, 3], [exportsProd, 4], [setIothread, 2], [resize, 2],
+  ...FAMILIES_A,
 ];
-const PRODUCTIONS_B: [Production, number][] = [[addB, 6], [del, 2], [reopen, 3], [resize, 1]];
+const PRODUCTIONS_B: [Production, number][] = [[addB, 6], [del, 2], [reopen, 3], [resize, 1], ...FAMILIES_B];

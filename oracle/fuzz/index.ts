@@ -1,6 +1,6 @@
 // oracle/fuzz: the live differential fuzzer (generator over the current graph, runner on
 // qemu-storage-daemon and the model, ddmin shrinker) and the known-disagreements list.
-export { fuzz, formatReport, CATEGORIES, type FuzzOptions, type FuzzReport, type DistinctFinding } from './fuzz.js';
+export { fuzz, formatReport, formatProgress, CATEGORIES, type FuzzOptions, type FuzzReport, type DistinctFinding } from './fuzz.js';
 export { runCase, runFixed, recordOnQsd, checkModel, firstDisagreement, ImageCache, type Finding, type Category, type CaseOutcome } from './run-case.js';
 export { shrink, closeDependencies, sameFinding } from './shrink.js';
 export { loadKnown, matchKnown, maskNames, findingKey, KNOWN_FILE, type KnownDisagreements, type KnownFuzz, type KnownIotest } from './known.js';

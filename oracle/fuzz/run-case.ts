@@ -1,15 +1,16 @@
 // One fuzz case: a sequence generated live against qemu-storage-daemon (each command drawn over
 // the graph QEMU reported after the previous one), then the same sequence run on the model, and
 // the two transcripts compared with the oracle's measures.
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isBlockgraphError } from '../../errors/index.js';
-import { compareTranscripts, type StepComparison } from '../compare.js';
-import { TRANSCRIPT_FORMAT, isWaitStep, scenarioOf, type Scenario, type Step, type Transcript, type TranscriptStep } from '../format.js';
-import { runScenario } from '../harness.js';
+import { compareSteps, compareTranscripts, type StepComparison } from '../compare.js';
+import { TRANSCRIPT_FORMAT, isWaitStep, scenarioOf, type Json, type Scenario, type Step, type Transcript, type TranscriptStep } from '../format.js';
+import { ScenarioRecorder, runScenario } from '../harness.js';
 import { createImagesWithQemuImg, spawnQsd } from '../qsd.js';
-import { runOnModel } from '../run-model.js';
+import { modelRecorder, runOnModel } from '../run-model.js';
 import { FUZZ_IMAGES, Generator } from './grammar.js';
 import { Rng } from './rng.js';
 import { World } from './world.js';
@@ -34,43 +35,97 @@ export interface CaseOutcome {
   finding?: Finding;
   /** Known error-text disagreements the case went on after (both sides refused: states still equal). */
   passed: Finding[];
+  /** Why the case stopped early without a finding (a wait whose job failed on the daemon). */
+  inconclusive?: string;
 }
 
-/** Image files are made once per run with qemu-img/qemu-io and copied into each case's directory. */
+/**
+ * Image files are made once per run with qemu-img/qemu-io and copied into each case's directory.
+ * Copies and removals go through libuv's thread pool (fs/promises): done synchronously they held
+ * the event loop for about a quarter of a run (the seven images are ~50 MB a case). Case
+ * directories live on /dev/shm where there is one: a tmpfs has no discard on unlink.
+ */
 export class ImageCache {
-  private dir: string | undefined;
-  async prepare(): Promise<string> {
-    if (!this.dir) {
-      const dir = mkdtempSync(join(tmpdir(), 'bg-fuzz-img-'));
+  private dir: Promise<string> | undefined;
+  private readonly removing = new Set<Promise<void>>();
+  private readonly root = tmpRoot();
+  prepare(): Promise<string> {
+    this.dir ??= (async () => {
+      const dir = await mkdtemp(join(this.root, 'bg-fuzz-img-'));
       await createImagesWithQemuImg({ name: 'images', description: '', covers: ['fuzz'], images: FUZZ_IMAGES, steps: [] }, dir);
-      this.dir = dir;
-    }
+      return dir;
+    })();
     return this.dir;
   }
-  async caseDir(scenario: Scenario): Promise<string> {
-    const dir = mkdtempSync(join(tmpdir(), 'bg-fuzz-'));
+  /**
+   * A fresh directory for a case. With the fuzz images, nothing is copied yet: `ensure` copies
+   * each image (and the images its header chain names) just before the first step that names
+   * its file, so a case pays only for the images it opens (most open two or three of seven).
+   */
+  async caseDir(scenario: Scenario): Promise<CaseDir> {
+    const dir = await mkdtemp(join(this.root, 'bg-fuzz-'));
     const same = scenario.images.length === FUZZ_IMAGES.length && scenario.images.every((im, i) => im.file === FUZZ_IMAGES[i]!.file);
-    if (same) {
-      const src = await this.prepare();
-      for (const im of scenario.images) copyFileSync(join(src, im.file), join(dir, im.file));
-    } else {
+    if (!same) {
       await createImagesWithQemuImg(scenario, dir);
+      return { dir, ensure: async () => undefined };
     }
-    return dir;
+    const src = await this.prepare();
+    const copied = new Set<string>();
+    const copy = async (file: string): Promise<void> => {
+      for (let f: string | undefined = file; f && !copied.has(f); f = FUZZ_BY_FILE.get(f)?.backing) {
+        copied.add(f);
+        await copyFile(join(src, f), join(dir, f));
+      }
+    };
+    return {
+      dir,
+      ensure: async (step: Step) => {
+        if (isWaitStep(step)) return;
+        for (const f of fileNames(step.arguments ?? {})) if (FUZZ_BY_FILE.has(f)) await copy(f);
+      },
+    };
   }
-  dispose(): void { if (this.dir) rmSync(this.dir, { recursive: true, force: true }); this.dir = undefined; }
+  /** Removes a case directory in the background (awaited by dispose, so disk use stays bounded). */
+  release(dir: string): void {
+    const p: Promise<void> = rm(dir, { recursive: true, force: true }).catch(() => undefined).finally(() => this.removing.delete(p));
+    this.removing.add(p);
+  }
+  async dispose(): Promise<void> {
+    await Promise.all([...this.removing]);
+    const d = this.dir;
+    this.dir = undefined;
+    if (d) await rm(await d.catch(() => ''), { recursive: true, force: true }).catch(() => undefined);
+  }
 }
 
 export interface RunOptions { waitTimeoutMs?: number; images: ImageCache }
 
-/** How often (in steps) a case runs its prefix on the model: each check replays the whole prefix. */
-const CHECK_EVERY = 4;
+export interface CaseDir { dir: string; ensure(step: Step): Promise<void> }
+
+const FUZZ_BY_FILE = new Map(FUZZ_IMAGES.map((im) => [im.file, im as { file: string; backing?: string }]));
+
+/** Every string in a command's arguments that may name an image file (values of filename-like keys). */
+function fileNames(v: Json, out: string[] = [], key = ''): string[] {
+  if (typeof v === 'string') { if (/filename|file$|^base$|^top$/.test(key)) out.push(v); }
+  else if (Array.isArray(v)) for (const x of v) fileNames(x, out, key);
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) fileNames(x, out, k);
+  return out;
+}
 
 const stepName = (s: Step | TranscriptStep) => (isWaitStep(s) ? `wait ${s.wait.job} ${s.wait.status}` : s.execute);
 
+function tmpRoot(): string {
+  try {
+    if (statSync('/dev/shm').isDirectory()) { accessSync('/dev/shm', constants.W_OK); return '/dev/shm'; }
+  } catch { /* no tmpfs: the OS temp dir */ }
+  return tmpdir();
+}
+
 /** Records `scenario` on fresh daemons; a daemon death is returned as a qemu-abort finding. */
 export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?: (i: number, s: TranscriptStep) => void | Promise<void>): Promise<{ transcript?: Transcript; finding?: Finding; done: number }> {
-  const dir = await opts.images.caseDir(scenario);
+  const cd = await opts.images.caseDir(scenario);
+  const dir = cd.dir;
+  for (const st of scenario.steps) await cd.ensure(st);
   let done = 0;
   try {
     const transcript = await runScenario(scenario, (proc) => spawnQsd(dir, { label: proc }), {
@@ -81,13 +136,14 @@ export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?:
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const step = scenario.steps[done];
-    const died = / died \(/.test(msg);
+    // the exit handler's message, or the wire closing first when the daemon dies mid-reply
+        const died = / died \(| closed the connection/.test(msg);
     return {
       done,
       finding: { category: died ? 'qemu-abort' : 'harness', step: done, command: step ? stepName(step) : '-', message: msg.replace(dir, '.').slice(0, 600) },
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    opts.images.release(dir);
   }
 }
 
@@ -114,11 +170,98 @@ export async function checkModel(qsd: Transcript, skip?: ReadonlySet<number>): P
   return firstDisagreement(compareTranscripts(qsd, model).steps, skip);
 }
 
-/** A fixed scenario: recorded on QSD, run on the model, compared. */
+/** A finding from one step compared across the two sides (outcome, then error text, then graph). */
+function stepFinding(i: number, qsd: TranscriptStep, model: TranscriptStep): Finding | undefined {
+  return firstDisagreement([compareSteps(i, qsd, model)]);
+}
+
+/** A model exception: a BlockgraphError is the harness's (bad input), anything else is exit 70. */
+function modelThrew(e: unknown, i: number, step: Step): Finding {
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return { category: isBlockgraphError(e) ? 'harness' : 'model-crash', step: i, command: stepName(step), message: `model threw ${msg}`.slice(0, 600) };
+}
+
+interface LockstepResult {
+  qsd?: Transcript;
+  /** Steps recorded on the daemon. */
+  done: number;
+  finding?: Finding;
+  passed: Finding[];
+  /** The daemon side stopped at a wait whose job went elsewhere (no finding, nothing compared after). */
+  inconclusive?: string;
+}
+
+/**
+ * Runs steps on fresh daemons and on the model in lockstep: each step goes to QSD, then to the
+ * model, and the two recordings of it are compared at once (no prefix is ever replayed).
+ * `next(i, prev)` gives step i (undefined ends the run); it sees QSD's recording of step i-1.
+ * With `stopAtFinding` the run ends at the first disagreement that `isKnown` does not excuse;
+ * without, the daemon side goes on to the end (a saved transcript holds every step) while the
+ * model stops at the first disagreement.
+ */
+async function lockstep(
+  scenario: Scenario,
+  next: (i: number) => Step | undefined,
+  opts: RunOptions,
+  { stopAtFinding, isKnown, onRecorded }: { stopAtFinding: boolean; isKnown?: (f: Finding) => boolean; onRecorded?: (step: Step, out: TranscriptStep) => void },
+): Promise<LockstepResult> {
+  const cd = await opts.images.caseDir(scenario);
+  const dir = cd.dir;
+  const qsd = new ScenarioRecorder(scenario.name, (proc) => spawnQsd(dir, { label: proc }), { dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000 });
+  let model: ScenarioRecorder | undefined;
+  const steps: TranscriptStep[] = [];
+  const passed: Finding[] = [];
+  let finding: Finding | undefined;
+  try {
+    model = await modelRecorder(scenario);
+    for (let i = 0; ; i++) {
+      const step = next(i);
+      if (!step) break;
+      scenario.steps.push(step);
+      let out: TranscriptStep;
+      try {
+        await cd.ensure(step);
+        out = await qsd.record(i, step);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        // a job that failed instead of reaching the status a wait expects (a mirror whose target
+        // QEMU finds unsuitable only in mirror_run): the daemon is fine, the case just ends here
+        if (!finding && /did not (reach|settle)/.test(msg)) return { done: i, passed, inconclusive: msg.replace(dir, '.').slice(0, 300) };
+        // the exit handler's message, or the wire closing first when the daemon dies mid-reply
+        const died = / died \(| closed the connection/.test(msg);
+        return { done: i, passed, finding: finding ?? { category: died ? 'qemu-abort' : 'harness', step: i, command: stepName(step), message: msg.replace(dir, '.').slice(0, 600) } };
+      }
+      steps.push(out);
+      onRecorded?.(step, out);
+      if (finding) continue;
+      let f: Finding | undefined;
+      try {
+        f = stepFinding(i, out, await model.record(i, step));
+      } catch (e) {
+        f = modelThrew(e, i, step);
+      }
+      if (!f) continue;
+      // both sides refused with different texts: the states still agree, the case goes on
+      if (f.category === 'error-text' && isKnown?.(f)) { passed.push(f); continue; }
+      finding = f;
+      if (stopAtFinding) break;
+    }
+  } finally {
+    await qsd.close();
+    await model?.close();
+    opts.images.release(dir);
+  }
+  return {
+    qsd: { format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers, qemu: qsd.qemu, images: scenario.images, steps },
+    done: steps.length, finding, passed,
+  };
+}
+
+/** A fixed scenario: recorded on QSD and run on the model in lockstep; the first disagreement. */
 export async function runFixed(scenario: Scenario, opts: RunOptions): Promise<{ qsd?: Transcript; finding?: Finding }> {
-  const r = await recordOnQsd(scenario, opts);
-  if (!r.transcript) return { finding: r.finding };
-  return { qsd: r.transcript, finding: await checkModel(r.transcript) };
+  const fixed = scenario.steps;
+  const r = await lockstep({ ...scenario, steps: [] }, (i) => fixed[i], opts, { stopAtFinding: false });
+  return { qsd: r.finding?.category === 'qemu-abort' || r.finding?.category === 'harness' ? undefined : r.qsd, finding: r.finding };
 }
 
 /**
@@ -134,46 +277,17 @@ export async function runCase(seed: number, commands: number, opts: RunOptions, 
     images: FUZZ_IMAGES.map((i) => ({ ...i })), steps: [],
   };
   let sent = 0;
-  const push = () => {
-    if (sent >= commands) return;
+  const next = (): Step | undefined => {
+    // a queued follow-up (a wait) still runs once the command budget is spent
+    if (sent >= commands && gen.queue.length === 0) return undefined;
     const s = gen.next();
-    if (!s) return;
-    if (!isWaitStep(s)) sent++;
-    scenario.steps.push(s);
+    if (s && !isWaitStep(s)) sent++;
+    return s;
   };
-  push();
-  const recorded: TranscriptStep[] = [];
-  const passed: Finding[] = [];
-  const skip = new Set<number>();
-  let finding: Finding | undefined;
-  const check = async () => {
-    const t: Transcript = { format: TRANSCRIPT_FORMAT, name: scenario.name, description: '', covers: scenario.covers, qemu: '', images: scenario.images, steps: recorded };
-    for (;;) {
-      finding = await checkModel(t, skip);
-      if (!(finding && finding.category === 'error-text' && isKnown?.(finding))) return;
-      passed.push(finding);
-      skip.add(finding.step);
-    }
-  };
-  // runScenario walks scenario.steps with a live iterator: each step pushed here is run next.
-  // The model runs the prefix every CHECK_EVERY steps (and at the end), so a case ends soon after
-  // its first disagreement (the states differ from there on, later steps would only echo it);
-  // the disagreement itself is located exactly, whatever step the check ran at.
-  let checked = -1;
-  const r = await recordOnQsd(scenario, opts, async (i, out) => {
-    const step = scenario.steps[i]!;
-    recorded.push(out);
-    world.observe(step, out);
-    gen.followUp(step, isWaitStep(out) || out.result.ok);
-    if ((i + 1) % CHECK_EVERY === 0 || (sent >= commands && gen.queue.length === 0)) {
-      checked = i;
-      await check();
-      if (finding) return;
-    }
-    push();
+  const r = await lockstep(scenario, next, opts, {
+    stopAtFinding: true, isKnown,
+    onRecorded: (step, out) => { world.observe(step, out); gen.followUp(step, isWaitStep(out) || out.result.ok); },
   });
-  if (r.transcript && checked !== r.transcript.steps.length - 1) await check();
-  if (!r.transcript) return { scenario: { ...scenario, steps: scenario.steps.slice(0, r.done + 1) }, commands: sent, finding: r.finding, passed };
-  return { scenario, commands: sent, qsd: r.transcript, finding, passed };
+  const steps = scenario.steps.slice(0, r.finding ? r.finding.step + 1 : r.done + 1);
+  return { scenario: { ...scenario, steps }, commands: sent, qsd: r.qsd, finding: r.finding, passed: r.passed, inconclusive: r.inconclusive };
 }
-

@@ -16,6 +16,10 @@ export class ProcView {
   readonly exports = new Map<string, TrackedExport>();
   readonly iothreads = new Set<string>();
   readonly throttleGroups = new Set<string>();
+  /** Nodes whose size block_resize changed. */
+  readonly resized = new Set<string>();
+  /** Nodes added by blockdev-add with a node-name at the top (the monitor holds a reference). */
+  readonly monitorOwned = new Set<string>();
   /** Nodes moved to an iothread with x-blockdev-set-iothread. */
   readonly moved = new Set<string>();
   nbd = false;
@@ -94,20 +98,34 @@ export class World {
       }
     } else if (out.result.ok) {
       this.applyOk(p, out.execute, out.arguments);
+    } else if (out.execute === 'block-export-add' && typeof out.arguments.iothread === 'string' && typeof out.arguments['node-name'] === 'string') {
+      // blk_exp_add moves the node to the iothread before it creates the BlockBackend and does
+      // not move it back when that fails (a lock or permission conflict): the node may be in
+      // the iothread all the same (found by the fuzzer: a later reference to it was crash 5)
+      p.moved.add(out.arguments['node-name']);
     }
     const present = new Set(p.named());
     for (const n of [...p.options.keys()]) if (!present.has(n)) p.options.delete(n);
     for (const n of [...p.moved]) if (!present.has(n)) p.moved.delete(n);
+    for (const n of [...p.resized]) if (!present.has(n)) p.resized.delete(n);
+    for (const n of [...p.monitorOwned]) if (!present.has(n)) p.monitorOwned.delete(n);
   }
 
   private applyOk(p: ProcView, cmd: string, a: JsonObject): void {
     const s = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : undefined);
     switch (cmd) {
-      case 'blockdev-add': this.recordInline(p, a); break;
+      case 'blockdev-add':
+        this.recordInline(p, a);
+        if (s('node-name')) p.monitorOwned.add(s('node-name')!);
+        break;
+      case 'block_resize': if (s('node-name')) p.resized.add(s('node-name')!); break;
+      case 'nbd-server-add':
+        if (s('device')) p.exports.set(s('name') ?? s('device')!, { id: s('name') ?? s('device')!, node: s('device')! });
+        break;
       case 'blockdev-reopen':
         for (const o of (Array.isArray(a.options) ? a.options : [])) if (isObj(o) && typeof o['node-name'] === 'string') p.options.set(o['node-name'], o);
         break;
-      case 'blockdev-del': if (s('node-name')) p.options.delete(s('node-name')!); break;
+      case 'blockdev-del': if (s('node-name')) { p.options.delete(s('node-name')!); p.monitorOwned.delete(s('node-name')!); } break;
       case 'object-add':
         if (a['qom-type'] === 'iothread' && s('id')) p.iothreads.add(s('id')!);
         if (a['qom-type'] === 'throttle-group' && s('id')) p.throttleGroups.add(s('id')!);

@@ -12,7 +12,7 @@ if (!qsdAvailable()) {
   test('live fuzz (skipped: qemu-storage-daemon not installed)', () => undefined);
 } else {
   test('fixed seed, 120 commands: no unknown disagreement, no model crash, no QEMU abort', async () => {
-    const r = await fuzz({ seed: 20261202, commands: 120, caseLength: 20, shrink: false, known: loadKnown() });
+    const r = await fuzz({ seed: 20261202, commands: 120, caseLength: 20, parallel: 2, shrink: false, known: loadKnown() });
     assert.ok(r.commands >= 120 && r.cases > 0);
     const bad = r.distinct.filter((d) => !d.known || ['model-crash', 'qemu-abort', 'harness'].includes(d.finding.category));
     assert.equal(bad.map((d) => `[${d.finding.category}] ${d.finding.command}: ${d.finding.message}`), [],

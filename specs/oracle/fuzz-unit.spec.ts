@@ -48,6 +48,25 @@ test('crash 3: dropping a backing whose own backing is its file node is an abort
   assert.is(knownAbort({ execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'top', backing: 'x' }] } }, p), undefined);
 });
 
+test('crash 6: a reopen that frees a node it queued is an abort; with a monitor reference or another parent it is not', () => {
+  const w = new World();
+  const p = w.proc('A');
+  // a's backing b was opened inline (named, but only a holds it)
+  p.graph = { nodes: [node('a'), node('b'), node('c')], parents: [], edges: [edge('a', 'backing', 'b')] } as NormGraph;
+  p.monitorOwned.add('a');
+  const list: Step = { execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'a', backing: null }, { driver: 'qcow2', 'node-name': 'b' }] } };
+  assert.match(knownAbort(list, p) ?? '', /crash 6/);
+  // not queued: fine
+  assert.is(knownAbort({ execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'a', backing: null }] } }, p), undefined);
+  // another parent keeps b
+  p.graph = { ...p.graph, edges: [edge('a', 'backing', 'b'), edge('c', 'backing', 'b')] } as NormGraph;
+  assert.is(knownAbort(list, p), undefined);
+  // a monitor reference keeps b
+  p.graph = { ...p.graph, edges: [edge('a', 'backing', 'b')] } as NormGraph;
+  p.monitorOwned.add('b');
+  assert.is(knownAbort(list, p), undefined);
+});
+
 test('crash 5 and item 8: references to nodes in an iothread are aborts, others are not', () => {
   const w = new World();
   const p = w.proc('A');

@@ -99,4 +99,24 @@ test('a failing multi-node reopen with a backing change (queue order changed for
   assert.is(stateHash(m.state), h);
 });
 
+test('crash 7: object-del of an iothread a node is in is refused; an unused iothread is deleted', async () => {
+  const m = new MemoryBackend();
+  const ok = async (c: string, a: Record<string, unknown>) => {
+    const r = await m.execute('A', c, a);
+    assert.ok('return' in r.reply, `${c}: ${JSON.stringify(r.reply)}`);
+  };
+  await ok('object-add', { 'qom-type': 'iothread', id: 'io0' });
+  await ok('object-add', { 'qom-type': 'iothread', id: 'io1' });
+  await ok('blockdev-add', { driver: 'null-co', 'node-name': 'n0' });
+  await ok('x-blockdev-set-iothread', { 'node-name': 'n0', iothread: 'io0' });
+  const h = stateHash(m.state);
+  const r = await m.execute('A', 'object-del', { id: 'io0' });
+  assert.ok('error' in r.reply);
+  if ('error' in r.reply) assert.match(r.reply.error.desc, /^Cannot delete iothread 'io0': node 'n0' is in its AioContext \(QEMU 7\.2 deletes it and aborts/);
+  assert.is(stateHash(m.state), h);
+  await ok('object-del', { id: 'io1' });
+  await ok('x-blockdev-set-iothread', { 'node-name': 'n0', iothread: null });
+  await ok('object-del', { id: 'io0' });
+});
+
 test.run();

@@ -1,0 +1,18 @@
+// The grammar's command families, one file each (weights beside the core productions of
+// grammar.ts). A new family: a file exporting its [production, weight] list, added here.
+import type { Production } from '../production.js';
+import { EXPORTS } from './exports.js';
+import { FILTERS } from './filters.js';
+import { FROZEN } from './frozen.js';
+import { IOTHREADS } from './iothreads.js';
+import { JOBS } from './jobs.js';
+import { REOPEN_LISTS } from './reopen-lists.js';
+import { SECOND_PROCESS } from './second-process.js';
+import { SNAPSHOTS } from './snapshots.js';
+
+/** Process A. */
+export const FAMILIES_A: [Production, number][] = [
+  ...REOPEN_LISTS, ...FILTERS, ...EXPORTS, ...SNAPSHOTS, ...FROZEN, ...JOBS, ...IOTHREADS,
+];
+/** Process B (the second daemon on the same images). */
+export const FAMILIES_B: [Production, number][] = [...SECOND_PROCESS];
