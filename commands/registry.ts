@@ -47,4 +47,6 @@ import { queryCommands, queryQmpSchema } from './introspection.js';
 import { queryBlock, queryBlockJobs, queryBlockstats } from './block-queries.js';
 import { unmodelledCommands } from './unmodelled.js';
 for (const c of [quit, queryCommands, queryQmpSchema, queryBlock, queryBlockJobs, queryBlockstats]) registerCommand(c);
+import { bitmapCommands } from './block-dirty-bitmap.js';
+for (const c of bitmapCommands) registerCommand(c);
 for (const c of unmodelledCommands((n) => COMMANDS.has(n))) registerCommand(c);

@@ -34,6 +34,8 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   const img: Image = { file: spec.file, format: spec.format, size };
   const cluster = /(?:^|,)cluster_size=([^,]+)/.exec(spec.options ?? '')?.[1];
   if (cluster !== undefined && spec.format === 'qcow2') img.clusterSize = parseSize(cluster);
+  const compat = /(?:^|,)compat=([^,]+)/.exec(spec.options ?? '')?.[1];
+  if ((compat === '0.10' || compat === 'v2') && spec.format === 'qcow2') img.compat = '0.10';
   if (spec.backing) {
     img.backing = spec.backing;
     img.backingFormat = spec['backing-format'] ?? d.get<Image>(HOST, 'images', spec.backing)?.format ?? 'raw';

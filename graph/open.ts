@@ -2,6 +2,7 @@
 // (the `file` child before the node's own name is assigned, the backing after), so that
 // the same error wins as in QEMU. Each node keeps its option QDicts as QEMU does
 // (graph/options.ts): a child opened inline takes its sub-QDict with it.
+import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError } from '../errors/index.js';
 import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
 import { driverInfo } from './drivers.js';
@@ -160,6 +161,8 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size });
       const header = img.backing ? { backing: img.backing, backingFormat: img.backingFormat } : {};
       p.patchNode(name, { size: img.size, header });
+      // qcow2_do_open → qcow2_load_dirty_bitmaps: the image's persistent bitmaps
+      loadPersistentBitmaps(p, name);
       openBacking(p, name, opts, eff);
       break;
     }

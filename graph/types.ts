@@ -47,7 +47,23 @@ export interface BdsNode {
   forceShare: boolean;
   order: number;           // name-assignment order (x-debug-query-block-graph lists nodes in it)
   extra?: Record<string, unknown>; // driver state: throttle group, quorum threshold, blkdebug perms…
+  bitmaps?: DirtyBitmap[]; // bs->dirty_bitmaps, newest first (graph/bitmaps.ts); absent: none
 }
+
+/** A named BdrvDirtyBitmap (block/dirty-bitmap.c): its flags, no contents. */
+export interface DirtyBitmap {
+  name: string;
+  granularity: number;
+  persistent: boolean;
+  disabled: boolean;
+  busy: boolean;           // held by a job or an export (bdrv_dirty_bitmap_set_busy)
+  readonly: boolean;       // loaded from / reopened to a read-only qcow2 image
+  inconsistent: boolean;   // loaded with IN_USE set (its writer never stored it back)
+  successorEnabled?: boolean; // a running job's anonymous successor records (bdrv_dirty_bitmap_create_successor)
+}
+
+/** An entry of a qcow2 image's bitmap directory (Qcow2Bitmap): flags IN_USE and AUTO. */
+export interface ImageBitmap { name: string; granularity: number; auto: boolean; inUse: boolean }
 
 export interface BlockBackend {
   id: string;
@@ -106,6 +122,8 @@ export interface Image {
   backing?: string;
   backingFormat?: string;
   clusterSize?: number;
+  compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1
+  bitmaps?: ImageBitmap[]; // qcow2 bitmap directory, in directory order
 }
 
 /** Collection names inside a process scope. */
