@@ -105,6 +105,7 @@ export interface BlockExport {
   bb: string;
   iothread: string | null;
   fixed: boolean;
+  bitmaps?: { node: string; name: string }[]; // NBD bitmaps it holds busy (nbd_export_create)
 }
 
 export interface ProcMeta {
