@@ -6,7 +6,7 @@ import type { Proc } from '../graph/proc.js';
 import { moveToContext, tryMoveToContext } from '../graph/aio.js';
 import type { CommandCtx, CommandDef } from './types.js';
 import { BITMAP_ALLOW_RO, dirtyBitmapCheck, dirtyBitmapLookup, findDirtyBitmap, setDirtyBitmapBusy, type DirtyBitmap } from '../graph/bitmaps.js';
-import { driverInfo } from '../graph/drivers.js';
+import { filterOrCowBs } from '../graph/jobs/chain.js';
 import type { BitmapSource } from './block-dirty-bitmap.js';
 
 export const nbdServerStart: CommandDef = {
@@ -94,7 +94,7 @@ function exportBitmaps(p: Proc, node: string, readonly: boolean, list: readonly 
       for (let bs: string | undefined = node, i = 0; bs !== undefined && i < 10000; i++) {
         const bm = findDirtyBitmap(p, bs, s);
         if (bm) { found = { node: bs, bitmap: bm }; break; }
-        bs = filterOrCowChild(p, bs);
+        bs = filterOrCowBs(p, bs) ?? undefined;
       }
       if (!found) throw new QmpError(`Bitmap '${s}' is not found`);
       if (readonly && !p.node(found.node)!.ro && !found.bitmap.disabled) {
@@ -109,16 +109,6 @@ function exportBitmaps(p: Proc, node: string, readonly: boolean, list: readonly 
   // "Mark bitmaps busy in a separate loop, to simplify roll-back concerns."
   for (const b of out) setDirtyBitmapBusy(p, b.node, b.name, true);
   return out;
-}
-
-/** bdrv_filter_or_cow_bs: the backing child of a COW node, the filtered child of a filter. */
-function filterOrCowChild(p: Proc, node: string): string | undefined {
-  const n = p.node(node);
-  if (!n) return undefined;
-  const info = driverInfo(n.driver);
-  if (info?.supportsBacking && info.kind !== 'filter') return p.backing(node)?.child;
-  if (info?.kind === 'filter') return (p.fileChild(node) ?? p.backing(node))?.child;
-  return undefined;
 }
 
 /** Export teardown: the BlockBackend goes, and its node returns to the main loop if it can. */

@@ -26,7 +26,8 @@ export const xDebugQueryBlockGraph: CommandDef = {
         out.edges.push({ parent: b, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
       }
     }
-    for (const j of p.jobs()) {
+    // block_job_next: BlockJobs only (a blockdev-create job is a plain Job)
+    for (const j of p.jobs().filter((x) => x.type !== 'create')) {
       const jid = id('job:' + j.id, 'block-job', j.id);
       for (const e of p.children({ kind: 'job', job: j.id })) {
         out.edges.push({ parent: jid, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });

@@ -49,4 +49,6 @@ import { unmodelledCommands } from './unmodelled.js';
 for (const c of [quit, queryCommands, queryQmpSchema, queryBlock, queryBlockJobs, queryBlockstats]) registerCommand(c);
 import { bitmapCommands } from './block-dirty-bitmap.js';
 for (const c of bitmapCommands) registerCommand(c);
+import { blockdevCreate } from './blockdev-create.js';
+registerCommand(blockdevCreate);
 for (const c of unmodelledCommands((n) => COMMANDS.has(n))) registerCommand(c);

@@ -254,7 +254,7 @@ function formatLockIfNeeded(p: Proc, name: string): void {
  * refcount table and one refcount block (a cluster each), then the L1 table (8 bytes per L2
  * table; the file ends where the L1 table ends). Data written later is not modelled.
  */
-function qcow2FileSize(virtual: number, clusterSize = 65536): number {
+export function qcow2FileSize(virtual: number, clusterSize = 65536): number {
   return 3 * clusterSize + 8 * Math.ceil(virtual / ((clusterSize * clusterSize) / 8));
 }
 

@@ -81,7 +81,7 @@ export type JobStatus =
 
 export interface Job {
   id: string;
-  type: 'stream' | 'commit' | 'mirror' | 'backup';
+  type: 'stream' | 'commit' | 'mirror' | 'backup' | 'create'; // create: blockdev-create, not a block job
   status: JobStatus;
   autoFinalize: boolean;
   autoDismiss: boolean;
