@@ -51,7 +51,7 @@ export const queryNamedBlockNodes: CommandDef = {
     return p.nodes().reverse().map((n) => ({
       'node-name': n.name, drv: n.driver, ro: n.ro, file: n.filename,
       'backing_file_depth': 0, encrypted: false, detect_zeroes: 'off', bps: 0, bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0,
-      cache: { writeback: true, direct: false, 'no-flush': false }, 'write_threshold': 0,
+      cache: { writeback: true, direct: false, 'no-flush': false }, 'write_threshold': n.writeThreshold ?? 0,
       // bdrv_block_device_info: has_dirty_bitmaps only when the list is not empty
       ...(n.bitmaps?.length ? { 'dirty-bitmaps': queryDirtyBitmaps(n) } : {}),
       // bdrv_query_image_info(): null-co/null-aio have no bdrv_get_info (no dirty-flag) and report

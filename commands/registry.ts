@@ -51,4 +51,6 @@ import { bitmapCommands } from './block-dirty-bitmap.js';
 for (const c of bitmapCommands) registerCommand(c);
 import { blockdevCreate } from './blockdev-create.js';
 registerCommand(blockdevCreate);
+import { blockSetWriteThreshold } from './block-set-write-threshold.js';
+registerCommand(blockSetWriteThreshold);
 for (const c of unmodelledCommands((n) => COMMANDS.has(n))) registerCommand(c);

@@ -141,6 +141,10 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       const fn = String(eff.filename);
       const img = p.image(fn);
       if (!img) throw new QmpError(`Could not open '${fn}': No such file or directory`);
+      // raw_open_common (CONFIG_LINUX_AIO): Linux AIO only works on files opened with O_DIRECT
+      if (eff.aio === 'native' && eff['cache.direct'] !== true && eff['cache.direct'] !== 'on') {
+        throw new QmpError('aio=native was specified, but it requires cache.direct=on, which was not specified.');
+      }
       const locking = (opts.locking as string | undefined) ?? 'auto';
       p.patchNode(name, {
         filename: fn, size: img.format === 'raw' ? img.size : qcow2FileSize(img.size, img.clusterSize),

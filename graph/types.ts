@@ -47,6 +47,7 @@ export interface BdsNode {
   forceShare: boolean;
   order: number;           // name-assignment order (x-debug-query-block-graph lists nodes in it)
   extra?: Record<string, unknown>; // driver state: throttle group, quorum threshold, blkdebug perms…
+  writeThreshold?: number; // bs->write_threshold_offset (block-set-write-threshold); absent: 0
   bitmaps?: DirtyBitmap[]; // bs->dirty_bitmaps, newest first (graph/bitmaps.ts); absent: none
 }
 
