@@ -17,7 +17,7 @@ import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY,
 import type { Proc } from './proc.js';
 import { alignment, refreshPerms } from './refresh.js';
 import { flatten, type Flat } from './reopen/qdict.js';
-import type { BdsNode } from './types.js';
+import type { BdsNode, Image } from './types.js';
 
 export type Opts = Record<string, unknown>;
 
@@ -165,6 +165,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size });
       const header = img.backing ? { backing: img.backing, backingFormat: img.backingFormat } : {};
       p.patchNode(name, { size: img.size, header });
+      openDataFile(p, name, opts, eff, img, file!.name, pendingAborts);
       // qcow2_do_open → qcow2_load_dirty_bitmaps: the image's persistent bitmaps
       loadPersistentBitmaps(p, name);
       openBacking(p, name, opts, eff);
@@ -260,6 +261,39 @@ function formatLockIfNeeded(p: Proc, name: string): void {
  */
 export function qcow2FileSize(virtual: number, clusterSize = 65536): number {
   return 3 * clusterSize + 8 * Math.ceil(virtual / ((clusterSize * clusterSize) / 8));
+}
+
+/**
+ * qcow2_do_open's external data file: `data-file` (a reference or inline) is opened as a DATA
+ * child (bdrv_open_child, BDRV_CHILD_DATA); an image whose header has QCOW2_INCOMPAT_DATA_FILE
+ * opens the file named there when none is given, and its `file` child then carries metadata only
+ * (bs->file->role &= ~BDRV_CHILD_DATA, perms refreshed); any other image refuses a data file.
+ */
+function openDataFile(p: Proc, name: string, opts: Opts, eff: Flat, img: Image, fileName: string, pending: string[]): void {
+  let child: string | undefined;
+  if (opts['data-file'] !== undefined && opts['data-file'] !== null) {
+    child = openChildRef(p, opts['data-file'], { parent: name, role: 'file', parentOptions: eff }, pending).name;
+    attachChild(p, { kind: 'node', node: name }, child, 'data-file', ROLE_DATA);
+  }
+  if (img.dataFile !== undefined) {
+    if (child === undefined) {
+      try {
+        child = openNode(p, {}, { parent: name, role: 'file', parentOptions: eff, filename: img.dataFile }).name;
+      } catch (e) {
+        if (e instanceof QmpError) throw new QmpError(`Could not open data file: ${e.desc}`);
+        throw e;
+      }
+      p.patchNode(child, { inheritsFrom: name });
+      attachChild(p, { kind: 'node', node: name }, child, 'data-file', ROLE_DATA);
+    }
+    const fe = p.childrenOf(name).find((e) => e.name === 'file' && e.child === fileName);
+    if (fe) {
+      p.patchEdge(fe.id, { role: fe.role & ~ROLE_DATA });
+      refreshPerms(p, [fileName]);
+    }
+  } else if (child !== undefined) {
+    throw new QmpError("'data-file' can only be set for images with an external data file");
+  }
 }
 
 /** bdrv_open_backing_file */

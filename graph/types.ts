@@ -124,6 +124,8 @@ export interface Image {
   backing?: string;
   backingFormat?: string;
   clusterSize?: number;
+  dataFile?: string;       // qcow2 external data file named in the header (QCOW2_INCOMPAT_DATA_FILE)
+  dataFileRaw?: boolean;
   compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1
   bitmaps?: ImageBitmap[]; // qcow2 bitmap directory, in directory order
 }
