@@ -42,7 +42,21 @@ export function bitmapsOf(p: Proc, node: string): DirtyBitmap[] {
 
 /** bdrv_find_dirty_bitmap */
 export function findDirtyBitmap(p: Proc, node: string, name: string): DirtyBitmap | undefined {
-  return bitmapsOf(p, node).find((b) => b.name === name);
+  // an anonymous bitmap (a job's) has no name to find it by
+  return bitmapsOf(p, node).find((b) => b.owner === undefined && b.name === name);
+}
+
+/** bdrv_create_dirty_bitmap(bs, granularity, NULL): a job's own bitmap, found by its owner. */
+export function createAnonymousBitmap(p: Proc, node: string, granularity: number, owner: string, init: Partial<DirtyBitmap> = {}): DirtyBitmap {
+  const b: DirtyBitmap = { name: '', granularity, persistent: false, disabled: false, busy: false, readonly: false, inconsistent: false, ...init, owner };
+  setBitmaps(p, node, [b, ...bitmapsOf(p, node)]);
+  return b;
+}
+
+/** bdrv_release_dirty_bitmap of the anonymous bitmaps a job holds on a node. */
+export function releaseAnonymousBitmaps(p: Proc, node: string, owner: string): void {
+  const n = p.node(node);
+  if (n?.bitmaps?.some((b) => b.owner === owner)) setBitmaps(p, node, n.bitmaps.filter((b) => b.owner !== owner));
 }
 
 function setBitmaps(p: Proc, node: string, list: DirtyBitmap[]): void {
@@ -98,13 +112,13 @@ export function createDirtyBitmap(p: Proc, node: string, granularity: number, na
 
 /** bdrv_release_dirty_bitmap */
 export function releaseDirtyBitmap(p: Proc, node: string, name: string): void {
-  setBitmaps(p, node, bitmapsOf(p, node).filter((b) => b.name !== name));
+  setBitmaps(p, node, bitmapsOf(p, node).filter((b) => b.owner !== undefined || b.name !== name));
 }
 
 /** Changes flags of one bitmap (bdrv_enable/disable_dirty_bitmap, set_persistence, set_readonly, …). */
 export function patchDirtyBitmap(p: Proc, node: string, name: string, patch: Partial<DirtyBitmap>): DirtyBitmap {
   let out: DirtyBitmap | undefined;
-  const list = bitmapsOf(p, node).map((b) => (b.name === name ? (out = { ...b, ...patch }) : b));
+  const list = bitmapsOf(p, node).map((b) => (b.owner === undefined && b.name === name ? (out = { ...b, ...patch }) : b));
   if (!out) throw new Error(`patch of missing bitmap ${node}/${name}`);
   setBitmaps(p, node, list);
   return out;
@@ -198,7 +212,7 @@ export function canStoreNewDirtyBitmap(p: Proc, node: string, name: string, gran
 /** BlockDirtyInfo list as query-named-block-nodes / query-block print it (bdrv_query_dirty_bitmaps). */
 export function queryDirtyBitmaps(n: BdsNode): Record<string, unknown>[] {
   return (n.bitmaps ?? []).map((b) => ({
-    name: b.name, recording: bitmapRecording(b), persistent: b.persistent, busy: b.busy,
+    ...(b.owner === undefined ? { name: b.name } : {}), recording: bitmapRecording(b), persistent: b.persistent, busy: b.busy,
     granularity: b.granularity, count: 0, ...(b.inconsistent ? { inconsistent: true } : {}),
   }));
 }
@@ -304,5 +318,5 @@ export function bitmapSummary(b: DirtyBitmap): string {
   const flags = [
     b.persistent && 'persistent', !bitmapRecording(b) && 'disabled', b.busy && 'busy', b.readonly && 'readonly', b.inconsistent && 'inconsistent',
   ].filter((f): f is string => typeof f === 'string');
-  return [b.name, String(b.granularity), ...flags].join(' ');
+  return [b.owner === undefined ? b.name : `(anonymous, job ${b.owner})`, String(b.granularity), ...flags].join(' ');
 }

@@ -6,6 +6,7 @@
 // driver options with limits, jobs over frozen links and job verbs in every state.
 import type { Json, JsonObject, Step } from '../format.js';
 import { knownAbort } from './aborts.js';
+import { LIBA_PRODUCTIONS } from './grammar-liba.js';
 import type { Rng } from './rng.js';
 import type { ProcView, World } from './world.js';
 
@@ -367,5 +368,7 @@ const PRODUCTIONS_A: [Production, number][] = [
   [addQcow2, 14], [addFile, 4], [addRaw, 3], [addNull, 2], [addFilter, 5], [addFormatOverFilter, 3],
   [del, 5], [reopen, 16], [snapshot, 4], [stream, 5], [commit, 5], [mirror, 4], [jobVerb, 12],
   [objects, 3], [exportsProd, 4], [setIothread, 2], [resize, 2],
+  // issue 18 part A: bitmaps, bitmap transactions, exports with bitmaps, blockdev-create, … (grammar-liba.ts)
+  ...LIBA_PRODUCTIONS,
 ];
 const PRODUCTIONS_B: [Production, number][] = [[addB, 6], [del, 2], [reopen, 3], [resize, 1]];
