@@ -237,8 +237,9 @@ export function loadPersistentBitmaps(p: Proc, node: string): void {
   const ro = p.node(node)!.ro;
   for (const e of img.bitmaps) {
     if (e.inUse && findDirtyBitmap(p, node, e.name)) continue;
+    // bdrv_dirty_bitmap_set_inconsistent also disables it
     createDirtyBitmap(p, node, e.granularity, e.name, {
-      persistent: true, inconsistent: e.inUse, disabled: !e.auto, readonly: ro,
+      persistent: true, inconsistent: e.inUse, disabled: !e.auto || e.inUse, readonly: ro,
     });
   }
   if (!ro) putImageBitmaps(p, img, img.bitmaps.map((e) => ({ ...e, inUse: true })));
