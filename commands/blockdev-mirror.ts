@@ -64,6 +64,7 @@ export function blockdevMirrorCommon(
       autoFinalize: args['auto-finalize'] ?? true, autoDismiss: args['auto-dismiss'] ?? true,
       filterNodeName: args['filter-node-name'] as string | undefined, activeCommit: false, sync: String(args.sync),
       ...(sourceBacking ? { backingMode: sourceBacking } : {}),
+      granularity, writeBlocking: args['copy-mode'] === 'write-blocking',
     });
   }
 }

@@ -7,10 +7,21 @@ import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
 import { externalSnapshotPrepare, type SnapshotAction } from './external-snapshot.js';
 import type { CommandDef } from './types.js';
+import { BITMAP_ACTIONS } from './bitmap-actions.js';
+import { QmpErrorAfterAbort } from './abort-residue.js';
 
 export interface PreparedAction { commit?(): void; clean?(): void }
-export interface ActionCtx { p: Proc; completionMode: string }
-type ActionDef = (ctx: ActionCtx, data: Record<string, any>, kind: string) => PreparedAction;
+export interface ActionCtx {
+  p: Proc;
+  completionMode: string;
+  checkCompletionMode(kind: string): void;
+  /**
+   * What this action's .abort does beyond undoing its prepare, registered before the prepare
+   * can fail (QEMU aborts the failed action too). Run in reverse order on the rolled-back state.
+   */
+  onAbortResidue(fn: (p: Proc) => void): void;
+}
+export type ActionDef = (ctx: ActionCtx, data: Record<string, any>, kind: string) => PreparedAction;
 
 /** action_check_completion_mode: actions without job support refuse 'grouped'. */
 function checkCompletionMode(ctx: ActionCtx, kind: string): void {
@@ -37,17 +48,29 @@ const ACTIONS = new Map<string, ActionDef>([
     checkCompletionMode(ctx, kind);
     return externalSnapshotPrepare(ctx.p, snapshotSyncAction(d));
   }],
+  ...BITMAP_ACTIONS,
 ]);
 
 /** Runs a list of (already schema-validated) actions as one QEMU transaction. */
 export function runTransaction(p: Proc, actions: readonly { type: string; data: Record<string, any> }[], completionMode = 'individual'): void {
-  const ctx: ActionCtx = { p, completionMode };
+  const residues: ((p: Proc) => void)[] = [];
+  const ctx: ActionCtx = {
+    p, completionMode, checkCompletionMode: (kind) => checkCompletionMode(ctx, kind), onAbortResidue: (fn) => residues.push(fn),
+  };
   const prepared: PreparedAction[] = [];
-  for (const a of actions) {
-    const def = ACTIONS.get(a.type);
-    // the schema accepts them; the model has no dirty bitmaps, backup jobs or internal snapshots
-    if (!def) throw new QmpError(`blockgraph does not model the transaction action '${a.type}'`);
-    prepared.push(def(ctx, a.data ?? {}, a.type));
+  try {
+    for (const a of actions) {
+      const def = ACTIONS.get(a.type);
+      // the schema accepts them; the model has no backup jobs or internal snapshots
+      if (!def) throw new QmpError(`blockgraph does not model the transaction action '${a.type}'`);
+      prepared.push(def(ctx, a.data ?? {}, a.type));
+    }
+  } catch (e) {
+    // delete_and_fail: every .abort in reverse order; the Draft's rollback is their undo
+    if (e instanceof QmpError && residues.length) {
+      throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { for (const r of residues.reverse()) r(q); });
+    }
+    throw e;
   }
   p.step('transaction commit');
   for (const s of prepared) s.commit?.();

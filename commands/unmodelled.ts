@@ -1,5 +1,5 @@
 // The commands qemu-storage-daemon 7.2 has that the model does not carry out (chardevs, QOM
-// introspection, dirty bitmaps, backup, internal snapshots, image creation…). Their arguments are
+// introspection, backup, internal snapshots, image amendment…). Their arguments are
 // still checked against QSD's schema, so malformed calls get QEMU's exact error; a well-formed
 // call is refused with a blockgraph text (class GenericError), never with a made-up success.
 import { QmpError } from '../errors/index.js';

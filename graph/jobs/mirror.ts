@@ -3,6 +3,7 @@
 // writes to the target. Active commit (target in the source's backing chain) also holds the
 // intermediate nodes and freezes mirror_top -> … -> base. mirror_exit_common undoes it all and,
 // when completed, replaces the node to replace by the target.
+import { createAnonymousBitmap, defaultBitmapGranularity, releaseAnonymousBitmaps } from '../bitmaps.js';
 import { QmpError } from '../../errors/index.js';
 import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z } from '../perm.js';
 import type { Job } from '../types.js';
@@ -38,6 +39,10 @@ export interface MirrorStart {
   sync?: string;
   /** drive-mirror's BlockMirrorBackingMode: 'source' (MIRROR_SOURCE_BACKING_CHAIN) gives the target the source's backing at completion */
   backingMode?: 'source' | 'open';
+  /** the job's dirty bitmap granularity (0 or absent: bdrv_get_default_bitmap_granularity(target)) */
+  granularity?: number;
+  /** copy-mode write-blocking: the job's bitmap starts disabled */
+  writeBlocking?: boolean;
 }
 
 /** mirror_start_job (and commit_active_start's read-write flip of the base) */
@@ -78,6 +83,8 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
   }
   const targetBB = addJobBB(p, job.id, 'mirror-target', o.target, targetPerms, targetShared, true);
   patchJobData(p, job.id, { targetBB });
+  // mirror_start_job: the job's anonymous dirty bitmap on the source (released in mirror_exit_common)
+  createAnonymousBitmap(p, o.bs, o.granularity || defaultBitmapGranularity(p, o.target), job.id, { disabled: o.writeBlocking === true });
   addJobEdge(p, job.id, o.bs, 'source', 0, PERM_U | PERM_W | PERM_R);
   addJobEdge(p, job.id, o.target, 'target', 0, PERM_ALL);
   if (targetIsBacking) {
@@ -120,6 +127,7 @@ function exitCommon(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
   const src = p.backing(mt)?.child ?? d.source;
   const target = d.target;
   if (p.node(target) && chainContains(p, src, target)) unfreezeChain(p, mt, target);
+  releaseAnonymousBitmaps(p, d.source, j.id);
   removeJobBB(p, d.targetBB);
   patchJobData(p, j.id, { targetBB: null });
   // bs_opaque->stop: the filter no longer forwards anything

@@ -8,6 +8,7 @@ import type { Json, JsonObject, Step } from '../format.js';
 import { knownAbort } from './aborts.js';
 import { FAMILIES_A, FAMILIES_B } from './families/index.js';
 import { ALL_FILES, QCOW2, clone, cmd, isObj, type Production } from './production.js';
+import { LIBA_PRODUCTIONS } from './grammar-liba.js';
 import type { Rng } from './rng.js';
 import type { ProcView, World } from './world.js';
 
@@ -379,5 +380,7 @@ const PRODUCTIONS_A: [Production, number][] = [
   [del, 5], [reopen, 16], [snapshot, 4], [stream, 5], [commit, 5], [mirror, 4], [jobVerb, 12],
   [objects, 3], [exportsProd, 4], [setIothread, 2], [resize, 2],
   ...FAMILIES_A,
+  // issue 18 part A: bitmaps, bitmap transactions, exports with bitmaps, blockdev-create, … (grammar-liba.ts)
+  ...LIBA_PRODUCTIONS,
 ];
 const PRODUCTIONS_B: [Production, number][] = [[addB, 6], [del, 2], [reopen, 3], [resize, 1], ...FAMILIES_B];
