@@ -34,7 +34,11 @@ export function executeCommand(state: State, proc: string, command: string, args
     // file names that depend on the graph (bdrv_refresh_filename) follow every change
     if (def.mutates) refreshFilenames(p);
   } catch (e) {
-    if (e instanceof QmpError) return { ...refuse(state, e.cls, e.desc), events: earlyFailEvents(events) };
+    if (e instanceof QmpError) {
+      // a transaction that created jobs before failing says itself what QEMU sent
+      const own = (e as { failEvents?: QmpEvent[] }).failEvents;
+      return { ...refuse(state, e.cls, e.desc), events: own ?? earlyFailEvents(events) };
+    }
     throw e;
   }
   const steps = d.steps();

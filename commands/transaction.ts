@@ -7,9 +7,26 @@ import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
 import { externalSnapshotPrepare, type SnapshotAction } from './external-snapshot.js';
 import type { CommandDef } from './types.js';
+import { blockdevBackupPrepare } from './blockdev-backup.js';
 
-export interface PreparedAction { commit?(): void; clean?(): void }
-export interface ActionCtx { p: Proc; completionMode: string }
+export interface PreparedAction { commit?(): void; clean?(): void; /** the job a backup action created */ job?: string }
+export interface ActionCtx {
+  p: Proc; completionMode: string;
+  emit(event: string, data: Record<string, unknown>): void;
+  /** the JobTxn shared by the actions' jobs when completion-mode is not individual */
+  txn?: string;
+}
+
+/**
+ * A transaction refused after some actions created jobs: the reply is the error and the events
+ * are what QEMU sent meanwhile (a job's 'created', and job_cancel_sync of each one created in
+ * .abort: never started, so aborting, concluded, null without BLOCK_JOB_CANCELLED).
+ */
+export class TransactionAbort extends QmpError {
+  constructor(e: QmpError, readonly failEvents: { event: string; data: Record<string, unknown> }[]) {
+    super(e.desc, e.cls);
+  }
+}
 type ActionDef = (ctx: ActionCtx, data: Record<string, any>, kind: string) => PreparedAction;
 
 /** action_check_completion_mode: actions without job support refuse 'grouped'. */
@@ -37,17 +54,46 @@ const ACTIONS = new Map<string, ActionDef>([
     checkCompletionMode(ctx, kind);
     return externalSnapshotPrepare(ctx.p, snapshotSyncAction(d));
   }],
+  // blockdev_backup_prepare: jobs support every completion mode
+  ['blockdev-backup', (ctx, d) => blockdevBackupPrepare(ctx, d)],
 ]);
 
 /** Runs a list of (already schema-validated) actions as one QEMU transaction. */
-export function runTransaction(p: Proc, actions: readonly { type: string; data: Record<string, any> }[], completionMode = 'individual'): void {
-  const ctx: ActionCtx = { p, completionMode };
+export function runTransaction(
+  p: Proc, actions: readonly { type: string; data: Record<string, any> }[], completionMode = 'individual',
+  emit: ActionCtx['emit'] = () => {},
+): void {
+  const events: { event: string; data: Record<string, unknown> }[] = [];
+  const ctx: ActionCtx = {
+    p, completionMode, emit: (event, data) => { events.push({ event, data }); emit(event, data); },
+    // qmp_transaction: job_txn_new() unless every job completes on its own
+    ...(completionMode !== 'individual' ? { txn: `txn${p.nextSeq()}` } : {}),
+  };
   const prepared: PreparedAction[] = [];
-  for (const a of actions) {
-    const def = ACTIONS.get(a.type);
-    // the schema accepts them; the model has no dirty bitmaps, backup jobs or internal snapshots
-    if (!def) throw new QmpError(`blockgraph does not model the transaction action '${a.type}'`);
-    prepared.push(def(ctx, a.data ?? {}, a.type));
+  try {
+    for (const a of actions) {
+      const def = ACTIONS.get(a.type);
+      // the schema accepts them; the model has no dirty bitmaps or internal snapshots
+      if (!def) throw new QmpError(`blockgraph does not model the transaction action '${a.type}'`);
+      prepared.push(def(ctx, a.data ?? {}, a.type));
+    }
+  } catch (e) {
+    if (!(e instanceof QmpError)) throw e;
+    const made = new Set(prepared.map((s) => s.job).filter((j): j is string => j !== undefined));
+    if (made.size === 0) throw e;
+    const out: { event: string; data: Record<string, unknown> }[] = [];
+    for (const ev of events) {
+      if (ev.event !== 'JOB_STATUS_CHANGE' || ev.data.status !== 'created') continue;
+      out.push(ev);
+      // the failing action's own job: job_early_fail
+      if (!made.has(String(ev.data.id))) out.push({ event: 'JOB_STATUS_CHANGE', data: { status: 'null', id: ev.data.id } });
+    }
+    // delete_and_fail: each action's .abort, last first
+    for (const s of [...prepared].reverse()) {
+      if (s.job === undefined) continue;
+      for (const status of ['aborting', 'concluded', 'null']) out.push({ event: 'JOB_STATUS_CHANGE', data: { status, id: s.job } });
+    }
+    throw new TransactionAbort(e, out);
   }
   p.step('transaction commit');
   for (const s of prepared) s.commit?.();
@@ -58,9 +104,9 @@ export function runTransaction(p: Proc, actions: readonly { type: string; data: 
 export const transaction: CommandDef = {
   name: 'transaction',
   mutates: true,
-  run({ p, args }) {
+  run({ p, args, emit }) {
     const mode = String(args.properties?.['completion-mode'] ?? 'individual');
-    runTransaction(p, (args.actions ?? []) as { type: string; data: Record<string, any> }[], mode);
+    runTransaction(p, (args.actions ?? []) as { type: string; data: Record<string, any> }[], mode, emit);
     return {};
   },
 };

@@ -9,6 +9,8 @@ export interface ChildPermCtx {
   perm: number;            // the node's cumulative perm
   shared: number;          // the node's cumulative shared
   writableAfter: boolean;  // bdrv_is_writable_after_reopen(node)
+  /** !QLIST_EMPTY(&bs->parents): the node has any parent edge (cbw_child_perm asks) */
+  hasParents?: boolean;
 }
 
 export interface DriverInfo {
@@ -90,6 +92,21 @@ const DRIVERS: Record<string, DriverInfo> = {
   },
   // filter-compress.c: a plain filter, bdrv_default_perms
   compress: { kind: 'filter', supportsBacking: false, reopen: false, childPerm: defaultPerms },
+  // block/copy-before-write.c cbw_child_perm: the target (not the filtered child) is written and
+  // shares all but resize; the source child gets the default filter perms and, once the filter
+  // has parents, consistent read with write and no sharing of write or resize.
+  'copy-before-write': {
+    kind: 'filter', supportsBacking: false, reopen: false,
+    childPerm: (c) => {
+      if (!(c.edge.role & ROLE_FILTERED)) return { perm: PERM_W, shared: PERM_ALL & ~PERM_Z };
+      let { perm, shared } = defaultPerms(c);
+      if (c.hasParents) {
+        if (c.perm & PERM_W) perm |= PERM_R;
+        shared &= ~(PERM_W | PERM_Z);
+      }
+      return { perm, shared };
+    },
+  },
   // Job filters: their perms are set by the job code (graph/jobs), these are the defaults.
   commit_top: { kind: 'filter', supportsBacking: true, reopen: false, childPerm: () => ({ perm: 0, shared: PERM_ALL }) },
   mirror_top: { kind: 'filter', supportsBacking: true, reopen: false, childPerm: defaultPerms },

@@ -60,6 +60,9 @@ export function filenameOf(p: Proc, node: string): string {
     case 'commit_top':
     case 'mirror_top':
       return nameOf(kids.find((e) => e.name === 'backing'));
+    case 'copy-before-write':
+      // cbw_refresh_filename: bs->file->bs->filename
+      return nameOf(kids.find((e) => e.name === 'file'));
     case 'qcow2':
     case 'raw': {
       if (strongGiven(n) || backingOverridden(p, n, kids)) return '';

@@ -10,6 +10,7 @@ import { qcow2UpdateOptions } from './driver-options/qcow2.js';
 import { rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
 import { filenameOf } from './filename.js';
 import { imageBehind } from './images.js';
+import { dirtyBitmapExists } from './bitmap-lookup.js';
 import { assignNodeName, attachChild, newNode } from './ops.js';
 import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
@@ -190,6 +191,20 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
         throw new QmpError(`Compression is not supported for underlying format: ${f.driver}`);
       }
       p.patchNode(name, { size: f.size });
+      break;
+    }
+    case 'copy-before-write': {
+      // cbw_open (block/copy-before-write.c): bdrv_open_file_child, then the `target` child
+      // (BDRV_CHILD_DATA), then the optional bitmap (block_dirty_bitmap_lookup)
+      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
+      const tgt = openChildRef(p, opts.target, { parent: name, role: 'child', parentOptions: eff }, pendingAborts);
+      attachChild(p, { kind: 'node', node: name }, tgt.name, 'target', ROLE_DATA);
+      const bm = opts.bitmap as { node?: string; name?: string } | undefined;
+      if (bm) {
+        if (!p.node(String(bm.node))) throw new QmpError(`Node '${bm.node}' not found`);
+        if (!dirtyBitmapExists(p, String(bm.node), String(bm.name))) throw new QmpError(`Dirty bitmap '${bm.name}' not found`);
+      }
+      p.patchNode(name, { size: fileNode()!.size });
       break;
     }
     case 'blkdebug': {

@@ -50,7 +50,7 @@ export function childPermFor(p: Proc, parent: BdsNode, e: Edge, newRo?: Map<stri
   const info = driverInfo(parent.driver);
   const c = cumulative(p, parent.name);
   let np = info?.childPerm
-    ? info.childPerm({ node: parent, edge: e, perm: c.perm, shared: c.shared, writableAfter: !(newRo?.get(parent.name) ?? parent.ro) })
+    ? info.childPerm({ node: parent, edge: e, perm: c.perm, shared: c.shared, writableAfter: !(newRo?.get(parent.name) ?? parent.ro), hasParents: p.parents(parent.name).length > 0 })
     : { perm: 0, shared: 0xf };
   if (p.node(e.child)?.forceShare) np = { perm: np.perm, shared: 0xf };
   return np;

@@ -101,6 +101,28 @@ function deferReadyOfStartedJobs(events: QmpEvent[], buffer: QmpEvent[]): void {
 }
 
 /**
+ * A backup of a small image can finish (waiting, pending, and on through finalize when it is
+ * automatic) before the harness has read the reply: backup_run runs in the job's coroutine after
+ * blockdev_backup_commit's job_start returned, so QEMU sends all of it after the reply, and the
+ * moment the harness takes the buffer decides which step gets it. Its finishing statuses and BLOCK_JOB_* events of
+ * a job started by a successful blockdev-backup or transaction step is handed on to the next step
+ * of the same daemon (in recorded scenarios a `wait` for the job).
+ */
+function deferFinishOfStartedBackups(events: QmpEvent[], buffer: QmpEvent[]): void {
+  const started = new Set(events.filter((e) => statusOf(e) === 'created').map((e) => String(e.data?.id)));
+  if (started.size === 0) return;
+  // (a paused/running pair is the drain at the end of the transaction: the normalizer drops it)
+  const finishing = new Set(['waiting', 'pending', 'aborting', 'concluded', 'null']);
+  const jobOf = (e: QmpEvent) => String(e.data?.id ?? e.data?.device ?? '');
+  const isLater = (e: QmpEvent) => started.has(jobOf(e))
+    && (e.event === 'JOB_STATUS_CHANGE' ? finishing.has(String(statusOf(e))) : e.event.startsWith('BLOCK_JOB_'));
+  const moved = events.filter(isLater);
+  if (moved.length === 0) return;
+  events.splice(0, events.length, ...events.filter((e) => !isLater(e)));
+  buffer.unshift(...moved);
+}
+
+/**
  * Runs `scenario` step by step. `openProc` is called once per daemon letter, on its first use;
  * capability negotiation is the connection's business. All opened connections are closed at the end.
  */
@@ -186,6 +208,7 @@ export async function runScenario(
         }
         result = 'error' in reply ? { ok: false, class: reply.error.class, desc: reply.error.desc } : { ok: true };
         deferReadyOfStartedJobs(events, p.buffer);
+        if (result.ok && (step.execute === 'blockdev-backup' || step.execute === 'transaction')) deferFinishOfStartedBackups(events, p.buffer);
       }
       if (settleFailed && opts.failOnWaitTimeout !== false) throw new BlockgraphError('BG_QMP_ERROR', settleFailed, { step: index });
 
