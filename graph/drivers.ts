@@ -107,6 +107,9 @@ const DRIVERS: Record<string, DriverInfo> = {
       return { perm, shared };
     },
   },
+  // block/snapshot-access.c: a format-like node (not a filter) over a copy-before-write filter's
+  // snapshot API; snapshot_access_child_perm takes nothing and shares everything
+  'snapshot-access': { kind: 'format', supportsBacking: false, reopen: false, childPerm: () => ({ perm: 0, shared: PERM_ALL }) },
   // Job filters: their perms are set by the job code (graph/jobs), these are the defaults.
   commit_top: { kind: 'filter', supportsBacking: true, reopen: false, childPerm: () => ({ perm: 0, shared: PERM_ALL }) },
   mirror_top: { kind: 'filter', supportsBacking: true, reopen: false, childPerm: defaultPerms },

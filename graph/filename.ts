@@ -61,7 +61,8 @@ export function filenameOf(p: Proc, node: string): string {
     case 'mirror_top':
       return nameOf(kids.find((e) => e.name === 'backing'));
     case 'copy-before-write':
-      // cbw_refresh_filename: bs->file->bs->filename
+    case 'snapshot-access':
+      // cbw_refresh_filename, snapshot_access_refresh_filename: bs->file->bs->filename
       return nameOf(kids.find((e) => e.name === 'file'));
     case 'qcow2':
     case 'raw': {

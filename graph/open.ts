@@ -207,6 +207,12 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       p.patchNode(name, { size: fileNode()!.size });
       break;
     }
+    case 'snapshot-access': {
+      // snapshot_access_open: bdrv_open_child("file", BDRV_CHILD_DATA | BDRV_CHILD_PRIMARY)
+      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_DATA | ROLE_PRIMARY);
+      p.patchNode(name, { size: fileNode()!.size });
+      break;
+    }
     case 'blkdebug': {
       const take = permFromList((opts['take-child-perms'] as string[] | undefined) ?? []);
       const unshare = permFromList((opts['unshare-child-perms'] as string[] | undefined) ?? []);
