@@ -106,9 +106,12 @@ function deferReadyOfStartedJobs(events: QmpEvent[], buffer: QmpEvent[]): void {
  * blockdev_backup_commit's job_start returned, so QEMU sends all of it after the reply, and the
  * moment the harness takes the buffer decides which step gets it. Its finishing statuses and BLOCK_JOB_* events of
  * a job started by a successful blockdev-backup or transaction step is handed on to the next step
- * of the same daemon (in recorded scenarios a `wait` for the job).
+ * of the same daemon (in recorded scenarios a `wait` for the job). The same holds for a mirror
+ * that fails at once (mirror_run's size check: the job_exit bottom half runs after the reply,
+ * as iotests/041-single-errors shows with the failure in the following step).
  */
-function deferFinishOfStartedBackups(events: QmpEvent[], buffer: QmpEvent[]): void {
+const DEFER_FINISH = new Set(['blockdev-backup', 'transaction', 'blockdev-mirror', 'drive-mirror']);
+function deferFinishOfStartedJobs(events: QmpEvent[], buffer: QmpEvent[]): void {
   const started = new Set(events.filter((e) => statusOf(e) === 'created').map((e) => String(e.data?.id)));
   if (started.size === 0) return;
   // (a paused/running pair is the drain at the end of the transaction: the normalizer drops it)
@@ -208,7 +211,7 @@ export async function runScenario(
         }
         result = 'error' in reply ? { ok: false, class: reply.error.class, desc: reply.error.desc } : { ok: true };
         deferReadyOfStartedJobs(events, p.buffer);
-        if (result.ok && (step.execute === 'blockdev-backup' || step.execute === 'transaction')) deferFinishOfStartedBackups(events, p.buffer);
+        if (result.ok && DEFER_FINISH.has(step.execute)) deferFinishOfStartedJobs(events, p.buffer);
       }
       if (settleFailed && opts.failOnWaitTimeout !== false) throw new BlockgraphError('BG_QMP_ERROR', settleFailed, { step: index });
 
