@@ -55,6 +55,8 @@ const DRIVERS: Record<string, DriverInfo> = {
   file: { kind: 'protocol', supportsBacking: false, reopen: true },
   'null-co': { kind: 'protocol', supportsBacking: false, reopen: true },
   'null-aio': { kind: 'protocol', supportsBacking: false, reopen: true },
+  // block/nbd.c: a protocol driver (.bdrv_file_open) whose image lives in another process
+  nbd: { kind: 'protocol', supportsBacking: false, reopen: true },
   qcow2: { kind: 'format', supportsBacking: true, reopen: true, childPerm: defaultPerms },
   raw: {
     kind: 'format', supportsBacking: false, reopen: true,

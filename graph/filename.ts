@@ -23,7 +23,7 @@ import type { Proc } from './proc.js';
 import type { BdsNode, Edge } from './types.js';
 
 /** Drivers with .bdrv_file_open: a format may reuse their exact name. */
-const FILE_OPEN = new Set(['file', 'null-co', 'null-aio', 'blkdebug']);
+const FILE_OPEN = new Set(['file', 'null-co', 'null-aio', 'blkdebug', 'nbd']);
 
 /** drv->strong_runtime_opts; a key ending in "." is a prefix. */
 const STRONG: Record<string, string[]> = {
@@ -48,6 +48,7 @@ export function filenameOf(p: Proc, node: string): string {
   if (n.implicit && kids.length === 1) return nameOf(kids[0]);
   switch (n.driver) {
     case 'file':
+    case 'nbd':
       return n.filename;
     case 'null-co':
     case 'null-aio':

@@ -11,6 +11,7 @@ import { rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
 import { filenameOf } from './filename.js';
 import { imageBehind } from './images.js';
 import { dirtyBitmapExists } from './bitmap-lookup.js';
+import { nbdConnect, nbdFilename } from './nbd-client.js';
 import { assignNodeName, attachChild, newNode } from './ops.js';
 import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
@@ -191,6 +192,24 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
         throw new QmpError(`Compression is not supported for underlying format: ${f.driver}`);
       }
       p.patchNode(name, { size: f.size });
+      break;
+    }
+    case 'nbd': {
+      // nbd_open: connect and negotiate (graph/nbd-client.ts); a read-only export makes the node
+      // read-only where auto-read-only allows it (bdrv_apply_auto_read_only), else nbd_open
+      // fails with -EACCES and no message of its own (bdrv_open_driver: "Could not open image")
+      const server = opts.server as Record<string, unknown>;
+      const exportName = opts.export === undefined ? undefined : String(opts.export);
+      const { proc: host, exp } = nbdConnect(p, server, exportName);
+      let ro = p.node(name)!.ro;
+      if (!exp.writable && !ro) {
+        if (!truthy(eff['auto-read-only'])) throw new QmpError('Could not open image: Permission denied');
+        ro = true;
+      }
+      p.patchNode(name, {
+        ro, size: host.node(exp.node)?.size ?? 0, filename: nbdFilename(server, exportName),
+        extra: { nbd: { proc: host.name, export: exp.id } },
+      });
       break;
     }
     case 'copy-before-write': {
