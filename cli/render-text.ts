@@ -1,6 +1,7 @@
 // The graph as text, for `show` and `demo`: each process, its nodes (driver, ro, file,
 // AioContext) and its edges with permissions, frozen links marked; and one node or its
 // backing chain (`show --node`, `show --chain`) laid out as `qemu-img info --backing-chain`.
+import { bitmapSummary } from '../graph/bitmaps.js';
 import { Draft } from '../graph/draft.js';
 import { permLetters } from '../graph/perm.js';
 import { Proc } from '../graph/proc.js';
@@ -28,6 +29,8 @@ export function renderText(state: State, opts: { legend?: boolean } = {}): strin
     for (const n of p.nodes()) {
       out.push(`  node ${n.name}  ${n.driver}${n.ro ? ' ro' : ''}${n.filename ? ` file=${n.filename}` : ''}${n.aio !== 'main' ? ` aio=${n.aio}` : ''}${n.monitor ? '' : ' (implicit)'}`);
     }
+    // dirty bitmaps (graph/bitmaps.ts), each node's newest first as QEMU lists them
+    for (const n of p.nodes()) for (const b of n.bitmaps ?? []) out.push(`  bitmap ${n.name}/${bitmapSummary(b)}`);
     for (const e of p.edges()) {
       out.push(`  ${edgeLabel(e, s, namer)}  ${perms(e.perm)}/${perms(e.shared)}${e.frozen ? '  FROZEN' : ''}`);
     }

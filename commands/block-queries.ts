@@ -54,7 +54,7 @@ export const queryBlockJobs: CommandDef = {
   name: 'query-block-jobs',
   mutates: false,
   run({ p }) {
-    return p.jobs().filter((j) => j.status !== 'null').map((j) => {
+    return p.jobs().filter((j) => j.status !== 'null' && j.type !== 'create').map((j) => {
       const ready = j.status === 'ready' || j.status === 'standby' || Boolean(j.data.ready);
       const info: Record<string, unknown> = {
         type: j.type, device: j.id, len: 0, offset: 0, busy: false, paused: j.paused > 0, speed: j.speed,

@@ -5,6 +5,7 @@
 import { QmpError } from '../errors/index.js';
 import { moveToContext } from '../graph/aio.js';
 import { dirtyBitmapExists } from '../graph/bitmap-lookup.js';
+import { BITMAP_ALLOW_RO, dirtyBitmapCheck, findDirtyBitmap } from '../graph/bitmaps.js';
 import { startBackup } from '../graph/jobs/backup.js';
 import { sendJob, type JobCtx } from '../graph/jobs/runner.js';
 import { lookupBs } from './job-lookup.js';
@@ -37,6 +38,7 @@ export function blockdevBackupPrepare(ctx: ActionCtx, d: Record<string, any>): P
     const name = String(d.bitmap);
     if (!dirtyBitmapExists(p, bs, name)) throw new QmpError(`Bitmap '${name}' could not be found`);
     if (bitmapMode === undefined) throw new QmpError('Bitmap sync mode must be given when providing a bitmap');
+    dirtyBitmapCheck(findDirtyBitmap(p, bs, name)!, BITMAP_ALLOW_RO);
     if (sync === 'none') throw new QmpError(`sync mode '${sync}' does not produce meaningful bitmap outputs`);
     if (bitmapMode === 'never' && sync !== 'bitmap') {
       throw new QmpError(`Bitmap sync mode '${bitmapMode}' has no meaningful effect when combined with sync mode '${sync}'`);

@@ -6,6 +6,9 @@ import type { Proc } from '../graph/proc.js';
 import { moveToContext, tryMoveToContext } from '../graph/aio.js';
 import type { CommandCtx, CommandDef } from './types.js';
 import { nbdClientsOf } from '../graph/nbd-client.js';
+import { BITMAP_ALLOW_RO, dirtyBitmapCheck, dirtyBitmapLookup, findDirtyBitmap, setDirtyBitmapBusy, type DirtyBitmap } from '../graph/bitmaps.js';
+import { filterOrCowBs } from '../graph/jobs/chain.js';
+import type { BitmapSource } from './block-dirty-bitmap.js';
 
 export const nbdServerStart: CommandDef = {
   name: 'nbd-server-start',
@@ -66,7 +69,11 @@ export const blockExportAdd: CommandDef = {
       p.putBB({ ...p.bb(bbId)!, shared: PERM_ALL & ~PERM_Z });
       p.patchEdge(root.id, { shared: PERM_ALL & ~PERM_Z });
       refreshPerms(p, [nodeName]);
-      p.putExport({ id, type: 'nbd', node: nodeName, name, writable, bb: bbId, iothread: args.iothread ?? null, fixed });
+      const bitmaps = exportBitmaps(p, nodeName, !writable, (args.bitmaps ?? []) as BitmapSource[]);
+      p.putExport({
+        id, type: 'nbd', node: nodeName, name, writable, bb: bbId, iothread: args.iothread ?? null, fixed,
+        ...(bitmaps.length ? { bitmaps } : {}),
+      });
     } else {
       p.putExport({ id, type: String(args.type), node: nodeName, name: nodeName, writable, bb: bbId, iothread: args.iothread ?? null, fixed });
     }
@@ -74,11 +81,44 @@ export const blockExportAdd: CommandDef = {
   },
 };
 
+/**
+ * nbd_export_create's bitmaps: a name is looked for on the exported node and down its
+ * filter/backing chain (bdrv_filter_or_cow_bs), then an enabled one on a writable node refuses a
+ * read-only export; node+name is block_dirty_bitmap_lookup. Each must pass BDRV_BITMAP_ALLOW_RO;
+ * then all are marked busy (until nbd_export_delete).
+ */
+function exportBitmaps(p: Proc, node: string, readonly: boolean, list: readonly BitmapSource[]): { node: string; name: string }[] {
+  const out: { node: string; name: string }[] = [];
+  for (const s of list) {
+    let found: { node: string; bitmap: DirtyBitmap } | undefined;
+    if (typeof s === 'string') {
+      for (let bs: string | undefined = node, i = 0; bs !== undefined && i < 10000; i++) {
+        const bm = findDirtyBitmap(p, bs, s);
+        if (bm) { found = { node: bs, bitmap: bm }; break; }
+        bs = filterOrCowBs(p, bs) ?? undefined;
+      }
+      if (!found) throw new QmpError(`Bitmap '${s}' is not found`);
+      if (readonly && !p.node(found.node)!.ro && !found.bitmap.disabled) {
+        throw new QmpError(`Enabled bitmap '${s}' incompatible with readonly export`);
+      }
+    } else {
+      found = dirtyBitmapLookup(p, s.node, s.name);
+    }
+    dirtyBitmapCheck(found.bitmap, BITMAP_ALLOW_RO);
+    out.push({ node: found.node, name: found.bitmap.name });
+  }
+  // "Mark bitmaps busy in a separate loop, to simplify roll-back concerns."
+  for (const b of out) setDirtyBitmapBusy(p, b.node, b.name, true);
+  return out;
+}
+
 /** Export teardown: the BlockBackend goes, and its node returns to the main loop if it can. */
 export function removeExport(ctx: Pick<CommandCtx, 'p' | 'emit'>, id: string): void {
   const { p } = ctx;
   const x = p.export(id)!;
   const bb = p.bb(x.bb);
+  // nbd_export_delete: its bitmaps are no longer busy
+  for (const b of x.bitmaps ?? []) if (findDirtyBitmap(p, b.node, b.name)) setDirtyBitmapBusy(p, b.node, b.name, false);
   p.delExport(id);
   if (bb) removeBlockBackend(p, bb.id);
   ctx.emit('BLOCK_EXPORT_DELETED', { id });

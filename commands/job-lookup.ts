@@ -44,6 +44,7 @@ export function findJob(p: Proc, id: string): Job {
 /** find_block_job_locked (block-job-* commands) */
 export function findBlockJob(p: Proc, id: string): Job {
   const j = p.job(id);
-  if (!j) throw new QmpError(`Block job '${id}' not found`, 'DeviceNotActive');
+  // is_block_job: a blockdev-create job is a plain Job
+  if (!j || j.type === 'create') throw new QmpError(`Block job '${id}' not found`, 'DeviceNotActive');
   return j;
 }

@@ -9,6 +9,7 @@ import { Proc } from '../graph/proc.js';
 import type { State } from '../graph/types.js';
 import type { QmpEvent, QmpReply } from './protocol.js';
 import { COMMANDS } from './registry.js';
+import { QmpErrorAfterAbort } from './abort-residue.js';
 import { validateCommand } from './schema/index.js';
 
 export interface ExecResult {
@@ -34,6 +35,7 @@ export function executeCommand(state: State, proc: string, command: string, args
     // file names that depend on the graph (bdrv_refresh_filename) follow every change
     if (def.mutates) refreshFilenames(p);
   } catch (e) {
+    if (e instanceof QmpErrorAfterAbort) return afterAbort(state, proc, e);
     if (e instanceof QmpError) {
       // a transaction that created jobs before failing says itself what QEMU sent
       const own = (e as { failEvents?: QmpEvent[] }).failEvents;
@@ -71,6 +73,28 @@ export function earlyFailEvents(events: readonly QmpEvent[]): QmpEvent[] {
     }
   }
   return out;
+}
+
+/** QEMU's error, and what its abort handlers left changed (commands/abort-residue.ts). */
+function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort): ExecResult {
+  const d = new Draft(state);
+  d.step('abort residue');
+  e.residue(new Proc(d, proc));
+  const steps = d.steps();
+  // a transaction that also created jobs says what QEMU sent for them (commands/transaction.ts)
+  const events = (e as { failEvents?: QmpEvent[] }).failEvents ?? [];
+  if (!steps.length) return { ...refuse(state, e.cls, e.desc), events };
+  let next: State | undefined;
+  return {
+    reply: { error: { class: e.cls, desc: e.desc } }, mutates: true, steps, events,
+    get state(): State {
+      if (!next) {
+        next = state;
+        for (const s of steps) next = applyChanges(next, s.changes);
+      }
+      return next;
+    },
+  };
 }
 
 function refuse(state: State, cls: string, desc: string): ExecResult {

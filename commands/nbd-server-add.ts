@@ -19,6 +19,8 @@ export const nbdServerAdd: CommandDef = {
       type: 'nbd', id: name, 'node-name': bs, name,
       ...(args.description !== undefined ? { description: args.description } : {}),
       ...(args.writable !== undefined ? { writable: args.writable } : {}),
+      // has_bitmap: a one-element bitmaps list
+      ...(args.bitmap !== undefined ? { bitmaps: [String(args.bitmap)] } : {}),
     };
     if (p.node(bs)!.ro) exportArgs.writable = false;
     return blockExportAdd.run({ ...ctx, args: exportArgs });

@@ -21,4 +21,7 @@ export interface XDebugBlockGraph {
 }
 
 /** The fields of `query-named-block-nodes` (flat: true) that the oracle uses. */
-export interface NamedBlockNode { 'node-name': string; drv: string; ro: boolean; file: string }
+export interface NamedBlockNode {
+  'node-name': string; drv: string; ro: boolean; file: string;
+  'dirty-bitmaps'?: { name?: string; granularity: number; recording: boolean; persistent: boolean; busy: boolean; inconsistent?: boolean }[];
+}

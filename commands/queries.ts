@@ -1,4 +1,5 @@
 import type { XDebugBlockGraph } from './protocol.js';
+import { queryDirtyBitmaps } from '../graph/bitmaps.js';
 import { permList } from '../graph/perm.js';
 import type { CommandDef } from './types.js';
 
@@ -25,7 +26,8 @@ export const xDebugQueryBlockGraph: CommandDef = {
         out.edges.push({ parent: b, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
       }
     }
-    for (const j of p.jobs()) {
+    // block_job_next: BlockJobs only (a blockdev-create job is a plain Job)
+    for (const j of p.jobs().filter((x) => x.type !== 'create')) {
       const jid = id('job:' + j.id, 'block-job', j.id);
       for (const e of p.children({ kind: 'job', job: j.id })) {
         out.edges.push({ parent: jid, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
@@ -49,7 +51,9 @@ export const queryNamedBlockNodes: CommandDef = {
     return p.nodes().reverse().map((n) => ({
       'node-name': n.name, drv: n.driver, ro: n.ro, file: n.filename,
       'backing_file_depth': 0, encrypted: false, detect_zeroes: 'off', bps: 0, bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0,
-      cache: { writeback: true, direct: false, 'no-flush': false }, 'write_threshold': 0,
+      cache: { writeback: true, direct: false, 'no-flush': false }, 'write_threshold': n.writeThreshold ?? 0,
+      // bdrv_block_device_info: has_dirty_bitmaps only when the list is not empty
+      ...(n.bitmaps?.length ? { 'dirty-bitmaps': queryDirtyBitmaps(n) } : {}),
       // bdrv_query_image_info(): null-co/null-aio have no bdrv_get_info (no dirty-flag) and report
       // an allocated size of 0 (checked on QSD 7.2.22); members in ImageInfo schema order
       image: n.driver.startsWith('null-')

@@ -8,10 +8,19 @@ import type { Proc } from '../graph/proc.js';
 import { externalSnapshotPrepare, type SnapshotAction } from './external-snapshot.js';
 import type { CommandDef } from './types.js';
 import { blockdevBackupPrepare } from './blockdev-backup.js';
+import { BITMAP_ACTIONS } from './bitmap-actions.js';
+import { QmpErrorAfterAbort } from './abort-residue.js';
 
 export interface PreparedAction { commit?(): void; clean?(): void; /** the job a backup action created */ job?: string }
 export interface ActionCtx {
-  p: Proc; completionMode: string;
+  p: Proc;
+  completionMode: string;
+  checkCompletionMode(kind: string): void;
+  /**
+   * What this action's .abort does beyond undoing its prepare, registered before the prepare
+   * can fail (QEMU aborts the failed action too). Run in reverse order on the rolled-back state.
+   */
+  onAbortResidue(fn: (p: Proc) => void): void;
   emit(event: string, data: Record<string, unknown>): void;
   /** the JobTxn shared by the actions' jobs when completion-mode is not individual */
   txn?: string;
@@ -27,7 +36,7 @@ export class TransactionAbort extends QmpError {
     super(e.desc, e.cls);
   }
 }
-type ActionDef = (ctx: ActionCtx, data: Record<string, any>, kind: string) => PreparedAction;
+export type ActionDef = (ctx: ActionCtx, data: Record<string, any>, kind: string) => PreparedAction;
 
 /** action_check_completion_mode: actions without job support refuse 'grouped'. */
 function checkCompletionMode(ctx: ActionCtx, kind: string): void {
@@ -56,6 +65,7 @@ const ACTIONS = new Map<string, ActionDef>([
   }],
   // blockdev_backup_prepare: jobs support every completion mode
   ['blockdev-backup', (ctx, d) => blockdevBackupPrepare(ctx, d)],
+  ...BITMAP_ACTIONS,
 ]);
 
 /** Runs a list of (already schema-validated) actions as one QEMU transaction. */
@@ -64,8 +74,10 @@ export function runTransaction(
   emit: ActionCtx['emit'] = () => {},
 ): void {
   const events: { event: string; data: Record<string, unknown> }[] = [];
+  const residues: ((p: Proc) => void)[] = [];
   const ctx: ActionCtx = {
-    p, completionMode, emit: (event, data) => { events.push({ event, data }); emit(event, data); },
+    p, completionMode, checkCompletionMode: (kind) => checkCompletionMode(ctx, kind), onAbortResidue: (fn) => residues.push(fn),
+    emit: (event, data) => { events.push({ event, data }); emit(event, data); },
     // qmp_transaction: job_txn_new() unless every job completes on its own
     ...(completionMode !== 'individual' ? { txn: `txn${p.nextSeq()}` } : {}),
   };
@@ -73,14 +85,13 @@ export function runTransaction(
   try {
     for (const a of actions) {
       const def = ACTIONS.get(a.type);
-      // the schema accepts them; the model has no dirty bitmaps or internal snapshots
+      // the schema accepts them; the model has no internal snapshots
       if (!def) throw new QmpError(`blockgraph does not model the transaction action '${a.type}'`);
       prepared.push(def(ctx, a.data ?? {}, a.type));
     }
   } catch (e) {
     if (!(e instanceof QmpError)) throw e;
     const made = new Set(prepared.map((s) => s.job).filter((j): j is string => j !== undefined));
-    if (made.size === 0) throw e;
     const out: { event: string; data: Record<string, unknown> }[] = [];
     for (const ev of events) {
       if (ev.event !== 'JOB_STATUS_CHANGE' || ev.data.status !== 'created') continue;
@@ -88,11 +99,18 @@ export function runTransaction(
       // the failing action's own job: job_early_fail
       if (!made.has(String(ev.data.id))) out.push({ event: 'JOB_STATUS_CHANGE', data: { status: 'null', id: ev.data.id } });
     }
-    // delete_and_fail: each action's .abort, last first
+    // delete_and_fail: each action's .abort, last first (job_cancel_sync of a created job);
+    // the Draft's rollback is their undo, residues are what some aborts do beyond it
     for (const s of [...prepared].reverse()) {
       if (s.job === undefined) continue;
       for (const status of ['aborting', 'concluded', 'null']) out.push({ event: 'JOB_STATUS_CHANGE', data: { status, id: s.job } });
     }
+    if (residues.length) {
+      const r = new QmpErrorAfterAbort(e.desc, e.cls, (q) => { for (const f of residues.reverse()) f(q); });
+      if (made.size) Object.assign(r, { failEvents: out });
+      throw r;
+    }
+    if (made.size === 0) throw e;
     throw new TransactionAbort(e, out);
   }
   p.step('transaction commit');

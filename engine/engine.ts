@@ -100,7 +100,8 @@ export class Engine implements ModelBackend {
     if (this.failed) throw this.failed;
     const r = executeCommand(this.fold.state, proc, command, args);
     const at = this.now();
-    if ('error' in r.reply) {
+    // an error that still changed the graph (a transaction's abort residue) is logged as a txn
+    if ('error' in r.reply && !r.mutates) {
       if (this.opts.logRejected !== false && command !== 'qmp_capabilities') {
         return { r, durable: this.submit([{ stream: proc, type: 'command.rejected', at, causation: meta.causation, data: { command, args: jsonSafe(args ?? {}), error: r.reply.error } }], false) };
       }

@@ -34,6 +34,15 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   const img: Image = { file: spec.file, format: spec.format, size };
   const cluster = /(?:^|,)cluster_size=([^,]+)/.exec(spec.options ?? '')?.[1];
   if (cluster !== undefined && spec.format === 'qcow2') img.clusterSize = parseSize(cluster);
+  // data_file=NAME: qemu-img creates the raw data file too (the image's virtual size)
+  const dataFile = /(?:^|,)data_file=([^,]+)/.exec(spec.options ?? '')?.[1];
+  if (dataFile !== undefined && spec.format === 'qcow2') {
+    img.dataFile = dataFile;
+    if (/(?:^|,)data_file_raw=(on|true)(?:,|$)/.test(spec.options ?? '')) img.dataFileRaw = true;
+    if (!d.get<Image>(HOST, 'images', dataFile)) d.put(HOST, 'images', dataFile, { file: dataFile, format: 'raw', size });
+  }
+  const compat = /(?:^|,)compat=([^,]+)/.exec(spec.options ?? '')?.[1];
+  if ((compat === '0.10' || compat === 'v2') && spec.format === 'qcow2') img.compat = '0.10';
   if (spec.backing) {
     img.backing = spec.backing;
     img.backingFormat = spec['backing-format'] ?? d.get<Image>(HOST, 'images', spec.backing)?.format ?? 'raw';

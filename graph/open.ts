@@ -2,6 +2,7 @@
 // (the `file` child before the node's own name is assigned, the backing after), so that
 // the same error wins as in QEMU. Each node keeps its option QDicts as QEMU does
 // (graph/options.ts): a child opened inline takes its sub-QDict with it.
+import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError } from '../errors/index.js';
 import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
 import { driverInfo } from './drivers.js';
@@ -12,13 +13,15 @@ import { filenameOf } from './filename.js';
 import { imageBehind } from './images.js';
 import { dirtyBitmapExists } from './bitmap-lookup.js';
 import { nbdConnect, nbdFilename } from './nbd-client.js';
+import { addAnonBitmap, bcsKey } from './anon-bitmaps.js';
+import { blockCopyClusterSize } from './block-copy.js';
 import { assignNodeName, attachChild, newNode } from './ops.js';
 import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
 import type { Proc } from './proc.js';
 import { alignment, refreshPerms } from './refresh.js';
 import { flatten, type Flat } from './reopen/qdict.js';
-import type { BdsNode } from './types.js';
+import type { BdsNode, Image } from './types.js';
 
 export type Opts = Record<string, unknown>;
 
@@ -142,6 +145,10 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       const fn = String(eff.filename);
       const img = p.image(fn);
       if (!img) throw new QmpError(`Could not open '${fn}': No such file or directory`);
+      // raw_open_common (CONFIG_LINUX_AIO): Linux AIO only works on files opened with O_DIRECT
+      if (eff.aio === 'native' && eff['cache.direct'] !== true && eff['cache.direct'] !== 'on') {
+        throw new QmpError('aio=native was specified, but it requires cache.direct=on, which was not specified.');
+      }
       const locking = (opts.locking as string | undefined) ?? 'auto';
       p.patchNode(name, {
         filename: fn, size: img.format === 'raw' ? img.size : qcow2FileSize(img.size, img.clusterSize),
@@ -162,6 +169,9 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size });
       const header = img.backing ? { backing: img.backing, backingFormat: img.backingFormat } : {};
       p.patchNode(name, { size: img.size, header });
+      openDataFile(p, name, opts, eff, img, file!.name, pendingAborts);
+      // qcow2_do_open → qcow2_load_dirty_bitmaps: the image's persistent bitmaps
+      loadPersistentBitmaps(p, name);
       openBacking(p, name, opts, eff);
       break;
     }
@@ -224,6 +234,12 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
         if (!dirtyBitmapExists(p, String(bm.node), String(bm.name))) throw new QmpError(`Dirty bitmap '${bm.name}' not found`);
       }
       p.patchNode(name, { size: fileNode()!.size });
+      // block_copy_state_new: the copy bitmap on the source; then done_bitmap and access_bitmap
+      const cs = blockCopyClusterSize(p, tgt.name);
+      addAnonBitmap(p, file!.name, bcsKey(name), cs);
+      addAnonBitmap(p, name, 'cbw-done', cs);
+      addAnonBitmap(p, name, 'cbw-access', cs);
+      p.patchNode(name, { extra: { ...(p.node(name)!.extra ?? {}), bcsSource: file!.name } });
       break;
     }
     case 'snapshot-access': {
@@ -291,8 +307,41 @@ function formatLockIfNeeded(p: Proc, name: string): void {
  * refcount table and one refcount block (a cluster each), then the L1 table (8 bytes per L2
  * table; the file ends where the L1 table ends). Data written later is not modelled.
  */
-function qcow2FileSize(virtual: number, clusterSize = 65536): number {
+export function qcow2FileSize(virtual: number, clusterSize = 65536): number {
   return 3 * clusterSize + 8 * Math.ceil(virtual / ((clusterSize * clusterSize) / 8));
+}
+
+/**
+ * qcow2_do_open's external data file: `data-file` (a reference or inline) is opened as a DATA
+ * child (bdrv_open_child, BDRV_CHILD_DATA); an image whose header has QCOW2_INCOMPAT_DATA_FILE
+ * opens the file named there when none is given, and its `file` child then carries metadata only
+ * (bs->file->role &= ~BDRV_CHILD_DATA, perms refreshed); any other image refuses a data file.
+ */
+function openDataFile(p: Proc, name: string, opts: Opts, eff: Flat, img: Image, fileName: string, pending: string[]): void {
+  let child: string | undefined;
+  if (opts['data-file'] !== undefined && opts['data-file'] !== null) {
+    child = openChildRef(p, opts['data-file'], { parent: name, role: 'file', parentOptions: eff }, pending).name;
+    attachChild(p, { kind: 'node', node: name }, child, 'data-file', ROLE_DATA);
+  }
+  if (img.dataFile !== undefined) {
+    if (child === undefined) {
+      try {
+        child = openNode(p, {}, { parent: name, role: 'file', parentOptions: eff, filename: img.dataFile }).name;
+      } catch (e) {
+        if (e instanceof QmpError) throw new QmpError(`Could not open data file: ${e.desc}`);
+        throw e;
+      }
+      p.patchNode(child, { inheritsFrom: name });
+      attachChild(p, { kind: 'node', node: name }, child, 'data-file', ROLE_DATA);
+    }
+    const fe = p.childrenOf(name).find((e) => e.name === 'file' && e.child === fileName);
+    if (fe) {
+      p.patchEdge(fe.id, { role: fe.role & ~ROLE_DATA });
+      refreshPerms(p, [fileName]);
+    }
+  } else if (child !== undefined) {
+    throw new QmpError("'data-file' can only be set for images with an external data file");
+  }
 }
 
 /** bdrv_open_backing_file */

@@ -3,6 +3,8 @@
 // closes a node, and its implicitly opened children, when its last reference goes.
 import { QmpError } from '../errors/index.js';
 import { MAIN_CONTEXT, tryMoveToContext } from './aio.js';
+import { storePersistentBitmaps } from './bitmaps.js';
+import { releaseCbwBitmaps } from './anon-bitmaps.js';
 import { driverInfo } from './drivers.js';
 import type { Proc } from './proc.js';
 import { cumulative, refreshPerms } from './refresh.js';
@@ -106,6 +108,11 @@ export function unrefIfUnused(p: Proc, node: string): void {
 }
 
 export function closeNode(p: Proc, node: string): void {
+  // bdrv_close → qcow2_close → qcow2_inactivate: persistent bitmaps go to the image's bitmap
+  // directory first (a failure is only reported: "Lost persistent bitmaps during inactivation")
+  if (p.node(node)?.bitmaps?.length && p.node(node)!.driver === 'qcow2') storePersistentBitmaps(p, node, true);
+  // cbw_close: block_copy_state_free releases the copy bitmap on the filter's source
+  if (p.node(node)?.driver === 'copy-before-write') releaseCbwBitmaps(p, node);
   for (const c of p.childrenOf(node)) detachChild(p, c.id);
   p.delNode(node);
 }

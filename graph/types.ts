@@ -47,7 +47,24 @@ export interface BdsNode {
   forceShare: boolean;
   order: number;           // name-assignment order (x-debug-query-block-graph lists nodes in it)
   extra?: Record<string, unknown>; // driver state: throttle group, quorum threshold, blkdebug perms…
+  writeThreshold?: number; // bs->write_threshold_offset (block-set-write-threshold); absent: 0
+  bitmaps?: DirtyBitmap[]; // bs->dirty_bitmaps, newest first (graph/bitmaps.ts); absent: none
 }
+
+/** A named BdrvDirtyBitmap (block/dirty-bitmap.c): its flags, no contents. */
+export interface DirtyBitmap {
+  name: string;
+  granularity: number;
+  persistent: boolean;
+  disabled: boolean;
+  busy: boolean;           // held by a job or an export (bdrv_dirty_bitmap_set_busy)
+  readonly: boolean;       // loaded from / reopened to a read-only qcow2 image
+  inconsistent: boolean;   // loaded with IN_USE set (its writer never stored it back)
+  successorEnabled?: boolean; // a running job's anonymous successor records (bdrv_dirty_bitmap_create_successor)
+}
+
+/** An entry of a qcow2 image's bitmap directory (Qcow2Bitmap): flags IN_USE and AUTO. */
+export interface ImageBitmap { name: string; granularity: number; auto: boolean; inUse: boolean }
 
 export interface BlockBackend {
   id: string;
@@ -65,7 +82,7 @@ export type JobStatus =
 
 export interface Job {
   id: string;
-  type: 'stream' | 'commit' | 'mirror' | 'backup';
+  type: 'stream' | 'commit' | 'mirror' | 'backup' | 'create'; // create: blockdev-create, not a block job
   status: JobStatus;
   autoFinalize: boolean;
   autoDismiss: boolean;
@@ -89,6 +106,7 @@ export interface BlockExport {
   bb: string;
   iothread: string | null;
   fixed: boolean;
+  bitmaps?: { node: string; name: string }[]; // NBD bitmaps it holds busy (nbd_export_create)
 }
 
 export interface ProcMeta {
@@ -106,6 +124,10 @@ export interface Image {
   backing?: string;
   backingFormat?: string;
   clusterSize?: number;
+  dataFile?: string;       // qcow2 external data file named in the header (QCOW2_INCOMPAT_DATA_FILE)
+  dataFileRaw?: boolean;
+  compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1
+  bitmaps?: ImageBitmap[]; // qcow2 bitmap directory, in directory order
 }
 
 /** Collection names inside a process scope. */

@@ -44,7 +44,7 @@ function add(into: Tally, t: Tally): void {
   into.steps += t.steps; into.outcome += t.outcome; into.errorText += t.errorText; into.graph += t.graph; into.events += t.events;
 }
 
-const nodeKey = (n: NormNode) => JSON.stringify([n.name, n.driver, n.ro, n.file ?? null]);
+const nodeKey = (n: NormNode) => JSON.stringify(n.bitmaps ? [n.name, n.driver, n.ro, n.file ?? null, n.bitmaps] : [n.name, n.driver, n.ro, n.file ?? null]);
 const parentKey = (p: NormParent) => JSON.stringify([p.name, p.type]);
 const edgeKey = (e: NormEdge) => JSON.stringify([e.parent, e.name, e.child, e.perm, e.shared]);
 

@@ -34,7 +34,8 @@ export interface Scenario {
 export type StepResult = { ok: true } | { ok: false; class: string; desc: string };
 export interface NormEvent { event: string; data?: JsonObject }
 
-export interface NormNode { name: string; driver: string; ro: boolean; file?: string }
+/** bitmaps: the node's dirty bitmaps as query-named-block-nodes lists them, `name granularity [flags]` (absent: none). */
+export interface NormNode { name: string; driver: string; ro: boolean; file?: string; bitmaps?: string[] }
 export interface NormParent { name: string; type: 'block-backend' | 'block-job' }
 export interface NormEdge { parent: string; name: string; child: string; perm: string[]; shared: string[] }
 export interface NormGraph { nodes: NormNode[]; parents: NormParent[]; edges: NormEdge[] }
@@ -200,10 +201,11 @@ export function parseGraph(v: unknown, where: string): NormGraph {
   (v.nodes as unknown[]).forEach((n, i) => {
     const w = `${where}.nodes[${i}]`;
     if (!isObj(n)) bad(w, 'must be an object');
-    onlyKeys(n, ['name', 'driver', 'ro', 'file'], w);
+    onlyKeys(n, ['name', 'driver', 'ro', 'file', 'bitmaps'], w);
     str(n, 'name', w); str(n, 'driver', w);
     if (typeof n.ro !== 'boolean') bad(w, "'ro' must be a boolean");
     if ('file' in n) str(n, 'file', w);
+    if ('bitmaps' in n) strList(n.bitmaps, `${w}.bitmaps`);
   });
   (v.parents as unknown[]).forEach((p, i) => {
     const w = `${where}.parents[${i}]`;

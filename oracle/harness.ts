@@ -38,6 +38,8 @@ const SETTLE_JOB: Record<string, readonly string[]> = {
   'block-job-pause': ['paused', 'standby', 'pending', 'concluded', 'null'],
   'job-resume': ['running', 'ready', 'pending', 'concluded', 'null'],
   'block-job-resume': ['running', 'ready', 'pending', 'concluded', 'null'],
+  // the create job does host I/O only and ends moments later (block/create.c): let it finish
+  'blockdev-create': ['concluded', 'null'],
 };
 
 interface Proc {
@@ -76,7 +78,8 @@ async function pollUntil(done: () => Promise<boolean>, timeoutMs: number, interv
 }
 
 const jobArg = (args: Record<string, unknown>): string | undefined =>
-  (typeof args.id === 'string' ? args.id : typeof args.device === 'string' ? args.device : undefined);
+  (typeof args.id === 'string' ? args.id : typeof args.device === 'string' ? args.device
+    : typeof args['job-id'] === 'string' ? args['job-id'] : undefined);
 
 const statusOf = (ev: QmpEvent) => (ev.event === 'JOB_STATUS_CHANGE' ? ev.data?.status : undefined);
 

@@ -51,6 +51,15 @@ function normalizeJson(v: Json, rename: ReadonlyMap<string, string>, dir?: strin
   return v;
 }
 
+/**
+ * One BlockDirtyInfo as a transcript line: name, granularity, then the flags that are set
+ * (`disabled` for not recording). The count is left out: the model moves no data.
+ */
+export function bitmapText(b: NonNullable<NamedBlockNode['dirty-bitmaps']>[number]): string {
+  const flags = [b.persistent && 'persistent', !b.recording && 'disabled', b.busy && 'busy', b.inconsistent && 'inconsistent'];
+  return [b.name ?? '(anonymous)', String(b.granularity), ...flags.filter((f): f is string => typeof f === 'string')].join(' ');
+}
+
 export interface NormalizedGraph { graph: NormGraph; rename: Map<string, string> }
 
 export function normalizeGraph(xdebug: XDebugBlockGraph, named: NamedBlockNode[], opts: NormalizeOptions = {}): NormalizedGraph {
@@ -139,6 +148,8 @@ export function normalizeGraph(xdebug: XDebugBlockGraph, named: NamedBlockNode[]
       const node: NormNode = { name, driver: info?.drv ?? '', ro: info?.ro ?? false };
       const file = info?.file ?? '';
       if (file !== '' && !file.startsWith('json:')) node.file = stripDir(file, dir);
+      const bitmaps = info?.['dirty-bitmaps'];
+      if (bitmaps?.length) node.bitmaps = bitmaps.map(bitmapText);
       nodes.push(node);
     } else {
       parents.push({ name, type: n.type });

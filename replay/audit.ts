@@ -141,6 +141,8 @@ export class AuditGrouper {
       case 'txn.decided':
         row.outcome = d.outcome === 'commit' ? 'committed' : 'aborted';
         if (d.outcome !== 'commit' && d.reason !== 'recovery' && d.reason) row.error = { desc: String(d.reason) };
+        // QEMU refused, but its abort handlers left changes (commands/abort-residue.ts)
+        if (d.outcome === 'commit' && (d.reply as { error?: { desc?: string } } | undefined)?.error) row.error = { desc: String((d.reply as { error: { desc?: string } }).error.desc ?? '') };
         this.add(rrow ?? row, rec);
         if (rrow) this.add(row, rec);
         break;
@@ -219,5 +221,6 @@ export function outcomeText(r: AuditRow): string {
   if (r.kind === 'rejected') return `rejected: ${r.error?.desc ?? ''}`;
   if (r.kind === 'recovery') return `recovery ${r.outcome} ${r.recovers}`;
   if (r.recovery) return `${r.outcome} by recovery at ${r.recovery.at.slice(11, 23)} (seq ${r.recovery.seq})`;
+  if (r.outcome === 'committed' && r.error) return `error, abort residue committed: ${r.error.desc}`;
   return r.outcome;
 }

@@ -1,6 +1,7 @@
 // `blockgraph diff A B`: what changed between two states, per entity and per field, with
 // each field change tagged by the aspect a reader asks about (perms, options, locks,
 // AioContexts, frozen links, read-only, job status…). Pure over two State values.
+import { bitmapSummary, type DirtyBitmap } from '../graph/bitmaps.js';
 import { canonicalJson } from '../graph/hash.js';
 import { permLetters } from '../graph/perm.js';
 import type { Edge, State } from '../graph/types.js';
@@ -74,7 +75,10 @@ const show = (v: unknown) => (v === undefined ? '(none)' : typeof v === 'string'
 function fieldText(coll: string, f: FieldChange): string {
   const isPerm = (coll === 'edges' || coll === 'bbs') && (f.path === 'perm' || f.path === 'shared');
   const isLock = coll === 'nodes' && (f.path === 'lock.perm' || f.path === 'lock.shared');
-  const fmt = (v: unknown) => ((isPerm || isLock) && typeof v === 'number' ? permText(v) : show(v));
+  // a node's dirty bitmaps as `[name granularity flags, …]` (graph/bitmaps.ts bitmapSummary)
+  const isBitmaps = coll === 'nodes' && f.path === 'bitmaps';
+  const fmt = (v: unknown) => (isBitmaps ? (Array.isArray(v) ? `[${(v as DirtyBitmap[]).map(bitmapSummary).join(', ')}]` : '[]')
+    : (isPerm || isLock) && typeof v === 'number' ? permText(v) : show(v));
   return `${f.path} ${fmt(f.before)} -> ${fmt(f.after)}`;
 }
 

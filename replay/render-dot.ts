@@ -4,6 +4,7 @@
 // frozen links are bold blue and say "frozen"; a job's links are dashed; read-only nodes are
 // grey with "(ro)"; each process is a cluster and, inside it, each AioContext is a cluster
 // of its own.
+import { bitmapSummary } from '../graph/bitmaps.js';
 import { Draft } from '../graph/draft.js';
 import { Proc } from '../graph/proc.js';
 import { HOST, type ParentRef, type State } from '../graph/types.js';
@@ -96,6 +97,7 @@ export function renderDot(state: State, opts: DotOptions = {}): string {
       if (keep && !keep(`node:${n.name}`)) continue;
       const lines = [n.name, `${n.driver}${n.ro ? ' (ro)' : ''}`];
       if (n.filename && n.driver === 'file') lines.push(n.filename);
+      for (const b of n.bitmaps ?? []) lines.push(`bitmap ${bitmapSummary(b)}`);
       const a: Record<string, string> = { shape: 'box', label: lines.join('\n') };
       if (n.ro) Object.assign(a, { style: 'filled', fillcolor: '#e4e4e4', color: '#777777' });
       if (!n.monitor && n.auto) a.fontcolor = '#555555';

@@ -8,8 +8,10 @@ import { openNodeInContext } from '../open.js';
 import { PERM_ALL } from '../perm.js';
 import type { Proc } from '../proc.js';
 import { replaceNode } from '../replace.js';
-import { imageBehind } from '../images.js';
+import { blockCopyClusterSize } from '../block-copy.js';
+import { abdicateTo, addAnonBitmap, releaseAnonBitmap } from '../anon-bitmaps.js';
 import { opBlocker } from '../blockers.js';
+import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, findDirtyBitmap, patchDirtyBitmap } from '../bitmaps.js';
 import type { Job } from '../types.js';
 import { filterChild } from './chain.js';
 import { addJobEdge, dropRef, removeJobEdges } from './parts.js';
@@ -34,8 +36,6 @@ export interface BackupStart {
   maxWorkers: number; maxChunk: number; autoFinalize: boolean; autoDismiss: boolean; txn?: string;
 }
 
-/** BLOCK_COPY_CLUSTER_SIZE_DEFAULT */
-const CLUSTER_DEFAULT = 65536;
 const INT_MAX = 2147483647;
 /** block_driver_can_compress among the modelled drivers */
 const COMPRESSING = new Set(['qcow2']);
@@ -47,15 +47,6 @@ function supportsCompressedWrites(p: Proc, node: string): boolean {
   const f = filterChild(p, node);
   if (f) return supportsCompressedWrites(p, f.child);
   return COMPRESSING.has(n.driver);
-}
-
-/** block_copy_calculate_cluster_size: the target's cluster size, at least 64 KiB */
-function clusterSize(p: Proc, target: string): number {
-  const n = p.node(target);
-  if (n?.driver !== 'qcow2') return CLUSTER_DEFAULT;
-  const fe = p.fileChild(target);
-  const img = fe ? imageBehind(p, fe.child) : undefined;
-  return Math.max(CLUSTER_DEFAULT, img?.clusterSize ?? CLUSTER_DEFAULT);
 }
 
 /** bdrv_cbw_append: bdrv_insert_node with a copy-before-write filter over `source`. */
@@ -72,7 +63,7 @@ export function cbwAppend(p: Proc, source: string, target: string, filterNodeNam
   }
   // the reference bdrv_insert_node returns (dropped by bdrv_cbw_drop); the filter lives in the
   // source's AioContext, where it was attached
-  p.patchNode(cbw, { extra: { refs: 1 }, aio: p.node(source)!.aio });
+  p.patchNode(cbw, { extra: { ...(p.node(cbw)!.extra ?? {}), refs: 1 }, aio: p.node(source)!.aio });
   try {
     replaceNode(p, source, cbw);
   } catch (e) {
@@ -102,10 +93,21 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
   if (tb) throw new QmpError(`Node '${o.target}' is busy: ${tb}`);
   if (o.maxWorkers < 1 || o.maxWorkers > INT_MAX) throw new QmpError(`max-workers must be between 1 and ${INT_MAX}`);
   if (o.maxChunk < 0) throw new QmpError('max-chunk must be zero (which means no limit) or positive');
+  if (o.bitmap) {
+    const bm = findDirtyBitmap(p, o.bs, o.bitmap)!;
+    // "If we need to write to this bitmap, check that we can"
+    if (o.bitmapMode !== 'never') dirtyBitmapCheck(bm, BITMAP_DEFAULT);
+    // bdrv_dirty_bitmap_create_successor: the parent is disabled and busy, an anonymous
+    // successor (not listed by query-named-block-nodes) records in its place
+    dirtyBitmapCheck(bm, BITMAP_BUSY);
+    if (bm.successorEnabled !== undefined) throw new QmpError('Cannot create a successor for a bitmap that already has one');
+    patchDirtyBitmap(p, o.bs, o.bitmap, { disabled: true, busy: true, successorEnabled: !bm.disabled });
+    addAnonBitmap(p, o.bs, successorKey(o.jobId), bm.granularity, bm.disabled);
+  }
   if (p.node(o.bs)!.size !== p.node(o.target)!.size) throw new QmpError('Source and target image have different sizes');
 
   const cbw = cbwAppend(p, o.bs, o.target, o.filterNodeName);
-  const cs = clusterSize(p, o.target);
+  const cs = blockCopyClusterSize(p, o.target);
   if (o.maxChunk && o.maxChunk < cs) throw new QmpError(`Required max-chunk (${o.maxChunk}) is less than backup cluster size (${cs})`);
 
   p.step('job-create');
@@ -123,9 +125,32 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
   return p.job(job.id)!;
 }
 
+const successorKey = (job: string) => `successor:${job}`;
+
+/**
+ * backup_cleanup_sync_bitmap: on success (or bitmap-mode always, never with 'never') the
+ * successor takes the bitmap's name and place (bdrv_dirty_bitmap_abdicate) and the parent goes;
+ * otherwise the successor is merged back and released (bdrv_reclaim_dirty_bitmap). Either way the
+ * bitmap records as it did before and is no longer busy.
+ */
+function cleanupSyncBitmap(p: Proc, job: string, d: BackupData, ok: boolean): void {
+  if (!d.bitmap || !p.node(d.source)) return;
+  const bm = findDirtyBitmap(p, d.source, d.bitmap);
+  if (!bm || bm.successorEnabled === undefined) return;
+  const sync = (ok || d.bitmapMode === 'always') && d.bitmapMode !== 'never';
+  const { successorEnabled, ...rest } = bm;
+  if (sync) {
+    abdicateTo(p, d.source, successorKey(job), d.bitmap, { disabled: !successorEnabled, busy: false, readonly: false, inconsistent: false });
+    return;
+  }
+  p.patchNode(d.source, { bitmaps: bitmapsOf(p, d.source).map((b) => (b.name === d.bitmap ? { ...rest, disabled: !successorEnabled, busy: false } : b)) });
+  releaseAnonBitmap(p, d.source, successorKey(job));
+}
+
 registerJobDriver('backup', {
-  // backup_commit / backup_abort only touch the sync bitmap's successor (bitmap contents are
-  // not modelled); backup_clean: block_job_remove_all_bdrv, then bdrv_cbw_drop
+  commit(ctx, j) { cleanupSyncBitmap(ctx.p, j.id, ctx.p.job(j.id)!.data as unknown as BackupData, true); },
+  abort(ctx, j) { cleanupSyncBitmap(ctx.p, j.id, ctx.p.job(j.id)!.data as unknown as BackupData, false); },
+  // backup_clean: block_job_remove_all_bdrv, then bdrv_cbw_drop
   clean(ctx, j) {
     const { p } = ctx;
     const d = p.job(j.id)!.data as unknown as BackupData;

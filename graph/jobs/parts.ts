@@ -1,6 +1,7 @@
 // The pieces every block job is built from: the job's own edges (block_job_add_bdrv, always
 // with perm/shared fixed by the job, §2.2), its BlockBackends (blk_new + blk_insert_bs), the
 // internal filter nodes (commit_top, mirror_top) and the read-only flips jobs do by reopening.
+import { reopenBitmapsRo, reopenBitmapsRw } from '../bitmaps.js';
 import { QmpError } from '../../errors/index.js';
 import { registerDriver, defaultPerms } from '../drivers.js';
 import { assignNodeName, attachChild, detachChild, newNode, tryRefresh, unrefIfUnused } from '../ops.js';
@@ -82,10 +83,13 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
     const visit = (name: string) => {
       const n = p.node(name);
       if (!n || n.ro === ro) return;
+      // qcow2_reopen_prepare / _commit_post: persistent bitmaps stored and readonly, or writable again
+      if (ro && n.driver === 'qcow2') reopenBitmapsRo(p, name);
       // the reopened node gets the option; its children only inherit it
       p.patchNode(name, name === node
         ? { ro, options: { ...n.options, 'read-only': ro }, explicit: { ...explicitOptionsOf(n), 'read-only': ro } }
         : { ro });
+      if (!ro && n.driver === 'qcow2') reopenBitmapsRw(p, name);
       touched.push(name);
       for (const e of p.childrenOf(name)) {
         const c = p.node(e.child);

@@ -124,6 +124,8 @@ export function applyVerb(ctx: JobCtx, id: string, verb: JobVerb): void {
 function run(ctx: JobCtx, id: string, effects: JobEffect[]): void {
   for (const f of effects) {
     if (f.kind === 'emit') {
+      // BLOCK_JOB_* come from BlockJob's notifiers: a plain Job (blockdev-create) has none
+      if (f.event.startsWith('BLOCK_JOB_') && ctx.p.job(id)?.type === 'create') continue;
       ctx.emit(f.event, f.data);
       continue;
     }

@@ -1,5 +1,6 @@
 // bdrv_reopen_commit (per entry, run in reverse queue order: children before parents) and
 // the cleanup of bdrv_reopen_multiple (old children unreferenced, closing them if unused).
+import { reopenBitmapsRw } from '../bitmaps.js';
 import { unrefIfUnused } from '../ops.js';
 import { dropChildOptions } from '../options.js';
 import type { Proc } from '../proc.js';
@@ -24,6 +25,8 @@ export function commitEntry(p: Proc, entry: QueueEntry, prep: PreparedEntry): vo
     ...(prep.size !== undefined ? { size: prep.size } : {}),
   };
   p.patchNode(n.name, patch);
+  // qcow2_reopen_commit_post to read-write: qcow2_reopen_bitmaps_rw
+  if (n.driver === 'qcow2' && !entry.ro) reopenBitmapsRw(p, n.name);
 }
 
 /** The references reopen held on replaced children are dropped: unused ones close. */

@@ -1,6 +1,7 @@
 // bdrv_reopen_prepare for one queue entry, with QEMU 7.2's checks in QEMU's order (the
 // first error wins), including the staged replacement of `backing` and then `file`
 // (bdrv_reopen_parse_file_or_backing + bdrv_set_file_or_backing_noperm).
+import { reopenBitmapsRo } from '../bitmaps.js';
 import { QmpError } from '../../errors/index.js';
 import { attachAcrossContexts, refuseCloseInIothread, refuseReopenAttachAcrossIothread } from '../aio.js';
 import { driverInfo } from '../drivers.js';
@@ -59,6 +60,8 @@ export function prepareEntry(p: Proc, entry: QueueEntry): PreparedEntry {
 
   // 5. the driver's own prepare
   const drv = driverPrepare(p, n, o);
+  // qcow2_reopen_prepare to read-only: qcow2_reopen_bitmaps_ro stores and freezes the persistent bitmaps
+  if (n.driver === 'qcow2' && entry.ro) reopenBitmapsRo(p, n.name);
 
   // 6. `backing` must be given when there is one (or the header names one)
   if (info.supportsBacking && entry.backingMissing && (p.backing(n.name) || n.header?.backing)) {

@@ -1,0 +1,156 @@
+// blockdev-create (block/create.c qmp_blockdev_create, QEMU 7.2): a plain Job of type "create"
+// (JOB_DEFAULT | JOB_MANUAL_DISMISS: auto-finalize, manual dismiss; JOB_STATUS_CHANGE only, no
+// BLOCK_JOB_* events) whose .run is the driver's .bdrv_co_create. The model supports the drivers
+// libvirt uses: file (raw_co_create) and qcow2 (qcow2_co_create); the image they write goes into
+// the host catalogue (graph/images.ts), so a later blockdev-add opens it.
+//
+// The job does only host I/O, and QSD finishes it moments after the reply; the model runs it to
+// its end inside the command (created, running, then waiting/pending/concluded, or aborting/
+// concluded with the error in query-jobs), and the oracle harness lets a blockdev-create step
+// settle the same way (oracle/harness.ts SETTLE_JOB), so the graph it records is the final one.
+import { QmpError } from '../errors/index.js';
+import { createJob, sendJob, type JobCtx } from '../graph/jobs/runner.js';
+import { attachChild } from '../graph/ops.js';
+import { qcow2FileSize } from '../graph/open.js';
+import { PERM_ALL, PERM_W, PERM_Z, permNames } from '../graph/perm.js';
+import type { Proc } from '../graph/proc.js';
+import { HOST, type Image } from '../graph/types.js';
+import { imageBehind } from '../graph/images.js';
+import { removeBlockBackend } from './exports.js';
+import type { CommandDef } from './types.js';
+
+/** BlockdevCreateOptions drivers of QSD 7.2 (all have .bdrv_co_create); the model writes file and qcow2. */
+const MODELLED = new Set(['file', 'qcow2']);
+
+const BDRV_SECTOR_SIZE = 512;
+const MIN_CLUSTER_BITS = 9;
+const MAX_CLUSTER_BITS = 21;
+
+type Opts = Record<string, any>;
+
+export const blockdevCreate: CommandDef = {
+  name: 'blockdev-create',
+  mutates: true,
+  run({ p, args, emit }) {
+    const opts = (args.options ?? {}) as Opts;
+    const driver = String(opts.driver);
+    if (!MODELLED.has(driver)) {
+      throw new QmpError(`blockgraph does not model blockdev-create with driver '${driver}' (qemu-storage-daemon 7.2 has it; see docs/bitmaps.md)`);
+    }
+    const ctx: JobCtx = { p, emit };
+    // job_create: "Invalid job ID", "Job ID … already in use"; then job_start
+    const job = createJob(ctx, { id: String(args['job-id']), type: 'create', autoFinalize: true, autoDismiss: false, speed: 0, data: { kind: 'create', driver } });
+    sendJob(ctx, job.id, { type: 'START' });
+    // blockdev_create_run: ret = drv->bdrv_co_create(opts, errp)
+    let error: string | undefined;
+    try {
+      p.d.atomically(() => (driver === 'file' ? fileCreate(p, opts) : qcow2Create(p, opts)));
+    } catch (e) {
+      if (!(e instanceof QmpError)) throw e;
+      error = e.desc;
+    }
+    sendJob(ctx, job.id, error === undefined ? { type: 'DONE' } : { type: 'FAIL', error });
+    return {};
+  },
+};
+
+/** Open file descriptions of one host file with their lock bytes, in every process. */
+function lockHolders(p: Proc, filename: string): { perm: number; unshared: number }[] {
+  const out: { perm: number; unshared: number }[] = [];
+  for (const q of [p, ...p.others()]) {
+    for (const n of q.nodes()) {
+      if (n.driver !== 'file' || n.filename !== filename || !n.lock) continue;
+      out.push({ perm: n.lock.perm, unshared: PERM_ALL & ~n.lock.shared });
+    }
+  }
+  return out;
+}
+
+/**
+ * raw_co_create (file-posix): create the file, take WRITE|RESIZE sharing all but RESIZE
+ * (raw_apply_lock_bytes), check nobody holds a conflicting lock (raw_check_lock_bytes), then
+ * truncate to 0 and to the size: the catalogue now holds a raw file of that size.
+ */
+function fileCreate(p: Proc, o: Opts): void {
+  const filename = String(o.filename);
+  const perm = PERM_W | PERM_Z;
+  const shared = PERM_ALL & ~PERM_Z;
+  const others = lockHolders(p, filename);
+  for (let i = 0; i < 4; i++) {
+    if (perm & (1 << i) && others.some((x) => x.unshared & (1 << i))) throw new QmpError(`Failed to get "${permNames(1 << i)}" lock`);
+  }
+  for (let i = 0; i < 4; i++) {
+    if (~shared & PERM_ALL & (1 << i) && others.some((x) => x.perm & (1 << i))) throw new QmpError(`Failed to get shared "${permNames(1 << i)}" lock`);
+  }
+  const size = Number(o.size);
+  p.step(`create ${filename}`);
+  p.d.put(HOST, 'images', filename, { file: filename, format: 'raw', size } satisfies Image);
+  resizeFileNodes(p, filename, size);
+}
+
+/** Open file nodes of a host file see its new length (raw_getlength asks fstat). */
+function resizeFileNodes(p: Proc, filename: string, size: number): void {
+  for (const q of [p, ...p.others()]) {
+    for (const n of q.nodes()) if (n.driver === 'file' && n.filename === filename && n.size !== size) q.patchNode(n.name, { size });
+  }
+}
+
+/** bdrv_open_blockdev_ref for a node reference (a name); inline definitions are not modelled. */
+function blockdevRef(p: Proc, ref: unknown): string {
+  if (typeof ref !== 'string') throw new QmpError('blockgraph does not model blockdev-create with an inline file definition; add the node first');
+  if (!p.node(ref)) throw new QmpError(`Cannot find device='${ref}' nor node-name='${ref}'`);
+  return ref;
+}
+
+/**
+ * qcow2_co_create: its option checks in QEMU's order, then a BlockBackend on the file node with
+ * WRITE|RESIZE (blk_new_with_bs: permission conflicts fail the job), the header written through
+ * it: the image behind the node becomes a qcow2 image of that size in the catalogue.
+ */
+function qcow2Create(p: Proc, o: Opts): void {
+  const file = blockdevRef(p, o.file);
+  const size = Number(o.size);
+  if (size % BDRV_SECTOR_SIZE !== 0) throw new QmpError(`Image size must be a multiple of ${BDRV_SECTOR_SIZE} bytes`);
+  const version = o.version === 'v2' ? 2 : 3;
+  const cluster = o['cluster-size'] !== undefined ? Number(o['cluster-size']) : 65536;
+  const extendedL2 = Boolean(o['extended-l2']);
+  if (extendedL2 && version < 3) throw new QmpError('Extended L2 entries are only supported with compatibility level 1.1 and above (use version=v3 or greater)');
+  const bits = Math.log2(cluster);
+  if (!Number.isInteger(bits) || bits < MIN_CLUSTER_BITS || bits > MAX_CLUSTER_BITS) {
+    throw new QmpError(`Cluster size must be a power of two between ${1 << MIN_CLUSTER_BITS} and ${1 << (MAX_CLUSTER_BITS - 10)}k`);
+  }
+  if (extendedL2 && cluster < (1 << MIN_CLUSTER_BITS) * 32) {
+    throw new QmpError(`Extended L2 entries are only supported with cluster sizes of at least ${(1 << MIN_CLUSTER_BITS) * 32} bytes`);
+  }
+  const prealloc = o.preallocation ?? 'off';
+  if (o['backing-file'] !== undefined && prealloc !== 'off' && !extendedL2) throw new QmpError('Backing file and preallocation can only be used at the same time if extended_l2 is on');
+  if (o['backing-fmt'] !== undefined && o['backing-file'] === undefined) throw new QmpError('Backing format cannot be used without backing file');
+  if (version < 3 && o['lazy-refcounts']) throw new QmpError('Lazy refcounts only supported with compatibility level 1.1 and above (use version=v3 or greater)');
+  const refBits = o['refcount-bits'] !== undefined ? Number(o['refcount-bits']) : 16;
+  if (refBits > 64 || refBits <= 0 || (refBits & (refBits - 1)) !== 0) throw new QmpError('Refcount width must be a power of two and may not exceed 64 bits');
+  if (version < 3 && refBits !== 16) throw new QmpError('Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)');
+  if (o['data-file'] !== undefined || o['data-file-raw'] !== undefined || o.encrypt !== undefined) {
+    throw new QmpError('blockgraph does not model blockdev-create of qcow2 with data-file or encryption');
+  }
+  // blk_new_with_bs(bs, BLK_PERM_WRITE | BLK_PERM_RESIZE, BLK_PERM_ALL)
+  const n = p.node(file)!;
+  const bbId = 'bb' + p.nextSeq();
+  p.putBB({ id: bbId, owner: { kind: 'tmp', id: 'blockdev-create' }, perm: PERM_W | PERM_Z, shared: PERM_ALL, allowAioChange: true, aio: n.aio, at: p.meta().seq });
+  attachChild(p, { kind: 'bb', bb: bbId }, file, 'root', 0, { perm: PERM_W | PERM_Z, shared: PERM_ALL });
+  p.step(`write qcow2 header through ${file}`);
+  const img = imageBehind(p, file);
+  if (img) {
+    const next: Image = { file: img.file, format: 'qcow2', size };
+    if (cluster !== 65536) next.clusterSize = cluster;
+    if (version === 2) next.compat = '0.10';
+    if (o['backing-file'] !== undefined) {
+      next.backing = String(o['backing-file']);
+      next.backingFormat = o['backing-fmt'] !== undefined ? String(o['backing-fmt']) : undefined;
+      if (next.backingFormat === undefined) delete next.backingFormat;
+    }
+    p.d.put(HOST, 'images', img.file, next);
+    resizeFileNodes(p, img.file, qcow2FileSize(size, cluster));
+  }
+  p.step('release blockdev-create BlockBackend');
+  removeBlockBackend(p, bbId);
+}

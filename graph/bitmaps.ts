@@ -1,0 +1,309 @@
+// Dirty bitmaps as graph state (block/dirty-bitmap.c, block/qcow2-bitmap.c, QEMU 7.2). A bitmap
+// lives in its node's bs->dirty_bitmaps list (BdsNode.bitmaps, newest first as QLIST_INSERT_HEAD
+// keeps it) and goes away with the node. Contents are not modelled (no I/O): existence, name,
+// granularity and flags are. Persistent bitmaps of a qcow2 node are written to the image's
+// bitmap directory in the host catalogue when the node closes or is reopened read-only, and
+// loaded again when a qcow2 node opens the image, as qcow2_store_persistent_dirty_bitmaps and
+// qcow2_load_dirty_bitmaps do.
+//
+// Public API for other engines (backup: sync=bitmap/incremental, copy-before-write, exports):
+// findDirtyBitmap (bdrv_find_dirty_bitmap), dirtyBitmapLookup (block_dirty_bitmap_lookup),
+// dirtyBitmapCheck (bdrv_dirty_bitmap_check), setDirtyBitmapBusy (bdrv_dirty_bitmap_set_busy),
+// createDirtyBitmap / releaseDirtyBitmap / patchDirtyBitmap.
+import { QmpError } from '../errors/index.js';
+import { driverInfo } from './drivers.js';
+import { imageBehind } from './images.js';
+import type { Proc } from './proc.js';
+import { HOST, type BdsNode, type DirtyBitmap, type Image, type ImageBitmap } from './types.js';
+
+export type { DirtyBitmap, ImageBitmap } from './types.js';
+
+// include/block/dirty-bitmap.h
+export const BITMAP_BUSY = 1;
+export const BITMAP_RO = 2;
+export const BITMAP_INCONSISTENT = 4;
+export const BITMAP_DEFAULT = BITMAP_BUSY | BITMAP_RO | BITMAP_INCONSISTENT;
+export const BITMAP_ALLOW_RO = BITMAP_BUSY | BITMAP_INCONSISTENT;
+export const BITMAP_MAX_NAME_SIZE = 1023;
+
+// block/qcow2-bitmap.c
+const BME_MAX_TABLE_SIZE = 0x8000000;
+const BME_MAX_PHYS_SIZE = 0x20000000;
+const BME_MAX_GRANULARITY_BITS = 31;
+const BME_MIN_GRANULARITY_BITS = 9;
+const BME_MAX_NAME_SIZE = 1023;
+const QCOW2_MAX_BITMAPS = 65535;
+const QCOW2_MAX_BITMAP_DIRECTORY_SIZE = 1024 * QCOW2_MAX_BITMAPS;
+
+/** bs->dirty_bitmaps, newest first. */
+export function bitmapsOf(p: Proc, node: string): DirtyBitmap[] {
+  return p.node(node)?.bitmaps ?? [];
+}
+
+/** bdrv_find_dirty_bitmap */
+export function findDirtyBitmap(p: Proc, node: string, name: string): DirtyBitmap | undefined {
+  return bitmapsOf(p, node).find((b) => b.name === name);
+}
+
+function setBitmaps(p: Proc, node: string, list: DirtyBitmap[]): void {
+  const n = p.node(node)!;
+  const patch: Partial<BdsNode> = { bitmaps: list };
+  if (list.length === 0) {
+    // keep a node without bitmaps byte-identical to one that never had any
+    const { bitmaps: _b, ...rest } = n;
+    p.putNode(rest as BdsNode);
+    return;
+  }
+  p.patchNode(node, patch);
+}
+
+/** bdrv_dirty_bitmap_recording: enabled, or its successor (a running backup's) is. */
+export function bitmapRecording(b: DirtyBitmap): boolean {
+  return !b.disabled || b.successorEnabled === true;
+}
+
+/** bdrv_dirty_bitmap_check */
+export function dirtyBitmapCheck(b: DirtyBitmap, flags: number): void {
+  if (flags & BITMAP_BUSY && b.busy) {
+    throw new QmpError(`Bitmap '${b.name}' is currently in use by another operation and cannot be used`);
+  }
+  if (flags & BITMAP_RO && b.readonly) {
+    throw new QmpError(`Bitmap '${b.name}' is readonly and cannot be modified`);
+  }
+  if (flags & BITMAP_INCONSISTENT && b.inconsistent) {
+    throw new QmpError(`Bitmap '${b.name}' is inconsistent and cannot be used`);
+  }
+}
+
+/** block_dirty_bitmap_lookup (block/monitor/bitmap-qmp-cmds.c): the node by name, then the bitmap. */
+export function dirtyBitmapLookup(p: Proc, node: string, name: string): { node: string; bitmap: DirtyBitmap } {
+  if (!p.node(node)) throw new QmpError(`Node '${node}' not found`);
+  const bitmap = findDirtyBitmap(p, node, name);
+  if (!bitmap) throw new QmpError(`Dirty bitmap '${name}' not found`);
+  return { node, bitmap };
+}
+
+/**
+ * bdrv_create_dirty_bitmap: a named bitmap at the head of the list. The size is the node's
+ * length at the time (bdrv_getlength); bdrv_dirty_bitmap_truncate keeps it equal to the node's
+ * on resize, so the model reads it from the node.
+ */
+export function createDirtyBitmap(p: Proc, node: string, granularity: number, name: string, init: Partial<DirtyBitmap> = {}): DirtyBitmap {
+  if (findDirtyBitmap(p, node, name)) throw new QmpError(`Bitmap already exists: ${name}`);
+  if (name.length > BITMAP_MAX_NAME_SIZE) throw new QmpError(`Bitmap name too long: ${name}`);
+  const b: DirtyBitmap = { name, granularity, persistent: false, disabled: false, busy: false, readonly: false, inconsistent: false, ...init };
+  setBitmaps(p, node, [b, ...bitmapsOf(p, node)]);
+  return b;
+}
+
+/** bdrv_release_dirty_bitmap */
+export function releaseDirtyBitmap(p: Proc, node: string, name: string): void {
+  setBitmaps(p, node, bitmapsOf(p, node).filter((b) => b.name !== name));
+}
+
+/** Changes flags of one bitmap (bdrv_enable/disable_dirty_bitmap, set_persistence, set_readonly, …). */
+export function patchDirtyBitmap(p: Proc, node: string, name: string, patch: Partial<DirtyBitmap>): DirtyBitmap {
+  let out: DirtyBitmap | undefined;
+  const list = bitmapsOf(p, node).map((b) => (b.name === name ? (out = { ...b, ...patch }) : b));
+  if (!out) throw new Error(`patch of missing bitmap ${node}/${name}`);
+  setBitmaps(p, node, list);
+  return out;
+}
+
+/** bdrv_dirty_bitmap_set_busy: a job or an export holds the bitmap. */
+export function setDirtyBitmapBusy(p: Proc, node: string, name: string, busy: boolean): void {
+  patchDirtyBitmap(p, node, name, { busy });
+}
+
+/**
+ * The node whose .bdrv_get_info answers for `node` (bdrv_get_info): drivers without one pass to
+ * their filtered child (bdrv_filter_bs); raw_get_info asks its file. undefined: -ENOTSUP.
+ */
+function infoNode(p: Proc, node: string): BdsNode | undefined {
+  let cur: string | undefined = node;
+  for (let i = 0; cur !== undefined && i < 1000; i++) {
+    const n = p.node(cur);
+    if (!n) return undefined;
+    if (n.driver === 'qcow2' || n.driver === 'file') return n;
+    if (n.driver === 'raw') { cur = p.fileChild(cur)?.child; continue; }
+    if (driverInfo(n.driver)?.kind === 'filter') {
+      cur = (p.fileChild(cur) ?? p.backing(cur))?.child;
+      continue;
+    }
+    return undefined;
+  }
+  return undefined;
+}
+
+/** The image a qcow2 node reads its header (and bitmap directory) from. */
+export function qcow2Image(p: Proc, node: string): Image | undefined {
+  const f = p.fileChild(node);
+  return f ? imageBehind(p, f.child) : undefined;
+}
+
+/** bdrv_get_default_bitmap_granularity: the cluster size clamped to [4K, 64K], else 64K. */
+export function defaultBitmapGranularity(p: Proc, node: string): number {
+  const n = infoNode(p, node);
+  // file-posix's raw_get_info leaves cluster_size 0
+  if (n?.driver === 'qcow2') {
+    const cluster = qcow2Image(p, n.name)?.clusterSize ?? 65536;
+    return Math.min(65536, Math.max(4096, cluster));
+  }
+  return 65536;
+}
+
+/** calc_dir_entry_size(name_size, 0): the 24-byte entry header plus the name, 8-aligned. */
+function dirEntrySize(nameLen: number): number {
+  return Math.ceil((24 + nameLen) / 8) * 8;
+}
+
+/** check_constraints_on_bitmap (block/qcow2-bitmap.c) */
+function checkConstraintsOnBitmap(p: Proc, node: string, name: string, granularity: number): void {
+  const bits = Math.log2(granularity);
+  if (bits > BME_MAX_GRANULARITY_BITS) throw new QmpError(`Granularity exceeds maximum (${2 ** BME_MAX_GRANULARITY_BITS} bytes)`);
+  if (bits < BME_MIN_GRANULARITY_BITS) throw new QmpError(`Granularity is under minimum (${2 ** BME_MIN_GRANULARITY_BITS} bytes)`);
+  const len = p.node(node)!.size;
+  const bitmapBytes = Math.ceil(Math.ceil(len / granularity) / 8);
+  const cluster = qcow2Image(p, node)?.clusterSize ?? 65536;
+  if (bitmapBytes > BME_MAX_PHYS_SIZE || bitmapBytes > BME_MAX_TABLE_SIZE * cluster) {
+    throw new QmpError('Too much space will be occupied by the bitmap. Use larger granularity');
+  }
+  if (name.length > BME_MAX_NAME_SIZE) throw new QmpError(`Name length exceeds maximum (${BME_MAX_NAME_SIZE} characters)`);
+}
+
+/** bdrv_can_store_new_dirty_bitmap: only qcow2 has .bdrv_co_can_store_new_dirty_bitmap. */
+export function canStoreNewDirtyBitmap(p: Proc, node: string, name: string, granularity: number): void {
+  const n = p.node(node)!;
+  if (n.driver !== 'qcow2') throw new QmpError(`Can't store persistent bitmaps to ${node}: Operation not supported`);
+  // qcow2_co_can_store_new_dirty_bitmap
+  if (findDirtyBitmap(p, node, name)) throw new QmpError(`Bitmap already exists: ${name}`);
+  try {
+    if ((qcow2Image(p, node)?.compat ?? '1.1') === '0.10') throw new QmpError('Cannot store dirty bitmaps in qcow2 v2 files');
+    checkConstraintsOnBitmap(p, node, name, granularity);
+    let count = 1;
+    let dirSize = dirEntrySize(name.length);
+    for (const b of bitmapsOf(p, node)) {
+      if (!b.persistent) continue;
+      count++;
+      dirSize += dirEntrySize(b.name.length);
+    }
+    if (count > QCOW2_MAX_BITMAPS) throw new QmpError('Maximum number of persistent bitmaps is already reached');
+    if (dirSize > QCOW2_MAX_BITMAP_DIRECTORY_SIZE) throw new QmpError('Not enough space in the bitmap directory');
+  } catch (e) {
+    if (e instanceof QmpError) throw new QmpError(`Can't make bitmap '${name}' persistent in '${node}': ${e.desc}`);
+    throw e;
+  }
+}
+
+/** BlockDirtyInfo list as query-named-block-nodes / query-block print it (bdrv_query_dirty_bitmaps). */
+export function queryDirtyBitmaps(n: BdsNode): Record<string, unknown>[] {
+  return (n.bitmaps ?? []).map((b) => ({
+    // an anonymous bitmap (graph/anon-bitmaps.ts) has no name member
+    ...(b.name !== '' ? { name: b.name } : {}), recording: bitmapRecording(b), persistent: b.persistent, busy: b.busy,
+    granularity: b.granularity, count: 0, ...(b.inconsistent ? { inconsistent: true } : {}),
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// persistence in the qcow2 image's bitmap directory
+
+function putImageBitmaps(p: Proc, img: Image, list: ImageBitmap[]): void {
+  const { bitmaps: _b, ...rest } = img;
+  p.d.put(HOST, 'images', img.file, list.length ? { ...rest, bitmaps: list } : rest);
+}
+
+/**
+ * qcow2_load_dirty_bitmaps (qcow2_do_open): every directory entry becomes a persistent bitmap,
+ * created in directory order at the list head (so the node lists them in reverse); one marked
+ * IN_USE by a writer that did not store it back is inconsistent; one without AUTO is disabled.
+ * A writable open marks them IN_USE in the image; a read-only one makes them readonly.
+ */
+export function loadPersistentBitmaps(p: Proc, node: string): void {
+  const img = qcow2Image(p, node);
+  if (!img?.bitmaps?.length) return;
+  const ro = p.node(node)!.ro;
+  for (const e of img.bitmaps) {
+    if (e.inUse && findDirtyBitmap(p, node, e.name)) continue;
+    createDirtyBitmap(p, node, e.granularity, e.name, {
+      persistent: true, inconsistent: e.inUse, disabled: !e.auto, readonly: ro,
+    });
+  }
+  if (!ro) putImageBitmaps(p, img, img.bitmaps.map((e) => ({ ...e, inUse: true })));
+}
+
+/**
+ * qcow2_store_persistent_dirty_bitmaps: each persistent, consistent, writable bitmap is written
+ * (a new name appended to the directory, an existing entry rewritten in place with AUTO as
+ * enabled and IN_USE cleared). release: bdrv_close's qcow2_inactivate drops what it stored.
+ * Returns an error text where QEMU's store fails (the caller decides whether that is fatal).
+ */
+export function storePersistentBitmaps(p: Proc, node: string, release: boolean): string | undefined {
+  const img = qcow2Image(p, node);
+  const n = p.node(node)!;
+  if (!img) return undefined;
+  const dir = (img.bitmaps ?? []).map((e) => ({ ...e }));
+  let needWrite = false;
+  const stored = new Set<string>();
+  for (const b of n.bitmaps ?? []) {
+    if (!b.persistent || b.inconsistent) continue;
+    if (b.readonly) {
+      if (dir.some((e) => e.name === b.name)) stored.add(b.name);
+      continue;
+    }
+    needWrite = true;
+    let e = dir.find((x) => x.name === b.name);
+    if (!e) dir.push((e = { name: b.name, granularity: b.granularity, auto: false, inUse: false }));
+    else if (!e.inUse) return `Bitmap '${b.name}' already exists in the image`;
+    e.auto = !b.disabled;
+    e.inUse = false;
+    e.granularity = b.granularity;
+    stored.add(b.name);
+  }
+  if (needWrite) {
+    if (n.ro) return 'No write access';
+    putImageBitmaps(p, img, dir);
+  }
+  if (release) for (const name of stored) releaseDirtyBitmap(p, node, name);
+  return undefined;
+}
+
+/** qcow2_reopen_bitmaps_ro (qcow2_reopen_prepare to read-only): store, then persistent ones readonly. */
+export function reopenBitmapsRo(p: Proc, node: string): void {
+  const err = storePersistentBitmaps(p, node, false);
+  if (err) throw new QmpError(err);
+  for (const b of bitmapsOf(p, node)) if (b.persistent) patchDirtyBitmap(p, node, b.name, { readonly: true });
+}
+
+/**
+ * qcow2_reopen_bitmaps_rw (qcow2_reopen_commit_post to read-write): the image's entries marked
+ * IN_USE again and their bitmaps writable. Its errors are only reported on stderr by QEMU.
+ */
+export function reopenBitmapsRw(p: Proc, node: string): void {
+  const img = qcow2Image(p, node);
+  if (!img?.bitmaps?.length) return;
+  for (const e of img.bitmaps) {
+    const b = findDirtyBitmap(p, node, e.name);
+    if (!b) return; // "Unexpected bitmap … in image": left read-only
+    if (!e.inUse && (!b.readonly || b.inconsistent)) return;
+    if (e.inUse && b.readonly && !b.inconsistent) return;
+  }
+  putImageBitmaps(p, img, img.bitmaps.map((e) => ({ ...e, inUse: true })));
+  for (const e of img.bitmaps) {
+    if (findDirtyBitmap(p, node, e.name)?.readonly) patchDirtyBitmap(p, node, e.name, { readonly: false });
+  }
+}
+
+/** qcow2_co_remove_persistent_dirty_bitmap: the directory entry goes (a bitmap not yet stored has none). */
+export function removePersistentBitmap(p: Proc, node: string, name: string): void {
+  const img = qcow2Image(p, node);
+  if (!img?.bitmaps?.some((e) => e.name === name)) return;
+  putImageBitmaps(p, img, img.bitmaps.filter((e) => e.name !== name));
+}
+
+/** One bitmap for the views (show, render, diff): `name granularity` then the flags set. */
+export function bitmapSummary(b: DirtyBitmap): string {
+  const flags = [
+    b.persistent && 'persistent', !bitmapRecording(b) && 'disabled', b.busy && 'busy', b.readonly && 'readonly', b.inconsistent && 'inconsistent',
+  ].filter((f): f is string => typeof f === 'string');
+  return [b.name, String(b.granularity), ...flags].join(' ');
+}
