@@ -8,6 +8,7 @@ import type { Json, JsonObject, Step } from '../format.js';
 import { knownAbort } from './aborts.js';
 import type { Rng } from './rng.js';
 import type { ProcView, World } from './world.js';
+import { BACKUP_PRODUCTIONS, backupFollowUp } from './grammar-backup.js';
 
 /** The images of every fuzz case: a three-image chain, two standalone images, two empty targets, a raw file. */
 // Data is laid out so that every job has work left (README: speed 1 keeps a job running only while
@@ -71,6 +72,7 @@ export class Generator {
       const active = step.execute === 'blockdev-mirror' || (step.execute === 'block-commit' && (a['top-node'] === undefined || a['top-node'] === a.device));
       wait(id, active ? 'ready' : 'pending');
     }
+    backupFollowUp(step, wait);
     if (step.execute === 'block-job-set-speed' && a.speed === 0) {
       const j = this.world.proc(proc ?? 'A').jobs.get(String(a.device));
       if (j && j.status === 'running') wait(j.id, j.kind === 'mirror' || j.kind === 'commit-active' ? 'ready' : 'pending');
@@ -367,5 +369,7 @@ const PRODUCTIONS_A: [Production, number][] = [
   [addQcow2, 14], [addFile, 4], [addRaw, 3], [addNull, 2], [addFilter, 5], [addFormatOverFilter, 3],
   [del, 5], [reopen, 16], [snapshot, 4], [stream, 5], [commit, 5], [mirror, 4], [jobVerb, 12],
   [objects, 3], [exportsProd, 4], [setIothread, 2], [resize, 2],
+  // issue 18 part B (grammar-backup.ts)
+  ...BACKUP_PRODUCTIONS,
 ];
 const PRODUCTIONS_B: [Production, number][] = [[addB, 6], [del, 2], [reopen, 3], [resize, 1]];
