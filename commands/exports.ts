@@ -5,6 +5,7 @@ import { refreshPerms } from '../graph/refresh.js';
 import type { Proc } from '../graph/proc.js';
 import { moveToContext, tryMoveToContext } from '../graph/aio.js';
 import type { CommandCtx, CommandDef } from './types.js';
+import { nbdClientsOf } from '../graph/nbd-client.js';
 import { BITMAP_ALLOW_RO, dirtyBitmapCheck, dirtyBitmapLookup, findDirtyBitmap, setDirtyBitmapBusy, type DirtyBitmap } from '../graph/bitmaps.js';
 import { filterOrCowBs } from '../graph/jobs/chain.js';
 import type { BitmapSource } from './block-dirty-bitmap.js';
@@ -138,6 +139,9 @@ export const blockExportDel: CommandDef = {
   run(ctx) {
     const id = String(ctx.args.id);
     if (!ctx.p.export(id)) throw new QmpError(`Export '${id}' is not found`);
+    // qmp_block_export_del, mode 'safe' (the default): an NBD client still holds a reference
+    const mode = String(ctx.args.mode ?? 'safe');
+    if (mode === 'safe' && nbdClientsOf(ctx.p, id).length > 0) throw new QmpError(`export '${id}' still in use`);
     removeExport(ctx, id);
     return {};
   },

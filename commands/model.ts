@@ -40,7 +40,11 @@ export function executeCommand(state: State, proc: string, command: string, args
     if (def.mutates) refreshFilenames(p);
   } catch (e) {
     if (e instanceof QmpErrorAfterAbort) return afterAbort(state, proc, e);
-    if (e instanceof QmpError) return { ...refuse(state, e.cls, e.desc), events: earlyFailEvents(events) };
+    if (e instanceof QmpError) {
+      // a transaction that created jobs before failing says itself what QEMU sent
+      const own = (e as { failEvents?: QmpEvent[] }).failEvents;
+      return { ...refuse(state, e.cls, e.desc), events: own ?? earlyFailEvents(events) };
+    }
     throw e;
   }
   const steps = d.steps();
@@ -81,10 +85,12 @@ function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort): ExecResu
   d.step('abort residue');
   e.residue(new Proc(d, proc));
   const steps = d.steps();
-  if (!steps.length) return refuse(state, e.cls, e.desc);
+  // a transaction that also created jobs says what QEMU sent for them (commands/transaction.ts)
+  const events = (e as { failEvents?: QmpEvent[] }).failEvents ?? [];
+  if (!steps.length) return { ...refuse(state, e.cls, e.desc), events };
   let next: State | undefined;
   return {
-    reply: { error: { class: e.cls, desc: e.desc } }, mutates: true, steps, events: [],
+    reply: { error: { class: e.cls, desc: e.desc } }, mutates: true, steps, events,
     get state(): State {
       if (!next) {
         next = state;

@@ -7,10 +7,11 @@ import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
 import { externalSnapshotPrepare, type SnapshotAction } from './external-snapshot.js';
 import type { CommandDef } from './types.js';
+import { blockdevBackupPrepare } from './blockdev-backup.js';
 import { BITMAP_ACTIONS } from './bitmap-actions.js';
 import { QmpErrorAfterAbort } from './abort-residue.js';
 
-export interface PreparedAction { commit?(): void; clean?(): void }
+export interface PreparedAction { commit?(): void; clean?(): void; /** the job a backup action created */ job?: string }
 export interface ActionCtx {
   p: Proc;
   completionMode: string;
@@ -20,6 +21,20 @@ export interface ActionCtx {
    * can fail (QEMU aborts the failed action too). Run in reverse order on the rolled-back state.
    */
   onAbortResidue(fn: (p: Proc) => void): void;
+  emit(event: string, data: Record<string, unknown>): void;
+  /** the JobTxn shared by the actions' jobs when completion-mode is not individual */
+  txn?: string;
+}
+
+/**
+ * A transaction refused after some actions created jobs: the reply is the error and the events
+ * are what QEMU sent meanwhile (a job's 'created', and job_cancel_sync of each one created in
+ * .abort: never started, so aborting, concluded, null without BLOCK_JOB_CANCELLED).
+ */
+export class TransactionAbort extends QmpError {
+  constructor(e: QmpError, readonly failEvents: { event: string; data: Record<string, unknown> }[]) {
+    super(e.desc, e.cls);
+  }
 }
 export type ActionDef = (ctx: ActionCtx, data: Record<string, any>, kind: string) => PreparedAction;
 
@@ -48,29 +63,55 @@ const ACTIONS = new Map<string, ActionDef>([
     checkCompletionMode(ctx, kind);
     return externalSnapshotPrepare(ctx.p, snapshotSyncAction(d));
   }],
+  // blockdev_backup_prepare: jobs support every completion mode
+  ['blockdev-backup', (ctx, d) => blockdevBackupPrepare(ctx, d)],
   ...BITMAP_ACTIONS,
 ]);
 
 /** Runs a list of (already schema-validated) actions as one QEMU transaction. */
-export function runTransaction(p: Proc, actions: readonly { type: string; data: Record<string, any> }[], completionMode = 'individual'): void {
+export function runTransaction(
+  p: Proc, actions: readonly { type: string; data: Record<string, any> }[], completionMode = 'individual',
+  emit: ActionCtx['emit'] = () => {},
+): void {
+  const events: { event: string; data: Record<string, unknown> }[] = [];
   const residues: ((p: Proc) => void)[] = [];
   const ctx: ActionCtx = {
     p, completionMode, checkCompletionMode: (kind) => checkCompletionMode(ctx, kind), onAbortResidue: (fn) => residues.push(fn),
+    emit: (event, data) => { events.push({ event, data }); emit(event, data); },
+    // qmp_transaction: job_txn_new() unless every job completes on its own
+    ...(completionMode !== 'individual' ? { txn: `txn${p.nextSeq()}` } : {}),
   };
   const prepared: PreparedAction[] = [];
   try {
     for (const a of actions) {
       const def = ACTIONS.get(a.type);
-      // the schema accepts them; the model has no backup jobs or internal snapshots
+      // the schema accepts them; the model has no internal snapshots
       if (!def) throw new QmpError(`blockgraph does not model the transaction action '${a.type}'`);
       prepared.push(def(ctx, a.data ?? {}, a.type));
     }
   } catch (e) {
-    // delete_and_fail: every .abort in reverse order; the Draft's rollback is their undo
-    if (e instanceof QmpError && residues.length) {
-      throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { for (const r of residues.reverse()) r(q); });
+    if (!(e instanceof QmpError)) throw e;
+    const made = new Set(prepared.map((s) => s.job).filter((j): j is string => j !== undefined));
+    const out: { event: string; data: Record<string, unknown> }[] = [];
+    for (const ev of events) {
+      if (ev.event !== 'JOB_STATUS_CHANGE' || ev.data.status !== 'created') continue;
+      out.push(ev);
+      // the failing action's own job: job_early_fail
+      if (!made.has(String(ev.data.id))) out.push({ event: 'JOB_STATUS_CHANGE', data: { status: 'null', id: ev.data.id } });
     }
-    throw e;
+    // delete_and_fail: each action's .abort, last first (job_cancel_sync of a created job);
+    // the Draft's rollback is their undo, residues are what some aborts do beyond it
+    for (const s of [...prepared].reverse()) {
+      if (s.job === undefined) continue;
+      for (const status of ['aborting', 'concluded', 'null']) out.push({ event: 'JOB_STATUS_CHANGE', data: { status, id: s.job } });
+    }
+    if (residues.length) {
+      const r = new QmpErrorAfterAbort(e.desc, e.cls, (q) => { for (const f of residues.reverse()) f(q); });
+      if (made.size) Object.assign(r, { failEvents: out });
+      throw r;
+    }
+    if (made.size === 0) throw e;
+    throw new TransactionAbort(e, out);
   }
   p.step('transaction commit');
   for (const s of prepared) s.commit?.();
@@ -81,9 +122,9 @@ export function runTransaction(p: Proc, actions: readonly { type: string; data: 
 export const transaction: CommandDef = {
   name: 'transaction',
   mutates: true,
-  run({ p, args }) {
+  run({ p, args, emit }) {
     const mode = String(args.properties?.['completion-mode'] ?? 'individual');
-    runTransaction(p, (args.actions ?? []) as { type: string; data: Record<string, any> }[], mode);
+    runTransaction(p, (args.actions ?? []) as { type: string; data: Record<string, any> }[], mode, emit);
     return {};
   },
 };

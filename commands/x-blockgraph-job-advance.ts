@@ -4,7 +4,7 @@
 // through finalize/dismiss when those are automatic), a running mirror becomes ready. A paused
 // job, a ready mirror (it needs job-complete) and a pending job (job-finalize) stay put.
 import { QmpError } from '../errors/index.js';
-import { sendJob } from '../graph/jobs/runner.js';
+import { sendJob, txnJobs } from '../graph/jobs/runner.js';
 import { rateRunToEnd } from '../graph/jobs/rate.js';
 import type { JobStatus } from '../graph/types.js';
 import type { CommandDef } from './types.js';
@@ -23,6 +23,18 @@ export const xBlockgraphJobAdvance: CommandDef = {
     for (let i = 0; i < 4; i++) {
       const j = p.job(id);
       if (!j || j.status === target || j.status !== 'running') break;
+      // backup_run with sync none yields until it is cancelled
+      if (j.data.kind === 'backup' && j.data.sync === 'none') break;
+      const txn = typeof j.data.txn === 'string' ? j.data.txn : undefined;
+      if (txn && LATER.includes(target)) {
+        // the other jobs of a grouped transaction run alongside and finish too (newest first),
+        // unless a rate limit holds them back (the recorded scenarios rely on it for a fixed order)
+        for (const o of txnJobs(p, txn)) {
+          const free = o.id === id || o.speed === 0;
+          if (free && o.status === 'running' && !(o.data.kind === 'backup' && o.data.sync === 'none') && o.data.kind !== 'mirror') sendJob({ p, emit }, o.id, { type: 'DONE' });
+        }
+        continue;
+      }
       const mirror = j.data.kind === 'mirror';
       if (mirror && (target === 'ready' || target === 'standby' || LATER.includes(target))) sendJob({ p, emit }, id, { type: 'READY' });
       else if (!mirror && LATER.includes(target)) {

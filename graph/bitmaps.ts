@@ -212,7 +212,8 @@ export function canStoreNewDirtyBitmap(p: Proc, node: string, name: string, gran
 /** BlockDirtyInfo list as query-named-block-nodes / query-block print it (bdrv_query_dirty_bitmaps). */
 export function queryDirtyBitmaps(n: BdsNode): Record<string, unknown>[] {
   return (n.bitmaps ?? []).map((b) => ({
-    ...(b.owner === undefined ? { name: b.name } : {}), recording: bitmapRecording(b), persistent: b.persistent, busy: b.busy,
+    // an anonymous bitmap (graph/anon-bitmaps.ts) has no name member
+    ...(b.name !== '' ? { name: b.name } : {}), recording: bitmapRecording(b), persistent: b.persistent, busy: b.busy,
     granularity: b.granularity, count: 0, ...(b.inconsistent ? { inconsistent: true } : {}),
   }));
 }

@@ -9,6 +9,8 @@ export interface ChildPermCtx {
   perm: number;            // the node's cumulative perm
   shared: number;          // the node's cumulative shared
   writableAfter: boolean;  // bdrv_is_writable_after_reopen(node)
+  /** !QLIST_EMPTY(&bs->parents): the node has any parent edge (cbw_child_perm asks) */
+  hasParents?: boolean;
 }
 
 export interface DriverInfo {
@@ -53,6 +55,8 @@ const DRIVERS: Record<string, DriverInfo> = {
   file: { kind: 'protocol', supportsBacking: false, reopen: true },
   'null-co': { kind: 'protocol', supportsBacking: false, reopen: true },
   'null-aio': { kind: 'protocol', supportsBacking: false, reopen: true },
+  // block/nbd.c: a protocol driver (.bdrv_file_open) whose image lives in another process
+  nbd: { kind: 'protocol', supportsBacking: false, reopen: true },
   qcow2: { kind: 'format', supportsBacking: true, reopen: true, childPerm: defaultPerms },
   raw: {
     kind: 'format', supportsBacking: false, reopen: true,
@@ -93,6 +97,24 @@ const DRIVERS: Record<string, DriverInfo> = {
   blkverify: { kind: 'filter', supportsBacking: false, reopen: false, childPerm: defaultPerms },
   // filter-compress.c: a plain filter, bdrv_default_perms
   compress: { kind: 'filter', supportsBacking: false, reopen: false, childPerm: defaultPerms },
+  // block/copy-before-write.c cbw_child_perm: the target (not the filtered child) is written and
+  // shares all but resize; the source child gets the default filter perms and, once the filter
+  // has parents, consistent read with write and no sharing of write or resize.
+  'copy-before-write': {
+    kind: 'filter', supportsBacking: false, reopen: false,
+    childPerm: (c) => {
+      if (!(c.edge.role & ROLE_FILTERED)) return { perm: PERM_W, shared: PERM_ALL & ~PERM_Z };
+      let { perm, shared } = defaultPerms(c);
+      if (c.hasParents) {
+        if (c.perm & PERM_W) perm |= PERM_R;
+        shared &= ~(PERM_W | PERM_Z);
+      }
+      return { perm, shared };
+    },
+  },
+  // block/snapshot-access.c: a format-like node (not a filter) over a copy-before-write filter's
+  // snapshot API; snapshot_access_child_perm takes nothing and shares everything
+  'snapshot-access': { kind: 'format', supportsBacking: false, reopen: false, childPerm: () => ({ perm: 0, shared: PERM_ALL }) },
   // Job filters: their perms are set by the job code (graph/jobs), these are the defaults.
   commit_top: { kind: 'filter', supportsBacking: true, reopen: false, childPerm: () => ({ perm: 0, shared: PERM_ALL }) },
   mirror_top: { kind: 'filter', supportsBacking: true, reopen: false, childPerm: defaultPerms },

@@ -23,7 +23,7 @@ import type { Proc } from './proc.js';
 import type { BdsNode, Edge } from './types.js';
 
 /** Drivers with .bdrv_file_open: a format may reuse their exact name. */
-const FILE_OPEN = new Set(['file', 'null-co', 'null-aio', 'blkdebug', 'blkverify']);
+const FILE_OPEN = new Set(['file', 'null-co', 'null-aio', 'blkdebug', 'blkverify', 'nbd']);
 
 /** drv->strong_runtime_opts; a key ending in "." is a prefix. */
 const STRONG: Record<string, string[]> = {
@@ -48,6 +48,7 @@ export function filenameOf(p: Proc, node: string): string {
   if (n.implicit && kids.length === 1) return nameOf(kids[0]);
   switch (n.driver) {
     case 'file':
+    case 'nbd':
       return n.filename;
     case 'null-co':
     case 'null-aio':
@@ -66,6 +67,10 @@ export function filenameOf(p: Proc, node: string): string {
     case 'commit_top':
     case 'mirror_top':
       return nameOf(kids.find((e) => e.name === 'backing'));
+    case 'copy-before-write':
+    case 'snapshot-access':
+      // cbw_refresh_filename, snapshot_access_refresh_filename: bs->file->bs->filename
+      return nameOf(kids.find((e) => e.name === 'file'));
     case 'qcow2':
     case 'raw': {
       if (strongGiven(n) || backingOverridden(p, n, kids)) return '';

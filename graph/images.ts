@@ -84,7 +84,17 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
  * pass their child's bytes through; a quorum reads its first child. Anything else (a qcow2 or
  * null node's guest view, a raw slice at an offset) shows no image header the model knows.
  */
-export function imageBehind(p: { node(n: string): { driver: string; filename: string; options: Record<string, unknown> } | undefined; image(f: string): Image | undefined; childrenOf(n: string): { name: string; child: string }[] }, node: string): Image | undefined {
+interface ImageView {
+  name?: string;
+  node(n: string): { driver: string; filename: string; options: Record<string, unknown> } | undefined;
+  image(f: string): Image | undefined;
+  childrenOf(n: string): { name: string; child: string }[];
+  /** the store's other processes (an NBD client node reads its export's node there) */
+  others?(): ImageView[];
+  export?(id: string): { node: string } | undefined;
+}
+
+export function imageBehind(p: ImageView, node: string): Image | undefined {
   let cur: string | undefined = node;
   for (let i = 0; cur !== undefined && i < 1000; i++) {
     const n = p.node(cur);
@@ -100,6 +110,16 @@ export function imageBehind(p: { node(n: string): { driver: string; filename: st
         if (Number(n.options.offset ?? 0) !== 0) return undefined;
         cur = via('file');
         break;
+      case 'nbd': {
+        // the bytes of the export's node in the serving process (graph/nbd-client.ts)
+        const c = (n as { extra?: { nbd?: { proc: string; export: string } } }).extra?.nbd;
+        const host = c && p.others ? [p, ...p.others()].find((q) => q.name === c.proc) : undefined;
+        const exp = host?.export?.(c!.export);
+        if (!host || !exp) return undefined;
+        p = host;
+        cur = exp.node;
+        break;
+      }
       default: return undefined;
     }
   }

@@ -11,6 +11,10 @@ import { qcow2UpdateOptions } from './driver-options/qcow2.js';
 import { rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
 import { filenameOf } from './filename.js';
 import { imageBehind } from './images.js';
+import { dirtyBitmapExists } from './bitmap-lookup.js';
+import { nbdConnect, nbdFilename } from './nbd-client.js';
+import { addAnonBitmap, bcsKey } from './anon-bitmaps.js';
+import { blockCopyClusterSize } from './block-copy.js';
 import { assignNodeName, attachChild, newNode } from './ops.js';
 import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
@@ -198,6 +202,50 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
         throw new QmpError(`Compression is not supported for underlying format: ${f.driver}`);
       }
       p.patchNode(name, { size: f.size });
+      break;
+    }
+    case 'nbd': {
+      // nbd_open: connect and negotiate (graph/nbd-client.ts); a read-only export makes the node
+      // read-only where auto-read-only allows it (bdrv_apply_auto_read_only), else nbd_open
+      // fails with -EACCES and no message of its own (bdrv_open_driver: "Could not open image")
+      const server = opts.server as Record<string, unknown>;
+      const exportName = opts.export === undefined ? undefined : String(opts.export);
+      const { proc: host, exp } = nbdConnect(p, server, exportName);
+      let ro = p.node(name)!.ro;
+      if (!exp.writable && !ro) {
+        if (!truthy(eff['auto-read-only'])) throw new QmpError('Could not open image: Permission denied');
+        ro = true;
+      }
+      p.patchNode(name, {
+        ro, size: host.node(exp.node)?.size ?? 0, filename: nbdFilename(server, exportName),
+        extra: { nbd: { proc: host.name, export: exp.id } },
+      });
+      break;
+    }
+    case 'copy-before-write': {
+      // cbw_open (block/copy-before-write.c): bdrv_open_file_child, then the `target` child
+      // (BDRV_CHILD_DATA), then the optional bitmap (block_dirty_bitmap_lookup)
+      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
+      const tgt = openChildRef(p, opts.target, { parent: name, role: 'child', parentOptions: eff }, pendingAborts);
+      attachChild(p, { kind: 'node', node: name }, tgt.name, 'target', ROLE_DATA);
+      const bm = opts.bitmap as { node?: string; name?: string } | undefined;
+      if (bm) {
+        if (!p.node(String(bm.node))) throw new QmpError(`Node '${bm.node}' not found`);
+        if (!dirtyBitmapExists(p, String(bm.node), String(bm.name))) throw new QmpError(`Dirty bitmap '${bm.name}' not found`);
+      }
+      p.patchNode(name, { size: fileNode()!.size });
+      // block_copy_state_new: the copy bitmap on the source; then done_bitmap and access_bitmap
+      const cs = blockCopyClusterSize(p, tgt.name);
+      addAnonBitmap(p, file!.name, bcsKey(name), cs);
+      addAnonBitmap(p, name, 'cbw-done', cs);
+      addAnonBitmap(p, name, 'cbw-access', cs);
+      p.patchNode(name, { extra: { ...(p.node(name)!.extra ?? {}), bcsSource: file!.name } });
+      break;
+    }
+    case 'snapshot-access': {
+      // snapshot_access_open: bdrv_open_child("file", BDRV_CHILD_DATA | BDRV_CHILD_PRIMARY)
+      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_DATA | ROLE_PRIMARY);
+      p.patchNode(name, { size: fileNode()!.size });
       break;
     }
     case 'blkdebug': {

@@ -4,6 +4,7 @@
 import { QmpError } from '../errors/index.js';
 import { MAIN_CONTEXT, tryMoveToContext } from './aio.js';
 import { storePersistentBitmaps } from './bitmaps.js';
+import { releaseCbwBitmaps } from './anon-bitmaps.js';
 import { driverInfo } from './drivers.js';
 import type { Proc } from './proc.js';
 import { cumulative, refreshPerms } from './refresh.js';
@@ -51,7 +52,7 @@ export function childPermFor(p: Proc, parent: BdsNode, e: Edge, newRo?: Map<stri
   const info = driverInfo(parent.driver);
   const c = cumulative(p, parent.name);
   let np = info?.childPerm
-    ? info.childPerm({ node: parent, edge: e, perm: c.perm, shared: c.shared, writableAfter: !(newRo?.get(parent.name) ?? parent.ro) })
+    ? info.childPerm({ node: parent, edge: e, perm: c.perm, shared: c.shared, writableAfter: !(newRo?.get(parent.name) ?? parent.ro), hasParents: p.parents(parent.name).length > 0 })
     : { perm: 0, shared: 0xf };
   if (p.node(e.child)?.forceShare) np = { perm: np.perm, shared: 0xf };
   return np;
@@ -110,6 +111,8 @@ export function closeNode(p: Proc, node: string): void {
   // bdrv_close → qcow2_close → qcow2_inactivate: persistent bitmaps go to the image's bitmap
   // directory first (a failure is only reported: "Lost persistent bitmaps during inactivation")
   if (p.node(node)?.bitmaps?.length && p.node(node)!.driver === 'qcow2') storePersistentBitmaps(p, node, true);
+  // cbw_close: block_copy_state_free releases the copy bitmap on the filter's source
+  if (p.node(node)?.driver === 'copy-before-write') releaseCbwBitmaps(p, node);
   for (const c of p.childrenOf(node)) detachChild(p, c.id);
   p.delNode(node);
 }

@@ -112,7 +112,7 @@ export function refreshPerms(p: Proc, roots: readonly string[], opts: RefreshOpt
     if (!info?.childPerm) continue;
     for (const e of p.childrenOf(name)) {
       const child = p.node(e.child);
-      let np = info.childPerm({ node: n, edge: e, perm, shared, writableAfter: writableAfter(n, opts) });
+      let np = info.childPerm({ node: n, edge: e, perm, shared, writableAfter: writableAfter(n, opts), hasParents: p.parents(name).length > 0 });
       if (child?.forceShare) np = { perm: np.perm, shared: PERM_ALL };
       if (np.perm !== e.perm || np.shared !== e.shared) p.patchEdge(e.id, { perm: np.perm, shared: np.shared });
     }

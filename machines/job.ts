@@ -50,6 +50,8 @@ export interface JobMachineContext {
   effects: JobEffect[];       // what the last transition asks the graph code to do, in order
   error: string | null;       // a refused verb
   failure?: string | null;    // job->err once the job failed (.run or .prepare returned < 0)
+  /** in a JobTxn with other jobs (transaction completion-mode grouped): the txn moves them together */
+  txn?: boolean;
 }
 
 export type JobMachineEvent =
@@ -63,6 +65,7 @@ export type JobMachineEvent =
   | { type: 'FAIL'; error: string }    // .run returned < 0: job_completed -> job_update_rc (aborting)
   | { type: 'PREPARE_FAILED'; error: string } // .prepare returned < 0 in job_do_finalize
   | { type: 'CANCEL' }                 // force cancel (job_cancel + job_completed_txn_abort)
+  | { type: 'TXN_PENDING' }            // job_completed_txn_success: every job of the txn completed
   | { type: 'FINALIZE' }               // job_finalize / auto-finalize
   | { type: 'DISMISS' }
   | { type: 'SET_SPEED'; speed: number };
@@ -83,6 +86,9 @@ export const jobMachine = setup({
   },
   guards: {
     autoFinalize: ({ context }) => context.autoFinalize,
+    // a job of a JobTxn waits for the others (job_completed_txn_success) and is finalized with them
+    alone: ({ context }) => !context.txn,
+    autoFinalizeAlone: ({ context }) => context.autoFinalize && !context.txn,
     autoDismiss: ({ context }) => context.autoDismiss,
   },
   actions: {
@@ -158,11 +164,12 @@ export const jobMachine = setup({
     },
     waiting: {
       entry: { type: 'status', params: { status: 'waiting' } },
-      always: { target: 'pending' },
+      always: { guard: 'alone', target: 'pending' },
+      on: { TXN_PENDING: 'pending', CANCEL: { target: 'aborting', actions: 'markCancelled' } },
     },
     pending: {
       entry: [{ type: 'status', params: { status: 'pending' } }, 'pendingEvent'],
-      always: { guard: 'autoFinalize', target: 'concluded', actions: 'finalizeOk' },
+      always: { guard: 'autoFinalizeAlone', target: 'concluded', actions: 'finalizeOk' },
       on: {
         FINALIZE: { target: 'concluded', actions: 'finalizeOk' },
         PREPARE_FAILED: { target: 'aborting', actions: 'markFailed' },

@@ -104,6 +104,31 @@ function deferReadyOfStartedJobs(events: QmpEvent[], buffer: QmpEvent[]): void {
 }
 
 /**
+ * A backup of a small image can finish (waiting, pending, and on through finalize when it is
+ * automatic) before the harness has read the reply: backup_run runs in the job's coroutine after
+ * blockdev_backup_commit's job_start returned, so QEMU sends all of it after the reply, and the
+ * moment the harness takes the buffer decides which step gets it. Its finishing statuses and BLOCK_JOB_* events of
+ * a job started by a successful blockdev-backup or transaction step is handed on to the next step
+ * of the same daemon (in recorded scenarios a `wait` for the job). The same holds for a mirror
+ * that fails at once (mirror_run's size check: the job_exit bottom half runs after the reply,
+ * as iotests/041-single-errors shows with the failure in the following step).
+ */
+const DEFER_FINISH = new Set(['blockdev-backup', 'transaction', 'blockdev-mirror', 'drive-mirror']);
+function deferFinishOfStartedJobs(events: QmpEvent[], buffer: QmpEvent[]): void {
+  const started = new Set(events.filter((e) => statusOf(e) === 'created').map((e) => String(e.data?.id)));
+  if (started.size === 0) return;
+  // (a paused/running pair is the drain at the end of the transaction: the normalizer drops it)
+  const finishing = new Set(['waiting', 'pending', 'aborting', 'concluded', 'null']);
+  const jobOf = (e: QmpEvent) => String(e.data?.id ?? e.data?.device ?? '');
+  const isLater = (e: QmpEvent) => started.has(jobOf(e))
+    && (e.event === 'JOB_STATUS_CHANGE' ? finishing.has(String(statusOf(e))) : e.event.startsWith('BLOCK_JOB_'));
+  const moved = events.filter(isLater);
+  if (moved.length === 0) return;
+  events.splice(0, events.length, ...events.filter((e) => !isLater(e)));
+  buffer.unshift(...moved);
+}
+
+/**
  * Records steps one at a time against the peers `openProc` opens (once per daemon letter, on its
  * first use), with the README's attribution and settling rules. `runScenario` walks a scenario with
  * it; the fuzzer drives two of them (QSD and the model) in lockstep, so each step is compared as
@@ -200,6 +225,7 @@ export class ScenarioRecorder {
       }
       result = 'error' in reply ? { ok: false, class: reply.error.class, desc: reply.error.desc } : { ok: true };
       deferReadyOfStartedJobs(events, p.buffer);
+      if (result.ok && DEFER_FINISH.has(step.execute)) deferFinishOfStartedJobs(events, p.buffer);
     }
     if (settleFailed && opts.failOnWaitTimeout !== false) throw new BlockgraphError('BG_QMP_ERROR', settleFailed, { step: index });
 

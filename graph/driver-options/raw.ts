@@ -6,6 +6,11 @@ export interface RawLayout { offset: number; hasSize: boolean; size: number }
 
 /** raw_read_options: offset defaults to 0; `size` counts only when given. */
 function rawReadOptions(o: Record<string, unknown>): { offset: number; hasSize: boolean; size: number } {
+  // qemu_opts_absorb_qdict: QEMU_OPT_SIZE options parse through parse_option_size, which
+  // refuses a negative number (the QAPI schema lets any int through); offset is read first
+  for (const k of ['offset', 'size']) {
+    if (o[k] !== undefined && Number(o[k]) < 0) throw new QmpError(`Parameter '${k}' expects a non-negative number below 2^64`);
+  }
   return { offset: Number(o.offset ?? 0), hasSize: o.size !== undefined, size: Number(o.size ?? 0) };
 }
 

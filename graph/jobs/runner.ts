@@ -58,13 +58,56 @@ export function patchJobData(p: Proc, id: string, d: Record<string, unknown>): J
   return p.patchJob(id, { data: { ...j.data, ...d } });
 }
 
-/** Feeds one event to a job's statechart and executes what it decides. */
+/** The jobs of a JobTxn, as QEMU lists them (job_txn_add_job inserts at the head: newest first). */
+export function txnJobs(p: Proc, txn: string): Job[] {
+  return p.jobs().filter((j) => j.data.txn === txn).sort((a, b) => b.at - a.at);
+}
+
+/** job_is_completed */
+const COMPLETED = new Set(['waiting', 'pending', 'aborting', 'concluded', 'null']);
+
+/**
+ * Feeds one event to a job's statechart and executes what it decides. A job in a JobTxn
+ * (transaction completion-mode grouped) moves with the others, as job.c does it:
+ * job_completed_txn_success (when the last one completes, every job goes pending, and is
+ * finalized at once unless one needs a manual finalize), job_do_finalize (finalizing one
+ * finalizes all), job_completed_txn_abort (a cancelled or failed job aborts all of them).
+ */
 export function sendJob(ctx: JobCtx, id: string, e: JobMachineEvent): void {
+  const j = ctx.p.job(id);
+  if (!j) return;
+  const txn = typeof j.data.txn === 'string' ? j.data.txn : undefined;
+  if (!txn) return sendOne(ctx, id, e);
+  if (e.type === 'CANCEL' || e.type === 'FAIL') {
+    if (e.type === 'FAIL') sendOne(ctx, id, e);
+    for (const o of txnJobs(ctx.p, txn)) {
+      const cur = ctx.p.job(o.id);
+      if (cur && !['aborting', 'concluded', 'null'].includes(cur.status)) sendOne(ctx, o.id, { type: 'CANCEL' });
+    }
+    return;
+  }
+  if (e.type === 'FINALIZE') {
+    for (const o of txnJobs(ctx.p, txn)) if (ctx.p.job(o.id)?.status === 'pending') sendOne(ctx, o.id, { type: 'FINALIZE' });
+    return;
+  }
+  sendOne(ctx, id, e);
+  if (e.type === 'DONE') {
+    const all = txnJobs(ctx.p, txn);
+    if (!all.every((o) => COMPLETED.has(o.status))) return;
+    for (const o of all) if (ctx.p.job(o.id)?.status === 'waiting') sendOne(ctx, o.id, { type: 'TXN_PENDING' });
+    // "If no jobs need manual finalization, automatically do so"
+    if (all.every((o) => o.autoFinalize)) {
+      for (const o of txnJobs(ctx.p, txn)) if (ctx.p.job(o.id)?.status === 'pending') sendOne(ctx, o.id, { type: 'FINALIZE' });
+    }
+  }
+}
+
+function sendOne(ctx: JobCtx, id: string, e: JobMachineEvent): void {
   const j = ctx.p.job(id);
   if (!j) return;
   const snap = jobSnapshot({
     id: j.id, type: j.type, autoFinalize: j.autoFinalize, autoDismiss: j.autoDismiss, speed: j.speed, status: j.status, cancelled: j.cancelled,
-    failure: j.error,
+    failure: j.error, txn: typeof j.data.txn === 'string',
   });
   const r = jobStep(snap, e);
   if (r.error) throw new QmpError(r.error);

@@ -11,6 +11,7 @@ import { ALL_FILES, QCOW2, clone, cmd, isObj, type Production } from './producti
 import { LIBA_PRODUCTIONS } from './grammar-liba.js';
 import type { Rng } from './rng.js';
 import type { ProcView, World } from './world.js';
+import { BACKUP_PRODUCTIONS, backupFollowUp } from './grammar-backup.js';
 
 /** The images of every fuzz case: a three-image chain, two standalone images, two empty targets, a raw file. */
 // Data is laid out so that every job has work left (README: speed 1 keeps a job running only while
@@ -69,6 +70,7 @@ export class Generator {
       const active = step.execute === 'blockdev-mirror' || (step.execute === 'block-commit' && (a['top-node'] === undefined || a['top-node'] === a.device));
       wait(id, active ? 'ready' : 'pending');
     }
+    backupFollowUp(step, wait);
     if (step.execute === 'block-job-set-speed' && a.speed === 0) {
       const j = this.world.proc(proc ?? 'A').jobs.get(String(a.device));
       if (j && j.status === 'running') wait(j.id, j.kind === 'mirror' || j.kind === 'commit-active' ? 'ready' : 'pending');
@@ -382,5 +384,7 @@ const PRODUCTIONS_A: [Production, number][] = [
   ...FAMILIES_A,
   // issue 18 part A: bitmaps, bitmap transactions, exports with bitmaps, blockdev-create, … (grammar-liba.ts)
   ...LIBA_PRODUCTIONS,
+  // issue 18 part B (grammar-backup.ts)
+  ...BACKUP_PRODUCTIONS,
 ];
 const PRODUCTIONS_B: [Production, number][] = [[addB, 6], [del, 2], [reopen, 3], [resize, 1], ...FAMILIES_B];

@@ -4,7 +4,7 @@
 // groups). The graph is authoritative: a tracked node missing from it is forgotten.
 import { isWaitStep, type Json, type JsonObject, type NormGraph, type Step, type TranscriptStep } from '../format.js';
 
-export type JobKind = 'stream' | 'commit' | 'commit-active' | 'mirror';
+export type JobKind = 'stream' | 'commit' | 'commit-active' | 'mirror' | 'backup';
 export interface TrackedJob { id: string; kind: JobKind; status: string; device: string; filter?: string }
 export interface TrackedExport { id: string; node: string; iothread?: string }
 
@@ -139,6 +139,11 @@ export class World {
       case 'x-blockdev-set-iothread':
         if (s('node-name')) { if (s('iothread')) p.moved.add(s('node-name')!); else p.moved.delete(s('node-name')!); }
         break;
+      case 'blockdev-backup': {
+        const id = s('job-id')!;
+        if (id && !p.jobs.has(id)) p.jobs.set(id, { id, kind: 'backup', status: 'running', device: s('device')!, filter: s('filter-node-name') });
+        break;
+      }
       case 'block-stream': case 'block-commit': case 'blockdev-mirror': {
         const id = s('job-id') ?? s('device')!;
         const device = s('device')!;

@@ -1,0 +1,73 @@
+// blockdev-backup (blockdev.c, 7.2): qmp_blockdev_backup runs one transaction action
+// (blockdev_do_action); the action's .prepare looks both nodes up, moves the target into the
+// source's AioContext, and creates the job (do_backup_common -> backup_job_create); .commit
+// starts it (job_start); .abort cancels a job already created (job_cancel_sync).
+import { QmpError } from '../errors/index.js';
+import { moveToContext } from '../graph/aio.js';
+import { dirtyBitmapExists } from '../graph/bitmap-lookup.js';
+import { BITMAP_ALLOW_RO, dirtyBitmapCheck, findDirtyBitmap } from '../graph/bitmaps.js';
+import { startBackup } from '../graph/jobs/backup.js';
+import { sendJob, type JobCtx } from '../graph/jobs/runner.js';
+import { lookupBs } from './job-lookup.js';
+import { runTransaction, type ActionCtx, type PreparedAction } from './transaction.js';
+import type { CommandDef } from './types.js';
+
+/** blockdev_backup_prepare + do_backup_common: the checks in QEMU's order, then the job. */
+export function blockdevBackupPrepare(ctx: ActionCtx, d: Record<string, any>): PreparedAction {
+  const { p } = ctx;
+  const bs = lookupBs(p, String(d.device), String(d.device));
+  const target = lookupBs(p, String(d.target), String(d.target));
+  // bdrv_try_change_aio_context(target_bs, aio_context)
+  moveToContext(p, target, p.node(bs)!.aio);
+
+  let sync = String(d.sync);
+  const hasBitmap = d.bitmap !== undefined;
+  let bitmapMode = d['bitmap-mode'] as string | undefined;
+  if ((sync === 'bitmap' || sync === 'incremental') && !hasBitmap) {
+    // done before desugaring 'incremental' to print the right message
+    throw new QmpError(`must provide a valid bitmap name for '${sync}' sync mode`);
+  }
+  if (sync === 'incremental') {
+    if (bitmapMode !== undefined && bitmapMode !== 'on-success') {
+      throw new QmpError(`Bitmap sync mode must be 'on-success' when using sync mode 'incremental'`);
+    }
+    sync = 'bitmap';
+    bitmapMode = 'on-success';
+  }
+  if (hasBitmap) {
+    const name = String(d.bitmap);
+    if (!dirtyBitmapExists(p, bs, name)) throw new QmpError(`Bitmap '${name}' could not be found`);
+    if (bitmapMode === undefined) throw new QmpError('Bitmap sync mode must be given when providing a bitmap');
+    dirtyBitmapCheck(findDirtyBitmap(p, bs, name)!, BITMAP_ALLOW_RO);
+    if (sync === 'none') throw new QmpError(`sync mode '${sync}' does not produce meaningful bitmap outputs`);
+    if (bitmapMode === 'never' && sync !== 'bitmap') {
+      throw new QmpError(`Bitmap sync mode '${bitmapMode}' has no meaningful effect when combined with sync mode '${sync}'`);
+    }
+  }
+  if (!hasBitmap && bitmapMode !== undefined) throw new QmpError('Cannot specify bitmap sync mode without a bitmap');
+
+  const perf = (d['x-perf'] ?? {}) as { 'max-workers'?: number; 'max-chunk'?: number };
+  const jctx: JobCtx = { p, emit: ctx.emit };
+  const job = startBackup(jctx, {
+    jobId: (d['job-id'] as string | undefined) ?? '', bs, target, speed: Number(d.speed ?? 0), sync,
+    bitmap: hasBitmap ? String(d.bitmap) : null, bitmapMode: bitmapMode ?? null, compress: Boolean(d.compress ?? false),
+    filterNodeName: d['filter-node-name'] as string | undefined,
+    maxWorkers: Number(perf['max-workers'] ?? 64), maxChunk: Number(perf['max-chunk'] ?? 0),
+    autoFinalize: d['auto-finalize'] ?? true, autoDismiss: d['auto-dismiss'] ?? true, ...(ctx.txn ? { txn: ctx.txn } : {}),
+  });
+  return {
+    job: job.id,
+    // blockdev_backup_commit: job_start
+    commit() { sendJob(jctx, job.id, { type: 'START' }); },
+  };
+}
+
+/** qmp_blockdev_backup: blockdev_do_action with one blockdev-backup action. */
+export const blockdevBackup: CommandDef = {
+  name: 'blockdev-backup',
+  mutates: true,
+  run({ p, args, emit }) {
+    runTransaction(p, [{ type: 'blockdev-backup', data: args }], 'individual', emit);
+    return {};
+  },
+};

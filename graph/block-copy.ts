@@ -1,0 +1,16 @@
+// block/block-copy.c: block_copy_calculate_cluster_size (the granularity of the copy-before-write
+// bitmaps and the backup's cluster size).
+import { imageBehind } from './images.js';
+import type { Proc } from './proc.js';
+
+/** BLOCK_COPY_CLUSTER_SIZE_DEFAULT */
+export const CLUSTER_DEFAULT = 65536;
+
+/** The target's cluster size (bdrv_get_info), at least 64 KiB; the default where it has none. */
+export function blockCopyClusterSize(p: Proc, target: string): number {
+  const n = p.node(target);
+  if (n?.driver !== 'qcow2') return CLUSTER_DEFAULT;
+  const fe = p.fileChild(target);
+  const img = fe ? imageBehind(p, fe.child) : undefined;
+  return Math.max(CLUSTER_DEFAULT, img?.clusterSize ?? CLUSTER_DEFAULT);
+}

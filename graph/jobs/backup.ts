@@ -1,0 +1,161 @@
+// blockdev-backup (block/backup.c backup_job_create, block/copy-before-write.c, 7.2): a
+// copy-before-write filter is inserted above the source (bdrv_cbw_append -> bdrv_insert_node:
+// every parent of the source moves onto the filter), with the target as its `target` child. The
+// job holds the filter ("main node", no perms) and the target ("target", no perms); it has no
+// BlockBackend of its own. backup_clean drops the filter again (bdrv_cbw_drop).
+import { QmpError } from '../../errors/index.js';
+import { openNodeInContext } from '../open.js';
+import { PERM_ALL } from '../perm.js';
+import type { Proc } from '../proc.js';
+import { replaceNode } from '../replace.js';
+import { blockCopyClusterSize } from '../block-copy.js';
+import { abdicateTo, addAnonBitmap, releaseAnonBitmap } from '../anon-bitmaps.js';
+import { opBlocker } from '../blockers.js';
+import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, findDirtyBitmap, patchDirtyBitmap } from '../bitmaps.js';
+import type { Job } from '../types.js';
+import { filterChild } from './chain.js';
+import { addJobEdge, dropRef, removeJobEdges } from './parts.js';
+import { createJob, registerJobDriver, type JobCtx } from './runner.js';
+
+export interface BackupData {
+  kind: 'backup';
+  cbw: string | null;      // the copy-before-write filter while it is in the graph
+  source: string;
+  target: string;
+  sync: string;            // MirrorSyncMode after desugaring (incremental -> bitmap)
+  bitmap: string | null;
+  bitmapMode: string | null;
+  /** the JobTxn of a transaction with completion-mode grouped */
+  txn?: string;
+  unblock: Record<string, string[]>;
+}
+
+export interface BackupStart {
+  jobId: string; bs: string; target: string; speed: number; sync: string;
+  bitmap: string | null; bitmapMode: string | null; compress: boolean; filterNodeName?: string;
+  maxWorkers: number; maxChunk: number; autoFinalize: boolean; autoDismiss: boolean; txn?: string;
+}
+
+const INT_MAX = 2147483647;
+/** block_driver_can_compress among the modelled drivers */
+const COMPRESSING = new Set(['qcow2']);
+
+/** bdrv_supports_compressed_writes: the driver, then through filters to the filtered child */
+function supportsCompressedWrites(p: Proc, node: string): boolean {
+  const n = p.node(node);
+  if (!n) return false;
+  const f = filterChild(p, node);
+  if (f) return supportsCompressedWrites(p, f.child);
+  return COMPRESSING.has(n.driver);
+}
+
+/** bdrv_cbw_append: bdrv_insert_node with a copy-before-write filter over `source`. */
+export function cbwAppend(p: Proc, source: string, target: string, filterNodeName: string | undefined): string {
+  p.step('insert-copy-before-write');
+  const opts: Record<string, unknown> = { driver: 'copy-before-write', file: source, target };
+  if (filterNodeName !== undefined) opts['node-name'] = filterNodeName;
+  let cbw: string;
+  try {
+    cbw = openNodeInContext(p, opts).name;
+  } catch (e) {
+    if (e instanceof QmpError) throw new QmpError(`Could not create node: ${e.desc}`, e.cls);
+    throw e;
+  }
+  // the reference bdrv_insert_node returns (dropped by bdrv_cbw_drop); the filter lives in the
+  // source's AioContext, where it was attached
+  p.patchNode(cbw, { extra: { ...(p.node(cbw)!.extra ?? {}), refs: 1 }, aio: p.node(source)!.aio });
+  try {
+    replaceNode(p, source, cbw);
+  } catch (e) {
+    if (e instanceof QmpError) throw new QmpError(`Could not replace node: ${e.desc}`, e.cls);
+    throw e;
+  }
+  return cbw;
+}
+
+/** bdrv_cbw_drop: bdrv_drop_filter (the filter's parents go back to the source), then bdrv_unref. */
+export function cbwDrop(p: Proc, cbw: string | null): void {
+  if (!cbw || !p.node(cbw)) return;
+  const child = filterChild(p, cbw)?.child;
+  if (child) replaceNode(p, cbw, child, { autoSkip: true, detachSubchain: true });
+  dropRef(p, cbw);
+}
+
+/** backup_job_create, checks in QEMU's order. */
+export function startBackup(ctx: JobCtx, o: BackupStart): Job {
+  const { p } = ctx;
+  if (o.bs === o.target) throw new QmpError('Source and target cannot be the same');
+  // bdrv_get_device_name(target): a node has no device name in qemu-storage-daemon
+  if (o.compress && !supportsCompressedWrites(p, o.target)) throw new QmpError('Compression is not supported for this drive ');
+  const sb = opBlocker(p, o.bs, 'backup-source');
+  if (sb) throw new QmpError(`Node '${o.bs}' is busy: ${sb}`);
+  const tb = opBlocker(p, o.target, 'backup-target');
+  if (tb) throw new QmpError(`Node '${o.target}' is busy: ${tb}`);
+  if (o.maxWorkers < 1 || o.maxWorkers > INT_MAX) throw new QmpError(`max-workers must be between 1 and ${INT_MAX}`);
+  if (o.maxChunk < 0) throw new QmpError('max-chunk must be zero (which means no limit) or positive');
+  if (o.bitmap) {
+    const bm = findDirtyBitmap(p, o.bs, o.bitmap)!;
+    // "If we need to write to this bitmap, check that we can"
+    if (o.bitmapMode !== 'never') dirtyBitmapCheck(bm, BITMAP_DEFAULT);
+    // bdrv_dirty_bitmap_create_successor: the parent is disabled and busy, an anonymous
+    // successor (not listed by query-named-block-nodes) records in its place
+    dirtyBitmapCheck(bm, BITMAP_BUSY);
+    if (bm.successorEnabled !== undefined) throw new QmpError('Cannot create a successor for a bitmap that already has one');
+    patchDirtyBitmap(p, o.bs, o.bitmap, { disabled: true, busy: true, successorEnabled: !bm.disabled });
+    addAnonBitmap(p, o.bs, successorKey(o.jobId), bm.granularity, bm.disabled);
+  }
+  if (p.node(o.bs)!.size !== p.node(o.target)!.size) throw new QmpError('Source and target image have different sizes');
+
+  const cbw = cbwAppend(p, o.bs, o.target, o.filterNodeName);
+  const cs = blockCopyClusterSize(p, o.target);
+  if (o.maxChunk && o.maxChunk < cs) throw new QmpError(`Required max-chunk (${o.maxChunk}) is less than backup cluster size (${cs})`);
+
+  p.step('job-create');
+  const data: BackupData = {
+    kind: 'backup', cbw, source: o.bs, target: o.target, sync: o.sync, bitmap: o.bitmap, bitmapMode: o.bitmapMode,
+    ...(o.txn ? { txn: o.txn } : {}), unblock: { [cbw]: ['dataplane'] },
+  };
+  const job = createJob(ctx, {
+    id: o.jobId, type: 'backup', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed,
+    data: { ...data }, aio: p.node(cbw)!.aio,
+  });
+  addJobEdge(p, job.id, cbw, 'main node', 0, PERM_ALL);
+  // "Required permissions are taken by copy-before-write filter target"
+  addJobEdge(p, job.id, o.target, 'target', 0, PERM_ALL);
+  return p.job(job.id)!;
+}
+
+const successorKey = (job: string) => `successor:${job}`;
+
+/**
+ * backup_cleanup_sync_bitmap: on success (or bitmap-mode always, never with 'never') the
+ * successor takes the bitmap's name and place (bdrv_dirty_bitmap_abdicate) and the parent goes;
+ * otherwise the successor is merged back and released (bdrv_reclaim_dirty_bitmap). Either way the
+ * bitmap records as it did before and is no longer busy.
+ */
+function cleanupSyncBitmap(p: Proc, job: string, d: BackupData, ok: boolean): void {
+  if (!d.bitmap || !p.node(d.source)) return;
+  const bm = findDirtyBitmap(p, d.source, d.bitmap);
+  if (!bm || bm.successorEnabled === undefined) return;
+  const sync = (ok || d.bitmapMode === 'always') && d.bitmapMode !== 'never';
+  const { successorEnabled, ...rest } = bm;
+  if (sync) {
+    abdicateTo(p, d.source, successorKey(job), d.bitmap, { disabled: !successorEnabled, busy: false, readonly: false, inconsistent: false });
+    return;
+  }
+  p.patchNode(d.source, { bitmaps: bitmapsOf(p, d.source).map((b) => (b.name === d.bitmap ? { ...rest, disabled: !successorEnabled, busy: false } : b)) });
+  releaseAnonBitmap(p, d.source, successorKey(job));
+}
+
+registerJobDriver('backup', {
+  commit(ctx, j) { cleanupSyncBitmap(ctx.p, j.id, ctx.p.job(j.id)!.data as unknown as BackupData, true); },
+  abort(ctx, j) { cleanupSyncBitmap(ctx.p, j.id, ctx.p.job(j.id)!.data as unknown as BackupData, false); },
+  // backup_clean: block_job_remove_all_bdrv, then bdrv_cbw_drop
+  clean(ctx, j) {
+    const { p } = ctx;
+    const d = p.job(j.id)!.data as unknown as BackupData;
+    removeJobEdges(p, j.id);
+    cbwDrop(p, d.cbw);
+    p.patchJob(j.id, { data: { ...p.job(j.id)!.data, cbw: null } });
+  },
+});
