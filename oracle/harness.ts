@@ -174,6 +174,17 @@ export async function runScenario(
               if (done) events.push(...p.buffer.splice(0));
               return done;
             }, timeout, interval);
+          } else if (step.execute === 'device_del' && typeof args.id === 'string') {
+            // vm target: native PCIe hotplug without a guest unplugs at once, but the
+            // DEVICE_DELETED events may trail the reply; the device's own (with `device`) is the last
+            const id = args.id;
+            const seen = () => events.concat(p.buffer).some((e) => e.event === 'DEVICE_DELETED' && e.data?.device === id);
+            settled = await pollUntil(async () => {
+              if (!seen()) await p.conn.execute('query-version');
+              const done = seen();
+              if (done) events.push(...p.buffer.splice(0));
+              return done;
+            }, timeout, interval);
           } else if (step.execute === 'block-export-del' && typeof args.id === 'string') {
             const id = args.id;
             settled = await pollUntil(async () => {
@@ -222,7 +233,7 @@ export async function runScenario(
   }
   return {
     format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers,
-    qemu: qemu ?? 'unknown', images: scenario.images, steps,
+    qemu: qemu ?? 'unknown', images: scenario.images, ...(scenario.vm !== undefined ? { vm: scenario.vm } : {}), steps,
   };
 }
 

@@ -15,8 +15,16 @@ export async function createModelImages(backend: ModelBackend, scenario: Scenari
   });
 }
 
+/** The vm target: the machine of the scenario's `vm` member, built in one logged command. */
+export async function createModelMachine(backend: ModelBackend, scenario: Scenario, proc = 'A'): Promise<void> {
+  if (scenario.vm === undefined) return;
+  const r = await backend.execute(proc, 'x-blockgraph-machine', scenario.vm as unknown as Record<string, unknown>);
+  if ('error' in r.reply) throw new BlockgraphError('BG_BAD_INPUT', `vm: ${r.reply.error.desc}`);
+}
+
 export async function runOnModel(scenario: Scenario, backend: ModelBackend = new MemoryBackend(), opts: HarnessOptions = {}): Promise<Transcript> {
   await createModelImages(backend, scenario);
+  await createModelMachine(backend, scenario);
   const open = async (proc: string): Promise<QmpConnection> => new ModelConnection(backend, proc);
   return runScenario(scenario, open, {
     qemu: MODEL_VERSION, waitTimeoutMs: 200, pollIntervalMs: 0, failOnWaitTimeout: false, ...opts,
