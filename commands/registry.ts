@@ -47,4 +47,7 @@ import { queryCommands, queryQmpSchema } from './introspection.js';
 import { queryBlock, queryBlockJobs, queryBlockstats } from './block-queries.js';
 import { unmodelledCommands } from './unmodelled.js';
 for (const c of [quit, queryCommands, queryQmpSchema, queryBlock, queryBlockJobs, queryBlockstats]) registerCommand(c);
+// issue 17: the vm target's commands (a process answers them only once it is a VM: model.ts)
+import { VM_COMMANDS, xBlockgraphMachine } from './vm/index.js';
+for (const c of [...VM_COMMANDS, xBlockgraphMachine]) registerCommand(c);
 for (const c of unmodelledCommands((n) => COMMANDS.has(n))) registerCommand(c);
