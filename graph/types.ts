@@ -57,6 +57,8 @@ export interface BlockBackend {
    * `/machine/peripheral/vd0/virtio-backend`; absent or "" for an anonymous BlockBackend.
    */
   dev?: string;
+  /** vm target: blk->root_state.read_only, taken when the medium is removed (blk_update_root_state). */
+  rootRo?: boolean;
   /** vm target: block_set_io_throttle's limits (no graph change). */
   throttle?: Record<string, unknown>;
   perm: number;

@@ -4,11 +4,12 @@
 // controller's iothread). Any refusal unwinds the whole device, as err_del_dev does.
 import { QmpError } from '../../errors/index.js';
 import {
-  PERIPHERAL, attachedName, bus as busOf, buses, changeMedia, checkIothread, createDeviceBb, device, devicePerms,
+  PERIPHERAL, attachedName, bbRoot, bus as busOf, buses, changeMedia, checkIothread, createDeviceBb, device, devicePerms,
   deviceReadOnly, putDevice, setBbContext, setBbPerm,
 } from '../../graph/devices/ops.js';
 import { CONTROLLERS, DEVICE_KINDS, type Bus, type Device } from '../../graph/devices/types.js';
 import type { Proc } from '../../graph/proc.js';
+import { opBlocker } from '../../graph/blockers.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 
 const busTypeFits = (busType: 'PCI' | 'SCSI' | 'IDE', b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' : b.type === busType);
@@ -92,9 +93,13 @@ export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<stri
   p.step(`device ${id}: blkconf_apply_backend_options`);
   setBbPerm(p, d.bb, perms.perm, perms.shared);
   if (kind.removable && node) changeMedia(p, device(p, id)!, true, () => undefined);
-  // plug: virtio_scsi_hotplug moves the disk to the controller's iothread (errors fail device_add)
+  // plug: virtio_scsi_hotplug checks the dataplane blocker, then moves the disk to the
+  // controller's context (s->ctx: its iothread, or the main loop); errors fail device_add
   if (b.iothread && kind.busType === 'SCSI') {
-    p.step(`device ${id}: iothread ${b.iothread}`);
+    const root = bbRoot(p, d.bb);
+    const blocked = root ? opBlocker(p, root, 'dataplane') : null;
+    if (blocked) throw new QmpError(`Node '${root}' is busy: ${blocked}`);
+    p.step(`device ${id}: aio context ${b.iothread}`);
     setBbContext(p, d.bb, b.iothread);
   }
   void attachedName;

@@ -5,7 +5,8 @@
 // CD-ROM's), which qdev leaks: it stays, anonymous, holding any medium forever (flagged).
 import { QmpError } from '../../errors/index.js';
 import { removeBlockBackend } from '../exports.js';
-import { PERIPHERAL, bus, delDevice, device, setBbContext } from '../../graph/devices/ops.js';
+import { PERIPHERAL, bus, delDevice, device, setBbContext, setBbPerm } from '../../graph/devices/ops.js';
+import { PERM_ALL } from '../../graph/perm.js';
 import { DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
 import type { Proc } from '../../graph/proc.js';
 import type { CommandCtx, CommandDef } from '../types.js';
@@ -30,9 +31,11 @@ export function unplugDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, d: Device): vo
     // virtio_scsi_hotunplug: back to the main loop first (errors ignored)
     if (b?.iothread) setBbContext(p, d.bb, 'main', { ignoreErrors: true });
     if (d.ownBb) {
-      // release_drive: blk_detach_dev drops the device's reference only; blk_new's stays (QEMU leak)
+      // release_drive → blk_detach_dev: perms back to 0/ALL and the device's reference dropped;
+      // blk_new's reference stays (QEMU leak): the BlockBackend lives on, anonymous
       const bb = p.bb(d.bb)!;
       p.putBB({ ...bb, owner: { kind: 'leak', id: d.id }, dev: '' });
+      setBbPerm(p, d.bb, 0, PERM_ALL);
     } else {
       removeBlockBackend(p, d.bb);
     }

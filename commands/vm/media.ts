@@ -144,7 +144,7 @@ export const blockdevChangeMedium: CommandDef = {
     const { bb, dev } = getBlk(p, blkName, id);
     const old = bbRoot(p, bb);
     const b = p.bb(bb)!;
-    let ro = old ? p.node(old)!.ro : Boolean((b as { rootRo?: boolean }).rootRo);
+    let ro = old ? p.node(old)!.ro : Boolean(b.rootRo);
     if (args['read-only-mode'] === 'read-only') ro = true;
     if (args['read-only-mode'] === 'read-write') ro = false;
     p.step('bdrv_open medium');

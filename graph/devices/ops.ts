@@ -119,7 +119,11 @@ export function setBbContext(p: Proc, bbId: string, ctx: string, opts: { ignoreE
 /** blk_remove_bs: the BlockBackend keeps existing, empty (its perms stay as the device set them). */
 export function removeBs(p: Proc, bbId: string): void {
   const root = p.children({ kind: 'bb', bb: bbId })[0];
-  if (root) detachChild(p, root.id);
+  if (!root) return;
+  // blk_update_root_state: a later blockdev-change-medium opens with the old medium's read-only flag
+  const ro = p.node(root.child)?.ro ?? false;
+  p.putBB({ ...p.bb(bbId)!, rootRo: ro });
+  detachChild(p, root.id);
 }
 
 /** blk_insert_bs with the BlockBackend's perms (blk->perm / blk->shared_perm). */

@@ -8,7 +8,11 @@ export interface Bus {
   id: string;              // bus->name: pcie.0, the root port's id, `<controller>.0`, ide.N
   type: BusType;
   hotplug: boolean;        // qbus_is_hotpluggable: a hotplug handler (root port, virtio-scsi)
-  iothread: string | null; // virtio-scsi-pci's iothread: devices plugged here move to it
+  /**
+   * virtio-scsi's s->ctx (virtio_scsi_dataplane_setup): its iothread's context, else the main
+   * loop's (ioeventfd is on by default) — devices plugged here move to it. null: no such handler.
+   */
+  iothread: string | null;
   at: number;              // creation order (qbus_find_recursive meets the newest first)
 }
 
@@ -47,8 +51,9 @@ const DISK_PROPS = ['drive', 'share-rw', 'serial', 'write-cache', 'rerror', 'wer
 
 export const DEVICE_KINDS: Record<string, DeviceKind> = {
   'virtio-blk-pci': {
+    // DEFINE_BLOCK_PROPERTIES: a plain DEFINE_PROP_DRIVE, so its BlockBackend starts in the main loop
     busType: 'PCI', driveOwner: 'virtio-blk-device', readOnly: false, resizable: true, removable: false,
-    iothreadAware: true, backend: true, props: [...DISK_PROPS, 'iothread', 'num-queues', 'addr'],
+    iothreadAware: false, backend: true, props: [...DISK_PROPS, 'iothread', 'num-queues', 'addr'],
   },
   'scsi-hd': {
     busType: 'SCSI', driveOwner: 'scsi-hd', readOnly: false, resizable: true, removable: false,
