@@ -9,5 +9,5 @@ export * from './harness.js';
 export { runOnModel, createModelImages, createModelMachine, MODEL_VERSION } from './run-model.js';
 export { spawnQsd, qsdAvailable, createImagesWithQemuImg, createImageWithQemuImg, type QsdConnection, type SpawnQsdOptions } from './qsd.js';
 export { importQmpLog, detectFormat, parseQmpShellLog, type ImportFormat, type ImportOptions, type ImportReport, type ImportStep } from './import.js';
-export { PACKAGE_ROOT, TRANSCRIPTS_DIR } from './paths.js';
+export { PACKAGE_ROOT, TRANSCRIPTS_DIR, VM_TRANSCRIPTS_DIR } from './paths.js';
 export { spawnVm, vmAvailable, vmArgs, VM_BASE_ARGS } from './qemu-vm.js';
