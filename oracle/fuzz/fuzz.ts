@@ -25,6 +25,8 @@ export interface FuzzOptions {
   shrinkBudget?: number;
   known?: KnownDisagreements;
   waitTimeoutMs?: number;
+  /** `vm`: drive qemu-system-x86_64 with guest devices (grammar-vm.ts) instead of qemu-storage-daemon. */
+  target?: 'qsd' | 'vm';
   onCase?: (info: { index: number; seed: number; commands: number; total: number; finding?: Finding }) => void;
   onFinding?: (d: DistinctFinding) => void;
   /** Checked between cases: a long run stopped by a signal still ends with its report. */
@@ -59,7 +61,7 @@ const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(
 
 export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const images = new ImageCache();
-  const run = { waitTimeoutMs: opts.waitTimeoutMs ?? 5000, images };
+  const run = { waitTimeoutMs: opts.waitTimeoutMs ?? 5000, images, target: opts.target };
   const caseLength = opts.caseLength ?? 25;
   const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
   const distinct = new Map<string, DistinctFinding>();

@@ -25,7 +25,7 @@ export const FUZZ_IMAGES = [
 const QCOW2 = ['base.qcow2', 'mid.qcow2', 'top.qcow2', 'a.qcow2', 't1.qcow2', 't2.qcow2'];
 const ALL_FILES = [...QCOW2, 'r.raw'];
 
-type Production = (g: Generator, p: ProcView, proc: string) => Step | undefined;
+export type Production = (g: Generator, p: ProcView, proc: string) => Step | undefined;
 
 const clone = <T extends Json>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -36,6 +36,10 @@ export class Generator {
   /** Steps to send next, whatever the dice say (a `wait` after a job that runs freely). */
   readonly queue: Step[] = [];
   constructor(readonly rng: Rng, readonly world: World) {}
+  /** A VM case drives one process (grammar-vm.ts). */
+  protected singleProcess = false;
+  /** Process A's weighted productions (grammar-vm.ts adds the guest-device ones). */
+  protected productions(): [Production, number][] { return PRODUCTIONS_A; }
 
   fresh(prefix: string, p: ProcView): string {
     let n: string;
@@ -49,9 +53,9 @@ export class Generator {
     const q = this.queue.shift();
     if (q) return q;
     for (let tries = 0; tries < 50; tries++) {
-      const proc = this.rng.chance(0.1) ? 'B' : 'A';
+      const proc = this.singleProcess ? 'A' : this.rng.chance(0.1) ? 'B' : 'A';
       const p = this.world.proc(proc);
-      const prods = proc === 'A' ? PRODUCTIONS_A : PRODUCTIONS_B;
+      const prods = proc === 'A' ? this.productions() : PRODUCTIONS_B;
       const prod = this.rng.weighted(prods);
       const step = prod(this, p, proc);
       if (!step || knownAbort(step, p)) continue;
@@ -363,7 +367,7 @@ const addB: Production = (g, p, proc) => {
 };
 
 /** Production weights (process A). */
-const PRODUCTIONS_A: [Production, number][] = [
+export const PRODUCTIONS_A: [Production, number][] = [
   [addQcow2, 14], [addFile, 4], [addRaw, 3], [addNull, 2], [addFilter, 5], [addFormatOverFilter, 3],
   [del, 5], [reopen, 16], [snapshot, 4], [stream, 5], [commit, 5], [mirror, 4], [jobVerb, 12],
   [objects, 3], [exportsProd, 4], [setIothread, 2], [resize, 2],

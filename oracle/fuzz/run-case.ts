@@ -11,6 +11,8 @@ import { runScenario } from '../harness.js';
 import { createImagesWithQemuImg, spawnQsd } from '../qsd.js';
 import { runOnModel } from '../run-model.js';
 import { FUZZ_IMAGES, Generator } from './grammar.js';
+import { FUZZ_VM, VmGenerator } from './grammar-vm.js';
+import { spawnVm } from '../qemu-vm.js';
 import { Rng } from './rng.js';
 import { World } from './world.js';
 
@@ -61,7 +63,12 @@ export class ImageCache {
   dispose(): void { if (this.dir) rmSync(this.dir, { recursive: true, force: true }); this.dir = undefined; }
 }
 
-export interface RunOptions { waitTimeoutMs?: number; images: ImageCache }
+export interface RunOptions {
+  waitTimeoutMs?: number;
+  images: ImageCache;
+  /** `vm`: cases run on qemu-system-x86_64 with the fuzz machine and the guest-device grammar (grammar-vm.ts). */
+  target?: 'qsd' | 'vm';
+}
 
 /** How often (in steps) a case runs its prefix on the model: each check replays the whole prefix. */
 const CHECK_EVERY = 4;
@@ -73,7 +80,7 @@ export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?:
   const dir = await opts.images.caseDir(scenario);
   let done = 0;
   try {
-    const transcript = await runScenario(scenario, (proc) => spawnQsd(dir, { label: proc }), {
+    const transcript = await runScenario(scenario, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, { label: proc })), {
       dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000,
       onStep: async (i, s) => { done = i + 1; await onStep?.(i, s); },
     });
@@ -81,7 +88,7 @@ export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?:
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const step = scenario.steps[done];
-    const died = / died \(/.test(msg);
+    const died = / died \(| died$| exited \(/.test(msg);
     return {
       done,
       finding: { category: died ? 'qemu-abort' : 'harness', step: done, command: step ? stepName(step) : '-', message: msg.replace(dir, '.').slice(0, 600) },
@@ -128,10 +135,11 @@ export async function runFixed(scenario: Scenario, opts: RunOptions): Promise<{ 
  */
 export async function runCase(seed: number, commands: number, opts: RunOptions, isKnown?: (f: Finding) => boolean): Promise<CaseOutcome> {
   const world = new World();
-  const gen = new Generator(new Rng(seed), world);
+  const vm = opts.target === 'vm';
+  const gen = vm ? new VmGenerator(new Rng(seed), world) : new Generator(new Rng(seed), world);
   const scenario: Scenario = {
-    name: `fuzz-${seed}`, description: `blockgraph fuzz case, seed ${seed}`, covers: ['fuzz'],
-    images: FUZZ_IMAGES.map((i) => ({ ...i })), steps: [],
+    name: `fuzz-${seed}`, description: `blockgraph fuzz case, seed ${seed}`, covers: [vm ? 'fuzz-vm' : 'fuzz'],
+    images: FUZZ_IMAGES.map((i) => ({ ...i })), ...(vm ? { vm: FUZZ_VM } : {}), steps: [],
   };
   let sent = 0;
   const push = () => {
@@ -147,7 +155,7 @@ export async function runCase(seed: number, commands: number, opts: RunOptions, 
   const skip = new Set<number>();
   let finding: Finding | undefined;
   const check = async () => {
-    const t: Transcript = { format: TRANSCRIPT_FORMAT, name: scenario.name, description: '', covers: scenario.covers, qemu: '', images: scenario.images, steps: recorded };
+    const t: Transcript = { format: TRANSCRIPT_FORMAT, name: scenario.name, description: '', covers: scenario.covers, qemu: '', images: scenario.images, ...(scenario.vm ? { vm: scenario.vm } : {}), steps: recorded };
     for (;;) {
       finding = await checkModel(t, skip);
       if (!(finding && finding.category === 'error-text' && isKnown?.(finding))) return;

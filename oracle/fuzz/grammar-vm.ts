@@ -1,0 +1,105 @@
+// The vm target's grammar (issue 17): the qemu-storage-daemon productions of grammar.ts plus guest
+// devices — device_add / device_del of every modelled kind on the fuzz machine's buses (share-rw,
+// empty CD-ROMs, wrong buses, duplicate ids), media commands on the CD-ROMs, throttling, stop —
+// drawn over the devices the case has added so far. One process (the VM).
+import type { JsonObject, Step, VmSpec } from '../format.js';
+import { Generator, PRODUCTIONS_A, type Production } from './grammar.js';
+import type { Rng } from './rng.js';
+import type { World } from './world.js';
+
+/** The machine of every vm fuzz case: hotplug slots, a main-loop and an iothread SCSI controller. */
+export const FUZZ_VM: VmSpec = {
+  version: 1,
+  iothreads: ['io0'],
+  'root-ports': ['rp0', 'rp1', 'rp2', 'rp3'],
+  'scsi-controllers': [{ id: 'scsi0' }, { id: 'scsi1', iothread: 'io0' }],
+};
+
+const cmd = (execute: string, args: JsonObject): Step => ({ execute, arguments: args });
+
+export class VmGenerator extends Generator {
+  /** Devices this case added (id → driver), as device_add / device_del replies told. */
+  readonly devices = new Map<string, string>();
+  private devCounter = 0;
+
+  constructor(rng: Rng, world: World) {
+    super(rng, world);
+    this.singleProcess = true;
+  }
+
+  protected override productions(): [Production, number][] { return VM_PRODUCTIONS; }
+
+  freshDevice(prefix: string): string {
+    return `${prefix}${this.devCounter++}`;
+  }
+
+  override followUp(step: Step, ok: boolean): void {
+    super.followUp(step, ok);
+    if (!ok || 'wait' in step) return;
+    const a = step.arguments ?? {};
+    if (step.execute === 'device_add' && typeof a.id === 'string') this.devices.set(a.id, String(a.driver));
+    if (step.execute === 'device_del' && typeof a.id === 'string') this.devices.delete(a.id);
+  }
+
+  cdroms(): string[] { return [...this.devices].filter(([, d]) => d === 'scsi-cd').map(([id]) => id); }
+}
+
+const asVm = (g: Generator) => g as VmGenerator;
+
+const deviceAdd: Production = (g, p) => {
+  const v = asVm(g);
+  const r = g.rng;
+  const driver = r.pick(['virtio-blk-pci', 'scsi-hd', 'scsi-hd', 'scsi-cd', 'virtio-blk-pci', 'ide-hd']);
+  const o: JsonObject = { driver };
+  o.id = r.chance(0.05) && v.devices.size ? r.pick([...v.devices.keys()]) : v.freshDevice(driver.startsWith('virtio') ? 'vd' : driver === 'scsi-cd' ? 'cd' : driver === 'ide-hd' ? 'ide' : 'sd');
+  const bus = driver === 'virtio-blk-pci' ? r.pick(['rp0', 'rp1', 'rp2', 'rp3'])
+    : driver === 'ide-hd' ? 'ide.0' : r.pick(['scsi0.0', 'scsi1.0']);
+  if (r.chance(0.9)) o.bus = r.chance(0.05) ? r.pick(['nosuch', 'pcie.0', 'scsi0.0', 'rp0']) : bus;
+  if (driver !== 'scsi-cd' || r.chance(0.5)) o.drive = g.ref(p);
+  if (r.chance(0.35)) o['share-rw'] = true;
+  if (driver === 'virtio-blk-pci' && r.chance(0.15)) o.iothread = 'io0';
+  return cmd('device_add', o);
+};
+
+const deviceDel: Production = (g) => {
+  const v = asVm(g);
+  const ids = [...v.devices.keys()];
+  const id = ids.length && g.rng.chance(0.9) ? g.rng.pick(ids) : g.rng.pick(['nosuch', 'rp0', 'scsi0']);
+  return cmd('device_del', { id });
+};
+
+const media: Production = (g, p) => {
+  const v = asVm(g);
+  const r = g.rng;
+  const cds = v.cdroms();
+  const all = [...v.devices.keys()];
+  const id = cds.length && r.chance(0.85) ? r.pick(cds) : all.length ? r.pick(all) : 'nosuch';
+  const k = r.next();
+  if (k < 0.2) return cmd('blockdev-open-tray', { id });
+  if (k < 0.35) return cmd('blockdev-close-tray', { id });
+  if (k < 0.55) return cmd('blockdev-insert-medium', { id, 'node-name': g.ref(p) });
+  if (k < 0.7) return cmd('blockdev-remove-medium', { id });
+  if (k < 0.85) return cmd('eject', { id });
+  const o: JsonObject = { id, filename: r.pick(['a.qcow2', 'r.raw', 't1.qcow2']) };
+  o.format = o.filename === 'r.raw' ? 'raw' : 'qcow2';
+  if (r.chance(0.3)) o['read-only-mode'] = r.pick(['retain', 'read-only', 'read-write']);
+  return cmd('blockdev-change-medium', o);
+};
+
+const throttleRun: Production = (g) => {
+  const v = asVm(g);
+  const r = g.rng;
+  const k = r.next();
+  if (k < 0.5 && v.devices.size) {
+    const [id, driver] = r.pick([...v.devices]);
+    const target = driver === 'virtio-blk-pci' ? `/machine/peripheral/${id}/virtio-backend` : id;
+    return cmd('block_set_io_throttle', { id: target, bps: r.pick([0, 1048576]), bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0 });
+  }
+  // no `cont`: a running guest (SeaBIOS) could take part in PCIe hotplug and make device_del wait
+  return cmd('stop', {});
+};
+
+/** Process A's QSD productions, with the guest-device ones beside them. */
+export const VM_PRODUCTIONS: [Production, number][] = [
+  ...PRODUCTIONS_A, [deviceAdd, 18], [deviceDel, 7], [media, 10], [throttleRun, 2],
+];
