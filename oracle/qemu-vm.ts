@@ -54,7 +54,7 @@ export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; lab
   let gone: Error | undefined;
   child.once('error', (e) => { gone = new BlockgraphError('BG_UNSUPPORTED', `cannot start ${bin}: ${e.message}`, { bin }); });
   child.once('exit', (code, signal) => {
-    gone ??= new BlockgraphError('BG_QMP_ERROR', `${label} exited (${signal ?? `exit ${code}`}): ${stderr.trim().slice(-500)}`, { code, signal });
+    gone ??= new BlockgraphError('BG_QMP_ERROR', `${label} died (${signal ?? `exit ${code}`}): ${stderr.trim().slice(-500)}`, { code, signal });
   });
   // the socket is up in ~30 ms; a bad command line makes QEMU exit with its reason on stderr
   for (let i = 0; !existsSync(sock); i++) {
@@ -73,6 +73,19 @@ export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; lab
   const conn = client as QsdConnection;
   Object.defineProperty(conn, 'pid', { value: child.pid });
   conn.stderr = () => stderr;
+  // a QEMU that aborts resets the socket before its exit is seen: report the death and its stderr
+  const baseExecute = client.execute.bind(client);
+  conn.execute = async (...a: Parameters<typeof baseExecute>) => {
+    try {
+      return await baseExecute(...a);
+    } catch (e) {
+      if (!closing) {
+        await Promise.race([exited, sleep(2000)]);
+        if (gone) throw gone;
+      }
+      throw e;
+    }
+  };
   const baseClose = client.close.bind(client);
   conn.close = async () => {
     closing = true;

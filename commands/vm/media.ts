@@ -144,7 +144,8 @@ export const blockdevChangeMedium: CommandDef = {
     const { bb, dev } = getBlk(p, blkName, id);
     const old = bbRoot(p, bb);
     const b = p.bb(bb)!;
-    let ro = old ? p.node(old)!.ro : Boolean(b.rootRo);
+    // blk_new leaves root_state.open_flags 0: no BDRV_O_RDWR, a first medium opens read-only
+    let ro = old ? p.node(old)!.ro : (b.rootRo ?? true);
     if (args['read-only-mode'] === 'read-only') ro = true;
     if (args['read-only-mode'] === 'read-write') ro = false;
     p.step('bdrv_open medium');

@@ -4,7 +4,7 @@
 // the controller's iothread, release_drive detaches it on unplug, and the media callbacks
 // (blk_dev_change_media_cb) move the tray.
 import { QmpError } from '../../errors/index.js';
-import { moveToContext, tryMoveToContext, MAIN_CONTEXT } from '../aio.js';
+import { moveToContext, planMove, tryMoveToContext, MAIN_CONTEXT } from '../aio.js';
 import { attachChild, detachChild } from '../ops.js';
 import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z } from '../perm.js';
 import type { Proc } from '../proc.js';
@@ -72,7 +72,18 @@ export function createDeviceBb(p: Proc, d: Device, node: string | null): string 
   };
   p.putBB(bb);
   if (node) {
-    if (n && n.aio !== ctx) moveToContext(p, node, ctx);
+    if (n && n.aio !== ctx) {
+      // set_drive_helper holds no iothread lock: a node that *can* leave its iothread is moved and
+      // bdrv_set_aio_context_commit releases a lock never taken — 7.2 aborts (found by the vm
+      // fuzzer: virtio-blk on a node moved by x-blockdev-set-iothread). A pinned node refuses normally.
+      if (!planMove(p, { kind: 'node', node }, ctx).error) {
+        throw new QmpError(
+          `Cannot attach ${d.driver} '${d.id}' to node '${node}' in iothread '${n.aio}' ` +
+          '(QEMU 7.2 aborts here: qemu_mutex_unlock_impl: Operation not permitted); refused by blockgraph',
+        );
+      }
+      moveToContext(p, node, ctx);
+    }
     attachChild(p, { kind: 'bb', bb: id }, node, 'root', 0, { perm: 0, shared: PERM_ALL });
   }
   return id;
