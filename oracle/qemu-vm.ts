@@ -63,10 +63,18 @@ export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; lab
     await sleep(20);
   }
   let closing = false;
-  const client = await connectUnixSocket(sock, {
-    label,
-    onClose: () => { if (!closing) process.nextTick(() => child.kill('SIGKILL')); },
-  });
+  let client: Awaited<ReturnType<typeof connectUnixSocket>>;
+  try {
+    client = await connectUnixSocket(sock, {
+      label,
+      onClose: () => { if (!closing) process.nextTick(() => child.kill('SIGKILL')); },
+    });
+  } catch (e) {
+    // the socket is created before the machine: a device QEMU refuses makes it exit right here
+    await Promise.race([exited, sleep(2000)]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    throw gone ?? e;
+  }
   child.once('exit', () => {
     if (!closing) client.abort(gone ?? new BlockgraphError('BG_QMP_ERROR', `${label} died`));
   });

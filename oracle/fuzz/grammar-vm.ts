@@ -5,7 +5,7 @@
 import type { JsonObject, Step, VmSpec } from '../format.js';
 import { Generator, PRODUCTIONS_A, type Production } from './grammar.js';
 import type { Rng } from './rng.js';
-import type { World } from './world.js';
+import type { ProcView, World } from './world.js';
 
 /** The machine of every vm fuzz case: hotplug slots, a main-loop and an iothread SCSI controller. */
 export const FUZZ_VM: VmSpec = {
@@ -40,7 +40,9 @@ export class VmGenerator extends Generator {
     if (step.execute === 'device_add' && typeof a.id === 'string') {
       this.devices.set(a.id, String(a.driver));
       // a disk on the iothread controller moves its node there: the crash guards must know
-      if (a.bus === 'scsi1.0' && typeof a.drive === 'string') this.world.proc('A').moved.add(a.drive);
+      // (no bus: qbus_find_recursive meets the newest SCSI bus first, scsi1.0)
+      const scsi = a.driver === 'scsi-hd' || a.driver === 'scsi-cd';
+      if ((a.bus === 'scsi1.0' || (scsi && a.bus === undefined)) && typeof a.drive === 'string') this.world.proc('A').moved.add(a.drive);
     }
     if (step.execute === 'device_del' && typeof a.id === 'string') this.devices.delete(a.id);
   }
@@ -66,12 +68,54 @@ const asVm = (g: Generator) => g as VmGenerator;
  * The model refuses it with that reason (graph/devices/ops.ts createDeviceBb).
  */
 export function vmAbort(step: Step, g: VmGenerator): string | undefined {
-  if ('wait' in step || step.execute !== 'device_add') return undefined;
+  if ('wait' in step) return undefined;
   const a = step.arguments ?? {};
-  if ((a.driver === 'virtio-blk-pci' || a.driver === 'ide-hd') && typeof a.drive === 'string' && g.world.proc('A').inIothread().has(a.drive)) {
+  const aio = inIothreadWithJobs(g.world.proc('A'));
+  if (step.execute === 'device_add' && (a.driver === 'virtio-blk-pci' || a.driver === 'ide-hd') && typeof a.drive === 'string' && aio.has(a.drive)) {
     return `virtio-blk/ide on '${a.drive}' in an iothread`;
   }
+  // not seen to abort, but the same unlocked move as device_add would make (blk_insert_bs): not sent
+  if (step.execute === 'blockdev-insert-medium' && typeof a['node-name'] === 'string' && aio.has(a['node-name'])) {
+    return `insert-medium of '${a['node-name']}' in an iothread`;
+  }
+  // crash 5 (aborts.ts), where a job carried the node into the iothread with a disk's chain
+  if (step.execute === 'blockdev-add') {
+    const r = references(a).find((n) => aio.has(n));
+    if (r) return `crash 5: blockdev-add references '${r}' in an iothread`;
+  }
   return undefined;
+}
+
+const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+function references(o: JsonObject, out: string[] = []): string[] {
+  for (const [k, v] of Object.entries(o)) {
+    if (['file', 'backing', 'image', 'test', 'raw'].includes(k) && typeof v === 'string') out.push(v);
+    if (k === 'children' && Array.isArray(v)) for (const c of v) { if (typeof c === 'string') out.push(c); else if (isObj(c)) references(c, out); }
+    if (isObj(v)) references(v, out);
+  }
+  return out;
+}
+
+/** ProcView.inIothread, with a job's nodes moving together (a mirror target joins its source's context). */
+function inIothreadWithJobs(p: ProcView): Set<string> {
+  const seeds = [...p.inIothread()];
+  const adj = new Map<string, string[]>();
+  const link = (x: string, y: string) => { (adj.get(x) ?? adj.set(x, []).get(x)!).push(y); };
+  const byParent = new Map<string, string[]>();
+  for (const e of p.graph.edges) {
+    if (e.parent.startsWith('dev:') || e.parent.startsWith('bb:')) continue;
+    link(e.parent, e.child); link(e.child, e.parent);
+    (byParent.get(e.parent) ?? byParent.set(e.parent, []).get(e.parent)!).push(e.child);
+  }
+  const seen = new Set<string>();
+  const todo = [...seeds];
+  while (todo.length) {
+    const n = todo.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    todo.push(...(adj.get(n) ?? []));
+  }
+  return seen;
 }
 
 const deviceAdd: Production = (g, p) => {
