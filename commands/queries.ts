@@ -38,6 +38,9 @@ export const xDebugQueryBlockGraph: CommandDef = {
         out.edges.push({ parent: nid, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
       }
     }
+    // xdbg_graph_add_node prepends (QAPI_LIST_PREPEND): the list comes out newest id first, which
+    // is the order the oracle's normalizer numbers anonymous roots (#orphanN) in
+    out.nodes.reverse();
     return out;
   },
 };

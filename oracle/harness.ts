@@ -178,7 +178,9 @@ export async function runScenario(
             // vm target: native PCIe hotplug without a guest unplugs at once, but the
             // DEVICE_DELETED events may trail the reply; the device's own (with `device`) is the last
             const id = args.id;
-            const seen = () => events.concat(p.buffer).some((e) => e.event === 'DEVICE_DELETED' && e.data?.device === id);
+            // an id-less device's event has only its path (/machine/peripheral-anon/device[N])
+            const mine = (d: Record<string, unknown> | undefined) => d?.device === id || d?.path === id || d?.path === `/machine/peripheral/${id}`;
+            const seen = () => events.concat(p.buffer).some((e) => e.event === 'DEVICE_DELETED' && mine(e.data));
             settled = await pollUntil(async () => {
               if (!seen()) await p.conn.execute('query-version');
               const done = seen();

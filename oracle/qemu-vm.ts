@@ -63,17 +63,22 @@ export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; lab
     await sleep(20);
   }
   let closing = false;
-  let client: Awaited<ReturnType<typeof connectUnixSocket>>;
-  try {
-    client = await connectUnixSocket(sock, {
-      label,
-      onClose: () => { if (!closing) process.nextTick(() => child.kill('SIGKILL')); },
-    });
-  } catch (e) {
-    // the socket is created before the machine: a device QEMU refuses makes it exit right here
-    await Promise.race([exited, sleep(2000)]);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    throw gone ?? e;
+  let client: Awaited<ReturnType<typeof connectUnixSocket>> | undefined;
+  for (let attempt = 0; !client; attempt++) {
+    try {
+      client = await connectUnixSocket(sock, {
+        label,
+        onClose: () => { if (!closing) process.nextTick(() => child.kill('SIGKILL')); },
+      });
+    } catch (e) {
+      // the socket file exists from bind(), before listen(): a loaded machine can refuse us in
+      // between; and it is created before the machine, so a device QEMU refuses exits right here
+      const refused = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+      if (refused && attempt < 100 && !gone) { await sleep(50); if (!gone) continue; }
+      await Promise.race([exited, sleep(2000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      throw gone ?? e;
+    }
   }
   child.once('exit', () => {
     if (!closing) client.abort(gone ?? new BlockgraphError('BG_QMP_ERROR', `${label} died`));
