@@ -10,6 +10,7 @@ import { PERM_ALL } from '../../graph/perm.js';
 import { DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
 import type { Proc } from '../../graph/proc.js';
 import type { CommandCtx, CommandDef } from '../types.js';
+import { checkArgs } from './qapi.js';
 
 /** object_resolve_path_at(/machine/peripheral, id): a plain id, or an absolute path. */
 export function findDevice(p: Proc, id: string): { dev: Device; inner: boolean } | undefined {
@@ -50,7 +51,7 @@ export const deviceDel: CommandDef = {
   mutates: true,
   run(ctx) {
     const { p, args } = ctx;
-    if (typeof args.id !== 'string') throw new QmpError("Parameter 'id' is missing");
+    checkArgs(args, [['id', true, 'str']]);
     const id = args.id;
     const found = findDevice(p, id);
     if (!found) throw new QmpError(`Device '${id}' not found`, 'DeviceNotFound');

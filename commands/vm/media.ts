@@ -11,6 +11,9 @@ import { unrefIfUnused } from '../../graph/ops.js';
 import type { Proc } from '../../graph/proc.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 import { findDevice } from './device-del.js';
+import { checkArgs, type Member } from './qapi.js';
+
+const DEVICE_ID: Member[] = [['device', false, 'str'], ['id', false, 'str']];
 
 type Ctx = Pick<CommandCtx, 'p' | 'emit'>;
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -81,6 +84,7 @@ export const blockdevOpenTray: CommandDef = {
   name: 'blockdev-open-tray',
   mutates: true,
   run(ctx) {
+    checkArgs(ctx.args, [...DEVICE_ID, ['force', false, 'bool']]);
     doOpenTray(ctx, str(ctx.args.device), str(ctx.args.id));
     return {};
   },
@@ -90,6 +94,7 @@ export const blockdevCloseTray: CommandDef = {
   name: 'blockdev-close-tray',
   mutates: true,
   run(ctx) {
+    checkArgs(ctx.args, DEVICE_ID);
     closeTray(ctx, str(ctx.args.device), str(ctx.args.id));
     return {};
   },
@@ -99,6 +104,7 @@ export const blockdevRemoveMedium: CommandDef = {
   name: 'blockdev-remove-medium',
   mutates: true,
   run(ctx) {
+    checkArgs(ctx.args, [['id', true, 'str']]);
     removeMedium(ctx, undefined, String(ctx.args.id));
     return {};
   },
@@ -109,6 +115,7 @@ export const blockdevInsertMedium: CommandDef = {
   mutates: true,
   run(ctx) {
     const { p, args } = ctx;
+    checkArgs(args, [['id', true, 'str'], ['node-name', true, 'str']]);
     const { bb, dev } = getBlk(p, undefined, String(args.id));
     const nodeName = String(args['node-name']);
     if (!p.node(nodeName)) throw new QmpError(`Node '${nodeName}' not found`);
@@ -122,6 +129,7 @@ export const eject: CommandDef = {
   name: 'eject',
   mutates: true,
   run(ctx) {
+    checkArgs(ctx.args, [...DEVICE_ID, ['force', false, 'bool']]);
     const blk = str(ctx.args.device), id = str(ctx.args.id);
     doOpenTray(ctx, blk, id);
     removeMedium(ctx, blk, id);
@@ -140,6 +148,8 @@ export const blockdevChangeMedium: CommandDef = {
   mutates: true,
   run(ctx) {
     const { p, args } = ctx;
+    checkArgs(args, [...DEVICE_ID, ['filename', true, 'str'], ['format', false, 'str'], ['force', false, 'bool'],
+      ['read-only-mode', false, 'enum', ['retain', 'read-only', 'read-write']]]);
     const blkName = str(args.device), id = str(args.id);
     const { bb, dev } = getBlk(p, blkName, id);
     const old = bbRoot(p, bb);

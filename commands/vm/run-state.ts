@@ -2,11 +2,13 @@
 // stop sends STOP only from a running VM (do_vm_stop); cont sends RESUME (vm_prepare_start), and
 // STOP + RESUME when already running.
 import type { CommandDef } from '../types.js';
+import { checkArgs } from './qapi.js';
 
 export const stop: CommandDef = {
   name: 'stop',
   mutates: true,
-  run({ p, emit }) {
+  run({ p, args, emit }) {
+    checkArgs(args, []);
     if (p.meta().runState === 'running') {
       p.step('vm_stop');
       p.setMeta({ runState: 'paused' });
@@ -19,7 +21,8 @@ export const stop: CommandDef = {
 export const cont: CommandDef = {
   name: 'cont',
   mutates: true,
-  run({ p, emit }) {
+  run({ p, args, emit }) {
+    checkArgs(args, []);
     if (p.meta().runState === 'running') {
       emit('STOP', undefined as unknown as Record<string, unknown>);
       emit('RESUME', undefined as unknown as Record<string, unknown>);
