@@ -2,9 +2,16 @@
 // (block/qapi.c, blockjob.c). Members are built in QAPI schema order, the order QEMU's output
 // visitor fills its QDict, which fixes the wire order of colliding keys.
 import type { CommandDef } from './types.js';
+import { isVm } from '../graph/devices/ops.js';
+import { queryBlockVm } from './vm/queries.js';
 
 /** qmp_query_block() lists BlockBackends with a name or a device; QSD's (exports', jobs') have neither. */
-export const queryBlock: CommandDef = { name: 'query-block', mutates: false, run: () => [] };
+export const queryBlock: CommandDef = {
+  name: 'query-block',
+  mutates: false,
+  // a VM's guest devices have theirs attached (vm target)
+  run: (ctx) => (isVm(ctx.p) ? queryBlockVm(ctx) : []),
+};
 
 const COUNTERS = [
   'rd_bytes', 'wr_bytes', 'unmap_bytes', 'rd_operations', 'wr_operations', 'flush_operations', 'unmap_operations',

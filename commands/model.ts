@@ -12,6 +12,7 @@ import { COMMANDS } from './registry.js';
 import { flushDrainWakes } from '../graph/jobs/rate.js';
 import { QmpErrorAfterAbort } from './abort-residue.js';
 import { validateCommand } from './schema/index.js';
+import { VM_COMMAND_NAMES } from './vm/index.js';
 
 export interface ExecResult {
   reply: QmpReply;
@@ -23,7 +24,16 @@ export interface ExecResult {
 
 export function executeCommand(state: State, proc: string, command: string, args: unknown = {}): ExecResult {
   // blockgraph's own commands (x-blockgraph-*) are not in QEMU's schema; they check their input themselves.
-  const v = command.startsWith('x-blockgraph-') ? { ok: true as const, value: args } : validateCommand(command, args ?? {});
+  // The vm target's own commands (device_add, media, stop/cont…) are not in QSD's schema either: a
+  // VM process checks their arguments in the command (device_add is 'gen': false, free-form), a
+  // qemu-storage-daemon process has no such command.
+  const vm = (state[proc]?.meta?.proc as { target?: string } | undefined)?.target === 'vm';
+  if (VM_COMMAND_NAMES.has(command) && !vm) return refuse(state, 'CommandNotFound', `The command ${command} has not been found`);
+  if (VM_COMMAND_NAMES.has(command) && (typeof args !== 'object' || args === null || Array.isArray(args))) {
+    return refuse(state, 'GenericError', "QMP input member 'arguments' must be an object");
+  }
+  const v = command.startsWith('x-blockgraph-') || VM_COMMAND_NAMES.has(command)
+    ? { ok: true as const, value: args } : validateCommand(command, args ?? {});
   if (!v.ok) return refuse(state, v.class, v.desc);
   const def = COMMANDS.get(command);
   if (!def) return refuse(state, 'CommandNotFound', `The command ${command} has not been found`);

@@ -21,7 +21,8 @@ export const xDebugQueryBlockGraph: CommandDef = {
     };
     const nodeId = (n: string) => id('node:' + n, 'block-driver', n);
     for (const bb of p.bbs()) {
-      const b = id('bb:' + bb.id, 'block-backend', '');
+      // bdrv_get_xdbg_block_graph: blk_name, else the attached device's id (vm target)
+      const b = id('bb:' + bb.id, 'block-backend', bb.dev ?? '');
       for (const e of p.children({ kind: 'bb', bb: bb.id })) {
         out.edges.push({ parent: b, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
       }
@@ -39,6 +40,9 @@ export const xDebugQueryBlockGraph: CommandDef = {
         out.edges.push({ parent: nid, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
       }
     }
+    // xdbg_graph_add_node prepends (QAPI_LIST_PREPEND): the list comes out newest id first, which
+    // is the order the oracle's normalizer numbers anonymous roots (#orphanN) in
+    out.nodes.reverse();
     return out;
   },
 };

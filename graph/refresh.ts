@@ -57,7 +57,11 @@ export function cumulative(p: Proc, node: string): { perm: number; shared: numbe
 export function parentDesc(p: Proc, e: Edge): string {
   const par = e.parent;
   if (par.kind === 'node') return `node '${par.node}'`;
-  if (par.kind === 'bb') return 'an unnamed block device';
+  if (par.kind === 'bb') {
+    // blk_root_get_parent_desc: a guest device's BlockBackend is called by the device (vm target)
+    const dev = p.bb(par.bb)?.dev;
+    return dev ? `block device '${dev}'` : 'an unnamed block device';
+  }
   const j = p.job(par.job);
   return `${j?.type ?? 'block'} job '${par.job}'`;
 }

@@ -69,7 +69,16 @@ export interface ImageBitmap { name: string; granularity: number; auto: boolean;
 
 export interface BlockBackend {
   id: string;
-  owner: { kind: 'export' | 'job' | 'tmp'; id: string; role?: string };
+  owner: { kind: 'export' | 'job' | 'tmp' | 'device' | 'leak'; id: string; role?: string };
+  /**
+   * vm target: the attached guest device's name (blk_get_attached_dev_id), e.g. `sd0` or
+   * `/machine/peripheral/vd0/virtio-backend`; absent or "" for an anonymous BlockBackend.
+   */
+  dev?: string;
+  /** vm target: blk->root_state.read_only, taken when the medium is removed (blk_update_root_state). */
+  rootRo?: boolean;
+  /** vm target: block_set_io_throttle's limits (no graph change). */
+  throttle?: Record<string, unknown>;
   perm: number;
   shared: number;
   allowAioChange: boolean;
@@ -116,6 +125,12 @@ export interface ProcMeta {
   nbd: { addr: unknown } | null;
   /** Seed 002's format locking as a fallback where the protocol leaf cannot lock (off: QEMU never merged it). */
   formatLocking?: boolean;
+  /** The process is a QEMU VM (issue 17: qemu-system-x86_64 q35) instead of qemu-storage-daemon. */
+  target?: 'vm';
+  /** vm target: the run state (`-S`: prelaunch until `cont`). */
+  runState?: 'prelaunch' | 'running' | 'paused';
+  /** vm target: QEMU's counter for devices without an id (/machine/peripheral-anon/device[N]). */
+  anonDevices?: number;
 }
 
 export interface Image {
@@ -134,4 +149,4 @@ export interface Image {
 }
 
 /** Collection names inside a process scope. */
-export type Coll = 'nodes' | 'edges' | 'bbs' | 'jobs' | 'objects' | 'exports' | 'meta';
+export type Coll = 'nodes' | 'edges' | 'bbs' | 'jobs' | 'objects' | 'exports' | 'meta' | 'devices' | 'buses';

@@ -23,11 +23,33 @@ export interface CommandStep { proc?: string; execute: string; arguments?: JsonO
 export interface WaitStep { proc?: string; wait: { job: string; status: string } }
 export type Step = CommandStep | WaitStep;
 
+/**
+ * The machine of a `vm` scenario (issue 17): recorded on qemu-system-x86_64 (q35, paused, no guest),
+ * run on the model as the `vm` target. Versioned apart from the transcript format, so a QSD
+ * transcript is unchanged and a reader can refuse a machine description it does not know.
+ */
+export const VM_FORMAT = 1;
+export interface VmSpec {
+  version: typeof VM_FORMAT;
+  /** `-object iothread,id=ID` */
+  iothreads?: string[];
+  /** `-device pcie-root-port,id=ID,bus=pcie.0,chassis=N`: the slots devices can be hotplugged into. */
+  'root-ports'?: string[];
+  /** `-device virtio-scsi-pci,id=ID[,iothread=IO]` on pcie.0; its bus is `ID.0`. */
+  'scsi-controllers'?: { id: string; iothread?: string }[];
+  /** `-blockdev JSON`, in order. */
+  blockdevs?: JsonObject[];
+  /** `-device JSON`, in order (cold-plugged: ide-hd on ide.N, devices on pcie.0). */
+  devices?: JsonObject[];
+}
+
 export interface Scenario {
   name: string;
   description: string;
   covers: string[];
   images: ImageSpec[];
+  /** Present: the scenario runs on a QEMU VM (the `vm` target), not on qemu-storage-daemon. */
+  vm?: VmSpec;
   steps: Step[];
 }
 
@@ -63,6 +85,7 @@ export interface Transcript {
   covers: string[];
   qemu: string;
   images: ImageSpec[];
+  vm?: VmSpec;
   steps: TranscriptStep[];
 }
 
@@ -141,7 +164,40 @@ function parseStep(s: unknown, where: string): Step {
   return s as unknown as Step;
 }
 
+const ID_LIST_OK = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string' && /^[A-Za-z][A-Za-z0-9\-._]*$/.test(x));
+
+/** Validates a `vm` member: every id well formed (they go on a command line), objects as JSON. */
+export function parseVm(v: unknown, where: string): VmSpec {
+  if (!isObj(v)) bad(where, 'must be an object');
+  onlyKeys(v, ['version', 'iothreads', 'root-ports', 'scsi-controllers', 'blockdevs', 'devices'], where);
+  if (v.version !== VM_FORMAT) bad(where, `'version' must be ${VM_FORMAT}`);
+  for (const k of ['iothreads', 'root-ports']) {
+    if (k in v && !ID_LIST_OK(v[k])) bad(`${where}.${k}`, 'must be a list of ids (a letter, then letters, digits, - . _)');
+  }
+  if ('scsi-controllers' in v) {
+    if (!Array.isArray(v['scsi-controllers'])) bad(`${where}.scsi-controllers`, 'must be a list');
+    v['scsi-controllers'].forEach((c, i) => {
+      const w = `${where}.scsi-controllers[${i}]`;
+      if (!isObj(c)) bad(w, 'must be an object');
+      onlyKeys(c, ['id', 'iothread'], w);
+      if (!ID_LIST_OK([c.id])) bad(w, "'id' must be an id");
+      if ('iothread' in c && !ID_LIST_OK([c.iothread])) bad(w, "'iothread' must be an id");
+    });
+  }
+  for (const k of ['blockdevs', 'devices']) {
+    if (!(k in v)) continue;
+    const list = v[k];
+    if (!Array.isArray(list)) bad(`${where}.${k}`, 'must be a list');
+    list.forEach((x, i) => { if (!isObj(x)) bad(`${where}.${k}[${i}]`, 'must be an object'); });
+  }
+  (v.devices as unknown[] | undefined)?.forEach((d, i) => {
+    if (typeof (d as Record<string, unknown>).driver !== 'string') bad(`${where}.devices[${i}]`, "'driver' must be a string");
+  });
+  return v as unknown as VmSpec;
+}
+
 function parseHeader(o: Record<string, unknown>, where: string): void {
+  if ('vm' in o) parseVm(o.vm, `${where}.vm`);
   str(o, 'name', where);
   str(o, 'description', where);
   const covers = strList(o.covers, `${where}.covers`);
@@ -170,7 +226,7 @@ export function parseScenario(text: string | unknown, where = 'scenario'): Scena
   });
   return {
     name: o.name as string, description: o.description as string, covers: o.covers as string[],
-    images: o.images as ImageSpec[], steps,
+    images: o.images as ImageSpec[], ...(o.vm !== undefined ? { vm: o.vm as VmSpec } : {}), steps,
   };
 }
 
@@ -229,7 +285,7 @@ export function parseTranscript(text: string | unknown, where = 'transcript'): T
   const o = typeof text === 'string' ? parseJsonText(text, where) : text;
   if (!isObj(o)) bad(where, 'must be a JSON object');
   if (o.format !== TRANSCRIPT_FORMAT) bad(where, `'format' must be '${TRANSCRIPT_FORMAT}'`);
-  onlyKeys(o, ['format', 'name', 'description', 'covers', 'qemu', 'images', 'steps'], where);
+  onlyKeys(o, ['format', 'name', 'description', 'covers', 'qemu', 'images', 'vm', 'steps'], where);
   parseHeader(o, where);
   str(o, 'qemu', where);
   (o.steps as unknown[]).forEach((s, i) => {
@@ -255,6 +311,7 @@ export function parseTranscript(text: string | unknown, where = 'transcript'): T
 export function scenarioOf(t: Transcript): Scenario {
   return {
     name: t.name, description: t.description, covers: t.covers, images: t.images,
+    ...(t.vm !== undefined ? { vm: t.vm } : {}),
     steps: t.steps.map((s): Step => (isWaitStep(s)
       ? { proc: s.proc, wait: s.wait }
       : { proc: s.proc, execute: s.execute, arguments: s.arguments })),
@@ -307,6 +364,6 @@ export function printTranscript(t: Transcript): string {
     : { proc: s.proc, execute: s.execute, arguments: s.arguments, result: s.result, events: s.events, graph: s.graph }));
   return printJson({
     format: t.format, name: t.name, description: t.description, covers: t.covers, qemu: t.qemu,
-    images: t.images, steps,
+    images: t.images, vm: t.vm, steps,
   });
 }

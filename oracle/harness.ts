@@ -213,6 +213,19 @@ export class ScenarioRecorder {
             if (done) events.push(...p.buffer.splice(0));
             return done;
           }, timeout, interval);
+        } else if (step.execute === 'device_del' && typeof args.id === 'string') {
+          // vm target: native PCIe hotplug without a guest unplugs at once, but the
+          // DEVICE_DELETED events may trail the reply; the device's own (with `device`) is the last
+          const id = args.id;
+          // an id-less device's event has only its path (/machine/peripheral-anon/device[N])
+          const mine = (d: Record<string, unknown> | undefined) => d?.device === id || d?.path === id || d?.path === `/machine/peripheral/${id}`;
+          const seen = () => events.concat(p.buffer).some((e) => e.event === 'DEVICE_DELETED' && mine(e.data));
+          settled = await pollUntil(async () => {
+            if (!seen()) await p.conn.execute('query-version');
+            const done = seen();
+            if (done) events.push(...p.buffer.splice(0));
+            return done;
+          }, timeout, interval);
         } else if (step.execute === 'block-export-del' && typeof args.id === 'string') {
           const id = args.id;
           settled = await pollUntil(async () => {
@@ -280,7 +293,7 @@ export async function runScenario(
   }
   return {
     format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers,
-    qemu: rec.qemu, images: scenario.images, steps,
+    qemu: rec.qemu, images: scenario.images, ...(scenario.vm !== undefined ? { vm: scenario.vm } : {}), steps,
   };
 }
 

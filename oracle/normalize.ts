@@ -119,7 +119,7 @@ export function normalizeGraph(xdebug: XDebugBlockGraph, named: NamedBlockNode[]
   for (const n of xdebug.nodes) if (n.type === 'block-job') canon.set(n.id, n.name);
   for (const n of xdebug.nodes) if (n.type === 'block-driver') resolve(n.id);
 
-  // BlockBackends: named after the node under their root edge, several on one node ordered by
+  // BlockBackends: anonymous ones named after the node under their root edge, several on one node ordered by
   // their root edge's perms (which is all that tells them apart), then by query order.
   const rootEdge = (id: number) => {
     const out = xdebug.edges.filter((e) => e.parent === id);
@@ -130,7 +130,10 @@ export function normalizeGraph(xdebug: XDebugBlockGraph, named: NamedBlockNode[]
     .map((n, order) => {
       const e = rootEdge(n.id);
       const key = e ? JSON.stringify([sortPerms(e.perm), sortPerms(e['shared-perm'])]) : '';
-      return { id: n.id, base: `bb:${e ? canon.get(e.child) ?? '-' : '-'}`, key, order };
+      // A guest device's BlockBackend (vm target) carries the device's name (blk_get_attached_dev_id):
+      // `dev:sd0`, `dev:/machine/peripheral/vd0/virtio-backend`. QSD's are all anonymous.
+      const base = n.name ? `dev:${n.name}` : `bb:${e ? canon.get(e.child) ?? '-' : '-'}`;
+      return { id: n.id, base, key, order };
     })
     .sort((a, b) => cmp(a.base, b.base) || cmp(a.key, b.key) || a.order - b.order);
   for (const bb of bbs) canon.set(bb.id, unique(bb.base));

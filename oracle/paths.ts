@@ -20,3 +20,5 @@ function packageRoot(): string {
 export const PACKAGE_ROOT = packageRoot();
 /** The transcripts recorded from qemu-storage-daemon 7.2 by `blockgraph qmp record` (see its README). */
 export const TRANSCRIPTS_DIR = join(PACKAGE_ROOT, 'oracle', 'transcripts');
+/** The vm target's transcripts (issue 17), recorded from qemu-system-x86_64 7.2 (`qmp record --target vm`). */
+export const VM_TRANSCRIPTS_DIR = join(TRANSCRIPTS_DIR, 'vm');

@@ -20,8 +20,16 @@ const modelOptions = (opts: HarnessOptions): HarnessOptions => ({
   beforeWait: async (conn, job, status) => { await conn.execute('x-blockgraph-job-advance', { id: job, status }); },
 });
 
+/** The vm target: the machine of the scenario's `vm` member, built in one logged command. */
+export async function createModelMachine(backend: ModelBackend, scenario: Scenario, proc = 'A'): Promise<void> {
+  if (scenario.vm === undefined) return;
+  const r = await backend.execute(proc, 'x-blockgraph-machine', scenario.vm as unknown as Record<string, unknown>);
+  if ('error' in r.reply) throw new BlockgraphError('BG_BAD_INPUT', `vm: ${r.reply.error.desc}`);
+}
+
 export async function runOnModel(scenario: Scenario, backend: ModelBackend = new MemoryBackend(), opts: HarnessOptions = {}): Promise<Transcript> {
   await createModelImages(backend, scenario);
+  await createModelMachine(backend, scenario);
   const open = async (proc: string): Promise<QmpConnection> => new ModelConnection(backend, proc);
   return runScenario(scenario, open, modelOptions(opts));
 }
@@ -29,5 +37,6 @@ export async function runOnModel(scenario: Scenario, backend: ModelBackend = new
 /** The model as a step-at-a-time recorder (the fuzzer runs it in lockstep with the daemon). */
 export async function modelRecorder(scenario: Scenario, backend: ModelBackend = new MemoryBackend(), opts: HarnessOptions = {}): Promise<ScenarioRecorder> {
   await createModelImages(backend, scenario);
+  await createModelMachine(backend, scenario);
   return new ScenarioRecorder(scenario.name, async (proc) => new ModelConnection(backend, proc), modelOptions(opts));
 }

@@ -46,7 +46,7 @@ export function edgeLabel(e: Edge, scope = '', bb: BbNamer = plainNamer): string
   return `${parentName(scope, e.parent as ParentRef, bb)} -[${e.name}]-> ${e.child}`;
 }
 
-const singular: Record<string, string> = { nodes: 'node', edges: 'edge', bbs: 'bb', jobs: 'job', objects: 'object', exports: 'export', images: 'image', meta: 'meta' };
+const singular: Record<string, string> = { nodes: 'node', edges: 'edge', bbs: 'bb', jobs: 'job', objects: 'object', exports: 'export', images: 'image', meta: 'meta', devices: 'device', buses: 'bus' };
 
 /** A readable name for the entity one change is about. */
 export function changeLabel(ch: Change, bb: BbNamer = plainNamer): string {

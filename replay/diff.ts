@@ -28,10 +28,10 @@ export interface StateDiff {
   counts: { kinds: Record<string, number>; aspects: Partial<Record<Aspect, number>> };
 }
 
-const KIND: Record<string, string> = { nodes: 'node', edges: 'edge', bbs: 'bb', jobs: 'job', objects: 'object', exports: 'export', images: 'image', meta: 'meta' };
+const KIND: Record<string, string> = { nodes: 'node', edges: 'edge', bbs: 'bb', jobs: 'job', objects: 'object', exports: 'export', images: 'image', meta: 'meta', devices: 'device', buses: 'bus' };
 // Internal id/name counters: they move on every command and mean nothing to a reader.
 const IGNORED: Record<string, string[]> = { meta: ['seq', 'autoName'] };
-const COLL_ORDER = ['images', 'objects', 'nodes', 'edges', 'bbs', 'jobs', 'exports', 'meta'];
+const COLL_ORDER = ['images', 'objects', 'buses', 'devices', 'nodes', 'edges', 'bbs', 'jobs', 'exports', 'meta'];
 
 export const permText = permLetters;
 
@@ -90,6 +90,8 @@ export function entitySummary(coll: string, v: Record<string, any>): string {
     case 'bbs': return `${permText(v.perm)}/${permText(v.shared)}${v.aio && v.aio !== 'main' ? ` aio=${v.aio}` : ''}`;
     case 'jobs': return `${v.type} ${v.status}`;
     case 'exports': return `${v.type} on ${v.node}${v.writable ? ' writable' : ''}`;
+    case 'devices': return `${v.driver} on ${v.bus}${v.tray ? (v.tray.open ? ' tray open' : ' tray closed') : ''}`;
+    case 'buses': return `${v.type}${v.hotplug ? ' hotplug' : ''}${v.iothread ? ` iothread=${v.iothread}` : ''}`;
     case 'objects': return String(v.qomType);
     case 'images': return `${v.format} ${v.size}${v.backing ? ` backing=${v.backing}` : ''}`;
     default: return '';

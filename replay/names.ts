@@ -12,6 +12,8 @@ export type BbOwner = BlockBackend['owner'];
 export function blockBackendName(owner: BbOwner | undefined, id: string): string {
   if (!owner) return `blk(${id})`;
   if (owner.kind === 'tmp') return `blk(${owner.id})`;
+  // vm target: an empty CD-ROM's own BlockBackend that qdev never freed (QEMU leak, docs/vm.md)
+  if (owner.kind === 'leak') return `blk(LEAKED by device ${owner.id})`;
   return `blk(${owner.kind} ${owner.id}${owner.role ? ` ${owner.role}` : ''})`;
 }
 

@@ -6,7 +6,7 @@ import { parseTranscript, scenarioOf } from '../oracle/format.js';
 import { TRANSCRIPTS_DIR } from '../oracle/paths.js';
 import { runOnModel } from '../oracle/run-model.js';
 
-const dir = process.argv[2] ?? TRANSCRIPTS_DIR;
+const dir = process.argv[2] || TRANSCRIPTS_DIR;
 const filter = process.argv[3];
 const verbose = process.argv.includes('-v');
 const tot = { steps: 0, outcome: 0, text: 0, graph: 0 };
@@ -30,3 +30,19 @@ for (const f of readdirSync(dir).filter((f) => f.endsWith('.json') && (!filter |
 const pct = (n: number, d: number) => ((100 * n) / d).toFixed(1);
 for (const [k, t] of Object.entries(area)) console.log(`${k}: outcome ${pct(t.outcome, t.steps)}% text ${pct(t.text, t.steps)}% graph ${pct(t.graph, t.steps)}% (${t.steps} steps)`);
 console.log(`TOTAL outcome ${pct(tot.outcome, tot.steps)}% text ${pct(tot.text, tot.steps)}% graph ${pct(tot.graph, tot.steps)}% (${tot.steps} steps)`);
+
+// the vm target (issue 17): its own transcripts, reported apart (only with the default set)
+if (!process.argv[2]) {
+  const { VM_TRANSCRIPTS_DIR } = await import('../oracle/paths.js');
+  const vt = { steps: 0, outcome: 0, text: 0, graph: 0 };
+  let bad = 0;
+  for (const f of readdirSync(VM_TRANSCRIPTS_DIR).filter((f) => f.endsWith('.json') && (!filter || f.includes(filter))).sort()) {
+    const expected = parseTranscript(readFileSync(join(VM_TRANSCRIPTS_DIR, f), 'utf8'));
+    const c = compareTranscripts(expected, await runOnModel(scenarioOf(expected)));
+    vt.steps += c.totals.steps; vt.outcome += c.totals.outcome; vt.text += c.totals.errorText; vt.graph += c.totals.graph;
+    const badSteps = c.steps.filter((s) => !s.outcome || !s.errorText || !s.graph);
+    if (badSteps.length) { bad++; console.log(`FAIL vm/${f} ${c.totals.outcome}/${c.totals.errorText}/${c.totals.graph} of ${c.totals.steps}`); }
+    if (verbose) for (const s of badSteps) console.log(`   #${s.index} ${s.what}: ${s.diff.join(' | ')}`);
+  }
+  console.log(`VM TOTAL outcome ${pct(vt.outcome, vt.steps)}% text ${pct(vt.text, vt.steps)}% graph ${pct(vt.graph, vt.steps)}% (${vt.steps} steps${bad ? `, ${bad} transcripts failing` : ''})`);
+}

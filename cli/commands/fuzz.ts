@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { fuzz, formatProgress, formatReport, loadKnown } from '../../oracle/fuzz/index.js';
 import { qsdAvailable } from '../../oracle/qsd.js';
+import { vmAvailable } from '../../oracle/qemu-vm.js';
 import { EXIT, printJson } from '../context.js';
 
 const int = (name: string, v: string): number => {
@@ -15,7 +16,7 @@ const int = (name: string, v: string): number => {
 export function registerFuzz(program: Command): void {
   program.command('fuzz')
     .description('differential fuzzing: command sequences generated over the live graph, run on qemu-storage-daemon and on the model; disagreements shrunk and saved')
-    .requiredOption('--against <peer>', 'the reference implementation (only "qsd")')
+    .requiredOption('--against <peer>', 'the reference implementation: "qsd" (qemu-storage-daemon) or "vm" (qemu-system-x86_64 with guest devices)')
     .option('--seed <n>', 'seed (the run is deterministic from it)', '1')
     .option('--commands <n>', 'stop after this many commands', '1000')
     .option('--case-length <n>', 'commands per case (fresh daemons per case)', '25')
@@ -29,8 +30,9 @@ export function registerFuzz(program: Command): void {
     .option('--json', 'print the report as JSON')
     .option('--quiet', 'no progress on stderr')
     .action(async (o) => {
-      if (o.against !== 'qsd') throw new BlockgraphError('BG_BAD_INPUT', `--against must be 'qsd', got '${o.against}'`);
-      if (!qsdAvailable()) throw new BlockgraphError('BG_UNSUPPORTED', 'qemu-storage-daemon is not installed (Debian: apt-get install -y qemu-system-common qemu-utils)');
+      if (o.against !== 'qsd' && o.against !== 'vm') throw new BlockgraphError('BG_BAD_INPUT', `--against must be 'qsd' or 'vm', got '${o.against}'`);
+      if (o.against === 'vm' && !vmAvailable()) throw new BlockgraphError('BG_UNSUPPORTED', 'qemu-system-x86_64 is not installed (Debian: apt-get install -y qemu-system-x86 qemu-utils)');
+      if (o.against === 'qsd' && !qsdAvailable()) throw new BlockgraphError('BG_UNSUPPORTED', 'qemu-storage-daemon is not installed (Debian: apt-get install -y qemu-system-common qemu-utils)');
       if (o.out !== undefined) {
         // checked before any daemon starts: a run must not fail (or die) at its first finding
         try {
@@ -52,7 +54,7 @@ export function registerFuzz(program: Command): void {
       const report = await fuzz({
         seed: int('seed', o.seed), commands: target, caseLength: Math.max(1, int('case-length', o.caseLength)),
         parallel: Math.max(1, int('parallel', o.parallel)),
-        shouldStop: () => stop,
+        shouldStop: () => stop, target: o.against,
         out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,
         onCase: o.quiet ? undefined : (c) => {
           if (o.verbose) process.stderr.write(`case ${c.index} seed ${c.seed}: ${c.commands} commands (total ${c.total})${c.finding ? ` — ${c.finding.category} at ${c.finding.command}` : ''}\n`);

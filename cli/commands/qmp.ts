@@ -9,6 +9,7 @@ import { compareTranscripts, type TranscriptComparison } from '../../oracle/comp
 import { parseScenario, parseTranscript, printTranscript, type Scenario } from '../../oracle/format.js';
 import { runScenario } from '../../oracle/harness.js';
 import { createImagesWithQemuImg, spawnQsd } from '../../oracle/qsd.js';
+import { spawnVm } from '../../oracle/qemu-vm.js';
 import { runOnModel } from '../../oracle/run-model.js';
 import { listenQmp, serveQmp } from '../../qmp/server.js';
 import { openClassic, openMemory } from '../../store/index.js';
@@ -16,6 +17,10 @@ import { DEFAULT_DB, EXIT, printJson, wallClock } from '../context.js';
 import { registerQmpProxy } from './qmp-proxy.js';
 import { ServedStore } from '../live-store.js';
 import { serveLogSocket } from '../log-socket.js';
+
+function badInput(msg: string): never {
+  throw new BlockgraphError('BG_BAD_INPUT', msg);
+}
 
 function readScenario(file: string): Scenario {
   let text: string;
@@ -109,12 +114,17 @@ export function registerQmp(program: Command): void {
     .description('record a transcript from a real qemu-storage-daemon (apt-get install qemu-utils qemu-system-common)')
     .argument('<scenario>')
     .option('--out <file>', 'write the transcript here (default: stdout)')
+    .option('--target <target>', 'qsd (qemu-storage-daemon) or vm (qemu-system-x86_64 with the scenario\'s `vm` machine); default: vm when the scenario has a `vm` member', undefined)
     .action(async (file, o) => {
       const scenario = readScenario(file);
+      const target = o.target ?? (scenario.vm !== undefined ? 'vm' : 'qsd');
+      if (target !== 'qsd' && target !== 'vm') badInput(`--target must be qsd or vm, not '${String(target)}'`);
+      if (target === 'vm' && scenario.vm === undefined) badInput(`--target vm needs a scenario with a 'vm' member (the machine)`);
+      if (target === 'qsd' && scenario.vm !== undefined) badInput(`a scenario with a 'vm' member records with --target vm`);
       const dir = mkdtempSync(join(tmpdir(), 'blockgraph-rec-'));
       try {
         await createImagesWithQemuImg(scenario, dir);
-        const t = await runScenario(scenario, (_proc) => spawnQsd(dir), { dir });
+        const t = await runScenario(scenario, (proc) => (target === 'vm' ? spawnVm(dir, scenario.vm!, { label: proc }) : spawnQsd(dir)), { dir });
         const text = printTranscript(t);
         if (o.out) writeFileSync(o.out, text);
         else process.stdout.write(text);

@@ -28,6 +28,8 @@ export interface FuzzOptions {
   /** Cases run at once (default 1); the report does not depend on it. */
   parallel?: number;
   onCase?: (info: { index: number; seed: number; commands: number; total: number; finding?: Finding; report: () => FuzzReport }) => void;
+  /** `vm`: drive qemu-system-x86_64 with guest devices (grammar-vm.ts) instead of qemu-storage-daemon. */
+  target?: 'qsd' | 'vm';
   onFinding?: (d: DistinctFinding) => void;
   /** Checked between cases: a long run stopped by a signal still ends with its report. */
   shouldStop?: () => boolean;
@@ -78,7 +80,7 @@ type Settled = { ok: true; value: CaseOutcome } | { ok: false; error: unknown };
 export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const started = Date.now();
   const images = new ImageCache();
-  const run = { waitTimeoutMs: opts.waitTimeoutMs ?? 5000, images };
+  const run = { waitTimeoutMs: opts.waitTimeoutMs ?? 5000, images, target: opts.target };
   const caseLength = opts.caseLength ?? 25;
   const parallel = Math.max(1, opts.parallel ?? 1);
   const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;

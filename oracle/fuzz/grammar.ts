@@ -33,6 +33,10 @@ export class Generator {
   /** Steps to send next, whatever the dice say (a `wait` after a job that runs freely). */
   readonly queue: Step[] = [];
   constructor(readonly rng: Rng, readonly world: World) {}
+  /** A VM case drives one process (grammar-vm.ts). */
+  protected singleProcess = false;
+  /** Process A's weighted productions (grammar-vm.ts adds the guest-device ones). */
+  protected productions(): [Production, number][] { return PRODUCTIONS_A; }
 
   fresh(prefix: string, p: ProcView): string {
     let n: string;
@@ -48,9 +52,9 @@ export class Generator {
       if ('wait' in q || !knownAbort(q, this.world.proc(q.proc ?? 'A'))) return q;
     }
     for (let tries = 0; tries < 50; tries++) {
-      const proc = this.rng.chance(0.1) ? 'B' : 'A';
+      const proc = this.singleProcess ? 'A' : this.rng.chance(0.1) ? 'B' : 'A';
       const p = this.world.proc(proc);
-      const prods = proc === 'A' ? PRODUCTIONS_A : PRODUCTIONS_B;
+      const prods = proc === 'A' ? this.productions() : PRODUCTIONS_B;
       const prod = this.rng.weighted(prods);
       const step = prod(this, p, proc);
       if (!step || knownAbort(step, p)) continue;
@@ -377,7 +381,7 @@ const addB: Production = (g, p, proc) => {
 
 /** Production weights (process A). */
 // The command families of oracle/fuzz/families/ (one file each) come after the core ones.
-const PRODUCTIONS_A: [Production, number][] = [
+export const PRODUCTIONS_A: [Production, number][] = [
   [addQcow2, 14], [addFile, 4], [addRaw, 3], [addNull, 2], [addFilter, 5], [addFormatOverFilter, 3],
   [del, 5], [reopen, 16], [snapshot, 4], [stream, 5], [commit, 5], [mirror, 4], [jobVerb, 12],
   [objects, 3], [exportsProd, 4], [setIothread, 2], [resize, 2],

@@ -12,6 +12,8 @@ import { ScenarioRecorder, runScenario } from '../harness.js';
 import { createImagesWithQemuImg, spawnQsd } from '../qsd.js';
 import { modelRecorder, runOnModel } from '../run-model.js';
 import { FUZZ_IMAGES, Generator } from './grammar.js';
+import { FUZZ_VM, VmGenerator } from './grammar-vm.js';
+import { spawnVm } from '../qemu-vm.js';
 import { Rng } from './rng.js';
 import { World } from './world.js';
 
@@ -98,7 +100,12 @@ export class ImageCache {
   }
 }
 
-export interface RunOptions { waitTimeoutMs?: number; images: ImageCache }
+export interface RunOptions {
+  waitTimeoutMs?: number;
+  images: ImageCache;
+  /** `vm`: cases run on qemu-system-x86_64 with the fuzz machine and the guest-device grammar (grammar-vm.ts). */
+  target?: 'qsd' | 'vm';
+}
 
 export interface CaseDir { dir: string; ensure(step: Step): Promise<void> }
 
@@ -128,7 +135,7 @@ export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?:
   for (const st of scenario.steps) await cd.ensure(st);
   let done = 0;
   try {
-    const transcript = await runScenario(scenario, (proc) => spawnQsd(dir, { label: proc }), {
+    const transcript = await runScenario(scenario, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, { label: proc })), {
       dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000,
       onStep: async (i, s) => { done = i + 1; await onStep?.(i, s); },
     });
@@ -137,7 +144,7 @@ export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?:
     const msg = e instanceof Error ? e.message : String(e);
     const step = scenario.steps[done];
     // the exit handler's message, or the wire closing first when the daemon dies mid-reply
-        const died = / died \(| closed the connection/.test(msg);
+    const died = / died \(| died$| exited \(| closed the connection/.test(msg);
     return {
       done,
       finding: { category: died ? 'qemu-abort' : 'harness', step: done, command: step ? stepName(step) : '-', message: msg.replace(dir, '.').slice(0, 600) },
@@ -207,7 +214,7 @@ async function lockstep(
 ): Promise<LockstepResult> {
   const cd = await opts.images.caseDir(scenario);
   const dir = cd.dir;
-  const qsd = new ScenarioRecorder(scenario.name, (proc) => spawnQsd(dir, { label: proc }), { dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000 });
+  const qsd = new ScenarioRecorder(scenario.name, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, { label: proc })), { dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000 });
   let model: ScenarioRecorder | undefined;
   const steps: TranscriptStep[] = [];
   const passed: Finding[] = [];
@@ -228,7 +235,7 @@ async function lockstep(
         // QEMU finds unsuitable only in mirror_run): the daemon is fine, the case just ends here
         if (!finding && /did not (reach|settle)/.test(msg)) return { done: i, passed, inconclusive: msg.replace(dir, '.').slice(0, 300) };
         // the exit handler's message, or the wire closing first when the daemon dies mid-reply
-        const died = / died \(| closed the connection/.test(msg);
+        const died = / died \(| died$| exited \(| closed the connection/.test(msg);
         return { done: i, passed, finding: finding ?? { category: died ? 'qemu-abort' : 'harness', step: i, command: stepName(step), message: msg.replace(dir, '.').slice(0, 600) } };
       }
       steps.push(out);
@@ -252,7 +259,7 @@ async function lockstep(
     opts.images.release(dir);
   }
   return {
-    qsd: { format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers, qemu: qsd.qemu, images: scenario.images, steps },
+    qsd: { format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers, qemu: qsd.qemu, images: scenario.images, ...(scenario.vm ? { vm: scenario.vm } : {}), steps },
     done: steps.length, finding, passed,
   };
 }
@@ -271,10 +278,11 @@ export async function runFixed(scenario: Scenario, opts: RunOptions): Promise<{ 
  */
 export async function runCase(seed: number, commands: number, opts: RunOptions, isKnown?: (f: Finding) => boolean): Promise<CaseOutcome> {
   const world = new World();
-  const gen = new Generator(new Rng(seed), world);
+  const vm = opts.target === 'vm';
+  const gen = vm ? new VmGenerator(new Rng(seed), world) : new Generator(new Rng(seed), world);
   const scenario: Scenario = {
-    name: `fuzz-${seed}`, description: `blockgraph fuzz case, seed ${seed}`, covers: ['fuzz'],
-    images: FUZZ_IMAGES.map((i) => ({ ...i })), steps: [],
+    name: `fuzz-${seed}`, description: `blockgraph fuzz case, seed ${seed}`, covers: [vm ? 'fuzz-vm' : 'fuzz'],
+    images: FUZZ_IMAGES.map((i) => ({ ...i })), ...(vm ? { vm: FUZZ_VM } : {}), steps: [],
   };
   let sent = 0;
   const next = (): Step | undefined => {

@@ -48,6 +48,8 @@ export function scenarioCalls(s: Scenario): DrillCall[] {
   const calls: DrillCall[] = s.images.map((im) => ({
     proc: 'A', command: 'x-blockgraph-image-create', args: im as unknown as Record<string, unknown>, label: `image ${im.file}`,
   }));
+  // vm target: the machine (command-line objects, controllers, blockdevs, devices) is one logged command
+  if (s.vm) calls.push({ proc: 'A', command: 'x-blockgraph-machine', args: s.vm as unknown as Record<string, unknown>, label: 'machine' });
   s.steps.forEach((st, i) => {
     const proc = st.proc ?? 'A';
     if (isWaitStep(st)) calls.push({ proc, command: 'x-blockgraph-job-advance', args: { id: st.wait.job, status: st.wait.status }, label: `step ${i} wait ${st.wait.job} ${st.wait.status}` });

@@ -1,0 +1,115 @@
+// device_add (vm target): qdev_device_add_from_qdict (softmmu/qdev-monitor.c) in its check order —
+// driver, bus (lookup, type, hotplug), id, properties (drive: set_drive_helper), realize
+// (blkconf_apply_backend_options: perms), then the bus's plug handler (virtio_scsi_hotplug: the
+// controller's iothread). Any refusal unwinds the whole device, as err_del_dev does.
+import { QmpError } from '../../errors/index.js';
+import {
+  PERIPHERAL, attachedName, bbRoot, bus as busOf, buses, changeMedia, checkIothread, createDeviceBb, device, devicePerms,
+  deviceReadOnly, putDevice, setBbContext, setBbPerm,
+} from '../../graph/devices/ops.js';
+import { CONTROLLERS, DEVICE_KINDS, type Bus, type Device } from '../../graph/devices/types.js';
+import type { Proc } from '../../graph/proc.js';
+import { opBlocker } from '../../graph/blockers.js';
+import type { CommandCtx, CommandDef } from '../types.js';
+
+const busTypeFits = (busType: 'PCI' | 'SCSI' | 'IDE', b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' : b.type === busType);
+
+/** qbus_find_recursive(sysbus, NULL, type): depth first, newest child first; pcie.0 for PCI. */
+function defaultBus(p: Proc, busType: 'PCI' | 'SCSI' | 'IDE'): Bus | undefined {
+  if (busType === 'PCI') return busOf(p, 'pcie.0');
+  return buses(p).filter((b) => busTypeFits(busType, b)).sort((a, b) => b.at - a.at)[0];
+}
+
+const truthy = (v: unknown) => v === true || v === 'on' || v === 'true' || v === 'yes';
+
+export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean): void {
+  const { p } = ctx;
+  if (typeof args.driver !== 'string') throw new QmpError("Parameter 'driver' is missing");
+  const driver = args.driver;
+  const kind = DEVICE_KINDS[driver];
+  if (!kind) {
+    if ((CONTROLLERS as readonly string[]).includes(driver)) throw new QmpError(`blockgraph: hotplugging a ${driver} is not modelled`, 'GenericError');
+    throw new QmpError(`'${driver}' is not a valid device model name`);
+  }
+  // find bus
+  let b: Bus | undefined;
+  if (args.bus !== undefined) {
+    const path = String(args.bus);
+    b = busOf(p, path);
+    if (!b) throw new QmpError(`Bus '${path}' not found`);
+    if (!busTypeFits(kind.busType, b)) throw new QmpError(`Device '${driver}' can't go on ${b.type} bus`);
+  } else {
+    b = defaultBus(p, kind.busType);
+    if (!b) throw new QmpError(`No '${kind.busType}' bus found for device '${driver}'`);
+  }
+  if (!cold && !b.hotplug) throw new QmpError(`Bus '${b.id}' does not support hotplugging`);
+  // qdev_set_id
+  let id: string;
+  let path: string;
+  if (args.id !== undefined) {
+    id = String(args.id);
+    if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
+    path = `${PERIPHERAL}/${id}`;
+  } else {
+    const n = p.meta().anonDevices ?? 0;
+    p.setMeta({ anonDevices: n + 1 });
+    id = `${PERIPHERAL}-anon/device[${n}]`;
+    path = id;
+  }
+  // properties (object_set_properties_from_keyval)
+  for (const k of Object.keys(args)) {
+    if (k === 'driver' || k === 'bus' || k === 'id') continue;
+    if (!kind.props.includes(k)) throw new QmpError(`Property '${kind.driveOwner ?? driver}.${k}' not found`);
+  }
+  const d: Device = {
+    id, driver, bus: b.id, path, bb: null, ownBb: false, shareRw: truthy(args['share-rw']),
+    iothread: null, tray: kind.removable ? { open: false } : null, cold, at: p.nextSeq(),
+  };
+  p.step(`device_add ${id}`);
+  putDevice(p, d);
+  if (args.drive !== undefined && String(args.drive) !== '') {
+    const drive = String(args.drive);
+    // blk_by_name finds no named BlockBackend (no -drive here); a node name makes a new one
+    if (!p.node(drive)) throw new QmpError(`Property '${kind.driveOwner}.drive' can't find value '${drive}'`);
+    d.bb = createDeviceBb(p, d, drive);
+  }
+  if (args.iothread !== undefined) {
+    const io = String(args.iothread);
+    if (!checkIothread(p, io)) throw new QmpError(`Property '${kind.driveOwner}.iothread' can't find value '${io}'`);
+    d.iothread = io;
+  }
+  // realize
+  if (!d.bb) {
+    if (!kind.removable) throw new QmpError('drive property not set');
+    // scsi_cd_realize / ide_dev_initfn: an empty drive gets an anonymous BlockBackend of its own,
+    // which qdev never releases (blk_new's reference is leaked on unplug)
+    d.bb = createDeviceBb(p, d, null);
+    d.ownBb = true;
+  }
+  putDevice(p, d);
+  const node = p.children({ kind: 'bb', bb: d.bb })[0]?.child ?? null;
+  const ro = deviceReadOnly(p, d, node);
+  const perms = devicePerms(ro, kind.resizable, d.shareRw);
+  p.step(`device ${id}: blkconf_apply_backend_options`);
+  setBbPerm(p, d.bb, perms.perm, perms.shared);
+  if (kind.removable && node) changeMedia(p, device(p, id)!, true, () => undefined);
+  // plug: virtio_scsi_hotplug checks the dataplane blocker, then moves the disk to the
+  // controller's context (s->ctx: its iothread, or the main loop); errors fail device_add
+  if (b.iothread && kind.busType === 'SCSI') {
+    const root = bbRoot(p, d.bb);
+    const blocked = root ? opBlocker(p, root, 'dataplane') : null;
+    if (blocked) throw new QmpError(`Node '${root}' is busy: ${blocked}`);
+    p.step(`device ${id}: aio context ${b.iothread}`);
+    setBbContext(p, d.bb, b.iothread);
+  }
+  void attachedName;
+}
+
+export const deviceAdd: CommandDef = {
+  name: 'device_add',
+  mutates: true,
+  run(ctx) {
+    addDevice(ctx, ctx.args, false);
+    return {};
+  },
+};

@@ -1,0 +1,64 @@
+// device_del (vm target): find_device_state, then qdev_unplug's checks and the unplug itself.
+// Without a guest, native PCIe hotplug (root ports) and virtio-scsi unplug at once; the device
+// unrealizes (virtio-blk-pci: its inner virtio-blk-device first, hence two DEVICE_DELETED),
+// release_drive detaches its BlockBackend — except one the device made itself (an empty
+// CD-ROM's), which qdev leaks: it stays, anonymous, holding any medium forever (flagged).
+import { QmpError } from '../../errors/index.js';
+import { removeBlockBackend } from '../exports.js';
+import { PERIPHERAL, bus, delDevice, device, setBbContext, setBbPerm } from '../../graph/devices/ops.js';
+import { PERM_ALL } from '../../graph/perm.js';
+import { DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
+import type { Proc } from '../../graph/proc.js';
+import type { CommandCtx, CommandDef } from '../types.js';
+import { checkArgs } from './qapi.js';
+
+/** object_resolve_path_at(/machine/peripheral, id): a plain id, or an absolute path. */
+export function findDevice(p: Proc, id: string): { dev: Device; inner: boolean } | undefined {
+  let rel = id;
+  if (id.startsWith(`${PERIPHERAL}/`)) rel = id.slice(PERIPHERAL.length + 1);
+  const inner = rel.endsWith('/virtio-backend');
+  const base = inner ? rel.slice(0, -'/virtio-backend'.length) : rel;
+  const dev = device(p, base) ?? (id.startsWith(`${PERIPHERAL}-anon/`) ? device(p, id) : undefined);
+  if (!dev) return undefined;
+  if (inner && !DEVICE_KINDS[dev.driver]?.backend) return undefined;
+  return { dev, inner };
+}
+
+export function unplugDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, d: Device): void {
+  const { p } = ctx;
+  p.step(`device_del ${d.id}`);
+  const b = bus(p, d.bus);
+  if (d.bb && p.bb(d.bb)) {
+    // virtio_scsi_hotunplug: back to the main loop first (errors ignored)
+    if (b?.iothread) setBbContext(p, d.bb, 'main', { ignoreErrors: true });
+    if (d.ownBb) {
+      // release_drive → blk_detach_dev: perms back to 0/ALL and the device's reference dropped;
+      // blk_new's reference stays (QEMU leak): the BlockBackend lives on, anonymous
+      const bb = p.bb(d.bb)!;
+      p.putBB({ ...bb, owner: { kind: 'leak', id: d.id }, dev: '' });
+      setBbPerm(p, d.bb, 0, PERM_ALL);
+    } else {
+      removeBlockBackend(p, d.bb);
+    }
+  }
+  delDevice(p, d.id);
+  if (DEVICE_KINDS[d.driver]?.backend) ctx.emit('DEVICE_DELETED', { path: `${d.path}/virtio-backend` });
+  ctx.emit('DEVICE_DELETED', d.path.startsWith(`${PERIPHERAL}-anon`) ? { path: d.path } : { device: d.id, path: d.path });
+}
+
+export const deviceDel: CommandDef = {
+  name: 'device_del',
+  mutates: true,
+  run(ctx) {
+    const { p, args } = ctx;
+    checkArgs(args, [['id', true, 'str']]);
+    const id = args.id;
+    const found = findDevice(p, id);
+    if (!found) throw new QmpError(`Device '${id}' not found`, 'DeviceNotFound');
+    if (found.inner) throw new QmpError("Bus 'virtio-bus' does not support hotplugging");
+    const b = bus(p, found.dev.bus);
+    if (b && !b.hotplug) throw new QmpError(`Bus '${b.id}' does not support hotplugging`);
+    unplugDevice(ctx, found.dev);
+    return {};
+  },
+};

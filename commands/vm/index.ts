@@ -1,0 +1,17 @@
+// commands/vm/: the vm target's commands (issue 17) — a QEMU VM's guest devices, media, run state.
+// Registered beside QSD's, but a process answers them only when it is a VM (meta.target 'vm',
+// set by x-blockgraph-machine); on qemu-storage-daemon they stay CommandNotFound.
+import type { CommandDef } from '../types.js';
+import { deviceAdd } from './device-add.js';
+import { deviceDel } from './device-del.js';
+import { xBlockgraphMachine } from './machine.js';
+import { mediaCommands } from './media.js';
+import { blockSetIoThrottle } from './queries.js';
+import { cont, stop } from './run-state.js';
+
+export { queryBlockVm } from './queries.js';
+
+/** Commands only a VM has (QSD answers CommandNotFound). */
+export const VM_COMMANDS: readonly CommandDef[] = [deviceAdd, deviceDel, ...mediaCommands, blockSetIoThrottle, stop, cont];
+export const VM_COMMAND_NAMES = new Set(VM_COMMANDS.map((c) => c.name));
+export { xBlockgraphMachine };

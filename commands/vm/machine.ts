@@ -1,0 +1,67 @@
+// x-blockgraph-machine (blockgraph's own; vm target): the machine qemu-system-x86_64 builds from
+// its command line before QMP is up — q35's pcie.0 and AHCI ide.0..ide.5, `-object iothread`,
+// pcie-root-ports, virtio-scsi-pci controllers, `-blockdev`s and cold-plugged `-device`s — as
+// one logged command, so replay, recovery and audit see the machine like any other mutation.
+import { QmpError } from '../../errors/index.js';
+import { isVm, putBus, putDevice, device } from '../../graph/devices/ops.js';
+import type { Device } from '../../graph/devices/types.js';
+import { blockdevAdd } from '../blockdev-add.js';
+import type { CommandDef } from '../types.js';
+import { addDevice } from './device-add.js';
+
+const ID = /^[A-Za-z][A-Za-z0-9\-._]*$/;
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function ids(v: unknown, what: string): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && ID.test(x))) throw new QmpError(`${what} must be a list of ids`);
+  return v as string[];
+}
+
+export const xBlockgraphMachine: CommandDef = {
+  name: 'x-blockgraph-machine',
+  mutates: true,
+  run(ctx) {
+    const { p, args } = ctx;
+    if (isVm(p) || p.nodes().length || p.bbs().length) throw new QmpError('x-blockgraph-machine: the process already has a machine or a graph');
+    if (args.version !== 1) throw new QmpError('x-blockgraph-machine: version must be 1');
+    p.step('machine q35');
+    p.setMeta({ target: 'vm', runState: 'prelaunch' });
+    putBus(p, { id: 'pcie.0', type: 'PCIE', hotplug: false, iothread: null, at: p.nextSeq() });
+    for (let i = 0; i < 6; i++) putBus(p, { id: `ide.${i}`, type: 'IDE', hotplug: false, iothread: null, at: p.nextSeq() });
+    for (const io of ids(args.iothreads, 'iothreads')) {
+      if (p.object(io)) throw new QmpError(`attempt to add duplicate property '${io}' to object (type 'container')`);
+      p.putObject({ id: io, qomType: 'iothread', props: {} });
+    }
+    const controller = (id: string, driver: string) => {
+      if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
+      const d: Device = {
+        id, driver, bus: 'pcie.0', path: `/machine/peripheral/${id}`, bb: null, ownBb: false, shareRw: false,
+        iothread: null, tray: null, cold: true, at: p.nextSeq(),
+      };
+      putDevice(p, d);
+    };
+    for (const rp of ids(args['root-ports'], 'root-ports')) {
+      controller(rp, 'pcie-root-port');
+      putBus(p, { id: rp, type: 'PCIE', hotplug: true, iothread: null, at: p.nextSeq() });
+    }
+    const scsi = args['scsi-controllers'] ?? [];
+    if (!Array.isArray(scsi)) throw new QmpError('scsi-controllers must be a list');
+    for (const c of scsi) {
+      if (!isObj(c) || typeof c.id !== 'string' || !ID.test(c.id)) throw new QmpError('scsi-controllers: each needs an id');
+      const io = c.iothread === undefined ? null : String(c.iothread);
+      if (io !== null && p.object(io)?.qomType !== 'iothread') throw new QmpError(`Property 'virtio-scsi-pci.iothread' can't find value '${io}'`);
+      controller(c.id, 'virtio-scsi-pci');
+      putBus(p, { id: `${c.id}.0`, type: 'SCSI', hotplug: true, iothread: io ?? 'main', at: p.nextSeq() });
+    }
+    for (const b of (args.blockdevs ?? []) as unknown[]) {
+      if (!isObj(b)) throw new QmpError('blockdevs: each must be an object');
+      blockdevAdd.run({ ...ctx, args: b });
+    }
+    for (const d of (args.devices ?? []) as unknown[]) {
+      if (!isObj(d)) throw new QmpError('devices: each must be an object');
+      addDevice(ctx, d, true);
+    }
+    return {};
+  },
+};

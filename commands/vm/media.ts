@@ -1,0 +1,181 @@
+// Removable media (vm target), as block/qapi-sysemu.c: blockdev-open-tray / -close-tray,
+// blockdev-insert-medium / -remove-medium, eject and blockdev-change-medium, each with
+// qmp_get_blk's lookup (`device` is a BlockBackend name — there are none without -drive —
+// or `id` a qdev id) and the tray callbacks' DEVICE_TRAY_MOVED.
+import { QmpError } from '../../errors/index.js';
+import { opBlocker } from '../../graph/blockers.js';
+import { bbRoot, changeMedia, device, insertBs, removeBs } from '../../graph/devices/ops.js';
+import { DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
+import { openNode } from '../../graph/open.js';
+import { unrefIfUnused } from '../../graph/ops.js';
+import type { Proc } from '../../graph/proc.js';
+import type { CommandCtx, CommandDef } from '../types.js';
+import { findDevice } from './device-del.js';
+import { checkArgs, type Member } from './qapi.js';
+
+const DEVICE_ID: Member[] = [['device', false, 'str'], ['id', false, 'str']];
+
+type Ctx = Pick<CommandCtx, 'p' | 'emit'>;
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+/** qmp_get_blk: exactly one of device/id; blk_by_qdev_id (find_device_state, blk_by_dev). */
+export function getBlk(p: Proc, blkName: string | undefined, qdevId: string | undefined): { bb: string; dev: Device | undefined } {
+  if ((blkName === undefined) === (qdevId === undefined)) throw new QmpError("Need exactly one of 'device' and 'id'");
+  if (qdevId !== undefined) {
+    const f = findDevice(p, qdevId);
+    if (!f) throw new QmpError(`Device '${qdevId}' not found`, 'DeviceNotFound');
+    // virtio-blk-pci's BlockBackend belongs to its inner device: the proxy has none
+    const k = DEVICE_KINDS[f.dev.driver];
+    if (!f.dev.bb || (k?.backend && !f.inner)) throw new QmpError('Device does not have a block device backend');
+    return { bb: f.dev.bb, dev: f.dev };
+  }
+  throw new QmpError(`Device '${blkName}' not found`, 'DeviceNotFound');
+}
+
+const removable = (d: Device | undefined) => Boolean(d && DEVICE_KINDS[d.driver]?.removable);
+const hasTray = (d: Device | undefined) => Boolean(d?.tray);
+
+/** do_open_tray; returns 'nosys' for a device without a tray (callers ignore that). */
+function doOpenTray(ctx: Ctx, blkName: string | undefined, id: string | undefined): 'ok' | 'nosys' {
+  const { p } = ctx;
+  const { dev } = getBlk(p, blkName, id);
+  const name = id ?? blkName;
+  if (!removable(dev)) throw new QmpError(`Device '${name}' is not removable`);
+  if (!hasTray(dev)) return 'nosys';
+  if (dev!.tray!.open) return 'ok';
+  // no guest ever locks the medium: the tray opens at once
+  changeMedia(p, device(p, dev!.id)!, false, ctx.emit);
+  return 'ok';
+}
+
+function closeTray(ctx: Ctx, blkName: string | undefined, id: string | undefined): void {
+  const { p } = ctx;
+  const { dev } = getBlk(p, blkName, id);
+  if (!removable(dev)) throw new QmpError(`Device '${blkName ?? id}' is not removable`);
+  if (!hasTray(dev)) return;
+  const d = device(p, dev!.id)!;
+  if (!d.tray!.open) return;
+  changeMedia(p, d, true, ctx.emit);
+}
+
+function removeMedium(ctx: Ctx, blkName: string | undefined, id: string | undefined): void {
+  const { p } = ctx;
+  const { bb, dev } = getBlk(p, blkName, id);
+  if (dev && !removable(dev)) throw new QmpError(`Device '${blkName ?? id}' is not removable`);
+  if (dev && hasTray(dev) && !device(p, dev.id)!.tray!.open) throw new QmpError(`Tray of device '${blkName ?? id}' is not open`);
+  const node = bbRoot(p, bb);
+  if (!node) return;
+  const blocked = opBlocker(p, node, 'eject');
+  if (blocked) throw new QmpError(`Node '${node}' is busy: ${blocked}`);
+  p.step('blk_remove_bs');
+  removeBs(p, bb);
+}
+
+function insertAnonMedium(ctx: Ctx, bb: string, dev: Device | undefined, node: string): void {
+  const { p } = ctx;
+  if (dev && !removable(dev)) throw new QmpError('Device is not removable');
+  if (dev && hasTray(dev) && !device(p, dev.id)!.tray!.open) throw new QmpError('Tray of the device is not open');
+  if (bbRoot(p, bb)) throw new QmpError('There already is a medium in the device');
+  p.step('blk_insert_bs');
+  insertBs(p, bb, node);
+}
+
+export const blockdevOpenTray: CommandDef = {
+  name: 'blockdev-open-tray',
+  mutates: true,
+  run(ctx) {
+    checkArgs(ctx.args, [...DEVICE_ID, ['force', false, 'bool']]);
+    doOpenTray(ctx, str(ctx.args.device), str(ctx.args.id));
+    return {};
+  },
+};
+
+export const blockdevCloseTray: CommandDef = {
+  name: 'blockdev-close-tray',
+  mutates: true,
+  run(ctx) {
+    checkArgs(ctx.args, DEVICE_ID);
+    closeTray(ctx, str(ctx.args.device), str(ctx.args.id));
+    return {};
+  },
+};
+
+export const blockdevRemoveMedium: CommandDef = {
+  name: 'blockdev-remove-medium',
+  mutates: true,
+  run(ctx) {
+    checkArgs(ctx.args, [['id', true, 'str']]);
+    removeMedium(ctx, undefined, String(ctx.args.id));
+    return {};
+  },
+};
+
+export const blockdevInsertMedium: CommandDef = {
+  name: 'blockdev-insert-medium',
+  mutates: true,
+  run(ctx) {
+    const { p, args } = ctx;
+    checkArgs(args, [['id', true, 'str'], ['node-name', true, 'str']]);
+    const { bb, dev } = getBlk(p, undefined, String(args.id));
+    const nodeName = String(args['node-name']);
+    if (!p.node(nodeName)) throw new QmpError(`Node '${nodeName}' not found`);
+    if (p.parents(nodeName).some((e) => e.parent.kind === 'bb')) throw new QmpError(`Node '${nodeName}' is already in use`);
+    insertAnonMedium(ctx, bb, dev, nodeName);
+    return {};
+  },
+};
+
+export const eject: CommandDef = {
+  name: 'eject',
+  mutates: true,
+  run(ctx) {
+    checkArgs(ctx.args, [...DEVICE_ID, ['force', false, 'bool']]);
+    const blk = str(ctx.args.device), id = str(ctx.args.id);
+    doOpenTray(ctx, blk, id);
+    removeMedium(ctx, blk, id);
+    return {};
+  },
+};
+
+/**
+ * qmp_blockdev_change_medium: bdrv_open(filename, {driver: format}) with the BlockBackend's
+ * root-state flags (read-write unless the old medium was read-only, or `read-only-mode`), then
+ * open tray, remove, insert, close tray; the new tree is anonymous (#block names) and goes with
+ * the medium.
+ */
+export const blockdevChangeMedium: CommandDef = {
+  name: 'blockdev-change-medium',
+  mutates: true,
+  run(ctx) {
+    const { p, args } = ctx;
+    checkArgs(args, [...DEVICE_ID, ['filename', true, 'str'], ['format', false, 'str'], ['force', false, 'bool'],
+      ['read-only-mode', false, 'enum', ['retain', 'read-only', 'read-write']]]);
+    const blkName = str(args.device), id = str(args.id);
+    const { bb, dev } = getBlk(p, blkName, id);
+    const old = bbRoot(p, bb);
+    const b = p.bb(bb)!;
+    // blk_new leaves root_state.open_flags 0: no BDRV_O_RDWR, a first medium opens read-only
+    let ro = old ? p.node(old)!.ro : (b.rootRo ?? true);
+    if (args['read-only-mode'] === 'read-only') ro = true;
+    if (args['read-only-mode'] === 'read-write') ro = false;
+    p.step('bdrv_open medium');
+    const filename = String(args.filename);
+    const opts: Record<string, unknown> = args.format !== undefined
+      ? { driver: String(args.format), file: { driver: 'file', filename }, 'read-only': ro, 'detect-zeroes': 'off' }
+      : { driver: 'file', filename, 'read-only': ro, 'detect-zeroes': 'off' };
+    const medium = openNode(p, opts);
+    // our reference, dropped at the end whether or not the medium went in (bdrv_unref)
+    p.patchNode(medium.name, { extra: { ...(medium.extra ?? {}), refs: 1 } });
+    doOpenTray(ctx, blkName, id);
+    removeMedium(ctx, blkName, id);
+    insertAnonMedium(ctx, bb, dev, medium.name);
+    closeTray(ctx, blkName, id);
+    const m = p.node(medium.name)!;
+    const { refs: _r, ...extra } = (m.extra ?? {}) as Record<string, unknown>;
+    p.patchNode(medium.name, { extra });
+    unrefIfUnused(p, medium.name);
+    return {};
+  },
+};
+
+export const mediaCommands = [blockdevOpenTray, blockdevCloseTray, blockdevRemoveMedium, blockdevInsertMedium, eject, blockdevChangeMedium];

@@ -1,0 +1,26 @@
+// A small QAPI argument check for the vm target's commands, which are not in the QSD schema table
+// (commands/schema is qemu-storage-daemon's): members visited in schema order with QEMU's texts
+// (qobject-input-visitor.c), leftovers reported after all members.
+import { QmpError } from '../../errors/index.js';
+
+export type Member = [name: string, required: boolean, type: 'str' | 'bool' | 'int' | 'enum', values?: readonly string[]];
+
+const TYPE_NAME = { str: 'string', bool: 'boolean', int: 'integer', enum: 'string' } as const;
+
+export function checkArgs(args: Record<string, unknown>, members: readonly Member[]): void {
+  for (const [name, required, type, values] of members) {
+    const v = args[name];
+    if (v === undefined) {
+      if (required) throw new QmpError(`Parameter '${name}' is missing`);
+      continue;
+    }
+    const ok = type === 'str' || type === 'enum' ? typeof v === 'string'
+      : type === 'bool' ? typeof v === 'boolean'
+        : typeof v === 'number' && Number.isInteger(v);
+    if (!ok) throw new QmpError(`Invalid parameter type for '${name}', expected: ${TYPE_NAME[type]}`);
+    if (type === 'enum' && values && !values.includes(v as string)) throw new QmpError(`Parameter '${name}' does not accept value '${String(v)}'`);
+  }
+  for (const k of Object.keys(args)) {
+    if (!members.some(([n]) => n === k)) throw new QmpError(`Parameter '${k}' is unexpected`);
+  }
+}

@@ -1,0 +1,36 @@
+// stop / cont (vm target), as softmmu/cpus.c and monitor/qmp-cmds.c: `-S` starts in prelaunch;
+// stop sends STOP only from a running VM (do_vm_stop); cont sends RESUME (vm_prepare_start), and
+// STOP + RESUME when already running.
+import type { CommandDef } from '../types.js';
+import { checkArgs } from './qapi.js';
+
+export const stop: CommandDef = {
+  name: 'stop',
+  mutates: true,
+  run({ p, args, emit }) {
+    checkArgs(args, []);
+    if (p.meta().runState === 'running') {
+      p.step('vm_stop');
+      p.setMeta({ runState: 'paused' });
+      emit('STOP', undefined as unknown as Record<string, unknown>);
+    }
+    return {};
+  },
+};
+
+export const cont: CommandDef = {
+  name: 'cont',
+  mutates: true,
+  run({ p, args, emit }) {
+    checkArgs(args, []);
+    if (p.meta().runState === 'running') {
+      emit('STOP', undefined as unknown as Record<string, unknown>);
+      emit('RESUME', undefined as unknown as Record<string, unknown>);
+      return {};
+    }
+    p.step('vm_start');
+    p.setMeta({ runState: 'running' });
+    emit('RESUME', undefined as unknown as Record<string, unknown>);
+    return {};
+  },
+};

@@ -1,0 +1,77 @@
+// The vm target's machine (issue 17): buses and guest devices of a q35 VM, plain JSON in the
+// process scope beside nodes and BlockBackends (collections `buses` and `devices`).
+
+/** A qdev bus: its QOM type name as QEMU prints it in "can't go on X bus". */
+export type BusType = 'PCIE' | 'SCSI' | 'IDE';
+
+export interface Bus {
+  id: string;              // bus->name: pcie.0, the root port's id, `<controller>.0`, ide.N
+  type: BusType;
+  hotplug: boolean;        // qbus_is_hotpluggable: a hotplug handler (root port, virtio-scsi)
+  /**
+   * virtio-scsi's s->ctx (virtio_scsi_dataplane_setup): its iothread's context, else the main
+   * loop's (ioeventfd is on by default) — devices plugged here move to it. null: no such handler.
+   */
+  iothread: string | null;
+  at: number;              // creation order (qbus_find_recursive meets the newest first)
+}
+
+export interface Device {
+  id: string;              // qdev id (or /machine/peripheral-anon/device[N])
+  driver: string;          // virtio-blk-pci, scsi-hd, scsi-cd, ide-hd, ide-cd, pcie-root-port, virtio-scsi-pci
+  bus: string;
+  path: string;            // QOM path: /machine/peripheral/ID
+  bb: string | null;       // the BlockBackend (conf.blk) or null
+  /** The BlockBackend was created by the device itself (an empty scsi-cd): qdev leaks it on unplug. */
+  ownBb: boolean;
+  shareRw: boolean;
+  iothread: string | null; // virtio-blk-pci's own iothread property (used only by a running guest's dataplane)
+  tray: { open: boolean } | null; // removable media with a tray (CD-ROMs)
+  cold: boolean;           // from the command line
+  at: number;
+}
+
+/** What each modelled device kind is, after hw/block (realize → blkconf_apply_backend_options). */
+export interface DeviceKind {
+  busType: 'PCI' | 'SCSI' | 'IDE';
+  /** The QOM type that owns the `drive` property (virtio-blk-pci aliases it to its virtio-blk-device). */
+  driveOwner: string | null;
+  /** blkconf_apply_backend_options(readonly = …) for a node that is writable. */
+  readOnly: boolean;
+  resizable: boolean;
+  removable: boolean;
+  /** set_drive_helper(iothread = true): the BlockBackend is created in the node's AioContext. */
+  iothreadAware: boolean;
+  /** The BlockBackend belongs to an inner device (`ID/virtio-backend`), which is what it is called by. */
+  backend: boolean;
+  props: readonly string[];
+}
+
+const DISK_PROPS = ['drive', 'share-rw', 'serial', 'write-cache', 'rerror', 'werror', 'logical_block_size', 'physical_block_size', 'bootindex'];
+
+export const DEVICE_KINDS: Record<string, DeviceKind> = {
+  'virtio-blk-pci': {
+    // DEFINE_BLOCK_PROPERTIES: a plain DEFINE_PROP_DRIVE, so its BlockBackend starts in the main loop
+    busType: 'PCI', driveOwner: 'virtio-blk-device', readOnly: false, resizable: true, removable: false,
+    iothreadAware: false, backend: true, props: [...DISK_PROPS, 'iothread', 'num-queues', 'addr'],
+  },
+  'scsi-hd': {
+    busType: 'SCSI', driveOwner: 'scsi-hd', readOnly: false, resizable: true, removable: false,
+    iothreadAware: true, backend: false, props: [...DISK_PROPS, 'channel', 'scsi-id', 'lun', 'removable'],
+  },
+  'scsi-cd': {
+    busType: 'SCSI', driveOwner: 'scsi-cd', readOnly: true, resizable: false, removable: true,
+    iothreadAware: true, backend: false, props: [...DISK_PROPS, 'channel', 'scsi-id', 'lun'],
+  },
+  'ide-hd': {
+    busType: 'IDE', driveOwner: 'ide-hd', readOnly: false, resizable: true, removable: false,
+    iothreadAware: false, backend: false, props: [...DISK_PROPS, 'unit'],
+  },
+  'ide-cd': {
+    busType: 'IDE', driveOwner: 'ide-cd', readOnly: true, resizable: false, removable: true,
+    iothreadAware: false, backend: false, props: [...DISK_PROPS, 'unit'],
+  },
+};
+
+/** Controllers: they only come from the command line here (`vm` member). */
+export const CONTROLLERS = ['pcie-root-port', 'virtio-scsi-pci'] as const;

@@ -1,0 +1,177 @@
+// The vm target's grammar (issue 17): the qemu-storage-daemon productions of grammar.ts plus guest
+// devices — device_add / device_del of every modelled kind on the fuzz machine's buses (share-rw,
+// empty CD-ROMs, wrong buses, duplicate ids), media commands on the CD-ROMs, throttling, stop —
+// drawn over the devices the case has added so far. One process (the VM).
+import type { JsonObject, Step, VmSpec } from '../format.js';
+import { Generator, PRODUCTIONS_A, type Production } from './grammar.js';
+import type { Rng } from './rng.js';
+import type { ProcView, World } from './world.js';
+
+/** The machine of every vm fuzz case: hotplug slots, a main-loop and an iothread SCSI controller. */
+export const FUZZ_VM: VmSpec = {
+  version: 1,
+  iothreads: ['io0'],
+  'root-ports': ['rp0', 'rp1', 'rp2', 'rp3'],
+  'scsi-controllers': [{ id: 'scsi0' }, { id: 'scsi1', iothread: 'io0' }],
+};
+
+const cmd = (execute: string, args: JsonObject): Step => ({ execute, arguments: args });
+
+export class VmGenerator extends Generator {
+  /** Devices this case added (id → driver), as device_add / device_del replies told. */
+  readonly devices = new Map<string, string>();
+  private devCounter = 0;
+
+  constructor(rng: Rng, world: World) {
+    super(rng, world);
+    this.singleProcess = true;
+  }
+
+  protected override productions(): [Production, number][] { return VM_PRODUCTIONS; }
+
+  freshDevice(prefix: string): string {
+    return `${prefix}${this.devCounter++}`;
+  }
+
+  override followUp(step: Step, ok: boolean): void {
+    super.followUp(step, ok);
+    if (!ok || 'wait' in step) return;
+    const a = step.arguments ?? {};
+    if (step.execute === 'device_add' && typeof a.id === 'string') {
+      this.devices.set(a.id, String(a.driver));
+      // a disk on the iothread controller moves its node there: the crash guards must know
+      // (no bus: qbus_find_recursive meets the newest SCSI bus first, scsi1.0)
+      const scsi = a.driver === 'scsi-hd' || a.driver === 'scsi-cd';
+      if ((a.bus === 'scsi1.0' || (scsi && a.bus === undefined)) && typeof a.drive === 'string') this.world.proc('A').moved.add(a.drive);
+    }
+    if (step.execute === 'device_del' && typeof a.id === 'string') this.devices.delete(a.id);
+  }
+
+  /** The QSD crash guards, plus the VM's own (vmAbort). */
+  override next(): Step | undefined {
+    for (let tries = 0; tries < 20; tries++) {
+      const s = super.next();
+      if (!s || !vmAbort(s, this)) return s;
+    }
+    return undefined;
+  }
+
+  cdroms(): string[] { return [...this.devices].filter(([, d]) => d === 'scsi-cd').map(([id]) => id); }
+}
+
+const asVm = (g: Generator) => g as VmGenerator;
+
+/**
+ * Inputs on which qemu-system-x86_64 7.2.22 aborts (found by this fuzzer), never sent: a device
+ * whose BlockBackend starts in the main loop (virtio-blk, ide) on a node that may be in an
+ * iothread (set_drive_helper moves it without the iothread's lock: qemu_mutex_unlock_impl).
+ * The model refuses it with that reason (graph/devices/ops.ts createDeviceBb).
+ */
+export function vmAbort(step: Step, g: VmGenerator): string | undefined {
+  if ('wait' in step) return undefined;
+  const a = step.arguments ?? {};
+  const aio = inIothreadWithJobs(g.world.proc('A'));
+  if (step.execute === 'device_add' && (a.driver === 'virtio-blk-pci' || a.driver === 'ide-hd') && typeof a.drive === 'string' && aio.has(a.drive)) {
+    return `virtio-blk/ide on '${a.drive}' in an iothread`;
+  }
+  // not seen to abort, but the same unlocked move as device_add would make (blk_insert_bs): not sent
+  if (step.execute === 'blockdev-insert-medium' && typeof a['node-name'] === 'string' && aio.has(a['node-name'])) {
+    return `insert-medium of '${a['node-name']}' in an iothread`;
+  }
+  // crash 5 (aborts.ts), where a job carried the node into the iothread with a disk's chain
+  if (step.execute === 'blockdev-add') {
+    const r = references(a).find((n) => aio.has(n));
+    if (r) return `crash 5: blockdev-add references '${r}' in an iothread`;
+  }
+  return undefined;
+}
+
+const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+function references(o: JsonObject, out: string[] = []): string[] {
+  for (const [k, v] of Object.entries(o)) {
+    if (['file', 'backing', 'image', 'test', 'raw'].includes(k) && typeof v === 'string') out.push(v);
+    if (k === 'children' && Array.isArray(v)) for (const c of v) { if (typeof c === 'string') out.push(c); else if (isObj(c)) references(c, out); }
+    if (isObj(v)) references(v, out);
+  }
+  return out;
+}
+
+/** ProcView.inIothread, with a job's nodes moving together (a mirror target joins its source's context). */
+function inIothreadWithJobs(p: ProcView): Set<string> {
+  const seeds = [...p.inIothread()];
+  const adj = new Map<string, string[]>();
+  const link = (x: string, y: string) => { (adj.get(x) ?? adj.set(x, []).get(x)!).push(y); };
+  const byParent = new Map<string, string[]>();
+  for (const e of p.graph.edges) {
+    if (e.parent.startsWith('dev:') || e.parent.startsWith('bb:')) continue;
+    link(e.parent, e.child); link(e.child, e.parent);
+    (byParent.get(e.parent) ?? byParent.set(e.parent, []).get(e.parent)!).push(e.child);
+  }
+  const seen = new Set<string>();
+  const todo = [...seeds];
+  while (todo.length) {
+    const n = todo.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    todo.push(...(adj.get(n) ?? []));
+  }
+  return seen;
+}
+
+const deviceAdd: Production = (g, p) => {
+  const v = asVm(g);
+  const r = g.rng;
+  const driver = r.pick(['virtio-blk-pci', 'scsi-hd', 'scsi-hd', 'scsi-cd', 'virtio-blk-pci', 'ide-hd']);
+  const o: JsonObject = { driver };
+  o.id = r.chance(0.05) && v.devices.size ? r.pick([...v.devices.keys()]) : v.freshDevice(driver.startsWith('virtio') ? 'vd' : driver === 'scsi-cd' ? 'cd' : driver === 'ide-hd' ? 'ide' : 'sd');
+  const bus = driver === 'virtio-blk-pci' ? r.pick(['rp0', 'rp1', 'rp2', 'rp3'])
+    : driver === 'ide-hd' ? 'ide.0' : r.pick(['scsi0.0', 'scsi1.0']);
+  if (r.chance(0.9)) o.bus = r.chance(0.05) ? r.pick(['nosuch', 'pcie.0', 'scsi0.0', 'rp0']) : bus;
+  if (driver !== 'scsi-cd' || r.chance(0.5)) o.drive = g.ref(p);
+  if (r.chance(0.35)) o['share-rw'] = true;
+  if (driver === 'virtio-blk-pci' && r.chance(0.15)) o.iothread = 'io0';
+  return cmd('device_add', o);
+};
+
+const deviceDel: Production = (g) => {
+  const v = asVm(g);
+  const ids = [...v.devices.keys()];
+  const id = ids.length && g.rng.chance(0.9) ? g.rng.pick(ids) : g.rng.pick(['nosuch', 'rp0', 'scsi0']);
+  return cmd('device_del', { id });
+};
+
+const media: Production = (g, p) => {
+  const v = asVm(g);
+  const r = g.rng;
+  const cds = v.cdroms();
+  const all = [...v.devices.keys()];
+  const id = cds.length && r.chance(0.85) ? r.pick(cds) : all.length ? r.pick(all) : 'nosuch';
+  const k = r.next();
+  if (k < 0.2) return cmd('blockdev-open-tray', { id });
+  if (k < 0.35) return cmd('blockdev-close-tray', { id });
+  if (k < 0.55) return cmd('blockdev-insert-medium', { id, 'node-name': g.ref(p) });
+  if (k < 0.7) return cmd('blockdev-remove-medium', { id });
+  if (k < 0.85) return cmd('eject', { id });
+  const o: JsonObject = { id, filename: r.pick(['a.qcow2', 'r.raw', 't1.qcow2']) };
+  o.format = o.filename === 'r.raw' ? 'raw' : 'qcow2';
+  if (r.chance(0.3)) o['read-only-mode'] = r.pick(['retain', 'read-only', 'read-write']);
+  return cmd('blockdev-change-medium', o);
+};
+
+const throttleRun: Production = (g) => {
+  const v = asVm(g);
+  const r = g.rng;
+  const k = r.next();
+  if (k < 0.5 && v.devices.size) {
+    const [id, driver] = r.pick([...v.devices]);
+    const target = driver === 'virtio-blk-pci' ? `/machine/peripheral/${id}/virtio-backend` : id;
+    return cmd('block_set_io_throttle', { id: target, bps: r.pick([0, 1048576]), bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0 });
+  }
+  // no `cont`: a running guest (SeaBIOS) could take part in PCIe hotplug and make device_del wait
+  return cmd('stop', {});
+};
+
+/** Process A's QSD productions, with the guest-device ones beside them. */
+export const VM_PRODUCTIONS: [Production, number][] = [
+  ...PRODUCTIONS_A, [deviceAdd, 18], [deviceDel, 7], [media, 10], [throttleRun, 2],
+];

@@ -1,0 +1,112 @@
+// The `vm` target's real peer (issue 17): qemu-system-x86_64, q35, paused (-S), no guest, no
+// default devices, its QMP monitor on a unix socket, the scenario's machine (`vm` member) on its
+// command line. Run in the scenario's temp dir so relative image names resolve there.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BlockgraphError } from '../errors/index.js';
+import { connectUnixSocket } from '../qmp/wire.js';
+import type { VmSpec } from './format.js';
+import { findExecutable, type QsdConnection } from './qsd.js';
+
+const VM_BIN = 'qemu-system-x86_64';
+export const vmAvailable = (): boolean => findExecutable(process.env.BLOCKGRAPH_QEMU_SYSTEM ?? VM_BIN) !== undefined;
+
+/**
+ * The fixed part of the command line. ACPI PCI hotplug is off so that the pcie-root-ports use
+ * native PCIe hotplug, which completes a `device_del` at once without a guest (with ACPI hotplug
+ * it would wait forever for the guest's eject).
+ */
+export const VM_BASE_ARGS = [
+  '-M', 'q35', '-accel', 'tcg', '-S', '-nodefaults', '-display', 'none', '-m', '64',
+  '-global', 'ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off',
+] as const;
+
+/** The machine part of the command line, from the scenario's `vm` member. */
+export function vmArgs(vm: VmSpec): string[] {
+  const a: string[] = [];
+  for (const io of vm.iothreads ?? []) a.push('-object', `iothread,id=${io}`);
+  (vm['root-ports'] ?? []).forEach((id, i) => a.push('-device', `pcie-root-port,id=${id},bus=pcie.0,chassis=${i + 1}`));
+  for (const c of vm['scsi-controllers'] ?? []) {
+    a.push('-device', JSON.stringify({ driver: 'virtio-scsi-pci', id: c.id, bus: 'pcie.0', ...(c.iothread ? { iothread: c.iothread } : {}) }));
+  }
+  for (const b of vm.blockdevs ?? []) a.push('-blockdev', JSON.stringify(b));
+  for (const d of vm.devices ?? []) a.push('-device', JSON.stringify(d));
+  return a;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; label?: string } = {}): Promise<QsdConnection> {
+  const bin = findExecutable(opts.bin ?? process.env.BLOCKGRAPH_QEMU_SYSTEM ?? VM_BIN);
+  if (!bin) {
+    throw new BlockgraphError('BG_UNSUPPORTED',
+      `${VM_BIN} is not installed (Debian: apt-get install -y qemu-system-x86); the vm target records against it`, { bin: VM_BIN });
+  }
+  const label = `${VM_BIN} ${opts.label ?? ''}`.trim();
+  const sock = join(dir, `qmp-${opts.label ?? 'A'}.sock`);
+  const child = spawn(bin, [...VM_BASE_ARGS, '-qmp', `unix:${sock},server=on,wait=off`, ...vmArgs(vm)],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => { stderr += s; });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let gone: Error | undefined;
+  child.once('error', (e) => { gone = new BlockgraphError('BG_UNSUPPORTED', `cannot start ${bin}: ${e.message}`, { bin }); });
+  child.once('exit', (code, signal) => {
+    gone ??= new BlockgraphError('BG_QMP_ERROR', `${label} died (${signal ?? `exit ${code}`}): ${stderr.trim().slice(-500)}`, { code, signal });
+  });
+  // the socket is up in ~30 ms; a bad command line makes QEMU exit with its reason on stderr
+  for (let i = 0; !existsSync(sock); i++) {
+    if (gone) throw gone;
+    if (i > 500) { child.kill('SIGKILL'); throw new BlockgraphError('BG_QMP_ERROR', `${label}: no QMP socket after 10 s`); }
+    await sleep(20);
+  }
+  let closing = false;
+  let client: Awaited<ReturnType<typeof connectUnixSocket>> | undefined;
+  for (let attempt = 0; !client; attempt++) {
+    try {
+      client = await connectUnixSocket(sock, {
+        label,
+        onClose: () => { if (!closing) process.nextTick(() => child.kill('SIGKILL')); },
+      });
+    } catch (e) {
+      // the socket file exists from bind(), before listen(): a loaded machine can refuse us in
+      // between; and it is created before the machine, so a device QEMU refuses exits right here
+      const refused = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+      if (refused && attempt < 100 && !gone) { await sleep(50); if (!gone) continue; }
+      await Promise.race([exited, sleep(2000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      throw gone ?? e;
+    }
+  }
+  child.once('exit', () => {
+    if (!closing) client.abort(gone ?? new BlockgraphError('BG_QMP_ERROR', `${label} died`));
+  });
+  const conn = client as QsdConnection;
+  Object.defineProperty(conn, 'pid', { value: child.pid });
+  conn.stderr = () => stderr;
+  // a QEMU that aborts resets the socket before its exit is seen: report the death and its stderr
+  const baseExecute = client.execute.bind(client);
+  conn.execute = async (...a: Parameters<typeof baseExecute>) => {
+    try {
+      return await baseExecute(...a);
+    } catch (e) {
+      if (!closing) {
+        await Promise.race([exited, sleep(2000)]);
+        if (gone) throw gone;
+      }
+      throw e;
+    }
+  };
+  const baseClose = client.close.bind(client);
+  conn.close = async () => {
+    closing = true;
+    await baseClose();
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return conn;
+}
