@@ -1,3 +1,4 @@
+import { QEMU_RELEASE, versionOf } from '../graph/version.js';
 import type { XDebugBlockGraph } from './protocol.js';
 import { permList } from '../graph/perm.js';
 import type { CommandDef } from './types.js';
@@ -82,5 +83,6 @@ export const qmpCapabilities: CommandDef = { name: 'qmp_capabilities', mutates: 
 export const queryVersion: CommandDef = {
   name: 'query-version',
   mutates: false,
-  run: () => ({ qemu: { major: 7, minor: 2, micro: 22 }, package: 'blockgraph model' }),
+  // the version the process models (graph/version.ts); the package names the model
+  run: ({ p }) => { const r = QEMU_RELEASE[versionOf(p)]; return { qemu: { major: r.major, minor: r.minor, micro: r.micro }, package: 'blockgraph model' }; },
 };

@@ -97,6 +97,8 @@ export interface ProcMeta {
   nbd: { addr: unknown } | null;
   /** Seed 002's format locking as a fallback where the protocol leaf cannot lock (off: QEMU never merged it). */
   formatLocking?: boolean;
+  /** The QEMU version this process models (graph/version.ts); absent: 7.2, as in every older log. */
+  qemu?: '7.2' | '10.0';
 }
 
 export interface Image {

@@ -5,8 +5,31 @@ import type { QmpConnection } from '../commands/protocol.js';
 import { MemoryBackend, ModelConnection, type ModelBackend } from '../commands/model-host.js';
 import { runScenario, setupImages, type HarnessOptions } from './harness.js';
 import type { Scenario, Transcript } from './format.js';
+import { DEFAULT_QEMU, parseQemuVersion, QEMU_RELEASE, type QemuVersion } from '../graph/version.js';
 
 export const MODEL_VERSION = '7.2.22 (blockgraph model)';
+/** The `qemu` member of a transcript run on the model under `v`'s rules. */
+export const modelVersion = (v: QemuVersion): string => {
+  const r = QEMU_RELEASE[v];
+  return `${r.major}.${r.minor}.${r.micro} (blockgraph model)`;
+};
+
+/** The QEMU version a transcript was recorded on (its `qemu` member); 7.2 when it does not say. */
+export const transcriptVersion = (t: { qemu?: string }): QemuVersion => parseQemuVersion(t.qemu) ?? DEFAULT_QEMU;
+
+/**
+ * Declares `v` on every process the scenario uses, before anything else runs there (a
+ * process's version is its first command, x-blockgraph-process-start). 7.2 is the default
+ * and declares nothing, so 7.2 runs log exactly what they always did.
+ */
+export async function declareVersion(backend: ModelBackend, scenario: Scenario, v: QemuVersion): Promise<void> {
+  if (v === DEFAULT_QEMU) return;
+  const procs = new Set<string>(['A', ...scenario.steps.map((s) => s.proc ?? 'A')]);
+  for (const proc of [...procs].sort()) {
+    const r = await backend.execute(proc, 'x-blockgraph-process-start', { qemu: v });
+    if ('error' in r.reply) throw new BlockgraphError('BG_BAD_INPUT', `process ${proc}: ${r.reply.error.desc}`);
+  }
+}
 
 export async function createModelImages(backend: ModelBackend, scenario: Scenario): Promise<void> {
   await setupImages(scenario, '.', async (image) => {
@@ -15,11 +38,13 @@ export async function createModelImages(backend: ModelBackend, scenario: Scenari
   });
 }
 
-export async function runOnModel(scenario: Scenario, backend: ModelBackend = new MemoryBackend(), opts: HarnessOptions = {}): Promise<Transcript> {
+export async function runOnModel(scenario: Scenario, backend: ModelBackend = new MemoryBackend(), opts: HarnessOptions & { qemuVersion?: QemuVersion } = {}): Promise<Transcript> {
+  const { qemuVersion = DEFAULT_QEMU, ...hopts } = opts;
+  await declareVersion(backend, scenario, qemuVersion);
   await createModelImages(backend, scenario);
   const open = async (proc: string): Promise<QmpConnection> => new ModelConnection(backend, proc);
   return runScenario(scenario, open, {
-    qemu: MODEL_VERSION, waitTimeoutMs: 200, pollIntervalMs: 0, failOnWaitTimeout: false, ...opts,
+    qemu: modelVersion(qemuVersion), waitTimeoutMs: 200, pollIntervalMs: 0, failOnWaitTimeout: false, ...hopts,
     beforeWait: async (conn, job, status) => { await conn.execute('x-blockgraph-job-advance', { id: job, status }); },
   });
 }
