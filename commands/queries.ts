@@ -1,4 +1,5 @@
-import { QEMU_RELEASE, versionOf } from '../graph/version.js';
+import { QEMU_RELEASE, versionIn, versionOf } from '../graph/version.js';
+import type { State } from '../graph/types.js';
 import type { XDebugBlockGraph } from './protocol.js';
 import { permList } from '../graph/perm.js';
 import type { CommandDef } from './types.js';
@@ -80,6 +81,12 @@ export const queryJobs: CommandDef = {
 };
 
 export const qmpCapabilities: CommandDef = { name: 'qmp_capabilities', mutates: false, run: () => ({}) };
+/** The version triple of the QEMU release the process `proc` of `state` models (greeting, query-version). */
+export function qemuReleaseOf(state: State, proc: string): { major: number; minor: number; micro: number } {
+  const r = QEMU_RELEASE[versionIn(state, proc)];
+  return { major: r.major, minor: r.minor, micro: r.micro };
+}
+
 export const queryVersion: CommandDef = {
   name: 'query-version',
   mutates: false,

@@ -20,3 +20,7 @@ function packageRoot(): string {
 export const PACKAGE_ROOT = packageRoot();
 /** The transcripts recorded from qemu-storage-daemon 7.2 by `blockgraph qmp record` (see its README). */
 export const TRANSCRIPTS_DIR = join(PACKAGE_ROOT, 'oracle', 'transcripts');
+/** The same scenarios recorded from qemu-storage-daemon 10.0.2 (issue 19). */
+export const TRANSCRIPTS_10_0_DIR = join(TRANSCRIPTS_DIR, 'qemu-10.0');
+/** The recorded set of a QEMU version. */
+export const transcriptsDir = (v: '7.2' | '10.0'): string => (v === '10.0' ? TRANSCRIPTS_10_0_DIR : TRANSCRIPTS_DIR);
