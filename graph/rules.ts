@@ -68,11 +68,13 @@ export const RULES = defineRules({
     proof: [{ transcript: 'reopen-list-refresh-order.json', step: 5 }],
     modelled: false,
   },
-  'backup-cbw-perm': {
-    what: "blockdev-backup's copy-before-write filter: the permission its child edges take",
-    '7.2': { fn: 'cbw_child_perm (block/copy-before-write.c): -/RU', value: '-/RU' },
-    '10.0': { fn: 'cbw_child_perm (block/copy-before-write.c): R/RU', value: 'R/RU' },
-    proof: [],
+  'cbw-file-perm': {
+    what: "the copy-before-write filter's `file` edge (blockdev-add copy-before-write, and blockdev-backup's filter): the permission it takes",
+    '7.2': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms for the file child, then *nperm &= ~BLK_PERM_CONSISTENT_READ… : -/RU', value: '-/RU' },
+    '10.0': { fn: 'cbw_child_perm (block/copy-before-write.c): the file child keeps consistent-read: R/RU', value: 'R/RU' },
+    // copy-before-write is not modelled yet (known-disagreements: "new (drivers)"); the backup
+    // job is another engineer's: whoever models cbw_child_perm takes the value from here
+    proof: [{ transcript: 'iotests/tests-image-fleecing.json', step: 3 }],
     modelled: false,
   },
 });
