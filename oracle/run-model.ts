@@ -24,7 +24,7 @@ export const transcriptVersion = (t: { qemu?: string }): QemuVersion => parseQem
  */
 export async function declareVersion(backend: ModelBackend, scenario: Scenario, v: QemuVersion): Promise<void> {
   if (v === DEFAULT_QEMU) return;
-  const procs = new Set<string>(['A', ...scenario.steps.map((s) => s.proc ?? 'A')]);
+  const procs = new Set<string>(scenario.steps.map((s) => s.proc ?? 'A'));
   for (const proc of [...procs].sort()) {
     const r = await backend.execute(proc, 'x-blockgraph-process-start', { qemu: v });
     if ('error' in r.reply) throw new BlockgraphError('BG_BAD_INPUT', `process ${proc}: ${r.reply.error.desc}`);
