@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { fuzz, formatReport, loadKnown } from '../../oracle/fuzz/index.js';
 import { qsdAvailable } from '../../oracle/qsd.js';
+import { requireQemuBinaries } from '../../oracle/qemu-bins.js';
+import { qemuArg } from '../args.js';
 import { EXIT, printJson } from '../context.js';
 
 const int = (name: string, v: string): number => {
@@ -25,9 +27,11 @@ export function registerFuzz(program: Command): void {
     .option('--all', 'report findings already in oracle/fuzz/known-disagreements.json as new ones too')
     .option('--json', 'print the report as JSON')
     .option('--quiet', 'no progress on stderr')
+    .option('--qemu <version>', "which qemu-storage-daemon: 7.2 (the system's, default) or 10.0 (scripts/fetch-qemu-10.sh); the model runs under that version's rules", qemuArg())
     .action(async (o) => {
       if (o.against !== 'qsd') throw new BlockgraphError('BG_BAD_INPUT', `--against must be 'qsd', got '${o.against}'`);
-      if (!qsdAvailable()) throw new BlockgraphError('BG_UNSUPPORTED', 'qemu-storage-daemon is not installed (Debian: apt-get install -y qemu-system-common qemu-utils)');
+      const bins = o.qemu === '10.0' ? requireQemuBinaries('10.0') : undefined;
+      if (!bins && !qsdAvailable()) throw new BlockgraphError('BG_UNSUPPORTED', 'qemu-storage-daemon is not installed (Debian: apt-get install -y qemu-system-common qemu-utils)');
       if (o.out !== undefined) {
         // checked before any daemon starts: a run must not fail (or die) at its first finding
         try {
@@ -44,6 +48,7 @@ export function registerFuzz(program: Command): void {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       const report = await fuzz({
+        ...(bins ? { bins } : {}),
         seed: int('seed', o.seed), commands: int('commands', o.commands), caseLength: Math.max(1, int('case-length', o.caseLength)),
         shouldStop: () => stop,
         out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,

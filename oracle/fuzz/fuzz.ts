@@ -1,6 +1,7 @@
 // The live differential fuzzer: cases generated against qemu-storage-daemon, each run on the
 // model too; every new kind of disagreement is shrunk to a minimal scenario and saved as a
 // transcript recorded from the daemon. Figures per 1,000 commands, by category.
+import type { QemuBinaries } from '../qemu-bins.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlockgraphError } from '../../errors/index.js';
@@ -14,6 +15,8 @@ export const CATEGORIES: Category[] = ['outcome', 'error-text', 'graph', 'model-
 
 export interface FuzzOptions {
   seed: number;
+  /** The QEMU to fuzz against (its binaries); the model runs each case under that version's rules. */
+  bins?: QemuBinaries;
   /** Stop once this many commands were sent. */
   commands: number;
   /** Commands per case (a fresh pair of daemons each). */
@@ -58,7 +61,7 @@ export interface FuzzReport {
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48);
 
 export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
-  const images = new ImageCache();
+  const images = new ImageCache(opts.bins);
   const run = { waitTimeoutMs: opts.waitTimeoutMs ?? 5000, images };
   const caseLength = opts.caseLength ?? 25;
   const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;

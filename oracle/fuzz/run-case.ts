@@ -9,7 +9,8 @@ import { compareTranscripts, type StepComparison } from '../compare.js';
 import { TRANSCRIPT_FORMAT, isWaitStep, scenarioOf, type Scenario, type Step, type Transcript, type TranscriptStep } from '../format.js';
 import { runScenario } from '../harness.js';
 import { createImagesWithQemuImg, spawnQsd } from '../qsd.js';
-import { runOnModel } from '../run-model.js';
+import type { QemuBinaries } from '../qemu-bins.js';
+import { runOnModel, transcriptVersion } from '../run-model.js';
 import { FUZZ_IMAGES, Generator } from './grammar.js';
 import { Rng } from './rng.js';
 import { World } from './world.js';
@@ -39,10 +40,12 @@ export interface CaseOutcome {
 /** Image files are made once per run with qemu-img/qemu-io and copied into each case's directory. */
 export class ImageCache {
   private dir: string | undefined;
+  /** The QEMU whose daemon, qemu-img and qemu-io the cases run (default: the system's 7.2). */
+  constructor(readonly bins?: QemuBinaries) {}
   async prepare(): Promise<string> {
     if (!this.dir) {
       const dir = mkdtempSync(join(tmpdir(), 'bg-fuzz-img-'));
-      await createImagesWithQemuImg({ name: 'images', description: '', covers: ['fuzz'], images: FUZZ_IMAGES, steps: [] }, dir);
+      await createImagesWithQemuImg({ name: 'images', description: '', covers: ['fuzz'], images: FUZZ_IMAGES, steps: [] }, dir, this.bins);
       this.dir = dir;
     }
     return this.dir;
@@ -54,7 +57,7 @@ export class ImageCache {
       const src = await this.prepare();
       for (const im of scenario.images) copyFileSync(join(src, im.file), join(dir, im.file));
     } else {
-      await createImagesWithQemuImg(scenario, dir);
+      await createImagesWithQemuImg(scenario, dir, this.bins);
     }
     return dir;
   }
@@ -73,7 +76,7 @@ export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?:
   const dir = await opts.images.caseDir(scenario);
   let done = 0;
   try {
-    const transcript = await runScenario(scenario, (proc) => spawnQsd(dir, { label: proc }), {
+    const transcript = await runScenario(scenario, (proc) => spawnQsd(dir, { label: proc, ...(opts.images.bins ? { bin: opts.images.bins.qsd } : {}) }), {
       dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000,
       onStep: async (i, s) => { done = i + 1; await onStep?.(i, s); },
     });
@@ -106,7 +109,8 @@ export function firstDisagreement(steps: StepComparison[], skip: ReadonlySet<num
 export async function checkModel(qsd: Transcript, skip?: ReadonlySet<number>): Promise<Finding | undefined> {
   let model: Transcript;
   try {
-    model = await runOnModel(scenarioOf(qsd));
+    // under the rules of the QEMU that recorded it (fuzz --qemu 10.0)
+    model = await runOnModel(scenarioOf(qsd), undefined, { qemuVersion: transcriptVersion(qsd) });
   } catch (e) {
     const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     return { category: isBlockgraphError(e) ? 'harness' : 'model-crash', step: -1, command: '-', message: `model threw ${msg}`.slice(0, 600) };
