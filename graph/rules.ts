@@ -68,6 +68,20 @@ export const RULES = defineRules({
     proof: [{ transcript: 'reopen-list-refresh-order.json', step: 5 }],
     modelled: false,
   },
+  'reopen-drop-self-file-backing-aborts': {
+    what: "oracle crash 3: a reopen moves a parent's backing away from a node whose backing is its own file node",
+    '7.2': { fn: 'bdrv_reopen_multiple → bdrv_set_backing_noperm → … bdrv_parent_drained_end_single_no_poll: Assertion c->parent_quiesce_counter > 0 fails (the model refuses, saying so)', value: true },
+    '10.0': { fn: 'bdrv_reopen_multiple with the graph-lock drain rework (bdrv_drained_begin before bdrv_graph_wrlock): the reopen is carried out', value: false },
+    proof: [{ transcript: 'aborts/abort-3-drop-self-file-backing.json', step: 4 }],
+    modelled: true,
+  },
+  'aio-context-lock-aborts': {
+    what: 'oracle crash 5 and issue 12 item 8: a child attached (blockdev-add by reference, blockdev-reopen) or closed across an iothread without its AioContext lock',
+    '7.2': { fn: 'bdrv_attach_child_common → bdrv_try_change_aio_context → bdrv_set_aio_context_commit releases a lock it never took: qemu_mutex_unlock_impl aborts (the model refuses, saying so)', value: true },
+    '10.0': { fn: 'the AioContext lock is gone (removed in 9.0: aio_context_acquire/release); bdrv_try_change_aio_context moves the node under the graph lock: the command is carried out', value: false },
+    proof: [{ transcript: 'aborts/abort-5-add-backing-ref-in-iothread.json', step: 4 }, { transcript: 'aborts/abort-8-reopen-backing-from-iothread.json', step: 5 }],
+    modelled: true,
+  },
   'cbw-file-perm': {
     what: "the copy-before-write filter's `file` edge (blockdev-add copy-before-write, and blockdev-backup's filter): the permission it takes",
     '7.2': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms for the file child, then *nperm &= ~BLK_PERM_CONSISTENT_READ… : -/RU', value: '-/RU' },
