@@ -64,7 +64,7 @@ export const RULES = defineRules({
   'reopen-read-only-writer-text': {
     what: 'blockdev-reopen of a list that makes a file node read-only under a writer, when the list also names a node below it: which refresh check fails first',
     '7.2': { fn: 'bdrv_reopen_multiple → bdrv_list_refresh_perms → bdrv_node_refresh_perm: "Read-only block node \'%s\' cannot support read-write users" (writable now, not after reopen)', value: 'after-reopen' },
-    '10.0': { fn: 'bdrv_reopen_multiple → bdrv_list_refresh_perms → bdrv_node_refresh_perm: "Block node is read-only" (bdrv_is_writable_after_reopen(bs, NULL) already false)', value: 'now' },
+    '10.0': { fn: 'bdrv_reopen_multiple builds refresh_list with g_slist_prepend (entries and their old children) and bdrv_list_refresh_perms sorts it: another node is checked first → bdrv_node_refresh_perm: "Block node is read-only"', value: 'now' },
     proof: [{ transcript: 'reopen-list-refresh-order.json', step: 5 }],
     modelled: false,
   },
