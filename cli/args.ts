@@ -69,3 +69,11 @@ export const listArg = (flag: string, choices: readonly string[]) => (v: string)
 
 /** A non-empty name (node, process, transaction id). */
 export const nameArg = (flag: string) => (v: string): string => (v.trim() ? v : bad(flag, 'empty name'));
+
+/** `--qemu 7.2|10.0`: the QEMU version a command models or records (graph/version.ts). */
+export function qemuArg(flag = '--qemu'): (v: string) => '7.2' | '10.0' {
+  return (v) => {
+    if (v === '7.2' || v === '10.0') return v;
+    return bad(flag, `not a QEMU version blockgraph models: ${JSON.stringify(v)} (7.2 or 10.0)`);
+  };
+}

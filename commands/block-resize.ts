@@ -2,6 +2,7 @@ import { QmpError } from '../errors/index.js';
 import { opBlocker } from '../graph/blockers.js';
 import { attachChild } from '../graph/ops.js';
 import { PERM_ALL, PERM_Z } from '../graph/perm.js';
+import { rule } from '../graph/rules.js';
 import { removeBlockBackend } from './exports.js';
 import type { CommandDef } from './types.js';
 import type { Proc } from '../graph/proc.js';
@@ -20,8 +21,10 @@ export const blockResize: CommandDef = {
     if (!n) throw new QmpError(`Cannot find device='${device ?? ''}' nor node-name='${nodeName ?? ''}'`);
     const size = Number(args.size);
     if (size < 0) throw new QmpError("Parameter 'size' expects a >0 size");
-    // qmp_block_resize: QERR_DEVICE_IN_USE with `device`, which glibc prints as (null) when absent
-    if (opBlocker(p, name, 'resize')) throw new QmpError(`Device '${device ?? '(null)'}' is in use`);
+    // qmp_block_resize: 7.2 says QERR_DEVICE_IN_USE with `device` (glibc prints (null) when
+    // absent), 10.0 the blocker's reason (graph/rules.ts 'block-resize-busy-text')
+    const blocker = opBlocker(p, name, 'resize');
+    if (blocker) throw new QmpError(rule(p, 'block-resize-busy-text')({ device, node: name, blocker }));
     const bbId = 'bb' + p.nextSeq();
     p.putBB({ id: bbId, owner: { kind: 'tmp', id: 'block_resize' }, perm: PERM_Z, shared: PERM_ALL, allowAioChange: false, aio: n.aio, at: p.meta().seq });
     attachChild(p, { kind: 'bb', bb: bbId }, name, 'root', 0, { perm: PERM_Z, shared: PERM_ALL });

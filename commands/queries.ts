@@ -1,3 +1,5 @@
+import { QEMU_RELEASE, versionIn, versionOf } from '../graph/version.js';
+import type { State } from '../graph/types.js';
 import type { XDebugBlockGraph } from './protocol.js';
 import { queryDirtyBitmaps } from '../graph/bitmaps.js';
 import { permList } from '../graph/perm.js';
@@ -87,8 +89,15 @@ export const queryJobs: CommandDef = {
 };
 
 export const qmpCapabilities: CommandDef = { name: 'qmp_capabilities', mutates: false, run: () => ({}) };
+/** The version triple of the QEMU release the process `proc` of `state` models (greeting, query-version). */
+export function qemuReleaseOf(state: State, proc: string): { major: number; minor: number; micro: number } {
+  const r = QEMU_RELEASE[versionIn(state, proc)];
+  return { major: r.major, minor: r.minor, micro: r.micro };
+}
+
 export const queryVersion: CommandDef = {
   name: 'query-version',
   mutates: false,
-  run: () => ({ qemu: { major: 7, minor: 2, micro: 22 }, package: 'blockgraph model' }),
+  // the version the process models (graph/version.ts); the package names the model
+  run: ({ p }) => { const r = QEMU_RELEASE[versionOf(p)]; return { qemu: { major: r.major, minor: r.minor, micro: r.micro }, package: 'blockgraph model' }; },
 };

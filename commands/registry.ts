@@ -9,6 +9,7 @@ import type { CommandDef } from './types.js';
 import { xBlockdevChange } from './x-blockdev-change.js';
 import { imageCreate } from './image-create.js';
 import { configure } from './configure.js';
+import { processStart } from './process-start.js';
 import { cancelOrphanedJobsCommand } from './cancel-orphaned-jobs.js';
 import { xBlockdevSetIothread } from './x-blockdev-set-iothread.js';
 import { blockdevReopen } from './blockdev-reopen.js';
@@ -42,6 +43,7 @@ for (const c of [blockStream, blockCommit, blockdevMirror, blockdevSnapshot, ...
 registerCommand(cancelOrphanedJobsCommand);
 for (const c of [transaction, blockdevSnapshotSync, nbdServerAdd, driveMirror, blockdevBackup]) registerCommand(c);
 registerCommand(configure);
+registerCommand(processStart);
 // issue 13: the rest of QSD 7.2's command list (query-commands), each answered as QSD does or refused as not modelled
 import { quit } from './quit.js';
 import { queryCommands, queryQmpSchema } from './introspection.js';

@@ -5,6 +5,7 @@
 // New actions (bitmaps, backups) register in ACTIONS with their own prepare.
 import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
+import { rule } from '../graph/rules.js';
 import { externalSnapshotPrepare, type SnapshotAction } from './external-snapshot.js';
 import type { CommandDef } from './types.js';
 import { blockdevBackupPrepare } from './blockdev-backup.js';
@@ -41,7 +42,7 @@ export type ActionDef = (ctx: ActionCtx, data: Record<string, any>, kind: string
 /** action_check_completion_mode: actions without job support refuse 'grouped'. */
 function checkCompletionMode(ctx: ActionCtx, kind: string): void {
   if (ctx.completionMode !== 'individual') {
-    throw new QmpError(`Action '${kind}' does not support Transaction property completion-mode = ${ctx.completionMode}`);
+    throw new QmpError(`Action '${kind}' does not support ${rule(ctx.p, 'transaction-completion-mode-text')} property completion-mode = ${ctx.completionMode}`);
   }
 }
 

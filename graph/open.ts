@@ -48,7 +48,7 @@ function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): 
     if (inh.filename !== undefined) throw new QmpError('Cannot reference an existing block device with additional options or a new filename');
     if (!p.node(ref)) throw new QmpError(`Cannot find device='${ref}' nor node-name='${ref}'`);
     // an abort after the attach comes after the attach's own errors (permissions)
-    const later = ctxLockHeld ? null : refuseCrossContextReference(p, ref, inh.role);
+    const later = ctxLockHeld ? null : refuseCrossContextReference(p, ref, inh.role, typeof inh.parentOptions.driver === 'string' ? inh.parentOptions.driver : undefined);
     if (later) pending?.push(later);
     return { name: ref, inline: false };
   }

@@ -131,6 +131,8 @@ export interface ProcMeta {
   runState?: 'prelaunch' | 'running' | 'paused';
   /** vm target: QEMU's counter for devices without an id (/machine/peripheral-anon/device[N]). */
   anonDevices?: number;
+  /** The QEMU version this process models (graph/version.ts); absent: 7.2, as in every older log. */
+  qemu?: '7.2' | '10.0';
 }
 
 export interface Image {

@@ -22,3 +22,7 @@ export const PACKAGE_ROOT = packageRoot();
 export const TRANSCRIPTS_DIR = join(PACKAGE_ROOT, 'oracle', 'transcripts');
 /** The vm target's transcripts (issue 17), recorded from qemu-system-x86_64 7.2 (`qmp record --target vm`). */
 export const VM_TRANSCRIPTS_DIR = join(TRANSCRIPTS_DIR, 'vm');
+/** The same scenarios recorded from qemu-storage-daemon 10.0.2 (issue 19). */
+export const TRANSCRIPTS_10_0_DIR = join(TRANSCRIPTS_DIR, 'qemu-10.0');
+/** The recorded set of a QEMU version. */
+export const transcriptsDir = (v: '7.2' | '10.0'): string => (v === '10.0' ? TRANSCRIPTS_10_0_DIR : TRANSCRIPTS_DIR);

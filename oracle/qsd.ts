@@ -111,8 +111,8 @@ export async function spawnQsd(dir: string, opts: SpawnQsdOptions = {}): Promise
 }
 
 /** `qemu-img create` and, for `data`, `qemu-io write -P` (pattern 90 unless given), in `dir`. */
-export async function createImageWithQemuImg(image: ImageSpec, dir: string): Promise<void> {
-  const qemuImg = requireExecutable('qemu-img', 'qemu-utils');
+export async function createImageWithQemuImg(image: ImageSpec, dir: string, bins: { img: string; io: string } = { img: 'qemu-img', io: 'qemu-io' }): Promise<void> {
+  const qemuImg = requireExecutable(bins.img, 'qemu-utils');
   const args = ['create', '-q', '-f', image.format];
   if (image.backing !== undefined) {
     args.push('-b', image.backing);
@@ -122,12 +122,12 @@ export async function createImageWithQemuImg(image: ImageSpec, dir: string): Pro
   args.push(image.file, image.size);
   await run(qemuImg, args, { cwd: dir });
   if (image.data?.length) {
-    const qemuIo = requireExecutable('qemu-io', 'qemu-utils');
+    const qemuIo = requireExecutable(bins.io, 'qemu-utils');
     const cmds = image.data.flatMap((r) => ['-c', `write -P ${r.pattern ?? 90} ${r.offset} ${r.length}`]);
     await run(qemuIo, ['-f', image.format, ...cmds, image.file], { cwd: dir });
   }
 }
 
-export function createImagesWithQemuImg(scenario: Scenario, dir: string): Promise<void> {
-  return setupImages(scenario, dir, createImageWithQemuImg);
+export function createImagesWithQemuImg(scenario: Scenario, dir: string, bins?: { img: string; io: string }): Promise<void> {
+  return setupImages(scenario, dir, (image, d) => createImageWithQemuImg(image, d, bins));
 }

@@ -5,8 +5,31 @@ import type { QmpConnection } from '../commands/protocol.js';
 import { MemoryBackend, ModelConnection, type ModelBackend } from '../commands/model-host.js';
 import { ScenarioRecorder, runScenario, setupImages, type HarnessOptions } from './harness.js';
 import type { Scenario, Transcript } from './format.js';
+import { DEFAULT_QEMU, parseQemuVersion, QEMU_RELEASE, type QemuVersion } from '../graph/version.js';
 
 export const MODEL_VERSION = '7.2.22 (blockgraph model)';
+/** The `qemu` member of a transcript run on the model under `v`'s rules. */
+export const modelVersion = (v: QemuVersion): string => {
+  const r = QEMU_RELEASE[v];
+  return `${r.major}.${r.minor}.${r.micro} (blockgraph model)`;
+};
+
+/** The QEMU version a transcript was recorded on (its `qemu` member); 7.2 when it does not say. */
+export const transcriptVersion = (t: { qemu?: string }): QemuVersion => parseQemuVersion(t.qemu) ?? DEFAULT_QEMU;
+
+/**
+ * Declares `v` on every process the scenario uses, before anything else runs there (a
+ * process's version is its first command, x-blockgraph-process-start). 7.2 is the default
+ * and declares nothing, so 7.2 runs log exactly what they always did.
+ */
+export async function declareVersion(backend: ModelBackend, scenario: Scenario, v: QemuVersion): Promise<void> {
+  if (v === DEFAULT_QEMU) return;
+  const procs = new Set<string>(scenario.steps.map((s) => s.proc ?? 'A'));
+  for (const proc of [...procs].sort()) {
+    const r = await backend.execute(proc, 'x-blockgraph-process-start', { qemu: v });
+    if ('error' in r.reply) throw new BlockgraphError('BG_BAD_INPUT', `process ${proc}: ${r.reply.error.desc}`);
+  }
+}
 
 export async function createModelImages(backend: ModelBackend, scenario: Scenario): Promise<void> {
   await setupImages(scenario, '.', async (image) => {
@@ -15,8 +38,10 @@ export async function createModelImages(backend: ModelBackend, scenario: Scenari
   });
 }
 
-const modelOptions = (opts: HarnessOptions): HarnessOptions => ({
-  qemu: MODEL_VERSION, waitTimeoutMs: 200, pollIntervalMs: 0, failOnWaitTimeout: false, ...opts,
+type ModelOptions = HarnessOptions & { qemuVersion?: QemuVersion };
+
+const modelOptions = ({ qemuVersion = DEFAULT_QEMU, ...opts }: ModelOptions): HarnessOptions => ({
+  qemu: modelVersion(qemuVersion), waitTimeoutMs: 200, pollIntervalMs: 0, failOnWaitTimeout: false, ...opts,
   beforeWait: async (conn, job, status) => { await conn.execute('x-blockgraph-job-advance', { id: job, status }); },
 });
 
@@ -27,16 +52,22 @@ export async function createModelMachine(backend: ModelBackend, scenario: Scenar
   if ('error' in r.reply) throw new BlockgraphError('BG_BAD_INPUT', `vm: ${r.reply.error.desc}`);
 }
 
-export async function runOnModel(scenario: Scenario, backend: ModelBackend = new MemoryBackend(), opts: HarnessOptions = {}): Promise<Transcript> {
+export async function runOnModel(scenario: Scenario, backend: ModelBackend = new MemoryBackend(), opts: ModelOptions = {}): Promise<Transcript> {
+  await declareVersion(backend, scenario, opts.qemuVersion ?? DEFAULT_QEMU);
   await createModelImages(backend, scenario);
   await createModelMachine(backend, scenario);
   const open = async (proc: string): Promise<QmpConnection> => new ModelConnection(backend, proc);
   return runScenario(scenario, open, modelOptions(opts));
 }
 
-/** The model as a step-at-a-time recorder (the fuzzer runs it in lockstep with the daemon). */
-export async function modelRecorder(scenario: Scenario, backend: ModelBackend = new MemoryBackend(), opts: HarnessOptions = {}): Promise<ScenarioRecorder> {
+/**
+ * The model as a step-at-a-time recorder (the fuzzer runs it in lockstep with the daemon). Its
+ * steps are not known yet, so the version is declared on every process in `procs`.
+ */
+export async function modelRecorder(scenario: Scenario, backend: ModelBackend = new MemoryBackend(), opts: ModelOptions & { procs?: string[] } = {}): Promise<ScenarioRecorder> {
+  const { procs = ['A', 'B'], ...mopts } = opts;
+  await declareVersion(backend, { ...scenario, steps: procs.map((proc) => ({ proc, execute: 'query-version' })) }, mopts.qemuVersion ?? DEFAULT_QEMU);
   await createModelImages(backend, scenario);
   await createModelMachine(backend, scenario);
-  return new ScenarioRecorder(scenario.name, async (proc) => new ModelConnection(backend, proc), modelOptions(opts));
+  return new ScenarioRecorder(scenario.name, async (proc) => new ModelConnection(backend, proc), modelOptions(mopts));
 }

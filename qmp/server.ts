@@ -11,6 +11,7 @@ import { BlockgraphError } from '../errors/index.js';
 import type { ModelBackend } from '../commands/model-host.js';
 import type { QmpEvent } from '../commands/protocol.js';
 import { QSD_RECORDING } from '../commands/qsd/recording.js';
+import { qemuReleaseOf } from '../commands/queries.js';
 import { QEMU_JSON_LIMITS, type JsonLimits } from './json-reader.js';
 import { DEFAULT_SESSION_LIMITS, QmpSession, type SessionHost, type SessionLimits } from './session.js';
 
@@ -29,16 +30,20 @@ export interface ServeOptions {
   note?: (msg: string) => void;
 }
 
-/** QSD 7.2's greeting: its version (the package names this model) and the one capability it offers. */
-function greeting(): SessionHost['greeting'] {
-  const { major, minor, micro } = QSD_RECORDING.version.qemu;
+/**
+ * QSD's greeting: the version the served process models (7.2 unless it declared another, as
+ * QSD_RECORDING's 7.2.22; graph/version.ts), the package naming this model, and the one
+ * capability it offers (oob, on 7.2 and 10.0 alike).
+ */
+function greeting(backend: ModelBackend, proc: string): SessionHost['greeting'] {
+  const { major, minor, micro } = backend.state[proc] ? qemuReleaseOf(backend.state, proc) : QSD_RECORDING.version.qemu;
   // members in QAPI order (VersionTriple: major, minor, micro), as qmp_query_version() fills them
   return { version: { qemu: { major, minor, micro }, package: 'blockgraph model' }, capabilities: ['oob'] };
 }
 
 function host(backend: ModelBackend, opts: ServeOptions, sessions: Set<QmpSession>): SessionHost {
   return {
-    backend, proc: opts.proc ?? 'A', reject: opts.reject, now: opts.now ?? Date.now, greeting: greeting(),
+    backend, proc: opts.proc ?? 'A', reject: opts.reject, now: opts.now ?? Date.now, greeting: greeting(backend, opts.proc ?? 'A'),
     json: { ...QEMU_JSON_LIMITS, ...opts.json }, limits: { ...DEFAULT_SESSION_LIMITS, ...opts.limits },
     broadcast(from: QmpSession, events: QmpEvent[]) {
       for (const s of sessions) if (s !== from && !s.isClosed) s.sendEvents(events);

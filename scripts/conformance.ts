@@ -1,10 +1,11 @@
-// Dev helper: run every oracle transcript through the model and print the scores.
+// Dev helper: run every oracle transcript through the model and print the scores. Each runs
+// under the rules of the QEMU version that recorded it (its `qemu` member): `… oracle/transcripts/qemu-10.0`.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareTranscripts } from '../oracle/compare.js';
 import { parseTranscript, scenarioOf } from '../oracle/format.js';
 import { TRANSCRIPTS_DIR } from '../oracle/paths.js';
-import { runOnModel } from '../oracle/run-model.js';
+import { runOnModel, transcriptVersion } from '../oracle/run-model.js';
 
 const dir = process.argv[2] || TRANSCRIPTS_DIR;
 const filter = process.argv[3];
@@ -15,7 +16,7 @@ for (const f of readdirSync(dir).filter((f) => f.endsWith('.json') && (!filter |
   const expected = parseTranscript(readFileSync(join(dir, f), 'utf8'));
   let actual;
   try {
-    actual = await runOnModel(scenarioOf(expected));
+    actual = await runOnModel(scenarioOf(expected), undefined, { qemuVersion: transcriptVersion(expected) });
   } catch (e) {
     console.log(`${f}: CRASH ${(e as Error).stack}`);
     continue;

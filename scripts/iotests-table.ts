@@ -1,8 +1,10 @@
 // Prints the per-iotest agreement table of the port (markdown) and, with --disagreements, every
 // disagreeing step as JSON (the raw material for oracle/fuzz/known-disagreements.json).
-import { iotestTable, scoreIotests } from '../oracle/fuzz/iotests.js';
+// `--qemu 10.0`: the port as recorded on qemu-storage-daemon 10.0.2 (oracle/transcripts/qemu-10.0/iotests).
+import { IOTESTS_10_0_DIR, IOTESTS_DIR, iotestTable, scoreIotests } from '../oracle/fuzz/iotests.js';
 
-const { rows, disagreements } = await scoreIotests();
+const q = process.argv.indexOf('--qemu');
+const { rows, disagreements } = await scoreIotests(q >= 0 && process.argv[q + 1] === '10.0' ? IOTESTS_10_0_DIR : IOTESTS_DIR);
 if (process.argv.includes('--disagreements')) {
   console.log(JSON.stringify(disagreements, null, 1));
 } else {

@@ -7,35 +7,45 @@
 //                                                              which files differ (exit 1 if any)
 //   node --import tsx scripts/record-transcripts.ts --write   overwrite oracle/transcripts/
 //   … [substring]                                             only transcripts whose name has it
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+//   … --qemu 10.0                                             the same scenarios on qemu-storage-daemon 10.0
+//                                                              (scripts/fetch-qemu-10.sh), into oracle/transcripts/qemu-10.0/
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../cli/main.js';
 import { parseTranscript, printJson as printOracleJson, scenarioOf } from '../oracle/format.js';
-import { TRANSCRIPTS_DIR } from '../oracle/paths.js';
+import { TRANSCRIPTS_DIR, transcriptsDir } from '../oracle/paths.js';
+import { findQemuBinaries } from '../oracle/qemu-bins.js';
 import { qsdAvailable } from '../oracle/qsd.js';
 
 const write = process.argv.includes('--write');
-const filter = process.argv.slice(2).find((a) => !a.startsWith('--'));
-if (!qsdAvailable()) {
+const qAt = process.argv.indexOf('--qemu');
+const qemu = qAt >= 0 ? process.argv[qAt + 1] : '7.2';
+if (qemu !== '7.2' && qemu !== '10.0') { console.error(`record-transcripts: --qemu 7.2 or 10.0, not ${qemu}`); process.exit(2); }
+const filter = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--qemu');
+const DIR = transcriptsDir(qemu);
+if (qemu === '10.0' && !findQemuBinaries('10.0')) { console.error('record-transcripts: QEMU 10.0 not found (scripts/fetch-qemu-10.sh, or BLOCKGRAPH_QEMU_10_0_DIR)'); process.exit(2); }
+if (qemu === '7.2' && !qsdAvailable()) {
   console.error('record-transcripts: qemu-storage-daemon not found (apt-get install qemu-utils qemu-system-common)');
   process.exit(2);
 }
 const tmp = mkdtempSync(join(tmpdir(), 'blockgraph-record-'));
 const differ: string[] = [];
+// the scenarios are always the 7.2 set's (a 10.0 file may not exist yet)
 const files = readdirSync(TRANSCRIPTS_DIR).filter((f) => f.endsWith('.json') && (!filter || f.includes(filter))).sort();
 const t0 = performance.now();
 for (const f of files) {
-  const old = readFileSync(join(TRANSCRIPTS_DIR, f), 'utf8');
+  const src = readFileSync(join(TRANSCRIPTS_DIR, f), 'utf8');
+  const old = existsSync(join(DIR, f)) ? readFileSync(join(DIR, f), 'utf8') : '';
   const scen = join(tmp, `scenario-${f}`);
-  writeFileSync(scen, printOracleJson(scenarioOf(parseTranscript(old, f))));
+  writeFileSync(scen, printOracleJson(scenarioOf(parseTranscript(src, f))));
   const out = join(tmp, f);
-  const code = await main(['qmp', 'record', scen, '--out', out]);
+  const code = await main(['qmp', 'record', scen, '--out', out, '--qemu', qemu]);
   if (code !== 0) { console.log(`FAIL ${f}: blockgraph qmp record exited ${code}`); differ.push(f); continue; }
   const fresh = readFileSync(out, 'utf8');
   const same = fresh === old;
   if (!same) differ.push(f);
-  if (write && !same) writeFileSync(join(TRANSCRIPTS_DIR, f), fresh);
+  if (write && !same) { mkdirSync(DIR, { recursive: true }); writeFileSync(join(DIR, f), fresh); }
   console.log(`${same ? 'same   ' : write ? 'updated' : 'DIFFERS'} ${f}`);
 }
 console.log(`${files.length} transcripts recorded in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${files.length - differ.length} byte-identical, ${differ.length} ${write ? 'rewritten' : 'different'}${differ.length && !write ? ` (kept in ${tmp})` : ''}`);

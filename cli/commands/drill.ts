@@ -1,12 +1,12 @@
 // `blockgraph drill SCENARIO…`: crash-recovery drills (replay/drill.ts). Exit 0 when every crash
 // point recovered correctly, 1 when any failed.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import type { Scenario } from '../../oracle/format.js';
 import type { DrillReport } from '../../replay/drill.js';
-import { intArg } from '../args.js';
-import { EXIT, printJson, table } from '../context.js';
+import { intArg, qemuArg } from '../args.js';
+import { DEFAULT_DB, EXIT, printJson, table, withReadLog } from '../context.js';
 import { progress } from '../progress.js';
 import { parseNatsUrl } from '../../store/jetstream/url.js';
 
@@ -24,7 +24,7 @@ async function readScenario(file: string): Promise<Scenario> {
 const int = (name: string, min: number) => intArg(`--${name}`, min);
 
 export function registerDrill(program: Command): void {
-  program.command('drill')
+  const drill = program.command('drill')
     .description('kill a run of SCENARIO with SIGKILL at every crash point (or at random times) on a real LevelDB, recover, and check the state')
     .argument('<scenario...>', 'scenario or transcript files (blockgraph-oracle/1)')
     .option('--json', 'JSON report')
@@ -62,5 +62,33 @@ Examples:
         }
       }
       process.exitCode = failed ? EXIT.failed : EXIT.ok;
+    });
+  registerDrillUpgrade(drill);
+}
+
+/**
+ * `blockgraph drill upgrade --to 10.0 --db DIR`: every command of the log run again under the
+ * target QEMU version's rules (replay/upgrade.ts). Exit 0 nothing would change, 1 differences
+ * found, 2 bad input (a bad --to, a missing store).
+ */
+function registerDrillUpgrade(drill: Command): void {
+  drill.command('upgrade')
+    .description("pre-upgrade check: replay a log's commands under another QEMU version's rules and report every command whose outcome, error text or graph would change")
+    .requiredOption('--to <version>', 'the QEMU version to upgrade to (7.2 or 10.0)', qemuArg('--to'))
+    .option('--db <dir>', 'LevelDB directory (or nats://… fleet host)', DEFAULT_DB)
+    .option('--json', 'JSON report')
+    .addHelpText('after', `
+Exit codes: 0 nothing would change, 1 differences found, 2 bad input.
+
+Examples:
+  $ blockgraph drill upgrade --to 10.0 --db ./blockgraph.db
+  $ blockgraph drill upgrade --to 10.0 --db ./blockgraph.db --json`)
+    .action(async (o) => {
+      if (!o.db.startsWith('nats://') && !existsSync(o.db)) throw new BlockgraphError('BG_BAD_INPUT', `--db ${o.db}: no store there`);
+      const { upgradeDrill, upgradeText } = await import('../../replay/upgrade.js');
+      const r = await withReadLog(o.db, (log) => upgradeDrill(log.readChunks({}), o.to));
+      if (o.json) printJson(r);
+      else console.log(upgradeText(r));
+      process.exitCode = r.differences.length ? EXIT.failed : EXIT.ok;
     });
 }

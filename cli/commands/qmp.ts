@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { Engine } from '../../engine/engine.js';
-import { MemoryBackend } from '../../commands/model-host.js';
+import { MemoryBackend, type ModelBackend } from '../../commands/model-host.js';
 import { compareTranscripts, type TranscriptComparison } from '../../oracle/compare.js';
 import { parseScenario, parseTranscript, printTranscript, type Scenario } from '../../oracle/format.js';
 import { runScenario } from '../../oracle/harness.js';
 import { createImagesWithQemuImg, spawnQsd } from '../../oracle/qsd.js';
 import { spawnVm } from '../../oracle/qemu-vm.js';
-import { runOnModel } from '../../oracle/run-model.js';
+import { runOnModel, transcriptVersion } from '../../oracle/run-model.js';
+import { requireQemuBinaries } from '../../oracle/qemu-bins.js';
+import { type QemuVersion, versionIn } from '../../graph/version.js';
+import { qemuArg } from '../args.js';
 import { listenQmp, serveQmp } from '../../qmp/server.js';
 import { openClassic, openMemory } from '../../store/index.js';
 import { DEFAULT_DB, EXIT, printJson, wallClock } from '../context.js';
@@ -28,6 +31,28 @@ function readScenario(file: string): Scenario {
   return parseScenario(text, file);
 }
 
+/**
+ * `qmp --qemu V`: a process not yet started declares V (x-blockgraph-process-start, logged);
+ * one already started must be V (7.2 when it never declared one).
+ */
+async function declareProcessVersion(engine: ModelBackend, proc: string, v: QemuVersion): Promise<void> {
+  if (engine.state[proc] && versionIn(engine.state, proc) === v) return;
+  if (engine.state[proc] && Object.values(engine.state[proc]!).some((c) => Object.keys(c ?? {}).length)) {
+    // refused here, before anything is logged: the store keeps its process as it is
+    throw new BlockgraphError('BG_BAD_INPUT', `--qemu ${v}: process '${proc}' of this store has already started on QEMU ${versionIn(engine.state, proc)}`);
+  }
+  const r = await engine.execute(proc, 'x-blockgraph-process-start', { qemu: v });
+  if ('error' in r.reply) throw new BlockgraphError('BG_BAD_INPUT', `--qemu ${v}: ${r.reply.error.desc}`);
+}
+
+/** The version that recorded `file` when it is a transcript (its `qemu` member), else 7.2. */
+function recordedVersion(file: string): QemuVersion {
+  try {
+    const j = JSON.parse(readFileSync(file, 'utf8')) as { qemu?: unknown };
+    return transcriptVersion({ qemu: typeof j.qemu === 'string' ? j.qemu : undefined });
+  } catch { return '7.2'; }
+}
+
 export function comparisonText(c: TranscriptComparison): string {
   const lines = c.steps.filter((s) => !s.outcome || !s.errorText || !s.graph).map((s) => `  step ${s.index} ${s.what}: ${s.diff.join('; ')}`);
   return `${c.name}: outcome ${c.totals.outcome}/${c.totals.steps}, error text ${c.totals.errorText}/${c.totals.steps}, graph ${c.totals.graph}/${c.totals.steps}${lines.length ? '\n' + lines.join('\n') : ''}`;
@@ -41,12 +66,14 @@ export function registerQmp(program: Command): void {
     .option('--proc <name>', 'which QEMU process of the store this session is', 'A')
     .option('--log-socket <path>', 'also serve the log live on this unix socket (for `blockgraph tail --connect PATH`)')
     .option('--store <url>', 'log to the fleet stream instead of --db: nats://HOST:PORT[,HOST:PORT]/FLEET/HOST (docs/fleet.md)')
+    .option('--qemu <version>', 'the QEMU version this process models: 7.2 (default) or 10.0; declared (logged) when the process starts, refused for a process already started on another', qemuArg())
     .action(async (o) => {
       // The store behind a backend that refuses (not dies) on a full disk, with a read socket
       // so read commands work while this server holds the store (cli/live-store.ts).
       const store = await ServedStore.open(o.store ?? o.db, { clock: wallClock, snapshotEvery: 1000, warn: (l) => process.stderr.write(l + '\n') });
       try {
         const engine = store;
+        if (o.qemu) await declareProcessVersion(engine, o.proc, o.qemu);
         const feed = o.logSocket ? await serveLogSocket(store.log, o.logSocket) : undefined;
         // SIGTERM, SIGINT and `quit` all stop the same way: no new clients, the request in
         // progress is finished and answered, every connection is closed, exit 0.
@@ -94,11 +121,13 @@ export function registerQmp(program: Command): void {
     .option('--out <file>', 'write the transcript here (default: stdout)')
     .option('--db <dir>', 'log the run into this LevelDB (default: in memory)')
     .option('--compare', 'compare with the file given (a transcript) and exit 1 on any mismatch')
+    .option('--qemu <version>', "the QEMU version's rules to run under: 7.2 or 10.0 (default: the version that recorded a transcript, else 7.2)", qemuArg())
     .action(async (file, o) => {
       const scenario = readScenario(file);
+      const qemuVersion: QemuVersion = o.qemu ?? recordedVersion(file);
       const log = o.db ? await openClassic(o.db) : await openMemory();
       const engine = await Engine.open(log, { clock: wallClock });
-      const t = await runOnModel(scenario, o.db ? engine : new MemoryBackend());
+      const t = await runOnModel(scenario, o.db ? engine : new MemoryBackend(), { qemuVersion });
       await log.close();
       const text = printTranscript(t);
       if (o.out) writeFileSync(o.out, text);
@@ -115,16 +144,20 @@ export function registerQmp(program: Command): void {
     .argument('<scenario>')
     .option('--out <file>', 'write the transcript here (default: stdout)')
     .option('--target <target>', 'qsd (qemu-storage-daemon) or vm (qemu-system-x86_64 with the scenario\'s `vm` machine); default: vm when the scenario has a `vm` member', undefined)
+    .option('--qemu <version>', 'which qemu-storage-daemon: 7.2 (the system one, default) or 10.0 (BLOCKGRAPH_QEMU_10_0_DIR, ~/.cache/blockgraph/qemu-10.0, /opt/qemu10; scripts/fetch-qemu-10.sh)', qemuArg())
     .action(async (file, o) => {
       const scenario = readScenario(file);
       const target = o.target ?? (scenario.vm !== undefined ? 'vm' : 'qsd');
       if (target !== 'qsd' && target !== 'vm') badInput(`--target must be qsd or vm, not '${String(target)}'`);
       if (target === 'vm' && scenario.vm === undefined) badInput(`--target vm needs a scenario with a 'vm' member (the machine)`);
       if (target === 'qsd' && scenario.vm !== undefined) badInput(`a scenario with a 'vm' member records with --target vm`);
+      if (target === 'vm' && o.qemu === '10.0') badInput('--target vm records on the system qemu-system-x86_64 (7.2); --qemu 10.0 is for qemu-storage-daemon');
+      const bins = requireQemuBinaries(o.qemu ?? '7.2');
       const dir = mkdtempSync(join(tmpdir(), 'blockgraph-rec-'));
       try {
-        await createImagesWithQemuImg(scenario, dir);
-        const t = await runScenario(scenario, (proc) => (target === 'vm' ? spawnVm(dir, scenario.vm!, { label: proc }) : spawnQsd(dir)), { dir });
+        // qemu-img and qemu-io of the same version make the images
+        await createImagesWithQemuImg(scenario, dir, bins);
+        const t = await runScenario(scenario, (proc) => (target === 'vm' ? spawnVm(dir, scenario.vm!, { label: proc }) : spawnQsd(dir, { bin: bins.qsd })), { dir });
         const text = printTranscript(t);
         if (o.out) writeFileSync(o.out, text);
         else process.stdout.write(text);
@@ -139,10 +172,19 @@ export function registerQmp(program: Command): void {
     .description('compare two transcripts step by step: outcome, error text, graph')
     .argument('<expected>').argument('<actual>')
     .option('--json', 'JSON report')
+    .option('--qemu <version>', 'the QEMU version EXPECTED must have been recorded on (7.2 or 10.0); a transcript of another version is bad input (exit 2)', qemuArg())
     .action(async (a, b, o) => {
-      const c = compareTranscripts(parseTranscript(readFileSync(a, 'utf8'), a), parseTranscript(readFileSync(b, 'utf8'), b));
-      if (o.json) printJson(c);
-      else console.log(comparisonText(c));
+      const expected = parseTranscript(readFileSync(a, 'utf8'), a);
+      const actual = parseTranscript(readFileSync(b, 'utf8'), b);
+      const [ve, va] = [transcriptVersion(expected), transcriptVersion(actual)];
+      if (o.qemu && ve !== o.qemu) throw new BlockgraphError('BG_BAD_INPUT', `${a} was recorded on QEMU ${ve} (${expected.qemu}), not ${o.qemu}`);
+      const c = compareTranscripts(expected, actual);
+      if (o.json) printJson({ ...c, qemu: { expected: ve, actual: va } });
+      else {
+        console.log(comparisonText(c));
+        // comparing across versions is allowed (it is how differences are found), but said
+        if (ve !== va) console.log(`note: ${a} is QEMU ${ve}, ${b} is QEMU ${va}`);
+      }
       process.exitCode = c.steps.every((s) => s.outcome && s.errorText && s.graph) ? EXIT.ok : EXIT.failed;
     });
 }

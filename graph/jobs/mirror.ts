@@ -12,6 +12,7 @@ import { tryRefresh } from '../ops.js';
 import { chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
 import { setBackingHd } from './backing.js';
+import { rule } from '../rules.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 
@@ -163,6 +164,11 @@ function exitCommon(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
   removeJobEdges(p, j.id);
   const child = p.backing(mt)?.child;
   if (child) replaceNode(p, mt, child);
+  // 10.0's mirror_exit_common makes a base that commit_active_start flipped read-write
+  // read-only again when the job is aborted; 7.2 leaves it read-write (graph/rules.ts)
+  if (abort && d.baseReadOnly && rule(p, 'active-commit-abort-base-ro') && p.node(target) && !p.node(target)!.ro) {
+    setReadOnly(p, target, true, { ignoreErrors: true });
+  }
   return failed;
 }
 
@@ -181,6 +187,6 @@ registerJobDriver('mirror', {
   prepare(ctx, j) { return exitCommon(ctx, j, false); },
   abort(ctx, j) { exitCommon(ctx, j, true); },
   // No .clean: commit_active_start flips a read-only base back only when mirror_start_job fails
-  // (error_restore_flags); after an active commit completes or is cancelled the base stays
-  // read-write in 7.2 (commit_active_job_driver has no .clean that would restore it).
+  // (error_restore_flags); after an active commit completes the base stays read-write, and after
+  // it is cancelled too in 7.2 (10.0 restores it in exitCommon: 'active-commit-abort-base-ro').
 });

@@ -8,7 +8,8 @@ import { driverInfo } from '../drivers.js';
 import { refcount, attachChild } from '../ops.js';
 import { ROLE_COW, ROLE_FILTERED, ROLE_PRIMARY } from '../perm.js';
 import type { Proc } from '../proc.js';
-import type { BdsNode } from '../types.js';
+import { rule } from '../rules.js';
+import type { BdsNode, Edge } from '../types.js';
 import { COMMON_OPTIONS, GENERIC_ABSORBED, GENERIC_PUT_BACK, MUTABLE, driverPrepare } from './drivers.js';
 import { optString, qdictKeys, qobjEqual, type Flat } from './qdict.js';
 import { currentOptions, type QueueEntry } from './queue.js';
@@ -192,7 +193,9 @@ function refuseQemuAborts(p: Proc, parent: string, old: string): void {
     );
   }
   const file = kids.find((e) => e.name === 'file');
-  if (file && kids.some((e) => e.name === 'backing' && e.child === file.child)) {
+  // 7.2 only: 10.0 drains the old backing's parents correctly and carries the reopen out
+  // (graph/rules.ts 'reopen-drop-self-file-backing-aborts')
+  if (file && kids.some((e) => e.name === 'backing' && e.child === file.child) && rule(p, 'reopen-drop-self-file-backing-aborts')) {
     throw new QmpError(
       `Cannot change the backing link of '${parent}' away from '${old}', whose backing is its own file node ` +
       "(QEMU 7.2 aborts here: Assertion 'c->parent_quiesce_counter > 0' failed)",

@@ -1,6 +1,7 @@
 // The live differential fuzzer: cases generated against qemu-storage-daemon, each run on the
 // model too; every new kind of disagreement is shrunk to a minimal scenario and saved as a
 // transcript recorded from the daemon. Figures per 1,000 commands, by category.
+import type { QemuBinaries } from '../qemu-bins.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlockgraphError } from '../../errors/index.js';
@@ -14,6 +15,8 @@ export const CATEGORIES: Category[] = ['outcome', 'error-text', 'graph', 'model-
 
 export interface FuzzOptions {
   seed: number;
+  /** The QEMU to fuzz against (its binaries); the model runs each case under that version's rules. */
+  bins?: QemuBinaries;
   /** Stop once this many commands were sent. */
   commands: number;
   /** Commands per case (a fresh pair of daemons each). */
@@ -79,7 +82,7 @@ type Settled = { ok: true; value: CaseOutcome } | { ok: false; error: unknown };
 
 export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const started = Date.now();
-  const images = new ImageCache();
+  const images = new ImageCache(opts.bins);
   const run = { waitTimeoutMs: opts.waitTimeoutMs ?? 5000, images, target: opts.target };
   const caseLength = opts.caseLength ?? 25;
   const parallel = Math.max(1, opts.parallel ?? 1);

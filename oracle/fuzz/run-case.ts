@@ -10,7 +10,8 @@ import { compareSteps, compareTranscripts, type StepComparison } from '../compar
 import { TRANSCRIPT_FORMAT, isWaitStep, scenarioOf, type Json, type Scenario, type Step, type Transcript, type TranscriptStep } from '../format.js';
 import { ScenarioRecorder, runScenario } from '../harness.js';
 import { createImagesWithQemuImg, spawnQsd } from '../qsd.js';
-import { modelRecorder, runOnModel } from '../run-model.js';
+import type { QemuBinaries } from '../qemu-bins.js';
+import { modelRecorder, runOnModel, transcriptVersion } from '../run-model.js';
 import { FUZZ_IMAGES, Generator } from './grammar.js';
 import { FUZZ_VM, VmGenerator } from './grammar-vm.js';
 import { spawnVm } from '../qemu-vm.js';
@@ -51,10 +52,12 @@ export class ImageCache {
   private dir: Promise<string> | undefined;
   private readonly removing = new Set<Promise<void>>();
   private readonly root = tmpRoot();
+  /** The QEMU whose daemon, qemu-img and qemu-io the cases run (default: the system's 7.2). */
+  constructor(readonly bins?: QemuBinaries) {}
   prepare(): Promise<string> {
     this.dir ??= (async () => {
       const dir = await mkdtemp(join(this.root, 'bg-fuzz-img-'));
-      await createImagesWithQemuImg({ name: 'images', description: '', covers: ['fuzz'], images: FUZZ_IMAGES, steps: [] }, dir);
+      await createImagesWithQemuImg({ name: 'images', description: '', covers: ['fuzz'], images: FUZZ_IMAGES, steps: [] }, dir, this.bins);
       return dir;
     })();
     return this.dir;
@@ -68,7 +71,7 @@ export class ImageCache {
     const dir = await mkdtemp(join(this.root, 'bg-fuzz-'));
     const same = scenario.images.length === FUZZ_IMAGES.length && scenario.images.every((im, i) => im.file === FUZZ_IMAGES[i]!.file);
     if (!same) {
-      await createImagesWithQemuImg(scenario, dir);
+      await createImagesWithQemuImg(scenario, dir, this.bins);
       return { dir, ensure: async () => undefined };
     }
     const src = await this.prepare();
@@ -107,6 +110,9 @@ export interface RunOptions {
   target?: 'qsd' | 'vm';
 }
 
+/** spawnQsd's options for a case's daemon: its label, and the binary of the version fuzzed. */
+const qsdOpts = (proc: string, opts: RunOptions) => ({ label: proc, ...(opts.images.bins ? { bin: opts.images.bins.qsd } : {}) });
+
 export interface CaseDir { dir: string; ensure(step: Step): Promise<void> }
 
 const FUZZ_BY_FILE = new Map(FUZZ_IMAGES.map((im) => [im.file, im as { file: string; backing?: string }]));
@@ -135,7 +141,7 @@ export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?:
   for (const st of scenario.steps) await cd.ensure(st);
   let done = 0;
   try {
-    const transcript = await runScenario(scenario, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, { label: proc })), {
+    const transcript = await runScenario(scenario, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, qsdOpts(proc, opts))), {
       dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000,
       onStep: async (i, s) => { done = i + 1; await onStep?.(i, s); },
     });
@@ -169,7 +175,8 @@ export function firstDisagreement(steps: StepComparison[], skip: ReadonlySet<num
 export async function checkModel(qsd: Transcript, skip?: ReadonlySet<number>): Promise<Finding | undefined> {
   let model: Transcript;
   try {
-    model = await runOnModel(scenarioOf(qsd));
+    // under the rules of the QEMU that recorded it (fuzz --qemu 10.0)
+    model = await runOnModel(scenarioOf(qsd), undefined, { qemuVersion: transcriptVersion(qsd) });
   } catch (e) {
     const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     return { category: isBlockgraphError(e) ? 'harness' : 'model-crash', step: -1, command: '-', message: `model threw ${msg}`.slice(0, 600) };
@@ -214,13 +221,14 @@ async function lockstep(
 ): Promise<LockstepResult> {
   const cd = await opts.images.caseDir(scenario);
   const dir = cd.dir;
-  const qsd = new ScenarioRecorder(scenario.name, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, { label: proc })), { dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000 });
+  const qsd = new ScenarioRecorder(scenario.name, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, qsdOpts(proc, opts))), { dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000 });
   let model: ScenarioRecorder | undefined;
   const steps: TranscriptStep[] = [];
   const passed: Finding[] = [];
   let finding: Finding | undefined;
   try {
-    model = await modelRecorder(scenario);
+    // under the rules of the QEMU the cases run on (fuzz --qemu 10.0)
+    model = await modelRecorder(scenario, undefined, { qemuVersion: opts.images.bins?.version });
     for (let i = 0; ; i++) {
       const step = next(i);
       if (!step) break;

@@ -1,0 +1,102 @@
+// Issue 19: each known QEMU 7.2 abort (oracle README crash list 1–5, issue 12 item 8; the model
+// refuses them all, oracle/fuzz/aborts.ts) run on both daemons. Writes the scenarios to
+// oracle/scenarios/qemu-aborts/, prints which version dies where, and records the transcript of
+// each one a version survives into oracle/transcripts/qemu-10.0/aborts/ (10.0) — the proof that
+// 10.0 no longer aborts there.
+//   node --import tsx scripts/probe-aborts.ts [--write] [NAME-SUBSTRING] [--qemu 7.2|10.0]
+// A daemon that aborts may take long to be reaped (core dump): run one scenario per process
+// under `timeout` when probing them all (the table in docs/fidelity.md was made that way).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { printJson, printTranscript, type ImageSpec, type JsonObject, type Scenario, type Step } from '../oracle/format.js';
+import { runScenario } from '../oracle/harness.js';
+import { createImagesWithQemuImg, spawnQsd } from '../oracle/qsd.js';
+import { requireQemuBinaries } from '../oracle/qemu-bins.js';
+
+const img = (f: string, backing?: string): ImageSpec => ({ file: `${f}.qcow2`, format: 'qcow2', size: '16M', ...(backing ? { backing: `${backing}.qcow2`, 'backing-format': 'qcow2' } : {}) });
+const x = (execute: string, args: JsonObject = {}): Step => ({ execute, arguments: args });
+const qcow = (n: string, backing: string | null | JsonObject, extra: JsonObject = {}): JsonObject =>
+  ({ driver: 'qcow2', 'node-name': n, file: { driver: 'file', filename: `${n}.qcow2`, 'node-name': `${n}f` }, backing, ...extra });
+const chain = [x('blockdev-add', qcow('base', null)), x('blockdev-add', qcow('mid', 'base')), x('blockdev-add', qcow('top', 'mid'))];
+const CHAIN_IMAGES = [img('base'), img('mid', 'base'), img('top', 'mid')];
+const io = [x('object-add', { 'qom-type': 'iothread', id: 'io0' }), x('object-add', { 'qom-type': 'iothread', id: 'io1' })];
+const mv = (n: string, t: string) => x('x-blockdev-set-iothread', { 'node-name': n, iothread: t });
+const re = (n: string, o: JsonObject) => ({ driver: 'qcow2', 'node-name': n, file: `${n}f`, ...o });
+
+const S = (name: string, description: string, images: ImageSpec[], steps: Step[]): Scenario => ({ name, description, covers: ['qemu-aborts'], images, steps });
+export const ABORT_SCENARIOS: Scenario[] = [
+  S('abort-1-empty-reopen', 'crash 1: blockdev-reopen with an empty options list', [], [x('blockdev-reopen', { options: [] })]),
+  S('abort-2-reopen-away-from-commit-filter', 'crash 2 (§7.6): a running commit with a named filter; the overlay reopened with its backing moved away from the filter', CHAIN_IMAGES, [
+    ...chain,
+    x('block-commit', { 'job-id': 'c0', device: 'top', 'top-node': 'mid', 'base-node': 'base', 'filter-node-name': 'cf', speed: 1, 'auto-finalize': false, 'auto-dismiss': false }),
+    x('blockdev-reopen', { options: [re('top', { backing: 'mid' })] }),
+  ]),
+  S('abort-3-drop-self-file-backing', 'crash 3: mid takes its own file node as backing, then top drops mid as backing', CHAIN_IMAGES, [
+    ...chain,
+    x('blockdev-reopen', { options: [re('mid', { backing: 'midf' })] }),
+    x('blockdev-reopen', { options: [re('top', { backing: null })] }),
+  ]),
+  S('abort-4-stream-filter-after-finalize', 'crash 4: a stream job finalized but not dismissed; query-named-block-nodes', [img('base'), img('top', 'base')], [
+    x('blockdev-add', qcow('base', null)), x('blockdev-add', qcow('top', 'base')),
+    x('block-stream', { 'job-id': 's0', device: 'top', 'auto-finalize': false, 'auto-dismiss': false }),
+    { wait: { job: 's0', status: 'pending' } },
+    x('job-finalize', { id: 's0' }),
+    x('query-named-block-nodes'),
+  ]),
+  S('abort-5-add-backing-ref-in-iothread', 'crash 5: blockdev-add whose backing reference was moved to an iothread', [img('a'), img('c')], [
+    ...io, x('blockdev-add', qcow('c', null)), mv('c', 'io0'), x('blockdev-add', qcow('a', 'c')),
+  ]),
+  S('abort-5-throttle-file-ref-in-iothread', 'crash 5: a throttle filter over a reference moved to an iothread', [img('c')], [
+    ...io, x('object-add', { 'qom-type': 'throttle-group', id: 'tg' }), x('blockdev-add', qcow('c', null)), mv('c', 'io0'),
+    x('blockdev-add', { driver: 'throttle', 'node-name': 't', 'throttle-group': 'tg', file: 'c' }),
+  ]),
+  S('abort-8-reopen-backing-from-iothread', 'item 8: a main-loop parent reopened to take a movable backing from io0', [img('a'), img('c')], [
+    ...io, x('blockdev-add', qcow('a', null)), x('blockdev-add', qcow('c', null)), mv('c', 'io0'),
+    x('blockdev-reopen', { options: [re('a', { backing: 'c' })] }),
+  ]),
+  S('abort-8-reopen-two-iothreads-one-backing', 'item 8: [a backing c, b backing c] with a in io0 and b in io1', [img('a'), img('b'), img('c')], [
+    ...io, x('blockdev-add', qcow('a', null)), x('blockdev-add', qcow('b', null)), x('blockdev-add', qcow('c', null)), mv('a', 'io0'), mv('b', 'io1'),
+    x('blockdev-reopen', { options: [re('a', { backing: 'c' }), re('b', { backing: 'c' })] }),
+  ]),
+  S('abort-8-reopen-drop-inline-file-in-iothread', 'item 8: a parent in io0 swaps its inline file for another node in io0', [img('a'), img('f')], [
+    ...io, x('blockdev-add', qcow('a', null)), mv('a', 'io0'), x('blockdev-add', { driver: 'file', 'node-name': 'ff', filename: 'f.qcow2' }), mv('ff', 'io0'),
+    x('blockdev-reopen', { options: [re('a', { file: 'ff' })] }),
+  ]),
+  S('abort-8-add-file-pinned-read-only', 'item 8: blockdev-add read-only over a file node pinned in io0 by a fixed export', [img('c')], [
+    ...io, x('nbd-server-start', { addr: { type: 'unix', data: { path: 'nbd.sock' } } }),
+    x('blockdev-add', { driver: 'file', 'node-name': 'cf', filename: 'c.qcow2' }),
+    x('block-export-add', { type: 'nbd', id: 'e', 'node-name': 'cf', iothread: 'io0', 'fixed-iothread': true }),
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'c', file: 'cf', backing: null, 'read-only': true }),
+  ]),
+];
+
+const write = process.argv.includes('--write');
+if (write) {
+  mkdirSync('oracle/scenarios/qemu-aborts', { recursive: true });
+  mkdirSync('oracle/transcripts/qemu-10.0/aborts', { recursive: true });
+}
+const qAt = process.argv.indexOf('--qemu');
+const only = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--qemu');
+const versions = (qAt >= 0 ? [process.argv[qAt + 1]] : ['7.2', '10.0']) as ('7.2' | '10.0')[];
+for (const s of ABORT_SCENARIOS.filter((x) => !only || x.name.includes(only))) {
+  if (write) writeFileSync(`oracle/scenarios/qemu-aborts/${s.name}.json`, printJson(s));
+  const cells: string[] = [];
+  for (const v of versions) {
+    const bins = requireQemuBinaries(v);
+    const dir = mkdtempSync(join(tmpdir(), 'bg-aborts-'));
+    try {
+      await createImagesWithQemuImg(s, dir, bins);
+      const t = await runScenario(s, (proc) => spawnQsd(dir, { label: proc, bin: bins.qsd }), { dir, waitTimeoutMs: 10_000 });
+      const last = t.steps[t.steps.length - 1]!;
+      cells.push(`${v}: survives (last step ${'result' in last ? (last.result.ok ? 'ok' : last.result.desc) : 'wait'})`);
+      if (write && v === '10.0') writeFileSync(`oracle/transcripts/qemu-10.0/aborts/${s.name}.json`, printTranscript(t));
+    } catch (e) {
+      cells.push(`${v}: DIES (${(e as Error).message.split(dir).join('.').replace(/\s+/g, ' ').slice(0, 160)})`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(`${s.name}\n  ${cells.join('\n  ')}`);
+}
+process.exit(0); // a dead daemon's pipes must not keep the probe alive

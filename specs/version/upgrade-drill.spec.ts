@@ -1,0 +1,125 @@
+// `blockgraph drill upgrade --to 10.0`: tested on one log that holds every modelled 7.2 → 10.0
+// difference (each scenario of a rule's proof run on the model as a 7.2 process of its own).
+// What the drill must report comes from the recordings, not from the code: the steps where the
+// scenario's 7.2 and 10.0 transcripts differ first, and 10.0's own error text.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Engine } from '../../engine/engine.js';
+import { isWaitStep, parseTranscript, scenarioOf, type Scenario, type Transcript } from '../../oracle/format.js';
+import { TRANSCRIPTS_10_0_DIR, TRANSCRIPTS_DIR } from '../../oracle/paths.js';
+import { runOnModel } from '../../oracle/run-model.js';
+import { RULES } from '../../graph/rules.js';
+import { openClassic } from '../../store/index.js';
+import { upgradeDrill } from '../../replay/upgrade.js';
+import { main } from '../../cli/main.js';
+
+const load = (dir: string, f: string): Transcript => parseTranscript(readFileSync(join(dir, f), 'utf8'), f);
+// rules proved by a 7.2/10.0 pair (a 7.2 abort has no 7.2 log to upgrade from)
+const files = [...new Set(Object.values(RULES).filter((r) => r.modelled).flatMap((r) => r.proof.map((p) => p.transcript)))]
+  .filter((f) => !f.startsWith('aborts/')).sort();
+
+/** A scenario moved to process `proc`, its image files renamed so that processes do not share them. */
+function asProc(s: Scenario, proc: string): Scenario {
+  const ren = (f: string) => `${proc}-${f}`;
+  const names = new Set(s.images.map((i) => i.file));
+  const rewrite = (v: unknown): unknown => {
+    if (typeof v === 'string') return names.has(v) ? ren(v) : v;
+    if (Array.isArray(v)) return v.map(rewrite);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rewrite(x)]));
+    return v;
+  };
+  return {
+    ...s,
+    images: s.images.map((i) => ({ ...i, file: ren(i.file), ...(i.backing && names.has(i.backing) ? { backing: ren(i.backing) } : {}) })),
+    steps: s.steps.map((st) => ({ ...(rewrite(st) as typeof st), proc })),
+  };
+}
+
+/** From the two recordings: per command step, 10.0's answer where the first difference shows. */
+function expectedDifferences(f: string): { command: string; kind: string; desc10?: string }[] {
+  const [a, b] = [load(TRANSCRIPTS_DIR, f), load(TRANSCRIPTS_10_0_DIR, f)];
+  const out: { command: string; kind: string; desc10?: string }[] = [];
+  a.steps.forEach((s, i) => {
+    const t = b.steps[i]!;
+    if (isWaitStep(s) || isWaitStep(t)) return;
+    const prevSame = i === 0 || JSON.stringify(a.steps[i - 1]!.graph) === JSON.stringify(b.steps[i - 1]!.graph);
+    if (JSON.stringify(s.result) !== JSON.stringify(t.result)) {
+      out.push({ command: s.execute, kind: s.result.ok !== t.result.ok ? 'outcome' : 'error-text', ...(t.result.ok ? {} : { desc10: t.result.desc }) });
+    } else if (prevSame && JSON.stringify(s.graph) !== JSON.stringify(t.graph)) out.push({ command: s.execute, kind: 'graph' });
+  });
+  return out;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bg-upgrade-'));
+const db = join(dir, 'db');
+const procs = files.map((_, i) => String.fromCharCode(65 + i)); // A, B, …
+
+test.before(async () => {
+  const log = await openClassic(db);
+  const engine = await Engine.open(log);
+  for (const [i, f] of files.entries()) await runOnModel(asProc(scenarioOf(load(TRANSCRIPTS_DIR, f)), procs[i]!), engine);
+  // and one process already on 10.0: nothing of it is checked
+  await runOnModel(asProc(scenarioOf(load(TRANSCRIPTS_DIR, 'add-del-basic.json')), 'Z'), engine, { qemuVersion: '10.0' });
+  await log.close();
+});
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('the log holds a proof of every modelled rule', () => {
+  assert.ok(files.length >= 3, files.join(', '));
+});
+
+test('drill upgrade --to 10.0 reports exactly the recorded differences, with 10.0 texts', async () => {
+  const log = await openClassic(db, { readOnly: true } as never).catch(() => openClassic(db));
+  const r = await upgradeDrill(log.readChunks({}), '10.0');
+  await log.close();
+  assert.is(r.processes.Z, '10.0');
+  for (const [i, f] of files.entries()) {
+    const got = r.differences.filter((d) => d.proc === procs[i]).map((d) => ({ command: d.command, kind: d.kind, ...(d.after.ok ? {} : d.kind === 'graph' ? {} : { desc10: d.after.desc }) }));
+    const want = expectedDifferences(f).map((w) => (w.kind === 'graph' ? { command: w.command, kind: w.kind } : w));
+    // node names in texts are the scenario's own (images were renamed, nodes were not)
+    assert.equal(got, want, f);
+  }
+  assert.not.ok(r.differences.some((d) => d.proc === 'Z'));
+  // one per proof step of a modelled rule: resize ×4, the cancelled commit, the transaction text
+  assert.is(r.differences.length, files.reduce((n, f) => n + expectedDifferences(f).length, 0));
+  assert.ok(r.differences.length >= 6, String(r.differences.length));
+  assert.equal(new Set(r.differences.map((d) => d.kind)), new Set(['error-text', 'graph']));
+  assert.equal(r.notes, []);
+});
+
+test('drill upgrade --to 7.2 of the same log: only the 10.0 process is checked, and it agrees', async () => {
+  const log = await openClassic(db);
+  const r = await upgradeDrill(log.readChunks({}), '7.2');
+  await log.close();
+  assert.ok(r.checked > 0);
+  // add-del-basic is the same on both versions (its transcripts are equal but for the version)
+  assert.equal(r.differences, []);
+});
+
+test('CLI exit codes: 1 with differences, 0 without, 2 on bad input', async () => {
+  const out: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((s: string) => { out.push(String(s)); return true; }) as typeof process.stdout.write;
+  const errw = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    assert.is(await main(['drill', 'upgrade', '--to', '10.0', '--db', db, '--json']), 1);
+    const j = JSON.parse(out.join('')) as { differences: unknown[]; to: string };
+    assert.is(j.to, '10.0');
+    assert.ok(j.differences.length > 0);
+    out.length = 0;
+    assert.is(await main(['drill', 'upgrade', '--to', '10.0', '--db', db]), 1);
+    assert.match(out.join(''), /would change on QEMU 10\.0/);
+    assert.is(await main(['drill', 'upgrade', '--to', '7.2', '--db', db]), 0);
+    assert.is(await main(['drill', 'upgrade', '--to', '9.1', '--db', db]), 2);
+    assert.is(await main(['drill', 'upgrade', '--to', '10.0', '--db', join(dir, 'nothing-here')]), 2);
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = errw;
+  }
+});
+
+test.run();
