@@ -9,7 +9,7 @@ import { refcount, attachChild } from '../ops.js';
 import { ROLE_COW, ROLE_FILTERED, ROLE_PRIMARY } from '../perm.js';
 import type { Proc } from '../proc.js';
 import { rule } from '../rules.js';
-import type { BdsNode, Edge } from '../types.js';
+import type { BdsNode } from '../types.js';
 import { COMMON_OPTIONS, GENERIC_ABSORBED, GENERIC_PUT_BACK, MUTABLE, driverPrepare } from './drivers.js';
 import { optString, qdictKeys, qobjEqual, type Flat } from './qdict.js';
 import { currentOptions, type QueueEntry } from './queue.js';

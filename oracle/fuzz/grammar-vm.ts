@@ -3,7 +3,8 @@
 // empty CD-ROMs, wrong buses, duplicate ids), media commands on the CD-ROMs, throttling, stop —
 // drawn over the devices the case has added so far. One process (the VM).
 import type { JsonObject, Step, VmSpec } from '../format.js';
-import { Generator, PRODUCTIONS_A, type Production } from './grammar.js';
+import { Generator, PRODUCTIONS_A } from './grammar.js';
+import type { Production } from './production.js';
 import type { Rng } from './rng.js';
 import type { ProcView, World } from './world.js';
 
