@@ -55,7 +55,7 @@ if (!natsAvailable()) {
     const log = await runCli('log', '--fleet', fleet, '--host', 'q1', '--json');
     assert.is(log.status, 0, log.stderr);
     const recs = JSON.parse(log.stdout) as LogRecord[];
-    assert.is(recs.length, 11, '5 records per blockdev-add, 1 refusal');
+    assert.is(recs.length, 9, '4 records per blockdev-add (the decision carries the end), 1 refusal');
     assert.is(recs.at(-1)!.type, 'command.rejected');
     const direct = await openJetStream(url);
     assert.equal(await direct.readAll(), recs, 'the CLI read is the store');
