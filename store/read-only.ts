@@ -126,7 +126,8 @@ async function openCopy(dir: string, location: string): Promise<ClassicLevel<str
   try {
     // A small table cache: LevelDB mmaps every open table (util/env_posix.cc, up to 1000), and a
     // scan of the whole log would map every table and count it all as resident (peak RSS grew
-    // with the store). 40 open files = 30 tables in the cache (db_impl.cc TableCacheSize).
+    // with the store). LevelDB raises max_open_files to at least 74 (db_impl.cc SanitizeOptions),
+    // i.e. 64 tables in the cache (TableCacheSize): asking for less gets that floor.
     await db.open({ createIfMissing: false, maxOpenFiles: READ_MAX_OPEN_FILES } as object);
   } catch (e) {
     throw levelError(e, location, dir);
