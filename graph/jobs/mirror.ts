@@ -9,6 +9,7 @@ import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z } from '../perm.js';
 import type { Job } from '../types.js';
 import { appendNode, replaceNode } from '../replace.js';
 import { tryRefresh } from '../ops.js';
+import { coTruncate } from '../truncate.js';
 import { chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
 import { setBackingHd } from './backing.js';
@@ -113,6 +114,18 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   if (!targetIsBacking && srcLen !== p.node(o.target)!.size) {
     sendJob(ctx, id, { type: 'FAIL', error: 'Source and target image have different sizes' });
     return;
+  }
+  if (targetIsBacking && srcLen > p.node(o.target)!.size) {
+    // mirror_run: an active commit grows a shorter base (blk_truncate on the target); when
+    // bdrv_co_truncate refuses, the job fails at once with the errno (ENOTSUP, EACCES, EINVAL)
+    try {
+      p.d.atomically(() => coTruncate(p, o.target, srcLen));
+    } catch (e) {
+      if (!(e instanceof QmpError)) throw e;
+      const errno = /read-only/.test(e.desc) ? 'Permission denied' : /multiple of 512/.test(e.desc) ? 'Invalid argument' : 'Operation not supported';
+      sendJob(ctx, id, { type: 'FAIL', error: errno });
+      return;
+    }
   }
   if (srcLen === 0 || o.sync === 'none') sendJob(ctx, id, { type: 'READY' });
 }

@@ -1,0 +1,42 @@
+// bdrv_co_truncate (block/io.c, 7.2) as the model follows it down the graph: block_resize and
+// the jobs that grow their target (mirror_run for an active commit into a shorter base).
+import { QmpError } from '../errors/index.js';
+import { filterChild } from './jobs/chain.js';
+import type { Proc } from './proc.js';
+
+/** Filters that pass a truncate down to their filtered child (their own .bdrv_co_truncate or bdrv_co_truncate's `filtered` branch). */
+const TRUNCATE_FILTERS = new Set(['throttle', 'copy-on-read', 'blkdebug', 'compress', 'blkverify', 'commit_top', 'mirror_top', 'preallocate']);
+
+/**
+ * bdrv_co_truncate (block/io.c, 7.2) down the graph: a read-only node refuses ("Image is
+ * read-only", checked at every level), then the driver's own truncate (qcow2_co_truncate: whole
+ * sectors only; raw_co_truncate: not with a fixed `size`, the slice's offset added for its file),
+ * a filter without one passes it to its filtered child, anything else cannot resize.
+ */
+export function coTruncate(p: Proc, node: string, size: number, depth = 0): void {
+  const n = p.node(node);
+  if (!n || depth > 10000) return;
+  if (n.ro) throw new QmpError('Image is read-only');
+  switch (n.driver) {
+    case 'qcow2':
+      if (size % 512 !== 0) throw new QmpError('The new size must be a multiple of 512');
+      p.patchNode(node, { size });
+      return;
+    case 'raw': {
+      if (n.options.size !== undefined) throw new QmpError('Cannot resize fixed-size raw disks');
+      const file = p.fileChild(node)?.child;
+      if (file) coTruncate(p, file, size + Number(n.options.offset ?? 0), depth + 1);
+      p.patchNode(node, { size });
+      return;
+    }
+    case 'file':
+      p.patchNode(node, { size });
+      return;
+    default: {
+      const filtered = TRUNCATE_FILTERS.has(n.driver) ? filterChild(p, node)?.child : undefined;
+      if (!filtered) throw new QmpError('Image format driver does not support resize');
+      coTruncate(p, filtered, size, depth + 1);
+      p.patchNode(node, { size });
+    }
+  }
+}
