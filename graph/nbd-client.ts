@@ -9,20 +9,22 @@ import type { BlockExport } from './types.js';
 
 export interface NbdTarget { proc: Proc; exp: BlockExport }
 
-type Addr = { type?: string; path?: string; host?: string; port?: string | number; data?: { path?: string; host?: string; port?: string | number } };
+type Addr = { type?: string; path?: string; host?: string; cid?: string; port?: string | number; data?: { path?: string; host?: string; cid?: string; port?: string | number } };
 
 /** The address an NBD server listens on, flattened (nbd-server-start takes SocketAddressLegacy). */
 function flat(a: Addr | undefined): { type: string; path?: string; host?: string; port?: string } | null {
   if (!a || typeof a !== 'object') return null;
   const d = a.data ?? a;
   const type = String(a.type ?? '');
-  return { type, ...(d.path !== undefined ? { path: String(d.path) } : {}), ...(d.host !== undefined ? { host: String(d.host) } : {}), ...(d.port !== undefined ? { port: String(d.port) } : {}) };
+  return { type, ...(d.path !== undefined ? { path: String(d.path) } : {}), ...(d.host !== undefined ? { host: String(d.host) } : d.cid !== undefined ? { host: String(d.cid) } : {}), ...(d.port !== undefined ? { port: String(d.port) } : {}) };
 }
 
 /** The printable address nbd_client_connect's error names (unix: the path; inet: host:port). */
 export function addrText(server: Addr): string {
-  const s = flat(server)!;
-  return s.type === 'unix' ? String(s.path) : `${s.host}:${s.port}`;
+  const s = flat(server);
+  if (s?.type === 'unix') return String(s.path);
+  if (s?.host !== undefined || s?.port !== undefined) return `${s.host ?? ''}:${s.port ?? ''}`;
+  return s?.type ?? '';
 }
 
 /** nbd_refresh_filename */
