@@ -80,37 +80,50 @@ export function newJobFilter(p: Proc, driver: 'commit_top' | 'mirror_top', name:
  */
 export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreErrors?: boolean } = {}): void {
   const run = () => {
-    // bdrv_reopen(keep_old_opts) queues the node's explicit options: a force-share given at
-    // blockdev-add (a QBool) is absorbed and put back as the string "on" by bdrv_reopen_prepare,
-    // whose final unchanged-options check then refuses it
-    const n0 = p.node(node);
-    // bdrv_reopen_prepare: a driver without .bdrv_reopen_prepare refuses first (the same text
-    // blockdev-reopen gives, graph/reopen/prepare.ts)
-    if (n0 && n0.ro !== ro && !driverInfo(n0.driver)?.reopen) {
-      throw new QmpError(`Block format '${n0.driver}' used by node '${n0.name}' does not support reopening files`);
-    }
-    if (n0 && n0.ro !== ro && explicitOptionsOf(n0)['force-share'] !== undefined) {
-      throw new QmpError("Cannot change the option 'force-share'");
-    }
     const touched: string[] = [];
-    const visit = (name: string) => {
+    // bdrv_reopen_queue_child queues the node, then (depth first, parents before children) every
+    // child whose inherits_from is its parent; bdrv_reopen_multiple runs bdrv_reopen_prepare on
+    // each in that order. A node whose read-only does not change still goes through prepare.
+    const visit = (name: string, flip: boolean) => {
       const n = p.node(name);
-      if (!n || n.ro === ro) return;
-      // qcow2_reopen_prepare / _commit_post: persistent bitmaps stored and readonly, or writable again
-      if (ro && n.driver === 'qcow2') reopenBitmapsRo(p, name);
-      // the reopened node gets the option; its children only inherit it
-      p.patchNode(name, name === node
-        ? { ro, options: { ...n.options, 'read-only': ro }, explicit: { ...explicitOptionsOf(n), 'read-only': ro } }
-        : { ro });
-      if (!ro && n.driver === 'qcow2') reopenBitmapsRw(p, name);
-      touched.push(name);
+      if (!n) return;
+      // bdrv_reopen_prepare: a driver without .bdrv_reopen_prepare (quorum, copy-on-read, ...)
+      // refuses the whole queue, the same text blockdev-reopen gives (graph/reopen/prepare.ts);
+      // external_snapshot_commit ignores that error, so the old node stays read-write
+      if (!driverInfo(n.driver)?.reopen) {
+        throw new QmpError(`Block format '${n.driver}' used by node '${n.name}' does not support reopening files`);
+      }
+      // bdrv_reopen(keep_old_opts) queues the node's explicit options: a force-share given at
+      // blockdev-add (a QBool) is absorbed and put back as the string "on" by bdrv_reopen_prepare,
+      // whose final unchanged-options check then refuses it
+      if (name === node && explicitOptionsOf(n)['force-share'] !== undefined) {
+        throw new QmpError("Cannot change the option 'force-share'");
+      }
+      const change = flip && n.ro !== ro;
+      if (change) {
+        // qcow2_reopen_prepare / _commit_post: persistent bitmaps stored and readonly, or writable again
+        if (ro && n.driver === 'qcow2') reopenBitmapsRo(p, name);
+        // the reopened node gets the option explicitly; its children inherit it into their
+        // effective options (bdrv_inherited_options copies read-only into bs->options, not
+        // explicit_options), where a later reopen keeping the child by reference finds it again
+        // (bdrv_reopen_queue_child: keep_old joins bs->options)
+        p.patchNode(name, name === node
+          ? { ro, options: { ...n.options, 'read-only': ro }, explicit: { ...explicitOptionsOf(n), 'read-only': ro } }
+          : { ro, options: { ...n.options, 'read-only': ro } });
+        if (!ro && n.driver === 'qcow2') reopenBitmapsRw(p, name);
+        touched.push(name);
+      }
       for (const e of p.childrenOf(name)) {
         const c = p.node(e.child);
-        // backing children are opened read-only on their own; explicit options stay
-        if (c && c.inheritsFrom === name && e.name !== 'backing' && explicitOptionsOf(c)['read-only'] === undefined) visit(e.child);
+        if (!c || c.inheritsFrom !== name) continue;
+        // backing children are opened read-only on their own (bdrv_backing_options); a child's
+        // explicit read-only stays (bdrv_inherited_options does not override it)
+        visit(e.child, change && e.name !== 'backing' && explicitOptionsOf(c)['read-only'] === undefined);
       }
     };
-    visit(node);
+    const top = p.node(node);
+    if (!top || top.ro === ro) return;
+    visit(node, true);
     if (touched.length) refreshPerms(p, [node]);
   };
   // bdrv_reopen: bdrv_subtree_drained_begin(bs) around the reopen
