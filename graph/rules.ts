@@ -23,6 +23,7 @@ export interface VersionedRule<T> {
   modelled: boolean;
 }
 
+type MirrorBitmap = (a: { writeBlocking: boolean }) => { on: 'source' | 'filter'; disabled: boolean };
 type ResizeBusy = (a: { device: string | undefined; node: string; blocker: string }) => string;
 
 function defineRules<T extends Record<string, VersionedRule<any>>>(t: T): T { return t; }
@@ -52,6 +53,19 @@ export const RULES = defineRules({
       value: true,
     },
     proof: [{ transcript: 'job-active-commit-ro-base.json', step: 4 }],
+    modelled: true,
+  },
+  'mirror-dirty-bitmap': {
+    what: "a mirror's (or active commit's) own anonymous dirty bitmap: which node holds it, and whether it is disabled",
+    '7.2': {
+      fn: 'mirror_start_job: bdrv_create_dirty_bitmap(bs, granularity, NULL) on the source; disabled only for copy-mode write-blocking (bdrv_disable_dirty_bitmap)',
+      value: (({ writeBlocking }) => ({ on: 'source', disabled: writeBlocking })) as MirrorBitmap,
+    },
+    '10.0': {
+      fn: 'mirror_start_job: bdrv_create_dirty_bitmap(s->mirror_top_bs, granularity, NULL), then bdrv_disable_dirty_bitmap always (mirror_top_do_pwritev sets the bits itself, so the mode can change while the job runs)',
+      value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
+    },
+    proof: [{ transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }],
     modelled: true,
   },
   'transaction-completion-mode-text': {

@@ -85,8 +85,9 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
   }
   const targetBB = addJobBB(p, job.id, 'mirror-target', o.target, targetPerms, targetShared, true);
   patchJobData(p, job.id, { targetBB });
-  // mirror_start_job: the job's anonymous dirty bitmap on the source (released in mirror_exit_common)
-  createAnonymousBitmap(p, o.bs, o.granularity || defaultBitmapGranularity(p, o.target), job.id, { disabled: o.writeBlocking === true });
+  // mirror_start_job: the job's anonymous dirty bitmap (released in mirror_exit_common); which node holds it is versioned
+  const bm = rule(p, 'mirror-dirty-bitmap')({ writeBlocking: o.writeBlocking === true });
+  createAnonymousBitmap(p, bm.on === 'source' ? o.bs : mt.name, o.granularity || defaultBitmapGranularity(p, o.target), job.id, { disabled: bm.disabled });
   addJobEdge(p, job.id, o.bs, 'source', 0, PERM_U | PERM_W | PERM_R);
   addJobEdge(p, job.id, o.target, 'target', 0, PERM_ALL);
   if (targetIsBacking) {
@@ -142,6 +143,7 @@ function exitCommon(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
   const target = d.target;
   if (p.node(target) && chainContains(p, src, target)) unfreezeChain(p, mt, target);
   releaseAnonymousBitmaps(p, d.source, j.id);
+  releaseAnonymousBitmaps(p, mt, j.id);
   removeJobBB(p, d.targetBB);
   patchJobData(p, j.id, { targetBB: null });
   // bs_opaque->stop: the filter no longer forwards anything
