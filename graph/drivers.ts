@@ -1,5 +1,7 @@
 // Per-driver behaviour the graph rules need: how a node passes permissions to each child
 // (the drivers' .bdrv_child_perm in QEMU 7.2), and static facts (filter, backing support).
+import { ruleAt } from './rules.js';
+import { DEFAULT_QEMU, type QemuVersion } from './version.js';
 import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_METADATA } from './perm.js';
 import type { BdsNode, Edge } from './types.js';
 
@@ -11,6 +13,8 @@ export interface ChildPermCtx {
   writableAfter: boolean;  // bdrv_is_writable_after_reopen(node)
   /** !QLIST_EMPTY(&bs->parents): the node has any parent edge (cbw_child_perm asks) */
   hasParents?: boolean;
+  /** the process's QEMU version (graph/rules.ts): rules of child perms that differ by version */
+  qemu?: QemuVersion;
 }
 
 export interface DriverInfo {
@@ -106,7 +110,7 @@ const DRIVERS: Record<string, DriverInfo> = {
       if (!(c.edge.role & ROLE_FILTERED)) return { perm: PERM_W, shared: PERM_ALL & ~PERM_Z };
       let { perm, shared } = defaultPerms(c);
       if (c.hasParents) {
-        if (c.perm & PERM_W) perm |= PERM_R;
+        if (ruleAt(c.qemu ?? DEFAULT_QEMU, 'cbw-file-perm') === 'always' || c.perm & PERM_W) perm |= PERM_R;
         shared &= ~(PERM_W | PERM_Z);
       }
       return { perm, shared };

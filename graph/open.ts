@@ -2,6 +2,7 @@
 // (the `file` child before the node's own name is assigned, the backing after), so that
 // the same error wins as in QEMU. Each node keeps its option QDicts as QEMU does
 // (graph/options.ts): a child opened inline takes its sub-QDict with it.
+import { rule } from './rules.js';
 import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError } from '../errors/index.js';
 import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
@@ -236,7 +237,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       p.patchNode(name, { size: fileNode()!.size });
       // block_copy_state_new: the copy bitmap on the source; then done_bitmap and access_bitmap
       const cs = blockCopyClusterSize(p, tgt.name);
-      addAnonBitmap(p, file!.name, bcsKey(name), cs);
+      addAnonBitmap(p, rule(p, 'block-copy-bitmap-node') === 'source' ? file!.name : name, bcsKey(name), cs);
       addAnonBitmap(p, name, 'cbw-done', cs);
       addAnonBitmap(p, name, 'cbw-access', cs);
       p.patchNode(name, { extra: { ...(p.node(name)!.extra ?? {}), bcsSource: file!.name } });

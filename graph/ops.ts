@@ -1,6 +1,7 @@
 // The graph mutations every QMP command is built from, each as QEMU does it: attach
 // (with a permission refresh below the child), detach, and reference counting that
 // closes a node, and its implicitly opened children, when its last reference goes.
+import { versionOf } from './version.js';
 import { QmpError } from '../errors/index.js';
 import { MAIN_CONTEXT, tryMoveToContext } from './aio.js';
 import { storePersistentBitmaps } from './bitmaps.js';
@@ -52,7 +53,7 @@ export function childPermFor(p: Proc, parent: BdsNode, e: Edge, newRo?: Map<stri
   const info = driverInfo(parent.driver);
   const c = cumulative(p, parent.name);
   let np = info?.childPerm
-    ? info.childPerm({ node: parent, edge: e, perm: c.perm, shared: c.shared, writableAfter: !(newRo?.get(parent.name) ?? parent.ro), hasParents: p.parents(parent.name).length > 0 })
+    ? info.childPerm({ node: parent, edge: e, perm: c.perm, shared: c.shared, writableAfter: !(newRo?.get(parent.name) ?? parent.ro), hasParents: p.parents(parent.name).length > 0, qemu: versionOf(p) })
     : { perm: 0, shared: 0xf };
   if (p.node(e.child)?.forceShare) np = { perm: np.perm, shared: 0xf };
   return np;

@@ -97,13 +97,18 @@ export const RULES = defineRules({
     modelled: true,
   },
   'cbw-file-perm': {
-    what: "the copy-before-write filter's `file` edge (blockdev-add copy-before-write, and blockdev-backup's filter): the permission it takes",
-    '7.2': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms for the file child, then *nperm &= ~BLK_PERM_CONSISTENT_READ… : -/RU', value: '-/RU' },
-    '10.0': { fn: 'cbw_child_perm (block/copy-before-write.c): the file child keeps consistent-read: R/RU', value: 'R/RU' },
-    // copy-before-write is not modelled yet (known-disagreements: "new (drivers)"); the backup
-    // job is another engineer's: whoever models cbw_child_perm takes the value from here
-    proof: [{ transcript: 'iotests/tests-image-fleecing.json', step: 3 }],
-    modelled: false,
+    what: "the copy-before-write filter's `file` edge once the filter has parents: when it adds consistent-read (blockdev-add copy-before-write, and blockdev-backup's filter)",
+    '7.2': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms, then consistent-read only if the parents\' perm has write: -/RU for a read-only user', value: 'when-writing' as 'when-writing' | 'always' },
+    '10.0': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms, then consistent-read whenever bs->parents is not empty: R/RU', value: 'always' as 'when-writing' | 'always' },
+    proof: [{ transcript: 'iotests/tests-image-fleecing.json', step: 3 }, { transcript: 'backup-sync-none-cancel.json', step: 3 }],
+    modelled: true,
+  },
+  'block-copy-bitmap-node': {
+    what: "the block-copy state's copy bitmap of a copy-before-write filter: which node holds it",
+    '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
+    '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
+    proof: [{ transcript: 'backup-push-full.json', step: 22 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }],
+    modelled: true,
   },
 });
 
