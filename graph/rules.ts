@@ -52,7 +52,7 @@ export const RULES = defineRules({
       fn: 'mirror_exit_common: if (abort && s->base_ro && !bdrv_is_read_only(target_bs)) bdrv_reopen_set_read_only(target_bs, true, NULL), after mirror_top is dropped (MirrorBlockJob.base_ro set by mirror_start_job from commit_active_start)',
       value: true,
     },
-    proof: [{ transcript: 'job-active-commit-ro-base.json', step: 4 }],
+    proof: [{ transcript: 'job-active-commit-ro-base.json', step: 4 }, { transcript: 'fuzz-active-commit-short-base.json', step: 3 }],
     modelled: true,
   },
   'mirror-dirty-bitmap': {
@@ -65,14 +65,14 @@ export const RULES = defineRules({
       fn: 'mirror_start_job: bdrv_create_dirty_bitmap(s->mirror_top_bs, granularity, NULL), then bdrv_disable_dirty_bitmap always (mirror_top_do_pwritev sets the bits itself, so the mode can change while the job runs)',
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
-    proof: [{ transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }],
+    proof: [{ transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }],
     modelled: true,
   },
   'transaction-completion-mode-text': {
     what: "an action that cannot take completion-mode 'grouped' in a transaction: the error text",
     '7.2': { fn: 'blockdev.c action_check_completion_mode: "… does not support Transaction property completion-mode = %s"', value: 'Transaction' },
     '10.0': { fn: 'blockdev.c action_check_completion_mode: "… does not support transaction property completion-mode = %s"', value: 'transaction' },
-    proof: [{ transcript: 'replace-transaction-snapshots.json', step: 10 }],
+    proof: [{ transcript: 'replace-transaction-snapshots.json', step: 10 }, { transcript: 'txn-bitmaps.json', step: 10 }],
     modelled: true,
   },
   'reopen-read-only-writer-text': {
@@ -107,8 +107,24 @@ export const RULES = defineRules({
     what: "the block-copy state's copy bitmap of a copy-before-write filter: which node holds it",
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
-    proof: [{ transcript: 'backup-push-full.json', step: 22 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }],
+    proof: [{ transcript: 'backup-push-full.json', step: 22 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }, { transcript: 'backup-push-incremental.json', step: 4 }, { transcript: 'fleecing-cbw-snapshot-access.json', step: 6 }],
     modelled: true,
+  },
+  'grouped-txn-job-start-order': {
+    what: 'a transaction that starts several jobs: the order of their JOB_STATUS_CHANGE running events',
+    '7.2': { fn: 'qmp_transaction -> job_start of each action in action order (blockdev_backup_commit)', value: 'actions' },
+    '10.0': { fn: 'recorded, cause not yet traced in 10.0\'s source (qmp_transaction / job_start): the last action\'s job reports running first', value: 'reverse' },
+    // events are not scored by conformance; the model starts them in action order on both versions
+    proof: [{ transcript: 'backup-transaction.json', step: 6 }],
+    modelled: false,
+  },
+  'qapi-uint64-negative-text': {
+    what: 'a negative number for a uint64/size parameter: the QAPI input visitor\'s error text',
+    '7.2': { fn: 'qobject_input_type_uint64 / type_size: "Parameter \'%s\' expects a non-negative number below 2^64"', value: 'expects' },
+    '10.0': { fn: 'qobject_input_type_uint64 / type_size: "Value \'%s\' is out of range for parameter \'%s\'"', value: 'out-of-range' },
+    // the schema layer (commands/schema/) is QSD 7.2's table only: no 10.0 table yet
+    proof: [{ transcript: 'raw-slice-qcow2-inside.json', step: 10 }],
+    modelled: false,
   },
 });
 

