@@ -118,11 +118,11 @@ export const RULES = defineRules({
     proof: [{ transcript: 'backup-transaction.json', step: 6 }],
     modelled: false,
   },
-  'qapi-uint64-negative-text': {
-    what: 'a negative number for a uint64/size parameter: the QAPI input visitor\'s error text',
-    '7.2': { fn: 'qobject_input_type_uint64 / type_size: "Parameter \'%s\' expects a non-negative number below 2^64"', value: 'expects' },
-    '10.0': { fn: 'qobject_input_type_uint64 / type_size: "Value \'%s\' is out of range for parameter \'%s\'"', value: 'out-of-range' },
-    // the schema layer (commands/schema/) is QSD 7.2's table only: no 10.0 table yet
+  'qemuopts-size-negative-text': {
+    what: "a negative raw offset/size (raw_read_options' QemuOpts, a QEMU_OPT_SIZE option): the error text",
+    '7.2': { fn: 'util/qemu-option.c parse_option_size: "Parameter \'%s\' expects a non-negative number below 2^64"', value: 'expects' },
+    '10.0': { fn: 'util/qemu-option.c parse_option_size (recorded): "Value \'%s\' is out of range for parameter \'%s\'"', value: 'out-of-range' },
+    // graph/driver-options/raw.ts gives 7.2's text on both versions
     proof: [{ transcript: 'raw-slice-qcow2-inside.json', step: 10 }],
     modelled: false,
   },
