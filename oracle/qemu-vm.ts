@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { BlockgraphError } from '../errors/index.js';
 import { connectUnixSocket } from '../qmp/wire.js';
 import type { VmSpec } from './format.js';
-import { findExecutable, type QsdConnection } from './qsd.js';
+import { closeEndsProcess, findExecutable, type QsdConnection } from './qsd.js';
 
 const VM_BIN = 'qemu-system-x86_64';
 export const vmAvailable = (): boolean => findExecutable(process.env.BLOCKGRAPH_QEMU_SYSTEM ?? VM_BIN) !== undefined;
@@ -99,14 +99,6 @@ export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; lab
       throw e;
     }
   };
-  const baseClose = client.close.bind(client);
-  conn.close = async () => {
-    closing = true;
-    await baseClose();
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
+  closeEndsProcess(conn, child, exited, () => { closing = true; });
   return conn;
 }

@@ -1,7 +1,7 @@
 // The real peer: qemu-storage-daemon with its monitor on stdio, run in the scenario's temp dir
 // so that the relative file names of the scenarios resolve there, plus image creation with
 // qemu-img / qemu-io as the README prescribes.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { Transform } from 'node:stream';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -98,16 +98,24 @@ export async function spawnQsd(dir: string, opts: SpawnQsdOptions = {}): Promise
   const conn = client as QsdConnection;
   Object.defineProperty(conn, 'pid', { value: child.pid });
   conn.stderr = () => stderr;
-  const baseClose = client.close.bind(client);
+  closeEndsProcess(conn, child, exited, () => { closing = true; });
+  return conn;
+}
+
+/**
+ * The connection's close also ends its QEMU process (SIGTERM, SIGKILL after 5 s) and waits for
+ * it; `onClosing` runs first, so the process's exit is not taken for a death.
+ */
+export function closeEndsProcess(conn: QsdConnection, child: ChildProcess, exited: Promise<void>, onClosing: () => void): void {
+  const baseClose = conn.close.bind(conn);
   conn.close = async () => {
-    closing = true;
+    onClosing();
     await baseClose();
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);
   };
-  return conn;
 }
 
 /** `qemu-img create` and, for `data`, `qemu-io write -P` (pattern 90 unless given), in `dir`. */
