@@ -96,6 +96,18 @@ export const RULES = defineRules({
     proof: [{ transcript: 'aborts/abort-5-add-backing-ref-in-iothread.json', step: 4 }, { transcript: 'aborts/abort-8-reopen-backing-from-iothread.json', step: 5 }],
     modelled: true,
   },
+  'append-over-compress-hangs': {
+    what: 'blockdev-snapshot / blockdev-snapshot-sync (alone or in a transaction) whose node is a compress filter: bdrv_append ends with bdrv_refresh_limits(bs_top), and compress_refresh_limits calls bdrv_get_info on its file',
+    '7.2': { fn: 'bdrv_append (block.c): bdrv_refresh_limits(bs_top, NULL, NULL) after tran_finalize, no graph lock: the snapshot is carried out', value: false },
+    '10.0': {
+      fn: 'bdrv_append holds bdrv_graph_wrlock_drained() across bdrv_refresh_limits(bs_top); compress_refresh_limits (block/filter-compress.c) → bdrv_get_info, a co_wrapper_bdrv_rdlock, polls for a coroutine that waits for the reader lock: qemu-storage-daemon 10.0.2 hangs (gdb: aio_poll ← bdrv_get_info ← bdrv_refresh_limits ← bdrv_append ← qmp_transaction ← qmp_blockdev_snapshot). The model refuses it, saying so',
+      value: true,
+    },
+    // a hang cannot be recorded on 10.0; the 7.2 side is oracle/transcripts/fuzz-snapshot-over-compress.json
+    // (found by fuzz --against qsd --qemu 10.0 --seed 41, cases 85 and 112, which wedged the run)
+    proof: [],
+    modelled: true,
+  },
   'cbw-file-perm': {
     what: "the copy-before-write filter's `file` edge once the filter has parents: when it adds consistent-read (blockdev-add copy-before-write, and blockdev-backup's filter)",
     '7.2': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms, then consistent-read only if the parents\' perm has write: -/RU for a read-only user', value: 'when-writing' as 'when-writing' | 'always' },

@@ -75,7 +75,13 @@ export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<stri
   }
   if (args.iothread !== undefined) {
     const io = String(args.iothread);
-    if (!checkIothread(p, io)) throw new QmpError(`Property '${kind.driveOwner}.iothread' can't find value '${io}'`);
+    // a link<iothread> property: object_set_link_property → object_resolve_link (qom/object.c)
+    // resolves the value as a partial path of type iothread; something else by that name is the
+    // wrong type, nothing at all is DeviceNotFound
+    if (!checkIothread(p, io)) {
+      if (p.object(io) || device(p, io)) throw new QmpError(`Invalid parameter type for 'iothread', expected: iothread`);
+      throw new QmpError(`Device '${io}' not found`, 'DeviceNotFound');
+    }
     d.iothread = io;
   }
   // realize
@@ -93,6 +99,15 @@ export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<stri
   p.step(`device ${id}: blkconf_apply_backend_options`);
   setBbPerm(p, d.bb, perms.perm, perms.shared);
   if (kind.removable && node) changeMedia(p, device(p, id)!, true, () => undefined);
+  // virtio_blk_device_realize → virtio_blk_data_plane_create (hw/block/dataplane/virtio-blk.c):
+  // with an `iothread` the dataplane op blocker is checked at realize, guest or not ("If
+  // dataplane is (re-)enabled while the guest is running there could be block jobs that can
+  // conflict"): blk_op_is_blocked(BLOCK_OP_TYPE_DATAPLANE), error prefixed; nothing moves yet
+  if (d.iothread !== null && driver.startsWith('virtio-blk')) {
+    const root = bbRoot(p, d.bb);
+    const blocked = root ? opBlocker(p, root, 'dataplane') : null;
+    if (blocked) throw new QmpError(`cannot start virtio-blk dataplane: Node '${root}' is busy: ${blocked}`);
+  }
   // plug: virtio_scsi_hotplug checks the dataplane blocker, then moves the disk to the
   // controller's context (s->ctx: its iothread, or the main loop); errors fail device_add
   if (b.iothread && kind.busType === 'SCSI') {
