@@ -103,7 +103,7 @@ export function externalSnapshotPrepare(p: Proc, a: SnapshotAction): { commit():
   appendNode(p, overlay, oldBs);
   return {
     // external_snapshot_commit: the old top becomes read-only (errors ignored)
-    commit: () => setReadOnly(p, oldBs, true, { ignoreErrors: true }),
+    commit: () => setReadOnly(p, oldBs, true, { ignoreErrors: true, always: true }),
     // external_snapshot_clean: bdrv_unref(new_bs) — an overlay nothing uses (its old top had no
     // parents to hand over) is closed again; a blockdev-add'ed overlay keeps the monitor's reference
     clean: () => { if (p.node(overlay)) unrefIfUnused(p, overlay); },

@@ -78,13 +78,17 @@ export function newJobFilter(p: Proc, driver: 'commit_top' | 'mirror_top', name:
  * bdrv_reopen_set_read_only for the jobs' own flips (stream target, commit base, snapshot's
  * old top): the node and the children it opened itself follow; perms are refreshed.
  */
-export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreErrors?: boolean } = {}): void {
+export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreErrors?: boolean; always?: boolean } = {}): void {
   const run = () => {
     const touched: string[] = [];
     // bdrv_reopen_queue_child queues the node, then (depth first, parents before children) every
     // child whose inherits_from is its parent; bdrv_reopen_multiple runs bdrv_reopen_prepare on
     // each in that order. A node whose read-only does not change still goes through prepare.
-    const visit = (name: string, flip: boolean) => {
+    // `want`: the read-only value the node gets (undefined: it keeps its own, an explicit option or
+    // a backing child's). bdrv_reopen_queue_child: a child's options inherit read-only from its
+    // parent's new options (klass->inherit_options, qdict_copy_default) unless its explicit
+    // options set it, whether or not the parent's own flag changes
+    const visit = (name: string, want: boolean | undefined) => {
       const n = p.node(name);
       if (!n) return;
       // bdrv_reopen_prepare: a driver without .bdrv_reopen_prepare (quorum, copy-on-read, ...)
@@ -99,18 +103,18 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
       if (name === node && explicitOptionsOf(n)['force-share'] !== undefined) {
         throw new QmpError("Cannot change the option 'force-share'");
       }
-      const change = flip && n.ro !== ro;
+      const change = want !== undefined && n.ro !== want;
       if (change) {
         // qcow2_reopen_prepare / _commit_post: persistent bitmaps stored and readonly, or writable again
-        if (ro && n.driver === 'qcow2') reopenBitmapsRo(p, name);
+        if (want && n.driver === 'qcow2') reopenBitmapsRo(p, name);
         // the reopened node gets the option explicitly; its children inherit it into their
         // effective options (bdrv_inherited_options copies read-only into bs->options, not
         // explicit_options), where a later reopen keeping the child by reference finds it again
         // (bdrv_reopen_queue_child: keep_old joins bs->options)
         p.patchNode(name, name === node
-          ? { ro, options: { ...n.options, 'read-only': ro }, explicit: { ...explicitOptionsOf(n), 'read-only': ro } }
-          : { ro, options: { ...n.options, 'read-only': ro } });
-        if (!ro && n.driver === 'qcow2') reopenBitmapsRw(p, name);
+          ? { ro: want, options: { ...n.options, 'read-only': want }, explicit: { ...explicitOptionsOf(n), 'read-only': want } }
+          : { ro: want, options: { ...n.options, 'read-only': want } });
+        if (!want && n.driver === 'qcow2') reopenBitmapsRw(p, name);
         touched.push(name);
       }
       for (const e of p.childrenOf(name)) {
@@ -118,12 +122,16 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
         if (!c || c.inheritsFrom !== name) continue;
         // backing children are opened read-only on their own (bdrv_backing_options); a child's
         // explicit read-only stays (bdrv_inherited_options does not override it)
-        visit(e.child, change && e.name !== 'backing' && explicitOptionsOf(c)['read-only'] === undefined);
+        visit(e.child, e.name !== 'backing' && explicitOptionsOf(c)['read-only'] === undefined ? (want ?? p.node(name)!.ro) : undefined);
       }
     };
     const top = p.node(node);
-    if (!top || top.ro === ro) return;
-    visit(node, true);
+    // the jobs ask only when the flag differs (commit_start, stream_prepare, …: if
+    // bdrv_is_read_only); external_snapshot_commit calls bdrv_reopen_set_read_only unconditionally
+    // (`always`), so an old top already read-only still passes read-only down to its children
+    // (found by fuzz --against vm seed 42: a file node reopened read-write on its own)
+    if (!top || (top.ro === ro && !opts.always)) return;
+    visit(node, ro);
     if (touched.length) refreshPerms(p, [node]);
   };
   // bdrv_reopen: bdrv_subtree_drained_begin(bs) around the reopen
