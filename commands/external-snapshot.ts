@@ -14,8 +14,7 @@ import { unrefIfUnused } from '../graph/ops.js';
 import { PERM_R } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
 import { cumulative } from '../graph/refresh.js';
-import { appendNode } from '../graph/replace.js';
-import { rule } from '../graph/rules.js';
+import { appendNode, refuseAppendHang } from '../graph/replace.js';
 import { reaches } from '../graph/reopen/prepare.js';
 
 /**
@@ -89,12 +88,8 @@ export function externalSnapshotPrepare(p: Proc, a: SnapshotAction): { commit():
   if (isFilter(p, overlay)) throw new QmpError('Filters cannot be used as overlays');
   if (cowChild(p, overlay)) throw new QmpError('The overlay already has a backing image');
   if (!driverInfo(p.node(overlay)!.driver)?.supportsBacking) throw new QmpError('The overlay does not support backing images');
-  // bdrv_append on 10.0 ends with bdrv_refresh_limits(bs_top) under the graph writer lock, where
-  // compress_refresh_limits → bdrv_get_info never returns (whatever bdrv_append decided): refused
-  if (rule(p, 'append-over-compress-hangs') && p.node(oldBs)?.driver === 'compress') {
-    throw new QmpError(`Node '${oldBs}' is a compress filter: an external snapshot of it refreshes its limits ` +
-      'under the graph writer lock (QEMU 10.0 hangs here: compress_refresh_limits → bdrv_get_info in bdrv_append); refused by blockgraph');
-  }
+  // bdrv_append: on 10.0 a compress old top hangs QEMU even where the append then fails (graph/replace.ts)
+  refuseAppendHang(p, oldBs);
   // bdrv_set_file_or_backing_noperm (via bdrv_append): found by fuzzing, node == overlay made a self-loop
   if (reaches(p, oldBs, overlay)) throw new QmpError(`Making '${oldBs}' a backing child of '${overlay}' would create a cycle`);
 

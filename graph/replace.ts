@@ -18,6 +18,7 @@ import { attachChild, retarget, unrefIfUnused } from './ops.js';
 import { ROLE_COW, ROLE_FILTERED, ROLE_PRIMARY } from './perm.js';
 import type { Proc } from './proc.js';
 import { refreshPerms } from './refresh.js';
+import { rule } from './rules.js';
 import type { Edge } from './types.js';
 import { filterOrCowBs, filterOrCowChild, isFilter } from './jobs/chain.js';
 
@@ -85,10 +86,26 @@ function replaceNodeDrained(p: Proc, from: string, to: string, opts: ReplaceOpts
 }
 
 /**
+ * bdrv_append on QEMU 10.0 ends with bdrv_refresh_limits(bs_top) under the graph writer lock
+ * (bdrv_graph_wrlock_drained), whatever it decided; a compress filter's refresh_limits calls
+ * bdrv_get_info, a co_wrapper that waits for the reader lock: the daemon hangs for good (rule
+ * 'append-over-compress-hangs'; found by fuzz --qemu 10.0 seed 41 through blockdev-snapshot and
+ * through block-commit's mirror_start_job). Every bdrv_append of the model comes here first:
+ * external snapshots, mirror_top (blockdev-mirror, active commit) and commit_top.
+ */
+export function refuseAppendHang(p: Proc, bsTop: string): void {
+  if (rule(p, 'append-over-compress-hangs') && p.node(bsTop)?.driver === 'compress') {
+    throw new QmpError(`Node '${bsTop}' is a compress filter: a node appended above it refreshes its limits ` +
+      'under the graph writer lock (QEMU 10.0 hangs here: compress_refresh_limits → bdrv_get_info in bdrv_append); refused by blockgraph');
+  }
+}
+
+/**
  * bdrv_append(bs_new, bs_top): bs_top becomes bs_new's `backing` (a filter's primary child),
  * then bs_new takes bs_top's place in every other parent; one permission refresh decides.
  */
 export function appendNode(p: Proc, bsNew: string, bsTop: string): Edge {
+  refuseAppendHang(p, bsTop);
   return p.d.atomically(() => {
     const role = isFilter(p, bsNew) ? ROLE_FILTERED | ROLE_PRIMARY : ROLE_COW;
     const e = attachChild(p, { kind: 'node', node: bsNew }, bsTop, 'backing', role, undefined, { refresh: false });

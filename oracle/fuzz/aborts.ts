@@ -36,14 +36,17 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // QEMU 10.0 hang: bdrv_append refreshes the old top's limits under the graph writer lock, and
   // compress_refresh_limits → bdrv_get_info waits for the reader lock forever (graph/rules.ts
   // 'append-over-compress-hangs'). 7.2 survives it, but a hung daemon stops a 10.0 run: never sent.
+  // The same bdrv_append comes with blockdev-mirror / drive-mirror / an active commit (mirror_top
+  // above `device`) and an intermediate commit (commit_top above `top-node`).
   const snapshotOf = (cmd: string, d: JsonObject): unknown =>
     cmd === 'blockdev-snapshot' ? d.node : cmd === 'blockdev-snapshot-sync' ? (d['node-name'] ?? d.device) : undefined;
   const snaps: unknown[] = [snapshotOf(step.execute, a)];
+  if (['block-commit', 'blockdev-mirror', 'drive-mirror'].includes(step.execute)) snaps.push(a.device, a['top-node']);
   if (step.execute === 'transaction' && Array.isArray(a.actions)) {
     for (const act of a.actions) if (isObj(act) && typeof act.type === 'string' && isObj(act.data)) snaps.push(snapshotOf(act.type, act.data));
   }
   const hang = snaps.find((n) => typeof n === 'string' && p.driver(n) === 'compress');
-  if (hang) return `QEMU 10.0 hang: an external snapshot of compress filter '${hang as string}' (bdrv_append → compress_refresh_limits under the graph writer lock)`;
+  if (hang) return `QEMU 10.0 hang: a node appended above compress filter '${hang as string}' (bdrv_append → compress_refresh_limits under the graph writer lock)`;
   if (step.execute === 'blockdev-reopen') {
     const list = Array.isArray(a.options) ? a.options : [];
     // crash 1: assertion bs_queue != NULL
