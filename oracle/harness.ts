@@ -18,6 +18,12 @@ export interface HarnessOptions {
   pollIntervalMs?: number;
   /** The transcript's `qemu`; by default `query-version` of the first daemon opened. */
   qemu?: string;
+  /**
+   * How long a command may go without a reply before the daemon counts as hung (an Error saying
+   * "… hung: no reply …"); unlimited by default. The fuzzer sets it: QEMU 10.0 hangs for good in
+   * some graph changes (docs/fidelity.md), and one hung daemon must not stop a whole run.
+   */
+  replyTimeoutMs?: number;
   /** When false, a wait that times out is recorded as it stands instead of failing the run. */
   failOnWaitTimeout?: boolean;
   /** Called before a `wait` step polls: the model advances its abstract job progress here. */
@@ -27,6 +33,14 @@ export interface HarnessOptions {
 }
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 20_000;
+
+/** `reply`, or an Error with `message` once `ms` pass without it (no limit when `ms` is undefined). */
+function withReplyTimeout<T>(reply: Promise<T>, ms: number | undefined, message: string): Promise<T> {
+  if (ms === undefined) return reply;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); });
+  return Promise.race([reply, hung]).finally(() => clearTimeout(timer));
+}
 
 /** Job statuses at which a successful verb counts as settled (`null` = the job is gone). */
 const SETTLE_JOB: Record<string, readonly string[]> = {
@@ -199,7 +213,7 @@ export class ScenarioRecorder {
       }
     } else {
       const args = (step.arguments ?? {}) as JsonObject;
-      const reply = await p.conn.execute(step.execute, args);
+      const reply = await withReplyTimeout(p.conn.execute(step.execute, args), opts.replyTimeoutMs, `${where}: the QEMU process ${p.name} hung: no reply to '${step.execute}' within ${opts.replyTimeoutMs} ms`);
       events.push(...p.buffer.splice(0));
       const ok = !('error' in reply);
       p.events.noteCommand(step.execute, args, ok);

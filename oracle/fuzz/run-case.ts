@@ -103,6 +103,13 @@ export class ImageCache {
   }
 }
 
+/**
+ * A daemon that has not answered a command for this long is hung (QEMU 10.0 can hang for good,
+ * e.g. bdrv_append above a compress filter): the case ends with a qemu-abort finding instead of
+ * stopping the run. Far above any real reply, even on a loaded machine.
+ */
+export const FUZZ_REPLY_TIMEOUT_MS = 60_000;
+
 export interface RunOptions {
   waitTimeoutMs?: number;
   images: ImageCache;
@@ -142,7 +149,7 @@ export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?:
   let done = 0;
   try {
     const transcript = await runScenario(scenario, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, qsdOpts(proc, opts))), {
-      dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000,
+      dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000, replyTimeoutMs: FUZZ_REPLY_TIMEOUT_MS,
       onStep: async (i, s) => { done = i + 1; await onStep?.(i, s); },
     });
     return { transcript, done };
@@ -150,7 +157,7 @@ export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?:
     const msg = e instanceof Error ? e.message : String(e);
     const step = scenario.steps[done];
     // the exit handler's message, or the wire closing first when the daemon dies mid-reply
-    const died = / died \(| died$| exited \(| closed the connection/.test(msg);
+    const died = / died \(| died$| exited \(| closed the connection| hung: no reply/.test(msg);
     return {
       done,
       finding: { category: died ? 'qemu-abort' : 'harness', step: done, command: step ? stepName(step) : '-', message: msg.replace(dir, '.').slice(0, 600) },
@@ -221,7 +228,7 @@ async function lockstep(
 ): Promise<LockstepResult> {
   const cd = await opts.images.caseDir(scenario);
   const dir = cd.dir;
-  const qsd = new ScenarioRecorder(scenario.name, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, qsdOpts(proc, opts))), { dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000 });
+  const qsd = new ScenarioRecorder(scenario.name, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, qsdOpts(proc, opts))), { dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000, replyTimeoutMs: FUZZ_REPLY_TIMEOUT_MS });
   let model: ScenarioRecorder | undefined;
   const steps: TranscriptStep[] = [];
   const passed: Finding[] = [];
@@ -243,7 +250,7 @@ async function lockstep(
         // QEMU finds unsuitable only in mirror_run): the daemon is fine, the case just ends here
         if (!finding && /did not (reach|settle)/.test(msg)) return { done: i, passed, inconclusive: msg.replace(dir, '.').slice(0, 300) };
         // the exit handler's message, or the wire closing first when the daemon dies mid-reply
-        const died = / died \(| died$| exited \(| closed the connection/.test(msg);
+        const died = / died \(| died$| exited \(| closed the connection| hung: no reply/.test(msg);
         return { done: i, passed, finding: finding ?? { category: died ? 'qemu-abort' : 'harness', step: i, command: stepName(step), message: msg.replace(dir, '.').slice(0, 600) } };
       }
       steps.push(out);
