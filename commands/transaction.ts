@@ -82,6 +82,13 @@ export function runTransaction(
     // qmp_transaction: job_txn_new() unless every job completes on its own
     ...(completionMode !== 'individual' ? { txn: `txn${p.nextSeq()}` } : {}),
   };
+  // qmp_transaction on 10.0 refuses 'grouped' for every action but the backups before any action
+  // runs; 7.2 leaves it to each action's prepare (action_check_completion_mode), in list order,
+  // and its abort action never asks (rule 'transaction-completion-mode-check')
+  if (completionMode !== 'individual' && rule(p, 'transaction-completion-mode-check') === 'upfront') {
+    const other = actions.find((a) => a.type !== 'blockdev-backup' && a.type !== 'drive-backup');
+    if (other) checkCompletionMode(ctx, other.type);
+  }
   const prepared: PreparedAction[] = [];
   try {
     for (const a of actions) {

@@ -65,7 +65,7 @@ export const RULES = defineRules({
       fn: 'mirror_start_job: bdrv_create_dirty_bitmap(s->mirror_top_bs, granularity, NULL), then bdrv_disable_dirty_bitmap always (mirror_top_do_pwritev sets the bits itself, so the mode can change while the job runs)',
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
-    proof: [{ transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }],
+    proof: [{ transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }, { transcript: 'combo-active-commit-under-throttle-export.json', step: 9 }, { transcript: 'combo-chain5-parallel-jobs.json', step: 6 }, { transcript: 'combo-export-iothread-mirror-commit.json', step: 11 }, { transcript: 'combo-mirror-top-over-streaming-chain.json', step: 8 }],
     modelled: true,
   },
   'transaction-completion-mode-text': {
@@ -73,6 +73,14 @@ export const RULES = defineRules({
     '7.2': { fn: 'blockdev.c action_check_completion_mode: "… does not support Transaction property completion-mode = %s"', value: 'Transaction' },
     '10.0': { fn: 'blockdev.c action_check_completion_mode: "… does not support transaction property completion-mode = %s"', value: 'transaction' },
     proof: [{ transcript: 'replace-transaction-snapshots.json', step: 10 }, { transcript: 'txn-bitmaps.json', step: 10 }],
+    modelled: true,
+  },
+  'transaction-completion-mode-check': {
+    what: "a transaction with completion-mode 'grouped': when (and for which actions) the mode is refused",
+    '7.2': { fn: 'blockdev.c: each action\'s .prepare calls action_check_completion_mode in list order (abort_prepare does not: "Transaction aborted using Abort action"), so an earlier action\'s own error comes first', value: 'per-action' as 'per-action' | 'upfront' },
+    '10.0': { fn: 'blockdev.c qmp_transaction: before any action runs, every action that is not blockdev-backup or drive-backup is refused ("Action \'%s\' does not support transaction property completion-mode = %s"), abort included', value: 'upfront' as 'per-action' | 'upfront' },
+    // found by fuzz --against qsd --qemu 10.0 --seed 41 (cases 69, 170)
+    proof: [{ transcript: 'fuzz-txn-grouped-check-order.json', step: 1 }, { transcript: 'fuzz-txn-grouped-check-order.json', step: 3 }],
     modelled: true,
   },
   'reopen-read-only-writer-text': {
