@@ -9,7 +9,7 @@ import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
 import { driverInfo } from './drivers.js';
 import { blkdebugConfigCheck, blkdebugLimits } from './driver-options/blkdebug.js';
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
-import { rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
+import { type NegativeSizeText, rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
 import { filenameOf } from './filename.js';
 import { imageBehind } from './images.js';
 import { dirtyBitmapExists } from './bitmap-lookup.js';
@@ -177,9 +177,9 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       break;
     }
     case 'raw': {
-      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', rawIsSlice(eff) ? ROLE_DATA | ROLE_PRIMARY : ROLE_FILTERED | ROLE_PRIMARY);
+      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', rawIsSlice(eff, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText) ? ROLE_DATA | ROLE_PRIMARY : ROLE_FILTERED | ROLE_PRIMARY);
       formatLockIfNeeded(p, name);
-      p.patchNode(name, { size: rawApplyOptions(eff, fileNode()!.size).size });
+      p.patchNode(name, { size: rawApplyOptions(eff, fileNode()!.size, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText).size });
       break;
     }
     case 'throttle': {

@@ -5,11 +5,16 @@ import { QmpError } from '../../errors/index.js';
 export interface RawLayout { offset: number; hasSize: boolean; size: number }
 
 /** raw_read_options: offset defaults to 0; `size` counts only when given. */
-function rawReadOptions(o: Record<string, unknown>): { offset: number; hasSize: boolean; size: number } {
+function rawReadOptions(o: Record<string, unknown>, negative: NegativeSizeText): { offset: number; hasSize: boolean; size: number } {
   // qemu_opts_absorb_qdict: QEMU_OPT_SIZE options parse through parse_option_size, which
-  // refuses a negative number (the QAPI schema lets any int through); offset is read first
+  // refuses a negative number (the QAPI schema lets any int through); offset is read first.
+  // Its text is versioned (graph/rules.ts 'qemuopts-size-negative-text')
   for (const k of ['offset', 'size']) {
-    if (o[k] !== undefined && Number(o[k]) < 0) throw new QmpError(`Parameter '${k}' expects a non-negative number below 2^64`);
+    if (o[k] !== undefined && Number(o[k]) < 0) {
+      throw new QmpError(negative === 'out-of-range'
+        ? `Value '${String(o[k])}' is out of range for parameter '${k}'`
+        : `Parameter '${k}' expects a non-negative number below 2^64`);
+    }
   }
   return { offset: Number(o.offset ?? 0), hasSize: o.size !== undefined, size: Number(o.size ?? 0) };
 }
@@ -19,8 +24,10 @@ function rawReadOptions(o: Record<string, unknown>): { offset: number; hasSize: 
  * bdrv_getlength(bs->file->bs), in whole sectors) and a given size must be a multiple of BDRV_SECTOR_SIZE.
  * QEMU's text has two spaces before "actual" (the string literal pieces meet so).
  */
-export function rawApplyOptions(o: Record<string, unknown>, childLength: number): RawLayout {
-  const { offset, hasSize, size } = rawReadOptions(o);
+export type NegativeSizeText = 'expects' | 'out-of-range';
+
+export function rawApplyOptions(o: Record<string, unknown>, childLength: number, negative: NegativeSizeText = 'expects'): RawLayout {
+  const { offset, hasSize, size } = rawReadOptions(o, negative);
   // bdrv_getlength: total_sectors * BDRV_SECTOR_SIZE (refresh_total_sectors rounds the length up)
   const realSize = Math.ceil(childLength / 512) * 512;
   if (offset > realSize) {
@@ -36,7 +43,7 @@ export function rawApplyOptions(o: Record<string, unknown>, childLength: number)
 }
 
 /** raw_open: with an offset or a size limit the file child is a data child, else a filtered one. */
-export const rawIsSlice = (o: Record<string, unknown>): boolean => {
-  const { offset, hasSize } = rawReadOptions(o);
+export const rawIsSlice = (o: Record<string, unknown>, negative: NegativeSizeText = 'expects'): boolean => {
+  const { offset, hasSize } = rawReadOptions(o, negative);
   return offset !== 0 || hasSize;
 };

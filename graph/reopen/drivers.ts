@@ -5,7 +5,8 @@ import { QmpError } from '../../errors/index.js';
 import type { Proc } from '../proc.js';
 import type { BdsNode } from '../types.js';
 import { qcow2UpdateOptions } from '../driver-options/qcow2.js';
-import { rawApplyOptions } from '../driver-options/raw.js';
+import { type NegativeSizeText, rawApplyOptions } from '../driver-options/raw.js';
+import { rule } from '../rules.js';
 import { imageBehind } from '../images.js';
 import { optString, type Flat } from './qdict.js';
 
@@ -68,7 +69,7 @@ export function driverPrepare(p: Proc, n: BdsNode, o: Flat): DriverPrepared {
       // raw_reopen_prepare: checked against the current file child (the file swap comes later)
       const f = p.fileChild(n.name);
       const fileSize = f ? p.node(f.child)?.size ?? 0 : 0;
-      const layout = rawApplyOptions(o, fileSize);
+      const layout = rawApplyOptions(o, fileSize, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
       delete o.offset;
       delete o.size;
       return { size: layout.size };
