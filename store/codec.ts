@@ -23,6 +23,8 @@
 //               records the changes are stored without duplicate images (store/image-delta.ts):
 //               a create keeps its after-image, a delete its before-image, an update its
 //               before-image and a field patch; decoding gives back the full before/after pairs.
+//               Version 3 of txn.step / txn.compensated (issue 15): the same, each image also
+//               stored without the members at its collection's usual value (store/image-template.ts).
 //
 // Text, not binary: classic-level hands out strings at less than half the cost of Buffers, and
 // the fixed-width header lets `verify` check CRC, contiguity and the whole chain without
@@ -232,17 +234,18 @@ export function frameOf(v: number | undefined): '1' | '2' {
  * step or compensation without duplicate images.
  */
 export function recordBody2(rec: NewRecord): string {
-  const data = hasImages(rec.type) ? compactData(rec.data) : rec.data;
+  const data = hasImages(rec.type) ? compactData(rec.data, (rec.v ?? 1) >= 3) : rec.data;
   return '[' + JSON.stringify(rec.type) + ',' + (rec.v ?? 1) + ',' + JSON.stringify(rec.stream) + ',' + JSON.stringify(rec.at)
     + ',' + (rec.txn === undefined ? 'null' : JSON.stringify(rec.txn))
     + ',' + (rec.causation === undefined ? 'null' : JSON.stringify(rec.causation))
     + ',' + canonicalJson(data) + ']';
 }
 
-function compactData(data: unknown): unknown {
+/** `templated`: records of version 3 store images without their template's defaults (store/image-template.ts). */
+function compactData(data: unknown, templated: boolean): unknown {
   const d = data as { changes?: unknown } | null;
   if (!d || typeof d !== 'object' || !Array.isArray(d.changes)) return data;
-  return { ...d, changes: compactChanges(d.changes) };
+  return { ...d, changes: compactChanges(d.changes, templated) };
 }
 
 /** sha256(prevHash + body) as hex. The one-shot crypto.hash is about twice as fast as createHash here. */
@@ -306,7 +309,11 @@ function recordFromBody2(body: string, seq: number, prevHash: string, h: string)
   if ((txn !== null && typeof txn !== 'string') || (causation !== null && typeof causation !== 'string')) return undefined;
   const rec = { at } as LogRecord;
   if (causation !== null) rec.causation = causation as string;
-  rec.data = hasImages(type) ? expandData(data) : data;
+  try {
+    rec.data = hasImages(type) ? expandData(data) : data;
+  } catch {
+    return undefined; // a malformed templated image
+  }
   rec.seq = seq;
   rec.stream = stream;
   if (txn !== null) rec.txn = txn as string;

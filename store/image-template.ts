@@ -1,0 +1,197 @@
+// Entity images as records of version 3 store them (issue 15, log size): the members that hold
+// their collection's usual value are left out. A node image is ~520 bytes of JSON of which most
+// is defaults (aio "main", monitor false, lock null, ...) and `options`, which nearly always
+// repeats `explicit` (QEMU's bs->options vs bs->explicit_options: the same QDict unless the
+// driver added defaults). Stored, it keeps only what differs:
+//
+//   - a member equal to its template default is omitted;
+//   - a template member the image does not have is listed in "~" (sorted), so absence survives;
+//   - `explicit` is itself templated: the usual "off" flags, and `driver` / `node-name` omitted
+//     when they equal the image's own `driver` / `name`;
+//   - `options` is omitted when it equals `explicit`, else stored as a delta over it
+//     ({p: changed or added members, u?: sorted removed keys}).
+//
+// The templates are part of the record format: version 3 means these templates, forever (a
+// change to them is a new version with its own decoder). Decoding is a pure function of the
+// stored image, so every reader (fold, audit, history, fixtures) gets the full image back
+// without the state, in sorted key order as canonical JSON parses; one image encodes to one
+// byte string (the hash chain needs that). Pure; no store access.
+import { canonicalJson } from './codec.js';
+
+type Obj = Record<string, unknown>;
+const isPlain = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** JSON drops undefined members: so do the images. */
+const present = (o: Obj, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k) && o[k] !== undefined;
+
+/** A default: a JSON primitive, or the value of a member of the enclosing image (`{up}`). */
+type Default = string | number | boolean | null | { up: string };
+interface Template {
+  defaults: Record<string, Default>;
+  /** Members stored templated in their turn (nested). */
+  nested?: Record<string, Template>;
+  /** member -> the sibling it is stored as a delta of (omitted when equal). */
+  deltaOf?: Record<string, string>;
+}
+
+const ABSENT = '~';
+
+// Version 3's templates: the most frequent value of each member over the conformance set's
+// images (5,424 node images; see docs/drills.md "Record format").
+const EXPLICIT: Template = {
+  defaults: {
+    'auto-read-only': 'off', 'cache.direct': 'off', 'cache.no-flush': 'off', 'read-only': 'off',
+    driver: { up: 'driver' }, 'node-name': { up: 'name' },
+  },
+};
+export const TEMPLATES_V3: Readonly<Record<string, Template>> = {
+  nodes: {
+    defaults: {
+      aio: 'main', align: 1, auto: false, forceShare: false, header: null, implicit: false, inheritsFrom: null,
+      lock: null, monitor: false, neverFreeze: false, ro: false, unmap: false,
+    },
+    nested: { explicit: EXPLICIT },
+    deltaOf: { options: 'explicit' },
+  },
+  edges: { defaults: { frozen: false, perm: 0, shared: 15 } },
+  bbs: { defaults: { aio: 'main', allowAioChange: true } },
+  exports: { defaults: { fixed: false, iothread: null, writable: false } },
+  jobs: { defaults: { autoDismiss: false, autoFinalize: false, cancelled: false, error: null, paused: 0, speed: 0 } },
+  meta: { defaults: { nbd: null } },
+};
+
+const same = (a: unknown, b: unknown): boolean =>
+  a === b || (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && canonicalJson(a) === canonicalJson(b));
+
+/** The template of collection `c` if `img` can be stored templated (a plain object without a "~" member). */
+export function templateFor(c: unknown, img: unknown): Template | undefined {
+  if (typeof c !== 'string' || !isPlain(img) || present(img, ABSENT)) return undefined;
+  const t = Object.prototype.hasOwnProperty.call(TEMPLATES_V3, c) ? TEMPLATES_V3[c] : undefined;
+  // a nested member with a "~" of its own could not be told from its templated form
+  for (const k of Object.keys(t?.nested ?? {})) if (isPlain(img[k]) && present(img[k] as Obj, ABSENT)) return undefined;
+  return t;
+}
+
+function defaultValue(d: Default, parent: Obj | undefined): unknown {
+  if (d !== null && typeof d === 'object') return parent && present(parent, d.up) ? parent[d.up] : undefined;
+  return d;
+}
+
+/** The stored form of `img` under template `t` (`parent`: the enclosing image, for `{up}` defaults). */
+export function compactImage(t: Template, img: Obj, parent?: Obj): Obj {
+  const out: Obj = {};
+  const absent: string[] = [];
+  for (const k of Object.keys(t.defaults)) if (!present(img, k)) absent.push(k);
+  for (const k of Object.keys(t.nested ?? {})) if (!present(img, k)) absent.push(k);
+  for (const k of Object.keys(t.deltaOf ?? {})) if (!present(img, k)) absent.push(k);
+  for (const k of Object.keys(img)) {
+    if (!present(img, k)) continue;
+    const v = img[k];
+    const d = Object.prototype.hasOwnProperty.call(t.defaults, k) ? t.defaults[k]! : undefined;
+    if (d !== undefined) {
+      const dv = defaultValue(d, parent);
+      if (dv !== undefined && same(v, dv)) continue;
+      out[k] = v;
+      continue;
+    }
+    const sub = t.nested?.[k];
+    if (sub && isPlain(v)) {
+      out[k] = compactImage(sub, v, img);
+      continue;
+    }
+    const base = t.deltaOf?.[k];
+    if (base !== undefined && isPlain(v) && present(img, base) && isPlain(img[base])) {
+      if (same(v, img[base])) continue;
+      out[k] = delta(img[base] as Obj, v);
+      continue;
+    }
+    out[k] = v;
+  }
+  if (absent.length) out[ABSENT] = absent.sort();
+  return out;
+}
+
+/** `to` as {p, u?} over `from`: the members that differ or are new, the keys that went away. */
+function delta(from: Obj, to: Obj): Obj {
+  const p: Obj = {};
+  const u: string[] = [];
+  for (const k of Object.keys(to)) if (present(to, k) && (!present(from, k) || !same(to[k], from[k]))) p[k] = to[k];
+  for (const k of Object.keys(from)) if (present(from, k) && !present(to, k)) u.push(k);
+  return u.length ? { p, u: u.sort() } : { p };
+}
+
+/** A deep copy of parsed JSON (a default shared by two images must not be one object). */
+function copy(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(copy);
+  const o: Obj = {};
+  for (const k of Object.keys(v)) o[k] = copy((v as Obj)[k]);
+  return o;
+}
+
+/**
+ * The full image back from its stored form, keys sorted. Works on freshly parsed JSON (stored
+ * members are taken over, not copied). Undefined when the stored form is not one compactImage
+ * writes (the caller reports a damaged record).
+ */
+export function expandImage(t: Template, stored: unknown, parent?: Obj): Obj | undefined {
+  if (!isPlain(stored)) return undefined;
+  const absentList = stored[ABSENT];
+  if (absentList !== undefined && !(Array.isArray(absentList) && absentList.every((k) => typeof k === 'string'))) return undefined;
+  const absent = new Set<string>((absentList as string[] | undefined) ?? []);
+  const out: Obj = {};
+  const keys: string[] = [];
+  for (const k of Object.keys(stored)) if (k !== ABSENT) keys.push(k);
+  for (const k of Object.keys(t.defaults)) if (!absent.has(k) && !present(stored, k)) keys.push(k);
+  for (const k of Object.keys(t.deltaOf ?? {})) if (!absent.has(k) && !present(stored, k)) keys.push(k);
+  keys.sort();
+  // `{up}` defaults of nested members refer to members with no default (driver, name), which
+  // are stored literally: the stored image serves as their parent
+  const self = stored;
+  for (const k of keys) {
+    if (t.deltaOf && Object.prototype.hasOwnProperty.call(t.deltaOf, k)) {
+      out[k] = stored[k]; // its place in key order; the value is settled below
+      continue;
+    }
+    if (present(stored, k)) {
+      const v = stored[k];
+      const sub = t.nested?.[k];
+      if (sub && isPlain(v)) {
+        const e = expandImage(sub, v, self);
+        if (e === undefined) return undefined;
+        out[k] = e;
+      } else out[k] = v;
+      continue;
+    }
+    const d = Object.prototype.hasOwnProperty.call(t.defaults, k) ? t.defaults[k]! : undefined;
+    if (d !== undefined) {
+      const dv = defaultValue(d, parent);
+      if (dv === undefined) return undefined;
+      out[k] = copy(dv);
+    }
+  }
+  // delta members last: they refer to a sibling's full value
+  for (const [k, base] of Object.entries(t.deltaOf ?? {})) {
+    if (absent.has(k)) continue;
+    const from = out[base];
+    if (!present(stored, k)) {
+      if (!isPlain(from)) return undefined;
+      out[k] = copy(from);
+    } else if (isPlain(from) && isPlain(stored[k])) {
+      const dl = stored[k] as { p?: unknown; u?: unknown };
+      if (!isPlain(dl.p) || (dl.u !== undefined && !(Array.isArray(dl.u) && dl.u.every((x) => typeof x === 'string')))) return undefined;
+      out[k] = applyDelta(from, dl.p, (dl.u as string[] | undefined) ?? []);
+    }
+  }
+  return out;
+}
+
+/** from + p - u, keys sorted (as a canonical body parses). */
+function applyDelta(from: Obj, p: Obj, u: string[]): Obj {
+  const gone = new Set(u);
+  const keys = Object.keys(from).filter((k) => !gone.has(k));
+  for (const k of Object.keys(p)) if (!present(from, k) || gone.has(k)) keys.push(k);
+  keys.sort();
+  const out: Obj = {};
+  for (const k of keys) out[k] = present(p, k) ? p[k] : copy(from[k]);
+  return out;
+}
