@@ -24,7 +24,9 @@
 //               a create keeps its after-image, a delete its before-image, an update its
 //               before-image and a field patch; decoding gives back the full before/after pairs.
 //               Version 3 of txn.step / txn.compensated (issue 15): the same, each image also
-//               stored without the members at its collection's usual value (store/image-template.ts).
+//               stored without the members at its collection's usual value (store/image-template.ts);
+//               version 3 of txn.decided: its data templated in the same way (a commit with no
+//               events and an empty return stores only its end), or [data] where it cannot be.
 //
 // Text, not binary: classic-level hands out strings at less than half the cost of Buffers, and
 // the fixed-width header lets `verify` check CRC, contiguity and the whole chain without
@@ -34,6 +36,7 @@ import { crc32 } from 'node:zlib';
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level';
 import { BlockgraphError, LogCorruptError, SnapshotCorruptError } from '../errors/index.js';
 import { compactChanges, expandChanges, hasImages } from './image-delta.js';
+import { compactImage, DECIDED_V3, expandImage, templates } from './image-template.js';
 import type { LogRecord, NewRecord, Snapshot } from './types.js';
 
 export const FORMAT = '1';
@@ -234,7 +237,10 @@ export function frameOf(v: number | undefined): '1' | '2' {
  * step or compensation without duplicate images.
  */
 export function recordBody2(rec: NewRecord): string {
-  const data = hasImages(rec.type) ? compactData(rec.data, (rec.v ?? 1) >= 3) : rec.data;
+  const v3 = (rec.v ?? 1) >= 3;
+  const data = hasImages(rec.type) ? compactData(rec.data, v3)
+    : v3 && rec.type === 'txn.decided' ? (templates(DECIDED_V3, rec.data) ? compactImage(DECIDED_V3, rec.data) : [rec.data])
+    : rec.data;
   return '[' + JSON.stringify(rec.type) + ',' + (rec.v ?? 1) + ',' + JSON.stringify(rec.stream) + ',' + JSON.stringify(rec.at)
     + ',' + (rec.txn === undefined ? 'null' : JSON.stringify(rec.txn))
     + ',' + (rec.causation === undefined ? 'null' : JSON.stringify(rec.causation))
@@ -310,7 +316,18 @@ function recordFromBody2(body: string, seq: number, prevHash: string, h: string)
   const rec = { at } as LogRecord;
   if (causation !== null) rec.causation = causation as string;
   try {
-    rec.data = hasImages(type) ? expandData(data) : data;
+    if (hasImages(type)) rec.data = expandData(data);
+    else if (type === 'txn.decided' && v >= 3) {
+      // version 3: a templated decision, or [data] for one the template cannot express
+      if (Array.isArray(data)) {
+        if (data.length !== 1) return undefined;
+        rec.data = data[0];
+      } else {
+        const d = expandImage(DECIDED_V3, data);
+        if (d === undefined) return undefined;
+        rec.data = d;
+      }
+    } else rec.data = data;
   } catch {
     return undefined; // a malformed templated image
   }

@@ -15,7 +15,7 @@
 // audit, history, fixtures) sees the full pair without the state, and a change encodes to one
 // byte string (the hash chain needs that). Pure; no store access.
 import { canonicalJson } from './codec.js';
-import { compactImage, expandImage, templateFor } from './image-template.js';
+import { compactImage, expandImage, TEMPLATE_PROBE, templateFor } from './image-template.js';
 
 /** Record types whose data carries `changes` with images. */
 export function hasImages(type: string): boolean {
@@ -67,7 +67,7 @@ export function expandChanges(changes: unknown[]): unknown[] {
     let { a, b } = ch as { a?: unknown; b?: unknown };
     if ('A' in ch || 'B' in ch) {
       // version 3: templated images (store/image-template.ts); their collection names the template
-      const t = templateFor(ch.c, {});
+      const t = templateFor(ch.c, TEMPLATE_PROBE);
       if (!t) throw new Error(`templated image of collection ${JSON.stringify(ch.c)}, which has no template`);
       if ('A' in ch) a = expandImage(t, ch.A) ?? bad('A');
       if ('B' in ch) b = expandImage(t, ch.B) ?? bad('B');

@@ -23,8 +23,11 @@ const isPlain = (v: unknown): v is Obj => typeof v === 'object' && v !== null &&
 /** JSON drops undefined members: so do the images. */
 const present = (o: Obj, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k) && o[k] !== undefined;
 
-/** A default: a JSON primitive, or the value of a member of the enclosing image (`{up}`). */
-type Default = string | number | boolean | null | { up: string };
+/**
+ * A default: a JSON primitive, a JSON value (`{lit}`), or the value of a member of the
+ * enclosing image (`{up}`).
+ */
+type Default = string | number | boolean | null | { up: string } | { lit: unknown };
 interface Template {
   defaults: Record<string, Default>;
   /** Members stored templated in their turn (nested). */
@@ -59,20 +62,41 @@ export const TEMPLATES_V3: Readonly<Record<string, Template>> = {
   meta: { defaults: { nbd: null } },
 };
 
+/**
+ * Version 3 of txn.decided: the data of a decision as most are (commit, no events, an empty
+ * return) stores only its end (`ended`, events/ends.ts); a decision the template cannot express
+ * is stored as `[data]` (store/codec.ts).
+ */
+export const DECIDED_V3: Template = {
+  defaults: { outcome: 'commit', events: { lit: [] }, reply: { lit: { return: {} } } },
+};
+
+/** Can `data` be stored templated under `t` (a plain object without a "~" member, nor nested ones)? */
+export function templates(t: Template, data: unknown): data is Obj {
+  if (!isPlain(data) || present(data, ABSENT)) return false;
+  for (const k of Object.keys(t.nested ?? {})) if (isPlain(data[k]) && present(data[k] as Obj, ABSENT)) return false;
+  return true;
+}
+
 const same = (a: unknown, b: unknown): boolean =>
   a === b || (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && canonicalJson(a) === canonicalJson(b));
 
 /** The template of collection `c` if `img` can be stored templated (a plain object without a "~" member). */
 export function templateFor(c: unknown, img: unknown): Template | undefined {
-  if (typeof c !== 'string' || !isPlain(img) || present(img, ABSENT)) return undefined;
+  if (typeof c !== 'string') return undefined;
   const t = Object.prototype.hasOwnProperty.call(TEMPLATES_V3, c) ? TEMPLATES_V3[c] : undefined;
-  // a nested member with a "~" of its own could not be told from its templated form
-  for (const k of Object.keys(t?.nested ?? {})) if (isPlain(img[k]) && present(img[k] as Obj, ABSENT)) return undefined;
-  return t;
+  // an image with a "~" member (or a nested one) could not be told from its templated form
+  return t && (img === TEMPLATE_PROBE || templates(t, img)) ? t : undefined;
 }
 
+/** templateFor(c, TEMPLATE_PROBE): the template of collection c, whatever the image. */
+export const TEMPLATE_PROBE = Object.freeze({});
+
 function defaultValue(d: Default, parent: Obj | undefined): unknown {
-  if (d !== null && typeof d === 'object') return parent && present(parent, d.up) ? parent[d.up] : undefined;
+  if (d !== null && typeof d === 'object') {
+    if ('lit' in d) return d.lit;
+    return parent && present(parent, d.up) ? parent[d.up] : undefined;
+  }
   return d;
 }
 

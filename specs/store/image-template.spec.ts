@@ -71,6 +71,25 @@ it('a node image at its defaults stores only what differs; absent members and op
   assert.is(templateFor('order', img), undefined);
 });
 
+it('a decision at version 3 stores only what differs from a plain commit, and any decision comes back', () => {
+  const cases: unknown[] = [
+    { ended: { stateHash: 'ab'.repeat(32) }, events: [], outcome: 'commit', reply: { return: {} } },
+    { events: [{ event: 'JOB_STATUS_CHANGE', data: { id: 'j', status: 'created' } }], outcome: 'commit', reply: { return: { x: 1 } } },
+    { outcome: 'abort', reason: 'crash' },
+    { outcome: 'commit', '~': 1 },
+    'not an object',
+  ];
+  for (const data of cases) {
+    const r = { stream: 'A', type: 'txn.decided', v: 3, at: 'now', txn: 't1', data };
+    const three = encodeRecord(1, r, '');
+    const two = encodeRecord(1, { ...r, v: 2 }, '');
+    assert.equal(three.record.data, two.record.data);
+    assert.is(JSON.stringify(decodeRecord(three.value, 1, '').data), JSON.stringify(JSON.parse(canonicalJson(data))));
+  }
+  const plain = encodeRecord(1, { stream: 'A', type: 'txn.decided', v: 3, at: 'now', txn: 't1', data: cases[0] }, '');
+  assert.is(plain.value.substring(HEADER2), `["txn.decided",3,"A","now","t1",null,{"ended":{"stateHash":"${'ab'.repeat(32)}"}}]`);
+});
+
 it('a damaged templated image is a damaged record, never a thrown TypeError', () => {
   const r = { stream: 'A', type: 'txn.step', v: 3, at: 'now', txn: 't1', data: { name: 'm', changes: [{ s: 'A', c: 'nodes', id: 'n', before: null, after: { name: 'n', driver: 'file', explicit: { driver: 'file' }, options: { driver: 'file' } } }] } };
   const { value } = encodeRecord(1, r, '');
