@@ -302,8 +302,16 @@ export function encodeRecord(seq: number, rec: NewRecord, prevHash: string): Enc
  * A frame-2 body as a record, in the same shape (and key order) a frame-1 body parses to, so
  * that nothing above the codec can tell the frames apart. Undefined when it is not a sound body.
  */
+/**
+ * Decode work, counted (specs assert how much a replay parses, never how long it takes): bodies
+ * handed to JSON.parse and their length in characters.
+ */
+export const decodeWork = { parses: 0, chars: 0 };
+
 function recordFromBody2(body: string, seq: number, prevHash: string, h: string): LogRecord | undefined {
   let a: unknown;
+  decodeWork.parses++;
+  decodeWork.chars += body.length;
   try {
     a = JSON.parse(body);
   } catch {
@@ -465,6 +473,8 @@ export class ChainReader {
         }
         prevHash = known; // one string shared by both records
       }
+      decodeWork.parses++;
+      decodeWork.chars += value.length - HEADER;
       try {
         rec = JSON.parse(value.substring(HEADER)) as LogRecord;
       } catch {

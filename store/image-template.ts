@@ -152,58 +152,103 @@ function copy(v: unknown): unknown {
   return o;
 }
 
+/** A template's member names, sorted once: the decoder merges them with an image's stored keys. */
+interface Compiled {
+  /** Every member the template knows (defaults, nested, deltas), sorted. */
+  keys: string[];
+  kind: Map<string, 'default' | 'nested' | 'delta'>;
+}
+const compiled = new WeakMap<Template, Compiled>();
+function compile(t: Template): Compiled {
+  let c = compiled.get(t);
+  if (!c) {
+    const kind = new Map<string, 'default' | 'nested' | 'delta'>();
+    for (const k of Object.keys(t.defaults)) kind.set(k, 'default');
+    for (const k of Object.keys(t.nested ?? {})) kind.set(k, 'nested');
+    for (const k of Object.keys(t.deltaOf ?? {})) kind.set(k, 'delta');
+    c = { keys: [...kind.keys()].sort(), kind };
+    compiled.set(t, c);
+  }
+  return c;
+}
+
 /**
  * The full image back from its stored form, keys sorted. Works on freshly parsed JSON (stored
  * members are taken over, not copied). Undefined when the stored form is not one compactImage
- * writes (the caller reports a damaged record).
+ * writes (the caller reports a damaged record). The hot path of replay: the stored keys come
+ * sorted (canonical JSON), so they are merged with the template's sorted keys, not re-sorted.
  */
 export function expandImage(t: Template, stored: unknown, parent?: Obj): Obj | undefined {
   if (!isPlain(stored)) return undefined;
+  const ct = compile(t);
   const absentList = stored[ABSENT];
-  if (absentList !== undefined && !(Array.isArray(absentList) && absentList.every((k) => typeof k === 'string'))) return undefined;
-  const absent = new Set<string>((absentList as string[] | undefined) ?? []);
-  const out: Obj = {};
+  let absent: Set<string> | undefined;
+  if (absentList !== undefined) {
+    if (!(Array.isArray(absentList) && absentList.every((k) => typeof k === 'string'))) return undefined;
+    absent = new Set(absentList as string[]);
+  }
+  const own = Object.keys(stored);
+  // the result's keys: stored keys and the template's members not listed absent, in sorted order
   const keys: string[] = [];
-  for (const k of Object.keys(stored)) if (k !== ABSENT) keys.push(k);
-  for (const k of Object.keys(t.defaults)) if (!absent.has(k) && !present(stored, k)) keys.push(k);
-  for (const k of Object.keys(t.deltaOf ?? {})) if (!absent.has(k) && !present(stored, k)) keys.push(k);
-  keys.sort();
+  let sorted = true;
+  let i = 0;
+  let j = 0;
+  const tk = ct.keys;
+  for (;;) {
+    const k = i < own.length ? own[i]! : undefined;
+    if (k === ABSENT) { i++; continue; }
+    const m = j < tk.length ? tk[j]! : undefined;
+    if (k === undefined && m === undefined) break;
+    if (m === undefined || (k !== undefined && k < m)) {
+      if (keys.length && keys[keys.length - 1]! >= k!) sorted = false;
+      keys.push(k!);
+      i++;
+    } else if (k === m) {
+      keys.push(k);
+      i++;
+      j++;
+    } else {
+      if (!absent?.has(m) && stored[m] === undefined) keys.push(m);
+      j++;
+    }
+  }
+  if (!sorted) keys.sort(); // stored keys out of order (integer-like names): never from canonical JSON
   // `{up}` defaults of nested members refer to members with no default (driver, name), which
   // are stored literally: the stored image serves as their parent
-  const self = stored;
+  const out: Obj = {};
+  let deltas = false;
   for (const k of keys) {
-    if (t.deltaOf && Object.prototype.hasOwnProperty.call(t.deltaOf, k)) {
-      out[k] = stored[k]; // its place in key order; the value is settled below
-      continue;
-    }
-    if (present(stored, k)) {
-      const v = stored[k];
-      const sub = t.nested?.[k];
-      if (sub && isPlain(v)) {
-        const e = expandImage(sub, v, self);
+    const kind = ct.kind.get(k);
+    const v = stored[k];
+    if (kind === 'delta') {
+      out[k] = v; // its place in key order; the value is settled below
+      deltas = true;
+    } else if (v !== undefined && Object.prototype.hasOwnProperty.call(stored, k)) {
+      if (kind === 'nested' && isPlain(v)) {
+        const e = expandImage(t.nested![k]!, v, stored);
         if (e === undefined) return undefined;
         out[k] = e;
       } else out[k] = v;
-      continue;
-    }
-    const d = Object.prototype.hasOwnProperty.call(t.defaults, k) ? t.defaults[k]! : undefined;
-    if (d !== undefined) {
-      const dv = defaultValue(d, parent);
+    } else if (kind === 'default') {
+      const dv = defaultValue(t.defaults[k]!, parent);
       if (dv === undefined) return undefined;
-      out[k] = copy(dv);
+      out[k] = typeof dv === 'object' ? copy(dv) : dv;
     }
   }
   // delta members last: they refer to a sibling's full value
-  for (const [k, base] of Object.entries(t.deltaOf ?? {})) {
-    if (absent.has(k)) continue;
-    const from = out[base];
-    if (!present(stored, k)) {
-      if (!isPlain(from)) return undefined;
-      out[k] = copy(from);
-    } else if (isPlain(from) && isPlain(stored[k])) {
-      const dl = stored[k] as { p?: unknown; u?: unknown };
-      if (!isPlain(dl.p) || (dl.u !== undefined && !(Array.isArray(dl.u) && dl.u.every((x) => typeof x === 'string')))) return undefined;
-      out[k] = applyDelta(from, dl.p, (dl.u as string[] | undefined) ?? []);
+  if (deltas) {
+    for (const [k, base] of Object.entries(t.deltaOf!)) {
+      if (absent?.has(k) || !(k in out)) continue;
+      const from = out[base];
+      const v = stored[k];
+      if (v === undefined) {
+        if (!isPlain(from)) return undefined;
+        out[k] = copy(from);
+      } else if (isPlain(from) && isPlain(v)) {
+        const dl = v as { p?: unknown; u?: unknown };
+        if (!isPlain(dl.p) || (dl.u !== undefined && !(Array.isArray(dl.u) && dl.u.every((x) => typeof x === 'string')))) return undefined;
+        out[k] = applyDelta(from, dl.p, (dl.u as string[] | undefined) ?? []);
+      }
     }
   }
   return out;
