@@ -108,26 +108,34 @@ export async function sequential(path: string, n: number, tag: string): Promise<
   return { addPerSec: n / (addMs / 1000), delPerSec: n / (delMs / 1000), p50: pct(lat, 50), p99: pct(lat, 99), max: Math.max(...lat) };
 }
 
-/** The same with `window` requests in flight. */
-export async function pipelined(path: string, n: number, tag: string, window = 32): Promise<{ addPerSec: number; delPerSec: number }> {
-  const c = await Client.open(path);
+/**
+ * The same with `window` requests in flight, spread over `conns` connections (group commit
+ * across the in-flight requests of one connection, and across connections); latency of each
+ * request from its write to its reply.
+ */
+export async function pipelined(path: string, n: number, tag: string, window = 32, conns = 1): Promise<{ addPerSec: number; delPerSec: number; p50: number; p99: number }> {
+  const cs = await Promise.all(Array.from({ length: conns }, () => Client.open(path)));
+  const lat: number[] = [];
   const run = async (make: (i: number) => [string, Record<string, unknown>]) => {
     const t0 = performance.now();
     let next = 0;
-    const worker = async () => {
+    const worker = async (w: number) => {
+      const c = cs[w % conns]!;
       while (next < n) {
         const [cmd, args] = make(next++);
+        const t = performance.now();
         const r = await c.cmd(cmd, args);
+        lat.push(performance.now() - t);
         if (r.error) throw new Error(`${cmd}: ${r.error.desc}`);
       }
     };
-    await Promise.all(Array.from({ length: window }, worker));
+    await Promise.all(Array.from({ length: window }, (_, w) => worker(w)));
     return n / ((performance.now() - t0) / 1000);
   };
   const addPerSec = await run((i) => ['blockdev-add', { driver: 'null-co', 'node-name': `${tag}${i}` }]);
   const delPerSec = await run((i) => ['blockdev-del', { 'node-name': `${tag}${i}` }]);
-  c.close();
-  return { addPerSec, delPerSec };
+  for (const c of cs) c.close();
+  return { addPerSec, delPerSec, p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
 /** `npm run bench:qmp`: interleaved rounds, medians. */
@@ -147,6 +155,10 @@ async function main(): Promise<void> {
         const pip = await pipelined(s.sock, n, `p${r}_`);
         for (const [k, v] of Object.entries(seq)) put(s.name, `seq ${k}`, v);
         for (const [k, v] of Object.entries(pip)) put(s.name, `pipelined ${k}`, v);
+        // 4 clients with 8 requests in flight each: group commit across connections. A QSD
+        // monitor chardev serves one client at a time, so QSD's row is its one pipelining client.
+        const conc = s === b ? await pipelined(s.sock, n, `c${r}_`, 32, 4) : pip;
+        for (const [k, v] of Object.entries(conc)) put(s.name, `4 clients ${k}`, v);
       }
     }
   } finally {

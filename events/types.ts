@@ -29,9 +29,12 @@ export type RecordType = keyof RecordDataByType;
  * memory, stored in the compact frame 2 (store/codec.ts): steps and compensations without
  * duplicate images. Version 1 records (older logs) upcast to it unchanged (events/upcast.ts);
  * a blockgraph that reads only version 1 refuses version 2 records instead of misreading them.
+ * Version 3 of txn.step and txn.compensated: the same data again, each image stored without the
+ * members at its collection's usual value (store/image-template.ts); version 3 of txn.decided:
+ * its data stored templated the same way. Version 2 upcasts unchanged.
  */
 export const CURRENT_VERSION: Record<RecordType, number> = {
-  'txn.begun': 2, 'txn.step': 2, 'txn.compensated': 2, 'txn.decided': 2, 'txn.ended': 2, 'command.rejected': 2,
+  'txn.begun': 2, 'txn.step': 3, 'txn.compensated': 3, 'txn.decided': 3, 'txn.ended': 2, 'command.rejected': 2,
 };
 
 /** A record of `type` at its current version. */

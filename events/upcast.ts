@@ -9,6 +9,11 @@ const UPCASTERS = new Map<string, Upcaster>(); // key: `${type}@${fromVersion}`
 
 // Version 1 -> 2: the data is the same; only the frame it is stored in changed (events/types.ts).
 for (const type of Object.keys(CURRENT_VERSION) as RecordType[]) UPCASTERS.set(`${type}@1`, (d) => d);
+// Version 2 -> 3 (txn.step, txn.compensated, txn.decided): the same data; stored templated
+// (store/image-template.ts), which the codec undoes when it reads.
+UPCASTERS.set('txn.step@2', (d) => d);
+UPCASTERS.set('txn.compensated@2', (d) => d);
+UPCASTERS.set('txn.decided@2', (d) => d);
 
 export function registerUpcaster(type: RecordType, fromVersion: number, fn: Upcaster): void {
   UPCASTERS.set(`${type}@${fromVersion}`, fn);

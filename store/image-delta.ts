@@ -9,10 +9,13 @@
 //   other   {s, c, id, a, b}         both (an image that is not a plain object)
 //
 // `monitor-ref` flipping one boolean thus stores one image and `{"monitor":true}` instead of two
-// ~500-byte images. Decoding is a pure function of the stored change, so every reader (replay,
+// ~500-byte images. Records of version 3 (txn.step, txn.compensated) also store each image
+// templated (store/image-template.ts: the members at their collection's usual value left out),
+// under `A` / `B` instead of `a` / `b`; an image with no template keeps `a` / `b`. Decoding is a pure function of the stored change, so every reader (replay,
 // audit, history, fixtures) sees the full pair without the state, and a change encodes to one
 // byte string (the hash chain needs that). Pure; no store access.
 import { canonicalJson } from './codec.js';
+import { compactImage, expandImage, TEMPLATE_PROBE, templateFor } from './image-template.js';
 
 /** Record types whose data carries `changes` with images. */
 export function hasImages(type: string): boolean {
@@ -24,15 +27,22 @@ const isPlain = (v: unknown): v is Obj => typeof v === 'object' && v !== null &&
 /** JSON drops undefined members: so do the images. */
 const present = (o: Obj, k: string) => Object.prototype.hasOwnProperty.call(o, k) && o[k] !== undefined;
 
-export function compactChanges(changes: unknown[]): unknown[] {
+/** `templated`: version 3 (images without their template's defaults, store/image-template.ts). */
+export function compactChanges(changes: unknown[], templated = false): unknown[] {
   return changes.map((ch) => {
     if (!isPlain(ch)) return ch;
     const { before, after, ...rest } = ch as Obj & { before?: unknown; after?: unknown };
     const b = before ?? null;
     const a = after ?? null;
     if (b === null && a === null) return rest;
-    if (b === null) return { ...rest, a };
-    if (a === null) return { ...rest, b };
+    // the stored before-image: templated under B where it can be
+    const tb = templated && b !== null ? templateFor(rest.c, b) : undefined;
+    const bOut = (): Obj => (tb ? { B: compactImage(tb, b as Obj) } : { b });
+    if (b === null) {
+      const ta = templated ? templateFor(rest.c, a) : undefined;
+      return ta ? { ...rest, A: compactImage(ta, a as Obj) } : { ...rest, a };
+    }
+    if (a === null) return { ...rest, ...bOut() };
     if (!isPlain(b) || !isPlain(a)) return { ...rest, a, b };
     const p: Obj = {};
     const u: string[] = [];
@@ -41,7 +51,7 @@ export function compactChanges(changes: unknown[]): unknown[] {
       if (!present(b, k) || canonicalJson(a[k]) !== canonicalJson(b[k])) p[k] = a[k];
     }
     for (const k of Object.keys(b)) if (present(b, k) && !present(a, k)) u.push(k);
-    return u.length ? { ...rest, b, p, u: u.sort() } : { ...rest, b, p };
+    return u.length ? { ...rest, ...bOut(), p, u: u.sort() } : { ...rest, ...bOut(), p };
   });
 }
 
@@ -53,7 +63,15 @@ export function expandChanges(changes: unknown[]): unknown[] {
   for (let i = 0; i < changes.length; i++) {
     const ch = changes[i];
     if (!isPlain(ch)) continue;
-    const { a, b, p, u } = ch as { a?: unknown; b?: unknown; p?: unknown; u?: unknown };
+    const { p, u } = ch as { p?: unknown; u?: unknown };
+    let { a, b } = ch as { a?: unknown; b?: unknown };
+    if ('A' in ch || 'B' in ch) {
+      // version 3: templated images (store/image-template.ts); their collection names the template
+      const t = templateFor(ch.c, TEMPLATE_PROBE);
+      if (!t) throw new Error(`templated image of collection ${JSON.stringify(ch.c)}, which has no template`);
+      if ('A' in ch) a = expandImage(t, ch.A) ?? bad('A');
+      if ('B' in ch) b = expandImage(t, ch.B) ?? bad('B');
+    }
     let after: unknown = a ?? null;
     if (isPlain(p) && isPlain(b)) after = merged(b, p, Array.isArray(u) ? (u as string[]) : []);
     // Key order as canonical JSON sorts them: after, before, c, id, s (a change has no others;
@@ -75,7 +93,11 @@ export function expandChanges(changes: unknown[]): unknown[] {
   return changes;
 }
 
-const CHANGE_KEYS = new Set(['a', 'b', 'p', 'u', 'c', 'id', 's']);
+const CHANGE_KEYS = new Set(['a', 'b', 'A', 'B', 'p', 'u', 'c', 'id', 's']);
+
+function bad(k: string): never {
+  throw new Error(`malformed templated image ${k}`);
+}
 
 /** before + patch - removed, keys in sorted order (as a canonical body parses). */
 function merged(before: Obj, patch: Obj, removed: string[]): Obj {
