@@ -17,7 +17,7 @@
 // `replay --verify` accept the log, and specs/store/build-log.spec.ts checks that the first
 // cycles are byte for byte what the engine writes.
 import { crc32 } from 'node:zlib';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Engine } from '../engine/engine.js';
 import { indexKeys } from '../events/node-keys.js';
 import { canonicalJson } from '../graph/hash.js';
@@ -172,6 +172,7 @@ async function learn(base: number, snapshotEvery: number): Promise<Learned> {
   }
   const fast: FastSlot[] = [];
   for (let k = 0; k < per; k++) fast.push(fastSlotOf(all[cycle1 - 1 + k]!, all[cycle2 - 1 + k]!, states));
+  netImages(fast);
   return { prefix: all.slice(0, cycle1 - 1), slots, check: all.slice(cycle3 - 1), fast };
 }
 
@@ -225,7 +226,34 @@ function fastSlotOf(one: LogRecord, two: LogRecord, states: Map<number, string>)
   return out;
 }
 
-const sha = (s: string): bigint => BigInt('0x' + createHash('sha256').update(s).digest('hex'));
+const sha = (s: string): bigint => BigInt('0x' + hash('sha256', s, 'hex'));
+
+/**
+ * The digest is a sum, so a command's images can be netted: an image one step adds and a later
+ * step removes (the same text in both cycles, hence in every cycle) cancel. What is left moves
+ * to the command's decision, which is where the state hash is needed; steps keep none.
+ */
+function netImages(slots: FastSlot[]): void {
+  let minus: Tpl[] = [];
+  let plus: Tpl[] = [];
+  const same = (x: Tpl, y: Tpl) => fillTpl(x, 1) === fillTpl(y, 1) && fillTpl(x, 2) === fillTpl(y, 2);
+  for (const sl of slots) {
+    for (const m of sl.minus) {
+      const i = plus.findIndex((p) => same(p, m));
+      if (i >= 0) plus.splice(i, 1);
+      else minus.push(m);
+    }
+    for (const p of sl.plus) {
+      const i = minus.findIndex((m) => same(m, p));
+      if (i >= 0) minus.splice(i, 1);
+      else plus.push(p);
+    }
+    sl.minus = [];
+    sl.plus = [];
+    if (sl.state) { sl.minus = minus; sl.plus = plus; minus = []; plus = []; }
+  }
+  if (minus.length || plus.length) throw new Error('build-log: a cycle ends inside a command');
+}
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
 const hex12 = (n: number): string => n.toString(16).padStart(12, '0');
 
