@@ -42,16 +42,31 @@ export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, 
  * copy, or the running server's view when one holds the store; store/read-only.ts). The log
  * refuses writes.
  */
-export async function withReadLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'since-snapshot' | 'none' } = {}): Promise<T> {
+export async function withReadLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'since-snapshot' | 'none'; seek?: number[] } = {}): Promise<T> {
   // A fleet store (nats://…) is read from the stream, which a reader cannot change.
   const log = db.startsWith('nats://')
     ? await (await import('./store-location.js')).openStoreAt(db, { verify: opts.verify ?? 'since-snapshot' })
-    : await (await import('../store/index.js')).openReadOnly(db, { verify: opts.verify ?? 'since-snapshot' });
+    : await (await import('../store/index.js')).openReadOnly(db, { verify: opts.verify ?? 'since-snapshot', ...(opts.seek ? { seek: opts.seek } : {}) });
   try {
     return await fn(log);
   } finally {
     await log.close();
   }
+}
+
+/**
+ * The seqs a command that only seeks will fold up to, for withReadLog's `seek` (a served store
+ * then sends only those ranges, store/live.ts): a seq as given, no point as the head; a time
+ * needs a search over the records, so undefined (everything).
+ */
+export function seeksOf(...points: Array<{ seq: number } | { time: string } | undefined>): number[] | undefined {
+  const out: number[] = [];
+  for (const p of points) {
+    if (p === undefined) out.push(Number.MAX_SAFE_INTEGER);
+    else if ('seq' in p) out.push(p.seq);
+    else return undefined;
+  }
+  return out;
 }
 
 export async function withEngine<T>(db: string, fn: (e: Engine, log: EventLog) => Promise<T>): Promise<T> {

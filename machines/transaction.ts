@@ -7,14 +7,9 @@
 // pure `transition` function; it never touches the clock, randomness or I/O.
 import { assign, setup, transition, initialTransition, type SnapshotFrom } from 'xstate';
 
-export interface TxnAction { name: string; seq?: number }
-
-export type TxnEvent =
-  | { type: 'ADD'; action: TxnAction }              // a prepared step (txn.step)
-  | { type: 'COMPENSATE'; seq: number }              // recovery undid step `seq`
-  | { type: 'COMMIT' }                               // txn.decided commit
-  | { type: 'ABORT'; reason?: string }               // txn.decided abort
-  | { type: 'END' };                                 // txn.ended
+import { TXN_TABLE, type TxnAction, type TxnEvent, type TxnState } from './txn-protocol.js';
+export { TXN_TABLE, protocolNext } from './txn-protocol.js';
+export type { TxnAction, TxnEvent, TxnState } from './txn-protocol.js';
 
 export interface TxnContext {
   id: string;
@@ -29,25 +24,6 @@ const lifo = (ctx: TxnContext, phase: 'commit' | 'abort') => [
   ...ctx.actions.map((a) => `${phase}:${a.name}`),
   ...ctx.actions.map((a) => `clean:${a.name}`),
 ];
-
-/**
- * The protocol as a table: state -> event -> next state. The xstate machine below is built
- * from it, and replay folds use it directly (an xstate transition costs ~100 µs, too much
- * per log record); a spec checks that both agree on every state and event.
- */
-export type TxnState = 'preparing' | 'committed' | 'aborted' | 'ended' | 'invalid';
-export const TXN_TABLE: Record<TxnState, Partial<Record<TxnEvent['type'], TxnState>>> = {
-  preparing: { ADD: 'preparing', COMPENSATE: 'preparing', COMMIT: 'committed', ABORT: 'aborted', END: 'invalid' },
-  committed: { END: 'ended', ADD: 'invalid', COMPENSATE: 'invalid', ABORT: 'invalid' },
-  aborted: { END: 'ended', ADD: 'invalid', COMMIT: 'invalid' },
-  ended: {},
-  invalid: {},
-};
-
-/** The table's answer (unlisted events leave the state as it is, as xstate ignores them). */
-export function protocolNext(state: TxnState, event: TxnEvent['type']): TxnState {
-  return TXN_TABLE[state][event] ?? state;
-}
 
 const ACTION_FOR: Partial<Record<TxnEvent['type'], string>> = { ADD: 'add', COMPENSATE: 'compensate' };
 function transitionsOf(state: TxnState) {

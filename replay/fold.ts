@@ -5,7 +5,7 @@ import { upcast } from '../events/upcast.js';
 import { applyChangesInPlace } from '../graph/apply.js';
 import type { Change } from '../graph/draft.js';
 import type { State } from '../graph/types.js';
-import { protocolNext, type TxnEvent, type TxnState } from '../machines/transaction.js';
+import { protocolNext, type TxnEvent, type TxnState } from '../machines/txn-protocol.js';
 import type { LogRecord } from '../store/types.js';
 
 export interface OpenTxn {

@@ -1,6 +1,9 @@
 // The durable event log over any abstract-level database. Records live in the 'log' sublevel
 // (fixed-width hex seq keys), snapshots in 'snap', the head (seq + hash) in 'meta'.
-import { Observable, Subject } from 'rxjs';
+// rxjs's package entry loads all of rxjs (~230 modules, ~70 ms): every read command opens a
+// log, and a seek needs only these two classes (issue 15). The same modules the entry re-exports.
+import { Observable } from 'rxjs/internal/Observable';
+import { Subject } from 'rxjs/internal/Subject';
 import { BlockgraphError, LogClosedError, LogConflictError, LogCorruptError, SnapshotCorruptError } from '../errors/index.js';
 import {
   type AnyLevel,

@@ -9,6 +9,15 @@
 //
 // Wire: request line {"op":"dump"}; answer: {"protocol":"blockgraph-store/1","head":N,"headHash":H},
 // then one [key, value] JSON array per line, then {"end": count}. Anything else ends the connection.
+//
+// A seek (`show --at SEQ`, `diff A B`, `render --at SEQ`) asks {"op":"dump","seek":[SEQ…]} and
+// gets only what it reads (issue 15: the full dump is O(store) per read): the head meta, for
+// each seq the newest sound snapshot at or before it (with its parts) and the records from
+// that snapshot to the seq, and the newest snapshot with the records after it (what the
+// reader's since-snapshot open checks). Records and snapshots at or below the head never change,
+// so these reads need no common LevelDB snapshot to be one point of the log. The index is left
+// out (its meta too, so nothing takes the partial store for an indexed one); a read of a record
+// the dump left out fails loudly (LogCorruptError "record N is missing"), never silently.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -17,7 +26,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ClassicLevel } from 'classic-level';
 import { BlockgraphError, StorageIoError } from '../errors/index.js';
-import { encodeMeta, keySeq, sublevelsOf, TEXT } from './codec.js';
+import { decodeSnapshot, encodeMeta, keySeq, seqKey, sublevelsOf, TEXT } from './codec.js';
+import { manifestOf, partsSublevel } from './snapshot-parts.js';
 import { EventLog, type OpenOptions } from './event-log.js';
 import { LIVE_FILE, readSmallFile } from './files.js';
 import { makeReadOnly } from './read-only-view.js';
@@ -51,6 +61,7 @@ async function dump(log: EventLog, sock: Socket): Promise<void> {
   const snapPrefix = subs.snap.prefix;
   const it = subs.top.iterator<string, string>({ ...TEXT });
   let n = 0;
+  dumpWork.entries = 0;
   const send = async (line: string) => {
     if (!sock.write(line + '\n')) await waitDrain(sock);
   };
@@ -71,10 +82,81 @@ async function dump(log: EventLog, sock: Socket): Promise<void> {
         if (v === undefined) continue;
         await send(JSON.stringify([key, v]));
         n++;
+        dumpWork.entries++;
       }
     }
   } finally {
     await it.close();
+  }
+  sock.end(JSON.stringify({ end: n }) + '\n');
+}
+
+/** Entries the last dump sent (specs count a seek's work against the store's size). */
+export const dumpWork = { entries: 0 };
+
+const MAX_SEEKS = 16;
+
+/** A seek's dump: see the header. */
+async function dumpSeek(log: EventLog, sock: Socket, seeks: number[]): Promise<void> {
+  const head = log.head;
+  const headHash = log.headHash;
+  const subs = sublevelsOf(log.db);
+  const parts = partsSublevel(subs.root);
+  let n = 0;
+  dumpWork.entries = 0;
+  const send = async (key: string, value: string) => {
+    if (!sock.write(JSON.stringify([key, value]) + '\n')) await waitDrain(sock);
+    n++;
+    dumpWork.entries++;
+  };
+  const sentRecords = new Set<number>();
+  const sentSnaps = new Set<number>();
+  const records = async (from: number, to: number) => {
+    const it = subs.top.iterator<string, string>({ ...TEXT, gte: subs.logPrefix + seqKey(Math.max(1, from)), lte: subs.logPrefix + seqKey(to) });
+    try {
+      for (;;) {
+        const chunk = await it.nextv(CHUNK);
+        if (chunk.length === 0) break;
+        for (const [k, v] of chunk) {
+          const seq = keySeq(k.substring(subs.logPrefix.length));
+          if (sentRecords.has(seq)) continue;
+          sentRecords.add(seq);
+          await send(k, v);
+        }
+      }
+    } finally {
+      await it.close();
+    }
+  };
+  const snapshot = async (seq: number) => {
+    if (sentSnaps.has(seq)) return;
+    sentSnaps.add(seq);
+    const raw = await subs.snap.get(seqKey(seq));
+    if (raw === undefined) return;
+    await send(subs.snap.prefix + seqKey(seq), raw);
+    let m;
+    try { m = manifestOf(decodeSnapshot(raw, seq)); } catch { m = undefined; } // a damaged one goes as it is
+    if (!m) return;
+    for (const [k, v] of await parts.iterator({ gte: seqKey(seq), lt: seqKey(seq + 1) }).all()) await send(parts.prefix + k, v);
+  };
+  if (!sock.write(JSON.stringify({ protocol: STORE_PROTOCOL, head, headHash }) + '\n')) await waitDrain(sock);
+  if (head > 0) await send(subs.metaHeadKey, encodeMeta({ seq: head, hash: headHash }));
+  // The newest snapshot as stored (scanSinceSnapshot takes the newest entry, sound or not) and
+  // the records from it to the head.
+  const last = (await subs.snap.keys({ lte: seqKey(head), reverse: true, limit: 1 }).all())[0];
+  const lastSeq = last === undefined ? 0 : keySeq(last);
+  if (lastSeq > 0) await snapshot(lastSeq);
+  await records(lastSeq, head);
+  for (const at of seeks) {
+    const upTo = Math.min(head, at);
+    if (upTo < 1) continue;
+    // The snapshot replay will take: the newest sound one at or before the seq (the same call).
+    const s = await log.latestSnapshot(upTo, { skipCorrupt: true });
+    if (s && s.seq > 0) {
+      for (const k of s.skipped) await snapshot(k.seq); // damaged ones replay skips over: sent as they are
+      await snapshot(s.seq);
+    }
+    await records(s ? s.seq : 1, upTo);
   }
   sock.end(JSON.stringify({ end: n }) + '\n');
 }
@@ -106,11 +188,14 @@ export async function serveStoreReads(getLog: () => EventLog, location: string):
       }
       started = true;
       let op: unknown;
-      try { op = (JSON.parse(buf.slice(0, nl)) as { op?: unknown }).op; } catch { op = undefined; }
+      let seek: unknown;
+      try { ({ op, seek } = JSON.parse(buf.slice(0, nl)) as { op?: unknown; seek?: unknown }); } catch { op = undefined; }
       if (op !== 'dump') { sock.end(JSON.stringify({ error: 'expected {"op":"dump"}' }) + '\n'); return; }
+      const seeks = Array.isArray(seek) && seek.length > 0 && seek.length <= MAX_SEEKS && seek.every((x) => Number.isSafeInteger(x) && x >= 0) ? seek as number[] : undefined;
+      if (seek !== undefined && !seeks) { sock.end(JSON.stringify({ error: `"seek" must be 1..${MAX_SEEKS} seqs` }) + '\n'); return; }
       const log = getLog();
       if (log.closed) { sock.end(JSON.stringify({ error: 'the store is closing' }) + '\n'); return; }
-      dump(log, sock).catch((e: unknown) => sock.end(JSON.stringify({ error: String((e as Error)?.message ?? e) }) + '\n'));
+      (seeks ? dumpSeek(log, sock, seeks) : dump(log, sock)).catch((e: unknown) => sock.end(JSON.stringify({ error: String((e as Error)?.message ?? e) }) + '\n'));
     });
   });
   await new Promise<void>((res, rej) => {
@@ -156,7 +241,7 @@ function connect(path: string): Promise<Socket | undefined> {
  * The store as its server sees it now, in a private temp LevelDB; undefined when no server
  * answers (no live file, or a stale one left by a server that died).
  */
-export async function openLive(location: string, opts: { verify?: OpenOptions['verify'] } = {}): Promise<EventLog | undefined> {
+export async function openLive(location: string, opts: { verify?: OpenOptions['verify']; seek?: number[] } = {}): Promise<EventLog | undefined> {
   const info = liveInfo(location);
   if (!info) return undefined;
   const sock = await connect(info.socket);
@@ -169,7 +254,7 @@ export async function openLive(location: string, opts: { verify?: OpenOptions['v
     sock.setTimeout(60_000, () => sock.destroy(new Error('the server stopped answering')));
     let sockError: unknown;
     sock.on('error', (e) => { sockError = e; });
-    sock.write(JSON.stringify({ op: 'dump' }) + '\n');
+    sock.write(JSON.stringify(opts.seek?.length ? { op: 'dump', seek: opts.seek } : { op: 'dump' }) + '\n');
     const lines = createInterface({ input: sock, crlfDelay: Infinity });
     let header = false;
     let ended = false;

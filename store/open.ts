@@ -1,6 +1,5 @@
 // Ready-made backends. classic-level is the on-disk store; memory-level is for tests and tools.
 import { ClassicLevel } from 'classic-level';
-import { MemoryLevel } from 'memory-level';
 import { LogCorruptError, LogLockedError, StoreDamagedError } from '../errors/index.js';
 import { AnchorWriter, readAnchor } from './anchor.js';
 import { anchorProblem } from './check.js';
@@ -93,5 +92,7 @@ export async function openClassic(location: string, opts: OpenClassicOptions = {
 
 /** A fresh in-memory log. To reopen an existing MemoryLevel use EventLog.open(db). */
 export async function openMemory(opts: OpenOptions = {}): Promise<EventLog> {
+  // Loaded here, not at the top: every CLI read imports this folder, none needs memory-level.
+  const { MemoryLevel } = await import('memory-level');
   return EventLog.open(new MemoryLevel<string, string>({ keyEncoding: 'utf8', valueEncoding: 'utf8' }), opts);
 }

@@ -25,6 +25,12 @@ export interface ReadOnlyOptions {
   verify?: OpenOptions['verify'];
   /** Check the anchor of the last synced head on open (default: whenever verify is not 'none'). */
   anchor?: boolean;
+  /**
+   * The seqs a seek will fold up to (show --at, diff, render --at). On a store a server holds,
+   * only what those seeks read is fetched (store/live.ts); reading anything else from the view
+   * then fails as a missing record. Ignored on a closed store.
+   */
+  seek?: number[];
 }
 
 /** What copyStore did, per file: the work a read's open costs (specs count it). */
@@ -143,7 +149,7 @@ async function openCopy(dir: string, location: string): Promise<ClassicLevel<str
 export async function openReadOnly(location: string, opts: ReadOnlyOptions = {}): Promise<EventLog> {
   const { files, damage } = inspectStoreDir(location);
   if (lockHeld(location)) {
-    const live = await openLive(location, { verify: opts.verify ?? 'full' });
+    const live = await openLive(location, { verify: opts.verify ?? 'full', ...(opts.seek ? { seek: opts.seek } : {}) });
     if (live) return live;
     throw new LogLockedError(location);
   }

@@ -7,6 +7,9 @@ import type { VerifyResult } from './types.js';
 
 const CHUNK = 1000;
 
+/** Records checked by scanLog since the counter was last reset (specs count the work an open does). */
+export const scanWork = { records: 0 };
+
 export interface Scan {
   result: VerifyResult;
   /** Hash of the last verified record ("" when none): what the head becomes after repair. */
@@ -37,6 +40,7 @@ export async function scanLog(subs: Sublevels, from = 1, fromPrevHash = ''): Pro
           if (Number.isNaN(seq)) return fail(expect, `unexpected key ${JSON.stringify(key.substring(plen))} in the log`);
           return fail(expect, `record ${expect} is missing (next stored record is ${seq})`);
         }
+        scanWork.records++;
         const problem = recordProblem(value, seq, prevHex);
         if (problem !== undefined) return fail(seq, problem);
         prevHex = headerHash(value);

@@ -2,7 +2,7 @@
 // `blockgraph history NODE` (every step that touched one node).
 import type { Command } from 'commander';
 import { nameArg, pointArg, type Point } from '../args.js';
-import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
+import { DEFAULT_DB, printJson, seeksOf, withReadLog } from '../context.js';
 import { resolvePoint } from '../points.js';
 import type { HistoryEntry } from '../../replay/history.js';
 import { streamJsonArray, streamTable } from '../stream-out.js';
@@ -38,7 +38,7 @@ Examples:
         const d = diffStates(fa.state, fb.state);
         if (o.json) return printJson({ from: sa, to: sb, ...d });
         console.log(`seq ${sa} -> seq ${sb}\n${diffText(d)}`);
-      });
+     }, { seek: seeksOf(a, b) });
     });
 
   program.command('history')

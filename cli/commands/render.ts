@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import type { State } from '../../graph/types.js';
 import { choiceArg, nameArg, pointArg, type Point } from '../args.js';
-import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
+import { DEFAULT_DB, printJson, seeksOf, withReadLog } from '../context.js';
 import { resolvePoint } from '../points.js';
 
 type Viz = { renderString(src: string, o: { format: string }): string };
@@ -48,6 +48,6 @@ Examples:
         if (o.out) writeFileSync(o.out, text);
         if (o.json) printJson({ seq: f.seq, format: o.format, ...(o.out ? { file: o.out } : { text }) });
         else if (!o.out) process.stdout.write(text);
-      });
+     }, { seek: seeksOf(o.at) });
     });
 }

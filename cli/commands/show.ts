@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { nameArg, pointArg, type Point } from '../args.js';
-import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
+import { DEFAULT_DB, printJson, seeksOf, withReadLog } from '../context.js';
 import { resolvePoint } from '../points.js';
 
 export function registerShow(program: Command): void {
@@ -40,6 +40,6 @@ Examples:
         if (o.json) return printJson({ seq: f.seq, stateHash: stateHash(f.state), openTransactions: [...f.open.keys()], state: f.state });
         const { renderText } = await import('../render-text.js');
         console.log(`at seq ${f.seq}${f.open.size ? ` (transactions open: ${[...f.open.keys()].join(', ')})` : ''}\n${renderText(f.state, { legend: true })}`);
-      });
+     }, { seek: seeksOf(o.at) });
     });
 }
