@@ -1,0 +1,25 @@
+// util/id.c id_generate(ID_BLOCK): the counter behind the "#blockNNN" names of anonymous nodes is a
+// static of the process (id_counters[]), outside every block-layer transaction: a name handed out
+// to a node whose open then fails, or whose command is refused and rolled back (tran_abort,
+// bdrv_open_inherit's fail path), is never handed out again. The Draft's journal would undo the
+// counter with the rest of the command, so the highest value reached is kept here, per Draft and
+// per process, where no rollback reaches it; commands/model.ts logs it even for a refused command.
+import type { Draft } from './draft.js';
+import type { Proc } from './proc.js';
+
+const high = new WeakMap<Draft, Map<string, number>>();
+
+/** The next value of the process's id counter: past everything this command has handed out. */
+export function nextAutoName(p: Proc): number {
+  const n = Math.max(p.meta().autoName, high.get(p.d)?.get(p.name) ?? 0);
+  let m = high.get(p.d);
+  if (!m) high.set(p.d, (m = new Map()));
+  m.set(p.name, n + 1);
+  p.setMeta({ autoName: n + 1 });
+  return n;
+}
+
+/** Per process, the counter values this Draft's command reached (rolled back or not). */
+export function autoNamesReached(d: Draft): ReadonlyMap<string, number> {
+  return high.get(d) ?? new Map();
+}
