@@ -23,3 +23,20 @@ export function nextAutoName(p: Proc): number {
 export function autoNamesReached(d: Draft): ReadonlyMap<string, number> {
   return high.get(d) ?? new Map();
 }
+
+/**
+ * Anonymous nodes an image creation opens and closes again, each taking a name from the counter
+ * (checked on qemu-storage-daemon 7.2: the next inline node's #block number). qcow2_co_create:
+ * blk_new_open of the new qcow2 node twice (to make it consistent, then to flush it);
+ * qcow2_co_create_opts (bdrv_img_create's path) opens the protocol node first (bdrv_open(filename,
+ * BDRV_O_PROTOCOL)). raw_co_create_opts and file-posix's create open no node.
+ */
+export function creationOpens(format: string, via: 'img-create' | 'blockdev-create'): number {
+  if (format !== 'qcow2') return 0;
+  return via === 'img-create' ? 3 : 2;
+}
+
+/** Takes `count` names from the counter for nodes that never outlive the command. */
+export function consumeAutoNames(p: Proc, count: number): void {
+  for (let i = 0; i < count; i++) nextAutoName(p);
+}
