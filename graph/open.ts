@@ -134,11 +134,11 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
   try {
     return openNodeProbed(p, opts, inh, info, driver, explicit, eff, ro, forceShare, file, pendingAborts, probe);
   } finally {
-    probe?.end(false);
+    probe?.end();
   }
 }
 
-interface Probe { end(ok: boolean): void }
+interface Probe { end(): void }
 
 /**
  * bdrv_open_inherit's probing BlockBackend: blk_insert_bs refreshes the file node's perms with
@@ -150,18 +150,18 @@ function startProbe(p: Proc, node: string): Probe {
   const first = !hasParents(p, node);
   probeAttach(p, node);
   let open = true;
-  const end = (ok: boolean) => {
+  const end = () => {
     if (!open) return;
     open = false;
     probeDetach(p, node);
-    // on failure the caller drops the whole open (tran_abort); a success relaxes what the probe held
-    if (ok && p.node(node) && !hasParents(p, node)) tryRefresh(p, [node]);
+    // blk_unref, on success and on bdrv_open_inherit's fail path alike
+    if (p.node(node) && !hasParents(p, node)) tryRefresh(p, [node]);
   };
   if (first) {
     try {
       refreshPerms(p, [node]);
     } catch (e) {
-      end(false);
+      end();
       throw e;
     }
   }
@@ -218,7 +218,7 @@ function openNodeProbed(
       // qcow2_do_open → qcow2_load_dirty_bitmaps: the image's persistent bitmaps
       loadPersistentBitmaps(p, name);
       // bdrv_open_common has returned: blk_unref(file) comes before bdrv_open_backing_file
-      probe?.end(true);
+      probe?.end();
       openBacking(p, name, opts, eff);
       break;
     }
@@ -341,7 +341,7 @@ function openNodeProbed(
     default:
       throw new QmpError(`Unknown driver '${driver}'`);
   }
-  probe?.end(true);
+  probe?.end();
   if (pendingAborts.length) throw new QmpError(pendingAborts[0]!);
   // the end of bdrv_open_inherit: children's options and references leave the node's QDicts
   const kids = p.childrenOf(name).map((e) => e.name);
