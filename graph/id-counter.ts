@@ -6,6 +6,7 @@
 // per process, where no rollback reaches it; commands/model.ts logs it even for a refused command.
 import type { Draft } from './draft.js';
 import type { Proc } from './proc.js';
+import type { State } from './types.js';
 
 const high = new WeakMap<Draft, Map<string, number>>();
 
@@ -39,4 +40,25 @@ export function creationOpens(format: string, via: 'img-create' | 'blockdev-crea
 /** Takes `count` names from the counter for nodes that never outlive the command. */
 export function consumeAutoNames(p: Proc, count: number): void {
   for (let i = 0; i < count; i++) nextAutoName(p);
+}
+
+/**
+ * The state with every process's id counter taken out (and a process meta that only the counter
+ * made exist dropped): what a refusal must leave exactly as it was (specs compare its hash).
+ */
+export function withoutIdCounters(s: State): State {
+  const out: State = {};
+  for (const [k, v] of Object.entries(s)) {
+    const meta = v?.meta as { proc?: Record<string, unknown> } | undefined;
+    if (!meta?.proc) { out[k] = v; continue; }
+    const { autoName: _counter, ...proc } = meta.proc;
+    // Proc.meta()'s default, whatever the key order
+    const isDefault = Object.keys(proc).length === 2 && proc.nbd === null && proc.seq === 0;
+    const { proc: _p, ...restMeta } = meta;
+    const nextMeta = isDefault ? restMeta : { ...restMeta, proc };
+    const { meta: _m, ...rest } = v;
+    const next = Object.keys(nextMeta).length ? { ...rest, meta: nextMeta } : rest;
+    if (Object.keys(next).length) out[k] = next as State[string];
+  }
+  return out;
 }

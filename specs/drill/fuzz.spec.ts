@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { Engine, FIXED_CLOCK } from '../../engine/engine.js';
 import { stateHash } from '../../graph/hash.js';
 import type { State } from '../../graph/types.js';
+import { withoutIdCounters } from '../../graph/id-counter.js';
 import { checkInvariants } from '../../graph/invariants.js';
 import { replay } from '../../replay/replay.js';
 import { listChooser, randomStep, WORKLOAD_IMAGES } from '../../replay/drill/workload.js';
@@ -34,22 +35,7 @@ async function freshEngine() {
  * The state's hash without the processes' id counters: a refusal keeps only what util/id.c's
  * id_generate handed out to nodes it opened before failing (graph/id-counter.ts), never less.
  */
-function hashBesidesIdCounters(s: State): string {
-  const out: State = {};
-  for (const [k, v] of Object.entries(s)) {
-    const meta = v?.meta as { proc?: Record<string, unknown> } | undefined;
-    if (!meta?.proc) { out[k] = v; continue; }
-    const { autoName: _counter, ...proc } = meta.proc;
-    // a process the refusal first gave a counter to: its meta is otherwise Proc.meta()'s default
-    const isDefault = JSON.stringify(proc) === JSON.stringify({ nbd: null, seq: 0 });
-    const { proc: _p, ...restMeta } = meta;
-    const nextMeta = isDefault ? restMeta : { ...restMeta, proc };
-    const { meta: _m, ...rest } = v;
-    const next = Object.keys(nextMeta).length ? { ...rest, meta: nextMeta } : rest;
-    if (Object.keys(next).length) out[k] = next as State[string];
-  }
-  return stateHash(out);
-}
+const hashBesidesIdCounters = (s: State): string => stateHash(withoutIdCounters(s));
 const idCounters = (s: State) => Object.entries(s).map(([k, v]) => [k, (v?.meta?.proc as { autoName?: number } | undefined)?.autoName ?? 0] as const);
 
 /** One command under the properties. */
