@@ -16,6 +16,7 @@ import { PERM_ALL, PERM_W, PERM_Z, permNames } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Image } from '../graph/types.js';
 import { imageBehind } from '../graph/images.js';
+import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { removeBlockBackend } from './exports.js';
 import type { CommandDef } from './types.js';
 
@@ -153,4 +154,6 @@ function qcow2Create(p: Proc, o: Opts): void {
   }
   p.step('release blockdev-create BlockBackend');
   removeBlockBackend(p, bbId);
+  // qcow2_co_create then opens the new image twice (blk_new_open): two #block names (graph/id-counter.ts)
+  consumeAutoNames(p, creationOpens('qcow2', 'blockdev-create'));
 }

@@ -4,6 +4,7 @@ import { BlockgraphError, QmpError } from '../errors/index.js';
 import { moveToContext } from '../graph/aio.js';
 import { opBlocker } from '../graph/blockers.js';
 import { createImage } from '../graph/images.js';
+import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { cowBs, skipFilters, skipImplicitFilters } from '../graph/jobs/chain.js';
 import { openNode } from '../graph/open.js';
 import { unrefIfUnused } from '../graph/ops.js';
@@ -39,6 +40,8 @@ export const driveMirror: CommandDef = {
           file, format: format!, size: src.size,
           ...(backing?.filename ? { backing: backing.filename, 'backing-format': backing.driver } : {}),
         } as never);
+        // qcow2_co_create_opts: the nodes it opens take #block names (graph/id-counter.ts)
+        consumeAutoNames(p, creationOpens(format!, 'img-create'));
       } catch (e) {
         if (e instanceof BlockgraphError && e.code === 'BG_BAD_INPUT') throw new QmpError(e.message);
         throw e;

@@ -7,6 +7,7 @@ import { moveToContext } from '../graph/aio.js';
 import { opBlocker } from '../graph/blockers.js';
 import { driverInfo } from '../graph/drivers.js';
 import { createImage } from '../graph/images.js';
+import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { cowChild, isFilter } from '../graph/jobs/chain.js';
 import { setReadOnly } from '../graph/jobs/parts.js';
 import { openNode } from '../graph/open.js';
@@ -66,6 +67,8 @@ export function externalSnapshotPrepare(p: Proc, a: SnapshotAction): { commit():
           file: a.snapshotFile, format, size: old.size,
           ...(old.filename ? { backing: old.filename, 'backing-format': old.driver } : {}),
         } as never);
+        // qcow2_co_create_opts: the nodes it opens take #block names (graph/id-counter.ts)
+        consumeAutoNames(p, creationOpens(format, 'img-create'));
       } catch (e) {
         if (e instanceof BlockgraphError && e.code === 'BG_BAD_INPUT') throw new QmpError(e.message);
         throw e;

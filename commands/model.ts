@@ -1,8 +1,12 @@
 // The model's QMP entry point: validate, run the command on a Draft of the state, and
 // return QEMU's reply with the transaction plan (steps with before/after images). A
-// refusal returns the untouched state: a command either happens whole or not at all.
+// refusal returns the untouched state: a command either happens whole or not at all. Two things
+// outlive a refusal, as in QEMU: what a transaction's abort handlers leave (abort-residue.ts) and
+// the process's id counter for anonymous node names (graph/id-counter.ts); such a refusal is
+// logged as a transaction whose decided reply is QEMU's error.
 import { QmpError } from '../errors/index.js';
 import { Draft, type Step } from '../graph/draft.js';
+import { autoNamesReached } from '../graph/id-counter.js';
 import { applyChanges } from '../graph/apply.js';
 import { refreshFilenames } from '../graph/filename.js';
 import { Proc } from '../graph/proc.js';
@@ -48,12 +52,17 @@ export function executeCommand(state: State, proc: string, command: string, args
     flushDrainWakes({ p, emit });
     // file names that depend on the graph (bdrv_refresh_filename) follow every change
     if (def.mutates) refreshFilenames(p);
+    // names handed out by a part of the command that was rolled back stay used
+    keepIdCounters(d, d);
   } catch (e) {
-    if (e instanceof QmpErrorAfterAbort) return afterAbort(state, proc, e);
+    if (e instanceof QmpErrorAfterAbort) return afterAbort(state, proc, e, d);
     if (e instanceof QmpError) {
       // a transaction that created jobs before failing says itself what QEMU sent
       const own = (e as { failEvents?: QmpEvent[] }).failEvents;
-      return { ...refuse(state, e.cls, e.desc), events: own ?? earlyFailEvents(events) };
+      const evs = own ?? earlyFailEvents(events);
+      // a refusal that used up anonymous node names: the counter's advance is all that stays
+      if (idCountersAdvanced(state, d)) return afterAbort(state, proc, new QmpErrorAfterAbort(e.desc, e.cls, () => undefined), d, evs, 'id counter');
+      return { ...refuse(state, e.cls, e.desc), events: evs };
     }
     throw e;
   }
@@ -89,14 +98,32 @@ export function earlyFailEvents(events: readonly QmpEvent[]): QmpEvent[] {
   return out;
 }
 
+/**
+ * util/id.c id_generate: id_counters[] is a static of the process that no tran_abort or open
+ * failure takes back (graph/id-counter.ts). Writes the highest values the command `from` reached
+ * into `to` (the command's own Draft, or the residue of a refused one).
+ */
+function keepIdCounters(from: Draft, to: Draft): void {
+  for (const [proc, n] of autoNamesReached(from)) {
+    const p = new Proc(to, proc);
+    if (p.meta().autoName < n) p.setMeta({ autoName: n });
+  }
+}
+
+function idCountersAdvanced(state: State, d: Draft): boolean {
+  const before = new Draft(state);
+  return [...autoNamesReached(d)].some(([proc, n]) => new Proc(before, proc).meta().autoName < n);
+}
+
 /** QEMU's error, and what its abort handlers left changed (commands/abort-residue.ts). */
-function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort): ExecResult {
+function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort, failed?: Draft, failEvents?: QmpEvent[], step = 'abort residue'): ExecResult {
   const d = new Draft(state);
-  d.step('abort residue');
+  d.step(step);
   e.residue(new Proc(d, proc));
+  if (failed) keepIdCounters(failed, d);
   const steps = d.steps();
   // a transaction that also created jobs says what QEMU sent for them (commands/transaction.ts)
-  const events = (e as { failEvents?: QmpEvent[] }).failEvents ?? [];
+  const events = (e as { failEvents?: QmpEvent[] }).failEvents ?? failEvents ?? [];
   if (!steps.length) return { ...refuse(state, e.cls, e.desc), events };
   let next: State | undefined;
   return {

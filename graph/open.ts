@@ -16,7 +16,8 @@ import { dirtyBitmapExists } from './bitmap-lookup.js';
 import { nbdConnect, nbdFilename } from './nbd-client.js';
 import { addAnonBitmap, bcsKey } from './anon-bitmaps.js';
 import { blockCopyClusterSize } from './block-copy.js';
-import { assignNodeName, attachChild, newNode } from './ops.js';
+import { assignNodeName, attachChild, newNode, tryRefresh } from './ops.js';
+import { hasParents, probeAttach, probeDetach } from './probe.js';
 import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
 import type { Proc } from './proc.js';
@@ -128,6 +129,49 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
   } else if (info.kind !== 'protocol' && down !== undefined) {
     file = { name: openNode(p, {}, { parent: '', role: 'file', parentOptions: eff, filename: down }).name, inline: true };
   }
+  // blk_new(ctx, 0, BLK_PERM_ALL) + blk_insert_bs: the probing BlockBackend on `file` (graph/probe.ts)
+  const probe = file ? startProbe(p, file.name) : undefined;
+  try {
+    return openNodeProbed(p, opts, inh, info, driver, explicit, eff, ro, forceShare, file, pendingAborts, probe);
+  } finally {
+    probe?.end();
+  }
+}
+
+interface Probe { end(): void }
+
+/**
+ * bdrv_open_inherit's probing BlockBackend: blk_insert_bs refreshes the file node's perms with
+ * it (bdrv_root_attach_child), blk_unref relaxes them again (bdrv_root_unref_child, errors
+ * ignored). A perm-0 BLK_PERM_ALL parent changes nothing where the node already has a parent, so
+ * the refreshes run only where it is the first (cbw_child_perm's QLIST_EMPTY(&bs->parents)).
+ */
+function startProbe(p: Proc, node: string): Probe {
+  const first = !hasParents(p, node);
+  probeAttach(p, node);
+  let open = true;
+  const end = () => {
+    if (!open) return;
+    open = false;
+    probeDetach(p, node);
+    // blk_unref, on success and on bdrv_open_inherit's fail path alike
+    if (p.node(node) && !hasParents(p, node)) tryRefresh(p, [node]);
+  };
+  if (first) {
+    try {
+      refreshPerms(p, [node]);
+    } catch (e) {
+      end();
+      throw e;
+    }
+  }
+  return { end };
+}
+
+function openNodeProbed(
+  p: Proc, opts: Opts, inh: Inherit | undefined, info: NonNullable<ReturnType<typeof driverInfo>>, driver: string, explicit: Flat, eff: Flat,
+  ro: boolean, forceShare: boolean, file: { name: string; inline: boolean } | undefined, pendingAborts: string[], probe: Probe | undefined,
+): BdsNode {
   if (forceShare && !ro) throw new QmpError('force-share=on can only be used with read-only images');
   // bdrv_open_common: discard (given or inherited "unmap") sets BDRV_O_UNMAP, which
   // detect-zeroes=unmap needs (bdrv_parse_detect_zeroes)
@@ -173,6 +217,8 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
       openDataFile(p, name, opts, eff, img, file!.name, pendingAborts);
       // qcow2_do_open → qcow2_load_dirty_bitmaps: the image's persistent bitmaps
       loadPersistentBitmaps(p, name);
+      // bdrv_open_common has returned: blk_unref(file) comes before bdrv_open_backing_file
+      probe?.end();
       openBacking(p, name, opts, eff);
       break;
     }
@@ -295,6 +341,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
     default:
       throw new QmpError(`Unknown driver '${driver}'`);
   }
+  probe?.end();
   if (pendingAborts.length) throw new QmpError(pendingAborts[0]!);
   // the end of bdrv_open_inherit: children's options and references leave the node's QDicts
   const kids = p.childrenOf(name).map((e) => e.name);

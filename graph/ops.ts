@@ -9,6 +9,8 @@ import { releaseCbwBitmaps } from './anon-bitmaps.js';
 import { driverInfo } from './drivers.js';
 import type { Proc } from './proc.js';
 import { cumulative, refreshPerms } from './refresh.js';
+import { nextAutoName } from './id-counter.js';
+import { hasParents } from './probe.js';
 import type { BdsNode, Edge, ParentRef } from './types.js';
 
 export const NODE_NAME_MAX = 31;
@@ -21,8 +23,8 @@ export function nameWellFormed(name: string): boolean {
 /** bdrv_assign_node_name */
 export function assignNodeName(p: Proc, requested: string | undefined): { name: string; auto: boolean } {
   if (requested === undefined) {
-    const n = p.meta().autoName;
-    p.setMeta({ autoName: n + 1 });
+    // id_generate(ID_BLOCK): a process-wide counter that no rollback takes back (graph/id-counter.ts)
+    const n = nextAutoName(p);
     // QEMU appends two random digits; ours come from the counter so replay is exact.
     return { name: `#block${n}${String((n * 37 + 11) % 100).padStart(2, '0')}`, auto: true };
   }
@@ -53,7 +55,7 @@ export function childPermFor(p: Proc, parent: BdsNode, e: Edge, newRo?: Map<stri
   const info = driverInfo(parent.driver);
   const c = cumulative(p, parent.name);
   let np = info?.childPerm
-    ? info.childPerm({ node: parent, edge: e, perm: c.perm, shared: c.shared, writableAfter: !(newRo?.get(parent.name) ?? parent.ro), hasParents: p.parents(parent.name).length > 0, qemu: versionOf(p) })
+    ? info.childPerm({ node: parent, edge: e, perm: c.perm, shared: c.shared, writableAfter: !(newRo?.get(parent.name) ?? parent.ro), hasParents: hasParents(p, parent.name), qemu: versionOf(p) })
     : { perm: 0, shared: 0xf };
   if (p.node(e.child)?.forceShare) np = { perm: np.perm, shared: 0xf };
   return np;

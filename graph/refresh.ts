@@ -3,6 +3,7 @@
 import { versionOf } from './version.js';
 import { QmpError } from '../errors/index.js';
 import { driverInfo } from './drivers.js';
+import { hasParents } from './probe.js';
 import { PERM_ALL, PERM_U, PERM_W, PERM_Z, permBits, permNames } from './perm.js';
 import type { Proc } from './proc.js';
 import type { BdsNode, Edge } from './types.js';
@@ -117,7 +118,7 @@ export function refreshPerms(p: Proc, roots: readonly string[], opts: RefreshOpt
     if (!info?.childPerm) continue;
     for (const e of p.childrenOf(name)) {
       const child = p.node(e.child);
-      let np = info.childPerm({ node: n, edge: e, perm, shared, writableAfter: writableAfter(n, opts), hasParents: p.parents(name).length > 0, qemu: versionOf(p) });
+      let np = info.childPerm({ node: n, edge: e, perm, shared, writableAfter: writableAfter(n, opts), hasParents: hasParents(p, name), qemu: versionOf(p) });
       if (child?.forceShare) np = { perm: np.perm, shared: PERM_ALL };
       if (np.perm !== e.perm || np.shared !== e.shared) p.patchEdge(e.id, { perm: np.perm, shared: np.shared });
     }

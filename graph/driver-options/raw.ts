@@ -47,3 +47,16 @@ export const rawIsSlice = (o: Record<string, unknown>, negative: NegativeSizeTex
   const { offset, hasSize } = rawReadOptions(o, negative);
   return offset !== 0 || hasSize;
 };
+
+/**
+ * raw_getlength: a raw node's length is not fixed at open. Its driver has a variable length, so
+ * bdrv_getlength asks it each time, and it answers from its file child's current length
+ * (bdrv_getlength(bs->file->bs), in whole sectors): nothing past the offset, a given size as far as
+ * it still fits. A node whose file was swapped by blockdev-reopen thus has the new file's length
+ * (raw_reopen_prepare checked the options against the old one).
+ */
+export function rawGetLength(layout: RawLayout, childLength: number): number {
+  const len = Math.ceil(childLength / 512) * 512;
+  if (len < layout.offset) return 0;
+  return layout.hasSize ? Math.min(layout.size, len - layout.offset) : len - layout.offset;
+}

@@ -5,7 +5,7 @@ import { QmpError } from '../../errors/index.js';
 import type { Proc } from '../proc.js';
 import type { BdsNode } from '../types.js';
 import { qcow2UpdateOptions } from '../driver-options/qcow2.js';
-import { type NegativeSizeText, rawApplyOptions } from '../driver-options/raw.js';
+import { type NegativeSizeText, rawApplyOptions, type RawLayout } from '../driver-options/raw.js';
 import { rule } from '../rules.js';
 import { imageBehind } from '../images.js';
 import { optString, type Flat } from './qdict.js';
@@ -38,6 +38,8 @@ export interface DriverPrepared {
   extra?: Record<string, unknown>;
   /** The node's new length (raw: the slice's size). */
   size?: number;
+  /** raw: offset and size as raw_reopen_commit installs them (raw_getlength's inputs). */
+  layout?: RawLayout;
 }
 
 /** The image a qcow2 node reads its header from (its cluster size). */
@@ -72,7 +74,7 @@ export function driverPrepare(p: Proc, n: BdsNode, o: Flat): DriverPrepared {
       const layout = rawApplyOptions(o, fileSize, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
       delete o.offset;
       delete o.size;
-      return { size: layout.size };
+      return { size: layout.size, layout };
     }
     case 'file': {
       // raw_reopen_prepare: drop-cache and x-check-cache-dropped are consumed, the rest goes

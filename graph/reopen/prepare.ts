@@ -14,6 +14,7 @@ import { COMMON_OPTIONS, GENERIC_ABSORBED, GENERIC_PUT_BACK, MUTABLE, driverPrep
 import { optString, qdictKeys, qobjEqual, type Flat } from './qdict.js';
 import { currentOptions, type QueueEntry } from './queue.js';
 import { inheritsFromRecursive, unsetInheritsFrom } from '../inherits.js';
+import { rawGetLength } from '../driver-options/raw.js';
 
 export interface PreparedEntry {
   node: string;
@@ -75,6 +76,10 @@ export function prepareEntry(p: Proc, entry: QueueEntry): PreparedEntry {
   delete o.backing;
   const oldFile = replaceChild(p, n, o, false);
   delete o.file;
+  // raw_getlength: the length follows the new file from now on (graph/driver-options/raw.ts)
+  let size = drv.size;
+  const newFile = oldFile ? p.fileChild(n.name) : undefined;
+  if (drv.layout && newFile) size = rawGetLength(drv.layout, p.node(newFile.child)?.size ?? 0);
 
   // 9. everything left must be unchanged; a reference to the current child is fine
   for (const k of qdictKeys(o)) {
@@ -85,7 +90,7 @@ export function prepareEntry(p: Proc, entry: QueueEntry): PreparedEntry {
     }
     if (!qobjEqual(v, old[k])) throw new QmpError(`Cannot change the option '${k}'`);
   }
-  return { node: n.name, oldBacking: oldBacking ?? null, oldFile: oldFile ?? null, extra: drv.extra, ...(drv.size !== undefined ? { size: drv.size } : {}) };
+  return { node: n.name, oldBacking: oldBacking ?? null, oldFile: oldFile ?? null, extra: drv.extra, ...(size !== undefined ? { size } : {}) };
 }
 
 /** bdrv_recurse_has_child(from, target): `target` is `from` or below it. */

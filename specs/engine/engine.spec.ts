@@ -23,7 +23,7 @@ test('a refused command leaves the state untouched and logs only command.rejecte
   const before = stateHash(e.state);
   const head = log.head;
   for (const [cmd, args] of [
-    ['blockdev-add', ADD_TOP],                                  // duplicate node-name
+    ['blockdev-add', { driver: 'null-co', 'node-name': 'top' }], // duplicate node-name
     ['blockdev-del', { 'node-name': 'nosuch' }],                // unknown node
     ['blockdev-add', { driver: 'qcow2', 'node-name': 'x', bogus: 1 }], // schema error
     ['no-such-command', {}],
@@ -35,6 +35,23 @@ test('a refused command leaves the state untouched and logs only command.rejecte
   const recs = await log.readAll({ gte: head + 1 });
   assert.equal(recs.map((r) => r.type), ['command.rejected', 'command.rejected', 'command.rejected', 'command.rejected']);
   assert.is((recs[1]!.data as { error: { desc: string } }).error.desc, "Failed to find node with node-name='nosuch'");
+});
+
+test("a refusal that used up an anonymous node name keeps only id_generate's counter, logged as a transaction", async () => {
+  const { log, e } = await chainEngine();
+  await e.execute('A', 'blockdev-add', ADD_TOP);
+  const before = e.state;
+  const head = log.head;
+  // the inline file node is opened (and given a #block name) before 'top' turns out to be taken
+  const r = await e.execute('A', 'blockdev-add', ADD_TOP);
+  assert.is(('error' in r.reply) && r.reply.error.desc, "Duplicate nodes with node-name='top'");
+  const recs = await log.readAll({ gte: head + 1 });
+  assert.equal(recs.map((x) => x.type), ['txn.begun', 'txn.step', 'txn.decided']);
+  const changes = (recs[1]!.data as { changes: { c: string; before: { autoName: number }; after: { autoName: number } }[] }).changes;
+  assert.equal(changes.map((c) => [c.c, c.after.autoName - c.before.autoName]), [['meta', 1]]);
+  // nothing else of the state moved
+  const strip = (s: typeof before) => JSON.stringify({ ...s, A: { ...s.A, meta: undefined } });
+  assert.is(strip(e.state), strip(before));
 });
 
 test('replaying the log from scratch gives the live state, byte for byte', async () => {

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryBackend } from '../../commands/model-host.js';
 import { stateHash } from '../../graph/hash.js';
+import { withoutIdCounters } from '../../graph/id-counter.js';
 import { rawApplyOptions } from '../../graph/driver-options/raw.js';
 import { qcow2UpdateOptions } from '../../graph/driver-options/qcow2.js';
 import { blkdebugLimits } from '../../graph/driver-options/blkdebug.js';
@@ -21,9 +22,10 @@ async function host(images: [string, string, string][]) {
     assert.ok('return' in r.reply, `${c}: ${JSON.stringify(r.reply)}`);
   };
   const err = async (c: string, a: Record<string, unknown>) => {
-    const h = stateHash(m.state);
+    // a refusal keeps only the #block names its opens took (util/id.c, graph/id-counter.ts)
+    const h = stateHash(withoutIdCounters(m.state));
     const r = await m.execute('A', c, a);
-    assert.is(stateHash(m.state), h, `${c} changed the state`);
+    assert.is(stateHash(withoutIdCounters(m.state)), h, `${c} changed the state`);
     return 'error' in r.reply ? r.reply.error.desc : `ok: ${JSON.stringify(r.reply)}`;
   };
   const node = (n: string) => (m.state.A!.nodes as Record<string, BdsNode>)[n]!;

@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stateHash } from '../../graph/hash.js';
+import { withoutIdCounters } from '../../graph/id-counter.js';
 import { jobCreate, jobStep } from '../../machines/job.js';
 import { chain, M } from './helpers.js';
 
@@ -14,10 +15,10 @@ test('a negative speed: the job is created and fails early (created -> null), st
     const m = new M();
     chain(m);
     m.take();
-    const h = stateHash(m.state);
+    const h = stateHash(withoutIdCounters(m.state));
     assert.is(m.run(cmd, args), "Parameter 'speed' expects a non-negative value", cmd);
     assert.equal(m.take(), ['JOB_STATUS_CHANGE:created', 'JOB_STATUS_CHANGE:null'], cmd);
-    assert.is(stateHash(m.state), h, cmd);
+    assert.is(stateHash(withoutIdCounters(m.state)), h, cmd);
   }
 });
 
@@ -38,9 +39,9 @@ test('block-job-cancel of a user-paused job needs force; block_resize of a held 
   assert.is(m.run('block_resize', { device: 'x', 'node-name': 'mid', size: 1 << 25 }), "Device 'x' is in use");
   assert.is(m.run('block_resize', { device: 'top', size: 1 << 25 }), "Cannot find device='top' nor node-name=''");
   m.ok('job-pause', { id: 'c0' });
-  const h = stateHash(m.state);
+  const h = stateHash(withoutIdCounters(m.state));
   assert.is(m.run('block-job-cancel', { device: 'c0' }), "The block job for device 'c0' is currently paused");
-  assert.is(stateHash(m.state), h);
+  assert.is(stateHash(withoutIdCounters(m.state)), h);
   m.ok('job-cancel', { id: 'c0' }); // job-cancel has no such check
   assert.is(m.p().job('c0')!.status, 'concluded');
 });
