@@ -9,7 +9,8 @@ import { Proc } from '../graph/proc.js';
 import type { State } from '../graph/types.js';
 import type { QmpEvent, QmpReply } from './protocol.js';
 import { COMMANDS } from './registry.js';
-import { flushDrainWakes } from '../graph/jobs/rate.js';
+import { flushDrainWakes, wakeJob } from '../graph/jobs/rate.js';
+import { takeDrainWakes } from '../graph/drain.js';
 import { QmpErrorAfterAbort } from './abort-residue.js';
 import { validateCommand } from './schema/index.js';
 import { VM_COMMAND_NAMES } from './vm/index.js';
@@ -49,11 +50,14 @@ export function executeCommand(state: State, proc: string, command: string, args
     // file names that depend on the graph (bdrv_refresh_filename) follow every change
     if (def.mutates) refreshFilenames(p);
   } catch (e) {
-    if (e instanceof QmpErrorAfterAbort) return afterAbort(state, proc, e);
+    if (e instanceof QmpErrorAfterAbort) return afterAbort(state, proc, e, takeDrainWakes(p));
     if (e instanceof QmpError) {
       // a transaction that created jobs before failing says itself what QEMU sent
       const own = (e as { failEvents?: QmpEvent[] }).failEvents;
-      return { ...refuse(state, e.cls, e.desc), events: own ?? earlyFailEvents(events) };
+      const failEvents = own ?? earlyFailEvents(events);
+      const woken = refusedDrainWakes(state, proc, takeDrainWakes(p));
+      if (woken) return { ...woken, reply: { error: { class: e.cls, desc: e.desc } }, events: [...failEvents, ...woken.events] };
+      return { ...refuse(state, e.cls, e.desc), events: failEvents };
     }
     throw e;
   }
@@ -90,17 +94,54 @@ export function earlyFailEvents(events: readonly QmpEvent[]): QmpEvent[] {
 }
 
 /** QEMU's error, and what its abort handlers left changed (commands/abort-residue.ts). */
-function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort): ExecResult {
+function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort, wakes: string[]): ExecResult {
   const d = new Draft(state);
   d.step('abort residue');
-  e.residue(new Proc(d, proc));
+  const p = new Proc(d, proc);
+  e.residue(p);
+  // the drained sections the command ran before failing still woke their jobs (refusedDrainWakes)
+  const wokenEvents: QmpEvent[] = [];
+  const emit = (event: string, data: Record<string, unknown>) => { wokenEvents.push({ event, data }); };
+  for (const id of wakes) if (p.job(id)) wakeJob({ p, emit }, id);
+  flushDrainWakes({ p, emit });
   const steps = d.steps();
   // a transaction that also created jobs says what QEMU sent for them (commands/transaction.ts)
-  const events = (e as { failEvents?: QmpEvent[] }).failEvents ?? [];
+  const events = [...((e as { failEvents?: QmpEvent[] }).failEvents ?? []), ...wokenEvents];
   if (!steps.length) return { ...refuse(state, e.cls, e.desc), events };
   let next: State | undefined;
   return {
     reply: { error: { class: e.cls, desc: e.desc } }, mutates: true, steps, events,
+    get state(): State {
+      if (!next) {
+        next = state;
+        for (const s of steps) next = applyChanges(next, s.changes);
+      }
+      return next;
+    },
+  };
+}
+
+/**
+ * A refused command still ran its drained sections up to the error, and bdrv_drained_end ran on
+ * every error path: the jobs they resumed (child_job_drained_end -> job_resume) took their
+ * wake-ups although nothing else of the command is left. Those wake-ups run on the state from
+ * before the command (jobs the failed command created are gone with it); none: undefined.
+ */
+function refusedDrainWakes(state: State, proc: string, wakes: string[]): ExecResult | undefined {
+  const d = new Draft(state);
+  const p = new Proc(d, proc);
+  const live = wakes.filter((id) => p.job(id));
+  if (!live.length) return undefined;
+  d.step('drain wake-ups of a refused command');
+  const events: QmpEvent[] = [];
+  const emit = (event: string, data: Record<string, unknown>) => { events.push({ event, data }); };
+  for (const id of live) wakeJob({ p, emit }, id);
+  flushDrainWakes({ p, emit });
+  const steps = d.steps();
+  if (!steps.length || steps.every((s) => !s.changes.length)) return undefined;
+  let next: State | undefined;
+  return {
+    reply: { return: {} }, mutates: true, steps, events,
     get state(): State {
       if (!next) {
         next = state;

@@ -21,6 +21,7 @@ import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, roo
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
 import type { Proc } from './proc.js';
 import { alignment, refreshPerms } from './refresh.js';
+import { drained } from './drain.js';
 import { flatten, type Flat } from './reopen/qdict.js';
 import type { BdsNode, Image } from './types.js';
 
@@ -102,6 +103,23 @@ export function openRoot(p: Proc, opts: Opts): BdsNode {
 }
 
 export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsNode {
+  const probe: { file?: string } = {};
+  try {
+    return openNodeProbed(p, opts, probe, inh, root);
+  } finally {
+    // bdrv_open_inherit's probing BlockBackend over `file` (a non-protocol driver given a file
+    // child) goes with blk_unref(file) once bdrv_open_common returned, or on the fail path:
+    // blk_unref -> blk_drain, then blk_delete -> blk_remove_bs -> blk_drain: two drained
+    // sections of the file node, each pausing and resuming the jobs above it
+    // (child_job_drained_end -> job_resume: a sleeping speed-limited job runs an iteration).
+    if (probe.file !== undefined && p.node(probe.file)) {
+      drained(p, [probe.file], false, () => undefined);
+      drained(p, [probe.file], false, () => undefined);
+    }
+  }
+}
+
+function openNodeProbed(p: Proc, opts: Opts, probe: { file?: string }, inh?: Inherit, root = false): BdsNode {
   // bs->explicit_options: what this node was given (a child: its extracted sub-QDict)
   const explicit = flatten(opts);
   if (root) rootDefaults(explicit);
@@ -128,6 +146,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
   } else if (info.kind !== 'protocol' && down !== undefined) {
     file = { name: openNode(p, {}, { parent: '', role: 'file', parentOptions: eff, filename: down }).name, inline: true };
   }
+  if (file) probe.file = file.name;
   if (forceShare && !ro) throw new QmpError('force-share=on can only be used with read-only images');
   // bdrv_open_common: discard (given or inherited "unmap") sets BDRV_O_UNMAP, which
   // detect-zeroes=unmap needs (bdrv_parse_detect_zeroes)
