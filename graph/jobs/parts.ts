@@ -96,7 +96,9 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
       // bdrv_reopen(keep_old_opts) queues the node's explicit options: a force-share given at
       // blockdev-add (a QBool) is absorbed and put back as the string "on" by bdrv_reopen_prepare,
       // whose final unchanged-options check then refuses it
-      if (name === node && explicitOptionsOf(n)['force-share'] !== undefined) {
+      // ... and so does one the node or a queued child inherited into bs->options
+      // (bdrv_inherited_options copies the parent's QBool: bdrv_reopen_queue_child joins it back)
+      if ((name === node && explicitOptionsOf(n)['force-share'] !== undefined) || typeof n.options?.['force-share'] === 'boolean') {
         throw new QmpError("Cannot change the option 'force-share'");
       }
       const change = flip && n.ro !== ro;
