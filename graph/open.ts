@@ -91,7 +91,8 @@ export function openNodeInContext(p: Proc, opts: Opts): BdsNode {
   const prev = ctxLockHeld;
   ctxLockHeld = true;
   try {
-    return openNode(p, opts);
+    // bdrv_insert_node -> bdrv_new_open_driver_opts: the driver opens at once, no probing BlockBackend
+    return openNode(p, opts, undefined, false, false);
   } finally {
     ctxLockHeld = prev;
   }
@@ -102,7 +103,7 @@ export function openRoot(p: Proc, opts: Opts): BdsNode {
   return openNode(p, opts, undefined, true);
 }
 
-export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsNode {
+export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false, probing = true): BdsNode {
   const probe: { file?: string } = {};
   try {
     return openNodeProbed(p, opts, probe, inh, root);
@@ -112,7 +113,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
     // blk_unref -> blk_drain, then blk_delete -> blk_remove_bs -> blk_drain: two drained
     // sections of the file node, each pausing and resuming the jobs above it
     // (child_job_drained_end -> job_resume: a sleeping speed-limited job runs an iteration).
-    if (probe.file !== undefined && p.node(probe.file)) {
+    if (probing && probe.file !== undefined && p.node(probe.file)) {
       drained(p, [probe.file], false, () => undefined);
       drained(p, [probe.file], false, () => undefined);
     }
