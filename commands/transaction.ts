@@ -86,7 +86,7 @@ export function runTransaction(
   const prepared: PreparedAction[] = [];
   // qmp_transaction: "drain all i/o before any operations" (bdrv_drain_all): every job running
   // before the transaction is paused and resumed, a wake-up even when an action then fails
-  drainAll(p);
+  if (rule(p, 'transaction-drain-all-wakes-jobs')) drainAll(p);
   try {
     for (const a of actions) {
       const def = ACTIONS.get(a.type);

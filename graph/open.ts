@@ -113,7 +113,7 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false, probi
     // blk_unref -> blk_drain, then blk_delete -> blk_remove_bs -> blk_drain: two drained
     // sections of the file node, each pausing and resuming the jobs above it
     // (child_job_drained_end -> job_resume: a sleeping speed-limited job runs an iteration).
-    if (probing && probe.file !== undefined && p.node(probe.file)) {
+    if (probing && probe.file !== undefined && p.node(probe.file) && rule(p, 'probe-blk-drain-wakes-jobs')) {
       drained(p, [probe.file], false, () => undefined);
       drained(p, [probe.file], false, () => undefined);
     }
