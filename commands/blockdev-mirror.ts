@@ -65,6 +65,10 @@ export function blockdevMirrorCommon(
       filterNodeName: args['filter-node-name'] as string | undefined, activeCommit: false, sync: String(args.sync),
       ...(sourceBacking ? { backingMode: sourceBacking } : {}),
       granularity, writeBlocking: args['copy-mode'] === 'write-blocking',
+      // qmp_blockdev_mirror: zero_target = sync full; qmp_drive_mirror: sync full and (mode
+      // existing or !bdrv_has_zero_init(target)), and a new image has zero init
+      zeroTarget: sync === 'full' && sourceBacking !== 'source',
+      bufSize: Number(args['buf-size'] ?? 0),
     });
   }
 }

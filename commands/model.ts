@@ -13,7 +13,8 @@ import { Proc } from '../graph/proc.js';
 import type { State } from '../graph/types.js';
 import type { QmpEvent, QmpReply } from './protocol.js';
 import { COMMANDS } from './registry.js';
-import { flushDrainWakes } from '../graph/jobs/rate.js';
+import { flushDrainWakes, wakeJob } from '../graph/jobs/rate.js';
+import { takeDrainWakes } from '../graph/drain.js';
 import { QmpErrorAfterAbort } from './abort-residue.js';
 import { validateCommand } from './schema/index.js';
 import { VM_COMMAND_NAMES } from './vm/index.js';
@@ -55,13 +56,19 @@ export function executeCommand(state: State, proc: string, command: string, args
     // names handed out by a part of the command that was rolled back stay used
     keepIdCounters(d, d);
   } catch (e) {
-    if (e instanceof QmpErrorAfterAbort) return afterAbort(state, proc, e, d);
+    if (e instanceof QmpErrorAfterAbort) return afterAbort(state, proc, e, { failed: d, wakes: takeDrainWakes(p) });
     if (e instanceof QmpError) {
       // a transaction that created jobs before failing says itself what QEMU sent
       const own = (e as { failEvents?: QmpEvent[] }).failEvents;
       const evs = own ?? earlyFailEvents(events);
-      // a refusal that used up anonymous node names: the counter's advance is all that stays
-      if (idCountersAdvanced(state, d)) return afterAbort(state, proc, new QmpErrorAfterAbort(e.desc, e.cls, () => undefined), d, evs, 'id counter');
+      const wakes = takeDrainWakes(p);
+      // what stays of a refusal: the anonymous node names it used up (id_generate) and the
+      // wake-ups of the drained sections it ran; nothing else
+      const counters = idCountersAdvanced(state, d);
+      if (counters || wakes.length) {
+        const kept = new QmpErrorAfterAbort(e.desc, e.cls, () => undefined);
+        return afterAbort(state, proc, kept, { failed: d, failEvents: evs, wakes, step: counters ? 'id counter' : 'drain wake-ups of a refused command' });
+      }
       return { ...refuse(state, e.cls, e.desc), events: evs };
     }
     throw e;
@@ -116,14 +123,34 @@ function idCountersAdvanced(state: State, d: Draft): boolean {
 }
 
 /** QEMU's error, and what its abort handlers left changed (commands/abort-residue.ts). */
-function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort, failed?: Draft, failEvents?: QmpEvent[], step = 'abort residue'): ExecResult {
+interface AfterAbort {
+  /** the refused command's own Draft: the id counters it reached stay (keepIdCounters) */
+  failed?: Draft;
+  failEvents?: QmpEvent[];
+  /** jobs whose drained sections the command ran before failing */
+  wakes?: string[];
+  step?: string;
+}
+
+function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort, o: AfterAbort = {}): ExecResult {
   const d = new Draft(state);
-  d.step(step);
-  e.residue(new Proc(d, proc));
-  if (failed) keepIdCounters(failed, d);
+  d.step(o.step ?? 'abort residue');
+  const p = new Proc(d, proc);
+  e.residue(p);
+  // a residue that moves edges (external_snapshot_abort's bdrv_replace_node) changes file names
+  refreshFilenames(p);
+  if (o.failed) keepIdCounters(o.failed, d);
+  // A refused command still ran its drained sections up to the error, and bdrv_drained_end ran
+  // on every error path: the jobs they resumed (child_job_drained_end -> job_resume) took their
+  // wake-ups although nothing else of the command is left
+  const wokenEvents: QmpEvent[] = [];
+  const emit = (event: string, data: Record<string, unknown>) => { wokenEvents.push({ event, data }); };
+  for (const id of o.wakes ?? []) if (p.job(id)) wakeJob({ p, emit }, id);
+  flushDrainWakes({ p, emit });
   const steps = d.steps();
   // a transaction that also created jobs says what QEMU sent for them (commands/transaction.ts)
-  const events = (e as { failEvents?: QmpEvent[] }).failEvents ?? failEvents ?? [];
+  const events = [...((e as { failEvents?: QmpEvent[] }).failEvents ?? o.failEvents ?? []), ...wokenEvents];
+  if (!steps.length || steps.every((s) => !s.changes.length)) return { ...refuse(state, e.cls, e.desc), events };
   if (!steps.length) return { ...refuse(state, e.cls, e.desc), events };
   let next: State | undefined;
   return {

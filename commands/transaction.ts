@@ -11,6 +11,7 @@ import type { CommandDef } from './types.js';
 import { blockdevBackupPrepare } from './blockdev-backup.js';
 import { BITMAP_ACTIONS } from './bitmap-actions.js';
 import { QmpErrorAfterAbort } from './abort-residue.js';
+import { drainAll } from '../graph/drain.js';
 
 export interface PreparedAction { commit?(): void; clean?(): void; /** the job a backup action created */ job?: string }
 export interface ActionCtx {
@@ -90,6 +91,9 @@ export function runTransaction(
     if (other) checkCompletionMode(ctx, other.type);
   }
   const prepared: PreparedAction[] = [];
+  // qmp_transaction: "drain all i/o before any operations" (bdrv_drain_all): every job running
+  // before the transaction is paused and resumed, a wake-up even when an action then fails
+  if (rule(p, 'transaction-drain-all-wakes-jobs')) drainAll(p);
   try {
     for (const a of actions) {
       const def = ACTIONS.get(a.type);

@@ -36,7 +36,11 @@ export const xBlockgraphJobAdvance: CommandDef = {
         continue;
       }
       const mirror = j.data.kind === 'mirror';
-      if (mirror && (target === 'ready' || target === 'standby' || LATER.includes(target))) sendJob({ p, emit }, id, { type: 'READY' });
+      if (mirror && (target === 'ready' || target === 'standby' || LATER.includes(target))) {
+        // mirror_run copies what its dirty bitmap holds, then goes ready
+        rateRunToEnd(p, id);
+        sendJob({ p, emit }, id, { type: 'READY' });
+      }
       else if (!mirror && LATER.includes(target)) {
         rateRunToEnd(p, id);
         sendJob({ p, emit }, id, { type: 'DONE' });

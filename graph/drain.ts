@@ -70,3 +70,11 @@ export function takeDrainWakes(p: Proc): string[] {
   st.wakes = [];
   return w;
 }
+
+/**
+ * bdrv_drain_all (bdrv_drain_all_begin/end): every node of the process is drained, its non-BDS
+ * parents quiesced (ignore_bds_parents), so every block job is paused and resumed once.
+ */
+export function drainAll(p: Proc): void {
+  drained(p, p.nodes().map((n) => n.name), false, () => undefined);
+}

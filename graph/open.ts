@@ -22,6 +22,7 @@ import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, roo
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
 import type { Proc } from './proc.js';
 import { alignment, refreshPerms } from './refresh.js';
+import { drained } from './drain.js';
 import { flatten, type Flat } from './reopen/qdict.js';
 import type { BdsNode, Image } from './types.js';
 
@@ -91,7 +92,8 @@ export function openNodeInContext(p: Proc, opts: Opts): BdsNode {
   const prev = ctxLockHeld;
   ctxLockHeld = true;
   try {
-    return openNode(p, opts);
+    // bdrv_insert_node -> bdrv_new_open_driver_opts: the driver opens at once, no probing BlockBackend
+    return openNode(p, opts, undefined, false, false);
   } finally {
     ctxLockHeld = prev;
   }
@@ -102,7 +104,7 @@ export function openRoot(p: Proc, opts: Opts): BdsNode {
   return openNode(p, opts, undefined, true);
 }
 
-export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsNode {
+export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false, probing = true): BdsNode {
   // bs->explicit_options: what this node was given (a child: its extracted sub-QDict)
   const explicit = flatten(opts);
   if (root) rootDefaults(explicit);
@@ -130,7 +132,8 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
     file = { name: openNode(p, {}, { parent: '', role: 'file', parentOptions: eff, filename: down }).name, inline: true };
   }
   // blk_new(ctx, 0, BLK_PERM_ALL) + blk_insert_bs: the probing BlockBackend on `file` (graph/probe.ts)
-  const probe = file ? startProbe(p, file.name) : undefined;
+  // (bdrv_insert_node -> bdrv_new_open_driver_opts opens a job's filter at once: no probe)
+  const probe = file && probing ? startProbe(p, file.name) : undefined;
   try {
     return openNodeProbed(p, opts, inh, info, driver, explicit, eff, ro, forceShare, file, pendingAborts, probe);
   } finally {
@@ -153,6 +156,13 @@ function startProbe(p: Proc, node: string): Probe {
   const end = () => {
     if (!open) return;
     open = false;
+    // blk_unref -> blk_drain, then blk_delete -> blk_remove_bs -> blk_drain: two drained sections
+    // of the file node, each pausing and resuming the jobs above it (child_job_drained_end ->
+    // job_resume: a sleeping speed-limited job runs an iteration)
+    if (p.node(node) && rule(p, 'probe-blk-drain-wakes-jobs')) {
+      drained(p, [node], false, () => undefined);
+      drained(p, [node], false, () => undefined);
+    }
     probeDetach(p, node);
     // blk_unref, on success and on bdrv_open_inherit's fail path alike
     if (p.node(node) && !hasParents(p, node)) tryRefresh(p, [node]);

@@ -7,6 +7,7 @@
 import { imageBehind } from '../images.js';
 import type { Proc } from '../proc.js';
 import { filterOrCowBs, isFilter } from './chain.js';
+import { rule } from '../rules.js';
 
 export interface Status { alloc: boolean; n: number }
 
@@ -39,10 +40,16 @@ export function layerStatus(p: Proc, node: string, offset: number, bytes: number
  */
 export function allocatedAbove(p: Proc, top: string | null, base: string | null, includeBase: boolean, offset: number, bytes: number): Status {
   let n = bytes;
+  // bdrv_co_common_block_status_above: the first layer asked (a filter answers with its child's
+  // status) at or beyond its end gives pnum 0, unallocated; only a lower layer the top deferred
+  // to synthesises zeroes there that count as allocated
+  let first = true;
   for (let cur = top, i = 0; cur && i < 100000; cur = filterOrCowBs(p, cur), i++) {
     if (!includeBase && cur === base) break;
     if (!isFilter(p, cur)) {
       const st = layerStatus(p, cur, offset, n);
+      if (st.n === 0 && first && rule(p, 'block-status-first-layer-eof')) return { alloc: false, n: 0 };
+      first = false;
       if (st.n === 0) return { alloc: true, n };   // short layer: synthesised zeroes
       if (st.alloc) return st;
       n = Math.min(n, st.n);

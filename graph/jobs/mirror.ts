@@ -10,7 +10,9 @@ import type { Job } from '../types.js';
 import { appendNode, replaceNode } from '../replace.js';
 import { tryRefresh } from '../ops.js';
 import { coTruncate } from '../truncate.js';
-import { chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
+import { backingChainNext, chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
+import { DEFAULT_MIRROR_BUF_SIZE, canWriteZeroesWithUnmap, mirrorDirtyInit } from './mirror-dirty.js';
+import { startRate } from './rate.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
 import { setBackingHd } from './backing.js';
 import { rule } from '../rules.js';
@@ -45,6 +47,10 @@ export interface MirrorStart {
   granularity?: number;
   /** copy-mode write-blocking: the job's bitmap starts disabled */
   writeBlocking?: boolean;
+  /** zero_target (blockdev-mirror: sync full; drive-mirror: sync full onto an existing image) */
+  zeroTarget?: boolean;
+  /** buf-size (0 or absent: DEFAULT_MIRROR_BUF_SIZE) */
+  bufSize?: number;
 }
 
 /** mirror_start_job (and commit_active_start's read-write flip of the base) */
@@ -107,7 +113,9 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
 /**
  * The first stretch of mirror_run, which job_start runs before the QMP reply: a target of
  * another size fails the job (a base is grown instead by an active commit); with nothing
- * to copy (an empty source, or sync 'none') the job is ready at once.
+ * to copy (an empty source, sync 'none', or a clean dirty bitmap) the job is ready at once;
+ * else the copy loop starts (graph/jobs/rate.ts: a speed-limited job issues its first run of
+ * dirty chunks and sleeps; one without a limit is moved on by `wait` steps).
  */
 function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking: boolean): void {
   const { p } = ctx;
@@ -128,7 +136,26 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
       return;
     }
   }
-  if (srcLen === 0 || o.sync === 'none') sendJob(ctx, id, { type: 'READY' });
+  // if (s->bdev_length == 0): ready at once; is_none_mode: no mirror_dirty_init, a clean bitmap
+  if (srcLen === 0 || o.sync === 'none') {
+    sendJob(ctx, id, { type: 'READY' });
+    return;
+  }
+  // mirror_start_job: s->base_overlay = bdrv_find_overlay(bs, base), where base is the commit's
+  // base, for sync top bdrv_backing_chain_next(bs), else NULL (the overlay is the chain's bottom)
+  const base = o.activeCommit ? o.target : o.sync === 'top' ? backingChainNext(p, o.bs) : null;
+  const baseOverlay = findOverlay(p, o.bs, base);
+  const granularity = o.granularity || defaultBitmapGranularity(p, o.target);
+  const writeZeroesOk = canWriteZeroesWithUnmap(p, o.target);
+  const dirty = mirrorDirtyInit(p, { source: o.bs, baseOverlay, len: srcLen, granularity, zeroTarget: o.zeroTarget === true, writeZeroesOk });
+  const bufSize = Math.ceil((o.bufSize || DEFAULT_MIRROR_BUF_SIZE) / granularity) * granularity;
+  startRate(ctx, id, {
+    kind: 'mirror', len: srcLen, top: o.bs, baseOverlay: baseOverlay ?? '', dest: o.target,
+    mirror: { dirty, granularity, bufSize, iter: 0, writeZeroesOk },
+  });
+  // without a limit the loop is not modelled in time, but a clean bitmap is ready at its first pass
+  const j = p.job(id);
+  if (j && j.status === 'running' && j.speed === 0 && dirty.length === 0) sendJob(ctx, id, { type: 'READY' });
 }
 
 /** mirror_exit_common */

@@ -12,6 +12,7 @@ import type { BdsNode, Job } from '../types.js';
 import { tryMoveToContext } from '../aio.js';
 import { explicitOptionsOf } from '../options.js';
 import { drained } from '../drain.js';
+import { ReopenQueue } from '../reopen/queue.js';
 
 // mirror_top (bdrv_mirror_top_child_perm): default perms while running; an active commit
 // drops consistent read and shares write; once the job stops it forwards nothing.
@@ -81,16 +82,24 @@ export function newJobFilter(p: Proc, driver: 'commit_top' | 'mirror_top', name:
 export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreErrors?: boolean; always?: boolean } = {}): void {
   const run = () => {
     const touched: string[] = [];
-    // bdrv_reopen_queue_child queues the node, then (depth first, parents before children) every
-    // child whose inherits_from is its parent; bdrv_reopen_multiple runs bdrv_reopen_prepare on
-    // each in that order. A node whose read-only does not change still goes through prepare.
-    // `want`: the read-only value the node gets (undefined: it keeps its own, an explicit option or
-    // a backing child's). bdrv_reopen_queue_child: a child's options inherit read-only from its
-    // parent's new options (klass->inherit_options, qdict_copy_default) unless its explicit
-    // options set it, whether or not the parent's own flag changes
-    const visit = (name: string, want: boolean | undefined) => {
+    const top = p.node(node);
+    // the jobs ask only when the flag differs (commit_start, stream_prepare, …: if
+    // bdrv_is_read_only); external_snapshot_commit calls bdrv_reopen_set_read_only unconditionally
+    // (`always`), so an old top already read-only still passes read-only down to its children
+    // (found by fuzz --against vm seed 42: a file node reopened read-write on its own)
+    if (!top || (top.ro === ro && !opts.always)) return;
+    // bdrv_reopen_queue_child queues the node, then (depth first, in bs->children order: newest
+    // attach or replacement first) every child whose inherits_from is its parent; a child
+    // reached twice is queued again, the later parent's inheritance winning (a node that is both
+    // `file` and `backing` of its parent ends with the role listed last). bdrv_reopen_multiple
+    // runs bdrv_reopen_prepare on each entry in that order; one whose read-only does not change
+    // still goes through prepare.
+    const q = new ReopenQueue(p);
+    q.addKeepOld(node, { 'read-only': ro });
+    for (const entry of q.entries) {
+      const name = entry.node;
       const n = p.node(name);
-      if (!n) return;
+      if (!n) continue;
       // bdrv_reopen_prepare: a driver without .bdrv_reopen_prepare (quorum, copy-on-read, ...)
       // refuses the whole queue, the same text blockdev-reopen gives (graph/reopen/prepare.ts);
       // external_snapshot_commit ignores that error, so the old node stays read-write
@@ -99,39 +108,26 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
       }
       // bdrv_reopen(keep_old_opts) queues the node's explicit options: a force-share given at
       // blockdev-add (a QBool) is absorbed and put back as the string "on" by bdrv_reopen_prepare,
-      // whose final unchanged-options check then refuses it
-      if (name === node && explicitOptionsOf(n)['force-share'] !== undefined) {
+      // whose final unchanged-options check then refuses it; and so does one the node or a
+      // queued child inherited into bs->options (bdrv_inherited_options copies the parent's
+      // QBool: bdrv_reopen_queue_child joins it back)
+      if ((name === node && explicitOptionsOf(n)['force-share'] !== undefined) || typeof n.options?.['force-share'] === 'boolean') {
         throw new QmpError("Cannot change the option 'force-share'");
       }
-      const change = want !== undefined && n.ro !== want;
-      if (change) {
-        // qcow2_reopen_prepare / _commit_post: persistent bitmaps stored and readonly, or writable again
-        if (want && n.driver === 'qcow2') reopenBitmapsRo(p, name);
-        // the reopened node gets the option explicitly; its children inherit it into their
-        // effective options (bdrv_inherited_options copies read-only into bs->options, not
-        // explicit_options), where a later reopen keeping the child by reference finds it again
-        // (bdrv_reopen_queue_child: keep_old joins bs->options)
-        p.patchNode(name, name === node
-          ? { ro: want, options: { ...n.options, 'read-only': want }, explicit: { ...explicitOptionsOf(n), 'read-only': want } }
-          : { ro: want, options: { ...n.options, 'read-only': want } });
-        if (!want && n.driver === 'qcow2') reopenBitmapsRw(p, name);
-        touched.push(name);
-      }
-      for (const e of p.childrenOf(name)) {
-        const c = p.node(e.child);
-        if (!c || c.inheritsFrom !== name) continue;
-        // backing children are opened read-only on their own (bdrv_backing_options); a child's
-        // explicit read-only stays (bdrv_inherited_options does not override it)
-        visit(e.child, e.name !== 'backing' && explicitOptionsOf(c)['read-only'] === undefined ? (want ?? p.node(name)!.ro) : undefined);
-      }
-    };
-    const top = p.node(node);
-    // the jobs ask only when the flag differs (commit_start, stream_prepare, …: if
-    // bdrv_is_read_only); external_snapshot_commit calls bdrv_reopen_set_read_only unconditionally
-    // (`always`), so an old top already read-only still passes read-only down to its children
-    // (found by fuzz --against vm seed 42: a file node reopened read-write on its own)
-    if (!top || (top.ro === ro && !opts.always)) return;
-    visit(node, ro);
+      const nro = entry.ro;
+      if (nro === n.ro) continue;
+      // qcow2_reopen_prepare / _commit_post: persistent bitmaps stored and readonly, or writable again
+      if (nro && n.driver === 'qcow2') reopenBitmapsRo(p, name);
+      // the reopened node gets the option explicitly; its children inherit it into their
+      // effective options (bdrv_inherited_options copies read-only into bs->options, not
+      // explicit_options), where a later reopen keeping the child by reference finds it again
+      // (bdrv_reopen_queue_child: keep_old joins bs->options)
+      p.patchNode(name, name === node
+        ? { ro: nro, options: { ...n.options, 'read-only': nro }, explicit: { ...explicitOptionsOf(n), 'read-only': nro } }
+        : { ro: nro, options: { ...n.options, 'read-only': nro } });
+      if (!nro && n.driver === 'qcow2') reopenBitmapsRw(p, name);
+      touched.push(name);
+    }
     if (touched.length) refreshPerms(p, [node]);
   };
   // bdrv_reopen: bdrv_subtree_drained_begin(bs) around the reopen

@@ -10,12 +10,17 @@
 // speed-limited job copies one chunk per wake-up and finishes when its chunks run out.
 // A job started without a speed is not modelled in time: it runs until a `wait` step advances it
 // (x-blockgraph-job-advance), which copies what is left.
+// A mirror or active commit (block/mirror.c mirror_run) runs the same way over its dirty bitmap
+// (mirror-dirty.ts): each wake-up issues the next run of dirty chunks (up to buf_size) and sleeps
+// once the limit is exceeded, even after its last run; the wake-up that finds the bitmap clean
+// (nothing in flight: the drain waited for it) makes it ready.
 import { takeDrainWakes } from '../drain.js';
 import { addExtent, imageBehind } from '../images.js';
 import type { Proc } from '../proc.js';
 import { HOST, type Image, type Job } from '../types.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
 import { cowBs } from './chain.js';
+import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
 
 /** STREAM_CHUNK, COMMIT_BUFFER_SIZE */
@@ -24,7 +29,7 @@ const CHUNK = 512 * 1024;
 const SLICE_NS = 100_000_000;
 
 export interface RateState {
-  kind: 'stream' | 'commit';
+  kind: 'stream' | 'commit' | 'mirror';
   pos: number;            // the loop's offset
   len: number;            // bdrv_getlength at the start of .run
   quota: number;          // RateLimit.slice_quota (0: no limit)
@@ -33,7 +38,8 @@ export interface RateState {
   limited: boolean;       // started with a speed: progress is modelled per wake-up
   top: string;            // stream: unfiltered target; commit: top (blk_bs(s->top))
   baseOverlay: string;    // the lowest layer whose data is copied
-  dest: string;           // where the data goes (stream: the target, commit: base)
+  dest: string;           // where the data goes (stream: the target, commit: base, mirror: target)
+  mirror?: MirrorDirty;   // mirror: the dirty bitmap and its iterator
 }
 
 /** ratelimit_set_speed */
@@ -77,8 +83,31 @@ function writeData(p: Proc, dest: string, offset: number, n: number): void {
   p.d.put(HOST, 'images', img.file, next);
 }
 
+/**
+ * mirror_run's loop: mirror_iteration while the bitmap is dirty; the delay it returns puts the
+ * job to sleep (job_sleep_ns) after the run it issued, the last one included. True when the
+ * loop finds the bitmap clean (then mirror_run goes ready).
+ */
+function runMirrorLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean {
+  const m = r.mirror!;
+  for (let guard = 0; guard < 1_000_000; guard++) {
+    const it = mirrorIteration(p, m, r.top, r.len);
+    if (!it) return true;
+    if (it.bytes > 0) writeData(p, r.dest, it.offset, it.bytes);
+    if (r.quota > 0 && !ignoreLimit && it.accounted > 0) {
+      r.dispatched += it.accounted;
+      if (r.dispatched >= r.quota) {
+        r.sleeping = true;
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 /** Runs iterations until the job sleeps (returns false) or its loop ends (true). */
 function runLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean {
+  if (r.kind === 'mirror') return runMirrorLoop(p, r, ignoreLimit);
   for (let guard = 0; r.pos < r.len && guard < 1_000_000; guard++) {
     const { n: raw, copy } = iteration(p, r, r.pos);
     const n = raw > 0 ? raw : r.len - r.pos;
@@ -105,11 +134,13 @@ export function startRate(ctx: JobCtx, id: string, init: Omit<RateState, 'pos' |
 }
 
 function runBatch(ctx: JobCtx, id: string): void {
-  const r = { ...rateOf(ctx.p.job(id))! };
+  const r0 = rateOf(ctx.p.job(id))!;
+  const r = { ...r0, ...(r0.mirror ? { mirror: { ...r0.mirror, dirty: r0.mirror.dirty.map((x) => [...x] as [number, number]) } } : {}) };
   r.sleeping = false;
   const done = runLoop(ctx.p, r, false);
   patchJobData(ctx.p, id, { rate: r });
-  if (done) sendJob(ctx, id, { type: 'DONE' });
+  // mirror_run: a clean bitmap with nothing in flight -> job_transition_to_ready
+  if (done) sendJob(ctx, id, { type: r.kind === 'mirror' ? 'READY' : 'DONE' });
 }
 
 /** A wake-up: a sleeping, running, not user-paused speed-limited job runs its next iterations. */
@@ -134,7 +165,7 @@ export function rateSetSpeed(ctx: JobCtx, id: string, oldSpeed: number, speed: n
 export function rateRunToEnd(p: Proc, id: string): void {
   const r0 = rateOf(p.job(id));
   if (!r0) return;
-  const r = { ...r0 };
+  const r = { ...r0, ...(r0.mirror ? { mirror: { ...r0.mirror, dirty: r0.mirror.dirty.map((x) => [...x] as [number, number]) } } : {}) };
   runLoop(p, r, true);
   r.sleeping = false;
   patchJobData(p, id, { rate: r });

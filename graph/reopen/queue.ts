@@ -74,6 +74,12 @@ export class ReopenQueue {
     this.add(n, flatten(given), null, false);
   }
 
+  /** bdrv_reopen(bs, opts, keep_old_opts = true), as bdrv_reopen_set_read_only queues it. */
+  addKeepOld(node: string, given: Record<string, unknown>): void {
+    const n = this.p.node(node);
+    if (n) this.add(n, flatten(given), null, true);
+  }
+
   private add(n: BdsNode, options: Flat, parent: { entry: QueueEntry; cow: boolean } | null, keepOld: boolean): void {
     const p = this.p;
     const existing = this.find(n.name);

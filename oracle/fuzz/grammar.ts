@@ -323,7 +323,11 @@ const jobVerb: Production = (g, p, proc) => {
     'block-job-pause', 'block-job-resume', 'block-job-cancel', 'block-job-complete', 'block-job-finalize', 'block-job-dismiss',
     'block-job-set-speed', 'block-job-set-speed', 'job-finalize', 'job-complete']);
   if (verb.startsWith('job-')) return cmd(proc, verb, { id });
-  if (verb === 'block-job-set-speed') return cmd(proc, verb, { device: id, speed: r.pick([0, 0, 1, 1048576, -1]) });
+  // A raised speed kicks a sleeping job (block_job_set_speed), which the model follows; but a speed
+  // large enough to end the job's rate-limit delay within a case (1 MiB/s: ~0.5 s per stream chunk)
+  // lets QEMU's job move on its own in real time, a race the model does not (and must not) follow.
+  // 4096 B/s keeps the next delay at minutes (docs/fidelity.md, "Jobs: mirror progress ...").
+  if (verb === 'block-job-set-speed') return cmd(proc, verb, { device: id, speed: r.pick([0, 0, 1, 4096, -1]) });
   if (verb === 'block-job-cancel' && r.chance(0.3)) return cmd(proc, verb, { device: id, force: true });
   // block-job-finalize and block-job-dismiss take the job's id, the older verbs its device
   if (verb === 'block-job-finalize' || verb === 'block-job-dismiss') return cmd(proc, verb, { id });
