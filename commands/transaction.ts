@@ -11,6 +11,7 @@ import type { CommandDef } from './types.js';
 import { blockdevBackupPrepare } from './blockdev-backup.js';
 import { BITMAP_ACTIONS } from './bitmap-actions.js';
 import { QmpErrorAfterAbort } from './abort-residue.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 
 export interface PreparedAction { commit?(): void; clean?(): void; /** the job a backup action created */ job?: string }
 export interface ActionCtx {
@@ -91,7 +92,8 @@ export function runTransaction(
       prepared.push(def(ctx, a.data ?? {}, a.type));
     }
   } catch (e) {
-    if (!(e instanceof QmpError)) throw e;
+    // QEMU dies in this transaction's abort handlers: nothing of it happens (graph/qemu-abort.ts)
+    if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
     const made = new Set(prepared.map((s) => s.job).filter((j): j is string => j !== undefined));
     const out: { event: string; data: Record<string, unknown> }[] = [];
     for (const ev of events) {

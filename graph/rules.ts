@@ -96,6 +96,13 @@ export const RULES = defineRules({
     proof: [{ transcript: 'aborts/abort-5-add-backing-ref-in-iothread.json', step: 4 }, { transcript: 'aborts/abort-8-reopen-backing-from-iothread.json', step: 5 }],
     modelled: true,
   },
+  'reopen-undrained-entry-aborts': {
+    what: 'fuzz seed 1321449412: a blockdev-reopen entry queued under another listed node, detached by an earlier entry\'s prepare before its own',
+    '7.2': { fn: 'qmp_blockdev_reopen drains each listed subtree (bdrv_subtree_drained_begin); the detach ends the child\'s share (bdrv_replace_child_noperm); bdrv_reopen_multiple: Assertion \'bs_entry->state.bs->quiesce_counter > 0\' fails (the model refuses, saying so)', value: true },
+    '10.0': { fn: 'qmp_blockdev_reopen: bdrv_drain_all_begin around the whole reopen (subtree drains are gone since 8.0): the reopen goes on (recorded: the permission refresh refuses it)', value: false },
+    proof: [{ transcript: 'aborts/abort-9-reopen-queued-child-undrained.json', step: 1 }],
+    modelled: true,
+  },
   'cbw-file-perm': {
     what: "the copy-before-write filter's `file` edge once the filter has parents: when it adds consistent-read (blockdev-add copy-before-write, and blockdev-backup's filter)",
     '7.2': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms, then consistent-read only if the parents\' perm has write: -/RU for a read-only user', value: 'when-writing' as 'when-writing' | 'always' },
