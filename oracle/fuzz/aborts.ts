@@ -1,7 +1,8 @@
 // Inputs on which qemu-storage-daemon 7.2.22 is known to abort (oracle README crash list,
 // docs/fidelity.md, issue 12 item 8). The generator never sends them: a dead daemon ends the
 // sequence and teaches nothing new. Each rule names the crash it avoids; the model refuses all
-// of these with an error that says QEMU aborts (specs/reopen/qemu-aborts.spec.ts).
+// of these with an error that says QEMU aborts (specs/reopen/qemu-aborts.spec.ts; the fuzzer's own
+// finds: specs/oracle/fuzz-aborts.spec.ts).
 import type { Json, JsonObject, Step } from '../format.js';
 import { isWaitStep } from '../format.js';
 import type { ProcView } from './world.js';
