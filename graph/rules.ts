@@ -99,7 +99,7 @@ export const RULES = defineRules({
   'reopen-undrained-entry-aborts': {
     what: 'fuzz seed 1321449412: a blockdev-reopen entry queued under another listed node, detached by an earlier entry\'s prepare before its own',
     '7.2': { fn: 'qmp_blockdev_reopen drains each listed subtree (bdrv_subtree_drained_begin); the detach ends the child\'s share (bdrv_replace_child_noperm); bdrv_reopen_multiple: Assertion \'bs_entry->state.bs->quiesce_counter > 0\' fails (the model refuses, saying so)', value: true },
-    '10.0': { fn: 'qmp_blockdev_reopen: bdrv_drain_all_begin around the whole reopen (subtree drains are gone since 8.0): the reopen goes on (recorded: the permission refresh refuses it)', value: false },
+    '10.0': { fn: 'subtree drains are gone since 8.0 ("block: Remove subtree drains"): bdrv_reopen_queue_child drains each queued node itself (bdrv_drained_begin), so a detach leaves it drained and the reopen goes on (recorded: the permission refresh refuses it)', value: false },
     proof: [{ transcript: 'aborts/abort-9-reopen-queued-child-undrained.json', step: 1 }],
     modelled: true,
   },

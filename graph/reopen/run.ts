@@ -149,7 +149,8 @@ function refuseUseAfterFree(p: Proc, order: readonly QueueEntry[], prepared: rea
  * backing away from a child queued in its own right (an implicit child queued under another
  * listed node, recorded on QSD 7.2: fuzz seed 1321449412, `[n2 (backing n4 kept), n4 file f3]`
  * with n4's inline file queued under n2) leaves that entry undrained: 7.2 aborts. 10.0 drains
- * with bdrv_drain_all_begin and carries on (graph/rules.ts 'reopen-undrained-entry-aborts').
+ * each queued node itself (bdrv_reopen_queue_child; subtree drains were removed in 8.0) and carries
+ * on (graph/rules.ts 'reopen-undrained-entry-aborts').
  * A listed node is its own drain root, so it always passes (crash 6 is what may go wrong then).
  */
 function refuseUndrainedEntry(p: Proc, node: string, drained: readonly string[]): void {
