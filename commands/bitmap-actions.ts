@@ -10,13 +10,15 @@ import {
 } from '../graph/bitmaps.js';
 import { bitmapAdd, bitmapClear, bitmapMerge, bitmapRemove, bitmapSetEnabled, type BitmapAddArgs, type BitmapSource } from './block-dirty-bitmap.js';
 import type { ActionCtx, ActionDef, PreparedAction } from './transaction.js';
+import { QmpError } from '../errors/index.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 
 /**
  * block_dirty_bitmap_enable/disable_prepare and _abort. state->was_enabled starts at 0 (g_malloc0)
  * and is set only once the lookup and check passed; state->bitmap is set by the lookup. So the
  * enable abort disables a bitmap whose check failed (busy, inconsistent), and with no bitmap at
- * all (lookup or completion-mode failed) QEMU 7.2 dereferences NULL and dies: the model answers
- * the error and leaves the graph alone there. Each abort sets an absolute value, so running
+ * all (lookup or completion-mode failed) QEMU (7.2 and 10.0) dereferences NULL and dies: the model
+ * refuses with an error that says so (QemuAbortRefusal) and leaves the graph alone. Each abort sets an absolute value, so running
  * them in reverse order on the rolled-back state gives QEMU's final flags.
  */
 function enableAction(ctx: ActionCtx, d: Record<string, any>, kind: string, enable: boolean): PreparedAction {
@@ -29,8 +31,21 @@ function enableAction(ctx: ActionCtx, d: Record<string, any>, kind: string, enab
     if (enable && !wasEnabled) patchDirtyBitmap(q, node, name, { disabled: true });
     if (!enable && wasEnabled) patchDirtyBitmap(q, node, name, { disabled: false });
   });
-  ctx.checkCompletionMode(kind);
-  const { bitmap } = dirtyBitmapLookup(ctx.p, node, name);
+  let bitmap: ReturnType<typeof dirtyBitmapLookup>['bitmap'];
+  try {
+    ctx.checkCompletionMode(kind);
+    bitmap = dirtyBitmapLookup(ctx.p, node, name).bitmap;
+  } catch (e) {
+    // block_dirty_bitmap_enable_abort runs for the failed action too, with state->bitmap still
+    // NULL and was_enabled 0: bdrv_disable_dirty_bitmap(NULL) takes NULL->bs's lock. QSD 7.2.22
+    // and 10.0.2 both die (SIGSEGV; oracle/scenarios/qemu-aborts/abort-9-txn-enable-unknown-node).
+    // The disable action's abort only re-enables a bitmap that was enabled: its failure is QEMU's error.
+    if (enable && e instanceof QmpError) {
+      throw new QemuAbortRefusal(`${e.desc} (QEMU crashes here: block_dirty_bitmap_enable_abort calls bdrv_disable_dirty_bitmap(NULL), ` +
+        'segmentation fault); refused by blockgraph', 'block_dirty_bitmap_enable_abort');
+    }
+    throw e;
+  }
   found = true;
   dirtyBitmapCheck(bitmap, BITMAP_ALLOW_RO);
   wasEnabled = !bitmap.disabled;

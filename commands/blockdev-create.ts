@@ -8,6 +8,9 @@
 // its end inside the command (created, running, then waiting/pending/concluded, or aborting/
 // concluded with the error in query-jobs), and the oracle harness lets a blockdev-create step
 // settle the same way (oracle/harness.ts SETTLE_JOB), so the graph it records is the final one.
+import { MAIN_CONTEXT, refuseCrossContextReference } from '../graph/aio.js';
+import { rule } from '../graph/rules.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { QmpError } from '../errors/index.js';
 import { createJob, sendJob, type JobCtx } from '../graph/jobs/runner.js';
 import { attachChild } from '../graph/ops.js';
@@ -47,7 +50,8 @@ export const blockdevCreate: CommandDef = {
     try {
       p.d.atomically(() => (driver === 'file' ? fileCreate(p, opts) : qcow2Create(p, opts)));
     } catch (e) {
-      if (!(e instanceof QmpError)) throw e;
+      // QEMU dies in the job (graph/qemu-abort.ts): the whole command is refused
+      if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
       error = e.desc;
     }
     sendJob(ctx, job.id, error === undefined ? { type: 'DONE' } : { type: 'FAIL', error });
@@ -153,7 +157,22 @@ function qcow2Create(p: Proc, o: Opts): void {
     resizeFileNodes(p, img.file, qcow2FileSize(next));
   }
   p.step('release blockdev-create BlockBackend');
+  const ctxBefore = p.node(file)?.aio;
   removeBlockBackend(p, bbId);
-  // qcow2_co_create then opens the new image twice (blk_new_open): two #block names (graph/id-counter.ts)
+  // Both happen in the job's main-loop coroutine, which holds no iothread's AioContext lock, so
+  // 7.2 aborts in bdrv_set_aio_context_commit (qemu_mutex_unlock_impl) when the file node leaves
+  // its iothread (fuzz seed 2167532356, a file node moved with x-blockdev-set-iothread; the same
+  // lock rule as oracle crash 5 in graph/aio.ts). 10.0 has no such lock and carries it out.
+  // blk_unref: bdrv_detach_child moves a node no parent keeps in its iothread back to the main loop
+  if (rule(p, 'aio-context-lock-aborts') && ctxBefore !== undefined && ctxBefore !== MAIN_CONTEXT && p.node(file)?.aio === MAIN_CONTEXT) {
+    throw new QemuAbortRefusal(
+      `Node '${file}' is in iothread '${ctxBefore}': blockdev-create's BlockBackend on it is released from the main loop, ` +
+      'which moves the node back there without its lock held (QEMU 7.2 aborts here: qemu_mutex_unlock_impl: Operation not permitted); ' +
+      'refused by blockgraph: move it back to the main loop first', 'bdrv_set_aio_context_commit');
+  }
+  // then blk_new_open(file=<the node>) opens the new image over it (bdrv_attach_child_common)
+  const why = refuseCrossContextReference(p, file, 'file', 'qcow2');
+  if (why) throw new QemuAbortRefusal(why, 'bdrv_set_aio_context_commit');
+  // qcow2_co_create opens the new image twice (blk_new_open): two #block names (graph/id-counter.ts)
   consumeAutoNames(p, creationOpens('qcow2', 'blockdev-create'));
 }

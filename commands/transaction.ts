@@ -12,6 +12,7 @@ import { blockdevBackupPrepare } from './blockdev-backup.js';
 import { BITMAP_ACTIONS } from './bitmap-actions.js';
 import { QmpErrorAfterAbort } from './abort-residue.js';
 import { drainAll } from '../graph/drain.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 
 export interface PreparedAction { commit?(): void; clean?(): void; /** the job a backup action created */ job?: string }
 export interface ActionCtx {
@@ -102,7 +103,8 @@ export function runTransaction(
       prepared.push(def(ctx, a.data ?? {}, a.type));
     }
   } catch (e) {
-    if (!(e instanceof QmpError)) throw e;
+    // QEMU dies in this transaction's abort handlers: nothing of it happens (graph/qemu-abort.ts)
+    if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
     const made = new Set(prepared.map((s) => s.job).filter((j): j is string => j !== undefined));
     const out: { event: string; data: Record<string, unknown> }[] = [];
     for (const ev of events) {

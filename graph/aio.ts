@@ -7,6 +7,7 @@
 // over once, even when QEMU's edge-only visited set re-enters a node.
 import { rule } from './rules.js';
 import { QmpError } from '../errors/index.js';
+import { QemuAbortRefusal } from './qemu-abort.js';
 import { aioNext, aioStart, type AioTarget } from '../machines/aio-context.js';
 import { parentKey } from './draft.js';
 import type { Proc } from './proc.js';
@@ -245,9 +246,9 @@ export function refuseCrossContextReference(p: Proc, ref: string, role: 'file' |
   }
   if (!n || n.aio === MAIN_CONTEXT) return null;
   if (movableToMain(p, ref)) {
-    throw new QmpError(
+    throw new QemuAbortRefusal(
       `Node '${ref}' is in iothread '${n.aio}' and would be moved to the main loop without its lock held ` +
-      `${ABORT_UNLOCK}; refused by blockgraph: move it back to the main loop first`,
+      `${ABORT_UNLOCK}; refused by blockgraph: move it back to the main loop first`, 'bdrv_set_aio_context_commit',
     );
   }
   // returned, not thrown: the caller raises it once the attach itself (and its permission

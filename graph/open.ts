@@ -2,6 +2,7 @@
 // (the `file` child before the node's own name is assigned, the backing after), so that
 // the same error wins as in QEMU. Each node keeps its option QDicts as QEMU does
 // (graph/options.ts): a child opened inline takes its sub-QDict with it.
+import { refuseCorReadCrash } from './cor-read.js';
 import { rule } from './rules.js';
 import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError } from '../errors/index.js';
@@ -218,7 +219,9 @@ function openNodeProbed(
     case 'qcow2': {
       attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_IMAGE);
       formatLockIfNeeded(p, name);
-      // qcow2_open reads the header through bs->file, whatever filters lie in between
+      // qcow2_do_open reads the header through bs->file, whatever filters lie in between
+      // (bdrv_pread(bs->file, 0, sizeof(QCowHeader))): a read a copy-on-read filter may crash on
+      refuseCorReadCrash(p, file!.name, 0, 104, `Opening qcow2 node '${name}'`);
       const img = imageBehind(p, file!.name);
       if (!img || img.format !== 'qcow2') throw new QmpError('Image is not in qcow2 format');
       qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size });

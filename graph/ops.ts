@@ -5,7 +5,8 @@ import { versionOf } from './version.js';
 import { QmpError } from '../errors/index.js';
 import { MAIN_CONTEXT, tryMoveToContext } from './aio.js';
 import { storePersistentBitmaps } from './bitmaps.js';
-import { releaseCbwBitmaps } from './anon-bitmaps.js';
+import { bcsKey, releaseCbwBitmaps, type AnonBitmap } from './anon-bitmaps.js';
+import { QemuAbortRefusal } from './qemu-abort.js';
 import { driverInfo } from './drivers.js';
 import type { Proc } from './proc.js';
 import { cumulative, refreshPerms } from './refresh.js';
@@ -116,8 +117,38 @@ export function closeNode(p: Proc, node: string): void {
   if (p.node(node)?.bitmaps?.length && p.node(node)!.driver === 'qcow2') storePersistentBitmaps(p, node, true);
   // cbw_close: block_copy_state_free releases the copy bitmap on the filter's source
   if (p.node(node)?.driver === 'copy-before-write') releaseCbwBitmaps(p, node);
+  refuseCloseWithAnonBitmap(p, node);
   for (const c of p.childrenOf(node)) detachChild(p, c.id);
   p.delNode(node);
+}
+
+/**
+ * bdrv_close releases the node's named bitmaps (bdrv_release_named_dirty_bitmaps) and then
+ * asserts QLIST_EMPTY(&bs->dirty_bitmaps): an anonymous bitmap someone else created on the node
+ * is still there when the node closes under its owner. Recorded on QSD 7.2 (fuzz seed
+ * 3412715501): a copy-before-write filter over a stream's named filter keeps its block-copy
+ * bitmap on the filter (block_copy_state_new on the source); job-finalize drops the filter
+ * (bdrv_cor_filter_drop: every parent, the cbw's links included, moves to the filter's child,
+ * then bdrv_unref closes it) and the daemon aborts. 10.0 keeps that bitmap on the cbw filter
+ * itself (graph/rules.ts 'block-copy-bitmap-node'), so the same commands carry out there. A
+ * copy-before-write node's own bitmaps (done, access, and the copy bitmap where it holds it)
+ * go in cbw_close before the check.
+ */
+function refuseCloseWithAnonBitmap(p: Proc, node: string): void {
+  const n = p.node(node);
+  if (!n?.bitmaps?.length) return;
+  const own = n.driver === 'copy-before-write' ? new Set(['cbw-done', 'cbw-access', bcsKey(node)]) : new Set<string>();
+  const left = n.bitmaps.find((b) => b.name === '' && !own.has((b as Partial<AnonBitmap>).anon ?? ''));
+  if (!left) return;
+  const anon = (left as Partial<AnonBitmap>).anon ?? '';
+  const whose = anon.startsWith('bcs:') ? `the block-copy bitmap of copy-before-write filter '${anon.slice(4)}'`
+    : anon.startsWith('successor:') ? `the successor bitmap of backup job '${anon.slice(10)}'`
+    : left.owner !== undefined ? `the dirty bitmap of job '${left.owner}'` : 'an anonymous dirty bitmap';
+  throw new QemuAbortRefusal(
+    `Cannot close node '${node}': ${whose} is still on it ` +
+    "(QEMU 7.2 aborts here: bdrv_close: Assertion 'QLIST_EMPTY(&bs->dirty_bitmaps)' failed); refused by blockgraph",
+    'bdrv_close',
+  );
 }
 
 /** Moves one edge to another child (bdrv_replace_child_noperm): it becomes the newest parent. */

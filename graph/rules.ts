@@ -122,7 +122,14 @@ export const RULES = defineRules({
     what: 'oracle crash 5 and issue 12 item 8: a child attached (blockdev-add by reference, blockdev-reopen) or closed across an iothread without its AioContext lock',
     '7.2': { fn: 'bdrv_attach_child_common → bdrv_try_change_aio_context → bdrv_set_aio_context_commit releases a lock it never took: qemu_mutex_unlock_impl aborts (the model refuses, saying so)', value: true },
     '10.0': { fn: 'the AioContext lock is gone (removed in 9.0: aio_context_acquire/release); bdrv_try_change_aio_context moves the node under the graph lock: the command is carried out', value: false },
-    proof: [{ transcript: 'aborts/abort-5-add-backing-ref-in-iothread.json', step: 4 }, { transcript: 'aborts/abort-8-reopen-backing-from-iothread.json', step: 5 }],
+    proof: [{ transcript: 'aborts/abort-5-add-backing-ref-in-iothread.json', step: 4 }, { transcript: 'aborts/abort-8-reopen-backing-from-iothread.json', step: 5 }, { transcript: 'aborts/abort-9-create-qcow2-on-file-in-iothread.json', step: 3 }],
+    modelled: true,
+  },
+  'reopen-undrained-entry-aborts': {
+    what: 'fuzz seed 1321449412: a blockdev-reopen entry queued under another listed node, detached by an earlier entry\'s prepare before its own',
+    '7.2': { fn: 'qmp_blockdev_reopen drains each listed subtree (bdrv_subtree_drained_begin); the detach ends the child\'s share (bdrv_replace_child_noperm); bdrv_reopen_multiple: Assertion \'bs_entry->state.bs->quiesce_counter > 0\' fails (the model refuses, saying so)', value: true },
+    '10.0': { fn: 'subtree drains are gone since 8.0 ("block: Remove subtree drains"): bdrv_reopen_queue_child drains each queued node itself (bdrv_drained_begin), so a detach leaves it drained and the reopen goes on (recorded: the permission refresh refuses it)', value: false },
+    proof: [{ transcript: 'aborts/abort-9-reopen-queued-child-undrained.json', step: 1 }],
     modelled: true,
   },
   'append-over-compress-hangs': {
@@ -148,7 +155,10 @@ export const RULES = defineRules({
     what: "the block-copy state's copy bitmap of a copy-before-write filter: which node holds it",
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
-    proof: [{ transcript: 'backup-push-full.json', step: 22 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }, { transcript: 'backup-push-incremental.json', step: 4 }, { transcript: 'fleecing-cbw-snapshot-access.json', step: 6 }, { transcript: 'fuzz-cbw-probe-before-driver-open.json', step: 1 }, { transcript: 'fuzz-raw-length-follows-reopened-file.json', step: 5 }],
+    proof: [{ transcript: 'backup-push-full.json', step: 22 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }, { transcript: 'backup-push-incremental.json', step: 4 }, { transcript: 'fleecing-cbw-snapshot-access.json', step: 6 }, { transcript: 'fuzz-cbw-probe-before-driver-open.json', step: 1 }, { transcript: 'fuzz-raw-length-follows-reopened-file.json', step: 5 },
+      ...[2, 3, 4, 5, 6].map((step) => ({ transcript: 'abort-9-finalize-stream-cbw-below-survives.json', step })),
+      // 7.2 aborts where the filter under the cbw closes with the bitmap still on it (graph/ops.ts refuseCloseWithAnonBitmap)
+      { transcript: 'aborts/abort-9-finalize-stream-filter-under-cbw.json', step: 4 }],
     modelled: true,
   },
   'grouped-txn-job-start-order': {

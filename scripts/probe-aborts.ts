@@ -69,6 +69,55 @@ export const ABORT_SCENARIOS: Scenario[] = [
     x('block-export-add', { type: 'nbd', id: 'e', 'node-name': 'cf', iothread: 'io0', 'fixed-iothread': true }),
     x('blockdev-add', { driver: 'qcow2', 'node-name': 'c', file: 'cf', backing: null, 'read-only': true }),
   ]),
+  // issue 12, fuzz run 2026120222 (seeds in docs/fidelity.md "New 7.2 aborts from the fuzzer")
+  S('abort-9-finalize-stream-filter-under-cbw', 'fuzz 3412715501: a copy-before-write filter over a stream\'s named filter; job-finalize drops the filter, which still holds the block-copy bitmap', [img('top')], [
+    x('blockdev-add', { driver: 'file', 'node-name': 'f9', filename: 'top.qcow2' }),
+    x('block-stream', { 'job-id': 'j11', device: 'f9', 'filter-node-name': 's12', 'auto-finalize': false, 'auto-dismiss': true }),
+    { wait: { job: 'j11', status: 'pending' } },
+    x('blockdev-add', { driver: 'copy-before-write', 'node-name': 'cbw15', file: 's12', target: 's12' }),
+    x('job-finalize', { id: 'j11' }),
+  ]),
+  S('abort-9-finalize-stream-cbw-below-survives', 'boundary of abort-9-finalize-stream-filter-under-cbw: the copy-before-write filter over the stream\'s device, not its filter', [img('top'), img('t1')], [
+    x('blockdev-add', { driver: 'file', 'node-name': 'f9', filename: 'top.qcow2' }),
+    x('blockdev-add', { driver: 'file', 'node-name': 't1', filename: 't1.qcow2' }),
+    x('blockdev-add', { driver: 'copy-before-write', 'node-name': 'cbw15', file: 'f9', target: 't1' }),
+    x('block-stream', { 'job-id': 'j11', device: 'f9', 'filter-node-name': 's12', 'auto-finalize': false, 'auto-dismiss': true }),
+    { wait: { job: 'j11', status: 'pending' } },
+    x('job-finalize', { id: 'j11' }),
+    x('query-named-block-nodes'),
+  ]),
+  S('abort-9-txn-enable-unknown-node', 'fuzz 2879275817: a block-dirty-bitmap-enable action whose lookup fails; its abort disables a NULL bitmap', [], [
+    x('transaction', { actions: [{ type: 'block-dirty-bitmap-enable', data: { node: 'nosuch', name: 'b0' } }] }),
+  ]),
+  S('abort-9-txn-disable-unknown-node-survives', 'boundary of abort-9-txn-enable-unknown-node: the same with block-dirty-bitmap-disable (its abort only re-enables a bitmap that was enabled)', [], [
+    x('transaction', { actions: [{ type: 'block-dirty-bitmap-disable', data: { node: 'nosuch', name: 'b0' } }] }),
+    x('query-named-block-nodes'),
+  ]),
+  S('abort-9-reopen-queued-child-undrained', 'fuzz 1321449412: [n2 (backing n4 kept), n4 file f3]: n4\'s inline file was queued under n2, n4 drops it, its drain goes with the link', [img('base'), img('top')], [
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n2', file: { driver: 'file', filename: 'base.qcow2', 'node-name': 'f3' }, backing: { driver: 'qcow2', 'node-name': 'n4', file: { driver: 'file', filename: 'top.qcow2' }, backing: null } }),
+    x('blockdev-reopen', { options: [{ driver: 'qcow2', 'node-name': 'n2', file: 'f3', backing: 'n4', 'read-only': false }, { driver: 'qcow2', 'node-name': 'n4', backing: null, 'read-only': false, file: 'f3' }] }),
+  ]),
+  S('abort-9-reopen-queued-child-undrained-reversed-survives', 'boundary of abort-9-reopen-queued-child-undrained: the same two entries, n4 first (its old file is then never queued)', [img('base'), img('top')], [
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n2', file: { driver: 'file', filename: 'base.qcow2', 'node-name': 'f3' }, backing: { driver: 'qcow2', 'node-name': 'n4', file: { driver: 'file', filename: 'top.qcow2' }, backing: null } }),
+    x('blockdev-reopen', { options: [{ driver: 'qcow2', 'node-name': 'n4', backing: null, 'read-only': false, file: 'f3' }, { driver: 'qcow2', 'node-name': 'n2', file: 'f3', backing: 'n4', 'read-only': false }] }),
+  ]),
+  S('abort-9-add-qcow2-read-through-stream-filter', 'fuzz 754698230: a stream with nothing to stream (device n2 has no backing) keeps its copy-on-read filter; a qcow2 opened over n0 reads its header through n0\'s backing, the filter', [img('t1'), img('t2')], [
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n0', file: { driver: 'file', filename: 't1.qcow2', 'node-name': 'f1' }, backing: { driver: 'qcow2', 'node-name': 'n2', file: { driver: 'file', filename: 't2.qcow2' }, backing: null } }),
+    x('block-stream', { 'job-id': 'j4', device: 'n2', speed: 1, 'auto-finalize': false, 'auto-dismiss': true }),
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n9', file: 'n0', backing: null }),
+  ]),
+  S('abort-9-add-raw-over-stream-filter-survives', 'boundary of abort-9-add-qcow2-read-through-stream-filter: raw over n0 opens without reading', [img('t1'), img('t2')], [
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n0', file: { driver: 'file', filename: 't1.qcow2', 'node-name': 'f1' }, backing: { driver: 'qcow2', 'node-name': 'n2', file: { driver: 'file', filename: 't2.qcow2' }, backing: null } }),
+    x('block-stream', { 'job-id': 'j4', device: 'n2', speed: 1, 'auto-finalize': false, 'auto-dismiss': true }),
+    x('blockdev-add', { driver: 'raw', 'node-name': 'n9', file: 'n0' }),
+  ]),
+  S('abort-9-create-qcow2-on-file-in-iothread', 'fuzz 2167532356: blockdev-create qcow2 on a file node moved to io0; qcow2_co_create opens the new image over it from the main loop', [img('a')], [
+    x('object-add', { 'qom-type': 'iothread', id: 'io0' }),
+    x('blockdev-add', { driver: 'file', 'node-name': 'f2', filename: 'a.qcow2' }),
+    mv('f2', 'io0'),
+    x('blockdev-create', { 'job-id': 'c4', options: { driver: 'qcow2', file: 'f2', size: 16777216 } }),
+    { wait: { job: 'c4', status: 'concluded' } },
+  ]),
 ];
 
 const write = process.argv.includes('--write');
@@ -78,8 +127,9 @@ if (write) {
 }
 const qAt = process.argv.indexOf('--qemu');
 const only = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--qemu');
+const exact = process.argv.includes('--exact');
 const versions = (qAt >= 0 ? [process.argv[qAt + 1]] : ['7.2', '10.0']) as ('7.2' | '10.0')[];
-for (const s of ABORT_SCENARIOS.filter((x) => !only || x.name.includes(only))) {
+for (const s of ABORT_SCENARIOS.filter((x) => !only || (exact ? x.name === only : x.name.includes(only)))) {
   if (write) writeFileSync(`oracle/scenarios/qemu-aborts/${s.name}.json`, printJson(s));
   const cells: string[] = [];
   for (const v of versions) {
@@ -90,7 +140,11 @@ for (const s of ABORT_SCENARIOS.filter((x) => !only || x.name.includes(only))) {
       const t = await runScenario(s, (proc) => spawnQsd(dir, { label: proc, bin: bins.qsd }), { dir, waitTimeoutMs: 10_000 });
       const last = t.steps[t.steps.length - 1]!;
       cells.push(`${v}: survives (last step ${'result' in last ? (last.result.ok ? 'ok' : last.result.desc) : 'wait'})`);
-      if (write && v === '10.0') writeFileSync(`oracle/transcripts/qemu-10.0/aborts/${s.name}.json`, printTranscript(t));
+      // a boundary (`-survives`: the nearest form that does not abort) is an ordinary transcript
+      // on both versions, scored by conformance; a 7.2 abort that 10.0 survives goes to aborts/
+      if (write && s.name.endsWith('-survives')) {
+        writeFileSync(`oracle/transcripts/${v === '10.0' ? 'qemu-10.0/' : ''}${s.name}.json`, printTranscript(t));
+      } else if (write && v === '10.0') writeFileSync(`oracle/transcripts/qemu-10.0/aborts/${s.name}.json`, printTranscript(t));
     } catch (e) {
       cells.push(`${v}: DIES (${(e as Error).message.split(dir).join('.').replace(/\s+/g, ' ').slice(0, 160)})`);
     } finally {

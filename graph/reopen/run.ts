@@ -10,6 +10,8 @@ import { refreshPerms } from '../refresh.js';
 import { cleanupEntry, commitEntry } from './commit.js';
 import { prepareEntry, type PreparedEntry } from './prepare.js';
 import { ReopenQueue, type QueueEntry } from './queue.js';
+import { QemuAbortRefusal } from '../qemu-abort.js';
+import { rule } from '../rules.js';
 
 /** Drivers whose RO->RW prepare writes through the file child (qcow2: bitmap IN_USE flags). */
 const NEEDS_RW_FILE_CHILD = new Set(['qcow2']);
@@ -57,8 +59,9 @@ export interface ReopenRun {
  * Runs the machine over `order`. `log`: name a Draft step per phase (not inside a savepoint).
  * Throws the first QEMU error; the caller's Draft/savepoint undoes everything (tran_abort).
  */
-export function execute(p: Proc, order: readonly QueueEntry[], log: boolean): ReopenRun {
+export function execute(p: Proc, order: readonly QueueEntry[], log: boolean, drained?: readonly string[]): ReopenRun {
   const step = (name: string) => { if (log) p.step(name); };
+  let linksChanged = false;
   let s = reopenNext(reopenStart(), { type: 'BUILT', order: order.map((e) => e.node) });
   const byNode = new Map(order.map((e) => [e.node, e]));
   const prepared = new Map<string, PreparedEntry>();
@@ -67,7 +70,10 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean): Re
       const e = byNode.get(s.context.order[s.context.index]!)!;
       step(`reopen prepare ${e.node}`);
       try {
-        prepared.set(e.node, prepareEntry(p, e));
+        if (drained && linksChanged) refuseUndrainedEntry(p, e.node, drained);
+        const pr = prepareEntry(p, e);
+        prepared.set(e.node, pr);
+        if (pr.oldBacking || pr.oldFile) linksChanged = true;
       } catch (err) {
         s = reopenNext(s, { type: 'FAILED', error: errText(err) });
         throw err;
@@ -134,6 +140,37 @@ function refuseUseAfterFree(p: Proc, order: readonly QueueEntry[], prepared: rea
 }
 
 
+/**
+ * qmp_blockdev_reopen drains each listed node's subtree (bdrv_subtree_drained_begin) before
+ * queuing it, and bdrv_reopen_multiple asserts `bs_entry->state.bs->quiesce_counter > 0` before
+ * each entry's prepare. Subtree drains follow the links (bdrv_replace_child_noperm ends the old
+ * child's share through the detach, the attach applies the new one), so a node is drained
+ * exactly while a listed node reaches it. An earlier entry's prepare that moves its file or
+ * backing away from a child queued in its own right (an implicit child queued under another
+ * listed node, recorded on QSD 7.2: fuzz seed 1321449412, `[n2 (backing n4 kept), n4 file f3]`
+ * with n4's inline file queued under n2) leaves that entry undrained: 7.2 aborts. 10.0 drains
+ * each queued node itself (bdrv_reopen_queue_child; subtree drains were removed in 8.0) and carries
+ * on (graph/rules.ts 'reopen-undrained-entry-aborts').
+ * A listed node is its own drain root, so it always passes (crash 6 is what may go wrong then).
+ */
+function refuseUndrainedEntry(p: Proc, node: string, drained: readonly string[]): void {
+  if (!rule(p, 'reopen-undrained-entry-aborts')) return;
+  const seen = new Set<string>();
+  const todo = drained.filter((n) => p.node(n));
+  while (todo.length) {
+    const n = todo.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    if (n === node) return;
+    for (const c of p.childrenOf(n)) todo.push(c.child);
+  }
+  throw new QemuAbortRefusal(
+    `Cannot reopen '${node}': an earlier entry of the list detached it, so it is no longer drained ` +
+    "(QEMU 7.2 aborts here: bdrv_reopen_multiple: Assertion 'bs_entry->state.bs->quiesce_counter > 0' failed); refused by blockgraph",
+    'bdrv_reopen_multiple',
+  );
+}
+
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /**
@@ -146,10 +183,13 @@ export function reopen(p: Proc, list: readonly Record<string, unknown>[], opts: 
   if (list.length === 0) return execute(p, [], false);
   const q = buildQueue(p, list);
   const order = dependencyOrder(p, q.entries);
+  // the listed nodes, whose subtrees qmp_blockdev_reopen drains (checked in QEMU's queue order)
+  const drained = list.map((o) => String(o['node-name']));
   if (order.some((e, i) => e !== q.entries[i])) {
     // inside a trial, no step is cut: the attaches of a backing change would otherwise finish
     // steps that the rollback then crosses (the issue-12 crash: exit 70 on a failing list)
-    p.d.trial(() => execute(p, q.entries, false));
+    p.d.trial(() => execute(p, q.entries, false, drained));
+    return execute(p, order, log);
   }
-  return execute(p, order, log);
+  return execute(p, order, log, drained);
 }

@@ -1,7 +1,8 @@
 // Inputs on which qemu-storage-daemon 7.2.22 is known to abort (oracle README crash list,
 // docs/fidelity.md, issue 12 item 8). The generator never sends them: a dead daemon ends the
 // sequence and teaches nothing new. Each rule names the crash it avoids; the model refuses all
-// of these with an error that says QEMU aborts (specs/reopen/qemu-aborts.spec.ts).
+// of these with an error that says QEMU aborts (specs/reopen/qemu-aborts.spec.ts; the fuzzer's own
+// finds: specs/oracle/fuzz-aborts.spec.ts).
 import type { Json, JsonObject, Step } from '../format.js';
 import { isWaitStep } from '../format.js';
 import type { ProcView } from './world.js';
@@ -47,6 +48,8 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   }
   const hang = snaps.find((n) => typeof n === 'string' && p.driver(n) === 'compress');
   if (hang) return `QEMU 10.0 hang: a node appended above compress filter '${hang as string}' (bdrv_append → compress_refresh_limits under the graph writer lock)`;
+  const fuzz9 = newFuzzAborts(step.execute, a, p);
+  if (fuzz9) return fuzz9;
   if (step.execute === 'blockdev-reopen') {
     const list = Array.isArray(a.options) ? a.options : [];
     // crash 1: assertion bs_queue != NULL
@@ -111,4 +114,77 @@ function closesQueued(list: JsonObject[], p: ProcView): string | undefined {
   };
   for (const n of old) visit(n);
   return [...queued].find((n) => closing.has(n));
+}
+
+/** Drivers of the filters jobs insert and drop again (bdrv_cor_filter_drop, mirror/commit exit). */
+const JOB_FILTERS = new Set(['copy-on-read', 'commit_top', 'mirror_top']);
+/** Format drivers whose open reads the image header through `file`. */
+const HEADER_READERS = new Set(['qcow2', 'qed', 'vmdk', 'vdi', 'vhdx', 'vpc', 'luks', 'parallels', 'cloop', 'dmg', 'bochs']);
+
+/**
+ * The five QEMU 7.2 aborts of the 50,015-command run (issue 12; docs/fidelity.md "New aborts
+ * from the fuzzer"; the model refuses each, graph/qemu-abort.ts). The view cannot see every
+ * condition (bitmap owners, a stream's bottom, the reopen queue), so these avoid a little more
+ * than QEMU aborts on.
+ */
+function newFuzzAborts(execute: string, a: JsonObject, p: ProcView): string | undefined {
+  // 3412715501: bdrv_close asserts no bitmap is left; a cbw keeps its block-copy bitmap on its
+  // source, and a job's filter closes when the job ends (job-finalize, cancel, auto-finalize)
+  if (execute === 'blockdev-add' && a.driver === 'copy-before-write') {
+    for (const k of ['file', 'target']) {
+      const r = a[k];
+      if (typeof r === 'string' && JOB_FILTERS.has(p.driver(r) ?? '')) return `fuzz 3412715501: copy-before-write over job filter '${r}' (bdrv_close asserts when the job drops it)`;
+    }
+  }
+  // 2879275817: block_dirty_bitmap_enable_abort after a failed lookup disables a NULL bitmap
+  if (execute === 'transaction' && Array.isArray(a.actions)) {
+    const props = isObj(a.properties) ? a.properties : {};
+    const grouped = props['completion-mode'] !== undefined && props['completion-mode'] !== 'individual';
+    for (const act of a.actions) {
+      if (!isObj(act) || act.type !== 'block-dirty-bitmap-enable') continue;
+      const d = isObj(act.data) ? act.data : {};
+      const node = p.graph.nodes.find((n) => n.name === d.node);
+      const has = node?.bitmaps?.some((b) => b.split(' ')[0] === d.name && d.name !== '(anonymous)');
+      if (grouped || !has) return 'fuzz 2879275817: a block-dirty-bitmap-enable action whose lookup fails (NULL in its abort)';
+    }
+  }
+  // 1321449412: an entry detaches a child that an earlier listed node queued (it loses its drain)
+  if (execute === 'blockdev-reopen' && Array.isArray(a.options)) {
+    const list = a.options.filter(isObj);
+    const listed = new Set(list.map((o) => o['node-name']));
+    const reaches = (from: string, to: string): boolean => {
+      const seen = new Set<string>();
+      const todo = [from];
+      while (todo.length) {
+        const n = todo.pop()!;
+        if (n === to) return true;
+        if (seen.has(n)) continue;
+        seen.add(n);
+        for (const e of p.graph.edges) if (e.parent === n) todo.push(e.child);
+      }
+      return false;
+    };
+    for (const [j, o] of list.entries()) {
+      const node = o['node-name'];
+      if (typeof node !== 'string') continue;
+      for (const edge of ['file', 'backing']) {
+        const cur = p.child(node, edge);
+        if (!(edge in o) || cur === undefined || o[edge] === cur || listed.has(cur) || p.monitorOwned.has(cur)) continue;
+        const earlier = list.slice(0, j).map((x) => x['node-name']).filter((n): n is string => typeof n === 'string');
+        if (earlier.some((e) => e !== node && reaches(e, node))) return `fuzz 1321449412: '${node}' drops its ${edge} '${cur}', queued under an earlier entry (undrained)`;
+      }
+    }
+  }
+  // 754698230: a format's header read through a copy-on-read filter (a stream's, bottom not below)
+  if (execute === 'blockdev-add' && HEADER_READERS.has(String(a.driver))) {
+    for (const r of references(a)) {
+      if ([r, ...p.chainBelow(r)].some((n) => p.driver(n) === 'copy-on-read')) return `fuzz 754698230: ${String(a.driver)} header read through a copy-on-read filter under '${r}'`;
+    }
+  }
+  // 2167532356: qcow2_co_create's BlockBackend release / image open move the file node out of its iothread
+  if (execute === 'blockdev-create' && isObj(a.options) && a.options.driver !== 'file') {
+    const f = a.options.file;
+    if (typeof f === 'string' && p.inIothread().has(f)) return `fuzz 2167532356: blockdev-create over '${f}' in an iothread`;
+  }
+  return undefined;
 }
