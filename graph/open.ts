@@ -6,7 +6,7 @@ import { rule } from './rules.js';
 import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError } from '../errors/index.js';
 import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
-import { driverInfo } from './drivers.js';
+import { blockDriverCanCompress, driverInfo } from './drivers.js';
 import { blkdebugConfigCheck, blkdebugLimits } from './driver-options/blkdebug.js';
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
 import { rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
@@ -39,8 +39,6 @@ const GIB = 1 << 30;
 const truthy = (v: unknown) => v === true || v === 'on' || v === 'true';
 const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
 
-/** Drivers with .bdrv_co_pwritev_compressed(_part) among those modelled (block_driver_can_compress). */
-const COMPRESSING_FORMATS = new Set(['qcow2']);
 
 /** A child given as a reference (string) or inline (dict): returns the child node's name. */
 function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): { name: string; inline: boolean } {
@@ -196,9 +194,11 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
     }
     case 'compress': {
       // compress_open (block/filter-compress.c): the file child, then block_driver_can_compress
+      // of bs->file->bs->drv alone (not through filters: copy-on-read and throttle have
+      // .bdrv_co_pwritev_compressed themselves, whatever lies below them)
       attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
       const f = fileNode()!;
-      if (!COMPRESSING_FORMATS.has(f.driver)) {
+      if (!blockDriverCanCompress(f.driver)) {
         // bdrv_get_format_name: the driver's format_name, protocols included ("file")
         throw new QmpError(`Compression is not supported for underlying format: ${f.driver}`);
       }
