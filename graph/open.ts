@@ -11,7 +11,7 @@ import { blkdebugConfigCheck, blkdebugLimits } from './driver-options/blkdebug.j
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
 import { rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
 import { filenameOf } from './filename.js';
-import { imageBehind } from './images.js';
+import { probeHeader } from './images.js';
 import { dirtyBitmapExists } from './bitmap-lookup.js';
 import { nbdConnect, nbdFilename } from './nbd-client.js';
 import { addAnonBitmap, bcsKey } from './anon-bitmaps.js';
@@ -162,8 +162,12 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
     case 'qcow2': {
       attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_IMAGE);
       formatLockIfNeeded(p, name);
-      // qcow2_open reads the header through bs->file, whatever filters lie in between
-      const img = imageBehind(p, file!.name);
+      // qcow2_do_open reads the header through bs->file, whatever lies in between
+      // (graph/images.ts probeHeader): a failed read is "Could not read qcow2 header: <errno>",
+      // a header without QCOW_MAGIC "Image is not in qcow2 format"
+      const head = probeHeader(p, file!.name);
+      if ('errno' in head) throw new QmpError(`Could not read qcow2 header: ${head.errno}`);
+      const img = 'image' in head ? head.image : undefined;
       if (!img || img.format !== 'qcow2') throw new QmpError('Image is not in qcow2 format');
       qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size });
       const header = img.backing ? { backing: img.backing, backingFormat: img.backingFormat } : {};
