@@ -5,7 +5,7 @@
 import { rule } from './rules.js';
 import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError } from '../errors/index.js';
-import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
+import { attachAcrossContexts, contextOf, planMove, refuseCrossContextReference } from './aio.js';
 import { blockDriverCanCompress, driverInfo } from './drivers.js';
 import { blkdebugConfigCheck, blkdebugLimits } from './driver-options/blkdebug.js';
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
@@ -46,12 +46,33 @@ function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): 
     // bdrv_open_inherit with a reference and a file name
     if (inh.filename !== undefined) throw new QmpError('Cannot reference an existing block device with additional options or a new filename');
     if (!p.node(ref)) throw new QmpError(`Cannot find device='${ref}' nor node-name='${ref}'`);
+    probeBlockedAttach(p, ref, inh);
     // an abort after the attach comes after the attach's own errors (permissions)
     const later = ctxLockHeld ? null : refuseCrossContextReference(p, ref, inh.role, typeof inh.parentOptions.driver === 'string' ? inh.parentOptions.driver : undefined);
     if (later) pending?.push(later);
     return { name: ref, inline: false };
   }
   return { name: openNode(p, ref as Opts, inh).name, inline: true };
+}
+
+/**
+ * bdrv_attach_child_common for a driver's further child (cbw's `target`, qcow2's `data-file`, …)
+ * given by reference in another AioContext: first the child's subtree is moved into the new
+ * node's context; if that is refused (a fixed-iothread export pins it), the new node would move
+ * into the child's instead. But bdrv_open_inherit still holds its probing BlockBackend on the
+ * node's `file` child while the driver opens (blk_new(bdrv_get_aio_context(file_bs), 0,
+ * BLK_PERM_ALL), unref'd only after bdrv_open_common), and that BlockBackend refuses to change
+ * its AioContext (blk_root_change_aio_ctx: no name, allow_aio_context_change false). So a node
+ * with a `file` child cannot follow, and the child-side error is reported, before any
+ * permission check. (A `backing` reference is attached after the probe is released.)
+ */
+function probeBlockedAttach(p: Proc, ref: string, inh: Inherit): void {
+  if (inh.role !== 'child' || !inh.parent || !p.fileChild(inh.parent)) return;
+  const child = p.node(ref);
+  const pctx = contextOf(p, { kind: 'node', node: inh.parent });
+  if (!child || child.aio === pctx) return;
+  const first = planMove(p, { kind: 'node', node: ref }, pctx);
+  if (first.error) throw new QmpError(first.error);
 }
 
 /** Drivers with .bdrv_file_open: bdrv_fill_options treats them as protocols. */
