@@ -49,11 +49,13 @@ export function executeCommand(state: State, proc: string, command: string, args
     // file names that depend on the graph (bdrv_refresh_filename) follow every change
     if (def.mutates) refreshFilenames(p);
   } catch (e) {
-    if (e instanceof QmpErrorAfterAbort) return afterAbort(state, proc, e);
+    const names = p.meta().autoName;
+    if (e instanceof QmpErrorAfterAbort) return afterAbort(state, proc, e, names);
     if (e instanceof QmpError) {
       // a transaction that created jobs before failing says itself what QEMU sent
       const own = (e as { failEvents?: QmpEvent[] }).failEvents;
-      return { ...refuse(state, e.cls, e.desc), events: own ?? earlyFailEvents(events) };
+      const failed = { ...refuse(state, e.cls, e.desc), events: own ?? earlyFailEvents(events) };
+      return keepNameCounter(failed, state, proc, names);
     }
     throw e;
   }
@@ -89,11 +91,45 @@ export function earlyFailEvents(events: readonly QmpEvent[]): QmpEvent[] {
   return out;
 }
 
+/**
+ * The node-name counter survives a refused command. bdrv_assign_node_name takes a generated
+ * name from id_generate(ID_BLOCK), a process-wide static counter (util/id.c id_counters) that
+ * nothing ever decrements: nodes the failed command opened without a node-name (inline
+ * children, job filters) and then closed again still used their numbers, so the next generated
+ * name is #block<N+k>. The command is then logged as a transaction whose only change is the
+ * counter and whose decided reply is QEMU's error (as an abort residue is).
+ */
+function keepNameCounter(failed: ExecResult, state: State, proc: string, names: number): ExecResult {
+  const d = new Draft(state);
+  const q = new Proc(d, proc);
+  if (q.meta().autoName === names) return failed;
+  d.step('id_generate(ID_BLOCK): names used by the refused command');
+  q.setMeta({ autoName: names });
+  return residueResult(failed, state, d.steps());
+}
+
+function residueResult(failed: ExecResult, state: State, steps: Step[]): ExecResult {
+  let next: State | undefined;
+  return {
+    reply: failed.reply, mutates: true, steps, events: failed.events,
+    get state(): State {
+      if (!next) {
+        next = state;
+        for (const s of steps) next = applyChanges(next, s.changes);
+      }
+      return next;
+    },
+  };
+}
+
 /** QEMU's error, and what its abort handlers left changed (commands/abort-residue.ts). */
-function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort): ExecResult {
+function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort, names: number): ExecResult {
   const d = new Draft(state);
   d.step('abort residue');
-  e.residue(new Proc(d, proc));
+  const q = new Proc(d, proc);
+  e.residue(q);
+  // the counter of generated node names is not rolled back either (keepNameCounter)
+  if (q.meta().autoName < names) q.setMeta({ autoName: names });
   const steps = d.steps();
   // a transaction that also created jobs says what QEMU sent for them (commands/transaction.ts)
   const events = (e as { failEvents?: QmpEvent[] }).failEvents ?? [];

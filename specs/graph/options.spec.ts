@@ -20,10 +20,12 @@ async function host(images: [string, string, string][]) {
     const r = await m.execute('A', c, a);
     assert.ok('return' in r.reply, `${c}: ${JSON.stringify(r.reply)}`);
   };
+  // the graph as it was: only the generated-name counter may move (id_generate never rolls back)
+  const graph = () => stateHash({ ...m.state, A: { ...m.state.A!, meta: {} } });
   const err = async (c: string, a: Record<string, unknown>) => {
-    const h = stateHash(m.state);
+    const h = graph();
     const r = await m.execute('A', c, a);
-    assert.is(stateHash(m.state), h, `${c} changed the state`);
+    assert.is(graph(), h, `${c} changed the state`);
     return 'error' in r.reply ? r.reply.error.desc : `ok: ${JSON.stringify(r.reply)}`;
   };
   const node = (n: string) => (m.state.A!.nodes as Record<string, BdsNode>)[n]!;
