@@ -11,9 +11,9 @@
 // A job started without a speed is not modelled in time: it runs until a `wait` step advances it
 // (x-blockgraph-job-advance), which copies what is left.
 import { takeDrainWakes } from '../drain.js';
-import { addExtent, imageBehind } from '../images.js';
 import type { Proc } from '../proc.js';
-import { HOST, type Image, type Job } from '../types.js';
+import type { Job } from '../types.js';
+import { writeGuestData } from './guest-write.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
 import { cowBs } from './chain.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
@@ -66,16 +66,8 @@ function iteration(p: Proc, r: RateState, offset: number): { n: number; copy: bo
   return clamp({ n: st.n, copy: st.alloc });
 }
 
-/** The copied bytes become the destination's own (a qcow2 image allocates the clusters). */
-function writeData(p: Proc, dest: string, offset: number, n: number): void {
-  const node = p.node(dest);
-  if (!node || node.driver !== 'qcow2') return;
-  const file = p.fileChild(dest)?.child;
-  const img = file ? imageBehind(p, file) : undefined;
-  if (!img) return;
-  const next: Image = { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) };
-  p.d.put(HOST, 'images', img.file, next);
-}
+/** The copied bytes become the destination's own (graph/jobs/guest-write.ts). */
+const writeData = writeGuestData;
 
 /** Runs iterations until the job sleeps (returns false) or its loop ends (true). */
 function runLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean {
