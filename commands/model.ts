@@ -1,6 +1,8 @@
 // The model's QMP entry point: validate, run the command on a Draft of the state, and
 // return QEMU's reply with the transaction plan (steps with before/after images). A
-// refusal returns the untouched state: a command either happens whole or not at all.
+// refusal returns the untouched state: a command either happens whole or not at all — except
+// what QEMU itself keeps after a failure: a transaction's abort residue, and the counter of
+// generated node names (keepNameCounter).
 import { QmpError } from '../errors/index.js';
 import { Draft, type Step } from '../graph/draft.js';
 import { applyChanges } from '../graph/apply.js';
