@@ -37,8 +37,15 @@ async function freshEngine() {
 function graphHash(s: State): string {
   const out: State = {};
   for (const [k, v] of Object.entries(s)) {
-    const meta = v.meta as Record<string, Record<string, unknown>> | undefined;
-    out[k] = meta?.proc ? { ...v, meta: { ...meta, proc: { ...meta.proc, autoName: 0 } } } : v;
+    if (k.startsWith('@')) { out[k] = v; continue; }
+    // a process's meta as Proc.meta() reads it (absent: the defaults), without the counter;
+    // a scope holding nothing else is as good as absent
+    const meta = (v.meta ?? {}) as Record<string, Record<string, unknown>>;
+    const proc = { seq: 0, nbd: null, ...meta.proc, autoName: 0 };
+    const rest = Object.keys(v).filter((c) => c !== 'meta');
+    const plain = proc.seq === 0 && proc.nbd === null && Object.keys(proc).length === 3 && Object.keys(meta).every((m) => m === 'proc');
+    if (plain && !rest.length) continue;
+    out[k] = { ...v, meta: { ...meta, proc } };
   }
   return stateHash(out);
 }
