@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stateHash } from '../../graph/hash.js';
 import { jobCreate, jobStep } from '../../machines/job.js';
-import { chain, M } from './helpers.js';
+import { chain, graphHash, M } from './helpers.js';
 
 test('a negative speed: the job is created and fails early (created -> null), state untouched', () => {
   for (const [cmd, args] of [
@@ -14,10 +14,11 @@ test('a negative speed: the job is created and fails early (created -> null), st
     const m = new M();
     chain(m);
     m.take();
-    const h = stateHash(m.state);
+    // the filter the job inserted took a generated name first: the counter stays advanced (id_generate)
+    const h = graphHash(m.state);
     assert.is(m.run(cmd, args), "Parameter 'speed' expects a non-negative value", cmd);
     assert.equal(m.take(), ['JOB_STATUS_CHANGE:created', 'JOB_STATUS_CHANGE:null'], cmd);
-    assert.is(stateHash(m.state), h, cmd);
+    assert.is(graphHash(m.state), h, cmd);
   }
 });
 
