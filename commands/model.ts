@@ -151,7 +151,6 @@ function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort, o: AfterA
   // a transaction that also created jobs says what QEMU sent for them (commands/transaction.ts)
   const events = [...((e as { failEvents?: QmpEvent[] }).failEvents ?? o.failEvents ?? []), ...wokenEvents];
   if (!steps.length || steps.every((s) => !s.changes.length)) return { ...refuse(state, e.cls, e.desc), events };
-  if (!steps.length) return { ...refuse(state, e.cls, e.desc), events };
   let next: State | undefined;
   return {
     reply: { error: { class: e.cls, desc: e.desc } }, mutates: true, steps, events,

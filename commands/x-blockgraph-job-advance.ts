@@ -6,6 +6,7 @@
 import { QmpError } from '../errors/index.js';
 import { sendJob, txnJobs } from '../graph/jobs/runner.js';
 import { rateRunToEnd } from '../graph/jobs/rate.js';
+import { activeCommitBulkCopy } from '../graph/jobs/guest-write.js';
 import type { JobStatus } from '../graph/types.js';
 import type { CommandDef } from './types.js';
 
@@ -39,6 +40,9 @@ export const xBlockgraphJobAdvance: CommandDef = {
       if (mirror && (target === 'ready' || target === 'standby' || LATER.includes(target))) {
         // mirror_run copies what its dirty bitmap holds, then goes ready
         rateRunToEnd(p, id);
+        // and an active commit's bulk phase writes what lies above the base into it before READY
+        const d = j.data as { isCommit?: boolean; source?: string; target?: string };
+        if (d.isCommit && d.source && d.target && p.node(d.source) && p.node(d.target)) activeCommitBulkCopy(p, d.source, d.target);
         sendJob({ p, emit }, id, { type: 'READY' });
       }
       else if (!mirror && LATER.includes(target)) {

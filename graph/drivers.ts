@@ -124,6 +124,19 @@ const DRIVERS: Record<string, DriverInfo> = {
   mirror_top: { kind: 'filter', supportsBacking: true, reopen: false, childPerm: defaultPerms },
 };
 
+/**
+ * block_driver_can_compress (include/block/block_int-common.h): the drivers with
+ * .bdrv_co_pwritev_compressed(_part) among the modelled ones. In 7.2 that is qcow2 (and qcow,
+ * vmdk, not modelled) plus two filters that forward compressed writes: copy-on-read
+ * (cor_co_pwritev_compressed) and throttle (throttle_co_pwritev_compressed). compress,
+ * blkdebug, raw and the protocols have none.
+ */
+const CAN_COMPRESS = new Set(['qcow2', 'copy-on-read', 'throttle']);
+
+export function blockDriverCanCompress(driver: string): boolean {
+  return CAN_COMPRESS.has(driver);
+}
+
 export function driverInfo(name: string): DriverInfo | undefined {
   return DRIVERS[name];
 }

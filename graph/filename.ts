@@ -20,6 +20,7 @@
 // and a node whose name changed makes its parents recompute — QEMU recomputes on every query,
 // which gives the same names as long as every change goes through here.
 import type { Proc } from './proc.js';
+import { QDict, toJson, type QValue } from './qdict-json.js';
 import type { BdsNode, Edge } from './types.js';
 
 /** Drivers with .bdrv_file_open: a format may reuse their exact name. */
@@ -32,7 +33,65 @@ const STRONG: Record<string, string[]> = {
   raw: ['offset', 'size'],
   qcow2: ['encrypt.key-secret'],
   blkdebug: ['config', 'inject-error.', 'set-state.', 'align', 'max-transfer', 'opt-write-zero', 'max-write-zero', 'opt-discard', 'max-discard'],
+  // only in full_open_options (their names never reuse a child's): throttle_strong_runtime_opts,
+  // quorum_strong_runtime_opts, nbd_strong_runtime_opts
+  throttle: ['throttle-group'],
+  quorum: ['vote-threshold', 'blkverify', 'rewrite-corrupted', 'read-pattern'],
+  nbd: ['path', 'host', 'port', 'export', 'tls-creds', 'tls-hostname', 'server.'],
 };
+
+/** Drivers whose exact_filename is a child's bs->filename (json:{…} included). */
+const COPIES_CHILD_NAME = new Set(['copy-before-write', 'snapshot-access', 'commit_top', 'mirror_top']);
+
+/** PATH_MAX: bs->filename and bs->exact_filename are char[PATH_MAX] */
+const PATH_MAX = 4096;
+
+/**
+ * bs->full_open_options as bdrv_refresh_filename gathers it: append_strong_runtime_options
+ * ("driver" and "filename" when in bs->options, then the driver's strong options, then the
+ * driver's format_name when no "driver" was there), then each child's full_open_options under
+ * its name in bs->children order (newest first), the backing only when overridden
+ * (bdrv_backing_overridden; `"backing": null` when it was suppressed); quorum gathers its
+ * children as a list (quorum_gather_child_options). An implicit node shares its child's.
+ */
+export function fullOpenOptions(p: Proc, node: string, depth = 0): QDict {
+  const n = p.node(node)!;
+  const kids = [...p.childrenOf(node)].sort((a, b) => b.at - a.at);
+  if (n.implicit && kids.length === 1 && depth < 1000) return fullOpenOptions(p, kids[0]!.child, depth + 1);
+  const d = new QDict();
+  const opts = n.options ?? {};
+  const put = (k: string) => { if (k in opts) d.put(k, opts[k] as QValue); };
+  put('driver');
+  put('filename');
+  for (const s of STRONG[n.driver] ?? []) {
+    if (s.endsWith('.')) for (const k of Object.keys(opts)) { if (k.startsWith(s)) put(k); }
+    else put(s);
+  }
+  if (!d.has('driver')) d.put('driver', n.driver);
+  if (depth >= 1000) return d;
+  const overridden = backingOverridden(p, n, kids);
+  if (n.driver === 'quorum') {
+    const list = kids.filter((e) => e.name.startsWith('children.'))
+      .sort((a, b) => Number(a.name.slice(9)) - Number(b.name.slice(9)))
+      .map((e) => fullOpenOptions(p, e.child, depth + 1));
+    d.put('children', list);
+    return d;
+  }
+  for (const e of kids) {
+    if (e.name === 'backing' && !overridden) continue;
+    d.put(e.name, fullOpenOptions(p, e.child, depth + 1));
+  }
+  if (overridden && !kids.some((e) => e.name === 'backing')) d.put('backing', null);
+  return d;
+}
+
+/** bs->filename: the exact name, or "json:" and full_open_options (truncated with "..." at PATH_MAX). */
+function fullFilename(p: Proc, node: string): string {
+  const exact = p.node(node)?.filename ?? '';
+  if (exact) return exact;
+  const s = `json:${toJson(fullOpenOptions(p, node))}`;
+  return s.length >= PATH_MAX ? s.slice(0, PATH_MAX - 4) + '...' : s;
+}
 
 /** append_strong_runtime_options: the strong options present in bs->options (driver/filename never count). */
 function strongGiven(n: BdsNode, except: readonly string[] = []): boolean {
@@ -56,7 +115,9 @@ export function filenameOf(p: Proc, node: string): string {
     case 'blkdebug': {
       const img = nameOf(kids.find((e) => e.name === 'image'));
       if (!img || strongGiven(n, ['config'])) return '';
-      return `blkdebug:${n.options.config === undefined ? '' : String(n.options.config)}:${img}`;
+      // an overflow of exact_filename makes the name unusable: none is reported
+      const s = `blkdebug:${n.options.config === undefined ? '' : String(n.options.config)}:${img}`;
+      return s.length >= PATH_MAX ? '' : s;
     }
     case 'blkverify': {
       // blkverify_refresh_filename: "blkverify:RAW:TEST" when both have an exact name
@@ -64,13 +125,20 @@ export function filenameOf(p: Proc, node: string): string {
       const test = nameOf(kids.find((e) => e.name === 'test'));
       return raw && test ? `blkverify:${raw}:${test}` : '';
     }
+    // These copy the child's bs->filename, a json:{…} name included, into their exact_filename
+    // (which a blkdebug above them then embeds: "blkdebug::json:{…}")
     case 'commit_top':
-    case 'mirror_top':
-      return nameOf(kids.find((e) => e.name === 'backing'));
+    case 'mirror_top': {
+      // bdrv_commit_top_refresh_filename, bdrv_mirror_top_refresh_filename: bs->backing->bs->filename
+      const b = kids.find((e) => e.name === 'backing');
+      return b ? fullFilename(p, b.child) : '';
+    }
     case 'copy-before-write':
-    case 'snapshot-access':
+    case 'snapshot-access': {
       // cbw_refresh_filename, snapshot_access_refresh_filename: bs->file->bs->filename
-      return nameOf(kids.find((e) => e.name === 'file'));
+      const f = kids.find((e) => e.name === 'file');
+      return f ? fullFilename(p, f.child) : '';
+    }
     case 'qcow2':
     case 'raw': {
       if (strongGiven(n) || backingOverridden(p, n, kids)) return '';
@@ -116,7 +184,11 @@ export function refreshFilenames(p: Proc): void {
     const n = p.node(node);
     if (!n) continue;
     const name = filenameOf(p, node);
-    if (name === n.filename) continue;
+    if (name === n.filename) {
+      // a json:{…} name may have changed with the options below it: the parents that copy it
+      if (name === '') for (const e of p.parents(node)) if (e.parent.kind === 'node' && COPIES_CHILD_NAME.has(p.node(e.parent.node)?.driver ?? '')) add(e.parent.node);
+      continue;
+    }
     p.patchNode(node, { filename: name });
     for (const e of p.parents(node)) if (e.parent.kind === 'node') add(e.parent.node);
   }

@@ -125,3 +125,62 @@ export function imageBehind(p: ImageView, node: string): Image | undefined {
   }
   return undefined;
 }
+
+/** What a format driver's first read at offset 0 through a node gives (qcow2_do_open's bdrv_pread). */
+export type HeaderRead = { image: Image } | { errno: string } | { none: true };
+
+/** sizeof(QCowHeader): the bytes qcow2_do_open reads first */
+const QCOW_HEADER_BYTES = 104;
+
+/**
+ * The bytes at offset 0 as a format driver opening on `node` reads them (qcow2_do_open:
+ * bdrv_co_pread(bs->file, 0, sizeof(header))): an image header the catalogue knows, a read
+ * error (its errno text), or bytes that are no image header (zeroes, data).
+ *
+ * Beyond imageBehind's pass-through nodes it follows the read paths of two more kinds of node:
+ * - a qcow2 node's guest view (qcow2_co_preadv_part): a cluster the image holds itself is guest
+ *   data; an unallocated one reads from the backing child (bdrv_co_preadv_part(bs->backing)),
+ *   zeroes without one. So a qcow2 overlay with an empty first cluster over a *file* node of a
+ *   qcow2 image exposes that image's header.
+ * - snapshot-access (snapshot_access_co_preadv_part -> bdrv_co_preadv_snapshot, block/io.c):
+ *   only a driver with .bdrv_co_preadv_snapshot answers (copy-before-write, which reads the
+ *   snapshot from its source, cbw_co_preadv_snapshot); any other child fails with -ENOTSUP.
+ * copy-before-write (cbw_co_preadv) and compress (compress_co_preadv_part) read their file child.
+ */
+export function probeHeader(p: ImageView, node: string): HeaderRead {
+  let cur: string | undefined = node;
+  for (let i = 0; cur !== undefined && i < 1000; i++) {
+    const n = p.node(cur);
+    if (!n) return { none: true };
+    const kids = p.childrenOf(cur);
+    const via = (name: string) => kids.find((e) => e.name === name)?.child;
+    switch (n.driver) {
+      case 'compress': case 'copy-before-write': cur = via('file'); break;
+      case 'snapshot-access': {
+        const f = via('file');
+        if (!f || p.node(f)?.driver !== 'copy-before-write') return { errno: 'Operation not supported' };
+        cur = f;
+        break;
+      }
+      case 'qcow2': {
+        const f = via('file');
+        const img = f ? imageBehind(p, f) : undefined;
+        if (!img || img.format !== 'qcow2' || img.dataFile !== undefined) return { none: true };
+        if ((img.data ?? []).some(([s, e]) => s < QCOW_HEADER_BYTES && e > 0)) return { none: true };
+        cur = via('backing');
+        break;
+      }
+      default: {
+        // the pass-through kinds of imageBehind (file, filters, raw without offset, quorum, nbd)
+        const img = imageBehind(p, cur);
+        if (img) return { image: img };
+        // a filter of imageBehind's over one of the kinds above: step down one link
+        const down = n.driver === 'blkdebug' ? via('image') : n.driver === 'throttle' || n.driver === 'copy-on-read' ? via('file')
+          : n.driver === 'raw' && Number(n.options.offset ?? 0) === 0 ? via('file') : n.driver === 'quorum' ? via('children.0') : undefined;
+        if (down === undefined) return { none: true };
+        cur = down;
+      }
+    }
+  }
+  return { none: true };
+}

@@ -6,13 +6,13 @@ import { refuseCorReadCrash } from './cor-read.js';
 import { rule } from './rules.js';
 import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError } from '../errors/index.js';
-import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
-import { driverInfo } from './drivers.js';
+import { attachAcrossContexts, contextOf, planMove, refuseCrossContextReference } from './aio.js';
+import { blockDriverCanCompress, driverInfo } from './drivers.js';
 import { blkdebugConfigCheck, blkdebugLimits } from './driver-options/blkdebug.js';
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
 import { type NegativeSizeText, rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
 import { filenameOf } from './filename.js';
-import { imageBehind } from './images.js';
+import { probeHeader } from './images.js';
 import { dirtyBitmapExists } from './bitmap-lookup.js';
 import { nbdConnect, nbdFilename } from './nbd-client.js';
 import { addAnonBitmap, bcsKey } from './anon-bitmaps.js';
@@ -42,8 +42,6 @@ const GIB = 1 << 30;
 const truthy = (v: unknown) => v === true || v === 'on' || v === 'true';
 const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
 
-/** Drivers with .bdrv_co_pwritev_compressed(_part) among those modelled (block_driver_can_compress). */
-const COMPRESSING_FORMATS = new Set(['qcow2']);
 
 /** A child given as a reference (string) or inline (dict): returns the child node's name. */
 function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): { name: string; inline: boolean } {
@@ -51,12 +49,33 @@ function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): 
     // bdrv_open_inherit with a reference and a file name
     if (inh.filename !== undefined) throw new QmpError('Cannot reference an existing block device with additional options or a new filename');
     if (!p.node(ref)) throw new QmpError(`Cannot find device='${ref}' nor node-name='${ref}'`);
+    probeBlockedAttach(p, ref, inh);
     // an abort after the attach comes after the attach's own errors (permissions)
     const later = ctxLockHeld ? null : refuseCrossContextReference(p, ref, inh.role, typeof inh.parentOptions.driver === 'string' ? inh.parentOptions.driver : undefined);
     if (later) pending?.push(later);
     return { name: ref, inline: false };
   }
   return { name: openNode(p, ref as Opts, inh).name, inline: true };
+}
+
+/**
+ * bdrv_attach_child_common for a driver's further child (cbw's `target`, qcow2's `data-file`, …)
+ * given by reference in another AioContext: first the child's subtree is moved into the new
+ * node's context; if that is refused (a fixed-iothread export pins it), the new node would move
+ * into the child's instead. But bdrv_open_inherit still holds its probing BlockBackend on the
+ * node's `file` child while the driver opens (blk_new(bdrv_get_aio_context(file_bs), 0,
+ * BLK_PERM_ALL), unref'd only after bdrv_open_common), and that BlockBackend refuses to change
+ * its AioContext (blk_root_change_aio_ctx: no name, allow_aio_context_change false). So a node
+ * with a `file` child cannot follow, and the child-side error is reported, before any
+ * permission check. (A `backing` reference is attached after the probe is released.)
+ */
+function probeBlockedAttach(p: Proc, ref: string, inh: Inherit): void {
+  if (inh.role !== 'child' || !inh.parent || !p.fileChild(inh.parent)) return;
+  const child = p.node(ref);
+  const pctx = contextOf(p, { kind: 'node', node: inh.parent });
+  if (!child || child.aio === pctx) return;
+  const first = planMove(p, { kind: 'node', node: ref }, pctx);
+  if (first.error) throw new QmpError(first.error);
 }
 
 /** Drivers with .bdrv_file_open: bdrv_fill_options treats them as protocols. */
@@ -222,7 +241,11 @@ function openNodeProbed(
       // qcow2_do_open reads the header through bs->file, whatever filters lie in between
       // (bdrv_pread(bs->file, 0, sizeof(QCowHeader))): a read a copy-on-read filter may crash on
       refuseCorReadCrash(p, file!.name, 0, 104, `Opening qcow2 node '${name}'`);
-      const img = imageBehind(p, file!.name);
+      // (graph/images.ts probeHeader): a failed read is "Could not read qcow2 header: <errno>",
+      // a header without QCOW_MAGIC "Image is not in qcow2 format"
+      const head = probeHeader(p, file!.name);
+      if ('errno' in head) throw new QmpError(`Could not read qcow2 header: ${head.errno}`);
+      const img = 'image' in head ? head.image : undefined;
       if (!img || img.format !== 'qcow2') throw new QmpError('Image is not in qcow2 format');
       qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size });
       const header = img.backing ? { backing: img.backing, backingFormat: img.backingFormat } : {};
@@ -255,9 +278,11 @@ function openNodeProbed(
     }
     case 'compress': {
       // compress_open (block/filter-compress.c): the file child, then block_driver_can_compress
+      // of bs->file->bs->drv alone (not through filters: copy-on-read and throttle have
+      // .bdrv_co_pwritev_compressed themselves, whatever lies below them)
       attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
       const f = fileNode()!;
-      if (!COMPRESSING_FORMATS.has(f.driver)) {
+      if (!blockDriverCanCompress(f.driver)) {
         // bdrv_get_format_name: the driver's format_name, protocols included ("file")
         throw new QmpError(`Compression is not supported for underlying format: ${f.driver}`);
       }

@@ -1,11 +1,10 @@
 // bdrv_co_truncate (block/io.c, 7.2) as the model follows it down the graph: block_resize and
 // the jobs that grow their target (mirror_run for an active commit into a shorter base).
 import { QmpError } from '../errors/index.js';
+import { driverInfo } from './drivers.js';
 import { filterChild } from './jobs/chain.js';
 import type { Proc } from './proc.js';
 
-/** Filters that pass a truncate down to their filtered child (their own .bdrv_co_truncate or bdrv_co_truncate's `filtered` branch). */
-const TRUNCATE_FILTERS = new Set(['throttle', 'copy-on-read', 'blkdebug', 'compress', 'blkverify', 'commit_top', 'mirror_top', 'preallocate']);
 
 /**
  * bdrv_co_truncate (block/io.c, 7.2) down the graph: a read-only node refuses ("Image is
@@ -33,7 +32,10 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
       p.patchNode(node, { size });
       return;
     default: {
-      const filtered = TRUNCATE_FILTERS.has(n.driver) ? filterChild(p, node)?.child : undefined;
+      // a filter's own .bdrv_co_truncate or bdrv_co_truncate's `filtered` branch
+      // (bdrv_filter_child: every driver with is_filter, copy-before-write included) passes
+      // the truncate to the filtered child
+      const filtered = driverInfo(n.driver)?.kind === 'filter' ? filterChild(p, node)?.child : undefined;
       if (!filtered) throw new QmpError('Image format driver does not support resize');
       coTruncate(p, filtered, size, depth + 1);
       p.patchNode(node, { size });

@@ -16,6 +16,7 @@ import type { Job } from '../types.js';
 import { filterChild } from './chain.js';
 import { addJobEdge, dropRef, removeJobEdges } from './parts.js';
 import { createJob, registerJobDriver, type JobCtx } from './runner.js';
+import { blockDriverCanCompress } from '../drivers.js';
 
 export interface BackupData {
   kind: 'backup';
@@ -37,16 +38,17 @@ export interface BackupStart {
 }
 
 const INT_MAX = 2147483647;
-/** block_driver_can_compress among the modelled drivers */
-const COMPRESSING = new Set(['qcow2']);
-
-/** bdrv_supports_compressed_writes: the driver, then through filters to the filtered child */
+/**
+ * bdrv_supports_compressed_writes (block.c): the node's own driver must be able to compress
+ * (block_driver_can_compress), and a filter must also have a filtered child that can.
+ * A filter without .bdrv_co_pwritev_compressed (blkdebug, compress) stops the walk with false.
+ */
 function supportsCompressedWrites(p: Proc, node: string): boolean {
   const n = p.node(node);
-  if (!n) return false;
+  if (!n || !blockDriverCanCompress(n.driver)) return false;
   const f = filterChild(p, node);
   if (f) return supportsCompressedWrites(p, f.child);
-  return COMPRESSING.has(n.driver);
+  return true;
 }
 
 /** bdrv_cbw_append: bdrv_insert_node with a copy-before-write filter over `source`. */

@@ -15,9 +15,9 @@
 // once the limit is exceeded, even after its last run; the wake-up that finds the bitmap clean
 // (nothing in flight: the drain waited for it) makes it ready.
 import { takeDrainWakes } from '../drain.js';
-import { addExtent, imageBehind } from '../images.js';
 import type { Proc } from '../proc.js';
-import { HOST, type Image, type Job } from '../types.js';
+import type { Job } from '../types.js';
+import { writeGuestData } from './guest-write.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
 import { cowBs } from './chain.js';
 import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
@@ -72,16 +72,8 @@ function iteration(p: Proc, r: RateState, offset: number): { n: number; copy: bo
   return clamp({ n: st.n, copy: st.alloc });
 }
 
-/** The copied bytes become the destination's own (a qcow2 image allocates the clusters). */
-function writeData(p: Proc, dest: string, offset: number, n: number): void {
-  const node = p.node(dest);
-  if (!node || node.driver !== 'qcow2') return;
-  const file = p.fileChild(dest)?.child;
-  const img = file ? imageBehind(p, file) : undefined;
-  if (!img) return;
-  const next: Image = { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) };
-  p.d.put(HOST, 'images', img.file, next);
-}
+/** The copied bytes become the destination's own (graph/jobs/guest-write.ts). */
+const writeData = writeGuestData;
 
 /**
  * mirror_run's loop: mirror_iteration while the bitmap is dirty; the delay it returns puts the

@@ -1,6 +1,6 @@
 // Fuzzing the engine on memory-level with fast-check: arbitrary and mutated QMP commands, and
 // random plausible sequences. For every input: no exception but QMP refusals, a refusal leaves
-// the state hash unchanged, the invariants hold after every command, and replaying the log gives
+// the state hash unchanged (but for the generated-name counter, which QEMU never rolls back), the invariants hold after every command, and replaying the log gives
 // the live state byte for byte. FUZZ_RUNS scales it (npm run fuzz: 100000).
 import { TRANSCRIPTS_DIR } from '../../oracle/paths.js';
 import { readdirSync, readFileSync } from 'node:fs';

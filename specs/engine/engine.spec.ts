@@ -54,6 +54,32 @@ test("a refusal that used up an anonymous node name keeps only id_generate's cou
   assert.is(strip(e.state), strip(before));
 });
 
+test('a refused blockdev-add keeps the generated node names it used (id_generate never rolls back)', async () => {
+  // Live qemu-storage-daemon 7.2, same commands: top's inline file is #block0NN, the refused
+  // duplicate's inline file took #block1NN before bdrv_assign_node_name refused 'top', so r's
+  // inline file is #block2NN.
+  const log = await openMemory();
+  const e = await Engine.open(log);
+  await e.execute('A', 'x-blockgraph-image-create', { file: 'a.qcow2', format: 'qcow2', size: '1M' });
+  const add = { driver: 'qcow2', 'node-name': 'top', file: { driver: 'file', filename: 'a.qcow2' } };
+  await e.execute('A', 'blockdev-add', add);
+  const before = stateHash(e.state);
+  const head = log.head;
+  const r = await e.execute('A', 'blockdev-add', { ...add, file: { ...add.file, locking: 'off' } });
+  assert.is('error' in r.reply && r.reply.error.desc, "Duplicate nodes with node-name='top'");
+  const recs = await log.readAll({ gte: head + 1 });
+  assert.equal(recs.map((x) => x.type), ['txn.begun', 'txn.step', 'txn.decided']);
+  assert.is.not(stateHash(e.state), before);
+  await e.execute('A', 'blockdev-add', { driver: 'raw', 'node-name': 'r', file: { driver: 'null-co' } });
+  const fileOf = (n: string) => Object.values(e.state.A!.edges as Record<string, { parent: { node?: string }; name: string; child: string }>)
+    .find((x) => x.parent.node === n && x.name === 'file')!.child;
+  assert.match(fileOf('top'), /^#block0\d\d$/);
+  assert.match(fileOf('r'), /^#block2\d\d$/);
+  const again = await replay(log, { fromScratch: true });
+  assert.is(JSON.stringify(again.state), JSON.stringify(e.state));
+  assert.ok((await verifyReplay(log)).ok);
+});
+
 test('replaying the log from scratch gives the live state, byte for byte', async () => {
   const { log, e } = await chainEngine();
   await e.execute('A', 'blockdev-add', ADD_TOP);

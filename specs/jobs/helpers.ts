@@ -3,6 +3,7 @@ import { Draft } from '../../graph/draft.js';
 import { Proc } from '../../graph/proc.js';
 import { permLetters } from '../../graph/perm.js';
 import type { State } from '../../graph/types.js';
+import { stateHash } from '../../graph/hash.js';
 import type { QmpEvent } from '../../commands/protocol.js';
 import { executeCommand } from '../../commands/model.js';
 
@@ -59,4 +60,17 @@ export function chain(m: M, opts: { topRo?: boolean; names?: string[] } = {}): v
       backing: i > 0 ? names[i - 1] : null, ...(opts.topRo && i === names.length - 1 ? { 'read-only': true } : {}),
     });
   });
+}
+
+/**
+ * The state hash without each process's generated-name counter: a refused command that opened
+ * unnamed nodes (inline children, job filters) keeps their numbers, as QEMU's id_generate does.
+ */
+export function graphHash(s: State): string {
+  const out: State = {};
+  for (const [k, v] of Object.entries(s)) {
+    const meta = (v.meta ?? {}) as Record<string, Record<string, unknown>>;
+    out[k] = k.startsWith('@') || !meta.proc ? v : { ...v, meta: { ...meta, proc: { ...meta.proc, autoName: 0 } } };
+  }
+  return stateHash(out);
 }

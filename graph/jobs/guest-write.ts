@@ -1,0 +1,74 @@
+// Where a job's copied bytes land (the write side of stream, commit and active commit): a qcow2
+// destination allocates the clusters in its image; a destination that writes the bytes of a
+// host file directly (a file node, or filters and an offset-less raw node over one) overwrites
+// the file itself. When that file holds a qcow2 image and the write covers its header
+// (QCowHeader, the first 104 bytes), the image is gone: the file is now plain data, and the
+// next format driver probing it finds no QCOW_MAGIC (qcow2_do_open: "Image is not in qcow2
+// format"). Reads were followed the same way in graph/images.ts probeHeader.
+import { addExtent, imageBehind } from '../images.js';
+import { qcow2FileSize } from '../open.js';
+import type { Proc } from '../proc.js';
+import { HOST, type Image } from '../types.js';
+import { allocatedAbove } from './allocation.js';
+
+/** sizeof(QCowHeader) */
+const QCOW_HEADER_BYTES = 104;
+
+/** The host file and byte offset a write at `offset` of `node` reaches, when it reaches one unchanged. */
+function fileAt(p: Proc, node: string, offset: number): { img: Image; offset: number } | undefined {
+  let cur: string | undefined = node;
+  let off = offset;
+  for (let i = 0; cur !== undefined && i < 1000; i++) {
+    const n = p.node(cur);
+    if (!n) return undefined;
+    const via = (name: string) => p.childrenOf(cur!).find((e) => e.name === name)?.child;
+    switch (n.driver) {
+      case 'file': {
+        const img = p.image(n.filename);
+        return img ? { img, offset: off } : undefined;
+      }
+      case 'blkdebug': cur = via('image'); break;
+      case 'throttle': case 'copy-on-read': case 'compress': case 'copy-before-write': cur = via('file'); break;
+      case 'raw':
+        // raw_co_pwritev: the slice's offset is added (raw_adjust_offset)
+        off += Number(n.options.offset ?? 0);
+        cur = via('file');
+        break;
+      default: return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Guest bytes [offset, offset + n) written to `dest`. */
+export function writeGuestData(p: Proc, dest: string, offset: number, n: number): void {
+  const node = p.node(dest);
+  if (!node || n <= 0) return;
+  if (node.driver === 'qcow2') {
+    const file = p.fileChild(dest)?.child;
+    const img = file ? imageBehind(p, file) : undefined;
+    if (!img) return;
+    const next: Image = { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) };
+    p.d.put(HOST, 'images', img.file, next);
+    return;
+  }
+  const at = fileAt(p, dest, offset);
+  if (!at || at.img.format !== 'qcow2' || at.offset >= QCOW_HEADER_BYTES) return;
+  // the header is overwritten with guest data: the file is a raw file of the same length now
+  p.d.put(HOST, 'images', at.img.file, { file: at.img.file, format: 'raw', size: qcow2FileSize(at.img) } satisfies Image);
+}
+
+/**
+ * commit_active_start's bulk phase (mirror_dirty_init, then mirror_run's copy until READY):
+ * everything allocated above the base (bdrv_is_allocated_above(source, base_overlay, true))
+ * is written into the base.
+ */
+export function activeCommitBulkCopy(p: Proc, source: string, base: string): void {
+  const len = p.node(source)?.size ?? 0;
+  for (let pos = 0, guard = 0; pos < len && guard < 1_000_000; guard++) {
+    const st = allocatedAbove(p, source, base, false, pos, len - pos);
+    const step = st.n > 0 ? st.n : len - pos;
+    if (st.alloc) writeGuestData(p, base, pos, step);
+    pos += step;
+  }
+}
