@@ -14,6 +14,7 @@ import { opBlocker } from '../blockers.js';
 import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, findDirtyBitmap, patchDirtyBitmap } from '../bitmaps.js';
 import type { Job } from '../types.js';
 import { filterChild } from './chain.js';
+import { getLength } from '../length.js';
 import { addJobEdge, dropRef, removeJobEdges } from './parts.js';
 import { createJob, registerJobDriver, type JobCtx } from './runner.js';
 
@@ -104,7 +105,8 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
     patchDirtyBitmap(p, o.bs, o.bitmap, { disabled: true, busy: true, successorEnabled: !bm.disabled });
     addAnonBitmap(p, o.bs, successorKey(o.jobId), bm.granularity, bm.disabled);
   }
-  if (p.node(o.bs)!.size !== p.node(o.target)!.size) throw new QmpError('Source and target image have different sizes');
+  // len = bdrv_getlength(bs); target_len = bdrv_getlength(target)
+  if (getLength(p, o.bs) !== getLength(p, o.target)) throw new QmpError('Source and target image have different sizes');
 
   const cbw = cbwAppend(p, o.bs, o.target, o.filterNodeName);
   const cs = blockCopyClusterSize(p, o.target);

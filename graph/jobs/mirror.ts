@@ -16,6 +16,7 @@ import { setBackingHd } from './backing.js';
 import { rule } from '../rules.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
+import { getLength } from '../length.js';
 
 export interface MirrorData {
   kind: 'mirror';
@@ -78,7 +79,7 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
   let targetPerms = PERM_W;
   let targetShared = PERM_U;
   if (targetIsBacking) {
-    if (p.node(o.target)!.size < p.node(o.bs)!.size) targetPerms |= PERM_Z;
+    if (getLength(p, o.target) < getLength(p, o.bs)) targetPerms |= PERM_Z;
     targetShared |= PERM_R | PERM_W;
   } else if (chainContains(p, o.bs, skipFilters(p, o.target))) {
     throw new QmpError("Cannot mirror to a filter on top of a node in the source's backing chain");
@@ -111,12 +112,13 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
  */
 function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking: boolean): void {
   const { p } = ctx;
-  const srcLen = p.node(o.bs)!.size;
-  if (!targetIsBacking && srcLen !== p.node(o.target)!.size) {
+  // s->bdev_length = bdrv_getlength(bs); target_length = blk_getlength(s->target)
+  const srcLen = getLength(p, o.bs);
+  if (!targetIsBacking && srcLen !== getLength(p, o.target)) {
     sendJob(ctx, id, { type: 'FAIL', error: 'Source and target image have different sizes' });
     return;
   }
-  if (targetIsBacking && srcLen > p.node(o.target)!.size) {
+  if (targetIsBacking && srcLen > getLength(p, o.target)) {
     // mirror_run: an active commit grows a shorter base (blk_truncate on the target); when
     // bdrv_co_truncate refuses, the job fails at once with the errno (ENOTSUP, EACCES, EINVAL)
     try {
