@@ -66,6 +66,7 @@ export function blockdevMirrorCommon(
       filterNodeName: args['filter-node-name'] as string | undefined, activeCommit: false, sync: String(args.sync),
       ...(sourceBacking ? { backingMode: sourceBacking } : {}),
       granularity, writeBlocking: args['copy-mode'] === 'write-blocking',
+      ...(args['on-source-error'] !== undefined ? { onSourceError: String(args['on-source-error']) } : {}),
     });
   }
 }

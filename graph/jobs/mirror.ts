@@ -10,13 +10,14 @@ import type { Job } from '../types.js';
 import { appendNode, replaceNode } from '../replace.js';
 import { tryRefresh } from '../ops.js';
 import { coTruncate } from '../truncate.js';
-import { chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
+import { chainContains, cowBs, filterChild, filterOrCowBs, findOverlay, isFilter, skipFilters } from './chain.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
 import { setBackingHd } from './backing.js';
 import { rule } from '../rules.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { getLength } from '../length.js';
+import type { Proc } from '../proc.js';
 
 export interface MirrorData {
   kind: 'mirror';
@@ -46,6 +47,8 @@ export interface MirrorStart {
   granularity?: number;
   /** copy-mode write-blocking: the job's bitmap starts disabled */
   writeBlocking?: boolean;
+  /** BlockdevOnError for reads of the source (blockdev-mirror's on-source-error; default report) */
+  onSourceError?: string;
 }
 
 /** mirror_start_job (and commit_active_start's read-write flip of the base) */
@@ -130,7 +133,37 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
       return;
     }
   }
-  if (srcLen === 0 || o.sync === 'none') sendJob(ctx, id, { type: 'READY' });
+  if (srcLen === 0 || o.sync === 'none') {
+    sendJob(ctx, id, { type: 'READY' });
+    return;
+  }
+  // mirror_dirty_init (not is_none_mode): bdrv_is_allocated_above(bs, ...) asks the source's
+  // block status, which a snapshot-access node forwards to bdrv_co_snapshot_block_status of its
+  // file: -ENOTSUP unless that is a copy-before-write filter, and the job fails at once. With
+  // sync full and zero_target (blockdev-mirror: existing target) on a target that cannot write
+  // zeroes with unmap, the whole bitmap is dirtied instead and the first copy's read fails the
+  // same way (bdrv_co_preadv_snapshot -> -ENOTSUP, BLOCK_JOB_ERROR read): with on-source-error
+  // report (or enospc, ENOTSUP not being ENOSPC) the job fails; stop/ignore keep it alive.
+  const readFails = o.sync !== 'full' || !['stop', 'ignore'].includes(o.onSourceError ?? 'report');
+  if (readFails && !snapshotAccessReadable(p, o.bs)) sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
+}
+
+/**
+ * Whether reads and block status of `node` work as far as the snapshot-access driver goes: the
+ * first non-filter node below `node` (filters pass block status and reads down, BDRV_BLOCK_RAW)
+ * is not a snapshot-access node, or is one over a copy-before-write filter (the only driver with
+ * .bdrv_co_preadv_snapshot / .bdrv_co_snapshot_block_status in 7.2).
+ */
+function snapshotAccessReadable(p: Proc, node: string): boolean {
+  let cur = node;
+  for (let i = 0; isFilter(p, cur) && i < 10000; i++) {
+    const next = filterChild(p, cur)?.child;
+    if (!next) break;
+    cur = next;
+  }
+  if (p.node(cur)?.driver !== 'snapshot-access') return true;
+  const file = p.fileChild(cur)?.child;
+  return !!file && p.node(file)?.driver === 'copy-before-write';
 }
 
 /** mirror_exit_common */
