@@ -93,7 +93,10 @@ export function earlyFailEvents(events: readonly QmpEvent[]): QmpEvent[] {
 function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort): ExecResult {
   const d = new Draft(state);
   d.step('abort residue');
-  e.residue(new Proc(d, proc));
+  const p = new Proc(d, proc);
+  e.residue(p);
+  // a residue that moves edges (external_snapshot_abort's bdrv_replace_node) changes file names
+  refreshFilenames(p);
   const steps = d.steps();
   // a transaction that also created jobs says what QEMU sent for them (commands/transaction.ts)
   const events = (e as { failEvents?: QmpEvent[] }).failEvents ?? [];
