@@ -8,6 +8,7 @@ import { moveToContext } from '../graph/aio.js';
 import { opBlocker } from '../graph/blockers.js';
 import { driverInfo } from '../graph/drivers.js';
 import { createImage } from '../graph/images.js';
+import { pseudoFilename } from '../graph/filename.js';
 import { cowChild, isFilter } from '../graph/jobs/chain.js';
 import { setReadOnly } from '../graph/jobs/parts.js';
 import { openNode } from '../graph/open.js';
@@ -63,11 +64,13 @@ export function externalSnapshotPrepare(
     if (a.snapshotNodeName !== undefined && p.node(a.snapshotNodeName)) throw new QmpError('New overlay node-name already in use');
     const old = p.node(oldBs)!;
     if ((a.mode ?? 'absolute-paths') !== 'existing') {
-      // bdrv_img_create(new_image_file, format, old filename, old format, size of old)
+      // bdrv_img_create(new_image_file, format, old filename, old format, size of old): the old
+      // node's bs->filename, its json: pseudo-filename when it has no plain one
+      const backing = pseudoFilename(p, oldBs);
       try {
         createImage(p.d, {
           file: a.snapshotFile, format, size: old.size,
-          ...(old.filename ? { backing: old.filename, 'backing-format': old.driver } : {}),
+          ...(backing ? { backing, 'backing-format': old.driver } : {}),
         } as never);
       } catch (e) {
         if (e instanceof BlockgraphError && e.code === 'BG_BAD_INPUT') throw new QmpError(e.message);

@@ -92,8 +92,40 @@ function backingOverridden(p: Proc, n: BdsNode, kids: readonly Edge[]): boolean 
   const hdr = n.header?.backing ?? '';
   const b = kids.find((e) => e.name === 'backing');
   if (!b) return hdr !== '';
-  const bName = p.node(b.child)?.filename ?? '';
-  return bName === '' || bName !== hdr;
+  // strcmp(bs->auto_backing_file, bs->backing->bs->filename): a backing without a plain name
+  // has its json: pseudo-filename there, which matches a header written from that same name
+  return pseudoFilename(p, b.child) !== hdr;
+}
+
+/**
+ * bs->filename as QEMU holds it: the plain name, or for a node without one the "json:{...}"
+ * pseudo-filename bdrv_refresh_filename builds from full_open_options (the driver, its strong
+ * options, each child's name or options). The model stores "" for those (the oracle reports
+ * none); this rebuilds a stable json: name from the same inputs for the places where QEMU uses
+ * the string itself: bdrv_img_create writing it as an overlay's backing file
+ * (external_snapshot_prepare), and bdrv_backing_overridden comparing it with the header. The
+ * text is the model's own rendering (key order, no node names), not byte-identical to QEMU's.
+ */
+export function pseudoFilename(p: Proc, node: string, depth = 0): string {
+  const n = p.node(node);
+  if (!n) return '';
+  if (n.filename || depth > 64) return n.filename;
+  return `json:${JSON.stringify(fullOpenOptions(p, n, depth))}`;
+}
+
+function fullOpenOptions(p: Proc, n: BdsNode, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { driver: n.driver };
+  const keys = Object.keys(n.options ?? {}).sort();
+  for (const s of STRONG[n.driver] ?? []) {
+    for (const k of keys) if (s.endsWith('.') ? k.startsWith(s) : k === s) out[k] = n.options[k];
+  }
+  const kids = [...p.childrenOf(n.name)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of kids) {
+    const c = p.node(e.child);
+    if (!c) continue;
+    out[e.name] = c.filename || depth > 64 ? c.filename : fullOpenOptions(p, c, depth + 1);
+  }
+  return out;
 }
 
 export function refreshFilenames(p: Proc): void {
