@@ -10,14 +10,14 @@ import type { Job } from '../types.js';
 import { appendNode, replaceNode } from '../replace.js';
 import { tryRefresh } from '../ops.js';
 import { coTruncate } from '../truncate.js';
-import { chainContains, cowBs, filterChild, filterOrCowBs, findOverlay, isFilter, skipFilters } from './chain.js';
+import { chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
+import { snapshotAccessReadable } from './snapshot-io.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
 import { setBackingHd } from './backing.js';
 import { rule } from '../rules.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { getLength } from '../length.js';
-import type { Proc } from '../proc.js';
 
 export interface MirrorData {
   kind: 'mirror';
@@ -146,24 +146,6 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   // report (or enospc, ENOTSUP not being ENOSPC) the job fails; stop/ignore keep it alive.
   const readFails = o.sync !== 'full' || !['stop', 'ignore'].includes(o.onSourceError ?? 'report');
   if (readFails && !snapshotAccessReadable(p, o.bs)) sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
-}
-
-/**
- * Whether reads and block status of `node` work as far as the snapshot-access driver goes: the
- * first non-filter node below `node` (filters pass block status and reads down, BDRV_BLOCK_RAW)
- * is not a snapshot-access node, or is one over a copy-before-write filter (the only driver with
- * .bdrv_co_preadv_snapshot / .bdrv_co_snapshot_block_status in 7.2).
- */
-function snapshotAccessReadable(p: Proc, node: string): boolean {
-  let cur = node;
-  for (let i = 0; isFilter(p, cur) && i < 10000; i++) {
-    const next = filterChild(p, cur)?.child;
-    if (!next) break;
-    cur = next;
-  }
-  if (p.node(cur)?.driver !== 'snapshot-access') return true;
-  const file = p.fileChild(cur)?.child;
-  return !!file && p.node(file)?.driver === 'copy-before-write';
 }
 
 /** mirror_exit_common */
