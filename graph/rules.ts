@@ -107,7 +107,9 @@ export const RULES = defineRules({
     what: "the block-copy state's copy bitmap of a copy-before-write filter: which node holds it",
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
-    proof: [{ transcript: 'backup-push-full.json', step: 22 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }, { transcript: 'backup-push-incremental.json', step: 4 }, { transcript: 'fleecing-cbw-snapshot-access.json', step: 6 }],
+    proof: [{ transcript: 'backup-push-full.json', step: 22 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }, { transcript: 'backup-push-incremental.json', step: 4 }, { transcript: 'fleecing-cbw-snapshot-access.json', step: 6 },
+      { transcript: 'fuzz-backup-align-not-inherited.json', step: 4 }, { transcript: 'fuzz-backup-size-after-create.json', step: 3 }, { transcript: 'fuzz-backup-size-sector-rounded.json', step: 5 },
+      { transcript: 'fuzz-backup-snapshot-access-io.json', step: 6 }, { transcript: 'fuzz-snapshot-sync-json-backing-cbw.json', step: 3 }],
     modelled: true,
   },
   'grouped-txn-job-start-order': {
@@ -125,6 +127,20 @@ export const RULES = defineRules({
     // graph/driver-options/raw.ts gives 7.2's text on both versions
     proof: [{ transcript: 'raw-slice-qcow2-inside.json', step: 10 }],
     modelled: false,
+  },
+  'variable-length-drivers': {
+    what: 'which nodes bdrv_getlength asks again (refresh_total_sectors) instead of using the length they had at open or last truncate: a raw or copy-on-read node over a file resized below it',
+    '7.2': { fn: 'bdrv_nb_sectors: drv->has_variable_length, set by raw-format, copy-on-read, compress and preallocate (and host_device/host_cdrom, not modelled), whose getlength asks bs->file', value: ['raw', 'copy-on-read', 'compress', 'preallocate'] as readonly string[] },
+    '10.0': { fn: 'bdrv_co_nb_sectors (recorded): a raw or copy-on-read node over a regular file keeps its open-time length after block_resize of the file (query-named-block-nodes virtual-size), so none of the modelled drivers refreshes', value: [] as readonly string[] },
+    proof: [{ transcript: 'fuzz-commit-perm-after-resize.json', step: 7 }],
+    modelled: true,
+  },
+  'mirror-copy-error-waits-for-rate-limit': {
+    what: "a speed-limited mirror whose first copy fails (a read through a snapshot-access node, on-source-error report): does the job fail before the next command?",
+    '7.2': { fn: 'mirror_run: the failed read (mirror_read_complete -> mirror_error_action, s->ret) is seen by the loop at once, and the job fails (immediate_exit)', value: false },
+    '10.0': { fn: 'mirror_run (recorded): BLOCK_JOB_ERROR is sent at once, but the loop sleeps for the rate limit (job_sleep_ns) before it looks at s->ret: with a speed the job keeps running; without one it fails at once as in 7.2', value: true },
+    proof: [{ transcript: 'fuzz-mirror-from-snapshot-access.json', step: 7 }],
+    modelled: true,
   },
 });
 

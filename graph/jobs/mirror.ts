@@ -144,7 +144,9 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   // zeroes with unmap, the whole bitmap is dirtied instead and the first copy's read fails the
   // same way (bdrv_co_preadv_snapshot -> -ENOTSUP, BLOCK_JOB_ERROR read): with on-source-error
   // report (or enospc, ENOTSUP not being ENOSPC) the job fails; stop/ignore keep it alive.
-  const readFails = o.sync !== 'full' || !['stop', 'ignore'].includes(o.onSourceError ?? 'report');
+  // (10.0: a speed-limited job only sees the failed read after its rate-limit sleep, graph/rules.ts)
+  const readFails = o.sync !== 'full'
+    || (!['stop', 'ignore'].includes(o.onSourceError ?? 'report') && !(o.speed > 0 && rule(p, 'mirror-copy-error-waits-for-rate-limit')));
   if (readFails && !snapshotAccessReadable(p, o.bs)) sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
 }
 
