@@ -2,6 +2,7 @@
 // (the `file` child before the node's own name is assigned, the backing after), so that
 // the same error wins as in QEMU. Each node keeps its option QDicts as QEMU does
 // (graph/options.ts): a child opened inline takes its sub-QDict with it.
+import { snapshotAccessReadable } from './jobs/snapshot-io.js';
 import { rule } from './rules.js';
 import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError } from '../errors/index.js';
@@ -164,6 +165,9 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false): BdsN
     case 'qcow2': {
       attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_IMAGE);
       formatLockIfNeeded(p, name);
+      // qcow2_do_open: bdrv_pread(bs->file, 0, header) first; through a snapshot-access node
+      // over anything but copy-before-write that read is -ENOTSUP (graph/jobs/snapshot-io.ts)
+      if (!snapshotAccessReadable(p, file!.name)) throw new QmpError('Could not read qcow2 header: Operation not supported');
       // qcow2_open reads the header through bs->file, whatever filters lie in between
       const img = imageBehind(p, file!.name);
       if (!img || img.format !== 'qcow2') throw new QmpError('Image is not in qcow2 format');

@@ -109,7 +109,8 @@ export const RULES = defineRules({
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [{ transcript: 'backup-push-full.json', step: 22 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }, { transcript: 'backup-push-incremental.json', step: 4 }, { transcript: 'fleecing-cbw-snapshot-access.json', step: 6 },
       { transcript: 'fuzz-backup-align-not-inherited.json', step: 4 }, { transcript: 'fuzz-backup-size-after-create.json', step: 3 }, { transcript: 'fuzz-backup-size-sector-rounded.json', step: 5 },
-      { transcript: 'fuzz-backup-snapshot-access-io.json', step: 6 }, { transcript: 'fuzz-snapshot-sync-json-backing-cbw.json', step: 3 }],
+      { transcript: 'fuzz-backup-snapshot-access-io.json', step: 6 }, { transcript: 'fuzz-snapshot-sync-json-backing-cbw.json', step: 3 },
+      { transcript: 'fuzz-qcow2-over-snapshot-access.json', step: 5 }],
     modelled: true,
   },
   'grouped-txn-job-start-order': {
