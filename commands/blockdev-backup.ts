@@ -6,7 +6,7 @@ import { QmpError } from '../errors/index.js';
 import { moveToContext } from '../graph/aio.js';
 import { dirtyBitmapExists } from '../graph/bitmap-lookup.js';
 import { BITMAP_ALLOW_RO, dirtyBitmapCheck, findDirtyBitmap } from '../graph/bitmaps.js';
-import { startBackup } from '../graph/jobs/backup.js';
+import { backupRunStart, startBackup } from '../graph/jobs/backup.js';
 import { sendJob, type JobCtx } from '../graph/jobs/runner.js';
 import { lookupBs } from './job-lookup.js';
 import { runTransaction, type ActionCtx, type PreparedAction } from './transaction.js';
@@ -58,7 +58,10 @@ export function blockdevBackupPrepare(ctx: ActionCtx, d: Record<string, any>): P
   return {
     job: job.id,
     // blockdev_backup_commit: job_start
-    commit() { sendJob(jctx, job.id, { type: 'START' }); },
+    commit() {
+      sendJob(jctx, job.id, { type: 'START' });
+      backupRunStart(jctx, job.id, { onSourceError: d['on-source-error'], onTargetError: d['on-target-error'] });
+    },
   };
 }
 

@@ -20,6 +20,7 @@ import type { Proc } from '../graph/proc.js';
 import { HOST, type Image } from '../graph/types.js';
 import { imageBehind } from '../graph/images.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
+import { filterChild } from '../graph/jobs/chain.js';
 import { removeBlockBackend } from './exports.js';
 import type { CommandDef } from './types.js';
 
@@ -89,14 +90,22 @@ function fileCreate(p: Proc, o: Opts): void {
   }
   const size = Number(o.size);
   p.step(`create ${filename}`);
+  // the file is created through a file descriptor of its own: nodes already open on it keep
+  // their length (bdrv_file has no .has_variable_length, so bdrv_getlength never asks fstat again)
   p.d.put(HOST, 'images', filename, { file: filename, format: 'raw', size } satisfies Image);
-  resizeFileNodes(p, filename, size);
 }
 
-/** Open file nodes of a host file see its new length (raw_getlength asks fstat). */
-function resizeFileNodes(p: Proc, filename: string, size: number): void {
-  for (const q of [p, ...p.others()]) {
-    for (const n of q.nodes()) if (n.driver === 'file' && n.filename === filename && n.size !== size) q.patchNode(n.name, { size });
+/**
+ * The header writes of qcow2_co_create go through the node `file` and down its filters to the
+ * protocol node; each level whose end they pass grows to it (bdrv_co_write_req_finish: end_sector
+ * > bs->total_sectors). Nothing truncates the file first, so a longer file keeps its length, and
+ * other nodes open on the same file (in this process or another) keep theirs.
+ */
+function growWrittenNodes(p: Proc, file: string, end: number): void {
+  const bytes = Math.ceil(end / 512) * 512;
+  for (let cur: string | undefined = file, i = 0; cur && i < 10000; cur = filterChild(p, cur)?.child, i++) {
+    const n = p.node(cur);
+    if (n && n.size < bytes) p.patchNode(cur, { size: bytes });
   }
 }
 
@@ -154,7 +163,7 @@ function qcow2Create(p: Proc, o: Opts): void {
       if (next.backingFormat === undefined) delete next.backingFormat;
     }
     p.d.put(HOST, 'images', img.file, next);
-    resizeFileNodes(p, img.file, qcow2FileSize(next));
+    growWrittenNodes(p, file, qcow2FileSize(next));
   }
   p.step('release blockdev-create BlockBackend');
   const ctxBefore = p.node(file)?.aio;

@@ -7,6 +7,7 @@ import { startMirror } from '../graph/jobs/mirror.js';
 import { getRootBs, lookupBs } from './job-lookup.js';
 import type { CommandDef } from './types.js';
 import type { JobCtx } from '../graph/jobs/runner.js';
+import { getLength } from '../graph/length.js';
 
 /** qmp_blockdev_mirror + blockdev_mirror_common, checks in QEMU's order. */
 export const blockdevMirror: CommandDef = {
@@ -52,7 +53,7 @@ export function blockdevMirrorCommon(
       if (!recurseCanReplace(p, bs, replaces)) {
         throw new QmpError(`Cannot replace '${replaces}' by a node mirrored from '${bs}', because it cannot be guaranteed that doing so would not lead to an abrupt change of visible data`);
       }
-      if (p.node(bs)!.size !== p.node(replaces)!.size) throw new QmpError('cannot replace image with a mirror image of different size');
+      if (getLength(p, bs) !== getLength(p, replaces)) throw new QmpError('cannot replace image with a mirror image of different size');
     }
     // mirror_start: bitmap-based sync modes are not implemented for mirror in 7.2
     const sync = String(args.sync);
@@ -69,6 +70,7 @@ export function blockdevMirrorCommon(
       // existing or !bdrv_has_zero_init(target)), and a new image has zero init
       zeroTarget: sync === 'full' && sourceBacking !== 'source',
       bufSize: Number(args['buf-size'] ?? 0),
+      ...(args['on-source-error'] !== undefined ? { onSourceError: String(args['on-source-error']) } : {}),
     });
   }
 }

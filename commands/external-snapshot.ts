@@ -1,13 +1,15 @@
 // external_snapshot_prepare / _commit / _abort / _clean (blockdev.c, 7.2): the one action behind
-// blockdev-snapshot, blockdev-snapshot-sync and their transaction forms. Abort and clean need no
-// code here: the model's Draft undoes a failed transaction whole (tran_abort), and the new node
-// that clean's bdrv_unref would close is kept alive by its place in the graph.
+// blockdev-snapshot, blockdev-snapshot-sync and their transaction forms. The model's Draft undoes
+// a failed transaction whole (tran_abort); external_snapshot_abort does more than that undo (see
+// the residue below), and the new node that clean's bdrv_unref would close is kept alive by its
+// place in the graph.
 import { BlockgraphError, QmpError } from '../errors/index.js';
 import { moveToContext } from '../graph/aio.js';
 import { opBlocker } from '../graph/blockers.js';
 import { driverInfo } from '../graph/drivers.js';
 import { createImage } from '../graph/images.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
+import { pseudoFilename } from '../graph/filename.js';
 import { cowChild, isFilter } from '../graph/jobs/chain.js';
 import { setReadOnly } from '../graph/jobs/parts.js';
 import { openNode } from '../graph/open.js';
@@ -15,7 +17,7 @@ import { unrefIfUnused } from '../graph/ops.js';
 import { PERM_R } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
 import { cumulative } from '../graph/refresh.js';
-import { appendNode, refuseAppendHang } from '../graph/replace.js';
+import { appendNode, refuseAppendHang, replaceNode } from '../graph/replace.js';
 import { reaches } from '../graph/reopen/prepare.js';
 
 /**
@@ -45,7 +47,9 @@ export type SnapshotAction =
   };
 
 /** external_snapshot_prepare: checks in QEMU's order, the overlay opened (or created), bdrv_append. */
-export function externalSnapshotPrepare(p: Proc, a: SnapshotAction): { commit(): void; clean(): void } {
+export function externalSnapshotPrepare(
+  p: Proc, a: SnapshotAction, onAbortResidue: (fn: (q: Proc) => void) => void = () => {},
+): { commit(): void; clean(): void } {
   const oldBs = a.kind === 'blockdev-snapshot' ? lookup(p, a.node, a.node) : lookup(p, a.device, a.nodeName);
   const blocked = opBlocker(p, oldBs, 'external-snapshot');
   if (blocked) throw new QmpError(`Node '${oldBs}' is busy: ${blocked}`);
@@ -61,11 +65,13 @@ export function externalSnapshotPrepare(p: Proc, a: SnapshotAction): { commit():
     if (a.snapshotNodeName !== undefined && p.node(a.snapshotNodeName)) throw new QmpError('New overlay node-name already in use');
     const old = p.node(oldBs)!;
     if ((a.mode ?? 'absolute-paths') !== 'existing') {
-      // bdrv_img_create(new_image_file, format, old filename, old format, size of old)
+      // bdrv_img_create(new_image_file, format, old filename, old format, size of old): the old
+      // node's bs->filename, its json: pseudo-filename when it has no plain one
+      const backing = pseudoFilename(p, oldBs);
       try {
         createImage(p.d, {
           file: a.snapshotFile, format, size: old.size,
-          ...(old.filename ? { backing: old.filename, 'backing-format': old.driver } : {}),
+          ...(backing ? { backing, 'backing-format': old.driver } : {}),
         } as never);
         // qcow2_co_create_opts: the nodes it opens take #block names (graph/id-counter.ts)
         consumeAutoNames(p, creationOpens(format, 'img-create'));
@@ -99,6 +105,20 @@ export function externalSnapshotPrepare(p: Proc, a: SnapshotAction): { commit():
   p.step('append');
   reconcileContexts(p, overlay, oldBs);
   appendNode(p, overlay, oldBs);
+  // state->overlay_appended: external_snapshot_abort does not restore the graph it found. It
+  // drops the overlay's backing (bdrv_set_backing_hd(new_bs, NULL)) and then moves EVERY parent of
+  // the overlay to the old node (bdrv_replace_node(new_bs, old_bs), auto-skip): the parents the
+  // append gave it go back, but so do the ones it had before the transaction (a snapshot-access
+  // node or an export over a blockdev-add'ed overlay, a read-only overlay's backing parent), which
+  // end up on the old node. On the rolled-back state that is a bdrv_replace_node of the overlay's
+  // own parents. QEMU passes &error_abort: a permission refresh that fails there aborts the
+  // daemon; the model then keeps the rolled-back graph.
+  if (a.kind === 'blockdev-snapshot') {
+    onAbortResidue((q) => {
+      if (!q.node(overlay) || !q.node(oldBs) || q.parents(overlay).length === 0) return;
+      q.d.attempt(() => replaceNode(q, overlay, oldBs), (e) => e instanceof QmpError);
+    });
+  }
   return {
     // external_snapshot_commit: the old top becomes read-only (errors ignored)
     commit: () => setReadOnly(p, oldBs, true, { ignoreErrors: true, always: true }),

@@ -60,7 +60,7 @@ const ACTIONS = new Map<string, ActionDef>([
   ['abort', () => { throw new QmpError('Transaction aborted using Abort action'); }],
   ['blockdev-snapshot', (ctx, d, kind) => {
     checkCompletionMode(ctx, kind);
-    return externalSnapshotPrepare(ctx.p, { kind: 'blockdev-snapshot', node: String(d.node), overlay: String(d.overlay) });
+    return externalSnapshotPrepare(ctx.p, { kind: 'blockdev-snapshot', node: String(d.node), overlay: String(d.overlay) }, ctx.onAbortResidue);
   }],
   ['blockdev-snapshot-sync', (ctx, d, kind) => {
     checkCompletionMode(ctx, kind);

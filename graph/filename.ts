@@ -160,8 +160,21 @@ function backingOverridden(p: Proc, n: BdsNode, kids: readonly Edge[]): boolean 
   const hdr = n.header?.backing ?? '';
   const b = kids.find((e) => e.name === 'backing');
   if (!b) return hdr !== '';
-  const bName = p.node(b.child)?.filename ?? '';
-  return bName === '' || bName !== hdr;
+  // strcmp(bs->auto_backing_file, bs->backing->bs->filename): a backing without a plain name
+  // has its json: pseudo-filename there, which matches a header written from that same name
+  return pseudoFilename(p, b.child) !== hdr;
+}
+
+/**
+ * bs->filename as QEMU holds it: the plain name, or for a node without one the "json:{...}"
+ * pseudo-filename bdrv_refresh_filename builds from full_open_options (the driver, its strong
+ * options, each child's name or options). The model stores "" for those (the oracle reports
+ * none); this rebuilds the json: name (fullFilename, QEMU's own rendering) for the places where
+ * QEMU uses the string itself: bdrv_img_create writing it as an overlay's backing file
+ * (external_snapshot_prepare), and bdrv_backing_overridden comparing it with the header.
+ */
+export function pseudoFilename(p: Proc, node: string): string {
+  return p.node(node) ? fullFilename(p, node) : '';
 }
 
 export function refreshFilenames(p: Proc): void {

@@ -105,6 +105,9 @@ export function imageBehind(p: ImageView, node: string): Image | undefined {
       case 'file': return p.image(n.filename);
       case 'blkdebug': cur = via('image'); break;
       case 'throttle': case 'copy-on-read': cur = via('file'); break;
+      // cbw_co_preadv / cbw_co_preadv_snapshot read the source (its `file`); snapshot-access reads
+      // its file's snapshot (only a copy-before-write file gets this far: graph/jobs/snapshot-io.ts)
+      case 'copy-before-write': case 'snapshot-access': cur = via('file'); break;
       case 'quorum': cur = via('children.0'); break;
       case 'raw':
         if (Number(n.options.offset ?? 0) !== 0) return undefined;

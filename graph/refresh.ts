@@ -140,16 +140,14 @@ export function refreshPerms(p: Proc, roots: readonly string[], opts: RefreshOpt
   }
 }
 
-/** bs->bl.request_alignment: the largest along the primary-child chain (bdrv_merge_limits). */
-export function alignment(p: Proc, n: BdsNode): number {
-  let a = n.align || 1;
-  let cur: BdsNode | undefined = n;
-  for (let i = 0; cur && i < 64; i++) {
-    const fc: Edge | undefined = p.childrenOf(cur.name).find((e) => e.name === "file" || e.name === "image");
-    cur = fc ? p.node(fc.child) : undefined;
-    if (cur) a = Math.max(a, cur.align || 1);
-  }
-  return a;
+/**
+ * bs->bl.request_alignment (bdrv_refresh_limits, block/io.c 7.2): 1 for a driver with a byte
+ * interface (every modelled one), then the driver's own .bdrv_refresh_limits override (blkdebug's
+ * `align`). It is NOT taken from the children: bdrv_merge_limits merges transfer and memory
+ * limits only, so a raw, snapshot-access or throttle node over `blkdebug align=4096` still has 1.
+ */
+export function alignment(_p: Proc, n: BdsNode): number {
+  return n.align || 1;
 }
 
 /**

@@ -65,7 +65,7 @@ export const RULES = defineRules({
       fn: 'mirror_start_job: bdrv_create_dirty_bitmap(s->mirror_top_bs, granularity, NULL), then bdrv_disable_dirty_bitmap always (mirror_top_do_pwritev sets the bits itself, so the mode can change while the job runs)',
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
-    proof: [{ transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }, { transcript: 'combo-active-commit-under-throttle-export.json', step: 9 }, { transcript: 'combo-chain5-parallel-jobs.json', step: 6 }, { transcript: 'combo-export-iothread-mirror-commit.json', step: 11 }, { transcript: 'combo-mirror-top-over-streaming-chain.json', step: 8 }],
+    proof: [{ transcript: 'fuzz-mirror-from-snapshot-access.json', step: 8 }, { transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }, { transcript: 'combo-active-commit-under-throttle-export.json', step: 9 }, { transcript: 'combo-chain5-parallel-jobs.json', step: 6 }, { transcript: 'combo-export-iothread-mirror-commit.json', step: 11 }, { transcript: 'combo-mirror-top-over-streaming-chain.json', step: 8 }],
     modelled: true,
   },
   'transaction-completion-mode-text': {
@@ -156,6 +156,9 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [{ transcript: 'backup-push-full.json', step: 22 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }, { transcript: 'backup-push-incremental.json', step: 4 }, { transcript: 'fleecing-cbw-snapshot-access.json', step: 6 }, { transcript: 'fuzz-cbw-probe-before-driver-open.json', step: 1 }, { transcript: 'fuzz-raw-length-follows-reopened-file.json', step: 5 },
+      { transcript: 'fuzz-backup-align-not-inherited.json', step: 4 }, { transcript: 'fuzz-backup-size-after-create.json', step: 3 }, { transcript: 'fuzz-backup-size-sector-rounded.json', step: 5 },
+      { transcript: 'fuzz-backup-snapshot-access-io.json', step: 6 }, { transcript: 'fuzz-snapshot-sync-json-backing-cbw.json', step: 3 },
+      { transcript: 'fuzz-qcow2-over-snapshot-access.json', step: 5 },
       ...[2, 3, 4, 5, 6].map((step) => ({ transcript: 'abort-9-finalize-stream-cbw-below-survives.json', step })),
       // 7.2 aborts where the filter under the cbw closes with the bitmap still on it (graph/ops.ts refuseCloseWithAnonBitmap)
       { transcript: 'aborts/abort-9-finalize-stream-filter-under-cbw.json', step: 4 }],
@@ -175,6 +178,21 @@ export const RULES = defineRules({
     '10.0': { fn: 'util/qemu-option.c parse_option_size (recorded): "Value \'%s\' is out of range for parameter \'%s\'"', value: 'out-of-range' },
     // graph/driver-options/raw.ts raw_read_options (found again by fuzz --qemu 10.0 seed 41: size and offset, blockdev-add and reopen)
     proof: [{ transcript: 'raw-slice-qcow2-inside.json', step: 10 }],
+    modelled: true,
+  },
+  'variable-length-drivers': {
+    what: 'which nodes bdrv_getlength asks again (refresh_total_sectors) instead of using the length they had at open or last truncate: a raw or copy-on-read node over a file resized below it',
+    '7.2': { fn: 'bdrv_nb_sectors: drv->has_variable_length, set by raw-format, copy-on-read, compress and preallocate (and host_device/host_cdrom, not modelled), whose getlength asks bs->file', value: ['raw', 'copy-on-read', 'compress', 'preallocate'] as readonly string[] },
+    '10.0': { fn: 'bdrv_co_nb_sectors (recorded): a raw or copy-on-read node over a regular file keeps its open-time length after block_resize of the file (query-named-block-nodes virtual-size), so none of the modelled drivers refreshes', value: [] as readonly string[] },
+    proof: [{ transcript: 'fuzz-commit-perm-after-resize.json', step: 7 }],
+    modelled: true,
+  },
+  'mirror-copy-error-waits-for-rate-limit': {
+    what: "a speed-limited mirror whose first copy fails (a read through a snapshot-access node, on-source-error report): does the job fail before the next command?",
+    '7.2': { fn: 'mirror_run: the failed read (mirror_read_complete -> mirror_error_action, s->ret) is seen by the loop at once, and the job fails (immediate_exit)', value: false },
+    '10.0': { fn: 'mirror_run (recorded): BLOCK_JOB_ERROR is sent at once, but the loop sleeps for the rate limit (job_sleep_ns) before it looks at s->ret: with a speed the job keeps running; without one it fails at once as in 7.2', value: true },
+    // seen live (a re-recording raced the graph query, so no transcript step proves it yet)
+    proof: [],
     modelled: true,
   },
 });

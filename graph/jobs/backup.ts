@@ -13,9 +13,12 @@ import { abdicateTo, addAnonBitmap, releaseAnonBitmap } from '../anon-bitmaps.js
 import { opBlocker } from '../blockers.js';
 import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, findDirtyBitmap, patchDirtyBitmap } from '../bitmaps.js';
 import type { Job } from '../types.js';
-import { filterChild } from './chain.js';
+import { filterChild, isFilter } from './chain.js';
+import { layerStatus } from './allocation.js';
+import { snapshotAccessReadable, snapshotAccessWritable } from './snapshot-io.js';
+import { getLength } from '../length.js';
 import { addJobEdge, dropRef, removeJobEdges } from './parts.js';
-import { createJob, registerJobDriver, type JobCtx } from './runner.js';
+import { createJob, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { blockDriverCanCompress } from '../drivers.js';
 
 export interface BackupData {
@@ -106,7 +109,8 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
     patchDirtyBitmap(p, o.bs, o.bitmap, { disabled: true, busy: true, successorEnabled: !bm.disabled });
     addAnonBitmap(p, o.bs, successorKey(o.jobId), bm.granularity, bm.disabled);
   }
-  if (p.node(o.bs)!.size !== p.node(o.target)!.size) throw new QmpError('Source and target image have different sizes');
+  // len = bdrv_getlength(bs); target_len = bdrv_getlength(target)
+  if (getLength(p, o.bs) !== getLength(p, o.target)) throw new QmpError('Source and target image have different sizes');
 
   const cbw = cbwAppend(p, o.bs, o.target, o.filterNodeName);
   const cs = blockCopyClusterSize(p, o.target);
@@ -128,6 +132,48 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
 }
 
 const successorKey = (job: string) => `successor:${job}`;
+
+/** The job layer's bytes the copy loop meets: the first non-filter node's own allocation. */
+function anyAllocated(p: Proc, node: string): boolean {
+  let cur = node;
+  for (let i = 0; isFilter(p, cur) && i < 10000; i++) cur = filterChild(p, cur)?.child ?? cur;
+  const len = p.node(cur)?.size ?? 0;
+  for (let off = 0, i = 0; off < len && i < 100000; i++) {
+    const st = layerStatus(p, cur, off, len - off);
+    if (st.n === 0) break;
+    if (st.alloc) return true;
+    off += st.n;
+  }
+  return false;
+}
+
+/**
+ * The first stretch of backup_run, which job_start enters before the QMP reply: sync none only
+ * waits, sync top first asks the source's block status (block_copy_reset_unallocated), then the
+ * copy loop reads the source and writes the target (block_copy). A snapshot-access node on
+ * either side answers -ENOTSUP (graph/jobs/snapshot-io.ts) and, with on-source-error /
+ * on-target-error report (or enospc: ENOTSUP is no ENOSPC), the job fails at once with it: for
+ * sync top the block status fails before anything is copied, else only when there is something
+ * to copy (sync full: the whole source; sync top: its allocated bytes).
+ */
+export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: string; onTargetError?: string }): void {
+  const { p } = ctx;
+  const j = p.job(id);
+  if (!j) return;
+  const d = j.data as unknown as BackupData;
+  const reports = (a: string | undefined) => !['stop', 'ignore'].includes(a ?? 'report');
+  if (!p.node(d.source) || !p.node(d.target) || getLength(p, d.source) === 0) return;
+  const readable = snapshotAccessReadable(p, d.source);
+  if (d.sync === 'top' && !readable) {
+    sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
+    return;
+  }
+  const copies = d.sync === 'full' || (d.sync === 'top' && anyAllocated(p, d.source));
+  if (!copies) return;
+  if ((!readable && reports(o.onSourceError)) || (readable && !snapshotAccessWritable(p, d.target) && reports(o.onTargetError))) {
+    sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
+  }
+}
 
 /**
  * backup_cleanup_sync_bitmap: on success (or bitmap-mode always, never with 'never') the

@@ -13,11 +13,13 @@ import { coTruncate } from '../truncate.js';
 import { backingChainNext, chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
 import { DEFAULT_MIRROR_BUF_SIZE, canWriteZeroesWithUnmap, mirrorDirtyInit } from './mirror-dirty.js';
 import { startRate } from './rate.js';
+import { snapshotAccessReadable } from './snapshot-io.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
 import { setBackingHd } from './backing.js';
 import { rule } from '../rules.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
+import { getLength } from '../length.js';
 
 export interface MirrorData {
   kind: 'mirror';
@@ -51,6 +53,8 @@ export interface MirrorStart {
   zeroTarget?: boolean;
   /** buf-size (0 or absent: DEFAULT_MIRROR_BUF_SIZE) */
   bufSize?: number;
+  /** BlockdevOnError for reads of the source (blockdev-mirror's on-source-error; default report) */
+  onSourceError?: string;
 }
 
 /** mirror_start_job (and commit_active_start's read-write flip of the base) */
@@ -84,7 +88,7 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
   let targetPerms = PERM_W;
   let targetShared = PERM_U;
   if (targetIsBacking) {
-    if (p.node(o.target)!.size < p.node(o.bs)!.size) targetPerms |= PERM_Z;
+    if (getLength(p, o.target) < getLength(p, o.bs)) targetPerms |= PERM_Z;
     targetShared |= PERM_R | PERM_W;
   } else if (chainContains(p, o.bs, skipFilters(p, o.target))) {
     throw new QmpError("Cannot mirror to a filter on top of a node in the source's backing chain");
@@ -119,12 +123,13 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
  */
 function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking: boolean): void {
   const { p } = ctx;
-  const srcLen = p.node(o.bs)!.size;
-  if (!targetIsBacking && srcLen !== p.node(o.target)!.size) {
+  // s->bdev_length = bdrv_getlength(bs); target_length = blk_getlength(s->target)
+  const srcLen = getLength(p, o.bs);
+  if (!targetIsBacking && srcLen !== getLength(p, o.target)) {
     sendJob(ctx, id, { type: 'FAIL', error: 'Source and target image have different sizes' });
     return;
   }
-  if (targetIsBacking && srcLen > p.node(o.target)!.size) {
+  if (targetIsBacking && srcLen > getLength(p, o.target)) {
     // mirror_run: an active commit grows a shorter base (blk_truncate on the target); when
     // bdrv_co_truncate refuses, the job fails at once with the errno (ENOTSUP, EACCES, EINVAL)
     try {
@@ -139,6 +144,20 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   // if (s->bdev_length == 0): ready at once; is_none_mode: no mirror_dirty_init, a clean bitmap
   if (srcLen === 0 || o.sync === 'none') {
     sendJob(ctx, id, { type: 'READY' });
+    return;
+  }
+  // mirror_dirty_init (not is_none_mode): bdrv_is_allocated_above(bs, ...) asks the source's
+  // block status, which a snapshot-access node forwards to bdrv_co_snapshot_block_status of its
+  // file: -ENOTSUP unless that is a copy-before-write filter, and the job fails at once. With
+  // sync full and zero_target (blockdev-mirror: existing target) on a target that cannot write
+  // zeroes with unmap, the whole bitmap is dirtied instead and the first copy's read fails the
+  // same way (bdrv_co_preadv_snapshot -> -ENOTSUP, BLOCK_JOB_ERROR read): with on-source-error
+  // report (or enospc, ENOTSUP not being ENOSPC) the job fails; stop/ignore keep it alive.
+  // (10.0: a speed-limited job only sees the failed read after its rate-limit sleep, graph/rules.ts)
+  const readFails = o.sync !== 'full'
+    || (!['stop', 'ignore'].includes(o.onSourceError ?? 'report') && !(o.speed > 0 && rule(p, 'mirror-copy-error-waits-for-rate-limit')));
+  if (readFails && !snapshotAccessReadable(p, o.bs)) {
+    sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
     return;
   }
   // mirror_start_job: s->base_overlay = bdrv_find_overlay(bs, base), where base is the commit's

@@ -115,9 +115,13 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
         throw new QmpError("Cannot change the option 'force-share'");
       }
       const nro = entry.ro;
-      if (nro === n.ro) continue;
-      // qcow2_reopen_prepare / _commit_post: persistent bitmaps stored and readonly, or writable again
+      // qcow2_reopen_prepare runs qcow2_reopen_bitmaps_ro for every queued node whose new flags
+      // lack BDRV_O_RDWR, also one that was read-only already (an inherited backing child): a
+      // persistent bitmap added to such a node at runtime cannot be stored ("No write access"),
+      // which fails the whole queue (found by the fuzzer: the snapshot's old node stayed read-write)
       if (nro && n.driver === 'qcow2') reopenBitmapsRo(p, name);
+      if (nro === n.ro) continue;
+      // qcow2_reopen_commit_post: persistent bitmaps writable again
       // the reopened node gets the option explicitly; its children inherit it into their
       // effective options (bdrv_inherited_options copies read-only into bs->options, not
       // explicit_options), where a later reopen keeping the child by reference finds it again

@@ -1,0 +1,34 @@
+// bdrv_getlength (block.c, 7.2): a node's length as the size checks of the jobs see it.
+//
+// bdrv_getlength -> bdrv_nb_sectors returns bs->total_sectors * BDRV_SECTOR_SIZE, so always a
+// whole number of sectors. Only drivers with .has_variable_length ask their .bdrv_getlength
+// again first (refresh_total_sectors). Among the modelled drivers these are raw-format,
+// copy-on-read, compress and preallocate in 7.2 (none in 10.0: graph/rules.ts
+// 'variable-length-drivers'), which each ask their file child in turn; the
+// protocol driver `file` (bdrv_file) is NOT one of them (only host_device and host_cdrom are),
+// so a file node keeps the length it had at open, or after a truncate or a write past its end
+// through it (bdrv_co_write_req_finish), even when someone else changes the file on disk.
+import { filterChild } from './jobs/chain.js';
+import type { Proc } from './proc.js';
+import { rule } from './rules.js';
+
+const SECTOR = 512;
+const roundUp = (n: number) => Math.ceil(n / SECTOR) * SECTOR;
+
+
+/** bdrv_getlength(node) in bytes; 0 for a node that is not there. */
+export function getLength(p: Proc, node: string, depth = 0): number {
+  const n = p.node(node);
+  if (!n) return 0;
+  // drivers with .has_variable_length (7.2), none on 10.0 (graph/rules.ts)
+  if (!rule(p, 'variable-length-drivers').includes(n.driver) || depth > 10000) return roundUp(n.size);
+  const file = (n.driver === 'raw' ? p.fileChild(node) : filterChild(p, node))?.child;
+  if (!file) return roundUp(n.size);
+  const len = getLength(p, file, depth + 1);
+  if (n.driver !== 'raw') return len;
+  // raw_getlength: the slice [offset, offset+size) of the file, cut at the file's end
+  const offset = Number(n.options.offset ?? 0);
+  if (len < offset) return 0;
+  const rest = len - offset;
+  return roundUp(n.options.size !== undefined ? Math.min(Number(n.options.size), rest) : rest);
+}
