@@ -4,6 +4,7 @@
 // outlive a refusal, as in QEMU: what a transaction's abort handlers leave (abort-residue.ts) and
 // the process's id counter for anonymous node names (graph/id-counter.ts); such a refusal is
 // logged as a transaction whose decided reply is QEMU's error.
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { QmpError } from '../errors/index.js';
 import { Draft, type Step } from '../graph/draft.js';
 import { autoNamesReached } from '../graph/id-counter.js';
@@ -56,6 +57,8 @@ export function executeCommand(state: State, proc: string, command: string, args
     // names handed out by a part of the command that was rolled back stay used
     keepIdCounters(d, d);
   } catch (e) {
+    // a command QEMU dies (or hangs) on has no after-state to keep: refused whole, no events
+    if (e instanceof QemuAbortRefusal) return { ...refuse(state, e.cls, e.desc), events: [] };
     if (e instanceof QmpErrorAfterAbort) return afterAbort(state, proc, e, { failed: d, wakes: takeDrainWakes(p) });
     if (e instanceof QmpError) {
       // a transaction that created jobs before failing says itself what QEMU sent

@@ -12,6 +12,7 @@
 // node (replaceNode) therefore gives the same observable result as the swap; nodes keep their
 // identity (name, options, monitor reference), and edges that must not move (job edges, which are
 // `stay_at_node`, and edges inside the new node's subtree) are skipped instead of swapped back.
+import { QemuAbortRefusal } from './qemu-abort.js';
 import { drained } from './drain.js';
 import { QmpError } from '../errors/index.js';
 import { attachChild, retarget, unrefIfUnused } from './ops.js';
@@ -95,8 +96,8 @@ function replaceNodeDrained(p: Proc, from: string, to: string, opts: ReplaceOpts
  */
 export function refuseAppendHang(p: Proc, bsTop: string): void {
   if (rule(p, 'append-over-compress-hangs') && p.node(bsTop)?.driver === 'compress') {
-    throw new QmpError(`Node '${bsTop}' is a compress filter: a node appended above it refreshes its limits ` +
-      'under the graph writer lock (QEMU 10.0 hangs here: compress_refresh_limits → bdrv_get_info in bdrv_append); refused by blockgraph');
+    throw new QemuAbortRefusal(`Node '${bsTop}' is a compress filter: a node appended above it refreshes its limits ` +
+      'under the graph writer lock (QEMU 10.0 hangs here: compress_refresh_limits → bdrv_get_info in bdrv_append); refused by blockgraph', 'bdrv_append');
   }
 }
 
