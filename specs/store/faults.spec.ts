@@ -64,9 +64,15 @@ for (const c of CASES.filter((x) => x.quick)) {
 
 test('the damage the issue names is detected: a shortened WAL, a missing CURRENT, a damaged snapshot', () => {
   const by = (n: string) => rows.find((r) => r.name === n);
-  for (const n of ['WAL truncated by 40%', 'WAL deleted', 'CURRENT deleted', 'snapshot (newest) byte flipped', 'table (newest) deleted']) {
+  for (const n of ['WAL truncated by 40%', 'WAL deleted', 'CURRENT deleted', 'snapshot (newest) byte flipped']) {
     assert.ok(by(n)?.detected, n);
   }
+  // Which keys the newest table holds depends on when LevelDB's background compaction ran while
+  // the pristine store was written: seen in CI, a newest table holding no log record (only the
+  // derived node index), whose loss no read notices. Then the deletion must have cost nothing:
+  // every acknowledged record kept, none destroyed, verify ok after repair.
+  const t = by('table (newest) deleted')!;
+  assert.ok(t.detected || (t.ackedKept === pristine.acked && t.ackedDestroyed === 0 && t.verifyAfterExit === 0), 'table (newest) deleted');
   assert.ok(by('WAL deleted')!.reportedLost > 0, 'a deleted WAL loses acknowledged records, and says so');
 });
 
