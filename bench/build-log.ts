@@ -365,35 +365,29 @@ export async function buildLog(log: EventLog, opts: BuildLogOptions): Promise<Bu
 
   // Slow path (encodeRecord through appendNow) for the first cycles; the cursor after cycle 2
   // is where the fast path's self-check starts.
-  let at2: FastCursor | undefined;
-  let c = 1;
-  for (; fold.seq < opts.records && c <= FAST_FROM - 1; c++) {
+  // One cycle through encodeRecord: each decision carries the state hash after its txn's steps (Engine.run).
+  const slowCycle = (c: number): void => {
     for (let k = 0; k < slots.length; k++) {
       const r = fill(slots[k]!, c);
       cmd.push(r);
       if (r.type !== 'txn.decided') continue;
-      // The decision carries the state hash after the txn's steps (Engine.run).
       let d = digest;
       for (const s of cmd) if (s.type === 'txn.step') d = digestApply(d, (s.data as { changes: Change[] }).changes);
       (r.data as { ended: { stateHash: string } }).ended.stateHash = digestHex(d);
       command(cmd, d);
       cmd = [];
     }
+  };
+  let at2: FastCursor | undefined;
+  let c = 1;
+  for (; fold.seq < opts.records && c <= FAST_FROM - 1; c++) {
+    slowCycle(c);
     if (c === 2) at2 = { seq: fold.seq, hash: lastHash, digest, lastSnapshot, snapshots: 0 };
   }
   await flush();
   if (fold.seq >= opts.records || opts.fast === false) {
     for (; fold.seq < opts.records; c++) {
-      for (let k = 0; k < slots.length; k++) {
-        const r = fill(slots[k]!, c);
-        cmd.push(r);
-        if (r.type !== 'txn.decided') continue;
-        let d = digest;
-        for (const s of cmd) if (s.type === 'txn.step') d = digestApply(d, (s.data as { changes: Change[] }).changes);
-        (r.data as { ended: { stateHash: string } }).ended.stateHash = digestHex(d);
-        command(cmd, d);
-        cmd = [];
-      }
+      slowCycle(c);
       if (sinceFlush >= flushEvery) await flush();
     }
     await flush();

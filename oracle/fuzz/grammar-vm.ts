@@ -6,7 +6,7 @@ import type { JsonObject, Step, VmSpec } from '../format.js';
 import { Generator, PRODUCTIONS_A } from './grammar.js';
 import type { Production } from './production.js';
 import type { Rng } from './rng.js';
-import type { ProcView, World } from './world.js';
+import { connected, type ProcView, type World } from './world.js';
 
 /** The machine of every vm fuzz case: hotplug slots, a main-loop and an iothread SCSI controller. */
 export const FUZZ_VM: VmSpec = {
@@ -99,24 +99,8 @@ function references(o: JsonObject, out: string[] = []): string[] {
 
 /** ProcView.inIothread, with a job's nodes moving together (a mirror target joins its source's context). */
 function inIothreadWithJobs(p: ProcView): Set<string> {
-  const seeds = [...p.inIothread()];
-  const adj = new Map<string, string[]>();
-  const link = (x: string, y: string) => { (adj.get(x) ?? adj.set(x, []).get(x)!).push(y); };
-  const byParent = new Map<string, string[]>();
-  for (const e of p.graph.edges) {
-    if (e.parent.startsWith('dev:') || e.parent.startsWith('bb:')) continue;
-    link(e.parent, e.child); link(e.child, e.parent);
-    (byParent.get(e.parent) ?? byParent.set(e.parent, []).get(e.parent)!).push(e.child);
-  }
-  const seen = new Set<string>();
-  const todo = [...seeds];
-  while (todo.length) {
-    const n = todo.pop()!;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    todo.push(...(adj.get(n) ?? []));
-  }
-  return seen;
+  // a job's edges link its nodes; devices and BlockBackends do not move with them
+  return connected(p.graph, [...p.inIothread()], (parent) => !parent.startsWith('dev:') && !parent.startsWith('bb:'));
 }
 
 const deviceAdd: Production = (g, p) => {

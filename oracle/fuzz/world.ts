@@ -47,23 +47,29 @@ export class ProcView {
   /** Nodes whose AioContext is (or may be) an iothread: the components of moved nodes and iothread exports. */
   inIothread(): Set<string> {
     const seeds = [...this.moved, ...[...this.exports.values()].filter((e) => e.iothread).map((e) => e.node)];
-    const adj = new Map<string, string[]>();
     const names = new Set(this.graph.nodes.map((n) => n.name));
-    for (const e of this.graph.edges) {
-      if (!names.has(e.parent)) continue;
-      (adj.get(e.parent) ?? adj.set(e.parent, []).get(e.parent)!).push(e.child);
-      (adj.get(e.child) ?? adj.set(e.child, []).get(e.child)!).push(e.parent);
-    }
-    const seen = new Set<string>();
-    const todo = seeds.filter((s) => names.has(s));
-    while (todo.length) {
-      const n = todo.pop()!;
-      if (seen.has(n)) continue;
-      seen.add(n);
-      todo.push(...(adj.get(n) ?? []));
-    }
-    return seen;
+    return connected(this.graph, seeds.filter((x) => names.has(x)), (parent) => names.has(parent));
   }
+}
+
+/** The nodes connected to `seeds` by edges whose parent `linkParent` accepts (either direction). */
+export function connected(graph: { edges: readonly { parent: string; child: string }[] }, seeds: readonly string[], linkParent: (parent: string) => boolean): Set<string> {
+  const adj = new Map<string, string[]>();
+  const link = (x: string, y: string) => { (adj.get(x) ?? adj.set(x, []).get(x)!).push(y); };
+  for (const e of graph.edges) {
+    if (!linkParent(e.parent)) continue;
+    link(e.parent, e.child);
+    link(e.child, e.parent);
+  }
+  const seen = new Set<string>();
+  const todo = [...seeds];
+  while (todo.length) {
+    const n = todo.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    todo.push(...(adj.get(n) ?? []));
+  }
+  return seen;
 }
 
 const isFilterDriver = (d: string | undefined): boolean =>
