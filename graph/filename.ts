@@ -40,9 +40,6 @@ const STRONG: Record<string, string[]> = {
   nbd: ['path', 'host', 'port', 'export', 'tls-creds', 'tls-hostname', 'server.'],
 };
 
-/** Drivers whose exact_filename is a child's bs->filename (json:{…} included). */
-const COPIES_CHILD_NAME = new Set(['copy-before-write', 'snapshot-access', 'commit_top', 'mirror_top']);
-
 /** PATH_MAX: bs->filename and bs->exact_filename are char[PATH_MAX] */
 const PATH_MAX = 4096;
 
@@ -179,7 +176,9 @@ export function pseudoFilename(p: Proc, node: string): string {
 
 export function refreshFilenames(p: Proc): void {
   const work: string[] = [];
-  const add = (n: string | undefined) => { if (n && p.node(n)) work.push(n); };
+  // a node already waiting in the list is not queued twice (diamonds would multiply the work)
+  const pending = new Set<string>();
+  const add = (n: string | undefined) => { if (n && p.node(n) && !pending.has(n)) { pending.add(n); work.push(n); } };
   const before = (p.d.base[p.name]?.nodes ?? {}) as Record<string, BdsNode>;
   for (const id of p.d.written(p.name, 'nodes')) {
     const n = p.node(id);
@@ -194,12 +193,16 @@ export function refreshFilenames(p: Proc): void {
   // fixed point over a DAG: a changed name sends its parents back to the list
   for (let i = 0; i < work.length && i < 1_000_000; i++) {
     const node = work[i]!;
+    pending.delete(node);
     const n = p.node(node);
     if (!n) continue;
     const name = filenameOf(p, node);
     if (name === n.filename) {
-      // a json:{…} name may have changed with the options below it: the parents that copy it
-      if (name === '') for (const e of p.parents(node)) if (e.parent.kind === 'node' && COPIES_CHILD_NAME.has(p.node(e.parent.node)?.driver ?? '')) add(e.parent.node);
+      // A json:{…} name may have changed with the graph below it although both are "" here: the
+      // parents that copy it (copy-before-write, snapshot-access, commit_top, mirror_top), a parent whose bdrv_backing_overridden compares
+      // it with its header's backing file (strcmp(auto_backing_file, backing->bs->filename)), and
+      // a parent whose own json name embeds it (full_open_options), up to the roots
+      if (name === '') for (const e of p.parents(node)) if (e.parent.kind === 'node') add(e.parent.node);
       continue;
     }
     p.patchNode(node, { filename: name });
