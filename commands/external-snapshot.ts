@@ -9,7 +9,7 @@ import { opBlocker } from '../graph/blockers.js';
 import { driverInfo } from '../graph/drivers.js';
 import { createImage } from '../graph/images.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
-import { pseudoFilename } from '../graph/filename.js';
+import { pseudoFilename, refreshFilenames } from '../graph/filename.js';
 import { cowChild, isFilter } from '../graph/jobs/chain.js';
 import { setReadOnly } from '../graph/jobs/parts.js';
 import { openNode } from '../graph/open.js';
@@ -65,6 +65,11 @@ export function externalSnapshotPrepare(
     if (a.snapshotNodeName !== undefined && p.node(a.snapshotNodeName)) throw new QmpError('New overlay node-name already in use');
     const old = p.node(oldBs)!;
     if ((a.mode ?? 'absolute-paths') !== 'existing') {
+      // bdrv_refresh_filename(state->old_bs) first: an earlier action of the same transaction
+      // may have changed the names below (a blockdev-snapshot under a snapshot-access node makes
+      // its name the overlay's json: name), and the model otherwise refreshes names only once the
+      // command is done (seed 1189349567)
+      refreshFilenames(p);
       // bdrv_img_create(new_image_file, format, old filename, old format, size of old): the old
       // node's bs->filename, its json: pseudo-filename when it has no plain one
       const backing = pseudoFilename(p, oldBs);
