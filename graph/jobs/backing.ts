@@ -8,6 +8,7 @@ import { HOST, type Image } from '../types.js';
 import { isFilter } from './chain.js';
 import { inheritsFromRecursive, unsetInheritsFrom } from '../inherits.js';
 import { drained } from '../drain.js';
+import { imageBehind } from '../images.js';
 
 /**
  * bdrv_set_backing_hd: one transaction (remove the old link, attach the new one, refresh).
@@ -44,7 +45,11 @@ export function writeBackingHeader(p: Proc, node: string, backing: string | null
   if (!n || n.driver !== 'qcow2') return;
   const header = backing ? { backing, ...(format ? { backingFormat: format } : {}) } : {};
   p.patchNode(node, { header });
-  const img = p.image(n.filename);
+  // qcow2_change_backing_file -> qcow2_update_header: bdrv_pwrite(bs->file, 0, …), the image
+  // behind the file child; not the one the node's reported name names (none when that name is
+  // a json: one, e.g. while the backing is overridden: seed 4051832118)
+  const f = p.fileChild(node);
+  const img = f ? imageBehind(p, f.child) : undefined;
   if (img) {
     const next: Image = { ...img };
     delete next.backing;
