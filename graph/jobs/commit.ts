@@ -10,6 +10,7 @@ import { appendNode, replaceNode } from '../replace.js';
 import { chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters, skipImplicitFilters } from './chain.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
 import { writeBackingHeader } from './backing.js';
+import { pseudoFilename, refreshFilenames } from '../filename.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { startRate } from './rate.js';
@@ -102,7 +103,10 @@ function dropIntermediateDrained(p: Proc, top: string, base: string, backingFile
     }
     return false;
   })();
-  const fileStr = backingFile ?? p.node(base)!.filename;
+  // bdrv_drop_intermediate: bdrv_refresh_filename(base), then base->filename (its json:
+  // pseudo-filename when it has no plain name)
+  if (backingFile === null) refreshFilenames(p);
+  const fileStr = backingFile ?? pseudoFilename(p, base);
   const updated = p.parents(top);
   try {
     replaceNode(p, top, base, { autoSkip: false });

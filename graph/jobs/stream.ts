@@ -11,6 +11,7 @@ import { replaceNode } from '../replace.js';
 import { cowBs, cowChild, filterChild, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
 import { setBackingHd, writeBackingHeader } from './backing.js';
+import { pseudoFilename } from '../filename.js';
 import { addJobBB, addJobEdge, dropRef, removeJobBB, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { startRate } from './rate.js';
@@ -137,7 +138,10 @@ registerJobDriver('stream', {
       const unfilteredBase = skipFilters(p, base);
       if (cowChild(p, unfilteredBs)) {
         const ub = unfilteredBase ? p.node(unfilteredBase) : undefined;
-        const baseId = ub ? d.backingFile ?? ub.filename : null;
+        // s->backing_file_str ?: unfiltered_base->filename: bs->filename, the json: pseudo-filename
+        // for a base without a plain name (seed 2999433197: bdrv_change_backing_file also sets
+        // auto_backing_file to it, so the top's backing is no longer overridden)
+        const baseId = ub ? d.backingFile ?? pseudoFilename(p, unfilteredBase!) : null;
         let failed = false;
         try {
           setBackingHd(p, unfilteredBs, base);
