@@ -4,6 +4,7 @@ import { BlockgraphError, QmpError } from '../errors/index.js';
 import { moveToContext } from '../graph/aio.js';
 import { opBlocker } from '../graph/blockers.js';
 import { createImage } from '../graph/images.js';
+import { pseudoFilename, refreshFilenames } from '../graph/filename.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { cowBs, skipFilters, skipImplicitFilters } from '../graph/jobs/chain.js';
 import { openNode } from '../graph/open.js';
@@ -35,10 +36,15 @@ export const driveMirror: CommandDef = {
       // bdrv_img_create: without a backing file for sync full (or nothing below), else the backing's name
       const explicit = targetBacking ? skipImplicitFilters(p, targetBacking) : null;
       const backing = sync !== 'full' && explicit ? p.node(explicit)! : null;
+      // bdrv_refresh_filename(explicit_backing), then explicit_backing->filename: its json:
+      // pseudo-filename when it has no plain name (the target's backing is then not overridden
+      // only once the mirror links it to that same node)
+      if (backing) refreshFilenames(p);
+      const backingName = backing ? pseudoFilename(p, backing.name) : '';
       try {
         createImage(p.d, {
           file, format: format!, size: src.size,
-          ...(backing?.filename ? { backing: backing.filename, 'backing-format': backing.driver } : {}),
+          ...(backingName ? { backing: backingName, 'backing-format': backing!.driver } : {}),
         } as never);
         // qcow2_co_create_opts: the nodes it opens take #block names (graph/id-counter.ts)
         consumeAutoNames(p, creationOpens(format!, 'img-create'));
