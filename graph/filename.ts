@@ -40,6 +40,9 @@ const STRONG: Record<string, string[]> = {
   nbd: ['path', 'host', 'port', 'export', 'tls-creds', 'tls-hostname', 'server.'],
 };
 
+/** Drivers whose exact_filename is a child's bs->filename (json:{…} included). */
+const COPIES_CHILD_NAME = new Set(['copy-before-write', 'snapshot-access', 'commit_top', 'mirror_top']);
+
 /** PATH_MAX: bs->filename and bs->exact_filename are char[PATH_MAX] */
 const PATH_MAX = 4096;
 
@@ -198,14 +201,37 @@ export function refreshFilenames(p: Proc): void {
     if (!n) continue;
     const name = filenameOf(p, node);
     if (name === n.filename) {
-      // A json:{…} name may have changed with the graph below it although both are "" here: the
-      // parents that copy it (copy-before-write, snapshot-access, commit_top, mirror_top), a parent whose bdrv_backing_overridden compares
-      // it with its header's backing file (strcmp(auto_backing_file, backing->bs->filename)), and
-      // a parent whose own json name embeds it (full_open_options), up to the roots
-      if (name === '') for (const e of p.parents(node)) if (e.parent.kind === 'node') add(e.parent.node);
+      if (name === '') jsonNameMayHaveChanged(p, node, add);
       continue;
     }
     p.patchNode(node, { filename: name });
     for (const e of p.parents(node)) if (e.parent.kind === 'node') add(e.parent.node);
+  }
+}
+
+/**
+ * A node whose name is and stays a json:{…} one ("" here) may still have another json: string
+ * now: its full_open_options embed its children's. Who sees that string: a parent that copies it
+ * (copy-before-write, snapshot-access, commit_top, mirror_top: their name is recomputed), a parent
+ * whose header names a json: backing file, which bdrv_backing_overridden compares with it
+ * (strcmp(auto_backing_file, backing->bs->filename); a plain header name never equals a json:
+ * one, so only json: headers can change their answer), and the same parents of every ancestor
+ * that has a json: name too, its own string embedding this one. Those ancestors are only walked,
+ * not recomputed (a json: name over a json: child stays one), so a long chain of json: names
+ * costs a walk, not a rendering per node.
+ */
+function jsonNameMayHaveChanged(p: Proc, node: string, add: (n: string) => void): void {
+  const seen = new Set<string>([node]);
+  const stack = [node];
+  for (let guard = 0; stack.length && guard < 1_000_000; guard++) {
+    const cur = stack.pop()!;
+    for (const e of p.parents(cur)) {
+      if (e.parent.kind !== 'node') continue;
+      const par = e.parent.node;
+      const pn = p.node(par);
+      if (!pn) continue;
+      if (COPIES_CHILD_NAME.has(pn.driver) || (e.name === 'backing' && (pn.header?.backing ?? '').startsWith('json:'))) add(par);
+      else if (pn.filename === '' && !seen.has(par)) { seen.add(par); stack.push(par); }
+    }
   }
 }
