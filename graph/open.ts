@@ -478,8 +478,17 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
       // the header's backing file: its format as the explicit `driver`, the file by name
       const hdr = node.header?.backing;
       if (!hdr) return;
-      bopts = { driver: node.header?.backingFormat ?? p.image(hdr)?.format ?? 'raw' };
-      filename = hdr;
+      const json = jsonFilenameOptions(hdr);
+      if (json) {
+        // bdrv_fill_options: a "json:" name is parsed (parse_json_filename) and joined under the
+        // options given (qdict_join(options, json_options, false)): bdrv_open_backing_file's
+        // backing_format `driver` wins; the name itself is dropped (a header written from a
+        // json: pseudo-filename: external_snapshot_prepare, stream_prepare, drive-mirror)
+        bopts = { ...json, ...(node.header?.backingFormat ? { driver: node.header.backingFormat } : {}) };
+      } else {
+        bopts = { driver: node.header?.backingFormat ?? p.image(hdr)?.format ?? 'raw' };
+        filename = hdr;
+      }
     } else {
       bopts = b as Opts;
       // bdrv_open_backing_file: an inline backing that names no file.filename is opened with
@@ -496,4 +505,18 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
     p.patchNode(childName, { inheritsFrom: name });
   }
   attachChild(p, { kind: 'node', node: name }, childName, 'backing', ROLE_COW);
+}
+
+/**
+ * parse_json_filename: the options of a "json:{…}" file name, or undefined for any other name
+ * (and for one that does not parse, e.g. cut at PATH_MAX: opened as a plain name, not modelled).
+ */
+function jsonFilenameOptions(name: string): Opts | undefined {
+  if (!name.startsWith('json:')) return undefined;
+  try {
+    const v: unknown = JSON.parse(name.slice(5));
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Opts) : undefined;
+  } catch {
+    return undefined;
+  }
 }
