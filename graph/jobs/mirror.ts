@@ -82,8 +82,8 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
       // mirror_exit_common's backing for MIRROR_SOURCE_BACKING_CHAIN: the source itself for sync none, else the base (none for full)
       ...(o.backingMode === 'source' ? { newBacking: o.sync === 'none' ? o.bs : o.sync === 'top' ? skipFilters(p, cowBs(p, skipFilters(p, o.bs))) : null } : {}),
     } satisfies MirrorData as unknown as Record<string, unknown>,
+    mainNode: { node: mt.name, perm: PERM_R, shared: PERM_R | PERM_U | PERM_W },
   });
-  addJobEdge(p, job.id, mt.name, 'main node', PERM_R, PERM_R | PERM_U | PERM_W);
 
   let targetPerms = PERM_W;
   let targetShared = PERM_U;
