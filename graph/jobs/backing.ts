@@ -8,6 +8,7 @@ import { HOST, type Image } from '../types.js';
 import { isFilter } from './chain.js';
 import { inheritsFromRecursive, unsetInheritsFrom } from '../inherits.js';
 import { drained } from '../drain.js';
+import { qcow2Image } from '../bitmaps.js';
 
 /**
  * bdrv_set_backing_hd: one transaction (remove the old link, attach the new one, refresh).
@@ -44,7 +45,9 @@ export function writeBackingHeader(p: Proc, node: string, backing: string | null
   if (!n || n.driver !== 'qcow2') return;
   const header = backing ? { backing, ...(format ? { backingFormat: format } : {}) } : {};
   p.patchNode(node, { header });
-  const img = p.image(n.filename);
+  // qcow2_change_backing_file rewrites the header through bs->file: the image behind the file
+  // child (a qcow2 node's own `filename` is not set when it was added with an inline file)
+  const img = (n.filename ? p.image(n.filename) : undefined) ?? qcow2Image(p, node);
   if (img) {
     const next: Image = { ...img };
     delete next.backing;
