@@ -1,5 +1,8 @@
-import { reopen } from '../graph/reopen/run.js';
+import { reopen, ReopenFailedFrozen } from '../graph/reopen/run.js';
 import { drained } from '../graph/drain.js';
+import { reopenBitmapsRo } from '../graph/bitmaps.js';
+import { QmpError } from '../errors/index.js';
+import { QmpErrorAfterAbort } from './abort-residue.js';
 import type { CommandDef } from './types.js';
 
 /**
@@ -13,7 +16,23 @@ export const blockdevReopen: CommandDef = {
     const list = (args.options ?? []) as Record<string, unknown>[];
     // qmp_blockdev_reopen: bdrv_subtree_drained_begin of every listed node around the reopen
     const names = list.map((o) => (typeof o?.['node-name'] === 'string' ? o['node-name'] as string : null));
-    drained(p, names, true, () => reopen(p, list));
+    try {
+      drained(p, names, true, () => reopen(p, list));
+    } catch (e) {
+      // bdrv_reopen_multiple's abort path runs qcow2_reopen_abort, which leaves what
+      // qcow2_reopen_bitmaps_ro did in place: the bitmaps of every qcow2 entry prepared to
+      // read-only stay stored in the image and readonly (a later merge into one is refused)
+      if (e instanceof ReopenFailedFrozen) {
+        const frozen = e.frozen;
+        throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => {
+          for (const n of frozen) {
+            if (q.node(n)?.driver !== 'qcow2') continue;
+            try { reopenBitmapsRo(q, n); } catch (x) { if (!(x instanceof QmpError)) throw x; }
+          }
+        });
+      }
+      throw e;
+    }
     return {};
   },
 };

@@ -226,7 +226,7 @@ function openNodeProbed(
       }
       const locking = (opts.locking as string | undefined) ?? 'auto';
       p.patchNode(name, {
-        filename: fn, size: img.format === 'raw' ? img.size : qcow2FileSize(img),
+        filename: fn, size: imageFileLength(img),
         lock: locking === 'off' ? null : { perm: 0, shared: PERM_ALL },
       });
       break;
@@ -410,6 +410,11 @@ function formatLockIfNeeded(p: Proc, name: string): void {
  * L2-covered region it touches and its data clusters (checked with qemu-img 7.2: 16M written
  * into a 16M image gives 17104896 bytes, 64k gives 393216).
  */
+/** The image file's length on disk, as a `file` node opened on it sees it (raw_getlength: fstat). */
+export function imageFileLength(img: Image): number {
+  return img.format === 'raw' ? img.size : Math.max(img.fileSize ?? 0, qcow2FileSize(img));
+}
+
 export function qcow2FileSize(img: Image): number {
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;

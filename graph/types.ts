@@ -148,6 +148,8 @@ export interface Image {
   dataFileRaw?: boolean;
   compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1
   bitmaps?: ImageBitmap[]; // qcow2 bitmap directory, in directory order
+  /** A qcow2 image written over a longer file (blockdev-create): the file's length on disk. */
+  fileSize?: number;
 }
 
 /** Collection names inside a process scope. */

@@ -123,9 +123,8 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
   };
   const job = createJob(ctx, {
     id: o.jobId, type: 'backup', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed,
-    data: { ...data }, aio: p.node(cbw)!.aio,
+    data: { ...data }, aio: p.node(cbw)!.aio, mainNode: { node: cbw, perm: 0, shared: PERM_ALL },
   });
-  addJobEdge(p, job.id, cbw, 'main node', 0, PERM_ALL);
   // "Required permissions are taken by copy-before-write filter target"
   addJobEdge(p, job.id, o.target, 'target', 0, PERM_ALL);
   return p.job(job.id)!;

@@ -45,9 +45,8 @@ export function startCommit(ctx: JobCtx, o: CommitStart): Job {
   const job = createJob(ctx, {
     id: o.jobId, type: 'commit', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed,
     aio: p.node(o.bs)!.aio,
-    data: { kind: 'commit', unblock: { [o.bs]: ['dataplane'] } },
+    data: { kind: 'commit', unblock: { [o.bs]: ['dataplane'] } }, mainNode: { node: o.bs, perm: 0, shared: PERM_ALL },
   });
-  addJobEdge(p, job.id, o.bs, 'main node', 0, PERM_ALL);
 
   const baseReadOnly = p.node(o.base)!.ro;
   if (baseReadOnly) setReadOnly(p, o.base, false);

@@ -17,6 +17,7 @@ import { snapshotAccessReadable } from './snapshot-io.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
 import { setBackingHd } from './backing.js';
 import { rule } from '../rules.js';
+import type { Proc } from '../proc.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { getLength } from '../length.js';
@@ -82,8 +83,8 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
       // mirror_exit_common's backing for MIRROR_SOURCE_BACKING_CHAIN: the source itself for sync none, else the base (none for full)
       ...(o.backingMode === 'source' ? { newBacking: o.sync === 'none' ? o.bs : o.sync === 'top' ? skipFilters(p, cowBs(p, skipFilters(p, o.bs))) : null } : {}),
     } satisfies MirrorData as unknown as Record<string, unknown>,
+    mainNode: { node: mt.name, perm: PERM_R, shared: PERM_R | PERM_U | PERM_W },
   });
-  addJobEdge(p, job.id, mt.name, 'main node', PERM_R, PERM_R | PERM_U | PERM_W);
 
   let targetPerms = PERM_W;
   let targetShared = PERM_U;
@@ -112,6 +113,27 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
   sendJob(ctx, job.id, { type: 'START' });
   mirrorRunStart(ctx, job.id, o, targetIsBacking);
   return p.job(job.id)!;
+}
+
+const MAX_IO_BYTES = 1 << 20; // block/mirror.c
+const BLOCK_JOB_SLICE_TIME_NS = 100_000_000;
+
+/**
+ * Whether the first mirror_iteration of a sync-full job (every chunk dirty) returns a rate-limit
+ * delay when its reads fail at once. The run is the dirty chunks from offset 0 up to buf_size;
+ * block status fails too, so each request is min(run left, MAX_IO_BYTES)
+ * (max_io_bytes = MAX(buf_size / MAX_IN_FLIGHT, MAX_IO_BYTES)), clipped to the length.
+ * ratelimit_calculate_delay: the dispatched bytes reach slice_quota = MAX(speed * SLICE / 1s, 1)
+ * -> a delay. 7.2: a second request of the run sees s->ret first and returns 0.
+ */
+function firstRunSleeps(p: Proc, o: MirrorStart, srcLen: number): boolean {
+  if (!(o.speed > 0)) return false;
+  const gran = o.granularity || defaultBitmapGranularity(p, o.target);
+  const run = Math.min(Math.ceil(srcLen / gran) * gran, DEFAULT_MIRROR_BUF_SIZE, srcLen);
+  if (run > MAX_IO_BYTES && !rule(p, 'mirror-copy-error-waits-for-rate-limit')) return false;
+  const quota = Math.max((o.speed * BLOCK_JOB_SLICE_TIME_NS) / 1e9, 1);
+  const dispatched = rule(p, 'mirror-copy-error-waits-for-rate-limit') ? run : Math.min(run, MAX_IO_BYTES);
+  return dispatched >= quota;
 }
 
 /**
@@ -154,8 +176,10 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   // same way (bdrv_co_preadv_snapshot -> -ENOTSUP, BLOCK_JOB_ERROR read): with on-source-error
   // report (or enospc, ENOTSUP not being ENOSPC) the job fails; stop/ignore keep it alive.
   // (10.0: a speed-limited job only sees the failed read after its rate-limit sleep, graph/rules.ts)
+  // A speed-limited job sleeps before it looks at s->ret when its first mirror_iteration returns
+  // a delay (graph/rules.ts 'mirror-copy-error-waits-for-rate-limit').
   const readFails = o.sync !== 'full'
-    || (!['stop', 'ignore'].includes(o.onSourceError ?? 'report') && !(o.speed > 0 && rule(p, 'mirror-copy-error-waits-for-rate-limit')));
+    || (!['stop', 'ignore'].includes(o.onSourceError ?? 'report') && !firstRunSleeps(p, o, srcLen));
   if (readFails && !snapshotAccessReadable(p, o.bs)) {
     sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
     return;

@@ -6,7 +6,7 @@ import { jobCreate, jobSnapshot, jobStep, type JobEffect, type JobMachineEvent, 
 import { nameWellFormed } from '../ops.js';
 import type { Proc } from '../proc.js';
 import type { Job } from '../types.js';
-import { removeJobEdges, removeJobBB } from './parts.js';
+import { addJobEdge, removeJobEdges, removeJobBB } from './parts.js';
 
 export interface JobCtx {
   p: Proc;
@@ -33,7 +33,11 @@ const kindOf = (j: Job) => String(j.data.kind ?? j.type);
 /** job_create's checks and record; the JOB_STATUS_CHANGE 'created' event. */
 export function createJob(
   ctx: JobCtx,
-  init: { id: string; type: Job['type']; autoFinalize: boolean; autoDismiss: boolean; speed: number; data: Record<string, unknown>; aio?: string },
+  init: {
+    id: string; type: Job['type']; autoFinalize: boolean; autoDismiss: boolean; speed: number; data: Record<string, unknown>; aio?: string;
+    /** block_job_create's bs: the job's "main node" edge, with the job's fixed perms */
+    mainNode?: { node: string; perm: number; shared: number };
+  },
 ): Job {
   const { p } = ctx;
   if (!nameWellFormed(init.id)) throw new QmpError(`Invalid job ID '${init.id}'`);
@@ -47,6 +51,11 @@ export function createJob(
   };
   p.putJob(job);
   run(ctx, job.id, r.effects);
+  // block_job_create: block_job_add_bdrv(job, "main node", bs, perm, shared_perm) comes before
+  // block_job_set_speed, so a permission conflict the new edge causes (a copy-before-write
+  // filter's source child unshares write once it has a parent, cbw_child_perm) is the error even
+  // with a negative speed
+  if (init.mainNode) addJobEdge(p, job.id, init.mainNode.node, 'main node', init.mainNode.perm, init.mainNode.shared);
   // block_job_create -> block_job_set_speed after job_create: a negative speed fails the new
   // job early (job_early_fail: created -> null, see earlyFailEvents) and the command with it
   if (init.speed < 0) throw new QmpError("Parameter 'speed' expects a non-negative value");

@@ -83,8 +83,7 @@ export function startStream(ctx: JobCtx, o: StreamStart): Job {
     kind: 'stream', target: o.bs, cor, bottom: baseOverlay, aboveBase, backingFile: o.backingFile,
     bsReadOnly, blk: null, unblock: { [cor]: ['dataplane'] },
   };
-  const job = createJob(ctx, { id: o.jobId, type: 'stream', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed, data: { ...data }, aio: p.node(cor)!.aio });
-  addJobEdge(p, job.id, cor, 'main node', 0, PERM_ALL);
+  const job = createJob(ctx, { id: o.jobId, type: 'stream', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed, data: { ...data }, aio: p.node(cor)!.aio, mainNode: { node: cor, perm: 0, shared: PERM_ALL } });
   const blk = addJobBB(p, job.id, 'stream', cor, PERM_R, BASIC | PERM_W, true);
   patchJobData(p, job.id, { blk });
   addJobEdge(p, job.id, o.bs, 'active node', 0, BASIC | PERM_W);

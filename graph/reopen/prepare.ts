@@ -29,7 +29,11 @@ export interface PreparedEntry {
 
 const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
 
-export function prepareEntry(p: Proc, entry: QueueEntry): PreparedEntry {
+/**
+ * `frozen` collects the qcow2 nodes whose qcow2_reopen_bitmaps_ro ran: qcow2_reopen_abort does
+ * not undo it, so their persistent bitmaps stay stored and readonly whatever fails after.
+ */
+export function prepareEntry(p: Proc, entry: QueueEntry, frozen: string[] = []): PreparedEntry {
   const n = p.node(entry.node)!;
   const o: Flat = { ...entry.options };
   const info = driverInfo(n.driver);
@@ -64,7 +68,10 @@ export function prepareEntry(p: Proc, entry: QueueEntry): PreparedEntry {
   // 5. the driver's own prepare
   const drv = driverPrepare(p, n, o);
   // qcow2_reopen_prepare to read-only: qcow2_reopen_bitmaps_ro stores and freezes the persistent bitmaps
-  if (n.driver === 'qcow2' && entry.ro) reopenBitmapsRo(p, n.name);
+  if (n.driver === 'qcow2' && entry.ro) {
+    reopenBitmapsRo(p, n.name);
+    frozen.push(n.name);
+  }
 
   // 6. `backing` must be given when there is one (or the header names one)
   if (info.supportsBacking && entry.backingMissing && (p.backing(n.name) || n.header?.backing)) {

@@ -13,6 +13,18 @@ import { ReopenQueue, type QueueEntry } from './queue.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { rule } from '../rules.js';
 
+/**
+ * A failed reopen that leaves something behind: the qcow2 nodes whose prepare ran
+ * qcow2_reopen_bitmaps_ro (bitmaps stored, persistent ones readonly; qcow2_reopen_abort does not
+ * undo it). The caller applies that on the state before the command (commands/blockdev-reopen.ts).
+ */
+export class ReopenFailedFrozen extends QmpError {
+  constructor(e: QmpError, readonly frozen: readonly string[]) {
+    super(e.desc, e.cls);
+    this.name = 'ReopenFailedFrozen';
+  }
+}
+
 /** Drivers whose RO->RW prepare writes through the file child (qcow2: bitmap IN_USE flags). */
 const NEEDS_RW_FILE_CHILD = new Set(['qcow2']);
 
@@ -65,18 +77,20 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean, dra
   let s = reopenNext(reopenStart(), { type: 'BUILT', order: order.map((e) => e.node) });
   const byNode = new Map(order.map((e) => [e.node, e]));
   const prepared = new Map<string, PreparedEntry>();
+  const frozen: string[] = [];
+  const fail = (err: unknown): unknown => (err instanceof QmpError && !(err instanceof QemuAbortRefusal) && frozen.length ? new ReopenFailedFrozen(err, frozen) : err);
   for (;;) {
     if (s.matches('preparing')) {
       const e = byNode.get(s.context.order[s.context.index]!)!;
       step(`reopen prepare ${e.node}`);
       try {
         if (drained && linksChanged) refuseUndrainedEntry(p, e.node, drained);
-        const pr = prepareEntry(p, e);
+        const pr = prepareEntry(p, e, frozen);
         prepared.set(e.node, pr);
         if (pr.oldBacking || pr.oldFile) linksChanged = true;
       } catch (err) {
         s = reopenNext(s, { type: 'FAILED', error: errText(err) });
-        throw err;
+        throw fail(err);
       }
       s = reopenNext(s, { type: 'PREPARED' });
     } else if (s.matches('refreshing')) {
@@ -95,7 +109,7 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean, dra
         refuseUseAfterFree(p, order, [...prepared.values()]);
       } catch (err) {
         s = reopenNext(s, { type: 'FAILED', error: errText(err) });
-        throw err;
+        throw fail(err);
       }
       s = reopenNext(s, { type: 'PERMS_OK' });
     } else if (s.matches('committing')) {

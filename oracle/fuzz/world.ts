@@ -109,6 +109,19 @@ export class World {
       // not move it back when that fails (a lock or permission conflict): the node may be in
       // the iothread all the same (found by the fuzzer: a later reference to it was crash 5)
       p.moved.add(out.arguments['node-name']);
+    } else {
+      // blockdev_backup_prepare / qmp_blockdev_mirror move the target into the source's
+      // AioContext (bdrv_try_change_aio_context) before their other checks, and a later refusal
+      // (a bitmap-mode without a bitmap, a size mismatch, ...) does not move it back: a target of
+      // a source in an iothread may be there now, unlinked (found by the fuzzer: a blockdev-add
+      // naming it as backing was crash 5, seed 2230846464)
+      const inIo = p.inIothread();
+      const jobs = out.execute === 'transaction' && Array.isArray(out.arguments.actions)
+        ? (out.arguments.actions as Json[]).filter(isObj).filter((x) => x.type === 'blockdev-backup' || x.type === 'blockdev-mirror').map((x) => (isObj(x.data) ? x.data : {}))
+        : out.execute === 'blockdev-backup' || out.execute === 'blockdev-mirror' ? [out.arguments] : [];
+      for (const a of jobs) {
+        if (typeof a.device === 'string' && typeof a.target === 'string' && inIo.has(a.device) && p.named().includes(a.target)) p.moved.add(a.target);
+      }
     }
     const present = new Set(p.named());
     for (const n of [...p.options.keys()]) if (!present.has(n)) p.options.delete(n);
