@@ -66,9 +66,9 @@ export function cbwAppend(p: Proc, source: string, target: string, filterNodeNam
     if (e instanceof QmpError) throw new QmpError(`Could not create node: ${e.desc}`, e.cls);
     throw e;
   }
-  // the reference bdrv_insert_node returns (dropped by bdrv_cbw_drop); the filter lives in the
-  // source's AioContext, where it was attached
-  p.patchNode(cbw, { extra: { ...(p.node(cbw)!.extra ?? {}), refs: 1 }, aio: p.node(source)!.aio });
+  // the reference bdrv_insert_node returns (dropped by bdrv_cbw_drop); the filter's AioContext is
+  // where cbw_open's attaches put it (bdrv_attach_child_common, graph/open.ts attachOpened)
+  p.patchNode(cbw, { extra: { ...(p.node(cbw)!.extra ?? {}), refs: 1 } });
   try {
     replaceNode(p, source, cbw);
   } catch (e) {
