@@ -5,6 +5,8 @@
 // BlockBackend of its own. backup_clean drops the filter again (bdrv_cbw_drop).
 import { QmpError } from '../../errors/index.js';
 import { openNodeInContext } from '../open.js';
+import { QemuAbortRefusal } from '../qemu-abort.js';
+import { openInsertedNode } from './insert-node.js';
 import { PERM_ALL } from '../perm.js';
 import type { Proc } from '../proc.js';
 import { replaceNode } from '../replace.js';
@@ -61,8 +63,9 @@ export function cbwAppend(p: Proc, source: string, target: string, filterNodeNam
   if (filterNodeName !== undefined) opts['node-name'] = filterNodeName;
   let cbw: string;
   try {
-    cbw = openNodeInContext(p, opts).name;
+    cbw = openInsertedNode(p, source, () => openNodeInContext(p, opts).name);
   } catch (e) {
+    if (e instanceof QemuAbortRefusal) throw e;
     if (e instanceof QmpError) throw new QmpError(`Could not create node: ${e.desc}`, e.cls);
     throw e;
   }
