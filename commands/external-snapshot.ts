@@ -4,7 +4,6 @@
 // the residue below), and the new node that clean's bdrv_unref would close is kept alive by its
 // place in the graph.
 import { BlockgraphError, QmpError } from '../errors/index.js';
-import { moveToContext } from '../graph/aio.js';
 import { opBlocker } from '../graph/blockers.js';
 import { driverInfo } from '../graph/drivers.js';
 import { createImage } from '../graph/images.js';
@@ -19,19 +18,6 @@ import type { Proc } from '../graph/proc.js';
 import { cumulative } from '../graph/refresh.js';
 import { appendNode, refuseAppendHang, replaceNode } from '../graph/replace.js';
 import { reaches } from '../graph/reopen/prepare.js';
-
-/**
- * bdrv_attach_child_common's AioContext reconciliation: move the child's component into the
- * parent's context; failing that, the parent's into the child's; failing both, the first error.
- */
-function reconcileContexts(p: Proc, parent: string, child: string): void {
-  const pc = p.node(parent)!.aio;
-  const cc = p.node(child)!.aio;
-  if (pc === cc) return;
-  let e1: unknown;
-  if (p.d.attempt(() => moveToContext(p, child, pc), (e) => (e1 = e) instanceof QmpError)) return;
-  if (!p.d.attempt(() => moveToContext(p, parent, cc), (e) => e instanceof QmpError)) throw e1;
-}
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so `device` never matches. */
 function lookup(p: Proc, device: string | undefined, nodeName: string | undefined): string {
@@ -108,7 +94,7 @@ export function externalSnapshotPrepare(
   if (reaches(p, oldBs, overlay)) throw new QmpError(`Making '${oldBs}' a backing child of '${overlay}' would create a cycle`);
 
   p.step('append');
-  reconcileContexts(p, overlay, oldBs);
+  // (bdrv_append's attach reconciles the AioContexts: graph/replace.ts appendNode)
   appendNode(p, overlay, oldBs);
   // state->overlay_appended: external_snapshot_abort does not restore the graph it found. It
   // drops the overlay's backing (bdrv_set_backing_hd(new_bs, NULL)) and then moves EVERY parent of

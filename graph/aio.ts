@@ -10,6 +10,7 @@ import { QmpError } from '../errors/index.js';
 import { QemuAbortRefusal } from './qemu-abort.js';
 import { aioNext, aioStart, type AioTarget } from '../machines/aio-context.js';
 import { parentKey } from './draft.js';
+import { probeHeld } from './probe.js';
 import type { Proc } from './proc.js';
 import type { Edge, Job, ParentRef } from './types.js';
 
@@ -73,14 +74,19 @@ export function planMove(p: Proc, start: ParentRef, ctx: string, visited: Set<st
 
   const actions: AioTarget[] = [];
   const stack: Frame[] = [];
-  const enterNode = (name: string) => {
+  const enterNode = (name: string): string | null => {
     const n = p.node(name);
-    if (!n || n.aio === ctx) return;
+    if (!n || n.aio === ctx) return null;
+    // bdrv_open_inherit's probing BlockBackend on a file child being opened over: the newest
+    // parent (QLIST_INSERT_HEAD), asked first; unnamed and not allowing changes
+    // (blk_root_change_aio_ctx), it refuses (graph/probe.ts)
+    if (probeHeld(p, name)) return ACTIVE_BB_ERROR;
     stack.push({ t: 'node', name, stage: 0, list: parentsList(name), i: 0 });
+    return null;
   };
   // A parent asked to follow (bdrv_parent_change_aio_context → klass->change_aio_ctx).
   const enterParent = (ref: ParentRef): string | null => {
-    if (ref.kind === 'node') enterNode(ref.node);
+    if (ref.kind === 'node') return enterNode(ref.node);
     else if (ref.kind === 'bb') {
       const bb = p.bb(ref.bb);
       // QSD's BlockBackends are unnamed, so only allow_aio_context_change lets them follow.
@@ -102,7 +108,11 @@ export function planMove(p: Proc, start: ParentRef, ctx: string, visited: Set<st
       if (top.t === 'node' && top.stage === 0) {
         const err = enterParent(e.parent);
         if (err) return { actions, error: err };
-      } else enterNode(e.child); // a child edge, or a sibling edge of a job (child_job_change_aio_ctx)
+      } else {
+        // a child edge, or a sibling edge of a job (child_job_change_aio_ctx)
+        const err = enterNode(e.child);
+        if (err) return { actions, error: err };
+      }
       continue;
     }
     if (top.t === 'node' && top.stage === 0) {

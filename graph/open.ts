@@ -6,7 +6,7 @@ import { refuseCorReadCrash } from './cor-read.js';
 import { rule } from './rules.js';
 import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError } from '../errors/index.js';
-import { attachAcrossContexts, contextOf, planMove, refuseCrossContextReference } from './aio.js';
+import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
 import { blockDriverCanCompress, driverInfo } from './drivers.js';
 import { blkdebugConfigCheck, blkdebugLimits } from './driver-options/blkdebug.js';
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
@@ -49,7 +49,6 @@ function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): 
     // bdrv_open_inherit with a reference and a file name
     if (inh.filename !== undefined) throw new QmpError('Cannot reference an existing block device with additional options or a new filename');
     if (!p.node(ref)) throw new QmpError(`Cannot find device='${ref}' nor node-name='${ref}'`);
-    probeBlockedAttach(p, ref, inh);
     // an abort after the attach comes after the attach's own errors (permissions)
     const later = ctxLockHeld ? null : refuseCrossContextReference(p, ref, inh.role, typeof inh.parentOptions.driver === 'string' ? inh.parentOptions.driver : undefined);
     if (later) pending?.push(later);
@@ -59,23 +58,21 @@ function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): 
 }
 
 /**
- * bdrv_attach_child_common for a driver's further child (cbw's `target`, qcow2's `data-file`, …)
- * given by reference in another AioContext: first the child's subtree is moved into the new
- * node's context; if that is refused (a fixed-iothread export pins it), the new node would move
- * into the child's instead. But bdrv_open_inherit still holds its probing BlockBackend on the
- * node's `file` child while the driver opens (blk_new(bdrv_get_aio_context(file_bs), 0,
- * BLK_PERM_ALL), unref'd only after bdrv_open_common), and that BlockBackend refuses to change
- * its AioContext (blk_root_change_aio_ctx: no name, allow_aio_context_change false). So a node
- * with a `file` child cannot follow, and the child-side error is reported, before any
- * permission check. (A `backing` reference is attached after the probe is released.)
+ * bdrv_open_child / bdrv_open_file_child -> bdrv_attach_child -> bdrv_attach_child_noperm ->
+ * bdrv_attach_child_common: a new node starts in the main context (bdrv_new); where it and the
+ * child differ, the child's component is first moved into the parent's context, and if that is
+ * refused the parent side into the child's (graph/aio.ts attachAcrossContexts), before the
+ * edge and its permission refresh. So a node opened over a child pinned in an iothread (a
+ * fixed-iothread export) moves into that iothread, and its later children are attached there
+ * (fuzz seed 4017359618: a backup's copy-before-write filter over a pinned source reaches its
+ * target's permission check, "Block node is read-only"). bdrv_open_inherit's probing
+ * BlockBackend on the `file` child, held while the driver opens, refuses to move
+ * (graph/probe.ts probeHeld), so a further child pinned elsewhere cannot be reconciled either
+ * way: the child-side error (fuzz seed 2902421031).
  */
-function probeBlockedAttach(p: Proc, ref: string, inh: Inherit): void {
-  if (inh.role !== 'child' || !inh.parent || !p.fileChild(inh.parent)) return;
-  const child = p.node(ref);
-  const pctx = contextOf(p, { kind: 'node', node: inh.parent });
-  if (!child || child.aio === pctx) return;
-  const first = planMove(p, { kind: 'node', node: ref }, pctx);
-  if (first.error) throw new QmpError(first.error);
+function attachOpened(p: Proc, parent: string, child: string, name: string, role: number): void {
+  attachAcrossContexts(p, { kind: 'node', node: parent }, child);
+  attachChild(p, { kind: 'node', node: parent }, child, name, role);
 }
 
 /** Drivers with .bdrv_file_open: bdrv_fill_options treats them as protocols. */
@@ -236,7 +233,7 @@ function openNodeProbed(
       p.patchNode(name, { size: Number(opts.size ?? GIB) });
       break;
     case 'qcow2': {
-      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_IMAGE);
+      attachOpened(p, name, file!.name, 'file', ROLE_IMAGE);
       formatLockIfNeeded(p, name);
       // qcow2_do_open reads the header through bs->file, whatever filters lie in between
       // (bdrv_pread(bs->file, 0, sizeof(QCowHeader))): a read a copy-on-read filter may crash on
@@ -259,20 +256,20 @@ function openNodeProbed(
       break;
     }
     case 'raw': {
-      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', rawIsSlice(eff, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText) ? ROLE_DATA | ROLE_PRIMARY : ROLE_FILTERED | ROLE_PRIMARY);
+      attachOpened(p, name, file!.name, 'file', rawIsSlice(eff, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText) ? ROLE_DATA | ROLE_PRIMARY : ROLE_FILTERED | ROLE_PRIMARY);
       formatLockIfNeeded(p, name);
       p.patchNode(name, { size: rawApplyOptions(eff, fileNode()!.size, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText).size });
       break;
     }
     case 'throttle': {
-      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
+      attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
       const group = String(opts['throttle-group']);
       if (p.object(group)?.qomType !== 'throttle-group') throw new QmpError(`Throttle group '${group}' does not exist`);
       p.patchNode(name, { size: fileNode()!.size, extra: { group } });
       break;
     }
     case 'copy-on-read': {
-      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
+      attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
       p.patchNode(name, { size: fileNode()!.size });
       break;
     }
@@ -280,7 +277,7 @@ function openNodeProbed(
       // compress_open (block/filter-compress.c): the file child, then block_driver_can_compress
       // of bs->file->bs->drv alone (not through filters: copy-on-read and throttle have
       // .bdrv_co_pwritev_compressed themselves, whatever lies below them)
-      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
+      attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
       const f = fileNode()!;
       if (!blockDriverCanCompress(f.driver)) {
         // bdrv_get_format_name: the driver's format_name, protocols included ("file")
@@ -310,9 +307,9 @@ function openNodeProbed(
     case 'copy-before-write': {
       // cbw_open (block/copy-before-write.c): bdrv_open_file_child, then the `target` child
       // (BDRV_CHILD_DATA), then the optional bitmap (block_dirty_bitmap_lookup)
-      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
+      attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
       const tgt = openChildRef(p, opts.target, { parent: name, role: 'child', parentOptions: eff }, pendingAborts);
-      attachChild(p, { kind: 'node', node: name }, tgt.name, 'target', ROLE_DATA);
+      attachOpened(p, name, tgt.name, 'target', ROLE_DATA);
       const bm = opts.bitmap as { node?: string; name?: string } | undefined;
       if (bm) {
         if (!p.node(String(bm.node))) throw new QmpError(`Node '${bm.node}' not found`);
@@ -329,7 +326,7 @@ function openNodeProbed(
     }
     case 'snapshot-access': {
       // snapshot_access_open: bdrv_open_child("file", BDRV_CHILD_DATA | BDRV_CHILD_PRIMARY)
-      attachChild(p, { kind: 'node', node: name }, file!.name, 'file', ROLE_DATA | ROLE_PRIMARY);
+      attachOpened(p, name, file!.name, 'file', ROLE_DATA | ROLE_PRIMARY);
       p.patchNode(name, { size: fileNode()!.size });
       break;
     }
@@ -341,7 +338,7 @@ function openNodeProbed(
       // blkdebug_open: the image child gets the x-image file name (blkdebug_parse_filename)
       const xImage = eff['x-image'] === undefined ? undefined : String(eff['x-image']);
       const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff, filename: xImage }, pendingAborts);
-      attachChild(p, { kind: 'node', node: name }, img.name, 'image', ROLE_FILTERED | ROLE_PRIMARY);
+      attachOpened(p, name, img.name, 'image', ROLE_FILTERED | ROLE_PRIMARY);
       const child = p.node(img.name)!;
       p.patchNode(name, { size: child.size, align: blkdebugLimits(eff, alignment(p, child)) });
       break;
@@ -350,9 +347,9 @@ function openNodeProbed(
       // blkverify_open: bdrv_open_file_child "raw" (the filtered child), then "test" as a
       // plain data child (BDRV_CHILD_DATA); the node's length is the test image's
       const raw = openChildRef(p, opts.raw, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-raw'] === undefined ? undefined : String(eff['x-raw']) }, pendingAborts);
-      attachChild(p, { kind: 'node', node: name }, raw.name, 'raw', ROLE_FILTERED | ROLE_PRIMARY);
+      attachOpened(p, name, raw.name, 'raw', ROLE_FILTERED | ROLE_PRIMARY);
       const test = openChildRef(p, opts.test, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-image'] === undefined ? undefined : String(eff['x-image']) }, pendingAborts);
-      attachChild(p, { kind: 'node', node: name }, test.name, 'test', ROLE_DATA);
+      attachOpened(p, name, test.name, 'test', ROLE_DATA);
       p.patchNode(name, { size: p.node(test.name)!.size });
       break;
     }
@@ -367,7 +364,7 @@ function openNodeProbed(
       children.forEach((ref, i) => {
         const c = openChildRef(p, ref, { parent: name, role: 'child', parentOptions: eff }, pendingAborts);
         names.push(c.name);
-        attachChild(p, { kind: 'node', node: name }, c.name, `children.${i}`, ROLE_DATA);
+        attachOpened(p, name, c.name, `children.${i}`, ROLE_DATA);
       });
       // bdrv_open_driver -> refresh_total_sectors -> quorum_getlength: children of different
       // lengths give -EIO
@@ -439,7 +436,7 @@ function openDataFile(p: Proc, name: string, opts: Opts, eff: Flat, img: Image, 
   let child: string | undefined;
   if (opts['data-file'] !== undefined && opts['data-file'] !== null) {
     child = openChildRef(p, opts['data-file'], { parent: name, role: 'file', parentOptions: eff }, pending).name;
-    attachChild(p, { kind: 'node', node: name }, child, 'data-file', ROLE_DATA);
+    attachOpened(p, name, child, 'data-file', ROLE_DATA);
   }
   if (img.dataFile !== undefined) {
     if (child === undefined) {
@@ -450,7 +447,7 @@ function openDataFile(p: Proc, name: string, opts: Opts, eff: Flat, img: Image, 
         throw e;
       }
       p.patchNode(child, { inheritsFrom: name });
-      attachChild(p, { kind: 'node', node: name }, child, 'data-file', ROLE_DATA);
+      attachOpened(p, name, child, 'data-file', ROLE_DATA);
     }
     const fe = p.childrenOf(name).find((e) => e.name === 'file' && e.child === fileName);
     if (fe) {
@@ -473,8 +470,6 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
     // bdrv_set_backing_hd's cycle check: the new node's own name is already registered (found by fuzzing)
     if (b === name) throw new QmpError(`Making '${b}' a backing child of '${name}' would create a cycle`);
     if (!ctxLockHeld) refuseCrossContextReference(p, b, 'backing');
-    // bdrv_attach_child_common: a reference pinned in an iothread takes the new node there
-    attachAcrossContexts(p, { kind: 'node', node: name }, b);
     childName = b;
   } else {
     let bopts: Opts;
@@ -509,7 +504,7 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
     }
     p.patchNode(childName, { inheritsFrom: name });
   }
-  attachChild(p, { kind: 'node', node: name }, childName, 'backing', ROLE_COW);
+  attachOpened(p, name, childName, 'backing', ROLE_COW);
 }
 
 /**

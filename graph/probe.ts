@@ -39,3 +39,8 @@ export function probeDetach(p: Proc, node: string): void {
 export function hasParents(p: Proc, node: string): boolean {
   return p.parents(node).length > 0 || (held.get(p.d)?.has(key(p, node)) ?? false);
 }
+
+/** A probing BlockBackend of an open in progress sits on `node` (blk_root_change_aio_ctx refuses to move it). */
+export function probeHeld(p: Proc, node: string): boolean {
+  return held.get(p.d)?.has(key(p, node)) ?? false;
+}

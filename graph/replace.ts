@@ -15,6 +15,7 @@
 import { QemuAbortRefusal } from './qemu-abort.js';
 import { drained } from './drain.js';
 import { QmpError } from '../errors/index.js';
+import { attachAcrossContexts } from './aio.js';
 import { attachChild, retarget, unrefIfUnused } from './ops.js';
 import { ROLE_COW, ROLE_FILTERED, ROLE_PRIMARY } from './perm.js';
 import type { Proc } from './proc.js';
@@ -109,6 +110,9 @@ export function appendNode(p: Proc, bsNew: string, bsTop: string): Edge {
   refuseAppendHang(p, bsTop);
   return p.d.atomically(() => {
     const role = isFilter(p, bsNew) ? ROLE_FILTERED | ROLE_PRIMARY : ROLE_COW;
+    // bdrv_set_backing_noperm -> bdrv_attach_child_common: bs_top's component moves into bs_new's
+    // context (a job's filter starts in the main loop: bdrv_new_open_driver), else bs_new into bs_top's
+    attachAcrossContexts(p, { kind: 'node', node: bsNew }, bsTop);
     const e = attachChild(p, { kind: 'node', node: bsNew }, bsTop, 'backing', role, undefined, { refresh: false });
     replaceNodeNoPerm(p, bsTop, bsNew, true);
     refreshPerms(p, [bsNew]);

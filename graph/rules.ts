@@ -65,7 +65,7 @@ export const RULES = defineRules({
       fn: 'mirror_start_job: bdrv_create_dirty_bitmap(s->mirror_top_bs, granularity, NULL), then bdrv_disable_dirty_bitmap always (mirror_top_do_pwritev sets the bits itself, so the mode can change while the job runs)',
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
-    proof: [{ transcript: 'fuzz-mirror-from-snapshot-access.json', step: 8 }, { transcript: 'fuzz-commit-clobbers-header.json', step: 4 }, { transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }, { transcript: 'combo-active-commit-under-throttle-export.json', step: 9 }, { transcript: 'combo-chain5-parallel-jobs.json', step: 6 }, { transcript: 'combo-export-iothread-mirror-commit.json', step: 11 }, { transcript: 'combo-mirror-top-over-streaming-chain.json', step: 8 }, { transcript: 'fuzz-drive-mirror-json-backing.json', step: 4 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access.json', step: 3 }],
+    proof: [{ transcript: 'fuzz-mirror-from-snapshot-access.json', step: 8 }, { transcript: 'fuzz-commit-clobbers-header.json', step: 4 }, { transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }, { transcript: 'combo-active-commit-under-throttle-export.json', step: 9 }, { transcript: 'combo-chain5-parallel-jobs.json', step: 6 }, { transcript: 'combo-export-iothread-mirror-commit.json', step: 11 }, { transcript: 'combo-mirror-top-over-streaming-chain.json', step: 8 }, { transcript: 'fuzz-drive-mirror-json-backing.json', step: 4 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access.json', step: 3 }, { transcript: 'aio-job-filter-append-pulls-movable-source.json', step: 4 }],
     modelled: true,
   },
   'transaction-completion-mode-text': {
@@ -132,6 +132,15 @@ export const RULES = defineRules({
     proof: [{ transcript: 'aborts/abort-9-reopen-queued-child-undrained.json', step: 1 }],
     modelled: true,
   },
+  'insert-node-context-asserts': {
+    what: 'blockdev-backup / block-stream of a node in an iothread that nothing pins there (x-blockdev-set-iothread): the job\'s filter, opened in the main loop, takes the node as its file child',
+    '7.2': { fn: 'bdrv_insert_node -> bdrv_new_open_driver_opts (bdrv_new: main context) -> cbw_open / cor_open -> bdrv_open_file_child -> bdrv_attach_child_common moves the node\'s component into the main loop (bdrv_try_change_aio_context, child side first): the job starts there', value: false },
+    '10.0': { fn: 'bdrv_insert_node (block.c:5625, recorded on 10.0.2): the same attach moves the node, then Assertion `bdrv_get_aio_context(bs) == ctx\' failed: the daemon aborts. The model refuses it, saying so', value: true },
+    // an abort cannot be recorded on 10.0; the 7.2 side is oracle/transcripts/aio-backup-cbw-pulls-movable-source.json
+    // and aio-stream-cor-pulls-movable-source.json (scripts/abort-probe.ts --file ... --qemu 10.0 dies at step 4)
+    proof: [],
+    modelled: true,
+  },
   'append-over-compress-hangs': {
     what: 'blockdev-snapshot / blockdev-snapshot-sync (alone or in a transaction) whose node is a compress filter: bdrv_append ends with bdrv_refresh_limits(bs_top), and compress_refresh_limits calls bdrv_get_info on its file',
     '7.2': { fn: 'bdrv_append (block.c): bdrv_refresh_limits(bs_top, NULL, NULL) after tran_finalize, no graph lock: the snapshot is carried out', value: false },
@@ -155,7 +164,7 @@ export const RULES = defineRules({
     what: "the block-copy state's copy bitmap of a copy-before-write filter: which node holds it",
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
-    proof: [{ transcript: 'backup-push-full.json', step: 22 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }, { transcript: 'backup-push-incremental.json', step: 4 }, { transcript: 'fleecing-cbw-snapshot-access.json', step: 6 }, { transcript: 'fuzz-cbw-probe-before-driver-open.json', step: 1 }, { transcript: 'fuzz-raw-length-follows-reopened-file.json', step: 5 },
+    proof: [{ transcript: 'backup-push-full.json', step: 22 }, { transcript: 'aio-backup-cbw-follows-pinned-source.json', step: 9 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }, { transcript: 'backup-push-incremental.json', step: 4 }, { transcript: 'fleecing-cbw-snapshot-access.json', step: 6 }, { transcript: 'fuzz-cbw-probe-before-driver-open.json', step: 1 }, { transcript: 'fuzz-raw-length-follows-reopened-file.json', step: 5 },
       { transcript: 'fuzz-backup-align-not-inherited.json', step: 4 }, { transcript: 'fuzz-backup-size-after-create.json', step: 3 }, { transcript: 'fuzz-backup-size-sector-rounded.json', step: 5 },
       { transcript: 'fuzz-backup-snapshot-access-io.json', step: 6 }, { transcript: 'fuzz-snapshot-sync-json-backing-cbw.json', step: 3 },
       { transcript: 'fuzz-qcow2-over-snapshot-access.json', step: 5 },

@@ -5,6 +5,8 @@
 // BlockBackend of its own. backup_clean drops the filter again (bdrv_cbw_drop).
 import { QmpError } from '../../errors/index.js';
 import { openNodeInContext } from '../open.js';
+import { QemuAbortRefusal } from '../qemu-abort.js';
+import { openInsertedNode } from './insert-node.js';
 import { PERM_ALL } from '../perm.js';
 import type { Proc } from '../proc.js';
 import { replaceNode } from '../replace.js';
@@ -61,14 +63,15 @@ export function cbwAppend(p: Proc, source: string, target: string, filterNodeNam
   if (filterNodeName !== undefined) opts['node-name'] = filterNodeName;
   let cbw: string;
   try {
-    cbw = openNodeInContext(p, opts).name;
+    cbw = openInsertedNode(p, source, () => openNodeInContext(p, opts).name);
   } catch (e) {
+    if (e instanceof QemuAbortRefusal) throw e;
     if (e instanceof QmpError) throw new QmpError(`Could not create node: ${e.desc}`, e.cls);
     throw e;
   }
-  // the reference bdrv_insert_node returns (dropped by bdrv_cbw_drop); the filter lives in the
-  // source's AioContext, where it was attached
-  p.patchNode(cbw, { extra: { ...(p.node(cbw)!.extra ?? {}), refs: 1 }, aio: p.node(source)!.aio });
+  // the reference bdrv_insert_node returns (dropped by bdrv_cbw_drop); the filter's AioContext is
+  // where cbw_open's attaches put it (bdrv_attach_child_common, graph/open.ts attachOpened)
+  p.patchNode(cbw, { extra: { ...(p.node(cbw)!.extra ?? {}), refs: 1 } });
   try {
     replaceNode(p, source, cbw);
   } catch (e) {

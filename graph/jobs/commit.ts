@@ -52,7 +52,7 @@ export function startCommit(ctx: JobCtx, o: CommitStart): Job {
   if (baseReadOnly) setReadOnly(p, o.base, false);
 
   p.step('append-commit-top');
-  const ct = newJobFilter(p, 'commit_top', o.filterNodeName, { ro: true, size: topSize, aio: p.node(o.top)!.aio });
+  const ct = newJobFilter(p, 'commit_top', o.filterNodeName, { ro: true, size: topSize });
   appendNode(p, ct.name, o.top);
 
   p.step('job-nodes');

@@ -70,7 +70,7 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
   const targetIsBacking = chainContains(p, o.bs, o.target);
 
   p.step('append-mirror-top');
-  const mt = newJobFilter(p, 'mirror_top', o.filterNodeName, { ro: false, size: p.node(o.bs)!.size, aio: p.node(o.bs)!.aio, extra: { isCommit: targetIsBacking, stop: false } });
+  const mt = newJobFilter(p, 'mirror_top', o.filterNodeName, { ro: false, size: p.node(o.bs)!.size, extra: { isCommit: targetIsBacking, stop: false } });
   appendNode(p, mt.name, o.bs);
 
   p.step('job-create');

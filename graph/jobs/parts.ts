@@ -9,7 +9,7 @@ import { PERM_ALL, PERM_R, PERM_W } from '../perm.js';
 import type { Proc } from '../proc.js';
 import { refreshPerms } from '../refresh.js';
 import type { BdsNode, Job } from '../types.js';
-import { tryMoveToContext } from '../aio.js';
+import { attachAcrossContexts, jobContext, tryMoveToContext } from '../aio.js';
 import { explicitOptionsOf } from '../options.js';
 import { drained } from '../drain.js';
 import { ReopenQueue } from '../reopen/queue.js';
@@ -29,6 +29,9 @@ registerDriver('mirror_top', {
 
 /** block_job_add_bdrv: a `child_job` edge with the job's fixed perms. */
 export function addJobEdge(p: Proc, job: string, node: string, name: string, perm: number, shared: number): void {
+  // bdrv_root_attach_child -> bdrv_attach_child_common: the node's component moves into the job's
+  // context, else the job (child_job_change_aio_ctx: with all its nodes) into the node's
+  attachAcrossContexts(p, { kind: 'job', job }, node);
   attachChild(p, { kind: 'job', job }, node, name, 0, { perm, shared });
 }
 
@@ -44,7 +47,11 @@ export function removeJobEdges(p: Proc, job: string): void {
 /** blk_new + blk_insert_bs for a job: an unnamed BlockBackend with a `root` edge. */
 export function addJobBB(p: Proc, job: string, role: string, node: string, perm: number, shared: number, allowAioChange: boolean): string {
   const id = 'bb' + p.nextSeq();
-  p.putBB({ id, owner: { kind: 'job', id: job, role }, perm, shared, allowAioChange, aio: p.node(node)!.aio, at: p.meta().seq });
+  // blk_new(job->job.aio_context, …), then blk_insert_bs -> bdrv_root_attach_child ->
+  // bdrv_attach_child_common: the node moves into the BlockBackend's context, else (where it allows
+  // changes) the BlockBackend into the node's
+  p.putBB({ id, owner: { kind: 'job', id: job, role }, perm, shared, allowAioChange, aio: jobContext(p.job(job)), at: p.meta().seq });
+  attachAcrossContexts(p, { kind: 'bb', bb: id }, node);
   attachChild(p, { kind: 'bb', bb: id }, node, 'root', 0, { perm, shared });
   return id;
 }

@@ -5,6 +5,8 @@
 // is below above_base at that moment.
 import { QmpError } from '../../errors/index.js';
 import { openNodeInContext } from '../open.js';
+import { QemuAbortRefusal } from '../qemu-abort.js';
+import { openInsertedNode } from './insert-node.js';
 import { PERM_ALL, PERM_R, PERM_U, PERM_W } from '../perm.js';
 import type { Job } from '../types.js';
 import { replaceNode } from '../replace.js';
@@ -70,11 +72,14 @@ export function startStream(ctx: JobCtx, o: StreamStart): Job {
   // bdrv_insert_node prefixes what fails: opening the filter (cor_open's child attach and
   // freeze) "Could not create node: ", putting it in place "Could not replace node: "
   const cor = prefixed('Could not create node: ', () => {
-    const c = openNodeInContext(p, opts).name;
-    // the filter joins T's AioContext (bdrv_insert_node attaches it to T, which moves it)
-    p.patchNode(c, { implicit: o.filterNodeName === undefined, extra: { refs: 1 }, aio: p.node(o.bs)!.aio });
-    freezeChain(p, c, baseOverlay);
-    return c;
+    // the filter's AioContext is where cor_open's attach put it (graph/jobs/insert-node.ts)
+    // (cor_open's freeze belongs to the open: bdrv_insert_node's check follows it)
+    return openInsertedNode(p, o.bs, () => {
+      const c = openNodeInContext(p, opts).name;
+      p.patchNode(c, { implicit: o.filterNodeName === undefined, extra: { refs: 1 } });
+      freezeChain(p, c, baseOverlay);
+      return c;
+    });
   });
   prefixed('Could not replace node: ', () => replaceNode(p, o.bs, cor));
 
@@ -106,6 +111,7 @@ function prefixed<T>(prefix: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
+    if (e instanceof QemuAbortRefusal) throw e;
     if (e instanceof QmpError) throw new QmpError(prefix + e.desc, e.cls);
     throw e;
   }

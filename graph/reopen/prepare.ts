@@ -3,7 +3,7 @@
 // (bdrv_reopen_parse_file_or_backing + bdrv_set_file_or_backing_noperm).
 import { reopenBitmapsRo } from '../bitmaps.js';
 import { QmpError } from '../../errors/index.js';
-import { attachAcrossContexts, refuseCloseInIothread, refuseReopenAttachAcrossIothread } from '../aio.js';
+import { attachAcrossContexts, refuseReopenAttachAcrossIothread } from '../aio.js';
 import { driverInfo } from '../drivers.js';
 import { refcount, attachChild } from '../ops.js';
 import { ROLE_COW, ROLE_FILTERED, ROLE_PRIMARY } from '../perm.js';
@@ -159,7 +159,6 @@ function replaceChild(p: Proc, n: BdsNode, o: Flat, isBacking: boolean): string 
   const updateInherits = target !== null && inheritsFromRecursive(p, target, n.name);
   if (oldEdge?.frozen) throw new QmpError(`Cannot change frozen '${oldEdge.name}' link from '${n.name}' to '${old}'`);
   if (old !== null) refuseQemuAborts(p, n.name, old);
-  if (old !== null) refuseCloseInIothread(p, n.name, old, key, refcount(p, old) <= 1);
   if (isBacking && !isFilter && !info.supportsBacking) {
     throw new QmpError(`Driver '${n.driver}' of node '${n.name}' does not support backing files`);
   }

@@ -11,6 +11,7 @@ import { cleanupEntry, commitEntry } from './commit.js';
 import { prepareEntry, type PreparedEntry } from './prepare.js';
 import { ReopenQueue, type QueueEntry } from './queue.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
+import { refuseCloseInIothread } from '../aio.js';
 import { rule } from '../rules.js';
 
 /**
@@ -106,6 +107,7 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean, dra
       }
       try {
         refreshPerms(p, roots.filter((r) => p.node(r)), { newRo: new Map(order.map((e) => [e.node, e.ro])) });
+        refuseClosesInIothread(p, order, prepared);
         refuseUseAfterFree(p, order, [...prepared.values()]);
       } catch (err) {
         s = reopenNext(s, { type: 'FAILED', error: errText(err) });
@@ -123,6 +125,25 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean, dra
     } else if (s.matches('rejected')) {
       throw new QmpError(s.context.error ?? 'blockdev-reopen refused');
     } else return { snapshot: s, prepared: [...prepared.values()] };
+  }
+}
+
+/**
+ * The replaced children are unreferenced by tran_commit (bdrv_set_file_or_backing_noperm ->
+ * bdrv_remove_child -> bdrv_replace_child_tran, whose commit bdrv_unref's the old child), so a
+ * child that thereby closes in an iothread aborts 7.2 only once bdrv_list_refresh_perms has
+ * passed: every prepare error and the queue's permission errors come first (fuzz seed
+ * 3010319604: `backing: null` with `read-only: true` on a node with a writing parent answers
+ * QEMU's "Read-only block node ... cannot support read-write users"). The old link is gone by
+ * now, so the child closes when nothing else (another entry's new link included) holds it.
+ */
+function refuseClosesInIothread(p: Proc, order: readonly QueueEntry[], prepared: ReadonlyMap<string, PreparedEntry>): void {
+  // tran_commit runs the actions last-added first: the last entry's file change first
+  for (const e of [...order].reverse()) {
+    const pr = prepared.get(e.node);
+    if (!pr) continue;
+    if (pr.oldFile && p.node(pr.oldFile)) refuseCloseInIothread(p, e.node, pr.oldFile, 'file', refcount(p, pr.oldFile) === 0);
+    if (pr.oldBacking && p.node(pr.oldBacking)) refuseCloseInIothread(p, e.node, pr.oldBacking, 'backing', refcount(p, pr.oldBacking) === 0);
   }
 }
 

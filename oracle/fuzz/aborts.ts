@@ -48,6 +48,18 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   }
   const hang = snaps.find((n) => typeof n === 'string' && p.driver(n) === 'compress');
   if (hang) return `QEMU 10.0 hang: a node appended above compress filter '${hang as string}' (bdrv_append → compress_refresh_limits under the graph writer lock)`;
+  // QEMU 10.0 abort (graph/rules.ts 'insert-node-context-asserts'): a job's filter inserted over a
+  // node in an iothread that nothing pins there moves it to the main loop, and bdrv_insert_node
+  // asserts it did not (7.2 carries it out)
+  const inserted: unknown[] = ['blockdev-backup', 'block-stream'].includes(step.execute) ? [a.device] : [];
+  if (step.execute === 'transaction' && Array.isArray(a.actions)) {
+    for (const act of a.actions) if (isObj(act) && act.type === 'blockdev-backup' && isObj(act.data)) inserted.push(act.data.device);
+  }
+  if (inserted.some((n) => typeof n === 'string' && aio.has(n))) {
+    const pinned = p.pinnedInIothread();
+    const moving = inserted.find((n) => typeof n === 'string' && aio.has(n) && !pinned.has(n));
+    if (moving) return `QEMU 10.0 abort: a job's filter over '${moving as string}', in an iothread nothing pins (bdrv_insert_node: Assertion \`bdrv_get_aio_context(bs) == ctx' failed)`;
+  }
   const fuzz9 = newFuzzAborts(step.execute, a, p);
   if (fuzz9) return fuzz9;
   if (step.execute === 'blockdev-reopen') {

@@ -6,7 +6,7 @@ import { isWaitStep, type Json, type JsonObject, type NormGraph, type Step, type
 
 export type JobKind = 'stream' | 'commit' | 'commit-active' | 'mirror' | 'backup';
 export interface TrackedJob { id: string; kind: JobKind; status: string; device: string; filter?: string }
-export interface TrackedExport { id: string; node: string; iothread?: string }
+export interface TrackedExport { id: string; node: string; iothread?: string; fixed?: boolean }
 
 export class ProcView {
   graph: NormGraph = { nodes: [], parents: [], edges: [] };
@@ -45,6 +45,12 @@ export class ProcView {
     return out;
   }
   /** Nodes whose AioContext is (or may be) an iothread: the components of moved nodes and iothread exports. */
+  /** Nodes held in their iothread by a fixed-iothread export in their component (they cannot be moved out). */
+  pinnedInIothread(): Set<string> {
+    const seeds = [...this.exports.values()].filter((e) => e.iothread && e.fixed).map((e) => e.node);
+    const names = new Set(this.graph.nodes.map((n) => n.name));
+    return connected(this.graph, seeds.filter((x) => names.has(x)), (parent) => names.has(parent));
+  }
   inIothread(): Set<string> {
     const seeds = [...this.moved, ...[...this.exports.values()].filter((e) => e.iothread).map((e) => e.node)];
     const names = new Set(this.graph.nodes.map((n) => n.name));
@@ -153,7 +159,7 @@ export class World {
       case 'nbd-server-start': p.nbd = true; break;
       case 'nbd-server-stop': p.nbd = false; break;
       case 'block-export-add':
-        if (s('id') && s('node-name')) p.exports.set(s('id')!, { id: s('id')!, node: s('node-name')!, iothread: s('iothread') });
+        if (s('id') && s('node-name')) p.exports.set(s('id')!, { id: s('id')!, node: s('node-name')!, iothread: s('iothread'), fixed: a['fixed-iothread'] === true });
         break;
       case 'x-blockdev-set-iothread':
         if (s('node-name')) { if (s('iothread')) p.moved.add(s('node-name')!); else p.moved.delete(s('node-name')!); }
