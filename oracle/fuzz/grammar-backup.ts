@@ -22,6 +22,9 @@ function backupArgs(g: Generator, p: ProcView): JsonObject {
   if (r.chance(0.05)) o.speed = -1;
   o['auto-finalize'] = false;
   o['auto-dismiss'] = r.chance(0.5);
+  // a copy into a snapshot-access node fails when its first write comes, racing the graph query
+  // (ProcView.writesEndAtSnapshotAccess): only sync none, which writes nothing by itself
+  if (p.writesEndAtSnapshotAccess(String(o.target)) && o.sync !== 'none') o.sync = 'none';
   return o;
 }
 
