@@ -14,7 +14,7 @@ import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { QmpError } from '../errors/index.js';
 import { createJob, sendJob, type JobCtx } from '../graph/jobs/runner.js';
 import { attachChild } from '../graph/ops.js';
-import { imageFileLength, qcow2FileSize } from '../graph/open.js';
+import { hostFileLength, qcow2FileSize } from '../graph/open.js';
 import { PERM_ALL, PERM_W, PERM_Z, permNames } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Image } from '../graph/types.js';
@@ -165,8 +165,8 @@ function qcow2Create(p: Proc, o: Opts): void {
     // qcow2_co_create writes the header, refcount table and L1 table from offset 0 and truncates
     // nothing below them: a longer file (a 16M raw image) keeps its length on disk, which a file
     // node opened on it later reads (raw_getlength) — e.g. to compare with a backup source's
-    const before = imageFileLength(img);
-    if (before > qcow2FileSize(next)) next.fileSize = before;
+    const before = hostFileLength(img);
+    if (before > qcow2FileSize(next)) next.fileLength = before;
     p.d.put(HOST, 'images', img.file, next);
     growWrittenNodes(p, file, qcow2FileSize(next));
   }

@@ -223,7 +223,7 @@ function openNodeProbed(
       }
       const locking = (opts.locking as string | undefined) ?? 'auto';
       p.patchNode(name, {
-        filename: fn, size: imageFileLength(img),
+        filename: fn, size: hostFileLength(img),
         lock: locking === 'off' ? null : { perm: 0, shared: PERM_ALL },
       });
       break;
@@ -407,9 +407,16 @@ function formatLockIfNeeded(p: Proc, name: string): void {
  * L2-covered region it touches and its data clusters (checked with qemu-img 7.2: 16M written
  * into a 16M image gives 17104896 bytes, 64k gives 393216).
  */
-/** The image file's length on disk, as a `file` node opened on it sees it (raw_getlength: fstat). */
-export function imageFileLength(img: Image): number {
-  return img.format === 'raw' ? img.size : Math.max(img.fileSize ?? 0, qcow2FileSize(img));
+/**
+ * The length of an image's host file, as raw_open (file-posix) finds it (bdrv_getlength of a new
+ * file node): a raw image's size; a qcow2 image's layout (qcow2FileSize) or, after a truncate of
+ * the file (coTruncate), the length it was cut or grown to: qcow2 allocates new clusters past its
+ * own metadata end, so a grown file keeps its length until allocations pass it.
+ */
+export function hostFileLength(img: Image): number {
+  if (img.format === 'raw') return img.size;
+  const layout = qcow2FileSize(img);
+  return img.fileLength !== undefined ? Math.max(img.fileLength, layout) : layout;
 }
 
 export function qcow2FileSize(img: Image): number {

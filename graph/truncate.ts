@@ -4,6 +4,7 @@ import { QmpError } from '../errors/index.js';
 import { driverInfo } from './drivers.js';
 import { filterChild } from './jobs/chain.js';
 import type { Proc } from './proc.js';
+import { HOST } from './types.js';
 
 
 /**
@@ -28,9 +29,14 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
       p.patchNode(node, { size });
       return;
     }
-    case 'file':
+    case 'file': {
+      // raw_co_truncate (file-posix) -> raw_regular_truncate: ftruncate of the host file, which
+      // every process sees; a file node opened on it later (raw_open) takes the new length
       p.patchNode(node, { size });
+      const img = p.image(n.filename);
+      if (img) p.d.put(HOST, 'images', img.file, img.format === 'raw' ? { ...img, size } : { ...img, fileLength: size });
       return;
+    }
     default: {
       // a filter's own .bdrv_co_truncate or bdrv_co_truncate's `filtered` branch
       // (bdrv_filter_child: every driver with is_filter, copy-before-write included) passes

@@ -148,8 +148,12 @@ export interface Image {
   dataFileRaw?: boolean;
   compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1
   bitmaps?: ImageBitmap[]; // qcow2 bitmap directory, in directory order
-  /** A qcow2 image written over a longer file (blockdev-create): the file's length on disk. */
-  fileSize?: number;
+  /**
+   * A qcow2 image's host file length when a truncate of a file node over it set one (raw_co_truncate
+   * -> ftruncate); absent: the length the image's layout gives (qcow2FileSize). A raw image's file
+   * length is its size.
+   */
+  fileLength?: number;
 }
 
 /** Collection names inside a process scope. */

@@ -256,14 +256,7 @@ export class ScenarioRecorder {
     }
     if (settleFailed && opts.failOnWaitTimeout !== false) throw new BlockgraphError('BG_QMP_ERROR', settleFailed, { step: index });
 
-    const xdebug = unwrap<XDebugBlockGraph>(await p.conn.execute('x-debug-query-block-graph'), `${where}: x-debug-query-block-graph`);
-    const detached = findDetachedJobFilter(xdebug);
-    if (detached !== undefined) {
-      throw new BlockgraphError('BG_UNSUPPORTED',
-        `${where}: job filter '${detached}' has no children but its job still holds it; query-named-block-nodes would crash QEMU 7.2 (give block-stream auto-dismiss: true)`,
-        { step: index });
-    }
-    const named = unwrap<NamedBlockNode[]>(await p.conn.execute('query-named-block-nodes', { flat: true }), `${where}: query-named-block-nodes`);
+    const { xdebug, named } = await this.snapshotGraph(p, where, index);
     const { graph, rename } = normalizeGraph(xdebug, named, { dir });
     const normEvents = p.events.normalize(events, rename, dir);
 
@@ -274,6 +267,32 @@ export class ScenarioRecorder {
       result: r.ok ? r : { ok: false, class: r.class, desc: normalizeString(r.desc, rename, dir) },
       events: normEvents, graph,
     };
+  }
+
+  /**
+   * The graph as two queries see it: x-debug-query-block-graph (nodes, edges, parents), then
+   * query-named-block-nodes (driver, read-only, file, bitmaps). QEMU's main loop runs between the
+   * two, so a job that ends there (a copy failing once a thread-pool read completes) drops its
+   * filter from the second answer only, and the node would read as one without a driver. The
+   * pair is taken again until a second x-debug-query-block-graph matches the first (bounded).
+   * A node whose driver is gone (qcow2_signal_corruption sets bs->drv = NULL) makes
+   * query-named-block-nodes fail as a whole (bdrv_block_device_info: "Block device %s is
+   * ejected"): a BG_QMP_ERROR naming that (run-case.ts ends the case there, inconclusive).
+   */
+  private async snapshotGraph(p: Proc, where: string, index: number): Promise<{ xdebug: XDebugBlockGraph; named: NamedBlockNode[] }> {
+    let xdebug = unwrap<XDebugBlockGraph>(await p.conn.execute('x-debug-query-block-graph'), `${where}: x-debug-query-block-graph`);
+    for (let attempt = 0; ; attempt++) {
+      const detached = findDetachedJobFilter(xdebug);
+      if (detached !== undefined) {
+        throw new BlockgraphError('BG_UNSUPPORTED',
+          `${where}: job filter '${detached}' has no children but its job still holds it; query-named-block-nodes would crash QEMU 7.2 (give block-stream auto-dismiss: true)`,
+          { step: index });
+      }
+      const named = unwrap<NamedBlockNode[]>(await p.conn.execute('query-named-block-nodes', { flat: true }), `${where}: query-named-block-nodes`);
+      const again = unwrap<XDebugBlockGraph>(await p.conn.execute('x-debug-query-block-graph'), `${where}: x-debug-query-block-graph`);
+      if (JSON.stringify(again) === JSON.stringify(xdebug) || attempt >= 20) return { xdebug, named };
+      xdebug = again;
+    }
   }
 
   async close(): Promise<void> {

@@ -17,5 +17,5 @@ for (const [i, s] of r.scenario.steps.entries()) {
   const res = out && !('wait' in out) ? (out.result.ok ? 'ok' : out.result.desc) : '';
   console.log(i, JSON.stringify(s), '=>', res);
 }
-console.log('finding', r.finding, 'passed', r.passed);
+console.log('finding', r.finding, 'passed', r.passed, ...(r.inconclusive ? ['inconclusive', r.inconclusive] : []));
 await images.dispose();

@@ -6,7 +6,7 @@
 // next format driver probing it finds no QCOW_MAGIC (qcow2_do_open: "Image is not in qcow2
 // format"). Reads were followed the same way in graph/images.ts probeHeader.
 import { addExtent, imageBehind } from '../images.js';
-import { imageFileLength } from '../open.js';
+import { hostFileLength } from '../open.js';
 import type { Proc } from '../proc.js';
 import { HOST, type Image } from '../types.js';
 import { allocatedAbove } from './allocation.js';
@@ -55,7 +55,7 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number)
   const at = fileAt(p, dest, offset);
   if (!at || at.img.format !== 'qcow2' || at.offset >= QCOW_HEADER_BYTES) return;
   // the header is overwritten with guest data: the file is a raw file of the same length now
-  p.d.put(HOST, 'images', at.img.file, { file: at.img.file, format: 'raw', size: imageFileLength(at.img) } satisfies Image);
+  p.d.put(HOST, 'images', at.img.file, { file: at.img.file, format: 'raw', size: hostFileLength(at.img) } satisfies Image);
 }
 
 /**

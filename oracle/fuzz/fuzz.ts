@@ -177,7 +177,7 @@ export function formatReport(r: FuzzReport): string {
   const secs = r.elapsedMs / 1000;
   const lines = [
     `fuzz: seed ${r.seed}, ${r.commands} commands in ${r.cases} cases, ${Math.round(secs)} s (${secs ? (r.commands / secs).toFixed(1) : '-'} commands/s)`,
-    `disagreements: ${r.disagreements} (${r.disagreementsPerThousand} per 1,000 commands); distinct root causes ${r.rootCauses}; unexplained ${r.unexplained}; exit 70 (model exceptions) ${r.exit70}; QEMU aborts ${r.qemuAborts}; cases ended at a wait whose job failed ${r.inconclusive}`,
+    `disagreements: ${r.disagreements} (${r.disagreementsPerThousand} per 1,000 commands); distinct root causes ${r.rootCauses}; unexplained ${r.unexplained}; exit 70 (model exceptions) ${r.exit70}; QEMU aborts ${r.qemuAborts}; cases ended early (a wait whose job failed, or a node QEMU ejected) ${r.inconclusive}`,
     `per 1,000 commands by category: ${CATEGORIES.map((c) => `${c} ${r.perThousand[c]} (${r.byCategory[c]})`).join(', ')}`,
   ];
   for (const d of r.distinct) {

@@ -22,27 +22,10 @@ function backupArgs(g: Generator, p: ProcView): JsonObject {
   if (r.chance(0.05)) o.speed = -1;
   o['auto-finalize'] = false;
   o['auto-dismiss'] = r.chance(0.5);
-  // A copy into a snapshot-access node fails (snapshot_access_co_pwritev_part: -ENOTSUP), but
-  // when is racy: if the copy loop reaches the write without yielding (zero or unallocated
-  // source, a null-co source) the job fails before the reply, else (a source read or a qcow2 L2
-  // table read goes to the thread pool first) it fails around the graph query that follows the
-  // reply, sometimes mid-way through bdrv_cbw_drop (docs/fidelity.md, "backup into
-  // snapshot-access"). Such a backup copies nothing here.
-  if ((o.sync === 'full' || o.sync === 'top') && writesEndAtSnapshotAccess(p, String(o.target))) o.sync = 'none';
+  // a copy into a snapshot-access node fails when its first write comes, racing the graph query
+  // (ProcView.writesEndAtSnapshotAccess): only sync none, which writes nothing by itself
+  if (p.writesEndAtSnapshotAccess(String(o.target)) && o.sync !== 'none') o.sync = 'none';
   return o;
-}
-
-/** Writes to `node` reach a snapshot-access node (through filters that pass writes to `file`). */
-function writesEndAtSnapshotAccess(p: ProcView, node: string): boolean {
-  const passes = new Set(['throttle', 'copy-on-read', 'blkdebug', 'compress', 'copy-before-write', 'commit_top', 'mirror_top']);
-  let cur: string | undefined = node;
-  for (let i = 0; cur && i < 16; i++) {
-    const d = p.driver(cur);
-    if (d === 'snapshot-access') return true;
-    if (!d || !passes.has(d)) return false;
-    cur = p.child(cur, 'file');
-  }
-  return false;
 }
 
 const backup: Production = (g, p, proc) => cmd(proc, 'blockdev-backup', backupArgs(g, p));

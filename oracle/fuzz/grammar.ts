@@ -311,6 +311,9 @@ const mirror: Production = (g, p, proc) => {
   if (r.chance(0.05)) o.granularity = r.pick([512, 65536, 1000]);
   jobArgs(g, o);
   if (o.speed === undefined && !fullSpeedMirrorFits(p, String(o.device), String(o.target))) o.speed = 1;
+  // a copy into a snapshot-access node fails at its first write, racing the graph query
+  // (ProcView.writesEndAtSnapshotAccess): only sync none, which copies nothing
+  if (p.writesEndAtSnapshotAccess(String(o.target))) o.sync = 'none';
   o['auto-dismiss'] = false;
   return cmd(proc, 'blockdev-mirror', o);
 };

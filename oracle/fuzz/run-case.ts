@@ -38,7 +38,7 @@ export interface CaseOutcome {
   finding?: Finding;
   /** Known error-text disagreements the case went on after (both sides refused: states still equal). */
   passed: Finding[];
-  /** Why the case stopped early without a finding (a wait whose job failed on the daemon). */
+  /** Why the case stopped early without a finding (a wait whose job failed on the daemon, or a node QEMU ejected). */
   inconclusive?: string;
 }
 
@@ -249,6 +249,12 @@ async function lockstep(
         // a job that failed instead of reaching the status a wait expects (a mirror whose target
         // QEMU finds unsuitable only in mirror_run): the daemon is fine, the case just ends here
         if (!finding && /did not (reach|settle)/.test(msg)) return { done: i, passed, inconclusive: msg.replace(dir, '.').slice(0, 300) };
+        // a node whose driver QEMU dropped (qcow2_signal_corruption on a fatal corruption: bs->drv =
+        // NULL, BLOCK_IMAGE_CORRUPTED fatal) fails query-named-block-nodes as a whole
+        // (bdrv_block_device_info: "Block device %s is ejected"); the daemon is fine, but no graph
+        // can be read from it any more and the model does not follow image corruption: the case
+        // ends here, like a wait whose job went elsewhere (docs/fidelity.md, "Ejected nodes")
+        if (!finding && /query-named-block-nodes failed: Block device .* is ejected/.test(msg)) return { done: i, passed, inconclusive: msg.replace(dir, '.').slice(0, 300) };
         // the exit handler's message, or the wire closing first when the daemon dies mid-reply
         const died = / died \(| died$| exited \(| closed the connection| hung: no reply/.test(msg);
         return { done: i, passed, finding: finding ?? { category: died ? 'qemu-abort' : 'harness', step: i, command: stepName(step), message: msg.replace(dir, '.').slice(0, 600) } };

@@ -44,6 +44,23 @@ export class ProcView {
     }
     return out;
   }
+  /**
+   * Writes to `node` end at a snapshot-access node (filters skipped), which fails every write
+   * with ENOTSUP (snapshot_access_co_pwritev_part). A backup or mirror that copies into it fails
+   * at its first write, which comes after the source read: a read from a host file completes in
+   * the thread pool, so whether the job has failed when the command's graph is read is a race
+   * inside QEMU (docs/fidelity.md, "Copies into snapshot-access").
+   */
+  writesEndAtSnapshotAccess(node: string): boolean {
+    let cur: string | undefined = node;
+    for (let i = 0; i < 16 && cur; i++) {
+      const d = this.driver(cur);
+      if (d === 'snapshot-access') return true;
+      if (!isFilterDriver(d) && d !== 'copy-before-write') return false;
+      cur = this.child(cur, 'file') ?? this.child(cur, 'image');
+    }
+    return false;
+  }
   /** Nodes whose AioContext is (or may be) an iothread: the components of moved nodes and iothread exports. */
   /** Nodes held in their iothread by a fixed-iothread export in their component (they cannot be moved out). */
   pinnedInIothread(): Set<string> {

@@ -93,6 +93,32 @@ test('the generator never sends a step the abort guards flag (200 steps over a l
   }
 });
 
+test('no backup or mirror copies into a node whose writes end at snapshot-access (its failure races the graph query)', () => {
+  const w = new World();
+  const p = w.proc('A');
+  p.graph = {
+    nodes: [node('src'), node('acc', 'snapshot-access'), node('t', 'throttle'), node('q')], parents: [],
+    edges: [edge('acc', 'file', 'src'), edge('t', 'file', 'acc')],
+  } as NormGraph;
+  assert.ok(p.writesEndAtSnapshotAccess('acc'));
+  assert.ok(p.writesEndAtSnapshotAccess('t'));
+  assert.not.ok(p.writesEndAtSnapshotAccess('src'));
+  assert.not.ok(p.writesEndAtSnapshotAccess('q'));
+  let seen = 0;
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    const g = new Generator(new Rng(seed), w);
+    for (let i = 0; i < 400; i++) {
+      const s = g.next();
+      if (!s || 'wait' in s || (s.execute !== 'blockdev-backup' && s.execute !== 'blockdev-mirror')) continue;
+      const a = s.arguments ?? {};
+      if (!p.writesEndAtSnapshotAccess(String(a.target))) continue;
+      seen++;
+      assert.is(a.sync, 'none', JSON.stringify(s));
+    }
+  }
+  assert.ok(seen > 0, 'some backup or mirror targeted a snapshot-access node');
+});
+
 test('closeDependencies drops waits whose job was never started', () => {
   const steps: Step[] = [
     { execute: 'block-stream', arguments: { 'job-id': 'j1', device: 'a' } },

@@ -142,4 +142,48 @@ test('setupImages creates images in order and refuses paths', async () => {
   try { await setupImages(sc, '/d', async () => undefined); assert.unreachable(); } catch (e) { assert.is((e as BlockgraphError).code, 'BG_BAD_INPUT'); }
 });
 
+
+// A job ending between x-debug-query-block-graph and query-named-block-nodes: its filter is in the
+// first answer only. The harness reads the pair again until x-debug-query-block-graph is the same
+// before and after, so no node is recorded without its driver.
+class VanishingFilterPeer extends FakePeer {
+  filterThere = true;
+  override async execute(command: string, args: Record<string, unknown> = {}): Promise<QmpReply> {
+    if (command === 'x-debug-query-block-graph') {
+      this.log.push(command);
+      const nodes: XDebugBlockGraph['nodes'] = [{ id: 1, type: 'block-driver', name: 'n0' }];
+      if (this.filterThere) nodes.push({ id: 2, type: 'block-driver', name: 'cbw0' });
+      return { return: { nodes, edges: [] } };
+    }
+    if (command === 'query-named-block-nodes') {
+      this.log.push(command);
+      this.filterThere = false; // the job's clean ran in the main loop before this answer
+      return { return: [{ 'node-name': 'n0', drv: 'null-co', ro: false, file: 'null' }] };
+    }
+    return super.execute(command, args);
+  }
+}
+
+test('graph: a node gone between the two graph queries is not recorded without a driver', async () => {
+  const peer = new VanishingFilterPeer();
+  const t = await runScenario(scenario([{ execute: 'query-version' }]), async () => peer, { qemu: 'q' });
+  assert.equal(t.steps[0].graph.nodes, [{ name: 'n0', driver: 'null-co', ro: false, file: 'null' }]);
+  assert.is(peer.log.filter((c) => c === 'query-named-block-nodes').length, 2);
+});
+
+test('graph: query-named-block-nodes failing on an ejected node is a BG_QMP_ERROR naming it', async () => {
+  class EjectedPeer extends FakePeer {
+    override async execute(command: string, args: Record<string, unknown> = {}): Promise<QmpReply> {
+      if (command === 'query-named-block-nodes') return { error: { class: 'GenericError', desc: 'Block device n0 is ejected' } };
+      return super.execute(command, args);
+    }
+  }
+  try {
+    await runScenario(scenario([{ execute: 'query-version' }]), async () => new EjectedPeer(), { qemu: 'q' });
+    assert.unreachable('no error');
+  } catch (e) {
+    assert.instance(e, BlockgraphError);
+    assert.match((e as Error).message, /query-named-block-nodes failed: Block device n0 is ejected/);
+  }
+});
 test.run();
