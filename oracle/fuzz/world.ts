@@ -109,6 +109,15 @@ export class World {
       // not move it back when that fails (a lock or permission conflict): the node may be in
       // the iothread all the same (found by the fuzzer: a later reference to it was crash 5)
       p.moved.add(out.arguments['node-name']);
+    } else if (!out.result.ok) {
+      // blockdev_backup_prepare moves the target into the device's iothread before it creates the
+      // job, outside the action's transaction: a failure leaves it there (fuzz 3325169334: a later
+      // reference to the target was crash 5). Whether that action was reached is not known: any.
+      const backups = out.execute === 'blockdev-backup' ? [out.arguments]
+        : out.execute === 'transaction' && Array.isArray(out.arguments.actions)
+          ? out.arguments.actions.filter((x): x is JsonObject => isObj(x) && x.type === 'blockdev-backup' && isObj(x.data)).map((x) => x.data as JsonObject) : [];
+      const aio = backups.length ? p.inIothread() : new Set<string>();
+      for (const b of backups) if (typeof b.device === 'string' && typeof b.target === 'string' && aio.has(b.device)) p.moved.add(b.target);
     }
     const present = new Set(p.named());
     for (const n of [...p.options.keys()]) if (!present.has(n)) p.options.delete(n);
