@@ -3,7 +3,7 @@
 // source's AioContext, and creates the job (do_backup_common -> backup_job_create); .commit
 // starts it (job_start); .abort cancels a job already created (job_cancel_sync).
 import { QmpError } from '../errors/index.js';
-import { moveToContext } from '../graph/aio.js';
+import { moveToContext, tryMoveToContext } from '../graph/aio.js';
 import { dirtyBitmapExists } from '../graph/bitmap-lookup.js';
 import { BITMAP_ALLOW_RO, dirtyBitmapCheck, findDirtyBitmap } from '../graph/bitmaps.js';
 import { backupRunStart, startBackup } from '../graph/jobs/backup.js';
@@ -17,8 +17,14 @@ export function blockdevBackupPrepare(ctx: ActionCtx, d: Record<string, any>): P
   const { p } = ctx;
   const bs = lookupBs(p, String(d.device), String(d.device));
   const target = lookupBs(p, String(d.target), String(d.target));
-  // bdrv_try_change_aio_context(target_bs, aio_context)
-  moveToContext(p, target, p.node(bs)!.aio);
+  // bdrv_try_change_aio_context(target_bs, aio_context): outside the action's transaction, so
+  // nothing moves the target back when the job then cannot be created (blockdev_backup_abort
+  // only cancels a created job): the move stays after a refusal (fuzz seed 3325169334: the
+  // target left in io1 was then attached by reference, oracle crash 5)
+  const ctxOfBs = p.node(bs)!.aio;
+  const moves = p.node(target)!.aio !== ctxOfBs;
+  moveToContext(p, target, ctxOfBs);
+  if (moves) ctx.onAbortResidue((q) => { if (q.node(target) && q.node(bs)) tryMoveToContext(q, target, ctxOfBs); });
 
   let sync = String(d.sync);
   const hasBitmap = d.bitmap !== undefined;

@@ -18,6 +18,7 @@ import type { Proc } from '../graph/proc.js';
 import { cumulative } from '../graph/refresh.js';
 import { appendNode, refuseAppendHang, replaceNode } from '../graph/replace.js';
 import { reaches } from '../graph/reopen/prepare.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so `device` never matches. */
 function lookup(p: Proc, device: string | undefined, nodeName: string | undefined): string {
@@ -102,12 +103,20 @@ export function externalSnapshotPrepare(
   // append gave it go back, but so do the ones it had before the transaction (a snapshot-access
   // node or an export over a blockdev-add'ed overlay, a read-only overlay's backing parent), which
   // end up on the old node. On the rolled-back state that is a bdrv_replace_node of the overlay's
-  // own parents. QEMU passes &error_abort: a permission refresh that fails there aborts the
-  // daemon; the model then keeps the rolled-back graph.
+  // own parents. QEMU passes &error_abort: any error of that bdrv_replace_node (a permission
+  // conflict, a node that became read-only under a writer, a frozen link) kills the daemon
+  // ("Unexpected error in bdrv_a_allow_b()" / "in bdrv_node_refresh_perm()": fuzz seeds
+  // 1939925021, 3299987652), so the model refuses the whole command with that reason.
   if (a.kind === 'blockdev-snapshot') {
     onAbortResidue((q) => {
       if (!q.node(overlay) || !q.node(oldBs) || q.parents(overlay).length === 0) return;
-      q.d.attempt(() => replaceNode(q, overlay, oldBs), (e) => e instanceof QmpError);
+      let err: QmpError | undefined;
+      if (q.d.attempt(() => replaceNode(q, overlay, oldBs), (e) => (err = e as QmpError) instanceof QmpError)) return;
+      throw new QemuAbortRefusal(
+        `${err!.desc} (QEMU aborts here: external_snapshot_abort moves the parents of overlay '${overlay}' back to ` +
+        `'${oldBs}' with bdrv_replace_node(..., &error_abort) after the transaction failed); refused by blockgraph`,
+        'external_snapshot_abort',
+      );
     });
   }
   return {

@@ -59,7 +59,13 @@ export function executeCommand(state: State, proc: string, command: string, args
   } catch (e) {
     // a command QEMU dies (or hangs) on has no after-state to keep: refused whole, no events
     if (e instanceof QemuAbortRefusal) return { ...refuse(state, e.cls, e.desc), events: [] };
-    if (e instanceof QmpErrorAfterAbort) return afterAbort(state, proc, e, { failed: d, wakes: takeDrainWakes(p) });
+    if (e instanceof QmpErrorAfterAbort) {
+      // an abort handler QEMU dies in (external_snapshot_abort's &error_abort) refuses it whole
+      try { return afterAbort(state, proc, e, { failed: d, wakes: takeDrainWakes(p) }); } catch (x) {
+        if (x instanceof QemuAbortRefusal) return { ...refuse(state, x.cls, x.desc), events: [] };
+        throw x;
+      }
+    }
     if (e instanceof QmpError) {
       // a transaction that created jobs before failing says itself what QEMU sent
       const own = (e as { failEvents?: QmpEvent[] }).failEvents;

@@ -118,6 +118,68 @@ export const ABORT_SCENARIOS: Scenario[] = [
     x('blockdev-create', { 'job-id': 'c4', options: { driver: 'qcow2', file: 'f2', size: 16777216 } }),
     { wait: { job: 'c4', status: 'concluded' } },
   ]),
+  // issue 12, the aborts the generator did not avoid yet (wt-abort; docs/fidelity.md)
+  S('abort-10-reopen-qcow2-file-then-option-fails', 'fuzz 3103340992: a qcow2 reopen stages a new file (x7), then fails "Cannot change the option"; qcow2_reopen_abort re-syncs data_file to the staged child that tran_abort frees; the close crashes', [img('t2')], [
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n1', file: { driver: 'file', filename: 't2.qcow2', 'node-name': 'f2' }, 'force-share': true, 'read-only': true }),
+    x('object-add', { 'qom-type': 'throttle-group', id: 'tg0', limits: { 'iops-total': 100, 'iops-total-max': 200 } }),
+    x('blockdev-add', { driver: 'throttle', 'node-name': 'x7', 'throttle-group': 'tg0', file: 'f2' }),
+    x('blockdev-reopen', { options: [{ driver: 'qcow2', 'node-name': 'n1', file: 'x7', 'force-share': true, 'read-only': true }] }),
+    x('blockdev-del', { 'node-name': 'n1' }),
+  ]),
+  S('abort-10-reopen-qcow2-option-fails-file-kept-survives', 'boundary of abort-10-reopen-qcow2-file-then-option-fails: the same option error with the file unchanged (nothing staged)', [img('t2')], [
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n1', file: { driver: 'file', filename: 't2.qcow2', 'node-name': 'f2' }, 'force-share': true, 'read-only': true }),
+    x('object-add', { 'qom-type': 'throttle-group', id: 'tg0', limits: { 'iops-total': 100, 'iops-total-max': 200 } }),
+    x('blockdev-add', { driver: 'throttle', 'node-name': 'x7', 'throttle-group': 'tg0', file: 'f2' }),
+    x('blockdev-reopen', { options: [{ driver: 'qcow2', 'node-name': 'n1', file: 'f2', 'force-share': true, 'read-only': true }] }),
+    x('blockdev-del', { 'node-name': 'n1' }),
+  ]),
+  S('abort-10-reopen-qcow2-file-later-entry-fails-survives', 'boundary of abort-10-reopen-qcow2-file-then-option-fails: n1 stages the new file and prepares; the next entry fails (tran_abort runs before qcow2_reopen_abort then)', [img('t2'), img('a')], [
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n1', file: { driver: 'file', filename: 't2.qcow2', 'node-name': 'f2' }, 'read-only': true }),
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n2', file: { driver: 'file', filename: 'a.qcow2', 'node-name': 'f3' }, 'force-share': true, 'read-only': true }),
+    x('object-add', { 'qom-type': 'throttle-group', id: 'tg0', limits: { 'iops-total': 100, 'iops-total-max': 200 } }),
+    x('blockdev-add', { driver: 'throttle', 'node-name': 'x7', 'throttle-group': 'tg0', file: 'f2' }),
+    x('blockdev-reopen', { options: [{ driver: 'qcow2', 'node-name': 'n1', file: 'x7', 'read-only': true }, { driver: 'qcow2', 'node-name': 'n2', file: 'f3', 'force-share': true, 'read-only': true }] }),
+    x('blockdev-del', { 'node-name': 'n1' }),
+  ]),
+  S('abort-10-txn-snapshot-abort-perm-conflict', 'fuzz 1939925021: blockdev-snapshot of f0 with overlay n1 (f0 is under n1: n1 -> blkdebug -> f0; sl4 over n1), then a failing action; external_snapshot_abort moves sl4 onto f0 with bdrv_replace_node(&error_abort): permission conflict', [img('t2')], [
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n1', file: { driver: 'blkdebug', image: { driver: 'file', filename: 't2.qcow2', 'node-name': 'f0' } }, backing: null }),
+    x('blockdev-add', { driver: 'raw', 'node-name': 'sl4', file: 'n1', offset: 0, size: 196608 }),
+    x('transaction', { actions: [{ type: 'blockdev-snapshot', data: { node: 'f0', overlay: 'n1' } }, { type: 'block-dirty-bitmap-remove', data: { node: 'sl9', name: 'b0' } }] }),
+  ]),
+  S('abort-10-txn-snapshot-abort-no-conflict-survives', 'boundary of abort-10-txn-snapshot-abort-perm-conflict: the overlay has no parent of its own (no sl4); the abort moves only what the append moved', [img('t2')], [
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n1', file: { driver: 'blkdebug', image: { driver: 'file', filename: 't2.qcow2', 'node-name': 'f0' } }, backing: null }),
+    x('transaction', { actions: [{ type: 'blockdev-snapshot', data: { node: 'f0', overlay: 'n1' } }, { type: 'block-dirty-bitmap-remove', data: { node: 'sl9', name: 'b0' } }] }),
+    x('blockdev-add', { driver: 'raw', 'node-name': 'sl4', file: 'n1', offset: 0, size: 196608 }),
+  ]),
+  S('abort-10-txn-snapshot-abort-read-only', 'fuzz 3299987652: overlay n3 is a running mirror\'s target; snapshot of read-only n6 onto it, then a failing snapshot-sync; external_snapshot_abort moves the mirror\'s writer onto read-only n6 (&error_abort)', [img('t1'), img('t2'), img('mid')], [
+    x('blockdev-add', { driver: 'copy-on-read', 'node-name': 'x1', file: { driver: 'qcow2', file: { driver: 'file', filename: 't1.qcow2' } } }),
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n3', file: { driver: 'file', filename: 'mid.qcow2' }, backing: null }),
+    x('blockdev-add', { driver: 'null-co', 'node-name': 'n6', 'read-zeroes': true, 'read-only': true }),
+    x('blockdev-mirror', { 'job-id': 'j7', device: 'x1', target: 'n3', sync: 'full', speed: 1, 'auto-finalize': false, 'auto-dismiss': false }),
+    x('transaction', { actions: [{ type: 'blockdev-snapshot', data: { node: 'n6', overlay: 'n3' } }, { type: 'blockdev-snapshot-sync', data: { 'node-name': 'n3', 'snapshot-node-name': 'n12', 'snapshot-file': 't2.qcow2', mode: 'existing' } }] }),
+  ]),
+  S('abort-10-backup-fails-target-left-in-iothread', 'fuzz 3325169334: blockdev-backup from n3 (io1) to read-only n4 moves n4 into io1 and fails; nothing moves it back, and blkdebug over n4 moves it out without io1\'s lock (crash 5)', [img('top'), img('mid')], [
+    x('object-add', { 'qom-type': 'iothread', id: 'io1' }),
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n3', file: { driver: 'file', filename: 'top.qcow2' }, backing: null }),
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n4', file: { driver: 'file', filename: 'mid.qcow2' }, backing: null, 'read-only': true }),
+    mv('n3', 'io1'),
+    x('blockdev-backup', { 'job-id': 'b12', device: 'n3', target: 'n4', sync: 'none', 'auto-finalize': false, 'auto-dismiss': true }),
+    x('blockdev-add', { driver: 'blkdebug', 'node-name': 'x14', image: 'n4' }),
+  ]),
+  S('abort-10-backup-fails-target-main-loop-survives', 'boundary of abort-10-backup-fails-target-left-in-iothread: the same failing backup with n3 in the main loop (the target does not move)', [img('top'), img('mid')], [
+    x('object-add', { 'qom-type': 'iothread', id: 'io1' }),
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n3', file: { driver: 'file', filename: 'top.qcow2' }, backing: null }),
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n4', file: { driver: 'file', filename: 'mid.qcow2' }, backing: null, 'read-only': true }),
+    x('blockdev-backup', { 'job-id': 'b12', device: 'n3', target: 'n4', sync: 'none', 'auto-finalize': false, 'auto-dismiss': true }),
+    x('blockdev-add', { driver: 'blkdebug', 'node-name': 'x14', image: 'n4' }),
+  ]),
+  S('abort-10-add-cbw-target-in-iothread', 'fuzz 1972411501: copy-before-write whose target n2 was moved to io0 (bdrv_open_child attaches it like file: crash 5)', [img('base'), img('t2')], [
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n2', file: { driver: 'file', filename: 'base.qcow2' } }),
+    x('object-add', { 'qom-type': 'iothread', id: 'io0' }),
+    mv('n2', 'io0'),
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n8', file: { driver: 'file', filename: 't2.qcow2' } }),
+    x('blockdev-add', { driver: 'copy-before-write', 'node-name': 'cbw9', file: 'n8', target: 'n2' }),
+  ]),
 ];
 
 const write = process.argv.includes('--write');

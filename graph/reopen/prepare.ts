@@ -15,6 +15,7 @@ import { optString, qdictKeys, qobjEqual, type Flat } from './qdict.js';
 import { currentOptions, type QueueEntry } from './queue.js';
 import { inheritsFromRecursive, unsetInheritsFrom } from '../inherits.js';
 import { rawGetLength } from '../driver-options/raw.js';
+import { QemuAbortRefusal } from '../qemu-abort.js';
 
 export interface PreparedEntry {
   node: string;
@@ -95,7 +96,10 @@ export function prepareEntry(p: Proc, entry: QueueEntry, frozen: string[] = []):
       const c = p.childrenOf(n.name).find((e) => e.name === k);
       if (c && c.child === v) continue;
     }
-    if (!qobjEqual(v, old[k])) throw new QmpError(`Cannot change the option '${k}'`);
+    if (!qobjEqual(v, old[k])) {
+      refuseDanglingDataFile(p, n, oldFile, k);
+      throw new QmpError(`Cannot change the option '${k}'`);
+    }
   }
   return { node: n.name, oldBacking: oldBacking ?? null, oldFile: oldFile ?? null, extra: drv.extra, ...(size !== undefined ? { size } : {}) };
 }
@@ -212,4 +216,28 @@ function refuseQemuAborts(p: Proc, parent: string, old: string): void {
       "(QEMU 7.2 aborts here: Assertion 'c->parent_quiesce_counter > 0' failed)",
     );
   }
+}
+
+/**
+ * Fuzz seed 3103340992 (7.2 and 10.0): a qcow2 entry whose `file` change was staged and which then
+ * fails the unchanged-options check. bdrv_reopen_prepare's error path calls the driver's abort
+ * at once (drv_prepared), before bdrv_reopen_multiple's tran_abort undoes the file change:
+ * qcow2_reopen_abort re-syncs s->data_file (cleared by qcow2_reopen_prepare when there is no
+ * external data file) to bs->file, which is still the *new* BdrvChild; tran_abort then frees that
+ * child (bdrv_attach_child_common_abort → bdrv_child_free) and puts the old one back. The reply is
+ * QEMU's "Cannot change the option", but s->data_file now dangles and has_data_file() is true:
+ * the node's close (qcow2_do_close → bdrv_unref_child(bs, s->data_file)) and its data I/O use
+ * freed memory (recorded: blockdev-del dies with SIGSEGV). Later failures (another entry, the
+ * permission refresh) are safe: tran_abort runs before bdrv_reopen_abort there, and so is an
+ * image with an external data file (its s->data_file is never cleared).
+ */
+function refuseDanglingDataFile(p: Proc, n: BdsNode, oldFile: string | null | undefined, key: string): void {
+  if (n.driver !== 'qcow2' || oldFile === undefined) return;
+  if (p.childrenOf(n.name).some((e) => e.name === 'data-file')) return;
+  throw new QemuAbortRefusal(
+    `Cannot change the option '${key}' (QEMU leaves qcow2 node '${n.name}' with a dangling data file here: ` +
+    'bdrv_reopen_prepare runs qcow2_reopen_abort while its new file child is still staged, tran_abort then frees that child; ' +
+    "the node's close crashes: qcow2_do_close → bdrv_unref_child on the freed BdrvChild); refused by blockgraph",
+    'qcow2_reopen_abort',
+  );
 }

@@ -12,7 +12,9 @@ const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== nu
 /** Every node reference (a string where a child goes) in blockdev-add options, recursively. */
 function references(o: JsonObject, out: string[] = []): string[] {
   for (const [k, v] of Object.entries(o)) {
-    if (['file', 'backing', 'image', 'test', 'raw'].includes(k) && typeof v === 'string') out.push(v);
+    // copy-before-write's `target` and qcow2's `data-file` are attached like `file` (bdrv_open_child;
+    // fuzz 1972411501: a cbw whose target was moved to io0)
+    if (['file', 'backing', 'image', 'test', 'raw', 'target', 'data-file'].includes(k) && typeof v === 'string') out.push(v);
     if (k === 'children' && Array.isArray(v)) for (const c of v as Json[]) { if (typeof c === 'string') out.push(c); else if (isObj(c)) references(c, out); }
     if (isObj(v)) references(v, out);
   }
@@ -62,6 +64,8 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   }
   const fuzz9 = newFuzzAborts(step.execute, a, p);
   if (fuzz9) return fuzz9;
+  const fuzz10 = abortPathAborts(step.execute, a, p);
+  if (fuzz10) return fuzz10;
   if (step.execute === 'blockdev-reopen') {
     const list = Array.isArray(a.options) ? a.options : [];
     // crash 1: assertion bs_queue != NULL
@@ -197,6 +201,47 @@ function newFuzzAborts(execute: string, a: JsonObject, p: ProcView): string | un
   if (execute === 'blockdev-create' && isObj(a.options) && a.options.driver !== 'file') {
     const f = a.options.file;
     if (typeof f === 'string' && p.inIothread().has(f)) return `fuzz 2167532356: blockdev-create over '${f}' in an iothread`;
+  }
+  return undefined;
+}
+
+/**
+ * Aborts on error paths (issue 12, wt-abort; docs/fidelity.md "Aborts on error paths"). The model
+ * refuses exactly the aborting form; the view cannot tell whether a later action or option check
+ * fails, so the generator avoids the whole setup.
+ */
+function abortPathAborts(execute: string, a: JsonObject, p: ProcView): string | undefined {
+  // 3103340992 (7.2 and 10.0): a qcow2 entry that changes `file` and then fails the unchanged-options
+  // check leaves s->data_file on the freed staged child (qcow2_reopen_abort before tran_abort): its
+  // close crashes. An entry that changes file and gives an option the node was not opened with
+  // (or force-share, which always comes back as a string) may fail there.
+  if (execute === 'blockdev-reopen' && Array.isArray(a.options)) {
+    for (const o of a.options) {
+      if (!isObj(o) || typeof o['node-name'] !== 'string' || p.driver(o['node-name']) !== 'qcow2') continue;
+      const node = o['node-name'];
+      const cur = p.child(node, 'file');
+      if (typeof o.file !== 'string' || o.file === cur || p.child(node, 'data-file')) continue;
+      const opened = p.options.get(node) ?? {};
+      const risky = Object.entries(o).some(([k, v]) => !['node-name', 'driver', 'file', 'backing', 'read-only', 'auto-read-only', 'discard', 'detect-zeroes', 'cache'].includes(k)
+        && (k === 'force-share' || JSON.stringify(v) !== JSON.stringify(opened[k])));
+      if (risky) return `fuzz 3103340992: qcow2 '${node}' changes file and may fail the option check (qcow2_reopen_abort leaves data_file on the freed child)`;
+    }
+  }
+  // 1939925021, 3299987652: a transaction whose blockdev-snapshot is followed by another action
+  // that may fail: external_snapshot_abort moves the overlay's parents back to the old node with
+  // bdrv_replace_node(&error_abort); a permission error there kills the daemon. Only an overlay
+  // that had parents of its own can conflict (the ones the append gave it were the old node's).
+  if (execute === 'transaction' && Array.isArray(a.actions)) {
+    const acts = a.actions.filter(isObj);
+    for (const [i, act] of acts.entries()) {
+      if (act.type !== 'blockdev-snapshot' || !isObj(act.data) || i === acts.length - 1) continue;
+      const ov = act.data.overlay;
+      if (typeof ov !== 'string') continue;
+      // every parent (node, BlockBackend, job) is an edge of the reported graph
+      if (p.graph.edges.some((e) => e.child === ov)) {
+        return `fuzz 1939925021: blockdev-snapshot of overlay '${ov}' (it has users) before a later action (external_snapshot_abort's bdrv_replace_node may fail under &error_abort)`;
+      }
+    }
   }
   return undefined;
 }
