@@ -50,8 +50,24 @@ export interface DrillReport {
 // From source (tsx) the child is child.ts run with the same loader; from the build, child.js.
 function childCommand(): string[] {
   const ts = fileURLToPath(new URL('./drill/child.ts', import.meta.url));
-  if (existsSync(ts)) return [...process.execArgv, ts];
+  if (existsSync(ts)) return [...loaderArgs(process.execArgv), ts];
   return [fileURLToPath(new URL('./drill/child.js', import.meta.url))];
+}
+
+/**
+ * The parent's node flags without the ones that name code to run (`-e`/`--eval`, `-p`/`--print`,
+ * with their argument): a drill started by `node --import tsx -e "import('x.spec.ts')"` gave each
+ * child the same `-e`, so every child ran the spec again and forked children of its own.
+ */
+function loaderArgs(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]!;
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') { i++; continue; }
+    if (a.startsWith('--eval=') || a.startsWith('--print=')) continue;
+    out.push(a);
+  }
+  return out;
 }
 
 interface ChildRun { acks: Ack[]; signal: NodeJS.Signals | null; code: number | null; stderr: string; done: boolean; elapsedMs?: number }
