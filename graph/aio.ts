@@ -280,3 +280,38 @@ export function refuseReopenAttachAcrossIothread(p: Proc, parent: string, child:
     `(${pc === MAIN_CONTEXT ? 'main loop' : `iothread '${pc}'`}) ${ABORT_UNLOCK}; refused by blockgraph`,
   );
 }
+
+/**
+ * bdrv_insert_node's AioContext outcome for a job's filter already attached to `children` (the
+ * source first, then e.g. copy-before-write's target; rule 'insert-node-context'): the filter is
+ * created in the main loop and bdrv_attach_child_common moves each child's component into the
+ * filter's context when it can; when that is refused (a fixed-iothread export pins it) the filter,
+ * with what it already holds, moves into the child's context instead. On 7.2 the command holds the
+ * source's lock, so none of this aborts; 10.0 refuses earlier (refuseInsertNodeMove).
+ */
+export function insertedFilterContext(p: Proc, filter: string, children: readonly string[]): void {
+  for (const c of children) {
+    const fctx = p.node(filter)!.aio;
+    const cctx = p.node(c)?.aio;
+    if (cctx === undefined || cctx === fctx) continue;
+    if (tryMoveToContext(p, c, fctx)) continue;
+    // the child cannot leave: the filter (and the children it moved) follow it
+    if (!tryMoveToContext(p, filter, cctx)) p.patchNode(filter, { aio: cctx });
+  }
+}
+
+/**
+ * QEMU 10.0's bdrv_insert_node asserts that the node it inserts above is still in the AioContext
+ * it was in once the filter's open returns (successful or not); the open moved a movable node in
+ * an iothread to the filter's main loop: the daemon aborts. Call before opening the filter.
+ */
+export function refuseInsertNodeMove(p: Proc, source: string): void {
+  if (rule(p, 'insert-node-context') !== 'asserts') return;
+  const n = p.node(source);
+  if (!n || n.aio === MAIN_CONTEXT || !movableToMain(p, source)) return;
+  throw new QemuAbortRefusal(
+    `Node '${source}' is in iothread '${n.aio}': the filter opened over it in the main loop moves it there ` +
+    "(QEMU 10.0 aborts here: bdrv_insert_node: Assertion 'bdrv_get_aio_context(bs) == ctx' failed); refused by blockgraph",
+    'bdrv_insert_node',
+  );
+}

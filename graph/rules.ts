@@ -144,6 +144,20 @@ export const RULES = defineRules({
     proof: [],
     modelled: true,
   },
+  'insert-node-context': {
+    what: "bdrv_insert_node (a stream's copy-on-read filter, a backup's copy-before-write filter) over a node in an iothread that can move: the filter is created in the main loop and its open attaches the node (bdrv_attach_child_common), which first moves into the filter's context",
+    '7.2': {
+      fn: 'bdrv_insert_node → bdrv_new_open_driver_opts: the command holds the node\'s lock, so the node (and its component) moves to the main loop with the filter; only a pinned node takes the filter into its iothread (probed for fuzz seed 3090920988: after block-stream, references to the node no longer abort; fuzz-found/7.2-only-abort-10-stream-node-leaves-iothread-survives)',
+      value: 'moves' as 'moves' | 'asserts',
+    },
+    '10.0': {
+      fn: 'bdrv_insert_node asserts bdrv_get_aio_context(bs) == ctx after bdrv_new_open_driver_opts, whether the open succeeded or not: qemu-storage-daemon 10.0.2 aborts (block.c:5625; abort-10-stream-node-leaves-iothread-survives dies at its block-stream, abort-10-backup-fails-target-left-in-iothread at its blockdev-backup). The model refuses it, saying so',
+      value: 'asserts' as 'moves' | 'asserts',
+    },
+    // a 10.0 abort cannot be recorded; the AioContext is not in the recorded graph either
+    proof: [],
+    modelled: true,
+  },
   'cbw-file-perm': {
     what: "the copy-before-write filter's `file` edge once the filter has parents: when it adds consistent-read (blockdev-add copy-before-write, and blockdev-backup's filter)",
     '7.2': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms, then consistent-read only if the parents\' perm has write: -/RU for a read-only user', value: 'when-writing' as 'when-writing' | 'always' },

@@ -5,6 +5,7 @@
 // BlockBackend of its own. backup_clean drops the filter again (bdrv_cbw_drop).
 import { QmpError } from '../../errors/index.js';
 import { openNodeInContext } from '../open.js';
+import { insertedFilterContext, refuseInsertNodeMove } from '../aio.js';
 import { PERM_ALL } from '../perm.js';
 import type { Proc } from '../proc.js';
 import { replaceNode } from '../replace.js';
@@ -59,6 +60,7 @@ export function cbwAppend(p: Proc, source: string, target: string, filterNodeNam
   p.step('insert-copy-before-write');
   const opts: Record<string, unknown> = { driver: 'copy-before-write', file: source, target };
   if (filterNodeName !== undefined) opts['node-name'] = filterNodeName;
+  refuseInsertNodeMove(p, source);
   let cbw: string;
   try {
     cbw = openNodeInContext(p, opts).name;
@@ -66,9 +68,10 @@ export function cbwAppend(p: Proc, source: string, target: string, filterNodeNam
     if (e instanceof QmpError) throw new QmpError(`Could not create node: ${e.desc}`, e.cls);
     throw e;
   }
-  // the reference bdrv_insert_node returns (dropped by bdrv_cbw_drop); the filter lives in the
-  // source's AioContext, where it was attached
-  p.patchNode(cbw, { extra: { ...(p.node(cbw)!.extra ?? {}), refs: 1 }, aio: p.node(source)!.aio });
+  // the reference bdrv_insert_node returns (dropped by bdrv_cbw_drop)
+  p.patchNode(cbw, { extra: { ...(p.node(cbw)!.extra ?? {}), refs: 1 } });
+  // cbw_open attaches `file` (the source), then `target` (graph/aio.ts)
+  insertedFilterContext(p, cbw, [source, target]);
   try {
     replaceNode(p, source, cbw);
   } catch (e) {

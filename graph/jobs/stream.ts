@@ -5,6 +5,7 @@
 // is below above_base at that moment.
 import { QmpError } from '../../errors/index.js';
 import { openNodeInContext } from '../open.js';
+import { insertedFilterContext, refuseInsertNodeMove } from '../aio.js';
 import { PERM_ALL, PERM_R, PERM_U, PERM_W } from '../perm.js';
 import type { Job } from '../types.js';
 import { replaceNode } from '../replace.js';
@@ -68,10 +69,12 @@ export function startStream(ctx: JobCtx, o: StreamStart): Job {
   if (o.filterNodeName !== undefined) opts['node-name'] = o.filterNodeName;
   // bdrv_insert_node prefixes what fails: opening the filter (cor_open's child attach and
   // freeze) "Could not create node: ", putting it in place "Could not replace node: "
+  refuseInsertNodeMove(p, o.bs);
   const cor = prefixed('Could not create node: ', () => {
     const c = openNodeInContext(p, opts).name;
-    // the filter joins T's AioContext (bdrv_insert_node attaches it to T, which moves it)
-    p.patchNode(c, { implicit: o.filterNodeName === undefined, extra: { refs: 1 }, aio: p.node(o.bs)!.aio });
+    p.patchNode(c, { implicit: o.filterNodeName === undefined, extra: { refs: 1 } });
+    // the AioContext T and the filter end up in (bdrv_attach_child_common's order on 7.2)
+    insertedFilterContext(p, c, [o.bs]);
     freezeChain(p, c, baseOverlay);
     return c;
   });
