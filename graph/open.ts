@@ -70,6 +70,9 @@ function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): 
  * permission check. (A `backing` reference is attached after the probe is released.)
  */
 function probeBlockedAttach(p: Proc, ref: string, inh: Inherit): void {
+  // bdrv_insert_node's bdrv_new_open_driver_opts opens without that probing BlockBackend (the
+  // contexts are then settled by graph/aio.ts insertedFilterContext; fuzz case 4272129265)
+  if (ctxLockHeld) return;
   if (inh.role !== 'child' || !inh.parent || !p.fileChild(inh.parent)) return;
   const child = p.node(ref);
   const pctx = contextOf(p, { kind: 'node', node: inh.parent });
