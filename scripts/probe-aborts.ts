@@ -173,6 +173,16 @@ export const ABORT_SCENARIOS: Scenario[] = [
     x('blockdev-backup', { 'job-id': 'b12', device: 'n3', target: 'n4', sync: 'none', 'auto-finalize': false, 'auto-dismiss': true }),
     x('blockdev-add', { driver: 'blkdebug', 'node-name': 'x14', image: 'n4' }),
   ]),
+  S('abort-10-stream-node-leaves-iothread-survives', 'fuzz 3090920988, boundary of crash 5: n8 was moved to io1, then block-stream on it; bdrv_insert_node opened the filter in the main loop and attached n8, which moved there (7.2): references to it no longer abort', [img('base'), img('top')], [
+    x('object-add', { 'qom-type': 'iothread', id: 'io1' }),
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n2', file: { driver: 'file', filename: 'base.qcow2' }, backing: null }),
+    x('blockdev-add', { driver: 'qcow2', 'node-name': 'n8', file: { driver: 'file', filename: 'top.qcow2', 'node-name': 'f9' }, backing: null, 'read-only': true }),
+    mv('n8', 'io1'),
+    x('block-stream', { 'job-id': 'j10', device: 'n8', speed: 1, 'auto-finalize': false, 'auto-dismiss': true }),
+    { wait: { job: 'j10', status: 'pending' } },
+    x('blockdev-add', { driver: 'raw', 'node-name': 'r5', file: 'n8' }),
+    x('blockdev-add', { driver: 'copy-before-write', 'node-name': 'cbw12', file: 'n2', target: 'n8' }),
+  ]),
   S('abort-10-add-cbw-target-in-iothread', 'fuzz 1972411501: copy-before-write whose target n2 was moved to io0 (bdrv_open_child attaches it like file: crash 5)', [img('base'), img('t2')], [
     x('blockdev-add', { driver: 'qcow2', 'node-name': 'n2', file: { driver: 'file', filename: 'base.qcow2' } }),
     x('object-add', { 'qom-type': 'iothread', id: 'io0' }),
