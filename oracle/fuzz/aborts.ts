@@ -10,9 +10,11 @@ import type { ProcView } from './world.js';
 const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Every node reference (a string where a child goes) in blockdev-add options, recursively. */
-function references(o: JsonObject, out: string[] = []): string[] {
+export function references(o: JsonObject, out: string[] = []): string[] {
   for (const [k, v] of Object.entries(o)) {
-    if (['file', 'backing', 'image', 'test', 'raw'].includes(k) && typeof v === 'string') out.push(v);
+    // (a copy-before-write `target` and a qcow2 `data-file` are attached by reference the same way:
+    // fuzz seed 3090920988 died on a cbw target moved to io1, as the model refuses)
+    if (['file', 'backing', 'image', 'test', 'raw', 'target', 'data-file'].includes(k) && typeof v === 'string') out.push(v);
     if (k === 'children' && Array.isArray(v)) for (const c of v as Json[]) { if (typeof c === 'string') out.push(c); else if (isObj(c)) references(c, out); }
     if (isObj(v)) references(v, out);
   }
