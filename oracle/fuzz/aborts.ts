@@ -10,7 +10,7 @@ import { connected, type ProcView } from './world.js';
 const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Every node reference (a string where a child goes) in blockdev-add options, recursively. */
-function references(o: JsonObject, out: string[] = []): string[] {
+export function references(o: JsonObject, out: string[] = []): string[] {
   for (const [k, v] of Object.entries(o)) {
     // copy-before-write's `target` and qcow2's `data-file` are attached like `file` (bdrv_open_child;
     // fuzz 1972411501: a cbw whose target was moved to io0)
@@ -227,15 +227,6 @@ function abortPathAborts(execute: string, a: JsonObject, p: ProcView): string | 
       if (risky) return `fuzz 3103340992: qcow2 '${node}' changes file and may fail the option check (qcow2_reopen_abort leaves data_file on the freed child)`;
     }
   }
-  // QEMU 10.0 abort (rule 'insert-node-context-asserts'): bdrv_insert_node's filter opened in the main loop
-  // moves a node that x-blockdev-set-iothread put in an iothread, then asserts it did not move.
-  // 7.2 survives it (the node moves), but a dead daemon stops a 10.0 run: never sent.
-  const inserts: unknown[] = execute === 'block-stream' || execute === 'blockdev-backup' ? [a.device]
-    : execute === 'transaction' && Array.isArray(a.actions)
-      ? a.actions.filter((x): x is JsonObject => isObj(x) && x.type === 'blockdev-backup' && isObj(x.data)).map((x) => (x.data as JsonObject).device) : [];
-  const movedAio = inserts.length ? connected(p.graph, [...p.moved], () => true) : new Set<string>();
-  const ins = inserts.find((d) => typeof d === 'string' && movedAio.has(d));
-  if (ins) return `QEMU 10.0 abort: a job filter inserted over '${ins as string}', moved to an iothread (bdrv_insert_node asserts its AioContext)`;
   // 1939925021, 3299987652: a transaction whose blockdev-snapshot is followed by another action
   // that may fail: external_snapshot_abort moves the overlay's parents back to the old node with
   // bdrv_replace_node(&error_abort); a permission error there kills the daemon. Only an overlay

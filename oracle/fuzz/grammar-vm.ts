@@ -7,6 +7,7 @@ import { Generator, PRODUCTIONS_A } from './grammar.js';
 import type { Production } from './production.js';
 import type { Rng } from './rng.js';
 import { connected, type ProcView, type World } from './world.js';
+import { references } from './aborts.js';
 
 /** The machine of every vm fuzz case: hotplug slots, a main-loop and an iothread SCSI controller. */
 export const FUZZ_VM: VmSpec = {
@@ -87,15 +88,6 @@ export function vmAbort(step: Step, g: VmGenerator): string | undefined {
   return undefined;
 }
 
-const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-function references(o: JsonObject, out: string[] = []): string[] {
-  for (const [k, v] of Object.entries(o)) {
-    if (['file', 'backing', 'image', 'test', 'raw'].includes(k) && typeof v === 'string') out.push(v);
-    if (k === 'children' && Array.isArray(v)) for (const c of v) { if (typeof c === 'string') out.push(c); else if (isObj(c)) references(c, out); }
-    if (isObj(v)) references(v, out);
-  }
-  return out;
-}
 
 /** ProcView.inIothread, with a job's nodes moving together (a mirror target joins its source's context). */
 function inIothreadWithJobs(p: ProcView): Set<string> {

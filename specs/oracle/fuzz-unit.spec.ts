@@ -75,6 +75,9 @@ test('crash 5 and item 8: references to nodes in an iothread are aborts, others 
   assert.match(knownAbort({ execute: 'blockdev-add', arguments: { driver: 'raw', 'node-name': 'r', file: 'af' } }, p) ?? '', /crash 5/);
   assert.is(knownAbort({ execute: 'blockdev-add', arguments: { driver: 'raw', 'node-name': 'r', file: 'b' } }, p), undefined);
   assert.match(knownAbort({ execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'b', backing: 'a' }] } }, p) ?? '', /item 8/);
+  // a copy-before-write target and a qcow2 data-file are references too (fuzz seed 3090920988)
+  assert.match(knownAbort({ execute: 'blockdev-add', arguments: { driver: 'copy-before-write', 'node-name': 'c', file: 'b', target: 'af' } }, p) ?? '', /crash 5/);
+  assert.match(knownAbort({ execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'q', file: 'b', 'data-file': 'a' } }, p) ?? '', /crash 5/);
 });
 
 test('the generator never sends a step the abort guards flag (200 steps over a live-like view)', () => {
