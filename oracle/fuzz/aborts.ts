@@ -5,7 +5,7 @@
 // finds: specs/oracle/fuzz-aborts.spec.ts).
 import type { Json, JsonObject, Step } from '../format.js';
 import { isWaitStep } from '../format.js';
-import { connected, type ProcView } from './world.js';
+import { type ProcView } from './world.js';
 
 const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
