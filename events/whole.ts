@@ -10,7 +10,7 @@ import type { TxnBegun, TxnDecided, TxnStep } from './types.js';
 
 /** Is `rec` a whole transaction (a txn.begun holding its steps and decision)? */
 export function isWhole(rec: LogRecord): boolean {
-  if (rec.type !== 'txn.begun') return false;
+  if (rec.type !== 'txn.begun' || rec.v < 3) return false; // no older version holds one
   const d = rec.data as TxnBegun | null;
   return typeof d === 'object' && d !== null && typeof d.decided === 'object' && d.decided !== null;
 }

@@ -43,7 +43,7 @@ function feed(rec: LogRecord, t: OpenTxn, ev: TxnEvent['type']) {
 export function foldRecord(f: Fold, rec: LogRecord): void {
   if (rec.seq !== f.seq + 1) protocol(rec, `expected seq ${f.seq + 1}`);
   f.seq = rec.seq;
-  if (rec.type === 'txn.begun' && rec.v >= 3 && isWhole(rec)) {
+  if (isWhole(rec)) {
     // a whole transaction (events/whole.ts): begun, its steps and its decision with the end, in
     // protocol order, as if they were records of their own
     for (const part of partsOf(rec)) foldPart(f, part);
@@ -59,7 +59,7 @@ export function foldRecord(f: Fold, rec: LogRecord): void {
 export function* foldStepwise(f: Fold, rec: LogRecord): Generator<LogRecord, void, undefined> {
   if (rec.seq !== f.seq + 1) protocol(rec, `expected seq ${f.seq + 1}`);
   f.seq = rec.seq;
-  for (const part of rec.type === 'txn.begun' && rec.v >= 3 ? partsOf(rec) : [rec]) {
+  for (const part of partsOf(rec)) {
     foldPart(f, part);
     yield part;
   }
