@@ -23,7 +23,8 @@ type Obj = Record<string, unknown>;
 const isPlain = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const WHOLE_KEYS = ['args', 'decided', 'op', 'plan', 'steps'];
 const CHANGE_KEYS = new Set(['after', 'before', 'c', 'id', 's']);
-const entityKey = (ch: Obj): string => canonicalJson([ch.s ?? null, ch.c ?? null, ch.id ?? null]);
+/** The entity a change is about. Encoder and decoder key alike, so a reference means the same to both. */
+const entityKey = (ch: Obj): string => String(ch.s) + '\u0000' + String(ch.c) + '\u0000' + String(ch.id);
 
 /** Can `data` be stored positionally (exactly the members of a whole transaction, well typed)? */
 function positional(data: unknown): data is { op: string; args: Obj; plan: string[]; steps: { name: string; changes: Obj[] }[]; decided: unknown } {
