@@ -20,6 +20,7 @@ import { crc32 } from 'node:zlib';
 import { hash } from 'node:crypto';
 import { Engine } from '../engine/engine.js';
 import { indexKeys } from '../events/node-keys.js';
+import { isWhole, stepsOf } from '../events/whole.js';
 import { canonicalJson } from '../graph/hash.js';
 import { decodeIndexMeta, encodeIndexMeta, encodeMeta, encodeSnapshot, hashOf, NIDX_KEY, recordBody2, seqKey, sublevelsOf, TEXT } from '../store/codec.js';
 import { entityCount, PART_ENTITIES } from '../engine/snapshot-build.js';
@@ -73,10 +74,21 @@ function baseCommands(n: number): Array<[string, Record<string, unknown>]> {
   return out;
 }
 
+/** Does this record end a command (its decision: a txn.decided, or a whole transaction, events/whole.ts)? */
+const endsCommand = (r: { type: string; v?: number; data: unknown }): boolean => r.type === 'txn.decided' || isWhole(r as LogRecord);
+
+/** The decision of a record that ends a command (the one carrying the state hash), if any. */
+function decisionOf(r: { type: string; v?: number; data: unknown }): { ended?: { stateHash?: string } } | undefined {
+  if (r.type === 'txn.decided') return r.data as { ended?: { stateHash?: string } };
+  if (isWhole(r as LogRecord)) return (r.data as { decided: { ended?: { stateHash?: string } } }).decided;
+  return undefined;
+}
+
 /** A record as appended, without what the builder computes (its time and state hash). */
 function skeleton(r: LogRecord): string {
-  const data = r.data as { ended?: { stateHash?: unknown } };
-  const d = r.type === 'txn.decided' && data?.ended ? { ...data, ended: { ...data.ended, stateHash: '' } } : r.data;
+  const dec = decisionOf(r);
+  const blank = (x: { ended?: { stateHash?: unknown } }) => ({ ...x, ended: { ...x.ended, stateHash: '' } });
+  const d = !dec?.ended ? r.data : r.type === 'txn.decided' ? blank(dec) : { ...(r.data as object), decided: blank(dec) };
   return JSON.stringify({ stream: r.stream, type: r.type, v: r.v, txn: r.txn, causation: r.causation, data: d });
 }
 
@@ -168,7 +180,7 @@ async function learn(base: number, snapshotEvery: number): Promise<Learned> {
   const states = new Map<number, string>();
   for (const r of all) {
     foldRecord(fold, r);
-    if (r.seq >= cycle1 && r.seq < cycle3 && r.type === 'txn.decided') states.set(r.seq, JSON.stringify(fold.state));
+    if (r.seq >= cycle1 && r.seq < cycle3 && endsCommand(r)) states.set(r.seq, JSON.stringify(fold.state));
   }
   const fast: FastSlot[] = [];
   for (let k = 0; k < per; k++) fast.push(fastSlotOf(all[cycle1 - 1 + k]!, all[cycle2 - 1 + k]!, states));
@@ -202,17 +214,17 @@ const imageText = (ch: Change, img: unknown) => ch.s + '\0' + ch.c + '\0' + ch.i
 function fastSlotOf(one: LogRecord, two: LogRecord, states: Map<number, string>): FastSlot {
   const marked = (r: LogRecord) => {
     let body = recordBody2(asNew(r)).split(r.at).join(AT);
-    const sh = (r.data as { ended?: { stateHash?: string } }).ended?.stateHash;
-    if (r.type === 'txn.decided' && sh) body = body.split(sh).join(SH);
+    const sh = decisionOf(r)?.ended?.stateHash;
+    if (sh) body = body.split(sh).join(SH);
     return body;
   };
   const what = `record ${one.seq}`;
   const k1 = indexKeys(one);
   const k2 = indexKeys(two);
   if (k1.length !== k2.length) throw new Error(`build-log: ${what}: index keys differ between cycles`);
-  const images = (r: LogRecord, side: 'before' | 'after') => r.type === 'txn.step'
-    ? (r.data as { changes: Change[] }).changes.filter((ch) => ch[side] !== null && ch[side] !== undefined).map((ch) => imageText(ch, ch[side]))
-    : [];
+  // a step's images, or a whole transaction's (events/whole.ts), in order
+  const images = (r: LogRecord, side: 'before' | 'after') => stepsOf(r)
+    .flatMap((st) => st.changes.filter((ch) => ch[side] !== null && ch[side] !== undefined).map((ch) => imageText(ch, ch[side])));
   const pair = (a: string[], b: string[]) => {
     if (a.length !== b.length) throw new Error(`build-log: ${what}: changes differ between cycles`);
     return a.map((x, i) => template(x, b[i]!, what));
@@ -222,7 +234,7 @@ function fastSlotOf(one: LogRecord, two: LogRecord, states: Map<number, string>)
     body: template(marked(one), marked(two), what), atA: at1, atB: Date.parse(two.at) - at1,
     idx: pair(k1, k2), minus: pair(images(one, 'before'), images(two, 'before')), plus: pair(images(one, 'after'), images(two, 'after')),
   };
-  if (one.type === 'txn.decided') out.state = template(states.get(one.seq)!, states.get(two.seq)!, `state after ${one.seq}`);
+  if (endsCommand(one)) out.state = template(states.get(one.seq)!, states.get(two.seq)!, `state after ${one.seq}`);
   return out;
 }
 
@@ -333,7 +345,7 @@ export async function buildLog(log: EventLog, opts: BuildLogOptions): Promise<Bu
     pending.push(durable);
     for (const rec of out) {
       foldRecord(fold, rec);
-      if (after === undefined && rec.type === 'txn.step') digest = digestApply(digest, (rec.data as { changes: Change[] }).changes);
+      if (after === undefined) for (const st of stepsOf(rec)) digest = digestApply(digest, st.changes);
     }
     if (after !== undefined) digest = after;
     lastHash = out[out.length - 1]!.hash;
@@ -358,7 +370,7 @@ export async function buildLog(log: EventLog, opts: BuildLogOptions): Promise<Bu
   let cmd: NewRecord[] = [];
   for (const r of prefix) {
     cmd.push(asNew(r));
-    if (r.type === 'txn.decided' || r.type === 'command.rejected') { command(cmd); cmd = []; }
+    if (endsCommand(r) || r.type === 'command.rejected') { command(cmd); cmd = []; }
   }
   if (cmd.length) throw new Error('build-log: the prefix ends inside a command');
   if (digestHex(digest) !== digestHex(stateDigest(fold.state))) throw new Error('build-log: digest and state disagree after the prefix');
@@ -370,10 +382,10 @@ export async function buildLog(log: EventLog, opts: BuildLogOptions): Promise<Bu
     for (let k = 0; k < slots.length; k++) {
       const r = fill(slots[k]!, c);
       cmd.push(r);
-      if (r.type !== 'txn.decided') continue;
+      if (!endsCommand(r)) continue;
       let d = digest;
-      for (const s of cmd) if (s.type === 'txn.step') d = digestApply(d, (s.data as { changes: Change[] }).changes);
-      (r.data as { ended: { stateHash: string } }).ended.stateHash = digestHex(d);
+      for (const s of cmd) for (const st of stepsOf(s as LogRecord)) d = digestApply(d, st.changes);
+      (decisionOf(r) as { ended: { stateHash: string } }).ended.stateHash = digestHex(d);
       command(cmd, d);
       cmd = [];
     }

@@ -116,8 +116,10 @@ export class ServedStore implements ModelBackend {
     const begun = Number(/^t(\d+)$/.exec(txn)?.[1]);
     if (!Number.isSafeInteger(begun) || begun > log.head) return undefined;
     for await (const r of log.read({ gte: begun, lte: log.head })) {
-      if (r.type === 'txn.decided' && r.txn === txn) {
-        const d = r.data as { outcome?: string; reply?: unknown; events?: unknown };
+      // a whole transaction (events/whole.ts) holds its decision in its begun record
+      const decision = r.txn !== txn ? undefined : r.type === 'txn.decided' ? r.data : r.type === 'txn.begun' ? (r.data as { decided?: unknown }).decided : undefined;
+      if (decision) {
+        const d = decision as { outcome?: string; reply?: unknown; events?: unknown };
         if (d.outcome !== 'commit') return undefined;
         return { reply: d.reply, events: Array.isArray(d.events) ? d.events : [], mutates: true, steps: [], state: this.state } as unknown as ExecResult;
       }

@@ -1,5 +1,5 @@
-// The live writer: command -> model (decides, plans steps) -> log (txn.begun, steps and
-// txn.decided carrying the end, in one synced batch, group-committed with the commands queued
+// The live writer: command -> model (decides, plans steps) -> log (one record holding txn.begun,
+// its steps and the decision carrying the end, events/whole.ts; group-committed with the commands queued
 // behind it) -> fold (the same reducer replay uses) -> committed records published on an rxjs
 // Subject once durable. One engine per store; commands are serialized through one queue, so two
 // callers never interleave a transaction.
@@ -14,7 +14,8 @@ import { emptyFold, foldRecord, type Fold } from '../replay/fold.js';
 import { planRecovery, type RecoveryPlan } from '../replay/recover.js';
 import type { EventLog } from '../store/index.js';
 import type { LogRecord, NewRecord } from '../store/types.js';
-import { current, type TxnCompensated, type TxnStep } from '../events/types.js';
+import { current, type TxnCompensated } from '../events/types.js';
+import { stepsOf } from '../events/whole.js';
 import { entityCount, PART_ENTITIES, SnapshotBuild } from './snapshot-build.js';
 
 export interface EngineOptions {
@@ -138,10 +139,16 @@ export class Engine implements ModelBackend {
     // The end therefore needs no record of its own: the decision carries it (`ended`, with the
     // state hash after the txn; events/ends.ts), one record fewer per command. The phased path
     // above keeps txn.ended apart, as recovery and logs cut between the phases need.
+    // And since nothing can come between them, the whole transaction is one record (format
+    // version 4, events/whole.ts): begun holding its steps and that decision, without the
+    // envelopes and frame headers of the separate records (issue 15).
     let digest = this.digest;
     for (const s of r.steps) digest = digestApply(digest, s.changes);
-    const decidedAndEnded: NewRecord = { ...decided, data: { ...(decided.data as object), ended: { stateHash: digestHex(digest) } } };
-    const durable = this.submit([begun, ...steps, decidedAndEnded], true);
+    const whole: NewRecord = {
+      ...begun,
+      data: { ...(begun.data as object), steps: steps.map((s) => s.data), decided: { ...(decided.data as object), ended: { stateHash: digestHex(digest) } } },
+    };
+    const durable = this.submit([whole], true);
     // Taken of the folded state now (putSnapshot encodes at once) and written after the group.
     this.maybeSnapshot().catch(() => undefined);
     return { r, durable };
@@ -186,10 +193,14 @@ export class Engine implements ModelBackend {
     if (out.length) this.lastHash = out[out.length - 1]!.hash;
     for (const rec of out) {
       // A snapshot in the making keeps the values of its seq before they change.
-      if (this.build && (rec.type === 'txn.step' || rec.type === 'txn.compensated')) this.build.note(this.fold.state, (rec.data as TxnStep).changes);
+      if (this.build) {
+        // a whole transaction's steps, all before it is folded: note keeps the first value seen
+        if (rec.type === 'txn.compensated') this.build.note(this.fold.state, (rec.data as TxnCompensated).changes);
+        else for (const s of stepsOf(rec)) this.build.note(this.fold.state, s.changes);
+      }
       foldRecord(this.fold, rec);
-      if (rec.type === 'txn.step') this.digest = digestApply(this.digest, (rec.data as TxnStep).changes);
-      else if (rec.type === 'txn.compensated') this.digest = digestApply(this.digest, (rec.data as TxnCompensated).changes, 'undo');
+      for (const s of stepsOf(rec)) this.digest = digestApply(this.digest, s.changes);
+      if (rec.type === 'txn.compensated') this.digest = digestApply(this.digest, (rec.data as TxnCompensated).changes, 'undo');
     }
   }
 

@@ -8,8 +8,10 @@ import type { TxnEnded } from './types.js';
 /** The end data of a record that ends its transaction, or undefined. */
 export function endOf(rec: LogRecord): TxnEnded | undefined {
   if (rec.type === 'txn.ended') return (rec.data ?? {}) as TxnEnded;
-  if (rec.type === 'txn.decided') {
-    const e = (rec.data as { ended?: unknown } | null)?.ended;
+  if (rec.type === 'txn.decided' || rec.type === 'txn.begun') {
+    // a whole transaction (txn.begun version 3, events/whole.ts) ends in its decision
+    const d = rec.type === 'txn.begun' ? (rec.data as { decided?: unknown } | null)?.decided : rec.data;
+    const e = (d as { ended?: unknown } | null)?.ended;
     return typeof e === 'object' && e !== null ? (e as TxnEnded) : undefined;
   }
   return undefined;

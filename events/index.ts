@@ -7,3 +7,4 @@ export type {
 export { CURRENT_VERSION, current } from './types.js';
 export { registerUpcaster, upcast } from './upcast.js';
 export { endOf, endsTxn, recordedStateHash } from './ends.js';
+export { isWhole, partsOf, stepsOf } from './whole.js';

@@ -2,13 +2,15 @@
 // same batch as the record, so `history NODE` is a range read, not a scan of the log):
 //   - a step or compensation: one key per node it touches (the node itself, or either end of
 //     an edge), "<node>\0<scope>";
-//   - a txn.begun: its transaction id, so a step can find its command without a scan;
+//   - a txn.begun: its transaction id, so a step can find its command without a scan (a whole
+//     transaction, events/whole.ts: also its steps' keys);
 //   - a step that creates or changes a BlockBackend: "<id>\0<scope>" under BB_KEY, so a view can
 //     name a BlockBackend by its owner (`blk(export e0)`) without a scan.
 // Pure over the record; no store access.
 import type { Change } from '../graph/draft.js';
 import type { Edge } from '../graph/types.js';
 import type { LogRecord } from '../store/types.js';
+import { stepsOf } from './whole.js';
 
 export const NODE_KEY = 'n';
 export const TXN_KEY = 't';
@@ -43,11 +45,20 @@ export function txnKeyPrefix(txn: string): string {
 
 /** Index keys of one record (without the seq suffix the store appends). */
 export function indexKeys(rec: LogRecord): string[] {
-  if (rec.type === 'txn.begun') return rec.txn ? [txnKeyPrefix(rec.txn)] : [];
-  if (rec.type !== 'txn.step' && rec.type !== 'txn.compensated') return [];
-  const changes = (rec.data as { changes?: unknown } | null)?.changes;
-  if (!Array.isArray(changes)) return [];
   const keys = new Set<string>();
+  if (rec.type === 'txn.begun') {
+    if (rec.txn) keys.add(txnKeyPrefix(rec.txn));
+    // a whole transaction (events/whole.ts): its steps' keys too, under the one record's seq
+    for (const s of stepsOf(rec)) addChangeKeys(keys, s.changes);
+    return [...keys];
+  }
+  if (rec.type !== 'txn.step' && rec.type !== 'txn.compensated') return [];
+  addChangeKeys(keys, (rec.data as { changes?: unknown } | null)?.changes);
+  return [...keys];
+}
+
+function addChangeKeys(keys: Set<string>, changes: unknown): void {
+  if (!Array.isArray(changes)) return;
   for (const ch of changes as Change[]) {
     if (ch.c === 'bbs') keys.add(bbKeyPrefix(ch.id, ch.s));
     for (const k of changeNodes(ch)) {
@@ -55,5 +66,4 @@ export function indexKeys(rec: LogRecord): string[] {
       keys.add(nodeKeyPrefix(k.slice(i + 1), k.slice(0, i)));
     }
   }
-  return [...keys];
 }

@@ -3,7 +3,17 @@
 import type { Change } from '../graph/draft.js';
 import type { QmpErrorBody, QmpEvent, QmpReply } from '../commands/protocol.js';
 
-export interface TxnBegun { op: string; args: Record<string, unknown>; plan: string[] }
+export interface TxnBegun {
+  op: string; args: Record<string, unknown>; plan: string[];
+  /**
+   * Version 3, a whole transaction in one record (issue 15): its steps, as txn.step records would
+   * hold them, and its decision with its end (`decided.ended`). Written when the transaction is
+   * one atomic batch (engine/engine.ts), so no crash can cut between them; events/whole.ts gives
+   * readers the records it stands for.
+   */
+  steps?: TxnStep[];
+  decided?: TxnDecided;
+}
 export interface TxnStep { name: string; changes: Change[] }
 export interface TxnCompensated { undoes: number; changes: Change[] }
 export type TxnDecided =
@@ -32,9 +42,14 @@ export type RecordType = keyof RecordDataByType;
  * Version 3 of txn.step and txn.compensated: the same data again, each image stored without the
  * members at its collection's usual value (store/image-template.ts); version 3 of txn.decided:
  * its data stored templated the same way. Version 2 upcasts unchanged.
+ * Version 4 of the format (docs/drills.md): txn.begun at version 3 may hold the whole transaction
+ * (steps and the decision with its end: events/whole.ts), stored positionally with images shared
+ * within the record (store/whole-txn.ts). A plain version-2 begun is a version-3 one without
+ * them, so it upcasts unchanged; a blockgraph that reads only version 2 refuses version 3
+ * (`BG_LOG_PROTOCOL`) instead of folding the begun and missing its steps.
  */
 export const CURRENT_VERSION: Record<RecordType, number> = {
-  'txn.begun': 2, 'txn.step': 3, 'txn.compensated': 3, 'txn.decided': 3, 'txn.ended': 2, 'command.rejected': 2,
+  'txn.begun': 3, 'txn.step': 3, 'txn.compensated': 3, 'txn.decided': 3, 'txn.ended': 2, 'command.rejected': 2,
 };
 
 /** A record of `type` at its current version. */

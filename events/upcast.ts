@@ -14,6 +14,8 @@ for (const type of Object.keys(CURRENT_VERSION) as RecordType[]) UPCASTERS.set(`
 UPCASTERS.set('txn.step@2', (d) => d);
 UPCASTERS.set('txn.compensated@2', (d) => d);
 UPCASTERS.set('txn.decided@2', (d) => d);
+// Version 2 -> 3 (txn.begun): a plain begun is a version-3 begun without steps and decision.
+UPCASTERS.set('txn.begun@2', (d) => d);
 
 export function registerUpcaster(type: RecordType, fromVersion: number, fn: Upcaster): void {
   UPCASTERS.set(`${type}@${fromVersion}`, fn);

@@ -4,6 +4,7 @@
 // records (stream "log") are folded into the transaction they finish and also listed as
 // their own row, so a reader sees both "this command was undone" and "recovery ran at T".
 import { endsTxn } from '../events/ends.js';
+import { isWhole, partsOf } from '../events/whole.js';
 import { changeNodes } from '../events/node-keys.js';
 import type { Change } from '../graph/draft.js';
 import type { Edge, ParentRef } from '../graph/types.js';
@@ -76,7 +77,7 @@ export class AuditGrouper {
   private readonly owners = new BbOwners();
 
   private add(row: AuditRow, rec: LogRecord, changes?: Change[]): void {
-    row.seqs.push(rec.seq);
+    if (row.seqs[row.seqs.length - 1] !== rec.seq) row.seqs.push(rec.seq); // a whole transaction's parts share one
     if (!row.types.includes(rec.type)) row.types.push(rec.type);
     if (changes) {
       for (const ch of changes) if (ch.c === 'bbs') this.owners.learn(ch.s, ch.id, ch.after ?? ch.before);
@@ -89,6 +90,14 @@ export class AuditGrouper {
 
   /** Feeds one record; returns the rows it completed, in the order they began. */
   push(rec: LogRecord): AuditRow[] {
+    if (!isWhole(rec)) return this.pushPart(rec);
+    // a whole transaction (events/whole.ts): its parts in protocol order, one seq
+    const out: AuditRow[] = [];
+    for (const part of partsOf(rec)) out.push(...this.pushPart(part));
+    return out;
+  }
+
+  private pushPart(rec: LogRecord): AuditRow[] {
     const d = (rec.data ?? {}) as Record<string, any>;
     if (rec.type === 'command.rejected') {
       const row: AuditRow = {

@@ -2,6 +2,7 @@
 // replay, seek, verify and recovery all go through it, so they cannot disagree.
 import { BlockgraphError } from '../errors/index.js';
 import { upcast } from '../events/upcast.js';
+import { isWhole, partsOf } from '../events/whole.js';
 import { applyChangesInPlace } from '../graph/apply.js';
 import type { Change } from '../graph/draft.js';
 import type { State } from '../graph/types.js';
@@ -42,6 +43,29 @@ function feed(rec: LogRecord, t: OpenTxn, ev: TxnEvent['type']) {
 export function foldRecord(f: Fold, rec: LogRecord): void {
   if (rec.seq !== f.seq + 1) protocol(rec, `expected seq ${f.seq + 1}`);
   f.seq = rec.seq;
+  if (isWhole(rec)) {
+    // a whole transaction (events/whole.ts): begun, its steps and its decision with the end, in
+    // protocol order, as if they were records of their own
+    for (const part of partsOf(rec)) foldPart(f, part);
+    return;
+  }
+  foldPart(f, rec);
+}
+
+/**
+ * foldRecord one part at a time: yields each record `rec` stands for (events/whole.ts) once it
+ * is folded, for readers that look at the state between a whole transaction's steps (report).
+ */
+export function* foldStepwise(f: Fold, rec: LogRecord): Generator<LogRecord, void, undefined> {
+  if (rec.seq !== f.seq + 1) protocol(rec, `expected seq ${f.seq + 1}`);
+  f.seq = rec.seq;
+  for (const part of partsOf(rec)) {
+    foldPart(f, part);
+    yield part;
+  }
+}
+
+function foldPart(f: Fold, rec: LogRecord): void {
   const data = upcast(rec) as Record<string, any>;
   const txnOf = () => {
     const t = rec.txn ? f.open.get(rec.txn) : undefined;

@@ -13,6 +13,7 @@ import type { LogRecord } from '../store/types.js';
 import { changeLabel, changeTouchesNode } from './audit.js';
 import { describeChange } from './diff.js';
 import { endsTxn } from '../events/ends.js';
+import { partsOf } from '../events/whole.js';
 import { BbOwners, type BbNamer } from './names.js';
 
 export interface HistoryEntry {
@@ -74,10 +75,15 @@ function entryOf(rec: LogRecord, node: string, proc: string | undefined, t: TxnI
   };
 }
 
+/** The records as the phased protocol writes them: a whole transaction as its parts (events/whole.ts). */
+function* wholeParts(records: Iterable<LogRecord>): Generator<LogRecord> {
+  for (const rec of records) yield* partsOf(rec);
+}
+
 export function nodeHistory(records: Iterable<LogRecord>, node: string, proc?: string): HistoryEntry[] {
   const ctx = new Context();
   const out: HistoryEntry[] = [];
-  for (const rec of records) {
+  for (const rec of wholeParts(records)) {
     ctx.feed(rec);
     const undoes = rec.type === 'txn.compensated' ? Number((rec.data as { undoes?: unknown } | null)?.undoes) : NaN;
     const e = entryOf(rec, node, proc, rec.txn ? ctx.txns.get(rec.txn) : undefined, ctx.stepNames.get(undoes), ctx.owners.name);
@@ -133,7 +139,7 @@ export async function* historyFromLog(log: EventLog, node: string, proc?: string
   async function* scan(gte: number, lte: number, prevHash?: string): AsyncGenerator<HistoryEntry, void, undefined> {
     if (lte < gte) return;
     for await (const chunk of log.readChunks({ gte, lte, ...(prevHash !== undefined ? { prevHash } : {}) })) {
-      for (const rec of chunk) {
+      for (const rec of wholeParts(chunk)) {
         ctx.feed(rec);
         if (rec.type !== 'txn.step' && rec.type !== 'txn.compensated') continue;
         if (!((rec.data as { changes?: Change[] } | null)?.changes ?? []).some((ch) => changeTouchesNode(ch, node, proc))) continue;
@@ -149,12 +155,13 @@ export async function* historyFromLog(log: EventLog, node: string, proc?: string
   yield* scan(1, cov.from - 1, '');
   for (const seq of await log.indexSeqs(nodeKeyPrefix(node, proc))) {
     if (seq < cov.from || seq > cov.to) continue;
-    const rec = (await log.recordAt(seq))!;
     // Index entries of records a repair dropped may name a seq now holding another record: the
-    // record itself decides.
-    await learnTxnOwners(rec);
-    const e = entryOf(rec, node, proc, rec.txn ? await txnInfo(rec.txn) : undefined, await undoneName(rec), ctx.owners.name);
-    if (e) yield e;
+    // record itself decides. A whole transaction (events/whole.ts) is looked at step by step.
+    for (const rec of partsOf((await log.recordAt(seq))!)) {
+      await learnTxnOwners(rec);
+      const e = entryOf(rec, node, proc, rec.txn ? await txnInfo(rec.txn) : undefined, await undoneName(rec), ctx.owners.name);
+      if (e) yield e;
+    }
   }
   yield* scan(cov.to + 1, head);
 }

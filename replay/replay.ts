@@ -6,6 +6,7 @@ import type { Change } from '../graph/draft.js';
 import type { State } from '../graph/types.js';
 import type { EventLog } from '../store/index.js';
 import { recordedStateHash } from '../events/ends.js';
+import { stepsOf } from '../events/whole.js';
 import { emptyFold, foldRecord, type Fold } from './fold.js';
 
 export interface ReplayOptions {
@@ -96,8 +97,8 @@ export async function verifyReplay(log: EventLog, onProgress?: (seq: number, hea
   for await (const chunk of log.readChunks({})) {
     for (const rec of chunk) {
       foldRecord(fold, rec);
-      if (rec.type === 'txn.step') digest = digestApply(digest, (rec.data as { changes: Change[] }).changes);
-      else if (rec.type === 'txn.compensated') digest = digestApply(digest, (rec.data as { changes: Change[] }).changes, 'undo');
+      for (const s of stepsOf(rec)) digest = digestApply(digest, s.changes); // a step's, or a whole transaction's
+      if (rec.type === 'txn.compensated') digest = digestApply(digest, (rec.data as { changes: Change[] }).changes, 'undo');
       const recorded = recordedStateHash(rec);
       for (const want of [recorded, snaps.get(rec.seq)]) {
         if (!want) continue;

@@ -7,6 +7,7 @@
 // every later command; a difference that changes the graph is marked as changing what follows.
 // Pure over records (no clock, no I/O but the log read).
 import { endOf } from '../events/ends.js';
+import { partsOf } from '../events/whole.js';
 import { executeCommand } from '../commands/model.js';
 import type { QmpReply } from '../commands/protocol.js';
 import { applyChanges } from '../graph/apply.js';
@@ -96,8 +97,10 @@ export async function upgradeDrill(records: AsyncIterable<LogRecord[]>, to: Qemu
   };
 
   for await (const chunk of records) {
-    for (const rec of chunk) {
+    for (const whole of chunk) {
       report.records++;
+      // a whole transaction (events/whole.ts) as the records it stands for
+      for (const rec of partsOf(whole)) {
       const data = upcast(rec) as Record<string, any>;
       switch (rec.type) {
         case 'txn.begun':
@@ -128,6 +131,7 @@ export async function upgradeDrill(records: AsyncIterable<LogRecord[]>, to: Qemu
           break;
         default:
           break;
+      }
       }
     }
   }

@@ -27,6 +27,9 @@
 //               stored without the members at its collection's usual value (store/image-template.ts);
 //               version 3 of txn.decided: its data templated in the same way (a commit with no
 //               events and an empty return stores only its end), or [data] where it cannot be.
+//               Version 3 of txn.begun (format version 4, issue 15): a whole transaction (its
+//               steps and its decision with its end, events/whole.ts) in one record, stored by
+//               position with each image once (store/whole-txn.ts).
 //
 // Text, not binary: classic-level hands out strings at less than half the cost of Buffers, and
 // the fixed-width header lets `verify` check CRC, contiguity and the whole chain without
@@ -37,6 +40,7 @@ import type { AbstractLevel, AbstractSublevel } from 'abstract-level';
 import { BlockgraphError, LogCorruptError, SnapshotCorruptError } from '../errors/index.js';
 import { compactChanges, expandChanges, hasImages } from './image-delta.js';
 import { compactImage, DECIDED_V3, expandImage, templates } from './image-template.js';
+import { compactWhole, expandWhole } from './whole-txn.js';
 import type { LogRecord, NewRecord, Snapshot } from './types.js';
 
 export const FORMAT = '1';
@@ -240,6 +244,7 @@ export function recordBody2(rec: NewRecord): string {
   const v3 = (rec.v ?? 1) >= 3;
   const data = hasImages(rec.type) ? compactData(rec.data, v3)
     : v3 && rec.type === 'txn.decided' ? (templates(DECIDED_V3, rec.data) ? compactImage(DECIDED_V3, rec.data) : [rec.data])
+    : v3 && rec.type === 'txn.begun' ? compactWhole(rec.data) // format version 4: a whole transaction (store/whole-txn.ts)
     : rec.data;
   return '[' + JSON.stringify(rec.type) + ',' + (rec.v ?? 1) + ',' + JSON.stringify(rec.stream) + ',' + JSON.stringify(rec.at)
     + ',' + (rec.txn === undefined ? 'null' : JSON.stringify(rec.txn))
@@ -335,7 +340,8 @@ function recordFromBody2(body: string, seq: number, prevHash: string, h: string)
         if (d === undefined) return undefined;
         rec.data = d;
       }
-    } else rec.data = data;
+    } else if (type === 'txn.begun' && v >= 3) rec.data = expandWhole(data);
+    else rec.data = data;
   } catch {
     return undefined; // a malformed templated image
   }

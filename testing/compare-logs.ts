@@ -4,6 +4,8 @@
 import { canonicalJson, stateHash } from '../graph/hash.js';
 import type { State } from '../graph/types.js';
 import { upcast } from '../events/upcast.js';
+import { endOf } from '../events/ends.js';
+import { isWhole } from '../events/whole.js';
 import { emptyFold, foldRecord } from '../replay/fold.js';
 import type { LogRecord } from '../store/index.js';
 import { diffStates } from './state-diff.js';
@@ -34,9 +36,13 @@ const label = (r: LogRecord | undefined) => (r ? `${r.type}${r.txn ? ` ${r.txn}`
  * and how the phased path still does) becomes one txn.decided carrying the end
  * (events/ends.ts), and the seqs after it close up. The engine names a transaction after the seq
  * of its txn.begun (`t<seq>`): those names follow their begun record's new seq. Hashes are left
- * as they were (not compared).
+ * as they were (not compared). Then whole transactions (wholeTxns).
  */
 export function normalizeLog(records: readonly LogRecord[]): LogRecord[] {
+  return wholeTxns(endsOnDecisions(records));
+}
+
+function endsOnDecisions(records: readonly LogRecord[]): LogRecord[] {
   const out: LogRecord[] = [];
   const renamed = new Map<string, string>();
   const txnOf = (r: LogRecord) => (r.txn === undefined ? {} : { txn: renamed.get(r.txn) ?? r.txn });
@@ -56,6 +62,41 @@ export function normalizeLog(records: readonly LogRecord[]): LogRecord[] {
       shift++;
       i++;
       continue;
+    }
+    out.push(shift ? { ...r, seq: r.seq - shift, ...txnOf(r) } : r);
+  }
+  return out;
+}
+
+/**
+ * Then, as today's engine writes a transaction that is one batch (format version 4): a txn.begun
+ * followed at once by its steps and its decision carrying a plain end becomes one whole
+ * transaction (events/whole.ts), the seqs after it close up and `t<seq>` names follow.
+ */
+function wholeTxns(records: readonly LogRecord[]): LogRecord[] {
+  const out: LogRecord[] = [];
+  const renamed = new Map<string, string>();
+  const moved = new Map<number, number>();
+  let shift = 0;
+  const txnOf = (r: LogRecord) => (r.txn === undefined ? {} : { txn: renamed.get(r.txn) ?? r.txn });
+  for (let i = 0; i < records.length; i++) {
+    let r = records[i]!;
+    if (shift && r.type === 'txn.step') moved.set(r.seq, r.seq - shift);
+    const undoes = (r.data as { undoes?: unknown } | null)?.undoes;
+    if (r.type === 'txn.compensated' && typeof undoes === 'number' && moved.has(undoes)) r = { ...r, data: { ...(r.data as object), undoes: moved.get(undoes) } };
+    if (shift && r.type === 'txn.begun' && r.txn === `t${r.seq}`) renamed.set(r.txn, `t${r.seq - shift}`);
+    if (r.type === 'txn.begun' && r.txn !== undefined && !isWhole(r)) {
+      let j = i + 1;
+      while (records[j]?.type === 'txn.step' && records[j]!.txn === r.txn) j++;
+      const d = records[j];
+      const end = d?.type === 'txn.decided' && d.txn === r.txn ? endOf(d) : undefined;
+      if (end && end.recovered === undefined) {
+        const data = { ...(upcast(r) as object), steps: records.slice(i + 1, j).map((s) => upcast(s)), decided: upcast(d!) };
+        out.push({ ...r, v: 3, seq: r.seq - shift, ...txnOf(r), data });
+        shift += j - i;
+        i = j;
+        continue;
+      }
     }
     out.push(shift ? { ...r, seq: r.seq - shift, ...txnOf(r) } : r);
   }

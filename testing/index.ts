@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { Engine, FIXED_CLOCK } from '../engine/engine.js';
 import { BlockgraphError } from '../errors/index.js';
 import { endsTxn } from '../events/ends.js';
+import { partsOf } from '../events/whole.js';
 import { canonicalJson, stateHash } from '../graph/hash.js';
 import { checkInvariants } from '../graph/invariants.js';
 import { permList } from '../graph/perm.js';
@@ -198,8 +199,9 @@ export class Then {
 
   /** The last command wrote records of these types, in this order (e.g. ['command.rejected']). */
   logged(types: readonly string[]): void {
-    // a decision that carries its transaction's end (events/ends.ts) counts as both records
-    const got = this.t.last.records.flatMap((r) => (r.type === 'txn.decided' && endsTxn(r) ? ['txn.decided', 'txn.ended'] : [r.type]));
+    // a whole transaction (events/whole.ts) counts as the records it stands for, and a decision
+    // that carries its transaction's end (events/ends.ts) as both records
+    const got = this.t.last.records.flatMap(partsOf).flatMap((r) => (r.type === 'txn.decided' && endsTxn(r) ? ['txn.decided', 'txn.ended'] : [r.type]));
     const want = [...types];
     const sameSeq = (a: string[]) => { let i = 0; for (const x of a) if (x === want[i]) i++; return i === want.length; };
     if (!sameSeq(got)) fail(`expected the log to get ${fmt(want)} (in order), got ${fmt(got)}`, got, want);

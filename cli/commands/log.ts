@@ -9,7 +9,11 @@ import { streamJsonArray, streamTable } from '../stream-out.js';
 export function summary(r: LogRecord): string {
   const d = r.data as Record<string, any>;
   switch (r.type) {
-    case 'txn.begun': return `${d.op} ${JSON.stringify(d.args)}`.slice(0, 100);
+    case 'txn.begun': {
+      const what = `${d.op} ${JSON.stringify(d.args)}`;
+      // a whole transaction (events/whole.ts): its steps and decision are in this record
+      return d.decided ? `${what.slice(0, 80)} [${d.steps?.length ?? 0} steps, ${d.decided.outcome}]` : what.slice(0, 100);
+    }
     case 'txn.step': return `${d.name} (${d.changes.length} changes)`;
     case 'txn.compensated': return `undo seq ${d.undoes}`;
     case 'txn.decided': return d.outcome + (d.reason ? ` (${d.reason})` : '');

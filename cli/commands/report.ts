@@ -38,7 +38,7 @@ export interface ReportOptions {
 export interface ReportSummary { dir: string; index: string; entries: number; pages: number; pictures: number; files: number }
 
 export async function writeReport(log: EventLog, o: ReportOptions): Promise<ReportSummary> {
-  const [{ AuditGrouper }, { emptyFold, foldRecord }, { renderDot }, { dotToSvg }, t] = await Promise.all([
+  const [{ AuditGrouper }, { emptyFold, foldStepwise }, { renderDot }, { dotToSvg }, t] = await Promise.all([
     import('../../replay/audit.js'), import('../../replay/fold.js'), import('../../replay/render-dot.js'), import('./render.js'), import('../report-template.js')]);
   const head = log.head;
   const wanted = (r: AuditRow) => !o.proc || r.proc === o.proc;
@@ -119,15 +119,17 @@ export async function writeReport(log: EventLog, o: ReportOptions): Promise<Repo
     }
   };
   for await (const rec of log.read({ lte: head })) {
-    foldRecord(f, rec);
-    if (rec.type === 'txn.begun' && rec.txn) beginOf.set(rec.txn, rec.seq);
-    if (o.everyStep && rec.type === 'txn.step' && rec.txn) {
-      const s = beginOf.get(rec.txn);
-      if (s !== undefined && draw.has(s)) {
-        const d = rec.data as { name?: string; changes?: { c: string; s: string; id: string; before: unknown; after: unknown }[] };
-        const focus = [...new Set((d.changes ?? []).flatMap((ch) => (ch.c === 'nodes' ? [`${ch.s}:${ch.id}`] : [])))];
-        const svg = focus.length ? await svgOf(f.state, focus, `after seq ${rec.seq}`) : undefined;
-        if (svg) { const l = stepSvgs.get(s) ?? []; l.push({ name: String(d.name), seq: rec.seq, svg }); stepSvgs.set(s, l); }
+    // part by part: a whole transaction's steps (events/whole.ts) are pictured one at a time too
+    for (const part of foldStepwise(f, rec)) {
+      if (part.type === 'txn.begun' && part.txn) beginOf.set(part.txn, part.seq);
+      if (o.everyStep && part.type === 'txn.step' && part.txn) {
+        const s = beginOf.get(part.txn);
+        if (s !== undefined && draw.has(s)) {
+          const d = part.data as { name?: string; changes?: { c: string; s: string; id: string; before: unknown; after: unknown }[] };
+          const focus = [...new Set((d.changes ?? []).flatMap((ch) => (ch.c === 'nodes' ? [`${ch.s}:${ch.id}`] : [])))];
+          const svg = focus.length ? await svgOf(f.state, focus, `after seq ${part.seq}`) : undefined;
+          if (svg) { const l = stepSvgs.get(s) ?? []; l.push({ name: String(d.name), seq: part.seq, svg }); stepSvgs.set(s, l); }
+        }
       }
     }
     const done = g.push(rec);

@@ -3,6 +3,7 @@
 // exactly the before- or the after-state of the interrupted operation (the after-state once its
 // decision was written), the invariants hold, nothing acknowledged is missing, replay agrees with
 // the live state, and a second recovery writes nothing and changes nothing.
+import { partsOf } from '../../events/whole.js';
 import { Engine, FIXED_CLOCK } from '../../engine/engine.js';
 import { checkInvariants } from '../../graph/invariants.js';
 import { canonicalJson } from '../../graph/hash.js';
@@ -65,7 +66,7 @@ export async function checkRecovered(db: string, ref: Reference, acks: Ack[], ex
 
     // Nothing acknowledged is lost: its records were on disk and its transaction is still committed.
     const after = await log.readAll({ gte: cut + 1 });
-    const undone = new Set(after.filter((r) => r.type === 'txn.compensated' || (r.type === 'txn.decided' && (r.data as { outcome?: string }).outcome === 'abort')).map((r) => r.txn));
+    const undone = new Set(after.flatMap(partsOf).filter((r) => r.type === 'txn.compensated' || (r.type === 'txn.decided' && (r.data as { outcome?: string }).outcome === 'abort')).map((r) => r.txn));
     for (const a of acks) {
       const o = ref.opOfCall[a.call];
       if (o === undefined) continue;

@@ -1,6 +1,7 @@
 // The reference run of a drill: the scenario's calls on a memory backend (the model alone) and,
 // in lockstep, on an engine over an in-memory log. The first gives the before- and after-state
 // of every operation; the second the exact records (and batch boundaries) a crash can cut.
+import { isWhole } from '../../events/whole.js';
 import { BlockgraphError } from '../../errors/index.js';
 import { Engine, FIXED_CLOCK } from '../../engine/engine.js';
 import { canonicalJson } from '../../graph/hash.js';
@@ -90,7 +91,7 @@ export async function referenceRun(calls: DrillCall[]): Promise<Reference> {
       }
       if (log.head === head) { opOfCall.push(undefined); continue; }
       const recs = await log.readAll({ gte: head + 1 });
-      const decided = recs.find((r) => r.type === 'txn.decided');
+      const decided = recs.find((r) => r.type === 'txn.decided' || isWhole(r)); // a whole transaction holds its decision
       opOfCall.push(ops.length);
       ops.push({
         index: ops.length, call: i, label: c.label, command: c.command, first: head + 1, last: log.head,

@@ -2,6 +2,7 @@
 // transaction whose abort leaves changes (QEMU's block_dirty_bitmap_enable_abort) logged as a
 // txn with QEMU's error as its reply. Expected flags come from the recorded transcripts
 // (oracle/transcripts/txn-bitmaps-abort.json step 2: `x 65536 disabled` after the refusal).
+import { partsOf } from '../../events/whole.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Engine } from '../../engine/engine.js';
@@ -43,8 +44,8 @@ test('a refused transaction whose abort disables the bitmap: error reply, change
   });
   assert.equal(r.reply, { error: { class: 'GenericError', desc: "Bitmap 'x' is currently in use by another operation and cannot be used" } });
   assert.equal(bitmaps(e).map((b) => [b.name, b.disabled, b.busy]), [['x', true, false]]);
-  const recs = await log.readAll({ gte: head + 1 });
-  // one atomic batch: the end rides on the decision (events/ends.ts)
+  // one atomic batch, one record: the whole transaction (events/whole.ts), its end on the decision
+  const recs = (await log.readAll({ gte: head + 1 })).flatMap(partsOf);
   assert.equal(recs.map((x) => x.type), ['txn.begun', 'txn.step', 'txn.decided']);
   assert.equal((recs[2]!.data as { reply: unknown }).reply, r.reply);
   const again = await replay(log, { fromScratch: true });

@@ -48,12 +48,15 @@ const SCENARIOS: { name: string; setup: Cmd[]; op: Cmd; minSteps: number }[] = [
   },
 ];
 
-const copy = (r: LogRecord) => ({ stream: r.stream, type: r.type, at: r.at, txn: r.txn, data: r.data });
+const copy = (r: LogRecord) => ({ stream: r.stream, type: r.type, v: r.v, at: r.at, txn: r.txn, data: r.data });
 
 for (const sc of SCENARIOS) {
   test(`crash cuts: ${sc.name}`, async () => {
     const log = await openMemory();
-    const e = await Engine.open(log);
+    // the phased protocol (begun+steps, decision, end as separate writes: the afterAppend hook),
+    // as older writers and recovery write it, so the log can be cut between its records; the
+    // one-record transaction the engine writes otherwise is cut inside its batch in crash-cut.spec
+    const e = await Engine.open(log, { afterAppend: () => undefined });
     for (const [c, a] of sc.setup) {
       const r = await e.execute('A', c, a);
       assert.ok('return' in r.reply, `${c}: ${JSON.stringify(r.reply)}`);

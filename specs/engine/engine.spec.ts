@@ -5,6 +5,7 @@ import { Engine } from '../../engine/engine.js';
 import { stateHash } from '../../graph/hash.js';
 import { replay, verifyReplay } from '../../replay/replay.js';
 import { openClassic, openMemory } from '../../store/index.js';
+import { partsOf } from '../../events/whole.js';
 import type { LogRecord } from '../../store/types.js';
 import { CHAIN, tempDir } from './helpers.js';
 
@@ -45,7 +46,7 @@ test("a refusal that used up an anonymous node name keeps only id_generate's cou
   // the inline file node is opened (and given a #block name) before 'top' turns out to be taken
   const r = await e.execute('A', 'blockdev-add', ADD_TOP);
   assert.is(('error' in r.reply) && r.reply.error.desc, "Duplicate nodes with node-name='top'");
-  const recs = await log.readAll({ gte: head + 1 });
+  const recs = (await log.readAll({ gte: head + 1 })).flatMap(partsOf); // one whole transaction (events/whole.ts)
   assert.equal(recs.map((x) => x.type), ['txn.begun', 'txn.step', 'txn.decided']);
   const changes = (recs[1]!.data as { changes: { c: string; before: { autoName: number }; after: { autoName: number } }[] }).changes;
   assert.equal(changes.map((c) => [c.c, c.after.autoName - c.before.autoName]), [['meta', 1]]);
@@ -68,7 +69,7 @@ test('a refused blockdev-add keeps the generated node names it used (id_generate
   const r = await e.execute('A', 'blockdev-add', { ...add, file: { ...add.file, locking: 'off' } });
   assert.is('error' in r.reply && r.reply.error.desc, "Duplicate nodes with node-name='top'");
   const recs = await log.readAll({ gte: head + 1 });
-  assert.equal(recs.map((x) => x.type), ['txn.begun', 'txn.step', 'txn.decided']);
+  assert.equal(recs.flatMap(partsOf).map((x) => x.type), ['txn.begun', 'txn.step', 'txn.decided']); // one whole transaction (events/whole.ts)
   assert.is.not(stateHash(e.state), before);
   await e.execute('A', 'blockdev-add', { driver: 'raw', 'node-name': 'r', file: { driver: 'null-co' } });
   const fileOf = (n: string) => Object.values(e.state.A!.edges as Record<string, { parent: { node?: string }; name: string; child: string }>)
@@ -100,15 +101,16 @@ test('replay --verify names the first seq whose recorded state hash differs', as
   // Rebuild the log with one tampered step (a valid record: CRC and chain are fine).
   const copy = await openMemory();
   // the last step of the blockdev-add: nothing after it rewrites the node
-  const idx = recs.findIndex((r) => r.type === 'txn.step' && (r.data as { name: string }).name === 'monitor-ref');
+  // (a whole transaction, events/whole.ts: the record holding that step)
+  const idx = recs.findIndex((r) => partsOf(r).some((p) => p.type === 'txn.step' && (p.data as { name: string }).name === 'monitor-ref'));
   assert.ok(idx > 0);
   for (const [i, r] of recs.entries()) {
     const data = i === idx ? JSON.parse(JSON.stringify(r.data).replace(/("after":\{[^]*"monitor":)true/, '$1false')) : r.data;
-    await copy.append([{ stream: r.stream, type: r.type, at: r.at, txn: r.txn, data }]);
+    await copy.append([{ stream: r.stream, type: r.type, v: r.v, at: r.at, txn: r.txn, data }]);
   }
   const v = await verifyReplay(copy);
   assert.not.ok(v.ok);
-  const firstEndAfter = recs.find((r: LogRecord) => r.seq > idx + 1 && endsTxn(r))!.seq;
+  const firstEndAfter = recs.find((r: LogRecord) => r.seq >= idx + 1 && endsTxn(r))!.seq; // the whole record ends its txn
   assert.is(v.firstDiverging, firstEndAfter);
 });
 

@@ -29,7 +29,7 @@ test('pipelined commands share synced batches; every reply waits for its records
   const t = tempDir();
   try {
     const log = await openClassic(`${t.dir}/db`);
-    const e = await Engine.open(log, { snapshotEvery: 50 });
+    const e = await Engine.open(log, { snapshotEvery: 12 }); // one record per transaction (events/whole.ts)
     const spy = spyBatches(log.db);
     const N = 40;
     const heads: number[] = [];

@@ -2,6 +2,7 @@
 // specs/golden/<name>.jsonl. Here each is (1) checked on its own (chain, recorded state
 // hashes) and (2) re-run through today's engine and compared record by record; a difference
 // fails with the first diverging seq and what changed in which entity.
+import { stepsOf } from '../../events/whole.js';
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -58,9 +59,11 @@ test('a divergence names the first diverging seq and the entity that changed', a
 test('a divergence in state alone (same records) reports the entity diff', () => {
   const f = load('reopen-transaction');
   const tampered = structuredClone(normalizeLog(f.records));
-  const i = tampered.findIndex((r) => r.type === 'txn.step' && JSON.stringify(r.data).includes('"ro":true'));
+  // normalized, a transaction is one whole record (events/whole.ts): the step is inside it
+  const i = tampered.findIndex((r) => stepsOf(r).some((s) => JSON.stringify(s).includes('"ro":true')));
   assert.ok(i > 0);
-  const ch = (tampered[i]!.data as { changes: { c: string; id: string; after: { ro?: boolean } }[] }).changes.find((x) => x.c === 'nodes' && x.after?.ro === true)!;
+  const changes = stepsOf(tampered[i]!).flatMap((s) => s.changes) as unknown as { c: string; id: string; after: { ro?: boolean } }[];
+  const ch = changes.find((x) => x.c === 'nodes' && x.after?.ro === true)!;
   ch.after.ro = false;
   const c = compareLogs(f.records, tampered);
   assert.is(c.seq, tampered[i]!.seq);

@@ -11,7 +11,7 @@ import { tempDir } from '../engine/helpers.js';
 import { lockHeld } from '../../store/files.js';
 import { inProcess } from './fault-matrix.js';
 
-const READS = [['show'], ['show', '--json'], ['log'], ['log', '--json'], ['audit'], ['render'], ['history', 'n1'], ['diff', '1', '8'], ['verify', '--json'], ['replay', '--verify', '--json']];
+const READS = [['show'], ['show', '--json'], ['log'], ['log', '--json'], ['audit'], ['render'], ['history', 'n1'], ['diff', '1', '4'], ['verify', '--json'], ['replay', '--verify', '--json']];
 
 /** Sends QMP lines and resolves with every reply line once `n` replies (return/error) arrived. */
 function qmp(path: string, cmds: object[]): Promise<string[]> {

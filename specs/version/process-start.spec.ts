@@ -1,5 +1,6 @@
 // A QEMU version per process: declared by the process's first command, logged, replayed; 7.2
 // when never declared (every older log); refused once the process has started.
+import { partsOf } from '../../events/whole.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Engine } from '../../engine/engine.js';
@@ -13,8 +14,8 @@ test('declared on the first command, logged as a transaction, and replayed', asy
   const e = await Engine.open(log);
   const r = await e.execute('B', 'x-blockgraph-process-start', { qemu: '10.0' });
   assert.equal(r.reply, { return: {} });
-  const recs = await log.readAll();
-  // one atomic batch: the end rides on the decision (events/ends.ts)
+  // one atomic batch, one record: the whole transaction (events/whole.ts), its end on the decision
+  const recs = (await log.readAll()).flatMap(partsOf);
   assert.equal(recs.map((x) => x.type), ['txn.begun', 'txn.step', 'txn.decided']);
   assert.equal((recs[0]!.data as { args: unknown }).args, { qemu: '10.0' });
   assert.is(recs[0]!.stream, 'B');

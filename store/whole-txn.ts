@@ -1,0 +1,123 @@
+// A whole transaction (txn.begun version 3 holding steps and decision, events/whole.ts) as
+// frame 2 stores it (format version 4, issue 15): by position, each image once.
+//
+//   [op, args, plan, steps, decision]
+//     plan      0 when it is the steps' names in order (as the engine plans), else the list
+//     steps     [[name, changes], ...]: changes as version 3 stores them (store/image-delta.ts,
+//               templated images), except that a before-image equal to the latest after-image
+//               of the same entity earlier in this record is stored as `"R":0` (the record's
+//               own image again: `monitor-ref` after `open`)
+//     decision  the state hash alone for a plain commit ending the transaction (no events, an
+//               empty return: the decided template's defaults, store/image-template.ts), the
+//               templated decision, or [decision] where the template cannot express it
+//
+// A whole transaction whose data is not in this shape is stored as the object itself. Decoding
+// is a pure function of the stored value (an `R` names an image of the same record only), so a
+// reader that starts anywhere in the log decodes any record alone. The keys come back in sorted
+// order, as canonical JSON parses. Pure; no store access.
+import { canonicalJson } from './codec.js';
+import { compactChanges, expandChanges } from './image-delta.js';
+import { compactImage, DECIDED_V3, expandImage, templates } from './image-template.js';
+
+type Obj = Record<string, unknown>;
+const isPlain = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const WHOLE_KEYS = ['args', 'decided', 'op', 'plan', 'steps'];
+const CHANGE_KEYS = new Set(['after', 'before', 'c', 'id', 's']);
+/** The entity a change is about. Encoder and decoder key alike, so a reference means the same to both. */
+const entityKey = (ch: Obj): string => String(ch.s) + '\u0000' + String(ch.c) + '\u0000' + String(ch.id);
+
+/** Can `data` be stored positionally (exactly the members of a whole transaction, well typed)? */
+function positional(data: unknown): data is { op: string; args: Obj; plan: string[]; steps: { name: string; changes: Obj[] }[]; decided: unknown } {
+  if (!isPlain(data)) return false;
+  const keys = Object.keys(data).filter((k) => data[k] !== undefined).sort();
+  if (keys.join() !== WHOLE_KEYS.join()) return false;
+  const { op, args, plan, steps } = data as Obj;
+  if (typeof op !== 'string' || !isPlain(args) || !Array.isArray(plan) || !plan.every((p) => typeof p === 'string')) return false;
+  if (!Array.isArray(steps)) return false;
+  return steps.every((s) => isPlain(s) && Object.keys(s).filter((k) => s[k] !== undefined).sort().join() === 'changes,name'
+    && typeof s.name === 'string' && Array.isArray(s.changes)
+    // a change with members of its own (none the model writes) is stored as the object: `R` is ours
+    && s.changes.every((ch: unknown) => isPlain(ch) && Object.keys(ch).every((k) => CHANGE_KEYS.has(k))));
+}
+
+/** The stored form of a whole transaction's data. */
+export function compactWhole(data: unknown): unknown {
+  if (!positional(data)) return data;
+  const latest = new Map<string, string | null>(); // entity -> canonical JSON of its latest after-image here
+  const steps = data.steps.map((s) => {
+    const changes = s.changes.map((ch) => {
+      const [out] = compactChanges([ch], true) as Obj[];
+      const key = entityKey(ch);
+      const before = ch.before ?? null;
+      if (before !== null && latest.get(key) === canonicalJson(before)) {
+        delete out!.B;
+        delete out!.b;
+        out!.R = 0;
+      }
+      latest.set(key, ch.after == null ? null : canonicalJson(ch.after));
+      return out;
+    });
+    return [s.name, changes];
+  });
+  const names = data.steps.map((s) => s.name);
+  const plan = data.plan.length === names.length && data.plan.every((p, i) => p === names[i]) ? 0 : data.plan;
+  return [data.op, data.args, plan, steps, compactDecision(data.decided)];
+}
+
+function compactDecision(d: unknown): unknown {
+  if (!templates(DECIDED_V3, d)) return [d];
+  const c = compactImage(DECIDED_V3, d);
+  const e = c.ended;
+  if (Object.keys(c).length === 1 && isPlain(e) && Object.keys(e).length === 1 && typeof e.stateHash === 'string') return e.stateHash;
+  return c;
+}
+
+/** A deep copy of parsed JSON: an image shared by two changes must not be one object. */
+function copy(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(copy);
+  const o: Obj = {};
+  for (const k of Object.keys(v)) o[k] = copy((v as Obj)[k]);
+  return o;
+}
+
+/**
+ * A whole transaction's data back from its stored form (works in place on parsed JSON).
+ * Throws on a form compactWhole does not write (the caller reports a damaged record).
+ */
+export function expandWhole(stored: unknown): unknown {
+  if (!Array.isArray(stored)) return stored;
+  if (stored.length !== 5) throw new Error('whole transaction: not 5 members');
+  const [op, args, plan, steps, decision] = stored as [unknown, unknown, unknown, unknown, unknown];
+  if (typeof op !== 'string' || !isPlain(args) || !Array.isArray(steps)) throw new Error('whole transaction: bad members');
+  const latest = new Map<string, unknown>();
+  const outSteps = steps.map((s) => {
+    if (!Array.isArray(s) || s.length !== 2 || typeof s[0] !== 'string' || !Array.isArray(s[1])) throw new Error('whole transaction: bad step');
+    const changes = (s[1] as unknown[]).map((ch) => {
+      if (!isPlain(ch)) return ch;
+      const key = entityKey(ch);
+      if ('R' in ch) {
+        if (ch.R !== 0 || 'B' in ch || 'b' in ch) throw new Error('whole transaction: bad image reference');
+        const img = latest.get(key);
+        if (img === undefined || img === null) throw new Error('whole transaction: reference to no image');
+        delete ch.R;
+        ch.b = copy(img);
+      }
+      const [full] = expandChanges([ch]) as Obj[];
+      latest.set(key, full!.after ?? null);
+      return full;
+    });
+    return { changes, name: s[0] };
+  });
+  let planOut: unknown = plan;
+  if (plan === 0) planOut = outSteps.map((s) => s.name);
+  else if (!Array.isArray(plan)) throw new Error('whole transaction: bad plan');
+  let decided: unknown;
+  if (typeof decision === 'string') decided = expandImage(DECIDED_V3, { ended: { stateHash: decision } });
+  else if (Array.isArray(decision)) {
+    if (decision.length !== 1) throw new Error('whole transaction: bad decision');
+    decided = decision[0];
+  } else decided = expandImage(DECIDED_V3, decision);
+  if (decided === undefined) throw new Error('whole transaction: bad decision');
+  return { args, decided, op, plan: planOut, steps: outSteps };
+}
