@@ -3,7 +3,7 @@
 // source's AioContext, and creates the job (do_backup_common -> backup_job_create); .commit
 // starts it (job_start); .abort cancels a job already created (job_cancel_sync).
 import { QmpError } from '../errors/index.js';
-import { moveToContext } from '../graph/aio.js';
+import { moveToContext, tryMoveToContext } from '../graph/aio.js';
 import { dirtyBitmapExists } from '../graph/bitmap-lookup.js';
 import { BITMAP_ALLOW_RO, dirtyBitmapCheck, findDirtyBitmap } from '../graph/bitmaps.js';
 import { backupRunStart, startBackup } from '../graph/jobs/backup.js';
@@ -18,7 +18,31 @@ export function blockdevBackupPrepare(ctx: ActionCtx, d: Record<string, any>): P
   const bs = lookupBs(p, String(d.device), String(d.device));
   const target = lookupBs(p, String(d.target), String(d.target));
   // bdrv_try_change_aio_context(target_bs, aio_context)
-  moveToContext(p, target, p.node(bs)!.aio);
+  const ctxName = p.node(bs)!.aio;
+  const moved = p.node(target)!.aio !== ctxName;
+  moveToContext(p, target, ctxName);
+  if (moved) {
+    // blockdev_backup_abort cancels a created job and nothing else: a refusal before anything
+    // attached the target leaves it in the source's AioContext (once attached, its detach,
+    // bdrv_detach_child, moves a parentless node back to the main context itself)
+    const parentsBefore = p.parents(target).length;
+    let attached = false;
+    ctx.onAbortResidue((q) => { if (!attached && q.node(target)) tryMoveToContext(q, target, ctxName); });
+    const seen = () => { attached ||= p.parents(target).length > parentsBefore; };
+    try {
+      const prepared = prepareAfterMove(ctx, d, bs, target);
+      attached = true; // the job's filter holds the target: a later action's failure cancels it
+      return prepared;
+    } catch (e) {
+      seen();
+      throw e;
+    }
+  }
+  return prepareAfterMove(ctx, d, bs, target);
+}
+
+function prepareAfterMove(ctx: ActionCtx, d: Record<string, any>, bs: string, target: string): PreparedAction {
+  const { p } = ctx;
 
   let sync = String(d.sync);
   const hasBitmap = d.bitmap !== undefined;
