@@ -46,4 +46,11 @@ test('a job created and then aborted by a later action puts the target back (bdr
   assert.is(s.ctx('tgt'), 'main');
 });
 
+test('blockdev-mirror: a refused mirror leaves its target moved too (qmp_blockdev_mirror)', () => {
+  const s = world();
+  assert.is(s.run('blockdev-mirror', { 'job-id': 'm', device: 'src', target: 'tgt', sync: 'full', granularity: 100 }),
+    "Parameter 'granularity' expects a value in range [512B, 64MB]");
+  assert.is(s.ctx('tgt'), 'io1');
+});
+
 test.run();
