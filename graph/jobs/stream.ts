@@ -11,6 +11,7 @@ import { replaceNode } from '../replace.js';
 import { cowBs, cowChild, filterChild, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
 import { setBackingHd, writeBackingHeader } from './backing.js';
+import { pseudoFilename } from '../filename.js';
 import { addJobBB, addJobEdge, dropRef, removeJobBB, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { startRate } from './rate.js';
@@ -136,7 +137,8 @@ registerJobDriver('stream', {
       const unfilteredBase = skipFilters(p, base);
       if (cowChild(p, unfilteredBs)) {
         const ub = unfilteredBase ? p.node(unfilteredBase) : undefined;
-        const baseId = ub ? d.backingFile ?? ub.filename : null;
+        // base_id = s->backing_file_str ?: unfiltered_base->filename: a json:{…} name is written as such
+        const baseId = ub ? d.backingFile ?? (ub.filename || pseudoFilename(p, ub.name)) : null;
         let failed = false;
         try {
           setBackingHd(p, unfilteredBs, base);
