@@ -10,6 +10,7 @@ import { appendNode, replaceNode } from '../replace.js';
 import { chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters, skipImplicitFilters } from './chain.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
 import { writeBackingHeader } from './backing.js';
+import { pseudoFilename } from '../filename.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { startRate } from './rate.js';
@@ -101,7 +102,9 @@ function dropIntermediateDrained(p: Proc, top: string, base: string, backingFile
     }
     return false;
   })();
-  const fileStr = backingFile ?? p.node(base)!.filename;
+  // bdrv_drop_intermediate: backing_file_str ?: base->filename after bdrv_refresh_filename, a
+  // json:{…} pseudo-filename included
+  const fileStr = backingFile ?? (p.node(base)!.filename || pseudoFilename(p, base));
   const updated = p.parents(top);
   try {
     replaceNode(p, top, base, { autoSkip: false });
