@@ -17,14 +17,32 @@ export function blockdevBackupPrepare(ctx: ActionCtx, d: Record<string, any>): P
   const { p } = ctx;
   const bs = lookupBs(p, String(d.device), String(d.device));
   const target = lookupBs(p, String(d.target), String(d.target));
-  // bdrv_try_change_aio_context(target_bs, aio_context): outside the action's transaction, so
-  // nothing moves the target back when the job then cannot be created (blockdev_backup_abort
-  // only cancels a created job): the move stays after a refusal (fuzz seed 3325169334: the
-  // target left in io1 was then attached by reference, oracle crash 5)
-  const ctxOfBs = p.node(bs)!.aio;
-  const moves = p.node(target)!.aio !== ctxOfBs;
-  moveToContext(p, target, ctxOfBs);
-  if (moves) ctx.onAbortResidue((q) => { if (q.node(target) && q.node(bs)) tryMoveToContext(q, target, ctxOfBs); });
+  // bdrv_try_change_aio_context(target_bs, aio_context)
+  const ctxName = p.node(bs)!.aio;
+  const moved = p.node(target)!.aio !== ctxName;
+  moveToContext(p, target, ctxName);
+  if (moved) {
+    // blockdev_backup_abort cancels a created job and nothing else: a refusal before anything
+    // attached the target leaves it in the source's AioContext (once attached, its detach,
+    // bdrv_detach_child, moves a parentless node back to the main context itself)
+    const parentsBefore = p.parents(target).length;
+    let attached = false;
+    ctx.onAbortResidue((q) => { if (!attached && q.node(target)) tryMoveToContext(q, target, ctxName); });
+    const seen = () => { attached ||= p.parents(target).length > parentsBefore; };
+    try {
+      const prepared = prepareAfterMove(ctx, d, bs, target);
+      attached = true; // the job's filter holds the target: a later action's failure cancels it
+      return prepared;
+    } catch (e) {
+      seen();
+      throw e;
+    }
+  }
+  return prepareAfterMove(ctx, d, bs, target);
+}
+
+function prepareAfterMove(ctx: ActionCtx, d: Record<string, any>, bs: string, target: string): PreparedAction {
+  const { p } = ctx;
 
   let sync = String(d.sync);
   const hasBitmap = d.bitmap !== undefined;

@@ -1,6 +1,8 @@
 import { QmpError } from '../errors/index.js';
 import { opBlocker } from '../graph/blockers.js';
-import { moveToContext } from '../graph/aio.js';
+import { moveToContext, tryMoveToContext } from '../graph/aio.js';
+import { QmpErrorAfterAbort } from './abort-residue.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { filterChild, skipImplicitFilters } from '../graph/jobs/chain.js';
 import type { Proc } from '../graph/proc.js';
 import { startMirror } from '../graph/jobs/mirror.js';
@@ -17,8 +19,21 @@ export const blockdevMirror: CommandDef = {
     const bs = getRootBs(p, String(args.device));
     const target = lookupBs(p, String(args.target), String(args.target));
     // the target joins the source's AioContext first
-    moveToContext(p, target, p.node(bs)!.aio);
-    blockdevMirrorCommon({ p, emit }, bs, target, args, null);
+    const ctxName = p.node(bs)!.aio;
+    const moved = p.node(target)!.aio !== ctxName;
+    moveToContext(p, target, ctxName);
+    const parentsBefore = p.parents(target).length;
+    try {
+      blockdevMirrorCommon({ p, emit }, bs, target, args, null);
+    } catch (e) {
+      // qmp_blockdev_mirror does not move it back: a refusal before mirror_start_job attached
+      // the target (its BlockBackend; bdrv_detach_child would move a parentless node back to
+      // the main context) leaves it in the source's AioContext
+      if (moved && e instanceof QmpError && !(e instanceof QmpErrorAfterAbort) && !(e instanceof QemuAbortRefusal) && p.parents(target).length <= parentsBefore) {
+        throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { if (q.node(target)) tryMoveToContext(q, target, ctxName); });
+      }
+      throw e;
+    }
     return {};
   },
 };
