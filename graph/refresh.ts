@@ -7,6 +7,7 @@ import { hasParents } from './probe.js';
 import { PERM_ALL, PERM_U, PERM_W, PERM_Z, permBits, permNames } from './perm.js';
 import type { Proc } from './proc.js';
 import type { BdsNode, Edge } from './types.js';
+import { adjacencyWork } from './adjacency.js';
 
 export interface RefreshOpts {
   /** Pending read-only flags of a reopen (bdrv_is_writable_after_reopen). */
@@ -68,21 +69,40 @@ export function parentDesc(p: Proc, e: Edge): string {
   return `${j?.type ?? 'block'} job '${par.job}'`;
 }
 
-/** bdrv_parent_perms_conflict */
+/**
+ * bdrv_parent_perms_conflict: QEMU compares every ordered pair of parents (bdrv_a_allow_b) and
+ * reports the first pair, in bs->parents order, where b needs a permission a does not share.
+ * The same first pair is found here in O(parents): for each a (in order), the permissions the
+ * other parents need are the OR of those before it and those after it (prefix and suffix ORs);
+ * only when that OR is not all shared by a are the parents scanned for the first such b. A fan-in
+ * of 10k parents thus costs 10k comparisons per refresh instead of 100M.
+ */
 export function checkParentConflicts(p: Proc, node: string): void {
   const parents = p.parents(node);
-  for (const a of parents) {
-    for (const b of parents) {
-      if (a === b) continue;
-      const missing = b.perm & ~a.shared;
-      if (missing) {
-        throw new QmpError(
-          `Permission conflict on node '${node}': permissions '${permNames(missing)}' are both required by ` +
-          `${parentDesc(p, b)} (uses node '${node}' as '${b.name}' child) and unshared by ` +
-          `${parentDesc(p, a)} (uses node '${node}' as '${a.name}' child).`,
-        );
+  const n = parents.length;
+  if (n < 2) return;
+  const after = new Array<number>(n + 1);
+  after[n] = 0;
+  for (let i = n - 1; i >= 0; i--) after[i] = after[i + 1]! | parents[i]!.perm;
+  let before = 0;
+  adjacencyWork.permComparisons += 2 * n;
+  for (let i = 0; i < n; i++) {
+    const a = parents[i]!;
+    if ((before | after[i + 1]!) & ~a.shared) {
+      for (const b of parents) {
+        adjacencyWork.permComparisons++;
+        if (b === a) continue;
+        const missing = b.perm & ~a.shared;
+        if (missing) {
+          throw new QmpError(
+            `Permission conflict on node '${node}': permissions '${permNames(missing)}' are both required by ` +
+            `${parentDesc(p, b)} (uses node '${node}' as '${b.name}' child) and unshared by ` +
+            `${parentDesc(p, a)} (uses node '${node}' as '${a.name}' child).`,
+          );
+        }
       }
     }
+    before |= a.perm;
   }
 }
 
