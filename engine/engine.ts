@@ -141,7 +141,9 @@ export class Engine implements ModelBackend {
     let digest = this.digest;
     for (const s of r.steps) digest = digestApply(digest, s.changes);
     const decidedAndEnded: NewRecord = { ...decided, data: { ...(decided.data as object), ended: { stateHash: digestHex(digest) } } };
-    const durable = this.submit([begun, ...steps, decidedAndEnded], true);
+    // The digest after the txn is the one just computed from the steps: folding the records
+    // does not compute it a second time (two canonical encodings and hashes per changed entity).
+    const durable = this.submit([begun, ...steps, decidedAndEnded], true, digest);
     // Taken of the folded state now (putSnapshot encodes at once) and written after the group.
     this.maybeSnapshot().catch(() => undefined);
     return { r, durable };
@@ -152,9 +154,9 @@ export class Engine implements ModelBackend {
    * write's promise; committed records are published once durable. A failed write leaves the
    * folded state ahead of the log: the engine refuses everything after it (reopen to recover).
    */
-  private submit(records: NewRecord[], sync: boolean): Promise<void> {
+  private submit(records: NewRecord[], sync: boolean, digestAfter?: bigint): Promise<void> {
     const { records: out, durable } = this.log.appendNow(records, { expectedSeq: this.fold.seq + 1, sync });
-    this.foldAll(out);
+    this.foldAll(out, digestAfter);
     return durable.then(
       () => { for (const rec of out) this.committed$.next(rec); },
       (e: unknown) => {
@@ -182,15 +184,18 @@ export class Engine implements ModelBackend {
     return out;
   }
 
-  private foldAll(out: LogRecord[]): void {
+  /** Folds appended records; `digestAfter`: the state digest after them, when already known. */
+  private foldAll(out: LogRecord[], digestAfter?: bigint): void {
     if (out.length) this.lastHash = out[out.length - 1]!.hash;
     for (const rec of out) {
       // A snapshot in the making keeps the values of its seq before they change.
       if (this.build && (rec.type === 'txn.step' || rec.type === 'txn.compensated')) this.build.note(this.fold.state, (rec.data as TxnStep).changes);
       foldRecord(this.fold, rec);
+      if (digestAfter !== undefined) continue;
       if (rec.type === 'txn.step') this.digest = digestApply(this.digest, (rec.data as TxnStep).changes);
       else if (rec.type === 'txn.compensated') this.digest = digestApply(this.digest, (rec.data as TxnCompensated).changes, 'undo');
     }
+    if (digestAfter !== undefined) this.digest = digestAfter;
   }
 
   private async maybeSnapshot(): Promise<void> {
