@@ -16,6 +16,10 @@ import { openMemory } from '../../store/index.js';
 
 /** Comparisons made by the add of parent number `n + 1` of a null-co node with `n` raw parents. */
 async function comparisonsAt(n: number): Promise<number> {
+  return (await workAt(n)).permComparisons;
+}
+
+async function workAt(n: number): Promise<{ permComparisons: number; edgesVisited: number }> {
   const e = await Engine.open(await openMemory());
   const ok = async (args: Record<string, unknown>) => {
     const r = await e.execute('A', 'blockdev-add', args);
@@ -23,9 +27,9 @@ async function comparisonsAt(n: number): Promise<number> {
   };
   await ok({ driver: 'null-co', 'node-name': 'base' });
   for (let i = 0; i < n; i++) await ok({ driver: 'raw', 'node-name': `f${i}`, file: 'base' });
-  const before = adjacencyWork.permComparisons;
+  const before = { ...adjacencyWork };
   await ok({ driver: 'raw', 'node-name': 'last', file: 'base' });
-  const used = adjacencyWork.permComparisons - before;
+  const used = { permComparisons: adjacencyWork.permComparisons - before.permComparisons, edgesVisited: adjacencyWork.edgesVisited - before.edgesVisited };
   await e.log.close();
   return used;
 }
@@ -37,6 +41,13 @@ test('one more parent of a fan-in costs O(parents) comparisons, not O(parents²)
   assert.ok(small > 0, 'the check ran');
   assert.ok(big <= 12 * 401, `${big} comparisons at 401 parents`);
   assert.ok(big / small < 10 * 1.5, `${small} at 41 parents, ${big} at 401: grows faster than the parents`);
+});
+
+test('one more parent of a fan-in visits its parents a fixed number of times (no drain walk without jobs, hasParents stops at the first)', async () => {
+  const n = 400;
+  const { edgesVisited } = await workAt(n);
+  // what is left is O(parents): the permission refresh's cumulative perms and conflict check
+  assert.ok(edgesVisited <= 2 * (n + 1) + 50, `${edgesVisited} edges visited by the add of parent ${n + 1}`);
 });
 
 /** QEMU's loop (bdrv_parent_perms_conflict with bdrv_a_allow_b), for comparison. */
