@@ -4,7 +4,8 @@
 // Rounds alternate between the two servers so both see the same machine load.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { ClassicLevel } from 'classic-level';
 import { join } from 'node:path';
 import { findExecutable } from '../oracle/qsd.js';
 import { Client } from './qmp-client.js';
@@ -99,6 +100,24 @@ export async function pipelined(path: string, n: number, tag: string, window = 3
   return { addPerSec, delPerSec, p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
+/**
+ * The raw limit of the moment: one synced classic-level batch (a ~1 KB value, about a command's
+ * records) after another on the same disk, per second — what a durable sequential command can
+ * reach at most.
+ */
+export async function rawSyncedBatches(n: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'bg-raw-'));
+  const db = new ClassicLevel<string, string>(join(dir, 'db'));
+  await db.open();
+  const value = 'x'.repeat(1000);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await db.batch([{ type: 'put', key: String(i).padStart(12, '0'), value }], { sync: true });
+  const perSec = n / ((performance.now() - t0) / 1000);
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+  return perSec;
+}
+
 /** `npm run bench:qmp`: interleaved rounds, medians. */
 async function main(): Promise<void> {
   const n = Number(process.env.BENCH_QMP_N ?? 500);
@@ -109,8 +128,11 @@ async function main(): Promise<void> {
   const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const res: Record<string, Record<string, number[]>> = { [q.name]: {}, [b.name]: {} };
   const put = (s: string, k: string, v: number) => ((res[s]![k] ??= []).push(v));
+  const loads: number[] = [loadavg()[0]!];
+  const raw: number[] = [];
   try {
     for (let r = 0; r < rounds; r++) {
+      raw.push(await rawSyncedBatches(Math.min(n, 300)));
       for (const s of r % 2 ? [b, q] : [q, b]) {
         const seq = await sequential(s.sock, n, `s${r}_`);
         const pip = await pipelined(s.sock, n, `p${r}_`);
@@ -121,11 +143,13 @@ async function main(): Promise<void> {
         const conc = s === b ? await pipelined(s.sock, n, `c${r}_`, 32, 4) : pip;
         for (const [k, v] of Object.entries(conc)) put(s.name, `4 clients ${k}`, v);
       }
+      loads.push(loadavg()[0]!);
     }
   } finally {
     await stop(q);
     await stop(b);
   }
+  console.log(`${new Date().toISOString()}: load average (1 min) ${loads.map((x) => x.toFixed(1)).join(' → ')}; raw synced classic-level batches: ${raw.map((x) => x.toFixed(0)).join(', ')} /s (median ${med(raw).toFixed(0)})`);
   console.log(`| what (median of ${rounds} interleaved rounds, ${n} nodes) | qemu-storage-daemon | blockgraph (synced) | ratio |`);
   console.log('|---|---|---|---|');
   for (const k of Object.keys(res[q.name]!)) {
