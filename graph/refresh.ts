@@ -47,10 +47,10 @@ function dfs(p: Proc, start: string, found: Set<string>, list: string[]): string
   return [...post.reverse(), ...list];
 }
 
-export function cumulative(p: Proc, node: string): { perm: number; shared: number } {
+export function cumulative(p: Proc, node: string, parents: readonly Edge[] = p.parents(node)): { perm: number; shared: number } {
   let perm = 0;
   let shared = PERM_ALL;
-  for (const e of p.parents(node)) {
+  for (const e of parents) {
     perm |= e.perm;
     shared &= e.shared;
   }
@@ -77,8 +77,7 @@ export function parentDesc(p: Proc, e: Edge): string {
  * only when that OR is not all shared by a are the parents scanned for the first such b. A fan-in
  * of 10k parents thus costs 10k comparisons per refresh instead of 100M.
  */
-export function checkParentConflicts(p: Proc, node: string): void {
-  const parents = p.parents(node);
+export function checkParentConflicts(p: Proc, node: string, parents: readonly Edge[] = p.parents(node)): void {
   const n = parents.length;
   if (n < 2) return;
   const after = new Array<number>(n + 1);
@@ -119,8 +118,10 @@ export function refreshPerms(p: Proc, roots: readonly string[], opts: RefreshOpt
   for (const name of list) {
     const n = p.node(name);
     if (!n) continue;
-    checkParentConflicts(p, name);
-    const { perm, shared } = cumulative(p, name);
+    // bs->parents read once for both (a fan-in's node has thousands)
+    const parents = p.parents(name);
+    checkParentConflicts(p, name, parents);
+    const { perm, shared } = cumulative(p, name, parents);
     if (perm & (PERM_W | PERM_U) && !writableAfter(n, opts)) {
       throw new QmpError(n.ro ? 'Block node is read-only' : `Read-only block node '${name}' cannot support read-write users`);
     }
