@@ -33,12 +33,12 @@ export async function startQsd(): Promise<Server | undefined> {
   return { name: 'qemu-storage-daemon', sock, child, dir };
 }
 
-export async function startBlockgraph(dbDir?: string): Promise<Server> {
+export async function startBlockgraph(dbDir?: string, root = ROOT, name = 'blockgraph'): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-qmp-'));
   const sock = join(dir, 'qmp.sock');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'qmp', '--socket', sock, '--db', dbDir ?? join(dir, 'db')], { stdio: 'ignore', cwd: ROOT });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), 'qmp', '--socket', sock, '--db', dbDir ?? join(dir, 'db')], { stdio: 'ignore', cwd: root });
   await waitFor(sock, child);
-  return { name: 'blockgraph', sock, child, dir };
+  return { name, sock, child, dir };
 }
 
 export async function stop(s: Server): Promise<void> {
@@ -118,29 +118,35 @@ export async function rawSyncedBatches(n: number): Promise<number> {
   return perSec;
 }
 
-/** `npm run bench:qmp`: interleaved rounds, medians. */
+/**
+ * `npm run bench:qmp`: interleaved rounds, medians. BENCH_QMP_BASE=DIR (another checkout, e.g. a
+ * `git worktree` of the commit before a change) adds its server to every round, for a before/after
+ * at the same load.
+ */
 async function main(): Promise<void> {
   const n = Number(process.env.BENCH_QMP_N ?? 500);
   const rounds = Number(process.env.BENCH_QMP_ROUNDS ?? 3);
   const q = await startQsd();
   if (!q) throw new Error('qemu-storage-daemon is not installed');
   const b = await startBlockgraph();
+  const base = process.env.BENCH_QMP_BASE ? await startBlockgraph(undefined, process.env.BENCH_QMP_BASE, 'blockgraph (base)') : undefined;
   const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  const res: Record<string, Record<string, number[]>> = { [q.name]: {}, [b.name]: {} };
+  const res: Record<string, Record<string, number[]>> = { [q.name]: {}, [b.name]: {}, ...(base ? { [base.name]: {} } : {}) };
   const put = (s: string, k: string, v: number) => ((res[s]![k] ??= []).push(v));
   const loads: number[] = [loadavg()[0]!];
   const raw: number[] = [];
   try {
     for (let r = 0; r < rounds; r++) {
       raw.push(await rawSyncedBatches(Math.min(n, 300)));
-      for (const s of r % 2 ? [b, q] : [q, b]) {
+      const order = base ? [q, base, b] : [q, b];
+      for (const s of r % 2 ? order.reverse() : order) {
         const seq = await sequential(s.sock, n, `s${r}_`);
         const pip = await pipelined(s.sock, n, `p${r}_`);
         for (const [k, v] of Object.entries(seq)) put(s.name, `seq ${k}`, v);
         for (const [k, v] of Object.entries(pip)) put(s.name, `pipelined ${k}`, v);
         // 4 clients with 8 requests in flight each: group commit across connections. A QSD
         // monitor chardev serves one client at a time, so QSD's row is its one pipelining client.
-        const conc = s === b ? await pipelined(s.sock, n, `c${r}_`, 32, 4) : pip;
+        const conc = s !== q ? await pipelined(s.sock, n, `c${r}_`, 32, 4) : pip;
         for (const [k, v] of Object.entries(conc)) put(s.name, `4 clients ${k}`, v);
       }
       loads.push(loadavg()[0]!);
@@ -148,15 +154,16 @@ async function main(): Promise<void> {
   } finally {
     await stop(q);
     await stop(b);
+    if (base) await stop(base);
   }
   console.log(`${new Date().toISOString()}: load average (1 min) ${loads.map((x) => x.toFixed(1)).join(' → ')}; raw synced classic-level batches: ${raw.map((x) => x.toFixed(0)).join(', ')} /s (median ${med(raw).toFixed(0)})`);
-  console.log(`| what (median of ${rounds} interleaved rounds, ${n} nodes) | qemu-storage-daemon | blockgraph (synced) | ratio |`);
-  console.log('|---|---|---|---|');
+  console.log(`| what (median of ${rounds} interleaved rounds, ${n} nodes) | qemu-storage-daemon |${base ? ' blockgraph (base) | ratio |' : ''} blockgraph (synced) | ratio |`);
+  console.log(base ? '|---|---|---|---|---|---|' : '|---|---|---|---|');
   for (const k of Object.keys(res[q.name]!)) {
     const a = med(res[q.name]![k]!);
-    const c = med(res[b.name]![k]!);
     const lower = /p50|p99|max/.test(k);
-    console.log(`| ${k}${lower ? ' (ms)' : ' (/s)'} | ${a.toFixed(lower ? 2 : 0)} | ${c.toFixed(lower ? 2 : 0)} | ${(lower ? a / c : c / a).toFixed(2)}x |`);
+    const cell = (c: number) => ` ${c.toFixed(lower ? 2 : 0)} | ${(lower ? a / c : c / a).toFixed(2)}x |`;
+    console.log(`| ${k}${lower ? ' (ms)' : ' (/s)'} | ${a.toFixed(lower ? 2 : 0)} |${base ? cell(med(res[base.name]![k]!)) : ''}${cell(med(res[b.name]![k]!))}`);
   }
 }
 
