@@ -13,7 +13,7 @@ import { Client } from './qmp-client.js';
 const ROOT = new URL('..', import.meta.url).pathname;
 
 async function waitFor(path: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 2400; i++) { // up to 60 s: a loaded machine starts tsx slowly
     if (existsSync(path)) return;
     if (child.exitCode !== null) throw new Error('server exited');
     await new Promise((r) => setTimeout(r, 25));

@@ -213,9 +213,14 @@ export class Draft {
     const out: Edge[] = [];
     adjacencyWork.edgesVisited += (fromBase?.size ?? 0) + (fromDraft?.size ?? 0);
     if (fromBase) {
+      // An edge this draft did not write is the base's, which its index describes exactly: no
+      // re-check (and no key built) per edge; only the written ones are looked at again.
+      const o = this.over.get(s + '\0edges');
       for (const id of fromBase) {
-        const e = this.get<Edge>(s, 'edges', id);
-        if (e && matches(e)) out.push(e);
+        if (o?.has(id)) {
+          const v = o.get(id);
+          if (v !== GONE && matches(v as Edge)) out.push(v as Edge);
+        } else out.push(baseEdges![id] as Edge);
       }
     }
     if (fromDraft) {
