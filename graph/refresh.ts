@@ -16,27 +16,32 @@ export interface RefreshOpts {
 }
 
 /** bdrv_topological_dfs over several roots: later roots' nodes come first. */
-export function topoOrder(p: Proc, roots: readonly string[]): string[] {
+export function topoOrder(p: Proc, roots: readonly string[], kidsOf?: Map<string, Edge[]>): string[] {
   const found = new Set<string>();
   let list: string[] = [];
-  for (const r of roots) list = dfs(p, r, found, list);
+  for (const r of roots) list = dfs(p, r, found, list, kidsOf);
   return list;
 }
 
-function dfs(p: Proc, start: string, found: Set<string>, list: string[]): string[] {
+function dfs(p: Proc, start: string, found: Set<string>, list: string[], kidsOf?: Map<string, Edge[]>): string[] {
+  const kids = (x: string) => {
+    const es = p.childrenOf(x);
+    kidsOf?.set(x, es);
+    return es.map((e) => e.child);
+  };
   // Iterative post-order DFS (graphs of 10k nodes would overflow a recursive one).
   if (found.has(start)) return list;
   const post: string[] = [];
   const stack: { node: string; kids: string[]; i: number }[] = [];
   found.add(start);
-  stack.push({ node: start, kids: p.childrenOf(start).map((e) => e.child), i: 0 });
+  stack.push({ node: start, kids: kids(start), i: 0 });
   while (stack.length) {
     const top = stack[stack.length - 1]!;
     if (top.i < top.kids.length) {
       const k = top.kids[top.i++]!;
       if (!found.has(k)) {
         found.add(k);
-        stack.push({ node: k, kids: p.childrenOf(k).map((e) => e.child), i: 0 });
+        stack.push({ node: k, kids: kids(k), i: 0 });
       }
     } else {
       post.push(top.node);
@@ -112,7 +117,10 @@ const writableAfter = (n: BdsNode, o: RefreshOpts) => !(o.newRo?.get(n.name) ?? 
  * caller drops its Draft (or savepoint) then, exactly as tran_abort restores everything.
  */
 export function refreshPerms(p: Proc, roots: readonly string[], opts: RefreshOpts = {}): void {
-  const list = topoOrder(p, roots);
+  // Each node's child edges as the walk found them: the refresh adds and removes no edge, and a
+  // node's child edges are patched only in its own turn below, so they are still these then.
+  const kidsOf = new Map<string, Edge[]>();
+  const list = topoOrder(p, roots, kidsOf);
   const prepared = new Map<string, { perm: number; shared: number }>();
   const holders = new HolderIndex(p);
   for (const name of list) {
@@ -137,7 +145,7 @@ export function refreshPerms(p: Proc, roots: readonly string[], opts: RefreshOpt
     }
     const info = driverInfo(n.driver);
     if (!info?.childPerm) continue;
-    for (const e of p.childrenOf(name)) {
+    for (const e of kidsOf.get(name) ?? p.childrenOf(name)) {
       const child = p.node(e.child);
       let np = info.childPerm({ node: n, edge: e, perm, shared, writableAfter: writableAfter(n, opts), hasParents: hasParents(p, name), qemu: versionOf(p) });
       if (child?.forceShare) np = { perm: np.perm, shared: PERM_ALL };
