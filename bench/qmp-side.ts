@@ -4,54 +4,16 @@
 // Rounds alternate between the two servers so both see the same machine load.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { ClassicLevel } from 'classic-level';
 import { join } from 'node:path';
 import { findExecutable } from '../oracle/qsd.js';
+import { Client } from './qmp-client.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
-class Client {
-  private buf = '';
-  private waiting = new Map<number, (v: unknown) => void>();
-  private greeted: Promise<void>;
-  private nextId = 1;
-  constructor(private readonly sock: Socket) {
-    let greet!: () => void;
-    this.greeted = new Promise((r) => (greet = r));
-    sock.setEncoding('utf8');
-    sock.on('data', (s: string) => {
-      this.buf += s;
-      let i: number;
-      while ((i = this.buf.indexOf('\n')) >= 0) {
-        const line = this.buf.slice(0, i).trim();
-        this.buf = this.buf.slice(i + 1);
-        if (!line) continue;
-        const m = JSON.parse(line) as { QMP?: unknown; id?: number; event?: string };
-        if (m.QMP) greet();
-        else if (m.id !== undefined) { this.waiting.get(m.id)?.(m); this.waiting.delete(m.id); }
-      }
-    });
-  }
-  static async open(path: string): Promise<Client> {
-    const sock = await new Promise<Socket>((res, rej) => { const s = connect(path, () => res(s)); s.once('error', rej); });
-    const c = new Client(sock);
-    await c.greeted;
-    await c.cmd('qmp_capabilities');
-    return c;
-  }
-  cmd(execute: string, args?: Record<string, unknown>): Promise<{ return?: unknown; error?: { desc: string } }> {
-    const id = this.nextId++;
-    return new Promise((res) => {
-      this.waiting.set(id, res as (v: unknown) => void);
-      this.sock.write(JSON.stringify({ execute, ...(args ? { arguments: args } : {}), id }) + '\n');
-    });
-  }
-  close(): void { this.sock.destroy(); }
-}
-
 async function waitFor(path: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 2400; i++) { // up to 60 s: a loaded machine starts tsx slowly
     if (existsSync(path)) return;
     if (child.exitCode !== null) throw new Error('server exited');
     await new Promise((r) => setTimeout(r, 25));
@@ -71,12 +33,12 @@ export async function startQsd(): Promise<Server | undefined> {
   return { name: 'qemu-storage-daemon', sock, child, dir };
 }
 
-export async function startBlockgraph(dbDir?: string): Promise<Server> {
+export async function startBlockgraph(dbDir?: string, root = ROOT, name = 'blockgraph'): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-qmp-'));
   const sock = join(dir, 'qmp.sock');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'qmp', '--socket', sock, '--db', dbDir ?? join(dir, 'db')], { stdio: 'ignore', cwd: ROOT });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), 'qmp', '--socket', sock, '--db', dbDir ?? join(dir, 'db')], { stdio: 'ignore', cwd: root });
   await waitFor(sock, child);
-  return { name: 'blockgraph', sock, child, dir };
+  return { name, sock, child, dir };
 }
 
 export async function stop(s: Server): Promise<void> {
@@ -138,40 +100,70 @@ export async function pipelined(path: string, n: number, tag: string, window = 3
   return { addPerSec, delPerSec, p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
-/** `npm run bench:qmp`: interleaved rounds, medians. */
+/**
+ * The raw limit of the moment: one synced classic-level batch (a ~1 KB value, about a command's
+ * records) after another on the same disk, per second — what a durable sequential command can
+ * reach at most.
+ */
+export async function rawSyncedBatches(n: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'bg-raw-'));
+  const db = new ClassicLevel<string, string>(join(dir, 'db'));
+  await db.open();
+  const value = 'x'.repeat(1000);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await db.batch([{ type: 'put', key: String(i).padStart(12, '0'), value }], { sync: true });
+  const perSec = n / ((performance.now() - t0) / 1000);
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+  return perSec;
+}
+
+/**
+ * `npm run bench:qmp`: interleaved rounds, medians. BENCH_QMP_BASE=DIR (another checkout, e.g. a
+ * `git worktree` of the commit before a change) adds its server to every round, for a before/after
+ * at the same load.
+ */
 async function main(): Promise<void> {
   const n = Number(process.env.BENCH_QMP_N ?? 500);
   const rounds = Number(process.env.BENCH_QMP_ROUNDS ?? 3);
   const q = await startQsd();
   if (!q) throw new Error('qemu-storage-daemon is not installed');
   const b = await startBlockgraph();
+  const base = process.env.BENCH_QMP_BASE ? await startBlockgraph(undefined, process.env.BENCH_QMP_BASE, 'blockgraph (base)') : undefined;
   const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  const res: Record<string, Record<string, number[]>> = { [q.name]: {}, [b.name]: {} };
+  const res: Record<string, Record<string, number[]>> = { [q.name]: {}, [b.name]: {}, ...(base ? { [base.name]: {} } : {}) };
   const put = (s: string, k: string, v: number) => ((res[s]![k] ??= []).push(v));
+  const loads: number[] = [loadavg()[0]!];
+  const raw: number[] = [];
   try {
     for (let r = 0; r < rounds; r++) {
-      for (const s of r % 2 ? [b, q] : [q, b]) {
+      raw.push(await rawSyncedBatches(Math.min(n, 300)));
+      const order = base ? [q, base, b] : [q, b];
+      for (const s of r % 2 ? order.reverse() : order) {
         const seq = await sequential(s.sock, n, `s${r}_`);
         const pip = await pipelined(s.sock, n, `p${r}_`);
         for (const [k, v] of Object.entries(seq)) put(s.name, `seq ${k}`, v);
         for (const [k, v] of Object.entries(pip)) put(s.name, `pipelined ${k}`, v);
         // 4 clients with 8 requests in flight each: group commit across connections. A QSD
         // monitor chardev serves one client at a time, so QSD's row is its one pipelining client.
-        const conc = s === b ? await pipelined(s.sock, n, `c${r}_`, 32, 4) : pip;
+        const conc = s !== q ? await pipelined(s.sock, n, `c${r}_`, 32, 4) : pip;
         for (const [k, v] of Object.entries(conc)) put(s.name, `4 clients ${k}`, v);
       }
+      loads.push(loadavg()[0]!);
     }
   } finally {
     await stop(q);
     await stop(b);
+    if (base) await stop(base);
   }
-  console.log(`| what (median of ${rounds} interleaved rounds, ${n} nodes) | qemu-storage-daemon | blockgraph (synced) | ratio |`);
-  console.log('|---|---|---|---|');
+  console.log(`${new Date().toISOString()}: load average (1 min) ${loads.map((x) => x.toFixed(1)).join(' → ')}; raw synced classic-level batches: ${raw.map((x) => x.toFixed(0)).join(', ')} /s (median ${med(raw).toFixed(0)})`);
+  console.log(`| what (median of ${rounds} interleaved rounds, ${n} nodes) | qemu-storage-daemon |${base ? ' blockgraph (base) | ratio |' : ''} blockgraph (synced) | ratio |`);
+  console.log(base ? '|---|---|---|---|---|---|' : '|---|---|---|---|');
   for (const k of Object.keys(res[q.name]!)) {
     const a = med(res[q.name]![k]!);
-    const c = med(res[b.name]![k]!);
     const lower = /p50|p99|max/.test(k);
-    console.log(`| ${k}${lower ? ' (ms)' : ' (/s)'} | ${a.toFixed(lower ? 2 : 0)} | ${c.toFixed(lower ? 2 : 0)} | ${(lower ? a / c : c / a).toFixed(2)}x |`);
+    const cell = (c: number) => ` ${c.toFixed(lower ? 2 : 0)} | ${(lower ? a / c : c / a).toFixed(2)}x |`;
+    console.log(`| ${k}${lower ? ' (ms)' : ' (/s)'} | ${a.toFixed(lower ? 2 : 0)} |${base ? cell(med(res[base.name]![k]!)) : ''}${cell(med(res[b.name]![k]!))}`);
   }
 }
 

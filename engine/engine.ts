@@ -148,7 +148,9 @@ export class Engine implements ModelBackend {
       ...begun,
       data: { ...(begun.data as object), steps: steps.map((s) => s.data), decided: { ...(decided.data as object), ended: { stateHash: digestHex(digest) } } },
     };
-    const durable = this.submit([whole], true);
+    // The digest after the txn is the one just computed from the steps: folding the record
+    // does not compute it a second time (two canonical encodings and hashes per changed entity).
+    const durable = this.submit([whole], true, digest);
     // Taken of the folded state now (putSnapshot encodes at once) and written after the group.
     this.maybeSnapshot().catch(() => undefined);
     return { r, durable };
@@ -159,9 +161,9 @@ export class Engine implements ModelBackend {
    * write's promise; committed records are published once durable. A failed write leaves the
    * folded state ahead of the log: the engine refuses everything after it (reopen to recover).
    */
-  private submit(records: NewRecord[], sync: boolean): Promise<void> {
+  private submit(records: NewRecord[], sync: boolean, digestAfter?: bigint): Promise<void> {
     const { records: out, durable } = this.log.appendNow(records, { expectedSeq: this.fold.seq + 1, sync });
-    this.foldAll(out);
+    this.foldAll(out, digestAfter);
     return durable.then(
       () => { for (const rec of out) this.committed$.next(rec); },
       (e: unknown) => {
@@ -189,7 +191,8 @@ export class Engine implements ModelBackend {
     return out;
   }
 
-  private foldAll(out: LogRecord[]): void {
+  /** Folds appended records; `digestAfter`: the state digest after them, when already known. */
+  private foldAll(out: LogRecord[], digestAfter?: bigint): void {
     if (out.length) this.lastHash = out[out.length - 1]!.hash;
     for (const rec of out) {
       // A snapshot in the making keeps the values of its seq before they change.
@@ -199,9 +202,11 @@ export class Engine implements ModelBackend {
         else for (const s of stepsOf(rec)) this.build.note(this.fold.state, s.changes);
       }
       foldRecord(this.fold, rec);
+      if (digestAfter !== undefined) continue;
       for (const s of stepsOf(rec)) this.digest = digestApply(this.digest, s.changes);
       if (rec.type === 'txn.compensated') this.digest = digestApply(this.digest, (rec.data as TxnCompensated).changes, 'undo');
     }
+    if (digestAfter !== undefined) this.digest = digestAfter;
   }
 
   private async maybeSnapshot(): Promise<void> {

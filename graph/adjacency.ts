@@ -22,9 +22,10 @@ export interface EdgeIndex {
  * Work counters, for specs that assert complexity by counting rather than timing (as the
  * AioContext scaling spec does): entries visited to build an index or count a collection,
  * whole-collection enumerations by a Draft, and edges visited by parent/child lookups (the
- * degree of what a command touches). Plain integers; no clock is read.
+ * degree of what a command touches), parent pairs compared by permission checks. Plain integers;
+ * no clock is read.
  */
-export const adjacencyWork = { edgesIndexed: 0, entriesCounted: 0, entriesEnumerated: 0, edgesVisited: 0 };
+export const adjacencyWork = { edgesIndexed: 0, entriesCounted: 0, entriesEnumerated: 0, edgesVisited: 0, permComparisons: 0 };
 
 const indexes = new WeakMap<object, EdgeIndex>();
 const counts = new WeakMap<object, number>();

@@ -1,7 +1,7 @@
 // A copy-on-write view over a State. Operations read and write through it; it records,
 // per step, each entity's before- and after-image. Those images are the log's undo/redo
 // information (ARIES-style physical logging), so a step can be compensated from the log alone.
-import { adjacencyWork, edgeIndexOf, emptyIndex, indexAdd, indexRemove, parentKey, type EdgeIndex } from './adjacency.js';
+import { adjacencyWork, countOf, edgeIndexOf, emptyIndex, indexAdd, indexRemove, parentKey, type EdgeIndex } from './adjacency.js';
 import type { Edge, State } from './types.js';
 
 export { parentKey } from './adjacency.js';
@@ -53,6 +53,23 @@ export class Draft {
     for (const k of baseIds) if (!o.has(k)) out.push(k);
     for (const [k, v] of o) if (v !== GONE) out.push(k);
     return out;
+  }
+
+  /**
+   * Whether the collection holds any entity: the count kept with the state (countOf) adjusted by
+   * what this draft wrote, never an enumeration of the collection.
+   */
+  any(s: string, c: string): boolean {
+    const baseColl = this.base[s]?.[c];
+    let n = baseColl ? countOf(baseColl) : 0;
+    const o = this.over.get(s + '\0' + c);
+    if (o) {
+      for (const [k, v] of o) {
+        const inBase = baseColl !== undefined && Object.prototype.hasOwnProperty.call(baseColl, k);
+        if (v === GONE) { if (inBase) n--; } else if (!inBase) n++;
+      }
+    }
+    return n > 0;
   }
 
   values<T>(s: string, c: string): T[] {
@@ -196,9 +213,14 @@ export class Draft {
     const out: Edge[] = [];
     adjacencyWork.edgesVisited += (fromBase?.size ?? 0) + (fromDraft?.size ?? 0);
     if (fromBase) {
+      // An edge this draft did not write is the base's, which its index describes exactly: no
+      // re-check (and no key built) per edge; only the written ones are looked at again.
+      const o = this.over.get(s + '\0edges');
       for (const id of fromBase) {
-        const e = this.get<Edge>(s, 'edges', id);
-        if (e && matches(e)) out.push(e);
+        if (o?.has(id)) {
+          const v = o.get(id);
+          if (v !== GONE && matches(v as Edge)) out.push(v as Edge);
+        } else out.push(baseEdges![id] as Edge);
       }
     }
     if (fromDraft) {
@@ -209,6 +231,20 @@ export class Draft {
       }
     }
     return out;
+  }
+  /** Whether any edge has `child` as its child: stops at the first (edgesTo's answer is non-empty). */
+  anyEdgeTo(s: string, child: string): boolean {
+    const baseEdges = this.base[s]?.edges;
+    const fromBase = baseEdges ? edgeIndexOf(baseEdges).byChild.get(child) : undefined;
+    const fromDraft = this.adj.get(s)?.byChild.get(child);
+    for (const ids of [fromBase, fromDraft]) {
+      if (!ids) continue;
+      for (const id of ids) {
+        adjacencyWork.edgesVisited++;
+        if (this.get<Edge>(s, 'edges', id)?.child === child) return true;
+      }
+    }
+    return false;
   }
   edgesTo(s: string, child: string): Edge[] {
     return this.lookup(s, child, 'byChild', (e) => e.child === child);

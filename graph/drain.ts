@@ -13,6 +13,9 @@ const DRAINS = new WeakMap<Draft, DrainState>();
 
 /** The jobs a drain of `roots` pauses: any with an edge into the drained nodes or their ancestors. */
 function drainedJobs(p: Proc, roots: string[], subtree: boolean): string[] {
+  // Only a job can be paused: without any, the walk over every ancestor (a fan-in's thousands of
+  // parents) finds nothing, so it is not made.
+  if (!p.d.any(p.name, 'jobs')) return [];
   const nodes = new Set<string>();
   const down = [...roots];
   while (down.length) {

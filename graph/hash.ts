@@ -16,7 +16,11 @@ export function canonicalJson(v: unknown): string {
 
 const MOD = 1n << 256n;
 
+/** Entity digests computed (a canonical encoding and a sha256 each): specs count them per command. */
+export const digestWork = { entities: 0 };
+
 export function entityDigest(s: string, c: string, id: string, value: unknown): bigint {
+  digestWork.entities++;
   const h = createHash('sha256').update(s + '\0' + c + '\0' + id + '\0' + canonicalJson(value)).digest('hex');
   return BigInt('0x' + h);
 }

@@ -37,7 +37,7 @@ export function probeDetach(p: Proc, node: string): void {
 
 /** !QLIST_EMPTY(&bs->parents): a parent edge, or a probing BlockBackend of an open in progress. */
 export function hasParents(p: Proc, node: string): boolean {
-  return p.parents(node).length > 0 || (held.get(p.d)?.has(key(p, node)) ?? false);
+  return p.d.anyEdgeTo(p.name, node) || (held.get(p.d)?.has(key(p, node)) ?? false);
 }
 
 /** A probing BlockBackend of an open in progress sits on `node` (blk_root_change_aio_ctx refuses to move it). */

@@ -74,6 +74,7 @@ export class QmpSession {
   private inputEnded = false;
   private closed = false;
   private stopping = false;
+  private corked = false;
   /** Replies in request order: each waits for the one before it, then for its own result. */
   private replies: Promise<void> = Promise.resolve();
   private readonly inFlight: Promise<void>[] = [];
@@ -288,6 +289,13 @@ export class QmpSession {
     if (this.closed) return;
     const w = this.output as Writable;
     if (w.destroyed || w.writableEnded) return;
+    // Replies released together (the commands of one group commit) leave in one write: the
+    // stream is corked until the end of this tick, then written out at once (writev on a socket).
+    if (!this.corked && typeof w.cork === 'function') {
+      this.corked = true;
+      w.cork();
+      process.nextTick(() => { this.corked = false; w.uncork(); });
+    }
     // monitor_puts() turns "\n" into "\r\n"
     w.write(line + '\r\n');
     if ((w.writableLength ?? 0) > this.host.limits.outputLimit) {

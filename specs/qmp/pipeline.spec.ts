@@ -8,26 +8,37 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ServedStore } from '../../cli/live-store.js';
 import { Engine } from '../../engine/engine.js';
-import { listenQmp } from '../../qmp/server.js';
+import { listenQmp, serveQmp } from '../../qmp/server.js';
+import { Readable, Writable } from 'node:stream';
 import { openClassic } from '../../store/index.js';
+import { decodeMeta, HEAD_KEY } from '../../store/codec.js';
 import type { EventLog } from '../../store/index.js';
 import { tempDir } from '../engine/helpers.js';
 
-function spySyncedBatches(log: EventLog): { synced: number } {
+/**
+ * Counts synced batches and keeps `durable`: the head a crash could not lose, i.e. the seq named by
+ * the head meta of the last synced batch LevelDB has completed (what a crash cut right now keeps).
+ */
+function spySyncedBatches(log: EventLog): { synced: number; durable: number } {
   const db = log.db as unknown as Record<string, unknown>;
-  const orig = db._batch as (ops: unknown[], o: { sync?: boolean }) => Promise<void>;
-  const spy = { synced: 0 };
-  db._batch = function (this: unknown, ops: unknown[], o: { sync?: boolean }) {
-    if (o?.sync) spy.synced++;
-    return orig.call(this, ops, o);
+  const orig = db._batch as (ops: { key: string; value: string }[], o: { sync?: boolean }) => Promise<void>;
+  const spy = { synced: 0, durable: log.head };
+  db._batch = function (this: unknown, ops: { key: string; value: string }[], o: { sync?: boolean }) {
+    if (!o?.sync) return orig.call(this, ops, o);
+    spy.synced++;
+    const head = ops.find((op) => String(op.key).endsWith(HEAD_KEY));
+    const m = head ? decodeMeta(String(head.value)) : undefined;
+    return orig.call(this, ops, o).then(() => {
+      if (m && typeof m !== 'string') spy.durable = Math.max(spy.durable, m.seq);
+    });
   };
   return spy;
 }
 
 /** Sends everything in one write; returns each message with the durable head when it arrived. */
-async function pipelined(path: string, lines: string[], log: EventLog): Promise<{ msg: any; head: number }[]> {
+async function pipelined(path: string, lines: string[], log: EventLog, spy: { durable: number }): Promise<{ msg: any; head: number; durable: number }[]> {
   const sock = connect(path);
-  const got: { msg: any; head: number }[] = [];
+  const got: { msg: any; head: number; durable: number }[] = [];
   let buf = '';
   const closed = new Promise<void>((r) => sock.on('close', () => r()));
   sock.on('data', (b) => {
@@ -36,7 +47,7 @@ async function pipelined(path: string, lines: string[], log: EventLog): Promise<
     while ((i = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, i).trim();
       buf = buf.slice(i + 1);
-      if (line) got.push({ msg: JSON.parse(line), head: log.head });
+      if (line) got.push({ msg: JSON.parse(line), head: log.head, durable: spy.durable });
     }
   });
   await new Promise((r) => sock.once('connect', r));
@@ -64,7 +75,7 @@ async function run(pipeline: number) {
   const server = await listenQmp(engine, `${t.dir}/qmp.sock`, { reject: (p, d) => engine.reject(p, d), limits: { pipeline } });
   const spy = spySyncedBatches(log);
   try {
-    const got = await pipelined(`${t.dir}/qmp.sock`, workload(), log);
+    const got = await pipelined(`${t.dir}/qmp.sock`, workload(), log, spy);
     const records = await log.readAll();
     return { got, records, synced: spy.synced };
   } finally {
@@ -91,6 +102,8 @@ test('pipelined requests share synced batches; replies in request order, each af
     assert.ok('return' in g.msg, JSON.stringify(g.msg));
     const last = lastSeqOf.get(`n${g.msg.id}`)!;
     assert.ok(g.head >= last, `reply ${g.msg.id} arrived with the durable head at ${g.head}, before its record ${last}`);
+    // a crash cut when the reply arrived keeps the command: its records were in a completed synced batch
+    assert.ok(g.durable >= last, `reply ${g.msg.id} arrived when only seq ${g.durable} was synced, before its record ${last}`);
   }
   for (const g of replies.filter((x) => String(x.msg.id).startsWith('bad'))) {
     assert.is(g.msg.error.desc, "Failed to find node with node-name='nosuch'");
@@ -108,6 +121,29 @@ test('with a pipeline of 1 (one request at a time) each command is its own synce
   const { got, synced } = await run(1);
   assert.is(got.slice(1).filter((g) => !('event' in g.msg)).length, workload().length);
   assert.ok(synced >= N, `${synced} synced batches for ${N} commands answered one at a time`);
+});
+
+test('replies released by one group commit leave in one write (the output is corked for the tick)', async () => {
+  const t = tempDir();
+  const log = await openClassic(`${t.dir}/db`);
+  const engine = await Engine.open(log);
+  const writes: number[] = [];
+  let text = '';
+  const out = new Writable({
+    write(chunk, _enc, cb) { writes.push(1); text += chunk; cb(); },
+    writev(chunks, cb) { writes.push(chunks.length); for (const c of chunks) text += c.chunk; cb(); },
+  });
+  try {
+    const spy = spySyncedBatches(log);
+    await serveQmp(engine, Readable.from([Buffer.from(workload().join('\n') + '\n')]), out, { reject: (p, d) => engine.reject(p, d) });
+    const replies = text.split('\r\n').filter(Boolean).slice(1).map((l) => JSON.parse(l)).filter((m) => !('event' in m));
+    assert.equal(replies.map((m) => m.id), workload().map((l) => JSON.parse(l).id), 'every reply, in order');
+    // one write for the greeting, then at most about one per synced batch
+    assert.ok(writes.length <= spy.synced + 12, `${writes.length} writes for ${replies.length} replies (${spy.synced} synced batches)`);
+  } finally {
+    await log.close();
+    t.done();
+  }
 });
 
 test("blockgraph qmp's store (cli/live-store.ts) lets concurrent and pipelined commands share synced batches too", async () => {
