@@ -23,6 +23,7 @@ import { makeReadOnly } from './read-only-view.js';
 import { encodeVersion, readVersion } from './leveldb-version.js';
 import { covered, guardView, planSeek, type SubsetPlan } from './read-only-subset.js';
 import { partsSublevel } from './snapshot-parts.js';
+import { reopeningScans } from './scan-reopen.js';
 
 export interface ReadOnlyOptions {
   verify?: OpenOptions['verify'];
@@ -128,6 +129,7 @@ function tryLink(from: string, to: string): boolean {
 
 /** max_open_files for a read-only open (bounds the tables mapped at once). */
 export const READ_MAX_OPEN_FILES = 40;
+const READ_OPEN_OPTIONS = { createIfMissing: false, maxOpenFiles: READ_MAX_OPEN_FILES } as object;
 
 /** Opens a LevelDB copy at `dir` (never creating); LEVEL_* errors name `location`. */
 async function openCopy(dir: string, location: string): Promise<ClassicLevel<string, string>> {
@@ -137,7 +139,7 @@ async function openCopy(dir: string, location: string): Promise<ClassicLevel<str
     // scan of the whole log would map every table and count it all as resident (peak RSS grew
     // with the store). LevelDB raises max_open_files to at least 74 (db_impl.cc SanitizeOptions),
     // i.e. 64 tables in the cache (TableCacheSize): asking for less gets that floor.
-    await db.open({ createIfMissing: false, maxOpenFiles: READ_MAX_OPEN_FILES } as object);
+    await db.open(READ_OPEN_OPTIONS);
   } catch (e) {
     throw levelError(e, location, dir);
   }
@@ -169,6 +171,8 @@ export async function openReadOnly(location: string, opts: ReadOnlyOptions = {})
   let log: EventLog | undefined;
   try {
     const db = await openCopy(dir, location);
+    // A scan of the whole log must not keep every table it passed mapped (store/scan-reopen.ts).
+    reopeningScans(db, READ_OPEN_OPTIONS);
     try {
       log = await EventLog.open(db, { verify: opts.verify ?? 'full' });
     } catch (e) {

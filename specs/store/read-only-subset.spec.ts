@@ -15,6 +15,7 @@ import { stateHash } from '../../graph/hash.js';
 import { replay } from '../../replay/replay.js';
 import { EventLog, openReadOnly } from '../../store/index.js';
 import { copyWork, subsetWork } from '../../store/read-only.js';
+import { scanReopen } from '../../store/scan-reopen.js';
 import { tempDir } from '../engine/helpers.js';
 
 const t = tempDir('bg-subset-');
@@ -125,6 +126,43 @@ test('a log without snapshots: the window widens, then every table; the state is
     const got = stateHash((await replay(log, { upTo: at })).state);
     await log.close();
     assert.is(got, want, `at ${at}`);
+  }
+});
+
+/** The most table files mapped at once while the whole log is read in order (store/scan-reopen.ts). */
+async function scanWork(dir: string): Promise<{ maxMapped: number; records: number; reopens: number }> {
+  const log = await openReadOnly(dir, { verify: 'since-snapshot' });
+  let maxMapped = 0;
+  let records = 0;
+  const reopens = scanReopen.reopens;
+  try {
+    for await (const chunk of log.readChunks({})) {
+      records += chunk.length;
+      maxMapped = Math.max(maxMapped, tablesOpen());
+    }
+    // The view still answers after its reopens (sublevels reopened with it).
+    assert.is((await log.recordAt(3))?.seq, 3);
+    assert.ok(await log.latestSnapshot());
+  } finally {
+    await log.close();
+  }
+  return { maxMapped, records, reopens: scanReopen.reopens - reopens };
+}
+
+test('a scan of the whole log keeps as many tables mapped on a 96k-record log as on a 24k one', async () => {
+  const bytes = scanReopen.bytes;
+  scanReopen.bytes = 2 << 20; // LevelDB's 64-table cache would hold every table of these logs
+  try {
+    const a = await scanWork(small);
+    const b = await scanWork(big);
+    if (process.env.SUBSET_DEBUG) console.log(a, b, subsetWork.tablesInStore);
+    assert.is(a.records, heads.small);
+    assert.is(b.records, heads.big);
+    assert.ok(b.reopens >= 3 * Math.max(1, a.reopens) - 1, `reopens ${a.reopens} → ${b.reopens}`);
+    assert.ok(b.maxMapped <= a.maxMapped + 2, `mapped ${a.maxMapped} → ${b.maxMapped}`);
+    assert.ok(b.maxMapped <= 8, `mapped ${b.maxMapped}`);
+  } finally {
+    scanReopen.bytes = bytes;
   }
 });
 
