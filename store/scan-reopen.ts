@@ -19,7 +19,7 @@
 import type { AnyLevel } from './codec.js';
 
 /** Bytes of values a scan reads between reopens (specs lower it), and what scans did. */
-export const scanReopen = { bytes: 24 << 20, reopens: 0 };
+export const scanReopen = { bytes: 16 << 20, reopens: 0 };
 
 interface RangeOptions { keys?: boolean; values?: boolean; gt?: unknown; gte?: unknown; lt?: unknown; lte?: unknown; reverse?: boolean; limit?: number; keyEncoding?: unknown; valueEncoding?: unknown }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
