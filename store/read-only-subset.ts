@@ -47,9 +47,10 @@ export function planSeek(v: Version, p: ViewPrefixes, seeks: number[], window: n
   // range runs from log keys into other sublevels holds log keys up to an unknown seq: its
   // smallest stands in (a lower estimate only widens the tail interval).
   const logEnd = prefixEnd(p.log);
+  const ranges = v.files.map((f) => [userKey(f.smallest), userKey(f.largest)] as const);
   let newest = 0;
-  for (const f of v.files) {
-    for (const k of [userKey(f.smallest), userKey(f.largest)]) {
+  for (const r of ranges) {
+    for (const k of r) {
       if (k >= p.log && k < logEnd) newest = Math.max(newest, parseInt(k.slice(p.log.length, p.log.length + 16), 16) || 0);
     }
   }
@@ -63,9 +64,9 @@ export function planSeek(v: Version, p: ViewPrefixes, seeks: number[], window: n
   }
   const files: TableFile[] = [];
   const out: Array<[string, string]> = [];
-  for (const f of v.files) {
-    const lo = userKey(f.smallest);
-    const hi = userKey(f.largest);
+  for (let i = 0; i < v.files.length; i++) {
+    const f = v.files[i]!;
+    const [lo, hi] = ranges[i]!;
     if (f.level === 0 || wanted.some(([a, b]) => lo <= b && hi >= a)) files.push(f);
     else out.push([lo, hi]);
   }
