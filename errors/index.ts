@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'BG_SNAPSHOT_CORRUPT'
   | 'BG_STORE_DAMAGED'        // LevelDB itself cannot open or read the store (missing/garbled files)
   | 'BG_STORAGE_IO'           // the disk refused a write or read (full disk, I/O error)
+  | 'BG_VIEW_RANGE'           // a read outside the key ranges a partial read-only view holds (retried on a full view)
   // input
   | 'BG_BAD_INPUT'            // malformed JSON / command / scenario
   | 'BG_QMP_ERROR'            // QEMU refused the command (class + desc as QEMU gives them)
@@ -80,6 +81,18 @@ export class StoreDamagedError extends BlockgraphError {
   constructor(location: string, reason: string) {
     super('BG_STORE_DAMAGED', `store ${location} is damaged: ${reason} (run \`blockgraph repair --db ${location}\`)`, { location, reason });
     this.name = 'StoreDamagedError';
+  }
+}
+
+/**
+ * A read-only view that holds only some tables (store/read-only-subset.ts) was asked for a key
+ * it cannot answer exactly. Never a wrong answer: the read is refused and the caller reopens
+ * with every table.
+ */
+export class ViewRangeError extends BlockgraphError {
+  constructor(from: string, to: string) {
+    super('BG_VIEW_RANGE', `the partial read-only view does not hold the keys from ${JSON.stringify(from)} to ${JSON.stringify(to)}`, { from, to });
+    this.name = 'ViewRangeError';
   }
 }
 

@@ -30,7 +30,7 @@ export function manifestNextFileNumber(buf: Uint8Array): number | undefined {
 }
 
 /** The records of a LevelDB log file, reassembled from their fragments; stops at the first tear. */
-function* logRecords(buf: Uint8Array): Generator<Uint8Array> {
+export function* logRecords(buf: Uint8Array): Generator<Uint8Array> {
   let pos = 0;
   let parts: Uint8Array[] = [];
   while (pos + HEADER <= buf.length) {
@@ -73,7 +73,7 @@ const CRC32C = (() => {
   return t;
 })();
 
-function maskedCrc(type: number, data: Uint8Array): number {
+export function maskedCrc(type: number, data: Uint8Array): number {
   let c = 0xffffffff;
   c = CRC32C[(c ^ type) & 0xff]! ^ (c >>> 8);
   for (let i = 0; i < data.length; i++) c = CRC32C[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);

@@ -7,19 +7,23 @@
 // rewrites, are copied (store/leveldb-manifest.ts says why a linked table is never written).
 // A store held by a running server is read through that server instead (store/live.ts), at a
 // consistent point of its log.
-import { copyFileSync, constants, linkSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, constants, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { LogCorruptError, LogLockedError, StoreDamagedError } from '../errors/index.js';
+import { LogCorruptError, LogLockedError, StoreDamagedError, ViewRangeError } from '../errors/index.js';
 import { readAnchor } from './anchor.js';
 import { anchorProblem } from './check.js';
-import { sublevelsOf } from './codec.js';
+import { seqKey, sublevelsOf } from './codec.js';
 import { EventLog, type OpenOptions } from './event-log.js';
 import { inspectStoreDir, levelError, lockHeld } from './files.js';
 import { fileNumber, manifestNextFileNumber } from './leveldb-manifest.js';
 import { openLive } from './live.js';
 import { makeReadOnly } from './read-only-view.js';
+import { encodeVersion, readVersion } from './leveldb-version.js';
+import { covered, guardView, planSeek, type SubsetPlan } from './read-only-subset.js';
+import { partsSublevel } from './snapshot-parts.js';
+import { reopeningScans } from './scan-reopen.js';
 
 export interface ReadOnlyOptions {
   verify?: OpenOptions['verify'];
@@ -125,6 +129,8 @@ function tryLink(from: string, to: string): boolean {
 
 /** max_open_files for a read-only open (bounds the tables mapped at once). */
 export const READ_MAX_OPEN_FILES = 40;
+// A 1 MiB block cache, not 8: a scan reads each block once, a seek a few hundred (each reopen of a scan makes a new one).
+const READ_OPEN_OPTIONS = { createIfMissing: false, maxOpenFiles: READ_MAX_OPEN_FILES, cacheSize: 1 << 20 } as object;
 
 /** Opens a LevelDB copy at `dir` (never creating); LEVEL_* errors name `location`. */
 async function openCopy(dir: string, location: string): Promise<ClassicLevel<string, string>> {
@@ -134,7 +140,7 @@ async function openCopy(dir: string, location: string): Promise<ClassicLevel<str
     // scan of the whole log would map every table and count it all as resident (peak RSS grew
     // with the store). LevelDB raises max_open_files to at least 74 (db_impl.cc SanitizeOptions),
     // i.e. 64 tables in the cache (TableCacheSize): asking for less gets that floor.
-    await db.open({ createIfMissing: false, maxOpenFiles: READ_MAX_OPEN_FILES } as object);
+    await db.open(READ_OPEN_OPTIONS);
   } catch (e) {
     throw levelError(e, location, dir);
   }
@@ -154,29 +160,177 @@ export async function openReadOnly(location: string, opts: ReadOnlyOptions = {})
     throw new LogLockedError(location);
   }
   if (damage) throw new StoreDamagedError(location, damage);
+  if (opts.seek) {
+    for (const window of SEEK_WINDOWS) {
+      const log = await openSubset(location, opts, opts.seek, window);
+      if (log) return log;
+    }
+    subsetWork.fallbacks++;
+  }
   const dir = copyStore(location, files, { link: true });
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   let log: EventLog | undefined;
   try {
     const db = await openCopy(dir, location);
+    // A scan of the whole log must not keep every table it passed mapped (store/scan-reopen.ts).
+    reopeningScans(db, READ_OPEN_OPTIONS);
     try {
       log = await EventLog.open(db, { verify: opts.verify ?? 'full' });
     } catch (e) {
       await db.close().catch(() => undefined);
       throw levelError(e, location, dir);
     }
-    if ((opts.anchor ?? (opts.verify ?? 'full') !== 'none')) {
-      const anchor = readAnchor(location);
-      if (typeof anchor === 'string') throw new StoreDamagedError(location, anchor);
-      if (anchor) {
-        const p = await anchorProblem(sublevelsOf(log.db), anchor, log.head);
-        if (p) throw new LogCorruptError(p.firstBad, p.reason);
-      }
-    }
+    await checkAnchor(location, log, opts);
     return makeReadOnly(log, cleanup);
   } catch (e) {
     await log?.close().catch(() => undefined);
     cleanup();
     throw e;
+  }
+}
+
+/** Seqs of log before each seek (and before the newest the tables hold) a seek's view holds; each failure widens. */
+const SEEK_WINDOWS = [4096, 65536];
+
+/** What seek opens did (specs count it): tables linked into partial views, and reopens with every table. */
+export const subsetWork = { opens: 0, tables: 0, tablesInStore: 0, fallbacks: 0, raced: 0 };
+
+/** A store's files changed while a view was being made (a writer started): make it again. */
+class Raced extends Error {}
+
+/**
+ * A seek's view: only the tables its read needs (store/read-only-subset.ts), behind a MANIFEST
+ * naming them, the WAL copied; reads outside what it holds exactly are refused. Undefined when
+ * the view cannot serve this seek (the MANIFEST is not readable as a version, the tables are
+ * on another filesystem, the snapshot a seek needs lies before the window): the caller widens
+ * the window or links every table.
+ */
+async function openSubset(location: string, opts: ReadOnlyOptions, seeks: number[], window: number): Promise<EventLog | undefined> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let made: { dir: string; plan: SubsetPlan; db: ClassicLevel<string, string> } | undefined;
+    try {
+      made = makeSubset(location, seeks, window);
+    } catch (e) {
+      if (e instanceof Raced) { subsetWork.raced++; continue; }
+      throw e;
+    }
+    if (!made) return undefined;
+    const { dir, plan, db } = made;
+    const cleanup = () => rmSync(dir, { recursive: true, force: true });
+    let log: EventLog | undefined;
+    try {
+      try {
+        await db.open(READ_OPEN_OPTIONS);
+      } catch (e) {
+        throw levelError(e, location, dir);
+      }
+      guardView(db, plan.excluded);
+      try {
+        log = await EventLog.open(db, { verify: opts.verify ?? 'full' });
+      } catch (e) {
+        await db.close().catch(() => undefined);
+        if (e instanceof ViewRangeError) throw e;
+        throw levelError(e, location, dir);
+      }
+      await checkAnchor(location, log, opts);
+      // What replay will read for each seek (the snapshot at or before it, then the records
+      // from it) must be in the view, or the seek would be refused midway: ask now, cheaply.
+      const subs = sublevelsOf(db);
+      const parts = partsSublevel(db).prefix;
+      for (const s of seeks) {
+        const upTo = Math.min(s, log.head);
+        if (upTo < 1) continue;
+        const last = (await subs.snap.keys({ lte: seqKey(upTo), reverse: true, limit: 1 }).all())[0];
+        const from = last === undefined ? 0 : parseInt(last, 16);
+        const ok = covered(plan.excluded, subs.logPrefix + seqKey(Math.max(0, from - 1)), subs.logPrefix + seqKey(upTo))
+          && covered(plan.excluded, parts + seqKey(from), parts + seqKey(from) + '\u0100');
+        if (!ok) throw new ViewRangeError(subs.logPrefix + seqKey(from), subs.logPrefix + seqKey(upTo));
+      }
+      subsetWork.opens++;
+      subsetWork.tables += plan.files.length;
+      return makeReadOnly(log, cleanup);
+    } catch (e) {
+      await log?.close().catch(() => undefined);
+      await db.close().catch(() => undefined);
+      cleanup();
+      if (e instanceof ViewRangeError) return undefined;
+      throw e;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The private directory of a seek's view: links to the planned tables, copies of the WALs
+ * LevelDB will replay, and a MANIFEST and CURRENT naming only those tables. Read CURRENT and
+ * the MANIFEST, link, then read them again: a change in between (a writer that started and
+ * flushed or compacted) is Raced, and the view is made again from the new version.
+ */
+function makeSubset(location: string, seeks: number[], window: number): { dir: string; plan: SubsetPlan; db: ClassicLevel<string, string> } | undefined {
+  let current: string;
+  let manifest: Buffer;
+  try {
+    current = readFileSync(join(location, 'CURRENT'), 'latin1');
+    const m = /^(MANIFEST-\d+)\n$/.exec(current);
+    if (!m) return undefined;
+    manifest = readFileSync(join(location, m[1]!));
+  } catch {
+    return undefined; // the full open reports what is wrong
+  }
+  const v = readVersion(manifest);
+  if (!v) return undefined;
+  const home = linkHome(location);
+  if (statSync(home).dev !== statSync(location).dev) return undefined; // links impossible: the full path copies
+  const dir = makeDir(home, 'bg-ro-');
+  try {
+    const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    const subs = sublevelsOf(db);
+    const plan = planSeek(v, { log: subs.logPrefix, snap: subs.snap.prefix, parts: partsSublevel(db).prefix, meta: subs.meta.prefix }, seeks, window);
+    subsetWork.tablesInStore = v.files.length;
+    for (const f of plan.files) {
+      const name = String(f.number).padStart(6, '0');
+      if (!tryLinkTable(join(location, `${name}.ldb`), join(dir, `${name}.ldb`)) && !tryLinkTable(join(location, `${name}.sst`), join(dir, `${name}.sst`))) {
+        throw new Raced(); // deleted since the MANIFEST was read (a compaction), or not linkable
+      }
+      copyWork.linked++;
+    }
+    // DBImpl::Recover replays the logs numbered from the version's log number on (and its prev log).
+    for (const f of readdirSync(location)) {
+      const n = /^(\d+)\.log$/.exec(f);
+      if (!n || (Number(n[1]) < v.logNumber && Number(n[1]) !== v.prevLogNumber)) continue;
+      copyFileSync(join(location, f), join(dir, f), constants.COPYFILE_FICLONE);
+      copyWork.copied++;
+      copyWork.bytesCopied += statSync(join(dir, f)).size;
+    }
+    const name = /^(MANIFEST-\d+)\n$/.exec(current)![1]!;
+    writeFileSync(join(dir, name), encodeVersion(v, plan.files));
+    writeFileSync(join(dir, 'CURRENT'), current);
+    // The store as read must still be the store: same MANIFEST, no edit appended, no writer.
+    const again = readFileSync(join(location, 'CURRENT'), 'latin1');
+    if (again !== current || statSync(join(location, name)).size !== manifest.length || lockHeld(location)) throw new Raced();
+    return { dir, plan, db };
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    if (e instanceof Raced) throw e;
+    throw levelError(e, location, dir);
+  }
+}
+
+function tryLinkTable(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function checkAnchor(location: string, log: EventLog, opts: ReadOnlyOptions): Promise<void> {
+  if (!(opts.anchor ?? (opts.verify ?? 'full') !== 'none')) return;
+  const anchor = readAnchor(location);
+  if (typeof anchor === 'string') throw new StoreDamagedError(location, anchor);
+  if (anchor) {
+    const p = await anchorProblem(sublevelsOf(log.db), anchor, log.head);
+    if (p) throw new LogCorruptError(p.firstBad, p.reason);
   }
 }

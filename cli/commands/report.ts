@@ -44,29 +44,35 @@ export async function writeReport(log: EventLog, o: ReportOptions): Promise<Repo
   const wanted = (r: AuditRow) => !o.proc || r.proc === o.proc;
   const changed = (r: AuditRow) => r.kind !== 'rejected' && r.nodes.length > 0;
 
-  // Pass 1: which entries, which pictures. Two numbers per entry.
-  const seqs: number[] = [];
-  const changing: number[] = [];
+  // Pass 1: which entries, which pictures. Memory: the newest --last entry seqs and the newest
+  // --graphs changing ones (what the pages need of them), never a number per entry of the log.
+  let entries = 0;
+  const newest = new TopSeqs(o.last ?? 0);
+  const changing = new TopSeqs(o.graphs);
   const procs = new Set<string>();
   {
     const g = new AuditGrouper();
-    const take = (rows: AuditRow[]) => { for (const r of rows) if (wanted(r)) { seqs.push(r.seq); procs.add(r.proc); if (changed(r)) changing.push(r.seq); } };
+    const take = (rows: AuditRow[]) => {
+      for (const r of rows) {
+        if (!wanted(r)) continue;
+        entries++;
+        newest.add(r.seq);
+        procs.add(r.proc);
+        if (changed(r)) changing.add(r.seq);
+      }
+    };
     for await (const rec of log.read({ lte: head })) {
       take(g.push(rec));
       o.onProgress?.(rec.seq, 2 * head);
     }
     take(g.flush());
   }
-  // Rows complete in the order they began except a transaction cut by a crash: sort to be sure.
-  seqs.sort((a, b) => a - b);
-  changing.sort((a, b) => a - b);
-  const firstSeq = o.last !== undefined && seqs.length > o.last ? seqs[seqs.length - o.last]! : 0;
-  const inRange = seqs.filter((s) => s >= firstSeq);
-  const draw = new Set(changing.filter((s) => s >= firstSeq).slice(-o.graphs || changing.length).slice(0, o.graphs));
-  const pages = Math.max(1, Math.ceil(inRange.length / o.pageSize));
-  const pageOf = new Map<number, number>();
-  // Page numbers of pictured entries only (their pages link back), the rest follow by count.
-  inRange.forEach((s, i) => { if (draw.has(s)) pageOf.set(s, Math.floor(i / o.pageSize) + 1); });
+  // --last n: from the n-th newest entry on (every entry when there are not more than n).
+  const firstSeq = o.last !== undefined && entries > o.last ? newest.smallest() : 0;
+  const inRange = o.last !== undefined ? Math.min(entries, o.last) : entries;
+  // The newest --graphs changing entries at or after firstSeq (an upper set: filtering the newest keeps the newest).
+  const draw = new Set(changing.values().filter((s) => s >= firstSeq));
+  const pages = Math.max(1, Math.ceil(inRange / o.pageSize));
   const oneProc = procs.size <= 1;
 
   // Output: our own file names only are replaced; nothing else in DIR is touched.
@@ -107,7 +113,8 @@ export async function writeReport(log: EventLog, o: ReportOptions): Promise<Repo
       const pictured = draw.has(r.seq);
       if (pictured) {
         const svg = await svgOf(f.state, r.nodes, `after seq ${r.seqs[r.seqs.length - 1]}: ${r.command}`);
-        writeFileSync(join(o.out, t.entryFile(r)), t.entryPage(hdr, r, pageOf.get(r.seq) ?? 1, svg, stepSvgs.get(r.seq) ?? []));
+        // Its timeline page: where this row is written (rows are written in seq order).
+        writeFileSync(join(o.out, t.entryFile(r)), t.entryPage(hdr, r, Math.floor(index / o.pageSize) + 1, svg, stepSvgs.get(r.seq) ?? []));
         files++;
         stepSvgs.delete(r.seq);
       }
@@ -178,4 +185,30 @@ Examples:
         else console.log(r.index);
       });
     });
+}
+
+/**
+ * The `k` largest seqs added, sorted ascending (insertion from the back: rows complete nearly in
+ * seq order). k = 0 keeps none.
+ */
+export class TopSeqs {
+  readonly #k: number;
+  readonly #a: number[] = [];
+  /** The most seqs held at once (specs count it: bounded by k, not by the log). */
+  maxHeld = 0;
+  constructor(k: number) { this.#k = Math.max(0, k); }
+  add(seq: number): void {
+    const a = this.#a;
+    const k = this.#k;
+    if (k === 0 || (a.length >= k && seq <= a[a.length - k]!)) return;
+    let i = a.length;
+    while (i > 0 && a[i - 1]! > seq) i--;
+    a.splice(i, 0, seq);
+    if (a.length > this.maxHeld) this.maxHeld = a.length;
+    if (a.length >= 2 * k + 64) a.splice(0, a.length - k); // trimmed now and then: amortised O(1) per seq
+  }
+  #trim(): number[] { if (this.#a.length > this.#k) this.#a.splice(0, this.#a.length - this.#k); return this.#a; }
+  smallest(): number { return this.#trim()[0] ?? 0; }
+  values(): number[] { return [...this.#trim()]; }
+  get size(): number { return this.#trim().length; }
 }
