@@ -214,7 +214,10 @@ function abortPathAborts(execute: string, a: JsonObject, p: ProcView): string | 
   // 3103340992 (7.2 and 10.0): a qcow2 entry that changes `file` and then fails the unchanged-options
   // check leaves s->data_file on the freed staged child (qcow2_reopen_abort before tran_abort): its
   // close crashes. An entry that changes file and gives an option the node was not opened with
-  // (or force-share, which always comes back as a string) may fail there.
+  // (or force-share, which always comes back as a string) may fail there. So may an inline
+  // (object) `backing` (2067847009): qmp_blockdev_reopen flattens it to backing.* keys that
+  // bdrv_reopen_queue_child hands to the backing child only when that child inherits from the
+  // node; otherwise they stay and fail as 'backing.driver'.
   if (execute === 'blockdev-reopen' && Array.isArray(a.options)) {
     for (const o of a.options) {
       if (!isObj(o) || typeof o['node-name'] !== 'string' || p.driver(o['node-name']) !== 'qcow2') continue;
@@ -222,7 +225,8 @@ function abortPathAborts(execute: string, a: JsonObject, p: ProcView): string | 
       const cur = p.child(node, 'file');
       if (typeof o.file !== 'string' || o.file === cur || p.child(node, 'data-file')) continue;
       const opened = p.options.get(node) ?? {};
-      const risky = Object.entries(o).some(([k, v]) => !['node-name', 'driver', 'file', 'backing', 'read-only', 'auto-read-only', 'discard', 'detect-zeroes', 'cache'].includes(k)
+      const inlineBacking = isObj(o.backing);
+      const risky = inlineBacking || Object.entries(o).some(([k, v]) => !['node-name', 'driver', 'file', 'backing', 'read-only', 'auto-read-only', 'discard', 'detect-zeroes', 'cache'].includes(k)
         && (k === 'force-share' || JSON.stringify(v) !== JSON.stringify(opened[k])));
       if (risky) return `fuzz 3103340992: qcow2 '${node}' changes file and may fail the option check (qcow2_reopen_abort leaves data_file on the freed child)`;
     }

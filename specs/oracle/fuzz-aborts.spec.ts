@@ -30,6 +30,8 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   ['abort-9-create-qcow2-on-file-in-iothread', 'blockdev-create', /^Node 'f2' is in iothread 'io0': blockdev-create's BlockBackend on it is released .*\(QEMU 7\.2 aborts here: qemu_mutex_unlock_impl: Operation not permitted\)/, false],
   // wt-abort (issue 12): aborts on error paths; the qcow2 one is refused at the reopen that sets it up
   ['abort-10-reopen-qcow2-file-then-option-fails', 'blockdev-reopen', /^Cannot change the option 'force-share' \(QEMU leaves qcow2 node 'n1' with a dangling data file here: bdrv_reopen_prepare runs qcow2_reopen_abort/, true],
+  // fuzz 2067847009: the same abort through an inline backing's leftover backing.* keys
+  ['abort-10-reopen-qcow2-file-then-inline-backing-fails', 'blockdev-reopen', /^Cannot change the option 'backing\.driver' \(QEMU leaves qcow2 node 'n0' with a dangling data file here: bdrv_reopen_prepare runs qcow2_reopen_abort/, true],
   ['abort-10-txn-snapshot-abort-perm-conflict', 'transaction', /^Permission conflict on node 'f0': .*\(QEMU aborts here: external_snapshot_abort moves the parents of overlay 'n1' back to 'f0' with bdrv_replace_node\(\.\.\., &error_abort\)/, true],
   ['abort-10-txn-snapshot-abort-read-only', 'transaction', /^Block node is read-only \(QEMU aborts here: external_snapshot_abort moves the parents of overlay 'n3' back to 'n6'/, true],
   ['abort-10-backup-fails-target-left-in-iothread', 'blockdev-add', /^Node 'n4' is in iothread 'io1' and would be moved to the main loop without its lock held \(QEMU 7\.2 aborts here: qemu_mutex_unlock_impl: Operation not permitted\)/, false],
@@ -95,6 +97,7 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   assert.is(await verdict('abort-9-reopen-queued-child-undrained-reversed-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-9-add-raw-over-stream-filter-survives', 'blockdev-add'), undefined);
   assert.is(await verdict('abort-10-reopen-qcow2-option-fails-file-kept-survives', 'blockdev-reopen'), undefined);
+  assert.is(await verdict('abort-10-reopen-qcow2-inline-backing-file-kept-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-10-txn-snapshot-abort-no-conflict-survives', 'transaction'), undefined);
   assert.is(await verdict('abort-10-backup-fails-target-main-loop-survives', 'blockdev-add'), undefined);
 });
