@@ -136,8 +136,8 @@ export const RULES = defineRules({
     what: 'fuzz seed 241757295: a blockdev-reopen attaches as file or backing a node whose subtree reaches some node over two links (copy-before-write with file and target on one node)',
     '7.2': { fn: 'qmp_blockdev_reopen subtree-drains the listed node; bdrv_set_file_or_backing_noperm attaches the child (bdrv_apply_subtree_drain, per link) and the detach or drained end undoes it per link: bdrv_parent_drained_end_single_no_poll: Assertion `c->parent_quiesce_counter > 0\' fails (the model refuses, saying so)', value: true },
     '10.0': { fn: 'subtree drains are gone since 8.0 ("block: Remove subtree drains"): the attach goes on (the permission refresh decides)', value: false },
-    // an abort cannot be recorded on 7.2; the surviving neighbour is abort-11-reopen-attach-no-diamond-survives
-    proof: [],
+    // 7.2 dies at step 3 (no 7.2 recording); the surviving neighbour is abort-11-reopen-attach-no-diamond-survives
+    proof: [{ transcript: 'aborts/abort-11-reopen-attach-cbw-diamond.json', step: 3 }],
     modelled: true,
   },
   'insert-node-context-asserts': {
