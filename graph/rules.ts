@@ -132,6 +132,14 @@ export const RULES = defineRules({
     proof: [{ transcript: 'aborts/abort-9-reopen-queued-child-undrained.json', step: 1 }],
     modelled: true,
   },
+  'reopen-attach-diamond-aborts': {
+    what: 'fuzz seed 241757295: a blockdev-reopen attaches as file or backing a node whose subtree reaches some node over two links (copy-before-write with file and target on one node)',
+    '7.2': { fn: 'qmp_blockdev_reopen subtree-drains the listed node; bdrv_set_file_or_backing_noperm attaches the child (bdrv_apply_subtree_drain, per link) and the detach or drained end undoes it per link: bdrv_parent_drained_end_single_no_poll: Assertion `c->parent_quiesce_counter > 0\' fails (the model refuses, saying so)', value: true },
+    '10.0': { fn: 'subtree drains are gone since 8.0 ("block: Remove subtree drains"): the attach goes on (the permission refresh decides)', value: false },
+    // 7.2 dies at step 3 (no 7.2 recording); the surviving neighbour is abort-11-reopen-attach-no-diamond-survives
+    proof: [{ transcript: 'aborts/abort-11-reopen-attach-cbw-diamond.json', step: 3 }],
+    modelled: true,
+  },
   'insert-node-context-asserts': {
     what: 'blockdev-backup / block-stream of a node in an iothread that nothing pins there (x-blockdev-set-iothread): the job\'s filter, opened in the main loop, takes the node as its file child',
     '7.2': { fn: 'bdrv_insert_node -> bdrv_new_open_driver_opts (bdrv_new: main context) -> cbw_open / cor_open -> bdrv_open_file_child -> bdrv_attach_child_common moves the node\'s component into the main loop (bdrv_try_change_aio_context, child side first): the job starts there', value: false },
@@ -170,6 +178,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-qcow2-over-snapshot-access.json', step: 5 },
       { transcript: 'fuzz-compress-over-filters.json', step: 15 }, { transcript: 'fuzz-json-filename-copied.json', step: 3 }, { transcript: 'fuzz-qcow2-header-probe.json', step: 15 }, { transcript: 'fuzz-resize-through-cbw.json', step: 2 },
       ...[2, 3, 4, 5, 6].map((step) => ({ transcript: 'abort-9-finalize-stream-cbw-below-survives.json', step })),
+      // the copy bitmap lies on n0 (7.2) or on cbw1 (10.0) at every step once cbw1 exists
+      ...[2, 3, 4, 5].map((step) => ({ transcript: 'abort-11-reopen-attach-no-diamond-survives.json', step })),
       // 7.2 aborts where the filter under the cbw closes with the bitmap still on it (graph/ops.ts refuseCloseWithAnonBitmap)
       { transcript: 'aborts/abort-9-finalize-stream-filter-under-cbw.json', step: 4 }],
     modelled: true,

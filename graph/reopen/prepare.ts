@@ -16,6 +16,7 @@ import { currentOptions, type QueueEntry } from './queue.js';
 import { inheritsFromRecursive, unsetInheritsFrom } from '../inherits.js';
 import { rawGetLength } from '../driver-options/raw.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
+import { refuseDiamondAttach } from './diamond.js';
 
 export interface PreparedEntry {
   node: string;
@@ -180,6 +181,7 @@ function replaceChild(p: Proc, n: BdsNode, o: Flat, isBacking: boolean): string 
   if (target !== null) {
     const parent = { kind: 'node' as const, node: n.name };
     refuseReopenAttachAcrossIothread(p, n.name, target, key);
+    refuseDiamondAttach(p, n.name, target, key);
     attachAcrossContexts(p, parent, target);
     attachChild(p, parent, target, key, role, undefined, { refresh: false });
     if (updateInherits) p.patchNode(target, { inheritsFrom: n.name });

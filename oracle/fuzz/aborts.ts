@@ -91,9 +91,55 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
         }
       }
     }
+    const diamond = attachesDiamond(list.filter(isObj), p);
+    if (diamond) return diamond;
     const freed = closesQueued(list.filter(isObj), p);
     if (freed) return `crash 6: the reopen closes '${freed}' while it is queued itself (use after free)`;
   }
+  return undefined;
+}
+
+/**
+ * fuzz 241757295 (7.2 only): a blockdev-reopen that attaches (as file or backing) a node whose
+ * subtree reaches some node over two links (a copy-before-write with file and target both n0, or
+ * target a raw over its file) aborts in bdrv_parent_drained_end_single_no_poll (Assertion
+ * `c->parent_quiesce_counter > 0'): the listed node is subtree-drained (qmp_blockdev_reopen) and
+ * the attach/detach applies that drain per link (bdrv_apply_subtree_drain /
+ * bdrv_unapply_subtree_drain), miscounting the node reached twice. Recorded surviving: the same
+ * attach of a node without such a diamond (abort-11-reopen-attach-no-diamond-survives). The model
+ * refuses it (graph/reopen/diamond.ts). Nested child options are followed to the child they reopen.
+ */
+function attachesDiamond(list: JsonObject[], p: ProcView): string | undefined {
+  const visit = (node: string, o: JsonObject): string | undefined => {
+    for (const edge of ['file', 'backing']) {
+      const v = o[edge];
+      const cur = p.child(node, edge);
+      if (typeof v === 'string' && v !== cur && p.driver(v) !== undefined) {
+        const twice = reachedTwice(v, p);
+        if (twice) return `fuzz 241757295: reopen attaches '${v}' as ${edge} of '${node}', reaching '${twice}' over two links (7.2: bdrv_parent_drained_end_single_no_poll assertion)`;
+      }
+      if (isObj(v) && cur) { const r = visit(cur, v); if (r) return r; }
+    }
+    return undefined;
+  };
+  for (const o of list) if (typeof o['node-name'] === 'string') { const r = visit(o['node-name'], o); if (r) return r; }
+  return undefined;
+}
+
+/** A node of `root`'s subtree that two links inside that subtree point to. */
+function reachedTwice(root: string, p: ProcView): string | undefined {
+  const seen = new Set<string>([root]);
+  const todo = [root];
+  const links = new Map<string, number>();
+  while (todo.length) {
+    const n = todo.pop()!;
+    for (const e of p.graph.edges) {
+      if (e.parent !== n) continue;
+      links.set(e.child, (links.get(e.child) ?? 0) + 1);
+      if (!seen.has(e.child)) { seen.add(e.child); todo.push(e.child); }
+    }
+  }
+  for (const [n, k] of links) if (k > 1) return n;
   return undefined;
 }
 

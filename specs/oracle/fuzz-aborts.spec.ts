@@ -36,6 +36,8 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   ['abort-10-txn-snapshot-abort-read-only', 'transaction', /^Block node is read-only \(QEMU aborts here: external_snapshot_abort moves the parents of overlay 'n3' back to 'n6'/, true],
   ['abort-10-backup-fails-target-left-in-iothread', 'blockdev-add', /^Node 'n4' is in iothread 'io1' and would be moved to the main loop without its lock held \(QEMU 7\.2 aborts here: qemu_mutex_unlock_impl: Operation not permitted\)/, false],
   ['abort-10-add-cbw-target-in-iothread', 'blockdev-add', /^Node 'n2' is in iothread 'io0' and would be moved to the main loop without its lock held \(QEMU 7\.2 aborts here/, false],
+  // fuzz seed 241757295: a reopen attaching a node that reaches n0 over two links (graph/reopen/diamond.ts)
+  ['abort-11-reopen-attach-cbw-diamond', 'blockdev-reopen', /^Cannot attach 'cbw1' as backing of 'n2' in blockdev-reopen: node 'n0' is reached twice below it \(QEMU 7\.2 aborts here: bdrv_parent_drained_end_single_no_poll: Assertion 'c->parent_quiesce_counter > 0' failed\)/, false],
 ];
 
 for (const [name, execute, text, diesOn10] of ABORTS) {
@@ -100,6 +102,7 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   assert.is(await verdict('abort-10-reopen-qcow2-inline-backing-file-kept-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-10-txn-snapshot-abort-no-conflict-survives', 'transaction'), undefined);
   assert.is(await verdict('abort-10-backup-fails-target-main-loop-survives', 'blockdev-add'), undefined);
+  assert.is(await verdict('abort-11-reopen-attach-no-diamond-survives', 'blockdev-reopen'), undefined);
 });
 
 test.run();
