@@ -29,8 +29,10 @@ export const blockdevMirror: CommandDef = {
       // qmp_blockdev_mirror does not move it back: a refusal before mirror_start_job attached
       // the target (its BlockBackend; bdrv_detach_child would move a parentless node back to
       // the main context) leaves it in the source's AioContext
-      if (moved && e instanceof QmpError && !(e instanceof QmpErrorAfterAbort) && !(e instanceof QemuAbortRefusal) && p.parents(target).length <= parentsBefore) {
-        throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { if (q.node(target)) tryMoveToContext(q, target, ctxName); });
+      // (mirror_start_job's own residue, its fail path's refresh of the source's subtree, stays)
+      if (moved && e instanceof QmpError && !(e instanceof QemuAbortRefusal) && p.parents(target).length <= parentsBefore) {
+        const before = e instanceof QmpErrorAfterAbort ? e.residue : undefined;
+        throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { before?.(q); if (q.node(target)) tryMoveToContext(q, target, ctxName); });
       }
       throw e;
     }

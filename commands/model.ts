@@ -61,7 +61,7 @@ export function executeCommand(state: State, proc: string, command: string, args
     if (e instanceof QemuAbortRefusal) return { ...refuse(state, e.cls, e.desc), events: [] };
     if (e instanceof QmpErrorAfterAbort) {
       // an abort handler QEMU dies in (external_snapshot_abort's &error_abort) refuses it whole
-      try { return afterAbort(state, proc, e, { failed: d, wakes: takeDrainWakes(p) }); } catch (x) {
+      try { return afterAbort(state, proc, e, { failed: d, failEvents: earlyFailEvents(events), wakes: takeDrainWakes(p) }); } catch (x) {
         if (x instanceof QemuAbortRefusal) return { ...refuse(state, x.cls, x.desc), events: [] };
         throw x;
       }

@@ -9,6 +9,8 @@ import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z } from '../perm.js';
 import type { Job } from '../types.js';
 import { appendNode, replaceNode } from '../replace.js';
 import { tryRefresh } from '../ops.js';
+import { QmpErrorAfterAbort } from '../../commands/abort-residue.js';
+import { QemuAbortRefusal } from '../qemu-abort.js';
 import { coTruncate } from '../truncate.js';
 import { backingChainNext, chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
 import { DEFAULT_MIRROR_BUF_SIZE, canWriteZeroesWithUnmap, mirrorDirtyInit } from './mirror-dirty.js';
@@ -72,6 +74,24 @@ export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
   p.step('append-mirror-top');
   const mt = newJobFilter(p, 'mirror_top', o.filterNodeName, { ro: false, size: p.node(o.bs)!.size, extra: { isCommit: targetIsBacking, stop: false } });
   appendNode(p, mt.name, o.bs);
+  try {
+    return startAppended(ctx, o, mt.name, baseReadOnly, targetIsBacking);
+  } catch (e) {
+    if (!(e instanceof QmpError) || e instanceof QmpErrorAfterAbort || e instanceof QemuAbortRefusal) throw e;
+    // mirror_start_job's fail path: bdrv_append(mirror_top_bs, bs) has already refreshed the
+    // permissions of bs's whole subtree (bdrv_refresh_perms over bdrv_topological_dfs) and that
+    // transaction is committed; bdrv_replace_node(mirror_top_bs, bs) then refreshes bs's subtree
+    // again on the way out. Edges whose perms were stale (computed before a bdrv_replace_node moved
+    // them onto a node without force-share, say) come out recomputed. The model rolls the command
+    // back and keeps that refresh as the residue (fuzz seed 3847272069).
+    throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { if (q.node(o.bs)) tryRefresh(q, [o.bs]); });
+  }
+}
+
+/** mirror_start_job after bdrv_append(mirror_top_bs, bs): the job, the target's BlockBackend, the job's nodes */
+function startAppended(ctx: JobCtx, o: MirrorStart, mtName: string, baseReadOnly: boolean, targetIsBacking: boolean): Job {
+  const { p } = ctx;
+  const mt = { name: mtName };
 
   p.step('job-create');
   const job = createJob(ctx, {
