@@ -7,7 +7,12 @@
 // lag of QEMU's mirror_flush; here no wait step may advance the job).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { MemoryBackend } from '../../commands/model-host.js';
+import { parseTranscript, scenarioOf } from '../../oracle/format.js';
+import { TRANSCRIPTS_DIR } from '../../oracle/paths.js';
+import { runOnModel } from '../../oracle/run-model.js';
 
 async function setup() {
   const m = new MemoryBackend();
@@ -39,6 +44,19 @@ test("moving the job's component wakes it: its bitmap is clean, it goes ready", 
   await ok('x-blockdev-set-iothread', { 'node-name': 'x5', iothread: 'io0' });
   assert.is(status(), 'ready');
   await ok('job-complete', { id: 'j4' });
+});
+
+// 10.0's recording of the same scenario never gets ready (graph/rules.ts 'aio-move-drain-wakes-jobs')
+test('under 10.0 rules the move wakes nothing: job-complete right after it is refused', async () => {
+  const name = 'fuzz-found/7.2-only-fuzz-iothread-move-wakes-mirror.json';
+  const sc = scenarioOf(parseTranscript(readFileSync(join(TRANSCRIPTS_DIR, name), 'utf8'), name));
+  // up to the move of x5, then job-complete without the wait
+  const steps = [...sc.steps.slice(0, 9), sc.steps[10]!];
+  assert.equal(steps[9], { proc: 'A', execute: 'job-complete', arguments: { id: 'j4' } });
+  const t10 = await runOnModel({ ...sc, steps }, undefined, { qemuVersion: '10.0' });
+  assert.is((t10.steps[9] as { result: { ok: boolean } }).result.ok, false);
+  const t72 = await runOnModel({ ...sc, steps });
+  assert.is((t72.steps[9] as { result: { ok: boolean } }).result.ok, true);
 });
 
 test.run();
