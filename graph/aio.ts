@@ -11,6 +11,7 @@ import { QemuAbortRefusal } from './qemu-abort.js';
 import { aioNext, aioStart, type AioTarget } from '../machines/aio-context.js';
 import { parentKey } from './draft.js';
 import { probeHeld } from './probe.js';
+import { drained } from './drain.js';
 import type { Proc } from './proc.js';
 import type { Edge, Job, ParentRef } from './types.js';
 
@@ -158,7 +159,13 @@ function runMove(p: Proc, start: ParentRef, from: string, ctx: string, plan: Aio
     const what = start.kind === 'node' ? start.node : parentKey(start);
     p.step(`aio-context commit ${what}: ${from} -> ${ctx} (${count('node')} nodes, ${count('bb')} block backends, ${count('job')} jobs)`);
   }
-  commitPlan(p, s.context.actions.slice().reverse(), ctx);
+  // bdrv_change_aio_context drains every node it records (bdrv_drained_begin) and
+  // bdrv_set_aio_context_clean ends those sections after tran_commit: a job with a node in the
+  // moved component is paused and resumed (child_job_drained_end -> job_resume), which wakes a
+  // sleeping speed-limited job (graph/jobs/rate.ts) once the command is done
+  // (10.0 shows no such wake-up: graph/rules.ts 'aio-move-drain-wakes-jobs')
+  const nodes = rule(p, 'aio-move-drain-wakes-jobs') ? plan.actions.filter((a) => a.kind === 'node').map((a) => a.id) : [];
+  drained(p, nodes, false, () => commitPlan(p, s.context.actions.slice().reverse(), ctx));
   s = aioNext(s, { type: 'DONE' });
   if (opts.log) p.step('aio-context clean');
 }

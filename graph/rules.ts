@@ -97,6 +97,13 @@ export const RULES = defineRules({
     proof: [{ transcript: 'fuzz-found/7.2-only-fuzz-mirror-ready-probe-drain.json', step: 5 }],
     modelled: false,
   },
+  'aio-move-drain-wakes-jobs': {
+    what: "an AioContext move (x-blockdev-set-iothread, ...) of a job's component wakes a sleeping speed-limited job",
+    '7.2': { fn: 'bdrv_change_aio_context: bdrv_drained_begin on every recorded node; bdrv_set_aio_context_clean: bdrv_drained_end -> child_job_drained_end -> job_resume kicks the job', value: true },
+    '10.0': { fn: 'not analysed: the 10.0 recording shows no wake-up there (fuzz-iothread-move-wakes-mirror: the job never becomes ready)', value: false },
+    proof: [{ transcript: 'fuzz-found/7.2-only-fuzz-iothread-move-wakes-mirror.json', step: 8 }],
+    modelled: false,
+  },
   'transaction-drain-all-wakes-jobs': {
     what: 'a transaction (blockdev-snapshot, -sync, blockdev-backup) wakes every sleeping speed-limited job, even when an action fails',
     '7.2': { fn: 'qmp_transaction: bdrv_drain_all() before the actions', value: true },
