@@ -143,12 +143,12 @@ function delta(from: Obj, to: Obj): Obj {
   return u.length ? { p, u: u.sort() } : { p };
 }
 
-/** A deep copy of parsed JSON (a default shared by two images must not be one object). */
-function copy(v: unknown): unknown {
+/** A deep copy of parsed JSON (a default shared by two images, or an image two changes share, must not be one object). */
+export function copyJson(v: unknown): unknown {
   if (typeof v !== 'object' || v === null) return v;
-  if (Array.isArray(v)) return v.map(copy);
+  if (Array.isArray(v)) return v.map(copyJson);
   const o: Obj = {};
-  for (const k of Object.keys(v)) o[k] = copy((v as Obj)[k]);
+  for (const k of Object.keys(v)) o[k] = copyJson((v as Obj)[k]);
   return o;
 }
 
@@ -232,7 +232,7 @@ export function expandImage(t: Template, stored: unknown, parent?: Obj): Obj | u
     } else if (kind === 'default') {
       const dv = defaultValue(t.defaults[k]!, parent);
       if (dv === undefined) return undefined;
-      out[k] = typeof dv === 'object' ? copy(dv) : dv;
+      out[k] = typeof dv === 'object' ? copyJson(dv) : dv;
     }
   }
   // delta members last: they refer to a sibling's full value
@@ -243,7 +243,7 @@ export function expandImage(t: Template, stored: unknown, parent?: Obj): Obj | u
       const v = stored[k];
       if (v === undefined) {
         if (!isPlain(from)) return undefined;
-        out[k] = copy(from);
+        out[k] = copyJson(from);
       } else if (isPlain(from) && isPlain(v)) {
         const dl = v as { p?: unknown; u?: unknown };
         if (!isPlain(dl.p) || (dl.u !== undefined && !(Array.isArray(dl.u) && dl.u.every((x) => typeof x === 'string')))) return undefined;
@@ -261,6 +261,6 @@ function applyDelta(from: Obj, p: Obj, u: string[]): Obj {
   for (const k of Object.keys(p)) if (!present(from, k) || gone.has(k)) keys.push(k);
   keys.sort();
   const out: Obj = {};
-  for (const k of keys) out[k] = present(p, k) ? p[k] : copy(from[k]);
+  for (const k of keys) out[k] = present(p, k) ? p[k] : copyJson(from[k]);
   return out;
 }

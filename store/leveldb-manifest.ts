@@ -15,6 +15,8 @@
 // only makes the answer unknown or too small, and too small means more files are copied
 // instead of linked, never fewer.
 
+import type { TableFile } from './leveldb-version.js';
+
 const BLOCK = 32768;
 const HEADER = 7;
 
@@ -83,9 +85,25 @@ export function maskedCrc(type: number, data: Uint8Array): number {
 
 /** An edit's next-file-number tag: the number, undefined when the edit has none, null when it does not parse. */
 function editNextFileNumber(e: Uint8Array): number | undefined | null {
+  const d = decodeEdit(e);
+  return d === undefined ? null : d.nextFile;
+}
+
+/** One VersionEdit (leveldb/db/version_edit.cc DecodeFrom); undefined when it does not parse. */
+export interface Edit {
+  comparator?: string;
+  logNumber?: number;
+  prevLogNumber?: number;
+  nextFile?: number;
+  lastSequence?: number;
+  deleted: Array<[number, number]>;
+  added: TableFile[];
+}
+
+export function decodeEdit(e: Uint8Array): Edit | undefined {
   let pos = 0;
-  let out: number | undefined;
-  const varint = (): number | null => {
+  const out: Edit = { deleted: [], added: [] };
+  const varint = (): number | undefined => {
     let v = 0;
     let mul = 1;
     for (let i = 0; i < 10 && pos < e.length; i++) {
@@ -94,26 +112,31 @@ function editNextFileNumber(e: Uint8Array): number | undefined | null {
       if (b < 0x80) return v;
       mul *= 128;
     }
-    return null;
+    return undefined;
   };
-  const skipBytes = (): boolean => {
+  const bytes = (): Uint8Array | undefined => {
     const n = varint();
-    if (n === null || pos + n > e.length) return false;
+    if (n === undefined || pos + n > e.length) return undefined;
+    const s = e.subarray(pos, pos + n);
     pos += n;
-    return true;
+    return s;
   };
   while (pos < e.length) {
-    const tag = varint();
-    switch (tag) {
-      case 1: if (!skipBytes()) return null; break;                               // comparator
-      case 2: case 4: case 9: if (varint() === null) return null; break;          // log, last seq, prev log
-      case 3: { const n = varint(); if (n === null) return null; out = n; break; } // next file number
-      case 5: if (varint() === null || !skipBytes()) return null; break;          // compact pointer
-      case 6: if (varint() === null || varint() === null) return null; break;     // deleted file
-      case 7:                                                                      // new file
-        if (varint() === null || varint() === null || varint() === null || !skipBytes() || !skipBytes()) return null;
+    switch (varint()) {
+      case 1: { const s = bytes(); if (!s) return undefined; out.comparator = Buffer.from(s).toString('latin1'); break; }
+      case 2: { const n = varint(); if (n === undefined) return undefined; out.logNumber = n; break; }
+      case 3: { const n = varint(); if (n === undefined) return undefined; out.nextFile = n; break; }
+      case 4: { const n = varint(); if (n === undefined) return undefined; out.lastSequence = n; break; }
+      case 5: { if (varint() === undefined || !bytes()) return undefined; break; } // compact pointer: not kept
+      case 6: { const l = varint(); const n = varint(); if (l === undefined || n === undefined) return undefined; out.deleted.push([l, n]); break; }
+      case 7: {
+        const level = varint(); const number = varint(); const size = varint(); const smallest = bytes(); const largest = bytes();
+        if (level === undefined || number === undefined || size === undefined || !smallest || !largest) return undefined;
+        out.added.push({ level, number, size, smallest: smallest.slice(), largest: largest.slice() });
         break;
-      default: return null;
+      }
+      case 9: { const n = varint(); if (n === undefined) return undefined; out.prevLogNumber = n; break; }
+      default: return undefined;
     }
   }
   return out;

@@ -9,7 +9,7 @@
 // AddRecord/EmitPhysicalRecord do); each record is a VersionEdit (leveldb/db/version_edit.cc
 // EncodeTo/DecodeFrom). The version is the edits applied in order (version_set.cc
 // VersionSet::Builder::Apply, SaveTo; VersionSet::Recover for the scalar fields).
-import { logRecords, maskedCrc } from './leveldb-manifest.js';
+import { decodeEdit, logRecords, maskedCrc } from './leveldb-manifest.js';
 
 export interface TableFile {
   level: number;
@@ -61,58 +61,6 @@ export function readVersion(buf: Uint8Array): Version | undefined {
   if (logNumber === undefined || nextFile === undefined || lastSequence === undefined) return undefined;
   const files = [...live.values()].sort((a, b) => a.level - b.level || a.number - b.number);
   return { ...(comparator !== undefined ? { comparator } : {}), logNumber, prevLogNumber, nextFile, lastSequence, files };
-}
-
-interface Edit {
-  comparator?: string;
-  logNumber?: number;
-  prevLogNumber?: number;
-  nextFile?: number;
-  lastSequence?: number;
-  deleted: Array<[number, number]>;
-  added: TableFile[];
-}
-
-function decodeEdit(e: Uint8Array): Edit | undefined {
-  let pos = 0;
-  const out: Edit = { deleted: [], added: [] };
-  const varint = (): number | undefined => {
-    let v = 0;
-    let mul = 1;
-    for (let i = 0; i < 10 && pos < e.length; i++) {
-      const b = e[pos++]!;
-      v += (b & 0x7f) * mul;
-      if (b < 0x80) return v;
-      mul *= 128;
-    }
-    return undefined;
-  };
-  const bytes = (): Uint8Array | undefined => {
-    const n = varint();
-    if (n === undefined || pos + n > e.length) return undefined;
-    const s = e.subarray(pos, pos + n);
-    pos += n;
-    return s;
-  };
-  while (pos < e.length) {
-    switch (varint()) {
-      case 1: { const s = bytes(); if (!s) return undefined; out.comparator = Buffer.from(s).toString('latin1'); break; }
-      case 2: { const n = varint(); if (n === undefined) return undefined; out.logNumber = n; break; }
-      case 3: { const n = varint(); if (n === undefined) return undefined; out.nextFile = n; break; }
-      case 4: { const n = varint(); if (n === undefined) return undefined; out.lastSequence = n; break; }
-      case 5: { if (varint() === undefined || !bytes()) return undefined; break; } // compact pointer: not kept
-      case 6: { const l = varint(); const n = varint(); if (l === undefined || n === undefined) return undefined; out.deleted.push([l, n]); break; }
-      case 7: {
-        const level = varint(); const number = varint(); const size = varint(); const smallest = bytes(); const largest = bytes();
-        if (level === undefined || number === undefined || size === undefined || !smallest || !largest) return undefined;
-        out.added.push({ level, number, size, smallest: smallest.slice(), largest: largest.slice() });
-        break;
-      }
-      case 9: { const n = varint(); if (n === undefined) return undefined; out.prevLogNumber = n; break; }
-      default: return undefined;
-    }
-  }
-  return out;
 }
 
 /** A MANIFEST holding one edit: the version's scalars and `files` (VersionSet::WriteSnapshot's shape). */

@@ -17,7 +17,7 @@
 // order, as canonical JSON parses. Pure; no store access.
 import { canonicalJson } from './codec.js';
 import { compactChanges, expandChanges } from './image-delta.js';
-import { compactImage, DECIDED_V3, expandImage, templates } from './image-template.js';
+import { compactImage, copyJson, DECIDED_V3, expandImage, templates } from './image-template.js';
 
 type Obj = Record<string, unknown>;
 const isPlain = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -72,15 +72,6 @@ function compactDecision(d: unknown): unknown {
   return c;
 }
 
-/** A deep copy of parsed JSON: an image shared by two changes must not be one object. */
-function copy(v: unknown): unknown {
-  if (typeof v !== 'object' || v === null) return v;
-  if (Array.isArray(v)) return v.map(copy);
-  const o: Obj = {};
-  for (const k of Object.keys(v)) o[k] = copy((v as Obj)[k]);
-  return o;
-}
-
 /**
  * A whole transaction's data back from its stored form (works in place on parsed JSON).
  * Throws on a form compactWhole does not write (the caller reports a damaged record).
@@ -101,7 +92,7 @@ export function expandWhole(stored: unknown): unknown {
         const img = latest.get(key);
         if (img === undefined || img === null) throw new Error('whole transaction: reference to no image');
         delete ch.R;
-        ch.b = copy(img);
+        ch.b = copyJson(img);
       }
       const [full] = expandChanges([ch]) as Obj[];
       latest.set(key, full!.after ?? null);
