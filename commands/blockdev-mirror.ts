@@ -1,7 +1,7 @@
 import { QmpError } from '../errors/index.js';
 import { opBlocker } from '../graph/blockers.js';
 import { moveToContext, tryMoveToContext } from '../graph/aio.js';
-import { QmpErrorAfterAbort } from './abort-residue.js';
+import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { filterChild, skipImplicitFilters } from '../graph/jobs/chain.js';
 import type { Proc } from '../graph/proc.js';

@@ -2,7 +2,7 @@ import { reopen, ReopenFailedFrozen } from '../graph/reopen/run.js';
 import { drained } from '../graph/drain.js';
 import { reopenBitmapsRo } from '../graph/bitmaps.js';
 import { QmpError } from '../errors/index.js';
-import { QmpErrorAfterAbort } from './abort-residue.js';
+import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 import type { CommandDef } from './types.js';
 
 /**

@@ -16,7 +16,7 @@ import type { QmpEvent, QmpReply } from './protocol.js';
 import { COMMANDS } from './registry.js';
 import { flushDrainWakes, wakeJob } from '../graph/jobs/rate.js';
 import { takeDrainWakes } from '../graph/drain.js';
-import { QmpErrorAfterAbort } from './abort-residue.js';
+import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 import { validateCommand } from './schema/index.js';
 import { VM_COMMAND_NAMES } from './vm/index.js';
 
@@ -131,7 +131,7 @@ function idCountersAdvanced(state: State, d: Draft): boolean {
   return [...autoNamesReached(d)].some(([proc, n]) => new Proc(before, proc).meta().autoName < n);
 }
 
-/** QEMU's error, and what its abort handlers left changed (commands/abort-residue.ts). */
+/** QEMU's error, and what its abort handlers left changed (graph/abort-residue.ts). */
 interface AfterAbort {
   /** the refused command's own Draft: the id counters it reached stay (keepIdCounters) */
   failed?: Draft;

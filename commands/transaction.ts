@@ -10,7 +10,7 @@ import { externalSnapshotPrepare, type SnapshotAction } from './external-snapsho
 import type { CommandDef } from './types.js';
 import { blockdevBackupPrepare } from './blockdev-backup.js';
 import { BITMAP_ACTIONS } from './bitmap-actions.js';
-import { QmpErrorAfterAbort } from './abort-residue.js';
+import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 import { drainAll } from '../graph/drain.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 

@@ -151,7 +151,7 @@ export class AuditGrouper {
       case 'txn.decided':
         row.outcome = d.outcome === 'commit' ? 'committed' : 'aborted';
         if (d.outcome !== 'commit' && d.reason !== 'recovery' && d.reason) row.error = { desc: String(d.reason) };
-        // QEMU refused, but its abort handlers left changes (commands/abort-residue.ts)
+        // QEMU refused, but its abort handlers left changes (graph/abort-residue.ts)
         if (d.outcome === 'commit' && (d.reply as { error?: { desc?: string } } | undefined)?.error) row.error = { desc: String((d.reply as { error: { desc?: string } }).error.desc ?? '') };
         this.add(rrow ?? row, rec);
         if (rrow) this.add(row, rec);

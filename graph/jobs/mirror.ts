@@ -9,7 +9,7 @@ import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z } from '../perm.js';
 import type { Job } from '../types.js';
 import { appendNode, replaceNode } from '../replace.js';
 import { tryRefresh } from '../ops.js';
-import { QmpErrorAfterAbort } from '../../commands/abort-residue.js';
+import { QmpErrorAfterAbort } from '../abort-residue.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { coTruncate } from '../truncate.js';
 import { backingChainNext, chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';

@@ -6,7 +6,7 @@
 // back (tran_abort) and then applies this residue on the pre-command state; the command is then
 // logged as a transaction whose decided reply is QEMU's error.
 import { QmpError } from '../errors/index.js';
-import type { Proc } from '../graph/proc.js';
+import type { Proc } from './proc.js';
 
 export class QmpErrorAfterAbort extends QmpError {
   constructor(desc: string, cls: string, readonly residue: (p: Proc) => void) {
