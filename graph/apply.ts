@@ -1,6 +1,7 @@
 // The pure reducer: a state and a list of entity changes give the next state. The same
 // code runs live (after a transaction commits) and in replay, so both give one state.
 import { setEntry } from './adjacency.js';
+import { copyDirtyRecord, noteChange } from './perm-dirty-state.js';
 import type { Change } from './draft.js';
 import type { State } from './types.js';
 
@@ -11,10 +12,13 @@ export function applyChanges(state: State, changes: readonly Change[], dir: 'red
   for (const ch of order(changes, dir)) {
     const v = dir === 'redo' ? ch.after : ch.before;
     if (!copied.has(ch.s)) {
-      next[ch.s] = { ...(next[ch.s] ?? {}) };
+      const old = next[ch.s];
+      next[ch.s] = { ...(old ?? {}) };
+      if (old) copyDirtyRecord(old, next[ch.s]!);
       copied.add(ch.s);
     }
     const scope = next[ch.s]!;
+    noteChange(scope, ch);
     const ck = ch.s + '\0' + ch.c;
     if (!copied.has(ck)) {
       scope[ch.c] = { ...(scope[ch.c] ?? {}) };
@@ -28,11 +32,13 @@ export function applyChanges(state: State, changes: readonly Change[], dir: 'red
 
 /**
  * In place, for a fold that owns its state (replay, the engine): no copies on the hot path. The
- * one in-place writer: it keeps the indexes beside the state (graph/adjacency.ts) up to date.
+ * one in-place writer: it keeps the indexes beside the state (graph/adjacency.ts) up to date,
+ * and notes for the set of permission-inconsistent nodes (graph/perm-dirty-state.ts) what to re-check.
  */
 export function applyChangesInPlace(state: State, changes: readonly Change[], dir: 'redo' | 'undo' = 'redo'): void {
   for (const ch of order(changes, dir)) {
     const scope = (state[ch.s] ??= {});
+    noteChange(scope, ch);
     const coll = (scope[ch.c] ??= {});
     const v = dir === 'redo' ? ch.after : ch.before;
     if (setEntry(coll, ch.c, ch.id, v) === 0) prune(state, ch.s, ch.c);

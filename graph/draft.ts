@@ -192,6 +192,11 @@ export class Draft {
     this.cur.changes = new Map();
   }
 
+  /** The current step's changes so far, in the order they were first written (read-only: no step is cut). */
+  currentChanges(): Change[] {
+    return [...this.cur.changes.values()].map((ch) => ({ ...ch }));
+  }
+
   steps(): Step[] {
     this.flush();
     return this.done.slice();

@@ -44,3 +44,11 @@ export function hasParents(p: Proc, node: string): boolean {
 export function probeHeld(p: Proc, node: string): boolean {
   return held.get(p.d)?.has(key(p, node)) ?? false;
 }
+
+/** The nodes of `p`'s process a probing BlockBackend sits on now (hasParents answers differently for them). */
+export function probeNodes(p: Proc): string[] {
+  const m = held.get(p.d);
+  if (!m) return [];
+  const prefix = `${p.name}\0`;
+  return [...m.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+}

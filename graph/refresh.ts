@@ -8,6 +8,7 @@ import { PERM_ALL, PERM_U, PERM_W, PERM_Z, permBits, permNames } from './perm.js
 import type { Proc } from './proc.js';
 import type { BdsNode, Edge } from './types.js';
 import { adjacencyWork } from './adjacency.js';
+import { entryOrderKept, taintedLeaves } from './perm-dirty.js';
 
 export interface RefreshOpts {
   /** Pending read-only flags of a reopen (bdrv_is_writable_after_reopen). */
@@ -16,15 +17,20 @@ export interface RefreshOpts {
 }
 
 /** bdrv_topological_dfs over several roots: later roots' nodes come first. */
-export function topoOrder(p: Proc, roots: readonly string[], kidsOf?: Map<string, Edge[]>): string[] {
+export function topoOrder(p: Proc, roots: readonly string[], kidsOf?: Map<string, Edge[]>, expand?: ReadonlySet<string>): string[] {
   const found = new Set<string>();
   let list: string[] = [];
-  for (const r of roots) list = dfs(p, r, found, list, kidsOf);
+  for (const r of roots) list = dfs(p, r, found, list, kidsOf, expand);
   return list;
 }
 
-function dfs(p: Proc, start: string, found: Set<string>, list: string[], kidsOf?: Map<string, Edge[]>): string[] {
+/**
+ * One root's walk. With `expand`, only the nodes in it have their children walked: the others
+ * are found (and listed) but not entered, as the early-stop refresh below needs.
+ */
+function dfs(p: Proc, start: string, found: Set<string>, list: string[], kidsOf?: Map<string, Edge[]>, expand?: ReadonlySet<string>): string[] {
   const kids = (x: string) => {
+    if (expand && !expand.has(x)) return [];
     const es = p.childrenOf(x);
     kidsOf?.set(x, es);
     return es.map((e) => e.child);
@@ -34,6 +40,7 @@ function dfs(p: Proc, start: string, found: Set<string>, list: string[], kidsOf?
   const post: string[] = [];
   const stack: { node: string; kids: string[]; i: number }[] = [];
   found.add(start);
+  refreshWork.nodesVisited++;
   stack.push({ node: start, kids: kids(start), i: 0 });
   while (stack.length) {
     const top = stack[stack.length - 1]!;
@@ -41,6 +48,7 @@ function dfs(p: Proc, start: string, found: Set<string>, list: string[], kidsOf?
       const k = top.kids[top.i++]!;
       if (!found.has(k)) {
         found.add(k);
+        refreshWork.nodesVisited++;
         stack.push({ node: k, kids: kids(k), i: 0 });
       }
     } else {
@@ -113,62 +121,194 @@ export function checkParentConflicts(p: Proc, node: string, parents: readonly Ed
 const writableAfter = (n: BdsNode, o: RefreshOpts) => !(o.newRo?.get(n.name) ?? n.ro);
 
 /**
- * Refreshes perms below `roots`. Throws QEMU's error for the first failing check; the
- * caller drops its Draft (or savepoint) then, exactly as tran_abort restores everything.
+ * Work counters for specs that assert complexity by counting (never timing): refreshes run,
+ * nodes the topological walks found, nodes whose perms were recomputed and checked, refreshes
+ * that fell back to the full walk, and nodes the early stop's proofs looked at.
  */
-export function refreshPerms(p: Proc, roots: readonly string[], opts: RefreshOpts = {}): void {
-  // Each node's child edges as the walk found them: the refresh adds and removes no edge, and a
-  // node's child edges are patched only in its own turn below, so they are still these then.
-  const kidsOf = new Map<string, Edge[]>();
-  const list = topoOrder(p, roots, kidsOf);
-  const prepared = new Map<string, { perm: number; shared: number }>();
-  const holders = new HolderIndex(p);
-  for (const name of list) {
-    const n = p.node(name);
-    if (!n) continue;
-    // bs->parents read once for both (a fan-in's node has thousands)
-    const parents = p.parents(name);
-    checkParentConflicts(p, name, parents);
-    const { perm, shared } = cumulative(p, name, parents);
-    if (perm & (PERM_W | PERM_U) && !writableAfter(n, opts)) {
-      throw new QmpError(n.ro ? 'Block node is read-only' : `Read-only block node '${name}' cannot support read-write users`);
-    }
-    if (perm & (PERM_W | PERM_U) && !(perm & PERM_Z)) {
-      const bytes = Math.ceil(n.size / 512) * 512;
-      if (bytes % alignment(p, n) !== 0) {
-        throw new QmpError("Cannot get 'write' permission without 'resize': Image size is not a multiple of request alignment");
-      }
-    }
-    if (n.driver === 'file' && n.lock) {
-      checkLocks(holders, n, lockKey(p, n)!, perm, shared, prepared);
-      prepared.set(name, { perm, shared });
-    }
-    const info = driverInfo(n.driver);
-    if (!info?.childPerm) continue;
-    for (const e of kidsOf.get(name) ?? p.childrenOf(name)) {
-      const child = p.node(e.child);
-      let np = info.childPerm({ node: n, edge: e, perm, shared, writableAfter: writableAfter(n, opts), hasParents: hasParents(p, name), qemu: versionOf(p) });
-      if (child?.forceShare) np = { perm: np.perm, shared: PERM_ALL };
-      if (np.perm !== e.perm || np.shared !== e.shared) p.patchEdge(e.id, { perm: np.perm, shared: np.shared });
-    }
-    // Format locking (seed 002's fallback, off unless enabled): a format node whose protocol
-    // leaf cannot lock takes the image's lock bytes itself, for what it asks of that leaf.
-    if (n.driver !== 'file' && n.lock) {
-      const key = lockKey(p, n);
-      const fe = p.fileChild(name);
-      if (key && fe) {
-        checkLocks(holders, n, key, fe.perm, fe.shared, prepared);
-        prepared.set(name, { perm: fe.perm, shared: fe.shared });
-      }
+export const refreshWork = { refreshes: 0, nodesVisited: 0, nodesProcessed: 0, fullWalks: 0, proofNodes: 0 };
+
+/** The state of one bdrv_list_refresh_perms run: its lock holders and prepared lock bytes. */
+interface Pass {
+  p: Proc;
+  opts: RefreshOpts;
+  kidsOf: Map<string, Edge[]>;
+  prepared: Map<string, { perm: number; shared: number }>;
+  holders: HolderIndex;
+  /** Children whose parent edge this pass patched (their cumulative perms may have changed). */
+  patched: Set<string>;
+}
+
+function newPass(p: Proc, opts: RefreshOpts, kidsOf: Map<string, Edge[]>): Pass {
+  return { p, opts, kidsOf, prepared: new Map(), holders: new HolderIndex(p), patched: new Set() };
+}
+
+/** One node's turn in bdrv_list_refresh_perms: bdrv_node_refresh_perm's checks, then its children's perms. */
+function refreshNode(pass: Pass, name: string): void {
+  const { p, opts, prepared, holders } = pass;
+  const n = p.node(name);
+  if (!n) return;
+  refreshWork.nodesProcessed++;
+  // bs->parents read once for both (a fan-in's node has thousands)
+  const parents = p.parents(name);
+  checkParentConflicts(p, name, parents);
+  const { perm, shared } = cumulative(p, name, parents);
+  if (perm & (PERM_W | PERM_U) && !writableAfter(n, opts)) {
+    throw new QmpError(n.ro ? 'Block node is read-only' : `Read-only block node '${name}' cannot support read-write users`);
+  }
+  if (perm & (PERM_W | PERM_U) && !(perm & PERM_Z)) {
+    const bytes = Math.ceil(n.size / 512) * 512;
+    if (bytes % alignment(p, n) !== 0) {
+      throw new QmpError("Cannot get 'write' permission without 'resize': Image size is not a multiple of request alignment");
     }
   }
-  // Commit: file-posix now holds exactly the new lock bytes.
-  for (const [name, c] of prepared) {
+  if (n.driver === 'file' && n.lock) {
+    checkLocks(holders, n, lockKey(p, n)!, perm, shared, prepared);
+    prepared.set(name, { perm, shared });
+  }
+  const info = driverInfo(n.driver);
+  if (!info?.childPerm) return;
+  for (const e of pass.kidsOf.get(name) ?? p.childrenOf(name)) {
+    const child = p.node(e.child);
+    let np = info.childPerm({ node: n, edge: e, perm, shared, writableAfter: writableAfter(n, opts), hasParents: hasParents(p, name), qemu: versionOf(p) });
+    if (child?.forceShare) np = { perm: np.perm, shared: PERM_ALL };
+    if (np.perm !== e.perm || np.shared !== e.shared) {
+      p.patchEdge(e.id, { perm: np.perm, shared: np.shared });
+      pass.patched.add(e.child);
+    }
+  }
+  // Format locking (seed 002's fallback, off unless enabled): a format node whose protocol
+  // leaf cannot lock takes the image's lock bytes itself, for what it asks of that leaf.
+  if (n.driver !== 'file' && n.lock) {
+    const key = lockKey(p, n);
+    const fe = p.fileChild(name);
+    if (key && fe) {
+      checkLocks(holders, n, key, fe.perm, fe.shared, prepared);
+      prepared.set(name, { perm: fe.perm, shared: fe.shared });
+    }
+  }
+}
+
+/** Commit: file-posix now holds exactly the new lock bytes. */
+function commitLocks(pass: Pass): void {
+  const { p } = pass;
+  for (const [name, c] of pass.prepared) {
     const n = p.node(name)!;
     if (n.lock!.perm !== c.perm || n.lock!.shared !== c.shared) p.patchNode(name, { lock: { perm: c.perm, shared: c.shared } });
   }
 }
 
+/**
+ * bdrv_list_refresh_perms over bdrv_topological_dfs of every root, as QEMU does it: every node
+ * below the roots is recomputed and checked. The reference the early stop is proved against.
+ */
+export function refreshPermsFull(p: Proc, roots: readonly string[], opts: RefreshOpts = {}): void {
+  refreshWork.fullWalks++;
+  // Each node's child edges as the walk found them: the refresh adds and removes no edge, and a
+  // node's child edges are patched only in its own turn below, so they are still these then.
+  const kidsOf = new Map<string, Edge[]>();
+  const list = topoOrder(p, roots, kidsOf);
+  const pass = newPass(p, opts, kidsOf);
+  for (const name of list) refreshNode(pass, name);
+  commitLocks(pass);
+}
+
+/** Rounds of the early-stop walk (each enters the nodes the one before found it must) before the full walk. */
+const MAX_ROUNDS = 4;
+
+/**
+ * Refreshes perms below `roots` (bdrv_refresh_perms / bdrv_list_refresh_perms). Throws QEMU's
+ * error for the first failing check; the caller drops its Draft (or savepoint) then, exactly as
+ * tran_abort restores everything.
+ *
+ * QEMU walks the whole subtree below the roots, which makes each add on top of a chain cost its
+ * depth. The walk here stops early, with the same result, writes in the same order and the same
+ * error, by this argument (graph/perm-dirty.ts has the rest):
+ * - a node is *consistent* when its turn of a refresh, run on the state as it is, would pass
+ *   every check and change nothing (its child edges' perms and its lock bytes are what its
+ *   parents' edges give). Which nodes of the state are not is kept beside the state
+ *   (perm-dirty.ts: derived from the state alone, so replay and snapshots give the same set);
+ * - a walk that enters only some nodes (the roots first) and lists the others it finds as
+ *   unentered leaves gives, after it, a state the full walk also gives when (1) every leaf is
+ *   consistent after it and has no inconsistent node below it, so the full walk's turns of the
+ *   leaves and of everything below them change nothing and pass, and (2) no entered node is
+ *   reachable from a leaf, so the entered nodes keep the relative order bdrv_topological_dfs
+ *   gives them (the full walk's excursions below the leaves meet none of them), hence the same
+ *   writes in the same order, and the same lock bytes prepared before each lock check;
+ * - a leaf that fails (1) is entered in the next round; (2) failing, an error (the first
+ *   failing node must be QEMU's first), or too many rounds run the full walk instead, from the
+ *   state before the early-stop rounds.
+ * A pending reopen's read-only flags (opts.newRo) make nodes inconsistent that the state does not
+ * say: such a refresh is always the full walk.
+ */
+export function refreshPerms(p: Proc, roots: readonly string[], opts: RefreshOpts = {}): void {
+  refreshWork.refreshes++;
+  if (opts.newRo || !earlyStop.enabled) return refreshPermsFull(p, roots, opts);
+  if (earlyStop.verify) return verified(p, roots, opts);
+  earlyStopRefresh(p, roots, opts);
+}
+
+function earlyStopRefresh(p: Proc, roots: readonly string[], opts: RefreshOpts): void {
+  const sp = p.d.savepoint();
+  const expand = new Set(roots);
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    let verdict: 'done' | 'again' | 'full';
+    try {
+      verdict = earlyStopRound(p, roots, opts, expand);
+    } catch {
+      verdict = 'full';
+    }
+    if (verdict === 'done') return;
+    p.d.rollback(sp);
+    if (verdict === 'full') break;
+  }
+  refreshPermsFull(p, roots, opts);
+}
+
+/**
+ * Switches for specs that prove the early stop against the full walk: `verify` runs the full walk
+ * first (undone) before every early-stop refresh and records any difference in the error or in
+ * the writes (values and order) in `mismatches`; `skipProofs` drops proofs (1) and (2) (or
+ * 'taint': (1), 'order': (2)), the unsound stops such a spec must catch.
+ */
+export const earlyStop = { enabled: true, skipProofs: false as boolean | 'taint' | 'order', verify: false, mismatches: [] as string[], pruned: 0 };
+
+function verified(p: Proc, roots: readonly string[], opts: RefreshOpts): void {
+  const outcome = (run: () => void): string => {
+    let err = '';
+    try { run(); } catch (e) { err = e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e); }
+    return JSON.stringify({ err, writes: p.d.currentChanges().map((ch) => [ch.c, ch.id, ch.after]) });
+  };
+  const want = p.d.trial(() => outcome(() => refreshPermsFull(p, roots, opts)));
+  let thrown: unknown;
+  const got = outcome(() => {
+    try { earlyStopRefresh(p, roots, opts); } catch (e) { thrown = e; throw e; }
+  });
+  if (got !== want) earlyStop.mismatches.push(`refresh of ${JSON.stringify(roots)}:\n  full  ${want}\n  early ${got}`);
+  if (thrown !== undefined) throw thrown;
+}
+
+function earlyStopRound(p: Proc, roots: readonly string[], opts: RefreshOpts, expand: Set<string>): 'done' | 'again' | 'full' {
+  const kidsOf = new Map<string, Edge[]>();
+  const list = topoOrder(p, roots, kidsOf, expand);
+  const pass = newPass(p, opts, kidsOf);
+  const leaves: string[] = [];
+  for (const name of list) {
+    if (expand.has(name)) refreshNode(pass, name);
+    else leaves.push(name);
+  }
+  commitLocks(pass);
+  // nothing left unentered: this was the full walk
+  if (!leaves.length) return 'done';
+  earlyStop.pruned++;
+  if (earlyStop.skipProofs === true) return 'done';
+  const tainted = earlyStop.skipProofs === 'taint' ? [] : taintedLeaves(p, leaves);
+  if (tainted === null) return 'full';
+  if (tainted.length) {
+    for (const l of tainted) expand.add(l);
+    return 'again';
+  }
+  return earlyStop.skipProofs === 'order' || entryOrderKept(p, roots, list, expand) ? 'done' : 'full';
+}
 /**
  * bs->bl.request_alignment (bdrv_refresh_limits, block/io.c 7.2): 1 for a driver with a byte
  * interface (every modelled one), then the driver's own .bdrv_refresh_limits override (blkdebug's
