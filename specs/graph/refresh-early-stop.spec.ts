@@ -20,7 +20,8 @@ import { Draft } from '../../graph/draft.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_METADATA, ROLE_PRIMARY } from '../../graph/perm.js';
 import { Proc } from '../../graph/proc.js';
 import { earlyStop, refreshPerms, refreshPermsFull, refreshWork } from '../../graph/refresh.js';
-import type { BdsNode, Edge, State } from '../../graph/types.js';
+import { HOST, type BdsNode, type Edge, type State } from '../../graph/types.js';
+import { baseDirty } from '../../graph/perm-dirty.js';
 import { parseTranscript, scenarioOf } from '../../oracle/format.js';
 import { runOnModel } from '../../oracle/run-model.js';
 import { ORACLE } from '../conformance/helpers.js';
@@ -83,6 +84,43 @@ test('every refresh of every oracle scenario: the early stop gives the full walk
   console.log(`  ${refreshes} refreshes, ${pruned} stopped early, ${earlyStop.mismatches.length} mismatches`);
   assert.ok(pruned > 100, `${pruned} refreshes stopped early`);
   assert.equal(earlyStop.mismatches.slice(0, 3), []);
+});
+
+/** The engine's way: each command's steps folded into one state in place (applyChangesInPlace). */
+class InPlaceBackend extends MemoryBackend {
+  override async execute(proc: string, command: string, args?: Record<string, unknown>) {
+    const r = executeCommand(this.state, proc, command, args);
+    for (const st of r.steps) applyChangesInPlace(this.state, st.changes);
+    return r;
+  }
+}
+
+test('the inconsistent nodes kept beside the state (both reducers) are those a from-scratch check finds, after every oracle command', async () => {
+  const wrong: string[] = [];
+  let checked = 0;
+  let dirty = 0;
+  for (const f of readdirSync(ORACLE).filter((f) => f.endsWith('.json')).sort()) {
+    const t = parseTranscript(readFileSync(join(ORACLE, f), 'utf8'), f);
+    for (const B of [MemoryBackend, InPlaceBackend]) {
+      const b = new B();
+      const inner = b.execute.bind(b);
+      b.execute = async (proc, command, args) => {
+        const r = await inner(proc, command, args);
+        for (const s of Object.keys(b.state).filter((s) => s !== HOST)) {
+          const kept = [...baseDirty(b.state, s)].sort();
+          const fresh = [...baseDirty(structuredClone(b.state), s)].sort();
+          checked++;
+          dirty += fresh.length;
+          if (JSON.stringify(kept) !== JSON.stringify(fresh)) wrong.push(`${f} ${B.name} ${command}: kept ${kept}, fresh ${fresh}`);
+        }
+        return r;
+      };
+      await runOnModel(scenarioOf(t), b);
+    }
+  }
+  console.log(`  ${checked} states checked, ${dirty} inconsistent nodes in them`);
+  assert.ok(dirty > 0, 'states with inconsistent nodes were seen');
+  assert.equal(wrong.slice(0, 3), []);
 });
 
 // --- random graphs
