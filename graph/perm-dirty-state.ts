@@ -20,6 +20,8 @@ export interface DirtyRecord {
 }
 
 const records = new WeakMap<object, DirtyRecord>();
+/** No record was ever made in this process (a replay or a read-only CLI run): the reducers skip the lookup. */
+let anyRecord = false;
 /** Beyond this many pending nodes a record is dropped (recomputed on use): bounds memory and copies. */
 const PENDING_MAX = 4096;
 
@@ -28,11 +30,13 @@ export function dirtyRecord(scope: object): DirtyRecord | undefined {
 }
 
 export function setDirtyRecord(scope: object, r: DirtyRecord): void {
+  anyRecord = true;
   records.set(scope, r);
 }
 
 /** The immutable reducer copies a scope: its copy starts from the old scope's record. */
 export function copyDirtyRecord(from: object, to: object): void {
+  if (!anyRecord) return;
   const r = records.get(from);
   if (!r || r.resolved === null) return;
   records.set(to, { resolved: new Set(r.resolved), self: new Set(r.self), withParents: new Set(r.withParents) });
@@ -40,6 +44,7 @@ export function copyDirtyRecord(from: object, to: object): void {
 
 /** Notes, on the record of the scope `ch` is applied to, the nodes whose consistency it may change. */
 export function noteChange(scope: object | undefined, ch: Change): void {
+  if (!anyRecord) return;
   const r = scope ? records.get(scope) : undefined;
   if (!r || r.resolved === null) return;
   if (ch.c === 'nodes') r.withParents.add(ch.id);
