@@ -22,7 +22,7 @@ export interface DirtyRecord {
 const records = new WeakMap<object, DirtyRecord>();
 /** No record was ever made in this process (a replay or a read-only CLI run): the reducers skip the lookup. */
 let anyRecord = false;
-/** Beyond this many pending nodes a record is dropped (recomputed on use): bounds memory and copies. */
+/** Beyond this many pending nodes the immutable reducer's copy drops the record (recomputed on use): bounds its copies. */
 const PENDING_MAX = 4096;
 
 export function dirtyRecord(scope: object): DirtyRecord | undefined {
@@ -38,7 +38,7 @@ export function setDirtyRecord(scope: object, r: DirtyRecord): void {
 export function copyDirtyRecord(from: object, to: object): void {
   if (!anyRecord) return;
   const r = records.get(from);
-  if (!r || r.resolved === null) return;
+  if (!r || r.resolved === null || r.self.size + r.withParents.size > PENDING_MAX) return;
   records.set(to, { resolved: new Set(r.resolved), self: new Set(r.self), withParents: new Set(r.withParents) });
 }
 
@@ -60,7 +60,6 @@ export function noteChange(scope: object | undefined, ch: Change): void {
     const q = (v: unknown) => (v as { qemu?: string } | null)?.qemu;
     if (q(ch.before) !== q(ch.after)) r.resolved = null;
   }
-  if (r.self.size + r.withParents.size > PENDING_MAX) r.resolved = null;
   if (r.resolved === null) {
     r.self.clear();
     r.withParents.clear();
