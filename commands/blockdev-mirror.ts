@@ -88,6 +88,7 @@ export function blockdevMirrorCommon(
       zeroTarget: sync === 'full' && sourceBacking !== 'source',
       bufSize: Number(args['buf-size'] ?? 0),
       ...(args['on-source-error'] !== undefined ? { onSourceError: String(args['on-source-error']) } : {}),
+      ...(args['on-target-error'] !== undefined ? { onTargetError: String(args['on-target-error']) } : {}),
     });
   }
 }

@@ -16,6 +16,7 @@ import { backingChainNext, chainContains, cowBs, filterOrCowBs, findOverlay, ski
 import { DEFAULT_MIRROR_BUF_SIZE, canWriteZeroesWithUnmap, mirrorDirtyInit } from './mirror-dirty.js';
 import { startRate } from './rate.js';
 import { snapshotAccessReadable } from './snapshot-io.js';
+import { mirrorWriteErrno } from './target-write.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
 import { setBackingHd } from './backing.js';
 import { rule } from '../rules.js';
@@ -58,6 +59,8 @@ export interface MirrorStart {
   bufSize?: number;
   /** BlockdevOnError for reads of the source (blockdev-mirror's on-source-error; default report) */
   onSourceError?: string;
+  /** BlockdevOnError for writes to the target (on-target-error; default report; active commit: report) */
+  onTargetError?: string;
 }
 
 /** mirror_start_job (and commit_active_start's read-write flip of the base) */
@@ -212,9 +215,22 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   const writeZeroesOk = canWriteZeroesWithUnmap(p, o.target);
   const dirty = mirrorDirtyInit(p, { source: o.bs, baseOverlay, len: srcLen, granularity, zeroTarget: o.zeroTarget === true, writeZeroesOk });
   const bufSize = Math.ceil((o.bufSize || DEFAULT_MIRROR_BUF_SIZE) / granularity) * granularity;
+  // block_job_error_action: report, and enospc for an errno other than ENOSPC, fail the job;
+  // stop and ignore keep it (not modelled: the writes count as done)
+  const reportsTargetError = !['stop', 'ignore'].includes(o.onTargetError ?? 'report');
+  // a job without a speed issues its runs until a request is in flight and waits for it: a
+  // failed write comes back and mirror_run exits (live, just after the reply)
+  const firstRun = dirty[0];
+  if (reportsTargetError && !(o.speed > 0) && firstRun) {
+    const err = mirrorWriteErrno(p, o.bs, o.target, firstRun[0], Math.min(firstRun[1], srcLen) - firstRun[0]);
+    if (err !== undefined) {
+      sendJob(ctx, id, { type: 'FAIL', error: err });
+      return;
+    }
+  }
   startRate(ctx, id, {
     kind: 'mirror', len: srcLen, top: o.bs, baseOverlay: baseOverlay ?? '', dest: o.target,
-    mirror: { dirty, granularity, bufSize, iter: 0, writeZeroesOk },
+    mirror: { dirty, granularity, bufSize, iter: 0, writeZeroesOk }, reportsTargetError,
   });
   // without a limit the loop is not modelled in time, but a clean bitmap is ready at its first pass
   const j = p.job(id);

@@ -14,6 +14,10 @@
 // (mirror-dirty.ts): each wake-up issues the next run of dirty chunks (up to buf_size) and sleeps
 // once the limit is exceeded, even after its last run; the wake-up that finds the bitmap clean
 // (nothing in flight: the drain waited for it) makes it ready.
+// A run whose writes into the target fail (target-write.ts) leaves s->ret set: mirror_run sees
+// it at the top of its loop, so a job that went to sleep after that run fails at its next
+// wake-up (a drain's end waits for the run's requests first); one that did not sleep comes round
+// at once and fails (live, just after the reply: the model fails it in the command).
 import { takeDrainWakes } from '../drain.js';
 import type { Proc } from '../proc.js';
 import type { Job } from '../types.js';
@@ -22,6 +26,8 @@ import { allocatedAbove, layerStatus } from './allocation.js';
 import { cowBs } from './chain.js';
 import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
+import { mirrorWriteErrno } from './target-write.js';
+import { rule } from '../rules.js';
 
 /** STREAM_CHUNK, COMMIT_BUFFER_SIZE */
 const CHUNK = 512 * 1024;
@@ -40,6 +46,10 @@ export interface RateState {
   baseOverlay: string;    // the lowest layer whose data is copied
   dest: string;           // where the data goes (stream: the target, commit: base, mirror: target)
   mirror?: MirrorDirty;   // mirror: the dirty bitmap and its iterator
+  /** mirror: on-target-error report (or enospc): a failed write sets s->ret */
+  reportsTargetError?: boolean;
+  /** mirror: s->ret, the errno text of the first failed write (mirror_write_complete) */
+  ret?: string;
 }
 
 /** ratelimit_set_speed */
@@ -80,12 +90,17 @@ const writeData = writeGuestData;
  * job to sleep (job_sleep_ns) after the run it issued, the last one included. True when the
  * loop finds the bitmap clean (then mirror_run goes ready).
  */
-function runMirrorLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean {
+function runMirrorLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | 'failed' {
   const m = r.mirror!;
   for (let guard = 0; guard < 1_000_000; guard++) {
+    // mirror_run: if (s->ret < 0) goto immediate_exit
+    if (r.ret !== undefined) return 'failed';
     const it = mirrorIteration(p, m, r.top, r.len);
     if (!it) return true;
-    if (it.bytes > 0) writeData(p, r.dest, it.offset, it.bytes);
+    // mirror_write_complete: a failed write sets s->ret (with on-target-error report/enospc)
+    const err = it.bytes > 0 && r.reportsTargetError ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
+    if (err !== undefined) r.ret = err;
+    else if (it.bytes > 0) writeData(p, r.dest, it.offset, it.bytes);
     if (r.quota > 0 && !ignoreLimit && it.accounted > 0) {
       r.dispatched += it.accounted;
       if (r.dispatched >= r.quota) {
@@ -98,7 +113,7 @@ function runMirrorLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean {
 }
 
 /** Runs iterations until the job sleeps (returns false) or its loop ends (true). */
-function runLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean {
+function runLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | 'failed' {
   if (r.kind === 'mirror') return runMirrorLoop(p, r, ignoreLimit);
   for (let guard = 0; r.pos < r.len && guard < 1_000_000; guard++) {
     const { n: raw, copy } = iteration(p, r, r.pos);
@@ -131,8 +146,10 @@ function runBatch(ctx: JobCtx, id: string): void {
   r.sleeping = false;
   const done = runLoop(ctx.p, r, false);
   patchJobData(ctx.p, id, { rate: r });
+  // mirror_run: s->ret < 0 -> immediate_exit, the job fails with it
+  if (done === 'failed') sendJob(ctx, id, { type: 'FAIL', error: r.ret! });
   // mirror_run: a clean bitmap with nothing in flight -> job_transition_to_ready
-  if (done) sendJob(ctx, id, { type: r.kind === 'mirror' ? 'READY' : 'DONE' });
+  else if (done) sendJob(ctx, id, { type: r.kind === 'mirror' ? 'READY' : 'DONE' });
 }
 
 /** A wake-up: a sleeping, running, not user-paused speed-limited job runs its next iterations. */
@@ -140,6 +157,11 @@ export function wakeJob(ctx: JobCtx, id: string): void {
   const j = ctx.p.job(id);
   const r = rateOf(j);
   if (!j || !r?.limited || !r.sleeping || j.status !== 'running' || j.paused > 0) return;
+  // 10.0: block_job_ratelimit_sleep sleeps again while the limit still asks for a delay, so a
+  // failed copy is not seen until then (graph/rules.ts). Only applied to a job with a failed copy
+  // pending: for the others the model's wake-up runs one more iteration whose progress no graph
+  // shows, and 10.0's end of the sleep depends on the clock.
+  if (r.ret !== undefined && r.quota > 0 && !rule(ctx.p, 'wake-ends-rate-limit-sleep')) return;
   runBatch(ctx, id);
 }
 

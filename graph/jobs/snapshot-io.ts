@@ -3,15 +3,17 @@
 // only copy-before-write implements (cbw_co_preadv_snapshot, cbw_co_snapshot_block_status):
 // -ENOTSUP over anything else; writes, write-zeroes and discards always fail with -ENOTSUP
 // (snapshot_access_co_pwritev_part, snapshot_access_co_pwrite_zeroes). Filters pass I/O and block
-// status down to their filtered child (BDRV_BLOCK_RAW), so what counts is the first non-filter
-// node below the one the job uses.
+// status down to their filtered child (BDRV_BLOCK_RAW), and so does raw to its file, so what
+// counts is the first node below the one the job uses that is neither.
 import type { Proc } from '../proc.js';
 import { filterChild, isFilter } from './chain.js';
 
 function skipFilters(p: Proc, node: string): string {
   let cur = node;
-  for (let i = 0; isFilter(p, cur) && i < 10000; i++) {
-    const next = filterChild(p, cur)?.child;
+  for (let i = 0; i < 10000; i++) {
+    // raw passes I/O to its file child too (raw_co_preadv/pwritev), and its block status
+    // (BDRV_BLOCK_RAW) is asked of the file again (bdrv_co_block_status)
+    const next = isFilter(p, cur) ? filterChild(p, cur)?.child : p.node(cur)?.driver === 'raw' ? p.fileChild(cur)?.child : undefined;
     if (!next) break;
     cur = next;
   }

@@ -22,9 +22,10 @@ function backupArgs(g: Generator, p: ProcView): JsonObject {
   if (r.chance(0.05)) o.speed = -1;
   o['auto-finalize'] = false;
   o['auto-dismiss'] = r.chance(0.5);
-  // a copy into a snapshot-access node fails when its first write comes, racing the graph query
-  // (ProcView.writesEndAtSnapshotAccess): only sync none, which writes nothing by itself
-  if (p.writesEndAtSnapshotAccess(String(o.target)) && o.sync !== 'none') o.sync = 'none';
+  // a copy into a snapshot-access node fails when its first write comes, racing the graph query,
+  // and so may one through a compress filter or with compress set, into an allocated qcow2
+  // cluster (ProcView.copiesMayFail): only sync none, which writes nothing by itself
+  if ((p.copiesMayFail(String(o.target)) || o.compress === true) && o.sync !== 'none') o.sync = 'none';
   return o;
 }
 

@@ -289,6 +289,10 @@ const commit: Production = (g, p, proc) => {
   if (r.chance(0.25)) o['filter-node-name'] = g.fresh('c', p);
   jobArgs(g, o);
   o['auto-dismiss'] = false;
+  // a commit whose base's writes may fail (ProcView.copiesMayFail) fails at a moment that races
+  // the graph query (commit_run after its first read; an active commit's mirror_run when a block
+  // status of its first run yields): not drawn
+  if (p.chainBelow(dev).some((n) => p.copiesMayFail(n))) return undefined;
   return cmd(proc, 'block-commit', o);
 };
 
@@ -311,9 +315,9 @@ const mirror: Production = (g, p, proc) => {
   if (r.chance(0.05)) o.granularity = r.pick([512, 65536, 1000]);
   jobArgs(g, o);
   if (o.speed === undefined && !fullSpeedMirrorFits(p, String(o.device), String(o.target))) o.speed = 1;
-  // a copy into a snapshot-access node fails at its first write, racing the graph query
-  // (ProcView.writesEndAtSnapshotAccess): only sync none, which copies nothing
-  if (p.writesEndAtSnapshotAccess(String(o.target))) o.sync = 'none';
+  // a copy into a snapshot-access node (or through a compress filter) may fail, and when the
+  // job sees it races the graph query (ProcView.copiesMayFail): only sync none, which copies nothing
+  if (p.copiesMayFail(String(o.target))) o.sync = 'none';
   o['auto-dismiss'] = false;
   return cmd(proc, 'blockdev-mirror', o);
 };

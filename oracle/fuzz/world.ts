@@ -56,7 +56,27 @@ export class ProcView {
     for (let i = 0; i < 16 && cur; i++) {
       const d = this.driver(cur);
       if (d === 'snapshot-access') return true;
-      if (!isFilterDriver(d) && d !== 'copy-before-write') return false;
+      // raw writes go to its file child (raw_co_pwritev) as a filter's do
+      if (!isFilterDriver(d) && d !== 'copy-before-write' && d !== 'raw') return false;
+      cur = this.child(cur, 'file') ?? this.child(cur, 'image');
+    }
+    return false;
+  }
+  /**
+   * A job's copies into `node` may fail: its writes end at snapshot-access, or pass a compress
+   * filter (qcow2_alloc_compressed_cluster_offset refuses an allocated cluster: EIO; which
+   * clusters are allocated the view does not know). Such a job fails when its first failed
+   * write is seen, which a speed-limited mirror only does at its next wake-up, unless a block
+   * status of its first run yields (an L2 table read) and lets the thread-pool reads complete
+   * first: a race inside QEMU (docs/fidelity.md, "Copies whose writes fail").
+   */
+  copiesMayFail(node: string): boolean {
+    if (this.writesEndAtSnapshotAccess(node)) return true;
+    let cur: string | undefined = node;
+    for (let i = 0; i < 16 && cur; i++) {
+      const d = this.driver(cur);
+      if (d === 'compress') return true;
+      if (!isFilterDriver(d) && d !== 'copy-before-write' && d !== 'raw') return false;
       cur = this.child(cur, 'file') ?? this.child(cur, 'image');
     }
     return false;

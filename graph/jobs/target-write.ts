@@ -1,0 +1,88 @@
+// Which of a mirror's (or active commit's) writes into its target fail, and with what errno
+// (block/mirror.c mirror_write_complete: the failure re-dirties the range and, with
+// on-target-error report, or enospc for anything but ENOSPC, sets s->ret, which mirror_run
+// looks at the next time its loop comes round). Two targets the model knows fail every copy:
+// - a node whose writes end at snapshot-access (through filters and raw, whose writes go to
+//   their file child): snapshot_access_co_pwritev_part and snapshot_access_co_pwrite_zeroes
+//   return -ENOTSUP (bdrv_co_do_pwrite_zeroes' bounce-buffer fallback meets the first);
+// - a compress filter over qcow2: compress_co_pwritev_part adds BDRV_REQ_WRITE_COMPRESSED and
+//   qcow2_alloc_compressed_cluster_offset refuses a cluster already allocated ("Compression
+//   can't overwrite anything"): -EIO. Zero pieces (compress_co_pwrite_zeroes) pass unchanged.
+// A discard piece (a source range with neither data nor zeroes: null-co without read-zeroes) is
+// a no-op on a target opened without discard=unmap (bdrv_co_pdiscard), so it does not fail.
+import type { Proc } from '../proc.js';
+import { allocatedAbove, layerStatus } from './allocation.js';
+import { filterChild, filterOrCowBs, isFilter } from './chain.js';
+
+const ENOTSUP = 'Operation not supported';
+const EIO = 'Input/output error';
+
+/** The node a write into `node` ends at: down through filters and raw (bdrv_filter_bs, raw's file). */
+function writeEnd(p: Proc, node: string): { node: string; compressAbove?: boolean } {
+  let cur = node;
+  let compressAbove = false;
+  for (let i = 0; i < 10000; i++) {
+    const n = p.node(cur);
+    if (!n) break;
+    const next = isFilter(p, cur) ? filterChild(p, cur)?.child : n.driver === 'raw' ? p.fileChild(cur)?.child : undefined;
+    if (!next) break;
+    if (n.driver === 'compress') compressAbove = true;
+    cur = next;
+  }
+  return { node: cur, compressAbove };
+}
+
+/** The bottom of `source`'s chain (bdrv_co_common_block_status_above asks down to it). */
+function chainBottom(p: Proc, source: string): string {
+  let cur = source;
+  for (let i = 0; i < 100000; i++) {
+    const next = filterOrCowBs(p, cur);
+    if (!next) break;
+    cur = next;
+  }
+  return cur;
+}
+
+/** MIRROR_METHOD_DISCARD: neither data nor zeroes anywhere in the source's chain over the range. */
+function discardOnly(p: Proc, source: string, offset: number, bytes: number): boolean {
+  const bottom = p.node(chainBottom(p, source));
+  if (!bottom || !['null-co', 'null-aio'].includes(bottom.driver)) return false;
+  return !allocatedAbove(p, source, null, true, offset, bytes).alloc;
+}
+
+/** The errno a mirror's writes of [offset, offset + bytes) from `source` into `target` fail with. */
+export function mirrorWriteErrno(p: Proc, source: string, target: string, offset: number, bytes: number): string | undefined {
+  if (bytes <= 0) return undefined;
+  const end = writeEnd(p, target);
+  const endNode = p.node(end.node);
+  if (endNode?.driver === 'snapshot-access') {
+    return discardOnly(p, source, offset, bytes) ? undefined : ENOTSUP;
+  }
+  if (end.compressAbove && endNode?.driver === 'qcow2') {
+    // only the data pieces are written compressed; the target's own clusters decide
+    for (let o = offset, guard = 0; o < offset + bytes && guard < 100_000; guard++) {
+      const src = allocatedAbove(p, source, null, true, o, offset + bytes - o);
+      const n = src.n > 0 ? src.n : offset + bytes - o;
+      if (src.alloc && dataIn(p, source, o, n)) {
+        for (let t = o, g2 = 0; t < o + n && g2 < 100_000; g2++) {
+          const st = layerStatus(p, end.node, t, o + n - t);
+          if (st.n <= 0) break;
+          if (st.alloc) return EIO;
+          t += st.n;
+        }
+      }
+      o += n;
+    }
+  }
+  return undefined;
+}
+
+/** BDRV_BLOCK_DATA (not only zeroes) for an allocated source range: a null-co layer reads zeroes. */
+function dataIn(p: Proc, source: string, offset: number, bytes: number): boolean {
+  for (let cur: string | null = source, i = 0; cur && i < 100000; cur = filterOrCowBs(p, cur), i++) {
+    if (isFilter(p, cur)) continue;
+    const st = layerStatus(p, cur, offset, bytes);
+    if (st.alloc) return !['null-co', 'null-aio'].includes(p.node(cur)!.driver);
+  }
+  return false;
+}
