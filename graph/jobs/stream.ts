@@ -126,9 +126,10 @@ function streamStart(ctx: JobCtx, o: StreamStart, failPath: boolean): StartResul
     }
   } catch (e) {
     if (!(e instanceof QmpError) || e instanceof QmpErrorAfterAbort) throw e;
-    // the reopen and the filter's insertion are committed in QEMU: what its fail path does
-    // after them stays
-    if (!failPath) return { error: e, residue: bsReadOnly || cor !== null };
+    // the reopen is committed in QEMU and s->blk is never freed: what the fail path leaves
+    // stays. The filter's insertion and drop alone cancel out (bdrv_replace_node moves T's
+    // parents to the filter's head and back, restoring their order): a plain refusal.
+    if (!failPath) return { error: e, residue: bsReadOnly || blk !== null };
     streamStartFail(ctx, o.bs, bsReadOnly, cor, baseOverlay, jobId, blk);
     return { error: e, residue: true };
   }
