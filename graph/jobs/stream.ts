@@ -84,13 +84,17 @@ function streamStart(ctx: JobCtx, o: StreamStart, failPath: boolean): StartResul
   let cor: string | null = null;
   let jobId: string | null = null;
   let blk: string | null = null;
+  // Each piece below is a transaction of its own in QEMU: a refused one leaves nothing. Only the
+  // replay of the fail path needs that (a plain refusal drops the whole Draft), and atomically
+  // folds the steps inside, so the log of a stream that starts stays as it was.
+  const own = <T>(fn: () => T): T => (failPath ? p.d.atomically(fn) : fn());
   try {
     // bdrv_insert_node: open the filter over T (cor_open freezes down to `bottom`), then
     // put it in T's place in all of T's parents; a failure unrefs the new node (nothing stays)
     p.step('insert-cor');
     const opts: Record<string, unknown> = { driver: 'copy-on-read', file: o.bs, bottom: baseOverlay };
     if (o.filterNodeName !== undefined) opts['node-name'] = o.filterNodeName;
-    cor = p.d.atomically(() => {
+    cor = own(() => {
       // bdrv_insert_node prefixes what fails: opening the filter (cor_open's child attach and
       // freeze) "Could not create node: ", putting it in place "Could not replace node: "
       const c = prefixed('Could not create node: ', () => {
@@ -113,16 +117,16 @@ function streamStart(ctx: JobCtx, o: StreamStart, failPath: boolean): StartResul
       bsReadOnly, blk: null, unblock: { [cor]: ['dataplane'] },
     };
     // block_job_create fails the job itself (job_early_fail): s stays NULL
-    const job = p.d.atomically(() => createJob(ctx, { id: o.jobId, type: 'stream', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed, data: { ...data }, aio: p.node(cor!)!.aio, mainNode: { node: cor!, perm: 0, shared: PERM_ALL } }));
+    const job = own(() => createJob(ctx, { id: o.jobId, type: 'stream', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed, data: { ...data }, aio: p.node(cor!)!.aio, mainNode: { node: cor!, perm: 0, shared: PERM_ALL } }));
     jobId = job.id;
-    blk = p.d.atomically(() => addJobBB(p, job.id, 'stream', cor!, PERM_R, BASIC | PERM_W, true));
+    blk = own(() => addJobBB(p, job.id, 'stream', cor!, PERM_R, BASIC | PERM_W, true));
     patchJobData(p, job.id, { blk });
     // block_job_add_bdrv attaches in a transaction of its own: a refused edge leaves nothing
-    p.d.atomically(() => addJobEdge(p, job.id, o.bs, 'active node', 0, BASIC | PERM_W));
+    own(() => addJobEdge(p, job.id, o.bs, 'active node', 0, BASIC | PERM_W));
     const base = filterOrCowBs(p, aboveBase);
     for (let it = filterOrCowBs(p, o.bs); it && it !== base; it = filterOrCowBs(p, it)) {
       const node = it;
-      p.d.atomically(() => addJobEdge(p, job.id, node, 'intermediate node', 0, BASIC));
+      own(() => addJobEdge(p, job.id, node, 'intermediate node', 0, BASIC));
     }
   } catch (e) {
     if (!(e instanceof QmpError) || e instanceof QmpErrorAfterAbort) throw e;
