@@ -129,7 +129,8 @@ function streamStart(ctx: JobCtx, o: StreamStart, failPath: boolean): StartResul
       own(() => addJobEdge(p, job.id, node, 'intermediate node', 0, BASIC));
     }
   } catch (e) {
-    if (!(e instanceof QmpError) || e instanceof QmpErrorAfterAbort) throw e;
+    // a refusal where QEMU dies has no fail path to run (QemuAbortRefusal: refused whole)
+    if (!(e instanceof QmpError) || e instanceof QmpErrorAfterAbort || e instanceof QemuAbortRefusal) throw e;
     // the reopen is committed in QEMU and s->blk is never freed: what the fail path leaves
     // stays. The filter's insertion and drop alone cancel out (bdrv_replace_node moves T's
     // parents to the filter's head and back, restoring their order): a plain refusal.
