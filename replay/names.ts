@@ -13,7 +13,8 @@ export function blockBackendName(owner: BbOwner | undefined, id: string): string
   if (!owner) return `blk(${id})`;
   if (owner.kind === 'tmp') return `blk(${owner.id})`;
   // vm target: an empty CD-ROM's own BlockBackend that qdev never freed (QEMU leak, docs/vm.md)
-  if (owner.kind === 'leak') return `blk(LEAKED by device ${owner.id})`;
+  // QEMU 7.2's stream_start fail path never unrefs the job's BlockBackend (graph/jobs/stream.ts)
+  if (owner.kind === 'leak') return owner.role ? `blk(LEAKED by ${owner.role} job ${owner.id})` : `blk(LEAKED by device ${owner.id})`;
   return `blk(${owner.kind} ${owner.id}${owner.role ? ` ${owner.role}` : ''})`;
 }
 

@@ -127,7 +127,17 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
       // persistent bitmap added to such a node at runtime cannot be stored ("No write access"),
       // which fails the whole queue (found by the fuzzer: the snapshot's old node stayed read-write)
       if (nro && n.driver === 'qcow2') reopenBitmapsRo(p, name);
-      if (nro === n.ro) continue;
+      if (nro === n.ro) {
+        // bdrv_reopen_commit replaces bs->explicit_options with the entry's even when the flag
+        // does not change: external_snapshot_commit's reopen of an old top that is read-only
+        // already makes its `read-only: true` explicit, so a later reopen of a parent that
+        // passes read-write down no longer changes it (seed 2872860966: block-stream's
+        // bdrv_reopen_set_read_only of the overlay then fails with `Block node is read-only`)
+        if (name === node && explicitOptionsOf(n)['read-only'] !== nro) {
+          p.patchNode(name, { options: { ...n.options, 'read-only': nro }, explicit: { ...explicitOptionsOf(n), 'read-only': nro } });
+        }
+        continue;
+      }
       // qcow2_reopen_commit_post: persistent bitmaps writable again
       // the reopened node gets the option explicitly; its children inherit it into their
       // effective options (bdrv_inherited_options copies read-only into bs->options, not

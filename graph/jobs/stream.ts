@@ -14,7 +14,8 @@ import { cowBs, cowChild, filterChild, filterOrCowBs, findOverlay, skipFilters }
 import { freezeChain, unfreezeChain } from './freeze.js';
 import { setBackingHd, writeBackingHeader } from './backing.js';
 import { pseudoFilename } from '../filename.js';
-import { addJobBB, addJobEdge, dropRef, removeJobBB, setReadOnly } from './parts.js';
+import { addJobBB, addJobEdge, dropRef, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
+import { QmpErrorAfterAbort } from '../abort-residue.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { startRate } from './rate.js';
 import { drained } from '../drain.js';
@@ -38,8 +39,24 @@ export interface StreamStart {
 
 const BASIC = PERM_R | PERM_U;
 
-/** stream_start */
+/**
+ * stream_start. A failure after the read-write reopen of T or the filter's insertion is not
+ * undone: QEMU runs its `fail:` path (job_early_fail, bdrv_cor_filter_drop, the read-only
+ * reopen) on the graph as it stands, and never unrefs s->blk (the BlockBackend leaks). The
+ * model rolls the command back and replays it up to the same error, running that path there
+ * (QmpErrorAfterAbort, graph/abort-residue.ts).
+ */
 export function startStream(ctx: JobCtx, o: StreamStart): Job {
+  const r = streamStart(ctx, o, false);
+  if ('job' in r) return r.job;
+  const e = r.error;
+  if (!r.residue) throw e;
+  throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { streamStart({ p: q, emit: () => undefined }, o, true); });
+}
+
+type StartResult = { job: Job } | { error: QmpError; residue: boolean };
+
+function streamStart(ctx: JobCtx, o: StreamStart, failPath: boolean): StartResult {
   const { p } = ctx;
   let baseOverlay: string;
   let aboveBase: string;
@@ -64,38 +81,64 @@ export function startStream(ctx: JobCtx, o: StreamStart): Job {
     unfreezeChain(p, o.bs, aboveBase);
   }
 
-  // bdrv_insert_node: open the filter over T (cor_open freezes down to `bottom`), then
-  // put it in T's place in all of T's parents.
-  p.step('insert-cor');
-  const opts: Record<string, unknown> = { driver: 'copy-on-read', file: o.bs, bottom: baseOverlay };
-  if (o.filterNodeName !== undefined) opts['node-name'] = o.filterNodeName;
-  // bdrv_insert_node prefixes what fails: opening the filter (cor_open's child attach and
-  // freeze) "Could not create node: ", putting it in place "Could not replace node: "
-  const cor = prefixed('Could not create node: ', () => {
-    // the filter's AioContext is where cor_open's attach put it (graph/jobs/insert-node.ts)
-    // (cor_open's freeze belongs to the open: bdrv_insert_node's check follows it)
-    return openInsertedNode(p, o.bs, () => {
-      const c = openNodeInContext(p, opts).name;
-      p.patchNode(c, { implicit: o.filterNodeName === undefined, extra: { refs: 1 } });
-      freezeChain(p, c, baseOverlay);
+  let cor: string | null = null;
+  let jobId: string | null = null;
+  let blk: string | null = null;
+  // Each piece below is a transaction of its own in QEMU: a refused one leaves nothing. Only the
+  // replay of the fail path needs that (a plain refusal drops the whole Draft), and atomically
+  // folds the steps inside, so the log of a stream that starts stays as it was.
+  const own = <T>(fn: () => T): T => (failPath ? p.d.atomically(fn) : fn());
+  try {
+    // bdrv_insert_node: open the filter over T (cor_open freezes down to `bottom`), then
+    // put it in T's place in all of T's parents; a failure unrefs the new node (nothing stays)
+    p.step('insert-cor');
+    const opts: Record<string, unknown> = { driver: 'copy-on-read', file: o.bs, bottom: baseOverlay };
+    if (o.filterNodeName !== undefined) opts['node-name'] = o.filterNodeName;
+    cor = own(() => {
+      // bdrv_insert_node prefixes what fails: opening the filter (cor_open's child attach and
+      // freeze) "Could not create node: ", putting it in place "Could not replace node: "
+      const c = prefixed('Could not create node: ', () => {
+        // the filter's AioContext is where cor_open's attach put it (graph/jobs/insert-node.ts)
+        // (cor_open's freeze belongs to the open: bdrv_insert_node's check follows it)
+        return openInsertedNode(p, o.bs, () => {
+          const n = openNodeInContext(p, opts).name;
+          p.patchNode(n, { implicit: o.filterNodeName === undefined, extra: { refs: 1 } });
+          freezeChain(p, n, baseOverlay);
+          return n;
+        });
+      });
+      prefixed('Could not replace node: ', () => replaceNode(p, o.bs, c));
       return c;
     });
-  });
-  prefixed('Could not replace node: ', () => replaceNode(p, o.bs, cor));
 
-  p.step('job-create');
-  const data: StreamData = {
-    kind: 'stream', target: o.bs, cor, bottom: baseOverlay, aboveBase, backingFile: o.backingFile,
-    bsReadOnly, blk: null, unblock: { [cor]: ['dataplane'] },
-  };
-  const job = createJob(ctx, { id: o.jobId, type: 'stream', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed, data: { ...data }, aio: p.node(cor)!.aio, mainNode: { node: cor, perm: 0, shared: PERM_ALL } });
-  const blk = addJobBB(p, job.id, 'stream', cor, PERM_R, BASIC | PERM_W, true);
-  patchJobData(p, job.id, { blk });
-  addJobEdge(p, job.id, o.bs, 'active node', 0, BASIC | PERM_W);
-  const base = filterOrCowBs(p, aboveBase);
-  for (let it = filterOrCowBs(p, o.bs); it && it !== base; it = filterOrCowBs(p, it)) {
-    addJobEdge(p, job.id, it, 'intermediate node', 0, BASIC);
+    p.step('job-create');
+    const data: StreamData = {
+      kind: 'stream', target: o.bs, cor, bottom: baseOverlay, aboveBase, backingFile: o.backingFile,
+      bsReadOnly, blk: null, unblock: { [cor]: ['dataplane'] },
+    };
+    // block_job_create fails the job itself (job_early_fail): s stays NULL
+    const job = own(() => createJob(ctx, { id: o.jobId, type: 'stream', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed, data: { ...data }, aio: p.node(cor!)!.aio, mainNode: { node: cor!, perm: 0, shared: PERM_ALL } }));
+    jobId = job.id;
+    blk = own(() => addJobBB(p, job.id, 'stream', cor!, PERM_R, BASIC | PERM_W, true));
+    patchJobData(p, job.id, { blk });
+    // block_job_add_bdrv attaches in a transaction of its own: a refused edge leaves nothing
+    own(() => addJobEdge(p, job.id, o.bs, 'active node', 0, BASIC | PERM_W));
+    const base = filterOrCowBs(p, aboveBase);
+    for (let it = filterOrCowBs(p, o.bs); it && it !== base; it = filterOrCowBs(p, it)) {
+      const node = it;
+      own(() => addJobEdge(p, job.id, node, 'intermediate node', 0, BASIC));
+    }
+  } catch (e) {
+    // a refusal where QEMU dies has no fail path to run (QemuAbortRefusal: refused whole)
+    if (!(e instanceof QmpError) || e instanceof QmpErrorAfterAbort || e instanceof QemuAbortRefusal) throw e;
+    // the reopen is committed in QEMU and s->blk is never freed: what the fail path leaves
+    // stays. The filter's insertion and drop alone cancel out (bdrv_replace_node moves T's
+    // parents to the filter's head and back, restoring their order): a plain refusal.
+    if (!failPath) return { error: e, residue: bsReadOnly || blk !== null };
+    streamStartFail(ctx, o.bs, bsReadOnly, cor, baseOverlay, jobId, blk);
+    return { error: e, residue: true };
   }
+  const job = p.job(jobId)!;
   sendJob(ctx, job.id, { type: 'START' });
   // stream_run: nothing to copy when T is its own base_overlay; it finishes at once.
   if (skipFilters(p, o.bs) === baseOverlay) sendJob(ctx, job.id, { type: 'DONE' });
@@ -103,7 +146,26 @@ export function startStream(ctx: JobCtx, o: StreamStart): Job {
     const top = skipFilters(p, o.bs)!;
     startRate(ctx, job.id, { kind: 'stream', len: p.node(o.bs)!.size, top, baseOverlay, dest: top });
   }
-  return p.job(job.id)!;
+  return { job: p.job(job.id)! };
+}
+
+/**
+ * stream_start's `fail:` label. job_early_fail frees the job (block_job_free: its edges go)
+ * but not s->blk: QEMU 7.2 never unrefs it there (stream_clean, which does, runs only for a
+ * started job), so the BlockBackend stays, anonymous, with the perms blk_new_with_bs gave it;
+ * bdrv_cor_filter_drop then moves it with the filter's other parents onto T, and T is made
+ * read-only again (errors ignored).
+ */
+function streamStartFail(ctx: JobCtx, bs: string, bsReadOnly: boolean, cor: string | null, bottom: string, jobId: string | null, blk: string | null): void {
+  const { p } = ctx;
+  p.step('stream-start-fail');
+  if (jobId && p.job(jobId)) {
+    if (blk && p.bb(blk)) p.putBB({ ...p.bb(blk)!, owner: { kind: 'leak', id: jobId, role: 'stream' } });
+    removeJobEdges(p, jobId);
+    p.delJob(jobId);
+  }
+  if (cor && p.node(cor)) dropCorFilter(p, cor, bottom);
+  if (bsReadOnly && p.node(bs)) setReadOnly(p, bs, true, { ignoreErrors: true });
 }
 
 /** error_prepend on a QMP error thrown by `fn`. */
@@ -123,10 +185,14 @@ function corFilterDrop(ctx: JobCtx, j: Job): void {
   const d = j.data as unknown as StreamData;
   const cor = d.cor;
   if (!cor || !p.node(cor)) return;
-  unfreezeChain(p, cor, d.bottom);
+  patchJobData(p, j.id, { cor: null });
+  dropCorFilter(p, cor, d.bottom);
+}
+
+function dropCorFilter(p: JobCtx['p'], cor: string, bottom: string): void {
+  unfreezeChain(p, cor, bottom);
   const child = filterChild(p, cor)?.child;
   if (child) replaceNode(p, cor, child, { autoSkip: true, detachSubchain: true });
-  patchJobData(p, j.id, { cor: null });
   dropRef(p, cor);
 }
 

@@ -26,10 +26,13 @@ export function loadKnown(file = KNOWN_FILE): KnownDisagreements {
 }
 
 /**
- * The generator's own names (n3, f12, j0, …) and numbers (sizes, offsets, QEMU's auto-name counters)
- * masked, so one cause has one key across seeds.
+ * The generator's own names (every prefix of Generator.fresh: n3, f12, j0, b18, cbw5, nbd16, …) and numbers (sizes, offsets, QEMU's auto-name counters)
+ * masked, so one cause has one key across seeds. The `#2`, `#3` … that oracle/normalize.ts appends
+ * to a canonical name another object already took (a second BlockBackend on one node: `bb:x14#2`)
+ * goes first: which one gets it depends on what else the seed put on the node, not on the cause.
  */
-export const maskNames = (s: string): string => s.replace(/\b[nfxjecsm]\d+\b/g, '·').replace(/\b\d+\b/g, 'N');
+export const maskNames = (s: string): string =>
+  s.replace(/(?<=[\w.])#\d+\b/g, '').replace(/\b(?:acc|cbw|nbd|sl|[bnfxjecsm])\d+\b/g, '·').replace(/\b\d+\b/g, 'N');
 
 export const findingKey = (f: Finding): string => `${f.category} | ${f.command} | ${maskNames(f.message)}`;
 

@@ -146,6 +146,11 @@ test('shrink keeps only the steps the finding needs', async () => {
 
 test('known fuzz entries match masked messages by category, command and pattern', () => {
   assert.is(maskNames("Node 'n12' of j3 (16777216) qcow2"), "Node '·' of · (N) qcow2");
+  // one cause, one key: normalize.ts's disambiguating suffix does not make a second root cause
+  assert.is(maskNames('parent missing: ["bb:x14#2","block-backend"]'), maskNames('parent missing: ["bb:x9","block-backend"]'));
+  assert.is(maskNames('node missing: ["#block123","qcow2"]'), 'node missing: ["#block123","qcow2"]');
+  // every prefix the generator hands out (Generator.fresh) is a name
+  assert.is(maskNames("Node 'cbw5' of b18 over nbd16, acc2, sl3"), "Node '·' of · over ·, ·, ·");
   const known = { iotests: [], fuzz: [{ category: 'outcome', command: 'blockdev-(add|reopen)', pattern: 'Offset \\(N\\)', transcript: '', differs: '', cause: 'x' }] };
   const f = (command: string, category: Finding['category'], message: string): Finding => ({ category, step: 0, command, message });
   assert.ok(matchKnown(f('blockdev-add', 'outcome', 'expected Offset (33554432) cannot…'), known));

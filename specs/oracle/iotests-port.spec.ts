@@ -41,8 +41,8 @@ test('the model on the iotests port: no disagreement outside the known list, no 
 });
 
 test('every fuzz-found transcript still shows the disagreement its known entry describes', async () => {
+  // (the list only shrinks: once every fuzz-found cause is fixed there is nothing left to check)
   const withFile = known.fuzz.filter((k) => k.transcript);
-  assert.ok(withFile.length > 0);
   for (const k of withFile) {
     const t = parseTranscript(readFileSync(join(TRANSCRIPTS_DIR, k.transcript), 'utf8'), k.transcript);
     const f = await checkModel(t);

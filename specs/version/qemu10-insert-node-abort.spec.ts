@@ -13,7 +13,7 @@ import { MemoryBackend } from '../../commands/model-host.js';
 import { knownAbort } from '../../oracle/fuzz/index.js';
 import { ProcView } from '../../oracle/fuzz/world.js';
 
-async function srcInIothread(qemu: '7.2' | '10.0', pin: boolean) {
+async function srcInIothread(qemu: '7.2' | '10.0', pin: boolean, ro = false) {
   const m = new MemoryBackend();
   const ok = async (c: string, a: Record<string, unknown>) => {
     const r = await m.execute('A', c, a);
@@ -25,7 +25,7 @@ async function srcInIothread(qemu: '7.2' | '10.0', pin: boolean) {
   await ok('x-blockgraph-image-create', { file: 'tgt.qcow2', format: 'qcow2', size: '1M' });
   await ok('object-add', { 'qom-type': 'iothread', id: 'io0' });
   await ok('blockdev-add', { driver: 'qcow2', 'node-name': 'base', file: { driver: 'file', filename: 'base.qcow2' }, backing: null });
-  await ok('blockdev-add', { driver: 'qcow2', 'node-name': 'src', file: { driver: 'file', filename: 'src.qcow2' }, backing: 'base' });
+  await ok('blockdev-add', { driver: 'qcow2', 'node-name': 'src', file: { driver: 'file', filename: 'src.qcow2' }, backing: 'base', ...(ro ? { 'read-only': true } : {}) });
   await ok('blockdev-add', { driver: 'qcow2', 'node-name': 'tgt', file: { driver: 'file', filename: 'tgt.qcow2' }, backing: null });
   if (pin) {
     await ok('nbd-server-start', { addr: { type: 'unix', data: { path: 'nbd-A.sock' } } });
@@ -39,6 +39,15 @@ const CMDS = [
   ['transaction', { actions: [{ type: 'blockdev-backup', data: { 'job-id': 'b0', device: 'src', target: 'tgt', sync: 'none', 'auto-finalize': false } }] }],
   ['block-stream', { 'job-id': 's0', device: 'src', 'filter-node-name': 'sf', speed: 1, 'auto-finalize': false }],
 ] as const;
+
+test('10.0: a stream over a read-only node that would abort is refused whole (no fail path runs where QEMU dies)', async () => {
+  const m = await srcInIothread('10.0', false, true);
+  const h = stateHash(m.state);
+  const r = await m.execute('A', 'block-stream', { 'job-id': 's0', device: 'src', 'auto-finalize': false });
+  assert.ok('error' in r.reply, JSON.stringify(r.reply));
+  if ('error' in r.reply) assert.match(r.reply.error.desc, /QEMU 10\.0 aborts here: bdrv_insert_node/);
+  assert.is(stateHash(m.state), h);
+});
 
 for (const [cmd, args] of CMDS) {
   test(`10.0: ${cmd} over a node nothing pins in an iothread is refused (QEMU 10.0 aborts in bdrv_insert_node)`, async () => {
