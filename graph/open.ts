@@ -410,13 +410,24 @@ function formatLockIfNeeded(p: Proc, name: string): void {
 /**
  * The length of an image's host file, as raw_open (file-posix) finds it (bdrv_getlength of a new
  * file node): a raw image's size; a qcow2 image's layout (qcow2FileSize) or, after a truncate of
- * the file (coTruncate), the length it was cut or grown to: qcow2 allocates new clusters past its
- * own metadata end, so a grown file keeps its length until allocations pass it.
+ * the file (coTruncate), the length it was cut or grown to (raw_regular_truncate's ftruncate:
+ * shorter than the layout too), which later cluster allocations extend (withAllocation).
  */
 export function hostFileLength(img: Image): number {
   if (img.format === 'raw') return img.size;
-  const layout = qcow2FileSize(img);
-  return img.fileLength !== undefined ? Math.max(img.fileLength, layout) : layout;
+  return img.fileLength ?? qcow2FileSize(img);
+}
+
+/**
+ * A qcow2 image after clusters were allocated in it (`next`, from `prev`): qcow2_alloc_clusters
+ * hands out clusters past the last one its refcounts mark used (the layout's end), and the
+ * pwrite there extends a file cut shorter than that (qcow2FileSize of the new layout); a file
+ * grown past it keeps its length.
+ */
+export function withAllocation(prev: Image, next: Image): Image {
+  if (prev.fileLength === undefined || next.format !== 'qcow2') return next;
+  const grown = qcow2FileSize(next);
+  return { ...next, fileLength: qcow2FileSize(prev) < grown ? Math.max(prev.fileLength, grown) : prev.fileLength };
 }
 
 export function qcow2FileSize(img: Image): number {
