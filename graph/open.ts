@@ -12,7 +12,8 @@ import { blkdebugConfigCheck, blkdebugLimits } from './driver-options/blkdebug.j
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
 import { type NegativeSizeText, rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
 import { filenameOf } from './filename.js';
-import { probeHeader } from './images.js';
+import { blkdebugRules, probeHeader } from './read.js';
+import { commitDebugState } from './blkdebug-state.js';
 import { dirtyBitmapExists } from './bitmap-lookup.js';
 import { nbdConnect, nbdFilename } from './nbd-client.js';
 import { addAnonBitmap, bcsKey } from './anon-bitmaps.js';
@@ -238,9 +239,9 @@ function openNodeProbed(
       // qcow2_do_open reads the header through bs->file, whatever filters lie in between
       // (bdrv_pread(bs->file, 0, sizeof(QCowHeader))): a read a copy-on-read filter may crash on
       refuseCorReadCrash(p, file!.name, 0, 104, `Opening qcow2 node '${name}'`);
-      // (graph/images.ts probeHeader): a failed read is "Could not read qcow2 header: <errno>",
+      // (graph/read.ts probeHeader): a failed read is "Could not read qcow2 header: <errno>",
       // a header without QCOW_MAGIC "Image is not in qcow2 format"
-      const head = probeHeader(p, file!.name);
+      const head = probeHeader(p, file!.name, commitDebugState(p));
       if ('errno' in head) throw new QmpError(`Could not read qcow2 header: ${head.errno}`);
       const img = 'image' in head ? head.image : undefined;
       if (!img || img.format !== 'qcow2') throw new QmpError('Image is not in qcow2 format');
@@ -333,7 +334,9 @@ function openNodeProbed(
     case 'blkdebug': {
       const take = permFromList((opts['take-child-perms'] as string[] | undefined) ?? []);
       const unshare = permFromList((opts['unshare-child-perms'] as string[] | undefined) ?? []);
-      p.patchNode(name, { extra: { take, unshare } });
+      // blkdebug_open's add_rule: the inject-error and set-state rules a read meets (graph/read.ts)
+      const rules = blkdebugRules(opts);
+      p.patchNode(name, { extra: { take, unshare, ...(rules.length ? { rules } : {}) } });
       blkdebugConfigCheck(eff, (f) => p.image(f) !== undefined);
       // blkdebug_open: the image child gets the x-image file name (blkdebug_parse_filename)
       const xImage = eff['x-image'] === undefined ? undefined : String(eff['x-image']);
