@@ -12,6 +12,7 @@ import { blkdebugConfigCheck, blkdebugLimits } from './driver-options/blkdebug.j
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
 import { type NegativeSizeText, rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
 import { filenameOf } from './filename.js';
+import { getLength } from './length.js';
 import { blkdebugRules, probeHeader } from './read.js';
 import { commitDebugState } from './blkdebug-state.js';
 import { dirtyBitmapExists } from './bitmap-lookup.js';
@@ -370,9 +371,10 @@ function openNodeProbed(
         attachOpened(p, name, c.name, `children.${i}`, ROLE_DATA);
       });
       // bdrv_open_driver -> refresh_total_sectors -> quorum_getlength: children of different
-      // lengths give -EIO
+      // lengths give -EIO. Their bdrv_getlength (graph/length.ts) is total_sectors * 512: a file
+      // node over a 196616-byte image and a raw node over another such file are the same length
       const len = p.node(names[0]!)!.size;
-      if (names.some((c) => p.node(c)!.size !== len)) throw new QmpError('Could not refresh total sector count: Input/output error');
+      if (names.some((c) => getLength(p, c) !== getLength(p, names[0]!))) throw new QmpError('Could not refresh total sector count: Input/output error');
       p.patchNode(name, { size: len });
       break;
     }
