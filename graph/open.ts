@@ -13,7 +13,7 @@ import { qcow2UpdateOptions } from './driver-options/qcow2.js';
 import { type NegativeSizeText, rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
 import { filenameOf } from './filename.js';
 import { getLength } from './length.js';
-import { blkdebugRules, probeHeader } from './read.js';
+import { blkdebugRules, probeHeader, qcow2OpenReads } from './read.js';
 import { commitDebugState } from './blkdebug-state.js';
 import { dirtyBitmapExists } from './bitmap-lookup.js';
 import { nbdConnect, nbdFilename } from './nbd-client.js';
@@ -246,7 +246,14 @@ function openNodeProbed(
       if ('errno' in head) throw new QmpError(`Could not read qcow2 header: ${head.errno}`);
       const img = 'image' in head ? head.image : undefined;
       if (!img || img.format !== 'qcow2') throw new QmpError('Image is not in qcow2 format');
+      // qcow2_do_open's next reads through bs->file: the L1 table, then (after the options) the
+      // refcount table and the header extensions (graph/read.ts qcow2OpenReads)
+      const reads = qcow2OpenReads(p, file!.name, img, commitDebugState(p));
+      const l1 = reads.l1();
+      if (l1) throw new QmpError(l1);
       qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size });
+      const rest = reads.rest();
+      if (rest) throw new QmpError(rest);
       const header = img.backing ? { backing: img.backing, backingFormat: img.backingFormat } : {};
       p.patchNode(name, { size: img.size, header });
       openDataFile(p, name, opts, eff, img, file!.name, pendingAborts);

@@ -139,8 +139,8 @@ class DebugState {
   }
 }
 
-/** sizeof(QCowHeader): the bytes qcow2_do_open reads first */
-export const QCOW_HEADER_BYTES = 104;
+/** sizeof(QCowHeader) in 7.2 (with compression_type and its padding): the bytes qcow2_do_open reads first */
+export const QCOW_HEADER_BYTES = 112;
 
 /**
  * A read of [offset, offset + bytes) of `node` followed down the graph (bdrv_co_preadv_part):
@@ -259,4 +259,43 @@ export function probeHeader(p: ReadView, node: string, commit?: DebugStore['set'
   const r = readAt(p, node, 0, QCOW_HEADER_BYTES, commit);
   if ('errno' in r) return r;
   return 'image' in r && r.offset === 0 ? { image: r.image } : { none: true };
+}
+
+/** bdrv_debug_event on `node` outside a read (a driver's BLKDBG_EVENT before its own metadata read). */
+export function debugEvent(p: ReadView, node: string, event: string, commit?: DebugStore['set']): void {
+  new DebugState(nodeStore(commit)).event(p, node, event);
+}
+
+/**
+ * The reads qcow2_do_open makes through bs->file after the header, in its order, with the error
+ * each one fails with (undefined: all fine). The layout is qcow2_co_create's: refcount table in
+ * cluster 1, L1 table in cluster 3.
+ * - the L1 table (l1_size > 0): "Could not read L1 table";
+ * - qcow2_refcount_init: BLKDBG_EVENT(bs->file, BLKDBG_REFTABLE_LOAD), then the refcount table:
+ *   "Could not initialize refcount handling";
+ * - qcow2_read_extensions: the first extension header, right after the header
+ *   (header_length: 112 for v3, 72 for v2): "qcow2_read_extension: ERROR: pread fail from offset N".
+ * Reads past the first extension header (further extensions, the backing file name, snapshots,
+ * bitmaps) are not followed.
+ */
+export function qcow2OpenReads(p: ReadView, file: string, img: Image, commit?: DebugStore['set']): { l1(): string | undefined; rest(): string | undefined } {
+  const cs = img.clusterSize ?? 65536;
+  const l1Size = Math.ceil(img.size / ((cs * cs) / 8));
+  const fail = (r: ReadResult) => ('errno' in r ? r.errno : undefined);
+  return {
+    // before qcow2_update_options
+    l1() {
+      const e = l1Size > 0 ? fail(readAt(p, file, 3 * cs, 8 * l1Size, commit)) : undefined;
+      return e && `Could not read L1 table: ${e}`;
+    },
+    // after it
+    rest() {
+      debugEvent(p, file, 'reftable_load', commit);
+      let e = fail(readAt(p, file, cs, cs, commit));
+      if (e) return `Could not initialize refcount handling: ${e}`;
+      const extStart = img.compat === '0.10' ? 72 : 112;
+      e = fail(readAt(p, file, extStart, 8, commit));
+      return e && `qcow2_read_extension: ERROR: pread fail from offset ${extStart}: ${e}`;
+    },
+  };
 }
