@@ -18,7 +18,7 @@ export function commitDebugState(p: Proc): (view: ReadView, node: string, st: De
     const n = q.node(node);
     if (!n) return;
     const extra = { ...(n.extra ?? {}) };
-    if (st.state === DEBUG_OPENED.state && !st.active.length) delete extra.debug;
+    if (st.state === DEBUG_OPENED.state && !st.active.length && !st.removed?.length) delete extra.debug;
     else extra.debug = st;
     q.patchNode(node, { extra });
     let m = reached.get(p.d);
@@ -39,9 +39,9 @@ export function keepDebugStates(from: Draft, to: Draft, procOf: (d: Draft, name:
     const n = q.node(node);
     if (n?.driver !== 'blkdebug') continue;
     const cur = (n.extra?.debug as DebugNodeState | undefined) ?? DEBUG_OPENED;
-    if (cur.state === st.state && cur.active.join() === st.active.join()) continue;
+    if (cur.state === st.state && cur.active.join() === st.active.join() && (cur.removed ?? []).join() === (st.removed ?? []).join()) continue;
     const extra = { ...(n.extra ?? {}) };
-    if (st.state === DEBUG_OPENED.state && !st.active.length) delete extra.debug;
+    if (st.state === DEBUG_OPENED.state && !st.active.length && !st.removed?.length) delete extra.debug;
     else extra.debug = st;
     q.patchNode(node, { extra });
     changed = true;

@@ -63,7 +63,7 @@ export function blkdebugRules(opts: Record<string, unknown>): BlkdebugRule[] {
 }
 
 /** A blkdebug node's s->state and s->active_rules (indices into its rules); absent: as opened. */
-export interface DebugNodeState { state: number; active: number[] }
+export interface DebugNodeState { state: number; active: number[]; removed?: number[] }
 export const DEBUG_OPENED: DebugNodeState = { state: 1, active: [] };
 
 /** Where the blkdebug states a read changes are kept: the node (graph/blkdebug-state.ts) or nowhere. */
@@ -106,7 +106,7 @@ class DebugState {
     let injects = 0;
     let changed = false;
     for (const [i, r] of this.rules(view, node!).entries()) {
-      if (r.event !== event || (r.state && r.state !== st.state)) continue;
+      if (r.event !== event || (r.state && r.state !== st.state) || st.removed?.includes(i)) continue;
       if (r.inject) {
         // the first inject rule of an event empties the active list (QSIMPLEQ_INIT), each one
         // goes to its head (QSIMPLEQ_INSERT_HEAD)
@@ -115,7 +115,7 @@ class DebugState {
         changed = true;
       } else if (r.newState !== undefined) next = r.newState;
     }
-    if (changed || next !== st.state) this.store.set(view, node!, { state: next, active });
+    if (changed || next !== st.state) this.store.set(view, node!, { ...st, state: next, active });
   }
 
   /** rule_check (blkdebug.c) for a read of [offset, offset + bytes): the first active rule that matches. */
@@ -133,8 +133,8 @@ class DebugState {
     if (k < 0) return undefined;
     const r = rules[st.active[k]!]!.inject!;
     if (!r.errno) return undefined;
-    // a `once` rule leaves the active list (and the node: remove_rule) when it fires
-    if (r.once) this.store.set(view, node, { state: st.state, active: st.active.filter((_, j) => j !== k) });
+    // a `once` rule leaves the active list and the node's rules (remove_rule) when it fires
+    if (r.once) this.store.set(view, node, { state: st.state, active: st.active.filter((_, j) => j !== k), removed: [...(st.removed ?? []), st.active[k]!] });
     return strerror(r.errno);
   }
 }
