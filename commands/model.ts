@@ -17,6 +17,7 @@ import { COMMANDS } from './registry.js';
 import { flushDrainWakes, wakeJob } from '../graph/jobs/rate.js';
 import { takeDrainWakes } from '../graph/drain.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
+import { keepDebugStates } from '../graph/blkdebug-state.js';
 import { validateCommand } from './schema/index.js';
 import { VM_COMMAND_NAMES } from './vm/index.js';
 
@@ -74,9 +75,11 @@ export function executeCommand(state: State, proc: string, command: string, args
       // what stays of a refusal: the anonymous node names it used up (id_generate) and the
       // wake-ups of the drained sections it ran; nothing else
       const counters = idCountersAdvanced(state, d);
-      if (counters || wakes.length) {
+      // and the blkdebug rules its reads activated (graph/blkdebug-state.ts)
+      const debug = keepDebugStates(d, new Draft(state), (to, name) => new Proc(to, name));
+      if (counters || wakes.length || debug) {
         const kept = new QmpErrorAfterAbort(e.desc, e.cls, () => undefined);
-        return afterAbort(state, proc, kept, { failed: d, failEvents: evs, wakes, step: counters ? 'id counter' : 'drain wake-ups of a refused command' });
+        return afterAbort(state, proc, kept, { failed: d, failEvents: evs, wakes, step: counters ? 'id counter' : debug ? 'blkdebug rules a refused read activated' : 'drain wake-ups of a refused command' });
       }
       return { ...refuse(state, e.cls, e.desc), events: evs };
     }
@@ -148,7 +151,10 @@ function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort, o: AfterA
   e.residue(p);
   // a residue that moves edges (external_snapshot_abort's bdrv_replace_node) changes file names
   refreshFilenames(p);
-  if (o.failed) keepIdCounters(o.failed, d);
+  if (o.failed) {
+    keepIdCounters(o.failed, d);
+    keepDebugStates(o.failed, d, (to, name) => new Proc(to, name));
+  }
   // A refused command still ran its drained sections up to the error, and bdrv_drained_end ran
   // on every error path: the jobs they resumed (child_job_drained_end -> job_resume) took their
   // wake-ups although nothing else of the command is left

@@ -12,7 +12,9 @@ import { blkdebugConfigCheck, blkdebugLimits } from './driver-options/blkdebug.j
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
 import { type NegativeSizeText, rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
 import { filenameOf } from './filename.js';
-import { probeHeader } from './images.js';
+import { getLength } from './length.js';
+import { blkdebugRules, probeHeader, qcow2OpenReads } from './read.js';
+import { commitDebugState } from './blkdebug-state.js';
 import { dirtyBitmapExists } from './bitmap-lookup.js';
 import { nbdConnect, nbdFilename } from './nbd-client.js';
 import { addAnonBitmap, bcsKey } from './anon-bitmaps.js';
@@ -238,13 +240,20 @@ function openNodeProbed(
       // qcow2_do_open reads the header through bs->file, whatever filters lie in between
       // (bdrv_pread(bs->file, 0, sizeof(QCowHeader))): a read a copy-on-read filter may crash on
       refuseCorReadCrash(p, file!.name, 0, 104, `Opening qcow2 node '${name}'`);
-      // (graph/images.ts probeHeader): a failed read is "Could not read qcow2 header: <errno>",
+      // (graph/read.ts probeHeader): a failed read is "Could not read qcow2 header: <errno>",
       // a header without QCOW_MAGIC "Image is not in qcow2 format"
-      const head = probeHeader(p, file!.name);
+      const head = probeHeader(p, file!.name, commitDebugState(p));
       if ('errno' in head) throw new QmpError(`Could not read qcow2 header: ${head.errno}`);
       const img = 'image' in head ? head.image : undefined;
       if (!img || img.format !== 'qcow2') throw new QmpError('Image is not in qcow2 format');
+      // qcow2_do_open's next reads through bs->file: the L1 table, then (after the options) the
+      // refcount table and the header extensions (graph/read.ts qcow2OpenReads)
+      const reads = qcow2OpenReads(p, file!.name, img, commitDebugState(p));
+      const l1 = reads.l1();
+      if (l1) throw new QmpError(l1);
       qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size });
+      const rest = reads.rest();
+      if (rest) throw new QmpError(rest);
       const header = img.backing ? { backing: img.backing, backingFormat: img.backingFormat } : {};
       p.patchNode(name, { size: img.size, header });
       openDataFile(p, name, opts, eff, img, file!.name, pendingAborts);
@@ -333,7 +342,9 @@ function openNodeProbed(
     case 'blkdebug': {
       const take = permFromList((opts['take-child-perms'] as string[] | undefined) ?? []);
       const unshare = permFromList((opts['unshare-child-perms'] as string[] | undefined) ?? []);
-      p.patchNode(name, { extra: { take, unshare } });
+      // blkdebug_open's add_rule: the inject-error and set-state rules a read meets (graph/read.ts)
+      const rules = blkdebugRules(opts);
+      p.patchNode(name, { extra: { take, unshare, ...(rules.length ? { rules } : {}) } });
       blkdebugConfigCheck(eff, (f) => p.image(f) !== undefined);
       // blkdebug_open: the image child gets the x-image file name (blkdebug_parse_filename)
       const xImage = eff['x-image'] === undefined ? undefined : String(eff['x-image']);
@@ -367,9 +378,10 @@ function openNodeProbed(
         attachOpened(p, name, c.name, `children.${i}`, ROLE_DATA);
       });
       // bdrv_open_driver -> refresh_total_sectors -> quorum_getlength: children of different
-      // lengths give -EIO
+      // lengths give -EIO. Their bdrv_getlength (graph/length.ts) is total_sectors * 512: a file
+      // node over a 196616-byte image and a raw node over another such file are the same length
       const len = p.node(names[0]!)!.size;
-      if (names.some((c) => p.node(c)!.size !== len)) throw new QmpError('Could not refresh total sector count: Input/output error');
+      if (names.some((c) => getLength(p, c) !== getLength(p, names[0]!))) throw new QmpError('Could not refresh total sector count: Input/output error');
       p.patchNode(name, { size: len });
       break;
     }
@@ -410,13 +422,24 @@ function formatLockIfNeeded(p: Proc, name: string): void {
 /**
  * The length of an image's host file, as raw_open (file-posix) finds it (bdrv_getlength of a new
  * file node): a raw image's size; a qcow2 image's layout (qcow2FileSize) or, after a truncate of
- * the file (coTruncate), the length it was cut or grown to: qcow2 allocates new clusters past its
- * own metadata end, so a grown file keeps its length until allocations pass it.
+ * the file (coTruncate), the length it was cut or grown to (raw_regular_truncate's ftruncate:
+ * shorter than the layout too), which later cluster allocations extend (withAllocation).
  */
 export function hostFileLength(img: Image): number {
   if (img.format === 'raw') return img.size;
-  const layout = qcow2FileSize(img);
-  return img.fileLength !== undefined ? Math.max(img.fileLength, layout) : layout;
+  return img.fileLength ?? qcow2FileSize(img);
+}
+
+/**
+ * A qcow2 image after clusters were allocated in it (`next`, from `prev`): qcow2_alloc_clusters
+ * hands out clusters past the last one its refcounts mark used (the layout's end), and the
+ * pwrite there extends a file cut shorter than that (qcow2FileSize of the new layout); a file
+ * grown past it keeps its length.
+ */
+export function withAllocation(prev: Image, next: Image): Image {
+  if (prev.fileLength === undefined || next.format !== 'qcow2') return next;
+  const grown = qcow2FileSize(next);
+  return { ...next, fileLength: qcow2FileSize(prev) < grown ? Math.max(prev.fileLength, grown) : prev.fileLength };
 }
 
 export function qcow2FileSize(img: Image): number {

@@ -7,10 +7,10 @@
 // A daemon that aborts may take long to be reaped (core dump): run one scenario per process
 // under `timeout` when probing them all (the table in docs/fidelity.md was made that way).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { printJson, printTranscript, type ImageSpec, type JsonObject, type Scenario, type Step } from '../oracle/format.js';
 import { runScenario } from '../oracle/harness.js';
+import { imageRoot } from '../oracle/image-root.js';
 import { createImagesWithQemuImg, spawnQsd } from '../oracle/qsd.js';
 import { requireQemuBinaries } from '../oracle/qemu-bins.js';
 
@@ -206,7 +206,7 @@ for (const s of ABORT_SCENARIOS.filter((x) => !only || (exact ? x.name === only 
   const cells: string[] = [];
   for (const v of versions) {
     const bins = requireQemuBinaries(v);
-    const dir = mkdtempSync(join(tmpdir(), 'bg-aborts-'));
+    const dir = mkdtempSync(join(imageRoot(), 'bg-aborts-'));
     try {
       await createImagesWithQemuImg(s, dir, bins);
       const t = await runScenario(s, (proc) => spawnQsd(dir, { label: proc, bin: bins.qsd }), { dir, waitTimeoutMs: 10_000 });

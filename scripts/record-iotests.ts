@@ -2,9 +2,9 @@
 // qemu-storage-daemon into oracle/transcripts/iotests/, in one process. A scenario whose
 // recording fails (daemon abort, wait timeout) is reported and not written.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseScenario, printTranscript, runScenario } from '../oracle/index.js';
+import { imageRoot } from '../oracle/image-root.js';
 import { createImagesWithQemuImg, spawnQsd } from '../oracle/qsd.js';
 
 const SRC = 'oracle/scenarios/iotests';
@@ -17,7 +17,7 @@ const files = args.length ? args : readdirSync(SRC).filter((f) => f.endsWith('.j
 let failed = 0;
 for (const f of files) {
   const scenario = parseScenario(readFileSync(f, 'utf8'), f);
-  const dir = mkdtempSync(join(tmpdir(), 'bg-iotests-'));
+  const dir = mkdtempSync(join(imageRoot(), 'bg-iotests-'));
   try {
     await createImagesWithQemuImg(scenario, dir);
     const t = await runScenario(scenario, (proc) => spawnQsd(dir, { label: proc }), { dir });

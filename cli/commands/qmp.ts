@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
@@ -8,6 +7,7 @@ import { MemoryBackend, type ModelBackend } from '../../commands/model-host.js';
 import { compareTranscripts, type TranscriptComparison } from '../../oracle/compare.js';
 import { parseScenario, parseTranscript, printTranscript, type Scenario } from '../../oracle/format.js';
 import { runScenario } from '../../oracle/harness.js';
+import { imageRoot } from '../../oracle/image-root.js';
 import { createImagesWithQemuImg, spawnQsd } from '../../oracle/qsd.js';
 import { spawnVm } from '../../oracle/qemu-vm.js';
 import { runOnModel, transcriptVersion } from '../../oracle/run-model.js';
@@ -153,7 +153,7 @@ export function registerQmp(program: Command): void {
       if (target === 'qsd' && scenario.vm !== undefined) badInput(`a scenario with a 'vm' member records with --target vm`);
       if (target === 'vm' && o.qemu === '10.0') badInput('--target vm records on the system qemu-system-x86_64 (7.2); --qemu 10.0 is for qemu-storage-daemon');
       const bins = requireQemuBinaries(o.qemu ?? '7.2');
-      const dir = mkdtempSync(join(tmpdir(), 'blockgraph-rec-'));
+      const dir = mkdtempSync(join(imageRoot(), 'blockgraph-rec-'));
       try {
         // qemu-img and qemu-io of the same version make the images
         await createImagesWithQemuImg(scenario, dir, bins);

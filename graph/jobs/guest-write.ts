@@ -6,7 +6,7 @@
 // next format driver probing it finds no QCOW_MAGIC (qcow2_do_open: "Image is not in qcow2
 // format"). Reads were followed the same way in graph/images.ts probeHeader.
 import { addExtent, imageBehind } from '../images.js';
-import { hostFileLength } from '../open.js';
+import { hostFileLength, withAllocation } from '../open.js';
 import type { Proc } from '../proc.js';
 import { HOST, type Image } from '../types.js';
 import { allocatedAbove } from './allocation.js';
@@ -48,7 +48,7 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number)
     const file = p.fileChild(dest)?.child;
     const img = file ? imageBehind(p, file) : undefined;
     if (!img) return;
-    const next: Image = { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) };
+    const next: Image = withAllocation(img, { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) });
     p.d.put(HOST, 'images', img.file, next);
     return;
   }

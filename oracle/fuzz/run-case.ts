@@ -1,14 +1,13 @@
 // One fuzz case: a sequence generated live against qemu-storage-daemon (each command drawn over
 // the graph QEMU reported after the previous one), then the same sequence run on the model, and
 // the two transcripts compared with the oracle's measures.
-import { accessSync, constants, statSync } from 'node:fs';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isBlockgraphError } from '../../errors/index.js';
 import { compareSteps, compareTranscripts, type StepComparison } from '../compare.js';
 import { TRANSCRIPT_FORMAT, isWaitStep, scenarioOf, type Json, type Scenario, type Step, type Transcript, type TranscriptStep } from '../format.js';
 import { ScenarioRecorder, runScenario } from '../harness.js';
+import { imageRoot } from '../image-root.js';
 import { createImagesWithQemuImg, spawnQsd } from '../qsd.js';
 import type { QemuBinaries } from '../qemu-bins.js';
 import { modelRecorder, runOnModel, transcriptVersion } from '../run-model.js';
@@ -134,12 +133,8 @@ function fileNames(v: Json, out: string[] = [], key = ''): string[] {
 
 const stepName = (s: Step | TranscriptStep) => (isWaitStep(s) ? `wait ${s.wait.job} ${s.wait.status}` : s.execute);
 
-function tmpRoot(): string {
-  try {
-    if (statSync('/dev/shm').isDirectory()) { accessSync('/dev/shm', constants.W_OK); return '/dev/shm'; }
-  } catch { /* no tmpfs: the OS temp dir */ }
-  return tmpdir();
-}
+// the recorders' own image root (oracle/image-root.ts): QEMU's answers may depend on the file system
+const tmpRoot = imageRoot;
 
 /** Records `scenario` on fresh daemons; a daemon death is returned as a qemu-abort finding. */
 export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?: (i: number, s: TranscriptStep) => void | Promise<void>): Promise<{ transcript?: Transcript; finding?: Finding; done: number }> {

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseTranscript, printTranscript, runScenario, scenarioOf } from '../../oracle/index.js';
+import { imageRoot } from '../../oracle/image-root.js';
 import { createImagesWithQemuImg, qsdAvailable, spawnQsd } from '../../oracle/qsd.js';
 
 const DIR = resolve('oracle/transcripts');
@@ -29,7 +30,7 @@ if (!qsdAvailable()) {
     test(`re-recording ${f} on QSD gives the same bytes`, async () => {
       const text = readFileSync(join(DIR, f), 'utf8');
       const scenario = scenarioOf(parseTranscript(text));
-      const dir = mkdtempSync(join(tmpdir(), 'bg-oracle-'));
+      const dir = mkdtempSync(join(imageRoot(), 'bg-oracle-'));
       try {
         await createImagesWithQemuImg(scenario, dir);
         const t = await runScenario(scenario, (proc) => spawnQsd(dir, { label: proc }), { dir });
