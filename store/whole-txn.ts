@@ -43,18 +43,22 @@ function positional(data: unknown): data is { op: string; args: Obj; plan: strin
 /** The stored form of a whole transaction's data. */
 export function compactWhole(data: unknown): unknown {
   if (!positional(data)) return data;
-  const latest = new Map<string, string | null>(); // entity -> canonical JSON of its latest after-image here
+  // entity -> its latest after-image here. Encoded (canonical JSON) only when a later change of
+  // the same entity has a before-image to compare: most records change each entity once, and
+  // then nothing is encoded here at all (issue 15: the encoding is the costly part).
+  const latest = new Map<string, unknown>();
   const steps = data.steps.map((s) => {
     const changes = s.changes.map((ch) => {
       const [out] = compactChanges([ch], true) as Obj[];
       const key = entityKey(ch);
       const before = ch.before ?? null;
-      if (before !== null && latest.get(key) === canonicalJson(before)) {
+      const prior = latest.get(key);
+      if (before !== null && prior !== undefined && prior !== null && canonicalJson(prior) === canonicalJson(before)) {
         delete out!.B;
         delete out!.b;
         out!.R = 0;
       }
-      latest.set(key, ch.after == null ? null : canonicalJson(ch.after));
+      latest.set(key, ch.after ?? null);
       return out;
     });
     return [s.name, changes];
