@@ -6,8 +6,8 @@
 // acknowledged): a log that ends before the anchor, or whose record at the anchor's seq has
 // another hash, has lost acknowledged records, and verify says how many.
 //
-// The file holds two fixed 128-byte slots written alternately in place (one pwrite and one
-// fdatasync per synced append; no rename, no directory fsync): a torn write can spoil only the
+// The file holds two fixed 128-byte slots written alternately in place (a pwrite per synced
+// append, an fdatasync every Nth; no rename, no directory fsync): a torn write can spoil only the
 // slot being written, and the reader takes the valid slot with the higher seq. Each slot
 // carries a CRC, so a garbled one is told apart from an old one.
 import { closeSync, fdatasync, fdatasyncSync, openSync, writeSync } from 'node:fs';
