@@ -5,7 +5,7 @@
 // callers never interleave a transaction.
 import { Subject } from 'rxjs';
 import { BlockgraphError } from '../errors/index.js';
-import { digestApply, digestHex, stateDigest } from '../graph/hash.js';
+import { digestApply, digestApplySteps, digestHex, stateDigest } from '../graph/hash.js';
 import type { State } from '../graph/types.js';
 import type { ModelBackend } from '../commands/model-host.js';
 import { executeCommand, type ExecResult } from '../commands/model.js';
@@ -142,8 +142,8 @@ export class Engine implements ModelBackend {
     // And since nothing can come between them, the whole transaction is one record (format
     // version 4, events/whole.ts): begun holding its steps and that decision, without the
     // envelopes and frame headers of the separate records (issue 15).
-    let digest = this.digest;
-    for (const s of r.steps) digest = digestApply(digest, s.changes);
+    // the net change of each entity: an image one step hands on to the next is not digested (graph/hash.ts)
+    const digest = digestApplySteps(this.digest, r.steps);
     const whole: NewRecord = {
       ...begun,
       data: { ...(begun.data as object), steps: steps.map((s) => s.data), decided: { ...(decided.data as object), ended: { stateHash: digestHex(digest) } } },

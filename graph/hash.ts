@@ -3,15 +3,34 @@
 // whatever order their maps were filled in, and the hash can be kept up to date from a
 // transaction's changes alone (subtract each before-image, add each after-image), so the
 // engine records a state hash per transaction in O(changes), not O(state).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Change } from './draft.js';
 
 export function canonicalJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return '[' + v.map(canonicalJson).join(',') + ']';
+  // Built by concatenation, without the intermediate arrays of map/filter/join (issue 15: two
+  // of these per changed entity per command); the same text as the map/join form.
+  if (Array.isArray(v)) {
+    let s = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) s += ',';
+      if (i in v) s += canonicalJson(v[i]);
+    }
+    return s + ']';
+  }
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
-  return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonicalJson(o[k])).join(',') + '}';
+  const keys = Object.keys(o);
+  if (keys.length > 1) keys.sort();
+  let s = '{';
+  let first = true;
+  for (const k of keys) {
+    const e = o[k];
+    if (e === undefined) continue;
+    if (!first) s += ',';
+    first = false;
+    s += JSON.stringify(k) + ':' + canonicalJson(e);
+  }
+  return s + '}';
 }
 
 const MOD = 1n << 256n;
@@ -21,7 +40,8 @@ export const digestWork = { entities: 0 };
 
 export function entityDigest(s: string, c: string, id: string, value: unknown): bigint {
   digestWork.entities++;
-  const h = createHash('sha256').update(s + '\0' + c + '\0' + id + '\0' + canonicalJson(value)).digest('hex');
+  // the one-shot crypto.hash: about twice as fast as createHash for short inputs (store/codec.ts hashOf)
+  const h = hash('sha256', s + '\0' + c + '\0' + id + '\0' + canonicalJson(value), 'hex');
   return BigInt('0x' + h);
 }
 
@@ -45,6 +65,42 @@ export function digestApply(d: bigint, changes: readonly Change[], dir: 'redo' |
     const inn = dir === 'redo' ? ch.after : ch.before;
     if (out !== null && out !== undefined) d -= entityDigest(ch.s, ch.c, ch.id, out);
     if (inn !== null && inn !== undefined) d += entityDigest(ch.s, ch.c, ch.id, inn);
+  }
+  return ((d % MOD) + MOD) % MOD;
+}
+
+/**
+ * The digest after a transaction's steps (redo), as digestApply over each step in turn, without
+ * the digests that cancel: an after-image that a later change of the same transaction takes as
+ * its before-image (the same object, as the model hands a step's image on: `open` then
+ * `monitor-ref` of one node) is added and subtracted again, so neither is computed (issue 15).
+ * Only the same object cancels; an equal copy is digested both times, as digestApply does.
+ */
+export function digestApplySteps(d: bigint, steps: readonly { changes: readonly Change[] }[]): bigint {
+  const all: Change[] = [];
+  for (const st of steps) for (const ch of st.changes) all.push(ch);
+  // by position: change i's after-image and change j's before-image cancel (never by image alone:
+  // an entity set back to an earlier object must still count it)
+  const skipAfter = new Uint8Array(all.length);
+  const skipBefore = new Uint8Array(all.length);
+  const latest = new Map<string, number>(); // entity -> the change holding its latest after-image
+  for (let j = 0; j < all.length; j++) {
+    const ch = all[j]!;
+    const key = ch.s + '\0' + ch.c + '\0' + ch.id;
+    const i = latest.get(key);
+    const before = ch.before;
+    if (i !== undefined && before !== null && before !== undefined && all[i]!.after === before) {
+      skipAfter[i] = 1;
+      skipBefore[j] = 1;
+    }
+    latest.set(key, j);
+  }
+  for (let j = 0; j < all.length; j++) {
+    const ch = all[j]!;
+    const out = ch.before;
+    const inn = ch.after;
+    if (!skipBefore[j] && out !== null && out !== undefined) d -= entityDigest(ch.s, ch.c, ch.id, out);
+    if (!skipAfter[j] && inn !== null && inn !== undefined) d += entityDigest(ch.s, ch.c, ch.id, inn);
   }
   return ((d % MOD) + MOD) % MOD;
 }

@@ -84,6 +84,8 @@ export class EventLog {
   #onSynced: OpenOptions['onSynced'];
   // One writer: every mutation runs here in turn, so seqs are assigned and written in order.
   #queue: Promise<unknown> = Promise.resolve();
+  /** Operations queued or running in #queue (0: a write can start at once). */
+  #pending = 0;
   readonly #appended = new Subject<LogRecord>();
   // Assigned but maybe not yet written: appends encode at the tip at once (appendNow).
   #tip: number;
@@ -144,11 +146,25 @@ export class EventLog {
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
+    this.#pending++;
     const run = this.#queue.then(() => {
       if (this.#closed) throw new LogClosedError();
       return fn();
     });
-    this.#queue = run.catch(() => undefined);
+    this.#queue = run.catch(() => undefined).finally(() => { this.#pending--; });
+    return run;
+  }
+
+  /** As #serial, for a queue known to be idle: `fn` starts now, not a microtask later. */
+  #serialNow<T>(fn: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    let run: Promise<T>;
+    try {
+      run = fn();
+    } catch (e) {
+      run = Promise.reject(e);
+    }
+    this.#queue = run.catch(() => undefined).finally(() => { this.#pending--; });
     return run;
   }
 
@@ -196,17 +212,23 @@ export class EventLog {
     this.#tip = first + records.length - 1;
     this.#tipHash = prev;
     let g = this.#open;
-    if (!g || g.gen !== this.#gen) {
+    const fresh = !g || g.gen !== this.#gen;
+    if (fresh) {
       g = { gen: this.#gen, ops: [], records: [], sync: false, first, done: undefined as unknown as Promise<void> };
-      const group = g;
       this.#open = g;
-      g.done = this.#serial(() => this.#writeGroup(group));
-      this.#lastWrite = g.done.catch(() => undefined);
     }
-    for (const op of ops) g.ops.push(op);
-    for (const r of out) g.records.push(r);
-    g.sync ||= opts.sync === true;
-    return { records: out, durable: g.done };
+    for (const op of ops) g!.ops.push(op);
+    for (const r of out) g!.records.push(r);
+    g!.sync ||= opts.sync === true;
+    if (fresh) {
+      const group = g!;
+      // Nothing being written: the batch goes to the database now, before this returns, so
+      // the fsync runs while the caller folds the records and builds its reply (issue 15).
+      // Otherwise the group waits for the write in flight, and appends meanwhile join it.
+      group.done = this.#pending === 0 ? this.#serialNow(() => this.#writeGroup(group)) : this.#serial(() => this.#writeGroup(group));
+      this.#lastWrite = group.done.catch(() => undefined);
+    }
+    return { records: out, durable: g!.done };
   }
 
   /** Resolves once everything appended so far is written (or its write has failed). */

@@ -21,40 +21,64 @@ import { compactImage, copyJson, DECIDED_V3, expandImage, templates } from './im
 
 type Obj = Record<string, unknown>;
 const isPlain = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const WHOLE_KEYS = ['args', 'decided', 'op', 'plan', 'steps'];
+const WHOLE_KEYS = new Set(['args', 'decided', 'op', 'plan', 'steps']);
 const CHANGE_KEYS = new Set(['after', 'before', 'c', 'id', 's']);
 /** The entity a change is about. Encoder and decoder key alike, so a reference means the same to both. */
 const entityKey = (ch: Obj): string => String(ch.s) + '\u0000' + String(ch.c) + '\u0000' + String(ch.id);
 
+/** Are the members of `o` that are not undefined exactly `names` (a check per command: no sorting, no arrays)? */
+function definedKeysAre(o: Obj, names: ReadonlySet<string>): boolean {
+  let n = 0;
+  for (const k of Object.keys(o)) {
+    if (o[k] === undefined) continue;
+    if (!names.has(k)) return false;
+    n++;
+  }
+  return n === names.size;
+}
+const STEP_KEYS = new Set(['changes', 'name']);
+
 /** Can `data` be stored positionally (exactly the members of a whole transaction, well typed)? */
 function positional(data: unknown): data is { op: string; args: Obj; plan: string[]; steps: { name: string; changes: Obj[] }[]; decided: unknown } {
-  if (!isPlain(data)) return false;
-  const keys = Object.keys(data).filter((k) => data[k] !== undefined).sort();
-  if (keys.join() !== WHOLE_KEYS.join()) return false;
+  if (!isPlain(data) || !definedKeysAre(data, WHOLE_KEYS)) return false;
   const { op, args, plan, steps } = data as Obj;
   if (typeof op !== 'string' || !isPlain(args) || !Array.isArray(plan) || !plan.every((p) => typeof p === 'string')) return false;
   if (!Array.isArray(steps)) return false;
-  return steps.every((s) => isPlain(s) && Object.keys(s).filter((k) => s[k] !== undefined).sort().join() === 'changes,name'
+  return steps.every((s) => isPlain(s) && definedKeysAre(s, STEP_KEYS)
     && typeof s.name === 'string' && Array.isArray(s.changes)
     // a change with members of its own (none the model writes) is stored as the object: `R` is ours
     && s.changes.every((ch: unknown) => isPlain(ch) && Object.keys(ch).every((k) => CHANGE_KEYS.has(k))));
 }
 
+/** Encoding work, counted (specs assert it per command, never time it): images encoded to compare them. */
+export const wholeWork = { imageEncodings: 0 };
+
+/** The same image: the same object (the model hands a step's after-image on as the next one's before), or the same canonical JSON. */
+function sameImage(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  wholeWork.imageEncodings += 2;
+  return canonicalJson(a) === canonicalJson(b);
+}
+
 /** The stored form of a whole transaction's data. */
 export function compactWhole(data: unknown): unknown {
   if (!positional(data)) return data;
-  const latest = new Map<string, string | null>(); // entity -> canonical JSON of its latest after-image here
+  // entity -> its latest after-image here. Encoded (canonical JSON) only when a later change of
+  // the same entity has a before-image to compare: most records change each entity once, and
+  // then nothing is encoded here at all (issue 15: the encoding is the costly part).
+  const latest = new Map<string, unknown>();
   const steps = data.steps.map((s) => {
     const changes = s.changes.map((ch) => {
       const [out] = compactChanges([ch], true) as Obj[];
       const key = entityKey(ch);
       const before = ch.before ?? null;
-      if (before !== null && latest.get(key) === canonicalJson(before)) {
+      const prior = latest.get(key);
+      if (before !== null && prior !== undefined && prior !== null && sameImage(prior, before)) {
         delete out!.B;
         delete out!.b;
         out!.R = 0;
       }
-      latest.set(key, ch.after == null ? null : canonicalJson(ch.after));
+      latest.set(key, ch.after ?? null);
       return out;
     });
     return [s.name, changes];

@@ -1,12 +1,15 @@
 // Work on a command's path that does not depend on the graph, counted (never timed): the state
 // digest (graph/hash.ts, a canonical encoding and a sha256 per entity image) is computed once per
 // image a transaction changes — the engine computes the digest after the txn for its decision and
-// folds the records without computing it again.
+// folds the records without computing it again — and not at all for an image one step hands on
+// to the next (it is added and subtracted again: `open` then `monitor-ref` of the same node).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Engine } from '../../engine/engine.js';
-import { digestHex, digestWork, stateDigest } from '../../graph/hash.js';
+import { digestApply, digestApplySteps, digestHex, digestWork, stateDigest } from '../../graph/hash.js';
+import type { Change } from '../../graph/draft.js';
 import { openMemory } from '../../store/index.js';
+import { compactWhole, expandWhole, wholeWork } from '../../store/whole-txn.js';
 
 test('one entity digest per changed image per command; the kept digest is the state\'s', async () => {
   const e = await Engine.open(await openMemory());
@@ -23,16 +26,75 @@ test('one entity digest per changed image per command; the kept digest is the st
     const r = await e.execute('A', cmd, args);
     assert.ok(!('error' in r.reply), JSON.stringify(r.reply));
     digests.push(digestWork.entities - before);
+    // images changed, less the after-images a later change of the same entity takes as its before-image
     let n = 0;
-    for (const s of r.steps) for (const c of s.changes) n += (c.before != null ? 1 : 0) + (c.after != null ? 1 : 0);
+    const latest = new Map<string, unknown>();
+    for (const s of r.steps) for (const c of s.changes) {
+      const key = `${c.s}/${c.c}/${c.id}`;
+      const handedOn = c.before != null && latest.get(key) === c.before;
+      n += (c.before != null && !handedOn ? 1 : 0) + (c.after != null ? 1 : 0) - (handedOn ? 1 : 0);
+      latest.set(key, c.after);
+    }
     images.push(n);
   }
-  assert.equal(digests, images, 'entity digests per command = images its steps change');
+  assert.equal(digests, images, 'entity digests per command = net images its steps change');
   assert.ok(images.every((n) => n > 0));
+  assert.equal(digests, [2, 4, 2, 1], 'add null-co: the process meta and the node once (was 4); add raw: the process meta before and after, r and its edge (was 10)');
   // the digest kept without the second computation is still the state's own
   const kept = (e as unknown as { digest: bigint }).digest;
   assert.is(digestHex(kept), digestHex(stateDigest(e.state)));
   await e.log.close();
+});
+
+test('digestApplySteps equals digestApply step by step, also when an entity is set back to an earlier image', () => {
+  const I = { v: 1 };
+  const J = { v: 2 };
+  const K = { v: 3 };
+  const ch = (before: unknown, after: unknown, id = 'x'): Change => ({ s: 'A', c: 'things', id, before, after });
+  const cases: Change[][][] = [
+    [[ch(null, I)], [ch(I, J)], [ch(J, I)]], // set back to the object it had: I still counts once
+    [[ch(K, I), ch(null, J, 'y')], [ch(I, { ...I })], [ch(J, null, 'y')]], // an equal copy is not the same image
+    [[ch(I, J)], [ch(J, K)], [ch(K, null)]],
+  ];
+  for (const steps of cases) {
+    let d = 12345n;
+    for (const st of steps) d = digestApply(d, st);
+    assert.is(digestHex(digestApplySteps(12345n, steps.map((changes) => ({ name: 's', changes })))), digestHex(d));
+  }
+});
+
+test('storing a command encodes no image to compare it: an entity changed again is matched by identity', async () => {
+  const e = await Engine.open(await openMemory());
+  const cmds: [string, Record<string, unknown>][] = [
+    ['blockdev-add', { driver: 'null-co', 'node-name': 'a' }], // open, then monitor-ref of the same node
+    ['blockdev-add', { driver: 'raw', 'node-name': 'r', file: 'a' }], // open, attach, monitor-ref: r three times
+    ['blockdev-del', { 'node-name': 'r' }],
+    ['blockdev-del', { 'node-name': 'a' }],
+  ];
+  for (const [cmd, args] of cmds) {
+    const before = wholeWork.imageEncodings;
+    const r = await e.execute('A', cmd, args);
+    assert.ok(!('error' in r.reply), JSON.stringify(r.reply));
+    assert.is(wholeWork.imageEncodings - before, 0, `${cmd}: images encoded to be compared`);
+  }
+  await e.log.close();
+});
+
+test('an equal image that is another object is still stored as a reference (encoded once each to compare)', () => {
+  const img = { driver: 'null-co', 'node-name': 'a', ro: false };
+  const data = {
+    op: 'x', args: {}, plan: ['s1', 's2'], decided: { outcome: 'commit' },
+    steps: [
+      { name: 's1', changes: [{ s: 'A', c: 'things', id: 'a', before: null, after: img }] },
+      { name: 's2', changes: [{ s: 'A', c: 'things', id: 'a', before: { ...img }, after: { ...img, ro: true } }] },
+    ],
+  };
+  const before = wholeWork.imageEncodings;
+  const stored = compactWhole(data) as unknown[];
+  assert.is(wholeWork.imageEncodings - before, 2);
+  assert.ok(JSON.stringify(stored[3]).includes('"R":0'), JSON.stringify(stored[3]));
+  const back = expandWhole(JSON.parse(JSON.stringify(stored))) as { steps: { changes: { before: unknown }[] }[] };
+  assert.equal(back.steps[1]!.changes[0]!.before, img);
 });
 
 test.run();
