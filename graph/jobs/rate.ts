@@ -14,7 +14,7 @@
 // (mirror-dirty.ts): each wake-up issues the next run of dirty chunks (up to buf_size) and sleeps
 // once the limit is exceeded, even after its last run; the wake-up that finds the bitmap clean
 // (nothing in flight: the drain waited for it) makes it ready.
-import { takeDrainWakes } from '../drain.js';
+import { dropDrainWakes, takeDrainWakes } from '../drain.js';
 import type { Proc } from '../proc.js';
 import type { Job } from '../types.js';
 import { writeGuestData } from './guest-write.js';
@@ -120,6 +120,7 @@ function runLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean {
 export function startRate(ctx: JobCtx, id: string, init: Omit<RateState, 'pos' | 'dispatched' | 'sleeping' | 'limited' | 'quota'>): void {
   const j = ctx.p.job(id);
   if (!j) return;
+  dropDrainWakes(ctx.p, id);
   const r: RateState = { ...init, pos: 0, dispatched: 0, sleeping: false, limited: j.speed > 0, quota: quotaOf(j.speed) };
   patchJobData(ctx.p, id, { rate: r });
   if (r.limited) runBatch(ctx, id);
