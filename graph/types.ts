@@ -148,6 +148,8 @@ export interface Image {
   dataFileRaw?: boolean;
   compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1
   bitmaps?: ImageBitmap[]; // qcow2 bitmap directory, in directory order
+  /** qcow2 internal snapshots (the snapshot table, in table order): id and name only (absent: none). */
+  snapshots?: { id: string; name: string }[];
   /**
    * A qcow2 image's host file length when a truncate of a file node over it set one (raw_co_truncate
    * -> ftruncate); absent: the length the image's layout gives (qcow2FileSize). A raw image's file
