@@ -21,6 +21,7 @@ import { blockdevSnapshotSync, transaction } from './transaction.js';
 import { nbdServerAdd } from './nbd-server-add.js';
 import { nbdServerRemove } from './nbd-server-remove.js';
 import { blockdevSnapshotDeleteInternalSync } from './internal-snapshot.js';
+import { driveBackup } from './drive-backup.js';
 import { driveMirror } from './drive-mirror.js';
 import { blockdevBackup } from './blockdev-backup.js';
 import { jobVerbCommands } from './job-verbs.js';
@@ -43,7 +44,7 @@ registerCommand(xBlockdevSetIothread);
 registerCommand(blockdevReopen);
 for (const c of [blockStream, blockCommit, blockdevMirror, blockdevSnapshot, ...jobVerbCommands, xBlockgraphJobAdvance]) registerCommand(c);
 registerCommand(cancelOrphanedJobsCommand);
-for (const c of [transaction, blockdevSnapshotSync, blockdevSnapshotInternalSync, blockdevSnapshotDeleteInternalSync, nbdServerAdd, nbdServerRemove, driveMirror, blockdevBackup]) registerCommand(c);
+for (const c of [transaction, blockdevSnapshotSync, blockdevSnapshotInternalSync, blockdevSnapshotDeleteInternalSync, nbdServerAdd, nbdServerRemove, driveMirror, blockdevBackup, driveBackup]) registerCommand(c);
 registerCommand(configure);
 registerCommand(processStart);
 // issue 13: the rest of QSD 7.2's command list (query-commands), each answered as QSD does or refused as not modelled
