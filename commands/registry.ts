@@ -22,6 +22,7 @@ import { nbdServerAdd } from './nbd-server-add.js';
 import { nbdServerRemove } from './nbd-server-remove.js';
 import { blockdevSnapshotDeleteInternalSync } from './internal-snapshot.js';
 import { driveBackup } from './drive-backup.js';
+import { changeBackingFileCommand } from './change-backing-file.js';
 import { driveMirror } from './drive-mirror.js';
 import { blockdevBackup } from './blockdev-backup.js';
 import { jobVerbCommands } from './job-verbs.js';
@@ -44,7 +45,7 @@ registerCommand(xBlockdevSetIothread);
 registerCommand(blockdevReopen);
 for (const c of [blockStream, blockCommit, blockdevMirror, blockdevSnapshot, ...jobVerbCommands, xBlockgraphJobAdvance]) registerCommand(c);
 registerCommand(cancelOrphanedJobsCommand);
-for (const c of [transaction, blockdevSnapshotSync, blockdevSnapshotInternalSync, blockdevSnapshotDeleteInternalSync, nbdServerAdd, nbdServerRemove, driveMirror, blockdevBackup, driveBackup]) registerCommand(c);
+for (const c of [transaction, blockdevSnapshotSync, blockdevSnapshotInternalSync, blockdevSnapshotDeleteInternalSync, nbdServerAdd, nbdServerRemove, driveMirror, blockdevBackup, driveBackup, changeBackingFileCommand]) registerCommand(c);
 registerCommand(configure);
 registerCommand(processStart);
 // issue 13: the rest of QSD 7.2's command list (query-commands), each answered as QSD does or refused as not modelled

@@ -42,7 +42,8 @@ export interface BdsNode {
   aio: string;             // "main" or an iothread id
   size: number;            // bytes
   align: number;           // request alignment (blkdebug align)
-  header: { backing?: string; backingFormat?: string } | null; // image header (qcow2)
+  /** image header (qcow2); auto: bs->auto_backing_file where it differs from the header's name */
+  header: { backing?: string; backingFormat?: string; auto?: string } | null;
   lock: { perm: number; shared: number } | null; // file-posix committed lock state; null: locking off
   forceShare: boolean;
   order: number;           // name-assignment order (x-debug-query-block-graph lists nodes in it)
