@@ -50,7 +50,7 @@ export function blockdevBackupPrepare(ctx: ActionCtx, d: Record<string, any>): P
   return prepareAfterMove(ctx, d, bs, target);
 }
 
-function prepareAfterMove(ctx: ActionCtx, d: Record<string, any>, bs: string, target: string): PreparedAction {
+export function prepareAfterMove(ctx: ActionCtx, d: Record<string, any>, bs: string, target: string): PreparedAction {
   const { p } = ctx;
 
   let sync = String(d.sync);

@@ -3,13 +3,13 @@ import { opBlocker } from '../graph/blockers.js';
 import { moveToContext, tryMoveToContext } from '../graph/aio.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
-import { filterChild, skipImplicitFilters } from '../graph/jobs/chain.js';
-import type { Proc } from '../graph/proc.js';
+import { skipImplicitFilters } from '../graph/jobs/chain.js';
 import { startMirror } from '../graph/jobs/mirror.js';
 import { getRootBs, lookupBs } from './job-lookup.js';
 import type { CommandDef } from './types.js';
 import type { JobCtx } from '../graph/jobs/runner.js';
 import { getLength } from '../graph/length.js';
+import { recurseCanReplace } from '../graph/jobs/can-replace.js';
 
 /** qmp_blockdev_mirror + blockdev_mirror_common, checks in QEMU's order. */
 export const blockdevMirror: CommandDef = {
@@ -91,29 +91,4 @@ export function blockdevMirrorCommon(
       ...(args['on-target-error'] !== undefined ? { onTargetError: String(args['on-target-error']) } : {}),
     });
   }
-}
-
-/**
- * bdrv_recurse_can_replace: `toReplace` is `bs` or reached from it through filters, or through a
- * driver's own .bdrv_recurse_can_replace (quorum_recurse_can_replace, blkverify_recurse_can_replace).
- */
-export function recurseCanReplace(p: Proc, bs: string | undefined, toReplace: string, depth = 0): boolean {
-  if (!bs || depth > 10000) return false;
-  const n = p.node(bs);
-  if (!n) return false;
-  if (bs === toReplace) return true;
-  if (n.driver === 'quorum') {
-    // quorum_recurse_can_replace: only an immediate child, and only when the quorum's edge is
-    // its one and only parent (no recursion down a child's chain)
-    const edge = p.childrenOf(bs).find((e) => e.name.startsWith('children.') && e.child === toReplace);
-    if (!edge) return false;
-    const parents = p.parents(toReplace);
-    return parents.length === 1 && parents[0]!.id === edge.id;
-  }
-  if (n.driver === 'blkverify') {
-    // blkverify_recurse_can_replace: both children must match bs
-    return recurseCanReplace(p, p.child(bs, 'file')?.child, toReplace, depth + 1)
-      || recurseCanReplace(p, p.child(bs, 'test')?.child, toReplace, depth + 1);
-  }
-  return recurseCanReplace(p, filterChild(p, bs)?.child, toReplace, depth + 1);
 }

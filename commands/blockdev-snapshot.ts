@@ -10,3 +10,13 @@ export const blockdevSnapshot: CommandDef = {
     return {};
   },
 };
+
+/** qmp_blockdev_snapshot_internal_sync: blockdev_do_action with one internal snapshot action. */
+export const blockdevSnapshotInternalSync: CommandDef = {
+  name: 'blockdev-snapshot-internal-sync',
+  mutates: true,
+  run({ p, args }) {
+    runTransaction(p, [{ type: 'blockdev-snapshot-internal-sync', data: args }]);
+    return {};
+  },
+};

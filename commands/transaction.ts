@@ -10,6 +10,8 @@ import { externalSnapshotPrepare, type SnapshotAction } from './external-snapsho
 import type { CommandDef } from './types.js';
 import { blockdevBackupPrepare } from './blockdev-backup.js';
 import { BITMAP_ACTIONS } from './bitmap-actions.js';
+import { internalSnapshotPrepare } from './internal-snapshot.js';
+import { driveBackupPrepare } from './drive-backup.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 import { drainAll } from '../graph/drain.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
@@ -68,6 +70,8 @@ const ACTIONS = new Map<string, ActionDef>([
   }],
   // blockdev_backup_prepare: jobs support every completion mode
   ['blockdev-backup', (ctx, d) => blockdevBackupPrepare(ctx, d)],
+  ['drive-backup', (ctx, d) => driveBackupPrepare(ctx, d)],
+  ['blockdev-snapshot-internal-sync', (ctx, d, kind) => internalSnapshotPrepare(ctx, d, kind)],
   ...BITMAP_ACTIONS,
 ]);
 
@@ -98,7 +102,7 @@ export function runTransaction(
   try {
     for (const a of actions) {
       const def = ACTIONS.get(a.type);
-      // the schema accepts them; the model has no internal snapshots
+      // the schema accepts every action type; all are modelled, this is a guard
       if (!def) throw new QmpError(`blockgraph does not model the transaction action '${a.type}'`);
       prepared.push(def(ctx, a.data ?? {}, a.type));
     }

@@ -6,7 +6,8 @@ import { ROLE_COW } from './perm.js';
 
 export type BlockOp =
   | 'drive-del' | 'commit-source' | 'commit-target' | 'stream' | 'mirror-source' | 'mirror-target'
-  | 'backup-source' | 'backup-target' | 'resize' | 'external-snapshot' | 'change' | 'dataplane' | 'replace' | 'eject';
+  | 'backup-source' | 'backup-target' | 'resize' | 'external-snapshot' | 'internal-snapshot' | 'internal-snapshot-delete'
+  | 'change' | 'dataplane' | 'replace' | 'eject';
 
 const BACKING_UNBLOCKED: BlockOp[] = ['commit-target', 'stream', 'backup-source', 'backup-target'];
 

@@ -81,3 +81,14 @@ export function takeDrainWakes(p: Proc): string[] {
 export function drainAll(p: Proc): void {
   drained(p, p.nodes().map((n) => n.name), false, () => undefined);
 }
+
+/**
+ * job_start: a drained section that ended before the job started resumed it without entering it
+ * (job_resume_locked -> job_enter_cond_locked returns while !job_started), so it is no wake-up.
+ * commit_start, for one, flips the base read-write (bdrv_reopen, drained) and appends commit_top
+ * (bdrv_replace_node_common, drained) after block_job_create has made the job a parent.
+ */
+export function dropDrainWakes(p: Proc, job: string): void {
+  const st = DRAINS.get(p.d);
+  if (st) st.wakes = st.wakes.filter((j) => j !== job);
+}

@@ -57,6 +57,8 @@ export function defaultPerms(c: ChildPermCtx): { perm: number; shared: number } 
 
 const DRIVERS: Record<string, DriverInfo> = {
   file: { kind: 'protocol', supportsBacking: false, reopen: true },
+  // file-posix's host_device: opened from a header's backing name that is a host device node
+  host_device: { kind: 'protocol', supportsBacking: false, reopen: true },
   'null-co': { kind: 'protocol', supportsBacking: false, reopen: true },
   'null-aio': { kind: 'protocol', supportsBacking: false, reopen: true },
   // block/nbd.c: a protocol driver (.bdrv_file_open) whose image lives in another process

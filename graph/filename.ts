@@ -24,7 +24,7 @@ import { QDict, toJson, type QValue } from './qdict-json.js';
 import type { BdsNode, Edge } from './types.js';
 
 /** Drivers with .bdrv_file_open: a format may reuse their exact name. */
-const FILE_OPEN = new Set(['file', 'null-co', 'null-aio', 'blkdebug', 'blkverify', 'nbd']);
+const FILE_OPEN = new Set(['file', 'host_device', 'null-co', 'null-aio', 'blkdebug', 'blkverify', 'nbd']);
 
 /** drv->strong_runtime_opts; a key ending in "." is a prefix. */
 const STRONG: Record<string, string[]> = {
@@ -107,6 +107,7 @@ export function filenameOf(p: Proc, node: string): string {
   if (n.implicit && kids.length === 1) return nameOf(kids[0]);
   switch (n.driver) {
     case 'file':
+    case 'host_device':
     case 'nbd':
       return n.filename;
     case 'null-co':
@@ -155,9 +156,9 @@ export function filenameOf(p: Proc, node: string): string {
   }
 }
 
-/** bdrv_backing_overridden, with auto_backing_file = the header's backing file name. */
+/** bdrv_backing_overridden: auto_backing_file is the header's backing file name unless an implicit open set it. */
 function backingOverridden(p: Proc, n: BdsNode, kids: readonly Edge[]): boolean {
-  const hdr = n.header?.backing ?? '';
+  const hdr = n.header?.auto ?? n.header?.backing ?? '';
   const b = kids.find((e) => e.name === 'backing');
   if (!b) return hdr !== '';
   // strcmp(bs->auto_backing_file, bs->backing->bs->filename): a backing without a plain name
@@ -185,7 +186,7 @@ export function refreshFilenames(p: Proc): void {
   const before = (p.d.base[p.name]?.nodes ?? {}) as Record<string, BdsNode>;
   for (const id of p.d.written(p.name, 'nodes')) {
     const n = p.node(id);
-    if (n && n.driver !== 'file') add(id);
+    if (n && n.driver !== 'file' && n.driver !== 'host_device') add(id);
     // a name already changed by the command itself (e.g. reopen's own refresh) reaches the parents too
     if (n && before[id] && before[id]!.filename !== n.filename) for (const e of p.parents(id)) if (e.parent.kind === 'node') add(e.parent.node);
   }

@@ -8,7 +8,7 @@ import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError } from '../errors/index.js';
 import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
 import { blockDriverCanCompress, driverInfo } from './drivers.js';
-import { blkdebugConfigCheck, blkdebugLimits } from './driver-options/blkdebug.js';
+import { blkdebugConfigCheck, blkdebugLimits, HOST_DEVICE_FILES } from './driver-options/blkdebug.js';
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
 import { type NegativeSizeText, rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
 import { filenameOf } from './filename.js';
@@ -78,7 +78,7 @@ function attachOpened(p: Proc, parent: string, child: string, name: string, role
 }
 
 /** Drivers with .bdrv_file_open: bdrv_fill_options treats them as protocols. */
-const FILE_OPEN = new Set(['file', 'null-co', 'null-aio', 'blkdebug']);
+const FILE_OPEN = new Set(['file', 'host_device', 'null-co', 'null-aio', 'blkdebug']);
 
 /**
  * bdrv_fill_options with a file name (a header's backing file handed to an inline backing
@@ -87,17 +87,38 @@ const FILE_OPEN = new Set(['file', 'null-co', 'null-aio', 'blkdebug']);
  * probed as `file`.
  */
 function fillFromFilename(eff: Flat, filename: string): void {
-  const drv = eff.driver === undefined ? 'file' : String(eff.driver);
+  const drv = eff.driver === undefined ? findProtocol(filename) : String(eff.driver);
   if (!FILE_OPEN.has(drv)) return;
   if ('filename' in eff) throw new QmpError("Can't specify 'file' and 'filename' options at the same time");
   eff.driver = drv;
-  if (drv === 'null-co' || drv === 'null-aio') {
+  if (drv === 'file' || drv === 'host_device') {
+    // raw_parse_filename / hdev_parse_filename: the protocol prefix is not part of the path
+    const prefix = `${drv}:`;
+    eff.filename = filename.startsWith(prefix) ? filename.slice(prefix.length) : filename;
+  } else if (drv === 'null-co' || drv === 'null-aio') {
     // null_co_parse_filename / null_aio_parse_filename
     if (filename !== `${drv}://`) throw new QmpError(`The only allowed filename for this driver is '${drv}://'`);
   } else if (drv === 'blkdebug') {
     // blkdebug_parse_filename: without the "blkdebug:" prefix the whole name is the image's
     eff['x-image'] = filename;
   } else eff.filename = filename;
+}
+
+/** Protocol drivers by protocol_name (the model's drivers with .bdrv_file_open). */
+const PROTOCOLS: Record<string, string> = { file: 'file', 'host_device': 'host_device', 'null-co': 'null-co', 'null-aio': 'null-aio', blkdebug: 'blkdebug' };
+
+/**
+ * bdrv_find_protocol(filename, allow_protocol_prefix = true): a host device node is host_device
+ * (find_hdev_driver: hdev_probe_device stats it); a name whose first ':' comes before any '/'
+ * (path_has_protocol) names its driver by protocol_name, else "Unknown protocol"; else `file`.
+ */
+function findProtocol(filename: string): string {
+  if (HOST_DEVICE_FILES.has(filename)) return 'host_device';
+  const m = /^([^:/\\]*):/.exec(filename);
+  if (!m) return 'file';
+  const drv = PROTOCOLS[m[1]!];
+  if (!drv) throw new QmpError(`Unknown protocol '${m[1]}'`);
+  return drv;
 }
 
 /**
@@ -228,6 +249,17 @@ function openNodeProbed(
         filename: fn, size: hostFileLength(img),
         lock: locking === 'off' ? null : { perm: 0, shared: PERM_ALL },
       });
+      break;
+    }
+    case 'host_device': {
+      // hdev_open -> raw_open_common(device = true): only a character or block device; the
+      // model's host has the device nodes every Linux host has (/dev/null: empty)
+      const fn = String(eff.filename);
+      if (!HOST_DEVICE_FILES.has(fn)) {
+        if (!p.image(fn)) throw new QmpError(`Could not open '${fn}': No such file or directory`);
+        throw new QmpError(`'host_device' driver requires '${fn}' to be either a character or block device`);
+      }
+      p.patchNode(name, { filename: fn, size: 0, lock: null });
       break;
     }
     case 'null-co':
@@ -533,6 +565,13 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
       throw e;
     }
     p.patchNode(childName, { inheritsFrom: name });
+    // bdrv_open_backing_file: an implicit backing (no options given, auto_backing_file equal to
+    // backing_file) makes the opened node's filename the auto_backing_file, so a header naming
+    // it through a protocol prefix ("file:base.img") is not an override
+    const opened = p.node(childName)!.filename;
+    if (b === undefined && opened && opened !== node.header?.backing) {
+      p.patchNode(name, { header: { ...node.header!, auto: opened } });
+    }
   }
   attachOpened(p, name, childName, 'backing', ROLE_COW);
 }

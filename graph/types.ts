@@ -42,7 +42,8 @@ export interface BdsNode {
   aio: string;             // "main" or an iothread id
   size: number;            // bytes
   align: number;           // request alignment (blkdebug align)
-  header: { backing?: string; backingFormat?: string } | null; // image header (qcow2)
+  /** image header (qcow2); auto: bs->auto_backing_file where it differs from the header's name */
+  header: { backing?: string; backingFormat?: string; auto?: string } | null;
   lock: { perm: number; shared: number } | null; // file-posix committed lock state; null: locking off
   forceShare: boolean;
   order: number;           // name-assignment order (x-debug-query-block-graph lists nodes in it)
@@ -148,6 +149,8 @@ export interface Image {
   dataFileRaw?: boolean;
   compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1
   bitmaps?: ImageBitmap[]; // qcow2 bitmap directory, in directory order
+  /** qcow2 internal snapshots (the snapshot table, in table order): id and name only (absent: none). */
+  snapshots?: { id: string; name: string }[];
   /**
    * A qcow2 image's host file length when a truncate of a file node over it set one (raw_co_truncate
    * -> ftruncate); absent: the length the image's layout gives (qcow2FileSize). A raw image's file

@@ -6,7 +6,7 @@ import { QmpError } from '../../errors/index.js';
  * Host files the model knows besides the image catalogue: device nodes every Linux host has,
  * which read_config opens (fopen "r") and reads as an empty config (iotests 245 uses /dev/null).
  */
-const HOST_DEVICE_FILES = new Set(['/dev/null']);
+export const HOST_DEVICE_FILES = new Set(['/dev/null']);
 
 /** read_config: a config file that does not exist (fopen fails with ENOENT). */
 export function blkdebugConfigCheck(o: Record<string, unknown>, exists: (file: string) => boolean): void {

@@ -8,6 +8,7 @@ import { QmpError } from '../../errors/index.js';
 import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z } from '../perm.js';
 import type { Job } from '../types.js';
 import { appendNode, replaceNode } from '../replace.js';
+import { recurseCanReplace } from './can-replace.js';
 import { tryRefresh } from '../ops.js';
 import { QmpErrorAfterAbort } from '../abort-residue.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
@@ -274,6 +275,12 @@ function exitCommon(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
     const ro = p.node(toReplace)!.ro;
     if (ro !== p.node(target)!.ro) setReadOnly(p, target, ro, { ignoreErrors: true });
     try {
+      // mirror_exit_common asks bdrv_recurse_can_replace(src, to_replace) again: a parent that
+      // came while the job ran (an NBD export of a quorum child) makes the replacement fail
+      // (error_report_err: `Can no longer replace …` on stderr, -EPERM)
+      if (!recurseCanReplace(p, src, toReplace)) {
+        throw new QmpError(`Can no longer replace '${toReplace}' by '${target}', because it can no longer be guaranteed that doing so would not lead to an abrupt change of visible data`);
+      }
       replaceNode(p, toReplace, target);
     } catch (e) {
       // QEMU reports it (error_report_err) and returns -EPERM: the job fails with

@@ -18,7 +18,7 @@
 // it at the top of its loop, so a job that went to sleep after that run fails at its next
 // wake-up (a drain's end waits for the run's requests first); one that did not sleep comes round
 // at once and fails (live, just after the reply: the model fails it in the command).
-import { takeDrainWakes } from '../drain.js';
+import { dropDrainWakes, takeDrainWakes } from '../drain.js';
 import type { Proc } from '../proc.js';
 import type { Job } from '../types.js';
 import { writeGuestData } from './guest-write.js';
@@ -135,6 +135,7 @@ function runLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | 'failed
 export function startRate(ctx: JobCtx, id: string, init: Omit<RateState, 'pos' | 'dispatched' | 'sleeping' | 'limited' | 'quota'>): void {
   const j = ctx.p.job(id);
   if (!j) return;
+  dropDrainWakes(ctx.p, id);
   const r: RateState = { ...init, pos: 0, dispatched: 0, sleeping: false, limited: j.speed > 0, quota: quotaOf(j.speed) };
   patchJobData(ctx.p, id, { rate: r });
   if (r.limited) runBatch(ctx, id);

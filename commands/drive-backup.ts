@@ -1,0 +1,88 @@
+// drive-backup (blockdev.c, 7.2): qmp_drive_backup runs one transaction action
+// (blockdev_do_action). drive_backup_prepare opens the target image itself: created first unless
+// mode is 'existing' (bdrv_img_create, like drive-mirror), then bdrv_open with the source's flags
+// and read-write, without a backing chain only for sync 'none', whose target gets the source as
+// its backing (bdrv_set_backing_hd); then do_backup_common as blockdev-backup, and the job alone
+// holds the target (bdrv_unref).
+import { BlockgraphError, QmpError } from '../errors/index.js';
+import { moveToContext } from '../graph/aio.js';
+import { opBlocker } from '../graph/blockers.js';
+import { drained } from '../graph/drain.js';
+import { pseudoFilename, refreshFilenames } from '../graph/filename.js';
+import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
+import { createImage } from '../graph/images.js';
+import { setBackingHd } from '../graph/jobs/backing.js';
+import { cowBs, skipFilters, skipImplicitFilters } from '../graph/jobs/chain.js';
+import { openNode } from '../graph/open.js';
+import { unrefIfUnused } from '../graph/ops.js';
+import { prepareAfterMove } from './blockdev-backup.js';
+import { lookupBs } from './job-lookup.js';
+import { runTransaction, type ActionCtx, type PreparedAction } from './transaction.js';
+import type { CommandDef } from './types.js';
+
+/** drive_backup_prepare */
+export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): PreparedAction {
+  const { p } = ctx;
+  const mode = String(d.mode ?? 'absolute-paths');
+  const bs = lookupBs(p, String(d.device), String(d.device));
+  const src = p.node(bs)!;
+  // bdrv_drained_begin(bs), paired with .clean
+  return drained(p, [bs], false, () => {
+    const format = d.format !== undefined ? String(d.format) : mode === 'existing' ? undefined : src.driver;
+    // early check to avoid creating the target
+    const blocked = opBlocker(p, bs, 'backup-source');
+    if (blocked) throw new QmpError(`Node '${bs}' is busy: ${blocked}`);
+    let sync = String(d.sync);
+    let source: string | null = null;
+    if (sync === 'top') {
+      // backup replaces nothing: every filter is skipped looking for the first COW link
+      source = cowBs(p, skipFilters(p, bs));
+      if (!source) sync = 'full';
+    }
+    const noBacking = sync === 'none';
+    if (noBacking) source = bs;
+    const file = String(d.target);
+    if (mode !== 'existing') {
+      // bdrv_img_create, with the explicit backing's filename and format when there is a source
+      const explicit = source ? p.node(skipImplicitFilters(p, source))! : null;
+      if (explicit) refreshFilenames(p);
+      const backingName = explicit ? pseudoFilename(p, explicit.name) : '';
+      try {
+        createImage(p.d, {
+          file, format: format!, size: src.size,
+          ...(backingName ? { backing: backingName, 'backing-format': explicit!.driver } : {}),
+        } as never);
+        consumeAutoNames(p, creationOpens(format!, 'img-create'));
+      } catch (e) {
+        if (e instanceof BlockgraphError && e.code === 'BG_BAD_INPUT') throw new QmpError(e.message);
+        throw e;
+      }
+    }
+    // bdrv_open(target, NULL, {discard, detect-zeroes, driver}, bs->open_flags | RDWR [| NO_BACKING])
+    const target = openNode(p, {
+      discard: 'unmap', 'detect-zeroes': 'unmap',
+      driver: format ?? p.image(file)?.format ?? 'raw',
+      file: { driver: 'file', filename: file },
+      ...(noBacking ? { backing: null } : {}),
+    }, { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' }).name;
+    try {
+      // bdrv_try_change_aio_context(target_bs, aio_context)
+      moveToContext(p, target, src.aio);
+      if (noBacking) setBackingHd(p, target, source);
+      return prepareAfterMove(ctx, { ...d, sync }, bs, target);
+    } finally {
+      // bdrv_unref(target_bs): the job's edges hold it now (gone again if it was not created)
+      unrefIfUnused(p, target);
+    }
+  });
+}
+
+/** qmp_drive_backup: blockdev_do_action with one drive-backup action. */
+export const driveBackup: CommandDef = {
+  name: 'drive-backup',
+  mutates: true,
+  run({ p, args, emit }) {
+    runTransaction(p, [{ type: 'drive-backup', data: args }], 'individual', emit);
+    return {};
+  },
+};

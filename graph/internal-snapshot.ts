@@ -1,0 +1,89 @@
+// qcow2 internal snapshots as the block layer reaches them (block/snapshot.c, block/qcow2-snapshot.c,
+// 7.2). Only the snapshot table's ids and names are kept, in the image (they outlive the node);
+// creating one changes no node or edge. A driver without snapshot callbacks falls back to its
+// primary child when no other child holds data (bdrv_snapshot_fallback_child), so a filter or
+// raw node over a qcow2 node reaches the qcow2 image; qcow2 is the only driver with them.
+import { QmpError } from '../errors/index.js';
+import { imageBehind } from './images.js';
+import { ROLE_DATA, ROLE_FILTERED, ROLE_METADATA, ROLE_PRIMARY } from './perm.js';
+import type { Proc } from './proc.js';
+import { HOST, type Image } from './types.js';
+
+export interface SnapshotEntry { id: string; name: string }
+
+/** bdrv_snapshot_fallback_child: the primary child, unless another child holds data too. */
+function fallback(p: Proc, bs: string): string | undefined {
+  const kids = p.childrenOf(bs);
+  const primary = kids.find((e) => e.role & ROLE_PRIMARY);
+  if (!primary) return undefined;
+  if (kids.some((e) => e !== primary && e.role & (ROLE_DATA | ROLE_METADATA | ROLE_FILTERED))) return undefined;
+  return primary.child;
+}
+
+/** The node whose driver answers (qcow2), following bdrv_snapshot_fallback; undefined: -ENOTSUP. */
+function snapshotNode(p: Proc, bs: string): string | undefined {
+  let cur: string | undefined = bs;
+  for (let i = 0; cur && i < 1000; i++) {
+    if (p.node(cur)?.driver === 'qcow2') return cur;
+    cur = fallback(p, cur);
+  }
+  return undefined;
+}
+
+function imageOf(p: Proc, qcow2: string): Image | undefined {
+  const file = p.fileChild(qcow2)?.child;
+  return file ? imageBehind(p, file) : undefined;
+}
+
+/** bdrv_can_snapshot: the driver (or its fallback) creates snapshots and the node is writable. */
+export function canSnapshot(p: Proc, bs: string): boolean {
+  let cur: string | undefined = bs;
+  for (let i = 0; cur && i < 1000; i++) {
+    const n = p.node(cur);
+    if (!n || n.ro) return false;
+    if (n.driver === 'qcow2') return true;
+    cur = fallback(p, cur);
+  }
+  return false;
+}
+
+/** bdrv_snapshot_list (qcow2_snapshot_list); throws bdrv_snapshot_find_by_id_and_name's error. */
+function list(p: Proc, bs: string): SnapshotEntry[] {
+  const q = snapshotNode(p, bs);
+  const img = q ? imageOf(p, q) : undefined;
+  // -ENOTSUP: no driver with .bdrv_snapshot_list, or a qcow2 image with an external data file
+  if (!q || img?.dataFile !== undefined) throw new QmpError('Failed to get a snapshot list: Operation not supported');
+  return img?.snapshots ?? [];
+}
+
+/** bdrv_snapshot_find_by_id_and_name */
+export function findSnapshot(p: Proc, bs: string, id: string | null, name: string | null): SnapshotEntry | undefined {
+  return list(p, bs).find((s) => (id === null || s.id === id) && (name === null || s.name === name));
+}
+
+function putSnapshots(p: Proc, q: string, snapshots: SnapshotEntry[]): void {
+  const img = imageOf(p, q);
+  if (!img) return;
+  const next: Image = { ...img, snapshots };
+  if (!snapshots.length) delete next.snapshots;
+  p.d.put(HOST, 'images', img.file, next);
+}
+
+/** bdrv_snapshot_create -> qcow2_snapshot_create: the id is find_new_snapshot_id's (highest numeric id + 1). */
+export function createSnapshot(p: Proc, bs: string, name: string): SnapshotEntry {
+  const q = snapshotNode(p, bs)!;
+  const cur = imageOf(p, q)?.snapshots ?? [];
+  const max = cur.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
+  const sn = { id: String(max + 1), name };
+  putSnapshots(p, q, [...cur, sn]);
+  return sn;
+}
+
+/** bdrv_snapshot_delete -> qcow2_snapshot_delete (find_snapshot_by_id_and_name, then remove it). */
+export function deleteSnapshot(p: Proc, bs: string, id: string | null, name: string | null): void {
+  const q = snapshotNode(p, bs)!;
+  const cur = imageOf(p, q)?.snapshots ?? [];
+  const i = cur.findIndex((s) => (id === null || s.id === id) && (name === null || s.name === name));
+  if (i < 0) throw new QmpError("Can't find the snapshot");
+  putSnapshots(p, q, cur.filter((_, j) => j !== i));
+}
