@@ -41,6 +41,8 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // fuzz seeds 4265141723, 3517480893, 2925014013: not an abort but a hang to come (QemuHangRefusal,
   // graph/rules.ts 'resize-leaks-iothread-lock'): refused at the resize that leaves io0 locked
   ['abort-12-resize-leaves-iothread', 'block_resize', /^Node 'n0' is in iothread 'io0' and nothing keeps it there: block_resize's BlockBackend release moves it back to the main loop and leaves iothread 'io0' locked \(QEMU 7\.2 hangs at the next wait in that iothread: qmp_block_resize → bdrv_co_unlock releases the main context instead\)/, false],
+  // fuzz seed 1288287335: the mirror's target reached io0 through the job (child_job_change_aio_ctx)
+  ['abort-12-add-cbw-on-mirror-target-in-iothread', 'blockdev-add', /^Node 'n6' is in iothread 'io0' and would be moved to the main loop without its lock held \(QEMU 7\.2 aborts here/, false],
 ];
 
 for (const [name, execute, text, diesOn10] of ABORTS) {
@@ -107,6 +109,7 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   assert.is(await verdict('abort-10-backup-fails-target-main-loop-survives', 'blockdev-add'), undefined);
   assert.is(await verdict('abort-11-reopen-attach-no-diamond-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-12-resize-pinned-in-iothread-survives', 'block_resize'), undefined);
+  assert.is(await verdict('abort-12-add-cbw-mirror-target-back-in-main-survives', 'blockdev-add'), undefined);
 });
 
 // A truncate that fails still releases the BlockBackend (qmp_block_resize goes on to blk_unref):
