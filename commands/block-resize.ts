@@ -6,6 +6,9 @@ import { rule } from '../graph/rules.js';
 import { removeBlockBackend } from './exports.js';
 import type { CommandDef } from './types.js';
 import { coTruncate } from '../graph/truncate.js';
+import { MAIN_CONTEXT, tryMoveToContext } from '../graph/aio.js';
+import { QemuAbortRefusal, QemuHangRefusal } from '../graph/qemu-abort.js';
+import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 
 /** qmp_block_resize: a temporary BlockBackend takes 'resize' for the truncate. */
 export const blockResize: CommandDef = {
@@ -24,13 +27,36 @@ export const blockResize: CommandDef = {
     // absent), 10.0 the blocker's reason (graph/rules.ts 'block-resize-busy-text')
     const blocker = opBlocker(p, name, 'resize');
     if (blocker) throw new QmpError(rule(p, 'block-resize-busy-text')({ device, node: name, blocker }));
+    const ctxBefore = n.aio;
     const bbId = 'bb' + p.nextSeq();
     p.putBB({ id: bbId, owner: { kind: 'tmp', id: 'block_resize' }, perm: PERM_Z, shared: PERM_ALL, allowAioChange: false, aio: n.aio, at: p.meta().seq });
     attachChild(p, { kind: 'bb', bb: bbId }, name, 'root', 0, { perm: PERM_Z, shared: PERM_ALL });
     p.step('truncate');
-    coTruncate(p, name, size);
+    // qmp_block_resize carries on after a failed blk_co_truncate: the BlockBackend is released
+    // (and the node moved back to the main loop) whether the truncate worked or not
+    let failed: QmpError | undefined;
+    try {
+      coTruncate(p, name, size);
+    } catch (e) {
+      if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+      failed = e;
+    }
     p.step('release-bb');
     removeBlockBackend(p, bbId);
+    // qmp_block_resize (7.2): bdrv_co_lock took the iothread's AioContext lock; blk_unref moved
+    // the node back to the main loop (bdrv_root_unref_child → bdrv_try_change_aio_context), so
+    // bdrv_co_unlock, which looks the context up again, releases nothing. The main thread keeps
+    // the iothread's lock and the next wait on a node in that iothread deadlocks (fuzz seeds
+    // 4265141723, 3517480893, 2925014013; graph/rules.ts 'resize-leaks-iothread-lock').
+    if (rule(p, 'resize-leaks-iothread-lock') && ctxBefore !== MAIN_CONTEXT && p.node(name)?.aio === MAIN_CONTEXT) {
+      throw new QemuHangRefusal(
+        `Node '${name}' is in iothread '${ctxBefore}' and nothing keeps it there: block_resize's BlockBackend release moves it back ` +
+        `to the main loop and leaves iothread '${ctxBefore}' locked (QEMU 7.2 hangs at the next wait in that iothread: ` +
+        'qmp_block_resize → bdrv_co_unlock releases the main context instead); refused by blockgraph: move it back to the main loop first',
+        'bdrv_co_unlock');
+    }
+    // QEMU's error, with what the release did: the truncate is undone, the node's move is not
+    if (failed) throw new QmpErrorAfterAbort(failed.desc, failed.cls, (q) => { if (q.node(name)) tryMoveToContext(q, name, MAIN_CONTEXT); });
     return {};
   },
 };

@@ -16,3 +16,16 @@ export class QemuAbortRefusal extends QmpError {
     this.info.qemuAbort = qemuFn;
   }
 }
+
+/**
+ * A command after which QEMU does not die but hangs, or leaves itself certain to hang at the next
+ * wait in some AioContext (a deadlock on an AioContext lock): refused like an abort, with the
+ * same guarantees (state untouched, no events); `qemuFn` names the function that goes wrong.
+ */
+export class QemuHangRefusal extends QemuAbortRefusal {
+  constructor(desc: string, qemuFn: string) {
+    super(desc, qemuFn);
+    this.name = 'QemuHangRefusal';
+    this.info.qemuHang = qemuFn;
+  }
+}

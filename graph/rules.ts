@@ -65,7 +65,8 @@ export const RULES = defineRules({
       fn: 'mirror_start_job: bdrv_create_dirty_bitmap(s->mirror_top_bs, granularity, NULL), then bdrv_disable_dirty_bitmap always (mirror_top_do_pwritev sets the bits itself, so the mode can change while the job runs)',
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
-    proof: [{ transcript: 'fuzz-mirror-from-snapshot-access.json', step: 8 }, { transcript: 'fuzz-commit-clobbers-header.json', step: 4 }, { transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }, { transcript: 'combo-active-commit-under-throttle-export.json', step: 9 }, { transcript: 'combo-chain5-parallel-jobs.json', step: 6 }, { transcript: 'combo-export-iothread-mirror-commit.json', step: 11 }, { transcript: 'combo-mirror-top-over-streaming-chain.json', step: 8 }, { transcript: 'fuzz-drive-mirror-json-backing.json', step: 4 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access.json', step: 3 }, { transcript: 'aio-job-filter-append-pulls-movable-source.json', step: 4 }, { transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 4 }],
+    proof: [{ transcript: 'fuzz-mirror-from-snapshot-access.json', step: 8 }, { transcript: 'fuzz-commit-clobbers-header.json', step: 4 }, { transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }, { transcript: 'combo-active-commit-under-throttle-export.json', step: 9 }, { transcript: 'combo-chain5-parallel-jobs.json', step: 6 }, { transcript: 'combo-export-iothread-mirror-commit.json', step: 11 }, { transcript: 'combo-mirror-top-over-streaming-chain.json', step: 8 }, { transcript: 'fuzz-drive-mirror-json-backing.json', step: 4 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access.json', step: 3 }, { transcript: 'aio-job-filter-append-pulls-movable-source.json', step: 4 }, { transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 4 },
+      ...[4, 5, 6, 7, 8].map((step) => ({ transcript: 'abort-12-add-cbw-mirror-target-back-in-main-survives.json', step }))],
     modelled: true,
   },
   'transaction-completion-mode-text': {
@@ -129,7 +130,8 @@ export const RULES = defineRules({
     what: 'oracle crash 5 and issue 12 item 8: a child attached (blockdev-add by reference, blockdev-reopen) or closed across an iothread without its AioContext lock',
     '7.2': { fn: 'bdrv_attach_child_common → bdrv_try_change_aio_context → bdrv_set_aio_context_commit releases a lock it never took: qemu_mutex_unlock_impl aborts (the model refuses, saying so)', value: true },
     '10.0': { fn: 'the AioContext lock is gone (removed in 9.0: aio_context_acquire/release); bdrv_try_change_aio_context moves the node under the graph lock: the command is carried out', value: false },
-    proof: [{ transcript: 'aborts/abort-5-add-backing-ref-in-iothread.json', step: 4 }, { transcript: 'aborts/abort-8-reopen-backing-from-iothread.json', step: 5 }, { transcript: 'aborts/abort-9-create-qcow2-on-file-in-iothread.json', step: 3 }],
+    proof: [{ transcript: 'aborts/abort-5-add-backing-ref-in-iothread.json', step: 4 }, { transcript: 'aborts/abort-8-reopen-backing-from-iothread.json', step: 5 }, { transcript: 'aborts/abort-9-create-qcow2-on-file-in-iothread.json', step: 3 },
+      { transcript: 'aborts/abort-12-add-cbw-on-mirror-target-in-iothread.json', step: 7 }],
     modelled: true,
   },
   'reopen-undrained-entry-aborts': {
@@ -166,6 +168,15 @@ export const RULES = defineRules({
     // a hang cannot be recorded on 10.0; the 7.2 side is oracle/transcripts/fuzz-snapshot-over-compress.json
     // (found by fuzz --against qsd --qemu 10.0 --seed 41, cases 85 and 112, which wedged the run)
     proof: [],
+    modelled: true,
+  },
+  'resize-leaks-iothread-lock': {
+    what: 'block_resize of a node in an iothread that nothing keeps there: releasing its temporary BlockBackend moves the node back to the main loop',
+    '7.2': { fn: 'qmp_block_resize (a coroutine command): bdrv_co_lock(bs) takes the iothread\'s AioContext lock, blk_unref → blk_remove_bs → bdrv_root_unref_child → bdrv_try_change_aio_context moves bs to the main loop, then bdrv_co_unlock(bs) looks the context up again (main) and releases nothing: the main thread keeps the iothread\'s lock, and the next AIO_WAIT_WHILE on a node in that iothread deadlocks (gdb: bdrv_flush ← external_snapshot_prepare / bdrv_reopen_multiple / bdrv_close; the iothread waits for the lock in co_schedule_bh_cb). The model refuses the resize, saying so', value: true },
+    '10.0': { fn: 'qmp_block_resize without the AioContext lock (removed in 9.0): bdrv_drained_begin, blk_co_truncate, blk_co_unref; the node moves back and nothing is held', value: false },
+    // 7.2 hangs later (no 7.2 recording); the surviving neighbour is abort-12-resize-pinned-in-iothread-survives
+    // a failed truncate too (the move shows on 10.0: the stream of step 5 would otherwise abort, rule 'insert-node-context-asserts')
+    proof: [{ transcript: 'aborts/abort-12-resize-leaves-iothread.json', step: 3 }, { transcript: 'aborts/abort-12-failed-resize-leaves-iothread.json', step: 4 }],
     modelled: true,
   },
   'cbw-file-perm': {

@@ -86,12 +86,21 @@ export class ProcView {
   pinnedInIothread(): Set<string> {
     const seeds = [...this.exports.values()].filter((e) => e.iothread && e.fixed).map((e) => e.node);
     const names = new Set(this.graph.nodes.map((n) => n.name));
-    return connected(this.graph, seeds.filter((x) => names.has(x)), (parent) => names.has(parent));
+    return connected(this.graph, seeds.filter((x) => names.has(x)), this.movesWith(names));
   }
   inIothread(): Set<string> {
     const seeds = [...this.moved, ...[...this.exports.values()].filter((e) => e.iothread).map((e) => e.node)];
     const names = new Set(this.graph.nodes.map((n) => n.name));
-    return connected(this.graph, seeds.filter((x) => names.has(x)), (parent) => names.has(parent));
+    return connected(this.graph, seeds.filter((x) => names.has(x)), this.movesWith(names));
+  }
+  /**
+   * Parents whose children share one AioContext: a node's, and a block job's, whose nodes all
+   * move together (child_job_change_aio_ctx; fuzz 1288287335: a mirror's target reached io0
+   * through the job when its source was moved, and a copy-before-write naming it was crash 5).
+   */
+  private movesWith(names: Set<string>): (parent: string) => boolean {
+    const jobs = new Set(this.graph.parents.filter((x) => x.type === 'block-job').map((x) => x.name));
+    return (parent) => names.has(parent) || jobs.has(parent);
   }
 }
 

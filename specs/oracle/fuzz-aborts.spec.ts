@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isWaitStep, type Scenario } from '../../oracle/format.js';
+import { isWaitStep, type Scenario, type Step } from '../../oracle/format.js';
 import { PACKAGE_ROOT } from '../../oracle/paths.js';
 import { runOnModel } from '../../oracle/run-model.js';
 import { knownAbort, World } from '../../oracle/fuzz/index.js';
@@ -38,6 +38,11 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   ['abort-10-add-cbw-target-in-iothread', 'blockdev-add', /^Node 'n2' is in iothread 'io0' and would be moved to the main loop without its lock held \(QEMU 7\.2 aborts here/, false],
   // fuzz seed 241757295: a reopen attaching a node that reaches n0 over two links (graph/reopen/diamond.ts)
   ['abort-11-reopen-attach-cbw-diamond', 'blockdev-reopen', /^Cannot attach 'cbw1' as backing of 'n2' in blockdev-reopen: node 'n0' is reached twice below it \(QEMU 7\.2 aborts here: bdrv_parent_drained_end_single_no_poll: Assertion 'c->parent_quiesce_counter > 0' failed\)/, false],
+  // fuzz seeds 4265141723, 3517480893, 2925014013: not an abort but a hang to come (QemuHangRefusal,
+  // graph/rules.ts 'resize-leaks-iothread-lock'): refused at the resize that leaves io0 locked
+  ['abort-12-resize-leaves-iothread', 'block_resize', /^Node 'n0' is in iothread 'io0' and nothing keeps it there: block_resize's BlockBackend release moves it back to the main loop and leaves iothread 'io0' locked \(QEMU 7\.2 hangs at the next wait in that iothread: qmp_block_resize → bdrv_co_unlock releases the main context instead\)/, false],
+  // fuzz seed 1288287335: the mirror's target reached io0 through the job (child_job_change_aio_ctx)
+  ['abort-12-add-cbw-on-mirror-target-in-iothread', 'blockdev-add', /^Node 'n6' is in iothread 'io0' and would be moved to the main loop without its lock held \(QEMU 7\.2 aborts here/, false],
 ];
 
 for (const [name, execute, text, diesOn10] of ABORTS) {
@@ -103,6 +108,58 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   assert.is(await verdict('abort-10-txn-snapshot-abort-no-conflict-survives', 'transaction'), undefined);
   assert.is(await verdict('abort-10-backup-fails-target-main-loop-survives', 'blockdev-add'), undefined);
   assert.is(await verdict('abort-11-reopen-attach-no-diamond-survives', 'blockdev-reopen'), undefined);
+  assert.is(await verdict('abort-12-resize-pinned-in-iothread-survives', 'block_resize'), undefined);
+  assert.is(await verdict('abort-12-add-cbw-mirror-target-back-in-main-survives', 'blockdev-add'), undefined);
+});
+
+// A truncate that fails still releases the BlockBackend (qmp_block_resize goes on to blk_unref):
+// the node moves back to the main loop on both versions, and 7.2 is left with io0 locked
+// (recorded hanging: 'Cannot resize fixed-size raw disks' for a raw node with a size, then a
+// blockdev-del in io0). 7.2 refuses it; 10.0 answers QEMU's error (the move stays: abort residue).
+test('a block_resize whose truncate fails in an iothread: refused on 7.2, the error and the move on 10.0', async () => {
+  const steps: Step[] = [
+    { execute: 'object-add', arguments: { 'qom-type': 'iothread', id: 'io0' } },
+    { execute: 'blockdev-add', arguments: { driver: 'raw', 'node-name': 'n0', size: 1048576, file: { driver: 'file', filename: 'r.raw', 'node-name': 'f0' } } },
+    { execute: 'x-blockdev-set-iothread', arguments: { 'node-name': 'n0', iothread: 'io0' } },
+    { execute: 'block_resize', arguments: { 'node-name': 'n0', size: 2097152 } },
+  ];
+  const s: Scenario = { name: 'resize-fails-in-iothread', description: '', covers: [], images: [{ file: 'r.raw', format: 'raw', size: '16M' }], steps };
+  const t72 = await runOnModel(s, undefined, { qemuVersion: '7.2' });
+  const l72 = t72.steps[3]!;
+  assert.ok(!isWaitStep(l72) && !l72.result.ok && /QEMU 7\.2 hangs at the next wait/.test(l72.result.desc), '7.2 refuses');
+  const t10 = await runOnModel({ ...s, steps: [...steps, { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n1', file: { driver: 'file', filename: 'r.raw' }, backing: 'n0' } }] }, undefined, { qemuVersion: '10.0' });
+  const l10 = t10.steps[3]!;
+  assert.ok(!isWaitStep(l10) && !l10.result.ok && l10.result.desc === 'Cannot resize fixed-size raw disks', '10.0: QEMU\'s error');
+});
+
+// fuzz 1664638692 (shrunk): n3 is in io1 (its file's component was moved with force) and becomes
+// f17's overlay, which takes f17 from its other parent (bdrv_replace_node); dropping n3's backing
+// then closes f17 in io1 without the lock, which 7.2 survives or dies of by chance. The model
+// refuses it (graph/aio.ts refuseCloseInIothread); the generator must not send it, but still
+// sends the drop of a backing the monitor holds (aio-reopen-iothread-neighbours, step 21).
+test('the generator avoids a reopen that closes a dropped child in an iothread (a 7.2 race), not one that keeps it', async () => {
+  const steps: Step[] = [
+    { execute: 'object-add', arguments: { 'qom-type': 'iothread', id: 'io1' } },
+    { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n3', file: { driver: 'blkdebug', image: { driver: 'file', filename: 'mid.qcow2', 'node-name': 'f1' }, 'node-name': 'x2' }, backing: null } },
+    { execute: 'x-blockdev-set-iothread', arguments: { 'node-name': 'f1', iothread: 'io1', force: true } },
+    { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n19', file: { driver: 'blkdebug', image: { driver: 'file', filename: 't2.qcow2', 'node-name': 'f17' }, 'node-name': 'x18' } } },
+    { execute: 'blockdev-snapshot', arguments: { node: 'f17', overlay: 'n3' } },
+    { execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'n3', file: 'x2', backing: null }] } },
+  ];
+  const s: Scenario = { name: 'reopen-drop-backing-closes-in-iothread', description: '', covers: [], images: [{ file: 'mid.qcow2', format: 'qcow2', size: '16M' }, { file: 't2.qcow2', format: 'qcow2', size: '16M' }], steps };
+  const t = await runOnModel({ ...s, steps: steps.slice(0, -1) });
+  assert.ok(t.steps.every((x) => isWaitStep(x) || x.result.ok), 'the setup is carried out');
+  const w = new World();
+  for (const [i, out] of t.steps.entries()) w.observe(steps[i]!, out);
+  assert.match(knownAbort(steps[5]!, w.proc('A')) ?? '', /^fuzz 1664638692: reopen drops backing 'f17' of 'n3'/);
+  const last = (await runOnModel(s)).steps[5]!;
+  assert.ok(!isWaitStep(last) && !last.result.ok && /would be closed in iothread 'io1'/.test(last.result.desc), 'the model refuses it');
+  // the boundary: the same drop of a monitor-owned backing, recorded surviving
+  const n = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'oracle', 'transcripts', 'aio-reopen-iothread-neighbours.json'), 'utf8')) as Scenario;
+  const tn = await runOnModel({ ...n, steps: n.steps.slice(0, 21) });
+  const wn = new World();
+  for (const [i, out] of tn.steps.entries()) wn.observe(n.steps[i]!, out);
+  assert.is(knownAbort(n.steps[21]!, wn.proc('A')), undefined);
 });
 
 test.run();
