@@ -134,6 +134,17 @@ function bad(k: string): never {
 
 /** before + patch - removed, keys in sorted order (as a canonical body parses). */
 function merged(before: Obj, patch: Obj, removed: string[]): Obj {
+  if (removed.length === 0) {
+    // the usual update (a flag flipped, a counter moved): every patched member is one `before`
+    // has, so the result has before's keys in before's order; a spread copies them at once
+    let within = true;
+    for (const k in patch) if (!Object.prototype.hasOwnProperty.call(before, k)) { within = false; break; }
+    if (within) {
+      const out: Obj = { ...before };
+      for (const k in patch) out[k] = patch[k];
+      return out;
+    }
+  }
   const gone = removed.length ? new Set(removed) : undefined;
   const keys = Object.keys(before);
   let extra = false;
