@@ -3,7 +3,7 @@
 // bench/replay-1m.ts built; the first RECORDS records, default all).
 import { ClassicLevel } from 'classic-level';
 import { crc32 } from 'node:zlib';
-import { ChainReader, sublevelsOf, type Body2 } from '../store/codec.js';
+import { ChainReader, sublevelsOf } from '../store/codec.js';
 import { emptyFold, foldRaw, foldRecord } from '../replay/fold.js';
 import { wholeForFold } from '../store/whole-txn.js';
 
@@ -35,4 +35,3 @@ for (let r = 0; r < 7; r++) {
 }
 for (const [name] of stages) console.log(name.padEnd(30), (best.get(name)! * 1000 / N).toFixed(2), 'µs/record');
 if (sink === 0.5) console.log(sink);
-void (null as unknown as Body2);
