@@ -2,12 +2,15 @@
 // replay, seek, verify and recovery all go through it, so they cannot disagree.
 import { BlockgraphError } from '../errors/index.js';
 import { upcast } from '../events/upcast.js';
+import { CURRENT_VERSION } from '../events/types.js';
 import { isWhole, partsOf } from '../events/whole.js';
 import { applyChangesInPlace } from '../graph/apply.js';
 import type { Change } from '../graph/draft.js';
 import type { State } from '../graph/types.js';
 import { protocolNext, type TxnEvent, type TxnState } from '../machines/txn-protocol.js';
+import { expandRaw, type RawRecord } from '../store/codec.js';
 import type { LogRecord } from '../store/types.js';
+import { wholeForFold, type WholeForFold } from '../store/whole-txn.js';
 
 export interface OpenTxn {
   id: string;
@@ -29,11 +32,11 @@ export function cloneState(s: State): State {
   return structuredClone(s);
 }
 
-function protocol(rec: LogRecord, why: string): never {
+function protocol(rec: Pick<LogRecord, 'seq' | 'type'>, why: string): never {
   throw new BlockgraphError('BG_LOG_PROTOCOL', `record ${rec.seq} (${rec.type}): ${why}`, { seq: rec.seq });
 }
 
-function feed(rec: LogRecord, t: OpenTxn, ev: TxnEvent['type']) {
+function feed(rec: Pick<LogRecord, 'seq' | 'type'>, t: OpenTxn, ev: TxnEvent['type']) {
   const was = t.state;
   t.state = protocolNext(t.state, ev);
   if (t.state === 'invalid') protocol(rec, `not allowed in transaction ${t.id} (${ev} when ${was})`);
@@ -50,6 +53,40 @@ export function foldRecord(f: Fold, rec: LogRecord): void {
     return;
   }
   foldPart(f, rec);
+}
+
+/**
+ * As foldRecord, for a record as the reader checked and parsed it (store/codec.ts RawRecord):
+ * the replay path (issue 15). A whole transaction that ends in its record (the add/del
+ * workload's every record) is folded from its stored form: its after-images applied in step
+ * order, the protocol table fed begun, a step per step, the decision and the end, as foldPart
+ * does for the parts events/whole.ts partsOf gives, so the state and the open transactions come
+ * out the same (specs/store/fold-raw.spec.ts compares both on golden and engine logs). Every
+ * other record is decoded in full and goes through foldRecord.
+ */
+export function foldRaw(f: Fold, raw: RawRecord): void {
+  const b = raw.body;
+  // version 3 of txn.begun is the current one (no upcast) and the only one holding a whole transaction
+  if (b !== undefined && b[0] === 'txn.begun' && b[1] === 3 && CURRENT_VERSION['txn.begun'] === 3) {
+    const w = wholeForFold(b[6]);
+    if (w !== undefined) return foldWhole(f, raw.seq, b[4], w);
+  }
+  foldRecord(f, expandRaw(raw));
+}
+
+function foldWhole(f: Fold, seq: number, txn: string | null, w: WholeForFold): void {
+  const at = { seq, type: 'txn.begun' };
+  if (seq !== f.seq + 1) protocol(at, `expected seq ${f.seq + 1}`);
+  f.seq = seq;
+  if (!txn || f.open.has(txn)) protocol(at, 'duplicate or missing transaction id');
+  // machines/txn-protocol.ts: begun, then ADD per step, the decision and END (foldPart's order)
+  const t: OpenTxn = { id: txn, state: 'preparing', steps: [], compensated: [], begunSeq: seq };
+  for (let i = 0; i < w.steps; i++) feed({ seq, type: 'txn.step' }, t, 'ADD');
+  const decided = { seq, type: 'txn.decided' };
+  feed(decided, t, w.outcome === 'commit' ? 'COMMIT' : 'ABORT');
+  feed(decided, t, 'END');
+  // after-images only: the redo direction reads nothing else (graph/apply.ts)
+  applyChangesInPlace(f.state, w.changes as unknown as Change[]);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { State } from '../graph/types.js';
 import type { EventLog } from '../store/index.js';
 import { recordedStateHash } from '../events/ends.js';
 import { stepsOf } from '../events/whole.js';
-import { emptyFold, foldRecord, type Fold } from './fold.js';
+import { emptyFold, foldRaw, foldRecord, type Fold } from './fold.js';
 
 export interface ReplayOptions {
   /** Last seq to apply (inclusive); default: the head. */
@@ -32,8 +32,9 @@ export async function replay(log: EventLog, opts: ReplayOptions = {}): Promise<F
     }
   }
   let n = 0;
-  for await (const chunk of log.readChunks({ gte: fold.seq + 1, lte: upTo, prevHash: anchor })) {
-    for (const rec of chunk) foldRecord(fold, rec);
+  // records parsed, not expanded: foldRaw folds a whole transaction from its stored form
+  for await (const chunk of log.readRawChunks({ gte: fold.seq + 1, lte: upTo, prevHash: anchor })) {
+    for (const rec of chunk) foldRaw(fold, rec);
     n += chunk.length;
     if (opts.onProgress && n % 8192 < chunk.length) opts.onProgress(fold.seq, upTo);
   }

@@ -314,6 +314,12 @@ export function encodeRecord(seq: number, rec: NewRecord, prevHash: string): Enc
 export const decodeWork = { parses: 0, chars: 0 };
 
 function recordFromBody2(body: string, seq: number, prevHash: string, h: string): LogRecord | undefined {
+  const a = parseBody2(body);
+  return a === undefined ? undefined : recordFromArray2(a, seq, prevHash, h);
+}
+
+/** JSON.parse of a frame-2 body (counted), undefined when it is not the 7-member envelope. */
+function parseBody2(body: string): Body2 | undefined {
   let a: unknown;
   decodeWork.parses++;
   decodeWork.chars += body.length;
@@ -323,11 +329,23 @@ function recordFromBody2(body: string, seq: number, prevHash: string, h: string)
     return undefined;
   }
   if (!Array.isArray(a) || a.length !== 7) return undefined;
-  const [type, v, stream, at, txn, causation, data] = a as [unknown, unknown, unknown, unknown, unknown, unknown, unknown];
+  const [type, v, stream, at, txn, causation] = a as unknown[];
   if (typeof type !== 'string' || typeof v !== 'number' || typeof stream !== 'string' || typeof at !== 'string') return undefined;
   if ((txn !== null && typeof txn !== 'string') || (causation !== null && typeof causation !== 'string')) return undefined;
+  return a as Body2;
+}
+
+/**
+ * A parsed frame-2 body: [type, v, stream, at, txn|null, causation|null, data as stored]. The
+ * data is still in its stored form (templated images, a whole transaction by position).
+ */
+export type Body2 = [type: string, v: number, stream: string, at: string, txn: string | null, causation: string | null, data: unknown];
+
+/** The record a parsed body stands for: its data expanded (in place: `a` is spent). */
+function recordFromArray2(a: Body2, seq: number, prevHash: string, h: string): LogRecord | undefined {
+  const [type, v, stream, at, txn, causation, data] = a;
   const rec = { at } as LogRecord;
-  if (causation !== null) rec.causation = causation as string;
+  if (causation !== null) rec.causation = causation;
   try {
     if (hasImages(type)) rec.data = expandData(data);
     else if (type === 'txn.decided' && v >= 3) {
@@ -347,11 +365,35 @@ function recordFromBody2(body: string, seq: number, prevHash: string, h: string)
   }
   rec.seq = seq;
   rec.stream = stream;
-  if (txn !== null) rec.txn = txn as string;
+  if (txn !== null) rec.txn = txn;
   rec.type = type;
   rec.v = v;
   rec.prevHash = prevHash;
   rec.hash = h;
+  return rec;
+}
+
+/**
+ * A record checked (CRC, seq, link) and parsed but not yet expanded (ChainReader.nextRaw): a
+ * frame-2 record keeps its parsed body, data in stored form, for a fold that reads the stored
+ * form directly (replay/fold.ts foldRaw: issue 15, no image expanded that the fold does not
+ * need); a frame-1 record is decoded at once. `expandRaw` gives the full record.
+ */
+export interface RawRecord {
+  seq: number;
+  hash: string;
+  prevHash: string;
+  body?: Body2;
+  record?: LogRecord;
+}
+
+/** The full record of a raw one (expanding its data in place: call once). Throws LogCorruptError(seq). */
+export function expandRaw(r: RawRecord): LogRecord {
+  if (r.record !== undefined) return r.record;
+  const rec = recordFromArray2(r.body!, r.seq, r.prevHash, r.hash);
+  if (rec === undefined) throw new LogCorruptError(r.seq, 'body is not a record');
+  r.record = rec;
+  r.body = undefined;
   return rec;
 }
 
@@ -457,19 +499,28 @@ export class ChainReader {
   }
 
   next(value: string): LogRecord {
+    return expandRaw(this.nextRaw(value));
+  }
+
+  /**
+   * As next(), with the same checks, but a frame-2 record's data is left in its stored form
+   * (RawRecord): one JSON.parse, no image expanded yet.
+   */
+  nextRaw(value: string): RawRecord {
     const seq = this.#expect;
     const problem = frameProblem(value, seq);
     if (problem !== undefined) throw new LogCorruptError(seq, problem);
     const known = this.#prevHash;
-    let rec: LogRecord | undefined;
+    let raw: RawRecord;
     if (value[OFF_FORMAT] === FORMAT2) {
       if (known === undefined) {
         // Callers that start a read past seq 1 pass the hash of the record before it.
         throw new LogCorruptError(seq, `record ${seq} links to record ${seq - 1}, whose hash was not given`);
       }
       if (!linksTo(value, known)) throw new LogCorruptError(seq, `broken chain: prevHash does not match the hash of record ${seq - 1}`);
-      rec = recordFromBody2(value.substring(HEADER2), seq, known, value.substring(OFF_HASH, OFF_PREV));
-      if (rec === undefined) throw new LogCorruptError(seq, 'body is not a record');
+      const body = parseBody2(value.substring(HEADER2));
+      if (body === undefined) throw new LogCorruptError(seq, 'body is not a record');
+      raw = { seq, hash: value.substring(OFF_HASH, OFF_PREV), prevHash: known, body };
     } else {
       let prevHash = value.substring(OFF_PREV, HEADER);
       if (prevHash === NO_HASH) prevHash = '';
@@ -481,6 +532,7 @@ export class ChainReader {
       }
       decodeWork.parses++;
       decodeWork.chars += value.length - HEADER;
+      let rec: LogRecord;
       try {
         rec = JSON.parse(value.substring(HEADER)) as LogRecord;
       } catch {
@@ -490,10 +542,11 @@ export class ChainReader {
       rec.prevHash = prevHash;
       // A slice: it keeps this value's string alive as long as the record (about the record's own size).
       rec.hash = value.substring(OFF_HASH, OFF_PREV);
+      raw = { seq, hash: rec.hash, prevHash, record: rec };
     }
-    this.#prevHash = rec.hash;
+    this.#prevHash = raw.hash;
     this.#expect = seq + 1;
-    return rec;
+    return raw;
   }
 }
 

@@ -24,6 +24,7 @@ import {
   NIDX_KEY,
   keySeq,
   seqKey,
+  type RawRecord,
   type Sublevels,
   sublevelsOf,
   syncOption,
@@ -318,8 +319,20 @@ export class EventLog {
     return new RecordIterator(this.readChunks(range));
   }
 
-  /** As read(), a chunk at a time: the fast path for bulk consumers (fold, replay). */
-  async *readChunks(range: ReadRange = {}): AsyncGenerator<LogRecord[], void, undefined> {
+  /** As read(), a chunk at a time: the fast path for bulk consumers (fold, audit, history). */
+  readChunks(range: ReadRange = {}): AsyncGenerator<LogRecord[], void, undefined> {
+    return this.#chunks(range, (c, v) => c.next(v));
+  }
+
+  /**
+   * As readChunks(), with the same checks (CRC, seq, link), but each record parsed and not yet
+   * expanded (store/codec.ts RawRecord): for replay's fold of the stored form (replay/fold.ts foldRaw).
+   */
+  readRawChunks(range: ReadRange = {}): AsyncGenerator<RawRecord[], void, undefined> {
+    return this.#chunks(range, (c, v) => c.nextRaw(v));
+  }
+
+  async *#chunks<R>(range: ReadRange, decode: (c: ChainReader, value: string) => R): AsyncGenerator<R[], void, undefined> {
     if (this.#closed) throw new LogClosedError();
     const gte = Math.max(1, range.gte ?? 1);
     if (range.lte !== undefined && range.lte < gte) return;
@@ -342,8 +355,8 @@ export class EventLog {
         chain ??= new ChainReader(gte, range.prevHash ?? await this.#prevHashOf(gte, values[0]));
         ahead = it.nextv(CHUNK);
         ahead.catch(() => undefined); // surfaced by the next await; not unhandled if we stop first
-        const out: LogRecord[] = new Array(values.length);
-        for (let i = 0; i < values.length; i++) out[i] = chain.next(values[i]!);
+        const out: R[] = new Array(values.length);
+        for (let i = 0; i < values.length; i++) out[i] = decode(chain, values[i]!);
         yield out;
       }
     } finally {

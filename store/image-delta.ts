@@ -15,7 +15,7 @@
 // audit, history, fixtures) sees the full pair without the state, and a change encodes to one
 // byte string (the hash chain needs that). Pure; no store access.
 import { canonicalJson } from './codec.js';
-import { compactImage, expandImage, TEMPLATE_PROBE, templateFor } from './image-template.js';
+import { compactImage, expandImage, TEMPLATE_PROBE, templateFor, type Template } from './image-template.js';
 
 /** Record types whose data carries `changes` with images. */
 export function hasImages(type: string): boolean {
@@ -95,12 +95,56 @@ export function expandChanges(changes: unknown[]): unknown[] {
 
 const CHANGE_KEYS = new Set(['a', 'b', 'A', 'B', 'p', 'u', 'c', 'id', 's']);
 
+/**
+ * The after-image alone of a stored change: what expandChanges gives as its `after`, without
+ * expanding a before-image the after does not need (a delete's). For a fold that reads the
+ * stored form (replay/fold.ts foldRaw, issue 15). `before`: the before-image when the change
+ * refers to one outside itself (store/whole-txn.ts `R`). Does not touch `ch`. Undefined for a
+ * form it does not know: the caller then decodes the record in full, which reports it.
+ */
+export function storedAfter(ch: Obj, before?: unknown): unknown {
+  let t: Template | undefined;
+  if ('A' in ch || 'B' in ch) {
+    t = templateFor(ch.c, TEMPLATE_PROBE);
+    if (!t) return undefined;
+  }
+  let a: unknown = ch.a;
+  if ('A' in ch) {
+    a = expandImage(t!, ch.A);
+    if (a === undefined) return undefined;
+  }
+  const p = ch.p;
+  if (!isPlain(p)) return a ?? null;
+  // an update: the before-image plus the patch
+  let b = before;
+  if (b === undefined) {
+    if ('B' in ch) {
+      b = expandImage(t!, ch.B);
+      if (b === undefined) return undefined;
+    } else b = ch.b;
+  }
+  const u = ch.u;
+  return isPlain(b) ? merged(b, p, Array.isArray(u) ? (u as string[]) : []) : a ?? null;
+}
+
+
 function bad(k: string): never {
   throw new Error(`malformed templated image ${k}`);
 }
 
 /** before + patch - removed, keys in sorted order (as a canonical body parses). */
 function merged(before: Obj, patch: Obj, removed: string[]): Obj {
+  if (removed.length === 0) {
+    // the usual update (a flag flipped, a counter moved): every patched member is one `before`
+    // has, so the result has before's keys in before's order; a spread copies them at once
+    let within = true;
+    for (const k in patch) if (!Object.prototype.hasOwnProperty.call(before, k)) { within = false; break; }
+    if (within) {
+      const out: Obj = { ...before };
+      for (const k in patch) out[k] = patch[k];
+      return out;
+    }
+  }
   const gone = removed.length ? new Set(removed) : undefined;
   const keys = Object.keys(before);
   let extra = false;

@@ -28,7 +28,7 @@ const present = (o: Obj, k: string): boolean => Object.prototype.hasOwnProperty.
  * enclosing image (`{up}`).
  */
 type Default = string | number | boolean | null | { up: string } | { lit: unknown };
-interface Template {
+export interface Template {
   defaults: Record<string, Default>;
   /** Members stored templated in their turn (nested). */
   nested?: Record<string, Template>;
@@ -152,6 +152,13 @@ export function copyJson(v: unknown): unknown {
   return o;
 }
 
+/**
+ * Image work of decoding, counted (specs assert how much a replay expands and copies, never how
+ * long it takes): whole images expanded from their templated form, and images deep-copied
+ * because a record refers to one twice (store/whole-txn.ts `R`).
+ */
+export const imageWork = { expanded: 0, copied: 0 };
+
 /** A template's member names, sorted once: the decoder merges them with an image's stored keys. */
 interface Compiled {
   /** Every member the template knows (defaults, nested, deltas), sorted. */
@@ -180,6 +187,7 @@ function compile(t: Template): Compiled {
  */
 export function expandImage(t: Template, stored: unknown, parent?: Obj): Obj | undefined {
   if (!isPlain(stored)) return undefined;
+  if (parent === undefined) imageWork.expanded++;
   const ct = compile(t);
   const absentList = stored[ABSENT];
   let absent: Set<string> | undefined;

@@ -16,8 +16,8 @@
 // reader that starts anywhere in the log decodes any record alone. The keys come back in sorted
 // order, as canonical JSON parses. Pure; no store access.
 import { canonicalJson } from './codec.js';
-import { compactChanges, expandChanges } from './image-delta.js';
-import { compactImage, copyJson, DECIDED_V3, expandImage, templates } from './image-template.js';
+import { compactChanges, expandChanges, storedAfter } from './image-delta.js';
+import { compactImage, copyJson, DECIDED_V3, expandImage, imageWork, templates } from './image-template.js';
 
 type Obj = Record<string, unknown>;
 const isPlain = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -116,6 +116,7 @@ export function expandWhole(stored: unknown): unknown {
         const img = latest.get(key);
         if (img === undefined || img === null) throw new Error('whole transaction: reference to no image');
         delete ch.R;
+        imageWork.copied++;
         ch.b = copyJson(img);
       }
       const [full] = expandChanges([ch]) as Obj[];
@@ -127,6 +128,11 @@ export function expandWhole(stored: unknown): unknown {
   let planOut: unknown = plan;
   if (plan === 0) planOut = outSteps.map((s) => s.name);
   else if (!Array.isArray(plan)) throw new Error('whole transaction: bad plan');
+  return { args, decided: expandDecision(decision), op, plan: planOut, steps: outSteps };
+}
+
+/** A whole transaction's decision back from its stored form; throws on a form compactDecision does not write. */
+function expandDecision(decision: unknown): unknown {
   let decided: unknown;
   if (typeof decision === 'string') decided = expandImage(DECIDED_V3, { ended: { stateHash: decision } });
   else if (Array.isArray(decision)) {
@@ -134,5 +140,70 @@ export function expandWhole(stored: unknown): unknown {
     decided = decision[0];
   } else decided = expandImage(DECIDED_V3, decision);
   if (decided === undefined) throw new Error('whole transaction: bad decision');
-  return { args, decided, op, plan: planOut, steps: outSteps };
+  return decided;
 }
+
+/** One change as a fold applies it (graph/apply.ts, redo): the entity and its after-image. */
+export interface AfterChange { s: string; c: string; id: string; after: unknown }
+
+/** What a fold needs of a whole transaction that ends in its record (wholeForFold). */
+export interface WholeForFold {
+  /** Every step's changes, in order, after-images only. */
+  changes: AfterChange[];
+  steps: number;
+  /** The decision's outcome ('commit' or anything else: an abort, as the fold reads it). */
+  outcome: unknown;
+}
+
+/**
+ * The after-images of a whole transaction's steps straight from its stored form, for replay
+ * (replay/fold.ts foldRaw, issue 15): each after-image is what expandWhole gives (same members,
+ * same key order, so the folded state is byte-identical), but no before-image is expanded that
+ * no after-image is made from (a delete's), nor are args, plan and step names copied: the
+ * CRC already vouches for those bytes, and `verify` and every other reader decode the record
+ * in full. Undefined (nothing touched) for a form this does not take, or a transaction that
+ * does not end in its record: the caller decodes that record in full instead, which folds it
+ * or reports it.
+ */
+export function wholeForFold(stored: unknown): WholeForFold | undefined {
+  if (!Array.isArray(stored) || stored.length !== 5) return undefined;
+  const [op, args, plan, steps, decision] = stored as [unknown, unknown, unknown, unknown, unknown];
+  if (typeof op !== 'string' || !isPlain(args) || !Array.isArray(steps) || (plan !== 0 && !Array.isArray(plan))) return undefined;
+  let decided: unknown;
+  if (typeof decision === 'string') decided = PLAIN_COMMIT; // a plain commit ending here (compactDecision)
+  else {
+    try {
+      decided = expandDecision(decision);
+    } catch {
+      return undefined;
+    }
+  }
+  if (!isPlain(decided)) return undefined;
+  const ended = decided.ended;
+  if (typeof ended !== 'object' || ended === null) return undefined; // still open after its record: keep its steps (full decode)
+  const changes: AfterChange[] = [];
+  let latest: Map<string, unknown> | undefined; // entity -> its latest after-image in this record, for `R`
+  for (const st of steps) {
+    if (!Array.isArray(st) || st.length !== 2 || typeof st[0] !== 'string' || !Array.isArray(st[1])) return undefined;
+    for (const ch of st[1] as unknown[]) {
+      if (!isPlain(ch)) return undefined;
+      const { s, c, id } = ch;
+      if (typeof s !== 'string' || typeof c !== 'string' || typeof id !== 'string') return undefined;
+      const key = s + '\u0000' + c + '\u0000' + id; // entityKey
+      let before: unknown;
+      if ('R' in ch) {
+        if (ch.R !== 0 || 'B' in ch || 'b' in ch) return undefined;
+        before = latest?.get(key);
+        if (before === undefined || before === null) return undefined;
+      }
+      const after = storedAfter(ch, before);
+      if (after === undefined) return undefined;
+      (latest ??= new Map()).set(key, after);
+      changes.push({ s, c, id, after });
+    }
+  }
+  return { changes, steps: steps.length, outcome: decided.outcome };
+}
+
+/** What a stored state hash alone stands for (compactDecision): only its outcome and end are read. */
+const PLAIN_COMMIT: Obj = { outcome: 'commit', ended: {} };

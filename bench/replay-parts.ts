@@ -1,0 +1,37 @@
+// Breakdown of replay per record on the values of a log held in memory (no LevelDB): what each
+// stage adds. `node --import tsx bench/replay-parts.ts DBDIR [RECORDS]` (a log bench/write.ts or
+// bench/replay-1m.ts built; the first RECORDS records, default all).
+import { ClassicLevel } from 'classic-level';
+import { crc32 } from 'node:zlib';
+import { ChainReader, sublevelsOf } from '../store/codec.js';
+import { emptyFold, foldRaw, foldRecord } from '../replay/fold.js';
+import { wholeForFold } from '../store/whole-txn.js';
+
+const db = new ClassicLevel<string, string>(process.argv[2]!, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+await db.open();
+const { logPrefix, logEnd } = sublevelsOf(db);
+const vals: string[] = [];
+for await (const v of db.values({ gte: logPrefix, lt: logEnd, limit: Number(process.argv[3] ?? -1) })) vals.push(v);
+await db.close();
+const N = vals.length;
+let sink = 0;
+const stages: [string, () => void][] = [
+  ['crc32 of the value', () => { for (const v of vals) sink ^= crc32(v.substring(8)); }],
+  ['JSON.parse of the body', () => { for (const v of vals) sink ^= (JSON.parse(v.substring(101)) as unknown[]).length; }],
+  ['nextRaw (check + parse)', () => { const c = new ChainReader(1, ''); for (const v of vals) sink ^= c.nextRaw(v).seq; }],
+  ['nextRaw + wholeForFold', () => { const c = new ChainReader(1, ''); for (const v of vals) sink ^= wholeForFold(c.nextRaw(v).body![6])!.steps; }],
+  ['nextRaw + foldRaw (replay)', () => { const c = new ChainReader(1, ''); const f = emptyFold(); for (const v of vals) foldRaw(f, c.nextRaw(v)); }],
+  ['next + foldRecord (before)', () => { const c = new ChainReader(1, ''); const f = emptyFold(); for (const v of vals) foldRecord(f, c.next(v)); }],
+];
+const best = new Map<string, number>();
+for (let r = 0; r < 7; r++) {
+  for (const [name, fn] of stages) {
+    // CPU time of this process, not wall time: the machine is shared (figures hold under load)
+    const t0 = process.cpuUsage();
+    fn();
+    const d = process.cpuUsage(t0);
+    best.set(name, Math.min(best.get(name) ?? Infinity, (d.user + d.system) / 1000));
+  }
+}
+for (const [name] of stages) console.log(name.padEnd(30), (best.get(name)! * 1000 / N).toFixed(2), 'µs/record');
+if (sink === 0.5) console.log(sink);
