@@ -109,11 +109,17 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean, dra
       }
       try {
         refreshPerms(p, roots.filter((r) => p.node(r)), { newRo: new Map(order.map((e) => [e.node, e.ro])) });
+      } catch (err) {
+        s = reopenNext(s, { type: 'FAILED', error: errText(err) });
+        throw fail(err);
+      }
+      try {
+        // where QEMU dies in tran_commit or after it: no abort ran, nothing is left behind
         refuseClosesInIothread(p, order, prepared);
         refuseUseAfterFree(p, order, [...prepared.values()]);
       } catch (err) {
         s = reopenNext(s, { type: 'FAILED', error: errText(err) });
-        throw fail(err);
+        throw err;
       }
       s = reopenNext(s, { type: 'PERMS_OK' });
     } else if (s.matches('committing')) {
