@@ -1,4 +1,4 @@
-import { reopen, ReopenFailedFrozen } from '../graph/reopen/run.js';
+import { reopen, ReopenFailedResidue } from '../graph/reopen/run.js';
 import { drained } from '../graph/drain.js';
 import { reopenBitmapsRo } from '../graph/bitmaps.js';
 import { QmpError } from '../errors/index.js';
@@ -22,13 +22,18 @@ export const blockdevReopen: CommandDef = {
       // bdrv_reopen_multiple's abort path runs qcow2_reopen_abort, which leaves what
       // qcow2_reopen_bitmaps_ro did in place: the bitmaps of every qcow2 entry prepared to
       // read-only stay stored in the image and readonly (a later merge into one is refused)
-      if (e instanceof ReopenFailedFrozen) {
-        const frozen = e.frozen;
+      if (e instanceof ReopenFailedResidue) {
+        const { frozen, detached } = e.residue;
         throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => {
           for (const n of frozen) {
             if (q.node(n)?.driver !== 'qcow2') continue;
             try { reopenBitmapsRo(q, n); } catch (x) { if (!(x instanceof QmpError)) throw x; }
           }
+          // tran_abort runs bdrv_replace_child_abort last-removed first; each re-attach
+          // (bdrv_replace_child_noperm -> bdrv_child_cb_attach) puts the link at the head of
+          // the parent's bs->children and the child's bs->parents, so it is now the newest:
+          // a later reopen queues that child's entry in the new order (fuzz seed 222281932)
+          for (const id of [...detached].reverse()) if (q.edge(id)) q.patchEdge(id, { at: q.nextSeq() });
         });
       }
       throw e;

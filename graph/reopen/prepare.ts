@@ -32,10 +32,20 @@ export interface PreparedEntry {
 const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
 
 /**
- * `frozen` collects the qcow2 nodes whose qcow2_reopen_bitmaps_ro ran: qcow2_reopen_abort does
- * not undo it, so their persistent bitmaps stay stored and readonly whatever fails after.
+ * What a failed reopen leaves behind once tran_abort and bdrv_reopen_abort have run.
+ * `frozen`: the qcow2 nodes whose qcow2_reopen_bitmaps_ro ran: qcow2_reopen_abort does not undo
+ * it, so their persistent bitmaps stay stored and readonly whatever fails after.
+ * `detached`: the ids of the child links bdrv_set_file_or_backing_noperm removed, in removal
+ * order: tran_abort puts each back (bdrv_replace_child_abort), and the re-attach inserts it at the
+ * head of the parent's children and the child's parents lists (bdrv_replace_child_noperm ->
+ * bdrv_child_cb_attach), so a restored link is newer than it was.
  */
-export function prepareEntry(p: Proc, entry: QueueEntry, frozen: string[] = []): PreparedEntry {
+export interface ReopenResidue {
+  frozen: string[];
+  detached: string[];
+}
+
+export function prepareEntry(p: Proc, entry: QueueEntry, residue: ReopenResidue = { frozen: [], detached: [] }): PreparedEntry {
   const n = p.node(entry.node)!;
   const o: Flat = { ...entry.options };
   const info = driverInfo(n.driver);
@@ -72,7 +82,7 @@ export function prepareEntry(p: Proc, entry: QueueEntry, frozen: string[] = []):
   // qcow2_reopen_prepare to read-only: qcow2_reopen_bitmaps_ro stores and freezes the persistent bitmaps
   if (n.driver === 'qcow2' && entry.ro) {
     reopenBitmapsRo(p, n.name);
-    frozen.push(n.name);
+    residue.frozen.push(n.name);
   }
 
   // 6. `backing` must be given when there is one (or the header names one)
@@ -81,9 +91,9 @@ export function prepareEntry(p: Proc, entry: QueueEntry, frozen: string[] = []):
   }
 
   // 7./8. backing, then file
-  const oldBacking = replaceChild(p, n, o, true);
+  const oldBacking = replaceChild(p, n, o, true, residue.detached);
   delete o.backing;
-  const oldFile = replaceChild(p, n, o, false);
+  const oldFile = replaceChild(p, n, o, false, residue.detached);
   delete o.file;
   // raw_getlength: the length follows the new file from now on (graph/driver-options/raw.ts)
   let size = drv.size;
@@ -136,7 +146,7 @@ function skipImplicitFilters(p: Proc, node: string): string {
  * Returns the old child's name when the link changes (undefined when it stays): the old edge
  * is removed and the new one attached now, the permission refresh comes later for the whole queue.
  */
-function replaceChild(p: Proc, n: BdsNode, o: Flat, isBacking: boolean): string | null | undefined {
+function replaceChild(p: Proc, n: BdsNode, o: Flat, isBacking: boolean, detached: string[]): string | null | undefined {
   const key = isBacking ? 'backing' : 'file';
   if (!(key in o)) return undefined;
   const v = o[key];
@@ -176,7 +186,9 @@ function replaceChild(p: Proc, n: BdsNode, o: Flat, isBacking: boolean): string 
   }
   if (oldEdge) {
     unsetInheritsFrom(p, n.name, oldEdge);
+    // bdrv_remove_child: a failure from here on re-attaches it (ReopenResidue)
     p.delEdge(oldEdge.id);
+    detached.push(oldEdge.id);
   }
   if (target !== null) {
     const parent = { kind: 'node' as const, node: n.name };

@@ -8,21 +8,22 @@ import { refcount } from '../ops.js';
 import type { Proc } from '../proc.js';
 import { refreshPerms } from '../refresh.js';
 import { cleanupEntry, commitEntry } from './commit.js';
-import { prepareEntry, type PreparedEntry } from './prepare.js';
+import { prepareEntry, type PreparedEntry, type ReopenResidue } from './prepare.js';
 import { ReopenQueue, type QueueEntry } from './queue.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { refuseCloseInIothread } from '../aio.js';
 import { rule } from '../rules.js';
 
 /**
- * A failed reopen that leaves something behind: the qcow2 nodes whose prepare ran
+ * A failed reopen that leaves something behind (ReopenResidue): the qcow2 nodes whose prepare ran
  * qcow2_reopen_bitmaps_ro (bitmaps stored, persistent ones readonly; qcow2_reopen_abort does not
- * undo it). The caller applies that on the state before the command (commands/blockdev-reopen.ts).
+ * undo it), and the replaced child links tran_abort re-attached at the head of their lists.
+ * The caller applies that on the state before the command (commands/blockdev-reopen.ts).
  */
-export class ReopenFailedFrozen extends QmpError {
-  constructor(e: QmpError, readonly frozen: readonly string[]) {
+export class ReopenFailedResidue extends QmpError {
+  constructor(e: QmpError, readonly residue: ReopenResidue) {
     super(e.desc, e.cls);
-    this.name = 'ReopenFailedFrozen';
+    this.name = 'ReopenFailedResidue';
   }
 }
 
@@ -78,15 +79,16 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean, dra
   let s = reopenNext(reopenStart(), { type: 'BUILT', order: order.map((e) => e.node) });
   const byNode = new Map(order.map((e) => [e.node, e]));
   const prepared = new Map<string, PreparedEntry>();
-  const frozen: string[] = [];
-  const fail = (err: unknown): unknown => (err instanceof QmpError && !(err instanceof QemuAbortRefusal) && frozen.length ? new ReopenFailedFrozen(err, frozen) : err);
+  const residue: ReopenResidue = { frozen: [], detached: [] };
+  const left = () => residue.frozen.length > 0 || residue.detached.length > 0;
+  const fail = (err: unknown): unknown => (err instanceof QmpError && !(err instanceof QemuAbortRefusal) && left() ? new ReopenFailedResidue(err, residue) : err);
   for (;;) {
     if (s.matches('preparing')) {
       const e = byNode.get(s.context.order[s.context.index]!)!;
       step(`reopen prepare ${e.node}`);
       try {
         if (drained && linksChanged) refuseUndrainedEntry(p, e.node, drained);
-        const pr = prepareEntry(p, e, frozen);
+        const pr = prepareEntry(p, e, residue);
         prepared.set(e.node, pr);
         if (pr.oldBacking || pr.oldFile) linksChanged = true;
       } catch (err) {
@@ -107,11 +109,17 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean, dra
       }
       try {
         refreshPerms(p, roots.filter((r) => p.node(r)), { newRo: new Map(order.map((e) => [e.node, e.ro])) });
+      } catch (err) {
+        s = reopenNext(s, { type: 'FAILED', error: errText(err) });
+        throw fail(err);
+      }
+      try {
+        // where QEMU dies in tran_commit or after it: no abort ran, nothing is left behind
         refuseClosesInIothread(p, order, prepared);
         refuseUseAfterFree(p, order, [...prepared.values()]);
       } catch (err) {
         s = reopenNext(s, { type: 'FAILED', error: errText(err) });
-        throw fail(err);
+        throw err;
       }
       s = reopenNext(s, { type: 'PERMS_OK' });
     } else if (s.matches('committing')) {
