@@ -83,12 +83,12 @@ export const RULES = defineRules({
     proof: [{ transcript: 'fuzz-txn-grouped-check-order.json', step: 1 }, { transcript: 'fuzz-txn-grouped-check-order.json', step: 3 }],
     modelled: true,
   },
-  'reopen-read-only-writer-text': {
-    what: 'blockdev-reopen of a list that makes a file node read-only under a writer, when the list also names a node below it: which refresh check fails first',
-    '7.2': { fn: 'bdrv_reopen_multiple → bdrv_list_refresh_perms → bdrv_node_refresh_perm: "Read-only block node \'%s\' cannot support read-write users" (writable now, not after reopen)', value: 'after-reopen' },
-    '10.0': { fn: 'bdrv_reopen_multiple builds refresh_list with g_slist_prepend (entries and their old children) and bdrv_list_refresh_perms sorts it: another node is checked first → bdrv_node_refresh_perm: "Block node is read-only"', value: 'now' },
+  'reopen-refresh-list-order': {
+    what: 'blockdev-reopen: the order bdrv_reopen_multiple refreshes permissions in (which failing check is reported when several would fail)',
+    '7.2': { fn: 'bdrv_reopen_multiple: refresh_list = bdrv_topological_dfs(refresh_list, found, ...) for each queue entry (its node, old_backing_bs, old_file_bs) in queue order: the first entry claims its whole subtree, later roots come first', value: 'dfs-in-queue-order' as 'dfs-in-queue-order' | 'prepended' },
+    '10.0': { fn: 'bdrv_reopen_multiple: g_slist_prepend of each entry (its node, old_backing_bs, old_file_bs) in queue order, then bdrv_list_refresh_perms runs bdrv_topological_dfs over that reversed list ("block: refactor bdrv_list_refresh_perms to allow any list of nodes"): the last queued node claims its subtree first, so a queued inline subtree is checked in queue order', value: 'prepended' as 'dfs-in-queue-order' | 'prepended' },
     proof: [{ transcript: 'reopen-list-refresh-order.json', step: 5 }],
-    modelled: false,
+    modelled: true,
   },
   'probe-blk-drain-wakes-jobs': {
     what: "a blockdev-add of a format node over a job's node wakes a sleeping speed-limited job (twice)",
