@@ -87,7 +87,8 @@ export const RULES = defineRules({
     what: 'blockdev-reopen: the order bdrv_reopen_multiple refreshes permissions in (which failing check is reported when several would fail)',
     '7.2': { fn: 'bdrv_reopen_multiple: refresh_list = bdrv_topological_dfs(refresh_list, found, ...) for each queue entry (its node, old_backing_bs, old_file_bs) in queue order: the first entry claims its whole subtree, later roots come first', value: 'dfs-in-queue-order' as 'dfs-in-queue-order' | 'prepended' },
     '10.0': { fn: 'bdrv_reopen_multiple: g_slist_prepend of each entry (its node, old_backing_bs, old_file_bs) in queue order, then bdrv_list_refresh_perms runs bdrv_topological_dfs over that reversed list ("block: refactor bdrv_list_refresh_perms to allow any list of nodes"): the last queued node claims its subtree first, so a queued inline subtree is checked in queue order', value: 'prepended' as 'dfs-in-queue-order' | 'prepended' },
-    proof: [{ transcript: 'reopen-list-refresh-order.json', step: 5 }],
+    // two-trees: the same two failing entries listed in both orders; 7.2 reports the later-listed tree, 10.0 the first
+    proof: [{ transcript: 'reopen-list-refresh-order.json', step: 5 }, { transcript: 'reopen-list-refresh-order-two-trees.json', step: 4 }, { transcript: 'reopen-list-refresh-order-two-trees.json', step: 5 }],
     modelled: true,
   },
   'probe-blk-drain-wakes-jobs': {
