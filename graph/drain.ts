@@ -6,6 +6,7 @@
 // Transient per Draft (one command), never stored.
 import type { Draft } from './draft.js';
 import type { Proc } from './proc.js';
+import { rule } from './rules.js';
 
 
 interface DrainState { depth: number; current: Set<string>; wakes: string[] }
@@ -58,8 +59,11 @@ export function drained<T>(p: Proc, roots: (string | null | undefined)[], subtre
     return fn();
   } finally {
     st.depth--;
+    // 10.0: the job's rate-limit sleep is block_job_ratelimit_sleep, which sleeps again until the
+    // whole delay has passed when job_resume's kick ends job_sleep_ns early: no wake-up
+    // (rule 'drain-wakes-rate-limited-job')
     if (st.depth === 0) {
-      st.wakes.push(...st.current);
+      if (rule(p, 'drain-wakes-rate-limited-job')) st.wakes.push(...st.current);
       st.current = new Set();
     }
   }

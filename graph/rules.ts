@@ -65,7 +65,7 @@ export const RULES = defineRules({
       fn: 'mirror_start_job: bdrv_create_dirty_bitmap(s->mirror_top_bs, granularity, NULL), then bdrv_disable_dirty_bitmap always (mirror_top_do_pwritev sets the bits itself, so the mode can change while the job runs)',
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
-    proof: [{ transcript: 'fuzz-mirror-from-snapshot-access.json', step: 8 }, { transcript: 'fuzz-commit-clobbers-header.json', step: 4 }, { transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }, { transcript: 'combo-active-commit-under-throttle-export.json', step: 9 }, { transcript: 'combo-chain5-parallel-jobs.json', step: 6 }, { transcript: 'combo-export-iothread-mirror-commit.json', step: 11 }, { transcript: 'combo-mirror-top-over-streaming-chain.json', step: 8 }, { transcript: 'fuzz-drive-mirror-json-backing.json', step: 4 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access.json', step: 3 }, { transcript: 'aio-job-filter-append-pulls-movable-source.json', step: 4 }, { transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 4 },
+    proof: [{ transcript: 'fuzz-mirror-from-snapshot-access.json', step: 8 }, { transcript: 'fuzz-commit-clobbers-header.json', step: 4 }, { transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }, { transcript: 'combo-active-commit-under-throttle-export.json', step: 9 }, { transcript: 'combo-chain5-parallel-jobs.json', step: 6 }, { transcript: 'combo-export-iothread-mirror-commit.json', step: 11 }, { transcript: 'combo-mirror-top-over-streaming-chain.json', step: 8 }, { transcript: 'fuzz-drive-mirror-json-backing.json', step: 4 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access.json', step: 3 }, { transcript: 'aio-job-filter-append-pulls-movable-source.json', step: 4 }, { transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 4 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 3 },
       ...[4, 5, 6, 7, 8].map((step) => ({ transcript: 'abort-12-add-cbw-mirror-target-back-in-main-survives.json', step }))],
     modelled: true,
   },
@@ -84,12 +84,22 @@ export const RULES = defineRules({
     proof: [{ transcript: 'fuzz-txn-grouped-check-order.json', step: 1 }, { transcript: 'fuzz-txn-grouped-check-order.json', step: 3 }],
     modelled: true,
   },
-  'reopen-read-only-writer-text': {
-    what: 'blockdev-reopen of a list that makes a file node read-only under a writer, when the list also names a node below it: which refresh check fails first',
-    '7.2': { fn: 'bdrv_reopen_multiple → bdrv_list_refresh_perms → bdrv_node_refresh_perm: "Read-only block node \'%s\' cannot support read-write users" (writable now, not after reopen)', value: 'after-reopen' },
-    '10.0': { fn: 'bdrv_reopen_multiple builds refresh_list with g_slist_prepend (entries and their old children) and bdrv_list_refresh_perms sorts it: another node is checked first → bdrv_node_refresh_perm: "Block node is read-only"', value: 'now' },
-    proof: [{ transcript: 'reopen-list-refresh-order.json', step: 5 }],
-    modelled: false,
+  'reopen-refresh-list-order': {
+    what: 'blockdev-reopen: the order bdrv_reopen_multiple refreshes permissions in (which failing check is reported when several would fail)',
+    '7.2': { fn: 'bdrv_reopen_multiple: refresh_list = bdrv_topological_dfs(refresh_list, found, ...) for each queue entry (its node, old_backing_bs, old_file_bs) in queue order: the first entry claims its whole subtree, later roots come first', value: 'dfs-in-queue-order' as 'dfs-in-queue-order' | 'prepended' },
+    '10.0': { fn: 'bdrv_reopen_multiple: g_slist_prepend of each entry (its node, old_backing_bs, old_file_bs) in queue order, then bdrv_list_refresh_perms runs bdrv_topological_dfs over that reversed list ("block: refactor bdrv_list_refresh_perms to allow any list of nodes"): the last queued node claims its subtree first, so a queued inline subtree is checked in queue order', value: 'prepended' as 'dfs-in-queue-order' | 'prepended' },
+    // two-trees: the same two failing entries listed in both orders; 7.2 reports the later-listed tree, 10.0 the first
+    proof: [{ transcript: 'reopen-list-refresh-order.json', step: 5 }, { transcript: 'reopen-list-refresh-order-two-trees.json', step: 4 }, { transcript: 'reopen-list-refresh-order-two-trees.json', step: 5 }],
+    modelled: true,
+  },
+  'drain-wakes-rate-limited-job': {
+    what: "the end of a drained section over a job's node (child_job_drained_end -> job_resume) while a speed-limited stream, commit or mirror sleeps for its rate limit: does the job run its next iteration?",
+    '7.2': { fn: 'stream_run / commit_run / mirror_run: job_sleep_ns(&s->common.job, delay_ns) once with block_job_ratelimit_get_delay\'s delay; job_pause (drained begin) enters the job (job_enter_cond_locked deletes the sleep timer), so job_sleep_ns returns early and, once resumed, the loop copies the next chunk', value: true },
+    '10.0': { fn: 'block_job_ratelimit_sleep (blockjob.c, "blockjob: Add block_job_ratelimit_processed_bytes()", 8.0): do { delay_ns = ratelimit_calculate_delay(&job->limit, 0); job_sleep_ns(&job->job, delay_ns); } while (delay_ns && !job_is_cancelled(&job->job)): a job woken early sleeps again until its delay has passed, so a drain moves it on by nothing', value: false },
+    // the same mechanism is behind probe-blk-drain-wakes-jobs, aio-move-drain-wakes-jobs and
+    // transaction-drain-all-wakes-jobs (7.2-only recordings); fuzz --qemu 10.0 seed 77 case 1571681198
+    proof: [{ transcript: 'job-commit-reopen-drain-wake.json', step: 5 }],
+    modelled: true,
   },
   'probe-blk-drain-wakes-jobs': {
     what: "a blockdev-add of a format node over a job's node wakes a sleeping speed-limited job (twice)",

@@ -98,8 +98,10 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean, dra
       s = reopenNext(s, { type: 'PREPARED' });
     } else if (s.matches('refreshing')) {
       step('reopen refresh-perms');
-      // bdrv_reopen_multiple's refresh list: bdrv_topological_dfs from each queued node, then its
-      // old backing, then its old file, in queue order (the first entry's subtree comes first).
+      // bdrv_reopen_multiple's refresh list: each queued node, then its old backing, then its old
+      // file, in queue order. 7.2 runs bdrv_topological_dfs from each in that order (the first
+      // entry's subtree comes first); 10.0 g_slist_prepend's them and bdrv_list_refresh_perms runs
+      // the DFS over that reversed list (rule 'reopen-refresh-list-order').
       const roots: string[] = [];
       for (const e of order) {
         const pr = prepared.get(e.node)!;
@@ -107,6 +109,7 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean, dra
         if (pr.oldBacking) roots.push(pr.oldBacking);
         if (pr.oldFile) roots.push(pr.oldFile);
       }
+      if (rule(p, 'reopen-refresh-list-order') === 'prepended') roots.reverse();
       try {
         refreshPerms(p, roots.filter((r) => p.node(r)), { newRo: new Map(order.map((e) => [e.node, e.ro])) });
       } catch (err) {
