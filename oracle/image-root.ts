@@ -9,7 +9,9 @@ import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlockgraphError } from '../errors/index.js';
-import { DEFAULT_DIRECT_IO_ALIGNMENT } from '../graph/host-facts.js';
+import { DEFAULT_DIRECT_IO_ALIGNMENT, hostFacts } from '../graph/host-facts.js';
+import { Draft } from '../graph/draft.js';
+import type { ModelBackend } from '../commands/model-host.js';
 import type { Scenario } from './format.js';
 
 const usable = (dir: string): boolean => {
@@ -88,4 +90,18 @@ export function onHostOf<S extends Scenario>(scenario: S, root: string): S {
   const a = probeDirectIoAlignment(root);
   if (a === DEFAULT_DIRECT_IO_ALIGNMENT && scenario.host === undefined) return scenario;
   return { ...scenario, host: { ...scenario.host, 'direct-io-alignment': a } };
+}
+
+/**
+ * For a model that mirrors a daemon whose images are in `dir` (the QMP proxy, `import
+ * --image-dir`): declares that directory's O_DIRECT alignment (x-blockgraph-host, logged) unless
+ * the model already has it (or the directory cannot be probed).
+ */
+export async function declareHostOf(backend: ModelBackend, proc: string, dir: string): Promise<void> {
+  let a: number;
+  // a directory that cannot be probed (read-only, no dd): the model keeps what it has
+  try { a = probeDirectIoAlignment(dir); } catch { return; }
+  if (hostFacts(new Draft(backend.state)).directIoAlignment === a) return;
+  const r = await backend.execute(proc, 'x-blockgraph-host', { 'direct-io-alignment': a });
+  if ('error' in r.reply) throw new BlockgraphError('BG_BAD_INPUT', `host: ${r.reply.error.desc}`);
 }

@@ -14,7 +14,7 @@ import { hostFacts } from '../../graph/host-facts.js';
 import { parseScenario, parseTranscript, printTranscript, scenarioOf } from '../../oracle/format.js';
 import { runOnModel } from '../../oracle/run-model.js';
 import { scenarioCalls } from '../../replay/drill/plan.js';
-import { probeDirectIoAlignment } from '../../oracle/image-root.js';
+import { declareHostOf, probeDirectIoAlignment } from '../../oracle/image-root.js';
 import { transcript } from '../../testing/index.js';
 
 /** fuzz-direct-io-alignment's refusals, on a model told `align` (undefined: nothing declared). */
@@ -87,6 +87,19 @@ test('the recorders probe a directory as raw_probe_alignment does (tmpfs: any O_
   let shm = false;
   try { shm = probeDirectIoAlignment('/dev/shm') > 0; } catch { /* no /dev/shm here */ }
   if (shm) assert.is(probeDirectIoAlignment('/dev/shm'), 4096);
+});
+
+test('a model mirroring a daemon (proxy, import --image-dir) declares its image dir\'s alignment once', async () => {
+  const m = new MemoryBackend();
+  await declareHostOf(m, 'A', tmpdir());
+  assert.is(hostFacts(new Draft(m.state)).directIoAlignment, probeDirectIoAlignment(tmpdir()));
+  if (probeDirectIoAlignment(tmpdir()) === 512) assert.equal(m.state, {});
+  const before = JSON.stringify(m.state);
+  await declareHostOf(m, 'A', tmpdir());
+  assert.is(JSON.stringify(m.state), before);
+  // a directory that cannot be probed leaves the model as it is
+  await declareHostOf(m, 'A', '/nonexistent-bg-dir');
+  assert.is(JSON.stringify(m.state), before);
 });
 
 test.run();
