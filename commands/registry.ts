@@ -10,6 +10,7 @@ import { xBlockdevChange } from './x-blockdev-change.js';
 import { imageCreate } from './image-create.js';
 import { configure } from './configure.js';
 import { processStart } from './process-start.js';
+import { hostFactsCommand } from './host-facts.js';
 import { cancelOrphanedJobsCommand } from './cancel-orphaned-jobs.js';
 import { xBlockdevSetIothread } from './x-blockdev-set-iothread.js';
 import { blockdevReopen } from './blockdev-reopen.js';
@@ -48,6 +49,7 @@ registerCommand(cancelOrphanedJobsCommand);
 for (const c of [transaction, blockdevSnapshotSync, blockdevSnapshotInternalSync, blockdevSnapshotDeleteInternalSync, nbdServerAdd, nbdServerRemove, driveMirror, blockdevBackup, driveBackup, changeBackingFileCommand]) registerCommand(c);
 registerCommand(configure);
 registerCommand(processStart);
+registerCommand(hostFactsCommand);
 // issue 13: the rest of QSD 7.2's command list (query-commands), each answered as QSD does or refused as not modelled
 import { quit } from './quit.js';
 import { queryCommands, queryQmpSchema } from './introspection.js';

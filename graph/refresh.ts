@@ -1,6 +1,7 @@
 // bdrv_list_refresh_perms: recompute every edge's perm/shared below the given roots, in
 // QEMU's topological order, running its checks in its order so the same error wins.
 import { versionOf } from './version.js';
+import { hostFacts } from './host-facts.js';
 import { QmpError } from '../errors/index.js';
 import { driverInfo } from './drivers.js';
 import { hasParents } from './probe.js';
@@ -315,23 +316,18 @@ function earlyStopRound(p: Proc, roots: readonly string[], opts: RefreshOpts, ex
  * `align`; file-posix's raw_refresh_limits -> raw_probe_alignment for a file opened with
  * O_DIRECT). It is NOT taken from the children: bdrv_merge_limits merges transfer and memory
  * limits only, so a raw, snapshot-access or throttle node over `blkdebug align=4096` still has 1.
+ * raw_probe_alignment: no BLKSSZGET or XFS_IOC_DIOINFO answer for a regular file, so it tries
+ * O_DIRECT reads of 1, 512, ... bytes and takes the first that works, 1 meaning "no restriction"
+ * and giving MAX(MAX_BLOCKSIZE, page size) = 4096. That depends on the file system of the image
+ * directory (tmpfs 4096, ext4 over 512-byte sectors 512): a host fact the scenario declares
+ * (graph/host-facts.ts; 512 when it does not), never read from this machine.
  */
-export function alignment(_p: Proc, n: BdsNode): number {
-  if (n.driver === 'file' && isOn(n.options['cache.direct'])) return HOST_DIRECT_ALIGNMENT;
+export function alignment(p: Proc, n: BdsNode): number {
+  if (n.driver === 'file' && isOn(n.options['cache.direct'])) return hostFacts(p.d).directIoAlignment;
   return n.align || 1;
 }
 
 const isOn = (v: unknown) => v === true || v === 'on' || v === 'true';
-
-/**
- * raw_probe_alignment (file-posix.c) for a file opened with O_DIRECT (cache.direct=on;
- * raw_needs_alignment): no BLKSSZGET or XFS_IOC_DIOINFO answer for a regular file, so it tries
- * O_DIRECT reads of 1, 512, ... bytes and takes the first that works, 1 meaning "no restriction"
- * and giving MAX(MAX_BLOCKSIZE, page size) = 4096. That depends on the host file system: the
- * harness keeps images on tmpfs (/dev/shm; oracle/image-root.ts), which takes any O_DIRECT read,
- * so 4096 (ext4 on a disk of 512-byte sectors would give 512 for a file with data at offset 0).
- */
-export const HOST_DIRECT_ALIGNMENT = 4096;
 
 /**
  * Which image a lock holder locks: a file node its own file; a format node with format

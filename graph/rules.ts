@@ -208,6 +208,8 @@ export const RULES = defineRules({
       ...[2, 3, 4, 5, 6].map((step) => ({ transcript: 'abort-9-finalize-stream-cbw-below-survives.json', step })),
       // the copy bitmaps of c0, c2, c3 (file and target the same node: the target's too)
       ...[1, 7, 8, 9, 10, 11, 12].map((step) => ({ transcript: 'fuzz-direct-io-alignment.json', step })),
+      // the same on an ext4 host (alignment 512): c1 is accepted there too, its copy bitmap from step 4 on
+      ...[1, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((step) => ({ transcript: 'fuzz-direct-io-alignment-ext4.json', step })),
       // the copy bitmap lies on n0 (7.2) or on cbw1 (10.0) at every step once cbw1 exists
       ...[2, 3, 4, 5].map((step) => ({ transcript: 'abort-11-reopen-attach-no-diamond-survives.json', step })),
       // 7.2 aborts where the filter under the cbw closes with the bitmap still on it (graph/ops.ts refuseCloseWithAnonBitmap)

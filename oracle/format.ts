@@ -43,10 +43,22 @@ export interface VmSpec {
   devices?: JsonObject[];
 }
 
+/**
+ * Facts of the host the images live on that QEMU's answers depend on (optional; absent members
+ * have their defaults). `direct-io-alignment`: what file-posix's raw_probe_alignment finds for
+ * O_DIRECT in the image directory (512, 1024, 2048 or 4096; absent: 512, a fresh os.tmpdir() on
+ * ext4 over 512-byte sectors; tmpfs gives 4096). Recorders probe their image directory and
+ * write it (oracle/image-root.ts); the model takes it as an input (x-blockgraph-host).
+ */
+export interface HostSpec { 'direct-io-alignment'?: number }
+export const HOST_DIRECT_IO_ALIGNMENTS = [512, 1024, 2048, 4096] as const;
+
 export interface Scenario {
   name: string;
   description: string;
   covers: string[];
+  /** Present: the host the scenario is (to be) recorded on differs from the default one. */
+  host?: HostSpec;
   images: ImageSpec[];
   /** Present: the scenario runs on a QEMU VM (the `vm` target), not on qemu-storage-daemon. */
   vm?: VmSpec;
@@ -84,6 +96,7 @@ export interface Transcript {
   description: string;
   covers: string[];
   qemu: string;
+  host?: HostSpec;
   images: ImageSpec[];
   vm?: VmSpec;
   steps: TranscriptStep[];
@@ -196,8 +209,20 @@ export function parseVm(v: unknown, where: string): VmSpec {
   return v as unknown as VmSpec;
 }
 
+/** Validates a `host` member. */
+export function parseHost(v: unknown, where: string): HostSpec {
+  if (!isObj(v)) bad(where, 'must be an object');
+  onlyKeys(v, ['direct-io-alignment'], where);
+  const a = v['direct-io-alignment'];
+  if (a !== undefined && !(HOST_DIRECT_IO_ALIGNMENTS as readonly unknown[]).includes(a)) {
+    bad(where, `'direct-io-alignment' must be one of ${HOST_DIRECT_IO_ALIGNMENTS.join(', ')}`);
+  }
+  return v as HostSpec;
+}
+
 function parseHeader(o: Record<string, unknown>, where: string): void {
   if ('vm' in o) parseVm(o.vm, `${where}.vm`);
+  if ('host' in o) parseHost(o.host, `${where}.host`);
   str(o, 'name', where);
   str(o, 'description', where);
   const covers = strList(o.covers, `${where}.covers`);
@@ -226,6 +251,7 @@ export function parseScenario(text: string | unknown, where = 'scenario'): Scena
   });
   return {
     name: o.name as string, description: o.description as string, covers: o.covers as string[],
+    ...(o.host !== undefined ? { host: o.host as HostSpec } : {}),
     images: o.images as ImageSpec[], ...(o.vm !== undefined ? { vm: o.vm as VmSpec } : {}), steps,
   };
 }
@@ -285,7 +311,7 @@ export function parseTranscript(text: string | unknown, where = 'transcript'): T
   const o = typeof text === 'string' ? parseJsonText(text, where) : text;
   if (!isObj(o)) bad(where, 'must be a JSON object');
   if (o.format !== TRANSCRIPT_FORMAT) bad(where, `'format' must be '${TRANSCRIPT_FORMAT}'`);
-  onlyKeys(o, ['format', 'name', 'description', 'covers', 'qemu', 'images', 'vm', 'steps'], where);
+  onlyKeys(o, ['format', 'name', 'description', 'covers', 'qemu', 'host', 'images', 'vm', 'steps'], where);
   parseHeader(o, where);
   str(o, 'qemu', where);
   (o.steps as unknown[]).forEach((s, i) => {
@@ -310,7 +336,8 @@ export function parseTranscript(text: string | unknown, where = 'transcript'): T
 /** The scenario a model runs: the transcript minus `qemu` and the recorded parts of each step. */
 export function scenarioOf(t: Transcript): Scenario {
   return {
-    name: t.name, description: t.description, covers: t.covers, images: t.images,
+    name: t.name, description: t.description, covers: t.covers,
+    ...(t.host !== undefined ? { host: t.host } : {}), images: t.images,
     ...(t.vm !== undefined ? { vm: t.vm } : {}),
     steps: t.steps.map((s): Step => (isWaitStep(s)
       ? { proc: s.proc, wait: s.wait }
@@ -364,6 +391,6 @@ export function printTranscript(t: Transcript): string {
     : { proc: s.proc, execute: s.execute, arguments: s.arguments, result: s.result, events: s.events, graph: s.graph }));
   return printJson({
     format: t.format, name: t.name, description: t.description, covers: t.covers, qemu: t.qemu,
-    images: t.images, vm: t.vm, steps,
+    host: t.host, images: t.images, vm: t.vm, steps,
   });
 }

@@ -326,7 +326,8 @@ export async function runScenario(
   }
   return {
     format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers,
-    qemu: rec.qemu, images: scenario.images, ...(scenario.vm !== undefined ? { vm: scenario.vm } : {}), steps,
+    qemu: rec.qemu, ...(scenario.host !== undefined ? { host: scenario.host } : {}),
+    images: scenario.images, ...(scenario.vm !== undefined ? { vm: scenario.vm } : {}), steps,
   };
 }
 

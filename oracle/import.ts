@@ -13,6 +13,7 @@ import { BlockgraphError } from '../errors/index.js';
 import type { EventLog } from '../store/index.js';
 import type { QmpReply } from '../commands/protocol.js';
 import { probeImages } from './image-probe.js';
+import { declareHostOf } from './image-root.js';
 import { NotingBackend } from '../engine/noting-backend.js';
 import { compareSteps } from './compare.js';
 import { isWaitStep, parseTranscript, scenarioOf, TRANSCRIPT_FORMAT, type Transcript } from './format.js';
@@ -148,6 +149,8 @@ async function importShell(b: NotingBackend, entries: ShellEntry[], source: stri
   for (const [index, e] of entries.entries()) {
     if (e.execute === 'qmp_capabilities') continue;
     if (imageDir !== undefined) {
+      // the daemon's O_DIRECT alignment is its image directory's (raw_probe_alignment)
+      await declareHostOf(b, proc, imageDir);
       for (const img of await probeImages(b.state, e.arguments, imageDir)) await b.execute(proc, 'x-blockgraph-image-create', { ...img });
     }
     const reached = JOB_REACHED[e.execute];

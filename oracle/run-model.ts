@@ -31,6 +31,17 @@ export async function declareVersion(backend: ModelBackend, scenario: Scenario, 
   }
 }
 
+/**
+ * The scenario's host facts (its `host` member: the O_DIRECT alignment of the directory it was
+ * recorded in) as the model's input, one logged command before the images. None declared:
+ * nothing is logged and the model's defaults hold (graph/host-facts.ts).
+ */
+export async function declareHost(backend: ModelBackend, scenario: Scenario): Promise<void> {
+  if (scenario.host === undefined || Object.keys(scenario.host).length === 0) return;
+  const r = await backend.execute('A', 'x-blockgraph-host', scenario.host as unknown as Record<string, unknown>);
+  if ('error' in r.reply) throw new BlockgraphError('BG_BAD_INPUT', `host: ${r.reply.error.desc}`);
+}
+
 export async function createModelImages(backend: ModelBackend, scenario: Scenario): Promise<void> {
   await setupImages(scenario, '.', async (image) => {
     const r = await backend.execute('A', 'x-blockgraph-image-create', image as unknown as Record<string, unknown>);
@@ -54,6 +65,7 @@ export async function createModelMachine(backend: ModelBackend, scenario: Scenar
 
 export async function runOnModel(scenario: Scenario, backend: ModelBackend = new MemoryBackend(), opts: ModelOptions = {}): Promise<Transcript> {
   await declareVersion(backend, scenario, opts.qemuVersion ?? DEFAULT_QEMU);
+  await declareHost(backend, scenario);
   await createModelImages(backend, scenario);
   await createModelMachine(backend, scenario);
   const open = async (proc: string): Promise<QmpConnection> => new ModelConnection(backend, proc);
@@ -67,6 +79,7 @@ export async function runOnModel(scenario: Scenario, backend: ModelBackend = new
 export async function modelRecorder(scenario: Scenario, backend: ModelBackend = new MemoryBackend(), opts: ModelOptions & { procs?: string[] } = {}): Promise<ScenarioRecorder> {
   const { procs = ['A', 'B'], ...mopts } = opts;
   await declareVersion(backend, { ...scenario, steps: procs.map((proc) => ({ proc, execute: 'query-version' })) }, mopts.qemuVersion ?? DEFAULT_QEMU);
+  await declareHost(backend, scenario);
   await createModelImages(backend, scenario);
   await createModelMachine(backend, scenario);
   return new ScenarioRecorder(scenario.name, async (proc) => new ModelConnection(backend, proc), modelOptions(mopts));

@@ -11,6 +11,7 @@ import type { EventLog } from '../store/index.js';
 import { COMMANDS } from '../commands/registry.js';
 import type { QmpReply } from '../commands/protocol.js';
 import { probeImages } from '../oracle/image-probe.js';
+import { declareHostOf } from '../oracle/image-root.js';
 import { executeCommand } from '../commands/model.js';
 import { NotingBackend } from '../engine/noting-backend.js';
 import { LineSplitter } from './wire.js';
@@ -59,6 +60,8 @@ export async function startProxy(opts: ProxyOptions): Promise<QmpProxy> {
     if (!def?.mutates || cmd.execute.startsWith('x-blockgraph-')) return;
     stats.modelled++;
     if (opts.imageDir !== undefined) {
+      // the daemon's O_DIRECT alignment is its image directory's (raw_probe_alignment)
+      await declareHostOf(backend, proc, opts.imageDir);
       for (const img of await probeImages(backend.state, cmd.arguments, opts.imageDir)) await backend.execute(proc, 'x-blockgraph-image-create', { ...img });
     }
     // A dry run first: the model must not commit what QEMU refused.

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { printJson, printTranscript, type ImageSpec, type JsonObject, type Scenario, type Step } from '../oracle/format.js';
 import { runScenario } from '../oracle/harness.js';
-import { imageRoot } from '../oracle/image-root.js';
+import { onHostOf, recordingRoot } from '../oracle/image-root.js';
 import { createImagesWithQemuImg, spawnQsd } from '../oracle/qsd.js';
 import { requireQemuBinaries } from '../oracle/qemu-bins.js';
 
@@ -206,10 +206,11 @@ for (const s of ABORT_SCENARIOS.filter((x) => !only || (exact ? x.name === only 
   const cells: string[] = [];
   for (const v of versions) {
     const bins = requireQemuBinaries(v);
-    const dir = mkdtempSync(join(imageRoot(), 'bg-aborts-'));
+    const root = recordingRoot(s);
+    const dir = mkdtempSync(join(root, 'bg-aborts-'));
     try {
       await createImagesWithQemuImg(s, dir, bins);
-      const t = await runScenario(s, (proc) => spawnQsd(dir, { label: proc, bin: bins.qsd }), { dir, waitTimeoutMs: 10_000 });
+      const t = await runScenario(onHostOf(s, root), (proc) => spawnQsd(dir, { label: proc, bin: bins.qsd }), { dir, waitTimeoutMs: 10_000 });
       const last = t.steps[t.steps.length - 1]!;
       cells.push(`${v}: survives (last step ${'result' in last ? (last.result.ok ? 'ok' : last.result.desc) : 'wait'})`);
       // a boundary (`-survives`: the nearest form that does not abort) is an ordinary transcript

@@ -4,7 +4,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseScenario, printTranscript, runScenario } from '../oracle/index.js';
-import { imageRoot } from '../oracle/image-root.js';
+import { onHostOf, recordingRoot } from '../oracle/image-root.js';
 import { createImagesWithQemuImg, spawnQsd } from '../oracle/qsd.js';
 
 const SRC = 'oracle/scenarios/iotests';
@@ -17,10 +17,11 @@ const files = args.length ? args : readdirSync(SRC).filter((f) => f.endsWith('.j
 let failed = 0;
 for (const f of files) {
   const scenario = parseScenario(readFileSync(f, 'utf8'), f);
-  const dir = mkdtempSync(join(imageRoot(), 'bg-iotests-'));
+  const root = recordingRoot(scenario);
+  const dir = mkdtempSync(join(root, 'bg-iotests-'));
   try {
     await createImagesWithQemuImg(scenario, dir);
-    const t = await runScenario(scenario, (proc) => spawnQsd(dir, { label: proc }), { dir });
+    const t = await runScenario(onHostOf(scenario, root), (proc) => spawnQsd(dir, { label: proc }), { dir });
     writeFileSync(join(DST, basename(f)), printTranscript(t));
     console.log(`ok ${basename(f)} (${t.steps.length} steps)`);
   } catch (e) {

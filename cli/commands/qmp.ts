@@ -7,7 +7,7 @@ import { MemoryBackend, type ModelBackend } from '../../commands/model-host.js';
 import { compareTranscripts, type TranscriptComparison } from '../../oracle/compare.js';
 import { parseScenario, parseTranscript, printTranscript, type Scenario } from '../../oracle/format.js';
 import { runScenario } from '../../oracle/harness.js';
-import { imageRoot } from '../../oracle/image-root.js';
+import { onHostOf, recordingRoot } from '../../oracle/image-root.js';
 import { createImagesWithQemuImg, spawnQsd } from '../../oracle/qsd.js';
 import { spawnVm } from '../../oracle/qemu-vm.js';
 import { runOnModel, transcriptVersion } from '../../oracle/run-model.js';
@@ -153,11 +153,14 @@ export function registerQmp(program: Command): void {
       if (target === 'qsd' && scenario.vm !== undefined) badInput(`a scenario with a 'vm' member records with --target vm`);
       if (target === 'vm' && o.qemu === '10.0') badInput('--target vm records on the system qemu-system-x86_64 (7.2); --qemu 10.0 is for qemu-storage-daemon');
       const bins = requireQemuBinaries(o.qemu ?? '7.2');
-      const dir = mkdtempSync(join(imageRoot(), 'blockgraph-rec-'));
+      // a directory of the host the scenario declares (its O_DIRECT alignment), whose facts the
+      // transcript then carries (oracle/image-root.ts)
+      const root = recordingRoot(scenario);
+      const dir = mkdtempSync(join(root, 'blockgraph-rec-'));
       try {
         // qemu-img and qemu-io of the same version make the images
         await createImagesWithQemuImg(scenario, dir, bins);
-        const t = await runScenario(scenario, (proc) => (target === 'vm' ? spawnVm(dir, scenario.vm!, { label: proc }) : spawnQsd(dir, { bin: bins.qsd })), { dir });
+        const t = await runScenario(onHostOf(scenario, root), (proc) => (target === 'vm' ? spawnVm(dir, scenario.vm!, { label: proc }) : spawnQsd(dir, { bin: bins.qsd })), { dir });
         const text = printTranscript(t);
         if (o.out) writeFileSync(o.out, text);
         else process.stdout.write(text);

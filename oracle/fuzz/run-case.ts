@@ -7,7 +7,7 @@ import { isBlockgraphError } from '../../errors/index.js';
 import { compareSteps, compareTranscripts, type StepComparison } from '../compare.js';
 import { TRANSCRIPT_FORMAT, isWaitStep, scenarioOf, type Json, type Scenario, type Step, type Transcript, type TranscriptStep } from '../format.js';
 import { ScenarioRecorder, runScenario } from '../harness.js';
-import { imageRoot } from '../image-root.js';
+import { imageRoot, onHostOf } from '../image-root.js';
 import { createImagesWithQemuImg, spawnQsd } from '../qsd.js';
 import type { QemuBinaries } from '../qemu-bins.js';
 import { modelRecorder, runOnModel, transcriptVersion } from '../run-model.js';
@@ -50,7 +50,8 @@ export interface CaseOutcome {
 export class ImageCache {
   private dir: Promise<string> | undefined;
   private readonly removing = new Set<Promise<void>>();
-  private readonly root = tmpRoot();
+  /** Where case directories are made: its host facts (O_DIRECT alignment) go to the model. */
+  readonly root = tmpRoot();
   /** The QEMU whose daemon, qemu-img and qemu-io the cases run (default: the system's 7.2). */
   constructor(readonly bins?: QemuBinaries) {}
   prepare(): Promise<string> {
@@ -143,7 +144,8 @@ export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?:
   for (const st of scenario.steps) await cd.ensure(st);
   let done = 0;
   try {
-    const transcript = await runScenario(scenario, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, qsdOpts(proc, opts))), {
+    // the transcript says what host its daemons ran on (the O_DIRECT alignment of the case dir)
+    const transcript = await runScenario(onHostOf(scenario, opts.images.root), (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, qsdOpts(proc, opts))), {
       dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000, replyTimeoutMs: FUZZ_REPLY_TIMEOUT_MS,
       onStep: async (i, s) => { done = i + 1; await onStep?.(i, s); },
     });
@@ -221,6 +223,9 @@ async function lockstep(
   opts: RunOptions,
   { stopAtFinding, isKnown, onRecorded }: { stopAtFinding: boolean; isKnown?: (f: Finding) => boolean; onRecorded?: (step: Step, out: TranscriptStep) => void },
 ): Promise<LockstepResult> {
+  // the daemon's host facts (raw_probe_alignment in the case dir's file system) are the model's
+  // input and go into a saved transcript: the scenario itself carries them
+  Object.assign(scenario, onHostOf(scenario, opts.images.root));
   const cd = await opts.images.caseDir(scenario);
   const dir = cd.dir;
   const qsd = new ScenarioRecorder(scenario.name, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, qsdOpts(proc, opts))), { dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000, replyTimeoutMs: FUZZ_REPLY_TIMEOUT_MS });
@@ -275,7 +280,7 @@ async function lockstep(
     opts.images.release(dir);
   }
   return {
-    qsd: { format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers, qemu: qsd.qemu, images: scenario.images, ...(scenario.vm ? { vm: scenario.vm } : {}), steps },
+    qsd: { format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers, qemu: qsd.qemu, ...(scenario.host ? { host: scenario.host } : {}), images: scenario.images, ...(scenario.vm ? { vm: scenario.vm } : {}), steps },
     done: steps.length, finding, passed,
   };
 }

@@ -44,11 +44,14 @@ const describe = (command: string, args: Record<string, unknown>): string => {
   return `${command}${driver}${typeof name === 'string' ? ` ${name}` : ''}`;
 };
 
-/** A scenario as backend calls: images first (as run-model creates them), `wait` as job advance. */
+/** A scenario as backend calls: host facts and images first (as run-model creates them), `wait` as job advance. */
 export function scenarioCalls(s: Scenario): DrillCall[] {
-  const calls: DrillCall[] = s.images.map((im) => ({
+  const calls: DrillCall[] = [];
+  // the host facts first, as run-model declares them (declareHost)
+  if (s.host && Object.keys(s.host).length) calls.push({ proc: 'A', command: 'x-blockgraph-host', args: s.host as unknown as Record<string, unknown>, label: 'host' });
+  calls.push(...s.images.map((im) => ({
     proc: 'A', command: 'x-blockgraph-image-create', args: im as unknown as Record<string, unknown>, label: `image ${im.file}`,
-  }));
+  })));
   // vm target: the machine (command-line objects, controllers, blockdevs, devices) is one logged command
   if (s.vm) calls.push({ proc: 'A', command: 'x-blockgraph-machine', args: s.vm as unknown as Record<string, unknown>, label: 'machine' });
   s.steps.forEach((st, i) => {

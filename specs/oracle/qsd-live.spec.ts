@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseTranscript, printTranscript, runScenario, scenarioOf } from '../../oracle/index.js';
-import { imageRoot } from '../../oracle/image-root.js';
+import { onHostOf, recordingRoot } from '../../oracle/image-root.js';
 import { createImagesWithQemuImg, qsdAvailable, spawnQsd } from '../../oracle/qsd.js';
 
 const DIR = resolve('oracle/transcripts');
@@ -30,10 +30,12 @@ if (!qsdAvailable()) {
     test(`re-recording ${f} on QSD gives the same bytes`, async () => {
       const text = readFileSync(join(DIR, f), 'utf8');
       const scenario = scenarioOf(parseTranscript(text));
-      const dir = mkdtempSync(join(imageRoot(), 'bg-oracle-'));
+      // on a host like the one it was recorded on (its `host` member), whose facts it then carries
+      const root = recordingRoot(scenario);
+      const dir = mkdtempSync(join(root, 'bg-oracle-'));
       try {
         await createImagesWithQemuImg(scenario, dir);
-        const t = await runScenario(scenario, (proc) => spawnQsd(dir, { label: proc }), { dir });
+        const t = await runScenario(onHostOf(scenario, root), (proc) => spawnQsd(dir, { label: proc }), { dir });
         const out = printTranscript(t);
         if (out !== text) {
           const a = text.split('\n');
