@@ -25,6 +25,8 @@ export interface ServeOptions {
   limits?: Partial<SessionLimits>;
   /** Clients served at once; more are refused (closed) until one leaves. */
   maxClients?: number;
+  /** How long a stopping server waits for a client to read its last replies before closing it (ms). */
+  stopGraceMs?: number;
   /** Called once `quit` has been answered. */
   onQuit?: () => void;
   note?: (msg: string) => void;
@@ -78,8 +80,11 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
   const h = host(backend, opts, sessions);
   const max = opts.maxClients ?? 64;
   let stopping = false;
+  const sockets = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (sock: Socket) => {
     sock.on('error', () => undefined); // ECONNRESET/EPIPE end the session, never the server
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
     if (stopping || sessions.size >= max) {
       h.note(stopping ? 'QMP client refused: shutting down' : `QMP client refused: ${max} clients already connected`);
       sock.destroy();
@@ -100,9 +105,26 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
     const all = [...sessions];
     for (const s of all) s.stop();
     await Promise.all(all.map((s) => s.done));
+    // server.close() waits for every connection to end, and a session's end is only our half of
+    // it: a client that keeps its half open (allowHalfOpen, or a peer that never closes on EOF)
+    // or stops reading its last reply would keep this process alive for ever. QEMU closes each
+    // client's fd as it exits, so every socket is destroyed once its output is flushed, or after
+    // a bounded grace for a client that does not read it.
+    await Promise.all([...sockets].map((sock) => flushThenDestroy(sock, opts.stopGraceMs ?? 1000)));
     await closed;
   };
   return Object.assign(server, { server, sessions, stop });
+}
+
+/** Destroys a socket once what was written to it has left (or after graceMs). */
+function flushThenDestroy(sock: Socket, graceMs: number): Promise<void> {
+  if (sock.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => { clearTimeout(timer); sock.destroy(); resolve(); };
+    const timer = setTimeout(done, graceMs);
+    if (sock.writableLength === 0) done();
+    else { sock.once('drain', done); sock.once('finish', done); sock.once('close', done); }
+  });
 }
 
 async function clearStaleSocket(path: string): Promise<void> {

@@ -88,4 +88,40 @@ test('README socat one-shot: half-close after the last command still gets every 
   }
 });
 
+test('SIGTERM with a client that keeps its half open, and one that does not read: the server still exits 0', async () => {
+  const t = tempDir();
+  const sock = `${t.dir}/q.sock`;
+  try {
+    const a = start(`${t.dir}/db`, sock);
+    await listening(a, sock);
+    // allowHalfOpen: the client does not end its side when the server ends its own, as a peer
+    // that never closes on EOF; server.close() alone would wait for it for ever
+    const held = connect({ path: sock, allowHalfOpen: true });
+    let got = '';
+    held.on('data', (b) => { got += b; });
+    held.on('error', () => undefined);
+    const heldEnded = new Promise((r) => { held.on('end', r); held.on('close', r); });
+    await new Promise((r) => held.once('connect', r));
+    held.write('{"execute":"qmp_capabilities"}');
+    for (let i = 0; i < 200 && !got.includes('"return"'); i++) await new Promise((r) => setTimeout(r, 25));
+    // a second client that never reads: its greeting and replies stay queued
+    const deaf = connect(sock);
+    deaf.on('error', () => undefined);
+    await new Promise((r) => deaf.once('connect', r));
+    deaf.pause();
+    deaf.write('{"execute":"qmp_capabilities"}{"execute":"query-qmp-schema"}{"execute":"query-qmp-schema"}');
+    await new Promise((r) => setTimeout(r, 300));
+    a.kill('SIGTERM');
+    const code = await Promise.race([a.exited, new Promise((r) => setTimeout(() => r('still running after 20 s'), 20_000))]);
+    assert.is(code, 0);
+    await heldEnded;
+    held.destroy();
+    assert.ok(!existsSync(sock), 'socket removed on exit');
+    deaf.destroy();
+    if (code !== 0) a.kill('SIGKILL');
+  } finally {
+    t.done();
+  }
+});
+
 test.run();
