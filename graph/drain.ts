@@ -61,9 +61,9 @@ export function drained<T>(p: Proc, roots: (string | null | undefined)[], subtre
     st.depth--;
     // 10.0: the job's rate-limit sleep is block_job_ratelimit_sleep, which sleeps again until the
     // whole delay has passed when job_resume's kick ends job_sleep_ns early: no wake-up
-    // (rule 'drain-wakes-rate-limited-job')
+    // (rule 'wake-ends-rate-limit-sleep')
     if (st.depth === 0) {
-      if (rule(p, 'drain-wakes-rate-limited-job')) st.wakes.push(...st.current);
+      if (rule(p, 'wake-ends-rate-limit-sleep')) st.wakes.push(...st.current);
       st.current = new Set();
     }
   }

@@ -92,15 +92,6 @@ export const RULES = defineRules({
     proof: [{ transcript: 'reopen-list-refresh-order.json', step: 5 }, { transcript: 'reopen-list-refresh-order-two-trees.json', step: 4 }, { transcript: 'reopen-list-refresh-order-two-trees.json', step: 5 }],
     modelled: true,
   },
-  'drain-wakes-rate-limited-job': {
-    what: "the end of a drained section over a job's node (child_job_drained_end -> job_resume) while a speed-limited stream, commit or mirror sleeps for its rate limit: does the job run its next iteration?",
-    '7.2': { fn: 'stream_run / commit_run / mirror_run: job_sleep_ns(&s->common.job, delay_ns) once with block_job_ratelimit_get_delay\'s delay; job_pause (drained begin) enters the job (job_enter_cond_locked deletes the sleep timer), so job_sleep_ns returns early and, once resumed, the loop copies the next chunk', value: true },
-    '10.0': { fn: 'block_job_ratelimit_sleep (blockjob.c, "blockjob: Add block_job_ratelimit_processed_bytes()", 8.0): do { delay_ns = ratelimit_calculate_delay(&job->limit, 0); job_sleep_ns(&job->job, delay_ns); } while (delay_ns && !job_is_cancelled(&job->job)): a job woken early sleeps again until its delay has passed, so a drain moves it on by nothing', value: false },
-    // the same mechanism is behind probe-blk-drain-wakes-jobs, aio-move-drain-wakes-jobs and
-    // transaction-drain-all-wakes-jobs (7.2-only recordings); fuzz --qemu 10.0 seed 77 case 1571681198
-    proof: [{ transcript: 'job-commit-reopen-drain-wake.json', step: 5 }],
-    modelled: true,
-  },
   'probe-blk-drain-wakes-jobs': {
     what: "a blockdev-add of a format node over a job's node wakes a sleeping speed-limited job (twice)",
     '7.2': { fn: 'bdrv_open_inherit: blk_unref(probing BlockBackend) -> blk_drain, blk_remove_bs -> blk_drain: child_job_drained_end -> job_resume kicks the job', value: true },
@@ -240,10 +231,12 @@ export const RULES = defineRules({
     modelled: true,
   },
   'wake-ends-rate-limit-sleep': {
-    what: "a wake-up of a speed-limited job sleeping for its rate limit (block-job-set-speed's kick to another non-zero speed, job-resume, the end of a drain) ends the sleep: the loop comes round and a mirror whose copies failed fails (modelled for that case only: other wake-ups' progress shows in no graph)",
+    what: "a wake-up of a speed-limited stream, commit or mirror sleeping for its rate limit (the end of a drained section: child_job_drained_end -> job_resume; block-job-set-speed's kick to another non-zero speed; job-resume) ends the sleep and the job runs its next iteration (modelled for every drain's end, and for the other wake-ups where a mirror's copies failed: their progress otherwise shows in no graph)",
     '7.2': { fn: 'mirror_run/stream_run/commit_run: job_sleep_ns(delay_ns) returns when job_enter_cond/job_resume enters the job (block_job_set_speed_locked, child_job_drained_end)', value: true },
     '10.0': { fn: 'block_job_ratelimit_sleep: do { delay_ns = ratelimit_calculate_delay(&job->limit, 0); job_sleep_ns(job, delay_ns); } while (delay_ns && !job_is_cancelled(job)): an early wake-up sleeps again until the slice the dispatched bytes need has passed (a new speed of 0 ends it)', value: false },
-    proof: [{ transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 6 }],
+    // one mechanism with probe-blk-drain-wakes-jobs, aio-move-drain-wakes-jobs and
+    // transaction-drain-all-wakes-jobs (7.2-only recordings); fuzz --qemu 10.0 seed 77 case 1571681198
+    proof: [{ transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 6 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 5 }],
     modelled: true,
   },
   'mirror-copy-error-waits-for-rate-limit': {
