@@ -53,9 +53,10 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // QEMU 10.0 abort (graph/rules.ts 'insert-node-context-asserts'): a job's filter inserted over a
   // node in an iothread that nothing pins there moves it to the main loop, and bdrv_insert_node
   // asserts it did not (7.2 carries it out)
-  const inserted: unknown[] = ['blockdev-backup', 'block-stream'].includes(step.execute) ? [a.device] : [];
+  // drive-backup inserts the same copy-before-write filter (do_backup_common -> backup_job_create)
+  const inserted: unknown[] = ['blockdev-backup', 'drive-backup', 'block-stream'].includes(step.execute) ? [a.device] : [];
   if (step.execute === 'transaction' && Array.isArray(a.actions)) {
-    for (const act of a.actions) if (isObj(act) && act.type === 'blockdev-backup' && isObj(act.data)) inserted.push(act.data.device);
+    for (const act of a.actions) if (isObj(act) && (act.type === 'blockdev-backup' || act.type === 'drive-backup') && isObj(act.data)) inserted.push(act.data.device);
   }
   if (inserted.some((n) => typeof n === 'string' && aio.has(n))) {
     const pinned = p.pinnedInIothread();
