@@ -18,6 +18,7 @@ import { cowBs, skipFilters, skipImplicitFilters } from '../graph/jobs/chain.js'
 import { openNode } from '../graph/open.js';
 import { unrefIfUnused } from '../graph/ops.js';
 import { prepareAfterMove } from './blockdev-backup.js';
+import { rawCreateLocks } from './blockdev-create.js';
 import { lookupBs } from './job-lookup.js';
 import { runTransaction, type ActionCtx, type PreparedAction } from './transaction.js';
 import type { CommandDef } from './types.js';
@@ -50,6 +51,8 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
       if (explicit) refreshFilenames(p);
       const backingName = explicit ? pseudoFilename(p, explicit.name) : '';
       const kind = imgCreateChecks(format!, backingName || null);
+      // bdrv_create -> (qcow2_co_create_opts -> bdrv_co_create_file ->) raw_co_create: the file's locks
+      rawCreateLocks(p, file.replace(/^file:/, ''));
       try {
         createImage(p.d, {
           file, format: kind, size: src.size,
