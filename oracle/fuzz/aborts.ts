@@ -63,6 +63,8 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const moving = inserted.find((n) => typeof n === 'string' && aio.has(n) && !pinned.has(n));
     if (moving) return `QEMU 10.0 abort: a job's filter over '${moving as string}', in an iothread nothing pins (bdrv_insert_node: Assertion \`bdrv_get_aio_context(bs) == ctx' failed)`;
   }
+  const grow = backupOfGrowingFile(step.execute, a, p);
+  if (grow) return grow;
   const fuzz9 = newFuzzAborts(step.execute, a, p);
   if (fuzz9) return fuzz9;
   const fuzz10 = abortPathAborts(step.execute, a, p);
@@ -293,6 +295,28 @@ function abortPathAborts(execute: string, a: JsonObject, p: ProcView): string | 
         return `fuzz 1939925021: blockdev-snapshot of overlay '${ov}' (it has users) before a later action (external_snapshot_abort's bdrv_replace_node may fail under &error_abort)`;
       }
     }
+  }
+  return undefined;
+}
+
+/**
+ * fuzz 1430764569 (7.2): a backup whose source is the protocol node under a qcow2 node sizes its
+ * copy-before-write filter's copy bitmap (block_copy_state_new) to the file's length; a write
+ * through the qcow2 node that grows the file (a stream allocating clusters) passes the filter
+ * beyond it: hbitmap_set: Assertion `last < hb->size' failed. The model does not follow file
+ * growth, so the generator never starts such a backup (docs/fidelity.md, "drive-backup").
+ */
+function backupOfGrowingFile(execute: string, a: JsonObject, p: ProcView): string | undefined {
+  const devices: unknown[] = execute === 'blockdev-backup' || execute === 'drive-backup' ? [a.device] : [];
+  if (execute === 'transaction' && Array.isArray(a.actions)) {
+    for (const act of a.actions) if (isObj(act) && (act.type === 'blockdev-backup' || act.type === 'drive-backup') && isObj(act.data)) devices.push(act.data.device);
+  }
+  for (const d of devices) {
+    if (typeof d !== 'string' || p.driver(d) !== 'file') continue;
+    // a qcow2 node above it, directly or through filters
+    const above = new Set<string>([d]);
+    for (let i = 0; i < 8; i++) for (const e of p.graph.edges) if (above.has(e.child)) above.add(e.parent);
+    if ([...above].some((n) => p.driver(n) === 'qcow2')) return `fuzz 1430764569: backup of '${d}', the file of a qcow2 node (a write that grows the file passes the copy bitmap's end: hbitmap_set asserts)`;
   }
   return undefined;
 }
