@@ -79,6 +79,16 @@ function lockHolders(p: Proc, filename: string): { perm: number; unshared: numbe
  */
 function fileCreate(p: Proc, o: Opts): void {
   const filename = String(o.filename);
+  rawCreateLocks(p, filename);
+  const size = Number(o.size);
+  p.step(`create ${filename}`);
+  // the file is created through a file descriptor of its own: nodes already open on it keep
+  // their length (bdrv_file has no .has_variable_length, so bdrv_getlength never asks fstat again)
+  p.d.put(HOST, 'images', filename, { file: filename, format: 'raw', size } satisfies Image);
+}
+
+/** raw_co_create's raw_apply_lock_bytes + raw_check_lock_bytes (also under bdrv_img_create: drive-backup). */
+export function rawCreateLocks(p: Proc, filename: string): void {
   const perm = PERM_W | PERM_Z;
   const shared = PERM_ALL & ~PERM_Z;
   const others = lockHolders(p, filename);
@@ -88,11 +98,6 @@ function fileCreate(p: Proc, o: Opts): void {
   for (let i = 0; i < 4; i++) {
     if (~shared & PERM_ALL & (1 << i) && others.some((x) => x.perm & (1 << i))) throw new QmpError(`Failed to get shared "${permNames(1 << i)}" lock`);
   }
-  const size = Number(o.size);
-  p.step(`create ${filename}`);
-  // the file is created through a file descriptor of its own: nodes already open on it keep
-  // their length (bdrv_file has no .has_variable_length, so bdrv_getlength never asks fstat again)
-  p.d.put(HOST, 'images', filename, { file: filename, format: 'raw', size } satisfies Image);
 }
 
 /**

@@ -10,12 +10,15 @@ import { opBlocker } from '../graph/blockers.js';
 import { drained } from '../graph/drain.js';
 import { pseudoFilename, refreshFilenames } from '../graph/filename.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
+import { driverInfo } from '../graph/drivers.js';
 import { createImage } from '../graph/images.js';
+import { imgCreateChecks } from '../graph/img-create.js';
 import { setBackingHd } from '../graph/jobs/backing.js';
 import { cowBs, skipFilters, skipImplicitFilters } from '../graph/jobs/chain.js';
 import { openNode } from '../graph/open.js';
 import { unrefIfUnused } from '../graph/ops.js';
 import { prepareAfterMove } from './blockdev-backup.js';
+import { rawCreateLocks } from './blockdev-create.js';
 import { lookupBs } from './job-lookup.js';
 import { runTransaction, type ActionCtx, type PreparedAction } from './transaction.js';
 import type { CommandDef } from './types.js';
@@ -47,9 +50,12 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
       const explicit = source ? p.node(skipImplicitFilters(p, source))! : null;
       if (explicit) refreshFilenames(p);
       const backingName = explicit ? pseudoFilename(p, explicit.name) : '';
+      const kind = imgCreateChecks(format!, backingName || null);
+      // bdrv_create -> (qcow2_co_create_opts -> bdrv_co_create_file ->) raw_co_create: the file's locks
+      rawCreateLocks(p, file.replace(/^file:/, ''));
       try {
         createImage(p.d, {
-          file, format: format!, size: src.size,
+          file, format: kind, size: src.size,
           ...(backingName ? { backing: backingName, 'backing-format': explicit!.driver } : {}),
         } as never);
         consumeAutoNames(p, creationOpens(format!, 'img-create'));
@@ -58,13 +64,19 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
         throw e;
       }
     }
-    // bdrv_open(target, NULL, {discard, detect-zeroes, driver}, bs->open_flags | RDWR [| NO_BACKING])
-    const target = openNode(p, {
-      discard: 'unmap', 'detect-zeroes': 'unmap',
-      driver: format ?? p.image(file)?.format ?? 'raw',
-      file: { driver: 'file', filename: file },
-      ...(noBacking ? { backing: null } : {}),
-    }, { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' }).name;
+    // bdrv_open(target, NULL, {discard, detect-zeroes, driver}, bs->open_flags | RDWR [| NO_BACKING]):
+    // a protocol source's open_flags hold BDRV_O_PROTOCOL, and bdrv_fill_options keeps it unless
+    // a driver is given (then the driver decides): the target is then a protocol node itself
+    // (bdrv_find_protocol: 'file' for a plain name), not a format over one
+    const protocol = format !== undefined ? driverInfo(format)?.kind === 'protocol' : driverInfo(src.driver)?.kind === 'protocol';
+    const target = openNode(p, protocol
+      ? { discard: 'unmap', 'detect-zeroes': 'unmap', driver: format ?? 'file', filename: file.replace(/^file:/, '') }
+      : {
+        discard: 'unmap', 'detect-zeroes': 'unmap',
+        driver: format ?? p.image(file)?.format ?? 'raw',
+        file: { driver: 'file', filename: file },
+        ...(noBacking ? { backing: null } : {}),
+      }, { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' }).name;
     try {
       // bdrv_try_change_aio_context(target_bs, aio_context)
       moveToContext(p, target, src.aio);

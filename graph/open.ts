@@ -304,6 +304,9 @@ function openNodeProbed(
     }
     case 'throttle': {
       attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
+      // throttle_configure_tgm: no group at all (a throttle node opened by a drive-backup or
+      // drive-mirror `format`, which QAPI does not make name one) is refused before a missing one
+      if (opts['throttle-group'] === undefined) throw new QmpError('Please specify a throttle group');
       const group = String(opts['throttle-group']);
       if (p.object(group)?.qomType !== 'throttle-group') throw new QmpError(`Throttle group '${group}' does not exist`);
       p.patchNode(name, { size: fileNode()!.size, extra: { group } });

@@ -6,6 +6,7 @@ import type { Proc } from '../proc.js';
 import { refreshPerms } from '../refresh.js';
 import { HOST, type Image } from '../types.js';
 import { isFilter } from './chain.js';
+import { driverInfo } from '../drivers.js';
 import { inheritsFromRecursive, unsetInheritsFrom } from '../inherits.js';
 import { drained } from '../drain.js';
 import { imageBehind } from '../images.js';
@@ -24,6 +25,13 @@ export function setBackingHd(p: Proc, node: string, backing: string | null): voi
   drained(p, [node], false, () => p.d.atomically(() => {
     const updateInherits = backing !== null && inheritsFromRecursive(p, backing, node);
     if (old?.frozen) throw new QmpError(`Cannot change frozen '${old.name}' link from '${node}' to '${old.child}'`);
+    // bdrv_set_file_or_backing_noperm: a driver that is no filter and has no backing support
+    // refuses a backing (drive-backup sync none onto a raw or protocol target)
+    const n = p.node(node)!;
+    const info = driverInfo(n.driver);
+    if (info && info.kind !== 'filter' && !info.supportsBacking) {
+      throw new QmpError(`Driver '${n.driver}' of node '${node}' does not support backing files`);
+    }
     if (old) {
       oldChild = old.child;
       unsetInheritsFrom(p, node, old);

@@ -53,9 +53,10 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // QEMU 10.0 abort (graph/rules.ts 'insert-node-context-asserts'): a job's filter inserted over a
   // node in an iothread that nothing pins there moves it to the main loop, and bdrv_insert_node
   // asserts it did not (7.2 carries it out)
-  const inserted: unknown[] = ['blockdev-backup', 'block-stream'].includes(step.execute) ? [a.device] : [];
+  // drive-backup inserts the same copy-before-write filter (do_backup_common -> backup_job_create)
+  const inserted: unknown[] = ['blockdev-backup', 'drive-backup', 'block-stream'].includes(step.execute) ? [a.device] : [];
   if (step.execute === 'transaction' && Array.isArray(a.actions)) {
-    for (const act of a.actions) if (isObj(act) && act.type === 'blockdev-backup' && isObj(act.data)) inserted.push(act.data.device);
+    for (const act of a.actions) if (isObj(act) && (act.type === 'blockdev-backup' || act.type === 'drive-backup') && isObj(act.data)) inserted.push(act.data.device);
   }
   if (inserted.some((n) => typeof n === 'string' && aio.has(n))) {
     const pinned = p.pinnedInIothread();
@@ -71,6 +72,8 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   if (step.execute === 'block_resize' && typeof a['node-name'] === 'string' && aio.has(a['node-name']) && !p.pinnedInIothread().has(a['node-name'])) {
     return `fuzz 4265141723: block_resize of '${a['node-name']}' in an iothread nothing pins (QEMU 7.2 hangs later: bdrv_co_unlock after the node moved back to the main loop keeps the iothread locked)`;
   }
+  const grow = backupOfGrowingFile(step.execute, a, p);
+  if (grow) return grow;
   const fuzz9 = newFuzzAborts(step.execute, a, p);
   if (fuzz9) return fuzz9;
   const fuzz10 = abortPathAborts(step.execute, a, p);
@@ -338,6 +341,28 @@ function abortPathAborts(execute: string, a: JsonObject, p: ProcView): string | 
         return `fuzz 1939925021: blockdev-snapshot of overlay '${ov}' (it has users) before a later action (external_snapshot_abort's bdrv_replace_node may fail under &error_abort)`;
       }
     }
+  }
+  return undefined;
+}
+
+/**
+ * fuzz 1430764569 (7.2): a backup whose source is the protocol node under a qcow2 node sizes its
+ * copy-before-write filter's copy bitmap (block_copy_state_new) to the file's length; a write
+ * through the qcow2 node that grows the file (a stream allocating clusters) passes the filter
+ * beyond it: hbitmap_set: Assertion `last < hb->size' failed. The model does not follow file
+ * growth, so the generator never starts such a backup (docs/fidelity.md, "drive-backup").
+ */
+function backupOfGrowingFile(execute: string, a: JsonObject, p: ProcView): string | undefined {
+  const devices: unknown[] = execute === 'blockdev-backup' || execute === 'drive-backup' ? [a.device] : [];
+  if (execute === 'transaction' && Array.isArray(a.actions)) {
+    for (const act of a.actions) if (isObj(act) && (act.type === 'blockdev-backup' || act.type === 'drive-backup') && isObj(act.data)) devices.push(act.data.device);
+  }
+  for (const d of devices) {
+    if (typeof d !== 'string' || p.driver(d) !== 'file') continue;
+    // a qcow2 node above it, directly or through filters
+    const above = new Set<string>([d]);
+    for (let i = 0; i < 8; i++) for (const e of p.graph.edges) if (above.has(e.child)) above.add(e.parent);
+    if ([...above].some((n) => p.driver(n) === 'qcow2')) return `fuzz 1430764569: backup of '${d}', the file of a qcow2 node (a write that grows the file passes the copy bitmap's end: hbitmap_set asserts)`;
   }
   return undefined;
 }

@@ -76,8 +76,16 @@ export const BACKUP_PRODUCTIONS: [Production, number][] = [
 ];
 
 /** What must follow a started backup: a wait for a job that copies (sync full/top) to settle. */
+// drive-backup alike, and the backup actions of a transaction that succeeded (at full speed only).
 export function backupFollowUp(step: Step, wait: (job: string, status: string) => void): void {
-  if ('wait' in step || step.execute !== 'blockdev-backup') return;
+  if ('wait' in step) return;
   const a = step.arguments ?? {};
-  if (a.sync === 'full' || a.sync === 'top') wait(String(a['job-id']), 'pending');
+  const copies = (d: JsonObject) => (d.sync === 'full' || d.sync === 'top') && d.speed === undefined;
+  if ((step.execute === 'blockdev-backup' || step.execute === 'drive-backup') && copies(a)) wait(String(a['job-id']), 'pending');
+  if (step.execute === 'transaction' && Array.isArray(a.actions)) {
+    for (const act of a.actions) {
+      const x = act as JsonObject;
+      if ((x.type === 'blockdev-backup' || x.type === 'drive-backup') && typeof x.data === 'object' && x.data !== null && copies(x.data as JsonObject)) wait(String((x.data as JsonObject)['job-id']), 'pending');
+    }
+  }
 }

@@ -124,9 +124,13 @@ export interface CaseDir { dir: string; ensure(step: Step): Promise<void> }
 
 const FUZZ_BY_FILE = new Map(FUZZ_IMAGES.map((im) => [im.file, im as { file: string; backing?: string }]));
 
-/** Every string in a command's arguments that may name an image file (values of filename-like keys). */
+/**
+ * Every string in a command's arguments that may name an image file (values of filename-like keys;
+ * drive-backup's `target` is a file name, and a `file:` prefix names the file after it, as
+ * bdrv_find_protocol strips it).
+ */
 function fileNames(v: Json, out: string[] = [], key = ''): string[] {
-  if (typeof v === 'string') { if (/filename|file$|^base$|^top$/.test(key)) out.push(v); }
+  if (typeof v === 'string') { if (/filename|file$|^base$|^top$|^target$/.test(key)) out.push(v.replace(/^file:/, '')); }
   else if (Array.isArray(v)) for (const x of v) fileNames(x, out, key);
   else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) fileNames(x, out, k);
   return out;

@@ -23,6 +23,8 @@ export class ProcView {
   /** Nodes moved to an iothread with x-blockdev-set-iothread. */
   readonly moved = new Set<string>();
   nbd = false;
+  /** Names of internal snapshots created in this process (on any node: the generator reuses them). */
+  readonly internalSnapshots: string[] = [];
   /** Every name ever used in this process (node, job, export ids), so new ones never clash by accident. */
   readonly used = new Set<string>();
 
@@ -210,11 +212,20 @@ export class World {
       case 'x-blockdev-set-iothread':
         if (s('node-name')) { if (s('iothread')) p.moved.add(s('node-name')!); else p.moved.delete(s('node-name')!); }
         break;
-      case 'blockdev-backup': {
+      case 'blockdev-backup': case 'drive-backup': {
         const id = s('job-id')!;
         if (id && !p.jobs.has(id)) p.jobs.set(id, { id, kind: 'backup', status: 'running', device: s('device')!, filter: s('filter-node-name') });
         break;
       }
+      case 'blockdev-snapshot-internal-sync':
+        if (s('name') && !p.internalSnapshots.includes(s('name')!)) p.internalSnapshots.push(s('name')!);
+        break;
+      case 'transaction':
+        // the actions that start jobs or create snapshots, as their commands would
+        for (const act of (Array.isArray(a.actions) ? a.actions : [])) {
+          if (isObj(act) && typeof act.type === 'string' && isObj(act.data) && ['blockdev-backup', 'drive-backup', 'blockdev-snapshot-internal-sync'].includes(act.type)) this.applyOk(p, act.type, act.data);
+        }
+        break;
       case 'block-stream': case 'block-commit': case 'blockdev-mirror': {
         const id = s('job-id') ?? s('device')!;
         const device = s('device')!;

@@ -5,6 +5,7 @@ import { EXPORTS } from './exports.js';
 import { FILTERS } from './filters.js';
 import { FROZEN } from './frozen.js';
 import { IOTHREADS } from './iothreads.js';
+import { IOT_COMMANDS } from './iot-commands.js';
 import { JOBS } from './jobs.js';
 import { REOPEN_LISTS } from './reopen-lists.js';
 import { SECOND_PROCESS } from './second-process.js';
@@ -13,6 +14,8 @@ import { SNAPSHOTS } from './snapshots.js';
 /** Process A. */
 export const FAMILIES_A: [Production, number][] = [
   ...REOPEN_LISTS, ...FILTERS, ...EXPORTS, ...SNAPSHOTS, ...FROZEN, ...JOBS, ...IOTHREADS,
+  // the commands modelled on branch iot: drive-backup, change-backing-file, internal snapshots, nbd-server-remove
+  ...IOT_COMMANDS,
 ];
 /** Process B (the second daemon on the same images). */
 export const FAMILIES_B: [Production, number][] = [...SECOND_PROCESS];

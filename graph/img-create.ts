@@ -1,0 +1,24 @@
+// bdrv_img_create's checks before it creates anything (block.c, 7.2), as drive-backup (and
+// drive-mirror, blockdev-snapshot-sync) reach it with a format taken from the source node when
+// none is given: a filter or a driver without .create_opts is refused by name, and a backing file
+// name is refused by a format whose create options have none (raw, file, host_device).
+import { QmpError } from '../errors/index.js';
+import { driverInfo } from './drivers.js';
+
+/** Drivers with .create_opts among the model's drivers, and whether those options have backing_file. */
+const CREATE_OPTS: Record<string, { backing: boolean }> = {
+  qcow2: { backing: true }, raw: { backing: false }, file: { backing: false }, host_device: { backing: false },
+};
+
+/**
+ * bdrv_img_create up to qemu_opt_set(BLOCK_OPT_BACKING_FILE): throws QEMU's error, or returns the
+ * image format to create (a protocol driver's file holds raw data).
+ */
+export function imgCreateChecks(format: string, backing: string | null): 'qcow2' | 'raw' {
+  // bdrv_find_format
+  if (!driverInfo(format)) throw new QmpError(`Unknown file format '${format}'`);
+  const opts = CREATE_OPTS[format];
+  if (!opts) throw new QmpError(`Format driver '${format}' does not support image creation`);
+  if (backing && !opts.backing) throw new QmpError(`Backing file not supported for file format '${format}'`);
+  return format === 'qcow2' ? 'qcow2' : 'raw';
+}
