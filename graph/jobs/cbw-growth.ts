@@ -14,7 +14,7 @@ import { QemuAbortRefusal } from '../qemu-abort.js';
 import { blockCopyClusterSize } from '../block-copy.js';
 
 /** The copy-before-write filter on the path from qcow2 node `dest` down to its host file, if any. */
-function cbwBelow(p: Proc, dest: string): string | undefined {
+export function cbwBelow(p: Proc, dest: string): string | undefined {
   let cur = p.fileChild(dest)?.child;
   for (let i = 0; cur !== undefined && i < 1000; i++) {
     const n = p.node(cur);

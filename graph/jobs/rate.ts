@@ -28,7 +28,7 @@ import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
 import { mirrorWriteErrno } from './target-write.js';
 import { rule } from '../rules.js';
-import { refuseCbwGrowth } from './cbw-growth.js';
+import { cbwBelow, refuseCbwGrowth } from './cbw-growth.js';
 
 /** STREAM_CHUNK, COMMIT_BUFFER_SIZE */
 const CHUNK = 512 * 1024;
@@ -151,6 +151,7 @@ export function startRate(ctx: JobCtx, id: string, init: Omit<RateState, 'pos' |
  * (graph/jobs/cbw-growth.ts).
  */
 function refuseGrowingCopy(p: Proc, r: RateState): void {
+  if (p.node(r.dest)?.driver !== 'qcow2' || !cbwBelow(p, r.dest)) return;
   if (r.kind === 'mirror') {
     for (const [s, e] of r.mirror?.dirty ?? []) refuseCbwGrowth(p, r.dest, s, e - s);
     return;
