@@ -205,7 +205,9 @@ export const RULES = defineRules({
       // the copy bitmap lies on n0 (7.2) or on cbw1 (10.0) at every step once cbw1 exists
       ...[2, 3, 4, 5].map((step) => ({ transcript: 'abort-11-reopen-attach-no-diamond-survives.json', step })),
       // 7.2 aborts where the filter under the cbw closes with the bitmap still on it (graph/ops.ts refuseCloseWithAnonBitmap)
-      { transcript: 'aborts/abort-9-finalize-stream-filter-under-cbw.json', step: 4 }],
+      { transcript: 'aborts/abort-9-finalize-stream-filter-under-cbw.json', step: 4 },
+      // a backup of a qcow2 node's file, then a stream with nothing to copy (wt-ab13)
+      { transcript: 'abort-13-backup-file-stream-no-copy-survives.json', step: 2 }],
     modelled: true,
   },
   'grouped-txn-job-start-order': {

@@ -28,6 +28,7 @@ import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
 import { mirrorWriteErrno } from './target-write.js';
 import { rule } from '../rules.js';
+import { cbwBelow, refuseCbwGrowth } from './cbw-growth.js';
 
 /** STREAM_CHUNK, COMMIT_BUFFER_SIZE */
 const CHUNK = 512 * 1024;
@@ -137,8 +138,30 @@ export function startRate(ctx: JobCtx, id: string, init: Omit<RateState, 'pos' |
   if (!j) return;
   dropDrainWakes(ctx.p, id);
   const r: RateState = { ...init, pos: 0, dispatched: 0, sleeping: false, limited: j.speed > 0, quota: quotaOf(j.speed) };
+  refuseGrowingCopy(ctx.p, r);
   patchJobData(ctx.p, id, { rate: r });
   if (r.limited) runBatch(ctx, id);
+}
+
+/**
+ * fuzz 1430764569: the job's first copies run as soon as it starts (its coroutine is entered by
+ * job_start; the rate limit only sleeps after a copy), so a copy that grows a qcow2 file under a
+ * copy-before-write filter kills QEMU right after the command that started the job: every
+ * stretch the loop would copy (from the graph as it is now) is checked here, at the start
+ * (graph/jobs/cbw-growth.ts).
+ */
+function refuseGrowingCopy(p: Proc, r: RateState): void {
+  if (p.node(r.dest)?.driver !== 'qcow2' || !cbwBelow(p, r.dest)) return;
+  if (r.kind === 'mirror') {
+    for (const [s, e] of r.mirror?.dirty ?? []) refuseCbwGrowth(p, r.dest, s, e - s);
+    return;
+  }
+  for (let pos = 0, guard = 0; pos < r.len && guard < 1_000_000; guard++) {
+    const { n: raw, copy } = iteration(p, r, pos);
+    const n = raw > 0 ? raw : r.len - pos;
+    if (copy) refuseCbwGrowth(p, r.dest, pos, n);
+    pos += n;
+  }
 }
 
 function runBatch(ctx: JobCtx, id: string): void {

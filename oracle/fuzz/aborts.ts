@@ -349,8 +349,9 @@ function abortPathAborts(execute: string, a: JsonObject, p: ProcView): string | 
  * fuzz 1430764569 (7.2): a backup whose source is the protocol node under a qcow2 node sizes its
  * copy-before-write filter's copy bitmap (block_copy_state_new) to the file's length; a write
  * through the qcow2 node that grows the file (a stream allocating clusters) passes the filter
- * beyond it: hbitmap_set: Assertion `last < hb->size' failed. The model does not follow file
- * growth, so the generator never starts such a backup (docs/fidelity.md, "drive-backup").
+ * beyond it: hbitmap_set: Assertion `last < hb->size' failed (7.2 and 10.0). The model refuses the
+ * job whose copies would grow the file (graph/jobs/cbw-growth.ts), but not writes it does not
+ * model (an NBD export's), so the generator never starts such a backup (docs/fidelity.md).
  */
 function backupOfGrowingFile(execute: string, a: JsonObject, p: ProcView): string | undefined {
   const devices: unknown[] = execute === 'blockdev-backup' || execute === 'drive-backup' ? [a.device] : [];
