@@ -15,12 +15,12 @@ import { QmpError } from '../errors/index.js';
 import { createJob, sendJob, type JobCtx } from '../graph/jobs/runner.js';
 import { attachChild } from '../graph/ops.js';
 import { hostFileLength, qcow2FileSize } from '../graph/open.js';
+import { growWrittenNodes } from '../graph/length.js';
 import { PERM_ALL, PERM_W, PERM_Z, permNames } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Image } from '../graph/types.js';
 import { imageBehind } from '../graph/images.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
-import { filterChild } from '../graph/jobs/chain.js';
 import { removeBlockBackend } from './exports.js';
 import type { CommandDef } from './types.js';
 
@@ -97,20 +97,6 @@ export function rawCreateLocks(p: Proc, filename: string): void {
   }
   for (let i = 0; i < 4; i++) {
     if (~shared & PERM_ALL & (1 << i) && others.some((x) => x.perm & (1 << i))) throw new QmpError(`Failed to get shared "${permNames(1 << i)}" lock`);
-  }
-}
-
-/**
- * The header writes of qcow2_co_create go through the node `file` and down its filters to the
- * protocol node; each level whose end they pass grows to it (bdrv_co_write_req_finish: end_sector
- * > bs->total_sectors). Nothing truncates the file first, so a longer file keeps its length, and
- * other nodes open on the same file (in this process or another) keep theirs.
- */
-function growWrittenNodes(p: Proc, file: string, end: number): void {
-  const bytes = Math.ceil(end / 512) * 512;
-  for (let cur: string | undefined = file, i = 0; cur && i < 10000; cur = filterChild(p, cur)?.child, i++) {
-    const n = p.node(cur);
-    if (n && n.size < bytes) p.patchNode(cur, { size: bytes });
   }
 }
 

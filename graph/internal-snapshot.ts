@@ -5,8 +5,10 @@
 // raw node over a qcow2 node reaches the qcow2 image; qcow2 is the only driver with them.
 import { QmpError } from '../errors/index.js';
 import { imageBehind } from './images.js';
+import { growWrittenNodes } from './length.js';
 import { ROLE_DATA, ROLE_FILTERED, ROLE_METADATA, ROLE_PRIMARY } from './perm.js';
 import type { Proc } from './proc.js';
+import { afterSnapshotCreate, afterSnapshotDelete } from './snapshot-clusters.js';
 import { HOST, type Image } from './types.js';
 
 export interface SnapshotEntry { id: string; name: string }
@@ -61,12 +63,16 @@ export function findSnapshot(p: Proc, bs: string, id: string | null, name: strin
   return list(p, bs).find((s) => (id === null || s.id === id) && (name === null || s.name === name));
 }
 
-function putSnapshots(p: Proc, q: string, snapshots: SnapshotEntry[]): void {
+function putSnapshots(p: Proc, q: string, snapshots: SnapshotEntry[], layout: (img: Image) => Image): void {
   const img = imageOf(p, q);
   if (!img) return;
-  const next: Image = { ...img, snapshots };
+  // the metadata clusters the table's rewrite and the L1 copy take (graph/snapshot-clusters.ts)
+  const next: Image = { ...layout(img), snapshots };
   if (!snapshots.length) delete next.snapshots;
   p.d.put(HOST, 'images', img.file, next);
+  // bdrv_co_write_req_finish: the nodes the writes went through (bs->file, down its filters) grow
+  const file = p.fileChild(q)?.child;
+  if (file && next.fileLength !== undefined) growWrittenNodes(p, file, next.fileLength);
 }
 
 /** bdrv_snapshot_create -> qcow2_snapshot_create: the id is find_new_snapshot_id's (highest numeric id + 1). */
@@ -75,7 +81,7 @@ export function createSnapshot(p: Proc, bs: string, name: string): SnapshotEntry
   const cur = imageOf(p, q)?.snapshots ?? [];
   const max = cur.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
   const sn = { id: String(max + 1), name };
-  putSnapshots(p, q, [...cur, sn]);
+  putSnapshots(p, q, [...cur, sn], (img) => afterSnapshotCreate(img, sn, [...cur, sn]));
   return sn;
 }
 
@@ -85,5 +91,6 @@ export function deleteSnapshot(p: Proc, bs: string, id: string | null, name: str
   const cur = imageOf(p, q)?.snapshots ?? [];
   const i = cur.findIndex((s) => (id === null || s.id === id) && (name === null || s.name === name));
   if (i < 0) throw new QmpError("Can't find the snapshot");
-  putSnapshots(p, q, cur.filter((_, j) => j !== i));
+  const rest = cur.filter((_, j) => j !== i);
+  putSnapshots(p, q, rest, (img) => afterSnapshotDelete(img, cur[i]!.id, rest));
 }

@@ -32,3 +32,17 @@ export function getLength(p: Proc, node: string, depth = 0): number {
   const rest = len - offset;
   return roundUp(n.options.size !== undefined ? Math.min(Number(n.options.size), rest) : rest);
 }
+
+/**
+ * Writes into an image's host file (qcow2_co_create's header, qcow2-snapshot.c's metadata) go through the node `file` and down its filters to the
+ * protocol node; each level whose end they pass grows to it (bdrv_co_write_req_finish: end_sector
+ * > bs->total_sectors). Nothing truncates the file first, so a longer file keeps its length, and
+ * other nodes open on the same file (in this process or another) keep theirs.
+ */
+export function growWrittenNodes(p: Proc, file: string, end: number): void {
+  const bytes = Math.ceil(end / 512) * 512;
+  for (let cur: string | undefined = file, i = 0; cur && i < 10000; cur = filterChild(p, cur)?.child, i++) {
+    const n = p.node(cur);
+    if (n && n.size < bytes) p.patchNode(cur, { size: bytes });
+  }
+}

@@ -152,6 +152,12 @@ export interface Image {
   /** qcow2 internal snapshots (the snapshot table, in table order): id and name only (absent: none). */
   snapshots?: { id: string; name: string }[];
   /**
+   * Where qcow2_snapshot_create / qcow2_write_snapshots put the snapshot metadata (graph/snapshot-clusters.ts):
+   * cluster runs [first, count] of the snapshot table and of each snapshot's L1 copy (by id), and the
+   * clusters freed again below the refcounts' end (reused first-fit by qcow2_alloc_clusters).
+   */
+  snapClusters?: { table: [number, number] | null; l1: Record<string, [number, number]>; free: number[] };
+  /**
    * A qcow2 image's host file length when a truncate of a file node over it set one (raw_co_truncate
    * -> ftruncate); absent: the length the image's layout gives (qcow2FileSize). A raw image's file
    * length is its size.

@@ -1,0 +1,96 @@
+// The host file growth of qcow2 internal snapshots (block/qcow2-snapshot.c, 7.2). qcow2_snapshot_create
+// allocates a copy of the active L1 table (qcow2_alloc_clusters(l1_size * L1E_SIZE), then
+// bdrv_pwrite of those bytes), then qcow2_write_snapshots allocates a new snapshot table, writes it
+// and frees the old one; qcow2_snapshot_delete rewrites the table the same way and frees the
+// deleted snapshot's L1 copy. qcow2_alloc_clusters hands out the first free clusters (freeing one
+// lowers s->free_cluster_index to it): freed clusters below the refcounts' end are reused, anything
+// else goes past it, and a write there extends the file to where the written bytes end (the file
+// length bdrv_getlength reports is then rounded up to 512, graph/length.ts).
+// Not modelled: the COW of clusters shared with a snapshot on a later guest write.
+import { hostFileLength, qcow2FileSize } from './open.js';
+import type { Image } from './types.js';
+
+/** sizeof(QCowSnapshotHeader), sizeof(QCowSnapshotExtraData) */
+const SNAPSHOT_HEADER = 40;
+const SNAPSHOT_EXTRA = 24;
+
+type Meta = NonNullable<Image['snapClusters']>;
+
+const meta = (img: Image): Meta => img.snapClusters ?? { table: null, l1: {}, free: [] };
+
+/** qcow2_write_snapshots' snapshots_size: each entry 8-aligned, header, extra data, id and name. */
+function tableBytes(list: { id: string; name: string }[]): number {
+  let off = 0;
+  for (const sn of list) off = Math.ceil(off / 8) * 8 + SNAPSHOT_HEADER + SNAPSHOT_EXTRA + Buffer.byteLength(sn.id) + Buffer.byteLength(sn.name);
+  return off;
+}
+
+/** The first cluster past everything the refcounts mark used: the layout, then the snapshot metadata. */
+function refEnd(img: Image, m: Meta): number {
+  const cs = img.clusterSize ?? 65536;
+  let end = Math.ceil(qcow2FileSize({ ...img, snapClusters: undefined }) / cs);
+  for (const [s, n] of [...(m.table ? [m.table] : []), ...Object.values(m.l1)]) end = Math.max(end, s + n);
+  return end;
+}
+
+/** qcow2_alloc_clusters: the first run of `n` free clusters (freed ones, then past the end). */
+function alloc(img: Image, m: Meta, n: number): [number, number] {
+  const top = refEnd(img, m);
+  const free = new Set(m.free);
+  const isFree = (c: number) => c >= top || free.has(c);
+  for (const s of [...m.free].sort((a, b) => a - b)) {
+    let ok = true;
+    for (let c = s; c < s + n; c++) if (!isFree(c)) { ok = false; break; }
+    if (ok) { for (let c = s; c < s + n; c++) free.delete(c); m.free = [...free]; return [s, n]; }
+  }
+  return [top, n];
+}
+
+/** The clusters of a run freed (qcow2_free_clusters): a run at the end lowers nothing, it stays a hole. */
+function release(m: Meta, run: [number, number] | null | undefined): void {
+  if (!run) return;
+  for (let c = run[0]; c < run[0] + run[1]; c++) m.free.push(c);
+}
+
+/** A bdrv_pwrite of `bytes` at cluster `first`: the file grows to where the bytes end. */
+function written(img: Image, len: number, first: number, bytes: number): number {
+  const cs = img.clusterSize ?? 65536;
+  return bytes > 0 ? Math.max(len, first * cs + bytes) : len;
+}
+
+/** qcow2_write_snapshots for the table `list`: allocate, write, free the old table. */
+function writeTable(img: Image, m: Meta, list: { id: string; name: string }[], len: number): number {
+  const cs = img.clusterSize ?? 65536;
+  const bytes = tableBytes(list);
+  const run = bytes > 0 ? alloc(img, m, Math.ceil(bytes / cs)) : null;
+  const out = run ? written(img, len, run[0], bytes) : len;
+  release(m, m.table);
+  m.table = run;
+  return out;
+}
+
+/** The image after qcow2_snapshot_create added `sn` (its table already holding `list`, sn last). */
+export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: string; name: string }[]): Image {
+  const cs = img.clusterSize ?? 65536;
+  const m: Meta = structuredClone(meta(img));
+  let len = hostFileLength(img);
+  // qcow2_snapshot_create: the L1 copy (s->l1_size entries, as qcow2_co_create sized the table)
+  const l1Bytes = 8 * Math.ceil(img.size / ((cs * cs) / 8));
+  if (l1Bytes > 0) {
+    const run = alloc(img, m, Math.ceil(l1Bytes / cs));
+    len = written(img, len, run[0], l1Bytes);
+    m.l1[sn.id] = run;
+  }
+  len = writeTable(img, m, list, len);
+  return { ...img, snapClusters: m, fileLength: len };
+}
+
+/** The image after qcow2_snapshot_delete removed snapshot `id` (the table now `list`). */
+export function afterSnapshotDelete(img: Image, id: string, list: { id: string; name: string }[]): Image {
+  const m: Meta = structuredClone(meta(img));
+  let len = hostFileLength(img);
+  len = writeTable(img, m, list, len);
+  release(m, m.l1[id]);
+  delete m.l1[id];
+  return { ...img, snapClusters: m, fileLength: len };
+}
