@@ -184,7 +184,9 @@ export const RULES = defineRules({
     what: "the copy-before-write filter's `file` edge once the filter has parents: when it adds consistent-read (blockdev-add copy-before-write, and blockdev-backup's filter)",
     '7.2': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms, then consistent-read only if the parents\' perm has write: -/RU for a read-only user', value: 'when-writing' as 'when-writing' | 'always' },
     '10.0': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms, then consistent-read whenever bs->parents is not empty: R/RU', value: 'always' as 'when-writing' | 'always' },
-    proof: [{ transcript: 'iotests/tests-image-fleecing.json', step: 3 }, { transcript: 'backup-sync-none-cancel.json', step: 3 }],
+    proof: [{ transcript: 'iotests/tests-image-fleecing.json', step: 3 }, { transcript: 'backup-sync-none-cancel.json', step: 3 },
+      // 10.0's R on the source makes it 'already in use' as a snapshot overlay (step 8)
+      { transcript: 'abort-13-snapshot-overlay-in-iothread-no-job-survives.json', step: 6 }],
     modelled: true,
   },
   'block-copy-bitmap-node': {

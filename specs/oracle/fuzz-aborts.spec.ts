@@ -43,6 +43,8 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   ['abort-12-resize-leaves-iothread', 'block_resize', /^Node 'n0' is in iothread 'io0' and nothing keeps it there: block_resize's BlockBackend release moves it back to the main loop and leaves iothread 'io0' locked \(QEMU 7\.2 hangs at the next wait in that iothread: qmp_block_resize → bdrv_co_unlock releases the main context instead\)/, false],
   // fuzz seed 1288287335: the mirror's target reached io0 through the job (child_job_change_aio_ctx)
   ['abort-12-add-cbw-on-mirror-target-in-iothread', 'blockdev-add', /^Node 'n6' is in iothread 'io0' and would be moved to the main loop without its lock held \(QEMU 7\.2 aborts here/, false],
+  // fuzz seed 1422096404: bdrv_append polls the drain of the new backing link in the overlay's iothread (graph/snapshot-drain-abort.ts)
+  ['abort-13-snapshot-overlay-in-iothread-under-backup', 'blockdev-snapshot', /^Overlay 'n12' is in iothread 'io0' under busy job 'd14': appending 'n20' drains it there without that iothread's lock \(QEMU 7\.2 aborts here: bdrv_replace_child_noperm -> bdrv_parent_drained_begin_single: qemu_mutex_unlock_impl: Operation not permitted\)/, false],
 ];
 
 for (const [name, execute, text, diesOn10] of ABORTS) {
@@ -110,6 +112,7 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   assert.is(await verdict('abort-11-reopen-attach-no-diamond-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-12-resize-pinned-in-iothread-survives', 'block_resize'), undefined);
   assert.is(await verdict('abort-12-add-cbw-mirror-target-back-in-main-survives', 'blockdev-add'), undefined);
+  assert.is(await verdict('abort-13-snapshot-overlay-in-iothread-no-job-survives', 'blockdev-snapshot'), undefined);
 });
 
 // A truncate that fails still releases the BlockBackend (qmp_block_resize goes on to blk_unref):
