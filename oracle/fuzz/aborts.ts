@@ -140,6 +140,12 @@ function attachesDiamond(list: JsonObject[], p: ProcView): string | undefined {
     for (const edge of ['file', 'backing']) {
       const v = o[edge];
       const cur = p.child(node, edge);
+      // fuzz 1224044685: the detach of the old child ends the drain link by link too
+      // (graph/reopen/diamond.ts refuseDiamondDetach): a drive-backup's cbw reaches its source twice
+      if ((typeof v === 'string' || v === null) && cur && v !== cur) {
+        const twice = reachedTwice(cur, p);
+        if (twice) return `fuzz 1224044685: reopen detaches '${cur}' (${edge} of '${node}'), reaching '${twice}' over two links (7.2: bdrv_parent_drained_end_single_no_poll assertion)`;
+      }
       if (typeof v === 'string' && v !== cur && p.driver(v) !== undefined) {
         const twice = reachedTwice(v, p);
         if (twice) return `fuzz 241757295: reopen attaches '${v}' as ${edge} of '${node}', reaching '${twice}' over two links (7.2: bdrv_parent_drained_end_single_no_poll assertion)`;
