@@ -19,6 +19,7 @@ import { cumulative } from '../graph/refresh.js';
 import { appendNode, refuseAppendHang, replaceNode } from '../graph/replace.js';
 import { reaches } from '../graph/reopen/prepare.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
+import { refuseSnapshotIntoBusyIothread } from '../graph/snapshot-drain-abort.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so `device` never matches. */
 function lookup(p: Proc, device: string | undefined, nodeName: string | undefined): string {
@@ -94,6 +95,8 @@ export function externalSnapshotPrepare(
   // bdrv_set_file_or_backing_noperm (via bdrv_append): found by fuzzing, node == overlay made a self-loop
   if (reaches(p, oldBs, overlay)) throw new QmpError(`Making '${oldBs}' a backing child of '${overlay}' would create a cycle`);
 
+  // bdrv_append's attach polls a drain in the overlay's iothread (fuzz 1422096404, 7.2 abort)
+  refuseSnapshotIntoBusyIothread(p, oldBs, overlay);
   p.step('append');
   // (bdrv_append's attach reconciles the AioContexts: graph/replace.ts appendNode)
   appendNode(p, overlay, oldBs);

@@ -184,14 +184,16 @@ export const RULES = defineRules({
     what: "the copy-before-write filter's `file` edge once the filter has parents: when it adds consistent-read (blockdev-add copy-before-write, and blockdev-backup's filter)",
     '7.2': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms, then consistent-read only if the parents\' perm has write: -/RU for a read-only user', value: 'when-writing' as 'when-writing' | 'always' },
     '10.0': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms, then consistent-read whenever bs->parents is not empty: R/RU', value: 'always' as 'when-writing' | 'always' },
-    proof: [{ transcript: 'iotests/tests-image-fleecing.json', step: 3 }, { transcript: 'backup-sync-none-cancel.json', step: 3 }],
+    proof: [{ transcript: 'iotests/tests-image-fleecing.json', step: 3 }, { transcript: 'backup-sync-none-cancel.json', step: 3 },
+      // 10.0's R on the source makes it 'already in use' as a snapshot overlay (step 8)
+      { transcript: 'abort-13-snapshot-overlay-in-iothread-no-job-survives.json', step: 6 }],
     modelled: true,
   },
   'block-copy-bitmap-node': {
     what: "the block-copy state's copy bitmap of a copy-before-write filter: which node holds it",
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
-    proof: [{ transcript: 'backup-push-full.json', step: 22 }, { transcript: 'drive-backup-paths.json', step: 3 }, { transcript: 'aio-backup-cbw-follows-pinned-source.json', step: 9 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }, { transcript: 'backup-push-incremental.json', step: 4 }, { transcript: 'fleecing-cbw-snapshot-access.json', step: 6 }, { transcript: 'fuzz-cbw-probe-before-driver-open.json', step: 1 }, { transcript: 'fuzz-raw-length-follows-reopened-file.json', step: 5 },
+    proof: [{ transcript: 'abort-13-reopen-keep-cbw-diamond-survives.json', step: 2 }, { transcript: 'backup-push-full.json', step: 22 }, { transcript: 'drive-backup-paths.json', step: 3 }, { transcript: 'aio-backup-cbw-follows-pinned-source.json', step: 9 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }, { transcript: 'backup-push-incremental.json', step: 4 }, { transcript: 'fleecing-cbw-snapshot-access.json', step: 6 }, { transcript: 'fuzz-cbw-probe-before-driver-open.json', step: 1 }, { transcript: 'fuzz-raw-length-follows-reopened-file.json', step: 5 },
       { transcript: 'fuzz-backup-align-not-inherited.json', step: 4 }, { transcript: 'fuzz-backup-size-after-create.json', step: 3 }, { transcript: 'fuzz-backup-size-sector-rounded.json', step: 5 },
       { transcript: 'fuzz-backup-snapshot-access-io.json', step: 6 }, { transcript: 'fuzz-snapshot-sync-json-backing-cbw.json', step: 3 },
       { transcript: 'fuzz-qcow2-over-snapshot-access.json', step: 5 },

@@ -41,3 +41,23 @@ export function refuseDiamondAttach(p: Proc, parent: string, target: string, key
     'bdrv_parent_drained_end_single_no_poll',
   );
 }
+
+/**
+ * The same miscount on the way out (fuzz seed 1224044685): the detach of an old `file`/`backing`
+ * child (bdrv_remove_child → bdrv_replace_child_noperm → bdrv_child_cb_detach →
+ * bdrv_unapply_subtree_drain) ends the listed node's subtree drain link by link below it, and a
+ * node reached over two links there (a drive-backup's copy-before-write: `file` the source and
+ * `target` an overlay backed by the source) is ended twice: the same assertion, whether the
+ * reopen then succeeds or fails. Recorded surviving: the same reopen keeping that child
+ * (abort-13-reopen-keep-cbw-diamond-survives).
+ */
+export function refuseDiamondDetach(p: Proc, parent: string, old: string, key: string): void {
+  if (!rule(p, 'reopen-attach-diamond-aborts')) return;
+  const twice = reachedTwice(p, old);
+  if (!twice) return;
+  throw new QemuAbortRefusal(
+    `Cannot detach '${old}' (${key} of '${parent}') in blockdev-reopen: node '${twice}' is reached twice below it ` +
+    "(QEMU 7.2 aborts here: bdrv_parent_drained_end_single_no_poll: Assertion 'c->parent_quiesce_counter > 0' failed); refused by blockgraph",
+    'bdrv_parent_drained_end_single_no_poll',
+  );
+}

@@ -16,7 +16,7 @@ import { currentOptions, type QueueEntry } from './queue.js';
 import { inheritsFromRecursive, unsetInheritsFrom } from '../inherits.js';
 import { rawGetLength } from '../driver-options/raw.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
-import { refuseDiamondAttach } from './diamond.js';
+import { refuseDiamondAttach, refuseDiamondDetach } from './diamond.js';
 
 export interface PreparedEntry {
   node: string;
@@ -185,6 +185,8 @@ function replaceChild(p: Proc, n: BdsNode, o: Flat, isBacking: boolean, detached
     role = oldEdge.role;
   }
   if (oldEdge) {
+    // bdrv_remove_child's detach ends the subtree drain link by link (fuzz 1224044685)
+    refuseDiamondDetach(p, n.name, oldEdge.child, key);
     unsetInheritsFrom(p, n.name, oldEdge);
     // bdrv_remove_child: a failure from here on re-attaches it (ReopenResidue)
     p.delEdge(oldEdge.id);

@@ -72,6 +72,19 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   if (step.execute === 'block_resize' && typeof a['node-name'] === 'string' && aio.has(a['node-name']) && !p.pinnedInIothread().has(a['node-name'])) {
     return `fuzz 4265141723: block_resize of '${a['node-name']}' in an iothread nothing pins (QEMU 7.2 hangs later: bdrv_co_unlock after the node moved back to the main loop keeps the iothread locked)`;
   }
+  // fuzz 1422096404 (7.2 abort; graph/snapshot-drain-abort.ts): blockdev-snapshot of a node onto
+  // an overlay in an iothread while a job is alive: bdrv_append polls the drain of the new backing
+  // link in the overlay's iothread without its lock (bdrv_parent_drained_begin_single ->
+  // qemu_mutex_unlock_impl). The view knows neither which iothread nor which job is above the
+  // overlay: any live job and any node that may sit in a different iothread is avoided.
+  const snapPairs: [unknown, unknown][] = step.execute === 'blockdev-snapshot' ? [[a.node, a.overlay]] : [];
+  if (step.execute === 'transaction' && Array.isArray(a.actions)) {
+    for (const act of a.actions) if (isObj(act) && act.type === 'blockdev-snapshot' && isObj(act.data)) snapPairs.push([act.data.node, act.data.overlay]);
+  }
+  // (only looked at for a snapshot: partial views in specs carry no jobs)
+  const liveJob = snapPairs.length > 0 && [...(p.jobs?.values() ?? [])].some((j) => !['concluded', 'null'].includes(j.status));
+  const drained = liveJob && snapPairs.find(([n, o]) => typeof o === 'string' && aio.has(o) && typeof n === 'string' && n !== o);
+  if (drained) return `fuzz 1422096404: blockdev-snapshot onto '${drained[1] as string}' in an iothread while a job runs (7.2: bdrv_parent_drained_begin_single polls without the iothread lock)`;
   const grow = backupOfGrowingFile(step.execute, a, p);
   if (grow) return grow;
   const fuzz9 = newFuzzAborts(step.execute, a, p);
@@ -128,6 +141,12 @@ function attachesDiamond(list: JsonObject[], p: ProcView): string | undefined {
     for (const edge of ['file', 'backing']) {
       const v = o[edge];
       const cur = p.child(node, edge);
+      // fuzz 1224044685: the detach of the old child ends the drain link by link too
+      // (graph/reopen/diamond.ts refuseDiamondDetach): a drive-backup's cbw reaches its source twice
+      if ((typeof v === 'string' || v === null) && cur && v !== cur) {
+        const twice = reachedTwice(cur, p);
+        if (twice) return `fuzz 1224044685: reopen detaches '${cur}' (${edge} of '${node}'), reaching '${twice}' over two links (7.2: bdrv_parent_drained_end_single_no_poll assertion)`;
+      }
       if (typeof v === 'string' && v !== cur && p.driver(v) !== undefined) {
         const twice = reachedTwice(v, p);
         if (twice) return `fuzz 241757295: reopen attaches '${v}' as ${edge} of '${node}', reaching '${twice}' over two links (7.2: bdrv_parent_drained_end_single_no_poll assertion)`;

@@ -48,6 +48,10 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   ['abort-12-resize-leaves-iothread', 'block_resize', /^Node 'n0' is in iothread 'io0' and nothing keeps it there: block_resize's BlockBackend release moves it back to the main loop and leaves iothread 'io0' locked \(QEMU 7\.2 hangs at the next wait in that iothread: qmp_block_resize → bdrv_co_unlock releases the main context instead\)/, false],
   // fuzz seed 1288287335: the mirror's target reached io0 through the job (child_job_change_aio_ctx)
   ['abort-12-add-cbw-on-mirror-target-in-iothread', 'blockdev-add', /^Node 'n6' is in iothread 'io0' and would be moved to the main loop without its lock held \(QEMU 7\.2 aborts here/, false],
+  // fuzz seed 1422096404: bdrv_append polls the drain of the new backing link in the overlay's iothread (graph/snapshot-drain-abort.ts)
+  ['abort-13-snapshot-overlay-in-iothread-under-backup', 'blockdev-snapshot', /^Overlay 'n12' is in iothread 'io0' under busy job 'd14': appending 'n20' drains it there without that iothread's lock \(QEMU 7\.2 aborts here: bdrv_replace_child_noperm -> bdrv_parent_drained_begin_single: qemu_mutex_unlock_impl: Operation not permitted\)/, false],
+  // fuzz seed 1224044685: the same drain miscount when a reopen detaches a node reaching another twice (graph/reopen/diamond.ts)
+  ['abort-13-reopen-detach-cbw-diamond', 'blockdev-reopen', /^Cannot detach 'cbw1' \(backing of 'n2'\) in blockdev-reopen: node 'n0' is reached twice below it \(QEMU 7\.2 aborts here: bdrv_parent_drained_end_single_no_poll: Assertion 'c->parent_quiesce_counter > 0' failed\)/, false],
 ];
 
 for (const [name, execute, text, diesOn10] of ABORTS) {
@@ -117,6 +121,8 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   assert.is(await verdict('abort-11-reopen-attach-no-diamond-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-12-resize-pinned-in-iothread-survives', 'block_resize'), undefined);
   assert.is(await verdict('abort-12-add-cbw-mirror-target-back-in-main-survives', 'blockdev-add'), undefined);
+  assert.is(await verdict('abort-13-snapshot-overlay-in-iothread-no-job-survives', 'blockdev-snapshot'), undefined);
+  assert.is(await verdict('abort-13-reopen-keep-cbw-diamond-survives', 'blockdev-reopen'), undefined);
 });
 
 // A truncate that fails still releases the BlockBackend (qmp_block_resize goes on to blk_unref):
