@@ -67,8 +67,11 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
     // bdrv_open(target, NULL, {discard, detect-zeroes, driver}, bs->open_flags | RDWR [| NO_BACKING]):
     // a protocol source's open_flags hold BDRV_O_PROTOCOL, and bdrv_fill_options keeps it unless
     // a driver is given (then the driver decides): the target is then a protocol node itself
-    // (bdrv_find_protocol: 'file' for a plain name), not a format over one
-    const protocol = format !== undefined ? driverInfo(format)?.kind === 'protocol' : driverInfo(src.driver)?.kind === 'protocol';
+    // (bdrv_find_protocol: 'file' for a plain name), not a format over one. A reopened source has
+    // lost the flag (bdrv_reopen_queue_child clears it): the target's format is then probed.
+    const protocol = format !== undefined
+      ? driverInfo(format)?.kind === 'protocol'
+      : driverInfo(src.driver)?.kind === 'protocol' && !src.protocolCleared;
     const target = openNode(p, protocol
       ? { discard: 'unmap', 'detect-zeroes': 'unmap', driver: format ?? 'file', filename: file.replace(/^file:/, '') }
       : {
