@@ -23,6 +23,10 @@ import { lookupBs } from './job-lookup.js';
 import { runTransaction, type ActionCtx, type PreparedAction } from './transaction.js';
 import type { CommandDef } from './types.js';
 
+/** bdrv_fill_options: protocol = drv->bdrv_file_open, which the protocols have and so do the
+ *  filters blkdebug and blkverify (opened over a filename of their own syntax). */
+const fileOpens = (driver: string) => driverInfo(driver)?.kind === 'protocol' || driver === 'blkdebug' || driver === 'blkverify';
+
 /** drive_backup_prepare */
 export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): PreparedAction {
   const { p } = ctx;
@@ -69,9 +73,7 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
     // a driver is given (then the driver decides): the target is then a protocol node itself
     // (bdrv_find_protocol: 'file' for a plain name), not a format over one. A reopened source has
     // lost the flag (bdrv_reopen_queue_child clears it): the target's format is then probed.
-    const protocol = format !== undefined
-      ? driverInfo(format)?.kind === 'protocol'
-      : driverInfo(src.driver)?.kind === 'protocol' && !src.protocolCleared;
+    const protocol = format !== undefined ? fileOpens(format) : fileOpens(src.driver) && !src.protocolCleared;
     const target = openNode(p, protocol
       ? { discard: 'unmap', 'detect-zeroes': 'unmap', driver: format ?? 'file', filename: file.replace(/^file:/, '') }
       : {
