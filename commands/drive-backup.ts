@@ -54,7 +54,7 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
       const explicit = source ? p.node(skipImplicitFilters(p, source))! : null;
       if (explicit) refreshFilenames(p);
       const backingName = explicit ? pseudoFilename(p, explicit.name) : '';
-      const kind = imgCreateChecks(format!, backingName || null);
+      const kind = imgCreateChecks(format!, backingName || null, file);
       // bdrv_create -> (qcow2_co_create_opts -> bdrv_co_create_file ->) raw_co_create: the file's locks
       rawCreateLocks(p, file.replace(/^file:/, ''));
       try {
