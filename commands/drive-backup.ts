@@ -23,6 +23,10 @@ import { lookupBs } from './job-lookup.js';
 import { runTransaction, type ActionCtx, type PreparedAction } from './transaction.js';
 import type { CommandDef } from './types.js';
 
+/** bdrv_fill_options: protocol = drv->bdrv_file_open, which the protocols have and so do the
+ *  filters blkdebug and blkverify (opened over a filename of their own syntax). */
+const fileOpens = (driver: string) => driverInfo(driver)?.kind === 'protocol' || driver === 'blkdebug' || driver === 'blkverify';
+
 /** drive_backup_prepare */
 export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): PreparedAction {
   const { p } = ctx;
@@ -50,7 +54,7 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
       const explicit = source ? p.node(skipImplicitFilters(p, source))! : null;
       if (explicit) refreshFilenames(p);
       const backingName = explicit ? pseudoFilename(p, explicit.name) : '';
-      const kind = imgCreateChecks(format!, backingName || null);
+      const kind = imgCreateChecks(format!, backingName || null, file);
       // bdrv_create -> (qcow2_co_create_opts -> bdrv_co_create_file ->) raw_co_create: the file's locks
       rawCreateLocks(p, file.replace(/^file:/, ''));
       try {
@@ -67,8 +71,9 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
     // bdrv_open(target, NULL, {discard, detect-zeroes, driver}, bs->open_flags | RDWR [| NO_BACKING]):
     // a protocol source's open_flags hold BDRV_O_PROTOCOL, and bdrv_fill_options keeps it unless
     // a driver is given (then the driver decides): the target is then a protocol node itself
-    // (bdrv_find_protocol: 'file' for a plain name), not a format over one
-    const protocol = format !== undefined ? driverInfo(format)?.kind === 'protocol' : driverInfo(src.driver)?.kind === 'protocol';
+    // (bdrv_find_protocol: 'file' for a plain name), not a format over one. A reopened source has
+    // lost the flag (bdrv_reopen_queue_child clears it): the target's format is then probed.
+    const protocol = format !== undefined ? fileOpens(format) : fileOpens(src.driver) && !src.protocolCleared;
     const target = openNode(p, protocol
       ? { discard: 'unmap', 'detect-zeroes': 'unmap', driver: format ?? 'file', filename: file.replace(/^file:/, '') }
       : {

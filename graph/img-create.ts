@@ -14,11 +14,16 @@ const CREATE_OPTS: Record<string, { backing: boolean }> = {
  * bdrv_img_create up to qemu_opt_set(BLOCK_OPT_BACKING_FILE): throws QEMU's error, or returns the
  * image format to create (a protocol driver's file holds raw data).
  */
-export function imgCreateChecks(format: string, backing: string | null): 'qcow2' | 'raw' {
+export function imgCreateChecks(format: string, backing: string | null, filename?: string): 'qcow2' | 'raw' {
   // bdrv_find_format
   if (!driverInfo(format)) throw new QmpError(`Unknown file format '${format}'`);
   const opts = CREATE_OPTS[format];
   if (!opts) throw new QmpError(`Format driver '${format}' does not support image creation`);
   if (backing && !opts.backing) throw new QmpError(`Backing file not supported for file format '${format}'`);
+  // then, before the backing is opened or anything created: the new image's name (as given) must
+  // not be its backing file's name (strcmp)
+  if (backing && filename !== undefined && filename === backing) {
+    throw new QmpError('Error: Trying to create an image with the same filename as the backing file');
+  }
   return format === 'qcow2' ? 'qcow2' : 'raw';
 }

@@ -35,6 +35,9 @@ export interface BdsNode {
   options: Record<string, unknown>; // bs->options: effective, flattened, children's sub-QDicts removed (graph/options.ts)
   explicit?: Record<string, unknown>;
   unmap?: boolean;         // BDRV_O_UNMAP in bs->open_flags (discard=unmap); absent: derived from options // bs->explicit_options (absent: nodes made by job code, = options)
+  /** bdrv_reopen_queue_child clears BDRV_O_PROTOCOL from the flags bdrv_reopen_commit stores in
+   *  bs->open_flags: true once reopened (absent: open_flags has it iff the driver is a protocol) */
+  protocolCleared?: boolean;
   monitor: boolean;        // the monitor holds a reference (blockdev-add of a root)
   implicit: boolean;       // job filter created without filter-node-name
   neverFreeze: boolean;

@@ -149,6 +149,11 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
       if (!nro && n.driver === 'qcow2') reopenBitmapsRw(p, name);
       touched.push(name);
     }
+    // bdrv_reopen_commit stores every entry's flags in bs->open_flags, BDRV_O_PROTOCOL cleared by
+    // bdrv_reopen_queue_child (drive-backup's target reads it: commands/drive-backup.ts)
+    for (const entry of q.entries) {
+      if (p.node(entry.node) && !p.node(entry.node)!.protocolCleared) p.patchNode(entry.node, { protocolCleared: true });
+    }
     if (touched.length) refreshPerms(p, [node]);
   };
   // bdrv_reopen: bdrv_subtree_drained_begin(bs) around the reopen

@@ -19,6 +19,9 @@ export function commitEntry(p: Proc, entry: QueueEntry, prep: PreparedEntry): vo
     ro: entry.ro,
     // bs->open_flags = reopen_state->flags: BDRV_O_UNMAP as bdrv_reopen_prepare parsed discard
     unmap: 'discard' in entry.options ? isUnmap(entry.options.discard) : entry.unmap,
+    // ... and without BDRV_O_PROTOCOL, which bdrv_reopen_queue_child clears ("bdrv_open_inherit()
+    // sets and clears some additional flags internally"): drive-backup's target reads it
+    protocolCleared: true,
     options: dropChildOptions({ ...entry.options } as Flat, kids),
     explicit: dropChildOptions({ ...entry.explicit } as Flat, kids),
     extra: { ...(n.extra ?? {}), ...(prep.extra ?? {}) },
