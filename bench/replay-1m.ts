@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openClassic } from '../store/index.js';
 import { buildLog } from './build-log.js';
-import { rawIterateLog, replayRate } from './write.js';
+import { replayVsRaw } from './write.js';
 
 const dir = process.argv[2]!;
 const records = Number(process.argv[3] ?? 1_000_000);
@@ -17,14 +17,7 @@ if (!existsSync(join(dir, 'CURRENT'))) {
   await log.close();
   console.log(`built ${r.head} records, ${r.commands} commands in ${(r.ms / 1000).toFixed(1)} s`);
 }
-const timed = async (fn: () => Promise<number>) => {
-  const c = process.cpuUsage();
-  const rate = await fn();
-  const d = process.cpuUsage(c);
-  return { rate, cpu: d.user + d.system };
-};
 for (let i = 0; i < Number(process.argv[4] ?? 2); i++) {
-  const raw = await timed(() => rawIterateLog(dir));
-  const rep = await timed(() => replayRate(dir));
+  const { raw, rep } = await replayVsRaw(dir);
   console.log(`raw ${Math.round(raw.rate)} rec/s (cpu ${(raw.cpu / 1000).toFixed(0)} ms); replay ${Math.round(rep.rate)} rec/s (cpu ${(rep.cpu / 1000).toFixed(0)} ms); wall ${(100 * rep.rate / raw.rate).toFixed(0)}%, cpu ${(100 * raw.cpu / rep.cpu).toFixed(0)}%`);
 }

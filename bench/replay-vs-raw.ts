@@ -4,19 +4,12 @@
 // is the figure that holds on a shared machine; wall time is bench/write.ts's.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchLogSize, rawIterateLog, replayRate } from './write.js';
+import { benchLogSize, replayVsRaw } from './write.js';
 
 const dir = process.argv[2]!;
 const n = Number(process.argv[3] ?? 4000);
 if (!existsSync(join(dir, 'CURRENT'))) console.log('built', (await benchLogSize(dir, n)).records);
-const timed = async (fn: () => Promise<number>) => {
-  const c = process.cpuUsage();
-  const rate = await fn();
-  const d = process.cpuUsage(c);
-  return { rate, cpu: d.user + d.system };
-};
 for (let i = 0; i < Number(process.argv[4] ?? 3); i++) {
-  const raw = await timed(() => rawIterateLog(dir));
-  const rep = await timed(() => replayRate(dir));
+  const { raw, rep } = await replayVsRaw(dir);
   console.log(`raw ${Math.round(raw.rate)}/s cpu ${raw.cpu} µs; replay ${Math.round(rep.rate)}/s cpu ${rep.cpu} µs; wall ${(100 * rep.rate / raw.rate).toFixed(0)}% cpu ${(100 * raw.cpu / rep.cpu).toFixed(0)}%`);
 }

@@ -104,3 +104,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     rmSync(root, { recursive: true, force: true });
   }
 }
+
+/** One round of raw nextv iteration then a replay from scratch of the log in `dir`: rates and CPU µs (every thread). */
+export async function replayVsRaw(dir: string): Promise<{ raw: { rate: number; cpu: number }; rep: { rate: number; cpu: number } }> {
+  const timed = async (fn: () => Promise<number>) => {
+    const c = process.cpuUsage();
+    const rate = await fn();
+    const d = process.cpuUsage(c);
+    return { rate, cpu: d.user + d.system };
+  };
+  return { raw: await timed(() => rawIterateLog(dir)), rep: await timed(() => replayRate(dir)) };
+}

@@ -170,21 +170,10 @@ function attachesDiamond(list: JsonObject[], p: ProcView): string | undefined {
  */
 function closesInIothread(list: JsonObject[], p: ProcView): string | undefined {
   const aio = p.inIothread();
-  const dropped = new Set<string>();
-  const drops: [string, string, string][] = [];
-  for (const o of list) {
-    const node = o['node-name'];
-    if (typeof node !== 'string') continue;
-    for (const edge of ['file', 'backing']) {
-      if (!(edge in o)) continue;
-      const cur = p.child(node, edge);
-      const v = o[edge];
-      // an inline object reopens the child it names; only a reference or null replaces it
-      if (cur === undefined || !(v === null || (typeof v === 'string' && v !== cur))) continue;
-      dropped.add(`${node}|${edge}|${cur}`);
-      if (aio.has(node) || aio.has(cur)) drops.push([node, edge, cur]);
-    }
-  }
+  // an inline object reopens the child it names; only a reference or null replaces it
+  const links = replacedLinks(list, p, false);
+  const dropped = new Set(links.map(([node, edge, cur]) => `${node}|${edge}|${cur}`));
+  const drops = links.filter(([node, , cur]) => aio.has(node) || aio.has(cur));
   for (const [node, edge, cur] of drops) {
     if (p.monitorOwned.has(cur)) continue;
     const held = p.graph.edges.some((e) => e.child === cur && !dropped.has(`${e.parent}|${e.name}|${cur}`));
@@ -192,6 +181,28 @@ function closesInIothread(list: JsonObject[], p: ProcView): string | undefined {
     if (!held && !kept) return `fuzz 1664638692: reopen drops ${edge} '${cur}' of '${node}', closed in an iothread without its lock (7.2 aborts in some runs)`;
   }
   return undefined;
+}
+
+/**
+ * The links a blockdev-reopen list replaces, as [parent, edge, old child]: a `file`/`backing`
+ * member naming another node or null, and with `inline` also an inline object (which reopens the
+ * child it names, but QEMU's queue still treats the link as changed for freeing).
+ */
+function replacedLinks(list: JsonObject[], p: ProcView, inline: boolean): [string, string, string][] {
+  const out: [string, string, string][] = [];
+  for (const o of list) {
+    const node = o['node-name'];
+    if (typeof node !== 'string') continue;
+    for (const edge of ['file', 'backing']) {
+      if (!(edge in o)) continue;
+      const cur = p.child(node, edge);
+      const v = o[edge];
+      if (cur === undefined || v === cur) continue;
+      if (!inline && !(v === null || typeof v === 'string')) continue;
+      out.push([node, edge, cur]);
+    }
+  }
+  return out;
 }
 
 /** A node of `root`'s subtree that two links inside that subtree point to. */
@@ -221,19 +232,9 @@ function reachedTwice(root: string, p: ProcView): string | undefined {
  */
 function closesQueued(list: JsonObject[], p: ProcView): string | undefined {
   const queued = new Set(list.map((o) => o['node-name']).filter((n): n is string => typeof n === 'string'));
-  const dropped = new Set<string>();
-  const old: string[] = [];
-  for (const o of list) {
-    const node = o['node-name'];
-    if (typeof node !== 'string') continue;
-    for (const edge of ['file', 'backing']) {
-      if (!(edge in o)) continue;
-      const cur = p.child(node, edge);
-      if (cur === undefined || o[edge] === cur) continue;
-      dropped.add(`${node}|${edge}|${cur}`);
-      old.push(cur);
-    }
-  }
+  const links = replacedLinks(list, p, true);
+  const dropped = new Set(links.map(([node, edge, cur]) => `${node}|${edge}|${cur}`));
+  const old = links.map(([, , cur]) => cur);
   const closing = new Set<string>();
   const visit = (n: string): void => {
     if (closing.has(n) || p.monitorOwned.has(n)) return;
