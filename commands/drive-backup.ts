@@ -10,7 +10,7 @@ import { opBlocker } from '../graph/blockers.js';
 import { drained } from '../graph/drain.js';
 import { pseudoFilename, refreshFilenames } from '../graph/filename.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
-import { driverInfo } from '../graph/drivers.js';
+import { opensAsProtocol } from '../graph/drivers.js';
 import { createImage } from '../graph/images.js';
 import { imgCreateChecks } from '../graph/img-create.js';
 import { setBackingHd } from '../graph/jobs/backing.js';
@@ -23,9 +23,7 @@ import { lookupBs } from './job-lookup.js';
 import { runTransaction, type ActionCtx, type PreparedAction } from './transaction.js';
 import type { CommandDef } from './types.js';
 
-/** bdrv_fill_options: protocol = drv->bdrv_file_open, which the protocols have and so do the
- *  filters blkdebug and blkverify (opened over a filename of their own syntax). */
-const fileOpens = (driver: string) => driverInfo(driver)?.kind === 'protocol' || driver === 'blkdebug' || driver === 'blkverify';
+const fileOpens = opensAsProtocol;
 
 /** drive_backup_prepare */
 export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): PreparedAction {

@@ -147,3 +147,10 @@ export function driverInfo(name: string): DriverInfo | undefined {
 export function registerDriver(name: string, info: DriverInfo): void {
   DRIVERS[name] = info;
 }
+
+/**
+ * Whether a driver's nodes are opened with BDRV_O_PROTOCOL (bdrv_fill_options: protocol =
+ * drv->bdrv_file_open, which the protocols have and so do the filters blkdebug and blkverify,
+ * opened over a filename of their own syntax). Only such a node has the flag for a reopen to clear.
+ */
+export const opensAsProtocol = (driver: string): boolean => driverInfo(driver)?.kind === 'protocol' || driver === 'blkdebug' || driver === 'blkverify';

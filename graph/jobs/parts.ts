@@ -3,7 +3,7 @@
 // internal filter nodes (commit_top, mirror_top) and the read-only flips jobs do by reopening.
 import { reopenBitmapsRo, reopenBitmapsRw } from '../bitmaps.js';
 import { QmpError } from '../../errors/index.js';
-import { registerDriver, defaultPerms, driverInfo } from '../drivers.js';
+import { registerDriver, defaultPerms, driverInfo, opensAsProtocol } from '../drivers.js';
 import { assignNodeName, attachChild, detachChild, newNode, tryRefresh, unrefIfUnused } from '../ops.js';
 import { PERM_ALL, PERM_R, PERM_W } from '../perm.js';
 import type { Proc } from '../proc.js';
@@ -152,7 +152,8 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
     // bdrv_reopen_commit stores every entry's flags in bs->open_flags, BDRV_O_PROTOCOL cleared by
     // bdrv_reopen_queue_child (drive-backup's target reads it: commands/drive-backup.ts)
     for (const entry of q.entries) {
-      if (p.node(entry.node) && !p.node(entry.node)!.protocolCleared) p.patchNode(entry.node, { protocolCleared: true });
+      const e = p.node(entry.node);
+      if (e && opensAsProtocol(e.driver) && !e.protocolCleared) p.patchNode(entry.node, { protocolCleared: true });
     }
     if (touched.length) refreshPerms(p, [node]);
   };

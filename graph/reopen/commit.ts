@@ -1,6 +1,7 @@
 // bdrv_reopen_commit (per entry, run in reverse queue order: children before parents) and
 // the cleanup of bdrv_reopen_multiple (old children unreferenced, closing them if unused).
 import { reopenBitmapsRw } from '../bitmaps.js';
+import { opensAsProtocol } from '../drivers.js';
 import { unrefIfUnused } from '../ops.js';
 import { dropChildOptions } from '../options.js';
 import type { Proc } from '../proc.js';
@@ -20,8 +21,9 @@ export function commitEntry(p: Proc, entry: QueueEntry, prep: PreparedEntry): vo
     // bs->open_flags = reopen_state->flags: BDRV_O_UNMAP as bdrv_reopen_prepare parsed discard
     unmap: 'discard' in entry.options ? isUnmap(entry.options.discard) : entry.unmap,
     // ... and without BDRV_O_PROTOCOL, which bdrv_reopen_queue_child clears ("bdrv_open_inherit()
-    // sets and clears some additional flags internally"): drive-backup's target reads it
-    protocolCleared: true,
+    // sets and clears some additional flags internally"): drive-backup's target reads it; only a
+    // node opened as a protocol had it
+    ...(opensAsProtocol(n.driver) ? { protocolCleared: true } : {}),
     options: dropChildOptions({ ...entry.options } as Flat, kids),
     explicit: dropChildOptions({ ...entry.explicit } as Flat, kids),
     extra: { ...(n.extra ?? {}), ...(prep.extra ?? {}) },
