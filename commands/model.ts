@@ -18,6 +18,7 @@ import { flushDrainWakes, wakeJob } from '../graph/jobs/rate.js';
 import { takeDrainWakes } from '../graph/drain.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 import { keepDebugStates } from '../graph/blkdebug-state.js';
+import { keepCreatedImages } from '../graph/images.js';
 import { validateCommand } from './schema/index.js';
 import { VM_COMMAND_NAMES } from './vm/index.js';
 
@@ -77,9 +78,13 @@ export function executeCommand(state: State, proc: string, command: string, args
       const counters = idCountersAdvanced(state, d);
       // and the blkdebug rules its reads activated (graph/blkdebug-state.ts)
       const debug = keepDebugStates(d, new Draft(state), (to, name) => new Proc(to, name));
-      if (counters || wakes.length || debug) {
+      // and the images bdrv_img_create wrote before the failure (graph/images.ts)
+      const images = keepCreatedImages(d, new Draft(state));
+      if (counters || wakes.length || debug || images) {
         const kept = new QmpErrorAfterAbort(e.desc, e.cls, () => undefined);
-        return afterAbort(state, proc, kept, { failed: d, failEvents: evs, wakes, step: counters ? 'id counter' : debug ? 'blkdebug rules a refused read activated' : 'drain wake-ups of a refused command' });
+        const step = counters ? 'id counter' : debug ? 'blkdebug rules a refused read activated'
+          : images ? 'images a refused command created' : 'drain wake-ups of a refused command';
+        return afterAbort(state, proc, kept, { failed: d, failEvents: evs, wakes, step });
       }
       return { ...refuse(state, e.cls, e.desc), events: evs };
     }
@@ -154,6 +159,7 @@ function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort, o: AfterA
   if (o.failed) {
     keepIdCounters(o.failed, d);
     keepDebugStates(o.failed, d, (to, name) => new Proc(to, name));
+    keepCreatedImages(o.failed, d);
   }
   // A refused command still ran its drained sections up to the error, and bdrv_drained_end ran
   // on every error path: the jobs they resumed (child_job_drained_end -> job_resume) took their

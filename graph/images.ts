@@ -65,7 +65,7 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   if (dataFile !== undefined && spec.format === 'qcow2') {
     img.dataFile = dataFile;
     if (/(?:^|,)data_file_raw=(on|true)(?:,|$)/.test(spec.options ?? '')) img.dataFileRaw = true;
-    if (!d.get<Image>(HOST, 'images', dataFile)) d.put(HOST, 'images', dataFile, { file: dataFile, format: 'raw', size });
+    if (!d.get<Image>(HOST, 'images', dataFile)) hostCreate(d, { file: dataFile, format: 'raw', size });
   }
   const compat = /(?:^|,)compat=([^,]+)/.exec(spec.options ?? '')?.[1];
   if ((compat === '0.10' || compat === 'v2') && spec.format === 'qcow2') img.compat = '0.10';
@@ -73,8 +73,37 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
     img.backing = spec.backing;
     img.backingFormat = spec['backing-format'] ?? d.get<Image>(HOST, 'images', spec.backing)?.format ?? 'raw';
   }
-  d.put(HOST, 'images', spec.file, img);
+  hostCreate(d, img);
   return img;
+}
+
+// What bdrv_img_create (block.c) writes is on the host's disk the moment bdrv_create returns: no
+// tran_abort, transaction .abort or *_start fail path deletes or restores the file. A command that
+// fails after creating its target (drive_backup_prepare's do_backup_common checks, a mirror or
+// snapshot refused once the image exists) leaves the new image in place, and a later qcow2 open of
+// that file reads its header (fuzz seeds 4271229576, 1296433776, 427091665: drive-backup onto an
+// existing file, refused for its bitmap). The Draft's journal would undo the write with the rest of
+// a refused command, so each Draft's creations are remembered here; commands/model.ts writes them
+// back into a refusal's residue (keepCreatedImages), as it does the id counters.
+const created = new WeakMap<Draft, Map<string, Image>>();
+
+function hostCreate(d: Draft, img: Image): void {
+  d.put(HOST, 'images', img.file, img);
+  let m = created.get(d);
+  if (!m) created.set(d, (m = new Map()));
+  m.delete(img.file); // re-created: keep the creation order
+  m.set(img.file, img);
+}
+
+/** Writes the images the command `from` created into `to` (a refused command's residue). Returns whether any changed. */
+export function keepCreatedImages(from: Draft, to: Draft): boolean {
+  let changed = false;
+  for (const img of created.get(from)?.values() ?? []) {
+    if (JSON.stringify(to.get(HOST, 'images', img.file)) === JSON.stringify(img)) continue;
+    to.put(HOST, 'images', img.file, img);
+    changed = true;
+  }
+  return changed;
 }
 
 /**
