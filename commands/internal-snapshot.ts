@@ -28,7 +28,9 @@ export function internalSnapshotPrepare(ctx: ActionCtx, d: Record<string, unknow
     }
     if (!name.length) throw new QmpError('Name is empty');
     if (findSnapshot(p, bs, null, name)) throw new QmpError(`Snapshot with name '${name}' already exists on device '${device}'`);
-    createSnapshot(p, bs, name);
+    const made = createSnapshot(p, bs, name);
+    // internal_snapshot_prepare: bdrv_snapshot_create's errno (qcow2_snapshot_create's writes)
+    if ('error' in made) throw new QmpError(`Failed to create snapshot '${name}' on device '${device}': ${made.error}`);
   });
   return {};
 }

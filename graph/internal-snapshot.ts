@@ -5,7 +5,7 @@
 // raw node over a qcow2 node reaches the qcow2 image; qcow2 is the only driver with them.
 import { QmpError } from '../errors/index.js';
 import { imageBehind } from './images.js';
-import { growWrittenNodes } from './length.js';
+import { growWrittenNodes, writeRoom } from './length.js';
 import { ROLE_DATA, ROLE_FILTERED, ROLE_METADATA, ROLE_PRIMARY } from './perm.js';
 import type { Proc } from './proc.js';
 import { afterSnapshotCreate, afterSnapshotDelete } from './snapshot-clusters.js';
@@ -63,26 +63,34 @@ export function findSnapshot(p: Proc, bs: string, id: string | null, name: strin
   return list(p, bs).find((s) => (id === null || s.id === id) && (name === null || s.name === name));
 }
 
-function putSnapshots(p: Proc, q: string, snapshots: SnapshotEntry[], layout: (img: Image) => Image): void {
+/** Writes the new table (and image layout), or returns the strerror of the write that failed. */
+function putSnapshots(p: Proc, q: string, snapshots: SnapshotEntry[], layout: (img: Image, room: number) => Image | { error: string }): string | undefined {
   const img = imageOf(p, q);
-  if (!img) return;
-  // the metadata clusters the table's rewrite and the L1 copy take (graph/snapshot-clusters.ts)
-  const next: Image = { ...layout(img), snapshots };
+  if (!img) return undefined;
+  const file = p.fileChild(q)?.child;
+  // the metadata clusters the table's rewrite and the L1 copy take (graph/snapshot-clusters.ts),
+  // written through bs->file, where a raw `size` window may refuse them (writeRoom)
+  const laid = layout(img, file ? writeRoom(p, file) : Infinity);
+  if ('error' in laid) return laid.error;
+  const next: Image = { ...laid, snapshots };
   if (!snapshots.length) delete next.snapshots;
   p.d.put(HOST, 'images', img.file, next);
   // bdrv_co_write_req_finish: the nodes the writes went through (bs->file, down its filters) grow
-  const file = p.fileChild(q)?.child;
   if (file && next.fileLength !== undefined) growWrittenNodes(p, file, next.fileLength);
+  return undefined;
 }
 
-/** bdrv_snapshot_create -> qcow2_snapshot_create: the id is find_new_snapshot_id's (highest numeric id + 1). */
-export function createSnapshot(p: Proc, bs: string, name: string): SnapshotEntry {
+/**
+ * bdrv_snapshot_create -> qcow2_snapshot_create: the id is find_new_snapshot_id's (highest numeric
+ * id + 1). A failed write gives its strerror instead (internal_snapshot_prepare words the error).
+ */
+export function createSnapshot(p: Proc, bs: string, name: string): SnapshotEntry | { error: string } {
   const q = snapshotNode(p, bs)!;
   const cur = imageOf(p, q)?.snapshots ?? [];
   const max = cur.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
   const sn = { id: String(max + 1), name };
-  putSnapshots(p, q, [...cur, sn], (img) => afterSnapshotCreate(img, sn, [...cur, sn]));
-  return sn;
+  const error = putSnapshots(p, q, [...cur, sn], (img, room) => afterSnapshotCreate(img, sn, [...cur, sn], room));
+  return error === undefined ? sn : { error };
 }
 
 /** bdrv_snapshot_delete -> qcow2_snapshot_delete (find_snapshot_by_id_and_name, then remove it). */
@@ -92,5 +100,7 @@ export function deleteSnapshot(p: Proc, bs: string, id: string | null, name: str
   const i = cur.findIndex((s) => (id === null || s.id === id) && (name === null || s.name === name));
   if (i < 0) throw new QmpError("Can't find the snapshot");
   const rest = cur.filter((_, j) => j !== i);
-  putSnapshots(p, q, rest, (img) => afterSnapshotDelete(img, cur[i]!.id, rest));
+  const error = putSnapshots(p, q, rest, (img, room) => afterSnapshotDelete(img, cur[i]!.id, rest, room));
+  // qcow2_write_snapshots failed (not modelled: QEMU's in-memory list has already lost the entry)
+  if (error !== undefined) throw new QmpError(`Failed to remove snapshot from snapshot list: ${error}`);
 }

@@ -40,9 +40,37 @@ export function getLength(p: Proc, node: string, depth = 0): number {
  * other nodes open on the same file (in this process or another) keep theirs.
  */
 export function growWrittenNodes(p: Proc, file: string, end: number): void {
-  const bytes = Math.ceil(end / 512) * 512;
-  for (let cur: string | undefined = file, i = 0; cur && i < 10000; cur = filterChild(p, cur)?.child, i++) {
+  // a raw node passes the write on to its file, shifted by its offset (raw_co_pwritev)
+  for (let cur: string | undefined = file, i = 0; cur && i < 10000; i++) {
     const n = p.node(cur);
-    if (n && n.size < bytes) p.patchNode(cur, { size: bytes });
+    if (!n) break;
+    const bytes = Math.ceil(end / 512) * 512;
+    if (n.size < bytes) p.patchNode(cur, { size: bytes });
+    if (n.driver === 'raw') {
+      end += Number(n.options.offset ?? 0);
+      cur = p.fileChild(cur)?.child;
+    } else cur = filterChild(p, cur)?.child;
   }
+}
+
+/**
+ * How far (in the bytes of `file`, the qcow2 node's bs->file) a write may reach before a fixed-size
+ * layer refuses it: raw_adjust_offset (block/raw-format.c) answers a write past a raw node's `size`
+ * window (s->has_size) with -ENOSPC, before anything reaches its file; an offset shifts the window.
+ * Filters pass the request on (bdrv_co_pwritev on their child); a protocol (`file`) grows.
+ * Infinity: nothing bounds the write.
+ */
+export function writeRoom(p: Proc, file: string): number {
+  let room = Infinity;
+  let shift = 0; // where `file`'s byte 0 lies in the current node
+  for (let cur: string | undefined = file, i = 0; cur && i < 10000; i++) {
+    const n = p.node(cur);
+    if (!n) break;
+    if (n.driver === 'raw') {
+      if (n.options.size !== undefined) room = Math.min(room, Number(n.options.size) - shift);
+      shift += Number(n.options.offset ?? 0);
+      cur = p.fileChild(cur)?.child;
+    } else cur = filterChild(p, cur)?.child;
+  }
+  return room;
 }

@@ -52,44 +52,71 @@ function release(m: Meta, run: [number, number] | null | undefined): void {
   for (let c = run[0]; c < run[0] + run[1]; c++) m.free.push(c);
 }
 
-/** A bdrv_pwrite of `bytes` at cluster `first`: the file grows to where the bytes end. */
-function written(img: Image, len: number, first: number, bytes: number): number {
+/** The strerror of a write a fixed-size layer refused (raw_adjust_offset's -ENOSPC). */
+export const ENOSPC = 'No space left on device';
+
+/** A write past `room` (graph/length.ts writeRoom) failed: the operation stops there. */
+class NoSpace extends Error {}
+
+/**
+ * A bdrv_pwrite of `bytes` at cluster `first`: the file grows to where the bytes end, unless the
+ * write ends past `room`, which a raw `size` window refuses with -ENOSPC (raw_adjust_offset).
+ */
+function written(img: Image, len: number, first: number, bytes: number, room: number): number {
   const cs = img.clusterSize ?? 65536;
+  if (bytes > 0 && first * cs + bytes > room) throw new NoSpace();
   return bytes > 0 ? Math.max(len, first * cs + bytes) : len;
 }
 
 /** qcow2_write_snapshots for the table `list`: allocate, write, free the old table. */
-function writeTable(img: Image, m: Meta, list: { id: string; name: string }[], len: number): number {
+function writeTable(img: Image, m: Meta, list: { id: string; name: string }[], len: number, room: number): number {
   const cs = img.clusterSize ?? 65536;
   const bytes = tableBytes(list);
   const run = bytes > 0 ? alloc(img, m, Math.ceil(bytes / cs)) : null;
-  const out = run ? written(img, len, run[0], bytes) : len;
+  // qcow2_write_snapshots writes the entries one by one from the table's start, so one of them
+  // fails exactly when the table's end is out of room
+  const out = run ? written(img, len, run[0], bytes, room) : len;
   release(m, m.table);
   m.table = run;
   return out;
 }
 
-/** The image after qcow2_snapshot_create added `sn` (its table already holding `list`, sn last). */
-export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: string; name: string }[]): Image {
+/**
+ * The image after qcow2_snapshot_create added `sn` (its table already holding `list`, sn last), or
+ * the strerror of the write that failed (`room`: graph/length.ts writeRoom). Not modelled on a
+ * failure: the clusters it leaks (the L1 copy's stay allocated) and the file growth of a write
+ * before the failing one (the L1 copy, when only the table is out of room).
+ */
+export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: string; name: string }[], room = Infinity): Image | { error: string } {
   const cs = img.clusterSize ?? 65536;
   const m: Meta = structuredClone(meta(img));
   let len = hostFileLength(img);
-  // qcow2_snapshot_create: the L1 copy (s->l1_size entries, as qcow2_co_create sized the table)
-  const l1Bytes = 8 * Math.ceil(img.size / ((cs * cs) / 8));
-  if (l1Bytes > 0) {
-    const run = alloc(img, m, Math.ceil(l1Bytes / cs));
-    len = written(img, len, run[0], l1Bytes);
-    m.l1[sn.id] = run;
+  try {
+    // qcow2_snapshot_create: the L1 copy (s->l1_size entries, as qcow2_co_create sized the table)
+    const l1Bytes = 8 * Math.ceil(img.size / ((cs * cs) / 8));
+    if (l1Bytes > 0) {
+      const run = alloc(img, m, Math.ceil(l1Bytes / cs));
+      len = written(img, len, run[0], l1Bytes, room);
+      m.l1[sn.id] = run;
+    }
+    len = writeTable(img, m, list, len, room);
+  } catch (e) {
+    if (e instanceof NoSpace) return { error: ENOSPC };
+    throw e;
   }
-  len = writeTable(img, m, list, len);
   return { ...img, snapClusters: m, fileLength: len };
 }
 
-/** The image after qcow2_snapshot_delete removed snapshot `id` (the table now `list`). */
-export function afterSnapshotDelete(img: Image, id: string, list: { id: string; name: string }[]): Image {
+/** The image after qcow2_snapshot_delete removed snapshot `id` (the table now `list`), or the failed write's strerror. */
+export function afterSnapshotDelete(img: Image, id: string, list: { id: string; name: string }[], room = Infinity): Image | { error: string } {
   const m: Meta = structuredClone(meta(img));
   let len = hostFileLength(img);
-  len = writeTable(img, m, list, len);
+  try {
+    len = writeTable(img, m, list, len, room);
+  } catch (e) {
+    if (e instanceof NoSpace) return { error: ENOSPC };
+    throw e;
+  }
   release(m, m.l1[id]);
   delete m.l1[id];
   return { ...img, snapClusters: m, fileLength: len };
