@@ -55,16 +55,12 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
       const kind = imgCreateChecks(format!, backingName || null, file);
       // bdrv_create -> (qcow2_co_create_opts -> bdrv_co_create_file ->) raw_co_create: the file's locks
       rawCreateLocks(p, file.replace(/^file:/, ''));
-      const spec = {
-        file, format: kind, size: src.size,
-        ...(backingName ? { backing: backingName, 'backing-format': explicit!.driver } : {}),
-      } as never;
       try {
-        createImage(p.d, spec);
+        createImage(p.d, {
+          file, format: kind, size: src.size,
+          ...(backingName ? { backing: backingName, 'backing-format': explicit!.driver } : {}),
+        } as never);
         consumeAutoNames(p, creationOpens(format!, 'img-create'));
-        // the image is on disk now: nothing undoes bdrv_img_create when a later check fails
-        // (block_job_create's speed, the target's open, backup_job_create's, another action's)
-        ctx.onAbortResidue((q) => { createImage(q.d, spec); });
       } catch (e) {
         if (e instanceof BlockgraphError && e.code === 'BG_BAD_INPUT') throw new QmpError(e.message);
         throw e;

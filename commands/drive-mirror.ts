@@ -3,10 +3,7 @@
 import { BlockgraphError, QmpError } from '../errors/index.js';
 import { moveToContext } from '../graph/aio.js';
 import { opBlocker } from '../graph/blockers.js';
-import { createImage, type ImageSpecLike } from '../graph/images.js';
-import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
-import { QemuAbortRefusal } from '../graph/qemu-abort.js';
-import type { Proc } from '../graph/proc.js';
+import { createImage } from '../graph/images.js';
 import { pseudoFilename, refreshFilenames } from '../graph/filename.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { cowBs, skipFilters, skipImplicitFilters } from '../graph/jobs/chain.js';
@@ -35,7 +32,6 @@ export const driveMirror: CommandDef = {
       throw new QmpError('a node-name must be provided when replacing a named node of the graph');
     }
     const file = String(args.target);
-    let created: ImageSpecLike | undefined;
     if (mode !== 'existing') {
       // bdrv_img_create: without a backing file for sync full (or nothing below), else the backing's name
       const explicit = targetBacking ? skipImplicitFilters(p, targetBacking) : null;
@@ -45,12 +41,11 @@ export const driveMirror: CommandDef = {
       // only once the mirror links it to that same node)
       if (backing) refreshFilenames(p);
       const backingName = backing ? pseudoFilename(p, backing.name) : '';
-      created = {
-        file, format: format!, size: src.size,
-        ...(backingName ? { backing: backingName, 'backing-format': backing!.driver } : {}),
-      } as never;
       try {
-        createImage(p.d, created);
+        createImage(p.d, {
+          file, format: format!, size: src.size,
+          ...(backingName ? { backing: backingName, 'backing-format': backing!.driver } : {}),
+        } as never);
         // qcow2_co_create_opts: the nodes it opens take #block names (graph/id-counter.ts)
         consumeAutoNames(p, creationOpens(format!, 'img-create'));
       } catch (e) {
@@ -58,32 +53,17 @@ export const driveMirror: CommandDef = {
         throw e;
       }
     }
-    try {
-      openAndStart(p, args, emit, bs, file, format, sync, mode);
-    } catch (e) {
-      // the image is on disk now: nothing undoes bdrv_img_create when a later check fails (the
-      // target's open, blockdev_mirror_common's, block_job_create's speed)
-      if (!created || !(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
-      const spec = created;
-      const before = e instanceof QmpErrorAfterAbort ? e.residue : undefined;
-      throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { createImage(q.d, spec); before?.(q); });
-    }
+    // bdrv_open(target, NULL, {node-name, driver}, flags | RDWR | NO_BACKING)
+    const target = openNode(p, {
+      ...(format !== undefined ? { driver: format } : { driver: p.image(file)?.format ?? 'raw' }),
+      file: { driver: 'file', filename: file }, backing: null,
+      ...(args['node-name'] !== undefined ? { 'node-name': args['node-name'] } : {}),
+      // the open flags (RDWR) stand as the options a child inherits (update_options_from_flags)
+    }, { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' }).name;
+    moveToContext(p, target, src.aio);
+    blockdevMirrorCommon({ p, emit }, bs, target, { ...args, sync }, mode === 'existing' ? 'open' : 'source');
+    // bdrv_unref(target_bs): the job's edges hold it now (gone again if the start failed)
+    unrefIfUnused(p, target);
     return {};
   },
 };
-
-/** bdrv_open of the target, then blockdev_mirror_common (mirror_start -> block_job_create). */
-function openAndStart(p: Proc, args: Record<string, any>, emit: (event: string, data: Record<string, unknown>) => void, bs: string, file: string, format: string | undefined, sync: string, mode: string): void {
-  const src = p.node(bs)!;
-  // bdrv_open(target, NULL, {node-name, driver}, flags | RDWR | NO_BACKING)
-  const target = openNode(p, {
-    ...(format !== undefined ? { driver: format } : { driver: p.image(file)?.format ?? 'raw' }),
-    file: { driver: 'file', filename: file }, backing: null,
-    ...(args['node-name'] !== undefined ? { 'node-name': args['node-name'] } : {}),
-    // the open flags (RDWR) stand as the options a child inherits (update_options_from_flags)
-  }, { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' }).name;
-  moveToContext(p, target, src.aio);
-  blockdevMirrorCommon({ p, emit }, bs, target, { ...args, sync }, mode === 'existing' ? 'open' : 'source');
-  // bdrv_unref(target_bs): the job's edges hold it now (gone again if the start failed)
-  unrefIfUnused(p, target);
-}
