@@ -8,6 +8,10 @@
 // nothing is in flight, mirror_run flushes the target and goes ready (job_transition_to_ready).
 import type { Proc } from '../proc.js';
 import { allocatedAbove } from './allocation.js';
+import { filterChild, isFilter } from './chain.js';
+import { getLength } from '../length.js';
+import { QemuAbortRefusal } from '../qemu-abort.js';
+import { rule } from '../rules.js';
 
 /** MAX_IN_FLIGHT * MAX_IO_BYTES */
 export const DEFAULT_MIRROR_BUF_SIZE = 16 * (1 << 20);
@@ -84,6 +88,7 @@ export function mirrorDirtyInit(
     setDirty(dirty, 0, o.len, o.granularity);
     return dirty;
   }
+  refuseShortFirstLayer(p, o.source, o.len);
   for (let offset = 0, guard = 0; offset < o.len && guard < 1_000_000; guard++) {
     const st = allocatedAbove(p, o.source, o.baseOverlay, true, offset, o.len - offset);
     const n = st.n > 0 ? st.n : o.len - offset;
@@ -91,6 +96,36 @@ export function mirrorDirtyInit(
     offset += n;
   }
   return dirty;
+}
+
+/**
+ * fuzz 2207863690 (7.2): mirror_dirty_init walks [0, bdev_length) with bdrv_is_allocated_above
+ * and asserts that each call covers some bytes (`assert(count)`). bdev_length is
+ * bdrv_getlength(source): for a filter without .has_variable_length (blkdebug, throttle, …) the
+ * length it had at open. Its first call, bdrv_co_common_block_status_above, asks the source itself,
+ * and a filter answers by asking its filtered child at the same offset (bdrv_co_block_status:
+ * BDRV_BLOCK_RAW recursion, each level clamped to its own bdrv_getlength); a level whose end lies
+ * before bdev_length answers BDRV_BLOCK_EOF with pnum 0 there, which that first call returns as
+ * is (rule 'block-status-first-layer-eof'): count 0, and QEMU aborts (mirror.c:871). The filter's
+ * child became shorter after its open: a blockdev-snapshot whose overlay is a smaller image
+ * replaced the child (bdrv_append), a reopen gave it another file. 10.0 survives the recorded case
+ * (its blkdebug reports the child's length after the append: the 10.0 recording
+ * aborts/abort-14-commit-filter-over-shorter-image). Only reached when the dirty bitmap is
+ * initialised from block status (not sync none, not zero_target onto a target that cannot unmap).
+ */
+function refuseShortFirstLayer(p: Proc, source: string, len: number): void {
+  if (!rule(p, 'block-status-first-layer-eof')) return;
+  for (let cur: string | undefined = source, i = 0; cur && i < 10000; i++) {
+    const end = getLength(p, cur);
+    if (end < len) {
+      throw new QemuAbortRefusal(
+        `Node '${cur}' ends at ${end} bytes, before the ${len} bytes of mirror source '${source}' that passes its block status through to it (QEMU 7.2 aborts here: mirror_dirty_init: Assertion \`count' failed); refused by blockgraph`,
+        'mirror_dirty_init',
+      );
+    }
+    if (!isFilter(p, cur)) break;
+    cur = filterChild(p, cur)?.child;
+  }
 }
 
 /**

@@ -87,6 +87,8 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   if (drained) return `fuzz 1422096404: blockdev-snapshot onto '${drained[1] as string}' in an iothread while a job runs (7.2: bdrv_parent_drained_begin_single polls without the iothread lock)`;
   const grow = backupOfGrowingFile(step.execute, a, p);
   if (grow) return grow;
+  const shorter = mirrorOverShorterChild(step.execute, a, p);
+  if (shorter) return shorter;
   const fuzz9 = newFuzzAborts(step.execute, a, p);
   if (fuzz9) return fuzz9;
   const fuzz10 = abortPathAborts(step.execute, a, p);
@@ -384,6 +386,41 @@ function backupOfGrowingFile(execute: string, a: JsonObject, p: ProcView): strin
     const above = new Set<string>([d]);
     for (let i = 0; i < 8; i++) for (const e of p.graph.edges) if (above.has(e.child)) above.add(e.parent);
     if ([...above].some((n) => p.driver(n) === 'qcow2')) return `fuzz 1430764569: backup of '${d}', the file of a qcow2 node (a write that grows the file passes the copy bitmap's end: hbitmap_set asserts)`;
+  }
+  return undefined;
+}
+
+/** Filters whose length is the one they had at open (no .has_variable_length in 7.2), and the link to their filtered child. */
+const FIXED_LENGTH_FILTERS: Record<string, string> = { blkdebug: 'image', throttle: 'file', 'copy-before-write': 'file', blkverify: 'raw' };
+
+/**
+ * fuzz 2207863690 (7.2): a mirror or active commit whose source is a filter that keeps the length
+ * it had at open (blkdebug, throttle, …) over a child that is now shorter (a blockdev-snapshot
+ * appended a smaller overlay over the child it was opened with): mirror_dirty_init's block status
+ * passes through the filter to the child beyond its end, gets pnum 0 and asserts `count'
+ * (graph/jobs/mirror-dirty.ts refuseShortFirstLayer). The view knows no lengths: any such filter
+ * in the source's filter chain whose child is not the one it was opened over is avoided, for every
+ * mirror but sync none (which skips mirror_dirty_init).
+ */
+function mirrorOverShorterChild(execute: string, a: JsonObject, p: ProcView): string | undefined {
+  const mirrors = execute === 'block-commit' || ((execute === 'blockdev-mirror' || execute === 'drive-mirror') && a.sync !== 'none');
+  if (!mirrors || typeof a.device !== 'string') return undefined;
+  for (let cur: string | undefined = a.device, i = 0; cur && i < 16; i++) {
+    const d = p.driver(cur);
+    const link = d !== undefined ? FIXED_LENGTH_FILTERS[d] : undefined;
+    if (link === undefined) {
+      // filters whose length follows their child (copy-on-read, compress, preallocate) or a job's
+      if (!['copy-on-read', 'compress', 'preallocate', 'commit_top', 'mirror_top'].includes(d ?? '')) return undefined;
+      cur = p.child(cur, 'file') ?? p.child(cur, 'backing');
+      continue;
+    }
+    const child = p.child(cur, link);
+    const opened = p.options.get(cur)?.[link];
+    const openedName = typeof opened === 'string' ? opened : isObj(opened) && typeof opened['node-name'] === 'string' ? opened['node-name'] : undefined;
+    // an inline child without a node-name has an implicit name ('#block…' or 'x.file'); a named one replaced it
+    const replaced = child !== undefined && (openedName !== undefined ? child !== openedName : !/[.#]/.test(child));
+    if (replaced) return `fuzz 2207863690: ${execute} of '${a.device}' whose filter '${cur}' was opened over another child than '${child}' (7.2: mirror_dirty_init asserts count when that child is shorter)`;
+    cur = child;
   }
   return undefined;
 }
