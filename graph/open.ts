@@ -75,7 +75,15 @@ function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): 
 function attachOpened(p: Proc, parent: string, child: string, name: string, role: number): void {
   attachAcrossContexts(p, { kind: 'node', node: parent }, child);
   attachChild(p, { kind: 'node', node: parent }, child, name, role);
+  attachLog?.push(child);
 }
+
+/**
+ * The children openNodeInContext's open has attached, in order (each attach, bdrv_attach_child,
+ * a transaction of its own that is committed at once): what a failure later in the open, or the
+ * caller's, still finds refreshed (graph/jobs/backup.ts cbwAppend).
+ */
+let attachLog: string[] | null = null;
 
 /** Drivers with .bdrv_file_open: bdrv_fill_options treats them as protocols. */
 const FILE_OPEN = new Set(['file', 'host_device', 'null-co', 'null-aio', 'blkdebug']);
@@ -128,14 +136,17 @@ function findProtocol(filename: string): string {
 let ctxLockHeld = false;
 
 /** openNode with the referenced nodes' AioContext lock held by the caller. */
-export function openNodeInContext(p: Proc, opts: Opts): BdsNode {
+export function openNodeInContext(p: Proc, opts: Opts, attached?: string[]): BdsNode {
   const prev = ctxLockHeld;
+  const prevLog = attachLog;
   ctxLockHeld = true;
+  attachLog = attached ?? null;
   try {
     // bdrv_insert_node -> bdrv_new_open_driver_opts: the driver opens at once, no probing BlockBackend
     return openNode(p, opts, undefined, false, false);
   } finally {
     ctxLockHeld = prev;
+    attachLog = prevLog;
   }
 }
 
