@@ -4,7 +4,7 @@
 // job holds the filter ("main node", no perms) and the target ("target", no perms); it has no
 // BlockBackend of its own. backup_clean drops the filter again (bdrv_cbw_drop).
 import { QmpError } from '../../errors/index.js';
-import { openNodeInContext } from '../open.js';
+import { openNodeInContext, openResidue } from '../open.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { openInsertedNode } from './insert-node.js';
 import { PERM_ALL } from '../perm.js';
@@ -87,10 +87,8 @@ export function cbwAppend(p: Proc, source: string, target: string, filterNodeNam
     cbw = openInsertedNode(p, source, () => openNodeInContext(p, opts, attached).name);
   } catch (e) {
     if (e instanceof QemuAbortRefusal) throw e;
-    // bdrv_open_driver's open_failed: bdrv_unref_child(bs, bs->file) first, then
-    // bdrv_new_open_driver_opts' bdrv_unref -> bdrv_close the other children, newest first
-    const [file, ...rest] = attached;
-    if (file !== undefined) onAbortResidue?.((q) => { for (const c of [file, ...rest.reverse()]) tryRefresh(q, [c]); });
+    // bdrv_new_open_driver_opts' bdrv_unref of the half-open filter (graph/open.ts openResidue)
+    if (attached.length) onAbortResidue?.((q) => openResidue(q, attached));
     if (e instanceof QmpError) throw new QmpError(`Could not create node: ${e.desc}`, e.cls);
     throw e;
   }
