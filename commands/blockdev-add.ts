@@ -1,5 +1,7 @@
 import { QmpError } from '../errors/index.js';
-import { openRoot } from '../graph/open.js';
+import { openResidue, openRoot, withAttachLog } from '../graph/open.js';
+import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import type { CommandDef } from './types.js';
 
 /** qmp_blockdev_add: the root must be named; the monitor keeps the new node's reference. */
@@ -9,7 +11,16 @@ export const blockdevAdd: CommandDef = {
   run({ p, args }) {
     if (args['node-name'] === undefined) throw new QmpError("'node-name' must be specified for the root node");
     p.step('open');
-    const n = openRoot(p, args);
+    // a failed open keeps the refreshes of the existing nodes it attached (graph/open.ts openResidue)
+    const attached: string[] = [];
+    let n;
+    try {
+      n = withAttachLog(attached, () => openRoot(p, args));
+    } catch (e) {
+      if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal || !attached.length) throw e;
+      const before = e instanceof QmpErrorAfterAbort ? e.residue : undefined;
+      throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { before?.(q); openResidue(q, attached); });
+    }
     p.step('monitor-ref');
     p.patchNode(n.name, { monitor: true });
     return {};

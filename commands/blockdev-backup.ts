@@ -87,6 +87,7 @@ export function prepareAfterMove(ctx: ActionCtx, d: Record<string, any>, bs: str
     filterNodeName: d['filter-node-name'] as string | undefined,
     maxWorkers: Number(perf['max-workers'] ?? 64), maxChunk: Number(perf['max-chunk'] ?? 0),
     autoFinalize: d['auto-finalize'] ?? true, autoDismiss: d['auto-dismiss'] ?? true, ...(ctx.txn ? { txn: ctx.txn } : {}),
+    onAbortResidue: ctx.onAbortResidue,
   });
   return {
     job: job.id,

@@ -75,6 +75,44 @@ function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): 
 function attachOpened(p: Proc, parent: string, child: string, name: string, role: number): void {
   attachAcrossContexts(p, { kind: 'node', node: parent }, child);
   attachChild(p, { kind: 'node', node: parent }, child, name, role);
+  attachLog?.push(child);
+}
+
+/**
+ * The nodes an open has attached as children, in order, each attach (bdrv_attach_child,
+ * blk_insert_bs of the probing BlockBackend) a transaction of its own, committed at once with
+ * bdrv_refresh_perms of the child's subtree: what a failure later in the open, or the caller's,
+ * still finds refreshed, since taking the child away again refreshes it too
+ * (bdrv_root_unref_child: bdrv_refresh_perms(child_bs, NULL, NULL)). The model rolls a failed
+ * command back whole; openResidue gives those refreshes back.
+ */
+let attachLog: string[] | null = null;
+
+/** Runs `open` with the children it attaches logged into `log` (attachLog). */
+export function withAttachLog<T>(log: string[], open: () => T): T {
+  const prev = attachLog;
+  attachLog = log;
+  try {
+    return open();
+  } finally {
+    attachLog = prev;
+  }
+}
+
+/**
+ * What stays of a failed open on the rolled-back state: bdrv_open_inherit's fail path drops the
+ * probing BlockBackend (blk_unref) and bdrv_unref closes the half-open node, whose bdrv_close
+ * unrefs its children newest first; each refreshes the child's subtree (errors ignored). An
+ * edge below whose perms were stale (computed before a bdrv_replace_node moved it off a
+ * force-share node, say) comes out recomputed; nodes the open made are gone.
+ */
+export function openResidue(q: Proc, log: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const n of [...log].reverse()) {
+    if (seen.has(n)) continue;
+    seen.add(n);
+    if (q.node(n)) tryRefresh(q, [n]);
+  }
 }
 
 /** Drivers with .bdrv_file_open: bdrv_fill_options treats them as protocols. */
@@ -128,12 +166,12 @@ function findProtocol(filename: string): string {
 let ctxLockHeld = false;
 
 /** openNode with the referenced nodes' AioContext lock held by the caller. */
-export function openNodeInContext(p: Proc, opts: Opts): BdsNode {
+export function openNodeInContext(p: Proc, opts: Opts, attached: string[] = []): BdsNode {
   const prev = ctxLockHeld;
   ctxLockHeld = true;
   try {
     // bdrv_insert_node -> bdrv_new_open_driver_opts: the driver opens at once, no probing BlockBackend
-    return openNode(p, opts, undefined, false, false);
+    return withAttachLog(attached, () => openNode(p, opts, undefined, false, false));
   } finally {
     ctxLockHeld = prev;
   }
@@ -192,6 +230,7 @@ interface Probe { end(): void }
 function startProbe(p: Proc, node: string): Probe {
   const first = !hasParents(p, node);
   probeAttach(p, node);
+  attachLog?.push(node);
   let open = true;
   const end = () => {
     if (!open) return;

@@ -4,12 +4,13 @@
 // job holds the filter ("main node", no perms) and the target ("target", no perms); it has no
 // BlockBackend of its own. backup_clean drops the filter again (bdrv_cbw_drop).
 import { QmpError } from '../../errors/index.js';
-import { openNodeInContext } from '../open.js';
+import { openNodeInContext, openResidue } from '../open.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { openInsertedNode } from './insert-node.js';
 import { PERM_ALL } from '../perm.js';
 import type { Proc } from '../proc.js';
 import { replaceNode } from '../replace.js';
+import { tryRefresh } from '../ops.js';
 import { blockCopyClusterSize } from '../block-copy.js';
 import { abdicateTo, addAnonBitmap, releaseAnonBitmap } from '../anon-bitmaps.js';
 import { opBlocker } from '../blockers.js';
@@ -41,6 +42,8 @@ export interface BackupStart {
   jobId: string; bs: string; target: string; speed: number; sync: string;
   bitmap: string | null; bitmapMode: string | null; compress: boolean; filterNodeName?: string;
   maxWorkers: number; maxChunk: number; autoFinalize: boolean; autoDismiss: boolean; txn?: string;
+  /** the transaction's (cbwAppend) */
+  onAbortResidue?: OnAbortResidue;
 }
 
 const INT_MAX = 2147483647;
@@ -57,19 +60,41 @@ function supportsCompressedWrites(p: Proc, node: string): boolean {
   return true;
 }
 
-/** bdrv_cbw_append: bdrv_insert_node with a copy-before-write filter over `source`. */
-export function cbwAppend(p: Proc, source: string, target: string, filterNodeName: string | undefined): string {
+/** What a failed command still leaves done, on the rolled-back state (a transaction's onAbortResidue). */
+export type OnAbortResidue = (fn: (q: Proc) => void) => void;
+
+/**
+ * bdrv_cbw_append: bdrv_insert_node with a copy-before-write filter over `source`.
+ *
+ * Each child cbw_open attaches is a committed transaction of its own (bdrv_attach_child: the
+ * attach and bdrv_refresh_perms of the filter's subtree), and taking a child away again refreshes
+ * the child's subtree (bdrv_root_unref_child: bdrv_refresh_perms(child_bs, NULL, NULL)). So
+ * whatever fails once the source is attached (the target's attach in cbw_open, bdrv_replace_node
+ * in bdrv_insert_node, backup_job_create after bdrv_cbw_append, a later action of the
+ * transaction: blockdev_backup_abort -> job_cancel_sync -> backup_clean -> bdrv_cbw_drop) leaves
+ * the source's subtree, and the target's once attached, with recomputed permissions. The model
+ * rolls the command back; `onAbortResidue` gets those refreshes. They change what was stale: an
+ * edge whose perms were computed before a bdrv_replace_node moved it onto another node (say off a
+ * force-share node) comes out recomputed (fuzz seed 1046970633).
+ */
+export function cbwAppend(p: Proc, source: string, target: string, filterNodeName: string | undefined, onAbortResidue?: OnAbortResidue): string {
   p.step('insert-copy-before-write');
   const opts: Record<string, unknown> = { driver: 'copy-before-write', file: source, target };
   if (filterNodeName !== undefined) opts['node-name'] = filterNodeName;
   let cbw: string;
+  const attached: string[] = [];
   try {
-    cbw = openInsertedNode(p, source, () => openNodeInContext(p, opts).name);
+    cbw = openInsertedNode(p, source, () => openNodeInContext(p, opts, attached).name);
   } catch (e) {
     if (e instanceof QemuAbortRefusal) throw e;
+    // bdrv_new_open_driver_opts' bdrv_unref of the half-open filter (graph/open.ts openResidue)
+    if (attached.length) onAbortResidue?.((q) => openResidue(q, attached));
     if (e instanceof QmpError) throw new QmpError(`Could not create node: ${e.desc}`, e.cls);
     throw e;
   }
+  // bdrv_cbw_drop (or bdrv_insert_node's bdrv_unref of a filter it could not put in place):
+  // bdrv_close unrefs the children newest first, the target then the source
+  onAbortResidue?.((q) => { tryRefresh(q, [target]); tryRefresh(q, [source]); });
   // the reference bdrv_insert_node returns (dropped by bdrv_cbw_drop); the filter's AioContext is
   // where cbw_open's attaches put it (bdrv_attach_child_common, graph/open.ts attachOpened)
   p.patchNode(cbw, { extra: { ...(p.node(cbw)!.extra ?? {}), refs: 1 } });
@@ -116,7 +141,7 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
   // len = bdrv_getlength(bs); target_len = bdrv_getlength(target)
   if (getLength(p, o.bs) !== getLength(p, o.target)) throw new QmpError('Source and target image have different sizes');
 
-  const cbw = cbwAppend(p, o.bs, o.target, o.filterNodeName);
+  const cbw = cbwAppend(p, o.bs, o.target, o.filterNodeName, o.onAbortResidue);
   const cs = blockCopyClusterSize(p, o.target);
   if (o.maxChunk && o.maxChunk < cs) throw new QmpError(`Required max-chunk (${o.maxChunk}) is less than backup cluster size (${cs})`);
 
