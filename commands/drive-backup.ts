@@ -22,6 +22,7 @@ import { rawCreateLocks } from './blockdev-create.js';
 import { lookupBs } from './job-lookup.js';
 import { runTransaction, type ActionCtx, type PreparedAction } from './transaction.js';
 import type { CommandDef } from './types.js';
+import { getLength } from '../graph/length.js';
 
 const fileOpens = opensAsProtocol;
 
@@ -57,7 +58,8 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
       rawCreateLocks(p, file.replace(/^file:/, ''));
       try {
         createImage(p.d, {
-          file, format: kind, size: src.size,
+          // size = bdrv_getlength(bs) (graph/length.ts)
+          file, format: kind, size: getLength(p, bs),
           ...(backingName ? { backing: backingName, 'backing-format': explicit!.driver } : {}),
         } as never);
         consumeAutoNames(p, creationOpens(format!, 'img-create'));
