@@ -15,7 +15,7 @@ import { createImage } from '../graph/images.js';
 import { imgCreateChecks } from '../graph/img-create.js';
 import { setBackingHd } from '../graph/jobs/backing.js';
 import { cowBs, skipFilters, skipImplicitFilters } from '../graph/jobs/chain.js';
-import { openNode } from '../graph/open.js';
+import { checkCreateBacking, openNode } from '../graph/open.js';
 import { unrefIfUnused } from '../graph/ops.js';
 import { prepareAfterMove } from './blockdev-backup.js';
 import { rawCreateLocks } from './blockdev-create.js';
@@ -54,6 +54,10 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
       if (explicit) refreshFilenames(p);
       const backingName = explicit ? pseudoFilename(p, explicit.name) : '';
       const kind = imgCreateChecks(format!, backingName || null, file);
+      // then, without BDRV_O_NO_BACKING (a source but not sync 'none'), the backing file is opened
+      // to check it: a file that is no longer the format its node was opened with fails here,
+      // before the target is created (bdrv_img_create)
+      if (explicit && !noBacking) checkCreateBacking(p, backingName, explicit.driver);
       // bdrv_create -> (qcow2_co_create_opts -> bdrv_co_create_file ->) raw_co_create: the file's locks
       rawCreateLocks(p, file.replace(/^file:/, ''));
       try {
