@@ -15,13 +15,14 @@ import { createImage } from '../graph/images.js';
 import { imgCreateChecks } from '../graph/img-create.js';
 import { setBackingHd } from '../graph/jobs/backing.js';
 import { cowBs, skipFilters, skipImplicitFilters } from '../graph/jobs/chain.js';
-import { openNode } from '../graph/open.js';
+import { checkCreateBacking, openNode } from '../graph/open.js';
 import { unrefIfUnused } from '../graph/ops.js';
 import { prepareAfterMove } from './blockdev-backup.js';
 import { rawCreateLocks } from './blockdev-create.js';
 import { lookupBs } from './job-lookup.js';
 import { runTransaction, type ActionCtx, type PreparedAction } from './transaction.js';
 import type { CommandDef } from './types.js';
+import { getLength } from '../graph/length.js';
 
 const fileOpens = opensAsProtocol;
 
@@ -53,11 +54,16 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
       if (explicit) refreshFilenames(p);
       const backingName = explicit ? pseudoFilename(p, explicit.name) : '';
       const kind = imgCreateChecks(format!, backingName || null, file);
+      // then, without BDRV_O_NO_BACKING (a source but not sync 'none'), the backing file is opened
+      // to check it: a file that is no longer the format its node was opened with fails here,
+      // before the target is created (bdrv_img_create)
+      if (explicit && !noBacking) checkCreateBacking(p, backingName, explicit.driver);
       // bdrv_create -> (qcow2_co_create_opts -> bdrv_co_create_file ->) raw_co_create: the file's locks
       rawCreateLocks(p, file.replace(/^file:/, ''));
       try {
         createImage(p.d, {
-          file, format: kind, size: src.size,
+          // size = bdrv_getlength(bs) (graph/length.ts)
+          file, format: kind, size: getLength(p, bs),
           ...(backingName ? { backing: backingName, 'backing-format': explicit!.driver } : {}),
         } as never);
         consumeAutoNames(p, creationOpens(format!, 'img-create'));

@@ -12,6 +12,7 @@ import { unrefIfUnused } from '../graph/ops.js';
 import { blockdevMirrorCommon } from './blockdev-mirror.js';
 import { getRootBs } from './job-lookup.js';
 import type { CommandDef } from './types.js';
+import { getLength } from '../graph/length.js';
 
 export const driveMirror: CommandDef = {
   name: 'drive-mirror',
@@ -43,7 +44,8 @@ export const driveMirror: CommandDef = {
       const backingName = backing ? pseudoFilename(p, backing.name) : '';
       try {
         createImage(p.d, {
-          file, format: format!, size: src.size,
+          // size = bdrv_getlength(bs): whole sectors, a raw source asks its file again (graph/length.ts)
+          file, format: format!, size: getLength(p, bs),
           ...(backingName ? { backing: backingName, 'backing-format': backing!.driver } : {}),
         } as never);
         // qcow2_co_create_opts: the nodes it opens take #block names (graph/id-counter.ts)

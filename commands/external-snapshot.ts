@@ -20,6 +20,7 @@ import { appendNode, refuseAppendHang, replaceNode } from '../graph/replace.js';
 import { reaches } from '../graph/reopen/prepare.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { refuseSnapshotIntoBusyIothread } from '../graph/snapshot-drain-abort.js';
+import { getLength } from '../graph/length.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so `device` never matches. */
 function lookup(p: Proc, device: string | undefined, nodeName: string | undefined): string {
@@ -63,7 +64,8 @@ export function externalSnapshotPrepare(
       const backing = pseudoFilename(p, oldBs);
       try {
         createImage(p.d, {
-          file: a.snapshotFile, format, size: old.size,
+          // size = bdrv_getlength(state->old_bs) (graph/length.ts)
+          file: a.snapshotFile, format, size: getLength(p, oldBs),
           ...(backing ? { backing, 'backing-format': old.driver } : {}),
         } as never);
         // qcow2_co_create_opts: the nodes it opens take #block names (graph/id-counter.ts)

@@ -619,6 +619,20 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
 }
 
 /**
+ * bdrv_img_create's check of the new image's backing file when its flags lack BDRV_O_NO_BACKING
+ * (drive-backup's sync 'top'): bdrv_open(full_backing, NULL, {driver: backing_fmt, force-share:
+ * on}, flags without RDWR | BDRV_O_NO_IO), which reads its header and opens its own backing chain
+ * before anything is created. Run as a trial: the nodes are unref'd at once, only the names they
+ * took from the id counter stay (graph/id-counter.ts). Throws bdrv_open's error as QEMU returns it
+ * (the "Could not open backing image." hint is not part of the reply).
+ */
+export function checkCreateBacking(p: Proc, filename: string, format: string): void {
+  const json = jsonFilenameOptions(filename);
+  const opts: Opts = { ...(json ?? {}), driver: format, 'force-share': 'on' };
+  p.d.trial(() => openNode(p, opts, { parent: '', role: 'child', parentOptions: { 'read-only': 'on' }, ...(json ? {} : { filename }) }));
+}
+
+/**
  * parse_json_filename: the options of a "json:{…}" file name, or undefined for any other name
  * (and for one that does not parse, e.g. cut at PATH_MAX: opened as a plain name, not modelled).
  */

@@ -234,7 +234,7 @@ export const RULES = defineRules({
     what: 'which nodes bdrv_getlength asks again (refresh_total_sectors) instead of using the length they had at open or last truncate: a raw or copy-on-read node over a file resized below it',
     '7.2': { fn: 'bdrv_nb_sectors: drv->has_variable_length, set by raw-format, copy-on-read, compress and preallocate (and host_device/host_cdrom, not modelled), whose getlength asks bs->file', value: ['raw', 'copy-on-read', 'compress', 'preallocate'] as readonly string[] },
     '10.0': { fn: 'bdrv_co_nb_sectors (recorded): a raw or copy-on-read node over a regular file keeps its open-time length after block_resize of the file (query-named-block-nodes virtual-size), so none of the modelled drivers refreshes', value: [] as readonly string[] },
-    proof: [{ transcript: 'fuzz-commit-perm-after-resize.json', step: 7 }],
+    proof: [{ transcript: 'fuzz-commit-perm-after-resize.json', step: 7 }, { transcript: 'fuzz-created-image-size-getlength.json', step: 12 }],
     modelled: true,
   },
   'wake-ends-rate-limit-sleep': {

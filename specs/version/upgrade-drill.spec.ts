@@ -41,19 +41,23 @@ function asProc(s: Scenario, proc: string): Scenario {
 }
 
 /** From the two recordings: per command step, 10.0's answer where the first difference shows. */
-function expectedDifferences(f: string): { command: string; kind: string; desc10?: string }[] {
+function expectedDifferences(f: string): { command: string; kind: string; desc10?: string; step: number }[] {
   const [a, b] = [load(TRANSCRIPTS_DIR, f), load(TRANSCRIPTS_10_0_DIR, f)];
-  const out: { command: string; kind: string; desc10?: string }[] = [];
+  const out: { command: string; kind: string; desc10?: string; step: number }[] = [];
   a.steps.forEach((s, i) => {
     const t = b.steps[i]!;
     if (isWaitStep(s) || isWaitStep(t)) return;
     const prevSame = i === 0 || JSON.stringify(a.steps[i - 1]!.graph) === JSON.stringify(b.steps[i - 1]!.graph);
     if (JSON.stringify(s.result) !== JSON.stringify(t.result)) {
-      out.push({ command: s.execute, kind: s.result.ok !== t.result.ok ? 'outcome' : 'error-text', ...(t.result.ok ? {} : { desc10: t.result.desc }) });
-    } else if (prevSame && JSON.stringify(s.graph) !== JSON.stringify(t.graph)) out.push({ command: s.execute, kind: 'graph' });
+      out.push({ command: s.execute, kind: s.result.ok !== t.result.ok ? 'outcome' : 'error-text', ...(t.result.ok ? {} : { desc10: t.result.desc }), step: i });
+    } else if (prevSame && JSON.stringify(s.graph) !== JSON.stringify(t.graph)) out.push({ command: s.execute, kind: 'graph', step: i });
   });
   return out;
 }
+
+/** A difference in the host's images only (`host:` lines of the drill's diff): no recording shows those. */
+const hostOnly = (d: { kind: string; graph: string[] }) =>
+  d.kind === 'graph' && d.graph.every((l) => l.startsWith('host:') || l.startsWith(' '));
 
 /** JSON with sorted keys (a logged command's arguments need not keep the scenario's key order). */
 const canon = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
@@ -101,10 +105,16 @@ test('drill upgrade --to 10.0 reports exactly the recorded differences, with 10.
       at = scen.steps.findIndex((st, k) => k > at && !isWaitStep(st) && st.execute === d.command && canon(st.arguments ?? {}) === canon(d.args ?? {}));
       return at;
     };
-    const got = r.differences.filter((d) => d.proc === procs[i])
-      .filter((d) => !(d.kind === 'graph' && unknowable.has(stepOf(d))))
-      .map((d) => ({ command: d.command, kind: d.kind, ...(d.after.ok ? {} : d.kind === 'graph' ? {} : { desc10: d.after.desc }) }));
-    const want = expectedDifferences(f).map((w) => (w.kind === 'graph' ? { command: w.command, kind: w.kind } : w));
+    const mine = r.differences.filter((d) => d.proc === procs[i]).map((d) => ({ d, step: stepOf(d) }));
+    // A command whose only difference is the image it leaves on the host (bdrv_img_create's size:
+    // fuzz-created-image-size-getlength) shows in the recordings only where a later command reads
+    // that image, on a state the drill (each command run on the recorded 7.2 state) never has:
+    // such a file is compared before that command only
+    const hidden = mine.find(({ d }) => hostOnly(d))?.step ?? Infinity;
+    const got = mine.filter(({ d, step }) => step < hidden && !(d.kind === 'graph' && unknowable.has(step)))
+      .map(({ d }) => ({ command: d.command, kind: d.kind, ...(d.after.ok ? {} : d.kind === 'graph' ? {} : { desc10: d.after.desc }) }));
+    const want = expectedDifferences(f).filter((w) => w.step < hidden)
+      .map(({ step: _s, ...w }) => (w.kind === 'graph' ? { command: w.command, kind: w.kind } : w));
     // node names in texts are the scenario's own (images were renamed, nodes were not)
     assert.equal(got, want, f);
   }
