@@ -15,7 +15,7 @@ import { QmpError } from '../errors/index.js';
 import { createJob, sendJob, type JobCtx } from '../graph/jobs/runner.js';
 import { attachChild } from '../graph/ops.js';
 import { hostFileLength, qcow2FileSize } from '../graph/open.js';
-import { growWrittenNodes } from '../graph/length.js';
+import { growWrittenNodes, writeRoom } from '../graph/length.js';
 import { PERM_ALL, PERM_W, PERM_Z, permNames } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Image } from '../graph/types.js';
@@ -54,11 +54,21 @@ export const blockdevCreate: CommandDef = {
       // QEMU dies in the job (graph/qemu-abort.ts): the whole command is refused
       if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
       error = e.desc;
+      // the writes that went through before the failing one stay on disk
+      if (e instanceof CreateFailed) e.after(p);
     }
     sendJob(ctx, job.id, error === undefined ? { type: 'DONE' } : { type: 'FAIL', error });
     return {};
   },
 };
+
+/** A .bdrv_co_create that failed part-way: `after` redoes what it had already done on disk. */
+class CreateFailed extends QmpError {
+  constructor(desc: string, readonly after: (p: Proc) => void) {
+    super(desc);
+    this.name = 'CreateFailed';
+  }
+}
 
 /** Open file descriptions of one host file with their lock bytes, in every process. */
 function lockHolders(p: Proc, filename: string): { perm: number; unshared: number }[] {
@@ -144,6 +154,28 @@ function qcow2Create(p: Proc, o: Opts): void {
   attachChild(p, { kind: 'bb', bb: bbId }, file, 'root', 0, { perm: PERM_W | PERM_Z, shared: PERM_ALL });
   p.step(`write qcow2 header through ${file}`);
   const img = imageBehind(p, file);
+  // qcow2_co_create's writes through `file`, in order: the header cluster, the refcount table and
+  // block (clusters 1-2), then blk_co_truncate's qcow2_grow_l1_table writes the L1 table at cluster
+  // 3. A raw `size` window refuses a write ending past it (raw_adjust_offset: -ENOSPC).
+  const room = writeRoom(p, file);
+  const l1End = qcow2FileSize({ file: '', format: 'qcow2', size, clusterSize: cluster });
+  const failed = cluster > room ? 'Could not write qcow2 header'
+    : 3 * cluster > room ? 'Could not write refcount table'
+      : l1End > room ? 'Could not resize image: Failed to grow the L1 table' : undefined;
+  if (failed) {
+    // what is on disk stays: past the header, a qcow2 image of size 0 (the header's size, before
+    // blk_co_truncate); the L1 stage had opened it once (blk_new_open)
+    const partial: Image | undefined = img && cluster <= room ? {
+      file: img.file, format: 'qcow2', size: 0,
+      ...(cluster !== 65536 ? { clusterSize: cluster } : {}), ...(version === 2 ? { compat: '0.10' } : {}),
+    } : undefined;
+    if (partial && hostFileLength(img!) > qcow2FileSize(partial)) partial.fileLength = hostFileLength(img!);
+    const opens = l1End > room && 3 * cluster <= room ? 1 : 0;
+    throw new CreateFailed(`${failed}: No space left on device`, (q) => {
+      if (partial) q.d.put(HOST, 'images', partial.file, partial);
+      consumeAutoNames(q, opens);
+    });
+  }
   if (img) {
     const next: Image = { file: img.file, format: 'qcow2', size };
     if (cluster !== 65536) next.clusterSize = cluster;

@@ -28,9 +28,15 @@ export function internalSnapshotPrepare(ctx: ActionCtx, d: Record<string, unknow
     }
     if (!name.length) throw new QmpError('Name is empty');
     if (findSnapshot(p, bs, null, name)) throw new QmpError(`Snapshot with name '${name}' already exists on device '${device}'`);
-    const made = createSnapshot(p, bs, name);
+    // pstrcpy(sn->name, sizeof(sn->name), name): QEMUSnapshotInfo.name is char[256], so the
+    // table keeps the first 255 bytes (a name cut inside a UTF-8 sequence is not modelled)
+    const made = createSnapshot(p, bs, Buffer.from(name).subarray(0, 255).toString());
     // internal_snapshot_prepare: bdrv_snapshot_create's errno (qcow2_snapshot_create's writes)
-    if ('error' in made) throw new QmpError(`Failed to create snapshot '${name}' on device '${device}': ${made.error}`);
+    if ('error' in made) {
+      // what the failed writes left on the image stays (qcow2_snapshot_create's fail path)
+      ctx.onAbortResidue(made.residue);
+      throw new QmpError(`Failed to create snapshot '${name}' on device '${device}': ${made.error}`);
+    }
   });
   return {};
 }

@@ -8,7 +8,8 @@ import { imageBehind } from './images.js';
 import { growWrittenNodes, writeRoom } from './length.js';
 import { ROLE_DATA, ROLE_FILTERED, ROLE_METADATA, ROLE_PRIMARY } from './perm.js';
 import type { Proc } from './proc.js';
-import { afterSnapshotCreate, afterSnapshotDelete } from './snapshot-clusters.js';
+import { QmpErrorAfterAbort } from './abort-residue.js';
+import { afterFailedCreate, afterFailedDelete, afterSnapshotCreate, afterSnapshotDelete } from './snapshot-clusters.js';
 import { HOST, type Image } from './types.js';
 
 export interface SnapshotEntry { id: string; name: string }
@@ -63,44 +64,71 @@ export function findSnapshot(p: Proc, bs: string, id: string | null, name: strin
   return list(p, bs).find((s) => (id === null || s.id === id) && (name === null || s.name === name));
 }
 
-/** Writes the new table (and image layout), or returns the strerror of the write that failed. */
-function putSnapshots(p: Proc, q: string, snapshots: SnapshotEntry[], layout: (img: Image, room: number) => Image | { error: string }): string | undefined {
+/** The image and file node behind qcow2 node `q`, and the room its writes have (writeRoom). */
+function target(p: Proc, q: string): { img: Image; file: string | undefined; room: number } | undefined {
   const img = imageOf(p, q);
   if (!img) return undefined;
   const file = p.fileChild(q)?.child;
-  // the metadata clusters the table's rewrite and the L1 copy take (graph/snapshot-clusters.ts),
-  // written through bs->file, where a raw `size` window may refuse them (writeRoom)
-  const laid = layout(img, file ? writeRoom(p, file) : Infinity);
-  if ('error' in laid) return laid.error;
-  const next: Image = { ...laid, snapshots };
-  if (!snapshots.length) delete next.snapshots;
-  p.d.put(HOST, 'images', img.file, next);
+  return { img, file, room: file ? writeRoom(p, file) : Infinity };
+}
+
+/** Stores the image after a snapshot operation; the nodes its writes went through grow. */
+function putImage(p: Proc, file: string | undefined, next: Image): void {
+  p.d.put(HOST, 'images', next.file, next);
   // bdrv_co_write_req_finish: the nodes the writes went through (bs->file, down its filters) grow
   if (file && next.fileLength !== undefined) growWrittenNodes(p, file, next.fileLength);
-  return undefined;
 }
 
 /**
  * bdrv_snapshot_create -> qcow2_snapshot_create: the id is find_new_snapshot_id's (highest numeric
- * id + 1). A failed write gives its strerror instead (internal_snapshot_prepare words the error).
+ * id + 1). The metadata clusters the L1 copy and the table's rewrite take (graph/snapshot-clusters.ts)
+ * are written through bs->file, where a raw `size` window may refuse them (writeRoom): then the
+ * write's strerror, and what the failure leaves on the image (applied by the caller as an abort
+ * residue, since the command fails: internal_snapshot_prepare words the error).
  */
-export function createSnapshot(p: Proc, bs: string, name: string): SnapshotEntry | { error: string } {
+export function createSnapshot(p: Proc, bs: string, name: string): SnapshotEntry | { error: string; residue: (q: Proc) => void } {
   const q = snapshotNode(p, bs)!;
-  const cur = imageOf(p, q)?.snapshots ?? [];
+  const t = target(p, q);
+  const cur = t?.img.snapshots ?? [];
   const max = cur.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
   const sn = { id: String(max + 1), name };
-  const error = putSnapshots(p, q, [...cur, sn], (img, room) => afterSnapshotCreate(img, sn, [...cur, sn], room));
-  return error === undefined ? sn : { error };
+  if (!t) return sn;
+  const list = [...cur, sn];
+  const laid = afterSnapshotCreate(t.img, sn, list, t.room);
+  if ('error' in laid) {
+    const file = t.img.file;
+    return {
+      error: laid.error,
+      residue: (r) => {
+        const img = r.image(file);
+        if (img) putImage(r, r.node(q) ? t.file : undefined, afterFailedCreate(img, laid));
+      },
+    };
+  }
+  putImage(p, t.file, { ...laid, snapshots: list });
+  return sn;
 }
 
 /** bdrv_snapshot_delete -> qcow2_snapshot_delete (find_snapshot_by_id_and_name, then remove it). */
 export function deleteSnapshot(p: Proc, bs: string, id: string | null, name: string | null): void {
   const q = snapshotNode(p, bs)!;
-  const cur = imageOf(p, q)?.snapshots ?? [];
+  const t = target(p, q);
+  const cur = t?.img.snapshots ?? [];
   const i = cur.findIndex((s) => (id === null || s.id === id) && (name === null || s.name === name));
   if (i < 0) throw new QmpError("Can't find the snapshot");
+  if (!t) return;
+  const gone = cur[i]!.id;
   const rest = cur.filter((_, j) => j !== i);
-  const error = putSnapshots(p, q, rest, (img, room) => afterSnapshotDelete(img, cur[i]!.id, rest, room));
-  // qcow2_write_snapshots failed (not modelled: QEMU's in-memory list has already lost the entry)
-  if (error !== undefined) throw new QmpError(`Failed to remove snapshot from snapshot list: ${error}`);
+  const laid = afterSnapshotDelete(t.img, gone, rest, t.room);
+  if ('error' in laid) {
+    // qcow2_write_snapshots failed; what stays is afterFailedDelete's
+    const file = t.img.file;
+    throw new QmpErrorAfterAbort(`Failed to remove snapshot from snapshot list: ${laid.error}`, 'GenericError', (r) => {
+      const img = r.image(file);
+      if (img) putImage(r, undefined, afterFailedDelete(img, gone));
+    });
+  }
+  const next: Image = { ...laid, snapshots: rest };
+  if (!rest.length) delete next.snapshots;
+  putImage(p, t.file, next);
 }

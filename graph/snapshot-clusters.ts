@@ -29,7 +29,7 @@ function tableBytes(list: { id: string; name: string }[]): number {
 function refEnd(img: Image, m: Meta): number {
   const cs = img.clusterSize ?? 65536;
   let end = Math.ceil(qcow2FileSize({ ...img, snapClusters: undefined }) / cs);
-  for (const [s, n] of [...(m.table ? [m.table] : []), ...Object.values(m.l1)]) end = Math.max(end, s + n);
+  for (const [s, n] of [...(m.table ? [m.table] : []), ...Object.values(m.l1), ...(m.leaked ?? [])]) end = Math.max(end, s + n);
   return end;
 }
 
@@ -82,29 +82,49 @@ function writeTable(img: Image, m: Meta, list: { id: string; name: string }[], l
 }
 
 /**
- * The image after qcow2_snapshot_create added `sn` (its table already holding `list`, sn last), or
- * the strerror of the write that failed (`room`: graph/length.ts writeRoom). Not modelled on a
- * failure: the clusters it leaks (the L1 copy's stay allocated) and the file growth of a write
- * before the failing one (the L1 copy, when only the table is out of room).
+ * What a qcow2_snapshot_create that failed on a write leaves (its fail path frees nothing but the
+ * new table, qcow2_write_snapshots' own fail path): the L1 copy's clusters stay allocated (leaked,
+ * the refcount update is in the cache, flushed later), and the file keeps what the writes before
+ * the failing one wrote (the L1 copy, when only the table is out of room).
  */
-export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: string; name: string }[], room = Infinity): Image | { error: string } {
+export interface SnapshotCreateFailure { error: string; leak?: [number, number]; fileLength: number }
+
+/**
+ * The image after qcow2_snapshot_create added `sn` (its table already holding `list`, sn last), or
+ * what the write that failed left (`room`: graph/length.ts writeRoom).
+ */
+export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: string; name: string }[], room = Infinity): Image | SnapshotCreateFailure {
   const cs = img.clusterSize ?? 65536;
   const m: Meta = structuredClone(meta(img));
   let len = hostFileLength(img);
+  let leak: [number, number] | undefined;
   try {
     // qcow2_snapshot_create: the L1 copy (s->l1_size entries, as qcow2_co_create sized the table)
     const l1Bytes = 8 * Math.ceil(img.size / ((cs * cs) / 8));
     if (l1Bytes > 0) {
       const run = alloc(img, m, Math.ceil(l1Bytes / cs));
+      leak = run;
       len = written(img, len, run[0], l1Bytes, room);
       m.l1[sn.id] = run;
     }
     len = writeTable(img, m, list, len, room);
   } catch (e) {
-    if (e instanceof NoSpace) return { error: ENOSPC };
+    if (e instanceof NoSpace) return { error: ENOSPC, fileLength: len, ...(leak ? { leak } : {}) };
     throw e;
   }
   return { ...img, snapClusters: m, fileLength: len };
+}
+
+/** The image as a failed qcow2_snapshot_create left it (SnapshotCreateFailure), on the image as it is now. */
+export function afterFailedCreate(img: Image, f: SnapshotCreateFailure): Image {
+  const m: Meta = structuredClone(meta(img));
+  if (f.leak) {
+    const [s, n] = f.leak;
+    m.free = m.free.filter((c) => c < s || c >= s + n);
+    m.leaked = [...(m.leaked ?? []), f.leak];
+  }
+  const len = Math.max(hostFileLength(img), f.fileLength);
+  return { ...img, snapClusters: m, ...(len > hostFileLength(img) ? { fileLength: len } : {}) };
 }
 
 /** The image after qcow2_snapshot_delete removed snapshot `id` (the table now `list`), or the failed write's strerror. */
@@ -120,4 +140,20 @@ export function afterSnapshotDelete(img: Image, id: string, list: { id: string; 
   release(m, m.l1[id]);
   delete m.l1[id];
   return { ...img, snapClusters: m, fileLength: len };
+}
+
+/**
+ * The image as a failed qcow2_snapshot_delete left it: the entry is already gone from the
+ * in-memory list (s->nb_snapshots-- before qcow2_write_snapshots, not undone on its failure), the
+ * table on disk is the old one, and the entry's L1 copy is never freed (leaked).
+ */
+export function afterFailedDelete(img: Image, id: string): Image {
+  const m: Meta = structuredClone(meta(img));
+  const run = m.l1[id];
+  delete m.l1[id];
+  if (run) m.leaked = [...(m.leaked ?? []), run];
+  const rest = (img.snapshots ?? []).filter((s) => s.id !== id);
+  const next: Image = { ...img, snapClusters: m, snapshots: rest };
+  if (!rest.length) delete next.snapshots;
+  return next;
 }

@@ -157,9 +157,10 @@ export interface Image {
   /**
    * Where qcow2_snapshot_create / qcow2_write_snapshots put the snapshot metadata (graph/snapshot-clusters.ts):
    * cluster runs [first, count] of the snapshot table and of each snapshot's L1 copy (by id), and the
-   * clusters freed again below the refcounts' end (reused first-fit by qcow2_alloc_clusters).
+   * clusters freed again below the refcounts' end (reused first-fit by qcow2_alloc_clusters),
+   * `leaked` runs a failed snapshot operation left allocated and unreferenced (graph/snapshot-clusters.ts).
    */
-  snapClusters?: { table: [number, number] | null; l1: Record<string, [number, number]>; free: number[] };
+  snapClusters?: { table: [number, number] | null; l1: Record<string, [number, number]>; free: number[]; leaked?: [number, number][] };
   /**
    * A qcow2 image's host file length when a truncate of a file node over it set one (raw_co_truncate
    * -> ftruncate); absent: the length the image's layout gives (qcow2FileSize). A raw image's file
