@@ -3,6 +3,8 @@ import { openResidue, openRoot, withAttachLog } from '../graph/open.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import type { CommandDef } from './types.js';
+import { Draft } from '../graph/draft.js';
+import { Proc } from '../graph/proc.js';
 
 /** qmp_blockdev_add: the root must be named; the monitor keeps the new node's reference. */
 export const blockdevAdd: CommandDef = {
@@ -18,6 +20,8 @@ export const blockdevAdd: CommandDef = {
       n = withAttachLog(attached, () => openRoot(p, args));
     } catch (e) {
       if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal || !attached.length) throw e;
+      // mostly the refreshes change nothing (no stale perms below): then it is a plain refusal
+      if (!(e instanceof QmpErrorAfterAbort) && !residueChanges(p, attached)) throw e;
       const before = e instanceof QmpErrorAfterAbort ? e.residue : undefined;
       throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { before?.(q); openResidue(q, attached); });
     }
@@ -26,3 +30,10 @@ export const blockdevAdd: CommandDef = {
     return {};
   },
 };
+
+/** Whether openResidue would change the state the command started from. */
+function residueChanges(p: Proc, attached: readonly string[]): boolean {
+  const d = new Draft(p.d.base);
+  openResidue(new Proc(d, p.name), attached);
+  return d.steps().some((st) => st.changes.length > 0);
+}

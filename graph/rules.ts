@@ -243,7 +243,7 @@ export const RULES = defineRules({
     '10.0': { fn: 'block_job_ratelimit_sleep: do { delay_ns = ratelimit_calculate_delay(&job->limit, 0); job_sleep_ns(job, delay_ns); } while (delay_ns && !job_is_cancelled(job)): an early wake-up sleeps again until the slice the dispatched bytes need has passed (a new speed of 0 ends it)', value: false },
     // one mechanism with probe-blk-drain-wakes-jobs, aio-move-drain-wakes-jobs and
     // transaction-drain-all-wakes-jobs (7.2-only recordings); fuzz --qemu 10.0 seed 77 case 1571681198
-    proof: [{ transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 6 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 5 }],
+    proof: [{ transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 6 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 5 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access-wakes.json', step: 5 }],
     modelled: true,
   },
   'mirror-copy-error-waits-for-rate-limit': {

@@ -229,9 +229,13 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
       return;
     }
   }
+  // a job kept alive above (its first run sleeps) still had its read fail: mirror_read_complete
+  // set s->ret, which the loop sees when it wakes (graph/jobs/rate.ts readErr; fuzz seed 3153327464)
+  const readErr = !['stop', 'ignore'].includes(o.onSourceError ?? 'report') && !snapshotAccessReadable(p, o.bs)
+    ? 'Operation not supported' : undefined;
   startRate(ctx, id, {
     kind: 'mirror', len: srcLen, top: o.bs, baseOverlay: baseOverlay ?? '', dest: o.target,
-    mirror: { dirty, granularity, bufSize, iter: 0, writeZeroesOk }, reportsTargetError,
+    mirror: { dirty, granularity, bufSize, iter: 0, writeZeroesOk }, reportsTargetError, ...(readErr ? { readErr } : {}),
   });
   // without a limit the loop is not modelled in time, but a clean bitmap is ready at its first pass
   const j = p.job(id);

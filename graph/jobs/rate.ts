@@ -14,7 +14,8 @@
 // (mirror-dirty.ts): each wake-up issues the next run of dirty chunks (up to buf_size) and sleeps
 // once the limit is exceeded, even after its last run; the wake-up that finds the bitmap clean
 // (nothing in flight: the drain waited for it) makes it ready.
-// A run whose writes into the target fail (target-write.ts) leaves s->ret set: mirror_run sees
+// A run whose writes into the target fail (target-write.ts), or whose reads of the source do
+// (readErr), leaves s->ret set: mirror_run sees
 // it at the top of its loop, so a job that went to sleep after that run fails at its next
 // wake-up (a drain's end waits for the run's requests first); one that did not sleep comes round
 // at once and fails (live, just after the reply: the model fails it in the command).
@@ -51,6 +52,12 @@ export interface RateState {
   reportsTargetError?: boolean;
   /** mirror: s->ret, the errno text of the first failed write (mirror_write_complete) */
   ret?: string;
+  /**
+   * mirror: the errno text of every read of the source (a snapshot-access node over one without
+   * the snapshot API: bdrv_co_preadv_snapshot -> -ENOTSUP) with on-source-error report (or
+   * enospc): mirror_read_complete sets s->ret and nothing is written
+   */
+  readErr?: string;
 }
 
 /** ratelimit_set_speed */
@@ -99,7 +106,8 @@ function runMirrorLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | '
     const it = mirrorIteration(p, m, r.top, r.len);
     if (!it) return true;
     // mirror_write_complete: a failed write sets s->ret (with on-target-error report/enospc)
-    const err = it.bytes > 0 && r.reportsTargetError ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
+    const err = it.bytes > 0 && r.readErr !== undefined ? r.readErr
+      : it.bytes > 0 && r.reportsTargetError ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
     if (err !== undefined) r.ret = err;
     else if (it.bytes > 0) writeData(p, r.dest, it.offset, it.bytes);
     if (r.quota > 0 && !ignoreLimit && it.accounted > 0) {
