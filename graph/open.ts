@@ -563,6 +563,18 @@ function openDataFile(p: Proc, name: string, opts: Opts, eff: Flat, img: Image, 
   }
 }
 
+/**
+ * bdrv_open_backing_file(bs, NULL, "backing") called on an open node: its header's backing file,
+ * the node's own options as the parent options the child inherits from (bdrv_open_inherit).
+ * mirror_exit_common calls it for MIRROR_OPEN_BACKING_CHAIN (drive-mirror mode existing).
+ * Nothing to do when the node has a backing already or its header names none.
+ */
+export function openBackingFile(p: Proc, name: string): void {
+  const node = p.node(name)!;
+  if (p.backing(name)) return;
+  openBacking(p, name, {}, node.options as Flat);
+}
+
 /** bdrv_open_backing_file */
 function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): void {
   const b = opts.backing;

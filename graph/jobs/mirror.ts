@@ -25,6 +25,7 @@ import type { Proc } from '../proc.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { getLength } from '../length.js';
+import { openBackingFile } from '../open.js';
 
 export interface MirrorData {
   kind: 'mirror';
@@ -105,6 +106,8 @@ function startAppended(ctx: JobCtx, o: MirrorStart, mtName: string, baseReadOnly
       kind: 'mirror', mirrorTop: mt.name, source: o.bs, target: o.target, targetBB: null, replaces: o.replaces, toReplace: null,
       shouldComplete: false, isCommit: targetIsBacking, baseReadOnly, prepared: false, unblock: { [mt.name]: ['dataplane'] },
       // mirror_exit_common's backing for MIRROR_SOURCE_BACKING_CHAIN: the source itself for sync none, else the base (none for full)
+      // MIRROR_OPEN_BACKING_CHAIN: the target's own header backing, opened at completion
+      ...(o.backingMode === 'open' ? { openBackingChain: true } : {}),
       ...(o.backingMode === 'source' ? { newBacking: o.sync === 'none' ? o.bs : o.sync === 'top' ? skipFilters(p, cowBs(p, skipFilters(p, o.bs))) : null } : {}),
     } satisfies MirrorData as unknown as Record<string, unknown>,
     mainNode: { node: mt.name, perm: PERM_R, shared: PERM_R | PERM_U | PERM_W },
@@ -272,6 +275,20 @@ function exitCommon(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
         if (!(e instanceof QmpError)) throw e;
         failed = 'Operation not permitted';
       }
+    }
+  }
+  if (!abort && (d as unknown as { openBackingChain?: boolean }).openBackingChain && p.node(target)) {
+    // mirror_exit_common, MIRROR_OPEN_BACKING_CHAIN (drive-mirror mode existing, whose target
+    // was opened with BDRV_O_NO_BACKING): bdrv_open_backing_file(bdrv_skip_filters(target_bs),
+    // NULL, "backing") opens the chain its header names; a failure is only reported
+    // (error_report_err) and becomes the job's return value (-EINVAL from the open, the errno of
+    // bdrv_set_backing_hd otherwise); a failed open leaves nothing behind (bdrv_open_inherit
+    // frees what it opened, bdrv_unref(backing_hd) follows a failed bdrv_set_backing_hd)
+    try {
+      p.d.atomically(() => openBackingFile(p, skipFilters(p, target) ?? target));
+    } catch (e) {
+      if (!(e instanceof QmpError)) throw e;
+      failed = e.desc.startsWith('Could not open backing file: ') ? 'Invalid argument' : 'Operation not permitted';
     }
   }
   if (d.shouldComplete && !abort && p.node(target)) {
