@@ -261,6 +261,11 @@ export function probeHeader(p: ReadView, node: string, commit?: DebugStore['set'
   return 'image' in r && r.offset === 0 ? { image: r.image } : { none: true };
 }
 
+/** rule_check on a blkdebug node for a request of [offset, offset + bytes) (already padded to its alignment). */
+export function debugCheck(p: ReadView, node: string, offset: number, bytes: number, commit?: DebugStore['set']): string | undefined {
+  return new DebugState(nodeStore(commit)).check(p, node, offset, bytes);
+}
+
 /** bdrv_debug_event on `node` outside a read (a driver's BLKDBG_EVENT before its own metadata read). */
 export function debugEvent(p: ReadView, node: string, event: string, commit?: DebugStore['set']): void {
   new DebugState(nodeStore(commit)).event(p, node, event);
