@@ -48,7 +48,7 @@ export const xBlockgraphJobAdvance: CommandDef = {
       else if (!mirror && (LATER.includes(target) || target === 'paused')) {
         // (a running job reaches 'paused' on its own only when a failed copy stops it)
         const end = rateRunToEnd({ p, emit }, id);
-        if (end === 'stopped') break;
+        if (end === 'stopped' || end === 'busy') break;
         sendJob({ p, emit }, id, end ? { type: 'FAIL', error: end.failed } : { type: 'DONE' });
       }
       else break;

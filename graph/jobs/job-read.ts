@@ -1,6 +1,7 @@
-// The reads a stream's copy loop issues (block/stream.c stream_populate: blk_co_preadv with
-// BDRV_REQ_PREFETCH through the copy-on-read filter), followed down the graph the way the block
-// layer routes them, for the one thing a read can change in the model: a blkdebug node on the way
+// The reads a stream's or commit's copy loop issues (block/stream.c stream_populate: blk_co_preadv
+// with BDRV_REQ_PREFETCH through the copy-on-read filter; block/commit.c commit_run: blk_co_pread
+// of the top, blk_co_pwrite into the base), followed down the graph the way the block layer
+// routes them, for the one thing a read can change in the model: a blkdebug node on the way
 // (its debug events move its state, an active inject-error rule fails the request,
 // block/blkdebug.c blkdebug_debug_event / rule_check). graph/read.ts does the same for the
 // header reads of an open; this one takes any range.
@@ -66,4 +67,43 @@ export function jobReadError(p: Proc, node: string, offset: number, bytes: numbe
     }
   };
   return rec(node, offset, bytes, host, 0);
+}
+
+/**
+ * The errno text a write of [offset, offset + bytes) into `node` fails with, or undefined:
+ * raw_co_pwritev (BLKDBG_WRITE_AIO on its file, then the file at offset + s->offset),
+ * blkdebug_co_pwritev (rule_check with BLKDEBUG_IO_TYPE_WRITE), the filters' file child, and a
+ * qcow2 node's data write (qcow2_co_pwritev_task: BLKDBG_WRITE_AIO on bs->file, at a host offset
+ * the model does not lay out, so only rules without a sector match).
+ */
+export function jobWriteError(p: Proc, node: string, offset: number, bytes: number): string | undefined {
+  const commit = commitDebugState(p);
+  const child = (n: string, name: string) => p.child(n, name)?.child;
+  let cur: string | undefined = node;
+  let known = true;
+  for (let depth = 0; cur !== undefined && depth < 1000; depth++) {
+    const n = p.node(cur);
+    if (!n) return undefined;
+    if (n.driver === 'raw') {
+      const f = child(cur, 'file');
+      if (f) debugEvent(p, f, 'write_aio', commit);
+      offset += Number(n.options.offset ?? 0);
+      cur = f;
+    } else if (n.driver === 'blkdebug') {
+      const a = n.align || 1;
+      const start = Math.floor(offset / a) * a;
+      const err = known
+        ? debugCheck(p, cur, start, Math.ceil((offset + bytes) / a) * a - start, commit, 'write')
+        : debugCheck(p, cur, Number.MAX_SAFE_INTEGER, 0, commit, 'write');
+      if (err) return err;
+      cur = child(cur, 'image');
+    } else if (n.driver === 'qcow2') {
+      const f = child(cur, 'file');
+      if (f) debugEvent(p, f, 'write_aio', commit);
+      known = false;
+      cur = f;
+    } else if (FILTERS.has(n.driver)) cur = child(cur, 'file');
+    else return undefined;
+  }
+  return undefined;
 }

@@ -29,7 +29,7 @@ import { patchJobData, sendJob, type JobCtx } from './runner.js';
 import { mirrorWriteErrno } from './target-write.js';
 import { rule } from '../rules.js';
 import { cbwBelow, refuseCbwGrowth } from './cbw-growth.js';
-import { jobReadError } from './job-read.js';
+import { jobReadError, jobWriteError } from './job-read.js';
 import { strerror } from '../read.js';
 
 /** STREAM_CHUNK, COMMIT_BUFFER_SIZE */
@@ -153,9 +153,33 @@ function runMirrorLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | '
 function runLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boolean): LoopEnd {
   const { p } = ctx;
   if (r.kind === 'mirror') return runMirrorLoop(p, r, ignoreLimit);
+  let lastFailed = -1;
   for (let guard = 0; r.pos < r.len && guard < 1_000_000; guard++) {
     const { n: raw, copy } = iteration(p, r, r.pos);
     const n = raw > 0 ? raw : r.len - r.pos;
+    if (copy && r.kind === 'commit') {
+      // commit_run: blk_co_pread(s->top), then blk_co_pwrite(s->base); a failure goes to
+      // block_job_error_action (error_in_source: the read failed)
+      const readErr = jobReadError(p, r.top, r.pos, n);
+      const err = readErr ?? jobWriteError(p, r.dest, r.pos, n);
+      if (err !== undefined) {
+        const action = errorAction(ctx, id, r.onError, err, readErr !== undefined);
+        if (action === 'report') {
+          r.error = err;
+          return 'failed';
+        }
+        // stop and ignore both retry the chunk (n = 0; continue): stop after the user's resume,
+        // ignore after job_sleep_ns with the delay the last copy left (none without a limit)
+        if (action === 'stop' || (r.quota > 0 && !ignoreLimit && r.dispatched >= r.quota)) {
+          r.sleeping = true;
+          return action === 'stop' ? 'stopped' : false;
+        }
+        // an error that comes back on every retry keeps the job busy for good
+        if (lastFailed === r.pos) return false;
+        lastFailed = r.pos;
+        continue;
+      }
+    }
     // stream_populate's read (copy-on-read with BDRV_REQ_PREFETCH) of the chunk through the top
     const err = copy && r.kind === 'stream' ? jobReadError(p, r.top, r.pos, n) : undefined;
     if (err !== undefined) {
@@ -252,9 +276,10 @@ export function rateSetSpeed(ctx: JobCtx, id: string, oldSpeed: number, speed: n
 
 /**
  * A `wait` step: the loop runs to its end as time passes (the data is copied). Returns how it
- * ended for a stream whose copy failed: 'failed' (the job's error) or 'stopped' (the job paused).
+ * ended for a stream or commit whose copy failed: 'failed' (the job's error), 'stopped' (the job
+ * paused) or 'busy' (retrying for good).
  */
-export function rateRunToEnd(ctx: JobCtx, id: string): { failed: string } | 'stopped' | undefined {
+export function rateRunToEnd(ctx: JobCtx, id: string): { failed: string } | 'stopped' | 'busy' | undefined {
   const { p } = ctx;
   const r0 = rateOf(p.job(id));
   if (!r0) return undefined;
@@ -266,6 +291,8 @@ export function rateRunToEnd(ctx: JobCtx, id: string): { failed: string } | 'sto
     stopOnError(ctx, id);
     return 'stopped';
   }
+  // (a commit whose copy fails on every retry of on-error ignore never ends)
+  if (done === false && r.kind !== 'mirror') return 'busy';
   return done === 'failed' && r.kind !== 'mirror' ? { failed: r.error! } : undefined;
 }
 
