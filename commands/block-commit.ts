@@ -75,7 +75,8 @@ export const blockCommit: CommandDef = {
         const b = opBlocker(p, overlay, 'commit-target');
         if (b) throw new QmpError(`Node '${overlay}' is busy: ${b}`);
       }
-      startCommit({ p, emit }, { ...common, bs, base: baseBs, top: topBs, backingFile });
+      const onError = typeof args['on-error'] === 'string' ? args['on-error'] : undefined;
+      startCommit({ p, emit }, { ...common, bs, base: baseBs, top: topBs, backingFile, onError });
     }
     return {};
   },

@@ -47,6 +47,7 @@ export const blockStream: CommandDef = {
       jobId: args['job-id'] as string ?? '', bs, base: baseBs, bottom: bottomBs, backingFile, speed,
       autoFinalize: args['auto-finalize'] ?? true, autoDismiss: args['auto-dismiss'] ?? true,
       filterNodeName: args['filter-node-name'] as string | undefined,
+      onError: typeof args['on-error'] === 'string' ? args['on-error'] : undefined,
     });
     return {};
   },

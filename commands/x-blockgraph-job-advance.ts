@@ -39,15 +39,17 @@ export const xBlockgraphJobAdvance: CommandDef = {
       const mirror = j.data.kind === 'mirror';
       if (mirror && (target === 'ready' || target === 'standby' || LATER.includes(target))) {
         // mirror_run copies what its dirty bitmap holds, then goes ready
-        rateRunToEnd(p, id);
+        rateRunToEnd({ p, emit }, id);
         // and an active commit's bulk phase writes what lies above the base into it before READY
         const d = j.data as { isCommit?: boolean; source?: string; target?: string };
         if (d.isCommit && d.source && d.target && p.node(d.source) && p.node(d.target)) activeCommitBulkCopy(p, d.source, d.target);
         sendJob({ p, emit }, id, { type: 'READY' });
       }
-      else if (!mirror && LATER.includes(target)) {
-        rateRunToEnd(p, id);
-        sendJob({ p, emit }, id, { type: 'DONE' });
+      else if (!mirror && (LATER.includes(target) || target === 'paused')) {
+        // (a running job reaches 'paused' on its own only when a failed copy stops it)
+        const end = rateRunToEnd({ p, emit }, id);
+        if (end === 'stopped' || end === 'busy') break;
+        sendJob({ p, emit }, id, end ? { type: 'FAIL', error: end.failed } : { type: 'DONE' });
       }
       else break;
     }

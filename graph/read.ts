@@ -119,7 +119,7 @@ class DebugState {
   }
 
   /** rule_check (blkdebug.c) for a read of [offset, offset + bytes): the first active rule that matches. */
-  check(view: ReadView, node: string, offset: number, bytes: number): string | undefined {
+  check(view: ReadView, node: string, offset: number, bytes: number, iotype = 'read'): string | undefined {
     const st = this.store.get(view, node);
     const rules = this.rules(view, node);
     const k = st.active.findIndex((i) => {
@@ -127,7 +127,7 @@ class DebugState {
       if (!r) return false;
       const at = r.sector === -1 ? -1 : r.sector * 512;
       // iotype_mask: the given type, or by default read, write, write-zeroes, discard and flush
-      const mask = r.iotype === undefined || r.iotype === 'read';
+      const mask = r.iotype === undefined ? ['read', 'write', 'write-zeroes', 'discard', 'flush'].includes(iotype) : r.iotype === iotype;
       return (at === -1 || (bytes > 0 && at >= offset && at < offset + bytes)) && mask;
     });
     if (k < 0) return undefined;
@@ -259,6 +259,11 @@ export function probeHeader(p: ReadView, node: string, commit?: DebugStore['set'
   const r = readAt(p, node, 0, QCOW_HEADER_BYTES, commit);
   if ('errno' in r) return r;
   return 'image' in r && r.offset === 0 ? { image: r.image } : { none: true };
+}
+
+/** rule_check on a blkdebug node for a request of [offset, offset + bytes) (already padded to its alignment). */
+export function debugCheck(p: ReadView, node: string, offset: number, bytes: number, commit?: DebugStore['set'], iotype = 'read'): string | undefined {
+  return new DebugState(nodeStore(commit)).check(p, node, offset, bytes, iotype);
 }
 
 /** bdrv_debug_event on `node` outside a read (a driver's BLKDBG_EVENT before its own metadata read). */

@@ -32,6 +32,8 @@ export interface CommitData {
 export interface CommitStart {
   jobId: string; bs: string; base: string; top: string; backingFile: string | null;
   speed: number; autoFinalize: boolean; autoDismiss: boolean; filterNodeName?: string;
+  /** BlockdevOnError for commit_run's failed copies (default report) */
+  onError?: string;
 }
 
 /** commit_start */
@@ -74,7 +76,7 @@ export function startCommit(ctx: JobCtx, o: CommitStart): Job {
   patchJobData(p, job.id, { topBB });
   sendJob(ctx, job.id, { type: 'START' });
   // commit_run's loop: base_overlay is bdrv_find_overlay(top, base) from commit_start
-  startRate(ctx, job.id, { kind: 'commit', len: topSize, top: o.top, baseOverlay: baseOverlay!, dest: o.base });
+  startRate(ctx, job.id, { kind: 'commit', len: topSize, top: o.top, baseOverlay: baseOverlay!, dest: o.base, onError: o.onError ?? 'report' });
   return p.job(job.id)!;
 }
 

@@ -30,6 +30,8 @@ import { patchJobData, sendJob, type JobCtx } from './runner.js';
 import { mirrorWriteErrno } from './target-write.js';
 import { rule } from '../rules.js';
 import { cbwBelow, refuseCbwGrowth } from './cbw-growth.js';
+import { jobReadError, jobWriteError } from './job-read.js';
+import { strerror } from '../read.js';
 
 /** STREAM_CHUNK, COMMIT_BUFFER_SIZE */
 const CHUNK = 512 * 1024;
@@ -58,6 +60,37 @@ export interface RateState {
    * enospc): mirror_read_complete sets s->ret and nothing is written
    */
   readErr?: string;
+  /** stream: s->on_error, what block_job_error_action makes of a failed copy */
+  onError?: string;
+  /** stream_run's `error`: the first failed copy's errno text (reported, or ignored) */
+  error?: string;
+}
+
+/** How a copy loop's run ended: its last chunk done (true), asleep (false), failed, or stopped by an error. */
+type LoopEnd = boolean | 'failed' | 'stopped';
+
+/**
+ * block_job_error_action (blockjob.c): enospc and auto stop on ENOSPC and report anything else;
+ * BLOCK_JOB_ERROR is sent before the action is taken.
+ */
+function errorAction(ctx: JobCtx, id: string, onError: string | undefined, errno: string, isRead: boolean): 'stop' | 'report' | 'ignore' {
+  const action = onError === 'stop' ? 'stop' : onError === 'ignore' ? 'ignore' : onError === 'report' || onError === undefined ? 'report'
+    : errno === strerror(28) ? 'stop' : 'report';
+  ctx.emit('BLOCK_JOB_ERROR', { device: id, operation: isRead ? 'read' : 'write', action });
+  return action;
+}
+
+/**
+ * block_job_error_action's stop: job_pause and user_paused (resumed only by a user's resume),
+ * unless the user had paused it already; the loop's `continue` reaches the pause point in
+ * job_sleep_ns at once. The failed chunk is retried when the job runs again (n = 0), at its
+ * next wake-up (the resume's job_enter), so the rate state counts it as asleep.
+ */
+function stopOnError(ctx: JobCtx, id: string): void {
+  const j = ctx.p.job(id);
+  if (!j || j.status !== 'running') return;
+  if (j.paused === 0) ctx.p.patchJob(id, { paused: 1 });
+  sendJob(ctx, id, { type: 'PAUSE' });
 }
 
 /** ratelimit_set_speed */
@@ -121,13 +154,53 @@ function runMirrorLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | '
   return true;
 }
 
-/** Runs iterations until the job sleeps (returns false) or its loop ends (true). */
-function runLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | 'failed' {
+/**
+ * Runs iterations until the job sleeps (returns false) or its loop ends (true, or 'failed' when
+ * a copy failed and was reported or ignored), or a failed copy stops it ('stopped').
+ */
+function runLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boolean): LoopEnd {
+  const { p } = ctx;
   if (r.kind === 'mirror') return runMirrorLoop(p, r, ignoreLimit);
+  let lastFailed = -1;
   for (let guard = 0; r.pos < r.len && guard < 1_000_000; guard++) {
     const { n: raw, copy } = iteration(p, r, r.pos);
     const n = raw > 0 ? raw : r.len - r.pos;
-    if (copy) writeData(p, r.dest, r.pos, n);
+    if (copy && r.kind === 'commit') {
+      // commit_run: blk_co_pread(s->top), then blk_co_pwrite(s->base); a failure goes to
+      // block_job_error_action (error_in_source: the read failed)
+      const readErr = jobReadError(p, r.top, r.pos, n);
+      const err = readErr ?? jobWriteError(p, r.dest, r.pos, n);
+      if (err !== undefined) {
+        const action = errorAction(ctx, id, r.onError, err, readErr !== undefined);
+        if (action === 'report') {
+          r.error = err;
+          return 'failed';
+        }
+        // stop and ignore both retry the chunk (n = 0; continue): stop after the user's resume,
+        // ignore after job_sleep_ns with the delay the last copy left (none without a limit)
+        if (action === 'stop' || (r.quota > 0 && !ignoreLimit && r.dispatched >= r.quota)) {
+          r.sleeping = true;
+          return action === 'stop' ? 'stopped' : false;
+        }
+        // an error that comes back on every retry keeps the job busy for good
+        if (lastFailed === r.pos) return false;
+        lastFailed = r.pos;
+        continue;
+      }
+    }
+    // stream_populate's read (copy-on-read with BDRV_REQ_PREFETCH) of the chunk through the top
+    const err = copy && r.kind === 'stream' ? jobReadError(p, r.top, r.pos, n) : undefined;
+    if (err !== undefined) {
+      // stream_run: if (ret < 0) block_job_error_action(..., true, -ret)
+      const action = errorAction(ctx, id, r.onError, err, true);
+      if (action === 'stop') {
+        r.sleeping = true;
+        return 'stopped';
+      }
+      r.error ??= err;
+      if (action === 'report') return 'failed';
+      // ignore: progress and the rate limit count the chunk, nothing was copied
+    } else if (copy) writeData(p, r.dest, r.pos, n);
     r.pos += n;
     if (copy && r.quota > 0 && !ignoreLimit) {
       r.dispatched += n;
@@ -137,7 +210,8 @@ function runLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | 'failed
       }
     }
   }
-  return true;
+  // stream_run: "Do not remove the backing file if an error was there but ignored."
+  return r.error !== undefined ? 'failed' : true;
 }
 
 /** Called by stream_start/commit_start after job_start. */
@@ -176,10 +250,11 @@ function runBatch(ctx: JobCtx, id: string): void {
   const r0 = rateOf(ctx.p.job(id))!;
   const r = { ...r0, ...(r0.mirror ? { mirror: { ...r0.mirror, dirty: r0.mirror.dirty.map((x) => [...x] as [number, number]) } } : {}) };
   r.sleeping = false;
-  const done = runLoop(ctx.p, r, false);
+  const done = runLoop(ctx, id, r, false);
   patchJobData(ctx.p, id, { rate: r });
-  // mirror_run: s->ret < 0 -> immediate_exit, the job fails with it
-  if (done === 'failed') sendJob(ctx, id, { type: 'FAIL', error: r.ret! });
+  // mirror_run: s->ret < 0 -> immediate_exit, the job fails with it; stream_run returns its error
+  if (done === 'failed') sendJob(ctx, id, { type: 'FAIL', error: (r.ret ?? r.error)! });
+  else if (done === 'stopped') stopOnError(ctx, id);
   // mirror_run: a clean bitmap with nothing in flight -> job_transition_to_ready
   else if (done) sendJob(ctx, id, { type: r.kind === 'mirror' ? 'READY' : 'DONE' });
 }
@@ -207,14 +282,26 @@ export function rateSetSpeed(ctx: JobCtx, id: string, oldSpeed: number, speed: n
   wakeJob(ctx, id);
 }
 
-/** A `wait` step: the loop runs to its end as time passes (the data is copied). */
-export function rateRunToEnd(p: Proc, id: string): void {
+/**
+ * A `wait` step: the loop runs to its end as time passes (the data is copied). Returns how it
+ * ended for a stream or commit whose copy failed: 'failed' (the job's error), 'stopped' (the job
+ * paused) or 'busy' (retrying for good).
+ */
+export function rateRunToEnd(ctx: JobCtx, id: string): { failed: string } | 'stopped' | 'busy' | undefined {
+  const { p } = ctx;
   const r0 = rateOf(p.job(id));
-  if (!r0) return;
+  if (!r0) return undefined;
   const r = { ...r0, ...(r0.mirror ? { mirror: { ...r0.mirror, dirty: r0.mirror.dirty.map((x) => [...x] as [number, number]) } } : {}) };
-  runLoop(p, r, true);
-  r.sleeping = false;
+  const done = runLoop(ctx, id, r, true);
+  r.sleeping = done === 'stopped';
   patchJobData(p, id, { rate: r });
+  if (done === 'stopped') {
+    stopOnError(ctx, id);
+    return 'stopped';
+  }
+  // (a commit whose copy fails on every retry of on-error ignore never ends)
+  if (done === false && r.kind !== 'mirror') return 'busy';
+  return done === 'failed' && r.kind !== 'mirror' ? { failed: r.error! } : undefined;
 }
 
 /** Runs the wake-ups the command's drained sections gave, in order. */

@@ -35,6 +35,8 @@ export interface StreamData {
 export interface StreamStart {
   jobId: string; bs: string; base: string | null; bottom: string | null; backingFile: string | null;
   speed: number; autoFinalize: boolean; autoDismiss: boolean; filterNodeName?: string;
+  /** BlockdevOnError for stream_run's failed copies (default report) */
+  onError?: string;
 }
 
 const BASIC = PERM_R | PERM_U;
@@ -144,7 +146,7 @@ function streamStart(ctx: JobCtx, o: StreamStart, failPath: boolean): StartResul
   if (skipFilters(p, o.bs) === baseOverlay) sendJob(ctx, job.id, { type: 'DONE' });
   else {
     const top = skipFilters(p, o.bs)!;
-    startRate(ctx, job.id, { kind: 'stream', len: p.node(o.bs)!.size, top, baseOverlay, dest: top });
+    startRate(ctx, job.id, { kind: 'stream', len: p.node(o.bs)!.size, top, baseOverlay, dest: top, onError: o.onError ?? 'report' });
   }
   return { job: p.job(job.id)! };
 }

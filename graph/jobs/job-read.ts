@@ -1,0 +1,109 @@
+// The reads a stream's or commit's copy loop issues (block/stream.c stream_populate: blk_co_preadv
+// with BDRV_REQ_PREFETCH through the copy-on-read filter; block/commit.c commit_run: blk_co_pread
+// of the top, blk_co_pwrite into the base), followed down the graph the way the block layer
+// routes them, for the one thing a read can change in the model: a blkdebug node on the way
+// (its debug events move its state, an active inject-error rule fails the request,
+// block/blkdebug.c blkdebug_debug_event / rule_check). graph/read.ts does the same for the
+// header reads of an open; this one takes any range.
+import { commitDebugState } from '../blkdebug-state.js';
+import type { Proc } from '../proc.js';
+import { debugCheck, debugEvent } from '../read.js';
+import { layerStatus } from './allocation.js';
+
+const FILTERS = new Set(['throttle', 'copy-on-read', 'compress', 'preallocate', 'copy-before-write']);
+
+/**
+ * The errno text a read of [offset, offset + bytes) of `node` fails with, or undefined. `host`
+ * false: the offsets are guest offsets of a qcow2 image whose host layout is not modelled, so
+ * only blkdebug rules without a sector can match (as graph/read.ts's guest data reads).
+ */
+export function jobReadError(p: Proc, node: string, offset: number, bytes: number, host = true): string | undefined {
+  const commit = commitDebugState(p);
+  const child = (n: string, name: string) => p.child(n, name)?.child;
+  const rec = (cur: string | undefined, off: number, len: number, known: boolean, depth: number): string | undefined => {
+    const n = cur === undefined ? undefined : p.node(cur);
+    if (!n || len <= 0 || depth > 1000) return undefined;
+    // bdrv_aligned_preadv: what lies past the node's end reads as zeroes, no request
+    if (known && n.size !== undefined && off >= n.size) return undefined;
+    const end = known && n.size !== undefined ? Math.min(off + len, n.size) : off + len;
+    switch (n.driver) {
+      case 'raw': {
+        // raw_co_preadv: BLKDBG_EVENT(bs->file, BLKDBG_READ_AIO), then the file at offset + s->offset
+        const f = child(cur!, 'file');
+        if (f) debugEvent(p, f, 'read_aio', commit);
+        return rec(f, off + Number(n.options.offset ?? 0), end - off, known, depth + 1);
+      }
+      case 'blkdebug': {
+        // blkdebug_co_preadv: rule_check over the request bdrv_pad_request aligned to bl.request_alignment
+        const a = n.align || 1;
+        const err = known
+          ? debugCheck(p, cur!, Math.floor(off / a) * a, Math.ceil(end / a) * a - Math.floor(off / a) * a, commit)
+          : debugCheck(p, cur!, Number.MAX_SAFE_INTEGER, 0, commit);
+        return err ?? rec(child(cur!, 'image'), off, end - off, known, depth + 1);
+      }
+      case 'qcow2': {
+        // qcow2_co_preadv_part: per run of one cluster type; guest data through bs->file after
+        // BLKDBG_READ_AIO, an unallocated run from the backing after BLKDBG_READ_BACKING_AIO
+        const f = child(cur!, 'file');
+        for (let pos = off, guard = 0; pos < end && guard < 100000; guard++) {
+          const st = layerStatus(p, cur!, pos, end - pos);
+          const m = st.n > 0 ? st.n : end - pos;
+          let err: string | undefined;
+          if (st.alloc) {
+            if (f) debugEvent(p, f, 'read_aio', commit);
+            err = rec(f, pos, m, false, depth + 1);
+          } else {
+            if (f) debugEvent(p, f, 'read_backing_aio', commit);
+            err = rec(child(cur!, 'backing'), pos, m, known, depth + 1);
+          }
+          if (err) return err;
+          pos += m;
+        }
+        return undefined;
+      }
+      default:
+        if (FILTERS.has(n.driver)) return rec(child(cur!, 'file'), off, end - off, known, depth + 1);
+        return undefined;
+    }
+  };
+  return rec(node, offset, bytes, host, 0);
+}
+
+/**
+ * The errno text a write of [offset, offset + bytes) into `node` fails with, or undefined:
+ * raw_co_pwritev (BLKDBG_WRITE_AIO on its file, then the file at offset + s->offset),
+ * blkdebug_co_pwritev (rule_check with BLKDEBUG_IO_TYPE_WRITE), the filters' file child, and a
+ * qcow2 node's data write (qcow2_co_pwritev_task: BLKDBG_WRITE_AIO on bs->file, at a host offset
+ * the model does not lay out, so only rules without a sector match).
+ */
+export function jobWriteError(p: Proc, node: string, offset: number, bytes: number): string | undefined {
+  const commit = commitDebugState(p);
+  const child = (n: string, name: string) => p.child(n, name)?.child;
+  let cur: string | undefined = node;
+  let known = true;
+  for (let depth = 0; cur !== undefined && depth < 1000; depth++) {
+    const n = p.node(cur);
+    if (!n) return undefined;
+    if (n.driver === 'raw') {
+      const f = child(cur, 'file');
+      if (f) debugEvent(p, f, 'write_aio', commit);
+      offset += Number(n.options.offset ?? 0);
+      cur = f;
+    } else if (n.driver === 'blkdebug') {
+      const a = n.align || 1;
+      const start = Math.floor(offset / a) * a;
+      const err = known
+        ? debugCheck(p, cur, start, Math.ceil((offset + bytes) / a) * a - start, commit, 'write')
+        : debugCheck(p, cur, Number.MAX_SAFE_INTEGER, 0, commit, 'write');
+      if (err) return err;
+      cur = child(cur, 'image');
+    } else if (n.driver === 'qcow2') {
+      const f = child(cur, 'file');
+      if (f) debugEvent(p, f, 'write_aio', commit);
+      known = false;
+      cur = f;
+    } else if (FILTERS.has(n.driver)) cur = child(cur, 'file');
+    else return undefined;
+  }
+  return undefined;
+}
