@@ -13,6 +13,9 @@ import { blockdevMirrorCommon } from './blockdev-mirror.js';
 import { getRootBs } from './job-lookup.js';
 import type { CommandDef } from './types.js';
 import { getLength } from '../graph/length.js';
+import { imgCreateChecks } from '../graph/img-create.js';
+import { rawCreateLocks } from './blockdev-create.js';
+import { opensAsProtocol } from '../graph/drivers.js';
 
 export const driveMirror: CommandDef = {
   name: 'drive-mirror',
@@ -42,10 +45,14 @@ export const driveMirror: CommandDef = {
       // only once the mirror links it to that same node)
       if (backing) refreshFilenames(p);
       const backingName = backing ? pseudoFilename(p, backing.name) : '';
+      // bdrv_img_create's checks (graph/img-create.ts), then bdrv_create's raw_co_create locks;
+      // BDRV_O_NO_BACKING ("Don't open backing image in create()"): no backing open
+      const kind = imgCreateChecks(format!, backingName || null, file);
+      rawCreateLocks(p, file.replace(/^file:/, ''));
       try {
         createImage(p.d, {
           // size = bdrv_getlength(bs): whole sectors, a raw source asks its file again (graph/length.ts)
-          file, format: format!, size: getLength(p, bs),
+          file, format: kind, size: getLength(p, bs),
           ...(backingName ? { backing: backingName, 'backing-format': backing!.driver } : {}),
         } as never);
         // qcow2_co_create_opts: the nodes it opens take #block names (graph/id-counter.ts)
@@ -55,13 +62,19 @@ export const driveMirror: CommandDef = {
         throw e;
       }
     }
-    // bdrv_open(target, NULL, {node-name, driver}, flags | RDWR | NO_BACKING)
-    const target = openNode(p, {
-      ...(format !== undefined ? { driver: format } : { driver: p.image(file)?.format ?? 'raw' }),
-      file: { driver: 'file', filename: file }, backing: null,
-      ...(args['node-name'] !== undefined ? { 'node-name': args['node-name'] } : {}),
+    // bdrv_open(target, NULL, {node-name, driver}, flags | RDWR | NO_BACKING): a protocol driver
+    // given as `format` (or, without one, a source that still has BDRV_O_PROTOCOL in its open
+    // flags) opens the target as a protocol node over the name itself, as drive_backup_prepare's
+    // (bdrv_fill_options; commands/drive-backup.ts)
+    const nodeName = args['node-name'] !== undefined ? { 'node-name': args['node-name'] } : {};
+    const protocol = format !== undefined ? opensAsProtocol(format) : opensAsProtocol(src.driver) && !src.protocolCleared;
+    const target = openNode(p, protocol
+      ? { driver: format ?? 'file', filename: file.replace(/^file:/, ''), ...nodeName }
+      : {
+        ...(format !== undefined ? { driver: format } : { driver: p.image(file)?.format ?? 'raw' }),
+        file: { driver: 'file', filename: file }, backing: null, ...nodeName,
       // the open flags (RDWR) stand as the options a child inherits (update_options_from_flags)
-    }, { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' }).name;
+      }, { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' }).name;
     moveToContext(p, target, src.aio);
     blockdevMirrorCommon({ p, emit }, bs, target, { ...args, sync }, mode === 'existing' ? 'open' : 'source');
     // bdrv_unref(target_bs): the job's edges hold it now (gone again if the start failed)

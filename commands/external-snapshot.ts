@@ -21,6 +21,8 @@ import { reaches } from '../graph/reopen/prepare.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { refuseSnapshotIntoBusyIothread } from '../graph/snapshot-drain-abort.js';
 import { getLength } from '../graph/length.js';
+import { imgCreateChecks } from '../graph/img-create.js';
+import { rawCreateLocks } from './blockdev-create.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so `device` never matches. */
 function lookup(p: Proc, device: string | undefined, nodeName: string | undefined): string {
@@ -62,10 +64,14 @@ export function externalSnapshotPrepare(
       // bdrv_img_create(new_image_file, format, old filename, old format, size of old): the old
       // node's bs->filename, its json: pseudo-filename when it has no plain one
       const backing = pseudoFilename(p, oldBs);
+      // bdrv_img_create's checks (graph/img-create.ts), then bdrv_create's raw_co_create locks;
+      // flags hold BDRV_O_NO_BACKING: no backing open
+      const kind = imgCreateChecks(format, backing || null, a.snapshotFile);
+      rawCreateLocks(p, a.snapshotFile.replace(/^file:/, ''));
       try {
         createImage(p.d, {
           // size = bdrv_getlength(state->old_bs) (graph/length.ts)
-          file: a.snapshotFile, format, size: getLength(p, oldBs),
+          file: a.snapshotFile, format: kind, size: getLength(p, oldBs),
           ...(backing ? { backing, 'backing-format': old.driver } : {}),
         } as never);
         // qcow2_co_create_opts: the nodes it opens take #block names (graph/id-counter.ts)
