@@ -66,6 +66,7 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [{ transcript: 'fuzz-mirror-from-snapshot-access.json', step: 8 }, { transcript: 'fuzz-commit-clobbers-header.json', step: 4 }, { transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }, { transcript: 'combo-active-commit-under-throttle-export.json', step: 9 }, { transcript: 'combo-chain5-parallel-jobs.json', step: 6 }, { transcript: 'combo-export-iothread-mirror-commit.json', step: 11 }, { transcript: 'combo-mirror-top-over-streaming-chain.json', step: 8 }, { transcript: 'fuzz-drive-mirror-json-backing.json', step: 4 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access.json', step: 3 }, { transcript: 'aio-job-filter-append-pulls-movable-source.json', step: 4 }, { transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 4 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 3 },
+      { transcript: 'jobs-into-qcow2-over-raw-size-enospc.json', step: 9 },
       ...[4, 5, 6, 7, 8].map((step) => ({ transcript: 'abort-12-add-cbw-mirror-target-back-in-main-survives.json', step }))],
     modelled: true,
   },
@@ -210,7 +211,9 @@ export const RULES = defineRules({
       // 7.2 aborts where the filter under the cbw closes with the bitmap still on it (graph/ops.ts refuseCloseWithAnonBitmap)
       { transcript: 'aborts/abort-9-finalize-stream-filter-under-cbw.json', step: 4 },
       // a backup of a qcow2 node's file, then a stream with nothing to copy (wt-ab13)
-      { transcript: 'abort-13-backup-file-stream-no-copy-survives.json', step: 2 }],
+      { transcript: 'abort-13-backup-file-stream-no-copy-survives.json', step: 2 },
+      // a backup into a qcow2 over a raw window (fails after the reply), then a sync-none one (wt-nospc)
+      ...[3, 12, 13].map((step) => ({ transcript: 'jobs-into-qcow2-over-raw-size-enospc.json', step }))],
     modelled: true,
   },
   'grouped-txn-job-start-order': {

@@ -26,7 +26,7 @@ import { allocatedAbove, layerStatus } from './allocation.js';
 import { cowBs } from './chain.js';
 import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
-import { mirrorWriteErrno } from './target-write.js';
+import { ENOSPC, mirrorWriteErrno } from './target-write.js';
 import { rule } from '../rules.js';
 import { cbwBelow, refuseCbwGrowth } from './cbw-growth.js';
 
@@ -49,6 +49,8 @@ export interface RateState {
   mirror?: MirrorDirty;   // mirror: the dirty bitmap and its iterator
   /** mirror: on-target-error report (or enospc): a failed write sets s->ret */
   reportsTargetError?: boolean;
+  /** on-target-error enospc: an ENOSPC stops the job (not modelled, like stop: the write counts as done) */
+  enospcStops?: boolean;
   /** mirror: s->ret, the errno text of the first failed write (mirror_write_complete) */
   ret?: string;
 }
@@ -99,7 +101,8 @@ function runMirrorLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | '
     const it = mirrorIteration(p, m, r.top, r.len);
     if (!it) return true;
     // mirror_write_complete: a failed write sets s->ret (with on-target-error report/enospc)
-    const err = it.bytes > 0 && r.reportsTargetError ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
+    let err = it.bytes > 0 && r.reportsTargetError ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
+    if (err === ENOSPC && r.enospcStops) err = undefined;
     if (err !== undefined) r.ret = err;
     else if (it.bytes > 0) writeData(p, r.dest, it.offset, it.bytes);
     if (r.quota > 0 && !ignoreLimit && it.accounted > 0) {
