@@ -24,6 +24,12 @@ export const xBlockgraphJobAdvance: CommandDef = {
     for (let i = 0; i < 4; i++) {
       const j = p.job(id);
       if (!j || j.status === target || j.status !== 'running') break;
+      // a failure its first write met after the QMP reply (graph/jobs/backup.ts, mirror.ts)
+      const fails = (j.data as { failsWith?: string }).failsWith;
+      if (fails !== undefined) {
+        sendJob({ p, emit }, id, { type: 'FAIL', error: fails });
+        continue;
+      }
       // backup_run with sync none yields until it is cancelled
       if (j.data.kind === 'backup' && j.data.sync === 'none') break;
       const txn = typeof j.data.txn === 'string' ? j.data.txn : undefined;

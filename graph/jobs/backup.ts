@@ -20,9 +20,10 @@ import { filterChild, isFilter } from './chain.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
 import { writeGuestData } from './guest-write.js';
 import { snapshotAccessReadable, snapshotAccessWritable } from './snapshot-io.js';
+import { ENOSPC, targetOutOfRoom } from './target-write.js';
 import { getLength } from '../length.js';
 import { addJobEdge, dropRef, removeJobEdges } from './parts.js';
-import { createJob, registerJobDriver, sendJob, type JobCtx } from './runner.js';
+import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { blockDriverCanCompress } from '../drivers.js';
 
 export interface BackupData {
@@ -200,6 +201,16 @@ export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: str
   if (!copies) return;
   if ((!readable && reports(o.onSourceError)) || (readable && !snapshotAccessWritable(p, d.target) && reports(o.onTargetError))) {
     sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
+    return;
+  }
+  // block_copy's first write into a qcow2 target over a raw `size` window needs a cluster past
+  // the window: -ENOSPC (target-write.ts qcow2OutOfRoom); with on-target-error enospc the job
+  // stops instead (not modelled, like stop). The write follows a read of the source, which
+  // yields: the job fails after the QMP reply, when it is next let run (failsWith,
+  // x-blockgraph-job-advance)
+  const len = getLength(p, d.source);
+  if (reports(o.onTargetError) && o.onTargetError !== 'enospc' && targetOutOfRoom(p, d.target, 0, len)) {
+    patchJobData(p, id, { failsWith: ENOSPC });
     return;
   }
   // a job without a rate limit copies everything before it settles (the fuzz waits for it)

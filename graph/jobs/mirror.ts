@@ -17,7 +17,7 @@ import { backingChainNext, chainContains, cowBs, filterOrCowBs, findOverlay, ski
 import { DEFAULT_MIRROR_BUF_SIZE, canWriteZeroesWithUnmap, mirrorDirtyInit } from './mirror-dirty.js';
 import { startRate } from './rate.js';
 import { snapshotAccessReadable } from './snapshot-io.js';
-import { mirrorWriteErrno } from './target-write.js';
+import { ENOSPC, mirrorWriteErrno } from './target-write.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
 import { setBackingHd } from './backing.js';
 import { rule } from '../rules.js';
@@ -227,7 +227,14 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   const firstRun = dirty[0];
   if (reportsTargetError && !(o.speed > 0) && firstRun) {
     const err = mirrorWriteErrno(p, o.bs, o.target, firstRun[0], Math.min(firstRun[1], srcLen) - firstRun[0]);
-    if (err !== undefined) {
+    // block_job_error_action: enospc stops the job on ENOSPC (not modelled, like stop)
+    // an ENOSPC comes from the target's qcow2 after the source's read has yielded: the job
+    // fails after the QMP reply, when it is next let run (failsWith, x-blockgraph-job-advance)
+    if (err === ENOSPC && o.onTargetError !== 'enospc') {
+      patchJobData(p, id, { failsWith: err });
+      return;
+    }
+    if (err !== undefined && err !== ENOSPC) {
       sendJob(ctx, id, { type: 'FAIL', error: err });
       return;
     }
@@ -239,6 +246,7 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   startRate(ctx, id, {
     kind: 'mirror', len: srcLen, top: o.bs, baseOverlay: baseOverlay ?? '', dest: o.target,
     mirror: { dirty, granularity, bufSize, iter: 0, writeZeroesOk }, reportsTargetError, ...(readErr ? { readErr } : {}),
+    ...(o.onTargetError === 'enospc' ? { enospcStops: true } : {}),
   });
   // without a limit the loop is not modelled in time, but a clean bitmap is ready at its first pass
   const j = p.job(id);

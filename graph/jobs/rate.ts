@@ -27,7 +27,7 @@ import { allocatedAbove, layerStatus } from './allocation.js';
 import { cowBs } from './chain.js';
 import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
-import { mirrorWriteErrno } from './target-write.js';
+import { ENOSPC, mirrorWriteErrno } from './target-write.js';
 import { rule } from '../rules.js';
 import { cbwBelow, refuseCbwGrowth } from './cbw-growth.js';
 import { jobReadError, jobWriteError } from './job-read.js';
@@ -52,6 +52,8 @@ export interface RateState {
   mirror?: MirrorDirty;   // mirror: the dirty bitmap and its iterator
   /** mirror: on-target-error report (or enospc): a failed write sets s->ret */
   reportsTargetError?: boolean;
+  /** on-target-error enospc: an ENOSPC stops the job (not modelled, like stop: the write counts as done) */
+  enospcStops?: boolean;
   /** mirror: s->ret, the errno text of the first failed write (mirror_write_complete) */
   ret?: string;
   /**
@@ -139,8 +141,9 @@ function runMirrorLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | '
     const it = mirrorIteration(p, m, r.top, r.len);
     if (!it) return true;
     // mirror_write_complete: a failed write sets s->ret (with on-target-error report/enospc)
-    const err = it.bytes > 0 && r.readErr !== undefined ? r.readErr
+    let err = it.bytes > 0 && r.readErr !== undefined ? r.readErr
       : it.bytes > 0 && r.reportsTargetError ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
+    if (err === ENOSPC && r.enospcStops && r.readErr === undefined) err = undefined;
     if (err !== undefined) r.ret = err;
     else if (it.bytes > 0) writeData(p, r.dest, it.offset, it.bytes);
     if (r.quota > 0 && !ignoreLimit && it.accounted > 0) {

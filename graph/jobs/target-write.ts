@@ -10,6 +10,7 @@
 //   can't overwrite anything"): -EIO. Zero pieces (compress_co_pwrite_zeroes) pass unchanged.
 // A discard piece (a source range with neither data nor zeroes: null-co without read-zeroes) is
 // a no-op on a target opened without discard=unmap (bdrv_co_pdiscard), so it does not fail.
+import { writeRoom } from '../length.js';
 import type { Proc } from '../proc.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
 import { filterChild, filterOrCowBs, isFilter } from './chain.js';
@@ -50,6 +51,34 @@ function discardOnly(p: Proc, source: string, offset: number, bytes: number): bo
   return !allocatedAbove(p, source, null, true, offset, bytes).alloc;
 }
 
+export const ENOSPC = 'No space left on device';
+
+/**
+ * A write into [offset, offset + bytes) of qcow2 node `q` that needs a new cluster (an L2 table
+ * or data, for data and zeroes alike: qcow2_alloc_host_offset, qcow2_subcluster_zeroize) gets one
+ * past the image's end (qcow2_alloc_clusters), and a raw `size` window under it, which can hold
+ * no more than the file had when it opened, refuses that write (raw_adjust_offset: -ENOSPC).
+ * Writes into clusters the image already has go in place. Not modelled: holes freed by internal
+ * snapshot deletions, which an allocation reuses first.
+ */
+export function qcow2OutOfRoom(p: Proc, q: string, offset: number, bytes: number): boolean {
+  const file = p.fileChild(q)?.child;
+  if (!file || p.node(q)?.driver !== 'qcow2' || writeRoom(p, file) === Infinity) return false;
+  for (let o = offset, g = 0; o < offset + bytes && g < 100_000; g++) {
+    const st = layerStatus(p, q, o, offset + bytes - o);
+    if (st.n <= 0) break;
+    if (!st.alloc) return true;
+    o += st.n;
+  }
+  return false;
+}
+
+/** A write into `target` (down through filters and raw) that a qcow2 node over a raw window refuses. */
+export function targetOutOfRoom(p: Proc, target: string, offset: number, bytes: number): boolean {
+  const end = writeEnd(p, target);
+  return p.node(end.node)?.driver === 'qcow2' && qcow2OutOfRoom(p, end.node, offset, bytes);
+}
+
 /** The errno a mirror's writes of [offset, offset + bytes) from `source` into `target` fail with. */
 export function mirrorWriteErrno(p: Proc, source: string, target: string, offset: number, bytes: number): string | undefined {
   if (bytes <= 0) return undefined;
@@ -58,6 +87,8 @@ export function mirrorWriteErrno(p: Proc, source: string, target: string, offset
   if (endNode?.driver === 'snapshot-access') {
     return discardOnly(p, source, offset, bytes) ? undefined : ENOTSUP;
   }
+  // a discard piece writes nothing (bdrv_co_pdiscard: a no-op without discard=unmap)
+  if (endNode?.driver === 'qcow2' && !discardOnly(p, source, offset, bytes) && qcow2OutOfRoom(p, end.node, offset, bytes)) return ENOSPC;
   if (end.compressAbove && endNode?.driver === 'qcow2') {
     // only the data pieces are written compressed; the target's own clusters decide
     for (let o = offset, guard = 0; o < offset + bytes && guard < 100_000; guard++) {
