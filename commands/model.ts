@@ -17,6 +17,7 @@ import { COMMANDS } from './registry.js';
 import { flushDrainWakes, wakeJob } from '../graph/jobs/rate.js';
 import { takeDrainWakes } from '../graph/drain.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
+import { jobAttachResidue } from '../graph/jobs/attach-residue.js';
 import { keepDebugStates } from '../graph/blkdebug-state.js';
 import { keepCreatedImages } from '../graph/images.js';
 import { validateCommand } from './schema/index.js';
@@ -58,9 +59,17 @@ export function executeCommand(state: State, proc: string, command: string, args
     if (def.mutates) refreshFilenames(p);
     // names handed out by a part of the command that was rolled back stay used
     keepIdCounters(d, d);
-  } catch (e) {
+  } catch (e0) {
+    let e = e0;
     // a command QEMU dies (or hangs) on has no after-state to keep: refused whole, no events
     if (e instanceof QemuAbortRefusal) return { ...refuse(state, e.cls, e.desc), events: [] };
+    // the subtrees its jobs attached stay refreshed (graph/jobs/attach-residue.ts)
+    const jobResidue = e instanceof QmpError ? jobAttachResidue(d) : undefined;
+    if (jobResidue && e instanceof QmpError) {
+      const before = e instanceof QmpErrorAfterAbort ? e.residue : undefined;
+      const own = (e as { failEvents?: QmpEvent[] }).failEvents;
+      e = Object.assign(new QmpErrorAfterAbort(e.desc, e.cls, (q) => { before?.(q); jobResidue(q); }), own ? { failEvents: own } : {});
+    }
     if (e instanceof QmpErrorAfterAbort) {
       // an abort handler QEMU dies in (external_snapshot_abort's &error_abort) refuses it whole
       try { return afterAbort(state, proc, e, { failed: d, failEvents: earlyFailEvents(events), wakes: takeDrainWakes(p) }); } catch (x) {

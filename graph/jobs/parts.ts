@@ -1,6 +1,7 @@
 // The pieces every block job is built from: the job's own edges (block_job_add_bdrv, always
 // with perm/shared fixed by the job, §2.2), its BlockBackends (blk_new + blk_insert_bs), the
 // internal filter nodes (commit_top, mirror_top) and the read-only flips jobs do by reopening.
+import { noteJobAttach } from './attach-residue.js';
 import { reopenBitmapsRo, reopenBitmapsRw } from '../bitmaps.js';
 import { QmpError } from '../../errors/index.js';
 import { registerDriver, defaultPerms, driverInfo, opensAsProtocol } from '../drivers.js';
@@ -33,6 +34,7 @@ export function addJobEdge(p: Proc, job: string, node: string, name: string, per
   // context, else the job (child_job_change_aio_ctx: with all its nodes) into the node's
   attachAcrossContexts(p, { kind: 'job', job }, node);
   attachChild(p, { kind: 'job', job }, node, name, 0, { perm, shared });
+  noteJobAttach(p, node);
 }
 
 /** block_job_remove_all_bdrv */
@@ -53,6 +55,7 @@ export function addJobBB(p: Proc, job: string, role: string, node: string, perm:
   p.putBB({ id, owner: { kind: 'job', id: job, role }, perm, shared, allowAioChange, aio: jobContext(p.job(job)), at: p.meta().seq });
   attachAcrossContexts(p, { kind: 'bb', bb: id }, node);
   attachChild(p, { kind: 'bb', bb: id }, node, 'root', 0, { perm, shared });
+  noteJobAttach(p, node);
   return id;
 }
 
