@@ -516,6 +516,32 @@ export function withAllocation(prev: Image, next: Image): Image {
   return { ...next, fileLength: qcow2FileSize(prev) < grown ? Math.max(prev.fileLength, grown) : prev.fileLength };
 }
 
+/**
+ * Where guest byte `guest` of a qcow2 image lies in its host file, on the layout qcow2FileSize
+ * assumes (qcow2_co_create's four metadata clusters and L1 table, then the data written in
+ * ascending guest order: qcow2_alloc_cluster_offset hands out the next free cluster, an L2 table
+ * first where a write enters a new L2-covered region), or undefined when no cluster holds it.
+ */
+export function qcow2HostOffset(img: Image, guest: number): number | undefined {
+  const cs = img.clusterSize ?? 65536;
+  const l2Span = (cs * cs) / 8;
+  const l1Bytes = 8 * Math.ceil(img.size / l2Span);
+  let next = 3 + Math.ceil(l1Bytes / cs);
+  const l2 = new Set<number>();
+  for (const [s, e] of img.data ?? []) {
+    for (let c = Math.floor(s / cs); c * cs < e; c++) {
+      const region = Math.floor((c * cs) / l2Span);
+      if (!l2.has(region)) {
+        l2.add(region);
+        next++;
+      }
+      if (guest >= c * cs && guest < (c + 1) * cs) return next * cs + (guest - c * cs);
+      next++;
+    }
+  }
+  return undefined;
+}
+
 export function qcow2FileSize(img: Image): number {
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;

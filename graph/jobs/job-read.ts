@@ -9,13 +9,16 @@ import { commitDebugState } from '../blkdebug-state.js';
 import type { Proc } from '../proc.js';
 import { debugCheck, debugEvent } from '../read.js';
 import { layerStatus } from './allocation.js';
+import { imageBehind } from '../images.js';
+import { qcow2HostOffset } from '../open.js';
 
 const FILTERS = new Set(['throttle', 'copy-on-read', 'compress', 'preallocate', 'copy-before-write']);
 
 /**
- * The errno text a read of [offset, offset + bytes) of `node` fails with, or undefined. `host`
- * false: the offsets are guest offsets of a qcow2 image whose host layout is not modelled, so
- * only blkdebug rules without a sector can match (as graph/read.ts's guest data reads).
+ * The errno text a read of [offset, offset + bytes) of `node` fails with, or undefined. A qcow2
+ * node's guest data is read at its host offset (graph/open.ts qcow2HostOffset); where that is not
+ * known (an external data file, a file that is no qcow2 image of the catalogue) only blkdebug
+ * rules without a sector can match, as graph/read.ts's guest data reads.
  */
 export function jobReadError(p: Proc, node: string, offset: number, bytes: number, host = true): string | undefined {
   const commit = commitDebugState(p);
@@ -45,13 +48,20 @@ export function jobReadError(p: Proc, node: string, offset: number, bytes: numbe
         // qcow2_co_preadv_part: per run of one cluster type; guest data through bs->file after
         // BLKDBG_READ_AIO, an unallocated run from the backing after BLKDBG_READ_BACKING_AIO
         const f = child(cur!, 'file');
+        const img = f ? imageBehind(p, f) : undefined;
+        const layout = known && img?.format === 'qcow2' && img.dataFile === undefined ? img : undefined;
+        const l2Span = ((img?.clusterSize ?? 65536) ** 2) / 8;
         for (let pos = off, guard = 0; pos < end && guard < 100000; guard++) {
           const st = layerStatus(p, cur!, pos, end - pos);
-          const m = st.n > 0 ? st.n : end - pos;
+          let m = st.n > 0 ? st.n : end - pos;
           let err: string | undefined;
           if (st.alloc) {
+            // one request per host-contiguous piece (qcow2_get_host_offset): an L2-covered
+            // region's clusters follow its L2 table (qcow2HostOffset)
+            const host = layout ? qcow2HostOffset(layout, pos) : undefined;
+            if (host !== undefined) m = Math.min(m, l2Span - (pos % l2Span));
             if (f) debugEvent(p, f, 'read_aio', commit);
-            err = rec(f, pos, m, false, depth + 1);
+            err = rec(f, host ?? pos, m, host !== undefined, depth + 1);
           } else {
             if (f) debugEvent(p, f, 'read_backing_aio', commit);
             err = rec(child(cur!, 'backing'), pos, m, known, depth + 1);
