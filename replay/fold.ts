@@ -58,6 +58,9 @@ export function foldRecord(f: Fold, rec: LogRecord): void {
   foldPart(f, rec);
 }
 
+/** Which way foldRaw folded records (specs count it): from the redo part alone, from a version-4 stored form, or decoded in full. */
+export const rawFoldWork = { redo: 0, stored: 0, full: 0 };
+
 /**
  * As foldRecord, for a record as the reader checked and parsed it (store/codec.ts RawRecord):
  * the replay path (issue 15). A whole transaction that ends in its record (the add/del
@@ -74,8 +77,10 @@ export function foldRaw(f: Fold, raw: RawRecord): void {
     const redo = r[3];
     if (r[0] === 'txn.begun' && r[1] === 4 && CURRENT_VERSION['txn.begun'] === 4 && Array.isArray(redo)
       && (redo[0] === ENDS_COMMIT || redo[0] === ENDS_OTHER) && Array.isArray(redo[1])) {
+      rawFoldWork.redo++;
       return foldRedo(f, raw.seq, r[2], redo[0] === ENDS_COMMIT, redo[1] as unknown[]);
     }
+    rawFoldWork.full++;
     return foldRecord(f, expandRaw(raw));
   }
   const b = raw.body;
@@ -83,8 +88,12 @@ export function foldRaw(f: Fold, raw: RawRecord): void {
   // version 4 (the same data: events/upcast.ts)
   if (b !== undefined && b[0] === 'txn.begun' && b[1] === 3 && CURRENT_VERSION['txn.begun'] === 4) {
     const w = wholeForFold(b[6]);
-    if (w !== undefined) return foldWhole(f, raw.seq, b[4], w);
+    if (w !== undefined) {
+      rawFoldWork.stored++;
+      return foldWhole(f, raw.seq, b[4], w);
+    }
   }
+  rawFoldWork.full++;
   foldRecord(f, expandRaw(raw));
 }
 
