@@ -22,7 +22,7 @@ import { Engine } from '../engine/engine.js';
 import { indexKeys } from '../events/node-keys.js';
 import { isWhole, stepsOf } from '../events/whole.js';
 import { canonicalJson } from '../graph/hash.js';
-import { decodeIndexMeta, encodeIndexMeta, encodeMeta, encodeSnapshot, hashOf, NIDX_KEY, recordBody2, seqKey, sublevelsOf, TEXT } from '../store/codec.js';
+import { decodeIndexMeta, encodeIndexMeta, encodeMeta, encodeSnapshot, FORMAT3, frameOf, hashOf, NIDX_KEY, recordBody2, recordParts3, seqKey, sublevelsOf, TEXT } from '../store/codec.js';
 import { entityCount, PART_ENTITIES } from '../engine/snapshot-build.js';
 import { digestApply, digestHex, stateDigest } from '../graph/hash.js';
 import type { Change } from '../graph/draft.js';
@@ -191,8 +191,8 @@ async function learn(base: number, snapshotEvery: number): Promise<Learned> {
 // ---------------------------------------------------------------------------------------------
 // The fast path: the stored text itself as a template. Per record: one fill, one sha256 (the
 // chain), one crc32; per change one sha256 per image (the state digest, as graph/hash.ts
-// entityDigest); no JSON parse or canonical encoding. It writes frame-2 values as store/codec.ts
-// encodeRecord lays them out, so before it writes anything its output for three cycles is
+// entityDigest); no JSON parse or canonical encoding. It writes frame-2 and frame-3 values as
+// store/codec.ts encodeRecord lays them out, so before it writes anything its output for three cycles is
 // compared with what the slow path (encodeRecord, EventLog.appendNow) stored for them: any
 // difference (a codec change, say) throws.
 
@@ -202,7 +202,9 @@ const MOD = 1n << 256n;
 const NO_LINK = '0'.repeat(16);
 
 interface FastSlot {
-  body: Tpl;                 // recordBody2 with the time as AT and the state hash as SH
+  // recordBody2 with the time as AT and the state hash as SH; for frame 3 (format version 5) the
+  // redo and undo texts (recordParts3), whose lengths vary with the cycle's numbers
+  body: Tpl[];
   atA: number; atB: number;
   idx: Tpl[];                // index keys (events/node-keys.ts indexKeys)
   minus: Tpl[]; plus: Tpl[]; // entityDigest inputs of the images a step removes / adds
@@ -212,11 +214,15 @@ interface FastSlot {
 const imageText = (ch: Change, img: unknown) => ch.s + '\0' + ch.c + '\0' + ch.id + '\0' + canonicalJson(img);
 
 function fastSlotOf(one: LogRecord, two: LogRecord, states: Map<number, string>): FastSlot {
-  const marked = (r: LogRecord) => {
-    let body = recordBody2(asNew(r)).split(r.at).join(AT);
+  const marked = (r: LogRecord): string[] => {
+    const n = asNew(r);
+    const texts = frameOf(n) === FORMAT3 ? Object.values(recordParts3(n)) : [recordBody2(n)];
     const sh = decisionOf(r)?.ended?.stateHash;
-    if (sh) body = body.split(sh).join(SH);
-    return body;
+    return texts.map((t) => {
+      let body = t.split(r.at).join(AT);
+      if (sh) body = body.split(sh).join(SH);
+      return body;
+    });
   };
   const what = `record ${one.seq}`;
   const k1 = indexKeys(one);
@@ -231,7 +237,11 @@ function fastSlotOf(one: LogRecord, two: LogRecord, states: Map<number, string>)
   };
   const at1 = Date.parse(one.at);
   const out: FastSlot = {
-    body: template(marked(one), marked(two), what), atA: at1, atB: Date.parse(two.at) - at1,
+    body: ((m1, m2) => {
+      if (m1.length !== m2.length) throw new Error(`build-log: ${what}: frames differ between cycles`);
+      return m1.map((t, i) => template(t, m2[i]!, what));
+    })(marked(one), marked(two)),
+    atA: at1, atB: Date.parse(two.at) - at1,
     idx: pair(k1, k2), minus: pair(images(one, 'before'), images(two, 'before')), plus: pair(images(one, 'after'), images(two, 'after')),
   };
   if (endsCommand(one)) out.state = template(states.get(one.seq)!, states.get(two.seq)!, `state after ${one.seq}`);
@@ -278,11 +288,16 @@ function fastCycle(slots: FastSlot[], c: number, cur: FastCursor, every: number,
     const seq = cur.seq + 1;
     for (const t of sl.minus) d -= sha(fillTpl(t, c));
     for (const t of sl.plus) d += sha(fillTpl(t, c));
-    let body = fillTpl(sl.body, c).replace(AT, new Date(sl.atA + sl.atB * (c - 1)).toISOString());
-    if (sl.state) body = body.replace(SH, digestHex(((d % MOD) + MOD) % MOD));
+    const at = new Date(sl.atA + sl.atB * (c - 1)).toISOString();
+    const parts = sl.body.map((t) => {
+      const p = fillTpl(t, c).replace(AT, at);
+      return sl.state ? p.replace(SH, digestHex(((d % MOD) + MOD) % MOD)) : p;
+    });
+    // frame 3: the redo part's length, the redo part, the undo part (store/codec.ts)
+    const body = parts.length === 2 ? hex8(parts[0]!.length) + parts[0] + parts[1] : parts[0]!;
     const seqHex = hex12(seq);
     const h = hashOf(cur.hash, seqHex + body);
-    const rest = '2' + seqHex + h + (cur.hash === '' ? NO_LINK : cur.hash.substring(0, 16)) + body;
+    const rest = (parts.length === 2 ? FORMAT3 : '2') + seqHex + h + (cur.hash === '' ? NO_LINK : cur.hash.substring(0, 16)) + body;
     const sk = seqKey(seq);
     emit(subs.logPrefix + sk, hex8(crc32(rest)) + rest);
     for (const t of sl.idx) emit(subs.nidxPrefix + fillTpl(t, c) + sk, '');

@@ -47,9 +47,13 @@ export type RecordType = keyof RecordDataByType;
  * within the record (store/whole-txn.ts). A plain version-2 begun is a version-3 one without
  * them, so it upcasts unchanged; a blockgraph that reads only version 2 refuses version 3
  * (`BG_LOG_PROTOCOL`) instead of folding the begun and missing its steps.
+ * Version 4 of txn.begun (format version 5, issue 15 replay): the same data as version 3, stored
+ * in frame 3 (store/codec.ts): the whole transaction's redo part (after-images and patches in
+ * step order, the decision's kind: store/whole-split.ts) as its own JSON text ahead of the rest,
+ * so that replay parses only it. Version 3 upcasts unchanged.
  */
 export const CURRENT_VERSION: Record<RecordType, number> = {
-  'txn.begun': 3, 'txn.step': 3, 'txn.compensated': 3, 'txn.decided': 3, 'txn.ended': 2, 'command.rejected': 2,
+  'txn.begun': 4, 'txn.step': 3, 'txn.compensated': 3, 'txn.decided': 3, 'txn.ended': 2, 'command.rejected': 2,
 };
 
 /** A record of `type` at its current version. */

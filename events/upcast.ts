@@ -16,6 +16,9 @@ UPCASTERS.set('txn.compensated@2', (d) => d);
 UPCASTERS.set('txn.decided@2', (d) => d);
 // Version 2 -> 3 (txn.begun): a plain begun is a version-3 begun without steps and decision.
 UPCASTERS.set('txn.begun@2', (d) => d);
+// Version 3 -> 4 (txn.begun): the same data; stored in frame 3 (redo part apart, store/codec.ts),
+// which the codec undoes when it reads.
+UPCASTERS.set('txn.begun@3', (d) => d);
 
 export function registerUpcaster(type: RecordType, fromVersion: number, fn: Upcaster): void {
   UPCASTERS.set(`${type}@${fromVersion}`, fn);

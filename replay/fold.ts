@@ -1,6 +1,6 @@
 // Folding log records into state. The one place that interprets the log: live engine,
 // replay, seek, verify and recovery all go through it, so they cannot disagree.
-import { BlockgraphError } from '../errors/index.js';
+import { BlockgraphError, LogCorruptError } from '../errors/index.js';
 import { upcast } from '../events/upcast.js';
 import { CURRENT_VERSION } from '../events/types.js';
 import { isWhole, partsOf } from '../events/whole.js';
@@ -9,6 +9,9 @@ import type { Change } from '../graph/draft.js';
 import type { State } from '../graph/types.js';
 import { protocolNext, type TxnEvent, type TxnState } from '../machines/txn-protocol.js';
 import { expandRaw, type RawRecord } from '../store/codec.js';
+import { merged } from '../store/image-delta.js';
+import { expandImage, TEMPLATE_PROBE, templateFor } from '../store/image-template.js';
+import { ENDS_COMMIT, ENDS_OTHER } from '../store/whole-split.js';
 import type { LogRecord } from '../store/types.js';
 import { wholeForFold, type WholeForFold } from '../store/whole-txn.js';
 
@@ -55,6 +58,9 @@ export function foldRecord(f: Fold, rec: LogRecord): void {
   foldPart(f, rec);
 }
 
+/** Which way foldRaw folded records (specs count it): from the redo part alone, from a version-4 stored form, or decoded in full. */
+export const rawFoldWork = { redo: 0, stored: 0, full: 0 };
+
 /**
  * As foldRecord, for a record as the reader checked and parsed it (store/codec.ts RawRecord):
  * the replay path (issue 15). A whole transaction that ends in its record (the add/del
@@ -65,12 +71,29 @@ export function foldRecord(f: Fold, rec: LogRecord): void {
  * other record is decoded in full and goes through foldRecord.
  */
 export function foldRaw(f: Fold, raw: RawRecord): void {
-  const b = raw.body;
-  // version 3 of txn.begun is the current one (no upcast) and the only one holding a whole transaction
-  if (b !== undefined && b[0] === 'txn.begun' && b[1] === 3 && CURRENT_VERSION['txn.begun'] === 3) {
-    const w = wholeForFold(b[6]);
-    if (w !== undefined) return foldWhole(f, raw.seq, b[4], w);
+  const r = raw.redo;
+  if (r !== undefined) {
+    // format version 5 (frame 3): the redo part alone, parsed; the undo part is never read here
+    const redo = r[3];
+    if (r[0] === 'txn.begun' && r[1] === 4 && CURRENT_VERSION['txn.begun'] === 4 && Array.isArray(redo)
+      && (redo[0] === ENDS_COMMIT || redo[0] === ENDS_OTHER) && Array.isArray(redo[1])) {
+      rawFoldWork.redo++;
+      return foldRedo(f, raw.seq, r[2], redo[0] === ENDS_COMMIT, redo[1] as unknown[]);
+    }
+    rawFoldWork.full++;
+    return foldRecord(f, expandRaw(raw));
   }
+  const b = raw.body;
+  // version 3 of txn.begun is the only one frame 2 holds a whole transaction in; it reads as
+  // version 4 (the same data: events/upcast.ts)
+  if (b !== undefined && b[0] === 'txn.begun' && b[1] === 3 && CURRENT_VERSION['txn.begun'] === 4) {
+    const w = wholeForFold(b[6]);
+    if (w !== undefined) {
+      rawFoldWork.stored++;
+      return foldWhole(f, raw.seq, b[4], w);
+    }
+  }
+  rawFoldWork.full++;
   foldRecord(f, expandRaw(raw));
 }
 
@@ -87,6 +110,57 @@ function foldWhole(f: Fold, seq: number, txn: string | null, w: WholeForFold): v
   feed(decided, t, 'END');
   // after-images only: the redo direction reads nothing else (graph/apply.ts)
   applyChangesInPlace(f.state, w.changes as unknown as Change[]);
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const own = (o: object | undefined, k: string): unknown => (o !== undefined && Object.prototype.hasOwnProperty.call(o, k) ? (o as Record<string, unknown>)[k] : undefined);
+const one: Change[] = [];
+
+/**
+ * A whole transaction of format version 5 from its redo part (store/whole-split.ts): the
+ * protocol fed as foldWhole feeds it, then each change applied in step order, a patch to the
+ * entity as the state holds it (its before-image, in a log the engine wrote: the full decode
+ * merges the same patch into the stored before-image, so both give the same members in the
+ * same order). Nothing of the undo part is parsed.
+ */
+function foldRedo(f: Fold, seq: number, txn: string | null, commit: boolean, steps: unknown[]): void {
+  const at = { seq, type: 'txn.begun' };
+  if (seq !== f.seq + 1) protocol(at, `expected seq ${f.seq + 1}`);
+  f.seq = seq;
+  if (!txn || f.open.has(txn)) protocol(at, 'duplicate or missing transaction id');
+  const t: OpenTxn = { id: txn, state: 'preparing', steps: [], compensated: [], begunSeq: seq };
+  for (let i = 0; i < steps.length; i++) feed({ seq, type: 'txn.step' }, t, 'ADD');
+  const decided = { seq, type: 'txn.decided' };
+  feed(decided, t, commit ? 'COMMIT' : 'ABORT');
+  feed(decided, t, 'END');
+  const state = f.state as Record<string, Record<string, Record<string, unknown>>>;
+  for (const st of steps) {
+    if (!Array.isArray(st)) throw new LogCorruptError(seq, 'body is not a record');
+    for (const r of st as unknown[]) {
+      if (!Array.isArray(r)) throw new LogCorruptError(seq, 'body is not a record');
+      const [s, c, id, kind, x] = r as unknown[];
+      if (typeof s !== 'string' || typeof c !== 'string' || typeof id !== 'string') throw new LogCorruptError(seq, 'body is not a record');
+      let after: unknown = null;
+      if (r.length > 3) {
+        if (kind === 1) {
+          // a templated after-image (store/image-template.ts)
+          const tpl = templateFor(c, TEMPLATE_PROBE);
+          after = tpl && expandImage(tpl, x);
+          if (after === undefined) throw new LogCorruptError(seq, 'body is not a record');
+        } else if (kind === 2) after = x;
+        else if (kind === 3 && isPlain(x)) {
+          const cur = own(own(own(state, s) as object | undefined, c) as object | undefined, id);
+          if (!isPlain(cur)) protocol({ seq, type: 'txn.step' }, `a patch of ${s}/${c}/${id}, which the state does not hold`);
+          const u = r[5];
+          after = merged(cur, x, Array.isArray(u) ? (u as string[]) : []);
+        } else throw new LogCorruptError(seq, 'body is not a record');
+      }
+      // after-images only: the redo direction reads nothing else (graph/apply.ts)
+      one[0] = { s, c, id, after } as unknown as Change;
+      applyChangesInPlace(f.state, one);
+    }
+  }
+  one.length = 0;
 }
 
 /**

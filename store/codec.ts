@@ -31,6 +31,18 @@
 //               steps and its decision with its end, events/whole.ts) in one record, stored by
 //               position with each image once (store/whole-txn.ts).
 //
+// Frame 3 (txn.begun version 4: format version 5, issue 15 replay): frame 2's header, then the
+// body in two JSON texts, so that replay parses only the first:
+//   [0..101)    as frame 2 ('3' at [8]); hash = sha256(prevHash + seq (12 hex) + [101..end))
+//   [101..109)  R: the redo part's length in characters, 8 hex digits
+//   [109..109+R) redo: canonical JSON [type, v, txn|null, redo]: what the fold reads (a whole
+//               transaction's after-images and patches in step order, its decision's kind;
+//               store/whole-split.ts), type and txn first at a fixed offset
+//   [109+R..)   undo: canonical JSON [stream, at, causation|null, undo]: the rest (before-images,
+//               args, plan, step names, the decision in full)
+// The CRC covers the whole value, as in the other frames. The full decoder joins both parts
+// into the record version 3 decodes to (the same data: events/upcast.ts).
+//
 // Text, not binary: classic-level hands out strings at less than half the cost of Buffers, and
 // the fixed-width header lets `verify` check CRC, contiguity and the whole chain without
 // parsing JSON, and `read` parse each body exactly once.
@@ -41,14 +53,18 @@ import { BlockgraphError, LogCorruptError, SnapshotCorruptError } from '../error
 import { compactChanges, expandChanges, hasImages } from './image-delta.js';
 import { compactImage, DECIDED_V3, expandImage, templates } from './image-template.js';
 import { compactWhole, expandWhole } from './whole-txn.js';
+import { decisionCode, joinWhole, splitWhole } from './whole-split.js';
 import type { LogRecord, NewRecord, Snapshot } from './types.js';
 
 export const FORMAT = '1';
 export const FORMAT2 = '2';
+export const FORMAT3 = '3';
 /** Header length of frame 1 (the body starts here). */
 export const HEADER = 149;
 /** Header length of frame 2. */
 export const HEADER2 = 101;
+/** Header length of frame 3 (frame 2's and the redo part's length); the redo part starts here. */
+export const HEADER3 = 109;
 const LINK = 16;
 const NO_LINK = '0'.repeat(LINK);
 const OFF_FORMAT = 8;
@@ -231,9 +247,30 @@ export function recordBody(seq: number, rec: NewRecord): string {
   return s + ',"type":' + JSON.stringify(rec.type) + ',"v":' + (rec.v ?? 1) + '}';
 }
 
-/** The frame a record of this version is written in. */
-export function frameOf(v: number | undefined): '1' | '2' {
-  return (v ?? 1) >= 2 ? FORMAT2 : FORMAT;
+/** The frame a record of this type and version is written in. */
+export function frameOf(rec: Pick<NewRecord, 'type' | 'v'>): '1' | '2' | '3' {
+  const v = rec.v ?? 1;
+  if (v >= 4 && rec.type === 'txn.begun') return FORMAT3; // format version 5
+  return v >= 2 ? FORMAT2 : FORMAT;
+}
+
+/**
+ * Frame 3's redo and undo texts (store/whole-split.ts): a txn.begun of version 4, its data in
+ * version 4's stored form (compactWhole) split in two.
+ */
+export function recordParts3(rec: NewRecord): { redo: string; undo: string } {
+  const d = rec.data as { decided?: unknown } | null;
+  const { redo, undo } = splitWhole(compactWhole(rec.data), typeof d === 'object' && d !== null ? d.decided : undefined);
+  return {
+    redo: '[' + JSON.stringify(rec.type) + ',' + (rec.v ?? 1) + ',' + (rec.txn === undefined ? 'null' : JSON.stringify(rec.txn)) + ',' + canonicalJson(redo) + ']',
+    undo: '[' + JSON.stringify(rec.stream) + ',' + JSON.stringify(rec.at) + ',' + (rec.causation === undefined ? 'null' : JSON.stringify(rec.causation))
+      + ',' + canonicalJson(undo) + ']',
+  };
+}
+
+/** What frame 3 hashes after the seq and stores after the link: the redo length, redo, undo. */
+function body3(p: { redo: string; undo: string }): string {
+  return hex8(p.redo.length) + p.redo + p.undo;
 }
 
 /**
@@ -269,7 +306,9 @@ export function hashOf(prevHash: string, body: string): string {
  * or a shipped copy recomputes from the record alone.
  */
 export function recordHash(seq: number, rec: NewRecord, prevHash: string): string {
-  return frameOf(rec.v) === FORMAT2 ? hashOf(prevHash, hex12(seq) + recordBody2(rec)) : hashOf(prevHash, recordBody(seq, rec));
+  const frame = frameOf(rec);
+  if (frame === FORMAT3) return hashOf(prevHash, hex12(seq) + body3(recordParts3(rec)));
+  return frame === FORMAT2 ? hashOf(prevHash, hex12(seq) + recordBody2(rec)) : hashOf(prevHash, recordBody(seq, rec));
 }
 
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
@@ -285,7 +324,19 @@ export function encodeRecord(seq: number, rec: NewRecord, prevHash: string): Enc
   checkEnvelope(rec);
   if (!Number.isInteger(seq) || seq < 1 || seq > MAX_SEQ) throw badInput(`seq out of range: ${seq}`);
   if (prevHash !== '' && !HASH_RE.test(prevHash)) throw badInput(`bad prevHash: ${prevHash}`);
-  if (frameOf(rec.v) === FORMAT2) {
+  const frame = frameOf(rec);
+  if (frame === FORMAT3) {
+    const parts = recordParts3(rec);
+    const seqHex = hex12(seq);
+    const body = body3(parts);
+    const h = hashOf(prevHash, seqHex + body);
+    const rest = FORMAT3 + seqHex + h + (prevHash === '' ? NO_LINK : prevHash.substring(0, LINK)) + body;
+    const redo = parseRedo3(parts.redo);
+    const record = redo === undefined ? undefined : recordFromParts3(redo, parts.undo, seq, prevHash, h);
+    if (record === undefined) throw badInput('record does not round-trip');
+    return { record, value: hex8(crc32(rest)) + rest };
+  }
+  if (frame === FORMAT2) {
     const body = recordBody2(rec);
     const seqHex = hex12(seq);
     const h = hashOf(prevHash, seqHex + body);
@@ -341,6 +392,65 @@ function parseBody2(body: string): Body2 | undefined {
  */
 export type Body2 = [type: string, v: number, stream: string, at: string, txn: string | null, causation: string | null, data: unknown];
 
+/**
+ * A parsed redo part of frame 3: [type, v, txn|null, redo]. The redo is still in its stored form
+ * (store/whole-split.ts), null where the record has none.
+ */
+export type Redo3 = [type: string, v: number, txn: string | null, redo: unknown];
+
+/** JSON.parse of a frame-3 redo text (counted), undefined when it is not the 4-member array. */
+function parseRedo3(text: string): Redo3 | undefined {
+  let a: unknown;
+  decodeWork.parses++;
+  decodeWork.chars += text.length;
+  try {
+    a = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(a) || a.length !== 4) return undefined;
+  const [type, v, txn] = a as unknown[];
+  if (typeof type !== 'string' || typeof v !== 'number' || (txn !== null && typeof txn !== 'string')) return undefined;
+  return a as Redo3;
+}
+
+/**
+ * The record both parts of a frame-3 body stand for (`redo` parsed, and spent; `undo` the undo
+ * text): the same record, key order too, as version 3 of the same data decodes to.
+ */
+function recordFromParts3(redo: Redo3, undoText: string, seq: number, prevHash: string, h: string): LogRecord | undefined {
+  let u: unknown;
+  decodeWork.parses++;
+  decodeWork.chars += undoText.length;
+  try {
+    u = JSON.parse(undoText);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(u) || u.length !== 4) return undefined;
+  const [stream, at, causation, undo] = u as unknown[];
+  if (typeof stream !== 'string' || typeof at !== 'string' || (causation !== null && typeof causation !== 'string')) return undefined;
+  const [type, v, txn, r] = redo;
+  if (type !== 'txn.begun') return undefined; // the only type frame 3 holds
+  const rec = { at } as LogRecord;
+  if (causation !== null) rec.causation = causation;
+  try {
+    rec.data = expandWhole(joinWhole(r, undo));
+  } catch {
+    return undefined; // parts that do not join, or a malformed image
+  }
+  // the redo part's decision code is what the fold trusts: it must be the decision's
+  if (r !== null && (r as unknown[])[0] !== decisionCode((rec.data as { decided?: unknown }).decided)) return undefined;
+  rec.seq = seq;
+  rec.stream = stream;
+  if (txn !== null) rec.txn = txn;
+  rec.type = type;
+  rec.v = v;
+  rec.prevHash = prevHash;
+  rec.hash = h;
+  return rec;
+}
+
 /** The record a parsed body stands for: its data expanded (in place: `a` is spent). */
 function recordFromArray2(a: Body2, seq: number, prevHash: string, h: string): LogRecord | undefined {
   const [type, v, stream, at, txn, causation, data] = a;
@@ -384,16 +494,22 @@ export interface RawRecord {
   hash: string;
   prevHash: string;
   body?: Body2;
+  /** Frame 3: the redo part parsed; the undo part is `value` from `undoAt`, not parsed yet. */
+  redo?: Redo3;
+  value?: string;
+  undoAt?: number;
   record?: LogRecord;
 }
 
 /** The full record of a raw one (expanding its data in place: call once). Throws LogCorruptError(seq). */
 export function expandRaw(r: RawRecord): LogRecord {
   if (r.record !== undefined) return r.record;
-  const rec = recordFromArray2(r.body!, r.seq, r.prevHash, r.hash);
+  const rec = r.redo !== undefined
+    ? recordFromParts3(r.redo, r.value!.substring(r.undoAt!), r.seq, r.prevHash, r.hash)
+    : recordFromArray2(r.body!, r.seq, r.prevHash, r.hash);
   if (rec === undefined) throw new LogCorruptError(r.seq, 'body is not a record');
   r.record = rec;
-  r.body = undefined;
+  r.body = r.redo = r.value = undefined;
   return rec;
 }
 
@@ -407,7 +523,21 @@ function expandData(data: unknown): unknown {
 /** Where a frame's body starts, or undefined for an unknown frame. */
 function bodyStart(value: string): number | undefined {
   const f = value[OFF_FORMAT];
-  return f === FORMAT2 ? HEADER2 : f === FORMAT ? HEADER : undefined;
+  return f === FORMAT2 ? HEADER2 : f === FORMAT3 ? HEADER3 : f === FORMAT ? HEADER : undefined;
+}
+
+/** Where a sound frame-3 value's undo part starts (its redo part is [HEADER3, that)), or undefined. */
+function undoStart(value: string): number | undefined {
+  // 8 lower-case hex digits (a char loop: a RegExp test cost more than the rest of the header check)
+  let len = 0;
+  for (let i = HEADER2; i < HEADER3; i++) {
+    const c = value.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return undefined;
+    len = len * 16 + d;
+  }
+  const end = HEADER3 + len;
+  return end + 2 <= value.length && end >= HEADER3 + 2 ? end : undefined;
 }
 
 /**
@@ -421,6 +551,7 @@ export function frameProblem(value: string, seq: number, byKey = false): string 
   const start = bodyStart(value);
   if (start === undefined) return `unknown record format ${JSON.stringify(value[OFF_FORMAT])}`;
   if (value.length < start + 2) return `record too short (${value.length} chars)`;
+  if (start === HEADER3 && undoStart(value) === undefined) return 'bad redo part length';
   const seqHex = value.substring(OFF_SEQ, OFF_HASH);
   if (seqHex !== hex12(seq)) {
     const stored = parseInt(seqHex, 16);
@@ -437,7 +568,7 @@ export function headerHash(value: string): string {
 
 /** Does the stored back-link match `prevHash` (the full hash of record seq-1, "" for none)? */
 export function linksTo(value: string, prevHash: string): boolean {
-  if (value[OFF_FORMAT] === FORMAT2) return value.substring(OFF_PREV, HEADER2) === (prevHash === '' ? NO_LINK : prevHash.substring(0, LINK));
+  if (value[OFF_FORMAT] !== FORMAT) return value.substring(OFF_PREV, HEADER2) === (prevHash === '' ? NO_LINK : prevHash.substring(0, LINK));
   return value.substring(OFF_PREV, HEADER) === (prevHash === '' ? NO_HASH : prevHash);
 }
 
@@ -450,7 +581,7 @@ export function storedPrevHash(value: string): string | undefined {
 
 /** Recomputes a sound frame's own hash from its body and the given prevHash. */
 export function ownHashOf(value: string, prevHash: string): string {
-  if (value[OFF_FORMAT] === FORMAT2) return hashOf(prevHash, value.substring(OFF_SEQ, OFF_HASH) + value.substring(HEADER2));
+  if (value[OFF_FORMAT] !== FORMAT) return hashOf(prevHash, value.substring(OFF_SEQ, OFF_HASH) + value.substring(HEADER2)); // frames 2 and 3
   return hashOf(prevHash, value.substring(HEADER));
 }
 
@@ -512,15 +643,24 @@ export class ChainReader {
     if (problem !== undefined) throw new LogCorruptError(seq, problem);
     const known = this.#prevHash;
     let raw: RawRecord;
-    if (value[OFF_FORMAT] === FORMAT2) {
+    const frame = value[OFF_FORMAT];
+    if (frame !== FORMAT) {
       if (known === undefined) {
         // Callers that start a read past seq 1 pass the hash of the record before it.
         throw new LogCorruptError(seq, `record ${seq} links to record ${seq - 1}, whose hash was not given`);
       }
       if (!linksTo(value, known)) throw new LogCorruptError(seq, `broken chain: prevHash does not match the hash of record ${seq - 1}`);
-      const body = parseBody2(value.substring(HEADER2));
-      if (body === undefined) throw new LogCorruptError(seq, 'body is not a record');
-      raw = { seq, hash: value.substring(OFF_HASH, OFF_PREV), prevHash: known, body };
+      if (frame === FORMAT3) {
+        // format version 5: only the redo part is parsed here; the undo part when expanded
+        const undoAt = undoStart(value)!; // frameProblem checked it
+        const redo = parseRedo3(value.substring(HEADER3, undoAt));
+        if (redo === undefined) throw new LogCorruptError(seq, 'body is not a record');
+        raw = { seq, hash: value.substring(OFF_HASH, OFF_PREV), prevHash: known, redo, value, undoAt };
+      } else {
+        const body = parseBody2(value.substring(HEADER2));
+        if (body === undefined) throw new LogCorruptError(seq, 'body is not a record');
+        raw = { seq, hash: value.substring(OFF_HASH, OFF_PREV), prevHash: known, body };
+      }
     } else {
       let prevHash = value.substring(OFF_PREV, HEADER);
       if (prevHash === NO_HASH) prevHash = '';

@@ -133,7 +133,7 @@ function bad(k: string): never {
 }
 
 /** before + patch - removed, keys in sorted order (as a canonical body parses). */
-function merged(before: Obj, patch: Obj, removed: string[]): Obj {
+export function merged(before: Obj, patch: Obj, removed: string[]): Obj {
   if (removed.length === 0) {
     // the usual update (a flag flipped, a counter moved): every patched member is one `before`
     // has, so the result has before's keys in before's order; a spread copies them at once

@@ -3,16 +3,18 @@
 // full decode and foldRecord give, byte for byte (key order too), with the same transactions
 // left open, at every seq: on the golden scenarios (today's engine and the recorded logs of
 // older record versions) and on random engine logs. And the work it saves is counted, never
-// timed: one parse per record, no delete's image expanded, no image copied.
+// timed: one parse per record, no delete's image expanded, no image copied. Format version 5
+// (frame 3, store/whole-split.ts): the parse is of the redo part alone, and every whole
+// transaction the engine writes folds from it.
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Engine, FIXED_CLOCK } from '../../engine/engine.js';
 import { parseFixture } from '../../replay/fixture.js';
-import { emptyFold, foldRaw, foldRecord, type Fold } from '../../replay/fold.js';
+import { emptyFold, foldRaw, foldRecord, rawFoldWork, type Fold } from '../../replay/fold.js';
 import { replay } from '../../replay/replay.js';
 import { randomStep, seededChooser, WORKLOAD_IMAGES } from '../../replay/drill/workload.js';
-import { ChainReader, decodeWork, encodeRecord } from '../../store/codec.js';
+import { ChainReader, decodeWork, encodeRecord, HEADER2, HEADER3 } from '../../store/codec.js';
 import { imageWork } from '../../store/image-template.js';
 import { openMemory, type EventLog, type LogRecord } from '../../store/index.js';
 import { GOLDEN, recordGolden } from '../golden/scenarios.js';
@@ -52,7 +54,15 @@ function encodedAgain(r: LogRecord): string {
 for (const sc of GOLDEN) {
   it(`golden ${sc.name} through today's engine: both folds agree at every seq`, async () => {
     const log = await recordGolden(sc, await openMemory(), async (l) => l);
-    assert.ok((await sameFolds(log, sc.name)) > 5);
+    rawFoldWork.redo = rawFoldWork.stored = rawFoldWork.full = 0;
+    const n = await sameFolds(log, sc.name);
+    assert.ok(n > 5);
+    // format version 5: every whole transaction the engine wrote folds from its redo part alone
+    // (counted twice: sameFolds' own pass and replay's)
+    const wholes = (await log.readAll()).filter((r) => r.type === 'txn.begun' && r.v === 4 && (r.data as { decided?: { ended?: unknown } }).decided?.ended).length;
+    assert.ok(wholes > 0);
+    assert.is(rawFoldWork.redo, 2 * wholes, `${sc.name}: ${rawFoldWork.redo} folds from the redo part for ${wholes} whole transactions`);
+    assert.is(rawFoldWork.stored, 0);
     await log.close();
   });
   it(`golden ${sc.name} as recorded (older record versions): both folds agree at every seq`, async () => {
@@ -92,13 +102,30 @@ it('replaying 200 blockdev-add/del: one parse per record, no image copied, a del
     const r = i % 2 ? await e.execute('A', 'blockdev-del', { 'node-name': `n${i - 1}` }) : await e.execute('A', 'blockdev-add', { driver: 'null-co', 'node-name': `n${i}` });
     assert.ok('return' in r.reply);
   }
+  // the redo parts' lengths, from the stored values' headers (format version 5, frame 3)
+  let redoChars = 0;
+  let all = 0;
+  for await (const chunk of log.readChunks({})) {
+    for (const r of chunk) {
+      const { seq, hash: _h, prevHash, ...rest } = r;
+      const v = encodeRecord(seq, rest, prevHash).value;
+      assert.is(v[8], '3', `record ${seq} is in frame 3`);
+      redoChars += parseInt(v.substring(HEADER2, HEADER3), 16);
+      all += v.length - HEADER3;
+    }
+  }
   decodeWork.parses = decodeWork.chars = imageWork.expanded = imageWork.copied = 0;
+  rawFoldWork.redo = rawFoldWork.stored = rawFoldWork.full = 0;
   const f = await replay(log, { fromScratch: true });
   assert.is(decodeWork.parses, f.seq, 'one parse per record');
+  assert.is(decodeWork.chars, redoChars, 'the redo parts alone are parsed');
+  assert.ok(redoChars < all / 2, `${(redoChars / f.seq).toFixed(0)} of ${(all / f.seq).toFixed(0)} characters per record parsed`);
+  assert.is(rawFoldWork.redo, f.seq, 'every record folded from its redo part');
   assert.is(imageWork.copied, 0, 'no image copied');
-  // an add expands its node's after-image and the process meta's before-image (the counter's
-  // update); a delete nothing, its decision nothing: the full decode expands 5 per pair
-  assert.ok(imageWork.expanded <= 200, `${imageWork.expanded} images expanded for 200 commands`);
+  // an add expands its node's after-image (the counter's update and the monitor-ref are
+  // patches; the first add also creates the process's meta); a delete nothing, its decision
+  // nothing: the full decode expands 5 per pair
+  assert.ok(imageWork.expanded <= 100 + 1, `${imageWork.expanded} images expanded for 200 commands`);
   // the full decode of the same log, for the figure it replaces
   decodeWork.parses = imageWork.expanded = imageWork.copied = 0;
   await log.readAll();

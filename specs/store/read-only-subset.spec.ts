@@ -85,8 +85,13 @@ for (const [where, at] of [['start', () => 5], ['middle', (h: number) => Math.fl
     assert.is(b.hash, b.full);
     // The store's tables grow with the log; what a seek links and opens does not.
     assert.ok(b.tablesInStore >= 3 * a.tablesInStore, `tables: ${a.tablesInStore} → ${b.tablesInStore}`);
-    assert.ok(b.linked <= a.linked + 1, `linked ${a.linked} → ${b.linked}`);
-    assert.ok(b.linked <= 6, `linked ${b.linked} of ${b.tablesInStore}`);
+    // Each of a seek's two log windows (4096 seqs before the seek, and before the newest seq) spans
+    // two or three 1 MiB tables (~3,400 records each) depending on where the tables' boundaries
+    // fall, which moves whenever the records' size does (format version 5 moved it): one more
+    // table per window between the two logs is alignment, not growth; 3 + 3 and the tail's
+    // snapshot / index table is the most any log size gives.
+    assert.ok(b.linked <= a.linked + 2, `linked ${a.linked} → ${b.linked}`);
+    assert.ok(b.linked <= 7, `linked ${b.linked} of ${b.tablesInStore}`);
     assert.ok(b.open >= 1 && b.open <= b.linked, `open ${b.open}`);
   });
 }
