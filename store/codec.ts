@@ -42,6 +42,7 @@ import { compactChanges, expandChanges, hasImages } from './image-delta.js';
 import { compactImage, DECIDED_V3, expandImage, templates } from './image-template.js';
 import { compactWhole, expandWhole } from './whole-txn.js';
 import type { LogRecord, NewRecord, Snapshot } from './types.js';
+import { sortKeys } from './sort-keys.js';
 
 export const FORMAT = '1';
 export const FORMAT2 = '2';
@@ -173,7 +174,7 @@ export function canonicalJson(v: unknown): string {
       const o = v as Record<string, unknown>;
       if (typeof o.toJSON === 'function') return canonicalJson((o.toJSON as () => unknown)());
       const keys = Object.keys(o);
-      if (keys.length > 1) keys.sort();
+      if (keys.length > 1) sortKeys(keys);
       let s = '{';
       let first = true;
       for (let i = 0; i < keys.length; i++) {
