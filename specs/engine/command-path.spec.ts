@@ -47,4 +47,20 @@ test('the index keys written before the parse-back are those of the record as st
   await e.log.close();
 });
 
+test('one trip to LevelDB per durable command: its synced batch, and no read', async () => {
+  const e = await Engine.open(await openMemory());
+  const db = e.log.db as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const calls: string[] = [];
+  for (const m of ['batch', 'put', 'get', 'getMany', 'del', 'iterator', 'keys', 'values']) {
+    const orig = db[m]!.bind(db);
+    db[m] = (...a: unknown[]) => { calls.push(m === 'batch' ? `batch${(a[1] as { sync?: boolean } | undefined)?.sync ? ' synced' : ''}` : m); return orig(...a); };
+  }
+  for (let i = 0; i < 10; i++) {
+    await e.execute('A', 'blockdev-add', { driver: 'null-co', 'node-name': `n${i}` });
+    await e.execute('A', 'blockdev-del', { 'node-name': `n${i}` });
+  }
+  assert.equal(calls, Array.from({ length: 20 }, () => 'batch synced'));
+  await e.log.close();
+});
+
 test.run();
