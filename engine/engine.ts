@@ -162,7 +162,8 @@ export class Engine implements ModelBackend {
    * folded state ahead of the log: the engine refuses everything after it (reopen to recover).
    */
   private submit(records: NewRecord[], sync: boolean, digestAfter?: bigint): Promise<void> {
-    const { records: out, durable } = this.log.appendNow(records, { expectedSeq: this.fold.seq + 1, sync });
+    // the records come from the model: parsed back while the batch is written (store/types.ts)
+    const { records: out, durable } = this.log.appendNow(records, { expectedSeq: this.fold.seq + 1, sync, parseAfterHandOff: true });
     this.foldAll(out, digestAfter);
     return durable.then(
       () => { for (const rec of out) this.committed$.next(rec); },

@@ -5,6 +5,7 @@
 // engine records a state hash per transaction in O(changes), not O(state).
 import { hash } from 'node:crypto';
 import type { Change } from './draft.js';
+import { sortKeys } from '../store/sort-keys.js';
 
 export function canonicalJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
@@ -20,7 +21,7 @@ export function canonicalJson(v: unknown): string {
   }
   const o = v as Record<string, unknown>;
   const keys = Object.keys(o);
-  if (keys.length > 1) keys.sort();
+  if (keys.length > 1) sortKeys(keys);
   let s = '{';
   let first = true;
   for (const k of keys) {

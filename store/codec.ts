@@ -55,6 +55,7 @@ import { compactImage, DECIDED_V3, expandImage, templates } from './image-templa
 import { compactWhole, expandWhole } from './whole-txn.js';
 import { decisionCode, joinWhole, splitWhole } from './whole-split.js';
 import type { LogRecord, NewRecord, Snapshot } from './types.js';
+import { sortKeys } from './sort-keys.js';
 
 export const FORMAT = '1';
 export const FORMAT2 = '2';
@@ -189,7 +190,7 @@ export function canonicalJson(v: unknown): string {
       const o = v as Record<string, unknown>;
       if (typeof o.toJSON === 'function') return canonicalJson((o.toJSON as () => unknown)());
       const keys = Object.keys(o);
-      if (keys.length > 1) keys.sort();
+      if (keys.length > 1) sortKeys(keys);
       let s = '{';
       let first = true;
       for (let i = 0; i < keys.length; i++) {
@@ -321,6 +322,18 @@ const hex12 = (n: number): string => n.toString(16).padStart(12, '0');
  * but whose chain is not.
  */
 export function encodeRecord(seq: number, rec: NewRecord, prevHash: string): Encoded {
+  const f = encodeFrame(seq, rec, prevHash);
+  return { record: f.record(), value: f.value };
+}
+
+/**
+ * encodeRecord in two halves: the stored value and its hash now, the record parsed back from
+ * the body when `record()` is called (once). A durable append hands the value to LevelDB first
+ * and parses the record back while the write and its fsync run (store/event-log.ts appendNow,
+ * issue 15): the parse-back is off the command's path. `record()` throws BG_BAD_INPUT for a
+ * body that does not round-trip, as encodeRecord does.
+ */
+export function encodeFrame(seq: number, rec: NewRecord, prevHash: string): { value: string; hash: string; record: () => LogRecord } {
   checkEnvelope(rec);
   if (!Number.isInteger(seq) || seq < 1 || seq > MAX_SEQ) throw badInput(`seq out of range: ${seq}`);
   if (prevHash !== '' && !HASH_RE.test(prevHash)) throw badInput(`bad prevHash: ${prevHash}`);
@@ -341,17 +354,25 @@ export function encodeRecord(seq: number, rec: NewRecord, prevHash: string): Enc
     const seqHex = hex12(seq);
     const h = hashOf(prevHash, seqHex + body);
     const rest = FORMAT2 + seqHex + h + (prevHash === '' ? NO_LINK : prevHash.substring(0, LINK)) + body;
-    const record = recordFromBody2(body, seq, prevHash, h);
-    if (record === undefined) throw badInput('record does not round-trip');
-    return { record, value: hex8(crc32(rest)) + rest };
+    return {
+      value: hex8(crc32(rest)) + rest, hash: h, record: () => {
+        const record = recordFromBody2(body, seq, prevHash, h);
+        if (record === undefined) throw badInput('record does not round-trip');
+        return record;
+      },
+    };
   }
   const body = recordBody(seq, rec);
   const h = hashOf(prevHash, body);
   const rest = FORMAT + hex12(seq) + h + (prevHash === '' ? NO_HASH : prevHash) + body;
-  const record = JSON.parse(body) as LogRecord;
-  record.prevHash = prevHash;
-  record.hash = h;
-  return { record, value: hex8(crc32(rest)) + rest };
+  return {
+    value: hex8(crc32(rest)) + rest, hash: h, record: () => {
+      const record = JSON.parse(body) as LogRecord;
+      record.prevHash = prevHash;
+      record.hash = h;
+      return record;
+    },
+  };
 }
 
 /**

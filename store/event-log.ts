@@ -14,7 +14,7 @@ import {
   frameProblem,
   storedPrevHash,
   encodeMeta,
-  encodeRecord,
+  encodeFrame,
   encodeSnapshot,
   decodeIndexMeta,
   encodeIndexMeta,
@@ -72,7 +72,7 @@ export type LatestSnapshot<S> = Snapshot<S> & { skipped: SkippedSnapshot[] };
 
 type BatchOp = { type: 'put'; key: string; value: string };
 /** Appends written together in one batch (group commit). */
-interface Group { gen: number; ops: BatchOp[]; records: LogRecord[]; sync: boolean; first: number; done: Promise<void> }
+interface Group { gen: number; ops: BatchOp[]; records: LogRecord[]; count: number; lastHash: string; sync: boolean; first: number; done: Promise<void> }
 
 const CHUNK = 1000;
 
@@ -94,6 +94,8 @@ export class EventLog {
   #open: Group | undefined;
   #gen = 0;
   #failure: unknown;
+  /** Set when a record failed to round-trip after its batch was handed over: no more appends. */
+  #poisoned: unknown;
   #lastWrite: Promise<void> = Promise.resolve();
   #index: IndexMeta | undefined;
   readonly appended$: Observable<LogRecord> = this.#appended.asObservable();
@@ -197,29 +199,36 @@ export class EventLog {
     const first = this.#tip + 1;
     if (opts.expectedSeq !== undefined && opts.expectedSeq !== first) throw new LogConflictError(opts.expectedSeq, first);
     if (records.length === 0) return { records: [], durable: this.#lastWrite };
-    const out: LogRecord[] = new Array(records.length);
+    if (this.#poisoned) throw this.#poisoned;
+    const frames: ReturnType<typeof encodeFrame>[] = new Array(records.length);
     const ops: BatchOp[] = [];
     const { logPrefix, nidxPrefix } = this.#subs;
     let prev = this.#tipHash;
     for (let i = 0; i < records.length; i++) {
       const seq = first + i;
-      const { record, value } = encodeRecord(seq, records[i]!, prev); // throws BG_BAD_INPUT before anything changes
-      out[i] = record;
-      ops.push({ type: 'put', key: logPrefix + seqKey(seq), value });
+      const f = encodeFrame(seq, records[i]!, prev); // throws BG_BAD_INPUT before anything changes
+      frames[i] = f;
       const sk = seqKey(seq);
-      for (const k of indexKeys(record)) ops.push({ type: 'put', key: nidxPrefix + k + sk, value: '' });
-      prev = record.hash;
+      ops.push({ type: 'put', key: logPrefix + sk, value: f.value });
+      // The index keys of the record as given: the same members (type, txn, the steps' changes)
+      // the parsed-back record has, so the same keys, without waiting for the parse-back.
+      for (const k of indexKeys(records[i] as unknown as LogRecord)) ops.push({ type: 'put', key: nidxPrefix + k + sk, value: '' });
+      prev = f.hash;
     }
+    const out: LogRecord[] = new Array(records.length);
+    const deferred = opts.parseAfterHandOff === true;
+    if (!deferred) for (let i = 0; i < frames.length; i++) out[i] = frames[i]!.record(); // throws before anything changes
     this.#tip = first + records.length - 1;
     this.#tipHash = prev;
     let g = this.#open;
     const fresh = !g || g.gen !== this.#gen;
     if (fresh) {
-      g = { gen: this.#gen, ops: [], records: [], sync: false, first, done: undefined as unknown as Promise<void> };
+      g = { gen: this.#gen, ops: [], records: [], count: 0, lastHash: '', sync: false, first, done: undefined as unknown as Promise<void> };
       this.#open = g;
     }
     for (const op of ops) g!.ops.push(op);
-    for (const r of out) g!.records.push(r);
+    g!.count += records.length;
+    g!.lastHash = prev;
     g!.sync ||= opts.sync === true;
     if (fresh) {
       const group = g!;
@@ -229,6 +238,21 @@ export class EventLog {
       group.done = this.#pending === 0 ? this.#serialNow(() => this.#writeGroup(group)) : this.#serial(() => this.#writeGroup(group));
       this.#lastWrite = group.done.catch(() => undefined);
     }
+    // The engine's own records are parsed back from their stored bodies (what a read will see)
+    // now that the batch is on its way: this runs while LevelDB writes and syncs, not before
+    // the write starts (issue 15).
+    if (deferred) {
+      try {
+        for (let i = 0; i < frames.length; i++) out[i] = frames[i]!.record();
+      } catch (e) {
+        // A body that does not round-trip is a codec bug, found after the batch was handed over:
+        // nothing more is appended and the record is never acknowledged; a reopen reports it
+        // (LogCorruptError) for `repair`.
+        this.#poisoned = e;
+        throw e;
+      }
+    }
+    for (const r of out) g!.records.push(r);
     return { records: out, durable: g!.done };
   }
 
@@ -240,8 +264,9 @@ export class EventLog {
   async #writeGroup(g: Group): Promise<void> {
     if (this.#open === g) this.#open = undefined; // later appends start the next group
     if (g.gen !== this.#gen) throw this.#failure ?? new LogClosedError();
-    const head = g.first + g.records.length - 1;
-    const hash = g.records[g.records.length - 1]!.hash;
+    // records are parsed back after the batch is handed over: their count and last hash are known before
+    const head = g.first + g.count - 1;
+    const hash = g.lastHash;
     const { metaHeadKey, metaNidxKey, top } = this.#subs;
     g.ops.push({ type: 'put', key: metaHeadKey, value: encodeMeta({ seq: head, hash }) });
     // The index covers from..head when it covered everything before this batch (or from here on).

@@ -27,6 +27,14 @@ export interface AppendOptions {
   expectedSeq?: number;
   /** fsync the batch (decision records). Default false. */
   sync?: boolean;
+  /**
+   * appendNow only (the engine's records, built by the model): each record is parsed back from
+   * its stored body after the batch is handed to LevelDB, while the write runs, instead of
+   * before (issue 15). A body that does not round-trip (a codec bug) is then found after the
+   * write started: the log stops taking appends rather than refusing just that one. Default
+   * false: bad input throws and writes nothing.
+   */
+  parseAfterHandOff?: boolean;
 }
 
 export interface Snapshot<S = unknown> {

@@ -22,8 +22,28 @@ function gStrHash(key: string): number {
   return h;
 }
 
+// The same few key lists come by on every QMP command (a request's execute/arguments/id, its
+// arguments, the reply's return/id): each list's order is computed once, the hashes being pure
+// (issue 15: a Buffer per key per hash on every request and reply). Bounded; a copy is returned.
+const ORDERS_MAX = 1024;
+const orders = new Map<string, readonly string[]>();
+/** Orders computed (not taken from the cache): specs count them. */
+export const qdictWork = { computed: 0 };
+
 /** QDict iteration order of keys inserted in `textOrder`. */
 export function qdictOrder(textOrder: readonly string[]): string[] {
+  if (textOrder.length > 16) return computeOrder(textOrder);
+  const sig = JSON.stringify(textOrder); // unambiguous for any key, unlike a join
+  let o = orders.get(sig);
+  if (o === undefined) {
+    o = computeOrder(textOrder);
+    if (orders.size < ORDERS_MAX) orders.set(sig, o);
+  }
+  return o.slice();
+}
+
+function computeOrder(textOrder: readonly string[]): string[] {
+  qdictWork.computed++;
   const buckets = new Map<number, string[]>();
   for (const k of textOrder) {
     const b = tdbHash(k) % QDICT_BUCKET_MAX;

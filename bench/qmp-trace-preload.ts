@@ -1,0 +1,59 @@
+// Preloaded into `blockgraph qmp --socket` by bench/qmp-tail.ts (never by the CLI itself): records,
+// in absolute milliseconds (performance.timeOrigin + now, comparable across processes), every GC
+// pause, every LevelDB batch (classic-level's _batch: the hand-off to libuv's pool, the write and
+// its fsync, and the hop back) and every command the engine runs, and writes them to
+// $BG_TRACE_OUT as the process exits. Timing for a bench only: nothing here is on a spec's path.
+import { writeFileSync } from 'node:fs';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { ClassicLevel } from 'classic-level';
+import { Engine } from '../engine/engine.js';
+import { AnchorWriter } from '../store/anchor.js';
+
+const abs = () => performance.timeOrigin + performance.now();
+const gc: [number, number, number][] = [];
+const batches: [number, number, number][] = [];
+const commands: [number, number, number][] = [];
+const anchors: [number, number, number][] = [];
+new PerformanceObserver((l) => {
+  for (const e of l.getEntries()) gc.push([performance.timeOrigin + e.startTime, e.duration, (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0]);
+}).observe({ entryTypes: ['gc'] });
+const proto = ClassicLevel.prototype as unknown as { _batch: (ops: unknown[], o: unknown) => Promise<void> };
+const batch = proto._batch;
+proto._batch = function (ops: unknown[], o: unknown) {
+  const t = abs();
+  return batch.call(this, ops, o).finally(() => batches.push([t, abs() - t, ops.length]));
+};
+const ep = Engine.prototype as unknown as { execute: (...a: unknown[]) => Promise<unknown> };
+const execute = ep.execute;
+ep.execute = function (...a: unknown[]) {
+  const t = abs();
+  const p = execute.apply(this, a);
+  void p.then(() => commands.push([t, abs() - t, 0]), () => undefined);
+  return p;
+};
+// the anchor's slot write (a synchronous pwrite on the main thread, after each synced batch)
+const ap = AnchorWriter.prototype as unknown as { advance: (...a: unknown[]) => Promise<void> };
+const advance = ap.advance;
+ap.advance = function (...a: unknown[]) {
+  const t = abs();
+  const p = advance.apply(this, a);
+  anchors.push([t, abs() - t, 0]);
+  return p;
+};
+process.on('exit', () => {
+  if (process.env.BG_TRACE_OUT) writeFileSync(process.env.BG_TRACE_OUT, JSON.stringify({ gc, batches, commands, anchors }));
+});
+
+// BG_TRACE_ALLOC=FILE: a sampling allocation profile (every allocation, collected or not) of the
+// whole run, to see what the young generation is filled with per command.
+if (process.env.BG_TRACE_ALLOC) {
+  const { Session } = await import('node:inspector');
+  const s = new Session();
+  s.connect();
+  s.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  process.on('exit', () => {
+    s.post('HeapProfiler.stopSampling', (err, r) => {
+      if (!err) writeFileSync(process.env.BG_TRACE_ALLOC!, JSON.stringify((r as { profile: unknown }).profile));
+    });
+  });
+}

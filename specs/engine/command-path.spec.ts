@@ -1,0 +1,66 @@
+// What runs on a durable command's path before its batch reaches LevelDB (issue 15, wt-cmd2),
+// counted, never timed. The fsync runs on libuv's pool from the moment the batch is handed
+// over; work done before that adds to every command's latency, work done after it overlaps
+// the fsync. The record's parse-back (the LogRecord the fold and subscribers see, parsed from
+// the stored body so it is what a read will see) is done after the hand-off.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Engine } from '../../engine/engine.js';
+import { indexKeys } from '../../events/node-keys.js';
+import { decodeWork, seqKey, sublevelsOf, TEXT } from '../../store/codec.js';
+import { openMemory } from '../../store/index.js';
+
+const CMDS: [string, Record<string, unknown>][] = [
+  ['blockdev-add', { driver: 'null-co', 'node-name': 'a' }],
+  ['blockdev-add', { driver: 'raw', 'node-name': 'r', file: 'a' }], // an edge: index keys of both ends
+  ['blockdev-del', { 'node-name': 'r' }],
+  ['blockdev-del', { 'node-name': 'a' }],
+];
+
+test('a command\'s record is parsed back after its batch is handed to the database, once', async () => {
+  const e = await Engine.open(await openMemory());
+  const db = e.log.db as unknown as { batch: (ops: unknown[], opts: unknown) => Promise<void> };
+  const orig = db.batch.bind(db);
+  let atHandOff = -1;
+  db.batch = (ops, opts) => { atHandOff = decodeWork.parses; return orig(ops, opts); };
+  for (const [cmd, args] of CMDS) {
+    const p0 = decodeWork.parses;
+    atHandOff = -1;
+    const r = await e.execute('A', cmd, args);
+    assert.ok(!('error' in r.reply), JSON.stringify(r.reply));
+    assert.is(atHandOff - p0, 0, `${cmd}: bodies parsed before the batch was handed over`);
+    assert.is(decodeWork.parses - p0, 1, `${cmd}: one parse-back in all`);
+  }
+  await e.log.close();
+});
+
+test('the index keys written before the parse-back are those of the record as stored', async () => {
+  const e = await Engine.open(await openMemory());
+  for (const [cmd, args] of CMDS) await e.execute('A', cmd, args);
+  const subs = sublevelsOf(e.log.db);
+  const stored: string[] = [];
+  for await (const k of subs.top.keys<string>({ ...TEXT, gte: subs.nidxPrefix, lt: subs.nidxPrefix + '\uffff' })) stored.push(k.substring(subs.nidxPrefix.length));
+  const expected: string[] = [];
+  for (const rec of await e.log.readAll()) for (const k of indexKeys(rec)) expected.push(k + seqKey(rec.seq));
+  assert.ok(stored.length > CMDS.length, 'nodes and edges indexed');
+  assert.equal([...stored].sort(), [...expected].sort());
+  await e.log.close();
+});
+
+test('one trip to LevelDB per durable command: its synced batch, and no read', async () => {
+  const e = await Engine.open(await openMemory());
+  const db = e.log.db as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const calls: string[] = [];
+  for (const m of ['batch', 'put', 'get', 'getMany', 'del', 'iterator', 'keys', 'values']) {
+    const orig = db[m]!.bind(db);
+    db[m] = (...a: unknown[]) => { calls.push(m === 'batch' ? `batch${(a[1] as { sync?: boolean } | undefined)?.sync ? ' synced' : ''}` : m); return orig(...a); };
+  }
+  for (let i = 0; i < 10; i++) {
+    await e.execute('A', 'blockdev-add', { driver: 'null-co', 'node-name': `n${i}` });
+    await e.execute('A', 'blockdev-del', { 'node-name': `n${i}` });
+  }
+  assert.equal(calls, Array.from({ length: 20 }, () => 'batch synced'));
+  await e.log.close();
+});
+
+test.run();
