@@ -344,10 +344,14 @@ export function encodeFrame(seq: number, rec: NewRecord, prevHash: string): { va
     const body = body3(parts);
     const h = hashOf(prevHash, seqHex + body);
     const rest = FORMAT3 + seqHex + h + (prevHash === '' ? NO_LINK : prevHash.substring(0, LINK)) + body;
-    const redo = parseRedo3(parts.redo);
-    const record = redo === undefined ? undefined : recordFromParts3(redo, parts.undo, seq, prevHash, h);
-    if (record === undefined) throw badInput('record does not round-trip');
-    return { record, value: hex8(crc32(rest)) + rest };
+    return {
+      value: hex8(crc32(rest)) + rest, hash: h, record: () => {
+        const redo = parseRedo3(parts.redo);
+        const record = redo === undefined ? undefined : recordFromParts3(redo, parts.undo, seq, prevHash, h);
+        if (record === undefined) throw badInput('record does not round-trip');
+        return record;
+      },
+    };
   }
   if (frame === FORMAT2) {
     const body = recordBody2(rec);
