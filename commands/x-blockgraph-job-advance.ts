@@ -5,7 +5,7 @@
 // job, a ready mirror (it needs job-complete) and a pending job (job-finalize) stay put.
 import { QmpError } from '../errors/index.js';
 import { sendJob, txnJobs } from '../graph/jobs/runner.js';
-import { rateRunToEnd } from '../graph/jobs/rate.js';
+import { pauseOnError, rateRunToEnd } from '../graph/jobs/rate.js';
 import { activeCommitBulkCopy } from '../graph/jobs/guest-write.js';
 import type { JobStatus } from '../graph/types.js';
 import type { CommandDef } from './types.js';
@@ -37,9 +37,18 @@ export const xBlockgraphJobAdvance: CommandDef = {
         continue;
       }
       const mirror = j.data.kind === 'mirror';
-      if (mirror && (target === 'ready' || target === 'standby' || LATER.includes(target))) {
-        // mirror_run copies what its dirty bitmap holds, then goes ready
-        rateRunToEnd(p, id);
+      if (mirror && (target === 'ready' || target === 'standby' || target === 'paused' || LATER.includes(target))) {
+        // mirror_run copies what its dirty bitmap holds, then goes ready; a failed copy ends it
+        // (s->ret), a read error with on-source-error stop pauses it (graph/jobs/rate.ts)
+        const done = rateRunToEnd(p, id);
+        if (done === 'failed') {
+          sendJob({ p, emit }, id, { type: 'FAIL', error: (p.job(id)!.data.rate as { ret: string }).ret });
+          continue;
+        }
+        if (done === 'paused') {
+          pauseOnError({ p, emit }, id);
+          break;
+        }
         // and an active commit's bulk phase writes what lies above the base into it before READY
         const d = j.data as { isCommit?: boolean; source?: string; target?: string };
         if (d.isCommit && d.source && d.target && p.node(d.source) && p.node(d.target)) activeCommitBulkCopy(p, d.source, d.target);

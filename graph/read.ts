@@ -261,6 +261,16 @@ export function probeHeader(p: ReadView, node: string, commit?: DebugStore['set'
   return 'image' in r && r.offset === 0 ? { image: r.image } : { none: true };
 }
 
+/**
+ * blkdebug_co_preadv's rule_check for a read of [offset, offset + bytes) of the blkdebug `node`
+ * (padded to its request alignment, bdrv_pad_request): the errno text, or undefined.
+ */
+export function debugReadCheck(p: ReadView, node: string, offset: number, bytes: number, commit?: DebugStore['set']): string | undefined {
+  const a = p.node(node)?.align || 1;
+  const start = Math.floor(offset / a) * a;
+  return new DebugState(nodeStore(commit)).check(p, node, start, Math.ceil((offset + bytes) / a) * a - start);
+}
+
 /** bdrv_debug_event on `node` outside a read (a driver's BLKDBG_EVENT before its own metadata read). */
 export function debugEvent(p: ReadView, node: string, event: string, commit?: DebugStore['set']): void {
   new DebugState(nodeStore(commit)).event(p, node, event);

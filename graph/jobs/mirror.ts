@@ -235,6 +235,7 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   startRate(ctx, id, {
     kind: 'mirror', len: srcLen, top: o.bs, baseOverlay: baseOverlay ?? '', dest: o.target,
     mirror: { dirty, granularity, bufSize, iter: 0, writeZeroesOk }, reportsTargetError,
+    ...(o.onSourceError !== undefined ? { onSourceError: o.onSourceError } : {}),
   });
   // without a limit the loop is not modelled in time, but a clean bitmap is ready at its first pass
   const j = p.job(id);

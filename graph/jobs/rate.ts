@@ -25,6 +25,7 @@ import { writeGuestData } from './guest-write.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
 import { cowBs } from './chain.js';
 import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
+import { guestReadErrno } from './source-read.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
 import { mirrorWriteErrno } from './target-write.js';
 import { rule } from '../rules.js';
@@ -51,6 +52,8 @@ export interface RateState {
   reportsTargetError?: boolean;
   /** mirror: s->ret, the errno text of the first failed write (mirror_write_complete) */
   ret?: string;
+  /** mirror: BlockdevOnError for its reads of the source (absent: report) */
+  onSourceError?: string;
 }
 
 /** ratelimit_set_speed */
@@ -91,13 +94,27 @@ const writeData = writeGuestData;
  * job to sleep (job_sleep_ns) after the run it issued, the last one included. True when the
  * loop finds the bitmap clean (then mirror_run goes ready).
  */
-function runMirrorLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | 'failed' {
+function runMirrorLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | 'failed' | 'paused' {
   const m = r.mirror!;
   for (let guard = 0; guard < 1_000_000; guard++) {
     // mirror_run: if (s->ret < 0) goto immediate_exit
     if (r.ret !== undefined) return 'failed';
     const it = mirrorIteration(p, m, r.top, r.len);
     if (!it) return true;
+    // mirror_co_read -> mirror_read_complete: a failed read re-dirties its range and asks
+    // mirror_error_action (block_job_error_action with on-source-error): report (and enospc, for
+    // an errno other than ENOSPC) sets s->ret; stop pauses the job as a user pause
+    // (job->user_paused, so block-job-resume goes on); ignore goes on
+    const readErr = it.bytes > 0 ? sourceReadError(p, r, it.offset, it.bytes) : undefined;
+    if (readErr) {
+      const action = r.onSourceError ?? 'report';
+      if (action !== 'stop' && action !== 'ignore') { r.ret = readErr.errno; return 'failed'; }
+      // the iteration's other pieces are copied; the failed one is dirty again (bdrv_set_dirty_bitmap)
+      writeData(p, r.dest, it.offset, it.bytes);
+      m.dirty = redirty(m.dirty, readErr.offset, readErr.bytes, m.granularity);
+      if (action === 'stop') return 'paused';
+      continue;
+    }
     // mirror_write_complete: a failed write sets s->ret (with on-target-error report/enospc)
     const err = it.bytes > 0 && r.reportsTargetError ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
     if (err !== undefined) r.ret = err;
@@ -113,8 +130,42 @@ function runMirrorLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | '
   return true;
 }
 
+/** The dirty runs with [offset, offset + bytes) (at the bitmap's granularity) set again, sorted and merged. */
+function redirty(dirty: [number, number][], offset: number, bytes: number, g: number): [number, number][] {
+  const runs = [...dirty.map((x) => [...x] as [number, number]), [Math.floor(offset / g) * g, Math.ceil((offset + bytes) / g) * g] as [number, number]];
+  runs.sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const [s0, e0] of runs) {
+    const last = out[out.length - 1];
+    if (last && s0 <= last[1]) last[1] = Math.max(last[1], e0);
+    else out.push([s0, e0]);
+  }
+  return out;
+}
+
+/**
+ * mirror_iteration's requests over [offset, offset + bytes): split where the chain's block status
+ * changes (bdrv_block_status_above), data pieces at most max_io_bytes (MAX(buf_size /
+ * MAX_IN_FLIGHT, MAX_IO_BYTES)), each read from the source (mirror_co_read) in order; the first
+ * one that fails, with its errno text. Zero and discard pieces read nothing.
+ */
+function sourceReadError(p: Proc, r: RateState, offset: number, bytes: number): { offset: number; bytes: number; errno: string } | undefined {
+  const maxIo = Math.max(Math.floor((r.mirror!.bufSize || 0) / 16), 1 << 20);
+  for (let o = offset, guard = 0; o < offset + bytes && guard < 100_000; guard++) {
+    const st = allocatedAbove(p, r.top, null, true, o, offset + bytes - o);
+    let n = st.n > 0 ? st.n : offset + bytes - o;
+    if (st.alloc) {
+      n = Math.min(n, maxIo);
+      const errno = guestReadErrno(p, r.top, o, n);
+      if (errno) return { offset: o, bytes: n, errno };
+    }
+    o += n;
+  }
+  return undefined;
+}
+
 /** Runs iterations until the job sleeps (returns false) or its loop ends (true). */
-function runLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | 'failed' {
+function runLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | 'failed' | 'paused' {
   if (r.kind === 'mirror') return runMirrorLoop(p, r, ignoreLimit);
   for (let guard = 0; r.pos < r.len && guard < 1_000_000; guard++) {
     const { n: raw, copy } = iteration(p, r, r.pos);
@@ -172,6 +223,7 @@ function runBatch(ctx: JobCtx, id: string): void {
   patchJobData(ctx.p, id, { rate: r });
   // mirror_run: s->ret < 0 -> immediate_exit, the job fails with it
   if (done === 'failed') sendJob(ctx, id, { type: 'FAIL', error: r.ret! });
+  else if (done === 'paused') pauseOnError(ctx, id);
   // mirror_run: a clean bitmap with nothing in flight -> job_transition_to_ready
   else if (done) sendJob(ctx, id, { type: r.kind === 'mirror' ? 'READY' : 'DONE' });
 }
@@ -199,14 +251,27 @@ export function rateSetSpeed(ctx: JobCtx, id: string, oldSpeed: number, speed: n
   wakeJob(ctx, id);
 }
 
-/** A `wait` step: the loop runs to its end as time passes (the data is copied). */
-export function rateRunToEnd(p: Proc, id: string): void {
+/** block_job_error_action, BLOCKDEV_ON_ERROR_STOP: job_pause with job->user_paused set. */
+export function pauseOnError(ctx: JobCtx, id: string): void {
+  const j = ctx.p.job(id);
+  if (!j || j.paused > 0) return;
+  ctx.p.patchJob(id, { paused: 1 });
+  if (j.status === 'running' || j.status === 'ready') sendJob(ctx, id, { type: 'PAUSE' });
+}
+
+/**
+ * A `wait` step: the loop runs to its end as time passes (the data is copied). A mirror's loop may
+ * end early: 'failed' (s->ret from a failed read or write) or 'paused' (a read error with
+ * on-source-error stop).
+ */
+export function rateRunToEnd(p: Proc, id: string): boolean | 'failed' | 'paused' | undefined {
   const r0 = rateOf(p.job(id));
-  if (!r0) return;
+  if (!r0) return undefined;
   const r = { ...r0, ...(r0.mirror ? { mirror: { ...r0.mirror, dirty: r0.mirror.dirty.map((x) => [...x] as [number, number]) } } : {}) };
-  runLoop(p, r, true);
+  const done = runLoop(p, r, true);
   r.sleeping = false;
   patchJobData(p, id, { rate: r });
+  return done;
 }
 
 /** Runs the wake-ups the command's drained sections gave, in order. */
