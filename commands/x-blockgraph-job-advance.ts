@@ -43,9 +43,16 @@ export const xBlockgraphJobAdvance: CommandDef = {
         continue;
       }
       const mirror = j.data.kind === 'mirror';
-      if (mirror && (target === 'ready' || target === 'standby' || LATER.includes(target))) {
-        // mirror_run copies what its dirty bitmap holds, then goes ready
-        rateRunToEnd({ p, emit }, id);
+      if (mirror && (target === 'ready' || target === 'standby' || target === 'paused' || LATER.includes(target))) {
+        // mirror_run copies what its dirty bitmap holds, then goes ready; a failed copy ends it
+        // (s->ret), a read error with on-source-error stop pauses it, one with ignore that comes
+        // back on every pass keeps it busy (graph/jobs/rate.ts)
+        const end = rateRunToEnd({ p, emit }, id);
+        if (end === 'stopped' || end === 'busy') break;
+        if (end) {
+          sendJob({ p, emit }, id, { type: 'FAIL', error: end.failed });
+          continue;
+        }
         // and an active commit's bulk phase writes what lies above the base into it before READY
         const d = j.data as { isCommit?: boolean; source?: string; target?: string };
         if (d.isCommit && d.source && d.target && p.node(d.source) && p.node(d.target)) activeCommitBulkCopy(p, d.source, d.target);

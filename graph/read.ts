@@ -261,9 +261,17 @@ export function probeHeader(p: ReadView, node: string, commit?: DebugStore['set'
   return 'image' in r && r.offset === 0 ? { image: r.image } : { none: true };
 }
 
-/** rule_check on a blkdebug node for a request of [offset, offset + bytes) (already padded to its alignment). */
+/**
+ * blkdebug_co_preadv / _pwritev's rule_check for a request of [offset, offset + bytes) on the
+ * blkdebug `node` (iotype 'read', 'write', …): the errno text, or undefined. The request is first
+ * padded to the node's request alignment (bdrv_pad_request, blkdebug_refresh_limits: align),
+ * which is what a rule's `sector` is matched with. A request of 0 bytes (a read whose host
+ * offset the model does not know) is not padded: only rules without a sector match it.
+ */
 export function debugCheck(p: ReadView, node: string, offset: number, bytes: number, commit?: DebugStore['set'], iotype = 'read'): string | undefined {
-  return new DebugState(nodeStore(commit)).check(p, node, offset, bytes, iotype);
+  const a = bytes > 0 ? p.node(node)?.align || 1 : 1;
+  const start = Math.floor(offset / a) * a;
+  return new DebugState(nodeStore(commit)).check(p, node, start, Math.ceil((offset + bytes) / a) * a - start, iotype);
 }
 
 /** bdrv_debug_event on `node` outside a read (a driver's BLKDBG_EVENT before its own metadata read). */

@@ -1,10 +1,11 @@
-// The reads a stream's or commit's copy loop issues (block/stream.c stream_populate: blk_co_preadv
-// with BDRV_REQ_PREFETCH through the copy-on-read filter; block/commit.c commit_run: blk_co_pread
-// of the top, blk_co_pwrite into the base), followed down the graph the way the block layer
-// routes them, for the one thing a read can change in the model: a blkdebug node on the way
-// (its debug events move its state, an active inject-error rule fails the request,
-// block/blkdebug.c blkdebug_debug_event / rule_check). graph/read.ts does the same for the
-// header reads of an open; this one takes any range.
+// The reads a job's copy loop issues (block/stream.c stream_populate: blk_co_preadv with
+// BDRV_REQ_PREFETCH through the copy-on-read filter; block/commit.c commit_run: blk_co_pread of
+// the top, blk_co_pwrite into the base; block/mirror.c mirror_co_read: blk_co_preadv of the
+// source, rate.ts mirrorReadError), followed down the graph the way the block layer routes them
+// (bdrv_co_preadv_part), for what a read can meet in the model: a blkdebug node on the way (its
+// debug events move its state, an active inject-error rule fails the request, block/blkdebug.c
+// blkdebug_debug_event / rule_check), and a snapshot-access node without copy-before-write below
+// (-ENOTSUP). graph/read.ts does the same for the header reads of an open; this one takes any range.
 import { commitDebugState } from '../blkdebug-state.js';
 import type { Proc } from '../proc.js';
 import { debugCheck, debugEvent } from '../read.js';
@@ -13,6 +14,9 @@ import { imageBehind } from '../images.js';
 import { qcow2HostOffset } from '../open.js';
 
 const FILTERS = new Set(['throttle', 'copy-on-read', 'compress', 'preallocate', 'copy-before-write']);
+
+/** strerror(ENOTSUP) */
+const ENOTSUP = 'Operation not supported';
 
 /**
  * The errno text a read of [offset, offset + bytes) of `node` fails with, or undefined. A qcow2
@@ -38,11 +42,16 @@ export function jobReadError(p: Proc, node: string, offset: number, bytes: numbe
       }
       case 'blkdebug': {
         // blkdebug_co_preadv: rule_check over the request bdrv_pad_request aligned to bl.request_alignment
-        const a = n.align || 1;
-        const err = known
-          ? debugCheck(p, cur!, Math.floor(off / a) * a, Math.ceil(end / a) * a - Math.floor(off / a) * a, commit)
-          : debugCheck(p, cur!, Number.MAX_SAFE_INTEGER, 0, commit);
+        const err = known ? debugCheck(p, cur!, off, end - off, commit) : debugCheck(p, cur!, Number.MAX_SAFE_INTEGER, 0, commit);
         return err ?? rec(child(cur!, 'image'), off, end - off, known, depth + 1);
+      }
+      case 'snapshot-access': {
+        // snapshot_access_co_preadv_part -> bdrv_co_preadv_snapshot(bs->file): only
+        // copy-before-write implements it (cbw_co_preadv_snapshot reads its source), any other
+        // file gives -ENOTSUP (graph/jobs/snapshot-io.ts, graph/read.ts readAt)
+        const f = child(cur!, 'file');
+        if (!f || p.node(f)?.driver !== 'copy-before-write') return ENOTSUP;
+        return rec(f, off, end - off, known, depth + 1);
       }
       case 'qcow2': {
         // qcow2_co_preadv_part: per run of one cluster type; guest data through bs->file after
@@ -100,10 +109,8 @@ export function jobWriteError(p: Proc, node: string, offset: number, bytes: numb
       offset += Number(n.options.offset ?? 0);
       cur = f;
     } else if (n.driver === 'blkdebug') {
-      const a = n.align || 1;
-      const start = Math.floor(offset / a) * a;
       const err = known
-        ? debugCheck(p, cur, start, Math.ceil((offset + bytes) / a) * a - start, commit, 'write')
+        ? debugCheck(p, cur, offset, bytes, commit, 'write')
         : debugCheck(p, cur, Number.MAX_SAFE_INTEGER, 0, commit, 'write');
       if (err) return err;
       cur = child(cur, 'image');

@@ -239,14 +239,14 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
       return;
     }
   }
-  // a job kept alive above (its first run sleeps) still had its read fail: mirror_read_complete
-  // set s->ret, which the loop sees when it wakes (graph/jobs/rate.ts readErr; fuzz seed 3153327464)
-  const readErr = !['stop', 'ignore'].includes(o.onSourceError ?? 'report') && !snapshotAccessReadable(p, o.bs)
-    ? 'Operation not supported' : undefined;
+  // a job kept alive above (its first run sleeps) still has its reads fail: mirror_read_complete
+  // sets s->ret, which the loop sees when it wakes (graph/jobs/rate.ts runMirrorLoop, its reads
+  // through job-read.ts; fuzz seed 3153327464); on-source-error is mirror_error_action's for reads
   startRate(ctx, id, {
     kind: 'mirror', len: srcLen, top: o.bs, baseOverlay: baseOverlay ?? '', dest: o.target,
-    mirror: { dirty, granularity, bufSize, iter: 0, writeZeroesOk }, reportsTargetError, ...(readErr ? { readErr } : {}),
+    mirror: { dirty, granularity, bufSize, iter: 0, writeZeroesOk }, reportsTargetError,
     ...(o.onTargetError === 'enospc' ? { enospcStops: true } : {}),
+    ...(o.onSourceError !== undefined ? { onError: o.onSourceError } : {}),
   });
   // without a limit the loop is not modelled in time, but a clean bitmap is ready at its first pass
   const j = p.job(id);

@@ -15,10 +15,13 @@
 // once the limit is exceeded, even after its last run; the wake-up that finds the bitmap clean
 // (nothing in flight: the drain waited for it) makes it ready.
 // A run whose writes into the target fail (target-write.ts), or whose reads of the source do
-// (readErr), leaves s->ret set: mirror_run sees
+// with on-source-error report (job-read.ts: blkdebug rules, a snapshot-access node without the
+// snapshot API), leaves s->ret set: mirror_run sees
 // it at the top of its loop, so a job that went to sleep after that run fails at its next
 // wake-up (a drain's end waits for the run's requests first); one that did not sleep comes round
 // at once and fails (live, just after the reply: the model fails it in the command).
+// Every failed read, of any job, goes to the one block_job_error_action (errorAction), whose
+// stop pauses the job as a user pause (stopOnError).
 import { dropDrainWakes, takeDrainWakes } from '../drain.js';
 import type { Proc } from '../proc.js';
 import type { Job } from '../types.js';
@@ -31,6 +34,7 @@ import { ENOSPC, mirrorWriteErrno } from './target-write.js';
 import { rule } from '../rules.js';
 import { cbwBelow, refuseCbwGrowth } from './cbw-growth.js';
 import { jobReadError, jobWriteError } from './job-read.js';
+import { snapshotAccessReadable } from './snapshot-io.js';
 import { strerror } from '../read.js';
 
 /** STREAM_CHUNK, COMMIT_BUFFER_SIZE */
@@ -54,15 +58,12 @@ export interface RateState {
   reportsTargetError?: boolean;
   /** on-target-error enospc: an ENOSPC stops the job (not modelled, like stop: the write counts as done) */
   enospcStops?: boolean;
-  /** mirror: s->ret, the errno text of the first failed write (mirror_write_complete) */
+  /** mirror: s->ret, the errno text of the first failed read or write (mirror_read_complete, mirror_write_complete) */
   ret?: string;
   /**
-   * mirror: the errno text of every read of the source (a snapshot-access node over one without
-   * the snapshot API: bdrv_co_preadv_snapshot -> -ENOTSUP) with on-source-error report (or
-   * enospc): mirror_read_complete sets s->ret and nothing is written
+   * stream, commit: s->on_error; mirror: s->on_source_error (mirror_error_action's read side).
+   * What block_job_error_action makes of a failed copy (absent: report).
    */
-  readErr?: string;
-  /** stream: s->on_error, what block_job_error_action makes of a failed copy */
   onError?: string;
   /** stream_run's `error`: the first failed copy's errno text (reported, or ignored) */
   error?: string;
@@ -83,14 +84,15 @@ function errorAction(ctx: JobCtx, id: string, onError: string | undefined, errno
 }
 
 /**
- * block_job_error_action's stop: job_pause and user_paused (resumed only by a user's resume),
- * unless the user had paused it already; the loop's `continue` reaches the pause point in
- * job_sleep_ns at once. The failed chunk is retried when the job runs again (n = 0), at its
- * next wake-up (the resume's job_enter), so the rate state counts it as asleep.
+ * block_job_error_action's stop: job_pause and user_paused (resumed only by a user's resume,
+ * block-job-resume), unless the user had paused it already; the loop's `continue` reaches the
+ * pause point in job_sleep_ns at once (a ready mirror goes to standby). The failed chunk is
+ * retried when the job runs again (stream/commit: n = 0; mirror: the range is dirty again), at
+ * its next wake-up (the resume's job_enter), so the rate state counts it as asleep.
  */
 function stopOnError(ctx: JobCtx, id: string): void {
   const j = ctx.p.job(id);
-  if (!j || j.status !== 'running') return;
+  if (!j || (j.status !== 'running' && j.status !== 'ready')) return;
   if (j.paused === 0) ctx.p.patchJob(id, { paused: 1 });
   sendJob(ctx, id, { type: 'PAUSE' });
 }
@@ -131,21 +133,49 @@ const writeData = writeGuestData;
 /**
  * mirror_run's loop: mirror_iteration while the bitmap is dirty; the delay it returns puts the
  * job to sleep (job_sleep_ns) after the run it issued, the last one included. True when the
- * loop finds the bitmap clean (then mirror_run goes ready).
+ * loop finds the bitmap clean (then mirror_run goes ready); 'failed' when it finds s->ret set;
+ * 'stopped' when a failed read stopped the job; false when it sleeps, or (without a limit) when a
+ * read fails again at a range no copy has moved on from (on-source-error ignore: busy for good).
  */
-function runMirrorLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | 'failed' {
+function runMirrorLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boolean): LoopEnd {
+  const { p } = ctx;
   const m = r.mirror!;
+  let failedAt = new Set<number>();
   for (let guard = 0; guard < 1_000_000; guard++) {
     // mirror_run: if (s->ret < 0) goto immediate_exit
     if (r.ret !== undefined) return 'failed';
     const it = mirrorIteration(p, m, r.top, r.len);
     if (!it) return true;
-    // mirror_write_complete: a failed write sets s->ret (with on-target-error report/enospc)
-    let err = it.bytes > 0 && r.readErr !== undefined ? r.readErr
-      : it.bytes > 0 && r.reportsTargetError ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
-    if (err === ENOSPC && r.enospcStops && r.readErr === undefined) err = undefined;
-    if (err !== undefined) r.ret = err;
-    else if (it.bytes > 0) writeData(p, r.dest, it.offset, it.bytes);
+    // mirror_co_read -> mirror_read_complete: a failed read dirties its range again
+    // (bdrv_set_dirty_bitmap) and asks mirror_error_action (block_job_error_action with
+    // on-source-error): report sets s->ret (nothing of it is written), stop pauses the job,
+    // ignore goes on (the range is copied again at a later pass)
+    const read = it.bytes > 0 ? mirrorReadError(p, r, it.offset, it.bytes) : undefined;
+    if (read) {
+      m.dirty = redirty(m.dirty, read.offset, read.bytes, m.granularity);
+      const action = errorAction(ctx, id, r.onError, read.errno, true);
+      if (action === 'report') r.ret ??= read.errno;
+      else {
+        // the iteration's other requests are copied
+        writeData(p, r.dest, it.offset, it.bytes);
+        if (action === 'stop') {
+          r.sleeping = true;
+          return 'stopped';
+        }
+        // an error that comes back at a range no copy has moved on from keeps the job busy
+        if (failedAt.has(read.offset)) return false;
+        failedAt.add(read.offset);
+      }
+    } else {
+      // mirror_write_complete: a failed write sets s->ret (with on-target-error report/enospc)
+      let err = it.bytes > 0 && r.reportsTargetError ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
+      if (err === ENOSPC && r.enospcStops) err = undefined;
+      if (err !== undefined) r.ret = err;
+      else if (it.bytes > 0) {
+        writeData(p, r.dest, it.offset, it.bytes);
+        failedAt = new Set();
+      }
+    }
     if (r.quota > 0 && !ignoreLimit && it.accounted > 0) {
       r.dispatched += it.accounted;
       if (r.dispatched >= r.quota) {
@@ -157,13 +187,50 @@ function runMirrorLoop(p: Proc, r: RateState, ignoreLimit: boolean): boolean | '
   return true;
 }
 
+/** The dirty runs with [offset, offset + bytes) (at the bitmap's granularity) set again, sorted and merged. */
+function redirty(dirty: [number, number][], offset: number, bytes: number, g: number): [number, number][] {
+  const runs = [...dirty.map((x) => [...x] as [number, number]), [Math.floor(offset / g) * g, Math.ceil((offset + bytes) / g) * g] as [number, number]];
+  runs.sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const [s0, e0] of runs) {
+    const last = out[out.length - 1];
+    if (last && s0 <= last[1]) last[1] = Math.max(last[1], e0);
+    else out.push([s0, e0]);
+  }
+  return out;
+}
+
+/**
+ * mirror_iteration's requests over [offset, offset + bytes): split where the chain's block status
+ * changes (bdrv_block_status_above; where it fails, as under a snapshot-access node without the
+ * snapshot API, everything is copied), data pieces at most max_io_bytes (MAX(buf_size /
+ * MAX_IN_FLIGHT, MAX_IO_BYTES)), each read from the source (mirror_co_read, job-read.ts
+ * jobReadError) in order; the first one that fails, with its errno text. Zero and discard pieces
+ * read nothing.
+ */
+function mirrorReadError(p: Proc, r: RateState, offset: number, bytes: number): { offset: number; bytes: number; errno: string } | undefined {
+  const maxIo = Math.max(Math.floor((r.mirror!.bufSize || 0) / 16), 1 << 20);
+  const statusFails = !snapshotAccessReadable(p, r.top);
+  for (let o = offset, guard = 0; o < offset + bytes && guard < 100_000; guard++) {
+    const st = statusFails ? { alloc: true, n: offset + bytes - o } : allocatedAbove(p, r.top, null, true, o, offset + bytes - o);
+    let n = st.n > 0 ? st.n : offset + bytes - o;
+    if (st.alloc) {
+      n = Math.min(n, maxIo);
+      const errno = jobReadError(p, r.top, o, n);
+      if (errno) return { offset: o, bytes: n, errno };
+    }
+    o += n;
+  }
+  return undefined;
+}
+
 /**
  * Runs iterations until the job sleeps (returns false) or its loop ends (true, or 'failed' when
  * a copy failed and was reported or ignored), or a failed copy stops it ('stopped').
  */
 function runLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boolean): LoopEnd {
   const { p } = ctx;
-  if (r.kind === 'mirror') return runMirrorLoop(p, r, ignoreLimit);
+  if (r.kind === 'mirror') return runMirrorLoop(ctx, id, r, ignoreLimit);
   let lastFailed = -1;
   for (let guard = 0; r.pos < r.len && guard < 1_000_000; guard++) {
     const { n: raw, copy } = iteration(p, r, r.pos);
@@ -287,8 +354,8 @@ export function rateSetSpeed(ctx: JobCtx, id: string, oldSpeed: number, speed: n
 
 /**
  * A `wait` step: the loop runs to its end as time passes (the data is copied). Returns how it
- * ended for a stream or commit whose copy failed: 'failed' (the job's error), 'stopped' (the job
- * paused) or 'busy' (retrying for good).
+ * ended for a job whose copy failed: 'failed' (the job's error: stream_run's, or a mirror's
+ * s->ret), 'stopped' (the job paused) or 'busy' (retrying for good).
  */
 export function rateRunToEnd(ctx: JobCtx, id: string): { failed: string } | 'stopped' | 'busy' | undefined {
   const { p } = ctx;
@@ -302,9 +369,9 @@ export function rateRunToEnd(ctx: JobCtx, id: string): { failed: string } | 'sto
     stopOnError(ctx, id);
     return 'stopped';
   }
-  // (a commit whose copy fails on every retry of on-error ignore never ends)
-  if (done === false && r.kind !== 'mirror') return 'busy';
-  return done === 'failed' && r.kind !== 'mirror' ? { failed: r.error! } : undefined;
+  // (a commit or mirror whose copy fails on every retry of on-error ignore never ends)
+  if (done === false) return 'busy';
+  return done === 'failed' ? { failed: (r.ret ?? r.error)! } : undefined;
 }
 
 /** Runs the wake-ups the command's drained sections gave, in order. */
