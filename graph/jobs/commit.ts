@@ -13,7 +13,7 @@ import { writeBackingHeader } from './backing.js';
 import { pseudoFilename, refreshFilenames } from '../filename.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
-import { startRate } from './rate.js';
+import { onErrorOf, startRate } from './rate.js';
 import { drained } from '../drain.js';
 
 export interface CommitData {
@@ -76,7 +76,7 @@ export function startCommit(ctx: JobCtx, o: CommitStart): Job {
   patchJobData(p, job.id, { topBB });
   sendJob(ctx, job.id, { type: 'START' });
   // commit_run's loop: base_overlay is bdrv_find_overlay(top, base) from commit_start
-  startRate(ctx, job.id, { kind: 'commit', len: topSize, top: o.top, baseOverlay: baseOverlay!, dest: o.base, onError: o.onError ?? 'report' });
+  startRate(ctx, job.id, { kind: 'commit', len: topSize, top: o.top, baseOverlay: baseOverlay!, dest: o.base, ...onErrorOf(o.onError) });
   return p.job(job.id)!;
 }
 

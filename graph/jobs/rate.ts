@@ -69,6 +69,11 @@ export interface RateState {
   error?: string;
 }
 
+/** The rate state's onError: kept only when it is not the default, report (the logged job data stays as it was). */
+export function onErrorOf(onError: string | undefined): { onError?: string } {
+  return onError !== undefined && onError !== 'report' ? { onError } : {};
+}
+
 /** How a copy loop's run ended: its last chunk done (true), asleep (false), failed, or stopped by an error. */
 type LoopEnd = boolean | 'failed' | 'stopped';
 

@@ -17,7 +17,7 @@ import { pseudoFilename } from '../filename.js';
 import { addJobBB, addJobEdge, dropRef, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { QmpErrorAfterAbort } from '../abort-residue.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
-import { startRate } from './rate.js';
+import { onErrorOf, startRate } from './rate.js';
 import { drained } from '../drain.js';
 
 export interface StreamData {
@@ -146,7 +146,7 @@ function streamStart(ctx: JobCtx, o: StreamStart, failPath: boolean): StartResul
   if (skipFilters(p, o.bs) === baseOverlay) sendJob(ctx, job.id, { type: 'DONE' });
   else {
     const top = skipFilters(p, o.bs)!;
-    startRate(ctx, job.id, { kind: 'stream', len: p.node(o.bs)!.size, top, baseOverlay, dest: top, onError: o.onError ?? 'report' });
+    startRate(ctx, job.id, { kind: 'stream', len: p.node(o.bs)!.size, top, baseOverlay, dest: top, ...onErrorOf(o.onError) });
   }
   return { job: p.job(job.id)! };
 }
