@@ -15,7 +15,7 @@ import { QemuAbortRefusal } from '../qemu-abort.js';
 import { coTruncate } from '../truncate.js';
 import { backingChainNext, chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
 import { DEFAULT_MIRROR_BUF_SIZE, canWriteZeroesWithUnmap, mirrorDirtyInit } from './mirror-dirty.js';
-import { startRate } from './rate.js';
+import { onErrorOf, startRate } from './rate.js';
 import { snapshotAccessReadable } from './snapshot-io.js';
 import { ENOSPC, mirrorWriteErrno } from './target-write.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
@@ -246,7 +246,7 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
     kind: 'mirror', len: srcLen, top: o.bs, baseOverlay: baseOverlay ?? '', dest: o.target,
     mirror: { dirty, granularity, bufSize, iter: 0, writeZeroesOk }, reportsTargetError,
     ...(o.onTargetError === 'enospc' ? { enospcStops: true } : {}),
-    ...(o.onSourceError !== undefined ? { onError: o.onSourceError } : {}),
+    ...onErrorOf(o.onSourceError),
   });
   // without a limit the loop is not modelled in time, but a clean bitmap is ready at its first pass
   const j = p.job(id);
