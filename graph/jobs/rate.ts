@@ -30,7 +30,7 @@ import { allocatedAbove, layerStatus } from './allocation.js';
 import { cowBs } from './chain.js';
 import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
-import { ENOSPC, mirrorWriteErrno } from './target-write.js';
+import { mirrorWriteErrno } from './target-write.js';
 import { rule } from '../rules.js';
 import { cbwBelow, refuseCbwGrowth } from './cbw-growth.js';
 import { jobReadError, jobWriteError } from './job-read.js';
@@ -172,10 +172,11 @@ function runMirrorLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boole
         failedAt.add(read.offset);
       }
     } else {
-      // mirror_write_complete: a failed write sets s->ret (with on-target-error report/enospc)
-      let err = it.bytes > 0 && r.reportsTargetError ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
-      if (err === ENOSPC && r.enospcStops) err = undefined;
-      if (err !== undefined) r.ret = err;
+      // mirror_write_complete: a failed write goes to mirror_error_action (block_job_error_action
+      // with on-target-error): report sets s->ret; enospc stops on ENOSPC (the stop, like
+      // on-target-error stop and ignore, not modelled for writes: the write counts as done)
+      const err = it.bytes > 0 && r.reportsTargetError ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
+      if (err !== undefined && errorAction(ctx, id, r.enospcStops ? 'enospc' : 'report', err, false) === 'report') r.ret ??= err;
       else if (it.bytes > 0) {
         writeData(p, r.dest, it.offset, it.bytes);
         failedAt = new Set();
