@@ -75,7 +75,7 @@ export const blockCommit: CommandDef = {
         const b = opBlocker(p, overlay, 'commit-target');
         if (b) throw new QmpError(`Node '${overlay}' is busy: ${b}`);
       }
-      startCommit({ p, emit }, { ...common, bs, base: baseBs, top: topBs, backingFile });
+      startCommit({ p, emit }, { ...common, bs, base: baseBs, top: topBs, backingFile, ...(args['on-error'] !== undefined ? { onError: String(args['on-error']) } : {}) });
     }
     return {};
   },
