@@ -19,8 +19,6 @@ export function isQapiError(r: { class?: string; desc?: string }): boolean {
   if (/^Parameter 'granularity' expects a value in range /.test(r.desc ?? '')) return false;
   // raw_read_options' QemuOpts (parse_option_size) shares it too: BlockdevOptionsRaw's offset and size are QAPI 'int'
   if (/^Parameter '(offset|size)' expects a non-negative number below 2\^64$/.test(r.desc ?? '')) return false;
-  // blockdev_mirror_common's granularity check (QERR_INVALID_PARAMETER_VALUE) too
-  if (/^Parameter 'granularity' expects a value in range /.test(r.desc ?? '')) return false;
   return r.class === 'CommandNotFound' || /^(Parameter '|Invalid parameter type for '|QMP input )/.test(r.desc ?? '');
 }
 
