@@ -215,8 +215,9 @@ export const RULES = defineRules({
       { transcript: 'abort-13-backup-file-stream-no-copy-survives.json', step: 2 },
       // a backup into a qcow2 over a raw window (fails after the reply), then a sync-none one (wt-nospc)
       ...[3, 12, 13].map((step) => ({ transcript: 'jobs-into-qcow2-over-raw-size-enospc.json', step })),
-      // the drive-backup's copy bitmap on f6 (7.2) or on its filter (10.0) (fuzz 1693346616's boundary, wt-hang2)
-      { transcript: 'abort-12-txn-snapshot-abort-over-paused-backup-survives.json', step: 1 }],
+      // the drive-backup's copy bitmap on f6 (7.2) or on its filter (10.0) (fuzz 1693346616's boundaries, wt-hang2)
+      { transcript: 'abort-12-txn-snapshot-abort-over-paused-backup-survives.json', step: 1 },
+      { transcript: 'abort-12-txn-snapshot-abort-over-backup-nothing-to-copy-survives.json', step: 3 }],
     modelled: true,
   },
   'grouped-txn-job-start-order': {
