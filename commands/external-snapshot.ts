@@ -20,6 +20,7 @@ import { appendNode, refuseAppendHang, replaceNode } from '../graph/replace.js';
 import { reaches } from '../graph/reopen/prepare.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { refuseSnapshotIntoBusyIothread } from '../graph/snapshot-drain-abort.js';
+import { refuseAbortOverCopyingBackup } from '../graph/snapshot-abort-backup-hang.js';
 import { getLength } from '../graph/length.js';
 import { imgCreateChecks } from '../graph/img-create.js';
 import { rawCreateLocks } from './blockdev-create.js';
@@ -105,6 +106,10 @@ export function externalSnapshotPrepare(
 
   // bdrv_append's attach polls a drain in the overlay's iothread (fuzz 1422096404, 7.2 abort)
   refuseSnapshotIntoBusyIothread(p, oldBs, overlay);
+  // external_snapshot_abort's drain of the overlay waits for ever on a copying backup above the
+  // old node (fuzz 1693346616, 7.2 and 10.0 hang): refused if the transaction then fails
+  const hang = refuseAbortOverCopyingBackup(p, oldBs, overlay);
+  if (hang) onAbortResidue(hang);
   p.step('append');
   // (bdrv_append's attach reconciles the AioContexts: graph/replace.ts appendNode)
   appendNode(p, overlay, oldBs);

@@ -66,7 +66,7 @@ const ACTIONS = new Map<string, ActionDef>([
   }],
   ['blockdev-snapshot-sync', (ctx, d, kind) => {
     checkCompletionMode(ctx, kind);
-    return externalSnapshotPrepare(ctx.p, snapshotSyncAction(d));
+    return externalSnapshotPrepare(ctx.p, snapshotSyncAction(d), ctx.onAbortResidue);
   }],
   // blockdev_backup_prepare: jobs support every completion mode
   ['blockdev-backup', (ctx, d) => blockdevBackupPrepare(ctx, d)],

@@ -186,7 +186,9 @@ export const RULES = defineRules({
     '10.0': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms, then consistent-read whenever bs->parents is not empty: R/RU', value: 'always' as 'when-writing' | 'always' },
     proof: [{ transcript: 'iotests/tests-image-fleecing.json', step: 3 }, { transcript: 'backup-sync-none-cancel.json', step: 3 },
       // 10.0's R on the source makes it 'already in use' as a snapshot overlay (step 8)
-      { transcript: 'abort-13-snapshot-overlay-in-iothread-no-job-survives.json', step: 6 }],
+      { transcript: 'abort-13-snapshot-overlay-in-iothread-no-job-survives.json', step: 6 },
+      // the drive-backup of read-only f6 (fuzz 1693346616's boundary, wt-hang2): -/RU on 7.2, R/RU on 10.0
+      { transcript: 'abort-12-txn-snapshot-abort-over-paused-backup-survives.json', step: 1 }],
     modelled: true,
   },
   'block-copy-bitmap-node': {
@@ -212,7 +214,10 @@ export const RULES = defineRules({
       // a backup of a qcow2 node's file, then a stream with nothing to copy (wt-ab13)
       { transcript: 'abort-13-backup-file-stream-no-copy-survives.json', step: 2 },
       // a backup into a qcow2 over a raw window (fails after the reply), then a sync-none one (wt-nospc)
-      ...[3, 12, 13].map((step) => ({ transcript: 'jobs-into-qcow2-over-raw-size-enospc.json', step }))],
+      ...[3, 12, 13].map((step) => ({ transcript: 'jobs-into-qcow2-over-raw-size-enospc.json', step })),
+      // the drive-backup's copy bitmap on f6 (7.2) or on its filter (10.0) (fuzz 1693346616's boundaries, wt-hang2)
+      { transcript: 'abort-12-txn-snapshot-abort-over-paused-backup-survives.json', step: 1 },
+      { transcript: 'abort-12-txn-snapshot-abort-over-backup-nothing-to-copy-survives.json', step: 3 }],
     modelled: true,
   },
   'grouped-txn-job-start-order': {

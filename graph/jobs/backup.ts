@@ -162,6 +162,17 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
 
 const successorKey = (job: string) => `successor:${job}`;
 
+/**
+ * Whether backup_run has anything to copy (the copy loop's work, as backupRunStart decides it):
+ * sync full the whole source, sync top its allocated bytes, sync none nothing; a bitmap sync is
+ * taken to copy (its bits are not looked at here).
+ */
+export function backupCopies(p: Proc, d: { sync?: unknown; source?: unknown }): boolean {
+  if (typeof d.source !== 'string' || !p.node(d.source) || getLength(p, d.source) === 0) return false;
+  if (d.sync === 'none') return false;
+  return d.sync !== 'top' || anyAllocated(p, d.source);
+}
+
 /** The job layer's bytes the copy loop meets: the first non-filter node's own allocation. */
 function anyAllocated(p: Proc, node: string): boolean {
   let cur = node;

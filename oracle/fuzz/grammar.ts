@@ -6,6 +6,7 @@
 // driver options with limits, jobs over frozen links and job verbs in every state.
 import type { Json, JsonObject, Step } from '../format.js';
 import { knownAbort } from './aborts.js';
+import { queryBreaks } from './query-breaks.js';
 import { FAMILIES_A, FAMILIES_B } from './families/index.js';
 import { ALL_FILES, QCOW2, clone, cmd, isObj, type Production } from './production.js';
 import { LIBA_PRODUCTIONS } from './grammar-liba.js';
@@ -49,7 +50,7 @@ export class Generator {
   next(): Step | undefined {
     // queued follow-ups are checked against the known aborts too (the graph moved since they were drawn)
     for (let q = this.queue.shift(); q; q = this.queue.shift()) {
-      if ('wait' in q || !knownAbort(q, this.world.proc(q.proc ?? 'A'))) return q;
+      if ('wait' in q || !avoided(q, this.world.proc(q.proc ?? 'A'))) return q;
     }
     for (let tries = 0; tries < 50; tries++) {
       const proc = this.singleProcess ? 'A' : this.rng.chance(0.1) ? 'B' : 'A';
@@ -57,7 +58,7 @@ export class Generator {
       const prods = proc === 'A' ? this.productions() : PRODUCTIONS_B;
       const prod = this.rng.weighted(prods);
       const step = prod(this, p, proc);
-      if (!step || knownAbort(step, p)) continue;
+      if (!step || avoided(step, p)) continue;
       return step;
     }
     return undefined;
@@ -233,6 +234,9 @@ export function reopenOptions(g: Generator, p: ProcView, node: string): JsonObje
   else o.driver = r.pick(['raw', 'qcow2', 'file']);
   return o;
 }
+
+/** A step QEMU dies on (knownAbort) or after which its own graph query fails (queryBreaks). */
+const avoided = (step: Step, p: ProcView): string | undefined => knownAbort(step, p) ?? queryBreaks(step, p);
 
 const reopen: Production = (g, p, proc) => {
   const names = p.named();

@@ -5,6 +5,7 @@ export { runCase, runFixed, recordOnQsd, checkModel, firstDisagreement, ImageCac
 export { shrink, closeDependencies, sameFinding } from './shrink.js';
 export { loadKnown, matchKnown, maskNames, findingKey, KNOWN_FILE, type KnownDisagreements, type KnownFuzz, type KnownIotest } from './known.js';
 export { knownAbort } from './aborts.js';
+export { queryBreaks } from './query-breaks.js';
 export { Generator, FUZZ_IMAGES } from './grammar.js';
 export { World, ProcView } from './world.js';
 export { Rng, caseSeed } from './rng.js';

@@ -27,9 +27,23 @@ export class ProcView {
   readonly internalSnapshots: string[] = [];
   /** Every name ever used in this process (node, job, export ids), so new ones never clash by accident. */
   readonly used = new Set<string>();
+  /**
+   * Images a node with a persistent dirty bitmap read (ProcView.imageOf), shared by
+   * every process of the world (they open the same image files): such an image may carry a
+   * stored bitmap directory (oracle/fuzz/query-breaks.ts). Nodes that carried one: `bitmapNodes`.
+   */
+  bitmapImages = new Set<string>();
+  readonly bitmapNodes = new Set<string>();
 
   /** User-chosen node names present in the graph (canonical names of implicit nodes hold '.' or '#'). */
   named(): string[] { return this.graph.nodes.map((n) => n.name).filter((n) => !/[.#]/.test(n)); }
+  /** The image file a node reads: its own `file` in the graph, else its file child's (a format node over a json: filename shows none). */
+  imageOf(node: string): string | undefined {
+    const own = this.graph.nodes.find((n) => n.name === node)?.file;
+    if (own !== undefined) return own;
+    const f = this.child(node, 'file');
+    return f === undefined ? undefined : this.graph.nodes.find((n) => n.name === f)?.file;
+  }
   driver(node: string): string | undefined { return this.graph.nodes.find((n) => n.name === node)?.driver; }
   child(node: string, edge: string): string | undefined {
     return this.graph.edges.find((e) => e.parent === node && e.name === edge)?.child;
@@ -133,9 +147,11 @@ const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== nu
 
 export class World {
   readonly procs = new Map<string, ProcView>();
+  /** See ProcView.bitmapImages. */
+  readonly bitmapImages = new Set<string>();
   proc(name: string): ProcView {
     let p = this.procs.get(name);
-    if (!p) this.procs.set(name, (p = new ProcView()));
+    if (!p) { this.procs.set(name, (p = new ProcView())); p.bitmapImages = this.bitmapImages; }
     return p;
   }
 
@@ -143,6 +159,15 @@ export class World {
   observe(step: Step, out: TranscriptStep): void {
     const p = this.proc(out.proc);
     p.graph = out.graph;
+    // a persistent bitmap is stored into its image when the node is reopened read-only or closed
+    // (qcow2_store_persistent_dirty_bitmaps), and one loaded from the image was stored before:
+    // from then on the image may have a bitmap directory (oracle/fuzz/query-breaks.ts)
+    for (const n of out.graph.nodes) {
+      if (!n.bitmaps?.some((b) => / persistent\b/.test(b))) continue;
+      p.bitmapNodes.add(n.name);
+      const image = p.imageOf(n.name);
+      if (image !== undefined) p.bitmapImages.add(image);
+    }
     for (const ev of out.events) {
       const d = ev.data ?? {};
       if (ev.event === 'JOB_STATUS_CHANGE' && typeof d.id === 'string') {
@@ -182,6 +207,7 @@ export class World {
     for (const n of [...p.moved]) if (!present.has(n)) p.moved.delete(n);
     for (const n of [...p.resized]) if (!present.has(n)) p.resized.delete(n);
     for (const n of [...p.monitorOwned]) if (!present.has(n)) p.monitorOwned.delete(n);
+    for (const n of [...p.bitmapNodes]) if (!present.has(n)) p.bitmapNodes.delete(n);
   }
 
   private applyOk(p: ProcView, cmd: string, a: JsonObject): void {

@@ -15,6 +15,8 @@ interface Step { proc?: string; execute?: string; arguments?: Record<string, unk
 export function isQapiError(r: { class?: string; desc?: string }): boolean {
   // block_job_set_speed's QERR_INVALID_PARAMETER_VALUE shares the visitor's "Parameter '…'" prefix
   if (/^Parameter '[^']+' expects a non-negative value$/.test(r.desc ?? '')) return false;
+  // blockdev_mirror_common's QERR_INVALID_PARAMETER_VALUE for granularity shares it too
+  if (/^Parameter 'granularity' expects a value in range /.test(r.desc ?? '')) return false;
   // raw_read_options' QemuOpts (parse_option_size) shares it too: BlockdevOptionsRaw's offset and size are QAPI 'int'
   if (/^Parameter '(offset|size)' expects a non-negative number below 2\^64$/.test(r.desc ?? '')) return false;
   return r.class === 'CommandNotFound' || /^(Parameter '|Invalid parameter type for '|QMP input )/.test(r.desc ?? '');

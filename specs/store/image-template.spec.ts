@@ -10,7 +10,7 @@ import { Engine } from '../../engine/engine.js';
 import { runOnModel, transcriptVersion } from '../../oracle/run-model.js';
 import { canonicalJson, decodeRecord, encodeRecord, HEADER2 } from '../../store/codec.js';
 import { openMemory } from '../../store/index.js';
-import { compactImage, expandImage, templateFor } from '../../store/image-template.js';
+import { compactImage, expandImage, expandSlow, templateFor } from '../../store/image-template.js';
 
 const it = suite('store/image-template');
 const DIR = new URL('../../oracle/transcripts/', import.meta.url).pathname;
@@ -114,6 +114,25 @@ it('a damaged templated image is a damaged record, never a thrown TypeError', ()
   const bad = forged(value.replace('"~":["aio"', '"~":[7,"aio"'));
   assert.is.not(bad, forged(value));
   assert.throws(() => decodeRecord(bad, 1, ''), (e: { code?: string }) => e.code === 'BG_LOG_CORRUPT');
+});
+
+it('the shape cache gives what the uncached expansion gives: same shape, other values; a "~" list; keys that hold a separator', () => {
+  const t = templateFor('nodes', {})!;
+  const img = (name: string, extra: Record<string, unknown> = {}) => ({
+    aio: 'main', driver: 'qcow2', explicit: { driver: 'qcow2', 'node-name': name, 'read-only': 'on' }, filename: `${name}.qcow2`,
+    monitor: name.length % 2 === 0, name, options: { driver: 'qcow2', 'node-name': name, 'read-only': 'on', x: 1 }, order: name.length, ro: true, size: 7, ...extra,
+  });
+  const cases = [img('a'), img('bb'), img('ccc', { lock: 'x' }), img('dd', { 'a\u0000b': 1 }), img('e', { 'a': 1, 'b\u0000': 2 })];
+  const { aio: _drop, ...noAio } = img('f'); // a template member absent: stored in "~"
+  cases.push(noAio as never, { ...noAio, name: 'g' } as never);
+  for (let round = 0; round < 2; round++) {
+    for (const c of cases) {
+      const stored = () => JSON.parse(JSON.stringify(compactImage(t, c as Record<string, unknown>))) as Record<string, unknown>;
+      const want = JSON.stringify(JSON.parse(canonicalJson(c)));
+      assert.is(JSON.stringify(expandImage(t, stored())), want);
+      assert.is(JSON.stringify(expandSlow(t, stored())), want);
+    }
+  }
 });
 
 it.run();
