@@ -46,7 +46,7 @@ const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
 
 
 /** A child given as a reference (string) or inline (dict): returns the child node's name. */
-function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): { name: string; inline: boolean } {
+function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[], key: string = inh.role): { name: string; inline: boolean } {
   if (typeof ref === 'string') {
     // bdrv_open_inherit with a reference and a file name
     if (inh.filename !== undefined) throw new QmpError('Cannot reference an existing block device with additional options or a new filename');
@@ -55,6 +55,12 @@ function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[]): 
     const later = ctxLockHeld ? null : refuseCrossContextReference(p, ref, inh.role, typeof inh.parentOptions.driver === 'string' ? inh.parentOptions.driver : undefined);
     if (later) pending?.push(later);
     return { name: ref, inline: false };
+  }
+  // bdrv_open_child with neither options nor a reference: opened from the file name alone
+  // (blkdebug's x-image), else "A block device must be specified for ..." (bdrv_open_child_bs)
+  if (ref === undefined || ref === null) {
+    if (inh.filename === undefined) throw new QmpError(`A block device must be specified for "${key}"`);
+    return { name: openNode(p, {}, inh).name, inline: true };
   }
   return { name: openNode(p, ref as Opts, inh).name, inline: true };
 }
@@ -137,8 +143,16 @@ function fillFromFilename(eff: Flat, filename: string): void {
     // null_co_parse_filename / null_aio_parse_filename
     if (filename !== `${drv}://`) throw new QmpError(`The only allowed filename for this driver is '${drv}://'`);
   } else if (drv === 'blkdebug') {
-    // blkdebug_parse_filename: without the "blkdebug:" prefix the whole name is the image's
-    eff['x-image'] = filename;
+    // blkdebug_parse_filename: without the "blkdebug:" prefix the whole name is the image's;
+    // with it, "blkdebug:CONFIG:IMAGE" (an empty CONFIG sets no config option)
+    if (!filename.startsWith('blkdebug:')) eff['x-image'] = filename;
+    else {
+      const rest = filename.slice('blkdebug:'.length);
+      const c = rest.indexOf(':');
+      if (c < 0) throw new QmpError('blkdebug requires both config file and image path');
+      if (c > 0) eff.config = rest.slice(0, c);
+      eff['x-image'] = rest.slice(c + 1);
+    }
   } else eff.filename = filename;
 }
 
@@ -422,7 +436,7 @@ function openNodeProbed(
       blkdebugConfigCheck(eff, (f) => p.image(f) !== undefined);
       // blkdebug_open: the image child gets the x-image file name (blkdebug_parse_filename)
       const xImage = eff['x-image'] === undefined ? undefined : String(eff['x-image']);
-      const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff, filename: xImage }, pendingAborts);
+      const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff, filename: xImage }, pendingAborts, 'image');
       attachOpened(p, name, img.name, 'image', ROLE_FILTERED | ROLE_PRIMARY);
       const child = p.node(img.name)!;
       p.patchNode(name, { size: child.size, align: blkdebugLimits(eff, alignment(p, child)) });
@@ -431,9 +445,9 @@ function openNodeProbed(
     case 'blkverify': {
       // blkverify_open: bdrv_open_file_child "raw" (the filtered child), then "test" as a
       // plain data child (BDRV_CHILD_DATA); the node's length is the test image's
-      const raw = openChildRef(p, opts.raw, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-raw'] === undefined ? undefined : String(eff['x-raw']) }, pendingAborts);
+      const raw = openChildRef(p, opts.raw, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-raw'] === undefined ? undefined : String(eff['x-raw']) }, pendingAborts, 'raw');
       attachOpened(p, name, raw.name, 'raw', ROLE_FILTERED | ROLE_PRIMARY);
-      const test = openChildRef(p, opts.test, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-image'] === undefined ? undefined : String(eff['x-image']) }, pendingAborts);
+      const test = openChildRef(p, opts.test, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-image'] === undefined ? undefined : String(eff['x-image']) }, pendingAborts, 'test');
       attachOpened(p, name, test.name, 'test', ROLE_DATA);
       p.patchNode(name, { size: p.node(test.name)!.size });
       break;
