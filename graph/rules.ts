@@ -188,7 +188,9 @@ export const RULES = defineRules({
       // 10.0's R on the source makes it 'already in use' as a snapshot overlay (step 8)
       { transcript: 'abort-13-snapshot-overlay-in-iothread-no-job-survives.json', step: 6 },
       // the drive-backup of read-only f6 (fuzz 1693346616's boundary, wt-hang2): -/RU on 7.2, R/RU on 10.0
-      { transcript: 'abort-12-txn-snapshot-abort-over-paused-backup-survives.json', step: 1 }],
+      { transcript: 'abort-12-txn-snapshot-abort-over-paused-backup-survives.json', step: 1 },
+      // a sync-top drive-backup of a writable qcow2 over a blkdebug backing (fuzz 1971702281)
+      { transcript: 'fuzz-backup-top-blkdebug-backing.json', step: 3 }, { transcript: 'fuzz-backup-top-blkdebug-backing.json', step: 4 }],
     modelled: true,
   },
   'block-copy-bitmap-node': {
