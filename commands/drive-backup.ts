@@ -4,25 +4,22 @@
 // and read-write, without a backing chain only for sync 'none', whose target gets the source as
 // its backing (bdrv_set_backing_hd); then do_backup_common as blockdev-backup, and the job alone
 // holds the target (bdrv_unref).
-import { BlockgraphError, QmpError } from '../errors/index.js';
+import { QmpError } from '../errors/index.js';
 import { moveToContext } from '../graph/aio.js';
 import { opBlocker } from '../graph/blockers.js';
 import { drained } from '../graph/drain.js';
 import { pseudoFilename, refreshFilenames } from '../graph/filename.js';
-import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { opensAsProtocol } from '../graph/drivers.js';
-import { createImage } from '../graph/images.js';
-import { imgCreateChecks } from '../graph/img-create.js';
 import { setBackingHd } from '../graph/jobs/backing.js';
 import { cowBs, skipFilters, skipImplicitFilters } from '../graph/jobs/chain.js';
-import { checkCreateBacking, openNode } from '../graph/open.js';
+import { openNode } from '../graph/open.js';
 import { unrefIfUnused } from '../graph/ops.js';
 import { prepareAfterMove } from './blockdev-backup.js';
-import { rawCreateLocks } from './blockdev-create.js';
 import { lookupBs } from './job-lookup.js';
 import { runTransaction, type ActionCtx, type PreparedAction } from './transaction.js';
 import type { CommandDef } from './types.js';
 import { getLength } from '../graph/length.js';
+import { bdrvImgCreate } from './bdrv-img-create.js';
 
 const fileOpens = opensAsProtocol;
 
@@ -53,24 +50,13 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
       const explicit = source ? p.node(skipImplicitFilters(p, source))! : null;
       if (explicit) refreshFilenames(p);
       const backingName = explicit ? pseudoFilename(p, explicit.name) : '';
-      const kind = imgCreateChecks(format!, backingName || null, file);
       // then, without BDRV_O_NO_BACKING (a source but not sync 'none'), the backing file is opened
       // to check it: a file that is no longer the format its node was opened with fails here,
-      // before the target is created (bdrv_img_create)
-      if (explicit && !noBacking) checkCreateBacking(p, backingName, explicit.driver);
-      // bdrv_create -> (qcow2_co_create_opts -> bdrv_co_create_file ->) raw_co_create: the file's locks
-      rawCreateLocks(p, file.replace(/^file:/, ''));
-      try {
-        createImage(p.d, {
-          // size = bdrv_getlength(bs) (graph/length.ts)
-          file, format: kind, size: getLength(p, bs),
-          ...(backingName ? { backing: backingName, 'backing-format': explicit!.driver } : {}),
-        } as never);
-        consumeAutoNames(p, creationOpens(format!, 'img-create'));
-      } catch (e) {
-        if (e instanceof BlockgraphError && e.code === 'BG_BAD_INPUT') throw new QmpError(e.message);
-        throw e;
-      }
+      // before the target is created; size = bdrv_getlength(bs) (graph/length.ts)
+      bdrvImgCreate(p, {
+        file, format: format!, size: getLength(p, bs),
+        ...(explicit ? { backing: { name: backingName, format: explicit.driver } } : {}), openBacking: !noBacking,
+      });
     }
     // bdrv_open(target, NULL, {discard, detect-zeroes, driver}, bs->open_flags | RDWR [| NO_BACKING]):
     // a protocol source's open_flags hold BDRV_O_PROTOCOL, and bdrv_fill_options keeps it unless

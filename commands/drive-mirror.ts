@@ -1,11 +1,9 @@
 // qmp_drive_mirror (blockdev.c, 7.2): like blockdev-mirror, but the target is an image file that
 // the command creates (unless mode is 'existing') and opens itself; the job alone holds it.
-import { BlockgraphError, QmpError } from '../errors/index.js';
+import { QmpError } from '../errors/index.js';
 import { moveToContext } from '../graph/aio.js';
 import { opBlocker } from '../graph/blockers.js';
-import { createImage } from '../graph/images.js';
 import { pseudoFilename, refreshFilenames } from '../graph/filename.js';
-import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { cowBs, skipFilters, skipImplicitFilters } from '../graph/jobs/chain.js';
 import { openNode } from '../graph/open.js';
 import { unrefIfUnused } from '../graph/ops.js';
@@ -13,8 +11,7 @@ import { blockdevMirrorCommon } from './blockdev-mirror.js';
 import { getRootBs } from './job-lookup.js';
 import type { CommandDef } from './types.js';
 import { getLength } from '../graph/length.js';
-import { imgCreateChecks } from '../graph/img-create.js';
-import { rawCreateLocks } from './blockdev-create.js';
+import { bdrvImgCreate } from './bdrv-img-create.js';
 import { opensAsProtocol } from '../graph/drivers.js';
 
 export const driveMirror: CommandDef = {
@@ -45,22 +42,12 @@ export const driveMirror: CommandDef = {
       // only once the mirror links it to that same node)
       if (backing) refreshFilenames(p);
       const backingName = backing ? pseudoFilename(p, backing.name) : '';
-      // bdrv_img_create's checks (graph/img-create.ts), then bdrv_create's raw_co_create locks;
-      // BDRV_O_NO_BACKING ("Don't open backing image in create()"): no backing open
-      const kind = imgCreateChecks(format!, backingName || null, file);
-      rawCreateLocks(p, file.replace(/^file:/, ''));
-      try {
-        createImage(p.d, {
-          // size = bdrv_getlength(bs): whole sectors, a raw source asks its file again (graph/length.ts)
-          file, format: kind, size: getLength(p, bs),
-          ...(backingName ? { backing: backingName, 'backing-format': backing!.driver } : {}),
-        } as never);
-        // qcow2_co_create_opts: the nodes it opens take #block names (graph/id-counter.ts)
-        consumeAutoNames(p, creationOpens(format!, 'img-create'));
-      } catch (e) {
-        if (e instanceof BlockgraphError && e.code === 'BG_BAD_INPUT') throw new QmpError(e.message);
-        throw e;
-      }
+      // BDRV_O_NO_BACKING ("Don't open backing image in create()"): no backing open; size =
+      // bdrv_getlength(bs): whole sectors, a raw source asks its file again (graph/length.ts)
+      bdrvImgCreate(p, {
+        file, format: format!, size: getLength(p, bs),
+        ...(backing ? { backing: { name: backingName, format: backing.driver } } : {}),
+      });
     }
     // bdrv_open(target, NULL, {node-name, driver}, flags | RDWR | NO_BACKING): a protocol driver
     // given as `format` (or, without one, a source that still has BDRV_O_PROTOCOL in its open

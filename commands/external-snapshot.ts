@@ -3,11 +3,9 @@
 // a failed transaction whole (tran_abort); external_snapshot_abort does more than that undo (see
 // the residue below), and the new node that clean's bdrv_unref would close is kept alive by its
 // place in the graph.
-import { BlockgraphError, QmpError } from '../errors/index.js';
+import { QmpError } from '../errors/index.js';
 import { opBlocker } from '../graph/blockers.js';
 import { driverInfo } from '../graph/drivers.js';
-import { createImage } from '../graph/images.js';
-import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { pseudoFilename, refreshFilenames } from '../graph/filename.js';
 import { cowChild, isFilter } from '../graph/jobs/chain.js';
 import { setReadOnly } from '../graph/jobs/parts.js';
@@ -22,8 +20,7 @@ import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { refuseSnapshotIntoBusyIothread } from '../graph/snapshot-drain-abort.js';
 import { refuseAbortOverCopyingBackup } from '../graph/snapshot-abort-backup-hang.js';
 import { getLength } from '../graph/length.js';
-import { imgCreateChecks } from '../graph/img-create.js';
-import { rawCreateLocks } from './blockdev-create.js';
+import { bdrvImgCreate } from './bdrv-img-create.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so `device` never matches. */
 function lookup(p: Proc, device: string | undefined, nodeName: string | undefined): string {
@@ -65,22 +62,8 @@ export function externalSnapshotPrepare(
       // bdrv_img_create(new_image_file, format, old filename, old format, size of old): the old
       // node's bs->filename, its json: pseudo-filename when it has no plain one
       const backing = pseudoFilename(p, oldBs);
-      // bdrv_img_create's checks (graph/img-create.ts), then bdrv_create's raw_co_create locks;
-      // flags hold BDRV_O_NO_BACKING: no backing open
-      const kind = imgCreateChecks(format, backing || null, a.snapshotFile);
-      rawCreateLocks(p, a.snapshotFile.replace(/^file:/, ''));
-      try {
-        createImage(p.d, {
-          // size = bdrv_getlength(state->old_bs) (graph/length.ts)
-          file: a.snapshotFile, format: kind, size: getLength(p, oldBs),
-          ...(backing ? { backing, 'backing-format': old.driver } : {}),
-        } as never);
-        // qcow2_co_create_opts: the nodes it opens take #block names (graph/id-counter.ts)
-        consumeAutoNames(p, creationOpens(format, 'img-create'));
-      } catch (e) {
-        if (e instanceof BlockgraphError && e.code === 'BG_BAD_INPUT') throw new QmpError(e.message);
-        throw e;
-      }
+      // flags hold BDRV_O_NO_BACKING: no backing open; size = bdrv_getlength(state->old_bs)
+      bdrvImgCreate(p, { file: a.snapshotFile, format, size: getLength(p, oldBs), backing: { name: backing, format: old.driver } });
     }
     // bdrv_open(new_image_file, NULL, {driver, node-name}, old flags | BDRV_O_NO_BACKING)
     const opts: Record<string, unknown> = {

@@ -1,0 +1,44 @@
+// bdrv_img_create (block.c) as drive-backup, drive-mirror and blockdev-snapshot-sync reach it: one
+// function, so the three create their target the same way.
+import { BlockgraphError, QmpError } from '../errors/index.js';
+import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
+import { createImage } from '../graph/images.js';
+import { imgCreateChecks } from '../graph/img-create.js';
+import { checkCreateBacking } from '../graph/open.js';
+import type { Proc } from '../graph/proc.js';
+import { rawCreateLocks } from './blockdev-create.js';
+
+export interface ImgCreate {
+  /** the new image's file name (a "file:" prefix allowed) */
+  file: string;
+  /** the format asked for (the source's when none is given) */
+  format: string;
+  /** bdrv_getlength of the source (graph/length.ts getLength) */
+  size: number;
+  /** the backing file name and format written into the header (empty name: none) */
+  backing?: { name: string; format: string };
+  /** flags without BDRV_O_NO_BACKING (drive-backup with a backing): the backing file is opened first */
+  openBacking?: boolean;
+}
+
+/**
+ * bdrv_img_create: its checks (graph/img-create.ts), the backing file's open when the flags lack
+ * BDRV_O_NO_BACKING, bdrv_create's raw_co_create locks, then the image; the nodes
+ * qcow2_co_create_opts opens take #block names (graph/id-counter.ts).
+ */
+export function bdrvImgCreate(p: Proc, c: ImgCreate): void {
+  const backing = c.backing?.name ? c.backing : undefined;
+  const kind = imgCreateChecks(c.format, backing?.name ?? null, c.file);
+  if (backing && c.openBacking) checkCreateBacking(p, backing.name, backing.format);
+  rawCreateLocks(p, c.file.replace(/^file:/, ''));
+  try {
+    createImage(p.d, {
+      file: c.file, format: kind, size: c.size,
+      ...(backing ? { backing: backing.name, 'backing-format': backing.format } : {}),
+    } as never);
+    consumeAutoNames(p, creationOpens(c.format, 'img-create'));
+  } catch (e) {
+    if (e instanceof BlockgraphError && e.code === 'BG_BAD_INPUT') throw new QmpError(e.message);
+    throw e;
+  }
+}
