@@ -14,7 +14,7 @@ import { internalSnapshotPrepare } from './internal-snapshot.js';
 import { driveBackupPrepare } from './drive-backup.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 import { drainAll } from '../graph/drain.js';
-import { QemuAbortRefusal } from '../graph/qemu-abort.js';
+import { QemuAbortRefusal, QemuHangRefusal } from '../graph/qemu-abort.js';
 
 export interface PreparedAction { commit?(): void; clean?(): void; /** the job a backup action created */ job?: string }
 export interface ActionCtx {
@@ -110,6 +110,18 @@ export function runTransaction(
     // QEMU dies in this transaction's abort handlers: nothing of it happens (graph/qemu-abort.ts)
     if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
     const made = new Set(prepared.map((s) => s.job).filter((j): j is string => j !== undefined));
+    // A grouped transaction that fails after two of its jobs were created hangs QEMU (7.2 and
+    // 10.0, fuzz 2030445139): the jobs start only in .commit, so the first .abort's
+    // job_cancel_sync -> job_completed_txn_abort_locked -> job_finish_sync_locked waits for the
+    // other job of the JobTxn, which job_enter never starts (job_enter_cond returns for a job not
+    // started): it never completes. One job has no other to wait for; 'individual' has no JobTxn.
+    if (ctx.txn !== undefined && made.size >= 2) {
+      throw new QemuHangRefusal(
+        `The grouped transaction fails after creating ${made.size} jobs (${[...made].map((j) => `'${j}'`).join(', ')}): QEMU hangs ` +
+        'in job_completed_txn_abort_locked -> job_finish_sync_locked, waiting for a job of the group that was never started; ' +
+        "refused by blockgraph: use completion-mode 'individual', or one job per grouped transaction",
+        'job_finish_sync_locked');
+    }
     const out: { event: string; data: Record<string, unknown> }[] = [];
     for (const ev of events) {
       if (ev.event !== 'JOB_STATUS_CHANGE' || ev.data.status !== 'created') continue;

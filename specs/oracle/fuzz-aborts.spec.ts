@@ -62,6 +62,9 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // fuzz seed 1693346616: a hang (QemuHangRefusal, graph/snapshot-abort-backup-hang.ts): the transaction fails after a
   // snapshot appended over a copying backup's source, and external_snapshot_abort's drain of the overlay never ends
   ['abort-12-txn-snapshot-abort-over-copying-backup', 'transaction', /^The transaction fails after appending overlay 'n10' over 'f6', the source of copying backup job 'd7': QEMU hangs in external_snapshot_abort \(bdrv_replace_node → bdrv_replace_node_common → bdrv_drained_begin of the overlay/, true],
+  // fuzz seed 2030445139: a hang (QemuHangRefusal, commands/transaction.ts): a grouped transaction fails after
+  // creating two jobs; job_finish_sync_locked waits for the one never started (boundary: abort-15-…-survives)
+  ['abort-15-grouped-txn-two-backups-fails', 'transaction', /^The grouped transaction fails after creating 2 jobs \('d1', 'd3'\): QEMU hangs in job_completed_txn_abort_locked -> job_finish_sync_locked/, true],
 ];
 
 for (const [name, execute, text, diesOn10] of ABORTS) {
