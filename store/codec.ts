@@ -389,6 +389,17 @@ export function encodeFrame(seq: number, rec: NewRecord, prevHash: string): { va
  */
 export const decodeWork = { parses: 0, chars: 0 };
 
+/** JSON.parse of a stored text, counted in decodeWork; undefined when it is not JSON. */
+function countedParse(text: string): unknown {
+  decodeWork.parses++;
+  decodeWork.chars += text.length;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 function recordFromBody2(body: string, seq: number, prevHash: string, h: string): LogRecord | undefined {
   const a = parseBody2(body);
   return a === undefined ? undefined : recordFromArray2(a, seq, prevHash, h);
@@ -396,14 +407,7 @@ function recordFromBody2(body: string, seq: number, prevHash: string, h: string)
 
 /** JSON.parse of a frame-2 body (counted), undefined when it is not the 7-member envelope. */
 function parseBody2(body: string): Body2 | undefined {
-  let a: unknown;
-  decodeWork.parses++;
-  decodeWork.chars += body.length;
-  try {
-    a = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
+  const a = countedParse(body);
   if (!Array.isArray(a) || a.length !== 7) return undefined;
   const [type, v, stream, at, txn, causation] = a as unknown[];
   if (typeof type !== 'string' || typeof v !== 'number' || typeof stream !== 'string' || typeof at !== 'string') return undefined;
@@ -425,14 +429,7 @@ export type Redo3 = [type: string, v: number, txn: string | null, redo: unknown]
 
 /** JSON.parse of a frame-3 redo text (counted), undefined when it is not the 4-member array. */
 function parseRedo3(text: string): Redo3 | undefined {
-  let a: unknown;
-  decodeWork.parses++;
-  decodeWork.chars += text.length;
-  try {
-    a = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  const a = countedParse(text);
   if (!Array.isArray(a) || a.length !== 4) return undefined;
   const [type, v, txn] = a as unknown[];
   if (typeof type !== 'string' || typeof v !== 'number' || (txn !== null && typeof txn !== 'string')) return undefined;
@@ -444,14 +441,7 @@ function parseRedo3(text: string): Redo3 | undefined {
  * text): the same record, key order too, as version 3 of the same data decodes to.
  */
 function recordFromParts3(redo: Redo3, undoText: string, seq: number, prevHash: string, h: string): LogRecord | undefined {
-  let u: unknown;
-  decodeWork.parses++;
-  decodeWork.chars += undoText.length;
-  try {
-    u = JSON.parse(undoText);
-  } catch {
-    return undefined;
-  }
+  const u = countedParse(undoText);
   if (!Array.isArray(u) || u.length !== 4) return undefined;
   const [stream, at, causation, undo] = u as unknown[];
   if (typeof stream !== 'string' || typeof at !== 'string' || (causation !== null && typeof causation !== 'string')) return undefined;

@@ -331,38 +331,9 @@ function settleDeltas(t: Template, stored: Obj, out: Obj): Obj | undefined {
 /** expandImage without the shape cache: the definition the cached path must agree with. */
 export function expandSlow(t: Template, stored: Obj, parent?: Obj): Obj | undefined {
   const ct = compile(t);
-  const absentList = stored[ABSENT];
-  let absent: Set<string> | undefined;
-  if (absentList !== undefined) {
-    if (!(Array.isArray(absentList) && absentList.every((k) => typeof k === 'string'))) return undefined;
-    absent = new Set(absentList as string[]);
-  }
-  const own = Object.keys(stored);
   // the result's keys: stored keys and the template's members not listed absent, in sorted order
-  const keys: string[] = [];
-  let sorted = true;
-  let i = 0;
-  let j = 0;
-  const tk = ct.keys;
-  for (;;) {
-    const k = i < own.length ? own[i]! : undefined;
-    if (k === ABSENT) { i++; continue; }
-    const m = j < tk.length ? tk[j]! : undefined;
-    if (k === undefined && m === undefined) break;
-    if (m === undefined || (k !== undefined && k < m)) {
-      if (keys.length && keys[keys.length - 1]! >= k!) sorted = false;
-      keys.push(k!);
-      i++;
-    } else if (k === m) {
-      keys.push(k);
-      i++;
-      j++;
-    } else {
-      if (!absent?.has(m) && stored[m] === undefined) keys.push(m);
-      j++;
-    }
-  }
-  if (!sorted) keys.sort(); // stored keys out of order (integer-like names): never from canonical JSON
+  const keys = resultKeys(ct, stored);
+  if (keys === undefined) return undefined;
   // `{up}` defaults of nested members refer to members with no default (driver, name), which
   // are stored literally: the stored image serves as their parent
   const out: Obj = {};
@@ -386,22 +357,7 @@ export function expandSlow(t: Template, stored: Obj, parent?: Obj): Obj | undefi
     }
   }
   // delta members last: they refer to a sibling's full value
-  if (deltas) {
-    for (const [k, base] of Object.entries(t.deltaOf!)) {
-      if (absent?.has(k) || !(k in out)) continue;
-      const from = out[base];
-      const v = stored[k];
-      if (v === undefined) {
-        if (!isPlain(from)) return undefined;
-        out[k] = copyJson(from);
-      } else if (isPlain(from) && isPlain(v)) {
-        const dl = v as { p?: unknown; u?: unknown };
-        if (!isPlain(dl.p) || (dl.u !== undefined && !(Array.isArray(dl.u) && dl.u.every((x) => typeof x === 'string')))) return undefined;
-        out[k] = applyDelta(from, dl.p, (dl.u as string[] | undefined) ?? []);
-      }
-    }
-  }
-  return out;
+  return deltas ? settleDeltas(t, stored, out) : out;
 }
 
 /** from + p - u, keys sorted (as a canonical body parses). */
