@@ -97,17 +97,24 @@ export function foldRaw(f: Fold, raw: RawRecord): void {
   foldRecord(f, expandRaw(raw));
 }
 
-function foldWhole(f: Fold, seq: number, txn: string | null, w: WholeForFold): void {
+/**
+ * A whole transaction's record through the protocol table (machines/txn-protocol.ts): begun, then
+ * ADD per step, the decision and END, in foldPart's order, as its part records would feed it.
+ */
+function feedWhole(f: Fold, seq: number, txn: string | null, steps: number, commit: boolean): void {
   const at = { seq, type: 'txn.begun' };
   if (seq !== f.seq + 1) protocol(at, `expected seq ${f.seq + 1}`);
   f.seq = seq;
   if (!txn || f.open.has(txn)) protocol(at, 'duplicate or missing transaction id');
-  // machines/txn-protocol.ts: begun, then ADD per step, the decision and END (foldPart's order)
   const t: OpenTxn = { id: txn, state: 'preparing', steps: [], compensated: [], begunSeq: seq };
-  for (let i = 0; i < w.steps; i++) feed({ seq, type: 'txn.step' }, t, 'ADD');
+  for (let i = 0; i < steps; i++) feed({ seq, type: 'txn.step' }, t, 'ADD');
   const decided = { seq, type: 'txn.decided' };
-  feed(decided, t, w.outcome === 'commit' ? 'COMMIT' : 'ABORT');
+  feed(decided, t, commit ? 'COMMIT' : 'ABORT');
   feed(decided, t, 'END');
+}
+
+function foldWhole(f: Fold, seq: number, txn: string | null, w: WholeForFold): void {
+  feedWhole(f, seq, txn, w.steps, w.outcome === 'commit');
   // after-images only: the redo direction reads nothing else (graph/apply.ts)
   applyChangesInPlace(f.state, w.changes as unknown as Change[]);
 }
@@ -124,15 +131,7 @@ const one: Change[] = [];
  * same order). Nothing of the undo part is parsed.
  */
 function foldRedo(f: Fold, seq: number, txn: string | null, commit: boolean, steps: unknown[]): void {
-  const at = { seq, type: 'txn.begun' };
-  if (seq !== f.seq + 1) protocol(at, `expected seq ${f.seq + 1}`);
-  f.seq = seq;
-  if (!txn || f.open.has(txn)) protocol(at, 'duplicate or missing transaction id');
-  const t: OpenTxn = { id: txn, state: 'preparing', steps: [], compensated: [], begunSeq: seq };
-  for (let i = 0; i < steps.length; i++) feed({ seq, type: 'txn.step' }, t, 'ADD');
-  const decided = { seq, type: 'txn.decided' };
-  feed(decided, t, commit ? 'COMMIT' : 'ABORT');
-  feed(decided, t, 'END');
+  feedWhole(f, seq, txn, steps.length, commit);
   const state = f.state as Record<string, Record<string, Record<string, unknown>>>;
   for (const st of steps) {
     if (!Array.isArray(st)) throw new LogCorruptError(seq, 'body is not a record');
