@@ -5,6 +5,8 @@ import { ClassicLevel } from 'classic-level';
 import { crc32 } from 'node:zlib';
 import { ChainReader, sublevelsOf } from '../store/codec.js';
 import { emptyFold, foldRaw, foldRecord } from '../replay/fold.js';
+import { LazyFold } from '../replay/fold-lazy.js';
+import { newRedoScan, scanRedo } from '../store/redo-scan.js';
 
 const db = new ClassicLevel<string, string>(process.argv[2]!, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
 await db.open();
@@ -23,7 +25,11 @@ const stages: [string, () => void][] = [
   ['JSON.parse of what replay parses', () => { for (const v of vals) sink ^= (JSON.parse(parsedPart(v)) as unknown[]).length; }],
   ['JSON.parse of the whole body', () => { for (const v of vals) sink ^= v[8] === '3' ? (JSON.parse(parsedPart(v)) as unknown[]).length ^ (JSON.parse(v.substring(109 + parseInt(v.substring(101, 109), 16))) as unknown[]).length : (JSON.parse(v.substring(101)) as unknown[]).length; }],
   ['nextRaw (check + parse)', () => { const c = new ChainReader(1, ''); for (const v of vals) sink ^= c.nextRaw(v).seq; }],
-  ['nextRaw + foldRaw (replay)', () => { const c = new ChainReader(1, ''); const f = emptyFold(); for (const v of vals) foldRaw(f, c.nextRaw(v)); }],
+  // format version 5 read lazily (replay/fold-lazy.ts): checks without substrings, the redo part scanned, not parsed
+  ['frame3At (check, no parse)', () => { const c = new ChainReader(1, ''); for (const v of vals) { sink ^= c.frame3At(v); c.advance(v); } }],
+  ['frame3At + scanRedo', () => { const c = new ChainReader(1, ''); const r = newRedoScan(); for (const v of vals) { const u = c.frame3At(v); sink ^= scanRedo(v, 109, u, r) ? r.n : 0; c.advance(v); } }],
+  ['lazy fold + materialize (replay)', () => { const c = new ChainReader(1, ''); const l = new LazyFold(emptyFold()); for (const v of vals) l.feed(c, v); l.materialize(); }],
+  ['nextRaw + foldRaw (eager)', () => { const c = new ChainReader(1, ''); const f = emptyFold(); for (const v of vals) foldRaw(f, c.nextRaw(v)); }],
   ['next + foldRecord (before)', () => { const c = new ChainReader(1, ''); const f = emptyFold(); for (const v of vals) foldRecord(f, c.next(v)); }],
 ];
 const best = new Map<string, number>();

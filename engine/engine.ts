@@ -10,7 +10,8 @@ import type { State } from '../graph/types.js';
 import type { ModelBackend } from '../commands/model-host.js';
 import { executeCommand, type ExecResult } from '../commands/model.js';
 import { jsonSafe } from '../commands/json-safe.js';
-import { emptyFold, foldRaw, foldRecord, type Fold } from '../replay/fold.js';
+import { emptyFold, foldRecord, type Fold } from '../replay/fold.js';
+import { LazyFold } from '../replay/fold-lazy.js';
 import { planRecovery, type RecoveryPlan } from '../replay/recover.js';
 import type { EventLog } from '../store/index.js';
 import type { LogRecord, NewRecord } from '../store/types.js';
@@ -259,11 +260,10 @@ export async function loadFold(log: EventLog, upTo?: number): Promise<Fold> {
     fold.seq = snap.seq;
     anchor = snap.hash;
   }
-  // The first record after the snapshot must link to it (an anchored range read). Records are
-  // parsed, not expanded: the same fold of the stored form as replay's (replay/fold.ts foldRaw;
-  // of format version 5, the redo part alone: issue 15).
-  for await (const chunk of log.readRawChunks({ gte: fold.seq + 1, prevHash: anchor, ...(upTo !== undefined ? { lte: upTo } : {}) })) {
-    for (const rec of chunk) foldRaw(fold, rec);
-  }
-  return fold;
+  // The first record after the snapshot must link to it (an anchored range read). The same lazy
+  // fold as replay's (replay/fold-lazy.ts, issue 15): records of format version 5 unparsed, only
+  // the entities that survive to the end built; the state is then fresh to the engine's indexes.
+  const lazy = new LazyFold(fold);
+  for await (const _ of log.feedChunks({ gte: fold.seq + 1, prevHash: anchor, ...(upTo !== undefined ? { lte: upTo } : {}) }, (c, v) => lazy.feed(c, v))) { /* fed */ }
+  return lazy.materialize();
 }

@@ -35,7 +35,7 @@ export function cloneState(s: State): State {
   return structuredClone(s);
 }
 
-function protocol(rec: Pick<LogRecord, 'seq' | 'type'>, why: string): never {
+export function protocol(rec: Pick<LogRecord, 'seq' | 'type'>, why: string): never {
   throw new BlockgraphError('BG_LOG_PROTOCOL', `record ${rec.seq} (${rec.type}): ${why}`, { seq: rec.seq });
 }
 
@@ -101,7 +101,7 @@ export function foldRaw(f: Fold, raw: RawRecord): void {
  * A whole transaction's record through the protocol table (machines/txn-protocol.ts): begun, then
  * ADD per step, the decision and END, in foldPart's order, as its part records would feed it.
  */
-function feedWhole(f: Fold, seq: number, txn: string | null, steps: number, commit: boolean): void {
+export function feedWhole(f: Fold, seq: number, txn: string | null, steps: number, commit: boolean): void {
   const at = { seq, type: 'txn.begun' };
   if (seq !== f.seq + 1) protocol(at, `expected seq ${f.seq + 1}`);
   f.seq = seq;

@@ -7,7 +7,8 @@ import type { State } from '../graph/types.js';
 import type { EventLog } from '../store/index.js';
 import { recordedStateHash } from '../events/ends.js';
 import { stepsOf } from '../events/whole.js';
-import { emptyFold, foldRaw, foldRecord, type Fold } from './fold.js';
+import { emptyFold, foldRecord, type Fold } from './fold.js';
+import { LazyFold } from './fold-lazy.js';
 
 export interface ReplayOptions {
   /** Last seq to apply (inclusive); default: the head. */
@@ -32,12 +33,13 @@ export async function replay(log: EventLog, opts: ReplayOptions = {}): Promise<F
     }
   }
   let n = 0;
-  // records parsed, not expanded: foldRaw folds a whole transaction from its stored form
-  for await (const chunk of log.readRawChunks({ gte: fold.seq + 1, lte: upTo, prevHash: anchor })) {
-    for (const rec of chunk) foldRaw(fold, rec);
-    n += chunk.length;
-    if (opts.onProgress && n % 8192 < chunk.length) opts.onProgress(fold.seq, upTo);
+  // a lazy fold (replay/fold-lazy.ts): only the entities that survive to upTo are built, at the end
+  const lazy = new LazyFold(fold);
+  for await (const fed of log.feedChunks({ gte: fold.seq + 1, lte: upTo, prevHash: anchor }, (c, v) => lazy.feed(c, v))) {
+    n += fed;
+    if (opts.onProgress && n % 8192 < fed) opts.onProgress(fold.seq, upTo);
   }
+  lazy.materialize();
   opts.onProgress?.(fold.seq, upTo);
   return fold;
 }

@@ -313,6 +313,18 @@ export function recordHash(seq: number, rec: NewRecord, prevHash: string): strin
 }
 
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
+
+/** The number the lower-case hex digits v[from, to) spell, or -1 for any other character (as hex8 / hex12 write them). */
+function hexAt(v: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = v.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    n = n * 16 + d;
+  }
+  return n;
+}
 const hex12 = (n: number): string => n.toString(16).padStart(12, '0');
 
 /**
@@ -646,6 +658,33 @@ export class ChainReader {
 
   next(value: string): LogRecord {
     return expandRaw(this.nextRaw(value));
+  }
+
+  /**
+   * nextRaw's checks of a frame-3 value (CRC, seq, back-link, the redo part's length) without
+   * parsing it and without moving on: where its undo part starts (its redo part is
+   * [HEADER3, that)), or -1 for any other frame or any problem, which nextRaw then reports (or
+   * reads). Char loops, no substrings: replay's lazy fold (replay/fold-lazy.ts, issue 15) runs
+   * this per record; `advance` moves on once the value is folded.
+   */
+  frame3At(value: string): number {
+    if (value.length < HEADER3 + 2 || value.charCodeAt(OFF_FORMAT) !== 51 /* '3' */) return -1;
+    const known = this.#prevHash;
+    if (known === undefined) return -1;
+    if (hexAt(value, 0, OFF_FORMAT) !== crc32(value.substring(OFF_FORMAT))) return -1;
+    if (hexAt(value, OFF_SEQ, OFF_HASH) !== this.#expect) return -1;
+    if (known === '') {
+      for (let k = 0; k < LINK; k++) if (value.charCodeAt(OFF_PREV + k) !== 48) return -1;
+    } else {
+      for (let k = 0; k < LINK; k++) if (value.charCodeAt(OFF_PREV + k) !== known.charCodeAt(k)) return -1;
+    }
+    return undoStart(value) ?? -1;
+  }
+
+  /** Moves past `value`, which frame3At accepted. */
+  advance(value: string): void {
+    this.#prevHash = value.substring(OFF_HASH, OFF_PREV);
+    this.#expect++;
   }
 
   /**

@@ -357,6 +357,16 @@ export class EventLog {
     return this.#chunks(range, (c, v) => c.nextRaw(v));
   }
 
+  /**
+   * As readRawChunks(), but each stored value is handed to `feed` with the reader that checks it
+   * (CRC, seq, link: ChainReader.frame3At / nextRaw), not parsed here: for replay's lazy fold
+   * (replay/fold-lazy.ts, issue 15), which reads a record's redo part without JSON.parse. Yields
+   * the number of values fed, a chunk at a time.
+   */
+  async *feedChunks(range: ReadRange, feed: (c: ChainReader, value: string) => void): AsyncGenerator<number, void, undefined> {
+    for await (const chunk of this.#chunks(range, feed)) yield chunk.length;
+  }
+
   async *#chunks<R>(range: ReadRange, decode: (c: ChainReader, value: string) => R): AsyncGenerator<R[], void, undefined> {
     if (this.#closed) throw new LogClosedError();
     const gte = Math.max(1, range.gte ?? 1);

@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { Engine, FIXED_CLOCK } from '../../engine/engine.js';
 import { parseFixture } from '../../replay/fixture.js';
 import { emptyFold, foldRaw, foldRecord, rawFoldWork, type Fold } from '../../replay/fold.js';
+import { LazyFold, lazyWork } from '../../replay/fold-lazy.js';
 import { replay } from '../../replay/replay.js';
 import { randomStep, seededChooser, WORKLOAD_IMAGES } from '../../replay/drill/workload.js';
 import { ChainReader, decodeWork, encodeRecord, HEADER2, HEADER3 } from '../../store/codec.js';
@@ -23,21 +24,35 @@ const it = suite('store/fold-raw');
 
 const shape = (f: Fold) => JSON.stringify({ seq: f.seq, state: f.state, open: [...f.open.values()] });
 
-/** Both folds over the log, compared after every record. */
+/**
+ * The folds over the log, compared after every record: the full decode and foldRecord, foldRaw
+ * (eager, from the stored form), and the lazy fold (replay/fold-lazy.ts) built at every seq;
+ * another lazy fold built only at a few seqs (its pending entities carry over long stretches:
+ * patches pile up, entities made and deleted unbuilt) and at the end.
+ */
 async function sameFolds(log: EventLog, what: string): Promise<number> {
   const full = emptyFold();
   const raw = emptyFold();
+  const lazy = new LazyFold(emptyFold());
+  const sparse = new LazyFold(emptyFold());
   const values: string[] = [];
   // the stored values, read as replay reads them, decoded twice (two readers: decoding spends the parse)
   for await (const chunk of log.readChunks({})) for (const r of chunk) values.push(encodedAgain(r));
   const a = new ChainReader(1, '');
   const b = new ChainReader(1, '');
+  const c = new ChainReader(1, '');
+  const d = new ChainReader(1, '');
   for (const v of values) {
     foldRecord(full, a.next(v));
     foldRaw(raw, b.nextRaw(v));
     assert.is(shape(raw), shape(full), `${what}: the folds part at seq ${full.seq}`);
+    lazy.feed(c, v);
+    assert.is(shape(lazy.materialize()), shape(full), `${what}: the lazy fold parts at seq ${full.seq}`);
+    sparse.feed(d, v);
+    if (full.seq % 37 === 0) assert.is(shape(sparse.materialize()), shape(full), `${what}: the lazy fold built at seq ${full.seq} only parts`);
   }
-  // and replay() itself, from the store
+  assert.is(shape(sparse.materialize()), shape(full), `${what}: the lazy fold built at the end parts`);
+  // and replay() itself, from the store (lazily), to the head and to a seq before it
   const r = await replay(log, { fromScratch: true });
   assert.is(shape(r), shape(full), `${what}: replay`);
   return values.length;
@@ -55,13 +70,17 @@ for (const sc of GOLDEN) {
   it(`golden ${sc.name} through today's engine: both folds agree at every seq`, async () => {
     const log = await recordGolden(sc, await openMemory(), async (l) => l);
     rawFoldWork.redo = rawFoldWork.stored = rawFoldWork.full = 0;
+    lazyWork.lazy = lazyWork.full = 0;
     const n = await sameFolds(log, sc.name);
     assert.ok(n > 5);
     // format version 5: every whole transaction the engine wrote folds from its redo part alone
-    // (counted twice: sameFolds' own pass and replay's)
+    // by foldRaw (sameFolds' eager pass), and lazily, unparsed, by the lazy folds (sameFolds' two
+    // and replay's)
     const wholes = (await log.readAll()).filter((r) => r.type === 'txn.begun' && r.v === 4 && (r.data as { decided?: { ended?: unknown } }).decided?.ended).length;
     assert.ok(wholes > 0);
-    assert.is(rawFoldWork.redo, 2 * wholes, `${sc.name}: ${rawFoldWork.redo} folds from the redo part for ${wholes} whole transactions`);
+    assert.is(rawFoldWork.redo, wholes, `${sc.name}: ${rawFoldWork.redo} folds from the redo part for ${wholes} whole transactions`);
+    assert.is(lazyWork.lazy, 3 * wholes, `${sc.name}: ${lazyWork.lazy} lazy folds for ${wholes} whole transactions`);
+    assert.is(lazyWork.lazy + lazyWork.full, 3 * n, 'the lazy folds fold every record');
     assert.is(rawFoldWork.stored, 0);
     await log.close();
   });
@@ -95,7 +114,7 @@ it('random engine logs (the drill workload, 5 seeds x 80 commands): both folds a
   }
 });
 
-it('replaying 200 blockdev-add/del: one parse per record, no image copied, a delete\'s image not expanded', async () => {
+it('replaying 200 blockdev-add/del: lazily, no record parsed and one entity built; eagerly one parse per record, no image copied, a delete\'s image not expanded', async () => {
   const log = await openMemory();
   const e = await Engine.open(log);
   for (let i = 0; i < 200; i++) {
@@ -114,9 +133,24 @@ it('replaying 200 blockdev-add/del: one parse per record, no image copied, a del
       all += v.length - HEADER3;
     }
   }
+  // replay() folds lazily (replay/fold-lazy.ts): no record parsed; of 100 nodes made and deleted
+  // none built; at the end the one survivor, the process's meta, built from its image and its
+  // latest patch (each add's counter patch has the same members as the one before: it replaces it)
+  decodeWork.parses = decodeWork.chars = imageWork.expanded = imageWork.copied = 0;
+  lazyWork.lazy = lazyWork.full = lazyWork.built = lazyWork.parses = lazyWork.patchesFolded = 0;
+  const lz = await replay(log, { fromScratch: true });
+  assert.is(lz.seq, 200);
+  assert.is(decodeWork.parses, 0, 'no record parsed');
+  assert.is(lazyWork.lazy, 200, 'every record folded lazily');
+  assert.is(lazyWork.built, 1, `${lazyWork.built} entities built`);
+  assert.is(lazyWork.parses, 2, `${lazyWork.parses} texts parsed: the survivor's image and patch`);
+  assert.is(imageWork.expanded, 1, `${imageWork.expanded} images expanded`);
+  // the eager fold of the stored form (foldRaw over nextRaw), for the figure it replaces
   decodeWork.parses = decodeWork.chars = imageWork.expanded = imageWork.copied = 0;
   rawFoldWork.redo = rawFoldWork.stored = rawFoldWork.full = 0;
-  const f = await replay(log, { fromScratch: true });
+  const f = emptyFold();
+  for await (const chunk of log.readRawChunks({})) for (const r of chunk) foldRaw(f, r);
+  assert.is(JSON.stringify(lz.state), JSON.stringify(f.state), 'the same state');
   assert.is(decodeWork.parses, f.seq, 'one parse per record');
   assert.is(decodeWork.chars, redoChars, 'the redo parts alone are parsed');
   assert.ok(redoChars < all / 2, `${(redoChars / f.seq).toFixed(0)} of ${(all / f.seq).toFixed(0)} characters per record parsed`);

@@ -1,0 +1,13 @@
+import { ClassicLevel } from 'classic-level';
+import { ChainReader, sublevelsOf } from '../store/codec.js';
+import { emptyFold, foldRaw } from '../replay/fold.js';
+import { LazyFold, lazyWork } from '../replay/fold-lazy.js';
+const db = new ClassicLevel<string, string>(process.argv[2]!, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+await db.open();
+const { logPrefix, logEnd } = sublevelsOf(db);
+const vals: string[] = [];
+for await (const v of db.values({ gte: logPrefix, lt: logEnd })) vals.push(v);
+await db.close();
+const c = new ChainReader(1, ''); const l = new LazyFold(emptyFold()); for (const v of vals) l.feed(c, v); l.materialize();
+const c2 = new ChainReader(1, ''); const f = emptyFold(); for (const v of vals) foldRaw(f, c2.nextRaw(v));
+console.log(JSON.stringify(l.fold.state) === JSON.stringify(f.state), l.fold.seq, f.seq, lazyWork, JSON.stringify(f.state).length);

@@ -1,0 +1,248 @@
+// The redo part of a frame-3 value (format version 5, store/whole-split.ts) located without
+// JSON.parse (issue 15, replay: a lazy fold). Replay to a seq needs only the entities that
+// survive to it; most images of an add/del log are deleted again before the end of the range, so
+// the lazy fold (replay/fold-lazy.ts) keeps each change's image as a range of the stored value
+// and parses it only if the entity survives. This scanner finds those ranges: the envelope
+// `["txn.begun",4,txn,[code,steps]]` checked member by member, each change's entity (s, c, id)
+// as strings, its kind and the text range of its image, patch or removed-field list.
+//
+// It reads only the redo part's framing; an image's own text is skipped by bracket matching
+// (strings skipped with their escapes), not validated: JSON.parse validates it when the fold
+// expands the entity (a CRC-sound value whose image is not JSON is only ever a forged one; the
+// fold then reports it as LogCorruptError of the record that holds it, when it parses it).
+// Anything the scanner does not know (another type or version, an open transaction's code 0, a
+// change of another length or kind, an escape in the envelope's strings it cannot decode) makes
+// it answer false, and the caller takes the full path (ChainReader.nextRaw, replay/fold.ts
+// foldRaw), which reports a damaged record exactly as before. Pure; no store access.
+
+/** One scan's result, reused from call to call (the hot path allocates no arrays per record). */
+export interface RedoScan {
+  txn: string | null;
+  commit: boolean;
+  /** Steps, and the changes over all steps (in step order). */
+  steps: number;
+  n: number;
+  s: string[];
+  c: string[];
+  id: string[];
+  /** 0: the entity is gone after the change (a delete); 1: templated after-image; 2: after-image as is; 3: patch. */
+  kind: number[];
+  /** [xa, xb): the image's or the patch's text; [ua, ub): the patch's removed fields (ua < 0: none). */
+  xa: number[];
+  xb: number[];
+  ua: number[];
+  ub: number[];
+}
+
+export function newRedoScan(): RedoScan {
+  return { txn: null, commit: false, steps: 0, n: 0, s: [], c: [], id: [], kind: [], xa: [], xb: [], ua: [], ub: [] };
+}
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COMMA = 44;
+const OPEN_SQ = 91;
+const CLOSE_SQ = 93;
+const OPEN_CURLY = 123;
+const CLOSE_CURLY = 125;
+
+const PREFIX = '["txn.begun",4,';
+
+/** Set by stringEnd: the string just scanned holds an escape. */
+let escaped = false;
+
+/** The index just past the JSON string starting at `i` (a quote), or -1. */
+function stringEnd(v: string, i: number, end: number): number {
+  escaped = false;
+  for (let j = i + 1; j < end; j++) {
+    const ch = v.charCodeAt(j);
+    if (ch === QUOTE) return j + 1;
+    if (ch === BACKSLASH) {
+      escaped = true;
+      j++;
+    }
+  }
+  return -1;
+}
+
+/** The JSON string at [i, e) as its value (e from stringEnd; `escaped` as it left it). */
+function stringAt(v: string, i: number, e: number): string | undefined {
+  if (!escaped) return v.substring(i + 1, e - 1);
+  try {
+    const x: unknown = JSON.parse(v.substring(i, e));
+    return typeof x === 'string' ? x : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const stack: number[] = [];
+
+/**
+ * The index just past the JSON value starting at `i`, or -1: objects and arrays by bracket
+ * matching (a stack of the open brackets), strings with their escapes, a literal up to the next
+ * `,` `]` or `}`. Not a validation of the value (JSON.parse does that when it is expanded).
+ */
+function valueEnd(v: string, i: number, end: number): number {
+  const first = v.charCodeAt(i);
+  if (first === QUOTE) return stringEnd(v, i, end);
+  if (first !== OPEN_CURLY && first !== OPEN_SQ) {
+    let j = i;
+    for (; j < end; j++) {
+      const ch = v.charCodeAt(j);
+      if (ch === COMMA || ch === CLOSE_SQ || ch === CLOSE_CURLY) break;
+      if (ch === QUOTE || ch === OPEN_CURLY || ch === OPEN_SQ) return -1;
+    }
+    return j > i ? j : -1;
+  }
+  let depth = 0;
+  for (let j = i; j < end; j++) {
+    const ch = v.charCodeAt(j);
+    if (ch === QUOTE) {
+      j = stringEnd(v, j, end) - 1;
+      if (j < 0) return -1;
+    } else if (ch === OPEN_CURLY || ch === OPEN_SQ) stack[depth++] = ch;
+    else if (ch === CLOSE_CURLY || ch === CLOSE_SQ) {
+      if (depth === 0 || stack[--depth] !== ch - 2) return -1; // '}' - 2 is '{', ']' - 2 is '['
+      if (depth === 0) return j + 1;
+    }
+  }
+  return -1;
+}
+
+/**
+ * Scans the redo text v[from, to) into `out`. True for a whole transaction that ends in its
+ * record (code 1 or 2) whose changes all have a known form; false for anything else.
+ */
+export function scanRedo(v: string, from: number, to: number, out: RedoScan): boolean {
+  if (!v.startsWith(PREFIX, from)) return false;
+  let i = from + PREFIX.length;
+  // the transaction id: a string or null
+  if (v.charCodeAt(i) === QUOTE) {
+    const e = stringEnd(v, i, to);
+    if (e < 0) return false;
+    const t = stringAt(v, i, e);
+    if (t === undefined) return false;
+    out.txn = t;
+    i = e;
+  } else if (v.startsWith('null', i)) {
+    out.txn = null;
+    i += 4;
+  } else return false;
+  // ,[code,[
+  if (v.charCodeAt(i) !== COMMA || v.charCodeAt(i + 1) !== OPEN_SQ) return false;
+  const code = v.charCodeAt(i + 2);
+  if (code !== 49 && code !== 50) return false; // '1': commit and end; '2': end otherwise
+  out.commit = code === 49;
+  if (v.charCodeAt(i + 3) !== COMMA || v.charCodeAt(i + 4) !== OPEN_SQ) return false;
+  i += 5;
+  let steps = 0;
+  let n = 0;
+  const { s, c, id, kind, xa, xb, ua, ub } = out;
+  if (v.charCodeAt(i) === CLOSE_SQ) i++;
+  else {
+    for (;;) {
+      // a step: [change, ...]
+      if (v.charCodeAt(i) !== OPEN_SQ) return false;
+      i++;
+      steps++;
+      if (v.charCodeAt(i) === CLOSE_SQ) i++;
+      else {
+        for (;;) {
+          // a change: [s,c,id] | [s,c,id,k,X] | [s,c,id,3,X,U]
+          if (v.charCodeAt(i) !== OPEN_SQ) return false;
+          i++;
+          for (let m = 0; m < 3; m++) {
+            if (v.charCodeAt(i) !== QUOTE) return false;
+            const e = stringEnd(v, i, to);
+            if (e < 0) return false;
+            const x = stringAt(v, i, e);
+            if (x === undefined) return false;
+            if (m === 0) s[n] = x;
+            else if (m === 1) c[n] = x;
+            else id[n] = x;
+            i = e;
+            if (m < 2 && v.charCodeAt(i++) !== COMMA) return false;
+          }
+          let ch = v.charCodeAt(i++);
+          if (ch === CLOSE_SQ) {
+            kind[n] = 0;
+            ua[n] = -1;
+          } else {
+            if (ch !== COMMA) return false;
+            const k = v.charCodeAt(i) - 48;
+            if (k < 1 || k > 3 || v.charCodeAt(i + 1) !== COMMA) return false;
+            i += 2;
+            const e = valueEnd(v, i, to);
+            if (e < 0) return false;
+            // a templated image and a patch are objects (foldRedo reads nothing else there);
+            // an image as is that is null stands for no entity: the full path folds those
+            const f = v.charCodeAt(i);
+            if (k !== 2 ? f !== OPEN_CURLY : f === 110 /* n */) return false;
+            kind[n] = k;
+            xa[n] = i;
+            xb[n] = e;
+            i = e;
+            ch = v.charCodeAt(i++);
+            ua[n] = -1;
+            if (ch === COMMA && k === 3) {
+              const e2 = valueEnd(v, i, to);
+              if (e2 < 0) return false;
+              ua[n] = i;
+              ub[n] = e2;
+              i = e2;
+              ch = v.charCodeAt(i++);
+            }
+            if (ch !== CLOSE_SQ) return false;
+          }
+          n++;
+          ch = v.charCodeAt(i++);
+          if (ch === CLOSE_SQ) break;
+          if (ch !== COMMA) return false;
+        }
+      }
+      const ch = v.charCodeAt(i++);
+      if (ch === CLOSE_SQ) break;
+      if (ch !== COMMA) return false;
+    }
+  }
+  // ]] : the [code, steps] pair and the record's array close, and nothing follows
+  if (i + 2 !== to || v.charCodeAt(i) !== CLOSE_SQ || v.charCodeAt(i + 1) !== CLOSE_SQ) return false;
+  out.steps = steps;
+  out.n = n;
+  return true;
+}
+
+const COLON = 58;
+
+/**
+ * Do the JSON objects v1[a1, b1) and v2[a2, b2) (patch texts scanRedo located) have the same
+ * member names in the same order? Compared as stored text (canonical JSON writes one name one
+ * way; texts that differ only in how a name is escaped count as different, which is the safe
+ * answer). False for a `__proto__` member (JSON.parse makes it an own member; an assignment of
+ * it would not be) and for anything that does not scan.
+ */
+export function sameMembers(v1: string, a1: number, b1: number, v2: string, a2: number, b2: number): boolean {
+  if (v1.charCodeAt(a1) !== OPEN_CURLY || v2.charCodeAt(a2) !== OPEN_CURLY) return false;
+  let i = a1 + 1;
+  let j = a2 + 1;
+  if (v1.charCodeAt(i) === CLOSE_CURLY || v2.charCodeAt(j) === CLOSE_CURLY) return i + 1 === b1 && j + 1 === b2;
+  for (;;) {
+    if (v1.charCodeAt(i) !== QUOTE || v2.charCodeAt(j) !== QUOTE) return false;
+    const e1 = stringEnd(v1, i, b1);
+    const e2 = stringEnd(v2, j, b2);
+    if (e1 < 0 || e2 < 0 || e1 - i !== e2 - j) return false;
+    for (let k = 1; k < e1 - i; k++) if (v1.charCodeAt(i + k) !== v2.charCodeAt(j + k)) return false;
+    if (e1 - i === 11 && v1.startsWith('"__proto__"', i)) return false;
+    i = e1;
+    j = e2;
+    if (v1.charCodeAt(i++) !== COLON || v2.charCodeAt(j++) !== COLON) return false;
+    i = valueEnd(v1, i, b1);
+    j = valueEnd(v2, j, b2);
+    if (i < 0 || j < 0) return false;
+    const c1 = v1.charCodeAt(i++);
+    if (c1 !== v2.charCodeAt(j++)) return false;
+    if (c1 === CLOSE_CURLY) return i === b1 && j === b2;
+    if (c1 !== COMMA) return false;
+  }
+}
