@@ -162,10 +162,10 @@ export class LazyFold {
       const sk = s[k]!;
       const ck = c[k]!;
       const ik = id[k]!;
-      const coll = own(own(state, sk), ck);
-      const cur = own(coll, ik);
       const kk = kind[k]!;
       if (kk === 3) {
+        const coll = own(own(state, sk), ck);
+        const cur = own(coll, ik);
         // a patch of the entity as the state holds it (foldRedo's check, at the same record)
         let p: Pending;
         if (cur instanceof Pending) {
@@ -193,6 +193,11 @@ export class LazyFold {
         }
         continue;
       }
+      // the entry's value before the change, only to know whether it was a Pending (an inherited
+      // member a plain lookup might find is never one)
+      const scope = state[sk];
+      const coll = scope === undefined ? undefined : scope[ck];
+      const cur = coll === undefined ? undefined : coll[ik];
       if (cur instanceof Pending) live.delete(cur);
       let after: unknown = null;
       if (kk !== 0) {

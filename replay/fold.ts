@@ -102,15 +102,18 @@ export function foldRaw(f: Fold, raw: RawRecord): void {
  * ADD per step, the decision and END, in foldPart's order, as its part records would feed it.
  */
 export function feedWhole(f: Fold, seq: number, txn: string | null, steps: number, commit: boolean): void {
-  const at = { seq, type: 'txn.begun' };
-  if (seq !== f.seq + 1) protocol(at, `expected seq ${f.seq + 1}`);
+  if (seq !== f.seq + 1) protocol({ seq, type: 'txn.begun' }, `expected seq ${f.seq + 1}`);
   f.seq = seq;
-  if (!txn || f.open.has(txn)) protocol(at, 'duplicate or missing transaction id');
-  const t: OpenTxn = { id: txn, state: 'preparing', steps: [], compensated: [], begunSeq: seq };
-  for (let i = 0; i < steps; i++) feed({ seq, type: 'txn.step' }, t, 'ADD');
-  const decided = { seq, type: 'txn.decided' };
-  feed(decided, t, commit ? 'COMMIT' : 'ABORT');
-  feed(decided, t, 'END');
+  if (!txn || f.open.has(txn)) protocol({ seq, type: 'txn.begun' }, 'duplicate or missing transaction id');
+  // the transaction's protocol state alone (the record ends it: nothing else of an OpenTxn is
+  // kept); feed's checks, with the record named only when one fails
+  let state: TxnState = 'preparing';
+  for (let i = 0; i < steps + 2; i++) {
+    const ev: TxnEvent['type'] = i < steps ? 'ADD' : i === steps ? (commit ? 'COMMIT' : 'ABORT') : 'END';
+    const was = state;
+    state = protocolNext(state, ev);
+    if (state === 'invalid') protocol({ seq, type: i < steps ? 'txn.step' : 'txn.decided' }, `not allowed in transaction ${txn} (${ev} when ${was})`);
+  }
 }
 
 function foldWhole(f: Fold, seq: number, txn: string | null, w: WholeForFold): void {
