@@ -29,6 +29,9 @@ export type JsonMessage =
 /** Bytes of input kept per message for the audit log; the rest is counted, never stored. */
 const EXCERPT_BYTES = 256;
 
+/** Excerpts decoded (read by a refusal), counted for specs/qmp/request-path.spec.ts. */
+export const excerptWork = { decoded: 0 };
+
 /** The tokens of one message, packed: a type per token and the text of literals in one arena. */
 class TokenQueue {
   types = new Uint8Array(256);
@@ -71,7 +74,50 @@ class TokenQueue {
 // for each of the thousands a garbage stream can produce.
 class ParseError { constructor(readonly message: string) {} }
 
-const STRUCTURAL: Record<number, string> = { [T.LCURLY]: '{', [T.RCURLY]: '}', [T.LSQUARE]: '[', [T.RSQUARE]: ']', [T.COLON]: ':', [T.COMMA]: ',' };
+/**
+ * The first tokens of a message as bytes, for its excerpt: the text of every token (a structural
+ * one is its one character), each cut to EXCERPT_BYTES and decoded on its own (a partial UTF-8
+ * sequence at a token's end never joins the next), concatenated and cut to EXCERPT_BYTES
+ * characters. Decoding waits until the excerpt is read. Every token but a message's last yields at
+ * least ceil(bytes / 6) characters (each decoded character or U+FFFD takes 1 to 6 bytes; only an
+ * ERROR token, always the last, can hold a NUL), so bytes stop being kept once the tokens kept
+ * are sure to fill the excerpt: under 7 * EXCERPT_BYTES.
+ */
+class ExcerptBytes {
+  private buf = Buffer.allocUnsafe(8 * EXCERPT_BYTES);
+  private len = 0;
+  private ends: number[] = [];
+  private atLeast = 0;
+
+  add(text: Uint8Array): void {
+    if (this.atLeast >= EXCERPT_BYTES) return;
+    const n = Math.min(text.length, EXCERPT_BYTES);
+    this.buf.set(n === text.length ? text : text.subarray(0, n), this.len);
+    this.len += n;
+    this.ends.push(this.len);
+    this.atLeast += Math.max(1, Math.ceil(n / 6));
+  }
+
+  /** The excerpt of the tokens added since the last take(), decoded on first call; then starts afresh. */
+  take(): () => string {
+    const bytes = Buffer.from(this.buf.subarray(0, this.len));
+    const ends = this.ends;
+    this.len = 0; this.ends = []; this.atLeast = 0;
+    let text: string | undefined;
+    return () => {
+      if (text !== undefined) return text;
+      excerptWork.decoded++;
+      let t = '';
+      let from = 0;
+      for (const end of ends) {
+        if (t.length >= EXCERPT_BYTES) break;
+        t = (t + decodeModUtf8Lossy(bytes.subarray(from, end))).slice(0, EXCERPT_BYTES);
+        from = end;
+      }
+      return (text = t);
+    };
+  }
+}
 
 export class JsonMessageReader {
   private readonly lexer: JsonLexer;
@@ -79,8 +125,10 @@ export class JsonMessageReader {
   private braces = 0;
   private brackets = 0;
   private tokenSize = 0;
-  private excerpt = '';
   private size = 0;
+  // The excerpt's material: the raw bytes of the message's first tokens, decoded only when the
+  // excerpt is read (a refusal); an accepted command never builds it (issue 15).
+  private readonly ex = new ExcerptBytes();
 
   constructor(private readonly emit: (m: JsonMessage) => void, private readonly limits: JsonLimits = QEMU_JSON_LIMITS) {
     this.lexer = new JsonLexer((type, text) => this.processToken(type, text), limits.maxTokenSize);
@@ -91,14 +139,10 @@ export class JsonMessageReader {
   /** Bytes held for the message in progress (token arena plus the lexer's token). */
   get pendingBytes(): number { return this.tokens.used + this.tokens.count * 9 + this.lexer.pending; }
 
-  private note(text: string, bytes: number): void {
-    this.size += bytes;
-    if (this.excerpt.length < EXCERPT_BYTES) this.excerpt = (this.excerpt + text).slice(0, EXCERPT_BYTES);
-  }
-
   /** json_message_process_token(). */
   private processToken(type: number, text: Uint8Array): void {
-    this.note(STRUCTURAL[type] ?? decodeModUtf8Lossy(text.subarray(0, EXCERPT_BYTES)), text.length);
+    this.size += text.length;
+    this.ex.add(text);
     switch (type) {
       case T.LCURLY: this.braces++; break;
       case T.RCURLY: this.braces--; break;
@@ -129,10 +173,11 @@ export class JsonMessageReader {
   }
 
   private out(error: string | undefined, value?: JsonValue): void {
+    const excerpt = this.ex.take();
     const m: JsonMessage = error !== undefined
-      ? { kind: 'error', error, excerpt: this.excerpt, size: this.size }
-      : { kind: 'value', value: value!, excerpt: this.excerpt, size: this.size };
-    this.braces = 0; this.brackets = 0; this.tokenSize = 0; this.excerpt = ''; this.size = 0;
+      ? { kind: 'error', error, get excerpt() { return excerpt(); }, size: this.size }
+      : { kind: 'value', value: value!, get excerpt() { return excerpt(); }, size: this.size };
+    this.braces = 0; this.brackets = 0; this.tokenSize = 0; this.size = 0;
     this.tokens.clear();
     this.emit(m);
   }
