@@ -1,7 +1,9 @@
-// The excerpt of a message (the input a refusal records in the audit log) is built only when it
-// is read (issue 15): an accepted command's tokens are never decoded for it. It is the same text
-// the reader built token by token before: each token's text decoded on its own (cut to 256
-// bytes), concatenated, cut to 256 characters.
+// Work the QMP reader does per request (issue 15), counted, never timed. The excerpt of a
+// message (the input a refusal records in the audit log) is built only when it is read: an
+// accepted command's tokens are never decoded for it. It is the same text the reader built token
+// by token before: each token's text decoded on its own (cut to 256 bytes), concatenated, cut to
+// 256 characters. Tokens reach the reader without a Buffer view made for each, and a string
+// without escapes or non-ASCII bytes is taken whole, with the same value.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeModUtf8Lossy } from '../../qmp/mod-utf8.js';
@@ -13,10 +15,10 @@ function readBoth(chunks: Uint8Array[], limits = QEMU_JSON_LIMITS): { lazy: stri
   const r = new JsonMessageReader((m) => out.push(m), limits);
   const eager: string[] = [];
   let ex = '';
-  const inner = (r as unknown as { ex: { add: (t: Uint8Array) => void; take: () => () => string } }).ex;
+  const inner = (r as unknown as { ex: { add: (t: Buffer, len: number) => void; take: () => () => string } }).ex;
   const add = inner.add.bind(inner);
   const take = inner.take.bind(inner);
-  inner.add = (t) => { if (ex.length < 256) ex = (ex + decodeModUtf8Lossy(t.subarray(0, 256))).slice(0, 256); add(t); };
+  inner.add = (t, len) => { if (ex.length < 256) ex = (ex + decodeModUtf8Lossy(t.subarray(0, Math.min(len, 256)))).slice(0, 256); add(t, len); };
   inner.take = () => { eager.push(ex); ex = ''; return take(); };
   for (const c of chunks) r.feed(c);
   return { lazy: out.map((m) => m.excerpt), eager, sizes: out.map((m) => m.size) };
@@ -60,6 +62,47 @@ test('a message of many multi-byte tokens: the excerpt is full (256 characters) 
   const { lazy, eager } = readBoth([Buffer.from(list)]);
   assert.is(lazy[0]!.length, 256);
   assert.equal(lazy, eager);
+});
+
+test('no Buffer view per token: a request is lexed and parsed without subarray()', () => {
+  const out: JsonMessage[] = [];
+  const r = new JsonMessageReader((m) => out.push(m));
+  const lines = Array.from({ length: 20 }, (_, i) => Buffer.from(`{"execute": "blockdev-add", "arguments": {"driver": "null-co", "node-name": "n${i}", "read-only": false, "size": 1048576}, "id": ${i}}\n`));
+  const proto = Buffer.prototype as unknown as { subarray: (...a: unknown[]) => Buffer };
+  const orig = proto.subarray;
+  let views = 0;
+  proto.subarray = function (this: Buffer, ...a: unknown[]) { views++; return orig.apply(this, a); };
+  try {
+    for (const l of lines) r.feed(l);
+  } finally {
+    proto.subarray = orig;
+  }
+  assert.is(out.length, 20);
+  assert.equal((out[7] as { value: unknown }).value, { execute: 'blockdev-add', arguments: { driver: 'null-co', 'node-name': 'n7', 'read-only': false, size: 1048576 }, id: 7 });
+  assert.is(views, 0, `${views} Buffer views for 20 requests`);
+});
+
+test('strings: the whole-ASCII shortcut and the escaped path give what JSON.parse gives', () => {
+  let seed = 11;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const alphabet = ['a', 'Z', '0', ' ', '~', '\x7f', "'", '/', '\\\\', '\\"', '\\n', '\\t', '\\u00e9', '\\u0041', '\\ud83d\\ude00', 'é', '€', '😀'];
+  const texts: string[] = [];
+  for (let i = 0; i < 500; i++) {
+    let t = '';
+    const n = rnd(12);
+    // half of them plain ASCII (the shortcut), half with escapes or UTF-8 (the full path)
+    for (let k = 0; k < n; k++) t += alphabet[i % 2 ? rnd(alphabet.length) : rnd(6)];
+    texts.push(`"${t}"`);
+  }
+  const out: JsonMessage[] = [];
+  const r = new JsonMessageReader((m) => out.push(m));
+  r.feed(Buffer.from('[' + texts.join(', ') + ']'));
+  assert.is(out.length, 1);
+  assert.equal((out[0] as { value: unknown }).value, texts.map((t) => JSON.parse(t)));
+  // single quotes as QEMU takes them: a double quote inside needs no escape
+  const single: JsonMessage[] = [];
+  new JsonMessageReader((m) => single.push(m)).feed(Buffer.from(`['a"b', 'plain', '\\'x']`));
+  assert.equal((single[0] as { value: unknown }).value, ['a"b', 'plain', "'x"]);
 });
 
 test.run();
