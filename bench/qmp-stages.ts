@@ -5,9 +5,13 @@
 // bench/qmp-floor-server.ts (a bare node echo server, the QMP session alone, the engine without
 // LevelDB, the engine without the fsync), qemu-storage-daemon, and a raw synced classic-level
 // batch alone.
+// Also each server's CPU per command (main thread, and the whole process: LevelDB's threads).
+// The servers run compiled, as the CLI ships (bench/built.ts); BENCH_STAGES_TSX=1 runs them from
+// source under tsx.
 // node --import tsx bench/qmp-stages.ts [N=1000] [ROUNDS=2]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { builtTree } from './built.js';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
@@ -31,10 +35,14 @@ async function waitFor(path: string, child: ChildProcess): Promise<void> {
   throw new Error(`no socket at ${path}`);
 }
 
+const BUILT = process.env.BENCH_STAGES_TSX ? undefined : builtTree();
+/** A module of the tree the servers run: compiled (BUILT) or the source under tsx. */
+const mod = (path: string) => (BUILT ? join(BUILT, path.replace(/\.ts$/, '.js')) : join(ROOT, path));
+
 async function start(name: string, args: string[], env: Record<string, string> = {}): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-stages-'));
   const sock = join(dir, 'qmp.sock');
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args.map((a) => a.replace('$SOCK', sock).replace('$DIR', dir))], { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT, env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...(BUILT ? [] : ['--import', 'tsx']), ...args.map((a) => a.replace('$SOCK', sock).replace('$DIR', dir))], { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT, env: { ...process.env, ...env } });
   await waitFor(sock, child);
   return { name, sock, child, dir };
 }
@@ -77,15 +85,25 @@ const traceOut = join(mkdtempSync(join(tmpdir(), 'bg-stages-trace-')), 'stages.j
 const servers: Server[] = [];
 const qsd = await startQsd();
 if (qsd) servers.push(qsd);
-for (const m of ['echo', 'session', 'memory', 'nosync']) servers.push(await start(`floor: ${m}`, ['bench/qmp-floor-server.ts', m, '$SOCK']));
-const full = await start('blockgraph (synced)', ['--import', join(ROOT, 'bench/qmp-stages-preload.ts'), 'cli/main.ts', 'qmp', '--socket', '$SOCK', '--db', '$DIR/db'], { BG_STAGES_OUT: traceOut });
+for (const m of ['echo', 'session', 'memory', 'nosync']) servers.push(await start(`floor: ${m}`, [mod('bench/qmp-floor-server.ts'), m, '$SOCK']));
+const full = await start('blockgraph (synced)', ['--import', mod('bench/qmp-stages-preload.ts'), mod('cli/main.ts'), 'qmp', '--socket', '$SOCK', '--db', '$DIR/db'], { BG_STAGES_OUT: traceOut });
 servers.push(full);
 const lat = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+/** CPU seconds of a process's main thread and of the whole process (utime + stime, 10 ms ticks). */
+const cpuOf = (pid: number): [number, number] => {
+  const ticks = (f: string) => { const x = readFileSync(f, 'utf8'); const v = x.slice(x.lastIndexOf(')') + 2).split(' '); return (Number(v[11]) + Number(v[12])) / 100; };
+  return [ticks(`/proc/${pid}/task/${pid}/stat`), ticks(`/proc/${pid}/stat`)];
+};
+const cpu = new Map<string, [number, number]>(servers.map((s) => [s.name, [0, 0]]));
 const fullStamps: [bigint, bigint][] = [];
 try {
   for (let r = 0; r < rounds; r++) {
     for (const s of r % 2 ? [...servers].reverse() : servers) {
+      const c0 = cpuOf(s.child.pid!);
       const st = await sequential(s.sock, `r${r}_`);
+      const c1 = cpuOf(s.child.pid!);
+      const acc = cpu.get(s.name)!;
+      acc[0] += c1[0] - c0[0]; acc[1] += c1[1] - c0[1];
       for (const [a, b] of st) lat.get(s.name)!.push(Number(b - a));
       if (s === full) fullStamps.push(...st);
     }
@@ -95,13 +113,14 @@ try {
 }
 const load1 = loadavg()[0]!;
 
-console.log(`${new Date().toISOString()}: load average (1 min) ${load0.toFixed(2)} → ${load1.toFixed(2)}; ${rounds} interleaved rounds of ${n} sequential blockdev-add then ${n} blockdev-del per server`);
-console.log('\n| server (same client, sequential) | p50 ms | p90 ms | p99 ms | mean ms |');
-console.log('|---|---|---|---|---|');
-console.log(`| raw synced classic-level batch alone (~1 KB) | ${ms(pct(raw, 50))} | ${ms(pct(raw, 90))} | ${ms(pct(raw, 99))} | ${ms(raw.reduce((a, b) => a + b, 0) / raw.length)} |`);
+console.log(`${new Date().toISOString()}: load average (1 min) ${load0.toFixed(2)} → ${load1.toFixed(2)}; ${rounds} interleaved rounds of ${n} sequential blockdev-add then ${n} blockdev-del per server; servers ${BUILT ? 'compiled (as the CLI ships)' : 'under tsx'}`);
+console.log('\n| server (same client, sequential) | p50 ms | p90 ms | p99 ms | mean ms | CPU µs / command: main thread | whole process |');
+console.log('|---|---|---|---|---|---|---|');
+console.log(`| raw synced classic-level batch alone (~1 KB) | ${ms(pct(raw, 50))} | ${ms(pct(raw, 90))} | ${ms(pct(raw, 99))} | ${ms(raw.reduce((a, b) => a + b, 0) / raw.length)} | | |`);
 for (const s of servers) {
   const l = lat.get(s.name)!;
-  console.log(`| ${s.name} | ${ms(pct(l, 50))} | ${ms(pct(l, 90))} | ${ms(pct(l, 99))} | ${ms(l.reduce((a, b) => a + b, 0) / l.length)} |`);
+  const [main, all] = cpu.get(s.name)!;
+  console.log(`| ${s.name} | ${ms(pct(l, 50))} | ${ms(pct(l, 90))} | ${ms(pct(l, 99))} | ${ms(l.reduce((a, b) => a + b, 0) / l.length)} | ${(main / l.length * 1e6).toFixed(0)} | ${(all / l.length * 1e6).toFixed(0)} |`);
 }
 
 // The full server's stages: each request's server stamps paired with the client's, in order.
