@@ -8,6 +8,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { ClassicLevel } from 'classic-level';
 import { join } from 'node:path';
 import { findExecutable } from '../oracle/qsd.js';
+import { builtTree } from './built.js';
 import { Client } from './qmp-client.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -33,10 +34,12 @@ export async function startQsd(): Promise<Server | undefined> {
   return { name: 'qemu-storage-daemon', sock, child, dir };
 }
 
-export async function startBlockgraph(dbDir?: string, root = ROOT, name = 'blockgraph'): Promise<Server> {
+/** `built`: a compiled tree (bench/built.ts) whose cli/main.js runs without tsx, as the CLI ships. */
+export async function startBlockgraph(dbDir?: string, root = ROOT, name = 'blockgraph', built?: string): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-qmp-'));
   const sock = join(dir, 'qmp.sock');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), 'qmp', '--socket', sock, '--db', dbDir ?? join(dir, 'db')], { stdio: 'ignore', cwd: root });
+  const main = built ? [join(built, 'cli/main.js')] : ['--import', 'tsx', join(root, 'cli/main.ts')];
+  const child = spawn(process.execPath, [...main, 'qmp', '--socket', sock, '--db', dbDir ?? join(dir, 'db')], { stdio: 'ignore', cwd: root });
   await waitFor(sock, child);
   return { name, sock, child, dir };
 }
@@ -121,15 +124,19 @@ export async function rawSyncedBatches(n: number): Promise<number> {
 /**
  * `npm run bench:qmp`: interleaved rounds, medians. BENCH_QMP_BASE=DIR (another checkout, e.g. a
  * `git worktree` of the commit before a change) adds its server to every round, for a before/after
- * at the same load.
+ * at the same load. The blockgraph server runs as the CLI ships (compiled, bench/built.ts);
+ * BENCH_QMP_TSX=1 adds the same server run from source under tsx (the figure before 2026-12-02
+ * 20:00, which pays esbuild's keepNames per closure), BENCH_QMP_TSX=only runs just that one.
  */
 async function main(): Promise<void> {
   const n = Number(process.env.BENCH_QMP_N ?? 500);
   const rounds = Number(process.env.BENCH_QMP_ROUNDS ?? 3);
   const q = await startQsd();
   if (!q) throw new Error('qemu-storage-daemon is not installed');
-  const b = await startBlockgraph();
-  const base = process.env.BENCH_QMP_BASE ? await startBlockgraph(undefined, process.env.BENCH_QMP_BASE, 'blockgraph (base)') : undefined;
+  const tsx = process.env.BENCH_QMP_TSX;
+  const b = tsx === 'only' ? await startBlockgraph(undefined, ROOT, 'blockgraph (tsx)') : await startBlockgraph(undefined, ROOT, 'blockgraph', builtTree());
+  const base = process.env.BENCH_QMP_BASE ? await startBlockgraph(undefined, process.env.BENCH_QMP_BASE, 'blockgraph (base)')
+    : tsx === '1' ? await startBlockgraph(undefined, ROOT, 'blockgraph (tsx)') : undefined;
   const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const res: Record<string, Record<string, number[]>> = { [q.name]: {}, [b.name]: {}, ...(base ? { [base.name]: {} } : {}) };
   const put = (s: string, k: string, v: number) => ((res[s]![k] ??= []).push(v));
@@ -157,7 +164,7 @@ async function main(): Promise<void> {
     if (base) await stop(base);
   }
   console.log(`${new Date().toISOString()}: load average (1 min) ${loads.map((x) => x.toFixed(1)).join(' → ')}; raw synced classic-level batches: ${raw.map((x) => x.toFixed(0)).join(', ')} /s (median ${med(raw).toFixed(0)})`);
-  console.log(`| what (median of ${rounds} interleaved rounds, ${n} nodes) | qemu-storage-daemon |${base ? ' blockgraph (base) | ratio |' : ''} blockgraph (synced) | ratio |`);
+  console.log(`| what (median of ${rounds} interleaved rounds, ${n} nodes) | qemu-storage-daemon |${base ? ` ${base.name} | ratio |` : ''} ${b.name} (synced) | ratio |`);
   console.log(base ? '|---|---|---|---|---|---|' : '|---|---|---|---|');
   for (const k of Object.keys(res[q.name]!)) {
     const a = med(res[q.name]![k]!);

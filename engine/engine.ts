@@ -44,6 +44,8 @@ export const FIXED_CLOCK = () => '1970-01-01T00:00:00.000Z';
 export class Engine implements ModelBackend {
   readonly committed$ = new Subject<LogRecord>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Calls in the queue or running (0: the next one may start at once). */
+  private pending = 0;
   /** Multiset hash of the state, kept up to date from each appended record's changes. */
   private digest = 0n;
   private lastSnapshot = 0;
@@ -242,9 +244,20 @@ export class Engine implements ModelBackend {
     return this.maybeSnapshot();
   }
 
+  /**
+   * Runs `fn` after everything queued before it. With nothing queued it starts now, inside the
+   * caller's turn: a command read from a socket reaches the model and the log's batch without a
+   * microtask hop (issue 15); otherwise it chains on the queue.
+   */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.queue.then(fn, fn);
-    this.queue = p.catch(() => undefined);
+    let p: Promise<T>;
+    // (no caller runs serial() from inside its fn: nothing here nests)
+    if (this.pending++ === 0) {
+      try { p = fn(); } catch (e) { p = Promise.reject(e); }
+    } else {
+      p = this.queue.then(fn, fn);
+    }
+    this.queue = p.catch(() => undefined).finally(() => { this.pending--; });
     return p;
   }
 }

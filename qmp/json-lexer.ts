@@ -58,8 +58,12 @@ const TABLE: Uint8Array = (() => {
   return t;
 })();
 
-/** Receives each token (or ERROR, or an oversized unfinished token with its lexer state). */
-export type TokenSink = (type: number, text: Uint8Array) => void;
+/**
+ * Receives each token (or ERROR, or an oversized unfinished token with its lexer state): its text
+ * is text[0, len), valid only during the call (the buffer is the lexer's, reused; no view is
+ * made per token).
+ */
+export type TokenSink = (type: number, text: Buffer, len: number) => void;
 
 /** One growable byte buffer for the token in progress; bounded by maxTokenSize + 1. */
 class TokenBuf {
@@ -70,7 +74,9 @@ class TokenBuf {
   pushRun(src: Uint8Array, from: number, to: number) {
     const n = to - from;
     if (this.len + n > this.buf.length) this.grow(this.len + n);
-    this.buf.set(src.subarray(from, to), this.len);
+    // a short run (a name, a number) byte by byte: no view allocated for it
+    if (n < 64) for (let i = from, o = this.len; i < to; i++, o++) this.buf[o] = src[i]!;
+    else this.buf.set(src.subarray(from, to), this.len);
     this.len += n;
   }
   private grow(min: number) {
@@ -81,7 +87,6 @@ class TokenBuf {
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
   }
-  view(): Uint8Array { return this.buf.subarray(0, this.len); }
   clear() {
     this.len = 0;
     // a huge token's memory is given back at once, not kept for the connection's lifetime
@@ -133,13 +138,13 @@ export class JsonLexer {
       let next = v & ~LOOKAHEAD;
       if (consumed) this.token.push(c);
       if (next >= T.LCURLY) {
-        this.sink(next, this.token.view());
+        this.sink(next, this.token.buf, this.token.len);
         this.token.clear();
         next = S.START;
       } else if (next === S.START) {
         this.token.clear();
       } else if (next === S.ERROR) {
-        this.sink(S.ERROR, this.token.view());
+        this.sink(S.ERROR, this.token.buf, this.token.len);
         this.token.clear();
         next = S.RECOVERY;
       } else if (next === S.RECOVERY) {
@@ -153,7 +158,7 @@ export class JsonLexer {
   // "Do not let a single token grow to an arbitrarily large size": hand it on unfinished.
   private checkSize(): void {
     if (this.token.len > this.maxTokenSize) {
-      this.sink(this.state, this.token.view());
+      this.sink(this.state, this.token.buf, this.token.len);
       this.token.clear();
       this.state = S.START;
     }

@@ -29,6 +29,18 @@ export type JsonMessage =
 /** Bytes of input kept per message for the audit log; the rest is counted, never stored. */
 const EXCERPT_BYTES = 256;
 
+/** Excerpts decoded (read by a refusal), counted for specs/qmp/request-path.spec.ts. */
+export const excerptWork = { decoded: 0 };
+
+/**
+ * src[0, n) to dst at `at`. Short runs (a token's text) byte by byte: Buffer#copy costs a view
+ * and its checks per call, more than copying a name.
+ */
+function copyBytes(src: Buffer, dst: Buffer, at: number, n: number): void {
+  if (n >= 64) { src.copy(dst, at, 0, n); return; }
+  for (let i = 0; i < n; i++) dst[at + i] = src[i]!;
+}
+
 /** The tokens of one message, packed: a type per token and the text of literals in one arena. */
 class TokenQueue {
   types = new Uint8Array(256);
@@ -37,7 +49,7 @@ class TokenQueue {
   arena = Buffer.allocUnsafe(1024);
   count = 0;
   used = 0;
-  push(type: number, text: Uint8Array): void {
+  push(type: number, text: Buffer, len: number): void {
     if (this.count === this.types.length) {
       const n = this.count * 2;
       const grow = <A extends Uint8Array | Uint32Array>(a: A, make: (n: number) => A) => { const b = make(n); b.set(a); return b; };
@@ -48,18 +60,17 @@ class TokenQueue {
     this.types[this.count] = type;
     this.starts[this.count] = this.used;
     if (type >= T.INTEGER) {
-      if (this.used + text.length > this.arena.length) {
-        const next = Buffer.allocUnsafe(Math.max(this.used + text.length, this.arena.length * 2));
+      if (this.used + len > this.arena.length) {
+        const next = Buffer.allocUnsafe(Math.max(this.used + len, this.arena.length * 2));
         this.arena.copy(next, 0, 0, this.used);
         this.arena = next;
       }
-      this.arena.set(text, this.used);
-      this.used += text.length;
+      copyBytes(text, this.arena, this.used, len);
+      this.used += len;
     }
     this.ends[this.count] = this.used;
     this.count++;
   }
-  text(i: number): Buffer { return this.arena.subarray(this.starts[i], this.ends[i]); }
   clear(): void {
     this.count = 0; this.used = 0;
     if (this.arena.length > 1 << 16) this.arena = Buffer.allocUnsafe(1024);
@@ -71,7 +82,51 @@ class TokenQueue {
 // for each of the thousands a garbage stream can produce.
 class ParseError { constructor(readonly message: string) {} }
 
-const STRUCTURAL: Record<number, string> = { [T.LCURLY]: '{', [T.RCURLY]: '}', [T.LSQUARE]: '[', [T.RSQUARE]: ']', [T.COLON]: ':', [T.COMMA]: ',' };
+/**
+ * The first tokens of a message as bytes, for its excerpt: the text of every token (a structural
+ * one is its one character), each cut to EXCERPT_BYTES and decoded on its own (a partial UTF-8
+ * sequence at a token's end never joins the next), concatenated and cut to EXCERPT_BYTES
+ * characters. Decoding waits until the excerpt is read. Every token but a message's last yields at
+ * least ceil(bytes / 6) characters (each decoded character or U+FFFD takes 1 to 6 bytes; only an
+ * ERROR token, always the last, can hold a NUL), so bytes stop being kept once the tokens kept
+ * are sure to fill the excerpt: under 7 * EXCERPT_BYTES.
+ */
+class ExcerptBytes {
+  private buf = Buffer.allocUnsafe(8 * EXCERPT_BYTES);
+  private len = 0;
+  private ends: number[] = [];
+  private atLeast = 0;
+
+  add(text: Buffer, len: number): void {
+    if (this.atLeast >= EXCERPT_BYTES) return;
+    const n = Math.min(len, EXCERPT_BYTES);
+    copyBytes(text, this.buf, this.len, n);
+    this.len += n;
+    this.ends.push(this.len);
+    this.atLeast += Math.max(1, Math.ceil(n / 6));
+  }
+
+  /** The excerpt of the tokens added since the last take(), decoded on first call; then starts afresh. */
+  take(): () => string {
+    const bytes = Buffer.allocUnsafe(this.len);
+    copyBytes(this.buf, bytes, 0, this.len);
+    const ends = this.ends;
+    this.len = 0; this.ends = []; this.atLeast = 0;
+    let text: string | undefined;
+    return () => {
+      if (text !== undefined) return text;
+      excerptWork.decoded++;
+      let t = '';
+      let from = 0;
+      for (const end of ends) {
+        if (t.length >= EXCERPT_BYTES) break;
+        t = (t + decodeModUtf8Lossy(bytes.subarray(from, end))).slice(0, EXCERPT_BYTES);
+        from = end;
+      }
+      return (text = t);
+    };
+  }
+}
 
 export class JsonMessageReader {
   private readonly lexer: JsonLexer;
@@ -79,11 +134,13 @@ export class JsonMessageReader {
   private braces = 0;
   private brackets = 0;
   private tokenSize = 0;
-  private excerpt = '';
   private size = 0;
+  // The excerpt's material: the raw bytes of the message's first tokens, decoded only when the
+  // excerpt is read (a refusal); an accepted command never builds it (issue 15).
+  private readonly ex = new ExcerptBytes();
 
   constructor(private readonly emit: (m: JsonMessage) => void, private readonly limits: JsonLimits = QEMU_JSON_LIMITS) {
-    this.lexer = new JsonLexer((type, text) => this.processToken(type, text), limits.maxTokenSize);
+    this.lexer = new JsonLexer((type, text, len) => this.processToken(type, text, len), limits.maxTokenSize);
   }
 
   feed(bytes: Uint8Array): void { this.lexer.feed(bytes); }
@@ -91,14 +148,10 @@ export class JsonMessageReader {
   /** Bytes held for the message in progress (token arena plus the lexer's token). */
   get pendingBytes(): number { return this.tokens.used + this.tokens.count * 9 + this.lexer.pending; }
 
-  private note(text: string, bytes: number): void {
-    this.size += bytes;
-    if (this.excerpt.length < EXCERPT_BYTES) this.excerpt = (this.excerpt + text).slice(0, EXCERPT_BYTES);
-  }
-
   /** json_message_process_token(). */
-  private processToken(type: number, text: Uint8Array): void {
-    this.note(STRUCTURAL[type] ?? decodeModUtf8Lossy(text.subarray(0, EXCERPT_BYTES)), text.length);
+  private processToken(type: number, text: Buffer, len: number): void {
+    this.size += len;
+    this.ex.add(text, len);
     switch (type) {
       case T.LCURLY: this.braces++; break;
       case T.RCURLY: this.braces--; break;
@@ -106,17 +159,17 @@ export class JsonMessageReader {
       case T.RSQUARE: this.brackets--; break;
       case S.ERROR: {
         // "%s" stops at a NUL byte; the text is the C string QEMU formats
-        const nul = text.indexOf(0);
-        return this.out(`JSON parse error, stray '${decodeModUtf8Lossy(nul >= 0 ? text.subarray(0, nul) : text)}'`);
+        const nul = text.subarray(0, len).indexOf(0);
+        return this.out(`JSON parse error, stray '${decodeModUtf8Lossy(text.subarray(0, nul >= 0 ? nul : len))}'`);
       }
       default: break;
     }
     // "we limit total memory allocated per object and the maximum recursion depth"
-    if (this.tokenSize + text.length + 1 > this.limits.maxTokenSize) return this.out('JSON token size limit exceeded');
+    if (this.tokenSize + len + 1 > this.limits.maxTokenSize) return this.out('JSON token size limit exceeded');
     if (this.tokens.count + 1 > this.limits.maxTokenCount) return this.out('JSON token count limit exceeded');
     if (this.brackets + this.braces > this.limits.maxNesting) return this.out('JSON nesting depth limit exceeded');
-    this.tokens.push(type, text);
-    this.tokenSize += text.length;
+    this.tokens.push(type, text, len);
+    this.tokenSize += len;
     if ((this.braces > 0 || this.brackets > 0) && this.braces >= 0 && this.brackets >= 0) return;
     let value: JsonValue;
     try {
@@ -129,10 +182,11 @@ export class JsonMessageReader {
   }
 
   private out(error: string | undefined, value?: JsonValue): void {
+    const excerpt = this.ex.take();
     const m: JsonMessage = error !== undefined
-      ? { kind: 'error', error, excerpt: this.excerpt, size: this.size }
-      : { kind: 'value', value: value!, excerpt: this.excerpt, size: this.size };
-    this.braces = 0; this.brackets = 0; this.tokenSize = 0; this.excerpt = ''; this.size = 0;
+      ? { kind: 'error', error, get excerpt() { return excerpt(); }, size: this.size }
+      : { kind: 'value', value: value!, get excerpt() { return excerpt(); }, size: this.size };
+    this.braces = 0; this.brackets = 0; this.tokenSize = 0; this.size = 0;
     this.tokens.clear();
     this.emit(m);
   }
@@ -146,6 +200,7 @@ class Parser {
   parse(): JsonValue { return this.value(); }
 
   private fail(msg: string): never { throw new ParseError(`JSON parse error, ${msg}`); }
+  private readonly failString = (msg: string): never => this.fail(msg);
   private peek(): number | undefined { return this.i < this.q.count ? this.q.types[this.i] : undefined; }
   private pop(): number | undefined { return this.i < this.q.count ? this.q.types[this.i++] : undefined; }
 
@@ -185,8 +240,10 @@ class Parser {
     if (colon !== T.COLON) this.fail('missing : in object pair');
     const v = this.value();
     if (Object.prototype.hasOwnProperty.call(dict, key)) this.fail('duplicate key');
-    // a member named __proto__ is data, never the prototype
-    Object.defineProperty(dict, key, { value: v, enumerable: true, writable: true, configurable: true });
+    // a member named __proto__ is data, never the prototype; any other is set plainly (a
+    // defineProperty per member turns the object into a slow dictionary)
+    if (key === '__proto__') Object.defineProperty(dict, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else dict[key] = v;
   }
 
   // parse_array()
@@ -206,7 +263,7 @@ class Parser {
 
   private keyword(): JsonValue {
     const i = this.i++;
-    const word = this.q.text(i).toString('latin1');
+    const word = this.q.arena.toString('latin1', this.q.starts[i], this.q.ends[i]);
     if (word === 'true') return true;
     if (word === 'false') return false;
     if (word === 'null') return null;
@@ -217,9 +274,9 @@ class Parser {
   private literal(): JsonValue {
     const i = this.i++;
     const type = this.q.types[i];
-    const bytes = this.q.text(i);
-    if (type === T.STRING) return parseString(bytes, (m) => this.fail(m));
-    const s = bytes.toString('latin1');
+    const from = this.q.starts[i]!, to = this.q.ends[i]!;
+    if (type === T.STRING) return parseString(this.q.arena, from, to, this.failString);
+    const s = this.q.arena.toString('latin1', from, to);
     if (type === T.INTEGER) {
       const b = BigInt(s);
       if (b >= INT64_MIN && b <= INT64_MAX) return b >= -MAX_SAFE && b <= MAX_SAFE ? Number(b) : b;
@@ -250,7 +307,17 @@ const ESCAPES: Record<number, string> = {
 };
 
 /** parse_string(): the token with its quotes; escapes, surrogate pairs, modified UTF-8 checked. */
-function parseString(b: Uint8Array, fail: (m: string) => never): string {
+function parseString(arena: Buffer, from: number, to: number, fail: (m: string) => never): string {
+  // A string of ASCII without escapes (a command's names) is its own text, taken at once: the
+  // loop below would take the same code points one at a time (the lexer lets no byte under 0x20
+  // into a string, and the token ends at its closing quote, the only one in it).
+  let i = from + 1;
+  while (i < to - 1 && arena[i]! < 0x80 && arena[i] !== 0x5c) i++;
+  if (i === to - 1) return arena.toString('latin1', from + 1, to - 1);
+  return parseEscaped(arena.subarray(from, to), fail);
+}
+
+function parseEscaped(b: Uint8Array, fail: (m: string) => never): string {
   const quote = b[0]!;
   let out = '';
   let p = 1;

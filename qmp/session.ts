@@ -77,7 +77,10 @@ export class QmpSession {
   private corked = false;
   /** Replies in request order: each waits for the one before it, then for its own result. */
   private replies: Promise<void> = Promise.resolve();
-  private readonly inFlight: Promise<void>[] = [];
+  /** Replies handed out and not yet written, in order; `ready`: its result has settled. */
+  private readonly inFlight: { done: Promise<void>; ready: boolean }[] = [];
+  /** Lines of one answer (a reply and its events), gathered to leave in one write. */
+  private gathered: string | undefined;
   readonly done: Promise<void>;
   private resolveDone!: () => void;
 
@@ -147,7 +150,7 @@ export class QmpSession {
         const m = this.inbox.shift();
         if (!m) break;
         await this.handle(m);
-        while (this.inFlight.length >= Math.max(1, this.host.limits.pipeline ?? 1) && !this.closed) await this.inFlight[0];
+        while (this.inFlight.length >= Math.max(1, this.host.limits.pipeline ?? 1) && !this.closed) await this.inFlight[0]!.done;
       }
       if (this.stopping || (this.inputEnded && !this.held)) {
         // half-close: everything received is answered; now our side ends too
@@ -170,7 +173,7 @@ export class QmpSession {
       const errors = run.map((e) => ({ class: 'GenericError', desc: (e as { error: string }).error }));
       const logged = Promise.resolve(this.host.reject?.(this.host.proc, run.map((e, i) => ({ input: e.excerpt, bytes: e.size, error: errors[i] }))))
         .catch((e: unknown) => this.host.note(`refusals not logged: ${(e as Error).message}`));
-      this.inOrder(logged, () => { for (const error of errors) this.reply({ error }, undefined); });
+      this.inOrder(logged, () => this.inOneWrite(() => { for (const error of errors) this.reply({ error }, undefined); }));
       return;
     }
     const d = decodeRequest(m.value, this.oob);
@@ -207,10 +210,12 @@ export class QmpSession {
     // go out after theirs, once its records are durable.
     const result = this.host.backend.execute(this.host.proc, execute, args);
     const answered = this.inOrder(result, (r) => {
-      const before = eventsBeforeReply(execute);
-      if (before) this.events(r.events);
-      this.reply(r.reply, id);
-      if (!before) this.events(r.events);
+      this.inOneWrite(() => {
+        const before = eventsBeforeReply(execute);
+        if (before) this.events(r.events);
+        this.reply(r.reply, id);
+        if (!before) this.events(r.events);
+      });
       if (execute === 'quit' && 'return' in r.reply) this.host.quit();
     }, (e) => {
       // the log could not take the command (full disk, closed store): never acknowledge it
@@ -225,8 +230,9 @@ export class QmpSession {
    * A failure of `result` goes to `failed`; an exception while writing ends the session.
    */
   private inOrder<T>(result: Promise<T> | undefined, write: (v: T) => void, failed?: (e: unknown) => void): Promise<void> {
+    const entry = { done: undefined as unknown as Promise<void>, ready: result === undefined };
     const settled = result === undefined ? Promise.resolve({ ok: true as const, v: undefined as T })
-      : result.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
+      : result.then((v) => { entry.ready = true; return { ok: true as const, v }; }, (e: unknown) => { entry.ready = true; return { ok: false as const, e }; });
     const done = this.replies.then(() => settled).then((r) => {
       if (r.ok) write(r.v);
       else if (failed) failed(r.e);
@@ -235,10 +241,11 @@ export class QmpSession {
       this.host.note(`QMP session ended: ${(e as Error).message}`);
       this.close();
     }).finally(() => {
-      const i = this.inFlight.indexOf(done);
+      const i = this.inFlight.indexOf(entry);
       if (i >= 0) this.inFlight.splice(i, 1);
     });
-    this.inFlight.push(done);
+    entry.done = done;
+    this.inFlight.push(entry);
     this.replies = done;
     return done;
   }
@@ -285,19 +292,37 @@ export class QmpSession {
     }
   }
 
-  private write(line: string): void {
+  /** What `fn` writes to this session leaves in one write (a reply and its events; a run of refusals). */
+  private inOneWrite(fn: () => void): void {
+    this.gathered = '';
+    try {
+      fn();
+    } finally {
+      const text = this.gathered;
+      this.gathered = undefined;
+      if (text) this.write(text, false);
+    }
+  }
+
+  /** `line` without its end of line, or (`bare` false) lines gathered with theirs. */
+  private write(line: string, bare = true): void {
     if (this.closed) return;
+    // monitor_puts() turns "\n" into "\r\n"
+    if (bare) line += '\r\n';
+    if (this.gathered !== undefined) { this.gathered += line; return; }
     const w = this.output as Writable;
     if (w.destroyed || w.writableEnded) return;
-    // Replies released together (the commands of one group commit) leave in one write: the
-    // stream is corked until the end of this tick, then written out at once (writev on a socket).
-    if (!this.corked && typeof w.cork === 'function') {
+    // Replies released together (the commands of one group commit) leave in one write: while the
+    // next reply's result is already in, the stream is corked until the end of this tick, then
+    // written out at once (writev on a socket). A reply nothing is ready behind (a sequential
+    // client's) is written now, as monitor_flush() does, without waiting for the tick's end.
+    // inFlight[0] is the reply being written, [1] the next one.
+    if (!this.corked && typeof w.cork === 'function' && this.inFlight[1]?.ready) {
       this.corked = true;
       w.cork();
       process.nextTick(() => { this.corked = false; w.uncork(); });
     }
-    // monitor_puts() turns "\n" into "\r\n"
-    w.write(line + '\r\n');
+    w.write(line);
     if ((w.writableLength ?? 0) > this.host.limits.outputLimit) {
       this.host.note(`QMP client does not read its output (${w.writableLength} bytes queued): disconnected`);
       this.close();
