@@ -54,10 +54,8 @@ export interface RateState {
   baseOverlay: string;    // the lowest layer whose data is copied
   dest: string;           // where the data goes (stream: the target, commit: base, mirror: target)
   mirror?: MirrorDirty;   // mirror: the dirty bitmap and its iterator
-  /** mirror: on-target-error report (or enospc): a failed write sets s->ret */
-  reportsTargetError?: boolean;
-  /** on-target-error enospc: an ENOSPC stops the job (not modelled, like stop: the write counts as done) */
-  enospcStops?: boolean;
+  /** mirror: s->on_target_error, mirror_error_action's write side (absent: report) */
+  onTargetError?: string;
   /** mirror: s->ret, the errno text of the first failed read or write (mirror_read_complete, mirror_write_complete) */
   ret?: string;
   /**
@@ -81,7 +79,7 @@ type LoopEnd = boolean | 'failed' | 'stopped';
  * block_job_error_action (blockjob.c): enospc and auto stop on ENOSPC and report anything else;
  * BLOCK_JOB_ERROR is sent before the action is taken.
  */
-function errorAction(ctx: JobCtx, id: string, onError: string | undefined, errno: string, isRead: boolean): 'stop' | 'report' | 'ignore' {
+export function errorAction(ctx: JobCtx, id: string, onError: string | undefined, errno: string, isRead: boolean): 'stop' | 'report' | 'ignore' {
   const action = onError === 'stop' ? 'stop' : onError === 'ignore' ? 'ignore' : onError === 'report' || onError === undefined ? 'report'
     : errno === strerror(28) ? 'stop' : 'report';
   ctx.emit('BLOCK_JOB_ERROR', { device: id, operation: isRead ? 'read' : 'write', action });
@@ -95,7 +93,7 @@ function errorAction(ctx: JobCtx, id: string, onError: string | undefined, errno
  * retried when the job runs again (stream/commit: n = 0; mirror: the range is dirty again), at
  * its next wake-up (the resume's job_enter), so the rate state counts it as asleep.
  */
-function stopOnError(ctx: JobCtx, id: string): void {
+export function stopOnError(ctx: JobCtx, id: string): void {
   const j = ctx.p.job(id);
   if (!j || (j.status !== 'running' && j.status !== 'ready')) return;
   if (j.paused === 0) ctx.p.patchJob(id, { paused: 1 });
@@ -172,12 +170,23 @@ function runMirrorLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boole
         failedAt.add(read.offset);
       }
     } else {
-      // mirror_write_complete: a failed write goes to mirror_error_action (block_job_error_action
-      // with on-target-error): report sets s->ret; enospc stops on ENOSPC (the stop, like
-      // on-target-error stop and ignore, not modelled for writes: the write counts as done)
-      const err = it.bytes > 0 && r.reportsTargetError ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
-      if (err !== undefined && errorAction(ctx, id, r.enospcStops ? 'enospc' : 'report', err, false) === 'report') r.ret ??= err;
-      else if (it.bytes > 0) {
+      // mirror_write_complete: a failed write (target-write.ts mirrorWriteErrno) dirties its
+      // range again and goes to mirror_error_action (block_job_error_action with
+      // on-target-error), as a read's does with on-source-error: report sets s->ret, stop pauses
+      // the job, ignore goes on (the range is copied again at a later pass)
+      const err = it.bytes > 0 ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
+      if (err !== undefined) {
+        m.dirty = redirty(m.dirty, it.offset, it.bytes, m.granularity);
+        const action = errorAction(ctx, id, r.onTargetError, err, false);
+        if (action === 'report') r.ret ??= err;
+        else if (action === 'stop') {
+          r.sleeping = true;
+          return 'stopped';
+        } else {
+          if (failedAt.has(it.offset)) return false;
+          failedAt.add(it.offset);
+        }
+      } else if (it.bytes > 0) {
         writeData(p, r.dest, it.offset, it.bytes);
         failedAt = new Set();
       }
@@ -264,8 +273,11 @@ function runLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boolean): L
         continue;
       }
     }
-    // stream_populate's read (copy-on-read with BDRV_REQ_PREFETCH) of the chunk through the top
-    const err = copy && r.kind === 'stream' ? jobReadError(p, r.top, r.pos, n) : undefined;
+    // stream_populate's read (copy-on-read with BDRV_REQ_PREFETCH) of the chunk through the top,
+    // then bdrv_co_do_copy_on_readv's write of it into the top (bdrv_driver_pwritev, whose
+    // failure is returned: "we don't want to ignore the error"), e.g. a qcow2 top over a raw
+    // `size` window (job-read.ts jobWriteError)
+    const err = copy && r.kind === 'stream' ? jobReadError(p, r.top, r.pos, n) ?? jobWriteError(p, r.dest, r.pos, n) : undefined;
     if (err !== undefined) {
       // stream_run: if (ret < 0) block_job_error_action(..., true, -ret)
       const action = errorAction(ctx, id, r.onError, err, true);
