@@ -12,7 +12,7 @@ import type { Proc } from '../proc.js';
 import { replaceNode } from '../replace.js';
 import { tryRefresh } from '../ops.js';
 import { blockCopyClusterSize } from '../block-copy.js';
-import { abdicateTo, addAnonBitmap, releaseAnonBitmap } from '../anon-bitmaps.js';
+import { abdicateTo, addAnonBitmap, releaseAnonBitmap, successorKey } from '../anon-bitmaps.js';
 import { opBlocker } from '../blockers.js';
 import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, findDirtyBitmap, patchDirtyBitmap } from '../bitmaps.js';
 import type { Job } from '../types.js';
@@ -164,8 +164,6 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
   addJobEdge(p, job.id, o.target, 'target', 0, PERM_ALL);
   return p.job(job.id)!;
 }
-
-const successorKey = (job: string) => `successor:${job}`;
 
 /**
  * Whether backup_run has anything to copy (the copy loop's work, as backupRunStart decides it):

@@ -3,7 +3,8 @@
 // writes to the target. Active commit (target in the source's backing chain) also holds the
 // intermediate nodes and freezes mirror_top -> … -> base. mirror_exit_common undoes it all and,
 // when completed, replaces the node to replace by the target.
-import { createAnonymousBitmap, defaultBitmapGranularity, releaseAnonymousBitmaps } from '../bitmaps.js';
+import { defaultBitmapGranularity } from '../bitmaps.js';
+import { addAnonBitmap, jobKey, releaseAnonBitmap } from '../anon-bitmaps.js';
 import { QmpError } from '../../errors/index.js';
 import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z } from '../perm.js';
 import type { Job } from '../types.js';
@@ -125,7 +126,7 @@ function startAppended(ctx: JobCtx, o: MirrorStart, mtName: string, baseReadOnly
   patchJobData(p, job.id, { targetBB });
   // mirror_start_job: the job's anonymous dirty bitmap (released in mirror_exit_common); which node holds it is versioned
   const bm = rule(p, 'mirror-dirty-bitmap')({ writeBlocking: o.writeBlocking === true });
-  createAnonymousBitmap(p, bm.on === 'source' ? o.bs : mt.name, o.granularity || defaultBitmapGranularity(p, o.target), job.id, { disabled: bm.disabled });
+  addAnonBitmap(p, bm.on === 'source' ? o.bs : mt.name, jobKey(job.id), o.granularity || defaultBitmapGranularity(p, o.target), bm.disabled);
   addJobEdge(p, job.id, o.bs, 'source', 0, PERM_U | PERM_W | PERM_R);
   addJobEdge(p, job.id, o.target, 'target', 0, PERM_ALL);
   if (targetIsBacking) {
@@ -258,8 +259,8 @@ function exitCommon(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
   const src = p.backing(mt)?.child ?? d.source;
   const target = d.target;
   if (p.node(target) && chainContains(p, src, target)) unfreezeChain(p, mt, target);
-  releaseAnonymousBitmaps(p, d.source, j.id);
-  releaseAnonymousBitmaps(p, mt, j.id);
+  releaseAnonBitmap(p, d.source, jobKey(j.id));
+  releaseAnonBitmap(p, mt, jobKey(j.id));
   removeJobBB(p, d.targetBB);
   patchJobData(p, j.id, { targetBB: null });
   // bs_opaque->stop: the filter no longer forwards anything
