@@ -27,7 +27,7 @@ import type { Proc } from '../proc.js';
 import type { Job } from '../types.js';
 import { writeGuestData } from './guest-write.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
-import { cowBs } from './chain.js';
+import { cowBs, filterOrCowBs, isFilter } from './chain.js';
 import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
 import { mirrorWriteErrno } from './target-write.js';
@@ -128,6 +128,24 @@ function iteration(p: Proc, r: RateState, offset: number): { n: number; copy: bo
   // commit_run: copy what is allocated from top down to base_overlay
   const st = allocatedAbove(p, r.top, r.baseOverlay, true, offset, window);
   return clamp({ n: st.n, copy: st.alloc });
+}
+
+/**
+ * stream_run's bdrv_is_allocated_above(backing of the top, base_overlay) at `offset` (asked when
+ * the top does not hold it): the layers are asked from the top down until one holds the range
+ * (bdrv_co_common_block_status_above); a snapshot-access node among them without
+ * copy-before-write below answers -ENOTSUP (snapshot_access_co_block_status ->
+ * bdrv_co_snapshot_block_status, graph/jobs/snapshot-io.ts), which stream_run hands to
+ * block_job_error_action like a failed copy (fuzz seed 2267375837).
+ */
+function streamStatusError(p: Proc, r: RateState, offset: number): string | undefined {
+  if (layerStatus(p, r.top, offset, 1).alloc) return undefined;
+  for (let it = cowBs(p, r.top), i = 0; it && i < 100_000; it = filterOrCowBs(p, it), i++) {
+    if (p.node(it)?.driver === 'snapshot-access' && !snapshotAccessReadable(p, it)) return strerror(95);
+    if (!isFilter(p, it) && layerStatus(p, it, offset, 1).alloc) return undefined;
+    if (it === r.baseOverlay) break;
+  }
+  return undefined;
 }
 
 /** The copied bytes become the destination's own (graph/jobs/guest-write.ts). */
@@ -248,6 +266,21 @@ function runLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boolean): L
   if (r.kind === 'mirror') return runMirrorLoop(ctx, id, r, ignoreLimit);
   let lastFailed = -1;
   for (let guard = 0; r.pos < r.len && guard < 1_000_000; guard++) {
+    const statusErr = r.kind === 'stream' ? streamStatusError(p, r, r.pos) : undefined;
+    if (statusErr !== undefined) {
+      // stream_run: ret < 0 -> block_job_error_action(..., true, -ret); stop and ignore come
+      // back to the same offset (n stays 0), ignore at once: busy for good
+      const action = errorAction(ctx, id, r.onError, statusErr, true);
+      if (action === 'stop') {
+        r.sleeping = true;
+        return 'stopped';
+      }
+      r.error ??= statusErr;
+      if (action === 'report') return 'failed';
+      if (lastFailed === r.pos) return false;
+      lastFailed = r.pos;
+      continue;
+    }
     const { n: raw, copy } = iteration(p, r, r.pos);
     const n = raw > 0 ? raw : r.len - r.pos;
     if (copy && r.kind === 'commit') {
@@ -310,7 +343,9 @@ export function startRate(ctx: JobCtx, id: string, init: Omit<RateState, 'pos' |
   const r: RateState = { ...init, pos: 0, dispatched: 0, sleeping: false, limited: j.speed > 0, quota: quotaOf(j.speed) };
   refuseGrowingCopy(ctx.p, r);
   patchJobData(ctx.p, id, { rate: r });
-  if (r.limited) runBatch(ctx, id);
+  // a stream's first block status that fails ends its first iteration with an error just after
+  // the reply (block_job_error_action), with or without a limit (streamStatusError)
+  if (r.limited || (r.kind === 'stream' && streamStatusError(ctx.p, r, 0) !== undefined)) runBatch(ctx, id);
 }
 
 /**
