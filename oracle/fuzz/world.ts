@@ -5,7 +5,11 @@
 import { isWaitStep, type Json, type JsonObject, type NormGraph, type Step, type TranscriptStep } from '../format.js';
 
 export type JobKind = 'stream' | 'commit' | 'commit-active' | 'mirror' | 'backup';
-export interface TrackedJob { id: string; kind: JobKind; status: string; device: string; filter?: string }
+export interface TrackedJob {
+  id: string; kind: JobKind; status: string; device: string; filter?: string;
+  /** backup: its sync mode, and whether a speed limit holds its copy back (start or block-job-set-speed) */
+  sync?: string; limited?: boolean;
+}
 export interface TrackedExport { id: string; node: string; iothread?: string; fixed?: boolean }
 
 export class ProcView {
@@ -241,7 +245,15 @@ export class World {
         break;
       case 'blockdev-backup': case 'drive-backup': {
         const id = s('job-id')!;
-        if (id && !p.jobs.has(id)) p.jobs.set(id, { id, kind: 'backup', status: 'running', device: s('device')!, filter: s('filter-node-name') });
+        if (id && !p.jobs.has(id)) {
+          const speed = typeof a.speed === 'number' ? a.speed : 0;
+          p.jobs.set(id, { id, kind: 'backup', status: 'running', device: s('device')!, filter: s('filter-node-name'), sync: s('sync'), limited: speed > 0 });
+        }
+        break;
+      }
+      case 'block-job-set-speed': {
+        const j = s('device') ? p.jobs.get(s('device')!) : undefined;
+        if (j && typeof a.speed === 'number') j.limited = a.speed > 0;
         break;
       }
       case 'blockdev-snapshot-internal-sync':
