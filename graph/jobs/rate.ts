@@ -167,47 +167,32 @@ function runMirrorLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boole
     if (r.ret !== undefined) return 'failed';
     const it = mirrorIteration(p, m, r.top, r.len);
     if (!it) return true;
-    // mirror_co_read -> mirror_read_complete: a failed read dirties its range again
-    // (bdrv_set_dirty_bitmap) and asks mirror_error_action (block_job_error_action with
-    // on-source-error): report sets s->ret (nothing of it is written), stop pauses the job,
-    // ignore goes on (the range is copied again at a later pass)
+    // mirror_co_read -> mirror_read_complete and mirror_write_complete: a failed request dirties
+    // its range again (bdrv_set_dirty_bitmap) and asks mirror_error_action (block_job_error_action
+    // with on-source-error for a read, on-target-error for a write: target-write.ts
+    // mirrorWriteErrno, the raw window's ENOSPC among them): report sets s->ret, stop pauses the
+    // job, ignore goes on (the range is copied again at a later pass)
     const read = it.bytes > 0 ? mirrorReadError(p, r, it.offset, it.bytes) : undefined;
-    if (read) {
-      m.dirty = redirty(m.dirty, read.offset, read.bytes, m.granularity);
-      const action = errorAction(ctx, id, r.onError, read.errno, true);
-      if (action === 'report') r.ret ??= read.errno;
+    const writeErr = it.bytes > 0 && !read ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
+    const failed = read ? { ...read, isRead: true } : writeErr !== undefined ? { offset: it.offset, bytes: it.bytes, errno: writeErr, isRead: false } : undefined;
+    if (failed) {
+      m.dirty = redirty(m.dirty, failed.offset, failed.bytes, m.granularity);
+      const action = errorAction(ctx, id, failed.isRead ? r.onError : r.onTargetError, failed.errno, failed.isRead);
+      if (action === 'report') r.ret ??= failed.errno;
       else {
-        // the iteration's other requests are copied
-        writeData(p, r.dest, it.offset, it.bytes);
+        // after a failed read, the iteration's other requests are copied
+        if (failed.isRead) writeData(p, r.dest, it.offset, it.bytes);
         if (action === 'stop') {
           r.sleeping = true;
           return 'stopped';
         }
         // an error that comes back at a range no copy has moved on from keeps the job busy
-        if (failedAt.has(read.offset)) return false;
-        failedAt.add(read.offset);
+        if (failedAt.has(failed.offset)) return false;
+        failedAt.add(failed.offset);
       }
-    } else {
-      // mirror_write_complete: a failed write (target-write.ts mirrorWriteErrno) dirties its
-      // range again and goes to mirror_error_action (block_job_error_action with
-      // on-target-error), as a read's does with on-source-error: report sets s->ret, stop pauses
-      // the job, ignore goes on (the range is copied again at a later pass)
-      const err = it.bytes > 0 ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
-      if (err !== undefined) {
-        m.dirty = redirty(m.dirty, it.offset, it.bytes, m.granularity);
-        const action = errorAction(ctx, id, r.onTargetError, err, false);
-        if (action === 'report') r.ret ??= err;
-        else if (action === 'stop') {
-          r.sleeping = true;
-          return 'stopped';
-        } else {
-          if (failedAt.has(it.offset)) return false;
-          failedAt.add(it.offset);
-        }
-      } else if (it.bytes > 0) {
-        writeData(p, r.dest, it.offset, it.bytes);
-        failedAt = new Set();
-      }
+    } else if (it.bytes > 0) {
+      writeData(p, r.dest, it.offset, it.bytes);
+      failedAt = new Set();
     }
     if (r.quota > 0 && !ignoreLimit && it.accounted > 0) {
       r.dispatched += it.accounted;
