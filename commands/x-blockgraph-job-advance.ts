@@ -6,6 +6,7 @@
 import { QmpError } from '../errors/index.js';
 import { sendJob, txnJobs } from '../graph/jobs/runner.js';
 import { rateRunToEnd } from '../graph/jobs/rate.js';
+import { backupRunToEnd } from '../graph/jobs/backup.js';
 import { activeCommitBulkCopy } from '../graph/jobs/guest-write.js';
 import type { JobStatus } from '../graph/types.js';
 import type { CommandDef } from './types.js';
@@ -24,12 +25,6 @@ export const xBlockgraphJobAdvance: CommandDef = {
     for (let i = 0; i < 4; i++) {
       const j = p.job(id);
       if (!j || j.status === target || j.status !== 'running') break;
-      // a failure its first write met after the QMP reply (graph/jobs/backup.ts, mirror.ts)
-      const fails = (j.data as { failsWith?: string }).failsWith;
-      if (fails !== undefined) {
-        sendJob({ p, emit }, id, { type: 'FAIL', error: fails });
-        continue;
-      }
       // backup_run with sync none yields until it is cancelled
       if (j.data.kind === 'backup' && j.data.sync === 'none') break;
       const txn = typeof j.data.txn === 'string' ? j.data.txn : undefined;
@@ -59,8 +54,9 @@ export const xBlockgraphJobAdvance: CommandDef = {
         sendJob({ p, emit }, id, { type: 'READY' });
       }
       else if (!mirror && (LATER.includes(target) || target === 'paused')) {
-        // (a running job reaches 'paused' on its own only when a failed copy stops it)
-        const end = rateRunToEnd({ p, emit }, id);
+        // (a running job reaches 'paused' on its own only when a failed copy stops it; a
+        // backup's copy is its block_copy call, graph/jobs/backup.ts)
+        const end = j.data.kind === 'backup' ? backupRunToEnd({ p, emit }, id) : rateRunToEnd({ p, emit }, id);
         if (end === 'stopped' || end === 'busy') break;
         sendJob({ p, emit }, id, end ? { type: 'FAIL', error: end.failed } : { type: 'DONE' });
       }

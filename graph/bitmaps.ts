@@ -42,25 +42,14 @@ export function bitmapsOf(p: Proc, node: string): DirtyBitmap[] {
 
 /** bdrv_find_dirty_bitmap */
 export function findDirtyBitmap(p: Proc, node: string, name: string): DirtyBitmap | undefined {
-  // an anonymous bitmap (a job's) has no name to find it by
+  // an anonymous bitmap (graph/anon-bitmaps.ts) has no name to find it by
   return bitmapsOf(p, node).find((b) => b.owner === undefined && b.name === name);
 }
 
-/** bdrv_create_dirty_bitmap(bs, granularity, NULL): a job's own bitmap, found by its owner. */
-export function createAnonymousBitmap(p: Proc, node: string, granularity: number, owner: string, init: Partial<DirtyBitmap> = {}): DirtyBitmap {
-  const b: DirtyBitmap = { name: '', granularity, persistent: false, disabled: false, busy: false, readonly: false, inconsistent: false, ...init, owner };
-  setBitmaps(p, node, [b, ...bitmapsOf(p, node)]);
-  return b;
-}
-
-/** bdrv_release_dirty_bitmap of the anonymous bitmaps a job holds on a node. */
-export function releaseAnonymousBitmaps(p: Proc, node: string, owner: string): void {
+/** bs->dirty_bitmaps := list (graph/anon-bitmaps.ts adds and releases the anonymous ones through it). */
+export function setBitmaps(p: Proc, node: string, list: DirtyBitmap[]): void {
   const n = p.node(node);
-  if (n?.bitmaps?.some((b) => b.owner === owner)) setBitmaps(p, node, n.bitmaps.filter((b) => b.owner !== owner));
-}
-
-function setBitmaps(p: Proc, node: string, list: DirtyBitmap[]): void {
-  const n = p.node(node)!;
+  if (!n) return;
   const patch: Partial<BdsNode> = { bitmaps: list };
   if (list.length === 0) {
     // keep a node without bitmaps byte-identical to one that never had any
@@ -320,5 +309,5 @@ export function bitmapSummary(b: DirtyBitmap): string {
   const flags = [
     b.persistent && 'persistent', !bitmapRecording(b) && 'disabled', b.busy && 'busy', b.readonly && 'readonly', b.inconsistent && 'inconsistent',
   ].filter((f): f is string => typeof f === 'string');
-  return [b.owner === undefined ? b.name : `(anonymous, job ${b.owner})`, String(b.granularity), ...flags].join(' ');
+  return [b.owner === undefined ? b.name : `(anonymous, ${b.owner})`, String(b.granularity), ...flags].join(' ');
 }

@@ -17,7 +17,7 @@ import { blkdebugRules, probeHeader, qcow2OpenReads } from './read.js';
 import { commitDebugState } from './blkdebug-state.js';
 import { dirtyBitmapExists } from './bitmap-lookup.js';
 import { nbdConnect, nbdFilename } from './nbd-client.js';
-import { addAnonBitmap, bcsKey } from './anon-bitmaps.js';
+import { addAnonBitmap, bcsKey, CBW_BITMAPS } from './anon-bitmaps.js';
 import { blockCopyClusterSize } from './block-copy.js';
 import { assignNodeName, attachChild, newNode, tryRefresh } from './ops.js';
 import { hasParents, probeAttach, probeDetach } from './probe.js';
@@ -416,8 +416,7 @@ function openNodeProbed(
       // block_copy_state_new: the copy bitmap on the source; then done_bitmap and access_bitmap
       const cs = blockCopyClusterSize(p, tgt.name);
       addAnonBitmap(p, rule(p, 'block-copy-bitmap-node') === 'source' ? file!.name : name, bcsKey(name), cs);
-      addAnonBitmap(p, name, 'cbw-done', cs);
-      addAnonBitmap(p, name, 'cbw-access', cs);
+      for (const own of CBW_BITMAPS) addAnonBitmap(p, name, own, cs);
       p.patchNode(name, { extra: { ...(p.node(name)!.extra ?? {}), bcsSource: file!.name } });
       break;
     }

@@ -5,7 +5,7 @@ import { versionOf } from './version.js';
 import { QmpError } from '../errors/index.js';
 import { MAIN_CONTEXT, tryMoveToContext } from './aio.js';
 import { storePersistentBitmaps } from './bitmaps.js';
-import { bcsKey, releaseCbwBitmaps, type AnonBitmap } from './anon-bitmaps.js';
+import { anonBitmapOwner, cbwOwnBitmaps, releaseCbwBitmaps } from './anon-bitmaps.js';
 import { QemuAbortRefusal } from './qemu-abort.js';
 import { driverInfo } from './drivers.js';
 import type { Proc } from './proc.js';
@@ -137,13 +137,10 @@ export function closeNode(p: Proc, node: string): void {
 function refuseCloseWithAnonBitmap(p: Proc, node: string): void {
   const n = p.node(node);
   if (!n?.bitmaps?.length) return;
-  const own = n.driver === 'copy-before-write' ? new Set(['cbw-done', 'cbw-access', bcsKey(node)]) : new Set<string>();
-  const left = n.bitmaps.find((b) => b.name === '' && !own.has((b as Partial<AnonBitmap>).anon ?? ''));
+  const own = n.driver === 'copy-before-write' ? cbwOwnBitmaps(node) : new Set<string>();
+  const left = n.bitmaps.find((b) => b.name === '' && !own.has(b.owner ?? ''));
   if (!left) return;
-  const anon = (left as Partial<AnonBitmap>).anon ?? '';
-  const whose = anon.startsWith('bcs:') ? `the block-copy bitmap of copy-before-write filter '${anon.slice(4)}'`
-    : anon.startsWith('successor:') ? `the successor bitmap of backup job '${anon.slice(10)}'`
-    : left.owner !== undefined ? `the dirty bitmap of job '${left.owner}'` : 'an anonymous dirty bitmap';
+  const whose = anonBitmapOwner(left.owner);
   throw new QemuAbortRefusal(
     `Cannot close node '${node}': ${whose} is still on it ` +
     "(QEMU 7.2 aborts here: bdrv_close: Assertion 'QLIST_EMPTY(&bs->dirty_bitmaps)' failed); refused by blockgraph",

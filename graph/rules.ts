@@ -203,6 +203,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-qcow2-over-snapshot-access.json', step: 5 },
       { transcript: 'drive-backup-target-open.json', step: 2 },
       ...[1, 2, 8, 9].map((step) => ({ transcript: 'backup-target-file-length.json', step })),
+      ...[2, 3, 4].map((step) => ({ transcript: 'abort-12-txn-snapshot-abort-over-backup-sync-none-survives.json', step })),
+      ...[13, 14, 15, 16].map((step) => ({ transcript: 'jobs-raw-window-enospc-stop.json', step })),
       { transcript: 'fuzz-compress-over-filters.json', step: 15 }, { transcript: 'fuzz-json-filename-copied.json', step: 3 }, { transcript: 'fuzz-qcow2-header-probe.json', step: 15 }, { transcript: 'fuzz-resize-through-cbw.json', step: 2 },
       ...[2, 3, 4, 5, 6].map((step) => ({ transcript: 'abort-9-finalize-stream-cbw-below-survives.json', step })),
       // the copy bitmaps of c0, c2, c3 (file and target the same node: the target's too)

@@ -65,7 +65,7 @@ export interface DirtyBitmap {
   readonly: boolean;       // loaded from / reopened to a read-only qcow2 image
   inconsistent: boolean;   // loaded with IN_USE set (its writer never stored it back)
   successorEnabled?: boolean; // a running job's anonymous successor records (bdrv_dirty_bitmap_create_successor)
-  owner?: string;          // an anonymous bitmap (name NULL in QEMU, '' here) held by this job (mirror's dirty_bitmap)
+  owner?: string;          // an anonymous bitmap (name NULL in QEMU, '' here): the key its creator finds it by (graph/anon-bitmaps.ts)
 }
 
 /** An entry of a qcow2 image's bitmap directory (Qcow2Bitmap): flags IN_USE and AUTO. */

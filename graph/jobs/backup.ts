@@ -12,7 +12,7 @@ import type { Proc } from '../proc.js';
 import { replaceNode } from '../replace.js';
 import { tryRefresh } from '../ops.js';
 import { blockCopyClusterSize } from '../block-copy.js';
-import { abdicateTo, addAnonBitmap, releaseAnonBitmap } from '../anon-bitmaps.js';
+import { abdicateTo, addAnonBitmap, releaseAnonBitmap, successorKey } from '../anon-bitmaps.js';
 import { opBlocker } from '../blockers.js';
 import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, findDirtyBitmap, patchDirtyBitmap } from '../bitmaps.js';
 import type { Job } from '../types.js';
@@ -20,7 +20,8 @@ import { filterChild, isFilter } from './chain.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
 import { writeGuestData } from './guest-write.js';
 import { snapshotAccessReadable, snapshotAccessWritable } from './snapshot-io.js';
-import { ENOSPC, targetOutOfRoom } from './target-write.js';
+import { jobWriteError } from './job-read.js';
+import { errorAction, stopOnError } from './rate.js';
 import { getLength } from '../length.js';
 import { addJobEdge, dropRef, removeJobEdges } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
@@ -36,6 +37,10 @@ export interface BackupData {
   bitmapMode: string | null;
   /** the JobTxn of a transaction with completion-mode grouped */
   txn?: string;
+  /** on-target-error, when not the default (report) */
+  onTargetError?: string;
+  /** the block_copy call backupRunStart ran, until the job next runs (backupRunToEnd) */
+  copyCall?: CopyCall;
   unblock: Record<string, string[]>;
 }
 
@@ -160,8 +165,6 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
   return p.job(job.id)!;
 }
 
-const successorKey = (job: string) => `successor:${job}`;
-
 /**
  * Whether backup_run has anything to copy (the copy loop's work, as backupRunStart decides it):
  * sync full the whole source, sync top its allocated bytes, sync none nothing; a bitmap sync is
@@ -200,7 +203,9 @@ export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: str
   const { p } = ctx;
   const j = p.job(id);
   if (!j) return;
-  const d = j.data as unknown as BackupData;
+  // backup_error_action's on-target-error, for the failed block_copy calls (backupRunToEnd)
+  if (o.onTargetError !== undefined && o.onTargetError !== 'report') patchJobData(p, id, { onTargetError: o.onTargetError });
+  const d = p.job(id)!.data as unknown as BackupData;
   const reports = (a: string | undefined) => !['stop', 'ignore'].includes(a ?? 'report');
   if (!p.node(d.source) || !p.node(d.target) || getLength(p, d.source) === 0) return;
   const readable = snapshotAccessReadable(p, d.source);
@@ -214,35 +219,66 @@ export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: str
     sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
     return;
   }
-  // block_copy's first write into a qcow2 target over a raw `size` window needs a cluster past
-  // the window: -ENOSPC (target-write.ts qcow2OutOfRoom); with on-target-error enospc the job
-  // stops instead (not modelled, like stop). The write follows a read of the source, which
-  // yields: the job fails after the QMP reply, when it is next let run (failsWith,
-  // x-blockgraph-job-advance)
-  const len = getLength(p, d.source);
-  if (reports(o.onTargetError) && o.onTargetError !== 'enospc' && targetOutOfRoom(p, d.target, 0, len)) {
-    patchJobData(p, id, { failsWith: ENOSPC });
-    return;
-  }
-  // a job without a rate limit copies everything before it settles (the fuzz waits for it)
-  if (!j.speed) backupCopy(p, d);
+  // a job without a rate limit copies everything before it settles (the fuzz waits for it): its
+  // block_copy call runs now and its status waits for the job's next run (backupRunToEnd)
+  if (!j.speed) patchJobData(p, id, { copyCall: blockCopyCall(p, d) });
 }
 
+/** The status of a finished block_copy call: the errno text of the write that failed, if one did. */
+export interface CopyCall { error?: string }
+
 /**
- * backup_loop -> block_copy: the bytes the job copies land in the target (graph/jobs/guest-write.ts),
- * so a qcow2 target's file grows with the clusters they allocate. Sync full reads the whole
- * source chain, sync top only what the source's own layer holds (block_copy_reset_unallocated).
- * Only data pieces are written here: ranges that read as zeroes go out as write_zeroes
- * (block_copy_do_copy with BLOCK_COPY_ZERO), not modelled.
+ * One block_copy call of backup_loop (block_copy_async over the whole job ->
+ * block_copy_dirty_clusters): the bytes it copies land in the target (graph/jobs/guest-write.ts),
+ * range by range in offset order, until a write fails (job-read.ts jobWriteError: blkdebug rules,
+ * a qcow2 target over a raw `size` window); the call then ends with that errno
+ * (block_copy_call_status, error_is_read false). Sync full copies the whole source, sync top
+ * only what the source's own layer holds (block_copy_reset_unallocated). Only data pieces are
+ * written here: ranges that read as zeroes go out as write_zeroes (block_copy_do_copy with
+ * BLOCK_COPY_ZERO), whose clusters a qcow2 target must find room for all the same, but whose
+ * zeroes are not modelled.
  */
-function backupCopy(p: Proc, d: BackupData): void {
+function blockCopyCall(p: Proc, d: BackupData): CopyCall {
   const len = p.node(d.source)?.size ?? 0;
+  if (d.sync !== 'full' && d.sync !== 'top') return {};
   for (let pos = 0, guard = 0; pos < len && guard < 1_000_000; guard++) {
     const st = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, len - pos) : allocatedAbove(p, d.source, null, true, pos, len - pos);
     const n = st.n > 0 ? st.n : len - pos;
-    if (st.alloc && (d.sync === 'full' || d.sync === 'top')) writeGuestData(p, d.target, pos, n);
+    if (st.alloc || d.sync === 'full') {
+      const error = jobWriteError(p, d.target, pos, n);
+      if (error !== undefined) return { error };
+      if (st.alloc) writeGuestData(p, d.target, pos, n);
+    }
     pos += n;
   }
+  return {};
+}
+
+/**
+ * A `wait` step (x-blockgraph-job-advance): backup_loop looks at its block_copy call (the one
+ * backupRunStart ran, or a new one: a rate-limited job copies as time passes, a resumed one
+ * starts over). A failed call goes to backup_error_action (block_job_error_action with
+ * on-target-error): report fails the job, stop pauses it (job_pause_point; the next call runs
+ * when it is resumed), ignore starts a new call, which fails again: the job stays busy.
+ */
+export function backupRunToEnd(ctx: JobCtx, id: string): { failed: string } | 'stopped' | 'busy' | undefined {
+  const { p } = ctx;
+  const j = p.job(id);
+  if (!j) return undefined;
+  const d = j.data as unknown as BackupData;
+  if (!p.node(d.source) || !p.node(d.target)) return undefined;
+  const call = d.copyCall ?? blockCopyCall(p, d);
+  if (d.copyCall) {
+    // block_copy_call_free
+    const { copyCall: _c, ...rest } = j.data as Record<string, unknown>;
+    p.patchJob(id, { data: rest });
+  }
+  if (call.error === undefined) return undefined;
+  const action = errorAction(ctx, id, d.onTargetError, call.error, false);
+  if (action === 'report') return { failed: call.error };
+  if (action === 'ignore') return 'busy';
+  stopOnError(ctx, id);
+  return 'stopped';
 }
 
 function skipFiltersDown(p: Proc, node: string): string {

@@ -13,8 +13,6 @@ import { writeBackingHeader } from './backing.js';
 import { pseudoFilename, refreshFilenames } from '../filename.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
-import { allocatedAbove } from './allocation.js';
-import { ENOSPC, targetOutOfRoom } from './target-write.js';
 import { onErrorOf, startRate } from './rate.js';
 import { drained } from '../drain.js';
 
@@ -77,27 +75,11 @@ export function startCommit(ctx: JobCtx, o: CommitStart): Job {
   const topBB = addJobBB(p, job.id, 'commit-top', o.top, 0, PERM_ALL, false);
   patchJobData(p, job.id, { topBB });
   sendJob(ctx, job.id, { type: 'START' });
-  // commit_run's loop: base_overlay is bdrv_find_overlay(top, base) from commit_start
+  // commit_run's loop: base_overlay is bdrv_find_overlay(top, base) from commit_start. Its
+  // writes into base fail per chunk (graph/jobs/job-read.ts jobWriteError: blkdebug rules, a
+  // qcow2 base over a raw `size` window) and go to block_job_error_action with on-error (rate.ts)
   startRate(ctx, job.id, { kind: 'commit', len: topSize, top: o.top, baseOverlay: baseOverlay!, dest: o.base, ...onErrorOf(o.onError) });
-  // commit_populate's first write into a qcow2 base over a raw `size` window that needs a new
-  // cluster: -ENOSPC (target-write.ts qcow2OutOfRoom), after the read of top has yielded, so
-  // after the QMP reply (failsWith, x-blockgraph-job-advance). block_job_error_action: report
-  // fails the job; stop, ignore and enospc (which stops on ENOSPC) are not modelled
-  if ((o.onError ?? 'report') === 'report' && commitOutOfRoom(p, o.top, baseOverlay!, o.base, topSize)) {
-    patchJobData(p, job.id, { failsWith: ENOSPC });
-  }
   return p.job(job.id)!;
-}
-
-/** commit_run: a range allocated from top down to base_overlay that base has no room for. */
-function commitOutOfRoom(p: Proc, top: string, baseOverlay: string, base: string, len: number): boolean {
-  for (let pos = 0, g = 0; pos < len && g < 100_000; g++) {
-    const st = allocatedAbove(p, top, baseOverlay, true, pos, len - pos);
-    const n = st.n > 0 ? st.n : len - pos;
-    if (st.alloc && targetOutOfRoom(p, base, pos, n)) return true;
-    pos += n;
-  }
-  return false;
 }
 
 /**

@@ -12,6 +12,7 @@ import { debugCheck, debugEvent } from '../read.js';
 import { layerStatus } from './allocation.js';
 import { imageBehind } from '../images.js';
 import { qcow2HostOffset } from '../open.js';
+import { ENOSPC, qcow2OutOfRoom } from './target-write.js';
 
 const FILTERS = new Set(['throttle', 'copy-on-read', 'compress', 'preallocate', 'copy-before-write']);
 
@@ -93,7 +94,10 @@ export function jobReadError(p: Proc, node: string, offset: number, bytes: numbe
  * raw_co_pwritev (BLKDBG_WRITE_AIO on its file, then the file at offset + s->offset),
  * blkdebug_co_pwritev (rule_check with BLKDEBUG_IO_TYPE_WRITE), the filters' file child, and a
  * qcow2 node's data write (qcow2_co_pwritev_task: BLKDBG_WRITE_AIO on bs->file, at a host offset
- * the model does not lay out, so only rules without a sector match).
+ * the model does not lay out, so only rules without a sector match; a new cluster past a raw
+ * `size` window: -ENOSPC). Every job's copy writes ask this one function (commit_run's
+ * blk_co_pwrite, stream's copy-on-read write into the top, block_copy's write into a backup's
+ * target); a mirror's go through target-write.ts mirrorWriteErrno, which asks the same window.
  */
 export function jobWriteError(p: Proc, node: string, offset: number, bytes: number): string | undefined {
   const commit = commitDebugState(p);
@@ -115,6 +119,11 @@ export function jobWriteError(p: Proc, node: string, offset: number, bytes: numb
       if (err) return err;
       cur = child(cur, 'image');
     } else if (n.driver === 'qcow2') {
+      // qcow2_co_pwritev_part -> qcow2_alloc_host_offset: a range that needs a new cluster (an
+      // L2 table, data) gets it past the image's end, where a raw `size` window below refuses
+      // the write (raw_adjust_offset: -ENOSPC; target-write.ts qcow2OutOfRoom). The model takes
+      // the image's first such write to be l2_allocate's flush, before BLKDBG_WRITE_AIO.
+      if (known && qcow2OutOfRoom(p, cur, offset, bytes)) return ENOSPC;
       const f = child(cur, 'file');
       if (f) debugEvent(p, f, 'write_aio', commit);
       known = false;

@@ -3,7 +3,8 @@
 // writes to the target. Active commit (target in the source's backing chain) also holds the
 // intermediate nodes and freezes mirror_top -> … -> base. mirror_exit_common undoes it all and,
 // when completed, replaces the node to replace by the target.
-import { createAnonymousBitmap, defaultBitmapGranularity, releaseAnonymousBitmaps } from '../bitmaps.js';
+import { defaultBitmapGranularity } from '../bitmaps.js';
+import { addAnonBitmap, jobKey, releaseAnonBitmap } from '../anon-bitmaps.js';
 import { QmpError } from '../../errors/index.js';
 import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z } from '../perm.js';
 import type { Job } from '../types.js';
@@ -125,7 +126,7 @@ function startAppended(ctx: JobCtx, o: MirrorStart, mtName: string, baseReadOnly
   patchJobData(p, job.id, { targetBB });
   // mirror_start_job: the job's anonymous dirty bitmap (released in mirror_exit_common); which node holds it is versioned
   const bm = rule(p, 'mirror-dirty-bitmap')({ writeBlocking: o.writeBlocking === true });
-  createAnonymousBitmap(p, bm.on === 'source' ? o.bs : mt.name, o.granularity || defaultBitmapGranularity(p, o.target), job.id, { disabled: bm.disabled });
+  addAnonBitmap(p, bm.on === 'source' ? o.bs : mt.name, jobKey(job.id), o.granularity || defaultBitmapGranularity(p, o.target), bm.disabled);
   addJobEdge(p, job.id, o.bs, 'source', 0, PERM_U | PERM_W | PERM_R);
   addJobEdge(p, job.id, o.target, 'target', 0, PERM_ALL);
   if (targetIsBacking) {
@@ -219,21 +220,15 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   const writeZeroesOk = canWriteZeroesWithUnmap(p, o.target);
   const dirty = mirrorDirtyInit(p, { source: o.bs, baseOverlay, len: srcLen, granularity, zeroTarget: o.zeroTarget === true, writeZeroesOk });
   const bufSize = Math.ceil((o.bufSize || DEFAULT_MIRROR_BUF_SIZE) / granularity) * granularity;
-  // block_job_error_action: report, and enospc for an errno other than ENOSPC, fail the job;
-  // stop and ignore keep it (not modelled: the writes count as done)
-  const reportsTargetError = !['stop', 'ignore'].includes(o.onTargetError ?? 'report');
   // a job without a speed issues its runs until a request is in flight and waits for it: a
-  // failed write comes back and mirror_run exits (live, just after the reply)
+  // write that fails at once (-ENOTSUP, -EIO: target-write.ts) comes back and mirror_run exits
+  // (live, just after the reply) when mirror_error_action reports it. An ENOSPC of a raw `size`
+  // window under a qcow2 target comes after the source's read has yielded: the loop meets it
+  // when the job next runs (graph/jobs/rate.ts runMirrorLoop, with on-target-error)
+  const reportsTargetError = !['stop', 'ignore'].includes(o.onTargetError ?? 'report');
   const firstRun = dirty[0];
   if (reportsTargetError && !(o.speed > 0) && firstRun) {
     const err = mirrorWriteErrno(p, o.bs, o.target, firstRun[0], Math.min(firstRun[1], srcLen) - firstRun[0]);
-    // block_job_error_action: enospc stops the job on ENOSPC (not modelled, like stop)
-    // an ENOSPC comes from the target's qcow2 after the source's read has yielded: the job
-    // fails after the QMP reply, when it is next let run (failsWith, x-blockgraph-job-advance)
-    if (err === ENOSPC && o.onTargetError !== 'enospc') {
-      patchJobData(p, id, { failsWith: err });
-      return;
-    }
     if (err !== undefined && err !== ENOSPC) {
       sendJob(ctx, id, { type: 'FAIL', error: err });
       return;
@@ -244,8 +239,8 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   // through job-read.ts; fuzz seed 3153327464); on-source-error is mirror_error_action's for reads
   startRate(ctx, id, {
     kind: 'mirror', len: srcLen, top: o.bs, baseOverlay: baseOverlay ?? '', dest: o.target,
-    mirror: { dirty, granularity, bufSize, iter: 0, writeZeroesOk }, reportsTargetError,
-    ...(o.onTargetError === 'enospc' ? { enospcStops: true } : {}),
+    mirror: { dirty, granularity, bufSize, iter: 0, writeZeroesOk },
+    ...(o.onTargetError !== undefined && o.onTargetError !== 'report' ? { onTargetError: o.onTargetError } : {}),
     ...onErrorOf(o.onSourceError),
   });
   // without a limit the loop is not modelled in time, but a clean bitmap is ready at its first pass
@@ -264,8 +259,8 @@ function exitCommon(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
   const src = p.backing(mt)?.child ?? d.source;
   const target = d.target;
   if (p.node(target) && chainContains(p, src, target)) unfreezeChain(p, mt, target);
-  releaseAnonymousBitmaps(p, d.source, j.id);
-  releaseAnonymousBitmaps(p, mt, j.id);
+  releaseAnonBitmap(p, d.source, jobKey(j.id));
+  releaseAnonBitmap(p, mt, jobKey(j.id));
   removeJobBB(p, d.targetBB);
   patchJobData(p, j.id, { targetBB: null });
   // bs_opaque->stop: the filter no longer forwards anything

@@ -27,7 +27,7 @@ import type { Proc } from '../proc.js';
 import type { Job } from '../types.js';
 import { writeGuestData } from './guest-write.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
-import { cowBs } from './chain.js';
+import { cowBs, filterOrCowBs, isFilter } from './chain.js';
 import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
 import { mirrorWriteErrno } from './target-write.js';
@@ -54,10 +54,8 @@ export interface RateState {
   baseOverlay: string;    // the lowest layer whose data is copied
   dest: string;           // where the data goes (stream: the target, commit: base, mirror: target)
   mirror?: MirrorDirty;   // mirror: the dirty bitmap and its iterator
-  /** mirror: on-target-error report (or enospc): a failed write sets s->ret */
-  reportsTargetError?: boolean;
-  /** on-target-error enospc: an ENOSPC stops the job (not modelled, like stop: the write counts as done) */
-  enospcStops?: boolean;
+  /** mirror: s->on_target_error, mirror_error_action's write side (absent: report) */
+  onTargetError?: string;
   /** mirror: s->ret, the errno text of the first failed read or write (mirror_read_complete, mirror_write_complete) */
   ret?: string;
   /**
@@ -81,7 +79,7 @@ type LoopEnd = boolean | 'failed' | 'stopped';
  * block_job_error_action (blockjob.c): enospc and auto stop on ENOSPC and report anything else;
  * BLOCK_JOB_ERROR is sent before the action is taken.
  */
-function errorAction(ctx: JobCtx, id: string, onError: string | undefined, errno: string, isRead: boolean): 'stop' | 'report' | 'ignore' {
+export function errorAction(ctx: JobCtx, id: string, onError: string | undefined, errno: string, isRead: boolean): 'stop' | 'report' | 'ignore' {
   const action = onError === 'stop' ? 'stop' : onError === 'ignore' ? 'ignore' : onError === 'report' || onError === undefined ? 'report'
     : errno === strerror(28) ? 'stop' : 'report';
   ctx.emit('BLOCK_JOB_ERROR', { device: id, operation: isRead ? 'read' : 'write', action });
@@ -95,7 +93,7 @@ function errorAction(ctx: JobCtx, id: string, onError: string | undefined, errno
  * retried when the job runs again (stream/commit: n = 0; mirror: the range is dirty again), at
  * its next wake-up (the resume's job_enter), so the rate state counts it as asleep.
  */
-function stopOnError(ctx: JobCtx, id: string): void {
+export function stopOnError(ctx: JobCtx, id: string): void {
   const j = ctx.p.job(id);
   if (!j || (j.status !== 'running' && j.status !== 'ready')) return;
   if (j.paused === 0) ctx.p.patchJob(id, { paused: 1 });
@@ -132,6 +130,24 @@ function iteration(p: Proc, r: RateState, offset: number): { n: number; copy: bo
   return clamp({ n: st.n, copy: st.alloc });
 }
 
+/**
+ * stream_run's bdrv_is_allocated_above(backing of the top, base_overlay) at `offset` (asked when
+ * the top does not hold it): the layers are asked from the top down until one holds the range
+ * (bdrv_co_common_block_status_above); a snapshot-access node among them without
+ * copy-before-write below answers -ENOTSUP (snapshot_access_co_block_status ->
+ * bdrv_co_snapshot_block_status, graph/jobs/snapshot-io.ts), which stream_run hands to
+ * block_job_error_action like a failed copy (fuzz seed 2267375837).
+ */
+function streamStatusError(p: Proc, r: RateState, offset: number): string | undefined {
+  if (layerStatus(p, r.top, offset, 1).alloc) return undefined;
+  for (let it = cowBs(p, r.top), i = 0; it && i < 100_000; it = filterOrCowBs(p, it), i++) {
+    if (p.node(it)?.driver === 'snapshot-access' && !snapshotAccessReadable(p, it)) return strerror(95);
+    if (!isFilter(p, it) && layerStatus(p, it, offset, 1).alloc) return undefined;
+    if (it === r.baseOverlay) break;
+  }
+  return undefined;
+}
+
 /** The copied bytes become the destination's own (graph/jobs/guest-write.ts). */
 const writeData = writeGuestData;
 
@@ -151,36 +167,32 @@ function runMirrorLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boole
     if (r.ret !== undefined) return 'failed';
     const it = mirrorIteration(p, m, r.top, r.len);
     if (!it) return true;
-    // mirror_co_read -> mirror_read_complete: a failed read dirties its range again
-    // (bdrv_set_dirty_bitmap) and asks mirror_error_action (block_job_error_action with
-    // on-source-error): report sets s->ret (nothing of it is written), stop pauses the job,
-    // ignore goes on (the range is copied again at a later pass)
+    // mirror_co_read -> mirror_read_complete and mirror_write_complete: a failed request dirties
+    // its range again (bdrv_set_dirty_bitmap) and asks mirror_error_action (block_job_error_action
+    // with on-source-error for a read, on-target-error for a write: target-write.ts
+    // mirrorWriteErrno, the raw window's ENOSPC among them): report sets s->ret, stop pauses the
+    // job, ignore goes on (the range is copied again at a later pass)
     const read = it.bytes > 0 ? mirrorReadError(p, r, it.offset, it.bytes) : undefined;
-    if (read) {
-      m.dirty = redirty(m.dirty, read.offset, read.bytes, m.granularity);
-      const action = errorAction(ctx, id, r.onError, read.errno, true);
-      if (action === 'report') r.ret ??= read.errno;
+    const writeErr = it.bytes > 0 && !read ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
+    const failed = read ? { ...read, isRead: true } : writeErr !== undefined ? { offset: it.offset, bytes: it.bytes, errno: writeErr, isRead: false } : undefined;
+    if (failed) {
+      m.dirty = redirty(m.dirty, failed.offset, failed.bytes, m.granularity);
+      const action = errorAction(ctx, id, failed.isRead ? r.onError : r.onTargetError, failed.errno, failed.isRead);
+      if (action === 'report') r.ret ??= failed.errno;
       else {
-        // the iteration's other requests are copied
-        writeData(p, r.dest, it.offset, it.bytes);
+        // after a failed read, the iteration's other requests are copied
+        if (failed.isRead) writeData(p, r.dest, it.offset, it.bytes);
         if (action === 'stop') {
           r.sleeping = true;
           return 'stopped';
         }
         // an error that comes back at a range no copy has moved on from keeps the job busy
-        if (failedAt.has(read.offset)) return false;
-        failedAt.add(read.offset);
+        if (failedAt.has(failed.offset)) return false;
+        failedAt.add(failed.offset);
       }
-    } else {
-      // mirror_write_complete: a failed write goes to mirror_error_action (block_job_error_action
-      // with on-target-error): report sets s->ret; enospc stops on ENOSPC (the stop, like
-      // on-target-error stop and ignore, not modelled for writes: the write counts as done)
-      const err = it.bytes > 0 && r.reportsTargetError ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
-      if (err !== undefined && errorAction(ctx, id, r.enospcStops ? 'enospc' : 'report', err, false) === 'report') r.ret ??= err;
-      else if (it.bytes > 0) {
-        writeData(p, r.dest, it.offset, it.bytes);
-        failedAt = new Set();
-      }
+    } else if (it.bytes > 0) {
+      writeData(p, r.dest, it.offset, it.bytes);
+      failedAt = new Set();
     }
     if (r.quota > 0 && !ignoreLimit && it.accounted > 0) {
       r.dispatched += it.accounted;
@@ -239,6 +251,21 @@ function runLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boolean): L
   if (r.kind === 'mirror') return runMirrorLoop(ctx, id, r, ignoreLimit);
   let lastFailed = -1;
   for (let guard = 0; r.pos < r.len && guard < 1_000_000; guard++) {
+    const statusErr = r.kind === 'stream' ? streamStatusError(p, r, r.pos) : undefined;
+    if (statusErr !== undefined) {
+      // stream_run: ret < 0 -> block_job_error_action(..., true, -ret); stop and ignore come
+      // back to the same offset (n stays 0), ignore at once: busy for good
+      const action = errorAction(ctx, id, r.onError, statusErr, true);
+      if (action === 'stop') {
+        r.sleeping = true;
+        return 'stopped';
+      }
+      r.error ??= statusErr;
+      if (action === 'report') return 'failed';
+      if (lastFailed === r.pos) return false;
+      lastFailed = r.pos;
+      continue;
+    }
     const { n: raw, copy } = iteration(p, r, r.pos);
     const n = raw > 0 ? raw : r.len - r.pos;
     if (copy && r.kind === 'commit') {
@@ -264,8 +291,11 @@ function runLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boolean): L
         continue;
       }
     }
-    // stream_populate's read (copy-on-read with BDRV_REQ_PREFETCH) of the chunk through the top
-    const err = copy && r.kind === 'stream' ? jobReadError(p, r.top, r.pos, n) : undefined;
+    // stream_populate's read (copy-on-read with BDRV_REQ_PREFETCH) of the chunk through the top,
+    // then bdrv_co_do_copy_on_readv's write of it into the top (bdrv_driver_pwritev, whose
+    // failure is returned: "we don't want to ignore the error"), e.g. a qcow2 top over a raw
+    // `size` window (job-read.ts jobWriteError)
+    const err = copy && r.kind === 'stream' ? jobReadError(p, r.top, r.pos, n) ?? jobWriteError(p, r.dest, r.pos, n) : undefined;
     if (err !== undefined) {
       // stream_run: if (ret < 0) block_job_error_action(..., true, -ret)
       const action = errorAction(ctx, id, r.onError, err, true);
@@ -298,7 +328,9 @@ export function startRate(ctx: JobCtx, id: string, init: Omit<RateState, 'pos' |
   const r: RateState = { ...init, pos: 0, dispatched: 0, sleeping: false, limited: j.speed > 0, quota: quotaOf(j.speed) };
   refuseGrowingCopy(ctx.p, r);
   patchJobData(ctx.p, id, { rate: r });
-  if (r.limited) runBatch(ctx, id);
+  // a stream's first block status that fails ends its first iteration with an error just after
+  // the reply (block_job_error_action), with or without a limit (streamStatusError)
+  if (r.limited || (r.kind === 'stream' && streamStatusError(ctx.p, r, 0) !== undefined)) runBatch(ctx, id);
 }
 
 /**

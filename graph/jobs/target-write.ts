@@ -73,12 +73,6 @@ export function qcow2OutOfRoom(p: Proc, q: string, offset: number, bytes: number
   return false;
 }
 
-/** A write into `target` (down through filters and raw) that a qcow2 node over a raw window refuses. */
-export function targetOutOfRoom(p: Proc, target: string, offset: number, bytes: number): boolean {
-  const end = writeEnd(p, target);
-  return p.node(end.node)?.driver === 'qcow2' && qcow2OutOfRoom(p, end.node, offset, bytes);
-}
-
 /** The errno a mirror's writes of [offset, offset + bytes) from `source` into `target` fail with. */
 export function mirrorWriteErrno(p: Proc, source: string, target: string, offset: number, bytes: number): string | undefined {
   if (bytes <= 0) return undefined;

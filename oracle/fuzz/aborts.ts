@@ -87,11 +87,16 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   if (drained) return `fuzz 1422096404: blockdev-snapshot onto '${drained[1] as string}' in an iothread while a job runs (7.2: bdrv_parent_drained_begin_single polls without the iothread lock)`;
   // fuzz 1693346616 (7.2 and 10.0 hang; graph/snapshot-abort-backup-hang.ts): a transaction that
   // fails after a snapshot appended over the source of a copying backup: external_snapshot_abort's
-  // bdrv_replace_node drains the overlay and waits for the resumed job for ever. The view knows
-  // neither the job's speed nor its sync mode, nor whether a later action fails: any snapshot of a
-  // running backup's device in a transaction of more than one action is avoided (a paused job is sent)
+  // bdrv_replace_node drains the overlay and waits for the resumed job for ever. Only a job that
+  // copies at a limit does (copyingBackupAbove): one with sync none copies nothing by itself
+  // (abort-12-txn-snapshot-abort-over-backup-sync-none-survives), an unlimited one is waited for
+  // until it is done copying (grammar.ts follow-ups), a paused one is quiescent
+  // (abort-12-txn-snapshot-abort-over-paused-backup-survives). The view does not know whether a
+  // later action fails, nor what a sync top job finds allocated: any snapshot of the device of a
+  // running, limited backup with sync other than none in a transaction of more than one action is avoided
   if (step.execute === 'transaction' && Array.isArray(a.actions) && a.actions.length > 1) {
-    const running = new Set([...(p.jobs?.values() ?? [])].filter((j) => j.kind === 'backup' && j.status === 'running').map((j) => j.device));
+    const running = new Set([...(p.jobs?.values() ?? [])]
+      .filter((j) => j.kind === 'backup' && j.status === 'running' && j.sync !== 'none' && j.limited !== false).map((j) => j.device));
     const over = (a.actions as Json[]).filter(isObj).map((act) => (isObj(act.data) && typeof act.type === 'string' ? snapshotOf(act.type, act.data) : undefined))
       .find((n) => typeof n === 'string' && running.has(n));
     if (over) return `fuzz 1693346616: a transaction that may fail after a snapshot of '${over as string}', the source of a running backup (QEMU hangs in external_snapshot_abort: bdrv_replace_node_common drains the overlay)`;

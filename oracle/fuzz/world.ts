@@ -5,7 +5,11 @@
 import { isWaitStep, type Json, type JsonObject, type NormGraph, type Step, type TranscriptStep } from '../format.js';
 
 export type JobKind = 'stream' | 'commit' | 'commit-active' | 'mirror' | 'backup';
-export interface TrackedJob { id: string; kind: JobKind; status: string; device: string; filter?: string }
+export interface TrackedJob {
+  id: string; kind: JobKind; status: string; device: string; filter?: string;
+  /** backup: its sync mode, and whether a speed limit holds its copy back (start or block-job-set-speed) */
+  sync?: string; limited?: boolean;
+}
 export interface TrackedExport { id: string; node: string; iothread?: string; fixed?: boolean }
 
 export class ProcView {
@@ -28,12 +32,15 @@ export class ProcView {
   /** Every name ever used in this process (node, job, export ids), so new ones never clash by accident. */
   readonly used = new Set<string>();
   /**
-   * Images a node with a persistent dirty bitmap read (ProcView.imageOf), shared by
-   * every process of the world (they open the same image files): such an image may carry a
-   * stored bitmap directory (oracle/fuzz/query-breaks.ts). Nodes that carried one: `bitmapNodes`.
+   * qcow2 nodes whose s->nb_bitmaps may not be 0 (oracle/fuzz/query-breaks.ts): the node read a
+   * bitmap directory when it opened (it shows persistent bitmaps as it appears:
+   * qcow2_load_dirty_bitmaps), or stored its persistent bitmaps into one when it went read-only
+   * (qcow2_reopen_bitmaps_ro -> qcow2_store_persistent_dirty_bitmaps). A persistent bitmap added
+   * to a node stays in memory until then, and the node's s->nb_bitmaps stays 0 (transcript
+   * fuzz-reopen-file-unstored-persistent-bitmap). Another node's store does not change this
+   * node's count.
    */
-  bitmapImages = new Set<string>();
-  readonly bitmapNodes = new Set<string>();
+  readonly bitmapDirNodes = new Set<string>();
 
   /** User-chosen node names present in the graph (canonical names of implicit nodes hold '.' or '#'). */
   named(): string[] { return this.graph.nodes.map((n) => n.name).filter((n) => !/[.#]/.test(n)); }
@@ -147,26 +154,24 @@ const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== nu
 
 export class World {
   readonly procs = new Map<string, ProcView>();
-  /** See ProcView.bitmapImages. */
-  readonly bitmapImages = new Set<string>();
   proc(name: string): ProcView {
     let p = this.procs.get(name);
-    if (!p) { this.procs.set(name, (p = new ProcView())); p.bitmapImages = this.bitmapImages; }
+    if (!p) this.procs.set(name, (p = new ProcView()));
     return p;
   }
 
   /** Folds one recorded step into the view. */
   observe(step: Step, out: TranscriptStep): void {
     const p = this.proc(out.proc);
+    const before = new Map(p.graph.nodes.map((n) => [n.name, n]));
     p.graph = out.graph;
-    // a persistent bitmap is stored into its image when the node is reopened read-only or closed
-    // (qcow2_store_persistent_dirty_bitmaps), and one loaded from the image was stored before:
-    // from then on the image may have a bitmap directory (oracle/fuzz/query-breaks.ts)
+    // ProcView.bitmapDirNodes: a node that appears with persistent bitmaps loaded them from its
+    // image's directory (or got one in the same transaction: counted all the same), one that went
+    // read-only with them stored them (oracle/fuzz/query-breaks.ts)
     for (const n of out.graph.nodes) {
       if (!n.bitmaps?.some((b) => / persistent\b/.test(b))) continue;
-      p.bitmapNodes.add(n.name);
-      const image = p.imageOf(n.name);
-      if (image !== undefined) p.bitmapImages.add(image);
+      const was = before.get(n.name);
+      if (!was || (n.ro && !was.ro)) p.bitmapDirNodes.add(n.name);
     }
     for (const ev of out.events) {
       const d = ev.data ?? {};
@@ -207,7 +212,7 @@ export class World {
     for (const n of [...p.moved]) if (!present.has(n)) p.moved.delete(n);
     for (const n of [...p.resized]) if (!present.has(n)) p.resized.delete(n);
     for (const n of [...p.monitorOwned]) if (!present.has(n)) p.monitorOwned.delete(n);
-    for (const n of [...p.bitmapNodes]) if (!present.has(n)) p.bitmapNodes.delete(n);
+    for (const n of [...p.bitmapDirNodes]) if (!present.has(n)) p.bitmapDirNodes.delete(n);
   }
 
   private applyOk(p: ProcView, cmd: string, a: JsonObject): void {
@@ -240,7 +245,15 @@ export class World {
         break;
       case 'blockdev-backup': case 'drive-backup': {
         const id = s('job-id')!;
-        if (id && !p.jobs.has(id)) p.jobs.set(id, { id, kind: 'backup', status: 'running', device: s('device')!, filter: s('filter-node-name') });
+        if (id && !p.jobs.has(id)) {
+          const speed = typeof a.speed === 'number' ? a.speed : 0;
+          p.jobs.set(id, { id, kind: 'backup', status: 'running', device: s('device')!, filter: s('filter-node-name'), sync: s('sync'), limited: speed > 0 });
+        }
+        break;
+      }
+      case 'block-job-set-speed': {
+        const j = s('device') ? p.jobs.get(s('device')!) : undefined;
+        if (j && typeof a.speed === 'number') j.limited = a.speed > 0;
         break;
       }
       case 'blockdev-snapshot-internal-sync':

@@ -45,4 +45,20 @@ test('no persistent bitmap was ever added: the image has no directory, the move 
   assert.is(queryBreaks(reopen('n8'), p), undefined);
 });
 
+const unstored = JSON.parse(readFileSync(new URL('../../oracle/transcripts/fuzz-reopen-file-unstored-persistent-bitmap.json', import.meta.url), 'utf8')) as Transcript;
+const viewBefore = (tr: Transcript, upTo: number) => {
+  const w = new World();
+  tr.steps.slice(0, upTo).forEach((s) => w.observe(s as Step, s));
+  return w.proc('A');
+};
+
+test('a persistent bitmap not yet stored (s->nb_bitmaps 0): the recorded move of the file is left alone', () => {
+  const at = unstored.steps.findIndex((s) => 'execute' in s && s.execute === 'blockdev-reopen');
+  const p = viewBefore(unstored, at);
+  assert.is(queryBreaks(unstored.steps[at] as Step, p), undefined);
+  // the same move with read-only: qcow2_reopen_bitmaps_ro stores the bitmap first, then the file moves
+  const ro = { execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'q', file: 'nf', 'read-only': true }] } } as CommandStep;
+  assert.match(queryBreaks(ro, p) ?? '', /3337831775/);
+});
+
 test.run();
