@@ -246,12 +246,15 @@ export const RULES = defineRules({
     modelled: true,
   },
   'wake-ends-rate-limit-sleep': {
-    what: "a wake-up of a speed-limited stream, commit or mirror sleeping for its rate limit (the end of a drained section: child_job_drained_end -> job_resume; block-job-set-speed's kick to another non-zero speed; job-resume) ends the sleep and the job runs its next iteration (modelled for every drain's end, and for the other wake-ups where a mirror's copies failed: their progress otherwise shows in no graph)",
-    '7.2': { fn: 'mirror_run/stream_run/commit_run: job_sleep_ns(delay_ns) returns when job_enter_cond/job_resume enters the job (block_job_set_speed_locked, child_job_drained_end)', value: true },
-    '10.0': { fn: 'block_job_ratelimit_sleep: do { delay_ns = ratelimit_calculate_delay(&job->limit, 0); job_sleep_ns(job, delay_ns); } while (delay_ns && !job_is_cancelled(job)): an early wake-up sleeps again until the slice the dispatched bytes need has passed (a new speed of 0 ends it)', value: false },
+    what: "a wake-up of a speed-limited stream, commit or mirror sleeping for its rate limit (the end of a drained section: child_job_drained_end -> job_resume; block-job-resume / job-resume: job_resume_locked; block-job-set-speed's kick: block_job_set_speed_locked -> job_enter_cond_locked when the speed goes up or to 0) ends the sleep and the job runs its next iteration",
+    '7.2': { fn: 'mirror_run/stream_run/commit_run: job_sleep_ns(delay_ns) returns when job_enter_cond/job_resume enters the job (block_job_set_speed_locked, job_resume_locked, child_job_drained_end), and the loop goes on', value: true },
+    '10.0': { fn: 'block_job_ratelimit_sleep: do { delay_ns = ratelimit_calculate_delay(&job->limit, 0); job_sleep_ns(job, delay_ns); } while (delay_ns && !job_is_cancelled(job)): after an early return the delay is asked again, so the job runs on only when the limit no longer asks for one (speed 0, or a new quota above what the slice dispatched); else it sleeps again (graph/jobs/rate.ts wakeJob)', value: false },
     // one mechanism with probe-blk-drain-wakes-jobs, aio-move-drain-wakes-jobs and
-    // transaction-drain-all-wakes-jobs (7.2-only recordings); fuzz --qemu 10.0 seed 77 case 1571681198
-    proof: [{ transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 6 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 5 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access-wakes.json', step: 5 }],
+    // transaction-drain-all-wakes-jobs (7.2-only recordings); fuzz --qemu 10.0 seed 77 case 1571681198;
+    // iotests/030-stream-pause #5: the resume of a speed-1 stream (7.2: it copies its last chunk
+    // and is pending; 10.0: still running, so set-speed -1 gets the speed check)
+    proof: [{ transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 6 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 5 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access-wakes.json', step: 5 },
+      { transcript: 'iotests/030-stream-pause.json', step: 5 }],
     modelled: true,
   },
   'mirror-copy-error-waits-for-rate-limit': {
