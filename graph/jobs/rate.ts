@@ -8,6 +8,10 @@
 // pending), or the end of a drained section over one of the job's nodes (child_job_drained_end
 // -> job_resume): job_sleep_ns then returns early and the loop runs its next iteration. So a
 // speed-limited job copies one chunk per wake-up and finishes when its chunks run out.
+// On 10.0 the loops sleep in block_job_ratelimit_sleep, which asks the delay again after every
+// wake-up: only a new speed whose quota covers what the slice dispatched (or speed 0) moves the
+// job on (wakeJob, rule 'wake-ends-rate-limit-sleep'). A backup's block_copy_dirty_clusters asks
+// it before every task on both versions, so its kicks (block_copy_kick) move nothing either.
 // A job started without a speed is not modelled in time: it runs until a `wait` step advances it
 // (x-blockgraph-job-advance), which copies what is left.
 // A mirror or active commit (block/mirror.c mirror_run) runs the same way over its dirty bitmap
