@@ -66,6 +66,9 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [{ transcript: 'fuzz-mirror-from-snapshot-access.json', step: 8 }, { transcript: 'fuzz-commit-clobbers-header.json', step: 4 }, { transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }, { transcript: 'combo-active-commit-under-throttle-export.json', step: 9 }, { transcript: 'combo-chain5-parallel-jobs.json', step: 6 }, { transcript: 'combo-export-iothread-mirror-commit.json', step: 11 }, { transcript: 'combo-mirror-top-over-streaming-chain.json', step: 8 }, { transcript: 'fuzz-drive-mirror-json-backing.json', step: 4 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access.json', step: 3 }, { transcript: 'aio-job-filter-append-pulls-movable-source.json', step: 4 }, { transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 4 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 3 }, { transcript: 'mirror-open-backing-chain.json', step: 3 }, { transcript: 'mirror-open-backing-neighbours.json', step: 3 }, { transcript: 'abort-14-commit-filter-same-length-survives.json', step: 4 }, { transcript: 'fuzz-img-create-checks-mirror-snapshot.json', step: 12 }, { transcript: 'jobs-into-qcow2-over-raw-size-enospc.json', step: 9 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access-wakes.json', step: 3 }, { transcript: 'job-mirror-snapshot-access-read-stop.json', step: 3 }, { transcript: 'job-mirror-kick-ratelimit.json', step: 2 },
+      // the 7.2-only fuzz findings recorded on 10.0 (wt-kick10): their first difference is this bitmap
+      { transcript: 'fuzz-cancel-ready-active-commit.json', step: 3 }, { transcript: 'fuzz-job-state-ready.json', step: 2 }, { transcript: 'fuzz-job-state-standby-text.json', step: 1 },
+      { transcript: 'fuzz-mirror-ready-empty-source.json', step: 2 }, { transcript: 'fuzz-mirror-ready-probe-drain.json', step: 2 }, { transcript: 'fuzz-mirror-ready-transaction-drain.json', step: 2 },
       ...[4, 5, 6, 7, 8].map((step) => ({ transcript: 'abort-12-add-cbw-mirror-target-back-in-main-survives.json', step }))],
     modelled: true,
   },
@@ -95,9 +98,10 @@ export const RULES = defineRules({
   'probe-blk-drain-wakes-jobs': {
     what: "a blockdev-add of a format node over a job's node wakes a sleeping speed-limited job (twice)",
     '7.2': { fn: 'bdrv_open_inherit: blk_unref(probing BlockBackend) -> blk_drain, blk_remove_bs -> blk_drain: child_job_drained_end -> job_resume kicks the job', value: true },
-    '10.0': { fn: 'not analysed: the 10.0 recordings show no wake-up there (fuzz-mirror-ready-probe-drain, fuzz-job-state-ready)', value: false },
-    proof: [{ transcript: 'fuzz-found/7.2-only-fuzz-mirror-ready-probe-drain.json', step: 5 }],
-    modelled: false,
+    '10.0': { fn: 'the same drains and job_resume, but the job sleeps in block_job_ratelimit_sleep, which sleeps again while the limit still asks for a delay (rule wake-ends-rate-limit-sleep): no wake-up', value: false },
+    // fuzz-job-state-ready #4: the probe drains of a blockdev-add that then fails
+    proof: [{ transcript: 'fuzz-mirror-ready-probe-drain.json', step: 5 }, { transcript: 'fuzz-job-state-ready.json', step: 4 }],
+    modelled: true,
   },
   'aio-move-drain-wakes-jobs': {
     what: "an AioContext move (x-blockdev-set-iothread, ...) of a job's component wakes a sleeping speed-limited job",
@@ -109,9 +113,11 @@ export const RULES = defineRules({
   'transaction-drain-all-wakes-jobs': {
     what: 'a transaction (blockdev-snapshot, -sync, blockdev-backup) wakes every sleeping speed-limited job, even when an action fails',
     '7.2': { fn: 'qmp_transaction: bdrv_drain_all() before the actions', value: true },
-    '10.0': { fn: 'not analysed: the 10.0 recordings show no wake-up there (fuzz-mirror-ready-transaction-drain, fuzz-job-state-standby-text)', value: false },
-    proof: [{ transcript: 'fuzz-found/7.2-only-fuzz-mirror-ready-transaction-drain.json', step: 4 }],
-    modelled: false,
+    '10.0': { fn: 'the same bdrv_drain_all and job_resume, but the job sleeps in block_job_ratelimit_sleep, which sleeps again while the limit still asks for a delay (rule wake-ends-rate-limit-sleep): no wake-up', value: false },
+    // (also fuzz-job-state-standby-text #2-#4: a failed blockdev-snapshot's drain makes the commit
+    // ready on 7.2; its proof step is its first difference, the bitmap of mirror-dirty-bitmap)
+    proof: [{ transcript: 'fuzz-mirror-ready-transaction-drain.json', step: 4 }],
+    modelled: true,
   },
   'reopen-drop-self-file-backing-aborts': {
     what: "oracle crash 3: a reopen moves a parent's backing away from a node whose backing is its own file node",
