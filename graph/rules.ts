@@ -119,6 +119,13 @@ export const RULES = defineRules({
     proof: [{ transcript: 'fuzz-mirror-ready-transaction-drain.json', step: 4 }],
     modelled: true,
   },
+  'block-status-first-layer-eof': {
+    what: 'the first layer bdrv_co_common_block_status_above asks, at or beyond its end, is unallocated with pnum 0 (a stream ends there)',
+    '7.2': { fn: 'bdrv_co_common_block_status_above: returns at *pnum == 0 for bs itself; only lower layers synthesise allocated zeroes', value: true },
+    '10.0': { fn: 'not analysed: the 10.0 recording of fuzz-job-state-finalize keeps the stream running after its resume', value: false },
+    proof: [{ transcript: 'fuzz-found/7.2-only-fuzz-job-state-finalize.json', step: 7 }],
+    modelled: false,
+  },
   'reopen-drop-self-file-backing-aborts': {
     what: "oracle crash 3: a reopen moves a parent's backing away from a node whose backing is its own file node",
     '7.2': { fn: 'bdrv_reopen_multiple → bdrv_set_backing_noperm → … bdrv_parent_drained_end_single_no_poll: Assertion c->parent_quiesce_counter > 0 fails (the model refuses, saying so)', value: true },

@@ -7,6 +7,7 @@
 import { imageBehind } from '../images.js';
 import type { Proc } from '../proc.js';
 import { filterOrCowBs, isFilter } from './chain.js';
+import { rule } from '../rules.js';
 
 export interface Status { alloc: boolean; n: number }
 
@@ -47,9 +48,7 @@ export function allocatedAbove(p: Proc, top: string | null, base: string | null,
     if (!includeBase && cur === base) break;
     if (!isFilter(p, cur)) {
       const st = layerStatus(p, cur, offset, n);
-      // (the same in 10.0's io.c; the 10.0 recording of fuzz-found/7.2-only-fuzz-job-state-finalize
-      // differs only because block_job_ratelimit_sleep swallows the resume that reaches this EOF)
-      if (st.n === 0 && first) return { alloc: false, n: 0 };
+      if (st.n === 0 && first && rule(p, 'block-status-first-layer-eof')) return { alloc: false, n: 0 };
       first = false;
       if (st.n === 0) return { alloc: true, n };   // short layer: synthesised zeroes
       if (st.alloc) return st;

@@ -11,6 +11,7 @@ import { allocatedAbove } from './allocation.js';
 import { filterChild, isFilter } from './chain.js';
 import { getLength } from '../length.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
+import { rule } from '../rules.js';
 
 /** MAX_IN_FLIGHT * MAX_IO_BYTES */
 export const DEFAULT_MIRROR_BUF_SIZE = 16 * (1 << 20);
@@ -105,7 +106,7 @@ export function mirrorDirtyInit(
  * and a filter answers by asking its filtered child at the same offset (bdrv_co_block_status:
  * BDRV_BLOCK_RAW recursion, each level clamped to its own bdrv_getlength); a level whose end lies
  * before bdev_length answers BDRV_BLOCK_EOF with pnum 0 there, which that first call returns as
- * is (the same on 10.0): count 0, and QEMU aborts (mirror.c:871). The filter's
+ * is (rule 'block-status-first-layer-eof'): count 0, and QEMU aborts (mirror.c:871). The filter's
  * child became shorter after its open: a blockdev-snapshot whose overlay is a smaller image
  * replaced the child (bdrv_append), a reopen gave it another file. 10.0 survives the recorded case
  * (its blkdebug reports the child's length after the append: the 10.0 recording
@@ -113,6 +114,7 @@ export function mirrorDirtyInit(
  * initialised from block status (not sync none, not zero_target onto a target that cannot unmap).
  */
 function refuseShortFirstLayer(p: Proc, source: string, len: number): void {
+  if (!rule(p, 'block-status-first-layer-eof')) return;
   for (let cur: string | undefined = source, i = 0; cur && i < 10000; i++) {
     const end = getLength(p, cur);
     if (end < len) {
