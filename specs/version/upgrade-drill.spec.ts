@@ -40,13 +40,27 @@ function asProc(s: Scenario, proc: string): Scenario {
   };
 }
 
+/** The status of every job after each step, from the recording's JOB_STATUS_CHANGE events. */
+function jobStatusesAfter(t: Transcript): string[] {
+  const now = new Map<string, string>();
+  return t.steps.map((s) => {
+    for (const e of s.events ?? []) if (e.event === 'JOB_STATUS_CHANGE') now.set(String(e.data?.id), String(e.data?.status));
+    return JSON.stringify([...now].sort());
+  });
+}
+
 /** From the two recordings: per command step, 10.0's answer where the first difference shows. */
 function expectedDifferences(f: string): { command: string; kind: string; desc10?: string; step: number }[] {
   const [a, b] = [load(TRANSCRIPTS_DIR, f), load(TRANSCRIPTS_10_0_DIR, f)];
   const out: { command: string; kind: string; desc10?: string; step: number }[] = [];
+  // the drill runs every command on the recorded 7.2 state: a command that meets a job in another
+  // state on 10.0 (an earlier wake-up 10.0 swallowed: rule wake-ends-rate-limit-sleep) answers
+  // otherwise because of that earlier command, where the drill reports it
+  const [ja, jb] = [jobStatusesAfter(a), jobStatusesAfter(b)];
   a.steps.forEach((s, i) => {
     const t = b.steps[i]!;
     if (isWaitStep(s) || isWaitStep(t)) return;
+    if (i > 0 && ja[i - 1] !== jb[i - 1]) return;
     const prevSame = i === 0 || JSON.stringify(a.steps[i - 1]!.graph) === JSON.stringify(b.steps[i - 1]!.graph);
     if (JSON.stringify(s.result) !== JSON.stringify(t.result)) {
       out.push({ command: s.execute, kind: s.result.ok !== t.result.ok ? 'outcome' : 'error-text', ...(t.result.ok ? {} : { desc10: t.result.desc }), step: i });
