@@ -6,7 +6,6 @@
 // Transient per Draft (one command), never stored.
 import type { Draft } from './draft.js';
 import type { Proc } from './proc.js';
-import { rule } from './rules.js';
 
 
 interface DrainState { depth: number; current: Set<string>; wakes: string[] }
@@ -59,11 +58,11 @@ export function drained<T>(p: Proc, roots: (string | null | undefined)[], subtre
     return fn();
   } finally {
     st.depth--;
-    // 10.0: the job's rate-limit sleep is block_job_ratelimit_sleep, which sleeps again until the
-    // whole delay has passed when job_resume's kick ends job_sleep_ns early: no wake-up
-    // (rule 'wake-ends-rate-limit-sleep')
+    // child_job_drained_end -> job_resume enters the job; on 10.0 its rate-limit sleep is
+    // block_job_ratelimit_sleep, which sleeps again while the limit still asks for a delay
+    // (graph/jobs/rate.ts wakeJob, rule 'wake-ends-rate-limit-sleep')
     if (st.depth === 0) {
-      if (rule(p, 'wake-ends-rate-limit-sleep')) st.wakes.push(...st.current);
+      st.wakes.push(...st.current);
       st.current = new Set();
     }
   }

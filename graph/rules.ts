@@ -65,7 +65,10 @@ export const RULES = defineRules({
       fn: 'mirror_start_job: bdrv_create_dirty_bitmap(s->mirror_top_bs, granularity, NULL), then bdrv_disable_dirty_bitmap always (mirror_top_do_pwritev sets the bits itself, so the mode can change while the job runs)',
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
-    proof: [{ transcript: 'fuzz-mirror-from-snapshot-access.json', step: 8 }, { transcript: 'fuzz-commit-clobbers-header.json', step: 4 }, { transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }, { transcript: 'combo-active-commit-under-throttle-export.json', step: 9 }, { transcript: 'combo-chain5-parallel-jobs.json', step: 6 }, { transcript: 'combo-export-iothread-mirror-commit.json', step: 11 }, { transcript: 'combo-mirror-top-over-streaming-chain.json', step: 8 }, { transcript: 'fuzz-drive-mirror-json-backing.json', step: 4 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access.json', step: 3 }, { transcript: 'aio-job-filter-append-pulls-movable-source.json', step: 4 }, { transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 4 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 3 }, { transcript: 'mirror-open-backing-chain.json', step: 3 }, { transcript: 'mirror-open-backing-neighbours.json', step: 3 }, { transcript: 'abort-14-commit-filter-same-length-survives.json', step: 4 }, { transcript: 'fuzz-img-create-checks-mirror-snapshot.json', step: 12 }, { transcript: 'jobs-into-qcow2-over-raw-size-enospc.json', step: 9 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access-wakes.json', step: 3 }, { transcript: 'job-mirror-snapshot-access-read-stop.json', step: 3 },
+    proof: [{ transcript: 'fuzz-mirror-from-snapshot-access.json', step: 8 }, { transcript: 'fuzz-commit-clobbers-header.json', step: 4 }, { transcript: 'aio-mirror-target.json', step: 4 }, { transcript: 'add-blkverify.json', step: 6 }, { transcript: 'bitmap-jobs.json', step: 19 }, { transcript: 'freeze-active-commit-links.json', step: 3 }, { transcript: 'fuzz-job-state-ready-text.json', step: 2 }, { transcript: 'job-active-commit-ro-base.json', step: 2 }, { transcript: 'job-commit-active.json', step: 5 }, { transcript: 'job-drive-mirror-nbd-add.json', step: 12 }, { transcript: 'job-drive-mirror-top.json', step: 2 }, { transcript: 'job-mirror-complete.json', step: 4 }, { transcript: 'job-mirror-none-ready.json', step: 4 }, { transcript: 'mirror-replaces-quorum-child.json', step: 10 }, { transcript: 'mirror-sync-bitmap-modes.json', step: 6 }, { transcript: 'nbd-client-migration.json', step: 13 }, { transcript: 'reopen-inherited-ro-then-job.json', step: 8 }, { transcript: 'replace-mirror-export-moves.json', step: 4 }, { transcript: 'combo-active-commit-under-throttle-export.json', step: 9 }, { transcript: 'combo-chain5-parallel-jobs.json', step: 6 }, { transcript: 'combo-export-iothread-mirror-commit.json', step: 11 }, { transcript: 'combo-mirror-top-over-streaming-chain.json', step: 8 }, { transcript: 'fuzz-drive-mirror-json-backing.json', step: 4 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access.json', step: 3 }, { transcript: 'aio-job-filter-append-pulls-movable-source.json', step: 4 }, { transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 4 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 3 }, { transcript: 'mirror-open-backing-chain.json', step: 3 }, { transcript: 'mirror-open-backing-neighbours.json', step: 3 }, { transcript: 'abort-14-commit-filter-same-length-survives.json', step: 4 }, { transcript: 'fuzz-img-create-checks-mirror-snapshot.json', step: 12 }, { transcript: 'jobs-into-qcow2-over-raw-size-enospc.json', step: 9 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access-wakes.json', step: 3 }, { transcript: 'job-mirror-snapshot-access-read-stop.json', step: 3 }, { transcript: 'job-mirror-kick-ratelimit.json', step: 2 },
+      // the 7.2-only fuzz findings recorded on 10.0 (wt-kick10): their first difference is this bitmap
+      { transcript: 'fuzz-cancel-ready-active-commit.json', step: 3 }, { transcript: 'fuzz-job-state-ready.json', step: 2 }, { transcript: 'fuzz-job-state-standby-text.json', step: 1 },
+      { transcript: 'fuzz-mirror-ready-empty-source.json', step: 2 }, { transcript: 'fuzz-mirror-ready-probe-drain.json', step: 2 }, { transcript: 'fuzz-mirror-ready-transaction-drain.json', step: 2 },
       ...[4, 5, 6, 7, 8].map((step) => ({ transcript: 'abort-12-add-cbw-mirror-target-back-in-main-survives.json', step }))],
     modelled: true,
   },
@@ -95,9 +98,10 @@ export const RULES = defineRules({
   'probe-blk-drain-wakes-jobs': {
     what: "a blockdev-add of a format node over a job's node wakes a sleeping speed-limited job (twice)",
     '7.2': { fn: 'bdrv_open_inherit: blk_unref(probing BlockBackend) -> blk_drain, blk_remove_bs -> blk_drain: child_job_drained_end -> job_resume kicks the job', value: true },
-    '10.0': { fn: 'not analysed: the 10.0 recordings show no wake-up there (fuzz-mirror-ready-probe-drain, fuzz-job-state-ready)', value: false },
-    proof: [{ transcript: 'fuzz-found/7.2-only-fuzz-mirror-ready-probe-drain.json', step: 5 }],
-    modelled: false,
+    '10.0': { fn: 'the same drains and job_resume, but the job sleeps in block_job_ratelimit_sleep, which sleeps again while the limit still asks for a delay (rule wake-ends-rate-limit-sleep): no wake-up', value: false },
+    // fuzz-job-state-ready #4: the probe drains of a blockdev-add that then fails
+    proof: [{ transcript: 'fuzz-mirror-ready-probe-drain.json', step: 5 }, { transcript: 'fuzz-job-state-ready.json', step: 4 }],
+    modelled: true,
   },
   'aio-move-drain-wakes-jobs': {
     what: "an AioContext move (x-blockdev-set-iothread, ...) of a job's component wakes a sleeping speed-limited job",
@@ -109,14 +113,21 @@ export const RULES = defineRules({
   'transaction-drain-all-wakes-jobs': {
     what: 'a transaction (blockdev-snapshot, -sync, blockdev-backup) wakes every sleeping speed-limited job, even when an action fails',
     '7.2': { fn: 'qmp_transaction: bdrv_drain_all() before the actions', value: true },
-    '10.0': { fn: 'not analysed: the 10.0 recordings show no wake-up there (fuzz-mirror-ready-transaction-drain, fuzz-job-state-standby-text)', value: false },
-    proof: [{ transcript: 'fuzz-found/7.2-only-fuzz-mirror-ready-transaction-drain.json', step: 4 }],
-    modelled: false,
+    '10.0': { fn: 'the same bdrv_drain_all and job_resume, but the job sleeps in block_job_ratelimit_sleep, which sleeps again while the limit still asks for a delay (rule wake-ends-rate-limit-sleep): no wake-up', value: false },
+    // (also fuzz-job-state-standby-text #2-#4: a failed blockdev-snapshot's drain makes the commit
+    // ready on 7.2; its proof step is its first difference, the bitmap of mirror-dirty-bitmap)
+    proof: [{ transcript: 'fuzz-mirror-ready-transaction-drain.json', step: 4 }],
+    modelled: true,
   },
   'block-status-first-layer-eof': {
     what: 'the first layer bdrv_co_common_block_status_above asks, at or beyond its end, is unallocated with pnum 0 (a stream ends there)',
     '7.2': { fn: 'bdrv_co_common_block_status_above: returns at *pnum == 0 for bs itself; only lower layers synthesise allocated zeroes', value: true },
-    '10.0': { fn: 'not analysed: the 10.0 recording of fuzz-job-state-finalize keeps the stream running after its resume', value: false },
+    // (wt-kick10: the 10.0 recording of fuzz-job-state-finalize differs by the job-resume that
+    // block_job_ratelimit_sleep swallows, rule wake-ends-rate-limit-sleep, and agrees with either
+    // value here; 10.0's io.c still returns the first layer's pnum 0, but the value also gates
+    // mirror_dirty_init's refusal (graph/jobs/mirror-dirty.ts), which 10.0's filter lengths avoid:
+    // true here breaks qemu-10.0/aborts/abort-14-commit-filter-over-shorter-image)
+    '10.0': { fn: 'not analysed (see above): a stream reaching that EOF on 10.0 is not recorded yet', value: false },
     proof: [{ transcript: 'fuzz-found/7.2-only-fuzz-job-state-finalize.json', step: 7 }],
     modelled: false,
   },
@@ -221,7 +232,9 @@ export const RULES = defineRules({
       ...[3, 12, 13].map((step) => ({ transcript: 'jobs-into-qcow2-over-raw-size-enospc.json', step })),
       // the drive-backup's copy bitmap on f6 (7.2) or on its filter (10.0) (fuzz 1693346616's boundaries, wt-hang2)
       { transcript: 'abort-12-txn-snapshot-abort-over-paused-backup-survives.json', step: 1 },
-      { transcript: 'abort-12-txn-snapshot-abort-over-backup-nothing-to-copy-survives.json', step: 3 }],
+      { transcript: 'abort-12-txn-snapshot-abort-over-backup-nothing-to-copy-survives.json', step: 3 },
+      // a speed-1 backup kicked by resume and set-speed (the same on both versions but for this bitmap)
+      { transcript: 'job-backup-kick-ratelimit.json', step: 2 }],
     modelled: true,
   },
   'grouped-txn-job-start-order': {
@@ -248,12 +261,19 @@ export const RULES = defineRules({
     modelled: true,
   },
   'wake-ends-rate-limit-sleep': {
-    what: "a wake-up of a speed-limited stream, commit or mirror sleeping for its rate limit (the end of a drained section: child_job_drained_end -> job_resume; block-job-set-speed's kick to another non-zero speed; job-resume) ends the sleep and the job runs its next iteration (modelled for every drain's end, and for the other wake-ups where a mirror's copies failed: their progress otherwise shows in no graph)",
-    '7.2': { fn: 'mirror_run/stream_run/commit_run: job_sleep_ns(delay_ns) returns when job_enter_cond/job_resume enters the job (block_job_set_speed_locked, child_job_drained_end)', value: true },
-    '10.0': { fn: 'block_job_ratelimit_sleep: do { delay_ns = ratelimit_calculate_delay(&job->limit, 0); job_sleep_ns(job, delay_ns); } while (delay_ns && !job_is_cancelled(job)): an early wake-up sleeps again until the slice the dispatched bytes need has passed (a new speed of 0 ends it)', value: false },
+    what: "a wake-up of a speed-limited stream, commit or mirror sleeping for its rate limit (the end of a drained section: child_job_drained_end -> job_resume; block-job-resume / job-resume: job_resume_locked; block-job-set-speed's kick: block_job_set_speed_locked -> job_enter_cond_locked when the speed goes up or to 0) ends the sleep and the job runs its next iteration",
+    '7.2': { fn: 'mirror_run/stream_run/commit_run: job_sleep_ns(delay_ns) returns when job_enter_cond/job_resume enters the job (block_job_set_speed_locked, job_resume_locked, child_job_drained_end), and the loop goes on', value: true },
+    '10.0': { fn: 'block_job_ratelimit_sleep: do { delay_ns = ratelimit_calculate_delay(&job->limit, 0); job_sleep_ns(job, delay_ns); } while (delay_ns && !job_is_cancelled(job)): after an early return the delay is asked again, so the job runs on only when the limit no longer asks for one (speed 0, or a new quota above what the slice dispatched); else it sleeps again (graph/jobs/rate.ts wakeJob)', value: false },
     // one mechanism with probe-blk-drain-wakes-jobs, aio-move-drain-wakes-jobs and
-    // transaction-drain-all-wakes-jobs (7.2-only recordings); fuzz --qemu 10.0 seed 77 case 1571681198
-    proof: [{ transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 6 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 5 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access-wakes.json', step: 5 }],
+    // transaction-drain-all-wakes-jobs (7.2-only recordings); fuzz --qemu 10.0 seed 77 case 1571681198;
+    // iotests/030-stream-pause #5: the resume of a speed-1 stream (7.2: it copies its last chunk
+    // and is pending; 10.0: still running, so set-speed -1 gets the speed check)
+    proof: [{ transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 6 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 5 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access-wakes.json', step: 5 },
+      { transcript: 'iotests/030-stream-pause.json', step: 5 },
+      // kicks recorded on both versions: a stream's set-speed 2 (#8: 7.2 pending, 10.0 running),
+      // a mirror's resume (#6: 7.2 ready), a commit's job-resume and set-speed 2 (#5: 7.2 pending)
+      { transcript: 'job-stream-kick-ratelimit.json', step: 8 }, { transcript: 'job-mirror-kick-ratelimit.json', step: 6 },
+      { transcript: 'job-commit-kick-ratelimit.json', step: 5 }],
     modelled: true,
   },
   'mirror-copy-error-waits-for-rate-limit': {

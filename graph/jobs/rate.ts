@@ -8,6 +8,10 @@
 // pending), or the end of a drained section over one of the job's nodes (child_job_drained_end
 // -> job_resume): job_sleep_ns then returns early and the loop runs its next iteration. So a
 // speed-limited job copies one chunk per wake-up and finishes when its chunks run out.
+// On 10.0 the loops sleep in block_job_ratelimit_sleep, which asks the delay again after every
+// wake-up: only a new speed whose quota covers what the slice dispatched (or speed 0) moves the
+// job on (wakeJob, rule 'wake-ends-rate-limit-sleep'). A backup's block_copy_dirty_clusters asks
+// it before every task on both versions, so its kicks (block_copy_kick) move nothing either.
 // A job started without a speed is not modelled in time: it runs until a `wait` step advances it
 // (x-blockgraph-job-advance), which copies what is left.
 // A mirror or active commit (block/mirror.c mirror_run) runs the same way over its dirty bitmap
@@ -367,16 +371,32 @@ function runBatch(ctx: JobCtx, id: string): void {
   else if (done) sendJob(ctx, id, { type: r.kind === 'mirror' ? 'READY' : 'DONE' });
 }
 
-/** A wake-up: a sleeping, running, not user-paused speed-limited job runs its next iterations. */
+/**
+ * ratelimit_calculate_delay(&job->limit, 0) (include/qemu/ratelimit.h): no delay when the limit is
+ * off (slice_quota 0, a speed of 0) or when the bytes dispatched in the current (extended) slice
+ * are still below its quota (a quota raised by block-job-set-speed). The slice's end by the clock
+ * is not modelled: a sleeping job's slice lasts dispatched/quota slices (minutes at the speeds
+ * the scenarios and the fuzzer use).
+ */
+export function rateDelays(r: RateState): boolean {
+  return r.quota > 0 && r.dispatched >= r.quota;
+}
+
+/**
+ * A wake-up: a sleeping, running, not user-paused speed-limited job runs its next iterations.
+ * On 7.2 (stream_run/commit_run/mirror_run: job_sleep_ns(delay_ns)) any entry ends the sleep. On
+ * 10.0 the loops sleep in block_job_ratelimit_sleep (blockjob.c), which asks
+ * ratelimit_calculate_delay(limit, 0) again after every early return of job_sleep_ns: the job
+ * runs on only when the limit no longer asks for a delay (the quota of a new speed covers what
+ * the slice dispatched, or a speed of 0), else it sleeps again (rule 'wake-ends-rate-limit-sleep').
+ * The same for every wake-up: job_resume's (block-job-resume, child_job_drained_end),
+ * block_job_set_speed_locked's kick, and a job stopped on an error and resumed.
+ */
 export function wakeJob(ctx: JobCtx, id: string): void {
   const j = ctx.p.job(id);
   const r = rateOf(j);
   if (!j || !r?.limited || !r.sleeping || j.status !== 'running' || j.paused > 0) return;
-  // 10.0: block_job_ratelimit_sleep sleeps again while the limit still asks for a delay, so a
-  // failed copy is not seen until then (graph/rules.ts). Only applied to a job with a failed copy
-  // pending: for the others the model's wake-up runs one more iteration whose progress no graph
-  // shows, and 10.0's end of the sleep depends on the clock.
-  if (r.ret !== undefined && r.quota > 0 && !rule(ctx.p, 'wake-ends-rate-limit-sleep')) return;
+  if (!rule(ctx.p, 'wake-ends-rate-limit-sleep') && rateDelays(r)) return;
   runBatch(ctx, id);
 }
 

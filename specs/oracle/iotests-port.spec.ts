@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkModel, loadKnown, matchKnown } from '../../oracle/fuzz/index.js';
-import { IOTESTS_DIR, scoreIotests } from '../../oracle/fuzz/iotests.js';
+import { IOTESTS_10_0_DIR, IOTESTS_DIR, scoreIotests } from '../../oracle/fuzz/iotests.js';
 import { parseScenario, parseTranscript } from '../../oracle/format.js';
 import { TRANSCRIPTS_DIR } from '../../oracle/paths.js';
 
@@ -39,6 +39,13 @@ test('the model on the iotests port: no disagreement outside the known list, no 
   assert.equal(unexplained, [], `disagreements not in oracle/fuzz/known-disagreements.json:\n${unexplained.join('\n')}`);
   assert.equal(fixed, [], `listed disagreements that agree now (remove them from the list):\n${fixed.join('\n')}`);
   assert.not.ok(disagreements.some((d) => d.category === 'model-crash'), 'the model threw (exit 70)');
+});
+
+test('the model under 10.0 rules on the port as recorded on 10.0: no disagreement', async () => {
+  // (030-stream-pause: a resume or set-speed kick of a rate-limited job that 10.0's
+  // block_job_ratelimit_sleep swallows; graph/rules.ts wake-ends-rate-limit-sleep)
+  const { disagreements } = await scoreIotests(IOTESTS_10_0_DIR);
+  assert.equal(disagreements.map((d) => `iotests/${d.transcript} #${d.step} ${d.category} ${d.command}: ${d.differs}`), []);
 });
 
 test('every fuzz-found transcript still shows the disagreement its known entry describes', async () => {

@@ -17,7 +17,7 @@ const load = (dir: string, f: string) => parseTranscript(readFileSync(join(dir, 
 
 /** Scenarios that cannot be recorded on 10.0 as written, each with the reason (docs/fidelity.md "QEMU 10.0"). */
 const NOT_ON_10: Record<string, string> = {
-  'job-speed-drain-wakeups.json': "step 12: the speed-limited stream does not reach 'pending' from drain wake-ups on 10.0.2 (its copy loop and rate limiter differ; not modelled for 10.0)",
+  'job-speed-drain-wakeups.json': "step 12: the speed-limited stream does not reach 'pending' from drain wake-ups on 10.0.2 (block_job_ratelimit_sleep sleeps again after each: graph/rules.ts wake-ends-rate-limit-sleep), so the scenario's wait never ends",
   'fuzz-snapshot-over-compress.json': 'step 3: QEMU 10.0.2 hangs for good in bdrv_append above a compress filter (graph/rules.ts append-over-compress-hangs; the model refuses it under 10.0 rules, specs/version/qemu10-hangs.spec.ts)',
   'aio-backup-cbw-pulls-movable-source.json': "step 4: QEMU 10.0.2 aborts in bdrv_insert_node (Assertion `bdrv_get_aio_context(bs) == ctx' failed) when the filter's attach moves a source nothing pins in its iothread (graph/rules.ts insert-node-context-asserts; the model refuses it under 10.0 rules)",
   'aio-stream-cor-pulls-movable-source.json': "step 4: QEMU 10.0.2 aborts in bdrv_insert_node (Assertion `bdrv_get_aio_context(bs) == ctx' failed), as for the backup (graph/rules.ts insert-node-context-asserts)",

@@ -40,13 +40,27 @@ function asProc(s: Scenario, proc: string): Scenario {
   };
 }
 
+/** The status of every job after each step, from the recording's JOB_STATUS_CHANGE events. */
+function jobStatusesAfter(t: Transcript): string[] {
+  const now = new Map<string, string>();
+  return t.steps.map((s) => {
+    for (const e of s.events ?? []) if (e.event === 'JOB_STATUS_CHANGE') now.set(String(e.data?.id), String(e.data?.status));
+    return JSON.stringify([...now].sort());
+  });
+}
+
 /** From the two recordings: per command step, 10.0's answer where the first difference shows. */
 function expectedDifferences(f: string): { command: string; kind: string; desc10?: string; step: number }[] {
   const [a, b] = [load(TRANSCRIPTS_DIR, f), load(TRANSCRIPTS_10_0_DIR, f)];
   const out: { command: string; kind: string; desc10?: string; step: number }[] = [];
+  // the drill runs every command on the recorded 7.2 state: a command that meets a job in another
+  // state on 10.0 (an earlier wake-up 10.0 swallowed: rule wake-ends-rate-limit-sleep) answers
+  // otherwise because of that earlier command, where the drill reports it
+  const [ja, jb] = [jobStatusesAfter(a), jobStatusesAfter(b)];
   a.steps.forEach((s, i) => {
     const t = b.steps[i]!;
     if (isWaitStep(s) || isWaitStep(t)) return;
+    if (i > 0 && ja[i - 1] !== jb[i - 1]) return;
     const prevSame = i === 0 || JSON.stringify(a.steps[i - 1]!.graph) === JSON.stringify(b.steps[i - 1]!.graph);
     if (JSON.stringify(s.result) !== JSON.stringify(t.result)) {
       out.push({ command: s.execute, kind: s.result.ok !== t.result.ok ? 'outcome' : 'error-text', ...(t.result.ok ? {} : { desc10: t.result.desc }), step: i });
@@ -58,6 +72,13 @@ function expectedDifferences(f: string): { command: string; kind: string; desc10
 /** A difference in the host's images only (`host:` lines of the drill's diff): no recording shows those. */
 const hostOnly = (d: { kind: string; graph: string[] }) =>
   d.kind === 'graph' && d.graph.every((l) => l.startsWith('host:') || l.startsWith(' '));
+
+/**
+ * A difference in a job's copy progress only (its rate state: graph/jobs/rate.ts, e.g. a resume
+ * that 10.0's block_job_ratelimit_sleep swallows): no recorded graph shows a job's offset.
+ */
+const jobProgressOnly = (d: { kind: string; graph: string[] }) =>
+  d.kind === 'graph' && d.graph.every((l) => /^process \w+: changed job /.test(l) || /^\s+data\.rate\./.test(l));
 
 /** JSON with sorted keys (a logged command's arguments need not keep the scenario's key order). */
 const canon = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
@@ -111,7 +132,7 @@ test('drill upgrade --to 10.0 reports exactly the recorded differences, with 10.
     // that image, on a state the drill (each command run on the recorded 7.2 state) never has:
     // such a file is compared before that command only
     const hidden = mine.find(({ d }) => hostOnly(d))?.step ?? Infinity;
-    const got = mine.filter(({ d, step }) => step < hidden && !(d.kind === 'graph' && unknowable.has(step)))
+    const got = mine.filter(({ d, step }) => step < hidden && !jobProgressOnly(d) && !(d.kind === 'graph' && unknowable.has(step)))
       .map(({ d }) => ({ command: d.command, kind: d.kind, ...(d.after.ok ? {} : d.kind === 'graph' ? {} : { desc10: d.after.desc }) }));
     const want = expectedDifferences(f).filter((w) => w.step < hidden)
       .map(({ step: _s, ...w }) => (w.kind === 'graph' ? { command: w.command, kind: w.kind } : w));
