@@ -8,6 +8,7 @@ import { sendJob, txnJobs } from '../graph/jobs/runner.js';
 import { rateRunToEnd } from '../graph/jobs/rate.js';
 import { activeCommitBulkCopy } from '../graph/jobs/guest-write.js';
 import type { JobStatus } from '../graph/types.js';
+import { heldDrainPaused, startDeferred } from '../graph/jobs/held-drain.js';
 import type { CommandDef } from './types.js';
 
 const LATER: JobStatus[] = ['waiting', 'pending', 'aborting', 'concluded', 'null'];
@@ -24,6 +25,8 @@ export const xBlockgraphJobAdvance: CommandDef = {
     for (let i = 0; i < 4; i++) {
       const j = p.job(id);
       if (!j || j.status === target || j.status !== 'running') break;
+      // a job a held drained section pauses (graph/jobs/held-drain.ts) does not move
+      if (heldDrainPaused(p, id) || startDeferred(p, id)) break;
       // a failure its first write met after the QMP reply (graph/jobs/backup.ts, mirror.ts)
       const fails = (j.data as { failsWith?: string }).failsWith;
       if (fails !== undefined) {

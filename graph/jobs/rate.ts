@@ -36,6 +36,7 @@ import { cbwBelow, refuseCbwGrowth } from './cbw-growth.js';
 import { jobReadError, jobWriteError } from './job-read.js';
 import { snapshotAccessReadable } from './snapshot-io.js';
 import { strerror } from '../read.js';
+import { deferStartIfHeld, heldDrainPaused, registerDeferredStart, runDeferredStart } from './held-drain.js';
 
 /** STREAM_CHUNK, COMMIT_BUFFER_SIZE */
 const CHUNK = 512 * 1024;
@@ -298,8 +299,15 @@ export function startRate(ctx: JobCtx, id: string, init: Omit<RateState, 'pos' |
   const r: RateState = { ...init, pos: 0, dispatched: 0, sleeping: false, limited: j.speed > 0, quota: quotaOf(j.speed) };
   refuseGrowingCopy(ctx.p, r);
   patchJobData(ctx.p, id, { rate: r });
+  // a job started under a held drained section runs its first iterations when it is first entered
+  if (deferStartIfHeld(ctx.p, id, 'rate', {})) return;
   if (r.limited) runBatch(ctx, id);
 }
+
+// the first entry of a stream, commit or mirror loop started under a held drained section
+registerDeferredStart('rate', (ctx, id) => {
+  if (rateOf(ctx.p.job(id))?.limited) runBatch(ctx, id);
+});
 
 /**
  * fuzz 1430764569: the job's first copies run as soon as it starts (its coroutine is entered by
@@ -337,6 +345,10 @@ function runBatch(ctx: JobCtx, id: string): void {
 
 /** A wake-up: a sleeping, running, not user-paused speed-limited job runs its next iterations. */
 export function wakeJob(ctx: JobCtx, id: string): void {
+  // job_resume_locked: a job a held drained section still pauses is not entered (pause_count > 0)
+  if (heldDrainPaused(ctx.p, id)) return;
+  // a job that has not run yet (started under a held drained section) starts now
+  if (runDeferredStart(ctx, id)) return;
   const j = ctx.p.job(id);
   const r = rateOf(j);
   if (!j || !r?.limited || !r.sleeping || j.status !== 'running' || j.paused > 0) return;
