@@ -219,7 +219,9 @@ export const RULES = defineRules({
       ...[3, 12, 13].map((step) => ({ transcript: 'jobs-into-qcow2-over-raw-size-enospc.json', step })),
       // the drive-backup's copy bitmap on f6 (7.2) or on its filter (10.0) (fuzz 1693346616's boundaries, wt-hang2)
       { transcript: 'abort-12-txn-snapshot-abort-over-paused-backup-survives.json', step: 1 },
-      { transcript: 'abort-12-txn-snapshot-abort-over-backup-nothing-to-copy-survives.json', step: 3 }],
+      { transcript: 'abort-12-txn-snapshot-abort-over-backup-nothing-to-copy-survives.json', step: 3 },
+      // a backup of a qcow2 whose file edge moved onto a snapshot overlay, while it copies (wt-jobs, fuzz 2597031903)
+      { transcript: 'fuzz-backup-qcow2-file-under-snapshot-overlay.json', step: 11 }],
     modelled: true,
   },
   'grouped-txn-job-start-order': {
