@@ -7,6 +7,7 @@ import type { Job } from '../graph/types.js';
 import { applyVerb, driverOf, patchJobData, sendJob, type JobCtx } from '../graph/jobs/runner.js';
 import { findBlockJob, findJob } from './job-lookup.js';
 import { rateSetSpeed, wakeJob } from '../graph/jobs/rate.js';
+import { heldDrainPaused } from '../graph/jobs/held-drain.js';
 import type { CommandDef } from './types.js';
 
 type Finder = (p: Proc, id: string) => Job;
@@ -56,8 +57,9 @@ function complete(ctx: JobCtx, j: Job): void {
   const drv = driverOf(j);
   if (j.cancelled || !drv?.complete) throw new QmpError(`The active block job '${j.id}' cannot be completed`);
   drv.complete(ctx, j);
-  // a paused job finishes when it is resumed
-  if (ctx.p.job(j.id)!.paused === 0) sendJob(ctx, j.id, { type: 'DONE' });
+  // mirror_complete: "If the job is paused, it will be re-entered when it is resumed" (a standby
+  // job, user-paused or paused by a held drained section: graph/jobs/rate.ts wakeJob finishes it)
+  if (ctx.p.job(j.id)!.paused === 0 && !heldDrainPaused(ctx.p, j.id)) sendJob(ctx, j.id, { type: 'DONE' });
 }
 
 function verbCommand(name: string, finder: Finder, key: 'id' | 'device', fn: (ctx: JobCtx, j: Job, args: Record<string, any>) => void): CommandDef {

@@ -46,8 +46,9 @@ function withReplyTimeout<T>(reply: Promise<T>, ms: number | undefined, message:
 const SETTLE_JOB: Record<string, readonly string[]> = {
   'job-cancel': ['concluded', 'pending', 'null'],
   'block-job-cancel': ['concluded', 'pending', 'null'],
-  'job-complete': ['pending', 'concluded', 'null'],
-  'block-job-complete': ['pending', 'concluded', 'null'],
+  // a job in standby (paused, job_complete accepts it) completes only when it is resumed
+  'job-complete': ['pending', 'concluded', 'null', 'standby'],
+  'block-job-complete': ['pending', 'concluded', 'null', 'standby'],
   'job-pause': ['paused', 'standby', 'pending', 'concluded', 'null'],
   'block-job-pause': ['paused', 'standby', 'pending', 'concluded', 'null'],
   'job-resume': ['running', 'ready', 'pending', 'concluded', 'null'],

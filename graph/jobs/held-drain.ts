@@ -95,6 +95,12 @@ export function endHeldDrain(p: Proc, paused: string[], wakesSleepers: boolean):
   const still = heldDrainPausedJobs(p);
   for (const id of paused) {
     if (!p.job(id) || still.has(id)) continue;
-    if (startDeferred(p, id) || wakesSleepers) queueWake(p, id);
+    if (startDeferred(p, id) || completesOnWake(p, id) || wakesSleepers) queueWake(p, id);
   }
+}
+
+/** A ready mirror whose job-complete came while it was paused: entered again, it completes. */
+export function completesOnWake(p: Proc, id: string): boolean {
+  const j = p.job(id);
+  return !!j && j.status === 'ready' && j.paused === 0 && j.data.kind === 'mirror' && j.data.shouldComplete === true && !j.cancelled;
 }

@@ -351,7 +351,8 @@ registerJobDriver('mirror', {
   complete(ctx, j) {
     const { p } = ctx;
     const d = j.data as unknown as MirrorData;
-    if (j.status !== 'ready') throw new QmpError(`The active block job '${j.id}' cannot be completed`);
+    // mirror_complete: job_is_ready (ready or standby)
+    if (j.status !== 'ready' && j.status !== 'standby') throw new QmpError(`The active block job '${j.id}' cannot be completed`);
     let toReplace: string | null = null;
     if (d.replaces) {
       if (!p.node(d.replaces)) throw new QmpError(`Node name '${d.replaces}' not found`);

@@ -36,7 +36,7 @@ import { cbwBelow, refuseCbwGrowth } from './cbw-growth.js';
 import { jobReadError, jobWriteError } from './job-read.js';
 import { snapshotAccessReadable } from './snapshot-io.js';
 import { strerror } from '../read.js';
-import { deferStartIfHeld, heldDrainPaused, registerDeferredStart, runDeferredStart } from './held-drain.js';
+import { completesOnWake, deferStartIfHeld, heldDrainPaused, registerDeferredStart, runDeferredStart } from './held-drain.js';
 
 /** STREAM_CHUNK, COMMIT_BUFFER_SIZE */
 const CHUNK = 512 * 1024;
@@ -349,6 +349,12 @@ export function wakeJob(ctx: JobCtx, id: string): void {
   if (heldDrainPaused(ctx.p, id)) return;
   // a job that has not run yet (started under a held drained section) starts now
   if (runDeferredStart(ctx, id)) return;
+  // a ready mirror completed while it was paused (job-complete in standby) leaves its loop now:
+  // mirror_run's should_complete exit (job_completed)
+  if (completesOnWake(ctx.p, id)) {
+    sendJob(ctx, id, { type: 'DONE' });
+    return;
+  }
   const j = ctx.p.job(id);
   const r = rateOf(j);
   if (!j || !r?.limited || !r.sleeping || j.status !== 'running' || j.paused > 0) return;
