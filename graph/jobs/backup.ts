@@ -26,6 +26,7 @@ import { addJobEdge, dropRef, removeJobEdges } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { blockDriverCanCompress } from '../drivers.js';
 import { jobReadError } from './job-read.js';
+import { registerDeferredStart } from './held-drain.js';
 
 export interface BackupData {
   kind: 'backup';
@@ -240,6 +241,9 @@ export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: str
   // a job without a rate limit copies everything before it settles (the fuzz waits for it)
   if (!j.speed) backupCopy(p, d);
 }
+
+// the first entry of a backup started under a held drained section
+registerDeferredStart('backup', (ctx, id, s) => backupRunStart(ctx, id, s as { onSourceError?: string; onTargetError?: string }));
 
 /** BLOCK_COPY_MAX_BUFFER: block_copy's read/write requests are at most this long */
 const BLOCK_COPY_MAX_BUFFER = 1 << 20;

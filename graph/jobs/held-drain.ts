@@ -60,7 +60,8 @@ export function registerDeferredStart(kind: string, fn: DeferredStart): void {
  */
 export function deferStartIfHeld(p: Proc, id: string, kind: string, start: Record<string, unknown>): boolean {
   if (!heldDrainPaused(p, id)) return false;
-  patchJobData(p, id, { deferredStart: { kind, ...start } });
+  // as logged: JSON (no undefined members)
+  patchJobData(p, id, { deferredStart: JSON.parse(JSON.stringify({ ...start, kind })) as Record<string, unknown> });
   return true;
 }
 
