@@ -7,6 +7,7 @@ import { moveToContext, tryMoveToContext } from '../graph/aio.js';
 import { dirtyBitmapExists } from '../graph/bitmap-lookup.js';
 import { BITMAP_ALLOW_RO, dirtyBitmapCheck, findDirtyBitmap } from '../graph/bitmaps.js';
 import { backupRunStart, startBackup } from '../graph/jobs/backup.js';
+import { deferStartIfHeld } from '../graph/jobs/held-drain.js';
 import { sendJob, type JobCtx } from '../graph/jobs/runner.js';
 import { lookupBs } from './job-lookup.js';
 import { runTransaction, type ActionCtx, type PreparedAction } from './transaction.js';
@@ -94,7 +95,9 @@ export function prepareAfterMove(ctx: ActionCtx, d: Record<string, any>, bs: str
     // blockdev_backup_commit: job_start
     commit() {
       sendJob(jctx, job.id, { type: 'START' });
-      backupRunStart(jctx, job.id, { onSourceError: d['on-source-error'], onTargetError: d['on-target-error'] });
+      const errors = { onSourceError: d['on-source-error'], onTargetError: d['on-target-error'] };
+      // under a held drained section (graph/jobs/held-drain.ts) backup_run waits at job_co_entry's pause point
+      if (!deferStartIfHeld(p, job.id, 'backup', errors)) backupRunStart(jctx, job.id, errors);
     },
   };
 }

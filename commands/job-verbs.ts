@@ -3,10 +3,12 @@
 // job's status accepts the verb (job_apply_verb), then sends it the verb's event.
 import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
-import type { Job } from '../graph/types.js';
+import type { Job, JobStatus } from '../graph/types.js';
+import { verbAllowed, verbError, type JobVerb } from '../machines/job.js';
 import { applyVerb, driverOf, patchJobData, sendJob, type JobCtx } from '../graph/jobs/runner.js';
 import { findBlockJob, findJob } from './job-lookup.js';
 import { rateSetSpeed, wakeJob } from '../graph/jobs/rate.js';
+import { heldDrainPaused } from '../graph/jobs/held-drain.js';
 import type { CommandDef } from './types.js';
 
 type Finder = (p: Proc, id: string) => Job;
@@ -56,9 +58,29 @@ function complete(ctx: JobCtx, j: Job): void {
   const drv = driverOf(j);
   if (j.cancelled || !drv?.complete) throw new QmpError(`The active block job '${j.id}' cannot be completed`);
   drv.complete(ctx, j);
-  // a paused job finishes when it is resumed
-  if (ctx.p.job(j.id)!.paused === 0) sendJob(ctx, j.id, { type: 'DONE' });
+  // mirror_complete: "If the job is paused, it will be re-entered when it is resumed" (a standby
+  // job, user-paused or paused by a held drained section: graph/jobs/rate.ts wakeJob finishes it)
+  if (ctx.p.job(j.id)!.paused === 0 && !heldDrainPaused(ctx.p, j.id)) sendJob(ctx, j.id, { type: 'DONE' });
 }
+
+/**
+ * The status QEMU shows for a job a held drained section pauses (graph/jobs/held-drain.ts): the
+ * job sits at a pause point, so job_pause_point_locked made it paused (standby when ready); the
+ * drain's own events are not shown (the normalizer drops them), but job_apply_verb's refusal
+ * names the status.
+ */
+function heldStatus(p: Proc, j: Job): JobStatus | undefined {
+  if (j.status !== 'running' && j.status !== 'ready') return undefined;
+  if (!heldDrainPaused(p, j.id)) return undefined;
+  return j.status === 'running' ? 'paused' : 'standby';
+}
+
+/** The verb this command applies (job_apply_verb_locked, checked first). */
+const VERB_OF: Record<string, JobVerb> = {
+  'job-pause': 'pause', 'job-resume': 'resume', 'job-cancel': 'cancel', 'job-complete': 'complete', 'job-finalize': 'finalize', 'job-dismiss': 'dismiss',
+  'block-job-pause': 'pause', 'block-job-resume': 'resume', 'block-job-cancel': 'cancel', 'block-job-complete': 'complete',
+  'block-job-finalize': 'finalize', 'block-job-dismiss': 'dismiss', 'block-job-set-speed': 'set-speed',
+};
 
 function verbCommand(name: string, finder: Finder, key: 'id' | 'device', fn: (ctx: JobCtx, j: Job, args: Record<string, any>) => void): CommandDef {
   return {
@@ -66,6 +88,9 @@ function verbCommand(name: string, finder: Finder, key: 'id' | 'device', fn: (ct
     mutates: true,
     run({ p, args, emit }) {
       const j = finder(p, String(args[key]));
+      const held = heldStatus(p, j);
+      const verb = VERB_OF[name];
+      if (held && verb && !verbAllowed(held, verb)) throw new QmpError(verbError(j.id, held, verb));
       fn({ p, emit }, j, args);
       return {};
     },

@@ -9,6 +9,7 @@ import { rateRunToEnd } from '../graph/jobs/rate.js';
 import { backupRunToEnd } from '../graph/jobs/backup.js';
 import { activeCommitBulkCopy } from '../graph/jobs/guest-write.js';
 import type { JobStatus } from '../graph/types.js';
+import { heldDrainPaused, startDeferred } from '../graph/jobs/held-drain.js';
 import type { CommandDef } from './types.js';
 
 const LATER: JobStatus[] = ['waiting', 'pending', 'aborting', 'concluded', 'null'];
@@ -25,6 +26,8 @@ export const xBlockgraphJobAdvance: CommandDef = {
     for (let i = 0; i < 4; i++) {
       const j = p.job(id);
       if (!j || j.status === target || j.status !== 'running') break;
+      // a job a held drained section pauses (graph/jobs/held-drain.ts) does not move
+      if (heldDrainPaused(p, id) || startDeferred(p, id)) break;
       // backup_run with sync none yields until it is cancelled
       if (j.data.kind === 'backup' && j.data.sync === 'none') break;
       const txn = typeof j.data.txn === 'string' ? j.data.txn : undefined;

@@ -12,7 +12,7 @@ interface DrainState { depth: number; current: Set<string>; wakes: string[] }
 const DRAINS = new WeakMap<Draft, DrainState>();
 
 /** The jobs a drain of `roots` pauses: any with an edge into the drained nodes or their ancestors. */
-function drainedJobs(p: Proc, roots: string[], subtree: boolean): string[] {
+export function drainedJobs(p: Proc, roots: string[], subtree: boolean): string[] {
   // Only a job can be paused: without any, the walk over every ancestor (a fan-in's thousands of
   // parents) finds nothing, so it is not made.
   if (!p.d.any(p.name, 'jobs')) return [];
@@ -66,6 +66,17 @@ export function drained<T>(p: Proc, roots: (string | null | undefined)[], subtre
       st.current = new Set();
     }
   }
+}
+
+/**
+ * A wake-up that is no temporary section's: the end of a held drained section
+ * (graph/jobs/held-drain.ts) resumes the jobs it paused; they run when the command ends, after
+ * the wake-ups queued before.
+ */
+export function queueWake(p: Proc, job: string): void {
+  let st = DRAINS.get(p.d);
+  if (!st) DRAINS.set(p.d, (st = { depth: 0, current: new Set(), wakes: [] }));
+  st.wakes.push(job);
 }
 
 /** The jobs the command's finished sections resumed, in order (and forgets them). */

@@ -20,7 +20,7 @@ export const JOB_VERB_TABLE: Record<JobVerb, string> = {
   pause:       '01111100000',
   resume:      '01111100000',
   'set-speed': '01111100000',
-  complete:    '00001000000',
+  complete:    '00001100000',
   finalize:    '00000001000',
   dismiss:     '00000000010',
   change:      '00111100000',

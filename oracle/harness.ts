@@ -46,8 +46,9 @@ function withReplyTimeout<T>(reply: Promise<T>, ms: number | undefined, message:
 const SETTLE_JOB: Record<string, readonly string[]> = {
   'job-cancel': ['concluded', 'pending', 'null'],
   'block-job-cancel': ['concluded', 'pending', 'null'],
-  'job-complete': ['pending', 'concluded', 'null'],
-  'block-job-complete': ['pending', 'concluded', 'null'],
+  // a job in standby (paused, job_complete accepts it) completes only when it is resumed
+  'job-complete': ['pending', 'concluded', 'null', 'standby'],
+  'block-job-complete': ['pending', 'concluded', 'null', 'standby'],
   'job-pause': ['paused', 'standby', 'pending', 'concluded', 'null'],
   'block-job-pause': ['paused', 'standby', 'pending', 'concluded', 'null'],
   'job-resume': ['running', 'ready', 'pending', 'concluded', 'null'],
@@ -125,9 +126,11 @@ function deferReadyOfStartedJobs(events: QmpEvent[], buffer: QmpEvent[]): void {
  * a job started by a successful blockdev-backup or transaction step is handed on to the next step
  * of the same daemon (in recorded scenarios a `wait` for the job). The same holds for a mirror
  * that fails at once (mirror_run's size check: the job_exit bottom half runs after the reply,
- * as iotests/041-single-errors shows with the failure in the following step).
+ * as iotests/041-single-errors shows with the failure in the following step), and a backup whose
+ * first source read fails (drive-backup starts its job the same way: qmp_drive_backup ->
+ * do_backup_common -> job_start; fuzz-backup-source-read-error).
  */
-const DEFER_FINISH = new Set(['blockdev-backup', 'transaction', 'blockdev-mirror', 'drive-mirror']);
+const DEFER_FINISH = new Set(['blockdev-backup', 'drive-backup', 'transaction', 'blockdev-mirror', 'drive-mirror']);
 function deferFinishOfStartedJobs(events: QmpEvent[], buffer: QmpEvent[]): void {
   const started = new Set(events.filter((e) => statusOf(e) === 'created').map((e) => String(e.data?.id)));
   if (started.size === 0) return;

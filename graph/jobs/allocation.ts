@@ -8,6 +8,7 @@ import { imageBehind } from '../images.js';
 import type { Proc } from '../proc.js';
 import { filterOrCowBs, isFilter } from './chain.js';
 import { rule } from '../rules.js';
+import { staleL2Garbage } from './stale-qcow2.js';
 
 export interface Status { alloc: boolean; n: number }
 
@@ -18,6 +19,10 @@ export function layerStatus(p: Proc, node: string, offset: number, bytes: number
   const max = Math.min(bytes, n.size - offset);
   switch (n.driver) {
     case 'qcow2': {
+      // an L2 table read from a blockdev-snapshot overlay's data: a compressed entry, data
+      // (qcow2_co_block_status: BDRV_BLOCK_DATA; graph/jobs/stale-qcow2.ts)
+      const stale = staleL2Garbage(p, node, offset);
+      if (stale?.garbage) return { alloc: true, n: Math.min(stale.end - offset, max) };
       const file = p.fileChild(node)?.child;
       const img = file ? imageBehind(p, file) : undefined;
       for (const [s, e] of img?.data ?? []) {

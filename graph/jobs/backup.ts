@@ -20,12 +20,14 @@ import { filterChild, isFilter } from './chain.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
 import { writeGuestData } from './guest-write.js';
 import { snapshotAccessReadable, snapshotAccessWritable } from './snapshot-io.js';
-import { jobWriteError } from './job-read.js';
+import { jobReadError, jobWriteError } from './job-read.js';
+import { ENOSPC } from './target-write.js';
 import { errorAction, stopOnError } from './rate.js';
 import { getLength } from '../length.js';
 import { addJobEdge, dropRef, removeJobEdges } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { blockDriverCanCompress } from '../drivers.js';
+import { registerDeferredStart } from './held-drain.js';
 
 export interface BackupData {
   kind: 'backup';
@@ -219,9 +221,49 @@ export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: str
     sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
     return;
   }
+  // block_copy_do_copy's reads of the source (bdrv_co_pread(s->source)) through the graph
+  // (job-read.ts: blkdebug rules, …): the first that fails ends the block_copy call and
+  // backup_loop asks backup_error_action(error_is_read) -> block_job_error_action with
+  // on-source-error; report (and enospc for another errno) fails the job with the errno
+  if (reports(o.onSourceError)) {
+    const err = backupReadError(p, d, j.speed > 0);
+    if (err !== undefined && (o.onSourceError !== 'enospc' || err !== ENOSPC)) {
+      ctx.emit('BLOCK_JOB_ERROR', { device: id, operation: 'read', action: 'report' });
+      sendJob(ctx, id, { type: 'FAIL', error: err });
+      return;
+    }
+  }
   // a job without a rate limit copies everything before it settles (the fuzz waits for it): its
   // block_copy call runs now and its status waits for the job's next run (backupRunToEnd)
   if (!j.speed) patchJobData(p, id, { copyCall: blockCopyCall(p, d) });
+}
+
+// the first entry of a backup started under a held drained section
+registerDeferredStart('backup', (ctx, id, s) => backupRunStart(ctx, id, s as { onSourceError?: string; onTargetError?: string }));
+
+/** BLOCK_COPY_MAX_BUFFER: block_copy's read/write requests are at most this long */
+const BLOCK_COPY_MAX_BUFFER = 1 << 20;
+
+/**
+ * The errno text of the first source read of the copy that fails (block_copy_do_copy reads what
+ * block status calls data: the stretches blockCopyCall copies, in requests of at most
+ * BLOCK_COPY_MAX_BUFFER), or undefined. A speed-limited job reads its first request only before
+ * the rate limit makes block_copy_dirty_clusters sleep.
+ */
+function backupReadError(p: Proc, d: BackupData, limited: boolean): string | undefined {
+  const len = p.node(d.source)?.size ?? 0;
+  for (let pos = 0, guard = 0; pos < len && guard < 1_000_000; guard++) {
+    const st = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, len - pos) : allocatedAbove(p, d.source, null, true, pos, len - pos);
+    const n = st.n > 0 ? st.n : len - pos;
+    if (st.alloc && (d.sync === 'full' || d.sync === 'top')) {
+      for (let o = pos; o < pos + n; o += BLOCK_COPY_MAX_BUFFER) {
+        const err = jobReadError(p, d.source, o, Math.min(BLOCK_COPY_MAX_BUFFER, pos + n - o));
+        if (err !== undefined || limited) return err;
+      }
+    }
+    pos += n;
+  }
+  return undefined;
 }
 
 /** The status of a finished block_copy call: the errno text of the write that failed, if one did. */

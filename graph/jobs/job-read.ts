@@ -13,11 +13,14 @@ import { layerStatus } from './allocation.js';
 import { imageBehind } from '../images.js';
 import { qcow2HostOffset } from '../open.js';
 import { ENOSPC, qcow2OutOfRoom } from './target-write.js';
+import { staleL2Garbage } from './stale-qcow2.js';
 
 const FILTERS = new Set(['throttle', 'copy-on-read', 'compress', 'preallocate', 'copy-before-write']);
 
 /** strerror(ENOTSUP) */
 const ENOTSUP = 'Operation not supported';
+/** strerror(EIO) */
+const EIO = 'Input/output error';
 
 /**
  * The errno text a read of [offset, offset + bytes) of `node` fails with, or undefined. A qcow2
@@ -61,6 +64,15 @@ export function jobReadError(p: Proc, node: string, offset: number, bytes: numbe
         const img = f ? imageBehind(p, f) : undefined;
         const layout = known && img?.format === 'qcow2' && img.dataFile === undefined ? img : undefined;
         const l2Span = ((img?.clusterSize ?? 65536) ** 2) / 8;
+        // an L2 table read from a blockdev-snapshot overlay's data (stale-qcow2.ts): -EIO
+        if (known) {
+          for (let pos = off, guard = 0; pos < end && guard < 100000; guard++) {
+            const stale = staleL2Garbage(p, cur!, pos);
+            if (!stale) break;
+            if (stale.garbage) return EIO;
+            pos = stale.end;
+          }
+        }
         for (let pos = off, guard = 0; pos < end && guard < 100000; guard++) {
           const st = layerStatus(p, cur!, pos, end - pos);
           let m = st.n > 0 ? st.n : end - pos;

@@ -27,6 +27,8 @@ import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setRea
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { getLength } from '../length.js';
 import { openBackingFile } from '../open.js';
+import { drainedJobs } from '../drain.js';
+import { deferStartIfHeld, endHeldDrain, registerDeferredStart } from './held-drain.js';
 
 export interface MirrorData {
   kind: 'mirror';
@@ -139,7 +141,9 @@ function startAppended(ctx: JobCtx, o: MirrorStart, mtName: string, baseReadOnly
     freezeChain(p, mt.name, o.target);
   }
   sendJob(ctx, job.id, { type: 'START' });
-  mirrorRunStart(ctx, job.id, o, targetIsBacking);
+  // job_start -> job_co_entry: under a held drained section (a completed mirror's source below,
+  // graph/jobs/held-drain.ts) the job stops at its first pause point, before mirror_run
+  if (!deferStartIfHeld(p, job.id, 'mirror', { o, targetIsBacking })) mirrorRunStart(ctx, job.id, o, targetIsBacking);
   return p.job(job.id)!;
 }
 
@@ -248,11 +252,25 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   if (j && j.status === 'running' && j.speed === 0 && dirty.length === 0) sendJob(ctx, id, { type: 'READY' });
 }
 
-/** mirror_exit_common */
+registerDeferredStart('mirror', (ctx, id, s) => {
+  const { o, targetIsBacking } = s as unknown as { o: MirrorStart; targetIsBacking: boolean };
+  mirrorRunStart(ctx, id, o, targetIsBacking);
+});
+
+/** mirror_exit_common; its bdrv_drained_end(src) ends the section mirror_run began (held-drain.ts) */
 function exitCommon(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
   const { p } = ctx;
   const d = p.job(j.id)!.data as unknown as MirrorData;
   if (d.prepared) return undefined;
+  const drainedBySource = p.node(d.source) ? drainedJobs(p, [d.source], false).filter((x) => x !== j.id) : [];
+  const failed = exitCommonInner(ctx, j, abort);
+  endHeldDrain(p, drainedBySource, rule(p, 'wake-ends-rate-limit-sleep'));
+  return failed;
+}
+
+function exitCommonInner(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
+  const { p } = ctx;
+  const d = p.job(j.id)!.data as unknown as MirrorData;
   let failed: string | undefined;
   patchJobData(p, j.id, { prepared: true });
   const mt = d.mirrorTop;
@@ -328,7 +346,8 @@ registerJobDriver('mirror', {
   complete(ctx, j) {
     const { p } = ctx;
     const d = j.data as unknown as MirrorData;
-    if (j.status !== 'ready') throw new QmpError(`The active block job '${j.id}' cannot be completed`);
+    // mirror_complete: job_is_ready (ready or standby)
+    if (j.status !== 'ready' && j.status !== 'standby') throw new QmpError(`The active block job '${j.id}' cannot be completed`);
     let toReplace: string | null = null;
     if (d.replaces) {
       if (!p.node(d.replaces)) throw new QmpError(`Node name '${d.replaces}' not found`);

@@ -40,6 +40,7 @@ import { cbwBelow, refuseCbwGrowth } from './cbw-growth.js';
 import { jobReadError, jobWriteError } from './job-read.js';
 import { snapshotAccessReadable } from './snapshot-io.js';
 import { strerror } from '../read.js';
+import { completesOnWake, deferStartIfHeld, heldDrainPaused, registerDeferredStart, runDeferredStart } from './held-drain.js';
 
 /** STREAM_CHUNK, COMMIT_BUFFER_SIZE */
 const CHUNK = 512 * 1024;
@@ -332,10 +333,25 @@ export function startRate(ctx: JobCtx, id: string, init: Omit<RateState, 'pos' |
   const r: RateState = { ...init, pos: 0, dispatched: 0, sleeping: false, limited: j.speed > 0, quota: quotaOf(j.speed) };
   refuseGrowingCopy(ctx.p, r);
   patchJobData(ctx.p, id, { rate: r });
-  // a stream's first block status that fails ends its first iteration with an error just after
-  // the reply (block_job_error_action), with or without a limit (streamStatusError)
+  // a job started under a held drained section runs its first iterations when it is first entered
+  if (deferStartIfHeld(ctx.p, id, 'rate', {})) return;
+  firstIterations(ctx, id, r);
+}
+
+/**
+ * The iterations job_start's first entry runs before the QMP reply: a speed-limited loop's first
+ * batch, and a stream's first block status that fails ends its first iteration with an error just
+ * after the reply (block_job_error_action), with or without a limit (streamStatusError).
+ */
+function firstIterations(ctx: JobCtx, id: string, r: RateState): void {
   if (r.limited || (r.kind === 'stream' && streamStatusError(ctx.p, r, 0) !== undefined)) runBatch(ctx, id);
 }
+
+// the first entry of a stream, commit or mirror loop started under a held drained section
+registerDeferredStart('rate', (ctx, id) => {
+  const r = rateOf(ctx.p.job(id));
+  if (r) firstIterations(ctx, id, r);
+});
 
 /**
  * fuzz 1430764569: the job's first copies run as soon as it starts (its coroutine is entered by
@@ -393,6 +409,16 @@ export function rateDelays(r: RateState): boolean {
  * block_job_set_speed_locked's kick, and a job stopped on an error and resumed.
  */
 export function wakeJob(ctx: JobCtx, id: string): void {
+  // job_resume_locked: a job a held drained section still pauses is not entered (pause_count > 0)
+  if (heldDrainPaused(ctx.p, id)) return;
+  // a job that has not run yet (started under a held drained section) starts now
+  if (runDeferredStart(ctx, id)) return;
+  // a ready mirror completed while it was paused (job-complete in standby) leaves its loop now:
+  // mirror_run's should_complete exit (job_completed)
+  if (completesOnWake(ctx.p, id)) {
+    sendJob(ctx, id, { type: 'DONE' });
+    return;
+  }
   const j = ctx.p.job(id);
   const r = rateOf(j);
   if (!j || !r?.limited || !r.sleeping || j.status !== 'running' || j.paused > 0) return;

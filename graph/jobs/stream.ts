@@ -18,7 +18,11 @@ import { addJobBB, addJobEdge, dropRef, removeJobBB, removeJobEdges, setReadOnly
 import { QmpErrorAfterAbort } from '../abort-residue.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { onErrorOf, startRate } from './rate.js';
+import { deferStartIfHeld, registerDeferredStart } from './held-drain.js';
 import { drained } from '../drain.js';
+
+// stream_run with nothing to stream, entered at the end of a held drained section
+registerDeferredStart('stream-nothing', (ctx, id) => sendJob(ctx, id, { type: 'DONE' }));
 
 export interface StreamData {
   kind: 'stream';
@@ -143,8 +147,10 @@ function streamStart(ctx: JobCtx, o: StreamStart, failPath: boolean): StartResul
   const job = p.job(jobId)!;
   sendJob(ctx, job.id, { type: 'START' });
   // stream_run: nothing to copy when T is its own base_overlay; it finishes at once.
-  if (skipFilters(p, o.bs) === baseOverlay) sendJob(ctx, job.id, { type: 'DONE' });
-  else {
+  // (under a held drained section, graph/jobs/held-drain.ts, only when the section ends)
+  if (skipFilters(p, o.bs) === baseOverlay) {
+    if (!deferStartIfHeld(p, job.id, 'stream-nothing', {})) sendJob(ctx, job.id, { type: 'DONE' });
+  } else {
     const top = skipFilters(p, o.bs)!;
     startRate(ctx, job.id, { kind: 'stream', len: p.node(o.bs)!.size, top, baseOverlay, dest: top, ...onErrorOf(o.onError) });
   }

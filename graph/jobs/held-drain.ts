@@ -1,0 +1,107 @@
+// The drained section a mirror (or active commit) keeps open between the end of its run and its
+// prepare/abort (block/mirror.c, 7.2): mirror_run leaves its loop with bdrv_drained_begin(bs) on
+// the source (the should_complete exit, and immediate_exit's `if (need_drain)`), and only
+// mirror_exit_common ends it (bdrv_drained_end(src)). A job that failed or was cancelled gets to
+// its abort at once (job_exit), but one that completed waits for its prepare while it is
+// `waiting` (for the other jobs of its transaction) or `pending` (auto-finalize false): all that
+// time the source and every node above it are quiesced (bdrv_parent_drained_begin, recursively
+// through bdrv_child_cb_drained_begin), and so is any parent attached later
+// (bdrv_replace_child_noperm's drain_saldo). Every block job with a node there is paused
+// (child_job_drained_begin -> job_pause): one started there stops at job_co_entry's
+// job_pause_point before its .run, and a wake-up (job_resume of a temporary drain's end) only
+// counts the pause down (job_resume_locked: `if (job->pause_count) return`). When the held
+// section ends, job_resume enters them: a job that never ran starts its .run then, a sleeping
+// one runs its next iteration.
+// The model keeps no drain counters: the held sections follow from the jobs' status, and the
+// quiesced nodes from the graph as it is (QEMU's counters follow every edge change).
+import { drainedJobs, queueWake } from '../drain.js';
+import type { Proc } from '../proc.js';
+import { patchJobData, type JobCtx } from './runner.js';
+
+/** The mirror-kind jobs whose run ended and whose prepare has not run: each holds its source drained. */
+function holders(p: Proc): { id: string; source: string }[] {
+  if (!p.d.any(p.name, 'jobs')) return [];
+  const out: { id: string; source: string }[] = [];
+  for (const j of p.jobs()) {
+    const d = j.data as { kind?: string; prepared?: boolean; source?: string };
+    if (d.kind !== 'mirror' || d.prepared || (j.status !== 'waiting' && j.status !== 'pending')) continue;
+    if (typeof d.source === 'string' && p.node(d.source)) out.push({ id: j.id, source: d.source });
+  }
+  return out;
+}
+
+/** The jobs some held drained section pauses (the holders themselves left out: their run is over). */
+export function heldDrainPausedJobs(p: Proc, except?: string): Set<string> {
+  const hs = holders(p).filter((h) => h.id !== except);
+  if (!hs.length) return new Set();
+  const ids = new Set(hs.map((h) => h.id));
+  return new Set(drainedJobs(p, hs.map((h) => h.source), false).filter((j) => !ids.has(j)));
+}
+
+/** Whether a held drained section pauses job `id` (child_job_drained_begin: pause_count > 0). */
+export function heldDrainPaused(p: Proc, id: string): boolean {
+  return heldDrainPausedJobs(p).has(id);
+}
+
+/**
+ * What a job started under a held drained section does when it is first entered: its kind's
+ * start (mirror: mirror_run's first stretch; stream, commit: the first run of their loop).
+ */
+type DeferredStart = (ctx: JobCtx, id: string, start: Record<string, unknown>) => void;
+const STARTS = new Map<string, DeferredStart>();
+export function registerDeferredStart(kind: string, fn: DeferredStart): void {
+  STARTS.set(kind, fn);
+}
+
+/**
+ * job_start under a held drained section: job_co_entry stops at job_pause_point before .run
+ * (the pause is a drain's, no event survives the normalizer), so the start is kept in the job's
+ * data and run at the wake-up that ends the section (runDeferredStart). Returns whether it was.
+ */
+export function deferStartIfHeld(p: Proc, id: string, kind: string, start: Record<string, unknown>): boolean {
+  if (!heldDrainPaused(p, id)) return false;
+  // as logged: JSON (no undefined members)
+  patchJobData(p, id, { deferredStart: JSON.parse(JSON.stringify({ ...start, kind })) as Record<string, unknown> });
+  return true;
+}
+
+/** Whether job `id` waits for its first entry (deferStartIfHeld). */
+export function startDeferred(p: Proc, id: string): boolean {
+  return p.job(id)?.data.deferredStart !== undefined;
+}
+
+/**
+ * The wake-up of a job that never ran: a running job, not user-paused, no longer held, runs its
+ * start. Returns whether the job was one that waited for its first entry.
+ */
+export function runDeferredStart(ctx: JobCtx, id: string): boolean {
+  const j = ctx.p.job(id);
+  const start = j?.data.deferredStart as { kind: string } | undefined;
+  if (!j || !start) return false;
+  if (j.status !== 'running' || j.paused > 0 || heldDrainPaused(ctx.p, id)) return true;
+  const { deferredStart: _d, ...rest } = j.data;
+  ctx.p.patchJob(id, { data: rest });
+  STARTS.get(start.kind)?.(ctx, id, start as Record<string, unknown>);
+  return true;
+}
+
+/**
+ * mirror_exit_common's bdrv_drained_end(src): the jobs the section paused that no other held
+ * section pauses are resumed (child_job_drained_end -> job_resume): one that never ran starts
+ * (both versions: it waits at job_co_entry's pause point); a sleeping one runs its next
+ * iteration where a wake-up ends a rate-limit sleep (rule 'wake-ends-rate-limit-sleep'). `paused`
+ * is what the section paused, taken before the exit changed the graph.
+ */
+export function endHeldDrain(p: Proc, paused: string[], wakesSleepers: boolean): void {
+  const still = heldDrainPausedJobs(p);
+  for (const id of paused) {
+    if (!p.job(id) || still.has(id)) continue;
+    if (startDeferred(p, id) || completesOnWake(p, id) || wakesSleepers) queueWake(p, id);
+  }
+}
+
+/** A ready mirror whose job-complete came while it was paused: entered again, it completes. */
+export function completesOnWake(p: Proc, id: string): boolean {
+  const j = p.job(id);
+  return !!j && j.status === 'ready' && j.paused === 0 && j.data.kind === 'mirror' && j.data.shouldComplete === true && !j.cancelled;
+}
