@@ -219,7 +219,9 @@ export const RULES = defineRules({
       ...[3, 12, 13].map((step) => ({ transcript: 'jobs-into-qcow2-over-raw-size-enospc.json', step })),
       // the drive-backup's copy bitmap on f6 (7.2) or on its filter (10.0) (fuzz 1693346616's boundaries, wt-hang2)
       { transcript: 'abort-12-txn-snapshot-abort-over-paused-backup-survives.json', step: 1 },
-      { transcript: 'abort-12-txn-snapshot-abort-over-backup-nothing-to-copy-survives.json', step: 3 }],
+      { transcript: 'abort-12-txn-snapshot-abort-over-backup-nothing-to-copy-survives.json', step: 3 },
+      // cbw1 over f1 after a failed transaction's snapshot (fuzz 672040825's boundary, wt-abrt)
+      { transcript: 'abort-16-txn-snapshot-abort-old-node-moved-back-survives.json', step: 5 }],
     modelled: true,
   },
   'grouped-txn-job-start-order': {
