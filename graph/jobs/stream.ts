@@ -19,6 +19,7 @@ import { QmpErrorAfterAbort } from '../abort-residue.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { onErrorOf, startRate } from './rate.js';
 import { drained } from '../drain.js';
+import { refuseStreamInsertAfterReopen } from '../stream-reopen-backup-hang.js';
 
 export interface StreamData {
   kind: 'stream';
@@ -109,6 +110,9 @@ function streamStart(ctx: JobCtx, o: StreamStart, failPath: boolean): StartResul
           return n;
         });
       });
+      // the filter is open; bdrv_insert_node now drains bs right after the reopen's drain ended
+      // (fuzz 4264209348: a copying backup above never lets it end)
+      if (bsReadOnly) refuseStreamInsertAfterReopen(p, o.bs);
       prefixed('Could not replace node: ', () => replaceNode(p, o.bs, c));
       return c;
     });
