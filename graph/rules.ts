@@ -221,7 +221,7 @@ export const RULES = defineRules({
       { transcript: 'abort-12-txn-snapshot-abort-over-paused-backup-survives.json', step: 1 },
       { transcript: 'abort-12-txn-snapshot-abort-over-backup-nothing-to-copy-survives.json', step: 3 },
       // cbw1 over f1 after a failed transaction's snapshot (fuzz 672040825's boundary, wt-abrt)
-      { transcript: 'abort-16-txn-snapshot-abort-old-node-moved-back-survives.json', step: 5 },
+      { transcript: 'abort-16-txn-snapshot-abort-old-node-moved-back-survives.json', step: 9 },
       // the drive-backups of read-only n2 (fuzz 4264209348's boundary, wt-abrt)
       { transcript: 'abort-17-stream-read-only-under-backup-survives.json', step: 1 }],
     modelled: true,
