@@ -20,6 +20,7 @@ import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { refuseSnapshotIntoBusyIothread } from '../graph/snapshot-drain-abort.js';
 import { refuseAbortOverCopyingBackup } from '../graph/snapshot-abort-backup-hang.js';
 import { getLength } from '../graph/length.js';
+import { keepMove } from '../graph/aio.js';
 import { bdrvImgCreate } from './bdrv-img-create.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so `device` never matches. */
@@ -94,6 +95,7 @@ export function externalSnapshotPrepare(
   const hang = refuseAbortOverCopyingBackup(p, oldBs, overlay);
   if (hang) onAbortResidue(hang);
   p.step('append');
+  const ctxBefore = { old: p.node(oldBs)!.aio, overlay: p.node(overlay)!.aio };
   // (bdrv_append's attach reconciles the AioContexts: graph/replace.ts appendNode)
   appendNode(p, overlay, oldBs);
   // state->overlay_appended: external_snapshot_abort does not restore the graph it found. It
@@ -117,6 +119,19 @@ export function externalSnapshotPrepare(
         'external_snapshot_abort',
       );
     });
+  }
+  // bdrv_append's attach moved one side into the other's AioContext (bdrv_attach_child_common ->
+  // bdrv_try_change_aio_context, a Transaction committed on the spot), and external_snapshot_abort
+  // does not move it back: bdrv_set_backing_hd(new_bs, NULL) drops the link with
+  // bdrv_remove_child, which changes no context, and its "return it to the AioContext it was
+  // before" compares with old_bs's context read after the move. So a node appended to an overlay
+  // in an iothread stays in that iothread, parentless, after the transaction failed (fuzz
+  // 672040825: a later blockdev-add over it is crash 5 on 7.2). Registered last so that it runs
+  // first (residues run last-registered first): the move came before the abort's bdrv_replace_node.
+  const movedSide = p.node(oldBs)!.aio !== ctxBefore.old ? oldBs : p.node(overlay)!.aio !== ctxBefore.overlay ? overlay : undefined;
+  if (movedSide !== undefined) {
+    const ctx = p.node(movedSide)!.aio;
+    onAbortResidue((q) => keepMove(q, movedSide, ctx));
   }
   return {
     // external_snapshot_commit: the old top becomes read-only (errors ignored)

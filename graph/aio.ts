@@ -178,6 +178,21 @@ export function moveToContext(p: Proc, node: string, ctx: string, opts: MoveOpts
   runMove(p, start, n.aio, ctx, planMove(p, start, ctx), opts);
 }
 
+/**
+ * A move that outlives the command that made it: bdrv_attach_child_common's
+ * bdrv_try_change_aio_context commits its own Transaction at once, and an abort handler that only
+ * undoes the graph leaves the contexts as that move set them (external_snapshot_abort: see
+ * commands/external-snapshot.ts). Replayed on the rolled-back state as the same visit from
+ * `node`, without its drained section: the failed command's drain wake-ups are kept apart
+ * (commands/model.ts takeDrainWakes). A refusal there (the rolled-back graph pins it) keeps nothing.
+ */
+export function keepMove(p: Proc, node: string, ctx: string): void {
+  const n = p.node(node);
+  if (!n || n.aio === ctx) return;
+  const plan = planMove(p, { kind: 'node', node }, ctx);
+  if (!plan.error) commitPlan(p, plan.actions, ctx);
+}
+
 /** As moveToContext, but a refusal is swallowed (QEMU callers that pass errp = NULL). */
 export function tryMoveToContext(p: Proc, node: string, ctx: string, opts: MoveOpts = {}): boolean {
   // a refusal is thrown before runMove cuts any step, so this rollback never crosses one

@@ -233,7 +233,11 @@ export const RULES = defineRules({
       // a speed-1 backup kicked by resume and set-speed (the same on both versions but for this bitmap)
       { transcript: 'job-backup-kick-ratelimit.json', step: 2 },
       // a backup of a qcow2 whose file edge moved onto a snapshot overlay, while it copies (wt-jobs, fuzz 2597031903)
-      { transcript: 'fuzz-backup-qcow2-file-under-snapshot-overlay.json', step: 11 }],
+      { transcript: 'fuzz-backup-qcow2-file-under-snapshot-overlay.json', step: 11 },
+      // cbw1 over f1 after a failed transaction's snapshot (fuzz 672040825's boundary, wt-abrt)
+      { transcript: 'abort-16-txn-snapshot-abort-old-node-moved-back-survives.json', step: 9 },
+      // the drive-backups of read-only n2 (fuzz 4264209348's boundary, wt-abrt)
+      { transcript: 'abort-17-stream-read-only-under-backup-survives.json', step: 1 }],
     modelled: true,
   },
   'grouped-txn-job-start-order': {

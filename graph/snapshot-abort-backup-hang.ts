@@ -11,14 +11,18 @@ import type { Proc } from './proc.js';
 import { QemuHangRefusal } from './qemu-abort.js';
 import { backupCopies } from './jobs/backup.js';
 
-/** The backup job copying through a copy-before-write filter that is a parent of `node`, if any. */
-export function copyingBackupAbove(p: Proc, node: string): string | undefined {
-  const parents = new Set(p.parents(node).map((e) => (e.parent.kind === 'node' ? e.parent.node : undefined)));
+/** The backup job copying through one of the copy-before-write filters `filters`, if any. */
+export function copyingBackupThrough(p: Proc, filters: ReadonlySet<string | undefined>): string | undefined {
   // backup_run copies (sync full, top over allocated bytes, bitmap) at a speed limit: the copy
   // outlasts the command (an unlimited one races to 'pending'). With nothing to copy (sync none,
   // sync top over an empty layer: probed live) the job is quiescent and the abort goes through.
   return p.jobs().find((j) => j.type === 'backup' && j.status === 'running' && j.paused === 0 && j.speed > 0 &&
-    typeof j.data.cbw === 'string' && parents.has(j.data.cbw) && backupCopies(p, j.data))?.id;
+    typeof j.data.cbw === 'string' && filters.has(j.data.cbw) && backupCopies(p, j.data))?.id;
+}
+
+/** The backup job copying through a copy-before-write filter that is a parent of `node`, if any. */
+export function copyingBackupAbove(p: Proc, node: string): string | undefined {
+  return copyingBackupThrough(p, new Set(p.parents(node).map((e) => (e.parent.kind === 'node' ? e.parent.node : undefined))));
 }
 
 /** external_snapshot_abort's drain of the overlay hangs: refuse the transaction (registered as an abort residue). */

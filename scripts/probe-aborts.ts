@@ -6,7 +6,7 @@
 //   node --import tsx scripts/probe-aborts.ts [--write] [NAME-SUBSTRING] [--qemu 7.2|10.0]
 // A daemon that aborts may take long to be reaped (core dump): run one scenario per process
 // under `timeout` when probing them all (the table in docs/fidelity.md was made that way).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { printJson, printTranscript, type ImageSpec, type JsonObject, type Scenario, type Step } from '../oracle/format.js';
 import { runScenario } from '../oracle/harness.js';
@@ -192,6 +192,18 @@ export const ABORT_SCENARIOS: Scenario[] = [
   ]),
 ];
 
+// The later finds (abort-10 on: fuzz seeds, wt-* helpers) live only as scenario files: probed
+// as they are, never rewritten by --write (their transcripts were recorded with `qmp record`, some
+// into fuzz-found/7.2-only-*; a hang shows as the harness's no-reply timeout)
+const listed = new Set(ABORT_SCENARIOS.map((x) => x.name));
+const loaded = new Set<string>();
+for (const f of readdirSync('oracle/scenarios/qemu-aborts').filter((x) => x.endsWith('.json')).sort()) {
+  const sc = JSON.parse(readFileSync(join('oracle/scenarios/qemu-aborts', f), 'utf8')) as Scenario;
+  if (listed.has(sc.name)) continue;
+  ABORT_SCENARIOS.push(sc);
+  loaded.add(sc.name);
+}
+
 const write = process.argv.includes('--write');
 if (write) {
   mkdirSync('oracle/scenarios/qemu-aborts', { recursive: true });
@@ -202,7 +214,8 @@ const only = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && al
 const exact = process.argv.includes('--exact');
 const versions = (qAt >= 0 ? [process.argv[qAt + 1]] : ['7.2', '10.0']) as ('7.2' | '10.0')[];
 for (const s of ABORT_SCENARIOS.filter((x) => !only || (exact ? x.name === only : x.name.includes(only)))) {
-  if (write) writeFileSync(`oracle/scenarios/qemu-aborts/${s.name}.json`, printJson(s));
+  const writeIt = write && !loaded.has(s.name);
+  if (writeIt) writeFileSync(`oracle/scenarios/qemu-aborts/${s.name}.json`, printJson(s));
   const cells: string[] = [];
   for (const v of versions) {
     const bins = requireQemuBinaries(v);
@@ -215,9 +228,9 @@ for (const s of ABORT_SCENARIOS.filter((x) => !only || (exact ? x.name === only 
       cells.push(`${v}: survives (last step ${'result' in last ? (last.result.ok ? 'ok' : last.result.desc) : 'wait'})`);
       // a boundary (`-survives`: the nearest form that does not abort) is an ordinary transcript
       // on both versions, scored by conformance; a 7.2 abort that 10.0 survives goes to aborts/
-      if (write && s.name.endsWith('-survives')) {
+      if (writeIt && s.name.endsWith('-survives')) {
         writeFileSync(`oracle/transcripts/${v === '10.0' ? 'qemu-10.0/' : ''}${s.name}.json`, printTranscript(t));
-      } else if (write && v === '10.0') writeFileSync(`oracle/transcripts/qemu-10.0/aborts/${s.name}.json`, printTranscript(t));
+      } else if (writeIt && v === '10.0') writeFileSync(`oracle/transcripts/qemu-10.0/aborts/${s.name}.json`, printTranscript(t));
     } catch (e) {
       cells.push(`${v}: DIES (${(e as Error).message.split(dir).join('.').replace(/\s+/g, ' ').slice(0, 160)})`);
     } finally {

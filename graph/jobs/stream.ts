@@ -20,6 +20,7 @@ import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from
 import { onErrorOf, startRate } from './rate.js';
 import { deferStartIfHeld, registerDeferredStart } from './held-drain.js';
 import { drained } from '../drain.js';
+import { refuseStreamInsertAfterReopen } from '../stream-reopen-backup-hang.js';
 
 // stream_run with nothing to stream, entered at the end of a held drained section
 registerDeferredStart('stream-nothing', (ctx, id) => sendJob(ctx, id, { type: 'DONE' }));
@@ -113,6 +114,9 @@ function streamStart(ctx: JobCtx, o: StreamStart, failPath: boolean): StartResul
           return n;
         });
       });
+      // the filter is open; bdrv_insert_node now drains bs right after the reopen's drain ended
+      // (fuzz 4264209348: a copying backup above never lets it end)
+      if (bsReadOnly) refuseStreamInsertAfterReopen(p, o.bs);
       prefixed('Could not replace node: ', () => replaceNode(p, o.bs, c));
       return c;
     });

@@ -101,6 +101,21 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       .find((n) => typeof n === 'string' && running.has(n));
     if (over) return `fuzz 1693346616: a transaction that may fail after a snapshot of '${over as string}', the source of a running backup (QEMU hangs in external_snapshot_abort: bdrv_replace_node_common drains the overlay)`;
   }
+  // fuzz 4264209348 (7.2 and 10.0 hang; graph/stream-reopen-backup-hang.ts): block-stream of a
+  // read-only node under a copying backup: stream_start's reopen to read-write ends a drain and
+  // bdrv_insert_node's drain right after waits for the resumed job for ever. The view knows
+  // neither the job's speed nor what it has left to copy: a stream of a read-only node is avoided
+  // while a running backup's device is that node or above it (a paused job, a writable node are sent)
+  if (step.execute === 'block-stream' && typeof a.device === 'string' && p.graph.nodes.find((n) => n.name === a.device)?.ro) {
+    const running = new Set([...(p.jobs?.values() ?? [])].filter((j) => j.kind === 'backup' && j.status === 'running').map((j) => j.device));
+    const above = new Set([a.device]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const e of p.graph.edges) if (above.has(e.child) && !above.has(e.parent)) { above.add(e.parent); grew = true; }
+    }
+    const job = [...above].find((n) => running.has(n));
+    if (job) return `fuzz 4264209348: block-stream of read-only '${a.device}' under a running backup of '${job}' (QEMU hangs in stream_start: bdrv_insert_node's drain after the reopen to read-write)`;
+  }
   // fuzz 2030445139 (7.2 and 10.0 hang; commands/transaction.ts): a grouped transaction that
   // fails after creating two jobs: the first .abort's job_finish_sync_locked waits for the other
   // job, which never started. Whether an action fails is not known here: two job actions under

@@ -206,6 +206,18 @@ export class World {
       for (const a of jobs) {
         if (typeof a.device === 'string' && typeof a.target === 'string' && inIo.has(a.device) && p.named().includes(a.target)) p.moved.add(a.target);
       }
+      // external_snapshot_abort leaves the AioContexts as bdrv_append's attach set them (one side
+      // moved into the other's): after a failed transaction the old node of a blockdev-snapshot
+      // onto an overlay in an iothread may be in that iothread, parentless (fuzz 672040825: a
+      // blockdev-add naming it was crash 5), and an overlay may have followed its old node
+      const snaps = out.execute === 'transaction' && Array.isArray(out.arguments.actions)
+        ? (out.arguments.actions as Json[]).filter(isObj).filter((x) => x.type === 'blockdev-snapshot').map((x) => (isObj(x.data) ? x.data : {}))
+        : [];
+      for (const a of snaps) {
+        if (typeof a.node !== 'string' || typeof a.overlay !== 'string') continue;
+        if (inIo.has(a.overlay) && p.named().includes(a.node)) p.moved.add(a.node);
+        if (inIo.has(a.node) && p.named().includes(a.overlay)) p.moved.add(a.overlay);
+      }
     }
     const present = new Set(p.named());
     for (const n of [...p.options.keys()]) if (!present.has(n)) p.options.delete(n);
