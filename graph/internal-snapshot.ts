@@ -1,8 +1,12 @@
 // qcow2 internal snapshots as the block layer reaches them (block/snapshot.c, block/qcow2-snapshot.c,
-// 7.2). Only the snapshot table's ids and names are kept, in the image (they outlive the node);
-// creating one changes no node or edge. A driver without snapshot callbacks falls back to its
-// primary child when no other child holds data (bdrv_snapshot_fallback_child), so a filter or
-// raw node over a qcow2 node reaches the qcow2 image; qcow2 is the only driver with them.
+// 7.2). Only the snapshot table's ids and names are kept. The table a qcow2 node works with is its
+// own, in memory (BDRVQcow2State.snapshots: qcow2_read_snapshots at open, then each create and
+// delete edits it before qcow2_write_snapshots writes it through bs->file); the image keeps what was
+// last written there, so it outlives the node and a later open reads it. Where bs->file's bytes are
+// no image the model knows (a qcow2 guest view after the file child was replaced), the node's table
+// still answers. Creating one changes no node or edge. A driver without snapshot callbacks falls
+// back to its primary child when no other child holds data (bdrv_snapshot_fallback_child), so a
+// filter or raw node over a qcow2 node reaches the qcow2 node; qcow2 is the only driver with them.
 import { QmpError } from '../errors/index.js';
 import { imageBehind } from './images.js';
 import { growWrittenNodes, writeRoom } from './length.js';
@@ -50,13 +54,21 @@ export function canSnapshot(p: Proc, bs: string): boolean {
   return false;
 }
 
-/** bdrv_snapshot_list (qcow2_snapshot_list); throws bdrv_snapshot_find_by_id_and_name's error. */
+/** has_data_file: the qcow2 node has an external data file (s->data_file != bs->file). */
+const hasDataFile = (p: Proc, q: string) => p.childrenOf(q).some((e) => e.name === 'data-file');
+
+/** bdrv_snapshot_list (qcow2_snapshot_list: the node's in-memory table); throws bdrv_snapshot_find_by_id_and_name's error. */
 function list(p: Proc, bs: string): SnapshotEntry[] {
   const q = snapshotNode(p, bs);
-  const img = q ? imageOf(p, q) : undefined;
   // -ENOTSUP: no driver with .bdrv_snapshot_list, or a qcow2 image with an external data file
-  if (!q || img?.dataFile !== undefined) throw new QmpError('Failed to get a snapshot list: Operation not supported');
-  return img?.snapshots ?? [];
+  if (!q || hasDataFile(p, q)) throw new QmpError('Failed to get a snapshot list: Operation not supported');
+  return p.node(q)!.snapshots ?? [];
+}
+
+/** s->snapshots after an operation (absent when empty, as a node opened without any). */
+function setTable(p: Proc, q: string, list: SnapshotEntry[]): void {
+  const { snapshots: _, ...rest } = p.node(q)!;
+  p.putNode(list.length ? { ...rest, snapshots: list } : rest);
 }
 
 /** bdrv_snapshot_find_by_id_and_name */
@@ -81,19 +93,24 @@ function putImage(p: Proc, file: string | undefined, next: Image): void {
 
 /**
  * bdrv_snapshot_create -> qcow2_snapshot_create: the id is find_new_snapshot_id's (highest numeric
- * id + 1). The metadata clusters the L1 copy and the table's rewrite take (graph/snapshot-clusters.ts)
- * are written through bs->file, where a raw `size` window may refuse them (writeRoom): then the
- * write's strerror, and what the failure leaves on the image (applied by the caller as an abort
- * residue, since the command fails: internal_snapshot_prepare words the error).
+ * id + 1) over the node's table. The metadata clusters the L1 copy and the table's rewrite take
+ * (graph/snapshot-clusters.ts) are written through bs->file, where a raw `size` window may refuse
+ * them (writeRoom): then the write's strerror, and what the failure leaves on the image (applied by
+ * the caller as an abort residue, since the command fails: internal_snapshot_prepare words the
+ * error); the node's table is the old one again (s->snapshots = old_snapshot_list).
  */
 export function createSnapshot(p: Proc, bs: string, name: string): SnapshotEntry | { error: string; residue: (q: Proc) => void } {
   const q = snapshotNode(p, bs)!;
-  const t = target(p, q);
-  const cur = t?.img.snapshots ?? [];
+  const cur = p.node(q)!.snapshots ?? [];
   const max = cur.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
   const sn = { id: String(max + 1), name };
-  if (!t) return sn;
   const list = [...cur, sn];
+  const t = target(p, q);
+  if (!t) {
+    // bs->file shows no image the model knows: the table lives on in the node alone
+    setTable(p, q, list);
+    return sn;
+  }
   const laid = afterSnapshotCreate(t.img, sn, list, t.room);
   if ('error' in laid) {
     const file = t.img.file;
@@ -105,30 +122,39 @@ export function createSnapshot(p: Proc, bs: string, name: string): SnapshotEntry
       },
     };
   }
+  // qcow2_write_snapshots writes the node's whole table
   putImage(p, t.file, { ...laid, snapshots: list });
+  setTable(p, q, list);
   return sn;
 }
 
-/** bdrv_snapshot_delete -> qcow2_snapshot_delete (find_snapshot_by_id_and_name, then remove it). */
+/** bdrv_snapshot_delete -> qcow2_snapshot_delete (find_snapshot_by_id_and_name in the node's table, then remove it). */
 export function deleteSnapshot(p: Proc, bs: string, id: string | null, name: string | null): void {
   const q = snapshotNode(p, bs)!;
-  const t = target(p, q);
-  const cur = t?.img.snapshots ?? [];
+  const cur = p.node(q)!.snapshots ?? [];
   const i = cur.findIndex((s) => (id === null || s.id === id) && (name === null || s.name === name));
   if (i < 0) throw new QmpError("Can't find the snapshot");
-  if (!t) return;
   const gone = cur[i]!.id;
   const rest = cur.filter((_, j) => j !== i);
+  const t = target(p, q);
+  if (!t) {
+    setTable(p, q, rest);
+    return;
+  }
   const laid = afterSnapshotDelete(t.img, gone, rest, t.room);
   if ('error' in laid) {
-    // qcow2_write_snapshots failed; what stays is afterFailedDelete's
+    // qcow2_write_snapshots failed: the entry is gone from the node's table all the same
+    // (s->nb_snapshots-- is not undone), the image keeps the old table; what else stays is
+    // afterFailedDelete's
     const file = t.img.file;
     throw new QmpErrorAfterAbort(`Failed to remove snapshot from snapshot list: ${laid.error}`, 'GenericError', (r) => {
       const img = r.image(file);
       if (img) putImage(r, undefined, afterFailedDelete(img, gone));
+      if (r.node(q)) setTable(r, q, (r.node(q)!.snapshots ?? []).filter((s) => s.id !== gone));
     });
   }
   const next: Image = { ...laid, snapshots: rest };
   if (!rest.length) delete next.snapshots;
   putImage(p, t.file, next);
+  setTable(p, q, rest);
 }

@@ -143,17 +143,14 @@ export function afterSnapshotDelete(img: Image, id: string, list: { id: string; 
 }
 
 /**
- * The image as a failed qcow2_snapshot_delete left it: the entry is already gone from the
- * in-memory list (s->nb_snapshots-- before qcow2_write_snapshots, not undone on its failure), the
- * table on disk is the old one, and the entry's L1 copy is never freed (leaked).
+ * The image as a failed qcow2_snapshot_delete left it: the table on disk is the old one (the entry
+ * is gone from the node's in-memory list only: s->nb_snapshots-- before qcow2_write_snapshots, not
+ * undone on its failure, graph/internal-snapshot.ts), and the entry's L1 copy is never freed (leaked).
  */
 export function afterFailedDelete(img: Image, id: string): Image {
   const m: Meta = structuredClone(meta(img));
   const run = m.l1[id];
   delete m.l1[id];
   if (run) m.leaked = [...(m.leaked ?? []), run];
-  const rest = (img.snapshots ?? []).filter((s) => s.id !== id);
-  const next: Image = { ...img, snapClusters: m, snapshots: rest };
-  if (!rest.length) delete next.snapshots;
-  return next;
+  return { ...img, snapClusters: m };
 }
