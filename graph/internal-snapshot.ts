@@ -9,11 +9,11 @@
 // filter or raw node over a qcow2 node reaches the qcow2 node; qcow2 is the only driver with them.
 import { QmpError } from '../errors/index.js';
 import { imageBehind } from './images.js';
-import { growWrittenNodes, writeRoom } from './length.js';
+import { growWrittenNodes, writeRefusal } from './length.js';
 import { ROLE_DATA, ROLE_FILTERED, ROLE_METADATA, ROLE_PRIMARY } from './perm.js';
 import type { Proc } from './proc.js';
 import { QmpErrorAfterAbort } from './abort-residue.js';
-import { afterFailedCreate, afterFailedDelete, afterSnapshotCreate, afterSnapshotDelete } from './snapshot-clusters.js';
+import { afterFailedCreate, afterFailedDelete, afterSnapshotCreate, afterSnapshotDelete, type WriteRefusal } from './snapshot-clusters.js';
 import { HOST, type Image } from './types.js';
 
 export interface SnapshotEntry { id: string; name: string }
@@ -76,12 +76,15 @@ export function findSnapshot(p: Proc, bs: string, id: string | null, name: strin
   return list(p, bs).find((s) => (id === null || s.id === id) && (name === null || s.name === name));
 }
 
-/** The image and file node behind qcow2 node `q`, and the room its writes have (writeRoom). */
-function target(p: Proc, q: string): { img: Image; file: string | undefined; room: number } | undefined {
+/**
+ * What qcow2 node `q`'s metadata writes go through: bs->file, the image behind it (undefined where
+ * its bytes are no image the model knows), and why a write there ending at a byte fails
+ * (writeRefusal; with no image only a read-only level is known to refuse it).
+ */
+function target(p: Proc, q: string): { img: Image | undefined; file: string | undefined; refuse: WriteRefusal } {
   const img = imageOf(p, q);
-  if (!img) return undefined;
   const file = p.fileChild(q)?.child;
-  return { img, file, room: file ? writeRoom(p, file) : Infinity };
+  return { img, file, refuse: (end) => (file ? writeRefusal(p, file, img ? end : undefined) : undefined) };
 }
 
 /** Stores the image after a snapshot operation; the nodes its writes went through grow. */
@@ -94,8 +97,8 @@ function putImage(p: Proc, file: string | undefined, next: Image): void {
 /**
  * bdrv_snapshot_create -> qcow2_snapshot_create: the id is find_new_snapshot_id's (highest numeric
  * id + 1) over the node's table. The metadata clusters the L1 copy and the table's rewrite take
- * (graph/snapshot-clusters.ts) are written through bs->file, where a raw `size` window may refuse
- * them (writeRoom): then the write's strerror, and what the failure leaves on the image (applied by
+ * (graph/snapshot-clusters.ts) are written through bs->file, where a level may refuse them
+ * (writeRefusal): then the write's strerror, and what the failure leaves on the image (applied by
  * the caller as an abort residue, since the command fails: internal_snapshot_prepare words the
  * error); the node's table is the old one again (s->snapshots = old_snapshot_list).
  */
@@ -106,12 +109,14 @@ export function createSnapshot(p: Proc, bs: string, name: string): SnapshotEntry
   const sn = { id: String(max + 1), name };
   const list = [...cur, sn];
   const t = target(p, q);
-  if (!t) {
+  if (!t.img) {
     // bs->file shows no image the model knows: the table lives on in the node alone
+    const error = t.refuse(0);
+    if (error) return { error, residue: () => {} };
     setTable(p, q, list);
     return sn;
   }
-  const laid = afterSnapshotCreate(t.img, sn, list, t.room);
+  const laid = afterSnapshotCreate(t.img, sn, list, t.refuse);
   if ('error' in laid) {
     const file = t.img.file;
     return {
@@ -128,7 +133,11 @@ export function createSnapshot(p: Proc, bs: string, name: string): SnapshotEntry
   return sn;
 }
 
-/** bdrv_snapshot_delete -> qcow2_snapshot_delete (find_snapshot_by_id_and_name in the node's table, then remove it). */
+/**
+ * bdrv_snapshot_delete -> qcow2_snapshot_delete (find_snapshot_by_id_and_name in the node's table,
+ * then remove it). qmp_blockdev_snapshot_delete_internal_sync asks nothing of read-only nodes: the
+ * table's rewrite through a read-only bs->file fails in bdrv_co_write_req_prepare (-EPERM).
+ */
 export function deleteSnapshot(p: Proc, bs: string, id: string | null, name: string | null): void {
   const q = snapshotNode(p, bs)!;
   const cur = p.node(q)!.snapshots ?? [];
@@ -137,24 +146,23 @@ export function deleteSnapshot(p: Proc, bs: string, id: string | null, name: str
   const gone = cur[i]!.id;
   const rest = cur.filter((_, j) => j !== i);
   const t = target(p, q);
-  if (!t) {
-    setTable(p, q, rest);
-    return;
-  }
-  const laid = afterSnapshotDelete(t.img, gone, rest, t.room);
-  if ('error' in laid) {
+  const laid = t.img ? afterSnapshotDelete(t.img, gone, rest, t.refuse) : undefined;
+  const error = laid ? ('error' in laid ? laid.error : undefined) : t.refuse(0);
+  if (error) {
     // qcow2_write_snapshots failed: the entry is gone from the node's table all the same
     // (s->nb_snapshots-- is not undone), the image keeps the old table; what else stays is
     // afterFailedDelete's
-    const file = t.img.file;
-    throw new QmpErrorAfterAbort(`Failed to remove snapshot from snapshot list: ${laid.error}`, 'GenericError', (r) => {
-      const img = r.image(file);
+    const file = t.img?.file;
+    throw new QmpErrorAfterAbort(`Failed to remove snapshot from snapshot list: ${error}`, 'GenericError', (r) => {
+      const img = file === undefined ? undefined : r.image(file);
       if (img) putImage(r, undefined, afterFailedDelete(img, gone));
       if (r.node(q)) setTable(r, q, (r.node(q)!.snapshots ?? []).filter((s) => s.id !== gone));
     });
   }
-  const next: Image = { ...laid, snapshots: rest };
-  if (!rest.length) delete next.snapshots;
-  putImage(p, t.file, next);
+  if (laid && !('error' in laid)) {
+    const next: Image = { ...laid, snapshots: rest };
+    if (!rest.length) delete next.snapshots;
+    putImage(p, t.file, next);
+  }
   setTable(p, q, rest);
 }

@@ -74,3 +74,28 @@ export function writeRoom(p: Proc, file: string): number {
   }
   return room;
 }
+
+/** strerror(EPERM) and strerror(ENOSPC), as error_setg_errno words them. */
+export const EPERM_TEXT = 'Operation not permitted';
+export const ENOSPC_TEXT = 'No space left on device';
+
+/**
+ * Why a write through `file` (a qcow2 node's bs->file) ending at byte `end` of it fails, level by
+ * level from the top as bdrv_co_pwritev goes down: bdrv_co_write_req_prepare refuses any write to
+ * a read-only node (-EPERM), then a raw node's raw_adjust_offset one past its `size` window
+ * (-ENOSPC), shifted by its offset for its file; filters pass it on. undefined: the write lands.
+ * `end` undefined: where it lands is not known (only a read-only level refuses it then).
+ */
+export function writeRefusal(p: Proc, file: string, end?: number): string | undefined {
+  for (let cur: string | undefined = file, i = 0; cur && i < 10000; i++) {
+    const n = p.node(cur);
+    if (!n) break;
+    if (n.ro) return EPERM_TEXT;
+    if (n.driver === 'raw') {
+      if (end !== undefined && n.options.size !== undefined && end > Number(n.options.size)) return ENOSPC_TEXT;
+      if (end !== undefined) end += Number(n.options.offset ?? 0);
+      cur = p.fileChild(cur)?.child;
+    } else cur = filterChild(p, cur)?.child;
+  }
+  return undefined;
+}
