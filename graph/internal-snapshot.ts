@@ -83,8 +83,8 @@ export function findSnapshot(p: Proc, bs: string, id: string | null, name: strin
  */
 function target(p: Proc, q: string): { img: Image | undefined; file: string | undefined; refuse: WriteRefusal } {
   const img = imageOf(p, q);
-  const file = p.fileChild(q)?.child;
-  return { img, file, refuse: (end) => (file ? writeRefusal(p, file, img ? end : undefined) : undefined) };
+  const via = p.fileChild(q);
+  return { img, file: via?.child, refuse: (end) => (via ? writeRefusal(p, via, img ? end : undefined) : undefined) };
 }
 
 /** Stores the image after a snapshot operation; the nodes its writes went through grow. */

@@ -65,6 +65,10 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // fuzz seed 2030445139: a hang (QemuHangRefusal, commands/transaction.ts): a grouped transaction fails after
   // creating two jobs; job_finish_sync_locked waits for the one never started (boundary: abort-15-…-survives)
   ['abort-15-grouped-txn-two-backups-fails', 'transaction', /^The grouped transaction fails after creating 2 jobs \('d1', 'd3'\): QEMU hangs in job_completed_txn_abort_locked -> job_finish_sync_locked/, true],
+  // probed next to fuzz 2496934673: a read-only qcow2 node over a writable file rewrites its
+  // snapshot table through an edge without the write permission (graph/length.ts writeRefusal;
+  // boundary: abort-16-…-survives, where a read-only file fails the write with -EPERM first)
+  ['abort-16-snapshot-delete-ro-qcow2-over-rw-file', 'blockdev-snapshot-delete-internal-sync', /^Read-only node 'm' would write its metadata to 'h', which is writable, through its 'file' child without the write permission \(QEMU aborts here: bdrv_co_write_req_prepare: Assertion `child->perm & BLK_PERM_WRITE' failed\)/, true],
 ];
 
 for (const [name, execute, text, diesOn10] of ABORTS) {
@@ -137,6 +141,7 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   assert.is(await verdict('abort-13-snapshot-overlay-in-iothread-no-job-survives', 'blockdev-snapshot'), undefined);
   assert.is(await verdict('abort-13-reopen-keep-cbw-diamond-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-12-txn-snapshot-abort-over-paused-backup-survives', 'transaction'), undefined);
+  assert.is(await verdict('abort-16-snapshot-delete-ro-qcow2-over-ro-file-survives', 'blockdev-snapshot-delete-internal-sync'), undefined);
 });
 
 // fuzz 2207863690: the view knows no lengths, so every mirror (but sync none, which skips
