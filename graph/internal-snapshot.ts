@@ -95,14 +95,25 @@ function putImage(p: Proc, file: string | undefined, next: Image): void {
 }
 
 /**
+ * The images a transaction's internal snapshots have written so far (per file), as its .abort
+ * handlers find them: they run last action first, each on what the later ones left
+ * (qmp_transaction -> tran_abort). One per transaction (commands/internal-snapshot.ts).
+ */
+export type SnapshotTxnImages = Map<string, Image>;
+
+/** What a created snapshot's internal_snapshot_abort needs: the qcow2 node, its bs->file, the image file. */
+export interface CreatedSnapshot extends SnapshotEntry { q: string; file?: string; image?: string }
+
+/**
  * bdrv_snapshot_create -> qcow2_snapshot_create: the id is find_new_snapshot_id's (highest numeric
  * id + 1) over the node's table. The metadata clusters the L1 copy and the table's rewrite take
  * (graph/snapshot-clusters.ts) are written through bs->file, where a level may refuse them
  * (writeRefusal): then the write's strerror, and what the failure leaves on the image (applied by
  * the caller as an abort residue, since the command fails: internal_snapshot_prepare words the
- * error); the node's table is the old one again (s->snapshots = old_snapshot_list).
+ * error); the node's table is the old one again (s->snapshots = old_snapshot_list). `txn`: the
+ * transaction's images (the failure's residue starts from what earlier actions wrote).
  */
-export function createSnapshot(p: Proc, bs: string, name: string): SnapshotEntry | { error: string; residue: (q: Proc) => void } {
+export function createSnapshot(p: Proc, bs: string, name: string, txn?: SnapshotTxnImages): CreatedSnapshot | { error: string; residue: (q: Proc) => void } {
   const q = snapshotNode(p, bs)!;
   const cur = p.node(q)!.snapshots ?? [];
   const max = cur.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
@@ -114,7 +125,7 @@ export function createSnapshot(p: Proc, bs: string, name: string): SnapshotEntry
     const error = t.refuse(0);
     if (error) return { error, residue: () => {} };
     setTable(p, q, list);
-    return sn;
+    return { ...sn, q };
   }
   const laid = afterSnapshotCreate(t.img, sn, list, t.refuse);
   if ('error' in laid) {
@@ -122,15 +133,49 @@ export function createSnapshot(p: Proc, bs: string, name: string): SnapshotEntry
     return {
       error: laid.error,
       residue: (r) => {
-        const img = r.image(file);
-        if (img) putImage(r, r.node(q) ? t.file : undefined, afterFailedCreate(img, laid));
+        const img = txn?.get(file) ?? r.image(file);
+        if (!img) return;
+        const next = afterFailedCreate(img, laid);
+        txn?.set(file, next);
+        putImage(r, r.node(q) ? t.file : undefined, next);
       },
     };
   }
   // qcow2_write_snapshots writes the node's whole table
-  putImage(p, t.file, { ...laid, snapshots: list });
+  const next: Image = { ...laid, snapshots: list };
+  putImage(p, t.file, next);
+  txn?.set(next.file, next);
   setTable(p, q, list);
-  return sn;
+  return { ...sn, q, ...(t.file ? { file: t.file } : {}), image: next.file };
+}
+
+/**
+ * internal_snapshot_abort: bdrv_snapshot_delete of the snapshot the action created, which
+ * rewrites the table through bs->file and frees the snapshot's clusters: the file keeps the
+ * length the creation gave it (the Draft's rollback would shrink it back). Applied as the
+ * transaction's abort residue on the rolled-back state, where the node's table is already the
+ * one without it; a failing rewrite is only reported by QEMU (error_reportf_err), its leaks stay.
+ */
+export function abortCreatedSnapshot(r: Proc, made: CreatedSnapshot, txn: SnapshotTxnImages): void {
+  if (made.image === undefined) return;
+  const img = txn.get(made.image) ?? r.image(made.image);
+  if (!img) return;
+  const rest = (img.snapshots ?? []).filter((s) => s.id !== made.id);
+  const via = made.file !== undefined && r.node(made.q) ? r.fileChild(made.q) : undefined;
+  let refuse: WriteRefusal = () => undefined;
+  if (via) {
+    // what would make QEMU die here is not sent (a read-only qcow2 took no snapshot)
+    refuse = (end) => { try { return writeRefusal(r, via, end); } catch { return undefined; } };
+  }
+  const laid = afterSnapshotDelete(img, made.id, rest, refuse);
+  let next: Image;
+  if ('error' in laid) next = afterFailedDelete(img, made.id);
+  else {
+    next = { ...laid, snapshots: rest };
+    if (!rest.length) delete next.snapshots;
+  }
+  txn.set(made.image, next);
+  putImage(r, via?.child, next);
 }
 
 /**
