@@ -101,8 +101,12 @@ function putImage(p: Proc, file: string | undefined, next: Image): void {
  */
 export type SnapshotTxnImages = Map<string, Image>;
 
-/** What a created snapshot's internal_snapshot_abort needs: the qcow2 node, its bs->file, the image file. */
-export interface CreatedSnapshot extends SnapshotEntry { q: string; file?: string; image?: string }
+/**
+ * What a created snapshot's internal_snapshot_abort needs: the qcow2 node, its in-memory table
+ * right after the creation (the aborts of later actions, run first, leave it so), its bs->file and
+ * the image file.
+ */
+export interface CreatedSnapshot extends SnapshotEntry { q: string; table: SnapshotEntry[]; file?: string; image?: string }
 
 /**
  * bdrv_snapshot_create -> qcow2_snapshot_create: the id is find_new_snapshot_id's (highest numeric
@@ -125,7 +129,7 @@ export function createSnapshot(p: Proc, bs: string, name: string, txn?: Snapshot
     const error = t.refuse(0);
     if (error) return { error, residue: () => {} };
     setTable(p, q, list);
-    return { ...sn, q };
+    return { ...sn, q, table: list };
   }
   const laid = afterSnapshotCreate(t.img, sn, list, t.refuse);
   if ('error' in laid) {
@@ -146,7 +150,7 @@ export function createSnapshot(p: Proc, bs: string, name: string, txn?: Snapshot
   putImage(p, t.file, next);
   txn?.set(next.file, next);
   setTable(p, q, list);
-  return { ...sn, q, ...(t.file ? { file: t.file } : {}), image: next.file };
+  return { ...sn, q, table: list, ...(t.file ? { file: t.file } : {}), image: next.file };
 }
 
 /**
@@ -160,7 +164,9 @@ export function abortCreatedSnapshot(r: Proc, made: CreatedSnapshot, txn: Snapsh
   if (made.image === undefined) return;
   const img = txn.get(made.image) ?? r.image(made.image);
   if (!img) return;
-  const rest = (img.snapshots ?? []).filter((s) => s.id !== made.id);
+  // qcow2_snapshot_delete rewrites the node's in-memory table, which no longer holds what the
+  // later actions' aborts removed, even where their rewrite failed and the disk still does
+  const rest = made.table.filter((s) => s.id !== made.id);
   const via = made.file !== undefined && r.node(made.q) ? r.fileChild(made.q) : undefined;
   let refuse: WriteRefusal = () => undefined;
   if (via) {
