@@ -5,15 +5,20 @@
 import { QmpError } from '../errors/index.js';
 import { opBlocker } from '../graph/blockers.js';
 import { drained } from '../graph/drain.js';
-import { canSnapshot, createSnapshot, deleteSnapshot, findSnapshot } from '../graph/internal-snapshot.js';
+import { abortCreatedSnapshot, canSnapshot, createSnapshot, deleteSnapshot, findSnapshot, type SnapshotTxnImages } from '../graph/internal-snapshot.js';
 import type { Proc } from '../graph/proc.js';
 import { getRootBs } from './job-lookup.js';
 import type { ActionCtx, PreparedAction } from './transaction.js';
 import type { CommandDef } from './types.js';
 
+/** The images this transaction's internal snapshots wrote, for their aborts (SnapshotTxnImages). */
+const txnImages = new WeakMap<ActionCtx, SnapshotTxnImages>();
+
 /** internal_snapshot_prepare */
 export function internalSnapshotPrepare(ctx: ActionCtx, d: Record<string, unknown>, kind: string): PreparedAction {
   const { p } = ctx;
+  let txn = txnImages.get(ctx);
+  if (!txn) txnImages.set(ctx, (txn = new Map()));
   const device = String(d.device);
   const name = String(d.name);
   ctx.checkCompletionMode(kind);
@@ -30,13 +35,16 @@ export function internalSnapshotPrepare(ctx: ActionCtx, d: Record<string, unknow
     if (findSnapshot(p, bs, null, name)) throw new QmpError(`Snapshot with name '${name}' already exists on device '${device}'`);
     // pstrcpy(sn->name, sizeof(sn->name), name): QEMUSnapshotInfo.name is char[256], so the
     // table keeps the first 255 bytes (a name cut inside a UTF-8 sequence is not modelled)
-    const made = createSnapshot(p, bs, Buffer.from(name).subarray(0, 255).toString());
+    const made = createSnapshot(p, bs, Buffer.from(name).subarray(0, 255).toString(), txn);
     // internal_snapshot_prepare: bdrv_snapshot_create's errno (qcow2_snapshot_create's writes)
     if ('error' in made) {
       // what the failed writes left on the image stays (qcow2_snapshot_create's fail path)
       ctx.onAbortResidue(made.residue);
       throw new QmpError(`Failed to create snapshot '${name}' on device '${device}': ${made.error}`);
     }
+    // internal_snapshot_abort deletes it again if the transaction fails: what that rewrite
+    // leaves on the image stays (graph/internal-snapshot.ts abortCreatedSnapshot)
+    ctx.onAbortResidue((r) => abortCreatedSnapshot(r, made, txn));
   });
   return {};
 }

@@ -1,15 +1,19 @@
 // qcow2 internal snapshots as the block layer reaches them (block/snapshot.c, block/qcow2-snapshot.c,
-// 7.2). Only the snapshot table's ids and names are kept, in the image (they outlive the node);
-// creating one changes no node or edge. A driver without snapshot callbacks falls back to its
-// primary child when no other child holds data (bdrv_snapshot_fallback_child), so a filter or
-// raw node over a qcow2 node reaches the qcow2 image; qcow2 is the only driver with them.
+// 7.2). Only the snapshot table's ids and names are kept. The table a qcow2 node works with is its
+// own, in memory (BDRVQcow2State.snapshots: qcow2_read_snapshots at open, then each create and
+// delete edits it before qcow2_write_snapshots writes it through bs->file); the image keeps what was
+// last written there, so it outlives the node and a later open reads it. Where bs->file's bytes are
+// no image the model knows (a qcow2 guest view after the file child was replaced), the node's table
+// still answers. Creating one changes no node or edge. A driver without snapshot callbacks falls
+// back to its primary child when no other child holds data (bdrv_snapshot_fallback_child), so a
+// filter or raw node over a qcow2 node reaches the qcow2 node; qcow2 is the only driver with them.
 import { QmpError } from '../errors/index.js';
 import { imageBehind } from './images.js';
-import { growWrittenNodes, writeRoom } from './length.js';
+import { growWrittenNodes, writeRefusal } from './length.js';
 import { ROLE_DATA, ROLE_FILTERED, ROLE_METADATA, ROLE_PRIMARY } from './perm.js';
 import type { Proc } from './proc.js';
 import { QmpErrorAfterAbort } from './abort-residue.js';
-import { afterFailedCreate, afterFailedDelete, afterSnapshotCreate, afterSnapshotDelete } from './snapshot-clusters.js';
+import { afterFailedCreate, afterFailedDelete, afterSnapshotCreate, afterSnapshotDelete, type WriteRefusal } from './snapshot-clusters.js';
 import { HOST, type Image } from './types.js';
 
 export interface SnapshotEntry { id: string; name: string }
@@ -50,13 +54,21 @@ export function canSnapshot(p: Proc, bs: string): boolean {
   return false;
 }
 
-/** bdrv_snapshot_list (qcow2_snapshot_list); throws bdrv_snapshot_find_by_id_and_name's error. */
+/** has_data_file: the qcow2 node has an external data file (s->data_file != bs->file). */
+const hasDataFile = (p: Proc, q: string) => p.childrenOf(q).some((e) => e.name === 'data-file');
+
+/** bdrv_snapshot_list (qcow2_snapshot_list: the node's in-memory table); throws bdrv_snapshot_find_by_id_and_name's error. */
 function list(p: Proc, bs: string): SnapshotEntry[] {
   const q = snapshotNode(p, bs);
-  const img = q ? imageOf(p, q) : undefined;
   // -ENOTSUP: no driver with .bdrv_snapshot_list, or a qcow2 image with an external data file
-  if (!q || img?.dataFile !== undefined) throw new QmpError('Failed to get a snapshot list: Operation not supported');
-  return img?.snapshots ?? [];
+  if (!q || hasDataFile(p, q)) throw new QmpError('Failed to get a snapshot list: Operation not supported');
+  return p.node(q)!.snapshots ?? [];
+}
+
+/** s->snapshots after an operation (absent when empty, as a node opened without any). */
+function setTable(p: Proc, q: string, list: SnapshotEntry[]): void {
+  const { snapshots: _, ...rest } = p.node(q)!;
+  p.putNode(list.length ? { ...rest, snapshots: list } : rest);
 }
 
 /** bdrv_snapshot_find_by_id_and_name */
@@ -64,12 +76,15 @@ export function findSnapshot(p: Proc, bs: string, id: string | null, name: strin
   return list(p, bs).find((s) => (id === null || s.id === id) && (name === null || s.name === name));
 }
 
-/** The image and file node behind qcow2 node `q`, and the room its writes have (writeRoom). */
-function target(p: Proc, q: string): { img: Image; file: string | undefined; room: number } | undefined {
+/**
+ * What qcow2 node `q`'s metadata writes go through: bs->file, the image behind it (undefined where
+ * its bytes are no image the model knows), and why a write there ending at a byte fails
+ * (writeRefusal; with no image only a read-only level is known to refuse it).
+ */
+function target(p: Proc, q: string): { img: Image | undefined; file: string | undefined; refuse: WriteRefusal } {
   const img = imageOf(p, q);
-  if (!img) return undefined;
-  const file = p.fileChild(q)?.child;
-  return { img, file, room: file ? writeRoom(p, file) : Infinity };
+  const via = p.fileChild(q);
+  return { img, file: via?.child, refuse: (end) => (via ? writeRefusal(p, via, img ? end : undefined) : undefined) };
 }
 
 /** Stores the image after a snapshot operation; the nodes its writes went through grow. */
@@ -80,55 +95,125 @@ function putImage(p: Proc, file: string | undefined, next: Image): void {
 }
 
 /**
- * bdrv_snapshot_create -> qcow2_snapshot_create: the id is find_new_snapshot_id's (highest numeric
- * id + 1). The metadata clusters the L1 copy and the table's rewrite take (graph/snapshot-clusters.ts)
- * are written through bs->file, where a raw `size` window may refuse them (writeRoom): then the
- * write's strerror, and what the failure leaves on the image (applied by the caller as an abort
- * residue, since the command fails: internal_snapshot_prepare words the error).
+ * The images a transaction's internal snapshots have written so far (per file), as its .abort
+ * handlers find them: they run last action first, each on what the later ones left
+ * (qmp_transaction -> tran_abort). One per transaction (commands/internal-snapshot.ts).
  */
-export function createSnapshot(p: Proc, bs: string, name: string): SnapshotEntry | { error: string; residue: (q: Proc) => void } {
+export type SnapshotTxnImages = Map<string, Image>;
+
+/**
+ * What a created snapshot's internal_snapshot_abort needs: the qcow2 node, its in-memory table
+ * right after the creation (the aborts of later actions, run first, leave it so), its bs->file and
+ * the image file.
+ */
+export interface CreatedSnapshot extends SnapshotEntry { q: string; table: SnapshotEntry[]; file?: string; image?: string }
+
+/**
+ * bdrv_snapshot_create -> qcow2_snapshot_create: the id is find_new_snapshot_id's (highest numeric
+ * id + 1) over the node's table. The metadata clusters the L1 copy and the table's rewrite take
+ * (graph/snapshot-clusters.ts) are written through bs->file, where a level may refuse them
+ * (writeRefusal): then the write's strerror, and what the failure leaves on the image (applied by
+ * the caller as an abort residue, since the command fails: internal_snapshot_prepare words the
+ * error); the node's table is the old one again (s->snapshots = old_snapshot_list). `txn`: the
+ * transaction's images (the failure's residue starts from what earlier actions wrote).
+ */
+export function createSnapshot(p: Proc, bs: string, name: string, txn?: SnapshotTxnImages): CreatedSnapshot | { error: string; residue: (q: Proc) => void } {
   const q = snapshotNode(p, bs)!;
-  const t = target(p, q);
-  const cur = t?.img.snapshots ?? [];
+  const cur = p.node(q)!.snapshots ?? [];
   const max = cur.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
   const sn = { id: String(max + 1), name };
-  if (!t) return sn;
   const list = [...cur, sn];
-  const laid = afterSnapshotCreate(t.img, sn, list, t.room);
+  const t = target(p, q);
+  if (!t.img) {
+    // bs->file shows no image the model knows: the table lives on in the node alone
+    const error = t.refuse(0);
+    if (error) return { error, residue: () => {} };
+    setTable(p, q, list);
+    return { ...sn, q, table: list };
+  }
+  const laid = afterSnapshotCreate(t.img, sn, list, t.refuse);
   if ('error' in laid) {
     const file = t.img.file;
     return {
       error: laid.error,
       residue: (r) => {
-        const img = r.image(file);
-        if (img) putImage(r, r.node(q) ? t.file : undefined, afterFailedCreate(img, laid));
+        const img = txn?.get(file) ?? r.image(file);
+        if (!img) return;
+        const next = afterFailedCreate(img, laid);
+        txn?.set(file, next);
+        putImage(r, r.node(q) ? t.file : undefined, next);
       },
     };
   }
-  putImage(p, t.file, { ...laid, snapshots: list });
-  return sn;
+  // qcow2_write_snapshots writes the node's whole table
+  const next: Image = { ...laid, snapshots: list };
+  putImage(p, t.file, next);
+  txn?.set(next.file, next);
+  setTable(p, q, list);
+  return { ...sn, q, table: list, ...(t.file ? { file: t.file } : {}), image: next.file };
 }
 
-/** bdrv_snapshot_delete -> qcow2_snapshot_delete (find_snapshot_by_id_and_name, then remove it). */
+/**
+ * internal_snapshot_abort: bdrv_snapshot_delete of the snapshot the action created, which
+ * rewrites the table through bs->file and frees the snapshot's clusters: the file keeps the
+ * length the creation gave it (the Draft's rollback would shrink it back). Applied as the
+ * transaction's abort residue on the rolled-back state, where the node's table is already the
+ * one without it; a failing rewrite is only reported by QEMU (error_reportf_err), its leaks stay.
+ */
+export function abortCreatedSnapshot(r: Proc, made: CreatedSnapshot, txn: SnapshotTxnImages): void {
+  if (made.image === undefined) return;
+  const img = txn.get(made.image) ?? r.image(made.image);
+  if (!img) return;
+  // qcow2_snapshot_delete rewrites the node's in-memory table, which no longer holds what the
+  // later actions' aborts removed, even where their rewrite failed and the disk still does
+  const rest = made.table.filter((s) => s.id !== made.id);
+  const via = made.file !== undefined && r.node(made.q) ? r.fileChild(made.q) : undefined;
+  let refuse: WriteRefusal = () => undefined;
+  if (via) {
+    // what would make QEMU die here is not sent (a read-only qcow2 took no snapshot)
+    refuse = (end) => { try { return writeRefusal(r, via, end); } catch { return undefined; } };
+  }
+  const laid = afterSnapshotDelete(img, made.id, rest, refuse);
+  let next: Image;
+  if ('error' in laid) next = afterFailedDelete(img, made.id);
+  else {
+    next = { ...laid, snapshots: rest };
+    if (!rest.length) delete next.snapshots;
+  }
+  txn.set(made.image, next);
+  putImage(r, via?.child, next);
+}
+
+/**
+ * bdrv_snapshot_delete -> qcow2_snapshot_delete (find_snapshot_by_id_and_name in the node's table,
+ * then remove it). qmp_blockdev_snapshot_delete_internal_sync asks nothing of read-only nodes: the
+ * table's rewrite through a read-only bs->file fails in bdrv_co_write_req_prepare (-EPERM).
+ */
 export function deleteSnapshot(p: Proc, bs: string, id: string | null, name: string | null): void {
   const q = snapshotNode(p, bs)!;
-  const t = target(p, q);
-  const cur = t?.img.snapshots ?? [];
+  const cur = p.node(q)!.snapshots ?? [];
   const i = cur.findIndex((s) => (id === null || s.id === id) && (name === null || s.name === name));
   if (i < 0) throw new QmpError("Can't find the snapshot");
-  if (!t) return;
   const gone = cur[i]!.id;
   const rest = cur.filter((_, j) => j !== i);
-  const laid = afterSnapshotDelete(t.img, gone, rest, t.room);
-  if ('error' in laid) {
-    // qcow2_write_snapshots failed; what stays is afterFailedDelete's
-    const file = t.img.file;
-    throw new QmpErrorAfterAbort(`Failed to remove snapshot from snapshot list: ${laid.error}`, 'GenericError', (r) => {
-      const img = r.image(file);
+  const t = target(p, q);
+  const laid = t.img ? afterSnapshotDelete(t.img, gone, rest, t.refuse) : undefined;
+  const error = laid ? ('error' in laid ? laid.error : undefined) : t.refuse(0);
+  if (error) {
+    // qcow2_write_snapshots failed: the entry is gone from the node's table all the same
+    // (s->nb_snapshots-- is not undone), the image keeps the old table; what else stays is
+    // afterFailedDelete's
+    const file = t.img?.file;
+    throw new QmpErrorAfterAbort(`Failed to remove snapshot from snapshot list: ${error}`, 'GenericError', (r) => {
+      const img = file === undefined ? undefined : r.image(file);
       if (img) putImage(r, undefined, afterFailedDelete(img, gone));
+      if (r.node(q)) setTable(r, q, (r.node(q)!.snapshots ?? []).filter((s) => s.id !== gone));
     });
   }
-  const next: Image = { ...laid, snapshots: rest };
-  if (!rest.length) delete next.snapshots;
-  putImage(p, t.file, next);
+  if (laid && !('error' in laid)) {
+    const next: Image = { ...laid, snapshots: rest };
+    if (!rest.length) delete next.snapshots;
+    putImage(p, t.file, next);
+  }
+  setTable(p, q, rest);
 }

@@ -10,7 +10,10 @@
 // through it (bdrv_co_write_req_finish), even when someone else changes the file on disk.
 import { filterChild } from './jobs/chain.js';
 import type { Proc } from './proc.js';
+import { PERM_W } from './perm.js';
+import { QemuAbortRefusal } from './qemu-abort.js';
 import { rule } from './rules.js';
+import type { Edge } from './types.js';
 
 const SECTOR = 512;
 const roundUp = (n: number) => Math.ceil(n / SECTOR) * SECTOR;
@@ -74,3 +77,38 @@ export function writeRoom(p: Proc, file: string): number {
   }
   return room;
 }
+
+/** strerror(EPERM) and strerror(ENOSPC), as error_setg_errno words them. */
+export const EPERM_TEXT = 'Operation not permitted';
+export const ENOSPC_TEXT = 'No space left on device';
+
+/**
+ * Why a write a format driver sends down its edge `via` (bs->file of a qcow2 node) ending at byte
+ * `end` of the child fails, level by level from the top as bdrv_co_pwritev goes down:
+ * bdrv_co_write_req_prepare refuses any write to a read-only node (-EPERM), and asserts that the
+ * edge holds the write permission (a read-only parent over a writable child holds none: QEMU dies,
+ * QemuAbortRefusal); then a raw node's raw_adjust_offset refuses one past its `size` window
+ * (-ENOSPC), shifted by its offset for its file; filters pass it on. undefined: the write lands.
+ * `end` undefined: where it lands is not known (no window is asked then).
+ */
+export function writeRefusal(p: Proc, via: Edge, end?: number): string | undefined {
+  let edge: Edge | undefined = via;
+  for (let i = 0; edge && i < 10000; i++) {
+    const n = p.node(edge.child);
+    if (!n) break;
+    if (n.ro) return EPERM_TEXT;
+    if (!(edge.perm & PERM_W)) {
+      throw new QemuAbortRefusal(
+        `Read-only node '${nodeLabel(edge.parent)}' would write its metadata to '${n.name}', which is writable, through its '${edge.name}' child without the write permission (QEMU aborts here: bdrv_co_write_req_prepare: Assertion \`child->perm & BLK_PERM_WRITE' failed); refused by blockgraph`,
+        'bdrv_co_write_req_prepare');
+    }
+    if (n.driver === 'raw') {
+      if (end !== undefined && n.options.size !== undefined && end > Number(n.options.size)) return ENOSPC_TEXT;
+      if (end !== undefined) end += Number(n.options.offset ?? 0);
+      edge = p.fileChild(n.name);
+    } else edge = filterChild(p, n.name);
+  }
+  return undefined;
+}
+
+const nodeLabel = (r: Edge['parent']) => (r.kind === 'node' ? r.node : r.kind === 'bb' ? r.bb : r.job);

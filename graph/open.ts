@@ -341,6 +341,8 @@ function openNodeProbed(
       if (rest) throw new QmpError(rest);
       const header = img.backing ? { backing: img.backing, backingFormat: img.backingFormat } : {};
       p.patchNode(name, { size: img.size, header });
+      // qcow2_do_open -> qcow2_read_snapshots: the snapshot table, kept in memory from now on
+      if (img.snapshots?.length) p.patchNode(name, { snapshots: img.snapshots });
       openDataFile(p, name, opts, eff, img, file!.name, pendingAborts);
       // qcow2_do_open → qcow2_load_dirty_bitmaps: the image's persistent bitmaps
       loadPersistentBitmaps(p, name);

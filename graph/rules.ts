@@ -208,6 +208,7 @@ export const RULES = defineRules({
     proof: [{ transcript: 'abort-13-reopen-keep-cbw-diamond-survives.json', step: 2 }, { transcript: 'backup-push-full.json', step: 22 }, { transcript: 'drive-backup-paths.json', step: 3 }, { transcript: 'aio-backup-cbw-follows-pinned-source.json', step: 9 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }, { transcript: 'backup-push-incremental.json', step: 4 }, { transcript: 'fleecing-cbw-snapshot-access.json', step: 6 }, { transcript: 'fuzz-cbw-probe-before-driver-open.json', step: 1 }, { transcript: 'fuzz-raw-length-follows-reopened-file.json', step: 5 },
       { transcript: 'fuzz-backup-align-not-inherited.json', step: 4 }, { transcript: 'fuzz-backup-size-after-create.json', step: 3 }, { transcript: 'fuzz-backup-size-sector-rounded.json', step: 5 },
       { transcript: 'fuzz-backup-snapshot-access-io.json', step: 6 }, { transcript: 'fuzz-snapshot-sync-json-backing-cbw.json', step: 3 },
+      { transcript: 'internal-snapshot-filters.json', step: 6 },
       { transcript: 'fuzz-qcow2-over-snapshot-access.json', step: 5 },
       { transcript: 'drive-backup-target-open.json', step: 2 },
       ...[1, 2, 8, 9].map((step) => ({ transcript: 'backup-target-file-length.json', step })),

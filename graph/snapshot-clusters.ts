@@ -52,30 +52,42 @@ function release(m: Meta, run: [number, number] | null | undefined): void {
   for (let c = run[0]; c < run[0] + run[1]; c++) m.free.push(c);
 }
 
-/** The strerror of a write a fixed-size layer refused (raw_adjust_offset's -ENOSPC). */
-export const ENOSPC = 'No space left on device';
+/**
+ * Why a write through bs->file ending at a byte fails (graph/length.ts writeRefusal: a read-only
+ * level's -EPERM, a raw `size` window's -ENOSPC), as strerror; undefined: it lands.
+ */
+export type WriteRefusal = (end: number) => string | undefined;
 
-/** A write past `room` (graph/length.ts writeRoom) failed: the operation stops there. */
-class NoSpace extends Error {}
+/** A write failed (`errno`: its strerror): the operation stops there. */
+class WriteFailed extends Error {
+  constructor(readonly errno: string) { super(errno); }
+}
 
 /**
- * A bdrv_pwrite of `bytes` at cluster `first`: the file grows to where the bytes end, unless the
- * write ends past `room`, which a raw `size` window refuses with -ENOSPC (raw_adjust_offset).
+ * A bdrv_pwrite of `bytes` at cluster `first`: the file grows to where the bytes end, unless a
+ * level on the way refuses the write (WriteRefusal).
  */
-function written(img: Image, len: number, first: number, bytes: number, room: number): number {
+function written(img: Image, len: number, first: number, bytes: number, refuse: WriteRefusal): number {
   const cs = img.clusterSize ?? 65536;
-  if (bytes > 0 && first * cs + bytes > room) throw new NoSpace();
+  const e = bytes > 0 ? refuse(first * cs + bytes) : undefined;
+  if (e) throw new WriteFailed(e);
   return bytes > 0 ? Math.max(len, first * cs + bytes) : len;
 }
 
-/** qcow2_write_snapshots for the table `list`: allocate, write, free the old table. */
-function writeTable(img: Image, m: Meta, list: { id: string; name: string }[], len: number, room: number): number {
+/** offsetof(QCowHeader, nb_snapshots) + sizeof(nb_snapshots, snapshots_offset): the header bytes the table's rewrite updates. */
+const HEADER_SNAPSHOTS_END = 60;
+
+/** qcow2_write_snapshots for the table `list`: allocate, write, point the header at it, free the old table. */
+function writeTable(img: Image, m: Meta, list: { id: string; name: string }[], len: number, refuse: WriteRefusal): number {
   const cs = img.clusterSize ?? 65536;
   const bytes = tableBytes(list);
   const run = bytes > 0 ? alloc(img, m, Math.ceil(bytes / cs)) : null;
   // qcow2_write_snapshots writes the entries one by one from the table's start, so one of them
-  // fails exactly when the table's end is out of room
-  const out = run ? written(img, len, run[0], bytes, room) : len;
+  // fails exactly when the table's end is refused (a window) or at the first (a read-only level)
+  const out = run ? written(img, len, run[0], bytes, refuse) : len;
+  // bdrv_pwrite_sync of nb_snapshots and snapshots_offset (an empty table writes only these)
+  const e = refuse(HEADER_SNAPSHOTS_END);
+  if (e) throw new WriteFailed(e);
   release(m, m.table);
   m.table = run;
   return out;
@@ -91,9 +103,9 @@ export interface SnapshotCreateFailure { error: string; leak?: [number, number];
 
 /**
  * The image after qcow2_snapshot_create added `sn` (its table already holding `list`, sn last), or
- * what the write that failed left (`room`: graph/length.ts writeRoom).
+ * what the write that failed left (`refuse`: graph/length.ts writeRefusal).
  */
-export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: string; name: string }[], room = Infinity): Image | SnapshotCreateFailure {
+export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: string; name: string }[], refuse: WriteRefusal = () => undefined): Image | SnapshotCreateFailure {
   const cs = img.clusterSize ?? 65536;
   const m: Meta = structuredClone(meta(img));
   let len = hostFileLength(img);
@@ -104,12 +116,12 @@ export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: 
     if (l1Bytes > 0) {
       const run = alloc(img, m, Math.ceil(l1Bytes / cs));
       leak = run;
-      len = written(img, len, run[0], l1Bytes, room);
+      len = written(img, len, run[0], l1Bytes, refuse);
       m.l1[sn.id] = run;
     }
-    len = writeTable(img, m, list, len, room);
+    len = writeTable(img, m, list, len, refuse);
   } catch (e) {
-    if (e instanceof NoSpace) return { error: ENOSPC, fileLength: len, ...(leak ? { leak } : {}) };
+    if (e instanceof WriteFailed) return { error: e.errno, fileLength: len, ...(leak ? { leak } : {}) };
     throw e;
   }
   return { ...img, snapClusters: m, fileLength: len };
@@ -128,13 +140,13 @@ export function afterFailedCreate(img: Image, f: SnapshotCreateFailure): Image {
 }
 
 /** The image after qcow2_snapshot_delete removed snapshot `id` (the table now `list`), or the failed write's strerror. */
-export function afterSnapshotDelete(img: Image, id: string, list: { id: string; name: string }[], room = Infinity): Image | { error: string } {
+export function afterSnapshotDelete(img: Image, id: string, list: { id: string; name: string }[], refuse: WriteRefusal = () => undefined): Image | { error: string } {
   const m: Meta = structuredClone(meta(img));
   let len = hostFileLength(img);
   try {
-    len = writeTable(img, m, list, len, room);
+    len = writeTable(img, m, list, len, refuse);
   } catch (e) {
-    if (e instanceof NoSpace) return { error: ENOSPC };
+    if (e instanceof WriteFailed) return { error: e.errno };
     throw e;
   }
   release(m, m.l1[id]);
@@ -143,17 +155,14 @@ export function afterSnapshotDelete(img: Image, id: string, list: { id: string; 
 }
 
 /**
- * The image as a failed qcow2_snapshot_delete left it: the entry is already gone from the
- * in-memory list (s->nb_snapshots-- before qcow2_write_snapshots, not undone on its failure), the
- * table on disk is the old one, and the entry's L1 copy is never freed (leaked).
+ * The image as a failed qcow2_snapshot_delete left it: the table on disk is the old one (the entry
+ * is gone from the node's in-memory list only: s->nb_snapshots-- before qcow2_write_snapshots, not
+ * undone on its failure, graph/internal-snapshot.ts), and the entry's L1 copy is never freed (leaked).
  */
 export function afterFailedDelete(img: Image, id: string): Image {
   const m: Meta = structuredClone(meta(img));
   const run = m.l1[id];
   delete m.l1[id];
   if (run) m.leaked = [...(m.leaked ?? []), run];
-  const rest = (img.snapshots ?? []).filter((s) => s.id !== id);
-  const next: Image = { ...img, snapClusters: m, snapshots: rest };
-  if (!rest.length) delete next.snapshots;
-  return next;
+  return { ...img, snapClusters: m };
 }

@@ -2,6 +2,7 @@
 // the jobs that grow their target (mirror_run for an active commit into a shorter base).
 import { QmpError } from '../errors/index.js';
 import { driverInfo } from './drivers.js';
+import { imageBehind } from './images.js';
 import { filterChild } from './jobs/chain.js';
 import type { Proc } from './proc.js';
 import { HOST } from './types.js';
@@ -18,10 +19,16 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
   if (!n || depth > 10000) return;
   if (n.ro) throw new QmpError('Image is read-only');
   switch (n.driver) {
-    case 'qcow2':
+    case 'qcow2': {
       if (size % 512 !== 0) throw new QmpError('The new size must be a multiple of 512');
+      // qcow2_co_truncate: snapshot sizes are only required from v3 on (s->qcow_version, the
+      // image's header; s->nb_snapshots, the node's in-memory table)
+      const file = p.fileChild(node)?.child;
+      const v2 = (file ? imageBehind(p, file)?.compat : undefined) === '0.10';
+      if (v2 && n.snapshots?.length) throw new QmpError("Can't resize a v2 image which has snapshots");
       p.patchNode(node, { size });
       return;
+    }
     case 'raw': {
       if (n.options.size !== undefined) throw new QmpError('Cannot resize fixed-size raw disks');
       const file = p.fileChild(node)?.child;

@@ -53,6 +53,9 @@ export interface BdsNode {
   extra?: Record<string, unknown>; // driver state: throttle group, quorum threshold, blkdebug perms…
   writeThreshold?: number; // bs->write_threshold_offset (block-set-write-threshold); absent: 0
   bitmaps?: DirtyBitmap[]; // bs->dirty_bitmaps, newest first (graph/bitmaps.ts); absent: none
+  /** qcow2: BDRVQcow2State.snapshots, the table qcow2_read_snapshots read at open and the snapshot
+   *  operations keep in memory (graph/internal-snapshot.ts); absent: none */
+  snapshots?: { id: string; name: string }[];
 }
 
 /** A named BdrvDirtyBitmap (block/dirty-bitmap.c): its flags, no contents. */

@@ -124,6 +124,8 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const jobs = (a.actions as Json[]).filter((act) => isObj(act) && (act.type === 'drive-backup' || act.type === 'blockdev-backup')).length;
     if (jobs >= 2) return `fuzz 2030445139: a grouped transaction with ${jobs} backup actions (QEMU hangs in job_finish_sync_locked when it fails after creating two jobs)`;
   }
+  const roWrite = snapshotDeleteWithoutWritePerm(step.execute, a, p);
+  if (roWrite) return roWrite;
   const grow = backupOfGrowingFile(step.execute, a, p);
   if (grow) return grow;
   const shorter = mirrorOverShorterChild(step.execute, a, p);
@@ -460,6 +462,32 @@ function mirrorOverShorterChild(execute: string, a: JsonObject, p: ProcView): st
     const replaced = child !== undefined && (openedName !== undefined ? child !== openedName : !/[.#]/.test(child));
     if (replaced) return `fuzz 2207863690: ${execute} of '${a.device}' whose filter '${cur}' was opened over another child than '${child}' (7.2: mirror_dirty_init asserts count when that child is shorter)`;
     cur = child;
+  }
+  return undefined;
+}
+
+/**
+ * blockdev-snapshot-delete-internal-sync on a read-only qcow2 node (reached through filters and raw,
+ * bdrv_snapshot_fallback) over a writable child: qcow2_write_snapshots writes through an edge
+ * without the write permission and bdrv_co_write_req_prepare asserts (7.2 and 10.0; the model
+ * refuses it, graph/length.ts writeRefusal). A read-only level first fails the write with -EPERM
+ * instead (the boundary, abort-16-...-survives). Probed live next to fuzz case 2496934673. Whether the name is in the node's table is not
+ * known here: any such delete is avoided.
+ */
+function snapshotDeleteWithoutWritePerm(execute: string, a: JsonObject, p: ProcView): string | undefined {
+  if (execute !== 'blockdev-snapshot-delete-internal-sync' || typeof a.device !== 'string') return undefined;
+  const node = (n: string) => p.graph.nodes.find((x) => x.name === n);
+  const edge = (n: string, name: string) => p.graph.edges.find((e) => e.parent === n && e.name === name);
+  let q: string | undefined = a.device;
+  for (let i = 0; q && i < 16 && p.driver(q) !== 'qcow2'; i++) q = (edge(q, 'file') ?? edge(q, 'image'))?.child;
+  if (!q || p.driver(q) !== 'qcow2') return undefined;
+  let e = edge(q, 'file');
+  for (let i = 0; e && i < 16; i++) {
+    const c = node(e.child);
+    if (!c || c.ro) return undefined;
+    if (!e.perm.includes('write')) return `fuzz 2496934673: a snapshot delete on qcow2 '${q}' writes to '${c.name}' through '${e.parent}' without the write permission (bdrv_co_write_req_prepare: Assertion \`child->perm & BLK_PERM_WRITE' failed)`;
+    if (c.driver === 'file') return undefined;
+    e = edge(c.name, 'file') ?? edge(c.name, 'image');
   }
   return undefined;
 }
