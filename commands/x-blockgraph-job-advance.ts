@@ -7,6 +7,7 @@ import { QmpError } from '../errors/index.js';
 import { sendJob, txnJobs } from '../graph/jobs/runner.js';
 import { rateRunToEnd } from '../graph/jobs/rate.js';
 import { activeCommitBulkCopy } from '../graph/jobs/guest-write.js';
+import { backupRunToEnd } from '../graph/jobs/backup.js';
 import type { JobStatus } from '../graph/types.js';
 import type { CommandDef } from './types.js';
 
@@ -38,7 +39,10 @@ export const xBlockgraphJobAdvance: CommandDef = {
         // unless a rate limit holds them back (the recorded scenarios rely on it for a fixed order)
         for (const o of txnJobs(p, txn)) {
           const free = o.id === id || o.speed === 0;
-          if (free && o.status === 'running' && !(o.data.kind === 'backup' && o.data.sync === 'none') && o.data.kind !== 'mirror') sendJob({ p, emit }, o.id, { type: 'DONE' });
+          if (free && o.status === 'running' && !(o.data.kind === 'backup' && o.data.sync === 'none') && o.data.kind !== 'mirror') {
+            backupRunToEnd(p, o.id);
+            sendJob({ p, emit }, o.id, { type: 'DONE' });
+          }
         }
         continue;
       }
@@ -62,6 +66,8 @@ export const xBlockgraphJobAdvance: CommandDef = {
         // (a running job reaches 'paused' on its own only when a failed copy stops it)
         const end = rateRunToEnd({ p, emit }, id);
         if (end === 'stopped' || end === 'busy') break;
+        // a rate-limited backup copies the rest of its source into the target
+        if (!end) backupRunToEnd(p, id);
         sendJob({ p, emit }, id, end ? { type: 'FAIL', error: end.failed } : { type: 'DONE' });
       }
       else break;

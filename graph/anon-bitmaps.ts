@@ -3,6 +3,7 @@
 // the filter's own done_bitmap and access_bitmap (cbw_open), and a backup's successor of its
 // sync bitmap (bdrv_dirty_bitmap_create_successor). Each is created at the head of its node's
 // list, like every bitmap, and carries an `anon` key so that its owner can find it again.
+import { getLength } from './length.js';
 import type { Proc } from './proc.js';
 import type { DirtyBitmap } from './types.js';
 
@@ -23,7 +24,8 @@ function setList(p: Proc, node: string, list: DirtyBitmap[]): void {
 
 /** bdrv_create_dirty_bitmap(bs, granularity, NULL), disabled unless said otherwise. */
 export function addAnonBitmap(p: Proc, node: string, anon: string, granularity: number, disabled = true): void {
-  const b: AnonBitmap = { name: '', granularity, persistent: false, disabled, busy: false, readonly: false, inconsistent: false, anon };
+  // bitmap->size: the node's bdrv_getlength now (graph/bitmaps.ts dirtyBitmapSize)
+  const b: AnonBitmap = { name: '', granularity, persistent: false, disabled, busy: false, readonly: false, inconsistent: false, size: getLength(p, node), anon };
   setList(p, node, [b, ...listOf(p, node)]);
 }
 
@@ -42,8 +44,9 @@ export function abdicateTo(p: Proc, node: string, anon: string, name: string, pa
   for (const b of list) {
     if (b.name === name) continue;
     if ((b as Partial<AnonBitmap>).anon === anon) {
-      const { successorEnabled: _s, ...rest } = parent;
-      out.push({ ...rest, ...patch });
+      // the successor itself takes the name: its own size stays (bdrv_dirty_bitmap_abdicate)
+      const { successorEnabled: _s, size: _z, ...rest } = parent;
+      out.push({ ...rest, ...(b.size !== undefined ? { size: b.size } : {}), ...patch });
     } else out.push(b);
   }
   setList(p, node, out);

@@ -8,6 +8,7 @@
 // protocol driver `file` (bdrv_file) is NOT one of them (only host_device and host_cdrom are),
 // so a file node keeps the length it had at open, or after a truncate or a write past its end
 // through it (bdrv_co_write_req_finish), even when someone else changes the file on disk.
+import { dirtyBitmapTruncate } from './bitmaps.js';
 import { filterChild } from './jobs/chain.js';
 import type { Proc } from './proc.js';
 import { rule } from './rules.js';
@@ -45,6 +46,8 @@ export function growWrittenNodes(p: Proc, file: string, end: number): void {
     const n = p.node(cur);
     if (!n) break;
     const bytes = Math.ceil(end / 512) * 512;
+    // bdrv_co_write_req_finish: end_sector > bs->total_sectors grows it and the node's bitmaps
+    if (roundUp(n.size) < bytes) dirtyBitmapTruncate(p, cur, bytes);
     if (n.size < bytes) p.patchNode(cur, { size: bytes });
     if (n.driver === 'raw') {
       end += Number(n.options.offset ?? 0);

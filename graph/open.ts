@@ -352,7 +352,10 @@ function openNodeProbed(
     case 'raw': {
       attachOpened(p, name, file!.name, 'file', rawIsSlice(eff, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText) ? ROLE_DATA | ROLE_PRIMARY : ROLE_FILTERED | ROLE_PRIMARY);
       formatLockIfNeeded(p, name);
-      p.patchNode(name, { size: rawApplyOptions(eff, fileNode()!.size, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText).size });
+      // raw_apply_options: real_size = bdrv_getlength(bs->file->bs), which asks a variable-length
+      // file child (a raw node, a filter) again: e.g. a raw node whose file blockdev-snapshot
+      // replaced by a longer overlay (bdrv_replace_node) has the overlay's length (graph/length.ts)
+      p.patchNode(name, { size: rawApplyOptions(eff, getLength(p, file!.name), rule(p, 'qemuopts-size-negative-text') as NegativeSizeText).size });
       break;
     }
     case 'throttle': {

@@ -1,6 +1,7 @@
 // bdrv_co_truncate (block/io.c, 7.2) as the model follows it down the graph: block_resize and
 // the jobs that grow their target (mirror_run for an active commit into a shorter base).
 import { QmpError } from '../errors/index.js';
+import { dirtyBitmapTruncate } from './bitmaps.js';
 import { driverInfo } from './drivers.js';
 import { filterChild } from './jobs/chain.js';
 import type { Proc } from './proc.js';
@@ -21,18 +22,21 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
     case 'qcow2':
       if (size % 512 !== 0) throw new QmpError('The new size must be a multiple of 512');
       p.patchNode(node, { size });
+      dirtyBitmapTruncate(p, node, size);
       return;
     case 'raw': {
       if (n.options.size !== undefined) throw new QmpError('Cannot resize fixed-size raw disks');
       const file = p.fileChild(node)?.child;
       if (file) coTruncate(p, file, size + Number(n.options.offset ?? 0), depth + 1);
       p.patchNode(node, { size });
+      dirtyBitmapTruncate(p, node, size);
       return;
     }
     case 'file': {
       // raw_co_truncate (file-posix) -> raw_regular_truncate: ftruncate of the host file, which
       // every process sees; a file node opened on it later (raw_open) takes the new length
       p.patchNode(node, { size });
+      dirtyBitmapTruncate(p, node, size);
       const img = p.image(n.filename);
       if (img) p.d.put(HOST, 'images', img.file, img.format === 'raw' ? { ...img, size } : { ...img, fileLength: size });
       return;
@@ -45,6 +49,7 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
       if (!filtered) throw new QmpError('Image format driver does not support resize');
       coTruncate(p, filtered, size, depth + 1);
       p.patchNode(node, { size });
+      dirtyBitmapTruncate(p, node, size);
     }
   }
 }

@@ -224,8 +224,26 @@ export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: str
     patchJobData(p, id, { failsWith: ENOSPC });
     return;
   }
-  // a job without a rate limit copies everything before it settles (the fuzz waits for it)
-  if (!j.speed) backupCopy(p, d);
+  // a job without a rate limit copies everything before it settles (the fuzz waits for it);
+  // a rate-limited one copies its first task (block_copy_dirty_clusters: the rate limit is
+  // asked before each task, and only the bytes dispatched so far count, so the first goes at
+  // once) and then sleeps for the limit
+  backupCopy(p, d, j.speed ? BLOCK_COPY_MAX_BUFFER : Infinity);
+}
+
+/** BLOCK_COPY_MAX_BUFFER (block/block-copy.c): a task's bytes, without copy_range (7.2's default) */
+const BLOCK_COPY_MAX_BUFFER = 1024 * 1024;
+
+/**
+ * backup_run to its end (a `wait` step moves a rate-limited backup on, x-blockgraph-job-advance):
+ * what the copy loop has not copied yet lands in the target now (backupCopy; copying a piece
+ * again changes nothing).
+ */
+export function backupRunToEnd(p: Proc, id: string): void {
+  const d = p.job(id)?.data as unknown as BackupData | undefined;
+  if (d?.kind !== 'backup' || !p.node(d.source) || !p.node(d.target) || getLength(p, d.source) === 0) return;
+  if ((d as { failsWith?: string }).failsWith !== undefined) return;
+  backupCopy(p, d);
 }
 
 /**
@@ -235,12 +253,18 @@ export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: str
  * Only data pieces are written here: ranges that read as zeroes go out as write_zeroes
  * (block_copy_do_copy with BLOCK_COPY_ZERO), not modelled.
  */
-function backupCopy(p: Proc, d: BackupData): void {
+function backupCopy(p: Proc, d: BackupData, limit = Infinity): void {
   const len = p.node(d.source)?.size ?? 0;
-  for (let pos = 0, guard = 0; pos < len && guard < 1_000_000; guard++) {
+  // limit: the bytes of the copy bitmap's dirty clusters the loop gets through (sync full: all
+  // of them; sync top: the allocated ones, block_copy_reset_unallocated cleared the rest)
+  let budget = limit;
+  for (let pos = 0, guard = 0; pos < len && budget > 0 && guard < 1_000_000; guard++) {
     const st = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, len - pos) : allocatedAbove(p, d.source, null, true, pos, len - pos);
-    const n = st.n > 0 ? st.n : len - pos;
+    let n = st.n > 0 ? st.n : len - pos;
+    const dirty = d.sync === 'full' || (d.sync === 'top' && st.alloc);
+    if (dirty) n = Math.min(n, budget);
     if (st.alloc && (d.sync === 'full' || d.sync === 'top')) writeGuestData(p, d.target, pos, n);
+    if (dirty) budget -= n;
     pos += n;
   }
 }
