@@ -365,12 +365,15 @@ function openNodeProbed(
       if (opts['throttle-group'] === undefined) throw new QmpError('Please specify a throttle group');
       const group = String(opts['throttle-group']);
       if (p.object(group)?.qomType !== 'throttle-group') throw new QmpError(`Throttle group '${group}' does not exist`);
-      p.patchNode(name, { size: fileNode()!.size, extra: { group } });
+      // bdrv_open_driver -> refresh_total_sectors -> throttle_getlength: bdrv_getlength of the
+      // file child, which a variable-length child answers afresh (graph/length.ts)
+      p.patchNode(name, { size: getLength(p, file!.name), extra: { group } });
       break;
     }
     case 'copy-on-read': {
       attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
-      p.patchNode(name, { size: fileNode()!.size });
+      // refresh_total_sectors -> cor_getlength: bdrv_getlength(bs->file->bs)
+      p.patchNode(name, { size: getLength(p, file!.name) });
       break;
     }
     case 'compress': {
@@ -383,7 +386,8 @@ function openNodeProbed(
         // bdrv_get_format_name: the driver's format_name, protocols included ("file")
         throw new QmpError(`Compression is not supported for underlying format: ${f.driver}`);
       }
-      p.patchNode(name, { size: f.size });
+      // refresh_total_sectors -> compress_getlength: bdrv_getlength(bs->file->bs)
+      p.patchNode(name, { size: getLength(p, f.name) });
       break;
     }
     case 'nbd': {
@@ -415,6 +419,8 @@ function openNodeProbed(
         if (!p.node(String(bm.node))) throw new QmpError(`Node '${bm.node}' not found`);
         if (!dirtyBitmapExists(p, String(bm.node), String(bm.name))) throw new QmpError(`Dirty bitmap '${bm.name}' not found`);
       }
+      // cbw_open / snapshot_access_open: bs->total_sectors = bs->file->bs->total_sectors (no
+      // .bdrv_getlength: the child is not asked again, so no graph/length.ts getLength here)
       p.patchNode(name, { size: fileNode()!.size });
       // block_copy_state_new: the copy bitmap on the source; then done_bitmap and access_bitmap
       const cs = blockCopyClusterSize(p, tgt.name);
@@ -427,6 +433,8 @@ function openNodeProbed(
     case 'snapshot-access': {
       // snapshot_access_open: bdrv_open_child("file", BDRV_CHILD_DATA | BDRV_CHILD_PRIMARY)
       attachOpened(p, name, file!.name, 'file', ROLE_DATA | ROLE_PRIMARY);
+      // cbw_open / snapshot_access_open: bs->total_sectors = bs->file->bs->total_sectors (no
+      // .bdrv_getlength: the child is not asked again, so no graph/length.ts getLength here)
       p.patchNode(name, { size: fileNode()!.size });
       break;
     }
@@ -442,7 +450,8 @@ function openNodeProbed(
       const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff, filename: xImage }, pendingAborts, 'image');
       attachOpened(p, name, img.name, 'image', ROLE_FILTERED | ROLE_PRIMARY);
       const child = p.node(img.name)!;
-      p.patchNode(name, { size: child.size, align: blkdebugLimits(eff, alignment(p, child)) });
+      // refresh_total_sectors -> blkdebug_getlength: bdrv_getlength(bs->file->bs)
+      p.patchNode(name, { size: getLength(p, child.name), align: blkdebugLimits(eff, alignment(p, child)) });
       break;
     }
     case 'blkverify': {
@@ -452,7 +461,7 @@ function openNodeProbed(
       attachOpened(p, name, raw.name, 'raw', ROLE_FILTERED | ROLE_PRIMARY);
       const test = openChildRef(p, opts.test, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-image'] === undefined ? undefined : String(eff['x-image']) }, pendingAborts, 'test');
       attachOpened(p, name, test.name, 'test', ROLE_DATA);
-      p.patchNode(name, { size: p.node(test.name)!.size });
+      p.patchNode(name, { size: getLength(p, test.name) }); // blkverify_getlength
       break;
     }
     case 'quorum': {
@@ -471,7 +480,7 @@ function openNodeProbed(
       // bdrv_open_driver -> refresh_total_sectors -> quorum_getlength: children of different
       // lengths give -EIO. Their bdrv_getlength (graph/length.ts) is total_sectors * 512: a file
       // node over a 196616-byte image and a raw node over another such file are the same length
-      const len = p.node(names[0]!)!.size;
+      const len = getLength(p, names[0]!); // quorum_getlength: children[0]'s
       if (names.some((c) => getLength(p, c) !== getLength(p, names[0]!))) throw new QmpError('Could not refresh total sector count: Input/output error');
       p.patchNode(name, { size: len });
       break;

@@ -244,7 +244,9 @@ export const RULES = defineRules({
     '10.0': { fn: 'bdrv_co_nb_sectors (recorded): a raw or copy-on-read node over a regular file keeps its open-time length after block_resize of the file (query-named-block-nodes virtual-size), so none of the modelled drivers refreshes', value: [] as readonly string[] },
     proof: [{ transcript: 'fuzz-commit-perm-after-resize.json', step: 7 }, { transcript: 'fuzz-created-image-size-getlength.json', step: 12 },
       // raw_apply_options over a raw node whose file was resized (fuzz 2894008457); a bitmap made on such a raw node (fuzz 1534176801's neighbour)
-      { transcript: 'fuzz-raw-slice-over-variable-length-raw.json', step: 3 }, { transcript: 'fuzz-bitmap-size-sectors.json', step: 12 }],
+      { transcript: 'fuzz-raw-slice-over-variable-length-raw.json', step: 3 }, { transcript: 'fuzz-bitmap-size-sectors.json', step: 12 },
+      // filters opened over such a raw node take its length (refresh_total_sectors at open)
+      { transcript: 'fuzz-filter-length-at-open.json', step: 11 }],
     modelled: true,
   },
   'wake-ends-rate-limit-sleep': {

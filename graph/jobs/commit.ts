@@ -17,6 +17,7 @@ import { allocatedAbove } from './allocation.js';
 import { ENOSPC, targetOutOfRoom } from './target-write.js';
 import { onErrorOf, startRate } from './rate.js';
 import { drained } from '../drain.js';
+import { getLength } from '../length.js';
 
 export interface CommitData {
   kind: 'commit';
@@ -42,8 +43,9 @@ export interface CommitStart {
 export function startCommit(ctx: JobCtx, o: CommitStart): Job {
   const { p } = ctx;
   if (skipFilters(p, o.top) === skipFilters(p, o.base)) throw new QmpError('Invalid files for merge: top and base are the same');
-  const baseSize = p.node(o.base)!.size;
-  const topSize = p.node(o.top)!.size;
+  // commit_start: base_size = bdrv_getlength(base), top_size = bdrv_getlength(top)
+  const baseSize = getLength(p, o.base);
+  const topSize = getLength(p, o.top);
   const basePerms = PERM_R | PERM_W | (baseSize < topSize ? PERM_Z : 0);
 
   const job = createJob(ctx, {

@@ -19,6 +19,7 @@ import { QmpErrorAfterAbort } from '../abort-residue.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { onErrorOf, startRate } from './rate.js';
 import { drained } from '../drain.js';
+import { getLength } from '../length.js';
 
 export interface StreamData {
   kind: 'stream';
@@ -146,7 +147,8 @@ function streamStart(ctx: JobCtx, o: StreamStart, failPath: boolean): StartResul
   if (skipFilters(p, o.bs) === baseOverlay) sendJob(ctx, job.id, { type: 'DONE' });
   else {
     const top = skipFilters(p, o.bs)!;
-    startRate(ctx, job.id, { kind: 'stream', len: p.node(o.bs)!.size, top, baseOverlay, dest: top, ...onErrorOf(o.onError) });
+    // stream_run: len = bdrv_getlength(s->target_bs)
+    startRate(ctx, job.id, { kind: 'stream', len: getLength(p, o.bs), top, baseOverlay, dest: top, ...onErrorOf(o.onError) });
   }
   return { job: p.job(job.id)! };
 }
