@@ -3,10 +3,20 @@
 import { QmpError } from '../errors/index.js';
 import { dirtyBitmapTruncate } from './bitmaps.js';
 import { driverInfo } from './drivers.js';
+import { qcow2TruncateImage } from './qcow2-truncate.js';
 import { filterChild } from './jobs/chain.js';
 import type { Proc } from './proc.js';
 import { HOST } from './types.js';
 
+
+/**
+ * The errno a job's blk_co_truncate returns where coTruncate refused (the job fails with its
+ * strerror): bdrv_co_truncate's read-only check -EACCES, qcow2's whole-sector check -EINVAL,
+ * anything else (fixed-size raw, a driver without truncate) -ENOTSUP.
+ */
+export function truncateErrno(e: QmpError): string {
+  return /read-only/.test(e.desc) ? 'Permission denied' : /multiple of 512/.test(e.desc) ? 'Invalid argument' : 'Operation not supported';
+}
 
 /**
  * bdrv_co_truncate (block/io.c, 7.2) down the graph: a read-only node refuses ("Image is
@@ -21,6 +31,8 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
   switch (n.driver) {
     case 'qcow2':
       if (size % 512 !== 0) throw new QmpError('The new size must be a multiple of 512');
+      // the header's new size, and a shrink's discarded clusters (graph/qcow2-truncate.ts)
+      qcow2TruncateImage(p, node, n.size, size, coTruncate);
       p.patchNode(node, { size });
       dirtyBitmapTruncate(p, node, size);
       return;

@@ -18,6 +18,8 @@ import { ENOSPC, targetOutOfRoom } from './target-write.js';
 import { onErrorOf, startRate } from './rate.js';
 import { drained } from '../drain.js';
 import { getLength } from '../length.js';
+import { coTruncate, truncateErrno } from '../truncate.js';
+import { QemuAbortRefusal } from '../qemu-abort.js';
 
 export interface CommitData {
   kind: 'commit';
@@ -79,6 +81,18 @@ export function startCommit(ctx: JobCtx, o: CommitStart): Job {
   const topBB = addJobBB(p, job.id, 'commit-top', o.top, 0, PERM_ALL, false);
   patchJobData(p, job.id, { topBB });
   sendJob(ctx, job.id, { type: 'START' });
+  // commit_run: a base shorter than top is grown to top's length first (blk_co_truncate(s->base,
+  // len), which commit_start's BLK_PERM_RESIZE allowed); a refused truncate fails the job with
+  // its errno before anything is copied
+  if (getLength(p, o.base) < topSize) {
+    try {
+      p.d.atomically(() => coTruncate(p, o.base, topSize));
+    } catch (e) {
+      if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+      sendJob(ctx, job.id, { type: 'FAIL', error: truncateErrno(e) });
+      return p.job(job.id)!;
+    }
+  }
   // commit_run's loop: base_overlay is bdrv_find_overlay(top, base) from commit_start
   startRate(ctx, job.id, { kind: 'commit', len: topSize, top: o.top, baseOverlay: baseOverlay!, dest: o.base, ...onErrorOf(o.onError) });
   // commit_populate's first write into a qcow2 base over a raw `size` window that needs a new
