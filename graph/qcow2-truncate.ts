@@ -23,6 +23,18 @@ import { HOST, type Image } from './types.js';
 import { QmpError } from '../errors/index.js';
 import { QemuAbortRefusal } from './qemu-abort.js';
 
+/**
+ * qcow2_co_truncate's refusals after the size check: a v2 image (compat 0.10) with internal
+ * snapshots, whose snapshot table need not record each snapshot's disk size.
+ */
+export function qcow2TruncateCheck(p: Proc, node: string): void {
+  const file = p.fileChild(node)?.child;
+  const img = file ? imageBehind(p, file) : undefined;
+  if (img?.format === 'qcow2' && img.compat === '0.10' && img.snapshots?.length) {
+    throw new QmpError("Can't resize a v2 image which has snapshots");
+  }
+}
+
 type Truncate = (p: Proc, node: string, size: number, depth?: number) => void;
 
 /** The image behind `node` (a qcow2 node) after qcow2_co_truncate from `oldSize` to `size`. */

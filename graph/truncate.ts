@@ -3,7 +3,7 @@
 import { QmpError } from '../errors/index.js';
 import { dirtyBitmapTruncate } from './bitmaps.js';
 import { driverInfo } from './drivers.js';
-import { qcow2TruncateImage } from './qcow2-truncate.js';
+import { qcow2TruncateCheck, qcow2TruncateImage } from './qcow2-truncate.js';
 import { filterChild } from './jobs/chain.js';
 import type { Proc } from './proc.js';
 import { HOST } from './types.js';
@@ -31,6 +31,7 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
   switch (n.driver) {
     case 'qcow2':
       if (size % 512 !== 0) throw new QmpError('The new size must be a multiple of 512');
+      qcow2TruncateCheck(p, node);
       // the header's new size, and a shrink's discarded clusters (graph/qcow2-truncate.ts)
       qcow2TruncateImage(p, node, n.size, size, coTruncate);
       p.patchNode(node, { size });
