@@ -228,7 +228,7 @@ export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: str
   // a rate-limited one copies its first task (block_copy_dirty_clusters: the rate limit is
   // asked before each task, and only the bytes dispatched so far count, so the first goes at
   // once) and then sleeps for the limit
-  backupCopy(p, d, j.speed ? BLOCK_COPY_MAX_BUFFER : Infinity);
+  backupCopy(p, d, j.speed !== 0);
 }
 
 /** BLOCK_COPY_MAX_BUFFER (block/block-copy.c): a task's bytes, without copy_range (7.2's default) */
@@ -253,18 +253,19 @@ export function backupRunToEnd(p: Proc, id: string): void {
  * Only data pieces are written here: ranges that read as zeroes go out as write_zeroes
  * (block_copy_do_copy with BLOCK_COPY_ZERO), not modelled.
  */
-function backupCopy(p: Proc, d: BackupData, limit = Infinity): void {
+function backupCopy(p: Proc, d: BackupData, firstTask = false): void {
   const len = p.node(d.source)?.size ?? 0;
-  // limit: the bytes of the copy bitmap's dirty clusters the loop gets through (sync full: all
-  // of them; sync top: the allocated ones, block_copy_reset_unallocated cleared the rest)
-  let budget = limit;
-  for (let pos = 0, guard = 0; pos < len && budget > 0 && guard < 1_000_000; guard++) {
+  for (let pos = 0, guard = 0; pos < len && guard < 1_000_000; guard++) {
     const st = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, len - pos) : allocatedAbove(p, d.source, null, true, pos, len - pos);
     let n = st.n > 0 ? st.n : len - pos;
-    const dirty = d.sync === 'full' || (d.sync === 'top' && st.alloc);
-    if (dirty) n = Math.min(n, budget);
+    // firstTask: block_copy_dirty_clusters' first task, a dirty range of at most
+    // BLOCK_COPY_MAX_BUFFER that block_copy_block_status shrinks to one status run; with
+    // skip_unallocated (sync top) an unallocated run is skipped without counting for the rate
+    // limit, so the first task is the first allocated run
+    const counts = d.sync === 'full' || (d.sync === 'top' && st.alloc);
+    if (firstTask && counts) n = Math.min(n, BLOCK_COPY_MAX_BUFFER);
     if (st.alloc && (d.sync === 'full' || d.sync === 'top')) writeGuestData(p, d.target, pos, n);
-    if (dirty) budget -= n;
+    if (firstTask && counts) return;
     pos += n;
   }
 }
