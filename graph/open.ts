@@ -420,8 +420,11 @@ function openNodeProbed(
         if (!dirtyBitmapExists(p, String(bm.node), String(bm.name))) throw new QmpError(`Dirty bitmap '${bm.name}' not found`);
       }
       // cbw_open / snapshot_access_open: bs->total_sectors = bs->file->bs->total_sectors (no
-      // .bdrv_getlength: the child is not asked again, so no graph/length.ts getLength here)
-      p.patchNode(name, { size: fileNode()!.size });
+      // .bdrv_getlength of their own). A variable-length child's total_sectors is what its last
+      // bdrv_getlength refreshed: backup_job_create's just before bdrv_cbw_append, and
+      // query-named-block-nodes' (bdrv_query_image_info) after every command the harness sends,
+      // so it is taken as its current length (graph/length.ts getLength)
+      p.patchNode(name, { size: getLength(p, file!.name) });
       // block_copy_state_new: the copy bitmap on the source; then done_bitmap and access_bitmap
       const cs = blockCopyClusterSize(p, tgt.name);
       addAnonBitmap(p, rule(p, 'block-copy-bitmap-node') === 'source' ? file!.name : name, bcsKey(name), cs);
@@ -434,8 +437,11 @@ function openNodeProbed(
       // snapshot_access_open: bdrv_open_child("file", BDRV_CHILD_DATA | BDRV_CHILD_PRIMARY)
       attachOpened(p, name, file!.name, 'file', ROLE_DATA | ROLE_PRIMARY);
       // cbw_open / snapshot_access_open: bs->total_sectors = bs->file->bs->total_sectors (no
-      // .bdrv_getlength: the child is not asked again, so no graph/length.ts getLength here)
-      p.patchNode(name, { size: fileNode()!.size });
+      // .bdrv_getlength of their own). A variable-length child's total_sectors is what its last
+      // bdrv_getlength refreshed: backup_job_create's just before bdrv_cbw_append, and
+      // query-named-block-nodes' (bdrv_query_image_info) after every command the harness sends,
+      // so it is taken as its current length (graph/length.ts getLength)
+      p.patchNode(name, { size: getLength(p, file!.name) });
       break;
     }
     case 'blkdebug': {

@@ -246,7 +246,9 @@ export const RULES = defineRules({
       // raw_apply_options over a raw node whose file was resized (fuzz 2894008457); a bitmap made on such a raw node (fuzz 1534176801's neighbour)
       { transcript: 'fuzz-raw-slice-over-variable-length-raw.json', step: 3 }, { transcript: 'fuzz-bitmap-size-sectors.json', step: 12 },
       // filters opened over such a raw node take its length (refresh_total_sectors at open)
-      { transcript: 'fuzz-filter-length-at-open.json', step: 11 }],
+      { transcript: 'fuzz-filter-length-at-open.json', step: 11 },
+      // backup_job_create's size check of a raw source over a resized file (then cbw's length from it)
+      { transcript: 'fuzz-cbw-length-from-raw-child.json', step: 5 }],
     modelled: true,
   },
   'wake-ends-rate-limit-sleep': {
