@@ -403,7 +403,8 @@ function openNodeProbed(
         ro = true;
       }
       p.patchNode(name, {
-        ro, size: host.node(exp.node)?.size ?? 0, filename: nbdFilename(server, exportName),
+        // nbd_open: the size the server negotiates, its exp->size (commands/exports.ts)
+        ro, size: exp.size ?? getLength(host, exp.node), filename: nbdFilename(server, exportName),
         extra: { nbd: { proc: host.name, export: exp.id } },
       });
       break;

@@ -248,7 +248,9 @@ export const RULES = defineRules({
       // filters opened over such a raw node take its length (refresh_total_sectors at open)
       { transcript: 'fuzz-filter-length-at-open.json', step: 11 },
       // backup_job_create's size check of a raw source over a resized file (then cbw's length from it)
-      { transcript: 'fuzz-cbw-length-from-raw-child.json', step: 5 }],
+      { transcript: 'fuzz-cbw-length-from-raw-child.json', step: 5 },
+      // an NBD export of such a raw node (nbd_export_create's exp->size)
+      { transcript: 'fuzz-nbd-export-length.json', step: 8 }],
     modelled: true,
   },
   'wake-ends-rate-limit-sleep': {
