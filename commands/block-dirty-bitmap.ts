@@ -4,7 +4,7 @@
 // .prepare. Bitmap contents are not modelled: clear and merge check and change nothing else.
 import { QmpError } from '../errors/index.js';
 import {
-  BITMAP_ALLOW_RO, BITMAP_BUSY, BITMAP_DEFAULT, BITMAP_RO, canStoreNewDirtyBitmap, createDirtyBitmap, defaultBitmapGranularity,
+  BITMAP_ALLOW_RO, BITMAP_BUSY, BITMAP_DEFAULT, BITMAP_RO, canStoreNewDirtyBitmap, createDirtyBitmap, dirtyBitmapSize, defaultBitmapGranularity,
   dirtyBitmapCheck, dirtyBitmapLookup, findDirtyBitmap, patchDirtyBitmap, releaseDirtyBitmap, removePersistentBitmap,
   type DirtyBitmap,
 } from '../graph/bitmaps.js';
@@ -79,8 +79,8 @@ export function bitmapMerge(p: Proc, node: string, target: string, sources: read
     // bdrv_merge_dirty_bitmap
     dirtyBitmapCheck(dst.bitmap, BITMAP_DEFAULT);
     dirtyBitmapCheck(src.bitmap, BITMAP_ALLOW_RO);
-    const dsize = p.node(dst.node)!.size;
-    const ssize = p.node(src.node)!.size;
+    const dsize = dirtyBitmapSize(p, dst.node, dst.bitmap);
+    const ssize = dirtyBitmapSize(p, src.node, src.bitmap);
     if (dsize !== ssize) {
       throw new QmpError(`Bitmaps are of different sizes (destination size is ${dsize}, source size is ${ssize}) and can't be merged`);
     }

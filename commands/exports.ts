@@ -9,6 +9,7 @@ import { nbdClientsOf } from '../graph/nbd-client.js';
 import { BITMAP_ALLOW_RO, dirtyBitmapCheck, dirtyBitmapLookup, findDirtyBitmap, setDirtyBitmapBusy, type DirtyBitmap } from '../graph/bitmaps.js';
 import { filterOrCowBs } from '../graph/jobs/chain.js';
 import type { BitmapSource } from './block-dirty-bitmap.js';
+import { getLength } from '../graph/length.js';
 
 export const nbdServerStart: CommandDef = {
   name: 'nbd-server-start',
@@ -73,6 +74,9 @@ export const blockExportAdd: CommandDef = {
       p.putExport({
         id, type: 'nbd', node: nodeName, name, writable, bb: bbId, iothread: args.iothread ?? null, fixed,
         ...(bitmaps.length ? { bitmaps } : {}),
+        // nbd_export_create: exp->size = QEMU_ALIGN_DOWN(blk_getlength(blk), BDRV_SECTOR_SIZE),
+        // what a client negotiates (a raw node over a file resized below it: the file's length, 7.2)
+        size: getLength(p, nodeName),
       });
     } else {
       p.putExport({ id, type: String(args.type), node: nodeName, name: nodeName, writable, bb: bbId, iothread: args.iothread ?? null, fixed });

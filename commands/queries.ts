@@ -4,6 +4,7 @@ import type { XDebugBlockGraph } from './protocol.js';
 import { queryDirtyBitmaps } from '../graph/bitmaps.js';
 import { permList } from '../graph/perm.js';
 import type { CommandDef } from './types.js';
+import { getLength } from '../graph/length.js';
 
 /** x-debug-query-block-graph: ids by first mention — BlockBackends, jobs, then nodes. */
 export const xDebugQueryBlockGraph: CommandDef = {
@@ -61,10 +62,11 @@ export const queryNamedBlockNodes: CommandDef = {
       // bdrv_block_device_info: has_dirty_bitmaps only when the list is not empty
       ...(n.bitmaps?.length ? { 'dirty-bitmaps': queryDirtyBitmaps(n) } : {}),
       // bdrv_query_image_info(): null-co/null-aio have no bdrv_get_info (no dirty-flag) and report
-      // an allocated size of 0 (checked on QSD 7.2.22); members in ImageInfo schema order
+      // an allocated size of 0 (checked on QSD 7.2.22); members in ImageInfo schema order;
+      // virtual-size is bdrv_getlength (whole sectors, a variable-length node asked again)
       image: n.driver.startsWith('null-')
-        ? { filename: n.filename, format: n.driver, 'actual-size': 0, 'virtual-size': n.size }
-        : { filename: n.filename, format: n.driver, 'virtual-size': n.size, 'dirty-flag': false },
+        ? { filename: n.filename, format: n.driver, 'actual-size': 0, 'virtual-size': getLength(p, n.name) }
+        : { filename: n.filename, format: n.driver, 'virtual-size': getLength(p, n.name), 'dirty-flag': false },
     }));
   },
 };

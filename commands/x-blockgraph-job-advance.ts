@@ -6,8 +6,8 @@
 import { QmpError } from '../errors/index.js';
 import { sendJob, txnJobs } from '../graph/jobs/runner.js';
 import { rateRunToEnd } from '../graph/jobs/rate.js';
-import { backupRunToEnd } from '../graph/jobs/backup.js';
 import { activeCommitBulkCopy } from '../graph/jobs/guest-write.js';
+import { backupRunToEnd } from '../graph/jobs/backup.js';
 import type { JobStatus } from '../graph/types.js';
 import { heldDrainPaused, startDeferred } from '../graph/jobs/held-drain.js';
 import type { CommandDef } from './types.js';
@@ -36,7 +36,12 @@ export const xBlockgraphJobAdvance: CommandDef = {
         // unless a rate limit holds them back (the recorded scenarios rely on it for a fixed order)
         for (const o of txnJobs(p, txn)) {
           const free = o.id === id || o.speed === 0;
-          if (free && o.status === 'running' && !(o.data.kind === 'backup' && o.data.sync === 'none') && o.data.kind !== 'mirror') sendJob({ p, emit }, o.id, { type: 'DONE' });
+          if (free && o.status === 'running' && !(o.data.kind === 'backup' && o.data.sync === 'none') && o.data.kind !== 'mirror') {
+            // a backup's block_copy call (a rate-limited one copies the rest of its source now)
+            const end = o.data.kind === 'backup' ? backupRunToEnd({ p, emit }, o.id) : undefined;
+            if (end === 'stopped' || end === 'busy') continue;
+            sendJob({ p, emit }, o.id, end ? { type: 'FAIL', error: end.failed } : { type: 'DONE' });
+          }
         }
         continue;
       }

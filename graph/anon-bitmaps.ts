@@ -8,12 +8,13 @@
 // by again (`job:JOB`, `bcs:CBW`, `successor:JOB`, `cbw:done`, `cbw:access`; a kind before the
 // colon, so that no job id can take another's key).
 import { bitmapsOf, setBitmaps } from './bitmaps.js';
+import { getLength } from './length.js';
 import type { Proc } from './proc.js';
 import type { DirtyBitmap } from './types.js';
 
 /** bdrv_create_dirty_bitmap(bs, granularity, NULL), disabled unless said otherwise. */
 export function addAnonBitmap(p: Proc, node: string, owner: string, granularity: number, disabled = true): void {
-  const b: DirtyBitmap = { name: '', granularity, persistent: false, disabled, busy: false, readonly: false, inconsistent: false, owner };
+  const b: DirtyBitmap = { name: '', granularity, persistent: false, disabled, busy: false, readonly: false, inconsistent: false, size: getLength(p, node), owner };
   setBitmaps(p, node, [b, ...bitmapsOf(p, node)]);
 }
 
@@ -32,8 +33,9 @@ export function abdicateTo(p: Proc, node: string, owner: string, name: string, p
   for (const b of list) {
     if (b === parent) continue;
     if (b.owner === owner) {
-      const { successorEnabled: _s, ...rest } = parent;
-      out.push({ ...rest, ...patch });
+      // the successor itself takes the name: its own size stays (bdrv_dirty_bitmap_abdicate)
+      const { successorEnabled: _s, size: _z, ...rest } = parent;
+      out.push({ ...rest, ...(b.size !== undefined ? { size: b.size } : {}), ...patch });
     } else out.push(b);
   }
   setBitmaps(p, node, out);

@@ -13,6 +13,7 @@
 import { QmpError } from '../errors/index.js';
 import { driverInfo } from './drivers.js';
 import { imageBehind } from './images.js';
+import { getLength } from './length.js';
 import type { Proc } from './proc.js';
 import { HOST, type BdsNode, type DirtyBitmap, type Image, type ImageBitmap } from './types.js';
 
@@ -87,14 +88,36 @@ export function dirtyBitmapLookup(p: Proc, node: string, name: string): { node: 
 }
 
 /**
- * bdrv_create_dirty_bitmap: a named bitmap at the head of the list. The size is the node's
- * length at the time (bdrv_getlength); bdrv_dirty_bitmap_truncate keeps it equal to the node's
- * on resize, so the model reads it from the node.
+ * bdrv_dirty_bitmap_size: bitmap->size, set by bdrv_create_dirty_bitmap to the node's
+ * bdrv_getlength at the time (whole sectors: a file node over a 196616-byte image makes
+ * 197120-byte bitmaps) and changed only by bdrv_dirty_bitmap_truncate (dirtyBitmapTruncate).
+ */
+export function dirtyBitmapSize(p: Proc, node: string, b: DirtyBitmap): number {
+  return b.size ?? getLength(p, node);
+}
+
+/**
+ * bdrv_dirty_bitmap_truncate(bs, bytes): every bitmap of the node, named or anonymous, takes the
+ * node's new length. bdrv_co_write_req_finish calls it with the new total_sectors * 512 when a
+ * truncate of the node (bdrv_co_truncate, at each level it passes) or a write past its end
+ * grows total_sectors; a node whose length only changes below it (a raw node over a resized
+ * file) keeps its bitmaps' sizes.
+ */
+export function dirtyBitmapTruncate(p: Proc, node: string, bytes: number): void {
+  const n = p.node(node);
+  if (!n?.bitmaps?.length) return;
+  const size = Math.ceil(bytes / 512) * 512;
+  if (n.bitmaps.every((b) => b.size === size)) return;
+  p.patchNode(node, { bitmaps: n.bitmaps.map((b) => ({ ...b, size })) });
+}
+
+/**
+ * bdrv_create_dirty_bitmap: a named bitmap at the head of the list, bdrv_getlength bytes long.
  */
 export function createDirtyBitmap(p: Proc, node: string, granularity: number, name: string, init: Partial<DirtyBitmap> = {}): DirtyBitmap {
   if (findDirtyBitmap(p, node, name)) throw new QmpError(`Bitmap already exists: ${name}`);
   if (name.length > BITMAP_MAX_NAME_SIZE) throw new QmpError(`Bitmap name too long: ${name}`);
-  const b: DirtyBitmap = { name, granularity, persistent: false, disabled: false, busy: false, readonly: false, inconsistent: false, ...init };
+  const b: DirtyBitmap = { name, granularity, persistent: false, disabled: false, busy: false, readonly: false, inconsistent: false, size: getLength(p, node), ...init };
   setBitmaps(p, node, [b, ...bitmapsOf(p, node)]);
   return b;
 }

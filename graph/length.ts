@@ -8,10 +8,12 @@
 // protocol driver `file` (bdrv_file) is NOT one of them (only host_device and host_cdrom are),
 // so a file node keeps the length it had at open, or after a truncate or a write past its end
 // through it (bdrv_co_write_req_finish), even when someone else changes the file on disk.
+import { dirtyBitmapTruncate } from './bitmaps.js';
 import { filterChild } from './jobs/chain.js';
 import type { Proc } from './proc.js';
 import { PERM_W } from './perm.js';
 import { QemuAbortRefusal } from './qemu-abort.js';
+import type { BdsNode } from './types.js';
 import { rule } from './rules.js';
 import type { Edge } from './types.js';
 
@@ -19,21 +21,51 @@ const SECTOR = 512;
 const roundUp = (n: number) => Math.ceil(n / SECTOR) * SECTOR;
 
 
+/**
+ * How many variable-length nodes stacked on each other getLength asks down through; below that
+ * it takes the last one's own length (what it had at open or last truncate). QEMU recurses all
+ * the way; the cap keeps an add on top of a deep raw chain (bench, specs/graph/refresh-early-stop)
+ * constant in cost, and no modelled scenario stacks that many.
+ */
+const VARIABLE_DEPTH = 64;
+
 /** bdrv_getlength(node) in bytes; 0 for a node that is not there. */
-export function getLength(p: Proc, node: string, depth = 0): number {
-  const n = p.node(node);
-  if (!n) return 0;
-  // drivers with .has_variable_length (7.2), none on 10.0 (graph/rules.ts)
-  if (!rule(p, 'variable-length-drivers').includes(n.driver) || depth > 10000) return roundUp(n.size);
-  const file = (n.driver === 'raw' ? p.fileChild(node) : filterChild(p, node))?.child;
-  if (!file) return roundUp(n.size);
-  const len = getLength(p, file, depth + 1);
-  if (n.driver !== 'raw') return len;
-  // raw_getlength: the slice [offset, offset+size) of the file, cut at the file's end
-  const offset = Number(n.options.offset ?? 0);
-  if (len < offset) return 0;
-  const rest = len - offset;
-  return roundUp(n.options.size !== undefined ? Math.min(Number(n.options.size), rest) : rest);
+export function getLength(p: Proc, node: string): number {
+  const top = p.node(node);
+  if (!top) return 0;
+  // drivers with .has_variable_length (7.2), none on 10.0 (graph/rules.ts): down to the first
+  // node that answers from its own total_sectors, then back up (iteratively: chains are deep)
+  const variable = rule(p, 'variable-length-drivers');
+  const path: BdsNode[] = [];
+  let len = 0;
+  let n: BdsNode = top;
+  for (;;) {
+    if (!variable.includes(n.driver) || path.length >= VARIABLE_DEPTH) {
+      len = roundUp(n.size);
+      break;
+    }
+    const file: string | undefined = (n.driver === 'raw' ? p.fileChild(n.name) : filterChild(p, n.name))?.child;
+    const child: BdsNode | undefined = file ? p.node(file) : undefined;
+    if (!child) {
+      len = roundUp(n.size);
+      break;
+    }
+    path.push(n);
+    n = child;
+  }
+  for (let i = path.length - 1; i >= 0; i--) {
+    const v = path[i]!;
+    if (v.driver !== 'raw') continue;
+    // raw_getlength: the slice [offset, offset+size) of the file, cut at the file's end
+    const offset = Number(v.options.offset ?? 0);
+    if (len < offset) {
+      len = 0;
+      continue;
+    }
+    const rest = len - offset;
+    len = roundUp(v.options.size !== undefined ? Math.min(Number(v.options.size), rest) : rest);
+  }
+  return len;
 }
 
 /**
@@ -48,6 +80,8 @@ export function growWrittenNodes(p: Proc, file: string, end: number): void {
     const n = p.node(cur);
     if (!n) break;
     const bytes = Math.ceil(end / 512) * 512;
+    // bdrv_co_write_req_finish: end_sector > bs->total_sectors grows it and the node's bitmaps
+    if (roundUp(n.size) < bytes) dirtyBitmapTruncate(p, cur, bytes);
     if (n.size < bytes) p.patchNode(cur, { size: bytes });
     if (n.driver === 'raw') {
       end += Number(n.options.offset ?? 0);

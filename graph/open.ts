@@ -354,7 +354,10 @@ function openNodeProbed(
     case 'raw': {
       attachOpened(p, name, file!.name, 'file', rawIsSlice(eff, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText) ? ROLE_DATA | ROLE_PRIMARY : ROLE_FILTERED | ROLE_PRIMARY);
       formatLockIfNeeded(p, name);
-      p.patchNode(name, { size: rawApplyOptions(eff, fileNode()!.size, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText).size });
+      // raw_apply_options: real_size = bdrv_getlength(bs->file->bs), which asks a variable-length
+      // file child (a raw node, a filter) again: e.g. a raw node whose file blockdev-snapshot
+      // replaced by a longer overlay (bdrv_replace_node) has the overlay's length (graph/length.ts)
+      p.patchNode(name, { size: rawApplyOptions(eff, getLength(p, file!.name), rule(p, 'qemuopts-size-negative-text') as NegativeSizeText).size });
       break;
     }
     case 'throttle': {
@@ -364,12 +367,15 @@ function openNodeProbed(
       if (opts['throttle-group'] === undefined) throw new QmpError('Please specify a throttle group');
       const group = String(opts['throttle-group']);
       if (p.object(group)?.qomType !== 'throttle-group') throw new QmpError(`Throttle group '${group}' does not exist`);
-      p.patchNode(name, { size: fileNode()!.size, extra: { group } });
+      // bdrv_open_driver -> refresh_total_sectors -> throttle_getlength: bdrv_getlength of the
+      // file child, which a variable-length child answers afresh (graph/length.ts)
+      p.patchNode(name, { size: getLength(p, file!.name), extra: { group } });
       break;
     }
     case 'copy-on-read': {
       attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
-      p.patchNode(name, { size: fileNode()!.size });
+      // refresh_total_sectors -> cor_getlength: bdrv_getlength(bs->file->bs)
+      p.patchNode(name, { size: getLength(p, file!.name) });
       break;
     }
     case 'compress': {
@@ -382,7 +388,8 @@ function openNodeProbed(
         // bdrv_get_format_name: the driver's format_name, protocols included ("file")
         throw new QmpError(`Compression is not supported for underlying format: ${f.driver}`);
       }
-      p.patchNode(name, { size: f.size });
+      // refresh_total_sectors -> compress_getlength: bdrv_getlength(bs->file->bs)
+      p.patchNode(name, { size: getLength(p, f.name) });
       break;
     }
     case 'nbd': {
@@ -398,7 +405,8 @@ function openNodeProbed(
         ro = true;
       }
       p.patchNode(name, {
-        ro, size: host.node(exp.node)?.size ?? 0, filename: nbdFilename(server, exportName),
+        // nbd_open: the size the server negotiates, its exp->size (commands/exports.ts)
+        ro, size: exp.size ?? getLength(host, exp.node), filename: nbdFilename(server, exportName),
         extra: { nbd: { proc: host.name, export: exp.id } },
       });
       break;
@@ -414,7 +422,12 @@ function openNodeProbed(
         if (!p.node(String(bm.node))) throw new QmpError(`Node '${bm.node}' not found`);
         if (!dirtyBitmapExists(p, String(bm.node), String(bm.name))) throw new QmpError(`Dirty bitmap '${bm.name}' not found`);
       }
-      p.patchNode(name, { size: fileNode()!.size });
+      // cbw_open / snapshot_access_open: bs->total_sectors = bs->file->bs->total_sectors (no
+      // .bdrv_getlength of their own). A variable-length child's total_sectors is what its last
+      // bdrv_getlength refreshed: backup_job_create's just before bdrv_cbw_append, and
+      // query-named-block-nodes' (bdrv_query_image_info) after every command the harness sends,
+      // so it is taken as its current length (graph/length.ts getLength)
+      p.patchNode(name, { size: getLength(p, file!.name) });
       // block_copy_state_new: the copy bitmap on the source; then done_bitmap and access_bitmap
       const cs = blockCopyClusterSize(p, tgt.name);
       addAnonBitmap(p, rule(p, 'block-copy-bitmap-node') === 'source' ? file!.name : name, bcsKey(name), cs);
@@ -425,7 +438,12 @@ function openNodeProbed(
     case 'snapshot-access': {
       // snapshot_access_open: bdrv_open_child("file", BDRV_CHILD_DATA | BDRV_CHILD_PRIMARY)
       attachOpened(p, name, file!.name, 'file', ROLE_DATA | ROLE_PRIMARY);
-      p.patchNode(name, { size: fileNode()!.size });
+      // cbw_open / snapshot_access_open: bs->total_sectors = bs->file->bs->total_sectors (no
+      // .bdrv_getlength of their own). A variable-length child's total_sectors is what its last
+      // bdrv_getlength refreshed: backup_job_create's just before bdrv_cbw_append, and
+      // query-named-block-nodes' (bdrv_query_image_info) after every command the harness sends,
+      // so it is taken as its current length (graph/length.ts getLength)
+      p.patchNode(name, { size: getLength(p, file!.name) });
       break;
     }
     case 'blkdebug': {
@@ -440,7 +458,8 @@ function openNodeProbed(
       const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff, filename: xImage }, pendingAborts, 'image');
       attachOpened(p, name, img.name, 'image', ROLE_FILTERED | ROLE_PRIMARY);
       const child = p.node(img.name)!;
-      p.patchNode(name, { size: child.size, align: blkdebugLimits(eff, alignment(p, child)) });
+      // refresh_total_sectors -> blkdebug_getlength: bdrv_getlength(bs->file->bs)
+      p.patchNode(name, { size: getLength(p, child.name), align: blkdebugLimits(eff, alignment(p, child)) });
       break;
     }
     case 'blkverify': {
@@ -450,7 +469,7 @@ function openNodeProbed(
       attachOpened(p, name, raw.name, 'raw', ROLE_FILTERED | ROLE_PRIMARY);
       const test = openChildRef(p, opts.test, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-image'] === undefined ? undefined : String(eff['x-image']) }, pendingAborts, 'test');
       attachOpened(p, name, test.name, 'test', ROLE_DATA);
-      p.patchNode(name, { size: p.node(test.name)!.size });
+      p.patchNode(name, { size: getLength(p, test.name) }); // blkverify_getlength
       break;
     }
     case 'quorum': {
@@ -469,7 +488,7 @@ function openNodeProbed(
       // bdrv_open_driver -> refresh_total_sectors -> quorum_getlength: children of different
       // lengths give -EIO. Their bdrv_getlength (graph/length.ts) is total_sectors * 512: a file
       // node over a 196616-byte image and a raw node over another such file are the same length
-      const len = p.node(names[0]!)!.size;
+      const len = getLength(p, names[0]!); // quorum_getlength: children[0]'s
       if (names.some((c) => getLength(p, c) !== getLength(p, names[0]!))) throw new QmpError('Could not refresh total sector count: Input/output error');
       p.patchNode(name, { size: len });
       break;

@@ -210,7 +210,7 @@ export const RULES = defineRules({
       { transcript: 'fuzz-backup-snapshot-access-io.json', step: 6 }, { transcript: 'fuzz-snapshot-sync-json-backing-cbw.json', step: 3 },
       { transcript: 'internal-snapshot-filters.json', step: 6 },
       { transcript: 'fuzz-qcow2-over-snapshot-access.json', step: 5 },
-      { transcript: 'drive-backup-target-open.json', step: 2 },
+      { transcript: 'drive-backup-target-open.json', step: 2 }, { transcript: 'fuzz-backup-throttled-target-grows.json', step: 1 },
       ...[1, 2, 8, 9].map((step) => ({ transcript: 'backup-target-file-length.json', step })),
       ...[2, 3, 4].map((step) => ({ transcript: 'abort-12-txn-snapshot-abort-over-backup-sync-none-survives.json', step })),
       ...[13, 14, 15, 16].map((step) => ({ transcript: 'jobs-raw-window-enospc-stop.json', step })),
@@ -261,7 +261,15 @@ export const RULES = defineRules({
     what: 'which nodes bdrv_getlength asks again (refresh_total_sectors) instead of using the length they had at open or last truncate: a raw or copy-on-read node over a file resized below it',
     '7.2': { fn: 'bdrv_nb_sectors: drv->has_variable_length, set by raw-format, copy-on-read, compress and preallocate (and host_device/host_cdrom, not modelled), whose getlength asks bs->file', value: ['raw', 'copy-on-read', 'compress', 'preallocate'] as readonly string[] },
     '10.0': { fn: 'bdrv_co_nb_sectors (recorded): a raw or copy-on-read node over a regular file keeps its open-time length after block_resize of the file (query-named-block-nodes virtual-size), so none of the modelled drivers refreshes', value: [] as readonly string[] },
-    proof: [{ transcript: 'fuzz-commit-perm-after-resize.json', step: 7 }, { transcript: 'fuzz-created-image-size-getlength.json', step: 12 }],
+    proof: [{ transcript: 'fuzz-commit-perm-after-resize.json', step: 7 }, { transcript: 'fuzz-created-image-size-getlength.json', step: 12 },
+      // raw_apply_options over a raw node whose file was resized (fuzz 2894008457); a bitmap made on such a raw node (fuzz 1534176801's neighbour)
+      { transcript: 'fuzz-raw-slice-over-variable-length-raw.json', step: 3 }, { transcript: 'fuzz-bitmap-size-sectors.json', step: 12 },
+      // filters opened over such a raw node take its length (refresh_total_sectors at open)
+      { transcript: 'fuzz-filter-length-at-open.json', step: 11 },
+      // backup_job_create's size check of a raw source over a resized file (then cbw's length from it)
+      { transcript: 'fuzz-cbw-length-from-raw-child.json', step: 5 },
+      // an NBD export of such a raw node (nbd_export_create's exp->size)
+      { transcript: 'fuzz-nbd-export-length.json', step: 8 }],
     modelled: true,
   },
   'wake-ends-rate-limit-sleep': {

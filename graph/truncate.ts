@@ -1,12 +1,22 @@
 // bdrv_co_truncate (block/io.c, 7.2) as the model follows it down the graph: block_resize and
 // the jobs that grow their target (mirror_run for an active commit into a shorter base).
 import { QmpError } from '../errors/index.js';
+import { dirtyBitmapTruncate } from './bitmaps.js';
 import { driverInfo } from './drivers.js';
-import { imageBehind } from './images.js';
+import { qcow2TruncateCheck, qcow2TruncateImage } from './qcow2-truncate.js';
 import { filterChild } from './jobs/chain.js';
 import type { Proc } from './proc.js';
 import { HOST } from './types.js';
 
+
+/**
+ * The errno a job's blk_co_truncate returns where coTruncate refused (the job fails with its
+ * strerror): bdrv_co_truncate's read-only check -EACCES, qcow2's whole-sector check -EINVAL,
+ * anything else (fixed-size raw, a driver without truncate) -ENOTSUP.
+ */
+export function truncateErrno(e: QmpError): string {
+  return /read-only/.test(e.desc) ? 'Permission denied' : /multiple of 512/.test(e.desc) ? 'Invalid argument' : 'Operation not supported';
+}
 
 /**
  * bdrv_co_truncate (block/io.c, 7.2) down the graph: a read-only node refuses ("Image is
@@ -21,12 +31,11 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
   switch (n.driver) {
     case 'qcow2': {
       if (size % 512 !== 0) throw new QmpError('The new size must be a multiple of 512');
-      // qcow2_co_truncate: snapshot sizes are only required from v3 on (s->qcow_version, the
-      // image's header; s->nb_snapshots, the node's in-memory table)
-      const file = p.fileChild(node)?.child;
-      const v2 = (file ? imageBehind(p, file)?.compat : undefined) === '0.10';
-      if (v2 && n.snapshots?.length) throw new QmpError("Can't resize a v2 image which has snapshots");
+      qcow2TruncateCheck(p, node);
+      // the header's new size, and a shrink's discarded clusters (graph/qcow2-truncate.ts)
+      qcow2TruncateImage(p, node, n.size, size, coTruncate);
       p.patchNode(node, { size });
+      dirtyBitmapTruncate(p, node, size);
       return;
     }
     case 'raw': {
@@ -34,12 +43,14 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
       const file = p.fileChild(node)?.child;
       if (file) coTruncate(p, file, size + Number(n.options.offset ?? 0), depth + 1);
       p.patchNode(node, { size });
+      dirtyBitmapTruncate(p, node, size);
       return;
     }
     case 'file': {
       // raw_co_truncate (file-posix) -> raw_regular_truncate: ftruncate of the host file, which
       // every process sees; a file node opened on it later (raw_open) takes the new length
       p.patchNode(node, { size });
+      dirtyBitmapTruncate(p, node, size);
       const img = p.image(n.filename);
       if (img) p.d.put(HOST, 'images', img.file, img.format === 'raw' ? { ...img, size } : { ...img, fileLength: size });
       return;
@@ -52,6 +63,7 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
       if (!filtered) throw new QmpError('Image format driver does not support resize');
       coTruncate(p, filtered, size, depth + 1);
       p.patchNode(node, { size });
+      dirtyBitmapTruncate(p, node, size);
     }
   }
 }

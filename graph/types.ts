@@ -69,6 +69,13 @@ export interface DirtyBitmap {
   inconsistent: boolean;   // loaded with IN_USE set (its writer never stored it back)
   successorEnabled?: boolean; // a running job's anonymous successor records (bdrv_dirty_bitmap_create_successor)
   owner?: string;          // an anonymous bitmap (name NULL in QEMU, '' here): the key its creator finds it by (graph/anon-bitmaps.ts)
+  /**
+   * bitmap->size: bdrv_getlength of its node when it was created (bdrv_create_dirty_bitmap),
+   * then bdrv_dirty_bitmap_truncate's whenever the node's total_sectors grows or is truncated
+   * (bdrv_co_write_req_finish): whole sectors. A variable-length node (raw over a resized file)
+   * can be longer or shorter than its bitmaps. Absent in logs older than it: the node's length.
+   */
+  size?: number;
 }
 
 /** An entry of a qcow2 image's bitmap directory (Qcow2Bitmap): flags IN_USE and AUTO. */
@@ -124,6 +131,8 @@ export interface BlockExport {
   iothread: string | null;
   fixed: boolean;
   bitmaps?: { node: string; name: string }[]; // NBD bitmaps it holds busy (nbd_export_create)
+  /** NBD: exp->size, blk_getlength of the node at nbd_export_create (fixed: the export forbids resize) */
+  size?: number;
 }
 
 export interface ProcMeta {

@@ -234,14 +234,21 @@ export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: str
     }
   }
   // a job without a rate limit copies everything before it settles (the fuzz waits for it): its
-  // block_copy call runs now and its status waits for the job's next run (backupRunToEnd)
+  // block_copy call runs now and its status waits for the job's next run (backupRunToEnd). A
+  // rate-limited one copies its first task (block_copy_dirty_clusters: the rate limit is asked
+  // before each task, and only the bytes dispatched so far count, so the first goes at once) and
+  // then sleeps for the limit; a write that fails there ends the call
   if (!j.speed) patchJobData(p, id, { copyCall: blockCopyCall(p, d) });
+  else {
+    const first = blockCopyCall(p, d, true);
+    if (first.error !== undefined) patchJobData(p, id, { copyCall: first });
+  }
 }
 
 // the first entry of a backup started under a held drained section
 registerDeferredStart('backup', (ctx, id, s) => backupRunStart(ctx, id, s as { onSourceError?: string; onTargetError?: string }));
 
-/** BLOCK_COPY_MAX_BUFFER: block_copy's read/write requests are at most this long */
+/** BLOCK_COPY_MAX_BUFFER (block/block-copy.c): a task's bytes, without copy_range (7.2's default) */
 const BLOCK_COPY_MAX_BUFFER = 1 << 20;
 
 /**
@@ -280,17 +287,24 @@ export interface CopyCall { error?: string }
  * BLOCK_COPY_ZERO), whose clusters a qcow2 target must find room for all the same, but whose
  * zeroes are not modelled.
  */
-function blockCopyCall(p: Proc, d: BackupData): CopyCall {
+function blockCopyCall(p: Proc, d: BackupData, firstTask = false): CopyCall {
   const len = p.node(d.source)?.size ?? 0;
   if (d.sync !== 'full' && d.sync !== 'top') return {};
   for (let pos = 0, guard = 0; pos < len && guard < 1_000_000; guard++) {
     const st = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, len - pos) : allocatedAbove(p, d.source, null, true, pos, len - pos);
-    const n = st.n > 0 ? st.n : len - pos;
-    if (st.alloc || d.sync === 'full') {
+    let n = st.n > 0 ? st.n : len - pos;
+    // firstTask: block_copy_dirty_clusters' first task, a dirty range of at most
+    // BLOCK_COPY_MAX_BUFFER that block_copy_block_status shrinks to one status run; with
+    // skip_unallocated (sync top) an unallocated run is skipped without counting for the rate
+    // limit, so the first task is the first allocated run
+    const counts = st.alloc || d.sync === 'full';
+    if (firstTask && counts) n = Math.min(n, BLOCK_COPY_MAX_BUFFER);
+    if (counts) {
       const error = jobWriteError(p, d.target, pos, n);
       if (error !== undefined) return { error };
       if (st.alloc) writeGuestData(p, d.target, pos, n);
     }
+    if (firstTask && counts) return {};
     pos += n;
   }
   return {};

@@ -15,6 +15,9 @@ import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setRea
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { onErrorOf, startRate } from './rate.js';
 import { drained } from '../drain.js';
+import { getLength } from '../length.js';
+import { coTruncate, truncateErrno } from '../truncate.js';
+import { QemuAbortRefusal } from '../qemu-abort.js';
 
 export interface CommitData {
   kind: 'commit';
@@ -40,8 +43,9 @@ export interface CommitStart {
 export function startCommit(ctx: JobCtx, o: CommitStart): Job {
   const { p } = ctx;
   if (skipFilters(p, o.top) === skipFilters(p, o.base)) throw new QmpError('Invalid files for merge: top and base are the same');
-  const baseSize = p.node(o.base)!.size;
-  const topSize = p.node(o.top)!.size;
+  // commit_start: base_size = bdrv_getlength(base), top_size = bdrv_getlength(top)
+  const baseSize = getLength(p, o.base);
+  const topSize = getLength(p, o.top);
   const basePerms = PERM_R | PERM_W | (baseSize < topSize ? PERM_Z : 0);
 
   const job = createJob(ctx, {
@@ -75,6 +79,18 @@ export function startCommit(ctx: JobCtx, o: CommitStart): Job {
   const topBB = addJobBB(p, job.id, 'commit-top', o.top, 0, PERM_ALL, false);
   patchJobData(p, job.id, { topBB });
   sendJob(ctx, job.id, { type: 'START' });
+  // commit_run: a base shorter than top is grown to top's length first (blk_co_truncate(s->base,
+  // len), which commit_start's BLK_PERM_RESIZE allowed); a refused truncate fails the job with
+  // its errno before anything is copied
+  if (getLength(p, o.base) < topSize) {
+    try {
+      p.d.atomically(() => coTruncate(p, o.base, topSize));
+    } catch (e) {
+      if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+      sendJob(ctx, job.id, { type: 'FAIL', error: truncateErrno(e) });
+      return p.job(job.id)!;
+    }
+  }
   // commit_run's loop: base_overlay is bdrv_find_overlay(top, base) from commit_start. Its
   // writes into base fail per chunk (graph/jobs/job-read.ts jobWriteError: blkdebug rules, a
   // qcow2 base over a raw `size` window) and go to block_job_error_action with on-error (rate.ts)

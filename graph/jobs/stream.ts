@@ -21,6 +21,7 @@ import { onErrorOf, startRate } from './rate.js';
 import { deferStartIfHeld, registerDeferredStart } from './held-drain.js';
 import { drained } from '../drain.js';
 import { refuseStreamInsertAfterReopen } from '../stream-reopen-backup-hang.js';
+import { getLength } from '../length.js';
 
 // stream_run with nothing to stream, entered at the end of a held drained section
 registerDeferredStart('stream-nothing', (ctx, id) => sendJob(ctx, id, { type: 'DONE' }));
@@ -156,7 +157,8 @@ function streamStart(ctx: JobCtx, o: StreamStart, failPath: boolean): StartResul
     if (!deferStartIfHeld(p, job.id, 'stream-nothing', {})) sendJob(ctx, job.id, { type: 'DONE' });
   } else {
     const top = skipFilters(p, o.bs)!;
-    startRate(ctx, job.id, { kind: 'stream', len: p.node(o.bs)!.size, top, baseOverlay, dest: top, ...onErrorOf(o.onError) });
+    // stream_run: len = bdrv_getlength(s->target_bs)
+    startRate(ctx, job.id, { kind: 'stream', len: getLength(p, o.bs), top, baseOverlay, dest: top, ...onErrorOf(o.onError) });
   }
   return { job: p.job(job.id)! };
 }

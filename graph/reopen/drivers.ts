@@ -7,6 +7,7 @@ import type { BdsNode } from '../types.js';
 import { qcow2UpdateOptions } from '../driver-options/qcow2.js';
 import { type NegativeSizeText, rawApplyOptions, type RawLayout } from '../driver-options/raw.js';
 import { rule } from '../rules.js';
+import { getLength } from '../length.js';
 import { imageBehind } from '../images.js';
 import { optString, type Flat } from './qdict.js';
 
@@ -70,7 +71,8 @@ export function driverPrepare(p: Proc, n: BdsNode, o: Flat): DriverPrepared {
     case 'raw': {
       // raw_reopen_prepare: checked against the current file child (the file swap comes later)
       const f = p.fileChild(n.name);
-      const fileSize = f ? p.node(f.child)?.size ?? 0 : 0;
+      // bdrv_getlength(bs->file->bs) (graph/length.ts: a variable-length child is asked again)
+      const fileSize = f ? getLength(p, f.child) : 0;
       const layout = rawApplyOptions(o, fileSize, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
       delete o.offset;
       delete o.size;

@@ -15,6 +15,7 @@ import { optString, qdictKeys, qobjEqual, type Flat } from './qdict.js';
 import { currentOptions, type QueueEntry } from './queue.js';
 import { inheritsFromRecursive, unsetInheritsFrom } from '../inherits.js';
 import { rawGetLength } from '../driver-options/raw.js';
+import { getLength } from '../length.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { refuseDiamondAttach, refuseDiamondDetach } from './diamond.js';
 
@@ -98,7 +99,7 @@ export function prepareEntry(p: Proc, entry: QueueEntry, residue: ReopenResidue 
   // raw_getlength: the length follows the new file from now on (graph/driver-options/raw.ts)
   let size = drv.size;
   const newFile = oldFile ? p.fileChild(n.name) : undefined;
-  if (drv.layout && newFile) size = rawGetLength(drv.layout, p.node(newFile.child)?.size ?? 0);
+  if (drv.layout && newFile) size = rawGetLength(drv.layout, getLength(p, newFile.child));
 
   // 9. everything left must be unchanged; a reference to the current child is fine
   for (const k of qdictKeys(o)) {

@@ -1,0 +1,94 @@
+// qcow2_co_truncate (block/qcow2.c, 7.2) on the image: block_resize of a qcow2 node rewrites the
+// header's size (bdrv_pwrite_sync of QCowHeader.size), so any later open of the image, in this
+// process or another, finds the new size. Growing within the L1 table's entries (every size the
+// model meets below 512 MiB with 64 KiB clusters) changes nothing else on disk. Shrinking
+// (PREALLOC_MODE_OFF, block_resize's) discards the clusters past the new end:
+//  - qcow2_cluster_discard(ROUND_UP(offset, cluster_size) .. old length, full_discard): each L2
+//    region the range touches first gets an L2 table where it has none (discard_in_l2_slice ->
+//    get_cluster_table -> l2_allocate: a new cluster at the first free one, the file's end), then
+//    its clusters are freed;
+//  - qcow2_shrink_l1_table frees the L2 tables past the new L1 size;
+//  - the file is cut after the last cluster still in use (qcow2_get_last_cluster), when that is
+//    shorter than the file; bdrv_co_truncate(bs->file) failing is only a warning.
+// The layout is the one graph/open.ts qcow2FileSize assumes (metadata, then data in ascending
+// guest order, an L2 table first where the data enters a new region), so what is left in use
+// after a shrink is a prefix of the file. Not modelled: images with internal snapshots (their
+// clusters are shared: the discard only drops a reference) or an external data file, and L1
+// tables that must grow (sizes past 512 MiB): for those only the header's size changes.
+import { imageBehind } from './images.js';
+import { growWrittenNodes } from './length.js';
+import { hostFileLength, qcow2FileSize } from './open.js';
+import type { Proc } from './proc.js';
+import { HOST, type Image } from './types.js';
+import { QmpError } from '../errors/index.js';
+import { QemuAbortRefusal } from './qemu-abort.js';
+
+/**
+ * qcow2_co_truncate's refusals after the size check: a v2 image (s->qcow_version < 3, the
+ * image's header) with internal snapshots (s->nb_snapshots: the node's in-memory table,
+ * graph/internal-snapshot.ts), whose snapshot table need not record each snapshot's disk size.
+ */
+export function qcow2TruncateCheck(p: Proc, node: string): void {
+  const file = p.fileChild(node)?.child;
+  const v2 = (file ? imageBehind(p, file)?.compat : undefined) === '0.10';
+  if (v2 && p.node(node)?.snapshots?.length) throw new QmpError("Can't resize a v2 image which has snapshots");
+}
+
+type Truncate = (p: Proc, node: string, size: number, depth?: number) => void;
+
+/** The image behind `node` (a qcow2 node) after qcow2_co_truncate from `oldSize` to `size`. */
+export function qcow2TruncateImage(p: Proc, node: string, oldSize: number, size: number, coTruncate: Truncate): void {
+  const file = p.fileChild(node)?.child;
+  const img = file ? imageBehind(p, file) : undefined;
+  if (!file || !img || img.format !== 'qcow2') return;
+  const cs = img.clusterSize ?? 65536;
+  const l2Span = (cs * cs) / 8;
+  const simple = !img.snapshots?.length && !img.snapClusters && img.dataFile === undefined
+    && Math.ceil(size / l2Span) <= Math.ceil(img.size / l2Span);
+  if (size >= oldSize || !simple) {
+    p.d.put(HOST, 'images', img.file, { ...img, size });
+    return;
+  }
+  const discardStart = Math.ceil(size / cs) * cs;
+  if (discardStart >= oldSize) {
+    p.d.put(HOST, 'images', img.file, { ...img, size });
+    return;
+  }
+  const regionsOf = (data: [number, number][]) => {
+    const out = new Set<number>();
+    for (const [s, e] of data) for (let r = Math.floor(s / l2Span); r <= Math.floor((e - 1) / l2Span); r++) out.add(r);
+    return out;
+  };
+  const before = img.data ?? [];
+  const withL2 = regionsOf(before);
+  // the regions the discard touches that have no L2 table yet get one (l2_allocate)
+  const touched: number[] = [];
+  for (let r = Math.floor(discardStart / l2Span); r <= Math.floor((oldSize - 1) / l2Span); r++) touched.push(r);
+  const newL2 = touched.filter((r) => !withL2.has(r));
+  const usedBefore = Math.ceil(qcow2FileSize(img) / cs);
+  const fileBefore = hostFileLength(img);
+  const grown = newL2.length ? Math.max(fileBefore, (usedBefore + newL2.length) * cs) : fileBefore;
+  // what stays: the data before the discard, the L2 tables of the regions inside the new L1 size
+  // that hold some of it or that the discard touched
+  const kept: [number, number][] = [];
+  for (const [s, e] of before) if (s < discardStart) kept.push([s, Math.min(e, discardStart)]);
+  const l1Entries = Math.ceil(size / l2Span);
+  const keptL2 = new Set([...regionsOf(kept), ...touched].filter((r) => r < l1Entries));
+  const keptClusters = kept.reduce((n, [s, e]) => n + Math.ceil((e - s) / cs), 0);
+  const l1Clusters = Math.ceil((8 * Math.ceil(img.size / l2Span)) / cs);
+  const usedAfter = 3 + l1Clusters + keptL2.size + keptClusters;
+  const next: Image = { ...img, size, data: kept.length ? kept : undefined, fileLength: grown };
+  if (!next.data) delete next.data;
+  p.d.put(HOST, 'images', img.file, next);
+  // the L2 tables' writes reach the file (bdrv_co_write_req_finish grows the nodes on the way)
+  if (grown > fileBefore) growWrittenNodes(p, file, grown);
+  // qcow2_co_truncate: bdrv_co_truncate(bs->file, (last_cluster + 1) * cluster_size), a failure
+  // only warned about (warn_reportf_err)
+  if (usedAfter * cs < grown) {
+    try {
+      coTruncate(p, file, usedAfter * cs);
+    } catch (e) {
+      if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+    }
+  }
+}
