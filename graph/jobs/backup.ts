@@ -39,7 +39,8 @@ export interface BackupData {
   bitmapMode: string | null;
   /** the JobTxn of a transaction with completion-mode grouped */
   txn?: string;
-  /** on-target-error, when not the default (report) */
+  /** on-source-error / on-target-error, when not the default (report) */
+  onSourceError?: string;
   onTargetError?: string;
   /** the block_copy call backupRunStart ran, until the job next runs (backupRunToEnd) */
   copyCall?: CopyCall;
@@ -205,7 +206,8 @@ export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: str
   const { p } = ctx;
   const j = p.job(id);
   if (!j) return;
-  // backup_error_action's on-target-error, for the failed block_copy calls (backupRunToEnd)
+  // backup_error_action's on-source-error / on-target-error, for the failed block_copy calls (backupRunToEnd)
+  if (o.onSourceError !== undefined && o.onSourceError !== 'report') patchJobData(p, id, { onSourceError: o.onSourceError });
   if (o.onTargetError !== undefined && o.onTargetError !== 'report') patchJobData(p, id, { onTargetError: o.onTargetError });
   const d = p.job(id)!.data as unknown as BackupData;
   const reports = (a: string | undefined) => !['stop', 'ignore'].includes(a ?? 'report');
@@ -221,28 +223,23 @@ export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: str
     sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
     return;
   }
-  // block_copy_do_copy's reads of the source (bdrv_co_pread(s->source)) through the graph
-  // (job-read.ts: blkdebug rules, …): the first that fails ends the block_copy call and
-  // backup_loop asks backup_error_action(error_is_read) -> block_job_error_action with
-  // on-source-error; report (and enospc for another errno) fails the job with the errno
-  if (reports(o.onSourceError)) {
-    const err = backupReadError(p, d, j.speed > 0);
-    if (err !== undefined && (o.onSourceError !== 'enospc' || err !== ENOSPC)) {
-      ctx.emit('BLOCK_JOB_ERROR', { device: id, operation: 'read', action: 'report' });
-      sendJob(ctx, id, { type: 'FAIL', error: err });
-      return;
-    }
+  // backup_loop's block_copy call (block_copy_async over the whole job): a job without a rate
+  // limit copies everything before it settles (the fuzz waits for it); a rate-limited one copies
+  // its first task (block_copy_dirty_clusters asks the rate limit before each task, and only the
+  // bytes dispatched so far count, so the first goes at once) and then sleeps for the limit: the
+  // rest of the call runs at the job's next `wait` step (backupRunToEnd), from where it stopped
+  const call = blockCopyCall(p, d, 0, j.speed > 0);
+  // A call whose read fails with a reported error (block_copy_do_copy's bdrv_co_pread: nothing of
+  // that task was written) ends the job before the harness's graph query: the recorded
+  // transcripts see it gone (fuzz-backup-source-read-error); the other outcomes (a failed write,
+  // a read error that stops or is ignored) wait for the job's next run, as recorded
+  // (jobs-into-qcow2-over-raw-size-enospc: the filter is still there after the reply)
+  if (call.error !== undefined && call.isRead && errorActionOf(d.onSourceError, call.error) === 'report') {
+    ctx.emit('BLOCK_JOB_ERROR', { device: id, operation: 'read', action: 'report' });
+    sendJob(ctx, id, { type: 'FAIL', error: call.error });
+    return;
   }
-  // a job without a rate limit copies everything before it settles (the fuzz waits for it): its
-  // block_copy call runs now and its status waits for the job's next run (backupRunToEnd). A
-  // rate-limited one copies its first task (block_copy_dirty_clusters: the rate limit is asked
-  // before each task, and only the bytes dispatched so far count, so the first goes at once) and
-  // then sleeps for the limit; a write that fails there ends the call
-  if (!j.speed) patchJobData(p, id, { copyCall: blockCopyCall(p, d) });
-  else {
-    const first = blockCopyCall(p, d, true);
-    if (first.error !== undefined) patchJobData(p, id, { copyCall: first });
-  }
+  patchJobData(p, id, { copyCall: call });
 }
 
 // the first entry of a backup started under a held drained section
@@ -251,61 +248,57 @@ registerDeferredStart('backup', (ctx, id, s) => backupRunStart(ctx, id, s as { o
 /** BLOCK_COPY_MAX_BUFFER (block/block-copy.c): a task's bytes, without copy_range (7.2's default) */
 const BLOCK_COPY_MAX_BUFFER = 1 << 20;
 
-/**
- * The errno text of the first source read of the copy that fails (block_copy_do_copy reads what
- * block status calls data: the stretches blockCopyCall copies, in requests of at most
- * BLOCK_COPY_MAX_BUFFER), or undefined. A speed-limited job reads its first request only before
- * the rate limit makes block_copy_dirty_clusters sleep.
- */
-function backupReadError(p: Proc, d: BackupData, limited: boolean): string | undefined {
-  const len = p.node(d.source)?.size ?? 0;
-  for (let pos = 0, guard = 0; pos < len && guard < 1_000_000; guard++) {
-    const st = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, len - pos) : allocatedAbove(p, d.source, null, true, pos, len - pos);
-    const n = st.n > 0 ? st.n : len - pos;
-    if (st.alloc && (d.sync === 'full' || d.sync === 'top')) {
-      for (let o = pos; o < pos + n; o += BLOCK_COPY_MAX_BUFFER) {
-        const err = jobReadError(p, d.source, o, Math.min(BLOCK_COPY_MAX_BUFFER, pos + n - o));
-        if (err !== undefined || limited) return err;
-      }
-    }
-    pos += n;
-  }
-  return undefined;
+/** block_job_error_action's choice (rate.ts errorAction) without its event */
+function errorActionOf(onError: string | undefined, errno: string): 'stop' | 'report' | 'ignore' {
+  if (onError === 'stop' || onError === 'ignore') return onError;
+  return onError === 'enospc' && errno === ENOSPC ? 'stop' : 'report';
 }
 
-/** The status of a finished block_copy call: the errno text of the write that failed, if one did. */
-export interface CopyCall { error?: string }
+/**
+ * The status of a block_copy call (block_copy_call_status): the errno text of the request that
+ * failed and whether it was the read (error_is_read), or, for a rate-limited call that sleeps
+ * after its first task, where it goes on (`next`, the offset of the next task).
+ */
+export interface CopyCall { error?: string; isRead?: boolean; next?: number }
 
 /**
  * One block_copy call of backup_loop (block_copy_async over the whole job ->
- * block_copy_dirty_clusters): the bytes it copies land in the target (graph/jobs/guest-write.ts),
- * range by range in offset order, until a write fails (job-read.ts jobWriteError: blkdebug rules,
- * a qcow2 target over a raw `size` window); the call then ends with that errno
- * (block_copy_call_status, error_is_read false). Sync full copies the whole source, sync top
- * only what the source's own layer holds (block_copy_reset_unallocated). Only data pieces are
- * written here: ranges that read as zeroes go out as write_zeroes (block_copy_do_copy with
- * BLOCK_COPY_ZERO), whose clusters a qcow2 target must find room for all the same, but whose
- * zeroes are not modelled.
+ * block_copy_dirty_clusters), from `from` on: task by task in offset order (a dirty range of at
+ * most BLOCK_COPY_MAX_BUFFER that block_copy_block_status shrinks to one status run),
+ * block_copy_do_copy reads the source (bdrv_co_pread(s->source) through the graph, job-read.ts
+ * jobReadError: blkdebug rules, stale qcow2 L2 tables, …) and writes the target (jobWriteError:
+ * blkdebug rules, a qcow2 target over a raw `size` window); the bytes land in the target
+ * (graph/jobs/guest-write.ts). The first request that fails ends the call with its errno
+ * (block_copy_task_entry keeps the first error and error_is_read). Sync full copies the whole
+ * source, sync top only what the source's own layer holds (block_copy_reset_unallocated: an
+ * unallocated run is skipped without counting for the rate limit). Ranges that read as zeroes go
+ * out as write_zeroes (BLOCK_COPY_ZERO: no read), whose clusters a qcow2 target must find room
+ * for all the same, but whose zeroes are not modelled. `firstTask`: the call stops after its
+ * first task (the rate limit's sleep) and says where it goes on.
  */
-function blockCopyCall(p: Proc, d: BackupData, firstTask = false): CopyCall {
+function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): CopyCall {
   const len = p.node(d.source)?.size ?? 0;
   if (d.sync !== 'full' && d.sync !== 'top') return {};
-  for (let pos = 0, guard = 0; pos < len && guard < 1_000_000; guard++) {
+  for (let pos = from, guard = 0; pos < len && guard < 1_000_000; guard++) {
     const st = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, len - pos) : allocatedAbove(p, d.source, null, true, pos, len - pos);
-    let n = st.n > 0 ? st.n : len - pos;
-    // firstTask: block_copy_dirty_clusters' first task, a dirty range of at most
-    // BLOCK_COPY_MAX_BUFFER that block_copy_block_status shrinks to one status run; with
-    // skip_unallocated (sync top) an unallocated run is skipped without counting for the rate
-    // limit, so the first task is the first allocated run
+    const run = st.n > 0 ? st.n : len - pos;
     const counts = st.alloc || d.sync === 'full';
-    if (firstTask && counts) n = Math.min(n, BLOCK_COPY_MAX_BUFFER);
-    if (counts) {
-      const error = jobWriteError(p, d.target, pos, n);
-      if (error !== undefined) return { error };
-      if (st.alloc) writeGuestData(p, d.target, pos, n);
+    if (!counts) {
+      pos += run;
+      continue;
     }
-    if (firstTask && counts) return {};
+    // an unallocated run of sync full is written as zeroes in one go (no read, no data)
+    const n = st.alloc || firstTask ? Math.min(run, BLOCK_COPY_MAX_BUFFER) : run;
+    if (st.alloc) {
+      // block_copy_do_copy: bdrv_co_pread(s->source), then bdrv_co_pwrite(s->target)
+      const error = jobReadError(p, d.source, pos, n);
+      if (error !== undefined) return { error, isRead: true };
+    }
+    const error = jobWriteError(p, d.target, pos, n);
+    if (error !== undefined) return { error, isRead: false };
+    if (st.alloc) writeGuestData(p, d.target, pos, n);
     pos += n;
+    if (firstTask) return pos < len ? { next: pos } : {};
   }
   return {};
 }
@@ -323,14 +316,18 @@ export function backupRunToEnd(ctx: JobCtx, id: string): { failed: string } | 's
   if (!j) return undefined;
   const d = j.data as unknown as BackupData;
   if (!p.node(d.source) || !p.node(d.target)) return undefined;
-  const call = d.copyCall ?? blockCopyCall(p, d);
-  if (d.copyCall) {
+  // a call that slept after its first task goes on where it stopped (a rate-limited job's later
+  // tasks: their reads and writes can fail here, block_copy_dirty_clusters after the sleep)
+  const prev = d.copyCall;
+  const call = prev === undefined ? blockCopyCall(p, d) : prev.next !== undefined ? blockCopyCall(p, d, prev.next) : prev;
+  if (prev) {
     // block_copy_call_free
     const { copyCall: _c, ...rest } = j.data as Record<string, unknown>;
     p.patchJob(id, { data: rest });
   }
   if (call.error === undefined) return undefined;
-  const action = errorAction(ctx, id, d.onTargetError, call.error, false);
+  // backup_error_action: on-source-error for a failed read, on-target-error for a failed write
+  const action = errorAction(ctx, id, call.isRead ? d.onSourceError : d.onTargetError, call.error, call.isRead === true);
   if (action === 'report') return { failed: call.error };
   if (action === 'ignore') return 'busy';
   stopOnError(ctx, id);
