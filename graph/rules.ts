@@ -234,7 +234,8 @@ export const RULES = defineRules({
       // a speed-1 backup kicked by resume and set-speed (the same on both versions but for this bitmap)
       { transcript: 'job-backup-kick-ratelimit.json', step: 2 },
       // a backup of a qcow2 whose file edge moved onto a snapshot overlay, while it copies (wt-jobs, fuzz 2597031903)
-      { transcript: 'fuzz-backup-qcow2-file-under-snapshot-overlay.json', step: 11 },
+      // (step 4: b1, rate-limited, still copies after the reply; its read fails at the wait step, wt-race)
+      ...[4, 11].map((step) => ({ transcript: 'fuzz-backup-qcow2-file-under-snapshot-overlay.json', step })),
       // cbw1 over f1 after a failed transaction's snapshot (fuzz 672040825's boundary, wt-abrt)
       { transcript: 'abort-16-txn-snapshot-abort-old-node-moved-back-survives.json', step: 9 },
       // the drive-backups of read-only n2 (fuzz 4264209348's boundary, wt-abrt)

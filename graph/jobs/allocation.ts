@@ -8,7 +8,7 @@ import { imageBehind } from '../images.js';
 import type { Proc } from '../proc.js';
 import { filterOrCowBs, isFilter } from './chain.js';
 import { rule } from '../rules.js';
-import { staleL2Garbage } from './stale-qcow2.js';
+import { staleL2Garbage, staleQcow2Image } from './stale-qcow2.js';
 
 export interface Status { alloc: boolean; n: number }
 
@@ -23,13 +23,17 @@ export function layerStatus(p: Proc, node: string, offset: number, bytes: number
       // (qcow2_co_block_status: BDRV_BLOCK_DATA; graph/jobs/stale-qcow2.ts)
       const stale = staleL2Garbage(p, node, offset);
       if (stale?.garbage) return { alloc: true, n: Math.min(stale.end - offset, max) };
+      // where the L2 table is read from the image's own bytes (the overlay holds none there), its
+      // entries are the image's: the node's allocation is the stale image's, one L2 table's
+      // region at a time (qcow2_get_host_offset answers within one L2 slice)
       const file = p.fileChild(node)?.child;
-      const img = file ? imageBehind(p, file) : undefined;
+      const img = stale ? staleQcow2Image(p, node)?.image : file ? imageBehind(p, file) : undefined;
+      const lim = stale ? Math.min(max, stale.end - offset) : max;
       for (const [s, e] of img?.data ?? []) {
-        if (offset < s) return { alloc: false, n: Math.min(s - offset, max) };
-        if (offset < e) return { alloc: true, n: Math.min(e - offset, max) };
+        if (offset < s) return { alloc: false, n: Math.min(s - offset, lim) };
+        if (offset < e) return { alloc: true, n: Math.min(e - offset, lim) };
       }
-      return { alloc: false, n: max };
+      return { alloc: false, n: lim };
     }
     case 'null-co': case 'null-aio':
       return { alloc: n.options['read-zeroes'] === true || n.options['read-zeroes'] === 'on', n: max };
