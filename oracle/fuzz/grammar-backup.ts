@@ -26,6 +26,8 @@ function backupArgs(g: Generator, p: ProcView): JsonObject {
   // and so may one through a compress filter or with compress set, into an allocated qcow2
   // cluster (ProcView.copiesMayFail): only sync none, which writes nothing by itself
   if ((p.copiesMayFail(String(o.target)) || o.compress === true) && o.sync !== 'none') o.sync = 'none';
+  // and so does a read of a source whose qcow2 reads its L2 tables through an overlay (ProcView.readsMayFailLate)
+  if (p.readsMayFailLate(String(o.device)) && o.sync !== 'none') o.sync = 'none';
   return o;
 }
 

@@ -104,6 +104,17 @@ export class ProcView {
     }
     return false;
   }
+  /**
+   * A copy's reads of `node` may fail after thread-pool reads: somewhere in its chain (filters,
+   * backing) a qcow2 node reads its L2 tables through another qcow2 node (its file node was the
+   * `node` of a blockdev-snapshot: bdrv_append moved the edge onto the overlay), whose data there
+   * fails the read with EIO (graph/jobs/stale-qcow2.ts). A backup's block_copy call meets it after
+   * the overlay's own reads, so whether the job has failed when the command's graph is read is a
+   * race inside QEMU (fuzz 2597031903; docs/fidelity.md).
+   */
+  readsMayFailLate(node: string): boolean {
+    return [node, ...this.chainBelow(node)].some((n) => this.driver(n) === 'qcow2' && this.driver(this.child(n, 'file') ?? '') === 'qcow2');
+  }
   /** Nodes whose AioContext is (or may be) an iothread: the components of moved nodes and iothread exports. */
   /** Nodes held in their iothread by a fixed-iothread export in their component (they cannot be moved out). */
   pinnedInIothread(): Set<string> {

@@ -58,6 +58,8 @@ function driveBackupArgs(g: Generator, p: ProcView): JsonObject {
   if (r.chance(0.15)) o.speed = r.pick([1, 1, -1]);
   o['auto-finalize'] = false;
   o['auto-dismiss'] = r.chance(0.5);
+  // a source read that fails after the overlay's reads races the graph query (ProcView.readsMayFailLate)
+  if (p.readsMayFailLate(String(o.device)) && o.sync !== 'none') o.sync = 'none';
   return o;
 }
 
