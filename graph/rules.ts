@@ -236,6 +236,8 @@ export const RULES = defineRules({
       // a backup of a qcow2 whose file edge moved onto a snapshot overlay, while it copies (wt-jobs, fuzz 2597031903)
       // (step 4: b1, rate-limited, still copies after the reply; its read fails at the wait step, wt-race)
       ...[4, 11].map((step) => ({ transcript: 'fuzz-backup-qcow2-file-under-snapshot-overlay.json', step })),
+      // the same b1 with on-source-error stop, paused by its read error (wt-race)
+      ...[4, 5, 6].map((step) => ({ transcript: 'fuzz-backup-stale-l2-later-task-stop.json', step })),
       // cbw1 over f1 after a failed transaction's snapshot (fuzz 672040825's boundary, wt-abrt)
       { transcript: 'abort-16-txn-snapshot-abort-old-node-moved-back-survives.json', step: 9 },
       // the drive-backups of read-only n2 (fuzz 4264209348's boundary, wt-abrt)
