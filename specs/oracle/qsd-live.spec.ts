@@ -10,6 +10,8 @@ import { onHostOf, recordingRoot } from '../../oracle/image-root.js';
 import { createImagesWithQemuImg, qsdAvailable, spawnQsd } from '../../oracle/qsd.js';
 
 const DIR = resolve('oracle/transcripts');
+/** recordings of one transcript before it counts as different (see the test's comment) */
+const ATTEMPTS = 3;
 
 test('a missing daemon is BG_UNSUPPORTED with a clear message', async () => {
   try {
@@ -32,20 +34,31 @@ if (!qsdAvailable()) {
       const scenario = scenarioOf(parseTranscript(text));
       // on a host like the one it was recorded on (its `host` member), whose facts it then carries
       const root = recordingRoot(scenario);
-      const dir = mkdtempSync(join(root, 'bg-oracle-'));
-      try {
-        await createImagesWithQemuImg(scenario, dir);
-        const t = await runScenario(onHostOf(scenario, root), (proc) => spawnQsd(dir, { label: proc }), { dir });
-        const out = printTranscript(t);
-        if (out !== text) {
+      // QEMU's own timing: a job that fails on its first I/O (a read error a backup meets in its
+      // first task) ends in a bottom half that may run before or after the harness's graph query
+      // of the step that started it; the recorded transcript holds one of the two. A recording
+      // that differs is taken again, at most ATTEMPTS times, and every attempt's first
+      // difference is reported if none matches.
+      const misses: string[] = [];
+      for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        const dir = mkdtempSync(join(root, 'bg-oracle-'));
+        try {
+          await createImagesWithQemuImg(scenario, dir);
+          const t = await runScenario(onHostOf(scenario, root), (proc) => spawnQsd(dir, { label: proc }), { dir });
+          const out = printTranscript(t);
+          if (out === text) {
+            if (misses.length) console.log(`  ${f}: matched at attempt ${attempt} (QEMU timing; before: ${misses.join(' | ')})`);
+            return;
+          }
           const a = text.split('\n');
           const b = out.split('\n');
           const i = a.findIndex((l, k) => l !== b[k]);
-          assert.unreachable(`first difference at line ${i + 1}:\n- ${a[i]}\n+ ${b[i]}`);
+          misses.push(`first difference at line ${i + 1}:\n- ${a[i]}\n+ ${b[i]}`);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
         }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
       }
+      assert.unreachable(misses.join('\n'));
     });
   }
 }
