@@ -297,6 +297,15 @@ export const RULES = defineRules({
     proof: [],
     modelled: true,
   },
+  'reopen-queue-drains-per-call': {
+    what: 'a blockdev-reopen that queues one node twice (listed twice, or listed after a parent in the list that queued it as an implicit child): does the node stay drained afterwards?',
+    '7.2': { fn: 'qmp_blockdev_reopen: bdrv_subtree_drained_begin of each listed node, bdrv_subtree_drained_end of each at the end (balanced); bdrv_reopen_queue_child does not drain', value: false },
+    '10.0': { fn: 'bdrv_reopen_queue_child: bdrv_drained_begin(bs) on every call, before it looks the node up in the queue (one entry per node); bdrv_reopen_queue_free: one bdrv_drained_end per entry, so each further call leaves a drained section open for good: every block job with a node at or above it is paused (child_job_drained_begin -> job_pause; a job started there stops at job_co_entry\'s pause point, before its .run)', value: true },
+    // fuzz --qemu 10.0 case 3862934177: the mirror onto the target above the twice-listed node
+    // never reaches mirror_run's size check
+    proof: [{ transcript: 'fuzz-reopen-twice-listed-node-stays-drained.json', step: 3 }, { transcript: 'fuzz-reopen-parent-and-child-stays-drained.json', step: 3 }],
+    modelled: true,
+  },
 });
 
 export type RuleName = keyof typeof RULES;
