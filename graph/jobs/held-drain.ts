@@ -41,6 +41,25 @@ function leakedDrainNodes(p: Proc): string[] {
   return p.nodes().filter((n) => (n.leakedDrains ?? 0) > 0).map((n) => n.name);
 }
 
+/**
+ * 10.0: a node at or below `node` that a blockdev-reopen left drained, which quiesces `node`
+ * (bdrv_parent_drained_begin goes up through every parent): a BlockBackend on `node` queues its
+ * requests (blk_wait_while_drained) until a drained_end that never comes.
+ */
+export function leakedDrainBelow(p: Proc, node: string): string | undefined {
+  if (!rule(p, 'reopen-queue-drains-per-call')) return undefined;
+  const seen = new Set<string>();
+  const todo = [node];
+  while (todo.length) {
+    const x = todo.pop()!;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    if ((p.node(x)?.leakedDrains ?? 0) > 0) return x;
+    for (const e of p.childrenOf(x)) todo.push(e.child);
+  }
+  return undefined;
+}
+
 /** The jobs some held drained section pauses (the holders themselves left out: their run is over). */
 export function heldDrainPausedJobs(p: Proc, except?: string): Set<string> {
   if (!p.d.any(p.name, 'jobs')) return new Set();
