@@ -22,6 +22,7 @@ import { HOST, type Image } from '../graph/types.js';
 import { imageBehind } from '../graph/images.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { removeBlockBackend } from './exports.js';
+import { leakedDrainBelow } from '../graph/jobs/held-drain.js';
 import type { CommandDef } from './types.js';
 
 /** BlockdevCreateOptions drivers of QSD 7.2 (all have .bdrv_co_create); the model writes file and qcow2. */
@@ -146,6 +147,14 @@ function qcow2Create(p: Proc, o: Opts): void {
   if (version < 3 && refBits !== 16) throw new QmpError('Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)');
   if (o['data-file'] !== undefined || o['data-file-raw'] !== undefined || o.encrypt !== undefined) {
     throw new QmpError('blockgraph does not model blockdev-create of qcow2 with data-file or encryption');
+  }
+  // 10.0: on a node a blockdev-reopen left drained (or above one), the BlockBackend's first write
+  // waits in blk_wait_while_drained for ever: the job never ends, job-cancel cannot wake it, and
+  // the daemon hangs when it quits (bdrv_close_all). Refused, never generated (oracle/fuzz/aborts.ts)
+  const drainedAt = leakedDrainBelow(p, file);
+  if (drainedAt !== undefined) {
+    throw new QemuAbortRefusal(`Node '${drainedAt}' was left drained by a blockdev-reopen that queued it twice: ` +
+      `blockdev-create's writes through '${file}' would wait for ever (QEMU 10.0 hangs: blk_wait_while_drained in qcow2_co_create); refused by blockgraph`, 'blk_wait_while_drained');
   }
   // blk_new_with_bs(bs, BLK_PERM_WRITE | BLK_PERM_RESIZE, BLK_PERM_ALL)
   const n = p.node(file)!;

@@ -1,4 +1,6 @@
-import { reopen, ReopenFailedResidue } from '../graph/reopen/run.js';
+import { applyDrainLeaks, reopen, reopenDrainLeaks, ReopenFailedResidue } from '../graph/reopen/run.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
+import type { Proc } from '../graph/proc.js';
 import { drained } from '../graph/drain.js';
 import { reopenBitmapsRo } from '../graph/bitmaps.js';
 import { QmpError } from '../errors/index.js';
@@ -16,28 +18,39 @@ export const blockdevReopen: CommandDef = {
     const list = (args.options ?? []) as Record<string, unknown>[];
     // qmp_blockdev_reopen: bdrv_subtree_drained_begin of every listed node around the reopen
     const names = list.map((o) => (typeof o?.['node-name'] === 'string' ? o['node-name'] as string : null));
+    // 10.0: a node queued twice stays drained, whatever the outcome (reopenDrainLeaks)
+    const leaks = reopenDrainLeaks(p, list);
     try {
       drained(p, names, true, () => reopen(p, list));
+      applyDrainLeaks(p, leaks);
     } catch (e) {
-      // bdrv_reopen_multiple's abort path runs qcow2_reopen_abort, which leaves what
-      // qcow2_reopen_bitmaps_ro did in place: the bitmaps of every qcow2 entry prepared to
-      // read-only stay stored in the image and readonly (a later merge into one is refused)
-      if (e instanceof ReopenFailedResidue) {
-        const { frozen, detached } = e.residue;
-        throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => {
-          for (const n of frozen) {
-            if (q.node(n)?.driver !== 'qcow2') continue;
-            try { reopenBitmapsRo(q, n); } catch (x) { if (!(x instanceof QmpError)) throw x; }
-          }
-          // tran_abort runs bdrv_replace_child_abort last-removed first; each re-attach
-          // (bdrv_replace_child_noperm -> bdrv_child_cb_attach) puts the link at the head of
-          // the parent's bs->children and the child's bs->parents, so it is now the newest:
-          // a later reopen queues that child's entry in the new order (fuzz seed 222281932)
-          for (const id of [...detached].reverse()) if (q.edge(id)) q.patchEdge(id, { at: q.nextSeq() });
-        });
+      if (leaks.size && e instanceof QmpError && !(e instanceof QemuAbortRefusal)) {
+        const residue = e instanceof ReopenFailedResidue ? reopenResidue(e) : e instanceof QmpErrorAfterAbort ? e.residue : undefined;
+        throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { residue?.(q); applyDrainLeaks(q, leaks); });
       }
+      if (e instanceof ReopenFailedResidue) throw new QmpErrorAfterAbort(e.desc, e.cls, reopenResidue(e));
       throw e;
     }
     return {};
   },
 };
+
+/**
+ * bdrv_reopen_multiple's abort path runs qcow2_reopen_abort, which leaves what
+ * qcow2_reopen_bitmaps_ro did in place: the bitmaps of every qcow2 entry prepared to read-only
+ * stay stored in the image and readonly (a later merge into one is refused)
+ */
+function reopenResidue(e: ReopenFailedResidue): (q: Proc) => void {
+  const { frozen, detached } = e.residue;
+  return (q) => {
+    for (const n of frozen) {
+      if (q.node(n)?.driver !== 'qcow2') continue;
+      try { reopenBitmapsRo(q, n); } catch (x) { if (!(x instanceof QmpError)) throw x; }
+    }
+    // tran_abort runs bdrv_replace_child_abort last-removed first; each re-attach
+    // (bdrv_replace_child_noperm -> bdrv_child_cb_attach) puts the link at the head of
+    // the parent's bs->children and the child's bs->parents, so it is now the newest:
+    // a later reopen queues that child's entry in the new order (fuzz seed 222281932)
+    for (const id of [...detached].reverse()) if (q.edge(id)) q.patchEdge(id, { at: q.nextSeq() });
+  };
+}

@@ -56,6 +56,9 @@ export interface BdsNode {
   /** qcow2: BDRVQcow2State.snapshots, the table qcow2_read_snapshots read at open and the snapshot
    *  operations keep in memory (graph/internal-snapshot.ts); absent: none */
   snapshots?: { id: string; name: string }[];
+  /** 10.0: drained sections blockdev-reopen left open on this node for good (rule
+   *  'reopen-queue-drains-per-call', graph/jobs/held-drain.ts); absent: none */
+  leakedDrains?: number;
 }
 
 /** A named BdrvDirtyBitmap (block/dirty-bitmap.c): its flags, no contents. */

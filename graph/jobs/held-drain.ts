@@ -17,6 +17,7 @@
 import { drainedJobs, queueWake } from '../drain.js';
 import type { Proc } from '../proc.js';
 import { patchJobData, type JobCtx } from './runner.js';
+import { rule } from '../rules.js';
 
 /** The mirror-kind jobs whose run ended and whose prepare has not run: each holds its source drained. */
 function holders(p: Proc): { id: string; source: string }[] {
@@ -30,12 +31,43 @@ function holders(p: Proc): { id: string; source: string }[] {
   return out;
 }
 
+/**
+ * 10.0: the nodes a blockdev-reopen left drained for good (rule 'reopen-queue-drains-per-call':
+ * bdrv_reopen_queue_child drains on every call, bdrv_reopen_queue_free ends one section per
+ * queue entry). Nothing ends such a section; it goes with the node.
+ */
+function leakedDrainNodes(p: Proc): string[] {
+  if (!rule(p, 'reopen-queue-drains-per-call')) return [];
+  return p.nodes().filter((n) => (n.leakedDrains ?? 0) > 0).map((n) => n.name);
+}
+
+/**
+ * 10.0: a node at or below `node` that a blockdev-reopen left drained, which quiesces `node`
+ * (bdrv_parent_drained_begin goes up through every parent): a BlockBackend on `node` queues its
+ * requests (blk_wait_while_drained) until a drained_end that never comes.
+ */
+export function leakedDrainBelow(p: Proc, node: string): string | undefined {
+  if (!rule(p, 'reopen-queue-drains-per-call')) return undefined;
+  const seen = new Set<string>();
+  const todo = [node];
+  while (todo.length) {
+    const x = todo.pop()!;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    if ((p.node(x)?.leakedDrains ?? 0) > 0) return x;
+    for (const e of p.childrenOf(x)) todo.push(e.child);
+  }
+  return undefined;
+}
+
 /** The jobs some held drained section pauses (the holders themselves left out: their run is over). */
 export function heldDrainPausedJobs(p: Proc, except?: string): Set<string> {
+  if (!p.d.any(p.name, 'jobs')) return new Set();
   const hs = holders(p).filter((h) => h.id !== except);
-  if (!hs.length) return new Set();
+  const leaked = leakedDrainNodes(p);
+  if (!hs.length && !leaked.length) return new Set();
   const ids = new Set(hs.map((h) => h.id));
-  return new Set(drainedJobs(p, hs.map((h) => h.source), false).filter((j) => !ids.has(j)));
+  return new Set(drainedJobs(p, [...hs.map((h) => h.source), ...leaked], false).filter((j) => !ids.has(j)));
 }
 
 /** Whether a held drained section pauses job `id` (child_job_drained_begin: pause_count > 0). */

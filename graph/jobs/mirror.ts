@@ -209,7 +209,13 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   // (10.0: a speed-limited job only sees the failed read after its rate-limit sleep, graph/rules.ts)
   // A speed-limited job sleeps before it looks at s->ret when its first mirror_iteration returns
   // a delay (graph/rules.ts 'mirror-copy-error-waits-for-rate-limit').
-  const readFails = o.sync !== 'full'
+  // mirror_dirty_init only skips block status for zero_target on a target that cannot write
+  // zeroes with unmap; one that can (discard=unmap, given or inherited as a format's child:
+  // bdrv_inherited_options) is zeroed first, then bdrv_is_allocated_above fails the same way
+  // (fuzz seed 4167093541: a file child of a raw node as the target)
+  const writeZeroesOk = canWriteZeroesWithUnmap(p, o.target);
+  const asksBlockStatus = o.sync !== 'full' || !o.zeroTarget || writeZeroesOk;
+  const readFails = asksBlockStatus
     || (!['stop', 'ignore'].includes(o.onSourceError ?? 'report') && !firstRunSleeps(p, o, srcLen));
   if (readFails && !snapshotAccessReadable(p, o.bs)) {
     sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
@@ -220,7 +226,6 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   const base = o.activeCommit ? o.target : o.sync === 'top' ? backingChainNext(p, o.bs) : null;
   const baseOverlay = findOverlay(p, o.bs, base);
   const granularity = o.granularity || defaultBitmapGranularity(p, o.target);
-  const writeZeroesOk = canWriteZeroesWithUnmap(p, o.target);
   const dirty = mirrorDirtyInit(p, { source: o.bs, baseOverlay, len: srcLen, granularity, zeroTarget: o.zeroTarget === true, writeZeroesOk });
   const bufSize = Math.ceil((o.bufSize || DEFAULT_MIRROR_BUF_SIZE) / granularity) * granularity;
   // a job without a speed issues its runs until a request is in flight and waits for it: a

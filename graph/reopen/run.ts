@@ -64,6 +64,33 @@ export function buildQueue(p: Proc, list: readonly Record<string, unknown>[]): R
   return q;
 }
 
+/**
+ * 10.0 (rule 'reopen-queue-drains-per-call'): the drained sections qmp_blockdev_reopen leaves
+ * open, per node: bdrv_reopen_queue_child drains its node on every call and bdrv_reopen_queue_free
+ * ends one per queue entry, whether the reopen succeeded or failed (also when a later list element
+ * names no node: `goto fail` frees the queue built so far). Read on the state before the reopen.
+ */
+export function reopenDrainLeaks(p: Proc, list: readonly Record<string, unknown>[]): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!rule(p, 'reopen-queue-drains-per-call')) return out;
+  const q = new ReopenQueue(p);
+  try {
+    for (const o of list) q.addListed(o);
+  } catch (e) {
+    if (!(e instanceof QmpError)) throw e;
+  }
+  for (const [node, n] of q.calls) if (n > 1) out.set(node, n - 1);
+  return out;
+}
+
+/** Adds the leaked sections to the nodes still there. */
+export function applyDrainLeaks(p: Proc, leaks: ReadonlyMap<string, number>): void {
+  for (const [node, n] of leaks) {
+    const cur = p.node(node);
+    if (cur) p.patchNode(node, { leakedDrains: (cur.leakedDrains ?? 0) + n });
+  }
+}
+
 export interface ReopenRun {
   snapshot: ReopenSnapshot;
   prepared: PreparedEntry[];

@@ -50,6 +50,15 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   }
   const hang = snaps.find((n) => typeof n === 'string' && p.driver(n) === 'compress');
   if (hang) return `QEMU 10.0 hang: a node appended above compress filter '${hang as string}' (bdrv_append → compress_refresh_limits under the graph writer lock)`;
+  // QEMU 10.0 hang (wt-fz2; graph/rules.ts 'reopen-queue-drains-per-call'): a node a blockdev-reopen
+  // queued twice stays drained, and so is every node above it; blockdev-create's qcow2 writes its
+  // header through a BlockBackend on `file` (blk_co_pwrite -> blk_wait_while_drained): the job
+  // waits for ever, job-cancel cannot end it and the daemon no longer quits. Never sent.
+  if (step.execute === 'blockdev-create' && isObj(a.options) && typeof a.options.file === 'string' && p.reopenDrained?.size) {
+    const below = p.subtree(a.options.file);
+    const d = [...p.reopenDrained].find((n) => below.has(n));
+    if (d) return `QEMU 10.0 hang: blockdev-create over '${a.options.file}', above '${d}' which a blockdev-reopen queued twice (left drained: the create job's writes wait for ever)`;
+  }
   // QEMU 10.0 abort (graph/rules.ts 'insert-node-context-asserts'): a job's filter inserted over a
   // node in an iothread that nothing pins there moves it to the main loop, and bdrv_insert_node
   // asserts it did not (7.2 carries it out)

@@ -41,6 +41,12 @@ export class ProcView {
    * node's count.
    */
   readonly bitmapDirNodes = new Set<string>();
+  /**
+   * Nodes a blockdev-reopen may have queued twice (listed twice, or listed after a node above
+   * it): QEMU 10.0 leaves them drained for good (graph/rules.ts 'reopen-queue-drains-per-call'),
+   * and a BlockBackend's requests on them or on a node above them wait for ever (oracle/fuzz/aborts.ts).
+   */
+  readonly reopenDrained = new Set<string>();
 
   /** User-chosen node names present in the graph (canonical names of implicit nodes hold '.' or '#'). */
   named(): string[] { return this.graph.nodes.map((n) => n.name).filter((n) => !/[.#]/.test(n)); }
@@ -52,6 +58,18 @@ export class ProcView {
     return f === undefined ? undefined : this.graph.nodes.find((n) => n.name === f)?.file;
   }
   driver(node: string): string | undefined { return this.graph.nodes.find((n) => n.name === node)?.driver; }
+  /** The node and every node below it (any child link). */
+  subtree(node: string, graph: NormGraph = this.graph): Set<string> {
+    const out = new Set<string>();
+    const todo = [node];
+    while (todo.length) {
+      const x = todo.pop()!;
+      if (out.has(x)) continue;
+      out.add(x);
+      for (const e of graph.edges) if (e.parent === x) todo.push(e.child);
+    }
+    return out;
+  }
   child(node: string, edge: string): string | undefined {
     return this.graph.edges.find((e) => e.parent === node && e.name === edge)?.child;
   }
@@ -175,6 +193,13 @@ export class World {
   observe(step: Step, out: TranscriptStep): void {
     const p = this.proc(out.proc);
     const before = new Map(p.graph.nodes.map((n) => [n.name, n]));
+    if (!isWaitStep(out) && out.execute === 'blockdev-reopen' && Array.isArray(out.arguments.options)) {
+      // whatever the outcome: 10.0's bdrv_reopen_queue_free ends one drain per queue entry
+      const listed = (out.arguments.options as Json[]).filter(isObj).map((o) => o['node-name']).filter((n): n is string => typeof n === 'string');
+      listed.forEach((n, i) => {
+        if (listed.slice(0, i).some((m) => p.subtree(m).has(n))) p.reopenDrained.add(n);
+      });
+    }
     p.graph = out.graph;
     // ProcView.bitmapDirNodes: a node that appears with persistent bitmaps loaded them from its
     // image's directory (or got one in the same transaction: counted all the same), one that went
@@ -236,6 +261,7 @@ export class World {
     for (const n of [...p.resized]) if (!present.has(n)) p.resized.delete(n);
     for (const n of [...p.monitorOwned]) if (!present.has(n)) p.monitorOwned.delete(n);
     for (const n of [...p.bitmapDirNodes]) if (!present.has(n)) p.bitmapDirNodes.delete(n);
+    for (const n of [...p.reopenDrained]) if (!present.has(n)) p.reopenDrained.delete(n);
   }
 
   private applyOk(p: ProcView, cmd: string, a: JsonObject): void {

@@ -74,6 +74,14 @@ const hostOnly = (d: { kind: string; graph: string[] }) =>
   d.kind === 'graph' && d.graph.every((l) => l.startsWith('host:') || l.startsWith(' '));
 
 /**
+ * A difference in the drained sections a node is left in only (10.0's blockdev-reopen of a node
+ * queued twice: rule reopen-queue-drains-per-call): no recording shows it until a later job meets
+ * it, on a state the drill never has; like a host image, compared before that command only.
+ */
+const drainOnly = (d: { kind: string; graph: string[] }) =>
+  d.kind === 'graph' && d.graph.every((l) => /^process \w+: changed node /.test(l) || /^\s+leakedDrains /.test(l));
+
+/**
  * A difference in a job's copy progress only (its rate state: graph/jobs/rate.ts, e.g. a resume
  * that 10.0's block_job_ratelimit_sleep swallows): no recorded graph shows a job's offset.
  */
@@ -131,7 +139,7 @@ test('drill upgrade --to 10.0 reports exactly the recorded differences, with 10.
     // fuzz-created-image-size-getlength) shows in the recordings only where a later command reads
     // that image, on a state the drill (each command run on the recorded 7.2 state) never has:
     // such a file is compared before that command only
-    const hidden = mine.find(({ d }) => hostOnly(d))?.step ?? Infinity;
+    const hidden = mine.find(({ d }) => hostOnly(d) || drainOnly(d))?.step ?? Infinity;
     const got = mine.filter(({ d, step }) => step < hidden && !jobProgressOnly(d) && !(d.kind === 'graph' && unknowable.has(step)))
       .map(({ d }) => ({ command: d.command, kind: d.kind, ...(d.after.ok ? {} : d.kind === 'graph' ? {} : { desc10: d.after.desc }) }));
     const want = expectedDifferences(f).filter((w) => w.step < hidden)
