@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { builtTree } from './built.js';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClassicLevel } from 'classic-level';
+import { rawSyncedLatencies } from './raw-sync.js';
 import { Client } from './qmp-client.js';
 import { startQsd, stop as stopServer, type Server } from './qmp-side.js';
 import { STAGES } from './qmp-stages-names.js';
@@ -47,22 +47,6 @@ async function start(name: string, args: string[], env: Record<string, string> =
   return { name, sock, child, dir };
 }
 
-async function rawLatencies(k: number): Promise<number[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'bg-raw-'));
-  const db = new ClassicLevel<string, string>(join(dir, 'db'));
-  await db.open();
-  const value = 'x'.repeat(1000);
-  const lat: number[] = [];
-  for (let i = 0; i < k; i++) {
-    const t = now();
-    await db.batch([{ type: 'put', key: String(i).padStart(12, '0'), value }], { sync: true });
-    lat.push(Number(now() - t));
-  }
-  await db.close();
-  rmSync(dir, { recursive: true, force: true });
-  return lat;
-}
-
 /** n adds then n dels, each awaited; [send, receive] hrtime stamps per request. */
 async function sequential(path: string, tag: string): Promise<[bigint, bigint][]> {
   const c = await Client.open(path);
@@ -80,7 +64,7 @@ async function sequential(path: string, tag: string): Promise<[bigint, bigint][]
 }
 
 const load0 = loadavg()[0]!;
-const raw = await rawLatencies(n);
+const raw = await rawSyncedLatencies(n);
 const traceOut = join(mkdtempSync(join(tmpdir(), 'bg-stages-trace-')), 'stages.json');
 const servers: Server[] = [];
 const qsd = await startQsd();

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClassicLevel } from 'classic-level';
+import { rawSyncedLatencies } from './raw-sync.js';
 import { Client } from './qmp-client.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -17,24 +17,8 @@ const abs = () => performance.timeOrigin + performance.now();
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!; };
 const f = (x: number) => x.toFixed(2);
 
-async function rawLatencies(k: number): Promise<number[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'bg-raw-'));
-  const db = new ClassicLevel<string, string>(join(dir, 'db'));
-  await db.open();
-  const value = 'x'.repeat(1000);
-  const lat: number[] = [];
-  for (let i = 0; i < k; i++) {
-    const t = performance.now();
-    await db.batch([{ type: 'put', key: String(i).padStart(12, '0'), value }], { sync: true });
-    lat.push(performance.now() - t);
-  }
-  await db.close();
-  rmSync(dir, { recursive: true, force: true });
-  return lat;
-}
-
 const load0 = loadavg()[0]!;
-const raw = await rawLatencies(2 * n);
+const raw = (await rawSyncedLatencies(2 * n)).map((ns) => ns / 1e6);
 const dir = mkdtempSync(join(tmpdir(), 'bg-qmp-tail-'));
 const sock = join(dir, 'qmp.sock');
 const out = join(dir, 'trace.json');

@@ -551,12 +551,14 @@ export function withAllocation(prev: Image, next: Image): Image {
 }
 
 /**
- * Where guest byte `guest` of a qcow2 image lies in its host file, on the layout qcow2FileSize
- * assumes (qcow2_co_create's four metadata clusters and L1 table, then the data written in
- * ascending guest order: qcow2_alloc_cluster_offset hands out the next free cluster, an L2 table
- * first where a write enters a new L2-covered region), or undefined when no cluster holds it.
+ * The layout qcow2FileSize assumes (qcow2_co_create's four metadata clusters and L1 table, then
+ * the data written in ascending guest order: qcow2_alloc_cluster_offset hands out the next free
+ * cluster, an L2 table first where a write enters a new L2-covered region), walked cluster by
+ * cluster: `visit(guestCluster, hostCluster, l2Cluster)` gets each data cluster's guest and host
+ * cluster numbers, and the L2 table's host cluster when that cluster is the first of its region;
+ * the walk stops at the first visit that returns a value, and hands it back.
  */
-export function qcow2HostOffset(img: Image, guest: number): number | undefined {
+function walkQcow2Layout<T>(img: Image, visit: (c: number, host: number, l2: number | undefined) => T | undefined): T | undefined {
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
   const l1Bytes = 8 * Math.ceil(img.size / l2Span);
@@ -565,15 +567,33 @@ export function qcow2HostOffset(img: Image, guest: number): number | undefined {
   for (const [s, e] of img.data ?? []) {
     for (let c = Math.floor(s / cs); c * cs < e; c++) {
       const region = Math.floor((c * cs) / l2Span);
+      let table: number | undefined;
       if (!l2.has(region)) {
         l2.add(region);
-        next++;
+        table = next++;
       }
-      if (guest >= c * cs && guest < (c + 1) * cs) return next * cs + (guest - c * cs);
-      next++;
+      const r = visit(c, next++, table);
+      if (r !== undefined) return r;
     }
   }
   return undefined;
+}
+
+/** Where guest byte `guest` of a qcow2 image lies in its host file (walkQcow2Layout), or undefined when no cluster holds it. */
+export function qcow2HostOffset(img: Image, guest: number): number | undefined {
+  const cs = img.clusterSize ?? 65536;
+  return walkQcow2Layout(img, (c, host) => (guest >= c * cs && guest < (c + 1) * cs ? host * cs + (guest - c * cs) : undefined));
+}
+
+/**
+ * The host offset of the L2 table that maps guest offset `guest` (walkQcow2Layout: allocated just
+ * before the first data cluster of its region), or undefined when the region holds no data (L1
+ * entry 0: unallocated).
+ */
+export function qcow2L2Offset(img: Image, guest: number): number | undefined {
+  const cs = img.clusterSize ?? 65536;
+  const want = Math.floor(guest / ((cs * cs) / 8));
+  return walkQcow2Layout(img, (c, _host, l2) => (l2 !== undefined && Math.floor(c / (cs / 8)) === want ? l2 * cs : undefined));
 }
 
 export function qcow2FileSize(img: Image): number {

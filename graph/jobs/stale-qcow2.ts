@@ -13,6 +13,7 @@
 import type { Proc } from '../proc.js';
 import type { Image } from '../types.js';
 import { imageBehind } from '../images.js';
+import { qcow2L2Offset } from '../open.js';
 
 /**
  * The image whose header and L1 table a qcow2 node holds when its file child is a qcow2 overlay
@@ -31,32 +32,6 @@ export function staleQcow2Image(p: Proc, node: string): { image: Image; file: st
     if (img) return img.format === 'qcow2' && img.dataFile === undefined ? { image: img, file } : undefined;
     if (p.node(b)!.driver !== 'qcow2') return undefined;
     cur = b;
-  }
-  return undefined;
-}
-
-/**
- * The host offset of the L2 table that maps guest offset `guest` of `img`, on the layout
- * qcow2HostOffset (graph/open.ts) assumes (an L2 table is allocated just before the first data
- * cluster of its region), or undefined when the region holds no data (L1 entry 0: unallocated).
- */
-export function qcow2L2Offset(img: Image, guest: number): number | undefined {
-  const cs = img.clusterSize ?? 65536;
-  const l2Span = (cs * cs) / 8;
-  const l1Bytes = 8 * Math.ceil(img.size / l2Span);
-  const want = Math.floor(guest / l2Span);
-  let next = 3 + Math.ceil(l1Bytes / cs);
-  const l2 = new Set<number>();
-  for (const [s, e] of img.data ?? []) {
-    for (let c = Math.floor(s / cs); c * cs < e; c++) {
-      const region = Math.floor((c * cs) / l2Span);
-      if (!l2.has(region)) {
-        if (region === want) return next * cs;
-        l2.add(region);
-        next++;
-      }
-      next++;
-    }
   }
   return undefined;
 }
