@@ -62,20 +62,25 @@ export const blockCommit: CommandDef = {
       autoFinalize: args['auto-finalize'] ?? true, autoDismiss: args['auto-dismiss'] ?? true,
       filterNodeName: args['filter-node-name'] as string | undefined,
     };
+    const onError = typeof args['on-error'] === 'string' ? args['on-error'] : undefined;
     const topPerm = cumulative(p, topBs).perm;
     const active = skipFilters(p, topBs) === skipFilters(p, bs);
     if (topPerm & PERM_W || active) {
       if (backingFile !== null) {
         throw new QmpError(active ? "'backing-file' specified, but 'top' is the active layer" : "'backing-file' specified, but 'top' has a writer on it");
       }
-      startMirror({ p, emit }, { ...common, jobId: common.jobId || '', bs: topBs, target: baseBs, replaces: null, activeCommit: true });
+      // commit_active_start -> mirror_start_job(..., on_error, on_error, ...): the commit's
+      // on-error is the mirror's on-source-error and on-target-error alike
+      startMirror({ p, emit }, {
+        ...common, jobId: common.jobId || '', bs: topBs, target: baseBs, replaces: null, activeCommit: true,
+        ...(onError !== undefined ? { onSourceError: onError, onTargetError: onError } : {}),
+      });
     } else {
       const overlay = findOverlay(p, bs, topBs);
       if (overlay) {
         const b = opBlocker(p, overlay, 'commit-target');
         if (b) throw new QmpError(`Node '${overlay}' is busy: ${b}`);
       }
-      const onError = typeof args['on-error'] === 'string' ? args['on-error'] : undefined;
       startCommit({ p, emit }, { ...common, bs, base: baseBs, top: topBs, backingFile, onError });
     }
     return {};

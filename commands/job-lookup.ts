@@ -3,6 +3,7 @@ import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
 import { cowBs, cowChild, skipFilters } from '../graph/jobs/chain.js';
 import type { Job } from '../graph/types.js';
+import { hasProtocol, hostResolve, pathCombine } from '../graph/host-path.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so only node names match. */
 export function lookupBs(p: Proc, device: string | undefined, nodeName: string | undefined): string {
@@ -26,21 +27,38 @@ export function getRootBs(p: Proc, name: string): string {
 /**
  * bdrv_find_backing_image: walks the non-filter nodes of the chain (bdrv_skip_filters, then
  * bdrv_backing_chain_next, so filters in between — a stream's copy-on-read filter — are skipped
- * and never returned). Each step compares the name with the overlay's header (its backing file
- * name) or, when the backing was overridden (bdrv_backing_overridden: the header does not name
- * the attached backing node), with the filename of the next non-filter node below. Paths are
- * compared as given (the model's images live in one directory).
+ * and never returned). At each overlay: when its backing was overridden
+ * (bdrv_backing_overridden: auto_backing_file is not the attached backing node's filename) the
+ * name is compared with the filename of the next non-filter node below; when the name or the
+ * header's backing file has a protocol prefix, with the header's name as it is and as
+ * bdrv_get_full_backing_filename makes it; else both are made relative to the overlay's filename
+ * (bdrv_make_absolute_filename, path_combine) and compared canonicalized (realpath: an overlay
+ * whose either path does not resolve on the host is passed over; graph/host-path.ts).
  */
 export function findBackingImage(p: Proc, bs: string, name: string): string | null {
+  const isProtocol = hasProtocol(name);
   let cur = skipFilters(p, bs);
   for (let i = 0; cur && cowChild(p, cur) && i < 100000; i++) {
     const below = skipFilters(p, cowBs(p, cur));
     if (!below) return null;
-    const header = p.node(cur)?.header?.backing;
+    const node = p.node(cur)!;
+    const header = node.header?.backing ?? '';
+    const auto = node.header?.auto ?? header;
     const attached = p.node(cowBs(p, cur)!)?.filename;
-    const overridden = header !== attached;
-    if (overridden ? p.node(below)!.filename === name : header === name) return below;
+    const here = cur;
     cur = below;
+    if (auto !== attached) {
+      if (p.node(below)!.filename === name) return below;
+    } else if (isProtocol || hasProtocol(header)) {
+      if (name === header || (header !== '' && node.filename && name === pathCombine(node.filename, header))) return below;
+    } else {
+      // bdrv_dirname: an overlay without a filename (json:{...}) has no directory to resolve in
+      const dir = p.node(here)!.filename;
+      if (!dir || name === '' || header === '') continue;
+      const a = hostResolve(p, name.startsWith('/') ? name : pathCombine(dir, name));
+      const b = a === undefined ? undefined : hostResolve(p, pathCombine(dir, header));
+      if (a !== undefined && a === b) return below;
+    }
   }
   return null;
 }

@@ -57,27 +57,33 @@ export function throttleIsValid(cfg: Config): string | null {
 }
 
 /**
- * The property-setting half of object-add for a throttle-group (before the object is added to
- * the container): throws the first error a setter reports. Returns the validation to run at
- * completion (after the duplicate-id check), as throttle_group_obj_complete does.
+ * throttle_limits_to_config (util/throttle.c): the members given set their fields of `cfg` (the
+ * lengths checked against UINT_MAX in bucket order), then throttle_is_valid.
  */
-export function setThrottleGroupProps(props: Record<string, unknown>): () => void {
-  const cfg = initConfig();
+function limitsToConfig(cfg: Config, lim: Record<string, unknown>): void {
+  const given = Object.entries(lim).map(([name, val]) => ({ name, val, f: fieldOf(name) }));
+  for (const { val, f } of given) {
+    if (f === null || f === 'size' || f.field === 'burst') continue;
+    cfg.b[f.bucket][f.field] = u64(val);
+  }
+  for (const k of BUCKETS) {
+    const g = given.find((x) => x.f !== null && x.f !== 'size' && x.f.bucket === k && x.f.field === 'burst');
+    if (!g) continue;
+    if (u64(g.val) > UINT_MAX) throw new QmpError(`${g.name} value must be in the range [0, ${UINT_MAX}]`);
+    cfg.b[k].burst = u64(g.val);
+  }
+  const size = given.find((x) => x.f === 'size');
+  if (size) cfg.opSize = u64(size.val);
+  const err = throttleIsValid(cfg);
+  if (err) throw new QmpError(err);
+}
+
+/** The properties object-add sets, in order, on `cfg`; throws the first error a setter reports. */
+function applyProps(cfg: Config, props: Record<string, unknown>): void {
   for (const [key, v] of Object.entries(props)) {
     if (key === 'limits' && v && typeof v === 'object') {
-      // throttle_group_set_limits -> throttle_limits_to_config: members in ThrottleLimits order
-      const lim = v as Record<string, unknown>;
-      for (const [name, val] of Object.entries(lim)) {
-        const f = fieldOf(name);
-        if (f === null) continue;
-        if (f === 'size') { cfg.opSize = u64(val); continue; }
-        if (f.field === 'burst') {
-          if (u64(val) > UINT_MAX) throw new QmpError(`${name} value must be in the range [0, ${UINT_MAX}]`);
-          cfg.b[f.bucket].burst = u64(val);
-        } else cfg.b[f.bucket][f.field] = u64(val);
-      }
-      const err = throttleIsValid(cfg);
-      if (err) throw new QmpError(err);
+      // throttle_group_set_limits -> throttle_limits_to_config
+      limitsToConfig(cfg, v as Record<string, unknown>);
       continue;
     }
     if (!key.startsWith('x-')) continue;
@@ -93,8 +99,53 @@ export function setThrottleGroupProps(props: Record<string, unknown>): () => voi
       cfg.b[f.bucket].burst = n;
     } else cfg.b[f.bucket][f.field] = n;
   }
+}
+
+/**
+ * The property-setting half of object-add for a throttle-group (before the object is added to
+ * the container): throws the first error a setter reports. Returns the validation to run at
+ * completion (after the duplicate-id check), as throttle_group_obj_complete does.
+ */
+export function setThrottleGroupProps(props: Record<string, unknown>): () => void {
+  const cfg = initConfig();
+  applyProps(cfg, props);
   return () => {
     const err = throttleIsValid(cfg);
     if (err) throw new QmpError(err);
   };
+}
+
+/** The ThrottleLimits members throttle_limits_to_config knows (the `limits` property's struct). */
+export const LIMIT_NAMES: readonly string[] = [...BUCKETS.flatMap((k) => [k, `${k}-max`, `${k}-max-length`]), 'iops-size'];
+
+/**
+ * A live group's config: what object-add set, then every `limits` a qom-set applied (`sets`, in
+ * order; a failed one changed nothing: throttle_group_set_limits configures only on success).
+ */
+function liveConfig(props: Record<string, unknown>, sets: Record<string, unknown>[]): Config {
+  const cfg = initConfig();
+  applyProps(cfg, props);
+  for (const lim of sets) limitsToConfig(cfg, lim);
+  return cfg;
+}
+
+/**
+ * qom-set of `limits` on a live group (throttle_group_set_limits): throttle_get_config, the
+ * members applied by throttle_limits_to_config, which validates; throws its error.
+ */
+export function checkLimitsSet(props: Record<string, unknown>, sets: Record<string, unknown>[], lim: Record<string, unknown>): void {
+  limitsToConfig(liveConfig(props, sets), lim);
+}
+
+/** throttle_group_get_limits (throttle_config_to_limits): every member of the live config. */
+export function limitsOf(props: Record<string, unknown>, sets: Record<string, unknown>[]): Record<string, number> {
+  const cfg = liveConfig(props, sets);
+  const out: Record<string, number> = {};
+  for (const k of BUCKETS) {
+    out[k] = Number(cfg.b[k].avg);
+    out[`${k}-max`] = Number(cfg.b[k].max);
+    out[`${k}-max-length`] = Number(cfg.b[k].burst);
+  }
+  out['iops-size'] = Number(cfg.opSize);
+  return out;
 }

@@ -3,6 +3,7 @@
 import { BlockgraphError } from '../errors/index.js';
 import type { Draft } from './draft.js';
 import { HOST, type Image } from './types.js';
+import { hostResolve, pathCombine } from './host-path.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
@@ -40,12 +41,20 @@ export function addExtent(extents: [number, number][] | undefined, start: number
   return out;
 }
 
+function backingImage(d: Draft, file: string, backing: string): Image | undefined {
+  const key = hostResolve({ d }, pathCombine(file, backing));
+  return key === undefined ? undefined : d.get<Image>(HOST, 'images', key);
+}
+
 export function createImage(d: Draft, spec: ImageSpecLike): Image {
   if (!spec.file || spec.file.includes('\0')) throw new BlockgraphError('BG_BAD_INPUT', 'image needs a file name');
   if (spec.format !== 'qcow2' && spec.format !== 'raw') throw new BlockgraphError('BG_BAD_INPUT', `unsupported image format '${spec.format}'`);
   if (spec.backing && spec.format !== 'qcow2') throw new BlockgraphError('BG_BAD_INPUT', `format '${spec.format}' has no backing file`);
   let size = spec.size !== undefined ? parseSize(spec.size) : undefined;
-  if (size === undefined && spec.backing) size = d.get<Image>(HOST, 'images', spec.backing)?.size;
+  // qemu-img create opens the backing file relative to the new image (bdrv_img_create:
+  // bdrv_get_full_backing_filename_from_filename -> path_combine)
+  const backingImg = spec.backing ? backingImage(d, spec.file, spec.backing) : undefined;
+  if (size === undefined && spec.backing) size = backingImg?.size;
   if (size === undefined) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}' needs a size`);
   const img: Image = { file: spec.file, format: spec.format, size };
   const cluster = /(?:^|,)cluster_size=([^,]+)/.exec(spec.options ?? '')?.[1];
@@ -71,7 +80,7 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   if ((compat === '0.10' || compat === 'v2') && spec.format === 'qcow2') img.compat = '0.10';
   if (spec.backing) {
     img.backing = spec.backing;
-    img.backingFormat = spec['backing-format'] ?? d.get<Image>(HOST, 'images', spec.backing)?.format ?? 'raw';
+    img.backingFormat = spec['backing-format'] ?? backingImg?.format ?? 'raw';
   }
   hostCreate(d, img);
   return img;

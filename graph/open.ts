@@ -28,6 +28,7 @@ import { alignment, refreshPerms } from './refresh.js';
 import { drained } from './drain.js';
 import { flatten, type Flat } from './reopen/qdict.js';
 import type { BdsNode, Image } from './types.js';
+import { pathCombine } from './host-path.js';
 
 export type Opts = Record<string, unknown>;
 
@@ -655,6 +656,12 @@ export function openBackingFile(p: Proc, name: string): void {
   openBacking(p, name, {}, node.options as Flat);
 }
 
+/** bs->filename as bdrv_open_common set it: the file child's (a format node's own name comes later). */
+function overlayFilename(p: Proc, name: string): string {
+  const f = p.child(name, 'file')?.child;
+  return (f ? p.node(f)?.filename : undefined) || p.node(name)?.filename || '';
+}
+
 /** bdrv_open_backing_file */
 function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): void {
   const b = opts.backing;
@@ -682,15 +689,19 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
         // json: pseudo-filename: external_snapshot_prepare, stream_prepare, drive-mirror)
         bopts = { ...json, ...(node.header?.backingFormat ? { driver: node.header.backingFormat } : {}) };
       } else {
-        bopts = { driver: node.header?.backingFormat ?? p.image(hdr)?.format ?? 'raw' };
-        filename = hdr;
+        // bdrv_get_full_backing_filename: the name relative to the overlay's own filename
+        // (path_combine; a plain name in the daemon's directory stays as it is)
+        const own = overlayFilename(p, name);
+        filename = own ? pathCombine(own, hdr) : hdr;
+        bopts = { driver: node.header?.backingFormat ?? p.image(filename)?.format ?? 'raw' };
       }
     } else {
       bopts = b as Opts;
       // bdrv_open_backing_file: an inline backing that names no file.filename is opened with
       // the header's backing file name (bdrv_get_full_backing_filename)
       const hdr = node.header?.backing;
-      if (hdr && !('file.filename' in flatten(bopts))) filename = hdr;
+      const own = overlayFilename(p, name);
+      if (hdr && !('file.filename' in flatten(bopts))) filename = jsonFilenameOptions(hdr) || !own ? hdr : pathCombine(own, hdr);
     }
     try {
       childName = openNode(p, bopts, { parent: name, role: 'backing', parentOptions, filename }).name;

@@ -3,6 +3,7 @@
 import { Draft, parentKey } from './draft.js';
 import type { BdsNode, BlockBackend, BlockExport, Edge, Image, Job, ParentRef, ProcMeta, QomObject } from './types.js';
 import { HOST } from './types.js';
+import { hostResolve } from './host-path.js';
 
 export class Proc {
   constructor(readonly d: Draft, readonly name: string) {}
@@ -20,7 +21,13 @@ export class Proc {
   objects(): QomObject[] { return this.d.values<QomObject>(this.name, 'objects').sort((a, b) => (a.id < b.id ? -1 : 1)); }
   export(id: string): BlockExport | undefined { return this.d.get<BlockExport>(this.name, 'exports', id); }
   exports(): BlockExport[] { return this.d.values<BlockExport>(this.name, 'exports').sort((a, b) => (a.id < b.id ? -1 : 1)); }
-  image(file: string): Image | undefined { return this.d.get<Image>(HOST, 'images', file); }
+  image(file: string): Image | undefined {
+    const img = this.d.get<Image>(HOST, 'images', file);
+    if (img || !file.includes('/')) return img;
+    // a relative path with directories: resolved on the host as open(2) would (graph/host-path.ts)
+    const key = hostResolve(this, file);
+    return key === undefined ? undefined : this.d.get<Image>(HOST, 'images', key);
+  }
   meta(): ProcMeta {
     return this.d.get<ProcMeta>(this.name, 'meta', 'proc') ?? { autoName: 0, seq: 0, nbd: null };
   }

@@ -122,7 +122,11 @@ export interface Job {
   aio?: string;            // the job's AioContext (moves with its nodes); absent = "main"
 }
 
-export interface QomObject { id: string; qomType: string; props: Record<string, unknown> }
+export interface QomObject {
+  id: string; qomType: string; props: Record<string, unknown>;
+  /** throttle-group: the `limits` qom-set applied since object-add, in order (commands/qom.ts) */
+  limitSets?: Record<string, unknown>[];
+}
 
 export interface BlockExport {
   id: string;

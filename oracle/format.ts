@@ -10,6 +10,7 @@ export type JsonObject = { [key: string]: Json };
 
 export interface ImageRegion { offset: number; length: number; pattern?: number }
 export interface ImageSpec {
+  /** a file name, or a relative path below the image directory (its directories are made; oracle/harness.ts setupImages) */
   file: string;
   format: string;
   size: string;

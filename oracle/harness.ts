@@ -341,7 +341,11 @@ export async function setupImages(
   createImage: (image: ImageSpec, dir: string) => Promise<void>,
 ): Promise<void> {
   for (const image of scenario.images) {
-    if (image.file.includes('/')) throw new BlockgraphError('BG_BAD_INPUT', `image file '${image.file}' must be a plain file name`);
+    // a relative path below the image directory (iotests 040 TestRelativePaths keeps its images
+    // in subdirectories): no absolute path, no '.' or '..' component, no empty one
+    if (image.file.startsWith('/') || image.file.split('/').some((c) => c === '' || c === '.' || c === '..')) {
+      throw new BlockgraphError('BG_BAD_INPUT', `image file '${image.file}' must be a file name or a relative path below the image directory`);
+    }
     await createImage(image, dir);
   }
 }

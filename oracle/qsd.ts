@@ -3,8 +3,8 @@
 // qemu-img / qemu-io as the README prescribes.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { Transform } from 'node:stream';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { BlockgraphError } from '../errors/index.js';
 import type { ImageSpec, Scenario } from './format.js';
@@ -121,6 +121,7 @@ export function closeEndsProcess(conn: QsdConnection, child: ChildProcess, exite
 /** `qemu-img create` and, for `data`, `qemu-io write -P` (pattern 90 unless given), in `dir`. */
 export async function createImageWithQemuImg(image: ImageSpec, dir: string, bins: { img: string; io: string } = { img: 'qemu-img', io: 'qemu-io' }): Promise<void> {
   const qemuImg = requireExecutable(bins.img, 'qemu-utils');
+  if (image.file.includes('/')) mkdirSync(join(dir, dirname(image.file)), { recursive: true });
   const args = ['create', '-q', '-f', image.format];
   if (image.backing !== undefined) {
     args.push('-b', image.backing);

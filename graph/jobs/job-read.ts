@@ -10,7 +10,7 @@ import { commitDebugState } from '../blkdebug-state.js';
 import type { Proc } from '../proc.js';
 import { debugCheck, debugEvent } from '../read.js';
 import { layerStatus } from './allocation.js';
-import { imageBehind } from '../images.js';
+import { addExtent, imageBehind } from '../images.js';
 import { qcow2HostOffset } from '../open.js';
 import { ENOSPC, qcow2OutOfRoom } from './target-write.js';
 import { staleL2Garbage } from './stale-qcow2.js';
@@ -105,18 +105,24 @@ export function jobReadError(p: Proc, node: string, offset: number, bytes: numbe
  * The errno text a write of [offset, offset + bytes) into `node` fails with, or undefined:
  * raw_co_pwritev (BLKDBG_WRITE_AIO on its file, then the file at offset + s->offset),
  * blkdebug_co_pwritev (rule_check with BLKDEBUG_IO_TYPE_WRITE), the filters' file child, and a
- * qcow2 node's data write (qcow2_co_pwritev_task: BLKDBG_WRITE_AIO on bs->file, at a host offset
- * the model does not lay out, so only rules without a sector match; a new cluster past a raw
- * `size` window: -ENOSPC). Every job's copy writes ask this one function (commit_run's
+ * qcow2 node's data write (qcow2_co_pwritev_part: per host-contiguous piece that
+ * qcow2_alloc_host_offset gives, BLKDBG_WRITE_AIO on bs->file, then the file at the host offset;
+ * a new cluster past a raw `size` window: -ENOSPC). The host offsets are those of the layout
+ * graph/open.ts qcow2HostOffset assumes, with the written clusters allocated (the next free
+ * cluster, an L2 table first where the write enters a new L2-covered region); where the layout
+ * is not known (an external data file, a file that is no qcow2 image of the catalogue) only
+ * rules without a sector match. Every job's copy writes ask this one function (commit_run's
  * blk_co_pwrite, stream's copy-on-read write into the top, block_copy's write into a backup's
- * target); a mirror's go through target-write.ts mirrorWriteErrno, which asks the same window.
+ * target, a mirror's data writes: target-write.ts mirrorWriteErrno, which also asks the window).
  */
 export function jobWriteError(p: Proc, node: string, offset: number, bytes: number): string | undefined {
-  const commit = commitDebugState(p);
+  return writeErrorAt(p, commitDebugState(p), node, offset, bytes, true, 0);
+}
+
+function writeErrorAt(p: Proc, commit: ReturnType<typeof commitDebugState>, node: string, offset: number, bytes: number, known: boolean, depth: number): string | undefined {
   const child = (n: string, name: string) => p.child(n, name)?.child;
   let cur: string | undefined = node;
-  let known = true;
-  for (let depth = 0; cur !== undefined && depth < 1000; depth++) {
+  for (; cur !== undefined && depth < 1000; depth++) {
     const n = p.node(cur);
     if (!n) return undefined;
     if (n.driver === 'raw') {
@@ -137,9 +143,26 @@ export function jobWriteError(p: Proc, node: string, offset: number, bytes: numb
       // the image's first such write to be l2_allocate's flush, before BLKDBG_WRITE_AIO.
       if (known && qcow2OutOfRoom(p, cur, offset, bytes)) return ENOSPC;
       const f = child(cur, 'file');
-      if (f) debugEvent(p, f, 'write_aio', commit);
-      known = false;
-      cur = f;
+      if (!f) return undefined;
+      const img = imageBehind(p, f);
+      if (!known || img?.format !== 'qcow2' || img.dataFile !== undefined || n.size === undefined) {
+        debugEvent(p, f, 'write_aio', commit);
+        return writeErrorAt(p, commit, f, offset, bytes, false, depth + 1);
+      }
+      const cs = img.clusterSize ?? 65536;
+      const end = Math.min(offset + bytes, n.size);
+      const after: typeof img = { ...img, data: addExtent(img.data, offset, end, cs) };
+      // one request per host-contiguous piece, in guest order
+      for (let pos = offset, guard = 0; pos < end && guard < 100_000; guard++) {
+        const host = qcow2HostOffset(after, pos);
+        let m = Math.min(end - pos, cs - (pos % cs));
+        while (host !== undefined && pos + m < end && qcow2HostOffset(after, pos + m) === host + m) m += Math.min(end - pos - m, cs);
+        debugEvent(p, f, 'write_aio', commit);
+        const err = writeErrorAt(p, commit, f, host ?? pos, m, host !== undefined, depth + 1);
+        if (err) return err;
+        pos += m;
+      }
+      return undefined;
     } else if (FILTERS.has(n.driver)) cur = child(cur, 'file');
     else return undefined;
   }

@@ -64,7 +64,7 @@ export interface MirrorStart {
   bufSize?: number;
   /** BlockdevOnError for reads of the source (blockdev-mirror's on-source-error; default report) */
   onSourceError?: string;
-  /** BlockdevOnError for writes to the target (on-target-error; default report; active commit: report) */
+  /** BlockdevOnError for writes to the target (on-target-error; default report; active commit: its on-error, as on-source-error) */
   onTargetError?: string;
 }
 

@@ -14,6 +14,7 @@ import { writeRoom } from '../length.js';
 import type { Proc } from '../proc.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
 import { filterChild, filterOrCowBs, isFilter } from './chain.js';
+import { jobWriteError } from './job-read.js';
 
 const ENOTSUP = 'Operation not supported';
 const EIO = 'Input/output error';
@@ -98,6 +99,19 @@ export function mirrorWriteErrno(p: Proc, source: string, target: string, offset
       }
       o += n;
     }
+  }
+  // mirror_write_complete of a data piece (mirror_co_read's blk_aio_pwritev into the target):
+  // the write goes down the target's graph as any job's copy write (job-read.ts jobWriteError:
+  // blkdebug rules with BLKDEBUG_IO_TYPE_WRITE at the host offsets of a qcow2 target). Zero and
+  // discard pieces (write_zeroes, pdiscard) are not followed.
+  for (let o = offset, guard = 0; o < offset + bytes && guard < 100_000; guard++) {
+    const src = allocatedAbove(p, source, null, true, o, offset + bytes - o);
+    const n = src.n > 0 ? src.n : offset + bytes - o;
+    if (src.alloc && dataIn(p, source, o, n)) {
+      const err = jobWriteError(p, target, o, n);
+      if (err !== undefined) return err;
+    }
+    o += n;
   }
   return undefined;
 }
