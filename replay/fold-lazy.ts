@@ -140,9 +140,10 @@ export class LazyFold {
    * Folds the next stored value, which `chain` checks (CRC, seq, link) as ChainReader.nextRaw
    * would: lazily when it is a whole transaction of format version 5 the scanner reads,
    * otherwise (after materialize) the full way, replay/fold.ts foldRaw over nextRaw.
+   * `crcChecked`: its CRC was checked with its chunk's (EventLog.feedChunks, store/crc-chunk.ts).
    */
-  feed(chain: ChainReader, value: string): void {
-    const undoAt = chain.frame3At(value);
+  feed(chain: ChainReader, value: string, crcChecked = false): void {
+    const undoAt = chain.frame3At(value, crcChecked);
     const r = this.#scan;
     if (undoAt > 0 && CURRENT_VERSION['txn.begun'] === 4 && scanRedo(value, HEADER3, undoAt, r) && this.#templated(r.n)) {
       const seq = chain.expect;
