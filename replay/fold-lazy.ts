@@ -27,8 +27,8 @@ import type { Change } from '../graph/draft.js';
 import { HEADER3, type ChainReader } from '../store/codec.js';
 import { merged } from '../store/image-delta.js';
 import { expandImage, TEMPLATE_PROBE, templateFor } from '../store/image-template.js';
-import { newRedoScan, sameMembers, scanRedo } from '../store/redo-scan.js';
-import { feedWhole, foldRaw, protocol, type Fold } from './fold.js';
+import { newRedoScan, sameMembers, scanRedo, txnOf } from '../store/redo-scan.js';
+import { feedWhole, foldRaw, protocol, wholeProtocolOk, type Fold } from './fold.js';
 
 type Obj = Record<string, unknown>;
 const isPlain = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -170,8 +170,13 @@ export class LazyFold {
    */
   #apply(seq: number, value: string): void {
     const f = this.fold;
-    const { s, c, id, kind, xa, xb, ua, ub, steps, n, txn, commit } = this.#scan;
-    feedWhole(f, seq, txn, steps, commit);
+    const r = this.#scan;
+    const { s, c, id, kind, xa, xb, ua, ub, steps, n, commit } = r;
+    // feedWhole's checks; its transaction id made only where they read it: with no transaction
+    // open, a non-empty id cannot be a duplicate, and the protocol table's answer for a whole
+    // transaction depends on its steps and decision alone (wholeProtocolOk)
+    if (seq === f.seq + 1 && f.open.size === 0 && r.txn === undefined && r.tb > r.ta && wholeProtocolOk(steps, commit)) f.seq = seq;
+    else feedWhole(f, seq, txnOf(value, r), steps, commit);
     const state = f.state;
     const live = this.#live;
     for (let k = 0; k < n; k++) {

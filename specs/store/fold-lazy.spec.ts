@@ -14,7 +14,7 @@ import { randomStep, seededChooser, WORKLOAD_IMAGES, type Chooser } from '../../
 import { LazyFold, lazyWork } from '../../replay/fold-lazy.js';
 import { emptyFold, foldRaw, type Fold } from '../../replay/fold.js';
 import { ChainReader, encodeRecord, HEADER2, HEADER3 } from '../../store/codec.js';
-import { newRedoScan, sameMembers, scanRedo } from '../../store/redo-scan.js';
+import { newRedoScan, sameMembers, scanRedo, txnOf } from '../../store/redo-scan.js';
 import { openMemory } from '../../store/index.js';
 import type { NewRecord } from '../../store/types.js';
 
@@ -58,7 +58,7 @@ it('the scanner reads what JSON.parse reads: entities (escapes too), kinds, text
     const redo = redoOf(v);
     const parsed = JSON.parse(redo) as [string, number, string, [number, unknown[][][]]];
     assert.ok(scanRedo(v, HEADER3, HEADER3 + redo.length, r), redo);
-    assert.is(r.txn, parsed[2]);
+    assert.is(txnOf(v, r), parsed[2]);
     assert.is(r.commit, parsed[3][0] === 1);
     assert.is(r.steps, parsed[3][1].length);
     const changes = parsed[3][1].flat();
