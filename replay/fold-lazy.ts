@@ -31,6 +31,7 @@ import { newRedoScan, sameMembers, scanRedo, txnOf } from '../store/redo-scan.js
 import { feedWhole, foldRaw, protocol, wholeProtocolOk, type Fold } from './fold.js';
 
 type Obj = Record<string, unknown>;
+const PROTO = '__proto__';
 const isPlain = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const own = (o: unknown, k: string): unknown => (o !== undefined && Object.prototype.hasOwnProperty.call(o, k) ? (o as Obj)[k] : undefined);
 
@@ -239,14 +240,19 @@ export class LazyFold {
       const coll = own(own(state, sk), ck);
       const had = coll !== undefined && Object.prototype.hasOwnProperty.call(coll, ik);
       if (after !== null && !had) {
-        // a create: deferred, after the one deferred before it is made for real (one at a time)
+        // a create makes a key: the one deferred before it is made for real first (one at a time)
         if (d !== undefined) this.#flush(d);
-        this.#deferred = after;
-        continue;
+        // deferred, unless a name is __proto__ (applyChangesInPlace's assignments reach the
+        // prototype there, which a cancel would not do as the eager fold does): made at once
+        if (sk !== PROTO && ck !== PROTO && ik !== PROTO) {
+          this.#deferred = after;
+          continue;
+        }
+      } else if (after === null && d !== undefined) {
+        // a delete takes a key away: the deferred create, made before it in the log, is made first
+        // (a replacement keeps every key where it is: nothing to do)
+        this.#flush(d);
       }
-      // a replacement keeps every key where it is; a delete takes one away, so the deferred
-      // create, made before it in the log, is made first
-      if (after === null && d !== undefined) this.#flush(d);
       const cur = had ? (coll as Obj)[ik] : undefined;
       if (cur instanceof Pending) live.delete(cur);
       if (after !== null) live.add(after);
