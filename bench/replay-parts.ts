@@ -6,6 +6,7 @@ import { crc32 } from 'node:zlib';
 import { ChainReader, sublevelsOf } from '../store/codec.js';
 import { emptyFold, foldRaw, foldRecord } from '../replay/fold.js';
 import { LazyFold } from '../replay/fold-lazy.js';
+import { crcsSound } from '../store/crc-chunk.js';
 import { newRedoScan, scanRedo } from '../store/redo-scan.js';
 
 const db = new ClassicLevel<string, string>(process.argv[2]!, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
@@ -15,6 +16,8 @@ const vals: string[] = [];
 for await (const v of db.values({ gte: logPrefix, lt: logEnd, limit: Number(process.argv[3] ?? -1) })) vals.push(v);
 await db.close();
 const N = vals.length;
+const chunks: string[][] = [];
+for (let i = 0; i < N; i += 1000) chunks.push(vals.slice(i, i + 1000));
 /** The text replay's read hands to JSON.parse: frame 3's redo part, or frame 2's body. */
 const parsedPart = (v: string) => (v[8] === '3' ? v.substring(109, 109 + parseInt(v.substring(101, 109), 16)) : v.substring(101));
 console.log(`${N} records, ${(vals.reduce((a, v) => a + v.length, 0) / N).toFixed(0)} chars each, ${(vals.reduce((a, v) => a + parsedPart(v).length, 0) / N).toFixed(0)} of them parsed by replay`);
@@ -28,7 +31,10 @@ const stages: [string, () => void][] = [
   // format version 5 read lazily (replay/fold-lazy.ts): checks without substrings, the redo part scanned, not parsed
   ['frame3At (check, no parse)', () => { const c = new ChainReader(1, ''); for (const v of vals) { sink ^= c.frame3At(v); c.advance(v); } }],
   ['frame3At + scanRedo', () => { const c = new ChainReader(1, ''); const r = newRedoScan(); for (const v of vals) { const u = c.frame3At(v); sink ^= scanRedo(v, 109, u, r) ? r.n : 0; c.advance(v); } }],
-  ['lazy fold + materialize (replay)', () => { const c = new ChainReader(1, ''); const l = new LazyFold(emptyFold()); for (const v of vals) l.feed(c, v); l.materialize(); }],
+  ['crcsSound per chunk of 1000', () => { for (const ch of chunks) sink ^= crcsSound(ch) ? 1 : 0; }],
+  ['lazy fold + materialize, CRC per value', () => { const c = new ChainReader(1, ''); const l = new LazyFold(emptyFold()); for (const v of vals) l.feed(c, v); l.materialize(); }],
+  // what replay() does (EventLog.feedChunks): each chunk's CRCs at once, then the lazy fold
+  ['lazy fold + materialize (replay)', () => { const c = new ChainReader(1, ''); const l = new LazyFold(emptyFold()); for (const ch of chunks) { const ok = crcsSound(ch); for (const v of ch) l.feed(c, v, ok); } l.materialize(); }],
   ['nextRaw + foldRaw (eager)', () => { const c = new ChainReader(1, ''); const f = emptyFold(); for (const v of vals) foldRaw(f, c.nextRaw(v)); }],
   ['next + foldRecord (before)', () => { const c = new ChainReader(1, ''); const f = emptyFold(); for (const v of vals) foldRecord(f, c.next(v)); }],
 ];

@@ -5,9 +5,9 @@
 //     and LevelDB's files after a full compaction (Snappy-compressed tables), each against the
 //     QMP text of the same commands (one JSON line each, as a client sends them);
 //   - replay: the same log folded from scratch against raw classic-level iteration of the same
-//     log's keys (nextv, no parse), interleaved, best of 3.
+//     log's keys (nextv, no parse), interleaved, best of 7, the load average printed.
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { Engine } from '../engine/engine.js';
@@ -94,11 +94,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const per = (x: number) => (x / s.commands).toFixed(0);
     console.log(`commands ${s.commands}, records ${s.records} (${(s.records / s.commands).toFixed(2)}/command)`);
     console.log(`QMP text ${per(s.qmpBytes)} B/command; log values ${per(s.logValueBytes)} B (${(s.logValueBytes / s.qmpBytes).toFixed(1)}x); all stored keys+values ${per(s.storedBytes)} B (${(s.storedBytes / s.qmpBytes).toFixed(1)}x); LevelDB files after compaction ${per(s.diskBytes)} B (${(s.diskBytes / s.qmpBytes).toFixed(1)}x)`);
+    // interleaved, best of 7 each (at 4,000 records a replay lasts ~10-20 ms: one descheduling
+    // of this process or of LevelDB's thread swings a round by 2x on a loaded machine)
+    console.log('load average', loadavg().map((x) => x.toFixed(1)).join(' '));
     let raw = 0, rep = 0;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 7; i++) {
       raw = Math.max(raw, await rawIterateLog(join(root, 'db')));
       rep = Math.max(rep, await replayRate(join(root, 'db')));
     }
+    console.log('load average', loadavg().map((x) => x.toFixed(1)).join(' '));
     console.log(`raw iteration of the log ${Math.round(raw)} rec/s, replay ${Math.round(rep)} rec/s: ${(100 * rep / raw).toFixed(0)}%; per command ${Math.round(raw / (s.records / s.commands))} vs ${Math.round(rep / (s.records / s.commands))} commands/s`);
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -277,6 +277,6 @@ export async function loadFold(log: EventLog, upTo?: number): Promise<Fold> {
   // fold as replay's (replay/fold-lazy.ts, issue 15): records of format version 5 unparsed, only
   // the entities that survive to the end built; the state is then fresh to the engine's indexes.
   const lazy = new LazyFold(fold);
-  for await (const _ of log.feedChunks({ gte: fold.seq + 1, prevHash: anchor, ...(upTo !== undefined ? { lte: upTo } : {}) }, (c, v) => lazy.feed(c, v))) { /* fed */ }
+  for await (const _ of log.feedChunks({ gte: fold.seq + 1, prevHash: anchor, ...(upTo !== undefined ? { lte: upTo } : {}) }, (c, v, k) => lazy.feed(c, v, k))) { /* fed */ }
   return lazy.materialize();
 }

@@ -27,15 +27,16 @@ import type { Change } from '../graph/draft.js';
 import { HEADER3, type ChainReader } from '../store/codec.js';
 import { merged } from '../store/image-delta.js';
 import { expandImage, TEMPLATE_PROBE, templateFor } from '../store/image-template.js';
-import { newRedoScan, sameMembers, scanRedo } from '../store/redo-scan.js';
-import { feedWhole, foldRaw, protocol, type Fold } from './fold.js';
+import { newRedoScan, sameMembers, scanRedo, txnOf } from '../store/redo-scan.js';
+import { feedWhole, foldRaw, protocol, wholeProtocolOk, type Fold } from './fold.js';
 
 type Obj = Record<string, unknown>;
+const PROTO = '__proto__';
 const isPlain = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const own = (o: unknown, k: string): unknown => (o !== undefined && Object.prototype.hasOwnProperty.call(o, k) ? (o as Obj)[k] : undefined);
 
 /** Work counted (specs assert it, never time it): records folded lazily or the full way, entities built, texts parsed. */
-export const lazyWork = { lazy: 0, full: 0, built: 0, parses: 0, patchesFolded: 0 };
+export const lazyWork = { lazy: 0, full: 0, built: 0, parses: 0, patchesFolded: 0, entriesSet: 0, cancelled: 0 };
 
 /**
  * Pending patches of one entity at most before it is built: bounds what a long-lived entity
@@ -115,6 +116,19 @@ export class LazyFold {
   /** The Pendings the state holds (each in its entry), to build at materialize. */
   readonly #live = new Set<Pending>();
   readonly #scan = newRedoScan();
+  /**
+   * A create not yet made in the state: its entity (a Pending) is new to its collection, and
+   * every change folded since it was deferred replaced a value in place (a patch, an image of an
+   * entity the state holds), which moves no key. Made now (#flush) or cancelled by its delete, it
+   * gives the eager fold's state: the collection, scope and state objects are ordered by
+   * insertion, so an entry made and then removed with no key made or removed in between (the
+   * collection and scope it may have made, pruned again by graph/apply.ts) leaves every object as
+   * if it had never been made; and an entry made late with no key moved in between lands where
+   * it would have. So before anything that makes or removes a key (another create, a delete),
+   * it is made for real. The add/del workload's node lives from one record to the next unmade:
+   * its collection is not made, counted and pruned again at every pair.
+   */
+  #deferred: Pending | undefined = undefined;
   /** The change applyChangesInPlace is handed, reused (it keeps nothing of it). */
   readonly #ch = { s: '', c: '', id: '', before: null, after: null as unknown };
   readonly #one: Change[] = [this.#ch as unknown as Change];
@@ -127,9 +141,10 @@ export class LazyFold {
    * Folds the next stored value, which `chain` checks (CRC, seq, link) as ChainReader.nextRaw
    * would: lazily when it is a whole transaction of format version 5 the scanner reads,
    * otherwise (after materialize) the full way, replay/fold.ts foldRaw over nextRaw.
+   * `crcChecked`: its CRC was checked with its chunk's (EventLog.feedChunks, store/crc-chunk.ts).
    */
-  feed(chain: ChainReader, value: string): void {
-    const undoAt = chain.frame3At(value);
+  feed(chain: ChainReader, value: string, crcChecked = false): void {
+    const undoAt = chain.frame3At(value, crcChecked);
     const r = this.#scan;
     if (undoAt > 0 && CURRENT_VERSION['txn.begun'] === 4 && scanRedo(value, HEADER3, undoAt, r) && this.#templated(r.n)) {
       const seq = chain.expect;
@@ -150,33 +165,48 @@ export class LazyFold {
     return true;
   }
 
-  /** foldRedo over the scan, each entry's value left pending. */
+  /**
+   * foldRedo over the scan, each entry's value left pending, and an entity's creation deferred
+   * while nothing could tell (see #deferred): a create a later delete cancels costs no entry.
+   */
   #apply(seq: number, value: string): void {
     const f = this.fold;
-    const { s, c, id, kind, xa, xb, ua, ub, steps, n, txn, commit } = this.#scan;
-    feedWhole(f, seq, txn, steps, commit);
+    const r = this.#scan;
+    const { s, c, id, kind, xa, xb, ua, ub, steps, n, commit } = r;
+    // feedWhole's checks; its transaction id made only where they read it: with no transaction
+    // open, a non-empty id cannot be a duplicate, and the protocol table's answer for a whole
+    // transaction depends on its steps and decision alone (wholeProtocolOk)
+    if (seq === f.seq + 1 && f.open.size === 0 && r.txn === undefined && r.tb > r.ta && wholeProtocolOk(steps, commit)) f.seq = seq;
+    else feedWhole(f, seq, txnOf(value, r), steps, commit);
     const state = f.state;
     const live = this.#live;
-    const ch = this.#ch;
     for (let k = 0; k < n; k++) {
       const sk = s[k]!;
       const ck = c[k]!;
       const ik = id[k]!;
       const kk = kind[k]!;
+      const d = this.#deferred;
+      // the deferred entity itself: its changes stay off the state (ids compared first: they differ most)
+      const isD = d !== undefined && d.id === ik && d.c === ck && d.s === sk;
       if (kk === 3) {
-        const coll = own(own(state, sk), ck);
-        const cur = own(coll, ik);
-        // a patch of the entity as the state holds it (foldRedo's check, at the same record)
         let p: Pending;
-        if (cur instanceof Pending) {
-          if (!cur.plain) protocol({ seq, type: 'txn.step' }, `a patch of ${sk}/${ck}/${ik}, which the state does not hold`);
-          p = cur;
+        if (isD) {
+          if (!d.plain) protocol({ seq, type: 'txn.step' }, `a patch of ${sk}/${ck}/${ik}, which the state does not hold`);
+          p = d;
         } else {
-          if (!isPlain(cur)) protocol({ seq, type: 'txn.step' }, `a patch of ${sk}/${ck}/${ik}, which the state does not hold`);
-          // the built entity becomes a Pending's base, in the same entry (its key keeps its place)
-          p = new Pending(sk, ck, ik, seq, undefined, 0, 0, 0, cur, true, undefined);
-          (coll as Obj)[ik] = p;
-          live.add(p);
+          const coll = own(own(state, sk), ck);
+          const cur = own(coll, ik);
+          // a patch of the entity as the state holds it (foldRedo's check, at the same record)
+          if (cur instanceof Pending) {
+            if (!cur.plain) protocol({ seq, type: 'txn.step' }, `a patch of ${sk}/${ck}/${ik}, which the state does not hold`);
+            p = cur;
+          } else {
+            if (!isPlain(cur)) protocol({ seq, type: 'txn.step' }, `a patch of ${sk}/${ck}/${ik}, which the state does not hold`);
+            // the built entity becomes a Pending's base, in the same entry (its key keeps its place)
+            p = new Pending(sk, ck, ik, seq, undefined, 0, 0, 0, cur, true, undefined);
+            (coll as Obj)[ik] = p;
+            live.add(p);
+          }
         }
         const q: Patch = { v: value, a: xa[k]!, b: xb[k]!, ua: ua[k]!, ub: ua[k]! >= 0 ? ub[k]! : 0, seq };
         const ps = p.patches;
@@ -193,31 +223,65 @@ export class LazyFold {
         }
         continue;
       }
-      // the entry's value before the change, only to know whether it was a Pending (an inherited
-      // member a plain lookup might find is never one)
-      const scope = state[sk];
-      const coll = scope === undefined ? undefined : scope[ck];
-      const cur = coll === undefined ? undefined : coll[ik];
-      if (cur instanceof Pending) live.delete(cur);
-      let after: unknown = null;
+      let after: Pending | null = null;
       if (kk !== 0) {
         const a = xa[k]!;
         // an image as is is a plain object when its text is one (JSON.parse of `{...}`)
-        const p = new Pending(sk, ck, ik, seq, value, a, xb[k]!, kk, undefined, kk === 1 || value.charCodeAt(a) === 123, undefined);
-        live.add(p);
-        after = p;
+        after = new Pending(sk, ck, ik, seq, value, a, xb[k]!, kk, undefined, kk === 1 || value.charCodeAt(a) === 123, undefined);
       }
-      ch.s = sk;
-      ch.c = ck;
-      ch.id = ik;
-      ch.after = after;
-      applyChangesInPlace(state, this.#one);
+      if (isD) {
+        // a new image of the deferred entity replaces it where it waits; a delete cancels it:
+        // as if it had never been made (#deferred says why that is exact)
+        this.#deferred = after ?? undefined;
+        if (after === null) lazyWork.cancelled++;
+        continue;
+      }
+      // the entry's value before the change: is there one (a create?), was it a Pending?
+      const coll = own(own(state, sk), ck);
+      const had = coll !== undefined && Object.prototype.hasOwnProperty.call(coll, ik);
+      if (after !== null && !had) {
+        // a create makes a key: the one deferred before it is made for real first (one at a time)
+        if (d !== undefined) this.#flush(d);
+        // deferred, unless a name is __proto__ (applyChangesInPlace's assignments reach the
+        // prototype there, which a cancel would not do as the eager fold does): made at once
+        if (sk !== PROTO && ck !== PROTO && ik !== PROTO) {
+          this.#deferred = after;
+          continue;
+        }
+      } else if (after === null && d !== undefined) {
+        // a delete takes a key away: the deferred create, made before it in the log, is made first
+        // (a replacement keeps every key where it is: nothing to do)
+        this.#flush(d);
+      }
+      const cur = had ? (coll as Obj)[ik] : undefined;
+      if (cur instanceof Pending) live.delete(cur);
+      if (after !== null) live.add(after);
+      this.#set(sk, ck, ik, after);
     }
+  }
+
+  /** The entry set or deleted by the eager fold's own writer (counts, pruning, key order). */
+  #set(sk: string, ck: string, ik: string, after: Pending | null): void {
+    lazyWork.entriesSet++;
+    const ch = this.#ch;
+    ch.s = sk;
+    ch.c = ck;
+    ch.id = ik;
+    ch.after = after;
+    applyChangesInPlace(this.fold.state, this.#one);
     ch.after = null;
+  }
+
+  /** Makes the deferred create's entry now: nothing since it was deferred moved a key. */
+  #flush(d: Pending): void {
+    this.#deferred = undefined;
+    this.#live.add(d);
+    this.#set(d.s, d.c, d.id, d);
   }
 
   /** Builds every pending entity into its entry: the fold's state is then what the eager fold gives. */
   materialize(): Fold {
+    if (this.#deferred !== undefined) this.#flush(this.#deferred);
     const live = this.#live;
     if (live.size === 0) return this.fold;
     const state = this.fold.state as Record<string, Record<string, Obj>>;

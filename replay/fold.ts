@@ -116,6 +116,23 @@ export function feedWhole(f: Fold, seq: number, txn: string | null, steps: numbe
   }
 }
 
+/** feedWhole's protocol-table answers by steps and decision (a pure function of them), once each. */
+const protocolOk: (boolean | undefined)[][] = [[], []];
+
+/** Would feedWhole's protocol table accept a whole transaction of `steps` steps and this decision? */
+export function wholeProtocolOk(steps: number, commit: boolean): boolean {
+  const row = protocolOk[commit ? 1 : 0]!;
+  let ok = row[steps];
+  if (ok === undefined) {
+    let state: TxnState = 'preparing';
+    for (let i = 0; i < steps + 2; i++) state = protocolNext(state, i < steps ? 'ADD' : i === steps ? (commit ? 'COMMIT' : 'ABORT') : 'END');
+    // every state but 'invalid' leads on; 'invalid' stays (machines/txn-protocol.ts)
+    ok = state !== 'invalid';
+    if (steps < 1024) row[steps] = ok;
+  }
+  return ok;
+}
+
 function foldWhole(f: Fold, seq: number, txn: string | null, w: WholeForFold): void {
   feedWhole(f, seq, txn, w.steps, w.outcome === 'commit');
   // after-images only: the redo direction reads nothing else (graph/apply.ts)

@@ -35,7 +35,7 @@ export async function replay(log: EventLog, opts: ReplayOptions = {}): Promise<F
   let n = 0;
   // a lazy fold (replay/fold-lazy.ts): only the entities that survive to upTo are built, at the end
   const lazy = new LazyFold(fold);
-  for await (const fed of log.feedChunks({ gte: fold.seq + 1, lte: upTo, prevHash: anchor }, (c, v) => lazy.feed(c, v))) {
+  for await (const fed of log.feedChunks({ gte: fold.seq + 1, lte: upTo, prevHash: anchor }, (c, v, k) => lazy.feed(c, v, k))) {
     n += fed;
     if (opts.onProgress && n % 8192 < fed) opts.onProgress(fold.seq, upTo);
   }

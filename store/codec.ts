@@ -397,9 +397,10 @@ export function encodeFrame(seq: number, rec: NewRecord, prevHash: string): { va
  */
 /**
  * Decode work, counted (specs assert how much a replay parses, never how long it takes): bodies
- * handed to JSON.parse and their length in characters.
+ * handed to JSON.parse and their length in characters; values whose CRC frame3At checked on its
+ * own (not with its chunk's, store/crc-chunk.ts).
  */
-export const decodeWork = { parses: 0, chars: 0 };
+export const decodeWork = { parses: 0, chars: 0, crcs: 0 };
 
 /** JSON.parse of a stored text, counted in decodeWork; undefined when it is not JSON. */
 function countedParse(text: string): unknown {
@@ -665,13 +666,17 @@ export class ChainReader {
    * parsing it and without moving on: where its undo part starts (its redo part is
    * [HEADER3, that)), or -1 for any other frame or any problem, which nextRaw then reports (or
    * reads). Char loops, no substrings: replay's lazy fold (replay/fold-lazy.ts, issue 15) runs
-   * this per record; `advance` moves on once the value is folded.
+   * this per record; `advance` moves on once the value is folded. `crcChecked`: the caller
+   * checked this value's CRC already, with its chunk's (store/crc-chunk.ts crcsSound).
    */
-  frame3At(value: string): number {
+  frame3At(value: string, crcChecked = false): number {
     if (value.length < HEADER3 + 2 || value.charCodeAt(OFF_FORMAT) !== 51 /* '3' */) return -1;
     const known = this.#prevHash;
     if (known === undefined) return -1;
-    if (hexAt(value, 0, OFF_FORMAT) !== crc32(value.substring(OFF_FORMAT))) return -1;
+    if (!crcChecked) {
+      decodeWork.crcs++;
+      if (hexAt(value, 0, OFF_FORMAT) !== crc32(value.substring(OFF_FORMAT))) return -1;
+    }
     if (hexAt(value, OFF_SEQ, OFF_HASH) !== this.#expect) return -1;
     if (known === '') {
       for (let k = 0; k < LINK; k++) if (value.charCodeAt(OFF_PREV + k) !== 48) return -1;

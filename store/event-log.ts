@@ -31,6 +31,7 @@ import {
   TEXT,
 } from './codec.js';
 import { indexKeys } from '../events/node-keys.js';
+import { crcsSound } from './crc-chunk.js';
 import { repairLog, type RepairResult } from './repair.js';
 import type { AppendOptions, LogRecord, NewRecord, ReadRange, Snapshot, VerifyResult } from './types.js';
 import { scanLog, scanSinceSnapshot } from './verify.js';
@@ -361,13 +362,15 @@ export class EventLog {
    * As readRawChunks(), but each stored value is handed to `feed` with the reader that checks it
    * (CRC, seq, link: ChainReader.frame3At / nextRaw), not parsed here: for replay's lazy fold
    * (replay/fold-lazy.ts, issue 15), which reads a record's redo part without JSON.parse. Yields
-   * the number of values fed, a chunk at a time.
+   * the number of values fed, a chunk at a time. The CRCs of a chunk's values are checked
+   * together first (store/crc-chunk.ts): `crcChecked` tells `feed` that the value's is sound; when
+   * the chunk's check fails, each value's is checked on its own, which names the damaged one.
    */
-  async *feedChunks(range: ReadRange, feed: (c: ChainReader, value: string) => void): AsyncGenerator<number, void, undefined> {
-    for await (const chunk of this.#chunks(range, feed)) yield chunk.length;
+  async *feedChunks(range: ReadRange, feed: (c: ChainReader, value: string, crcChecked: boolean) => void): AsyncGenerator<number, void, undefined> {
+    for await (const chunk of this.#chunks(range, feed, true)) yield chunk.length;
   }
 
-  async *#chunks<R>(range: ReadRange, decode: (c: ChainReader, value: string) => R): AsyncGenerator<R[], void, undefined> {
+  async *#chunks<R>(range: ReadRange, decode: (c: ChainReader, value: string, crcChecked: boolean) => R, crcFirst = false): AsyncGenerator<R[], void, undefined> {
     if (this.#closed) throw new LogClosedError();
     const gte = Math.max(1, range.gte ?? 1);
     if (range.lte !== undefined && range.lte < gte) return;
@@ -390,8 +393,9 @@ export class EventLog {
         chain ??= new ChainReader(gte, range.prevHash ?? await this.#prevHashOf(gte, values[0]));
         ahead = it.nextv(CHUNK);
         ahead.catch(() => undefined); // surfaced by the next await; not unhandled if we stop first
+        const sound = crcFirst && crcsSound(values);
         const out: R[] = new Array(values.length);
-        for (let i = 0; i < values.length; i++) out[i] = decode(chain, values[i]!);
+        for (let i = 0; i < values.length; i++) out[i] = decode(chain, values[i]!, sound);
         yield out;
       }
     } finally {

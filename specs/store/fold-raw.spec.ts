@@ -137,7 +137,7 @@ it('replaying 200 blockdev-add/del: lazily, no record parsed and one entity buil
   // none built; at the end the one survivor, the process's meta, built from its image and its
   // latest patch (each add's counter patch has the same members as the one before: it replaces it)
   decodeWork.parses = decodeWork.chars = imageWork.expanded = imageWork.copied = 0;
-  lazyWork.lazy = lazyWork.full = lazyWork.built = lazyWork.parses = lazyWork.patchesFolded = 0;
+  lazyWork.lazy = lazyWork.full = lazyWork.built = lazyWork.parses = lazyWork.patchesFolded = lazyWork.entriesSet = lazyWork.cancelled = 0;
   const lz = await replay(log, { fromScratch: true });
   assert.is(lz.seq, 200);
   assert.is(decodeWork.parses, 0, 'no record parsed');
@@ -145,6 +145,10 @@ it('replaying 200 blockdev-add/del: lazily, no record parsed and one entity buil
   assert.is(lazyWork.built, 1, `${lazyWork.built} entities built`);
   assert.is(lazyWork.parses, 2, `${lazyWork.parses} texts parsed: the survivor's image and patch`);
   assert.is(imageWork.expanded, 1, `${imageWork.expanded} images expanded`);
+  // each node's create is deferred and its delete cancels it: no entry set or deleted for it, its
+  // collection not made and pruned again at every pair; one entry made, the meta's
+  assert.is(lazyWork.cancelled, 100, `${lazyWork.cancelled} creates cancelled by their delete`);
+  assert.is(lazyWork.entriesSet, 1, `${lazyWork.entriesSet} entries set or deleted`);
   // the eager fold of the stored form (foldRaw over nextRaw), for the figure it replaces
   decodeWork.parses = decodeWork.chars = imageWork.expanded = imageWork.copied = 0;
   rawFoldWork.redo = rawFoldWork.stored = rawFoldWork.full = 0;
