@@ -450,6 +450,21 @@ function parseRedo3(text: string): Redo3 | undefined {
 }
 
 /**
+ * The envelope members a decoded record ends with, after `at`, `causation` and `data`: the key
+ * order every frame decodes to (the order version 1 wrote and hashes over).
+ */
+function withEnvelope(rec: LogRecord, seq: number, stream: string, txn: string | null, type: string, v: number, prevHash: string, h: string): LogRecord {
+  rec.seq = seq;
+  rec.stream = stream;
+  if (txn !== null) rec.txn = txn;
+  rec.type = type;
+  rec.v = v;
+  rec.prevHash = prevHash;
+  rec.hash = h;
+  return rec;
+}
+
+/**
  * The record both parts of a frame-3 body stand for (`redo` parsed, and spent; `undo` the undo
  * text): the same record, key order too, as version 3 of the same data decodes to.
  */
@@ -469,14 +484,7 @@ function recordFromParts3(redo: Redo3, undoText: string, seq: number, prevHash: 
   }
   // the redo part's decision code is what the fold trusts: it must be the decision's
   if (r !== null && (r as unknown[])[0] !== decisionCode((rec.data as { decided?: unknown }).decided)) return undefined;
-  rec.seq = seq;
-  rec.stream = stream;
-  if (txn !== null) rec.txn = txn;
-  rec.type = type;
-  rec.v = v;
-  rec.prevHash = prevHash;
-  rec.hash = h;
-  return rec;
+  return withEnvelope(rec, seq, stream, txn, type, v, prevHash, h);
 }
 
 /** The record a parsed body stands for: its data expanded (in place: `a` is spent). */
@@ -501,14 +509,7 @@ function recordFromArray2(a: Body2, seq: number, prevHash: string, h: string): L
   } catch {
     return undefined; // a malformed templated image
   }
-  rec.seq = seq;
-  rec.stream = stream;
-  if (txn !== null) rec.txn = txn;
-  rec.type = type;
-  rec.v = v;
-  rec.prevHash = prevHash;
-  rec.hash = h;
-  return rec;
+  return withEnvelope(rec, seq, stream, txn, type, v, prevHash, h);
 }
 
 /**
