@@ -176,6 +176,13 @@ export const RULES = defineRules({
     proof: [],
     modelled: true,
   },
+  'reopen-queue-drain-leaks': {
+    what: 'a reopen (blockdev-reopen, or an internal bdrv_reopen_set_read_only) that queues a node more than once: listed and also the implicit child of another listed node, or an implicit child that is both file and backing of its parent',
+    '7.2': { fn: 'qmp_blockdev_reopen drains each listed subtree once (bdrv_subtree_drained_begin/end): nothing stays drained', value: false },
+    '10.0': { fn: 'bdrv_reopen_queue_child begins a drained section each time it queues the node (already queued or not); bdrv_reopen_queue_free ends one per entry: the rest stay, and every parent above the node stays quiesced (a block job there stays paused)', value: true },
+    proof: [{ transcript: 'fuzz-reopen-queued-twice-leaves-drained.json', step: 6 }],
+    modelled: true,
+  },
   'append-over-compress-hangs': {
     what: 'blockdev-snapshot / blockdev-snapshot-sync (alone or in a transaction) whose node is a compress filter: bdrv_append ends with bdrv_refresh_limits(bs_top), and compress_refresh_limits calls bdrv_get_info on its file',
     '7.2': { fn: 'bdrv_append (block.c): bdrv_refresh_limits(bs_top, NULL, NULL) after tran_finalize, no graph lock: the snapshot is carried out', value: false },
@@ -206,6 +213,8 @@ export const RULES = defineRules({
       { transcript: 'abort-13-snapshot-overlay-in-iothread-no-job-survives.json', step: 6 },
       // the drive-backup of read-only f6 (fuzz 1693346616's boundary, wt-hang2): -/RU on 7.2, R/RU on 10.0
       { transcript: 'abort-12-txn-snapshot-abort-over-paused-backup-survives.json', step: 1 },
+      // wt-fz3: the backups of abort-19-…-survives and fuzz-reopen-queued-twice-leaves-drained
+      { transcript: 'abort-19-backup-snapshot-overlay-finalize-survives.json', step: 3 }, { transcript: 'fuzz-reopen-queued-twice-leaves-drained.json', step: 5 },
       // a sync-top drive-backup of a writable qcow2 over a blkdebug backing (fuzz 1971702281)
       { transcript: 'fuzz-backup-top-blkdebug-backing.json', step: 3 }, { transcript: 'fuzz-backup-top-blkdebug-backing.json', step: 4 }],
     modelled: true,

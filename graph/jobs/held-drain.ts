@@ -16,6 +16,8 @@
 // quiesced nodes from the graph as it is (QEMU's counters follow every edge change).
 import { drainedJobs, queueWake } from '../drain.js';
 import type { Proc } from '../proc.js';
+import { rule } from '../rules.js';
+import { leakedDrainNodes } from '../reopen/drain-leak.js';
 import { patchJobData, type JobCtx } from './runner.js';
 
 /** The mirror-kind jobs whose run ended and whose prepare has not run: each holds its source drained. */
@@ -27,6 +29,8 @@ function holders(p: Proc): { id: string; source: string }[] {
     if (d.kind !== 'mirror' || d.prepared || (j.status !== 'waiting' && j.status !== 'pending')) continue;
     if (typeof d.source === 'string' && p.node(d.source)) out.push({ id: j.id, source: d.source });
   }
+  // a drained section a 10.0 reopen left on a node queued twice (graph/reopen/drain-leak.ts)
+  if (rule(p, 'reopen-queue-drain-leaks')) for (const n of leakedDrainNodes(p)) out.push({ id: `leak:${n}`, source: n });
   return out;
 }
 

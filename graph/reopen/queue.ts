@@ -59,6 +59,8 @@ function unmapNow(n: BdsNode): boolean {
 
 export class ReopenQueue {
   readonly entries: QueueEntry[] = [];
+  /** How often each node was queued (10.0 drains it each time: graph/reopen/drain-leak.ts). */
+  readonly queued = new Map<string, number>();
   constructor(private readonly p: Proc) {}
 
   find(node: string): QueueEntry | undefined {
@@ -82,6 +84,7 @@ export class ReopenQueue {
 
   private add(n: BdsNode, options: Flat, parent: { entry: QueueEntry; cow: boolean } | null, keepOld: boolean): void {
     const p = this.p;
+    this.queued.set(n.name, (this.queued.get(n.name) ?? 0) + 1);
     const existing = this.find(n.name);
     if (existing || keepOld) joinOptions(options, existing ? existing.explicit : currentExplicit(p, n));
     const explicit = { ...options };

@@ -13,6 +13,7 @@ import { ReopenQueue, type QueueEntry } from './queue.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { refuseCloseInIothread } from '../aio.js';
 import { rule } from '../rules.js';
+import { leakQueueDrains } from './drain-leak.js';
 
 /**
  * A failed reopen that leaves something behind (ReopenResidue): the qcow2 nodes whose prepare ran
@@ -229,13 +230,19 @@ export function reopen(p: Proc, list: readonly Record<string, unknown>[], opts: 
   if (list.length === 0) return execute(p, [], false);
   const q = buildQueue(p, list);
   const order = dependencyOrder(p, q.entries);
+  // bdrv_reopen_queue_free after the reopen (a failed one: commands/blockdev-reopen.ts)
+  const leak = () => leakQueueDrains(p, q);
   // the listed nodes, whose subtrees qmp_blockdev_reopen drains (checked in QEMU's queue order)
   const drained = list.map((o) => String(o['node-name']));
   if (order.some((e, i) => e !== q.entries[i])) {
     // inside a trial, no step is cut: the attaches of a backing change would otherwise finish
     // steps that the rollback then crosses (the issue-12 crash: exit 70 on a failing list)
     p.d.trial(() => execute(p, q.entries, false, drained));
-    return execute(p, order, log);
+    const run = execute(p, order, log);
+    leak();
+    return run;
   }
-  return execute(p, order, log, drained);
+  const run = execute(p, order, log, drained);
+  leak();
+  return run;
 }

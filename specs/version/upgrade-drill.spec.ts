@@ -80,6 +80,11 @@ const hostOnly = (d: { kind: string; graph: string[] }) =>
 const jobProgressOnly = (d: { kind: string; graph: string[] }) =>
   d.kind === 'graph' && d.graph.every((l) => /^process \w+: changed job /.test(l) || /^\s+data\.rate\./.test(l));
 
+/** A node left drained by a 10.0 reopen only (graph/reopen/drain-leak.ts): no recorded graph shows it. */
+const drainLeakOnly = (d: { kind: string; graph: string[] }) =>
+  d.kind === 'graph' && d.graph.some((l) => /extra\.leakedDrains/.test(l)) &&
+  d.graph.every((l) => /^process \w+: changed node /.test(l) || /^\s+extra(\.leakedDrains)? /.test(l));
+
 /** JSON with sorted keys (a logged command's arguments need not keep the scenario's key order). */
 const canon = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
 
@@ -132,9 +137,13 @@ test('drill upgrade --to 10.0 reports exactly the recorded differences, with 10.
     // that image, on a state the drill (each command run on the recorded 7.2 state) never has:
     // such a file is compared before that command only
     const hidden = mine.find(({ d }) => hostOnly(d))?.step ?? Infinity;
-    const got = mine.filter(({ d, step }) => step < hidden && !jobProgressOnly(d) && !(d.kind === 'graph' && unknowable.has(step)))
+    // A reopen that leaves a node drained on 10.0 (rule 'reopen-queue-drain-leaks': extra.leakedDrains,
+    // in no recorded graph) is where the drill reports what the recordings show only later, as the
+    // answers of job commands (a job there stays paused, without an event): those are its consequences
+    const leakAt = mine.find(({ d }) => drainLeakOnly(d))?.step ?? Infinity;
+    const got = mine.filter(({ d, step }) => step < hidden && !jobProgressOnly(d) && !drainLeakOnly(d) && !(d.kind === 'graph' && unknowable.has(step)))
       .map(({ d }) => ({ command: d.command, kind: d.kind, ...(d.after.ok ? {} : d.kind === 'graph' ? {} : { desc10: d.after.desc }) }));
-    const want = expectedDifferences(f).filter((w) => w.step < hidden)
+    const want = expectedDifferences(f).filter((w) => w.step < hidden && !(w.step > leakAt && w.kind !== 'graph'))
       .map(({ step: _s, ...w }) => (w.kind === 'graph' ? { command: w.command, kind: w.kind } : w));
     // node names in texts are the scenario's own (images were renamed, nodes were not)
     assert.equal(got, want, f);
