@@ -22,7 +22,7 @@ import { HOST, type Image } from '../graph/types.js';
 import { imageBehind } from '../graph/images.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { removeBlockBackend } from './exports.js';
-import { leakedDrainBelow } from '../graph/jobs/held-drain.js';
+import { leakedDrainBelow } from '../graph/reopen/drain-leak.js';
 import type { CommandDef } from './types.js';
 
 /** BlockdevCreateOptions drivers of QSD 7.2 (all have .bdrv_co_create); the model writes file and qcow2. */

@@ -1,4 +1,5 @@
-import { applyDrainLeaks, reopen, reopenDrainLeaks, ReopenFailedResidue } from '../graph/reopen/run.js';
+import { reopen, ReopenFailedResidue } from '../graph/reopen/run.js';
+import { listDrainLeaks } from '../graph/reopen/drain-leak.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import type { Proc } from '../graph/proc.js';
 import { drained } from '../graph/drain.js';
@@ -18,17 +19,17 @@ export const blockdevReopen: CommandDef = {
     const list = (args.options ?? []) as Record<string, unknown>[];
     // qmp_blockdev_reopen: bdrv_subtree_drained_begin of every listed node around the reopen
     const names = list.map((o) => (typeof o?.['node-name'] === 'string' ? o['node-name'] as string : null));
-    // 10.0: a node queued twice stays drained, whatever the outcome (reopenDrainLeaks)
-    const leaks = reopenDrainLeaks(p, list);
+    // QEMU 10.0: bdrv_reopen_queue_free ends one drained section per entry, failed or not
+    // (graph/reopen/drain-leak.ts): what a failure leaves, read on the state before the reopen
+    // (a successful reopen leaves its queue's leaked drains itself: graph/reopen/run.ts reopen)
+    const leaks = listDrainLeaks(p, list);
     try {
       drained(p, names, true, () => reopen(p, list));
-      applyDrainLeaks(p, leaks);
     } catch (e) {
-      if (leaks.size && e instanceof QmpError && !(e instanceof QemuAbortRefusal)) {
-        const residue = e instanceof ReopenFailedResidue ? reopenResidue(e) : e instanceof QmpErrorAfterAbort ? e.residue : undefined;
-        throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { residue?.(q); applyDrainLeaks(q, leaks); });
-      }
-      if (e instanceof ReopenFailedResidue) throw new QmpErrorAfterAbort(e.desc, e.cls, reopenResidue(e));
+      if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+      const residue = e instanceof ReopenFailedResidue ? reopenResidue(e) : e instanceof QmpErrorAfterAbort ? e.residue : undefined;
+      if (leaks) throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { residue?.(q); leaks(q); });
+      if (residue) throw new QmpErrorAfterAbort(e.desc, e.cls, residue);
       throw e;
     }
     return {};

@@ -167,6 +167,15 @@ export const RULES = defineRules({
     proof: [],
     modelled: true,
   },
+  'drop-filter-frees-child-asserts': {
+    what: "a job's filter dropped (backup_clean -> bdrv_cbw_drop, stream's bdrv_cor_filter_drop) when its link is the last reference on its child (a blockdev-snapshot-sync overlay appended under a backup's filter)",
+    '7.2': { fn: 'bdrv_drop_filter -> bdrv_replace_node_common refs and drains the filter (`from`): the child is freed with the link, nothing reads it: the job ends', value: false },
+    '10.0': { fn: 'bdrv_drop_filter (block.c:5447, 10.0.2) drains child_bs without a reference; the link\'s removal frees it and bdrv_drained_end(child_bs) asserts: bdrv_do_drained_end: Assertion `bs->quiesce_counter > 0\' failed (gdb). The model refuses it, saying so', value: true },
+    // an abort cannot be recorded on 10.0; the 7.2 side is fuzz-found/7.2-only-abort-19-backup-snapshot-sync-finalize.json,
+    // the boundary (a monitor-owned overlay) abort-19-backup-snapshot-overlay-finalize-survives on both
+    proof: [],
+    modelled: true,
+  },
   'append-over-compress-hangs': {
     what: 'blockdev-snapshot / blockdev-snapshot-sync (alone or in a transaction) whose node is a compress filter: bdrv_append ends with bdrv_refresh_limits(bs_top), and compress_refresh_limits calls bdrv_get_info on its file',
     '7.2': { fn: 'bdrv_append (block.c): bdrv_refresh_limits(bs_top, NULL, NULL) after tran_finalize, no graph lock: the snapshot is carried out', value: false },
@@ -197,6 +206,8 @@ export const RULES = defineRules({
       { transcript: 'abort-13-snapshot-overlay-in-iothread-no-job-survives.json', step: 6 },
       // the drive-backup of read-only f6 (fuzz 1693346616's boundary, wt-hang2): -/RU on 7.2, R/RU on 10.0
       { transcript: 'abort-12-txn-snapshot-abort-over-paused-backup-survives.json', step: 1 },
+      // wt-fz3: the backups of abort-19-…-survives and fuzz-reopen-queued-twice-leaves-drained
+      { transcript: 'abort-19-backup-snapshot-overlay-finalize-survives.json', step: 3 }, { transcript: 'fuzz-reopen-queued-twice-leaves-drained.json', step: 5 },
       // a sync-top drive-backup of a writable qcow2 over a blkdebug backing (fuzz 1971702281)
       { transcript: 'fuzz-backup-top-blkdebug-backing.json', step: 3 }, { transcript: 'fuzz-backup-top-blkdebug-backing.json', step: 4 }],
     modelled: true,
@@ -308,7 +319,9 @@ export const RULES = defineRules({
     // never reaches mirror_run's size check
     proof: [{ transcript: 'fuzz-reopen-twice-listed-node-stays-drained.json', step: 3 }, { transcript: 'fuzz-reopen-parent-and-child-stays-drained.json', step: 3 },
       // a ready mirror above the node: job-complete is taken, the job never completes (7.2: pending)
-      { transcript: 'fuzz-reopen-leaked-drain-pauses-jobs.json', step: 5 }],
+      { transcript: 'fuzz-reopen-leaked-drain-pauses-jobs.json', step: 5 },
+      // an implicit child both file and backing of its parent, queued twice (wt-fz3, fuzz 1274101330 / 3766108729)
+      { transcript: 'fuzz-reopen-queued-twice-leaves-drained.json', step: 6 }],
     modelled: true,
   },
 });

@@ -35,6 +35,17 @@ export function layerStatus(p: Proc, node: string, offset: number, bytes: number
       }
       return { alloc: false, n: lim };
     }
+    case 'raw': {
+      // raw_co_block_status answers BDRV_BLOCK_RAW (at its offset into the file), and
+      // bdrv_co_block_status takes its file's own status instead: over a protocol node that is
+      // data or zeroes (allocated), over a format node (raw over qcow2) that node's clusters
+      // (fuzz 1100792543: a stream whose bottom is raw over an empty qcow2 copies nothing)
+      const file = p.fileChild(node)?.child;
+      const off = Number(n.options.offset ?? 0) || 0;
+      const st = file ? layerStatus(p, file, offset + off, max) : undefined;
+      if (!st || st.n === 0) return { alloc: true, n: max };
+      return { alloc: st.alloc, n: Math.min(st.n, max) };
+    }
     case 'null-co': case 'null-aio':
       return { alloc: n.options['read-zeroes'] === true || n.options['read-zeroes'] === 'on', n: max };
     default:

@@ -28,6 +28,7 @@ import { addJobEdge, dropRef, removeJobEdges } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { blockDriverCanCompress } from '../drivers.js';
 import { registerDeferredStart } from './held-drain.js';
+import { dropFilter } from './drop-filter.js';
 
 export interface BackupData {
   kind: 'backup';
@@ -119,8 +120,7 @@ export function cbwAppend(p: Proc, source: string, target: string, filterNodeNam
 /** bdrv_cbw_drop: bdrv_drop_filter (the filter's parents go back to the source), then bdrv_unref. */
 export function cbwDrop(p: Proc, cbw: string | null): void {
   if (!cbw || !p.node(cbw)) return;
-  const child = filterChild(p, cbw)?.child;
-  if (child) replaceNode(p, cbw, child, { autoSkip: true, detachSubchain: true });
+  dropFilter(p, cbw);
   dropRef(p, cbw);
 }
 

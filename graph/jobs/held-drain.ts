@@ -16,8 +16,8 @@
 // quiesced nodes from the graph as it is (QEMU's counters follow every edge change).
 import { drainedJobs, queueWake } from '../drain.js';
 import type { Proc } from '../proc.js';
+import { leakedDrainNodes } from '../reopen/drain-leak.js';
 import { patchJobData, type JobCtx } from './runner.js';
-import { rule } from '../rules.js';
 
 /** The mirror-kind jobs whose run ended and whose prepare has not run: each holds its source drained. */
 function holders(p: Proc): { id: string; source: string }[] {
@@ -31,39 +31,11 @@ function holders(p: Proc): { id: string; source: string }[] {
   return out;
 }
 
-/**
- * 10.0: the nodes a blockdev-reopen left drained for good (rule 'reopen-queue-drains-per-call':
- * bdrv_reopen_queue_child drains on every call, bdrv_reopen_queue_free ends one section per
- * queue entry). Nothing ends such a section; it goes with the node.
- */
-function leakedDrainNodes(p: Proc): string[] {
-  if (!rule(p, 'reopen-queue-drains-per-call')) return [];
-  return p.nodes().filter((n) => (n.leakedDrains ?? 0) > 0).map((n) => n.name);
-}
-
-/**
- * 10.0: a node at or below `node` that a blockdev-reopen left drained, which quiesces `node`
- * (bdrv_parent_drained_begin goes up through every parent): a BlockBackend on `node` queues its
- * requests (blk_wait_while_drained) until a drained_end that never comes.
- */
-export function leakedDrainBelow(p: Proc, node: string): string | undefined {
-  if (!rule(p, 'reopen-queue-drains-per-call')) return undefined;
-  const seen = new Set<string>();
-  const todo = [node];
-  while (todo.length) {
-    const x = todo.pop()!;
-    if (seen.has(x)) continue;
-    seen.add(x);
-    if ((p.node(x)?.leakedDrains ?? 0) > 0) return x;
-    for (const e of p.childrenOf(x)) todo.push(e.child);
-  }
-  return undefined;
-}
-
 /** The jobs some held drained section pauses (the holders themselves left out: their run is over). */
 export function heldDrainPausedJobs(p: Proc, except?: string): Set<string> {
   if (!p.d.any(p.name, 'jobs')) return new Set();
   const hs = holders(p).filter((h) => h.id !== except);
+  // and the sections a 10.0 reopen left on a node it queued twice (graph/reopen/drain-leak.ts)
   const leaked = leakedDrainNodes(p);
   if (!hs.length && !leaked.length) return new Set();
   const ids = new Set(hs.map((h) => h.id));

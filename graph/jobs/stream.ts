@@ -22,6 +22,7 @@ import { deferStartIfHeld, registerDeferredStart } from './held-drain.js';
 import { drained } from '../drain.js';
 import { refuseStreamInsertAfterReopen } from '../stream-reopen-backup-hang.js';
 import { getLength } from '../length.js';
+import { dropFilter } from './drop-filter.js';
 
 // stream_run with nothing to stream, entered at the end of a held drained section
 registerDeferredStart('stream-nothing', (ctx, id) => sendJob(ctx, id, { type: 'DONE' }));
@@ -205,8 +206,8 @@ function corFilterDrop(ctx: JobCtx, j: Job): void {
 
 function dropCorFilter(p: JobCtx['p'], cor: string, bottom: string): void {
   unfreezeChain(p, cor, bottom);
-  const child = filterChild(p, cor)?.child;
-  if (child) replaceNode(p, cor, child, { autoSkip: true, detachSubchain: true });
+  // bdrv_cor_filter_drop: bdrv_drop_filter, then bdrv_unref
+  dropFilter(p, cor);
   dropRef(p, cor);
 }
 

@@ -13,6 +13,7 @@ import { ReopenQueue, type QueueEntry } from './queue.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { refuseCloseInIothread } from '../aio.js';
 import { rule } from '../rules.js';
+import { leakQueueDrains } from './drain-leak.js';
 
 /**
  * A failed reopen that leaves something behind (ReopenResidue): the qcow2 nodes whose prepare ran
@@ -62,33 +63,6 @@ export function buildQueue(p: Proc, list: readonly Record<string, unknown>[]): R
   const q = new ReopenQueue(p);
   for (const o of list) q.addListed(o);
   return q;
-}
-
-/**
- * 10.0 (rule 'reopen-queue-drains-per-call'): the drained sections qmp_blockdev_reopen leaves
- * open, per node: bdrv_reopen_queue_child drains its node on every call and bdrv_reopen_queue_free
- * ends one per queue entry, whether the reopen succeeded or failed (also when a later list element
- * names no node: `goto fail` frees the queue built so far). Read on the state before the reopen.
- */
-export function reopenDrainLeaks(p: Proc, list: readonly Record<string, unknown>[]): Map<string, number> {
-  const out = new Map<string, number>();
-  if (!rule(p, 'reopen-queue-drains-per-call')) return out;
-  const q = new ReopenQueue(p);
-  try {
-    for (const o of list) q.addListed(o);
-  } catch (e) {
-    if (!(e instanceof QmpError)) throw e;
-  }
-  for (const [node, n] of q.calls) if (n > 1) out.set(node, n - 1);
-  return out;
-}
-
-/** Adds the leaked sections to the nodes still there. */
-export function applyDrainLeaks(p: Proc, leaks: ReadonlyMap<string, number>): void {
-  for (const [node, n] of leaks) {
-    const cur = p.node(node);
-    if (cur) p.patchNode(node, { leakedDrains: (cur.leakedDrains ?? 0) + n });
-  }
 }
 
 export interface ReopenRun {
@@ -256,13 +230,19 @@ export function reopen(p: Proc, list: readonly Record<string, unknown>[], opts: 
   if (list.length === 0) return execute(p, [], false);
   const q = buildQueue(p, list);
   const order = dependencyOrder(p, q.entries);
+  // bdrv_reopen_queue_free after the reopen (a failed one: commands/blockdev-reopen.ts)
+  const leak = () => leakQueueDrains(p, q);
   // the listed nodes, whose subtrees qmp_blockdev_reopen drains (checked in QEMU's queue order)
   const drained = list.map((o) => String(o['node-name']));
   if (order.some((e, i) => e !== q.entries[i])) {
     // inside a trial, no step is cut: the attaches of a backing change would otherwise finish
     // steps that the rollback then crosses (the issue-12 crash: exit 70 on a failing list)
     p.d.trial(() => execute(p, q.entries, false, drained));
-    return execute(p, order, log);
+    const run = execute(p, order, log);
+    leak();
+    return run;
   }
-  return execute(p, order, log, drained);
+  const run = execute(p, order, log, drained);
+  leak();
+  return run;
 }

@@ -110,6 +110,21 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       .find((n) => typeof n === 'string' && running.has(n));
     if (over) return `fuzz 1693346616: a transaction that may fail after a snapshot of '${over as string}', the source of a running backup (QEMU hangs in external_snapshot_abort: bdrv_replace_node_common drains the overlay)`;
   }
+  // fuzz --qemu 10.0 3776961068 (QEMU 10.0 abort; graph/jobs/drop-filter.ts, rule
+  // 'drop-filter-frees-child-asserts'): blockdev-snapshot-sync of the node under a job's filter
+  // puts an overlay only the filter's link holds between the filter and that node; when the job
+  // ends (finalize, cancel, or on its own), bdrv_drop_filter frees the overlay and then ends its
+  // drain: `bs->quiesce_counter > 0' fails. The view cannot tell when the job will end: any
+  // snapshot-sync (alone or in a transaction) of a node whose parent is a job filter is avoided
+  // (blockdev-snapshot of a blockdev-add'ed overlay is sent: abort-19-...-survives).
+  const syncSnaps: unknown[] = step.execute === 'blockdev-snapshot-sync' ? [a['node-name'] ?? a.device] : [];
+  // (a transaction with an abort action undoes its snapshots: abort-12-txn-snapshot-abort-over-paused-backup-survives)
+  if (step.execute === 'transaction' && Array.isArray(a.actions) && !a.actions.some((act) => isObj(act) && act.type === 'abort')) {
+    for (const act of a.actions) if (isObj(act) && act.type === 'blockdev-snapshot-sync' && isObj(act.data)) syncSnaps.push(act.data['node-name'] ?? act.data.device);
+  }
+  const underFilter = syncSnaps.find((n) => typeof n === 'string' &&
+    p.graph.edges.some((e) => e.child === n && e.name === 'file' && ['copy-before-write', 'copy-on-read'].includes(p.driver(e.parent) ?? '')));
+  if (underFilter) return `QEMU 10.0 abort: blockdev-snapshot-sync of '${underFilter as string}' under a job's filter (the job's end frees the overlay in bdrv_drop_filter: bdrv_do_drained_end: Assertion \`bs->quiesce_counter > 0' failed)`;
   // fuzz 4264209348 (7.2 and 10.0 hang; graph/stream-reopen-backup-hang.ts): block-stream of a
   // read-only node under a copying backup: stream_start's reopen to read-write ends a drain and
   // bdrv_insert_node's drain right after waits for the resumed job for ever. The view knows

@@ -244,4 +244,33 @@ test('abort-13 boundary: a stream that allocates nothing under the backup of the
   }
 });
 
+
+// fuzz --qemu 10.0 3776961068 (rule 'drop-filter-frees-child-asserts', graph/jobs/drop-filter.ts):
+// a blockdev-snapshot-sync overlay under a backup's copy-before-write filter is freed when the
+// job's end drops the filter; 10.0's bdrv_drop_filter then ends the drain of the freed node and
+// dies. 7.2 carries it out (fuzz-found/7.2-only-abort-19-…); a blockdev-add'ed overlay survives both.
+test('10.0: ending a backup whose filter holds the last reference on a snapshot-sync overlay is refused (bdrv_drop_filter)', async () => {
+  const s = load('abort-19-backup-snapshot-sync-finalize');
+  const cancel: Scenario = { ...s, steps: [...s.steps.slice(0, -1), { execute: 'job-cancel', arguments: { id: 'd1' } }] };
+  for (const sc of [s, cancel]) {
+    const t = await runOnModel(sc, undefined, { qemuVersion: '10.0' });
+    const last = t.steps[t.steps.length - 1]!;
+    assert.ok(!isWaitStep(last) && !last.result.ok);
+    if (!isWaitStep(last) && !last.result.ok) assert.match(last.result.desc, /^Dropping job filter '.*' frees its child 'n4', which nothing else references \(QEMU 10\.0 aborts here: bdrv_drop_filter -> .*bdrv_do_drained_end: Assertion `bs->quiesce_counter > 0' failed\); refused by blockgraph/);
+    assert.equal(last.events, []);
+    assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+    const t72 = await runOnModel(sc, undefined, { qemuVersion: '7.2' });
+    const l72 = t72.steps[t72.steps.length - 1]!;
+    assert.ok(!isWaitStep(l72) && l72.result.ok, '7.2 ends the job');
+  }
+  const surv = load('abort-19-backup-snapshot-overlay-finalize-survives');
+  for (const v of ['7.2', '10.0'] as const) {
+    const t = await runOnModel(surv, undefined, { qemuVersion: v });
+    assert.ok(t.steps.every((x) => isWaitStep(x) || x.result.ok), `boundary on ${v}`);
+  }
+  // the generator avoids the snapshot-sync that sets it up, not the blockdev-snapshot of the boundary
+  assert.match((await verdict('abort-19-backup-snapshot-sync-finalize', 'blockdev-snapshot-sync')) ?? '', /^QEMU 10\.0 abort: blockdev-snapshot-sync of 'n0' under a job's filter/);
+  assert.is(await verdict('abort-19-backup-snapshot-overlay-finalize-survives', 'blockdev-snapshot'), undefined);
+});
+
 test.run();

@@ -122,6 +122,22 @@ test('no backup or mirror copies into a node whose writes end at snapshot-access
   assert.ok(seen > 0, 'some backup or mirror targeted a snapshot-access node');
 });
 
+// fuzz --qemu 10.0 3766108729: a job a leaked drain keeps paused shows no event; the refusal of a
+// job verb names its status, and the generator then queues no wait after block-job-set-speed 0
+test('a job verb refusal tells the view the job\'s status: no wait for a paused job', () => {
+  const w = new World();
+  const empty = { nodes: [], parents: [], edges: [] } as NormGraph;
+  const stream: Step = { execute: 'block-stream', arguments: { 'job-id': 'j6', device: 'f5', speed: 1 } };
+  w.observe(stream, { proc: 'A', ...stream, arguments: stream.arguments!, result: { ok: true }, events: [{ event: 'JOB_STATUS_CHANGE', data: { id: 'j6', status: 'running' } }], graph: empty } as never);
+  assert.is(w.proc('A').jobs.get('j6')?.status, 'running');
+  const fin: Step = { execute: 'job-finalize', arguments: { id: 'j6' } };
+  w.observe(fin, { proc: 'A', ...fin, arguments: fin.arguments!, result: { ok: false, class: 'GenericError', desc: "Job 'j6' in state 'paused' cannot accept command verb 'finalize'" }, events: [], graph: empty } as never);
+  assert.is(w.proc('A').jobs.get('j6')?.status, 'paused');
+  const g = new Generator(new Rng(1), w);
+  g.followUp({ execute: 'block-job-set-speed', arguments: { device: 'j6', speed: 0 } }, true);
+  assert.equal(g.queue, []);
+});
+
 test('closeDependencies drops waits whose job was never started', () => {
   const steps: Step[] = [
     { execute: 'block-stream', arguments: { 'job-id': 'j1', device: 'a' } },

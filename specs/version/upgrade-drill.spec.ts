@@ -88,6 +88,7 @@ const drainOnly = (d: { kind: string; graph: string[] }) =>
 const jobProgressOnly = (d: { kind: string; graph: string[] }) =>
   d.kind === 'graph' && d.graph.every((l) => /^process \w+: changed job /.test(l) || /^\s+data\.rate\./.test(l));
 
+
 /** JSON with sorted keys (a logged command's arguments need not keep the scenario's key order). */
 const canon = (v: unknown): string => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
 
