@@ -5,7 +5,7 @@
 // callers never interleave a transaction.
 import { Subject } from 'rxjs';
 import { BlockgraphError } from '../errors/index.js';
-import { digestApply, digestApplySteps, digestHex, stateDigest } from '../graph/hash.js';
+import { DigestCache, digestApply, digestApplySteps, digestHex, stateDigest } from '../graph/hash.js';
 import type { State } from '../graph/types.js';
 import type { ModelBackend } from '../commands/model-host.js';
 import { executeCommand, type ExecResult } from '../commands/model.js';
@@ -48,6 +48,8 @@ export class Engine implements ModelBackend {
   private pending = 0;
   /** Multiset hash of the state, kept up to date from each appended record's changes. */
   private digest = 0n;
+  /** Each state image's digest, so that a before-image is not digested again (graph/hash.ts). */
+  private readonly digests = new DigestCache();
   private lastSnapshot = 0;
   /** A snapshot being written in parts, a slice per command (engine/snapshot-build.ts). */
   private build: SnapshotBuild | undefined;
@@ -63,7 +65,7 @@ export class Engine implements ModelBackend {
   static async open(log: EventLog, opts: EngineOptions = {}): Promise<Engine> {
     const fold = await loadFold(log);
     const e = new Engine(log, fold, opts);
-    e.digest = stateDigest(fold.state); // once per open; then O(changes) per transaction
+    e.digest = stateDigest(fold.state, e.digests); // once per open; then O(changes) per transaction
     e.lastSnapshot = fold.seq;
     e.lastHash = log.headHash;
     if (opts.recover !== false) await e.recover();
@@ -116,7 +118,8 @@ export class Engine implements ModelBackend {
     }
     // A query answers from state that includes earlier commands: not before they are durable.
     if (!r.mutates) return { r, durable: this.log.whenWritten() };
-    const txn = `t${this.fold.seq + 1}`;
+    const seq = this.fold.seq + 1;
+    const txn = `t${seq}`;
     meta.onTxn?.(txn); // the caller can look for its decision if the write fails (cli/live-store.ts)
     const base = { stream: proc, at, txn, causation: meta.causation };
     const begun: NewRecord = { ...base, ...current('txn.begun'), data: { op: command, args: jsonSafe(args ?? {}), plan: r.steps.map((s) => s.name) } };
@@ -146,14 +149,22 @@ export class Engine implements ModelBackend {
     // version 4, events/whole.ts): begun holding its steps and that decision, without the
     // envelopes and frame headers of the separate records (issue 15).
     // the net change of each entity: an image one step hands on to the next is not digested (graph/hash.ts)
-    const digest = digestApplySteps(this.digest, r.steps);
+    // (a before-image the state holds was digested when it came in: looked up, not computed)
+    const digest = digestApplySteps(this.digest, r.steps, this.digests);
     const whole: NewRecord = {
       ...begun,
       data: { ...(begun.data as object), steps: steps.map((s) => s.data), decided: { ...(decided.data as object), ended: { stateHash: digestHex(digest) } } },
     };
     // The digest after the txn is the one just computed from the steps: folding the record
     // does not compute it a second time (two canonical encodings and hashes per changed entity).
-    const durable = this.submit([whole], true, digest);
+    let durable: Promise<void>;
+    try {
+      durable = this.submit([whole], true, digest);
+    } finally {
+      // folded: the after-images just digested are the state's now (or nothing was appended)
+      if (this.fold.seq === seq) this.digests.settle(this.fold.state);
+      else this.digests.drop();
+    }
     // Taken of the folded state now (putSnapshot encodes at once) and written after the group.
     this.maybeSnapshot().catch(() => undefined);
     return { r, durable };

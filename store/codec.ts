@@ -168,6 +168,17 @@ function badInput(message: string): BlockgraphError {
  * (NaN/Infinity -> null, bigint) rather than logging something other than what was given.
  */
 export function canonicalJson(v: unknown): string {
+  encodeWork.texts++;
+  return canon(v);
+}
+
+/**
+ * Encoding work, counted (specs assert it per command, never time it): values written as
+ * canonical JSON (a top-level canonicalJson call each, whatever its size).
+ */
+export const encodeWork = { texts: 0 };
+
+function canon(v: unknown): string {
   switch (typeof v) {
     case 'string':
       return JSON.stringify(v);
@@ -183,12 +194,12 @@ export function canonicalJson(v: unknown): string {
         for (let i = 0; i < v.length; i++) {
           if (i > 0) s += ',';
           const e = v[i];
-          s += e === undefined || typeof e === 'function' || typeof e === 'symbol' ? 'null' : canonicalJson(e);
+          s += e === undefined || typeof e === 'function' || typeof e === 'symbol' ? 'null' : canon(e);
         }
         return s + ']';
       }
       const o = v as Record<string, unknown>;
-      if (typeof o.toJSON === 'function') return canonicalJson((o.toJSON as () => unknown)());
+      if (typeof o.toJSON === 'function') return canon((o.toJSON as () => unknown)());
       const keys = Object.keys(o);
       if (keys.length > 1) sortKeys(keys);
       let s = '{';
@@ -199,7 +210,7 @@ export function canonicalJson(v: unknown): string {
         if (e === undefined || typeof e === 'function' || typeof e === 'symbol') continue;
         if (!first) s += ',';
         first = false;
-        s += quoteKey(k) + ':' + canonicalJson(e);
+        s += quoteKey(k) + ':' + canon(e);
       }
       return s + '}';
     }
