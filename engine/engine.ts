@@ -10,7 +10,7 @@ import type { State } from '../graph/types.js';
 import type { ModelBackend } from '../commands/model-host.js';
 import { executeCommand, type ExecResult } from '../commands/model.js';
 import { jsonSafe } from '../commands/json-safe.js';
-import { emptyFold, foldRecord, type Fold } from '../replay/fold.js';
+import { emptyFold, foldRaw, foldRecord, type Fold } from '../replay/fold.js';
 import { LazyFold } from '../replay/fold-lazy.js';
 import { planRecovery, type RecoveryPlan } from '../replay/recover.js';
 import type { EventLog } from '../store/index.js';
@@ -176,15 +176,47 @@ export class Engine implements ModelBackend {
    * folded state ahead of the log: the engine refuses everything after it (reopen to recover).
    */
   private submit(records: NewRecord[], sync: boolean, digestAfter?: bigint): Promise<void> {
+    if (digestAfter !== undefined) return this.submitWhole(records, digestAfter);
     // the records come from the model: parsed back while the batch is written (store/types.ts)
     const { records: out, durable } = this.log.appendNow(records, { expectedSeq: this.fold.seq + 1, sync, parseAfterHandOff: true });
     this.foldAll(out, digestAfter);
     return durable.then(
       () => { for (const rec of out) this.committed$.next(rec); },
-      (e: unknown) => {
-        this.failed ??= new BlockgraphError('BG_LOG_CLOSED', `a log write failed; the engine stops (reopen the store to recover): ${e instanceof Error ? e.message : String(e)}`);
-        throw e;
-      },
+      (e: unknown) => this.writeFailed(e),
+    );
+  }
+
+  private writeFailed(e: unknown): never {
+    this.failed ??= new BlockgraphError('BG_LOG_CLOSED', `a log write failed; the engine stops (reopen the store to recover): ${e instanceof Error ? e.message : String(e)}`);
+    throw e;
+  }
+
+  /**
+   * A whole transaction (synced, its digest after known), folded as replay folds it: from the
+   * stored form parsed back (replay/fold.ts foldRaw: the redo part, the after-images), so the
+   * engine's state is the one a replay of the log computes by the same code (issue 15). The full
+   * record (its undo part expanded: before-images, args, decision) is made only for a listener
+   * of committed$ or appended$; before, every command decoded it in full to fold it.
+   */
+  private submitWhole(records: NewRecord[], digestAfter: bigint): Promise<void> {
+    const { raws, record, durable } = this.log.appendRawNow(records, { expectedSeq: this.fold.seq + 1, sync: true });
+    try {
+      for (let i = 0; i < raws.length; i++) {
+        // A snapshot in the making keeps the values of its seq before they change: the entities
+        // the record changes are those of its steps as the model made them.
+        if (this.build) for (const s of stepsOf(records[i] as LogRecord)) this.build.note(this.fold.state, s.changes);
+        foldRaw(this.fold, raws[i]!);
+      }
+    } catch (e) {
+      // the stored form of the engine's own record did not fold (a codec bug): the state may be
+      // part way through it, so nothing more is taken (reopen to recover; verify reports it)
+      this.writeFailed(e);
+    }
+    if (raws.length) this.lastHash = raws[raws.length - 1]!.hash;
+    this.digest = digestAfter;
+    return durable.then(
+      () => { if (this.committed$.observed) for (let i = 0; i < raws.length; i++) this.committed$.next(record(i)); },
+      (e: unknown) => this.writeFailed(e),
     );
   }
 
