@@ -5,9 +5,11 @@
 // machine than wall time, so a before/after holds where bench:qmp's wall ratios are noise.
 // Per tree: the QMP session over a backend answering at once (bench/qmp-floor-server.ts
 // session), and `blockgraph qmp --socket` itself.
+// CPU time from /proc/PID/task/TID/schedstat (nanoseconds on the CPU), not stat's 10 ms ticks.
 // node --import tsx bench/qmp-cpu.ts BASE_DIR [N=2000] [ROUNDS=3]
+// (BENCH_BUILT_BASE=DIR: the base tree already compiled; BENCH_BUILT=DIR: this one)
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtTree } from './built.js';
@@ -23,7 +25,8 @@ if (!existsSync(join(baseDir, 'bench/qmp-floor-server.ts'))) copyFileSync(join(R
 if (!existsSync(join(baseDir, 'bench/built.ts'))) copyFileSync(join(ROOT, 'bench/built.ts'), join(baseDir, 'bench/built.ts'));
 if (!existsSync(join(baseDir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(baseDir, 'node_modules'));
 // BENCH_BUILT: an already compiled tree of this checkout
-const trees = { this: builtTree(), base: (delete process.env.BENCH_BUILT, builtTree(baseDir)) };
+const builtBase = process.env.BENCH_BUILT_BASE;
+const trees = { this: builtTree(), base: builtBase ? builtBase : (delete process.env.BENCH_BUILT, builtTree(baseDir)) };
 
 async function start(name: string, args: string[]): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-qmp-cpu-'));
@@ -32,9 +35,12 @@ async function start(name: string, args: string[]): Promise<Server> {
   for (let i = 0; i < 2400 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
   return { name, sock, child, dir };
 }
+/** CPU seconds of the main thread and of the whole process (every thread's schedstat, in ns). */
 const cpuOf = (pid: number): [number, number] => {
-  const ticks = (f: string) => { const x = readFileSync(f, 'utf8'); const v = x.slice(x.lastIndexOf(')') + 2).split(' '); return (Number(v[11]) + Number(v[12])) / 100; };
-  return [ticks(`/proc/${pid}/task/${pid}/stat`), ticks(`/proc/${pid}/stat`)];
+  const ns = (tid: string) => { try { return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9; } catch { return 0; } };
+  let all = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) all += ns(t);
+  return [ns(String(pid)), all];
 };
 
 const servers: Server[] = [];

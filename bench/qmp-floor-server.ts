@@ -44,9 +44,11 @@ if (mode === 'echo') {
     const log = await openClassic(process.argv[4] ?? join(mkdtempSync(join(tmpdir(), 'bg-floor-')), 'db'));
     const e = await Engine.open(log);
     // every batch unsynced: the engine asks for sync on the decision; the log is told not to
-    const ap = log as unknown as { appendNow: (r: unknown, o: Record<string, unknown>) => unknown };
-    const appendNow = ap.appendNow.bind(log);
-    ap.appendNow = (r, o) => appendNow(r, { ...o, sync: false });
+    const ap = log as unknown as Record<'appendNow' | 'appendRawNow', (r: unknown, o: Record<string, unknown>) => unknown>;
+    for (const m of ['appendNow', 'appendRawNow'] as const) {
+      const orig = ap[m].bind(log);
+      ap[m] = (r, o) => orig(r, { ...o, sync: false });
+    }
     backend = e;
   } else throw new Error(`unknown mode ${mode}`);
   const server = await listenQmp(backend, sock);

@@ -36,6 +36,7 @@ wrap(JsonMessageReader.prototype, 'out', () => stamp(1));
 wrap(ServedStore.prototype, 'execute', () => stamp(2));
 wrap(Engine.prototype, 'run', () => stamp(3), () => stamp(8));
 wrap(EventLog.prototype, 'appendNow', () => stamp(4), () => stamp(7));
+wrap(EventLog.prototype, 'appendRawNow', () => stamp(4), () => stamp(7)); // the engine's whole transactions
 wrap(ClassicLevel.prototype, '_batch', () => stamp(5), (r) => {
   stamp(6);
   const mine = cur;

@@ -5,12 +5,12 @@
 // callers never interleave a transaction.
 import { Subject } from 'rxjs';
 import { BlockgraphError } from '../errors/index.js';
-import { digestApply, digestApplySteps, digestHex, stateDigest } from '../graph/hash.js';
+import { DigestCache, digestApply, digestApplySteps, digestHex, stateDigest } from '../graph/hash.js';
 import type { State } from '../graph/types.js';
 import type { ModelBackend } from '../commands/model-host.js';
 import { executeCommand, type ExecResult } from '../commands/model.js';
 import { jsonSafe } from '../commands/json-safe.js';
-import { emptyFold, foldRecord, type Fold } from '../replay/fold.js';
+import { emptyFold, foldRaw, foldRecord, type Fold } from '../replay/fold.js';
 import { LazyFold } from '../replay/fold-lazy.js';
 import { planRecovery, type RecoveryPlan } from '../replay/recover.js';
 import type { EventLog } from '../store/index.js';
@@ -48,6 +48,8 @@ export class Engine implements ModelBackend {
   private pending = 0;
   /** Multiset hash of the state, kept up to date from each appended record's changes. */
   private digest = 0n;
+  /** Each state image's digest, so that a before-image is not digested again (graph/hash.ts). */
+  private readonly digests = new DigestCache();
   private lastSnapshot = 0;
   /** A snapshot being written in parts, a slice per command (engine/snapshot-build.ts). */
   private build: SnapshotBuild | undefined;
@@ -63,7 +65,7 @@ export class Engine implements ModelBackend {
   static async open(log: EventLog, opts: EngineOptions = {}): Promise<Engine> {
     const fold = await loadFold(log);
     const e = new Engine(log, fold, opts);
-    e.digest = stateDigest(fold.state); // once per open; then O(changes) per transaction
+    e.digest = stateDigest(fold.state, e.digests); // once per open; then O(changes) per transaction
     e.lastSnapshot = fold.seq;
     e.lastHash = log.headHash;
     if (opts.recover !== false) await e.recover();
@@ -116,7 +118,8 @@ export class Engine implements ModelBackend {
     }
     // A query answers from state that includes earlier commands: not before they are durable.
     if (!r.mutates) return { r, durable: this.log.whenWritten() };
-    const txn = `t${this.fold.seq + 1}`;
+    const seq = this.fold.seq + 1;
+    const txn = `t${seq}`;
     meta.onTxn?.(txn); // the caller can look for its decision if the write fails (cli/live-store.ts)
     const base = { stream: proc, at, txn, causation: meta.causation };
     const begun: NewRecord = { ...base, ...current('txn.begun'), data: { op: command, args: jsonSafe(args ?? {}), plan: r.steps.map((s) => s.name) } };
@@ -146,14 +149,22 @@ export class Engine implements ModelBackend {
     // version 4, events/whole.ts): begun holding its steps and that decision, without the
     // envelopes and frame headers of the separate records (issue 15).
     // the net change of each entity: an image one step hands on to the next is not digested (graph/hash.ts)
-    const digest = digestApplySteps(this.digest, r.steps);
+    // (a before-image the state holds was digested when it came in: looked up, not computed)
+    const digest = digestApplySteps(this.digest, r.steps, this.digests);
     const whole: NewRecord = {
       ...begun,
       data: { ...(begun.data as object), steps: steps.map((s) => s.data), decided: { ...(decided.data as object), ended: { stateHash: digestHex(digest) } } },
     };
     // The digest after the txn is the one just computed from the steps: folding the record
     // does not compute it a second time (two canonical encodings and hashes per changed entity).
-    const durable = this.submit([whole], true, digest);
+    let durable: Promise<void>;
+    try {
+      durable = this.submit([whole], true, digest);
+    } finally {
+      // folded: the after-images just digested are the state's now (or nothing was appended)
+      if (this.fold.seq === seq) this.digests.settle(this.fold.state);
+      else this.digests.drop();
+    }
     // Taken of the folded state now (putSnapshot encodes at once) and written after the group.
     this.maybeSnapshot().catch(() => undefined);
     return { r, durable };
@@ -165,15 +176,47 @@ export class Engine implements ModelBackend {
    * folded state ahead of the log: the engine refuses everything after it (reopen to recover).
    */
   private submit(records: NewRecord[], sync: boolean, digestAfter?: bigint): Promise<void> {
+    if (digestAfter !== undefined) return this.submitWhole(records, digestAfter);
     // the records come from the model: parsed back while the batch is written (store/types.ts)
     const { records: out, durable } = this.log.appendNow(records, { expectedSeq: this.fold.seq + 1, sync, parseAfterHandOff: true });
     this.foldAll(out, digestAfter);
     return durable.then(
       () => { for (const rec of out) this.committed$.next(rec); },
-      (e: unknown) => {
-        this.failed ??= new BlockgraphError('BG_LOG_CLOSED', `a log write failed; the engine stops (reopen the store to recover): ${e instanceof Error ? e.message : String(e)}`);
-        throw e;
-      },
+      (e: unknown) => this.writeFailed(e),
+    );
+  }
+
+  private writeFailed(e: unknown): never {
+    this.failed ??= new BlockgraphError('BG_LOG_CLOSED', `a log write failed; the engine stops (reopen the store to recover): ${e instanceof Error ? e.message : String(e)}`);
+    throw e;
+  }
+
+  /**
+   * A whole transaction (synced, its digest after known), folded as replay folds it: from the
+   * stored form parsed back (replay/fold.ts foldRaw: the redo part, the after-images), so the
+   * engine's state is the one a replay of the log computes by the same code (issue 15). The full
+   * record (its undo part expanded: before-images, args, decision) is made only for a listener
+   * of committed$ or appended$; before, every command decoded it in full to fold it.
+   */
+  private submitWhole(records: NewRecord[], digestAfter: bigint): Promise<void> {
+    const { raws, record, durable } = this.log.appendRawNow(records, { expectedSeq: this.fold.seq + 1, sync: true });
+    try {
+      for (let i = 0; i < raws.length; i++) {
+        // A snapshot in the making keeps the values of its seq before they change: the entities
+        // the record changes are those of its steps as the model made them.
+        if (this.build) for (const s of stepsOf(records[i] as LogRecord)) this.build.note(this.fold.state, s.changes);
+        foldRaw(this.fold, raws[i]!);
+      }
+    } catch (e) {
+      // the stored form of the engine's own record did not fold (a codec bug): the state may be
+      // part way through it, so nothing more is taken (reopen to recover; verify reports it)
+      this.writeFailed(e);
+    }
+    if (raws.length) this.lastHash = raws[raws.length - 1]!.hash;
+    this.digest = digestAfter;
+    return durable.then(
+      () => { if (this.committed$.observed) for (let i = 0; i < raws.length; i++) this.committed$.next(record(i)); },
+      (e: unknown) => this.writeFailed(e),
     );
   }
 

@@ -3,6 +3,7 @@
 // information (ARIES-style physical logging), so a step can be compensated from the log alone.
 import { adjacencyWork, countOf, edgeIndexOf, emptyIndex, indexAdd, indexRemove, parentKey, type EdgeIndex } from './adjacency.js';
 import type { Edge, State } from './types.js';
+import { jsonTextEqual } from './json-equal.js';
 
 export { parentKey } from './adjacency.js';
 
@@ -259,7 +260,5 @@ export class Draft {
   }
 }
 
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  return JSON.stringify(a) === JSON.stringify(b);
-}
+/** JSON.stringify(a) === JSON.stringify(b), walked instead of written (graph/json-equal.ts). */
+const sameJson = jsonTextEqual;

@@ -46,14 +46,63 @@ export function entityDigest(s: string, c: string, id: string, value: unknown): 
   return BigInt('0x' + h);
 }
 
-/** The digest of a whole state, from scratch: O(entities). */
-export function stateDigest(state: Record<string, Record<string, Record<string, unknown>>>): bigint {
+/**
+ * The digests of the images a state holds, by image object (issue 15): an image enters the state
+ * as some transaction's after-image, whose digest that transaction computed, and leaves it as a
+ * later one's before-image — the same object, read from the state — whose digest is then looked
+ * up instead of computed again (blockdev-del of a node digests nothing). Sound because images
+ * are never changed in place: a change replaces the whole image (graph/apply.ts), and the model
+ * writes through a draft. An entry names its entity too: an image is only known under the
+ * entity it was digested for. Weak: an image gone from the state is forgotten with it.
+ */
+export class DigestCache {
+  readonly #known = new WeakMap<object, { s: string; c: string; id: string; d: bigint }>();
+  /** After-images digested by the transaction being written, by entity: settled once it is folded. */
+  readonly #pending = new Map<string, { s: string; c: string; id: string; d: bigint }>();
+
+  get(s: string, c: string, id: string, img: unknown): bigint | undefined {
+    if (typeof img !== 'object' || img === null) return undefined;
+    const k = this.#known.get(img);
+    return k !== undefined && k.s === s && k.c === c && k.id === id ? k.d : undefined;
+  }
+
+  set(s: string, c: string, id: string, img: unknown, d: bigint): void {
+    if (typeof img === 'object' && img !== null) this.#known.set(img, { s, c, id, d });
+  }
+
+  /** An after-image's digest, computed for a transaction not yet folded (the last one per entity wins). */
+  note(s: string, c: string, id: string, d: bigint): void {
+    this.#pending.set(s + '\0' + c + '\0' + id, { s, c, id, d });
+  }
+
+  /**
+   * After the fold: each noted digest belongs to the image the state now holds for its entity
+   * (the record's own after-image, parsed back from the log: the image the model made, as
+   * canonical JSON). An entity deleted later in the transaction holds none.
+   */
+  settle(state: Record<string, Record<string, Record<string, unknown>> | undefined>): void {
+    for (const e of this.#pending.values()) this.set(e.s, e.c, e.id, state[e.s]?.[e.c]?.[e.id], e.d);
+    this.#pending.clear();
+  }
+
+  /** Forget what was noted (the transaction was not folded). */
+  drop(): void {
+    this.#pending.clear();
+  }
+}
+
+/** The digest of a whole state, from scratch: O(entities). `cache`: remembers each image's digest. */
+export function stateDigest(state: Record<string, Record<string, Record<string, unknown>>>, cache?: DigestCache): bigint {
   let d = 0n;
   for (const s of Object.keys(state)) {
     const scope = state[s]!;
     for (const c of Object.keys(scope)) {
       const coll = scope[c]!;
-      for (const id of Object.keys(coll)) d += entityDigest(s, c, id, coll[id]);
+      for (const id of Object.keys(coll)) {
+        const e = entityDigest(s, c, id, coll[id]);
+        cache?.set(s, c, id, coll[id], e);
+        d += e;
+      }
     }
   }
   return d % MOD;
@@ -77,7 +126,7 @@ export function digestApply(d: bigint, changes: readonly Change[], dir: 'redo' |
  * `monitor-ref` of one node) is added and subtracted again, so neither is computed (issue 15).
  * Only the same object cancels; an equal copy is digested both times, as digestApply does.
  */
-export function digestApplySteps(d: bigint, steps: readonly { changes: readonly Change[] }[]): bigint {
+export function digestApplySteps(d: bigint, steps: readonly { changes: readonly Change[] }[], cache?: DigestCache): bigint {
   const all: Change[] = [];
   for (const st of steps) for (const ch of st.changes) all.push(ch);
   // by position: change i's after-image and change j's before-image cancel (never by image alone:
@@ -100,8 +149,12 @@ export function digestApplySteps(d: bigint, steps: readonly { changes: readonly 
     const ch = all[j]!;
     const out = ch.before;
     const inn = ch.after;
-    if (!skipBefore[j] && out !== null && out !== undefined) d -= entityDigest(ch.s, ch.c, ch.id, out);
-    if (!skipAfter[j] && inn !== null && inn !== undefined) d += entityDigest(ch.s, ch.c, ch.id, inn);
+    if (!skipBefore[j] && out !== null && out !== undefined) d -= cache?.get(ch.s, ch.c, ch.id, out) ?? entityDigest(ch.s, ch.c, ch.id, out);
+    if (!skipAfter[j] && inn !== null && inn !== undefined) {
+      const e = entityDigest(ch.s, ch.c, ch.id, inn);
+      cache?.note(ch.s, ch.c, ch.id, e);
+      d += e;
+    }
   }
   return ((d % MOD) + MOD) % MOD;
 }

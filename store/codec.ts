@@ -168,6 +168,17 @@ function badInput(message: string): BlockgraphError {
  * (NaN/Infinity -> null, bigint) rather than logging something other than what was given.
  */
 export function canonicalJson(v: unknown): string {
+  encodeWork.texts++;
+  return canon(v);
+}
+
+/**
+ * Encoding work, counted (specs assert it per command, never time it): values written as
+ * canonical JSON (a top-level canonicalJson call each, whatever its size).
+ */
+export const encodeWork = { texts: 0 };
+
+function canon(v: unknown): string {
   switch (typeof v) {
     case 'string':
       return JSON.stringify(v);
@@ -183,12 +194,12 @@ export function canonicalJson(v: unknown): string {
         for (let i = 0; i < v.length; i++) {
           if (i > 0) s += ',';
           const e = v[i];
-          s += e === undefined || typeof e === 'function' || typeof e === 'symbol' ? 'null' : canonicalJson(e);
+          s += e === undefined || typeof e === 'function' || typeof e === 'symbol' ? 'null' : canon(e);
         }
         return s + ']';
       }
       const o = v as Record<string, unknown>;
-      if (typeof o.toJSON === 'function') return canonicalJson((o.toJSON as () => unknown)());
+      if (typeof o.toJSON === 'function') return canon((o.toJSON as () => unknown)());
       const keys = Object.keys(o);
       if (keys.length > 1) sortKeys(keys);
       let s = '{';
@@ -199,7 +210,7 @@ export function canonicalJson(v: unknown): string {
         if (e === undefined || typeof e === 'function' || typeof e === 'symbol') continue;
         if (!first) s += ',';
         first = false;
-        s += quoteKey(k) + ':' + canonicalJson(e);
+        s += quoteKey(k) + ':' + canon(e);
       }
       return s + '}';
     }
@@ -345,7 +356,7 @@ export function encodeRecord(seq: number, rec: NewRecord, prevHash: string): Enc
  * issue 15): the parse-back is off the command's path. `record()` throws BG_BAD_INPUT for a
  * body that does not round-trip, as encodeRecord does.
  */
-export function encodeFrame(seq: number, rec: NewRecord, prevHash: string): { value: string; hash: string; record: () => LogRecord } {
+export function encodeFrame(seq: number, rec: NewRecord, prevHash: string): { value: string; hash: string; record: () => LogRecord; raw: () => RawRecord } {
   checkEnvelope(rec);
   if (!Number.isInteger(seq) || seq < 1 || seq > MAX_SEQ) throw badInput(`seq out of range: ${seq}`);
   if (prevHash !== '' && !HASH_RE.test(prevHash)) throw badInput(`bad prevHash: ${prevHash}`);
@@ -356,12 +367,20 @@ export function encodeFrame(seq: number, rec: NewRecord, prevHash: string): { va
     const body = body3(parts);
     const h = hashOf(prevHash, seqHex + body);
     const rest = FORMAT3 + seqHex + h + (prevHash === '' ? NO_LINK : prevHash.substring(0, LINK)) + body;
+    const value = hex8(crc32(rest)) + rest;
     return {
-      value: hex8(crc32(rest)) + rest, hash: h, record: () => {
+      value, hash: h, record: () => {
         const redo = parseRedo3(parts.redo);
         const record = redo === undefined ? undefined : recordFromParts3(redo, parts.undo, seq, prevHash, h);
         if (record === undefined) throw badInput('record does not round-trip');
         return record;
+      },
+      // as a reader parses the stored value (ChainReader): the redo part alone, for a fold of
+      // the stored form (replay/fold.ts foldRaw); the undo part stays text
+      raw: () => {
+        const redo = parseRedo3(parts.redo);
+        if (redo === undefined) throw badInput('record does not round-trip');
+        return { seq, hash: h, prevHash, redo, value, undoAt: HEADER3 + parts.redo.length };
       },
     };
   }
@@ -370,25 +389,23 @@ export function encodeFrame(seq: number, rec: NewRecord, prevHash: string): { va
     const seqHex = hex12(seq);
     const h = hashOf(prevHash, seqHex + body);
     const rest = FORMAT2 + seqHex + h + (prevHash === '' ? NO_LINK : prevHash.substring(0, LINK)) + body;
-    return {
-      value: hex8(crc32(rest)) + rest, hash: h, record: () => {
-        const record = recordFromBody2(body, seq, prevHash, h);
-        if (record === undefined) throw badInput('record does not round-trip');
-        return record;
-      },
+    const record = () => {
+      const r = recordFromBody2(body, seq, prevHash, h);
+      if (r === undefined) throw badInput('record does not round-trip');
+      return r;
     };
+    return { value: hex8(crc32(rest)) + rest, hash: h, record, raw: () => ({ seq, hash: h, prevHash, record: record() }) };
   }
   const body = recordBody(seq, rec);
   const h = hashOf(prevHash, body);
   const rest = FORMAT + hex12(seq) + h + (prevHash === '' ? NO_HASH : prevHash) + body;
-  return {
-    value: hex8(crc32(rest)) + rest, hash: h, record: () => {
-      const record = JSON.parse(body) as LogRecord;
-      record.prevHash = prevHash;
-      record.hash = h;
-      return record;
-    },
+  const record = () => {
+    const r = JSON.parse(body) as LogRecord;
+    r.prevHash = prevHash;
+    r.hash = h;
+    return r;
   };
+  return { value: hex8(crc32(rest)) + rest, hash: h, record, raw: () => ({ seq, hash: h, prevHash, record: record() }) };
 }
 
 /**

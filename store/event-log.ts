@@ -73,7 +73,8 @@ export type LatestSnapshot<S> = Snapshot<S> & { skipped: SkippedSnapshot[] };
 
 type BatchOp = { type: 'put'; key: string; value: string };
 /** Appends written together in one batch (group commit). */
-interface Group { gen: number; ops: BatchOp[]; records: LogRecord[]; count: number; lastHash: string; sync: boolean; first: number; done: Promise<void> }
+/** `records`: for appended$, a record or the parse-back that makes it (appendRawNow: only if observed). */
+interface Group { gen: number; ops: BatchOp[]; records: (LogRecord | (() => LogRecord))[]; count: number; lastHash: string; sync: boolean; first: number; done: Promise<void> }
 
 const CHUNK = 1000;
 
@@ -196,12 +197,59 @@ export class EventLog {
    * chain onto the lost ones) and the log reverts to its durable head.
    */
   appendNow(records: NewRecord[], opts: AppendOptions = {}): { records: LogRecord[]; durable: Promise<void> } {
+    const { frames, g } = this.#encodeNow(records, opts);
+    if (frames.length === 0) return { records: [], durable: this.#lastWrite };
+    const out: LogRecord[] = new Array(frames.length);
+    // The engine's own records are parsed back from their stored bodies (what a read will see)
+    // now that the batch is on its way: this runs while LevelDB writes and syncs, not before
+    // the write starts (issue 15).
+    try {
+      for (let i = 0; i < frames.length; i++) out[i] = frames[i]!.parsed ?? frames[i]!.record();
+    } catch (e) {
+      // A body that does not round-trip is a codec bug, found after the batch was handed over:
+      // nothing more is appended and the record is never acknowledged; a reopen reports it
+      // (LogCorruptError) for `repair`.
+      this.#poisoned = e;
+      throw e;
+    }
+    for (const r of out) g!.records.push(r);
+    return { records: out, durable: g!.done };
+  }
+
+  /**
+   * As appendNow with parseAfterHandOff, for a writer that folds the stored form (the engine,
+   * replay/fold.ts foldRaw; issue 15): each record is parsed back as a reader parses it — the
+   * redo part of a whole transaction alone — and the full record is made only if asked for
+   * (`record(i)`, or a subscriber of appended$), not on every command. A redo part that does
+   * not parse poisons the log as appendNow's parse-back does.
+   */
+  appendRawNow(records: NewRecord[], opts: AppendOptions = {}): { raws: RawRecord[]; record: (i: number) => LogRecord; durable: Promise<void> } {
+    const { frames, g } = this.#encodeNow(records, { ...opts, parseAfterHandOff: true });
+    if (frames.length === 0) return { raws: [], record: () => { throw new RangeError('no record'); }, durable: this.#lastWrite };
+    const raws: RawRecord[] = new Array(frames.length);
+    try {
+      for (let i = 0; i < frames.length; i++) raws[i] = frames[i]!.raw();
+    } catch (e) {
+      this.#poisoned = e;
+      throw e;
+    }
+    const made: (LogRecord | undefined)[] = new Array(frames.length);
+    const record = (i: number): LogRecord => (made[i] ??= frames[i]!.record());
+    for (let i = 0; i < frames.length; i++) g!.records.push(() => record(i));
+    return { raws, record, durable: g!.done };
+  }
+
+  /**
+   * Encodes `records` at the tip and puts them in the open group (handing it to the database
+   * when nothing is being written); parses nothing back unless told to parse before the hand-off.
+   */
+  #encodeNow(records: NewRecord[], opts: AppendOptions): { frames: (ReturnType<typeof encodeFrame> & { parsed?: LogRecord })[]; g: Group | undefined } {
     if (this.#closed || this.#closing !== undefined) throw new LogClosedError();
     const first = this.#tip + 1;
     if (opts.expectedSeq !== undefined && opts.expectedSeq !== first) throw new LogConflictError(opts.expectedSeq, first);
-    if (records.length === 0) return { records: [], durable: this.#lastWrite };
+    if (records.length === 0) return { frames: [], g: undefined };
     if (this.#poisoned) throw this.#poisoned;
-    const frames: ReturnType<typeof encodeFrame>[] = new Array(records.length);
+    const frames: (ReturnType<typeof encodeFrame> & { parsed?: LogRecord })[] = new Array(records.length);
     const ops: BatchOp[] = [];
     const { logPrefix, nidxPrefix } = this.#subs;
     let prev = this.#tipHash;
@@ -216,9 +264,8 @@ export class EventLog {
       for (const k of indexKeys(records[i] as unknown as LogRecord)) ops.push({ type: 'put', key: nidxPrefix + k + sk, value: '' });
       prev = f.hash;
     }
-    const out: LogRecord[] = new Array(records.length);
     const deferred = opts.parseAfterHandOff === true;
-    if (!deferred) for (let i = 0; i < frames.length; i++) out[i] = frames[i]!.record(); // throws before anything changes
+    if (!deferred) for (let i = 0; i < frames.length; i++) frames[i]!.parsed = frames[i]!.record(); // throws before anything changes
     this.#tip = first + records.length - 1;
     this.#tipHash = prev;
     let g = this.#open;
@@ -239,22 +286,7 @@ export class EventLog {
       group.done = this.#pending === 0 ? this.#serialNow(() => this.#writeGroup(group)) : this.#serial(() => this.#writeGroup(group));
       this.#lastWrite = group.done.catch(() => undefined);
     }
-    // The engine's own records are parsed back from their stored bodies (what a read will see)
-    // now that the batch is on its way: this runs while LevelDB writes and syncs, not before
-    // the write starts (issue 15).
-    if (deferred) {
-      try {
-        for (let i = 0; i < frames.length; i++) out[i] = frames[i]!.record();
-      } catch (e) {
-        // A body that does not round-trip is a codec bug, found after the batch was handed over:
-        // nothing more is appended and the record is never acknowledged; a reopen reports it
-        // (LogCorruptError) for `repair`.
-        this.#poisoned = e;
-        throw e;
-      }
-    }
-    for (const r of out) g!.records.push(r);
-    return { records: out, durable: g!.done };
+    return { frames, g };
   }
 
   /** Resolves once everything appended so far is written (or its write has failed). */
@@ -288,7 +320,19 @@ export class EventLog {
     this.#head = head;
     this.#headHash = hash;
     this.#index = { from, to: head, hash };
-    for (const r of g.records) this.#appended.next(r);
+    // (a record parsed back only for this: made only when someone listens)
+    if (this.#appended.observed) {
+      for (const r of g.records) {
+        let rec: LogRecord;
+        try {
+          rec = typeof r === 'function' ? r() : r;
+        } catch (e) {
+          this.#poisoned ??= e; // a codec bug (appendNow's parse-back would have thrown): no more appends
+          continue;
+        }
+        this.#appended.next(rec);
+      }
+    }
     // the anchor of the last synced head (store/anchor.ts), outside the WAL
     if (g.sync && this.#onSynced) await this.#onSynced(head, hash);
   }

@@ -37,6 +37,17 @@ export function cutAfterSeq(log: EventLog, afterSeq: number, onCut: () => void):
     }
     return appendNow(records, opts);
   };
+  // ... and its whole transactions, folded from their stored form (EventLog.appendRawNow)
+  const appendRawNow = log.appendRawNow.bind(log);
+  log.appendRawNow = (records: NewRecord[], opts: AppendOptions = {}) => {
+    const first = (opts.expectedSeq ?? log.head + 1);
+    const last = first + records.length - 1;
+    if (records.length > 0 && first <= afterSeq && afterSeq <= last) {
+      const r = appendRawNow(records.slice(0, afterSeq - first + 1), opts);
+      return { ...r, durable: r.durable.then(() => onCut()) };
+    }
+    return appendRawNow(records, opts);
+  };
 }
 
 export interface JournalOp { type: 'put' | 'del'; key: string; value?: string }

@@ -14,7 +14,7 @@
 // under `A` / `B` instead of `a` / `b`; an image with no template keeps `a` / `b`. Decoding is a pure function of the stored change, so every reader (replay,
 // audit, history, fixtures) sees the full pair without the state, and a change encodes to one
 // byte string (the hash chain needs that). Pure; no store access.
-import { canonicalJson } from './codec.js';
+import { canonicalEqual } from './canonical-equal.js';
 import { compactImage, expandImage, TEMPLATE_PROBE, templateFor, type Template } from './image-template.js';
 
 /** Record types whose data carries `changes` with images. */
@@ -29,30 +29,37 @@ const present = (o: Obj, k: string) => Object.prototype.hasOwnProperty.call(o, k
 
 /** `templated`: version 3 (images without their template's defaults, store/image-template.ts). */
 export function compactChanges(changes: unknown[], templated = false): unknown[] {
-  return changes.map((ch) => {
-    if (!isPlain(ch)) return ch;
-    const { before, after, ...rest } = ch as Obj & { before?: unknown; after?: unknown };
-    const b = before ?? null;
-    const a = after ?? null;
-    if (b === null && a === null) return rest;
-    // the stored before-image: templated under B where it can be
-    const tb = templated && b !== null ? templateFor(rest.c, b) : undefined;
-    const bOut = (): Obj => (tb ? { B: compactImage(tb, b as Obj) } : { b });
-    if (b === null) {
-      const ta = templated ? templateFor(rest.c, a) : undefined;
-      return ta ? { ...rest, A: compactImage(ta, a as Obj) } : { ...rest, a };
-    }
-    if (a === null) return { ...rest, ...bOut() };
-    if (!isPlain(b) || !isPlain(a)) return { ...rest, a, b };
-    const p: Obj = {};
-    const u: string[] = [];
-    for (const k of Object.keys(a)) {
-      if (!present(a, k)) continue;
-      if (!present(b, k) || canonicalJson(a[k]) !== canonicalJson(b[k])) p[k] = a[k];
-    }
-    for (const k of Object.keys(b)) if (present(b, k) && !present(a, k)) u.push(k);
-    return u.length ? { ...rest, ...bOut(), p, u: u.sort() } : { ...rest, ...bOut(), p };
-  });
+  return changes.map((ch) => compactChange(ch, templated));
+}
+
+/**
+ * One change's stored form. `noBefore`: the caller stores the before-image otherwise (a whole
+ * transaction's `R`, store/whole-txn.ts), so it is not templated only to be dropped (issue 15);
+ * the rest (the patch of an update) is the same.
+ */
+export function compactChange(ch: unknown, templated: boolean, noBefore = false): unknown {
+  if (!isPlain(ch)) return ch;
+  const { before, after, ...rest } = ch as Obj & { before?: unknown; after?: unknown };
+  const b = before ?? null;
+  const a = after ?? null;
+  if (b === null && a === null) return rest;
+  // the stored before-image: templated under B where it can be
+  const tb = templated && b !== null && !noBefore ? templateFor(rest.c, b) : undefined;
+  const bOut = (): Obj => (noBefore ? {} : tb ? { B: compactImage(tb, b as Obj) } : { b });
+  if (b === null) {
+    const ta = templated ? templateFor(rest.c, a) : undefined;
+    return ta ? { ...rest, A: compactImage(ta, a as Obj) } : { ...rest, a };
+  }
+  if (a === null) return { ...rest, ...bOut() };
+  if (!isPlain(b) || !isPlain(a)) return { ...rest, a, ...(noBefore ? {} : { b }) };
+  const p: Obj = {};
+  const u: string[] = [];
+  for (const k of Object.keys(a)) {
+    if (!present(a, k)) continue;
+    if (!present(b, k) || !canonicalEqual(a[k], b[k])) p[k] = a[k];
+  }
+  for (const k of Object.keys(b)) if (present(b, k) && !present(a, k)) u.push(k);
+  return u.length ? { ...rest, ...bOut(), p, u: u.sort() } : { ...rest, ...bOut(), p };
 }
 
 /**

@@ -16,7 +16,7 @@
 // stored image, so every reader (fold, audit, history, fixtures) gets the full image back
 // without the state, in sorted key order as canonical JSON parses; one image encodes to one
 // byte string (the hash chain needs that). Pure; no store access.
-import { canonicalJson } from './codec.js';
+import { canonicalEqual } from './canonical-equal.js';
 
 type Obj = Record<string, unknown>;
 const isPlain = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -78,8 +78,9 @@ export function templates(t: Template, data: unknown): data is Obj {
   return true;
 }
 
+// the same canonical text, compared without writing it (store/canonical-equal.ts)
 const same = (a: unknown, b: unknown): boolean =>
-  a === b || (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && canonicalJson(a) === canonicalJson(b));
+  a === b || (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && canonicalEqual(a, b));
 
 /** The template of collection `c` if `img` can be stored templated (a plain object without a "~" member). */
 export function templateFor(c: unknown, img: unknown): Template | undefined {
@@ -102,6 +103,7 @@ function defaultValue(d: Default, parent: Obj | undefined): unknown {
 
 /** The stored form of `img` under template `t` (`parent`: the enclosing image, for `{up}` defaults). */
 export function compactImage(t: Template, img: Obj, parent?: Obj): Obj {
+  if (parent === undefined) imageWork.compacted++;
   const out: Obj = {};
   const absent: string[] = [];
   for (const k of Object.keys(t.defaults)) if (!present(img, k)) absent.push(k);
@@ -155,9 +157,10 @@ export function copyJson(v: unknown): unknown {
 /**
  * Image work of decoding, counted (specs assert how much a replay expands and copies, never how
  * long it takes): whole images expanded from their templated form, and images deep-copied
- * because a record refers to one twice (store/whole-txn.ts `R`).
+ * because a record refers to one twice (store/whole-txn.ts `R`); and of encoding: whole images
+ * put in their templated form.
  */
-export const imageWork = { expanded: 0, copied: 0 };
+export const imageWork = { expanded: 0, copied: 0, compacted: 0 };
 
 /** A template's member names, sorted once: the decoder merges them with an image's stored keys. */
 interface Compiled {

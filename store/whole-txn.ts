@@ -16,7 +16,7 @@
 // reader that starts anywhere in the log decodes any record alone. The keys come back in sorted
 // order, as canonical JSON parses. Pure; no store access.
 import { canonicalJson } from './codec.js';
-import { compactChanges, expandChanges, storedAfter } from './image-delta.js';
+import { compactChange, expandChanges, storedAfter } from './image-delta.js';
 import { compactImage, copyJson, DECIDED_V3, expandImage, imageWork, templates } from './image-template.js';
 
 type Obj = Record<string, unknown>;
@@ -69,15 +69,13 @@ export function compactWhole(data: unknown): unknown {
   const latest = new Map<string, unknown>();
   const steps = data.steps.map((s) => {
     const changes = s.changes.map((ch) => {
-      const [out] = compactChanges([ch], true) as Obj[];
       const key = entityKey(ch);
       const before = ch.before ?? null;
       const prior = latest.get(key);
-      if (before !== null && prior !== undefined && prior !== null && sameImage(prior, before)) {
-        delete out!.B;
-        delete out!.b;
-        out!.R = 0;
-      }
+      // the before-image is this record's own earlier after-image: stored as `R`, not templated at all
+      const ref = before !== null && prior !== undefined && prior !== null && sameImage(prior, before);
+      const out = compactChange(ch, true, ref) as Obj;
+      if (ref) out.R = 0;
       latest.set(key, ch.after ?? null);
       return out;
     });

@@ -77,6 +77,12 @@ export async function referenceRun(calls: DrillCall[]): Promise<Reference> {
     if (r.records.length) batchEnds.push(r.records.at(-1)!.seq);
     return r;
   };
+  const appendRawNow = log.appendRawNow.bind(log);
+  log.appendRawNow = (records: NewRecord[], opts?: AppendOptions) => {
+    const r = appendRawNow(records, opts);
+    if (r.raws.length) batchEnds.push(r.raws.at(-1)!.seq);
+    return r;
+  };
   const engine = await Engine.open(log, { clock: FIXED_CLOCK });
   const mem = new MemoryBackend();
   const ops: DrillOp[] = [];
