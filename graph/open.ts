@@ -287,6 +287,12 @@ function openNodeProbed(
   newNode(p, { name, auto, driver, ro, forceShare, options: eff, explicit, unmap, inheritsFrom: inh?.parent || null });
   if (file?.inline) p.patchNode(file.name, { inheritsFrom: name });
   const fileNode = () => (file ? p.node(file.name) : undefined);
+  // the drivers' bdrv_open_file_child / bdrv_open_child(NULL, options, "file", …, allow_none
+  // false): with neither `file` options nor a reference nor a file name, bdrv_open_child_bs
+  // refuses. QAPI makes blockdev-add name one; a node opened from a "json:" file name holding
+  // another driver's options does not (bdrv_img_create's backing check of a copy-before-write
+  // node, whose file name is its child's: cbw_refresh_filename)
+  const needFile = (): void => { if (!file) throw new QmpError('A block device must be specified for "file"'); };
 
   switch (driver) {
     case 'file': {
@@ -320,6 +326,7 @@ function openNodeProbed(
       p.patchNode(name, { size: Number(opts.size ?? GIB) });
       break;
     case 'qcow2': {
+      needFile();
       attachOpened(p, name, file!.name, 'file', ROLE_IMAGE);
       formatLockIfNeeded(p, name);
       // qcow2_do_open reads the header through bs->file, whatever filters lie in between
@@ -352,6 +359,8 @@ function openNodeProbed(
       break;
     }
     case 'raw': {
+      // raw_open: raw_read_options (QAPI-checked here), then bdrv_open_child "file"
+      needFile();
       attachOpened(p, name, file!.name, 'file', rawIsSlice(eff, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText) ? ROLE_DATA | ROLE_PRIMARY : ROLE_FILTERED | ROLE_PRIMARY);
       formatLockIfNeeded(p, name);
       // raw_apply_options: real_size = bdrv_getlength(bs->file->bs), which asks a variable-length
@@ -361,6 +370,7 @@ function openNodeProbed(
       break;
     }
     case 'throttle': {
+      needFile();
       attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
       // throttle_configure_tgm: no group at all (a throttle node opened by a drive-backup or
       // drive-mirror `format`, which QAPI does not make name one) is refused before a missing one
@@ -373,12 +383,14 @@ function openNodeProbed(
       break;
     }
     case 'copy-on-read': {
+      needFile();
       attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
       // refresh_total_sectors -> cor_getlength: bdrv_getlength(bs->file->bs)
       p.patchNode(name, { size: getLength(p, file!.name) });
       break;
     }
     case 'compress': {
+      needFile();
       // compress_open (block/filter-compress.c): the file child, then block_driver_can_compress
       // of bs->file->bs->drv alone (not through filters: copy-on-read and throttle have
       // .bdrv_co_pwritev_compressed themselves, whatever lies below them)
@@ -412,6 +424,11 @@ function openNodeProbed(
       break;
     }
     case 'copy-before-write': {
+      // cbw_open -> cbw_parse_options: visit_type_BlockdevOptions of the whole QDict, before any
+      // child opens: BlockdevOptionsCbw's required members in order (the base's `file` first;
+      // a file opened from a file name is in the QDict by its node name again)
+      if (!file) throw new QmpError("Parameter 'file' is missing");
+      if (opts.target === undefined) throw new QmpError("Parameter 'target' is missing");
       // cbw_open (block/copy-before-write.c): bdrv_open_file_child, then the `target` child
       // (BDRV_CHILD_DATA), then the optional bitmap (block_dirty_bitmap_lookup)
       attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
@@ -436,6 +453,7 @@ function openNodeProbed(
       break;
     }
     case 'snapshot-access': {
+      needFile();
       // snapshot_access_open: bdrv_open_child("file", BDRV_CHILD_DATA | BDRV_CHILD_PRIMARY)
       attachOpened(p, name, file!.name, 'file', ROLE_DATA | ROLE_PRIMARY);
       // cbw_open / snapshot_access_open: bs->total_sectors = bs->file->bs->total_sectors (no
