@@ -302,7 +302,7 @@ function blockCopyCall(p: Proc, d: BackupData, firstTask = false): CopyCall {
     if (counts) {
       const error = jobWriteError(p, d.target, pos, n);
       if (error !== undefined) return { error };
-      if (st.alloc) writeGuestData(p, d.target, pos, n);
+      if (st.alloc) writeGuestData(p, d.target, pos, n, d.source);
     }
     if (firstTask && counts) return {};
     pos += n;
