@@ -122,7 +122,7 @@ export function openResidue(q: Proc, log: readonly string[]): void {
 }
 
 /** Drivers with .bdrv_file_open: bdrv_fill_options treats them as protocols. */
-const FILE_OPEN = new Set(['file', 'host_device', 'null-co', 'null-aio', 'blkdebug']);
+const FILE_OPEN = new Set(['file', 'host_device', 'null-co', 'null-aio', 'blkdebug', 'blkverify', 'nbd']);
 
 /**
  * bdrv_fill_options with a file name (a header's backing file handed to an inline backing
@@ -153,11 +153,77 @@ function fillFromFilename(eff: Flat, filename: string): void {
       if (c > 0) eff.config = rest.slice(0, c);
       eff['x-image'] = rest.slice(c + 1);
     }
+  } else if (drv === 'nbd') {
+    nbdParseFilename(eff, filename);
+  } else if (drv === 'blkverify') {
+    // blkverify_parse_filename: without the "blkverify:" prefix the whole name is the test
+    // image's; with it, "blkverify:RAW:IMAGE"
+    if (!filename.startsWith('blkverify:')) eff['x-image'] = filename;
+    else {
+      const rest = filename.slice('blkverify:'.length);
+      const c = rest.indexOf(':');
+      if (c < 0) throw new QmpError('blkverify requires raw copy and original image path');
+      eff['x-raw'] = rest.slice(0, c);
+      eff['x-image'] = rest.slice(c + 1);
+    }
   } else eff.filename = filename;
 }
 
+/**
+ * nbd_parse_filename (block/nbd.c): a URL (nbd_parse_uri: "nbd[+tcp]://HOST[:PORT][/EXPORT]",
+ * "nbd+unix://[/EXPORT]?socket=PATH"; anything else "No valid URL specified"), or the legacy
+ * "nbd:unix:PATH[:exportname=EXPORT]" / "nbd:HOST:PORT[:exportname=EXPORT]". The server goes in
+ * as server.* options, which nbd_open reads as blockdev-add's `server`.
+ */
+function nbdParseFilename(eff: Flat, filename: string): void {
+  if (filename.includes('://')) {
+    const m = /^(nbd|nbd\+tcp|nbd\+unix):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?$/.exec(filename);
+    const bad = () => new QmpError('No valid URL specified');
+    if (!m) throw bad();
+    const [, scheme, authority, path, query] = m;
+    const unix = scheme === 'nbd+unix';
+    const exp = path!.replace(/^\//, '');
+    const params = query ? query.split(/[&;]/).filter(Boolean).map((q) => q.split('=')) : [];
+    if (params.length > 1 || (unix && !params.length) || (!unix && params.length)) throw bad();
+    if (unix) {
+      if (authority || params[0]![0] !== 'socket') throw bad();
+      if (exp) eff.export = exp;
+      eff['server.type'] = 'unix';
+      eff['server.path'] = decodeURIComponent(params[0]![1] ?? '');
+    } else {
+      if (!authority) throw bad();
+      if (exp) eff.export = exp;
+      const hp = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(authority);
+      if (!hp) throw bad();
+      eff['server.type'] = 'inet';
+      eff['server.host'] = hp[1]!.replace(/^\[(.*)\]$/, '$1');
+      eff['server.port'] = String(Number(hp[2] || 0) || 10809); // NBD_DEFAULT_PORT
+    }
+    return;
+  }
+  let file = filename;
+  const en = file.indexOf(':exportname=');
+  if (en >= 0) {
+    if (en + ':exportname='.length === file.length) return;
+    eff.export = file.slice(en + ':exportname='.length);
+    file = file.slice(0, en);
+  }
+  if (!file.startsWith('nbd:')) throw new QmpError("File name string for NBD must start with 'nbd:'");
+  const spec = file.slice('nbd:'.length);
+  if (!spec) return;
+  if (spec.startsWith('unix:')) {
+    eff['server.type'] = 'unix';
+    eff['server.path'] = spec.slice('unix:'.length);
+  } else {
+    const c = spec.lastIndexOf(':');
+    eff['server.type'] = 'inet';
+    eff['server.host'] = c < 0 ? spec : spec.slice(0, c);
+    if (c >= 0) eff['server.port'] = spec.slice(c + 1);
+  }
+}
+
 /** Protocol drivers by protocol_name (the model's drivers with .bdrv_file_open). */
-const PROTOCOLS: Record<string, string> = { file: 'file', 'host_device': 'host_device', 'null-co': 'null-co', 'null-aio': 'null-aio', blkdebug: 'blkdebug' };
+const PROTOCOLS: Record<string, string> = { file: 'file', 'host_device': 'host_device', 'null-co': 'null-co', 'null-aio': 'null-aio', blkdebug: 'blkdebug', blkverify: 'blkverify', nbd: 'nbd', 'nbd+tcp': 'nbd', 'nbd+unix': 'nbd' };
 
 /**
  * bdrv_find_protocol(filename, allow_protocol_prefix = true): a host device node is host_device
@@ -408,8 +474,11 @@ function openNodeProbed(
       // nbd_open: connect and negotiate (graph/nbd-client.ts); a read-only export makes the node
       // read-only where auto-read-only allows it (bdrv_apply_auto_read_only), else nbd_open
       // fails with -EACCES and no message of its own (bdrv_open_driver: "Could not open image")
-      const server = opts.server as Record<string, unknown>;
-      const exportName = opts.export === undefined ? undefined : String(opts.export);
+      // (a server parsed from a file name, nbd_parse_filename, is in the flat server.* options)
+      const fromName = eff['server.type'] === undefined ? undefined
+        : Object.fromEntries(Object.entries(eff).filter(([k]) => k.startsWith('server.')).map(([k, v]) => [k.slice('server.'.length), v]));
+      const server = (opts.server ?? fromName) as Record<string, unknown>;
+      const exportName = opts.export !== undefined ? String(opts.export) : eff.export !== undefined ? String(eff.export) : undefined;
       const { proc: host, exp } = nbdConnect(p, server, exportName);
       let ro = p.node(name)!.ro;
       if (!exp.writable && !ro) {
@@ -485,7 +554,13 @@ function openNodeProbed(
       // plain data child (BDRV_CHILD_DATA); the node's length is the test image's
       const raw = openChildRef(p, opts.raw, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-raw'] === undefined ? undefined : String(eff['x-raw']) }, pendingAborts, 'raw');
       attachOpened(p, name, raw.name, 'raw', ROLE_FILTERED | ROLE_PRIMARY);
-      const test = openChildRef(p, opts.test, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-image'] === undefined ? undefined : String(eff['x-image']) }, pendingAborts, 'test');
+      // bdrv_inherited_options: a pure data child of a non-format node is format-probed
+      // (BDRV_O_PROTOCOL cleared), so a test image named by x-image alone (blkverify_parse_filename:
+      // a "blkverify:RAW:IMAGE" backing file name) is a format node over its file: find_image_format,
+      // qcow2_probe's magic or raw (a protocol-prefixed name is left to the protocol)
+      const xImage = eff['x-image'] === undefined ? undefined : String(eff['x-image']);
+      const probed = opts.test === undefined && xImage !== undefined && findProtocol(xImage) === 'file' ? { driver: p.image(xImage.replace(/^file:/, ''))?.format === 'qcow2' ? 'qcow2' : 'raw' } : opts.test;
+      const test = openChildRef(p, probed, { parent: name, role: 'child', parentOptions: eff, filename: xImage }, pendingAborts, 'test');
       attachOpened(p, name, test.name, 'test', ROLE_DATA);
       p.patchNode(name, { size: getLength(p, test.name) }); // blkverify_getlength
       break;
