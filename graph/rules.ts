@@ -211,6 +211,7 @@ export const RULES = defineRules({
       { transcript: 'internal-snapshot-filters.json', step: 6 },
       { transcript: 'fuzz-backup-top-cbw-backing.json', step: 2 }, { transcript: 'fuzz-backup-protocol-copies-qcow2.json', step: 1 },
       { transcript: 'fuzz-backup-top-backing-kinds.json', step: 6 },
+      { transcript: 'fuzz-jobs-copy-qcow2-bytes.json', step: 1 },
       { transcript: 'fuzz-qcow2-over-snapshot-access.json', step: 5 },
       { transcript: 'drive-backup-target-open.json', step: 2 }, { transcript: 'fuzz-backup-throttled-target-grows.json', step: 1 },
       ...[1, 2, 8, 9].map((step) => ({ transcript: 'backup-target-file-length.json', step })),
