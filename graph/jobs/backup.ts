@@ -28,6 +28,7 @@ import { addJobEdge, dropRef, removeJobEdges } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { blockDriverCanCompress } from '../drivers.js';
 import { registerDeferredStart } from './held-drain.js';
+import { rule } from '../rules.js';
 
 export interface BackupData {
   kind: 'backup';
@@ -370,6 +371,17 @@ registerJobDriver('backup', {
   clean(ctx, j) {
     const { p } = ctx;
     const d = p.job(j.id)!.data as unknown as BackupData;
+    // QEMU 10.0 dies here when a node was appended over the source since the job started (the
+    // filter's file child is that node now): rule 'backup-end-after-append-asserts'
+    const child = d.cbw && p.node(d.cbw) ? filterChild(p, d.cbw)?.child : undefined;
+    if (child !== undefined && child !== d.source && rule(p, 'backup-end-after-append-asserts')) {
+      throw new QemuAbortRefusal(
+        `Backup job '${j.id}' would end with '${child}' appended over its source '${d.source}' ` +
+        "(QEMU 10.0 aborts here: backup_clean -> bdrv_cbw_drop: bdrv_do_drained_end: Assertion `bs->quiesce_counter > 0' failed); " +
+        'refused by blockgraph',
+        'backup_clean -> bdrv_cbw_drop',
+      );
+    }
     removeJobEdges(p, j.id);
     cbwDrop(p, d.cbw);
     p.patchJob(j.id, { data: { ...p.job(j.id)!.data, cbw: null } });

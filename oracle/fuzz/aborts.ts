@@ -50,6 +50,12 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   }
   const hang = snaps.find((n) => typeof n === 'string' && p.driver(n) === 'compress');
   if (hang) return `QEMU 10.0 hang: a node appended above compress filter '${hang as string}' (bdrv_append → compress_refresh_limits under the graph writer lock)`;
+  // QEMU 10.0 abort (graph/rules.ts 'backup-end-after-append-asserts'): a snapshot appended over
+  // the source of a backup job (the file child of its copy-before-write filter, one blockdev-add
+  // did not make) kills the daemon when that job ends, whenever that is: never sent
+  const snapped = snaps.slice(0, step.execute === 'transaction' ? undefined : 1);
+  const backupSource = snapped.find((n) => typeof n === 'string' && p.graph.edges.some((e) => e.child === n && e.name === 'file' && p.driver(e.parent) === 'copy-before-write' && !p.monitorOwned.has(e.parent)));
+  if (backupSource) return `QEMU 10.0 abort: a snapshot over '${backupSource as string}', the source of a backup job (backup_clean -> bdrv_cbw_drop: Assertion \`bs->quiesce_counter > 0' failed when the job ends)`;
   // QEMU 10.0 abort (graph/rules.ts 'insert-node-context-asserts'): a job's filter inserted over a
   // node in an iothread that nothing pins there moves it to the main loop, and bdrv_insert_node
   // asserts it did not (7.2 carries it out)
