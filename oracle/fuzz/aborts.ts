@@ -312,7 +312,7 @@ function snapshotOverBackupSource(execute: string, a: JsonObject, p: ProcView): 
   const only = acts.length === 1 && typeof acts[0]!.type === 'string' && isObj(acts[0]!.data) ? of(acts[0]!.type, acts[0]!.data) : undefined;
   const node = execute === 'transaction' ? only : of(execute, a);
   if (typeof node !== 'string') return undefined;
-  const source = p.graph.edges.some((e) => e.child === node && e.name === 'file' && p.driver(e.parent) === 'copy-before-write' && !p.monitorOwned.has(e.parent));
+  const source = (p.graph?.edges ?? []).some((e) => e.child === node && e.name === 'file' && p.driver(e.parent) === 'copy-before-write' && !p.monitorOwned.has(e.parent));
   return source ? `QEMU 10.0 abort: a snapshot over '${node}', the source of a backup job (backup_clean -> bdrv_cbw_drop: Assertion \`bs->quiesce_counter > 0' failed when the job ends)` : undefined;
 }
 
