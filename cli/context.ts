@@ -84,6 +84,8 @@ export function exitCodeFor(e: unknown): number {
   if (e instanceof BlockgraphError) {
     if (e.code === 'BG_LOG_CORRUPT' || e.code === 'BG_LOG_PROTOCOL' || e.code === 'BG_SNAPSHOT_CORRUPT' || e.code === 'BG_STORE_DAMAGED') return EXIT.corrupt;
     if (e.code === 'BG_STORAGE_IO') return EXIT.io;
+    // a bug in the model, reported cleanly (nothing applied): still an internal error
+    if (e.code === 'BG_MODEL_CRASH') return EXIT.internal;
     if (e.code === 'BG_LOG_LOCKED') return EXIT.locked;
     if (e.code === 'BG_BAD_INPUT' || e.code === 'BG_NOT_FOUND') return EXIT.usage;
     return EXIT.failed;

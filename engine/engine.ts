@@ -4,7 +4,7 @@
 // Subject once durable. One engine per store; commands are serialized through one queue, so two
 // callers never interleave a transaction.
 import { Subject } from 'rxjs';
-import { BlockgraphError } from '../errors/index.js';
+import { BlockgraphError, ModelCrashError } from '../errors/index.js';
 import { DigestCache, digestApply, digestApplySteps, digestHex, stateDigest } from '../graph/hash.js';
 import type { State } from '../graph/types.js';
 import type { ModelBackend } from '../commands/model-host.js';
@@ -107,7 +107,7 @@ export class Engine implements ModelBackend {
 
   private async run(proc: string, command: string, args: Record<string, unknown> | undefined, meta: { causation?: string; onTxn?: (txn: string) => void }): Promise<{ r: ExecResult; durable: Promise<unknown> }> {
     if (this.failed) throw this.failed;
-    const r = executeCommand(this.fold.state, proc, command, args);
+    const r = decide(this.fold.state, proc, command, args);
     const at = this.now();
     // an error that still changed the graph (a transaction's abort residue) is logged as a txn
     if ('error' in r.reply && !r.mutates) {
@@ -302,6 +302,20 @@ export class Engine implements ModelBackend {
     }
     this.queue = p.catch(() => undefined).finally(() => { this.pending--; });
     return p;
+  }
+}
+
+/**
+ * The model's decision. It runs on a Draft and writes nothing, so an exception that is not a
+ * refusal (a bug in the model) leaves the state and the log as they were: it is turned into a
+ * ModelCrashError naming the command, and the engine stays usable for the next one.
+ */
+function decide(state: State, proc: string, command: string, args: Record<string, unknown> | undefined): ExecResult {
+  try {
+    return executeCommand(state, proc, command, args);
+  } catch (e) {
+    if (e instanceof BlockgraphError) throw e;
+    throw new ModelCrashError(command, e);
   }
 }
 

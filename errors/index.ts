@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'BG_NOT_FOUND'
   | 'BG_REPLAY_DIVERGED'
   | 'BG_INVARIANT'
+  | 'BG_MODEL_CRASH'          // the model threw while deciding a command (a bug): nothing applied, nothing logged
   | 'BG_UNSUPPORTED';
 
 export class BlockgraphError extends Error {
@@ -113,6 +114,20 @@ export class QmpError extends BlockgraphError {
     this.name = 'QmpError';
     this.cls = cls;
     this.desc = desc;
+  }
+}
+
+/**
+ * The model threw something other than a refusal while deciding a command: a bug in blockgraph,
+ * not an answer of QEMU's. The command was not applied and nothing of it was logged (the engine
+ * decides before it writes); the engine goes on with the next command. `cause` is the exception.
+ */
+export class ModelCrashError extends BlockgraphError {
+  constructor(readonly command: string, cause: unknown) {
+    const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super('BG_MODEL_CRASH', `blockgraph: internal error in the model running '${command}' (not applied, the log is unchanged): ${what}`, { command });
+    this.name = 'ModelCrashError';
+    this.cause = cause;
   }
 }
 

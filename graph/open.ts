@@ -123,7 +123,7 @@ export function openResidue(q: Proc, log: readonly string[]): void {
 }
 
 /** Drivers with .bdrv_file_open: bdrv_fill_options treats them as protocols. */
-const FILE_OPEN = new Set(['file', 'host_device', 'null-co', 'null-aio', 'blkdebug']);
+const FILE_OPEN = new Set(['file', 'host_device', 'null-co', 'null-aio', 'blkdebug', 'blkverify', 'nbd']);
 
 /**
  * bdrv_fill_options with a file name (a header's backing file handed to an inline backing
@@ -154,11 +154,77 @@ function fillFromFilename(eff: Flat, filename: string): void {
       if (c > 0) eff.config = rest.slice(0, c);
       eff['x-image'] = rest.slice(c + 1);
     }
+  } else if (drv === 'nbd') {
+    nbdParseFilename(eff, filename);
+  } else if (drv === 'blkverify') {
+    // blkverify_parse_filename: without the "blkverify:" prefix the whole name is the test
+    // image's; with it, "blkverify:RAW:IMAGE"
+    if (!filename.startsWith('blkverify:')) eff['x-image'] = filename;
+    else {
+      const rest = filename.slice('blkverify:'.length);
+      const c = rest.indexOf(':');
+      if (c < 0) throw new QmpError('blkverify requires raw copy and original image path');
+      eff['x-raw'] = rest.slice(0, c);
+      eff['x-image'] = rest.slice(c + 1);
+    }
   } else eff.filename = filename;
 }
 
+/**
+ * nbd_parse_filename (block/nbd.c): a URL (nbd_parse_uri: "nbd[+tcp]://HOST[:PORT][/EXPORT]",
+ * "nbd+unix://[/EXPORT]?socket=PATH"; anything else "No valid URL specified"), or the legacy
+ * "nbd:unix:PATH[:exportname=EXPORT]" / "nbd:HOST:PORT[:exportname=EXPORT]". The server goes in
+ * as server.* options, which nbd_open reads as blockdev-add's `server`.
+ */
+function nbdParseFilename(eff: Flat, filename: string): void {
+  if (filename.includes('://')) {
+    const m = /^(nbd|nbd\+tcp|nbd\+unix):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?$/.exec(filename);
+    const bad = () => new QmpError('No valid URL specified');
+    if (!m) throw bad();
+    const [, scheme, authority, path, query] = m;
+    const unix = scheme === 'nbd+unix';
+    const exp = path!.replace(/^\//, '');
+    const params = query ? query.split(/[&;]/).filter(Boolean).map((q) => q.split('=')) : [];
+    if (params.length > 1 || (unix && !params.length) || (!unix && params.length)) throw bad();
+    if (unix) {
+      if (authority || params[0]![0] !== 'socket') throw bad();
+      if (exp) eff.export = exp;
+      eff['server.type'] = 'unix';
+      eff['server.path'] = decodeURIComponent(params[0]![1] ?? '');
+    } else {
+      if (!authority) throw bad();
+      if (exp) eff.export = exp;
+      const hp = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(authority);
+      if (!hp) throw bad();
+      eff['server.type'] = 'inet';
+      eff['server.host'] = hp[1]!.replace(/^\[(.*)\]$/, '$1');
+      eff['server.port'] = String(Number(hp[2] || 0) || 10809); // NBD_DEFAULT_PORT
+    }
+    return;
+  }
+  let file = filename;
+  const en = file.indexOf(':exportname=');
+  if (en >= 0) {
+    if (en + ':exportname='.length === file.length) return;
+    eff.export = file.slice(en + ':exportname='.length);
+    file = file.slice(0, en);
+  }
+  if (!file.startsWith('nbd:')) throw new QmpError("File name string for NBD must start with 'nbd:'");
+  const spec = file.slice('nbd:'.length);
+  if (!spec) return;
+  if (spec.startsWith('unix:')) {
+    eff['server.type'] = 'unix';
+    eff['server.path'] = spec.slice('unix:'.length);
+  } else {
+    const c = spec.lastIndexOf(':');
+    eff['server.type'] = 'inet';
+    eff['server.host'] = c < 0 ? spec : spec.slice(0, c);
+    if (c >= 0) eff['server.port'] = spec.slice(c + 1);
+  }
+}
+
 /** Protocol drivers by protocol_name (the model's drivers with .bdrv_file_open). */
-const PROTOCOLS: Record<string, string> = { file: 'file', 'host_device': 'host_device', 'null-co': 'null-co', 'null-aio': 'null-aio', blkdebug: 'blkdebug' };
+const PROTOCOLS: Record<string, string> = { file: 'file', 'host_device': 'host_device', 'null-co': 'null-co', 'null-aio': 'null-aio', blkdebug: 'blkdebug', blkverify: 'blkverify', nbd: 'nbd', 'nbd+tcp': 'nbd', 'nbd+unix': 'nbd' };
 
 /**
  * bdrv_find_protocol(filename, allow_protocol_prefix = true): a host device node is host_device
@@ -288,6 +354,12 @@ function openNodeProbed(
   newNode(p, { name, auto, driver, ro, forceShare, options: eff, explicit, unmap, inheritsFrom: inh?.parent || null });
   if (file?.inline) p.patchNode(file.name, { inheritsFrom: name });
   const fileNode = () => (file ? p.node(file.name) : undefined);
+  // the drivers' bdrv_open_file_child / bdrv_open_child(NULL, options, "file", …, allow_none
+  // false): with neither `file` options nor a reference nor a file name, bdrv_open_child_bs
+  // refuses. QAPI makes blockdev-add name one; a node opened from a "json:" file name holding
+  // another driver's options does not (bdrv_img_create's backing check of a copy-before-write
+  // node, whose file name is its child's: cbw_refresh_filename)
+  const needFile = (): void => { if (!file) throw new QmpError('A block device must be specified for "file"'); };
 
   switch (driver) {
     case 'file': {
@@ -321,6 +393,7 @@ function openNodeProbed(
       p.patchNode(name, { size: Number(opts.size ?? GIB) });
       break;
     case 'qcow2': {
+      needFile();
       attachOpened(p, name, file!.name, 'file', ROLE_IMAGE);
       formatLockIfNeeded(p, name);
       // qcow2_do_open reads the header through bs->file, whatever filters lie in between
@@ -353,6 +426,8 @@ function openNodeProbed(
       break;
     }
     case 'raw': {
+      // raw_open: raw_read_options (QAPI-checked here), then bdrv_open_child "file"
+      needFile();
       attachOpened(p, name, file!.name, 'file', rawIsSlice(eff, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText) ? ROLE_DATA | ROLE_PRIMARY : ROLE_FILTERED | ROLE_PRIMARY);
       formatLockIfNeeded(p, name);
       // raw_apply_options: real_size = bdrv_getlength(bs->file->bs), which asks a variable-length
@@ -362,6 +437,7 @@ function openNodeProbed(
       break;
     }
     case 'throttle': {
+      needFile();
       attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
       // throttle_configure_tgm: no group at all (a throttle node opened by a drive-backup or
       // drive-mirror `format`, which QAPI does not make name one) is refused before a missing one
@@ -374,12 +450,14 @@ function openNodeProbed(
       break;
     }
     case 'copy-on-read': {
+      needFile();
       attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
       // refresh_total_sectors -> cor_getlength: bdrv_getlength(bs->file->bs)
       p.patchNode(name, { size: getLength(p, file!.name) });
       break;
     }
     case 'compress': {
+      needFile();
       // compress_open (block/filter-compress.c): the file child, then block_driver_can_compress
       // of bs->file->bs->drv alone (not through filters: copy-on-read and throttle have
       // .bdrv_co_pwritev_compressed themselves, whatever lies below them)
@@ -397,8 +475,11 @@ function openNodeProbed(
       // nbd_open: connect and negotiate (graph/nbd-client.ts); a read-only export makes the node
       // read-only where auto-read-only allows it (bdrv_apply_auto_read_only), else nbd_open
       // fails with -EACCES and no message of its own (bdrv_open_driver: "Could not open image")
-      const server = opts.server as Record<string, unknown>;
-      const exportName = opts.export === undefined ? undefined : String(opts.export);
+      // (a server parsed from a file name, nbd_parse_filename, is in the flat server.* options)
+      const fromName = eff['server.type'] === undefined ? undefined
+        : Object.fromEntries(Object.entries(eff).filter(([k]) => k.startsWith('server.')).map(([k, v]) => [k.slice('server.'.length), v]));
+      const server = (opts.server ?? fromName) as Record<string, unknown>;
+      const exportName = opts.export !== undefined ? String(opts.export) : eff.export !== undefined ? String(eff.export) : undefined;
       const { proc: host, exp } = nbdConnect(p, server, exportName);
       let ro = p.node(name)!.ro;
       if (!exp.writable && !ro) {
@@ -413,6 +494,11 @@ function openNodeProbed(
       break;
     }
     case 'copy-before-write': {
+      // cbw_open -> cbw_parse_options: visit_type_BlockdevOptions of the whole QDict, before any
+      // child opens: BlockdevOptionsCbw's required members in order (the base's `file` first;
+      // a file opened from a file name is in the QDict by its node name again)
+      if (!file) throw new QmpError("Parameter 'file' is missing");
+      if (opts.target === undefined) throw new QmpError("Parameter 'target' is missing");
       // cbw_open (block/copy-before-write.c): bdrv_open_file_child, then the `target` child
       // (BDRV_CHILD_DATA), then the optional bitmap (block_dirty_bitmap_lookup)
       attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
@@ -437,6 +523,7 @@ function openNodeProbed(
       break;
     }
     case 'snapshot-access': {
+      needFile();
       // snapshot_access_open: bdrv_open_child("file", BDRV_CHILD_DATA | BDRV_CHILD_PRIMARY)
       attachOpened(p, name, file!.name, 'file', ROLE_DATA | ROLE_PRIMARY);
       // cbw_open / snapshot_access_open: bs->total_sectors = bs->file->bs->total_sectors (no
@@ -468,7 +555,13 @@ function openNodeProbed(
       // plain data child (BDRV_CHILD_DATA); the node's length is the test image's
       const raw = openChildRef(p, opts.raw, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-raw'] === undefined ? undefined : String(eff['x-raw']) }, pendingAborts, 'raw');
       attachOpened(p, name, raw.name, 'raw', ROLE_FILTERED | ROLE_PRIMARY);
-      const test = openChildRef(p, opts.test, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-image'] === undefined ? undefined : String(eff['x-image']) }, pendingAborts, 'test');
+      // bdrv_inherited_options: a pure data child of a non-format node is format-probed
+      // (BDRV_O_PROTOCOL cleared), so a test image named by x-image alone (blkverify_parse_filename:
+      // a "blkverify:RAW:IMAGE" backing file name) is a format node over its file: find_image_format,
+      // qcow2_probe's magic or raw (a protocol-prefixed name is left to the protocol)
+      const xImage = eff['x-image'] === undefined ? undefined : String(eff['x-image']);
+      const probed = opts.test === undefined && xImage !== undefined && findProtocol(xImage) === 'file' ? { driver: p.image(xImage.replace(/^file:/, ''))?.format === 'qcow2' ? 'qcow2' : 'raw' } : opts.test;
+      const test = openChildRef(p, probed, { parent: name, role: 'child', parentOptions: eff, filename: xImage }, pendingAborts, 'test');
       attachOpened(p, name, test.name, 'test', ROLE_DATA);
       p.patchNode(name, { size: getLength(p, test.name) }); // blkverify_getlength
       break;

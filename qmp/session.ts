@@ -17,6 +17,7 @@ import { jsonSafe } from '../commands/json-safe.js';
 import { JsonMessageReader, QEMU_JSON_LIMITS, type JsonLimits, type JsonMessage } from './json-reader.js';
 import { RawJson, toQmpJson } from './json-writer.js';
 import { decodeRequest } from './request.js';
+import { ModelCrashError } from '../errors/index.js';
 
 export interface SessionLimits {
   /** Unread output (bytes) past which the session stops reading and running requests. */
@@ -218,8 +219,10 @@ export class QmpSession {
       });
       if (execute === 'quit' && 'return' in r.reply) this.host.quit();
     }, (e) => {
-      // the log could not take the command (full disk, closed store): never acknowledge it
       this.host.note(`command ${execute} failed: ${(e as Error).message}`);
+      // a bug in the model: refused, with what went wrong (nothing was applied or logged)
+      if (e instanceof ModelCrashError) return this.reply({ error: { class: 'GenericError', desc: e.message } }, id);
+      // the log could not take the command (full disk, closed store): never acknowledge it
       this.reply({ error: { class: 'GenericError', desc: `blockgraph: the command could not be logged: ${(e as Error).message}` } }, id);
     });
     if (execute === 'quit') await answered;

@@ -296,7 +296,7 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
     }
     const error = jobWriteError(p, d.target, pos, n);
     if (error !== undefined) return { error, isRead: false };
-    if (st.alloc) writeGuestData(p, d.target, pos, n);
+    if (st.alloc) writeGuestData(p, d.target, pos, n, d.source);
     pos += n;
     if (firstTask) return pos < len ? { next: pos } : {};
   }

@@ -40,8 +40,11 @@ function fileAt(p: Proc, node: string, offset: number): { img: Image; offset: nu
   return undefined;
 }
 
-/** Guest bytes [offset, offset + n) written to `dest`. */
-export function writeGuestData(p: Proc, dest: string, offset: number, n: number): void {
+/**
+ * Guest bytes [offset, offset + n) written to `dest`, read at the same offset of `src` (the job's
+ * source, when it has one).
+ */
+export function writeGuestData(p: Proc, dest: string, offset: number, n: number, src?: string): void {
   const node = p.node(dest);
   if (!node || n <= 0) return;
   if (node.driver === 'qcow2') {
@@ -53,7 +56,24 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number)
     return;
   }
   const at = fileAt(p, dest, offset);
-  if (!at || at.img.format !== 'qcow2' || at.offset >= QCOW_HEADER_BYTES) return;
+  if (!at || at.offset >= QCOW_HEADER_BYTES) return;
+  // The bytes are what the source reads there. A source that reads a host file holding a qcow2
+  // image unchanged (a file node over it, filters, an offset-less raw node: a backup or mirror of
+  // the image's protocol node) from its start copies that image's header, and with it the
+  // metadata it points to: the destination file now holds that image (whatever it held before),
+  // and qcow2_open's magic check finds it there. Only a write that starts at both files' first
+  // byte and covers the whole header is such a copy.
+  const from = src !== undefined && at.offset === 0 && n >= QCOW_HEADER_BYTES ? fileAt(p, src, offset) : undefined;
+  if (from && from.offset === 0 && from.img.format === 'qcow2') {
+    const copy: Image = { ...from.img, file: at.img.file };
+    delete copy.fileLength;
+    // the destination file keeps its length where it was longer, else the write extended it
+    const len = Math.max(hostFileLength(at.img), Math.min(hostFileLength(from.img), n));
+    if (len !== hostFileLength(copy)) copy.fileLength = len;
+    p.d.put(HOST, 'images', at.img.file, copy);
+    return;
+  }
+  if (at.img.format !== 'qcow2') return;
   // the header is overwritten with guest data: the file is a raw file of the same length now
   p.d.put(HOST, 'images', at.img.file, { file: at.img.file, format: 'raw', size: hostFileLength(at.img) } satisfies Image);
 }

@@ -186,7 +186,7 @@ function runMirrorLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boole
       if (action === 'report') r.ret ??= failed.errno;
       else {
         // after a failed read, the iteration's other requests are copied
-        if (failed.isRead) writeData(p, r.dest, it.offset, it.bytes);
+        if (failed.isRead) writeData(p, r.dest, it.offset, it.bytes, r.top);
         if (action === 'stop') {
           r.sleeping = true;
           return 'stopped';
@@ -196,7 +196,7 @@ function runMirrorLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boole
         failedAt.add(failed.offset);
       }
     } else if (it.bytes > 0) {
-      writeData(p, r.dest, it.offset, it.bytes);
+      writeData(p, r.dest, it.offset, it.bytes, r.top);
       failedAt = new Set();
     }
     if (r.quota > 0 && !ignoreLimit && it.accounted > 0) {
@@ -311,7 +311,7 @@ function runLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boolean): L
       r.error ??= err;
       if (action === 'report') return 'failed';
       // ignore: progress and the rate limit count the chunk, nothing was copied
-    } else if (copy) writeData(p, r.dest, r.pos, n);
+    } else if (copy) writeData(p, r.dest, r.pos, n, r.top);
     r.pos += n;
     if (copy && r.quota > 0 && !ignoreLimit) {
       r.dispatched += n;

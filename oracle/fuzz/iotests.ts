@@ -40,7 +40,7 @@ export async function scoreIotests(dir = IOTESTS_DIR): Promise<{ rows: IotestRow
     } catch (e) {
       // anything but a BlockgraphError is what the CLI would turn into exit 70
       rows.push({ name, test: iotestOf(name), steps: expected.steps.length, outcome: 0, errorText: 0, graph: 0, crashed: true });
-      disagreements.push({ transcript: name, step: -1, category: 'model-crash', command: '-', differs: `${isBlockgraphError(e) ? 'model refused the run' : 'model threw'}: ${(e as Error).message}`.slice(0, 300) });
+      disagreements.push({ transcript: name, step: -1, category: 'model-crash', command: '-', differs: `${isBlockgraphError(e) && e.code !== 'BG_MODEL_CRASH' ? 'model refused the run' : 'model threw'}: ${(e as Error).message}`.slice(0, 300) });
       continue;
     }
     const c = compareTranscripts(expected, actual);

@@ -187,7 +187,7 @@ export async function checkModel(qsd: Transcript, skip?: ReadonlySet<number>): P
     model = await runOnModel(scenarioOf(qsd), undefined, { qemuVersion: transcriptVersion(qsd) });
   } catch (e) {
     const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    return { category: isBlockgraphError(e) ? 'harness' : 'model-crash', step: -1, command: '-', message: `model threw ${msg}`.slice(0, 600) };
+    return { category: isBlockgraphError(e) && e.code !== 'BG_MODEL_CRASH' ? 'harness' : 'model-crash', step: -1, command: '-', message: `model threw ${msg}`.slice(0, 600) };
   }
   return firstDisagreement(compareTranscripts(qsd, model).steps, skip);
 }
@@ -200,7 +200,7 @@ function stepFinding(i: number, qsd: TranscriptStep, model: TranscriptStep): Fin
 /** A model exception: a BlockgraphError is the harness's (bad input), anything else is exit 70. */
 function modelThrew(e: unknown, i: number, step: Step): Finding {
   const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  return { category: isBlockgraphError(e) ? 'harness' : 'model-crash', step: i, command: stepName(step), message: `model threw ${msg}`.slice(0, 600) };
+  return { category: isBlockgraphError(e) && e.code !== 'BG_MODEL_CRASH' ? 'harness' : 'model-crash', step: i, command: stepName(step), message: `model threw ${msg}`.slice(0, 600) };
 }
 
 interface LockstepResult {

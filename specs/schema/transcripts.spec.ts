@@ -22,6 +22,15 @@ export function isQapiError(r: { class?: string; desc?: string }): boolean {
   return r.class === 'CommandNotFound' || /^(Parameter '|Invalid parameter type for '|QMP input )/.test(r.desc ?? '');
 }
 
+/**
+ * A driver's own QAPI visit of its options shares the visitor's texts: cbw_parse_options on a node
+ * bdrv_img_create opens from a backing file name with the copy-before-write format (drive-backup or
+ * drive-mirror sync top; fuzz-backup-top-cbw-backing). The command itself got past validation.
+ */
+function isDriverVisit(s: Step): boolean {
+  return ['drive-backup', 'drive-mirror', 'transaction'].includes(s.execute ?? '') && /^Parameter '(file|target)' is missing$/.test(s.result?.desc ?? '');
+}
+
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 let checked = 0, qapi = 0;
 
@@ -37,7 +46,7 @@ for (const file of files) {
       const got = validateCommand(s.execute, s.arguments ?? {});
       const where = `${file} step ${i} (${s.execute} ${JSON.stringify(s.arguments)})`;
       checked++;
-      if (!s.result.ok && isQapiError(s.result)) {
+      if (!s.result.ok && isQapiError(s.result) && !(isDriverVisit(s) && validateCommand(s.execute, s.arguments ?? {}).ok)) {
         qapi++;
         assert.equal(got, { ok: false, class: s.result.class, desc: s.result.desc }, where);
       } else {
