@@ -17,7 +17,11 @@ function pause(ctx: JobCtx, j: Job): void {
   applyVerb(ctx, j.id, 'pause');
   if (j.paused > 0) throw new QmpError('Job is already paused');
   ctx.p.patchJob(j.id, { paused: 1 });
-  if (j.status === 'running' || j.status === 'ready') sendJob(ctx, j.id, { type: 'PAUSE' });
+  // job_user_pause -> job_pause_locked: pause_count++, and job_enter only when !job->paused. A
+  // job a held drained section pauses (graph/jobs/held-drain.ts) already sits at its pause point
+  // in PAUSED/STANDBY (the drain's JOB_STATUS_CHANGE, which the normalizer drops): no transition,
+  // no event (10.0's leaked reopen drain, iotests/161-stream-reopen-node-and-backing)
+  if ((j.status === 'running' || j.status === 'ready') && !heldDrainPaused(ctx.p, j.id)) sendJob(ctx, j.id, { type: 'PAUSE' });
 }
 
 function resume(ctx: JobCtx, j: Job): void {

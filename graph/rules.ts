@@ -308,7 +308,10 @@ export const RULES = defineRules({
     // never reaches mirror_run's size check
     proof: [{ transcript: 'fuzz-reopen-twice-listed-node-stays-drained.json', step: 3 }, { transcript: 'fuzz-reopen-parent-and-child-stays-drained.json', step: 3 },
       // a ready mirror above the node: job-complete is taken, the job never completes (7.2: pending)
-      { transcript: 'fuzz-reopen-leaked-drain-pauses-jobs.json', step: 5 }],
+      { transcript: 'fuzz-reopen-leaked-drain-pauses-jobs.json', step: 5 },
+      // iotests 161 style: [none0 {backing: int}, int] during a speed-limited stream; the job is
+      // paused already when job-pause comes (no JOB_STATUS_CHANGE), 7.2 resumed it
+      { transcript: 'iotests/161-stream-reopen-node-and-backing.json', step: 3 }],
     modelled: true,
   },
 });
