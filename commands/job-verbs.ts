@@ -28,7 +28,10 @@ function resume(ctx: JobCtx, j: Job): void {
   if (j.paused <= 0) throw new QmpError("Can't resume a job that was not paused");
   applyVerb(ctx, j.id, 'resume');
   ctx.p.patchJob(j.id, { paused: 0 });
-  if (j.status === 'paused' || j.status === 'standby') sendJob(ctx, j.id, { type: 'RESUME' });
+  // job_user_resume -> job_resume_locked: `if (job->pause_count) return`: a job a held or leaked
+  // drained section still pauses is not entered and stays paused, no event (10.0: a reopen that
+  // queued a node twice never ends its section)
+  if ((j.status === 'paused' || j.status === 'standby') && !heldDrainPaused(ctx.p, j.id)) sendJob(ctx, j.id, { type: 'RESUME' });
   // job_resume_locked -> job_enter_cond: a speed-limited job runs its next iteration
   wakeJob(ctx, j.id);
 }
