@@ -17,14 +17,21 @@ function pause(ctx: JobCtx, j: Job): void {
   applyVerb(ctx, j.id, 'pause');
   if (j.paused > 0) throw new QmpError('Job is already paused');
   ctx.p.patchJob(j.id, { paused: 1 });
-  if (j.status === 'running' || j.status === 'ready') sendJob(ctx, j.id, { type: 'PAUSE' });
+  // job_user_pause -> job_pause_locked: pause_count++, and job_enter only when !job->paused. A
+  // job a held drained section pauses (graph/jobs/held-drain.ts) already sits at its pause point
+  // in PAUSED/STANDBY (the drain's JOB_STATUS_CHANGE, which the normalizer drops): no transition,
+  // no event (10.0's leaked reopen drain, iotests/161-stream-reopen-node-and-backing)
+  if ((j.status === 'running' || j.status === 'ready') && !heldDrainPaused(ctx.p, j.id)) sendJob(ctx, j.id, { type: 'PAUSE' });
 }
 
 function resume(ctx: JobCtx, j: Job): void {
   if (j.paused <= 0) throw new QmpError("Can't resume a job that was not paused");
   applyVerb(ctx, j.id, 'resume');
   ctx.p.patchJob(j.id, { paused: 0 });
-  if (j.status === 'paused' || j.status === 'standby') sendJob(ctx, j.id, { type: 'RESUME' });
+  // job_user_resume -> job_resume_locked: `if (job->pause_count) return`: a job a held or leaked
+  // drained section still pauses is not entered and stays paused, no event (10.0: a reopen that
+  // queued a node twice never ends its section)
+  if ((j.status === 'paused' || j.status === 'standby') && !heldDrainPaused(ctx.p, j.id)) sendJob(ctx, j.id, { type: 'RESUME' });
   // job_resume_locked -> job_enter_cond: a speed-limited job runs its next iteration
   wakeJob(ctx, j.id);
 }

@@ -325,7 +325,10 @@ export const RULES = defineRules({
       // a ready mirror above the node: job-complete is taken, the job never completes (7.2: pending)
       { transcript: 'fuzz-reopen-leaked-drain-pauses-jobs.json', step: 5 },
       // an implicit child both file and backing of its parent, queued twice (wt-fz3, fuzz 1274101330 / 3766108729)
-      { transcript: 'fuzz-reopen-queued-twice-leaves-drained.json', step: 6 }],
+      { transcript: 'fuzz-reopen-queued-twice-leaves-drained.json', step: 6 },
+      // iotests 161 style: [none0 {backing: int}, int] during a speed-limited stream; the job is
+      // paused already when job-pause comes (no JOB_STATUS_CHANGE), 7.2 resumed it
+      { transcript: 'iotests/161-stream-reopen-node-and-backing.json', step: 3 }],
     modelled: true,
   },
 });

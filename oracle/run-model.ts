@@ -54,6 +54,8 @@ type ModelOptions = HarnessOptions & { qemuVersion?: QemuVersion };
 const modelOptions = ({ qemuVersion = DEFAULT_QEMU, ...opts }: ModelOptions): HarnessOptions => ({
   qemu: modelVersion(qemuVersion), waitTimeoutMs: 200, pollIntervalMs: 0, failOnWaitTimeout: false, ...opts,
   beforeWait: async (conn, job, status) => { await conn.execute('x-blockgraph-job-advance', { id: job, status }); },
+  beforeStartSettle: async (conn, job) => { await conn.execute('x-blockgraph-job-advance', { id: job, status: 'null', start: true }); },
+  startSettleMs: 0,
 });
 
 /** The vm target: the machine of the scenario's `vm` member, built in one logged command. */
