@@ -68,14 +68,35 @@ export interface MirrorStart {
   onTargetError?: string;
 }
 
-/** mirror_start_job (and commit_active_start's read-write flip of the base) */
+/**
+ * commit_active_start: a read-only base is reopened read-write before mirror_start_job; when
+ * mirror_start_job fails, error_restore_flags reopens it read-only again (errors ignored). That
+ * round trip is not a no-op: the read-only reopen runs qcow2_reopen_bitmaps_ro while the base is
+ * still writable, which stores a persistent bitmap added to it at runtime into the image and makes
+ * it read-only, so a later read-only reopen queueing the base no longer fails "No write access"
+ * (fuzz seed 1605010615). The model rolls the command back and replays the round trip as residue.
+ */
 export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
   const { p } = ctx;
-  let baseReadOnly = false;
-  if (o.activeCommit) {
-    baseReadOnly = p.node(o.target)!.ro;
-    if (baseReadOnly) setReadOnly(p, o.target, false);
+  const baseReadOnly = o.activeCommit === true && p.node(o.target)!.ro;
+  if (baseReadOnly) setReadOnly(p, o.target, false);
+  try {
+    return mirrorStartJob(ctx, o, baseReadOnly);
+  } catch (e) {
+    if (!baseReadOnly || !(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+    const inner = e instanceof QmpErrorAfterAbort ? e.residue : undefined;
+    throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => {
+      setReadOnly(q, o.target, false);
+      inner?.(q);
+      // error_restore_flags: bdrv_reopen_set_read_only(base, true, NULL)
+      if (q.node(o.target)) setReadOnly(q, o.target, true, { ignoreErrors: true });
+    });
   }
+}
+
+/** mirror_start_job */
+function mirrorStartJob(ctx: JobCtx, o: MirrorStart, baseReadOnly: boolean): Job {
+  const { p } = ctx;
   if (skipFilters(p, o.bs) === skipFilters(p, o.target)) throw new QmpError("Can't mirror node into itself");
   const targetIsBacking = chainContains(p, o.bs, o.target);
 
