@@ -18,6 +18,7 @@ import { drained } from '../drain.js';
 import { getLength } from '../length.js';
 import { coTruncate, truncateErrno } from '../truncate.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
+import { withBaseReadWrite } from './base-restore.js';
 
 export interface CommitData {
   kind: 'commit';
@@ -54,9 +55,13 @@ export function startCommit(ctx: JobCtx, o: CommitStart): Job {
     data: { kind: 'commit', unblock: { [o.bs]: ['dataplane'] } }, mainNode: { node: o.bs, perm: 0, shared: PERM_ALL },
   });
 
-  const baseReadOnly = p.node(o.base)!.ro;
-  if (baseReadOnly) setReadOnly(p, o.base, false);
+  // convert base to r/w, if necessary; commit_start's `fail:` reopens it read-only (base-restore.ts)
+  return withBaseReadWrite(p, o.base, (baseReadOnly) => commitStartJob(ctx, o, job, baseReadOnly, topSize, basePerms));
+}
 
+/** commit_start after the base's read-write reopen */
+function commitStartJob(ctx: JobCtx, o: CommitStart, job: Job, baseReadOnly: boolean, topSize: number, basePerms: number): Job {
+  const { p } = ctx;
   p.step('append-commit-top');
   const ct = newJobFilter(p, 'commit_top', o.filterNodeName, { ro: true, size: topSize });
   appendNode(p, ct.name, o.top);

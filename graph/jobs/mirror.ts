@@ -29,6 +29,7 @@ import { getLength } from '../length.js';
 import { openBackingFile } from '../open.js';
 import { drainedJobs } from '../drain.js';
 import { deferStartIfHeld, endHeldDrain, registerDeferredStart } from './held-drain.js';
+import { withBaseReadWrite } from './base-restore.js';
 
 export interface MirrorData {
   kind: 'mirror';
@@ -68,30 +69,10 @@ export interface MirrorStart {
   onTargetError?: string;
 }
 
-/**
- * commit_active_start: a read-only base is reopened read-write before mirror_start_job; when
- * mirror_start_job fails, error_restore_flags reopens it read-only again (errors ignored). That
- * round trip is not a no-op: the read-only reopen runs qcow2_reopen_bitmaps_ro while the base is
- * still writable, which stores a persistent bitmap added to it at runtime into the image and makes
- * it read-only, so a later read-only reopen queueing the base no longer fails "No write access"
- * (fuzz seed 1605010615). The model rolls the command back and replays the round trip as residue.
- */
+/** mirror_start_job (and commit_active_start's read-write round trip of the base, graph/jobs/base-restore.ts) */
 export function startMirror(ctx: JobCtx, o: MirrorStart): Job {
-  const { p } = ctx;
-  const baseReadOnly = o.activeCommit === true && p.node(o.target)!.ro;
-  if (baseReadOnly) setReadOnly(p, o.target, false);
-  try {
-    return mirrorStartJob(ctx, o, baseReadOnly);
-  } catch (e) {
-    if (!baseReadOnly || !(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
-    const inner = e instanceof QmpErrorAfterAbort ? e.residue : undefined;
-    throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => {
-      setReadOnly(q, o.target, false);
-      inner?.(q);
-      // error_restore_flags: bdrv_reopen_set_read_only(base, true, NULL)
-      if (q.node(o.target)) setReadOnly(q, o.target, true, { ignoreErrors: true });
-    });
-  }
+  if (!o.activeCommit) return mirrorStartJob(ctx, o, false);
+  return withBaseReadWrite(ctx.p, o.target, (baseReadOnly) => mirrorStartJob(ctx, o, baseReadOnly));
 }
 
 /** mirror_start_job */
