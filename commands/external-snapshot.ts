@@ -91,13 +91,18 @@ export function externalSnapshotPrepare(
   // bdrv_append's attach polls a drain in the overlay's iothread (fuzz 1422096404, 7.2 abort)
   refuseSnapshotIntoBusyIothread(p, oldBs, overlay);
   // external_snapshot_abort's drain of the overlay waits for ever on a copying backup above the
-  // old node (fuzz 1693346616, 7.2 and 10.0 hang): refused if the transaction then fails
+  // old node (fuzz 1693346616, 7.2 and 10.0 hang): refused if the transaction then fails. Only
+  // once bdrv_append succeeded (state->overlay_appended): an append that fails (its own
+  // bdrv_refresh_perms: a read-only overlay under the backup's writing filter, 'Block node is
+  // read-only') is undone inside bdrv_append by tran_finalize, and external_snapshot_abort then
+  // skips the bdrv_replace_node whose drain hangs (fuzz 3394175745). Judged on the graph before
+  // the append (the backup's filter is a parent of the old node there).
   const hang = refuseAbortOverCopyingBackup(p, oldBs, overlay);
-  if (hang) onAbortResidue(hang);
   p.step('append');
   const ctxBefore = { old: p.node(oldBs)!.aio, overlay: p.node(overlay)!.aio };
   // (bdrv_append's attach reconciles the AioContexts: graph/replace.ts appendNode)
   appendNode(p, overlay, oldBs);
+  if (hang) onAbortResidue(hang);
   // state->overlay_appended: external_snapshot_abort does not restore the graph it found. It
   // drops the overlay's backing (bdrv_set_backing_hd(new_bs, NULL)) and then moves EVERY parent of
   // the overlay to the old node (bdrv_replace_node(new_bs, old_bs), auto-skip): the parents the

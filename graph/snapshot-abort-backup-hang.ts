@@ -9,15 +9,17 @@
 // not hang (oracle/transcripts/abort-12-txn-snapshot-abort-over-*-survives).
 import type { Proc } from './proc.js';
 import { QemuHangRefusal } from './qemu-abort.js';
-import { backupCopies } from './jobs/backup.js';
+import { backupStillCopies } from './jobs/backup.js';
 
 /** The backup job copying through one of the copy-before-write filters `filters`, if any. */
 export function copyingBackupThrough(p: Proc, filters: ReadonlySet<string | undefined>): string | undefined {
   // backup_run copies (sync full, top over allocated bytes, bitmap) at a speed limit: the copy
   // outlasts the command (an unlimited one races to 'pending'). With nothing to copy (sync none,
-  // sync top over an empty layer: probed live) the job is quiescent and the abort goes through.
+  // sync top over an empty layer: probed live) the job is quiescent and the abort goes through;
+  // so it does when the first task was all there was to copy (a source of at most 1 MiB: the
+  // job finished copying right after its start, abort-12-txn-snapshot-abort-over-backup-one-task-survives)
   return p.jobs().find((j) => j.type === 'backup' && j.status === 'running' && j.paused === 0 && j.speed > 0 &&
-    typeof j.data.cbw === 'string' && filters.has(j.data.cbw) && backupCopies(p, j.data))?.id;
+    typeof j.data.cbw === 'string' && filters.has(j.data.cbw) && backupStillCopies(p, j.data))?.id;
 }
 
 /** The backup job copying through a copy-before-write filter that is a parent of `node`, if any. */

@@ -179,12 +179,29 @@ export function backupCopies(p: Proc, d: { sync?: unknown; source?: unknown }): 
   return d.sync !== 'top' || anyAllocated(p, d.source);
 }
 
+/**
+ * Whether a running backup's block_copy call still has tasks to copy: a rate-limited call that
+ * went to sleep after its first task with more to come (backupRunStart's copyCall.next). A call
+ * whose first task was all there was to copy (a source of at most one task, BLOCK_COPY_MAX_BUFFER)
+ * ends right after the QMP reply and the job goes on to finish, whatever its speed (fuzz
+ * 3394175745: a 1 MiB null-co source). A bitmap sync's bits are not modelled: taken to copy.
+ */
+export function backupStillCopies(p: Proc, d: { sync?: unknown; source?: unknown; copyCall?: unknown }): boolean {
+  if (d.sync !== 'full' && d.sync !== 'top') return backupCopies(p, d);
+  return (d.copyCall as CopyCall | undefined)?.next !== undefined;
+}
+
 /** The job layer's bytes the copy loop meets: the first non-filter node's own allocation. */
 function anyAllocated(p: Proc, node: string): boolean {
   let cur = node;
   for (let i = 0; isFilter(p, cur) && i < 10000; i++) cur = filterChild(p, cur)?.child ?? cur;
+  return anyAllocatedFrom(p, cur, 0);
+}
+
+/** Whether `cur`'s own layer holds any bytes from `from` on. */
+function anyAllocatedFrom(p: Proc, cur: string, from: number): boolean {
   const len = p.node(cur)?.size ?? 0;
-  for (let off = 0, i = 0; off < len && i < 100000; i++) {
+  for (let off = from, i = 0; off < len && i < 100000; i++) {
     const st = layerStatus(p, cur, off, len - off);
     if (st.n === 0) break;
     if (st.alloc) return true;
@@ -297,10 +314,32 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
     const error = jobWriteError(p, d.target, pos, n);
     if (error !== undefined) return { error, isRead: false };
     if (st.alloc) writeGuestData(p, d.target, pos, n, d.source);
+    const start = pos;
     pos += n;
-    if (firstTask) return pos < len ? { next: pos } : {};
+    if (firstTask) return firstTaskLeavesMore(p, d, start, n) ? { next: pos } : {};
   }
   return {};
+}
+
+/**
+ * Whether block_copy_dirty_clusters has dirty bits left after its first task, the one copied of
+ * `n` bytes (one block-status run) from `start`: the loop then asks the rate limit and sleeps.
+ * The task ends where block_copy_block_status puts it: its status run aligned down to the
+ * block-copy cluster, up only where the run reaches s->len, the source's bdrv_getlength (whole
+ * sectors). A file node's data ends at the host file's own length (file-posix's SEEK_HOLE; past
+ * it a trailing hole), so over a file of a length that is no multiple of 512 (a fresh qcow2 image:
+ * 196616 bytes) the first task stops a cluster short of the end and the job sleeps with one
+ * cluster left (probed live: 196608 of 262144 copied), where a source that ends on a sector (a
+ * null-co node of 1 MiB) is done in one task and the job finishes at once. Sync top: the bitmap
+ * holds only what block_copy_reset_unallocated left allocated.
+ */
+function firstTaskLeavesMore(p: Proc, d: BackupData, start: number, n: number): boolean {
+  const sLen = getLength(p, d.source);
+  const cs = blockCopyClusterSize(p, d.target);
+  const tStart = Math.floor(start / cs) * cs;
+  const num = start + n - tStart;
+  const end = tStart + (num < cs ? cs : tStart + num === sLen ? Math.ceil(num / cs) * cs : Math.floor(num / cs) * cs);
+  return end < sLen && (d.sync === 'full' || anyAllocatedFrom(p, skipFiltersDown(p, d.source), end));
 }
 
 /**
