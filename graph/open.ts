@@ -29,6 +29,7 @@ import { drained } from './drain.js';
 import { flatten, type Flat } from './reopen/qdict.js';
 import type { BdsNode, Image } from './types.js';
 import { pathCombine } from './host-path.js';
+import { readBackingName } from './qcow2-backing-name.js';
 
 export type Opts = Record<string, unknown>;
 
@@ -413,7 +414,9 @@ function openNodeProbed(
       qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size });
       const rest = reads.rest();
       if (rest) throw new QmpError(rest);
-      const header = img.backing ? { backing: img.backing, backingFormat: img.backingFormat } : {};
+      // "read the backing file name" through bs->file: cut where the file child ends (graph/qcow2-backing-name.ts)
+      const backingName = readBackingName(p, file!.name, img);
+      const header = backingName ? { backing: backingName, backingFormat: img.backingFormat } : {};
       p.patchNode(name, { size: img.size, header });
       // qcow2_do_open -> qcow2_read_snapshots: the snapshot table, kept in memory from now on
       if (img.snapshots?.length) p.patchNode(name, { snapshots: img.snapshots });
