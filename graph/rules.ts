@@ -248,6 +248,7 @@ export const RULES = defineRules({
       { transcript: 'abort-12-txn-snapshot-abort-over-backup-nothing-to-copy-survives.json', step: 3 },
       // the same, of the boundaries of fuzz 3394175745 (wt-fz5): cbw3's and d5's copy bitmaps
       { transcript: 'abort-12-txn-snapshot-abort-over-backup-one-task-survives.json', step: 1 },
+      { transcript: 'abort-12-txn-snapshot-abort-over-backup-one-task-qcow2-survives.json', step: 1 },
       { transcript: 'abort-12-txn-snapshot-append-fails-over-copying-backup-survives.json', step: 2 },
       // a speed-1 backup kicked by resume and set-speed (the same on both versions but for this bitmap)
       { transcript: 'job-backup-kick-ratelimit.json', step: 2 },
