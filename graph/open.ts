@@ -29,7 +29,7 @@ import { drained } from './drain.js';
 import { flatten, type Flat } from './reopen/qdict.js';
 import type { BdsNode, Image } from './types.js';
 import { pathCombine } from './host-path.js';
-import { readBackingName } from './qcow2-backing-name.js';
+import { bitmapsExtSeen, readBackingName } from './qcow2-backing-name.js';
 
 export type Opts = Record<string, unknown>;
 
@@ -414,6 +414,9 @@ function openNodeProbed(
       qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size });
       const rest = reads.rest();
       if (rest) throw new QmpError(rest);
+      // qcow2_read_extensions' bitmaps extension through a short file child (graph/qcow2-backing-name.ts)
+      const bitmapsExt = bitmapsExtSeen(p, file!.name, img);
+      if (bitmapsExt === 'zero') throw new QmpError('found bitmaps extension with zero bitmaps');
       // "read the backing file name" through bs->file: cut where the file child ends (graph/qcow2-backing-name.ts)
       const backingName = readBackingName(p, file!.name, img);
       const header = backingName ? { backing: backingName, backingFormat: img.backingFormat } : {};
@@ -422,7 +425,8 @@ function openNodeProbed(
       if (img.snapshots?.length) p.patchNode(name, { snapshots: img.snapshots });
       openDataFile(p, name, opts, eff, img, file!.name, pendingAborts);
       // qcow2_do_open → qcow2_load_dirty_bitmaps: the image's persistent bitmaps
-      loadPersistentBitmaps(p, name);
+      if (bitmapsExt === 'no-directory') throw new QmpError("Bitmap '' doesn't satisfy the constraints");
+      if (bitmapsExt === 'all') loadPersistentBitmaps(p, name);
       // bdrv_open_common has returned: blk_unref(file) comes before bdrv_open_backing_file
       probe?.end();
       openBacking(p, name, opts, eff);

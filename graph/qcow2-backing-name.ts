@@ -23,14 +23,43 @@ const BITMAPS_EXT = ext(24);
  * bitmaps (when the image has some), the end marker; the name follows.
  */
 export function backingNameOffset(img: Image): number {
+  return bitmapsExtOffset(img) + (hasBitmapsExt(img) ? BITMAPS_EXT : 0) + 8;
+}
+
+const hasBitmapsExt = (img: Image): boolean => img.compat !== '0.10' && (img.bitmaps?.length ?? 0) > 0;
+
+/** Where the bitmaps extension (or, without bitmaps, the end marker) lies in qcow2_update_header's layout. */
+function bitmapsExtOffset(img: Image): number {
   const v2 = img.compat === '0.10';
   let off = v2 ? 72 : 112;
   const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
   if (img.backingFormat) off += ext(bytes(img.backingFormat));
   if (img.dataFile !== undefined) off += ext(bytes(img.dataFile));
   if (!v2 && (img.clusterSize ?? 65536) > 4096) off += FEATURE_TABLE;
-  if (!v2 && img.bitmaps?.length) off += BITMAPS_EXT;
-  return off + 8;
+  return off;
+}
+
+/**
+ * qcow2_read_extensions over the same short file child: an extension header past its end reads
+ * as zeroes, the end marker, so the bitmaps extension is not seen and no persistent bitmap is
+ * loaded ('none'); a header inside with its payload past the end reads nb_bitmaps 0: "found
+ * bitmaps extension with zero bitmaps" (probed live on 7.2: a 512-byte window over an image
+ * without backing, its bitmaps extension at 504).
+ */
+export function bitmapsExtSeen(p: Proc, file: string, img: Image): 'all' | 'none' | 'zero' | 'no-directory' {
+  if (!hasBitmapsExt(img)) return 'all';
+  const at = bitmapsExtOffset(img);
+  const end = visibleEnd(p, file);
+  if (at + 8 > end) return 'none';
+  if (at + 8 >= end) return 'zero';
+  // qcow2_load_dirty_bitmaps -> bitmap_list_load reads the bitmap directory, which
+  // qcow2_store_persistent_dirty_bitmaps put in clusters past the image's fixed metadata (header,
+  // refcount table and block, L1 table): a child ending inside those gives an all-zero entry,
+  // "Bitmap '' doesn't satisfy the constraints" (check_dir_entry; probed live on 7.2: a 1024-byte
+  // window). Where exactly the directory lies is not modelled: a longer child is taken to show it.
+  const cs = img.clusterSize ?? 65536;
+  const fixed = (3 + Math.ceil((8 * Math.ceil(img.size / ((cs * cs) / 8))) / cs)) * cs;
+  return end <= fixed ? 'no-directory' : 'all';
 }
 
 /**

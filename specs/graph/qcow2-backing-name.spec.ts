@@ -19,4 +19,8 @@ test('v3 with 4 KiB clusters: no feature table', () => {
   assert.is(backingNameOffset({ ...img, clusterSize: 4096 }), 136);
 });
 
+test('v3 with persistent bitmaps: the bitmaps extension (32) before the end marker', () => {
+  assert.is(backingNameOffset({ ...img, bitmaps: [{ name: 'b1', granularity: 65536 } as never] }), 560);
+});
+
 test.run();
