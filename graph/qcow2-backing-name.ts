@@ -8,6 +8,7 @@
 // (bs->backing_file[0] == '\0' and no backing options), where the whole image has a backing file.
 import type { Proc } from './proc.js';
 import type { Image } from './types.js';
+import { hostFileLength } from './open.js';
 
 /** sizeof(QCowExtension) + the payload padded to 8 bytes (header_ext_add) */
 const ext = (len: number): number => 8 + Math.ceil(len / 8) * 8;
@@ -49,7 +50,9 @@ function bitmapsExtOffset(img: Image): number {
 export function bitmapsExtSeen(p: Proc, file: string, img: Image): 'all' | 'none' | 'zero' | 'no-directory' {
   if (!hasBitmapsExt(img)) return 'all';
   const at = bitmapsExtOffset(img);
-  const end = visibleEnd(p, file);
+  // raw windows only: the host file length the model keeps leaves out the clusters
+  // qcow2_store_persistent_dirty_bitmaps allocated (qcow2FileSize), so it says nothing here
+  const end = visibleEnd(p, file, false);
   if (at + 8 > end) return 'none';
   if (at + 8 >= end) return 'zero';
   // qcow2_load_dirty_bitmaps -> bitmap_list_load reads the bitmap directory, which
@@ -67,13 +70,16 @@ export function bitmapsExtSeen(p: Proc, file: string, img: Image): 'all' | 'none
  * window (raw_getlength: its `size`, a multiple of 512) shifted by its offset, down to the host
  * file's own length (a file node's size). Other drivers are taken to show everything.
  */
-function visibleEnd(p: Proc, file: string): number {
+function visibleEnd(p: Proc, file: string, hostLength = true): number {
   let end = Infinity;
   let base = 0;
   for (let cur: string | undefined = file, i = 0; cur !== undefined && i < 1000; i++) {
     const n = p.node(cur);
     if (!n) break;
-    if (n.driver === 'file') return Math.min(end, base + n.size);
+    // (the host file as the catalogue has it now: a node's size is what it had at open, and
+    // file-posix reads the file as it is)
+    const img = n.driver === 'file' ? p.image(n.filename) : undefined;
+    if (n.driver === 'file') return hostLength ? Math.min(end, base + Math.max(n.size, img ? hostFileLength(img) : 0)) : end;
     if (n.driver !== 'raw') break;
     end = Math.min(end, base + n.size);
     base -= Number(n.options.offset ?? 0) || 0;
