@@ -186,6 +186,12 @@ export interface Image {
    * length is its size.
    */
   fileLength?: number;
+  /**
+   * A qcow2 image's guest data as a qcow2 parent's metadata writes left it (graph/guest-image.ts):
+   * the image that parent sees through the node over this file (its header, layout and snapshot
+   * metadata); absent: none written, the guest view is this image's own data or its backing's.
+   */
+  guest?: Image;
 }
 
 /** Collection names inside a process scope. */
