@@ -287,7 +287,10 @@ export const RULES = defineRules({
       // backup_job_create's size check of a raw source over a resized file (then cbw's length from it)
       { transcript: 'fuzz-cbw-length-from-raw-child.json', step: 5 },
       // an NBD export of such a raw node (nbd_export_create's exp->size)
-      { transcript: 'fuzz-nbd-export-length.json', step: 8 }],
+      { transcript: 'fuzz-nbd-export-length.json', step: 8 },
+      // bdrv_node_refresh_perm's alignment check of a compress node over a qcow2 overlay that a
+      // qcow2 parent's metadata writes grew (graph/guest-image.ts; fuzz 1787362467)
+      { transcript: 'fuzz-compress-over-grown-overlay-alignment.json', step: 7 }],
     modelled: true,
   },
   'wake-ends-rate-limit-sleep': {
