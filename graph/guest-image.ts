@@ -10,10 +10,14 @@
 // overlay's end grows it (bdrv_co_write_req_finish: bs->total_sectors = end_sector; qcow2 holds
 // BLK_PERM_RESIZE on its file, so bdrv_co_write_req_prepare lets it). What those writes leave is
 // kept on the overlay's image file (Image.guest): the image the overlay's guest data now holds.
-// Not modelled: the overlay image's own allocation for those writes (its host file's growth), and
-// the zeroes read past the overlay's end (its length cuts the image below; the modelled metadata
-// a snapshot operation reads lies in the first clusters).
+// An overlay's own data elsewhere (the image's guest data) changes nothing of this. Not modelled:
+// an overlay whose own data covers the image's metadata (QEMU reads garbage L2/refcount entries:
+// a snapshot fails with 'File too large' after allocating far out), the overlay image's own
+// allocation for those writes (its host file's growth), and the zeroes read past the overlay's end
+// (its length cuts the image below; the metadata a snapshot operation reads lies in the first
+// clusters).
 import { bytesBehind, imageBehind } from './images.js';
+import { qcow2L2Offset } from './open.js';
 import type { Proc } from './proc.js';
 import { HOST, type Image } from './types.js';
 
@@ -35,17 +39,36 @@ function guestView(p: Proc, f: string, depth = 0): { img: Image; home: string } 
   const own = fileNode ? imageBehind(p, fileNode) : undefined;
   if (!own || own.format !== 'qcow2' || own.dataFile !== undefined) return undefined;
   if (own.guest) return { img: own.guest, home: own.file };
-  // clusters of its own hold its guest data (bytes the model does not know)
-  if (own.data?.length) return undefined;
-  // nothing allocated: every read falls through to the backing (none: zeroes, no image)
+  // the clusters it has not written read its backing (none: zeroes, no image)
   const b = p.backing(f)?.child;
   if (!b) return undefined;
   const below = bytesBehind(p, b);
   if (!below) return undefined;
-  if ('image' in below) return below.image.format === 'qcow2' ? { img: below.image, home: own.file } : undefined;
-  if (below.p !== p) return undefined;
-  const deeper = guestView(p, below.qcow2, depth + 1);
-  return deeper ? { img: deeper.img, home: own.file } : undefined;
+  let img: Image | undefined;
+  if ('image' in below) img = below.image.format === 'qcow2' ? below.image : undefined;
+  else if (below.p === p) img = guestView(p, below.qcow2, depth + 1)?.img;
+  // its own data where that image keeps metadata: bytes the model does not know
+  if (!img || (own.data ?? []).some(([s, e]) => metadataRuns(img).some(([ms, me]) => s < me && ms < e))) return undefined;
+  return { img, home: own.file };
+}
+
+/**
+ * The host byte ranges a qcow2 image keeps metadata in (what its node reads back through bs->file):
+ * qcow2_co_create's header, refcount table and block and L1 table, the L2 tables
+ * (graph/open.ts qcow2L2Offset), and the snapshot metadata (graph/snapshot-clusters.ts).
+ */
+function metadataRuns(img: Image): [number, number][] {
+  const cs = img.clusterSize ?? 65536;
+  const l2Span = (cs * cs) / 8;
+  const l1Bytes = 8 * Math.ceil(img.size / l2Span);
+  const runs: [number, number][] = [[0, (3 + Math.ceil(l1Bytes / cs)) * cs]];
+  for (let r = 0; r * l2Span < img.size && r < 100000; r++) {
+    const l2 = qcow2L2Offset(img, r * l2Span);
+    if (l2 !== undefined) runs.push([l2, l2 + cs]);
+  }
+  const m = img.snapClusters;
+  for (const [c, n] of [...(m?.table ? [m.table] : []), ...Object.values(m?.l1 ?? {}), ...(m?.leaked ?? [])]) runs.push([c * cs, (c + n) * cs]);
+  return runs;
 }
 
 /** Where qcow2 node `q`'s metadata reads and writes go (bdrv_pread/bdrv_pwrite(bs->file)); undefined: no image the model knows. */
