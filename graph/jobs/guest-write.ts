@@ -5,7 +5,9 @@
 // (QCowHeader, the first 104 bytes), the image is gone: the file is now plain data, and the
 // next format driver probing it finds no QCOW_MAGIC (qcow2_do_open: "Image is not in qcow2
 // format"). Reads were followed the same way in graph/images.ts probeHeader.
-import { addExtent, imageBehind } from '../images.js';
+import { addExtent } from '../images.js';
+import { metadataView, writeView } from '../guest-image.js';
+import { growWrittenNodes } from '../length.js';
 import { hostFileLength, withAllocation } from '../open.js';
 import type { Proc } from '../proc.js';
 import { HOST, type Image } from '../types.js';
@@ -48,11 +50,17 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
   const node = p.node(dest);
   if (!node || n <= 0) return;
   if (node.driver === 'qcow2') {
+    // the image its clusters are allocated in: a host image file, or the image a format node's
+    // guest view shows (graph/guest-image.ts)
     const file = p.fileChild(dest)?.child;
-    const img = file ? imageBehind(p, file) : undefined;
-    if (!img) return;
+    const view = metadataView(p, dest);
+    if (!view) return;
+    const img = view.img;
     const next: Image = withAllocation(img, { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) });
-    p.d.put(HOST, 'images', img.file, next);
+    writeView(p, view.key, next);
+    // bdrv_co_write_req_finish: an allocation past the format node's end grows it (and the nodes
+    // on the way down to it)
+    if (view.node !== undefined && file !== undefined && next.fileLength !== undefined) growWrittenNodes(p, file, next.fileLength);
     return;
   }
   const at = fileAt(p, dest, offset);
