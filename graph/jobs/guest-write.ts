@@ -8,6 +8,7 @@
 import { addExtent } from '../images.js';
 import { metadataView, writeView } from '../guest-image.js';
 import { growWrittenNodes } from '../length.js';
+import { afterGuestWrite } from '../snapshot-clusters.js';
 import { hostFileLength, withAllocation } from '../open.js';
 import type { Proc } from '../proc.js';
 import { HOST, type Image } from '../types.js';
@@ -56,7 +57,10 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
     const view = metadataView(p, dest);
     if (!view) return;
     const img = view.img;
-    const next: Image = withAllocation(img, { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) });
+    // an image with snapshot metadata allocates through qcow2_alloc_clusters (copies-on-write of
+    // clusters a snapshot shares among them: graph/snapshot-clusters.ts afterGuestWrite)
+    const next: Image = afterGuestWrite(img, offset, Math.min(offset + n, node.size))
+      ?? withAllocation(img, { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) });
     writeView(p, view.key, next);
     // bdrv_co_write_req_finish: an allocation past the format node's end grows it (and the nodes
     // on the way down to it)
