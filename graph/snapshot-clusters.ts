@@ -208,10 +208,11 @@ function subtract(ext: [number, number][], s: number, e: number): [number, numbe
  * table, or whose table a snapshot shares, a new one first (l2_allocate), then handle_alloc
  * gives the clusters that are unallocated or shared (no QCOW_OFLAG_COPIED: copy-on-write) new
  * ones, contiguous, from qcow2_alloc_clusters (first fit over freed clusters, then past the
- * refcounts' end); the written clusters extend the file. undefined: no snapshot metadata, the
- * ascending layout (graph/open.ts qcow2FileSize) holds.
+ * refcounts' end); the written clusters extend the file. `end`: where the last new cluster ends
+ * (0: none). undefined: no snapshot metadata, the ascending layout (graph/open.ts qcow2FileSize)
+ * holds.
  */
-export function afterGuestWrite(img: Image, offset: number, end: number): Image | undefined {
+export function afterGuestWrite(img: Image, offset: number, end: number): { img: Image; end: number } | undefined {
   if (!img.snapClusters) return undefined;
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
@@ -222,10 +223,12 @@ export function afterGuestWrite(img: Image, offset: number, end: number): Image 
   const shares = Object.values(m.shared ?? {});
   const data = img.data ?? [];
   let len = hostFileLength(img);
+  let last = 0;
   const take = (n: number) => {
     const run = alloc(img, m, n);
     m.extra = [...(m.extra ?? []), run];
-    len = Math.max(len, (run[0] + n) * cs);
+    last = Math.max(last, (run[0] + n) * cs);
+    len = Math.max(len, last);
   };
   for (let r = Math.floor(s / l2Span); r * l2Span < e && r < 100000; r++) {
     const rs = Math.max(s, r * l2Span);
@@ -238,5 +241,5 @@ export function afterGuestWrite(img: Image, offset: number, end: number): Image 
     for (const x of shares) x.l2 = x.l2.filter((q) => q !== r);
   }
   for (const x of shares) x.data = subtract(x.data, s, e);
-  return { ...img, data: addExtent(img.data, s, e, cs), snapClusters: m, fileLength: len };
+  return { img: { ...img, data: addExtent(img.data, s, e, cs), snapClusters: m, fileLength: len }, end: last };
 }

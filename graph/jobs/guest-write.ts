@@ -9,7 +9,7 @@ import { addExtent } from '../images.js';
 import { metadataView, writeView } from '../guest-image.js';
 import { growWrittenNodes } from '../length.js';
 import { afterGuestWrite } from '../snapshot-clusters.js';
-import { hostFileLength, withAllocation } from '../open.js';
+import { hostFileLength, qcow2FileSize, withAllocation } from '../open.js';
 import type { Proc } from '../proc.js';
 import { HOST, type Image } from '../types.js';
 import { allocatedAbove } from './allocation.js';
@@ -59,12 +59,15 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
     const img = view.img;
     // an image with snapshot metadata allocates through qcow2_alloc_clusters (copies-on-write of
     // clusters a snapshot shares among them: graph/snapshot-clusters.ts afterGuestWrite)
-    const next: Image = afterGuestWrite(img, offset, Math.min(offset + n, node.size))
+    const cow = afterGuestWrite(img, offset, Math.min(offset + n, node.size));
+    const next: Image = cow?.img
       ?? withAllocation(img, { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) });
     writeView(p, view.key, next);
-    // bdrv_co_write_req_finish: an allocation past the format node's end grows it (and the nodes
-    // on the way down to it)
-    if (view.node !== undefined && file !== undefined && next.fileLength !== undefined) growWrittenNodes(p, file, next.fileLength);
+    // bdrv_co_write_req_finish: the new clusters' writes past the end of bs->file (a file node, or
+    // a format node) grow it and the nodes on the way down to it; on the ascending layout they
+    // end where the layout now ends
+    const end = cow ? cow.end : qcow2FileSize(next) > qcow2FileSize(img) ? qcow2FileSize(next) : 0;
+    if (file !== undefined && end > 0) growWrittenNodes(p, file, end);
     return;
   }
   const at = fileAt(p, dest, offset);
