@@ -165,8 +165,7 @@ function refreshNode(pass: Pass, name: string): void {
     // (bdrv_query_image_info -> bdrv_getlength) refreshes it after every command the harness
     // sends: its current length (graph/length.ts), e.g. a compress node over a qcow2 overlay that
     // a qcow2 parent's metadata writes grew (graph/guest-image.ts)
-    const bytes = rule(p, 'variable-length-drivers').includes(n.driver) ? getLength(p, name) : Math.ceil(n.size / 512) * 512;
-    if (bytes % alignment(p, n) !== 0) {
+    if (permLength(p, n) % alignment(p, n) !== 0) {
       throw new QmpError("Cannot get 'write' permission without 'resize': Image size is not a multiple of request alignment");
     }
   }
@@ -330,6 +329,11 @@ function earlyStopRound(p: Proc, roots: readonly string[], opts: RefreshOpts, ex
  * directory (tmpfs 4096, ext4 over 512-byte sectors 512): a host fact the scenario declares
  * (graph/host-facts.ts; 512 when it does not), never read from this machine.
  */
+/** bs->total_sectors * BDRV_SECTOR_SIZE as bdrv_node_refresh_perm's alignment check reads it (see refreshNode). */
+export function permLength(p: Proc, n: BdsNode): number {
+  return rule(p, 'variable-length-drivers').includes(n.driver) ? getLength(p, n.name) : Math.ceil(n.size / 512) * 512;
+}
+
 export function alignment(p: Proc, n: BdsNode): number {
   if (n.driver === 'file' && isOn(n.options['cache.direct'])) return hostFacts(p.d).directIoAlignment;
   if (n.driver === 'compress') {
