@@ -145,7 +145,7 @@ export function setDirtyBitmapBusy(p: Proc, node: string, name: string, busy: bo
  * The node whose .bdrv_get_info answers for `node` (bdrv_get_info): drivers without one pass to
  * their filtered child (bdrv_filter_bs); raw_get_info asks its file. undefined: -ENOTSUP.
  */
-function infoNode(p: Proc, node: string): BdsNode | undefined {
+export function infoNode(p: Proc, node: string): BdsNode | undefined {
   let cur: string | undefined = node;
   for (let i = 0; cur !== undefined && i < 1000; i++) {
     const n = p.node(cur);

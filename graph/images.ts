@@ -133,6 +133,16 @@ interface ImageView {
 }
 
 export function imageBehind(p: ImageView, node: string): Image | undefined {
+  const b = bytesBehind(p, node);
+  return b && 'image' in b ? b.image : undefined;
+}
+
+/**
+ * imageBehind's walk, telling also where it stopped on a qcow2 node (in process `p`: an NBD
+ * client's walk goes on in the serving process), whose guest view may show an image the model
+ * knows (graph/guest-image.ts).
+ */
+export function bytesBehind<P extends ImageView>(p: P, node: string): { image: Image } | { qcow2: string; p: P } | undefined {
   let cur: string | undefined = node;
   for (let i = 0; cur !== undefined && i < 1000; i++) {
     const n = p.node(cur);
@@ -140,7 +150,11 @@ export function imageBehind(p: ImageView, node: string): Image | undefined {
     const kids = p.childrenOf(cur);
     const via = (name: string) => kids.find((e) => e.name === name)?.child;
     switch (n.driver) {
-      case 'file': return p.image(n.filename);
+      case 'file': {
+        const image = p.image(n.filename);
+        return image ? { image } : undefined;
+      }
+      case 'qcow2': return { qcow2: cur, p };
       case 'blkdebug': cur = via('image'); break;
       case 'throttle': case 'copy-on-read': cur = via('file'); break;
       // cbw_co_preadv / cbw_co_preadv_snapshot read the source (its `file`); snapshot-access reads
@@ -154,7 +168,7 @@ export function imageBehind(p: ImageView, node: string): Image | undefined {
       case 'nbd': {
         // the bytes of the export's node in the serving process (graph/nbd-client.ts)
         const c = (n as { extra?: { nbd?: { proc: string; export: string } } }).extra?.nbd;
-        const host = c && p.others ? [p, ...p.others()].find((q) => q.name === c.proc) : undefined;
+        const host = c && p.others ? ([p, ...p.others()] as P[]).find((q) => q.name === c.proc) : undefined;
         const exp = host?.export?.(c!.export);
         if (!host || !exp) return undefined;
         p = host;

@@ -2,19 +2,20 @@
 // 7.2). Only the snapshot table's ids and names are kept. The table a qcow2 node works with is its
 // own, in memory (BDRVQcow2State.snapshots: qcow2_read_snapshots at open, then each create and
 // delete edits it before qcow2_write_snapshots writes it through bs->file); the image keeps what was
-// last written there, so it outlives the node and a later open reads it. Where bs->file's bytes are
-// no image the model knows (a qcow2 guest view after the file child was replaced), the node's table
-// still answers. Creating one changes no node or edge. A driver without snapshot callbacks falls
+// last written there, so it outlives the node and a later open reads it. Where bs->file is a format
+// node (its file node replaced by an overlay), the writes are that node's guest data
+// (graph/guest-image.ts); where its bytes are no image the model knows, the node's table still
+// answers. Creating one changes no node or edge. A driver without snapshot callbacks falls
 // back to its primary child when no other child holds data (bdrv_snapshot_fallback_child), so a
 // filter or raw node over a qcow2 node reaches the qcow2 node; qcow2 is the only driver with them.
 import { QmpError } from '../errors/index.js';
-import { imageBehind } from './images.js';
+import { metadataView, readView, writeView, type MetadataView } from './guest-image.js';
 import { growWrittenNodes, writeRefusal } from './length.js';
 import { ROLE_DATA, ROLE_FILTERED, ROLE_METADATA, ROLE_PRIMARY } from './perm.js';
 import type { Proc } from './proc.js';
 import { QmpErrorAfterAbort } from './abort-residue.js';
 import { afterFailedCreate, afterFailedDelete, afterSnapshotCreate, afterSnapshotDelete, type WriteRefusal } from './snapshot-clusters.js';
-import { HOST, type Image } from './types.js';
+import type { Image } from './types.js';
 
 export interface SnapshotEntry { id: string; name: string }
 
@@ -35,11 +36,6 @@ function snapshotNode(p: Proc, bs: string): string | undefined {
     cur = fallback(p, cur);
   }
   return undefined;
-}
-
-function imageOf(p: Proc, qcow2: string): Image | undefined {
-  const file = p.fileChild(qcow2)?.child;
-  return file ? imageBehind(p, file) : undefined;
 }
 
 /** bdrv_can_snapshot: the driver (or its fallback) creates snapshots and the node is writable. */
@@ -77,19 +73,23 @@ export function findSnapshot(p: Proc, bs: string, id: string | null, name: strin
 }
 
 /**
- * What qcow2 node `q`'s metadata writes go through: bs->file, the image behind it (undefined where
- * its bytes are no image the model knows), and why a write there ending at a byte fails
+ * What qcow2 node `q`'s metadata writes go through: bs->file, the image they reach there
+ * (graph/guest-image.ts: a host image file, or what a format node's guest data shows; undefined
+ * where its bytes are no image the model knows), and why a write there ending at a byte fails
  * (writeRefusal; with no image only a read-only level is known to refuse it).
  */
-function target(p: Proc, q: string): { img: Image | undefined; file: string | undefined; refuse: WriteRefusal } {
-  const img = imageOf(p, q);
+function target(p: Proc, q: string): { img: Image | undefined; view: MetadataView | undefined; file: string | undefined; refuse: WriteRefusal } {
+  const view = metadataView(p, q);
   const via = p.fileChild(q);
-  return { img, file: via?.child, refuse: (end) => (via ? writeRefusal(p, via, img ? end : undefined) : undefined) };
+  return { img: view?.img, view, file: via?.child, refuse: (end) => (via ? writeRefusal(p, via, view ? end : undefined) : undefined) };
 }
 
-/** Stores the image after a snapshot operation; the nodes its writes went through grow. */
-function putImage(p: Proc, file: string | undefined, next: Image): void {
-  p.d.put(HOST, 'images', next.file, next);
+/**
+ * Stores the image after a snapshot operation under its view key (graph/guest-image.ts); the
+ * nodes its writes went through grow (down to the format node whose guest data they are).
+ */
+function putImage(p: Proc, file: string | undefined, key: string, next: Image): void {
+  writeView(p, key, next);
   // bdrv_co_write_req_finish: the nodes the writes went through (bs->file, down its filters) grow
   if (file && next.fileLength !== undefined) growWrittenNodes(p, file, next.fileLength);
 }
@@ -104,7 +104,7 @@ export type SnapshotTxnImages = Map<string, Image>;
 /**
  * What a created snapshot's internal_snapshot_abort needs: the qcow2 node, its in-memory table
  * right after the creation (the aborts of later actions, run first, leave it so), its bs->file and
- * the image file.
+ * the image's view key (graph/guest-image.ts).
  */
 export interface CreatedSnapshot extends SnapshotEntry { q: string; table: SnapshotEntry[]; file?: string; image?: string }
 
@@ -132,25 +132,25 @@ export function createSnapshot(p: Proc, bs: string, name: string, txn?: Snapshot
     return { ...sn, q, table: list };
   }
   const laid = afterSnapshotCreate(t.img, sn, list, t.refuse);
+  const key = t.view!.key;
   if ('error' in laid) {
-    const file = t.img.file;
     return {
       error: laid.error,
       residue: (r) => {
-        const img = txn?.get(file) ?? r.image(file);
+        const img = txn?.get(key) ?? readView(r, key);
         if (!img) return;
         const next = afterFailedCreate(img, laid);
-        txn?.set(file, next);
-        putImage(r, r.node(q) ? t.file : undefined, next);
+        txn?.set(key, next);
+        putImage(r, r.node(q) ? t.file : undefined, key, next);
       },
     };
   }
   // qcow2_write_snapshots writes the node's whole table
   const next: Image = { ...laid, snapshots: list };
-  putImage(p, t.file, next);
-  txn?.set(next.file, next);
+  putImage(p, t.file, key, next);
+  txn?.set(key, next);
   setTable(p, q, list);
-  return { ...sn, q, table: list, ...(t.file ? { file: t.file } : {}), image: next.file };
+  return { ...sn, q, table: list, ...(t.file ? { file: t.file } : {}), image: key };
 }
 
 /**
@@ -162,7 +162,7 @@ export function createSnapshot(p: Proc, bs: string, name: string, txn?: Snapshot
  */
 export function abortCreatedSnapshot(r: Proc, made: CreatedSnapshot, txn: SnapshotTxnImages): void {
   if (made.image === undefined) return;
-  const img = txn.get(made.image) ?? r.image(made.image);
+  const img = txn.get(made.image) ?? readView(r, made.image);
   if (!img) return;
   // qcow2_snapshot_delete rewrites the node's in-memory table, which no longer holds what the
   // later actions' aborts removed, even where their rewrite failed and the disk still does
@@ -181,7 +181,7 @@ export function abortCreatedSnapshot(r: Proc, made: CreatedSnapshot, txn: Snapsh
     if (!rest.length) delete next.snapshots;
   }
   txn.set(made.image, next);
-  putImage(r, via?.child, next);
+  putImage(r, via?.child, made.image, next);
 }
 
 /**
@@ -203,17 +203,17 @@ export function deleteSnapshot(p: Proc, bs: string, id: string | null, name: str
     // qcow2_write_snapshots failed: the entry is gone from the node's table all the same
     // (s->nb_snapshots-- is not undone), the image keeps the old table; what else stays is
     // afterFailedDelete's
-    const file = t.img?.file;
+    const key = t.view?.key;
     throw new QmpErrorAfterAbort(`Failed to remove snapshot from snapshot list: ${error}`, 'GenericError', (r) => {
-      const img = file === undefined ? undefined : r.image(file);
-      if (img) putImage(r, undefined, afterFailedDelete(img, gone));
+      const img = key === undefined ? undefined : readView(r, key);
+      if (img) putImage(r, undefined, key!, afterFailedDelete(img, gone));
       if (r.node(q)) setTable(r, q, (r.node(q)!.snapshots ?? []).filter((s) => s.id !== gone));
     });
   }
   if (laid && !('error' in laid)) {
     const next: Image = { ...laid, snapshots: rest };
     if (!rest.length) delete next.snapshots;
-    putImage(p, t.file, next);
+    putImage(p, t.file, t.view!.key, next);
   }
   setTable(p, q, rest);
 }

@@ -19,7 +19,7 @@ import { PERM_ALL, PERM_U, PERM_W, PERM_Z } from './perm.js';
 import { dirtyRecord, setDirtyRecord } from './perm-dirty-state.js';
 import { hasParents, probeNodes } from './probe.js';
 import { Proc } from './proc.js';
-import { alignment, cumulative, lockKey, refreshWork } from './refresh.js';
+import { alignment, cumulative, lockKey, permLength, refreshWork } from './refresh.js';
 import type { Edge, State } from './types.js';
 import { versionIn, versionOf } from './version.js';
 
@@ -52,7 +52,7 @@ export function isConsistent(p: Proc, name: string): boolean {
   if (parentsConflict(parents)) return false;
   const { perm, shared } = cumulative(p, name, parents);
   if (perm & (PERM_W | PERM_U) && n.ro) return false;
-  if (perm & (PERM_W | PERM_U) && !(perm & PERM_Z) && (Math.ceil(n.size / 512) * 512) % alignment(p, n) !== 0) return false;
+  if (perm & (PERM_W | PERM_U) && !(perm & PERM_Z) && permLength(p, n) % alignment(p, n) !== 0) return false;
   // raw_check_lock_bytes finds nothing new to take, and the commit nothing to change
   if (n.driver === 'file' && n.lock && (n.lock.perm !== perm || n.lock.shared !== shared)) return false;
   const info = driverInfo(n.driver);

@@ -15,11 +15,11 @@
 // after a shrink is a prefix of the file. Not modelled: images with internal snapshots (their
 // clusters are shared: the discard only drops a reference) or an external data file, and L1
 // tables that must grow (sizes past 512 MiB): for those only the header's size changes.
-import { imageBehind } from './images.js';
+import { metadataView, writeView } from './guest-image.js';
 import { growWrittenNodes } from './length.js';
 import { hostFileLength, qcow2FileSize } from './open.js';
 import type { Proc } from './proc.js';
-import { HOST, type Image } from './types.js';
+import type { Image } from './types.js';
 import { QmpError } from '../errors/index.js';
 import { QemuAbortRefusal } from './qemu-abort.js';
 
@@ -30,7 +30,7 @@ import { QemuAbortRefusal } from './qemu-abort.js';
  */
 export function qcow2TruncateCheck(p: Proc, node: string): void {
   const file = p.fileChild(node)?.child;
-  const v2 = (file ? imageBehind(p, file)?.compat : undefined) === '0.10';
+  const v2 = (file ? metadataView(p, node)?.img.compat : undefined) === '0.10';
   if (v2 && p.node(node)?.snapshots?.length) throw new QmpError("Can't resize a v2 image which has snapshots");
 }
 
@@ -38,20 +38,22 @@ type Truncate = (p: Proc, node: string, size: number, depth?: number) => void;
 
 /** The image behind `node` (a qcow2 node) after qcow2_co_truncate from `oldSize` to `size`. */
 export function qcow2TruncateImage(p: Proc, node: string, oldSize: number, size: number, coTruncate: Truncate): void {
+  // the image its metadata reach: a host image file, or a format node's guest view (graph/guest-image.ts)
   const file = p.fileChild(node)?.child;
-  const img = file ? imageBehind(p, file) : undefined;
-  if (!file || !img || img.format !== 'qcow2') return;
+  const view = metadataView(p, node);
+  const img = view?.img;
+  if (!file || !view || !img || img.format !== 'qcow2') return;
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
   const simple = !img.snapshots?.length && !img.snapClusters && img.dataFile === undefined
     && Math.ceil(size / l2Span) <= Math.ceil(img.size / l2Span);
   if (size >= oldSize || !simple) {
-    p.d.put(HOST, 'images', img.file, { ...img, size });
+    writeView(p, view.key, { ...img, size });
     return;
   }
   const discardStart = Math.ceil(size / cs) * cs;
   if (discardStart >= oldSize) {
-    p.d.put(HOST, 'images', img.file, { ...img, size });
+    writeView(p, view.key, { ...img, size });
     return;
   }
   const regionsOf = (data: [number, number][]) => {
@@ -79,7 +81,7 @@ export function qcow2TruncateImage(p: Proc, node: string, oldSize: number, size:
   const usedAfter = 3 + l1Clusters + keptL2.size + keptClusters;
   const next: Image = { ...img, size, data: kept.length ? kept : undefined, fileLength: grown };
   if (!next.data) delete next.data;
-  p.d.put(HOST, 'images', img.file, next);
+  writeView(p, view.key, next);
   // the L2 tables' writes reach the file (bdrv_co_write_req_finish grows the nodes on the way)
   if (grown > fileBefore) growWrittenNodes(p, file, grown);
   // qcow2_co_truncate: bdrv_co_truncate(bs->file, (last_cluster + 1) * cluster_size), a failure

@@ -209,6 +209,13 @@ export function readAt(p: ReadView, node: string, offset: number, bytes: number,
         const f = via('file');
         const img = f ? imageBehind(p, f) : undefined;
         if (offset !== 0 || !img || img.format !== 'qcow2' || img.dataFile !== undefined) return { none: true };
+        if (img.guest) {
+          // a qcow2 parent's metadata writes rewrote the header cluster (graph/guest-image.ts):
+          // guest data of the image's own, which holds that parent's image
+          dbg.event(p, f, 'read_aio');
+          const r = readFrom(p, dbg, f!);
+          return 'errno' in r ? r : { image: img.guest, offset: 0 };
+        }
         if ((img.data ?? []).some(([s, e]) => s < bytes && e > 0)) {
           // guest data of the image's own: read at its host offset (past the metadata)
           dbg.event(p, f, 'read_aio');

@@ -1,6 +1,9 @@
 // bdrv_list_refresh_perms: recompute every edge's perm/shared below the given roots, in
 // QEMU's topological order, running its checks in its order so the same error wins.
 import { versionOf } from './version.js';
+import { getLength } from './length.js';
+import { infoNode, qcow2Image } from './bitmaps.js';
+import { rule } from './rules.js';
 import { hostFacts } from './host-facts.js';
 import { QmpError } from '../errors/index.js';
 import { driverInfo } from './drivers.js';
@@ -157,8 +160,12 @@ function refreshNode(pass: Pass, name: string): void {
     throw new QmpError(n.ro ? 'Block node is read-only' : `Read-only block node '${name}' cannot support read-write users`);
   }
   if (perm & (PERM_W | PERM_U) && !(perm & PERM_Z)) {
-    const bytes = Math.ceil(n.size / 512) * 512;
-    if (bytes % alignment(p, n) !== 0) {
+    // bs->total_sectors: for a driver with .has_variable_length (7.2: raw, copy-on-read, compress,
+    // preallocate) what its last bdrv_getlength refreshed, and query-named-block-nodes
+    // (bdrv_query_image_info -> bdrv_getlength) refreshes it after every command the harness
+    // sends: its current length (graph/length.ts), e.g. a compress node over a qcow2 overlay that
+    // a qcow2 parent's metadata writes grew (graph/guest-image.ts)
+    if (permLength(p, n) % alignment(p, n) !== 0) {
       throw new QmpError("Cannot get 'write' permission without 'resize': Image size is not a multiple of request alignment");
     }
   }
@@ -322,8 +329,20 @@ function earlyStopRound(p: Proc, roots: readonly string[], opts: RefreshOpts, ex
  * directory (tmpfs 4096, ext4 over 512-byte sectors 512): a host fact the scenario declares
  * (graph/host-facts.ts; 512 when it does not), never read from this machine.
  */
+/** bs->total_sectors * BDRV_SECTOR_SIZE as bdrv_node_refresh_perm's alignment check reads it (see refreshNode). */
+export function permLength(p: Proc, n: BdsNode): number {
+  return rule(p, 'variable-length-drivers').includes(n.driver) ? getLength(p, n.name) : Math.ceil(n.size / 512) * 512;
+}
+
 export function alignment(p: Proc, n: BdsNode): number {
   if (n.driver === 'file' && isOn(n.options['cache.direct'])) return hostFacts(p.d).directIoAlignment;
+  if (n.driver === 'compress') {
+    // compress_refresh_limits: bdrv_get_info(bs->file->bs)'s cluster_size (qcow2_get_info: the
+    // header's; file-posix answers 0, which leaves 1)
+    const f = p.fileChild(n.name)?.child;
+    const info = f ? infoNode(p, f) : undefined;
+    if (info?.driver === 'qcow2') return qcow2Image(p, info.name)?.clusterSize ?? 65536;
+  }
   return n.align || 1;
 }
 

@@ -6,7 +6,9 @@
 // lowers s->free_cluster_index to it): freed clusters below the refcounts' end are reused, anything
 // else goes past it, and a write there extends the file to where the written bytes end (the file
 // length bdrv_getlength reports is then rounded up to 512, graph/length.ts).
-// Not modelled: the COW of clusters shared with a snapshot on a later guest write.
+// A later guest write copies the clusters a snapshot shares on write (afterGuestWrite); not
+// modelled: the freeing of what only a deleted snapshot kept.
+import { addExtent } from './images.js';
 import { hostFileLength, qcow2FileSize } from './open.js';
 import type { Image } from './types.js';
 
@@ -16,7 +18,9 @@ const SNAPSHOT_EXTRA = 24;
 
 type Meta = NonNullable<Image['snapClusters']>;
 
-const meta = (img: Image): Meta => img.snapClusters ?? { table: null, l1: {}, free: [] };
+// the ascending layout stops where the first snapshot metadata is allocated: later guest
+// allocations go through qcow2_alloc_clusters like it (afterGuestWrite)
+const meta = (img: Image): Meta => img.snapClusters ?? { table: null, l1: {}, free: [], baseData: img.data ?? [] };
 
 /** qcow2_write_snapshots' snapshots_size: each entry 8-aligned, header, extra data, id and name. */
 function tableBytes(list: { id: string; name: string }[]): number {
@@ -28,8 +32,8 @@ function tableBytes(list: { id: string; name: string }[]): number {
 /** The first cluster past everything the refcounts mark used: the layout, then the snapshot metadata. */
 function refEnd(img: Image, m: Meta): number {
   const cs = img.clusterSize ?? 65536;
-  let end = Math.ceil(qcow2FileSize({ ...img, snapClusters: undefined }) / cs);
-  for (const [s, n] of [...(m.table ? [m.table] : []), ...Object.values(m.l1), ...(m.leaked ?? [])]) end = Math.max(end, s + n);
+  let end = Math.ceil(qcow2FileSize({ ...img, data: m.baseData ?? img.data, snapClusters: undefined }) / cs);
+  for (const [s, n] of [...(m.table ? [m.table] : []), ...Object.values(m.l1), ...(m.leaked ?? []), ...(m.extra ?? [])]) end = Math.max(end, s + n);
   return end;
 }
 
@@ -124,6 +128,9 @@ export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: 
     if (e instanceof WriteFailed) return { error: e.errno, fileLength: len, ...(leak ? { leak } : {}) };
     throw e;
   }
+  // qcow2_update_snapshot_refcount(+1): every L2 table and data cluster of the active tables is
+  // shared with the snapshot now (QCOW_OFLAG_COPIED cleared)
+  m.shared = { ...(m.shared ?? {}), [sn.id]: { data: structuredClone(img.data ?? []), l2: l2Regions(img) } };
   return { ...img, snapClusters: m, fileLength: len };
 }
 
@@ -151,6 +158,10 @@ export function afterSnapshotDelete(img: Image, id: string, list: { id: string; 
   }
   release(m, m.l1[id]);
   delete m.l1[id];
+  // qcow2_update_snapshot_refcount(-1), then (0) on the active tables: what only this snapshot
+  // shared is the active tables' own again (QCOW_OFLAG_COPIED). The clusters it alone kept after
+  // copies-on-write are freed in QEMU; not modelled (they stay allocated here)
+  if (m.shared) delete m.shared[id];
   return { ...img, snapClusters: m, fileLength: len };
 }
 
@@ -165,4 +176,70 @@ export function afterFailedDelete(img: Image, id: string): Image {
   delete m.l1[id];
   if (run) m.leaked = [...(m.leaked ?? []), run];
   return { ...img, snapClusters: m };
+}
+
+/** The L2 regions (L1 indexes) whose table exists: those holding guest data. */
+function l2Regions(img: Image): number[] {
+  const cs = img.clusterSize ?? 65536;
+  const l2Span = (cs * cs) / 8;
+  const out = new Set<number>();
+  for (const [a, b] of img.data ?? []) for (let r = Math.floor(a / l2Span); r <= Math.floor((b - 1) / l2Span); r++) out.add(r);
+  return [...out].sort((x, y) => x - y);
+}
+
+const covers = (ext: [number, number][], c: number) => ext.some(([a, b]) => c >= a && c < b);
+
+/** [s, e) taken out of sorted extents. */
+function subtract(ext: [number, number][], s: number, e: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [a, b] of ext) {
+    if (b <= s || a >= e) out.push([a, b]);
+    else {
+      if (a < s) out.push([a, s]);
+      if (b > e) out.push([e, b]);
+    }
+  }
+  return out;
+}
+
+/**
+ * A guest write of [offset, end) to a qcow2 image that has snapshot metadata (qcow2_co_pwritev_part
+ * -> qcow2_alloc_host_offset), region by region: get_cluster_table gives a region without an L2
+ * table, or whose table a snapshot shares, a new one first (l2_allocate), then handle_alloc
+ * gives the clusters that are unallocated or shared (no QCOW_OFLAG_COPIED: copy-on-write) new
+ * ones, contiguous, from qcow2_alloc_clusters (first fit over freed clusters, then past the
+ * refcounts' end); the written clusters extend the file. `end`: where the last new cluster ends
+ * (0: none). undefined: no snapshot metadata, the ascending layout (graph/open.ts qcow2FileSize)
+ * holds.
+ */
+export function afterGuestWrite(img: Image, offset: number, end: number): { img: Image; end: number } | undefined {
+  if (!img.snapClusters) return undefined;
+  const cs = img.clusterSize ?? 65536;
+  const l2Span = (cs * cs) / 8;
+  const s = Math.floor(offset / cs) * cs;
+  const e = Math.ceil(end / cs) * cs;
+  if (e <= s) return undefined;
+  const m: Meta = structuredClone(img.snapClusters);
+  const shares = Object.values(m.shared ?? {});
+  const data = img.data ?? [];
+  let len = hostFileLength(img);
+  let last = 0;
+  const take = (n: number) => {
+    const run = alloc(img, m, n);
+    m.extra = [...(m.extra ?? []), run];
+    last = Math.max(last, (run[0] + n) * cs);
+    len = Math.max(len, last);
+  };
+  for (let r = Math.floor(s / l2Span); r * l2Span < e && r < 100000; r++) {
+    const rs = Math.max(s, r * l2Span);
+    const re = Math.min(e, (r + 1) * l2Span);
+    const hasL2 = data.some(([a, b]) => a < (r + 1) * l2Span && b > r * l2Span);
+    if (!hasL2 || shares.some((x) => x.l2.includes(r))) take(1);
+    let n = 0;
+    for (let c = rs; c < re; c += cs) if (!covers(data, c) || shares.some((x) => covers(x.data, c))) n++;
+    if (n) take(n);
+    for (const x of shares) x.l2 = x.l2.filter((q) => q !== r);
+  }
+  for (const x of shares) x.data = subtract(x.data, s, e);
+  return { img: { ...img, data: addExtent(img.data, s, e, cs), snapClusters: m, fileLength: len }, end: last };
 }

@@ -179,13 +179,27 @@ export interface Image {
    * clusters freed again below the refcounts' end (reused first-fit by qcow2_alloc_clusters),
    * `leaked` runs a failed snapshot operation left allocated and unreferenced (graph/snapshot-clusters.ts).
    */
-  snapClusters?: { table: [number, number] | null; l1: Record<string, [number, number]>; free: number[]; leaked?: [number, number][] };
+  snapClusters?: {
+    table: [number, number] | null; l1: Record<string, [number, number]>; free: number[]; leaked?: [number, number][];
+    /** the guest data extents laid out by qcow2FileSize's ascending layout (what the image held when its first snapshot metadata was allocated); absent: `data` */
+    baseData?: [number, number][];
+    /** clusters guest writes allocated since (qcow2_alloc_clusters: new data and L2 tables, copies-on-write) */
+    extra?: [number, number][];
+    /** per snapshot id: the guest extents and L2 regions whose clusters it still shares with the active tables (no QCOW_OFLAG_COPIED) */
+    shared?: Record<string, { data: [number, number][]; l2: number[] }>;
+  };
   /**
    * A qcow2 image's host file length when a truncate of a file node over it set one (raw_co_truncate
    * -> ftruncate); absent: the length the image's layout gives (qcow2FileSize). A raw image's file
    * length is its size.
    */
   fileLength?: number;
+  /**
+   * A qcow2 image's guest data as a qcow2 parent's metadata writes left it (graph/guest-image.ts):
+   * the image that parent sees through the node over this file (its header, layout and snapshot
+   * metadata); absent: none written, the guest view is this image's own data or its backing's.
+   */
+  guest?: Image;
 }
 
 /** Collection names inside a process scope. */

@@ -5,8 +5,11 @@
 // (QCowHeader, the first 104 bytes), the image is gone: the file is now plain data, and the
 // next format driver probing it finds no QCOW_MAGIC (qcow2_do_open: "Image is not in qcow2
 // format"). Reads were followed the same way in graph/images.ts probeHeader.
-import { addExtent, imageBehind } from '../images.js';
-import { hostFileLength, withAllocation } from '../open.js';
+import { addExtent } from '../images.js';
+import { metadataView, writeView } from '../guest-image.js';
+import { growWrittenNodes } from '../length.js';
+import { afterGuestWrite } from '../snapshot-clusters.js';
+import { hostFileLength, qcow2FileSize, withAllocation } from '../open.js';
 import type { Proc } from '../proc.js';
 import { HOST, type Image } from '../types.js';
 import { allocatedAbove } from './allocation.js';
@@ -48,11 +51,23 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
   const node = p.node(dest);
   if (!node || n <= 0) return;
   if (node.driver === 'qcow2') {
+    // the image its clusters are allocated in: a host image file, or the image a format node's
+    // guest view shows (graph/guest-image.ts)
     const file = p.fileChild(dest)?.child;
-    const img = file ? imageBehind(p, file) : undefined;
-    if (!img) return;
-    const next: Image = withAllocation(img, { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) });
-    p.d.put(HOST, 'images', img.file, next);
+    const view = metadataView(p, dest);
+    if (!view) return;
+    const img = view.img;
+    // an image with snapshot metadata allocates through qcow2_alloc_clusters (copies-on-write of
+    // clusters a snapshot shares among them: graph/snapshot-clusters.ts afterGuestWrite)
+    const cow = afterGuestWrite(img, offset, Math.min(offset + n, node.size));
+    const next: Image = cow?.img
+      ?? withAllocation(img, { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) });
+    writeView(p, view.key, next);
+    // bdrv_co_write_req_finish: the new clusters' writes past the end of bs->file (a file node, or
+    // a format node) grow it and the nodes on the way down to it; on the ascending layout they
+    // end where the layout now ends
+    const end = cow ? cow.end : qcow2FileSize(next) > qcow2FileSize(img) ? qcow2FileSize(next) : 0;
+    if (file !== undefined && end > 0) growWrittenNodes(p, file, end);
     return;
   }
   const at = fileAt(p, dest, offset);

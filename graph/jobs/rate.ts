@@ -186,7 +186,7 @@ function runMirrorLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boole
       if (action === 'report') r.ret ??= failed.errno;
       else {
         // after a failed read, the iteration's other requests are copied
-        if (failed.isRead) writeData(p, r.dest, it.offset, it.bytes, r.top);
+        if (failed.isRead) mirrorWrite(p, r, it.offset, it.bytes);
         if (action === 'stop') {
           r.sleeping = true;
           return 'stopped';
@@ -196,7 +196,7 @@ function runMirrorLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boole
         failedAt.add(failed.offset);
       }
     } else if (it.bytes > 0) {
-      writeData(p, r.dest, it.offset, it.bytes, r.top);
+      mirrorWrite(p, r, it.offset, it.bytes);
       failedAt = new Set();
     }
     if (r.quota > 0 && !ignoreLimit && it.accounted > 0) {
@@ -221,6 +221,26 @@ function redirty(dirty: [number, number][], offset: number, bytes: number, g: nu
     else out.push([s0, e0]);
   }
   return out;
+}
+
+/**
+ * mirror_iteration's writes over [offset, offset + bytes): the pieces the source chain holds
+ * (bdrv_block_status_above: BDRV_BLOCK_DATA) are copied; the others are zeroed or discarded
+ * (mirror_do_zero_or_discard: bdrv_co_pwrite_zeroes / bdrv_co_pdiscard), which allocate no data
+ * cluster in a qcow2 target (qcow2_co_pwrite_zeroes zeroes L2 entries). A write of zeroes clobbers
+ * a host file's header like data (graph/jobs/guest-write.ts), so other targets take the whole range.
+ */
+function mirrorWrite(p: Proc, r: RateState, offset: number, bytes: number): void {
+  if (p.node(r.dest)?.driver !== 'qcow2' || !snapshotAccessReadable(p, r.top)) {
+    writeData(p, r.dest, offset, bytes, r.top);
+    return;
+  }
+  for (let o = offset, guard = 0; o < offset + bytes && guard < 100_000; guard++) {
+    const st = allocatedAbove(p, r.top, null, true, o, offset + bytes - o);
+    const n = st.n > 0 ? st.n : offset + bytes - o;
+    if (st.alloc) writeData(p, r.dest, o, n, r.top);
+    o += n;
+  }
 }
 
 /**

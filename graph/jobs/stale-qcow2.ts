@@ -24,6 +24,9 @@ import { qcow2L2Offset } from '../open.js';
 export function staleQcow2Image(p: Proc, node: string): { image: Image; file: string } | undefined {
   const file = p.fileChild(node)?.child;
   if (!file || p.node(file)?.driver !== 'qcow2' || imageBehind(p, file)) return undefined;
+  // what the node's own writes left in the overlay's guest data (graph/guest-image.ts)
+  const own = imageBehind(p, p.fileChild(file)?.child ?? '');
+  if (own?.guest) return { image: own.guest, file };
   let cur = file;
   for (let i = 0; i < 1000; i++) {
     const b = p.backing(cur)?.child;
