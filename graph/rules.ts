@@ -172,7 +172,9 @@ export const RULES = defineRules({
     '7.2': { fn: 'bdrv_drop_filter -> bdrv_replace_node_common refs and drains the filter (`from`): the child is freed with the link, nothing reads it: the job ends', value: false },
     '10.0': { fn: 'bdrv_drop_filter (block.c:5447, 10.0.2) drains child_bs without a reference; the link\'s removal frees it and bdrv_drained_end(child_bs) asserts: bdrv_do_drained_end: Assertion `bs->quiesce_counter > 0\' failed (gdb). The model refuses it, saying so', value: true },
     // an abort cannot be recorded on 10.0; the 7.2 side is fuzz-found/7.2-only-abort-19-backup-snapshot-sync-finalize.json,
-    // the boundary (a monitor-owned overlay) abort-19-backup-snapshot-overlay-finalize-survives on both
+    // the boundary (a monitor-owned overlay) abort-19-backup-snapshot-overlay-finalize-survives on both; the same
+    // overlay made by a transaction whose backup action came first: fuzz-found/7.2-only-abort-21-txn-backup-then-snapshot-sync.json,
+    // its boundaries abort-21-*-survives on both (wt-ab10)
     proof: [],
     modelled: true,
   },
@@ -209,7 +211,11 @@ export const RULES = defineRules({
       // wt-fz3: the backups of abort-19-…-survives and fuzz-reopen-queued-twice-leaves-drained
       { transcript: 'abort-19-backup-snapshot-overlay-finalize-survives.json', step: 3 }, { transcript: 'fuzz-reopen-queued-twice-leaves-drained.json', step: 5 },
       // a sync-top drive-backup of a writable qcow2 over a blkdebug backing (fuzz 1971702281)
-      { transcript: 'fuzz-backup-top-blkdebug-backing.json', step: 3 }, { transcript: 'fuzz-backup-top-blkdebug-backing.json', step: 4 }],
+      { transcript: 'fuzz-backup-top-blkdebug-backing.json', step: 3 }, { transcript: 'fuzz-backup-top-blkdebug-backing.json', step: 4 },
+      // the backups of the abort-21 boundaries (a backup and a snapshot in one transaction, wt-ab10): -/RU on 7.2, R/RU on 10.0
+      { transcript: 'abort-21-txn-snapshot-sync-then-backup-survives.json', step: 2 },
+      { transcript: 'abort-21-txn-backup-then-snapshot-added-survives.json', step: 3 },
+      { transcript: 'abort-21-txn-backup-then-snapshot-sync-later-action-fails-survives.json', step: 4 }],
     modelled: true,
   },
   'block-copy-bitmap-node': {
@@ -256,7 +262,11 @@ export const RULES = defineRules({
       // cbw1 over f1 after a failed transaction's snapshot (fuzz 672040825's boundary, wt-abrt)
       { transcript: 'abort-16-txn-snapshot-abort-old-node-moved-back-survives.json', step: 9 },
       // the drive-backups of read-only n2 (fuzz 4264209348's boundary, wt-abrt)
-      { transcript: 'abort-17-stream-read-only-under-backup-survives.json', step: 1 }],
+      { transcript: 'abort-17-stream-read-only-under-backup-survives.json', step: 1 },
+      // the backups of the abort-21 boundaries (a backup and a snapshot in one transaction, wt-ab10)
+      ...[2, 3].map((step) => ({ transcript: 'abort-21-txn-snapshot-sync-then-backup-survives.json', step })),
+      ...[3, 4].map((step) => ({ transcript: 'abort-21-txn-backup-then-snapshot-added-survives.json', step })),
+      ...[4, 5].map((step) => ({ transcript: 'abort-21-txn-backup-then-snapshot-sync-later-action-fails-survives.json', step }))],
     modelled: true,
   },
   'grouped-txn-job-start-order': {
