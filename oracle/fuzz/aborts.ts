@@ -321,13 +321,14 @@ const HEADER_READERS = new Set(['qcow2', 'qed', 'vmdk', 'vdi', 'vhdx', 'vpc', 'l
  * - blockdev-snapshot-sync (alone or in a transaction) of a node that is already the `file` of a
  *   job's copy-before-write or copy-on-read filter (bdrv_append moves the filter's link to the overlay);
  * - a transaction whose blockdev-backup / drive-backup action of `device` D comes before a
- *   blockdev-snapshot-sync of D (the actions' prepares run in order: backup_job_create inserts the
- *   filter over D, external_snapshot_action appends the overlay under it; 10.0 dies at the job's end,
+ *   blockdev-snapshot-sync of D (qmp_transaction runs each action's prepare in order, 7.2's
+ *   .prepare and 10.0's transaction_action: backup_job_create inserts the filter over D,
+ *   external_snapshot_action appends the overlay under it; 10.0 dies at the job's end,
  *   7.2 carries it out: fuzz-found/7.2-only-abort-21-txn-backup-then-snapshot-sync);
  * - a transaction whose backup action's `device` is the overlay an earlier blockdev-snapshot-sync
  *   action made: the filter takes the overlay's parents, and only the transaction's reference held
- *   it besides (a root node's overlay has no parent; 7.2 dies too, in bdrv_close, crash of
- *   refuseCloseWithAnonBitmap).
+ *   it besides (external_snapshot_clean drops it; a root node's overlay has no parent; 7.2 dies
+ *   too, in bdrv_close with the block-copy bitmap on it: graph/ops.ts refuseCloseWithAnonBitmap).
  * The reverse order (the snapshot first, the backup of the old node), a blockdev-add'ed overlay
  * (blockdev-snapshot) and a transaction with an abort action (it undoes every action) survive
  * (abort-21-*-survives, 7.2 and 10.0). A transaction is walked as if it succeeds.
