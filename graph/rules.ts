@@ -217,7 +217,8 @@ export const RULES = defineRules({
       // the backups of the abort-21 boundaries (a backup and a snapshot in one transaction, wt-ab10): -/RU on 7.2, R/RU on 10.0
       { transcript: 'abort-21-txn-snapshot-sync-then-backup-survives.json', step: 2 },
       { transcript: 'abort-21-txn-backup-then-snapshot-added-survives.json', step: 3 },
-      { transcript: 'abort-21-txn-backup-then-snapshot-sync-later-action-fails-survives.json', step: 4 }],
+      { transcript: 'abort-21-txn-backup-then-snapshot-sync-later-action-fails-survives.json', step: 4 },
+      { transcript: 'abort-21-snapshot-sync-under-filter-then-added-overlay-survives.json', step: 3 }],
     modelled: true,
   },
   'block-copy-bitmap-node': {
@@ -268,7 +269,8 @@ export const RULES = defineRules({
       // the backups of the abort-21 boundaries (a backup and a snapshot in one transaction, wt-ab10)
       ...[2, 3].map((step) => ({ transcript: 'abort-21-txn-snapshot-sync-then-backup-survives.json', step })),
       ...[3, 4].map((step) => ({ transcript: 'abort-21-txn-backup-then-snapshot-added-survives.json', step })),
-      ...[4, 5].map((step) => ({ transcript: 'abort-21-txn-backup-then-snapshot-sync-later-action-fails-survives.json', step }))],
+      ...[4, 5].map((step) => ({ transcript: 'abort-21-txn-backup-then-snapshot-sync-later-action-fails-survives.json', step })),
+      { transcript: 'abort-21-snapshot-sync-under-filter-then-added-overlay-survives.json', step: 3 }],
     modelled: true,
   },
   'grouped-txn-job-start-order': {

@@ -330,8 +330,10 @@ const HEADER_READERS = new Set(['qcow2', 'qed', 'vmdk', 'vdi', 'vhdx', 'vpc', 'l
  *   it besides (external_snapshot_clean drops it; a root node's overlay has no parent; 7.2 dies
  *   too, in bdrv_close with the block-copy bitmap on it: graph/ops.ts refuseCloseWithAnonBitmap).
  * The reverse order (the snapshot first, the backup of the old node), a blockdev-add'ed overlay
- * (blockdev-snapshot) and a transaction with an abort action (it undoes every action) survive
- * (abort-21-*-survives, 7.2 and 10.0). A transaction is walked as if it succeeds.
+ * (blockdev-snapshot), such an overlay appended over the snapshot-sync one later in the transaction
+ * (it takes the filter's link, the other is held by its backing) and a transaction with an abort
+ * action (it undoes every action) survive (abort-21-*-survives, 7.2 and 10.0). A transaction is
+ * walked as if it succeeds (a later action that fails is not foreseen: avoided too).
  */
 function snapshotSyncUnderJobFilter(execute: string, a: JsonObject, p: ProcView): string | undefined {
   const jobFiltered = (n: string): boolean => p.graph.edges.some((e) => e.child === n && e.name === 'file' &&
@@ -344,29 +346,55 @@ function snapshotSyncUnderJobFilter(execute: string, a: JsonObject, p: ProcView)
     : [[execute, a]];
   // (a transaction with an abort action undoes its snapshots: abort-12-txn-snapshot-abort-over-paused-backup-survives)
   if (acts.some(([t]) => t === 'abort')) return undefined;
-  const filtered = new Set<string>(); // nodes this transaction put under a new job filter
+  // the `file` children of job filters as the actions go: 'view' for a filter the view shows,
+  // 'txn' for one this transaction's backup inserted (nodes moved away from a view filter are dropped)
+  const filtered = new Map<string, 'view' | 'txn'>();
+  const movedAway = new Set<string>();
+  const under = (n: string): 'view' | 'txn' | undefined => filtered.get(n) ?? (jobFiltered(n) && !movedAway.has(n) ? 'view' : undefined);
   const fresh = new Set<string>(); // overlays this transaction's blockdev-snapshot-sync actions made
+  const alone = new Map<string, string>(); // fresh overlays only a job filter's link holds, and why
+  const moveUp = (n: string, o: string | undefined, by: 'view' | 'txn'): void => {
+    // bdrv_append: the overlay takes the node's parents, the filter's link included; the node is
+    // held by the overlay's backing link from now on
+    filtered.delete(n);
+    movedAway.add(n);
+    alone.delete(n);
+    if (o !== undefined) filtered.set(o, by);
+  };
   for (const [t, d] of acts) {
     if (t === 'blockdev-backup' || t === 'drive-backup') {
       const dev = str(d.device);
       if (dev === undefined) continue;
-      if (fresh.has(dev)) return `QEMU 10.0 abort: a backup in a transaction of '${dev}', the overlay its blockdev-snapshot-sync made (the job's filter then holds the overlay alone; its end frees it in bdrv_drop_filter: bdrv_do_drained_end: Assertion \`bs->quiesce_counter > 0' failed; 7.2: bdrv_close with the block-copy bitmap)`;
-      filtered.add(dev);
+      // bdrv_insert_node: the filter takes the overlay's parents (those the old node had; none
+      // for a root node, and a monitor-owned parent can still go before the job ends)
+      if (fresh.has(dev)) alone.set(dev, `QEMU 10.0 abort: a backup in a transaction of '${dev}', the overlay its blockdev-snapshot-sync made (the job's filter then holds the overlay alone; its end frees it in bdrv_drop_filter: bdrv_do_drained_end: Assertion \`bs->quiesce_counter > 0' failed; 7.2: bdrv_close with the block-copy bitmap)`);
+      filtered.set(dev, 'txn');
     }
     else if (t === 'blockdev-snapshot-sync') {
       const n = str(d['node-name'] ?? d.device);
       if (n === undefined) continue;
-      if (jobFiltered(n)) return `QEMU 10.0 abort: blockdev-snapshot-sync of '${n}' under a job's filter (the job's end frees the overlay in bdrv_drop_filter: bdrv_do_drained_end: Assertion \`bs->quiesce_counter > 0' failed)`;
-      if (filtered.has(n)) return `QEMU 10.0 abort: blockdev-snapshot-sync of '${n}' after a backup of it in the same transaction (the overlay goes under the job's filter; the job's end frees it in bdrv_drop_filter: bdrv_do_drained_end: Assertion \`bs->quiesce_counter > 0' failed)`;
       const o = str(d['snapshot-node-name']);
+      const by = under(n);
+      if (by !== undefined) {
+        moveUp(n, o, by);
+        if (o !== undefined) {
+          alone.set(o, by === 'view'
+            ? `QEMU 10.0 abort: blockdev-snapshot-sync of '${n}' under a job's filter (the job's end frees the overlay in bdrv_drop_filter: bdrv_do_drained_end: Assertion \`bs->quiesce_counter > 0' failed)`
+            : `QEMU 10.0 abort: blockdev-snapshot-sync of '${n}' after a backup of it in the same transaction (the overlay goes under the job's filter; the job's end frees it in bdrv_drop_filter: bdrv_do_drained_end: Assertion \`bs->quiesce_counter > 0' failed)`);
+        }
+      }
       if (o !== undefined) fresh.add(o);
     }
     else if (t === 'blockdev-snapshot') {
-      // the added overlay takes the node's parents, the filter's link included: a snapshot-sync of it comes under the filter
+      // a blockdev-add'ed overlay (the monitor holds it, and blockdev-del refuses it while the filter
+      // uses it) takes the filter's link: what it moved up from is held by its backing link
       const n = str(d.node), o = str(d.overlay);
-      if (n !== undefined && o !== undefined && (filtered.delete(n) || jobFiltered(n))) filtered.add(o);
+      const by = n === undefined ? undefined : under(n);
+      if (n !== undefined && by !== undefined) moveUp(n, o, by);
     }
   }
+  const why = [...alone.values()][0];
+  if (why !== undefined) return why;
   return undefined;
 }
 

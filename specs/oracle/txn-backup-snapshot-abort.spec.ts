@@ -77,6 +77,12 @@ test('the generator sends the abort-21 survivors', async () => {
     const s = scenario(f);
     assert.is(await verdict(s, at(s, 'transaction')), undefined, f);
   }
+  // the overlay under the filter moved on to a blockdev-add'ed one in the same transaction
+  const rescued = scenario('abort-21-snapshot-sync-under-filter-then-added-overlay-survives.json');
+  assert.is(await verdict(rescued, at(rescued, 'transaction')), undefined);
+  const alone = { ...rescued, steps: rescued.steps.map((x, i) => (i === at(rescued, 'transaction')
+    ? { ...x, arguments: { actions: [((x as Step & { arguments: JsonObject }).arguments.actions as JsonObject[])[0]!] } } : x)) };
+  assert.match((await verdict(alone, at(alone, 'transaction'))) ?? '', /^QEMU 10\.0 abort: blockdev-snapshot-sync of 'n0' under a job's filter/);
   // an abort action undoes every action
   assert.is(await verdict(withActions([BACKUP, SNAP, { type: 'abort', data: {} }]), TXN), undefined);
 });
