@@ -170,7 +170,7 @@ export const RULES = defineRules({
     modelled: true,
   },
   'drop-filter-frees-child-asserts': {
-    what: "a job's filter dropped (backup_clean -> bdrv_cbw_drop, stream's bdrv_cor_filter_drop) when its link is the last reference on its child (a blockdev-snapshot-sync overlay appended under a backup's filter)",
+    what: "a job's filter dropped (backup_clean -> bdrv_cbw_drop, stream's bdrv_cor_filter_drop) when its link is the last reference on its child (a blockdev-snapshot-sync overlay appended under a backup's filter, alone or in the backup's own transaction)",
     '7.2': { fn: 'bdrv_drop_filter -> bdrv_replace_node_common refs and drains the filter (`from`): the child is freed with the link, nothing reads it: the job ends', value: false },
     '10.0': { fn: 'bdrv_drop_filter (block.c:5447, 10.0.2) drains child_bs without a reference; the link\'s removal frees it and bdrv_drained_end(child_bs) asserts: bdrv_do_drained_end: Assertion `bs->quiesce_counter > 0\' failed (gdb). The model refuses it, saying so', value: true },
     // an abort cannot be recorded on 10.0; the 7.2 side is fuzz-found/7.2-only-abort-19-backup-snapshot-sync-finalize.json,

@@ -336,7 +336,8 @@ const HEADER_READERS = new Set(['qcow2', 'qed', 'vmdk', 'vdi', 'vhdx', 'vpc', 'l
  * walked as if it succeeds (a later action that fails is not foreseen: avoided too).
  */
 function snapshotSyncUnderJobFilter(execute: string, a: JsonObject, p: ProcView): string | undefined {
-  const jobFiltered = (n: string): boolean => p.graph.edges.some((e) => e.child === n && e.name === 'file' &&
+  // (partial views in specs carry no graph)
+  const jobFiltered = (n: string): boolean => (p.graph?.edges ?? []).some((e) => e.child === n && e.name === 'file' &&
     ['copy-before-write', 'copy-on-read'].includes(p.driver(e.parent) ?? '') &&
     // a filter blockdev-add made is no job's: blockdev-del unrefs it, no bdrv_drop_filter (abort-20-backup-end-after-snapshot-survives)
     !p.monitorOwned.has(e.parent));
