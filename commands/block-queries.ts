@@ -2,6 +2,7 @@
 // (block/qapi.c, blockjob.c). Members are built in QAPI schema order, the order QEMU's output
 // visitor fills its QDict, which fixes the wire order of colliding keys.
 import type { CommandDef } from './types.js';
+import { heldDrainPaused } from '../graph/jobs/held-drain.js';
 import { isVm } from '../graph/devices/ops.js';
 import { queryBlockVm } from './vm/queries.js';
 
@@ -64,7 +65,9 @@ export const queryBlockJobs: CommandDef = {
     return p.jobs().filter((j) => j.status !== 'null' && j.type !== 'create').map((j) => {
       const ready = j.status === 'ready' || j.status === 'standby' || Boolean(j.data.ready);
       const info: Record<string, unknown> = {
-        type: j.type, device: j.id, len: 0, offset: 0, busy: false, paused: j.paused > 0, speed: j.speed,
+        type: j.type, device: j.id, len: 0, offset: 0, busy: false,
+        // `job->pause_count > 0` (block_job_query_locked): a held or leaked drained section's pause counts too
+        paused: j.paused > 0 || heldDrainPaused(p, j.id), speed: j.speed,
         'io-status': 'ok', ready, status: j.status, 'auto-finalize': j.autoFinalize, 'auto-dismiss': j.autoDismiss,
       };
       if (j.error) info.error = j.error;

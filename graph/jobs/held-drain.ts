@@ -17,7 +17,7 @@
 import { drainedJobs, queueWake } from '../drain.js';
 import type { Proc } from '../proc.js';
 import { leakedDrainNodes } from '../reopen/drain-leak.js';
-import { patchJobData, type JobCtx } from './runner.js';
+import { patchJobData, sendJob, type JobCtx } from './runner.js';
 
 /** The mirror-kind jobs whose run ended and whose prepare has not run: each holds its source drained. */
 function holders(p: Proc): { id: string; source: string }[] {
@@ -95,11 +95,23 @@ export function runDeferredStart(ctx: JobCtx, id: string): boolean {
  * (both versions: it waits at job_co_entry's pause point); a sleeping one runs its next
  * iteration where a wake-up ends a rate-limit sleep (rule 'wake-ends-rate-limit-sleep'). `paused`
  * is what the section paused, taken before the exit changed the graph.
+ * A job the user paused before the section and resumed under it (job_user_resume ->
+ * job_resume_locked counted its pause down but returned while the section's pause still counted)
+ * is left at its pause point in PAUSED (STANDBY when ready): the section's job_resume takes
+ * pause_count to 0 and job_enter_cond_locked enters it at once (aio_co_enter from the main loop),
+ * so job_pause_point_locked's transition back to RUNNING (READY) and its JOB_STATUS_CHANGE come
+ * inside the drained_end, before the holder's own completion events (7.2 and 10.0 alike:
+ * job-held-drain-user-resumed-*). One the section paused from RUNNING shows nothing: its
+ * paused/running pair is the drain's, which the normalizer drops.
  */
-export function endHeldDrain(p: Proc, paused: string[], wakesSleepers: boolean): void {
+export function endHeldDrain(ctx: JobCtx, paused: string[], wakesSleepers: boolean): void {
+  const { p } = ctx;
   const still = heldDrainPausedJobs(p);
   for (const id of paused) {
-    if (!p.job(id) || still.has(id)) continue;
+    const j = p.job(id);
+    if (!j || still.has(id)) continue;
+    // (a user pause still counted, j.paused > 0, keeps the job where it is)
+    if ((j.status === 'paused' || j.status === 'standby') && j.paused === 0) sendJob(ctx, id, { type: 'RESUME' });
     if (startDeferred(p, id) || completesOnWake(p, id) || wakesSleepers) queueWake(p, id);
   }
 }

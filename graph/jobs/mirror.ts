@@ -270,7 +270,7 @@ function exitCommon(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
   if (d.prepared) return undefined;
   const drainedBySource = p.node(d.source) ? drainedJobs(p, [d.source], false).filter((x) => x !== j.id) : [];
   const failed = exitCommonInner(ctx, j, abort);
-  endHeldDrain(p, drainedBySource, rule(p, 'wake-ends-rate-limit-sleep'));
+  endHeldDrain(ctx, drainedBySource, rule(p, 'wake-ends-rate-limit-sleep'));
   return failed;
 }
 

@@ -111,22 +111,13 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     if (over) return `fuzz 1693346616: a transaction that may fail after a snapshot of '${over as string}', the source of a running backup (QEMU hangs in external_snapshot_abort: bdrv_replace_node_common drains the overlay)`;
   }
   // fuzz --qemu 10.0 3776961068 (QEMU 10.0 abort; graph/jobs/drop-filter.ts, rule
-  // 'drop-filter-frees-child-asserts'): blockdev-snapshot-sync of the node under a job's filter
-  // puts an overlay only the filter's link holds between the filter and that node; when the job
-  // ends (finalize, cancel, or on its own), bdrv_drop_filter frees the overlay and then ends its
-  // drain: `bs->quiesce_counter > 0' fails. The view cannot tell when the job will end: any
-  // snapshot-sync (alone or in a transaction) of a node whose parent is a job filter is avoided
-  // (blockdev-snapshot of a blockdev-add'ed overlay is sent: abort-19-...-survives).
-  const syncSnaps: unknown[] = step.execute === 'blockdev-snapshot-sync' ? [a['node-name'] ?? a.device] : [];
-  // (a transaction with an abort action undoes its snapshots: abort-12-txn-snapshot-abort-over-paused-backup-survives)
-  if (step.execute === 'transaction' && Array.isArray(a.actions) && !a.actions.some((act) => isObj(act) && act.type === 'abort')) {
-    for (const act of a.actions) if (isObj(act) && act.type === 'blockdev-snapshot-sync' && isObj(act.data)) syncSnaps.push(act.data['node-name'] ?? act.data.device);
-  }
-  const underFilter = syncSnaps.find((n) => typeof n === 'string' &&
-    p.graph.edges.some((e) => e.child === n && e.name === 'file' && ['copy-before-write', 'copy-on-read'].includes(p.driver(e.parent) ?? '') &&
-      // a filter blockdev-add made is no job's: blockdev-del unrefs it, no bdrv_drop_filter (abort-20-backup-end-after-snapshot-survives)
-      !p.monitorOwned.has(e.parent)));
-  if (underFilter) return `QEMU 10.0 abort: blockdev-snapshot-sync of '${underFilter as string}' under a job's filter (the job's end frees the overlay in bdrv_drop_filter: bdrv_do_drained_end: Assertion \`bs->quiesce_counter > 0' failed)`;
+  // 'drop-filter-frees-child-asserts'): a blockdev-snapshot-sync overlay that only a job's filter
+  // holds; when the job ends (finalize, cancel, or on its own), bdrv_drop_filter frees it and then
+  // ends its drain: `bs->quiesce_counter > 0' fails. The view cannot tell when the job will end:
+  // every way to get there is avoided (snapshotSyncUnderJobFilter, which also follows a
+  // transaction's own backup actions: abort-21-*).
+  const underFilter = snapshotSyncUnderJobFilter(step.execute, a, p);
+  if (underFilter) return underFilter;
   // fuzz 4264209348 (7.2 and 10.0 hang; graph/stream-reopen-backup-hang.ts): block-stream of a
   // read-only node under a copying backup: stream_start's reopen to read-write ends a drain and
   // bdrv_insert_node's drain right after waits for the resumed job for ever. The view knows
@@ -320,6 +311,93 @@ function closesQueued(list: JsonObject[], p: ProcView): string | undefined {
 const JOB_FILTERS = new Set(['copy-on-read', 'commit_top', 'mirror_top']);
 /** Format drivers whose open reads the image header through `file`. */
 const HEADER_READERS = new Set(['qcow2', 'qed', 'vmdk', 'vdi', 'vhdx', 'vpc', 'luks', 'parallels', 'cloop', 'dmg', 'bochs']);
+
+/**
+ * QEMU 10.0 abort (graph/jobs/drop-filter.ts, rule 'drop-filter-frees-child-asserts'): a
+ * blockdev-snapshot-sync overlay (no monitor reference: only its parents hold it) that ends up
+ * the `file` of a job's filter, with nothing else holding it, is freed by bdrv_drop_filter when
+ * the job ends, and 10.0 ends the drain of the freed node. Found three ways, all probed live
+ * (docs/fidelity.md, abort-19 and abort-21):
+ * - blockdev-snapshot-sync (alone or in a transaction) of a node that is already the `file` of a
+ *   job's copy-before-write or copy-on-read filter (bdrv_append moves the filter's link to the overlay);
+ * - a transaction whose blockdev-backup / drive-backup action of `device` D comes before a
+ *   blockdev-snapshot-sync of D (qmp_transaction runs each action's prepare in order, 7.2's
+ *   .prepare and 10.0's transaction_action: backup_job_create inserts the filter over D,
+ *   external_snapshot_action appends the overlay under it; 10.0 dies at the job's end,
+ *   7.2 carries it out: fuzz-found/7.2-only-abort-21-txn-backup-then-snapshot-sync);
+ * - a transaction whose backup action's `device` is the overlay an earlier blockdev-snapshot-sync
+ *   action made: the filter takes the overlay's parents, and only the transaction's reference held
+ *   it besides (external_snapshot_clean drops it; a root node's overlay has no parent; 7.2 dies
+ *   too, in bdrv_close with the block-copy bitmap on it: graph/ops.ts refuseCloseWithAnonBitmap).
+ * The reverse order (the snapshot first, the backup of the old node), a blockdev-add'ed overlay
+ * (blockdev-snapshot), such an overlay appended over the snapshot-sync one later in the transaction
+ * (it takes the filter's link, the other is held by its backing) and a transaction with an abort
+ * action (it undoes every action) survive (abort-21-*-survives, 7.2 and 10.0). A transaction is
+ * walked as if it succeeds (a later action that fails is not foreseen: avoided too).
+ */
+function snapshotSyncUnderJobFilter(execute: string, a: JsonObject, p: ProcView): string | undefined {
+  // (partial views in specs carry no graph)
+  const jobFiltered = (n: string): boolean => (p.graph?.edges ?? []).some((e) => e.child === n && e.name === 'file' &&
+    ['copy-before-write', 'copy-on-read'].includes(p.driver(e.parent) ?? '') &&
+    // a filter blockdev-add made is no job's: blockdev-del unrefs it, no bdrv_drop_filter (abort-20-backup-end-after-snapshot-survives)
+    !p.monitorOwned.has(e.parent));
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const acts: [string, JsonObject][] = execute === 'transaction' && Array.isArray(a.actions)
+    ? (a.actions as Json[]).filter(isObj).filter((x) => typeof x.type === 'string' && isObj(x.data)).map((x) => [x.type as string, x.data as JsonObject])
+    : [[execute, a]];
+  // (a transaction with an abort action undoes its snapshots: abort-12-txn-snapshot-abort-over-paused-backup-survives)
+  if (acts.some(([t]) => t === 'abort')) return undefined;
+  // the `file` children of job filters as the actions go: 'view' for a filter the view shows,
+  // 'txn' for one this transaction's backup inserted (nodes moved away from a view filter are dropped)
+  const filtered = new Map<string, 'view' | 'txn'>();
+  const movedAway = new Set<string>();
+  const under = (n: string): 'view' | 'txn' | undefined => filtered.get(n) ?? (jobFiltered(n) && !movedAway.has(n) ? 'view' : undefined);
+  const fresh = new Set<string>(); // overlays this transaction's blockdev-snapshot-sync actions made
+  const alone = new Map<string, string>(); // fresh overlays only a job filter's link holds, and why
+  const moveUp = (n: string, o: string | undefined, by: 'view' | 'txn'): void => {
+    // bdrv_append: the overlay takes the node's parents, the filter's link included; the node is
+    // held by the overlay's backing link from now on
+    filtered.delete(n);
+    movedAway.add(n);
+    alone.delete(n);
+    if (o !== undefined) filtered.set(o, by);
+  };
+  for (const [t, d] of acts) {
+    if (t === 'blockdev-backup' || t === 'drive-backup') {
+      const dev = str(d.device);
+      if (dev === undefined) continue;
+      // bdrv_insert_node: the filter takes the overlay's parents (those the old node had; none
+      // for a root node, and a monitor-owned parent can still go before the job ends)
+      if (fresh.has(dev)) alone.set(dev, `QEMU 10.0 abort: a backup in a transaction of '${dev}', the overlay its blockdev-snapshot-sync made (the job's filter then holds the overlay alone; its end frees it in bdrv_drop_filter: bdrv_do_drained_end: Assertion \`bs->quiesce_counter > 0' failed; 7.2: bdrv_close with the block-copy bitmap)`);
+      filtered.set(dev, 'txn');
+    }
+    else if (t === 'blockdev-snapshot-sync') {
+      const n = str(d['node-name'] ?? d.device);
+      if (n === undefined) continue;
+      const o = str(d['snapshot-node-name']);
+      const by = under(n);
+      if (by !== undefined) {
+        moveUp(n, o, by);
+        if (o !== undefined) {
+          alone.set(o, by === 'view'
+            ? `QEMU 10.0 abort: blockdev-snapshot-sync of '${n}' under a job's filter (the job's end frees the overlay in bdrv_drop_filter: bdrv_do_drained_end: Assertion \`bs->quiesce_counter > 0' failed)`
+            : `QEMU 10.0 abort: blockdev-snapshot-sync of '${n}' after a backup of it in the same transaction (the overlay goes under the job's filter; the job's end frees it in bdrv_drop_filter: bdrv_do_drained_end: Assertion \`bs->quiesce_counter > 0' failed)`);
+        }
+      }
+      if (o !== undefined) fresh.add(o);
+    }
+    else if (t === 'blockdev-snapshot') {
+      // a blockdev-add'ed overlay (the monitor holds it, and blockdev-del refuses it while the filter
+      // uses it) takes the filter's link: what it moved up from is held by its backing link
+      const n = str(d.node), o = str(d.overlay);
+      const by = n === undefined ? undefined : under(n);
+      if (n !== undefined && by !== undefined) moveUp(n, o, by);
+    }
+  }
+  const why = [...alone.values()][0];
+  if (why !== undefined) return why;
+  return undefined;
+}
 
 /**
  * The five QEMU 7.2 aborts of the 50,015-command run (issue 12; docs/fidelity.md "New aborts
