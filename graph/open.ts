@@ -29,6 +29,7 @@ import { drained } from './drain.js';
 import { flatten, type Flat } from './reopen/qdict.js';
 import type { BdsNode, Image } from './types.js';
 import { pathCombine } from './host-path.js';
+import { imageBehind } from './images.js';
 
 export type Opts = Record<string, unknown>;
 
@@ -221,6 +222,33 @@ function nbdParseFilename(eff: Flat, filename: string): void {
     eff['server.host'] = c < 0 ? spec : spec.slice(0, c);
     if (c >= 0) eff['server.port'] = spec.slice(c + 1);
   }
+}
+
+/**
+ * The format driver bdrv_open gives an image named by file name alone (find_image_format: the
+ * probes over the first bytes of the protocol node bdrv_find_protocol opens; the model knows a
+ * qcow2 header or raw). A plain name is the catalogue image's format; an NBD URL reads the export
+ * (nbd_parse_filename, then the exported node's bytes in its serving process: a format node's
+ * guest data, which holds no header, probes raw); any other protocol reads as raw.
+ */
+export function probeFormatByName(p: Proc, filename: string): string {
+  let drv: string;
+  try { drv = findProtocol(filename); } catch { return 'raw'; }
+  if (drv === 'file') return p.image(filename.replace(/^file:/, ''))?.format ?? 'raw';
+  if (drv !== 'nbd') return 'raw';
+  const eff: Flat = {};
+  try { nbdParseFilename(eff, filename); } catch { return 'raw'; }
+  const server = Object.fromEntries(Object.entries(eff).filter(([k]) => k.startsWith('server.')).map(([k, v]) => [k.slice('server.'.length), v]));
+  try {
+    const { proc: host, exp } = nbdConnect(p, server, eff.export !== undefined ? String(eff.export) : undefined);
+    // (the open itself then fails where the connection does)
+    return imageBehind(host, exp.node)?.format === 'qcow2' ? 'qcow2' : 'raw';
+  } catch { return 'raw'; }
+}
+
+/** bdrv_find_protocol names a driver other than `file` for this name (a protocol prefix). */
+export function hasProtocolPrefix(filename: string): boolean {
+  try { return findProtocol(filename) !== 'file'; } catch { return true; }
 }
 
 /** Protocol drivers by protocol_name (the model's drivers with .bdrv_file_open). */
