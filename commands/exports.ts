@@ -75,6 +75,7 @@ export const blockExportAdd: CommandDef = {
       p.putExport({
         id, type: 'nbd', node: nodeName, name, writable, bb: bbId, iothread: args.iothread ?? null, fixed,
         ...(bitmaps.length ? { bitmaps } : {}),
+        ...(args['allocation-depth'] === true ? { allocationDepth: true } : {}),
         // nbd_export_create: exp->size = QEMU_ALIGN_DOWN(blk_getlength(blk), BDRV_SECTOR_SIZE),
         // what a client negotiates (a raw node over a file resized below it: the file's length, 7.2)
         size: getLength(p, nodeName),

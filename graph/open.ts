@@ -251,6 +251,18 @@ export function hasProtocolPrefix(filename: string): boolean {
   try { return findProtocol(filename) !== 'file'; } catch { return true; }
 }
 
+/**
+ * The meta contexts an NBD export answers NBD_OPT_SET_META_CONTEXT with (nbd/server.c
+ * nbd_negotiate_meta_queries, 7.2): base:allocation always, qemu:allocation-depth where the
+ * export was made with allocation-depth, qemu:dirty-bitmap:NAME for each bitmap it exports.
+ */
+function nbdOffersContext(exp: { allocationDepth?: boolean; bitmaps?: { name: string }[] }, ctx: string): boolean {
+  if (ctx === 'base:allocation') return true;
+  if (ctx === 'qemu:allocation-depth') return exp.allocationDepth === true;
+  const pre = 'qemu:dirty-bitmap:';
+  return ctx.startsWith(pre) && (exp.bitmaps ?? []).some((b) => b.name === ctx.slice(pre.length));
+}
+
 /** Protocol drivers by protocol_name (the model's drivers with .bdrv_file_open). */
 const PROTOCOLS: Record<string, string> = { file: 'file', 'host_device': 'host_device', 'null-co': 'null-co', 'null-aio': 'null-aio', blkdebug: 'blkdebug', blkverify: 'blkverify', nbd: 'nbd', 'nbd+tcp': 'nbd', 'nbd+unix': 'nbd' };
 
@@ -509,6 +521,12 @@ function openNodeProbed(
       const server = (opts.server ?? fromName) as Record<string, unknown>;
       const exportName = opts.export !== undefined ? String(opts.export) : eff.export !== undefined ? String(eff.export) : undefined;
       const { proc: host, exp } = nbdConnect(p, server, exportName);
+      // nbd_handle_updated_info: x-dirty-bitmap is the one meta context the client asks for
+      // (nbd_negotiate_simple_meta_context); a server that does not offer it leaves
+      // base_allocation false, and the open fails -EINVAL with the message dropped (called with
+      // errp NULL from nbd_co_do_establish_connection): "Could not open image: Invalid argument"
+      const ctx = eff['x-dirty-bitmap'];
+      if (ctx !== undefined && !nbdOffersContext(exp, String(ctx))) throw new QmpError('Could not open image: Invalid argument');
       let ro = p.node(name)!.ro;
       if (!exp.writable && !ro) {
         if (!truthy(eff['auto-read-only'])) throw new QmpError('Could not open image: Permission denied');
