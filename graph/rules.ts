@@ -300,6 +300,8 @@ export const RULES = defineRules({
     // and is pending; 10.0: still running, so set-speed -1 gets the speed check)
     proof: [{ transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 6 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 5 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access-wakes.json', step: 5 },
       { transcript: 'iotests/030-stream-pause.json', step: 5 },
+      // blk_remove_bs's blk_drain (block-export-del of the device's export) wakes a speed-64K commit (7.2: it ends)
+      { transcript: 'iotests/040-hot-unplug.json', step: 4 },
       // kicks recorded on both versions: a stream's set-speed 2 (#8: 7.2 pending, 10.0 running),
       // a mirror's resume (#6: 7.2 ready), a commit's job-resume and set-speed 2 (#5: 7.2 pending)
       { transcript: 'job-stream-kick-ratelimit.json', step: 8 }, { transcript: 'job-mirror-kick-ratelimit.json', step: 6 },
