@@ -65,8 +65,13 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
     // lost the flag (bdrv_reopen_queue_child clears it): the target's format is then probed.
     const protocol = format !== undefined ? fileOpens(format) : fileOpens(src.driver) && !src.protocolCleared;
     const inh = { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' as const };
+    const drv = format ?? 'file';
     const target = (protocol
-      ? openNode(p, { discard: 'unmap', 'detect-zeroes': 'unmap', driver: format ?? 'file', filename: file.replace(/^file:/, '') }, inh)
+      // bdrv_fill_options: a protocol driver's .bdrv_parse_filename takes the name apart (an NBD
+      // URL given with format 'nbd': nbd_parse_filename); `file` keeps it as its filename
+      ? drv === 'file' || drv === 'host_device'
+        ? openNode(p, { discard: 'unmap', 'detect-zeroes': 'unmap', driver: drv, filename: file.replace(/^file:/, '') }, inh)
+        : openNode(p, { discard: 'unmap', 'detect-zeroes': 'unmap', driver: drv }, { ...inh, filename: file })
       // another protocol prefix (an NBD URL): the file child is opened from the name, the format
       // probed through it (as drive-mirror's target, graph/open.ts probeFormatByName)
       : hasProtocolPrefix(file)

@@ -57,8 +57,13 @@ export const driveMirror: CommandDef = {
     const protocol = format !== undefined ? opensAsProtocol(format) : opensAsProtocol(src.driver) && !src.protocolCleared;
     // the open flags (RDWR) stand as the options a child inherits (update_options_from_flags)
     const inh = { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' as const };
+    const drv = format ?? 'file';
     const target = (protocol
-      ? openNode(p, { driver: format ?? 'file', filename: file.replace(/^file:/, ''), ...nodeName }, inh)
+      // bdrv_fill_options: a protocol driver's .bdrv_parse_filename takes the name apart (an NBD
+      // URL given with format 'nbd': nbd_parse_filename); `file` keeps it as its filename
+      ? drv === 'file' || drv === 'host_device'
+        ? openNode(p, { driver: drv, filename: file.replace(/^file:/, ''), ...nodeName }, inh)
+        : openNode(p, { driver: drv, ...nodeName }, { ...inh, filename: file })
       // a name with another protocol prefix (an NBD URL: iotests 281 TestNBDMirrorIOThread):
       // bdrv_fill_options hands it to the file child, whose driver bdrv_find_protocol names and
       // whose .bdrv_parse_filename parses it; without a format the image's is probed
