@@ -12,7 +12,7 @@ import { pseudoFilename, refreshFilenames } from '../graph/filename.js';
 import { opensAsProtocol } from '../graph/drivers.js';
 import { setBackingHd } from '../graph/jobs/backing.js';
 import { cowBs, skipFilters, skipImplicitFilters } from '../graph/jobs/chain.js';
-import { openNode } from '../graph/open.js';
+import { hasProtocolPrefix, openNode, probeFormatByName } from '../graph/open.js';
 import { unrefIfUnused } from '../graph/ops.js';
 import { prepareAfterMove } from './blockdev-backup.js';
 import { lookupBs } from './job-lookup.js';
@@ -64,14 +64,27 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
     // (bdrv_find_protocol: 'file' for a plain name), not a format over one. A reopened source has
     // lost the flag (bdrv_reopen_queue_child clears it): the target's format is then probed.
     const protocol = format !== undefined ? fileOpens(format) : fileOpens(src.driver) && !src.protocolCleared;
-    const target = openNode(p, protocol
-      ? { discard: 'unmap', 'detect-zeroes': 'unmap', driver: format ?? 'file', filename: file.replace(/^file:/, '') }
-      : {
-        discard: 'unmap', 'detect-zeroes': 'unmap',
-        driver: format ?? p.image(file)?.format ?? 'raw',
-        file: { driver: 'file', filename: file },
-        ...(noBacking ? { backing: null } : {}),
-      }, { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' }).name;
+    const inh = { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' as const };
+    const drv = format ?? 'file';
+    const target = (protocol
+      // bdrv_fill_options: a protocol driver's .bdrv_parse_filename takes the name apart (an NBD
+      // URL given with format 'nbd': nbd_parse_filename); `file` keeps it as its filename
+      ? drv === 'file' || drv === 'host_device'
+        ? openNode(p, { discard: 'unmap', 'detect-zeroes': 'unmap', driver: drv, filename: file.replace(/^file:/, '') }, inh)
+        : openNode(p, { discard: 'unmap', 'detect-zeroes': 'unmap', driver: drv }, { ...inh, filename: file })
+      // another protocol prefix (an NBD URL): the file child is opened from the name, the format
+      // probed through it (as drive-mirror's target, graph/open.ts probeFormatByName)
+      : hasProtocolPrefix(file)
+        ? openNode(p, {
+          discard: 'unmap', 'detect-zeroes': 'unmap', driver: format ?? probeFormatByName(p, file),
+          ...(noBacking ? { backing: null } : {}),
+        }, { ...inh, filename: file })
+        : openNode(p, {
+          discard: 'unmap', 'detect-zeroes': 'unmap',
+          driver: format ?? p.image(file)?.format ?? 'raw',
+          file: { driver: 'file', filename: file },
+          ...(noBacking ? { backing: null } : {}),
+        }, inh)).name;
     try {
       // bdrv_try_change_aio_context(target_bs, aio_context)
       moveToContext(p, target, src.aio);

@@ -5,7 +5,7 @@ import { moveToContext } from '../graph/aio.js';
 import { opBlocker } from '../graph/blockers.js';
 import { pseudoFilename, refreshFilenames } from '../graph/filename.js';
 import { cowBs, skipFilters, skipImplicitFilters } from '../graph/jobs/chain.js';
-import { openNode } from '../graph/open.js';
+import { hasProtocolPrefix, openNode, probeFormatByName } from '../graph/open.js';
 import { unrefIfUnused } from '../graph/ops.js';
 import { blockdevMirrorCommon } from './blockdev-mirror.js';
 import { getRootBs } from './job-lookup.js';
@@ -55,13 +55,24 @@ export const driveMirror: CommandDef = {
     // (bdrv_fill_options; commands/drive-backup.ts)
     const nodeName = args['node-name'] !== undefined ? { 'node-name': args['node-name'] } : {};
     const protocol = format !== undefined ? opensAsProtocol(format) : opensAsProtocol(src.driver) && !src.protocolCleared;
-    const target = openNode(p, protocol
-      ? { driver: format ?? 'file', filename: file.replace(/^file:/, ''), ...nodeName }
-      : {
-        ...(format !== undefined ? { driver: format } : { driver: p.image(file)?.format ?? 'raw' }),
-        file: { driver: 'file', filename: file }, backing: null, ...nodeName,
-      // the open flags (RDWR) stand as the options a child inherits (update_options_from_flags)
-      }, { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' }).name;
+    // the open flags (RDWR) stand as the options a child inherits (update_options_from_flags)
+    const inh = { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' as const };
+    const drv = format ?? 'file';
+    const target = (protocol
+      // bdrv_fill_options: a protocol driver's .bdrv_parse_filename takes the name apart (an NBD
+      // URL given with format 'nbd': nbd_parse_filename); `file` keeps it as its filename
+      ? drv === 'file' || drv === 'host_device'
+        ? openNode(p, { driver: drv, filename: file.replace(/^file:/, ''), ...nodeName }, inh)
+        : openNode(p, { driver: drv, ...nodeName }, { ...inh, filename: file })
+      // a name with another protocol prefix (an NBD URL: iotests 281 TestNBDMirrorIOThread):
+      // bdrv_fill_options hands it to the file child, whose driver bdrv_find_protocol names and
+      // whose .bdrv_parse_filename parses it; without a format the image's is probed
+      : hasProtocolPrefix(file)
+        ? openNode(p, { driver: format ?? probeFormatByName(p, file), backing: null, ...nodeName }, { ...inh, filename: file })
+        : openNode(p, {
+          ...(format !== undefined ? { driver: format } : { driver: p.image(file)?.format ?? 'raw' }),
+          file: { driver: 'file', filename: file }, backing: null, ...nodeName,
+        }, inh)).name;
     moveToContext(p, target, src.aio);
     blockdevMirrorCommon({ p, emit }, bs, target, { ...args, sync }, mode === 'existing' ? 'open' : 'source');
     // bdrv_unref(target_bs): the job's edges hold it now (gone again if the start failed)

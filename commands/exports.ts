@@ -10,6 +10,7 @@ import { BITMAP_ALLOW_RO, dirtyBitmapCheck, dirtyBitmapLookup, findDirtyBitmap, 
 import { filterOrCowBs } from '../graph/jobs/chain.js';
 import type { BitmapSource } from './block-dirty-bitmap.js';
 import { getLength } from '../graph/length.js';
+import { drained } from '../graph/drain.js';
 
 export const nbdServerStart: CommandDef = {
   name: 'nbd-server-start',
@@ -74,6 +75,7 @@ export const blockExportAdd: CommandDef = {
       p.putExport({
         id, type: 'nbd', node: nodeName, name, writable, bb: bbId, iothread: args.iothread ?? null, fixed,
         ...(bitmaps.length ? { bitmaps } : {}),
+        ...(args['allocation-depth'] === true ? { allocationDepth: true } : {}),
         // nbd_export_create: exp->size = QEMU_ALIGN_DOWN(blk_getlength(blk), BDRV_SECTOR_SIZE),
         // what a client negotiates (a raw node over a file resized below it: the file's length, 7.2)
         size: getLength(p, nodeName),
@@ -130,9 +132,13 @@ export function removeExport(ctx: Pick<CommandCtx, 'p' | 'emit'>, id: string): v
 
 export function removeBlockBackend(p: Proc, bbId: string): void {
   const root = p.children({ kind: 'bb', bb: bbId })[0];
-  p.delBB(bbId);
-  if (!root) return;
+  if (!root) { p.delBB(bbId); return; }
   const child = root.child;
+  // blk_remove_bs: blk_drain(blk) (bdrv_drained_begin/end of the root node) before
+  // bdrv_root_unref_child, so a job with a node in that section is paused and resumed: a
+  // speed-limited job sleeping in its rate limit wakes (iotests 040 test_hot_unplug's unplug)
+  drained(p, [child], false, () => undefined);
+  p.delBB(bbId);
   detachChild(p, root.id);
   if (p.node(child)) tryMoveToContext(p, child, 'main');
 }

@@ -30,6 +30,7 @@ import { flatten, type Flat } from './reopen/qdict.js';
 import type { BdsNode, Image } from './types.js';
 import { pathCombine } from './host-path.js';
 import { bitmapsExtSeen, readBackingName } from './qcow2-backing-name.js';
+import { imageBehind } from './images.js';
 
 export type Opts = Record<string, unknown>;
 
@@ -222,6 +223,45 @@ function nbdParseFilename(eff: Flat, filename: string): void {
     eff['server.host'] = c < 0 ? spec : spec.slice(0, c);
     if (c >= 0) eff['server.port'] = spec.slice(c + 1);
   }
+}
+
+/**
+ * The format driver bdrv_open gives an image named by file name alone (find_image_format: the
+ * probes over the first bytes of the protocol node bdrv_find_protocol opens; the model knows a
+ * qcow2 header or raw). A plain name is the catalogue image's format; an NBD URL reads the export
+ * (nbd_parse_filename, then the exported node's bytes in its serving process: a format node's
+ * guest data, which holds no header, probes raw); any other protocol reads as raw.
+ */
+export function probeFormatByName(p: Proc, filename: string): string {
+  let drv: string;
+  try { drv = findProtocol(filename); } catch { return 'raw'; }
+  if (drv === 'file') return p.image(filename.replace(/^file:/, ''))?.format ?? 'raw';
+  if (drv !== 'nbd') return 'raw';
+  const eff: Flat = {};
+  try { nbdParseFilename(eff, filename); } catch { return 'raw'; }
+  const server = Object.fromEntries(Object.entries(eff).filter(([k]) => k.startsWith('server.')).map(([k, v]) => [k.slice('server.'.length), v]));
+  try {
+    const { proc: host, exp } = nbdConnect(p, server, eff.export !== undefined ? String(eff.export) : undefined);
+    // (the open itself then fails where the connection does)
+    return imageBehind(host, exp.node)?.format === 'qcow2' ? 'qcow2' : 'raw';
+  } catch { return 'raw'; }
+}
+
+/** bdrv_find_protocol names a driver other than `file` for this name (a protocol prefix). */
+export function hasProtocolPrefix(filename: string): boolean {
+  try { return findProtocol(filename) !== 'file'; } catch { return true; }
+}
+
+/**
+ * The meta contexts an NBD export answers NBD_OPT_SET_META_CONTEXT with (nbd/server.c
+ * nbd_negotiate_meta_queries, 7.2): base:allocation always, qemu:allocation-depth where the
+ * export was made with allocation-depth, qemu:dirty-bitmap:NAME for each bitmap it exports.
+ */
+function nbdOffersContext(exp: { allocationDepth?: boolean; bitmaps?: { name: string }[] }, ctx: string): boolean {
+  if (ctx === 'base:allocation') return true;
+  if (ctx === 'qemu:allocation-depth') return exp.allocationDepth === true;
+  const pre = 'qemu:dirty-bitmap:';
+  return ctx.startsWith(pre) && (exp.bitmaps ?? []).some((b) => b.name === ctx.slice(pre.length));
 }
 
 /** Protocol drivers by protocol_name (the model's drivers with .bdrv_file_open). */
@@ -488,6 +528,12 @@ function openNodeProbed(
       const server = (opts.server ?? fromName) as Record<string, unknown>;
       const exportName = opts.export !== undefined ? String(opts.export) : eff.export !== undefined ? String(eff.export) : undefined;
       const { proc: host, exp } = nbdConnect(p, server, exportName);
+      // nbd_handle_updated_info: x-dirty-bitmap is the one meta context the client asks for
+      // (nbd_negotiate_simple_meta_context); a server that does not offer it leaves
+      // base_allocation false, and the open fails -EINVAL with the message dropped (called with
+      // errp NULL from nbd_co_do_establish_connection): "Could not open image: Invalid argument"
+      const ctx = eff['x-dirty-bitmap'];
+      if (ctx !== undefined && !nbdOffersContext(exp, String(ctx))) throw new QmpError('Could not open image: Invalid argument');
       let ro = p.node(name)!.ro;
       if (!exp.writable && !ro) {
         if (!truthy(eff['auto-read-only'])) throw new QmpError('Could not open image: Permission denied');

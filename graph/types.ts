@@ -138,6 +138,8 @@ export interface BlockExport {
   iothread: string | null;
   fixed: boolean;
   bitmaps?: { node: string; name: string }[]; // NBD bitmaps it holds busy (nbd_export_create)
+  /** NBD: exp->allocation_depth, the export offers the qemu:allocation-depth meta context */
+  allocationDepth?: boolean;
   /** NBD: exp->size, blk_getlength of the node at nbd_export_create (fixed: the export forbids resize) */
   size?: number;
 }

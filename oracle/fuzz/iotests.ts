@@ -24,8 +24,23 @@ export interface IotestStepDisagreement {
 
 export interface IotestRow { name: string; test: string; steps: number; outcome: number; errorText: number; graph: number; crashed: boolean }
 
-/** The iotest a transcript ports: its name up to the first '-' (`245-reopen` → 245, `tests-qsd-jobs` → tests/qsd-jobs). */
-const iotestOf = (name: string): string => (name.startsWith('tests-') ? `tests/${name.slice(6)}` : name.split('-')[0]!);
+/** QEMU 7.2's tests/qemu-iotests/tests/ (a `tests-NAME[-variant]` transcript ports tests/NAME). */
+const NAMED_TESTS = ['backing-file-invalidation', 'block-status-cache', 'copy-before-write', 'export-incoming-iothread',
+  'fuse-allow-other', 'graph-changes-while-io', 'image-fleecing', 'migrate-bitmaps-postcopy-test', 'migrate-bitmaps-test',
+  'migrate-during-backup', 'migration-permissions', 'mirror-ready-cancel-error', 'mirror-top-perms', 'nbd-multiconn',
+  'nbd-qemu-allocation', 'nbd-reconnect-on-open', 'parallels-read-bitmap', 'qemu-img-bitmaps', 'qsd-jobs',
+  'remove-bitmap-from-backing', 'reopen-file', 'stream-error-on-reset', 'stream-under-throttle'];
+
+/**
+ * The iotest a transcript ports: its name up to the first '-' (`245-reopen` → 245), or for
+ * `tests-…` the named test it starts with (`tests-image-fleecing-push` → tests/image-fleecing).
+ */
+const iotestOf = (name: string): string => {
+  if (!name.startsWith('tests-')) return name.split('-')[0]!;
+  const rest = name.slice(6);
+  const t = NAMED_TESTS.filter((n) => rest === n || rest.startsWith(`${n}-`)).sort((a, b) => b.length - a.length)[0];
+  return `tests/${t ?? rest}`;
+};
 
 export async function scoreIotests(dir = IOTESTS_DIR): Promise<{ rows: IotestRow[]; disagreements: IotestStepDisagreement[] }> {
   const rows: IotestRow[] = [];
