@@ -24,7 +24,7 @@ import { LogCorruptError } from '../errors/index.js';
 import { CURRENT_VERSION } from '../events/types.js';
 import { applyChangesInPlace } from '../graph/apply.js';
 import type { Change } from '../graph/draft.js';
-import { HEADER3, type ChainReader } from '../store/codec.js';
+import { TABLE4, type ChainReader } from '../store/codec.js';
 import { merged } from '../store/image-delta.js';
 import { expandImage, TEMPLATE_PROBE, templateFor } from '../store/image-template.js';
 import { newRedoScan, sameMembers, scanRedo, txnOf } from '../store/redo-scan.js';
@@ -146,7 +146,7 @@ export class LazyFold {
   feed(chain: ChainReader, value: string, crcChecked = false): void {
     const undoAt = chain.frame3At(value, crcChecked);
     const r = this.#scan;
-    if (undoAt > 0 && CURRENT_VERSION['txn.begun'] === 4 && scanRedo(value, HEADER3, undoAt, r) && this.#templated(r.n)) {
+    if (undoAt > 0 && CURRENT_VERSION['txn.begun'] === 5 && scanRedo(value, chain.redoAt, undoAt, r, chain.version, TABLE4, chain.entries) && this.#templated(r.n)) {
       const seq = chain.expect;
       chain.advance(value);
       lazyWork.lazy++;
