@@ -715,6 +715,11 @@ export function decodeRecord(value: string, seq: number, prevHash?: string): Log
 export class ChainReader {
   #expect: number;
   #prevHash: string | undefined;
+  /**
+   * The value frame3At last accepted (advance), whose own hash is the next value's link: read
+   * from it char by char and made a string (#prevHash) only when something asks for it.
+   */
+  #prevValue: string | undefined = undefined;
 
   /** `prevHash`: the known hash of record fromSeq-1, which the first record must link to. */
   constructor(fromSeq: number, prevHash?: string) {
@@ -742,17 +747,24 @@ export class ChainReader {
   frame3At(value: string, crcChecked = false): number {
     const f = value.charCodeAt(OFF_FORMAT);
     if (value.length < HEADER3 + 2 || (f !== 51 /* '3' */ && f !== 52 /* '4' */)) return -1;
+    const pv = this.#prevValue;
     const known = this.#prevHash;
-    if (known === undefined) return -1;
+    if (pv === undefined && known === undefined) return -1;
     if (!crcChecked) {
       decodeWork.crcs++;
       if (hexAt(value, 0, OFF_FORMAT) !== crc32(value.substring(OFF_FORMAT))) return -1;
     }
-    if (hexAt(value, OFF_SEQ, OFF_HASH) !== this.#expect) return -1;
-    if (known === '') {
+    // the seq in two halves of 6 hex digits (small integers, not a 48-bit double)
+    const hi = hexAt(value, OFF_SEQ, OFF_SEQ + 6);
+    const lo = hexAt(value, OFF_SEQ + 6, OFF_HASH);
+    if (hi < 0 || lo < 0 || hi * 0x1000000 + lo !== this.#expect) return -1;
+    if (pv !== undefined) {
+      // the previous value's own hash, where it stands in that value (no substring made)
+      for (let k = 0; k < LINK; k++) if (value.charCodeAt(OFF_PREV + k) !== pv.charCodeAt(OFF_HASH + k)) return -1;
+    } else if (known === '') {
       for (let k = 0; k < LINK; k++) if (value.charCodeAt(OFF_PREV + k) !== 48) return -1;
     } else {
-      for (let k = 0; k < LINK; k++) if (value.charCodeAt(OFF_PREV + k) !== known.charCodeAt(k)) return -1;
+      for (let k = 0; k < LINK; k++) if (value.charCodeAt(OFF_PREV + k) !== known!.charCodeAt(k)) return -1;
     }
     const u = undoStart(value);
     if (u === undefined) return -1;
@@ -770,8 +782,18 @@ export class ChainReader {
 
   /** Moves past `value`, which frame3At accepted. */
   advance(value: string): void {
-    this.#prevHash = value.substring(OFF_HASH, OFF_PREV);
+    this.#prevValue = value;
     this.#expect++;
+  }
+
+  /** The hash the next value must link to (made from the last value advanced past, if that is where it is). */
+  #known(): string | undefined {
+    const pv = this.#prevValue;
+    if (pv !== undefined) {
+      this.#prevHash = pv.substring(OFF_HASH, OFF_PREV);
+      this.#prevValue = undefined;
+    }
+    return this.#prevHash;
   }
 
   /**
@@ -782,7 +804,7 @@ export class ChainReader {
     const seq = this.#expect;
     const problem = frameProblem(value, seq);
     if (problem !== undefined) throw new LogCorruptError(seq, problem);
-    const known = this.#prevHash;
+    const known = this.#known();
     let raw: RawRecord;
     const frame = value[OFF_FORMAT];
     if (frame !== FORMAT) {

@@ -168,13 +168,12 @@ let tabEnd = 0;
  * a closing bracket of the same kind (or a string's quote) is not this value's: -1.
  */
 function skipValue(v: string, i: number, end: number): number {
-  if (tabAt >= tabEnd || hexAt4(v, tabAt) === NO_LENGTH) {
-    tabAt += tabAt < tabEnd ? 4 : 0;
+  const len = tabAt < tabEnd ? hexAt4(v, tabAt) : NO_LENGTH;
+  if (tabAt < tabEnd) tabAt += 4;
+  if (len === NO_LENGTH) {
     scanWork.scanned++;
     return valueEnd(v, i, end);
   }
-  const len = hexAt4(v, tabAt);
-  tabAt += 4;
   if (len < 0) return -1;
   scanWork.skipped++;
   const e = i + len;
