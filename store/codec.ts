@@ -737,10 +737,10 @@ export class ChainReader {
   }
 
   /**
-   * nextRaw's checks of a frame-3 value (CRC, seq, back-link, the redo part's length) without
-   * parsing it and without moving on: where its undo part starts (its redo part is
-   * [HEADER3, that)), or -1 for any other frame or any problem, which nextRaw then reports (or
-   * reads). Char loops, no substrings: replay's lazy fold (replay/fold-lazy.ts, issue 15) runs
+   * nextRaw's checks of a frame-3 or frame-4 value (CRC, seq, back-link, the redo part's length)
+   * without parsing it and without moving on: where its undo part starts (its redo part is
+   * [redoAt, that); frame 4's skip table `entries` at TABLE4), or -1 for any other frame or any
+   * problem, which nextRaw then reports (or reads). Char loops, no substrings: replay's lazy fold (replay/fold-lazy.ts, issue 15) runs
    * this per record; `advance` moves on once the value is folded. `crcChecked`: the caller
    * checked this value's CRC already, with its chunk's (store/crc-chunk.ts crcsSound).
    */
