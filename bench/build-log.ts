@@ -22,7 +22,8 @@ import { Engine } from '../engine/engine.js';
 import { indexKeys } from '../events/node-keys.js';
 import { isWhole, stepsOf } from '../events/whole.js';
 import { canonicalJson } from '../graph/hash.js';
-import { decodeIndexMeta, encodeIndexMeta, encodeMeta, encodeSnapshot, FORMAT3, frameOf, hashOf, NIDX_KEY, recordBody2, recordParts3, seqKey, sublevelsOf, TEXT } from '../store/codec.js';
+import { skipTable } from '../store/redo-scan.js';
+import { decodeIndexMeta, encodeIndexMeta, encodeMeta, encodeSnapshot, FORMAT3, FORMAT4, frameOf, hashOf, NIDX_KEY, recordBody2, recordParts3, seqKey, sublevelsOf, TEXT } from '../store/codec.js';
 import { entityCount, PART_ENTITIES } from '../engine/snapshot-build.js';
 import { digestApply, digestHex, stateDigest } from '../graph/hash.js';
 import type { Change } from '../graph/draft.js';
@@ -205,6 +206,8 @@ interface FastSlot {
   // recordBody2 with the time as AT and the state hash as SH; for frame 3 (format version 5) the
   // redo and undo texts (recordParts3), whose lengths vary with the cycle's numbers
   body: Tpl[];
+  /** The frame the record is written in: '2', '3' or '4' (format version 6: frame 3 and the redo part's skip table). */
+  frame: string;
   atA: number; atB: number;
   idx: Tpl[];                // index keys (events/node-keys.ts indexKeys)
   minus: Tpl[]; plus: Tpl[]; // entityDigest inputs of the images a step removes / adds
@@ -216,7 +219,8 @@ const imageText = (ch: Change, img: unknown) => ch.s + '\0' + ch.c + '\0' + ch.i
 function fastSlotOf(one: LogRecord, two: LogRecord, states: Map<number, string>): FastSlot {
   const marked = (r: LogRecord): string[] => {
     const n = asNew(r);
-    const texts = frameOf(n) === FORMAT3 ? Object.values(recordParts3(n)) : [recordBody2(n)];
+    const f = frameOf(n);
+    const texts = f === FORMAT3 || f === FORMAT4 ? Object.values(recordParts3(n)) : [recordBody2(n)];
     const sh = decisionOf(r)?.ended?.stateHash;
     return texts.map((t) => {
       let body = t.split(r.at).join(AT);
@@ -241,6 +245,7 @@ function fastSlotOf(one: LogRecord, two: LogRecord, states: Map<number, string>)
       if (m1.length !== m2.length) throw new Error(`build-log: ${what}: frames differ between cycles`);
       return m1.map((t, i) => template(t, m2[i]!, what));
     })(marked(one), marked(two)),
+    frame: frameOf(asNew(one)),
     atA: at1, atB: Date.parse(two.at) - at1,
     idx: pair(k1, k2), minus: pair(images(one, 'before'), images(two, 'before')), plus: pair(images(one, 'after'), images(two, 'after')),
   };
@@ -293,11 +298,13 @@ function fastCycle(slots: FastSlot[], c: number, cur: FastCursor, every: number,
       const p = fillTpl(t, c).replace(AT, at);
       return sl.state ? p.replace(SH, digestHex(((d % MOD) + MOD) % MOD)) : p;
     });
-    // frame 3: the redo part's length, the redo part, the undo part (store/codec.ts)
-    const body = parts.length === 2 ? hex8(parts[0]!.length) + parts[0] + parts[1] : parts[0]!;
+    // frame 3: the redo part's length, the redo part, the undo part (store/codec.ts); frame 4:
+    // the redo part's skip table after its length (the lengths vary with the cycle's numbers)
+    const body = sl.frame === FORMAT4 ? hex8(parts[0]!.length) + skipTable(parts[0]!) + parts[0] + parts[1]
+      : parts.length === 2 ? hex8(parts[0]!.length) + parts[0] + parts[1] : parts[0]!;
     const seqHex = hex12(seq);
     const h = hashOf(cur.hash, seqHex + body);
-    const rest = (parts.length === 2 ? FORMAT3 : '2') + seqHex + h + (cur.hash === '' ? NO_LINK : cur.hash.substring(0, 16)) + body;
+    const rest = sl.frame + seqHex + h + (cur.hash === '' ? NO_LINK : cur.hash.substring(0, 16)) + body;
     const sk = seqKey(seq);
     emit(subs.logPrefix + sk, hex8(crc32(rest)) + rest);
     for (const t of sl.idx) emit(subs.nidxPrefix + fillTpl(t, c) + sk, '');

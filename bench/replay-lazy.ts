@@ -1,7 +1,8 @@
 // Replay lazily (replay/fold-lazy.ts, what replay() does) against the eager fold of the stored
 // form (readRawChunks + foldRaw: replay() before the lazy fold) and raw nextv iteration of the
 // same log, rounds interleaved in one process: `node --import tsx bench/replay-lazy.ts DBDIR
-// [COMMANDS] [ROUNDS]` (builds bench/write.ts's add/del log in DBDIR first if it is not there).
+// [COMMANDS] [ROUNDS] [adddel|edges]` (builds bench/write.ts's add/del log, or its workload with
+// edges: chains, reopens, stream jobs, in DBDIR first if it is not there).
 // Wall and CPU (process.cpuUsage: every thread) per record, median and best; the load average
 // printed before and after (figures at load are not idle figures).
 import { existsSync } from 'node:fs';
@@ -10,12 +11,17 @@ import { join } from 'node:path';
 import { emptyFold, foldRaw } from '../replay/fold.js';
 import { replay } from '../replay/replay.js';
 import { openClassic } from '../store/index.js';
-import { benchLogSize, rawIterateLog } from './write.js';
+import { benchLogSize, rawIterateLog, WORKLOADS, type WorkloadName } from './write.js';
 
 const dir = process.argv[2]!;
 const n = Number(process.argv[3] ?? 40000);
 const rounds = Number(process.argv[4] ?? 7);
-if (!existsSync(join(dir, 'CURRENT'))) console.log('built', (await benchLogSize(dir, n)).records, 'records');
+const kind = (process.argv[5] ?? 'adddel') as WorkloadName;
+if (!(kind in WORKLOADS)) throw new Error(`workload: one of ${Object.keys(WORKLOADS).join(', ')}`);
+if (!existsSync(join(dir, 'CURRENT'))) {
+  const s = await benchLogSize(dir, n, kind);
+  console.log('built', s.records, kind, 'records,', (s.logValueBytes / s.commands).toFixed(0), 'B of log values per command,', (s.logValueBytes / s.qmpBytes).toFixed(1), 'x the QMP text');
+}
 console.log('load average', loadavg().map((x) => x.toFixed(1)).join(' '));
 
 async function timed(fn: () => Promise<number>): Promise<{ wall: number; cpu: number; records: number }> {

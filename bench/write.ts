@@ -23,19 +23,47 @@ export function workload(n: number): [string, Record<string, unknown>][] {
   return out;
 }
 
+/**
+ * A workload with edges (issue 15: replay measured beyond add/del): two images made once, then
+ * cycles of a qcow2 chain of two nodes over file children (5 edges each), a blockdev-reopen
+ * read-only and back (edges' permissions and the nodes' options patched), a block-stream job run
+ * to its end (the job made, advanced, finalized and dismissed; the backing link dropped), and
+ * both nodes deleted. n commands in all (9 per cycle, the last cycle cut).
+ */
+export function edgesWorkload(n: number): [string, Record<string, unknown>][] {
+  const img = (file: string, extra: Record<string, unknown> = {}): [string, Record<string, unknown>] => ['x-blockgraph-image-create', { file, format: 'qcow2', size: '16M', ...extra }];
+  const out: [string, Record<string, unknown>][] = [img('base.qcow2'), img('top.qcow2', { backing: 'base.qcow2', 'backing-format': 'qcow2' })];
+  const top = { driver: 'qcow2', 'node-name': 'top', file: 'topf', backing: 'base' };
+  while (out.length < n) {
+    out.push(['blockdev-add', { driver: 'qcow2', 'node-name': 'base', file: { driver: 'file', filename: 'base.qcow2', 'node-name': 'basef' }, backing: null }]);
+    out.push(['blockdev-add', { driver: 'qcow2', 'node-name': 'top', file: { driver: 'file', filename: 'top.qcow2', 'node-name': 'topf' }, backing: 'base' }]);
+    out.push(['blockdev-reopen', { options: [{ ...top, 'read-only': true }] }]);
+    out.push(['blockdev-reopen', { options: [top, { driver: 'file', 'node-name': 'topf', filename: 'top.qcow2' }] }]);
+    out.push(['block-stream', { 'job-id': 's0', device: 'top', 'auto-finalize': false, 'auto-dismiss': true }]);
+    out.push(['x-blockgraph-job-advance', { id: 's0', status: 'pending' }]);
+    out.push(['job-finalize', { id: 's0' }]);
+    out.push(['blockdev-del', { 'node-name': 'top' }]);
+    out.push(['blockdev-del', { 'node-name': 'base' }]);
+  }
+  return out.slice(0, n);
+}
+
+export const WORKLOADS = { adddel: workload, edges: edgesWorkload };
+export type WorkloadName = keyof typeof WORKLOADS;
+
 function dirBytes(dir: string): number {
   let n = 0;
   for (const f of readdirSync(dir)) if (/\.(ldb|sst|log)$/.test(f)) n += statSync(join(dir, f)).size;
   return n;
 }
 
-export async function benchLogSize(dir: string, n: number): Promise<LogSize> {
+export async function benchLogSize(dir: string, n: number, kind: WorkloadName = 'adddel'): Promise<LogSize> {
   const log = await openClassic(dir, { anchor: false });
   const e = await Engine.open(log);
   let qmpBytes = 0;
   // pipelined, as a client with many requests in flight: the figure is bytes, not time
   const pending: Promise<unknown>[] = [];
-  for (const [c, a] of workload(n)) {
+  for (const [c, a] of WORKLOADS[kind](n)) {
     qmpBytes += Buffer.byteLength(JSON.stringify({ execute: c, arguments: a })) + 1;
     pending.push(e.execute('A', c, a));
   }

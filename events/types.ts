@@ -51,9 +51,13 @@ export type RecordType = keyof RecordDataByType;
  * in frame 3 (store/codec.ts): the whole transaction's redo part (after-images and patches in
  * step order, the decision's kind: store/whole-split.ts) as its own JSON text ahead of the rest,
  * so that replay parses only it. Version 3 upcasts unchanged.
+ * Version 5 of txn.begun (format version 6, issue 15 replay): the same data and the same two
+ * texts as version 4, stored in frame 4 (store/codec.ts), which adds the length of each image
+ * and patch the redo part holds (its skip table), so that replay's lazy fold skips them instead
+ * of scanning them. Version 4 upcasts unchanged.
  */
 export const CURRENT_VERSION: Record<RecordType, number> = {
-  'txn.begun': 4, 'txn.step': 3, 'txn.compensated': 3, 'txn.decided': 3, 'txn.ended': 2, 'command.rejected': 2,
+  'txn.begun': 5, 'txn.step': 3, 'txn.compensated': 3, 'txn.decided': 3, 'txn.ended': 2, 'command.rejected': 2,
 };
 
 /** A record of `type` at its current version. */

@@ -19,6 +19,9 @@ UPCASTERS.set('txn.begun@2', (d) => d);
 // Version 3 -> 4 (txn.begun): the same data; stored in frame 3 (redo part apart, store/codec.ts),
 // which the codec undoes when it reads.
 UPCASTERS.set('txn.begun@3', (d) => d);
+// Version 4 -> 5 (txn.begun): the same data; stored in frame 4 (frame 3 and its redo part's
+// skip table, store/codec.ts), which the codec undoes when it reads.
+UPCASTERS.set('txn.begun@4', (d) => d);
 
 export function registerUpcaster(type: RecordType, fromVersion: number, fn: Upcaster): void {
   UPCASTERS.set(`${type}@${fromVersion}`, fn);

@@ -24,7 +24,7 @@ import { LogCorruptError } from '../errors/index.js';
 import { CURRENT_VERSION } from '../events/types.js';
 import { applyChangesInPlace } from '../graph/apply.js';
 import type { Change } from '../graph/draft.js';
-import { HEADER3, type ChainReader } from '../store/codec.js';
+import { TABLE4, type ChainReader } from '../store/codec.js';
 import { merged } from '../store/image-delta.js';
 import { expandImage, TEMPLATE_PROBE, templateFor } from '../store/image-template.js';
 import { newRedoScan, sameMembers, scanRedo, txnOf } from '../store/redo-scan.js';
@@ -146,7 +146,7 @@ export class LazyFold {
   feed(chain: ChainReader, value: string, crcChecked = false): void {
     const undoAt = chain.frame3At(value, crcChecked);
     const r = this.#scan;
-    if (undoAt > 0 && CURRENT_VERSION['txn.begun'] === 4 && scanRedo(value, HEADER3, undoAt, r) && this.#templated(r.n)) {
+    if (undoAt > 0 && CURRENT_VERSION['txn.begun'] === 5 && scanRedo(value, chain.redoAt, undoAt, r, chain.version, TABLE4, chain.entries) && this.#templated(r.n)) {
       const seq = chain.expect;
       chain.advance(value);
       lazyWork.lazy++;
@@ -161,9 +161,18 @@ export class LazyFold {
   /** Does every templated image of the scan have its collection's template (else the full path reports the record)? */
   #templated(n: number): boolean {
     const { kind, c } = this.#scan;
-    for (let k = 0; k < n; k++) if (kind[k] === 1 && templateFor(c[k], TEMPLATE_PROBE) === undefined) return false;
+    for (let k = 0; k < n; k++) {
+      if (kind[k] !== 1) continue;
+      const ck = c[k]!;
+      // the last collection found to have one (templates are fixed at build time: store/image-template.ts)
+      if (ck === this.#hasTemplate) continue;
+      if (templateFor(ck, TEMPLATE_PROBE) === undefined) return false;
+      this.#hasTemplate = ck;
+    }
     return true;
   }
+
+  #hasTemplate = '';
 
   /**
    * foldRedo over the scan, each entry's value left pending, and an entity's creation deferred
@@ -208,16 +217,23 @@ export class LazyFold {
             live.add(p);
           }
         }
-        const q: Patch = { v: value, a: xa[k]!, b: xb[k]!, ua: ua[k]!, ub: ua[k]! >= 0 ? ub[k]! : 0, seq };
         const ps = p.patches;
-        if (ps === undefined) p.patches = [q];
+        const qa = xa[k]!;
+        const qb = xb[k]!;
+        const qua = ua[k]!;
+        if (ps === undefined) p.patches = [{ v: value, a: qa, b: qb, ua: qua, ub: qua >= 0 ? ub[k]! : 0, seq }];
         else {
           const last = ps[ps.length - 1]!;
           // the same members, no removals: merging the earlier patch first changes nothing
-          // (merged keeps or sorts the same key set either way, and the later values win)
-          if (q.ua < 0 && last.ua < 0 && sameMembers(last.v, last.a, last.b, value, q.a, q.b)) ps[ps.length - 1] = q;
-          else {
-            ps.push(q);
+          // (merged keeps or sorts the same key set either way, and the later values win); the
+          // last patch's record is overwritten in place (no other holder: each Pending owns its list)
+          if (qua < 0 && last.ua < 0 && sameMembers(last.v, last.a, last.b, value, qa, qb)) {
+            last.v = value;
+            last.a = qa;
+            last.b = qb;
+            last.seq = seq;
+          } else {
+            ps.push({ v: value, a: qa, b: qb, ua: qua, ub: qua >= 0 ? ub[k]! : 0, seq });
             if (ps.length >= MAX_PATCHES) settle(p);
           }
         }

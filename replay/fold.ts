@@ -73,9 +73,9 @@ export const rawFoldWork = { redo: 0, stored: 0, full: 0 };
 export function foldRaw(f: Fold, raw: RawRecord): void {
   const r = raw.redo;
   if (r !== undefined) {
-    // format version 5 (frame 3): the redo part alone, parsed; the undo part is never read here
+    // format versions 5 and 6 (frames 3 and 4): the redo part alone, parsed; the undo part is never read here
     const redo = r[3];
-    if (r[0] === 'txn.begun' && r[1] === 4 && CURRENT_VERSION['txn.begun'] === 4 && Array.isArray(redo)
+    if (r[0] === 'txn.begun' && (r[1] === 4 || r[1] === 5) && CURRENT_VERSION['txn.begun'] === 5 && Array.isArray(redo)
       && (redo[0] === ENDS_COMMIT || redo[0] === ENDS_OTHER) && Array.isArray(redo[1])) {
       rawFoldWork.redo++;
       return foldRedo(f, raw.seq, r[2], redo[0] === ENDS_COMMIT, redo[1] as unknown[]);
@@ -86,7 +86,7 @@ export function foldRaw(f: Fold, raw: RawRecord): void {
   const b = raw.body;
   // version 3 of txn.begun is the only one frame 2 holds a whole transaction in; it reads as
   // version 4 (the same data: events/upcast.ts)
-  if (b !== undefined && b[0] === 'txn.begun' && b[1] === 3 && CURRENT_VERSION['txn.begun'] === 4) {
+  if (b !== undefined && b[0] === 'txn.begun' && b[1] === 3 && CURRENT_VERSION['txn.begun'] === 5) {
     const w = wholeForFold(b[6]);
     if (w !== undefined) {
       rawFoldWork.stored++;

@@ -43,6 +43,18 @@
 // The CRC covers the whole value, as in the other frames. The full decoder joins both parts
 // into the record version 3 decodes to (the same data: events/upcast.ts).
 //
+// Frame 4 (txn.begun version 5: format version 6, issue 15 replay): frame 3 with the redo
+// part's skip table between the redo length and the redo part:
+//   [0..109)    as frame 3 ('4' at [8]); the same hash over [101..end)
+//   [109..113)  K: the table's entries, 4 hex digits
+//   [113..T)    T = 113 + 4K: each image's, patch's and removed-field list's length in the redo
+//               part, 4 hex digits each, in order (store/redo-scan.ts skipTable: ffff for one too
+//               long to give; no entries where the scanner does not read the redo part)
+//   [T..T+R)    redo, [T+R..) undo: as frame 3
+// Replay's lazy fold skips each image by its length instead of scanning it. The table is derived
+// from the redo part alone: the full decoder recomputes it and a record whose table is not its
+// redo part's does not decode (`verify` names it).
+//
 // Text, not binary: classic-level hands out strings at less than half the cost of Buffers, and
 // the fixed-width header lets `verify` check CRC, contiguity and the whole chain without
 // parsing JSON, and `read` parse each body exactly once.
@@ -54,18 +66,22 @@ import { compactChanges, expandChanges, hasImages } from './image-delta.js';
 import { compactImage, DECIDED_V3, expandImage, templates } from './image-template.js';
 import { compactWhole, expandWhole } from './whole-txn.js';
 import { decisionCode, joinWhole, splitWhole } from './whole-split.js';
+import { skipTable } from './redo-scan.js';
 import type { LogRecord, NewRecord, Snapshot } from './types.js';
 import { sortKeys } from './sort-keys.js';
 
 export const FORMAT = '1';
 export const FORMAT2 = '2';
 export const FORMAT3 = '3';
+export const FORMAT4 = '4';
 /** Header length of frame 1 (the body starts here). */
 export const HEADER = 149;
 /** Header length of frame 2. */
 export const HEADER2 = 101;
 /** Header length of frame 3 (frame 2's and the redo part's length); the redo part starts here. */
 export const HEADER3 = 109;
+/** Where frame 4's skip table starts (after its entry count). */
+export const TABLE4 = 113;
 const LINK = 16;
 const NO_LINK = '0'.repeat(LINK);
 const OFF_FORMAT = 8;
@@ -260,9 +276,10 @@ export function recordBody(seq: number, rec: NewRecord): string {
 }
 
 /** The frame a record of this type and version is written in. */
-export function frameOf(rec: Pick<NewRecord, 'type' | 'v'>): '1' | '2' | '3' {
+export function frameOf(rec: Pick<NewRecord, 'type' | 'v'>): '1' | '2' | '3' | '4' {
   const v = rec.v ?? 1;
-  if (v >= 4 && rec.type === 'txn.begun') return FORMAT3; // format version 5
+  if (v >= 5 && rec.type === 'txn.begun') return FORMAT4; // format version 6
+  if (v === 4 && rec.type === 'txn.begun') return FORMAT3; // format version 5
   return v >= 2 ? FORMAT2 : FORMAT;
 }
 
@@ -283,6 +300,11 @@ export function recordParts3(rec: NewRecord): { redo: string; undo: string } {
 /** What frame 3 hashes after the seq and stores after the link: the redo length, redo, undo. */
 function body3(p: { redo: string; undo: string }): string {
   return hex8(p.redo.length) + p.redo + p.undo;
+}
+
+/** Frame 4's: the redo length, the redo part's skip table, redo, undo. */
+function body4(p: { redo: string; undo: string }, table: string): string {
+  return hex8(p.redo.length) + table + p.redo + p.undo;
 }
 
 /**
@@ -319,6 +341,10 @@ export function hashOf(prevHash: string, body: string): string {
  */
 export function recordHash(seq: number, rec: NewRecord, prevHash: string): string {
   const frame = frameOf(rec);
+  if (frame === FORMAT4) {
+    const p = recordParts3(rec);
+    return hashOf(prevHash, hex12(seq) + body4(p, skipTable(p.redo)));
+  }
   if (frame === FORMAT3) return hashOf(prevHash, hex12(seq) + body3(recordParts3(rec)));
   return frame === FORMAT2 ? hashOf(prevHash, hex12(seq) + recordBody2(rec)) : hashOf(prevHash, recordBody(seq, rec));
 }
@@ -361,17 +387,19 @@ export function encodeFrame(seq: number, rec: NewRecord, prevHash: string): { va
   if (!Number.isInteger(seq) || seq < 1 || seq > MAX_SEQ) throw badInput(`seq out of range: ${seq}`);
   if (prevHash !== '' && !HASH_RE.test(prevHash)) throw badInput(`bad prevHash: ${prevHash}`);
   const frame = frameOf(rec);
-  if (frame === FORMAT3) {
+  if (frame === FORMAT3 || frame === FORMAT4) {
     const parts = recordParts3(rec);
     const seqHex = hex12(seq);
-    const body = body3(parts);
+    const table = frame === FORMAT4 ? skipTable(parts.redo) : '';
+    const body = frame === FORMAT4 ? body4(parts, table) : body3(parts);
     const h = hashOf(prevHash, seqHex + body);
-    const rest = FORMAT3 + seqHex + h + (prevHash === '' ? NO_LINK : prevHash.substring(0, LINK)) + body;
+    const rest = frame + seqHex + h + (prevHash === '' ? NO_LINK : prevHash.substring(0, LINK)) + body;
+    const redoAt = HEADER3 + table.length;
     const value = hex8(crc32(rest)) + rest;
     return {
       value, hash: h, record: () => {
         const redo = parseRedo3(parts.redo);
-        const record = redo === undefined ? undefined : recordFromParts3(redo, parts.undo, seq, prevHash, h);
+        const record = redo === undefined ? undefined : recordFromParts3(redo, parts.undo, seq, prevHash, h, frame === FORMAT4 ? table : undefined, parts.redo);
         if (record === undefined) throw badInput('record does not round-trip');
         return record;
       },
@@ -380,7 +408,7 @@ export function encodeFrame(seq: number, rec: NewRecord, prevHash: string): { va
       raw: () => {
         const redo = parseRedo3(parts.redo);
         if (redo === undefined) throw badInput('record does not round-trip');
-        return { seq, hash: h, prevHash, redo, value, undoAt: HEADER3 + parts.redo.length };
+        return { seq, hash: h, prevHash, redo, value, redoAt, undoAt: redoAt + parts.redo.length };
       },
     };
   }
@@ -485,13 +513,17 @@ function withEnvelope(rec: LogRecord, seq: number, stream: string, txn: string |
  * The record both parts of a frame-3 body stand for (`redo` parsed, and spent; `undo` the undo
  * text): the same record, key order too, as version 3 of the same data decodes to.
  */
-function recordFromParts3(redo: Redo3, undoText: string, seq: number, prevHash: string, h: string): LogRecord | undefined {
+function recordFromParts3(redo: Redo3, undoText: string, seq: number, prevHash: string, h: string, table: string | undefined, redoText: string): LogRecord | undefined {
   const u = countedParse(undoText);
   if (!Array.isArray(u) || u.length !== 4) return undefined;
   const [stream, at, causation, undo] = u as unknown[];
   if (typeof stream !== 'string' || typeof at !== 'string' || (causation !== null && typeof causation !== 'string')) return undefined;
   const [type, v, txn, r] = redo;
-  if (type !== 'txn.begun') return undefined; // the only type frame 3 holds
+  if (type !== 'txn.begun') return undefined; // the only type frames 3 and 4 hold
+  // the frame is the version's (frameOf): what recordHash recomputes from the record alone
+  if (frameOf({ type, v }) !== (table === undefined ? FORMAT3 : FORMAT4)) return undefined;
+  // frame 4: the skip table must be the one its redo part gives (replay's lazy fold trusts it)
+  if (table !== undefined && table !== skipTable(redoText)) return undefined;
   const rec = { at } as LogRecord;
   if (causation !== null) rec.causation = causation;
   try {
@@ -540,9 +572,11 @@ export interface RawRecord {
   hash: string;
   prevHash: string;
   body?: Body2;
-  /** Frame 3: the redo part parsed; the undo part is `value` from `undoAt`, not parsed yet. */
+  /** Frames 3 and 4: the redo part parsed; the undo part is `value` from `undoAt`, not parsed yet. */
   redo?: Redo3;
   value?: string;
+  /** Where the redo part starts in `value` (after frame 4's skip table). */
+  redoAt?: number;
   undoAt?: number;
   record?: LogRecord;
 }
@@ -551,12 +585,17 @@ export interface RawRecord {
 export function expandRaw(r: RawRecord): LogRecord {
   if (r.record !== undefined) return r.record;
   const rec = r.redo !== undefined
-    ? recordFromParts3(r.redo, r.value!.substring(r.undoAt!), r.seq, r.prevHash, r.hash)
+    ? recordFromParts3(r.redo, r.value!.substring(r.undoAt!), r.seq, r.prevHash, r.hash, ...tableOf(r.value!, r.redoAt!, r.undoAt!))
     : recordFromArray2(r.body!, r.seq, r.prevHash, r.hash);
   if (rec === undefined) throw new LogCorruptError(r.seq, 'body is not a record');
   r.record = rec;
   r.body = r.redo = r.value = undefined;
   return rec;
+}
+
+/** A frame-4 value's skip table and redo text (for recordFromParts3's check); none in frame 3. */
+function tableOf(value: string, redoAt: number, undoAt: number): [string | undefined, string] {
+  return value[OFF_FORMAT] === FORMAT4 ? [value.substring(HEADER3, redoAt), value.substring(redoAt, undoAt)] : [undefined, ''];
 }
 
 function expandData(data: unknown): unknown {
@@ -569,10 +608,16 @@ function expandData(data: unknown): unknown {
 /** Where a frame's body starts, or undefined for an unknown frame. */
 function bodyStart(value: string): number | undefined {
   const f = value[OFF_FORMAT];
-  return f === FORMAT2 ? HEADER2 : f === FORMAT3 ? HEADER3 : f === FORMAT ? HEADER : undefined;
+  return f === FORMAT2 ? HEADER2 : f === FORMAT3 || f === FORMAT4 ? HEADER3 : f === FORMAT ? HEADER : undefined;
 }
 
-/** Where a sound frame-3 value's undo part starts (its redo part is [HEADER3, that)), or undefined. */
+/** Set by undoStart: where the redo part starts (HEADER3 in frame 3, after the skip table in frame 4). */
+let redoStart = HEADER3;
+
+/**
+ * Where a sound frame-3 or frame-4 value's undo part starts (its redo part is [redoStart,
+ * that)), or undefined. The skip table's entries are not checked here (the scanner reads them).
+ */
 function undoStart(value: string): number | undefined {
   // 8 lower-case hex digits (a char loop: a RegExp test cost more than the rest of the header check)
   let len = 0;
@@ -582,8 +627,15 @@ function undoStart(value: string): number | undefined {
     if (d < 0) return undefined;
     len = len * 16 + d;
   }
-  const end = HEADER3 + len;
-  return end + 2 <= value.length && end >= HEADER3 + 2 ? end : undefined;
+  let at = HEADER3;
+  if (value.charCodeAt(OFF_FORMAT) === 52 /* '4' */) {
+    const k = value.length >= TABLE4 ? hexAt(value, HEADER3, TABLE4) : -1;
+    if (k < 0) return undefined;
+    at = TABLE4 + 4 * k;
+  }
+  redoStart = at;
+  const end = at + len;
+  return end + 2 <= value.length && end >= at + 2 ? end : undefined;
 }
 
 /**
@@ -663,6 +715,11 @@ export function decodeRecord(value: string, seq: number, prevHash?: string): Log
 export class ChainReader {
   #expect: number;
   #prevHash: string | undefined;
+  /**
+   * The value frame3At last accepted (advance), whose own hash is the next value's link: read
+   * from it char by char and made a string (#prevHash) only when something asks for it.
+   */
+  #prevValue: string | undefined = undefined;
 
   /** `prevHash`: the known hash of record fromSeq-1, which the first record must link to. */
   constructor(fromSeq: number, prevHash?: string) {
@@ -680,34 +737,63 @@ export class ChainReader {
   }
 
   /**
-   * nextRaw's checks of a frame-3 value (CRC, seq, back-link, the redo part's length) without
-   * parsing it and without moving on: where its undo part starts (its redo part is
-   * [HEADER3, that)), or -1 for any other frame or any problem, which nextRaw then reports (or
-   * reads). Char loops, no substrings: replay's lazy fold (replay/fold-lazy.ts, issue 15) runs
+   * nextRaw's checks of a frame-3 or frame-4 value (CRC, seq, back-link, the redo part's length)
+   * without parsing it and without moving on: where its undo part starts (its redo part is
+   * [redoAt, that); frame 4's skip table `entries` at TABLE4), or -1 for any other frame or any
+   * problem, which nextRaw then reports (or reads). Char loops, no substrings: replay's lazy fold (replay/fold-lazy.ts, issue 15) runs
    * this per record; `advance` moves on once the value is folded. `crcChecked`: the caller
    * checked this value's CRC already, with its chunk's (store/crc-chunk.ts crcsSound).
    */
   frame3At(value: string, crcChecked = false): number {
-    if (value.length < HEADER3 + 2 || value.charCodeAt(OFF_FORMAT) !== 51 /* '3' */) return -1;
+    const f = value.charCodeAt(OFF_FORMAT);
+    if (value.length < HEADER3 + 2 || (f !== 51 /* '3' */ && f !== 52 /* '4' */)) return -1;
+    const pv = this.#prevValue;
     const known = this.#prevHash;
-    if (known === undefined) return -1;
+    if (pv === undefined && known === undefined) return -1;
     if (!crcChecked) {
       decodeWork.crcs++;
       if (hexAt(value, 0, OFF_FORMAT) !== crc32(value.substring(OFF_FORMAT))) return -1;
     }
-    if (hexAt(value, OFF_SEQ, OFF_HASH) !== this.#expect) return -1;
-    if (known === '') {
+    // the seq in two halves of 6 hex digits (small integers, not a 48-bit double)
+    const hi = hexAt(value, OFF_SEQ, OFF_SEQ + 6);
+    const lo = hexAt(value, OFF_SEQ + 6, OFF_HASH);
+    if (hi < 0 || lo < 0 || hi * 0x1000000 + lo !== this.#expect) return -1;
+    if (pv !== undefined) {
+      // the previous value's own hash, where it stands in that value (no substring made)
+      for (let k = 0; k < LINK; k++) if (value.charCodeAt(OFF_PREV + k) !== pv.charCodeAt(OFF_HASH + k)) return -1;
+    } else if (known === '') {
       for (let k = 0; k < LINK; k++) if (value.charCodeAt(OFF_PREV + k) !== 48) return -1;
     } else {
-      for (let k = 0; k < LINK; k++) if (value.charCodeAt(OFF_PREV + k) !== known.charCodeAt(k)) return -1;
+      for (let k = 0; k < LINK; k++) if (value.charCodeAt(OFF_PREV + k) !== known!.charCodeAt(k)) return -1;
     }
-    return undoStart(value) ?? -1;
+    const u = undoStart(value);
+    if (u === undefined) return -1;
+    this.redoAt = redoStart;
+    // frame 4: txn.begun version 5 and its skip table; frame 3: version 4, no table
+    this.version = f + 1;
+    this.entries = f === 52 ? (redoStart - TABLE4) >> 2 : 0;
+    return u;
   }
+
+  /** Set by frame3At: where the value's redo part starts, the version digit (char code) it must hold, its skip table's entries (at TABLE4). */
+  redoAt = HEADER3;
+  version = 52;
+  entries = 0;
 
   /** Moves past `value`, which frame3At accepted. */
   advance(value: string): void {
-    this.#prevHash = value.substring(OFF_HASH, OFF_PREV);
+    this.#prevValue = value;
     this.#expect++;
+  }
+
+  /** The hash the next value must link to (made from the last value advanced past, if that is where it is). */
+  #known(): string | undefined {
+    const pv = this.#prevValue;
+    if (pv !== undefined) {
+      this.#prevHash = pv.substring(OFF_HASH, OFF_PREV);
+      this.#prevValue = undefined;
+    }
+    return this.#prevHash;
   }
 
   /**
@@ -718,7 +804,7 @@ export class ChainReader {
     const seq = this.#expect;
     const problem = frameProblem(value, seq);
     if (problem !== undefined) throw new LogCorruptError(seq, problem);
-    const known = this.#prevHash;
+    const known = this.#known();
     let raw: RawRecord;
     const frame = value[OFF_FORMAT];
     if (frame !== FORMAT) {
@@ -727,12 +813,13 @@ export class ChainReader {
         throw new LogCorruptError(seq, `record ${seq} links to record ${seq - 1}, whose hash was not given`);
       }
       if (!linksTo(value, known)) throw new LogCorruptError(seq, `broken chain: prevHash does not match the hash of record ${seq - 1}`);
-      if (frame === FORMAT3) {
-        // format version 5: only the redo part is parsed here; the undo part when expanded
+      if (frame === FORMAT3 || frame === FORMAT4) {
+        // format versions 5 and 6: only the redo part is parsed here; the undo part when expanded
         const undoAt = undoStart(value)!; // frameProblem checked it
-        const redo = parseRedo3(value.substring(HEADER3, undoAt));
+        const redoAt = redoStart;
+        const redo = parseRedo3(value.substring(redoAt, undoAt));
         if (redo === undefined) throw new LogCorruptError(seq, 'body is not a record');
-        raw = { seq, hash: value.substring(OFF_HASH, OFF_PREV), prevHash: known, redo, value, undoAt };
+        raw = { seq, hash: value.substring(OFF_HASH, OFF_PREV), prevHash: known, redo, value, redoAt, undoAt };
       } else {
         const body = parseBody2(value.substring(HEADER2));
         if (body === undefined) throw new LogCorruptError(seq, 'body is not a record');

@@ -109,7 +109,11 @@ export function crcsSound(values: readonly string[]): boolean {
 
 /** A value's stored CRC (little-endian) and PAD at b[at, at + 8). */
 function trailer(b: Buffer, at: number, s: number): void {
-  b.writeUInt32LE(s, at);
+  // byte by byte: Buffer.writeUInt32LE's argument checks cost more than the writes
+  b[at] = s & 0xff;
+  b[at + 1] = (s >>> 8) & 0xff;
+  b[at + 2] = (s >>> 16) & 0xff;
+  b[at + 3] = s >>> 24;
   b[at + 4] = PAD[0]!;
   b[at + 5] = PAD[1]!;
   b[at + 6] = PAD[2]!;

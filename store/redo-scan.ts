@@ -14,6 +14,15 @@
 // change of another length or kind, an escape in the envelope's strings it cannot decode) makes
 // it answer false, and the caller takes the full path (ChainReader.nextRaw, replay/fold.ts
 // foldRaw), which reports a damaged record exactly as before. Pure; no store access.
+//
+// Format version 6 (frame 4, txn.begun version 5): the value also holds the redo part's skip
+// table (`skipTable` below, written by the codec from this very scan of the text it wrote): the
+// length of every image, patch and removed-field list in scan order, so that the scan jumps over
+// them (issue 15: bracket matching over the images was half of the scan's cost on the add/del
+// workload and most of it on a workload with edges). A length is trusted as far as the fold goes
+// (what it lands on is still checked: the value's closing bracket, then `,` or `]`), as an
+// image's text is; the full decoder (`verify`) recomputes the table and reports a record whose
+// table is not its redo part's (store/codec.ts recordFromParts3).
 
 /** One scan's result, reused from call to call (the hot path allocates no arrays per record). */
 export interface RedoScan {
@@ -53,7 +62,9 @@ const CLOSE_SQ = 93;
 const OPEN_CURLY = 123;
 const CLOSE_CURLY = 125;
 
-const PREFIX = '["txn.begun",4,';
+/** The redo part's start; the version digit follows (4: frame 3, 5: frame 4), then a comma. */
+const PREFIX = '["txn.begun",';
+const VERSION_AT = PREFIX.length;
 
 /** Set by stringEnd: the string just scanned holds an escape. */
 let escaped = false;
@@ -136,17 +147,100 @@ function valueEnd(v: string, i: number, end: number): number {
   return -1;
 }
 
+/** A skip table entry that gives no length (the value is scanned): one of 0xffff chars or more. */
+export const NO_LENGTH = 0xffff;
+/** Entries a skip table holds at most (its count is 4 hex digits); a longer one is written empty. */
+const MAX_ENTRIES = 0xffff;
+
+/**
+ * Work counted (specs assert it, never time it): values of the redo part (images, patches,
+ * removed-field lists) skipped by their skip table length, and those scanned bracket by bracket.
+ */
+export const scanWork = { skipped: 0, scanned: 0 };
+
+/** Skip table cursor: the next entry's offset in the value, and the offset past the last. */
+let tabAt = 0;
+let tabEnd = 0;
+
+/**
+ * The end of the value starting at `i` (an image, patch or removed-field list): from the skip
+ * table's next entry where there is one, else by valueEnd. A length that does not land just past
+ * a closing bracket of the same kind (or a string's quote) is not this value's: -1.
+ */
+function skipValue(v: string, i: number, end: number): number {
+  const len = tabAt < tabEnd ? hexAt4(v, tabAt) : NO_LENGTH;
+  if (tabAt < tabEnd) tabAt += 4;
+  if (len === NO_LENGTH) {
+    scanWork.scanned++;
+    return valueEnd(v, i, end);
+  }
+  if (len < 0) return -1;
+  scanWork.skipped++;
+  const e = i + len;
+  if (e > end || len < 1) return -1;
+  const first = v.charCodeAt(i);
+  const last = v.charCodeAt(e - 1);
+  if (first === OPEN_CURLY || first === OPEN_SQ) return last === first + 2 ? e : -1; // '{' + 2 is '}', '[' + 2 is ']'
+  if (first === QUOTE) return last === QUOTE && len >= 2 ? e : -1;
+  return valueEnd(v, i, end) === e ? e : -1; // a literal: short, scanned
+}
+
+/** The 4 lower-case hex digits at v[i, i + 4) as a number, or -1. */
+function hexAt4(v: string, i: number): number {
+  let n = 0;
+  for (let k = i; k < i + 4; k++) {
+    const c = v.charCodeAt(k);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    n = n * 16 + d;
+  }
+  return n;
+}
+
+const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
+
+/**
+ * The skip table of a redo text (format version 6, frame 4 of store/codec.ts): its entry count
+ * (4 hex digits), then each image's, patch's and removed-field list's length in chars (4 hex
+ * digits each, NO_LENGTH for one of 0xffff chars or more) in the order scanRedo meets them. Empty
+ * (`0000`) where the scanner does not read the text (the full path folds such a record) or
+ * where it would hold more than MAX_ENTRIES. Written by the codec and recomputed by its full
+ * decoder, which must find the same: one function for both sides.
+ */
+export function skipTable(redo: string): string {
+  const r = skipScan;
+  if (!scanRedo(redo, 0, redo.length, r, redo.charCodeAt(VERSION_AT))) return '0000';
+  let t = '';
+  let k = 0;
+  for (let j = 0; j < r.n; j++) {
+    if (r.kind[j] === 0) continue;
+    t += hex4(Math.min(r.xb[j]! - r.xa[j]!, NO_LENGTH));
+    k++;
+    if (r.ua[j]! >= 0) {
+      t += hex4(Math.min(r.ub[j]! - r.ua[j]!, NO_LENGTH));
+      k++;
+    }
+  }
+  return k > MAX_ENTRIES ? '0000' : hex4(k) + t;
+}
+const skipScan = newRedoScan();
+
 /**
  * Scans the redo text v[from, to) into `out`. True for a whole transaction that ends in its
  * record (code 1 or 2) whose changes all have a known form; false for anything else.
+ * `version`: the char code of the txn.begun version the frame holds ('4': frame 3, '5': frame
+ * 4); v[tab, tab + 4 * entries) the frame's skip table (entries 0: none, every value scanned).
  */
-export function scanRedo(v: string, from: number, to: number, out: RedoScan): boolean {
+export function scanRedo(v: string, from: number, to: number, out: RedoScan, version = 52, tab = 0, entries = 0): boolean {
   // a char loop: String.prototype.startsWith with a position costs ~10x as much here
-  if (to - from < PREFIX.length) return false;
+  if (to - from < PREFIX.length + 2) return false;
   for (let k = 0; k < PREFIX.length; k++) if (v.charCodeAt(from + k) !== PREFIX.charCodeAt(k)) return false;
+  if (v.charCodeAt(from + VERSION_AT) !== version || v.charCodeAt(from + VERSION_AT + 1) !== COMMA) return false;
+  tabAt = tab;
+  tabEnd = tab + 4 * entries;
   firstEscape = v.indexOf('\\', from);
   if (firstEscape >= to) firstEscape = -1;
-  let i = from + PREFIX.length;
+  let i = from + PREFIX.length + 2;
   // the transaction id: a string or null
   if (v.charCodeAt(i) === QUOTE) {
     const e = stringEnd(v, i, to);
@@ -207,7 +301,7 @@ export function scanRedo(v: string, from: number, to: number, out: RedoScan): bo
             const k = v.charCodeAt(i) - 48;
             if (k < 1 || k > 3 || v.charCodeAt(i + 1) !== COMMA) return false;
             i += 2;
-            const e = valueEnd(v, i, to);
+            const e = skipValue(v, i, to);
             if (e < 0) return false;
             // a templated image and a patch are objects (foldRedo reads nothing else there);
             // an image as is that is null stands for no entity: the full path folds those
@@ -220,7 +314,7 @@ export function scanRedo(v: string, from: number, to: number, out: RedoScan): bo
             ch = v.charCodeAt(i++);
             ua[n] = -1;
             if (ch === COMMA && k === 3) {
-              const e2 = valueEnd(v, i, to);
+              const e2 = skipValue(v, i, to);
               if (e2 < 0) return false;
               ua[n] = i;
               ub[n] = e2;
@@ -242,6 +336,8 @@ export function scanRedo(v: string, from: number, to: number, out: RedoScan): bo
   }
   // ]] : the [code, steps] pair and the record's array close, and nothing follows
   if (i + 2 !== to || v.charCodeAt(i) !== CLOSE_SQ || v.charCodeAt(i + 1) !== CLOSE_SQ) return false;
+  // every entry of the table used: one left over means it is not this text's
+  if (tabAt !== tabEnd) return false;
   out.steps = steps;
   out.n = n;
   return true;

@@ -15,7 +15,8 @@ import { emptyFold, foldRaw, foldRecord, rawFoldWork, type Fold } from '../../re
 import { LazyFold, lazyWork } from '../../replay/fold-lazy.js';
 import { replay } from '../../replay/replay.js';
 import { randomStep, seededChooser, WORKLOAD_IMAGES } from '../../replay/drill/workload.js';
-import { ChainReader, decodeWork, encodeRecord, HEADER2, HEADER3 } from '../../store/codec.js';
+import { ChainReader, decodeWork, encodeRecord, HEADER2, HEADER3, TABLE4 } from '../../store/codec.js';
+import { scanWork } from '../../store/redo-scan.js';
 import { imageWork } from '../../store/image-template.js';
 import { openMemory, type EventLog, type LogRecord } from '../../store/index.js';
 import { GOLDEN, recordGolden } from '../golden/scenarios.js';
@@ -73,10 +74,10 @@ for (const sc of GOLDEN) {
     lazyWork.lazy = lazyWork.full = 0;
     const n = await sameFolds(log, sc.name);
     assert.ok(n > 5);
-    // format version 5: every whole transaction the engine wrote folds from its redo part alone
+    // format versions 5 and 6: every whole transaction the engine wrote folds from its redo part alone
     // by foldRaw (sameFolds' eager pass), and lazily, unparsed, by the lazy folds (sameFolds' two
     // and replay's)
-    const wholes = (await log.readAll()).filter((r) => r.type === 'txn.begun' && r.v === 4 && (r.data as { decided?: { ended?: unknown } }).decided?.ended).length;
+    const wholes = (await log.readAll()).filter((r) => r.type === 'txn.begun' && r.v >= 4 && (r.data as { decided?: { ended?: unknown } }).decided?.ended).length;
     assert.ok(wholes > 0);
     assert.is(rawFoldWork.redo, wholes, `${sc.name}: ${rawFoldWork.redo} folds from the redo part for ${wholes} whole transactions`);
     assert.is(lazyWork.lazy, 3 * wholes, `${sc.name}: ${lazyWork.lazy} lazy folds for ${wholes} whole transactions`);
@@ -121,25 +122,35 @@ it('replaying 200 blockdev-add/del: lazily, no record parsed and one entity buil
     const r = i % 2 ? await e.execute('A', 'blockdev-del', { 'node-name': `n${i - 1}` }) : await e.execute('A', 'blockdev-add', { driver: 'null-co', 'node-name': `n${i}` });
     assert.ok('return' in r.reply);
   }
-  // the redo parts' lengths, from the stored values' headers (format version 5, frame 3)
+  // the redo parts' lengths, from the stored values' headers (format version 6, frame 4), and
+  // the entries of their skip tables (each image, patch and removed-field list of the redo part)
   let redoChars = 0;
   let all = 0;
+  let entries = 0;
   for await (const chunk of log.readChunks({})) {
     for (const r of chunk) {
       const { seq, hash: _h, prevHash, ...rest } = r;
       const v = encodeRecord(seq, rest, prevHash).value;
-      assert.is(v[8], '3', `record ${seq} is in frame 3`);
+      assert.is(v[8], '4', `record ${seq} is in frame 4`);
       redoChars += parseInt(v.substring(HEADER2, HEADER3), 16);
+      entries += parseInt(v.substring(HEADER3, TABLE4), 16);
       all += v.length - HEADER3;
     }
   }
+  // an add: the node's image, the counter's patch and the monitor-ref's patch (the first add the
+  // process's meta image instead of a counter patch); a delete: none
+  assert.is(entries, 300, `${entries} skip table entries`);
   // replay() folds lazily (replay/fold-lazy.ts): no record parsed; of 100 nodes made and deleted
   // none built; at the end the one survivor, the process's meta, built from its image and its
   // latest patch (each add's counter patch has the same members as the one before: it replaces it)
   decodeWork.parses = decodeWork.chars = imageWork.expanded = imageWork.copied = 0;
   lazyWork.lazy = lazyWork.full = lazyWork.built = lazyWork.parses = lazyWork.patchesFolded = lazyWork.entriesSet = lazyWork.cancelled = 0;
+  scanWork.skipped = scanWork.scanned = 0;
   const lz = await replay(log, { fromScratch: true });
   assert.is(lz.seq, 200);
+  // format version 6: every image and patch skipped by its length, none scanned bracket by bracket
+  assert.is(scanWork.scanned, 0, `${scanWork.scanned} values scanned`);
+  assert.is(scanWork.skipped, entries, `${scanWork.skipped} values skipped by length`);
   assert.is(decodeWork.parses, 0, 'no record parsed');
   assert.is(lazyWork.lazy, 200, 'every record folded lazily');
   assert.is(lazyWork.built, 1, `${lazyWork.built} entities built`);
