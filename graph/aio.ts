@@ -312,3 +312,48 @@ export function refuseReopenAttachAcrossIothread(p: Proc, parent: string, child:
     `(${pc === MAIN_CONTEXT ? 'main loop' : `iothread '${pc}'`}) ${ABORT_UNLOCK}; refused by blockgraph`,
   );
 }
+
+/**
+ * QEMU 7.2, iotests 245 run_test_iothreads with the throttle filters of
+ * test_iothreads_with_throttling in the other combinations (recorded on QSD 7.2): a
+ * blockdev-reopen attach (bdrv_set_file_or_backing_noperm → bdrv_attach_child_common) across
+ * two AioContexts dies or hangs as soon as a throttle node takes part: one that moves
+ * (bdrv_try_change_aio_context drains and moves it) or one under the new child (the reopen's
+ * subtree drain reaches it, bdrv_apply_subtree_drain). Throttle is the one 7.2 driver with
+ * coroutine drain callbacks (throttle_co_drain_begin/end): bdrv_drain_invoke schedules them in
+ * the node's AioContext, so the drain's BDRV_POLL_WHILE really waits, and AIO_WAIT_WHILE
+ * releases an iothread lock the reopen does not hold once ("qemu_mutex_unlock_impl: Operation
+ * not permitted", or the iothread blocks on it for good). Without a throttle node nothing is in
+ * flight, the poll returns at once and the same attaches succeed (245-iothreads-switch-*); in
+ * one context they succeed with throttle nodes too (245-iothreads-with-throttling). 10.0 has no
+ * AioContext lock and carries them out (rule 'reopen-throttle-across-contexts-dies').
+ */
+export function refuseReopenThrottleAcrossContexts(p: Proc, parent: string, child: string, link: string): void {
+  if (!rule(p, 'reopen-throttle-across-contexts-dies')) return;
+  const pc = p.node(parent)?.aio ?? MAIN_CONTEXT;
+  const cc = p.node(child)?.aio ?? MAIN_CONTEXT;
+  if (pc === cc) return;
+  // the side that moves, as attachAcrossContexts picks it: the child's first, else the parent's
+  const first = planMove(p, { kind: 'node', node: child }, pc);
+  const plan = first.error ? planMove(p, { kind: 'node', node: parent }, cc) : first;
+  if (plan.error) return; // both pinned: QEMU's ordinary refusal
+  const involved = new Set(plan.actions.filter((a) => a.kind === 'node').map((a) => a.id));
+  // the new child's subtree, which the reopen's subtree drain reaches once it is attached
+  const seen = new Set<string>();
+  const stack = [child];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    involved.add(n);
+    for (const e of p.childrenOf(n)) stack.push(e.child);
+  }
+  const thr = [...involved].sort().find((n) => p.node(n)?.driver === 'throttle');
+  if (thr === undefined) return;
+  throw new QemuAbortRefusal(
+    `Cannot attach '${child}' (${cc === MAIN_CONTEXT ? 'main loop' : `iothread '${cc}'`}) as the ${link} child of '${parent}' ` +
+    `(${pc === MAIN_CONTEXT ? 'main loop' : `iothread '${pc}'`}): the throttle node '${thr}' would be drained across AioContexts ` +
+    '(QEMU 7.2 dies or hangs here: qemu_mutex_unlock_impl: Operation not permitted); refused by blockgraph',
+    'bdrv_drain_invoke',
+  );
+}

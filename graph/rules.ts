@@ -158,6 +158,15 @@ export const RULES = defineRules({
     proof: [{ transcript: 'aborts/abort-11-reopen-attach-cbw-diamond.json', step: 3 }],
     modelled: true,
   },
+  'reopen-throttle-across-contexts-dies': {
+    what: 'iotests 245 run_test_iothreads with throttle filters, combinations other than both in one iothread: a blockdev-reopen attaches a file/backing child across two AioContexts while a throttle node moves or sits under the new child',
+    '7.2': { fn: 'bdrv_set_file_or_backing_noperm → bdrv_attach_child_common → bdrv_try_change_aio_context / bdrv_apply_subtree_drain: throttle_co_drain_begin/end run as coroutines in the node\'s AioContext (bdrv_drain_invoke), so BDRV_POLL_WHILE waits and AIO_WAIT_WHILE releases an iothread lock the reopen does not hold: qemu_mutex_unlock_impl: Operation not permitted, or a hang (the model refuses, saying so)', value: true },
+    '10.0': { fn: 'no AioContext lock (removed in 9.0): the attach moves the nodes and the reopen is carried out', value: false },
+    // 7.2 dies at step 7 (no 7.2 recording); the surviving neighbours are iotests/245-iothreads-switch-overlay (no throttle)
+    // and iotests/245-iothreads-with-throttling (one context)
+    proof: [{ transcript: 'aborts/abort-245-reopen-throttle-backing-pinned-in-iothread.json', step: 7 }],
+    modelled: true,
+  },
   'insert-node-context-asserts': {
     what: 'blockdev-backup / block-stream of a node in an iothread that nothing pins there (x-blockdev-set-iothread): the job\'s filter, opened in the main loop, takes the node as its file child',
     '7.2': { fn: 'bdrv_insert_node -> bdrv_new_open_driver_opts (bdrv_new: main context) -> cbw_open / cor_open -> bdrv_open_file_child -> bdrv_attach_child_common moves the node\'s component into the main loop (bdrv_try_change_aio_context, child side first): the job starts there', value: false },

@@ -3,7 +3,7 @@
 // (bdrv_reopen_parse_file_or_backing + bdrv_set_file_or_backing_noperm).
 import { reopenBitmapsRo } from '../bitmaps.js';
 import { QmpError } from '../../errors/index.js';
-import { attachAcrossContexts, refuseReopenAttachAcrossIothread } from '../aio.js';
+import { attachAcrossContexts, refuseReopenAttachAcrossIothread, refuseReopenThrottleAcrossContexts } from '../aio.js';
 import { driverInfo } from '../drivers.js';
 import { refcount, attachChild } from '../ops.js';
 import { ROLE_COW, ROLE_FILTERED, ROLE_PRIMARY } from '../perm.js';
@@ -196,6 +196,7 @@ function replaceChild(p: Proc, n: BdsNode, o: Flat, isBacking: boolean, detached
   if (target !== null) {
     const parent = { kind: 'node' as const, node: n.name };
     refuseReopenAttachAcrossIothread(p, n.name, target, key);
+    refuseReopenThrottleAcrossContexts(p, n.name, target, key);
     refuseDiamondAttach(p, n.name, target, key);
     attachAcrossContexts(p, parent, target);
     attachChild(p, parent, target, key, role, undefined, { refresh: false });
