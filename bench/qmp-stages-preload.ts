@@ -35,6 +35,8 @@ wrap(QmpSession.prototype, 'onData', () => { cur = new Array(STAGES.length); all
 wrap(JsonMessageReader.prototype, 'out', () => stamp(1));
 wrap(ServedStore.prototype, 'execute', () => stamp(2));
 wrap(Engine.prototype, 'run', () => stamp(3), () => stamp(8));
+// (a command with nothing queued runs synchronously: runNow, called by execute itself)
+if ('runNow' in Engine.prototype) wrap(Engine.prototype, 'runNow', () => stamp(3), () => stamp(8));
 wrap(EventLog.prototype, 'appendNow', () => stamp(4), () => stamp(7));
 wrap(EventLog.prototype, 'appendRawNow', () => stamp(4), () => stamp(7)); // the engine's whole transactions
 wrap(ClassicLevel.prototype, '_batch', () => stamp(5), (r) => {

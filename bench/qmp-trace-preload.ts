@@ -1,21 +1,26 @@
 // Preloaded into `blockgraph qmp --socket` by bench/qmp-tail.ts (never by the CLI itself): records,
-// in absolute milliseconds (performance.timeOrigin + now, comparable across processes), every GC
+// in milliseconds of hrtime's clock (CLOCK_MONOTONIC: comparable across processes), every GC
 // pause, every LevelDB batch (classic-level's _batch: the hand-off to libuv's pool, the write and
 // its fsync, and the hop back) and every command the engine runs, and writes them to
 // $BG_TRACE_OUT as the process exits. Timing for a bench only: nothing here is on a spec's path.
-import { writeFileSync } from 'node:fs';
+import fs, { writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { ClassicLevel } from 'classic-level';
 import { Engine } from '../engine/engine.js';
 import { AnchorWriter } from '../store/anchor.js';
 
-const abs = () => performance.timeOrigin + performance.now();
+// On hrtime's clock (CLOCK_MONOTONIC, ms), comparable with bench/qmp-stages-preload.ts's stamps
+// and a client's process.hrtime; a GC entry's startTime (performance.now()'s clock) is shifted by
+// the offset between the two clocks taken once.
+const off = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+const abs = () => Number(process.hrtime.bigint()) / 1e6;
 const gc: [number, number, number][] = [];
 const batches: [number, number, number][] = [];
 const commands: [number, number, number][] = [];
 const anchors: [number, number, number][] = [];
 new PerformanceObserver((l) => {
-  for (const e of l.getEntries()) gc.push([performance.timeOrigin + e.startTime, e.duration, (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0]);
+  for (const e of l.getEntries()) gc.push([off + e.startTime, e.duration, (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0]);
 }).observe({ entryTypes: ['gc'] });
 const proto = ClassicLevel.prototype as unknown as { _batch: (ops: unknown[], o: unknown) => Promise<void> };
 const batch = proto._batch;
@@ -40,8 +45,20 @@ ap.advance = function (...a: unknown[]) {
   anchors.push([t, abs() - t, 0]);
   return p;
 };
+// every fdatasync through node:fs's callback API (the anchor's background sync every Nth append):
+// patched on the module and pushed to its ESM named exports, which the store imports
+const fsyncs: [number, number, number][] = [];
+const fsm = fs as unknown as { fdatasync: (fd: number, cb: (e: unknown) => void) => void };
+const fdatasync = fsm.fdatasync;
+fsm.fdatasync = function (fd: number, cb: (e: unknown) => void) {
+  const t = abs();
+  // BG_TRACE_SKIP_FDATASYNC=1 (a diagnostic A/B only, never durable): the sync is not issued
+  if (process.env.BG_TRACE_SKIP_FDATASYNC) return void setImmediate(() => { fsyncs.push([t, 0, 1]); cb(null); });
+  return fdatasync.call(this, fd, (e: unknown) => { fsyncs.push([t, abs() - t, 0]); cb(e); });
+};
+syncBuiltinESMExports();
 process.on('exit', () => {
-  if (process.env.BG_TRACE_OUT) writeFileSync(process.env.BG_TRACE_OUT, JSON.stringify({ gc, batches, commands, anchors }));
+  if (process.env.BG_TRACE_OUT) writeFileSync(process.env.BG_TRACE_OUT, JSON.stringify({ gc, batches, commands, anchors, fsyncs, wallMinusHr: Date.now() - abs() }));
 });
 
 // BG_TRACE_ALLOC=FILE: a sampling allocation profile (every allocation, collected or not) of the

@@ -85,7 +85,8 @@ export class ServedStore implements ModelBackend {
     } else {
       run = this.#queue.then(fn, fn);
     }
-    this.#queue = run.catch(() => undefined).finally(() => { this.#pending--; });
+    const done = () => { this.#pending--; };
+    this.#queue = run.then(done, done); // settles when run does, never rejects
     return run;
   }
 
@@ -144,6 +145,17 @@ export class ServedStore implements ModelBackend {
    * reached the log, and refused otherwise.
    */
   execute(proc: string, command: string, args?: Record<string, unknown>): Promise<ExecResult> {
+    if (this.#pending === 0 && this.#broken === undefined) {
+      // Nothing queued (no reopen, no failure being answered) and the store writable: handed to
+      // the engine now, without a place in the queue (the hand-off is synchronous); a failure is
+      // answered as below. Before, each command made the queue's promises and an async hop
+      // (issue 15: promises per command counted in specs/engine/command-promises.spec.ts).
+      const engine = this.#engine;
+      const log = this.#log;
+      let txn: string | undefined;
+      return engine.execute(proc, command, args, { onTxn: (t) => { txn = t; } })
+        .then(undefined, (e: unknown) => this.#failed(e, engine, log, txn, command));
+    }
     type Handed = { refused: ExecResult } | { result: Promise<ExecResult>; engine: Engine; log: EventLog; txn: () => string | undefined };
     return this.#serial(async (): Promise<Handed> => {
       if (this.#broken !== undefined && !(await this.#reopen())) return { refused: this.#refusal(command, this.#broken ?? 'unknown') };
@@ -158,13 +170,18 @@ export class ServedStore implements ModelBackend {
       try {
         return await h.result;
       } catch (e) {
-        if (!isStorageError(e)) {
-          const desc = isBlockgraphError(e) ? e.message : String((e as Error)?.message ?? e);
-          return { reply: { error: { class: 'GenericError', desc } }, mutates: false, steps: [], events: [], state: this.state } as ExecResult;
-        }
-        return this.#serial(() => this.#afterFailure(e, h.engine, h.log, h.txn(), command));
+        return this.#failed(e, h.engine, h.log, h.txn(), command);
       }
     });
+  }
+
+  /** A command the engine refused by throwing: a storage failure is answered in order, anything else as a GenericError. */
+  #failed(e: unknown, engine: Engine, log: EventLog, txn: string | undefined, command: string): Promise<ExecResult> | ExecResult {
+    if (!isStorageError(e)) {
+      const desc = isBlockgraphError(e) ? e.message : String((e as Error)?.message ?? e);
+      return { reply: { error: { class: 'GenericError', desc } }, mutates: false, steps: [], events: [], state: this.state } as ExecResult;
+    }
+    return this.#serial(() => this.#afterFailure(e, engine, log, txn, command));
   }
 
   /** A command whose write failed: its recorded reply if the decision is durable, else a refusal. */

@@ -102,10 +102,53 @@ export class Engine implements ModelBackend {
    * concurrent clients thus share one synced batch per group instead of one per command.
    */
   execute(proc: string, command: string, args?: Record<string, unknown>, meta: { causation?: string; onTxn?: (txn: string) => void } = {}): Promise<ExecResult> {
+    // Nothing queued and no phased writes (specs' afterAppend hook): the command runs now and is
+    // over when runNow returns (the model, the append and the fold are synchronous), so it takes
+    // no place in the queue; its reply waits for its write alone. Before, each command also made
+    // run()'s promise, the queue's and the hop from { r, durable } (issue 15: promises per
+    // command are counted in specs/engine/command-promises.spec.ts).
+    if (this.pending === 0 && !this.opts.afterAppend) {
+      let out: { r: ExecResult; durable: Promise<unknown> };
+      try {
+        out = this.runNow(proc, command, args, meta);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return out.durable.then(() => out.r);
+    }
     return this.serial(() => this.run(proc, command, args, meta)).then(({ r, durable }) => durable.then(() => r));
   }
 
+  /** The phased path (specs' afterAppend hook), or a command that waited in the queue. */
   private async run(proc: string, command: string, args: Record<string, unknown> | undefined, meta: { causation?: string; onTxn?: (txn: string) => void }): Promise<{ r: ExecResult; durable: Promise<unknown> }> {
+    const hook = this.opts.afterAppend;
+    if (!hook) return this.runNow(proc, command, args, meta);
+    const d = this.decideNow(proc, command, args, meta);
+    if ('durable' in d) return d;
+    const { r, base } = d;
+    const begun: NewRecord = { ...base, ...current('txn.begun'), data: { op: command, args: jsonSafe(args ?? {}), plan: r.steps.map((s) => s.name) } };
+    const steps = r.steps.map((s): NewRecord => ({ ...base, ...current('txn.step'), data: { name: s.name, changes: s.changes } }));
+    const decided: NewRecord = { ...base, ...current('txn.decided'), data: { outcome: 'commit', reply: r.reply, events: r.events } };
+    // The protocol's phases as separate writes, so specs can cut the log between them.
+    const written: LogRecord[] = [];
+    written.push(...await this.append([begun, ...steps], false));
+    await hook('steps', written);
+    written.push(...await this.append([decided], true));
+    await hook('decided', written);
+    // The state hash after the txn lets `replay --verify` name the first diverging seq.
+    written.push(...await this.append([{ ...base, ...current('txn.ended'), data: { stateHash: digestHex(this.digest) } }], false));
+    await hook('ended', written);
+    for (const rec of written) this.committed$.next(rec);
+    await this.maybeSnapshot();
+    return { r, durable: Promise.resolve() };
+  }
+
+  /**
+   * The model's decision, and what a refusal or a query answers with (`durable`: what its reply
+   * waits for); for a command that changes the graph, its transaction's envelope.
+   */
+  private decideNow(proc: string, command: string, args: Record<string, unknown> | undefined, meta: { causation?: string; onTxn?: (txn: string) => void }):
+    { r: ExecResult; durable: Promise<unknown> } | { r: ExecResult; seq: number; base: { stream: string; at: string; txn: string; causation: string | undefined } } {
     if (this.failed) throw this.failed;
     const r = decide(this.fold.state, proc, command, args);
     const at = this.now();
@@ -121,39 +164,36 @@ export class Engine implements ModelBackend {
     const seq = this.fold.seq + 1;
     const txn = `t${seq}`;
     meta.onTxn?.(txn); // the caller can look for its decision if the write fails (cli/live-store.ts)
-    const base = { stream: proc, at, txn, causation: meta.causation };
-    const begun: NewRecord = { ...base, ...current('txn.begun'), data: { op: command, args: jsonSafe(args ?? {}), plan: r.steps.map((s) => s.name) } };
-    const steps = r.steps.map((s): NewRecord => ({ ...base, ...current('txn.step'), data: { name: s.name, changes: s.changes } }));
-    const decided: NewRecord = { ...base, ...current('txn.decided'), data: { outcome: 'commit', reply: r.reply, events: r.events } };
-    const hook = this.opts.afterAppend;
-    if (hook) {
-      // The protocol's phases as separate writes, so specs can cut the log between them.
-      const written: LogRecord[] = [];
-      written.push(...await this.append([begun, ...steps], false));
-      await hook('steps', written);
-      written.push(...await this.append([decided], true));
-      await hook('decided', written);
-      // The state hash after the txn lets `replay --verify` name the first diverging seq.
-      written.push(...await this.append([{ ...base, ...current('txn.ended'), data: { stateHash: digestHex(this.digest) } }], false));
-      await hook('ended', written);
-      for (const rec of written) this.committed$.next(rec);
-      await this.maybeSnapshot();
-      return { r, durable: Promise.resolve() };
-    }
+    return { r, seq, base: { stream: proc, at, txn, causation: meta.causation } };
+  }
+
+  /**
+   * A command without the phased writes: decided, appended (its batch handed to the log) and
+   * folded before this returns; `durable` settles with its write.
+   */
+  private runNow(proc: string, command: string, args: Record<string, unknown> | undefined, meta: { causation?: string; onTxn?: (txn: string) => void }): { r: ExecResult; durable: Promise<unknown> } {
+    const d = this.decideNow(proc, command, args, meta);
+    if ('durable' in d) return d;
+    const { r, seq, base } = d;
     // One synced batch for the whole transaction. A LevelDB batch is atomic, so no crash can
     // cut between begun, the steps and the decision: recovery never has anything to do for it.
     // The end therefore needs no record of its own: the decision carries it (`ended`, with the
     // state hash after the txn; events/ends.ts), one record fewer per command. The phased path
-    // above keeps txn.ended apart, as recovery and logs cut between the phases need.
+    // (run) keeps txn.ended apart, as recovery and logs cut between the phases need.
     // And since nothing can come between them, the whole transaction is one record (format
     // version 4, events/whole.ts): begun holding its steps and that decision, without the
-    // envelopes and frame headers of the separate records (issue 15).
+    // envelopes and frame headers of the separate records (issue 15). It is made as that one
+    // record: the phased path's begun, step and decided records (their data as here) are not.
     // the net change of each entity: an image one step hands on to the next is not digested (graph/hash.ts)
     // (a before-image the state holds was digested when it came in: looked up, not computed)
     const digest = digestApplySteps(this.digest, r.steps, this.digests);
     const whole: NewRecord = {
-      ...begun,
-      data: { ...(begun.data as object), steps: steps.map((s) => s.data), decided: { ...(decided.data as object), ended: { stateHash: digestHex(digest) } } },
+      ...base, ...current('txn.begun'),
+      data: {
+        op: command, args: jsonSafe(args ?? {}), plan: r.steps.map((s) => s.name),
+        steps: r.steps.map((s) => ({ name: s.name, changes: s.changes })),
+        decided: { outcome: 'commit', reply: r.reply, events: r.events, ended: { stateHash: digestHex(digest) } },
+      },
     };
     // The digest after the txn is the one just computed from the steps: folding the record
     // does not compute it a second time (two canonical encodings and hashes per changed entity).
@@ -165,8 +205,9 @@ export class Engine implements ModelBackend {
       if (this.fold.seq === seq) this.digests.settle(this.fold.state);
       else this.digests.drop();
     }
-    // Taken of the folded state now (putSnapshot encodes at once) and written after the group.
-    this.maybeSnapshot().catch(() => undefined);
+    // Taken of the folded state now (putSnapshot encodes at once) and written after the group;
+    // the async call only when one is due or being built (most commands: none)
+    if (this.snapshotDue()) this.maybeSnapshot().catch(() => undefined);
     return { r, durable };
   }
 
@@ -256,6 +297,12 @@ export class Engine implements ModelBackend {
     if (digestAfter !== undefined) this.digest = digestAfter;
   }
 
+  /** Whether maybeSnapshot has anything to do now (a build in progress, or one due). */
+  private snapshotDue(): boolean {
+    const n = this.opts.snapshotEvery ?? 0;
+    return n > 0 && (this.build !== undefined || (this.fold.seq - this.lastSnapshot >= n && this.fold.open.size === 0));
+  }
+
   private async maybeSnapshot(): Promise<void> {
     const n = this.opts.snapshotEvery ?? 0;
     if (!n) return;
@@ -300,7 +347,9 @@ export class Engine implements ModelBackend {
     } else {
       p = this.queue.then(fn, fn);
     }
-    this.queue = p.catch(() => undefined).finally(() => { this.pending--; });
+    // settles when p does, never rejects (one promise: catch + finally made four)
+    const done = () => { this.pending--; };
+    this.queue = p.then(done, done);
     return p;
   }
 }

@@ -234,18 +234,32 @@ export class QmpSession {
    */
   private inOrder<T>(result: Promise<T> | undefined, write: (v: T) => void, failed?: (e: unknown) => void): Promise<void> {
     const entry = { done: undefined as unknown as Promise<void>, ready: result === undefined };
-    const settled = result === undefined ? Promise.resolve({ ok: true as const, v: undefined as T })
-      : result.then((v) => { entry.ready = true; return { ok: true as const, v }; }, (e: unknown) => { entry.ready = true; return { ok: false as const, e }; });
-    const done = this.replies.then(() => settled).then((r) => {
+    const answer = (r: { ok: true; v: T } | { ok: false; e: unknown }) => {
       if (r.ok) write(r.v);
       else if (failed) failed(r.e);
       else throw r.e;
-    }).catch((e: unknown) => {
-      this.host.note(`QMP session ended: ${(e as Error).message}`);
-      this.close();
-    }).finally(() => {
+    };
+    let written: Promise<void>;
+    if (this.inFlight.length === 0) {
+      // Nothing before it is still to be written (a sequential client's every request): written
+      // as soon as `result` settles, one hop after it, not behind the chain of earlier replies
+      // (three hops from the result to the write, now one, and four promises fewer; issue 15, counted in
+      // specs/qmp/command-hops.spec.ts).
+      const r0 = result ?? Promise.resolve(undefined as T);
+      written = r0.then((v) => { entry.ready = true; answer({ ok: true, v }); }, (e: unknown) => { entry.ready = true; answer({ ok: false, e }); });
+    } else {
+      const settled = result === undefined ? Promise.resolve({ ok: true as const, v: undefined as T })
+        : result.then((v) => { entry.ready = true; return { ok: true as const, v }; }, (e: unknown) => { entry.ready = true; return { ok: false as const, e }; });
+      written = this.replies.then(() => settled).then(answer);
+    }
+    const leave = () => {
       const i = this.inFlight.indexOf(entry);
       if (i >= 0) this.inFlight.splice(i, 1);
+    };
+    const done = written.then(leave, (e: unknown) => {
+      this.host.note(`QMP session ended: ${(e as Error).message}`);
+      this.close();
+      leave();
     });
     entry.done = done;
     this.inFlight.push(entry);

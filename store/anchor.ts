@@ -29,6 +29,7 @@ const MAGIC = 'blockgraph-anchor/1';
  */
 export const anchorWork = { slotWrites: 0, awaitedSyncs: 0, backgroundSyncs: 0 };
 const SLOT = 128;
+const RESOLVED = Promise.resolve();
 const hex8 = (n: number) => n.toString(16).padStart(8, '0');
 
 /** One slot: the text line padded with spaces to SLOT - 1 bytes, then '\n'. */
@@ -114,9 +115,14 @@ export class AnchorWriter {
   #queue: Promise<void> = Promise.resolve();
   constructor(readonly dir: string, readonly syncEvery = 1) {}
 
+  /** Calls in the queue or running (0: an advance may write its slot at once). */
+  #pending = 0;
+
   #serial(fn: () => Promise<void> | void): Promise<void> {
+    this.#pending++;
     const run = this.#queue.then(fn);
-    this.#queue = run.catch(() => undefined);
+    const done = () => { this.#pending--; };
+    this.#queue = run.then(done, done);
     return run;
   }
 
@@ -142,6 +148,18 @@ export class AnchorWriter {
   }
 
   advance(seq: number, hash: string): Promise<void> {
+    // Nothing queued, the file already made and no fdatasync to wait for: the slot is written now
+    // and the advance is over when this returns (issue 15: no queue promises or async function on
+    // every acknowledged command; specs/store/anchor-path.spec.ts). Otherwise in turn, as below.
+    if (this.#pending === 0 && !this.#fresh && this.syncEvery > 1) {
+      try {
+        this.#throwSyncError();
+        if (seq > this.#last) this.#writeSlot(seq, hash);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return RESOLVED;
+    }
     return this.#serial(async () => {
       this.#throwSyncError();
       if (seq <= this.#last) return;
@@ -149,21 +167,34 @@ export class AnchorWriter {
         // First write of this process: both slots, so no older slot can outrank it.
         await writeAnchor(this.dir, { seq, hash });
         this.#fresh = false;
+      } else if (this.syncEvery <= 1) {
+        const fd = this.#writeSlotOnly(seq, hash);
+        anchorWork.awaitedSyncs++;
+        await new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+        this.#unsynced = 0;
       } else {
-        const fd = this.#fd ??= openAnchor(this.dir);
-        writeSync(fd, encodeAnchor({ seq, hash }), this.#slot * SLOT, 'latin1');
-        anchorWork.slotWrites++;
-        this.#slot ^= 1;
-        if (++this.#unsynced >= this.syncEvery) {
-          if (this.syncEvery <= 1) {
-            anchorWork.awaitedSyncs++;
-            await new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
-            this.#unsynced = 0;
-          } else this.#syncInBackground(fd);
-        }
+        this.#writeSlot(seq, hash);
+        return;
       }
       this.#last = seq;
     });
+  }
+
+  /** The slot write (a pwrite into the page cache); the fd. */
+  #writeSlotOnly(seq: number, hash: string): number {
+    const fd = this.#fd ??= openAnchor(this.dir);
+    writeSync(fd, encodeAnchor({ seq, hash }), this.#slot * SLOT, 'latin1');
+    anchorWork.slotWrites++;
+    this.#slot ^= 1;
+    ++this.#unsynced;
+    return fd;
+  }
+
+  /** With syncEvery > 1: the slot write, and every Nth the fdatasync started in the background. */
+  #writeSlot(seq: number, hash: string): void {
+    const fd = this.#writeSlotOnly(seq, hash);
+    if (this.#unsynced >= this.syncEvery) this.#syncInBackground(fd);
+    this.#last = seq;
   }
 
   /** After repair: the anchor moves back to the repaired head (the repair report names the loss). */

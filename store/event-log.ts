@@ -150,13 +150,16 @@ export class EventLog {
     return this.#subs.root;
   }
 
+  /** A queued write settled (one promise per write: catch + finally made four). */
+  readonly #done = (): void => { this.#pending--; };
+
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     this.#pending++;
     const run = this.#queue.then(() => {
       if (this.#closed) throw new LogClosedError();
       return fn();
     });
-    this.#queue = run.catch(() => undefined).finally(() => { this.#pending--; });
+    this.#queue = run.then(this.#done, this.#done); // settles when run does, never rejects
     return run;
   }
 
@@ -169,7 +172,7 @@ export class EventLog {
     } catch (e) {
       run = Promise.reject(e);
     }
-    this.#queue = run.catch(() => undefined).finally(() => { this.#pending--; });
+    this.#queue = run.then(this.#done, this.#done); // settles when run does, never rejects
     return run;
   }
 

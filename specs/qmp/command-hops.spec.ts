@@ -104,4 +104,34 @@ test('a sequential client\'s reply is one write() with its events, never corked;
   await served;
 });
 
+test('a sequential reply is written one microtask after its result settles (the chain of earlier replies is skipped when there are none)', async () => {
+  let settle: ((r: ExecResult) => void) | undefined;
+  const backend: ModelBackend = {
+    state: {},
+    execute: () => new Promise((res) => { settle = res; }),
+  };
+  const input = new PassThrough();
+  const o = countingOutput();
+  const served = serveQmp(backend, input, o.out, { now: () => 0 });
+  input.write('{"execute": "qmp_capabilities"}\n');
+  await until(() => o.writes.length >= 2);
+  const hops: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    await new Promise((r) => setImmediate(r)); // as from a socket: the next request comes in a later turn
+    settle = undefined;
+    const n = o.writes.length;
+    input.write(`{"execute": "x-plain", "id": ${i}}\n`);
+    await until(() => settle !== undefined);
+    for (let k = 0; k < 20; k++) await new Promise((r) => setImmediate(r)); // the earlier reply's chain is over
+    settle!({ reply: { return: {} }, events: [], mutates: false, steps: [], state: {} } as unknown as ExecResult);
+    let k = 0;
+    while (o.writes.length === n && k < 50) { await Promise.resolve(); k++; }
+    hops.push(k);
+  }
+  // (the result's own reaction is the one hop; it was three: the chain of replies before it)
+  assert.equal(hops, [1, 1, 1, 1], `microtasks from the result to the reply's write(): ${hops.join(', ')}`);
+  input.end();
+  await served;
+});
+
 test.run();

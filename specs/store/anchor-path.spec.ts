@@ -2,6 +2,7 @@
 // is a synchronous pwrite (an advance resolves within the microtask queue, with no round trip
 // through libuv's thread pool), and with the default syncEvery the periodic fdatasync runs in
 // the background instead of delaying the command that happens to be the 64th.
+import { createHook } from 'node:async_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,23 @@ test('syncEvery 64: no fdatasync on the path, the periodic ones in the backgroun
   assert.is(anchorWork.awaitedSyncs - b2, 9, 'every advance after the first (a whole new file, synced) waits for its fdatasync');
   await every.close();
   assert.equal(readAnchor(dir), { seq: 210, hash: hash(210) });
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('with nothing queued an advance is over when it returns: no queue promise, no async function (only the caller\'s await)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bg-anchor-'));
+  const w = new AnchorWriter(dir, 64);
+  await w.advance(1, hash(1));
+  let promises = 0;
+  const h = createHook({ init(_id, type) { if (type === 'PROMISE') promises++; } });
+  h.enable();
+  for (let seq = 2; seq < 202; seq++) await w.advance(seq, hash(seq));
+  h.disable();
+  // (was 5 per advance: the queue's then and catch, the async function and its await, and the caller's)
+  assert.ok(promises / 200 <= 1.1, `${promises / 200} promises per advance`);
+  assert.equal(readAnchor(dir), { seq: 201, hash: hash(201) });
+  await w.close();
+  assert.equal(readAnchor(dir), { seq: 201, hash: hash(201) });
   rmSync(dir, { recursive: true, force: true });
 });
 
