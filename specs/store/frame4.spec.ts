@@ -16,16 +16,11 @@ import { lazyWork, LazyFold } from '../../replay/fold-lazy.js';
 import { ChainReader, decodeRecord, encodeRecord, HEADER2, HEADER3, recordHash, recordProblem, TABLE4 } from '../../store/codec.js';
 import { newRedoScan, scanRedo, scanWork, skipTable } from '../../store/redo-scan.js';
 import type { NewRecord } from '../../store/types.js';
+import { meta, node, txnBegun } from './frame-records.js';
 
 const it = suite('store/frame4');
 
-const node = (name: string, monitor: boolean) => ({
-  aio: 'main', align: 1, auto: false, driver: 'null-co', explicit: { driver: 'null-co', 'node-name': name }, filename: 'null-co://',
-  forceShare: false, header: null, implicit: false, inheritsFrom: null, lock: null, monitor, name, neverFreeze: false,
-  options: { driver: 'null-co', 'node-name': name }, order: 1, ro: false, size: 1, unmap: false,
-});
-const meta = (seq: number) => ({ autoName: 0, nbd: null, seq });
-const rec = (data: Record<string, unknown>, v = 5, txn = 't1'): NewRecord => ({ stream: 'A', type: 'txn.begun', v, at: 'now', txn, data });
+const rec = (data: Record<string, unknown>, v = 5, txn = 't1'): NewRecord => txnBegun(data, v, txn);
 const add = (name: string, seq: number) => ({
   op: 'blockdev-add', args: { driver: 'null-co', 'node-name': name }, plan: ['open', 'monitor-ref'],
   steps: [
