@@ -11,6 +11,8 @@ import { filterOrCowBs } from '../graph/jobs/chain.js';
 import type { BitmapSource } from './block-dirty-bitmap.js';
 import { getLength } from '../graph/length.js';
 import { drained } from '../graph/drain.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
+import { refuseExportFailHang } from '../graph/export-fail-backup-hang.js';
 
 export const nbdServerStart: CommandDef = {
   name: 'nbd-server-start',
@@ -62,30 +64,41 @@ export const blockExportAdd: CommandDef = {
     p.putBB({ id: bbId, owner: { kind: 'export', id }, perm, shared: PERM_ALL, allowAioChange: !fixed, aio: ctxName, at: p.meta().seq });
     const root = attachChild(p, { kind: 'bb', bb: bbId }, nodeName, 'root', 0, { perm, shared: PERM_ALL });
     if (args.type === 'nbd') {
-      if (!p.meta().nbd) throw new QmpError('NBD server not running');
-      const name = args.name !== undefined ? String(args.name) : nodeName;
-      if (name.length > 4096) throw new QmpError(`export name '${name}' too long`);
-      if (p.exports().some((x) => x.type === 'nbd' && x.name === name)) throw new QmpError(`NBD server already has export named '${name}'`);
-      p.step('nbd-no-resize');
-      // NBD forbids resize while it serves the node.
-      p.putBB({ ...p.bb(bbId)!, shared: PERM_ALL & ~PERM_Z });
-      p.patchEdge(root.id, { shared: PERM_ALL & ~PERM_Z });
-      refreshPerms(p, [nodeName]);
-      const bitmaps = exportBitmaps(p, nodeName, !writable, (args.bitmaps ?? []) as BitmapSource[]);
-      p.putExport({
-        id, type: 'nbd', node: nodeName, name, writable, bb: bbId, iothread: args.iothread ?? null, fixed,
-        ...(bitmaps.length ? { bitmaps } : {}),
-        ...(args['allocation-depth'] === true ? { allocationDepth: true } : {}),
-        // nbd_export_create: exp->size = QEMU_ALIGN_DOWN(blk_getlength(blk), BDRV_SECTOR_SIZE),
-        // what a client negotiates (a raw node over a file resized below it: the file's length, 7.2)
-        size: getLength(p, nodeName),
-      });
+      try {
+        nbdExportCreate(p, args, id, nodeName, writable, bbId, root.id, fixed);
+      } catch (e) {
+        // blk_exp_add's fail path after blk_insert_bs: QEMU 10.0 may hang in its blk_unref
+        if (e instanceof QmpError && !(e instanceof QemuAbortRefusal)) refuseExportFailHang(p, nodeName, ctxName, e.desc);
+        throw e;
+      }
     } else {
       p.putExport({ id, type: String(args.type), node: nodeName, name: nodeName, writable, bb: bbId, iothread: args.iothread ?? null, fixed });
     }
     return {};
   },
 };
+
+/** nbd_export_create, after blk_exp_add's blk_insert_bs. */
+function nbdExportCreate(p: Proc, args: { name?: unknown; bitmaps?: unknown; iothread?: string | null; 'allocation-depth'?: unknown }, id: string, nodeName: string, writable: boolean, bbId: string, rootId: string, fixed: boolean): void {
+  if (!p.meta().nbd) throw new QmpError('NBD server not running');
+  const name = args.name !== undefined ? String(args.name) : nodeName;
+  if (name.length > 4096) throw new QmpError(`export name '${name}' too long`);
+  if (p.exports().some((x) => x.type === 'nbd' && x.name === name)) throw new QmpError(`NBD server already has export named '${name}'`);
+  p.step('nbd-no-resize');
+  // NBD forbids resize while it serves the node.
+  p.putBB({ ...p.bb(bbId)!, shared: PERM_ALL & ~PERM_Z });
+  p.patchEdge(rootId, { shared: PERM_ALL & ~PERM_Z });
+  refreshPerms(p, [nodeName]);
+  const bitmaps = exportBitmaps(p, nodeName, !writable, (args.bitmaps ?? []) as BitmapSource[]);
+  p.putExport({
+    id, type: 'nbd', node: nodeName, name, writable, bb: bbId, iothread: args.iothread ?? null, fixed,
+    ...(bitmaps.length ? { bitmaps } : {}),
+    ...(args['allocation-depth'] === true ? { allocationDepth: true } : {}),
+    // nbd_export_create: exp->size = QEMU_ALIGN_DOWN(blk_getlength(blk), BDRV_SECTOR_SIZE),
+    // what a client negotiates (a raw node over a file resized below it: the file's length, 7.2)
+    size: getLength(p, nodeName),
+  });
+}
 
 /**
  * nbd_export_create's bitmaps: a name is looked for on the exported node and down its

@@ -199,6 +199,14 @@ export const RULES = defineRules({
     proof: [],
     modelled: true,
   },
+  'export-fail-iothread-backup-hangs': {
+    what: "block-export-add failing after blk_insert_bs (nbd_export_create: a bitmap not found, a duplicate or too long name) on a node in an iothread under a copying, rate-limited backup job (fuzz --qemu 10.0 case 2265673556)",
+    '7.2': { fn: "blk_exp_add's fail path (blk_set_dev_ops, blk_unref → blk_remove_bs) returns: the command fails with nbd_export_create's error", value: false },
+    '10.0': { fn: "blk_exp_add's fail path: blk_unref → blk_remove_bs → blk_drain / bdrv_drained_begin of the node never returns while the backup copies in the node's iothread (qemu-storage-daemon 10.0.2 sends no reply; the main loop, no job, or a successful export answer: abort-22-*-survives). The model refuses it, saying so (graph/export-fail-backup-hang.ts)", value: true },
+    // a hang cannot be recorded on 10.0; the 7.2 side is fuzz-found/7.2-only-abort-22-export-fails-iothread-backup.json
+    proof: [],
+    modelled: true,
+  },
   'resize-leaks-iothread-lock': {
     what: 'block_resize of a node in an iothread that nothing keeps there: releasing its temporary BlockBackend moves the node back to the main loop',
     '7.2': { fn: 'qmp_block_resize (a coroutine command): bdrv_co_lock(bs) takes the iothread\'s AioContext lock, blk_unref → blk_remove_bs → bdrv_root_unref_child → bdrv_try_change_aio_context moves bs to the main loop, then bdrv_co_unlock(bs) looks the context up again (main) and releases nothing: the main thread keeps the iothread\'s lock, and the next AIO_WAIT_WHILE on a node in that iothread deadlocks (gdb: bdrv_flush ← external_snapshot_prepare / bdrv_reopen_multiple / bdrv_close; the iothread waits for the lock in co_schedule_bh_cb). The model refuses the resize, saying so', value: true },
@@ -245,6 +253,8 @@ export const RULES = defineRules({
       ...[1, 2, 8, 9].map((step) => ({ transcript: 'backup-target-file-length.json', step })),
       ...[2, 3, 4].map((step) => ({ transcript: 'abort-12-txn-snapshot-abort-over-backup-sync-none-survives.json', step })),
       ...[13, 14, 15, 16].map((step) => ({ transcript: 'jobs-raw-window-enospc-stop.json', step })),
+      // the drive-backup under the export of fuzz 2265673556's survivors (wt-fz7)
+      { transcript: 'abort-22-export-fails-backup-main-loop-survives.json', step: 3 }, { transcript: 'abort-22-export-iothread-backup-succeeds-survives.json', step: 3 },
       { transcript: 'fuzz-compress-over-filters.json', step: 15 }, { transcript: 'fuzz-json-filename-copied.json', step: 3 }, { transcript: 'fuzz-qcow2-header-probe.json', step: 15 }, { transcript: 'fuzz-resize-through-cbw.json', step: 2 },
       ...[2, 3, 4, 5, 6].map((step) => ({ transcript: 'abort-9-finalize-stream-cbw-below-survives.json', step })),
       // the copy bitmaps of c0, c2, c3 (file and target the same node: the target's too)

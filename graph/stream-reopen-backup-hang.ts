@@ -14,7 +14,7 @@ import { QemuHangRefusal } from './qemu-abort.js';
 import { copyingBackupThrough } from './snapshot-abort-backup-hang.js';
 
 /** Every node above `node` (its parents, theirs, ...): what bdrv_drained_begin(node) quiesces. */
-function ancestors(p: Proc, node: string): Set<string | undefined> {
+export function ancestors(p: Proc, node: string): Set<string | undefined> {
   const out = new Set<string | undefined>();
   const todo = [node];
   while (todo.length) {

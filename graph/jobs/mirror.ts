@@ -126,7 +126,11 @@ function startAppended(ctx: JobCtx, o: MirrorStart, mtName: string, baseReadOnly
   } else if (chainContains(p, o.bs, skipFilters(p, o.target))) {
     throw new QmpError("Cannot mirror to a filter on top of a node in the source's backing chain");
   }
-  const targetBB = addJobBB(p, job.id, 'mirror-target', o.target, targetPerms, targetShared, true);
+  // blk_insert_bs runs before blk_set_allow_aio_context_change(s->target, true) (mirror_start_job):
+  // a target that cannot move into the job's context fails the attach ("Cannot change iothread of
+  // active block backend"), the BlockBackend does not follow it; the permission update comes after
+  const targetBB = addJobBB(p, job.id, 'mirror-target', o.target, targetPerms, targetShared, false);
+  p.putBB({ ...p.bb(targetBB)!, allowAioChange: true });
   patchJobData(p, job.id, { targetBB });
   // mirror_start_job: the job's anonymous dirty bitmap (released in mirror_exit_common); which node holds it is versioned
   const bm = rule(p, 'mirror-dirty-bitmap')({ writeBlocking: o.writeBlocking === true });

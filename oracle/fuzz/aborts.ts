@@ -133,6 +133,18 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const job = [...above].find((n) => running.has(n));
     if (job) return `fuzz 4264209348: block-stream of read-only '${a.device}' under a running backup of '${job}' (QEMU hangs in stream_start: bdrv_insert_node's drain after the reopen to read-write)`;
   }
+  // fuzz --qemu 10.0 2265673556 (QEMU 10.0 hang; graph/export-fail-backup-hang.ts, rule
+  // 'export-fail-iothread-backup-hangs'): a block-export-add failing after blk_insert_bs on a node
+  // in an iothread under a copying backup: blk_exp_add's blk_unref drains the node for ever. The
+  // view knows neither whether nbd_export_create will fail nor the job's speed: any export of a
+  // node in an iothread at or below a running backup's device is avoided (7.2 survives it; the
+  // survivors: abort-22-*-survives)
+  if (step.execute === 'block-export-add' && typeof a['node-name'] === 'string' && p.inIothread().has(a['node-name'])) {
+    const node = a['node-name'];
+    const job = [...(p.jobs?.values() ?? [])].find((j) => j.kind === 'backup' && j.status === 'running' && typeof j.device === 'string' &&
+      (j.device === node || p.subtree(j.device).has(node)));
+    if (job) return `fuzz 2265673556: block-export-add of '${node}' in an iothread under running backup of '${job.device as string}' (QEMU 10.0 hangs in blk_exp_add's fail path: blk_unref drains the node)`;
+  }
   // fuzz 2030445139 (7.2 and 10.0 hang; commands/transaction.ts): a grouped transaction that
   // fails after creating two jobs: the first .abort's job_finish_sync_locked waits for the other
   // job, which never started. Whether an action fails is not known here: two job actions under

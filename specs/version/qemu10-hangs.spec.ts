@@ -56,4 +56,54 @@ test('the fuzz generator never sends an external snapshot of a compress filter',
   assert.is(guard({ execute: 'blockdev-snapshot', arguments: { node: 'a', overlay: 'o1' } }), undefined);
 });
 
+// fuzz --qemu 10.0 2265673556 (graph/rules.ts 'export-fail-iothread-backup-hangs'): a
+// block-export-add failing after blk_insert_bs on a node in an iothread under a copying backup
+// never answers on 10.0 (7.2: oracle/transcripts/fuzz-found/7.2-only-abort-22-export-fails-iothread-backup.json;
+// survivors abort-22-*-survives on both versions)
+async function exportUnderBackup(qemu: '7.2' | '10.0', iothread: boolean) {
+  const m = new MemoryBackend();
+  const ok = async (c: string, a: Record<string, unknown>) => {
+    const r = await m.execute('A', c, a);
+    assert.ok('return' in r.reply, `${c}: ${JSON.stringify(r.reply)}`);
+  };
+  await ok('x-blockgraph-process-start', { qemu });
+  for (const f of ['b', 't']) await ok('x-blockgraph-image-create', { file: `${f}.qcow2`, format: 'qcow2', size: '1M' });
+  await ok('nbd-server-start', { addr: { type: 'unix', data: { path: 'nbd.sock' } } });
+  await ok('object-add', { 'qom-type': 'iothread', id: 'io1' });
+  await ok('blockdev-add', { driver: 'qcow2', 'node-name': 'n8', file: { driver: 'file', filename: 'b.qcow2' }, backing: null });
+  await ok('drive-backup', { 'job-id': 'd14', device: 'n8', sync: 'full', mode: 'existing', target: 't.qcow2', speed: 1, 'auto-finalize': false, 'auto-dismiss': false });
+  if (iothread) await ok('x-blockdev-set-iothread', { 'node-name': 'n8', iothread: 'io1' });
+  return m;
+}
+const badExport = { type: 'nbd', id: 'e19', 'node-name': 'n8', bitmaps: [{ node: 'nosuch', name: 'b' }] };
+
+test('10.0: a block-export-add failing in an iothread under a copying backup is refused (QEMU 10.0 hangs in blk_exp_add\'s blk_unref)', async () => {
+  const m = await exportUnderBackup('10.0', true);
+  const h = stateHash(m.state);
+  const r = await m.execute('A', 'block-export-add', badExport);
+  assert.ok('error' in r.reply, JSON.stringify(r.reply));
+  if ('error' in r.reply) assert.match(r.reply.error.desc, /QEMU 10\.0 hangs here/);
+  assert.is(stateHash(m.state), h);
+});
+
+test('7.2, or 10.0 in the main loop or with a good export: the export is not refused for the hang', async () => {
+  for (const [qemu, io, args] of [['7.2', true, badExport], ['10.0', false, badExport], ['10.0', true, { type: 'nbd', id: 'e19', 'node-name': 'n8' }]] as const) {
+    const m = await exportUnderBackup(qemu, io);
+    const r = await m.execute('A', 'block-export-add', args as never);
+    if ('error' in r.reply) assert.not.match(r.reply.error.desc, /hangs/);
+    if (args === badExport) assert.ok('error' in r.reply && /Node 'nosuch' not found/.test(r.reply.error.desc), JSON.stringify(r.reply));
+  }
+});
+
+test('the fuzz generator never sends an export of a node in an iothread under a running backup', () => {
+  const view = {
+    driver: () => 'qcow2', inIothread: () => new Set(['n8']), iothreads: new Set(['io1']), child: () => undefined,
+    subtree: (n: string) => new Set([n]), graph: { nodes: [], edges: [] },
+    jobs: new Map([['d14', { kind: 'backup', status: 'running', device: 'n8' }]]),
+  } as unknown as ProcView;
+  assert.match(knownAbort({ execute: 'block-export-add', arguments: badExport } as never, view)!, /2265673556/);
+  const idle = Object.assign(Object.create(view), { jobs: new Map() }) as ProcView;
+  assert.is(knownAbort({ execute: 'block-export-add', arguments: badExport } as never, idle), undefined);
+});
+
 test.run();
