@@ -256,7 +256,9 @@ export const RULES = defineRules({
       // cbw1 over f1 after a failed transaction's snapshot (fuzz 672040825's boundary, wt-abrt)
       { transcript: 'abort-16-txn-snapshot-abort-old-node-moved-back-survives.json', step: 9 },
       // the drive-backups of read-only n2 (fuzz 4264209348's boundary, wt-abrt)
-      { transcript: 'abort-17-stream-read-only-under-backup-survives.json', step: 1 }],
+      { transcript: 'abort-17-stream-read-only-under-backup-survives.json', step: 1 },
+      // the drive-backup of a resized raw slice (fuzz 3697693572, wt-fz6)
+      { transcript: 'fuzz-raw-slice-resize-sector-length.json', step: 4 }],
     modelled: true,
   },
   'transaction-commit-order': {
