@@ -4,6 +4,7 @@ import type { Proc } from '../graph/proc.js';
 import { cowBs, cowChild, skipFilters } from '../graph/jobs/chain.js';
 import type { Job } from '../graph/types.js';
 import { hasProtocol, hostResolve, pathCombine } from '../graph/host-path.js';
+import { dirnameBase } from '../graph/dirname.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so only node names match. */
 export function lookupBs(p: Proc, device: string | undefined, nodeName: string | undefined): string {
@@ -31,8 +32,8 @@ export function getRootBs(p: Proc, name: string): string {
  * (bdrv_backing_overridden: auto_backing_file is not the attached backing node's filename) the
  * name is compared with the filename of the next non-filter node below; when the name or the
  * header's backing file has a protocol prefix, with the header's name as it is and as
- * bdrv_get_full_backing_filename makes it; else both are made relative to the overlay's filename
- * (bdrv_make_absolute_filename, path_combine) and compared canonicalized (realpath: an overlay
+ * bdrv_get_full_backing_filename makes it; else both are made relative to the overlay's directory
+ * (bdrv_make_absolute_filename: bdrv_dirname, graph/dirname.ts; path_combine) and compared canonicalized (realpath: an overlay
  * whose either path does not resolve on the host is passed over; graph/host-path.ts).
  */
 export function findBackingImage(p: Proc, bs: string, name: string): string | null {
@@ -50,11 +51,14 @@ export function findBackingImage(p: Proc, bs: string, name: string): string | nu
     if (auto !== attached) {
       if (p.node(below)!.filename === name) return below;
     } else if (isProtocol || hasProtocol(header)) {
-      if (name === header || (header !== '' && node.filename && name === pathCombine(node.filename, header))) return below;
+      // bdrv_get_full_backing_filename: made absolute in bdrv_dirname's directory
+      const dir = dirnameBase(p, here);
+      if (name === header || (header !== '' && dir !== undefined && name === pathCombine(dir, header))) return below;
     } else {
-      // bdrv_dirname: an overlay without a filename (json:{...}) has no directory to resolve in
-      const dir = p.node(here)!.filename;
-      if (!dir || name === '' || header === '') continue;
+      // bdrv_make_absolute_filename: in bdrv_dirname's directory (its primary child's, down to
+      // a node with an exact name), none when that fails (graph/dirname.ts)
+      const dir = dirnameBase(p, here);
+      if (dir === undefined || name === '' || header === '') continue;
       const a = hostResolve(p, name.startsWith('/') ? name : pathCombine(dir, name));
       const b = a === undefined ? undefined : hostResolve(p, pathCombine(dir, header));
       if (a !== undefined && a === b) return below;

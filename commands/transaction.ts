@@ -1,6 +1,6 @@
 // qmp_transaction (blockdev.c, 7.2): every action's .prepare in order; the first error aborts
 // all of them (tran_abort: the model's Draft drops every change at once) and is the reply;
-// otherwise every .commit in order, then every .clean. blockdev-snapshot and
+// otherwise every .commit in order, then every .clean (10.0: both last action first). blockdev-snapshot and
 // blockdev-snapshot-sync run through here with one action each (blockdev_do_action).
 // New actions (bitmaps, backups) register in ACTIONS with their own prepare.
 import { QmpError } from '../errors/index.js';
@@ -143,10 +143,13 @@ export function runTransaction(
     if (made.size === 0) throw e;
     throw new TransactionAbort(e, out);
   }
+  // 7.2 commits (and cleans) in action order; 10.0's tran_commit runs them last action first
+  // (tran_add inserts at the head of the list: rule 'transaction-commit-order')
+  const order = rule(p, 'transaction-commit-order') === 'reverse' ? [...prepared].reverse() : prepared;
   p.step('transaction commit');
-  for (const s of prepared) s.commit?.();
+  for (const s of order) s.commit?.();
   p.step('transaction clean');
-  for (const s of prepared) s.clean?.();
+  for (const s of order) s.clean?.();
 }
 
 export const transaction: CommandDef = {

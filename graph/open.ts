@@ -23,6 +23,7 @@ import { assignNodeName, attachChild, newNode, tryRefresh } from './ops.js';
 import { hasParents, probeAttach, probeDetach } from './probe.js';
 import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
+import { dirnameBase } from './dirname.js';
 import type { Proc } from './proc.js';
 import { alignment, refreshPerms } from './refresh.js';
 import { drained } from './drain.js';
@@ -802,10 +803,15 @@ export function openBackingFile(p: Proc, name: string): void {
   openBacking(p, name, {}, node.options as Flat);
 }
 
-/** bs->filename as bdrv_open_common set it: the file child's (a format node's own name comes later). */
+/**
+ * The base bdrv_get_full_backing_filename makes the header's name absolute against:
+ * bdrv_dirname, the primary child's directory down to a node with an exact name
+ * (graph/dirname.ts; a qcow2 over a copy-on-read filter resolves in its file's directory).
+ * Where bdrv_dirname fails QEMU refuses the open ("Cannot generate a base directory …"): not
+ * modelled, the name is taken as it is.
+ */
 function overlayFilename(p: Proc, name: string): string {
-  const f = p.child(name, 'file')?.child;
-  return (f ? p.node(f)?.filename : undefined) || p.node(name)?.filename || '';
+  return dirnameBase(p, name) ?? '';
 }
 
 /** bdrv_open_backing_file */

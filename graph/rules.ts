@@ -291,14 +291,28 @@ export const RULES = defineRules({
       ...[2, 3].map((step) => ({ transcript: 'abort-21-txn-snapshot-sync-then-backup-survives.json', step })),
       ...[3, 4].map((step) => ({ transcript: 'abort-21-txn-backup-then-snapshot-added-survives.json', step })),
       ...[4, 5].map((step) => ({ transcript: 'abort-21-txn-backup-then-snapshot-sync-later-action-fails-survives.json', step })),
-      { transcript: 'abort-21-snapshot-sync-under-filter-then-added-overlay-survives.json', step: 3 }],
+      { transcript: 'abort-21-snapshot-sync-under-filter-then-added-overlay-survives.json', step: 3 },
+      // the drive-backup of a resized raw slice (fuzz 3697693572, wt-fz6)
+      { transcript: 'fuzz-raw-slice-resize-sector-length.json', step: 4 }],
+    modelled: true,
+  },
+  'transaction-commit-order': {
+    what: "a transaction's actions: the order their .commit (and .clean) handlers run in (a blockdev-snapshot's commit reopens its old node read-only, bdrv_reopen_set_read_only, which fails while another action's old node above it is still read-write; a backup's commit starts its job)",
+    '7.2': { fn: 'qmp_transaction: QTAILQ_FOREACH(state, &snap_bdrv_states, entry) state->ops->commit(state), then ->clean, in action order', value: 'actions' as 'actions' | 'reverse' },
+    '10.0': { fn: 'qmp_transaction -> tran_commit (util/transactions.c): tran_add does QSLIST_INSERT_HEAD, so QSLIST_FOREACH runs the last action\'s .commit (and .clean) first', value: 'reverse' as 'actions' | 'reverse' },
+    // fuzz 2886107310 (10.0): [snapshot-sync n0, blockdev-snapshot f1 under n0]: 7.2 reopens n0
+    // then f1 read-only (f1 keeps an explicit read-only=on, a later stream of n0 cannot make it
+    // writable); 10.0 tries f1 first, which fails under read-write n0, then n0 (f1 read-only
+    // only by inheritance). Its backups: rule grouped-txn-job-start-order.
+    proof: [{ transcript: 'fuzz-txn-snapshot-commit-order-stream.json', step: 2 }],
     modelled: true,
   },
   'grouped-txn-job-start-order': {
     what: 'a transaction that starts several jobs: the order of their JOB_STATUS_CHANGE running events',
     '7.2': { fn: 'qmp_transaction -> job_start of each action in action order (blockdev_backup_commit)', value: 'actions' },
-    '10.0': { fn: 'recorded, cause not yet traced in 10.0\'s source (qmp_transaction / job_start): the last action\'s job reports running first', value: 'reverse' },
-    // events are not scored by conformance; the model starts them in action order on both versions
+    '10.0': { fn: 'tran_commit runs the last action\'s blockdev_backup_commit (job_start) first: rule transaction-commit-order, which the model carries out', value: 'reverse' },
+    // events are not scored by conformance, so this pair cannot prove a modelled rule (the spec
+    // asks a proof step to disagree under 7.2 rules); the mechanism is transaction-commit-order's
     proof: [{ transcript: 'backup-transaction.json', step: 6 }],
     modelled: false,
   },

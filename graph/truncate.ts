@@ -5,6 +5,7 @@ import { dirtyBitmapTruncate } from './bitmaps.js';
 import { driverInfo } from './drivers.js';
 import { qcow2TruncateCheck, qcow2TruncateImage } from './qcow2-truncate.js';
 import { filterChild } from './jobs/chain.js';
+import { getLength } from './length.js';
 import type { Proc } from './proc.js';
 import { HOST } from './types.js';
 
@@ -16,6 +17,29 @@ import { HOST } from './types.js';
  */
 export function truncateErrno(e: QmpError): string {
   return /read-only/.test(e.desc) ? 'Permission denied' : /multiple of 512/.test(e.desc) ? 'Invalid argument' : 'Operation not supported';
+}
+
+/** Drivers whose .bdrv_getlength asks their file (filtered) child: raw_getlength (the slice of it), cor_getlength, throttle_getlength, compress_getlength, blkdebug_getlength. */
+const LENGTH_FROM_CHILD = new Set(['raw', 'copy-on-read', 'throttle', 'compress', 'blkdebug']);
+const roundUp = (n: number) => Math.ceil(n / 512) * 512;
+
+/**
+ * bdrv_co_truncate ends with refresh_total_sectors(bs, offset >> BDRV_SECTOR_BITS) (10.0:
+ * bdrv_co_refresh_total_sectors): a driver with .bdrv_getlength takes its length from it, not
+ * from the size asked for, so a raw slice at an offset that is not a whole number of sectors
+ * gets the file's length in whole sectors less the offset (raw over r.raw at offset 1000,
+ * resized to 16 MiB: the file is 16 MiB + 1000, 16 MiB + 1024 in sectors, the slice 16 MiB +
+ * 24, 16 MiB + 512 in sectors: a backup to a 16 MiB target has "different sizes"; fuzz
+ * 3697693572, where 10.0's fixed lengths (rule variable-length-drivers) kept the size asked for).
+ */
+function refreshedSize(p: Proc, node: string, child: string | undefined, size: number): number {
+  const n = p.node(node)!;
+  if (!child || !p.node(child) || !LENGTH_FROM_CHILD.has(n.driver)) return size;
+  const len = getLength(p, child);
+  if (n.driver !== 'raw') return len;
+  // raw_getlength without a fixed size (raw_co_truncate refused that): the rest of the file
+  const offset = Number(n.options.offset ?? 0);
+  return len < offset ? 0 : len - offset;
 }
 
 /**
@@ -42,8 +66,9 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
       if (n.options.size !== undefined) throw new QmpError('Cannot resize fixed-size raw disks');
       const file = p.fileChild(node)?.child;
       if (file) coTruncate(p, file, size + Number(n.options.offset ?? 0), depth + 1);
-      p.patchNode(node, { size });
-      dirtyBitmapTruncate(p, node, size);
+      const now = refreshedSize(p, node, file, size);
+      p.patchNode(node, { size: now });
+      dirtyBitmapTruncate(p, node, roundUp(now));
       return;
     }
     case 'file': {
@@ -62,8 +87,9 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
       const filtered = driverInfo(n.driver)?.kind === 'filter' ? filterChild(p, node)?.child : undefined;
       if (!filtered) throw new QmpError('Image format driver does not support resize');
       coTruncate(p, filtered, size, depth + 1);
-      p.patchNode(node, { size });
-      dirtyBitmapTruncate(p, node, size);
+      const now = refreshedSize(p, node, filtered, size);
+      p.patchNode(node, { size: now });
+      dirtyBitmapTruncate(p, node, now === size ? size : roundUp(now));
     }
   }
 }

@@ -54,10 +54,20 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // queued twice stays drained, and so is every node above it; blockdev-create's qcow2 writes its
   // header through a BlockBackend on `file` (blk_co_pwrite -> blk_wait_while_drained): the job
   // waits for ever, job-cancel cannot end it and the daemon no longer quits. Never sent.
-  if (step.execute === 'blockdev-create' && isObj(a.options) && typeof a.options.file === 'string' && p.reopenDrained?.size) {
+  if (step.execute === 'blockdev-create' && isObj(a.options) && typeof a.options.file === 'string') {
     const below = p.subtree(a.options.file);
-    const d = [...p.reopenDrained].find((n) => below.has(n));
+    const d = [...(p.reopenDrained ?? [])].find((n) => below.has(n));
     if (d) return `QEMU 10.0 hang: blockdev-create over '${a.options.file}', above '${d}' which a blockdev-reopen queued twice (left drained: the create job's writes wait for ever)`;
+    // fuzz 2659328845 (wt-fz6): QEMU's own reopens queue a node twice too, unseen by the view:
+    // a node that is both file and backing of one parent (blockdev-snapshot of a format node's
+    // file under it) is queued over both links when a snapshot's commit, a stream or a commit
+    // reopens that parent (bdrv_reopen_set_read_only). Any node linked twice from one parent
+    // counts as possibly left drained.
+    const twice = [...below].find((n) => {
+      const from = p.graph.edges.filter((e) => e.child === n).map((e) => e.parent);
+      return from.some((x, i) => from.indexOf(x) !== i);
+    });
+    if (twice) return `QEMU 10.0 hang: blockdev-create over '${a.options.file}', above '${twice}', linked twice from one parent (an internal reopen of that parent may have left it drained: the create job's writes wait for ever)`;
   }
   // QEMU 10.0 abort (graph/rules.ts 'insert-node-context-asserts'): a job's filter inserted over a
   // node in an iothread that nothing pins there moves it to the main loop, and bdrv_insert_node
