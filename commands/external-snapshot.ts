@@ -13,7 +13,7 @@ import { openNode } from '../graph/open.js';
 import { unrefIfUnused } from '../graph/ops.js';
 import { PERM_R } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
-import { cumulative } from '../graph/refresh.js';
+import { cumulative, refreshPerms } from '../graph/refresh.js';
 import { appendNode, refuseAppendHang, replaceNode } from '../graph/replace.js';
 import { reaches } from '../graph/reopen/prepare.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
@@ -113,18 +113,29 @@ export function externalSnapshotPrepare(
   // conflict, a node that became read-only under a writer, a frozen link) kills the daemon
   // ("Unexpected error in bdrv_a_allow_b()" / "in bdrv_node_refresh_perm()": fuzz seeds
   // 1939925021, 3299987652), so the model refuses the whole command with that reason.
-  if (a.kind === 'blockdev-snapshot') {
-    onAbortResidue((q) => {
-      if (!q.node(overlay) || !q.node(oldBs) || q.parents(overlay).length === 0) return;
-      let err: QmpError | undefined;
-      if (q.d.attempt(() => replaceNode(q, overlay, oldBs), (e) => (err = e as QmpError) instanceof QmpError)) return;
-      throw new QemuAbortRefusal(
-        `${err!.desc} (QEMU aborts here: external_snapshot_abort moves the parents of overlay '${overlay}' back to ` +
-        `'${oldBs}' with bdrv_replace_node(..., &error_abort) after the transaction failed); refused by blockgraph`,
-        'external_snapshot_abort',
-      );
-    });
-  }
+  // Even with no parent to move, bdrv_replace_node_common refreshes the permissions below both
+  // nodes (bdrv_list_refresh_perms over bdrv_topological_dfs of to = old_bs, then from = new_bs):
+  // every child edge below the old node is recomputed on the graph as it now is. The rollback
+  // alone would bring back edge perms QEMU never restores: bdrv_append's own refresh (committed
+  // inside bdrv_append) already recomputed them, and the abort recomputes them again; an edge
+  // that still held perms from an older graph (bdrv_child_perm's force_share of a child since
+  // replaced under it) is now computed for its present child (fuzz 1845702988). A
+  // blockdev-snapshot-sync overlay is gone on the rolled-back state: only the old node is left.
+  onAbortResidue((q) => {
+    if (!q.node(oldBs)) return;
+    const withOverlay = q.node(overlay) !== undefined;
+    let err: QmpError | undefined;
+    const move = withOverlay && q.parents(overlay).length > 0;
+    const run = move
+      ? () => replaceNode(q, overlay, oldBs)
+      : () => refreshPerms(q, withOverlay ? [overlay, oldBs] : [oldBs]);
+    if (q.d.attempt(run, (e) => (err = e as QmpError) instanceof QmpError)) return;
+    throw new QemuAbortRefusal(
+      `${err!.desc} (QEMU aborts here: external_snapshot_abort moves the parents of overlay '${overlay}' back to ` +
+      `'${oldBs}' with bdrv_replace_node(..., &error_abort) after the transaction failed); refused by blockgraph`,
+      'external_snapshot_abort',
+    );
+  });
   // bdrv_append's attach moved one side into the other's AioContext (bdrv_attach_child_common ->
   // bdrv_try_change_aio_context, a Transaction committed on the spot), and external_snapshot_abort
   // does not move it back: bdrv_set_backing_hd(new_bs, NULL) drops the link with
