@@ -10,6 +10,8 @@ import {
 import { CONTROLLERS, DEVICE_KINDS, type Bus, type Device } from '../../graph/devices/types.js';
 import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
+import { heldDrainOver } from '../../graph/jobs/held-drain.js';
+import { QemuHangRefusal } from '../../graph/qemu-abort.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 
 const busTypeFits = (busType: 'PCI' | 'SCSI' | 'IDE', b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' : b.type === busType);
@@ -21,6 +23,27 @@ function defaultBus(p: Proc, busType: 'PCI' | 'SCSI' | 'IDE'): Bus | undefined {
 }
 
 const truthy = (v: unknown) => v === true || v === 'on' || v === 'true' || v === 'yes';
+
+/**
+ * fuzz 1471005996 (7.2 hangs): realize's blkconf_geometry (virtio-blk, scsi-hd, ide-hd; not the
+ * CD-ROMs) guesses the geometry with hd_geometry_guess → guess_disk_lchs → blk_pread of sector 0,
+ * synchronously in the main loop. A BlockBackend attached to a node a completed mirror or active
+ * commit holds drained until its finalize (graph/jobs/held-drain.ts) starts quiesced
+ * (bdrv_replace_child_noperm's drain_saldo), and a device's BlockBackend queues requests while
+ * quiesced (blk_wait_while_drained): the read waits for a drained_end that only job-finalize could
+ * bring, and QMP never answers. Refused whole.
+ */
+function refuseGeometryUnderHeldDrain(p: Proc, d: Device): void {
+  if (DEVICE_KINDS[d.driver]?.removable || !d.bb) return;
+  const root = bbRoot(p, d.bb);
+  const job = root ? heldDrainOver(p, root) : undefined;
+  if (job === undefined) return;
+  throw new QemuHangRefusal(
+    `device_add of ${d.driver} '${d.id}' on node '${root!}', which job '${job}' holds drained until it is finalized: QEMU hangs here ` +
+    "(realize's blkconf_geometry → guess_disk_lchs reads sector 0 through the quiesced BlockBackend and waits for ever, " +
+    'blk_wait_while_drained); refused by blockgraph: finalize or cancel the job first',
+    'blkconf_geometry');
+}
 
 export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean): void {
   const { p } = ctx;
@@ -96,8 +119,11 @@ export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<stri
   const node = p.children({ kind: 'bb', bb: d.bb })[0]?.child ?? null;
   const ro = deviceReadOnly(p, d, node);
   const perms = devicePerms(ro, kind.resizable, d.shareRw);
+  // scsi_realize runs blkconf_geometry before blkconf_apply_backend_options, virtio-blk after it
+  if (kind.busType === 'SCSI') refuseGeometryUnderHeldDrain(p, d);
   p.step(`device ${id}: blkconf_apply_backend_options`);
   setBbPerm(p, d.bb, perms.perm, perms.shared);
+  if (kind.busType !== 'SCSI') refuseGeometryUnderHeldDrain(p, d);
   if (kind.removable && node) changeMedia(p, device(p, id)!, true, () => undefined);
   // virtio_blk_device_realize → virtio_blk_data_plane_create (hw/block/dataplane/virtio-blk.c):
   // with an `iothread` the dataplane op blocker is checked at realize, guest or not ("If

@@ -5,7 +5,7 @@
 // CD-ROM's), which qdev leaks: it stays, anonymous, holding any medium forever (flagged).
 import { QmpError } from '../../errors/index.js';
 import { removeBlockBackend } from '../exports.js';
-import { PERIPHERAL, bus, delDevice, device, setBbContext, setBbPerm } from '../../graph/devices/ops.js';
+import { PERIPHERAL, bus, delDevice, device, devices, setBbContext, setBbPerm } from '../../graph/devices/ops.js';
 import { PERM_ALL } from '../../graph/perm.js';
 import { DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
 import type { Proc } from '../../graph/proc.js';
@@ -46,6 +46,20 @@ export function unplugDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, d: Device): vo
   ctx.emit('DEVICE_DELETED', d.path.startsWith(`${PERIPHERAL}-anon`) ? { path: d.path } : { device: d.id, path: d.path });
 }
 
+/**
+ * What one device_del takes away. On a pcie-root-port the slot is powered off without a guest, so
+ * pcie_cap_slot_unplug_request_cb → pcie_cap_slot_do_unplug unplugs *every* device on the port's
+ * secondary bus (pci_for_each_device_under_bus, devfn order), not just the one named. A second
+ * device hotplugged onto a port gets the next free slot (do_pci_register_device's auto-assign skips
+ * the function-0 check), so the named one may take its neighbours with it. Devfn order is
+ * creation order: slots are auto-assigned lowest first and a port only ever empties as a whole
+ * (`addr` is not modelled). Elsewhere (virtio-scsi) only the device itself goes.
+ */
+function slotDevices(p: Proc, d: Device): Device[] {
+  if (device(p, d.bus)?.driver !== 'pcie-root-port') return [d];
+  return devices(p).filter((x) => x.bus === d.bus);
+}
+
 export const deviceDel: CommandDef = {
   name: 'device_del',
   mutates: true,
@@ -58,7 +72,7 @@ export const deviceDel: CommandDef = {
     if (found.inner) throw new QmpError("Bus 'virtio-bus' does not support hotplugging");
     const b = bus(p, found.dev.bus);
     if (b && !b.hotplug) throw new QmpError(`Bus '${b.id}' does not support hotplugging`);
-    unplugDevice(ctx, found.dev);
+    for (const d of slotDevices(p, found.dev)) unplugDevice(ctx, d);
     return {};
   },
 };

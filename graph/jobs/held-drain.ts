@@ -31,6 +31,27 @@ function holders(p: Proc): { id: string; source: string }[] {
   return out;
 }
 
+/**
+ * The held drained section that quiesces `node` (it is a holder's source or above it: the
+ * bdrv_parent_drained_begin recursion), as the holding job's id; undefined when none does.
+ */
+export function heldDrainOver(p: Proc, node: string): string | undefined {
+  for (const h of holders(p)) {
+    if (h.source === node) return h.id;
+    const todo = [h.source];
+    const seen = new Set(todo);
+    while (todo.length) {
+      for (const e of p.parents(todo.pop()!)) {
+        if (e.parent.kind !== 'node' || seen.has(e.parent.node)) continue;
+        if (e.parent.node === node) return h.id;
+        seen.add(e.parent.node);
+        todo.push(e.parent.node);
+      }
+    }
+  }
+  return undefined;
+}
+
 /** The jobs some held drained section pauses (the holders themselves left out: their run is over). */
 export function heldDrainPausedJobs(p: Proc, except?: string): Set<string> {
   if (!p.d.any(p.name, 'jobs')) return new Set();

@@ -155,6 +155,16 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       (j.device === node || p.subtree(j.device).has(node)));
     if (job) return `fuzz 2265673556: block-export-add of '${node}' in an iothread under running backup of '${job.device as string}' (QEMU 10.0 hangs in blk_exp_add's fail path: blk_unref drains the node)`;
   }
+  // fuzz --against vm 1471005996 (7.2 hangs; commands/vm/device-add.ts refuseGeometryUnderHeldDrain): a
+  // mirror or active commit that completed and awaits job-finalize holds its source (and every node
+  // above it) drained; a disk's realize reads sector 0 there (blkconf_geometry) and waits for ever.
+  // CD-ROMs guess no geometry (survivors: vm/abort-23-vm-device-add-held-drain-survives)
+  if (step.execute === 'device_add' && typeof a.drive === 'string' && ['virtio-blk-pci', 'scsi-hd', 'ide-hd'].includes(a.driver as string)) {
+    const drive = a.drive;
+    const job = [...(p.jobs?.values() ?? [])].find((j) => (j.kind === 'mirror' || j.kind === 'commit-active') &&
+      (j.status === 'waiting' || j.status === 'pending') && (j.device === drive || p.subtree(drive).has(j.device)));
+    if (job) return `fuzz 1471005996: device_add of a disk on '${drive}', at or above the source of completed job '${job.id}' awaiting finalize (QEMU 7.2 hangs in realize: blkconf_geometry reads through the held drain)`;
+  }
   // fuzz 2030445139 (7.2 and 10.0 hang; commands/transaction.ts): a grouped transaction that
   // fails after creating two jobs: the first .abort's job_finish_sync_locked waits for the other
   // job, which never started. Whether an action fails is not known here: two job actions under
