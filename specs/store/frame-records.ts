@@ -8,3 +8,8 @@ export const node = (name: string, monitor: boolean) => ({
 });
 export const meta = (seq: number) => ({ autoName: 0, nbd: null, seq });
 export const txnBegun = (data: Record<string, unknown>, v: number, txn = 't1'): NewRecord => ({ stream: 'A', type: 'txn.begun', v, at: 'now', txn, data });
+/** blockdev-add's 'open' step: the process meta's seq moves on and the node is made. */
+export const openStep = (name: string, seq: number) => ({ name: 'open', changes: [
+  { s: 'A', c: 'meta', id: 'proc', before: seq > 1 ? meta(seq - 1) : null, after: meta(seq) },
+  { s: 'A', c: 'nodes', id: name, before: null, after: node(name, false) },
+] });

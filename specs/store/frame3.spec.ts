@@ -10,7 +10,7 @@ import { LogCorruptError } from '../../errors/index.js';
 import { emptyFold, foldRaw, foldRecord } from '../../replay/fold.js';
 import { canonicalJson, ChainReader, decodeRecord, decodeWork, encodeRecord, HEADER2, HEADER3, recordHash, recordProblem } from '../../store/codec.js';
 import type { NewRecord } from '../../store/types.js';
-import { meta, node, txnBegun } from './frame-records.js';
+import { node, openStep, txnBegun } from './frame-records.js';
 
 const it = suite('store/frame3');
 
@@ -18,10 +18,7 @@ const rec = (data: Record<string, unknown>, v = 4, txn = 't1'): NewRecord => txn
 const add = (name: string, seq: number) => ({
   op: 'blockdev-add', args: { driver: 'null-co', 'node-name': name }, plan: ['open', 'monitor-ref'],
   steps: [
-    { name: 'open', changes: [
-      { s: 'A', c: 'meta', id: 'proc', before: seq > 1 ? meta(seq - 1) : null, after: meta(seq) },
-      { s: 'A', c: 'nodes', id: name, before: null, after: node(name, false) },
-    ] },
+    openStep(name, seq),
     { name: 'monitor-ref', changes: [{ s: 'A', c: 'nodes', id: name, before: node(name, false), after: node(name, true) }] },
   ],
   decided: { outcome: 'commit', reply: { return: {} }, events: [], ended: { stateHash: 'ab'.repeat(32) } },

@@ -16,7 +16,7 @@ import { lazyWork, LazyFold } from '../../replay/fold-lazy.js';
 import { ChainReader, decodeRecord, encodeRecord, HEADER2, HEADER3, recordHash, recordProblem, TABLE4 } from '../../store/codec.js';
 import { newRedoScan, scanRedo, scanWork, skipTable } from '../../store/redo-scan.js';
 import type { NewRecord } from '../../store/types.js';
-import { meta, node, txnBegun } from './frame-records.js';
+import { node, openStep, txnBegun } from './frame-records.js';
 
 const it = suite('store/frame4');
 
@@ -24,10 +24,7 @@ const rec = (data: Record<string, unknown>, v = 5, txn = 't1'): NewRecord => txn
 const add = (name: string, seq: number) => ({
   op: 'blockdev-add', args: { driver: 'null-co', 'node-name': name }, plan: ['open', 'monitor-ref'],
   steps: [
-    { name: 'open', changes: [
-      { s: 'A', c: 'meta', id: 'proc', before: seq > 1 ? meta(seq - 1) : null, after: meta(seq) },
-      { s: 'A', c: 'nodes', id: name, before: null, after: node(name, false) },
-    ] },
+    openStep(name, seq),
     // a patch that removes a field too (its removed-field list has a length of its own)
     { name: 'monitor-ref', changes: [{ s: 'A', c: 'nodes', id: name, before: node(name, false), after: { ...node(name, true), header: undefined } }] },
   ],
