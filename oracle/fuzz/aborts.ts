@@ -148,8 +148,10 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // in an iothread under a copying backup: blk_exp_add's blk_unref drains the node for ever. The
   // view knows neither whether nbd_export_create will fail nor the job's speed: any export of a
   // node in an iothread at or below a running backup's device is avoided (7.2 survives it; the
-  // survivors: abort-22-*-survives)
-  if (step.execute === 'block-export-add' && typeof a['node-name'] === 'string' && p.inIothread().has(a['node-name'])) {
+  // survivors: abort-22-*-survives). An export that names an iothread moves the node there
+  // first (blk_exp_add: blk_set_aio_context before nbd_export_create), so its failure drains in
+  // that iothread too (fuzz --qemu 10.0 1623732509: a duplicate export name after the move)
+  if (step.execute === 'block-export-add' && typeof a['node-name'] === 'string' && (p.inIothread().has(a['node-name']) || a.iothread !== undefined)) {
     const node = a['node-name'];
     const job = [...(p.jobs?.values() ?? [])].find((j) => j.kind === 'backup' && j.status === 'running' && typeof j.device === 'string' &&
       (j.device === node || p.subtree(j.device).has(node)));

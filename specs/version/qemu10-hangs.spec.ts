@@ -107,6 +107,18 @@ test('the fuzz generator never sends an export of a node in an iothread under a 
   assert.match(knownAbort({ execute: 'block-export-add', arguments: badExport } as never, view)!, /2265673556/);
   const idle = Object.assign(Object.create(view), { jobs: new Map() }) as ProcView;
   assert.is(knownAbort({ execute: 'block-export-add', arguments: badExport } as never, idle), undefined);
+  // fuzz --qemu 10.0 1623732509: the node is in the main loop and the export moves it to an iothread
+  const inMain = Object.assign(Object.create(view), { inIothread: () => new Set() }) as ProcView;
+  assert.is(knownAbort({ execute: 'block-export-add', arguments: badExport } as never, inMain), undefined);
+  assert.match(knownAbort({ execute: 'block-export-add', arguments: { ...badExport, iothread: 'io1', 'fixed-iothread': true } } as never, inMain)!, /2265673556/);
+});
+
+test('10.0: an export that moves its node into an iothread and then fails under a copying backup is refused (fuzz 1623732509)', async () => {
+  const m = await exportUnderBackup('10.0', false);
+  const h = stateHash(m.state);
+  const r = await m.execute('A', 'block-export-add', { ...badExport, iothread: 'io1', 'fixed-iothread': true });
+  assert.ok('error' in r.reply && /QEMU 10\.0 hangs here/.test(r.reply.error.desc), JSON.stringify(r.reply));
+  assert.is(stateHash(m.state), h);
 });
 
 test.run();
