@@ -248,6 +248,7 @@ export const RULES = defineRules({
       { transcript: 'fuzz-backup-top-backing-kinds.json', step: 6 },
       { transcript: 'fuzz-jobs-copy-qcow2-bytes.json', step: 1 },
       { transcript: 'abort-20-backup-end-after-snapshot-survives.json', step: 2 },
+      { transcript: 'abort-24-cancel-moved-backup-other-job-paused-survives.json', step: 3 },
       { transcript: 'fuzz-qcow2-over-snapshot-access.json', step: 5 },
       { transcript: 'drive-backup-target-open.json', step: 2 }, { transcript: 'fuzz-backup-throttled-target-grows.json', step: 1 },
       ...[1, 2, 8, 9].map((step) => ({ transcript: 'backup-target-file-length.json', step })),
@@ -367,6 +368,14 @@ export const RULES = defineRules({
     // the pair (16 MiB source) is not proof material: 7.2's failure races the graph query
     // (re-recordings differ); mirror-rate-limit-snapshot-access.json records the common case
     proof: [],
+    modelled: true,
+  },
+  'moved-backup-clean-hangs': {
+    what: 'job-cancel / job-finalize of a pending backup that x-blockdev-set-iothread carried into an iothread after it started, whose copy-before-write drop must pause another running job carried there with it',
+    '7.2': { fn: 'job_finalize_single_locked takes the job\'s AioContext, backup_clean -> bdrv_cbw_drop -> bdrv_drop_filter -> bdrv_replace_node_common -> bdrv_drained_begin polls (AIO_WAIT_WHILE) with the iothread\'s lock still held once: gdb shows the iothread in aio_bh_poll (co_schedule_bh_cb) waiting for that lock to enter the other job for its pause. Jobs created in the iothread, or only one of them moved, or the other job user-paused: no hang (probed live). The model refuses the verb, saying so', value: true },
+    '10.0': { fn: 'no AioContext lock (removed in 9.0): the drain enters the other job in its iothread and the filter is dropped', value: false },
+    // 7.2 hangs (no 7.2 recording); the surviving neighbours are abort-24-*-survives
+    proof: [{ transcript: 'aborts/abort-24-cancel-moved-backup-under-moved-job.json', step: 7 }, { transcript: 'aborts/abort-24-finalize-moved-backup-under-moved-job.json', step: 7 }],
     modelled: true,
   },
   'reopen-queue-drains-per-call': {
