@@ -249,6 +249,7 @@ export const RULES = defineRules({
       { transcript: 'fuzz-jobs-copy-qcow2-bytes.json', step: 1 },
       { transcript: 'abort-20-backup-end-after-snapshot-survives.json', step: 2 },
       { transcript: 'abort-24-cancel-moved-backup-other-job-paused-survives.json', step: 3 },
+      { transcript: 'abort-24-snapshot-internal-after-backup-file-finalized-survives.json', step: 1 },
       { transcript: 'fuzz-qcow2-over-snapshot-access.json', step: 5 },
       { transcript: 'drive-backup-target-open.json', step: 2 }, { transcript: 'fuzz-backup-throttled-target-grows.json', step: 1 },
       ...[1, 2, 8, 9].map((step) => ({ transcript: 'backup-target-file-length.json', step })),

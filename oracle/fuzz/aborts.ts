@@ -575,7 +575,10 @@ function backupOfGrowingFile(execute: string, a: JsonObject, p: ProcView): strin
     for (const act of a.actions) if (isObj(act) && (act.type === 'blockdev-backup' || act.type === 'drive-backup') && isObj(act.data)) devices.push(act.data.device);
   }
   for (const d of devices) {
-    if (typeof d !== 'string' || p.driver(d) !== 'file') continue;
+    // a file node, or a filter over the qcow2 node's file (fuzz 2744565156: copy-on-read; the
+    // writes that grow the file pass the filter the backup puts above it all the same, an
+    // internal snapshot's metadata too)
+    if (typeof d !== 'string' || !['file', 'copy-on-read', 'throttle', 'compress', 'preallocate', 'blkdebug'].includes(p.driver(d) ?? '')) continue;
     // a qcow2 node above it, directly or through filters
     const above = new Set<string>([d]);
     for (let i = 0; i < 8; i++) for (const e of p.graph.edges) if (above.has(e.child)) above.add(e.parent);
