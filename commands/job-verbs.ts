@@ -10,6 +10,7 @@ import { findBlockJob, findJob } from './job-lookup.js';
 import { rateSetSpeed, wakeJob } from '../graph/jobs/rate.js';
 import { heldDrainPaused } from '../graph/jobs/held-drain.js';
 import type { CommandDef } from './types.js';
+import { refuseMovedBackupClean } from '../graph/moved-backup-clean-hang.js';
 
 type Finder = (p: Proc, id: string) => Job;
 
@@ -39,6 +40,8 @@ function resume(ctx: JobCtx, j: Job): void {
 /** job_user_cancel: force for job-cancel; block-job-cancel without force only completes a ready mirror without pivot. */
 function cancel(ctx: JobCtx, j: Job, force: boolean): void {
   applyVerb(ctx, j.id, 'cancel');
+  // a pending backup's cancel drops its filter at once (graph/moved-backup-clean-hang.ts)
+  refuseMovedBackupClean(ctx.p, j);
   if (j.status === 'concluded') {
     sendJob(ctx, j.id, { type: 'DISMISS' });
     return;
@@ -108,6 +111,7 @@ function verbCommand(name: string, finder: Finder, key: 'id' | 'device', fn: (ct
 function verbThen(verb: 'finalize' | 'dismiss', type: 'FINALIZE' | 'DISMISS') {
   return (c: JobCtx, j: Job) => {
     applyVerb(c, j.id, verb);
+    if (verb === 'finalize') refuseMovedBackupClean(c.p, j);
     sendJob(c, j.id, { type });
   };
 }

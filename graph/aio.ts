@@ -139,7 +139,9 @@ function commitPlan(p: Proc, actions: readonly AioTarget[], ctx: string): void {
       if (bb && bb.aio !== ctx) p.putBB({ ...bb, aio: ctx });
     } else {
       const j = p.job(a.id);
-      if (j && jobContext(j) !== ctx) p.patchJob(a.id, { aio: ctx } as Partial<Job>);
+      // child_job_set_aio_ctx_commit -> job_set_aio_context of a job that has started (the model
+      // starts jobs as it creates them): remembered for graph/moved-backup-clean-hang.ts
+      if (j && jobContext(j) !== ctx) p.patchJob(a.id, { aio: ctx, aioMoved: true } as Partial<Job>);
     }
   }
 }

@@ -16,6 +16,8 @@ import type { Proc } from './proc.js';
 import { QmpErrorAfterAbort } from './abort-residue.js';
 import { afterFailedCreate, afterFailedDelete, afterSnapshotCreate, afterSnapshotDelete, type WriteRefusal } from './snapshot-clusters.js';
 import type { Image } from './types.js';
+import { hostFileLength } from './open.js';
+import { refuseCbwMetadataGrowth } from './jobs/cbw-growth.js';
 
 export interface SnapshotEntry { id: string; name: string }
 
@@ -145,6 +147,9 @@ export function createSnapshot(p: Proc, bs: string, name: string, txn?: Snapshot
       },
     };
   }
+  // the L1 copy and the table go through bs->file: a backup's filter there sized its bitmaps
+  // to the file's length at open (graph/jobs/cbw-growth.ts)
+  refuseCbwMetadataGrowth(p, q, hostFileLength(t.img), hostFileLength(laid));
   // qcow2_write_snapshots writes the node's whole table
   const next: Image = { ...laid, snapshots: list };
   putImage(p, t.file, key, next);

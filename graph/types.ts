@@ -120,6 +120,7 @@ export interface Job {
   data: Record<string, unknown>; // job-specific: top, base, filter, target, …
   at: number;
   aio?: string;            // the job's AioContext (moves with its nodes); absent = "main"
+  aioMoved?: boolean;      // moved into another AioContext after it started (graph/moved-backup-clean-hang.ts)
 }
 
 export interface QomObject {

@@ -43,11 +43,32 @@ export function cbwGrowthAbort(p: Proc, dest: string, offset: number, n: number)
   const next = withAllocation(img, { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) });
   const grown = hostFileLength(next);
   if (grown <= hostFileLength(img)) return undefined;
+  return cbwPassedBy(p, cbw, grown);
+}
+
+/** `cbw` when a file grown to `grown` bytes ends past what its bitmaps cover (its length at open, cluster-aligned). */
+function cbwPassedBy(p: Proc, cbw: string, grown: number): string | undefined {
   const target = p.childrenOf(cbw).find((e) => e.name === 'target')?.child;
   const cs = target ? blockCopyClusterSize(p, target) : 65536;
   const covered = Math.ceil((p.node(cbw)?.size ?? 0) / cs) * cs;
   if (grown <= covered) return undefined;
   return cbw;
+}
+
+/**
+ * The same abort from qcow2 node `q`'s metadata writes (fuzz 2744565156: an internal snapshot's L1
+ * copy and table, qcow2_snapshot_create -> bdrv_pwrite(bs->file) through the filter) when they end
+ * the file at `grown` bytes, longer than it was: refused.
+ */
+export function refuseCbwMetadataGrowth(p: Proc, q: string, before: number, grown: number): void {
+  const cbw = cbwBelow(p, q);
+  if (!cbw || grown <= before || !cbwPassedBy(p, cbw, grown)) return;
+  throw new QemuAbortRefusal(
+    `The metadata written for qcow2 node '${q}' grows its file past the end it had when the copy-before-write ` +
+    `filter '${cbw}' below it was opened (QEMU aborts here: cbw_do_copy_before_write -> bdrv_set_dirty_bitmap: ` +
+    "hbitmap_set: Assertion `last < hb->size' failed); refused by blockgraph: back up the qcow2 node, not its file",
+    'cbw_do_copy_before_write',
+  );
 }
 
 /** Refuses (QemuAbortRefusal) a write into `dest` that cbwGrowthAbort says kills QEMU. */

@@ -185,11 +185,17 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   const { p } = ctx;
   // s->bdev_length = bdrv_getlength(bs); target_length = blk_getlength(s->target)
   const srcLen = getLength(p, o.bs);
-  if (!targetIsBacking && srcLen !== getLength(p, o.target)) {
+  // mirror_start_job's s->base: the commit's base, for sync top bdrv_backing_chain_next(bs), else
+  // NULL. mirror_run grows the target only when s->base == blk_bs(s->target); any other target,
+  // one in the source's backing chain too (sync full onto a backing node), must have the source's
+  // length (fuzz 3064010858)
+  const base = o.activeCommit ? o.target : o.sync === 'top' ? backingChainNext(p, o.bs) : null;
+  const baseIsTarget = targetIsBacking && base === o.target;
+  if (!baseIsTarget && srcLen !== getLength(p, o.target)) {
     sendJob(ctx, id, { type: 'FAIL', error: 'Source and target image have different sizes' });
     return;
   }
-  if (targetIsBacking && srcLen > getLength(p, o.target)) {
+  if (baseIsTarget && srcLen > getLength(p, o.target)) {
     // mirror_run: an active commit grows a shorter base (blk_truncate on the target); when
     // bdrv_co_truncate refuses, the job fails at once with the errno (ENOTSUP, EACCES, EINVAL)
     try {
@@ -229,7 +235,6 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   }
   // mirror_start_job: s->base_overlay = bdrv_find_overlay(bs, base), where base is the commit's
   // base, for sync top bdrv_backing_chain_next(bs), else NULL (the overlay is the chain's bottom)
-  const base = o.activeCommit ? o.target : o.sync === 'top' ? backingChainNext(p, o.bs) : null;
   const baseOverlay = findOverlay(p, o.bs, base);
   const granularity = o.granularity || defaultBitmapGranularity(p, o.target);
   const dirty = mirrorDirtyInit(p, { source: o.bs, baseOverlay, len: srcLen, granularity, zeroTarget: o.zeroTarget === true, writeZeroesOk });

@@ -167,6 +167,21 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       (j.status === 'waiting' || j.status === 'pending') && (j.device === drive || p.subtree(drive).has(j.device)));
     if (job) return `fuzz 1471005996: device_add of a disk on '${drive}', at or above the source of completed job '${job.id}' awaiting finalize (QEMU 7.2 hangs in realize: blkconf_geometry reads through the held drain)`;
   }
+  // fuzz 1361365498 (7.2 hang; graph/moved-backup-clean-hang.ts, rule 'moved-backup-clean-hangs'):
+  // cancel or finalize of a pending backup that x-blockdev-set-iothread carried into an iothread
+  // after it started, while another job carried there with it runs: bdrv_cbw_drop's drain polls
+  // with the iothread's lock held and never enters that job. The view does not know which jobs
+  // the drain reaches: any other running job carried into an iothread counts (a user-paused one,
+  // or jobs created in the iothread, are sent: abort-24-*-survives)
+  if (['job-cancel', 'job-finalize', 'block-job-cancel', 'block-job-finalize'].includes(step.execute)) {
+    const id = step.execute === 'block-job-cancel' ? a.device : a.id;
+    const jobs = [...(p.jobs?.values() ?? [])];
+    const j = jobs.find((x) => x.id === id);
+    if (j && j.kind === 'backup' && j.movedIn && (j.status === 'pending' || j.status === 'waiting') && aio.has(j.device)) {
+      const other = jobs.find((x) => x.id !== j.id && x.movedIn && (x.status === 'running' || x.status === 'ready') && aio.has(x.device));
+      if (other) return `fuzz 1361365498: ${step.execute} of pending backup '${j.id}' carried into an iothread with running job '${other.id}' (QEMU 7.2 hangs in bdrv_cbw_drop: the drain polls with the iothread's lock held)`;
+    }
+  }
   // fuzz 2030445139 (7.2 and 10.0 hang; commands/transaction.ts): a grouped transaction that
   // fails after creating two jobs: the first .abort's job_finish_sync_locked waits for the other
   // job, which never started. Whether an action fails is not known here: two job actions under
@@ -560,7 +575,10 @@ function backupOfGrowingFile(execute: string, a: JsonObject, p: ProcView): strin
     for (const act of a.actions) if (isObj(act) && (act.type === 'blockdev-backup' || act.type === 'drive-backup') && isObj(act.data)) devices.push(act.data.device);
   }
   for (const d of devices) {
-    if (typeof d !== 'string' || p.driver(d) !== 'file') continue;
+    // a file node, or a filter over the qcow2 node's file (fuzz 2744565156: copy-on-read; the
+    // writes that grow the file pass the filter the backup puts above it all the same, an
+    // internal snapshot's metadata too)
+    if (typeof d !== 'string' || !['file', 'copy-on-read', 'throttle', 'compress', 'preallocate', 'blkdebug'].includes(p.driver(d) ?? '')) continue;
     // a qcow2 node above it, directly or through filters
     const above = new Set<string>([d]);
     for (let i = 0; i < 8; i++) for (const e of p.graph.edges) if (above.has(e.child)) above.add(e.parent);

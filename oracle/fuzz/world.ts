@@ -9,6 +9,8 @@ export interface TrackedJob {
   id: string; kind: JobKind; status: string; device: string; filter?: string;
   /** backup: its sync mode, and whether a speed limit holds its copy back (start or block-job-set-speed) */
   sync?: string; limited?: boolean;
+  /** carried into an iothread by x-blockdev-set-iothread after it started (oracle/fuzz/aborts.ts, fuzz 1361365498) */
+  movedIn?: boolean;
 }
 export interface TrackedExport { id: string; node: string; iothread?: string; fixed?: boolean }
 
@@ -298,6 +300,11 @@ export class World {
         break;
       case 'x-blockdev-set-iothread':
         if (s('node-name')) { if (s('iothread')) p.moved.add(s('node-name')!); else p.moved.delete(s('node-name')!); }
+        if (s('iothread')) {
+          // child_job_change_aio_ctx: the jobs on the moved nodes go with them
+          const inIo = p.inIothread();
+          for (const j of p.jobs.values()) if (inIo.has(j.device)) j.movedIn = true;
+        }
         break;
       case 'blockdev-backup': case 'drive-backup': {
         const id = s('job-id')!;
