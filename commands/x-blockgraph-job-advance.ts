@@ -6,6 +6,7 @@
 import { QmpError } from '../errors/index.js';
 import { sendJob, txnJobs } from '../graph/jobs/runner.js';
 import { rateRunToEnd } from '../graph/jobs/rate.js';
+import { cowBs, filterOrCowBs } from '../graph/jobs/chain.js';
 import { activeCommitBulkCopy } from '../graph/jobs/guest-write.js';
 import { backupRunToEnd } from '../graph/jobs/backup.js';
 import type { JobStatus } from '../graph/types.js';
@@ -13,13 +14,35 @@ import type { Proc } from '../graph/proc.js';
 import { heldDrainPaused, startDeferred } from '../graph/jobs/held-drain.js';
 import type { CommandDef } from './types.js';
 
-/** Whether a throttle node lies at or below one of job `id`'s nodes (its edges, its data's nodes). */
+/**
+ * The nodes below which job `id` does no I/O: a stream copies only what lies above its base
+ * (stream_run: bdrv_is_allocated_above(.., s->base_overlay, ..), so the copy-on-read read of an
+ * unallocated stretch is skipped), so neither the base nor anything under it is read; a commit
+ * writes into its base but never reads the base's own backing chain (commit_run).
+ */
+function quietBelow(p: Proc, id: string): Set<string> {
+  const d = p.job(id)?.data as { kind?: string; aboveBase?: string; base?: string } | undefined;
+  const quiet = new Set<string>();
+  if (d?.kind === 'stream' && typeof d.aboveBase === 'string') {
+    const base = filterOrCowBs(p, d.aboveBase);
+    if (base) quiet.add(base);
+  } else if (d?.kind === 'commit' && typeof d.base === 'string') {
+    const below = cowBs(p, d.base);
+    if (below) quiet.add(below);
+  }
+  return quiet;
+}
+
+/**
+ * Whether a throttle node lies at or below one of job `id`'s nodes (its edges, its data's nodes)
+ * where the job's copy goes (iotests 258: a group under a stream's base holds nothing back).
+ */
 function throttledJob(p: Proc, id: string): boolean {
   const j = p.job(id);
   if (!j) return false;
   const todo: string[] = p.children({ kind: 'job', job: id }).map((e) => e.child);
   for (const v of Object.values(j.data)) if (typeof v === 'string' && p.node(v)) todo.push(v);
-  const seen = new Set<string>();
+  const seen = quietBelow(p, id);
   while (todo.length) {
     const x = todo.pop()!;
     if (seen.has(x)) continue;
