@@ -12,8 +12,22 @@ import type { JobStatus } from '../graph/types.js';
 import type { Proc } from '../graph/proc.js';
 import { heldDrainPaused, startDeferred } from '../graph/jobs/held-drain.js';
 import type { CommandDef } from './types.js';
+import { throttleEnabled } from './throttle-group.js';
 
-/** Whether a throttle node lies at or below one of job `id`'s nodes (its edges, its data's nodes). */
+/**
+ * Whether throttle node `name` can hold I/O back: its group's config has a limit
+ * (throttle_group_co_io_limits_intercept -> throttle_schedule_timer -> throttle_compute_wait
+ * waits only on a bucket with an average; a group with none, e.g. iotests 040
+ * TestCommitWithFilters' bare `tg`, lets a job run at full speed).
+ */
+function throttleLimits(p: Proc, name: string): boolean {
+  const group = (p.node(name)?.extra as { group?: string } | undefined)?.group;
+  const o = group === undefined ? undefined : p.object(group);
+  if (!o || o.qomType !== 'throttle-group') return true;
+  return throttleEnabled(o.props, o.limitSets ?? []);
+}
+
+/** Whether a limiting throttle node lies at or below one of job `id`'s nodes (its edges, its data's nodes). */
 function throttledJob(p: Proc, id: string): boolean {
   const j = p.job(id);
   if (!j) return false;
@@ -24,7 +38,7 @@ function throttledJob(p: Proc, id: string): boolean {
     const x = todo.pop()!;
     if (seen.has(x)) continue;
     seen.add(x);
-    if (p.node(x)?.driver === 'throttle') return true;
+    if (p.node(x)?.driver === 'throttle' && throttleLimits(p, x)) return true;
     for (const e of p.childrenOf(x)) todo.push(e.child);
   }
   return false;
