@@ -137,6 +137,16 @@ export function checkLimitsSet(props: Record<string, unknown>, sets: Record<stri
   limitsToConfig(liveConfig(props, sets), lim);
 }
 
+/**
+ * throttle_enabled (util/throttle.c): whether any bucket of the live config has an average
+ * limit. A group without one never makes a request wait (throttle_compute_wait skips a bucket
+ * whose avg is 0), so a throttle node over it passes I/O through at full speed.
+ */
+export function throttleEnabled(props: Record<string, unknown>, sets: Record<string, unknown>[]): boolean {
+  const cfg = liveConfig(props, sets);
+  return BUCKETS.some((k) => cfg.b[k].avg > 0n);
+}
+
 /** throttle_group_get_limits (throttle_config_to_limits): every member of the live config. */
 export function limitsOf(props: Record<string, unknown>, sets: Record<string, unknown>[]): Record<string, number> {
   const cfg = liveConfig(props, sets);

@@ -13,6 +13,7 @@ import type { JobStatus } from '../graph/types.js';
 import type { Proc } from '../graph/proc.js';
 import { heldDrainPaused, startDeferred } from '../graph/jobs/held-drain.js';
 import type { CommandDef } from './types.js';
+import { throttleEnabled } from './throttle-group.js';
 
 /**
  * The nodes below which job `id` does no I/O: a stream copies only what lies above its base
@@ -34,8 +35,21 @@ function quietBelow(p: Proc, id: string): Set<string> {
 }
 
 /**
- * Whether a throttle node lies at or below one of job `id`'s nodes (its edges, its data's nodes)
- * where the job's copy goes (iotests 258: a group under a stream's base holds nothing back).
+ * Whether throttle node `name` can hold I/O back: its group's config has a limit
+ * (throttle_group_co_io_limits_intercept -> throttle_schedule_timer -> throttle_compute_wait
+ * waits only on a bucket with an average; a group with none, e.g. iotests 040
+ * TestCommitWithFilters' bare `tg`, lets a job run at full speed).
+ */
+function throttleLimits(p: Proc, name: string): boolean {
+  const group = (p.node(name)?.extra as { group?: string } | undefined)?.group;
+  const o = group === undefined ? undefined : p.object(group);
+  if (!o || o.qomType !== 'throttle-group') return true;
+  return throttleEnabled(o.props, o.limitSets ?? []);
+}
+
+/**
+ * Whether a limiting throttle node lies at or below one of job `id`'s nodes (its edges, its data's
+ * nodes) where the job's copy goes (iotests 258: a group under a stream's base holds nothing back).
  */
 function throttledJob(p: Proc, id: string): boolean {
   const j = p.job(id);
@@ -47,7 +61,7 @@ function throttledJob(p: Proc, id: string): boolean {
     const x = todo.pop()!;
     if (seen.has(x)) continue;
     seen.add(x);
-    if (p.node(x)?.driver === 'throttle') return true;
+    if (p.node(x)?.driver === 'throttle' && throttleLimits(p, x)) return true;
     for (const e of p.childrenOf(x)) todo.push(e.child);
   }
   return false;

@@ -4,11 +4,12 @@
 // (graph/options.ts): a child opened inline takes its sub-QDict with it.
 import { refuseCorReadCrash } from './cor-read.js';
 import { rule } from './rules.js';
+import { QemuAbortRefusal } from './qemu-abort.js';
 import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError } from '../errors/index.js';
 import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
 import { blockDriverCanCompress, driverInfo } from './drivers.js';
-import { blkdebugConfigCheck, blkdebugLimits, HOST_DEVICE_FILES } from './driver-options/blkdebug.js';
+import { blkdebugAbsorb, blkdebugConfigCheck, blkdebugLimits, HOST_DEVICE_FILES } from './driver-options/blkdebug.js';
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
 import { type NegativeSizeText, rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
 import { filenameOf } from './filename.js';
@@ -431,9 +432,17 @@ function openNodeProbed(
       break;
     }
     case 'null-co':
-    case 'null-aio':
+    case 'null-aio': {
+      // null_file_open: qemu_opts_absorb_qdict(opts, options, &error_abort), so a negative size
+      // (parse_option_size refuses it) kills the daemon; latency-ns is a QEMU_OPT_NUMBER, which
+      // qemu_strtou64 wraps, and back in the int64_t latency_ns it is negative again
+      if (opts.size !== undefined && Number(opts.size) < 0) {
+        throw new QemuAbortRefusal(`null driver size ${String(opts.size)} for '${name}' (QEMU 7.2 aborts here: null_file_open's qemu_opts_absorb_qdict(&error_abort): Parameter 'size' expects a non-negative number below 2^64); refused by blockgraph`, 'null_file_open');
+      }
+      if (opts['latency-ns'] !== undefined && Number(opts['latency-ns']) < 0) throw new QmpError('latency-ns is invalid');
       p.patchNode(name, { size: Number(opts.size ?? GIB) });
       break;
+    }
     case 'qcow2': {
       needFile();
       attachOpened(p, name, file!.name, 'file', ROLE_IMAGE);
@@ -452,7 +461,7 @@ function openNodeProbed(
       const reads = qcow2OpenReads(p, file!.name, img, commitDebugState(p));
       const l1 = reads.l1();
       if (l1) throw new QmpError(l1);
-      qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size });
+      qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size }, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
       const rest = reads.rest();
       if (rest) throw new QmpError(rest);
       // qcow2_read_extensions' bitmaps extension through a short file child (graph/qcow2-backing-name.ts)
@@ -589,6 +598,7 @@ function openNodeProbed(
       break;
     }
     case 'blkdebug': {
+      blkdebugAbsorb(eff, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
       const take = permFromList((opts['take-child-perms'] as string[] | undefined) ?? []);
       const unshare = permFromList((opts['unshare-child-perms'] as string[] | undefined) ?? []);
       // blkdebug_open's add_rule: the inject-error and set-state rules a read meets (graph/read.ts)

@@ -323,7 +323,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'util/qemu-option.c parse_option_size: "Parameter \'%s\' expects a non-negative number below 2^64"', value: 'expects' },
     '10.0': { fn: 'util/qemu-option.c parse_option_size (recorded): "Value \'%s\' is out of range for parameter \'%s\'"', value: 'out-of-range' },
     // graph/driver-options/raw.ts raw_read_options (found again by fuzz --qemu 10.0 seed 41: size and offset, blockdev-add and reopen)
-    proof: [{ transcript: 'raw-slice-qcow2-inside.json', step: 10 }],
+    // also blkdebug_open's and qcow2_update_options_prepare's absorb (wt-iot7: abort-24's boundary, blkdebug align)
+    proof: [{ transcript: 'raw-slice-qcow2-inside.json', step: 10 }, { transcript: 'abort-24-null-negative-size-survives.json', step: 4 }],
     modelled: true,
   },
   'variable-length-drivers': {

@@ -1,6 +1,7 @@
 // block/blkdebug.c (QEMU 7.2) blkdebug_open: the config file is read before the image child
 // is opened (read_config), the alignment overrides are checked after it.
 import { QmpError } from '../../errors/index.js';
+import type { NegativeSizeText } from './raw.js';
 
 /**
  * Host files the model knows besides the image catalogue: device nodes every Linux host has,
@@ -13,6 +14,25 @@ export function blkdebugConfigCheck(o: Record<string, unknown>, exists: (file: s
   const cfg = o.config;
   if (cfg !== undefined && !HOST_DEVICE_FILES.has(String(cfg)) && !exists(String(cfg))) {
     throw new QmpError('Could not read blkdebug config file: No such file or directory');
+  }
+}
+
+/** blkdebug's runtime_opts that are QEMU_OPT_SIZE (the alignment overrides). */
+const SIZE_OPTS = ['align', 'max-transfer', 'opt-write-zero', 'max-write-zero', 'opt-discard', 'max-discard'];
+
+/**
+ * blkdebug_open's first step, qemu_opts_absorb_qdict(runtime_opts): each number reaches
+ * QemuOpts as its string, and parse_option_size refuses a negative one, before the config file
+ * is read and the image opened. `negative`: the version's text (graph/rules.ts
+ * 'qemuopts-size-negative-text').
+ */
+export function blkdebugAbsorb(o: Record<string, unknown>, negative: NegativeSizeText): void {
+  for (const k of SIZE_OPTS) {
+    if (o[k] !== undefined && Number(o[k]) < 0) {
+      throw new QmpError(negative === 'out-of-range'
+        ? `Value '${String(o[k])}' is out of range for parameter '${k}'`
+        : `Parameter '${k}' expects a non-negative number below 2^64`);
+    }
   }
 }
 

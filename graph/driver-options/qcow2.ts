@@ -2,6 +2,7 @@
 // qcow2_update_options) and by qcow2_reopen_prepare: the cache-size family (read_cache_sizes),
 // the cache entry counts, cache-clean-interval and the encryption format.
 import { QmpError } from '../../errors/index.js';
+import type { NegativeSizeText } from './raw.js';
 
 const MIN_REFCOUNT_CACHE_SIZE = 4; // clusters
 const DEFAULT_L2_CACHE_MAX_SIZE = 32 * 1024 * 1024; // Linux
@@ -11,11 +12,30 @@ const isPow2 = (n: number) => n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 
 export interface Qcow2Geometry { clusterSize: number; virtualSize: number }
 
-/** Flattened options as the QemuOpts see them; only given keys count as "set". */
-export function qcow2UpdateOptions(o: Record<string, unknown>, g: Qcow2Geometry): void {
+/** qcow2_runtime_opts' QEMU_OPT_SIZE members (the cache sizes). */
+const SIZE_OPTS = ['cache-size', 'l2-cache-size', 'l2-cache-entry-size', 'refcount-cache-size'];
+
+/**
+ * Flattened options as the QemuOpts see them; only given keys count as "set". `negative`: the
+ * version's text for a negative QEMU_OPT_SIZE (graph/rules.ts 'qemuopts-size-negative-text').
+ */
+export function qcow2UpdateOptions(o: Record<string, unknown>, g: Qcow2Geometry, negative: NegativeSizeText = 'expects'): void {
   const cs = g.clusterSize;
   const has = (k: string) => o[k] !== undefined;
   const num = (k: string, d: number) => (has(k) ? Number(o[k]) : d);
+
+  // qemu_opts_absorb_qdict(qcow2_runtime_opts) comes first: each number reaches QemuOpts as its
+  // string (qemu_opts_from_qdict_entry: qnum_to_string), so a QEMU_OPT_SIZE refuses a negative
+  // one (parse_option_size) while the QEMU_OPT_NUMBER cache-clean-interval takes it through
+  // parse_option_number -> qemu_strtou64, which wraps it like strtoull (-1 -> 2^64-1)
+  for (const k of SIZE_OPTS) {
+    if (has(k) && Number(o[k]) < 0) {
+      throw new QmpError(negative === 'out-of-range'
+        ? `Value '${String(o[k])}' is out of range for parameter '${k}'`
+        : `Parameter '${k}' expects a non-negative number below 2^64`);
+    }
+  }
+  const u64 = (v: number) => (v < 0 ? 2 ** 64 + v : v);
 
   // read_cache_sizes
   const maxL2Entries = Math.ceil(g.virtualSize / cs);
@@ -52,7 +72,7 @@ export function qcow2UpdateOptions(o: Record<string, unknown>, g: Qcow2Geometry)
   // qcow2_update_options_prepare: entry counts
   if (Math.floor(l2 / entry) > INT_MAX) throw new QmpError('L2 cache size too big');
   if (Math.floor(refcount / cs) > INT_MAX) throw new QmpError('Refcount cache size too big');
-  if (num('cache-clean-interval', 600) > UINT_MAX) throw new QmpError('Cache clean interval too big');
+  if (u64(num('cache-clean-interval', 600)) > UINT_MAX) throw new QmpError('Cache clean interval too big');
 
   // encryption: the model's images are never encrypted
   const fmt = o['encrypt.format'];

@@ -30,6 +30,11 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     // crash 5: a child given by reference that lives in an iothread
     const r = references(a).find((n) => aio.has(n));
     if (r) return `crash 5: blockdev-add references '${r}' in an iothread`;
+    // wt-iot7: a null-co/null-aio node with a negative size (null_file_open absorbs its options
+    // with &error_abort; parse_option_size refuses the number), at any depth of the options
+    const negNull = (o: JsonObject): boolean => Object.values(o).some((v) => isObj(v) && negNull(v) || Array.isArray(v) && v.some((c) => isObj(c) && negNull(c)))
+      || ((o.driver === 'null-co' || o.driver === 'null-aio') && typeof o.size === 'number' && o.size < 0);
+    if (negNull(a)) return 'issue 12 item 8: blockdev-add of a null driver node with a negative size (null_file_open: qemu_opts_absorb_qdict with &error_abort)';
   }
   // crash 7: object-del of an iothread some node is in (its AioContext freed under the node;
   // the next lock of it asserts). The view cannot tell which iothread a node is in: any.

@@ -82,6 +82,8 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   ['abort-18-snapshot-delete-ro-qcow2-over-rw-file', 'blockdev-snapshot-delete-internal-sync', /^Read-only node 'm' would write its metadata to 'h', which is writable, through its 'file' child without the write permission \(QEMU aborts here: bdrv_co_write_req_prepare: Assertion `child->perm & BLK_PERM_WRITE' failed\)/, true],
   // iotests 245 run_test_iothreads with throttle filters across two contexts (wt-iot5; graph/aio.ts
   // refuseReopenThrottleAcrossContexts, rule reopen-throttle-across-contexts-dies): 7.2 dies or hangs, 10.0 survives
+  // wt-iot7 (iotests 245 second port): null_file_open absorbs its options with &error_abort (boundary: abort-24-…-survives)
+  ['abort-24-null-negative-size', 'blockdev-add', /^null driver size -1 for 'n1' \(QEMU 7\.2 aborts here: null_file_open's qemu_opts_absorb_qdict\(&error_abort\)/, true],
   ['abort-245-reopen-throttle-backing-pinned-in-iothread', 'blockdev-reopen', /^Cannot attach 'hd2' \(iothread 'iothread0'\) as the backing child of 'hd0' \(main loop\): the throttle node 'hd2-throttle' would be drained across AioContexts \(QEMU 7\.2 dies or hangs here/, false],
   ['abort-245-reopen-throttle-overlay-into-iothread', 'blockdev-reopen', /the throttle node 'hd0-throttle' would be drained across AioContexts \(QEMU 7\.2 dies or hangs here/, false],
   ['abort-245-reopen-throttle-file-into-iothread-hangs', 'blockdev-reopen', /^Cannot attach 't' \(main loop\) as the file child of 'hd0' \(iothread 'iothread0'\): the throttle node 't' would be drained/, false],
@@ -164,6 +166,7 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   assert.is(await verdict('abort-10-reopen-qcow2-inline-backing-file-kept-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-10-txn-snapshot-abort-no-conflict-survives', 'transaction'), undefined);
   assert.is(await verdict('abort-10-backup-fails-target-main-loop-survives', 'blockdev-add'), undefined);
+  assert.is(await verdict('abort-24-null-negative-size-survives', 'blockdev-add'), undefined);
   assert.is(await verdict('abort-11-reopen-attach-no-diamond-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-12-resize-pinned-in-iothread-survives', 'block_resize'), undefined);
   assert.is(await verdict('abort-12-add-cbw-mirror-target-back-in-main-survives', 'blockdev-add'), undefined);

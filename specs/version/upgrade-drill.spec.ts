@@ -114,7 +114,8 @@ function graphUnknowable(f: string): Set<number> {
 
 const dir = mkdtempSync(join(tmpdir(), 'bg-upgrade-'));
 const db = join(dir, 'db');
-const procs = files.map((_, i) => String.fromCharCode(65 + i)); // A, B, …
+// A, B, …, Y, then Y25, Y26, … ('Z' is the 10.0 process below)
+const procs = files.map((_, i) => (i < 25 ? String.fromCharCode(65 + i) : `Y${i}`));
 
 test.before(async () => {
   const log = await openClassic(db);
