@@ -135,7 +135,10 @@ async function main(): Promise<void> {
   if (!q) throw new Error('qemu-storage-daemon is not installed');
   const tsx = process.env.BENCH_QMP_TSX;
   const b = tsx === 'only' ? await startBlockgraph(undefined, ROOT, 'blockgraph (tsx)') : await startBlockgraph(undefined, ROOT, 'blockgraph', builtTree());
-  const base = process.env.BENCH_QMP_BASE ? await startBlockgraph(undefined, process.env.BENCH_QMP_BASE, 'blockgraph (base)')
+  // BENCH_QMP_BASE_BUILT=DIR: the base already compiled (bench/built.ts), run as the CLI ships
+  const baseBuilt = process.env.BENCH_QMP_BASE_BUILT;
+  const base = baseBuilt ? await startBlockgraph(undefined, process.env.BENCH_QMP_BASE ?? ROOT, 'blockgraph (base)', baseBuilt)
+    : process.env.BENCH_QMP_BASE ? await startBlockgraph(undefined, process.env.BENCH_QMP_BASE, 'blockgraph (base)')
     : tsx === '1' ? await startBlockgraph(undefined, ROOT, 'blockgraph (tsx)') : undefined;
   const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const res: Record<string, Record<string, number[]>> = { [q.name]: {}, [b.name]: {}, ...(base ? { [base.name]: {} } : {}) };

@@ -100,19 +100,32 @@ export function executeCommand(state: State, proc: string, command: string, args
     throw e;
   }
   const steps = d.steps();
-  // The next state is computed on first use only: the engine folds the logged records instead,
-  // and copying large collections per command would make it O(graph size).
-  let next: State | undefined;
-  return {
-    reply: { return: ret ?? {} }, mutates: def.mutates && steps.length > 0, steps, events,
-    get state(): State {
-      if (!next) {
-        next = state;
-        for (const s of steps) next = applyChanges(next, s.changes);
-      }
-      return next;
-    },
-  };
+  return new Decided({ return: ret ?? {} }, def.mutates && steps.length > 0, steps, events, state);
+}
+
+/**
+ * A command's result whose next state is computed on first use only: the engine folds the logged
+ * records instead, and copying large collections per command would make it O(graph size).
+ * A class, its getter on the prototype: an object literal with `get state()` gave every result
+ * a fresh closure in an accessor of its own, so a hidden class (V8 map, old space) per command
+ * that held the closure, hence the command's Draft, steps and images, strongly. Scavenges kept
+ * all of that alive until the next full GC: ~1 MB promoted per scavenge, the p99's pauses
+ * (issue 15; specs/engine/result-shape.spec.ts counts the maps).
+ */
+class Decided implements ExecResult {
+  #next: State | undefined;
+  readonly #base: State;
+  constructor(public reply: QmpReply, public mutates: boolean, public steps: Step[], public events: QmpEvent[], base: State) {
+    this.#base = base;
+  }
+  get state(): State {
+    if (!this.#next) {
+      let next = this.#base;
+      for (const s of this.steps) next = applyChanges(next, s.changes);
+      this.#next = next;
+    }
+    return this.#next;
+  }
 }
 
 /**
@@ -181,17 +194,7 @@ function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort, o: AfterA
   // a transaction that also created jobs says what QEMU sent for them (commands/transaction.ts)
   const events = [...((e as { failEvents?: QmpEvent[] }).failEvents ?? o.failEvents ?? []), ...wokenEvents];
   if (!steps.length || steps.every((s) => !s.changes.length)) return { ...refuse(state, e.cls, e.desc), events };
-  let next: State | undefined;
-  return {
-    reply: { error: { class: e.cls, desc: e.desc } }, mutates: true, steps, events,
-    get state(): State {
-      if (!next) {
-        next = state;
-        for (const s of steps) next = applyChanges(next, s.changes);
-      }
-      return next;
-    },
-  };
+  return new Decided({ error: { class: e.cls, desc: e.desc } }, true, steps, events, state);
 }
 
 function refuse(state: State, cls: string, desc: string): ExecResult {

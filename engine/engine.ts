@@ -39,6 +39,8 @@ export interface EngineOptions {
   recoverJobs?: 'resume' | 'cancel';
 }
 
+const BEGUN_V = current('txn.begun').v;
+
 export const FIXED_CLOCK = () => '1970-01-01T00:00:00.000Z';
 
 export class Engine implements ModelBackend {
@@ -187,8 +189,10 @@ export class Engine implements ModelBackend {
     // the net change of each entity: an image one step hands on to the next is not digested (graph/hash.ts)
     // (a before-image the state holds was digested when it came in: looked up, not computed)
     const digest = digestApplySteps(this.digest, r.steps, this.digests);
+    // (built member by member: properties added after a spread go to a detached V8 map, a new
+    // hidden class per command; issue 15)
     const whole: NewRecord = {
-      ...base, ...current('txn.begun'),
+      stream: base.stream, at: base.at, txn: base.txn, causation: base.causation, type: 'txn.begun', v: BEGUN_V,
       data: {
         op: command, args: jsonSafe(args ?? {}), plan: r.steps.map((s) => s.name),
         steps: r.steps.map((s) => ({ name: s.name, changes: s.changes })),

@@ -26,6 +26,22 @@ export type JsonMessage =
   | { kind: 'value'; value: JsonValue; excerpt: string; size: number }
   | { kind: 'error'; error: string; excerpt: string; size: number };
 
+class ValueMessage {
+  readonly kind = 'value';
+  readonly #excerpt: () => string;
+  constructor(readonly value: JsonValue, excerpt: () => string, readonly size: number) { this.#excerpt = excerpt; }
+  get excerpt(): string { return this.#excerpt(); }
+  /** Serialized with its excerpt, as the literal it replaces was. */
+  toJSON(): object { return { kind: this.kind, value: this.value, excerpt: this.excerpt, size: this.size }; }
+}
+class ErrorMessage {
+  readonly kind = 'error';
+  readonly #excerpt: () => string;
+  constructor(readonly error: string, excerpt: () => string, readonly size: number) { this.#excerpt = excerpt; }
+  get excerpt(): string { return this.#excerpt(); }
+  toJSON(): object { return { kind: this.kind, error: this.error, excerpt: this.excerpt, size: this.size }; }
+}
+
 /** Bytes of input kept per message for the audit log; the rest is counted, never stored. */
 const EXCERPT_BYTES = 256;
 
@@ -183,9 +199,10 @@ export class JsonMessageReader {
 
   private out(error: string | undefined, value?: JsonValue): void {
     const excerpt = this.ex.take();
-    const m: JsonMessage = error !== undefined
-      ? { kind: 'error', error, get excerpt() { return excerpt(); }, size: this.size }
-      : { kind: 'value', value: value!, get excerpt() { return excerpt(); }, size: this.size };
+    // instances of classes whose getter is on the prototype: a literal `get excerpt()` made a
+    // hidden class per message (its own accessor holding a fresh closure), old-space garbage
+    // that kept the message alive through scavenges (issue 15)
+    const m: JsonMessage = error !== undefined ? new ErrorMessage(error, excerpt, this.size) : new ValueMessage(value!, excerpt, this.size);
     this.braces = 0; this.brackets = 0; this.tokenSize = 0; this.size = 0;
     this.tokens.clear();
     this.emit(m);

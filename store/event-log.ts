@@ -77,6 +77,10 @@ type BatchOp = { type: 'put'; key: string; value: string };
 interface Group { gen: number; ops: BatchOp[]; records: (LogRecord | (() => LogRecord))[]; count: number; lastHash: string; sync: boolean; first: number; done: Promise<void> }
 
 const CHUNK = 1000;
+// A group's batch options, made once: spreading TEXT and syncOption() per batch made a new hidden
+// class per command (V8: properties added to a spread's detached map are never shared; issue 15)
+const BATCH_SYNC = Object.freeze({ ...TEXT, ...syncOption(true) });
+const BATCH_NOSYNC = Object.freeze({ ...TEXT, ...syncOption(false) });
 
 export class EventLog {
   readonly #subs: Sublevels;
@@ -227,7 +231,7 @@ export class EventLog {
    * not parse poisons the log as appendNow's parse-back does.
    */
   appendRawNow(records: NewRecord[], opts: AppendOptions = {}): { raws: RawRecord[]; record: (i: number) => LogRecord; durable: Promise<void> } {
-    const { frames, g } = this.#encodeNow(records, { ...opts, parseAfterHandOff: true });
+    const { frames, g } = this.#encodeNow(records, opts, true);
     if (frames.length === 0) return { raws: [], record: () => { throw new RangeError('no record'); }, durable: this.#lastWrite };
     const raws: RawRecord[] = new Array(frames.length);
     try {
@@ -246,7 +250,7 @@ export class EventLog {
    * Encodes `records` at the tip and puts them in the open group (handing it to the database
    * when nothing is being written); parses nothing back unless told to parse before the hand-off.
    */
-  #encodeNow(records: NewRecord[], opts: AppendOptions): { frames: (ReturnType<typeof encodeFrame> & { parsed?: LogRecord })[]; g: Group | undefined } {
+  #encodeNow(records: NewRecord[], opts: AppendOptions, parseAfterHandOff = opts.parseAfterHandOff === true): { frames: (ReturnType<typeof encodeFrame> & { parsed?: LogRecord })[]; g: Group | undefined } {
     if (this.#closed || this.#closing !== undefined) throw new LogClosedError();
     const first = this.#tip + 1;
     if (opts.expectedSeq !== undefined && opts.expectedSeq !== first) throw new LogConflictError(opts.expectedSeq, first);
@@ -267,7 +271,7 @@ export class EventLog {
       for (const k of indexKeys(records[i] as unknown as LogRecord)) ops.push({ type: 'put', key: nidxPrefix + k + sk, value: '' });
       prev = f.hash;
     }
-    const deferred = opts.parseAfterHandOff === true;
+    const deferred = parseAfterHandOff;
     if (!deferred) for (let i = 0; i < frames.length; i++) frames[i]!.parsed = frames[i]!.record(); // throws before anything changes
     this.#tip = first + records.length - 1;
     this.#tipHash = prev;
@@ -310,7 +314,7 @@ export class EventLog {
     const from = idx && idx.from <= g.first && idx.to >= g.first - 1 ? idx.from : g.first;
     g.ops.push({ type: 'put', key: metaNidxKey, value: encodeIndexMeta({ from, to: head, hash }) });
     try {
-      await top.batch(g.ops, { ...TEXT, ...syncOption(g.sync) });
+      await top.batch(g.ops, g.sync ? BATCH_SYNC : BATCH_NOSYNC);
     } catch (e) {
       // Nothing of this group is stored; appends encoded after it chain onto it: drop them too.
       this.#gen++;

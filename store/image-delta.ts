@@ -39,19 +39,36 @@ export function compactChanges(changes: unknown[], templated = false): unknown[]
  */
 export function compactChange(ch: unknown, templated: boolean, noBefore = false): unknown {
   if (!isPlain(ch)) return ch;
-  const { before, after, ...rest } = ch as Obj & { before?: unknown; after?: unknown };
-  const b = before ?? null;
-  const a = after ?? null;
-  if (b === null && a === null) return rest;
-  // the stored before-image: templated under B where it can be
-  const tb = templated && b !== null && !noBefore ? templateFor(rest.c, b) : undefined;
-  const bOut = (): Obj => (noBefore ? {} : tb ? { B: compactImage(tb, b as Obj) } : { b });
+  // Built by assignment on a fresh object, never by spreading: V8 gives the properties added to
+  // a spread's result a hidden class of their own on every call (a detached map), an old-space
+  // object per change that is never shared (issue 15). The members are the same; canonical JSON
+  // sorts them anyway.
+  const out = restOf(ch);
+  const b = (ch.before ?? null) as unknown;
+  const a = (ch.after ?? null) as unknown;
+  if (b === null && a === null) return out;
   if (b === null) {
-    const ta = templated ? templateFor(rest.c, a) : undefined;
-    return ta ? { ...rest, A: compactImage(ta, a as Obj) } : { ...rest, a };
+    const ta = templated ? templateFor(out.c, a) : undefined;
+    if (ta) out.A = compactImage(ta, a as Obj);
+    else out.a = a;
+    return out;
   }
-  if (a === null) return { ...rest, ...bOut() };
-  if (!isPlain(b) || !isPlain(a)) return { ...rest, a, ...(noBefore ? {} : { b }) };
+  // the stored before-image: templated under B where it can be
+  const tb = templated && !noBefore ? templateFor(out.c, b) : undefined;
+  const putBefore = (): void => {
+    if (noBefore) return;
+    if (tb) out.B = compactImage(tb, b as Obj);
+    else out.b = b;
+  };
+  if (a === null) {
+    putBefore();
+    return out;
+  }
+  if (!isPlain(b) || !isPlain(a)) {
+    out.a = a;
+    if (!noBefore) out.b = b;
+    return out;
+  }
   const p: Obj = {};
   const u: string[] = [];
   for (const k of Object.keys(a)) {
@@ -59,7 +76,30 @@ export function compactChange(ch: unknown, templated: boolean, noBefore = false)
     if (!present(b, k) || !canonicalEqual(a[k], b[k])) p[k] = a[k];
   }
   for (const k of Object.keys(b)) if (present(b, k) && !present(a, k)) u.push(k);
-  return u.length ? { ...rest, ...bOut(), p, u: u.sort() } : { ...rest, ...bOut(), p };
+  putBefore();
+  out.p = p;
+  if (u.length) out.u = u.sort();
+  return out;
+}
+
+/**
+ * A change without its `before` and `after` (what `const { before, after, ...rest } = ch`
+ * gives): the model's {s, c, id, before, after} as one literal, anything else member by member.
+ */
+function restOf(ch: Obj): Obj {
+  let plainChange = true;
+  let n = 0;
+  for (const k in ch) {
+    if (!Object.prototype.hasOwnProperty.call(ch, k)) continue;
+    n++;
+    if (k !== 's' && k !== 'c' && k !== 'id' && k !== 'before' && k !== 'after') { plainChange = false; break; }
+  }
+  const has = (k: string) => Object.prototype.hasOwnProperty.call(ch, k);
+  if (plainChange && has('s') && has('c') && has('id') && n === 3 + (has('before') ? 1 : 0) + (has('after') ? 1 : 0)) {
+    return { s: ch.s, c: ch.c, id: ch.id };
+  }
+  const { before: _b, after: _a, ...rest } = ch;
+  return rest;
 }
 
 /**

@@ -67,6 +67,20 @@ function kindOf(t: TypeRef): string {
   return 'enum' in d ? 'str' : 'alternate' in d ? 'alternate' : 'dict';
 }
 
+/**
+ * A type's members in the table's order, their `*` prefix read once per type instead of an
+ * Object.entries array, its pairs and a slice per member on every command (issue 15).
+ */
+const memberLists = new Map<object, readonly { m: string; optional: boolean; mt: TypeRef }[]>();
+function memberList(data: Record<string, TypeRef>): readonly { m: string; optional: boolean; mt: TypeRef }[] {
+  let l = memberLists.get(data);
+  if (!l) {
+    l = Object.entries(data).map(([key, mt]) => (key.startsWith('*') ? { m: key.slice(1), optional: true, mt } : { m: key, optional: false, mt }));
+    memberLists.set(data, l);
+  }
+  return l;
+}
+
 class InputVisitor {
   private stack: Frame[] = [];
 
@@ -189,9 +203,7 @@ class InputVisitor {
   members(t: string, out: Record<string, unknown> = {}): Record<string, unknown> {
     const d = TYPES[t];
     if (!d || !('data' in d)) throw new Error(`qapi table: ${t} is not an object type`);
-    for (const [key, mt] of Object.entries(d.data)) {
-      const optional = key.startsWith('*');
-      const m = optional ? key.slice(1) : key;
+    for (const { m, optional, mt } of memberList(d.data)) {
       if (optional && !this.present(m)) continue;
       out[m] = this.visit(m, mt);
     }
