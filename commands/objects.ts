@@ -3,6 +3,7 @@ import type { Proc } from '../graph/proc.js';
 import { buses, devices } from '../graph/devices/ops.js';
 import type { CommandDef } from './types.js';
 import { setThrottleGroupProps } from './throttle-group.js';
+import { throttleGroupExists, throttleGroupUsers } from '../graph/throttle-groups.js';
 
 /**
  * QEMU 7.2 lets object-del delete an iothread whose AioContext nodes still use (user_creatable_del
@@ -42,6 +43,8 @@ export const objectAdd: CommandDef = {
     // (duplicate id), then .complete runs
     const complete = qomType === 'throttle-group' ? setThrottleGroupProps(props) : () => undefined;
     if (p.object(id)) throw new QmpError(`attempt to add duplicate property '${id}' to object (type 'container')`);
+    // throttle_group_obj_complete: a group a BlockBackend or a throttle node still holds has the name
+    if (qomType === 'throttle-group' && throttleGroupExists(p, id)) throw new QmpError('A group with this name already exists');
     complete();
     p.putObject({ id, qomType, props });
     return {};
@@ -55,8 +58,9 @@ export const objectDel: CommandDef = {
     const id = String(args.id);
     const o = p.object(id);
     if (!o) throw new QmpError(`object '${id}' not found`);
-    const inUse =
-      (o.qomType === 'throttle-group' && p.nodes().some((n) => n.driver === 'throttle' && (n.extra as { group?: string })?.group === id));
+    // throttle_group_can_be_deleted: no throttle node and no throttled BlockBackend holds the group
+    const users = o.qomType === 'throttle-group' ? throttleGroupUsers(p, id) : undefined;
+    const inUse = users !== undefined && (users.nodes.length > 0 || users.bbs.length > 0);
     if (inUse) throw new QmpError(`object '${id}' is in use, can not be deleted`);
     if (o.qomType === 'iothread') refuseDeleteIothreadInUse(p, id);
     p.delObject(id);
