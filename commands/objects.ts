@@ -1,5 +1,6 @@
 import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
+import { nameWellFormed } from '../graph/ops.js';
 import { buses, devices } from '../graph/devices/ops.js';
 import type { CommandDef } from './types.js';
 import { setThrottleGroupProps } from './throttle-group.js';
@@ -39,6 +40,9 @@ export const objectAdd: CommandDef = {
     const id = String(args.id);
     const qomType = String(args['qom-type']);
     const { id: _i, 'qom-type': _t, ...props } = args;
+    // user_creatable_add_type: the id is checked before anything else (id_wellformed): a
+    // BlockBackend's throttle group may be called "/machine/peripheral/vd0/virtio-backend", an object never
+    if (!nameWellFormed(id)) throw new QmpError("Parameter 'id' expects an identifier");
     // user_creatable_add_type: properties are set first, then the object joins /objects
     // (duplicate id), then .complete runs
     const complete = qomType === 'throttle-group' ? setThrottleGroupProps(props) : () => undefined;
