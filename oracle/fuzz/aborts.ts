@@ -23,7 +23,7 @@ export function references(o: JsonObject, out: string[] = []): string[] {
 
 /**
  * fuzz --against vm 2789084143: a writer (a copy-before-write `target`, a read-write node over
- * it) attached to the source, target or backing of a mirror / active commit whose mirror_top
+ * it, a disk) attached to the source, target or backing of a mirror / active commit whose mirror_top
  * carries a BlockBackend that shares no write (a disk without share-rw): when the job ends
  * (job-finalize after a completion, a cancel), mirror_exit_common's
  * bdrv_replace_node(mirror_top_bs, …, &error_abort) puts that BlockBackend next to the writer
@@ -56,6 +56,11 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const r = references(a).find((n) => aio.has(n));
     if (r) return `crash 5: blockdev-add references '${r}' in an iothread`;
     const w = writerUnderStoppedFilter(a, p);
+    if (w) return w;
+  }
+  // the same with a disk as the writer (its BlockBackend on a node under the filter)
+  if (step.execute === 'device_add' && typeof a.drive === 'string' && a.driver !== 'scsi-cd') {
+    const w = writerUnderStoppedFilter({ file: a.drive }, p);
     if (w) return w;
   }
   // crash 7: object-del of an iothread some node is in (its AioContext freed under the node;

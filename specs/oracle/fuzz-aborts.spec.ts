@@ -93,6 +93,7 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // disk without share-rw next to a copy-before-write target that writes (graph/jobs/mirror.ts refuseFilterRemovalConflict;
   // survivors, share-rw=on: vm/abort-24-vm-commit-*-filter-removal-share-rw-survives)
   ['abort-24-vm-commit-finalize-filter-removal-conflict', 'job-finalize', /^Removing job filter 'j1\.main node' puts its parents on '.*': Permission conflict on node .*\(QEMU aborts here: mirror_exit_common's bdrv_replace_node/, false],
+  ['abort-24-vm-commit-finalize-disk-under-filter', 'job-finalize', /^Removing job filter 'j1\.main node' puts its parents on '.*': Permission conflict on node .*\(QEMU aborts here: mirror_exit_common's bdrv_replace_node/, false],
   ['abort-24-vm-commit-cancel-filter-removal-conflict', 'job-cancel', /^Removing job filter 'j1\.main node' puts its parents on 'n0': Permission conflict on node 'n0'.*\(QEMU aborts here: mirror_exit_common's bdrv_replace_node/, false],
 ];
 
@@ -150,7 +151,7 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   // auto-finalized job would kill the daemon at whatever step it ends on
   for (const [name, execute] of ABORTS) {
     // the growing-file abort is avoided at the backup of the file (oracle/fuzz/aborts.ts backupOfGrowingFile)
-    const avoidedAt = execute === 'job-finalize' || name.startsWith('abort-24-vm-commit') ? 'blockdev-add' : name.startsWith('abort-13-backup-file') ? 'blockdev-backup' : execute;
+    const avoidedAt = name.endsWith('disk-under-filter') ? 'device_add' : execute === 'job-finalize' || name.startsWith('abort-24-vm-commit') ? 'blockdev-add' : name.startsWith('abort-13-backup-file') ? 'blockdev-backup' : execute;
     assert.match((await verdict(name, avoidedAt)) ?? '', /^(fuzz \d+|crash 5|issue 12 item 8):/, name);
   }
   assert.is(await verdict('abort-9-finalize-stream-cbw-below-survives', 'block-stream'), undefined);
