@@ -68,7 +68,15 @@ export const blockExportAdd: CommandDef = {
         nbdExportCreate(p, args, id, nodeName, writable, bbId, root.id, fixed);
       } catch (e) {
         // blk_exp_add's fail path after blk_insert_bs: QEMU 10.0 may hang in its blk_unref
-        if (e instanceof QmpError && !(e instanceof QemuAbortRefusal)) refuseExportFailHang(p, nodeName, ctxName, e.desc);
+        if (e instanceof QmpError && !(e instanceof QemuAbortRefusal)) {
+          refuseExportFailHang(p, nodeName, ctxName, e.desc);
+          // blk_exp_add's fail path: blk_unref -> blk_drain, then blk_delete -> blk_remove_bs ->
+          // blk_drain: two drained sections of the node, each pausing and resuming the jobs
+          // above it, so a sleeping speed-limited job wakes although the export is refused
+          // (found by fuzz --against vm 2870838011; the refused command keeps its wake-ups)
+          drained(p, [nodeName], false, () => undefined);
+          drained(p, [nodeName], false, () => undefined);
+        }
         throw e;
       }
     } else {

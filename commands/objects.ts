@@ -1,8 +1,10 @@
 import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
+import { nameWellFormed } from '../graph/ops.js';
 import { buses, devices } from '../graph/devices/ops.js';
 import type { CommandDef } from './types.js';
 import { setThrottleGroupProps } from './throttle-group.js';
+import { throttleGroupExists, throttleGroupUsers } from '../graph/throttle-groups.js';
 
 /**
  * QEMU 7.2 lets object-del delete an iothread whose AioContext nodes still use (user_creatable_del
@@ -38,10 +40,15 @@ export const objectAdd: CommandDef = {
     const id = String(args.id);
     const qomType = String(args['qom-type']);
     const { id: _i, 'qom-type': _t, ...props } = args;
+    // user_creatable_add_type: the id is checked before anything else (id_wellformed): a
+    // BlockBackend's throttle group may be called "/machine/peripheral/vd0/virtio-backend", an object never
+    if (!nameWellFormed(id)) throw new QmpError("Parameter 'id' expects an identifier");
     // user_creatable_add_type: properties are set first, then the object joins /objects
     // (duplicate id), then .complete runs
     const complete = qomType === 'throttle-group' ? setThrottleGroupProps(props) : () => undefined;
     if (p.object(id)) throw new QmpError(`attempt to add duplicate property '${id}' to object (type 'container')`);
+    // throttle_group_obj_complete: a group a BlockBackend or a throttle node still holds has the name
+    if (qomType === 'throttle-group' && throttleGroupExists(p, id)) throw new QmpError('A group with this name already exists');
     complete();
     p.putObject({ id, qomType, props });
     return {};
@@ -55,8 +62,9 @@ export const objectDel: CommandDef = {
     const id = String(args.id);
     const o = p.object(id);
     if (!o) throw new QmpError(`object '${id}' not found`);
-    const inUse =
-      (o.qomType === 'throttle-group' && p.nodes().some((n) => n.driver === 'throttle' && (n.extra as { group?: string })?.group === id));
+    // throttle_group_can_be_deleted: no throttle node and no throttled BlockBackend holds the group
+    const users = o.qomType === 'throttle-group' ? throttleGroupUsers(p, id) : undefined;
+    const inUse = users !== undefined && (users.nodes.length > 0 || users.bbs.length > 0);
     if (inUse) throw new QmpError(`object '${id}' is in use, can not be deleted`);
     if (o.qomType === 'iothread') refuseDeleteIothreadInUse(p, id);
     p.delObject(id);

@@ -48,7 +48,7 @@ export const qomGet: CommandDef = {
     if (!o) return {};
     const kind = findProperty(String(args.property));
     if (kind === 'type') return 'throttle-group';
-    const limits = limitsOf(addProps(o), setsOf(o));
+    const limits = limitsOf(addProps(o), setsOf(o), o.config);
     return kind === 'limits' ? limits : limits[String(args.property).slice(2)] ?? 0;
   },
 };
@@ -68,7 +68,7 @@ export const qomSet: CommandDef = {
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw notModelled('qom-set');
     const lim = v as Record<string, unknown>;
     if (Object.entries(lim).some(([k, x]) => !LIMIT_NAMES.includes(k) || typeof x !== 'number' || !Number.isInteger(x))) throw notModelled('qom-set');
-    checkLimitsSet(addProps(o), setsOf(o), lim);
+    checkLimitsSet(addProps(o), setsOf(o), lim, o.config);
     p.putObject({ ...o, limitSets: [...setsOf(o), lim] });
     return {};
   },

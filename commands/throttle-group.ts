@@ -118,38 +118,8 @@ export function setThrottleGroupProps(props: Record<string, unknown>): () => voi
 /** The ThrottleLimits members throttle_limits_to_config knows (the `limits` property's struct). */
 export const LIMIT_NAMES: readonly string[] = [...BUCKETS.flatMap((k) => [k, `${k}-max`, `${k}-max-length`]), 'iops-size'];
 
-/**
- * A live group's config: what object-add set, then every `limits` a qom-set applied (`sets`, in
- * order; a failed one changed nothing: throttle_group_set_limits configures only on success).
- */
-function liveConfig(props: Record<string, unknown>, sets: Record<string, unknown>[]): Config {
-  const cfg = initConfig();
-  applyProps(cfg, props);
-  for (const lim of sets) limitsToConfig(cfg, lim);
-  return cfg;
-}
-
-/**
- * qom-set of `limits` on a live group (throttle_group_set_limits): throttle_get_config, the
- * members applied by throttle_limits_to_config, which validates; throws its error.
- */
-export function checkLimitsSet(props: Record<string, unknown>, sets: Record<string, unknown>[], lim: Record<string, unknown>): void {
-  limitsToConfig(liveConfig(props, sets), lim);
-}
-
-/**
- * throttle_enabled (util/throttle.c): whether any bucket of the live config has an average
- * limit. A group without one never makes a request wait (throttle_compute_wait skips a bucket
- * whose avg is 0), so a throttle node over it passes I/O through at full speed.
- */
-export function throttleEnabled(props: Record<string, unknown>, sets: Record<string, unknown>[]): boolean {
-  const cfg = liveConfig(props, sets);
-  return BUCKETS.some((k) => cfg.b[k].avg > 0n);
-}
-
-/** throttle_group_get_limits (throttle_config_to_limits): every member of the live config. */
-export function limitsOf(props: Record<string, unknown>, sets: Record<string, unknown>[]): Record<string, number> {
-  const cfg = liveConfig(props, sets);
+/** throttle_config_to_limits: every member of a config, as the `limits` property reads it. */
+function configToLimits(cfg: Config): Record<string, number> {
   const out: Record<string, number> = {};
   for (const k of BUCKETS) {
     out[k] = Number(cfg.b[k].avg);
@@ -158,4 +128,71 @@ export function limitsOf(props: Record<string, unknown>, sets: Record<string, un
   }
   out['iops-size'] = Number(cfg.opSize);
   return out;
+}
+
+/** A whole config given as configToLimits wrote it (no validation: it was valid when set). */
+function configFromLimits(all: Record<string, number>): Config {
+  const cfg = initConfig();
+  for (const k of BUCKETS) cfg.b[k] = { avg: BigInt(all[k] ?? 0), max: BigInt(all[`${k}-max`] ?? 0), burst: BigInt(all[`${k}-max-length`] ?? 1) };
+  cfg.opSize = BigInt(all['iops-size'] ?? 0);
+  return cfg;
+}
+
+/**
+ * A live group's config: what object-add set — or, once a BlockBackend joined the group, the whole
+ * config block_set_io_throttle gave it (`base`: blk_set_io_limits -> throttle_group_config) —
+ * then every `limits` a qom-set applied since (`sets`, in order; a failed one changed nothing:
+ * throttle_group_set_limits configures only on success).
+ */
+function liveConfig(props: Record<string, unknown>, sets: Record<string, unknown>[], base?: Record<string, number>): Config {
+  const cfg = base ? configFromLimits(base) : initConfig();
+  if (!base) applyProps(cfg, props);
+  for (const lim of sets) limitsToConfig(cfg, lim);
+  return cfg;
+}
+
+/**
+ * qom-set of `limits` on a live group (throttle_group_set_limits): throttle_get_config, the
+ * members applied by throttle_limits_to_config, which validates; throws its error.
+ */
+export function checkLimitsSet(props: Record<string, unknown>, sets: Record<string, unknown>[], lim: Record<string, unknown>, base?: Record<string, number>): void {
+  limitsToConfig(liveConfig(props, sets, base), lim);
+}
+
+/**
+ * throttle_enabled (util/throttle.c): whether any bucket of the live config has an average
+ * limit. A group without one never makes a request wait (throttle_compute_wait skips a bucket
+ * whose avg is 0), so a throttle node over it passes I/O through at full speed.
+ */
+export function throttleEnabled(props: Record<string, unknown>, sets: Record<string, unknown>[], base?: Record<string, number>): boolean {
+  const cfg = liveConfig(props, sets, base);
+  return BUCKETS.some((k) => cfg.b[k].avg > 0n);
+}
+
+/** throttle_group_get_limits (throttle_config_to_limits): every member of the live config. */
+export function limitsOf(props: Record<string, unknown>, sets: Record<string, unknown>[], base?: Record<string, number>): Record<string, number> {
+  return configToLimits(liveConfig(props, sets, base));
+}
+
+/** block_set_io_throttle's members per bucket (BlockIOThrottle), in BucketType order. */
+const QMP_BUCKETS = ['bps', 'bps_rd', 'bps_wr', 'iops', 'iops_rd', 'iops_wr'] as const;
+
+/**
+ * qmp_block_set_io_throttle's ThrottleConfig: throttle_config_init, then each bucket's avg, the
+ * `_max` and `_max_length` members given, `iops_size`; throttle_is_valid throws its error. The
+ * QAPI ints land in uint64_t fields (a negative one wraps: "must be within [0, …]").
+ * `enabled` is throttle_enabled (some avg above 0); `limits` the whole config.
+ */
+export function blockIoThrottleConfig(args: Record<string, unknown>): { enabled: boolean; limits: Record<string, number> } {
+  const cfg = initConfig();
+  QMP_BUCKETS.forEach((q, i) => {
+    const b = cfg.b[BUCKETS[i]!];
+    b.avg = u64(args[q]);
+    if (args[`${q}_max`] !== undefined) b.max = u64(args[`${q}_max`]);
+    if (args[`${q}_max_length`] !== undefined) b.burst = u64(args[`${q}_max_length`]);
+  });
+  if (args.iops_size !== undefined) cfg.opSize = u64(args.iops_size);
+  const err = throttleIsValid(cfg);
+  if (err) throw new QmpError(err);
+  return { enabled: BUCKETS.some((k) => cfg.b[k].avg > 0n), limits: configToLimits(cfg) };
 }

@@ -44,7 +44,7 @@ function throttleLimits(p: Proc, name: string): boolean {
   const group = (p.node(name)?.extra as { group?: string } | undefined)?.group;
   const o = group === undefined ? undefined : p.object(group);
   if (!o || o.qomType !== 'throttle-group') return true;
-  return throttleEnabled(o.props, o.limitSets ?? []);
+  return throttleEnabled(o.props, o.limitSets ?? [], o.config);
 }
 
 /**

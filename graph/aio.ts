@@ -229,6 +229,9 @@ export function attachAcrossContexts(p: Proc, parent: ParentRef, child: string):
   throw new QmpError(first.error);
 }
 
+/** Drivers whose .bdrv_open reads through the child it has just attached (qcow2_do_open's header read). */
+const OPEN_READS_CHILD = new Set(['qcow2']);
+
 // 7.2 only: 10.0 has no AioContext lock to release (graph/rules.ts 'aio-context-lock-aborts')
 const ABORT_UNLOCK = '(QEMU 7.2 aborts here: qemu_mutex_unlock_impl: Operation not permitted)';
 
@@ -286,8 +289,13 @@ export function refuseCrossContextReference(p: Proc, ref: string, role: 'file' |
     );
   }
   // returned, not thrown: the caller raises it once the attach itself (and its permission
-  // check, which QEMU reports first) has gone through
-  if (role !== 'backing') {
+  // check, which QEMU reports first) has gone through. The parent now sits in the iothread, and
+  // what aborts is its driver's open polling that context with I/O in flight (qcow2_open:
+  // BDRV_POLL_WHILE over qcow2_do_open's header read; AIO_WAIT_WHILE releases the lock it does not
+  // hold only while its condition is true): a driver whose .bdrv_open reads nothing through the
+  // child (raw, blkdebug, copy-on-read, quorum, ...) moves in and survives
+  // (abort-8-add-over-pinned-no-io-survives; fuzz --against vm 1192696480)
+  if (role !== 'backing' && (parentDriver === undefined || OPEN_READS_CHILD.has(parentDriver))) {
     return `Node '${ref}' is pinned in iothread '${n.aio}': the new node would move there while its driver opens ` +
       `its ${role} child ${ABORT_UNLOCK}; refused by blockgraph`;
   }

@@ -29,6 +29,7 @@ import type { Proc } from './proc.js';
 import { alignment, refreshPerms } from './refresh.js';
 import { drained } from './drain.js';
 import { flatten, type Flat } from './reopen/qdict.js';
+import { throttleGroupExists } from './throttle-groups.js';
 import type { BdsNode, Image } from './types.js';
 import { pathCombine } from './host-path.js';
 import { bitmapsExtSeen, readBackingName } from './qcow2-backing-name.js';
@@ -500,7 +501,8 @@ function openNodeProbed(
       // drive-mirror `format`, which QAPI does not make name one) is refused before a missing one
       if (opts['throttle-group'] === undefined) throw new QmpError('Please specify a throttle group');
       const group = String(opts['throttle-group']);
-      if (p.object(group)?.qomType !== 'throttle-group') throw new QmpError(`Throttle group '${group}' does not exist`);
+      // throttle_group_exists: an object's group or one a BlockBackend made (graph/throttle-groups.ts)
+      if (!throttleGroupExists(p, group)) throw new QmpError(`Throttle group '${group}' does not exist`);
       // bdrv_open_driver -> refresh_total_sectors -> throttle_getlength: bdrv_getlength of the
       // file child, which a variable-length child answers afresh (graph/length.ts)
       p.patchNode(name, { size: getLength(p, file!.name), extra: { group } });

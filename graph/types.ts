@@ -94,8 +94,11 @@ export interface BlockBackend {
   dev?: string;
   /** vm target: blk->root_state.read_only, taken when the medium is removed (blk_update_root_state). */
   rootRo?: boolean;
-  /** vm target: block_set_io_throttle's limits (no graph change). */
-  throttle?: Record<string, unknown>;
+  /**
+   * vm target: block_set_io_throttle's throttling (no graph change): the ThrottleGroup the
+   * BlockBackend is a member of (graph/throttle-groups.ts) and the limits it set.
+   */
+  throttle?: { group: string; limits: Record<string, number> };
   perm: number;
   shared: number;
   allowAioChange: boolean;
@@ -127,6 +130,11 @@ export interface QomObject {
   id: string; qomType: string; props: Record<string, unknown>;
   /** throttle-group: the `limits` qom-set applied since object-add, in order (commands/qom.ts) */
   limitSets?: Record<string, unknown>[];
+  /**
+   * throttle-group: the whole config a BlockBackend in the group set last (block_set_io_throttle:
+   * blk_set_io_limits -> throttle_group_config); limitSets are then the qom-sets since.
+   */
+  config?: Record<string, number>;
 }
 
 export interface BlockExport {

@@ -11,7 +11,8 @@ import { CONTROLLERS, DEVICE_KINDS, type Bus, type Device } from '../../graph/de
 import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { heldDrainOver } from '../../graph/jobs/held-drain.js';
-import { QemuHangRefusal } from '../../graph/qemu-abort.js';
+import { QemuAbortRefusal, QemuHangRefusal } from '../../graph/qemu-abort.js';
+import { drained } from '../../graph/drain.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 
 const busTypeFits = (busType: 'PCI' | 'SCSI' | 'IDE', b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' : b.type === busType);
@@ -46,6 +47,25 @@ function refuseGeometryUnderHeldDrain(p: Proc, d: Device): void {
 }
 
 export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean): void {
+  const { p } = ctx;
+  const held: { node?: string } = {};
+  try {
+    addDeviceInner(ctx, args, cold, held);
+  } catch (e) {
+    // qdev_device_add's unwinding once set_drive_helper put a BlockBackend on a node:
+    // object_unparent -> release_drive -> blk_detach_dev -> blk_unref -> blk_drain, then
+    // blk_delete -> blk_remove_bs -> blk_drain: two drained sections of the node, each pausing and
+    // resuming the jobs above it, so a sleeping speed-limited job wakes although the device is
+    // refused (found by fuzz --against vm 4089815415; the refused command keeps its wake-ups)
+    if (held.node && e instanceof QmpError && !(e instanceof QemuAbortRefusal) && p.node(held.node)) {
+      drained(p, [held.node], false, () => undefined);
+      drained(p, [held.node], false, () => undefined);
+    }
+    throw e;
+  }
+}
+
+function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean, held: { node?: string }): void {
   const { p } = ctx;
   if (typeof args.driver !== 'string') throw new QmpError("Parameter 'driver' is missing");
   const driver = args.driver;
@@ -95,6 +115,7 @@ export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<stri
     // blk_by_name finds no named BlockBackend (no -drive here); a node name makes a new one
     if (!p.node(drive)) throw new QmpError(`Property '${kind.driveOwner}.drive' can't find value '${drive}'`);
     d.bb = createDeviceBb(p, d, drive);
+    held.node = drive;
   }
   if (args.iothread !== undefined) {
     const io = String(args.iothread);

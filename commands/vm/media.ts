@@ -3,6 +3,9 @@
 // qmp_get_blk's lookup (`device` is a BlockBackend name — there are none without -drive —
 // or `id` a qdev id) and the tray callbacks' DEVICE_TRAY_MOVED.
 import { QmpError } from '../../errors/index.js';
+import { QmpErrorAfterAbort } from '../../graph/abort-residue.js';
+import { QemuAbortRefusal } from '../../graph/qemu-abort.js';
+import type { QmpEvent } from '../protocol.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { bbRoot, changeMedia, device, insertBs, removeBs } from '../../graph/devices/ops.js';
 import { DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
@@ -80,6 +83,29 @@ function insertAnonMedium(ctx: Ctx, bb: string, dev: Device | undefined, node: s
   insertBs(p, bb, node);
 }
 
+/**
+ * The steps of qmp_eject and qmp_blockdev_change_medium run one after the other and none is
+ * undone when a later one fails: a tray do_open_tray opened stays open (its DEVICE_TRAY_MOVED
+ * sent) when blockdev_remove_medium then refuses a busy medium (BLOCK_OP_TYPE_EJECT), and a
+ * medium it removed stays out when qmp_blockdev_insert_anon_medium fails. Runs `stages` in
+ * order; a refusal in stage k keeps stages 0..k-1 (a residue on the pre-command state) and the
+ * events they sent.
+ */
+function inStages(ctx: Ctx, stages: ((c: Ctx) => void)[]): void {
+  const sent: QmpEvent[] = [];
+  const emit = (event: string, data: Record<string, unknown>) => { sent.push({ event, data }); ctx.emit(event, data); };
+  for (const [k, stage] of stages.entries()) {
+    try {
+      stage({ p: ctx.p, emit });
+    } catch (e) {
+      if (k === 0 || !(e instanceof QmpError) || e instanceof QemuAbortRefusal || e instanceof QmpErrorAfterAbort) throw e;
+      const done = stages.slice(0, k);
+      const residue = (q: Proc) => { for (const st of done) st({ p: q, emit: () => undefined }); };
+      throw Object.assign(new QmpErrorAfterAbort(e.desc, e.cls, residue), { failEvents: [...sent] });
+    }
+  }
+}
+
 export const blockdevOpenTray: CommandDef = {
   name: 'blockdev-open-tray',
   mutates: true,
@@ -131,8 +157,8 @@ export const eject: CommandDef = {
   run(ctx) {
     checkArgs(ctx.args, [...DEVICE_ID, ['force', false, 'bool']]);
     const blk = str(ctx.args.device), id = str(ctx.args.id);
-    doOpenTray(ctx, blk, id);
-    removeMedium(ctx, blk, id);
+    // qmp_eject: do_open_tray, then blockdev_remove_medium (a busy medium leaves the tray open)
+    inStages(ctx, [(c) => { doOpenTray(c, blk, id); }, (c) => removeMedium(c, blk, id)]);
     return {};
   },
 };
@@ -166,10 +192,13 @@ export const blockdevChangeMedium: CommandDef = {
     const medium = openNode(p, opts);
     // our reference, dropped at the end whether or not the medium went in (bdrv_unref)
     p.patchNode(medium.name, { extra: { ...(medium.extra ?? {}), refs: 1 } });
-    doOpenTray(ctx, blkName, id);
-    removeMedium(ctx, blkName, id);
-    insertAnonMedium(ctx, bb, dev, medium.name);
-    closeTray(ctx, blkName, id);
+    // open, remove, insert, close: a failure keeps what came before it (the new medium is
+    // dropped either way: bdrv_unref at `fail`)
+    inStages(ctx, [
+      (c) => { doOpenTray(c, blkName, id); },
+      (c) => removeMedium(c, blkName, id),
+      (c) => { insertAnonMedium(c, bb, dev, medium.name); closeTray(c, blkName, id); },
+    ]);
     const m = p.node(medium.name)!;
     const { refs: _r, ...extra } = (m.extra ?? {}) as Record<string, unknown>;
     p.patchNode(medium.name, { extra });

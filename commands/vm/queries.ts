@@ -5,6 +5,9 @@ import { DEVICE_KINDS } from '../../graph/devices/types.js';
 import { queryNamedBlockNodes } from '../queries.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 import { getBlk } from './media.js';
+import { checkArgs, type Member } from './qapi.js';
+import { blockIoThrottleConfig } from '../throttle-group.js';
+import { bbThrottleGroup } from '../../graph/throttle-groups.js';
 
 /**
  * qmp_query_block: every BlockBackend with a name or an attached device (blk_all_next: oldest
@@ -32,22 +35,46 @@ export function queryBlockVm(ctx: CommandCtx): unknown[] {
   return out;
 }
 
-const LIMITS = ['bps', 'bps_rd', 'bps_wr', 'iops', 'iops_rd', 'iops_wr'] as const;
+/** BlockIOThrottle (qapi/block-core.json), visited in schema order. */
+const THROTTLE_MEMBERS: readonly Member[] = [
+  ['device', false, 'str'], ['id', false, 'str'],
+  ...(['bps', 'bps_rd', 'bps_wr', 'iops', 'iops_rd', 'iops_wr'] as const).map((k): Member => [k, true, 'int']),
+  ...(['bps_max', 'bps_rd_max', 'bps_wr_max', 'iops_max', 'iops_rd_max', 'iops_wr_max'] as const).map((k): Member => [k, false, 'int']),
+  ...(['bps_max_length', 'bps_rd_max_length', 'bps_wr_max_length', 'iops_max_length', 'iops_rd_max_length', 'iops_wr_max_length'] as const).map((k): Member => [k, false, 'int']),
+  ['iops_size', false, 'int'], ['group', false, 'str'],
+];
 
+/**
+ * qmp_block_set_io_throttle: the BlockBackend (qmp_get_blk), "Device has no medium", the config
+ * (throttle_is_valid), then the ThrottleGroup: a BlockBackend not yet throttled joins `group`, or
+ * the group named by `device` / `id` (blk_io_limits_enable -> throttle_group_incref, which makes
+ * it when no group has that name); one already throttled moves only when `group` is given
+ * (blk_io_limits_update_group); blk_set_io_limits gives the group the whole config
+ * (throttle_group_config: a throttle-group object's `limits` read it). All zero leaves the group
+ * (blk_io_limits_disable). No graph change.
+ */
 export const blockSetIoThrottle: CommandDef = {
   name: 'block_set_io_throttle',
   mutates: true,
   run({ p, args }) {
-    for (const k of LIMITS) if (args[k] === undefined) throw new QmpError(`Parameter '${k}' is missing`);
+    checkArgs(args, THROTTLE_MEMBERS);
     const { bb } = getBlk(p, typeof args.device === 'string' ? args.device : undefined, typeof args.id === 'string' ? args.id : undefined);
     if (!bbRoot(p, bb)) throw new QmpError('Device has no medium');
-    const { device: _d, id: _i, ...limits } = args;
+    const { enabled, limits } = blockIoThrottleConfig(args);
     p.step('throttle');
-    // throttling changes no graph (the BlockBackend's throttle group only)
-    const all0 = LIMITS.every((k) => Number(limits[k]) === 0);
     const b = p.bb(bb)!;
     const { throttle: _t, ...rest } = b;
-    p.putBB(all0 ? rest : { ...rest, throttle: limits });
+    const current = bbThrottleGroup(b);
+    if (!enabled) {
+      p.putBB(rest);
+      return {};
+    }
+    const named = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const group = current === undefined ? (named(args.group) ?? named(args.device) ?? String(args.id)) : (named(args.group) ?? current);
+    p.putBB({ ...rest, throttle: { group, limits } });
+    // throttle_group_config: the group's config is the one just set, whoever made the group
+    const o = p.object(group);
+    if (o?.qomType === 'throttle-group') p.putObject({ ...o, config: limits, limitSets: [] });
     return {};
   },
 };

@@ -272,6 +272,31 @@ registerDeferredStart('mirror', (ctx, id, s) => {
   mirrorRunStart(ctx, id, o, targetIsBacking);
 });
 
+/**
+ * mirror_exit_common removes the filter with bdrv_replace_node(mirror_top_bs,
+ * mirror_top_bs->backing->bs, &error_abort): its parents (a guest device's BlockBackend) land on
+ * the node below. While the job ran, mirror_top stood between them and that node, and once
+ * stopped it takes nothing and shares everything (mirror_top_child_perms), so a writer that came
+ * meanwhile (a copy-before-write `target` on the source, or one the replacement by the target
+ * carried over) met no conflict; now the device's perms (no write shared without share-rw) meet
+ * it there, and the error is fatal: QEMU dies (`Unexpected error in bdrv_a_allow_b()`, found by
+ * fuzz --against vm 2789084143, on job-finalize after a completion and on job-cancel alike).
+ * The model refuses the command that would run it.
+ */
+function refuseFilterRemovalConflict(p: Proc, mt: string, child: string, replace: () => void): void {
+  try {
+    replace();
+  } catch (e) {
+    if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+    throw new QemuAbortRefusal(
+      `Removing job filter '${mt}' puts its parents on '${child}': ${e.desc} ` +
+      "(QEMU aborts here: mirror_exit_common's bdrv_replace_node(mirror_top_bs, …, &error_abort): Unexpected error in bdrv_a_allow_b()); " +
+      'refused by blockgraph: remove the other writer (or give the device share-rw=on) first',
+      'mirror_exit_common',
+    );
+  }
+}
+
 /** mirror_exit_common; its bdrv_drained_end(src) ends the section mirror_run began (held-drain.ts) */
 function exitCommon(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
   const { p } = ctx;
@@ -348,7 +373,7 @@ function exitCommonInner(ctx: JobCtx, j: Job, abort: boolean): string | undefine
   }
   removeJobEdges(p, j.id);
   const child = p.backing(mt)?.child;
-  if (child) replaceNode(p, mt, child);
+  if (child) refuseFilterRemovalConflict(p, mt, child, () => replaceNode(p, mt, child));
   // 10.0's mirror_exit_common makes a base that commit_active_start flipped read-write
   // read-only again when the job is aborted; 7.2 leaves it read-write (graph/rules.ts)
   if (abort && d.baseReadOnly && rule(p, 'active-commit-abort-base-ro') && p.node(target) && !p.node(target)!.ro) {

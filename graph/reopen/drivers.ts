@@ -10,6 +10,7 @@ import { rule } from '../rules.js';
 import { getLength } from '../length.js';
 import { imageBehind } from '../images.js';
 import { optString, type Flat } from './qdict.js';
+import { throttleGroupExists } from '../throttle-groups.js';
 
 /** bdrv_reset_options_allowed: handled by bdrv_reopen_prepare itself for every driver. */
 export const COMMON_OPTIONS = ['node-name', 'discard', 'cache.direct', 'cache.no-flush', 'read-only', 'auto-read-only', 'detect-zeroes'];
@@ -65,7 +66,8 @@ export function driverPrepare(p: Proc, n: BdsNode, o: Flat): DriverPrepared {
     case 'throttle': {
       const group = String(o['throttle-group']);
       delete o['throttle-group'];
-      if (p.object(group)?.qomType !== 'throttle-group') throw new QmpError(`Throttle group '${group}' does not exist`);
+      // throttle_group_exists: an object's group or one a BlockBackend made (graph/throttle-groups.ts)
+      if (!throttleGroupExists(p, group)) throw new QmpError(`Throttle group '${group}' does not exist`);
       return { extra: { ...(n.extra ?? {}), group } };
     }
     case 'raw': {

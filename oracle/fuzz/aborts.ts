@@ -21,6 +21,31 @@ export function references(o: JsonObject, out: string[] = []): string[] {
   return out;
 }
 
+/**
+ * fuzz --against vm 2789084143: a writer (a copy-before-write `target`, a read-write node over
+ * it, a disk) attached to the source, target or backing of a mirror / active commit whose mirror_top
+ * carries a BlockBackend that shares no write (a disk without share-rw): when the job ends
+ * (job-finalize after a completion, a cancel), mirror_exit_common's
+ * bdrv_replace_node(mirror_top_bs, …, &error_abort) puts that BlockBackend next to the writer
+ * and QEMU dies. Avoided where it is set up (the job may end at any later step).
+ */
+function writerUnderStoppedFilter(a: JsonObject, p: ProcView): string | undefined {
+  if (a.driver !== 'copy-before-write' && a['read-only'] === true) return undefined;
+  const refs = references(a);
+  if (!refs.length) return undefined;
+  const edges = p.graph.edges;
+  for (const mt of edges.filter((e) => e.name === 'main node')) {
+    if (p.driver(mt.child) !== 'mirror_top') continue;
+    const strict = edges.some((e) => e.child === mt.child && /^(dev|bb):/.test(e.parent) && !e.shared.includes('write'));
+    if (!strict) continue;
+    const job = mt.parent;
+    const under = new Set(edges.filter((e) => (e.parent === job && (e.name === 'source' || e.name === 'target')) || (e.parent === mt.child && e.name === 'backing')).map((e) => e.child));
+    const r = refs.find((n) => under.has(n));
+    if (r) return `fuzz 2789084143: a writer over '${r}' under job filter '${mt.child}', whose device shares no write (mirror_exit_common's bdrv_replace_node(mirror_top_bs, …, &error_abort) aborts when the job ends)`;
+  }
+  return undefined;
+}
+
 /** Why `step` would crash QSD 7.2 given the view of its process, or undefined when it is safe. */
 export function knownAbort(step: Step, p: ProcView): string | undefined {
   if (isWaitStep(step)) return undefined;
@@ -35,6 +60,13 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const negNull = (o: JsonObject): boolean => Object.values(o).some((v) => isObj(v) && negNull(v) || Array.isArray(v) && v.some((c) => isObj(c) && negNull(c)))
       || ((o.driver === 'null-co' || o.driver === 'null-aio') && typeof o.size === 'number' && o.size < 0);
     if (negNull(a)) return 'issue 12 item 8: blockdev-add of a null driver node with a negative size (null_file_open: qemu_opts_absorb_qdict with &error_abort)';
+    const w = writerUnderStoppedFilter(a, p);
+    if (w) return w;
+  }
+  // the same with a disk as the writer (its BlockBackend on a node under the filter)
+  if (step.execute === 'device_add' && typeof a.drive === 'string' && a.driver !== 'scsi-cd') {
+    const w = writerUnderStoppedFilter({ file: a.drive }, p);
+    if (w) return w;
   }
   // crash 7: object-del of an iothread some node is in (its AioContext freed under the node;
   // the next lock of it asserts). The view cannot tell which iothread a node is in: any.

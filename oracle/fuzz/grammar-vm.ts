@@ -22,14 +22,56 @@ const cmd = (execute: string, args: JsonObject): Step => ({ execute, arguments: 
 export class VmGenerator extends Generator {
   /** Devices this case added (id → driver), as device_add / device_del replies told. */
   readonly devices = new Map<string, string>();
+  /** Throttle groups block_set_io_throttle named (the BlockBackends' groups). */
+  readonly bbGroups = new Set<string>();
   private devCounter = 0;
 
   constructor(rng: Rng, world: World) {
     super(rng, world);
     this.singleProcess = true;
+    this.prelude();
+  }
+
+  /**
+   * What a VM user starts from (libvirt's -blockdev + -device): most cases open an image (a
+   * chain: top.qcow2 over mid and base) and plug a disk onto it, sometimes a CD-ROM with a
+   * medium beside it, so that the draws after it meet a guest device at once.
+   */
+  private prelude(): void {
+    const r = this.rng;
+    if (!r.chance(0.8)) return;
+    const p = this.world.proc('A');
+    const node = this.fresh('n', p);
+    const add: JsonObject = { driver: 'qcow2', 'node-name': node, file: { driver: 'file', filename: r.pick(['top.qcow2', 'top.qcow2', 'a.qcow2', 'mid.qcow2']) } };
+    if (r.chance(0.2)) add['read-only'] = true;
+    this.queue.push(cmd('blockdev-add', add));
+    const driver = r.pick(['virtio-blk-pci', 'virtio-blk-pci', 'scsi-hd', 'scsi-hd']);
+    const dev: JsonObject = { driver, id: this.freshDevice(driver === 'scsi-hd' ? 'sd' : 'vd'), drive: node };
+    dev.bus = driver === 'scsi-hd' ? r.pick(['scsi0.0', 'scsi1.0']) : r.pick(['rp0', 'rp1', 'rp2', 'rp3']);
+    if (driver === 'virtio-blk-pci' && r.chance(0.2)) dev.iothread = 'io0';
+    if (r.chance(0.2)) dev['share-rw'] = true;
+    this.queue.push(cmd('device_add', dev));
+    if (r.chance(0.3)) {
+      const m = this.fresh('n', p);
+      this.queue.push(cmd('blockdev-add', { driver: 'raw', 'node-name': m, 'read-only': true, file: { driver: 'file', filename: 'r.raw' } }));
+      this.queue.push(cmd('device_add', { driver: 'scsi-cd', id: this.freshDevice('cd'), drive: m, bus: 'scsi0.0' }));
+    }
   }
 
   protected override productions(): [Production, number][] { return VM_PRODUCTIONS; }
+
+  /**
+   * A reference target biased towards the nodes guest devices use (a VM user's jobs, snapshots,
+   * reopens, iothreads, exports and bitmaps go to the disk's node), so that every QSD production
+   * meets the devices' BlockBackends with its own guards unchanged.
+   */
+  override ref(p: ProcView, pred?: (n: string) => boolean): string {
+    if (this.devices.size && this.rng.chance(0.3)) {
+      const roots = deviceRoots(p).filter((n) => !pred || pred(n));
+      if (roots.length) return this.rng.pick(roots);
+    }
+    return super.ref(p, pred);
+  }
 
   freshDevice(prefix: string): string {
     return `${prefix}${this.devCounter++}`;
@@ -47,6 +89,14 @@ export class VmGenerator extends Generator {
       if ((a.bus === 'scsi1.0' || (scsi && a.bus === undefined)) && typeof a.drive === 'string') this.world.proc('A').moved.add(a.drive);
     }
     if (step.execute === 'device_del' && typeof a.id === 'string') this.devices.delete(a.id);
+    // a throttled BlockBackend's ThrottleGroup (named by `group`, else the id given): throttle
+    // nodes and object-add may name it (graph/throttle-groups.ts); its BlockBackend may be gone
+    // since, the productions only draw names from it
+    if (step.execute === 'block_set_io_throttle' && QMP_LIMITS.some((k) => Number(a[k]) > 0)) {
+      const group = typeof a.group === 'string' ? a.group : String(a.id);
+      this.bbGroups.add(group);
+      this.world.proc('A').throttleGroups.add(group);
+    }
   }
 
   /** The QSD crash guards, plus the VM's own (vmAbort). */
@@ -62,6 +112,14 @@ export class VmGenerator extends Generator {
 }
 
 const asVm = (g: Generator) => g as VmGenerator;
+
+/** The nodes the guest devices' BlockBackends sit on (their root edges). */
+function deviceRoots(p: ProcView): string[] {
+  return [...new Set(p.graph.edges.filter((e) => e.parent.startsWith('dev:') && e.name === 'root').map((e) => e.child))].filter((n) => !/[.#]/.test(n));
+}
+
+/** block_set_io_throttle's bucket averages (BlockIOThrottle), in BucketType order. */
+const QMP_LIMITS = ['bps', 'bps_rd', 'bps_wr', 'iops', 'iops_rd', 'iops_wr'] as const;
 
 /**
  * Inputs on which qemu-system-x86_64 7.2.22 aborts (found by this fuzzer), never sent: a device
@@ -135,20 +193,71 @@ const media: Production = (g, p) => {
   return cmd('blockdev-change-medium', o);
 };
 
+/** A device's id as block_set_io_throttle and the media commands take it (virtio-blk: its backend's path). */
+const blkId = (id: string, driver: string) => (driver === 'virtio-blk-pci' ? `/machine/peripheral/${id}/virtio-backend` : id);
+
+/**
+ * block_set_io_throttle as a VM user sends it: a limit on total or read/write bytes or ops, with a
+ * burst (`_max`, `_max_length`), an `iops_size`, a `group` shared with other devices or with a
+ * throttle-group object; sometimes all zero (off), an invalid config (throttle_is_valid) or a QAPI
+ * error. query-block beside it (its answer is not compared; the model must not crash on it).
+ */
 const throttleRun: Production = (g) => {
   const v = asVm(g);
   const r = g.rng;
   const k = r.next();
-  if (k < 0.5 && v.devices.size) {
+  if (k < 0.75 && v.devices.size) {
     const [id, driver] = r.pick([...v.devices]);
-    const target = driver === 'virtio-blk-pci' ? `/machine/peripheral/${id}/virtio-backend` : id;
-    return cmd('block_set_io_throttle', { id: target, bps: r.pick([0, 1048576]), bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0 });
+    const o: JsonObject = { id: blkId(id, driver) };
+    for (const q of QMP_LIMITS) o[q] = 0;
+    const m = r.next();
+    if (m < 0.2) {
+      // off (or a BlockBackend's first throttle being none)
+    } else if (m < 0.85) {
+      const base = r.pick([...QMP_LIMITS]);
+      o[base] = base.startsWith('bps') ? r.pick([1048576, 4096]) : r.pick([100, 10]);
+      if (r.chance(0.2)) {
+        o[`${base}_max`] = Number(o[base]) * r.pick([2, 1]);
+        if (r.chance(0.5)) o[`${base}_max_length`] = r.pick([1, 5]);
+      }
+      if (base.startsWith('iops') && r.chance(0.15)) o.iops_size = 4096;
+    } else {
+      // throttle_is_valid's refusals
+      const bad = r.pick(['total+rd', 'negative', 'max-no-avg', 'max-below', 'size-no-iops', 'burst-no-max', 'burst-0']);
+      if (bad === 'total+rd') { o.bps = 4096; o.bps_rd = 4096; }
+      else if (bad === 'negative') o.iops = -1;
+      else if (bad === 'max-no-avg') o.bps_max = 4096;
+      else if (bad === 'max-below') { o.bps = 4096; o.bps_max = 1024; }
+      else if (bad === 'size-no-iops') { o.bps = 4096; o.iops_size = 512; }
+      else if (bad === 'burst-no-max') { o.iops = 10; o.iops_max_length = 5; }
+      else { o.iops = 10; o.iops_max = 20; o.iops_max_length = 0; }
+    }
+    if (r.chance(0.35)) {
+      const others = [...v.devices].filter(([d]) => d !== id).map(([d, drv]) => blkId(d, drv));
+      o.group = r.pick([...v.bbGroups, ...others, 'tg0', 'tg1', 'g0']);
+    }
+    if (r.chance(0.03)) delete o[r.pick([...QMP_LIMITS])];
+    if (r.chance(0.02)) o.bps = '1';
+    return cmd('block_set_io_throttle', o);
   }
+  if (k < 0.9) return cmd('query-block', {});
   // no `cont`: a running guest (SeaBIOS) could take part in PCIe hotplug and make device_del wait
   return cmd('stop', {});
 };
 
+/**
+ * throttle-group objects named like the BlockBackends' groups (object-add refuses a name in use:
+ * throttle_group_obj_complete) and object-del of a group a BlockBackend is in.
+ */
+const groupObjects: Production = (g) => {
+  const v = asVm(g);
+  const r = g.rng;
+  const id = r.pick([...v.bbGroups, 'tg0', 'tg1']);
+  if (r.chance(0.6)) return cmd('object-add', { 'qom-type': 'throttle-group', id, ...(r.chance(0.5) ? { limits: { 'iops-total': 100 } } : {}) });
+  return cmd('object-del', { id });
+};
+
 /** Process A's QSD productions, with the guest-device ones beside them. */
 export const VM_PRODUCTIONS: [Production, number][] = [
-  ...PRODUCTIONS_A, [deviceAdd, 18], [deviceDel, 7], [media, 10], [throttleRun, 2],
+  ...PRODUCTIONS_A, [deviceAdd, 18], [deviceDel, 7], [media, 10], [throttleRun, 6], [groupObjects, 2],
 ];

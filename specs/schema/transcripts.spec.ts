@@ -19,6 +19,8 @@ export function isQapiError(r: { class?: string; desc?: string }): boolean {
   if (/^Parameter 'granularity' expects a value in range /.test(r.desc ?? '')) return false;
   // raw_read_options' QemuOpts (parse_option_size) shares it too: BlockdevOptionsRaw's offset and size are QAPI 'int'
   if (/^Parameter '(offset|size)' expects a non-negative number below 2\^64$/.test(r.desc ?? '')) return false;
+  // user_creatable_add_type's QERR_INVALID_PARAMETER_VALUE for an object id (id_wellformed) shares it too
+  if (/^Parameter 'id' expects an identifier$/.test(r.desc ?? '')) return false;
   return r.class === 'CommandNotFound' || /^(Parameter '|Invalid parameter type for '|QMP input )/.test(r.desc ?? '');
 }
 
