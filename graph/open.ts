@@ -706,7 +706,7 @@ export function withAllocation(prev: Image, next: Image): Image {
  * cluster numbers, and the L2 table's host cluster when that cluster is the first of its region;
  * the walk stops at the first visit that returns a value, and hands it back.
  */
-function walkQcow2Layout<T>(img: Image, visit: (c: number, host: number, l2: number | undefined) => T | undefined): T | undefined {
+export function walkQcow2Layout<T>(img: Image, visit: (c: number, host: number, l2: number | undefined) => T | undefined): T | undefined {
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
   const l1Bytes = 8 * Math.ceil(img.size / l2Span);
