@@ -371,3 +371,49 @@ export function afterZeroWrite(img: Image, offset: number, end: number, unmap: b
   if (!next.data?.length) delete next.data;
   return { img: next, end: last };
 }
+
+/**
+ * qcow2_co_truncate's shrink on an image whose clusters qcow2_alloc_clusters placed (snapshot
+ * metadata, or freed clusters, since the layout froze): qcow2_cluster_discard of the clusters past
+ * ROUND_UP(size, cluster_size) with full_discard (an L2 table first where a region has none, each
+ * allocated cluster released: afterZeroWrite with unmap), qcow2_shrink_l1_table releasing the L2
+ * tables past the new L1 size, then the file is cut after the last cluster whose refcount is not
+ * 0 (qcow2_get_last_cluster), when that is shorter than the file. `cut`: the length to truncate
+ * bs->file to (undefined: no cut); `end`: where the discard's new L2 tables end (0: none).
+ */
+export function afterShrink(img: Image, size: number): { img: Image; end: number; cut?: number } {
+  const cs = img.clusterSize ?? 65536;
+  const l2Span = (cs * cs) / 8;
+  const start = Math.ceil(size / cs) * cs;
+  const z = start < img.size ? afterZeroWrite(img, start, img.size, true) : undefined;
+  const cur = z?.img ?? img;
+  const m: Meta = structuredClone(meta(cur));
+  const h = hosts(cur, m);
+  // qcow2_shrink_l1_table: the L1 entries past the new size lose their tables
+  const newL1 = Math.ceil(size / l2Span);
+  for (let r = newL1; r * l2Span < img.size && r < 100000; r++) {
+    if (!hasL2Table(cur, m, r)) continue;
+    drop(m, h.l2(r), sharers(m, (x) => x.l2.includes(r)));
+    if (m.l2map) delete m.l2map[r];
+    for (const x of Object.values(m.shared ?? {})) x.l2 = x.l2.filter((q) => q !== r);
+  }
+  const next: Image = { ...cur, size, snapClusters: m };
+  const len = hostFileLength(next);
+  const last = lastUsedCluster(next, m);
+  return { img: next, end: z?.end ?? 0, ...((last + 1) * cs < len ? { cut: (last + 1) * cs } : {}) };
+}
+
+/** qcow2_get_last_cluster: the highest cluster whose refcount is not 0. */
+function lastUsedCluster(img: Image, m: Meta): number {
+  const cs = img.clusterSize ?? 65536;
+  const free = new Set(m.free);
+  let last = 2 + Math.ceil((8 * Math.ceil(img.size / ((cs * cs) / 8))) / cs);
+  const use = (c: number) => { if (!free.has(c) && c > last) last = c; };
+  // the refcounts' own layout: header, refcount table and block, L1 table, then baseData's
+  const base = m.baseData ?? img.data ?? [];
+  const l1c = Math.ceil((8 * Math.ceil(img.size / ((cs * cs) / 8))) / cs);
+  last = Math.max(last, 2 + l1c);
+  walkQcow2Layout({ ...img, data: base }, (_c, host, l2) => { use(host); if (l2 !== undefined) use(l2); return undefined; });
+  for (const [s0, n] of [...(m.table ? [m.table] : []), ...Object.values(m.l1), ...(m.leaked ?? []), ...(m.extra ?? [])]) for (let c = s0; c < s0 + n; c++) use(c);
+  return last;
+}
