@@ -87,6 +87,8 @@ export function blockdevMirrorCommon(
       // existing or !bdrv_has_zero_init(target)), and a new image has zero init
       zeroTarget: sync === 'full' && sourceBacking !== 'source',
       bufSize: Number(args['buf-size'] ?? 0),
+      // qmp_drive_mirror's unmap (default true); blockdev-mirror passes true
+      ...(args.unmap === false ? { unmap: false } : {}),
       ...(args['on-source-error'] !== undefined ? { onSourceError: String(args['on-source-error']) } : {}),
       ...(args['on-target-error'] !== undefined ? { onTargetError: String(args['on-target-error']) } : {}),
     });

@@ -5,6 +5,11 @@ import { queryDirtyBitmaps } from '../graph/bitmaps.js';
 import { permList } from '../graph/perm.js';
 import type { CommandDef } from './types.js';
 import { getLength } from '../graph/length.js';
+import { cowBs } from '../graph/jobs/chain.js';
+import { makeAbsoluteFilename } from '../graph/dirname.js';
+import { pathCombine } from '../graph/host-path.js';
+import { QmpError } from '../errors/index.js';
+import type { Proc } from '../graph/proc.js';
 
 /** x-debug-query-block-graph: ids by first mention — BlockBackends, jobs, then nodes. */
 export const xDebugQueryBlockGraph: CommandDef = {
@@ -57,6 +62,8 @@ export const queryNamedBlockNodes: CommandDef = {
     // bdrv_named_nodes_list() prepends each node of graph_bdrv_states: newest first
     return p.nodes().reverse().map((n) => ({
       'node-name': n.name, drv: n.driver, ro: n.ro, file: n.filename,
+      // bdrv_block_device_info: the COW child's filename
+      ...(cowBs(p, n.name) ? { 'backing_file': p.node(cowBs(p, n.name)!)?.filename ?? '' } : {}),
       'backing_file_depth': 0, encrypted: false, detect_zeroes: 'off', bps: 0, bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0,
       cache: { writeback: true, direct: false, 'no-flush': false }, 'write_threshold': n.writeThreshold ?? 0,
       // bdrv_block_device_info: has_dirty_bitmaps only when the list is not empty
@@ -66,10 +73,31 @@ export const queryNamedBlockNodes: CommandDef = {
       // virtual-size is bdrv_getlength (whole sectors, a variable-length node asked again)
       image: n.driver.startsWith('null-')
         ? { filename: n.filename, format: n.driver, 'actual-size': 0, 'virtual-size': getLength(p, n.name) }
-        : { filename: n.filename, format: n.driver, 'virtual-size': getLength(p, n.name), 'dirty-flag': false },
+        : { filename: n.filename, format: n.driver, 'virtual-size': getLength(p, n.name), 'dirty-flag': false, ...headerBacking(p, n.name) },
     }));
   },
 };
+
+/**
+ * bdrv_query_image_info: the header's backing file as it is, and as
+ * bdrv_get_full_backing_filename(bs, NULL) makes it (absent where bdrv_dirname fails: a qcow2
+ * over an NBD client, quorum or blkverify with a relative name), and its format.
+ */
+function headerBacking(p: Proc, node: string): Record<string, string> {
+  const h = p.node(node)?.header;
+  if (!h?.backing) return {};
+  let full: string | undefined;
+  try {
+    full = makeAbsoluteFilename(p, node, h.backing, pathCombine);
+  } catch (e) {
+    if (!(e instanceof QmpError)) throw e;
+  }
+  return {
+    'backing-filename': h.backing,
+    ...(full !== undefined ? { 'full-backing-filename': full } : {}),
+    ...(h.backingFormat ? { 'backing-filename-format': h.backingFormat } : {}),
+  };
+}
 
 export const queryBlockExports: CommandDef = {
   name: 'query-block-exports',

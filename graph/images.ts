@@ -161,6 +161,16 @@ export function bytesBehind<P extends ImageView>(p: P, node: string): { image: I
       // its file's snapshot (only a copy-before-write file gets this far: graph/jobs/snapshot-io.ts)
       case 'copy-before-write': case 'snapshot-access': cur = via('file'); break;
       case 'quorum': cur = via('children.0'); break;
+      case 'blkverify': {
+        // blkverify_co_preadv returns the `test` child's bytes after comparing them with `raw`'s
+        // (a mismatch is blkverify_err: the process exits, not modelled); so only where both
+        // children show the same image file is what a format above reads known
+        const test = via('test');
+        const raw = via('raw');
+        const a = test === undefined ? undefined : imageBehind(p, test);
+        const b = raw === undefined ? undefined : imageBehind(p, raw);
+        return a && b && a.file === b.file ? { image: a } : undefined;
+      }
       case 'raw':
         if (Number(n.options.offset ?? 0) !== 0) return undefined;
         cur = via('file');

@@ -24,7 +24,7 @@ import { assignNodeName, attachChild, newNode, tryRefresh } from './ops.js';
 import { hasParents, probeAttach, probeDetach } from './probe.js';
 import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
-import { dirnameBase } from './dirname.js';
+import { makeAbsoluteFilename } from './dirname.js';
 import type { Proc } from './proc.js';
 import { alignment, refreshPerms } from './refresh.js';
 import { drained } from './drain.js';
@@ -718,7 +718,7 @@ export function withAllocation(prev: Image, next: Image): Image {
  * cluster numbers, and the L2 table's host cluster when that cluster is the first of its region;
  * the walk stops at the first visit that returns a value, and hands it back.
  */
-function walkQcow2Layout<T>(img: Image, visit: (c: number, host: number, l2: number | undefined) => T | undefined): T | undefined {
+export function walkQcow2Layout<T>(img: Image, visit: (c: number, host: number, l2: number | undefined) => T | undefined): T | undefined {
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
   const l1Bytes = 8 * Math.ceil(img.size / l2Span);
@@ -816,14 +816,16 @@ export function openBackingFile(p: Proc, name: string): void {
 }
 
 /**
- * The base bdrv_get_full_backing_filename makes the header's name absolute against:
- * bdrv_dirname, the primary child's directory down to a node with an exact name
- * (graph/dirname.ts; a qcow2 over a copy-on-read filter resolves in its file's directory).
- * Where bdrv_dirname fails QEMU refuses the open ("Cannot generate a base directory …"): not
- * modelled, the name is taken as it is.
+ * bdrv_get_full_backing_filename(bs, errp): the header's backing file made absolute in
+ * bdrv_dirname's directory, the primary child's down to a node with an exact name
+ * (graph/dirname.ts; a qcow2 over a copy-on-read filter resolves in its file's directory). A
+ * relative name over a node without one (an NBD client, quorum, blkverify on the way) fails the
+ * open with bdrv_dirname's error as it is ("Cannot generate a base directory for NBD nodes"):
+ * bdrv_open_backing_file returns it before bdrv_open_inherit, so without "Could not open backing
+ * file: ".
  */
-function overlayFilename(p: Proc, name: string): string {
-  return dirnameBase(p, name) ?? '';
+function fullBackingFilename(p: Proc, name: string, hdr: string): string {
+  return makeAbsoluteFilename(p, name, hdr, pathCombine);
 }
 
 /** bdrv_open_backing_file */
@@ -855,17 +857,17 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
       } else {
         // bdrv_get_full_backing_filename: the name relative to the overlay's own filename
         // (path_combine; a plain name in the daemon's directory stays as it is)
-        const own = overlayFilename(p, name);
-        filename = own ? pathCombine(own, hdr) : hdr;
+        filename = fullBackingFilename(p, name, hdr);
         bopts = { driver: node.header?.backingFormat ?? p.image(filename)?.format ?? 'raw' };
       }
     } else {
       bopts = b as Opts;
       // bdrv_open_backing_file: an inline backing that names no file.filename is opened with
       // the header's backing file name (bdrv_get_full_backing_filename)
+      // (options that name no file.filename still ask bdrv_get_full_backing_filename, which
+      // can fail: a `file` given by reference)
       const hdr = node.header?.backing;
-      const own = overlayFilename(p, name);
-      if (hdr && !('file.filename' in flatten(bopts))) filename = jsonFilenameOptions(hdr) || !own ? hdr : pathCombine(own, hdr);
+      if (hdr && !('file.filename' in flatten(bopts))) filename = fullBackingFilename(p, name, hdr);
     }
     try {
       childName = openNode(p, bopts, { parent: name, role: 'backing', parentOptions, filename }).name;

@@ -12,10 +12,13 @@
 //    shorter than the file; bdrv_co_truncate(bs->file) failing is only a warning.
 // The layout is the one graph/open.ts qcow2FileSize assumes (metadata, then data in ascending
 // guest order, an L2 table first where the data enters a new region), so what is left in use
-// after a shrink is a prefix of the file. Not modelled: images with internal snapshots (their
-// clusters are shared: the discard only drops a reference) or an external data file, and L1
-// tables that must grow (sizes past 512 MiB): for those only the header's size changes.
+// after a shrink is a prefix of the file. An image with snapshot metadata (or clusters freed since
+// its layout froze) shrinks on the clusters qcow2_alloc_clusters placed (graph/snapshot-clusters.ts
+// afterShrink: what a snapshot still uses only loses a reference). Not modelled: an external
+// data file, and L1 tables that must grow (sizes past 512 MiB): for those only the header's size
+// changes.
 import { metadataView, writeView } from './guest-image.js';
+import { afterShrink } from './snapshot-clusters.js';
 import { growWrittenNodes } from './length.js';
 import { hostFileLength, qcow2FileSize } from './open.js';
 import type { Proc } from './proc.js';
@@ -47,6 +50,21 @@ export function qcow2TruncateImage(p: Proc, node: string, oldSize: number, size:
   const l2Span = (cs * cs) / 8;
   const simple = !img.snapshots?.length && !img.snapClusters && img.dataFile === undefined
     && Math.ceil(size / l2Span) <= Math.ceil(img.size / l2Span);
+  if (size < oldSize && !simple && img.dataFile === undefined && Math.ceil(size / l2Span) <= Math.ceil(img.size / l2Span)) {
+    // an image with snapshot metadata or freed clusters: where its clusters are comes from
+    // qcow2_alloc_clusters (graph/snapshot-clusters.ts afterShrink), the same steps on them
+    const r = afterShrink(img, size);
+    writeView(p, view.key, r.img);
+    if (r.end > hostFileLength(img)) growWrittenNodes(p, file, r.end);
+    if (r.cut !== undefined) {
+      try {
+        coTruncate(p, file, r.cut);
+      } catch (e) {
+        if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+      }
+    }
+    return;
+  }
   if (size >= oldSize || !simple) {
     writeView(p, view.key, { ...img, size });
     return;

@@ -196,6 +196,18 @@ export function readAt(p: ReadView, node: string, offset: number, bytes: number,
         break;
       }
       case 'quorum': cur = via('children.0'); break;
+      case 'blkverify': {
+        // blkverify_co_preadv: the `test` child's bytes, compared with `raw`'s; known only where
+        // both show the same image at the same offset (a mismatch makes the process exit)
+        const test = via('test');
+        const raw = via('raw');
+        if (test === undefined || raw === undefined) return { none: true };
+        const a = readAt(p, test, offset, bytes, commit);
+        const b = readAt(p, raw, offset, bytes, commit);
+        if ('errno' in a) return a;
+        if ('errno' in b) return b;
+        return 'image' in a && 'image' in b && a.image.file === b.image.file && a.offset === b.offset ? a : { none: true };
+      }
       case 'nbd': {
         const c = (n as { extra?: { nbd?: { proc: string; export: string } } }).extra?.nbd;
         const host = c && p.others ? [p, ...p.others()].find((q) => q.name === c.proc) : undefined;

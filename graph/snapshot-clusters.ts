@@ -6,10 +6,11 @@
 // lowers s->free_cluster_index to it): freed clusters below the refcounts' end are reused, anything
 // else goes past it, and a write there extends the file to where the written bytes end (the file
 // length bdrv_getlength reports is then rounded up to 512, graph/length.ts).
-// A later guest write copies the clusters a snapshot shares on write (afterGuestWrite); not
-// modelled: the freeing of what only a deleted snapshot kept.
+// A later guest write copies the clusters a snapshot shares on write (afterGuestWrite), a zero
+// write with unmap frees the clusters it covers (afterZeroWrite), and what only a deleted snapshot
+// still used after either is freed with it (afterSnapshotDelete).
 import { addExtent } from './images.js';
-import { hostFileLength, qcow2FileSize } from './open.js';
+import { hostFileLength, qcow2FileSize, walkQcow2Layout } from './open.js';
 import type { Image } from './types.js';
 
 /** sizeof(QCowSnapshotHeader), sizeof(QCowSnapshotExtraData) */
@@ -54,6 +55,54 @@ function alloc(img: Image, m: Meta, n: number): [number, number] {
 function release(m: Meta, run: [number, number] | null | undefined): void {
   if (!run) return;
   for (let c = run[0]; c < run[0] + run[1]; c++) m.free.push(c);
+}
+
+/**
+ * Where the refcounts place a guest cluster's data and a region's L2 table: allocated since the
+ * layout froze (map, l2map), else the ascending layout of baseData (graph/open.ts walkQcow2Layout).
+ */
+function hosts(img: Image, m: Meta): { data(c: number): number | undefined; l2(r: number): number | undefined } {
+  let base: { data: Map<number, number>; l2: Map<number, number> } | undefined;
+  const layout = () => {
+    if (!base) {
+      const b = { data: new Map<number, number>(), l2: new Map<number, number>() };
+      const cs = img.clusterSize ?? 65536;
+      walkQcow2Layout({ ...img, data: m.baseData ?? img.data }, (c, host, l2) => {
+        b.data.set(c, host);
+        if (l2 !== undefined) b.l2.set(Math.floor((c * cs) / ((cs * cs) / 8)), l2);
+        return undefined;
+      });
+      base = b;
+    }
+    return base;
+  };
+  return {
+    data: (c) => m.map?.[c] ?? layout().data.get(c),
+    l2: (r) => m.l2map?.[r] ?? layout().l2.get(r),
+  };
+}
+
+/** Whether region r has an L2 table in the active L1 (data there, or one kept or allocated since). */
+function hasL2Table(img: Image, m: Meta, r: number): boolean {
+  const cs = img.clusterSize ?? 65536;
+  const l2Span = (cs * cs) / 8;
+  if (m.l2map?.[r] !== undefined) return true;
+  return [...(img.data ?? []), ...(m.baseData ?? [])].some(([a, b]) => a < (r + 1) * l2Span && b > r * l2Span);
+}
+
+/** The snapshots that still share guest cluster c (data) or region r's L2 table with the active tables. */
+function sharers(m: Meta, test: (x: { data: [number, number][]; l2: number[] }) => boolean): string[] {
+  return Object.entries(m.shared ?? {}).filter(([, x]) => test(x)).map(([id]) => id);
+}
+
+/**
+ * A cluster the active tables drop (qcow2_free_any_cluster, or a copy-on-write's old cluster):
+ * freed when no snapshot uses it, else kept for the snapshots that do (its refcount only drops).
+ */
+function drop(m: Meta, host: number | undefined, ids: string[]): void {
+  if (host === undefined) return;
+  if (ids.length) m.kept = [...(m.kept ?? []), [host, ids]];
+  else m.free.push(host);
 }
 
 /**
@@ -159,9 +208,18 @@ export function afterSnapshotDelete(img: Image, id: string, list: { id: string; 
   release(m, m.l1[id]);
   delete m.l1[id];
   // qcow2_update_snapshot_refcount(-1), then (0) on the active tables: what only this snapshot
-  // shared is the active tables' own again (QCOW_OFLAG_COPIED). The clusters it alone kept after
-  // copies-on-write are freed in QEMU; not modelled (they stay allocated here)
+  // shared is the active tables' own again (QCOW_OFLAG_COPIED), and the clusters it alone still
+  // used (the old copies of clusters the active tables copied on write or released) are freed
   if (m.shared) delete m.shared[id];
+  if (m.kept) {
+    const kept: [number, string[]][] = [];
+    for (const [host, ids] of m.kept) {
+      const rest = ids.filter((x) => x !== id);
+      if (rest.length) kept.push([host, rest]);
+      else m.free.push(host);
+    }
+    m.kept = kept;
+  }
   return { ...img, snapClusters: m, fileLength: len };
 }
 
@@ -222,24 +280,140 @@ export function afterGuestWrite(img: Image, offset: number, end: number): { img:
   const m: Meta = structuredClone(img.snapClusters);
   const shares = Object.values(m.shared ?? {});
   const data = img.data ?? [];
+  const h = hosts(img, m);
   let len = hostFileLength(img);
   let last = 0;
-  const take = (n: number) => {
+  const take = (n: number): number => {
     const run = alloc(img, m, n);
     m.extra = [...(m.extra ?? []), run];
     last = Math.max(last, (run[0] + n) * cs);
     len = Math.max(len, last);
+    return run[0];
   };
   for (let r = Math.floor(s / l2Span); r * l2Span < e && r < 100000; r++) {
     const rs = Math.max(s, r * l2Span);
     const re = Math.min(e, (r + 1) * l2Span);
-    const hasL2 = data.some(([a, b]) => a < (r + 1) * l2Span && b > r * l2Span);
-    if (!hasL2 || shares.some((x) => x.l2.includes(r))) take(1);
-    let n = 0;
-    for (let c = rs; c < re; c += cs) if (!covers(data, c) || shares.some((x) => covers(x.data, c))) n++;
-    if (n) take(n);
+    const l2Shared = sharers(m, (x) => x.l2.includes(r));
+    if (!hasL2Table(img, m, r) || l2Shared.length) {
+      // l2_allocate: a copied table leaves the old one to the snapshots that share it
+      if (l2Shared.length) drop(m, h.l2(r), l2Shared);
+      m.l2map = { ...(m.l2map ?? {}), [r]: take(1) };
+    }
+    const want: number[] = [];
+    for (let c = rs; c < re; c += cs) {
+      const ids = sharers(m, (x) => covers(x.data, c));
+      if (!covers(data, c) || ids.length) want.push(c / cs);
+      if (covers(data, c) && ids.length) drop(m, h.data(c / cs), ids);
+    }
+    if (want.length) {
+      const first = take(want.length);
+      m.map = { ...(m.map ?? {}) };
+      want.forEach((c, i) => { m.map![c] = first + i; });
+    }
     for (const x of shares) x.l2 = x.l2.filter((q) => q !== r);
   }
   for (const x of shares) x.data = subtract(x.data, s, e);
   return { img: { ...img, data: addExtent(img.data, s, e, cs), snapClusters: m, fileLength: len }, end: last };
+}
+
+/**
+ * A write of zeroes over [offset, end) of a qcow2 v3 image (qcow2_co_pwrite_zeroes ->
+ * qcow2_subcluster_zeroize -> zero_in_l2_slice), whole clusters only: each L2 region it touches
+ * gets a table first where it has none or shares it with a snapshot (get_cluster_table ->
+ * l2_allocate, a new cluster from qcow2_alloc_clusters); with BDRV_REQ_MAY_UNMAP every allocated
+ * cluster's entry becomes 0 and the cluster is released (qcow2_free_any_cluster: freed, unless a
+ * snapshot still uses it), so later allocations reuse it (alloc: first fit over the freed
+ * clusters); without, the clusters only get the zero flag and stay allocated. The file never
+ * shrinks. `end` of the result: where the last new cluster ends (0: none). undefined: nothing
+ * changed (the layout stays as it was).
+ */
+export function afterZeroWrite(img: Image, offset: number, end: number, unmap: boolean): { img: Image; end: number } | undefined {
+  const cs = img.clusterSize ?? 65536;
+  const l2Span = (cs * cs) / 8;
+  const s = Math.ceil(offset / cs) * cs;
+  const e = end >= img.size ? Math.ceil(end / cs) * cs : Math.floor(end / cs) * cs;
+  if (e <= s) return undefined;
+  const m: Meta = structuredClone(meta(img));
+  const shares = Object.values(m.shared ?? {});
+  const h = hosts(img, m);
+  const data = img.data ?? [];
+  let len = hostFileLength(img);
+  let last = 0;
+  let changed = false;
+  for (let r = Math.floor(s / l2Span); r * l2Span < e && r < 100000; r++) {
+    const rs = Math.max(s, r * l2Span);
+    const re = Math.min(e, (r + 1) * l2Span);
+    const l2Shared = sharers(m, (x) => x.l2.includes(r));
+    if (!hasL2Table(img, m, r) || l2Shared.length) {
+      if (l2Shared.length) drop(m, h.l2(r), l2Shared);
+      const run = alloc(img, m, 1);
+      m.extra = [...(m.extra ?? []), run];
+      m.l2map = { ...(m.l2map ?? {}), [r]: run[0] };
+      last = Math.max(last, (run[0] + 1) * cs);
+      len = Math.max(len, last);
+      changed = true;
+    } else if (m.l2map?.[r] === undefined && h.l2(r) !== undefined) {
+      // the table stays when its data goes: remember where it is
+      m.l2map = { ...(m.l2map ?? {}), [r]: h.l2(r)! };
+    }
+    for (const x of shares) x.l2 = x.l2.filter((q) => q !== r);
+    if (!unmap) continue;
+    for (let c = rs; c < re; c += cs) {
+      if (!covers(data, c)) continue;
+      drop(m, h.data(c / cs), sharers(m, (x) => covers(x.data, c)));
+      if (m.map) delete m.map[c / cs];
+      changed = true;
+    }
+  }
+  if (!changed) return undefined;
+  if (unmap) for (const x of shares) x.data = subtract(x.data, s, e);
+  const next: Image = { ...img, data: unmap ? subtract(data, s, e) : data, snapClusters: m, fileLength: len };
+  if (!next.data?.length) delete next.data;
+  return { img: next, end: last };
+}
+
+/**
+ * qcow2_co_truncate's shrink on an image whose clusters qcow2_alloc_clusters placed (snapshot
+ * metadata, or freed clusters, since the layout froze): qcow2_cluster_discard of the clusters past
+ * ROUND_UP(size, cluster_size) with full_discard (an L2 table first where a region has none, each
+ * allocated cluster released: afterZeroWrite with unmap), qcow2_shrink_l1_table releasing the L2
+ * tables past the new L1 size, then the file is cut after the last cluster whose refcount is not
+ * 0 (qcow2_get_last_cluster), when that is shorter than the file. `cut`: the length to truncate
+ * bs->file to (undefined: no cut); `end`: where the discard's new L2 tables end (0: none).
+ */
+export function afterShrink(img: Image, size: number): { img: Image; end: number; cut?: number } {
+  const cs = img.clusterSize ?? 65536;
+  const l2Span = (cs * cs) / 8;
+  const start = Math.ceil(size / cs) * cs;
+  const z = start < img.size ? afterZeroWrite(img, start, img.size, true) : undefined;
+  const cur = z?.img ?? img;
+  const m: Meta = structuredClone(meta(cur));
+  const h = hosts(cur, m);
+  // qcow2_shrink_l1_table: the L1 entries past the new size lose their tables
+  const newL1 = Math.ceil(size / l2Span);
+  for (let r = newL1; r * l2Span < img.size && r < 100000; r++) {
+    if (!hasL2Table(cur, m, r)) continue;
+    drop(m, h.l2(r), sharers(m, (x) => x.l2.includes(r)));
+    if (m.l2map) delete m.l2map[r];
+    for (const x of Object.values(m.shared ?? {})) x.l2 = x.l2.filter((q) => q !== r);
+  }
+  const next: Image = { ...cur, size, snapClusters: m };
+  const len = hostFileLength(next);
+  const last = lastUsedCluster(next, m);
+  return { img: next, end: z?.end ?? 0, ...((last + 1) * cs < len ? { cut: (last + 1) * cs } : {}) };
+}
+
+/** qcow2_get_last_cluster: the highest cluster whose refcount is not 0. */
+function lastUsedCluster(img: Image, m: Meta): number {
+  const cs = img.clusterSize ?? 65536;
+  const free = new Set(m.free);
+  let last = 2 + Math.ceil((8 * Math.ceil(img.size / ((cs * cs) / 8))) / cs);
+  const use = (c: number) => { if (!free.has(c) && c > last) last = c; };
+  // the refcounts' own layout: header, refcount table and block, L1 table, then baseData's
+  const base = m.baseData ?? img.data ?? [];
+  const l1c = Math.ceil((8 * Math.ceil(img.size / ((cs * cs) / 8))) / cs);
+  last = Math.max(last, 2 + l1c);
+  walkQcow2Layout({ ...img, data: base }, (_c, host, l2) => { use(host); if (l2 !== undefined) use(l2); return undefined; });
+  for (const [s0, n] of [...(m.table ? [m.table] : []), ...Object.values(m.l1), ...(m.leaked ?? []), ...(m.extra ?? [])]) for (let c = s0; c < s0 + n; c++) use(c);
+  return last;
 }

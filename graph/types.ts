@@ -198,6 +198,12 @@ export interface Image {
     extra?: [number, number][];
     /** per snapshot id: the guest extents and L2 regions whose clusters it still shares with the active tables (no QCOW_OFLAG_COPIED) */
     shared?: Record<string, { data: [number, number][]; l2: number[] }>;
+    /** the host cluster of each guest cluster (by cluster index) allocated since (absent: the baseData layout's) */
+    map?: Record<string, number>;
+    /** the host cluster of each L2 table (by L1 index) allocated since, or kept after its data was freed (absent: the baseData layout's) */
+    l2map?: Record<string, number>;
+    /** clusters the active tables no longer use that snapshots still do (after a copy-on-write or a zero write with unmap): [host cluster, snapshot ids] */
+    kept?: [number, string[]][];
   };
   /**
    * A qcow2 image's host file length when a truncate of a file node over it set one (raw_co_truncate

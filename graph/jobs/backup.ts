@@ -18,7 +18,7 @@ import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, findDirtyBitm
 import type { Job } from '../types.js';
 import { filterChild, filterOrCowBs, isFilter } from './chain.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
-import { writeGuestData } from './guest-write.js';
+import { writeGuestData, zeroGuestData } from './guest-write.js';
 import { snapshotAccessReadable, snapshotAccessWritable } from './snapshot-io.js';
 import { jobReadError, jobWriteError } from './job-read.js';
 import { ENOSPC } from './target-write.js';
@@ -317,6 +317,10 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
     const error = jobWriteError(p, d.target, pos, n);
     if (error !== undefined) return { error, isRead: false };
     if (st.alloc) writeGuestData(p, d.target, pos, n, d.source);
+    // block_copy_do_copy's COPY_WRITE_ZEROES: bdrv_co_pwrite_zeroes(s->target) without
+    // BDRV_REQ_MAY_UNMAP (s->write_flags): a qcow2 target gets its L2 tables, and its
+    // clusters keep their allocation (graph/jobs/guest-write.ts zeroGuestData)
+    else zeroGuestData(p, d.target, pos, n, false);
     const start = pos;
     pos += n;
     if (firstTask) return firstTaskLeavesMore(p, d, start, n) ? { next: pos } : {};

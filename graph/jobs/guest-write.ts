@@ -8,11 +8,13 @@
 import { addExtent } from '../images.js';
 import { metadataView, writeView } from '../guest-image.js';
 import { growWrittenNodes } from '../length.js';
-import { afterGuestWrite } from '../snapshot-clusters.js';
+import { afterGuestWrite, afterZeroWrite } from '../snapshot-clusters.js';
 import { hostFileLength, qcow2FileSize, withAllocation } from '../open.js';
 import type { Proc } from '../proc.js';
 import { HOST, type Image } from '../types.js';
 import { allocatedAbove } from './allocation.js';
+import { rule } from '../rules.js';
+import { openedWithUnmap } from './mirror-dirty.js';
 
 /** sizeof(QCowHeader) */
 const QCOW_HEADER_BYTES = 104;
@@ -91,6 +93,35 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
   if (at.img.format !== 'qcow2') return;
   // the header is overwritten with guest data: the file is a raw file of the same length now
   p.d.put(HOST, 'images', at.img.file, { file: at.img.file, format: 'raw', size: hostFileLength(at.img) } satisfies Image);
+}
+
+/**
+ * A write of zeroes over [offset, offset + n) of `dest` (blk_co_pwrite_zeroes, `unmap`:
+ * BDRV_REQ_MAY_UNMAP). A qcow2 v3 node zeroes its L2 entries (graph/snapshot-clusters.ts
+ * afterZeroWrite: an L2 table where the region has none, the clusters released with unmap), and
+ * the new tables' writes grow bs->file like data. A v2 image has no zero flag: without a backing
+ * qcow2_subcluster_zeroize discards instead (qcow2_cluster_discard: the clusters released, unmap
+ * or not), with one it returns -ENOTSUP and bdrv_co_do_pwrite_zeroes falls back to writing a
+ * buffer of zeroes: data. Other destinations are left as they are (a file's bytes are not followed).
+ */
+export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, unmap: boolean): void {
+  const node = p.node(dest);
+  if (!node || node.driver !== 'qcow2' || n <= 0) return;
+  const view = metadataView(p, dest);
+  if (!view || view.img.format !== 'qcow2' || view.img.dataFile !== undefined) return;
+  const v2 = view.img.compat === '0.10';
+  if (v2 && p.backing(dest)) {
+    writeGuestData(p, dest, offset, n);
+    return;
+  }
+  // 10.0 drops BDRV_REQ_MAY_UNMAP for a node opened without discard=unmap (rule
+  // 'zero-write-unmap-needs-discard'); 7.2's BlockBackend path keeps it
+  const mayUnmap = unmap && (!rule(p, 'zero-write-unmap-needs-discard') || openedWithUnmap(p, dest));
+  const z = afterZeroWrite(view.img, offset, Math.min(offset + n, node.size), mayUnmap || v2);
+  if (!z) return;
+  writeView(p, view.key, z.img);
+  const file = p.fileChild(dest)?.child;
+  if (file !== undefined && z.end > 0) growWrittenNodes(p, file, z.end);
 }
 
 /**

@@ -39,9 +39,16 @@ const PASS_THROUGH_ZERO_FLAGS = new Set(['raw', 'throttle', 'copy-on-read', 'blk
 export function canWriteZeroesWithUnmap(p: Proc, node: string): boolean {
   const n = p.node(node);
   if (!n || n.ro) return false;
-  const d = (n.options as Record<string, unknown> | undefined)?.discard;
-  if (!(n.unmap ?? (d === 'unmap' || d === 'on'))) return false;
+  if (!openedWithUnmap(p, node)) return false;
   return mayUnmap(p, node, 0);
+}
+
+/** BDRV_O_UNMAP in the node's open flags: discard=unmap, given or inherited (bdrv_parse_discard_flags). */
+export function openedWithUnmap(p: Proc, node: string): boolean {
+  const n = p.node(node);
+  if (!n) return false;
+  const d = (n.options as Record<string, unknown> | undefined)?.discard;
+  return n.unmap ?? (d === 'unmap' || d === 'on');
 }
 
 function mayUnmap(p: Proc, node: string, depth: number): boolean {

@@ -16,6 +16,7 @@ import { QemuAbortRefusal } from '../qemu-abort.js';
 import { coTruncate, truncateErrno } from '../truncate.js';
 import { backingChainNext, chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
 import { DEFAULT_MIRROR_BUF_SIZE, canWriteZeroesWithUnmap, mirrorDirtyInit } from './mirror-dirty.js';
+import { zeroGuestData } from './guest-write.js';
 import { onErrorOf, startRate } from './rate.js';
 import { snapshotAccessReadable } from './snapshot-io.js';
 import { ENOSPC, mirrorWriteErrno } from './target-write.js';
@@ -63,6 +64,8 @@ export interface MirrorStart {
   zeroTarget?: boolean;
   /** buf-size (0 or absent: DEFAULT_MIRROR_BUF_SIZE) */
   bufSize?: number;
+  /** s->unmap: zero writes with BDRV_REQ_MAY_UNMAP (drive-mirror's unmap; blockdev-mirror and active commit: true; absent: true) */
+  unmap?: boolean;
   /** BlockdevOnError for reads of the source (blockdev-mirror's on-source-error; default report) */
   onSourceError?: string;
   /** BlockdevOnError for writes to the target (on-target-error; default report; active commit: its on-error, as on-source-error) */
@@ -237,6 +240,10 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   // base, for sync top bdrv_backing_chain_next(bs), else NULL (the overlay is the chain's bottom)
   const baseOverlay = findOverlay(p, o.bs, base);
   const granularity = o.granularity || defaultBitmapGranularity(p, o.target);
+  // mirror_dirty_init: with zero_target onto a target that can write zeroes with unmap, the
+  // whole target is zeroed first (mirror_perform MIRROR_METHOD_ZERO over [0, bdev_length):
+  // a qcow2 target releases its clusters, graph/jobs/guest-write.ts zeroGuestData)
+  if (o.zeroTarget && writeZeroesOk) zeroGuestData(p, o.target, 0, srcLen, o.unmap !== false);
   const dirty = mirrorDirtyInit(p, { source: o.bs, baseOverlay, len: srcLen, granularity, zeroTarget: o.zeroTarget === true, writeZeroesOk });
   const bufSize = Math.ceil((o.bufSize || DEFAULT_MIRROR_BUF_SIZE) / granularity) * granularity;
   // a job without a speed issues its runs until a request is in flight and waits for it: a
@@ -259,6 +266,7 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   startRate(ctx, id, {
     kind: 'mirror', len: srcLen, top: o.bs, baseOverlay: baseOverlay ?? '', dest: o.target,
     mirror: { dirty, granularity, bufSize, iter: 0, writeZeroesOk },
+    ...(o.unmap === false ? { unmap: false as const } : {}),
     ...(o.onTargetError !== undefined && o.onTargetError !== 'report' ? { onTargetError: o.onTargetError } : {}),
     ...onErrorOf(o.onSourceError),
   });

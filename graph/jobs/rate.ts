@@ -29,7 +29,8 @@
 import { dropDrainWakes, takeDrainWakes } from '../drain.js';
 import type { Proc } from '../proc.js';
 import type { Job } from '../types.js';
-import { writeGuestData } from './guest-write.js';
+import { writeGuestData, zeroGuestData } from './guest-write.js';
+import { metadataView } from '../guest-image.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
 import { cowBs, filterOrCowBs, isFilter } from './chain.js';
 import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
@@ -59,6 +60,8 @@ export interface RateState {
   baseOverlay: string;    // the lowest layer whose data is copied
   dest: string;           // where the data goes (stream: the target, commit: base, mirror: target)
   mirror?: MirrorDirty;   // mirror: the dirty bitmap and its iterator
+  /** mirror: s->unmap false (drive-mirror unmap=false): zero pieces keep the target's clusters (absent: true) */
+  unmap?: false;
   /** mirror: s->on_target_error, mirror_error_action's write side (absent: report) */
   onTargetError?: string;
   /** mirror: s->ret, the errno text of the first failed read or write (mirror_read_complete, mirror_write_complete) */
@@ -225,20 +228,27 @@ function redirty(dirty: [number, number][], offset: number, bytes: number, g: nu
 
 /**
  * mirror_iteration's writes over [offset, offset + bytes): the pieces the source chain holds
- * (bdrv_block_status_above: BDRV_BLOCK_DATA) are copied; the others are zeroed or discarded
- * (mirror_do_zero_or_discard: bdrv_co_pwrite_zeroes / bdrv_co_pdiscard), which allocate no data
- * cluster in a qcow2 target (qcow2_co_pwrite_zeroes zeroes L2 entries). A write of zeroes clobbers
- * a host file's header like data (graph/jobs/guest-write.ts), so other targets take the whole range.
+ * (bdrv_block_status_above: BDRV_BLOCK_DATA) are copied; the others are written as zeroes
+ * (mirror_do_zero_or_discard -> mirror_co_zero: blk_co_pwrite_zeroes with BDRV_REQ_MAY_UNMAP when
+ * s->unmap, which the BlockBackend path passes on whatever the target's discard option), when
+ * they are whole clusters of the target (bdrv_round_to_clusters), else copied as a buffer of
+ * zeroes (MIRROR_METHOD_COPY). A qcow2 target zeroes L2 entries and releases the clusters
+ * (graph/jobs/guest-write.ts zeroGuestData); a write of zeroes clobbers a host file's header like
+ * data (graph/jobs/guest-write.ts), so other targets take the whole range.
  */
 function mirrorWrite(p: Proc, r: RateState, offset: number, bytes: number): void {
   if (p.node(r.dest)?.driver !== 'qcow2' || !snapshotAccessReadable(p, r.top)) {
     writeData(p, r.dest, offset, bytes, r.top);
     return;
   }
+  const cs = metadataView(p, r.dest)?.img.clusterSize ?? 65536;
+  const destEnd = p.node(r.dest)?.size ?? 0;
   for (let o = offset, guard = 0; o < offset + bytes && guard < 100_000; guard++) {
     const st = allocatedAbove(p, r.top, null, true, o, offset + bytes - o);
     const n = st.n > 0 ? st.n : offset + bytes - o;
     if (st.alloc) writeData(p, r.dest, o, n, r.top);
+    else if (o % cs === 0 && ((o + n) % cs === 0 || o + n >= destEnd)) zeroGuestData(p, r.dest, o, n, r.unmap !== false);
+    else writeData(p, r.dest, o, n, r.top);
     o += n;
   }
 }
