@@ -43,9 +43,10 @@ const own = (o: unknown, k: string): unknown => (o !== undefined && Object.proto
 /**
  * Work counted (specs assert it, never time it): records folded lazily or the full way, entities
  * built, texts parsed, entries of the state's objects set or deleted (in place, or written at
- * materialize), entities deleted before they were ever built or written (`cancelled`).
+ * materialize), entities deleted before they were ever built or written (`cancelled`), scopes
+ * and collections made in the overlay (`levelsMade`).
  */
-export const lazyWork = { lazy: 0, full: 0, built: 0, parses: 0, patchesFolded: 0, entriesSet: 0, cancelled: 0 };
+export const lazyWork = { lazy: 0, full: 0, built: 0, parses: 0, patchesFolded: 0, entriesSet: 0, cancelled: 0, levelsMade: 0 };
 
 /**
  * Pending patches of one entity at most before it is built: bounds what a long-lived entity
@@ -176,6 +177,20 @@ export class LazyFold {
   /** Was a scope added to or removed from the state (its object written again at materialize)? */
   #topMoved = false;
   /**
+   * A create not made in the overlay yet: its entity is new to its collection, and every change
+   * folded since it was deferred replaced a value in place (a patch, an image of an entity the
+   * overlay holds), which moves no key. Made now (#insert) or cancelled by its delete, it gives
+   * the eager fold's state: every level is ordered by insertion, so an entry made and then
+   * removed with no key made or removed in between (the collection and scope it may have made,
+   * pruned again) leaves every level as if it had never been made; and an entry made late with
+   * no key moved in between lands where it would have. So before anything that makes or removes
+   * a key (another create, a delete), it is made for real. The add/del workload's node lives
+   * from one record to the next unmade.
+   */
+  #deferred: Pending | undefined = undefined;
+  /** A collection of the overlay pruned (its Map empty), made again by the next create of a collection. */
+  #spare: Coll | undefined = undefined;
+  /**
    * A name `__proto__` was met (in a change, or in the state as an own member): an assignment of
    * it reaches the prototype where the eager fold makes it, and a prototype changes what `for…in`
    * (prune) sees, which no Map follows. Every record from then on is folded the full way
@@ -282,6 +297,22 @@ export class LazyFold {
       const ck = c[k]!;
       const ik = id[k]!;
       const kk = kind[k]!;
+      const d = this.#deferred;
+      if (d !== undefined && d.id === ik && d.c === ck && d.s === sk) {
+        // the deferred entity itself (ids compared first: they differ most): its changes stay
+        // off the overlay; a new image replaces it where it waits, a delete cancels it
+        if (kk === 3) {
+          if (!d.plain) protocol({ seq, type: 'txn.step' }, `a patch of ${sk}/${ck}/${ik}, which the state does not hold`);
+          this.#patch(d, seq, value, xa[k]!, xb[k]!, ua[k]!, ub[k]!);
+        } else if (kk !== 0) {
+          const a = xa[k]!;
+          this.#deferred = new Pending(sk, ck, ik, seq, value, a, xb[k]!, kk, undefined, kk === 1 || value.charCodeAt(a) === 123, undefined);
+        } else {
+          this.#deferred = undefined;
+          lazyWork.cancelled++;
+        }
+        continue;
+      }
       let sc = top.get(sk);
       let co = sc === undefined ? undefined : sc.m.get(ck);
       if (kk === 3) {
@@ -313,29 +344,23 @@ export class LazyFold {
         const a = xa[k]!;
         // an image as is is a plain object when its text is one (JSON.parse of `{...}`)
         const after = new Pending(sk, ck, ik, seq, value, a, xb[k]!, kk, undefined, kk === 1 || value.charCodeAt(a) === 123, undefined);
-        if (co === undefined) {
-          // `state[s] ??= {}`, `scope[c] ??= newCollection()`: made at the end of their level
-          if (sc === undefined) {
-            sc = new Scope(undefined, new Map(), true);
-            top.set(sk, sc);
-            this.#topMoved = true;
-          }
-          co = new Coll(undefined, new Map());
-          sc.m.set(ck, co);
-          sc.moved = true;
-          co.m!.set(ik, after);
-        } else if (co.m !== undefined) co.m.set(ik, after); // a new key at the end, a replaced one where it is
-        else {
-          const obj = co.obj!;
-          const old = own(obj, ik);
-          if (old instanceof Pending) live.delete(old);
-          live.add(after);
-          lazyWork.entriesSet++;
-          setEntry(obj, ck, ik, after);
+        if (co !== undefined && (co.m !== undefined ? co.m.has(ik) : Object.prototype.hasOwnProperty.call(co.obj!, ik))) {
+          // a new image of an entity the overlay holds: its key stays where it is
+          if (co.m !== undefined) co.m.set(ik, after);
+          else this.#setIn(co.obj!, ck, ik, after);
+          continue;
         }
+        // a create makes a key: the one deferred before it is made first (one waits at a time)
+        if (d !== undefined) this.#insert(d);
+        this.#deferred = after;
         continue;
       }
-      // a delete
+      // a delete takes a key away: the deferred create, made before it in the log, is made first
+      if (d !== undefined) {
+        this.#insert(d);
+        sc = top.get(sk);
+        co = sc === undefined ? undefined : sc.m.get(ck);
+      }
       if (co === undefined) {
         // applyChangesInPlace makes the collection, finds it empty and prunes it: a scope left
         // empty goes too (one the state holds empty); no scope: made and removed, nothing
@@ -347,19 +372,20 @@ export class LazyFold {
       }
       let left: number;
       if (co.m !== undefined) {
-        // an entity made since the overlay was: never built (the add/del and edges workloads' every node)
+        // an entity made since the overlay was: never built (the edges workload's every node)
         if (co.m.delete(ik)) lazyWork.cancelled++;
         left = co.m.size;
       } else {
         const obj = co.obj!;
         const old = own(obj, ik);
-        if (old instanceof Pending) live.delete(old);
+        if (old instanceof Pending) this.#live.delete(old);
         lazyWork.entriesSet++;
         left = setEntry(obj, ck, ik, null);
       }
       if (left === 0) {
         // prune: the collection, then the scope if it is left empty
         sc!.m.delete(ck);
+        if (co.m !== undefined) this.#spare = co;
         sc!.moved = true;
         if (sc!.m.size === 0) {
           top.delete(sk);
@@ -367,6 +393,43 @@ export class LazyFold {
         }
       }
     }
+  }
+
+  /** Sets entry `ik` of one of the state's own collections to a Pending (setEntry: its count). */
+  #setIn(obj: Obj, ck: string, ik: string, after: Pending): void {
+    const old = own(obj, ik);
+    if (old instanceof Pending) this.#live.delete(old);
+    this.#live.add(after);
+    lazyWork.entriesSet++;
+    setEntry(obj, ck, ik, after);
+  }
+
+  /**
+   * Makes the deferred create `p` in the overlay now, as applyChangesInPlace makes one:
+   * `state[s] ??= {}`, `scope[c] ??= newCollection()` (each new level at the end of its
+   * parent), then the entry at the end of its collection.
+   */
+  #insert(p: Pending): void {
+    this.#deferred = undefined;
+    const top = this.#top!;
+    let sc = top.get(p.s);
+    let co = sc === undefined ? undefined : sc.m.get(p.c);
+    if (co === undefined) {
+      if (sc === undefined) {
+        sc = new Scope(undefined, new Map(), true);
+        top.set(p.s, sc);
+        this.#topMoved = true;
+        lazyWork.levelsMade++;
+      }
+      lazyWork.levelsMade++;
+      // the last collection pruned, if it was made in the overlay: empty, and held by nothing else
+      co = this.#spare ?? new Coll(undefined, new Map());
+      this.#spare = undefined;
+      sc.m.set(p.c, co);
+      sc.moved = true;
+    }
+    if (co.m !== undefined) co.m.set(p.id, p);
+    else this.#setIn(co.obj!, p.c, p.id, p);
   }
 
   /** A patch of `p` (v[qa, qb), its removed fields v[qua, qub) where qua ≥ 0), kept pending. */
@@ -403,6 +466,7 @@ export class LazyFold {
   materialize(): Fold {
     const top = this.#top;
     if (top === undefined) return this.fold;
+    if (this.#deferred !== undefined) this.#insert(this.#deferred);
     this.#top = undefined;
     // the state's own collections: their Pendings built in place (no key moves)
     for (const p of this.#live) {

@@ -81,6 +81,23 @@ it('replaying the edges workload: the state\'s objects written for the survivors
   await log.close();
 });
 
+it('replaying 200 blockdev-add/del: each node\'s create waits and its delete cancels it; the node collection is not made in the overlay at every pair', async () => {
+  const log = await openMemory();
+  const e = await Engine.open(log);
+  for (let i = 0; i < 200; i++) {
+    if (i % 2) await e.execute('A', 'blockdev-del', { 'node-name': `n${i - 1}` });
+    else await e.execute('A', 'blockdev-add', { driver: 'null-co', 'node-name': `n${i}` });
+  }
+  lazyWork.cancelled = lazyWork.levelsMade = lazyWork.entriesSet = 0;
+  const lz = await replay(log, { fromScratch: true });
+  assert.is(JSON.stringify(lz.state), JSON.stringify(e.state), 'the live state');
+  assert.is(lazyWork.cancelled, 100, `${lazyWork.cancelled} creates cancelled`);
+  // the process's scope and its meta collection; the nodes collection never (it would be 100 times)
+  assert.is(lazyWork.levelsMade, 2, `${lazyWork.levelsMade} scopes and collections made in the overlay`);
+  assert.is(lazyWork.entriesSet, 1, 'the meta entry written at materialize');
+  await log.close();
+});
+
 it('a start state holding an empty collection and an empty scope: a delete of a missing entity prunes them, as applyChangesInPlace does', () => {
   const start = (): Fold => ({
     state: { A: { meta: { proc: { seq: 0 } }, nodes: {} }, B: {}, C: { odd: {} }, 7: { more: { 3: { k: 1 } } } } as never,
