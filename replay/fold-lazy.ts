@@ -447,7 +447,9 @@ export class LazyFold {
     // value bracket by bracket, and a long patch (a job's data) is seldom followed by one with
     // the same members before its entity goes; a patch not compared is appended, which is
     // always exact (MAX_PATCHES bounds the list)
-    if (qua < 0 && last.ua < 0 && qb - qa <= SHORT_PATCH && last.b - last.a <= SHORT_PATCH && sameMembers(last.v, last.a, last.b, value, qa, qb)) {
+    // (the first char of the first member's name compared first: most pairs differ there)
+    if (qua < 0 && last.ua < 0 && qb - qa <= SHORT_PATCH && last.b - last.a <= SHORT_PATCH && value.charCodeAt(qa + 2) === last.v.charCodeAt(last.a + 2)
+      && sameMembers(last.v, last.a, last.b, value, qa, qb)) {
       last.v = value;
       last.a = qa;
       last.b = qb;
