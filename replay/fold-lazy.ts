@@ -44,9 +44,10 @@ const own = (o: unknown, k: string): unknown => (o !== undefined && Object.proto
  * Work counted (specs assert it, never time it): records folded lazily or the full way, entities
  * built, texts parsed, entries of the state's objects set or deleted (in place, or written at
  * materialize), entities deleted before they were ever built or written (`cancelled`), scopes
- * and collections made in the overlay (`levelsMade`).
+ * and collections made in the overlay (`levelsMade`), patch pairs handed to sameMembers and their
+ * chars (`compared`, `comparedChars`).
  */
-export const lazyWork = { lazy: 0, full: 0, built: 0, parses: 0, patchesFolded: 0, entriesSet: 0, cancelled: 0, levelsMade: 0 };
+export const lazyWork = { lazy: 0, full: 0, built: 0, parses: 0, patchesFolded: 0, entriesSet: 0, cancelled: 0, levelsMade: 0, compared: 0, comparedChars: 0 };
 
 /**
  * Pending patches of one entity at most before it is built: bounds what a long-lived entity
@@ -449,7 +450,7 @@ export class LazyFold {
     // always exact (MAX_PATCHES bounds the list)
     // (the first char of the first member's name compared first: most pairs differ there)
     if (qua < 0 && last.ua < 0 && qb - qa <= SHORT_PATCH && last.b - last.a <= SHORT_PATCH && value.charCodeAt(qa + 2) === last.v.charCodeAt(last.a + 2)
-      && sameMembers(last.v, last.a, last.b, value, qa, qb)) {
+      && (lazyWork.compared++, lazyWork.comparedChars += qb - qa + last.b - last.a, sameMembers(last.v, last.a, last.b, value, qa, qb))) {
       last.v = value;
       last.a = qa;
       last.b = qb;
