@@ -58,7 +58,7 @@ it('replaying the edges workload: the state\'s objects written for the survivors
     const r = await e.execute('A', cmd, args);
     assert.ok('return' in r.reply, `${cmd}: ${JSON.stringify(r.reply)}`);
   }
-  lazyWork.lazy = lazyWork.full = lazyWork.entriesSet = lazyWork.cancelled = lazyWork.built = lazyWork.compared = lazyWork.comparedChars = 0;
+  lazyWork.lazy = lazyWork.full = lazyWork.entriesSet = lazyWork.cancelled = lazyWork.built = lazyWork.parses = lazyWork.compared = lazyWork.comparedChars = 0;
   const lz = await replay(log, { fromScratch: true });
   assert.is(lazyWork.lazy, log.head, 'every record folded lazily');
   const survivors = entities(lz);
