@@ -82,6 +82,16 @@ export function countOf(coll: object): number {
 }
 
 /**
+ * A collection written whole by a fold that kept it elsewhere meanwhile (replay/fold-lazy.ts, at
+ * materialize): its count is `n`, and any parent/child index of it is dropped (built again on
+ * first use), since the entries it indexed may be gone.
+ */
+export function collectionWritten(coll: object, n: number): void {
+  counts.set(coll, n);
+  indexes.delete(coll);
+}
+
+/**
  * Sets (value non-null) or deletes entry `id` of `coll` in place, keeping its count and, for a
  * scope's edges, its parent/child index. Returns the entries left.
  */

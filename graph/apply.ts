@@ -54,7 +54,7 @@ export function applyChangesInPlace(state: State, changes: readonly Change[], di
  * added is what puts an object in dictionary mode; the prototype stays Object's, so the state is
  * the same plain JSON to every reader.
  */
-function newCollection(): Record<string, unknown> {
+export function newCollection(): Record<string, unknown> {
   const o: Record<string, unknown> = { a: 0, b: 0 };
   delete o.a;
   delete o.b;
