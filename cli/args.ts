@@ -2,6 +2,7 @@
 // means one thing everywhere and a bad value is always one line and exit 2 (BG_BAD_INPUT),
 // before any store is opened. Light on purpose: loaded for --help.
 import { BlockgraphError } from '../errors/index.js';
+import { procNameProblem } from '../graph/proc-name.js';
 
 const bad = (flag: string, msg: string): never => { throw new BlockgraphError('BG_BAD_INPUT', `${flag}: ${msg}`); };
 
@@ -69,6 +70,12 @@ export const listArg = (flag: string, choices: readonly string[]) => (v: string)
 
 /** A non-empty name (node, process, transaction id). */
 export const nameArg = (flag: string) => (v: string): string => (v.trim() ? v : bad(flag, 'empty name'));
+
+/** A process name a command writes under (graph/proc-name.ts: QEMU's id rule, no Object.prototype member). */
+export const procArg = (flag: string) => (v: string): string => {
+  const why = procNameProblem(v);
+  return why ? bad(flag, why) : v;
+};
 
 /** `--qemu 7.2|10.0`: the QEMU version a command models or records (graph/version.ts). */
 export function qemuArg(flag = '--qemu'): (v: string) => '7.2' | '10.0' {

@@ -4,7 +4,8 @@
 // Subject once durable. One engine per store; commands are serialized through one queue, so two
 // callers never interleave a transaction.
 import { Subject } from 'rxjs';
-import { BlockgraphError, ModelCrashError } from '../errors/index.js';
+import { BadProcessNameError, BlockgraphError, ModelCrashError } from '../errors/index.js';
+import { procNameProblem } from '../graph/proc-name.js';
 import { DigestCache, digestApply, digestApplySteps, digestHex, stateDigest } from '../graph/hash.js';
 import type { State } from '../graph/types.js';
 import type { ModelBackend } from '../commands/model-host.js';
@@ -104,6 +105,8 @@ export class Engine implements ModelBackend {
    * concurrent clients thus share one synced batch per group instead of one per command.
    */
   execute(proc: string, command: string, args?: Record<string, unknown>, meta: { causation?: string; onTxn?: (txn: string) => void } = {}): Promise<ExecResult> {
+    const bad = procNameProblem(proc);
+    if (bad) return Promise.reject(new BadProcessNameError(proc, bad));
     // Nothing queued and no phased writes (specs' afterAppend hook): the command runs now and is
     // over when runNow returns (the model, the append and the fold are synchronous), so it takes
     // no place in the queue; its reply waits for its write alone. Before, each command also made
@@ -270,6 +273,8 @@ export class Engine implements ModelBackend {
     // several refusals (one read of garbage can hold thousands) go in one append
     const all = Array.isArray(data) ? data : [data];
     if (!all.length) return Promise.resolve();
+    const bad = procNameProblem(proc);
+    if (bad) return Promise.reject(new BadProcessNameError(proc, bad));
     return this.serial(async () => {
       const at = this.now();
       await this.append(all.map((d) => ({ stream: proc, ...current('command.rejected'), at, data: d })), false);

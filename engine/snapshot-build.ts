@@ -8,6 +8,7 @@
 // last (store/snapshot-parts.ts).
 import { countOf } from '../graph/adjacency.js';
 import type { Change } from '../graph/draft.js';
+import { ownEntry } from '../graph/own.js';
 import type { State } from '../graph/types.js';
 import { encodePart, type PartedManifest, type SnapshotEntry } from '../store/index.js';
 
@@ -38,7 +39,7 @@ export class SnapshotBuild {
   note(state: State, changes: readonly Change[]): void {
     for (const ch of changes) {
       const k = ch.s + '\0' + ch.c + '\0' + ch.id;
-      if (!this.#kept.has(k)) this.#kept.set(k, state[ch.s]?.[ch.c]?.[ch.id]);
+      if (!this.#kept.has(k)) this.#kept.set(k, ownEntry(state, ch.s, ch.c, ch.id));
     }
     buildWork.kept = this.#kept.size;
   }
@@ -56,7 +57,7 @@ export class SnapshotBuild {
       if (this.#ii >= ids.length) { this.#ci++; this.#ii = 0; continue; }
       const id = ids[this.#ii++]!;
       const k = s + '\0' + c + '\0' + id;
-      const v = this.#kept.has(k) ? this.#kept.get(k) : state[s]?.[c]?.[id];
+      const v = this.#kept.has(k) ? this.#kept.get(k) : ownEntry(state, s, c, id);
       if (v !== undefined) entries.push([s, c, id, v]);
     }
     // Skip past collections already exhausted, so `done` is true right after the last part.

@@ -105,6 +105,14 @@ export class StorageIoError extends BlockgraphError {
   }
 }
 
+/** A process name (a state scope and log stream) that graph/proc-name.ts refuses; nothing is written. */
+export class BadProcessNameError extends BlockgraphError {
+  constructor(name: string, why: string) {
+    super('BG_BAD_INPUT', why, { name: name.slice(0, 200) });
+    this.name = 'BadProcessNameError';
+  }
+}
+
 /** QEMU's own refusal: `cls` and `desc` exactly as QMP would answer. */
 export class QmpError extends BlockgraphError {
   readonly cls: string;

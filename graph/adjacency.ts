@@ -12,6 +12,7 @@
 // the one in-place writer of a folded state. A collection copied by the immutable
 // applyChanges is a new object and gets its own index on first use.
 import type { Edge } from './types.js';
+import { setOwn } from './own.js';
 
 export interface EdgeIndex {
   byChild: Map<string, Set<string>>;
@@ -107,7 +108,7 @@ export function setEntry(coll: Record<string, unknown>, c: string, id: string, v
     counts.set(coll, n - 1);
     return n - 1;
   }
-  coll[id] = value;
+  setOwn(coll, id, value);
   if (ix) indexAdd(ix, value as Edge, id);
   if (!had) counts.set(coll, n + 1);
   return had ? n : n + 1;

@@ -4,6 +4,12 @@
 import { adjacencyWork, countOf, edgeIndexOf, emptyIndex, indexAdd, indexRemove, parentKey, type EdgeIndex } from './adjacency.js';
 import type { Edge, State } from './types.js';
 import { jsonTextEqual } from './json-equal.js';
+import { own, ownEntry } from './own.js';
+
+const ownScopeColl = (base: State, s: string, c: string): Record<string, unknown> | undefined => {
+  const sc = own(base, s);
+  return sc === undefined ? undefined : (own(sc, c) as Record<string, unknown> | undefined);
+};
 
 export { parentKey } from './adjacency.js';
 
@@ -31,7 +37,7 @@ export class Draft {
       const v = o.get(id);
       return v === GONE ? undefined : (v as T);
     }
-    return this.base[s]?.[c]?.[id] as T | undefined;
+    return ownEntry(this.base, s, c, id) as T | undefined;
   }
 
   /** Ids written through this draft so far (any step) in one collection: what a derived value must revisit. */
@@ -45,7 +51,7 @@ export class Draft {
   }
 
   ids(s: string, c: string): string[] {
-    const baseColl = this.base[s]?.[c];
+    const baseColl = ownScopeColl(this.base, s, c);
     const o = this.over.get(s + '\0' + c);
     const baseIds = baseColl ? Object.keys(baseColl) : [];
     adjacencyWork.entriesEnumerated += baseIds.length;
@@ -61,7 +67,7 @@ export class Draft {
    * what this draft wrote, never an enumeration of the collection.
    */
   any(s: string, c: string): boolean {
-    const baseColl = this.base[s]?.[c];
+    const baseColl = ownScopeColl(this.base, s, c);
     let n = baseColl ? countOf(baseColl) : 0;
     const o = this.over.get(s + '\0' + c);
     if (o) {

@@ -22,6 +22,7 @@
 import type { Proc } from './proc.js';
 import { QDict, toJson, type QValue } from './qdict-json.js';
 import type { BdsNode, Edge } from './types.js';
+import { own } from './own.js';
 
 /** Drivers with .bdrv_file_open: a format may reuse their exact name. */
 const FILE_OPEN = new Set(['file', 'host_device', 'null-co', 'null-aio', 'blkdebug', 'blkverify', 'nbd']);
@@ -188,11 +189,12 @@ export function refreshFilenames(p: Proc): void {
     const n = p.node(id);
     if (n && n.driver !== 'file' && n.driver !== 'host_device') add(id);
     // a name already changed by the command itself (e.g. reopen's own refresh) reaches the parents too
-    if (n && before[id] && before[id]!.filename !== n.filename) for (const e of p.parents(id)) if (e.parent.kind === 'node') add(e.parent.node);
+    const was = own(before, id);
+    if (n && was && was.filename !== n.filename) for (const e of p.parents(id)) if (e.parent.kind === 'node') add(e.parent.node);
   }
   const base = (p.d.base[p.name]?.edges ?? {}) as Record<string, Edge>;
   for (const id of p.d.written(p.name, 'edges')) {
-    for (const e of [base[id], p.edge(id)]) if (e?.parent.kind === 'node') add(e.parent.node);
+    for (const e of [own(base, id), p.edge(id)]) if (e?.parent.kind === 'node') add(e.parent.node);
   }
   // fixed point over a DAG: a changed name sends its parents back to the list
   for (let i = 0; i < work.length && i < 1_000_000; i++) {

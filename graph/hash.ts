@@ -5,6 +5,7 @@
 // engine records a state hash per transaction in O(changes), not O(state).
 import { hash } from 'node:crypto';
 import type { Change } from './draft.js';
+import { ownEntry } from './own.js';
 import { sortKeys } from '../store/sort-keys.js';
 
 export function canonicalJson(v: unknown): string {
@@ -81,7 +82,7 @@ export class DigestCache {
    * canonical JSON). An entity deleted later in the transaction holds none.
    */
   settle(state: Record<string, Record<string, Record<string, unknown>> | undefined>): void {
-    for (const e of this.#pending.values()) this.set(e.s, e.c, e.id, state[e.s]?.[e.c]?.[e.id], e.d);
+    for (const e of this.#pending.values()) this.set(e.s, e.c, e.id, ownEntry(state, e.s, e.c, e.id), e.d);
     this.#pending.clear();
   }
 

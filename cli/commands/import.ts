@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import type { ImportFormat } from '../../oracle/import.js';
-import { choiceArg, nameArg } from '../args.js';
+import { choiceArg, procArg } from '../args.js';
 import { DEFAULT_DB, EXIT, printJson, wallClock, withLog } from '../context.js';
 
 export function registerImport(program: Command): void {
@@ -13,7 +13,7 @@ export function registerImport(program: Command): void {
     .argument('<file>')
     .option('--format <format>', 'oracle | qmp-shell (default: detected)', choiceArg('--format', ['oracle', 'qmp-shell'] as const))
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
-    .option('--proc <name>', 'qmp-shell: which QEMU process of the store the session was', nameArg('--proc'), 'A')
+    .option('--proc <name>', 'qmp-shell: which QEMU process of the store the session was', procArg('--proc'), 'A')
     .option('--image-dir <dir>', "qmp-shell: the daemon's working directory; images named by commands are learned from there with qemu-img info")
     .option('--json', 'JSON report')
     .addHelpText('after', `

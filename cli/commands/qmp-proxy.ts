@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { startProxy } from '../../qmp/proxy.js';
 import { openClassic } from '../../store/index.js';
 import { DEFAULT_DB, wallClock } from '../context.js';
+import { procArg } from '../args.js';
 
 export function registerQmpProxy(qmp: Command): void {
   qmp.command('proxy')
@@ -10,7 +11,7 @@ export function registerQmpProxy(qmp: Command): void {
     .requiredOption('--listen <sock>', 'unix socket to listen on')
     .requiredOption('--connect <sock>', "the daemon's QMP monitor socket (--chardev socket,path=…,server=on --monitor chardev=…)")
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
-    .option('--proc <name>', 'which QEMU process of the store the daemon is', 'A')
+    .option('--proc <name>', 'which QEMU process of the store the daemon is', procArg('--proc'), 'A')
     .option('--image-dir <dir>', "the daemon's working directory (images named by commands are learned there with qemu-img info)", process.cwd())
     .action(async (o) => {
       const log = await openClassic(o.db);

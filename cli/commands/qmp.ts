@@ -13,7 +13,7 @@ import { spawnVm } from '../../oracle/qemu-vm.js';
 import { runOnModel, transcriptVersion } from '../../oracle/run-model.js';
 import { requireQemuBinaries } from '../../oracle/qemu-bins.js';
 import { type QemuVersion, versionIn } from '../../graph/version.js';
-import { qemuArg } from '../args.js';
+import { procArg, qemuArg } from '../args.js';
 import { listenQmp, serveQmp } from '../../qmp/server.js';
 import { openClassic, openMemory } from '../../store/index.js';
 import { DEFAULT_DB, EXIT, printJson, wallClock } from '../context.js';
@@ -63,7 +63,7 @@ export function registerQmp(program: Command): void {
     .description('QMP on stdio (default) or a unix socket, backed by a durable log; and the oracle tools (run, record, proxy, compare)')
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
     .option('--socket <path>', 'listen on a unix socket instead of stdio')
-    .option('--proc <name>', 'which QEMU process of the store this session is', 'A')
+    .option('--proc <name>', 'which QEMU process of the store this session is', procArg('--proc'), 'A')
     .option('--log-socket <path>', 'also serve the log live on this unix socket (for `blockgraph tail --connect PATH`)')
     .option('--store <url>', 'log to the fleet stream instead of --db: nats://HOST:PORT[,HOST:PORT]/FLEET/HOST (docs/fleet.md)')
     .option('--qemu <version>', 'the QEMU version this process models: 7.2 (default) or 10.0; declared (logged) when the process starts, refused for a process already started on another', qemuArg())
