@@ -48,6 +48,8 @@ export class ServedStore implements ModelBackend {
   #engine: Engine;
   /** Set while the store is not usable: the reason, until a reopen succeeds. */
   #broken: string | undefined;
+  /** Refusal records of malformed input dropped while the store was not writable (reported when it is again). */
+  #unlogged = 0;
   #reads: LiveServer | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #pending = 0;
@@ -101,7 +103,11 @@ export class ServedStore implements ModelBackend {
         throw e;
       }
       this.#log = log;
-      if (this.#broken) this.opts.warn?.(`blockgraph: store ${this.location} is writable again`);
+      if (this.#broken) {
+        const lost = this.#unlogged ? `; ${this.#unlogged} refusal record(s) of malformed input were not logged meanwhile` : '';
+        this.opts.warn?.(`blockgraph: store ${this.location} is writable again${lost}`);
+      }
+      this.#unlogged = 0;
       this.#broken = undefined;
       return true;
     } catch (e) {
@@ -206,13 +212,23 @@ export class ServedStore implements ModelBackend {
 
   /** The audit record of malformed input: never worth dying for. */
   reject(proc: string, data: Record<string, unknown> | Record<string, unknown>[]): Promise<void> {
+    const count = Array.isArray(data) ? data.length : 1;
     return this.#serial(async () => {
-      if (this.#broken !== undefined) return;
+      // A store that could not be written is tried again (as a command does); while it still
+      // cannot be, the refusal is answered unlogged and the loss reported: once per episode on
+      // stderr, then counted in the "writable again" line (a flood of garbage on a full disk
+      // must not flood stderr). Before, it was dropped without a word.
+      if (this.#broken !== undefined && !(await this.#reopen())) {
+        if (this.#unlogged === 0) this.opts.warn?.(`blockgraph: store ${this.location}: ${this.#broken}; refusals of malformed input are answered but not logged until it is writable again`);
+        this.#unlogged += count;
+        return;
+      }
       try {
         await this.#engine.reject(proc, data);
       } catch (e) {
         this.#broken = why(e);
         this.opts.warn?.(`blockgraph: store ${this.location}: ${this.#broken}; a refusal of malformed input was not logged`);
+        this.#unlogged += count;
         await this.#reopen();
       }
     });

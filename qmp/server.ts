@@ -25,6 +25,8 @@ export interface ServeOptions {
   limits?: Partial<SessionLimits>;
   /** Clients served at once; more are refused (closed) until one leaves. */
   maxClients?: number;
+  /** A client that has not sent qmp_capabilities this long after connecting (ms) gives its place up to a newcomer when the server is full. Default 10 s. */
+  silentGraceMs?: number;
   /** How long a stopping server waits for a client to read its last replies before closing it (ms). */
   stopGraceMs?: number;
   /** Called once `quit` has been answered. */
@@ -81,10 +83,28 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
   const max = opts.maxClients ?? 64;
   let stopping = false;
   const sockets = new Set<Socket>();
+  // When every place is taken, the oldest client that has not negotiated within silentGraceMs
+  // of connecting gives its place up to the newcomer: 64 connections that never speak would
+  // otherwise lock every real client out for as long as they stay (QEMU's one-client chardev is
+  // held by a single such connection; the rest wait in the backlog). A negotiated client, idle
+  // or not, keeps its place.
+  const since = new Map<QmpSession, number>();
+  const grace = opts.silentGraceMs ?? 10_000;
+  const evictSilent = () => {
+    const now = h.now();
+    let oldest: QmpSession | undefined;
+    for (const [s, t] of since) if (!s.negotiated && !s.isClosed && now - t >= grace && (!oldest || t < since.get(oldest)!)) oldest = s;
+    if (!oldest) return;
+    h.note(`QMP client evicted: connected ${Math.round((now - since.get(oldest)!) / 1000)} s ago without negotiating, and ${max} clients are connected`);
+    oldest.close();
+    sessions.delete(oldest);
+    since.delete(oldest);
+  };
   const server = createServer({ allowHalfOpen: true }, (sock: Socket) => {
     sock.on('error', () => undefined); // ECONNRESET/EPIPE end the session, never the server
     sockets.add(sock);
     sock.once('close', () => sockets.delete(sock));
+    if (!stopping && sessions.size >= max) evictSilent();
     if (stopping || sessions.size >= max) {
       h.note(stopping ? 'QMP client refused: shutting down' : `QMP client refused: ${max} clients already connected`);
       sock.destroy();
@@ -92,7 +112,8 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
     }
     const s = new QmpSession(h, sock, sock);
     sessions.add(s);
-    void s.done.then(() => sessions.delete(s));
+    since.set(s, h.now());
+    void s.done.then(() => { sessions.delete(s); since.delete(s); });
   });
   server.on('error', (e) => h.note(`QMP server: ${e.message}`));
   await new Promise<void>((resolve, reject) => {

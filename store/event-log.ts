@@ -35,6 +35,7 @@ import { crcsSound } from './crc-chunk.js';
 import { repairLog, type RepairResult } from './repair.js';
 import type { AppendOptions, LogRecord, NewRecord, ReadRange, Snapshot, VerifyResult } from './types.js';
 import { scanLog, scanSinceSnapshot } from './verify.js';
+import { refuseForeign } from './foreign.js';
 import { assembleParts, encodeManifest, manifestOf, partKey, partsSublevel, type PartedManifest } from './snapshot-parts.js';
 
 export type { RepairResult } from './repair.js';
@@ -124,9 +125,11 @@ export class EventLog {
     if (mode !== 'none') {
       const { result, goodHash } = mode === 'full' ? await scanLog(subs) : await scanSinceSnapshot(subs);
       if (!result.ok) throw new LogCorruptError(result.firstBad, result.reason);
+      if (result.head === 0) await refuseForeign(db);
       return new EventLog(subs, result.head, goodHash, await indexMeta(subs)).#hook(opts);
     }
     const { head, hash } = await trustedHead(subs);
+    if (head === 0) await refuseForeign(db);
     return new EventLog(subs, head, hash, await indexMeta(subs)).#hook(opts);
   }
 
@@ -708,3 +711,4 @@ class RecordIterator implements AsyncIterableIterator<LogRecord> {
     return this;
   }
 }
+

@@ -23,6 +23,7 @@ import { decodeRecord, encodeMeta, frameProblem, HEAD_KEY, headerHash, keySeq, l
 import { inspectStoreDir, levelError, lockHeld, QUARANTINE_DIR } from './files.js';
 import { copyStore } from './read-only.js';
 import { scanLog } from './verify.js';
+import { refuseForeign } from './foreign.js';
 
 export interface StoreRepairReport {
   dryRun: boolean;
@@ -274,6 +275,13 @@ export async function repairStore(location: string, opts: { dryRun?: boolean } =
       db = await openDb(work, location, hide);
       const still = await readAllProblem(db);
       if (still) { await db.close(); throw new StoreDamagedError(location, `LevelDB's repair could not make it readable: ${still}`); }
+    }
+    // another program's LevelDB is not salvaged (nor given an anchor file): store/foreign.ts
+    try {
+      await refuseForeign(db!);
+    } catch (e) {
+      await db!.close().catch(() => undefined);
+      throw e;
     }
     try {
       await salvage(sublevelsOf(db!), location, anchor, dryRun, report);

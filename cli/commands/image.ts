@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import type { Image, State } from '../../graph/types.js';
 import { choiceArg, nameArg } from '../args.js';
-import { DEFAULT_DB, EXIT, printJson, withEngine, withLog } from '../context.js';
+import { DEFAULT_DB, EXIT, printJson, withEngine, withReadLog } from '../context.js';
 
 /** Which open nodes of which processes have an image file open (by filename). */
 function openedBy(state: State, file: string): string[] {
@@ -53,7 +53,8 @@ Examples:
     .action(async (file: string, o) => {
       const { replay } = await import('../../replay/replay.js');
       const { sizeText } = await import('../render-text.js');
-      await withLog(o.db, async (log) => {
+      // a read: never creates or changes the store (withReadLog), and is served by a running server
+      await withReadLog(o.db, async (log) => {
         const { state } = await replay(log);
         const images = (state['@host']?.images ?? {}) as Record<string, Image>;
         if (!images[file]) throw new BlockgraphError('BG_NOT_FOUND', `no image '${file}' in the catalogue (images: ${Object.keys(images).sort().join(', ') || 'none'})`);

@@ -6,7 +6,13 @@
 // is removed in visiting order, with glib's resizes on the way.
 const QDICT_BUCKET_MAX = 512;
 const MIN_SHIFT = 3;
-const PRIME_MOD = [1, 2, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521];
+// glib's prime_mod[] (ghash.c): the largest prime below 1 << shift, for every shift up to 31. A
+// table cut at 1 << 16 left mod undefined past 65536 entries: every index NaN, the probe walking
+// the whole table on each insert (a 100 000-member `arguments` held the server four minutes, and
+// named another member than QEMU does).
+const PRIME_MOD = [1, 2, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521,
+  131071, 262139, 524287, 1048573, 2097143, 4194301, 8388593, 16777213, 33554393, 67108859, 134217689,
+  268435399, 536870909, 1073741789, 2147483647];
 const UNUSED = 0, TOMBSTONE = 1;
 
 function tdbHash(key: string): number {

@@ -91,6 +91,44 @@ test('ENOSPC: refused with GenericError, the server stays up, works again once s
   }
 });
 
+test('ENOSPC: a refusal of malformed input answered on a full disk is reported as not logged (once), and counted when the store is back', async () => {
+  const t = tempDir('bg-enospc-');
+  const mnt = join(t.dir, 'mnt');
+  mkdirSync(mnt);
+  if (!mountTmpfs(mnt, '2m')) {
+    console.log('  skipped: cannot mount a tmpfs here');
+    t.done();
+    return;
+  }
+  try {
+    const warns: string[] = [];
+    const db = join(mnt, 'db');
+    const store = await ServedStore.open(db, { clock: FIXED_CLOCK, snapshotEvery: 50, warn: (m: string) => warns.push(m) });
+    let n = 0;
+    const create = async () => (await store.execute('host', 'x-blockgraph-image-create', { file: `img${n++}.raw`, format: 'raw', size: '1M' })).reply as { error?: unknown };
+    const fillers = fill(mnt);
+    let refused = false;
+    for (let i = 0; i < 400 && !refused; i++) refused = 'error' in (await create());
+    assert.ok(refused, 'a command was refused on the full disk');
+    for (let i = 0; i < 3; i++) await store.reject('A', { input: 'garbage', bytes: 7, error: { class: 'GenericError', desc: "JSON parse error, invalid keyword 'garbage'" } });
+    await store.reject('A', [{ input: ']' }, { input: ']' }]);
+    const notLogged = warns.filter((w) => /not logged/.test(w));
+    assert.is(notLogged.length, 1, `one report for the episode, got: ${warns.join(' | ')}`);
+    for (const f of fillers) rmSync(f, { force: true });
+    assert.ok(!('error' in (await create())), 'writable again');
+    assert.ok(warns.some((w) => /writable again; 5 refusal record\(s\) of malformed input were not logged meanwhile/.test(w)), warns.join(' | '));
+    // and a refusal is logged again
+    await store.reject('A', { input: 'after' });
+    await store.close();
+    const audit = await inProcess(['log', '--json', '--db', db]);
+    assert.is(audit.status, 0, audit.stderr);
+    assert.ok((JSON.parse(audit.stdout) as { type: string; data: { input?: string } }[]).some((r) => r.type === 'command.rejected' && r.data.input === 'after'), 'the refusal after the episode is logged');
+  } finally {
+    try { execFileSync('umount', [mnt], { stdio: 'ignore' }); } catch { /* best effort */ }
+    t.done();
+  }
+});
+
 test('ENOSPC during repair: a clear refusal (exit 74, no stack), and repair works once space is back', async () => {
   const t = tempDir('bg-enospc-');
   const mnt = join(t.dir, 'mnt');
