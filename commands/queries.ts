@@ -6,6 +6,7 @@ import { permList } from '../graph/perm.js';
 import type { CommandDef } from './types.js';
 import { getLength } from '../graph/length.js';
 import { cowBs } from '../graph/jobs/chain.js';
+import { pseudoFilename } from '../graph/filename.js';
 import { makeAbsoluteFilename } from '../graph/dirname.js';
 import { pathCombine } from '../graph/host-path.js';
 import { QmpError } from '../errors/index.js';
@@ -60,10 +61,13 @@ export const queryNamedBlockNodes: CommandDef = {
   mutates: false,
   run({ p }) {
     // bdrv_named_nodes_list() prepends each node of graph_bdrv_states: newest first
-    return p.nodes().reverse().map((n) => ({
-      'node-name': n.name, drv: n.driver, ro: n.ro, file: n.filename,
+    // bs->filename: the plain name, or the json:{…} pseudo-filename bdrv_refresh_filename built
+    // (the state keeps "" for those: graph/filename.ts)
+    const name = (node: string): string => p.node(node)?.filename || pseudoFilename(p, node);
+    return p.nodes().reverse().map((n) => { const file = name(n.name); return {
+      'node-name': n.name, drv: n.driver, ro: n.ro, file,
       // bdrv_block_device_info: the COW child's filename
-      ...(cowBs(p, n.name) ? { 'backing_file': p.node(cowBs(p, n.name)!)?.filename ?? '' } : {}),
+      ...(cowBs(p, n.name) ? { 'backing_file': name(cowBs(p, n.name)!) } : {}),
       'backing_file_depth': 0, encrypted: false, detect_zeroes: 'off', bps: 0, bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0,
       cache: { writeback: true, direct: false, 'no-flush': false }, 'write_threshold': n.writeThreshold ?? 0,
       // bdrv_block_device_info: has_dirty_bitmaps only when the list is not empty
@@ -72,9 +76,9 @@ export const queryNamedBlockNodes: CommandDef = {
       // an allocated size of 0 (checked on QSD 7.2.22); members in ImageInfo schema order;
       // virtual-size is bdrv_getlength (whole sectors, a variable-length node asked again)
       image: n.driver.startsWith('null-')
-        ? { filename: n.filename, format: n.driver, 'actual-size': 0, 'virtual-size': getLength(p, n.name) }
-        : { filename: n.filename, format: n.driver, 'virtual-size': getLength(p, n.name), 'dirty-flag': false, ...headerBacking(p, n.name) },
-    }));
+        ? { filename: file, format: n.driver, 'actual-size': 0, 'virtual-size': getLength(p, n.name) }
+        : { filename: file, format: n.driver, 'virtual-size': getLength(p, n.name), 'dirty-flag': false, ...headerBacking(p, n.name) },
+    }; });
   },
 };
 
