@@ -17,8 +17,9 @@ export function isQapiError(r: { class?: string; desc?: string }): boolean {
   if (/^Parameter '[^']+' expects a non-negative value$/.test(r.desc ?? '')) return false;
   // blockdev_mirror_common's QERR_INVALID_PARAMETER_VALUE for granularity shares it too
   if (/^Parameter 'granularity' expects a value in range /.test(r.desc ?? '')) return false;
-  // raw_read_options' QemuOpts (parse_option_size) shares it too: BlockdevOptionsRaw's offset and size are QAPI 'int'
-  if (/^Parameter '(offset|size)' expects a non-negative number below 2\^64$/.test(r.desc ?? '')) return false;
+  // a driver's QemuOpts (parse_option_size: raw_read_options, blkdebug's align, null's size, qcow2's
+  // cache sizes, all absorbed with qemu_opts_absorb_qdict) shares it too: their QAPI types are 'int'
+  if (/^Parameter '[^']+' expects a non-negative number below 2\^64$/.test(r.desc ?? '')) return false;
   // user_creatable_add_type's QERR_INVALID_PARAMETER_VALUE for an object id (id_wellformed) shares it too
   if (/^Parameter 'id' expects an identifier$/.test(r.desc ?? '')) return false;
   return r.class === 'CommandNotFound' || /^(Parameter '|Invalid parameter type for '|QMP input )/.test(r.desc ?? '');
