@@ -4,7 +4,7 @@
 // (graph/options.ts): a child opened inline takes its sub-QDict with it.
 import { refuseCorReadCrash } from './cor-read.js';
 import { rule } from './rules.js';
-import { QemuAbortRefusal } from './qemu-abort.js';
+import { QemuAbortRefusal, QemuHangRefusal } from './qemu-abort.js';
 import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError } from '../errors/index.js';
 import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
@@ -828,6 +828,16 @@ function fullBackingFilename(p: Proc, name: string, hdr: string): string {
   return makeAbsoluteFilename(p, name, hdr, pathCombine);
 }
 
+/**
+ * The files whose header backing is being followed by the open in progress, outermost first.
+ * bdrv_open_backing_file opens a header's backing file with bdrv_open_inherit, which opens that
+ * image's own backing the same way, with no check that the chain comes back to a file it is
+ * already opening: a header that names its own file, or a file further up (another process's
+ * blockdev-create can write one), makes QEMU 7.2 recurse without end (QSD stops answering;
+ * probed live, fuzz seed 4016260769). The model refuses that open instead of recursing with it.
+ */
+const headerChain: string[] = [];
+
 /** bdrv_open_backing_file */
 function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): void {
   const b = opts.backing;
@@ -843,6 +853,7 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
   } else {
     let bopts: Opts;
     let filename: string | undefined;
+    let followed = false;
     if (b === undefined) {
       // the header's backing file: its format as the explicit `driver`, the file by name
       const hdr = node.header?.backing;
@@ -859,6 +870,12 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
         // (path_combine; a plain name in the daemon's directory stays as it is)
         filename = fullBackingFilename(p, name, hdr);
         bopts = { driver: node.header?.backingFormat ?? p.image(filename)?.format ?? 'raw' };
+        const fileEdge = p.fileChild(name);
+        const self = (fileEdge ? p.node(fileEdge.child)?.filename : undefined) || node.filename;
+        if (filename === self || headerChain.includes(filename)) {
+          throw new QemuHangRefusal(`The backing chain of '${name}' comes back to '${filename}', which this open is already reading: QEMU hangs here (bdrv_open_backing_file -> bdrv_open_inherit recurses without end)`, 'bdrv_open_backing_file');
+        }
+        if (self) { headerChain.push(self); followed = true; }
       }
     } else {
       bopts = b as Opts;
@@ -872,8 +889,11 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
     try {
       childName = openNode(p, bopts, { parent: name, role: 'backing', parentOptions, filename }).name;
     } catch (e) {
+      if (e instanceof QemuHangRefusal && e.qemuFn === 'bdrv_open_backing_file') throw e;
       if (e instanceof QmpError) throw new QmpError(`Could not open backing file: ${e.desc}`, e.cls);
       throw e;
+    } finally {
+      if (followed) headerChain.pop();
     }
     p.patchNode(childName, { inheritsFrom: name });
     // bdrv_open_backing_file: an implicit backing (no options given, auto_backing_file equal to

@@ -7,6 +7,9 @@ import type { Json, JsonObject, Step } from '../format.js';
 import { isWaitStep } from '../format.js';
 import { type ProcView } from './world.js';
 
+/** The header backing files of the fuzz images as recorded (oracle/fuzz/grammar.ts FUZZ_IMAGES). */
+const FUZZ_HEADER_BACKING: Record<string, string | undefined> = { 'top.qcow2': 'mid.qcow2', 'mid.qcow2': 'base.qcow2' };
+
 const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Every node reference (a string where a child goes) in blockdev-add options, recursively. */
@@ -544,6 +547,15 @@ function newFuzzAborts(execute: string, a: JsonObject, p: ProcView): string | un
     for (const r of references(a)) {
       if ([r, ...p.chainBelow(r)].some((n) => p.driver(n) === 'copy-on-read')) return `fuzz 754698230: ${String(a.driver)} header read through a copy-on-read filter under '${r}'`;
     }
+  }
+  // 4016260769: a qcow2 created with a backing file whose chain comes back to the file it formats
+  // (its own name, or a file above it in the fuzz images' headers): any later open of that chain,
+  // in either process, recurses without end in QEMU (graph/open.ts headerChain refuses the open)
+  if (execute === 'blockdev-create' && isObj(a.options) && a.options.driver === 'qcow2' && typeof a.options['backing-file'] === 'string') {
+    const f = typeof a.options.file === 'string' ? p.imageOf(a.options.file) : undefined;
+    const chain: string[] = [];
+    for (let b: string | undefined = a.options['backing-file']; b !== undefined && !chain.includes(b); b = FUZZ_HEADER_BACKING[b]) chain.push(b);
+    if (f !== undefined && chain.includes(f)) return `fuzz 4016260769: blockdev-create of '${f}' with backing file '${a.options['backing-file']}', whose chain comes back to it (QEMU's next open of it never ends)`;
   }
   // 2167532356: qcow2_co_create's BlockBackend release / image open move the file node out of its iothread
   if (execute === 'blockdev-create' && isObj(a.options) && a.options.driver !== 'file') {
