@@ -352,7 +352,8 @@ export function storeConformance(name: string, factory: BackendFactory, opts: { 
     // Enough history that catch-up spans several chunks and several event-loop turns.
     for (let i = 0; i < 3; i++) await log.append(recs(i * 1000 + 1, 1000));
     const total = 3000 + 400;
-    const tails = [1, 1, 500, 2999].map((from) => {
+    // A tail from `from` that collects seqs until it has seen the last record the writer will append.
+    const follow = (from: number) => {
       const seen: number[] = [];
       const done = new Promise<void>((resolve, reject) => {
         const s = log.tail(from).subscribe({
@@ -368,28 +369,13 @@ export function storeConformance(name: string, factory: BackendFactory, opts: { 
       });
       done.catch(() => undefined); // awaited below; keep an early error from crashing the run
       return { from, seen, done };
-    });
+    };
+    const tails = [1, 1, 500, 2999].map(follow);
     // The writer runs while the tails are catching up, one append per turn, some in flight as tails subscribe.
     const late: typeof tails = [];
     for (let k = 0; k < 100; k++) {
       const p = log.append(recs(3001 + k * 4, 4));
-      if (k === 10 || k === 50) {
-        const seen: number[] = [];
-        const done = new Promise<void>((resolve, reject) => {
-          const s = log.tail(1).subscribe({
-            next: (r) => {
-              seen.push(r.seq);
-              if (r.seq === total) {
-                s.unsubscribe();
-                resolve();
-              }
-            },
-            error: reject,
-          });
-        });
-        done.catch(() => undefined);
-        late.push({ from: 1, seen, done });
-      }
+      if (k === 10 || k === 50) late.push(follow(1));
       await p;
       await tick();
     }
