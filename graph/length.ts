@@ -115,6 +115,8 @@ export function writeRoom(p: Proc, file: string): number {
 /** strerror(EPERM) and strerror(ENOSPC), as error_setg_errno words them. */
 export const EPERM_TEXT = 'Operation not permitted';
 export const ENOSPC_TEXT = 'No space left on device';
+/** strerror(ENOTSUP). */
+export const ENOTSUP_TEXT = 'Operation not supported';
 
 /**
  * Why a write a format driver sends down its edge `via` (bs->file of a qcow2 node) ending at byte
@@ -122,7 +124,8 @@ export const ENOSPC_TEXT = 'No space left on device';
  * bdrv_co_write_req_prepare refuses any write to a read-only node (-EPERM), and asserts that the
  * edge holds the write permission (a read-only parent over a writable child holds none: QEMU dies,
  * QemuAbortRefusal); then a raw node's raw_adjust_offset refuses one past its `size` window
- * (-ENOSPC), shifted by its offset for its file; filters pass it on. undefined: the write lands.
+ * (-ENOSPC), shifted by its offset for its file; filters pass it on; a snapshot-access node takes
+ * no write at all (snapshot_access_co_pwritev_part: -ENOTSUP). undefined: the write lands.
  * `end` undefined: where it lands is not known (no window is asked then).
  */
 export function writeRefusal(p: Proc, via: Edge, end?: number): string | undefined {
@@ -136,6 +139,7 @@ export function writeRefusal(p: Proc, via: Edge, end?: number): string | undefin
         `Read-only node '${nodeLabel(edge.parent)}' would write its metadata to '${n.name}', which is writable, through its '${edge.name}' child without the write permission (QEMU aborts here: bdrv_co_write_req_prepare: Assertion \`child->perm & BLK_PERM_WRITE' failed); refused by blockgraph`,
         'bdrv_co_write_req_prepare');
     }
+    if (n.driver === 'snapshot-access') return ENOTSUP_TEXT;
     if (n.driver === 'raw') {
       if (end !== undefined && n.options.size !== undefined && end > Number(n.options.size)) return ENOSPC_TEXT;
       if (end !== undefined) end += Number(n.options.offset ?? 0);

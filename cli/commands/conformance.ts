@@ -39,7 +39,7 @@ export function registerConformance(program: Command): void {
     .option('--json', 'JSON report')
     .addHelpText('after', `
 Examples:
-  $ blockgraph conformance                  the ${'64'} transcripts shipped with blockgraph (oracle/transcripts)
+  $ blockgraph conformance                  the transcripts shipped with blockgraph (oracle/transcripts, recorded on 7.2)
   $ blockgraph conformance --qemu 10.0      the same scenarios recorded on qemu-storage-daemon 10.0.2, under 10.0's rules
   $ blockgraph conformance --qemu all       both sets, one table per version
   $ blockgraph conformance ./my-transcripts --json`)

@@ -22,6 +22,8 @@ export class ProcView {
   readonly exports = new Map<string, TrackedExport>();
   readonly iothreads = new Set<string>();
   readonly throttleGroups = new Set<string>();
+  /** Throttle groups created with at least one limit set (their I/O can wait). */
+  readonly limitedThrottleGroups = new Set<string>();
   /** Nodes whose size block_resize changed. */
   readonly resized = new Set<string>();
   /** Nodes added by blockdev-add with a node-name at the top (the monitor holds a reference). */
@@ -290,9 +292,12 @@ export class World {
       case 'blockdev-del': if (s('node-name')) { p.options.delete(s('node-name')!); p.monitorOwned.delete(s('node-name')!); } break;
       case 'object-add':
         if (a['qom-type'] === 'iothread' && s('id')) p.iothreads.add(s('id')!);
-        if (a['qom-type'] === 'throttle-group' && s('id')) p.throttleGroups.add(s('id')!);
+        if (a['qom-type'] === 'throttle-group' && s('id')) {
+          p.throttleGroups.add(s('id')!);
+          if (isObj(a.limits) && Object.values(a.limits).some((v) => typeof v === 'number' && v > 0)) p.limitedThrottleGroups.add(s('id')!);
+        }
         break;
-      case 'object-del': if (s('id')) { p.iothreads.delete(s('id')!); p.throttleGroups.delete(s('id')!); } break;
+      case 'object-del': if (s('id')) { p.iothreads.delete(s('id')!); p.throttleGroups.delete(s('id')!); p.limitedThrottleGroups.delete(s('id')!); } break;
       case 'nbd-server-start': p.nbd = true; break;
       case 'nbd-server-stop': p.nbd = false; break;
       case 'block-export-add':

@@ -309,3 +309,27 @@ test('10.0: ending a backup whose filter holds the last reference on a snapshot-
 });
 
 test.run();
+
+// fuzz 3404316613: QSD 7.2 gave no reply for minutes to a block_resize shrinking a qcow2 over a
+// throttle node of a group with `iops-total: 10, iops-size: 4096` (the truncate's discards wait for
+// the group): avoided while a group with limits exists, sent when every group is without limits
+test('the generator avoids a block_resize over a throttle node while a throttle group has limits', async () => {
+  const setup = (limits: Record<string, number>): Step[] => [
+    { execute: 'object-add', arguments: { 'qom-type': 'throttle-group', id: 'tg1', limits } },
+    { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n7', file: { driver: 'throttle', 'throttle-group': 'tg1', file: { driver: 'file', filename: 'top.qcow2', 'node-name': 'f6' } } } },
+    { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n8', file: { driver: 'file', filename: 't2.qcow2', 'node-name': 'f9' } } },
+  ];
+  const images = [{ file: 'top.qcow2', format: 'qcow2', size: '16M' }, { file: 't2.qcow2', format: 'qcow2', size: '16M' }];
+  const view = async (limits: Record<string, number>) => {
+    const steps = setup(limits);
+    const t = await runOnModel({ name: 'resize-over-throttle', description: '', covers: [], images, steps } as Scenario);
+    assert.ok(t.steps.every((x) => isWaitStep(x) || x.result.ok), 'the setup is carried out');
+    const w = new World();
+    for (const [i, out] of t.steps.entries()) w.observe(steps[i]!, out);
+    return (node: string) => knownAbort({ execute: 'block_resize', arguments: { 'node-name': node, size: 1048576 } }, w.proc('A'));
+  };
+  const limited = await view({ 'iops-size': 4096, 'iops-total': 10 });
+  assert.match(limited('n7') ?? '', /^fuzz 3404316613: block_resize of 'n7' over a throttle node/);
+  assert.is(limited('n8'), undefined, 'a node with no throttle below is sent');
+  assert.is((await view({}))('n7'), undefined, 'a group without limits never waits');
+});
