@@ -6,7 +6,7 @@ import { QmpError } from '../errors/index.js';
 import { moveToContext, tryMoveToContext } from '../graph/aio.js';
 import { dirtyBitmapExists } from '../graph/bitmap-lookup.js';
 import { BITMAP_ALLOW_RO, dirtyBitmapCheck, findDirtyBitmap } from '../graph/bitmaps.js';
-import { backupRunStart, startBackup } from '../graph/jobs/backup.js';
+import { backupFinishAfterStart, backupRunStart, startBackup } from '../graph/jobs/backup.js';
 import { deferStartIfHeld } from '../graph/jobs/held-drain.js';
 import { sendJob, type JobCtx } from '../graph/jobs/runner.js';
 import { lookupBs } from './job-lookup.js';
@@ -90,6 +90,7 @@ export function prepareAfterMove(ctx: ActionCtx, d: Record<string, any>, bs: str
     autoFinalize: d['auto-finalize'] ?? true, autoDismiss: d['auto-dismiss'] ?? true, ...(ctx.txn ? { txn: ctx.txn } : {}),
     onAbortResidue: ctx.onAbortResidue,
   });
+  let finishes = false;
   return {
     job: job.id,
     // blockdev_backup_commit: job_start
@@ -97,7 +98,11 @@ export function prepareAfterMove(ctx: ActionCtx, d: Record<string, any>, bs: str
       sendJob(jctx, job.id, { type: 'START' });
       const errors = { onSourceError: d['on-source-error'], onTargetError: d['on-target-error'] };
       // under a held drained section (graph/jobs/held-drain.ts) backup_run waits at job_co_entry's pause point
-      if (!deferStartIfHeld(p, job.id, 'backup', errors)) backupRunStart(jctx, job.id, errors);
+      if (!deferStartIfHeld(p, job.id, 'backup', errors)) finishes = backupRunStart(jctx, job.id, errors);
+    },
+    // a rate-limited job with nothing left to copy ends after the reply (graph/jobs/backup.ts backupFinishAfterStart)
+    after() {
+      if (finishes) backupFinishAfterStart(jctx, job.id);
     },
   };
 }

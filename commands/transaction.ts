@@ -16,7 +16,11 @@ import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 import { drainAll } from '../graph/drain.js';
 import { QemuAbortRefusal, QemuHangRefusal } from '../graph/qemu-abort.js';
 
-export interface PreparedAction { commit?(): void; clean?(): void; /** the job a backup action created */ job?: string }
+export interface PreparedAction {
+  commit?(): void; clean?(): void; /** the job a backup action created */ job?: string;
+  /** what the action's job does once qmp_transaction has returned (its coroutine, job_exit's bottom half) */
+  after?(): void;
+}
 export interface ActionCtx {
   p: Proc;
   completionMode: string;
@@ -150,6 +154,9 @@ export function runTransaction(
   for (const s of order) s.commit?.();
   p.step('transaction clean');
   for (const s of order) s.clean?.();
+  // the jobs the commits started run on after the reply, in the order job_start entered them
+  p.step('transaction after');
+  for (const s of order) s.after?.();
 }
 
 export const transaction: CommandDef = {

@@ -233,7 +233,9 @@ export const RULES = defineRules({
       { transcript: 'abort-21-txn-snapshot-sync-then-backup-survives.json', step: 2 },
       { transcript: 'abort-21-txn-backup-then-snapshot-added-survives.json', step: 3 },
       { transcript: 'abort-21-txn-backup-then-snapshot-sync-later-action-fails-survives.json', step: 4 },
-      { transcript: 'abort-21-snapshot-sync-under-filter-then-added-overlay-survives.json', step: 3 }],
+      { transcript: 'abort-21-snapshot-sync-under-filter-then-added-overlay-survives.json', step: 3 },
+      // the speed-1 drive-backups of writable n1, n3 (fuzz 2763515706, wt-fz10)
+      ...[1, 6].map((step) => ({ transcript: 'fuzz-backup-rate-limited-nothing-left-finishes.json', step }))],
     modelled: true,
   },
   'block-copy-bitmap-node': {
@@ -295,7 +297,9 @@ export const RULES = defineRules({
       ...[4, 5].map((step) => ({ transcript: 'abort-21-txn-backup-then-snapshot-sync-later-action-fails-survives.json', step })),
       { transcript: 'abort-21-snapshot-sync-under-filter-then-added-overlay-survives.json', step: 3 },
       // the drive-backup of a resized raw slice (fuzz 3697693572, wt-fz6)
-      { transcript: 'fuzz-raw-slice-resize-sector-length.json', step: 4 }],
+      { transcript: 'fuzz-raw-slice-resize-sector-length.json', step: 4 },
+      // speed-1 drive-backups with nothing to copy and with copies left (fuzz 2763515706, wt-fz10)
+      ...[1, 2, 6, 7, 8, 9, 10, 11].map((step) => ({ transcript: 'fuzz-backup-rate-limited-nothing-left-finishes.json', step }))],
     modelled: true,
   },
   'transaction-commit-order': {

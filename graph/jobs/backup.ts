@@ -222,26 +222,63 @@ function anyAllocatedFrom(p: Proc, cur: string, from: number): boolean {
  * sync top the block status fails before anything is copied, else only when there is something
  * to copy (sync full: the whole source; sync top: its allocated bytes).
  */
-export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: string; onTargetError?: string }): void {
+export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: string; onTargetError?: string }): boolean {
+  const ran = backupFirstStretch(ctx, id, o);
+  const j = ctx.p.job(id);
+  const sync = j?.data.sync;
+  // a rate-limited sync full/top job whose block_copy call has nothing to copy at all
+  return ran === 'nothing' && j !== undefined && j.status === 'running' && j.speed > 0 && (sync === 'full' || sync === 'top');
+}
+
+/**
+ * backup_run's end right after its start (fuzz 2763515706): a rate-limited backup with nothing to
+ * copy (a sync top source whose own layer holds nothing: block_copy_reset_unallocated clears
+ * every bit of the copy bitmap; a source of length 0) never asks its rate limit: backup_loop's
+ * block_copy call finds no dirty cluster and ends, backup_run returns and job_completed takes the
+ * job on to waiting and pending (and on through finalize when that is automatic), as a stream or
+ * commit whose first batch leaves nothing does (graph/jobs/rate.ts runBatch). QEMU does it in the
+ * job's coroutine and the job_exit bottom half, after the command's reply, with no data I/O in
+ * between: the caller runs this once the command is through (a transaction's actions all
+ * committed and cleaned), or at once for a start a held drained section deferred; the finishing
+ * events land in the next step either way (oracle/harness.ts deferFinishOfStartedJobs). A source
+ * copied in one block-copy task (firstTaskLeavesMore) also ends without a sleep, but only once
+ * that task's I/O is done: live, a 1 MiB null-co source was still running two commands later in
+ * one recording of two (a race): such a job is left running until a `wait` step, as before.
+ */
+export function backupFinishAfterStart(ctx: JobCtx, id: string): void {
+  const j = ctx.p.job(id);
+  if (!j || j.status !== 'running' || j.paused > 0) return;
+  const { copyCall: _c, ...rest } = j.data as Record<string, unknown>;
+  ctx.p.patchJob(id, { data: rest });
+  sendJob(ctx, id, { type: 'DONE' });
+}
+
+/**
+ * backupRunStart's first stretch: 'nothing' when the copy loop has nothing to copy, 'copied' when
+ * its call ran (to its end, its rate-limit sleep or an error left for the next run), 'stopped'
+ * when the job failed or cannot run.
+ */
+function backupFirstStretch(ctx: JobCtx, id: string, o: { onSourceError?: string; onTargetError?: string }): 'nothing' | 'copied' | 'stopped' {
   const { p } = ctx;
   const j = p.job(id);
-  if (!j) return;
+  if (!j) return 'stopped';
   // backup_error_action's on-source-error / on-target-error, for the failed block_copy calls (backupRunToEnd)
   if (o.onSourceError !== undefined && o.onSourceError !== 'report') patchJobData(p, id, { onSourceError: o.onSourceError });
   if (o.onTargetError !== undefined && o.onTargetError !== 'report') patchJobData(p, id, { onTargetError: o.onTargetError });
   const d = p.job(id)!.data as unknown as BackupData;
   const reports = (a: string | undefined) => !['stop', 'ignore'].includes(a ?? 'report');
-  if (!p.node(d.source) || !p.node(d.target) || getLength(p, d.source) === 0) return;
+  if (!p.node(d.source) || !p.node(d.target)) return 'stopped';
+  if (getLength(p, d.source) === 0) return 'nothing';
   const readable = snapshotAccessReadable(p, d.source);
   if (d.sync === 'top' && !readable) {
     sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
-    return;
+    return 'stopped';
   }
   const copies = d.sync === 'full' || (d.sync === 'top' && anyAllocated(p, d.source));
-  if (!copies) return;
+  if (!copies) return 'nothing';
   if ((!readable && reports(o.onSourceError)) || (readable && !snapshotAccessWritable(p, d.target) && reports(o.onTargetError))) {
     sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
-    return;
+    return 'stopped';
   }
   // backup_loop's block_copy call (block_copy_async over the whole job): a job without a rate
   // limit copies everything before it settles (the fuzz waits for it); a rate-limited one copies
@@ -257,13 +294,16 @@ export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: str
   if (call.error !== undefined && call.isRead && errorActionOf(d.onSourceError, call.error) === 'report') {
     ctx.emit('BLOCK_JOB_ERROR', { device: id, operation: 'read', action: 'report' });
     sendJob(ctx, id, { type: 'FAIL', error: call.error });
-    return;
+    return 'stopped';
   }
   patchJobData(p, id, { copyCall: call });
+  return 'copied';
 }
 
 // the first entry of a backup started under a held drained section
-registerDeferredStart('backup', (ctx, id, s) => backupRunStart(ctx, id, s as { onSourceError?: string; onTargetError?: string }));
+registerDeferredStart('backup', (ctx, id, s) => {
+  if (backupRunStart(ctx, id, s as { onSourceError?: string; onTargetError?: string })) backupFinishAfterStart(ctx, id);
+});
 
 /** BLOCK_COPY_MAX_BUFFER (block/block-copy.c): a task's bytes, without copy_range (7.2's default) */
 const BLOCK_COPY_MAX_BUFFER = 1 << 20;

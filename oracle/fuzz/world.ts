@@ -137,6 +137,37 @@ export class ProcView {
   readsMayFailLate(node: string): boolean {
     return [node, ...this.chainBelow(node)].some((n) => this.driver(n) === 'qcow2' && this.driver(this.child(n, 'file') ?? '') === 'qcow2');
   }
+  /**
+   * A backup of `node` (sync full or top) may copy it in its first block-copy task: its length may
+   * be at most BLOCK_COPY_MAX_BUFFER (1 MiB). Such a job ends without asking its rate limit, but
+   * only once that task's I/O is done, so whether a speed-limited one is still running at the
+   * next command is a race inside QEMU (fuzz 1141551519: a 1000-byte null-aio node; docs/fidelity.md
+   * "Stop 30's fresh runs"). Small for the view: a null node of a size up to 1 MiB, a raw `size`
+   * window up to 1 MiB, a resized node, an image blockdev-create wrote with such a size, and a
+   * protocol node over a host file that is not one of the 16 MiB fuzz images (a qcow2 image's own
+   * file is a few hundred KiB; its exact length decides, which the view does not know).
+   */
+  mayCopyInOneTask(node: string): boolean {
+    const BIG = new Set(['base.qcow2', 'mid.qcow2', 'top.qcow2', 'a.qcow2', 'r.raw']);
+    let cur: string | undefined = node;
+    for (let i = 0; i < 16 && cur; i++) {
+      const d = this.driver(cur);
+      const o = this.options.get(cur) ?? {};
+      const small = (v: Json | undefined) => typeof v === 'number' && v <= 1048576;
+      if (this.resized.has(cur)) return true;
+      if (d === 'null-co' || d === 'null-aio') return small(o.size);
+      if (d === 'raw' && small(o.size)) return true;
+      const image = this.imageOf(cur);
+      if (image !== undefined && this.smallImages.has(image)) return true;
+      if (d === 'file') return image === undefined || !BIG.has(image) || this.createdImages.has(image);
+      if (!isFilterDriver(d) && d !== 'copy-before-write' && d !== 'raw') return false;
+      cur = this.child(cur, 'file') ?? this.child(cur, 'image');
+    }
+    return false;
+  }
+  /** Image files blockdev-create wrote (their length is no longer the fuzz image's), and those given a size up to 1 MiB. */
+  readonly createdImages = new Set<string>();
+  readonly smallImages = new Set<string>();
   /** Nodes whose AioContext is (or may be) an iothread: the components of moved nodes and iothread exports. */
   /** Nodes held in their iothread by a fixed-iothread export in their component (they cannot be moved out). */
   pinnedInIothread(): Set<string> {
@@ -283,6 +314,16 @@ export class World {
         if (s('node-name')) p.monitorOwned.add(s('node-name')!);
         break;
       case 'block_resize': if (s('node-name')) p.resized.add(s('node-name')!); break;
+      case 'blockdev-create': {
+        // the image file it wrote: the file driver's filename, or the image of the node a format formats
+        const o = isObj(a.options) ? a.options : {};
+        const image = typeof o.filename === 'string' ? o.filename : typeof o.file === 'string' ? p.imageOf(o.file) : undefined;
+        if (image !== undefined) {
+          p.createdImages.add(image);
+          if (typeof o.size === 'number' && o.size <= 1048576) p.smallImages.add(image);
+        }
+        break;
+      }
       case 'nbd-server-add':
         if (s('device')) p.exports.set(s('name') ?? s('device')!, { id: s('name') ?? s('device')!, node: s('device')! });
         break;

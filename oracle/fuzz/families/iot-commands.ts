@@ -43,7 +43,7 @@ const deleteInternal: Production = (g, p, proc) => {
 };
 
 /** drive-backup's arguments (as a command or a transaction action). */
-function driveBackupArgs(g: Generator, p: ProcView): JsonObject {
+export function driveBackupArgs(g: Generator, p: ProcView): JsonObject {
   const r = g.rng;
   const o: JsonObject = { 'job-id': g.fresh('d', p), device: g.ref(p), sync: r.pick(['full', 'none', 'none', 'top', 'full']) };
   const m = r.next();
@@ -60,6 +60,9 @@ function driveBackupArgs(g: Generator, p: ProcView): JsonObject {
   o['auto-dismiss'] = r.chance(0.5);
   // a source read that fails after the overlay's reads races the graph query (ProcView.readsMayFailLate)
   if (p.readsMayFailLate(String(o.device)) && o.sync !== 'none') o.sync = 'none';
+  // a speed-limited copy done in one block-copy task ends when that task's I/O does, racing the
+  // next commands (ProcView.mayCopyInOneTask): such a backup runs at full speed, and a `wait` follows it
+  if (typeof o.speed === 'number' && o.speed > 0 && (o.sync === 'full' || o.sync === 'top') && p.mayCopyInOneTask(String(o.device))) delete o.speed;
   return o;
 }
 
