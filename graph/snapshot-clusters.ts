@@ -38,23 +38,50 @@ function refEnd(img: Image, m: Meta): number {
   return end;
 }
 
-/** qcow2_alloc_clusters: the first run of `n` free clusters (freed ones, then past the end). */
+/**
+ * qcow2_alloc_clusters -> alloc_clusters_noref: the first run of `n` free clusters at or above
+ * s->free_cluster_index, which the scan leaves past the run: a hole too short for the run is
+ * passed over, and later allocations start past it too, until a freed cluster lowers the index
+ * again (freeCluster). Free: a freed cluster, or one past the refcounts' end.
+ */
 function alloc(img: Image, m: Meta, n: number): [number, number] {
   const top = refEnd(img, m);
   const free = new Set(m.free);
   const isFree = (c: number) => c >= top || free.has(c);
-  for (const s of [...m.free].sort((a, b) => a - b)) {
-    let ok = true;
-    for (let c = s; c < s + n; c++) if (!isFree(c)) { ok = false; break; }
-    if (ok) { for (let c = s; c < s + n; c++) free.delete(c); m.free = [...free]; return [s, n]; }
+  let i = Math.min(m.fci?.index ?? 0, top);
+  let start = i;
+  for (let count = 0, g = 0; count < n && g < 10_000_000; g++) {
+    const c = i++;
+    if (isFree(c)) count++;
+    else {
+      count = 0;
+      start = i;
+    }
   }
-  return [top, n];
+  for (let c = start; c < start + n; c++) free.delete(c);
+  m.free = [...free];
+  m.fci = { owner: m.fci?.owner ?? '', index: start + n };
+  return [start, n];
+}
+
+/** A cluster's refcount dropped to 0 (update_refcount): free, and s->free_cluster_index lowered to it. */
+function freeCluster(m: Meta, c: number): void {
+  m.free.push(c);
+  if (m.fci && c < m.fci.index) m.fci = { ...m.fci, index: c };
+}
+
+/**
+ * The allocation state as node `owner` sees it (qcow2_do_open starts s->free_cluster_index at 0:
+ * another node, or one opened since, scans from the start). undefined: as stored.
+ */
+function claim(m: Meta, owner: string | undefined): void {
+  if (owner !== undefined && m.fci?.owner !== owner) m.fci = { owner, index: 0 };
 }
 
 /** The clusters of a run freed (qcow2_free_clusters): a run at the end lowers nothing, it stays a hole. */
 function release(m: Meta, run: [number, number] | null | undefined): void {
   if (!run) return;
-  for (let c = run[0]; c < run[0] + run[1]; c++) m.free.push(c);
+  for (let c = run[0]; c < run[0] + run[1]; c++) freeCluster(m, c);
 }
 
 /**
@@ -102,7 +129,7 @@ function sharers(m: Meta, test: (x: { data: [number, number][]; l2: number[] }) 
 function drop(m: Meta, host: number | undefined, ids: string[]): void {
   if (host === undefined) return;
   if (ids.length) m.kept = [...(m.kept ?? []), [host, ids]];
-  else m.free.push(host);
+  else freeCluster(m, host);
 }
 
 /**
@@ -142,7 +169,7 @@ function releaseCompressed(img: Image, m: Meta, c: number): boolean {
     if (left > 0) crefs[hc] = left;
     else {
       delete crefs[hc];
-      m.free.push(hc);
+      freeCluster(m, hc);
     }
   }
   m.crefs = crefs;
@@ -204,9 +231,10 @@ export interface SnapshotCreateFailure { error: string; leak?: [number, number];
  * The image after qcow2_snapshot_create added `sn` (its table already holding `list`, sn last), or
  * what the write that failed left (`refuse`: graph/length.ts writeRefusal).
  */
-export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: string; name: string }[], refuse: WriteRefusal = () => undefined): Image | SnapshotCreateFailure {
+export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: string; name: string }[], refuse: WriteRefusal = () => undefined, owner?: string): Image | SnapshotCreateFailure {
   const cs = img.clusterSize ?? 65536;
   const m: Meta = structuredClone(meta(img));
+  claim(m, owner);
   let len = hostFileLength(img);
   let leak: [number, number] | undefined;
   try {
@@ -242,8 +270,9 @@ export function afterFailedCreate(img: Image, f: SnapshotCreateFailure): Image {
 }
 
 /** The image after qcow2_snapshot_delete removed snapshot `id` (the table now `list`), or the failed write's strerror. */
-export function afterSnapshotDelete(img: Image, id: string, list: { id: string; name: string }[], refuse: WriteRefusal = () => undefined): Image | { error: string } {
+export function afterSnapshotDelete(img: Image, id: string, list: { id: string; name: string }[], refuse: WriteRefusal = () => undefined, owner?: string): Image | { error: string } {
   const m: Meta = structuredClone(meta(img));
+  claim(m, owner);
   let len = hostFileLength(img);
   try {
     len = writeTable(img, m, list, len, refuse);
@@ -262,7 +291,7 @@ export function afterSnapshotDelete(img: Image, id: string, list: { id: string; 
     for (const [host, ids] of m.kept) {
       const rest = ids.filter((x) => x !== id);
       if (rest.length) kept.push([host, rest]);
-      else m.free.push(host);
+      else freeCluster(m, host);
     }
     m.kept = kept;
   }
@@ -316,7 +345,7 @@ function subtract(ext: [number, number][], s: number, e: number): [number, numbe
  * (0: none). undefined: no snapshot metadata, the ascending layout (graph/open.ts qcow2FileSize)
  * holds.
  */
-export function afterGuestWrite(img: Image, offset: number, end: number): { img: Image; end: number } | undefined {
+export function afterGuestWrite(img: Image, offset: number, end: number, owner?: string): { img: Image; end: number } | undefined {
   if (!img.snapClusters) return undefined;
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
@@ -324,6 +353,7 @@ export function afterGuestWrite(img: Image, offset: number, end: number): { img:
   const e = Math.ceil(end / cs) * cs;
   if (e <= s) return undefined;
   const m: Meta = structuredClone(img.snapClusters);
+  claim(m, owner);
   const shares = Object.values(m.shared ?? {});
   const data = img.data ?? [];
   const h = hosts(img, m);
@@ -373,13 +403,14 @@ export function afterGuestWrite(img: Image, offset: number, end: number): { img:
  * shrinks. `end` of the result: where the last new cluster ends (0: none). undefined: nothing
  * changed (the layout stays as it was).
  */
-export function afterZeroWrite(img: Image, offset: number, end: number, unmap: boolean): { img: Image; end: number } | undefined {
+export function afterZeroWrite(img: Image, offset: number, end: number, unmap: boolean, owner?: string): { img: Image; end: number } | undefined {
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
   const s = Math.ceil(offset / cs) * cs;
   const e = end >= img.size ? Math.ceil(end / cs) * cs : Math.floor(end / cs) * cs;
   if (e <= s) return undefined;
   const m: Meta = structuredClone(meta(img));
+  claim(m, owner);
   const shares = Object.values(m.shared ?? {});
   const h = hosts(img, m);
   const data = img.data ?? [];
@@ -427,13 +458,14 @@ export function afterZeroWrite(img: Image, offset: number, end: number, unmap: b
  * 0 (qcow2_get_last_cluster), when that is shorter than the file. `cut`: the length to truncate
  * bs->file to (undefined: no cut); `end`: where the discard's new L2 tables end (0: none).
  */
-export function afterShrink(img: Image, size: number): { img: Image; end: number; cut?: number } {
+export function afterShrink(img: Image, size: number, owner?: string): { img: Image; end: number; cut?: number } {
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
   const start = Math.ceil(size / cs) * cs;
-  const z = start < img.size ? afterZeroWrite(img, start, img.size, true) : undefined;
+  const z = start < img.size ? afterZeroWrite(img, start, img.size, true, owner) : undefined;
   const cur = z?.img ?? img;
   const m: Meta = structuredClone(meta(cur));
+  claim(m, owner);
   const h = hosts(cur, m);
   // qcow2_shrink_l1_table: the L1 entries past the new size lose their tables
   const newL1 = Math.ceil(size / l2Span);
@@ -475,11 +507,12 @@ function lastUsedCluster(img: Image, m: Meta): number {
  * answers "Compression can't overwrite anything"). The file grows to the bytes' end (the write of
  * out_len bytes: not a sector multiple). `end`: where the last new cluster ends (0: none).
  */
-export function afterCompressedWrite(img: Image, offset: number, size: number): { img: Image; end: number } {
+export function afterCompressedWrite(img: Image, offset: number, size: number, owner?: string): { img: Image; end: number } {
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
   const c = Math.floor(offset / cs);
   const m: Meta = structuredClone(meta(img));
+  claim(m, owner);
   const h = hosts(img, m);
   let len = hostFileLength(img);
   let last = 0;

@@ -219,6 +219,11 @@ export interface Image {
     crefs?: Record<string, number>;
     /** s->free_byte_offset: where qcow2_alloc_bytes packs the next compressed cluster (absent or 0: a new cluster) */
     packed?: number;
+    /**
+     * s->free_cluster_index of the node that last allocated (owner: process and node order; a
+     * node opened since starts at 0, qcow2_do_open): where alloc_clusters_noref's scan starts
+     */
+    fci?: { owner: string; index: number };
   };
   /**
    * A qcow2 image's host file length when a truncate of a file node over it set one (raw_co_truncate

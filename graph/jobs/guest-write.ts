@@ -7,7 +7,7 @@
 // format"). Reads were followed the same way in graph/images.ts probeHeader.
 import { addExtent, setFill } from '../images.js';
 import { deflatedSize, readFill } from '../qcow2-compress.js';
-import { metadataView, writeView } from '../guest-image.js';
+import { allocOwner, metadataView, writeView } from '../guest-image.js';
 import { growWrittenNodes } from '../length.js';
 import { afterCompressedWrite, afterGuestWrite, afterZeroWrite } from '../snapshot-clusters.js';
 import { hostFileLength, qcow2FileSize, withAllocation } from '../open.js';
@@ -62,7 +62,7 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
     const img = view.img;
     // an image with snapshot metadata allocates through qcow2_alloc_clusters (copies-on-write of
     // clusters a snapshot shares among them: graph/snapshot-clusters.ts afterGuestWrite)
-    const cow = afterGuestWrite(img, offset, Math.min(offset + n, node.size));
+    const cow = afterGuestWrite(img, offset, Math.min(offset + n, node.size), allocOwner(p, dest));
     const next: Image = cow?.img
       ?? withAllocation(img, { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) });
     // bdrv_co_write_req_finish: the new clusters' writes past the end of bs->file (a file node, or
@@ -114,7 +114,7 @@ export function writeCompressedData(p: Proc, dest: string, offset: number, n: nu
       break;
     }
     const bytes = Math.min(cs, node.size - c);
-    const w = afterCompressedWrite(img, c, deflatedSize(cs, readFill(p, src, c, bytes), bytes));
+    const w = afterCompressedWrite(img, c, deflatedSize(cs, readFill(p, src, c, bytes), bytes), allocOwner(p, dest));
     img = withFills(p, w.img, c, c + bytes, src);
     end = Math.max(end, w.end);
   }
@@ -170,7 +170,7 @@ export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, 
   // 10.0 drops BDRV_REQ_MAY_UNMAP for a node opened without discard=unmap (rule
   // 'zero-write-unmap-needs-discard'); 7.2's BlockBackend path keeps it
   const mayUnmap = unmap && (!rule(p, 'zero-write-unmap-needs-discard') || openedWithUnmap(p, dest));
-  const z = afterZeroWrite(view.img, offset, Math.min(offset + n, node.size), mayUnmap || v2);
+  const z = afterZeroWrite(view.img, offset, Math.min(offset + n, node.size), mayUnmap || v2, allocOwner(p, dest));
   if (!z) return;
   // the clusters read zeroes now
   const fills = setFill(z.img.fills, offset, Math.min(offset + n, node.size), 0);
