@@ -99,3 +99,12 @@ export function writeView(p: Proc, key: string, img: Image): void {
   const home = p.image(key.slice(GUEST.length));
   if (home) p.d.put(HOST, 'images', home.file, { ...home, guest: img });
 }
+
+/**
+ * Which open of an image allocates (graph/snapshot-clusters.ts: s->free_cluster_index lives in the
+ * node's BDRVQcow2State, 0 at qcow2_do_open): the process and the qcow2 node's order.
+ */
+export function allocOwner(p: Proc, q: string): string | undefined {
+  const n = p.node(q);
+  return n ? `${p.name}:${n.order}` : undefined;
+}

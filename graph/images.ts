@@ -24,7 +24,31 @@ export interface ImageSpecLike {
   /** qemu-img's -o list; cluster_size is what the graph needs (qcow2 file length, cache checks). */
   options?: string;
   /** Regions written with qemu-io after creation (the scenario's `data`): they allocate clusters. */
-  data?: { offset: number; length: number }[];
+  data?: { offset: number; length: number; pattern?: number }[];
+}
+
+/**
+ * Image.fills with [start, end) set to `byte` (undefined: bytes the model does not know there),
+ * sorted, neighbours of one value merged.
+ */
+export function setFill(fills: [number, number, number][] | undefined, start: number, end: number, byte: number | undefined): [number, number, number][] | undefined {
+  const out: [number, number, number][] = [];
+  for (const [a, b, v] of fills ?? []) {
+    if (b <= start || a >= end) out.push([a, b, v]);
+    else {
+      if (a < start) out.push([a, start, v]);
+      if (b > end) out.push([end, b, v]);
+    }
+  }
+  if (byte !== undefined && end > start) out.push([start, end, byte]);
+  out.sort((x, y) => x[0] - y[0]);
+  const merged: [number, number, number][] = [];
+  for (const r of out) {
+    const last = merged[merged.length - 1];
+    if (last && last[1] === r[0] && last[2] === r[2]) last[1] = r[1];
+    else merged.push([...r]);
+  }
+  return merged.length ? merged : undefined;
 }
 
 /** Adds [start, end) to sorted, merged extents, widened to whole clusters (qcow2 allocates clusters). */
@@ -62,12 +86,17 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   if (spec.format === 'qcow2' && Array.isArray(spec.data)) {
     if (spec.data.length > 10000) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': too many data regions`);
     let ext: [number, number][] | undefined;
+    let fills: [number, number, number][] | undefined;
     for (const r of spec.data) {
       const off = Number(r?.offset), len = Number(r?.length);
       if (!Number.isSafeInteger(off) || !Number.isSafeInteger(len) || off < 0 || len <= 0) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': bad data region`);
       ext = addExtent(ext, off, Math.min(off + len, size), img.clusterSize ?? 65536);
+      // qemu-io's `write -P PATTERN` (90 unless given, oracle/qsd.ts): the bytes are known
+      const pat = r?.pattern === undefined ? 90 : Number(r.pattern);
+      if (Number.isInteger(pat) && pat >= 0 && pat <= 255 && off < size) fills = setFill(fills, off, Math.min(off + len, size), pat);
     }
     if (ext?.length) img.data = ext;
+    if (fills?.length) img.fills = fills;
   }
   // data_file=NAME: qemu-img creates the raw data file too (the image's virtual size)
   const dataFile = /(?:^|,)data_file=([^,]+)/.exec(spec.options ?? '')?.[1];

@@ -9,7 +9,7 @@
 // back to its primary child when no other child holds data (bdrv_snapshot_fallback_child), so a
 // filter or raw node over a qcow2 node reaches the qcow2 node; qcow2 is the only driver with them.
 import { QmpError } from '../errors/index.js';
-import { metadataView, readView, writeView, type MetadataView } from './guest-image.js';
+import { allocOwner, metadataView, readView, writeView, type MetadataView } from './guest-image.js';
 import { growWrittenNodes, writeRefusal } from './length.js';
 import { ROLE_DATA, ROLE_FILTERED, ROLE_METADATA, ROLE_PRIMARY } from './perm.js';
 import type { Proc } from './proc.js';
@@ -133,7 +133,7 @@ export function createSnapshot(p: Proc, bs: string, name: string, txn?: Snapshot
     setTable(p, q, list);
     return { ...sn, q, table: list };
   }
-  const laid = afterSnapshotCreate(t.img, sn, list, t.refuse);
+  const laid = afterSnapshotCreate(t.img, sn, list, t.refuse, allocOwner(p, q));
   const key = t.view!.key;
   if ('error' in laid) {
     return {
@@ -202,7 +202,7 @@ export function deleteSnapshot(p: Proc, bs: string, id: string | null, name: str
   const gone = cur[i]!.id;
   const rest = cur.filter((_, j) => j !== i);
   const t = target(p, q);
-  const laid = t.img ? afterSnapshotDelete(t.img, gone, rest, t.refuse) : undefined;
+  const laid = t.img ? afterSnapshotDelete(t.img, gone, rest, t.refuse, allocOwner(p, q)) : undefined;
   const error = laid ? ('error' in laid ? laid.error : undefined) : t.refuse(0);
   if (error) {
     // qcow2_write_snapshots failed: the entry is gone from the node's table all the same

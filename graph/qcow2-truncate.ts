@@ -17,7 +17,7 @@
 // afterShrink: what a snapshot still uses only loses a reference). Not modelled: an external
 // data file, and L1 tables that must grow (sizes past 512 MiB): for those only the header's size
 // changes.
-import { metadataView, writeView } from './guest-image.js';
+import { allocOwner, metadataView, writeView } from './guest-image.js';
 import { afterShrink } from './snapshot-clusters.js';
 import { growWrittenNodes } from './length.js';
 import { hostFileLength, qcow2FileSize } from './open.js';
@@ -53,7 +53,7 @@ export function qcow2TruncateImage(p: Proc, node: string, oldSize: number, size:
   if (size < oldSize && !simple && img.dataFile === undefined && Math.ceil(size / l2Span) <= Math.ceil(img.size / l2Span)) {
     // an image with snapshot metadata or freed clusters: where its clusters are comes from
     // qcow2_alloc_clusters (graph/snapshot-clusters.ts afterShrink), the same steps on them
-    const r = afterShrink(img, size);
+    const r = afterShrink(img, size, allocOwner(p, node));
     writeView(p, view.key, r.img);
     if (r.end > hostFileLength(img)) growWrittenNodes(p, file, r.end);
     if (r.cut !== undefined) {

@@ -259,6 +259,8 @@ export const RULES = defineRules({
       ...[13, 14, 15, 16].map((step) => ({ transcript: 'jobs-raw-window-enospc-stop.json', step })),
       // the drive-backup under the export of fuzz 2265673556's survivors (wt-fz7)
       { transcript: 'abort-22-export-fails-backup-main-loop-survives.json', step: 3 }, { transcript: 'abort-22-export-iothread-backup-succeeds-survives.json', step: 3 },
+      { transcript: 'backup-compress-packs-clusters.json', step: 3 },
+      ...[5, 11].map((step) => ({ transcript: 'qcow2-free-cluster-index-skips-holes.json', step })),
       { transcript: 'fuzz-compress-over-filters.json', step: 15 }, { transcript: 'fuzz-json-filename-copied.json', step: 3 }, { transcript: 'fuzz-qcow2-header-probe.json', step: 15 }, { transcript: 'fuzz-resize-through-cbw.json', step: 2 },
       ...[2, 3, 4, 5, 6].map((step) => ({ transcript: 'abort-9-finalize-stream-cbw-below-survives.json', step })),
       // the copy bitmaps of c0, c2, c3 (file and target the same node: the target's too)

@@ -38,23 +38,50 @@ function refEnd(img: Image, m: Meta): number {
   return end;
 }
 
-/** qcow2_alloc_clusters: the first run of `n` free clusters (freed ones, then past the end). */
+/**
+ * qcow2_alloc_clusters -> alloc_clusters_noref: the first run of `n` free clusters at or above
+ * s->free_cluster_index, which the scan leaves past the run: a hole too short for the run is
+ * passed over, and later allocations start past it too, until a freed cluster lowers the index
+ * again (freeCluster). Free: a freed cluster, or one past the refcounts' end.
+ */
 function alloc(img: Image, m: Meta, n: number): [number, number] {
   const top = refEnd(img, m);
   const free = new Set(m.free);
   const isFree = (c: number) => c >= top || free.has(c);
-  for (const s of [...m.free].sort((a, b) => a - b)) {
-    let ok = true;
-    for (let c = s; c < s + n; c++) if (!isFree(c)) { ok = false; break; }
-    if (ok) { for (let c = s; c < s + n; c++) free.delete(c); m.free = [...free]; return [s, n]; }
+  let i = Math.min(m.fci?.index ?? 0, top);
+  let start = i;
+  for (let count = 0, g = 0; count < n && g < 10_000_000; g++) {
+    const c = i++;
+    if (isFree(c)) count++;
+    else {
+      count = 0;
+      start = i;
+    }
   }
-  return [top, n];
+  for (let c = start; c < start + n; c++) free.delete(c);
+  m.free = [...free];
+  m.fci = { owner: m.fci?.owner ?? '', index: start + n };
+  return [start, n];
+}
+
+/** A cluster's refcount dropped to 0 (update_refcount): free, and s->free_cluster_index lowered to it. */
+function freeCluster(m: Meta, c: number): void {
+  m.free.push(c);
+  if (m.fci && c < m.fci.index) m.fci = { ...m.fci, index: c };
+}
+
+/**
+ * The allocation state as node `owner` sees it (qcow2_do_open starts s->free_cluster_index at 0:
+ * another node, or one opened since, scans from the start). undefined: as stored.
+ */
+function claim(m: Meta, owner: string | undefined): void {
+  if (owner !== undefined && m.fci?.owner !== owner) m.fci = { owner, index: 0 };
 }
 
 /** The clusters of a run freed (qcow2_free_clusters): a run at the end lowers nothing, it stays a hole. */
 function release(m: Meta, run: [number, number] | null | undefined): void {
   if (!run) return;
-  for (let c = run[0]; c < run[0] + run[1]; c++) m.free.push(c);
+  for (let c = run[0]; c < run[0] + run[1]; c++) freeCluster(m, c);
 }
 
 /**
@@ -102,7 +129,53 @@ function sharers(m: Meta, test: (x: { data: [number, number][]; l2: number[] }) 
 function drop(m: Meta, host: number | undefined, ids: string[]): void {
   if (host === undefined) return;
   if (ids.length) m.kept = [...(m.kept ?? []), [host, ids]];
-  else m.free.push(host);
+  else freeCluster(m, host);
+}
+
+/**
+ * get_cluster_table's step for region r of a write (guest data, zeroes or a compressed cluster):
+ * a region without an L2 table, or whose table a snapshot shares, gets a new one (l2_allocate,
+ * from qcow2_alloc_clusters: `take`; a copied table leaves the old one to the snapshots that
+ * share it); a table that stays is remembered where the layout put it (its data may go). The
+ * region's table is then the active tables' own (no snapshot shares it). Returns whether a table
+ * was allocated.
+ */
+function ensureL2(img: Image, m: Meta, h: ReturnType<typeof hosts>, r: number, take: () => number): boolean {
+  const l2Shared = sharers(m, (x) => x.l2.includes(r));
+  let allocated = false;
+  if (!hasL2Table(img, m, r) || l2Shared.length) {
+    if (l2Shared.length) drop(m, h.l2(r), l2Shared);
+    m.l2map = { ...(m.l2map ?? {}), [r]: take() };
+    allocated = true;
+  } else if (m.l2map?.[r] === undefined && h.l2(r) !== undefined) {
+    m.l2map = { ...(m.l2map ?? {}), [r]: h.l2(r)! };
+  }
+  for (const x of Object.values(m.shared ?? {})) x.l2 = x.l2.filter((q) => q !== r);
+  return allocated;
+}
+
+/**
+ * qcow2_free_any_cluster of a compressed cluster (qcow2_free_clusters over its sectors): each
+ * host cluster its bytes lie in loses one reference and is freed at none. The guest cluster's
+ * entry goes (the caller maps it again or leaves it unallocated).
+ */
+function releaseCompressed(img: Image, m: Meta, c: number): boolean {
+  const at = m.compressed?.[c];
+  if (!at) return false;
+  const cs = img.clusterSize ?? 65536;
+  const crefs = { ...(m.crefs ?? {}) };
+  for (let hc = Math.floor(at[0] / cs); hc <= Math.floor((at[0] + at[1] - 1) / cs); hc++) {
+    const left = (crefs[hc] ?? 1) - 1;
+    if (left > 0) crefs[hc] = left;
+    else {
+      delete crefs[hc];
+      freeCluster(m, hc);
+    }
+  }
+  m.crefs = crefs;
+  const { [c]: _gone, ...rest } = m.compressed!;
+  m.compressed = rest;
+  return true;
 }
 
 /**
@@ -158,9 +231,10 @@ export interface SnapshotCreateFailure { error: string; leak?: [number, number];
  * The image after qcow2_snapshot_create added `sn` (its table already holding `list`, sn last), or
  * what the write that failed left (`refuse`: graph/length.ts writeRefusal).
  */
-export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: string; name: string }[], refuse: WriteRefusal = () => undefined): Image | SnapshotCreateFailure {
+export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: string; name: string }[], refuse: WriteRefusal = () => undefined, owner?: string): Image | SnapshotCreateFailure {
   const cs = img.clusterSize ?? 65536;
   const m: Meta = structuredClone(meta(img));
+  claim(m, owner);
   let len = hostFileLength(img);
   let leak: [number, number] | undefined;
   try {
@@ -196,8 +270,9 @@ export function afterFailedCreate(img: Image, f: SnapshotCreateFailure): Image {
 }
 
 /** The image after qcow2_snapshot_delete removed snapshot `id` (the table now `list`), or the failed write's strerror. */
-export function afterSnapshotDelete(img: Image, id: string, list: { id: string; name: string }[], refuse: WriteRefusal = () => undefined): Image | { error: string } {
+export function afterSnapshotDelete(img: Image, id: string, list: { id: string; name: string }[], refuse: WriteRefusal = () => undefined, owner?: string): Image | { error: string } {
   const m: Meta = structuredClone(meta(img));
+  claim(m, owner);
   let len = hostFileLength(img);
   try {
     len = writeTable(img, m, list, len, refuse);
@@ -216,7 +291,7 @@ export function afterSnapshotDelete(img: Image, id: string, list: { id: string; 
     for (const [host, ids] of m.kept) {
       const rest = ids.filter((x) => x !== id);
       if (rest.length) kept.push([host, rest]);
-      else m.free.push(host);
+      else freeCluster(m, host);
     }
     m.kept = kept;
   }
@@ -270,7 +345,7 @@ function subtract(ext: [number, number][], s: number, e: number): [number, numbe
  * (0: none). undefined: no snapshot metadata, the ascending layout (graph/open.ts qcow2FileSize)
  * holds.
  */
-export function afterGuestWrite(img: Image, offset: number, end: number): { img: Image; end: number } | undefined {
+export function afterGuestWrite(img: Image, offset: number, end: number, owner?: string): { img: Image; end: number } | undefined {
   if (!img.snapClusters) return undefined;
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
@@ -278,6 +353,7 @@ export function afterGuestWrite(img: Image, offset: number, end: number): { img:
   const e = Math.ceil(end / cs) * cs;
   if (e <= s) return undefined;
   const m: Meta = structuredClone(img.snapClusters);
+  claim(m, owner);
   const shares = Object.values(m.shared ?? {});
   const data = img.data ?? [];
   const h = hosts(img, m);
@@ -293,14 +369,15 @@ export function afterGuestWrite(img: Image, offset: number, end: number): { img:
   for (let r = Math.floor(s / l2Span); r * l2Span < e && r < 100000; r++) {
     const rs = Math.max(s, r * l2Span);
     const re = Math.min(e, (r + 1) * l2Span);
-    const l2Shared = sharers(m, (x) => x.l2.includes(r));
-    if (!hasL2Table(img, m, r) || l2Shared.length) {
-      // l2_allocate: a copied table leaves the old one to the snapshots that share it
-      if (l2Shared.length) drop(m, h.l2(r), l2Shared);
-      m.l2map = { ...(m.l2map ?? {}), [r]: take(1) };
-    }
+    ensureL2(img, m, h, r, () => take(1));
     const want: number[] = [];
     for (let c = rs; c < re; c += cs) {
+      // a compressed cluster never has QCOW_OFLAG_COPIED: handle_alloc gives it a new one and
+      // qcow2_alloc_cluster_link_l2 frees the old bytes (qcow2_free_any_cluster)
+      if (releaseCompressed(img, m, c / cs)) {
+        want.push(c / cs);
+        continue;
+      }
       const ids = sharers(m, (x) => covers(x.data, c));
       if (!covers(data, c) || ids.length) want.push(c / cs);
       if (covers(data, c) && ids.length) drop(m, h.data(c / cs), ids);
@@ -310,7 +387,6 @@ export function afterGuestWrite(img: Image, offset: number, end: number): { img:
       m.map = { ...(m.map ?? {}) };
       want.forEach((c, i) => { m.map![c] = first + i; });
     }
-    for (const x of shares) x.l2 = x.l2.filter((q) => q !== r);
   }
   for (const x of shares) x.data = subtract(x.data, s, e);
   return { img: { ...img, data: addExtent(img.data, s, e, cs), snapClusters: m, fileLength: len }, end: last };
@@ -327,39 +403,40 @@ export function afterGuestWrite(img: Image, offset: number, end: number): { img:
  * shrinks. `end` of the result: where the last new cluster ends (0: none). undefined: nothing
  * changed (the layout stays as it was).
  */
-export function afterZeroWrite(img: Image, offset: number, end: number, unmap: boolean): { img: Image; end: number } | undefined {
+export function afterZeroWrite(img: Image, offset: number, end: number, unmap: boolean, owner?: string): { img: Image; end: number } | undefined {
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
   const s = Math.ceil(offset / cs) * cs;
   const e = end >= img.size ? Math.ceil(end / cs) * cs : Math.floor(end / cs) * cs;
   if (e <= s) return undefined;
   const m: Meta = structuredClone(meta(img));
+  claim(m, owner);
   const shares = Object.values(m.shared ?? {});
   const h = hosts(img, m);
   const data = img.data ?? [];
   let len = hostFileLength(img);
   let last = 0;
   let changed = false;
+  let kept = data;
   for (let r = Math.floor(s / l2Span); r * l2Span < e && r < 100000; r++) {
     const rs = Math.max(s, r * l2Span);
     const re = Math.min(e, (r + 1) * l2Span);
-    const l2Shared = sharers(m, (x) => x.l2.includes(r));
-    if (!hasL2Table(img, m, r) || l2Shared.length) {
-      if (l2Shared.length) drop(m, h.l2(r), l2Shared);
+    const allocated = ensureL2(img, m, h, r, () => {
       const run = alloc(img, m, 1);
       m.extra = [...(m.extra ?? []), run];
-      m.l2map = { ...(m.l2map ?? {}), [r]: run[0] };
       last = Math.max(last, (run[0] + 1) * cs);
       len = Math.max(len, last);
-      changed = true;
-    } else if (m.l2map?.[r] === undefined && h.l2(r) !== undefined) {
-      // the table stays when its data goes: remember where it is
-      m.l2map = { ...(m.l2map ?? {}), [r]: h.l2(r)! };
-    }
-    for (const x of shares) x.l2 = x.l2.filter((q) => q !== r);
-    if (!unmap) continue;
+      return run[0];
+    });
+    if (allocated) changed = true;
     for (let c = rs; c < re; c += cs) {
-      if (!covers(data, c)) continue;
+      // zero_in_l2_slice unmaps a compressed cluster whatever the flags
+      if (releaseCompressed(img, m, c / cs)) {
+        if (!unmap) kept = subtract(kept, c, c + cs);
+        changed = true;
+        continue;
+      }
+      if (!unmap || !covers(data, c)) continue;
       drop(m, h.data(c / cs), sharers(m, (x) => covers(x.data, c)));
       if (m.map) delete m.map[c / cs];
       changed = true;
@@ -367,7 +444,7 @@ export function afterZeroWrite(img: Image, offset: number, end: number, unmap: b
   }
   if (!changed) return undefined;
   if (unmap) for (const x of shares) x.data = subtract(x.data, s, e);
-  const next: Image = { ...img, data: unmap ? subtract(data, s, e) : data, snapClusters: m, fileLength: len };
+  const next: Image = { ...img, data: unmap ? subtract(data, s, e) : kept, snapClusters: m, fileLength: len };
   if (!next.data?.length) delete next.data;
   return { img: next, end: last };
 }
@@ -381,13 +458,14 @@ export function afterZeroWrite(img: Image, offset: number, end: number, unmap: b
  * 0 (qcow2_get_last_cluster), when that is shorter than the file. `cut`: the length to truncate
  * bs->file to (undefined: no cut); `end`: where the discard's new L2 tables end (0: none).
  */
-export function afterShrink(img: Image, size: number): { img: Image; end: number; cut?: number } {
+export function afterShrink(img: Image, size: number, owner?: string): { img: Image; end: number; cut?: number } {
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
   const start = Math.ceil(size / cs) * cs;
-  const z = start < img.size ? afterZeroWrite(img, start, img.size, true) : undefined;
+  const z = start < img.size ? afterZeroWrite(img, start, img.size, true, owner) : undefined;
   const cur = z?.img ?? img;
   const m: Meta = structuredClone(meta(cur));
+  claim(m, owner);
   const h = hosts(cur, m);
   // qcow2_shrink_l1_table: the L1 entries past the new size lose their tables
   const newL1 = Math.ceil(size / l2Span);
@@ -416,4 +494,47 @@ function lastUsedCluster(img: Image, m: Meta): number {
   walkQcow2Layout({ ...img, data: base }, (_c, host, l2) => { use(host); if (l2 !== undefined) use(l2); return undefined; });
   for (const [s0, n] of [...(m.table ? [m.table] : []), ...Object.values(m.l1), ...(m.leaked ?? []), ...(m.extra ?? [])]) for (let c = s0; c < s0 + n; c++) use(c);
   return last;
+}
+
+/**
+ * A compressed cluster written at guest offset `offset` (qcow2_co_pwritev_compressed_task's
+ * qcow2_alloc_compressed_cluster_offset), `size` its deflated length (graph/qcow2-compress.ts):
+ * get_cluster_table first (an L2 table where the region has none or a snapshot shares it), then
+ * qcow2_alloc_bytes packs the bytes at s->free_byte_offset, byte after byte: where they do not fit
+ * in that cluster's rest (or there is none), alloc_clusters_noref gives a new cluster, and the
+ * bytes go on across into it when it is the next one, else start there; each host cluster the
+ * bytes lie in takes one reference (update_refcount). The cluster must be unallocated (the caller
+ * answers "Compression can't overwrite anything"). The file grows to the bytes' end (the write of
+ * out_len bytes: not a sector multiple). `end`: where the last new cluster ends (0: none).
+ */
+export function afterCompressedWrite(img: Image, offset: number, size: number, owner?: string): { img: Image; end: number } {
+  const cs = img.clusterSize ?? 65536;
+  const l2Span = (cs * cs) / 8;
+  const c = Math.floor(offset / cs);
+  const m: Meta = structuredClone(meta(img));
+  claim(m, owner);
+  const h = hosts(img, m);
+  let len = hostFileLength(img);
+  let last = 0;
+  // `written`: an L2 table is written whole (l2_allocate), a cluster for the bytes only where they go
+  const take = (written: boolean): number => {
+    const run = alloc(img, m, 1);
+    m.extra = [...(m.extra ?? []), run];
+    if (written) last = Math.max(last, (run[0] + 1) * cs);
+    return run[0];
+  };
+  ensureL2(img, m, h, Math.floor((c * cs) / l2Span), () => take(true));
+  // qcow2_alloc_bytes (alloc_clusters_noref writes nothing)
+  let at = m.packed ?? 0;
+  if (!at || cs - (at % cs) < size) {
+    const fresh = take(false) * cs;
+    if (!at || Math.ceil(at / cs) * cs !== fresh) at = fresh;
+  }
+  const crefs = { ...(m.crefs ?? {}) };
+  for (let hc = Math.floor(at / cs); hc <= Math.floor((at + size - 1) / cs); hc++) crefs[hc] = (crefs[hc] ?? 0) + 1;
+  m.crefs = crefs;
+  m.packed = (at + size) % cs ? at + size : 0;
+  m.compressed = { ...(m.compressed ?? {}), [c]: [at, size] };
+  len = Math.max(len, at + size);
+  return { img: { ...img, data: addExtent(img.data, c * cs, (c + 1) * cs, cs), snapClusters: m, fileLength: len }, end: Math.max(last, at + size) };
 }

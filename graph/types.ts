@@ -178,6 +178,12 @@ export interface Image {
   clusterSize?: number;
   /** Allocated extents [start, end) of a qcow2 image's own data, cluster-aligned and merged (absent: none). */
   data?: [number, number][];
+  /**
+   * The bytes of that data where the model knows them: [start, end, byte] runs of one byte value
+   * (the scenario's `qemu-io write -P`, and what jobs copied from such runs); data outside them
+   * holds bytes the model does not know. Only compressed writes look at them (graph/qcow2-compress.ts).
+   */
+  fills?: [number, number, number][];
   dataFile?: string;       // qcow2 external data file named in the header (QCOW2_INCOMPAT_DATA_FILE)
   dataFileRaw?: boolean;
   compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1
@@ -204,6 +210,20 @@ export interface Image {
     l2map?: Record<string, number>;
     /** clusters the active tables no longer use that snapshots still do (after a copy-on-write or a zero write with unmap): [host cluster, snapshot ids] */
     kept?: [number, string[]][];
+    /**
+     * compressed clusters (graph/qcow2-compress.ts): per guest cluster index, the host byte offset
+     * and deflated length qcow2_alloc_compressed_cluster_offset gave it (QCOW_OFLAG_COMPRESSED)
+     */
+    compressed?: Record<string, [number, number]>;
+    /** per host cluster, how many compressed clusters' bytes lie in it (qcow2_alloc_bytes' refcount increments) */
+    crefs?: Record<string, number>;
+    /** s->free_byte_offset: where qcow2_alloc_bytes packs the next compressed cluster (absent or 0: a new cluster) */
+    packed?: number;
+    /**
+     * s->free_cluster_index of the node that last allocated (owner: process and node order; a
+     * node opened since starts at 0, qcow2_do_open): where alloc_clusters_noref's scan starts
+     */
+    fci?: { owner: string; index: number };
   };
   /**
    * A qcow2 image's host file length when a truncate of a file node over it set one (raw_co_truncate

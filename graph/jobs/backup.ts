@@ -18,7 +18,7 @@ import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, findDirtyBitm
 import type { Job } from '../types.js';
 import { filterChild, filterOrCowBs, isFilter } from './chain.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
-import { writeGuestData, zeroGuestData } from './guest-write.js';
+import { writeCompressedData, writeGuestData, zeroGuestData } from './guest-write.js';
 import { snapshotAccessReadable, snapshotAccessWritable } from './snapshot-io.js';
 import { jobReadError, jobWriteError } from './job-read.js';
 import { ENOSPC } from './target-write.js';
@@ -38,6 +38,8 @@ export interface BackupData {
   sync: string;            // MirrorSyncMode after desugaring (incremental -> bitmap)
   bitmap: string | null;
   bitmapMode: string | null;
+  /** `compress`: block-copy writes with BDRV_REQ_WRITE_COMPRESSED, one cluster a task (absent: false) */
+  compress?: boolean;
   /** the JobTxn of a transaction with completion-mode grouped */
   txn?: string;
   /** on-source-error / on-target-error, when not the default (report) */
@@ -157,7 +159,7 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
   p.step('job-create');
   const data: BackupData = {
     kind: 'backup', cbw, source: o.bs, target: o.target, sync: o.sync, bitmap: o.bitmap, bitmapMode: o.bitmapMode,
-    ...(o.txn ? { txn: o.txn } : {}), unblock: { [cbw]: ['dataplane'] },
+    ...(o.txn ? { txn: o.txn } : {}), ...(o.compress ? { compress: true } : {}), unblock: { [cbw]: ['dataplane'] },
   };
   const job = createJob(ctx, {
     id: o.jobId, type: 'backup', autoFinalize: o.autoFinalize, autoDismiss: o.autoDismiss, speed: o.speed,
@@ -347,8 +349,10 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
       pos += run;
       continue;
     }
-    // an unallocated run of sync full is written as zeroes in one go (no read, no data)
-    const n = st.alloc || firstTask ? Math.min(run, BLOCK_COPY_MAX_BUFFER) : run;
+    // an unallocated run of sync full is written as zeroes in one go (no read, no data); with
+    // compress a task is one block-copy cluster (block_copy_chunk_size: COPY_READ_WRITE_CLUSTER)
+    const chunk = d.compress ? blockCopyClusterSize(p, d.target) : BLOCK_COPY_MAX_BUFFER;
+    const n = st.alloc || firstTask ? Math.min(run, chunk) : run;
     if (st.alloc) {
       // block_copy_do_copy: bdrv_co_pread(s->source), then bdrv_co_pwrite(s->target)
       const error = jobReadError(p, d.source, pos, n);
@@ -356,7 +360,11 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
     }
     const error = jobWriteError(p, d.target, pos, n);
     if (error !== undefined) return { error, isRead: false };
-    if (st.alloc) writeGuestData(p, d.target, pos, n, d.source);
+    if (st.alloc && d.compress) {
+      // s->write_flags' BDRV_REQ_WRITE_COMPRESSED: qcow2_co_pwritev_compressed_part
+      const cerr = writeCompressedData(p, d.target, pos, n, d.source);
+      if (cerr !== undefined) return { error: cerr, isRead: false };
+    } else if (st.alloc) writeGuestData(p, d.target, pos, n, d.source);
     // block_copy_do_copy's COPY_WRITE_ZEROES: bdrv_co_pwrite_zeroes(s->target) without
     // BDRV_REQ_MAY_UNMAP (s->write_flags): a qcow2 target gets its L2 tables, and its
     // clusters keep their allocation (graph/jobs/guest-write.ts zeroGuestData)

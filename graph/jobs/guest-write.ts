@@ -5,10 +5,11 @@
 // (QCowHeader, the first 104 bytes), the image is gone: the file is now plain data, and the
 // next format driver probing it finds no QCOW_MAGIC (qcow2_do_open: "Image is not in qcow2
 // format"). Reads were followed the same way in graph/images.ts probeHeader.
-import { addExtent } from '../images.js';
-import { metadataView, writeView } from '../guest-image.js';
+import { addExtent, setFill } from '../images.js';
+import { deflatedSize, readFill } from '../qcow2-compress.js';
+import { allocOwner, metadataView, writeView } from '../guest-image.js';
 import { growWrittenNodes } from '../length.js';
-import { afterGuestWrite, afterZeroWrite } from '../snapshot-clusters.js';
+import { afterCompressedWrite, afterGuestWrite, afterZeroWrite } from '../snapshot-clusters.js';
 import { hostFileLength, qcow2FileSize, withAllocation } from '../open.js';
 import type { Proc } from '../proc.js';
 import { HOST, type Image } from '../types.js';
@@ -61,17 +62,69 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
     const img = view.img;
     // an image with snapshot metadata allocates through qcow2_alloc_clusters (copies-on-write of
     // clusters a snapshot shares among them: graph/snapshot-clusters.ts afterGuestWrite)
-    const cow = afterGuestWrite(img, offset, Math.min(offset + n, node.size));
+    const cow = afterGuestWrite(img, offset, Math.min(offset + n, node.size), allocOwner(p, dest));
     const next: Image = cow?.img
       ?? withAllocation(img, { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) });
-    writeView(p, view.key, next);
     // bdrv_co_write_req_finish: the new clusters' writes past the end of bs->file (a file node, or
     // a format node) grow it and the nodes on the way down to it; on the ascending layout they
     // end where the layout now ends
+    writeView(p, view.key, withFills(p, next, offset, Math.min(offset + n, node.size), src));
     const end = cow ? cow.end : qcow2FileSize(next) > qcow2FileSize(img) ? qcow2FileSize(next) : 0;
     if (file !== undefined && end > 0) growWrittenNodes(p, file, end);
     return;
   }
+  writeHostBytes(p, dest, offset, n, src);
+}
+
+/**
+ * The written clusters' bytes (Image.fills): what `src` reads there where the model knows it
+ * (graph/qcow2-compress.ts readFill, cluster by cluster), else unknown.
+ */
+function withFills(p: Proc, img: Image, s: number, e: number, src: string | undefined): Image {
+  const cs = img.clusterSize ?? 65536;
+  let fills = img.fills;
+  for (let c = Math.floor(s / cs) * cs, g = 0; c < e && g < 1_000_000; c += cs, g++) {
+    const a = Math.max(c, s), b = Math.min(c + cs, e);
+    fills = setFill(fills, a, b, src !== undefined ? readFill(p, src, a, b - a) : undefined);
+  }
+  const { fills: _f, ...rest } = img;
+  return fills ? { ...rest, fills } : rest;
+}
+
+/**
+ * A compressed write of [offset, offset + n) into qcow2 node `dest` (a backup with `compress`:
+ * block-copy's BDRV_REQ_WRITE_COMPRESSED -> qcow2_co_pwritev_compressed_part), reading `src`:
+ * cluster by cluster, each deflated (graph/qcow2-compress.ts deflatedSize of what `src` reads
+ * there) and packed (graph/snapshot-clusters.ts afterCompressedWrite). An allocated cluster
+ * fails the write (qcow2_alloc_compressed_cluster_offset: -EIO), the clusters before it written.
+ */
+export function writeCompressedData(p: Proc, dest: string, offset: number, n: number, src: string): string | undefined {
+  const node = p.node(dest);
+  if (!node || node.driver !== 'qcow2' || n <= 0) return undefined;
+  const view = metadataView(p, dest);
+  if (!view || view.img.dataFile !== undefined) return undefined;
+  let img = view.img;
+  const cs = img.clusterSize ?? 65536;
+  const file = p.fileChild(dest)?.child;
+  let end = 0;
+  let error: string | undefined;
+  for (let c = Math.floor(offset / cs) * cs, g = 0; c < offset + n && c < node.size && g < 1_000_000; c += cs, g++) {
+    if ((img.data ?? []).some(([a, b]) => c < b && a < c + cs)) {
+      error = 'Input/output error';
+      break;
+    }
+    const bytes = Math.min(cs, node.size - c);
+    const w = afterCompressedWrite(img, c, deflatedSize(cs, readFill(p, src, c, bytes), bytes), allocOwner(p, dest));
+    img = withFills(p, w.img, c, c + bytes, src);
+    end = Math.max(end, w.end);
+  }
+  if (img !== view.img) writeView(p, view.key, img);
+  if (file !== undefined && end > 0) growWrittenNodes(p, file, end);
+  return error;
+}
+
+/** writeGuestData for a destination that writes a host file's bytes directly. */
+function writeHostBytes(p: Proc, dest: string, offset: number, n: number, src?: string): void {
   const at = fileAt(p, dest, offset);
   if (!at || at.offset >= QCOW_HEADER_BYTES) return;
   // The bytes are what the source reads there. A source that reads a host file holding a qcow2
@@ -117,9 +170,12 @@ export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, 
   // 10.0 drops BDRV_REQ_MAY_UNMAP for a node opened without discard=unmap (rule
   // 'zero-write-unmap-needs-discard'); 7.2's BlockBackend path keeps it
   const mayUnmap = unmap && (!rule(p, 'zero-write-unmap-needs-discard') || openedWithUnmap(p, dest));
-  const z = afterZeroWrite(view.img, offset, Math.min(offset + n, node.size), mayUnmap || v2);
+  const z = afterZeroWrite(view.img, offset, Math.min(offset + n, node.size), mayUnmap || v2, allocOwner(p, dest));
   if (!z) return;
-  writeView(p, view.key, z.img);
+  // the clusters read zeroes now
+  const fills = setFill(z.img.fills, offset, Math.min(offset + n, node.size), 0);
+  const { fills: _f, ...rest } = z.img;
+  writeView(p, view.key, fills ? { ...rest, fills } : rest);
   const file = p.fileChild(dest)?.child;
   if (file !== undefined && z.end > 0) growWrittenNodes(p, file, z.end);
 }
@@ -134,7 +190,8 @@ export function activeCommitBulkCopy(p: Proc, source: string, base: string): voi
   for (let pos = 0, guard = 0; pos < len && guard < 1_000_000; guard++) {
     const st = allocatedAbove(p, source, base, false, pos, len - pos);
     const step = st.n > 0 ? st.n : len - pos;
-    if (st.alloc) writeGuestData(p, base, pos, step);
+    // the bytes the source reads there (Image.fills)
+    if (st.alloc) writeGuestData(p, base, pos, step, source);
     pos += step;
   }
 }
