@@ -1,7 +1,7 @@
 // Replays one fuzz case (by its case seed) and prints each step with QEMU's answer, then the finding.
 // Usage: node --import tsx scripts/fuzz-case.ts CASE_SEED [LENGTH] [--qemu 10.0] [--vm]
 import { ImageCache, runCase, loadKnown, matchKnown } from '../oracle/fuzz/index.js';
-import { requireQemuBinaries } from '../oracle/qemu-bins.js';
+import { requireQemuBinaries, requireQemuVm } from '../oracle/qemu-bins.js';
 const args = process.argv.slice(2);
 const flag = (f: string) => { const i = args.indexOf(f); if (i < 0) return undefined; const v = args[i + 1]; args.splice(i, 2); return v; };
 const vm = args.includes('--vm');
@@ -9,7 +9,7 @@ if (vm) args.splice(args.indexOf('--vm'), 1);
 const qemu = flag('--qemu');
 const seed = Number(args[0]);
 const len = Number(args[1] ?? 25);
-const images = new ImageCache(qemu === '10.0' ? requireQemuBinaries('10.0') : undefined);
+const images = new ImageCache(qemu === '10.0' ? (vm ? requireQemuVm('10.0') : requireQemuBinaries('10.0')) : undefined);
 const known = loadKnown();
 const r = await runCase(seed, len, { images, waitTimeoutMs: 5000, ...(vm ? { target: 'vm' as const } : {}) }, (f) => matchKnown(f, known) !== undefined);
 for (const [i, s] of r.scenario.steps.entries()) {
