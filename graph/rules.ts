@@ -405,6 +405,29 @@ export const RULES = defineRules({
       { transcript: 'iotests/161-stream-reopen-node-and-backing.json', step: 3 }],
     modelled: true,
   },
+  // --- the vm target (qemu-system-x86_64 7.2.22 in oracle/transcripts/vm, 10.0.2 in
+  // oracle/transcripts/qemu-10.0/vm): proofs name 'vm/FILE' under each version's set
+  'dataplane-op-blocker': {
+    what: 'the dataplane op blocker (a backing file, a node under a job): does a virtio-blk with iothread= or a disk hotplugged onto a virtio-scsi controller refuse it?',
+    '7.2': { fn: 'BLOCK_OP_TYPE_DATAPLANE (bdrv_op_block_all on a backing file in bdrv_set_backing_hd, on job nodes in block_job_add_bdrv): virtio_blk_data_plane_create ("cannot start virtio-blk dataplane: ") and virtio_scsi_hotplug check blk_op_is_blocked(blk, BLOCK_OP_TYPE_DATAPLANE)', value: true },
+    '10.0': { fn: 'BlockOpType has no BLOCK_OP_TYPE_DATAPLANE any more (include/block/block-common.h): virtio_blk_data_plane_create and virtio_scsi_hotplug check no op blocker', value: false },
+    proof: [{ transcript: 'vm/fuzz-vm-virtio-dataplane-blocker.json', step: 3 }, { transcript: 'vm/vm-combo-iothread-scsi-stream-reopen.json', step: 9 }, { transcript: 'vm/vm-reopen-under-device.json', step: 6 }],
+    modelled: true,
+  },
+  'virtio-scsi-hotplug-context': {
+    what: "a disk hotplugged onto (and unplugged from) a virtio-scsi controller: is its BlockBackend moved to the controller's AioContext, and does a refused move fail device_add?",
+    '7.2': { fn: 'virtio_scsi_hotplug: if (s->ctx && !s->dataplane_fenced) blk_set_aio_context(blk, s->ctx, errp), an error fails the plug; s->ctx is the iothread\'s or, without one, the main loop\'s (virtio_scsi_dataplane_setup), so a disk on a node in an iothread is moved to the main loop; virtio_scsi_hotunplug: back to the main loop, errors ignored', value: 'always-strict' as 'always-strict' | 'iothread-lenient' },
+    '10.0': { fn: 'virtio_scsi_hotplug: only when s->vq_aio_context[VIRTIO_SCSI_VQ_NUM_FIXED] is not the main loop (a controller with an iothread): blk_set_aio_context(blk, ctx, NULL), a refusal ignored ("I/O will still work although block jobs and other users might be slower"); virtio_scsi_hotunplug moves back to the main loop only then', value: 'iothread-lenient' as 'always-strict' | 'iothread-lenient' },
+    proof: [{ transcript: 'vm/vm-iothreads.json', step: 4 }],
+    modelled: true,
+  },
+  'pci-hotplug-function-0': {
+    what: 'a second device hotplugged onto a pcie-root-port (whose one slot is taken): refused?',
+    '7.2': { fn: 'do_pci_register_device: the "slot %d function 0 already occupied" check is an else-if of the explicit-devfn branch, so an auto-assigned devfn skips it: the device takes the port\'s next free slot', value: false },
+    '10.0': { fn: 'do_pci_register_device: after the devfn is chosen, a hotplugged device whose pci_get_function_0 (with an upstream PCIe port: bus->devices[0]) is taken is refused: "PCI: slot 0 function 0 already occupied by %s, new func %s cannot be exposed to guest." (type names)', value: true },
+    proof: [{ transcript: 'vm/fuzz-vm-root-port-unplugs-slot.json', step: 2 }, { transcript: 'vm/vm-reopen-under-device.json', step: 13 }],
+    modelled: true,
+  },
 });
 
 export type RuleName = keyof typeof RULES;
