@@ -26,3 +26,5 @@ export const VM_TRANSCRIPTS_DIR = join(TRANSCRIPTS_DIR, 'vm');
 export const TRANSCRIPTS_10_0_DIR = join(TRANSCRIPTS_DIR, 'qemu-10.0');
 /** The recorded set of a QEMU version. */
 export const transcriptsDir = (v: '7.2' | '10.0'): string => (v === '10.0' ? TRANSCRIPTS_10_0_DIR : TRANSCRIPTS_DIR);
+/** The vm target's recorded set of a QEMU version: oracle/transcripts/vm, oracle/transcripts/qemu-10.0/vm. */
+export const vmTranscriptsDir = (v: '7.2' | '10.0'): string => join(transcriptsDir(v), 'vm');

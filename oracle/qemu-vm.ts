@@ -8,9 +8,16 @@ import { BlockgraphError } from '../errors/index.js';
 import { connectUnixSocket } from '../qmp/wire.js';
 import type { VmSpec } from './format.js';
 import { closeEndsProcess, findExecutable, type QsdConnection } from './qsd.js';
+import { findQemuBinaries, vmMissing, type QemuBinaries } from './qemu-bins.js';
+import type { QemuVersion } from '../graph/version.js';
 
 const VM_BIN = 'qemu-system-x86_64';
-export const vmAvailable = (): boolean => findExecutable(process.env.BLOCKGRAPH_QEMU_SYSTEM ?? VM_BIN) !== undefined;
+/** Whether the VM of `v` (default the system's 7.2) can run here. */
+export const vmAvailable = (v: QemuVersion = '7.2'): boolean =>
+  (v === '7.2' ? findExecutable(process.env.BLOCKGRAPH_QEMU_SYSTEM ?? VM_BIN) !== undefined : vmMissing(v) === undefined);
+/** Why the VM of `v` cannot run here (what a skipped spec or a refused command says). */
+export const vmUnavailableReason = (v: QemuVersion = '7.2'): string =>
+  (v === '7.2' ? `${VM_BIN} is not installed (Debian: apt-get install -y qemu-system-x86)` : vmMissing(v) ?? '');
 
 /**
  * The fixed part of the command line. ACPI PCI hotplug is off so that the pcie-root-ports use
@@ -37,16 +44,26 @@ export function vmArgs(vm: VmSpec): string[] {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; label?: string } = {}): Promise<QsdConnection> {
-  const bin = findExecutable(opts.bin ?? process.env.BLOCKGRAPH_QEMU_SYSTEM ?? VM_BIN);
+/**
+ * Starts the VM. `bins` chooses the QEMU (default the system's 7.2): 10.0's runs with `-L` of its
+ * own data directories and its own module directory (oracle/qemu-bins.ts), so that nothing of the
+ * system's 7.2 packages is read.
+ */
+export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; bins?: QemuBinaries; label?: string } = {}): Promise<QsdConnection> {
+  const version = opts.bins?.version ?? '7.2';
+  const bins = opts.bins ?? findQemuBinaries('7.2')!;
+  if (!opts.bin && !bins.vm) throw new BlockgraphError('BG_UNSUPPORTED', vmUnavailableReason(version), { version });
+  const bin = findExecutable(opts.bin ?? bins.vm!);
   if (!bin) {
     throw new BlockgraphError('BG_UNSUPPORTED',
       `${VM_BIN} is not installed (Debian: apt-get install -y qemu-system-x86); the vm target records against it`, { bin: VM_BIN });
   }
   const label = `${VM_BIN} ${opts.label ?? ''}`.trim();
   const sock = join(dir, `qmp-${opts.label ?? 'A'}.sock`);
-  const child = spawn(bin, [...VM_BASE_ARGS, '-qmp', `unix:${sock},server=on,wait=off`, ...vmArgs(vm)],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const dataDirs = (bins.vmDataDirs ?? []).flatMap((d) => ['-L', d]);
+  const env = bins.vmModuleDir ? { ...process.env, QEMU_MODULE_DIR: bins.vmModuleDir } : process.env;
+  const child = spawn(bin, [...dataDirs, ...VM_BASE_ARGS, '-qmp', `unix:${sock},server=on,wait=off`, ...vmArgs(vm)],
+    { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => { stderr += s; });

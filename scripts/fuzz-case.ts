@@ -4,7 +4,7 @@
 // `blockgraph qmp record FILE` and compare step by step with `blockgraph conformance DIR`.
 import { writeFileSync } from 'node:fs';
 import { ImageCache, runCase, loadKnown, matchKnown } from '../oracle/fuzz/index.js';
-import { requireQemuBinaries } from '../oracle/qemu-bins.js';
+import { requireQemuBinaries, requireQemuVm } from '../oracle/qemu-bins.js';
 const args = process.argv.slice(2);
 const flag = (f: string) => { const i = args.indexOf(f); if (i < 0) return undefined; const v = args[i + 1]; args.splice(i, 2); return v; };
 const vm = args.includes('--vm');
@@ -13,7 +13,7 @@ const qemu = flag('--qemu');
 const scenarioOut = flag('--scenario');
 const seed = Number(args[0]);
 const len = Number(args[1] ?? 25);
-const images = new ImageCache(qemu === '10.0' ? requireQemuBinaries('10.0') : undefined);
+const images = new ImageCache(qemu === '10.0' ? (vm ? requireQemuVm('10.0') : requireQemuBinaries('10.0')) : undefined);
 const known = loadKnown();
 const r = await runCase(seed, len, { images, waitTimeoutMs: 5000, ...(vm ? { target: 'vm' as const } : {}) }, (f) => matchKnown(f, known) !== undefined);
 for (const [i, s] of r.scenario.steps.entries()) {

@@ -9,13 +9,16 @@
 //   … [substring]                                             only transcripts whose name has it
 //   … --qemu 10.0                                             the same scenarios on qemu-storage-daemon 10.0
 //                                                              (scripts/fetch-qemu-10.sh), into oracle/transcripts/qemu-10.0/
+//   … --vm                                                     the vm target's set (oracle/transcripts/vm) on
+//                                                              qemu-system-x86_64 of that version (10.0: into
+//                                                              oracle/transcripts/qemu-10.0/vm/)
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../cli/main.js';
 import { parseTranscript, printJson as printOracleJson, scenarioOf } from '../oracle/format.js';
-import { TRANSCRIPTS_DIR, transcriptsDir } from '../oracle/paths.js';
-import { findQemuBinaries } from '../oracle/qemu-bins.js';
+import { TRANSCRIPTS_DIR as QSD_DIR, transcriptsDir, vmTranscriptsDir, VM_TRANSCRIPTS_DIR } from '../oracle/paths.js';
+import { findQemuBinaries, vmMissing } from '../oracle/qemu-bins.js';
 import { qsdAvailable } from '../oracle/qsd.js';
 
 const write = process.argv.includes('--write');
@@ -23,7 +26,10 @@ const qAt = process.argv.indexOf('--qemu');
 const qemu = qAt >= 0 ? process.argv[qAt + 1] : '7.2';
 if (qemu !== '7.2' && qemu !== '10.0') { console.error(`record-transcripts: --qemu 7.2 or 10.0, not ${qemu}`); process.exit(2); }
 const filter = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--qemu');
-const DIR = transcriptsDir(qemu);
+const vm = process.argv.includes('--vm');
+const DIR = vm ? vmTranscriptsDir(qemu) : transcriptsDir(qemu);
+const TRANSCRIPTS_DIR = vm ? VM_TRANSCRIPTS_DIR : QSD_DIR;
+if (vm && vmMissing(qemu)) { console.error(`record-transcripts: ${vmMissing(qemu)}`); process.exit(2); }
 if (qemu === '10.0' && !findQemuBinaries('10.0')) { console.error('record-transcripts: QEMU 10.0 not found (scripts/fetch-qemu-10.sh, or BLOCKGRAPH_QEMU_10_0_DIR)'); process.exit(2); }
 if (qemu === '7.2' && !qsdAvailable()) {
   console.error('record-transcripts: qemu-storage-daemon not found (apt-get install qemu-utils qemu-system-common)');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import type { Transcript } from '../../oracle/format.js';
-import { transcriptsDir, VM_TRANSCRIPTS_DIR } from '../../oracle/paths.js';
+import { transcriptsDir, vmTranscriptsDir } from '../../oracle/paths.js';
 import { existsSync } from 'node:fs';
 import type { QemuVersion } from '../../graph/version.js';
 import { qemuArg } from '../args.js';
@@ -51,8 +51,13 @@ Examples:
         // a directory given without --qemu keeps each transcript's own version
         reports[v] = await runConformance(dir ?? transcriptsDir(v), progress(`conformance ${v}`, !o.json), dir && !o.qemu ? undefined : v);
       }
-      // the shipped 7.2 set: the vm target's transcripts (oracle/transcripts/vm) are scored apart
-      const vm = !dir && versions.includes('7.2') && existsSync(VM_TRANSCRIPTS_DIR) ? await runConformance(VM_TRANSCRIPTS_DIR) : undefined;
+      // the shipped sets: the vm target's transcripts (oracle/transcripts/vm, and
+      // oracle/transcripts/qemu-10.0/vm for 10.0) are scored apart, each under its version's rules
+      const vms: Partial<Record<QemuVersion, Awaited<ReturnType<typeof runConformance>>>> = {};
+      for (const v of versions) {
+        if (!dir && existsSync(vmTranscriptsDir(v))) vms[v] = await runConformance(vmTranscriptsDir(v), undefined, v);
+      }
+      const vm = vms['7.2'];
       const rowsOf = (c: Awaited<ReturnType<typeof runConformance>>) => {
         const rows = Object.entries(c.byArea).map(([a, x]) => [a, String(x.totals.steps), `${x.percent.outcome}%`, `${x.percent.errorText}%`, `${x.percent.graph}%`]);
         rows.push(['total', String(c.totals.steps), `${c.percent.outcome}%`, `${c.percent.errorText}%`, `${c.percent.graph}%`]);
@@ -60,17 +65,20 @@ Examples:
       };
       if (o.json) {
         const one = versions.length === 1 ? reports[versions[0]!]! : reports;
-        printJson(vm ? { ...one, vm } : one);
+        // `vm` stays the 7.2 vm set's report (as before 10.0's VM was recorded); `vm10` is 10.0's
+        printJson({ ...one, ...(vm ? { vm } : {}), ...(vms['10.0'] ? { vm10: vms['10.0'] } : {}) });
       } else {
         for (const v of versions) {
           if (versions.length > 1) console.log(`QEMU ${v}`);
           console.log(table(rowsOf(reports[v]!), ['area', 'steps', 'outcome', 'error text', 'graph']));
         }
-        if (vm) {
-          console.log('\nvm target (qemu-system-x86_64 7.2 q35, oracle/transcripts/vm):');
-          console.log(table(rowsOf(vm), ['area', 'steps', 'outcome', 'error text', 'graph']));
+        for (const v of versions) {
+          const r = vms[v];
+          if (!r) continue;
+          console.log(`\nvm target (qemu-system-x86_64 ${v} q35, ${v === '7.2' ? 'oracle/transcripts/vm' : 'oracle/transcripts/qemu-10.0/vm'}):`);
+          console.log(table(rowsOf(r), ['area', 'steps', 'outcome', 'error text', 'graph']));
         }
       }
-      process.exitCode = versions.every((v) => reports[v]!.percent.outcome === 100) && (!vm || vm.percent.outcome === 100) ? EXIT.ok : EXIT.failed;
+      process.exitCode = versions.every((v) => reports[v]!.percent.outcome === 100 && (vms[v]?.percent.outcome ?? 100) === 100) ? EXIT.ok : EXIT.failed;
     });
 }

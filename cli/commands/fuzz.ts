@@ -4,8 +4,8 @@ import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { fuzz, formatProgress, formatReport, loadKnown } from '../../oracle/fuzz/index.js';
 import { qsdAvailable } from '../../oracle/qsd.js';
-import { vmAvailable } from '../../oracle/qemu-vm.js';
-import { requireQemuBinaries } from '../../oracle/qemu-bins.js';
+import { vmAvailable, vmUnavailableReason } from '../../oracle/qemu-vm.js';
+import { requireQemuBinaries, requireQemuVm } from '../../oracle/qemu-bins.js';
 import { qemuArg } from '../args.js';
 import { EXIT, printJson } from '../context.js';
 
@@ -31,12 +31,11 @@ export function registerFuzz(program: Command): void {
     .option('--verbose', 'one line per case on stderr')
     .option('--json', 'print the report as JSON')
     .option('--quiet', 'no progress on stderr')
-    .option('--qemu <version>', "which qemu-storage-daemon: 7.2 (the system's, default) or 10.0 (scripts/fetch-qemu-10.sh); the model runs under that version's rules", qemuArg())
+    .option('--qemu <version>', "which QEMU (qemu-storage-daemon, or qemu-system-x86_64 with --against vm): 7.2 (the system's, default) or 10.0 (scripts/fetch-qemu-10.sh); the model runs under that version's rules", qemuArg())
     .action(async (o) => {
       if (o.against !== 'qsd' && o.against !== 'vm') throw new BlockgraphError('BG_BAD_INPUT', `--against must be 'qsd' or 'vm', got '${o.against}'`);
-      if (o.against === 'vm' && o.qemu === '10.0') throw new BlockgraphError('BG_BAD_INPUT', '--against vm drives the system qemu-system-x86_64 (7.2); --qemu 10.0 is for --against qsd');
-      if (o.against === 'vm' && !vmAvailable()) throw new BlockgraphError('BG_UNSUPPORTED', 'qemu-system-x86_64 is not installed (Debian: apt-get install -y qemu-system-x86 qemu-utils)');
-      const bins = o.qemu === '10.0' ? requireQemuBinaries('10.0') : undefined;
+      if (o.against === 'vm' && !vmAvailable(o.qemu ?? '7.2')) throw new BlockgraphError('BG_UNSUPPORTED', vmUnavailableReason(o.qemu ?? '7.2'));
+      const bins = o.qemu === '10.0' ? (o.against === 'vm' ? requireQemuVm('10.0') : requireQemuBinaries('10.0')) : undefined;
       if (o.against === 'qsd' && !bins && !qsdAvailable()) throw new BlockgraphError('BG_UNSUPPORTED', 'qemu-storage-daemon is not installed (Debian: apt-get install -y qemu-system-common qemu-utils)');
       if (o.out !== undefined) {
         // checked before any daemon starts: a run must not fail (or die) at its first finding

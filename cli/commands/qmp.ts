@@ -11,7 +11,7 @@ import { onHostOf, recordingRoot } from '../../oracle/image-root.js';
 import { createImagesWithQemuImg, spawnQsd } from '../../oracle/qsd.js';
 import { spawnVm } from '../../oracle/qemu-vm.js';
 import { runOnModel, transcriptVersion } from '../../oracle/run-model.js';
-import { requireQemuBinaries } from '../../oracle/qemu-bins.js';
+import { requireQemuBinaries, requireQemuVm } from '../../oracle/qemu-bins.js';
 import { type QemuVersion, versionIn } from '../../graph/version.js';
 import { procArg, qemuArg } from '../args.js';
 import { listenQmp, serveQmp } from '../../qmp/server.js';
@@ -144,15 +144,15 @@ export function registerQmp(program: Command): void {
     .argument('<scenario>')
     .option('--out <file>', 'write the transcript here (default: stdout)')
     .option('--target <target>', 'qsd (qemu-storage-daemon) or vm (qemu-system-x86_64 with the scenario\'s `vm` machine); default: vm when the scenario has a `vm` member', undefined)
-    .option('--qemu <version>', 'which qemu-storage-daemon: 7.2 (the system one, default) or 10.0 (BLOCKGRAPH_QEMU_10_0_DIR, ~/.cache/blockgraph/qemu-10.0, /opt/qemu10; scripts/fetch-qemu-10.sh)', qemuArg())
+    .option('--qemu <version>', 'which QEMU (qemu-storage-daemon, or qemu-system-x86_64 with --target vm): 7.2 (the system one, default) or 10.0 (BLOCKGRAPH_QEMU_10_0_DIR, ~/.cache/blockgraph/qemu-10.0, /opt/qemu10; scripts/fetch-qemu-10.sh)', qemuArg())
     .action(async (file, o) => {
       const scenario = readScenario(file);
       const target = o.target ?? (scenario.vm !== undefined ? 'vm' : 'qsd');
       if (target !== 'qsd' && target !== 'vm') badInput(`--target must be qsd or vm, not '${String(target)}'`);
       if (target === 'vm' && scenario.vm === undefined) badInput(`--target vm needs a scenario with a 'vm' member (the machine)`);
       if (target === 'qsd' && scenario.vm !== undefined) badInput(`a scenario with a 'vm' member records with --target vm`);
-      if (target === 'vm' && o.qemu === '10.0') badInput('--target vm records on the system qemu-system-x86_64 (7.2); --qemu 10.0 is for qemu-storage-daemon');
-      const bins = requireQemuBinaries(o.qemu ?? '7.2');
+      // --qemu 10.0 --target vm: 10.0's qemu-system-x86_64, unpacked beside its daemon
+      const bins = target === 'vm' ? requireQemuVm(o.qemu ?? '7.2') : requireQemuBinaries(o.qemu ?? '7.2');
       // a directory of the host the scenario declares (its O_DIRECT alignment), whose facts the
       // transcript then carries (oracle/image-root.ts)
       const root = recordingRoot(scenario);
@@ -160,7 +160,7 @@ export function registerQmp(program: Command): void {
       try {
         // qemu-img and qemu-io of the same version make the images
         await createImagesWithQemuImg(scenario, dir, bins);
-        const t = await runScenario(onHostOf(scenario, root), (proc) => (target === 'vm' ? spawnVm(dir, scenario.vm!, { label: proc }) : spawnQsd(dir, { bin: bins.qsd })), { dir });
+        const t = await runScenario(onHostOf(scenario, root), (proc) => (target === 'vm' ? spawnVm(dir, scenario.vm!, { label: proc, bins }) : spawnQsd(dir, { bin: bins.qsd })), { dir });
         const text = printTranscript(t);
         if (o.out) writeFileSync(o.out, text);
         else process.stdout.write(text);

@@ -5,11 +5,12 @@
 import { QmpError } from '../../errors/index.js';
 import {
   PERIPHERAL, attachedName, bbRoot, bus as busOf, buses, changeMedia, checkIothread, createDeviceBb, device, devicePerms,
-  deviceReadOnly, putDevice, setBbContext, setBbPerm,
+  deviceReadOnly, devices, putDevice, setBbContext, setBbPerm,
 } from '../../graph/devices/ops.js';
 import { CONTROLLERS, DEVICE_KINDS, type Bus, type Device } from '../../graph/devices/types.js';
 import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
+import { rule } from '../../graph/rules.js';
 import { heldDrainOver } from '../../graph/jobs/held-drain.js';
 import { QemuAbortRefusal, QemuHangRefusal } from '../../graph/qemu-abort.js';
 import { drained } from '../../graph/drain.js';
@@ -128,7 +129,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string
     }
     d.iothread = io;
   }
-  // realize
+  // realize: pci_qdev_realize → do_pci_register_device comes before the device's own realize
+  if (!cold && kind.busType === 'PCI') refuseFunction0Taken(p, d);
   if (!d.bb) {
     if (!kind.removable) throw new QmpError('drive property not set');
     // scsi_cd_realize / ide_dev_initfn: an empty drive gets an anonymous BlockBackend of its own,
@@ -150,21 +152,41 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string
   // with an `iothread` the dataplane op blocker is checked at realize, guest or not ("If
   // dataplane is (re-)enabled while the guest is running there could be block jobs that can
   // conflict"): blk_op_is_blocked(BLOCK_OP_TYPE_DATAPLANE), error prefixed; nothing moves yet
-  if (d.iothread !== null && driver.startsWith('virtio-blk')) {
+  // (QEMU 10.0 has no dataplane op blocker: graph/rules.ts dataplane-op-blocker)
+  if (d.iothread !== null && driver.startsWith('virtio-blk') && rule(p, 'dataplane-op-blocker')) {
     const root = bbRoot(p, d.bb);
     const blocked = root ? opBlocker(p, root, 'dataplane') : null;
     if (blocked) throw new QmpError(`cannot start virtio-blk dataplane: Node '${root}' is busy: ${blocked}`);
   }
   // plug: virtio_scsi_hotplug checks the dataplane blocker, then moves the disk to the
-  // controller's context (s->ctx: its iothread, or the main loop); errors fail device_add
+  // controller's context (s->ctx: its iothread, or the main loop); errors fail device_add.
+  // QEMU 10.0: no blocker, and only a controller with an iothread moves it, a refusal ignored
+  // (graph/rules.ts dataplane-op-blocker, virtio-scsi-hotplug-context)
   if (b.iothread && kind.busType === 'SCSI') {
     const root = bbRoot(p, d.bb);
-    const blocked = root ? opBlocker(p, root, 'dataplane') : null;
+    const blocked = root && rule(p, 'dataplane-op-blocker') ? opBlocker(p, root, 'dataplane') : null;
     if (blocked) throw new QmpError(`Node '${root}' is busy: ${blocked}`);
-    p.step(`device ${id}: aio context ${b.iothread}`);
-    setBbContext(p, d.bb, b.iothread);
+    if (rule(p, 'virtio-scsi-hotplug-context') === 'always-strict') {
+      p.step(`device ${id}: aio context ${b.iothread}`);
+      setBbContext(p, d.bb, b.iothread);
+    } else if (b.iothread !== 'main') {
+      p.step(`device ${id}: aio context ${b.iothread}`);
+      setBbContext(p, d.bb, b.iothread, { ignoreErrors: true });
+    }
   }
   void attachedName;
+}
+
+/**
+ * QEMU 10.0's do_pci_register_device (graph/rules.ts pci-hotplug-function-0): a hotplugged PCI
+ * device whose function 0 is taken is refused, also with an auto-assigned devfn; under a
+ * pcie-root-port (an upstream PCIe port) pci_get_function_0 is the port's only slot,
+ * bus->devices[0]: the device first plugged there. 7.2 skips the check for an auto-assigned devfn.
+ */
+function refuseFunction0Taken(p: Proc, d: Device): void {
+  if (!rule(p, 'pci-hotplug-function-0') || device(p, d.bus)?.driver !== 'pcie-root-port') return;
+  const f0 = devices(p).find((x) => x.bus === d.bus && x.id !== d.id);
+  if (f0) throw new QmpError(`PCI: slot 0 function 0 already occupied by ${f0.driver}, new func ${d.driver} cannot be exposed to guest.`);
 }
 
 export const deviceAdd: CommandDef = {

@@ -11,6 +11,7 @@ import { DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
 import type { Proc } from '../../graph/proc.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 import { checkArgs } from './qapi.js';
+import { rule } from '../../graph/rules.js';
 
 /** object_resolve_path_at(/machine/peripheral, id): a plain id, or an absolute path. */
 export function findDevice(p: Proc, id: string): { dev: Device; inner: boolean } | undefined {
@@ -29,8 +30,10 @@ export function unplugDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, d: Device): vo
   p.step(`device_del ${d.id}`);
   const b = bus(p, d.bus);
   if (d.bb && p.bb(d.bb)) {
-    // virtio_scsi_hotunplug: back to the main loop first (errors ignored)
-    if (b?.iothread) setBbContext(p, d.bb, 'main', { ignoreErrors: true });
+    // virtio_scsi_hotunplug: back to the main loop first (errors ignored); QEMU 10.0 only from a
+    // controller with an iothread (graph/rules.ts virtio-scsi-hotplug-context)
+    const moves = b?.iothread && (rule(p, 'virtio-scsi-hotplug-context') === 'always-strict' || b.iothread !== 'main');
+    if (moves) setBbContext(p, d.bb, 'main', { ignoreErrors: true });
     if (d.ownBb) {
       // release_drive → blk_detach_dev: perms back to 0/ALL and the device's reference dropped;
       // blk_new's reference stays (QEMU leak): the BlockBackend lives on, anonymous

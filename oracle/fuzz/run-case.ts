@@ -149,7 +149,7 @@ export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?:
   let done = 0;
   try {
     // the transcript says what host its daemons ran on (the O_DIRECT alignment of the case dir)
-    const transcript = await runScenario(onHostOf(scenario, opts.images.root), (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, qsdOpts(proc, opts))), {
+    const transcript = await runScenario(onHostOf(scenario, opts.images.root), (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc, ...(opts.images.bins ? { bins: opts.images.bins } : {}) }) : spawnQsd(dir, qsdOpts(proc, opts))), {
       dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000, replyTimeoutMs: FUZZ_REPLY_TIMEOUT_MS,
       onStep: async (i, s) => { done = i + 1; await onStep?.(i, s); },
     });
@@ -232,7 +232,7 @@ async function lockstep(
   Object.assign(scenario, onHostOf(scenario, opts.images.root));
   const cd = await opts.images.caseDir(scenario);
   const dir = cd.dir;
-  const qsd = new ScenarioRecorder(scenario.name, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc }) : spawnQsd(dir, qsdOpts(proc, opts))), { dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000, replyTimeoutMs: FUZZ_REPLY_TIMEOUT_MS });
+  const qsd = new ScenarioRecorder(scenario.name, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc, ...(opts.images.bins ? { bins: opts.images.bins } : {}) }) : spawnQsd(dir, qsdOpts(proc, opts))), { dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000, replyTimeoutMs: FUZZ_REPLY_TIMEOUT_MS });
   let model: ScenarioRecorder | undefined;
   const steps: TranscriptStep[] = [];
   const passed: Finding[] = [];

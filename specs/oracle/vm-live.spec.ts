@@ -1,15 +1,18 @@
 // The vm target's recorder (issue 17): re-records the vm transcripts on qemu-system-x86_64 and
 // requires byte identity; plus the `vm` member's parsing, printing and refusals.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseScenario, parseTranscript, printTranscript, runScenario, scenarioOf } from '../../oracle/index.js';
 import { createImagesWithQemuImg } from '../../oracle/qsd.js';
-import { spawnVm, vmArgs, vmAvailable } from '../../oracle/qemu-vm.js';
+import { spawnVm, vmArgs, vmAvailable, vmUnavailableReason } from '../../oracle/qemu-vm.js';
+import { findQemuBinaries } from '../../oracle/qemu-bins.js';
 
 const DIR = resolve('oracle/transcripts/vm');
+const DIR_10 = resolve('oracle/transcripts/qemu-10.0/vm');
 const base = { name: 'n', description: 'd', covers: ['vm-devices'], images: [], steps: [] };
 const badInput = (f: () => unknown, re: RegExp) => {
   try { f(); assert.unreachable('accepted'); } catch (e) {
@@ -63,23 +66,41 @@ if (!vmAvailable()) {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  for (const f of readdirSync(DIR).filter((x) => x.endsWith('.json')).sort()) {
-    test(`re-recording vm/${f} on qemu-system-x86_64 gives the same bytes`, async () => {
-      const text = readFileSync(join(DIR, f), 'utf8');
-      const scenario = scenarioOf(parseTranscript(text));
-      const dir = mkdtempSync(join(tmpdir(), 'bg-vm-'));
-      try {
-        await createImagesWithQemuImg(scenario, dir);
-        const t = await runScenario(scenario, (proc) => spawnVm(dir, scenario.vm!, { label: proc }), { dir });
-        const out = printTranscript(t);
-        const a = text.split('\n'), b = out.split('\n');
-        const i = a.findIndex((l, k) => l !== b[k]);
-        assert.is(i, -1, `first difference at line ${i + 1}:\n- ${a[i]}\n+ ${b[i]}`);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
-  }
+  for (const f of readdirSync(DIR).filter((x) => x.endsWith('.json')).sort()) rerecords(DIR, f, '7.2');
+}
+
+// QEMU 10.0's VM (scripts/fetch-qemu-10.sh unpacks it beside its daemon): the 10.0 set, re-recorded
+if (!vmAvailable('10.0')) {
+  console.log(`skipped: the QEMU 10.0 vm set is not re-recorded: ${vmUnavailableReason('10.0')}`);
+  test(`vm 10.0 live re-recording (skipped: ${vmUnavailableReason('10.0')})`, () => undefined);
+} else {
+  test('the 10.0 VM runs with its own data directories and modules, and says it is 10.0.2', () => {
+    const b = findQemuBinaries('10.0')!;
+    assert.ok(b.vm && b.vmDataDirs?.length === 2 && b.vmModuleDir);
+    for (const d of b.vmDataDirs!) assert.ok(existsSync(d), d);
+    assert.ok(existsSync(join(b.vmDataDirs![1]!, 'bios-256k.bin')));
+    assert.match(execFileSync(b.vm!, ['--version'], { encoding: 'utf8' }), /version 10\.0\.2/);
+  });
+  for (const f of readdirSync(DIR_10).filter((x) => x.endsWith('.json')).sort()) rerecords(DIR_10, f, '10.0');
+}
+
+function rerecords(dir: string, f: string, v: '7.2' | '10.0'): void {
+  test(`re-recording ${v === '10.0' ? 'qemu-10.0/' : ''}vm/${f} on qemu-system-x86_64 ${v} gives the same bytes`, async () => {
+    const text = readFileSync(join(dir, f), 'utf8');
+    const scenario = scenarioOf(parseTranscript(text));
+    const tmp = mkdtempSync(join(tmpdir(), 'bg-vm-'));
+    const bins = findQemuBinaries(v)!;
+    try {
+      await createImagesWithQemuImg(scenario, tmp, v === '10.0' ? bins : undefined);
+      const t = await runScenario(scenario, (proc) => spawnVm(tmp, scenario.vm!, { label: proc, bins }), { dir: tmp });
+      const out = printTranscript(t);
+      const a = text.split('\n'), b = out.split('\n');
+      const i = a.findIndex((l, k) => l !== b[k]);
+      assert.is(i, -1, `first difference at line ${i + 1}:\n- ${a[i]}\n+ ${b[i]}`);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
 }
 
 test.run();

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compareSuites, compareTranscripts } from '../../oracle/compare.js';
 import { parseTranscript, scenarioOf, type Transcript } from '../../oracle/format.js';
-import { TRANSCRIPTS_10_0_DIR, TRANSCRIPTS_DIR } from '../../oracle/paths.js';
+import { TRANSCRIPTS_10_0_DIR, TRANSCRIPTS_DIR, VM_TRANSCRIPTS_DIR, vmTranscriptsDir } from '../../oracle/paths.js';
 import { runOnModel, transcriptVersion } from '../../oracle/run-model.js';
 import { RULES } from '../../graph/rules.js';
 
@@ -80,10 +80,64 @@ test('every 7.2 abort 10.0 survives agrees on the model under 10.0 rules', async
   }
 });
 
+// the vm target: the scenarios of oracle/transcripts/vm recorded on qemu-system-x86_64 10.0.2
+// (oracle/transcripts/qemu-10.0/vm, `record-transcripts --vm --qemu 10.0`); rule proofs name them 'vm/FILE'
+const VM_10_0_DIR = vmTranscriptsDir('10.0');
+const vmFiles = readdirSync(VM_10_0_DIR).filter((f) => f.endsWith('.json')).sort();
+
+/** VM scenarios that cannot be recorded on 10.0 as written, each with the reason (docs/vm.md "QEMU 10.0"). */
+const VM_NOT_ON_10: Record<string, string> = {
+  'fuzz-vm-device-add-refused-drain-wakes-job.json': "step 6: the refused device_add's drains do not wake the speed-1 commit on 10.0.2 (graph/rules.ts wake-ends-rate-limit-sleep), so block-job-complete is refused and the wait for 'pending' never ends; its first seven steps are vm/vm-device-add-refused-drain-wake-complete.json on both versions",
+  'vm-combo-virtio-throttle-active-commit.json': "step 14: QEMU 10.0.2 aborts in mirror_exit_common's bdrv_replace_node(mirror_top_bs, …, &error_abort) (Unexpected error in bdrv_a_allow_b: the disk sd0 writes c0, which c1's backing edge unshares once the active commit's filter goes): 10.0 has no dataplane op blocker, so sd0 was accepted on the backing node c0 at step 11 (graph/rules.ts dataplane-op-blocker); the model refuses the finalize under 10.0 rules (graph/jobs/mirror.ts refuseFilterRemovalConflict)",
+};
+
+test('vm: every scenario of oracle/transcripts/vm is recorded on qemu-system-x86_64 10.0, and says so', () => {
+  const own = readdirSync(VM_TRANSCRIPTS_DIR).filter((f) => f.endsWith('.json') && !(f in VM_NOT_ON_10)).sort();
+  assert.equal(vmFiles, own);
+  for (const f of vmFiles) {
+    const t = load(VM_10_0_DIR, f);
+    assert.ok(t.vm, `${f}: a vm transcript carries its machine`);
+    assert.is(transcriptVersion(t), '10.0', f);
+    assert.match(t.qemu, /^10\.0\.2 /);
+  }
+});
+
+test('vm: 10.0 set under 10.0 rules: 100% outcome, error text and graph', async () => {
+  const pairs: { expected: Transcript; actual: Transcript }[] = [];
+  for (const f of vmFiles) {
+    const expected = load(VM_10_0_DIR, f);
+    pairs.push({ expected, actual: await runOnModel(scenarioOf(expected), undefined, { qemuVersion: '10.0' }) });
+  }
+  const s = compareSuites(pairs);
+  console.log(`  vm 10.0: ${pairs.length} transcripts, ${s.totals.steps} steps, outcome ${s.percent.outcome}%, error text ${s.percent.errorText}%, graph ${s.percent.graph}%`);
+  assert.is(s.percent.outcome, 100);
+  assert.is(s.percent.errorText, 100);
+  assert.is(s.percent.graph, 100);
+});
+
+test('vm: the scenario QEMU 10.0 dies in is refused there by the model under 10.0 rules, with the abort named', async () => {
+  const t72 = load(VM_TRANSCRIPTS_DIR, 'vm-combo-virtio-throttle-active-commit.json');
+  const s = scenarioOf(t72);
+  s.steps = s.steps.slice(0, 15);
+  const t = await runOnModel(s, undefined, { qemuVersion: '10.0' });
+  const at = (i: number) => t.steps[i]!;
+  const r11 = at(11), r14 = at(14);
+  assert.ok(!('wait' in r11) && r11.result.ok, 'step 11: 10.0 takes the disk on the backing node (no dataplane blocker)');
+  assert.ok(!('wait' in r14) && !r14.result.ok);
+  if (!('wait' in r14) && !r14.result.ok) {
+    assert.match(r14.result.desc, /Permission conflict on node 'c0': permissions 'write' are both required by block device 'sd0' \(uses node 'c0' as 'root' child\) and unshared by node 'c1' \(uses node 'c0' as 'backing' child\)/);
+    assert.match(r14.result.desc, /QEMU aborts here: mirror_exit_common's bdrv_replace_node/);
+  }
+  // 7.2 refuses the disk at step 11 (virtio_scsi_hotplug's dataplane blocker) and finalizes
+  const u = await runOnModel(s, undefined, { qemuVersion: '7.2' });
+  const u14 = u.steps[14]!;
+  assert.ok(!('wait' in u14) && u14.result.ok);
+});
+
 test('every step where the 7.2 and 10.0 recordings differ is a proof of a rule in graph/rules.ts', () => {
   const proofs = new Set(Object.values(RULES).flatMap((r) => r.proof.map((p) => `${p.transcript}#${p.step}`)));
   const unexplained: string[] = [];
-  for (const f of files) {
+  for (const f of [...files, ...vmFiles.map((x) => `vm/${x}`)]) {
     const [a, b] = [load(TRANSCRIPTS_DIR, f), load(TRANSCRIPTS_10_0_DIR, f)];
     a.steps.forEach((s, i) => {
       if (JSON.stringify(s) === JSON.stringify(b.steps[i])) return;
