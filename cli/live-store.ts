@@ -10,10 +10,20 @@
 // command until space is back. A reply is only ever sent for a decision that was synced
 // (engine/engine.ts syncs txn.decided): if the failure came after that sync, the reopened log
 // holds the decision and its recorded reply is the answer; otherwise the command is refused.
+//
+// While the store cannot be written, a command that only reads (query-named-block-nodes,
+// query-version, query-block-jobs, …) is answered from the last durable state, the state at the
+// failed log's head, as QSD answers it whatever its disk does: a query writes no record, so
+// nothing is lost by answering it. A command the model refuses without changing the graph is
+// answered with its error too; its command.rejected record cannot be written, and that loss is
+// reported as a refusal of malformed input's is. Only a command that would change the graph is
+// refused ("… was not carried out"): it cannot be made durable.
 import type { ModelBackend } from '../commands/model-host.js';
 import type { ExecResult } from '../commands/model.js';
-import { Engine } from '../engine/engine.js';
+import { Engine, loadFold } from '../engine/engine.js';
+import { executeCommand } from '../commands/model.js';
 import { isBlockgraphError } from '../errors/index.js';
+import { procNameProblem } from '../graph/proc-name.js';
 import type { State } from '../graph/types.js';
 import { levelError, openClassic, serveStoreReads, type EventLog, type LiveServer } from '../store/index.js';
 import type { OpenOptions } from '../store/event-log.js';
@@ -50,6 +60,10 @@ export class ServedStore implements ModelBackend {
   #broken: string | undefined;
   /** Refusal records of malformed input dropped while the store was not writable (reported when it is again). */
   #unlogged = 0;
+  /** command.rejected records of commands refused (from the durable state) while the store was not writable. */
+  #unloggedRefused = 0;
+  /** While the store is not usable: the state at the failed log's head (what was made durable), if it could be read. */
+  #durable: State | undefined;
   #reads: LiveServer | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #pending = 0;
@@ -104,16 +118,67 @@ export class ServedStore implements ModelBackend {
       }
       this.#log = log;
       if (this.#broken) {
-        const lost = this.#unlogged ? `; ${this.#unlogged} refusal record(s) of malformed input were not logged meanwhile` : '';
+        const parts = [
+          ...(this.#unlogged ? [`${this.#unlogged} refusal record(s) of malformed input`] : []),
+          ...(this.#unloggedRefused ? [`${this.#unloggedRefused} record(s) of refused commands`] : []),
+        ];
+        const lost = parts.length ? `; ${parts.join(' and ')} were not logged meanwhile` : '';
         this.opts.warn?.(`blockgraph: store ${this.location} is writable again${lost}`);
       }
       this.#unlogged = 0;
+      this.#unloggedRefused = 0;
       this.#broken = undefined;
+      this.#durable = undefined;
       return true;
     } catch (e) {
       this.#broken = why(e);
       return false;
     }
+  }
+
+  /**
+   * The state the failed `log` made durable: its head's (the head moves only once a batch is
+   * written), folded from its latest snapshot as an open does. The engine's own state cannot
+   * serve: it folded the failed batch already. Read before the log is closed for the reopen;
+   * undefined when even reading fails (then every command is refused, as before).
+   */
+  async #keepDurable(log: EventLog): Promise<void> {
+    if (this.#durable !== undefined || log.closed) return;
+    try {
+      this.#durable = (await loadFold(log, log.head)).state;
+    } catch {
+      this.#durable = undefined;
+    }
+  }
+
+  /** Once per episode: the first record lost while the store cannot be written is reported. */
+  #reportLoss(what: string): void {
+    if (this.#unlogged + this.#unloggedRefused === 0) {
+      this.opts.warn?.(`blockgraph: store ${this.location}: ${this.#broken}; ${what} are answered but not logged until it is writable again`);
+    }
+  }
+
+  /**
+   * A command while the store cannot be written: a read is answered from the durable state, a
+   * refusal with its error (its record's loss counted), anything that changes the graph refused.
+   */
+  #whileBroken(proc: string, command: string, args: Record<string, unknown> | undefined): ExecResult {
+    const reason = this.#broken ?? 'unknown';
+    const state = this.#durable;
+    if (state === undefined || procNameProblem(proc)) return this.#refusal(command, reason);
+    let r: ExecResult;
+    try {
+      r = executeCommand(state, proc, command, args); // runs on a Draft: the state is not changed
+    } catch {
+      return this.#refusal(command, reason);
+    }
+    if (r.mutates) return this.#refusal(command, reason);
+    // a refusal the engine would have logged as command.rejected (engine/engine.ts decideNow)
+    if ('error' in r.reply && command !== 'qmp_capabilities') {
+      this.#reportLoss('refusals of commands and of malformed input');
+      this.#unloggedRefused++;
+    }
+    return r;
   }
 
   #refusal(command: string, reason: string): ExecResult {
@@ -164,7 +229,7 @@ export class ServedStore implements ModelBackend {
     }
     type Handed = { refused: ExecResult } | { result: Promise<ExecResult>; engine: Engine; log: EventLog; txn: () => string | undefined };
     return this.#serial(async (): Promise<Handed> => {
-      if (this.#broken !== undefined && !(await this.#reopen())) return { refused: this.#refusal(command, this.#broken ?? 'unknown') };
+      if (this.#broken !== undefined && !(await this.#reopen())) return { refused: this.#whileBroken(proc, command, args) };
       const engine = this.#engine;
       const log = this.#log;
       let txn: string | undefined;
@@ -200,6 +265,7 @@ export class ServedStore implements ModelBackend {
       // the first failed command of this engine: the store is reopened (recovery runs)
       reason = this.#broken = why(e);
       this.opts.warn?.(`blockgraph: store ${this.location}: ${reason}; refusing '${command}' and reopening the store`);
+      await this.#keepDurable(log);
       await this.#reopen();
     }
     if (durable) return durable;
@@ -219,16 +285,18 @@ export class ServedStore implements ModelBackend {
       // stderr, then counted in the "writable again" line (a flood of garbage on a full disk
       // must not flood stderr). Before, it was dropped without a word.
       if (this.#broken !== undefined && !(await this.#reopen())) {
-        if (this.#unlogged === 0) this.opts.warn?.(`blockgraph: store ${this.location}: ${this.#broken}; refusals of malformed input are answered but not logged until it is writable again`);
+        this.#reportLoss('refusals of malformed input');
         this.#unlogged += count;
         return;
       }
+      const log = this.#log;
       try {
         await this.#engine.reject(proc, data);
       } catch (e) {
         this.#broken = why(e);
         this.opts.warn?.(`blockgraph: store ${this.location}: ${this.#broken}; a refusal of malformed input was not logged`);
         this.#unlogged += count;
+        await this.#keepDurable(log);
         await this.#reopen();
       }
     });

@@ -45,7 +45,7 @@ function greeting(backend: ModelBackend, proc: string): SessionHost['greeting'] 
   return { version: { qemu: { major, minor, micro }, package: 'blockgraph model' }, capabilities: ['oob'] };
 }
 
-function host(backend: ModelBackend, opts: ServeOptions, sessions: Set<QmpSession>): SessionHost {
+export function host(backend: ModelBackend, opts: ServeOptions, sessions: Set<QmpSession>): SessionHost {
   return {
     backend, proc: opts.proc ?? 'A', reject: opts.reject, now: opts.now ?? Date.now, greeting: greeting(backend, opts.proc ?? 'A'),
     json: { ...QEMU_JSON_LIMITS, ...opts.json }, limits: { ...DEFAULT_SESSION_LIMITS, ...opts.limits },
@@ -138,7 +138,7 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
 }
 
 /** Destroys a socket once what was written to it has left (or after graceMs). */
-function flushThenDestroy(sock: Socket, graceMs: number): Promise<void> {
+export function flushThenDestroy(sock: Socket, graceMs: number): Promise<void> {
   if (sock.destroyed) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const done = () => { clearTimeout(timer); sock.destroy(); resolve(); };

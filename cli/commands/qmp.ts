@@ -13,8 +13,9 @@ import { spawnVm } from '../../oracle/qemu-vm.js';
 import { runOnModel, transcriptVersion } from '../../oracle/run-model.js';
 import { requireQemuBinaries, requireQemuVm } from '../../oracle/qemu-bins.js';
 import { type QemuVersion, versionIn } from '../../graph/version.js';
-import { procArg, qemuArg } from '../args.js';
+import { intArg, procArg, qemuArg } from '../args.js';
 import { listenQmp, serveQmp } from '../../qmp/server.js';
+import { connectQmp } from '../../qmp/connect.js';
 import { openClassic, openMemory } from '../../store/index.js';
 import { DEFAULT_DB, EXIT, printJson, wallClock } from '../context.js';
 import { registerQmpProxy } from './qmp-proxy.js';
@@ -60,14 +61,19 @@ export function comparisonText(c: TranscriptComparison): string {
 
 export function registerQmp(program: Command): void {
   const qmp = program.command('qmp')
-    .description('QMP on stdio (default) or a unix socket, backed by a durable log; and the oracle tools (run, record, proxy, compare)')
+    .description('QMP on stdio (default), a unix socket, or connecting out to a listening client, backed by a durable log; and the oracle tools (run, record, proxy, compare)')
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
     .option('--socket <path>', 'listen on a unix socket instead of stdio')
+    .option('--connect <path>', "connect to a QMP client listening on this unix socket instead of stdio (as QSD's --chardev socket,path=PATH,server=off; qemu.qmp's QMPClient.accept()); without --reconnect, a failed connect exits 2 and a connection that ends is not made again")
+    .option('--reconnect <seconds>', "with --connect: try the connect every SECONDS until it succeeds, and again SECONDS after the connection ends (QEMU's reconnect=SECONDS; 0: never)", intArg('--reconnect', 0, 2147483))
     .option('--proc <name>', 'which QEMU process of the store this session is', procArg('--proc'), 'A')
     .option('--log-socket <path>', 'also serve the log live on this unix socket (for `blockgraph tail --connect PATH`)')
     .option('--store <url>', 'log to the fleet stream instead of --db: nats://HOST:PORT[,HOST:PORT]/FLEET/HOST (docs/fleet.md)')
     .option('--qemu <version>', 'the QEMU version this process models: 7.2 (default) or 10.0; declared (logged) when the process starts, refused for a process already started on another', qemuArg())
     .action(async (o) => {
+      if (o.connect !== undefined && o.socket !== undefined) badInput('--connect and --socket: one or the other (a server listens, or connects out)');
+      if (o.reconnect !== undefined && o.connect === undefined) badInput('--reconnect: only with --connect');
+      if (o.connect === '') badInput('--connect: an empty path');
       // The store behind a backend that refuses (not dies) on a full disk, with a read socket
       // so read commands work while this server holds the store (cli/live-store.ts).
       const store = await ServedStore.open(o.store ?? o.db, { clock: wallClock, snapshotEvery: 1000, warn: (l) => process.stderr.write(l + '\n') });
@@ -98,6 +104,12 @@ export function registerQmp(program: Command): void {
             note(`${why}: stopping`);
             await server.stop();
             rmSync(o.socket, { force: true });
+          } else if (o.connect !== undefined) {
+            const link = await connectQmp(engine, o.connect, { ...opts, reconnect: o.reconnect ?? 0 });
+            note(`QMP ${link.session ? 'connected' : 'connecting'} to ${o.connect} (store ${o.db})`);
+            const why = await stopRequested;
+            note(`${why}: stopping`);
+            await link.stop();
           } else {
             const served = serveQmp(engine, process.stdin, process.stdout, opts);
             await Promise.race([served, stopRequested]);
