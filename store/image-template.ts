@@ -74,7 +74,7 @@ export const DECIDED_V3: Template = {
 /** Can `data` be stored templated under `t` (a plain object without a "~" member, nor nested ones)? */
 export function templates(t: Template, data: unknown): data is Obj {
   if (!isPlain(data) || present(data, ABSENT)) return false;
-  for (const k of Object.keys(t.nested ?? {})) if (isPlain(data[k]) && present(data[k] as Obj, ABSENT)) return false;
+  for (const k of compile(t).nestedKeys) if (isPlain(data[k]) && present(data[k] as Obj, ABSENT)) return false;
   return true;
 }
 
@@ -104,12 +104,16 @@ function defaultValue(d: Default, parent: Obj | undefined): unknown {
 /** The stored form of `img` under template `t` (`parent`: the enclosing image, for `{up}` defaults). */
 export function compactImage(t: Template, img: Obj, parent?: Obj): Obj {
   if (parent === undefined) imageWork.compacted++;
+  // the template's member lists, made once per template (compile): three Object.keys arrays
+  // per image before, one per nested image too (issue 15)
+  const ct = compile(t);
   const out: Obj = {};
-  const absent: string[] = [];
-  for (const k of Object.keys(t.defaults)) if (!present(img, k)) absent.push(k);
-  for (const k of Object.keys(t.nested ?? {})) if (!present(img, k)) absent.push(k);
-  for (const k of Object.keys(t.deltaOf ?? {})) if (!present(img, k)) absent.push(k);
-  for (const k of Object.keys(img)) {
+  let absent: string[] | undefined;
+  for (const k of ct.defaultKeys) if (!present(img, k)) (absent ??= []).push(k);
+  for (const k of ct.nestedKeys) if (!present(img, k)) (absent ??= []).push(k);
+  for (const k of ct.deltaKeys) if (!present(img, k)) (absent ??= []).push(k);
+  for (const k in img) {
+    // own members only, as Object.keys gives them (images are plain objects: no inherited keys)
     if (!present(img, k)) continue;
     const v = img[k];
     const d = Object.prototype.hasOwnProperty.call(t.defaults, k) ? t.defaults[k]! : undefined;
@@ -132,7 +136,7 @@ export function compactImage(t: Template, img: Obj, parent?: Obj): Obj {
     }
     out[k] = v;
   }
-  if (absent.length) out[ABSENT] = absent.sort();
+  if (absent) out[ABSENT] = absent.sort();
   return out;
 }
 
@@ -160,13 +164,17 @@ export function copyJson(v: unknown): unknown {
  * because a record refers to one twice (store/whole-txn.ts `R`); and of encoding: whole images
  * put in their templated form.
  */
-export const imageWork = { expanded: 0, copied: 0, compacted: 0 };
+export const imageWork = { expanded: 0, copied: 0, compacted: 0, compiled: 0 };
 
 /** A template's member names, sorted once: the decoder merges them with an image's stored keys. */
 interface Compiled {
   /** Every member the template knows (defaults, nested, deltas), sorted. */
   keys: string[];
   kind: Map<string, 'default' | 'nested' | 'delta'>;
+  /** The encoder's: each kind's members in the template's own order. */
+  defaultKeys: string[];
+  nestedKeys: string[];
+  deltaKeys: string[];
 }
 const compiled = new WeakMap<Template, Compiled>();
 function compile(t: Template): Compiled {
@@ -176,8 +184,9 @@ function compile(t: Template): Compiled {
     for (const k of Object.keys(t.defaults)) kind.set(k, 'default');
     for (const k of Object.keys(t.nested ?? {})) kind.set(k, 'nested');
     for (const k of Object.keys(t.deltaOf ?? {})) kind.set(k, 'delta');
-    c = { keys: [...kind.keys()].sort(), kind };
+    c = { keys: [...kind.keys()].sort(), kind, defaultKeys: Object.keys(t.defaults), nestedKeys: Object.keys(t.nested ?? {}), deltaKeys: Object.keys(t.deltaOf ?? {}) };
     compiled.set(t, c);
+    imageWork.compiled++;
   }
   return c;
 }
