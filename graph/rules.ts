@@ -261,6 +261,7 @@ export const RULES = defineRules({
       { transcript: 'abort-22-export-fails-backup-main-loop-survives.json', step: 3 }, { transcript: 'abort-22-export-iothread-backup-succeeds-survives.json', step: 3 },
       { transcript: 'backup-compress-packs-clusters.json', step: 3 },
       ...[5, 11].map((step) => ({ transcript: 'qcow2-free-cluster-index-skips-holes.json', step })),
+      ...[4, 13].map((step) => ({ transcript: 'qcow2-compressed-clusters-shared-by-snapshot.json', step })),
       { transcript: 'fuzz-compress-over-filters.json', step: 15 }, { transcript: 'fuzz-json-filename-copied.json', step: 3 }, { transcript: 'fuzz-qcow2-header-probe.json', step: 15 }, { transcript: 'fuzz-resize-through-cbw.json', step: 2 },
       ...[2, 3, 4, 5, 6].map((step) => ({ transcript: 'abort-9-finalize-stream-cbw-below-survives.json', step })),
       // the copy bitmaps of c0, c2, c3 (file and target the same node: the target's too)

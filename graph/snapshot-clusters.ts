@@ -155,17 +155,13 @@ function ensureL2(img: Image, m: Meta, h: ReturnType<typeof hosts>, r: number, t
 }
 
 /**
- * qcow2_free_any_cluster of a compressed cluster (qcow2_free_clusters over its sectors): each
- * host cluster its bytes lie in loses one reference and is freed at none. The guest cluster's
- * entry goes (the caller maps it again or leaves it unallocated).
+ * update_refcount over a compressed cluster's sectors: each host cluster its bytes lie in gains or
+ * loses one reference, and one left with none is freed.
  */
-function releaseCompressed(img: Image, m: Meta, c: number): boolean {
-  const at = m.compressed?.[c];
-  if (!at) return false;
-  const cs = img.clusterSize ?? 65536;
+function refCompressed(m: Meta, cs: number, at: [number, number], delta: 1 | -1): void {
   const crefs = { ...(m.crefs ?? {}) };
   for (let hc = Math.floor(at[0] / cs); hc <= Math.floor((at[0] + at[1] - 1) / cs); hc++) {
-    const left = (crefs[hc] ?? 1) - 1;
+    const left = (crefs[hc] ?? 0) + delta;
     if (left > 0) crefs[hc] = left;
     else {
       delete crefs[hc];
@@ -173,6 +169,17 @@ function releaseCompressed(img: Image, m: Meta, c: number): boolean {
     }
   }
   m.crefs = crefs;
+}
+
+/**
+ * qcow2_free_any_cluster of a compressed cluster (qcow2_free_clusters over its sectors): each
+ * host cluster its bytes lie in loses one reference and is freed at none. The guest cluster's
+ * entry goes (the caller maps it again or leaves it unallocated).
+ */
+function releaseCompressed(img: Image, m: Meta, c: number): boolean {
+  const at = m.compressed?.[c];
+  if (!at) return false;
+  refCompressed(m, img.clusterSize ?? 65536, at, -1);
   const { [c]: _gone, ...rest } = m.compressed!;
   m.compressed = rest;
   return true;
@@ -254,6 +261,12 @@ export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: 
   // qcow2_update_snapshot_refcount(+1): every L2 table and data cluster of the active tables is
   // shared with the snapshot now (QCOW_OFLAG_COPIED cleared)
   m.shared = { ...(m.shared ?? {}), [sn.id]: { data: structuredClone(img.data ?? []), l2: l2Regions(img) } };
+  // a compressed entry's sectors gain a reference (they are never copied: no QCOW_OFLAG_COPIED)
+  const comp = Object.values(m.compressed ?? {});
+  if (comp.length) {
+    for (const at of comp) refCompressed(m, cs, at, 1);
+    m.snapCompressed = { ...(m.snapCompressed ?? {}), [sn.id]: comp };
+  }
   return { ...img, snapClusters: m, fileLength: len };
 }
 
@@ -286,6 +299,10 @@ export function afterSnapshotDelete(img: Image, id: string, list: { id: string; 
   // shared is the active tables' own again (QCOW_OFLAG_COPIED), and the clusters it alone still
   // used (the old copies of clusters the active tables copied on write or released) are freed
   if (m.shared) delete m.shared[id];
+  if (m.snapCompressed?.[id]) {
+    for (const at of m.snapCompressed[id]!) refCompressed(m, img.clusterSize ?? 65536, at, -1);
+    delete m.snapCompressed[id];
+  }
   if (m.kept) {
     const kept: [number, string[]][] = [];
     for (const [host, ids] of m.kept) {
@@ -371,11 +388,14 @@ export function afterGuestWrite(img: Image, offset: number, end: number, owner?:
     const re = Math.min(e, (r + 1) * l2Span);
     ensureL2(img, m, h, r, () => take(1));
     const want: number[] = [];
+    const compressed: number[] = [];
     for (let c = rs; c < re; c += cs) {
-      // a compressed cluster never has QCOW_OFLAG_COPIED: handle_alloc gives it a new one and
-      // qcow2_alloc_cluster_link_l2 frees the old bytes (qcow2_free_any_cluster)
-      if (releaseCompressed(img, m, c / cs)) {
+      // a compressed cluster never has QCOW_OFLAG_COPIED: handle_alloc gives it a new one, and
+      // qcow2_alloc_cluster_link_l2 frees the old bytes once the new cluster is linked
+      // (qcow2_free_any_cluster)
+      if (m.compressed?.[c / cs]) {
         want.push(c / cs);
+        compressed.push(c / cs);
         continue;
       }
       const ids = sharers(m, (x) => covers(x.data, c));
@@ -387,6 +407,7 @@ export function afterGuestWrite(img: Image, offset: number, end: number, owner?:
       m.map = { ...(m.map ?? {}) };
       want.forEach((c, i) => { m.map![c] = first + i; });
     }
+    for (const c of compressed) releaseCompressed(img, m, c);
   }
   for (const x of shares) x.data = subtract(x.data, s, e);
   return { img: { ...img, data: addExtent(img.data, s, e, cs), snapClusters: m, fileLength: len }, end: last };

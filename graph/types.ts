@@ -215,8 +215,10 @@ export interface Image {
      * and deflated length qcow2_alloc_compressed_cluster_offset gave it (QCOW_OFLAG_COMPRESSED)
      */
     compressed?: Record<string, [number, number]>;
-    /** per host cluster, how many compressed clusters' bytes lie in it (qcow2_alloc_bytes' refcount increments) */
+    /** per host cluster, its refcount from compressed clusters (qcow2_alloc_bytes' increments, and a snapshot's of the ones it shares) */
     crefs?: Record<string, number>;
+    /** per snapshot id: the compressed clusters ([host byte offset, length]) its L1 copy references (qcow2_update_snapshot_refcount) */
+    snapCompressed?: Record<string, [number, number][]>;
     /** s->free_byte_offset: where qcow2_alloc_bytes packs the next compressed cluster (absent or 0: a new cluster) */
     packed?: number;
     /**
