@@ -6,9 +6,10 @@
 // Transient per Draft (one command), never stored.
 import type { Draft } from './draft.js';
 import type { Proc } from './proc.js';
+import { heldDrainPausedJobs } from './jobs/held-drain.js';
 
 
-interface DrainState { depth: number; current: Set<string>; wakes: string[] }
+interface DrainState { depth: number; current: Set<string>; wakes: string[]; outer?: Set<string> }
 const DRAINS = new WeakMap<Draft, DrainState>();
 
 /** The jobs a drain of `roots` pauses: any with an edge into the drained nodes or their ancestors. */
@@ -52,7 +53,11 @@ export function drainedJobs(p: Proc, roots: string[], subtree: boolean): string[
 export function drained<T>(p: Proc, roots: (string | null | undefined)[], subtree: boolean, fn: () => T): T {
   let st = DRAINS.get(p.d);
   if (!st) DRAINS.set(p.d, (st = { depth: 0, current: new Set(), wakes: [] }));
-  for (const j of drainedJobs(p, roots.filter((x): x is string => !!x), subtree)) st.current.add(j);
+  // a job a held drained section still pauses (graph/jobs/held-drain.ts) keeps pause_count > 0
+  // when this section ends: child_job_drained_end -> job_resume does not enter it
+  const jobs = drainedJobs(p, roots.filter((x): x is string => !!x), subtree);
+  const held = jobs.length ? heldDrainPausedJobs(p) : undefined;
+  for (const j of jobs) if (!held?.has(j) && !st.outer?.has(j)) st.current.add(j);
   st.depth++;
   try {
     return fn();
@@ -105,4 +110,22 @@ export function drainAll(p: Proc): void {
 export function dropDrainWakes(p: Proc, job: string): void {
   const st = DRAINS.get(p.d);
   if (st) st.wakes = st.wakes.filter((j) => j !== job);
+}
+
+/**
+ * `fn` runs inside a drained section held across it that pauses `jobs` (mirror_exit_common, inside
+ * the section mirror_run began): their pause_count stays above 0 through every section that
+ * begins and ends within, so none of those ends enters them (child_job_drained_end ->
+ * job_resume); the held section's own end wakes them (graph/jobs/held-drain.ts endHeldDrain).
+ */
+export function underHeldSection<T>(p: Proc, jobs: string[], fn: () => T): T {
+  let st = DRAINS.get(p.d);
+  if (!st) DRAINS.set(p.d, (st = { depth: 0, current: new Set(), wakes: [] }));
+  const before = st.outer;
+  st.outer = new Set([...(before ?? []), ...jobs]);
+  try {
+    return fn();
+  } finally {
+    st.outer = before;
+  }
 }

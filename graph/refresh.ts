@@ -13,6 +13,7 @@ import type { Proc } from './proc.js';
 import type { BdsNode, Edge } from './types.js';
 import { adjacencyWork } from './adjacency.js';
 import { entryOrderKept, taintedLeaves } from './perm-dirty.js';
+import { hostResolve } from './host-path.js';
 
 export interface RefreshOpts {
   /** Pending read-only flags of a reopen (bdrv_is_writable_after_reopen). */
@@ -354,10 +355,20 @@ const isOn = (v: unknown) => v === true || v === 'on' || v === 'true';
  */
 export function lockKey(p: Proc, n: BdsNode): string | null {
   if (!n.lock) return null;
-  if (n.driver === 'file') return n.filename;
+  if (n.driver === 'file') return hostFileKey(p, n.filename);
   const fe = p.fileChild(n.name);
   const leaf = fe ? p.node(fe.child) : undefined;
-  return leaf?.driver === 'file' ? leaf.filename : null;
+  return leaf?.driver === 'file' ? hostFileKey(p, leaf.filename) : null;
+}
+
+/**
+ * The image a file node's name opens: file-posix's locks are fcntl byte locks on the open file
+ * (raw_apply_lock_bytes), so they belong to the inode, not to the name. A backing file named
+ * relative to an image in another directory opens as `sub/../mid.qcow2` (path_combine does not
+ * normalise), the same file as `mid.qcow2` (graph/host-path.ts resolves it as open(2) would).
+ */
+function hostFileKey(p: Proc, filename: string): string {
+  return filename.includes('/') ? hostResolve(p, filename) ?? filename : filename;
 }
 
 /**

@@ -28,7 +28,7 @@ import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setRea
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { getLength } from '../length.js';
 import { openBackingFile } from '../open.js';
-import { drainedJobs } from '../drain.js';
+import { drainedJobs, underHeldSection } from '../drain.js';
 import { deferStartIfHeld, endHeldDrain, registerDeferredStart } from './held-drain.js';
 import { withBaseReadWrite } from './base-restore.js';
 
@@ -311,7 +311,10 @@ function exitCommon(ctx: JobCtx, j: Job, abort: boolean): string | undefined {
   const d = p.job(j.id)!.data as unknown as MirrorData;
   if (d.prepared) return undefined;
   const drainedBySource = p.node(d.source) ? drainedJobs(p, [d.source], false).filter((x) => x !== j.id) : [];
-  const failed = exitCommonInner(ctx, j, abort);
+  // all of mirror_exit_common runs inside the section mirror_run began (bdrv_drained_end(src) is
+  // its last step): the sections it opens and ends (blk_unref(s->target)'s drains, the
+  // replacements) do not enter the jobs that section pauses
+  const failed = underHeldSection(p, drainedBySource, () => exitCommonInner(ctx, j, abort));
   endHeldDrain(ctx, drainedBySource, rule(p, 'wake-ends-rate-limit-sleep'));
   return failed;
 }

@@ -60,10 +60,20 @@ export function addJobBB(p: Proc, job: string, role: string, node: string, perm:
   return id;
 }
 
-/** blk_unref of a job BlockBackend: its node's perms relax (errors ignored). */
+/**
+ * blk_unref of a job BlockBackend: its node's perms relax (errors ignored). The last reference
+ * drains the node twice first (blk_unref -> blk_drain, then blk_delete -> blk_remove_bs ->
+ * blk_drain): two drained sections, each pausing and resuming every job above the node, so a
+ * speed-limited job over the same chain is woken twice (a stream into a lower layer finishing
+ * under a throttled stream: combo-c1-two-jobs-wake).
+ */
 export function removeJobBB(p: Proc, bbId: string | undefined | null): void {
   if (!bbId || !p.bb(bbId)) return;
   const root = p.children({ kind: 'bb', bb: bbId })[0];
+  if (root) {
+    drained(p, [root.child], false, () => undefined);
+    drained(p, [root.child], false, () => undefined);
+  }
   p.delBB(bbId);
   if (root) detachChild(p, root.id);
 }
