@@ -6,11 +6,15 @@
 // texts themselves, so the answer, or the BG_BAD_INPUT canonicalJson throws, is always theirs.
 import { canonicalJson } from './codec.js';
 
-/** Comparisons answered from the texts, counted (specs assert the hot path encodes nothing). */
-export const equalWork = { byText: 0 };
+/**
+ * Comparisons answered from the texts, and all comparisons, counted (specs assert the hot path
+ * encodes nothing, and how many comparisons storing a command makes).
+ */
+export const equalWork = { byText: 0, calls: 0 };
 
 /** canonicalJson(a) === canonicalJson(b), by walking both values. */
 export function canonicalEqual(a: unknown, b: unknown): boolean {
+  equalWork.calls++;
   const r = eq(a, b);
   if (r === true) return true; // every member compared was plain JSON: neither text throws
   if (r === false && plain(a) && plain(b)) return false;

@@ -72,8 +72,14 @@ export function compactChange(ch: unknown, templated: boolean, noBefore = false)
   const p: Obj = {};
   const u: string[] = [];
   for (const k of Object.keys(a)) {
-    if (!present(a, k)) continue;
-    if (!present(b, k) || !canonicalEqual(a[k], b[k])) p[k] = a[k];
+    const av = a[k];
+    if (av === undefined) continue; // (an own member: present(a, k) is this)
+    if (!present(b, k)) { p[k] = av; continue; }
+    const bv = b[k];
+    // the same string, boolean or finite number: canonicalEqual's answer (true) without the call.
+    // An update copies most members over unchanged (monitor-ref: 24 of 25; issue 15)
+    if (av === bv && (typeof av === 'string' || typeof av === 'boolean' || (typeof av === 'number' && Number.isFinite(av)))) continue;
+    if (!canonicalEqual(av, bv)) p[k] = av;
   }
   for (const k of Object.keys(b)) if (present(b, k) && !present(a, k)) u.push(k);
   putBefore();

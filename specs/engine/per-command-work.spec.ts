@@ -3,6 +3,7 @@
 // image a transaction changes — the engine computes the digest after the txn for its decision and
 // folds the records without computing it again — and not at all for an image one step hands on
 // to the next (it is added and subtracted again: `open` then `monitor-ref` of the same node).
+import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Engine } from '../../engine/engine.js';
@@ -131,6 +132,21 @@ test('an equal image that is another object is still stored as a reference (enco
   assert.ok(JSON.stringify(stored[3]).includes('"R":0'), JSON.stringify(stored[3]));
   const back = expandWhole(JSON.parse(JSON.stringify(stored))) as { steps: { changes: { before: unknown }[] }[] };
   assert.equal(back.steps[1]!.changes[0]!.before, img);
+});
+
+test('an entity digest quotes each member name once, not per digest (JSON.stringify calls counted)', () => {
+  const node = (name: string) => ({ aio: 'main', align: 1, auto: false, driver: 'null-co', explicit: { driver: 'null-co', 'node-name': name, 'read-only': 'off' }, filename: 'null-co://', forceShare: false, header: null, implicit: false, name, order: 4, ro: false });
+  entityDigest('A', 'nodes', 'w', node('w')); // its member names quoted
+  const orig = JSON.stringify;
+  let calls = 0;
+  JSON.stringify = ((...a: Parameters<typeof JSON.stringify>) => { calls++; return orig(...a); }) as typeof JSON.stringify;
+  let d: bigint;
+  try { d = entityDigest('A', 'nodes', 'x', node('x')); } finally { JSON.stringify = orig; }
+  // one per primitive value (14 here); each of the 15 member names was one more before
+  assert.is(calls, 14, `${calls} JSON.stringify calls (was 29)`);
+  // the digest is the one the same text always gave
+  const text = '{"aio":"main","align":1,"auto":false,"driver":"null-co","explicit":{"driver":"null-co","node-name":"x","read-only":"off"},"filename":"null-co://","forceShare":false,"header":null,"implicit":false,"name":"x","order":4,"ro":false}';
+  assert.is(d!, BigInt('0x' + createHash('sha256').update('A\0nodes\0x\0' + text).digest('hex')));
 });
 
 test.run();
