@@ -242,7 +242,7 @@ export const RULES = defineRules({
     what: "the block-copy state's copy bitmap of a copy-before-write filter: which node holds it",
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
-    proof: [{ transcript: 'vm/fuzz-vm-eject-busy-keeps-tray-open.json', step: 3 }, { transcript: 'abort-13-reopen-keep-cbw-diamond-survives.json', step: 2 }, { transcript: 'backup-zero-writes-allocate-l2.json', step: 4 }, { transcript: 'backup-push-full.json', step: 22 }, { transcript: 'drive-backup-paths.json', step: 3 }, { transcript: 'aio-backup-cbw-follows-pinned-source.json', step: 9 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }, { transcript: 'backup-push-incremental.json', step: 4 }, { transcript: 'fleecing-cbw-snapshot-access.json', step: 6 }, { transcript: 'fuzz-cbw-probe-before-driver-open.json', step: 1 }, { transcript: 'fuzz-raw-length-follows-reopened-file.json', step: 5 }, { transcript: 'fuzz-internal-snapshot-through-overlay-grows.json', step: 11 }, { transcript: 'fuzz-internal-snapshot-through-overlay-windows.json', step: 11 }, { transcript: 'fuzz-internal-snapshot-through-overlay-with-data.json', step: 4 }, { transcript: 'fuzz-mirror-into-qcow2-over-overlay-grows.json', step: 10 }, { transcript: 'fuzz-qcow2-resize-through-overlay.json', step: 6 }, { transcript: 'fuzz-mirror-zero-pieces-allocate-nothing.json', step: 11 },
+    proof: [{ transcript: 'abort-13-reopen-keep-cbw-diamond-survives.json', step: 2 }, { transcript: 'backup-zero-writes-allocate-l2.json', step: 4 }, { transcript: 'backup-push-full.json', step: 22 }, { transcript: 'drive-backup-paths.json', step: 3 }, { transcript: 'aio-backup-cbw-follows-pinned-source.json', step: 9 }, { transcript: 'fleecing-pull-backup-libvirt.json', step: 6 }, { transcript: 'backup-push-incremental.json', step: 4 }, { transcript: 'fleecing-cbw-snapshot-access.json', step: 6 }, { transcript: 'fuzz-cbw-probe-before-driver-open.json', step: 1 }, { transcript: 'fuzz-raw-length-follows-reopened-file.json', step: 5 }, { transcript: 'fuzz-internal-snapshot-through-overlay-grows.json', step: 11 }, { transcript: 'fuzz-internal-snapshot-through-overlay-windows.json', step: 11 }, { transcript: 'fuzz-internal-snapshot-through-overlay-with-data.json', step: 4 }, { transcript: 'fuzz-mirror-into-qcow2-over-overlay-grows.json', step: 10 }, { transcript: 'fuzz-qcow2-resize-through-overlay.json', step: 6 }, { transcript: 'fuzz-mirror-zero-pieces-allocate-nothing.json', step: 11 },
       { transcript: 'fuzz-backup-align-not-inherited.json', step: 4 }, { transcript: 'fuzz-backup-size-after-create.json', step: 3 }, { transcript: 'fuzz-backup-size-sector-rounded.json', step: 5 },
       { transcript: 'fuzz-backup-snapshot-access-io.json', step: 6 }, { transcript: 'fuzz-snapshot-sync-json-backing-cbw.json', step: 3 },
       { transcript: 'internal-snapshot-filters.json', step: 6 },
@@ -304,7 +304,9 @@ export const RULES = defineRules({
       // speed-1 drive-backups with nothing to copy and with copies left (fuzz 2763515706, wt-fz10)
       ...[1, 2, 6, 7, 8, 9, 10, 11].map((step) => ({ transcript: 'fuzz-backup-rate-limited-nothing-left-finishes.json', step })),
       // the blockdev-backups of the held-out chain/reopen/job set (wt-combo1)
-      { transcript: 'combo-c1-backup-chain-pause-cancel.json', step: 8 }, { transcript: 'combo-c1-backup-fleecing-manual.json', step: 8 }, { transcript: 'combo-c1-backup-manual-pending.json', step: 8 }, { transcript: 'combo-c1-backup-two-targets.json', step: 8 }],
+      { transcript: 'combo-c1-backup-chain-pause-cancel.json', step: 8 }, { transcript: 'combo-c1-backup-fleecing-manual.json', step: 8 }, { transcript: 'combo-c1-backup-manual-pending.json', step: 8 }, { transcript: 'combo-c1-backup-two-targets.json', step: 8 },
+      // the vm target's pairs (oracle/transcripts/vm, qemu-10.0/vm)
+      { transcript: 'vm/fuzz-vm-eject-busy-keeps-tray-open.json', step: 3 }],
     modelled: true,
   },
   'transaction-commit-order': {
@@ -369,7 +371,7 @@ export const RULES = defineRules({
     // transaction-drain-all-wakes-jobs (7.2-only recordings); fuzz --qemu 10.0 seed 77 case 1571681198;
     // iotests/030-stream-pause #5: the resume of a speed-1 stream (7.2: it copies its last chunk
     // and is pending; 10.0: still running, so set-speed -1 gets the speed check)
-    proof: [{ transcript: 'vm/vm-device-add-refused-drain-wake-complete.json', step: 6 }, { transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 6 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 5 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access-wakes.json', step: 5 },
+    proof: [{ transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 6 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 5 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access-wakes.json', step: 5 },
       { transcript: 'iotests/030-stream-pause.json', step: 5 },
       // blk_remove_bs's blk_drain (block-export-del of the device's export) wakes a speed-64K commit (7.2: it ends)
       { transcript: 'iotests/040-hot-unplug.json', step: 4 },
@@ -381,7 +383,9 @@ export const RULES = defineRules({
       { transcript: 'job-commit-kick-ratelimit.json', step: 5 },
       // the drained sections of two streams' lifetimes below a speed-1 stream (stream_prepare,
       // blk_unref's two blk_drain): 7.2 copies a chunk per section and ends it at #17, 10.0 sleeps on
-      { transcript: 'combo-c1-two-jobs-wake.json', step: 17 }],
+      { transcript: 'combo-c1-two-jobs-wake.json', step: 17 },
+      // the vm target's pairs (oracle/transcripts/vm, qemu-10.0/vm)
+      { transcript: 'vm/vm-device-add-refused-drain-wake-complete.json', step: 6 }],
     modelled: true,
   },
   'mirror-copy-error-waits-for-rate-limit': {

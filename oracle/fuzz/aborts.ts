@@ -46,6 +46,21 @@ function writerUnderStoppedFilter(a: JsonObject, p: ProcView): string | undefine
     const r = refs.find((n) => under.has(n));
     if (r) return `fuzz 2789084143: a writer over '${r}' under job filter '${mt.child}', whose device shares no write (mirror_exit_common's bdrv_replace_node(mirror_top_bs, …, &error_abort) aborts when the job ends)`;
   }
+  // the same abort one level down (recording vm-combo-virtio-throttle-active-commit on 10.0, where
+  // scsi-hd meets no dataplane blocker; 7.2 dies the same with a virtio-blk): a writer on the
+  // backing file of the job's target, which the target's backing edge shares while nothing writes
+  // the target; when the job ends (finalize or cancel) the target gains a writer and its backing
+  // edge unshares write (bdrv_default_perms_for_cow): abort-24-vm-commit-finalize-disk-on-target-backing
+  for (const mt of edges.filter((e) => e.name === 'main node')) {
+    if (p.driver(mt.child) !== 'mirror_top') continue;
+    const writes = edges.some((e) => e.child === mt.child && /^(dev|bb):/.test(e.parent) && e.perm.includes('write'));
+    if (!writes) continue;
+    const job = mt.parent;
+    const targets = edges.filter((e) => e.parent === job && e.name === 'target').map((e) => e.child);
+    const below = new Set(edges.filter((e) => targets.includes(e.parent) && e.name === 'backing').map((e) => e.child));
+    const r = refs.find((n) => below.has(n));
+    if (r) return `fuzz 2789084143: a writer over '${r}', the backing file of job '${job}''s target, while a device writes through job filter '${mt.child}' (when the job ends the target is written and unshares write on it: mirror_exit_common's bdrv_replace_node(mirror_top_bs, …, &error_abort) aborts)`;
+  }
   return undefined;
 }
 
