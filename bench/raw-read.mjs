@@ -7,7 +7,7 @@
 //   iterate:  every record value of the log with nextv, not parsed.
 //   head:     the seq of the last record;
 //   snaps N:  the seqs of the two snapshots before N and the two after (to choose seqs to time).
-// `node bench/raw-read.mjs DB seek N|snaps N|iterate`; prints what it read.
+// `node bench/raw-read.mjs DB seek N|snaps N|head|iterate` (needs dist/: `npm run build`); prints what it read.
 import { copyFileSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
