@@ -148,19 +148,21 @@ function qcow2Create(p: Proc, o: Opts): void {
   if (o['data-file'] !== undefined || o['data-file-raw'] !== undefined || o.encrypt !== undefined) {
     throw new QmpError('blockgraph does not model blockdev-create of qcow2 with data-file or encryption');
   }
-  // 10.0: on a node a blockdev-reopen left drained (or above one), the BlockBackend's first write
-  // waits in blk_wait_while_drained for ever: the job never ends, job-cancel cannot wake it, and
-  // the daemon hangs when it quits (bdrv_close_all). Refused, never generated (oracle/fuzz/aborts.ts)
-  const drainedAt = leakedDrainBelow(p, file);
-  if (drainedAt !== undefined) {
-    throw new QemuAbortRefusal(`Node '${drainedAt}' was left drained by a blockdev-reopen that queued it twice: ` +
-      `blockdev-create's writes through '${file}' would wait for ever (QEMU 10.0 hangs: blk_wait_while_drained in qcow2_co_create); refused by blockgraph`, 'blk_wait_while_drained');
-  }
   // blk_new_with_bs(bs, BLK_PERM_WRITE | BLK_PERM_RESIZE, BLK_PERM_ALL)
   const n = p.node(file)!;
   const bbId = 'bb' + p.nextSeq();
   p.putBB({ id: bbId, owner: { kind: 'tmp', id: 'blockdev-create' }, perm: PERM_W | PERM_Z, shared: PERM_ALL, allowAioChange: true, aio: n.aio, at: p.meta().seq });
   attachChild(p, { kind: 'bb', bb: bbId }, file, 'root', 0, { perm: PERM_W | PERM_Z, shared: PERM_ALL });
+  // 10.0: on a node a blockdev-reopen left drained (or above one), the BlockBackend's first write
+  // waits in blk_wait_while_drained for ever: the job never ends, job-cancel cannot wake it, and
+  // the daemon hangs when it quits (bdrv_close_all). Refused, never generated (oracle/fuzz/aborts.ts).
+  // Only once the BlockBackend exists: a permission conflict of blk_co_new_with_bs fails the job
+  // before any write (fuzz 1736587111: the file node of a copy-on-read filter)
+  const drainedAt = leakedDrainBelow(p, file);
+  if (drainedAt !== undefined) {
+    throw new QemuAbortRefusal(`Node '${drainedAt}' was left drained by a blockdev-reopen that queued it twice: ` +
+      `blockdev-create's writes through '${file}' would wait for ever (QEMU 10.0 hangs: blk_wait_while_drained in qcow2_co_create); refused by blockgraph`, 'blk_wait_while_drained');
+  }
   p.step(`write qcow2 header through ${file}`);
   const img = imageBehind(p, file);
   // qcow2_co_create's writes through `file`, in order: the header cluster, the refcount table and

@@ -363,6 +363,13 @@ export const RULES = defineRules({
       { transcript: 'fuzz-compress-over-grown-overlay-alignment.json', step: 7 }],
     modelled: true,
   },
+  'reopen-refreshes-length': {
+    what: "whether a reopened node asks its driver for its length again when the reopen commits: a file node over a host file someone else truncated (blockdev-create of the file driver) takes the file's new length",
+    '7.2': { fn: 'bdrv_reopen_commit ends with bdrv_refresh_limits only (raw-format relies on .has_variable_length instead)', value: false },
+    '10.0': { fn: 'bdrv_reopen_commit ends with bdrv_refresh_total_sectors(bs, bs->total_sectors) ("block: refresh bs->total_sectors on reopen", when raw lost has_variable_length): file-posix raw_getlength, raw_getlength, the filters\' getlength of their child', value: true },
+    proof: [...[5, 6].map((step) => ({ transcript: 'fuzz-reopen-refreshes-file-length.json', step }))],
+    modelled: true,
+  },
   'wake-ends-rate-limit-sleep': {
     what: "a wake-up of a speed-limited stream, commit or mirror sleeping for its rate limit (the end of a drained section: child_job_drained_end -> job_resume; block-job-resume / job-resume: job_resume_locked; block-job-set-speed's kick: block_job_set_speed_locked -> job_enter_cond_locked when the speed goes up or to 0) ends the sleep and the job runs its next iteration",
     '7.2': { fn: 'mirror_run/stream_run/commit_run: job_sleep_ns(delay_ns) returns when job_enter_cond/job_resume enters the job (block_job_set_speed_locked, job_resume_locked, child_job_drained_end), and the loop goes on', value: true },

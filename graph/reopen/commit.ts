@@ -3,6 +3,10 @@
 import { reopenBitmapsRw } from '../bitmaps.js';
 import { opensAsProtocol } from '../drivers.js';
 import { unrefIfUnused } from '../ops.js';
+import { filterChild } from '../jobs/chain.js';
+import { getLength } from '../length.js';
+import { hostFileLength } from '../open.js';
+import { rule } from '../rules.js';
 import { dropChildOptions } from '../options.js';
 import type { Proc } from '../proc.js';
 import type { PreparedEntry } from './prepare.js';
@@ -30,6 +34,12 @@ export function commitEntry(p: Proc, entry: QueueEntry, prep: PreparedEntry): vo
     ...(prep.size !== undefined ? { size: prep.size } : {}),
   };
   p.patchNode(n.name, patch);
+  // 10.0: bdrv_reopen_commit's bdrv_refresh_total_sectors (rule 'reopen-refreshes-length'); the
+  // entries commit children first, so a parent's getlength sees its child's new length
+  if (rule(p, 'reopen-refreshes-length')) {
+    const fresh = refreshedLength(p, n.name);
+    if (fresh !== undefined && fresh !== p.node(n.name)!.size) p.patchNode(n.name, { size: fresh });
+  }
   // qcow2_reopen_commit_post to read-write: qcow2_reopen_bitmaps_rw
   if (n.driver === 'qcow2' && !entry.ro) reopenBitmapsRw(p, n.name);
 }
@@ -38,4 +48,30 @@ export function commitEntry(p: Proc, entry: QueueEntry, prep: PreparedEntry): vo
 export function cleanupEntry(p: Proc, prep: PreparedEntry): void {
   if (prep.oldBacking) unrefIfUnused(p, prep.oldBacking);
   if (prep.oldFile) unrefIfUnused(p, prep.oldFile);
+}
+
+/** Drivers whose .bdrv_getlength asks their file (filtered) child: raw_getlength (its slice), cor, throttle, compress, blkdebug. */
+const LENGTH_FROM_CHILD = new Set(['raw', 'copy-on-read', 'throttle', 'compress', 'blkdebug']);
+
+/**
+ * bdrv_refresh_total_sectors's answer for `node`, where the driver has a .bdrv_getlength the model
+ * follows: file-posix's raw_getlength (the host file's length now, whoever changed it), raw_getlength
+ * (the slice of its file: [offset, offset + size) cut at the file's end) and the filters' (their
+ * child's length). Undefined for drivers that keep total_sectors (qcow2 has no .bdrv_getlength).
+ */
+function refreshedLength(p: Proc, node: string): number | undefined {
+  const n = p.node(node);
+  if (!n) return undefined;
+  if (n.driver === 'file') {
+    const img = n.filename !== undefined ? p.image(n.filename) : undefined;
+    return img ? hostFileLength(img) : undefined;
+  }
+  if (!LENGTH_FROM_CHILD.has(n.driver)) return undefined;
+  const child = (n.driver === 'raw' ? p.fileChild(node) : filterChild(p, node))?.child;
+  if (!child || !p.node(child)) return undefined;
+  const len = getLength(p, child);
+  if (n.driver !== 'raw') return len;
+  const offset = Number(n.options.offset ?? 0) || 0;
+  if (len < offset) return 0;
+  return n.options.size !== undefined ? Math.min(Number(n.options.size), len - offset) : len - offset;
 }

@@ -231,8 +231,11 @@ export class World {
     if (!isWaitStep(out) && out.execute === 'blockdev-reopen' && Array.isArray(out.arguments.options)) {
       // whatever the outcome: 10.0's bdrv_reopen_queue_free ends one drain per queue entry
       const listed = (out.arguments.options as Json[]).filter(isObj).map((o) => o['node-name']).filter((n): n is string => typeof n === 'string');
+      // a node queued again is queued with its implicit children again (bdrv_reopen_queue_child
+      // recurses into the children it created, a child given by its own name included): the
+      // whole subtree counts (fuzz 1736587111: the file node of a copy-on-read listed twice)
       listed.forEach((n, i) => {
-        if (listed.slice(0, i).some((m) => p.subtree(m).has(n))) p.reopenDrained.add(n);
+        if (listed.slice(0, i).some((m) => p.subtree(m).has(n))) for (const x of p.subtree(n)) p.reopenDrained.add(x);
       });
     }
     p.graph = out.graph;

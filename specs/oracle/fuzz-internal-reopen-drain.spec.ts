@@ -22,11 +22,15 @@ const scenario: Scenario = {
   ] as Step[],
 } as Scenario;
 
-test('10.0: a blockdev-create through a node an internal reopen queued twice is refused, and never generated', async () => {
+test('10.0: a blockdev-create through a node an internal reopen queued twice is never generated', async () => {
+  // the model answers it as QEMU 10.0 does (probed live, wt-fz10): the create's BlockBackend
+  // conflicts with n4's file link (blk_co_new_with_bs), so the job aborts before its writes could
+  // wait on the drained f5 (transcript fuzz-create-through-twice-linked-file-perm-fails); the
+  // refusal is for a create whose BlockBackend is made (specs/oracle/fuzz-reopen-twice-subtree)
   const t = await runOnModel({ ...scenario, steps: [...scenario.steps, create('f5')] }, undefined, { qemuVersion: '10.0' });
   const last = t.steps[t.steps.length - 1]!;
-  assert.ok(!isWaitStep(last) && !last.result.ok);
-  if (!isWaitStep(last) && !last.result.ok) assert.match(last.result.desc, /^Node 'f5' was left drained .*refused by blockgraph/);
+  assert.ok(!isWaitStep(last) && last.result.ok);
+  assert.equal(last.events.map((e) => e.data?.status), ['created', 'running', 'aborting', 'concluded']);
   const before = await runOnModel(scenario, undefined, { qemuVersion: '10.0' });
   const w = new World();
   for (const [i, out] of before.steps.entries()) w.observe(scenario.steps[i]!, out);
