@@ -140,14 +140,17 @@ async function flips(): Promise<void> {
     let ok = rules('flips', `verify ${what}`, v) && rules('flips', `show ${what}`, s);
     if (ok && before !== after) { broke('flips', what, 'a read wrote to the store'); ok = false; }
     if (ok) {
-      let rep: { ok?: boolean; firstBadSeq?: number; problems?: unknown } = {};
+      let rep: { ok?: boolean; firstBad?: number; snapshots?: { damaged?: unknown[] } } = {};
       try { rep = JSON.parse(v.stdout); } catch { /* not JSON */ }
       if (v.status === 0 && s.status === 0 && canonical(s.stdout) !== baseGraph) { broke('flips', what, 'verify says ok and show answers a different graph'); ok = false; }
       else if (v.status === 0 && s.status !== 0) { broke('flips', what, `verify ok but show exits ${s.status}: ${s.stderr.slice(0, 200)}`); ok = false; }
       else if (v.status !== 0 && s.status === 0 && canonical(s.stdout) !== baseGraph) { count('flips', 'verify reports it, show answers another graph'); findings.push({ part: 'flips', what, why: `note: verify exit ${v.status}, show answered a different graph (exit 0): ${s.stderr.slice(0, 200)}` }); }
       else if (v.status === 0) count('flips', 'harmless (verify ok, same graph)');
-      else if (s.status === 0) count('flips', `reported by verify (exit ${v.status}), show answers the same graph`);
-      else count('flips', `reported (verify exit ${v.status}${typeof (rep as { seq?: number }).seq === 'number' ? ', a seq named' : ''})`);
+      else {
+        const named = typeof rep.firstBad === 'number' ? 'first bad seq named' : rep.snapshots?.damaged?.length ? 'a damaged snapshot named' : 'LevelDB damage named';
+        if (s.status === 0) count('flips', `reported by verify (exit ${v.status}, ${named}), show answers the same graph`);
+        else count('flips', `reported by verify (exit ${v.status}, ${named}), show refuses (exit ${s.status})`);
+      }
     }
     rmSync(copy, { recursive: true, force: true });
   }
