@@ -41,7 +41,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   log: { description: 'print the event log, one row per record (seq, time, process, type, transaction, summary)', module: 'log', register: 'registerLog' },
   show: { description: 'print the graph, now or as it was at a seq or time; or one node (--node) or its backing chain (--chain)', module: 'show', register: 'registerShow' },
   replay: { description: 'rebuild the state from the log; --verify recomputes every recorded state hash', module: 'replay', register: 'registerReplay' },
-  qmp: { description: 'QMP on stdio (default) or a unix socket, backed by a durable log; and the oracle tools (run, record, proxy, compare)', module: 'qmp', register: 'registerQmp' },
+  qmp: { description: 'QMP on stdio (default), a unix socket, or connecting out to a listening client, backed by a durable log; and the oracle tools (run, record, proxy, compare)', module: 'qmp', register: 'registerQmp' },
   image: { description: 'the host image catalogue (like qemu-img)', module: 'image', register: 'registerImage' },
   verify: { description: 'check the store without changing it: LevelDB files, contiguity, CRC of every record, hash chain, the anchor of the last acknowledged record, snapshots', module: 'store', register: 'registerStoreCommands' },
   repair: { description: 'keep the verified prefix, move every record after the break to a quarantine file (LevelDB repair first where its files are damaged); explicit, never automatic', module: 'store', register: 'registerStoreCommands' },

@@ -100,11 +100,27 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
     sessions.delete(oldest);
     since.delete(oldest);
   };
+  // Then a negotiated client that stopped reading: the one with the most output unread past its
+  // bound (outputHighWater, when its session stopped reading its input) gives its place up.
+  // QEMU's monitor would keep writing to it (its out_buf grows without bound) while the one
+  // client the chardev serves stays blocked; here, it would only hold its place until it passed
+  // outputLimit, which needs output it does not ask for: 64 negotiated non-readers that stop
+  // asking locked every newcomer out for ever. A client that reads keeps its place, however idle.
+  const evictStalled = () => {
+    let worst: QmpSession | undefined;
+    for (const s of sessions) if (s.negotiated && !s.isClosed && s.stalled && (!worst || s.unread > worst.unread)) worst = s;
+    if (!worst) return;
+    h.note(`QMP client evicted: ${worst.unread} bytes of its output unread (it stopped reading), and ${max} clients are connected`);
+    worst.close();
+    sessions.delete(worst);
+    since.delete(worst);
+  };
   const server = createServer({ allowHalfOpen: true }, (sock: Socket) => {
     sock.on('error', () => undefined); // ECONNRESET/EPIPE end the session, never the server
     sockets.add(sock);
     sock.once('close', () => sockets.delete(sock));
     if (!stopping && sessions.size >= max) evictSilent();
+    if (!stopping && sessions.size >= max) evictStalled();
     if (stopping || sessions.size >= max) {
       h.note(stopping ? 'QMP client refused: shutting down' : `QMP client refused: ${max} clients already connected`);
       sock.destroy();

@@ -99,6 +99,12 @@ export class QmpSession {
 
   get isClosed(): boolean { return this.closed; }
 
+  /** Output written and not yet taken by the peer (past what the kernel's socket buffer holds). */
+  get unread(): number { return (this.output as Writable).writableLength ?? 0; }
+
+  /** The peer leaves more output unread than the session's bound: it is not read from (outputFull). */
+  get stalled(): boolean { return this.outputFull(); }
+
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.held = this.held ? Buffer.concat([this.held, chunk]) : chunk;

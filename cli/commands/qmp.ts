@@ -26,10 +26,17 @@ function badInput(msg: string): never {
   throw new BlockgraphError('BG_BAD_INPUT', msg);
 }
 
+/** A file named on the command line: one that cannot be read is bad input (exit 2), never a store I/O error. */
+function readInput(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
+  }
+}
+
 function readScenario(file: string): Scenario {
-  let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch { throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}`); }
-  return parseScenario(text, file);
+  return parseScenario(readInput(file), file);
 }
 
 /**
@@ -189,8 +196,9 @@ export function registerQmp(program: Command): void {
     .option('--json', 'JSON report')
     .option('--qemu <version>', 'the QEMU version EXPECTED must have been recorded on (7.2 or 10.0); a transcript of another version is bad input (exit 2)', qemuArg())
     .action(async (a, b, o) => {
-      const expected = parseTranscript(readFileSync(a, 'utf8'), a);
-      const actual = parseTranscript(readFileSync(b, 'utf8'), b);
+      // (before, a directory or a missing file was reported as the store's I/O error, exit 74)
+      const expected = parseTranscript(readInput(a), a);
+      const actual = parseTranscript(readInput(b), b);
       const [ve, va] = [transcriptVersion(expected), transcriptVersion(actual)];
       if (o.qemu && ve !== o.qemu) throw new BlockgraphError('BG_BAD_INPUT', `${a} was recorded on QEMU ${ve} (${expected.qemu}), not ${o.qemu}`);
       const c = compareTranscripts(expected, actual);

@@ -81,4 +81,56 @@ test('a full server: the oldest silent client past the grace gives its place up;
   }
 });
 
+test('a full server of negotiated clients: the one that stopped reading, with the most output unread past its bound, gives its place up; readers keep theirs', async () => {
+  const t = tempDir();
+  const notes: string[] = [];
+  const server = await listenQmp(await Engine.open(await openMemory()), `${t.dir}/q.sock`, { maxClients: 3, note: (m) => notes.push(m) });
+  try {
+    const path = `${t.dir}/q.sock`;
+    const [reader, slow, deaf] = [client(path), client(path), client(path)];
+    for (const c of [reader, slow, deaf]) {
+      assert.ok(await c.greeted());
+      c.s.write('{"execute":"qmp_capabilities"}');
+      await c.lines(2);
+    }
+    // two stop reading and ask for more than the bound: 110 KB schemas, version replies
+    slow.s.pause();
+    deaf.s.pause();
+    slow.s.write('{"execute":"query-version"}'.repeat(6000));
+    deaf.s.write('{"execute":"query-qmp-schema"}'.repeat(12));
+    const sessions = [...server.sessions]; // in connection order: reader, slow, deaf
+    for (let i = 0; i < 1000 && !(sessions[1]!.stalled && sessions[2]!.stalled); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(sessions[1]!.stalled && sessions[2]!.stalled, 'both are past the bound');
+    assert.not.ok(sessions[0]!.stalled);
+    // the one with the most unread output goes first (past the bound, each by part of one reply)
+    const [first, then] = sessions[2]!.unread >= sessions[1]!.unread ? [sessions[2]!, sessions[1]!] : [sessions[1]!, sessions[2]!];
+    const newcomer = client(path);
+    assert.ok(await newcomer.greeted(), 'served: a non-reader gave its place up');
+    assert.ok(first.isClosed, 'the one with the most unread output went');
+    assert.not.ok(then.isClosed);
+    assert.not.ok(reader.closed, 'a client that reads keeps its place');
+    assert.ok(notes.some((n) => /evicted: \d+ bytes of its output unread \(it stopped reading\), and 3 clients are connected/.test(n)), notes.join(' | '));
+    newcomer.s.write('{"execute":"qmp_capabilities"}{"execute":"query-version"}');
+    assert.match((await newcomer.lines(3))[2]!, /"return": \{"qemu"/);
+    // the reader, idle, is never evicted: the next newcomer takes the other non-reader's place, then none
+    const second = client(path);
+    assert.ok(await second.greeted());
+    assert.ok(then.isClosed);
+    // the non-readers' sockets were closed: once they read, they see their end
+    for (const c of [slow, deaf]) c.s.resume();
+    for (let i = 0; i < 300 && !(slow.closed && deaf.closed); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(slow.closed && deaf.closed);
+    second.s.write('{"execute":"qmp_capabilities"}');
+    await second.lines(2);
+    const refused = client(path);
+    await refused.settle();
+    assert.ok(refused.closed && !refused.text, 'three clients that read: a newcomer is refused');
+    assert.not.ok(reader.closed);
+    for (const c of [reader, newcomer, second]) c.s.destroy();
+  } finally {
+    await server.stop();
+    t.done();
+  }
+});
+
 test.run();
