@@ -4,6 +4,7 @@ import { PERM_ALL, PERM_R, PERM_W, PERM_Z } from '../graph/perm.js';
 import { refreshPerms } from '../graph/refresh.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Image } from '../graph/types.js';
+import { rule } from '../graph/rules.js';
 import { moveToContext, tryMoveToContext } from '../graph/aio.js';
 import type { CommandCtx, CommandDef } from './types.js';
 import { nbdClientsOf } from '../graph/nbd-client.js';
@@ -93,8 +94,11 @@ export const blockExportAdd: CommandDef = {
  * check_block_size (util/block-helpers.c): 0 means unset; otherwise within
  * [MIN_BLOCK_SIZE, MAX_BLOCK_SIZE] (QERR_PROPERTY_VALUE_OUT_OF_RANGE) and a power of 2.
  */
-function checkBlockSize(id: string, name: string, value: number): void {
+function checkBlockSize(p: Proc, id: string, name: string, value: number): void {
   const MIN = 512, MAX = 2 * 1024 * 1024;
+  const bad = (value && (value < MIN || value > MAX)) || (value & (value - 1)) !== 0;
+  // QEMU 10.0 has one text for both (graph/rules.ts 'check-block-size-text')
+  if (bad && rule(p, 'check-block-size-text') === 'parameter') throw new QmpError(`parameter ${name} must be a power of 2 between ${MIN} and ${MAX}`);
   if (value && (value < MIN || value > MAX)) throw new QmpError(`Property ${id}.${name} doesn't take value ${value} (minimum: ${MIN}, maximum: ${MAX})`);
   if (value && (value & (value - 1)) !== 0) throw new QmpError(`Property ${id}.${name} doesn't take value '${value}', it's not a power of 2`);
 }
@@ -102,7 +106,7 @@ function checkBlockSize(id: string, name: string, value: number): void {
 /** vu_blk_exp_create (block/export/vhost-user-blk-server.c, 7.2): its checks before the server starts. */
 function vuBlkExpCreate(p: Proc, args: Record<string, unknown>, id: string, nodeName: string, writable: boolean, bbId: string, fixed: boolean): void {
   // logical-block-size defaults to VIRTIO_BLK_SECTOR_SIZE (512)
-  checkBlockSize(id, 'logical-block-size', args['logical-block-size'] !== undefined ? Number(args['logical-block-size']) : 512);
+  checkBlockSize(p, id, 'logical-block-size', args['logical-block-size'] !== undefined ? Number(args['logical-block-size']) : 512);
   // num-queues defaults to VHOST_USER_BLK_NUM_QUEUES_DEFAULT (1)
   if (args['num-queues'] !== undefined && Number(args['num-queues']) === 0) throw new QmpError('num-queues must be greater than 0');
   p.putExport({ id, type: 'vhost-user-blk', node: nodeName, name: nodeName, writable, bb: bbId, iothread: (args.iothread as string | undefined) ?? null, fixed });
