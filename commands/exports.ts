@@ -3,6 +3,8 @@ import { attachChild, detachChild, nameWellFormed, nodeOrError } from '../graph/
 import { PERM_ALL, PERM_R, PERM_W, PERM_Z } from '../graph/perm.js';
 import { refreshPerms } from '../graph/refresh.js';
 import type { Proc } from '../graph/proc.js';
+import { HOST, type Image } from '../graph/types.js';
+import { rule } from '../graph/rules.js';
 import { moveToContext, tryMoveToContext } from '../graph/aio.js';
 import type { CommandCtx, CommandDef } from './types.js';
 import { nbdClientsOf } from '../graph/nbd-client.js';
@@ -63,9 +65,13 @@ export const blockExportAdd: CommandDef = {
     const bbId = 'bb' + p.nextSeq();
     p.putBB({ id: bbId, owner: { kind: 'export', id }, perm, shared: PERM_ALL, allowAioChange: !fixed, aio: ctxName, at: p.meta().seq });
     const root = attachChild(p, { kind: 'bb', bb: bbId }, nodeName, 'root', 0, { perm, shared: PERM_ALL });
-    if (args.type === 'nbd') {
+    {
       try {
-        nbdExportCreate(p, args, id, nodeName, writable, bbId, root.id, fixed);
+        // drv->create
+        if (args.type === 'nbd') nbdExportCreate(p, args, id, nodeName, writable, bbId, root.id, fixed);
+        else if (args.type === 'vhost-user-blk') vuBlkExpCreate(p, args, id, nodeName, writable, bbId, fixed);
+        else if (args.type === 'fuse') fuseExportCreate(p, args, id, nodeName, writable, bbId, root.id, fixed);
+        else p.putExport({ id, type: String(args.type), node: nodeName, name: nodeName, writable, bb: bbId, iothread: args.iothread ?? null, fixed });
       } catch (e) {
         // blk_exp_add's fail path after blk_insert_bs: QEMU 10.0 may hang in its blk_unref
         if (e instanceof QmpError && !(e instanceof QemuAbortRefusal)) {
@@ -79,12 +85,56 @@ export const blockExportAdd: CommandDef = {
         }
         throw e;
       }
-    } else {
-      p.putExport({ id, type: String(args.type), node: nodeName, name: nodeName, writable, bb: bbId, iothread: args.iothread ?? null, fixed });
     }
     return {};
   },
 };
+
+/**
+ * check_block_size (util/block-helpers.c): 0 means unset; otherwise within
+ * [MIN_BLOCK_SIZE, MAX_BLOCK_SIZE] (QERR_PROPERTY_VALUE_OUT_OF_RANGE) and a power of 2.
+ */
+function checkBlockSize(p: Proc, id: string, name: string, value: number): void {
+  const MIN = 512, MAX = 2 * 1024 * 1024;
+  const bad = (value && (value < MIN || value > MAX)) || (value & (value - 1)) !== 0;
+  // QEMU 10.0 has one text for both (graph/rules.ts 'check-block-size-text')
+  if (bad && rule(p, 'check-block-size-text') === 'parameter') throw new QmpError(`parameter ${name} must be a power of 2 between ${MIN} and ${MAX}`);
+  if (value && (value < MIN || value > MAX)) throw new QmpError(`Property ${id}.${name} doesn't take value ${value} (minimum: ${MIN}, maximum: ${MAX})`);
+  if (value && (value & (value - 1)) !== 0) throw new QmpError(`Property ${id}.${name} doesn't take value '${value}', it's not a power of 2`);
+}
+
+/** vu_blk_exp_create (block/export/vhost-user-blk-server.c, 7.2): its checks before the server starts. */
+function vuBlkExpCreate(p: Proc, args: Record<string, unknown>, id: string, nodeName: string, writable: boolean, bbId: string, fixed: boolean): void {
+  // logical-block-size defaults to VIRTIO_BLK_SECTOR_SIZE (512)
+  checkBlockSize(p, id, 'logical-block-size', args['logical-block-size'] !== undefined ? Number(args['logical-block-size']) : 512);
+  // num-queues defaults to VHOST_USER_BLK_NUM_QUEUES_DEFAULT (1)
+  if (args['num-queues'] !== undefined && Number(args['num-queues']) === 0) throw new QmpError('num-queues must be greater than 0');
+  p.putExport({ id, type: 'vhost-user-blk', node: nodeName, name: nodeName, writable, bb: bbId, iothread: (args.iothread as string | undefined) ?? null, fixed });
+}
+
+/**
+ * fuse_export_create (block/export/fuse.c, 7.2): a growable or writable export adds RESIZE to
+ * its BlockBackend's perms (blk_set_perm, which can fail), then the mountpoint must not carry a
+ * FUSE export already (the same path string) and must be a regular file (is_regular_file: stat).
+ * The model's host is its image catalogue: an image is a regular file, a directory is one an
+ * image lies below.
+ */
+function fuseExportCreate(p: Proc, args: Record<string, unknown>, id: string, nodeName: string, writable: boolean, bbId: string, rootId: string, fixed: boolean): void {
+  if (args.growable === true || writable) {
+    const bb = p.bb(bbId)!;
+    p.putBB({ ...bb, perm: bb.perm | PERM_Z });
+    p.patchEdge(rootId, { perm: bb.perm | PERM_Z });
+    refreshPerms(p, [nodeName]);
+  }
+  const mp = String(args.mountpoint);
+  if (p.exports().some((x) => x.type === 'fuse' && x.mountpoint === mp)) throw new QmpError(`There already is a FUSE export on '${mp}'`);
+  if (!p.image(mp)) {
+    const dir = mp.replace(/\/+$/, '');
+    const isDir = mp === '.' || p.d.values<Image>(HOST, 'images').some((i) => i.file.startsWith(`${dir}/`));
+    throw new QmpError(isDir ? `'${mp}' is not a regular file` : `Failed to stat '${mp}': No such file or directory`);
+  }
+  p.putExport({ id, type: 'fuse', node: nodeName, name: nodeName, writable, bb: bbId, iothread: (args.iothread as string | undefined) ?? null, fixed, mountpoint: mp });
+}
 
 /** nbd_export_create, after blk_exp_add's blk_insert_bs. */
 function nbdExportCreate(p: Proc, args: { name?: unknown; bitmaps?: unknown; iothread?: string | null; 'allocation-depth'?: unknown }, id: string, nodeName: string, writable: boolean, bbId: string, rootId: string, fixed: boolean): void {

@@ -45,7 +45,7 @@ export const objectAdd: CommandDef = {
     if (!nameWellFormed(id)) throw new QmpError("Parameter 'id' expects an identifier");
     // user_creatable_add_type: properties are set first, then the object joins /objects
     // (duplicate id), then .complete runs
-    const complete = qomType === 'throttle-group' ? setThrottleGroupProps(props) : () => undefined;
+    const complete = qomType === 'throttle-group' ? setThrottleGroupProps(props) : qomType === 'iothread' ? setIothreadProps(props) : () => undefined;
     if (p.object(id)) throw new QmpError(`attempt to add duplicate property '${id}' to object (type 'container')`);
     // throttle_group_obj_complete: a group a BlockBackend or a throttle node still holds has the name
     if (qomType === 'throttle-group' && throttleGroupExists(p, id)) throw new QmpError('A group with this name already exists');
@@ -54,6 +54,27 @@ export const objectAdd: CommandDef = {
     return {};
   },
 };
+
+/**
+ * An iothread's properties (iothread.c iothread_set_param, event-loop-base.c
+ * event_loop_base_set_param): each is an int64 that must not be negative. They are set in the
+ * order the arguments come (object_set_properties_from_qdict), before the id is taken; then
+ * .complete (iothread_init -> iothread_set_aio_context_params -> aio_context_set_thread_pool_params)
+ * refuses a pool whose min exceeds its max, a max of 0, or either above INT_MAX (max defaults
+ * to THREAD_POOL_MAX_THREADS_DEFAULT, 64).
+ */
+function setIothreadProps(props: Record<string, unknown>): () => void {
+  const INT64 = ['aio-max-batch', 'thread-pool-min', 'thread-pool-max', 'poll-max-ns', 'poll-grow', 'poll-shrink'];
+  for (const [k, v] of Object.entries(props)) {
+    if (INT64.includes(k) && typeof v === 'number' && v < 0) throw new QmpError(`${k} value must be in range [0, 9223372036854775807]`);
+  }
+  return () => {
+    const min = typeof props['thread-pool-min'] === 'number' ? props['thread-pool-min'] : 0;
+    const max = typeof props['thread-pool-max'] === 'number' ? props['thread-pool-max'] : 64;
+    const INT_MAX = 2147483647;
+    if (min > max || !max || min > INT_MAX || max > INT_MAX) throw new QmpError('bad thread-pool-min/thread-pool-max values');
+  };
+}
 
 export const objectDel: CommandDef = {
   name: 'object-del',

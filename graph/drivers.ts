@@ -101,6 +101,20 @@ const DRIVERS: Record<string, DriverInfo> = {
   // blkverify.c: a filter over `raw` (its bs->file) that also reads `test`; bdrv_default_perms,
   // no .bdrv_reopen_prepare
   blkverify: { kind: 'filter', supportsBacking: false, reopen: false, childPerm: defaultPerms },
+  // block/preallocate.c preallocate_child_perm: bdrv_default_perms, and where the filter's own
+  // perm has both write and resize (can_write_resize) it takes them on its file and shares
+  // neither (to keep its file_end/data_end/zero_start valid)
+  preallocate: {
+    kind: 'filter', supportsBacking: false, reopen: true,
+    childPerm: (c) => {
+      const d = defaultPerms(c);
+      if ((c.perm & PERM_W) && (c.perm & PERM_Z)) return { perm: d.perm | PERM_W | PERM_Z, shared: d.shared & ~(PERM_W | PERM_Z) };
+      return d;
+    },
+  },
+  // block/blklogwrites.c: blk_log_writes_child_perm is bdrv_default_perms for both children
+  // (file: filtered, log: metadata); no .bdrv_reopen_prepare
+  blklogwrites: { kind: 'filter', supportsBacking: false, reopen: false, childPerm: defaultPerms },
   // filter-compress.c: a plain filter, bdrv_default_perms
   compress: { kind: 'filter', supportsBacking: false, reopen: false, childPerm: defaultPerms },
   // block/copy-before-write.c cbw_child_perm: the target (not the filtered child) is written and

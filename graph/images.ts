@@ -185,7 +185,8 @@ export function bytesBehind<P extends ImageView>(p: P, node: string): { image: I
       }
       case 'qcow2': return { qcow2: cur, p };
       case 'blkdebug': cur = via('image'); break;
-      case 'throttle': case 'copy-on-read': cur = via('file'); break;
+      // preallocate_co_preadv_part and blk_log_writes_co_preadv read bs->file too
+      case 'throttle': case 'copy-on-read': case 'preallocate': case 'blklogwrites': cur = via('file'); break;
       // cbw_co_preadv / cbw_co_preadv_snapshot read the source (its `file`); snapshot-access reads
       // its file's snapshot (only a copy-before-write file gets this far: graph/jobs/snapshot-io.ts)
       case 'copy-before-write': case 'snapshot-access': cur = via('file'); break;

@@ -12,6 +12,7 @@ import { blockDriverCanCompress, driverInfo } from './drivers.js';
 import { blkdebugAbsorb, blkdebugConfigCheck, blkdebugLimits, HOST_DEVICE_FILES } from './driver-options/blkdebug.js';
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
 import { type NegativeSizeText, rawApplyOptions, rawIsSlice } from './driver-options/raw.js';
+import { preallocateAbsorbOpts } from './driver-options/preallocate.js';
 import { filenameOf } from './filename.js';
 import { getLength } from './length.js';
 import { blkdebugRules, probeHeader, qcow2OpenReads } from './read.js';
@@ -23,7 +24,7 @@ import { blockCopyClusterSize } from './block-copy.js';
 import { assignNodeName, attachChild, newNode, tryRefresh } from './ops.js';
 import { hasParents, probeAttach, probeDetach } from './probe.js';
 import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
-import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_PRIMARY, permFromList } from './perm.js';
+import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_METADATA, ROLE_PRIMARY, permFromList } from './perm.js';
 import { makeAbsoluteFilename } from './dirname.js';
 import type { Proc } from './proc.js';
 import { alignment, refreshPerms } from './refresh.js';
@@ -513,6 +514,42 @@ function openNodeProbed(
       attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
       // refresh_total_sectors -> cor_getlength: bdrv_getlength(bs->file->bs)
       p.patchNode(name, { size: getLength(p, file!.name) });
+      break;
+    }
+    case 'preallocate': {
+      // preallocate_open: bdrv_open_file_child (FILTERED | PRIMARY), then preallocate_absorb_opts
+      // against bs->file->bs's request alignment
+      needFile();
+      attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
+      const f = fileNode()!;
+      preallocateAbsorbOpts(eff, alignment(p, f), rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
+      // refresh_total_sectors -> preallocate_getlength: bdrv_getlength(bs->file->bs) while
+      // s->data_end is not yet valid (it is set once the filter has write and resize perms)
+      p.patchNode(name, { size: getLength(p, f.name) });
+      break;
+    }
+    case 'blklogwrites': {
+      // blk_log_writes_open (block/blklogwrites.c): the file child (FILTERED | PRIMARY), then the
+      // log child as plain metadata (bdrv_open_child "log", BDRV_CHILD_METADATA)
+      needFile();
+      attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
+      const log = openChildRef(p, opts.log, { parent: name, role: 'child', parentOptions: eff }, pendingAborts, 'log');
+      attachOpened(p, name, log.name, 'log', ROLE_METADATA);
+      let sector = 512;
+      if (truthy(eff['log-append'])) {
+        if (eff['log-sector-size'] !== undefined) throw new QmpError('log-append and log-sector-size are mutually exclusive');
+        // an empty log gets a fake superblock (sector size BDRV_SECTOR_SIZE); otherwise the
+        // superblock is read: the model's images hold no log, so its magic never matches
+        if (getLength(p, log.name) !== 0) throw new QmpError('Invalid log superblock magic');
+      } else if (eff['log-sector-size'] !== undefined) sector = Number(eff['log-sector-size']);
+      // blk_log_writes_sector_size_valid: a power of two, at least the superblock's and an
+      // entry's size (32 bytes each), below 16 MiB
+      if (!(sector > 0 && (sector & (sector - 1)) === 0 && sector >= 32 && sector < 2 ** 24)) throw new QmpError(`Invalid log sector size ${sector}`);
+      const interval = eff['log-super-update-interval'] !== undefined ? Number(eff['log-super-update-interval']) : 4096;
+      if (!interval) throw new QmpError(`Invalid log superblock update interval ${interval}`);
+      // refresh_total_sectors -> blk_log_writes_getlength: bdrv_getlength(bs->file->bs);
+      // blk_log_writes_refresh_limits: request_alignment = the log sector size
+      p.patchNode(name, { size: getLength(p, file!.name), extra: { sectorSize: sector } });
       break;
     }
     case 'compress': {

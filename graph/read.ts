@@ -186,7 +186,7 @@ export function readAt(p: ReadView, node: string, offset: number, bytes: number,
         cur = via('image');
         break;
       }
-      case 'throttle': case 'copy-on-read': case 'compress': case 'copy-before-write':
+      case 'throttle': case 'copy-on-read': case 'compress': case 'copy-before-write': case 'preallocate': case 'blklogwrites':
         cur = via('file');
         break;
       case 'snapshot-access': {
@@ -259,7 +259,7 @@ export function readAt(p: ReadView, node: string, offset: number, bytes: number,
       } else if (m.driver === 'raw') {
         c = via('file');
         d.event(q, c, 'read_aio');
-      } else if (m.driver === 'throttle' || m.driver === 'copy-on-read' || m.driver === 'compress' || m.driver === 'copy-before-write') c = via('file');
+      } else if (m.driver === 'throttle' || m.driver === 'copy-on-read' || m.driver === 'preallocate' || m.driver === 'blklogwrites' || m.driver === 'compress' || m.driver === 'copy-before-write') c = via('file');
       else break;
     }
     return { none: true };

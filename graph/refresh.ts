@@ -337,6 +337,8 @@ export function permLength(p: Proc, n: BdsNode): number {
 
 export function alignment(p: Proc, n: BdsNode): number {
   if (n.driver === 'file' && isOn(n.options['cache.direct'])) return hostFacts(p.d).directIoAlignment;
+  // blk_log_writes_refresh_limits: the log sector size
+  if (n.driver === 'blklogwrites') return Number((n.extra as { sectorSize?: number } | undefined)?.sectorSize ?? 512);
   if (n.driver === 'compress') {
     // compress_refresh_limits: bdrv_get_info(bs->file->bs)'s cluster_size (qcow2_get_info: the
     // header's; file-posix answers 0, which leaves 1)

@@ -329,6 +329,13 @@ export const RULES = defineRules({
     proof: [{ transcript: 'backup-transaction.json', step: 6 }],
     modelled: false,
   },
+  'check-block-size-text': {
+    what: "a vhost-user-blk export's logical-block-size out of range or not a power of 2 (util/block-helpers.c check_block_size): the error text",
+    '7.2': { fn: 'check_block_size: QERR_PROPERTY_VALUE_OUT_OF_RANGE "Property %s.%s doesn\'t take value %ld (minimum: 512, maximum: 2097152)", then "Property %s.%s doesn\'t take value \'%ld\', it\'s not a power of 2"', value: 'property' },
+    '10.0': { fn: 'check_block_size (recorded): one text for both, "parameter %s must be a power of 2 between %ld and %ld"', value: 'parameter' },
+    proof: [{ transcript: 'combo-c2-export-vhost-user-blk.json', step: 4 }],
+    modelled: true,
+  },
   'qemuopts-size-negative-text': {
     what: "a negative raw offset/size (raw_read_options' QemuOpts, a QEMU_OPT_SIZE option): the error text",
     '7.2': { fn: 'util/qemu-option.c parse_option_size: "Parameter \'%s\' expects a non-negative number below 2^64"', value: 'expects' },

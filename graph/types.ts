@@ -151,6 +151,8 @@ export interface BlockExport {
   allocationDepth?: boolean;
   /** NBD: exp->size, blk_getlength of the node at nbd_export_create (fixed: the export forbids resize) */
   size?: number;
+  /** FUSE: the mountpoint path string (fuse_export_create's exports table is keyed by it) */
+  mountpoint?: string;
 }
 
 export interface ProcMeta {

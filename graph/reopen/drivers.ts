@@ -11,6 +11,8 @@ import { getLength } from '../length.js';
 import { imageBehind } from '../images.js';
 import { optString, type Flat } from './qdict.js';
 import { throttleGroupExists } from '../throttle-groups.js';
+import { preallocateAbsorbOpts } from '../driver-options/preallocate.js';
+import { alignment } from '../refresh.js';
 
 /** bdrv_reset_options_allowed: handled by bdrv_reopen_prepare itself for every driver. */
 export const COMMON_OPTIONS = ['node-name', 'discard', 'cache.direct', 'cache.no-flush', 'read-only', 'auto-read-only', 'detect-zeroes'];
@@ -79,6 +81,16 @@ export function driverPrepare(p: Proc, n: BdsNode, o: Flat): DriverPrepared {
       delete o.offset;
       delete o.size;
       return { size: layout.size, layout };
+    }
+    case 'preallocate': {
+      // preallocate_reopen_prepare: preallocate_absorb_opts on the reopen's options against the
+      // current bs->file->bs (no mutable_opts: an omitted option keeps nothing to compare)
+      const f = p.fileChild(n.name);
+      const child = f ? p.node(f.child) : undefined;
+      preallocateAbsorbOpts(o, child ? alignment(p, child) : 1, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
+      delete o['prealloc-align'];
+      delete o['prealloc-size'];
+      return {};
     }
     case 'file': {
       // raw_reopen_prepare: drop-cache and x-check-cache-dropped are consumed, the rest goes
