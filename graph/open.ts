@@ -7,6 +7,7 @@ import { rule } from './rules.js';
 import { QemuAbortRefusal, QemuHangRefusal } from './qemu-abort.js';
 import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError } from '../errors/index.js';
+import { freezeToBottom } from './cor-bottom.js';
 import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
 import { blockDriverCanCompress, driverInfo } from './drivers.js';
 import { blkdebugAbsorb, blkdebugConfigCheck, blkdebugLimits, HOST_DEVICE_FILES } from './driver-options/blkdebug.js';
@@ -512,8 +513,11 @@ function openNodeProbed(
     case 'copy-on-read': {
       needFile();
       attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
+      // cor_open: `bottom` freezes the chain down to it (graph/cor-bottom.ts)
+      const bottom = typeof eff.bottom === 'string' ? eff.bottom : undefined;
+      if (bottom !== undefined) freezeToBottom(p, name, bottom);
       // refresh_total_sectors -> cor_getlength: bdrv_getlength(bs->file->bs)
-      p.patchNode(name, { size: getLength(p, file!.name) });
+      p.patchNode(name, { size: getLength(p, file!.name), ...(bottom !== undefined ? { extra: { bottom } } : {}) });
       break;
     }
     case 'preallocate': {

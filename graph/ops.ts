@@ -1,6 +1,7 @@
 // The graph mutations every QMP command is built from, each as QEMU does it: attach
 // (with a permission refresh below the child), detach, and reference counting that
 // closes a node, and its implicitly opened children, when its last reference goes.
+import { unfreezeToBottom } from './cor-bottom.js';
 import { versionOf } from './version.js';
 import { QmpError } from '../errors/index.js';
 import { MAIN_CONTEXT, tryMoveToContext } from './aio.js';
@@ -117,6 +118,8 @@ export function closeNode(p: Proc, node: string): void {
   if (p.node(node)?.bitmaps?.length && p.node(node)!.driver === 'qcow2') storePersistentBitmaps(p, node, true);
   // cbw_close: block_copy_state_free releases the copy bitmap on the filter's source
   if (p.node(node)?.driver === 'copy-before-write') releaseCbwBitmaps(p, node);
+  // cor_close: a chain its `bottom` froze is released
+  if (p.node(node)?.driver === 'copy-on-read') unfreezeToBottom(p, node);
   refuseCloseWithAnonBitmap(p, node);
   for (const c of p.childrenOf(node)) detachChild(p, c.id);
   p.delNode(node);

@@ -111,8 +111,8 @@ function streamStart(ctx: JobCtx, o: StreamStart, failPath: boolean): StartResul
         // (cor_open's freeze belongs to the open: bdrv_insert_node's check follows it)
         return openInsertedNode(p, o.bs, () => {
           const n = openNodeInContext(p, opts).name;
+          // (cor_open froze the chain down to `bottom`: graph/cor-bottom.ts)
           p.patchNode(n, { implicit: o.filterNodeName === undefined, extra: { refs: 1 } });
-          freezeChain(p, n, baseOverlay);
           return n;
         });
       });
