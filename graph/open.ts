@@ -513,11 +513,12 @@ function openNodeProbed(
     case 'copy-on-read': {
       needFile();
       attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
-      // cor_open: `bottom` freezes the chain down to it (graph/cor-bottom.ts)
       const bottom = typeof eff.bottom === 'string' ? eff.bottom : undefined;
-      if (bottom !== undefined) freezeToBottom(p, name, bottom);
       // refresh_total_sectors -> cor_getlength: bdrv_getlength(bs->file->bs)
       p.patchNode(name, { size: getLength(p, file!.name), ...(bottom !== undefined ? { extra: { bottom } } : {}) });
+      // cor_open: `bottom` freezes the chain down to it (graph/cor-bottom.ts); the node's length
+      // is set first only so that a log records the node before the links, as it always has
+      if (bottom !== undefined) freezeToBottom(p, name, bottom);
       break;
     }
     case 'preallocate': {
