@@ -194,6 +194,23 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // transaction's own backup actions: abort-21-*).
   const underFilter = snapshotSyncUnderJobFilter(step.execute, a, p);
   if (underFilter) return underFilter;
+  // fuzz 4103191356 (7.2 crash, 10.0 abort; graph/jobs/drop-filter.ts): blockdev-del of the last
+  // parent of a job's filter whose `file` (a node opened inline: no monitor reference) has no other
+  // parent: when the job ends, bdrv_drop_filter frees that node with the filter's link; 7.2 closes
+  // it with the copy bitmap still on it (bdrv_close asserts), 10.0 ends its drain. The
+  // boundary, a monitor-owned source, survives (abort-30-backup-source-freed-by-filter-drop-survives).
+  if (step.execute === 'blockdev-del' && typeof a['node-name'] === 'string' && p.graph?.edges) {
+    const del = a['node-name'];
+    const isJob = (n: string) => p.graph.parents.some((x) => x.name === n && x.type === 'block-job');
+    for (const e of p.graph.edges.filter((x) => x.parent === del)) {
+      const f = e.child;
+      if (!['copy-before-write', 'copy-on-read'].includes(p.driver(f) ?? '') || p.monitorOwned.has(f)) continue;
+      if (p.graph.edges.some((x) => x.child === f && x.parent !== del && !isJob(x.parent))) continue;
+      const c = p.child(f, 'file');
+      if (!c || p.monitorOwned.has(c) || p.graph.edges.some((x) => x.child === c && x.parent !== f)) continue;
+      return `fuzz 4103191356: blockdev-del of '${del}', the last parent of job filter '${f}' whose file '${c}' nothing else holds (the job's end frees '${c}' in bdrv_drop_filter: 7.2 closes it with the copy bitmap on it, 10.0 ends its drain)`;
+    }
+  }
   // fuzz 4264209348 (7.2 and 10.0 hang; graph/stream-reopen-backup-hang.ts): block-stream of a
   // read-only node under a copying backup: stream_start's reopen to read-write ends a drain and
   // bdrv_insert_node's drain right after waits for the resumed job for ever. The view knows
