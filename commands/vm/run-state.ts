@@ -1,6 +1,7 @@
 // stop / cont (vm target), as softmmu/cpus.c and monitor/qmp-cmds.c: `-S` starts in prelaunch;
 // stop sends STOP only from a running VM (do_vm_stop); cont sends RESUME (vm_prepare_start), and
 // STOP + RESUME when already running.
+import { drainAll } from '../../graph/drain.js';
 import type { CommandDef } from '../types.js';
 import { checkArgs } from './qapi.js';
 
@@ -14,6 +15,11 @@ export const stop: CommandDef = {
       p.setMeta({ runState: 'paused' });
       emit('STOP', undefined as unknown as Record<string, unknown>);
     }
+    // do_vm_stop drains every node whatever the run state (bdrv_drain_all, then bdrv_flush_all):
+    // each job pauses and resumes, and a speed-limited one asleep wakes (fuzz --against vm 534016424:
+    // an active commit with nothing to copy went ready at a `stop` in prelaunch)
+    p.step('bdrv_drain_all');
+    drainAll(p);
     return {};
   },
 };
