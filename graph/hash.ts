@@ -7,6 +7,7 @@ import { hash } from 'node:crypto';
 import type { Change } from './draft.js';
 import { ownEntry } from './own.js';
 import { sortKeys } from '../store/sort-keys.js';
+import { quoteKey } from '../store/quote-key.js';
 
 export function canonicalJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
@@ -35,18 +36,6 @@ export function canonicalJson(v: unknown): string {
   return s + '}';
 }
 
-// An entity image's member names are a small vocabulary (a node image: ~25 names, the same in
-// every image): each quoted once, not by a JSON.stringify per member per digest (issue 15; as
-// store/codec.ts canonicalJson does). Bounded so that data-driven keys cannot grow it without limit.
-const quotedKeys = new Map<string, string>();
-function quoteKey(k: string): string {
-  let q = quotedKeys.get(k);
-  if (q === undefined) {
-    q = JSON.stringify(k);
-    if (quotedKeys.size < 4096) quotedKeys.set(k, q);
-  }
-  return q;
-}
 
 const MOD = 1n << 256n;
 

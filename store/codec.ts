@@ -68,6 +68,7 @@ import { compactWhole, expandWhole } from './whole-txn.js';
 import { decisionCode, joinWhole, splitWhole } from './whole-split.js';
 import { skipTable } from './redo-scan.js';
 import type { LogRecord, NewRecord, Snapshot } from './types.js';
+import { quoteKey } from './quote-key.js';
 import { sortKeys } from './sort-keys.js';
 
 export const FORMAT = '1';
@@ -235,17 +236,6 @@ function canon(v: unknown): string {
   }
 }
 
-// Event payloads reuse a small vocabulary of keys; quoting them once saves a good share of encode.
-// Bounded so that data-driven keys cannot grow it without limit.
-const quotedKeys = new Map<string, string>();
-function quoteKey(k: string): string {
-  let q = quotedKeys.get(k);
-  if (q === undefined) {
-    q = JSON.stringify(k);
-    if (quotedKeys.size < 4096) quotedKeys.set(k, q);
-  }
-  return q;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Records
