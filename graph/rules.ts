@@ -173,6 +173,18 @@ export const RULES = defineRules({
     proof: [{ transcript: 'aborts/abort-245-reopen-throttle-backing-pinned-in-iothread.json', step: 7 }],
     modelled: true,
   },
+  'nbd-client-close-in-iothread-aborts': {
+    what: 'an NBD client node closes (blockdev-del, a mirror onto an nbd target ending) while the export it is connected to runs in an iothread, in another daemon or the same one (wt-iotc, iotests 281 port)',
+    '7.2': { fn: 'nbd_trip (nbd/server.c) runs in the export\'s AioContext and on the disconnect calls client_close -> close_fn = nbd_blockdev_client_closed there; the Debian 7.2.22 build carries the CVE-2024-7409 backport whose assert(qemu_in_main_thread() && nbd_server) fails (blockdev-nbd.c:62, probed live): the serving daemon dies a moment after the client\'s command was answered ok', value: true },
+    '10.0': { fn: 'nbd_trip: aio_co_reschedule_self(qemu_get_aio_context()) before client_close, so nbd_blockdev_client_closed runs in the main thread: the server lives on', value: false },
+    // Not modelled: the client's daemon answers the command ok and the *server* dies later, which
+    // the model cannot show (it has no dead process; refusing the client's command would be wrong
+    // for the reply QEMU gives). The fuzzer avoids it (oracle/fuzz/aborts.ts). 10.0's side:
+    // qemu-10.0/aborts/abort-31-nbd-client-del-iothread-export (step 5, then the server answers);
+    // the boundary both survive: abort-31-nbd-client-del-main-export-survives.
+    proof: [{ transcript: 'aborts/abort-31-nbd-client-del-iothread-export.json', step: 5 }],
+    modelled: false,
+  },
   'insert-node-context-asserts': {
     what: 'blockdev-backup / block-stream of a node in an iothread that nothing pins there (x-blockdev-set-iothread): the job\'s filter, opened in the main loop, takes the node as its file child',
     '7.2': { fn: 'bdrv_insert_node -> bdrv_new_open_driver_opts (bdrv_new: main context) -> cbw_open / cor_open -> bdrv_open_file_child -> bdrv_attach_child_common moves the node\'s component into the main loop (bdrv_try_change_aio_context, child side first): the job starts there', value: false },

@@ -158,6 +158,30 @@ export const ABORT_SCENARIOS: Scenario[] = [
     x('blockdev-mirror', { 'job-id': 'j7', device: 'x1', target: 'n3', sync: 'full', speed: 1, 'auto-finalize': false, 'auto-dismiss': false }),
     x('transaction', { actions: [{ type: 'blockdev-snapshot', data: { node: 'n6', overlay: 'n3' } }, { type: 'blockdev-snapshot-sync', data: { 'node-name': 'n3', 'snapshot-node-name': 'n12', 'snapshot-file': 't2.qcow2', mode: 'existing' } }] }),
   ]),
+  // wt-iotc (iotests 281 port): an NBD client deleted while its export runs in an iothread kills
+  // the serving 7.2 daemon just after the client's blockdev-del returns (nbd_blockdev_client_closed:
+  // Assertion `qemu_in_main_thread() && nbd_server' failed), asynchronously: B's next command may
+  // still be answered (a block-export-del first closes the client from the main loop and saves it)
+  S('abort-31-nbd-client-del-iothread-export', 'rule nbd-client-close-in-iothread-aborts: daemon B exports a null-co node with iothread io0; daemon A connects an nbd node to it and deletes it', [], [
+    { proc: 'B', ...x('object-add', { 'qom-type': 'iothread', id: 'io0' }) },
+    { proc: 'B', ...x('blockdev-add', { driver: 'null-co', 'node-name': 'd', 'read-zeroes': true }) },
+    { proc: 'B', ...x('nbd-server-start', { addr: { type: 'unix', data: { path: 'nbd-B.sock' } } }) },
+    { proc: 'B', ...x('block-export-add', { type: 'nbd', id: 'exp', 'node-name': 'd', writable: true, iothread: 'io0' }) },
+    { proc: 'A', ...x('blockdev-add', { driver: 'nbd', 'node-name': 'c', server: { type: 'unix', path: 'nbd-B.sock' }, export: 'd' }) },
+    { proc: 'A', ...x('blockdev-del', { 'node-name': 'c' }) },
+    { proc: 'A', ...x('query-named-block-nodes') },
+    { proc: 'B', ...x('query-block-exports') },
+  ]),
+  S('abort-31-nbd-client-del-main-export-survives', 'boundary of abort-31-nbd-client-del-iothread-export: the same export without an iothread (the iothread exists): the client\'s close is seen in the main loop', [], [
+    { proc: 'B', ...x('object-add', { 'qom-type': 'iothread', id: 'io0' }) },
+    { proc: 'B', ...x('blockdev-add', { driver: 'null-co', 'node-name': 'd', 'read-zeroes': true }) },
+    { proc: 'B', ...x('nbd-server-start', { addr: { type: 'unix', data: { path: 'nbd-B.sock' } } }) },
+    { proc: 'B', ...x('block-export-add', { type: 'nbd', id: 'exp', 'node-name': 'd', writable: true }) },
+    { proc: 'A', ...x('blockdev-add', { driver: 'nbd', 'node-name': 'c', server: { type: 'unix', path: 'nbd-B.sock' }, export: 'd' }) },
+    { proc: 'A', ...x('blockdev-del', { 'node-name': 'c' }) },
+    { proc: 'A', ...x('query-named-block-nodes') },
+    { proc: 'B', ...x('query-block-exports') },
+  ]),
   S('abort-10-backup-fails-target-left-in-iothread', 'fuzz 3325169334: blockdev-backup from n3 (io1) to read-only n4 moves n4 into io1 and fails; nothing moves it back, and blkdebug over n4 moves it out without io1\'s lock (crash 5)', [img('top'), img('mid')], [
     x('object-add', { 'qom-type': 'iothread', id: 'io1' }),
     x('blockdev-add', { driver: 'qcow2', 'node-name': 'n3', file: { driver: 'file', filename: 'top.qcow2' }, backing: null }),

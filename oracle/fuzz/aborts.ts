@@ -194,6 +194,13 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // transaction's own backup actions: abort-21-*).
   const underFilter = snapshotSyncUnderJobFilter(step.execute, a, p);
   if (underFilter) return underFilter;
+  // wt-iotc (graph/rules.ts 'nbd-client-close-in-iothread-aborts'): blockdev-del of an NBD client
+  // node whose server's export runs in an iothread kills the serving 7.2 daemon a moment later
+  // (nbd_blockdev_client_closed asserts qemu_in_main_thread()). The view cannot see the other
+  // process's exports and iothreads: any nbd node.
+  if (step.execute === 'blockdev-del' && typeof a['node-name'] === 'string' && p.driver(a['node-name']) === 'nbd') {
+    return `wt-iotc: blockdev-del of NBD client '${a['node-name']}' (7.2: a server export in an iothread dies in nbd_blockdev_client_closed)`;
+  }
   // fuzz 4103191356 (7.2 crash, 10.0 abort; graph/jobs/drop-filter.ts): blockdev-del of the last
   // parent of a job's filter whose `file` (a node opened inline: no monitor reference) has no other
   // parent: when the job ends, bdrv_drop_filter frees that node with the filter's link; 7.2 closes

@@ -272,6 +272,18 @@ test('the generator avoids a reopen that closes a dropped child in an iothread (
   assert.is(knownAbort(n.steps[21]!, wn.proc('A')), undefined);
 });
 
+test('the generator avoids deleting an NBD client node (7.2: a server export in an iothread dies), not other nodes', async () => {
+  // oracle/scenarios/qemu-aborts/abort-31-nbd-client-del-iothread-export: daemon B's export in io0,
+  // A's client c; the view of A cannot see B's iothreads, so any nbd node is avoided
+  const s = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'oracle', 'scenarios', 'qemu-aborts', 'abort-31-nbd-client-del-iothread-export.json'), 'utf8')) as Scenario;
+  const t = await runOnModel({ ...s, steps: s.steps.slice(0, 5) });
+  assert.ok(t.steps.every((x) => isWaitStep(x) || x.result.ok), 'the setup is carried out');
+  const w = new World();
+  for (const [i, out] of t.steps.entries()) w.observe(s.steps[i]!, out);
+  assert.match(knownAbort(s.steps[5]!, w.proc('A')) ?? '', /^wt-iotc: blockdev-del of NBD client 'c'/);
+  assert.is(knownAbort({ proc: 'B', execute: 'blockdev-del', arguments: { 'node-name': 'd' } } as Step, w.proc('B')), undefined);
+});
+
 // fuzz 1430764569's boundary: the same backup of f0 and the same stream, with nothing in the base
 // to copy, allocates nothing: the file keeps its length and QEMU survives (recorded on 7.2 and
 // 10.0: abort-13-backup-file-stream-no-copy-survives)
