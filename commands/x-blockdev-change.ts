@@ -3,7 +3,13 @@ import { attachChild, detachChild } from '../graph/ops.js';
 import { ROLE_DATA } from '../graph/perm.js';
 import type { CommandDef } from './types.js';
 
-/** x-blockdev-change: add or remove a quorum child (the only driver with .bdrv_add_child in QSD). */
+interface QuorumExtra { nextChild?: number; threshold?: number; blkverify?: boolean }
+
+/**
+ * x-blockdev-change (blockdev.c qmp_x_blockdev_change, the same on 7.2 and 10.0): remove a child
+ * by its name (bdrv_del_child -> .bdrv_del_child) or add a node as a new child (bdrv_add_child ->
+ * .bdrv_add_child); quorum is the only driver with those callbacks in QSD.
+ */
 export const xBlockdevChange: CommandDef = {
   name: 'x-blockdev-change',
   mutates: true,
@@ -11,22 +17,36 @@ export const xBlockdevChange: CommandDef = {
     const parentName = String(args.parent);
     const parent = p.node(parentName);
     if (!parent) throw new QmpError(`Cannot find device='${parentName}' nor node-name='${parentName}'`);
-    if (args.child !== undefined && args.node !== undefined) throw new QmpError('The parameters child and node are in conflict');
-    if (parent.driver !== 'quorum') {
-      throw new QmpError(`The node ${parentName} does not support ${args.node !== undefined ? 'adding' : 'removing'} a child`);
+    if ((args.child !== undefined) === (args.node !== undefined)) {
+      throw new QmpError(args.child !== undefined ? 'The parameters child and node are in conflict' : 'Either child or node must be specified');
     }
-    const extra = (parent.extra ?? {}) as { nextChild?: number };
-    if (args.node !== undefined) {
-      const nodeName = String(args.node);
-      if (!p.node(nodeName)) throw new QmpError(`Node '${nodeName}' not found`);
-      const idx = extra.nextChild ?? 0;
-      p.patchNode(parentName, { extra: { ...extra, nextChild: idx + 1 } });
-      attachChild(p, { kind: 'node', node: parentName }, nodeName, `children.${idx}`, ROLE_DATA);
-    } else if (args.child !== undefined) {
+    const extra = (parent.extra ?? {}) as QuorumExtra;
+    if (args.child !== undefined) {
+      // bdrv_find_child: any child of that name, looked up before the driver is asked
       const e = p.childrenOf(parentName).find((c) => c.name === args.child);
-      if (!e) throw new QmpError(`Node '${parentName}' does not have child '${args.child}'`);
+      if (!e) throw new QmpError(`Node '${parentName}' does not have child '${String(args.child)}'`);
+      if (parent.driver !== 'quorum') throw new QmpError(`The node ${parentName} does not support removing a child`);
+      // quorum_del_child: never fewer children than the vote threshold
+      const count = p.childrenOf(parentName).filter((c) => /^children\.\d+$/.test(c.name)).length;
+      const threshold = extra.threshold ?? 1;
+      if (count <= threshold) throw new QmpError(`The number of children cannot be lower than the vote threshold ${threshold}`);
+      // the newest index is given back when its child goes (children.<next_child_index - 1>)
+      const next = extra.nextChild ?? count;
+      if (e.name === `children.${next - 1}`) p.patchNode(parentName, { extra: { ...extra, nextChild: next - 1 } });
+      // bdrv_unref_child: a child nothing else holds (an inline one) is closed
       detachChild(p, e.id);
-    } else throw new QmpError('Either child or node must be specified');
+      return {};
+    }
+    const nodeName = String(args.node);
+    if (!p.node(nodeName)) throw new QmpError(`Node '${nodeName}' not found`);
+    if (parent.driver !== 'quorum') throw new QmpError(`The node ${parentName} does not support adding a child`);
+    // bdrv_add_child: QLIST_EMPTY(&child_bs->parents), whoever the parent is (a node, a
+    // BlockBackend of an export or a job, a job's node list)
+    if (p.parents(nodeName).length > 0) throw new QmpError(`The node ${nodeName} already has a parent`);
+    if (extra.blkverify) throw new QmpError('Cannot add a child to a quorum in blkverify mode');
+    const idx = extra.nextChild ?? 0;
+    p.patchNode(parentName, { extra: { ...extra, nextChild: idx + 1 } });
+    attachChild(p, { kind: 'node', node: parentName }, nodeName, `children.${idx}`, ROLE_DATA);
     return {};
   },
 };

@@ -680,7 +680,9 @@ function openNodeProbed(
       if (children.length < 1) throw new QmpError('Number of provided children must be 1 or more');
       if (threshold < 1) throw new QmpError("Parameter 'vote-threshold' expects a value >= 1");
       if (threshold > children.length) throw new QmpError('threshold may not exceed children count');
-      p.patchNode(name, { extra: { rewriteCorrupted: Boolean(opts['rewrite-corrupted']), nextChild: children.length } });
+      // quorum_open: s->threshold, s->is_blkverify and s->next_child_index = s->num_children, which
+      // x-blockdev-change's quorum_add_child / quorum_del_child read
+      p.patchNode(name, { extra: { rewriteCorrupted: Boolean(opts['rewrite-corrupted']), nextChild: children.length, threshold, blkverify: opts.blkverify === true || opts.blkverify === 'on' } });
       const names: string[] = [];
       children.forEach((ref, i) => {
         const c = openChildRef(p, ref, { parent: name, role: 'child', parentOptions: eff }, pendingAborts);

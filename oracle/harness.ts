@@ -188,6 +188,28 @@ function deferFinishOfStartedJobs(events: QmpEvent[], buffer: QmpEvent[]): void 
 }
 
 /**
+ * block-job-set-speed's kick of a job asleep on its rate limit (block_job_set_speed_locked ->
+ * job_enter_cond_locked): the command does not poll, so the job's coroutine runs only up to its
+ * first yield (the next chunk's read) before the reply, and a loop that ends leaves through
+ * job_co_entry's aio_bh_schedule_oneshot(job_exit): its waiting/pending/concluded/null statuses
+ * and BLOCK_JOB_COMPLETED/CANCELLED/PENDING are sent from that bottom half, after the reply, and
+ * every recording has them in the following step (030-c-stream-verbs #11, 040-c-manual-finalize
+ * #3, job-stream-kick-ratelimit #7). They are handed on to the next step of the same daemon, like
+ * deferFinishOfStartedJobs'. (job-resume and block-job-resume settle: the poll takes them.)
+ */
+const KICK_VERBS = new Set(['block-job-set-speed']);
+function deferFinishOfKickedJob(events: QmpEvent[], buffer: QmpEvent[], job: string): void {
+  const finishing = new Set(['waiting', 'pending', 'aborting', 'concluded', 'null']);
+  const isLater = (e: QmpEvent) => String(e.data?.id ?? e.data?.device ?? '') === job
+    && (e.event === 'JOB_STATUS_CHANGE' ? finishing.has(String(statusOf(e)))
+      : e.event === 'BLOCK_JOB_COMPLETED' || e.event === 'BLOCK_JOB_CANCELLED' || e.event === 'BLOCK_JOB_PENDING');
+  const moved = events.filter(isLater);
+  if (moved.length === 0) return;
+  events.splice(0, events.length, ...events.filter((e) => !isLater(e)));
+  buffer.unshift(...moved);
+}
+
+/**
  * Records steps one at a time against the peers `openProc` opens (once per daemon letter, on its
  * first use), with the README's attribution and settling rules. `runScenario` walks a scenario with
  * it; the fuzzer drives two of them (QSD and the model) in lockstep, so each step is compared as
@@ -315,6 +337,7 @@ export class ScenarioRecorder {
       deferReadyOfStartedJobs(events, p.buffer);
       // (a settled start keeps its job's end: the graph after it shows the job gone)
       if (result.ok && DEFER_FINISH.has(step.execute) && settledJob === undefined) deferFinishOfStartedJobs(events, p.buffer);
+      if (result.ok && KICK_VERBS.has(step.execute)) deferFinishOfKickedJob(events, p.buffer, String(args.device ?? args.id ?? ''));
     }
     if (settleFailed && opts.failOnWaitTimeout !== false) throw new BlockgraphError('BG_QMP_ERROR', settleFailed, { step: index });
 
