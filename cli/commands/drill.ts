@@ -1,6 +1,7 @@
 // `blockgraph drill SCENARIO…`: crash-recovery drills (replay/drill.ts). Exit 0 when every crash
 // point recovered correctly, 1 when any failed.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { MAX_TRANSCRIPT_BYTES, readInputFile } from '../input-file.js';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import type { Scenario } from '../../oracle/format.js';
@@ -11,12 +12,8 @@ import { progress } from '../progress.js';
 import { parseNatsUrl } from '../../store/jetstream/url.js';
 
 async function readScenario(file: string): Promise<Scenario> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}: ${(e as Error).message}`);
-  }
+  // a pipe is read once as a stream, a fifo nobody writes to refused (cli/input-file.ts)
+  const text = await readInputFile(file, { maxBytes: MAX_TRANSCRIPT_BYTES, what: 'transcript or scenario' });
   const { parseScenario } = await import('../../oracle/format.js');
   return parseScenario(text, file);
 }
