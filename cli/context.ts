@@ -87,7 +87,7 @@ export function exitCodeFor(e: unknown): number {
     // a bug in the model, reported cleanly (nothing applied): still an internal error
     if (e.code === 'BG_MODEL_CRASH') return EXIT.internal;
     if (e.code === 'BG_LOG_LOCKED') return EXIT.locked;
-    if (e.code === 'BG_BAD_INPUT' || e.code === 'BG_NOT_FOUND') return EXIT.usage;
+    if (e.code === 'BG_BAD_INPUT' || e.code === 'BG_NOT_FOUND' || e.code === 'BG_INPUT_TOO_LARGE') return EXIT.usage;
     return EXIT.failed;
   }
   return EXIT.internal;

@@ -67,7 +67,7 @@ export function serveLogSocket(log: EventLog, path: string): Promise<Server> {
  * Records from a log socket, from `from` on. Checks contiguity itself (a gap is reported as
  * BG_LOG_CORRUPT, not papered over); completes when the server closes the connection.
  */
-export function connectLogSocket(path: string, from = 1): Observable<LogRecord> {
+export function connectLogSocket(path: string, from = 1, onOpen?: (head: number) => Error | undefined): Observable<LogRecord> {
   return new Observable<LogRecord>((sub) => {
     const sock = createConnection(path);
     let buf = '';
@@ -86,6 +86,9 @@ export function connectLogSocket(path: string, from = 1): Observable<LogRecord> 
         if (!header) {
           if (msg.protocol !== LOG_SOCKET_PROTOCOL) { sub.error(new BlockgraphError('BG_BAD_INPUT', `${path} is not a blockgraph log socket`)); sock.destroy(); return; }
           header = true;
+          // the caller's word on the head the feed announced (a refusal ends the subscription)
+          const refused = onOpen?.(Number(msg.head));
+          if (refused) { sub.error(refused); sock.destroy(); return; }
           continue;
         }
         const r = msg as unknown as LogRecord;

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'BG_VIEW_RANGE'           // a read outside the key ranges a partial read-only view holds (retried on a full view)
   // input
   | 'BG_BAD_INPUT'            // malformed JSON / command / scenario
+  | 'BG_INPUT_TOO_LARGE'      // an input file past its documented limit (bytes, steps): refused before it is run
   | 'BG_QMP_ERROR'            // QEMU refused the command (class + desc as QEMU gives them)
   | 'BG_UNKNOWN_NODE'
   | 'BG_NOT_FOUND'

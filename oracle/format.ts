@@ -230,7 +230,15 @@ function parseHeader(o: Record<string, unknown>, where: string): void {
   if (covers.length === 0) bad(`${where}.covers`, 'must name at least one area');
   parseImages(o.images, `${where}.images`);
   if (!Array.isArray(o.steps)) bad(`${where}.steps`, 'must be a list');
+  // Every step runs (on the model or a daemon): a bound keeps one file from holding a run for
+  // ever. The longest recorded transcript has 92 steps.
+  if (o.steps.length > MAX_STEPS) {
+    throw new BlockgraphError('BG_INPUT_TOO_LARGE', `${where}.steps: ${o.steps.length} steps are more than a scenario or transcript may hold (${MAX_STEPS})`, { where, limit: MAX_STEPS });
+  }
 }
+
+/** The most steps a scenario or transcript may have (docs/hostile.md). */
+export const MAX_STEPS = 10_000;
 
 function parseJsonText(text: string, where: string): unknown {
   try {

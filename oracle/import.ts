@@ -181,11 +181,21 @@ async function importShell(b: NotingBackend, entries: ShellEntry[], source: stri
   return steps;
 }
 
-/** Parses `text` (whole, before anything is logged), then runs it into `log`. */
-export async function importQmpLog(log: EventLog, text: string, opts: ImportOptions = {}): Promise<ImportReport> {
+/** An input parsed whole: what `importQmpLog` runs. */
+export interface ParsedImport { format: ImportFormat; t?: Transcript; e?: ShellEntry[] }
+
+/** Parses `text` whole (a bad file throws here, before any store is opened). */
+export function parseImport(text: string, opts: Pick<ImportOptions, 'format' | 'source'> = {}): ParsedImport {
   const source = opts.source ?? 'input';
   const format = opts.format ?? detectFormat(text);
-  const input = format === 'oracle' ? { t: parseTranscript(text, source) } : { e: parseQmpShellLog(text, source) };
+  return format === 'oracle' ? { format, t: parseTranscript(text, source) } : { format, e: parseQmpShellLog(text, source) };
+}
+
+/** Parses `text` (whole, before anything is logged), then runs it into `log`. */
+export async function importQmpLog(log: EventLog, text: string | ParsedImport, opts: ImportOptions = {}): Promise<ImportReport> {
+  const source = opts.source ?? 'input';
+  const input = typeof text === 'string' ? parseImport(text, opts) : text;
+  const format = input.format;
   const b = await NotingBackend.open(log, { clock: opts.clock });
   const steps = input.t
     ? await importOracle(b, input.t, source)

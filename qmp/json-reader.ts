@@ -7,6 +7,7 @@
 // Values: int64 within 2^53 -> number, other int64/uint64 -> bigint, doubles -> number (1e400 is
 // Infinity, as strtod gives QEMU); object members keep the input order.
 import { JsonLexer, S, T } from './json-lexer.js';
+import { markIntegralFloat } from '../commands/schema/float-marks.js';
 import { decodeModUtf8Lossy, modUtf8Codepoint, isValidCodepoint } from './mod-utf8.js';
 
 export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [k: string]: JsonValue };
@@ -212,6 +213,8 @@ export class JsonMessageReader {
 /** json_parser_parse(): the first error wins ("JSON parse error, …"). */
 class Parser {
   private i = 0;
+  /** The value just parsed was a JSON_FLOAT token with a whole value (float-marks.ts). */
+  private floatWhole = false;
   constructor(private readonly q: TokenQueue) {}
 
   parse(): JsonValue { return this.value(); }
@@ -222,6 +225,7 @@ class Parser {
   private pop(): number | undefined { return this.i < this.q.count ? this.q.types[this.i++] : undefined; }
 
   private value(): JsonValue {
+    this.floatWhole = false;
     const t = this.peek();
     if (t === undefined) this.fail('premature EOI');
     switch (t) {
@@ -257,6 +261,7 @@ class Parser {
     if (colon !== T.COLON) this.fail('missing : in object pair');
     const v = this.value();
     if (Object.prototype.hasOwnProperty.call(dict, key)) this.fail('duplicate key');
+    if (this.floatWhole) { this.floatWhole = false; markIntegralFloat(dict, key); }
     // a member named __proto__ is data, never the prototype; any other is set plainly (a
     // defineProperty per member turns the object into a slow dictionary)
     if (key === '__proto__') Object.defineProperty(dict, key, { value: v, enumerable: true, writable: true, configurable: true });
@@ -271,6 +276,7 @@ class Parser {
     if (this.peek() === T.RSQUARE) { this.pop(); return list; }
     for (;;) {
       list.push(this.value());
+      if (this.floatWhole) { this.floatWhole = false; markIntegralFloat(list, list.length - 1); }
       const t = this.pop();
       if (t === undefined) this.fail('premature EOI');
       if (t === T.RSQUARE) return list;
@@ -298,8 +304,12 @@ class Parser {
       const b = BigInt(s);
       if (b >= INT64_MIN && b <= INT64_MAX) return b >= -MAX_SAFE && b <= MAX_SAFE ? Number(b) : b;
       if (s[0] !== '-' && b <= UINT64_MAX) return b;
+      return Number(s); // past uint64: a double (qnum() sees it is past uint64)
     }
-    return Number(s);
+    const n = Number(s);
+    // a JSON_FLOAT token is a double QNum whatever its value (float-marks.ts)
+    if (Number.isInteger(n) || Object.is(n, -0)) this.floatWhole = true;
+    return n;
   }
 }
 

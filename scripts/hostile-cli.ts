@@ -106,6 +106,27 @@ const states: State[] = [
       return { db: d };
     },
   },
+  // round 4: files zeroed or cut to nothing, as a disk that lies or a crash mid-copy leaves them
+  {
+    name: 'zeroed-manifest', expect: [3],
+    make: async () => { const d = copyBase('zeroed-manifest'); for (const n of readdirSync(d).filter((n) => n.startsWith('MANIFEST-'))) writeFileSync(join(d, n), Buffer.alloc(statSync(join(d, n)).size)); return { db: d }; },
+  },
+  {
+    name: 'empty-current', expect: [3],
+    make: async () => { const d = copyBase('empty-current'); writeFileSync(join(d, 'CURRENT'), ''); return { db: d }; },
+  },
+  {
+    name: 'zeroed-data', expect: [0, 1, 3],
+    make: async () => { const d = copyBase('zeroed-data'); for (const n of readdirSync(d).filter((n) => /\.(log|ldb)$/.test(n) && n !== 'LOG')) writeFileSync(join(d, n), Buffer.alloc(statSync(join(d, n)).size)); return { db: d }; },
+  },
+  {
+    name: 'all-files-empty', expect: [2, 3],
+    make: async () => { const d = copyBase('all-empty'); for (const n of readdirSync(d)) writeFileSync(join(d, n), ''); return { db: d }; },
+  },
+  {
+    name: 'lock-file-only', expect: [2, 3],
+    make: async () => { const d = fresh('lock-only'); mkdirSync(d); writeFileSync(join(d, 'LOCK'), ''); return { db: d }; },
+  },
   {
     name: 'unreadable', expect: [0, 2, 3, 4] /* root reads it anyway */,
     make: async () => { const d = copyBase('unreadable'); chmodSync(d, 0o000); return { db: d }; },

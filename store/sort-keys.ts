@@ -17,3 +17,18 @@ export function sortKeys(keys: string[]): string[] {
   }
   return keys;
 }
+
+/**
+ * A copy of `v` whose objects have their keys in canonical order (sortKeys, as canonicalJson
+ * writes them) at every level; arrays keep their order. For output that must be the same bytes
+ * for the same value however it was built (a fold from a snapshot, whose parts are canonical
+ * JSON, vs one from the records, in insertion order).
+ */
+export function canonicalOrder<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(canonicalOrder) as T;
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of sortKeys(Object.keys(o))) out[k] = canonicalOrder(o[k]);
+  return out as T;
+}

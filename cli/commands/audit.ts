@@ -75,7 +75,8 @@ Examples:
       const limit = o.limit ?? Infinity;
       // The same columns as `blockgraph log`, at fixed widths (a stream cannot measure its rows first).
       const widths = [7, 12, 5, 16, 7];
-      if (!o.json) console.log(fixedRow(LOG_HEADER, widths));
+      // The header only once the range is known to be good: a refused --from prints nothing on stdout.
+      const header = () => { if (!o.json) console.log(fixedRow(LOG_HEADER, widths)); };
       const line = (r: LogRecord) => (o.json ? JSON.stringify(r) : fixedRow(logCells(r), widths));
       const print = (src: Obs, stopAt?: () => number) => new Promise<void>((resolve, reject) => {
         let sub: import('rxjs').Subscription | undefined;
@@ -107,12 +108,18 @@ Examples:
       });
       if (o.connect) {
         const { connectLogSocket } = await import('../log-socket.js');
-        return print(connectLogSocket(o.connect, from));
+        // Records are contiguous: as with --db, a --from past the next seq to be written can never come.
+        return print(connectLogSocket(o.connect, from, (head) => {
+          if (from > head + 1) return new BlockgraphError('BG_BAD_INPUT', `--from ${from} is beyond the head (${head}); the next record will be seq ${head + 1}`);
+          header();
+          return undefined;
+        }));
       }
       await withReadLog(o.db, async (log) => {
         // Records are contiguous: a --from past the next seq to be written can never come.
         if (!o.follow && from > Math.max(log.head, 1)) throw new BlockgraphError('BG_BAD_INPUT', `--from ${from} is beyond the head (${log.head})`);
         if (o.follow && from > log.head + 1) throw new BlockgraphError('BG_BAD_INPUT', `--from ${from} is beyond the head (${log.head}); the next record will be seq ${log.head + 1}`);
+        header();
         // This process holds the store: new records can only come from this process (tests,
         // embedding). Without --no-follow it waits for them, as `tail -f` does.
         await print(log.tail(from), o.follow ? undefined : () => log.head);

@@ -1,6 +1,7 @@
 // `blockgraph drill SCENARIO…`: crash-recovery drills (replay/drill.ts). Exit 0 when every crash
 // point recovered correctly, 1 when any failed.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { DEFAULT_INPUT_TIMEOUT_S, MAX_TRANSCRIPT_BYTES, readInputFile } from '../input-file.js';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import type { Scenario } from '../../oracle/format.js';
@@ -10,13 +11,9 @@ import { DEFAULT_DB, EXIT, printJson, table, withReadLog } from '../context.js';
 import { progress } from '../progress.js';
 import { parseNatsUrl } from '../../store/jetstream/url.js';
 
-async function readScenario(file: string): Promise<Scenario> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}: ${(e as Error).message}`);
-  }
+async function readScenario(file: string, timeoutS?: number): Promise<Scenario> {
+  // a pipe is read once as a stream, a fifo nobody writes to refused (cli/input-file.ts)
+  const text = await readInputFile(file, { maxBytes: MAX_TRANSCRIPT_BYTES, timeoutS, what: 'transcript or scenario' });
   const { parseScenario } = await import('../../oracle/format.js');
   return parseScenario(text, file);
 }
@@ -33,6 +30,7 @@ export function registerDrill(program: Command): void {
     .option('--length <n>', 'random commands appended to the scenario in --random mode', int('length', 1), 300)
     .option('--jobs <n>', 'children run at once (default: CPUs)', int('jobs', 1))
     .option('--every <n>', 'only every n-th crash point (a quick sample)', int('every', 1), 1)
+    .option('--timeout <seconds>', `seconds to wait for a writer when a file is a pipe nobody writes to yet (default ${DEFAULT_INPUT_TIMEOUT_S})`, int('timeout', 0))
     .addHelpText('after', `
 Examples:
   $ blockgraph drill node_modules/blockgraph/oracle/transcripts/job-commit-active.json --every 5
@@ -41,7 +39,7 @@ Examples:
     .action(async (files: string[], o) => {
       if (o.store !== undefined && parseNatsUrl(o.store, { fleet: true }).host !== undefined) throw new BlockgraphError('BG_BAD_INPUT', '--store names the fleet only (nats://HOST:PORT/FLEET): each drill child gets a host of its own');
       const scenarios: Scenario[] = [];
-      for (const f of files) scenarios.push(await readScenario(f));
+      for (const f of files) scenarios.push(await readScenario(f, o.timeout));
       const { drillRandom, drillScenario } = await import('../../replay/drill.js');
       const reports: DrillReport[] = [];
       for (const s of scenarios) {

@@ -1,16 +1,12 @@
 // `blockgraph fixture export|import`: a seq range of a log as self-contained JSON lines.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { BlockgraphError } from '../../errors/index.js';
-import { seqArg } from '../args.js';
+import { intArg, seqArg } from '../args.js';
+import { DEFAULT_INPUT_TIMEOUT_S, MAX_FIXTURE_BYTES, readInputFile } from '../input-file.js';
 import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
 
-export function readFixtureFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
-  }
+export function readFixtureFile(file: string, timeoutS?: number): Promise<string> {
+  return readInputFile(file, { maxBytes: MAX_FIXTURE_BYTES, timeoutS, what: 'fixture' });
 }
 
 export function registerFixture(program: Command): void {
@@ -42,13 +38,14 @@ Examples:
     .argument('<file>')
     .option('--db <dir>', 'LevelDB directory (must be empty or new)', DEFAULT_DB)
     .option('--json', 'JSON report')
+    .option('--timeout <seconds>', `seconds to wait for a writer when FILE is a pipe nobody writes to yet (default ${DEFAULT_INPUT_TIMEOUT_S}; a pipe with a writer is read to its end)`, intArg('--timeout', 0, 86400))
     .addHelpText('after', `
 Example:
   $ blockgraph fixture import reopen.jsonl --db /tmp/fresh.db`)
     .action(async (file: string, o) => {
       const [{ checkFixture, importFixture, parseFixture }, { openClassic }] = await Promise.all([import('../../replay/fixture.js'), import('../../store/index.js')]);
       // Parsed and checked before the store is even opened: a bad file never creates one.
-      const f = parseFixture(readFixtureFile(file), file);
+      const f = parseFixture(await readFixtureFile(file, o.timeout), file);
       checkFixture(f, file);
       const log = await openClassic(o.db);
       try {

@@ -1,10 +1,9 @@
 // `blockgraph import FILE`: a real QEMU session (oracle transcript or qmp-shell -l log) run
 // through the model into the store, each step checked against QEMU's answer.
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { BlockgraphError } from '../../errors/index.js';
 import type { ImportFormat } from '../../oracle/import.js';
-import { choiceArg, procArg } from '../args.js';
+import { choiceArg, intArg, procArg } from '../args.js';
+import { DEFAULT_INPUT_TIMEOUT_S, MAX_TRANSCRIPT_BYTES, readInputFile } from '../input-file.js';
 import { DEFAULT_DB, EXIT, printJson, wallClock, withLog } from '../context.js';
 
 export function registerImport(program: Command): void {
@@ -16,15 +15,17 @@ export function registerImport(program: Command): void {
     .option('--proc <name>', 'qmp-shell: which QEMU process of the store the session was', procArg('--proc'), 'A')
     .option('--image-dir <dir>', "qmp-shell: the daemon's working directory; images named by commands are learned from there with qemu-img info")
     .option('--json', 'JSON report')
+    .option('--timeout <seconds>', `seconds to wait for a writer when FILE is a pipe nobody writes to yet (default ${DEFAULT_INPUT_TIMEOUT_S}; a pipe with a writer is read to its end)`, intArg('--timeout', 0, 86400))
     .addHelpText('after', `
 Examples:
   $ blockgraph import session.log --format qmp-shell --image-dir /var/lib/images
   $ blockgraph import transcript.json --json`)
     .action(async (file: string, o) => {
-      let text: string;
-      try { text = readFileSync(file, 'utf8'); } catch (e) { throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file }); }
-      const { importQmpLog } = await import('../../oracle/import.js');
-      const r = await withLog(o.db, (log) => importQmpLog(log, text, {
+      const text = await readInputFile(file, { maxBytes: MAX_TRANSCRIPT_BYTES, timeoutS: o.timeout, what: 'transcript or qmp-shell log' });
+      const { importQmpLog, parseImport } = await import('../../oracle/import.js');
+      // parsed before the store is opened: a bad file neither creates nor touches a store
+      const parsed = parseImport(text, { format: o.format as ImportFormat | undefined, source: file });
+      const r = await withLog(o.db, (log) => importQmpLog(log, parsed, {
         format: o.format as ImportFormat | undefined, source: file, clock: wallClock, proc: o.proc, imageDir: o.imageDir,
       }));
       if (o.json) printJson(r);

@@ -34,6 +34,8 @@ export function logTable(records: LogRecord[]): string {
 export function checkRange(head: number, from: number, to: number | undefined): void {
   if (head === 0 && from === 1 && to === undefined) return; // an empty store: an empty answer
   if (from > head) throw new BlockgraphError('BG_BAD_INPUT', `--from ${from} is beyond the head (${head})`);
+  // Refused, not clamped: as --from, `show --at` and `fixture export --to` treat a seq past the head.
+  if (to !== undefined && to > head) throw new BlockgraphError('BG_BAD_INPUT', `--to ${to} is beyond the head (${head})`);
   if (to !== undefined && to < from) throw new BlockgraphError('BG_BAD_INPUT', `--to ${to} is before --from ${from}`);
 }
 

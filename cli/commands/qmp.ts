@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { Engine } from '../../engine/engine.js';
 import { MemoryBackend, type ModelBackend } from '../../commands/model-host.js';
 import { compareTranscripts, type TranscriptComparison } from '../../oracle/compare.js';
-import { parseScenario, parseTranscript, printTranscript, type Scenario } from '../../oracle/format.js';
+import { parseScenario, parseTranscript, printTranscript } from '../../oracle/format.js';
 import { runScenario } from '../../oracle/harness.js';
 import { onHostOf, recordingRoot } from '../../oracle/image-root.js';
 import { createImagesWithQemuImg, spawnQsd } from '../../oracle/qsd.js';
@@ -21,23 +21,21 @@ import { DEFAULT_DB, EXIT, printJson, wallClock } from '../context.js';
 import { registerQmpProxy } from './qmp-proxy.js';
 import { ServedStore } from '../live-store.js';
 import { serveLogSocket } from '../log-socket.js';
+import { DEFAULT_INPUT_TIMEOUT_S, MAX_TRANSCRIPT_BYTES, readInputFile } from '../input-file.js';
 
 function badInput(msg: string): never {
   throw new BlockgraphError('BG_BAD_INPUT', msg);
 }
 
-/** A file named on the command line: one that cannot be read is bad input (exit 2), never a store I/O error. */
-function readInput(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new BlockgraphError('BG_BAD_INPUT', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
-  }
+/**
+ * A file named on the command line: one that cannot be read is bad input (exit 2), never a
+ * store I/O error; a pipe is read once, as a stream (cli/input-file.ts), so nothing reads it twice.
+ */
+function readInput(file: string, timeoutS?: number): Promise<string> {
+  return readInputFile(file, { maxBytes: MAX_TRANSCRIPT_BYTES, timeoutS, what: 'transcript or scenario' });
 }
 
-function readScenario(file: string): Scenario {
-  return parseScenario(readInput(file), file);
-}
+const TIMEOUT_HELP = `seconds to wait for a writer when a file is a pipe nobody writes to yet (default ${DEFAULT_INPUT_TIMEOUT_S}; a pipe with a writer is read to its end)`;
 
 /**
  * `qmp --qemu V`: a process not yet started declares V (x-blockgraph-process-start, logged);
@@ -53,10 +51,10 @@ async function declareProcessVersion(engine: ModelBackend, proc: string, v: Qemu
   if ('error' in r.reply) throw new BlockgraphError('BG_BAD_INPUT', `--qemu ${v}: ${r.reply.error.desc}`);
 }
 
-/** The version that recorded `file` when it is a transcript (its `qemu` member), else 7.2. */
-function recordedVersion(file: string): QemuVersion {
+/** The version that recorded `text` when it is a transcript (its `qemu` member), else 7.2. */
+function recordedVersion(text: string): QemuVersion {
   try {
-    const j = JSON.parse(readFileSync(file, 'utf8')) as { qemu?: unknown };
+    const j = JSON.parse(text) as { qemu?: unknown };
     return transcriptVersion({ qemu: typeof j.qemu === 'string' ? j.qemu : undefined });
   } catch { return '7.2'; }
 }
@@ -141,9 +139,12 @@ export function registerQmp(program: Command): void {
     .option('--db <dir>', 'log the run into this LevelDB (default: in memory)')
     .option('--compare', 'compare with the file given (a transcript) and exit 1 on any mismatch')
     .option('--qemu <version>', "the QEMU version's rules to run under: 7.2 or 10.0 (default: the version that recorded a transcript, else 7.2)", qemuArg())
+    .option('--timeout <seconds>', TIMEOUT_HELP, intArg('--timeout', 0, 86400))
     .action(async (file, o) => {
-      const scenario = readScenario(file);
-      const qemuVersion: QemuVersion = o.qemu ?? recordedVersion(file);
+      // read once: FILE may be a pipe (`qmp run <(…)`), which a second read would find empty
+      const input = await readInput(file, o.timeout);
+      const scenario = parseScenario(input, file);
+      const qemuVersion: QemuVersion = o.qemu ?? recordedVersion(input);
       const log = o.db ? await openClassic(o.db) : await openMemory();
       const engine = await Engine.open(log, { clock: wallClock });
       const t = await runOnModel(scenario, o.db ? engine : new MemoryBackend(), { qemuVersion });
@@ -152,7 +153,7 @@ export function registerQmp(program: Command): void {
       if (o.out) writeFileSync(o.out, text);
       else if (!o.compare) process.stdout.write(text);
       if (o.compare) {
-        const c = compareTranscripts(parseTranscript(readFileSync(file, 'utf8'), file), t);
+        const c = compareTranscripts(parseTranscript(input, file), t);
         console.log(comparisonText(c));
         process.exitCode = c.steps.every((s) => s.outcome && s.errorText && s.graph) ? EXIT.ok : EXIT.failed;
       }
@@ -164,8 +165,9 @@ export function registerQmp(program: Command): void {
     .option('--out <file>', 'write the transcript here (default: stdout)')
     .option('--target <target>', 'qsd (qemu-storage-daemon) or vm (qemu-system-x86_64 with the scenario\'s `vm` machine); default: vm when the scenario has a `vm` member', undefined)
     .option('--qemu <version>', 'which QEMU (qemu-storage-daemon, or qemu-system-x86_64 with --target vm): 7.2 (the system one, default) or 10.0 (BLOCKGRAPH_QEMU_10_0_DIR, ~/.cache/blockgraph/qemu-10.0, /opt/qemu10; scripts/fetch-qemu-10.sh)', qemuArg())
+    .option('--timeout <seconds>', TIMEOUT_HELP, intArg('--timeout', 0, 86400))
     .action(async (file, o) => {
-      const scenario = readScenario(file);
+      const scenario = parseScenario(await readInput(file, o.timeout), file);
       const target = o.target ?? (scenario.vm !== undefined ? 'vm' : 'qsd');
       if (target !== 'qsd' && target !== 'vm') badInput(`--target must be qsd or vm, not '${String(target)}'`);
       if (target === 'vm' && scenario.vm === undefined) badInput(`--target vm needs a scenario with a 'vm' member (the machine)`);
@@ -195,10 +197,11 @@ export function registerQmp(program: Command): void {
     .argument('<expected>').argument('<actual>')
     .option('--json', 'JSON report')
     .option('--qemu <version>', 'the QEMU version EXPECTED must have been recorded on (7.2 or 10.0); a transcript of another version is bad input (exit 2)', qemuArg())
+    .option('--timeout <seconds>', TIMEOUT_HELP, intArg('--timeout', 0, 86400))
     .action(async (a, b, o) => {
       // (before, a directory or a missing file was reported as the store's I/O error, exit 74)
-      const expected = parseTranscript(readInput(a), a);
-      const actual = parseTranscript(readInput(b), b);
+      const expected = parseTranscript(await readInput(a, o.timeout), a);
+      const actual = parseTranscript(await readInput(b, o.timeout), b);
       const [ve, va] = [transcriptVersion(expected), transcriptVersion(actual)];
       if (o.qemu && ve !== o.qemu) throw new BlockgraphError('BG_BAD_INPUT', `${a} was recorded on QEMU ${ve} (${expected.qemu}), not ${o.qemu}`);
       const c = compareTranscripts(expected, actual);

@@ -5,6 +5,7 @@ import { BlockgraphError } from '../../errors/index.js';
 import { nameArg, pointArg, type Point } from '../args.js';
 import { DEFAULT_DB, printJson, seeksOf, withReadLog } from '../context.js';
 import { resolvePoint } from '../points.js';
+import { canonicalOrder } from '../../store/sort-keys.js';
 
 export function registerShow(program: Command): void {
   program.command('show')
@@ -33,11 +34,13 @@ Examples:
           const procs = Object.keys(f.state).filter((s) => s !== '@host');
           const proc = o.proc ?? (procs.length === 1 ? procs[0]! : 'A');
           const views = o.chain ? backingChain(f.state, proc, one) : [nodeView(f.state, proc, one)];
-          if (o.json) return printJson({ seq: f.seq, proc, nodes: views });
+          if (o.json) return printJson({ seq: f.seq, proc, nodes: canonicalOrder(views) });
           console.log(`process ${proc} at seq ${f.seq}${o.chain ? `, backing chain of ${one} (${views.length} node${views.length === 1 ? '' : 's'})` : ''}\n\n${o.chain ? chainText(views) : nodeText(views[0]!)}`);
           return;
         }
-        if (o.json) return printJson({ seq: f.seq, stateHash: stateHash(f.state), openTransactions: [...f.open.keys()], state: f.state });
+        // canonical key order: the same graph is the same bytes whether it was folded from a
+        // snapshot or from the records (a damaged newest snapshot makes `show` use an older one)
+        if (o.json) return printJson({ seq: f.seq, stateHash: stateHash(f.state), openTransactions: [...f.open.keys()], state: canonicalOrder(f.state) });
         const { renderText } = await import('../render-text.js');
         console.log(`at seq ${f.seq}${f.open.size ? ` (transactions open: ${[...f.open.keys()].join(', ')})` : ''}\n${renderText(f.state, { legend: true })}`);
      }, { seek: seeksOf(o.at) });

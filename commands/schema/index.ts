@@ -6,6 +6,7 @@
 import { COMMANDS, TYPES } from './table.js';
 import type { TypeDef } from './types.js';
 import { unexpectedKeyOrder } from './ghash.js';
+import { isIntegralFloat } from './float-marks.js';
 
 export type ValidationResult = { ok: true; value: any } | { ok: false; class: string; desc: string };
 
@@ -127,6 +128,12 @@ class InputVisitor {
     return f.list[f.index];
   }
 
+  /** The member about to be visited was a JSON float token (a double QNum), whatever its value. */
+  private wasFloat(name: string | null): boolean {
+    const f = this.top();
+    return 'dict' in f ? isIntegralFloat(f.dict, name!) : isIntegralFloat(f.list, f.index);
+  }
+
   visit(name: string | null, t: TypeRef): unknown {
     if (typeof t !== 'string') return this.visitList(name, t[0]);
     const plain = name ?? 'null';
@@ -145,7 +152,7 @@ class InputVisitor {
     }
     if (t === 'int' || (t in RANGES && t.startsWith('int'))) {
       const v = this.get(name, true);
-      const q = qnum(v);
+      const q = this.wasFloat(name) ? 'double' : qnum(v);
       if (!q || q === 'double' || !('int' in q)) this.fail(`Invalid parameter type for '${this.fullName(name)}', expected: integer`);
       const r = RANGES[t];
       if (r && (q.int < r[0] || q.int > r[1])) this.fail(`Parameter '${plain}' expects ${t}_t`);
@@ -153,7 +160,7 @@ class InputVisitor {
     }
     if (t === 'uint64' || t in RANGES) {
       const v = this.get(name, true);
-      const q = qnum(v);
+      const q = this.wasFloat(name) ? 'double' : qnum(v);
       if (!q || q === 'double') this.fail(`Parameter '${this.fullName(name)}' expects uint64`);
       // negative values are taken as their two's complement (QEMU's backward compatibility)
       const u = 'int' in q ? BigInt.asUintN(64, q.int) : q.uint;

@@ -35,6 +35,8 @@ function usageError(r: { status: number; stdout: string; stderr: string }, what:
   assert.is(r.stderr.trim().split('\n').length, 1, `${label}: one line, got:\n${r.stderr}`);
   assert.not.match(r.stderr, /\n\s+at /, `${label}: no stack trace`);
   assert.match(r.stderr, what, label);
+  // Refused before any output: not a table header, then the refusal.
+  assert.is(r.stdout, '', `${label}: nothing on stdout`);
 }
 
 async function storeUnchanged(label: string): Promise<void> {
@@ -59,6 +61,8 @@ test('bad points, seqs, types and counts exit 2 with one line, before the store 
     [['log', '--from', '0'], /--from: 0 is out of range/],
     [['log', '--from', String(head + 1)], /--from \d+ is beyond the head/],
     [['log', '--from', '5', '--to', '3'], /--to 3 is before --from 5/],
+    [['log', '--to', String(head + 1)], /--to \d+ is beyond the head/],
+    [['log', '--from', '2', '--to', String(head + 100)], /--to \d+ is beyond the head/],
     [['log', '--to', '1e3'], /--to: not a seq number/],
     [['audit', '--type', 'bogus'], /--type: "bogus" is not one of txn\.begun/],
     [['audit', '--type', 'rejected,bogus'], /"bogus"/],

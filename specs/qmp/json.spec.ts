@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { JsonMessageReader, QEMU_JSON_LIMITS, type JsonMessage } from '../../qmp/json-reader.js';
 import { formatG17, quoteString, toQmpJson } from '../../qmp/json-writer.js';
 import { decodeRequest } from '../../qmp/request.js';
+import { validateCommand } from '../../commands/schema/index.js';
 
 function read(chunks: (string | Buffer)[], limits = QEMU_JSON_LIMITS): JsonMessage[] {
   const out: JsonMessage[] = [];
@@ -125,6 +126,26 @@ test('any split of the input gives the same messages as reading it whole', () =>
     for (let i = 0; i < bytes.length;) { const n = 1 + rnd(7); cuts.push(bytes.subarray(i, i + n)); i += n; }
     assert.equal(read(cuts, limits), whole, JSON.stringify(text));
   }
+});
+
+// Round 4 (scripts/hostile-qmp-diff.ts --round 4, case 6): `"size": 1e3` was taken as 1000,
+// where QEMU refuses it: parse_literal() makes every JSON_FLOAT token a double QNum and
+// qnum_get_try_int() refuses a double whatever its value. The texts are QSD 7.2.22's, on stdio:
+// 1.0, -0.0, 1e3, 2E+1 refused; 1000 and -0 (integer tokens) accepted.
+test('a float token with a whole value is not an integer (parse_literal: JSON_FLOAT -> double QNum)', () => {
+  const answer = (size: string) => {
+    const [m] = read([`{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"n","size":${size}}}`]);
+    const d = decodeRequest((m as JsonMessage & { kind: 'value' }).value, false);
+    if (d.kind !== 'request') return 'not a request';
+    const r = validateCommand(d.request.execute, d.request.arguments);
+    return r.ok ? 'ok' : r.desc;
+  };
+  for (const f of ['1.0', '-0.0', '1e3', '2E+1', '1000.0e0']) assert.is(answer(f), "Invalid parameter type for 'size', expected: integer", f);
+  for (const i of ['1000', '-0', '0']) assert.is(answer(i), 'ok', i);
+  // inside a list too: the mark is on the list, by index
+  const [m] = read(['{"a":[1,1.0],"b":{"c":2.0}}']);
+  const v = (m as any).value;
+  assert.equal(v, { a: [1, 1], b: { c: 2 } }, 'the values themselves are plain numbers');
 });
 
 test.run();

@@ -146,6 +146,12 @@ test('blockgraph tail --connect follows a store `blockgraph qmp --log-socket` is
     assert.equal(rows.map((r) => Number(r.split(/\s+/)[0])), range(1, 2));
     assert.match(rows[0]!, /txn\.begun .*blockdev-add .*\[2 steps, commit\]/);
     assert.match(rows[1]!, /command\.rejected {2,}blockdev-del: Failed to find node/);
+    // a --from that can never come (the next record is seq 3) is refused by the feed, as
+    // `tail --db` refuses it, and nothing reaches stdout (no header before the refusal)
+    const past = await runCli('tail', '--connect', lsock, '--from', '9');
+    assert.is(past.status, 2, past.stderr);
+    assert.is(past.stdout, '');
+    assert.match(past.stderr, /--from 9 is beyond the head \(2\); the next record will be seq 3/);
   } finally {
     server.kill('SIGTERM');
     await serverDone;
