@@ -35,6 +35,12 @@ export interface ReadOnlyOptions {
    * then fails as a missing record. Ignored on a closed store.
    */
   seek?: number[];
+  /**
+   * The read goes through the whole log (audit, log, report): the view is made so that LevelDB
+   * neither replays a WAL nor compacts while it lasts (makeFullView). A short read keeps the
+   * plain copy, whose compactions its close stops: less work than merging level 0 first.
+   */
+  scan?: boolean;
 }
 
 /** What copyStore did, per file: the work a read's open costs (specs count it). */
@@ -167,7 +173,7 @@ export async function openReadOnly(location: string, opts: ReadOnlyOptions = {})
     }
     subsetWork.fallbacks++;
   }
-  const dir = (await makeFullView(location)) ?? copyStore(location, files, { link: true });
+  const dir = (opts.scan ? await makeFullView(location) : undefined) ?? copyStore(location, files, { link: true });
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   let log: EventLog | undefined;
   try {

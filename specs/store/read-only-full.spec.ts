@@ -17,7 +17,7 @@ import { fullViewWork, uncompactedLayout } from '../../store/read-only.js';
 import { scanReopen } from '../../store/scan-reopen.js';
 import type { TableFile } from '../../store/leveldb-version.js';
 import { tempDir } from '../engine/helpers.js';
-import { fileHashes } from './fault-matrix.js';
+import { fileHashes, inProcess } from './fault-matrix.js';
 
 const t = tempDir('bg-rofull-');
 let source = '';
@@ -79,7 +79,7 @@ test('the full view is opened with no WAL replayed and nothing compacted, also a
   const before = fileHashes(store);
   const want = await entries(source);
   const work0 = { ...fullViewWork };
-  const log = await openReadOnly(store);
+  const log = await openReadOnly(store, { scan: true });
   const dir = (log.db as unknown as { location: string }).location;
   assert.is(fullViewWork.made, work0.made + 1, 'made in two stages, not the plain copy');
   assert.is(fullViewWork.compacted, work0.compacted + 1, 'stage 1 merged level 0 (3 tables + the WAL\'s) once');
@@ -113,6 +113,20 @@ test('the full view is opened with no WAL replayed and nothing compacted, also a
   assert.equal(tables(dir), made, 'no table written into the view');
   await log.close();
   assert.equal(fileHashes(store), before, 'the store is byte for byte as it was');
+});
+
+test('audit, log and report read through that view; a short read keeps the plain copy', async () => {
+  for (const args of [['audit'], ['audit', '--json'], ['log'], ['report', '--out', join(t.dir, 'report')]]) {
+    const made = fullViewWork.made;
+    const r = await inProcess([...args, '--db', store]);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(fullViewWork.made, made + 1, args.join(' '));
+  }
+  const made = fullViewWork.made;
+  for (const args of [['show'], ['history', 'b0']]) assert.is((await inProcess([...args, '--db', store])).status, 0, args.join(' '));
+  const log = await openReadOnly(store);
+  await log.close();
+  assert.is(fullViewWork.made, made);
 });
 
 const file = (level: number, number: number, mb: number): TableFile => ({ level, number, size: mb * 1048576, smallest: new Uint8Array(9), largest: new Uint8Array(9) });

@@ -43,9 +43,7 @@ test('the MANIFEST parse gives a next file number above every table, and LevelDB
   assert.is(manifestNextFileNumber(new Uint8Array(0)), undefined);
 });
 
-// A full view writes its own CURRENT and MANIFEST (store/read-only.ts makeFullView): of the
-// store's files only the WAL is copied.
-test('openReadOnly links the tables and copies only the WAL; the store is unchanged', async () => {
+test('openReadOnly links the tables and copies only CURRENT, MANIFEST and WAL; the store is unchanged', async () => {
   const before = fileHashes(pristine.dir);
   const tables = readdirSync(pristine.dir).filter((f) => /\.ldb$/.test(f)).length;
   assert.ok(tables >= 2);
@@ -57,8 +55,8 @@ test('openReadOnly links the tables and copies only the WAL; the store is unchan
   assert.is(n, pristine.head);
   await log.close();
   assert.is(copyWork.linked, tables);
-  assert.is(copyWork.copied, readdirSync(pristine.dir).filter((f) => /^\d+\.log$/.test(f)).length);
-  assert.is(copyWork.bytesCopied, size(pristine.dir, /^\d+\.log$/));
+  assert.is(copyWork.copied, readdirSync(pristine.dir).filter((f) => /^(CURRENT|MANIFEST-\d+|\d+\.log)$/.test(f)).length);
+  assert.is(copyWork.bytesCopied, size(pristine.dir, /^(CURRENT|MANIFEST-\d+|\d+\.log)$/));
   assert.ok(copyWork.bytesCopied < size(pristine.dir, /\.ldb$/) + copyWork.bytesCopied);
   assert.equal(fileHashes(pristine.dir), before);
 });
@@ -80,7 +78,7 @@ test('an orphan table at the next file number is copied, never linked: the open 
   assert.is(readFileSync(join(dir, orphan), 'utf8'), 'left by a crash mid-compaction');
 });
 
-test('the work of an open does not grow with the tables: four times the commands, only the WAL copied', async () => {
+test('the work of an open does not grow with the tables: four times the commands, only CURRENT, MANIFEST and WAL copied', async () => {
   const dir = join(t.dir, 'bigger');
   const big = await makePristine(dir, 1440, 16 * 1024);
   reset();
@@ -88,10 +86,11 @@ test('the work of an open does not grow with the tables: four times the commands
   assert.is(log.head, big.head);
   await log.close();
   assert.ok(copyWork.linked >= 2, JSON.stringify({ ...copyWork, files: readdirSync(dir) }));
-  // Copied: the WAL. A table at or past the next file number (a close can leave one whose number
-  // the MANIFEST has not yet recorded) is neither linked nor copied: the view's MANIFEST does not name it.
+  // Copied: CURRENT, MANIFEST, WAL, and any table at or past the next file number (a close can
+  // leave one whose number the MANIFEST has not yet recorded).
   const next = nextOf(dir)!;
-  const want = readdirSync(dir).filter((f) => /^\d+\.log$/.test(f)).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  const copied = (f: string) => /^(CURRENT|MANIFEST-\d+|\d+\.log)$/.test(f) || (/\.ldb$/.test(f) && fileNumber(f)! >= next);
+  const want = readdirSync(dir).filter(copied).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
   assert.is(copyWork.bytesCopied, want, JSON.stringify({ next, files: readdirSync(dir) }));
   assert.ok(copyWork.bytesCopied < size(dir, /\.ldb$/) / 2, `${copyWork.bytesCopied} copied of ${size(dir, /\.ldb$/)} in tables`);
 });
