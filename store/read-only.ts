@@ -345,7 +345,7 @@ function makeSubset(location: string, seeks: number[], window: number): { dir: s
 // merging iterator rely on; a level's tables keep their non-overlapping ranges. Where the levels
 // do not fit (more than 7), the view is the plain copy, as before.
 
-/** What full views' opens did (specs count it): views made in two stages, stage 1's compactions, and plain copies instead. */
+/** What full views' opens did (specs count it): views made in two stages, stage 1's waits for a merge of level 0, and plain copies instead. */
 export const fullViewWork = { made: 0, compacted: 0, fallbacks: 0, raced: 0, tables: 0 };
 
 /** kL0_CompactionTrigger (leveldb/db/dbformat.h). */

@@ -82,11 +82,12 @@ test('the full view is opened with no WAL replayed and nothing compacted, also a
   const log = await openReadOnly(store, { scan: true });
   const dir = (log.db as unknown as { location: string }).location;
   assert.is(fullViewWork.made, work0.made + 1, 'made in two stages, not the plain copy');
-  assert.is(fullViewWork.compacted, work0.compacted + 1, 'stage 1 merged level 0 (3 tables + the WAL\'s) once');
   const made = tables(dir);
   assert.is(made.length, fullViewWork.tables - work0.tables);
   const opened = logLines(dir, ['LOG']).join('\n'); // LOG.old is stage 1's: the WAL replay and the merge of level 0
-  assert.match(logLines(dir, ['LOG.old']).join('\n'), /Level-0 table/);
+  // Stage 1 merged level 0 (3 tables + the WAL's) by LevelDB's own compaction (which may finish
+  // before the view looks at level 0, so its LOG says so, not fullViewWork.compacted).
+  assert.match(logLines(dir, ['LOG.old']).join('\n'), /Level-0 table[^]*Compacting 4@0 \+ 0@1 files/);
   assert.not.match(opened, /Level-0 table/, 'no WAL written into a table at the view\'s open');
   assert.not.match(opened, /Compacting|Moved #/, 'no compaction at the view\'s open');
 
