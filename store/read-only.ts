@@ -331,19 +331,21 @@ function makeSubset(location: string, seeks: number[], window: number): { dir: s
 // MaxBytesForLevel) and compacts the private copy on LevelDB's background thread while the scan
 // reads: every input table mapped through the table cache, cascades as levels overflow, and a
 // scan's reopen every 16 MB (store/scan-reopen.ts) starts what it stopped again. LevelDB has no
-// option to turn that off. So the view is made in two stages:
-//   1. the store's level-0 tables and its WALs alone, behind a MANIFEST naming just those: the
-//      open replays the WALs (tables of at most the 4 MB write buffer each); if level 0 is then
-//      at the trigger, one manual compaction (DBImpl::CompactRange) merges it into level 1, over
-//      the small newest part of the store only; then close, which leaves an empty WAL;
-//   2. the deeper tables linked beside those, and a MANIFEST written by us: stage 1's levels on
-//      top, then the store's levels 1–6 in their order, each at the first level whose size
-//      budget it is under (MaxBytesForLevel), so that no level scores 1 or more and DB::Open has
-//      nothing to replay and nothing to compact (and neither has a scan's reopen).
+// option to turn that off. So a scan's view (ReadOnlyOptions.scan) is made in two stages:
+//   1. the store's level-0 tables and its WALs, with the deeper tables listed at levels 2 and
+//      below (under their budgets), behind a MANIFEST we write: the open replays the WALs; if
+//      level 0 is then at the trigger, it is the only level scoring 1 or more, and LevelDB's own
+//      background compaction merges it into the empty level 1 (the deeper tables listed so that
+//      the merge keeps deletions, see makeFullViewOnce); then close, which leaves an empty WAL
+//      and stops whatever would follow;
+//   2. a MANIFEST written by us: stage 1's new tables on top, then the store's levels 1–6 in
+//      their order, each at the first level whose size budget it is under (MaxBytesForLevel), so
+//      that no level scores 1 or more and DB::Open has nothing to replay and nothing to compact
+//      (and neither has a scan's reopen).
 // Reads are unchanged: every key's newer versions stay on shallower levels than its older ones
 // (stage 1 holds only what is newer than every deeper table), which is all Version::Get and the
 // merging iterator rely on; a level's tables keep their non-overlapping ranges. Where the levels
-// do not fit (more than 7), the view is the plain copy, as before.
+// do not fit (more than 7) or stage 1 cannot merge, the view is the plain copy, as before.
 
 /** What full views' opens did (specs count it): views made in two stages, stage 1's waits for a merge of level 0, and plain copies instead. */
 export const fullViewWork = { made: 0, compacted: 0, fallbacks: 0, raced: 0, tables: 0 };
