@@ -42,11 +42,11 @@ export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, 
  * copy, or the running server's view when one holds the store; store/read-only.ts). The log
  * refuses writes.
  */
-export async function withReadLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'since-snapshot' | 'none'; seek?: number[] } = {}): Promise<T> {
+export async function withReadLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'since-snapshot' | 'none'; seek?: number[]; scan?: boolean } = {}): Promise<T> {
   // A fleet store (nats://…) is read from the stream, which a reader cannot change.
   const log = db.startsWith('nats://')
     ? await (await import('./store-location.js')).openStoreAt(db, { verify: opts.verify ?? 'since-snapshot' })
-    : await (await import('../store/index.js')).openReadOnly(db, { verify: opts.verify ?? 'since-snapshot', ...(opts.seek ? { seek: opts.seek } : {}) });
+    : await (await import('../store/index.js')).openReadOnly(db, { verify: opts.verify ?? 'since-snapshot', ...(opts.seek ? { seek: opts.seek } : {}), ...(opts.scan ? { scan: true } : {}) });
   try {
     return await fn(log);
   } catch (e) {

@@ -20,7 +20,7 @@ import { inspectStoreDir, levelError, lockHeld } from './files.js';
 import { fileNumber, manifestNextFileNumber } from './leveldb-manifest.js';
 import { openLive } from './live.js';
 import { makeReadOnly } from './read-only-view.js';
-import { encodeVersion, readVersion } from './leveldb-version.js';
+import { encodeVersion, readVersion, type TableFile } from './leveldb-version.js';
 import { covered, guardView, planSeek, type SubsetPlan } from './read-only-subset.js';
 import { partsSublevel } from './snapshot-parts.js';
 import { reopeningScans } from './scan-reopen.js';
@@ -35,6 +35,12 @@ export interface ReadOnlyOptions {
    * then fails as a missing record. Ignored on a closed store.
    */
   seek?: number[];
+  /**
+   * The read goes through the whole log (audit, log, report): the view is made so that LevelDB
+   * neither replays a WAL nor compacts while it lasts (makeFullView). A short read keeps the
+   * plain copy, whose compactions its close stops: less work than merging level 0 first.
+   */
+  scan?: boolean;
 }
 
 /** What copyStore did, per file: the work a read's open costs (specs count it). */
@@ -167,7 +173,7 @@ export async function openReadOnly(location: string, opts: ReadOnlyOptions = {})
     }
     subsetWork.fallbacks++;
   }
-  const dir = copyStore(location, files, { link: true });
+  const dir = (opts.scan ? await makeFullView(location) : undefined) ?? copyStore(location, files, { link: true });
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   let log: EventLog | undefined;
   try {
@@ -309,6 +315,199 @@ function makeSubset(location: string, seeks: number[], window: number): { dir: s
     const again = readFileSync(join(location, 'CURRENT'), 'latin1');
     if (again !== current || statSync(join(location, name)).size !== manifest.length || lockHeld(location)) throw new Raced();
     return { dir, plan, db };
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    if (e instanceof Raced) throw e;
+    throw levelError(e, location, dir);
+  }
+}
+
+// A full view LevelDB does not compact (issue 15: scans peaked at 217–250 MB in their first
+// minute on a 10M-record log, all of it the view's open). Opening a plain copy of the store,
+// DB::Open replays the copied WAL into new level-0 tables (db_impl.cc RecoverLogFile: without
+// reuse_logs, which classic-level does not expose, every replayed memtable is written by
+// WriteLevel0Table at level 0), then MaybeScheduleCompaction finds level 0 at or over
+// kL0_CompactionTrigger (4 files) or level 1 over its 10 MB (version_set.cc Finalize,
+// MaxBytesForLevel) and compacts the private copy on LevelDB's background thread while the scan
+// reads: every input table mapped through the table cache, cascades as levels overflow, and a
+// scan's reopen every 16 MB (store/scan-reopen.ts) starts what it stopped again. LevelDB has no
+// option to turn that off. So a scan's view (ReadOnlyOptions.scan) is made in two stages:
+//   1. the store's level-0 tables and its WALs, with the deeper tables listed at levels 2 and
+//      below (under their budgets), behind a MANIFEST we write: the open replays the WALs; if
+//      level 0 is then at the trigger, it is the only level scoring 1 or more, and LevelDB's own
+//      background compaction merges it into the empty level 1 (the deeper tables listed so that
+//      the merge keeps deletions, see makeFullViewOnce); then close, which leaves an empty WAL
+//      and stops whatever would follow;
+//   2. a MANIFEST written by us: stage 1's new tables on top, then the store's levels 1–6 in
+//      their order, each at the first level whose size budget it is under (MaxBytesForLevel), so
+//      that no level scores 1 or more and DB::Open has nothing to replay and nothing to compact
+//      (and neither has a scan's reopen).
+// Reads are unchanged: every key's newer versions stay on shallower levels than its older ones
+// (stage 1 holds only what is newer than every deeper table), which is all Version::Get and the
+// merging iterator rely on; a level's tables keep their non-overlapping ranges. Where the levels
+// do not fit (more than 7) or stage 1 cannot merge, the view is the plain copy, as before.
+
+/** What full views' opens did (specs count it): views made in two stages, stage 1's waits for a merge of level 0, and plain copies instead. */
+export const fullViewWork = { made: 0, compacted: 0, fallbacks: 0, raced: 0, tables: 0 };
+
+/** kL0_CompactionTrigger (leveldb/db/dbformat.h). */
+const L0_TRIGGER = 4;
+/** config::kNumLevels. */
+const LEVELS = 7;
+/** VersionSet's MaxBytesForLevel (version_set.cc): 10 MB at level 1, ×10 per level. */
+const maxBytesForLevel = (level: number) => 10 * 1048576 * 10 ** (level - 1);
+
+/**
+ * Stage 1's version (newest data) over the store's deeper levels, as a version LevelDB will not
+ * compact: undefined when stage 1 left level 0 at the trigger or the levels do not fit.
+ */
+export function uncompactedLayout(top: TableFile[], deeper: TableFile[], from = 1): TableFile[] | undefined {
+  const l0 = top.filter((f) => f.level === 0);
+  if (l0.length >= L0_TRIGGER) return undefined;
+  const groups: TableFile[][] = [];
+  for (const files of [top, deeper]) {
+    for (let l = 1; l < LEVELS; l++) {
+      const g = files.filter((f) => f.level === l);
+      if (g.length) groups.push(g);
+    }
+  }
+  const out: TableFile[] = [...l0];
+  let level = from;
+  for (const g of groups) {
+    const bytes = g.reduce((n, f) => n + f.size, 0);
+    // VersionSet::Finalize scores levels 0..kNumLevels-2; the last level is never compacted for its size.
+    while (level < LEVELS - 1 && bytes >= maxBytesForLevel(level)) level++;
+    if (level >= LEVELS) return undefined;
+    for (const f of g) out.push({ ...f, level });
+    level++;
+  }
+  return out;
+}
+
+/**
+ * Waits until LevelDB's background compaction has brought level 0 under the trigger; false when
+ * it cannot (a compaction error, which stops every later compaction: DBImpl::BackgroundCompaction
+ * records it in bg_error_ and logs it), then the caller copies the store as it is.
+ */
+async function level0Merged(db: ClassicLevel<Buffer, Buffer>, dir: string): Promise<boolean> {
+  for (let waited = 0; waited < 600_000; waited += 10) {
+    if (Number(db.getProperty('leveldb.num-files-at-level0')) < L0_TRIGGER) return true;
+    if (waited % 500 === 0 && /Compaction error|Waiting after background compaction error/.test(readLog(dir))) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return false;
+}
+
+function readLog(dir: string): string {
+  try {
+    return readFileSync(join(dir, 'LOG'), 'latin1');
+  } catch {
+    return '';
+  }
+}
+
+const manifestName = (n: number) => `MANIFEST-${String(n).padStart(6, '0')}`;
+
+/** The private directory of a full view made as above, or undefined: the caller copies the store as it is. */
+async function makeFullView(location: string): Promise<string | undefined> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const dir = await makeFullViewOnce(location);
+      if (dir) fullViewWork.made++;
+      else fullViewWork.fallbacks++;
+      return dir;
+    } catch (e) {
+      if (e instanceof Raced) { fullViewWork.raced++; continue; }
+      throw e;
+    }
+  }
+  fullViewWork.fallbacks++;
+  return undefined;
+}
+
+async function makeFullViewOnce(location: string): Promise<string | undefined> {
+  let current: string;
+  let manifest: Buffer;
+  try {
+    current = readFileSync(join(location, 'CURRENT'), 'latin1');
+    const m = /^(MANIFEST-\d+)\n$/.exec(current);
+    if (!m) return undefined;
+    manifest = readFileSync(join(location, m[1]!));
+  } catch {
+    return undefined; // the plain copy's open reports what is wrong
+  }
+  const v = readVersion(manifest);
+  if (!v) return undefined;
+  const home = linkHome(location);
+  if (statSync(home).dev !== statSync(location).dev) return undefined;
+  const name = /^(MANIFEST-\d+)\n$/.exec(current)![1]!;
+  const unchanged = () => {
+    const again = readFileSync(join(location, 'CURRENT'), 'latin1');
+    if (again !== current || statSync(join(location, name)).size !== manifest.length || lockHeld(location)) throw new Raced();
+  };
+  const link = (dir: string, f: TableFile) => {
+    const n = String(f.number).padStart(6, '0');
+    if (!tryLinkTable(join(location, `${n}.ldb`), join(dir, `${n}.ldb`)) && !tryLinkTable(join(location, `${n}.sst`), join(dir, `${n}.sst`))) {
+      throw new Raced(); // deleted since the MANIFEST was read (a compaction), or not linkable
+    }
+    copyWork.linked++;
+  };
+  const dir = makeDir(home, 'bg-ro-');
+  try {
+    // Stage 1: level 0, the WALs DBImpl::Recover replays (from the version's log number on, and
+    // its prev log), and the deeper tables at levels 2 and below under their budgets: the merge of
+    // level 0 into level 1 must see them, or it would drop a deletion of a key they hold
+    // (DBImpl::DoCompactionWork keeps a deletion unless Compaction::IsBaseLevelForKey, which
+    // looks at the levels from the output's + 1 down, by key range only: no deeper table is read).
+    const l0 = v.files.filter((f) => f.level === 0);
+    const deeper = v.files.filter((f) => f.level > 0);
+    const below = uncompactedLayout([], deeper, 2);
+    if (!below) {
+      rmSync(dir, { recursive: true, force: true });
+      return undefined;
+    }
+    for (const f of v.files) link(dir, f);
+    for (const f of readdirSync(location)) {
+      const n = /^(\d+)\.log$/.exec(f);
+      if (!n || (Number(n[1]) < v.logNumber && Number(n[1]) !== v.prevLogNumber)) continue;
+      copyFileSync(join(location, f), join(dir, f), constants.COPYFILE_FICLONE);
+      copyWork.copied++;
+      copyWork.bytesCopied += statSync(join(dir, f)).size;
+    }
+    writeFileSync(join(dir, name), encodeVersion(v, [...l0, ...below]));
+    writeFileSync(join(dir, 'CURRENT'), current);
+    unchanged();
+    const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    let merged = true;
+    try {
+      await db.open(READ_OPEN_OPTIONS);
+      // Level 0 at the trigger is the only level scoring 1 or more, so LevelDB's own background
+      // compaction (PickCompaction) merges it into level 1; wait for that one, then close, which
+      // stops whatever it would start next (DoCompactionWork checks shutting_down_).
+      if (Number(db.getProperty('leveldb.num-files-at-level0')) >= L0_TRIGGER) {
+        fullViewWork.compacted++;
+        merged = await level0Merged(db, dir);
+      }
+    } finally {
+      await db.close();
+    }
+    const m = /^(MANIFEST-\d+)\n$/.exec(readFileSync(join(dir, 'CURRENT'), 'latin1'));
+    const top = m && merged ? readVersion(readFileSync(join(dir, m[1]!))) : undefined;
+    // Stage 2: the version LevelDB will open without compacting.
+    const store = new Set(deeper.map((f) => f.number));
+    const layout = top && uncompactedLayout(top.files.filter((f) => !store.has(f.number)), deeper);
+    if (!top || !layout || top.files.filter((f) => store.has(f.number)).length !== deeper.length) {
+      rmSync(dir, { recursive: true, force: true });
+      return undefined;
+    }
+    // A new MANIFEST number, as VersionSet::NewFileNumber would give; stage 1's empty WAL stays the log.
+    const number = top.nextFile;
+    writeFileSync(join(dir, manifestName(number)), encodeVersion({ ...top, prevLogNumber: 0, nextFile: number + 1 }, layout));
+    writeFileSync(join(dir, 'CURRENT'), `${manifestName(number)}\n`);
+    rmSync(join(dir, m![1]!), { force: true });
+    unchanged();
+    fullViewWork.tables += layout.length;
+    return dir;
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     if (e instanceof Raced) throw e;

@@ -53,7 +53,7 @@ Examples:
           }
         };
         await streamFitTable(cells(), ['seq', 'time', 'proc', 'txn', 'kind', 'command', 'outcome', 'touched'], { width: o.wide ? undefined : AUDIT_WIDTH, flexible: [5, 6, 7] });
-      });
+      }, { scan: true }); // the whole log: a view LevelDB will not compact (store/read-only.ts makeFullView)
     });
 
   program.command('tail')

@@ -61,6 +61,6 @@ Examples:
         const recs = log.read({ gte: o.from, ...(o.to ? { lte: o.to } : {}), ...(o.from <= 1 ? { prevHash: '' } : {}) });
         if (o.json) await streamJsonArray(recs);
         else await streamTable(rowsOf(recs), LOG_HEADER);
-      });
+      }, { scan: true }); // the whole log: a view LevelDB will not compact (store/read-only.ts makeFullView)
     });
 }

@@ -183,7 +183,7 @@ Examples:
         });
         if (o.json) printJson({ file: r.index, ...r });
         else console.log(r.index);
-      });
+      }, { scan: true }); // the whole log: a view LevelDB will not compact (store/read-only.ts makeFullView)
     });
 }
 
