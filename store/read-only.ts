@@ -115,12 +115,58 @@ function linkHome(location: string): string {
   }
 }
 
+// A private view's directory is named after the process that made it (`bg-ro-PID-XXXXXX`): a read
+// killed by a signal (SIGTERM, SIGKILL: no handler runs) leaves its view behind, and the next read
+// that makes a view in the same place removes those whose process is gone, so killed reads cannot
+// fill the temp dir. Only names of this exact shape, never the store, are touched.
 function makeDir(home: string, prefix: string): string {
-  if (home === tmpdir()) return mkdtempSync(join(home, prefix));
+  const named = `${prefix}${process.pid}-`;
+  if (home !== tmpdir()) {
+    try {
+      const dir = mkdtempSync(join(home, named));
+      sweepStaleViews(home, prefix);
+      return dir;
+    } catch {
+      // the parent is not writable: a copy in the temp dir
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), named));
+  sweepStaleViews(tmpdir(), prefix);
+  return dir;
+}
+
+/** Counted by the spec: views of dead processes removed. */
+export const staleViewWork = { removed: 0 };
+
+function sweepStaleViews(home: string, prefix: string): void {
+  let names: string[];
   try {
-    return mkdtempSync(join(home, prefix));
+    names = readdirSync(home);
   } catch {
-    return mkdtempSync(join(tmpdir(), prefix)); // the parent is not writable: a copy in the temp dir
+    return;
+  }
+  const escaped = prefix.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&');
+  const shape = new RegExp(`^${escaped}(\\d+)-[A-Za-z0-9]{6}$`);
+  for (const name of names) {
+    const m = shape.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    try {
+      rmSync(join(home, name), { recursive: true, force: true });
+      staleViewWork.removed++;
+    } catch {
+      // another read is removing it, or it is not ours to remove: leave it
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
   }
 }
 
