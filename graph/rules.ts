@@ -354,6 +354,14 @@ export const RULES = defineRules({
     proof: [{ transcript: 'combo-c2-export-vhost-user-blk.json', step: 4 }],
     modelled: true,
   },
+  'preallocate-drop-resize-bh': {
+    what: 'a preallocate filter whose parents gave up write or resize: how long it keeps write and resize (unshared) on its file',
+    '7.2': { fn: 'block/preallocate.c preallocate_child_perm: only while its own perm can_write_resize', value: false },
+    '10.0': { fn: 'block/preallocate.c preallocate_child_perm: also while s->data_end != -EINVAL, which preallocate_set_perm sets when the filter can write and resize and only preallocate_drop_resize (a bottom half scheduled by preallocate_set_perm, run after the command; or preallocate_reopen_prepare to read-only) resets: a parent swapping the filter out for its file in one reopen meets the filter\'s old claim', value: true },
+    // held-out set 3 (wt-combo3): a mirror target's qcow2 reopened from file=pre to file=m-f
+    proof: [{ transcript: 'combo-c3-long-filters-jobs-reopen.json', step: 14 }],
+    modelled: true,
+  },
   'qemuopts-size-negative-text': {
     what: "a negative raw offset/size (raw_read_options' QemuOpts, a QEMU_OPT_SIZE option): the error text",
     '7.2': { fn: 'util/qemu-option.c parse_option_size: "Parameter \'%s\' expects a non-negative number below 2^64"', value: 'expects' },
