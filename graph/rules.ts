@@ -66,6 +66,8 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [
+      // the third held-out set (wt-combo3)
+      { transcript: 'combo-c3-drv-blkverify-jobs.json', step: 7 }, { transcript: 'combo-c3-drv-null-aio-targets.json', step: 10 }, { transcript: 'combo-c3-drv-preallocate-stack.json', step: 15 }, { transcript: 'combo-c3-freeze-commit-filter-links.json', step: 6 }, { transcript: 'combo-c3-iot-job-parents-move.json', step: 7 }, { transcript: 'combo-c3-iot-two-proc-move-locked.json', step: 14 }, { transcript: 'combo-c3-job-mirror-replaces-quorum-child.json', step: 14 }, { transcript: 'combo-c3-long-chain5-snapshots-jobs.json', step: 18 }, { transcript: 'combo-c3-long-chain5-stream-commit.json', step: 19 }, { transcript: 'combo-c3-long-filters-jobs-reopen.json', step: 11 }, { transcript: 'combo-c3-long-two-proc-handover.json', step: 15 }, { transcript: 'combo-c3-perm-ro-children.json', step: 11 }, { transcript: 'combo-c3-perm-share-rw-exports.json', step: 8 }, { transcript: 'combo-c3-proc-lock-commit-base.json', step: 15 }, { transcript: 'combo-c3-proc-lock-mirror-target.json', step: 12 }, { transcript: 'combo-c3-replace-mirror-under-filter-stack.json', step: 7 }, { transcript: 'combo-c3-replace-txn-snapshot-sync-drive-mirror.json', step: 8 },
       // a VM `stop`'s drain and the active commit's bitmap (fuzz --against vm 534016424, lead)
       { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 8 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 9 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 10 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 11 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 12 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 13 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 14 },
       
@@ -95,7 +97,10 @@ export const RULES = defineRules({
     '7.2': { fn: 'bdrv_reopen_multiple: refresh_list = bdrv_topological_dfs(refresh_list, found, ...) for each queue entry (its node, old_backing_bs, old_file_bs) in queue order: the first entry claims its whole subtree, later roots come first', value: 'dfs-in-queue-order' as 'dfs-in-queue-order' | 'prepended' },
     '10.0': { fn: 'bdrv_reopen_multiple: g_slist_prepend of each entry (its node, old_backing_bs, old_file_bs) in queue order, then bdrv_list_refresh_perms runs bdrv_topological_dfs over that reversed list ("block: refactor bdrv_list_refresh_perms to allow any list of nodes"): the last queued node claims its subtree first, so a queued inline subtree is checked in queue order', value: 'prepended' as 'dfs-in-queue-order' | 'prepended' },
     // two-trees: the same two failing entries listed in both orders; 7.2 reports the later-listed tree, 10.0 the first
-    proof: [{ transcript: 'reopen-list-refresh-order.json', step: 5 }, { transcript: 'reopen-list-refresh-order-two-trees.json', step: 4 }, { transcript: 'reopen-list-refresh-order-two-trees.json', step: 5 }],
+    proof: [
+      // the third held-out set (wt-combo3)
+      { transcript: 'combo-c3-reopen-multi-node-mixed.json', step: 7 },
+      { transcript: 'reopen-list-refresh-order.json', step: 5 }, { transcript: 'reopen-list-refresh-order-two-trees.json', step: 4 }, { transcript: 'reopen-list-refresh-order-two-trees.json', step: 5 }],
     modelled: true,
   },
   'probe-blk-drain-wakes-jobs': {
@@ -227,6 +232,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms, then consistent-read only if the parents\' perm has write: -/RU for a read-only user', value: 'when-writing' as 'when-writing' | 'always' },
     '10.0': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms, then consistent-read whenever bs->parents is not empty: R/RU', value: 'always' as 'when-writing' | 'always' },
     proof: [
+      // the third held-out set (wt-combo3)
+      { transcript: 'combo-c3-job-backup-cbw-filter-below.json', step: 6 }, { transcript: 'combo-c3-perm-resize-sharers.json', step: 11 }, { transcript: 'combo-c3-proc-lock-backup-target.json', step: 4 }, { transcript: 'combo-c3-txn-backup-mixed.json', step: 10 }, { transcript: 'combo-c3-txn-snapshot-over-filter.json', step: 12 },
       // fuzz 4103191356's boundary (lead)
       { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 2 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 3 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 4 },
       
@@ -255,6 +262,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
+      // the third held-out set (wt-combo3)
+      { transcript: 'combo-c3-job-backup-cbw-filter-below.json', step: 6 }, { transcript: 'combo-c3-perm-resize-sharers.json', step: 11 }, { transcript: 'combo-c3-proc-lock-backup-target.json', step: 4 }, { transcript: 'combo-c3-txn-backup-mixed.json', step: 10 }, { transcript: 'combo-c3-txn-snapshot-over-filter.json', step: 12 },
       // fuzz 4103191356's boundary (lead)
       { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 2 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 3 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 4 },
       
