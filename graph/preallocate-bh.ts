@@ -15,7 +15,10 @@ import { rule } from './rules.js';
  * blockdev-reopen meets it (combo-c3-long-filters-jobs-reopen). Run at the end of every command.
  */
 export function preallocateDropResizeBh(p: Proc): void {
-  if (!rule(p, 'preallocate-drop-resize-bh')) return;
+  // the flag is kept on both versions (7.2's preallocate_set_perm sets data_end too), so that a
+  // state differs between them only where a permission does (replay/upgrade.ts diffs whole states);
+  // only 10.0's preallocate_child_perm reads it
+  const held = rule(p, 'preallocate-drop-resize-bh');
   for (const n of p.nodes()) {
     if (n.driver !== 'preallocate') continue;
     let perm = 0;
@@ -25,6 +28,6 @@ export function preallocateDropResizeBh(p: Proc): void {
     if ((extra.preallocHeld === true) === canWriteResize) continue;
     p.patchNode(n.name, { extra: { ...extra, preallocHeld: canWriteResize } });
     // the bottom half's bdrv_child_refresh_perms (a gain needs none: the perm already claims them)
-    if (!canWriteResize) tryRefresh(p, [n.name]);
+    if (!canWriteResize && held) tryRefresh(p, [n.name]);
   }
 }
