@@ -16,6 +16,7 @@ import type { QmpEvent, QmpReply } from './protocol.js';
 import { COMMANDS } from './registry.js';
 import { flushDrainWakes, wakeJob } from '../graph/jobs/rate.js';
 import { takeDrainWakes } from '../graph/drain.js';
+import { preallocateDropResizeBh } from '../graph/preallocate-bh.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 import { jobAttachResidue } from '../graph/jobs/attach-residue.js';
 import { keepDebugStates } from '../graph/blkdebug-state.js';
@@ -55,6 +56,8 @@ export function executeCommand(state: State, proc: string, command: string, args
     ret = def.run({ p, args: (v.value ?? {}) as Record<string, any>, events, emit });
     // the wake-ups of speed-limited jobs whose nodes the command drained
     flushDrainWakes({ p, emit });
+    // bottom halves the command scheduled run in the main loop once it has answered
+    if (def.mutates) preallocateDropResizeBh(p);
     // file names that depend on the graph (bdrv_refresh_filename) follow every change
     if (def.mutates) refreshFilenames(p);
     // names handed out by a part of the command that was rolled back stay used

@@ -169,6 +169,24 @@ export function throttleEnabled(props: Record<string, unknown>, sets: Record<str
   return BUCKETS.some((k) => cfg.b[k].avg > 0n);
 }
 
+/**
+ * Whether `bytes` of I/O (in requests of at least a sector) can be made to wait by a group whose
+ * buckets are empty: throttle_compute_wait lets a request through while a bucket's level stays
+ * within its size, bkt->max * bkt->burst_length, or bkt->avg / 10 without a burst rate ("allow
+ * short bursts"). A 100 MB/s group never holds back a 1 MiB job (combo-c3-txn-snapshot-over-filter);
+ * a 1 KiB/s one does (iotests 129).
+ */
+export function throttleHoldsBack(props: Record<string, unknown>, sets: Record<string, unknown>[], bytes: number, base?: Record<string, number>): boolean {
+  const cfg = liveConfig(props, sets, base);
+  return BUCKETS.some((k) => {
+    const b = cfg.b[k];
+    if (b.avg <= 0n) return false;
+    const size = b.max > 0n ? Number(b.max * b.burst) : Number(b.avg) / 10;
+    const units = k.startsWith('bps') ? bytes : Math.ceil(bytes / 512);
+    return units > size;
+  });
+}
+
 /** throttle_group_get_limits (throttle_config_to_limits): every member of the live config. */
 export function limitsOf(props: Record<string, unknown>, sets: Record<string, unknown>[], base?: Record<string, number>): Record<string, number> {
   return configToLimits(liveConfig(props, sets, base));

@@ -1,9 +1,37 @@
 import { QmpError } from '../errors/index.js';
+import { MAIN_CONTEXT, planMove } from '../graph/aio.js';
 import { attachChild, detachChild } from '../graph/ops.js';
 import { ROLE_DATA } from '../graph/perm.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
+import { rule } from '../graph/rules.js';
+import type { Proc } from '../graph/proc.js';
 import type { CommandDef } from './types.js';
 
 interface QuorumExtra { nextChild?: number; threshold?: number; blkverify?: boolean }
+
+/**
+ * quorum_del_child (block/quorum.c) drains the quorum and bdrv_unref_child →
+ * bdrv_detach_child ends with bdrv_try_change_aio_context(old_bs, main loop): a child left in
+ * an iothread that can go back to the main loop moves there. qmp_x_blockdev_change takes no
+ * AioContext lock, so on 7.2 bdrv_set_aio_context_commit releases the iothread's lock the main
+ * thread never took: qemu_mutex_unlock_impl aborts (recorded: the daemon closes the connection,
+ * combo-c3-iot-quorum-children-move before its reorder). A child that cannot move (pinned by a
+ * fixed-iothread export elsewhere) stays, and nothing aborts. 10.0 has no AioContext lock
+ * (rule 'aio-context-lock-aborts').
+ */
+function refuseDelChildInIothread(p: Proc, parent: string, edgeId: string, child: string): void {
+  if (!rule(p, 'aio-context-lock-aborts')) return;
+  const c = p.node(child);
+  if (!c || c.aio === MAIN_CONTEXT) return;
+  // the move is planned on the graph without the removed edge (bdrv_replace_child_noperm(child, NULL) ran first)
+  if (planMove(p, { kind: 'node', node: child }, MAIN_CONTEXT, new Set([edgeId])).error) return;
+  throw new QemuAbortRefusal(
+    `Removing child '${child}' of '${parent}' moves it out of iothread '${c.aio}' without that iothread's lock ` +
+    '(QEMU 7.2 aborts here: bdrv_detach_child -> bdrv_try_change_aio_context: qemu_mutex_unlock_impl: Operation not permitted); ' +
+    'refused by blockgraph: move it back to the main loop first',
+    'bdrv_set_aio_context_commit',
+  );
+}
 
 /**
  * x-blockdev-change (blockdev.c qmp_x_blockdev_change, the same on 7.2 and 10.0): remove a child
@@ -30,6 +58,7 @@ export const xBlockdevChange: CommandDef = {
       const count = p.childrenOf(parentName).filter((c) => /^children\.\d+$/.test(c.name)).length;
       const threshold = extra.threshold ?? 1;
       if (count <= threshold) throw new QmpError(`The number of children cannot be lower than the vote threshold ${threshold}`);
+      refuseDelChildInIothread(p, parentName, e.id, e.child);
       // the newest index is given back when its child goes (children.<next_child_index - 1>)
       const next = extra.nextChild ?? count;
       if (e.name === `children.${next - 1}`) p.patchNode(parentName, { extra: { ...extra, nextChild: next - 1 } });

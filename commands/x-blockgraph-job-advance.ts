@@ -10,10 +10,11 @@ import { cowBs, filterOrCowBs } from '../graph/jobs/chain.js';
 import { activeCommitBulkCopy } from '../graph/jobs/guest-write.js';
 import { backupRunToEnd } from '../graph/jobs/backup.js';
 import type { JobStatus } from '../graph/types.js';
+import { getLength } from '../graph/length.js';
 import type { Proc } from '../graph/proc.js';
 import { heldDrainPaused, startDeferred } from '../graph/jobs/held-drain.js';
 import type { CommandDef } from './types.js';
-import { throttleEnabled } from './throttle-group.js';
+import { throttleEnabled, throttleHoldsBack } from './throttle-group.js';
 
 /**
  * The nodes below which job `id` does no I/O: a stream copies only what lies above its base
@@ -40,11 +41,11 @@ function quietBelow(p: Proc, id: string): Set<string> {
  * waits only on a bucket with an average; a group with none, e.g. iotests 040
  * TestCommitWithFilters' bare `tg`, lets a job run at full speed).
  */
-function throttleLimits(p: Proc, name: string): boolean {
+function throttleLimits(p: Proc, name: string, bytes: number): boolean {
   const group = (p.node(name)?.extra as { group?: string } | undefined)?.group;
   const o = group === undefined ? undefined : p.object(group);
   if (!o || o.qomType !== 'throttle-group') return true;
-  return throttleEnabled(o.props, o.limitSets ?? [], o.config);
+  return throttleEnabled(o.props, o.limitSets ?? [], o.config) && throttleHoldsBack(o.props, o.limitSets ?? [], bytes, o.config);
 }
 
 /**
@@ -57,11 +58,13 @@ function throttledJob(p: Proc, id: string): boolean {
   const todo: string[] = p.children({ kind: 'job', job: id }).map((e) => e.child);
   for (const v of Object.values(j.data)) if (typeof v === 'string' && p.node(v)) todo.push(v);
   const seen = quietBelow(p, id);
+  // what the job can push through a throttle node at most: a read and a write of its largest node
+  const bytes = 2 * Math.max(0, ...todo.map((n) => (p.node(n) ? getLength(p, n) : 0)));
   while (todo.length) {
     const x = todo.pop()!;
     if (seen.has(x)) continue;
     seen.add(x);
-    if (p.node(x)?.driver === 'throttle' && throttleLimits(p, x)) return true;
+    if (p.node(x)?.driver === 'throttle' && throttleLimits(p, x, bytes)) return true;
     for (const e of p.childrenOf(x)) todo.push(e.child);
   }
   return false;

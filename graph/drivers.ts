@@ -104,11 +104,15 @@ const DRIVERS: Record<string, DriverInfo> = {
   // block/preallocate.c preallocate_child_perm: bdrv_default_perms, and where the filter's own
   // perm has both write and resize (can_write_resize) it takes them on its file and shares
   // neither (to keep its file_end/data_end/zero_start valid)
+  // 10.0 also while s->data_end is valid: from a preallocate_set_perm that could write and
+  // resize until preallocate_drop_resize_bh runs after the command (graph/preallocate-bh.ts,
+  // rule 'preallocate-drop-resize-bh')
   preallocate: {
     kind: 'filter', supportsBacking: false, reopen: true,
     childPerm: (c) => {
       const d = defaultPerms(c);
-      if ((c.perm & PERM_W) && (c.perm & PERM_Z)) return { perm: d.perm | PERM_W | PERM_Z, shared: d.shared & ~(PERM_W | PERM_Z) };
+      const held = ruleAt(c.qemu ?? DEFAULT_QEMU, 'preallocate-drop-resize-bh') && (c.node.extra as { preallocHeld?: boolean } | undefined)?.preallocHeld === true;
+      if (((c.perm & PERM_W) && (c.perm & PERM_Z)) || held) return { perm: d.perm | PERM_W | PERM_Z, shared: d.shared & ~(PERM_W | PERM_Z) };
       return d;
     },
   },

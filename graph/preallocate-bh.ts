@@ -1,0 +1,33 @@
+// QEMU 10.0's preallocate filter keeps write and resize on its file after its parents gave them
+// up, until a bottom half drops them (rule 'preallocate-drop-resize-bh').
+import { tryRefresh } from './ops.js';
+import { PERM_W, PERM_Z } from './perm.js';
+import type { Proc } from './proc.js';
+import { rule } from './rules.js';
+
+/**
+ * block/preallocate.c (10.0): preallocate_set_perm with write and resize makes s->data_end valid
+ * and cancels drop_resize_bh; without them it schedules the bottom half. preallocate_child_perm
+ * claims write and resize (unshared) while data_end is valid. The main loop runs the bottom half
+ * after the QMP command that changed the permissions: preallocate_drop_resize resets data_end and
+ * refreshes the file child's permissions (bdrv_child_refresh_perms). Within a command the old
+ * claim stands, so a parent that swaps the filter out for the filter's own file in one
+ * blockdev-reopen meets it (combo-c3-long-filters-jobs-reopen). Run at the end of every command.
+ */
+export function preallocateDropResizeBh(p: Proc): void {
+  // the flag is kept on both versions (7.2's preallocate_set_perm sets data_end too), so that a
+  // state differs between them only where a permission does (replay/upgrade.ts diffs whole states);
+  // only 10.0's preallocate_child_perm reads it
+  const held = rule(p, 'preallocate-drop-resize-bh');
+  for (const n of p.nodes()) {
+    if (n.driver !== 'preallocate') continue;
+    let perm = 0;
+    for (const e of p.parents(n.name)) perm |= e.perm;
+    const canWriteResize = (perm & PERM_W) !== 0 && (perm & PERM_Z) !== 0;
+    const extra = (n.extra ?? {}) as { preallocHeld?: boolean };
+    if ((extra.preallocHeld === true) === canWriteResize) continue;
+    p.patchNode(n.name, { extra: { ...extra, preallocHeld: canWriteResize } });
+    // the bottom half's bdrv_child_refresh_perms (a gain needs none: the perm already claims them)
+    if (!canWriteResize && held) tryRefresh(p, [n.name]);
+  }
+}
