@@ -66,6 +66,8 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [
+      // the mirror of fuzz --qemu 10.0 4197392066's boundary (wt-fz11)
+      ...[5, 6].map((step) => ({ transcript: 'abort-31-mirror-into-raw-over-shrunk-node-survives.json', step })),
       // a VM `stop`'s drain and the active commit's bitmap (fuzz --against vm 534016424, lead)
       { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 8 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 9 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 10 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 11 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 12 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 13 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 14 },
       

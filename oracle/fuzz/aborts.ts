@@ -211,6 +211,28 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       return `fuzz 4103191356: blockdev-del of '${del}', the last parent of job filter '${f}' whose file '${c}' nothing else holds (the job's end frees '${c}' in bdrv_drop_filter: 7.2 closes it with the copy bitmap on it, 10.0 ends its drain)`;
     }
   }
+  // fuzz --qemu 10.0 4197392066 (10.0 abort): a raw node keeps the length it had at open on 10.0
+  // (raw-format lost .has_variable_length in 8.0: bdrv_getlength answers total_sectors), so after a
+  // block_resize shrank a node below it a job writing to it (a mirror's target, a backup's, an
+  // intermediate or active commit's base) passes that node's end, and bdrv_co_write_req_prepare
+  // asserts (`offset + bytes <= bs->total_sectors * BDRV_SECTOR_SIZE || child->perm &
+  // BLK_PERM_RESIZE'). 7.2 refreshes raw's length (raw_getlength): the mirror fails with "Source and
+  // target image have different sizes". The view knows no lengths: a job target with a raw node at
+  // or under it over a resized node is avoided; the boundary, the raw node added after the resize,
+  // survives on both (abort-31-mirror-into-raw-over-shrunk-node-survives)
+  {
+    const targets: unknown[] = [];
+    if (['blockdev-mirror', 'blockdev-backup'].includes(step.execute)) targets.push(a.target);
+    if (step.execute === 'block-commit') targets.push(a['base-node'], a.base);
+    if (step.execute === 'transaction' && Array.isArray(a.actions)) {
+      for (const act of a.actions) if (isObj(act) && (act.type === 'blockdev-backup' || act.type === 'blockdev-mirror') && isObj(act.data)) targets.push(act.data.target);
+    }
+    for (const t of targets) {
+      if (typeof t !== 'string') continue;
+      const raw = [...p.subtree(t)].find((n) => p.driver(n) === 'raw' && [...p.subtree(n)].some((x) => x !== n && p.resized.has(x)));
+      if (raw) return `fuzz --qemu 10.0 4197392066: ${step.execute} writing to '${t}', with raw node '${raw}' over a resized node (10.0's raw keeps its length at open: the writes pass the shrunk node's end and bdrv_co_write_req_prepare asserts)`;
+    }
+  }
   // fuzz 4264209348 (7.2 and 10.0 hang; graph/stream-reopen-backup-hang.ts): block-stream of a
   // read-only node under a copying backup: stream_start's reopen to read-write ends a drain and
   // bdrv_insert_node's drain right after waits for the resumed job for ever. The view knows
