@@ -692,7 +692,22 @@ function backupOfGrowingFile(execute: string, a: JsonObject, p: ProcView): strin
     // a file node, or a filter over the qcow2 node's file (fuzz 2744565156: copy-on-read; the
     // writes that grow the file pass the filter the backup puts above it all the same, an
     // internal snapshot's metadata too)
-    if (typeof d !== 'string' || !['file', 'copy-on-read', 'throttle', 'compress', 'preallocate', 'blkdebug'].includes(p.driver(d) ?? '')) continue;
+    if (typeof d !== 'string') continue;
+    // fuzz 3411725876 (wt-fz11): a format node that is itself a qcow2 node's file (a blockdev-snapshot
+    // of that qcow2 node's file node made it so): the parent's cluster allocations grow it the same
+    // way (a backup into the parent wrote 16 MiB of clusters through the filter: hbitmap_set
+    // asserted on 7.2). Reached up through `file` links (and filters' `file`/`image`) only: a
+    // backup of an overlay's backing stays allowed
+    if (['qcow2', 'raw'].includes(p.driver(d) ?? '')) {
+      let level = [d];
+      for (let i = 0; i < 8 && level.length; i++) {
+        const up = p.graph.edges.filter((e) => level.includes(e.child) && (e.name === 'file' || e.name === 'image'));
+        if (up.some((e) => p.driver(e.parent) === 'qcow2')) return `fuzz 3411725876: backup of format node '${d}', the file of a qcow2 node (the parent's allocations grow it past the copy bitmap's end: hbitmap_set asserts)`;
+        level = up.filter((e) => ['copy-on-read', 'throttle', 'compress', 'preallocate', 'blkdebug', 'copy-before-write', 'raw'].includes(p.driver(e.parent) ?? '')).map((e) => e.parent);
+      }
+      continue;
+    }
+    if (!['file', 'copy-on-read', 'throttle', 'compress', 'preallocate', 'blkdebug'].includes(p.driver(d) ?? '')) continue;
     // a qcow2 node above it, directly or through filters
     const above = new Set<string>([d]);
     for (let i = 0; i < 8; i++) for (const e of p.graph.edges) if (above.has(e.child)) above.add(e.parent);
