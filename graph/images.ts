@@ -51,6 +51,27 @@ export function setFill(fills: [number, number, number][] | undefined, start: nu
   return merged.length ? merged : undefined;
 }
 
+/**
+ * The byte a raw image's host file holds throughout [start, end), when the model knows one:
+ * Image.fills, and zeroes where a file as qemu-img or raw_co_create left it was never written
+ * (ftruncate's hole, allocate_first_block's zeroes). undefined: not known, or not one value.
+ */
+export function rawFill(img: Image, start: number, end: number): number | undefined {
+  if (img.format !== 'raw') return undefined;
+  if (img.fills === undefined) return img.bytesUnknown ? undefined : 0;
+  for (const [a, b, v] of img.fills) if (a <= start && b >= end) return v;
+  return undefined;
+}
+
+/** A raw image with its host bytes [start, end) set to `byte` (undefined: bytes the model does not follow). */
+export function withRawFill(img: Image, start: number, end: number, byte: number | undefined): Image {
+  if (img.format !== 'raw' || end <= start) return img;
+  const base = img.fills ?? (img.bytesUnknown ? undefined : [[0, Math.max(img.size, end), 0] as [number, number, number]]);
+  const fills = setFill(base, start, end, byte);
+  const { fills: _f, bytesUnknown: _u, ...rest } = img;
+  return fills ? { ...rest, fills } : { ...rest, bytesUnknown: true };
+}
+
 /** Adds [start, end) to sorted, merged extents, widened to whole clusters (qcow2 allocates clusters). */
 export function addExtent(extents: [number, number][] | undefined, start: number, end: number, cluster: number): [number, number][] {
   const s = Math.floor(start / cluster) * cluster;
@@ -83,6 +104,19 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   const img: Image = { file: spec.file, format: spec.format, size };
   const cluster = /(?:^|,)cluster_size=([^,]+)/.exec(spec.options ?? '')?.[1];
   if (cluster !== undefined && spec.format === 'qcow2') img.clusterSize = parseSize(cluster);
+  // a raw image's qemu-io writes are its host bytes (Image.fills over the file's zeroes)
+  if (spec.format === 'raw' && Array.isArray(spec.data) && spec.data.length) {
+    if (spec.data.length > 10000) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': too many data regions`);
+    let fills: [number, number, number][] | undefined = [[0, size, 0]];
+    for (const r of spec.data) {
+      const off = Number(r?.offset), len = Number(r?.length);
+      if (!Number.isSafeInteger(off) || !Number.isSafeInteger(len) || off < 0 || len <= 0) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': bad data region`);
+      const pat = r?.pattern === undefined ? 90 : Number(r.pattern);
+      if (off < size) fills = setFill(fills, off, Math.min(off + len, size), Number.isInteger(pat) && pat >= 0 && pat <= 255 ? pat : undefined);
+    }
+    if (fills) img.fills = fills;
+    else img.bytesUnknown = true;
+  }
   if (spec.format === 'qcow2' && Array.isArray(spec.data)) {
     if (spec.data.length > 10000) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': too many data regions`);
     let ext: [number, number][] | undefined;

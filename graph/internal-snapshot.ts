@@ -172,7 +172,12 @@ export function abortCreatedSnapshot(r: Proc, made: CreatedSnapshot, txn: Snapsh
   // qcow2_snapshot_delete rewrites the node's in-memory table, which no longer holds what the
   // later actions' aborts removed, even where their rewrite failed and the disk still does
   const rest = made.table.filter((s) => s.id !== made.id);
-  const via = made.file !== undefined && r.node(made.q) ? r.fileChild(made.q) : undefined;
+  // tran_abort runs this before the aborts of the actions before it: the writes go down the
+  // bs->file the creation wrote through. Where the rolled-back graph no longer leads there (an
+  // earlier external snapshot's overlay under the node, gone with its abort: fuzz 3053736258),
+  // the nodes on today's path were not written and do not grow
+  const sameView = r.node(made.q) !== undefined && metadataView(r, made.q)?.key === made.image;
+  const via = made.file !== undefined && sameView ? r.fileChild(made.q) : undefined;
   let refuse: WriteRefusal = () => undefined;
   if (via) {
     // what would make QEMU die here is not sent (a read-only qcow2 took no snapshot)

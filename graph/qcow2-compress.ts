@@ -14,7 +14,7 @@
 // Not modelled: compression-type zstd (qcow2_zstd_compress), a cluster that does not deflate
 // below the cluster size (-ENOMEM: written as a normal cluster; no one-byte run does that).
 import { deflateRawSync } from 'node:zlib';
-import { imageBehind } from './images.js';
+import { imageBehind, rawFill } from './images.js';
 import { layerStatus } from './jobs/allocation.js';
 import { filterChild, filterOrCowBs, isFilter } from './jobs/chain.js';
 import type { Proc } from './proc.js';
@@ -62,6 +62,17 @@ export function readFill(p: Proc, node: string, offset: number, bytes: number, d
     return f ? readFill(p, f, offset, bytes, depth + 1) : undefined;
   }
   if (n.driver === 'null-co' || n.driver === 'null-aio') return n.options['read-zeroes'] === true || n.options['read-zeroes'] === 'on' ? 0 : undefined;
+  if (n.driver === 'raw') {
+    // raw_co_preadv: the slice's offset added (raw_adjust_offset), read from its file
+    const f = p.fileChild(node)?.child;
+    return f ? readFill(p, f, offset + (Number(n.options.offset ?? 0) || 0), bytes, depth + 1) : undefined;
+  }
+  if (n.driver === 'file') {
+    // file-posix reads the host file: a raw image's bytes (a qcow2 image's file bytes are its
+    // metadata and clusters, not followed)
+    const img = p.image(n.filename);
+    return img ? rawFill(img, offset, offset + bytes) : undefined;
+  }
   if (n.driver !== 'qcow2' || n.options['data-file'] !== undefined) return undefined;
   let value: number | undefined;
   for (let o = offset, g = 0; o < offset + bytes && g < 100000; g++) {

@@ -66,6 +66,8 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [
+      // the mirror of fuzz --qemu 10.0 4197392066's boundary (wt-fz11)
+      ...[5, 6].map((step) => ({ transcript: 'abort-31-mirror-into-raw-over-shrunk-node-survives.json', step })),
       // a VM `stop`'s drain and the active commit's bitmap (fuzz --against vm 534016424, lead)
       { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 8 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 9 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 10 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 11 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 12 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 13 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 14 },
       
@@ -300,6 +302,8 @@ export const RULES = defineRules({
       // the drive-backup under the export of fuzz 2265673556's survivors (wt-fz7)
       { transcript: 'abort-22-export-fails-backup-main-loop-survives.json', step: 3 }, { transcript: 'abort-22-export-iothread-backup-succeeds-survives.json', step: 3 },
       { transcript: 'backup-compress-packs-clusters.json', step: 3 },
+      // the compressed backups of fuzz 699259043's detect-zeroes pair (wt-fz11)
+      ...[3, 4, 8, 9, 13, 14, 15].map((step) => ({ transcript: 'fuzz-drive-backup-target-detects-zeroes.json', step })),
       ...[5, 11].map((step) => ({ transcript: 'qcow2-free-cluster-index-skips-holes.json', step })),
       ...[4, 13].map((step) => ({ transcript: 'qcow2-compressed-clusters-shared-by-snapshot.json', step })),
       { transcript: 'fuzz-compress-over-filters.json', step: 15 }, { transcript: 'fuzz-json-filename-copied.json', step: 3 }, { transcript: 'fuzz-qcow2-header-probe.json', step: 15 }, { transcript: 'fuzz-resize-through-cbw.json', step: 2 },

@@ -7,7 +7,8 @@ import { qcow2TruncateCheck, qcow2TruncateImage } from './qcow2-truncate.js';
 import { filterChild } from './jobs/chain.js';
 import { getLength } from './length.js';
 import type { Proc } from './proc.js';
-import { HOST } from './types.js';
+import { HOST, type Image } from './types.js';
+import { withRawFill } from './images.js';
 
 
 /**
@@ -77,7 +78,8 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
       p.patchNode(node, { size });
       dirtyBitmapTruncate(p, node, size);
       const img = p.image(n.filename);
-      if (img) p.d.put(HOST, 'images', img.file, img.format === 'raw' ? { ...img, size } : { ...img, fileLength: size });
+      // ftruncate's new bytes read zeroes; a shrink drops the bytes past the end
+      if (img) p.d.put(HOST, 'images', img.file, img.format === 'raw' ? { ...resizedRawBytes(img, size), size } : { ...img, fileLength: size });
       return;
     }
     default: {
@@ -92,4 +94,10 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
       dirtyBitmapTruncate(p, node, now === size ? size : roundUp(now));
     }
   }
+}
+
+/** A raw image's known bytes (Image.fills) after ftruncate to `size`: zeroes past the old end, nothing past the new one. */
+function resizedRawBytes(img: Image, size: number): Image {
+  if (img.fills === undefined || size === img.size) return img;
+  return size > img.size ? withRawFill(img, img.size, size, 0) : withRawFill(img, size, img.size, undefined);
 }

@@ -184,8 +184,12 @@ export interface Image {
    * The bytes of that data where the model knows them: [start, end, byte] runs of one byte value
    * (the scenario's `qemu-io write -P`, and what jobs copied from such runs); data outside them
    * holds bytes the model does not know. Only compressed writes look at them (graph/qcow2-compress.ts).
+   * A raw image's are its host bytes (graph/images.ts rawFill): absent, the file reads zeroes as
+   * qemu-img or raw_co_create left it, unless `bytesUnknown`.
    */
   fills?: [number, number, number][];
+  /** A raw image whose bytes outside `fills` the model does not know (written with bytes it does not follow). */
+  bytesUnknown?: true;
   dataFile?: string;       // qcow2 external data file named in the header (QCOW2_INCOMPAT_DATA_FILE)
   dataFileRaw?: boolean;
   compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1

@@ -5,7 +5,7 @@
 // (QCowHeader, the first 104 bytes), the image is gone: the file is now plain data, and the
 // next format driver probing it finds no QCOW_MAGIC (qcow2_do_open: "Image is not in qcow2
 // format"). Reads were followed the same way in graph/images.ts probeHeader.
-import { addExtent, setFill } from '../images.js';
+import { addExtent, setFill, withRawFill } from '../images.js';
 import { deflatedSize, readFill } from '../qcow2-compress.js';
 import { allocOwner, metadataView, writeView } from '../guest-image.js';
 import { growWrittenNodes } from '../length.js';
@@ -53,6 +53,7 @@ function fileAt(p: Proc, node: string, offset: number): { img: Image; offset: nu
 export function writeGuestData(p: Proc, dest: string, offset: number, n: number, src?: string): void {
   const node = p.node(dest);
   if (!node || n <= 0) return;
+  if (detectedZeroWrite(p, dest, offset, n, src)) return;
   if (node.driver === 'qcow2') {
     // the image its clusters are allocated in: a host image file, or the image a format node's
     // guest view shows (graph/guest-image.ts)
@@ -101,6 +102,9 @@ function withFills(p: Proc, img: Image, s: number, e: number, src: string | unde
 export function writeCompressedData(p: Proc, dest: string, offset: number, n: number, src: string): string | undefined {
   const node = p.node(dest);
   if (!node || node.driver !== 'qcow2' || n <= 0) return undefined;
+  // the ZERO_WRITE branch comes before the compressed one (bdrv_aligned_pwritev): a zero buffer
+  // never reaches qcow2_alloc_compressed_cluster_offset, so an allocated cluster takes it
+  if (detectedZeroWrite(p, dest, offset, n, src)) return undefined;
   const view = metadataView(p, dest);
   if (!view || view.img.dataFile !== undefined) return undefined;
   let img = view.img;
@@ -123,10 +127,43 @@ export function writeCompressedData(p: Proc, dest: string, offset: number, n: nu
   return error;
 }
 
+/**
+ * bdrv_aligned_pwritev's detect-zeroes: a node opened with `detect-zeroes` on or unmap (as
+ * drive-backup opens its target: qmp_drive_backup -> drive_backup_prepare's options) turns a
+ * write whose buffer is all zeroes (qemu_iovec_is_zero) into a write of zeroes
+ * (BDRV_REQ_ZERO_WRITE, with BDRV_REQ_MAY_UNMAP for unmap), which its driver's
+ * .bdrv_co_pwrite_zeroes carries out (zeroGuestData). The model knows the buffer is zero where
+ * it knows what `src` reads there (graph/qcow2-compress.ts readFill). A qcow2 node takes only
+ * whole clusters here (zeroGuestData leaves partial ones alone), the jobs' cluster-aligned writes.
+ * True when the write went out as zeroes.
+ */
+function detectedZeroWrite(p: Proc, dest: string, offset: number, n: number, src: string | undefined): boolean {
+  const node = p.node(dest);
+  const dz = node?.options['detect-zeroes'];
+  if (!node || src === undefined || (dz !== 'on' && dz !== 'unmap')) return false;
+  if (node.driver === 'qcow2') {
+    const cs = metadataView(p, dest)?.img.clusterSize ?? 65536;
+    if (offset % cs !== 0 || ((offset + n) % cs !== 0 && offset + n < node.size)) return false;
+  }
+  if (readFill(p, src, offset, n) !== 0) return false;
+  zeroGuestData(p, dest, offset, n, dz === 'unmap');
+  return true;
+}
+
 /** writeGuestData for a destination that writes a host file's bytes directly. */
-function writeHostBytes(p: Proc, dest: string, offset: number, n: number, src?: string): void {
+function writeHostBytes(p: Proc, dest: string, offset: number, n: number, src?: string, zeroes = false): void {
   const at = fileAt(p, dest, offset);
-  if (!at || at.offset >= QCOW_HEADER_BYTES) return;
+  if (!at) return;
+  const copiesImage = () => {
+    const from = src !== undefined && at.offset === 0 && n >= QCOW_HEADER_BYTES ? fileAt(p, src, offset) : undefined;
+    return from?.offset === 0 && from.img.format === 'qcow2';
+  };
+  // a raw image's bytes are what the source reads there, where the model knows it
+  if (at.img.format === 'raw' && !copiesImage()) {
+    p.d.put(HOST, 'images', at.img.file, withRawFill(at.img, at.offset, at.offset + n, zeroes ? 0 : src !== undefined ? readFill(p, src, offset, n) : undefined));
+    return;
+  }
+  if (at.offset >= QCOW_HEADER_BYTES) return;
   // The bytes are what the source reads there. A source that reads a host file holding a qcow2
   // image unchanged (a file node over it, filters, an offset-less raw node: a backup or mirror of
   // the image's protocol node) from its start copies that image's header, and with it the
@@ -145,7 +182,8 @@ function writeHostBytes(p: Proc, dest: string, offset: number, n: number, src?: 
   }
   if (at.img.format !== 'qcow2') return;
   // the header is overwritten with guest data: the file is a raw file of the same length now
-  p.d.put(HOST, 'images', at.img.file, { file: at.img.file, format: 'raw', size: hostFileLength(at.img) } satisfies Image);
+  const raw: Image = { file: at.img.file, format: 'raw', size: hostFileLength(at.img), bytesUnknown: true };
+  p.d.put(HOST, 'images', at.img.file, withRawFill(raw, at.offset, at.offset + n, zeroes ? 0 : src !== undefined ? readFill(p, src, offset, n) : undefined));
 }
 
 /**
@@ -159,7 +197,13 @@ function writeHostBytes(p: Proc, dest: string, offset: number, n: number, src?: 
  */
 export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, unmap: boolean): void {
   const node = p.node(dest);
-  if (!node || node.driver !== 'qcow2' || n <= 0) return;
+  if (!node || n <= 0) return;
+  if (node.driver !== 'qcow2') {
+    // the host file reads zeroes there now, whichever way file-posix zeroed it: a raw image's
+    // bytes, or a qcow2 file's header gone like under data (writeHostBytes)
+    writeHostBytes(p, dest, offset, n, undefined, true);
+    return;
+  }
   const view = metadataView(p, dest);
   if (!view || view.img.format !== 'qcow2' || view.img.dataFile !== undefined) return;
   const v2 = view.img.compat === '0.10';

@@ -101,7 +101,10 @@ export function newJobFilter(p: Proc, driver: 'commit_top' | 'mirror_top', name:
  * old top): the node and the children it opened itself follow; perms are refreshed.
  */
 export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreErrors?: boolean; always?: boolean } = {}): void {
+  // the qcow2 entries qcow2_reopen_prepare took to read-only before an entry failed
+  const prepared: string[] = [];
   const run = () => {
+    prepared.length = 0;
     const touched: string[] = [];
     const top = p.node(node);
     // the jobs ask only when the flag differs (commit_start, stream_prepare, …: if
@@ -142,7 +145,10 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
       // lack BDRV_O_RDWR, also one that was read-only already (an inherited backing child): a
       // persistent bitmap added to such a node at runtime cannot be stored ("No write access"),
       // which fails the whole queue (found by the fuzzer: the snapshot's old node stayed read-write)
-      if (nro && n.driver === 'qcow2') reopenBitmapsRo(p, name);
+      if (nro && n.driver === 'qcow2') {
+        reopenBitmapsRo(p, name);
+        prepared.push(name);
+      }
       if (nro === n.ro) {
         // bdrv_reopen_commit replaces bs->explicit_options with the entry's even when the flag
         // does not change: external_snapshot_commit's reopen of an old top that is read-only
@@ -176,7 +182,16 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
   // bdrv_reopen: bdrv_subtree_drained_begin(bs) around the reopen
   drained(p, [node], true, () => {
     if (!opts.ignoreErrors) return p.d.atomically(run);
-    p.d.attempt(run, (e) => e instanceof QmpError);
+    if (p.d.attempt(run, (e) => e instanceof QmpError)) return;
+    // bdrv_reopen_multiple's abort path (qcow2_reopen_abort) leaves what qcow2_reopen_bitmaps_ro
+    // did to the entries prepared before the failing one: their persistent bitmaps stay stored
+    // and readonly (fuzz 2656483613: a snapshot's old top over a copy-on-read filter, which
+    // cannot reopen; a later block-dirty-bitmap-remove is refused). As blockdev-reopen's residue
+    // (commands/blockdev-reopen.ts reopenResidue).
+    for (const name of [...prepared]) {
+      if (p.node(name)?.driver !== 'qcow2') continue;
+      p.d.attempt(() => reopenBitmapsRo(p, name), (e) => e instanceof QmpError);
+    }
   });
 }
 

@@ -218,6 +218,28 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       return `fuzz 4103191356: blockdev-del of '${del}', the last parent of job filter '${f}' whose file '${c}' nothing else holds (the job's end frees '${c}' in bdrv_drop_filter: 7.2 closes it with the copy bitmap on it, 10.0 ends its drain)`;
     }
   }
+  // fuzz --qemu 10.0 4197392066 (10.0 abort): a raw node keeps the length it had at open on 10.0
+  // (raw-format lost .has_variable_length in 8.0: bdrv_getlength answers total_sectors), so after a
+  // block_resize shrank a node below it a job writing to it (a mirror's target, a backup's, an
+  // intermediate or active commit's base) passes that node's end, and bdrv_co_write_req_prepare
+  // asserts (`offset + bytes <= bs->total_sectors * BDRV_SECTOR_SIZE || child->perm &
+  // BLK_PERM_RESIZE'). 7.2 refreshes raw's length (raw_getlength): the mirror fails with "Source and
+  // target image have different sizes". The view knows no lengths: a job target with a raw node at
+  // or under it over a resized node is avoided; the boundary, the raw node added after the resize,
+  // survives on both (abort-31-mirror-into-raw-over-shrunk-node-survives)
+  {
+    const targets: unknown[] = [];
+    if (['blockdev-mirror', 'blockdev-backup'].includes(step.execute)) targets.push(a.target);
+    if (step.execute === 'block-commit') targets.push(a['base-node'], a.base);
+    if (step.execute === 'transaction' && Array.isArray(a.actions)) {
+      for (const act of a.actions) if (isObj(act) && (act.type === 'blockdev-backup' || act.type === 'blockdev-mirror') && isObj(act.data)) targets.push(act.data.target);
+    }
+    for (const t of targets) {
+      if (typeof t !== 'string') continue;
+      const raw = [...p.subtree(t)].find((n) => p.driver(n) === 'raw' && [...p.subtree(n)].some((x) => x !== n && p.resized.has(x)));
+      if (raw) return `fuzz --qemu 10.0 4197392066: ${step.execute} writing to '${t}', with raw node '${raw}' over a resized node (10.0's raw keeps its length at open: the writes pass the shrunk node's end and bdrv_co_write_req_prepare asserts)`;
+    }
+  }
   // fuzz 4264209348 (7.2 and 10.0 hang; graph/stream-reopen-backup-hang.ts): block-stream of a
   // read-only node under a copying backup: stream_start's reopen to read-write ends a drain and
   // bdrv_insert_node's drain right after waits for the resumed job for ever. The view knows
@@ -677,7 +699,22 @@ function backupOfGrowingFile(execute: string, a: JsonObject, p: ProcView): strin
     // a file node, or a filter over the qcow2 node's file (fuzz 2744565156: copy-on-read; the
     // writes that grow the file pass the filter the backup puts above it all the same, an
     // internal snapshot's metadata too)
-    if (typeof d !== 'string' || !['file', 'copy-on-read', 'throttle', 'compress', 'preallocate', 'blkdebug'].includes(p.driver(d) ?? '')) continue;
+    if (typeof d !== 'string') continue;
+    // fuzz 3411725876 (wt-fz11): a format node that is itself a qcow2 node's file (a blockdev-snapshot
+    // of that qcow2 node's file node made it so): the parent's cluster allocations grow it the same
+    // way (a backup into the parent wrote 16 MiB of clusters through the filter: hbitmap_set
+    // asserted on 7.2). Reached up through `file` links (and filters' `file`/`image`) only: a
+    // backup of an overlay's backing stays allowed
+    if (['qcow2', 'raw'].includes(p.driver(d) ?? '')) {
+      let level = [d];
+      for (let i = 0; i < 8 && level.length; i++) {
+        const up = p.graph.edges.filter((e) => level.includes(e.child) && (e.name === 'file' || e.name === 'image'));
+        if (up.some((e) => p.driver(e.parent) === 'qcow2')) return `fuzz 3411725876: backup of format node '${d}', the file of a qcow2 node (the parent's allocations grow it past the copy bitmap's end: hbitmap_set asserts)`;
+        level = up.filter((e) => ['copy-on-read', 'throttle', 'compress', 'preallocate', 'blkdebug', 'copy-before-write', 'raw'].includes(p.driver(e.parent) ?? '')).map((e) => e.parent);
+      }
+      continue;
+    }
+    if (!['file', 'copy-on-read', 'throttle', 'compress', 'preallocate', 'blkdebug'].includes(p.driver(d) ?? '')) continue;
     // a qcow2 node above it, directly or through filters
     const above = new Set<string>([d]);
     for (let i = 0; i < 8; i++) for (const e of p.graph.edges) if (above.has(e.child)) above.add(e.parent);

@@ -323,6 +323,47 @@ test('10.0: ending a backup whose filter holds the last reference on a snapshot-
   assert.is(await verdict('abort-19-backup-snapshot-overlay-finalize-survives', 'blockdev-snapshot'), undefined);
 });
 
+test('the generator avoids a job writing to a raw node over a resized node (10.0 abort, fuzz 4197392066), not one over a node never resized', async () => {
+  const images = [{ file: 'mid.qcow2', format: 'qcow2', size: '16M' }, { file: 'base.qcow2', format: 'qcow2', size: '16M' }];
+  const view = async (steps: Step[]) => {
+    const t = await runOnModel({ name: 'raw-over-shrunk', description: '', covers: [], images, steps } as Scenario);
+    assert.ok(t.steps.every((x) => isWaitStep(x) || x.result.ok), 'the setup is carried out');
+    const w = new World();
+    for (const [i, out] of t.steps.entries()) w.observe(steps[i]!, out);
+    return w.proc('A');
+  };
+  const add = (n: string, file: string): Step => ({ execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': n, file: { driver: 'file', filename: file }, backing: null } });
+  const slice: Step = { execute: 'blockdev-add', arguments: { driver: 'raw', 'node-name': 'sl13', file: 'n12', offset: 0 } };
+  const resize = (n: string): Step => ({ execute: 'block_resize', arguments: { 'node-name': n, size: 1048576 } });
+  const mirror: Step = { execute: 'blockdev-mirror', arguments: { 'job-id': 'j17', device: 'n10', target: 'sl13', sync: 'full' } };
+  const backup: Step = { execute: 'transaction', arguments: { actions: [{ type: 'blockdev-backup', data: { 'job-id': 'b1', device: 'n10', target: 'sl13', sync: 'full' } }] } };
+  const stale = await view([add('n10', 'mid.qcow2'), add('n12', 'base.qcow2'), slice, resize('n12')]);
+  assert.match(knownAbort(mirror, stale) ?? '', /^fuzz --qemu 10\.0 4197392066: blockdev-mirror writing to 'sl13', with raw node 'sl13' over a resized node/);
+  assert.match(knownAbort(backup, stale) ?? '', /^fuzz --qemu 10\.0 4197392066: transaction writing to 'sl13'/);
+  const untouched = await view([add('n10', 'mid.qcow2'), add('n12', 'base.qcow2'), slice]);
+  assert.is(knownAbort(mirror, untouched), undefined, 'a raw node over a node never resized is sent');
+});
+
+test('the generator avoids a backup of a format node that is a qcow2 node\'s file (fuzz 3411725876), not of an overlay\'s backing', async () => {
+  const images = [{ file: 'top.qcow2', format: 'qcow2', size: '16M' }, { file: 'base.qcow2', format: 'qcow2', size: '16M' }, { file: 'mid.qcow2', format: 'qcow2', size: '16M' }];
+  const steps: Step[] = [
+    { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n2', file: { driver: 'file', filename: 'base.qcow2' }, backing: null } },
+    { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n4', file: { driver: 'file', filename: 'top.qcow2', 'node-name': 'f5' }, backing: null } },
+    { execute: 'blockdev-add', arguments: { driver: 'blkdebug', 'node-name': 'x6', image: 'f5' } },
+    { execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'n4', file: 'x6', backing: null }] } },
+    { execute: 'blockdev-snapshot', arguments: { node: 'x6', overlay: 'n2' } },
+    { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n7', file: { driver: 'file', filename: 'mid.qcow2' }, backing: null } },
+    { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n8', file: { driver: 'file', filename: 't9.qcow2' }, backing: 'n7' } },
+  ];
+  const t = await runOnModel({ name: 'backup-of-qcow2-file', description: '', covers: [], images: [...images, { file: 't9.qcow2', format: 'qcow2', size: '16M' }], steps } as Scenario);
+  assert.ok(t.steps.every((x) => isWaitStep(x) || x.result.ok), 'the setup is carried out');
+  const w = new World();
+  for (const [i, out] of t.steps.entries()) w.observe(steps[i]!, out);
+  const backup = (device: string): Step => ({ execute: 'drive-backup', arguments: { 'job-id': 'd7', device, sync: 'none', mode: 'existing', target: 't1.qcow2', format: 'qcow2' } });
+  assert.match(knownAbort(backup('n2'), w.proc('A')) ?? '', /^fuzz 3411725876: backup of format node 'n2', the file of a qcow2 node/);
+  assert.is(knownAbort(backup('n7'), w.proc('A')), undefined, 'the backing of an overlay is sent');
+});
+
 test.run();
 
 // fuzz 3404316613: QSD 7.2 gave no reply for minutes to a block_resize shrinking a qcow2 over a
