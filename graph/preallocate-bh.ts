@@ -3,6 +3,7 @@
 import { tryRefresh } from './ops.js';
 import { PERM_W, PERM_Z } from './perm.js';
 import type { Proc } from './proc.js';
+import type { Edge } from './types.js';
 import { rule } from './rules.js';
 
 /**
@@ -19,8 +20,9 @@ export function preallocateDropResizeBh(p: Proc): void {
   // state differs between them only where a permission does (replay/upgrade.ts diffs whole states);
   // only 10.0's preallocate_child_perm reads it
   const held = rule(p, 'preallocate-drop-resize-bh');
-  for (const n of p.nodes()) {
-    if (n.driver !== 'preallocate') continue;
+  for (const name of touchedPreallocateNodes(p)) {
+    const n = p.node(name);
+    if (!n || n.driver !== 'preallocate') continue;
     let perm = 0;
     for (const e of p.parents(n.name)) perm |= e.perm;
     const canWriteResize = (perm & PERM_W) !== 0 && (perm & PERM_Z) !== 0;
@@ -30,4 +32,23 @@ export function preallocateDropResizeBh(p: Proc): void {
     // the bottom half's bdrv_child_refresh_perms (a gain needs none: the perm already claims them)
     if (!canWriteResize && held) tryRefresh(p, [n.name]);
   }
+}
+
+/**
+ * The preallocate nodes whose parents' permissions the command can have changed: a node it wrote
+ * (added, reopened) and the child of every edge it wrote (attached, detached, permissions
+ * refreshed), before and after. The rest keep their flag, so a command's cost stays by the edges
+ * it touched, not the graph (issue 15; specs/engine/locality).
+ */
+function touchedPreallocateNodes(p: Proc): Set<string> {
+  const out = new Set<string>();
+  for (const id of p.d.written(p.name, 'nodes')) out.add(id);
+  const base = (p.d.base[p.name]?.edges ?? {}) as Record<string, Edge>;
+  for (const id of p.d.written(p.name, 'edges')) {
+    const was = Object.prototype.hasOwnProperty.call(base, id) ? base[id] : undefined;
+    if (was) out.add(was.child);
+    const now = p.edge(id);
+    if (now) out.add(now.child);
+  }
+  return out;
 }
