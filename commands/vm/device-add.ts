@@ -13,6 +13,7 @@ import { opBlocker } from '../../graph/blockers.js';
 import { rule } from '../../graph/rules.js';
 import { nameWellFormed } from '../../graph/ops.js';
 import { heldDrainOver } from '../../graph/jobs/held-drain.js';
+import { leakedDrainBelow } from '../../graph/reopen/drain-leak.js';
 import { QemuAbortRefusal, QemuHangRefusal } from '../../graph/qemu-abort.js';
 import { drained } from '../../graph/drain.js';
 import type { CommandCtx, CommandDef } from '../types.js';
@@ -81,6 +82,17 @@ function propValue(p: Proc, k: string, v: unknown, cold: boolean): unknown {
 function refuseGeometryUnderHeldDrain(p: Proc, d: Device): void {
   if (DEVICE_KINDS[d.driver]?.removable || !d.bb) return;
   const root = bbRoot(p, d.bb);
+  // fuzz --against vm --qemu 10.0 314375822 (10.0 hangs): a node a blockdev-reopen queued twice
+  // stays drained for good (graph/reopen/drain-leak.ts, rule 'reopen-queue-drains-per-call'), and
+  // quiesces every node above it: the geometry read of a disk there waits the same way
+  const leaked = root ? leakedDrainBelow(p, root) : undefined;
+  if (leaked !== undefined) {
+    throw new QemuHangRefusal(
+      `device_add of ${d.driver} '${d.id}' on node '${root!}', above node '${leaked}' which a blockdev-reopen left drained: QEMU hangs here ` +
+      "(realize's blkconf_geometry → guess_disk_lchs reads sector 0 through the quiesced BlockBackend and waits for ever, " +
+      'blk_wait_while_drained; bdrv_reopen_queue_child drained the node once per queueing, bdrv_reopen_queue_free ended one section); refused by blockgraph',
+      'blkconf_geometry');
+  }
   const job = root ? heldDrainOver(p, root) : undefined;
   if (job === undefined) return;
   throw new QemuHangRefusal(

@@ -249,6 +249,11 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const job = [...(p.jobs?.values() ?? [])].find((j) => (j.kind === 'mirror' || j.kind === 'commit-active') &&
       (j.status === 'waiting' || j.status === 'pending') && (j.device === drive || p.subtree(drive).has(j.device)));
     if (job) return `fuzz 1471005996: device_add of a disk on '${drive}', at or above the source of completed job '${job.id}' awaiting finalize (QEMU 7.2 hangs in realize: blkconf_geometry reads through the held drain)`;
+    // fuzz --against vm --qemu 10.0 314375822: the same read above a node a blockdev-reopen
+    // queued twice (10.0 leaves it drained: rule 'reopen-queue-drains-per-call')
+    const below = p.subtree(drive);
+    const leaked = [...(p.reopenDrained ?? [])].find((n) => below.has(n));
+    if (leaked) return `fuzz 314375822: device_add of a disk on '${drive}', above '${leaked}' which a blockdev-reopen queued twice (QEMU 10.0 hangs in realize: blkconf_geometry reads through the leaked drain)`;
   }
   // fuzz 1361365498 (7.2 hang; graph/moved-backup-clean-hang.ts, rule 'moved-backup-clean-hangs'):
   // cancel or finalize of a pending backup that x-blockdev-set-iothread carried into an iothread

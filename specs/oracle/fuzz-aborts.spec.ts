@@ -149,6 +149,32 @@ test('10.0: a stream or backup whose filter would move its node out of an iothre
   }
 });
 
+// fuzz --against vm --qemu 10.0 314375822: QEMU 10.0 hangs at a disk's realize (blkconf_geometry's
+// read) above a node a blockdev-reopen listing it twice left drained; 7.2 takes the disk
+test('abort-31-vm-device-add-reopen-leaked-drain: refused on 10.0 (a hang), carried out on 7.2; the generator avoids it, not the survivors', async () => {
+  const s = load('abort-31-vm-device-add-reopen-leaked-drain');
+  const t = await runOnModel(s, undefined, { qemuVersion: '10.0' });
+  const last = t.steps[t.steps.length - 1]!;
+  assert.ok(!isWaitStep(last) && !last.result.ok);
+  if (!isWaitStep(last) && !last.result.ok) {
+    assert.match(last.result.desc, /^device_add of scsi-hd 'sd0' on node 'o', above node 'a' which a blockdev-reopen left drained: QEMU hangs here \(realize's blkconf_geometry/);
+    assert.match(last.result.desc, /refused by blockgraph/);
+  }
+  assert.equal(last.events, []);
+  assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+  const t72 = await runOnModel(s, undefined, { qemuVersion: '7.2' });
+  assert.ok(t72.steps.every((x) => !isWaitStep(x) && x.result.ok), 'every step carried out on 7.2');
+  assert.match((await verdict('abort-31-vm-device-add-reopen-leaked-drain', 'device_add')) ?? '', /^fuzz 314375822:/);
+  // the survivors (a CD-ROM on the overlay, a disk beside it) are sent
+  const surv = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'oracle', 'scenarios', 'vm', 'abort-31-vm-device-add-reopen-leaked-drain-survives.json'), 'utf8')) as Scenario;
+  const w = new World();
+  const ts = await runOnModel(surv, undefined, { qemuVersion: '10.0' });
+  for (const [i, out] of ts.steps.entries()) {
+    assert.is(knownAbort(surv.steps[i]!, w.proc('A')), undefined, `survivor step ${i}`);
+    w.observe(surv.steps[i]!, out);
+  }
+});
+
 /** The fuzzer's view after the model ran every step but the last, and its verdict on the last. */
 async function verdict(name: string, execute: string): Promise<string | undefined> {
   const s = upTo(load(name), execute);
