@@ -12,6 +12,7 @@ import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { rule } from '../../graph/rules.js';
 import { nameWellFormed } from '../../graph/ops.js';
+import { bucketOf } from '../../graph/reopen/qdict.js';
 import { heldDrainOver } from '../../graph/jobs/held-drain.js';
 import { leakedDrainBelow } from '../../graph/reopen/drain-leak.js';
 import { QemuAbortRefusal, QemuHangRefusal } from '../../graph/qemu-abort.js';
@@ -157,11 +158,28 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     path = id;
   }
   // properties (object_set_properties_from_keyval)
+  // object_set_properties_from_qdict walks dev->opts (a qdict_clone_shallow) with
+  // qdict_first/qdict_next: by tdb_hash bucket, so which bad property is named first follows the
+  // hash, not the order given (fuzz --against vm --qemu 10.0 3241002824: drive 'nosuch' before a
+  // string share-rw). Each property is found, visited and set before the next one.
   const props: Record<string, unknown> = {};
-  for (const k of Object.keys(args)) {
-    if (k === 'driver' || k === 'bus' || k === 'id') continue;
+  const keys = Object.keys(args).filter((k) => k !== 'driver' && k !== 'bus' && k !== 'id');
+  for (const k of keys.sort((x, y) => bucketOf(x) - bucketOf(y))) {
     if (!kind.props.includes(k)) throw new QmpError(`Property '${kind.driveOwner ?? driver}.${k}' not found`);
     props[k] = propValue(p, k, args[k], cold);
+    // set_drive_helper: blk_by_name finds no named BlockBackend (no -drive here), a node name
+    // makes a new one (below); an unknown name fails this property's set
+    if (k === 'drive' && props.drive !== '' && !p.node(String(props.drive))) {
+      throw new QmpError(`Property '${kind.driveOwner}.drive' can't find value '${String(props.drive)}'`);
+    }
+    // a link<iothread> property: object_set_link_property → object_resolve_link (qom/object.c)
+    // resolves the value as a partial path of type iothread; something else by that name is the
+    // wrong type, nothing at all is DeviceNotFound
+    if (k === 'iothread' && !checkIothread(p, String(props.iothread))) {
+      const io = String(props.iothread);
+      if (p.object(io) || device(p, io)) throw new QmpError(`Invalid parameter type for 'iothread', expected: iothread`);
+      throw new QmpError(`Device '${io}' not found`, 'DeviceNotFound');
+    }
   }
   const d: Device = {
     id, driver, bus: b.id, path, bb: null, ownBb: false, shareRw: props['share-rw'] === true,
