@@ -68,6 +68,9 @@ export const RULES = defineRules({
     proof: [
       // the mirror of fuzz --qemu 10.0 4197392066's boundary (wt-fz11)
       ...[5, 6].map((step) => ({ transcript: 'abort-31-mirror-into-raw-over-shrunk-node-survives.json', step })),
+      // the VM held-out set (wt-vm11)
+      { transcript: 'vm/vm-c-active-commit-virtio-blk.json', step: 4 }, { transcript: 'vm/vm-c-commit-device-del-during.json', step: 4 }, { transcript: 'vm/vm-c-iothread-mirror-device-del.json', step: 3 }, { transcript: 'vm/vm-c-mirror-device-del.json', step: 4 },
+      
       // a VM `stop`'s drain and the active commit's bitmap (fuzz --against vm 534016424, lead)
       { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 8 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 9 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 10 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 11 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 12 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 13 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 14 },
       
@@ -279,6 +282,9 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
+      // the VM held-out set (wt-vm11)
+      { transcript: 'vm/vm-c-backup-under-device.json', step: 6 }, { transcript: 'vm/vm-c-cd-medium-under-job.json', step: 4 }, { transcript: 'vm/abort-31-vm-device-del-last-filter-parent-survives.json', step: 4 },
+      
       // fuzz 4103191356's boundary (lead)
       { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 2 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 3 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 4 },
       
@@ -495,6 +501,9 @@ export const RULES = defineRules({
       // iotests 161 style: [none0 {backing: int}, int] during a speed-limited stream; the job is
       // paused already when job-pause comes (no JOB_STATUS_CHANGE), 7.2 resumed it
       { transcript: 'iotests/161-stream-reopen-node-and-backing.json', step: 3 }],
+    // fuzz --against vm --qemu 10.0 314375822: a disk's realize above such a node hangs 10.0
+    // (qemu-aborts/abort-31-vm-device-add-reopen-leaked-drain, no reply; commands/vm/device-add.ts
+    // refuses it; survivors, the same on both: vm/abort-31-vm-device-add-reopen-leaked-drain-survives),
     modelled: true,
   },
   // --- the vm target (qemu-system-x86_64 7.2.22 in oracle/transcripts/vm, 10.0.2 in
@@ -503,7 +512,10 @@ export const RULES = defineRules({
     what: 'the dataplane op blocker (a backing file, a node under a job): does a virtio-blk with iothread= or a disk hotplugged onto a virtio-scsi controller refuse it?',
     '7.2': { fn: 'BLOCK_OP_TYPE_DATAPLANE (bdrv_op_block_all on a backing file in bdrv_set_backing_hd, on job nodes in block_job_add_bdrv): virtio_blk_data_plane_create ("cannot start virtio-blk dataplane: ") and virtio_scsi_hotplug check blk_op_is_blocked(blk, BLOCK_OP_TYPE_DATAPLANE)', value: true },
     '10.0': { fn: 'BlockOpType has no BLOCK_OP_TYPE_DATAPLANE any more (include/block/block-common.h): virtio_blk_data_plane_create and virtio_scsi_hotplug check no op blocker', value: false },
-    proof: [{ transcript: 'vm/fuzz-vm-virtio-dataplane-blocker.json', step: 3 }, { transcript: 'vm/vm-combo-iothread-scsi-stream-reopen.json', step: 9 }, { transcript: 'vm/vm-reopen-under-device.json', step: 6 }],
+    proof: [
+      // the VM held-out set (wt-vm11)
+      { transcript: 'vm/vm-c-iothread-scsi-plug-cycle.json', step: 14 }, { transcript: 'vm/vm-c-share-rw-mixed-kinds.json', step: 3 }, { transcript: 'vm/vm-c-virtio-blk-iothread-dataplane.json', step: 4 },
+      { transcript: 'vm/fuzz-vm-virtio-dataplane-blocker.json', step: 3 }, { transcript: 'vm/vm-combo-iothread-scsi-stream-reopen.json', step: 9 }, { transcript: 'vm/vm-reopen-under-device.json', step: 6 }],
     modelled: true,
   },
   'virtio-scsi-hotplug-context': {
@@ -518,6 +530,13 @@ export const RULES = defineRules({
     '7.2': { fn: 'do_pci_register_device: the "slot %d function 0 already occupied" check is an else-if of the explicit-devfn branch, so an auto-assigned devfn skips it: the device takes the port\'s next free slot', value: false },
     '10.0': { fn: 'do_pci_register_device: after the devfn is chosen, a hotplugged device whose pci_get_function_0 (with an upstream PCIe port: bus->devices[0]) is taken is refused: "PCI: slot 0 function 0 already occupied by %s, new func %s cannot be exposed to guest." (type names)', value: true },
     proof: [{ transcript: 'vm/fuzz-vm-root-port-unplugs-slot.json', step: 2 }, { transcript: 'vm/vm-reopen-under-device.json', step: 13 }],
+    modelled: true,
+  },
+  'device-add-args': {
+    what: "device_add's arguments: strings made from QemuOpts (booleans parsed from on/off, an id checked for form), or the QDict's JSON types",
+    '7.2': { fn: 'qmp_device_add: qemu_opts_from_qdict (qemu_opts_create: id_wellformed on a string id, "Parameter \'id\' expects an identifier"; qemu_opts_from_qdict_entry: a number as qnum_to_string, a bool as on/off, dict/list/null dropped) → qdev_device_add → qemu_opts_to_qdict → qdev_device_add_from_qdict(from_json false): the keyval visitor parses a bool property with qapi_bool_parse ("Parameter \'share-rw\' expects \'on\' or \'off\'")', value: 'qemu-opts' as 'qemu-opts' | 'json' },
+    '10.0': { fn: 'qmp_device_add: qdev_device_add_from_qdict(qdict, from_json true): no QemuOpts, no id_wellformed; the QObject input visitor wants each property\'s JSON type (qobject_input_type_bool / _str: "Invalid parameter type for \'share-rw\', expected: boolean"); driver, bus, id read with qdict_get_try_str (another type: absent)', value: 'json' as 'qemu-opts' | 'json' },
+    proof: [{ transcript: 'vm/vm-c-device-add-prop-types.json', step: 1 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 2 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 7 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 11 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 13 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 15 }, { transcript: 'vm/vm-c-device-add-errors.json', step: 18 }, { transcript: 'vm/vm-c-device-add-prop-order.json', step: 4 }],
     modelled: true,
   },
 });

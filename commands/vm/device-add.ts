@@ -11,7 +11,10 @@ import { CONTROLLERS, DEVICE_KINDS, type Bus, type Device } from '../../graph/de
 import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { rule } from '../../graph/rules.js';
+import { nameWellFormed } from '../../graph/ops.js';
+import { bucketOf } from '../../graph/reopen/qdict.js';
 import { heldDrainOver } from '../../graph/jobs/held-drain.js';
+import { leakedDrainBelow } from '../../graph/reopen/drain-leak.js';
 import { QemuAbortRefusal, QemuHangRefusal } from '../../graph/qemu-abort.js';
 import { drained } from '../../graph/drain.js';
 import type { CommandCtx, CommandDef } from '../types.js';
@@ -24,7 +27,49 @@ function defaultBus(p: Proc, busType: 'PCI' | 'SCSI' | 'IDE'): Bus | undefined {
   return buses(p).filter((b) => busTypeFits(busType, b)).sort((a, b) => b.at - a.at)[0];
 }
 
-const truthy = (v: unknown) => v === true || v === 'on' || v === 'true' || v === 'yes';
+/** The qdev property types device_add's arguments are checked against (the ones the model reads). */
+const PROP_TYPES: Record<string, 'bool' | 'str'> = { 'share-rw': 'bool', removable: 'bool', drive: 'str', iothread: 'str', serial: 'str' };
+
+/**
+ * What qdev_device_add_from_qdict gets from a QMP device_add. On 7.2 (qmp_device_add →
+ * qemu_opts_from_qdict → qdev_device_add(opts) → qemu_opts_to_qdict, from_json false) every value
+ * is a string: qemu_opts_from_qdict_entry writes a number as qnum_to_string, a boolean as on/off
+ * and silently drops a dict, list or null; qemu_opts_create takes `id` only when it is a string and
+ * checks it first of all (id_wellformed). On 10.0 qmp_device_add passes the QDict itself (from_json
+ * true): JSON types stay, `id` is never checked for form. Either way driver, bus and id are read
+ * with qdict_get_try_str, so a non-string one counts as absent.
+ */
+function deviceAddArgs(p: Proc, args: Record<string, unknown>, cold: boolean): Record<string, unknown> {
+  if (cold || rule(p, 'device-add-args') === 'json') return args;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args)) {
+    if (k === 'id') { if (typeof v === 'string') out.id = v; continue; }
+    if (typeof v === 'string') out[k] = v;
+    else if (typeof v === 'number') out[k] = String(v);
+    else if (typeof v === 'boolean') out[k] = v ? 'on' : 'off';
+  }
+  if (typeof out.id === 'string' && !nameWellFormed(out.id)) throw new QmpError("Parameter 'id' expects an identifier");
+  return out;
+}
+
+/**
+ * One property's value as object_set_properties_from_keyval's visitor reads it: 7.2's keyval
+ * visitor parses a boolean from its string (qapi_bool_parse), 10.0's QObject input visitor wants
+ * the JSON type (qobject_input_type_bool / _str: QERR_INVALID_PARAMETER_TYPE).
+ */
+function propValue(p: Proc, k: string, v: unknown, cold: boolean): unknown {
+  const t = PROP_TYPES[k];
+  if (t === undefined) return v;
+  if (cold || rule(p, 'device-add-args') === 'json') {
+    if (t === 'bool' && typeof v !== 'boolean') throw new QmpError(`Invalid parameter type for '${k}', expected: boolean`);
+    if (t === 'str' && typeof v !== 'string') throw new QmpError(`Invalid parameter type for '${k}', expected: string`);
+    return v;
+  }
+  if (t === 'str') return v;
+  if (['on', 'yes', 'true', 'y'].includes(String(v))) return true;
+  if (['off', 'no', 'false', 'n'].includes(String(v))) return false;
+  throw new QmpError(`Parameter '${k}' expects 'on' or 'off'`);
+}
 
 /**
  * fuzz 1471005996 (7.2 hangs): realize's blkconf_geometry (virtio-blk, scsi-hd, ide-hd; not the
@@ -38,6 +83,17 @@ const truthy = (v: unknown) => v === true || v === 'on' || v === 'true' || v ===
 function refuseGeometryUnderHeldDrain(p: Proc, d: Device): void {
   if (DEVICE_KINDS[d.driver]?.removable || !d.bb) return;
   const root = bbRoot(p, d.bb);
+  // fuzz --against vm --qemu 10.0 314375822 (10.0 hangs): a node a blockdev-reopen queued twice
+  // stays drained for good (graph/reopen/drain-leak.ts, rule 'reopen-queue-drains-per-call'), and
+  // quiesces every node above it: the geometry read of a disk there waits the same way
+  const leaked = root ? leakedDrainBelow(p, root) : undefined;
+  if (leaked !== undefined) {
+    throw new QemuHangRefusal(
+      `device_add of ${d.driver} '${d.id}' on node '${root!}', above node '${leaked}' which a blockdev-reopen left drained: QEMU hangs here ` +
+      "(realize's blkconf_geometry → guess_disk_lchs reads sector 0 through the quiesced BlockBackend and waits for ever, " +
+      'blk_wait_while_drained; bdrv_reopen_queue_child drained the node once per queueing, bdrv_reopen_queue_free ended one section); refused by blockgraph',
+      'blkconf_geometry');
+  }
   const job = root ? heldDrainOver(p, root) : undefined;
   if (job === undefined) return;
   throw new QemuHangRefusal(
@@ -66,8 +122,9 @@ export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<stri
   }
 }
 
-function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean, held: { node?: string }): void {
+function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string, unknown>, cold: boolean, held: { node?: string }): void {
   const { p } = ctx;
+  const args = deviceAddArgs(p, given, cold);
   if (typeof args.driver !== 'string') throw new QmpError("Parameter 'driver' is missing");
   const driver = args.driver;
   const kind = DEVICE_KINDS[driver];
@@ -77,8 +134,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string
   }
   // find bus
   let b: Bus | undefined;
-  if (args.bus !== undefined) {
-    const path = String(args.bus);
+  if (typeof args.bus === 'string') {
+    const path = args.bus;
     b = busOf(p, path);
     if (!b) throw new QmpError(`Bus '${path}' not found`);
     if (!busTypeFits(kind.busType, b)) throw new QmpError(`Device '${driver}' can't go on ${b.type} bus`);
@@ -90,8 +147,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string
   // qdev_set_id
   let id: string;
   let path: string;
-  if (args.id !== undefined) {
-    id = String(args.id);
+  if (typeof args.id === 'string') {
+    id = args.id;
     if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
     path = `${PERIPHERAL}/${id}`;
   } else {
@@ -101,25 +158,44 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string
     path = id;
   }
   // properties (object_set_properties_from_keyval)
-  for (const k of Object.keys(args)) {
-    if (k === 'driver' || k === 'bus' || k === 'id') continue;
+  // object_set_properties_from_qdict walks dev->opts (a qdict_clone_shallow) with
+  // qdict_first/qdict_next: by tdb_hash bucket, so which bad property is named first follows the
+  // hash, not the order given (fuzz --against vm --qemu 10.0 3241002824: drive 'nosuch' before a
+  // string share-rw). Each property is found, visited and set before the next one.
+  const props: Record<string, unknown> = {};
+  const keys = Object.keys(args).filter((k) => k !== 'driver' && k !== 'bus' && k !== 'id');
+  for (const k of keys.sort((x, y) => bucketOf(x) - bucketOf(y))) {
     if (!kind.props.includes(k)) throw new QmpError(`Property '${kind.driveOwner ?? driver}.${k}' not found`);
+    props[k] = propValue(p, k, args[k], cold);
+    // set_drive_helper: blk_by_name finds no named BlockBackend (no -drive here), a node name
+    // makes a new one (below); an unknown name fails this property's set
+    if (k === 'drive' && props.drive !== '' && !p.node(String(props.drive))) {
+      throw new QmpError(`Property '${kind.driveOwner}.drive' can't find value '${String(props.drive)}'`);
+    }
+    // a link<iothread> property: object_set_link_property → object_resolve_link (qom/object.c)
+    // resolves the value as a partial path of type iothread; something else by that name is the
+    // wrong type, nothing at all is DeviceNotFound
+    if (k === 'iothread' && !checkIothread(p, String(props.iothread))) {
+      const io = String(props.iothread);
+      if (p.object(io) || device(p, io)) throw new QmpError(`Invalid parameter type for 'iothread', expected: iothread`);
+      throw new QmpError(`Device '${io}' not found`, 'DeviceNotFound');
+    }
   }
   const d: Device = {
-    id, driver, bus: b.id, path, bb: null, ownBb: false, shareRw: truthy(args['share-rw']),
+    id, driver, bus: b.id, path, bb: null, ownBb: false, shareRw: props['share-rw'] === true,
     iothread: null, tray: kind.removable ? { open: false } : null, cold, at: p.nextSeq(),
   };
   p.step(`device_add ${id}`);
   putDevice(p, d);
-  if (args.drive !== undefined && String(args.drive) !== '') {
-    const drive = String(args.drive);
+  if (props.drive !== undefined && props.drive !== '') {
+    const drive = String(props.drive);
     // blk_by_name finds no named BlockBackend (no -drive here); a node name makes a new one
     if (!p.node(drive)) throw new QmpError(`Property '${kind.driveOwner}.drive' can't find value '${drive}'`);
     d.bb = createDeviceBb(p, d, drive);
     held.node = drive;
   }
-  if (args.iothread !== undefined) {
-    const io = String(args.iothread);
+  if (props.iothread !== undefined) {
+    const io = String(props.iothread);
     // a link<iothread> property: object_set_link_property → object_resolve_link (qom/object.c)
     // resolves the value as a partial path of type iothread; something else by that name is the
     // wrong type, nothing at all is DeviceNotFound

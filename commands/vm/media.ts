@@ -9,7 +9,7 @@ import type { QmpEvent } from '../protocol.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { bbRoot, changeMedia, device, insertBs, removeBs } from '../../graph/devices/ops.js';
 import { DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
-import { openNode } from '../../graph/open.js';
+import { hasProtocolPrefix, openNode, probeFormatByName } from '../../graph/open.js';
 import { unrefIfUnused } from '../../graph/ops.js';
 import type { Proc } from '../../graph/proc.js';
 import type { CommandCtx, CommandDef } from '../types.js';
@@ -186,8 +186,13 @@ export const blockdevChangeMedium: CommandDef = {
     if (args['read-only-mode'] === 'read-write') ro = false;
     p.step('bdrv_open medium');
     const filename = String(args.filename);
-    const opts: Record<string, unknown> = args.format !== undefined
-      ? { driver: String(args.format), file: { driver: 'file', filename }, 'read-only': ro, 'detect-zeroes': 'off' }
+    // without `format`, bdrv_open leaves the options without a driver: bdrv_fill_options names
+    // the protocol from the file name (bdrv_find_protocol: `file`) and, BDRV_O_PROTOCOL unset,
+    // bdrv_open_inherit opens that as the `file` child and find_image_format probes the format
+    // over it (a raw image: raw over file, a qcow2 one: qcow2 with its backing chain)
+    const probed = args.format === undefined && !hasProtocolPrefix(filename);
+    const opts: Record<string, unknown> = args.format !== undefined || probed
+      ? { driver: args.format !== undefined ? String(args.format) : probeFormatByName(p, filename), file: { driver: 'file', filename }, 'read-only': ro, 'detect-zeroes': 'off' }
       : { driver: 'file', filename, 'read-only': ro, 'detect-zeroes': 'off' };
     const medium = openNode(p, opts);
     // our reference, dropped at the end whether or not the medium went in (bdrv_unref)

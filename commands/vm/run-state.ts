@@ -1,6 +1,8 @@
 // stop / cont (vm target), as softmmu/cpus.c and monitor/qmp-cmds.c: `-S` starts in prelaunch;
 // stop sends STOP only from a running VM (do_vm_stop); cont sends RESUME (vm_prepare_start), and
-// STOP + RESUME when already running.
+// nothing when already running: vm_prepare_start returns at once when no vmstop request is pending
+// (its STOP + RESUME pair is only for a pending one, e.g. after BLOCK_IO_ERROR, which the model
+// never raises; vm/vm-c-stop-cont-jobs #16).
 import { drainAll } from '../../graph/drain.js';
 import type { CommandDef } from '../types.js';
 import { checkArgs } from './qapi.js';
@@ -29,11 +31,7 @@ export const cont: CommandDef = {
   mutates: true,
   run({ p, args, emit }) {
     checkArgs(args, []);
-    if (p.meta().runState === 'running') {
-      emit('STOP', undefined as unknown as Record<string, unknown>);
-      emit('RESUME', undefined as unknown as Record<string, unknown>);
-      return {};
-    }
+    if (p.meta().runState === 'running') return {};
     p.step('vm_start');
     p.setMeta({ runState: 'running' });
     emit('RESUME', undefined as unknown as Record<string, unknown>);

@@ -206,8 +206,14 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // parent: when the job ends, bdrv_drop_filter frees that node with the filter's link; 7.2 closes
   // it with the copy bitmap still on it (bdrv_close asserts), 10.0 ends its drain. The
   // boundary, a monitor-owned source, survives (abort-30-backup-source-freed-by-filter-drop-survives).
-  if (step.execute === 'blockdev-del' && typeof a['node-name'] === 'string' && p.graph?.edges) {
-    const del = a['node-name'];
+  // fuzz --against vm --qemu 10.0 4212211322 (both versions die): the same through device_del of
+  // the disk whose BlockBackend was the filter's last parent (the job's source a
+  // blockdev-snapshot-sync overlay, which only the BlockBackend held); a scsi-cd's leaked
+  // BlockBackend would stay, but the view does not tell the kinds apart: every device counts
+  const gone = step.execute === 'blockdev-del' && typeof a['node-name'] === 'string' ? [a['node-name']]
+    : step.execute === 'device_del' && typeof a.id === 'string' ? [`dev:${a.id}`, `dev:/machine/peripheral/${a.id}/virtio-backend`] : [];
+  if (gone.length && p.graph?.edges) {
+    const del = gone.find((g) => p.graph.edges.some((x) => x.parent === g)) ?? gone[0]!;
     const isJob = (n: string) => p.graph.parents.some((x) => x.name === n && x.type === 'block-job');
     for (const e of p.graph.edges.filter((x) => x.parent === del)) {
       const f = e.child;
@@ -215,7 +221,7 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       if (p.graph.edges.some((x) => x.child === f && x.parent !== del && !isJob(x.parent))) continue;
       const c = p.child(f, 'file');
       if (!c || p.monitorOwned.has(c) || p.graph.edges.some((x) => x.child === c && x.parent !== f)) continue;
-      return `fuzz 4103191356: blockdev-del of '${del}', the last parent of job filter '${f}' whose file '${c}' nothing else holds (the job's end frees '${c}' in bdrv_drop_filter: 7.2 closes it with the copy bitmap on it, 10.0 ends its drain)`;
+      return `fuzz 4103191356: ${step.execute} of '${del}', the last parent of job filter '${f}' whose file '${c}' nothing else holds (the job's end frees '${c}' in bdrv_drop_filter: 7.2 closes it with the copy bitmap on it, 10.0 ends its drain)`;
     }
   }
   // fuzz --qemu 10.0 4197392066 (10.0 abort): a raw node keeps the length it had at open on 10.0
@@ -278,6 +284,11 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const job = [...(p.jobs?.values() ?? [])].find((j) => (j.kind === 'mirror' || j.kind === 'commit-active') &&
       (j.status === 'waiting' || j.status === 'pending') && (j.device === drive || p.subtree(drive).has(j.device)));
     if (job) return `fuzz 1471005996: device_add of a disk on '${drive}', at or above the source of completed job '${job.id}' awaiting finalize (QEMU 7.2 hangs in realize: blkconf_geometry reads through the held drain)`;
+    // fuzz --against vm --qemu 10.0 314375822: the same read above a node a blockdev-reopen
+    // queued twice (10.0 leaves it drained: rule 'reopen-queue-drains-per-call')
+    const below = p.subtree(drive);
+    const leaked = [...(p.reopenDrained ?? [])].find((n) => below.has(n));
+    if (leaked) return `fuzz 314375822: device_add of a disk on '${drive}', above '${leaked}' which a blockdev-reopen queued twice (QEMU 10.0 hangs in realize: blkconf_geometry reads through the leaked drain)`;
   }
   // fuzz 1361365498 (7.2 hang; graph/moved-backup-clean-hang.ts, rule 'moved-backup-clean-hangs'):
   // cancel or finalize of a pending backup that x-blockdev-set-iothread carried into an iothread

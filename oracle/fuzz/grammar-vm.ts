@@ -163,7 +163,9 @@ const deviceAdd: Production = (g, p) => {
     : driver === 'ide-hd' ? 'ide.0' : r.pick(['scsi0.0', 'scsi1.0']);
   if (r.chance(0.9)) o.bus = r.chance(0.05) ? r.pick(['nosuch', 'pcie.0', 'scsi0.0', 'rp0']) : bus;
   if (driver !== 'scsi-cd' || r.chance(0.5)) o.drive = g.ref(p);
-  if (r.chance(0.35)) o['share-rw'] = true;
+  // mostly a JSON bool; sometimes a string or number, which 7.2 reads through QemuOpts (on/off
+  // parsed) and 10.0 refuses by type (rule device-add-args)
+  if (r.chance(0.35)) o['share-rw'] = r.chance(0.85) ? true : r.pick(['on', 'off', 'yes', false, 1]);
   if (driver === 'virtio-blk-pci' && r.chance(0.15)) o.iothread = 'io0';
   return cmd('device_add', o);
 };
@@ -188,7 +190,8 @@ const media: Production = (g, p) => {
   if (k < 0.7) return cmd('blockdev-remove-medium', { id });
   if (k < 0.85) return cmd('eject', { id });
   const o: JsonObject = { id, filename: r.pick(['a.qcow2', 'r.raw', 't1.qcow2']) };
-  o.format = o.filename === 'r.raw' ? 'raw' : 'qcow2';
+  // without a format bdrv_open probes the image (find_image_format)
+  if (r.chance(0.8)) o.format = o.filename === 'r.raw' ? 'raw' : 'qcow2';
   if (r.chance(0.3)) o['read-only-mode'] = r.pick(['retain', 'read-only', 'read-write']);
   return cmd('blockdev-change-medium', o);
 };

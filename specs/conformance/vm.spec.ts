@@ -54,4 +54,15 @@ test('a vm process answers them once its machine exists; bad machines are refuse
   }
 });
 
+test('cont on a running VM sends no event (vm_prepare_start: STOP + RESUME only for a pending vmstop request; vm/vm-c-stop-cont-jobs #16)', () => {
+  const m = executeCommand({}, 'A', 'x-blockgraph-machine', { version: 1 });
+  const c1 = executeCommand(m.state, 'A', 'cont', {});
+  assert.equal(c1.events.map((e) => e.event), ['RESUME']);
+  const c2 = executeCommand(c1.state, 'A', 'cont', {});
+  assert.equal(c2.reply, { return: {} });
+  assert.equal(c2.events, []);
+  const s = executeCommand(c2.state, 'A', 'stop', {});
+  assert.equal(s.events.map((e) => e.event), ['STOP']);
+});
+
 test.run();

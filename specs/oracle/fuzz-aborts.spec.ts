@@ -106,6 +106,10 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // the writer on the backing file of the active commit's base: c1 unshares write on c0 once the
   // job's end puts the writing disk vd0 on it (found recording the 10.0 VM set; 7.2 dies the same)
   ['abort-24-vm-commit-finalize-disk-on-target-backing', 'job-finalize', /^Removing job filter 'j0\.main node' puts its parents on 'c1': Permission conflict on node 'c0': permissions 'write' are both required by block device '\/machine\/peripheral\/vd1\/virtio-backend' .* and unshared by node 'c1' .*\(QEMU aborts here: mirror_exit_common's bdrv_replace_node/, true],
+  // fuzz --against vm --qemu 10.0 4212211322: device_del of the disk that was the backup filter's
+  // last parent; job-finalize's bdrv_cbw_drop frees the snapshot-sync source (7.2: bdrv_close with
+  // the copy bitmap on it; 10.0: bdrv_do_drained_end). Survivors: vm/abort-31-vm-device-del-last-filter-parent-survives
+  ['abort-31-vm-device-del-last-filter-parent', 'job-finalize', /^(Cannot close node 'n1': the block-copy bitmap of copy-before-write filter 'd8\.main node' is still on it \(QEMU 7\.2 aborts here|Dropping job filter 'd8\.main node' frees its child 'n1', which nothing else references \(QEMU 10\.0 aborts here)/, true],
   ['abort-24-vm-commit-cancel-filter-removal-conflict', 'job-cancel', /^Removing job filter 'j1\.main node' puts its parents on 'n0': Permission conflict on node 'n0'.*\(QEMU aborts here: mirror_exit_common's bdrv_replace_node/, false],
 ];
 
@@ -149,6 +153,32 @@ test('10.0: a stream or backup whose filter would move its node out of an iothre
   }
 });
 
+// fuzz --against vm --qemu 10.0 314375822: QEMU 10.0 hangs at a disk's realize (blkconf_geometry's
+// read) above a node a blockdev-reopen listing it twice left drained; 7.2 takes the disk
+test('abort-31-vm-device-add-reopen-leaked-drain: refused on 10.0 (a hang), carried out on 7.2; the generator avoids it, not the survivors', async () => {
+  const s = load('abort-31-vm-device-add-reopen-leaked-drain');
+  const t = await runOnModel(s, undefined, { qemuVersion: '10.0' });
+  const last = t.steps[t.steps.length - 1]!;
+  assert.ok(!isWaitStep(last) && !last.result.ok);
+  if (!isWaitStep(last) && !last.result.ok) {
+    assert.match(last.result.desc, /^device_add of scsi-hd 'sd0' on node 'o', above node 'a' which a blockdev-reopen left drained: QEMU hangs here \(realize's blkconf_geometry/);
+    assert.match(last.result.desc, /refused by blockgraph/);
+  }
+  assert.equal(last.events, []);
+  assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+  const t72 = await runOnModel(s, undefined, { qemuVersion: '7.2' });
+  assert.ok(t72.steps.every((x) => !isWaitStep(x) && x.result.ok), 'every step carried out on 7.2');
+  assert.match((await verdict('abort-31-vm-device-add-reopen-leaked-drain', 'device_add')) ?? '', /^fuzz 314375822:/);
+  // the survivors (a CD-ROM on the overlay, a disk beside it) are sent
+  const surv = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'oracle', 'scenarios', 'vm', 'abort-31-vm-device-add-reopen-leaked-drain-survives.json'), 'utf8')) as Scenario;
+  const w = new World();
+  const ts = await runOnModel(surv, undefined, { qemuVersion: '10.0' });
+  for (const [i, out] of ts.steps.entries()) {
+    assert.is(knownAbort(surv.steps[i]!, w.proc('A')), undefined, `survivor step ${i}`);
+    w.observe(surv.steps[i]!, out);
+  }
+});
+
 /** The fuzzer's view after the model ran every step but the last, and its verdict on the last. */
 async function verdict(name: string, execute: string): Promise<string | undefined> {
   const s = upTo(load(name), execute);
@@ -164,6 +194,7 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   for (const [name, execute] of ABORTS) {
     // the growing-file abort is avoided at the backup of the file (oracle/fuzz/aborts.ts backupOfGrowingFile)
     const avoidedAt = name.endsWith('disk-under-filter') || name.endsWith('disk-on-target-backing') ? 'device_add'
+      : name.startsWith('abort-31-vm-device-del') ? 'device_del'
       : (execute === 'job-finalize' && name.startsWith('abort-9')) || name.startsWith('abort-24-vm-commit') ? 'blockdev-add'
       : name.startsWith('abort-13-backup-file') ? 'blockdev-backup'
       : name === 'abort-24-snapshot-internal-over-backup-file-grows' ? 'drive-backup' : execute;
@@ -189,6 +220,16 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   assert.is(await verdict('abort-18-snapshot-delete-ro-qcow2-over-ro-file-survives', 'blockdev-snapshot-delete-internal-sync'), undefined);
   assert.is(await verdict('abort-24-cancel-backup-created-in-iothread-survives', 'job-cancel'), undefined);
   assert.is(await verdict('abort-24-cancel-backup-under-job-created-in-iothread-survives', 'job-cancel'), undefined);
+  // the monitor-owned overlay's device_del is sent (vm/abort-31-vm-device-del-last-filter-parent-survives)
+  {
+    const surv = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'oracle', 'scenarios', 'vm', 'abort-31-vm-device-del-last-filter-parent-survives.json'), 'utf8')) as Scenario;
+    const w = new World();
+    const ts = await runOnModel(surv);
+    for (const [i, out] of ts.steps.entries()) {
+      assert.is(knownAbort(surv.steps[i]!, w.proc('A')), undefined, `abort-31 device_del survivor step ${i}`);
+      w.observe(surv.steps[i]!, out);
+    }
+  }
 });
 
 // fuzz 2207863690: the view knows no lengths, so every mirror (but sync none, which skips
