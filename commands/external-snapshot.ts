@@ -16,11 +16,12 @@ import type { Proc } from '../graph/proc.js';
 import { cumulative, refreshPerms } from '../graph/refresh.js';
 import { appendNode, refuseAppendHang, replaceNode } from '../graph/replace.js';
 import { reaches } from '../graph/reopen/prepare.js';
-import { QemuAbortRefusal } from '../graph/qemu-abort.js';
+import { QemuAbortRefusal, QemuHangRefusal } from '../graph/qemu-abort.js';
+import { rule } from '../graph/rules.js';
 import { refuseSnapshotIntoBusyIothread } from '../graph/snapshot-drain-abort.js';
 import { refuseAbortOverCopyingBackup } from '../graph/snapshot-abort-backup-hang.js';
 import { getLength } from '../graph/length.js';
-import { keepMove } from '../graph/aio.js';
+import { keepMove, MAIN_CONTEXT, planMove } from '../graph/aio.js';
 import { bdrvImgCreate } from './bdrv-img-create.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so `device` never matches. */
@@ -101,7 +102,29 @@ export function externalSnapshotPrepare(
   p.step('append');
   const ctxBefore = { old: p.node(oldBs)!.aio, overlay: p.node(overlay)!.aio };
   // (bdrv_append's attach reconciles the AioContexts: graph/replace.ts appendNode)
-  appendNode(p, overlay, oldBs);
+  // fuzz 1593594901 (7.2 abort): external_snapshot_prepare holds only the old node's AioContext
+  // (the main loop's). bdrv_attach_child_common moves the old node's subtree into the overlay's
+  // iothread (bdrv_try_change_aio_context, old context held: fine); when bdrv_append then fails
+  // (its bdrv_refresh_perms: a read-only overlay under a writer, 'Block node is read-only'),
+  // tran_abort's bdrv_attach_child_common_abort moves it back out of the iothread, whose lock the
+  // main thread never took: qemu_mutex_unlock_impl: Operation not permitted. The other way round
+  // (old node in the iothread, overlay in the main loop) holds the right locks and answers the
+  // error (abort-31-snapshot-append-fails-overlay-in-iothread-survives). 10.0 has no AioContext lock.
+  const oldMovesIntoIothread = rule(p, 'aio-context-lock-aborts') && ctxBefore.old === MAIN_CONTEXT &&
+    ctxBefore.overlay !== MAIN_CONTEXT && !planMove(p, { kind: 'node', node: oldBs }, ctxBefore.overlay).error;
+  try {
+    appendNode(p, overlay, oldBs);
+  } catch (e) {
+    if (oldMovesIntoIothread && e instanceof QmpError && !(e instanceof QemuAbortRefusal) && !(e instanceof QemuHangRefusal)) {
+      throw new QemuAbortRefusal(
+        `Appending '${oldBs}' to overlay '${overlay}' moves it into iothread '${ctxBefore.overlay}' and then fails (${e.desc}): ` +
+        'the rollback moves it back without that iothread\'s lock (QEMU 7.2 aborts here: bdrv_attach_child_common_abort -> ' +
+        'bdrv_try_change_aio_context: qemu_mutex_unlock_impl: Operation not permitted); refused by blockgraph',
+        'bdrv_attach_child_common_abort',
+      );
+    }
+    throw e;
+  }
   if (hang) onAbortResidue(hang);
   // state->overlay_appended: external_snapshot_abort does not restore the graph it found. It
   // drops the overlay's backing (bdrv_set_backing_hd(new_bs, NULL)) and then moves EVERY parent of

@@ -170,6 +170,13 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   const liveJob = snapPairs.length > 0 && [...(p.jobs?.values() ?? [])].some((j) => !['concluded', 'null'].includes(j.status));
   const drained = liveJob && snapPairs.find(([n, o]) => typeof o === 'string' && aio.has(o) && typeof n === 'string' && n !== o);
   if (drained) return `fuzz 1422096404: blockdev-snapshot onto '${drained[1] as string}' in an iothread while a job runs (7.2: bdrv_parent_drained_begin_single polls without the iothread lock)`;
+  // fuzz 1593594901 (7.2 abort; commands/external-snapshot.ts): a snapshot whose append moves a
+  // main-loop node into the overlay's iothread and then fails (a read-only overlay under a writer)
+  // moves it back without that iothread's lock. The view knows neither the contexts for sure nor
+  // whether the append fails: a node that may be in the main loop onto an overlay that may be in
+  // an iothread is avoided (the boundary, old node in the iothread, is recorded)
+  const across = snapPairs.find(([n, o]) => typeof o === 'string' && aio.has(o) && typeof n === 'string' && n !== o && !aio.has(n));
+  if (across) return `fuzz 1593594901: blockdev-snapshot of '${across[0] as string}' onto '${across[1] as string}' in an iothread (7.2: a failing append moves it back without the iothread lock)`;
   // fuzz 1693346616 (7.2 and 10.0 hang; graph/snapshot-abort-backup-hang.ts): a transaction that
   // fails after a snapshot appended over the source of a copying backup: external_snapshot_abort's
   // bdrv_replace_node drains the overlay and waits for the resumed job for ever. Only a job that

@@ -110,6 +110,10 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // last parent; job-finalize's bdrv_cbw_drop frees the snapshot-sync source (7.2: bdrv_close with
   // the copy bitmap on it; 10.0: bdrv_do_drained_end). Survivors: vm/abort-31-vm-device-del-last-filter-parent-survives
   ['abort-31-vm-device-del-last-filter-parent', 'job-finalize', /^(Cannot close node 'n1': the block-copy bitmap of copy-before-write filter 'd8\.main node' is still on it \(QEMU 7\.2 aborts here|Dropping job filter 'd8\.main node' frees its child 'n1', which nothing else references \(QEMU 10\.0 aborts here)/, true],
+  // fuzz 1593594901: blockdev-snapshot's append moves the main-loop old node into the read-only overlay's iothread, then
+  // fails; the rollback leaves the iothread without its lock (commands/external-snapshot.ts; survivors:
+  // abort-31-snapshot-append-fails-overlay-in-iothread-survives, 7.2 and 10.0)
+  ['abort-31-snapshot-append-fails-overlay-in-iothread', 'blockdev-snapshot', /^Appending 'f8' to overlay 'n5' moves it into iothread 'io1' and then fails \(Block node is read-only\): the rollback moves it back without that iothread's lock \(QEMU 7\.2 aborts here: bdrv_attach_child_common_abort/, false],
   ['abort-24-vm-commit-cancel-filter-removal-conflict', 'job-cancel', /^Removing job filter 'j1\.main node' puts its parents on 'n0': Permission conflict on node 'n0'.*\(QEMU aborts here: mirror_exit_common's bdrv_replace_node/, false],
 ];
 
@@ -383,6 +387,29 @@ test('the generator avoids a job writing to a raw node over a resized node (10.0
   assert.match(knownAbort(backup, stale) ?? '', /^fuzz --qemu 10\.0 4197392066: transaction writing to 'sl13'/);
   const untouched = await view([add('n10', 'mid.qcow2'), add('n12', 'base.qcow2'), slice]);
   assert.is(knownAbort(mirror, untouched), undefined, 'a raw node over a node never resized is sent');
+});
+
+test('the generator avoids a snapshot of a main-loop node onto an overlay in an iothread (fuzz 1593594901), not the other way round', async () => {
+  const images = [{ file: 't1.qcow2', format: 'qcow2', size: '16M' }, { file: 't2.qcow2', format: 'qcow2', size: '16M' }];
+  const add = (n: string, file: string, f: string): Step => ({ execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': n, file: { driver: 'file', filename: file, 'node-name': f }, backing: null } });
+  const view = async (moved: string) => {
+    const steps: Step[] = [
+      { execute: 'object-add', arguments: { 'qom-type': 'iothread', id: 'io1' } },
+      add('n5', 't2.qcow2', 'f6'), add('n7', 't1.qcow2', 'f8'),
+      { execute: 'x-blockdev-set-iothread', arguments: { 'node-name': moved, iothread: 'io1' } },
+    ];
+    const t = await runOnModel({ name: 'snapshot-across', description: '', covers: [], images, steps } as Scenario);
+    assert.ok(t.steps.every((x) => isWaitStep(x) || x.result.ok), 'the setup is carried out');
+    const w = new World();
+    for (const [i, out] of t.steps.entries()) w.observe(steps[i]!, out);
+    return w.proc('A');
+  };
+  const snapshot: Step = { execute: 'blockdev-snapshot', arguments: { node: 'f8', overlay: 'n5' } };
+  const inTxn: Step = { execute: 'transaction', arguments: { actions: [{ type: 'blockdev-snapshot', data: { node: 'f8', overlay: 'n5' } }] } };
+  const overlayMoved = await view('n5');
+  assert.match(knownAbort(snapshot, overlayMoved) ?? '', /^fuzz 1593594901: blockdev-snapshot of 'f8' onto 'n5' in an iothread/);
+  assert.match(knownAbort(inTxn, overlayMoved) ?? '', /^fuzz 1593594901/);
+  assert.is(knownAbort(snapshot, await view('n7')), undefined, 'the old node in the iothread, the overlay in the main loop: sent');
 });
 
 test('the generator avoids a backup of a format node that is a qcow2 node\'s file (fuzz 3411725876), not of an overlay\'s backing', async () => {
