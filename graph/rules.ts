@@ -359,6 +359,8 @@ export const RULES = defineRules({
       { transcript: 'vm/fuzz-vm-eject-busy-keeps-tray-open.json', step: 3 },
       // the third held-out set (wt-combo3)
       { transcript: 'combo-c3-job-backup-cbw-filter-below.json', step: 6 }, { transcript: 'combo-c3-perm-resize-sharers.json', step: 11 }, { transcript: 'combo-c3-proc-lock-backup-target.json', step: 4 }, { transcript: 'combo-c3-txn-backup-mixed.json', step: 10 }, { transcript: 'combo-c3-txn-snapshot-over-filter.json', step: 12 },
+      // fuzz 1322587509 (lead): raw over blkdebug over an empty qcow2, the backup's filter waits at pending
+      { transcript: 'fuzz-backup-top-raw-over-blkdebug-nothing-allocated.json', step: 3 }, { transcript: 'fuzz-backup-top-raw-over-blkdebug-nothing-allocated.json', step: 4 },
     ],
     modelled: true,
   },

@@ -40,7 +40,12 @@ export function layerStatus(p: Proc, node: string, offset: number, bytes: number
       // bdrv_co_block_status takes its file's own status instead: over a protocol node that is
       // data or zeroes (allocated), over a format node (raw over qcow2) that node's clusters
       // (fuzz 1100792543: a stream whose bottom is raw over an empty qcow2 copies nothing)
-      const file = p.fileChild(node)?.child;
+      let file = p.fileChild(node)?.child;
+      // ... and through filters below it: a filter's block status is its child's (io.c
+      // bdrv_co_block_status: BDRV_BLOCK_RAW at the same offset for a driver without
+      // .bdrv_co_block_status; blkdebug_co_block_status answers the same unless a rule injects an
+      // error into block-status), so raw over blkdebug over an empty qcow2 holds nothing (fuzz 1322587509)
+      for (let i = 0; file !== undefined && isFilter(p, file) && !injectsBlockStatus(p, file) && i < 10000; i++) file = filterOrCowBs(p, file) ?? undefined;
       const off = Number(n.options.offset ?? 0) || 0;
       const st = file ? layerStatus(p, file, offset + off, max) : undefined;
       if (!st || st.n === 0) return { alloc: true, n: max };
@@ -51,6 +56,14 @@ export function layerStatus(p: Proc, node: string, offset: number, bytes: number
     default:
       return { alloc: true, n: max };
   }
+}
+
+/** A blkdebug rule that fails block-status requests (blkdebug rule_check, iotype 'block-status'; not in the default mask). */
+function injectsBlockStatus(p: Proc, node: string): boolean {
+  const n = p.node(node);
+  if (n?.driver !== 'blkdebug') return false;
+  const rules = n.options['inject-error'];
+  return Array.isArray(rules) && rules.some((r) => typeof r === 'object' && r !== null && (r as Record<string, unknown>).iotype === 'block-status');
 }
 
 /**
