@@ -238,7 +238,18 @@ export class World {
         if (listed.slice(0, i).some((m) => p.subtree(m).has(n))) for (const x of p.subtree(n)) p.reopenDrained.add(x);
       });
     }
+    // a node stays in its iothread when the link that put it there goes (bdrv_detach_child moves
+    // only the detached child back to the main loop, if it can; the parent side stays): a node of
+    // a moved component that a command unlinked from it may still be in the iothread (fuzz
+    // 3305389551: a reopen dropped n6's backing on the moved component, and a blockdev-add naming
+    // n6's file f7 was crash 5). Only x-blockdev-set-iothread moves a component back for sure.
+    const inIoBefore = !isWaitStep(out) && out.execute !== 'x-blockdev-set-iothread' && out.result.ok ? p.inIothread() : undefined;
     p.graph = out.graph;
+    if (inIoBefore) {
+      const inIoNow = p.inIothread();
+      const present = new Set(p.named());
+      for (const n of inIoBefore) if (!inIoNow.has(n) && present.has(n)) p.moved.add(n);
+    }
     // ProcView.bitmapDirNodes: a node that appears with persistent bitmaps loaded them from its
     // image's directory (or got one in the same transaction: counted all the same), one that went
     // read-only with them stored them (oracle/fuzz/query-breaks.ts)

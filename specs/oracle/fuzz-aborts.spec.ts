@@ -389,6 +389,28 @@ test('the generator avoids a job writing to a raw node over a resized node (10.0
   assert.is(knownAbort(mirror, untouched), undefined, 'a raw node over a node never resized is sent');
 });
 
+test('the generator keeps a node unlinked from a moved component as maybe in the iothread (fuzz 3305389551: crash 5 through it)', async () => {
+  const images = [{ file: 't2.qcow2', format: 'qcow2', size: '16M' }, { file: 'r.raw', format: 'raw', size: '16M' }];
+  const steps: Step[] = [
+    { execute: 'object-add', arguments: { 'qom-type': 'iothread', id: 'io0' } },
+    { execute: 'blockdev-add', arguments: { driver: 'raw', 'node-name': 'n0', file: { driver: 'file', filename: 'r.raw' } } },
+    { execute: 'blockdev-add', arguments: { driver: 'blkdebug', 'node-name': 'x4', image: 'n0' } },
+    { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n6', file: { driver: 'file', filename: 't2.qcow2', 'node-name': 'f7' }, backing: 'x4' } },
+    { execute: 'x-blockdev-set-iothread', arguments: { 'node-name': 'n0', iothread: 'io0' } },
+    { execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'n6', file: 'f7', backing: null }] } },
+  ];
+  const t = await runOnModel({ name: 'unlinked-stays', description: '', covers: [], images, steps } as Scenario);
+  assert.ok(t.steps.every((x) => isWaitStep(x) || x.result.ok), 'the setup is carried out');
+  const w = new World();
+  for (const [i, out] of t.steps.entries()) w.observe(steps[i]!, out);
+  const add: Step = { execute: 'blockdev-add', arguments: { driver: 'blkdebug', 'node-name': 'x11', image: 'f7' } };
+  assert.match(knownAbort(add, w.proc('A')) ?? '', /^crash 5: blockdev-add references 'f7' in an iothread/);
+  // and the model refuses it as QEMU 7.2's abort
+  const m = await runOnModel({ name: 'unlinked-stays', description: '', covers: [], images, steps: [...steps, add] } as Scenario);
+  const last = m.steps[m.steps.length - 1]!;
+  assert.ok(!isWaitStep(last) && !last.result.ok && /QEMU 7\.2 aborts here/.test(last.result.desc));
+});
+
 test('the generator avoids a snapshot of a main-loop node onto an overlay in an iothread (fuzz 1593594901), not the other way round', async () => {
   const images = [{ file: 't1.qcow2', format: 'qcow2', size: '16M' }, { file: 't2.qcow2', format: 'qcow2', size: '16M' }];
   const add = (n: string, file: string, f: string): Step => ({ execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': n, file: { driver: 'file', filename: file, 'node-name': f }, backing: null } });
