@@ -3,7 +3,7 @@
 // processes; kill/stop/restart one to inject faults. Everything is removed by stop().
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -19,16 +19,30 @@ export function natsServerBinary(): string | undefined {
   return r.status === 0 && p ? p : undefined;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
+/**
+ * `count` distinct free ports: every probe socket stays bound until all are taken, because a port
+ * closed right away can be handed out again by the next bind (seen in CI: two servers of one
+ * cluster given the same port, one of them failing to start: "no suitable peers for placement").
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const s = createServer();
+      servers.push(s);
+      ports.push(await new Promise<number>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', () => {
+          const a = s.address();
+          resolve(typeof a === 'object' && a ? a.port : 0);
+        });
+      }));
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => { if (s.listening) s.close(() => r()); else r(); })));
+  }
 }
 
 export interface NatsNode {
@@ -75,8 +89,9 @@ export class NatsCluster {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'bg-nats-'));
     mkdirSync(dir, { recursive: true });
     const nodes: NatsNode[] = [];
+    const ports = await freePorts(2 * size);
     for (let i = 0; i < size; i++) {
-      nodes.push({ name: `n${i + 1}`, port: await freePort(), clusterPort: await freePort(), storeDir: join(dir, `n${i + 1}`), config: join(dir, `n${i + 1}.conf`) });
+      nodes.push({ name: `n${i + 1}`, port: ports[2 * i]!, clusterPort: ports[2 * i + 1]!, storeDir: join(dir, `n${i + 1}`), config: join(dir, `n${i + 1}.conf`) });
     }
     for (const n of nodes) {
       mkdirSync(n.storeDir, { recursive: true });
