@@ -312,6 +312,40 @@ async function openSubset(location: string, opts: ReadOnlyOptions, seeks: number
   return undefined;
 }
 
+/** The store's CURRENT, its MANIFEST and the version it holds; undefined where any is unreadable (the plain copy's open reports it). */
+function readStoreVersion(location: string): { current: string; manifest: Buffer; v: NonNullable<ReturnType<typeof readVersion>> } | undefined {
+  try {
+    const current = readFileSync(join(location, 'CURRENT'), 'latin1');
+    const m = /^(MANIFEST-\d+)\n$/.exec(current);
+    if (!m) return undefined;
+    const manifest = readFileSync(join(location, m[1]!));
+    const v = readVersion(manifest);
+    return v ? { current, manifest, v } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One of the version's tables hard-linked into the view; Raced when it is gone (compacted since the MANIFEST was read) or not linkable. */
+function linkStoreTable(location: string, dir: string, f: TableFile): void {
+  const n = String(f.number).padStart(6, '0');
+  if (!tryLinkTable(join(location, `${n}.ldb`), join(dir, `${n}.ldb`)) && !tryLinkTable(join(location, `${n}.sst`), join(dir, `${n}.sst`))) {
+    throw new Raced();
+  }
+  copyWork.linked++;
+}
+
+/** The WALs DBImpl::Recover replays (numbered from the version's log number on, and its prev log), copied. */
+function copyReplayedWals(location: string, dir: string, v: { logNumber: number; prevLogNumber: number }): void {
+  for (const f of readdirSync(location)) {
+    const n = /^(\d+)\.log$/.exec(f);
+    if (!n || (Number(n[1]) < v.logNumber && Number(n[1]) !== v.prevLogNumber)) continue;
+    copyFileSync(join(location, f), join(dir, f), constants.COPYFILE_FICLONE);
+    copyWork.copied++;
+    copyWork.bytesCopied += statSync(join(dir, f)).size;
+  }
+}
+
 /**
  * The private directory of a seek's view: links to the planned tables, copies of the WALs
  * LevelDB will replay, and a MANIFEST and CURRENT naming only those tables. Read CURRENT and
@@ -319,18 +353,9 @@ async function openSubset(location: string, opts: ReadOnlyOptions, seeks: number
  * flushed or compacted) is Raced, and the view is made again from the new version.
  */
 function makeSubset(location: string, seeks: number[], window: number): { dir: string; plan: SubsetPlan; db: ClassicLevel<string, string> } | undefined {
-  let current: string;
-  let manifest: Buffer;
-  try {
-    current = readFileSync(join(location, 'CURRENT'), 'latin1');
-    const m = /^(MANIFEST-\d+)\n$/.exec(current);
-    if (!m) return undefined;
-    manifest = readFileSync(join(location, m[1]!));
-  } catch {
-    return undefined; // the full open reports what is wrong
-  }
-  const v = readVersion(manifest);
-  if (!v) return undefined;
+  const read = readStoreVersion(location);
+  if (!read) return undefined;
+  const { current, manifest, v } = read;
   const home = linkHome(location);
   if (statSync(home).dev !== statSync(location).dev) return undefined; // links impossible: the full path copies
   const dir = makeDir(home, 'bg-ro-');
@@ -339,21 +364,9 @@ function makeSubset(location: string, seeks: number[], window: number): { dir: s
     const subs = sublevelsOf(db);
     const plan = planSeek(v, { log: subs.logPrefix, snap: subs.snap.prefix, parts: partsSublevel(db).prefix, meta: subs.meta.prefix }, seeks, window);
     subsetWork.tablesInStore = v.files.length;
-    for (const f of plan.files) {
-      const name = String(f.number).padStart(6, '0');
-      if (!tryLinkTable(join(location, `${name}.ldb`), join(dir, `${name}.ldb`)) && !tryLinkTable(join(location, `${name}.sst`), join(dir, `${name}.sst`))) {
-        throw new Raced(); // deleted since the MANIFEST was read (a compaction), or not linkable
-      }
-      copyWork.linked++;
-    }
+    for (const f of plan.files) linkStoreTable(location, dir, f);
     // DBImpl::Recover replays the logs numbered from the version's log number on (and its prev log).
-    for (const f of readdirSync(location)) {
-      const n = /^(\d+)\.log$/.exec(f);
-      if (!n || (Number(n[1]) < v.logNumber && Number(n[1]) !== v.prevLogNumber)) continue;
-      copyFileSync(join(location, f), join(dir, f), constants.COPYFILE_FICLONE);
-      copyWork.copied++;
-      copyWork.bytesCopied += statSync(join(dir, f)).size;
-    }
+    copyReplayedWals(location, dir, v);
     const name = /^(MANIFEST-\d+)\n$/.exec(current)![1]!;
     writeFileSync(join(dir, name), encodeVersion(v, plan.files));
     writeFileSync(join(dir, 'CURRENT'), current);
@@ -472,31 +485,15 @@ async function makeFullView(location: string): Promise<string | undefined> {
 }
 
 async function makeFullViewOnce(location: string): Promise<string | undefined> {
-  let current: string;
-  let manifest: Buffer;
-  try {
-    current = readFileSync(join(location, 'CURRENT'), 'latin1');
-    const m = /^(MANIFEST-\d+)\n$/.exec(current);
-    if (!m) return undefined;
-    manifest = readFileSync(join(location, m[1]!));
-  } catch {
-    return undefined; // the plain copy's open reports what is wrong
-  }
-  const v = readVersion(manifest);
-  if (!v) return undefined;
+  const read = readStoreVersion(location);
+  if (!read) return undefined;
+  const { current, manifest, v } = read;
   const home = linkHome(location);
   if (statSync(home).dev !== statSync(location).dev) return undefined;
   const name = /^(MANIFEST-\d+)\n$/.exec(current)![1]!;
   const unchanged = () => {
     const again = readFileSync(join(location, 'CURRENT'), 'latin1');
     if (again !== current || statSync(join(location, name)).size !== manifest.length || lockHeld(location)) throw new Raced();
-  };
-  const link = (dir: string, f: TableFile) => {
-    const n = String(f.number).padStart(6, '0');
-    if (!tryLinkTable(join(location, `${n}.ldb`), join(dir, `${n}.ldb`)) && !tryLinkTable(join(location, `${n}.sst`), join(dir, `${n}.sst`))) {
-      throw new Raced(); // deleted since the MANIFEST was read (a compaction), or not linkable
-    }
-    copyWork.linked++;
   };
   const dir = makeDir(home, 'bg-ro-');
   try {
@@ -512,14 +509,8 @@ async function makeFullViewOnce(location: string): Promise<string | undefined> {
       rmSync(dir, { recursive: true, force: true });
       return undefined;
     }
-    for (const f of v.files) link(dir, f);
-    for (const f of readdirSync(location)) {
-      const n = /^(\d+)\.log$/.exec(f);
-      if (!n || (Number(n[1]) < v.logNumber && Number(n[1]) !== v.prevLogNumber)) continue;
-      copyFileSync(join(location, f), join(dir, f), constants.COPYFILE_FICLONE);
-      copyWork.copied++;
-      copyWork.bytesCopied += statSync(join(dir, f)).size;
-    }
+    for (const f of v.files) linkStoreTable(location, dir, f);
+    copyReplayedWals(location, dir, v);
     writeFileSync(join(dir, name), encodeVersion(v, [...l0, ...below]));
     writeFileSync(join(dir, 'CURRENT'), current);
     unchanged();
