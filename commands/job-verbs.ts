@@ -90,6 +90,7 @@ const VERB_OF: Record<string, JobVerb> = {
   'job-pause': 'pause', 'job-resume': 'resume', 'job-cancel': 'cancel', 'job-complete': 'complete', 'job-finalize': 'finalize', 'job-dismiss': 'dismiss',
   'block-job-pause': 'pause', 'block-job-resume': 'resume', 'block-job-cancel': 'cancel', 'block-job-complete': 'complete',
   'block-job-finalize': 'finalize', 'block-job-dismiss': 'dismiss', 'block-job-set-speed': 'set-speed',
+  'block-job-change': 'change',
 };
 
 function verbCommand(name: string, finder: Finder, key: 'id' | 'device', fn: (ctx: JobCtx, j: Job, args: Record<string, any>) => void): CommandDef {
@@ -124,6 +125,25 @@ function setSpeed(ctx: JobCtx, j: Job, speed: number): void {
   rateSetSpeed(ctx, j.id, j.speed, speed);
 }
 
+/**
+ * 10.0's qmp_block_job_change (blockdev.c; QAPI since 8.2, absent from 7.2's schema: rule
+ * 'block-job-change-command'): find_block_job_locked, then block_job_change_locked: the verb
+ * (job_apply_verb_locked JOB_VERB_CHANGE), then the driver's .change, which only
+ * mirror_job_driver has (an active commit runs commit_active_job_driver: "Job type does not
+ * support change"). mirror_change: the same mode is a no-op; only a switch to write-blocking is
+ * implemented (qatomic_cmpxchg from background). The options of another job type leave
+ * opts->u.mirror zeroed (QAPI's g_new0): copy mode 0, background.
+ */
+function change(ctx: JobCtx, j: Job, args: Record<string, any>): void {
+  applyVerb(ctx, j.id, 'change');
+  if (j.type !== 'mirror') throw new QmpError('Job type does not support change');
+  const want = args.type === 'mirror' && args['copy-mode'] === 'write-blocking' ? 'write-blocking' : 'background';
+  const current = j.data.writeBlocking === true ? 'write-blocking' : 'background';
+  if (want === current) return;
+  if (want !== 'write-blocking') throw new QmpError(`Change to copy mode '${want}' is not implemented`);
+  patchJobData(ctx.p, j.id, { writeBlocking: true });
+}
+
 export const jobVerbCommands: CommandDef[] = [
   verbCommand('job-pause', findJob, 'id', pause),
   verbCommand('job-resume', findJob, 'id', resume),
@@ -142,4 +162,5 @@ export const jobVerbCommands: CommandDef[] = [
   verbCommand('block-job-finalize', findBlockJob, 'id', verbThen('finalize', 'FINALIZE')),
   verbCommand('block-job-dismiss', findBlockJob, 'id', verbThen('dismiss', 'DISMISS')),
   verbCommand('block-job-set-speed', findBlockJob, 'device', (c, j, a) => setSpeed(c, j, Number(a.speed))),
+  verbCommand('block-job-change', findBlockJob, 'id', change),
 ];

@@ -472,6 +472,15 @@ export const RULES = defineRules({
       { transcript: 'vm/vm-device-add-refused-drain-wake-complete.json', step: 6 }],
     modelled: true,
   },
+  'block-job-change-command': {
+    what: 'block-job-change (a mirror\'s copy mode switched to write-blocking while it runs): whether the command exists',
+    '7.2': { fn: 'not in 7.2\'s QAPI schema (added in 8.2): qmp_dispatch answers CommandNotFound "The command block-job-change has not been found"', value: false },
+    '10.0': { fn: 'qmp_block_job_change (blockdev.c): find_block_job_locked, block_job_change_locked (job_apply_verb_locked JOB_VERB_CHANGE, then the driver\'s .change: mirror_change only, else "Job type does not support change"; commands/job-verbs.ts change)', value: true },
+    // iotests 151 ported blind (wt-iote): in ready, a switch to write-blocking (ok), back to
+    // background (not implemented), a missing job, a concluded job (the verb)
+    proof: [5, 6, 7, 17].flatMap((step) => [{ transcript: 'iotests/151-e-copy-mode-background.json', step }, { transcript: 'iotests/151-e-copy-mode-write-blocking.json', step }]),
+    modelled: true,
+  },
   'mirror-copy-error-waits-for-rate-limit': {
     what: "a speed-limited mirror whose first copy fails (a read through a snapshot-access node, on-source-error report): does the job sleep for its rate limit before it sees the error, also when the first run of dirty chunks takes more than one request?",
     '7.2': { fn: "mirror_iteration: the read coroutine is entered at once (mirror_perform), so s->ret is set by the first request; a second request of the same run sees it ('if (s->ret < 0) { ret = 0; goto fail; }') and returns no delay: only a run that one request covers (at most MAX_IO_BYTES, 1 MiB) returns the rate-limit delay, and mirror_run sleeps (job_sleep_ns) before it looks at s->ret", value: false },

@@ -23,7 +23,8 @@ export const JOB_VERB_TABLE: Record<JobVerb, string> = {
   complete:    '00001100000',
   finalize:    '00000001000',
   dismiss:     '00000000010',
-  change:      '00111100000',
+  // JOB_VERB_CHANGE (10.0's job.c; 7.2 has no such verb): created, running, paused, ready, standby
+  change:      '01111100000',
 };
 
 export function verbAllowed(status: JobStatus, verb: JobVerb): boolean {

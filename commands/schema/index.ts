@@ -3,10 +3,14 @@
 // visited in schema order, and a struct's leftover keys are reported only after all its members.
 // Texts differ on purpose where QEMU's do: most errors name the full path ("options[0].file"), but
 // enum values, integer ranges and alternates name only the member ("driver"), or "null" in a list.
-import { COMMANDS, TYPES } from './table.js';
+import { COMMANDS, TYPES as TYPES_7_2 } from './table.js';
+import { COMMANDS_10_0, TYPES_10_0 } from './table-10.js';
 import type { TypeDef } from './types.js';
 import { unexpectedKeyOrder } from './ghash.js';
 import { isIntegralFloat } from './float-marks.js';
+
+// the 10.0-only types are reachable only through the 10.0-only commands
+const TYPES: Record<string, TypeDef> = { ...TYPES_7_2, ...TYPES_10_0 };
 
 export type ValidationResult = { ok: true; value: any } | { ok: false; class: string; desc: string };
 
@@ -237,10 +241,12 @@ class InputVisitor {
  * BlockdevRef is a string (reference) or an object (inline BlockdevOptions), BlockdevRefOrNull
  * and StrOrNull may also be null.
  */
-export function validateCommand(name: string, args: unknown): ValidationResult {
+export function validateCommand(name: string, args: unknown, newer?: 'block-job-change'): ValidationResult {
   if (args !== undefined && !isDict(args))
     return { ok: false, class: 'GenericError', desc: "QMP input member 'arguments' must be an object" };
-  const argType = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  // `newer`: a command of a later QEMU the process's version has (graph/rules.ts 'block-job-change-command')
+  const argType = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name]
+    : newer === name ? COMMANDS_10_0[name] : undefined;
   if (!argType) return { ok: false, class: 'CommandNotFound', desc: `The command ${name} has not been found` };
   const root = (args ?? {}) as Record<string, unknown>;
   const v = new InputVisitor(root);
