@@ -13,7 +13,8 @@ import { TRANSCRIPTS_DIR } from '../../oracle/paths.js';
 
 const known = loadKnown();
 const PORTED = ['245', '030', '040', '041', '153', '155', '156', '161', '184', '191', '202', '235', '240', '258', '281', 'tests',
-  '055', '056', '057', '129', '141', '144', '151', '173', '195', '205', '218', '219', '223', '228', '236', '249', '283', '307', '310', '312'];
+  '055', '056', '057', '129', '141', '144', '151', '173', '195', '205', '218', '219', '223', '228', '236', '249', '283', '307', '310', '312',
+  '139', '152', '229', '257', '264'];
 
 test('the port covers every iotest of the issue, each scenario with its recording', () => {
   const names = readdirSync(IOTESTS_DIR).filter((f) => f.endsWith('.json'));
