@@ -80,13 +80,17 @@ export function prepareAfterMove(ctx: ActionCtx, d: Record<string, any>, bs: str
   }
   if (!hasBitmap && bitmapMode !== undefined) throw new QmpError('Cannot specify bitmap sync mode without a bitmap');
 
-  const perf = (d['x-perf'] ?? {}) as { 'max-workers'?: number; 'max-chunk'?: number };
+  const perf = (d['x-perf'] ?? {}) as { 'max-workers'?: number; 'max-chunk'?: number; 'min-cluster-size'?: number | bigint };
   const jctx: JobCtx = { p, emit: ctx.emit };
   const job = startBackup(jctx, {
     jobId: (d['job-id'] as string | undefined) ?? '', bs, target, speed: Number(d.speed ?? 0), sync,
     bitmap: hasBitmap ? String(d.bitmap) : null, bitmapMode: bitmapMode ?? null, compress: Boolean(d.compress ?? false),
     filterNodeName: d['filter-node-name'] as string | undefined,
     maxWorkers: Number(perf['max-workers'] ?? 64), maxChunk: Number(perf['max-chunk'] ?? 0),
+    // 10.0's members (absent on 7.2: the schema refuses them there, graph/rules.ts job-args-10)
+    ...(d['discard-source'] === true ? { discardSource: true } : {}),
+    // BackupPerf's min-cluster-size is a uint64 (a negative number is its two's complement)
+    ...(perf['min-cluster-size'] !== undefined ? { minClusterSize: BigInt.asUintN(64, BigInt(perf['min-cluster-size'])) } : {}),
     autoFinalize: d['auto-finalize'] ?? true, autoDismiss: d['auto-dismiss'] ?? true, ...(ctx.txn ? { txn: ctx.txn } : {}),
     onAbortResidue: ctx.onAbortResidue,
   });

@@ -46,7 +46,8 @@ export function executeCommand(state: State, proc: string, command: string, args
   }
   const v = command.startsWith('x-blockgraph-') || VM_COMMAND_NAMES.has(command)
     ? { ok: true as const, value: args }
-    : validateCommand(command, args ?? {}, ruleAt(versionIn(state, proc), 'block-job-change-command') ? 'block-job-change' : undefined);
+    : validateCommand(command, args ?? {}, ruleAt(versionIn(state, proc), 'block-job-change-command') ? 'block-job-change' : undefined,
+      ruleAt(versionIn(state, proc), 'job-args-10') ? '10.0' : '7.2');
   if (!v.ok) return refuse(state, v.class, v.desc);
   const def = COMMANDS.get(command);
   if (!def) return refuse(state, 'CommandNotFound', `The command ${command} has not been found`);

@@ -14,3 +14,13 @@ export function blockCopyClusterSize(p: Proc, target: string): number {
   const img = fe ? imageBehind(p, fe.child) : undefined;
   return Math.max(CLUSTER_DEFAULT, img?.clusterSize ?? CLUSTER_DEFAULT);
 }
+
+/**
+ * The cluster size a copy-before-write filter's block-copy state took (block_copy_cluster_size):
+ * the target's, or 10.0's min-cluster-size when larger (block_copy_calculate_cluster_size's
+ * MAX(min_cluster_size, …); kept on the filter as `bcsCluster` only then).
+ */
+export function cbwClusterSize(p: Proc, cbw: string | null | undefined, target: string): number {
+  const own = cbw ? (p.node(cbw)?.extra as { bcsCluster?: number } | undefined)?.bcsCluster : undefined;
+  return own ?? blockCopyClusterSize(p, target);
+}

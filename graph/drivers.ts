@@ -131,6 +131,8 @@ const DRIVERS: Record<string, DriverInfo> = {
       let { perm, shared } = defaultPerms(c);
       if (c.hasParents) {
         if (ruleAt(c.qemu ?? DEFAULT_QEMU, 'cbw-file-perm') === 'always' || c.perm & PERM_W) perm |= PERM_R;
+        // 10.0's discard-source (s->discard_source, a backup's BDRV_O_CBW_DISCARD_SOURCE): write too
+        if ((c.node.extra as { discardSource?: boolean } | undefined)?.discardSource) perm |= PERM_W;
         shared &= ~(PERM_W | PERM_Z);
       }
       return { perm, shared };

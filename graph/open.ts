@@ -622,8 +622,24 @@ function openNodeProbed(
       // query-named-block-nodes' (bdrv_query_image_info) after every command the harness sends,
       // so it is taken as its current length (graph/length.ts getLength)
       p.patchNode(name, { size: getLength(p, file!.name) });
-      // block_copy_state_new: the copy bitmap on the source; then done_bitmap and access_bitmap
-      const cs = blockCopyClusterSize(p, tgt.name);
+      // block_copy_state_new: 10.0's min-cluster-size (only from bdrv_cbw_append's options here:
+      // graph/jobs/backup.ts cbwAppend) must be a power of 2 ("Cannot create block-copy-state: "
+      // is cbw_open's error_prepend); block_copy_calculate_cluster_size takes the larger
+      const minCs = typeof opts['min-cluster-size'] === 'string' ? BigInt(opts['min-cluster-size']) : 0n;
+      if (minCs && (minCs & (minCs - 1n)) !== 0n) throw new QmpError('Cannot create block-copy-state: min-cluster-size needs to be a power of 2');
+      const own = blockCopyClusterSize(p, tgt.name);
+      const cs = minCs > BigInt(own) ? Number(minCs) : own;
+      // bdrv_create_dirty_bitmap takes the granularity as a uint32_t: a cluster of 4 GiB or more
+      // truncates to 0 and its assert(is_power_of_2(granularity)) kills the daemon (probed live on 10.0.2)
+      if (cs > 0xffffffff) {
+        throw new QemuAbortRefusal(
+          `The block-copy cluster size ${cs} of copy-before-write filter '${name}' does not fit the dirty bitmaps' 32-bit granularity ` +
+          "(QEMU aborts here: block_copy_state_new -> bdrv_create_dirty_bitmap: Assertion `is_power_of_2(granularity) && granularity >= BDRV_SECTOR_SIZE' failed); refused by blockgraph",
+          'bdrv_create_dirty_bitmap',
+        );
+      }
+      if (cs !== own) p.patchNode(name, { extra: { ...(p.node(name)!.extra ?? {}), bcsCluster: cs } });
+      // the copy bitmap on the source; then done_bitmap and access_bitmap
       addAnonBitmap(p, rule(p, 'block-copy-bitmap-node') === 'source' ? file!.name : name, bcsKey(name), cs);
       for (const own of CBW_BITMAPS) addAnonBitmap(p, name, own, cs);
       p.patchNode(name, { extra: { ...(p.node(name)!.extra ?? {}), bcsSource: file!.name } });

@@ -481,6 +481,16 @@ export const RULES = defineRules({
     proof: [5, 6, 7, 17].flatMap((step) => [{ transcript: 'iotests/151-e-copy-mode-background.json', step }, { transcript: 'iotests/151-e-copy-mode-write-blocking.json', step }]),
     modelled: true,
   },
+  'job-args-10': {
+    what: "the job commands' members 10.0 added: blockdev-backup/drive-backup (and their transaction actions) discard-source and x-perf min-cluster-size, block-stream/block-commit backing-mask-protocol",
+    '7.2': { fn: 'not in 7.2\'s QAPI schema: the input visitor\'s check_struct "Parameter \'discard-source\' is unexpected"', value: false },
+    '10.0': { fn: 'BackupCommon discard-source (backup_job_create -> bdrv_cbw_append: cbw_child_perm takes write on the source), BackupPerf min-cluster-size (bdrv_cbw_append\'s INT64_MAX check, block_copy_state_new\'s power of 2, block_copy_calculate_cluster_size\'s MAX), backing-mask-protocol (the backing file string only: no graph effect); commands/schema/table-10.ts', value: true },
+    // iotests/056-e-backup-options-10 (wt-iote): #5 #6 discard-source (the filter's write on src), #13 #14
+    // min-cluster-size 128 KiB (its bitmaps), #29 #30 #31 its refusals, #45 stream's and #50 commit's
+    // backing-mask-protocol (7.2: each start "Parameter '…' is unexpected")
+    proof: [5, 6, 13, 14, 29, 30, 31, 45, 50].map((step) => ({ transcript: 'iotests/056-e-backup-options-10.json', step })),
+    modelled: true,
+  },
   'mirror-copy-error-waits-for-rate-limit': {
     what: "a speed-limited mirror whose first copy fails (a read through a snapshot-access node, on-source-error report): does the job sleep for its rate limit before it sees the error, also when the first run of dirty chunks takes more than one request?",
     '7.2': { fn: "mirror_iteration: the read coroutine is entered at once (mirror_perform), so s->ret is set by the first request; a second request of the same run sees it ('if (s->ret < 0) { ret = 0; goto fail; }') and returns no delay: only a run that one request covers (at most MAX_IO_BYTES, 1 MiB) returns the rate-limit delay, and mirror_run sleeps (job_sleep_ns) before it looks at s->ret", value: false },

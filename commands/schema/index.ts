@@ -4,13 +4,16 @@
 // Texts differ on purpose where QEMU's do: most errors name the full path ("options[0].file"), but
 // enum values, integer ranges and alternates name only the member ("driver"), or "null" in a list.
 import { COMMANDS, TYPES as TYPES_7_2 } from './table.js';
-import { COMMANDS_10_0, TYPES_10_0 } from './table-10.js';
+import { COMMANDS_10_0, TYPES_10_0, TYPES_10_0_CHANGED } from './table-10.js';
 import type { TypeDef } from './types.js';
 import { unexpectedKeyOrder } from './ghash.js';
 import { isIntegralFloat } from './float-marks.js';
 
-// the 10.0-only types are reachable only through the 10.0-only commands
-const TYPES: Record<string, TypeDef> = { ...TYPES_7_2, ...TYPES_10_0 };
+// the 10.0-only types are reachable only through the 10.0-only commands; the types 10.0 changed
+// are taken only by a 10.0 visitor
+const TYPES_7: Record<string, TypeDef> = { ...TYPES_7_2, ...TYPES_10_0 };
+const TYPES_10: Record<string, TypeDef> = { ...TYPES_7, ...TYPES_10_0_CHANGED };
+let TYPES = TYPES_7;
 
 export type ValidationResult = { ok: true; value: any } | { ok: false; class: string; desc: string };
 
@@ -241,7 +244,7 @@ class InputVisitor {
  * BlockdevRef is a string (reference) or an object (inline BlockdevOptions), BlockdevRefOrNull
  * and StrOrNull may also be null.
  */
-export function validateCommand(name: string, args: unknown, newer?: 'block-job-change'): ValidationResult {
+export function validateCommand(name: string, args: unknown, newer?: 'block-job-change', version: '7.2' | '10.0' = '7.2'): ValidationResult {
   if (args !== undefined && !isDict(args))
     return { ok: false, class: 'GenericError', desc: "QMP input member 'arguments' must be an object" };
   // `newer`: a command of a later QEMU the process's version has (graph/rules.ts 'block-job-change-command')
@@ -250,6 +253,8 @@ export function validateCommand(name: string, args: unknown, newer?: 'block-job-
   if (!argType) return { ok: false, class: 'CommandNotFound', desc: `The command ${name} has not been found` };
   const root = (args ?? {}) as Record<string, unknown>;
   const v = new InputVisitor(root);
+  // the table the visit reads (validation is synchronous: restored before anything else runs)
+  TYPES = version === '10.0' ? TYPES_10 : TYPES_7;
   try {
     const value = v.members(argType);
     v.checkStruct();
@@ -257,5 +262,7 @@ export function validateCommand(name: string, args: unknown, newer?: 'block-job-
   } catch (e) {
     if (e instanceof QapiError) return { ok: false, class: 'GenericError', desc: e.message };
     throw e;
+  } finally {
+    TYPES = TYPES_7;
   }
 }

@@ -11,7 +11,7 @@ import { PERM_ALL } from '../perm.js';
 import type { Proc } from '../proc.js';
 import { replaceNode } from '../replace.js';
 import { tryRefresh } from '../ops.js';
-import { blockCopyClusterSize } from '../block-copy.js';
+import { cbwClusterSize } from '../block-copy.js';
 import { abdicateTo, addAnonBitmap, releaseAnonBitmap, successorKey } from '../anon-bitmaps.js';
 import { opBlocker } from '../blockers.js';
 import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, findDirtyBitmap, patchDirtyBitmap } from '../bitmaps.js';
@@ -54,11 +54,18 @@ export interface BackupStart {
   jobId: string; bs: string; target: string; speed: number; sync: string;
   bitmap: string | null; bitmapMode: string | null; compress: boolean; filterNodeName?: string;
   maxWorkers: number; maxChunk: number; autoFinalize: boolean; autoDismiss: boolean; txn?: string;
+  /** 10.0: backup's discard-source (bdrv_cbw_append's BDRV_O_CBW_DISCARD_SOURCE) */
+  discardSource?: boolean;
+  /** 10.0: x-perf min-cluster-size (perf->min_cluster_size, a uint64) */
+  minClusterSize?: bigint;
   /** the transaction's (cbwAppend) */
   onAbortResidue?: OnAbortResidue;
 }
 
 const INT_MAX = 2147483647;
+const INT64_MAX = 2n ** 63n - 1n;
+/** BLOCK_COPY_MAX_MEM (block/block-copy.c): the copy buffers' shared resource */
+const BLOCK_COPY_MAX_MEM = 128 * 1024 * 1024;
 /**
  * bdrv_supports_compressed_writes (block.c): the node's own driver must be able to compress
  * (block_driver_can_compress), and a filter must also have a filtered child that can.
@@ -89,10 +96,19 @@ export type OnAbortResidue = (fn: (q: Proc) => void) => void;
  * edge whose perms were computed before a bdrv_replace_node moved it onto another node (say off a
  * force-share node) comes out recomputed (fuzz seed 1046970633).
  */
-export function cbwAppend(p: Proc, source: string, target: string, filterNodeName: string | undefined, onAbortResidue?: OnAbortResidue): string {
+export function cbwAppend(p: Proc, source: string, target: string, filterNodeName: string | undefined, onAbortResidue?: OnAbortResidue,
+  v10: { discardSource?: boolean; minClusterSize?: bigint } = {}): string {
   p.step('insert-copy-before-write');
+  // 10.0's bdrv_cbw_append: min_cluster_size > INT64_MAX refused before anything opens, else
+  // put into the filter's options (qdict_put_int "min-cluster-size"; cbw_open's
+  // block_copy_state_new checks it is a power of 2)
+  if (v10.minClusterSize !== undefined && v10.minClusterSize > INT64_MAX) {
+    throw new QmpError(`min-cluster-size too large: ${v10.minClusterSize} > ${INT64_MAX}`);
+  }
   const opts: Record<string, unknown> = { driver: 'copy-before-write', file: source, target };
   if (filterNodeName !== undefined) opts['node-name'] = filterNodeName;
+  // (as decimal text: the options are logged as JSON)
+  if (v10.minClusterSize) opts['min-cluster-size'] = String(v10.minClusterSize);
   let cbw: string;
   const attached: string[] = [];
   try {
@@ -109,7 +125,8 @@ export function cbwAppend(p: Proc, source: string, target: string, filterNodeNam
   onAbortResidue?.((q) => { tryRefresh(q, [target]); tryRefresh(q, [source]); });
   // the reference bdrv_insert_node returns (dropped by bdrv_cbw_drop); the filter's AioContext is
   // where cbw_open's attaches put it (bdrv_attach_child_common, graph/open.ts attachOpened)
-  p.patchNode(cbw, { extra: { ...(p.node(cbw)!.extra ?? {}), refs: 1 } });
+  // (discard_source: cbw_child_perm takes write on the source too, graph/drivers.ts)
+  p.patchNode(cbw, { extra: { ...(p.node(cbw)!.extra ?? {}), refs: 1, ...(v10.discardSource ? { discardSource: true } : {}) } });
   try {
     replaceNode(p, source, cbw);
   } catch (e) {
@@ -152,8 +169,21 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
   // len = bdrv_getlength(bs); target_len = bdrv_getlength(target)
   if (getLength(p, o.bs) !== getLength(p, o.target)) throw new QmpError('Source and target image have different sizes');
 
-  const cbw = cbwAppend(p, o.bs, o.target, o.filterNodeName, o.onAbortResidue);
-  const cs = blockCopyClusterSize(p, o.target);
+  const cbw = cbwAppend(p, o.bs, o.target, o.filterNodeName, o.onAbortResidue, { discardSource: o.discardSource, minClusterSize: o.minClusterSize });
+  // block_copy_cluster_size(bcs): what the filter's block-copy state took
+  const cs = cbwClusterSize(p, cbw, o.target);
+  // 10.0's min-cluster-size above BLOCK_COPY_MAX_MEM (128 MiB): the first copy task of a cluster
+  // asks the block-copy state's shared memory for more than it has (block_copy_task_run ->
+  // co_get_from_shres: assert(n <= s->total)) and the daemon dies as the job starts copying
+  // (probed live on 10.0.2: 128 MiB copies, 256 MiB dies; sync none, and sync top over an
+  // unallocated source, copy nothing and live)
+  if (cs > BLOCK_COPY_MAX_MEM && backupCopies(p, { sync: o.sync, source: o.bs })) {
+    throw new QemuAbortRefusal(
+      `The backup's block-copy cluster size ${cs} is larger than its copy memory (${BLOCK_COPY_MAX_MEM} bytes) ` +
+      "(QEMU aborts here: block_copy_task_run -> co_get_from_shres: Assertion `n <= s->total' failed); refused by blockgraph",
+      'co_get_from_shres',
+    );
+  }
   if (o.maxChunk && o.maxChunk < cs) throw new QmpError(`Required max-chunk (${o.maxChunk}) is less than backup cluster size (${cs})`);
 
   p.step('job-create');
@@ -351,7 +381,7 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
     }
     // an unallocated run of sync full is written as zeroes in one go (no read, no data); with
     // compress a task is one block-copy cluster (block_copy_chunk_size: COPY_READ_WRITE_CLUSTER)
-    const chunk = d.compress ? blockCopyClusterSize(p, d.target) : BLOCK_COPY_MAX_BUFFER;
+    const chunk = d.compress ? cbwClusterSize(p, d.cbw, d.target) : BLOCK_COPY_MAX_BUFFER;
     const n = st.alloc || firstTask ? Math.min(run, chunk) : run;
     if (st.alloc) {
       // block_copy_do_copy: bdrv_co_pread(s->source), then bdrv_co_pwrite(s->target)
@@ -397,7 +427,7 @@ function firstTaskLeavesMore(p: Proc, d: BackupData, start: number, n: number): 
   // count as copying on, as before.
   if (d.sync !== 'full' || !statusFromKnownLayers(p, d.source)) return true;
   const sLen = getLength(p, d.source);
-  const cs = blockCopyClusterSize(p, d.target);
+  const cs = cbwClusterSize(p, d.cbw, d.target);
   const tStart = Math.floor(start / cs) * cs;
   const num = start + n - tStart;
   const end = tStart + (num < cs ? cs : tStart + num === sLen ? Math.ceil(num / cs) * cs : Math.floor(num / cs) * cs);

@@ -11,7 +11,7 @@ import { addExtent, imageBehind } from '../images.js';
 import { hostFileLength, withAllocation } from '../open.js';
 import type { Proc } from '../proc.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
-import { blockCopyClusterSize } from '../block-copy.js';
+import { cbwClusterSize } from '../block-copy.js';
 
 /** The copy-before-write filter on the path from qcow2 node `dest` down to its host file, if any. */
 export function cbwBelow(p: Proc, dest: string): string | undefined {
@@ -49,7 +49,7 @@ export function cbwGrowthAbort(p: Proc, dest: string, offset: number, n: number)
 /** `cbw` when a file grown to `grown` bytes ends past what its bitmaps cover (its length at open, cluster-aligned). */
 function cbwPassedBy(p: Proc, cbw: string, grown: number): string | undefined {
   const target = p.childrenOf(cbw).find((e) => e.name === 'target')?.child;
-  const cs = target ? blockCopyClusterSize(p, target) : 65536;
+  const cs = target ? cbwClusterSize(p, cbw, target) : 65536;
   const covered = Math.ceil((p.node(cbw)?.size ?? 0) / cs) * cs;
   if (grown <= covered) return undefined;
   return cbw;
