@@ -482,13 +482,16 @@ export const RULES = defineRules({
     modelled: true,
   },
   'job-args-10': {
-    what: "the job commands' members 10.0 added: blockdev-backup/drive-backup (and their transaction actions) discard-source and x-perf min-cluster-size, block-stream/block-commit backing-mask-protocol",
+    what: "the members 10.0 added to commands QSD has: blockdev-backup/drive-backup (and their transaction actions) discard-source and x-perf min-cluster-size, block-stream/block-commit backing-mask-protocol, nbd-server-start handshake-max-seconds (its base members now before addr), block-export-add allow-inactive",
     '7.2': { fn: 'not in 7.2\'s QAPI schema: the input visitor\'s check_struct "Parameter \'discard-source\' is unexpected"', value: false },
     '10.0': { fn: 'BackupCommon discard-source (backup_job_create -> bdrv_cbw_append: cbw_child_perm takes write on the source), BackupPerf min-cluster-size (bdrv_cbw_append\'s INT64_MAX check, block_copy_state_new\'s power of 2, block_copy_calculate_cluster_size\'s MAX), backing-mask-protocol (the backing file string only: no graph effect); commands/schema/table-10.ts', value: true },
     // iotests/056-e-backup-options-10 (wt-iote): #5 #6 discard-source (the filter's write on src), #13 #14
     // min-cluster-size 128 KiB (its bitmaps), #29 #30 #31 its refusals, #45 stream's and #50 commit's
     // backing-mask-protocol (7.2: each start "Parameter '…' is unexpected")
     proof: [5, 6, 13, 14, 29, 30, 31, 45, 50].map((step) => ({ transcript: 'iotests/056-e-backup-options-10.json', step })),
+    // iotests/139-e-export-options-10 (wt-iote): #0 #2 nbd-server-start's member order, #3 handshake-max-seconds, #6 allow-inactive
+    // (nbd-server-start handshake-max-seconds: nbd_server_start keeps it for nbd_client_new's handshake timer: no graph effect)
+    ...[0, 2, 3, 6].map((step) => ({ transcript: 'iotests/139-e-export-options-10.json', step })),
     modelled: true,
   },
   'mirror-copy-error-waits-for-rate-limit': {

@@ -35,5 +35,9 @@ export const TYPES_10_0_CHANGED: Record<string, TypeDef> = {
   'q_obj_blockdev-backup-argXPerf': { data: { '*use-copy-range': 'bool', '*max-workers': 'int', '*max-chunk': 'int', '*min-cluster-size': 'uint64' } },
   // since 9.0: backing-mask-protocol (the backing file name written without the protocol prefix)
   'q_obj_block-stream-arg': { data: { '*job-id': 'str', device: 'str', '*base': 'str', '*base-node': 'str', '*backing-file': 'str', '*backing-mask-protocol': 'bool', '*bottom': 'str', '*speed': 'int', '*on-error': 'BlockdevOnError', '*filter-node-name': 'str', '*auto-finalize': 'bool', '*auto-dismiss': 'bool' } },
+  // NbdServerOptionsLegacy: NbdServerOptionsBase's members (handshake-max-seconds new in 10.0) before addr
+  'q_obj_nbd-server-start-arg': { data: { '*handshake-max-seconds': 'uint32', '*tls-creds': 'str', '*tls-authz': 'str', '*max-connections': 'uint32', addr: 'SocketAddressLegacy' } },
+  // allow-inactive (blk_exp_add: without it bdrv_activate, a no-op on an active node; NBD supports inactive exports)
+  BlockExportOptions: { data: { type: 'BlockExportType', id: 'str', '*fixed-iothread': 'bool', '*iothread': 'str', 'node-name': 'str', '*writable': 'bool', '*writethrough': 'bool', '*allow-inactive': 'bool' }, tag: 'type', cases: { nbd: 'BlockExportOptionsNbd', 'vhost-user-blk': 'BlockExportOptionsVhostUserBlk', fuse: 'BlockExportOptionsFuse', 'vduse-blk': 'BlockExportOptionsVduseBlk' } },
   'q_obj_block-commit-arg': { data: { '*job-id': 'str', device: 'str', '*base-node': 'str', '*base': 'str', '*top-node': 'str', '*top': 'str', '*backing-file': 'str', '*backing-mask-protocol': 'bool', '*speed': 'int', '*on-error': 'BlockdevOnError', '*filter-node-name': 'str', '*auto-finalize': 'bool', '*auto-dismiss': 'bool' } },
 };
