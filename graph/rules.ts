@@ -536,11 +536,18 @@ export const RULES = defineRules({
     proof: [{ transcript: 'vm/fuzz-vm-root-port-unplugs-slot.json', step: 2 }, { transcript: 'vm/vm-reopen-under-device.json', step: 13 }],
     modelled: true,
   },
+  'scsi-serial-length': {
+    what: "a scsi-hd/scsi-cd serial's length",
+    '7.2': { fn: 'scsi_realize: no check; device_id defaults to the serial\'s first 20 characters (g_strdup_printf("%.20s"))', value: null as { serial: number; deviceId: number } | null },
+    '10.0': { fn: 'scsi_realize, after blkconf_apply_backend_options: longer than MAX_SERIAL_LEN (36) "The serial number can\'t be longer than 36 characters"; without device_id, longer than MAX_SERIAL_LEN_FOR_DEVID (20) "… when it is also used as the default for device_id"', value: { serial: 36, deviceId: 20 } as { serial: number; deviceId: number } | null },
+    proof: [{ transcript: 'vm/vm-d-serial-geometry.json', step: 3 }],
+    modelled: true,
+  },
   'device-add-args': {
     what: "device_add's arguments: strings made from QemuOpts (booleans parsed from on/off, an id checked for form), or the QDict's JSON types",
     '7.2': { fn: 'qmp_device_add: qemu_opts_from_qdict (qemu_opts_create: id_wellformed on a string id, "Parameter \'id\' expects an identifier"; qemu_opts_from_qdict_entry: a number as qnum_to_string, a bool as on/off, dict/list/null dropped) → qdev_device_add → qemu_opts_to_qdict → qdev_device_add_from_qdict(from_json false): the keyval visitor parses a bool property with qapi_bool_parse ("Parameter \'share-rw\' expects \'on\' or \'off\'")', value: 'qemu-opts' as 'qemu-opts' | 'json' },
     '10.0': { fn: 'qmp_device_add: qdev_device_add_from_qdict(qdict, from_json true): no QemuOpts, no id_wellformed; the QObject input visitor wants each property\'s JSON type (qobject_input_type_bool / _str: "Invalid parameter type for \'share-rw\', expected: boolean"); driver, bus, id read with qdict_get_try_str (another type: absent)', value: 'json' as 'qemu-opts' | 'json' },
-    proof: [{ transcript: 'vm/vm-c-device-add-prop-types.json', step: 1 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 2 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 7 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 11 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 13 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 15 }, { transcript: 'vm/vm-c-device-add-errors.json', step: 18 }, { transcript: 'vm/vm-c-device-add-prop-order.json', step: 4 }, { transcript: 'vm/vm-d-iothread-props.json', step: 5 }],
+    proof: [{ transcript: 'vm/vm-c-device-add-prop-types.json', step: 1 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 2 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 7 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 11 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 13 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 15 }, { transcript: 'vm/vm-c-device-add-errors.json', step: 18 }, { transcript: 'vm/vm-c-device-add-prop-order.json', step: 4 }, { transcript: 'vm/vm-d-iothread-props.json', step: 5 }, { transcript: 'vm/vm-d-bool-prop-types.json', step: 1 }, { transcript: 'vm/vm-d-enum-prop-types.json', step: 2 }, { transcript: 'vm/vm-d-int-prop-types.json', step: 1 }],
     modelled: true,
   },
 });
