@@ -160,7 +160,11 @@ export const RULES = defineRules({
     '7.2': { fn: 'bdrv_attach_child_common → bdrv_try_change_aio_context → bdrv_set_aio_context_commit releases a lock it never took: qemu_mutex_unlock_impl aborts (the model refuses, saying so)', value: true },
     '10.0': { fn: 'the AioContext lock is gone (removed in 9.0: aio_context_acquire/release); bdrv_try_change_aio_context moves the node under the graph lock: the command is carried out', value: false },
     proof: [{ transcript: 'aborts/abort-5-add-backing-ref-in-iothread.json', step: 4 }, { transcript: 'aborts/abort-8-reopen-backing-from-iothread.json', step: 5 }, { transcript: 'aborts/abort-9-create-qcow2-on-file-in-iothread.json', step: 3 },
-      { transcript: 'aborts/abort-12-add-cbw-on-mirror-target-in-iothread.json', step: 7 }],
+      { transcript: 'aborts/abort-12-add-cbw-on-mirror-target-in-iothread.json', step: 7 },
+      // blockdev-insert-medium of a node that has to leave its iothread (wt-vm12)
+      { transcript: 'aborts/abort-32-vm-insert-medium-node-in-other-iothread.json', step: 4 },
+      // a virtio-blk on a node in an iothread: the model refused it on 10.0 too (wt-vm12)
+      { transcript: 'aborts/abort-32-vm-virtio-blk-on-node-in-iothread.json', step: 2 }],
     modelled: true,
   },
   'reopen-undrained-entry-aborts': {

@@ -134,7 +134,8 @@ export function vmAbort(step: Step, g: VmGenerator): string | undefined {
   if (step.execute === 'device_add' && (a.driver === 'virtio-blk-pci' || a.driver === 'ide-hd') && typeof a.drive === 'string' && aio.has(a.drive)) {
     return `virtio-blk/ide on '${a.drive}' in an iothread`;
   }
-  // not seen to abort, but the same unlocked move as device_add would make (blk_insert_bs): not sent
+  // the same unlocked move as device_add's (blk_insert_bs): 7.2 aborts
+  // (qemu-aborts/abort-32-vm-insert-medium-node-in-other-iothread; the model refuses it, graph/devices/ops.ts insertBs)
   if (step.execute === 'blockdev-insert-medium' && typeof a['node-name'] === 'string' && aio.has(a['node-name'])) {
     return `insert-medium of '${a['node-name']}' in an iothread`;
   }

@@ -183,6 +183,25 @@ test('abort-31-vm-device-add-reopen-leaked-drain: refused on 10.0 (a hang), carr
   }
 });
 
+// wt-vm12: 7.2 aborts when a medium (blk_insert_bs) or a main-loop disk (set_drive_helper) takes a
+// node out of its iothread without its lock; 10.0 carries both out
+test('abort-32-vm: refused on 7.2 with the abort named, carried out on 10.0', async () => {
+  for (const [name, text] of [
+    ['abort-32-vm-insert-medium-node-in-other-iothread', /^Cannot insert node 'm' \(iothread 'io1'\) as the medium of a BlockBackend in iothread 'io0' \(QEMU 7\.2 aborts here: qemu_mutex_unlock_impl/],
+    ['abort-32-vm-virtio-blk-on-node-in-iothread', /^Cannot attach virtio-blk-pci 'vd0' to node 'a' in iothread 'io0' \(QEMU 7\.2 aborts here: qemu_mutex_unlock_impl/],
+  ] as const) {
+    const s = load(name);
+    const t = await runOnModel(s, undefined, { qemuVersion: '7.2' });
+    const last = t.steps[t.steps.length - 1]!;
+    assert.ok(!isWaitStep(last) && !last.result.ok, name);
+    if (!isWaitStep(last) && !last.result.ok) assert.match(last.result.desc, text);
+    assert.equal(last.events, []);
+    assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+    const t10 = await runOnModel(s, undefined, { qemuVersion: '10.0' });
+    assert.ok(t10.steps.every((x) => !isWaitStep(x) && x.result.ok), `${name}: every step carried out on 10.0`);
+  }
+});
+
 /** The fuzzer's view after the model ran every step but the last, and its verdict on the last. */
 async function verdict(name: string, execute: string): Promise<string | undefined> {
   const s = upTo(load(name), execute);
