@@ -202,6 +202,19 @@ test('abort-32-vm: refused on 7.2 with the abort named, carried out on 10.0', as
   }
 });
 
+test('abort-32-vm-virtio-blk-num-queues-over-max: refused on both versions (virtio_add_queue aborts past VIRTIO_QUEUE_MAX); 1024 queues are taken', async () => {
+  const s = load('abort-32-vm-virtio-blk-num-queues-over-max');
+  for (const v of ['7.2', '10.0'] as const) {
+    const t = await runOnModel(s, undefined, { qemuVersion: v });
+    const last = t.steps[t.steps.length - 1]!;
+    assert.ok(!isWaitStep(last) && !last.result.ok, v);
+    if (!isWaitStep(last) && !last.result.ok) assert.match(last.result.desc, /^device_add of virtio-blk-pci 'vd0' with num-queues 1025: QEMU aborts here \(virtio_blk_device_realize .*virtio_add_queue aborts past VIRTIO_QUEUE_MAX, 1024\); refused by blockgraph/);
+    assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+    const ok = await runOnModel({ ...s, steps: s.steps.map((x, i) => (i === 1 ? { ...x, arguments: { ...(x as { arguments: object }).arguments, 'num-queues': 1024 } } : x)) as Step[] }, undefined, { qemuVersion: v });
+    assert.ok(ok.steps.every((x) => !isWaitStep(x) && x.result.ok), `${v}: 1024 queues`);
+  }
+});
+
 /** The fuzzer's view after the model ran every step but the last, and its verdict on the last. */
 async function verdict(name: string, execute: string): Promise<string | undefined> {
   const s = upTo(load(name), execute);
