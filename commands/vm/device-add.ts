@@ -176,6 +176,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     id, driver, bus: b.id, path, bb: null, ownBb: false, shareRw: props['share-rw'] === true,
     iothread: null, tray: kind.removable ? { open: false } : null, cold, at: p.nextSeq(),
     ...((props.bootindex as number | undefined) ?? -1) >= 0 ? { bootindex: props.bootindex as number } : {},
+    ...Object.keys(props).length ? { props: { ...props } } : {},
   };
   p.step(`device_add ${id}`);
   putDevice(p, d);

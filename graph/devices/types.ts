@@ -31,6 +31,8 @@ export interface Device {
   at: number;
   /** bootindex >= 0: its entry in fw_boot_order (add_boot_device_path), which no other device may take. */
   bootindex?: number;
+  /** The qdev properties device_add set, as their setters read them (qom-get answers them). */
+  props?: Record<string, unknown>;
   /** A SCSI device's address on its bus (scsi_qdev_realize: scsi-id and lun assigned when not given). */
   scsi?: { channel: number; id: number; lun: number };
 }
