@@ -18,6 +18,9 @@ import { heldDrainOver } from '../../graph/jobs/held-drain.js';
 import { leakedDrainBelow } from '../../graph/reopen/drain-leak.js';
 import { QemuAbortRefusal, QemuHangRefusal } from '../../graph/qemu-abort.js';
 import { drained } from '../../graph/drain.js';
+import { QmpErrorAfterAbort } from '../../graph/abort-residue.js';
+import { MAIN_CONTEXT } from '../../graph/aio.js';
+import { PERM_ALL } from '../../graph/perm.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 
 const busTypeFits = (busType: 'PCI' | 'SCSI' | 'IDE', b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' : b.type === busType);
@@ -86,10 +89,23 @@ function refuseGeometryUnderHeldDrain(p: Proc, d: Device, props: Record<string, 
 
 export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean): void {
   const { p } = ctx;
-  const held: { node?: string } = {};
+  const held: { node?: string; ownBb?: boolean } = {};
   try {
     addDeviceInner(ctx, args, cold, held);
   } catch (e) {
+    // an empty scsi-cd refused after scsi_cd_realize made its own BlockBackend (blk_new +
+    // blk_attach_dev): err_del_dev's unparent → release_drive → blk_detach_dev drops only the
+    // device's reference, blk_new's stays — the same leak as its unplug (device-del.ts), here
+    // of an empty BlockBackend in the main loop (fuzz --against vm --qemu 10.0 2368406022)
+    if (held.ownBb && e instanceof QmpError && !(e instanceof QemuAbortRefusal) && !(e instanceof QmpErrorAfterAbort)) {
+      const id = typeof args.id === 'string' ? args.id : 'anonymous';
+      throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => {
+        q.putBB({
+          id: 'bb' + q.nextSeq(), owner: { kind: 'leak', id }, perm: 0, shared: PERM_ALL, allowAioChange: false,
+          aio: MAIN_CONTEXT, at: q.meta().seq, dev: '',
+        });
+      });
+    }
     // qdev_device_add's unwinding once set_drive_helper put a BlockBackend on a node:
     // object_unparent -> release_drive -> blk_detach_dev -> blk_unref -> blk_drain, then
     // blk_delete -> blk_remove_bs -> blk_drain: two drained sections of the node, each pausing and
@@ -103,7 +119,7 @@ export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<stri
   }
 }
 
-function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string, unknown>, cold: boolean, held: { node?: string }): void {
+function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string, unknown>, cold: boolean, held: { node?: string; ownBb?: boolean }): void {
   const { p } = ctx;
   const args = deviceAddArgs(p, given, cold);
   if (typeof args.driver !== 'string') throw new QmpError("Parameter 'driver' is missing");
@@ -210,6 +226,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     // which qdev never releases (blk_new's reference is leaked on unplug)
     d.bb = createDeviceBb(p, d, null);
     d.ownBb = true;
+    held.ownBb = true;
   }
   putDevice(p, d);
   const node = p.children({ kind: 'bb', bb: d.bb })[0]?.child ?? null;
