@@ -12,6 +12,108 @@ import type { Proc } from '../graph/proc.js';
 import type { QomObject } from '../graph/types.js';
 import { checkLimitsSet, limitsOf, LIMIT_NAMES } from './throttle-group.js';
 import type { CommandDef } from './types.js';
+import { PERIPHERAL, bbRoot, device, devices, putDevice } from '../graph/devices/ops.js';
+import { DEVICE_KINDS, type Device } from '../graph/devices/types.js';
+import { DEVICE_PROPS } from '../graph/devices/props.js';
+import { attachChild, detachChild } from '../graph/ops.js';
+
+/**
+ * A guest device of the vm target by its QOM path: /machine/peripheral/ID, or a virtio-blk-pci's
+ * inner /machine/peripheral/ID/virtio-backend (object_resolve_path; a removed device is gone from
+ * the tree: DeviceNotFound). undefined: not such a path (the objects below).
+ */
+function resolveDevice(p: Proc, path: string): { d: Device; inner: boolean } | undefined {
+  if (p.meta().target !== 'vm') return undefined;
+  const m = new RegExp(`^${PERIPHERAL}/([^/]+)(/virtio-backend)?$`).exec(path);
+  if (!m) return undefined;
+  const d = device(p, m[1]!);
+  if (!d || (m[2] && !DEVICE_KINDS[d.driver]?.backend)) throw new QmpError(`Device '${path}' not found`, 'DeviceNotFound');
+  return { d, inner: m[2] !== undefined };
+}
+
+/** Every QOM object's and device's own properties (object_class_init, device_class_init). */
+const QOM_BUILTIN = ['type', 'realized', 'hotplugged', 'hotpluggable', 'parent_bus'];
+
+/**
+ * object_property_find_err on a device: its qdev properties (graph/devices/props.ts; a
+ * virtio-blk-pci aliases every property of its virtio-blk-device, qdev_alias_all_properties) and
+ * the built-in ones. `owner`: the object the setter runs on, for its error texts (an alias sets
+ * the inner virtio-blk-device, which has no id).
+ */
+function deviceProperty(d: Device, inner: boolean, name: string): { owner: { id: string | null; type: string } } {
+  const kind = DEVICE_KINDS[d.driver]!;
+  const type = inner ? kind.driveOwner! : d.driver;
+  const own = DEVICE_PROPS[d.driver] ?? {};
+  const known = QOM_BUILTIN.includes(name) || (name in own && !(inner && name === 'addr'));
+  if (!known) throw new QmpError(`Property '${type}.${name}' not found`);
+  const viaAlias = kind.backend && name !== 'addr' && !QOM_BUILTIN.includes(name);
+  const anon = !d.path.startsWith(`${PERIPHERAL}/`);
+  return { owner: inner || viaAlias ? { id: null, type: kind.driveOwner! } : { id: anon ? null : d.id, type: d.driver } };
+}
+
+/**
+ * qom-get of a device property: what the model keeps of it (the value device_add gave, the
+ * drive's node, share-rw, bootindex, the iothread link); a default it never read is answered null
+ * (the answer's value is not modelled beyond these; its outcome is).
+ */
+function deviceGet(p: Proc, d: Device, inner: boolean, name: string): unknown {
+  deviceProperty(d, inner, name);
+  if (name === 'type') return inner ? DEVICE_KINDS[d.driver]!.driveOwner : d.driver;
+  if (name === 'realized') return true;
+  if (name === 'hotplugged') return !d.cold;
+  if (name === 'hotpluggable') return true;
+  if (name === 'parent_bus') return `/machine/${d.bus}`;
+  // get_drive: blk_name, else the root node's name
+  if (name === 'drive') return d.bb ? bbRoot(p, d.bb) ?? '' : '';
+  if (name === 'share-rw') return d.shareRw;
+  if (name === 'bootindex') return d.bootindex ?? (d.props?.bootindex as number | undefined) ?? -1;
+  if (name === 'iothread') return d.iothread ? `/objects/${d.iothread}` : '';
+  return d.props?.[name] ?? null;
+}
+
+/**
+ * qom-set of a device property once realized (qmp_qom_set → object_property_set with a QObject
+ * input visitor, on both versions): a qdev field property refuses (field_prop_set →
+ * qdev_prop_set_after_realize), a link property too (qdev_prop_allow_set_link_before_realize);
+ * bootindex is settable (device_set_bootindex: visit_type_int32, check_boot_index against every
+ * entry, its own included, then add_boot_device_path replaces its entry); drive changes the
+ * BlockBackend's node (set_drive_helper's realized branch: bdrv_lookup_bs, blk_replace_bs).
+ */
+function deviceSet(p: Proc, d: Device, inner: boolean, name: string, value: unknown): void {
+  const { owner } = deviceProperty(d, inner, name);
+  if (name === 'bootindex') {
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw new QmpError("Invalid parameter type for 'bootindex', expected: integer");
+    if (value < -(2 ** 31) || value >= 2 ** 31) throw new QmpError("Parameter 'bootindex' expects int32_t");
+    if (value >= 0 && devices(p).some((o) => o.bootindex === value)) {
+      throw new QmpError(`The bootindex ${value} has already been used`);
+    }
+    const { bootindex: _old, ...rest } = d;
+    putDevice(p, value >= 0 ? { ...rest, bootindex: value } : rest);
+    return;
+  }
+  if (name === 'iothread') {
+    throw new QmpError(`Attempt to set link property '${name}' on device '${owner.id ?? '(null)'}' (type '${owner.type}') after it was realized`);
+  }
+  if (name === 'drive') {
+    if (typeof value !== 'string') throw new QmpError("Invalid parameter type for 'drive', expected: string");
+    const old = d.bb ? p.children({ kind: 'bb', bb: d.bb })[0] : undefined;
+    // an empty drive (blk_replace_bs on a BlockBackend without root) and a node in another
+    // AioContext (set_drive_helper sets an error and still calls blk_replace_bs) are not modelled
+    if (!d.bb || !old) throw notModelled('qom-set of an empty drive');
+    const n = p.node(value);
+    if (!n) throw new QmpError(`Cannot find device='' nor node-name='${value}'`);
+    const bb = p.bb(d.bb)!;
+    if (n.aio !== bb.aio) throw notModelled('qom-set of a drive in another AioContext');
+    if (old.child === value) return;
+    p.step(`device ${d.id}: blk_replace_bs`);
+    attachChild(p, { kind: 'bb', bb: d.bb }, value, 'root', 0, { perm: bb.perm, shared: bb.shared });
+    detachChild(p, old.id);
+    return;
+  }
+  if (QOM_BUILTIN.includes(name)) throw notModelled('qom-set');
+  const who = owner.id === null ? 'anonymous device' : `device '${owner.id}'`;
+  throw new QmpError(`Attempt to set property '${name}' on ${who} (type '${owner.type}') after it was realized`);
+}
 
 const notModelled = (name: string) => new QmpError(`blockgraph: ${name} is not modelled (qemu-storage-daemon 7.2 has it; see docs/qmp.md)`);
 
@@ -44,6 +146,8 @@ export const qomGet: CommandDef = {
   name: 'qom-get',
   mutates: false,
   run({ p, args }) {
+    const dev = resolveDevice(p, String(args.path));
+    if (dev) return deviceGet(p, dev.d, dev.inner, String(args.property)) as never;
     const o = resolve(p, String(args.path), 'qom-get');
     if (!o) return {};
     const kind = findProperty(String(args.property));
@@ -57,6 +161,8 @@ export const qomSet: CommandDef = {
   name: 'qom-set',
   mutates: true,
   run({ p, args }) {
+    const dev = resolveDevice(p, String(args.path));
+    if (dev) { deviceSet(p, dev.d, dev.inner, String(args.property), args.value); return {}; }
     const o = resolve(p, String(args.path), 'qom-set');
     if (!o) return {};
     const kind = findProperty(String(args.property));
@@ -71,5 +177,21 @@ export const qomSet: CommandDef = {
     checkLimitsSet(addProps(o), setsOf(o), lim, o.config);
     p.putObject({ ...o, limitSets: [...setsOf(o), lim] });
     return {};
+  },
+};
+
+/**
+ * qom-list (qmp_qom_list: object_resolve_path, then every property as {name, type}) of the vm
+ * target's /machine/peripheral container: a child<TYPE> per named device. Other paths, and
+ * qemu-storage-daemon's tree, are not modelled.
+ */
+export const qomList: CommandDef = {
+  name: 'qom-list',
+  mutates: false,
+  run({ p, args }) {
+    if (p.meta().target !== 'vm' || args.path !== PERIPHERAL) throw notModelled('qom-list');
+    const out = [{ name: 'type', type: 'string' }];
+    for (const d of devices(p)) if (d.path === `${PERIPHERAL}/${d.id}`) out.push({ name: d.id, type: `child<${d.driver}>` });
+    return out as never;
   },
 };

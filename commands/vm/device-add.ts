@@ -8,6 +8,7 @@ import {
   deviceReadOnly, devices, putDevice, setBbContext, setBbPerm,
 } from '../../graph/devices/ops.js';
 import { CONTROLLERS, DEVICE_KINDS, type Bus, type Device } from '../../graph/devices/types.js';
+import { DEVICE_PROPS, readProp } from '../../graph/devices/props.js';
 import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { rule } from '../../graph/rules.js';
@@ -17,6 +18,9 @@ import { heldDrainOver } from '../../graph/jobs/held-drain.js';
 import { leakedDrainBelow } from '../../graph/reopen/drain-leak.js';
 import { QemuAbortRefusal, QemuHangRefusal } from '../../graph/qemu-abort.js';
 import { drained } from '../../graph/drain.js';
+import { QmpErrorAfterAbort } from '../../graph/abort-residue.js';
+import { MAIN_CONTEXT } from '../../graph/aio.js';
+import { PERM_ALL } from '../../graph/perm.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 
 const busTypeFits = (busType: 'PCI' | 'SCSI' | 'IDE', b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' : b.type === busType);
@@ -26,9 +30,6 @@ function defaultBus(p: Proc, busType: 'PCI' | 'SCSI' | 'IDE'): Bus | undefined {
   if (busType === 'PCI') return busOf(p, 'pcie.0');
   return buses(p).filter((b) => busTypeFits(busType, b)).sort((a, b) => b.at - a.at)[0];
 }
-
-/** The qdev property types device_add's arguments are checked against (the ones the model reads). */
-const PROP_TYPES: Record<string, 'bool' | 'str'> = { 'share-rw': 'bool', removable: 'bool', drive: 'str', iothread: 'str', serial: 'str' };
 
 /**
  * What qdev_device_add_from_qdict gets from a QMP device_add. On 7.2 (qmp_device_add →
@@ -53,25 +54,6 @@ function deviceAddArgs(p: Proc, args: Record<string, unknown>, cold: boolean): R
 }
 
 /**
- * One property's value as object_set_properties_from_keyval's visitor reads it: 7.2's keyval
- * visitor parses a boolean from its string (qapi_bool_parse), 10.0's QObject input visitor wants
- * the JSON type (qobject_input_type_bool / _str: QERR_INVALID_PARAMETER_TYPE).
- */
-function propValue(p: Proc, k: string, v: unknown, cold: boolean): unknown {
-  const t = PROP_TYPES[k];
-  if (t === undefined) return v;
-  if (cold || rule(p, 'device-add-args') === 'json') {
-    if (t === 'bool' && typeof v !== 'boolean') throw new QmpError(`Invalid parameter type for '${k}', expected: boolean`);
-    if (t === 'str' && typeof v !== 'string') throw new QmpError(`Invalid parameter type for '${k}', expected: string`);
-    return v;
-  }
-  if (t === 'str') return v;
-  if (['on', 'yes', 'true', 'y'].includes(String(v))) return true;
-  if (['off', 'no', 'false', 'n'].includes(String(v))) return false;
-  throw new QmpError(`Parameter '${k}' expects 'on' or 'off'`);
-}
-
-/**
  * fuzz 1471005996 (7.2 hangs): realize's blkconf_geometry (virtio-blk, scsi-hd, ide-hd; not the
  * CD-ROMs) guesses the geometry with hd_geometry_guess → guess_disk_lchs → blk_pread of sector 0,
  * synchronously in the main loop. A BlockBackend attached to a node a completed mirror or active
@@ -80,8 +62,10 @@ function propValue(p: Proc, k: string, v: unknown, cold: boolean): unknown {
  * quiesced (blk_wait_while_drained): the read waits for a drained_end that only job-finalize could
  * bring, and QMP never answers. Refused whole.
  */
-function refuseGeometryUnderHeldDrain(p: Proc, d: Device): void {
+function refuseGeometryUnderHeldDrain(p: Proc, d: Device, props: Record<string, unknown>): void {
   if (DEVICE_KINDS[d.driver]?.removable || !d.bb) return;
+  // blkconf_geometry guesses (and reads) only when no cyls, heads or secs was given
+  if (num(props, 'cyls') || num(props, 'heads') || num(props, 'secs')) return;
   const root = bbRoot(p, d.bb);
   // fuzz --against vm --qemu 10.0 314375822 (10.0 hangs): a node a blockdev-reopen queued twice
   // stays drained for good (graph/reopen/drain-leak.ts, rule 'reopen-queue-drains-per-call'), and
@@ -105,10 +89,23 @@ function refuseGeometryUnderHeldDrain(p: Proc, d: Device): void {
 
 export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean): void {
   const { p } = ctx;
-  const held: { node?: string } = {};
+  const held: { node?: string; ownBb?: boolean } = {};
   try {
     addDeviceInner(ctx, args, cold, held);
   } catch (e) {
+    // an empty scsi-cd refused after scsi_cd_realize made its own BlockBackend (blk_new +
+    // blk_attach_dev): err_del_dev's unparent → release_drive → blk_detach_dev drops only the
+    // device's reference, blk_new's stays — the same leak as its unplug (device-del.ts), here
+    // of an empty BlockBackend in the main loop (fuzz --against vm --qemu 10.0 2368406022)
+    if (held.ownBb && e instanceof QmpError && !(e instanceof QemuAbortRefusal) && !(e instanceof QmpErrorAfterAbort)) {
+      const id = typeof args.id === 'string' ? args.id : 'anonymous';
+      throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => {
+        q.putBB({
+          id: 'bb' + q.nextSeq(), owner: { kind: 'leak', id }, perm: 0, shared: PERM_ALL, allowAioChange: false,
+          aio: MAIN_CONTEXT, at: q.meta().seq, dev: '',
+        });
+      });
+    }
     // qdev_device_add's unwinding once set_drive_helper put a BlockBackend on a node:
     // object_unparent -> release_drive -> blk_detach_dev -> blk_unref -> blk_drain, then
     // blk_delete -> blk_remove_bs -> blk_drain: two drained sections of the node, each pausing and
@@ -122,7 +119,7 @@ export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<stri
   }
 }
 
-function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string, unknown>, cold: boolean, held: { node?: string }): void {
+function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string, unknown>, cold: boolean, held: { node?: string; ownBb?: boolean }): void {
   const { p } = ctx;
   const args = deviceAddArgs(p, given, cold);
   if (typeof args.driver !== 'string') throw new QmpError("Parameter 'driver' is missing");
@@ -163,10 +160,20 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   // hash, not the order given (fuzz --against vm --qemu 10.0 3241002824: drive 'nosuch' before a
   // string share-rw). Each property is found, visited and set before the next one.
   const props: Record<string, unknown> = {};
+  // 7.2: QemuOpts strings for a keyval visitor; 10.0 and -device JSON: the QObject input visitor
+  const keyval = !cold && rule(p, 'device-add-args') === 'qemu-opts';
   const keys = Object.keys(args).filter((k) => k !== 'driver' && k !== 'bus' && k !== 'id');
   for (const k of keys.sort((x, y) => bucketOf(x) - bucketOf(y))) {
-    if (!kind.props.includes(k)) throw new QmpError(`Property '${kind.driveOwner ?? driver}.${k}' not found`);
-    props[k] = propValue(p, k, args[k], cold);
+    const type = DEVICE_PROPS[driver]?.[k];
+    if (!type) throw new QmpError(`Property '${kind.driveOwner ?? driver}.${k}' not found`);
+    // virtio-blk-pci's block properties are aliases onto its virtio-blk-device, which has no id
+    props[k] = readProp(k, type, args[k], keyval, kind.driveOwner && kind.backend ? '' : (typeof args.id === 'string' ? id : ''),
+      kind.driveOwner ?? driver, rule(p, 'check-block-size-text'));
+    // device_set_bootindex: check_boot_index against fw_boot_order, then add_boot_device_path
+    // (a negative index takes no entry)
+    if (k === 'bootindex' && (props.bootindex as number) >= 0 && devices(p).some((o) => o.bootindex === props.bootindex)) {
+      throw new QmpError(`The bootindex ${String(props.bootindex)} has already been used`);
+    }
     // set_drive_helper: blk_by_name finds no named BlockBackend (no -drive here), a node name
     // makes a new one (below); an unknown name fails this property's set
     if (k === 'drive' && props.drive !== '' && !p.node(String(props.drive))) {
@@ -184,6 +191,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   const d: Device = {
     id, driver, bus: b.id, path, bb: null, ownBb: false, shareRw: props['share-rw'] === true,
     iothread: null, tray: kind.removable ? { open: false } : null, cold, at: p.nextSeq(),
+    ...((props.bootindex as number | undefined) ?? -1) >= 0 ? { bootindex: props.bootindex as number } : {},
+    ...Object.keys(props).length ? { props: { ...props } } : {},
   };
   p.step(`device_add ${id}`);
   putDevice(p, d);
@@ -207,22 +216,45 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   }
   // realize: pci_qdev_realize → do_pci_register_device comes before the device's own realize
   if (!cold && kind.busType === 'PCI') refuseFunction0Taken(p, d);
+  // qdev_realize → qdev_set_parent_bus: scsi_bus_check_address, then scsi_qdev_realize
+  if (kind.busType === 'SCSI') d.scsi = scsiAddress(p, d, props);
+  // scsi_hd_realize: blkconf_blocksizes before scsi_realize's own checks (when it has a drive)
+  if (driver === 'scsi-hd' && d.bb) blkconfBlocksizes(props);
   if (!d.bb) {
     if (!kind.removable) throw new QmpError('drive property not set');
     // scsi_cd_realize / ide_dev_initfn: an empty drive gets an anonymous BlockBackend of its own,
     // which qdev never releases (blk_new's reference is leaked on unplug)
     d.bb = createDeviceBb(p, d, null);
     d.ownBb = true;
+    held.ownBb = true;
   }
   putDevice(p, d);
   const node = p.children({ kind: 'bb', bb: d.bb })[0]?.child ?? null;
   const ro = deviceReadOnly(p, d, node);
   const perms = devicePerms(ro, kind.resizable, d.shareRw);
-  // scsi_realize runs blkconf_geometry before blkconf_apply_backend_options, virtio-blk after it
-  if (kind.busType === 'SCSI') refuseGeometryUnderHeldDrain(p, d);
+  // virtio_blk_device_realize's own checks before blkconf_apply_backend_options
+  if (kind.backend) virtioBlkQueues(props);
+  // scsi_realize: blkconf_blocksizes, then (scsi-hd) blkconf_geometry, before
+  // blkconf_apply_backend_options; virtio-blk: geometry, then block sizes, after it
+  if (kind.busType === 'SCSI') {
+    blkconfBlocksizes(props);
+    if (!kind.removable) { blkconfGeometry(props); refuseGeometryUnderHeldDrain(p, d, props); }
+  }
   p.step(`device ${id}: blkconf_apply_backend_options`);
   setBbPerm(p, d.bb, perms.perm, perms.shared);
-  if (kind.busType !== 'SCSI') refuseGeometryUnderHeldDrain(p, d);
+  if (kind.busType !== 'SCSI') {
+    if (kind.busType === 'PCI') blkconfGeometry(props);
+    refuseGeometryUnderHeldDrain(p, d, props);
+    if (kind.busType === 'PCI') blkconfBlocksizes(props);
+  }
+  if (kind.busType === 'SCSI') scsiSerialLength(p, props);
+  // virtio_blk_device_realize → virtio_add_queue per queue: abort() past VIRTIO_QUEUE_MAX
+  if (kind.backend && virtioNumQueues(props) > VIRTIO_QUEUE_MAX) {
+    throw new QemuAbortRefusal(
+      `device_add of virtio-blk-pci '${id}' with num-queues ${virtioNumQueues(props)}: QEMU aborts here ` +
+      `(virtio_blk_device_realize adds one virtqueue per queue and virtio_add_queue aborts past VIRTIO_QUEUE_MAX, ${VIRTIO_QUEUE_MAX}); refused by blockgraph`,
+      'virtio_add_queue');
+  }
   if (kind.removable && node) changeMedia(p, device(p, id)!, true, () => undefined);
   // virtio_blk_device_realize → virtio_blk_data_plane_create (hw/block/dataplane/virtio-blk.c):
   // with an `iothread` the dataplane op blocker is checked at realize, guest or not ("If
@@ -273,3 +305,104 @@ export const deviceAdd: CommandDef = {
     return {};
   },
 };
+
+const num = (props: Record<string, unknown>, k: string, dflt = 0): number => (typeof props[k] === 'number' ? props[k] : dflt);
+
+/** include/hw/virtio/virtio.h */
+const VIRTIO_QUEUE_MAX = 1024;
+const VIRTQUEUE_MAX_SIZE = 1024;
+/** VIRTIO_BLK_AUTO_NUM_QUEUES (UINT16_MAX): virtio_blk_pci_realize picks virtio_pci_optimal_num_queues, one per vCPU (one here). */
+const virtioNumQueues = (props: Record<string, unknown>): number => {
+  const n = num(props, 'num-queues', 0xffff);
+  return n === 0xffff ? 1 : n;
+};
+
+/** virtio_blk_device_realize (hw/block/virtio-blk.c): num-queues and queue-size, in its order. */
+function virtioBlkQueues(props: Record<string, unknown>): void {
+  if (virtioNumQueues(props) === 0) throw new QmpError('num-queues property must be larger than 0');
+  const qs = num(props, 'queue-size', 256);
+  if (qs <= 2) throw new QmpError(`invalid queue-size property (${qs}), must be > 2`);
+  if ((qs & (qs - 1)) !== 0 || qs > VIRTQUEUE_MAX_SIZE) {
+    throw new QmpError(`invalid queue-size property (${qs}), must be a power of 2 (max ${VIRTQUEUE_MAX_SIZE})`);
+  }
+}
+
+/**
+ * blkconf_blocksizes (hw/block/block.c): unset sizes become 512 (backend_defaults auto probes
+ * only host block devices, blk_probe_blocksizes; an image file answers -ENOTSUP), then the checks.
+ */
+function blkconfBlocksizes(props: Record<string, unknown>): void {
+  const log = num(props, 'logical_block_size') || 512;
+  const phys = num(props, 'physical_block_size') || 512;
+  if (log > phys) throw new QmpError('logical_block_size > physical_block_size not supported');
+  const min = num(props, 'min_io_size');
+  if (min % log !== 0) throw new QmpError('min_io_size must be a multiple of logical_block_size');
+  if (min / log > 0xffff) throw new QmpError(`min_io_size must not exceed ${0xffff} logical blocks`);
+  if (num(props, 'opt_io_size') % log !== 0) throw new QmpError('opt_io_size must be a multiple of logical_block_size');
+  // DEFINE_PROP_SIZE32's default -1 (UINT32_MAX) is "unset"
+  const dg = num(props, 'discard_granularity', 0xffffffff);
+  if (dg !== 0xffffffff && dg % log !== 0) throw new QmpError('discard_granularity must be a multiple of logical_block_size');
+}
+
+/** blkconf_geometry(conf, NULL, 65535, 255, 255) of virtio-blk and scsi-hd: given values only. */
+function blkconfGeometry(props: Record<string, unknown>): void {
+  const [cyls, heads, secs] = [num(props, 'cyls'), num(props, 'heads'), num(props, 'secs')];
+  if (!cyls && !heads && !secs) return;
+  if (cyls < 1 || cyls > 65535) throw new QmpError('cyls must be between 1 and 65535');
+  if (heads < 1 || heads > 255) throw new QmpError('heads must be between 1 and 255');
+  if (secs < 1 || secs > 255) throw new QmpError('secs must be between 1 and 255');
+}
+
+/** virtio-scsi's SCSIBusInfo: max_channel 0, max_target VIRTIO_SCSI_MAX_TARGET, max_lun VIRTIO_SCSI_MAX_LUN. */
+const SCSI_MAX_CHANNEL = 0;
+const SCSI_MAX_TARGET = 255;
+const SCSI_MAX_LUN = 16383;
+const UNSET = 0xffffffff;
+
+/**
+ * scsi_bus_check_address (hw/scsi/scsi-bus.c, from qdev_set_parent_bus), then scsi_qdev_realize's
+ * assignment of a missing scsi-id (the first free one, lun 0 when unset) or lun (the first free
+ * one). The properties are uint32 with default -1, printed with %d.
+ */
+function scsiAddress(p: Proc, d: Device, props: Record<string, unknown>): { channel: number; id: number; lun: number } {
+  const channel = num(props, 'channel');
+  let id = num(props, 'scsi-id', UNSET);
+  let lun = num(props, 'lun', UNSET);
+  const asInt = (v: number) => (v >= 0x80000000 ? v - 0x100000000 : v);
+  if (channel > SCSI_MAX_CHANNEL) throw new QmpError(`bad scsi channel id: ${asInt(channel)}`);
+  if (id !== UNSET && id > SCSI_MAX_TARGET) throw new QmpError(`bad scsi device id: ${asInt(id)}`);
+  if (lun !== UNSET && lun > SCSI_MAX_LUN) throw new QmpError(`bad scsi device lun: ${asInt(lun)}`);
+  const onBus = devices(p).filter((o) => o.id !== d.id && o.bus === d.bus && o.scsi);
+  const user = (c: number, i: number, l: number) => onBus.find((o) => o.scsi!.channel === c && o.scsi!.id === i && o.scsi!.lun === l);
+  if (id !== UNSET && lun !== UNSET) {
+    const u = user(channel, id, lun);
+    if (u) throw new QmpError(`lun already used by '${u.path.startsWith(`${PERIPHERAL}/`) ? u.id : '(null)'}'`);
+  }
+  if (id === UNSET) {
+    if (lun === UNSET) lun = 0;
+    id = -1;
+    let free = false;
+    do { id++; free = !user(channel, id, lun); } while (!free && id < SCSI_MAX_TARGET);
+    if (!free) throw new QmpError('no free target');
+  } else if (lun === UNSET) {
+    lun = -1;
+    let free = false;
+    do { lun++; free = !user(channel, id, lun); } while (!free && lun < SCSI_MAX_LUN);
+    if (!free) throw new QmpError('no free lun');
+  }
+  return { channel, id, lun };
+}
+
+/**
+ * QEMU 10.0's scsi_realize (graph/rules.ts scsi-serial-length): a serial longer than
+ * MAX_SERIAL_LEN, or used as the default device_id and longer than MAX_SERIAL_LEN_FOR_DEVID, is
+ * refused after the perms are applied; 7.2 takes any serial (device_id gets its first 20).
+ */
+function scsiSerialLength(p: Proc, props: Record<string, unknown>): void {
+  const lim = rule(p, 'scsi-serial-length');
+  if (!lim || typeof props.serial !== 'string') return;
+  if (props.serial.length > lim.serial) throw new QmpError(`The serial number can't be longer than ${lim.serial} characters`);
+  if (props.device_id === undefined && props.serial.length > lim.deviceId) {
+    throw new QmpError(`The serial number can't be longer than ${lim.deviceId} characters when it is also used as the default for device_id`);
+  }
+}

@@ -11,6 +11,8 @@ import type { Proc } from '../proc.js';
 import { refreshPerms } from '../refresh.js';
 import type { BlockBackend } from '../types.js';
 import { DEVICE_KINDS, type Bus, type Device } from './types.js';
+import { rule } from '../rules.js';
+import { QemuAbortRefusal } from '../qemu-abort.js';
 
 export const PERIPHERAL = '/machine/peripheral';
 
@@ -76,7 +78,9 @@ export function createDeviceBb(p: Proc, d: Device, node: string | null): string 
       // set_drive_helper holds no iothread lock: a node that *can* leave its iothread is moved and
       // bdrv_set_aio_context_commit releases a lock never taken — 7.2 aborts (found by the vm
       // fuzzer: virtio-blk on a node moved by x-blockdev-set-iothread). A pinned node refuses normally.
-      if (!planMove(p, { kind: 'node', node }, ctx).error) {
+      // 10.0 has no AioContext lock and moves it (rule aio-context-lock-aborts;
+      // qemu-10.0/aborts/abort-32-vm-virtio-blk-on-node-in-iothread)
+      if (rule(p, 'aio-context-lock-aborts') && !planMove(p, { kind: 'node', node }, ctx).error) {
         throw new QmpError(
           `Cannot attach ${d.driver} '${d.id}' to node '${node}' in iothread '${n.aio}' ` +
           '(QEMU 7.2 aborts here: qemu_mutex_unlock_impl: Operation not permitted); refused by blockgraph',
@@ -142,6 +146,16 @@ export function insertBs(p: Proc, bbId: string, node: string): void {
   const bb = p.bb(bbId)!;
   const n = p.node(node)!;
   if (n.aio !== bb.aio) {
+    // blockdev-insert-medium holds no iothread's lock: bdrv_root_attach_child moving a node out
+    // of its iothread (into the main loop or another iothread) releases a lock never taken in
+    // bdrv_set_aio_context_commit — 7.2 aborts, as crash 5 (rule aio-context-lock-aborts;
+    // qemu-aborts/abort-32-vm-insert-medium-node-in-other-iothread). A pinned node refuses normally.
+    if (rule(p, 'aio-context-lock-aborts') && n.aio !== MAIN_CONTEXT && !planMove(p, { kind: 'node', node }, bb.aio).error) {
+      throw new QemuAbortRefusal(
+        `Cannot insert node '${node}' (iothread '${n.aio}') as the medium of a BlockBackend in ` +
+        `${bb.aio === MAIN_CONTEXT ? 'the main loop' : `iothread '${bb.aio}'`} (QEMU 7.2 aborts here: qemu_mutex_unlock_impl: ` +
+        'Operation not permitted); refused by blockgraph: move it to the device\'s AioContext first', 'bdrv_set_aio_context_commit');
+    }
     // bdrv_root_attach_child: the node moves to the BlockBackend's context (devices do not follow)
     moveToContext(p, node, bb.aio);
   }

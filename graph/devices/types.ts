@@ -29,6 +29,12 @@ export interface Device {
   tray: { open: boolean } | null; // removable media with a tray (CD-ROMs)
   cold: boolean;           // from the command line
   at: number;
+  /** bootindex >= 0: its entry in fw_boot_order (add_boot_device_path), which no other device may take. */
+  bootindex?: number;
+  /** The qdev properties device_add set, as their setters read them (qom-get answers them). */
+  props?: Record<string, unknown>;
+  /** A SCSI device's address on its bus (scsi_qdev_realize: scsi-id and lun assigned when not given). */
+  scsi?: { channel: number; id: number; lun: number };
 }
 
 /** What each modelled device kind is, after hw/block (realize → blkconf_apply_backend_options). */
@@ -44,32 +50,30 @@ export interface DeviceKind {
   iothreadAware: boolean;
   /** The BlockBackend belongs to an inner device (`ID/virtio-backend`), which is what it is called by. */
   backend: boolean;
-  props: readonly string[];
 }
 
-const DISK_PROPS = ['drive', 'share-rw', 'serial', 'write-cache', 'rerror', 'werror', 'logical_block_size', 'physical_block_size', 'bootindex'];
-
+// Their qdev properties and types: graph/devices/props.ts DEVICE_PROPS.
 export const DEVICE_KINDS: Record<string, DeviceKind> = {
   'virtio-blk-pci': {
     // DEFINE_BLOCK_PROPERTIES: a plain DEFINE_PROP_DRIVE, so its BlockBackend starts in the main loop
     busType: 'PCI', driveOwner: 'virtio-blk-device', readOnly: false, resizable: true, removable: false,
-    iothreadAware: false, backend: true, props: [...DISK_PROPS, 'iothread', 'num-queues', 'addr'],
+    iothreadAware: false, backend: true,
   },
   'scsi-hd': {
     busType: 'SCSI', driveOwner: 'scsi-hd', readOnly: false, resizable: true, removable: false,
-    iothreadAware: true, backend: false, props: [...DISK_PROPS, 'channel', 'scsi-id', 'lun', 'removable'],
+    iothreadAware: true, backend: false,
   },
   'scsi-cd': {
     busType: 'SCSI', driveOwner: 'scsi-cd', readOnly: true, resizable: false, removable: true,
-    iothreadAware: true, backend: false, props: [...DISK_PROPS, 'channel', 'scsi-id', 'lun'],
+    iothreadAware: true, backend: false,
   },
   'ide-hd': {
     busType: 'IDE', driveOwner: 'ide-hd', readOnly: false, resizable: true, removable: false,
-    iothreadAware: false, backend: false, props: [...DISK_PROPS, 'unit'],
+    iothreadAware: false, backend: false,
   },
   'ide-cd': {
     busType: 'IDE', driveOwner: 'ide-cd', readOnly: true, resizable: false, removable: true,
-    iothreadAware: false, backend: false, props: [...DISK_PROPS, 'unit'],
+    iothreadAware: false, backend: false,
   },
 };
 

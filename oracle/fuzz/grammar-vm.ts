@@ -134,7 +134,8 @@ export function vmAbort(step: Step, g: VmGenerator): string | undefined {
   if (step.execute === 'device_add' && (a.driver === 'virtio-blk-pci' || a.driver === 'ide-hd') && typeof a.drive === 'string' && aio.has(a.drive)) {
     return `virtio-blk/ide on '${a.drive}' in an iothread`;
   }
-  // not seen to abort, but the same unlocked move as device_add would make (blk_insert_bs): not sent
+  // the same unlocked move as device_add's (blk_insert_bs): 7.2 aborts
+  // (qemu-aborts/abort-32-vm-insert-medium-node-in-other-iothread; the model refuses it, graph/devices/ops.ts insertBs)
   if (step.execute === 'blockdev-insert-medium' && typeof a['node-name'] === 'string' && aio.has(a['node-name'])) {
     return `insert-medium of '${a['node-name']}' in an iothread`;
   }
@@ -167,8 +168,42 @@ const deviceAdd: Production = (g, p) => {
   // parsed) and 10.0 refuses by type (rule device-add-args)
   if (r.chance(0.35)) o['share-rw'] = r.chance(0.85) ? true : r.pick(['on', 'off', 'yes', false, 1]);
   if (driver === 'virtio-blk-pci' && r.chance(0.15)) o.iothread = 'io0';
+  if (r.chance(0.3)) libvirtProps(g, driver, o);
   return cmd('device_add', o);
 };
+
+/**
+ * The properties a libvirt domain XML sets on a disk (serial, cache, error policy, block sizes,
+ * boot order, SCSI address, queues, geometry), mostly well-formed; sometimes a value of the wrong
+ * JSON type or out of range, which 7.2 reads as a QemuOpts string and 10.0 by JSON type
+ * (graph/devices/props.ts), or a duplicate bootindex / SCSI address. Never more than
+ * VIRTIO_QUEUE_MAX queues: QEMU aborts there (qemu-aborts/abort-32-vm-virtio-blk-num-queues-over-max).
+ */
+function libvirtProps(g: Generator, driver: string, o: JsonObject): void {
+  const r = g.rng;
+  const bad = () => r.chance(0.15);
+  if (r.chance(0.4)) o.serial = bad() ? r.pick([7, 'S'.repeat(40), 'S'.repeat(30)]) : r.pick(['S1', 'disk-0001']);
+  if (r.chance(0.3)) o['write-cache'] = bad() ? r.pick(['maybe', true, 1]) : r.pick(['on', 'off', 'auto']);
+  if (r.chance(0.3)) o.werror = bad() ? r.pick(['bogus', 1, 'STOP']) : r.pick(['stop', 'report', 'enospc', 'ignore']);
+  if (r.chance(0.3)) o.rerror = bad() ? r.pick(['bogus', true]) : r.pick(['stop', 'report', 'ignore']);
+  if (r.chance(0.25)) o.logical_block_size = bad() ? r.pick([513, 256, '512', 'abc', 4194304]) : r.pick([512, 4096]);
+  if (r.chance(0.25)) o.physical_block_size = bad() ? r.pick([1.5, 1000, '4096']) : r.pick([512, 4096]);
+  if (r.chance(0.3)) o.bootindex = bad() ? r.pick(['x', '2', 2147483648]) : r.int(4) - 1;
+  if (driver.startsWith('scsi') && r.chance(0.3)) {
+    o['scsi-id'] = bad() ? r.pick([256, -1, 'x']) : r.int(3);
+    if (r.chance(0.6)) o.lun = bad() ? r.pick([16384, -1]) : r.int(2);
+    if (r.chance(0.1)) o.channel = r.pick([0, 1]);
+  }
+  if (driver === 'virtio-blk-pci' && r.chance(0.2)) o['num-queues'] = bad() ? r.pick([0, '2', true, 1024]) : r.pick([1, 2, 4]);
+  if (driver === 'virtio-blk-pci' && r.chance(0.1)) o['queue-size'] = bad() ? r.pick([2, 100, 2048]) : r.pick([128, 256]);
+  if (driver !== 'scsi-cd' && r.chance(0.08)) {
+    o.cyls = bad() ? r.pick([0, 100000]) : 16;
+    if (r.chance(0.8)) o.heads = bad() ? 300 : 16;
+    if (r.chance(0.8)) o.secs = 63;
+  }
+  if (r.chance(0.1)) o.min_io_size = bad() ? 513 : 4096;
+  if (r.chance(0.1)) o.discard_granularity = bad() ? 100 : 4096;
+}
 
 const deviceDel: Production = (g) => {
   const v = asVm(g);

@@ -183,6 +183,38 @@ test('abort-31-vm-device-add-reopen-leaked-drain: refused on 10.0 (a hang), carr
   }
 });
 
+// wt-vm12: 7.2 aborts when a medium (blk_insert_bs) or a main-loop disk (set_drive_helper) takes a
+// node out of its iothread without its lock; 10.0 carries both out
+test('abort-32-vm: refused on 7.2 with the abort named, carried out on 10.0', async () => {
+  for (const [name, text] of [
+    ['abort-32-vm-insert-medium-node-in-other-iothread', /^Cannot insert node 'm' \(iothread 'io1'\) as the medium of a BlockBackend in iothread 'io0' \(QEMU 7\.2 aborts here: qemu_mutex_unlock_impl/],
+    ['abort-32-vm-virtio-blk-on-node-in-iothread', /^Cannot attach virtio-blk-pci 'vd0' to node 'a' in iothread 'io0' \(QEMU 7\.2 aborts here: qemu_mutex_unlock_impl/],
+  ] as const) {
+    const s = load(name);
+    const t = await runOnModel(s, undefined, { qemuVersion: '7.2' });
+    const last = t.steps[t.steps.length - 1]!;
+    assert.ok(!isWaitStep(last) && !last.result.ok, name);
+    if (!isWaitStep(last) && !last.result.ok) assert.match(last.result.desc, text);
+    assert.equal(last.events, []);
+    assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+    const t10 = await runOnModel(s, undefined, { qemuVersion: '10.0' });
+    assert.ok(t10.steps.every((x) => !isWaitStep(x) && x.result.ok), `${name}: every step carried out on 10.0`);
+  }
+});
+
+test('abort-32-vm-virtio-blk-num-queues-over-max: refused on both versions (virtio_add_queue aborts past VIRTIO_QUEUE_MAX); 1024 queues are taken', async () => {
+  const s = load('abort-32-vm-virtio-blk-num-queues-over-max');
+  for (const v of ['7.2', '10.0'] as const) {
+    const t = await runOnModel(s, undefined, { qemuVersion: v });
+    const last = t.steps[t.steps.length - 1]!;
+    assert.ok(!isWaitStep(last) && !last.result.ok, v);
+    if (!isWaitStep(last) && !last.result.ok) assert.match(last.result.desc, /^device_add of virtio-blk-pci 'vd0' with num-queues 1025: QEMU aborts here \(virtio_blk_device_realize .*virtio_add_queue aborts past VIRTIO_QUEUE_MAX, 1024\); refused by blockgraph/);
+    assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+    const ok = await runOnModel({ ...s, steps: s.steps.map((x, i) => (i === 1 ? { ...x, arguments: { ...(x as { arguments: object }).arguments, 'num-queues': 1024 } } : x)) as Step[] }, undefined, { qemuVersion: v });
+    assert.ok(ok.steps.every((x) => !isWaitStep(x) && x.result.ok), `${v}: 1024 queues`);
+  }
+});
+
 /** The fuzzer's view after the model ran every step but the last, and its verdict on the last. */
 async function verdict(name: string, execute: string): Promise<string | undefined> {
   const s = upTo(load(name), execute);
