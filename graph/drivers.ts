@@ -64,6 +64,9 @@ const DRIVERS: Record<string, DriverInfo> = {
   // block/nbd.c: a protocol driver (.bdrv_file_open) whose image lives in another process
   nbd: { kind: 'protocol', supportsBacking: false, reopen: true },
   qcow2: { kind: 'format', supportsBacking: true, reopen: true, childPerm: defaultPerms },
+  // block/qed.c: .supports_backing, .bdrv_child_perm = bdrv_default_perms, and a
+  // bdrv_qed_reopen_prepare that accepts every reopen
+  qed: { kind: 'format', supportsBacking: true, reopen: true, childPerm: defaultPerms },
   raw: {
     kind: 'format', supportsBacking: false, reopen: true,
     // raw_child_perm: only forward W and Z when the parent itself has them

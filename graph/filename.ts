@@ -142,6 +142,8 @@ export function filenameOf(p: Proc, node: string): string {
       return f ? fullFilename(p, f.child) : '';
     }
     case 'qcow2':
+    // bdrv_qed has no .strong_runtime_opts: its name is its file's while the backing is its header's
+    case 'qed':
     case 'raw': {
       if (strongGiven(n) || backingOverridden(p, n, kids)) return '';
       const f = kids.find((e) => e.name === 'file');
