@@ -37,6 +37,7 @@ import { pathCombine } from './host-path.js';
 import { bitmapsExtSeen, readBackingName } from './qcow2-backing-name.js';
 import { imageBehind } from './images.js';
 import { qedFileSize, qedOpenError } from './qed.js';
+import { isOtherFormat, otherFormatOpenError } from './other-formats.js';
 
 export type Opts = Record<string, unknown>;
 
@@ -507,6 +508,23 @@ function openNodeProbed(
       openBacking(p, name, opts, eff);
       break;
     }
+    case 'vdi': case 'vpc': case 'vhdx': case 'parallels': case 'qcow': case 'vmdk': {
+      // vdi_open, vpc_open, vhdx_open, parallels_open, qcow_open, vmdk_open: bdrv_open_file_child
+      // (BDRV_CHILD_IMAGE), then the header through it
+      needFile();
+      attachOpened(p, name, file!.name, 'file', ROLE_IMAGE);
+      formatLockIfNeeded(p, name);
+      const head = probeHeader(p, file!.name, commitDebugState(p));
+      if ('errno' in head) throw new QmpError(`Could not open '${fileNode()?.filename ?? ''}': ${head.errno}`);
+      const img = 'image' in head ? head.image : undefined;
+      const bad = otherFormatOpenError(driver, img, fileNode()?.filename ?? '');
+      if (bad) throw new QmpError(bad);
+      // qcow_open: the header's backing file name (no format: probed)
+      p.patchNode(name, { size: img!.size, header: img!.backing ? { backing: img!.backing } : {} });
+      probe?.end();
+      if (driverInfo(driver)?.supportsBacking) openBacking(p, name, opts, eff);
+      break;
+    }
     case 'raw': {
       // raw_open: raw_read_options (QAPI-checked here), then bdrv_open_child "file"
       needFile();
@@ -762,6 +780,8 @@ function formatLockIfNeeded(p: Proc, name: string): void {
 export function hostFileLength(img: Image): number {
   if (img.format === 'raw') return img.size;
   if (img.format === 'qed') return qedFileSize(img);
+  // (vdi, vpc, vhdx, parallels, qcow, vmdk: their files' layouts are not modelled; the virtual size)
+  if (isOtherFormat(img.format)) return img.fileLength ?? img.size;
   return img.fileLength ?? qcow2FileSize(img);
 }
 
