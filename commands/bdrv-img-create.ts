@@ -33,7 +33,8 @@ export function bdrvImgCreate(p: Proc, c: ImgCreate): void {
   rawCreateLocks(p, c.file.replace(/^file:/, ''));
   try {
     createImage(p.d, {
-      file: c.file, format: kind, size: c.size,
+      // bdrv_qed_co_create_opts: "Silently round up size" to whole sectors
+      file: c.file, format: kind, size: kind === 'qed' ? Math.ceil(c.size / 512) * 512 : c.size,
       ...(backing ? { backing: backing.name, 'backing-format': backing.format } : {}),
     } as never);
     consumeAutoNames(p, creationOpens(c.format, 'img-create'));

@@ -21,12 +21,13 @@ import type { Proc } from '../graph/proc.js';
 import { HOST, type Image } from '../graph/types.js';
 import { imageBehind } from '../graph/images.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
+import { QED_DEFAULT_CLUSTER_SIZE, QED_DEFAULT_TABLE_SIZE, qedFileSize, qedIsClusterSizeValid, qedIsImageSizeValid, qedIsTableSizeValid, qedMaxImageSize } from '../graph/qed.js';
 import { removeBlockBackend } from './exports.js';
 import { leakedDrainBelow } from '../graph/reopen/drain-leak.js';
 import type { CommandDef } from './types.js';
 
 /** BlockdevCreateOptions drivers of QSD 7.2 (all have .bdrv_co_create); the model writes file and qcow2. */
-const MODELLED = new Set(['file', 'qcow2']);
+const MODELLED = new Set(['file', 'qcow2', 'qed']);
 
 const BDRV_SECTOR_SIZE = 512;
 const MIN_CLUSTER_BITS = 9;
@@ -50,7 +51,7 @@ export const blockdevCreate: CommandDef = {
     // blockdev_create_run: ret = drv->bdrv_co_create(opts, errp)
     let error: string | undefined;
     try {
-      p.d.atomically(() => (driver === 'file' ? fileCreate(p, opts) : qcow2Create(p, opts)));
+      p.d.atomically(() => (driver === 'file' ? fileCreate(p, opts) : driver === 'qed' ? qedCreate(p, opts) : qcow2Create(p, opts)));
     } catch (e) {
       // QEMU dies in the job (graph/qemu-abort.ts): the whole command is refused
       if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
@@ -204,6 +205,15 @@ function qcow2Create(p: Proc, o: Opts): void {
     p.d.put(HOST, 'images', img.file, next);
     growWrittenNodes(p, file, qcow2FileSize(next));
   }
+  releaseCreateBackend(p, file, bbId, 'qcow2');
+}
+
+/**
+ * The end of a .bdrv_co_create that wrote through a BlockBackend on the file node: blk_unref
+ * (the node may leave its iothread), then the driver's opens of the new image over it
+ * (qcow2_co_create's blk_new_open; qed opens none: graph/id-counter.ts).
+ */
+function releaseCreateBackend(p: Proc, file: string, bbId: string, driver: string): void {
   p.step('release blockdev-create BlockBackend');
   const ctxBefore = p.node(file)?.aio;
   removeBlockBackend(p, bbId);
@@ -219,8 +229,44 @@ function qcow2Create(p: Proc, o: Opts): void {
       'refused by blockgraph: move it back to the main loop first', 'bdrv_set_aio_context_commit');
   }
   // then blk_new_open(file=<the node>) opens the new image over it (bdrv_attach_child_common)
-  const why = refuseCrossContextReference(p, file, 'file', 'qcow2');
+  const why = driver === 'qed' ? undefined : refuseCrossContextReference(p, file, 'file', 'qcow2');
   if (why) throw new QemuAbortRefusal(why, 'bdrv_set_aio_context_commit');
   // qcow2_co_create opens the new image twice (blk_new_open): two #block names (graph/id-counter.ts)
-  consumeAutoNames(p, creationOpens('qcow2', 'blockdev-create'));
+  consumeAutoNames(p, creationOpens(driver, 'blockdev-create'));
+}
+
+
+/**
+ * bdrv_qed_co_create: its option checks (before the file is looked up), then a BlockBackend on
+ * the file node with WRITE|RESIZE, blk_co_truncate to 0 (QED ties allocation to the file's
+ * length) and the header and L1 table written: the image behind the node becomes a qed image.
+ */
+function qedCreate(p: Proc, o: Opts): void {
+  const cluster = o['cluster-size'] !== undefined ? Number(o['cluster-size']) : QED_DEFAULT_CLUSTER_SIZE;
+  const table = o['table-size'] !== undefined ? Number(o['table-size']) : QED_DEFAULT_TABLE_SIZE;
+  const size = Number(o.size);
+  if (!qedIsClusterSizeValid(cluster)) throw new QmpError('QED cluster size must be within range [4096, 67108864] and power of 2');
+  if (!qedIsTableSizeValid(table)) throw new QmpError('QED table size must be within range [1, 16] and power of 2');
+  if (!qedIsImageSizeValid(size, cluster, table)) {
+    throw new QmpError(`QED image size must be a non-zero multiple of cluster size and less than ${qedMaxImageSize(cluster, table)} bytes`);
+  }
+  const file = blockdevRef(p, o.file);
+  const n = p.node(file)!;
+  const bbId = 'bb' + p.nextSeq();
+  p.putBB({ id: bbId, owner: { kind: 'tmp', id: 'blockdev-create' }, perm: PERM_W | PERM_Z, shared: PERM_ALL, allowAioChange: true, aio: n.aio, at: p.meta().seq });
+  attachChild(p, { kind: 'bb', bb: bbId }, file, 'root', 0, { perm: PERM_W | PERM_Z, shared: PERM_ALL });
+  p.step(`write qed header through ${file}`);
+  const img = imageBehind(p, file);
+  if (img) {
+    const next: Image = { file: img.file, format: 'qed', size };
+    if (cluster !== QED_DEFAULT_CLUSTER_SIZE) next.clusterSize = cluster;
+    if (table !== QED_DEFAULT_TABLE_SIZE) next.tableSize = table;
+    if (o['backing-file'] !== undefined) {
+      next.backing = String(o['backing-file']);
+      if (o['backing-fmt'] === 'raw') next.backingFormat = 'raw';
+    }
+    p.d.put(HOST, 'images', img.file, next);
+    growWrittenNodes(p, file, qedFileSize(next));
+  }
+  releaseCreateBackend(p, file, bbId, 'qed');
 }

@@ -8,6 +8,7 @@ import { imageBehind } from '../graph/images.js';
 import { chainContains, findBase } from '../graph/jobs/chain.js';
 import { setReadOnly } from '../graph/jobs/parts.js';
 import { writeBackingHeader } from '../graph/jobs/backing.js';
+import { qedBackingNameFits } from '../graph/qed.js';
 import type { Proc } from '../graph/proc.js';
 import { getRootBs } from './job-lookup.js';
 import type { CommandDef } from './types.js';
@@ -15,10 +16,16 @@ import type { CommandDef } from './types.js';
 /** bdrv_change_backing_file -> qcow2_change_backing_file; an errno name on failure. */
 function changeBackingFile(p: Proc, node: string, backingFile: string, backingFmt: string): string | null {
   const n = p.node(node)!;
-  // only qcow2 (of the model's drivers) has .bdrv_change_backing_file
-  if (n.driver !== 'qcow2') return 'Operation not supported';
+  // only qcow2 and qed (of the model's drivers) have .bdrv_change_backing_file
+  if (n.driver !== 'qcow2' && n.driver !== 'qed') return 'Operation not supported';
   const file = p.fileChild(node)?.child;
   const img = file ? imageBehind(p, file) : undefined;
+  if (n.driver === 'qed') {
+    // bdrv_qed_change_backing_file: the header and the name must fit in the header cluster
+    if (img && !qedBackingNameFits(img, backingFile)) return 'No space left on device';
+    writeBackingHeader(p, node, backingFile, backingFmt);
+    return null;
+  }
   // a backing file would make a raw external data file insufficient; the header holds 1023 bytes
   if (img?.dataFileRaw || backingFile.length > 1023) return 'Invalid argument';
   // qcow2_change_backing_file: backing_file and auto_backing_file alike, and the header on disk

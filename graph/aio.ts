@@ -230,7 +230,10 @@ export function attachAcrossContexts(p: Proc, parent: ParentRef, child: string):
 }
 
 /** Drivers whose .bdrv_open reads through the child it has just attached (qcow2_do_open's header read). */
-const OPEN_READS_CHILD = new Set(['qcow2']);
+// (qed is refused before: its attach already crashes. vdi_open, vpc_open, vhdx_open, parallels_open,
+// qcow_open, vmdk_open read their header with bdrv_pread, whose coroutine wrapper polls the same way:
+// vdi probed live, 7.2 aborts with qemu_mutex_unlock_impl as for qcow2)
+const OPEN_READS_CHILD = new Set(['qcow2', 'vdi', 'vpc', 'vhdx', 'parallels', 'qcow', 'vmdk']);
 
 // 7.2 only: 10.0 has no AioContext lock to release (graph/rules.ts 'aio-context-lock-aborts')
 const ABORT_UNLOCK = '(QEMU 7.2 aborts here: qemu_mutex_unlock_impl: Operation not permitted)';
@@ -271,6 +274,15 @@ export function refuseCloseInIothread(p: Proc, parent: string, old: string, link
  */
 export function refuseCrossContextReference(p: Proc, ref: string, role: 'file' | 'backing' | 'child', parentDriver?: string): string | null {
   const n = p.node(ref);
+  // bdrv_qed_open calls bdrv_open_file_child before bdrv_qed_init_state: an attach that moves the
+  // new qed node into its file's iothread (a file nothing lets move to the main loop) runs
+  // bdrv_qed_detach_aio_context on a state without a need_check_timer yet, and
+  // qed_cancel_need_check_timer's timer_del(NULL) segfaults, read-only or not, ahead of any
+  // permission check (probed live on 7.2 and 10.0: SIGSEGV on both)
+  if (parentDriver === 'qed' && role === 'file' && n && n.aio !== MAIN_CONTEXT && !movableToMain(p, ref)) {
+    throw new QemuAbortRefusal(`Node '${ref}' is pinned in iothread '${n.aio}': a qed node opened over it would move there ` +
+      'before its state is set up (QEMU 7.2 and 10.0 crash here: segmentation fault in bdrv_qed_detach_aio_context); refused by blockgraph', 'bdrv_qed_detach_aio_context');
+  }
   if (!rule(p, 'aio-context-lock-aborts')) {
     // 10.0 survives the lock case, but a throttle filter opened over a movable child in an
     // iothread still segfaults there (scripts/probe-aborts.ts, abort-5-throttle-file-ref-in-iothread;

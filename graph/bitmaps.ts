@@ -150,7 +150,8 @@ export function infoNode(p: Proc, node: string): BdsNode | undefined {
   for (let i = 0; cur !== undefined && i < 1000; i++) {
     const n = p.node(cur);
     if (!n) return undefined;
-    if (n.driver === 'qcow2' || n.driver === 'file') return n;
+    // (bdrv_qed_get_info: the header's cluster_size)
+    if (n.driver === 'qcow2' || n.driver === 'qed' || n.driver === 'file') return n;
     if (n.driver === 'raw') { cur = p.fileChild(cur)?.child; continue; }
     if (driverInfo(n.driver)?.kind === 'filter') {
       cur = (p.fileChild(cur) ?? p.backing(cur))?.child;
@@ -171,7 +172,7 @@ export function qcow2Image(p: Proc, node: string): Image | undefined {
 export function defaultBitmapGranularity(p: Proc, node: string): number {
   const n = infoNode(p, node);
   // file-posix's raw_get_info leaves cluster_size 0
-  if (n?.driver === 'qcow2') {
+  if (n?.driver === 'qcow2' || n?.driver === 'qed') {
     const cluster = qcow2Image(p, n.name)?.clusterSize ?? 65536;
     return Math.min(65536, Math.max(4096, cluster));
   }

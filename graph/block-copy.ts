@@ -9,7 +9,8 @@ export const CLUSTER_DEFAULT = 65536;
 /** The target's cluster size (bdrv_get_info), at least 64 KiB; the default where it has none. */
 export function blockCopyClusterSize(p: Proc, target: string): number {
   const n = p.node(target);
-  if (n?.driver !== 'qcow2') return CLUSTER_DEFAULT;
+  // (qcow2_get_info, bdrv_qed_get_info: the header's cluster size)
+  if (n?.driver !== 'qcow2' && n?.driver !== 'qed') return CLUSTER_DEFAULT;
   const fe = p.fileChild(target);
   const img = fe ? imageBehind(p, fe.child) : undefined;
   return Math.max(CLUSTER_DEFAULT, img?.clusterSize ?? CLUSTER_DEFAULT);

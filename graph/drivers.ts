@@ -64,6 +64,17 @@ const DRIVERS: Record<string, DriverInfo> = {
   // block/nbd.c: a protocol driver (.bdrv_file_open) whose image lives in another process
   nbd: { kind: 'protocol', supportsBacking: false, reopen: true },
   qcow2: { kind: 'format', supportsBacking: true, reopen: true, childPerm: defaultPerms },
+  // block/qed.c: .supports_backing, .bdrv_child_perm = bdrv_default_perms, and a
+  // bdrv_qed_reopen_prepare that accepts every reopen
+  qed: { kind: 'format', supportsBacking: true, reopen: true, childPerm: defaultPerms },
+  // the other formats over a file child: all bdrv_default_perms; .supports_backing for qcow,
+  // vmdk and parallels; parallels has no .bdrv_reopen_prepare (7.2 and 10.0)
+  vdi: { kind: 'format', supportsBacking: false, reopen: true, childPerm: defaultPerms },
+  vpc: { kind: 'format', supportsBacking: false, reopen: true, childPerm: defaultPerms },
+  vhdx: { kind: 'format', supportsBacking: false, reopen: true, childPerm: defaultPerms },
+  parallels: { kind: 'format', supportsBacking: true, reopen: false, childPerm: defaultPerms },
+  qcow: { kind: 'format', supportsBacking: true, reopen: true, childPerm: defaultPerms },
+  vmdk: { kind: 'format', supportsBacking: true, reopen: true, childPerm: defaultPerms },
   raw: {
     kind: 'format', supportsBacking: false, reopen: true,
     // raw_child_perm: only forward W and Z when the parent itself has them

@@ -33,6 +33,9 @@ const STRONG: Record<string, string[]> = {
   'null-aio': ['size', 'read-zeroes'],
   raw: ['offset', 'size'],
   qcow2: ['encrypt.key-secret'],
+  // vpc_strong_runtime_opts, qcow_strong_runtime_opts
+  vpc: ['force_size_calc'],
+  qcow: ['encrypt.key-secret'],
   blkdebug: ['config', 'inject-error.', 'set-state.', 'align', 'max-transfer', 'opt-write-zero', 'max-write-zero', 'opt-discard', 'max-discard'],
   // only in full_open_options (their names never reuse a child's): throttle_strong_runtime_opts,
   // quorum_strong_runtime_opts, nbd_strong_runtime_opts
@@ -142,6 +145,9 @@ export function filenameOf(p: Proc, node: string): string {
       return f ? fullFilename(p, f.child) : '';
     }
     case 'qcow2':
+    // bdrv_qed has no .strong_runtime_opts: its name is its file's while the backing is its header's
+    case 'qed':
+    case 'vdi': case 'vpc': case 'vhdx': case 'parallels': case 'qcow': case 'vmdk':
     case 'raw': {
       if (strongGiven(n) || backingOverridden(p, n, kids)) return '';
       const f = kids.find((e) => e.name === 'file');

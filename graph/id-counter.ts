@@ -33,6 +33,9 @@ export function autoNamesReached(d: Draft): ReadonlyMap<string, number> {
  * BDRV_O_PROTOCOL)). raw_co_create_opts and file-posix's create open no node.
  */
 export function creationOpens(format: string, via: 'img-create' | 'blockdev-create'): number {
+  // bdrv_qed_co_create_opts opens the protocol node (bdrv_open(filename, BDRV_O_PROTOCOL)) and
+  // hands it to bdrv_qed_co_create by name, which opens nothing more
+  if (format === 'qed') return via === 'img-create' ? 1 : 0;
   if (format !== 'qcow2') return 0;
   return via === 'img-create' ? 3 : 2;
 }

@@ -4,6 +4,7 @@ import { BlockgraphError } from '../errors/index.js';
 import type { Draft } from './draft.js';
 import { HOST, type Image } from './types.js';
 import { hostResolve, pathCombine } from './host-path.js';
+import { isOtherFormat, otherFormatHasBacking, otherFormatVirtualSize } from './other-formats.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
@@ -93,17 +94,19 @@ function backingImage(d: Draft, file: string, backing: string): Image | undefine
 
 export function createImage(d: Draft, spec: ImageSpecLike): Image {
   if (!spec.file || spec.file.includes('\0')) throw new BlockgraphError('BG_BAD_INPUT', 'image needs a file name');
-  if (spec.format !== 'qcow2' && spec.format !== 'raw') throw new BlockgraphError('BG_BAD_INPUT', `unsupported image format '${spec.format}'`);
-  if (spec.backing && spec.format !== 'qcow2') throw new BlockgraphError('BG_BAD_INPUT', `format '${spec.format}' has no backing file`);
+  if (spec.format !== 'qcow2' && spec.format !== 'raw' && spec.format !== 'qed' && !isOtherFormat(spec.format)) throw new BlockgraphError('BG_BAD_INPUT', `unsupported image format '${spec.format}'`);
+  if (spec.backing && (spec.format === 'raw' || (isOtherFormat(spec.format) && !otherFormatHasBacking(spec.format)))) throw new BlockgraphError('BG_BAD_INPUT', `format '${spec.format}' has no backing file`);
   let size = spec.size !== undefined ? parseSize(spec.size) : undefined;
   // qemu-img create opens the backing file relative to the new image (bdrv_img_create:
   // bdrv_get_full_backing_filename_from_filename -> path_combine)
   const backingImg = spec.backing ? backingImage(d, spec.file, spec.backing) : undefined;
   if (size === undefined && spec.backing) size = backingImg?.size;
   if (size === undefined) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}' needs a size`);
-  const img: Image = { file: spec.file, format: spec.format, size };
+  const img: Image = { file: spec.file, format: spec.format, size: isOtherFormat(spec.format) ? otherFormatVirtualSize(spec.format, size) : size };
   const cluster = /(?:^|,)cluster_size=([^,]+)/.exec(spec.options ?? '')?.[1];
-  if (cluster !== undefined && spec.format === 'qcow2') img.clusterSize = parseSize(cluster);
+  if (cluster !== undefined && spec.format !== 'raw') img.clusterSize = parseSize(cluster);
+  const table = /(?:^|,)table_size=([^,]+)/.exec(spec.options ?? '')?.[1];
+  if (table !== undefined && spec.format === 'qed') img.tableSize = Number(table);
   // a raw image's qemu-io writes are its host bytes (Image.fills over the file's zeroes)
   if (spec.format === 'raw' && Array.isArray(spec.data) && spec.data.length) {
     if (spec.data.length > 10000) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': too many data regions`);
@@ -117,7 +120,7 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
     if (fills) img.fills = fills;
     else img.bytesUnknown = true;
   }
-  if (spec.format === 'qcow2' && Array.isArray(spec.data)) {
+  if ((spec.format === 'qcow2' || spec.format === 'qed') && Array.isArray(spec.data)) {
     if (spec.data.length > 10000) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': too many data regions`);
     let ext: [number, number][] | undefined;
     let fills: [number, number, number][] | undefined;
@@ -143,7 +146,13 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   if ((compat === '0.10' || compat === 'v2') && spec.format === 'qcow2') img.compat = '0.10';
   if (spec.backing) {
     img.backing = spec.backing;
-    img.backingFormat = spec['backing-format'] ?? backingImg?.format ?? 'raw';
+    // bdrv_qed_co_create keeps only whether the backing is raw (QED_F_BACKING_FORMAT_NO_PROBE):
+    // any other format is probed again at each open
+    if (spec.format === 'qed') {
+      if ((spec['backing-format'] ?? backingImg?.format) === 'raw') img.backingFormat = 'raw';
+    } else if (spec.format === 'qcow') {
+      // qcow_co_create writes the backing file name only: its format is probed at each open
+    } else img.backingFormat = spec['backing-format'] ?? backingImg?.format ?? 'raw';
   }
   hostCreate(d, img);
   return img;

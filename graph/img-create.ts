@@ -7,14 +7,14 @@ import { driverInfo } from './drivers.js';
 
 /** Drivers with .create_opts among the model's drivers, and whether those options have backing_file. */
 const CREATE_OPTS: Record<string, { backing: boolean }> = {
-  qcow2: { backing: true }, raw: { backing: false }, file: { backing: false }, host_device: { backing: false },
+  qcow2: { backing: true }, qed: { backing: true }, raw: { backing: false }, file: { backing: false }, host_device: { backing: false },
 };
 
 /**
  * bdrv_img_create up to qemu_opt_set(BLOCK_OPT_BACKING_FILE): throws QEMU's error, or returns the
  * image format to create (a protocol driver's file holds raw data).
  */
-export function imgCreateChecks(format: string, backing: string | null, filename?: string): 'qcow2' | 'raw' {
+export function imgCreateChecks(format: string, backing: string | null, filename?: string): 'qcow2' | 'qed' | 'raw' {
   // bdrv_find_format
   if (!driverInfo(format)) throw new QmpError(`Unknown file format '${format}'`);
   const opts = CREATE_OPTS[format];
@@ -25,5 +25,5 @@ export function imgCreateChecks(format: string, backing: string | null, filename
   if (backing && filename !== undefined && filename === backing) {
     throw new QmpError('Error: Trying to create an image with the same filename as the backing file');
   }
-  return format === 'qcow2' ? 'qcow2' : 'raw';
+  return format === 'qcow2' || format === 'qed' ? format : 'raw';
 }

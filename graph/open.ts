@@ -36,6 +36,8 @@ import type { BdsNode, Image } from './types.js';
 import { pathCombine } from './host-path.js';
 import { bitmapsExtSeen, readBackingName } from './qcow2-backing-name.js';
 import { imageBehind } from './images.js';
+import { qedFileSize, qedOpenError } from './qed.js';
+import { isOtherFormat, otherFormatOpenError } from './other-formats.js';
 
 export type Opts = Record<string, unknown>;
 
@@ -485,6 +487,44 @@ function openNodeProbed(
       openBacking(p, name, opts, eff);
       break;
     }
+    case 'qed': {
+      // bdrv_qed_open: bdrv_open_file_child (BDRV_CHILD_IMAGE), then bdrv_qed_do_open
+      needFile();
+      attachOpened(p, name, file!.name, 'file', ROLE_IMAGE);
+      formatLockIfNeeded(p, name);
+      // bdrv_co_pread(bs->file, 0, sizeof(le_header)): "Failed to read QED header", then the magic
+      const head = probeHeader(p, file!.name, commitDebugState(p));
+      if ('errno' in head) throw new QmpError('Failed to read QED header');
+      const img = 'image' in head ? head.image : undefined;
+      if (!img || img.format !== 'qed') throw new QmpError('Image not in QED format');
+      const bad = qedOpenError(img);
+      if (bad) throw new QmpError(bad);
+      // QED_F_BACKING_FILE: bs->backing_file / auto_backing_file from the header's string;
+      // QED_F_BACKING_FORMAT_NO_PROBE: bs->backing_format "raw", else none (the backing is probed)
+      const header = img.backing ? { backing: img.backing, ...(img.backingFormat === 'raw' ? { backingFormat: 'raw' } : {}) } : {};
+      // bdrv_qed_getlength: header.image_size
+      p.patchNode(name, { size: img.size, header });
+      probe?.end();
+      openBacking(p, name, opts, eff);
+      break;
+    }
+    case 'vdi': case 'vpc': case 'vhdx': case 'parallels': case 'qcow': case 'vmdk': {
+      // vdi_open, vpc_open, vhdx_open, parallels_open, qcow_open, vmdk_open: bdrv_open_file_child
+      // (BDRV_CHILD_IMAGE), then the header through it
+      needFile();
+      attachOpened(p, name, file!.name, 'file', ROLE_IMAGE);
+      formatLockIfNeeded(p, name);
+      const head = probeHeader(p, file!.name, commitDebugState(p));
+      if ('errno' in head) throw new QmpError(`Could not open '${fileNode()?.filename ?? ''}': ${head.errno}`);
+      const img = 'image' in head ? head.image : undefined;
+      const bad = otherFormatOpenError(driver, img, fileNode()?.filename ?? '');
+      if (bad) throw new QmpError(bad);
+      // qcow_open: the header's backing file name (no format: probed)
+      p.patchNode(name, { size: img!.size, header: img!.backing ? { backing: img!.backing } : {} });
+      probe?.end();
+      if (driverInfo(driver)?.supportsBacking) openBacking(p, name, opts, eff);
+      break;
+    }
     case 'raw': {
       // raw_open: raw_read_options (QAPI-checked here), then bdrv_open_child "file"
       needFile();
@@ -755,6 +795,9 @@ function formatLockIfNeeded(p: Proc, name: string): void {
  */
 export function hostFileLength(img: Image): number {
   if (img.format === 'raw') return img.size;
+  if (img.format === 'qed') return qedFileSize(img);
+  // (vdi, vpc, vhdx, parallels, qcow, vmdk: their files' layouts are not modelled; the virtual size)
+  if (isOtherFormat(img.format)) return img.fileLength ?? img.size;
   return img.fileLength ?? qcow2FileSize(img);
 }
 

@@ -344,7 +344,7 @@ export function alignment(p: Proc, n: BdsNode): number {
     // header's; file-posix answers 0, which leaves 1)
     const f = p.fileChild(n.name)?.child;
     const info = f ? infoNode(p, f) : undefined;
-    if (info?.driver === 'qcow2') return qcow2Image(p, info.name)?.clusterSize ?? 65536;
+    if (info?.driver === 'qcow2' || info?.driver === 'qed') return qcow2Image(p, info.name)?.clusterSize ?? 65536;
   }
   return n.align || 1;
 }

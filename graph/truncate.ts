@@ -8,7 +8,8 @@ import { filterChild } from './jobs/chain.js';
 import { getLength } from './length.js';
 import type { Proc } from './proc.js';
 import { HOST, type Image } from './types.js';
-import { withRawFill } from './images.js';
+import { imageBehind, withRawFill } from './images.js';
+import { qedTruncateError } from './qed.js';
 
 
 /**
@@ -59,6 +60,18 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
       qcow2TruncateCheck(p, node);
       // the header's new size, and a shrink's discarded clusters (graph/qcow2-truncate.ts)
       qcow2TruncateImage(p, node, n.size, size, coTruncate);
+      p.patchNode(node, { size });
+      dirtyBitmapTruncate(p, node, size);
+      return;
+    }
+    case 'qed': {
+      // bdrv_qed_co_truncate: grow only, to a valid size; qed_write_header_sync writes the new
+      // image_size into the header through bs->file
+      const f = p.fileChild(node)?.child;
+      const img = f ? imageBehind(p, f) : undefined;
+      const bad = qedTruncateError(img ?? { size: n.size }, size, 'off');
+      if (bad) throw new QmpError(bad);
+      if (img) p.d.put(HOST, 'images', img.file, { ...img, size });
       p.patchNode(node, { size });
       dirtyBitmapTruncate(p, node, size);
       return;

@@ -173,11 +173,14 @@ export interface ProcMeta {
 
 export interface Image {
   file: string;
-  format: string;          // qcow2, raw
+  format: string;          // qcow2, qed, raw
   size: number;
   backing?: string;
+  /** qed: set only where the header has QED_F_BACKING_FORMAT_NO_PROBE (raw); absent, the backing is probed */
   backingFormat?: string;
   clusterSize?: number;
+  /** qed header's table_size (clusters per L1/L2 table; absent: QED_DEFAULT_TABLE_SIZE) */
+  tableSize?: number;
   /** Allocated extents [start, end) of a qcow2 image's own data, cluster-aligned and merged (absent: none). */
   data?: [number, number][];
   /**

@@ -47,7 +47,8 @@ export async function probeImages(state: State, args: unknown, dir: string): Pro
     } catch {
       return;
     }
-    const img: ProbedImage = { file, format: info.format === 'qcow2' ? 'qcow2' : 'raw', size: String(info['virtual-size']) };
+    // (qemu-img info names a qed backing's format only where the header has QED_F_BACKING_FORMAT_NO_PROBE)
+    const img: ProbedImage = { file, format: info.format === 'qcow2' || info.format === 'qed' ? info.format : 'raw', size: String(info['virtual-size']) };
     if (info['backing-filename']) {
       await visit(info['backing-filename']);
       img.backing = info['backing-filename'];

@@ -35,6 +35,18 @@ export function layerStatus(p: Proc, node: string, offset: number, bytes: number
       }
       return { alloc: false, n: lim };
     }
+    case 'qed': {
+      // bdrv_qed_co_block_status: qed_find_cluster's QED_CLUSTER_FOUND is DATA, QED_CLUSTER_ZERO
+      // ZERO (both allocated), an unallocated L1 or L2 entry 0: the clusters the image's writes
+      // (qed_aio_write_alloc) have linked into its tables
+      const file = p.fileChild(node)?.child;
+      const img = file ? imageBehind(p, file) : undefined;
+      for (const [s, e] of img?.format === 'qed' ? img.data ?? [] : []) {
+        if (offset < s) return { alloc: false, n: Math.min(s - offset, max) };
+        if (offset < e) return { alloc: true, n: Math.min(e - offset, max) };
+      }
+      return { alloc: false, n: max };
+    }
     case 'raw': {
       // raw_co_block_status answers BDRV_BLOCK_RAW (at its offset into the file), and
       // bdrv_co_block_status takes its file's own status instead: over a protocol node that is

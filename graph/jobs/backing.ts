@@ -50,7 +50,8 @@ export function setBackingHd(p: Proc, node: string, backing: string | null): voi
 /** bdrv_change_backing_file: the backing file name (and format) written into the image header. */
 export function writeBackingHeader(p: Proc, node: string, backing: string | null, format: string | null): void {
   const n = p.node(node);
-  if (!n || n.driver !== 'qcow2') return;
+  if (!n || (n.driver !== 'qcow2' && n.driver !== 'qed')) return;
+  // (bdrv_change_backing_file sets bs->backing_format to the format given, for qed too)
   const header = backing ? { backing, ...(format ? { backingFormat: format } : {}) } : {};
   p.patchNode(node, { header });
   // qcow2_change_backing_file -> qcow2_update_header: bdrv_pwrite(bs->file, 0, …), the image
@@ -64,7 +65,8 @@ export function writeBackingHeader(p: Proc, node: string, backing: string | null
     delete next.backingFormat;
     if (backing) {
       next.backing = backing;
-      if (format) next.backingFormat = format;
+      // bdrv_qed_change_backing_file keeps only QED_F_BACKING_FORMAT_NO_PROBE (qed_fmt_is_raw)
+      if (format && (n.driver !== 'qed' || format === 'raw')) next.backingFormat = format;
     }
     p.d.put(HOST, 'images', img.file, next);
   }

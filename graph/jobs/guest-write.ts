@@ -5,7 +5,8 @@
 // (QCowHeader, the first 104 bytes), the image is gone: the file is now plain data, and the
 // next format driver probing it finds no QCOW_MAGIC (qcow2_do_open: "Image is not in qcow2
 // format"). Reads were followed the same way in graph/images.ts probeHeader.
-import { addExtent, setFill, withRawFill } from '../images.js';
+import { addExtent, imageBehind, setFill, withRawFill } from '../images.js';
+import { qedFileSize } from '../qed.js';
 import { deflatedSize, readFill } from '../qcow2-compress.js';
 import { allocOwner, metadataView, writeView } from '../guest-image.js';
 import { growWrittenNodes } from '../length.js';
@@ -72,6 +73,17 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
     writeView(p, view.key, withFills(p, next, offset, Math.min(offset + n, node.size), src));
     const end = cow ? cow.end : qcow2FileSize(next) > qcow2FileSize(img) ? qcow2FileSize(next) : 0;
     if (file !== undefined && end > 0) growWrittenNodes(p, file, end);
+    return;
+  }
+  if (node.driver === 'qed') {
+    // qed_aio_write_alloc: clusters appended at s->file_size (qed_alloc_clusters), an L2 table
+    // first where the L1 entry is empty; the pwrite past the end of bs->file grows it
+    const file = p.fileChild(dest)?.child;
+    const img = file ? imageBehind(p, file) : undefined;
+    if (!file || !img || img.format !== 'qed') return;
+    const next: Image = { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) };
+    p.d.put(HOST, 'images', img.file, next);
+    if (qedFileSize(next) > qedFileSize(img)) growWrittenNodes(p, file, qedFileSize(next));
     return;
   }
   writeHostBytes(p, dest, offset, n, src);

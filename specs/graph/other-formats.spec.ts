@@ -1,0 +1,33 @@
+// The virtual sizes `qemu-img create -f FMT x SIZE` gives (graph/other-formats.ts), as
+// `qemu-img info --output=json` printed them for qemu-img 7.2.22: vpc's CHS geometry
+// (vpc_co_create's calculate_geometry loop), whole sectors for the rest.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { otherFormatOpenError, otherFormatVirtualSize } from '../../graph/other-formats.js';
+
+const QEMU_IMG_INFO: [string, number, number][] = [
+  ['vpc', 1 << 20, 1079296], ['vpc', 16 << 20, 16781312], ['vpc', 100 << 20, 104865792],
+  ['vdi', 1 << 20, 1048576], ['vhdx', 16 << 20, 16777216], ['parallels', 100 << 20, 104857600],
+  ['qcow', 1 << 20, 1048576], ['vmdk', 16 << 20, 16777216],
+];
+
+for (const [fmt, size, virtual] of QEMU_IMG_INFO) {
+  test(`qemu-img create -f ${fmt} x ${size}: virtual size ${virtual}`, () => {
+    assert.is(otherFormatVirtualSize(fmt, size), virtual);
+  });
+}
+
+test('the open checks over a zeroed file and a qcow2 header, as QSD 7.2 answered (transcript fmt-other-formats)', () => {
+  const zero = { file: 'z.raw', format: 'raw', size: 1 << 20 };
+  const q = { file: 'q.qcow2', format: 'qcow2', size: 1 << 20 };
+  assert.is(otherFormatOpenError('vdi', zero, 'z.raw'), 'Image not in VDI format (bad signature 00000000)');
+  assert.is(otherFormatOpenError('vhdx', q, 'q.qcow2'), "Could not open 'q.qcow2': Invalid argument");
+  assert.is(otherFormatOpenError('qcow', q, 'q.qcow2'), 'qcow (v1) does not support qcow version 3');
+  assert.is(otherFormatOpenError('qcow', zero, 'z.raw'), 'Image not in qcow format');
+  assert.is(otherFormatOpenError('vmdk', { file: 'v', format: 'vmdk', size: 1 }, 'v'), undefined);
+  // bytes it does not keep are refused, not guessed
+  assert.throws(() => otherFormatOpenError('vdi', q, 'q.qcow2'));
+  assert.throws(() => otherFormatOpenError('vpc', { ...zero, fills: [[0, 1 << 20, 7]] as [number, number, number][] }, 'z.raw'));
+});
+
+test.run();
