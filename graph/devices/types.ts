@@ -47,6 +47,10 @@ export interface DeviceKind {
   props: readonly string[];
 }
 
+// DEFINE_SCSI_DISK_PROPERTIES (hw/scsi/scsi-disk.c): scsi-hd and scsi-cd take the SCSI inquiry
+// strings too; libvirt gives every scsi-hd a device_id ("drive-scsi0-0-0-0")
+const SCSI_DISK_PROPS = ['ver', 'vendor', 'product', 'device_id'];
+
 const DISK_PROPS = ['drive', 'share-rw', 'serial', 'write-cache', 'rerror', 'werror', 'logical_block_size', 'physical_block_size', 'bootindex'];
 
 export const DEVICE_KINDS: Record<string, DeviceKind> = {
@@ -57,11 +61,11 @@ export const DEVICE_KINDS: Record<string, DeviceKind> = {
   },
   'scsi-hd': {
     busType: 'SCSI', driveOwner: 'scsi-hd', readOnly: false, resizable: true, removable: false,
-    iothreadAware: true, backend: false, props: [...DISK_PROPS, 'channel', 'scsi-id', 'lun', 'removable'],
+    iothreadAware: true, backend: false, props: [...DISK_PROPS, ...SCSI_DISK_PROPS, 'channel', 'scsi-id', 'lun', 'removable'],
   },
   'scsi-cd': {
     busType: 'SCSI', driveOwner: 'scsi-cd', readOnly: true, resizable: false, removable: true,
-    iothreadAware: true, backend: false, props: [...DISK_PROPS, 'channel', 'scsi-id', 'lun'],
+    iothreadAware: true, backend: false, props: [...DISK_PROPS, ...SCSI_DISK_PROPS, 'channel', 'scsi-id', 'lun'],
   },
   'ide-hd': {
     busType: 'IDE', driveOwner: 'ide-hd', readOnly: false, resizable: true, removable: false,
