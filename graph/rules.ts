@@ -289,7 +289,7 @@ export const RULES = defineRules({
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
       // libvirt 9.0's own QMP traffic (wt-virt): backup-begin's push (blockdev-backup) and pull (sync none) jobs
-      ...[10, 24, 25, 26].map((step) => ({ transcript: 'vm/vm-lv-backup.json', step })),
+      ...[24, 25, 26].map((step) => ({ transcript: 'vm/vm-lv-backup.json', step })),
       // the VM held-out set (wt-vm11)
       { transcript: 'vm/vm-c-backup-under-device.json', step: 6 }, { transcript: 'vm/vm-c-cd-medium-under-job.json', step: 4 }, { transcript: 'vm/abort-31-vm-device-del-last-filter-parent-survives.json', step: 4 },
       

@@ -84,6 +84,15 @@ const RESUME_VERBS = new Set(['job-resume', 'block-job-resume']);
 const SETTLE_START = new Set(['block-stream', 'block-commit', 'blockdev-backup', 'drive-backup']);
 const START_SETTLED = ['null', 'concluded', 'pending', 'paused', 'standby', 'ready'];
 function settledStart(execute: string, args: Record<string, unknown>): string | undefined {
+  // a transaction of one such action starts its job the same way (blockdev_backup_commit's
+  // job_start, in the transaction's commit phase): libvirt's push backup-begin of one disk
+  if (execute === 'transaction') {
+    const actions = args.actions;
+    if (!Array.isArray(actions) || actions.length !== 1) return undefined;
+    const a = actions[0] as { type?: unknown; data?: unknown };
+    if (typeof a?.type !== 'string' || typeof a.data !== 'object' || a.data === null) return undefined;
+    return settledStart(a.type, a.data as Record<string, unknown>);
+  }
   if (!SETTLE_START.has(execute)) return undefined;
   if (args.speed !== undefined && args.speed !== 0) return undefined;
   if (args['auto-finalize'] === false) return undefined;

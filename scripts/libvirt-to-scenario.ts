@@ -4,7 +4,8 @@
 //   node --import tsx scripts/libvirt-to-scenario.ts CAPTURE_DIR SESSION [--out FILE] [--description TEXT]
 //
 // - the machine: libvirt's -object iothread, pcie-root-port, virtio-scsi-pci, -blockdev and the
-//   block -device lines, as the scenario's `vm` member (other devices, e.g. qemu-xhci, dropped);
+//   block -device lines, as the scenario's `vm` member (other devices, e.g. qemu-xhci, dropped),
+//   with ACPI PCI hotplug kept on as libvirt's q35 has it (`acpi-pci-hotplug`);
 // - the steps: every QMP command libvirt sent, in order, with its exact arguments, keeping the
 //   block layer (blockdev-*, block-*, block_*, transaction, job-*, device_add/del, media, NBD,
 //   stop/cont and the block queries) and dropping the rest (qom-*, query-cpus-fast, migration…);
@@ -156,6 +157,9 @@ if (rootPorts.length) vm['root-ports'] = rootPorts;
 if (scsi.length) vm['scsi-controllers'] = scsi as Json;
 vm.blockdevs = blockdevs;
 vm.devices = devices;
+// the domain's command line keeps QEMU's default ACPI PCI hotplug on q35 (no
+// -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off): root-port devices unplug through the guest
+if (!/ICH9-LPC\.acpi-pci-hotplug-with-bridge-support=off/.test(cmdline)) vm['acpi-pci-hotplug'] = true;
 const scenario = {
   name: `vm-lv-${session.replace(/_/g, '-')}`,
   description: description ?? DESCRIPTIONS[session] ?? `libvirt 9.0's own QMP traffic for the ${session} session (scripts/libvirt-capture.sh)`,
