@@ -72,6 +72,7 @@ export const RULES = defineRules({
       ...[15, 16, 17, 18, 19, 37, 38, 39, 40, 41, 42, 58, 59, 60, 61].map((step) => ({ transcript: 'vm/vm-lv-edges.json', step })),
       ...[2, 3, 4, 5, 6, 7, 23, 24, 25, 26, 27, 28, 67, 68, 69, 70, 71, 72].map((step) => ({ transcript: 'vm/vm-lv-iothread.json', step })),
       ...[11, 12, 13, 14, 15].map((step) => ({ transcript: 'vm/vm-lv-runstate.json', step })),
+      ...[32, 33, 34, 35, 36, 37].map((step) => ({ transcript: 'vm/vm-lv-refusals.json', step })),
       // the mirror of fuzz --qemu 10.0 4197392066's boundary (wt-fz11)
       ...[5, 6].map((step) => ({ transcript: 'abort-31-mirror-into-raw-over-shrunk-node-survives.json', step })),
       // the VM held-out set (wt-vm11)

@@ -240,6 +240,20 @@ flow_edges() {
   $V detach-disk $DOM vdb --live || true
   $V detach-disk $DOM vdc --live || true
 }
+# what QEMU refuses under libvirt (no lock manager, so QEMU's image locking is the guard)
+flow_refusals() {
+  $V attach-disk $DOM "$IMG/top.qcow2" vdb --driver qemu --subdriver qcow2 --targetbus virtio --live || true
+  $V attach-disk $DOM "$IMG/base.qcow2" vdb --driver qemu --subdriver qcow2 --targetbus virtio --live || true
+  $V attach-disk $DOM "$IMG/sbase.qcow2" sdc --driver qemu --subdriver qcow2 --targetbus scsi --mode readonly --live || true
+  mk ovl.qcow2 qcow2 1M top.qcow2
+  $V snapshot-create-as $DOM --disk-only --no-metadata --reuse-external --diskspec vda,file="$IMG/ovl.qcow2" \
+    --diskspec sda,snapshot=no --diskspec sdb,snapshot=no || true
+  mk small.qcow2 qcow2 512K
+  $V blockcopy $DOM sda "$IMG/small.qcow2" --shallow --reuse-external --format qcow2 --wait --pivot || true
+  $V blockresize $DOM vda 4M || true
+  $V blockcommit $DOM vda --active --pivot --wait || true
+  $V domblkinfo $DOM --all || true
+}
 flow_runstate() {
   $V resume $DOM
   $V blockcommit $DOM vda --top "$IMG/mid.qcow2" --wait
@@ -250,7 +264,7 @@ flow_runstate() {
   $V suspend $DOM
 }
 
-SESSIONS=${*:-commit copy snapshot media hotplug backup runstate iothread edges pull}
+SESSIONS=${*:-commit copy snapshot media hotplug backup runstate iothread edges refusals pull}
 for s in $SESSIONS; do
   CUR=$s
   VDA_IO=; SCSI_IO=; EXTRA=
