@@ -22,7 +22,8 @@ set -euo pipefail
 OUT=${1:?usage: libvirt-capture.sh OUT [SESSION...]}; shift || true
 mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
 IMG="$OUT/img"
-LOG="$OUT/libvirtd.log"
+# a libvirtd already running (started by an earlier capture) logs where LIBVIRTD_LOG says
+LOG=${LIBVIRTD_LOG:-$OUT/libvirtd.log}
 V="virsh -q -c qemu:///system"
 DOM=bg
 
@@ -49,7 +50,7 @@ if ! $V version >/dev/null 2>&1; then
   for _ in $(seq 50); do $V version >/dev/null 2>&1 && break; sleep 0.2; done
   echo "started libvirtd (pid $(cat "$OUT/libvirtd.pid")); stop it with: kill \$(cat $OUT/libvirtd.pid)"
 fi
-[ -f "$LOG" ] || { echo "libvirtd does not log to $LOG: start it with $OUT/libvirtd.conf" >&2; exit 2; }
+[ -f "$LOG" ] || { echo "libvirtd does not log to $LOG: give its log as LIBVIRTD_LOG, or stop it and let this script start it" >&2; exit 2; }
 
 # mk FILE FORMAT SIZE [BACKING]: an image in $IMG (backing named relative to it, as the scenario's
 # `images` take it), noted in $OUT/SESSION.images.jsonl for scripts/libvirt-to-scenario.ts
