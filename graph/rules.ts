@@ -66,6 +66,13 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [
+      // libvirt 9.0's own QMP traffic (wt-virt): its block-commit / blockdev-mirror jobs
+      ...[9, 10, 11, 12, 13, 22, 23, 24, 25, 26].map((step) => ({ transcript: 'vm/vm-lv-commit.json', step })),
+      ...[9, 10, 11, 12, 13, 14, 29, 30, 31, 45, 46, 47, 48].map((step) => ({ transcript: 'vm/vm-lv-copy.json', step })),
+      ...[15, 16, 17, 18, 19, 37, 38, 39, 40, 41, 42, 58, 59, 60, 61].map((step) => ({ transcript: 'vm/vm-lv-edges.json', step })),
+      ...[2, 3, 4, 5, 6, 7, 23, 24, 25, 26, 27, 28, 67, 68, 69, 70, 71, 72].map((step) => ({ transcript: 'vm/vm-lv-iothread.json', step })),
+      ...[11, 12, 13, 14, 15].map((step) => ({ transcript: 'vm/vm-lv-runstate.json', step })),
+      ...[32, 33, 34, 35, 36, 37].map((step) => ({ transcript: 'vm/vm-lv-refusals.json', step })),
       // the mirror of fuzz --qemu 10.0 4197392066's boundary (wt-fz11)
       ...[5, 6].map((step) => ({ transcript: 'abort-31-mirror-into-raw-over-shrunk-node-survives.json', step })),
       // the VM held-out set (wt-vm11)
@@ -288,6 +295,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
+      // libvirt 9.0's own QMP traffic (wt-virt): backup-begin's push (blockdev-backup) and pull (sync none) jobs
+      ...[24, 25, 26].map((step) => ({ transcript: 'vm/vm-lv-backup.json', step })),
       // the VM held-out set (wt-vm11)
       { transcript: 'vm/vm-c-backup-under-device.json', step: 6 }, { transcript: 'vm/vm-c-cd-medium-under-job.json', step: 4 }, { transcript: 'vm/abort-31-vm-device-del-last-filter-parent-survives.json', step: 4 },
       

@@ -165,6 +165,11 @@ export interface ProcMeta {
   target?: 'vm';
   /** vm target: the run state (`-S`: prelaunch until `cont`). */
   runState?: 'prelaunch' | 'running' | 'paused';
+  /**
+   * vm target: ACPI PCI hotplug kept on (libvirt's q35; the `vm` member's `acpi-pci-hotplug`): a
+   * device on a pcie-root-port unplugs through ACPI, waiting for the guest's eject.
+   */
+  acpiPciHotplug?: boolean;
   /** vm target: QEMU's counter for devices without an id (/machine/peripheral-anon/device[N]). */
   anonDevices?: number;
   /** The QEMU version this process models (graph/version.ts); absent: 7.2, as in every older log. */

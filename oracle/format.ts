@@ -42,6 +42,12 @@ export interface VmSpec {
   blockdevs?: JsonObject[];
   /** `-device JSON`, in order (cold-plugged: ide-hd on ide.N, devices on pcie.0). */
   devices?: JsonObject[];
+  /**
+   * true: ACPI PCI hotplug stays on, as on libvirt's q35 (ICH9-LPC.acpi-pci-hotplug-with-bridge-support,
+   * QEMU's default since 6.1): a device on a root port unplugs through ACPI and waits for the guest's
+   * eject, which never comes without one. Absent: the recorder turns it off (native PCIe hotplug).
+   */
+  'acpi-pci-hotplug'?: boolean;
 }
 
 /**
@@ -183,7 +189,8 @@ const ID_LIST_OK = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x =
 /** Validates a `vm` member: every id well formed (they go on a command line), objects as JSON. */
 export function parseVm(v: unknown, where: string): VmSpec {
   if (!isObj(v)) bad(where, 'must be an object');
-  onlyKeys(v, ['version', 'iothreads', 'root-ports', 'scsi-controllers', 'blockdevs', 'devices'], where);
+  onlyKeys(v, ['version', 'iothreads', 'root-ports', 'scsi-controllers', 'blockdevs', 'devices', 'acpi-pci-hotplug'], where);
+  if ('acpi-pci-hotplug' in v && typeof v['acpi-pci-hotplug'] !== 'boolean') bad(`${where}.acpi-pci-hotplug`, 'must be a boolean');
   if (v.version !== VM_FORMAT) bad(where, `'version' must be ${VM_FORMAT}`);
   for (const k of ['iothreads', 'root-ports']) {
     if (k in v && !ID_LIST_OK(v[k])) bad(`${where}.${k}`, 'must be a list of ids (a letter, then letters, digits, - . _)');

@@ -35,6 +35,12 @@ export interface HarnessOptions {
   beforeStartSettle?: (conn: QmpConnection, job: string) => Promise<void>;
   /** How long a settled job start may poll before it is recorded as it stands (3 s by default). */
   startSettleMs?: number;
+  /**
+   * vm target with ACPI PCI hotplug kept on (the `vm` member's `acpi-pci-hotplug`, libvirt's q35):
+   * a device_del of a PCI device settles once QEMU has answered, the device still there
+   * (acpi_pcihp_device_unplug_request_cb waits for the guest's eject; no DEVICE_DELETED comes).
+   */
+  acpiPciHotplug?: boolean;
   /** Progress hook, e.g. for a CLI; awaited, so a caller may extend `scenario.steps` from it (the fuzzer does). */
   onStep?: (index: number, step: TranscriptStep) => void | Promise<void>;
 }
@@ -78,6 +84,15 @@ const RESUME_VERBS = new Set(['job-resume', 'block-job-resume']);
 const SETTLE_START = new Set(['block-stream', 'block-commit', 'blockdev-backup', 'drive-backup']);
 const START_SETTLED = ['null', 'concluded', 'pending', 'paused', 'standby', 'ready'];
 function settledStart(execute: string, args: Record<string, unknown>): string | undefined {
+  // a transaction of one such action starts its job the same way (blockdev_backup_commit's
+  // job_start, in the transaction's commit phase): libvirt's push backup-begin of one disk
+  if (execute === 'transaction') {
+    const actions = args.actions;
+    if (!Array.isArray(actions) || actions.length !== 1) return undefined;
+    const a = actions[0] as { type?: unknown; data?: unknown };
+    if (typeof a?.type !== 'string' || typeof a.data !== 'object' || a.data === null) return undefined;
+    return settledStart(a.type, a.data as Record<string, unknown>);
+  }
   if (!SETTLE_START.has(execute)) return undefined;
   if (args.speed !== undefined && args.speed !== 0) return undefined;
   if (args['auto-finalize'] === false) return undefined;
@@ -306,9 +321,11 @@ export class ScenarioRecorder {
           // an id-less device's event has only its path (/machine/peripheral-anon/device[N])
           const mine = (d: Record<string, unknown> | undefined) => d?.device === id || d?.path === id || d?.path === `/machine/peripheral/${id}`;
           const seen = () => events.concat(p.buffer).some((e) => e.event === 'DEVICE_DELETED' && mine(e.data));
+          // ACPI PCI hotplug: the unplug request waits for a guest; the device stays on its bus
+          const waitsForGuest = async () => this.opts.acpiPciHotplug === true && pciDeviceStays(await p.conn.execute('qom-list', { path: '/machine/peripheral' }), id);
           settled = await pollUntil(async () => {
             if (!seen()) await p.conn.execute('query-version');
-            const done = seen();
+            const done = seen() || await waitsForGuest();
             if (done) events.push(...p.buffer.splice(0));
             return done;
           }, timeout, interval);
@@ -393,12 +410,24 @@ export class ScenarioRecorder {
  * Runs `scenario` step by step. `openProc` is called once per daemon letter, on its first use;
  * capability negotiation is the connection's business. All opened connections are closed at the end.
  */
+/**
+ * Whether qom-list of /machine/peripheral still has this id as a PCI device (child<…-pci>): its
+ * ACPI unplug request waits for a guest. (query-pci cannot tell: without a guest no root port has
+ * a secondary bus number, so it lists nothing behind them.) A SCSI device is not a PCI device: its
+ * unplug completes, and its DEVICE_DELETED is waited for as on any machine.
+ */
+function pciDeviceStays(reply: unknown, id: string): boolean {
+  const props = (reply as { return?: { name: string; type: string }[] }).return;
+  return Array.isArray(props) && props.some((x) => x.name === id && /^child<.*-pci>$/.test(x.type));
+}
+
 export async function runScenario(
   scenario: Scenario,
   openProc: (proc: string) => Promise<QmpConnection>,
   opts: HarnessOptions = {},
 ): Promise<Transcript> {
-  const rec = new ScenarioRecorder(scenario.name, openProc, opts);
+  const rec = new ScenarioRecorder(scenario.name, openProc,
+    scenario.vm?.['acpi-pci-hotplug'] === true ? { ...opts, acpiPciHotplug: true } : opts);
   const steps: TranscriptStep[] = [];
   try {
     for (const [index, step] of scenario.steps.entries()) {

@@ -22,12 +22,20 @@ export const vmUnavailableReason = (v: QemuVersion = '7.2'): string =>
 /**
  * The fixed part of the command line. ACPI PCI hotplug is off so that the pcie-root-ports use
  * native PCIe hotplug, which completes a `device_del` at once without a guest (with ACPI hotplug
- * it would wait forever for the guest's eject).
+ * it would wait forever for the guest's eject). A machine with `acpi-pci-hotplug: true` (libvirt's
+ * q35) keeps QEMU's default instead: `vmBaseArgs`.
  */
 export const VM_BASE_ARGS = [
   '-M', 'q35', '-accel', 'tcg', '-S', '-nodefaults', '-display', 'none', '-m', '64',
   '-global', 'ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off',
 ] as const;
+
+/** VM_BASE_ARGS for `vm`: without the -global that turns ACPI PCI hotplug off when the machine keeps it. */
+export function vmBaseArgs(vm: VmSpec): string[] {
+  const a = [...VM_BASE_ARGS];
+  if (vm['acpi-pci-hotplug'] === true) a.splice(a.indexOf('-global'), 2);
+  return a;
+}
 
 /** The machine part of the command line, from the scenario's `vm` member. */
 export function vmArgs(vm: VmSpec): string[] {
@@ -62,7 +70,7 @@ export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; bin
   const sock = join(dir, `qmp-${opts.label ?? 'A'}.sock`);
   const dataDirs = (bins.vmDataDirs ?? []).flatMap((d) => ['-L', d]);
   const env = bins.vmModuleDir ? { ...process.env, QEMU_MODULE_DIR: bins.vmModuleDir } : process.env;
-  const child = spawn(bin, [...dataDirs, ...VM_BASE_ARGS, '-qmp', `unix:${sock},server=on,wait=off`, ...vmArgs(vm)],
+  const child = spawn(bin, [...dataDirs, ...vmBaseArgs(vm), '-qmp', `unix:${sock},server=on,wait=off`, ...vmArgs(vm)],
     { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');

@@ -5,7 +5,7 @@
 // CD-ROM's), which qdev leaks: it stays, anonymous, holding any medium forever (flagged).
 import { QmpError } from '../../errors/index.js';
 import { removeBlockBackend } from '../exports.js';
-import { PERIPHERAL, bus, delDevice, device, devices, setBbContext, setBbPerm } from '../../graph/devices/ops.js';
+import { PERIPHERAL, bus, delDevice, device, devices, putDevice, setBbContext, setBbPerm } from '../../graph/devices/ops.js';
 import { PERM_ALL } from '../../graph/perm.js';
 import { DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
 import type { Proc } from '../../graph/proc.js';
@@ -63,6 +63,19 @@ function slotDevices(p: Proc, d: Device): Device[] {
   return devices(p).filter((x) => x.bus === d.bus);
 }
 
+/**
+ * Whether an ACPI unplug request made now blocks the next device_del (qmp_device_del refuses while
+ * pending_deleted_expires_ms is 0 or ahead of the virtual clock). acpi_pcihp_device_unplug_request_cb
+ * sets it to the virtual clock's milliseconds at the request ("acpi: pcihp: allow repeating
+ * hot-unplug requests": QEMU 10.0, and 7.2 from the 7.2.3 stable release Debian's 7.2.22 carries;
+ * 7.2.0's source never set it): 0 in a VM that never ran (-S, no cont yet), which blocks for good;
+ * otherwise `expires > now` is already false at the next request (a VM that ran under 1 ms in all
+ * would still read 0: not modelled).
+ */
+function requestBlocks(p: Proc): boolean {
+  return p.meta().runState === 'prelaunch';
+}
+
 export const deviceDel: CommandDef = {
   name: 'device_del',
   mutates: true,
@@ -72,9 +85,20 @@ export const deviceDel: CommandDef = {
     const id = args.id;
     const found = findDevice(p, id);
     if (!found) throw new QmpError(`Device '${id}' not found`, 'DeviceNotFound');
+    // qmp_device_del: a device whose unplug is pending refuses another request while
+    // pending_deleted_expires_ms has not passed (requestBlocks)
+    if (!found.inner && found.dev.unplugPending === 'blocks') throw new QmpError(`Device ${id} is already in the process of unplug`);
     if (found.inner) throw new QmpError("Bus 'virtio-bus' does not support hotplugging");
     const b = bus(p, found.dev.bus);
     if (b && !b.hotplug) throw new QmpError(`Bus '${b.id}' does not support hotplugging`);
+    if (p.meta().acpiPciHotplug && device(p, found.dev.bus)?.driver === 'pcie-root-port') {
+      // the root port's hotplug handler is ICH9's ACPI (ich9_pm_device_unplug_request_cb →
+      // acpi_pcihp_device_unplug_request_cb): it sets pending_deleted_event, raises the GPE and
+      // returns; the device goes only when the guest ejects it, so nothing else changes here
+      p.step(`device_del ${found.dev.id}: ACPI unplug request`);
+      putDevice(p, { ...found.dev, unplugPending: requestBlocks(p) ? 'blocks' : 'expired' });
+      return {};
+    }
     for (const d of slotDevices(p, found.dev)) unplugDevice(ctx, d);
     return {};
   },

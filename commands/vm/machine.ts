@@ -26,7 +26,9 @@ export const xBlockgraphMachine: CommandDef = {
     if (isVm(p) || p.nodes().length || p.bbs().length) throw new QmpError('x-blockgraph-machine: the process already has a machine or a graph');
     if (args.version !== 1) throw new QmpError('x-blockgraph-machine: version must be 1');
     p.step('machine q35');
-    p.setMeta({ target: 'vm', runState: 'prelaunch' });
+    const acpi = args['acpi-pci-hotplug'];
+    if (acpi !== undefined && typeof acpi !== 'boolean') throw new QmpError('acpi-pci-hotplug must be a boolean');
+    p.setMeta({ target: 'vm', runState: 'prelaunch', ...(acpi === true ? { acpiPciHotplug: true } : {}) });
     putBus(p, { id: 'pcie.0', type: 'PCIE', hotplug: false, iothread: null, at: p.nextSeq() });
     for (let i = 0; i < 6; i++) putBus(p, { id: `ide.${i}`, type: 'IDE', hotplug: false, iothread: null, at: p.nextSeq() });
     for (const io of ids(args.iothreads, 'iothreads')) {

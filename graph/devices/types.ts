@@ -28,6 +28,13 @@ export interface Device {
   iothread: string | null; // virtio-blk-pci's own iothread property (used only by a running guest's dataplane)
   tray: { open: boolean } | null; // removable media with a tray (CD-ROMs)
   cold: boolean;           // from the command line
+  /**
+   * device_del asked the guest to eject it through ACPI (acpi_pcihp_device_unplug_request_cb sets
+   * pending_deleted_event): without a guest it stays, in use, for the life of the process.
+   * 'blocks': another device_del is refused (pending_deleted_expires_ms 0: asked before the VM
+   * ever ran); 'expired': another device_del repeats the request (commands/vm/device-del.ts).
+   */
+  unplugPending?: 'blocks' | 'expired';
   at: number;
   /** bootindex >= 0: its entry in fw_boot_order (add_boot_device_path), which no other device may take. */
   bootindex?: number;
