@@ -59,7 +59,7 @@ const LENGTH_FROM_CHILD = new Set(['raw', 'copy-on-read', 'throttle', 'compress'
  * (the slice of its file: [offset, offset + size) cut at the file's end) and the filters' (their
  * child's length). Undefined for drivers that keep total_sectors (qcow2 has no .bdrv_getlength).
  */
-function refreshedLength(p: Proc, node: string): number | undefined {
+export function refreshedLength(p: Proc, node: string): number | undefined {
   const n = p.node(node);
   if (!n) return undefined;
   if (n.driver === 'file') {
