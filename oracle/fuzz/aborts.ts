@@ -632,10 +632,18 @@ function newFuzzAborts(execute: string, a: JsonObject, p: ProcView): string | un
       }
     }
   }
-  // 754698230: a format's header read through a copy-on-read filter (a stream's, bottom not below)
+  // 754698230: a format's header read through a copy-on-read filter (a stream's, bottom not below),
+  // also through a raw node's file (raw_co_preadv: a slice opened before the stream put its filter
+  // under it; fuzz --qemu 10.0 2060426732, 7.2 dies too)
   if (execute === 'blockdev-add' && HEADER_READERS.has(String(a.driver))) {
     for (const r of references(a)) {
-      if ([r, ...p.chainBelow(r)].some((n) => p.driver(n) === 'copy-on-read')) return `fuzz 754698230: ${String(a.driver)} header read through a copy-on-read filter under '${r}'`;
+      const below: string[] = [];
+      for (let cur: string | undefined = r, i = 0; cur !== undefined && i < 16 && !below.includes(cur); i++) {
+        below.push(cur, ...p.chainBelow(cur));
+        const last: string = below[below.length - 1]!;
+        cur = p.driver(last) === 'raw' ? p.child(last, 'file') : undefined;
+      }
+      if (below.some((n) => p.driver(n) === 'copy-on-read')) return `fuzz 754698230: ${String(a.driver)} header read through a copy-on-read filter under '${r}'`;
     }
   }
   // 4016260769: a qcow2 created with a backing file whose chain comes back to the file it formats

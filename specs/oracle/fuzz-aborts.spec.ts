@@ -28,6 +28,8 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   ['abort-9-txn-enable-unknown-node', 'transaction', /^Node 'nosuch' not found \(QEMU crashes here: block_dirty_bitmap_enable_abort calls bdrv_disable_dirty_bitmap\(NULL\)/, true],
   ['abort-9-reopen-queued-child-undrained', 'blockdev-reopen', /an earlier entry of the list detached it, so it is no longer drained \(QEMU 7\.2 aborts here: bdrv_reopen_multiple: Assertion 'bs_entry->state\.bs->quiesce_counter > 0' failed\)/, false],
   ['abort-9-add-qcow2-read-through-stream-filter', 'blockdev-add', /^Opening qcow2 node 'n9' reads through copy-on-read filter .*\(QEMU crashes here: cor_co_preadv_part/, true],
+  // fuzz --qemu 10.0 2060426732: the same read through a raw slice the stream's filter went under
+  ['abort-32-add-qcow2-through-raw-slice-over-stream-filter', 'blockdev-add', /^Opening qcow2 node 'n11' reads through copy-on-read filter .*\(QEMU crashes here: cor_co_preadv_part/, true],
   ['abort-9-create-qcow2-on-file-in-iothread', 'blockdev-create', /^Node 'f2' is in iothread 'io0': blockdev-create's BlockBackend on it is released .*\(QEMU 7\.2 aborts here: qemu_mutex_unlock_impl: Operation not permitted\)/, false],
   // wt-abort (issue 12): aborts on error paths; the qcow2 one is refused at the reopen that sets it up
   ['abort-10-reopen-qcow2-file-then-option-fails', 'blockdev-reopen', /^Cannot change the option 'force-share' \(QEMU leaves qcow2 node 'n1' with a dangling data file here: bdrv_reopen_prepare runs qcow2_reopen_abort/, true],
@@ -208,6 +210,7 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   assert.is(await verdict('abort-9-txn-disable-unknown-node-survives', 'transaction'), undefined);
   assert.is(await verdict('abort-9-reopen-queued-child-undrained-reversed-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-9-add-raw-over-stream-filter-survives', 'blockdev-add'), undefined);
+  assert.is(await verdict('abort-32-add-qcow2-through-raw-slice-over-stream-filter-survives', 'blockdev-add'), undefined);
   assert.is(await verdict('abort-10-reopen-qcow2-option-fails-file-kept-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-10-reopen-qcow2-inline-backing-file-kept-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-10-txn-snapshot-abort-no-conflict-survives', 'transaction'), undefined);
