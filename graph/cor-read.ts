@@ -57,7 +57,12 @@ export function refuseCorReadCrash(p: Proc, node: string, offset: number, bytes:
       }
       cur = file;
     } else if (isFilter(p, cur)) cur = filterChild(p, cur)?.child ?? null;
-    else if (n.driver === 'qcow2') {
+    else if (n.driver === 'raw') {
+      // raw_co_preadv: the slice's offset added (raw_adjust_offset), read from its file, which a
+      // stream started after the slice was opened put its filter over (fuzz --qemu 10.0 2060426732)
+      offset += Number(n.options.offset ?? 0) || 0;
+      cur = p.fileChild(cur)?.child ?? null;
+    } else if (n.driver === 'qcow2') {
       // qcow2_co_preadv_part: an unallocated cluster is read from the backing file
       if (layerStatus(p, cur, offset, bytes).alloc) return;
       cur = cowChild(p, cur)?.child ?? null;

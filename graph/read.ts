@@ -5,6 +5,8 @@
 // sits here: blkdebug's inject-error rules (blkdebug_debug_event + rule_check), snapshot-access
 // over a node without .bdrv_co_preadv_snapshot (-ENOTSUP).
 import { imageBehind } from './images.js';
+import type { Proc } from './proc.js';
+import { l2EntryThroughGuest } from './qcow2-garbage-l2.js';
 import type { Image } from './types.js';
 
 export interface ReadView {
@@ -220,15 +222,32 @@ export function readAt(p: ReadView, node: string, offset: number, bytes: number,
       case 'qcow2': {
         const f = via('file');
         const img = f ? imageBehind(p, f) : undefined;
-        if (offset !== 0 || !img || img.format !== 'qcow2' || img.dataFile !== undefined) return { none: true };
-        if (img.guest) {
+        if (offset !== 0) return { none: true };
+        if (!img && f) {
+          // a file reopened onto a format node: the L2 entry comes from its guest data
+          // (graph/qcow2-garbage-l2.ts)
+          const g = l2EntryThroughGuest(p as Proc, cur, f);
+          if (!g) return { none: true };
+          if (g.l2) {
+            // l2_load -> qcow2_cache_do_get: BLKDBG_L2_LOAD, bdrv_pread(bs->file)
+            dbg.event(p, f, 'l2_load');
+            const r = readFrom(p, dbg, f);
+            if ('errno' in r) return r;
+          }
+          if (g.kind === 'compressed-past-end') {
+            // qcow2_co_preadv_compressed: BLKDBG_READ_COMPRESSED, the read, then decompression fails
+            dbg.event(p, f, 'read_compressed');
+            const r = readFrom(p, dbg, f);
+            return 'errno' in r ? r : { errno: strerror(5) };
+          }
+        } else if (!img || img.format !== 'qcow2' || img.dataFile !== undefined) return { none: true };
+        else if (img.guest) {
           // a qcow2 parent's metadata writes rewrote the header cluster (graph/guest-image.ts):
           // guest data of the image's own, which holds that parent's image
           dbg.event(p, f, 'read_aio');
           const r = readFrom(p, dbg, f!);
           return 'errno' in r ? r : { image: img.guest, offset: 0 };
-        }
-        if ((img.data ?? []).some(([s, e]) => s < bytes && e > 0)) {
+        } else if ((img.data ?? []).some(([s, e]) => s < bytes && e > 0)) {
           // guest data of the image's own: read at its host offset (past the metadata)
           dbg.event(p, f, 'read_aio');
           const r = readFrom(p, dbg, f!);

@@ -456,7 +456,10 @@ export const RULES = defineRules({
     what: "whether a reopened node asks its driver for its length again when the reopen commits: a file node over a host file someone else truncated (blockdev-create of the file driver) takes the file's new length",
     '7.2': { fn: 'bdrv_reopen_commit ends with bdrv_refresh_limits only (raw-format relies on .has_variable_length instead)', value: false },
     '10.0': { fn: 'bdrv_reopen_commit ends with bdrv_refresh_total_sectors(bs, bs->total_sectors) ("block: refresh bs->total_sectors on reopen", when raw lost has_variable_length): file-posix raw_getlength, raw_getlength, the filters\' getlength of their child', value: true },
-    proof: [...[5, 6].map((step) => ({ transcript: 'fuzz-reopen-refreshes-file-length.json', step }))],
+    proof: [...[5, 6].map((step) => ({ transcript: 'fuzz-reopen-refreshes-file-length.json', step })),
+      // external_snapshot_commit's bdrv_reopen_set_read_only of a blkdebug whose image the same
+      // transaction moved onto a shorter overlay (fuzz 2605869139)
+      { transcript: 'fuzz-snapshot-commit-reopen-refreshes-filter-length.json', step: 4 }],
     modelled: true,
   },
   'wake-ends-rate-limit-sleep': {

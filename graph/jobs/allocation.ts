@@ -8,6 +8,7 @@ import { imageBehind } from '../images.js';
 import type { Proc } from '../proc.js';
 import { filterOrCowBs, isFilter } from './chain.js';
 import { rule } from '../rules.js';
+import { getLength } from '../length.js';
 import { staleL2Garbage, staleQcow2Image } from './stale-qcow2.js';
 
 export interface Status { alloc: boolean; n: number }
@@ -15,8 +16,13 @@ export interface Status { alloc: boolean; n: number }
 /** One layer's own status at `offset` for at most `bytes` (n = 0: offset at or beyond its end). */
 export function layerStatus(p: Proc, node: string, offset: number, bytes: number): Status {
   const n = p.node(node);
-  if (!n || offset >= n.size) return { alloc: false, n: 0 };
-  const max = Math.min(bytes, n.size - offset);
+  if (!n) return { alloc: false, n: 0 };
+  // bdrv_co_do_block_status: total_size = bdrv_co_getlength(bs), whole sectors
+  // (bs->total_sectors * BDRV_SECTOR_SIZE): a file node over a host file of 196616 bytes answers
+  // for 197120, so a stream from it copies the tail sector too (fuzz 3531562645)
+  const size = getLength(p, node);
+  if (offset >= size) return { alloc: false, n: 0 };
+  const max = Math.min(bytes, size - offset);
   switch (n.driver) {
     case 'qcow2': {
       // an L2 table read from a blockdev-snapshot overlay's data: a compressed entry, data

@@ -15,6 +15,8 @@ import { explicitOptionsOf } from '../options.js';
 import { drained } from '../drain.js';
 import { ReopenQueue } from '../reopen/queue.js';
 import { leakQueueDrains } from '../reopen/drain-leak.js';
+import { refreshedLength } from '../reopen/commit.js';
+import { rule } from '../rules.js';
 
 // mirror_top (bdrv_mirror_top_child_perm): default perms while running; an active commit
 // drops consistent read and shares write; once the job stops it forwards nothing.
@@ -176,6 +178,16 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
     for (const entry of q.entries) {
       const e = p.node(entry.node);
       if (e && opensAsProtocol(e.driver) && !e.protocolCleared) p.patchNode(entry.node, { protocolCleared: true });
+    }
+    // 10.0: every committed entry, changed or not, ends bdrv_reopen_commit with
+    // bdrv_refresh_total_sectors (rule 'reopen-refreshes-length'), children first: a blkdebug
+    // that external_snapshot_commit reopens after the same transaction's blockdev-snapshot moved
+    // its image onto a 16 MiB overlay takes that length (fuzz 2605869139)
+    if (rule(p, 'reopen-refreshes-length')) {
+      for (const entry of [...q.entries].reverse()) {
+        const fresh = refreshedLength(p, entry.node);
+        if (fresh !== undefined && fresh !== p.node(entry.node)?.size) p.patchNode(entry.node, { size: fresh });
+      }
     }
     if (touched.length) refreshPerms(p, [node]);
   };

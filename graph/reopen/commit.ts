@@ -10,7 +10,7 @@ import { rule } from '../rules.js';
 import { dropChildOptions } from '../options.js';
 import type { Proc } from '../proc.js';
 import type { PreparedEntry } from './prepare.js';
-import type { Flat } from './qdict.js';
+import { cloneShallow, type Flat } from './qdict.js';
 import type { QueueEntry } from './queue.js';
 
 const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
@@ -28,7 +28,11 @@ export function commitEntry(p: Proc, entry: QueueEntry, prep: PreparedEntry): vo
     // sets and clears some additional flags internally"): drive-backup's target reads it; only a
     // node opened as a protocol had it
     ...(opensAsProtocol(n.driver) ? { protocolCleared: true } : {}),
-    options: dropChildOptions({ ...entry.options } as Flat, kids),
+    // bdrv_reopen_prepare hands back orig_reopen_opts, its qdict_clone_shallow of the queued
+    // options, as reopen_state->options: keys sharing a bucket are reversed, which is the order
+    // the next reopen's bdrv_reset_options_allowed walks (fuzz 2432551078: blkdebug's
+    // inject-error.0.event and .errno)
+    options: dropChildOptions(cloneShallow(entry.options as Flat), kids),
     explicit: dropChildOptions({ ...entry.explicit } as Flat, kids),
     extra: { ...(n.extra ?? {}), ...(prep.extra ?? {}) },
     ...(prep.size !== undefined ? { size: prep.size } : {}),
@@ -59,7 +63,7 @@ const LENGTH_FROM_CHILD = new Set(['raw', 'copy-on-read', 'throttle', 'compress'
  * (the slice of its file: [offset, offset + size) cut at the file's end) and the filters' (their
  * child's length). Undefined for drivers that keep total_sectors (qcow2 has no .bdrv_getlength).
  */
-function refreshedLength(p: Proc, node: string): number | undefined {
+export function refreshedLength(p: Proc, node: string): number | undefined {
   const n = p.node(node);
   if (!n) return undefined;
   if (n.driver === 'file') {

@@ -16,6 +16,8 @@ import { currentOptions, type QueueEntry } from './queue.js';
 import { inheritsFromRecursive, unsetInheritsFrom } from '../inherits.js';
 import { rawGetLength } from '../driver-options/raw.js';
 import { getLength } from '../length.js';
+import { imageBehind } from '../images.js';
+import { L1_IMAGE } from '../qcow2-garbage-l2.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { refuseDiamondAttach, refuseDiamondDetach } from './diamond.js';
 
@@ -96,6 +98,13 @@ export function prepareEntry(p: Proc, entry: QueueEntry, residue: ReopenResidue 
   delete o.backing;
   const oldFile = replaceChild(p, n, o, false, residue.detached);
   delete o.file;
+  // qcow2_reopen_prepare reads no L1 table: the node keeps the one qcow2_do_open read from the
+  // image its first file showed, whatever the new file holds (graph/qcow2-garbage-l2.ts)
+  let extra = drv.extra;
+  if (n.driver === 'qcow2' && oldFile && n.extra?.[L1_IMAGE] === undefined) {
+    const was = imageBehind(p, oldFile);
+    if (was?.format === 'qcow2') extra = { ...(extra ?? {}), [L1_IMAGE]: was.file };
+  }
   // raw_getlength: the length follows the new file from now on (graph/driver-options/raw.ts)
   let size = drv.size;
   const newFile = oldFile ? p.fileChild(n.name) : undefined;
@@ -113,7 +122,7 @@ export function prepareEntry(p: Proc, entry: QueueEntry, residue: ReopenResidue 
       throw new QmpError(`Cannot change the option '${k}'`);
     }
   }
-  return { node: n.name, oldBacking: oldBacking ?? null, oldFile: oldFile ?? null, extra: drv.extra, ...(size !== undefined ? { size } : {}) };
+  return { node: n.name, oldBacking: oldBacking ?? null, oldFile: oldFile ?? null, extra, ...(size !== undefined ? { size } : {}) };
 }
 
 /** bdrv_recurse_has_child(from, target): `target` is `from` or below it. */

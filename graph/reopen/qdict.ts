@@ -28,6 +28,16 @@ export function qdictKeys(d: Flat): string[] {
   return keys.slice().sort((a, b) => bucketOf(a) - bucketOf(b) || idx.get(b)! - idx.get(a)!);
 }
 
+/**
+ * qdict_clone_shallow: a new QDict filled by walking `d` in qdict_first/qdict_next order, each key
+ * inserted at its bucket's head again, so keys that share a bucket come out in reverse.
+ */
+export function cloneShallow(d: Flat): Flat {
+  const out: Flat = {};
+  for (const k of qdictKeys(d)) out[k] = d[k];
+  return out;
+}
+
 /** qdict_flatten: nested dicts and lists become "a.b" / "a.0" keys; null stays a value. */
 export function flatten(opts: Record<string, unknown>, prefix = '', out: Flat = {}): Flat {
   for (const [k, v] of Object.entries(opts)) {

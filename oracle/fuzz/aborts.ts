@@ -231,6 +231,25 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       return `fuzz 4103191356: ${step.execute} of '${del}', the last parent of job filter '${f}' whose file '${c}' nothing else holds (the job's end frees '${c}' in bdrv_drop_filter: 7.2 closes it with the copy bitmap on it, 10.0 ends its drain)`;
     }
   }
+  // fuzz 1881299179 (7.2 and 10.0 die): the same through blockdev-reopen, an entry whose `backing`
+  // or `file` moves away from a job's filter that has no other parent; the job's end then frees the
+  // filter's inline file (boundary: a monitor-owned one, abort-32-reopen-drops-last-filter-parent-survives)
+  if (step.execute === 'blockdev-reopen' && Array.isArray(a.options) && p.graph?.edges) {
+    const isJob = (n: string) => p.graph.parents.some((x) => x.name === n && x.type === 'block-job');
+    for (const o of a.options) {
+      if (!isObj(o) || typeof o['node-name'] !== 'string') continue;
+      const node = o['node-name'];
+      for (const edge of ['backing', 'file']) {
+        const f = p.child(node, edge);
+        if (!(edge in o) || f === undefined || o[edge] === f) continue;
+        if (!['copy-before-write', 'copy-on-read'].includes(p.driver(f) ?? '') || p.monitorOwned.has(f)) continue;
+        if (p.graph.edges.some((x) => x.child === f && x.parent !== node && !isJob(x.parent))) continue;
+        const c = p.child(f, 'file');
+        if (!c || p.monitorOwned.has(c) || p.graph.edges.some((x) => x.child === c && x.parent !== f)) continue;
+        return `fuzz 1881299179: blockdev-reopen of '${node}' drops its ${edge} '${f}', the last parent of job filter '${f}' whose file '${c}' nothing else holds (the job's end frees '${c}' in bdrv_drop_filter, as fuzz 4103191356)`;
+      }
+    }
+  }
   // fuzz --qemu 10.0 4197392066 (10.0 abort): a raw node keeps the length it had at open on 10.0
   // (raw-format lost .has_variable_length in 8.0: bdrv_getlength answers total_sectors), so after a
   // block_resize shrank a node below it a job writing to it (a mirror's target, a backup's, an
@@ -632,10 +651,18 @@ function newFuzzAborts(execute: string, a: JsonObject, p: ProcView): string | un
       }
     }
   }
-  // 754698230: a format's header read through a copy-on-read filter (a stream's, bottom not below)
+  // 754698230: a format's header read through a copy-on-read filter (a stream's, bottom not below),
+  // also through a raw node's file (raw_co_preadv: a slice opened before the stream put its filter
+  // under it; fuzz --qemu 10.0 2060426732, 7.2 dies too)
   if (execute === 'blockdev-add' && HEADER_READERS.has(String(a.driver))) {
     for (const r of references(a)) {
-      if ([r, ...p.chainBelow(r)].some((n) => p.driver(n) === 'copy-on-read')) return `fuzz 754698230: ${String(a.driver)} header read through a copy-on-read filter under '${r}'`;
+      const below: string[] = [];
+      for (let cur: string | undefined = r, i = 0; cur !== undefined && i < 16 && !below.includes(cur); i++) {
+        below.push(cur, ...p.chainBelow(cur));
+        const last: string = below[below.length - 1]!;
+        cur = p.driver(last) === 'raw' ? p.child(last, 'file') : undefined;
+      }
+      if (below.some((n) => p.driver(n) === 'copy-on-read')) return `fuzz 754698230: ${String(a.driver)} header read through a copy-on-read filter under '${r}'`;
     }
   }
   // 4016260769: a qcow2 created with a backing file whose chain comes back to the file it formats

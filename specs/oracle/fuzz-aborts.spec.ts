@@ -28,6 +28,10 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   ['abort-9-txn-enable-unknown-node', 'transaction', /^Node 'nosuch' not found \(QEMU crashes here: block_dirty_bitmap_enable_abort calls bdrv_disable_dirty_bitmap\(NULL\)/, true],
   ['abort-9-reopen-queued-child-undrained', 'blockdev-reopen', /an earlier entry of the list detached it, so it is no longer drained \(QEMU 7\.2 aborts here: bdrv_reopen_multiple: Assertion 'bs_entry->state\.bs->quiesce_counter > 0' failed\)/, false],
   ['abort-9-add-qcow2-read-through-stream-filter', 'blockdev-add', /^Opening qcow2 node 'n9' reads through copy-on-read filter .*\(QEMU crashes here: cor_co_preadv_part/, true],
+  // fuzz --qemu 10.0 2060426732: the same read through a raw slice the stream's filter went under
+  // fuzz 1881299179: stop 30's 4103191356 through a reopen that drops the filter's last parent
+  ['abort-32-reopen-drops-last-filter-parent', 'job-finalize', /^Cannot close node 'n3': the block-copy bitmap of copy-before-write filter 'd4\.main node' is still on it \(QEMU 7\.2 aborts here|^Dropping job filter 'd4\.main node' frees its child 'n3'/, true],
+  ['abort-32-add-qcow2-through-raw-slice-over-stream-filter', 'blockdev-add', /^Opening qcow2 node 'n11' reads through copy-on-read filter .*\(QEMU crashes here: cor_co_preadv_part/, true],
   ['abort-9-create-qcow2-on-file-in-iothread', 'blockdev-create', /^Node 'f2' is in iothread 'io0': blockdev-create's BlockBackend on it is released .*\(QEMU 7\.2 aborts here: qemu_mutex_unlock_impl: Operation not permitted\)/, false],
   // wt-abort (issue 12): aborts on error paths; the qcow2 one is refused at the reopen that sets it up
   ['abort-10-reopen-qcow2-file-then-option-fails', 'blockdev-reopen', /^Cannot change the option 'force-share' \(QEMU leaves qcow2 node 'n1' with a dangling data file here: bdrv_reopen_prepare runs qcow2_reopen_abort/, true],
@@ -233,6 +237,7 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
       : name.startsWith('abort-31-vm-device-del') ? 'device_del'
       : (execute === 'job-finalize' && name.startsWith('abort-9')) || name.startsWith('abort-24-vm-commit') ? 'blockdev-add'
       : name.startsWith('abort-13-backup-file') ? 'blockdev-backup'
+      : name === 'abort-32-reopen-drops-last-filter-parent' ? 'blockdev-reopen'
       : name === 'abort-24-snapshot-internal-over-backup-file-grows' ? 'drive-backup' : execute;
     assert.match((await verdict(name, avoidedAt)) ?? '', /^(fuzz \d+|crash 5|issue 12 item 8):/, name);
   }
@@ -240,6 +245,8 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   assert.is(await verdict('abort-9-txn-disable-unknown-node-survives', 'transaction'), undefined);
   assert.is(await verdict('abort-9-reopen-queued-child-undrained-reversed-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-9-add-raw-over-stream-filter-survives', 'blockdev-add'), undefined);
+  assert.is(await verdict('abort-32-add-qcow2-through-raw-slice-over-stream-filter-survives', 'blockdev-add'), undefined);
+  assert.is(await verdict('abort-32-reopen-drops-last-filter-parent-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-10-reopen-qcow2-option-fails-file-kept-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-10-reopen-qcow2-inline-backing-file-kept-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-10-txn-snapshot-abort-no-conflict-survives', 'transaction'), undefined);
