@@ -151,9 +151,12 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`blockgraph: ${err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : 'not a directory'}: ${err.path} [BG_BAD_INPUT]`);
       return EXIT.usage;
     }
-    if (err && typeof err === 'object' && err.code === 'ENOSPC') {
-      console.error(`blockgraph: no space left on device${err.path ? `: ${err.path}` : ''}`);
-      return EXIT.failed;
+    // The disk refused an output file (render --out, fixture export --out …): the same code and
+    // exit as a store the disk refuses (BG_STORAGE_IO, 74), not "the answer is no".
+    if (err && typeof err === 'object' && (err.code === 'ENOSPC' || err.code === 'EDQUOT' || err.code === 'EROFS' || err.code === 'EIO')) {
+      const what = err.code === 'ENOSPC' ? 'no space left on device' : err.code === 'EDQUOT' ? 'disk quota exceeded' : err.code === 'EROFS' ? 'read-only file system' : 'I/O error';
+      console.error(`blockgraph: ${what}${err.path ? `: ${err.path}` : ''} [BG_STORAGE_IO]`);
+      return EXIT.io;
     }
     // A LEVEL_* error that escaped its command still gets its cause, not a stack (store/ is
     // loaded only on this path, so start-up stays free of level).

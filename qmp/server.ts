@@ -164,7 +164,8 @@ export function flushThenDestroy(sock: Socket, graceMs: number): Promise<void> {
   });
 }
 
-async function clearStaleSocket(path: string): Promise<void> {
+/** Makes PATH free to listen on: nothing there, or a socket nobody answers on (removed). */
+export async function clearStaleSocket(path: string): Promise<void> {
   if (!existsSync(path)) return;
   let st;
   try { st = lstatSync(path); } catch { return; }

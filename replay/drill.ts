@@ -26,6 +26,11 @@ export interface DrillOptions {
   every?: number;
   /** A fleet URL (nats://HOST:PORT/FLEET): each child's store is a host of it instead of a LevelDB dir. */
   store?: string;
+  /**
+   * Stops the drill (SIGINT, SIGTERM): no new child starts, the running ones are SIGKILLed and
+   * their temp dirs removed; the report covers the points that completed (`interrupted` set).
+   */
+  signal?: AbortSignal;
 }
 
 /** The store of the child working in `dir`: dir/db, or a host named after the dir in the fleet. */
@@ -45,6 +50,8 @@ export interface DrillReport {
   sigkills: number;
   failures: PointReport[];
   ms: number;
+  /** Stopped by DrillOptions.signal: `points` of `planned` were run. */
+  interrupted?: { planned: number };
 }
 
 // From source (tsx) the child is child.ts run with the same loader; from the build, child.js.
@@ -73,7 +80,7 @@ function loaderArgs(execArgv: readonly string[]): string[] {
 interface ChildRun { acks: Ack[]; signal: NodeJS.Signals | null; code: number | null; stderr: string; done: boolean; elapsedMs?: number }
 
 /** Runs a child on `job`; `killAfterMs` (from its "ready") makes the parent SIGKILL it. */
-function runChild(dir: string, job: ChildJob, killAfterMs?: number): Promise<ChildRun> {
+function runChild(dir: string, job: ChildJob, killAfterMs?: number, signal?: AbortSignal): Promise<ChildRun> {
   const file = join(dir, 'job.json');
   writeFileSync(file, JSON.stringify(job));
   return new Promise((resolve, reject) => {
@@ -81,6 +88,10 @@ function runChild(dir: string, job: ChildJob, killAfterMs?: number): Promise<Chi
     let out = '';
     let err = '';
     let timer: NodeJS.Timeout | undefined;
+    // an interrupted drill leaves no child running on (in random mode only the parent kills it)
+    const abort = () => child.kill('SIGKILL');
+    signal?.addEventListener('abort', abort, { once: true });
+    if (signal?.aborted) abort();
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       const wasReady = out.includes('ready');
       out += d;
@@ -88,32 +99,33 @@ function runChild(dir: string, job: ChildJob, killAfterMs?: number): Promise<Chi
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
     child.once('error', reject);
-    child.once('close', (code, signal) => {
+    child.once('close', (code, sig) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', abort);
       const acks: Ack[] = [];
       for (const line of out.split('\n')) {
         const m = /^ack (\d+) (\d+) /.exec(line);
         if (m) acks.push({ call: Number(m[1]), head: Number(m[2]) });
       }
       const done = /^done (\d+)/m.exec(out);
-      resolve({ acks, signal, code, stderr: err, done: done !== null, elapsedMs: done ? Number(done[1]) : undefined });
+      resolve({ acks, signal: sig, code, stderr: err, done: done !== null, elapsedMs: done ? Number(done[1]) : undefined });
     });
   });
 }
 
-async function pool<T, R>(items: T[], n: number, fn: (t: T, i: number) => Promise<R>, onDone?: (k: number) => void): Promise<R[]> {
+async function pool<T, R>(items: T[], n: number, fn: (t: T, i: number) => Promise<R>, onDone?: (k: number) => void, signal?: AbortSignal): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   let finished = 0;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !signal?.aborted) {
       const i = next++;
       out[i] = await fn(items[i]!, i);
       onDone?.(++finished);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(n, items.length)) }, worker));
-  return out;
+  return out.filter((r) => r !== undefined);
 }
 
 async function inTemp<R>(fn: (dir: string) => Promise<R>): Promise<R> {
@@ -125,7 +137,7 @@ async function inTemp<R>(fn: (dir: string) => Promise<R>): Promise<R> {
   }
 }
 
-function summarize(scenario: string, mode: DrillReport['mode'], ref: Reference, reports: PointReport[], sigkills: number, t0: number): DrillReport {
+function summarize(scenario: string, mode: DrillReport['mode'], ref: Reference, reports: PointReport[], sigkills: number, t0: number, planned = reports.length, signal?: AbortSignal): DrillReport {
   const rows = new Map<string, OpRow>();
   for (const r of reports) {
     const row = rows.get(r.label) ?? { operation: r.label, points: 0, passed: 0, failed: 0 };
@@ -139,6 +151,7 @@ function summarize(scenario: string, mode: DrillReport['mode'], ref: Reference, 
     scenario, mode, operations: ref.ops.length, records: ref.records.length, rows: [...rows.values()],
     points: reports.length, passed: reports.length - failures.length, failed: failures.length, sigkills, failures,
     ms: Math.round(performance.now() - t0),
+    ...(signal?.aborted ? { interrupted: { planned } } : {}),
   };
 }
 
@@ -158,15 +171,17 @@ export async function drillScenario(scenario: Scenario, opts: DrillOptions = {})
   const reports = await pool(points, opts.jobs ?? availableParallelism(), (p: CrashPoint) => inTemp(async (dir) => {
     const op = ref.ops[p.op]!;
     // The child runs only as far as it must: through the op's call.
-    const run = await runChild(dir, { db: storeOf(dir, opts), calls: calls.slice(0, op.call + 1), crash: { afterSeq: p.afterSeq, afterAck: p.afterAck } });
+    const run = await runChild(dir, { db: storeOf(dir, opts), calls: calls.slice(0, op.call + 1), crash: { afterSeq: p.afterSeq, afterAck: p.afterAck } }, undefined, opts.signal);
+    // killed by the interruption, not at its crash point: not a point run
+    if (opts.signal?.aborted) return undefined;
     if (run.signal === 'SIGKILL') sigkills++;
     const failures = killFailures(run);
     const expectCut = p.afterSeq ?? op.last;
     const c: CheckResult = await checkRecovered(storeOf(dir, opts), ref, run.acks, expectCut);
     if (c.op !== p.op && c.cut === expectCut) failures.push(`the cut at ${c.cut} maps to operation ${c.op}, not ${p.op}`);
     return { op: p.op, label: op.label, kind: p.kind, afterSeq: p.afterSeq, cut: c.cut, state: c.state, failures: [...failures, ...c.failures] };
-  }), (k) => opts.onProgress?.(k, points.length));
-  return summarize(scenario.name, 'points', ref, reports, sigkills, t0);
+  }), (k) => opts.onProgress?.(k, points.length), opts.signal);
+  return summarize(scenario.name, 'points', ref, reports.filter((r) => r !== undefined), sigkills, t0, points.length, opts.signal);
 }
 
 export interface RandomOptions extends DrillOptions {
@@ -183,14 +198,16 @@ export async function drillRandom(scenario: Scenario, opts: RandomOptions): Prom
   const calls: DrillCall[] = scenarioCalls(workload);
   const ref = await referenceRun(calls);
   // A calibration run (not killed) measures how long the workload takes, so kills spread over it.
-  const calib = await inTemp((dir) => runChild(dir, { db: storeOf(dir, opts), calls }));
+  const calib = await inTemp((dir) => runChild(dir, { db: storeOf(dir, opts), calls }, undefined, opts.signal));
+  if (opts.signal?.aborted) return summarize(workload.name, 'random', ref, [], 0, t0, opts.kills, opts.signal);
   if (!calib.done) throw new Error(`the calibration run failed: ${calib.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   const span = Math.max(5, calib.elapsedMs ?? 0);
   const rng = seededChooser(opts.seed ^ 0x5eed);
   const delays = Array.from({ length: opts.kills }, () => rng.int(span));
   let sigkills = 0;
   const reports = await pool(delays, opts.jobs ?? availableParallelism(), (delayMs) => inTemp(async (dir) => {
-    const run = await runChild(dir, { db: storeOf(dir, opts), calls }, delayMs);
+    const run = await runChild(dir, { db: storeOf(dir, opts), calls }, delayMs, opts.signal);
+    if (opts.signal?.aborted) return undefined;
     if (run.signal === 'SIGKILL') sigkills++;
     // A child that finished before its kill time is no failure: its store is checked all the same.
     const failures = run.done && run.code === 0 ? [] : killFailures(run);
@@ -198,6 +215,6 @@ export async function drillRandom(scenario: Scenario, opts: RandomOptions): Prom
     const op = ref.ops[c.op];
     const label = run.done ? '(finished before the kill)' : op ? op.command : '(before the first record)';
     return { op: c.op, label, kind: 'random' as const, delayMs, cut: c.cut, state: c.state, failures: [...failures, ...c.failures] };
-  }), (k) => opts.onProgress?.(k, delays.length));
-  return summarize(workload.name, 'random', ref, reports, sigkills, t0);
+  }), (k) => opts.onProgress?.(k, delays.length), opts.signal);
+  return summarize(workload.name, 'random', ref, reports.filter((r) => r !== undefined), sigkills, t0, delays.length, opts.signal);
 }

@@ -42,10 +42,23 @@ Examples:
       for (const f of files) scenarios.push(await readScenario(f, o.timeout));
       const { drillRandom, drillScenario } = await import('../../replay/drill.js');
       const reports: DrillReport[] = [];
-      for (const s of scenarios) {
-        const bar = progress(`drill ${s.name}`, !o.json);
-        const opts = { jobs: o.jobs, every: o.every, onProgress: bar, ...(o.store ? { store: o.store as string } : {}) };
-        reports.push(o.random !== undefined ? await drillRandom(s, { ...opts, kills: o.random, seed: o.seed, length: o.length }) : await drillScenario(s, opts));
+      // SIGINT/SIGTERM: the children are killed and their temp stores removed (the default
+      // action left both behind), and what ran so far is reported as interrupted.
+      const stop = new AbortController();
+      let stoppedBy: NodeJS.Signals | undefined;
+      const onSignal = (sig: NodeJS.Signals) => { stoppedBy = sig; stop.abort(); };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        for (const s of scenarios) {
+          if (stop.signal.aborted) break;
+          const bar = progress(`drill ${s.name}`, !o.json);
+          const opts = { jobs: o.jobs, every: o.every, onProgress: bar, signal: stop.signal, ...(o.store ? { store: o.store as string } : {}) };
+          reports.push(o.random !== undefined ? await drillRandom(s, { ...opts, kills: o.random, seed: o.seed, length: o.length }) : await drillScenario(s, opts));
+        }
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
       const failed = reports.reduce((n, r) => n + r.failed, 0);
       if (o.json) printJson(reports.length === 1 ? reports[0] : reports);
@@ -55,9 +68,17 @@ Examples:
           rows.push(['total', String(r.points), String(r.passed), String(r.failed)]);
           console.log(`${r.scenario}: ${r.operations} operations, ${r.records} records, ${r.sigkills} SIGKILLs, ${(r.ms / 1000).toFixed(1)} s`);
           console.log(table(rows, [r.mode === 'random' ? 'interrupted operation' : 'operation', r.mode === 'random' ? 'kills' : 'crash points', 'passed', 'failed']));
+          if (r.interrupted) console.log(`interrupted by ${stoppedBy}: ${r.points} of ${r.interrupted.planned} ${r.mode === 'random' ? 'kills' : 'crash points'} run`);
           for (const f of r.failures.slice(0, 20)) console.log(`FAIL ${f.label} (${f.kind}${f.afterSeq !== undefined ? ` after seq ${f.afterSeq}` : ''}${f.delayMs !== undefined ? ` at ${f.delayMs} ms` : ''}): ${f.failures.join('; ')}`);
           console.log('');
         }
+      }
+      if (stoppedBy) {
+        // an interrupted drill has proven nothing about the points it did not run: the shell's
+        // code for the signal, as before, and one line on stderr
+        process.stderr.write(`blockgraph: drill interrupted by ${stoppedBy}${failed ? `; ${failed} point(s) failed before it` : ''}\n`);
+        process.exitCode = 128 + (stoppedBy === 'SIGINT' ? 2 : 15);
+        return;
       }
       process.exitCode = failed ? EXIT.failed : EXIT.ok;
     });

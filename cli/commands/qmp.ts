@@ -85,7 +85,11 @@ export function registerQmp(program: Command): void {
       try {
         const engine = store;
         if (o.qemu) await declareProcessVersion(engine, o.proc, o.qemu);
-        const feed = o.logSocket ? await serveLogSocket(store.log, o.logSocket) : undefined;
+        // A getter: after a failed write the store reopens its log, and followers go on from it.
+        const feed = o.logSocket ? await serveLogSocket(() => store.log, o.logSocket).catch((e: NodeJS.ErrnoException) => {
+          if (e instanceof BlockgraphError) throw e;
+          throw new BlockgraphError('BG_BAD_INPUT', `cannot listen on ${o.logSocket}: ${e.code ?? e.message}`);
+        }) : undefined;
         // SIGTERM, SIGINT and `quit` all stop the same way: no new clients, the request in
         // progress is finished and answered, every connection is closed, exit 0.
         let stopNow!: (why: string) => void;

@@ -7,7 +7,7 @@
 // around the nodes it touched (drawing all 1,500 nodes of a big graph per entry would be
 // unreadable and take hours). index.html, written last, links the pages and shows the graph
 // at the head when it is small enough to read.
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
@@ -75,8 +75,11 @@ export async function writeReport(log: EventLog, o: ReportOptions): Promise<Repo
   const pages = Math.max(1, Math.ceil(inRange / o.pageSize));
   const oneProc = procs.size <= 1;
 
-  // Output: our own file names only are replaced; nothing else in DIR is touched.
+  // Output: our own file names only are replaced; nothing else in DIR is touched. The old
+  // index.html goes first: a run that fails part-way (a full disk) must not leave an index
+  // whose pages it has already removed.
   mkdirSync(join(o.out, 'entries'), { recursive: true });
+  rmSync(join(o.out, 'index.html'), { force: true });
   for (const f of readdirSync(o.out)) if (/^timeline-\d{4,}\.html$/.test(f)) rmSync(join(o.out, f));
   for (const f of readdirSync(join(o.out, 'entries'))) if (/^e\d+\.html$/.test(f)) rmSync(join(o.out, 'entries', f));
   const hdr = { title: 'blockgraph report', store: o.store, head, generatedAt: o.generatedAt };
@@ -101,8 +104,7 @@ export async function writeReport(log: EventLog, o: ReportOptions): Promise<Repo
   const flushPage = () => {
     if (!pageRows.length) return;
     const n = pageInfo.length + 1;
-    const fd = openSync(join(o.out, t.pageFile(n)), 'w');
-    try { writeSync(fd, t.timelinePage(hdr, n, pages, t.TIMELINE_HEAD + pageRows.join('') + t.TIMELINE_TAIL)); } finally { closeSync(fd); }
+    writeOut(join(o.out, t.pageFile(n)), t.timelinePage(hdr, n, pages, t.TIMELINE_HEAD + pageRows.join('') + t.TIMELINE_TAIL));
     files++;
     pageInfo.push({ n, first: pageFirst, last: pageLast, rows: pageRows.length });
     pageRows = [];
@@ -114,7 +116,7 @@ export async function writeReport(log: EventLog, o: ReportOptions): Promise<Repo
       if (pictured) {
         const svg = await svgOf(f.state, r.nodes, `after seq ${r.seqs[r.seqs.length - 1]}: ${r.command}`);
         // Its timeline page: where this row is written (rows are written in seq order).
-        writeFileSync(join(o.out, t.entryFile(r)), t.entryPage(hdr, r, Math.floor(index / o.pageSize) + 1, svg, stepSvgs.get(r.seq) ?? []));
+        writeOut(join(o.out, t.entryFile(r)), t.entryPage(hdr, r, Math.floor(index / o.pageSize) + 1, svg, stepSvgs.get(r.seq) ?? []));
         files++;
         stepSvgs.delete(r.seq);
       }
@@ -151,7 +153,7 @@ export async function writeReport(log: EventLog, o: ReportOptions): Promise<Repo
   for (const [scope, s] of Object.entries(f.state)) if (scope !== '@host' && (!o.proc || scope === o.proc)) nodes += Object.keys(s.nodes ?? {}).length;
   const finalSvg = nodes <= FULL_GRAPH_MAX_NODES ? await dotToSvg(renderDot(f.state, { proc: o.proc, title: `at seq ${head}`, legend: false })) : undefined;
   const indexFile = join(o.out, 'index.html');
-  writeFileSync(indexFile, t.indexPage(hdr, {
+  writeOut(indexFile, t.indexPage(hdr, {
     entries: index, pages: pageInfo, drawn: draw.size, finalSvg,
     finalNote: `${nodes} nodes: more than ${FULL_GRAPH_MAX_NODES}, too many to lay out readably. Draw one process or a point with blockgraph render --proc P --at SEQ --format svg, or one node's chain with blockgraph show --chain NODE.`,
   }));
@@ -185,6 +187,32 @@ Examples:
         else console.log(r.index);
       }, { scan: true }); // the whole log: a view LevelDB will not compact (store/read-only.ts makeFullView)
     });
+}
+
+const DISK_REFUSED = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG']);
+
+/**
+ * One of the report's own files, made anew: the name is removed and created exclusively, so a
+ * symlink planted at it (a shared /tmp) is replaced, never followed into another file. A disk
+ * that refuses is BG_STORAGE_IO naming the file (exit 74): the report is incomplete, and says so.
+ */
+export function writeOut(path: string, text: string): void {
+  try {
+    rmSync(path, { force: true });
+    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    try {
+      // writeSync may write less than asked near a full disk: on to the end (or its error)
+      const b = Buffer.from(text, 'utf8');
+      for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off);
+    } finally { closeSync(fd); }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && DISK_REFUSED.has(code)) {
+      rmSync(path, { force: true });
+      throw new BlockgraphError('BG_STORAGE_IO', `report: cannot write ${path}: ${code}; the report is incomplete (its index.html is written last)`);
+    }
+    throw e;
+  }
 }
 
 /**
