@@ -89,6 +89,8 @@ export const RULES = defineRules({
       { transcript: 'vm/vm-d-device-add-busy-drive.json', step: 6 }, { transcript: 'vm/vm-d-device-del-jobs-under.json', step: 8 }, { transcript: 'vm/vm-d-iothread-mirror-unplug-order.json', step: 3 }, { transcript: 'vm/vm-d-stop-cont-completion.json', step: 8 },
       // the third held-out set (wt-combo3)
       { transcript: 'combo-c3-drv-blkverify-jobs.json', step: 7 }, { transcript: 'combo-c3-drv-null-aio-targets.json', step: 10 }, { transcript: 'combo-c3-drv-preallocate-stack.json', step: 15 }, { transcript: 'combo-c3-freeze-commit-filter-links.json', step: 6 }, { transcript: 'combo-c3-iot-job-parents-move.json', step: 7 }, { transcript: 'combo-c3-iot-two-proc-move-locked.json', step: 14 }, { transcript: 'combo-c3-job-mirror-replaces-quorum-child.json', step: 14 }, { transcript: 'combo-c3-long-chain5-snapshots-jobs.json', step: 18 }, { transcript: 'combo-c3-long-chain5-stream-commit.json', step: 19 }, { transcript: 'combo-c3-long-filters-jobs-reopen.json', step: 11 }, { transcript: 'combo-c3-long-two-proc-handover.json', step: 15 }, { transcript: 'combo-c3-perm-ro-children.json', step: 11 }, { transcript: 'combo-c3-perm-share-rw-exports.json', step: 8 }, { transcript: 'combo-c3-proc-lock-commit-base.json', step: 15 }, { transcript: 'combo-c3-proc-lock-mirror-target.json', step: 12 }, { transcript: 'combo-c3-replace-mirror-under-filter-stack.json', step: 7 }, { transcript: 'combo-c3-replace-txn-snapshot-sync-drive-mirror.json', step: 8 },
+      // the fourth held-out set's mirror and active-commit starts (wt-combo4)
+      { transcript: 'combo-c4-job-mirror-replaces-filter.json', step: 14 }, { transcript: 'combo-c4-job-two-jobs-share-base.json', step: 28 }, { transcript: 'combo-c4-long-chain5-export-iothread-jobs.json', step: 35 }, { transcript: 'combo-c4-reopen-during-job-states.json', step: 39 },
     ],
     modelled: true,
   },
@@ -376,6 +378,8 @@ export const RULES = defineRules({
       { transcript: 'combo-c3-job-backup-cbw-filter-below.json', step: 6 }, { transcript: 'combo-c3-perm-resize-sharers.json', step: 11 }, { transcript: 'combo-c3-proc-lock-backup-target.json', step: 4 }, { transcript: 'combo-c3-txn-backup-mixed.json', step: 10 }, { transcript: 'combo-c3-txn-snapshot-over-filter.json', step: 12 },
       // fuzz 1322587509 (lead): raw over blkdebug over an empty qcow2, the backup's filter waits at pending
       { transcript: 'fuzz-backup-top-raw-over-blkdebug-nothing-allocated.json', step: 3 }, { transcript: 'fuzz-backup-top-raw-over-blkdebug-nothing-allocated.json', step: 4 },
+      // the fourth held-out set's backup starts (wt-combo4): the copy bitmap, and cbw-file-perm's R on the source
+      { transcript: 'combo-c4-export-del-while-busy.json', step: 5 }, { transcript: 'combo-c4-export-over-job-nodes.json', step: 7 }, { transcript: 'combo-c4-job-ids-and-node-names.json', step: 6 }, { transcript: 'combo-c4-job-mirror-of-backup-nodes.json', step: 8 }, { transcript: 'combo-c4-job-verbs-wrong-type.json', step: 9 }, { transcript: 'combo-c4-names-shared-between-namespaces.json', step: 12 }, { transcript: 'combo-c4-reopen-during-backup-states.json', step: 6 }, { transcript: 'combo-c4-txn-fail-each-position.json', step: 17 }, { transcript: 'combo-c4-txn-five-actions-chain5.json', step: 21 }, { transcript: 'combo-c4-txn-qapi-and-abort.json', step: 16 }, { transcript: 'combo-c4-txn-snapshot-sync-chain5-backup-mid.json', step: 12 },
     ],
     modelled: true,
   },
