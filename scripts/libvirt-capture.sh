@@ -13,11 +13,14 @@
 # Each flow (a "session") starts a transient q35 TCG domain paused (`virsh create --paused`: no guest
 # OS; libvirt drives QMP regardless), with a qcow2 chain on virtio-blk, a qcow2 on scsi-hd behind
 # virtio-scsi and a raw CD-ROM on ide-cd (sata), drives virsh, destroys the domain and keeps
-#   OUT/SESSION.cmdline  QEMU's command line (the domain log)
-#   OUT/SESSION.monitor  the monitor lines of that domain only
-# scripts/libvirt-to-scenario.ts turns them into oracle/scenarios/vm/vm-lv-SESSION.json.
+#   OUT/SESSION.cmdline       QEMU's command line (the domain log)
+#   OUT/SESSION.monitor       the monitor lines of that domain only
+#   OUT/SESSION.images.jsonl  the images made with qemu-img for it
+# scripts/libvirt-to-scenario.ts turns them into a scenario (every session but `pull`, see flow_pull):
 #
 #   scripts/libvirt-capture.sh OUT [SESSION...]     (default: every session)
+#   node --import tsx scripts/libvirt-to-scenario.ts OUT SESSION --out oracle/scenarios/vm/vm-lv-SESSION.json
+#   npm run -s bg -- qmp record oracle/scenarios/vm/vm-lv-SESSION.json --out FILE [--qemu 10.0]
 set -euo pipefail
 OUT=${1:?usage: libvirt-capture.sh OUT [SESSION...]}; shift || true
 mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
