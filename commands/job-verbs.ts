@@ -90,6 +90,7 @@ const VERB_OF: Record<string, JobVerb> = {
   'job-pause': 'pause', 'job-resume': 'resume', 'job-cancel': 'cancel', 'job-complete': 'complete', 'job-finalize': 'finalize', 'job-dismiss': 'dismiss',
   'block-job-pause': 'pause', 'block-job-resume': 'resume', 'block-job-cancel': 'cancel', 'block-job-complete': 'complete',
   'block-job-finalize': 'finalize', 'block-job-dismiss': 'dismiss', 'block-job-set-speed': 'set-speed',
+  'block-job-change': 'change',
 };
 
 function verbCommand(name: string, finder: Finder, key: 'id' | 'device', fn: (ctx: JobCtx, j: Job, args: Record<string, any>) => void): CommandDef {
@@ -124,7 +125,26 @@ function setSpeed(ctx: JobCtx, j: Job, speed: number): void {
   rateSetSpeed(ctx, j.id, j.speed, speed);
 }
 
+/**
+ * block-job-change (QEMU 8.2+; the 7.2 schema has no such command: graph/rules.ts qapi-schema):
+ * block_job_change_locked applies JOB_VERB_CHANGE, then the driver's .change, which only the
+ * mirror driver has (commit_active_job_driver has none, whatever the options' type says: the
+ * union's type is not checked against the job's). mirror_change: the same mode is a no-op, only
+ * background -> write-blocking is implemented. With another type the union carries no mirror
+ * branch: its copy_mode reads as the zeroed enum, background (QAPI allocates the union zeroed).
+ */
+function change(ctx: JobCtx, j: Job, args: Record<string, any>): void {
+  applyVerb(ctx, j.id, 'change');
+  if (j.type !== 'mirror' || j.data.kind !== 'mirror') throw new QmpError('Job type does not support change');
+  const want = args.type === 'mirror' ? String(args['copy-mode']) : 'background';
+  const current = j.data.writeBlocking === true ? 'write-blocking' : 'background';
+  if (want === current) return;
+  if (want !== 'write-blocking') throw new QmpError(`Change to copy mode '${want}' is not implemented`);
+  patchJobData(ctx.p, j.id, { writeBlocking: true });
+}
+
 export const jobVerbCommands: CommandDef[] = [
+  verbCommand('block-job-change', findBlockJob, 'id', change),
   verbCommand('job-pause', findJob, 'id', pause),
   verbCommand('job-resume', findJob, 'id', resume),
   verbCommand('job-cancel', findJob, 'id', (c, j) => cancel(c, j, true)),
