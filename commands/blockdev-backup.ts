@@ -89,6 +89,7 @@ export function prepareAfterMove(ctx: ActionCtx, d: Record<string, any>, bs: str
     maxWorkers: Number(perf['max-workers'] ?? 64), maxChunk: Number(perf['max-chunk'] ?? 0),
     autoFinalize: d['auto-finalize'] ?? true, autoDismiss: d['auto-dismiss'] ?? true, ...(ctx.txn ? { txn: ctx.txn } : {}),
     onAbortResidue: ctx.onAbortResidue,
+    ...(d['discard-source'] === true ? { discardSource: true } : {}),
   });
   let finishes = false;
   return {

@@ -131,6 +131,9 @@ const DRIVERS: Record<string, DriverInfo> = {
       let { perm, shared } = defaultPerms(c);
       if (c.hasParents) {
         if (ruleAt(c.qemu ?? DEFAULT_QEMU, 'cbw-file-perm') === 'always' || c.perm & PERM_W) perm |= PERM_R;
+        // s->discard_source (a backup's discard-source, 10.0): block_copy_task_entry discards
+        // what it copied from the source, so the filter writes its file child
+        if ((c.node.extra as { discardSource?: boolean } | undefined)?.discardSource) perm |= PERM_W;
         shared &= ~(PERM_W | PERM_Z);
       }
       return { perm, shared };

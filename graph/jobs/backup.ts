@@ -54,6 +54,8 @@ export interface BackupStart {
   jobId: string; bs: string; target: string; speed: number; sync: string;
   bitmap: string | null; bitmapMode: string | null; compress: boolean; filterNodeName?: string;
   maxWorkers: number; maxChunk: number; autoFinalize: boolean; autoDismiss: boolean; txn?: string;
+  /** BackupCommon's discard-source (10.0's schema only): the filter is opened with BDRV_O_CBW_DISCARD_SOURCE */
+  discardSource?: boolean;
   /** the transaction's (cbwAppend) */
   onAbortResidue?: OnAbortResidue;
 }
@@ -89,7 +91,7 @@ export type OnAbortResidue = (fn: (q: Proc) => void) => void;
  * edge whose perms were computed before a bdrv_replace_node moved it onto another node (say off a
  * force-share node) comes out recomputed (fuzz seed 1046970633).
  */
-export function cbwAppend(p: Proc, source: string, target: string, filterNodeName: string | undefined, onAbortResidue?: OnAbortResidue): string {
+export function cbwAppend(p: Proc, source: string, target: string, filterNodeName: string | undefined, onAbortResidue?: OnAbortResidue, discardSource = false): string {
   p.step('insert-copy-before-write');
   const opts: Record<string, unknown> = { driver: 'copy-before-write', file: source, target };
   if (filterNodeName !== undefined) opts['node-name'] = filterNodeName;
@@ -109,7 +111,9 @@ export function cbwAppend(p: Proc, source: string, target: string, filterNodeNam
   onAbortResidue?.((q) => { tryRefresh(q, [target]); tryRefresh(q, [source]); });
   // the reference bdrv_insert_node returns (dropped by bdrv_cbw_drop); the filter's AioContext is
   // where cbw_open's attaches put it (bdrv_attach_child_common, graph/open.ts attachOpened)
-  p.patchNode(cbw, { extra: { ...(p.node(cbw)!.extra ?? {}), refs: 1 } });
+  // bdrv_cbw_append(..., discard_source): BDRV_O_CBW_DISCARD_SOURCE in the filter's flags
+  // (cbw_open: s->discard_source), which cbw_child_perm reads (graph/drivers.ts)
+  p.patchNode(cbw, { extra: { ...(p.node(cbw)!.extra ?? {}), refs: 1, ...(discardSource ? { discardSource: true } : {}) } });
   try {
     replaceNode(p, source, cbw);
   } catch (e) {
@@ -152,7 +156,7 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
   // len = bdrv_getlength(bs); target_len = bdrv_getlength(target)
   if (getLength(p, o.bs) !== getLength(p, o.target)) throw new QmpError('Source and target image have different sizes');
 
-  const cbw = cbwAppend(p, o.bs, o.target, o.filterNodeName, o.onAbortResidue);
+  const cbw = cbwAppend(p, o.bs, o.target, o.filterNodeName, o.onAbortResidue, o.discardSource === true);
   const cs = blockCopyClusterSize(p, o.target);
   if (o.maxChunk && o.maxChunk < cs) throw new QmpError(`Required max-chunk (${o.maxChunk}) is less than backup cluster size (${cs})`);
 
