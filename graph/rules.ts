@@ -33,7 +33,9 @@ export const RULES = defineRules({
     what: "the QAPI schema a command's arguments are checked against: the commands and members added since 7.2 (block-job-change, blockdev-set-active; BlockdevOptions' active, BlockExportOptions' allow-inactive, BackupCommon's discard-source). What they do is modelled unversioned (commands/job-verbs.ts change, graph/jobs/backup.ts discardSource, graph/inactive.ts): no 7.2 process can reach it",
     '7.2': { fn: 'qmp_dispatch over 7.2\'s generated qapi-commands/qapi-visit (qapi/block-core.json of 7.2): "The command block-job-change has not been found", "Parameter \'discard-source\' is unexpected"', value: '7.2' as '7.2' | '10.0' },
     '10.0': { fn: 'qmp_dispatch over 10.0.2\'s generated code (block-core.json: BlockJobChangeOptions since 8.2, BackupCommon.discard-source since 9.1, BlockdevOptions.active and blockdev-set-active since 10.0; block-export.json: allow-inactive since 10.0)', value: '10.0' as '7.2' | '10.0' },
-    proof: [{ transcript: 'iotests/tests-d-mirror-change-copy-mode.json', step: 10 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode-b.json', step: 7 }, { transcript: 'iotests/tests-d-backup-discard-source.json', step: 5 }],
+    proof: [{ transcript: 'iotests/tests-d-mirror-change-copy-mode.json', step: 10 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode-b.json', step: 7 }, { transcript: 'iotests/tests-d-backup-discard-source.json', step: 5 },
+      // blockdev-add's active, blockdev-set-active, allow-inactive (inactive nodes: graph/inactive.ts)
+      { transcript: 'iotests/tests-d-inactive-node-nbd-jobs.json', step: 1 }, { transcript: 'iotests/tests-d-inactive-node-nbd-parents.json', step: 8 }, { transcript: 'iotests/tests-d-inactive-node-nbd-exports.json', step: 15 }],
     modelled: true,
   },
   'block-resize-busy-text': {
