@@ -29,6 +29,14 @@ type ResizeBusy = (a: { device: string | undefined; node: string; blocker: strin
 function defineRules<T extends Record<string, VersionedRule<any>>>(t: T): T { return t; }
 
 export const RULES = defineRules({
+  'stream-prefetch-pad-crashes': {
+    what: "a stream's copy read (stream_populate: a prefetch without an I/O vector) that a layer below the copy-on-read filter must pad to its request alignment (a compress filter over a qcow2 whose base holds less than the filter's cluster)",
+    '7.2': { fn: 'bdrv_co_preadv_part -> bdrv_pad_request -> qemu_iovec_init_extended over the NULL qiov: SIGSEGV (seen live on 7.2.22, exit 139); the model refuses the block-stream, saying so (graph/jobs/rate.ts refuseUnalignedPrefetch)', value: true },
+    '10.0': { fn: 'bdrv_pad_request: a request without qiov (BDRV_REQ_PREFETCH) is padded without building a vector (the fix tests/stream-unaligned-prefetch covers): the stream runs', value: false },
+    // a 7.2 death has no 7.2 transcript: 10.0's survival is in qemu-10.0/aborts/
+    proof: [{ transcript: 'aborts/abort-32-stream-unaligned-prefetch-compress.json', step: 2 }],
+    modelled: true,
+  },
   'qapi-schema': {
     what: "the QAPI schema a command's arguments are checked against: the commands and members added since 7.2 (block-job-change, blockdev-set-active; BlockdevOptions' active, BlockExportOptions' allow-inactive, BackupCommon's discard-source). What they do is modelled unversioned (commands/job-verbs.ts change, graph/jobs/backup.ts discardSource, graph/inactive.ts): no 7.2 process can reach it",
     '7.2': { fn: 'qmp_dispatch over 7.2\'s generated qapi-commands/qapi-visit (qapi/block-core.json of 7.2): "The command block-job-change has not been found", "Parameter \'discard-source\' is unexpected"', value: '7.2' as '7.2' | '10.0' },
