@@ -87,7 +87,7 @@ export function prepareAfterMove(ctx: ActionCtx, d: Record<string, any>, bs: str
     bitmap: hasBitmap ? String(d.bitmap) : null, bitmapMode: bitmapMode ?? null, compress: Boolean(d.compress ?? false),
     filterNodeName: d['filter-node-name'] as string | undefined,
     maxWorkers: Number(perf['max-workers'] ?? 64), maxChunk: Number(perf['max-chunk'] ?? 0),
-    // 10.0's members (absent on 7.2: the schema refuses them there, graph/rules.ts job-args-10)
+    // 10.0's members (absent on 7.2: the schema refuses them there, graph/rules.ts qapi-schema)
     ...(d['discard-source'] === true ? { discardSource: true } : {}),
     // BackupPerf's min-cluster-size is a uint64 (a negative number is its two's complement)
     ...(perf['min-cluster-size'] !== undefined ? { minClusterSize: BigInt.asUintN(64, BigInt(perf['min-cluster-size'])) } : {}),

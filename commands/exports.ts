@@ -1,4 +1,5 @@
 import { QmpError } from '../errors/index.js';
+import { bdrvActivate } from '../graph/inactive.js';
 import { attachChild, detachChild, nameWellFormed, nodeOrError } from '../graph/ops.js';
 import { PERM_ALL, PERM_R, PERM_W, PERM_Z } from '../graph/perm.js';
 import { refreshPerms } from '../graph/refresh.js';
@@ -60,10 +61,15 @@ export const blockExportAdd: CommandDef = {
       const moved = fixed ? (moveToContext(p, nodeName, io, { log: true }), true) : tryMoveToContext(p, nodeName, io, { log: true });
       if (moved) ctxName = io;
     }
+    // blk_exp_add (10.0): allow-inactive needs an export driver that supports it (NBD only);
+    // without it the node is activated first (bdrv_activate, graph/inactive.ts)
+    const allowInactive = args['allow-inactive'] === true;
+    if (allowInactive && args.type !== 'nbd') throw new QmpError('Export type does not support inactive exports');
+    if (!allowInactive) bdrvActivate(p, nodeName);
     p.step('attach-bb');
     const perm = PERM_R | (writable ? PERM_W : 0);
     const bbId = 'bb' + p.nextSeq();
-    p.putBB({ id: bbId, owner: { kind: 'export', id }, perm, shared: PERM_ALL, allowAioChange: !fixed, aio: ctxName, at: p.meta().seq });
+    p.putBB({ id: bbId, owner: { kind: 'export', id }, perm, shared: PERM_ALL, allowAioChange: !fixed, aio: ctxName, at: p.meta().seq, ...(allowInactive ? { forceAllowInactivate: true } : {}) });
     const root = attachChild(p, { kind: 'bb', bb: bbId }, nodeName, 'root', 0, { perm, shared: PERM_ALL });
     {
       try {
@@ -123,8 +129,11 @@ function fuseExportCreate(p: Proc, args: Record<string, unknown>, id: string, no
   if (args.growable === true || writable) {
     const bb = p.bb(bbId)!;
     p.putBB({ ...bb, perm: bb.perm | PERM_Z });
-    p.patchEdge(rootId, { perm: bb.perm | PERM_Z });
-    refreshPerms(p, [nodeName]);
+    // blk_set_perm_locked: a BlockBackend whose perms are disabled (over an inactive node) keeps its edge at 0/all
+    if (!bb.disablePerm) {
+      p.patchEdge(rootId, { perm: bb.perm | PERM_Z });
+      refreshPerms(p, [nodeName]);
+    }
   }
   const mp = String(args.mountpoint);
   if (p.exports().some((x) => x.type === 'fuse' && x.mountpoint === mp)) throw new QmpError(`There already is a FUSE export on '${mp}'`);
@@ -145,8 +154,11 @@ function nbdExportCreate(p: Proc, args: { name?: unknown; bitmaps?: unknown; iot
   p.step('nbd-no-resize');
   // NBD forbids resize while it serves the node.
   p.putBB({ ...p.bb(bbId)!, shared: PERM_ALL & ~PERM_Z });
-  p.patchEdge(rootId, { shared: PERM_ALL & ~PERM_Z });
-  refreshPerms(p, [nodeName]);
+  // blk_set_perm_locked: only the variables while blk->disable_perm (an inactive node, allow-inactive)
+  if (!p.bb(bbId)!.disablePerm) {
+    p.patchEdge(rootId, { shared: PERM_ALL & ~PERM_Z });
+    refreshPerms(p, [nodeName]);
+  }
   const bitmaps = exportBitmaps(p, nodeName, !writable, (args.bitmaps ?? []) as BitmapSource[]);
   p.putExport({
     id, type: 'nbd', node: nodeName, name, writable, bb: bbId, iothread: args.iothread ?? null, fixed,

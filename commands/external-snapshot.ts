@@ -3,6 +3,7 @@
 // a failed transaction whole (tran_abort); external_snapshot_abort does more than that undo (see
 // the residue below), and the new node that clean's bdrv_unref would close is kept alive by its
 // place in the graph.
+import { bdrvInactivate, isInactive } from '../graph/inactive.js';
 import { QmpError } from '../errors/index.js';
 import { opBlocker } from '../graph/blockers.js';
 import { driverInfo } from '../graph/drivers.js';
@@ -84,6 +85,9 @@ export function externalSnapshotPrepare(
   if (isFilter(p, overlay)) throw new QmpError('Filters cannot be used as overlays');
   if (cowChild(p, overlay)) throw new QmpError('The overlay already has a backing image');
   if (!driverInfo(p.node(overlay)!.driver)?.supportsBacking) throw new QmpError('The overlay does not support backing images');
+  // external_snapshot_action (10.0): an active overlay over an inactive old node is inactivated
+  // first ("for compatibility": bdrv_inactivate; graph/inactive.ts), before bdrv_append
+  if (isInactive(p, oldBs) && !isInactive(p, overlay)) bdrvInactivate(p, overlay);
   // bdrv_append: on 10.0 a compress old top hangs QEMU even where the append then fails (graph/replace.ts)
   refuseAppendHang(p, oldBs);
   // bdrv_set_file_or_backing_noperm (via bdrv_append): found by fuzzing, node == overlay made a self-loop

@@ -127,7 +127,7 @@ function setSpeed(ctx: JobCtx, j: Job, speed: number): void {
 
 /**
  * 10.0's qmp_block_job_change (blockdev.c; QAPI since 8.2, absent from 7.2's schema: rule
- * 'block-job-change-command'): find_block_job_locked, then block_job_change_locked: the verb
+ * 'qapi-schema'): find_block_job_locked, then block_job_change_locked: the verb
  * (job_apply_verb_locked JOB_VERB_CHANGE), then the driver's .change, which only
  * mirror_job_driver has (an active commit runs commit_active_job_driver: "Job type does not
  * support change"). mirror_change: the same mode is a no-op; only a switch to write-blocking is
@@ -145,6 +145,7 @@ function change(ctx: JobCtx, j: Job, args: Record<string, any>): void {
 }
 
 export const jobVerbCommands: CommandDef[] = [
+  verbCommand('block-job-change', findBlockJob, 'id', change),
   verbCommand('job-pause', findJob, 'id', pause),
   verbCommand('job-resume', findJob, 'id', resume),
   verbCommand('job-cancel', findJob, 'id', (c, j) => cancel(c, j, true)),

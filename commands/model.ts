@@ -22,9 +22,9 @@ import { jobAttachResidue } from '../graph/jobs/attach-residue.js';
 import { keepDebugStates } from '../graph/blkdebug-state.js';
 import { keepCreatedImages } from '../graph/images.js';
 import { validateCommand } from './schema/index.js';
-import { VM_COMMAND_NAMES } from './vm/index.js';
 import { ruleAt } from '../graph/rules.js';
 import { versionIn } from '../graph/version.js';
+import { VM_COMMAND_NAMES } from './vm/index.js';
 
 export interface ExecResult {
   reply: QmpReply;
@@ -45,9 +45,7 @@ export function executeCommand(state: State, proc: string, command: string, args
     return refuse(state, 'GenericError', "QMP input member 'arguments' must be an object");
   }
   const v = command.startsWith('x-blockgraph-') || VM_COMMAND_NAMES.has(command)
-    ? { ok: true as const, value: args }
-    : validateCommand(command, args ?? {}, ruleAt(versionIn(state, proc), 'block-job-change-command') ? 'block-job-change' : undefined,
-      ruleAt(versionIn(state, proc), 'job-args-10') ? '10.0' : '7.2');
+    ? { ok: true as const, value: args } : validateCommand(command, args ?? {}, ruleAt(versionIn(state, proc), 'qapi-schema'));
   if (!v.ok) return refuse(state, v.class, v.desc);
   const def = COMMANDS.get(command);
   if (!def) return refuse(state, 'CommandNotFound', `The command ${command} has not been found`);

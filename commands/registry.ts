@@ -28,6 +28,7 @@ import { driveMirror } from './drive-mirror.js';
 import { blockdevBackup } from './blockdev-backup.js';
 import { jobVerbCommands } from './job-verbs.js';
 import { xBlockgraphJobAdvance } from './x-blockgraph-job-advance.js';
+import { blockdevSetActive } from './blockdev-set-active.js';
 
 export type { CommandCtx, CommandDef } from './types.js';
 
@@ -48,6 +49,7 @@ for (const c of [blockStream, blockCommit, blockdevMirror, blockdevSnapshot, ...
 registerCommand(cancelOrphanedJobsCommand);
 for (const c of [transaction, blockdevSnapshotSync, blockdevSnapshotInternalSync, blockdevSnapshotDeleteInternalSync, nbdServerAdd, nbdServerRemove, driveMirror, blockdevBackup, driveBackup, changeBackingFileCommand]) registerCommand(c);
 registerCommand(configure);
+registerCommand(blockdevSetActive);
 registerCommand(processStart);
 registerCommand(hostFactsCommand);
 // issue 13: the rest of QSD 7.2's command list (query-commands), each answered as QSD does or refused as not modelled

@@ -39,6 +39,8 @@ export function defaultPerms(c: ChildPermCtx): { perm: number; shared: number } 
     const perm = c.perm & PERM_R;
     let shared = c.shared & PERM_W ? PERM_W | PERM_Z : 0;
     shared |= PERM_R | PERM_U;
+    // bdrv_default_perms_for_cow: an inactive node lets others write and resize its backing
+    if (c.node.inactive) shared |= PERM_W | PERM_Z;
     return { perm, shared };
   }
   let { perm, shared } = filterPerms(c.perm, c.shared);
@@ -52,6 +54,8 @@ export function defaultPerms(c: ChildPermCtx): { perm: number; shared: number } 
     if (perm & PERM_U) perm |= PERM_W;
     if (perm & PERM_W) perm |= PERM_Z;
   }
+  // bdrv_default_perms_for_storage: the same for an inactive node's file
+  if (c.node.inactive) shared |= PERM_W | PERM_Z;
   return { perm, shared };
 }
 

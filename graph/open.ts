@@ -399,7 +399,9 @@ function openNodeProbed(
   }
   const { name, auto } = assignNodeName(p, opts['node-name'] as string | undefined);
   p.step(`open ${name} (${driver})`);
-  newNode(p, { name, auto, driver, ro, forceShare, options: eff, explicit, unmap, inheritsFrom: inh?.parent || null });
+  // update_flags_from_options: `active` off sets BDRV_O_INACTIVE (10.0's schema only; graph/inactive.ts)
+  const inactive = eff.active !== undefined && !truthy(eff.active);
+  newNode(p, { name, auto, driver, ro, forceShare, options: eff, explicit, unmap, inheritsFrom: inh?.parent || null, ...(inactive ? { inactive: true } : {}) });
   if (file?.inline) p.patchNode(file.name, { inheritsFrom: name });
   const fileNode = () => (file ? p.node(file.name) : undefined);
   // the drivers' bdrv_open_file_child / bdrv_open_child(NULL, options, "file", …, allow_none

@@ -13,6 +13,7 @@ import type { Proc } from './proc.js';
 import { cumulative, refreshPerms } from './refresh.js';
 import { nextAutoName } from './id-counter.js';
 import { hasParents } from './probe.js';
+import { inactiveAttach } from './inactive.js';
 import type { BdsNode, Edge, ParentRef } from './types.js';
 
 export const NODE_NAME_MAX = 31;
@@ -57,7 +58,8 @@ export function childPermFor(p: Proc, parent: BdsNode, e: Edge, newRo?: Map<stri
   const info = driverInfo(parent.driver);
   const c = cumulative(p, parent.name);
   let np = info?.childPerm
-    ? info.childPerm({ node: parent, edge: e, perm: c.perm, shared: c.shared, writableAfter: !(newRo?.get(parent.name) ?? parent.ro), hasParents: hasParents(p, parent.name), qemu: versionOf(p) })
+    // bdrv_is_writable_after_reopen: (flags & (BDRV_O_RDWR | BDRV_O_INACTIVE)) == BDRV_O_RDWR
+    ? info.childPerm({ node: parent, edge: e, perm: c.perm, shared: c.shared, writableAfter: !(newRo?.get(parent.name) ?? parent.ro) && !parent.inactive, hasParents: hasParents(p, parent.name), qemu: versionOf(p) })
     : { perm: 0, shared: 0xf };
   if (p.node(e.child)?.forceShare) np = { perm: np.perm, shared: 0xf };
   return np;
@@ -74,8 +76,10 @@ export function attachChild(
   p.step(`attach ${parent.kind === 'node' ? parent.node : parent.kind === 'bb' ? 'bb' : parent.job}.${name} -> ${child}`);
   const e: Edge = { id: 'e' + p.nextSeq(), parent, name, child, role, perm: 0, shared: 0xf, frozen: false, at: 0 };
   e.at = Number(e.id.slice(1));
-  if (fixed) Object.assign(e, fixed);
-  else if (parent.kind === 'node') Object.assign(e, childPermFor(p, p.node(parent.node)!, e));
+  // bdrv_attach_child_noperm / blk_insert_bs / bdrv_attach_child_common over an inactive child (graph/inactive.ts)
+  const asked = fixed ?? (parent.kind === 'node' ? childPermFor(p, p.node(parent.node)!, e) : undefined);
+  const perms = inactiveAttach(p, parent, child, name, asked);
+  if (perms) Object.assign(e, perms);
   p.putEdge(e);
   if (opts.refresh !== false) refreshPerms(p, [child]);
   return p.edge(e.id)!;

@@ -57,7 +57,7 @@ export function isConsistent(p: Proc, name: string): boolean {
   if (n.driver === 'file' && n.lock && (n.lock.perm !== perm || n.lock.shared !== shared)) return false;
   const info = driverInfo(n.driver);
   if (!info?.childPerm) return true;
-  const ctx = { node: n, perm, shared, writableAfter: !n.ro, hasParents: hasParents(p, name), qemu: versionOf(p) };
+  const ctx = { node: n, perm, shared, writableAfter: !n.ro && !n.inactive, hasParents: hasParents(p, name), qemu: versionOf(p) };
   for (const e of p.childrenOf(name)) {
     let np: { perm: number; shared: number };
     try {

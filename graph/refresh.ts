@@ -123,7 +123,8 @@ export function checkParentConflicts(p: Proc, node: string, parents: readonly Ed
   }
 }
 
-const writableAfter = (n: BdsNode, o: RefreshOpts) => !(o.newRo?.get(n.name) ?? n.ro);
+// bdrv_is_writable_after_reopen: (flags & (BDRV_O_RDWR | BDRV_O_INACTIVE)) == BDRV_O_RDWR
+const writableAfter = (n: BdsNode, o: RefreshOpts) => !(o.newRo?.get(n.name) ?? n.ro) && !n.inactive;
 
 /**
  * Work counters for specs that assert complexity by counting (never timing): refreshes run,

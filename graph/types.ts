@@ -59,6 +59,8 @@ export interface BdsNode {
   /** 10.0: drained sections blockdev-reopen left open on this node for good (rule
    *  'reopen-queue-drains-per-call', graph/jobs/held-drain.ts); absent: none */
   leakedDrains?: number;
+  /** BDRV_O_INACTIVE (10.0: blockdev-add's active=false, blockdev-set-active; graph/inactive.ts); absent: active */
+  inactive?: boolean;
 }
 
 /** A named BdrvDirtyBitmap (block/dirty-bitmap.c): its flags, no contents. */
@@ -104,6 +106,10 @@ export interface BlockBackend {
   allowAioChange: boolean;
   aio: string;
   at: number;
+  /** blk->disable_perm: over an inactive node, the BlockBackend holds no permissions (graph/inactive.ts) */
+  disablePerm?: boolean;
+  /** blk->force_allow_inactivate: an export added with allow-inactive */
+  forceAllowInactivate?: boolean;
 }
 
 export type JobStatus =

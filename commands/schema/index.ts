@@ -3,21 +3,19 @@
 // visited in schema order, and a struct's leftover keys are reported only after all its members.
 // Texts differ on purpose where QEMU's do: most errors name the full path ("options[0].file"), but
 // enum values, integer ranges and alternates name only the member ("driver"), or "null" in a list.
-import { COMMANDS, TYPES as TYPES_7_2 } from './table.js';
-import { COMMANDS_10_0, TYPES_10_0, TYPES_10_0_CHANGED } from './table-10.js';
+import { COMMANDS, TYPES } from './table.js';
+import { COMMANDS_10_0, TYPES_10_0 } from './table-10.0.js';
 import type { TypeDef } from './types.js';
 import { unexpectedKeyOrder } from './ghash.js';
 import { isIntegralFloat } from './float-marks.js';
 
-// the 10.0-only types are reachable only through the 10.0-only commands; the types 10.0 changed
-// are taken only by a 10.0 visitor
-const TYPES_7: Record<string, TypeDef> = { ...TYPES_7_2, ...TYPES_10_0 };
-const TYPES_10: Record<string, TypeDef> = { ...TYPES_7, ...TYPES_10_0_CHANGED };
-let TYPES = TYPES_7;
 
 export type ValidationResult = { ok: true; value: any } | { ok: false; class: string; desc: string };
 
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
+const COMMANDS_7_2 = COMMANDS, TYPES_7_2 = TYPES;
+/** Which QEMU's QAPI schema a process validates with (graph/rules.ts 'qapi-schema'). */
+export type QapiSchema = '7.2' | '10.0';
 
 class QapiError extends Error {}
 
@@ -61,7 +59,7 @@ function qtype(v: unknown): string {
   return isDict(v) ? 'dict' : 'none';
 }
 
-function kindOf(t: TypeRef): string {
+function kindOf(t: TypeRef, TYPES: Record<string, TypeDef>): string {
   if (typeof t !== 'string') return 'list';
   switch (t) {
     case 'str': return 'str';
@@ -92,7 +90,7 @@ function memberList(data: Record<string, TypeRef>): readonly { m: string; option
 class InputVisitor {
   private stack: Frame[] = [];
 
-  constructor(root: Record<string, unknown>) {
+  constructor(root: Record<string, unknown>, private readonly TYPES: Record<string, TypeDef>) {
     this.push({ dict: root, name: null, left: new Set(), keys: [], consumed: [] }, root);
   }
 
@@ -175,7 +173,7 @@ class InputVisitor {
       if (r && u > r[1]) this.fail(`Parameter '${plain}' expects ${t}_t`);
       return v;
     }
-    const d: TypeDef = TYPES[t]!;
+    const d: TypeDef = this.TYPES[t]!;
     if (!d) throw new Error(`qapi table: unknown type ${t}`);
     if ('enum' in d) {
       const v = this.visit(name, 'str') as string;
@@ -185,7 +183,7 @@ class InputVisitor {
     if ('alternate' in d) {
       const v = this.get(name, false);
       const k = qtype(v);
-      const branch = d.alternate.find((b) => kindOf(b) === k);
+      const branch = d.alternate.find((b) => kindOf(b, this.TYPES) === k);
       if (!branch) this.fail(`Invalid parameter type for '${plain}', expected: ${t}`);
       return this.visit(name, branch);
     }
@@ -215,7 +213,7 @@ class InputVisitor {
 
   /** visit_type_T_members(): base members, then the members of the tag's case. */
   members(t: string, out: Record<string, unknown> = {}): Record<string, unknown> {
-    const d = TYPES[t];
+    const d = this.TYPES[t];
     if (!d || !('data' in d)) throw new Error(`qapi table: ${t} is not an object type`);
     for (const { m, optional, mt } of memberList(d.data)) {
       if (optional && !this.present(m)) continue;
@@ -244,17 +242,14 @@ class InputVisitor {
  * BlockdevRef is a string (reference) or an object (inline BlockdevOptions), BlockdevRefOrNull
  * and StrOrNull may also be null.
  */
-export function validateCommand(name: string, args: unknown, newer?: 'block-job-change', version: '7.2' | '10.0' = '7.2'): ValidationResult {
+export function validateCommand(name: string, args: unknown, schema: QapiSchema = '7.2'): ValidationResult {
+  const [COMMANDS, TYPES] = schema === '10.0' ? [COMMANDS_10_0, TYPES_10_0] : [COMMANDS_7_2, TYPES_7_2];
   if (args !== undefined && !isDict(args))
     return { ok: false, class: 'GenericError', desc: "QMP input member 'arguments' must be an object" };
-  // `newer`: a command of a later QEMU the process's version has (graph/rules.ts 'block-job-change-command')
-  const argType = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name]
-    : newer === name ? COMMANDS_10_0[name] : undefined;
+  const argType = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!argType) return { ok: false, class: 'CommandNotFound', desc: `The command ${name} has not been found` };
   const root = (args ?? {}) as Record<string, unknown>;
-  const v = new InputVisitor(root);
-  // the table the visit reads (validation is synchronous: restored before anything else runs)
-  TYPES = version === '10.0' ? TYPES_10 : TYPES_7;
+  const v = new InputVisitor(root, TYPES);
   try {
     const value = v.members(argType);
     v.checkStruct();
@@ -262,7 +257,5 @@ export function validateCommand(name: string, args: unknown, newer?: 'block-job-
   } catch (e) {
     if (e instanceof QapiError) return { ok: false, class: 'GenericError', desc: e.message };
     throw e;
-  } finally {
-    TYPES = TYPES_7;
   }
 }

@@ -45,8 +45,8 @@ export interface MirrorData {
   baseReadOnly: boolean;
   prepared: boolean;
   unblock: Record<string, string[]>;
-  /** s->copy_mode write-blocking (absent: background): set at start, or by block-job-change (10.0: mirror_change) */
-  writeBlocking?: true;
+  /** MirrorBlockJob.copy_mode is write-blocking (block-job-change may switch a background job to it) */
+  writeBlocking?: boolean;
 }
 
 export interface MirrorStart {
@@ -115,7 +115,7 @@ function startAppended(ctx: JobCtx, o: MirrorStart, mtName: string, baseReadOnly
     data: {
       kind: 'mirror', mirrorTop: mt.name, source: o.bs, target: o.target, targetBB: null, replaces: o.replaces, toReplace: null,
       shouldComplete: false, isCommit: targetIsBacking, baseReadOnly, prepared: false, unblock: { [mt.name]: ['dataplane'] },
-      ...(o.writeBlocking ? { writeBlocking: true as const } : {}),
+      ...(o.writeBlocking ? { writeBlocking: true } : {}),
       // mirror_exit_common's backing for MIRROR_SOURCE_BACKING_CHAIN: the source itself for sync none, else the base (none for full)
       // MIRROR_OPEN_BACKING_CHAIN: the target's own header backing, opened at completion
       ...(o.backingMode === 'open' ? { openBackingChain: true } : {}),

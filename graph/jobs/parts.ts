@@ -134,6 +134,10 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
       if (!driverInfo(n.driver)?.reopen) {
         throw new QmpError(`Block format '${n.driver}' used by node '${n.name}' does not support reopening files`);
       }
+      // bdrv_reset_options_allowed: 10.0's bdrv_runtime_opts absorbs `active` out of the queued
+      // options, and common_options lacks it: a node given `active` is never reopened (an
+      // inactive old top of blockdev-snapshot stays read-write; graph/reopen/drivers.ts)
+      if (n.options && 'active' in n.options) throw new QmpError("Option 'active' cannot be reset to its default value");
       // bdrv_reopen(keep_old_opts) queues the node's explicit options: a force-share given at
       // blockdev-add (a QBool) is absorbed and put back as the string "on" by bdrv_reopen_prepare,
       // whose final unchanged-options check then refuses it; and so does one the node or a

@@ -32,11 +32,13 @@ import type { Job } from '../types.js';
 import { writeGuestData, zeroGuestData } from './guest-write.js';
 import { metadataView } from '../guest-image.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
-import { cowBs, filterOrCowBs, isFilter } from './chain.js';
+import { cowBs, filterChild, filterOrCowBs, isFilter } from './chain.js';
 import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
 import { mirrorWriteErrno } from './target-write.js';
 import { rule } from '../rules.js';
+import { QemuAbortRefusal } from '../qemu-abort.js';
+import { alignment } from '../refresh.js';
 import { cbwBelow, refuseCbwGrowth } from './cbw-growth.js';
 import { jobReadError, jobWriteError } from './job-read.js';
 import { snapshotAccessReadable } from './snapshot-io.js';
@@ -362,6 +364,7 @@ export function startRate(ctx: JobCtx, id: string, init: Omit<RateState, 'pos' |
   dropDrainWakes(ctx.p, id);
   const r: RateState = { ...init, pos: 0, dispatched: 0, sleeping: false, limited: j.speed > 0, quota: quotaOf(j.speed) };
   refuseGrowingCopy(ctx.p, r);
+  if (r.kind === 'stream') refuseUnalignedPrefetch(ctx.p, String(j.data.target), r);
   patchJobData(ctx.p, id, { rate: r });
   // a job started under a held drained section runs its first iterations when it is first entered
   if (deferStartIfHeld(ctx.p, id, 'rate', {})) return;
@@ -390,6 +393,38 @@ registerDeferredStart('rate', (ctx, id) => {
  * stretch the loop would copy (from the graph as it is now) is checked here, at the start
  * (graph/jobs/cbw-growth.ts).
  */
+/**
+ * stream_run -> stream_populate: blk_co_preadv(s->blk, offset, n, NULL, BDRV_REQ_PREFETCH) through
+ * the copy-on-read filter into the device node and on down its filters to the top format node.
+ * Each layer's bdrv_co_preadv_part pads a request its bs->bl.request_alignment does not divide
+ * (bdrv_pad_request); on 7.2 that builds the padded vector from the NULL qiov and dies (SIGSEGV,
+ * seen live: tests/stream-unaligned-prefetch of QEMU 10.0, a compress filter, whose alignment is
+ * its qcow2 child's cluster size, over a top whose base holds less than a cluster). 10.0 pads a
+ * prefetch without a vector (graph/rules.ts stream-prefetch-pad-crashes). Like refuseGrowingCopy,
+ * every stretch the loop would copy is checked at the start: the first copy runs right after the
+ * command.
+ */
+function refuseUnalignedPrefetch(p: Proc, device: string, r: RateState): void {
+  if (!rule(p, 'stream-prefetch-pad-crashes')) return;
+  const route: string[] = [];
+  for (let it: string | null = device, i = 0; it && i < 1000; it = isFilter(p, it) ? (filterChild(p, it)?.child ?? null) : null, i++) route.push(it);
+  const aligned = route.map((n) => ({ n, a: p.node(n) ? alignment(p, p.node(n)!) : 1 })).filter((x) => x.a > 1);
+  if (!aligned.length) return;
+  for (let pos = 0, guard = 0; pos < r.len && guard < 1_000_000; guard++) {
+    const { n: raw, copy } = iteration(p, r, pos);
+    const n = raw > 0 ? raw : r.len - pos;
+    const bad = copy ? aligned.find((x) => pos % x.a !== 0 || n % x.a !== 0) : undefined;
+    if (bad) {
+      throw new QemuAbortRefusal(
+        `block-stream's first copy reads ${n} bytes at offset ${pos} through node '${bad.n}', whose request alignment is ${bad.a} ` +
+        '(QEMU 7.2 crashes here: stream_populate\'s prefetch has no I/O vector, and bdrv_co_preadv_part -> bdrv_pad_request pads it: SIGSEGV); refused by blockgraph',
+        'bdrv_pad_request',
+      );
+    }
+    pos += n;
+  }
+}
+
 function refuseGrowingCopy(p: Proc, r: RateState): void {
   if (p.node(r.dest)?.driver !== 'qcow2' || !cbwBelow(p, r.dest)) return;
   if (r.kind === 'mirror') {

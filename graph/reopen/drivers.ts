@@ -18,7 +18,10 @@ import { alignment } from '../refresh.js';
 export const COMMON_OPTIONS = ['node-name', 'discard', 'cache.direct', 'cache.no-flush', 'read-only', 'auto-read-only', 'detect-zeroes'];
 
 /** bdrv_runtime_opts: absorbed by the generic prepare; node-name, driver, force-share are put back. */
-export const GENERIC_ABSORBED = ['cache.direct', 'cache.no-flush', 'read-only', 'auto-read-only', 'discard', 'detect-zeroes'];
+// (10.0's bdrv_runtime_opts also absorbs `active`, which bdrv_reset_options_allowed's common_options
+// lacks: a node given `active` at all can never be reopened, "Option 'active' cannot be reset to
+// its default value"; 7.2's schema has no `active`, so no 7.2 node carries it)
+export const GENERIC_ABSORBED = ['cache.direct', 'cache.no-flush', 'read-only', 'auto-read-only', 'discard', 'detect-zeroes', 'active'];
 export const GENERIC_PUT_BACK = ['node-name', 'driver', 'force-share'];
 
 const QCOW2_OVERLAP = ['template', 'main-header', 'active-l1', 'active-l2', 'refcount-table', 'refcount-block', 'snapshot-table', 'inactive-l1', 'inactive-l2', 'bitmap-directory'];

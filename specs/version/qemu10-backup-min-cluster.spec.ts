@@ -1,4 +1,4 @@
-// 10.0's x-perf min-cluster-size (graph/rules.ts 'job-args-10'), where qemu-storage-daemon 10.0.2
+// 10.0's x-perf min-cluster-size (graph/rules.ts 'qapi-schema'), where qemu-storage-daemon 10.0.2
 // dies (probed live while porting iotests 056/257, wt-iote; the recorded scenario
 // iotests/056-e-backup-options-10 stays below it): a cluster of 4 GiB or more passes
 // block_copy_state_new's checks (a power of 2, at most INT64_MAX) but bdrv_create_dirty_bitmap takes
