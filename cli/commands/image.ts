@@ -24,9 +24,9 @@ export function registerImage(program: Command): void {
     .argument('<file>', 'image file name', nameArg('FILE')).argument('[size]', 'virtual size (bytes, or with a suffix: 64M, 1G); with -b it defaults to the backing file\'s')
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
     // qemu-img.c img_create: `fmt = "raw"` unless -f is given.
-    .option('-f, --format <fmt>', 'qcow2 or raw', choiceArg('--format', ['qcow2', 'raw'] as const), 'raw')
-    .option('-b, --backing <file>', 'backing file named in the header (qcow2)', nameArg('--backing'))
-    .option('-F, --backing-format <fmt>', 'format of the backing file', choiceArg('--backing-format', ['qcow2', 'raw'] as const))
+    .option('-f, --format <fmt>', 'qcow2, qed or raw', choiceArg('--format', ['qcow2', 'qed', 'raw'] as const), 'raw')
+    .option('-b, --backing <file>', 'backing file named in the header (qcow2, qed)', nameArg('--backing'))
+    .option('-F, --backing-format <fmt>', 'format of the backing file (a qed header keeps only raw)', choiceArg('--backing-format', ['qcow2', 'qed', 'raw'] as const))
     .addHelpText('after', `
 Examples:
   $ blockgraph image create disk.raw 1G

@@ -80,7 +80,7 @@ test('bad points, seqs, types and counts exit 2 with one line, before the store 
     [['show', '--chain', 'nosuch'], /no node 'nosuch' in process A \(nodes: basef, base/],
     [['show', '--node', 'top', '--proc', 'Z'], /no process Z/],
     [['image', 'info', 'nosuch.qcow2'], /no image 'nosuch.qcow2' in the catalogue \(images: base\.qcow2, mid\.qcow2, top\.qcow2\)/],
-    [['image', 'create', 'x.img', '1M', '-f', 'vmdk'], /--format: "vmdk" is not one of qcow2, raw/],
+    [['image', 'create', 'x.img', '1M', '-f', 'vmdk'], /--format: "vmdk" is not one of qcow2, qed, raw/],
     [['plan', 'reopen', '@/nonexistent/opts.json'], /cannot read \/nonexistent\/opts\.json: ENOENT/],
   ];
   for (const [args, what] of cases) usageError(await bg(...args, '--db', db), what, args.join(' '));
