@@ -7,7 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectLogSocket, serveLogSocket } from '../../cli/log-socket.js';
 import { Engine } from '../../engine/engine.js';
-import { openClassic, type EventLog, type LogRecord } from '../../store/index.js';
+import { openClassic, openMemory, type EventLog, type LogRecord } from '../../store/index.js';
+import { shipLive } from '../../store/jetstream/ship.js';
 import { tempDir } from '../engine/helpers.js';
 
 const clock = () => '2026-12-03T00:00:00.000Z';
@@ -137,6 +138,28 @@ test('the client: garbage, a server that goes away, an early end, a character sp
       try { check(out, got); } catch (err) { throw new Error(`${name}: ${(err as Error).message}`); }
       f.close();
     }
+    await log.close();
+  } finally {
+    t.done();
+  }
+});
+
+test('ship --connect: a feed whose server goes away is shipped up to what it sent, then the loss of the feed reported', async () => {
+  const t = tempDir();
+  try {
+    const log = await openClassic(t.dir + '/db');
+    await fill(log, 3);
+    const rs = await log.readAll();
+    const path = t.dir + '/gone.sock';
+    // header, every record, then the connection closed without the end mark (a SIGKILLed server)
+    const f = await fake(path, (s) => { s.write('{"protocol":"blockgraph-log/1","head":3,"end":true}\n'); s.end(rs.map((r) => JSON.stringify(r) + '\n').join('')); });
+    const remote = await openMemory();
+    const err = await shipLive((from) => connectLogSocket(path, from), remote, { batch: 1 }).then(() => undefined, (e: { code?: string; message: string }) => e);
+    assert.is(err?.code, 'BG_LOG_UNAVAILABLE');
+    assert.match(err!.message, /without the server's end mark .*shipped 3 record\(s\) first, the fleet copy's head is 3/);
+    assert.equal(await remote.readAll(), rs);
+    f.close();
+    await remote.close();
     await log.close();
   } finally {
     t.done();
