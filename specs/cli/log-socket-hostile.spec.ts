@@ -55,7 +55,7 @@ test('followers that never read hold a bounded part of the server, and lose noth
     c.on('data', (d: string) => { text += d; });
     c.resume();
     const want = await log.readAll();
-    for (let i = 0; i < 300 && text.split('\n').length < want.length + 2; i++) await sleep(20);
+    for (let i = 0; i < 1500 && text.split('\n').length < want.length + 2; i++) await sleep(20);
     const lines = text.split('\n').filter(Boolean);
     assert.equal(JSON.parse(lines[0]!), { protocol: 'blockgraph-log/1', head: 1500 });
     assert.equal(lines.slice(1).map((l) => JSON.parse(l)), want);
@@ -75,13 +75,13 @@ test('the feed follows a store that reopens its log (a getter), and marks its en
     const path = t.dir + '/l.sock';
     const server = await serveLogSocket(() => log, path);
     const { got, done } = collect(path);
-    for (let i = 0; i < 100 && got.length < 3; i++) await sleep(20);
+    for (let i = 0; i < 1000 && got.length < 3; i++) await sleep(20);
     // as ServedStore after a failed write: the log is closed and opened again
     await log.close();
     await sleep(200);
     log = await openClassic(t.dir + '/db');
     await fill(log, 2, 'z');
-    for (let i = 0; i < 100 && got.length < 5; i++) await sleep(20);
+    for (let i = 0; i < 1000 && got.length < 5; i++) await sleep(20);
     server.close();
     assert.is(await done, 'complete');
     assert.equal(got, await log.readAll());
