@@ -7,7 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectLogSocket, serveLogSocket } from '../../cli/log-socket.js';
 import { Engine } from '../../engine/engine.js';
-import { openClassic, type EventLog, type LogRecord } from '../../store/index.js';
+import { openClassic, openMemory, type EventLog, type LogRecord } from '../../store/index.js';
+import { shipLive } from '../../store/jetstream/ship.js';
 import { tempDir } from '../engine/helpers.js';
 
 const clock = () => '2026-12-03T00:00:00.000Z';
@@ -54,7 +55,7 @@ test('followers that never read hold a bounded part of the server, and lose noth
     c.on('data', (d: string) => { text += d; });
     c.resume();
     const want = await log.readAll();
-    for (let i = 0; i < 300 && text.split('\n').length < want.length + 2; i++) await sleep(20);
+    for (let i = 0; i < 1500 && text.split('\n').length < want.length + 2; i++) await sleep(20);
     const lines = text.split('\n').filter(Boolean);
     assert.equal(JSON.parse(lines[0]!), { protocol: 'blockgraph-log/1', head: 1500 });
     assert.equal(lines.slice(1).map((l) => JSON.parse(l)), want);
@@ -74,13 +75,13 @@ test('the feed follows a store that reopens its log (a getter), and marks its en
     const path = t.dir + '/l.sock';
     const server = await serveLogSocket(() => log, path);
     const { got, done } = collect(path);
-    for (let i = 0; i < 100 && got.length < 3; i++) await sleep(20);
+    for (let i = 0; i < 1000 && got.length < 3; i++) await sleep(20);
     // as ServedStore after a failed write: the log is closed and opened again
     await log.close();
     await sleep(200);
     log = await openClassic(t.dir + '/db');
     await fill(log, 2, 'z');
-    for (let i = 0; i < 100 && got.length < 5; i++) await sleep(20);
+    for (let i = 0; i < 1000 && got.length < 5; i++) await sleep(20);
     server.close();
     assert.is(await done, 'complete');
     assert.equal(got, await log.readAll());
@@ -137,6 +138,28 @@ test('the client: garbage, a server that goes away, an early end, a character sp
       try { check(out, got); } catch (err) { throw new Error(`${name}: ${(err as Error).message}`); }
       f.close();
     }
+    await log.close();
+  } finally {
+    t.done();
+  }
+});
+
+test('ship --connect: a feed whose server goes away is shipped up to what it sent, then the loss of the feed reported', async () => {
+  const t = tempDir();
+  try {
+    const log = await openClassic(t.dir + '/db');
+    await fill(log, 3);
+    const rs = await log.readAll();
+    const path = t.dir + '/gone.sock';
+    // header, every record, then the connection closed without the end mark (a SIGKILLed server)
+    const f = await fake(path, (s) => { s.write('{"protocol":"blockgraph-log/1","head":3,"end":true}\n'); s.end(rs.map((r) => JSON.stringify(r) + '\n').join('')); });
+    const remote = await openMemory();
+    const err = await shipLive((from) => connectLogSocket(path, from), remote, { batch: 1 }).then(() => undefined, (e: { code?: string; message: string }) => e);
+    assert.is(err?.code, 'BG_LOG_UNAVAILABLE');
+    assert.match(err!.message, /without the server's end mark .*shipped 3 record\(s\) first, the fleet copy's head is 3/);
+    assert.equal(await remote.readAll(), rs);
+    f.close();
+    await remote.close();
     await log.close();
   } finally {
     t.done();

@@ -86,6 +86,9 @@ export function shipLive(feed: (from: number) => Observable<LogRecord>, remote: 
     let ended = false;
     let busy = false;
     let failed = false;
+    // The feed's own failure (its server went away): what it sent is shipped first, then the
+    // error is reported with the fleet copy's head (records received are sound: never dropped).
+    let feedError: unknown;
     const fail = (e: unknown) => {
       if (failed) return;
       failed = true;
@@ -107,7 +110,14 @@ export function shipLive(feed: (from: number) => Observable<LogRecord>, remote: 
       } finally {
         busy = false;
       }
-      if (ended && queue.length === 0 && !failed) resolve({ resumedAt, shipped: remote.head - resumedAt, head: remote.head });
+      if (ended && queue.length === 0 && !failed) {
+        if (feedError === undefined) resolve({ resumedAt, shipped: remote.head - resumedAt, head: remote.head });
+        else {
+          const e = feedError as { code?: unknown; message?: string };
+          const why = `${e.message ?? String(feedError)}; shipped ${remote.head - resumedAt} record(s) first, the fleet copy's head is ${remote.head} (ship again to resume)`;
+          fail(e instanceof BlockgraphError ? new BlockgraphError(e.code, why, e.info) : feedError);
+        }
+      }
     };
     const sub = feed(resumedAt + 1).subscribe({
       next: (r) => {
@@ -115,7 +125,11 @@ export function shipLive(feed: (from: number) => Observable<LogRecord>, remote: 
         if (queue.length > maxBacklog) fail(new BlockgraphError('BG_LOG_UNAVAILABLE', `the shipper is ${queue.length} records behind the live log; stopped (run ship again: it resumes from the fleet copy's head)`));
         else void pump();
       },
-      error: fail,
+      error: (e: unknown) => {
+        feedError = e;
+        ended = true;
+        void pump();
+      },
       complete: () => {
         ended = true;
         void pump();
