@@ -45,7 +45,12 @@ function asProc(s: Scenario, proc: string): Scenario {
 function jobStatusesAfter(t: Transcript): string[] {
   const now = new Map<string, string>();
   return t.steps.map((s) => {
-    for (const e of s.events ?? []) if (e.event === 'JOB_STATUS_CHANGE') now.set(String(e.data?.id), String(e.data?.status));
+    // (a job gone, status null, is the same as one that never was: a start 7.2 refuses, 10.0 runs and ends)
+    for (const e of s.events ?? []) {
+      if (e.event !== 'JOB_STATUS_CHANGE') continue;
+      if (e.data?.status === 'null') now.delete(String(e.data?.id));
+      else now.set(String(e.data?.id), String(e.data?.status));
+    }
     return JSON.stringify([...now].sort());
   });
 }
@@ -165,7 +170,11 @@ test('drill upgrade --to 10.0 reports exactly the recorded differences, with 10.
     // fuzz-created-image-size-getlength) shows in the recordings only where a later command reads
     // that image, on a state the drill (each command run on the recorded 7.2 state) never has:
     // such a file is compared before that command only
-    const hidden = mine.find(({ d }) => hostOnly(d) || drainOnly(d) || explicitOnly(d))?.step ?? Infinity;
+    // A block-job-change 10.0 carries out (7.2 has no such command) changes a job's copy mode, which
+    // no recorded graph shows: the drill's later commands on that job meet 7.2's unchanged mode, so
+    // the file is compared up to that command only (iotests/151-e-copy-mode-*, wt-iote)
+    const changed = mine.find(({ d }) => d.command === 'block-job-change' && d.after.ok)?.step;
+    const hidden = Math.min(mine.find(({ d }) => hostOnly(d) || drainOnly(d) || explicitOnly(d))?.step ?? Infinity, changed === undefined ? Infinity : changed + 1);
     // (a wait step, run as x-blockgraph-job-advance, is left out as expectedDifferences leaves wait
     // steps out: a job only 10.0 started, as with BackupCommon's discard-source, advances there alone)
     const got = mine.filter(({ d, step }) => step < hidden && !jobProgressOnly(d) && !(d.kind === 'graph' && unknowable.has(step))
