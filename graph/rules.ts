@@ -320,7 +320,7 @@ export const RULES = defineRules({
     what: "the block-copy state's copy bitmap of a copy-before-write filter: which node holds it",
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
-    proof: [
+    proof: [{ transcript: 'vm/fuzz-vm-device-add-drive-set-in-property-order.json', step: 1 },
       // libvirt 9.0's own QMP traffic (wt-virt): backup-begin's push (blockdev-backup) and pull (sync none) jobs
       ...[24, 25, 26].map((step) => ({ transcript: 'vm/vm-lv-backup.json', step })),
       // the VM held-out set (wt-vm11)

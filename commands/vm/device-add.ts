@@ -160,6 +160,12 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   // hash, not the order given (fuzz --against vm --qemu 10.0 3241002824: drive 'nosuch' before a
   // string share-rw). Each property is found, visited and set before the next one.
   const props: Record<string, unknown> = {};
+  const d: Device = {
+    id, driver, bus: b.id, path, bb: null, ownBb: false, shareRw: false,
+    iothread: null, tray: kind.removable ? { open: false } : null, cold, at: p.nextSeq(),
+  };
+  p.step(`device_add ${id}`);
+  putDevice(p, d);
   // 7.2: QemuOpts strings for a keyval visitor; 10.0 and -device JSON: the QObject input visitor
   const keyval = !cold && rule(p, 'device-add-args') === 'qemu-opts';
   const keys = Object.keys(args).filter((k) => k !== 'driver' && k !== 'bus' && k !== 'id');
@@ -175,9 +181,15 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
       throw new QmpError(`The bootindex ${String(props.bootindex)} has already been used`);
     }
     // set_drive_helper: blk_by_name finds no named BlockBackend (no -drive here), a node name
-    // makes a new one (below); an unknown name fails this property's set
-    if (k === 'drive' && props.drive !== '' && !p.node(String(props.drive))) {
-      throw new QmpError(`Property '${kind.driveOwner}.drive' can't find value '${String(props.drive)}'`);
+    // makes a new one, blk_new + blk_insert_bs, right here in the property walk: the attach's
+    // permission refresh over the node (a conflict already there) fails this property's set
+    // before any property after it in the QDict's order is read (fuzz --against vm --qemu 10.0
+    // 1998111866); an unknown name fails it too
+    if (k === 'drive' && props.drive !== '') {
+      const drive = String(props.drive);
+      if (!p.node(drive)) throw new QmpError(`Property '${kind.driveOwner}.drive' can't find value '${drive}'`);
+      d.bb = createDeviceBb(p, d, drive);
+      held.node = drive;
     }
     // a link<iothread> property: object_set_link_property → object_resolve_link (qom/object.c)
     // resolves the value as a partial path of type iothread; something else by that name is the
@@ -188,21 +200,10 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
       throw new QmpError(`Device '${io}' not found`, 'DeviceNotFound');
     }
   }
-  const d: Device = {
-    id, driver, bus: b.id, path, bb: null, ownBb: false, shareRw: props['share-rw'] === true,
-    iothread: null, tray: kind.removable ? { open: false } : null, cold, at: p.nextSeq(),
-    ...((props.bootindex as number | undefined) ?? -1) >= 0 ? { bootindex: props.bootindex as number } : {},
-    ...Object.keys(props).length ? { props: { ...props } } : {},
-  };
-  p.step(`device_add ${id}`);
+  d.shareRw = props['share-rw'] === true;
+  if (((props.bootindex as number | undefined) ?? -1) >= 0) d.bootindex = props.bootindex as number;
+  if (Object.keys(props).length) d.props = { ...props };
   putDevice(p, d);
-  if (props.drive !== undefined && props.drive !== '') {
-    const drive = String(props.drive);
-    // blk_by_name finds no named BlockBackend (no -drive here); a node name makes a new one
-    if (!p.node(drive)) throw new QmpError(`Property '${kind.driveOwner}.drive' can't find value '${drive}'`);
-    d.bb = createDeviceBb(p, d, drive);
-    held.node = drive;
-  }
   if (props.iothread !== undefined) {
     const io = String(props.iothread);
     // a link<iothread> property: object_set_link_property → object_resolve_link (qom/object.c)
