@@ -5,7 +5,7 @@
 import { QmpError } from '../errors/index.js';
 import {
   BITMAP_ALLOW_RO, BITMAP_BUSY, BITMAP_DEFAULT, BITMAP_RO, canStoreNewDirtyBitmap, createDirtyBitmap, dirtyBitmapSize, defaultBitmapGranularity,
-  dirtyBitmapCheck, dirtyBitmapLookup, findDirtyBitmap, patchDirtyBitmap, releaseDirtyBitmap, removePersistentBitmap,
+  bitmapMayHoldBits, dirtyBitmapCheck, dirtyBitmapLookup, findDirtyBitmap, patchDirtyBitmap, releaseDirtyBitmap, removePersistentBitmap,
   type DirtyBitmap,
 } from '../graph/bitmaps.js';
 import type { Proc } from '../graph/proc.js';
@@ -30,7 +30,7 @@ export function bitmapAdd(p: Proc, a: BitmapAddArgs): void {
   const persistent = a.persistent ?? false;
   if (persistent) canStoreNewDirtyBitmap(p, bs, a.name, granularity);
   p.step(`bitmap ${bs}/${a.name} added`);
-  createDirtyBitmap(p, bs, granularity, a.name, { disabled: a.disabled ?? false, persistent });
+  createDirtyBitmap(p, bs, granularity, a.name, { disabled: a.disabled ?? false, persistent, empty: true });
 }
 
 /** block_dirty_bitmap_remove(release): busy or readonly refuse; a persistent one leaves the image too. */
@@ -47,7 +47,8 @@ export function bitmapRemove(p: Proc, node: string, name: string, release = true
 export function bitmapClear(p: Proc, node: string, name: string): DirtyBitmap {
   const { bitmap } = dirtyBitmapLookup(p, node, name);
   dirtyBitmapCheck(bitmap, BITMAP_DEFAULT);
-  return bitmap;
+  // bdrv_clear_dirty_bitmap: hbitmap_reset_all (a transaction's abort restores the state whole)
+  return bitmap.empty ? bitmap : patchDirtyBitmap(p, node, name, { empty: true });
 }
 
 /** qmp_block_dirty_bitmap_enable / _disable: BDRV_BITMAP_ALLOW_RO. */
@@ -85,6 +86,9 @@ export function bitmapMerge(p: Proc, node: string, target: string, sources: read
       throw new QmpError(`Bitmaps are of different sizes (destination size is ${dsize}, source size is ${ssize}) and can't be merged`);
     }
   }
+  // qmp_block_dirty_bitmap_merge ORs every source into the target: one that may hold bits
+  const srcEmpty = (s: BitmapSource) => (typeof s === 'string' ? findDirtyBitmap(p, node, s) : findDirtyBitmap(p, s.node, s.name))?.empty === true;
+  if (dst.bitmap.empty && !sources.every(srcEmpty)) bitmapMayHoldBits(p, dst.node, dst.bitmap.name);
   return dst.bitmap;
 }
 

@@ -136,6 +136,33 @@ export function patchDirtyBitmap(p: Proc, node: string, name: string, patch: Par
   return out;
 }
 
+/** A named bitmap that may now hold bits loses its `empty` (the key goes, as if never set). */
+export function bitmapMayHoldBits(p: Proc, node: string, name: string): void {
+  const list = bitmapsOf(p, node);
+  if (!list.some((b) => b.owner === undefined && b.name === name && b.empty)) return;
+  setBitmaps(p, node, list.map((b) => {
+    if (b.owner !== undefined || b.name !== name) return b;
+    const { empty: _e, ...rest } = b;
+    return rest;
+  }));
+}
+
+/**
+ * A write request (bdrv_co_write_req_finish -> bdrv_set_dirty) sets bits in the bitmaps of the
+ * node written and, through the driver's own writes (data, metadata, a filter's), of every node
+ * below it but its backing file (a COW layer is only read): they may all hold bits after it.
+ */
+export function writeMayDirtyBitmaps(p: Proc, dest: string): void {
+  const seen = new Set<string>();
+  const walk = (node: string) => {
+    if (seen.has(node) || seen.size > 10_000) return;
+    seen.add(node);
+    for (const b of p.node(node)?.bitmaps ?? []) if (b.empty && b.owner === undefined) bitmapMayHoldBits(p, node, b.name);
+    for (const e of p.childrenOf(node)) if (e.name !== 'backing') walk(e.child);
+  };
+  walk(dest);
+}
+
 /** bdrv_dirty_bitmap_set_busy: a job or an export holds the bitmap. */
 export function setDirtyBitmapBusy(p: Proc, node: string, name: string, busy: boolean): void {
   patchDirtyBitmap(p, node, name, { busy });

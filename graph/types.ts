@@ -81,6 +81,14 @@ export interface DirtyBitmap {
    * can be longer or shorter than its bitmaps. Absent in logs older than it: the node's length.
    */
   size?: number;
+  /**
+   * No bit is set: created by block-dirty-bitmap-add (bdrv_create_dirty_bitmap allocates a zeroed
+   * HBitmap) or emptied by block-dirty-bitmap-clear (bdrv_clear_dirty_bitmap), with no write since
+   * (bdrv_set_dirty on every write request: graph/jobs/guest-write.ts drops it on every bitmap) and
+   * no merge of a bitmap that may hold bits (bdrv_merge_dirty_bitmap). Absent: may hold bits (the
+   * model keeps no contents), as a bitmap loaded from an image does.
+   */
+  empty?: true;
 }
 
 /** An entry of a qcow2 image's bitmap directory (Qcow2Bitmap): flags IN_USE and AUTO. */

@@ -205,10 +205,21 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
  * sync full the whole source, sync top its allocated bytes, sync none nothing; a bitmap sync is
  * taken to copy (its bits are not looked at here).
  */
-export function backupCopies(p: Proc, d: { sync?: unknown; source?: unknown }): boolean {
+export function backupCopies(p: Proc, d: { sync?: unknown; source?: unknown; bitmap?: unknown }): boolean {
   if (typeof d.source !== 'string' || !p.node(d.source) || getLength(p, d.source) === 0) return false;
   if (d.sync === 'none') return false;
+  if (d.sync === 'bitmap') return !syncBitmapEmpty(p, d);
   return d.sync !== 'top' || anyAllocated(p, d.source);
+}
+
+/**
+ * backup_init_bcs_bitmap: a bitmap sync copies the sync bitmap's bits into the block-copy
+ * bitmap; a bitmap known to hold none (graph/types.ts DirtyBitmap.empty: added or cleared, no
+ * write since) leaves block_copy nothing to copy, and backup_run ends at once.
+ */
+function syncBitmapEmpty(p: Proc, d: { source?: unknown; bitmap?: unknown }): boolean {
+  if (typeof d.source !== 'string' || typeof d.bitmap !== 'string') return false;
+  return findDirtyBitmap(p, d.source, d.bitmap)?.empty === true;
 }
 
 /**
@@ -259,7 +270,8 @@ export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: str
   const j = ctx.p.job(id);
   const sync = j?.data.sync;
   // a rate-limited sync full/top job whose block_copy call has nothing to copy at all
-  return ran === 'nothing' && j !== undefined && j.status === 'running' && j.speed > 0 && (sync === 'full' || sync === 'top');
+  return ran === 'nothing' && j !== undefined && j.status === 'running' && j.speed > 0
+    && (sync === 'full' || sync === 'top' || (sync === 'bitmap' && syncBitmapEmpty(ctx.p, j.data)));
 }
 
 /**

@@ -89,9 +89,22 @@ export function sendJob(ctx: JobCtx, id: string, e: JobMachineEvent): void {
   if (!txn) return sendOne(ctx, id, e);
   if (e.type === 'CANCEL' || e.type === 'FAIL') {
     if (e.type === 'FAIL') sendOne(ctx, id, e);
+    // job_cancel_locked on a job that has not completed: it leaves its run (or was never
+    // started) and job_completed_locked -> job_update_rc_locked moves it to aborting before
+    // job_completed_txn_abort_locked walks txn->jobs (newest first), finishing and finalizing
+    // each in turn (job_finish_sync_locked: the others' aborting; job_finalize_single_locked):
+    // its own status change comes first, its finalization at its place in the list
+    const hoist = e.type === 'CANCEL' && !COMPLETED.has(j.status);
+    const held: [string, Record<string, unknown>][] = [];
+    const walk: JobCtx = hoist ? { p: ctx.p, emit: (ev, data) => held.push([ev, data]) } : ctx;
     for (const o of txnJobs(ctx.p, txn)) {
       const cur = ctx.p.job(o.id);
-      if (cur && !['aborting', 'concluded', 'null'].includes(cur.status)) sendOne(ctx, o.id, { type: 'CANCEL' });
+      if (cur && !['aborting', 'concluded', 'null'].includes(cur.status)) sendOne(walk, o.id, { type: 'CANCEL' });
+    }
+    if (hoist) {
+      const own = held.findIndex(([ev, data]) => ev === 'JOB_STATUS_CHANGE' && data.id === id && data.status === 'aborting');
+      if (own > 0) held.unshift(...held.splice(own, 1));
+      for (const [ev, data] of held) ctx.emit(ev, data);
     }
     return;
   }
