@@ -22,6 +22,8 @@ export function isQapiError(r: { class?: string; desc?: string }): boolean {
   if (/^Parameter '[^']+' expects a non-negative number below 2\^64$/.test(r.desc ?? '')) return false;
   // user_creatable_add_type's QERR_INVALID_PARAMETER_VALUE for an object id (id_wellformed) shares it too
   if (/^Parameter 'id' expects an identifier$/.test(r.desc ?? '')) return false;
+  // qmp_block_resize's QERR_INVALID_PARAMETER_VALUE for a negative size ("size", "a >0 size") shares it too
+  if (/^Parameter 'size' expects a >0 size$/.test(r.desc ?? '')) return false;
   return r.class === 'CommandNotFound' || /^(Parameter '|Invalid parameter type for '|QMP input )/.test(r.desc ?? '');
 }
 
