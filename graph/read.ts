@@ -11,7 +11,7 @@ import type { Image } from './types.js';
 
 export interface ReadView {
   name?: string;
-  node(n: string): { driver: string; filename: string; options: Record<string, unknown>; align?: number; extra?: Record<string, unknown> } | undefined;
+  node(n: string): { driver: string; filename: string; options: Record<string, unknown>; align?: number; size?: number; extra?: Record<string, unknown> } | undefined;
   image(f: string): Image | undefined;
   childrenOf(n: string): { name: string; child: string }[];
   others?(): ReadView[];
@@ -167,6 +167,10 @@ export function readAt(p: ReadView, node: string, offset: number, bytes: number,
   for (let i = 0; cur !== undefined && i < 1000; i++) {
     const n = p.node(cur);
     if (!n) return { none: true };
+    // bdrv_aligned_preadv: a read at or past the node's end (bdrv_getlength, whole sectors) is
+    // filled with zeroes without calling the driver (fuzz 2848784256: snapshot-access over an
+    // empty raw slice reads zeroes, not -ENOTSUP)
+    if (typeof n.size === 'number' && offset >= Math.ceil(n.size / 512) * 512) return { none: true };
     const kids = p.childrenOf(cur);
     const via = (name: string) => kids.find((e) => e.name === name)?.child;
     switch (n.driver) {

@@ -292,6 +292,8 @@ export const RULES = defineRules({
     proof: [
       // fuzz 4103191356's boundary (lead)
       { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 2 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 3 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 4 },
+      // its reopen form's boundary (fuzz 1881299179, wt-fz12)
+      ...[2, 3, 4].map((step) => ({ transcript: 'abort-32-reopen-drops-last-filter-parent-survives.json', step })),
       
       // the held-out exports/iothreads/filters set (wt-combo2)
       { transcript: 'combo-c2-filter-cbw-by-hand.json', step: 9 }, { transcript: 'combo-c2-filter-cbw-by-hand.json', step: 10 }, { transcript: 'combo-c2-filter-cbw-by-hand.json', step: 17 }, { transcript: 'combo-c2-filter-cbw-by-hand.json', step: 18 }, { transcript: 'combo-c2-filter-cbw-by-hand.json', step: 19 }, { transcript: 'combo-c2-filter-cbw-by-hand.json', step: 20 }, { transcript: 'combo-c2-filter-mirror-backup-filter-nodes.json', step: 12 }, { transcript: 'combo-c2-filter-mirror-backup-filter-nodes.json', step: 13 }, { transcript: 'combo-c2-filter-mirror-backup-filter-nodes.json', step: 14 }, { transcript: 'combo-c2-filter-mirror-backup-filter-nodes.json', step: 15 }, { transcript: 'combo-c2-filter-mirror-backup-filter-nodes.json', step: 16 }, { transcript: 'combo-c2-filter-mirror-backup-filter-nodes.json', step: 17 }, { transcript: 'combo-c2-filter-mirror-backup-filter-nodes.json', step: 18 },

@@ -26,6 +26,11 @@ export class ProcView {
   readonly limitedThrottleGroups = new Set<string>();
   /** Nodes whose size block_resize changed. */
   readonly resized = new Set<string>();
+  /**
+   * Overlays an external snapshot put under the snapshotted node's parents: a raw node above now
+   * reads a node other than the one it measured at open (fuzz --qemu 10.0 3430820474).
+   */
+  readonly appended = new Set<string>();
   /** Nodes added by blockdev-add with a node-name at the top (the monitor holds a reference). */
   readonly monitorOwned = new Set<string>();
   /** Nodes moved to an iothread with x-blockdev-set-iothread. */
@@ -315,6 +320,7 @@ export class World {
     for (const n of [...p.options.keys()]) if (!present.has(n)) p.options.delete(n);
     for (const n of [...p.moved]) if (!present.has(n)) p.moved.delete(n);
     for (const n of [...p.resized]) if (!present.has(n)) p.resized.delete(n);
+    for (const n of [...p.appended]) if (!present.has(n)) p.appended.delete(n);
     for (const n of [...p.monitorOwned]) if (!present.has(n)) p.monitorOwned.delete(n);
     for (const n of [...p.bitmapDirNodes]) if (!present.has(n)) p.bitmapDirNodes.delete(n);
     for (const n of [...p.reopenDrained]) if (!present.has(n)) p.reopenDrained.delete(n);
@@ -328,6 +334,8 @@ export class World {
         if (s('node-name')) p.monitorOwned.add(s('node-name')!);
         break;
       case 'block_resize': if (s('node-name')) p.resized.add(s('node-name')!); break;
+      case 'blockdev-snapshot': if (s('overlay')) p.appended.add(s('overlay')!); break;
+      case 'blockdev-snapshot-sync': if (s('snapshot-node-name')) p.appended.add(s('snapshot-node-name')!); break;
       case 'blockdev-create': {
         // the image file it wrote: the file driver's filename, or the image of the node a format formats
         const o = isObj(a.options) ? a.options : {};
@@ -385,7 +393,7 @@ export class World {
       case 'transaction':
         // the actions that start jobs or create snapshots, as their commands would
         for (const act of (Array.isArray(a.actions) ? a.actions : [])) {
-          if (isObj(act) && typeof act.type === 'string' && isObj(act.data) && ['blockdev-backup', 'drive-backup', 'blockdev-snapshot-internal-sync'].includes(act.type)) this.applyOk(p, act.type, act.data);
+          if (isObj(act) && typeof act.type === 'string' && isObj(act.data) && ['blockdev-backup', 'drive-backup', 'blockdev-snapshot-internal-sync', 'blockdev-snapshot', 'blockdev-snapshot-sync'].includes(act.type)) this.applyOk(p, act.type, act.data);
         }
         break;
       case 'block-stream': case 'block-commit': case 'blockdev-mirror': {

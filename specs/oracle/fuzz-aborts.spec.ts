@@ -497,6 +497,23 @@ test('the generator avoids a backup of a format node that is a qcow2 node\'s fil
   assert.is(knownAbort(backup('n7'), w.proc('A')), undefined, 'the backing of an overlay is sent');
 });
 
+test('the generator avoids a job writing to a raw node over an external snapshot\'s overlay (10.0 abort, fuzz 3430820474), not one without the snapshot', async () => {
+  const images = [{ file: 'a.qcow2', format: 'qcow2', size: '16M' }, { file: 'top.qcow2', format: 'qcow2', size: '16M' }, { file: 't1.qcow2', format: 'qcow2', size: '16M' }];
+  const view = async (steps: Step[]) => {
+    const t = await runOnModel({ name: 'raw-over-overlay', description: '', covers: [], images, steps } as Scenario);
+    assert.ok(t.steps.every((x) => isWaitStep(x) || x.result.ok), 'the setup is carried out');
+    const w = new World();
+    for (const [i, out] of t.steps.entries()) w.observe(steps[i]!, out);
+    return w.proc('A');
+  };
+  const raw: Step = { execute: 'blockdev-add', arguments: { driver: 'raw', 'node-name': 'n7', file: { driver: 'file', filename: 'a.qcow2', 'node-name': 'f8' }, offset: 1000 } };
+  const top: Step = { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n13', file: { driver: 'file', filename: 'top.qcow2', 'node-name': 'f14' }, backing: 'n7' } };
+  const snap: Step = { execute: 'transaction', arguments: { actions: [{ type: 'blockdev-snapshot-sync', data: { 'node-name': 'f8', 'snapshot-node-name': 'n18', 'snapshot-file': 't1.qcow2', mode: 'existing' } }] } };
+  const commit: Step = { execute: 'block-commit', arguments: { 'job-id': 'j19', device: 'n13', 'base-node': 'n7', 'filter-node-name': 'c20', speed: 1, 'auto-finalize': false, 'auto-dismiss': false } };
+  assert.match(knownAbort(commit, await view([raw, top, snap])) ?? '', /^fuzz --qemu 10\.0 4197392066: block-commit writing to 'n7', with raw node 'n7' over a resized node/);
+  assert.is(knownAbort(commit, await view([raw, top])), undefined, 'without the snapshot the commit is sent');
+});
+
 test.run();
 
 // fuzz 3404316613: QSD 7.2 gave no reply for minutes to a block_resize shrinking a qcow2 over a
