@@ -8,6 +8,7 @@
 // its end inside the command (created, running, then waiting/pending/concluded, or aborting/
 // concluded with the error in query-jobs), and the oracle harness lets a blockdev-create step
 // settle the same way (oracle/harness.ts SETTLE_JOB), so the graph it records is the final one.
+import { backingFormatField } from '../graph/backing-format.js';
 import { MAIN_CONTEXT, refuseCrossContextReference } from '../graph/aio.js';
 import { rule } from '../graph/rules.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
@@ -194,7 +195,8 @@ function qcow2Create(p: Proc, o: Opts): void {
     if (version === 2) next.compat = '0.10';
     if (o['backing-file'] !== undefined) {
       next.backing = String(o['backing-file']);
-      next.backingFormat = o['backing-fmt'] !== undefined ? String(o['backing-fmt']) : undefined;
+      // qcow2_co_create -> bdrv_change_backing_file: the name as bs->backing_format keeps it (15 characters)
+      next.backingFormat = o['backing-fmt'] !== undefined ? backingFormatField(String(o['backing-fmt'])) : undefined;
       if (next.backingFormat === undefined) delete next.backingFormat;
     }
     // qcow2_co_create writes the header, refcount table and L1 table from offset 0 and truncates

@@ -1,5 +1,6 @@
 // The host's image catalogue: what `qemu-img create` would have left on disk, as far as
 // the block graph can see it (format, virtual size, backing file named in the header).
+import { backingFormatField } from './backing-format.js';
 import { BlockgraphError } from '../errors/index.js';
 import type { Draft } from './draft.js';
 import { HOST, type Image } from './types.js';
@@ -152,7 +153,11 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
       if ((spec['backing-format'] ?? backingImg?.format) === 'raw') img.backingFormat = 'raw';
     } else if (spec.format === 'qcow') {
       // qcow_co_create writes the backing file name only: its format is probed at each open
-    } else img.backingFormat = spec['backing-format'] ?? backingImg?.format ?? 'raw';
+    } else {
+      // qcow2_co_create writes it through bdrv_change_backing_file: at most 15 characters kept
+      const fmt = spec['backing-format'] ?? backingImg?.format ?? 'raw';
+      img.backingFormat = spec.format === 'qcow2' ? backingFormatField(fmt) : fmt;
+    }
   }
   hostCreate(d, img);
   return img;

@@ -1,4 +1,5 @@
 // bdrv_set_backing_hd and bdrv_change_backing_file, as the jobs use them at completion.
+import { backingFormatField } from '../backing-format.js';
 import { QmpError } from '../../errors/index.js';
 import { attachChild, unrefIfUnused } from '../ops.js';
 import { ROLE_COW, ROLE_FILTERED, ROLE_PRIMARY } from '../perm.js';
@@ -52,6 +53,8 @@ export function writeBackingHeader(p: Proc, node: string, backing: string | null
   const n = p.node(node);
   if (!n || (n.driver !== 'qcow2' && n.driver !== 'qed')) return;
   // (bdrv_change_backing_file sets bs->backing_format to the format given, for qed too)
+  // (bs->backing_format holds at most 15 characters: graph/backing-format.ts)
+  if (format) format = backingFormatField(format);
   const header = backing ? { backing, ...(format ? { backingFormat: format } : {}) } : {};
   p.patchNode(node, { header });
   // qcow2_change_backing_file -> qcow2_update_header: bdrv_pwrite(bs->file, 0, …), the image
