@@ -235,6 +235,8 @@ export class ScenarioRecorder {
   private qemuVersion: string | undefined;
   private readonly timeout: number;
   private readonly interval: number;
+  /** The step being recorded (named by a hang of any exchange it makes). */
+  private at = -1;
 
   constructor(
     private readonly name: string,
@@ -253,6 +255,16 @@ export class ScenarioRecorder {
     const known = this.procs.get(name);
     if (known) return known;
     const conn = await this.openProc(name);
+    // Every exchange gets the reply timeout, not only the step's command: QEMU can hang after it
+    // answered (a bottom half the command scheduled; fuzz seed 2026120801: 7.2's
+    // bdrv_unfreeze_backing_chain spinning in bdrv_cor_filter_drop), and the recorder's own
+    // queries after the step (settling, waits, the graph) would then wait for ever.
+    const ms = this.opts.replyTimeoutMs;
+    if (ms !== undefined) {
+      const execute = conn.execute.bind(conn);
+      conn.execute = (command, args) => withReplyTimeout(execute(command, args), ms,
+        `${this.name} step ${this.at}: the QEMU process ${name} hung: no reply to '${command}' within ${ms} ms`);
+    }
     const p: Proc = { name, conn, buffer: [], sub: undefined as unknown as Subscription, events: new EventNormalizer() };
     p.sub = conn.events$.subscribe((ev) => p.buffer.push(ev));
     this.procs.set(name, p);
@@ -273,6 +285,7 @@ export class ScenarioRecorder {
     const { opts, timeout, interval } = this;
     const dir = opts.dir;
     const where = `${this.name} step ${index}`;
+    this.at = index;
     const p = await this.proc(step.proc ?? 'A');
     const events: QmpEvent[] = [];
     let result: StepResult | undefined;

@@ -31,6 +31,19 @@ test('a command without a reply within replyTimeoutMs fails the step with "hung:
   assert.ok(d.closed);
 });
 
+test('a daemon that answers the step and then hangs (a bottom half the command scheduled) fails the step too', async () => {
+  // fuzz seed 2026120801: 7.2 answered, then spun in bdrv_cor_filter_drop; the recorder's own
+  // graph query after the step waited for ever and the whole run stopped
+  const d = fakeDaemon('x-debug-query-block-graph');
+  const rec = new ScenarioRecorder('late', async () => d, { replyTimeoutMs: 20, qemu: '10.0.2' });
+  let err: unknown;
+  try { await rec.record(0, { execute: 'job-finalize', arguments: { id: 'j0' } }); } catch (e) { err = e; }
+  assert.ok(err instanceof Error);
+  assert.match((err as Error).message, /late step 0: the QEMU process A hung: no reply to 'x-debug-query-block-graph' within 20 ms/);
+  await rec.close();
+  assert.ok(d.closed);
+});
+
 test('without replyTimeoutMs a reply is awaited as before', async () => {
   const d = fakeDaemon('never-sent');
   const rec = new ScenarioRecorder('ok', async () => d, { qemu: '10.0.2' });
