@@ -37,6 +37,15 @@ export const RULES = defineRules({
     proof: [{ transcript: 'aborts/abort-32-stream-unaligned-prefetch-compress.json', step: 2 }],
     modelled: true,
   },
+  'stream-prepare-diamond-asserts': {
+    what: "finishing a stream (stream_prepare re-attaches the base) when a node below the base is reached by two paths: a backup's copy-before-write filter above the base's node whose target has that node as backing, a quorum over a node and a raw node over it",
+    '7.2': { fn: "stream_prepare: bdrv_subtree_drained_begin(above_base), bdrv_set_backing_hd (bdrv_unapply_subtree_drain / bdrv_apply_subtree_drain walk the subtree once per path), bdrv_subtree_drained_end: bdrv_parent_drained_end_single_no_poll: Assertion `c->parent_quiesce_counter > 0' failed (probed live on 7.2.22: each diamond below the base aborts, the same graph with one path finalizes); refused (graph/jobs/stream-diamond.ts)", value: true },
+    '10.0': { fn: 'stream_prepare drains unfiltered_bs and its COW child only (no subtree drains since 8.0) and finalizes', value: false },
+    // a 7.2 death has no 7.2 transcript: 10.0's finalize is in qemu-10.0/aborts/ (boundary on both:
+    // abort-32-finalize-stream-backup-below-base-no-diamond-survives)
+    proof: [{ transcript: 'aborts/abort-32-finalize-stream-diamond-below-base.json', step: 5 }],
+    modelled: true,
+  },
   'qapi-schema': {
     what: "the QAPI schema a command's arguments are checked against: the commands and members added since 7.2 (block-job-change, blockdev-set-active; BlockdevOptions' active, BlockExportOptions' allow-inactive, BackupCommon's discard-source, BackupPerf's min-cluster-size, block-stream/block-commit backing-mask-protocol, nbd-server-start's handshake-max-seconds with its base members before addr; commands/schema/table-10.0.ts). What they do is modelled unversioned (commands/job-verbs.ts change, graph/jobs/backup.ts discardSource, graph/inactive.ts): no 7.2 process can reach it",
     '7.2': { fn: 'qmp_dispatch over 7.2\'s generated qapi-commands/qapi-visit (qapi/block-core.json of 7.2): "The command block-job-change has not been found", "Parameter \'discard-source\' is unexpected"', value: '7.2' as '7.2' | '10.0' },
@@ -322,7 +331,9 @@ export const RULES = defineRules({
     what: "the block-copy state's copy bitmap of a copy-before-write filter: which node holds it",
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
-    proof: [{ transcript: 'vm/fuzz-vm-device-add-drive-set-in-property-order.json', step: 1 },
+    proof: [
+      // the boundary of the stream-prepare diamond abort (lead, stop 32)
+      ...[4, 5, 6].map((step) => ({ transcript: 'abort-32-finalize-stream-backup-below-base-no-diamond-survives.json', step })),{ transcript: 'vm/fuzz-vm-device-add-drive-set-in-property-order.json', step: 1 },
       // libvirt 9.0's own QMP traffic (wt-virt): backup-begin's push (blockdev-backup) and pull (sync none) jobs
       ...[24, 25, 26].map((step) => ({ transcript: 'vm/vm-lv-backup.json', step })),
       // the VM held-out set (wt-vm11)

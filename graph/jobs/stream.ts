@@ -23,6 +23,7 @@ import { drained } from '../drain.js';
 import { refuseStreamInsertAfterReopen } from '../stream-reopen-backup-hang.js';
 import { getLength } from '../length.js';
 import { dropFilter } from './drop-filter.js';
+import { refuseStreamPrepareDiamond } from './stream-diamond.js';
 
 // stream_run with nothing to stream, entered at the end of a held drained section
 registerDeferredStart('stream-nothing', (ctx, id) => sendJob(ctx, id, { type: 'DONE' }));
@@ -223,6 +224,7 @@ registerJobDriver('stream', {
       const base = filterOrCowBs(p, d.aboveBase);
       const unfilteredBase = skipFilters(p, base);
       if (cowChild(p, unfilteredBs)) {
+        refuseStreamPrepareDiamond(p, j.id, base);
         const ub = unfilteredBase ? p.node(unfilteredBase) : undefined;
         // s->backing_file_str ?: unfiltered_base->filename: bs->filename, the json: pseudo-filename
         // for a base without a plain name (seed 2999433197: bdrv_change_backing_file also sets

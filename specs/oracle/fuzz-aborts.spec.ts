@@ -122,6 +122,10 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // fails; the rollback leaves the iothread without its lock (commands/external-snapshot.ts; survivors:
   // abort-31-snapshot-append-fails-overlay-in-iothread-survives, 7.2 and 10.0)
   ['abort-31-snapshot-append-fails-overlay-in-iothread', 'blockdev-snapshot', /^Appending 'f8' to overlay 'n5' moves it into iothread 'io1' and then fails \(Block node is read-only\): the rollback moves it back without that iothread's lock \(QEMU 7\.2 aborts here: bdrv_attach_child_common_abort/, false],
+  // fuzz 3824531501: a pending stream finalized after a backup of its base onto a target backed by the base: a diamond below
+  // the base (graph/jobs/stream-diamond.ts; 10.0 finalizes: qemu-10.0/aborts/; boundary, a target without backing:
+  // abort-32-finalize-stream-backup-below-base-no-diamond-survives)
+  ['abort-32-finalize-stream-diamond-below-base', 'job-finalize', /^Finishing stream job 'j8' re-attaches its base '[^']+', below which node 'n1' is reached by two paths \(QEMU 7\.2 aborts here: stream_prepare's subtree drain/, false],
   ['abort-24-vm-commit-cancel-filter-removal-conflict', 'job-cancel', /^Removing job filter 'j1\.main node' puts its parents on 'n0': Permission conflict on node 'n0'.*\(QEMU aborts here: mirror_exit_common's bdrv_replace_node/, false],
 ];
 
@@ -251,6 +255,7 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   assert.is(await verdict('abort-9-add-raw-over-stream-filter-survives', 'blockdev-add'), undefined);
   assert.is(await verdict('abort-32-add-qcow2-through-raw-slice-over-stream-filter-survives', 'blockdev-add'), undefined);
   assert.is(await verdict('abort-32-reopen-drops-last-filter-parent-survives', 'blockdev-reopen'), undefined);
+  assert.is(await verdict('abort-32-finalize-stream-backup-below-base-no-diamond-survives', 'job-finalize'), undefined);
   assert.is(await verdict('abort-10-reopen-qcow2-option-fails-file-kept-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-10-reopen-qcow2-inline-backing-file-kept-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-10-txn-snapshot-abort-no-conflict-survives', 'transaction'), undefined);
