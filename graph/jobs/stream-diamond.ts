@@ -8,30 +8,17 @@
 // `bdrv_parent_drained_end_single_no_poll: Assertion 'c->parent_quiesce_counter > 0' failed`
 // (probed live on 7.2.22: each diamond below the base aborts, the same graphs without the second
 // path finalize; fuzz seed 3824531501). QEMU 10.0 has no subtree drains (stream_prepare drains
-// unfiltered_bs and its COW child only) and finalizes. Rule 'stream-prepare-diamond-asserts'.
+// unfiltered_bs and its COW child only) and finalizes. Rule 'stream-prepare-diamond-asserts'; the
+// same per-link drain as a reopen's attach (graph/reopen/diamond.ts, whose traversal this uses).
 import type { Proc } from '../proc.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { rule } from '../rules.js';
-
-/** A node of `base`'s subtree (base included) that two parent edges inside the subtree lead to. */
-function diamondBelow(p: Proc, base: string): string | undefined {
-  const seen = new Set<string>([base]);
-  const stack = [base];
-  while (stack.length) {
-    const n = stack.pop()!;
-    for (const e of p.childrenOf(n)) {
-      if (seen.has(e.child)) return e.child;
-      seen.add(e.child);
-      stack.push(e.child);
-    }
-  }
-  return undefined;
-}
+import { reachedTwice } from '../reopen/diamond.js';
 
 /** stream_prepare's backing change over a subtree with a diamond: refused on 7.2, as the abort it is. */
 export function refuseStreamPrepareDiamond(p: Proc, jobId: string, base: string | null): void {
   if (base === null || !rule(p, 'stream-prepare-diamond-asserts')) return;
-  const twice = diamondBelow(p, base);
+  const twice = reachedTwice(p, base);
   if (twice === undefined) return;
   throw new QemuAbortRefusal(
     `Finishing stream job '${jobId}' re-attaches its base '${base}', below which node '${twice}' is reached by two paths ` +

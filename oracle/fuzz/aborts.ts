@@ -92,7 +92,7 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // auto-finalized stream ends by itself and is not covered.)
   if ((step.execute === 'job-finalize' || step.execute === 'block-job-finalize') && typeof a.id === 'string') {
     const j = p.jobs.get(a.id);
-    const twice = j?.kind === 'stream' ? reachedTwiceBelow(p, j.device) : undefined;
+    const twice = j?.kind === 'stream' ? reachedTwice(j.device, p) : undefined;
     if (twice) return `fuzz 3824531501: job-finalize of stream '${a.id}' with node '${twice}' reached by two paths below '${j!.device}'`;
   }
   // crash 7: object-del of an iothread some node is in (its AioContext freed under the node;
@@ -843,25 +843,6 @@ function snapshotDeleteWithoutWritePerm(execute: string, a: JsonObject, p: ProcV
     if (!e.perm.includes('write')) return `fuzz 2496934673: a snapshot delete on qcow2 '${q}' writes to '${c.name}' through '${e.parent}' without the write permission (bdrv_co_write_req_prepare: Assertion \`child->perm & BLK_PERM_WRITE' failed)`;
     if (c.driver === 'file') return undefined;
     e = edge(c.name, 'file') ?? edge(c.name, 'image');
-  }
-  return undefined;
-}
-
-/** A node two edges lead to from inside `top`'s subtree, in the view's graph (a diamond below it). */
-function reachedTwiceBelow(p: ProcView, top: string): string | undefined {
-  const kids = new Map<string, string[]>();
-  for (const e of p.graph.edges) {
-    const list = kids.get(e.parent);
-    if (list) list.push(e.child); else kids.set(e.parent, [e.child]);
-  }
-  const seen = new Set<string>([top]);
-  const stack = [top];
-  while (stack.length) {
-    for (const c of kids.get(stack.pop()!) ?? []) {
-      if (seen.has(c)) return c;
-      seen.add(c);
-      stack.push(c);
-    }
   }
   return undefined;
 }
