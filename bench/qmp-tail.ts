@@ -17,6 +17,7 @@ import { builtTree } from './built.js';
 import { ClassicLevel } from 'classic-level';
 import { Client } from './qmp-client.js';
 import { STAGES } from './qmp-stages-names.js';
+import { attachStrace, describe, parseStrace, split, wallMinusHr } from './strace-sync.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const n = Number(process.argv[2] ?? 1000);
@@ -38,12 +39,15 @@ const rawDir = mkdtempSync(join(tmpdir(), 'bg-raw-'));
 const rawDb = new ClassicLevel<string, string>(join(rawDir, 'db'));
 await rawDb.open();
 const rawAll: number[] = [];
+/** The raw batches' [start on hrtime ms, duration ms], for strace's split. */
+const rawTimed: [number, number][] = [];
 let rawKey = 0;
 const rawChunk = async () => {
   for (let i = 0; i < CHUNK; i++) {
     const t = now();
     await rawDb.batch([{ type: 'put', key: String(rawKey++).padStart(12, '0'), value: RAW_VALUE }], { sync: true });
     rawAll.push(Number(now() - t) / 1e6);
+    rawTimed.push([Number(t) / 1e6, Number(now() - t) / 1e6]);
   }
 };
 const dir = mkdtempSync(join(tmpdir(), 'bg-qmp-tail-'));
@@ -54,6 +58,10 @@ const extra = (process.env.BG_TAIL_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const child = spawn(process.execPath, [...extra, ...(BUILT ? [] : ['--import', 'tsx']), '--import', mod('bench/qmp-trace-preload.ts'), '--import', mod('bench/qmp-stages-preload.ts'), mod('cli/main.ts'), 'qmp', '--socket', sock, '--db', join(dir, 'db')],
   { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT, env: { ...process.env, BG_TRACE_OUT: traceOut, BG_STAGES_OUT: stagesOut } });
 for (let i = 0; i < 2400 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
+// BENCH_STRACE=DIR (wt-perf16): strace on the server and on this process (the raw loop), so
+// that each synced batch's time in the kernel's fdatasync is told from the rest
+const straceDir = process.env.BENCH_STRACE;
+const traces = straceDir ? [await attachStrace(child.pid!, join(straceDir, 'server.strace')), await attachStrace(process.pid, join(straceDir, 'raw.strace'))] : [];
 const c = await Client.open(sock);
 const cmds: { what: string; t0: bigint; t1: bigint }[] = [];
 const one = async (what: string, args: Record<string, unknown>) => {
@@ -73,6 +81,7 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 c.close();
+await Promise.all(traces.map((t) => t.stop()));
 await rawDb.close();
 rmSync(rawDir, { recursive: true, force: true });
 const exited = new Promise((r) => child.once('exit', r));
@@ -124,6 +133,10 @@ console.log(line('commands at the client (ms):', lat));
 console.log(`p99 ratio to the raw synced batch's, same run: ${(pct(lat, 99) / pct(rawAll, 99)).toFixed(2)}x (p50 ${(pct(lat, 50) / pct(rawAll, 50)).toFixed(2)}x)`);
 console.log(line('fdatasyncs via node:fs (ms):', tr.fsyncs.map(([, d]) => d)));
 console.log(`LevelDB LOG events during the run: ${ldb.length} (${[...new Set(ldbText.map((x) => x.replace(/[#\d].*$/, '').trim()))].join('; ')})`);
+if (straceDir) {
+  console.log(describe("server's batches, strace", split(tr.batches.map(([t, d]) => [t, d]), tr.wallMinusHr, parseStrace(join(straceDir, 'server.strace')))));
+  console.log(describe('raw batches, strace', split(rawTimed, wallMinusHr(), parseStrace(join(straceDir, 'raw.strace')))));
+}
 const hand = rows.map((r) => stageMs(r.stamps, names.indexOf('synced'))).filter((x): x is number => x !== undefined);
 console.log(line('handed → synced (ms):', hand));
 const kinds = new Map<number, number[]>();

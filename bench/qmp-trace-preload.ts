@@ -58,7 +58,7 @@ fsm.fdatasync = function (fd: number, cb: (e: unknown) => void) {
 };
 syncBuiltinESMExports();
 process.on('exit', () => {
-  if (process.env.BG_TRACE_OUT) writeFileSync(process.env.BG_TRACE_OUT, JSON.stringify({ gc, batches, commands, anchors, fsyncs, wallMinusHr: Date.now() - abs() }));
+  if (process.env.BG_TRACE_OUT) writeFileSync(process.env.BG_TRACE_OUT, JSON.stringify({ gc, batches, commands, anchors, fsyncs, wallMinusHr: performance.timeOrigin + performance.now() - abs() }));
 });
 
 // BG_TRACE_ALLOC=FILE: a sampling allocation profile (every allocation, collected or not) of the
