@@ -55,8 +55,10 @@ const sock = join(dir, 'qmp.sock');
 const traceOut = join(dir, 'trace.json');
 const stagesOut = join(dir, 'stages.json');
 const extra = (process.env.BG_TAIL_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+// BG_TAIL_POOL=N: libuv's pool size for the server only (UV_THREADPOOL_SIZE), not for this process
+const serverPool = process.env.BG_TAIL_POOL ? { UV_THREADPOOL_SIZE: process.env.BG_TAIL_POOL } : {};
 const child = spawn(process.execPath, [...extra, ...(BUILT ? [] : ['--import', 'tsx']), '--import', mod('bench/qmp-trace-preload.ts'), '--import', mod('bench/qmp-stages-preload.ts'), mod('cli/main.ts'), 'qmp', '--socket', sock, '--db', join(dir, 'db')],
-  { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT, env: { ...process.env, BG_TRACE_OUT: traceOut, BG_STAGES_OUT: stagesOut } });
+  { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT, env: { ...process.env, ...serverPool, BG_TRACE_OUT: traceOut, BG_STAGES_OUT: stagesOut } });
 for (let i = 0; i < 2400 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
 // BENCH_STRACE=DIR (wt-perf16): strace on the server and on this process (the raw loop), so
 // that each synced batch's time in the kernel's fdatasync is told from the rest
@@ -125,7 +127,7 @@ const lat = rows.map((r) => Number(r.stamps[r.stamps.length - 1]! - r.stamps[0]!
 const bl = tr.batches.map(([, d]) => d);
 const an = tr.anchors.map(([, d]) => d);
 const line = (what: string, xs: number[]) => `${what.padEnd(30)} p50 ${f(pct(xs, 50))} p90 ${f(pct(xs, 90))} p99 ${f(pct(xs, 99))} max ${f(Math.max(...xs))} (${xs.length})`;
-console.log(`${new Date().toISOString()}: load ${f(load0)} → ${f(loadavg()[0]!)}; ${k} commands; server ${BUILT ? 'compiled' : 'under tsx'}${extra.length ? ` with ${extra.join(' ')}` : ''}`);
+console.log(`${new Date().toISOString()}: load ${f(load0)} → ${f(loadavg()[0]!)}; ${k} commands; server ${BUILT ? 'compiled' : 'under tsx'}${extra.length ? ` with ${extra.join(' ')}` : ''}${process.env.BG_TAIL_POOL ? `, UV_THREADPOOL_SIZE=${process.env.BG_TAIL_POOL}` : ''}`);
 console.log(line('raw synced batch, interleaved:', rawAll));
 console.log(line("server's batches (ms):", bl));
 console.log(line('anchor slot writes (ms):', an));
