@@ -8,7 +8,7 @@
 // 1,000-byte put vs the server's five puts, with and without its snapshot parts), options
 // (LevelDB's writeBufferSize / maxFileSize / blockSize), anchor (the anchor's slot pwrite after
 // each batch and its fdatasync every 64th, as store/anchor.ts, or none), wake (the main thread idle vs busy while
-// the batch is out; UV_THREADPOOL_SIZE), os (fdatasync of a file that grows vs one preallocated,
+// the batch is out; UV_THREADPOOL_SIZE), pool (1 worker or 4, the main thread busy or idle), os (fdatasync of a file that grows vs one preallocated,
 // plain node:fs, no LevelDB), or a JSON array of variants.
 import { fork } from 'node:child_process';
 import { closeSync, cpSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -173,6 +173,13 @@ function variantsOf(h: string): Variant[] {
         { name: 'server-shaped, no anchor', shape: 'server' },
         { name: 'server-shaped + anchor slot pwrite', shape: 'server', anchor: true },
         { name: 'server-shaped + pwrite + fdatasync / 64', shape: 'server', anchor: true, anchorSyncEvery: 64 },
+      ];
+    case 'pool':
+      return [
+        { name: 'pool of 4, main busy 100 µs after hand-off', shape: 'server', busyUs: 100, env: { UV_THREADPOOL_SIZE: '4' } },
+        { name: 'pool of 1, main busy 100 µs after hand-off', shape: 'server', busyUs: 100, env: { UV_THREADPOOL_SIZE: '1' } },
+        { name: 'pool of 4, main idle', shape: 'server', env: { UV_THREADPOOL_SIZE: '4' } },
+        { name: 'pool of 1, main idle', shape: 'server', env: { UV_THREADPOOL_SIZE: '1' } },
       ];
     case 'os-anchor':
       return [

@@ -33,8 +33,8 @@ for (const pool of pools) {
   const env = { ...process.env };
   delete env.UV_THREADPOOL_SIZE;
   if (pool !== '-') env.UV_THREADPOOL_SIZE = pool;
-  // through the installed entry: bin/blockgraph.js imports ../dist/cli/main.js, so a dist link
-  const entry = process.env.BENCH_POOL_BIN ? [join(ROOT, 'bin/blockgraph.js')] : [join(BUILT, 'cli/main.js')];
+  // through the installed entry (bench/built.ts copies bin/ into the tree, dist linked to it)
+  const entry = process.env.BENCH_POOL_BIN ? [join(BUILT, 'bin/blockgraph.js')] : [join(BUILT, 'cli/main.js')];
   const child = spawn(process.execPath, [...entry, 'qmp', '--socket', sock, '--db', join(dir, 'db')], { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT, env });
   for (let i = 0; i < 2400 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
   servers.push({ pool, dir, child, c: await Client.open(sock), lat: [], next: 0, live: 0 });
