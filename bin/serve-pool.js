@@ -11,11 +11,15 @@
 // processes the server spawns (QEMU for `qmp record`) get their own default.
 'use strict';
 
+// `qmp`'s oracle tools (cli/commands/qmp.ts, qmp-proxy.ts) serve no durable command
+const TOOLS = new Set(['run', 'record', 'compare', 'proxy']);
+
 /** The pool size to set for `argv` (the CLI's arguments) and `env`, or undefined to leave it. */
 function servePoolSize(argv, env) {
   if (env.UV_THREADPOOL_SIZE !== undefined) return undefined;
-  const cmd = argv.find((a) => !a.startsWith('-'));
-  return cmd === 'qmp' ? '1' : undefined;
+  const at = argv.findIndex((a) => !a.startsWith('-'));
+  if (at < 0 || argv[at] !== 'qmp' || TOOLS.has(argv[at + 1])) return undefined;
+  return '1';
 }
 
 module.exports = { servePoolSize };

@@ -14,10 +14,12 @@ import { tempDir } from '../engine/helpers.js';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const { servePoolSize } = createRequire(import.meta.url)(join(ROOT, 'bin/serve-pool.js')) as { servePoolSize: (argv: string[], env: Record<string, string | undefined>) => string | undefined };
 
-test('servePoolSize: one worker for qmp, nothing for other commands, a user\'s value kept', () => {
+test('servePoolSize: one worker for the qmp server, nothing for its oracle tools or other commands, a user\'s value kept', () => {
   assert.is(servePoolSize(['qmp', '--socket', '/tmp/s', '--db', 'd'], {}), '1');
   assert.is(servePoolSize(['--quiet', 'qmp'], {}), '1');
+  assert.is(servePoolSize(['qmp'], {}), '1');
   assert.is(servePoolSize(['qmp'], { UV_THREADPOOL_SIZE: '8' }), undefined);
+  for (const tool of ['run', 'record', 'compare', 'proxy']) assert.is(servePoolSize(['qmp', tool, 'x'], {}), undefined, tool);
   assert.is(servePoolSize(['show', '--db', 'd'], {}), undefined);
   assert.is(servePoolSize(['audit'], {}), undefined);
   assert.is(servePoolSize([], {}), undefined);
