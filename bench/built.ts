@@ -4,7 +4,7 @@
 // the compiled CLI never pays. builtTree() compiles the whole tree (with bench/, for the
 // preloads) into a temporary directory once per run; BENCH_BUILT=DIR reuses one.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,10 +17,5 @@ export function builtTree(root = ROOT): string {
   execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(root, 'tsconfig.json'), '--noEmit', 'false', '--declaration', 'false', '--outDir', out], { stdio: 'inherit', cwd: root });
   writeFileSync(join(out, 'package.json'), '{"type": "module"}\n');
   symlinkSync(join(root, 'node_modules'), join(out, 'node_modules'));
-  // the installed entry too (bin/blockgraph.js imports ../dist/cli/main.js: dist is the tree)
-  if (existsSync(join(root, 'bin/package.json'))) {
-    cpSync(join(root, 'bin'), join(out, 'bin'), { recursive: true });
-    symlinkSync('.', join(out, 'dist'));
-  }
   return out;
 }

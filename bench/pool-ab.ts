@@ -4,9 +4,7 @@
 // the shared disk and CPUs; a raw synced classic-level batch (bench/raw-sync.ts's) runs in the
 // same rotation as the floor. The compiled CLI (bench/built.ts) serves.
 //   node --import tsx bench/pool-ab.ts [COMMANDS=2000] [CHUNK=50] [POOLS=4,1]
-// A pool of '-' leaves UV_THREADPOOL_SIZE unset (libuv's default of 4, or what the entry sets).
-// BENCH_POOL_BIN=1 starts each server through bin/blockgraph.js (the installed entry) over the
-// compiled tree instead of its cli/main.js.
+// A pool of '-' leaves UV_THREADPOOL_SIZE unset (libuv's default of 4).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -33,9 +31,7 @@ for (const pool of pools) {
   const env = { ...process.env };
   delete env.UV_THREADPOOL_SIZE;
   if (pool !== '-') env.UV_THREADPOOL_SIZE = pool;
-  // through the installed entry (bench/built.ts copies bin/ into the tree, dist linked to it)
-  const entry = process.env.BENCH_POOL_BIN ? [join(BUILT, 'bin/blockgraph.js')] : [join(BUILT, 'cli/main.js')];
-  const child = spawn(process.execPath, [...entry, 'qmp', '--socket', sock, '--db', join(dir, 'db')], { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT, env });
+  const child = spawn(process.execPath, [join(BUILT, 'cli/main.js'), 'qmp', '--socket', sock, '--db', join(dir, 'db')], { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT, env });
   for (let i = 0; i < 2400 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
   servers.push({ pool, dir, child, c: await Client.open(sock), lat: [], next: 0, live: 0 });
 }
@@ -79,7 +75,7 @@ for (const s of servers) {
 }
 await raw.close();
 rmSync(rawDir, { recursive: true, force: true });
-console.log(`${new Date().toISOString()}: ${total} sequential add/del per server in chunks of ${chunk}, alternating${process.env.BENCH_POOL_BIN ? ', through bin/blockgraph.js' : ''}; load ${f(load0)} → ${f(loadavg()[0]!)}`);
+console.log(`${new Date().toISOString()}: ${total} sequential add/del per server in chunks of ${chunk}, alternating; load ${f(load0)} → ${f(loadavg()[0]!)}`);
 const line = (name: string, xs: number[]) => `${name.padEnd(34)} p50 ${f(pct(xs, 50))} p90 ${f(pct(xs, 90))} p99 ${f(pct(xs, 99))} max ${f(Math.max(...xs))} ms`;
 console.log(line('raw synced batch', rawLat));
 for (const s of servers) console.log(line(`server, UV_THREADPOOL_SIZE=${s.pool}`, s.lat) + `; p99 ${f(pct(s.lat, 99) / pct(rawLat, 99))}x the raw's, ${f(pct(s.lat, 99) / pct(servers[0]!.lat, 99))}x the first server's; p50 ${f(pct(s.lat, 50) / pct(servers[0]!.lat, 50))}x`);

@@ -34,13 +34,11 @@ export async function startQsd(): Promise<Server | undefined> {
   return { name: 'qemu-storage-daemon', sock, child, dir };
 }
 
-/** `built`: a compiled tree (bench/built.ts) whose entry runs without tsx, as the CLI ships. */
+/** `built`: a compiled tree (bench/built.ts) whose cli/main.js runs without tsx, as the CLI ships. */
 export async function startBlockgraph(dbDir?: string, root = ROOT, name = 'blockgraph', built?: string): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-qmp-'));
   const sock = join(dir, 'qmp.sock');
-  // a compiled tree with the installed entry runs through it (bin/blockgraph.js sets libuv's pool
-  // for a qmp server before the pool starts); an older tree without it, through cli/main.js
-  const main = built ? [existsSync(join(built, 'bin/blockgraph.js')) ? join(built, 'bin/blockgraph.js') : join(built, 'cli/main.js')] : ['--import', 'tsx', join(root, 'cli/main.ts')];
+  const main = built ? [join(built, 'cli/main.js')] : ['--import', 'tsx', join(root, 'cli/main.ts')];
   const child = spawn(process.execPath, [...main, 'qmp', '--socket', sock, '--db', dbDir ?? join(dir, 'db')], { stdio: 'ignore', cwd: root });
   await waitFor(sock, child);
   return { name, sock, child, dir };
