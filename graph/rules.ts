@@ -107,7 +107,7 @@ export const RULES = defineRules({
       ...[11, 12, 13, 14, 15].map((step) => ({ transcript: 'vm/vm-lv-runstate.json', step })),
       ...[32, 33, 34, 35, 36, 37].map((step) => ({ transcript: 'vm/vm-lv-refusals.json', step })),
       // libvirt's own traffic, round 2 (wt-virt2): the first mirror or active commit of each session
-      ...([['cache', 40], ['copy2', 4], ['cor', 2], ['discard', 9], ['errpol', 12], ['io', 31], ['iothreads', 2], ['jobs', 9], ['rosh', 24], ['slice', 13]] as const)
+      ...([['cache', 40], ['copy2', 4], ['cor', 2], ['discard', 9], ['errpol', 12], ['io', 31], ['iothreads', 2], ['jobs', 9], ['pc', 22], ['rosh', 24], ['slice', 13]] as const)
         .map(([s, step]) => ({ transcript: `vm/vm-lv2-${s}.json`, step })),
       // the mirror of fuzz --qemu 10.0 4197392066's boundary (wt-fz11)
       ...[5, 6].map((step) => ({ transcript: 'abort-31-mirror-into-raw-over-shrunk-node-survives.json', step })),

@@ -374,6 +374,10 @@ flow_pc() {         # an i440fx (pc) machine, IDE disk and IDE CD-ROM
   $V change-media $DOM hdc --eject
   $V change-media $DOM hdc "$IMG/cd2.iso" --insert
   $V blockcopy $DOM hda "$IMG/copy1.qcow2" --wait --pivot
+  mk hot1.qcow2 qcow2 1M
+  $V attach-disk $DOM "$IMG/hot1.qcow2" vdb --driver qemu --subdriver qcow2 --targetbus virtio --live
+  $V detach-disk $DOM vdb --live || true
+  $V attach-disk $DOM "$IMG/hot1.qcow2" hdb --driver qemu --subdriver qcow2 --targetbus ide --live || true
 }
 flow_iothreads() {  # virtio-blk disks in two iothreads
   $V blockcommit $DOM vda --active --pivot --wait

@@ -89,6 +89,7 @@ const DESCRIPTIONS2: Record<string, string> = {
   jobs: "libvirt 9.0 (virsh), the first round's machine: blockcommit --shallow --keep-relative of mid (backing-file given), an active --shallow --keep-relative commit, blockjob --bandwidth --bytes (block-job-set-speed) and --info and --pivot, an active commit with --bandwidth, blockjob --bandwidth and --abort; libvirt's exact QMP",
   copy2: "libvirt 9.0 (virsh), the first round's machine: blockcopy --shallow --reuse-external --transient-job --pivot, blockcopy --synchronous-writes --bandwidth --bytes --transient-job --finish, a --shallow --synchronous-writes copy, blockjob --bandwidth and --pivot; libvirt's exact QMP",
   pull: "libvirt 9.0 (virsh), the first round's machine: blockpull --base of the virtio-blk chain, blockpull of the rest, blockpull of the scsi-hd (block-stream with auto-dismiss false, query-jobs, job-dismiss, blockdev-del of the pulled layers; the steps between a stream's conclusion and its dismissal have no graph: oracle/harness.ts snapshotGraph); libvirt's exact QMP",
+  pc: "libvirt 9.0 (virsh), an i440fx (pc) machine without ACPI (libvirt's -no-acpi) with an IDE disk (ide-hd on ide.0) and an IDE CD-ROM (ide-cd on ide.1), virtio devices on pci.0: domblkinfo, a disk-only snapshot and active blockcommit --pivot of the IDE disk, change-media --eject/--insert of the CD-ROM, blockcopy --pivot, attach-disk of a virtio disk (QEMU: Bus 'pci.0' does not support hotplugging; libvirt deletes the nodes again); libvirt's exact QMP",
   backup2: "libvirt 9.0 (virsh), the first round's machine: two checkpoints over two disks, a push backup incremental from the first with a third checkpoint made by it, checkpoint-delete of the middle and the first (libvirt merges the bitmaps into the next: block-dirty-bitmap-merge in a transaction), domblkerror, domblkthreshold set and clear; libvirt's exact QMP",
 };
 
@@ -182,7 +183,11 @@ vm.blockdevs = blockdevs;
 vm.devices = devices;
 // the domain's command line keeps QEMU's default ACPI PCI hotplug on q35 (no
 // -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off): root-port devices unplug through the guest
-if (!/ICH9-LPC\.acpi-pci-hotplug-with-bridge-support=off/.test(cmdline)) vm['acpi-pci-hotplug'] = true;
+// libvirt's machine='pc' (-machine pc-i440fx-7.2, with -no-acpi: pci.0 without hotplug, PIIX3 IDE)
+const pc = /^-machine pc-i440fx/m.test(cmdline);
+if (pc && !/^-no-acpi/m.test(cmdline)) throw new Error(`${session}: a pc machine with ACPI is not a vm member the recorder knows`);
+if (pc) vm.machine = 'pc';
+else if (!/ICH9-LPC\.acpi-pci-hotplug-with-bridge-support=off/.test(cmdline)) vm['acpi-pci-hotplug'] = true;
 const scenario = {
   name: `vm-lv${round === '1' ? '' : round}-${session.replace(/_/g, '-')}`,
   description: description ?? (round === '1' ? DESCRIPTIONS[session] : DESCRIPTIONS2[session]) ?? `libvirt 9.0's own QMP traffic for the ${session} session (scripts/libvirt-capture.sh)`,
