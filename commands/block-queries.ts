@@ -3,7 +3,10 @@
 // visitor fills its QDict, which fixes the wire order of colliding keys.
 import type { CommandDef } from './types.js';
 import { heldDrainPaused } from '../graph/jobs/held-drain.js';
-import { isVm } from '../graph/devices/ops.js';
+import { attachedName, bbRoot, devices, isVm } from '../graph/devices/ops.js';
+import { filterOrCowBs, skipImplicitFilters } from '../graph/jobs/chain.js';
+import { ROLE_DATA, ROLE_FILTERED, ROLE_PRIMARY } from '../graph/perm.js';
+import type { Proc } from '../graph/proc.js';
 import { queryBlockVm } from './vm/queries.js';
 
 /** qmp_query_block() lists BlockBackends with a name or a device; QSD's (exports', jobs') have neither. */
@@ -44,7 +47,7 @@ export const queryBlockstats: CommandDef = {
   name: 'query-blockstats',
   mutates: false,
   run({ p, args }) {
-    if (!args['query-nodes']) return [];
+    if (!args['query-nodes']) return isVm(p) ? deviceBlockstats(p) : [];
     const stats = (name: string, depth: number): Record<string, unknown> => {
       const out: Record<string, unknown> = {};
       out['node-name'] = name;
@@ -56,6 +59,57 @@ export const queryBlockstats: CommandDef = {
     return p.nodes().map((n) => stats(n.name, 0));
   },
 };
+
+/** file-posix's raw_get_specific_stats (file and host_device): BlockStatsSpecificFile, no discard done. */
+const FILE_DRIVERS = new Set(['file', 'host_device']);
+
+/**
+ * bdrv_query_bds_stats(bs, blk_level true): the node past implicit filters (bdrv_skip_implicit_filters),
+ * its node-name, node-level stats (all zero: no I/O in the model, account flags off), the driver's
+ * specific stats, `parent` = the primary child when it holds data or is filtered, else the only
+ * data child, and `backing` = bdrv_filter_or_cow_bs.
+ */
+function bdsStats(p: Proc, node: string | null, depth = 0): Record<string, unknown> {
+  const s: Record<string, unknown> = {};
+  if (!node || depth > 64) return { stats: idleStats() };
+  const bs = skipImplicitFilters(p, node);
+  s['node-name'] = bs;
+  s.stats = idleStats();
+  const drv = p.node(bs)?.driver;
+  if (drv && FILE_DRIVERS.has(drv)) s['driver-specific'] = { driver: drv, 'discard-nb-ok': 0, 'discard-nb-failed': 0, 'discard-bytes-ok': 0 };
+  const kids = p.childrenOf(bs);
+  let parent = kids.find((e) => e.role & ROLE_PRIMARY);
+  if (!parent || !(parent.role & (ROLE_DATA | ROLE_FILTERED))) {
+    const data = kids.filter((e) => e.role & ROLE_DATA);
+    parent = data.length === 1 ? data[0] : undefined;
+  }
+  if (parent) s.parent = bdsStats(p, parent.child, depth + 1);
+  const next = filterOrCowBs(p, bs);
+  if (next) s.backing = bdsStats(p, next, depth + 1);
+  return s;
+}
+
+/**
+ * qmp_query_blockstats without query-nodes on a VM: every BlockBackend with a name or a device
+ * (blk_all_next, as query-block), `device` its name (""), `qdev` blk_get_attached_dev_id, its
+ * root's bdrv_query_bds_stats, and bdrv_query_blk_stats: the BlockBackend's own accounting, whose
+ * account_invalid and account_failed are on (block_acct_setup's defaults for a device's drive).
+ * libvirt's domblkinfo / domblkstat look the disk up by qdev.
+ */
+function deviceBlockstats(p: Proc): unknown[] {
+  const byBb = new Map(devices(p).filter((d) => d.bb).map((d) => [d.bb!, d]));
+  const out: unknown[] = [];
+  for (const bb of p.bbs()) {
+    const d = byBb.get(bb.id);
+    if (!d) continue;
+    const { 'node-name': nodeName, stats, ...rest } = bdsStats(p, bbRoot(p, bb.id));
+    out.push({
+      device: '', qdev: attachedName(d), ...(nodeName !== undefined ? { 'node-name': nodeName } : {}),
+      stats: { ...(stats as Record<string, unknown>), account_invalid: true, account_failed: true }, ...rest,
+    });
+  }
+  return out;
+}
 
 /** block_job_query(): every job the model has is a block job. */
 export const queryBlockJobs: CommandDef = {

@@ -106,6 +106,9 @@ export const RULES = defineRules({
       ...[2, 3, 4, 5, 6, 7, 23, 24, 25, 26, 27, 28, 67, 68, 69, 70, 71, 72].map((step) => ({ transcript: 'vm/vm-lv-iothread.json', step })),
       ...[11, 12, 13, 14, 15].map((step) => ({ transcript: 'vm/vm-lv-runstate.json', step })),
       ...[32, 33, 34, 35, 36, 37].map((step) => ({ transcript: 'vm/vm-lv-refusals.json', step })),
+      // libvirt's own traffic, round 2 (wt-virt2): the first mirror or active commit of each session
+      ...([['cache', 40], ['copy2', 4], ['cor', 2], ['discard', 9], ['errpol', 12], ['io', 31], ['iothreads', 2], ['jobs', 9], ['pc', 22], ['rosh', 24], ['slice', 13]] as const)
+        .map(([s, step]) => ({ transcript: `vm/vm-lv2-${s}.json`, step })),
       // the mirror of fuzz --qemu 10.0 4197392066's boundary (wt-fz11)
       ...[5, 6].map((step) => ({ transcript: 'abort-31-mirror-into-raw-over-shrunk-node-survives.json', step })),
       // the VM held-out set (wt-vm11)
@@ -437,7 +440,8 @@ export const RULES = defineRules({
     '10.0': { fn: 'tran_commit runs the last action\'s blockdev_backup_commit (job_start) first: rule transaction-commit-order, which the model carries out', value: 'reverse' },
     // events are not scored by conformance, so this pair cannot prove a modelled rule (the spec
     // asks a proof step to disagree under 7.2 rules); the mechanism is transaction-commit-order's
-    proof: [{ transcript: 'backup-transaction.json', step: 6 }],
+    // libvirt's incremental push backup-begin of two disks (wt-virt2): one transaction, two blockdev-backup
+    proof: [{ transcript: 'backup-transaction.json', step: 6 }, { transcript: 'vm/vm-lv2-backup2.json', step: 17 }],
     modelled: false,
   },
   'check-block-size-text': {

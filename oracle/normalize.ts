@@ -174,7 +174,7 @@ export function normalizeGraph(xdebug: XDebugBlockGraph, named: NamedBlockNode[]
 /**
  * QSD 7.2 segfaults in `query-named-block-nodes` when a stream job's copy-on-read filter has lost
  * its children but the undismissed job still holds it (README crash 4). Returns the filter's name
- * so the recorder can refuse to query instead of killing the daemon.
+ * so the recorder takes no graph there instead of killing the daemon (oracle/harness.ts snapshotGraph).
  */
 export function findDetachedJobFilter(xdebug: XDebugBlockGraph): string | undefined {
   const byId = new Map(xdebug.nodes.map((n) => [n.id, n]));

@@ -30,10 +30,14 @@ export const VM_BASE_ARGS = [
   '-global', 'ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off',
 ] as const;
 
-/** VM_BASE_ARGS for `vm`: without the -global that turns ACPI PCI hotplug off when the machine keeps it. */
+/**
+ * VM_BASE_ARGS for `vm`: without the -global that turns ACPI PCI hotplug off when the machine keeps
+ * it; a pc machine (i440fx) has no ICH9-LPC, and runs without ACPI as libvirt's does (-no-acpi).
+ */
 export function vmBaseArgs(vm: VmSpec): string[] {
-  const a = [...VM_BASE_ARGS];
-  if (vm['acpi-pci-hotplug'] === true) a.splice(a.indexOf('-global'), 2);
+  const a: string[] = [...VM_BASE_ARGS];
+  if (vm['acpi-pci-hotplug'] === true || vm.machine === 'pc') a.splice(a.indexOf('-global'), 2);
+  if (vm.machine === 'pc') a[a.indexOf('q35')] = 'pc,acpi=off';
   return a;
 }
 
@@ -43,7 +47,7 @@ export function vmArgs(vm: VmSpec): string[] {
   for (const io of vm.iothreads ?? []) a.push('-object', `iothread,id=${io}`);
   (vm['root-ports'] ?? []).forEach((id, i) => a.push('-device', `pcie-root-port,id=${id},bus=pcie.0,chassis=${i + 1}`));
   for (const c of vm['scsi-controllers'] ?? []) {
-    a.push('-device', JSON.stringify({ driver: 'virtio-scsi-pci', id: c.id, bus: 'pcie.0', ...(c.iothread ? { iothread: c.iothread } : {}) }));
+    a.push('-device', JSON.stringify({ driver: 'virtio-scsi-pci', id: c.id, bus: vm.machine === 'pc' ? 'pci.0' : 'pcie.0', ...(c.iothread ? { iothread: c.iothread } : {}) }));
   }
   for (const b of vm.blockdevs ?? []) a.push('-blockdev', JSON.stringify(b));
   for (const d of vm.devices ?? []) a.push('-device', JSON.stringify(d));

@@ -78,20 +78,23 @@ images() {
   mk cd2.iso raw 1M
 }
 
-domain_xml() {  # VDA_IO: extra <driver> attributes of vda; SCSI_IO: the controller's <driver>; EXTRA: more controllers
+# VDA_IO: extra <driver> attributes of vda; VDA_EXTRA: more elements of vda (iotune…); SCSI_IO: the
+# controller's <driver>; EXTRA: more controllers; DISKS: more disks; MACHINE (q35), IOTHREADS (1);
+# CDBUS: the CD-ROM's bus (sata; ide on pc)
+domain_xml() {
   cat <<EOF
 <domain type='qemu'>
   <name>$DOM</name>
   <memory unit='MiB'>64</memory>
   <vcpu>1</vcpu>
-  <iothreads>1</iothreads>
-  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+  <iothreads>${IOTHREADS:-1}</iothreads>
+  <os><type arch='x86_64' machine='${MACHINE:-q35}'>hvm</type></os>
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2'${VDA_IO:-}/>
       <source file='$IMG/top.qcow2'/>
-      <target dev='vda' bus='virtio'/>
+      <target dev='vda' bus='virtio'/>${VDA_EXTRA:-}
     </disk>
     <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2'/>
@@ -101,9 +104,9 @@ domain_xml() {  # VDA_IO: extra <driver> attributes of vda; SCSI_IO: the control
     <disk type='file' device='cdrom'>
       <driver name='qemu' type='raw'/>
       <source file='$IMG/cd1.iso'/>
-      <target dev='sdb' bus='sata'/>
+      <target dev='${CDDEV:-sdb}' bus='${CDBUS:-sata}'/>
       <readonly/>
-    </disk>
+    </disk>${DISKS:-}
     <controller type='scsi' model='virtio-scsi'>${SCSI_IO:-}</controller>${EXTRA:-}
     <video><model type='none'/></video>
     <memballoon model='none'/>
@@ -126,10 +129,6 @@ flow_commit() {
 # and libvirt's job-dismiss the stream filter is left without children; the recorder's graph query
 # there (query-named-block-nodes) would crash QEMU 7.2, so this session is captured but not turned
 # into a transcript (oracle/harness.ts snapshotGraph refuses it; docs/vm.md).
-flow_pull() {
-  $V blockpull $DOM vda --base "$IMG/base.qcow2" --wait
-  $V blockpull $DOM vda --wait
-}
 flow_copy() {
   $V blockcopy $DOM vda "$IMG/copy1.qcow2" --wait --pivot
   mk copy2.qcow2 qcow2 1M sbase.qcow2
@@ -268,14 +267,244 @@ flow_runstate() {
   $V suspend $DOM
 }
 
+# ---- round 2 (docs/vm.md "libvirt's own traffic, round 2"): new domain shapes, new flows ---------
+# disk DEV BUS FILE TYPE [DRIVER_ATTRS] [MORE_XML]: one more file disk of the domain
+disk() {
+  printf "\n    <disk type='file' device='disk'>\n      <driver name='qemu' type='%s'%s/>\n      <source file='%s'/>\n      <target dev='%s' bus='%s'/>%s\n    </disk>" \
+    "$4" "${5:-}" "$IMG/$3" "$1" "$2" "${6:-}"
+}
+# the shapes' flows: what libvirt sends at start-up for the shape, then a command or two that reaches it
+flow_cor() {        # <driver copy_on_read='on'>: libvirt puts a copy-on-read filter node over the disk
+  $V domblklist $DOM
+  $V blockcommit $DOM vda --active --pivot --wait || true
+  $V snapshot-create-as $DOM --disk-only --no-metadata --diskspec vda,file="$IMG/snap1.qcow2" \
+    --diskspec sda,snapshot=no --diskspec sdb,snapshot=no || true
+  $V blockcopy $DOM vda "$IMG/copy1.qcow2" --wait --pivot || true
+  $V domblkinfo $DOM vda
+}
+flow_iotune() {     # <iotune> with group_name on two disks
+  $V blkdeviotune $DOM vda
+  $V blkdeviotune $DOM vdb --total-iops-sec 200 --group-name g1 --live
+  $V blkdeviotune $DOM vdb --read-bytes-sec 1000000 --group-name g2 --live
+  $V blkdeviotune $DOM vda --total-iops-sec 0 --live || true
+  $V blkdeviotune $DOM vda
+  $V detach-disk $DOM vdb --live || true
+}
+flow_rosh() {       # <readonly/> and <shareable/> disks
+  $V domblkinfo $DOM --all
+  $V blockcopy $DOM vdc "$IMG/copy1.raw" --wait --pivot --format raw || true
+  $V snapshot-create-as $DOM --disk-only --no-metadata --diskspec vda,snapshot=no --diskspec sda,snapshot=no \
+    --diskspec sdb,snapshot=no --diskspec vdb,file="$IMG/snap1.qcow2" --diskspec vdc,snapshot=no || true
+  $V detach-disk $DOM vdb --live || true
+  $V detach-disk $DOM vdc --live || true
+}
+flow_slice() {      # a raw storage slice (offset/size on the raw node)
+  $V domblkinfo $DOM vdb
+  $V blockresize $DOM vdb 1M || true
+  $V blockcopy $DOM vdb "$IMG/copy1.raw" --wait --pivot --format raw || true
+  $V domblkinfo $DOM vdb
+}
+flow_discard() {    # discard='unmap' detect_zeroes='unmap'
+  $V blockcopy $DOM vda "$IMG/copy1.qcow2" --wait --pivot
+  $V snapshot-create-as $DOM --disk-only --no-metadata --diskspec vda,file="$IMG/snap1.qcow2" \
+    --diskspec sda,snapshot=no --diskspec sdb,snapshot=no
+  $V blockcommit $DOM vda --active --pivot --wait
+}
+flow_cache() {      # cache='none' / 'unsafe' / 'directsync'
+  $V domblkinfo $DOM --all
+  $V snapshot-create-as $DOM --disk-only --no-metadata --atomic --diskspec vda,snapshot=no --diskspec sda,snapshot=no \
+    --diskspec sdb,snapshot=no --diskspec vdb,file="$IMG/snap1.qcow2" --diskspec vdc,file="$IMG/snap2.qcow2" --diskspec vdd,file="$IMG/snap3.qcow2"
+  $V blockcommit $DOM vdc --active --pivot --wait
+  $V blockcopy $DOM vdd "$IMG/copy1.qcow2" --wait --pivot
+}
+flow_io() {         # io='native' (with cache='none') and io='threads'
+  $V domblkinfo $DOM --all
+  $V snapshot-create-as $DOM --disk-only --no-metadata --diskspec vda,snapshot=no --diskspec sda,snapshot=no \
+    --diskspec sdb,snapshot=no --diskspec vdb,file="$IMG/snap1.qcow2" --diskspec vdc,file="$IMG/snap2.qcow2"
+  $V blockcommit $DOM vdb --active --pivot --wait
+  mk hot1.qcow2 qcow2 1M
+  $V attach-disk $DOM "$IMG/hot1.qcow2" vdd --driver qemu --subdriver qcow2 --targetbus virtio --cache none --io native --live || true
+}
+flow_errpol() {     # error_policy / rerror_policy
+  $V domblkerror $DOM || true
+  $V resume $DOM
+  $V domblkerror $DOM || true
+  $V blockcopy $DOM sda "$IMG/copy1.qcow2" --wait --pivot
+  $V suspend $DOM
+}
+flow_luks() {       # a LUKS-encrypted qcow2 (libvirt: -object secret, encrypt.key-secret)
+  $V domblkinfo $DOM vdb || true
+  $V snapshot-create-as $DOM --disk-only --no-metadata --diskspec vda,snapshot=no --diskspec sda,snapshot=no \
+    --diskspec sdb,snapshot=no --diskspec vdb,file="$IMG/snap1.qcow2" || true
+  $V detach-disk $DOM vdb --live || true
+}
+flow_nbd() {        # a network disk on an NBD server (qemu-nbd on a unix socket)
+  $V domblkinfo $DOM vdb || true
+  $V snapshot-create-as $DOM --disk-only --no-metadata --diskspec vda,snapshot=no --diskspec sda,snapshot=no \
+    --diskspec sdb,snapshot=no --diskspec vdb,file="$IMG/snap1.qcow2" || true
+  $V blockcommit $DOM vdb --active --pivot --wait || true
+}
+flow_sata() {       # sata CD-ROMs: change-media, update-device
+  $V change-media $DOM sdc "$IMG/cd2.iso" --insert
+  cat > "$OUT/cd-update.xml" <<EOF
+<disk type='file' device='cdrom'>
+  <driver name='qemu' type='raw'/>
+  <source file='$IMG/cd2.iso'/>
+  <target dev='sdb' bus='sata'/>
+  <readonly/>
+</disk>
+EOF
+  $V update-device $DOM "$OUT/cd-update.xml" --live
+  cat > "$OUT/cd-eject.xml" <<EOF
+<disk type='file' device='cdrom'>
+  <driver name='qemu' type='raw'/>
+  <target dev='sdc' bus='sata'/>
+  <readonly/>
+</disk>
+EOF
+  $V update-device $DOM "$OUT/cd-eject.xml" --live
+  $V change-media $DOM sdb --eject
+  $V domblkinfo $DOM --all || true
+}
+flow_pc() {         # an i440fx (pc) machine, IDE disk and IDE CD-ROM
+  $V domblkinfo $DOM --all
+  $V snapshot-create-as $DOM --disk-only --no-metadata --diskspec vda,snapshot=no --diskspec sda,snapshot=no \
+    --diskspec hdc,snapshot=no --diskspec hda,file="$IMG/snap1.qcow2"
+  $V blockcommit $DOM hda --active --pivot --wait
+  $V change-media $DOM hdc --eject
+  $V change-media $DOM hdc "$IMG/cd2.iso" --insert
+  $V blockcopy $DOM hda "$IMG/copy1.qcow2" --wait --pivot
+  mk hot1.qcow2 qcow2 1M
+  $V attach-disk $DOM "$IMG/hot1.qcow2" vdb --driver qemu --subdriver qcow2 --targetbus virtio --live
+  $V detach-disk $DOM vdb --live || true
+  $V attach-disk $DOM "$IMG/hot1.qcow2" hdb --driver qemu --subdriver qcow2 --targetbus ide --live || true
+}
+flow_iothreads() {  # virtio-blk disks in two iothreads
+  $V blockcommit $DOM vda --active --pivot --wait
+  $V blockcopy $DOM vdb "$IMG/copy1.qcow2" --wait --pivot
+  $V snapshot-create-as $DOM --disk-only --no-metadata --atomic --diskspec vda,file="$IMG/snap1.qcow2" \
+    --diskspec vdb,file="$IMG/snap2.qcow2" --diskspec sda,snapshot=no --diskspec sdb,snapshot=no
+  mk hot1.qcow2 qcow2 1M
+  $V attach-disk $DOM "$IMG/hot1.qcow2" vdc --driver qemu --subdriver qcow2 --targetbus virtio --iothread 2 --live
+  $V detach-disk $DOM vdc --live || true
+}
+# the new flows on the first round's machine
+flow_jobs() {       # blockcommit --shallow/--keep-relative, blockjob --bandwidth/--bytes
+  # (no --bandwidth here: a limited commit with nothing to copy still yields to the main loop at
+  # every chunk (commit_run's job_sleep_ns(0)), so whether it has ended when the recorder takes
+  # the graph after the reply is timing; the limit goes on the active commits below)
+  $V blockcommit $DOM vda --top "$IMG/mid.qcow2" --base "$IMG/base.qcow2" --shallow --keep-relative --wait
+  $V blockcommit $DOM vda --active --shallow --keep-relative
+  for _ in $(seq 50); do $V blockjob $DOM vda --info 2>&1 | grep -q '\[100' && break; sleep 0.2; done
+  $V blockjob $DOM vda --bandwidth 2097152 --bytes
+  $V blockjob $DOM vda --info --bytes
+  $V blockjob $DOM vda --pivot
+  $V blockcommit $DOM sda --active --bandwidth 1
+  for _ in $(seq 50); do $V blockjob $DOM sda --info 2>&1 | grep -q '\[100' && break; sleep 0.2; done
+  $V blockjob $DOM sda --bandwidth 3
+  $V blockjob $DOM sda --abort
+  $V domblklist $DOM
+}
+flow_copy2() {      # blockcopy --shallow --reuse-external, --transient-job, --synchronous-writes, --bytes
+  mk copy1.qcow2 qcow2 1M mid.qcow2
+  $V blockcopy $DOM vda "$IMG/copy1.qcow2" --shallow --reuse-external --format qcow2 --transient-job --wait --pivot
+  $V blockcopy $DOM sda "$IMG/copy2.qcow2" --synchronous-writes --bandwidth 4194304 --bytes --transient-job --wait --finish
+  $V blockcopy $DOM sda "$IMG/copy3.qcow2" --shallow --synchronous-writes --wait
+  $V blockjob $DOM sda --bandwidth 1
+  $V blockjob $DOM sda --pivot
+  $V domblklist $DOM
+}
+flow_pull() {       # blockpull: the recorder skips its graph query in the concluded-not-dismissed window
+  $V blockpull $DOM vda --base "$IMG/base.qcow2" --wait
+  $V blockpull $DOM vda --wait
+  $V blockpull $DOM sda --wait
+  $V domblklist $DOM
+}
+flow_backup2() {    # two checkpoints, a push backup incremental from the first, checkpoint-delete merges
+  $V checkpoint-create-as $DOM ck1 --diskspec vda,checkpoint=bitmap --diskspec sda,checkpoint=bitmap --diskspec sdb,checkpoint=no
+  $V checkpoint-create-as $DOM ck2 --diskspec vda,checkpoint=bitmap --diskspec sda,checkpoint=bitmap --diskspec sdb,checkpoint=no
+  cat > "$OUT/push2.xml" <<EOF
+<domainbackup>
+  <incremental>ck1</incremental>
+  <disks>
+    <disk name='vda' type='file'><target file='$IMG/bk1.qcow2'/><driver type='qcow2'/></disk>
+    <disk name='sda' type='file'><target file='$IMG/bk2.qcow2'/><driver type='qcow2'/></disk>
+    <disk name='sdb' backup='no'/>
+  </disks>
+</domainbackup>
+EOF
+  cat > "$OUT/ck3.xml" <<EOF
+<domaincheckpoint><name>ck3</name><disks><disk name='vda' checkpoint='bitmap'/><disk name='sda' checkpoint='bitmap'/><disk name='sdb' checkpoint='no'/></disks></domaincheckpoint>
+EOF
+  $V backup-begin $DOM "$OUT/push2.xml" "$OUT/ck3.xml"
+  for _ in $(seq 50); do $V domjobinfo $DOM | grep -q 'Job type: *None' && break; sleep 0.2; done
+  $V checkpoint-list $DOM
+  $V checkpoint-delete $DOM ck2
+  $V checkpoint-delete $DOM ck1
+  $V checkpoint-delete $DOM ck3
+  $V domblkerror $DOM || true
+  $V domblkthreshold $DOM sda 500000
+  $V domblkthreshold $DOM sda 0
+}
+
+SESSIONS2="cor iotune rosh slice discard cache io errpol luks nbd sata pc iothreads jobs copy2 backup2"
 SESSIONS=${*:-commit copy snapshot media hotplug backup runstate iothread edges refusals pull}
+[ "$SESSIONS" = round2 ] && SESSIONS="$SESSIONS2 pull"
 for s in $SESSIONS; do
   CUR=$s
-  VDA_IO=; SCSI_IO=; EXTRA=
+  VDA_IO=; VDA_EXTRA=; SCSI_IO=; EXTRA=; DISKS=; MACHINE=; IOTHREADS=; CDBUS=; CDDEV=
   # two more empty root ports: libvirt 9.0 adds none on hotplug ("No more available PCI slots")
   [ "$s" = edges ] && EXTRA="<controller type='pci' index='5' model='pcie-root-port'/><controller type='pci' index='6' model='pcie-root-port'/>"
   [ "$s" = iothread ] && { VDA_IO=" iothread='1'"; SCSI_IO="<driver iothread='1'/>"; }
   images
+  # round 2's shapes
+  case $s in
+    cor) VDA_IO=" copy_on_read='on'" ;;
+    iotune)
+      mk hot1.qcow2 qcow2 1M
+      VDA_EXTRA="<iotune><total_iops_sec>100</total_iops_sec><group_name>g1</group_name></iotune>"
+      DISKS=$(disk vdb virtio hot1.qcow2 qcow2 "" "<iotune><total_iops_sec>100</total_iops_sec><group_name>g1</group_name></iotune>") ;;
+    rosh)
+      mk ro.qcow2 qcow2 1M; mk sh.raw raw 1M
+      DISKS=$(disk vdb virtio ro.qcow2 qcow2 "" "<readonly/>")$(disk vdc virtio sh.raw raw " cache='none'" "<shareable/>") ;;
+    slice)
+      mk sl.raw raw 2M
+      DISKS=$(printf "\n    <disk type='file' device='disk'>\n      <driver name='qemu' type='raw'/>\n      <source file='%s'><slices><slice type='storage' offset='524288' size='1048576'/></slices></source>\n      <target dev='vdb' bus='virtio'/>\n    </disk>" "$IMG/sl.raw") ;;
+    discard) VDA_IO=" discard='unmap' detect_zeroes='unmap'" ;;
+    cache)
+      mk c1.raw raw 1M; mk c2.qcow2 qcow2 1M; mk c3.qcow2 qcow2 1M
+      DISKS=$(disk vdb virtio c1.raw raw " cache='none'")$(disk vdc virtio c2.qcow2 qcow2 " cache='unsafe'")$(disk vdd virtio c3.qcow2 qcow2 " cache='directsync'") ;;
+    io)
+      mk n1.raw raw 1M; mk t1.qcow2 qcow2 1M
+      DISKS=$(disk vdb virtio n1.raw raw " cache='none' io='native'")$(disk vdc virtio t1.qcow2 qcow2 " io='threads'") ;;
+    errpol)
+      VDA_IO=" error_policy='stop' rerror_policy='report'"
+      DISKS=$(disk sdc scsi sbase.qcow2 qcow2 " error_policy='enospace' rerror_policy='ignore'" "<readonly/>") ;;
+    luks)
+      # the capture's own passphrase; libvirt hands QEMU the secret AES-encrypted with its master key
+      (cd "$IMG" && qemu-img create -q -f qcow2 --object secret,id=sec0,data=blockgraph -o encrypt.format=luks,encrypt.key-secret=sec0 luks.qcow2 1M)
+      printf '{"file":"luks.qcow2","format":"qcow2","size":"1M","encrypt":"luks","passphrase":"blockgraph"}\n' >> "$OUT/$CUR.images.jsonl"
+      cat > "$OUT/secret.xml" <<EOF
+<secret ephemeral='no' private='no'><uuid>8e4e5e1a-0b39-4c1b-9d0e-5d3f3b2b6a11</uuid><usage type='volume'><volume>$IMG/luks.qcow2</volume></usage></secret>
+EOF
+      $V secret-define "$OUT/secret.xml" >/dev/null
+      printf blockgraph > "$OUT/passphrase"; $V secret-set-value 8e4e5e1a-0b39-4c1b-9d0e-5d3f3b2b6a11 --file "$OUT/passphrase" --plain >/dev/null
+      DISKS=$(printf "\n    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n      <source file='%s'><encryption format='luks'><secret type='passphrase' uuid='8e4e5e1a-0b39-4c1b-9d0e-5d3f3b2b6a11'/></encryption></source>\n      <target dev='vdb' bus='virtio'/>\n    </disk>" "$IMG/luks.qcow2") ;;
+    nbd)
+      mk nbd.qcow2 qcow2 1M
+      qemu-nbd -k "$IMG/nbd.sock" -f qcow2 -x disk0 --persistent --fork --pid-file "$OUT/qemu-nbd.pid" "$IMG/nbd.qcow2"
+      DISKS=$(printf "\n    <disk type='network' device='disk'>\n      <driver name='qemu' type='raw'/>\n      <source protocol='nbd' name='disk0'><host transport='unix' socket='%s'/></source>\n      <target dev='vdb' bus='virtio'/>\n    </disk>" "$IMG/nbd.sock") ;;
+    sata)
+      DISKS=$(printf "\n    <disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n      <target dev='sdc' bus='sata'/>\n      <readonly/>\n    </disk>") ;;
+    pc)
+      MACHINE=pc; CDBUS=ide; CDDEV=hdc
+      mk ide.qcow2 qcow2 1M
+      DISKS=$(disk hda ide ide.qcow2 qcow2) ;;
+    iothreads)
+      IOTHREADS=2; VDA_IO=" iothread='1'"
+      mk v2.qcow2 qcow2 1M
+      DISKS=$(disk vdb virtio v2.qcow2 qcow2 " iothread='2'") ;;
+  esac
   $V destroy $DOM >/dev/null 2>&1 || true
   domain_xml > "$OUT/$s.xml"
   start=$(stat -c %s "$LOG")
@@ -284,6 +513,9 @@ for s in $SESSIONS; do
   echo "== $s"
   set +e; ( set -e; "flow_$s" ) 2>&1 | sed 's/^/  /'; rc=${PIPESTATUS[0]}; set -e
   $V destroy $DOM >/dev/null 2>&1 || true
+  # the NBD server this session started, and the LUKS session's secret
+  [ "$s" = nbd ] && [ -f "$OUT/qemu-nbd.pid" ] && kill "$(cat "$OUT/qemu-nbd.pid")" 2>/dev/null || true
+  [ "$s" = luks ] && $V secret-undefine 8e4e5e1a-0b39-4c1b-9d0e-5d3f3b2b6a11 >/dev/null 2>&1 || true
   sleep 0.5
   tail -c +$((start + 1)) "$LOG" > "$OUT/$s.monitor"
   grep -m1 -- '-blockdev\|/usr/bin/qemu-system' /var/log/libvirt/qemu/$DOM.log >/dev/null

@@ -1,7 +1,9 @@
 // Turns one session captured by scripts/libvirt-capture.sh (libvirt's QEMU command line and its
 // monitor log) into a vm scenario (docs/vm.md "libvirt's own traffic"):
 //
-//   node --import tsx scripts/libvirt-to-scenario.ts CAPTURE_DIR SESSION [--out FILE] [--description TEXT]
+//   node --import tsx scripts/libvirt-to-scenario.ts CAPTURE_DIR SESSION [--out FILE] [--description TEXT] [--round 2]
+//
+// (`--round 2`: the second round's sessions, named vm-lv2-SESSION; docs/vm.md "libvirt's own traffic, round 2")
 //
 // - the machine: libvirt's -object iothread, pcie-root-port, virtio-scsi-pci, -blockdev and the
 //   block -device lines, as the scenario's `vm` member (other devices, e.g. qemu-xhci, dropped),
@@ -32,9 +34,10 @@ const flag = (name: string): string | undefined => {
 };
 const out = flag('--out');
 const description = flag('--description');
+const round = flag('--round') ?? '1';
 const [dir0, session] = args;
 if (!dir0 || !session) {
-  console.error('usage: libvirt-to-scenario.ts CAPTURE_DIR SESSION [--out FILE] [--description TEXT]');
+  console.error('usage: libvirt-to-scenario.ts CAPTURE_DIR SESSION [--out FILE] [--description TEXT] [--round 2]');
   process.exit(2);
 }
 const dir = resolve(dir0);
@@ -69,6 +72,25 @@ const DESCRIPTIONS: Record<string, string> = {
     "libvirt 9.0 (virsh) at the edges: attach-disk on sata (QEMU: Bus 'ide.2' does not support hotplugging; libvirt deletes the nodes again), a shareable raw virtio-blk (share-rw, cache.direct, write-cache) and a read-only qcow2 one on two more root ports, blockresize shrinking the qcow2 disk, domblkthreshold (block-set-write-threshold on the file node), active blockcommit then blockjob --pivot, blockcopy --synchronous-writes --pivot (copy-mode write-blocking), blockcopy --granularity --buf-size then --abort, a disk-only snapshot, detach-disk of both hot-plugged disks; libvirt's exact QMP",
   refusals:
     "libvirt 9.0 (virsh) where QEMU refuses (no lock manager: QEMU's image locks are the guard): attach-disk of the disk's own top image and of its backing base read-write (blockdev-add: Failed to get \"write\" lock; libvirt deletes the nodes it added), attach-disk of the scsi disk's base read-only (shared), snapshot-create-as --reuse-external onto a pre-made overlay, blockcopy --shallow --reuse-external --pivot onto a smaller image (the mirror job ends in an error, libvirt dismisses it), blockresize to 4 MiB then active blockcommit --pivot into the 1 MiB base; libvirt's exact QMP",
+};
+
+// Round 2 (scripts/libvirt-capture.sh round2): new domain shapes, then new flows.
+const DESCRIPTIONS2: Record<string, string> = {
+  cor: "libvirt 9.0 (virsh), a virtio-blk disk with <driver copy_on_read='on'> (libvirt's copy-on-read filter node libvirt-CoR-vda over the qcow2 chain): domblklist, active blockcommit --pivot, a disk-only snapshot, blockcopy --pivot, domblkinfo; libvirt's exact QMP",
+  iotune: "libvirt 9.0 (virsh), two virtio-blk disks with <iotune> in group g1 (block_set_io_throttle at start-up): blkdeviotune query, moving the second disk to its own limits and to group g2, clearing the first's, detach-disk of the second; libvirt's exact QMP",
+  rosh: "libvirt 9.0 (virsh), a <readonly/> qcow2 virtio-blk disk and a <shareable/> raw one with cache='none' (share-rw, cache.direct): domblkinfo, blockcopy of the shareable disk (libvirt refuses it itself), a disk-only snapshot of the read-only disk, detach-disk of both; libvirt's exact QMP",
+  slice: "libvirt 9.0 (virsh), a raw virtio-blk disk on a storage slice (<slices><slice type='storage' offset= size=>: the raw node's offset and size): domblkinfo, blockresize (QEMU: Cannot resize fixed-size raw disks), blockcopy --pivot of the slice into a plain raw file; libvirt's exact QMP",
+  discard: "libvirt 9.0 (virsh), the virtio-blk disk with discard='unmap' detect_zeroes='unmap': blockcopy --pivot, a disk-only snapshot, active blockcommit --pivot (libvirt carries both options to every new node); libvirt's exact QMP",
+  cache: "libvirt 9.0 (virsh), virtio-blk disks with cache='none' (raw), 'unsafe' and 'directsync' (qcow2): the nodes' cache.direct / cache.no-flush and the devices' write-cache; an --atomic disk-only snapshot over the three, active blockcommit --pivot, blockcopy --pivot; libvirt's exact QMP",
+  io: "libvirt 9.0 (virsh), virtio-blk disks with io='native' (cache='none') and io='threads' (the file nodes' aio): domblkinfo, a disk-only snapshot over both, active blockcommit --pivot, attach-disk --cache none --io native; libvirt's exact QMP",
+  errpol: "libvirt 9.0 (virsh), error_policy='stop' rerror_policy='report' on the virtio-blk disk and enospace/ignore on a read-only scsi-hd (the devices' werror/rerror): domblkerror, resume, blockcopy --pivot of the scsi-hd while running, suspend; libvirt's exact QMP",
+  sata: "libvirt 9.0 (virsh), two sata CD-ROMs (ide-cd), one empty: change-media --insert on the empty one, update-device of the other with a new source, update-device of the first without a source (eject), change-media --eject; libvirt's exact QMP",
+  iothreads: "libvirt 9.0 (virsh), two iothreads and virtio-blk disks with <driver iothread='1'> and iothread='2': active blockcommit --pivot, blockcopy --pivot, an --atomic disk-only snapshot over both, attach-disk --iothread 2 and detach-disk; libvirt's exact QMP",
+  jobs: "libvirt 9.0 (virsh), the first round's machine: blockcommit --shallow --keep-relative of mid (backing-file given), an active --shallow --keep-relative commit, blockjob --bandwidth --bytes (block-job-set-speed) and --info and --pivot, an active commit with --bandwidth, blockjob --bandwidth and --abort; libvirt's exact QMP",
+  copy2: "libvirt 9.0 (virsh), the first round's machine: blockcopy --shallow --reuse-external --transient-job --pivot, blockcopy --synchronous-writes --bandwidth --bytes --transient-job --finish, a --shallow --synchronous-writes copy, blockjob --bandwidth and --pivot; libvirt's exact QMP",
+  pull: "libvirt 9.0 (virsh), the first round's machine: blockpull --base of the virtio-blk chain, blockpull of the rest, blockpull of the scsi-hd (block-stream with auto-dismiss false, query-jobs, job-dismiss, blockdev-del of the pulled layers; the steps between a stream's conclusion and its dismissal have no graph: oracle/harness.ts snapshotGraph); libvirt's exact QMP",
+  pc: "libvirt 9.0 (virsh), an i440fx (pc) machine without ACPI (libvirt's -no-acpi) with an IDE disk (ide-hd on ide.0) and an IDE CD-ROM (ide-cd on ide.1), virtio devices on pci.0: domblkinfo, a disk-only snapshot and active blockcommit --pivot of the IDE disk, change-media --eject/--insert of the CD-ROM, blockcopy --pivot, attach-disk of a virtio disk (QEMU: Bus 'pci.0' does not support hotplugging; libvirt deletes the nodes again); libvirt's exact QMP",
+  backup2: "libvirt 9.0 (virsh), the first round's machine: two checkpoints over two disks, a push backup incremental from the first with a third checkpoint made by it, checkpoint-delete of the middle and the first (libvirt merges the bitmaps into the next: block-dirty-bitmap-merge in a transaction), domblkerror, domblkthreshold set and clear; libvirt's exact QMP",
 };
 
 // ---- the command line ----------------------------------------------------------------------------
@@ -161,10 +183,14 @@ vm.blockdevs = blockdevs;
 vm.devices = devices;
 // the domain's command line keeps QEMU's default ACPI PCI hotplug on q35 (no
 // -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off): root-port devices unplug through the guest
-if (!/ICH9-LPC\.acpi-pci-hotplug-with-bridge-support=off/.test(cmdline)) vm['acpi-pci-hotplug'] = true;
+// libvirt's machine='pc' (-machine pc-i440fx-7.2, with -no-acpi: pci.0 without hotplug, PIIX3 IDE)
+const pc = /^-machine pc-i440fx/m.test(cmdline);
+if (pc && !/^-no-acpi/m.test(cmdline)) throw new Error(`${session}: a pc machine with ACPI is not a vm member the recorder knows`);
+if (pc) vm.machine = 'pc';
+else if (!/ICH9-LPC\.acpi-pci-hotplug-with-bridge-support=off/.test(cmdline)) vm['acpi-pci-hotplug'] = true;
 const scenario = {
-  name: `vm-lv-${session.replace(/_/g, '-')}`,
-  description: description ?? DESCRIPTIONS[session] ?? `libvirt 9.0's own QMP traffic for the ${session} session (scripts/libvirt-capture.sh)`,
+  name: `vm-lv${round === '1' ? '' : round}-${session.replace(/_/g, '-')}`,
+  description: description ?? (round === '1' ? DESCRIPTIONS[session] : DESCRIPTIONS2[session]) ?? `libvirt 9.0's own QMP traffic for the ${session} session (scripts/libvirt-capture.sh)`,
   covers: ['vm-libvirt'],
   images,
   vm,

@@ -23,11 +23,11 @@ import { MAIN_CONTEXT } from '../../graph/aio.js';
 import { PERM_ALL } from '../../graph/perm.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 
-const busTypeFits = (busType: 'PCI' | 'SCSI' | 'IDE', b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' : b.type === busType);
+const busTypeFits = (busType: 'PCI' | 'SCSI' | 'IDE', b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' || b.type === 'PCI' : b.type === busType);
 
-/** qbus_find_recursive(sysbus, NULL, type): depth first, newest child first; pcie.0 for PCI. */
+/** qbus_find_recursive(sysbus, NULL, type): depth first, newest child first; pcie.0 (pc: pci.0) for PCI. */
 function defaultBus(p: Proc, busType: 'PCI' | 'SCSI' | 'IDE'): Bus | undefined {
-  if (busType === 'PCI') return busOf(p, 'pcie.0');
+  if (busType === 'PCI') return busOf(p, 'pcie.0') ?? busOf(p, 'pci.0');
   return buses(p).filter((b) => busTypeFits(busType, b)).sort((a, b) => b.at - a.at)[0];
 }
 

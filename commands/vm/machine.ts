@@ -1,5 +1,6 @@
 // x-blockgraph-machine (blockgraph's own; vm target): the machine qemu-system-x86_64 builds from
-// its command line before QMP is up — q35's pcie.0 and AHCI ide.0..ide.5, `-object iothread`,
+// its command line before QMP is up — q35's pcie.0 and AHCI ide.0..ide.5 (or, `machine: 'pc'`,
+// i440fx's pci.0 and PIIX3's ide.0, ide.1), `-object iothread`,
 // pcie-root-ports, virtio-scsi-pci controllers, `-blockdev`s and cold-plugged `-device`s — as
 // one logged command, so replay, recovery and audit see the machine like any other mutation.
 import { QmpError } from '../../errors/index.js';
@@ -25,12 +26,20 @@ export const xBlockgraphMachine: CommandDef = {
     const { p, args } = ctx;
     if (isVm(p) || p.nodes().length || p.bbs().length) throw new QmpError('x-blockgraph-machine: the process already has a machine or a graph');
     if (args.version !== 1) throw new QmpError('x-blockgraph-machine: version must be 1');
-    p.step('machine q35');
+    const machine = args.machine ?? 'q35';
+    if (machine !== 'q35' && machine !== 'pc') throw new QmpError("machine must be 'pc' or absent (q35)");
+    p.step(`machine ${String(machine)}`);
     const acpi = args['acpi-pci-hotplug'];
     if (acpi !== undefined && typeof acpi !== 'boolean') throw new QmpError('acpi-pci-hotplug must be a boolean');
     p.setMeta({ target: 'vm', runState: 'prelaunch', ...(acpi === true ? { acpiPciHotplug: true } : {}) });
-    putBus(p, { id: 'pcie.0', type: 'PCIE', hotplug: false, iothread: null, at: p.nextSeq() });
-    for (let i = 0; i < 6; i++) putBus(p, { id: `ide.${i}`, type: 'IDE', hotplug: false, iothread: null, at: p.nextSeq() });
+    // q35: pcie.0 takes no hotplug (devices go on root ports) and ICH9's AHCI has six ports,
+    // ide.0..ide.5. pc without ACPI (libvirt's -no-acpi): pc_init1 creates no PIIX4_PM, so pci.0
+    // has no hotplug handler ("Bus 'pci.0' does not support hotplugging"); PIIX3's IDE has two
+    // buses, ide.0 and ide.1 (pci_piix_ide_realize)
+    const root = machine === 'pc' ? 'pci.0' : 'pcie.0';
+    putBus(p, { id: root, type: machine === 'pc' ? 'PCI' : 'PCIE', hotplug: false, iothread: null, at: p.nextSeq() });
+    for (let i = 0; i < (machine === 'pc' ? 2 : 6); i++) putBus(p, { id: `ide.${i}`, type: 'IDE', hotplug: false, iothread: null, at: p.nextSeq() });
+    if (machine === 'pc' && args['root-ports'] !== undefined) throw new QmpError("'pcie-root-port' needs a PCIe bus: a pc machine has none");
     for (const io of ids(args.iothreads, 'iothreads')) {
       if (p.object(io)) throw new QmpError(`attempt to add duplicate property '${io}' to object (type 'container')`);
       p.putObject({ id: io, qomType: 'iothread', props: {} });
@@ -38,7 +47,7 @@ export const xBlockgraphMachine: CommandDef = {
     const controller = (id: string, driver: string) => {
       if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
       const d: Device = {
-        id, driver, bus: 'pcie.0', path: `/machine/peripheral/${id}`, bb: null, ownBb: false, shareRw: false,
+        id, driver, bus: root, path: `/machine/peripheral/${id}`, bb: null, ownBb: false, shareRw: false,
         iothread: null, tray: null, cold: true, at: p.nextSeq(),
       };
       putDevice(p, d);

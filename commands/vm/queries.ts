@@ -11,7 +11,10 @@ import { bbThrottleGroup } from '../../graph/throttle-groups.js';
 
 /**
  * qmp_query_block: every BlockBackend with a name or an attached device (blk_all_next: oldest
- * first); a device's is called "" with its QOM path as `qdev`. A leaked one (no device) is not listed.
+ * first); a device's is called "" with `qdev` from bdrv_query_info's blk_get_attached_dev_id: the
+ * device's id, or its QOM path when it has none (virtio-blk's inner virtio-blk-device; an id-less
+ * device). libvirt finds its disks by it (a CD-ROM's tray state, qemuProcessRefreshDisks). A leaked
+ * one (no device) is not listed.
  */
 export function queryBlockVm(ctx: CommandCtx): unknown[] {
   const { p } = ctx;
@@ -22,9 +25,8 @@ export function queryBlockVm(ctx: CommandCtx): unknown[] {
     const d = byBb.get(bb.id);
     if (!d) continue;
     const k = DEVICE_KINDS[d.driver]!;
-    const name = attachedName(d);
     const info: Record<string, unknown> = {
-      device: '', qdev: name.startsWith('/') ? name : d.path, type: 'unknown', removable: k.removable, locked: false,
+      device: '', qdev: attachedName(d), type: 'unknown', removable: k.removable, locked: false,
     };
     const node = bbRoot(p, bb.id);
     if (node) info.inserted = named.find((n) => n['node-name'] === node);

@@ -2,7 +2,7 @@
 // process scope beside nodes and BlockBackends (collections `buses` and `devices`).
 
 /** A qdev bus: its QOM type name as QEMU prints it in "can't go on X bus". */
-export type BusType = 'PCIE' | 'SCSI' | 'IDE';
+export type BusType = 'PCIE' | 'PCI' | 'SCSI' | 'IDE';
 
 export interface Bus {
   id: string;              // bus->name: pcie.0, the root port's id, `<controller>.0`, ide.N

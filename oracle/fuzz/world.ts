@@ -249,7 +249,8 @@ export class World {
     // 3305389551: a reopen dropped n6's backing on the moved component, and a blockdev-add naming
     // n6's file f7 was crash 5). Only x-blockdev-set-iothread moves a component back for sure.
     const inIoBefore = !isWaitStep(out) && out.execute !== 'x-blockdev-set-iothread' && out.result.ok ? p.inIothread() : undefined;
-    p.graph = out.graph;
+    // (a step without a graph, a detached job filter: the world keeps the last one)
+    if (out.graph) p.graph = out.graph;
     if (inIoBefore) {
       const inIoNow = p.inIothread();
       const present = new Set(p.named());
@@ -258,7 +259,7 @@ export class World {
     // ProcView.bitmapDirNodes: a node that appears with persistent bitmaps loaded them from its
     // image's directory (or got one in the same transaction: counted all the same), one that went
     // read-only with them stored them (oracle/fuzz/query-breaks.ts)
-    for (const n of out.graph.nodes) {
+    for (const n of out.graph?.nodes ?? []) {
       if (!n.bitmaps?.some((b) => / persistent\b/.test(b))) continue;
       const was = before.get(n.name);
       if (!was || (n.ro && !was.ro)) p.bitmapDirNodes.add(n.name);

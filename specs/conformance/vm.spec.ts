@@ -54,6 +54,19 @@ test('a vm process answers them once its machine exists; bad machines are refuse
   }
 });
 
+test("a pc machine without ACPI (libvirt's machine='pc', -no-acpi): pci.0 without hotplug, PIIX3's ide.0 and ide.1, no root ports (vm/vm-lv2-pc)", () => {
+  const m = executeCommand({}, 'A', 'x-blockgraph-machine', { version: 1, machine: 'pc' });
+  assert.equal(m.reply, { return: {} });
+  const pci = executeCommand(m.state, 'A', 'device_add', { driver: 'virtio-blk-pci', id: 'v', drive: 'nosuch' });
+  assert.equal(pci.reply, { error: { class: 'GenericError', desc: "Bus 'pci.0' does not support hotplugging" } });
+  const cd = executeCommand(m.state, 'A', 'device_add', { driver: 'ide-cd', bus: 'ide.2', id: 'cd' });
+  assert.equal(cd.reply, { error: { class: 'GenericError', desc: "Bus 'ide.2' not found" } });
+  const rp = executeCommand({}, 'A', 'x-blockgraph-machine', { version: 1, machine: 'pc', 'root-ports': ['rp1'] });
+  assert.ok('error' in rp.reply);
+  const other = executeCommand({}, 'A', 'x-blockgraph-machine', { version: 1, machine: 'virt' });
+  assert.ok('error' in other.reply);
+});
+
 test('cont on a running VM sends no event (vm_prepare_start: STOP + RESUME only for a pending vmstop request; vm/vm-c-stop-cont-jobs #16)', () => {
   const m = executeCommand({}, 'A', 'x-blockgraph-machine', { version: 1 });
   const c1 = executeCommand(m.state, 'A', 'cont', {});

@@ -24,8 +24,8 @@ test('outcome vs error text vs graph vs events are scored separately', () => {
   s1.result = { ok: false, class: 'GenericError', desc: 'other text' };        // outcome ok, text wrong
   const s3 = m.steps[3];
   if ('result' in s3) s3.result = { ok: true };                                // outcome wrong
-  m.steps[0].graph.nodes.reverse();                                            // order does not matter
-  m.steps[2].graph.nodes.push({ name: 'x', driver: 'null-co', ro: false });    // graph wrong
+  m.steps[0].graph!.nodes.reverse();                                            // order does not matter
+  m.steps[2].graph!.nodes.push({ name: 'x', driver: 'null-co', ro: false });    // graph wrong
   m.steps[2].events.push({ event: 'E' });                                      // events wrong
   const c = compareTranscripts(t, m);
   assert.equal(c.steps.map((s) => [s.outcome, s.errorText, s.graph, s.events]), [
@@ -58,4 +58,14 @@ test('missing steps count as mismatches; suites total per area by covers[0]', ()
   assert.equal(s.transcripts[1].problems, ['expected 4 steps, got 2']);
 });
 
+test('a step without a graph (a detached job filter) agrees only with a step without one', () => {
+  const t = load('add-del-basic');
+  const none = clone(t);
+  delete none.steps[2].graph;
+  assert.is(compareTranscripts(none, none).steps[2].graph, true);
+  const c = compareTranscripts(none, t).steps[2];
+  assert.is(c.graph, false);
+  assert.match(c.diff.join('\n'), /graph: expected none \(a detached job filter\), got one/);
+  assert.is(compareTranscripts(t, none).steps[2].graph, false);
+});
 test.run();

@@ -18,7 +18,7 @@ const viewAfter = (skip: number[] = []) => {
   t.steps.slice(0, -1).forEach((s, i) => {
     if (skip.includes(i)) return;
     // without the bitmap add, no node shows a bitmap
-    const graph = skip.length ? { ...s.graph, nodes: s.graph.nodes.map(({ bitmaps: _b, ...n }) => n) } : s.graph;
+    const graph = skip.length ? { ...s.graph!, nodes: s.graph!.nodes.map(({ bitmaps: _b, ...n }) => n) } : s.graph;
     w.observe(s as Step, { ...s, graph });
   });
   return w.proc('A');

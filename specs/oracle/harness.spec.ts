@@ -167,7 +167,7 @@ class VanishingFilterPeer extends FakePeer {
 test('graph: a node gone between the two graph queries is not recorded without a driver', async () => {
   const peer = new VanishingFilterPeer();
   const t = await runScenario(scenario([{ execute: 'query-version' }]), async () => peer, { qemu: 'q' });
-  assert.equal(t.steps[0].graph.nodes, [{ name: 'n0', driver: 'null-co', ro: false, file: 'null' }]);
+  assert.equal(t.steps[0].graph?.nodes, [{ name: 'n0', driver: 'null-co', ro: false, file: 'null' }]);
   assert.is(peer.log.filter((c) => c === 'query-named-block-nodes').length, 2);
 });
 
@@ -185,5 +185,24 @@ test('graph: query-named-block-nodes failing on an ejected node is a BG_QMP_ERRO
     assert.instance(e, BlockgraphError);
     assert.match((e as Error).message, /query-named-block-nodes failed: Block device n0 is ejected/);
   }
+});
+test('graph: none where a job filter is detached (query-named-block-nodes would crash QEMU there: cor_getlength)', async () => {
+  // a concluded block-stream with auto-dismiss false: its copy-on-read filter has no child, the job holds it
+  class DetachedFilterPeer extends FakePeer {
+    override async execute(command: string, args: Record<string, unknown> = {}): Promise<QmpReply> {
+      this.log.push(command);
+      if (command === 'x-debug-query-block-graph') {
+        return { return: { nodes: [{ id: 1, type: 'block-job', name: 'j0' }, { id: 2, type: 'block-driver', name: '#block123' }],
+          edges: [{ parent: 1, child: 2, name: 'main node', perm: [], 'shared-perm': ['write', 'write-unchanged', 'consistent-read', 'resize'] }] } };
+      }
+      if (command === 'query-named-block-nodes') throw new Error('QEMU died');
+      return super.execute(command, args);
+    }
+  }
+  const peer = new DetachedFilterPeer();
+  const t = await runScenario(scenario([{ execute: 'query-version' }]), async () => peer, { qemu: 'q' });
+  assert.is(t.steps[0].graph, undefined);
+  assert.not.ok('graph' in t.steps[0]);
+  assert.not.ok(peer.log.includes('query-named-block-nodes'));
 });
 test.run();

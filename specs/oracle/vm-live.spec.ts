@@ -10,6 +10,8 @@ import { parseScenario, parseTranscript, printTranscript, runScenario, scenarioO
 import { createImagesWithQemuImg } from '../../oracle/qsd.js';
 import { spawnVm, vmArgs, vmAvailable, vmUnavailableReason } from '../../oracle/qemu-vm.js';
 import { findQemuBinaries } from '../../oracle/qemu-bins.js';
+import { createModelImages, createModelMachine } from '../../oracle/run-model.js';
+import { MemoryBackend, ModelConnection } from '../../commands/model-host.js';
 
 const DIR = resolve('oracle/transcripts/vm');
 const DIR_10 = resolve('oracle/transcripts/qemu-10.0/vm');
@@ -67,6 +69,35 @@ if (!vmAvailable()) {
     }
   });
   for (const f of readdirSync(DIR).filter((x) => x.endsWith('.json')).sort()) rerecords(DIR, f, '7.2');
+  test("query-block's qdev, removable and tray_open, and query-blockstats, on libvirt's machine are QEMU's (blk_get_attached_dev_id: the id, else the QOM path)", async () => {
+    // libvirt maps its disks by qdev (a CD-ROM's tray: with a wrong qdev it sends no
+    // blockdev-open-tray and QEMU refuses the eject; docs/vm.md "libvirt driving blockgraph")
+    const scenario = scenarioOf(parseTranscript(readFileSync(join(DIR, 'vm-lv2-sata.json'), 'utf8')));
+    scenario.steps = [{ execute: 'query-block' }];
+    const tmp = mkdtempSync(join(tmpdir(), 'bg-vm-'));
+    const view = (r: unknown) => ((r as { return: Record<string, unknown>[] }).return)
+      .map((b) => [b.qdev, b.removable, b.tray_open, b.device, b.type]);
+    try {
+      await createImagesWithQemuImg(scenario, tmp);
+      const conn = await spawnVm(tmp, scenario.vm!);
+      let live: unknown, liveStats: unknown;
+      try {
+        live = await conn.execute('query-block');
+        liveStats = await conn.execute('query-blockstats');
+      } finally { await conn.close(); }
+      const backend = new MemoryBackend();
+      await createModelImages(backend, scenario);
+      await createModelMachine(backend, scenario);
+      const model = await new ModelConnection(backend, 'A').execute('query-block');
+      assert.equal(view(model), view(live));
+      // a paused VM without a guest does no I/O: every counter is 0 on both sides (libvirt's
+      // domblkinfo and domblkstat find the disk here by qdev)
+      assert.equal(await new ModelConnection(backend, 'A').execute('query-blockstats'), liveStats);
+      assert.ok(view(live).some(([q]) => q === 'sata0-0-1'));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
 }
 
 // QEMU 10.0's VM (scripts/fetch-qemu-10.sh unpacks it beside its daemon): the 10.0 set, re-recorded
