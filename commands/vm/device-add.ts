@@ -7,7 +7,7 @@ import {
   PERIPHERAL, attachedName, bbRoot, bus as busOf, buses, changeMedia, checkIothread, createDeviceBb, device, devicePerms,
   deviceReadOnly, devices, putDevice, setBbContext, setBbPerm,
 } from '../../graph/devices/ops.js';
-import { CONTROLLERS, DEVICE_KINDS, type Bus, type Device } from '../../graph/devices/types.js';
+import { CONTROLLERS, DEVICE_KINDS, deviceRemovable, type Bus, type Device } from '../../graph/devices/types.js';
 import { DEVICE_PROPS, readProp } from '../../graph/devices/props.js';
 import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
@@ -203,6 +203,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   d.shareRw = props['share-rw'] === true;
   if (((props.bootindex as number | undefined) ?? -1) >= 0) d.bootindex = props.bootindex as number;
   if (Object.keys(props).length) d.props = { ...props };
+  // scsi_realize: removable=on gives a scsi-hd the CD's tray callbacks (deviceRemovable)
+  if (!d.tray && deviceRemovable(d)) d.tray = { open: false };
   putDevice(p, d);
   if (props.iothread !== undefined) {
     const io = String(props.iothread);

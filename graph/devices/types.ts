@@ -26,7 +26,7 @@ export interface Device {
   ownBb: boolean;
   shareRw: boolean;
   iothread: string | null; // virtio-blk-pci's own iothread property (used only by a running guest's dataplane)
-  tray: { open: boolean } | null; // removable media with a tray (CD-ROMs)
+  tray: { open: boolean } | null; // removable media with a tray (CD-ROMs, a scsi-hd with removable=on)
   cold: boolean;           // from the command line
   /**
    * device_del asked the guest to eject it through ACPI (acpi_pcihp_device_unplug_request_cb sets
@@ -83,6 +83,18 @@ export const DEVICE_KINDS: Record<string, DeviceKind> = {
     iothreadAware: false, backend: false,
   },
 };
+
+/**
+ * blk_dev_has_removable_media: the device set dev_ops with a change_media_cb. The CD-ROMs, and a
+ * scsi-hd with removable=on: scsi_realize gives it scsi_disk_removable_block_ops, the CD's own
+ * tray callbacks (scsi_cd_change_media_cb, scsi_cd_is_tray_open), so the media commands take it
+ * like a scsi-cd (vm/vm-e-removable-scsi-hd-media). It stays a TYPE_DISK (geometry, write perms),
+ * and still needs a drive (only scsi_cd_realize makes an empty one): `DeviceKind.removable` is
+ * the CD-ROM kind, this is the device.
+ */
+export function deviceRemovable(d: Device): boolean {
+  return Boolean(DEVICE_KINDS[d.driver]?.removable) || (d.driver === 'scsi-hd' && d.props?.removable === true);
+}
 
 /** Controllers: they only come from the command line here (`vm` member). */
 export const CONTROLLERS = ['pcie-root-port', 'virtio-scsi-pci'] as const;
