@@ -7,7 +7,7 @@ import {
   PERIPHERAL, attachedName, bbRoot, bus as busOf, buses, changeMedia, checkIothread, createDeviceBb, device, devicePerms,
   deviceReadOnly, devices, putDevice, setBbContext, setBbPerm,
 } from '../../graph/devices/ops.js';
-import { CONTROLLERS, DEVICE_KINDS, deviceRemovable, type Bus, type Device } from '../../graph/devices/types.js';
+import { CONTROLLERS, DEVICE_KINDS, deviceRemovable, type Bus, type Device, type DeviceKind } from '../../graph/devices/types.js';
 import { DEVICE_PROPS, readProp } from '../../graph/devices/props.js';
 import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
@@ -23,10 +23,10 @@ import { MAIN_CONTEXT } from '../../graph/aio.js';
 import { PERM_ALL } from '../../graph/perm.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 
-const busTypeFits = (busType: 'PCI' | 'SCSI' | 'IDE', b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' : b.type === busType);
+const busTypeFits = (busType: DeviceKind['busType'], b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' : b.type === busType);
 
 /** qbus_find_recursive(sysbus, NULL, type): depth first, newest child first; pcie.0 for PCI. */
-function defaultBus(p: Proc, busType: 'PCI' | 'SCSI' | 'IDE'): Bus | undefined {
+function defaultBus(p: Proc, busType: DeviceKind['busType']): Bus | undefined {
   if (busType === 'PCI') return busOf(p, 'pcie.0');
   return buses(p).filter((b) => busTypeFits(busType, b)).sort((a, b) => b.at - a.at)[0];
 }
@@ -231,6 +231,9 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     d.ownBb = true;
     held.ownBb = true;
   }
+  // scsi_block_realize / scsi_generic_realize: blk_ioctl(SG_GET_VERSION_NUM) on an image node is
+  // -ENOTSUP (bdrv_co_ioctl: no bdrv_co_ioctl below the format), error_setg_errno's strerror
+  if (kind.sgIo) throw new QmpError('cannot get SG_IO version number: Operation not supported');
   putDevice(p, d);
   const node = p.children({ kind: 'bb', bb: d.bb })[0]?.child ?? null;
   const ro = deviceReadOnly(p, d, node);

@@ -68,6 +68,12 @@ export const DEVICE_PROPS: Record<string, Record<string, PropType>> = {
   // ide_hd_properties, ide_cd_properties
   'ide-hd': { ...IDE_DEV, ...BLOCK_CHS, ...BOOTINDEX, 'bios-chs-trans': STR, rotation_rate: U16 },
   'ide-cd': { ...IDE_DEV, ...BOOTINDEX },
+  // scsi_block_properties, scsi_generic_properties (scsi_dev_instance_init adds bootindex to both)
+  'scsi-block': {
+    ...SCSI_BUS, ...BLOCK_ERROR, ...BOOTINDEX, drive: STR, 'share-rw': BOOL, rotation_rate: U16, max_unmap_size: U64,
+    max_io_size: U64, scsi_version: { t: 'int32' }, io_timeout: U32,
+  },
+  'scsi-generic': { ...SCSI_BUS, ...BOOTINDEX, drive: STR, 'share-rw': BOOL, io_timeout: U32 },
 };
 
 const MIN_BLOCK_SIZE = 512;

@@ -46,7 +46,12 @@ export interface Device {
 
 /** What each modelled device kind is, after hw/block (realize → blkconf_apply_backend_options). */
 export interface DeviceKind {
-  busType: 'PCI' | 'SCSI' | 'IDE';
+  /**
+   * DeviceClass.bus_type as qdev_device_add names it ("No '%s' bus found"). A q35 VM started with
+   * -nodefaults has no usb-bus (no USB controller), no floppy-bus (q35 makes no isa-fdc) and no
+   * free virtio-bus (each virtio-pci proxy's bus holds its own device): those kinds never plug.
+   */
+  busType: 'PCI' | 'SCSI' | 'IDE' | 'usb-bus' | 'floppy-bus' | 'virtio-bus';
   /** The QOM type that owns the `drive` property (virtio-blk-pci aliases it to its virtio-blk-device). */
   driveOwner: string | null;
   /** blkconf_apply_backend_options(readonly = …) for a node that is writable. */
@@ -57,6 +62,13 @@ export interface DeviceKind {
   iothreadAware: boolean;
   /** The BlockBackend belongs to an inner device (`ID/virtio-backend`), which is what it is called by. */
   backend: boolean;
+  /**
+   * SCSI passthrough (scsi-block, scsi-generic): realize asks the drive for SG_GET_VERSION_NUM
+   * (blk_ioctl) right after its "drive property not set" check. Only a host_device node answers
+   * ioctls (hdev_co_ioctl); an image node's bdrv_co_ioctl is -ENOTSUP (raw_co_ioctl passes it to
+   * a file node, which has no bdrv_co_ioctl), so each is refused with strerror(ENOTSUP).
+   */
+  sgIo?: boolean;
 }
 
 // Their qdev properties and types: graph/devices/props.ts DEVICE_PROPS.
@@ -80,6 +92,29 @@ export const DEVICE_KINDS: Record<string, DeviceKind> = {
   },
   'ide-cd': {
     busType: 'IDE', driveOwner: 'ide-cd', readOnly: true, resizable: false, removable: true,
+    iothreadAware: false, backend: false,
+  },
+  // scsi_block_realize (hw/scsi/scsi-disk.c), scsi_generic_realize (hw/scsi/scsi-generic.c): a
+  // plain DEFINE_PROP_DRIVE; never realized on an image (sgIo)
+  'scsi-block': {
+    busType: 'SCSI', driveOwner: 'scsi-block', readOnly: false, resizable: false, removable: false,
+    iothreadAware: false, backend: false, sgIo: true,
+  },
+  'scsi-generic': {
+    busType: 'SCSI', driveOwner: 'scsi-generic', readOnly: false, resizable: false, removable: false,
+    iothreadAware: false, backend: false, sgIo: true,
+  },
+  // known device models whose bus this machine has none of (busType): refused before any property
+  'usb-storage': {
+    busType: 'usb-bus', driveOwner: 'usb-storage', readOnly: false, resizable: true, removable: false,
+    iothreadAware: false, backend: false,
+  },
+  'floppy': {
+    busType: 'floppy-bus', driveOwner: 'floppy', readOnly: false, resizable: false, removable: true,
+    iothreadAware: false, backend: false,
+  },
+  'virtio-blk-device': {
+    busType: 'virtio-bus', driveOwner: 'virtio-blk-device', readOnly: false, resizable: true, removable: false,
     iothreadAware: false, backend: false,
   },
 };
