@@ -606,6 +606,13 @@ export const RULES = defineRules({
     proof: [{ transcript: 'vm/vm-d-serial-geometry.json', step: 3 }],
     modelled: true,
   },
+  'virtio-blk-iothread-vq-mapping': {
+    what: "virtio-blk's iothread-vq-mapping property (virtqueues spread over iothreads): known?",
+    '7.2': { fn: 'virtio_blk_properties has no such property: "Property \'virtio-blk-device.iothread-vq-mapping\' not found" (and a list value never reaches it: qemu_opts_from_qdict_entry drops a QList)', value: false },
+    '10.0': { fn: 'DEFINE_PROP_IOTHREAD_VQ_MAPPING_LIST (since 9.0): set_iothread_vq_mapping_list visits an IOThreadVirtQueueMappingList; virtio_blk_device_realize → virtio_blk_vq_aio_context_init refuses it beside iothread and runs iothread_vq_mapping_validate (hw/virtio/iothread-vq-mapping.c)', value: true },
+    proof: [{ transcript: 'vm/vm-e-virtio-blk-vq-mapping.json', step: 3 }],
+    modelled: true,
+  },
   'device-add-args': {
     what: "device_add's arguments: strings made from QemuOpts (booleans parsed from on/off, an id checked for form), or the QDict's JSON types",
     '7.2': { fn: 'qmp_device_add: qemu_opts_from_qdict (qemu_opts_create: id_wellformed on a string id, "Parameter \'id\' expects an identifier"; qemu_opts_from_qdict_entry: a number as qnum_to_string, a bool as on/off, dict/list/null dropped) → qdev_device_add → qemu_opts_to_qdict → qdev_device_add_from_qdict(from_json false): the keyval visitor parses a bool property with qapi_bool_parse ("Parameter \'share-rw\' expects \'on\' or \'off\'")', value: 'qemu-opts' as 'qemu-opts' | 'json' },
