@@ -304,7 +304,7 @@ export async function runFixed(scenario: Scenario, opts: RunOptions): Promise<{ 
 export async function runCase(seed: number, commands: number, opts: RunOptions, isKnown?: (f: Finding) => boolean): Promise<CaseOutcome> {
   const world = new World();
   const vm = opts.target === 'vm';
-  const gen = vm ? new VmGenerator(new Rng(seed), world) : new Generator(new Rng(seed), world);
+  const gen = vm ? new VmGenerator(new Rng(seed), world, opts.images.bins?.version ?? '7.2') : new Generator(new Rng(seed), world);
   const scenario: Scenario = {
     name: `fuzz-${seed}`, description: `blockgraph fuzz case, seed ${seed}`, covers: [vm ? 'fuzz-vm' : 'fuzz'],
     images: FUZZ_IMAGES.map((i) => ({ ...i })), ...(vm ? { vm: FUZZ_VM } : {}), steps: [],
