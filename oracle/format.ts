@@ -48,6 +48,13 @@ export interface VmSpec {
    * eject, which never comes without one. Absent: the recorder turns it off (native PCIe hotplug).
    */
   'acpi-pci-hotplug'?: boolean;
+  /**
+   * The machine type (absent: q35). `pc` (i440fx): devices go on the root bus `pci.0`, which
+   * hotplugs through ACPI (PIIX4_PM's acpi-root-pci-hotplug, on by default): a device_del of a PCI
+   * device waits for the guest's eject; the PIIX IDE has `ide.0` and `ide.1`, two units each;
+   * no pcie-root-port (`root-ports` must be absent) and no `acpi-pci-hotplug` (ICH9's).
+   */
+  machine?: 'q35' | 'pc';
 }
 
 /**
@@ -189,7 +196,9 @@ const ID_LIST_OK = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x =
 /** Validates a `vm` member: every id well formed (they go on a command line), objects as JSON. */
 export function parseVm(v: unknown, where: string): VmSpec {
   if (!isObj(v)) bad(where, 'must be an object');
-  onlyKeys(v, ['version', 'iothreads', 'root-ports', 'scsi-controllers', 'blockdevs', 'devices', 'acpi-pci-hotplug'], where);
+  onlyKeys(v, ['version', 'iothreads', 'root-ports', 'scsi-controllers', 'blockdevs', 'devices', 'acpi-pci-hotplug', 'machine'], where);
+  if ('machine' in v && v.machine !== 'q35' && v.machine !== 'pc') bad(`${where}.machine`, "must be 'q35' or 'pc'");
+  if (v.machine === 'pc' && ('root-ports' in v || 'acpi-pci-hotplug' in v)) bad(where, "a 'pc' machine has no 'root-ports' or 'acpi-pci-hotplug'");
   if ('acpi-pci-hotplug' in v && typeof v['acpi-pci-hotplug'] !== 'boolean') bad(`${where}.acpi-pci-hotplug`, 'must be a boolean');
   if (v.version !== VM_FORMAT) bad(where, `'version' must be ${VM_FORMAT}`);
   for (const k of ['iothreads', 'root-ports']) {

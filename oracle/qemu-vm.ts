@@ -32,7 +32,9 @@ export const VM_BASE_ARGS = [
 
 /** VM_BASE_ARGS for `vm`: without the -global that turns ACPI PCI hotplug off when the machine keeps it. */
 export function vmBaseArgs(vm: VmSpec): string[] {
-  const a = [...VM_BASE_ARGS];
+  const a: string[] = [...VM_BASE_ARGS];
+  // i440fx: no ICH9-LPC to configure; its root bus keeps ACPI hotplug (PIIX4_PM acpi-root-pci-hotplug)
+  if (vm.machine === 'pc') { a[a.indexOf('q35')] = 'pc'; a.splice(a.indexOf('-global'), 2); return a; }
   if (vm['acpi-pci-hotplug'] === true) a.splice(a.indexOf('-global'), 2);
   return a;
 }
@@ -43,7 +45,7 @@ export function vmArgs(vm: VmSpec): string[] {
   for (const io of vm.iothreads ?? []) a.push('-object', `iothread,id=${io}`);
   (vm['root-ports'] ?? []).forEach((id, i) => a.push('-device', `pcie-root-port,id=${id},bus=pcie.0,chassis=${i + 1}`));
   for (const c of vm['scsi-controllers'] ?? []) {
-    a.push('-device', JSON.stringify({ driver: 'virtio-scsi-pci', id: c.id, bus: 'pcie.0', ...(c.iothread ? { iothread: c.iothread } : {}) }));
+    a.push('-device', JSON.stringify({ driver: 'virtio-scsi-pci', id: c.id, bus: vm.machine === 'pc' ? 'pci.0' : 'pcie.0', ...(c.iothread ? { iothread: c.iothread } : {}) }));
   }
   for (const b of vm.blockdevs ?? []) a.push('-blockdev', JSON.stringify(b));
   for (const d of vm.devices ?? []) a.push('-device', JSON.stringify(d));

@@ -23,11 +23,12 @@ import { MAIN_CONTEXT } from '../../graph/aio.js';
 import { PERM_ALL } from '../../graph/perm.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 
-const busTypeFits = (busType: DeviceKind['busType'], b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' : b.type === busType);
+// TYPE_PCI_BUS: q35's pcie.0 and root ports are PCIe buses (a subtype), i440fx's pci.0 is PCI itself
+const busTypeFits = (busType: DeviceKind['busType'], b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' || b.type === 'PCI' : b.type === busType);
 
-/** qbus_find_recursive(sysbus, NULL, type): depth first, newest child first; pcie.0 for PCI. */
+/** qbus_find_recursive(sysbus, NULL, type): depth first, newest child first; the root bus for PCI (q35's pcie.0, pc's pci.0). */
 function defaultBus(p: Proc, busType: DeviceKind['busType']): Bus | undefined {
-  if (busType === 'PCI') return busOf(p, 'pcie.0');
+  if (busType === 'PCI') return busOf(p, 'pcie.0') ?? busOf(p, 'pci.0');
   return buses(p).filter((b) => busTypeFits(busType, b)).sort((a, b) => b.at - a.at)[0];
 }
 

@@ -25,12 +25,22 @@ export const xBlockgraphMachine: CommandDef = {
     const { p, args } = ctx;
     if (isVm(p) || p.nodes().length || p.bbs().length) throw new QmpError('x-blockgraph-machine: the process already has a machine or a graph');
     if (args.version !== 1) throw new QmpError('x-blockgraph-machine: version must be 1');
-    p.step('machine q35');
+    const machine = args.machine ?? 'q35';
+    if (machine !== 'q35' && machine !== 'pc') throw new QmpError("machine must be 'q35' or 'pc'");
+    const pc = machine === 'pc';
+    if (pc && (args['root-ports'] !== undefined || args['acpi-pci-hotplug'] !== undefined)) throw new QmpError("a 'pc' machine has no root-ports or acpi-pci-hotplug");
+    p.step(`machine ${machine}`);
     const acpi = args['acpi-pci-hotplug'];
     if (acpi !== undefined && typeof acpi !== 'boolean') throw new QmpError('acpi-pci-hotplug must be a boolean');
-    p.setMeta({ target: 'vm', runState: 'prelaunch', ...(acpi === true ? { acpiPciHotplug: true } : {}) });
-    putBus(p, { id: 'pcie.0', type: 'PCIE', hotplug: false, iothread: null, at: p.nextSeq() });
-    for (let i = 0; i < 6; i++) putBus(p, { id: `ide.${i}`, type: 'IDE', hotplug: false, iothread: null, at: p.nextSeq() });
+    p.setMeta({ target: 'vm', runState: 'prelaunch', ...(acpi === true ? { acpiPciHotplug: true } : {}), ...(pc ? { machine: 'pc' as const } : {}) });
+    // q35 (pc_q35_init): pcie.0, ICH9 AHCI's six one-unit buses. pc (pc_init1): i440fx's pci.0,
+    // whose hotplug handler is PIIX4's ACPI (so it hotplugs), the PIIX IDE's two buses of two
+    // units, and an isa-fdc (pc_superio_init: create_fdctrl is true on i440fx) whose floppy-bus
+    // does not hotplug
+    const root = pc ? 'pci.0' : 'pcie.0';
+    putBus(p, { id: root, type: pc ? 'PCI' : 'PCIE', hotplug: pc, iothread: null, at: p.nextSeq() });
+    for (let i = 0; i < (pc ? 2 : 6); i++) putBus(p, { id: `ide.${i}`, type: 'IDE', hotplug: false, iothread: null, at: p.nextSeq() });
+    if (pc) putBus(p, { id: 'floppy-bus.0', type: 'floppy-bus', hotplug: false, iothread: null, at: p.nextSeq() });
     for (const io of ids(args.iothreads, 'iothreads')) {
       if (p.object(io)) throw new QmpError(`attempt to add duplicate property '${io}' to object (type 'container')`);
       p.putObject({ id: io, qomType: 'iothread', props: {} });
@@ -38,7 +48,7 @@ export const xBlockgraphMachine: CommandDef = {
     const controller = (id: string, driver: string) => {
       if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
       const d: Device = {
-        id, driver, bus: 'pcie.0', path: `/machine/peripheral/${id}`, bb: null, ownBb: false, shareRw: false,
+        id, driver, bus: root, path: `/machine/peripheral/${id}`, bb: null, ownBb: false, shareRw: false,
         iothread: null, tray: null, cold: true, at: p.nextSeq(),
       };
       putDevice(p, d);

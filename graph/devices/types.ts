@@ -2,10 +2,11 @@
 // process scope beside nodes and BlockBackends (collections `buses` and `devices`).
 
 /** A qdev bus: its QOM type name as QEMU prints it in "can't go on X bus". */
-export type BusType = 'PCIE' | 'SCSI' | 'IDE';
+/** pc (i440fx): its root bus is a conventional `PCI` one, and its isa-fdc has a `floppy-bus`. */
+export type BusType = 'PCIE' | 'PCI' | 'SCSI' | 'IDE' | 'floppy-bus';
 
 export interface Bus {
-  id: string;              // bus->name: pcie.0, the root port's id, `<controller>.0`, ide.N
+  id: string;              // bus->name: pcie.0 / pci.0, the root port's id, `<controller>.0`, ide.N, floppy-bus.0
   type: BusType;
   hotplug: boolean;        // qbus_is_hotpluggable: a hotplug handler (root port, virtio-scsi)
   /**
