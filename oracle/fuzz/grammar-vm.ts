@@ -19,6 +19,20 @@ export const FUZZ_VM: VmSpec = {
   'scsi-controllers': [{ id: 'scsi0' }, { id: 'scsi1', iothread: 'io0' }],
 };
 
+/**
+ * The i440fx variant (`fuzz --against vm --machine pc`): the same controllers on pci.0, which
+ * hotplugs through ACPI (a device_del of a PCI device waits for a guest that never comes).
+ */
+export const FUZZ_VM_PC: VmSpec = {
+  version: 1,
+  machine: 'pc',
+  iothreads: ['io0'],
+  'scsi-controllers': [{ id: 'scsi0' }, { id: 'scsi1', iothread: 'io0' }],
+};
+
+/** The hotplug slots of a PCI disk on the fuzz machine. */
+const pciBuses = (machine: 'q35' | 'pc') => (machine === 'pc' ? ['pci.0'] : ['rp0', 'rp1', 'rp2', 'rp3']);
+
 const cmd = (execute: string, args: JsonObject): Step => ({ execute, arguments: args });
 
 export class VmGenerator extends Generator {
@@ -29,7 +43,7 @@ export class VmGenerator extends Generator {
   private devCounter = 0;
 
   /** The QEMU fuzzed: the VM's abort guards follow its rules (vmAbort). */
-  constructor(rng: Rng, world: World, readonly version: QemuVersion = '7.2') {
+  constructor(rng: Rng, world: World, readonly version: QemuVersion = '7.2', readonly machine: 'q35' | 'pc' = 'q35') {
     super(rng, world);
     this.singleProcess = true;
     this.prelude();
@@ -50,7 +64,7 @@ export class VmGenerator extends Generator {
     this.queue.push(cmd('blockdev-add', add));
     const driver = r.pick(['virtio-blk-pci', 'virtio-blk-pci', 'scsi-hd', 'scsi-hd']);
     const dev: JsonObject = { driver, id: this.freshDevice(driver === 'scsi-hd' ? 'sd' : 'vd'), drive: node };
-    dev.bus = driver === 'scsi-hd' ? r.pick(['scsi0.0', 'scsi1.0']) : r.pick(['rp0', 'rp1', 'rp2', 'rp3']);
+    dev.bus = driver === 'scsi-hd' ? r.pick(['scsi0.0', 'scsi1.0']) : r.pick(pciBuses(this.machine));
     if (driver === 'virtio-blk-pci' && r.chance(0.2)) dev.iothread = 'io0';
     if (r.chance(0.2)) dev['share-rw'] = true;
     this.queue.push(cmd('device_add', dev));
@@ -171,7 +185,7 @@ const deviceAdd: Production = (g, p) => {
     : r.pick(['virtio-blk-pci', 'scsi-hd', 'scsi-hd', 'scsi-cd', 'virtio-blk-pci', 'ide-hd']);
   const o: JsonObject = { driver };
   o.id = r.chance(0.05) && v.devices.size ? r.pick([...v.devices.keys()]) : v.freshDevice(driver.startsWith('virtio') ? 'vd' : driver === 'scsi-cd' ? 'cd' : driver === 'ide-hd' ? 'ide' : 'sd');
-  const bus = driver === 'virtio-blk-pci' ? r.pick(['rp0', 'rp1', 'rp2', 'rp3'])
+  const bus = driver === 'virtio-blk-pci' ? r.pick(pciBuses(v.machine))
     : driver === 'ide-hd' ? 'ide.0' : r.pick(['scsi0.0', 'scsi1.0']);
   if (r.chance(0.9)) o.bus = r.chance(0.05) ? r.pick(['nosuch', 'pcie.0', 'scsi0.0', 'rp0']) : bus;
   if (driver !== 'scsi-cd' || r.chance(0.5)) o.drive = g.ref(p);
