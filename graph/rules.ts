@@ -111,7 +111,7 @@ export const RULES = defineRules({
       // the VM held-out set (wt-vm11)
       { transcript: 'vm/vm-c-active-commit-virtio-blk.json', step: 4 }, { transcript: 'vm/vm-c-commit-device-del-during.json', step: 4 }, { transcript: 'vm/vm-c-iothread-mirror-device-del.json', step: 3 }, { transcript: 'vm/vm-c-mirror-device-del.json', step: 4 },
       // the third VM held-out set (wt-vm13)
-      { transcript: 'vm/vm-e-ide-cold-media-jobs.json', step: 2 }, { transcript: 'vm/vm-e-stop-cont-job-states.json', step: 10 }, { transcript: 'vm/vm-e-active-commit-two-devices.json', step: 4 }, { transcript: 'vm/vm-e-pc-piix-ide-media.json', step: 8 },
+      { transcript: 'vm/vm-e-ide-cold-media-jobs.json', step: 2 }, { transcript: 'vm/vm-e-stop-cont-job-states.json', step: 10 }, { transcript: 'vm/vm-e-active-commit-two-devices.json', step: 4 }, { transcript: 'vm/vm-e-pc-piix-ide-media.json', step: 8 }, { transcript: 'vm/vm-e-pc-pending-unplug-jobs.json', step: 3 },
       
       // a VM `stop`'s drain and the active commit's bitmap (fuzz --against vm 534016424, lead)
       { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 8 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 9 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 10 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 11 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 12 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 13 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 14 },
