@@ -72,7 +72,7 @@ export const RULES = defineRules({
       fn: 'qmp_block_resize: bdrv_op_is_blocked(bs, BLOCK_OP_TYPE_RESIZE, errp): "Node \'%s\' is busy: " + the first blocker\'s reason (bdrv_get_device_or_node_name)',
       value: (({ node, blocker }) => `Node '${node}' is busy: ${blocker}`) as ResizeBusy,
     },
-    proof: [{ transcript: 'fuzz-resize-in-use.json', step: 2 }, { transcript: 'job-errors-72.json', step: 12 }, { transcript: 'job-errors-72.json', step: 13 }, { transcript: 'job-errors-72.json', step: 15 }],
+    proof: [{ transcript: 'fuzz-resize-in-use.json', step: 2 }, { transcript: 'job-errors-72.json', step: 12 }, { transcript: 'job-errors-72.json', step: 13 }, { transcript: 'job-errors-72.json', step: 15 }, { transcript: 'vm/vm-e-resize-filters-jobs.json', step: 12 }],
     modelled: true,
   },
   'active-commit-abort-base-ro': {
@@ -113,6 +113,8 @@ export const RULES = defineRules({
       ...[5, 6].map((step) => ({ transcript: 'abort-31-mirror-into-raw-over-shrunk-node-survives.json', step })),
       // the VM held-out set (wt-vm11)
       { transcript: 'vm/vm-c-active-commit-virtio-blk.json', step: 4 }, { transcript: 'vm/vm-c-commit-device-del-during.json', step: 4 }, { transcript: 'vm/vm-c-iothread-mirror-device-del.json', step: 3 }, { transcript: 'vm/vm-c-mirror-device-del.json', step: 4 },
+      // the third VM held-out set (wt-vm13)
+      { transcript: 'vm/vm-e-ide-cold-media-jobs.json', step: 2 }, { transcript: 'vm/vm-e-stop-cont-job-states.json', step: 10 }, { transcript: 'vm/vm-e-active-commit-two-devices.json', step: 4 }, { transcript: 'vm/vm-e-pc-piix-ide-media.json', step: 8 }, { transcript: 'vm/vm-e-pc-pending-unplug-jobs.json', step: 3 },
       
       // a VM `stop`'s drain and the active commit's bitmap (fuzz --against vm 534016424, lead)
       { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 8 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 9 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 10 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 11 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 12 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 13 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 14 },
@@ -341,6 +343,8 @@ export const RULES = defineRules({
       ...[24, 25, 26].map((step) => ({ transcript: 'vm/vm-lv-backup.json', step })),
       // the VM held-out set (wt-vm11)
       { transcript: 'vm/vm-c-backup-under-device.json', step: 6 }, { transcript: 'vm/vm-c-cd-medium-under-job.json', step: 4 }, { transcript: 'vm/abort-31-vm-device-del-last-filter-parent-survives.json', step: 4 },
+      // the third VM held-out set (wt-vm13)
+      { transcript: 'vm/vm-e-device-export-job-at-once.json', step: 7 }, { transcript: 'vm/vm-e-mixed-holders-teardown.json', step: 6 },
       
       // fuzz 4103191356's boundary (lead)
       { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 2 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 3 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 4 },
@@ -578,6 +582,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'BLOCK_OP_TYPE_DATAPLANE (bdrv_op_block_all on a backing file in bdrv_set_backing_hd, on job nodes in block_job_add_bdrv): virtio_blk_data_plane_create ("cannot start virtio-blk dataplane: ") and virtio_scsi_hotplug check blk_op_is_blocked(blk, BLOCK_OP_TYPE_DATAPLANE)', value: true },
     '10.0': { fn: 'BlockOpType has no BLOCK_OP_TYPE_DATAPLANE any more (include/block/block-common.h): virtio_blk_data_plane_create and virtio_scsi_hotplug check no op blocker', value: false },
     proof: [
+      // the third VM held-out set (wt-vm13): scsi-cd on a backing node, onto an iothread controller
+      { transcript: 'vm/vm-e-scsi-iothread-luns.json', step: 8 },
       // the VM held-out set (wt-vm11)
       { transcript: 'vm/vm-c-iothread-scsi-plug-cycle.json', step: 14 }, { transcript: 'vm/vm-c-share-rw-mixed-kinds.json', step: 3 }, { transcript: 'vm/vm-c-virtio-blk-iothread-dataplane.json', step: 4 },
       { transcript: 'vm/fuzz-vm-virtio-dataplane-blocker.json', step: 3 }, { transcript: 'vm/vm-combo-iothread-scsi-stream-reopen.json', step: 9 }, { transcript: 'vm/vm-reopen-under-device.json', step: 6 }],
@@ -594,7 +600,7 @@ export const RULES = defineRules({
     what: 'a second device hotplugged onto a pcie-root-port (whose one slot is taken): refused?',
     '7.2': { fn: 'do_pci_register_device: the "slot %d function 0 already occupied" check is an else-if of the explicit-devfn branch, so an auto-assigned devfn skips it: the device takes the port\'s next free slot', value: false },
     '10.0': { fn: 'do_pci_register_device: after the devfn is chosen, a hotplugged device whose pci_get_function_0 (with an upstream PCIe port: bus->devices[0]) is taken is refused: "PCI: slot 0 function 0 already occupied by %s, new func %s cannot be exposed to guest." (type names)', value: true },
-    proof: [{ transcript: 'vm/fuzz-vm-root-port-unplugs-slot.json', step: 2 }, { transcript: 'vm/vm-reopen-under-device.json', step: 13 }],
+    proof: [{ transcript: 'vm/fuzz-vm-root-port-unplugs-slot.json', step: 2 }, { transcript: 'vm/vm-reopen-under-device.json', step: 13 }, { transcript: 'vm/vm-e-native-plug-storm.json', step: 7 }, { transcript: 'vm/vm-e-acpi-del-readd-storm.json', step: 23 }],
     modelled: true,
   },
   'scsi-serial-length': {
@@ -602,6 +608,13 @@ export const RULES = defineRules({
     '7.2': { fn: 'scsi_realize: no check; device_id defaults to the serial\'s first 20 characters (g_strdup_printf("%.20s"))', value: null as { serial: number; deviceId: number } | null },
     '10.0': { fn: 'scsi_realize, after blkconf_apply_backend_options: longer than MAX_SERIAL_LEN (36) "The serial number can\'t be longer than 36 characters"; without device_id, longer than MAX_SERIAL_LEN_FOR_DEVID (20) "… when it is also used as the default for device_id"', value: { serial: 36, deviceId: 20 } as { serial: number; deviceId: number } | null },
     proof: [{ transcript: 'vm/vm-d-serial-geometry.json', step: 3 }],
+    modelled: true,
+  },
+  'virtio-blk-iothread-vq-mapping': {
+    what: "virtio-blk's iothread-vq-mapping property (virtqueues spread over iothreads): known?",
+    '7.2': { fn: 'virtio_blk_properties has no such property: "Property \'virtio-blk-device.iothread-vq-mapping\' not found" (and a list value never reaches it: qemu_opts_from_qdict_entry drops a QList)', value: false },
+    '10.0': { fn: 'DEFINE_PROP_IOTHREAD_VQ_MAPPING_LIST (since 9.0): set_iothread_vq_mapping_list visits an IOThreadVirtQueueMappingList; virtio_blk_device_realize → virtio_blk_vq_aio_context_init refuses it beside iothread and runs iothread_vq_mapping_validate (hw/virtio/iothread-vq-mapping.c)', value: true },
+    proof: [{ transcript: 'vm/vm-e-virtio-blk-vq-mapping.json', step: 3 }],
     modelled: true,
   },
   'device-add-args': {

@@ -184,6 +184,8 @@ export interface ProcMeta {
    * device on a pcie-root-port unplugs through ACPI, waiting for the guest's eject.
    */
   acpiPciHotplug?: boolean;
+  /** vm target: the machine type when it is not q35 (x-blockgraph-machine's `machine`). */
+  machine?: 'pc';
   /** vm target: QEMU's counter for devices without an id (/machine/peripheral-anon/device[N]). */
   anonDevices?: number;
   /** The QEMU version this process models (graph/version.ts); absent: 7.2, as in every older log. */

@@ -49,12 +49,17 @@ export interface VmSpec {
    */
   'acpi-pci-hotplug'?: boolean;
   /**
-   * 'pc': an i440fx machine (`-M pc,acpi=off`, libvirt's `machine='pc'` of a domain without
-   * `<features><acpi/>`, which libvirt runs with -no-acpi): PCI devices on pci.0, which has no
-   * hotplug handler without ACPI (pc_init1 creates PIIX4_PM only with ACPI), PIIX3 IDE ide.0 and
-   * ide.1, no root ports. Absent: q35.
+   * The machine type (absent: q35). `pc` (i440fx): devices go on the root bus `pci.0`, which
+   * hotplugs through ACPI (PIIX4_PM's acpi-root-pci-hotplug, on by default): a device_del of a PCI
+   * device waits for the guest's eject; the PIIX IDE has `ide.0` and `ide.1`, two units each;
+   * no pcie-root-port (`root-ports` must be absent) and no `acpi-pci-hotplug` (ICH9's).
    */
-  machine?: 'pc';
+  machine?: 'q35' | 'pc';
+  /**
+   * `false` on a `pc` machine only: `-M pc,acpi=off`, as libvirt runs a domain without
+   * `<features><acpi/>` (-no-acpi): pc_init1 creates no PIIX4_PM, so pci.0 has no hotplug handler.
+   */
+  acpi?: false;
 }
 
 /**
@@ -196,9 +201,10 @@ const ID_LIST_OK = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x =
 /** Validates a `vm` member: every id well formed (they go on a command line), objects as JSON. */
 export function parseVm(v: unknown, where: string): VmSpec {
   if (!isObj(v)) bad(where, 'must be an object');
-  onlyKeys(v, ['version', 'iothreads', 'root-ports', 'scsi-controllers', 'blockdevs', 'devices', 'acpi-pci-hotplug', 'machine'], where);
-  if ('machine' in v && v.machine !== 'pc') bad(`${where}.machine`, "must be 'pc' (absent: q35)");
-  if (v.machine === 'pc' && 'root-ports' in v) bad(`${where}.root-ports`, 'a pc machine has no PCIe root ports');
+  onlyKeys(v, ['version', 'iothreads', 'root-ports', 'scsi-controllers', 'blockdevs', 'devices', 'acpi-pci-hotplug', 'machine', 'acpi'], where);
+  if ('machine' in v && v.machine !== 'q35' && v.machine !== 'pc') bad(`${where}.machine`, "must be 'q35' or 'pc'");
+  if (v.machine === 'pc' && ('root-ports' in v || 'acpi-pci-hotplug' in v)) bad(where, "a 'pc' machine has no 'root-ports' or 'acpi-pci-hotplug'");
+  if ('acpi' in v && (v.machine !== 'pc' || v.acpi !== false)) bad(`${where}.acpi`, "may only be false, on a 'pc' machine");
   if ('acpi-pci-hotplug' in v && typeof v['acpi-pci-hotplug'] !== 'boolean') bad(`${where}.acpi-pci-hotplug`, 'must be a boolean');
   if (v.version !== VM_FORMAT) bad(where, `'version' must be ${VM_FORMAT}`);
   for (const k of ['iothreads', 'root-ports']) {

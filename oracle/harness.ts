@@ -469,7 +469,7 @@ export async function runScenario(
   opts: HarnessOptions = {},
 ): Promise<Transcript> {
   const rec = new ScenarioRecorder(scenario.name, openProc,
-    scenario.vm?.['acpi-pci-hotplug'] === true ? { ...opts, acpiPciHotplug: true } : opts);
+    scenario.vm?.['acpi-pci-hotplug'] === true || (scenario.vm?.machine === 'pc' && scenario.vm.acpi !== false) ? { ...opts, acpiPciHotplug: true } : opts);
   const steps: TranscriptStep[] = [];
   try {
     for (const [index, step] of scenario.steps.entries()) {

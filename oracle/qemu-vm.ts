@@ -32,12 +32,15 @@ export const VM_BASE_ARGS = [
 
 /**
  * VM_BASE_ARGS for `vm`: without the -global that turns ACPI PCI hotplug off when the machine keeps
- * it; a pc machine (i440fx) has no ICH9-LPC, and runs without ACPI as libvirt's does (-no-acpi).
+ * it; a pc machine (i440fx) has no ICH9-LPC, and runs without ACPI when its `acpi` is false
+ * (libvirt's -no-acpi).
  */
 export function vmBaseArgs(vm: VmSpec): string[] {
   const a: string[] = [...VM_BASE_ARGS];
-  if (vm['acpi-pci-hotplug'] === true || vm.machine === 'pc') a.splice(a.indexOf('-global'), 2);
-  if (vm.machine === 'pc') a[a.indexOf('q35')] = 'pc,acpi=off';
+  // i440fx: no ICH9-LPC to configure; its root bus keeps ACPI hotplug (PIIX4_PM acpi-root-pci-hotplug)
+  // unless the machine runs without ACPI as libvirt's -no-acpi does
+  if (vm.machine === 'pc') { a[a.indexOf('q35')] = vm.acpi === false ? 'pc,acpi=off' : 'pc'; a.splice(a.indexOf('-global'), 2); return a; }
+  if (vm['acpi-pci-hotplug'] === true) a.splice(a.indexOf('-global'), 2);
   return a;
 }
 

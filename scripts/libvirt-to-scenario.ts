@@ -185,8 +185,8 @@ vm.devices = devices;
 // -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off): root-port devices unplug through the guest
 // libvirt's machine='pc' (-machine pc-i440fx-7.2, with -no-acpi: pci.0 without hotplug, PIIX3 IDE)
 const pc = /^-machine pc-i440fx/m.test(cmdline);
-if (pc && !/^-no-acpi/m.test(cmdline)) throw new Error(`${session}: a pc machine with ACPI is not a vm member the recorder knows`);
 if (pc) vm.machine = 'pc';
+if (pc && /^-no-acpi/m.test(cmdline)) vm.acpi = false;
 else if (!/ICH9-LPC\.acpi-pci-hotplug-with-bridge-support=off/.test(cmdline)) vm['acpi-pci-hotplug'] = true;
 const scenario = {
   name: `vm-lv${round === '1' ? '' : round}-${session.replace(/_/g, '-')}`,

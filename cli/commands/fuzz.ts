@@ -31,9 +31,11 @@ export function registerFuzz(program: Command): void {
     .option('--verbose', 'one line per case on stderr')
     .option('--json', 'print the report as JSON')
     .option('--quiet', 'no progress on stderr')
+    .option('--machine <type>', 'with --against vm: the fuzz machine, q35 (default) or pc (i440fx: disks on pci.0, ACPI hotplug)')
     .option('--qemu <version>', "which QEMU (qemu-storage-daemon, or qemu-system-x86_64 with --against vm): 7.2 (the system's, default) or 10.0 (scripts/fetch-qemu-10.sh); the model runs under that version's rules", qemuArg())
     .action(async (o) => {
       if (o.against !== 'qsd' && o.against !== 'vm') throw new BlockgraphError('BG_BAD_INPUT', `--against must be 'qsd' or 'vm', got '${o.against}'`);
+      if (o.machine !== undefined && (o.against !== 'vm' || (o.machine !== 'q35' && o.machine !== 'pc'))) throw new BlockgraphError('BG_BAD_INPUT', `--machine takes q35 or pc, with --against vm (got '${o.machine}')`);
       if (o.against === 'vm' && !vmAvailable(o.qemu ?? '7.2')) throw new BlockgraphError('BG_UNSUPPORTED', vmUnavailableReason(o.qemu ?? '7.2'));
       const bins = o.qemu === '10.0' ? (o.against === 'vm' ? requireQemuVm('10.0') : requireQemuBinaries('10.0')) : undefined;
       if (o.against === 'qsd' && !bins && !qsdAvailable()) throw new BlockgraphError('BG_UNSUPPORTED', 'qemu-storage-daemon is not installed (Debian: apt-get install -y qemu-system-common qemu-utils)');
@@ -59,7 +61,7 @@ export function registerFuzz(program: Command): void {
         ...(bins ? { bins } : {}),
         seed: int('seed', o.seed), commands: target, caseLength: Math.max(1, int('case-length', o.caseLength)),
         parallel: Math.max(1, int('parallel', o.parallel)),
-        shouldStop: () => stop, target: o.against,
+        shouldStop: () => stop, target: o.against, ...(o.machine ? { machine: o.machine as 'q35' | 'pc' } : {}),
         out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,
         onCase: o.quiet ? undefined : (c) => {
           if (o.verbose) process.stderr.write(`case ${c.index} seed ${c.seed}: ${c.commands} commands (total ${c.total})${c.finding ? ` — ${c.finding.category} at ${c.finding.command}` : ''}\n`);

@@ -7,8 +7,8 @@ import {
   PERIPHERAL, attachedName, bbRoot, bus as busOf, buses, changeMedia, checkIothread, createDeviceBb, device, devicePerms,
   deviceReadOnly, devices, putDevice, setBbContext, setBbPerm,
 } from '../../graph/devices/ops.js';
-import { CONTROLLERS, DEVICE_KINDS, type Bus, type Device } from '../../graph/devices/types.js';
-import { DEVICE_PROPS, readProp } from '../../graph/devices/props.js';
+import { CONTROLLERS, DEVICE_KINDS, deviceRemovable, type Bus, type Device, type DeviceKind } from '../../graph/devices/types.js';
+import { DEVICE_PROPS, readProp, type VqMapping } from '../../graph/devices/props.js';
 import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { rule } from '../../graph/rules.js';
@@ -23,10 +23,11 @@ import { MAIN_CONTEXT } from '../../graph/aio.js';
 import { PERM_ALL } from '../../graph/perm.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 
-const busTypeFits = (busType: 'PCI' | 'SCSI' | 'IDE', b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' || b.type === 'PCI' : b.type === busType);
+// TYPE_PCI_BUS: q35's pcie.0 and root ports are PCIe buses (a subtype), i440fx's pci.0 is PCI itself
+const busTypeFits = (busType: DeviceKind['busType'], b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' || b.type === 'PCI' : b.type === busType);
 
-/** qbus_find_recursive(sysbus, NULL, type): depth first, newest child first; pcie.0 (pc: pci.0) for PCI. */
-function defaultBus(p: Proc, busType: 'PCI' | 'SCSI' | 'IDE'): Bus | undefined {
+/** qbus_find_recursive(sysbus, NULL, type): depth first, newest child first; the root bus for PCI (q35's pcie.0, pc's pci.0). */
+function defaultBus(p: Proc, busType: DeviceKind['busType']): Bus | undefined {
   if (busType === 'PCI') return busOf(p, 'pcie.0') ?? busOf(p, 'pci.0');
   return buses(p).filter((b) => busTypeFits(busType, b)).sort((a, b) => b.at - a.at)[0];
 }
@@ -170,8 +171,10 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   const keyval = !cold && rule(p, 'device-add-args') === 'qemu-opts';
   const keys = Object.keys(args).filter((k) => k !== 'driver' && k !== 'bus' && k !== 'id');
   for (const k of keys.sort((x, y) => bucketOf(x) - bucketOf(y))) {
-    const type = DEVICE_PROPS[driver]?.[k];
-    if (!type) throw new QmpError(`Property '${kind.driveOwner ?? driver}.${k}' not found`);
+    const type = k === 'iothread-vq-mapping' && !rule(p, 'virtio-blk-iothread-vq-mapping') ? undefined : DEVICE_PROPS[driver]?.[k];
+    // object_property_find_err on the device itself: the proxy's typename (aliases only forward what the
+    // inner virtio-blk-device has; vm/vm-e-virtio-blk-vq-mapping #9)
+    if (!type) throw new QmpError(`Property '${driver}.${k}' not found`);
     // virtio-blk-pci's block properties are aliases onto its virtio-blk-device, which has no id
     props[k] = readProp(k, type, args[k], keyval, kind.driveOwner && kind.backend ? '' : (typeof args.id === 'string' ? id : ''),
       kind.driveOwner ?? driver, rule(p, 'check-block-size-text'));
@@ -203,6 +206,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   d.shareRw = props['share-rw'] === true;
   if (((props.bootindex as number | undefined) ?? -1) >= 0) d.bootindex = props.bootindex as number;
   if (Object.keys(props).length) d.props = { ...props };
+  // scsi_realize: removable=on gives a scsi-hd the CD's tray callbacks (deviceRemovable)
+  if (!d.tray && deviceRemovable(d)) d.tray = { open: false };
   putDevice(p, d);
   if (props.iothread !== undefined) {
     const io = String(props.iothread);
@@ -229,6 +234,9 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     d.ownBb = true;
     held.ownBb = true;
   }
+  // scsi_block_realize / scsi_generic_realize: blk_ioctl(SG_GET_VERSION_NUM) on an image node is
+  // -ENOTSUP (bdrv_co_ioctl: no bdrv_co_ioctl below the format), error_setg_errno's strerror
+  if (kind.sgIo) throw new QmpError('cannot get SG_IO version number: Operation not supported');
   putDevice(p, d);
   const node = p.children({ kind: 'bb', bb: d.bb })[0]?.child ?? null;
   const ro = deviceReadOnly(p, d, node);
@@ -256,6 +264,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
       `(virtio_blk_device_realize adds one virtqueue per queue and virtio_add_queue aborts past VIRTIO_QUEUE_MAX, ${VIRTIO_QUEUE_MAX}); refused by blockgraph`,
       'virtio_add_queue');
   }
+  if (kind.backend) virtioBlkVqAioContextInit(p, props);
   if (kind.removable && node) changeMedia(p, device(p, id)!, true, () => undefined);
   // virtio_blk_device_realize → virtio_blk_data_plane_create (hw/block/dataplane/virtio-blk.c):
   // with an `iothread` the dataplane op blocker is checked at realize, guest or not ("If
@@ -317,6 +326,36 @@ const virtioNumQueues = (props: Record<string, unknown>): number => {
   const n = num(props, 'num-queues', 0xffff);
   return n === 0xffff ? 1 : n;
 };
+
+/**
+ * QEMU 10.0's virtio_blk_vq_aio_context_init, the last check of virtio_blk_device_realize (after
+ * blkconf_apply_backend_options: a permission conflict is named first): iothread and
+ * iothread-vq-mapping exclude each other, then iothread_vq_mapping_validate against num_queues.
+ * The virtqueues' AioContexts are only used once a guest starts the dataplane, so nothing moves
+ * here. (A 7.2 device never has the property: rule virtio-blk-iothread-vq-mapping.)
+ */
+function virtioBlkVqAioContextInit(p: Proc, props: Record<string, unknown>): void {
+  const list = props['iothread-vq-mapping'] as VqMapping[] | null | undefined;
+  if (!list) return;
+  if (props.iothread !== undefined) throw new QmpError('iothread and iothread-vq-mapping properties cannot be set at the same time');
+  const numQueues = virtioNumQueues(props);
+  const seen = new Set<string>();
+  const assigned = new Set<number>();
+  list.forEach((m, i) => {
+    if (!checkIothread(p, m.iothread)) throw new QmpError(`IOThread "${m.iothread}" object does not exist`);
+    if (seen.has(m.iothread)) throw new QmpError(`duplicate IOThread name "${m.iothread}" in iothread-vq-mapping`);
+    seen.add(m.iothread);
+    if (i > 0 && !!m.vqs !== !!list[0]!.vqs) throw new QmpError('either all items in iothread-vq-mapping must have vqs or none of them must have it');
+    for (const vq of m.vqs ?? []) {
+      if (vq >= numQueues) throw new QmpError(`vq index ${vq} for IOThread "${m.iothread}" must be less than num_queues ${numQueues} in iothread-vq-mapping`);
+      if (assigned.has(vq)) throw new QmpError(`cannot assign vq ${vq} to IOThread "${m.iothread}" because it is already assigned`);
+      assigned.add(vq);
+    }
+  });
+  if (list[0]!.vqs) {
+    for (let i = 0; i < numQueues; i++) if (!assigned.has(i)) throw new QmpError(`missing vq ${i} IOThread assignment in iothread-vq-mapping`);
+  }
+}
 
 /** virtio_blk_device_realize (hw/block/virtio-blk.c): num-queues and queue-size, in its order. */
 function virtioBlkQueues(props: Record<string, unknown>): void {

@@ -91,7 +91,10 @@ export const deviceDel: CommandDef = {
     if (found.inner) throw new QmpError("Bus 'virtio-bus' does not support hotplugging");
     const b = bus(p, found.dev.bus);
     if (b && !b.hotplug) throw new QmpError(`Bus '${b.id}' does not support hotplugging`);
-    if (p.meta().acpiPciHotplug && device(p, found.dev.bus)?.driver === 'pcie-root-port') {
+    // i440fx: the root bus's hotplug handler is PIIX4's ACPI (piix4_device_unplug_request_cb →
+    // acpi_pcihp_device_unplug_request_cb, acpi-root-pci-hotplug on by default): the same wait
+    const pcRoot = p.meta().machine === 'pc' && b?.type === 'PCI';
+    if (pcRoot || (p.meta().acpiPciHotplug && device(p, found.dev.bus)?.driver === 'pcie-root-port')) {
       // the root port's hotplug handler is ICH9's ACPI (ich9_pm_device_unplug_request_cb →
       // acpi_pcihp_device_unplug_request_cb): it sets pending_deleted_event, raises the GPE and
       // returns; the device goes only when the guest ejects it, so nothing else changes here

@@ -7,11 +7,11 @@ import { deviceDel } from './device-del.js';
 import { xBlockgraphMachine } from './machine.js';
 import { mediaCommands } from './media.js';
 import { blockSetIoThrottle } from './queries.js';
-import { cont, stop } from './run-state.js';
+import { cont, queryStatus, stop } from './run-state.js';
 
 export { queryBlockVm } from './queries.js';
 
 /** Commands only a VM has (QSD answers CommandNotFound). */
-export const VM_COMMANDS: readonly CommandDef[] = [deviceAdd, deviceDel, ...mediaCommands, blockSetIoThrottle, stop, cont];
+export const VM_COMMANDS: readonly CommandDef[] = [deviceAdd, deviceDel, ...mediaCommands, blockSetIoThrottle, stop, cont, queryStatus];
 export const VM_COMMAND_NAMES = new Set(VM_COMMANDS.map((c) => c.name));
 export { xBlockgraphMachine };

@@ -1,6 +1,5 @@
 // x-blockgraph-machine (blockgraph's own; vm target): the machine qemu-system-x86_64 builds from
-// its command line before QMP is up — q35's pcie.0 and AHCI ide.0..ide.5 (or, `machine: 'pc'`,
-// i440fx's pci.0 and PIIX3's ide.0, ide.1), `-object iothread`,
+// its command line before QMP is up — q35's pcie.0 and AHCI ide.0..ide.5, `-object iothread`,
 // pcie-root-ports, virtio-scsi-pci controllers, `-blockdev`s and cold-plugged `-device`s — as
 // one logged command, so replay, recovery and audit see the machine like any other mutation.
 import { QmpError } from '../../errors/index.js';
@@ -27,19 +26,25 @@ export const xBlockgraphMachine: CommandDef = {
     if (isVm(p) || p.nodes().length || p.bbs().length) throw new QmpError('x-blockgraph-machine: the process already has a machine or a graph');
     if (args.version !== 1) throw new QmpError('x-blockgraph-machine: version must be 1');
     const machine = args.machine ?? 'q35';
-    if (machine !== 'q35' && machine !== 'pc') throw new QmpError("machine must be 'pc' or absent (q35)");
-    p.step(`machine ${String(machine)}`);
+    if (machine !== 'q35' && machine !== 'pc') throw new QmpError("machine must be 'q35' or 'pc'");
+    const pc = machine === 'pc';
+    if (pc && (args['root-ports'] !== undefined || args['acpi-pci-hotplug'] !== undefined)) throw new QmpError("a 'pc' machine has no root-ports or acpi-pci-hotplug");
+    if (args.acpi !== undefined && (!pc || args.acpi !== false)) throw new QmpError("acpi may only be false, on a 'pc' machine");
+    // -M pc,acpi=off (libvirt's -no-acpi): pc_init1 creates no PIIX4_PM, so pci.0 has no hotplug handler
+    const pcAcpi = pc && args.acpi !== false;
+    p.step(`machine ${machine}${pc && !pcAcpi ? ' acpi=off' : ''}`);
     const acpi = args['acpi-pci-hotplug'];
     if (acpi !== undefined && typeof acpi !== 'boolean') throw new QmpError('acpi-pci-hotplug must be a boolean');
-    p.setMeta({ target: 'vm', runState: 'prelaunch', ...(acpi === true ? { acpiPciHotplug: true } : {}) });
-    // q35: pcie.0 takes no hotplug (devices go on root ports) and ICH9's AHCI has six ports,
-    // ide.0..ide.5. pc without ACPI (libvirt's -no-acpi): pc_init1 creates no PIIX4_PM, so pci.0
-    // has no hotplug handler ("Bus 'pci.0' does not support hotplugging"); PIIX3's IDE has two
-    // buses, ide.0 and ide.1 (pci_piix_ide_realize)
-    const root = machine === 'pc' ? 'pci.0' : 'pcie.0';
-    putBus(p, { id: root, type: machine === 'pc' ? 'PCI' : 'PCIE', hotplug: false, iothread: null, at: p.nextSeq() });
-    for (let i = 0; i < (machine === 'pc' ? 2 : 6); i++) putBus(p, { id: `ide.${i}`, type: 'IDE', hotplug: false, iothread: null, at: p.nextSeq() });
-    if (machine === 'pc' && args['root-ports'] !== undefined) throw new QmpError("'pcie-root-port' needs a PCIe bus: a pc machine has none");
+    p.setMeta({ target: 'vm', runState: 'prelaunch', ...(acpi === true ? { acpiPciHotplug: true } : {}), ...(pc ? { machine: 'pc' as const } : {}) });
+    // q35 (pc_q35_init): pcie.0, ICH9 AHCI's six one-unit buses. pc (pc_init1): i440fx's pci.0,
+    // whose hotplug handler is PIIX4's ACPI (so it hotplugs; without ACPI it has none: "Bus
+    // 'pci.0' does not support hotplugging"), the PIIX IDE's two buses of two
+    // units, and an isa-fdc (pc_superio_init: create_fdctrl is true on i440fx) whose floppy-bus
+    // does not hotplug
+    const root = pc ? 'pci.0' : 'pcie.0';
+    putBus(p, { id: root, type: pc ? 'PCI' : 'PCIE', hotplug: pcAcpi, iothread: null, at: p.nextSeq() });
+    for (let i = 0; i < (pc ? 2 : 6); i++) putBus(p, { id: `ide.${i}`, type: 'IDE', hotplug: false, iothread: null, at: p.nextSeq() });
+    if (pc) putBus(p, { id: 'floppy-bus.0', type: 'floppy-bus', hotplug: false, iothread: null, at: p.nextSeq() });
     for (const io of ids(args.iothreads, 'iothreads')) {
       if (p.object(io)) throw new QmpError(`attempt to add duplicate property '${io}' to object (type 'container')`);
       p.putObject({ id: io, qomType: 'iothread', props: {} });

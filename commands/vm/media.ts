@@ -8,7 +8,7 @@ import { QemuAbortRefusal } from '../../graph/qemu-abort.js';
 import type { QmpEvent } from '../protocol.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { bbRoot, changeMedia, device, insertBs, removeBs } from '../../graph/devices/ops.js';
-import { DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
+import { DEVICE_KINDS, deviceRemovable, type Device } from '../../graph/devices/types.js';
 import { hasProtocolPrefix, openNode, probeFormatByName } from '../../graph/open.js';
 import { unrefIfUnused } from '../../graph/ops.js';
 import type { Proc } from '../../graph/proc.js';
@@ -35,7 +35,7 @@ export function getBlk(p: Proc, blkName: string | undefined, qdevId: string | un
   throw new QmpError(`Device '${blkName}' not found`, 'DeviceNotFound');
 }
 
-const removable = (d: Device | undefined) => Boolean(d && DEVICE_KINDS[d.driver]?.removable);
+const removable = (d: Device | undefined) => Boolean(d && deviceRemovable(d));
 const hasTray = (d: Device | undefined) => Boolean(d?.tray);
 
 /** do_open_tray; returns 'nosys' for a device without a tray (callers ignore that). */

@@ -1,7 +1,7 @@
 // query-block and block_set_io_throttle (vm target), as block/qapi.c and block/qapi-sysemu.c.
 import { QmpError } from '../../errors/index.js';
 import { attachedName, bbRoot, devices } from '../../graph/devices/ops.js';
-import { DEVICE_KINDS } from '../../graph/devices/types.js';
+import { deviceRemovable } from '../../graph/devices/types.js';
 import { queryNamedBlockNodes } from '../queries.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 import { getBlk } from './media.js';
@@ -24,9 +24,8 @@ export function queryBlockVm(ctx: CommandCtx): unknown[] {
   for (const bb of p.bbs()) {
     const d = byBb.get(bb.id);
     if (!d) continue;
-    const k = DEVICE_KINDS[d.driver]!;
     const info: Record<string, unknown> = {
-      device: '', qdev: attachedName(d), type: 'unknown', removable: k.removable, locked: false,
+      device: '', qdev: attachedName(d), type: 'unknown', removable: deviceRemovable(d), locked: false,
     };
     const node = bbRoot(p, bb.id);
     if (node) info.inserted = named.find((n) => n['node-name'] === node);

@@ -4,6 +4,7 @@
 // (its STOP + RESUME pair is only for a pending one, e.g. after BLOCK_IO_ERROR, which the model
 // never raises; vm/vm-c-stop-cont-jobs #16).
 import { drainAll } from '../../graph/drain.js';
+import { rule } from '../../graph/rules.js';
 import type { CommandDef } from '../types.js';
 import { checkArgs } from './qapi.js';
 
@@ -36,5 +37,21 @@ export const cont: CommandDef = {
     p.setMeta({ runState: 'running' });
     emit('RESUME', undefined as unknown as Record<string, unknown>);
     return {};
+  },
+};
+
+/**
+ * qmp_query_status (softmmu/runstate.c, system/ in 10.0): runstate_is_running() and the current
+ * run state; 7.2's StatusInfo still has `singlestep` (the -singlestep flag, false here), which the
+ * schema dropped after its deprecation in 8.1 (the qapi-schema rule). The run state is only this
+ * target's: qemu-storage-daemon's schema has no run-state.json (CommandNotFound there).
+ */
+export const queryStatus: CommandDef = {
+  name: 'query-status',
+  mutates: false,
+  run({ p, args }) {
+    checkArgs(args, []);
+    const status = p.meta().runState ?? 'prelaunch';
+    return { running: status === 'running', ...(rule(p, 'qapi-schema') === '7.2' ? { singlestep: false } : {}), status };
   },
 };

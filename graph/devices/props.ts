@@ -15,7 +15,45 @@ import { QmpError } from '../../errors/index.js';
  */
 export type PropType =
   | { t: 'bool' } | { t: 'str' } | { t: 'enum'; values: readonly string[] }
-  | { t: 'uint'; bits: 16 | 32 | 64 } | { t: 'int32' } | { t: 'size32' } | { t: 'blocksize' } | { t: 'any' };
+  | { t: 'uint'; bits: 16 | 32 | 64 } | { t: 'int32' } | { t: 'size32' } | { t: 'blocksize' } | { t: 'any' }
+  | { t: 'vq-mapping' };
+
+/** One IOThreadVirtQueueMapping (qapi/virtio.json): an iothread and, optionally, its virtqueues. */
+export interface VqMapping { iothread: string; vqs?: number[] }
+
+/**
+ * virtio-blk's iothread-vq-mapping (DEFINE_PROP_IOTHREAD_VQ_MAPPING_LIST, QEMU 9.0; graph/rules.ts
+ * virtio-blk-iothread-vq-mapping): set_iothread_vq_mapping_list → visit_type_IOThreadVirtQueueMappingList
+ * over the QObject input visitor: a list of structs (iothread: str, vqs: optional [uint16]),
+ * unexpected members after each struct's own, full names `NAME[i].member`. An empty list is NULL,
+ * as an empty vqs is: both read as absent (null / no vqs).
+ */
+function readVqMapping(k: string, v: unknown): VqMapping[] | null {
+  if (!Array.isArray(v)) throw invalidType(k, 'array');
+  const out: VqMapping[] = [];
+  v.forEach((el, i) => {
+    const at = `${k}[${i}]`;
+    if (el === null || typeof el !== 'object' || Array.isArray(el)) throw invalidType(at, 'object');
+    const o = el as Record<string, unknown>;
+    if (o.iothread === undefined) throw new QmpError(`Parameter '${at}.iothread' is missing`);
+    if (typeof o.iothread !== 'string') throw invalidType(`${at}.iothread`, 'string');
+    const m: VqMapping = { iothread: o.iothread };
+    if (o.vqs !== undefined) {
+      if (!Array.isArray(o.vqs)) throw invalidType(`${at}.vqs`, 'array');
+      const vqs = o.vqs.map((q, j) => {
+        // qobject_input_type_uint64: a QNum that fits uint64, or an int64 taken as one (a negative
+        // wraps); then visit_type_uintN's range check names a list element "null" (name is NULL)
+        if (typeof q !== 'number' || !Number.isInteger(q)) throw expects(`${at}.vqs[${j}]`, 'uint64');
+        if (q < 0 || q > 0xffff) throw expects('null', 'uint16_t');
+        return q;
+      });
+      if (vqs.length) m.vqs = vqs;
+    }
+    for (const key of Object.keys(o)) if (key !== 'iothread' && key !== 'vqs') throw new QmpError(`Parameter '${at}.${key}' is unexpected`);
+    out.push(m);
+  });
+  return out.length ? out : null;
+}
 
 const BOOL: PropType = { t: 'bool' };
 const STR: PropType = { t: 'str' };
@@ -52,6 +90,8 @@ export const DEVICE_PROPS: Record<string, Record<string, PropType>> = {
     'request-merging': BOOL, 'num-queues': U16, 'queue-size': U16, 'seg-max-adjust': BOOL, iothread: STR,
     discard: BOOL, 'report-discard-granularity': BOOL, 'write-zeroes': BOOL, 'max-discard-sectors': U32,
     'max-write-zeroes-sectors': U32, 'x-enable-wce-if-config-wce': BOOL, addr: { t: 'any' },
+    // QEMU 9.0+ only: device-add.ts asks rule virtio-blk-iothread-vq-mapping before it is known
+    'iothread-vq-mapping': { t: 'vq-mapping' },
   },
   // scsi_hd_properties
   'scsi-hd': {
@@ -68,6 +108,12 @@ export const DEVICE_PROPS: Record<string, Record<string, PropType>> = {
   // ide_hd_properties, ide_cd_properties
   'ide-hd': { ...IDE_DEV, ...BLOCK_CHS, ...BOOTINDEX, 'bios-chs-trans': STR, rotation_rate: U16 },
   'ide-cd': { ...IDE_DEV, ...BOOTINDEX },
+  // scsi_block_properties, scsi_generic_properties (scsi_dev_instance_init adds bootindex to both)
+  'scsi-block': {
+    ...SCSI_BUS, ...BLOCK_ERROR, ...BOOTINDEX, drive: STR, 'share-rw': BOOL, rotation_rate: U16, max_unmap_size: U64,
+    max_io_size: U64, scsi_version: { t: 'int32' }, io_timeout: U32,
+  },
+  'scsi-generic': { ...SCSI_BUS, ...BOOTINDEX, drive: STR, 'share-rw': BOOL, io_timeout: U32 },
 };
 
 const MIN_BLOCK_SIZE = 512;
@@ -133,6 +179,7 @@ function read64(k: string, v: unknown, keyval: boolean, kind: 'int' | 'uint' | '
 export function readProp(k: string, type: PropType, v: unknown, keyval: boolean, id: string, typename: string, blockSizeText: string): unknown {
   switch (type.t) {
     case 'any': return v;
+    case 'vq-mapping': return readVqMapping(k, v);
     case 'str':
       if (!keyval && typeof v !== 'string') throw invalidType(k, 'string');
       return String(v);

@@ -2,10 +2,11 @@
 // process scope beside nodes and BlockBackends (collections `buses` and `devices`).
 
 /** A qdev bus: its QOM type name as QEMU prints it in "can't go on X bus". */
-export type BusType = 'PCIE' | 'PCI' | 'SCSI' | 'IDE';
+/** pc (i440fx): its root bus is a conventional `PCI` one, and its isa-fdc has a `floppy-bus`. */
+export type BusType = 'PCIE' | 'PCI' | 'SCSI' | 'IDE' | 'floppy-bus';
 
 export interface Bus {
-  id: string;              // bus->name: pcie.0, the root port's id, `<controller>.0`, ide.N
+  id: string;              // bus->name: pcie.0 / pci.0, the root port's id, `<controller>.0`, ide.N, floppy-bus.0
   type: BusType;
   hotplug: boolean;        // qbus_is_hotpluggable: a hotplug handler (root port, virtio-scsi)
   /**
@@ -26,7 +27,7 @@ export interface Device {
   ownBb: boolean;
   shareRw: boolean;
   iothread: string | null; // virtio-blk-pci's own iothread property (used only by a running guest's dataplane)
-  tray: { open: boolean } | null; // removable media with a tray (CD-ROMs)
+  tray: { open: boolean } | null; // removable media with a tray (CD-ROMs, a scsi-hd with removable=on)
   cold: boolean;           // from the command line
   /**
    * device_del asked the guest to eject it through ACPI (acpi_pcihp_device_unplug_request_cb sets
@@ -46,7 +47,12 @@ export interface Device {
 
 /** What each modelled device kind is, after hw/block (realize → blkconf_apply_backend_options). */
 export interface DeviceKind {
-  busType: 'PCI' | 'SCSI' | 'IDE';
+  /**
+   * DeviceClass.bus_type as qdev_device_add names it ("No '%s' bus found"). A q35 VM started with
+   * -nodefaults has no usb-bus (no USB controller), no floppy-bus (q35 makes no isa-fdc) and no
+   * free virtio-bus (each virtio-pci proxy's bus holds its own device): those kinds never plug.
+   */
+  busType: 'PCI' | 'SCSI' | 'IDE' | 'usb-bus' | 'floppy-bus' | 'virtio-bus';
   /** The QOM type that owns the `drive` property (virtio-blk-pci aliases it to its virtio-blk-device). */
   driveOwner: string | null;
   /** blkconf_apply_backend_options(readonly = …) for a node that is writable. */
@@ -57,6 +63,13 @@ export interface DeviceKind {
   iothreadAware: boolean;
   /** The BlockBackend belongs to an inner device (`ID/virtio-backend`), which is what it is called by. */
   backend: boolean;
+  /**
+   * SCSI passthrough (scsi-block, scsi-generic): realize asks the drive for SG_GET_VERSION_NUM
+   * (blk_ioctl) right after its "drive property not set" check. Only a host_device node answers
+   * ioctls (hdev_co_ioctl); an image node's bdrv_co_ioctl is -ENOTSUP (raw_co_ioctl passes it to
+   * a file node, which has no bdrv_co_ioctl), so each is refused with strerror(ENOTSUP).
+   */
+  sgIo?: boolean;
 }
 
 // Their qdev properties and types: graph/devices/props.ts DEVICE_PROPS.
@@ -82,7 +95,42 @@ export const DEVICE_KINDS: Record<string, DeviceKind> = {
     busType: 'IDE', driveOwner: 'ide-cd', readOnly: true, resizable: false, removable: true,
     iothreadAware: false, backend: false,
   },
+  // scsi_block_realize (hw/scsi/scsi-disk.c), scsi_generic_realize (hw/scsi/scsi-generic.c): a
+  // plain DEFINE_PROP_DRIVE; never realized on an image (sgIo)
+  'scsi-block': {
+    busType: 'SCSI', driveOwner: 'scsi-block', readOnly: false, resizable: false, removable: false,
+    iothreadAware: false, backend: false, sgIo: true,
+  },
+  'scsi-generic': {
+    busType: 'SCSI', driveOwner: 'scsi-generic', readOnly: false, resizable: false, removable: false,
+    iothreadAware: false, backend: false, sgIo: true,
+  },
+  // known device models whose bus this machine has none of (busType): refused before any property
+  'usb-storage': {
+    busType: 'usb-bus', driveOwner: 'usb-storage', readOnly: false, resizable: true, removable: false,
+    iothreadAware: false, backend: false,
+  },
+  'floppy': {
+    busType: 'floppy-bus', driveOwner: 'floppy', readOnly: false, resizable: false, removable: true,
+    iothreadAware: false, backend: false,
+  },
+  'virtio-blk-device': {
+    busType: 'virtio-bus', driveOwner: 'virtio-blk-device', readOnly: false, resizable: true, removable: false,
+    iothreadAware: false, backend: false,
+  },
 };
+
+/**
+ * blk_dev_has_removable_media: the device set dev_ops with a change_media_cb. The CD-ROMs, and a
+ * scsi-hd with removable=on: scsi_realize gives it scsi_disk_removable_block_ops, the CD's own
+ * tray callbacks (scsi_cd_change_media_cb, scsi_cd_is_tray_open), so the media commands take it
+ * like a scsi-cd (vm/vm-e-removable-scsi-hd-media). It stays a TYPE_DISK (geometry, write perms),
+ * and still needs a drive (only scsi_cd_realize makes an empty one): `DeviceKind.removable` is
+ * the CD-ROM kind, this is the device.
+ */
+export function deviceRemovable(d: Device): boolean {
+  return Boolean(DEVICE_KINDS[d.driver]?.removable) || (d.driver === 'scsi-hd' && d.props?.removable === true);
+}
 
 /** Controllers: they only come from the command line here (`vm` member). */
 export const CONTROLLERS = ['pcie-root-port', 'virtio-scsi-pci'] as const;

@@ -33,6 +33,8 @@ export interface FuzzOptions {
   onCase?: (info: { index: number; seed: number; commands: number; total: number; finding?: Finding; report: () => FuzzReport }) => void;
   /** `vm`: drive qemu-system-x86_64 with guest devices (grammar-vm.ts) instead of qemu-storage-daemon. */
   target?: 'qsd' | 'vm';
+  /** vm target: the fuzz machine's type (default q35). */
+  machine?: 'q35' | 'pc';
   onFinding?: (d: DistinctFinding) => void;
   /** Checked between cases: a long run stopped by a signal still ends with its report. */
   shouldStop?: () => boolean;
@@ -83,7 +85,7 @@ type Settled = { ok: true; value: CaseOutcome } | { ok: false; error: unknown };
 export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const started = Date.now();
   const images = new ImageCache(opts.bins);
-  const run = { waitTimeoutMs: opts.waitTimeoutMs ?? 5000, images, target: opts.target };
+  const run = { waitTimeoutMs: opts.waitTimeoutMs ?? 5000, images, target: opts.target, ...(opts.machine ? { machine: opts.machine } : {}) };
   const caseLength = opts.caseLength ?? 25;
   const parallel = Math.max(1, opts.parallel ?? 1);
   const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;

@@ -8,6 +8,8 @@ import type { Production } from './production.js';
 import type { Rng } from './rng.js';
 import { connected, type ProcView, type World } from './world.js';
 import { references } from './aborts.js';
+import { RULES } from '../../graph/rules.js';
+import type { QemuVersion } from '../../graph/version.js';
 
 /** The machine of every vm fuzz case: hotplug slots, a main-loop and an iothread SCSI controller. */
 export const FUZZ_VM: VmSpec = {
@@ -16,6 +18,20 @@ export const FUZZ_VM: VmSpec = {
   'root-ports': ['rp0', 'rp1', 'rp2', 'rp3'],
   'scsi-controllers': [{ id: 'scsi0' }, { id: 'scsi1', iothread: 'io0' }],
 };
+
+/**
+ * The i440fx variant (`fuzz --against vm --machine pc`): the same controllers on pci.0, which
+ * hotplugs through ACPI (a device_del of a PCI device waits for a guest that never comes).
+ */
+export const FUZZ_VM_PC: VmSpec = {
+  version: 1,
+  machine: 'pc',
+  iothreads: ['io0'],
+  'scsi-controllers': [{ id: 'scsi0' }, { id: 'scsi1', iothread: 'io0' }],
+};
+
+/** The hotplug slots of a PCI disk on the fuzz machine. */
+const pciBuses = (machine: 'q35' | 'pc') => (machine === 'pc' ? ['pci.0'] : ['rp0', 'rp1', 'rp2', 'rp3']);
 
 const cmd = (execute: string, args: JsonObject): Step => ({ execute, arguments: args });
 
@@ -26,7 +42,8 @@ export class VmGenerator extends Generator {
   readonly bbGroups = new Set<string>();
   private devCounter = 0;
 
-  constructor(rng: Rng, world: World) {
+  /** The QEMU fuzzed: the VM's abort guards follow its rules (vmAbort). */
+  constructor(rng: Rng, world: World, readonly version: QemuVersion = '7.2', readonly machine: 'q35' | 'pc' = 'q35') {
     super(rng, world);
     this.singleProcess = true;
     this.prelude();
@@ -47,7 +64,7 @@ export class VmGenerator extends Generator {
     this.queue.push(cmd('blockdev-add', add));
     const driver = r.pick(['virtio-blk-pci', 'virtio-blk-pci', 'scsi-hd', 'scsi-hd']);
     const dev: JsonObject = { driver, id: this.freshDevice(driver === 'scsi-hd' ? 'sd' : 'vd'), drive: node };
-    dev.bus = driver === 'scsi-hd' ? r.pick(['scsi0.0', 'scsi1.0']) : r.pick(['rp0', 'rp1', 'rp2', 'rp3']);
+    dev.bus = driver === 'scsi-hd' ? r.pick(['scsi0.0', 'scsi1.0']) : r.pick(pciBuses(this.machine));
     if (driver === 'virtio-blk-pci' && r.chance(0.2)) dev.iothread = 'io0';
     if (r.chance(0.2)) dev['share-rw'] = true;
     this.queue.push(cmd('device_add', dev));
@@ -82,7 +99,8 @@ export class VmGenerator extends Generator {
     if (!ok || 'wait' in step) return;
     const a = step.arguments ?? {};
     if (step.execute === 'device_add' && typeof a.id === 'string') {
-      this.devices.set(a.id, String(a.driver));
+      // a removable scsi-hd takes the media commands as a CD-ROM does (scsi_disk_removable_block_ops)
+      this.devices.set(a.id, a.driver === 'scsi-hd' && a.removable === true ? REMOVABLE_HD : String(a.driver));
       // a disk on the iothread controller moves its node there: the crash guards must know
       // (no bus: qbus_find_recursive meets the newest SCSI bus first, scsi1.0)
       const scsi = a.driver === 'scsi-hd' || a.driver === 'scsi-cd';
@@ -108,10 +126,13 @@ export class VmGenerator extends Generator {
     return undefined;
   }
 
-  cdroms(): string[] { return [...this.devices].filter(([, d]) => d === 'scsi-cd').map(([id]) => id); }
+  /** The devices with removable media: the CD-ROMs and removable scsi-hds. */
+  cdroms(): string[] { return [...this.devices].filter(([, d]) => d === 'scsi-cd' || d === REMOVABLE_HD).map(([id]) => id); }
 }
 
 const asVm = (g: Generator) => g as VmGenerator;
+/** How `devices` records a scsi-hd plugged with removable=on. */
+const REMOVABLE_HD = 'scsi-hd(removable)';
 
 /** The nodes the guest devices' BlockBackends sit on (their root edges). */
 function deviceRoots(p: ProcView): string[] {
@@ -131,12 +152,14 @@ export function vmAbort(step: Step, g: VmGenerator): string | undefined {
   if ('wait' in step) return undefined;
   const a = step.arguments ?? {};
   const aio = inIothreadWithJobs(g.world.proc('A'));
-  if (step.execute === 'device_add' && (a.driver === 'virtio-blk-pci' || a.driver === 'ide-hd') && typeof a.drive === 'string' && aio.has(a.drive)) {
+  // 10.0 has no AioContext lock to release: the move is carried out (rule aio-context-lock-aborts)
+  const unlockedMoveAborts = RULES['aio-context-lock-aborts'][g.version].value;
+  if (unlockedMoveAborts && step.execute === 'device_add' && (a.driver === 'virtio-blk-pci' || a.driver === 'ide-hd') && typeof a.drive === 'string' && aio.has(a.drive)) {
     return `virtio-blk/ide on '${a.drive}' in an iothread`;
   }
   // the same unlocked move as device_add's (blk_insert_bs): 7.2 aborts
   // (qemu-aborts/abort-32-vm-insert-medium-node-in-other-iothread; the model refuses it, graph/devices/ops.ts insertBs)
-  if (step.execute === 'blockdev-insert-medium' && typeof a['node-name'] === 'string' && aio.has(a['node-name'])) {
+  if (unlockedMoveAborts && step.execute === 'blockdev-insert-medium' && typeof a['node-name'] === 'string' && aio.has(a['node-name'])) {
     return `insert-medium of '${a['node-name']}' in an iothread`;
   }
   // crash 5 (aborts.ts), where a job carried the node into the iothread with a disk's chain
@@ -157,10 +180,12 @@ function inIothreadWithJobs(p: ProcView): Set<string> {
 const deviceAdd: Production = (g, p) => {
   const v = asVm(g);
   const r = g.rng;
-  const driver = r.pick(['virtio-blk-pci', 'scsi-hd', 'scsi-hd', 'scsi-cd', 'virtio-blk-pci', 'ide-hd']);
+  // now and then a model this VM cannot take: SCSI passthrough refused at realize, no USB bus
+  const driver = r.chance(0.04) ? r.pick(['scsi-block', 'scsi-generic', 'usb-storage'])
+    : r.pick(['virtio-blk-pci', 'scsi-hd', 'scsi-hd', 'scsi-cd', 'virtio-blk-pci', 'ide-hd']);
   const o: JsonObject = { driver };
   o.id = r.chance(0.05) && v.devices.size ? r.pick([...v.devices.keys()]) : v.freshDevice(driver.startsWith('virtio') ? 'vd' : driver === 'scsi-cd' ? 'cd' : driver === 'ide-hd' ? 'ide' : 'sd');
-  const bus = driver === 'virtio-blk-pci' ? r.pick(['rp0', 'rp1', 'rp2', 'rp3'])
+  const bus = driver === 'virtio-blk-pci' ? r.pick(pciBuses(v.machine))
     : driver === 'ide-hd' ? 'ide.0' : r.pick(['scsi0.0', 'scsi1.0']);
   if (r.chance(0.9)) o.bus = r.chance(0.05) ? r.pick(['nosuch', 'pcie.0', 'scsi0.0', 'rp0']) : bus;
   if (driver !== 'scsi-cd' || r.chance(0.5)) o.drive = g.ref(p);
@@ -168,6 +193,11 @@ const deviceAdd: Production = (g, p) => {
   // parsed) and 10.0 refuses by type (rule device-add-args)
   if (r.chance(0.35)) o['share-rw'] = r.chance(0.85) ? true : r.pick(['on', 'off', 'yes', false, 1]);
   if (driver === 'virtio-blk-pci' && r.chance(0.15)) o.iothread = 'io0';
+  // QEMU 9.0's virtqueue mapping (7.2 drops a list argument; rule virtio-blk-iothread-vq-mapping)
+  if (driver === 'virtio-blk-pci' && r.chance(0.08)) {
+    o['iothread-vq-mapping'] = r.pick([[{ iothread: 'io0' }], [{ iothread: 'io0', vqs: [0] }], [{ iothread: 'nosuch' }], [{ iothread: 'io0' }, { iothread: 'io0' }], [], 'io0']);
+  }
+  if (driver === 'scsi-hd' && r.chance(0.12)) o.removable = true;
   if (r.chance(0.3)) libvirtProps(g, driver, o);
   return cmd('device_add', o);
 };

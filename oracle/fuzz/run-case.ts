@@ -12,7 +12,7 @@ import { createImagesWithQemuImg, spawnQsd } from '../qsd.js';
 import type { QemuBinaries } from '../qemu-bins.js';
 import { modelRecorder, runOnModel, transcriptVersion } from '../run-model.js';
 import { FUZZ_IMAGES, Generator } from './grammar.js';
-import { FUZZ_VM, VmGenerator } from './grammar-vm.js';
+import { FUZZ_VM, FUZZ_VM_PC, VmGenerator } from './grammar-vm.js';
 import { spawnVm } from '../qemu-vm.js';
 import { Rng } from './rng.js';
 import { World } from './world.js';
@@ -115,6 +115,8 @@ export interface RunOptions {
   images: ImageCache;
   /** `vm`: cases run on qemu-system-x86_64 with the fuzz machine and the guest-device grammar (grammar-vm.ts). */
   target?: 'qsd' | 'vm';
+  /** vm target: the fuzz machine's type (default q35: FUZZ_VM; pc: FUZZ_VM_PC). */
+  machine?: 'q35' | 'pc';
 }
 
 /** spawnQsd's options for a case's daemon: its label, and the binary of the version fuzzed. */
@@ -232,7 +234,11 @@ async function lockstep(
   Object.assign(scenario, onHostOf(scenario, opts.images.root));
   const cd = await opts.images.caseDir(scenario);
   const dir = cd.dir;
-  const qsd = new ScenarioRecorder(scenario.name, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc, ...(opts.images.bins ? { bins: opts.images.bins } : {}) }) : spawnQsd(dir, qsdOpts(proc, opts))), { dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000, replyTimeoutMs: FUZZ_REPLY_TIMEOUT_MS });
+  const qsd = new ScenarioRecorder(scenario.name, (proc) => (scenario.vm ? spawnVm(dir, scenario.vm, { label: proc, ...(opts.images.bins ? { bins: opts.images.bins } : {}) }) : spawnQsd(dir, qsdOpts(proc, opts))), {
+    dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000, replyTimeoutMs: FUZZ_REPLY_TIMEOUT_MS,
+    // an i440fx's device_del waits for the guest (ACPI root-bus hotplug): settled when the device stays
+    ...((scenario.vm?.machine === 'pc' && scenario.vm.acpi !== false) || scenario.vm?.['acpi-pci-hotplug'] === true ? { acpiPciHotplug: true } : {}),
+  });
   let model: ScenarioRecorder | undefined;
   const steps: TranscriptStep[] = [];
   const passed: Finding[] = [];
@@ -304,10 +310,10 @@ export async function runFixed(scenario: Scenario, opts: RunOptions): Promise<{ 
 export async function runCase(seed: number, commands: number, opts: RunOptions, isKnown?: (f: Finding) => boolean): Promise<CaseOutcome> {
   const world = new World();
   const vm = opts.target === 'vm';
-  const gen = vm ? new VmGenerator(new Rng(seed), world) : new Generator(new Rng(seed), world);
+  const gen = vm ? new VmGenerator(new Rng(seed), world, opts.images.bins?.version ?? '7.2', opts.machine ?? 'q35') : new Generator(new Rng(seed), world);
   const scenario: Scenario = {
     name: `fuzz-${seed}`, description: `blockgraph fuzz case, seed ${seed}`, covers: [vm ? 'fuzz-vm' : 'fuzz'],
-    images: FUZZ_IMAGES.map((i) => ({ ...i })), ...(vm ? { vm: FUZZ_VM } : {}), steps: [],
+    images: FUZZ_IMAGES.map((i) => ({ ...i })), ...(vm ? { vm: opts.machine === 'pc' ? FUZZ_VM_PC : FUZZ_VM } : {}), steps: [],
   };
   let sent = 0;
   const next = (): Step | undefined => {

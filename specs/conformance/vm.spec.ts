@@ -32,7 +32,7 @@ test('vm target: conformance targets (outcome 100%, error text and graph >= 98%)
 });
 
 test('a qemu-storage-daemon process has no guest-device commands (CommandNotFound, as QSD 7.2)', () => {
-  for (const cmd of ['device_add', 'device_del', 'eject', 'blockdev-change-medium', 'stop', 'cont', 'block_set_io_throttle']) {
+  for (const cmd of ['device_add', 'device_del', 'eject', 'blockdev-change-medium', 'stop', 'cont', 'block_set_io_throttle', 'query-status']) {
     const r = executeCommand({}, 'A', cmd, { id: 'x' });
     assert.equal(r.reply, { error: { class: 'CommandNotFound', desc: `The command ${cmd} has not been found` } }, cmd);
   }
@@ -55,10 +55,17 @@ test('a vm process answers them once its machine exists; bad machines are refuse
 });
 
 test("a pc machine without ACPI (libvirt's machine='pc', -no-acpi): pci.0 without hotplug, PIIX3's ide.0 and ide.1, no root ports (vm/vm-lv2-pc)", () => {
-  const m = executeCommand({}, 'A', 'x-blockgraph-machine', { version: 1, machine: 'pc' });
+  const m = executeCommand({}, 'A', 'x-blockgraph-machine', { version: 1, machine: 'pc', acpi: false });
   assert.equal(m.reply, { return: {} });
   const pci = executeCommand(m.state, 'A', 'device_add', { driver: 'virtio-blk-pci', id: 'v', drive: 'nosuch' });
   assert.equal(pci.reply, { error: { class: 'GenericError', desc: "Bus 'pci.0' does not support hotplugging" } });
+  // with ACPI (QEMU's default, -M pc) PIIX4_PM is pci.0's hotplug handler: the device is looked at
+  const withAcpi = executeCommand({}, 'A', 'x-blockgraph-machine', { version: 1, machine: 'pc' });
+  const pci2 = executeCommand(withAcpi.state, 'A', 'device_add', { driver: 'virtio-blk-pci', id: 'v', drive: 'nosuch' });
+  assert.equal(pci2.reply, { error: { class: 'GenericError', desc: "Property 'virtio-blk-device.drive' can't find value 'nosuch'" } });
+  for (const bad of [{ acpi: false }, { machine: 'pc', acpi: true }, { machine: 'q35', acpi: false }]) {
+    assert.ok('error' in executeCommand({}, 'A', 'x-blockgraph-machine', { version: 1, ...bad }).reply, JSON.stringify(bad));
+  }
   const cd = executeCommand(m.state, 'A', 'device_add', { driver: 'ide-cd', bus: 'ide.2', id: 'cd' });
   assert.equal(cd.reply, { error: { class: 'GenericError', desc: "Bus 'ide.2' not found" } });
   const rp = executeCommand({}, 'A', 'x-blockgraph-machine', { version: 1, machine: 'pc', 'root-ports': ['rp1'] });
@@ -76,6 +83,19 @@ test('cont on a running VM sends no event (vm_prepare_start: STOP + RESUME only 
   assert.equal(c2.events, []);
   const s = executeCommand(c2.state, 'A', 'stop', {});
   assert.equal(s.events.map((e) => e.event), ['STOP']);
+});
+
+test('query-status follows the run state; 7.2\'s StatusInfo has singlestep, 10.0\'s not (qmp_query_status; vm/vm-e-stop-cont-devices-media)', () => {
+  const m = executeCommand({}, 'A', 'x-blockgraph-machine', { version: 1 });
+  assert.equal(executeCommand(m.state, 'A', 'query-status', {}).reply, { return: { running: false, singlestep: false, status: 'prelaunch' } });
+  const c = executeCommand(m.state, 'A', 'cont', {});
+  assert.equal(executeCommand(c.state, 'A', 'query-status', {}).reply, { return: { running: true, singlestep: false, status: 'running' } });
+  const s = executeCommand(c.state, 'A', 'stop', {});
+  assert.equal(executeCommand(s.state, 'A', 'query-status', {}).reply, { return: { running: false, singlestep: false, status: 'paused' } });
+  const v = executeCommand({}, 'A', 'x-blockgraph-process-start', { qemu: '10.0' });
+  const m10 = executeCommand(v.state, 'A', 'x-blockgraph-machine', { version: 1 });
+  assert.equal(executeCommand(m10.state, 'A', 'query-status', {}).reply, { return: { running: false, status: 'prelaunch' } });
+  assert.equal(executeCommand(m10.state, 'A', 'query-status', { x: 1 }).reply, { error: { class: 'GenericError', desc: "Parameter 'x' is unexpected" } });
 });
 
 test.run();
