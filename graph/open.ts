@@ -468,7 +468,7 @@ function openNodeProbed(
       const reads = qcow2OpenReads(p, file!.name, img, commitDebugState(p));
       const l1 = reads.l1();
       if (l1) throw new QmpError(l1);
-      qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size }, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
+      qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size, compat: img.compat }, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
       const rest = reads.rest();
       if (rest) throw new QmpError(rest);
       // qcow2_read_extensions' bitmaps extension through a short file child (graph/qcow2-backing-name.ts)
