@@ -82,6 +82,13 @@ export function qcow2UpdateOptions(o: Record<string, unknown>, g: Qcow2Geometry,
     throw new QmpError('Lazy refcounts require a qcow2 image with at least qemu 1.1 compatibility level');
   }
 
+  // 10.0 (since 8.1): discard-no-unref keeps discarded clusters allocated, which needs the
+  // QCOW_OFLAG_ZERO flag of a v3 image (no 7.2 process gets here: its schema has no such member)
+  const noUnref = o['discard-no-unref'];
+  if ((noUnref === true || noUnref === 'on') && g.compat === '0.10') {
+    throw new QmpError('discard-no-unref is only supported since qcow2 version 3');
+  }
+
   // encryption: the model's images are never encrypted
   const fmt = o['encrypt.format'];
   if (fmt !== undefined) throw new QmpError(`No encryption in image header, but options specified format '${String(fmt)}'`);

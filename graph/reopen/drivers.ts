@@ -27,6 +27,8 @@ export const GENERIC_PUT_BACK = ['node-name', 'driver', 'force-share'];
 const QCOW2_OVERLAP = ['template', 'main-header', 'active-l1', 'active-l2', 'refcount-table', 'refcount-block', 'snapshot-table', 'inactive-l1', 'inactive-l2', 'bitmap-directory'];
 const QCOW2_MUTABLE = [
   'lazy-refcounts', 'pass-discard-request', 'pass-discard-snapshot', 'pass-discard-other',
+  // 10.0's qcow2_runtime_opts (since 8.1; the 7.2 schema refuses it before it gets here)
+  'discard-no-unref',
   'overlap-check', ...QCOW2_OVERLAP.map((o) => `overlap-check.${o}`),
   'cache-size', 'l2-cache-size', 'l2-cache-entry-size', 'refcount-cache-size', 'cache-clean-interval',
 ];
