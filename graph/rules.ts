@@ -58,6 +58,8 @@ export const RULES = defineRules({
       // min-cluster-size 128 KiB, #29-#31 its refusals, #45 stream's and #50 commit's backing-mask-protocol)
       // and 139 (#0 #2 nbd-server-start's member order, #3 handshake-max-seconds, #6 allow-inactive)
       ...[5, 6, 7, 17].flatMap((step) => [{ transcript: 'iotests/151-e-copy-mode-background.json', step }, { transcript: 'iotests/151-e-copy-mode-write-blocking.json', step }]),
+      // wt-iotf: the abort-33 boundary inactivates and activates its node (blockdev-set-active: 7.2 has no such command)
+      { transcript: 'abort-33-change-backing-file-reactivated-survives.json', step: 2 },
       ...[5, 6, 13, 14, 29, 30, 31, 45, 50].map((step) => ({ transcript: 'iotests/056-e-backup-options-10.json', step })),
       ...[0, 2, 3, 6].map((step) => ({ transcript: 'iotests/139-e-export-options-10.json', step }))],
     modelled: true,
