@@ -142,7 +142,7 @@ export function writeRefusal(p: Proc, via: Edge, end?: number): string | undefin
     }
     if (!(edge.perm & PERM_W)) {
       throw new QemuAbortRefusal(
-        `Read-only node '${nodeLabel(edge.parent)}' would write its metadata to '${n.name}', which is writable, through its '${edge.name}' child without the write permission (QEMU aborts here: bdrv_co_write_req_prepare: Assertion \`child->perm & BLK_PERM_WRITE' failed); refused by blockgraph`,
+        `${edge.parent.kind === 'node' && p.node(edge.parent.node)?.inactive ? 'Inactive' : 'Read-only'} node '${nodeLabel(edge.parent)}' would write its metadata to '${n.name}', which is writable, through its '${edge.name}' child without the write permission (QEMU aborts here: bdrv_co_write_req_prepare: Assertion \`child->perm & BLK_PERM_WRITE' failed); refused by blockgraph`,
         'bdrv_co_write_req_prepare');
     }
     if (n.driver === 'snapshot-access') return ENOTSUP_TEXT;
@@ -156,3 +156,16 @@ export function writeRefusal(p: Proc, via: Edge, end?: number): string | undefin
 }
 
 const nodeLabel = (r: Edge['parent']) => (r.kind === 'node' ? r.node : r.kind === 'bb' ? r.bb : r.job);
+
+/**
+ * The write assertions of bdrv_co_write_req_prepare on a header write (bdrv_change_backing_file:
+ * stream_prepare, bdrv_drop_intermediate's update_filename) of an inactive node: an inactive
+ * parent holds its file without write, an inactivated file is inactive itself. The refusal only:
+ * the other write failures stay the caller's own answer.
+ */
+export function refuseInactiveHeaderWrite(p: Proc, node: string): void {
+  const via = p.fileChild(node);
+  if (!via) return;
+  if (!p.node(node)?.inactive && !p.node(via.child)?.inactive) return;
+  writeRefusal(p, via);
+}

@@ -21,7 +21,7 @@ import { onErrorOf, startRate } from './rate.js';
 import { deferStartIfHeld, registerDeferredStart } from './held-drain.js';
 import { drained } from '../drain.js';
 import { refuseStreamInsertAfterReopen } from '../stream-reopen-backup-hang.js';
-import { getLength, writeRefusal } from '../length.js';
+import { getLength, refuseInactiveHeaderWrite } from '../length.js';
 import { dropFilter } from './drop-filter.js';
 import { refuseStreamPrepareDiamond } from './stream-diamond.js';
 
@@ -212,18 +212,6 @@ function dropCorFilter(p: JobCtx['p'], cor: string, bottom: string): void {
   dropRef(p, cor);
 }
 
-/**
- * The write assertions of bdrv_co_write_req_prepare on the header write of an inactive node (an
- * inactive parent holds its file without write; an inactivated file is inactive itself): the
- * refusal only, as the other write failures stay the job's own answer.
- */
-function refuseHeaderWriteWhenInactive(p: JobCtx['p'], node: string): void {
-  const via = p.fileChild(node);
-  if (!via) return;
-  if (!p.node(node)?.inactive && !p.node(via.child)?.inactive) return;
-  writeRefusal(p, via);
-}
-
 registerJobDriver('stream', {
   prepare(ctx, j) {
     const { p } = ctx;
@@ -251,7 +239,7 @@ registerJobDriver('stream', {
         }
         // bdrv_change_backing_file's header write down unfiltered_bs->file: QEMU 10.0 dies where
         // that node or its file is inactive (bdrv_co_write_req_prepare; graph/length.ts writeRefusal)
-        refuseHeaderWriteWhenInactive(p, unfilteredBs);
+        refuseInactiveHeaderWrite(p, unfilteredBs);
         writeBackingHeader(p, unfilteredBs, baseId, ub?.driver ?? null);
         // stream_prepare: error_report_err, then -EPERM fails the job
         if (failed) return 'Operation not permitted';
