@@ -9,9 +9,16 @@ import { chainContains, findBase } from '../graph/jobs/chain.js';
 import { setReadOnly } from '../graph/jobs/parts.js';
 import { writeBackingHeader } from '../graph/jobs/backing.js';
 import { qedBackingNameFits } from '../graph/qed.js';
+import { writeRefusal } from '../graph/length.js';
 import type { Proc } from '../graph/proc.js';
 import { getRootBs } from './job-lookup.js';
 import type { CommandDef } from './types.js';
+
+/** The header write's bdrv_co_write_req_prepare down bs->file (graph/length.ts writeRefusal): an errno text, or a QemuAbortRefusal. */
+function headerWriteRefusal(p: Proc, node: string): string | undefined {
+  const via = p.fileChild(node);
+  return via ? writeRefusal(p, via) : undefined;
+}
 
 /** bdrv_change_backing_file -> qcow2_change_backing_file; an errno name on failure. */
 function changeBackingFile(p: Proc, node: string, backingFile: string, backingFmt: string): string | null {
@@ -23,12 +30,18 @@ function changeBackingFile(p: Proc, node: string, backingFile: string, backingFm
   if (n.driver === 'qed') {
     // bdrv_qed_change_backing_file: the header and the name must fit in the header cluster
     if (img && !qedBackingNameFits(img, backingFile)) return 'No space left on device';
+    const refused = headerWriteRefusal(p, node);
+    if (refused) return refused;
     writeBackingHeader(p, node, backingFile, backingFmt);
     return null;
   }
   // a backing file would make a raw external data file insufficient; the header holds 1023 bytes
   if (img?.dataFileRaw || backingFile.length > 1023) return 'Invalid argument';
   // qcow2_change_backing_file: backing_file and auto_backing_file alike, and the header on disk
+  // (qcow2_update_header's bdrv_pwrite through bs->file: an inactive node's edge holds no write,
+  // an inactivated file is itself inactive; QEMU 10.0 dies either way)
+  const refused = headerWriteRefusal(p, node);
+  if (refused) return refused;
   writeBackingHeader(p, node, backingFile, backingFmt);
   return null;
 }

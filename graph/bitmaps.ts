@@ -315,7 +315,8 @@ export function storePersistentBitmaps(p: Proc, node: string, release: boolean):
     stored.add(b.name);
   }
   if (needWrite) {
-    if (n.ro) return 'No write access';
+    // can_write: writable and not BDRV_O_INACTIVE (an inactive node's image belongs to another process)
+    if (n.ro || n.inactive) return 'No write access';
     putImageBitmaps(p, img, dir);
   }
   if (release) for (const name of stored) releaseDirtyBitmap(p, node, name);

@@ -90,8 +90,10 @@ const DRIVERS: Record<string, DriverInfo> = {
   throttle: { kind: 'filter', supportsBacking: false, reopen: true, childPerm: defaultPerms },
   'copy-on-read': {
     kind: 'filter', supportsBacking: false, reopen: false,
+    // cor_child_perm: write-unchanged (for the copies it makes) only while the filter is active;
+    // an inactive node "cannot provide it" (BDRV_O_INACTIVE, 10.0's blockdev-set-active)
     childPerm: (c) => ({
-      perm: (c.perm & (PERM_R | PERM_W | PERM_Z)) | PERM_U,
+      perm: (c.perm & (PERM_R | PERM_W | PERM_Z)) | (c.node.inactive ? 0 : PERM_U),
       shared: (c.shared & (PERM_R | PERM_W | PERM_Z)) | PERM_U,
     }),
   },

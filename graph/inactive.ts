@@ -105,14 +105,43 @@ export function bdrvInactivate(p: Proc, node: string): void {
   if (inactivateRecurse(p, node)) throw new QmpError('Failed to inactivate node: Operation not permitted');
 }
 
-/** bdrv_next's order: the monitor's BlockBackends' roots (none in a storage daemon), then the monitor-owned nodes. */
-function monitorOwned(p: Proc): string[] {
-  return p.nodes().filter((n) => n.monitor).map((n) => n.name);
+/** bdrv_first_blk: the BlockBackend of `node`'s parent list that comes first (QLIST_INSERT_HEAD: the newest attached). */
+function firstBlk(p: Proc, node: string): string | undefined {
+  const e = p.parents(node).find((x) => x.parent.kind === 'bb');
+  return e?.parent.kind === 'bb' ? e.parent.bb : undefined;
+}
+
+/**
+ * The nodes bdrv_first/bdrv_next (block/block-backend.c of 10.0) return, in order. First the
+ * roots of all BlockBackends (blk_all_next: exports' and jobs' too, in creation order), each
+ * once, at the BlockBackend that is its bdrv_first_blk. Then the monitor-owned nodes without a
+ * BlockBackend (bdrv_has_blk) — but 10.0's backend phase leaves it->bs at the last root it
+ * returned, and the monitor phase goes on with bdrv_next_monitor_owned(it->bs), i.e.
+ * QTAILQ_NEXT in monitor_bdrv_states: it starts after that root when the root is monitor-owned
+ * and finds none when it is not (its monitor_list link is empty). Recorded: 245-f-inactive-nodes
+ * (10.0), an export over hd1 and blockdev-set-active {active: false} leaves hd0, added before
+ * hd1, active. (7.2's bdrv_next kept it->bs NULL through the backend phase; 7.2 has no
+ * blockdev-set-active to show it.)
+ */
+function bdrvNextOrder(p: Proc): string[] {
+  const out: string[] = [];
+  let last: string | undefined;
+  for (const bb of p.bbs()) {
+    const root = p.children({ kind: 'bb', bb: bb.id })[0]?.child;
+    if (root === undefined || firstBlk(p, root) !== bb.id) continue;
+    out.push(root);
+    last = root;
+  }
+  const monitor = p.nodes().filter((n) => n.monitor).map((n) => n.name);
+  const from = last === undefined ? 0 : monitor.indexOf(last) + 1;
+  if (last !== undefined && from === 0) return out;
+  for (const n of monitor.slice(from)) if (firstBlk(p, n) === undefined) out.push(n);
+  return out;
 }
 
 /** qmp_blockdev_set_active without a node name: bdrv_activate_all / bdrv_inactivate_all. */
 export function setActiveAll(p: Proc, active: boolean): void {
-  for (const n of monitorOwned(p)) {
+  for (const n of bdrvNextOrder(p)) {
     if (!p.node(n)) continue;
     if (active) { bdrvActivate(p, n); continue; }
     if (hasBdsParent(p, n, false)) continue;

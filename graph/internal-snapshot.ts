@@ -45,7 +45,8 @@ export function canSnapshot(p: Proc, bs: string): boolean {
   let cur: string | undefined = bs;
   for (let i = 0; cur && i < 1000; i++) {
     const n = p.node(cur);
-    if (!n || n.ro) return false;
+    // bdrv_is_writable: BDRV_O_RDWR without BDRV_O_INACTIVE (bdrv_is_writable_after_reopen)
+    if (!n || n.ro || n.inactive) return false;
     if (n.driver === 'qcow2') return true;
     cur = fallback(p, cur);
   }

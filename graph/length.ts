@@ -121,8 +121,8 @@ export const ENOTSUP_TEXT = 'Operation not supported';
 /**
  * Why a write a format driver sends down its edge `via` (bs->file of a qcow2 node) ending at byte
  * `end` of the child fails, level by level from the top as bdrv_co_pwritev goes down:
- * bdrv_co_write_req_prepare refuses any write to a read-only node (-EPERM), and asserts that the
- * edge holds the write permission (a read-only parent over a writable child holds none: QEMU dies,
+ * bdrv_co_write_req_prepare refuses any write to a read-only node (-EPERM), asserts that the node
+ * is not inactive, and that the edge holds the write permission (a read-only parent over a writable child holds none: QEMU dies,
  * QemuAbortRefusal); then a raw node's raw_adjust_offset refuses one past its `size` window
  * (-ENOSPC), shifted by its offset for its file; filters pass it on; a snapshot-access node takes
  * no write at all (snapshot_access_co_pwritev_part: -ENOTSUP). undefined: the write lands.
@@ -134,9 +134,15 @@ export function writeRefusal(p: Proc, via: Edge, end?: number): string | undefin
     const n = p.node(edge.child);
     if (!n) break;
     if (n.ro) return EPERM_TEXT;
+    // assert(!(bs->open_flags & BDRV_O_INACTIVE)) comes next (10.0's blockdev-set-active, `active`)
+    if (n.inactive) {
+      throw new QemuAbortRefusal(
+        `Node '${nodeLabel(edge.parent)}' would write its metadata to '${n.name}', which is inactive, through its '${edge.name}' child (QEMU aborts here: bdrv_co_write_req_prepare: Assertion \`!(bs->open_flags & BDRV_O_INACTIVE)' failed); refused by blockgraph`,
+        'bdrv_co_write_req_prepare');
+    }
     if (!(edge.perm & PERM_W)) {
       throw new QemuAbortRefusal(
-        `Read-only node '${nodeLabel(edge.parent)}' would write its metadata to '${n.name}', which is writable, through its '${edge.name}' child without the write permission (QEMU aborts here: bdrv_co_write_req_prepare: Assertion \`child->perm & BLK_PERM_WRITE' failed); refused by blockgraph`,
+        `${edge.parent.kind === 'node' && p.node(edge.parent.node)?.inactive ? 'Inactive' : 'Read-only'} node '${nodeLabel(edge.parent)}' would write its metadata to '${n.name}', which is writable, through its '${edge.name}' child without the write permission (QEMU aborts here: bdrv_co_write_req_prepare: Assertion \`child->perm & BLK_PERM_WRITE' failed); refused by blockgraph`,
         'bdrv_co_write_req_prepare');
     }
     if (n.driver === 'snapshot-access') return ENOTSUP_TEXT;
@@ -150,3 +156,16 @@ export function writeRefusal(p: Proc, via: Edge, end?: number): string | undefin
 }
 
 const nodeLabel = (r: Edge['parent']) => (r.kind === 'node' ? r.node : r.kind === 'bb' ? r.bb : r.job);
+
+/**
+ * The write assertions of bdrv_co_write_req_prepare on a header write (bdrv_change_backing_file:
+ * stream_prepare, bdrv_drop_intermediate's update_filename) of an inactive node: an inactive
+ * parent holds its file without write, an inactivated file is inactive itself. The refusal only:
+ * the other write failures stay the caller's own answer.
+ */
+export function refuseInactiveHeaderWrite(p: Proc, node: string): void {
+  const via = p.fileChild(node);
+  if (!via) return;
+  if (!p.node(node)?.inactive && !p.node(via.child)?.inactive) return;
+  writeRefusal(p, via);
+}

@@ -48,6 +48,13 @@ interface Inherit {
   parentOptions: Flat;
   /** bdrv_open_inherit's `filename` argument (a backing file named in an image header). */
   filename?: string;
+  /**
+   * BDRV_O_INACTIVE in the parent's open_flags when this child is opened: bdrv_inherited_options
+   * starts the child's flags from them and update_flags_from_options only ever adds the flag.
+   * A `file` opened for probing sees the flags before the parent's bdrv_open_common (its own
+   * `active` not yet applied); backing, data-file and drivers' children see them after.
+   */
+  inactive?: boolean;
 }
 
 const GIB = 1 << 30;
@@ -334,9 +341,9 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false, probi
   // A file name given to a format or filter node goes down to its file child.
   const down = !FILE_OPEN.has(driver) ? inh?.filename : undefined;
   if (info.kind !== 'protocol' && opts.file !== undefined) {
-    file = openChildRef(p, opts.file, { parent: '', role: 'file', parentOptions: eff, filename: down }, pendingAborts);
+    file = openChildRef(p, opts.file, { parent: '', role: 'file', parentOptions: eff, filename: down, inactive: inh?.inactive }, pendingAborts);
   } else if (info.kind !== 'protocol' && down !== undefined) {
-    file = { name: openNode(p, {}, { parent: '', role: 'file', parentOptions: eff, filename: down }).name, inline: true };
+    file = { name: openNode(p, {}, { parent: '', role: 'file', parentOptions: eff, filename: down, inactive: inh?.inactive }).name, inline: true };
   }
   // blk_new(ctx, 0, BLK_PERM_ALL) + blk_insert_bs: the probing BlockBackend on `file` (graph/probe.ts)
   // (bdrv_insert_node -> bdrv_new_open_driver_opts opens a job's filter at once: no probe)
@@ -400,7 +407,7 @@ function openNodeProbed(
   const { name, auto } = assignNodeName(p, opts['node-name'] as string | undefined);
   p.step(`open ${name} (${driver})`);
   // update_flags_from_options: `active` off sets BDRV_O_INACTIVE (10.0's schema only; graph/inactive.ts)
-  const inactive = eff.active !== undefined && !truthy(eff.active);
+  const inactive = inh?.inactive === true || (eff.active !== undefined && !truthy(eff.active));
   newNode(p, { name, auto, driver, ro, forceShare, options: eff, explicit, unmap, inheritsFrom: inh?.parent || null, ...(inactive ? { inactive: true } : {}) });
   if (file?.inline) p.patchNode(file.name, { inheritsFrom: name });
   const fileNode = () => (file ? p.node(file.name) : undefined);
@@ -468,7 +475,7 @@ function openNodeProbed(
       const reads = qcow2OpenReads(p, file!.name, img, commitDebugState(p));
       const l1 = reads.l1();
       if (l1) throw new QmpError(l1);
-      qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size }, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
+      qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size, compat: img.compat }, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
       const rest = reads.rest();
       if (rest) throw new QmpError(rest);
       // qcow2_read_extensions' bitmaps extension through a short file child (graph/qcow2-backing-name.ts)
@@ -580,7 +587,7 @@ function openNodeProbed(
       // log child as plain metadata (bdrv_open_child "log", BDRV_CHILD_METADATA)
       needFile();
       attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
-      const log = openChildRef(p, opts.log, { parent: name, role: 'child', parentOptions: eff }, pendingAborts, 'log');
+      const log = openChildRef(p, opts.log, { parent: name, role: 'child', parentOptions: eff, inactive: p.node(name)?.inactive }, pendingAborts, 'log');
       attachOpened(p, name, log.name, 'log', ROLE_METADATA);
       let sector = 512;
       if (truthy(eff['log-append'])) {
@@ -651,7 +658,7 @@ function openNodeProbed(
       // cbw_open (block/copy-before-write.c): bdrv_open_file_child, then the `target` child
       // (BDRV_CHILD_DATA), then the optional bitmap (block_dirty_bitmap_lookup)
       attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
-      const tgt = openChildRef(p, opts.target, { parent: name, role: 'child', parentOptions: eff }, pendingAborts);
+      const tgt = openChildRef(p, opts.target, { parent: name, role: 'child', parentOptions: eff, inactive: p.node(name)?.inactive }, pendingAborts);
       attachOpened(p, name, tgt.name, 'target', ROLE_DATA);
       const bm = opts.bitmap as { node?: string; name?: string } | undefined;
       if (bm) {
@@ -709,7 +716,7 @@ function openNodeProbed(
       blkdebugConfigCheck(eff, (f) => p.image(f) !== undefined);
       // blkdebug_open: the image child gets the x-image file name (blkdebug_parse_filename)
       const xImage = eff['x-image'] === undefined ? undefined : String(eff['x-image']);
-      const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff, filename: xImage }, pendingAborts, 'image');
+      const img = openChildRef(p, opts.image, { parent: name, role: 'child', parentOptions: eff, inactive: p.node(name)?.inactive, filename: xImage }, pendingAborts, 'image');
       attachOpened(p, name, img.name, 'image', ROLE_FILTERED | ROLE_PRIMARY);
       const child = p.node(img.name)!;
       // refresh_total_sectors -> blkdebug_getlength: bdrv_getlength(bs->file->bs)
@@ -719,7 +726,7 @@ function openNodeProbed(
     case 'blkverify': {
       // blkverify_open: bdrv_open_file_child "raw" (the filtered child), then "test" as a
       // plain data child (BDRV_CHILD_DATA); the node's length is the test image's
-      const raw = openChildRef(p, opts.raw, { parent: name, role: 'child', parentOptions: eff, filename: eff['x-raw'] === undefined ? undefined : String(eff['x-raw']) }, pendingAborts, 'raw');
+      const raw = openChildRef(p, opts.raw, { parent: name, role: 'child', parentOptions: eff, inactive: p.node(name)?.inactive, filename: eff['x-raw'] === undefined ? undefined : String(eff['x-raw']) }, pendingAborts, 'raw');
       attachOpened(p, name, raw.name, 'raw', ROLE_FILTERED | ROLE_PRIMARY);
       // bdrv_inherited_options: a pure data child of a non-format node is format-probed
       // (BDRV_O_PROTOCOL cleared), so a test image named by x-image alone (blkverify_parse_filename:
@@ -727,7 +734,7 @@ function openNodeProbed(
       // qcow2_probe's magic or raw (a protocol-prefixed name is left to the protocol)
       const xImage = eff['x-image'] === undefined ? undefined : String(eff['x-image']);
       const probed = opts.test === undefined && xImage !== undefined && findProtocol(xImage) === 'file' ? { driver: p.image(xImage.replace(/^file:/, ''))?.format === 'qcow2' ? 'qcow2' : 'raw' } : opts.test;
-      const test = openChildRef(p, probed, { parent: name, role: 'child', parentOptions: eff, filename: xImage }, pendingAborts, 'test');
+      const test = openChildRef(p, probed, { parent: name, role: 'child', parentOptions: eff, inactive: p.node(name)?.inactive, filename: xImage }, pendingAborts, 'test');
       attachOpened(p, name, test.name, 'test', ROLE_DATA);
       p.patchNode(name, { size: getLength(p, test.name) }); // blkverify_getlength
       break;
@@ -743,7 +750,7 @@ function openNodeProbed(
       p.patchNode(name, { extra: { rewriteCorrupted: Boolean(opts['rewrite-corrupted']), nextChild: children.length, threshold, blkverify: opts.blkverify === true || opts.blkverify === 'on' } });
       const names: string[] = [];
       children.forEach((ref, i) => {
-        const c = openChildRef(p, ref, { parent: name, role: 'child', parentOptions: eff }, pendingAborts);
+        const c = openChildRef(p, ref, { parent: name, role: 'child', parentOptions: eff, inactive: p.node(name)?.inactive }, pendingAborts);
         names.push(c.name);
         attachOpened(p, name, c.name, `children.${i}`, ROLE_DATA);
       });
@@ -884,13 +891,13 @@ export function qcow2FileSize(img: Image): number {
 function openDataFile(p: Proc, name: string, opts: Opts, eff: Flat, img: Image, fileName: string, pending: string[]): void {
   let child: string | undefined;
   if (opts['data-file'] !== undefined && opts['data-file'] !== null) {
-    child = openChildRef(p, opts['data-file'], { parent: name, role: 'file', parentOptions: eff }, pending).name;
+    child = openChildRef(p, opts['data-file'], { parent: name, role: 'file', parentOptions: eff, inactive: p.node(name)?.inactive }, pending).name;
     attachOpened(p, name, child, 'data-file', ROLE_DATA);
   }
   if (img.dataFile !== undefined) {
     if (child === undefined) {
       try {
-        child = openNode(p, {}, { parent: name, role: 'file', parentOptions: eff, filename: img.dataFile }).name;
+        child = openNode(p, {}, { parent: name, role: 'file', parentOptions: eff, inactive: p.node(name)?.inactive, filename: img.dataFile }).name;
       } catch (e) {
         if (e instanceof QmpError) throw new QmpError(`Could not open data file: ${e.desc}`);
         throw e;
@@ -992,7 +999,7 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
       if (hdr && !('file.filename' in flatten(bopts))) filename = fullBackingFilename(p, name, hdr);
     }
     try {
-      childName = openNode(p, bopts, { parent: name, role: 'backing', parentOptions, filename }).name;
+      childName = openNode(p, bopts, { parent: name, role: 'backing', parentOptions, inactive: p.node(name)?.inactive, filename }).name;
     } catch (e) {
       if (e instanceof QemuHangRefusal && e.qemuFn === 'bdrv_open_backing_file') throw e;
       if (e instanceof QmpError) throw new QmpError(`Could not open backing file: ${e.desc}`, e.cls);

@@ -47,7 +47,7 @@ export const RULES = defineRules({
     modelled: true,
   },
   'qapi-schema': {
-    what: "the QAPI schema a command's arguments are checked against: the commands and members added since 7.2 (block-job-change, blockdev-set-active; BlockdevOptions' active, BlockExportOptions' allow-inactive, BackupCommon's discard-source, BackupPerf's min-cluster-size, block-stream/block-commit backing-mask-protocol, nbd-server-start's handshake-max-seconds with its base members before addr; commands/schema/table-10.0.ts). What they do is modelled unversioned (commands/job-verbs.ts change, graph/jobs/backup.ts discardSource, graph/inactive.ts): no 7.2 process can reach it",
+    what: "the QAPI schema a command's arguments are checked against: the commands and members added since 7.2 (block-job-change, blockdev-set-active; BlockdevOptions' active, BlockExportOptions' allow-inactive, BackupCommon's discard-source, BackupPerf's min-cluster-size, block-stream/block-commit backing-mask-protocol, BlockdevOptionsQcow2's discard-no-unref (8.1; 245-f-qcow2-reopen-opts), nbd-server-start's handshake-max-seconds with its base members before addr; commands/schema/table-10.0.ts). What they do is modelled unversioned (commands/job-verbs.ts change, graph/jobs/backup.ts discardSource, graph/inactive.ts): no 7.2 process can reach it",
     '7.2': { fn: 'qmp_dispatch over 7.2\'s generated qapi-commands/qapi-visit (qapi/block-core.json of 7.2): "The command block-job-change has not been found", "Parameter \'discard-source\' is unexpected"', value: '7.2' as '7.2' | '10.0' },
     '10.0': { fn: 'qmp_dispatch over 10.0.2\'s generated code (block-core.json: BlockJobChangeOptions since 8.2, BackupCommon.discard-source since 9.1, BlockdevOptions.active and blockdev-set-active since 10.0; block-export.json: allow-inactive since 10.0)', value: '10.0' as '7.2' | '10.0' },
     proof: [{ transcript: 'iotests/tests-d-mirror-change-copy-mode.json', step: 10 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode-b.json', step: 7 }, { transcript: 'iotests/tests-d-backup-discard-source.json', step: 5 },
@@ -58,6 +58,8 @@ export const RULES = defineRules({
       // min-cluster-size 128 KiB, #29-#31 its refusals, #45 stream's and #50 commit's backing-mask-protocol)
       // and 139 (#0 #2 nbd-server-start's member order, #3 handshake-max-seconds, #6 allow-inactive)
       ...[5, 6, 7, 17].flatMap((step) => [{ transcript: 'iotests/151-e-copy-mode-background.json', step }, { transcript: 'iotests/151-e-copy-mode-write-blocking.json', step }]),
+      // wt-iotf: the abort-33 boundary inactivates and activates its node (blockdev-set-active: 7.2 has no such command)
+      { transcript: 'abort-33-change-backing-file-reactivated-survives.json', step: 2 },
       ...[5, 6, 13, 14, 29, 30, 31, 45, 50].map((step) => ({ transcript: 'iotests/056-e-backup-options-10.json', step })),
       ...[0, 2, 3, 6].map((step) => ({ transcript: 'iotests/139-e-export-options-10.json', step }))],
     modelled: true,

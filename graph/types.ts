@@ -116,7 +116,7 @@ export interface BlockBackend {
   at: number;
   /** blk->disable_perm: over an inactive node, the BlockBackend holds no permissions (graph/inactive.ts) */
   disablePerm?: boolean;
-  /** blk->force_allow_inactivate: an export added with allow-inactive */
+  /** blk->force_allow_inactivate: an export added with allow-inactive, a mirror job's target (not an active commit's) */
   forceAllowInactivate?: boolean;
 }
 

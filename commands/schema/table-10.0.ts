@@ -43,6 +43,8 @@ export const TYPES_10_0: Record<string, TypeDef> = {
   BlockdevOptions: withMember('BlockdevOptions', '*active', 'bool', '*read-only'),
   // BlockExportOptions' base (since 10.0): '*allow-inactive' last
   BlockExportOptions: withMember('BlockExportOptions', '*allow-inactive', 'bool'),
+  // BlockdevOptionsQcow2 (since 8.1): '*discard-no-unref' after '*pass-discard-other' (qcow2_update_options_prepare: graph/driver-options/qcow2.ts)
+  BlockdevOptionsQcow2: withMember('BlockdevOptionsQcow2', '*discard-no-unref', 'bool', '*overlap-check'),
   ...Object.fromEntries(BACKUP_TYPES.map((t) => [t, withMember(t, '*discard-source', 'bool', '*x-perf')])),
   // job.json
   JobType: { enum: ['commit', 'stream', 'mirror', 'backup', 'create', 'amend', 'snapshot-load', 'snapshot-save', 'snapshot-delete'] },

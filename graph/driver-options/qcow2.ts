@@ -10,7 +10,8 @@ const INT_MAX = 2 ** 31 - 1;
 const UINT_MAX = 2 ** 32 - 1;
 const isPow2 = (n: number) => n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 
-export interface Qcow2Geometry { clusterSize: number; virtualSize: number }
+/** `compat`: the image's header version as graph/images.ts keeps it ("0.10": qcow_version 2; absent: 3) */
+export interface Qcow2Geometry { clusterSize: number; virtualSize: number; compat?: string }
 
 /** qcow2_runtime_opts' QEMU_OPT_SIZE members (the cache sizes). */
 const SIZE_OPTS = ['cache-size', 'l2-cache-size', 'l2-cache-entry-size', 'refcount-cache-size'];
@@ -73,6 +74,20 @@ export function qcow2UpdateOptions(o: Record<string, unknown>, g: Qcow2Geometry,
   if (Math.floor(l2 / entry) > INT_MAX) throw new QmpError('L2 cache size too big');
   if (Math.floor(refcount / cs) > INT_MAX) throw new QmpError('Refcount cache size too big');
   if (u64(num('cache-clean-interval', 600)) > UINT_MAX) throw new QmpError('Cache clean interval too big');
+
+  // lazy-refcounts defaults to the header's QCOW2_COMPAT_LAZY_REFCOUNTS bit, which only a v3
+  // header can carry, so only an explicit true reaches the check on a compat=0.10 image
+  const lazy = o['lazy-refcounts'];
+  if ((lazy === true || lazy === 'on') && g.compat === '0.10') {
+    throw new QmpError('Lazy refcounts require a qcow2 image with at least qemu 1.1 compatibility level');
+  }
+
+  // 10.0 (since 8.1): discard-no-unref keeps discarded clusters allocated, which needs the
+  // QCOW_OFLAG_ZERO flag of a v3 image (no 7.2 process gets here: its schema has no such member)
+  const noUnref = o['discard-no-unref'];
+  if ((noUnref === true || noUnref === 'on') && g.compat === '0.10') {
+    throw new QmpError('discard-no-unref is only supported since qcow2 version 3');
+  }
 
   // encryption: the model's images are never encrypted
   const fmt = o['encrypt.format'];

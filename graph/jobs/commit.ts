@@ -15,7 +15,7 @@ import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setRea
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { onErrorOf, startRate } from './rate.js';
 import { drained } from '../drain.js';
-import { getLength } from '../length.js';
+import { getLength, refuseInactiveHeaderWrite } from '../length.js';
 import { coTruncate, truncateErrno } from '../truncate.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { withBaseReadWrite } from './base-restore.js';
@@ -140,6 +140,8 @@ function dropIntermediateDrained(p: Proc, top: string, base: string, backingFile
   }
   for (const c of updated) {
     if (c.parent.kind === 'node' && c.name === 'backing' && p.node(c.parent.node)) {
+      // bdrv_child_cb_update_filename -> bdrv_change_backing_file: QEMU 10.0 dies on an inactive overlay
+      refuseInactiveHeaderWrite(p, c.parent.node);
       writeBackingHeader(p, c.parent.node, fileStr, p.node(base)!.driver);
     }
   }

@@ -136,7 +136,9 @@ function startAppended(ctx: JobCtx, o: MirrorStart, mtName: string, baseReadOnly
   // a target that cannot move into the job's context fails the attach ("Cannot change iothread of
   // active block backend"), the BlockBackend does not follow it; the permission update comes after
   const targetBB = addJobBB(p, job.id, 'mirror-target', o.target, targetPerms, targetShared, false);
-  p.putBB({ ...p.bb(targetBB)!, allowAioChange: true });
+  // mirror_start_job: an is_mirror job's target BlockBackend may go inactive though it holds write
+  // (blk_set_force_allow_inactivate: the NBD target of a non-shared migration); an active commit's not
+  p.putBB({ ...p.bb(targetBB)!, allowAioChange: true, ...(o.activeCommit ? {} : { forceAllowInactivate: true }) });
   patchJobData(p, job.id, { targetBB });
   // mirror_start_job: the job's anonymous dirty bitmap (released in mirror_exit_common); which node holds it is versioned
   const bm = rule(p, 'mirror-dirty-bitmap')({ writeBlocking: o.writeBlocking === true });

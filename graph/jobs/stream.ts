@@ -21,7 +21,7 @@ import { onErrorOf, startRate } from './rate.js';
 import { deferStartIfHeld, registerDeferredStart } from './held-drain.js';
 import { drained } from '../drain.js';
 import { refuseStreamInsertAfterReopen } from '../stream-reopen-backup-hang.js';
-import { getLength } from '../length.js';
+import { getLength, refuseInactiveHeaderWrite } from '../length.js';
 import { dropFilter } from './drop-filter.js';
 import { refuseStreamPrepareDiamond } from './stream-diamond.js';
 
@@ -237,6 +237,9 @@ registerJobDriver('stream', {
           if (!(e instanceof QmpError)) throw e;
           failed = true;
         }
+        // bdrv_change_backing_file's header write down unfiltered_bs->file: QEMU 10.0 dies where
+        // that node or its file is inactive (bdrv_co_write_req_prepare; graph/length.ts writeRefusal)
+        refuseInactiveHeaderWrite(p, unfilteredBs);
         writeBackingHeader(p, unfilteredBs, baseId, ub?.driver ?? null);
         // stream_prepare: error_report_err, then -EPERM fails the job
         if (failed) return 'Operation not permitted';

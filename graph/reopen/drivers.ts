@@ -27,6 +27,8 @@ export const GENERIC_PUT_BACK = ['node-name', 'driver', 'force-share'];
 const QCOW2_OVERLAP = ['template', 'main-header', 'active-l1', 'active-l2', 'refcount-table', 'refcount-block', 'snapshot-table', 'inactive-l1', 'inactive-l2', 'bitmap-directory'];
 const QCOW2_MUTABLE = [
   'lazy-refcounts', 'pass-discard-request', 'pass-discard-snapshot', 'pass-discard-other',
+  // 10.0's qcow2_runtime_opts (since 8.1; the 7.2 schema refuses it before it gets here)
+  'discard-no-unref',
   'overlap-check', ...QCOW2_OVERLAP.map((o) => `overlap-check.${o}`),
   'cache-size', 'l2-cache-size', 'l2-cache-entry-size', 'refcount-cache-size', 'cache-clean-interval',
 ];
@@ -64,7 +66,7 @@ export function driverPrepare(p: Proc, n: BdsNode, o: Flat): DriverPrepared {
     case 'qcow2': {
       // qcow2_reopen_prepare → qcow2_update_options_prepare on the reopen's options
       const img = fileImage(p, n);
-      qcow2UpdateOptions(o, { clusterSize: img?.clusterSize ?? 65536, virtualSize: n.size }, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
+      qcow2UpdateOptions(o, { clusterSize: img?.clusterSize ?? 65536, virtualSize: n.size, compat: img?.compat }, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
       for (const k of Object.keys(o)) if (QCOW2_MUTABLE.includes(k) || k.startsWith('encrypt.')) delete o[k];
       return {};
     }

@@ -519,7 +519,6 @@ test('the generator avoids a job writing to a raw node over an external snapshot
   assert.is(knownAbort(commit, await view([raw, top])), undefined, 'without the snapshot the commit is sent');
 });
 
-test.run();
 
 // fuzz 3404316613: QSD 7.2 gave no reply for minutes to a block_resize shrinking a qcow2 over a
 // throttle node of a group with `iops-total: 10, iops-size: 4096` (the truncate's discards wait for
@@ -544,3 +543,33 @@ test('the generator avoids a block_resize over a throttle node while a throttle 
   assert.is(limited('n8'), undefined, 'a node with no throttle below is sent');
   assert.is((await view({}))('n7'), undefined, 'a group without limits never waits');
 });
+
+// iotests 245 fifth port (wt-iotf): change-backing-file's header write down an inactive node's file
+// (graph/length.ts writeRefusal from commands/change-backing-file.ts): an inactive qcow2 holds its
+// file without write (`child->perm & BLK_PERM_WRITE`), an inactivated file is itself inactive
+// (`!(bs->open_flags & BDRV_O_INACTIVE)`); 10.0 dies, 7.2 cannot make the node inactive. Survivor:
+// abort-33-change-backing-file-reactivated-survives (both versions)
+test('abort-33: header writes down an inactive qcow2 (change-backing-file, a stream finalized) are refused on 10.0, state and events untouched', async () => {
+  for (const [name, assertion, execute] of [
+    ['abort-33-change-backing-file-inactive-node', /^Inactive node 'b' would write its metadata to 'b-file', which is writable, .*Assertion `child->perm & BLK_PERM_WRITE' failed\); refused by blockgraph/, 'change-backing-file'],
+    ['abort-33-change-backing-file-inactivated-file', /'b-file', which is inactive, .*Assertion `!\(bs->open_flags & BDRV_O_INACTIVE\)' failed\); refused by blockgraph/, 'change-backing-file'],
+    // stream_prepare's bdrv_change_backing_file after blockdev-set-active {active: false} (graph/jobs/stream.ts)
+    ['abort-33-finalize-stream-inactivated-overlay', /'top-file', which is inactive, .*Assertion `!\(bs->open_flags & BDRV_O_INACTIVE\)' failed\); refused by blockgraph/, 'job-finalize'],
+    // bdrv_drop_intermediate's update_filename over an overlay added inactive (graph/jobs/commit.ts)
+    ['abort-33-finalize-commit-inactive-overlay', /^Inactive node 'top' would write its metadata to 'top-file', which is writable, .*Assertion `child->perm & BLK_PERM_WRITE' failed\); refused by blockgraph/, 'job-finalize'],
+  ] as const) {
+    const s = upTo(load(name), execute);
+    const t = await runOnModel(s, undefined, { qemuVersion: '10.0' });
+    const last = t.steps[t.steps.length - 1]!;
+    assert.ok(!isWaitStep(last) && !last.result.ok, name);
+    if (!isWaitStep(last) && !last.result.ok) assert.match(last.result.desc, assertion);
+    assert.equal(last.events, []);
+    assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+    assert.is(t.steps.slice(0, -1).filter((x) => !isWaitStep(x) && !x.result.ok).length, 0, `${name}: an earlier step failed`);
+    const t72 = await runOnModel(s, undefined, { qemuVersion: '7.2' });
+    const l72 = t72.steps[t72.steps.length - 1]!;
+    assert.ok(!isWaitStep(l72) && (l72.result.ok || !/refused by blockgraph/.test(l72.result.desc)), `${name} on 7.2`);
+  }
+});
+
+test.run();
