@@ -88,7 +88,7 @@ export function addExtent(extents: [number, number][] | undefined, start: number
   return out;
 }
 
-function backingImage(d: Draft, file: string, backing: string): Image | undefined {
+export function backingImage(d: Draft, file: string, backing: string): Image | undefined {
   const key = hostResolve({ d }, pathCombine(file, backing));
   return key === undefined ? undefined : d.get<Image>(HOST, 'images', key);
 }
