@@ -20,15 +20,16 @@ import { growWrittenNodes, writeRoom } from '../graph/length.js';
 import { PERM_ALL, PERM_W, PERM_Z, permNames } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Image } from '../graph/types.js';
-import { imageBehind } from '../graph/images.js';
+import { backingImage, imageBehind } from '../graph/images.js';
+import { otherFormatVirtualSize } from '../graph/other-formats.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { QED_DEFAULT_CLUSTER_SIZE, QED_DEFAULT_TABLE_SIZE, qedFileSize, qedIsClusterSizeValid, qedIsImageSizeValid, qedIsTableSizeValid, qedMaxImageSize } from '../graph/qed.js';
 import { removeBlockBackend } from './exports.js';
 import { leakedDrainBelow } from '../graph/reopen/drain-leak.js';
 import type { CommandDef } from './types.js';
 
-/** BlockdevCreateOptions drivers of QSD 7.2 (all have .bdrv_co_create); the model writes file and qcow2. */
-const MODELLED = new Set(['file', 'qcow2', 'qed']);
+/** BlockdevCreateOptions drivers of QSD 7.2 (all have .bdrv_co_create) the model writes. */
+const MODELLED = new Set(['file', 'qcow2', 'qed', 'vdi', 'vpc', 'parallels', 'qcow', 'vmdk']);
 
 const BDRV_SECTOR_SIZE = 512;
 const MIN_CLUSTER_BITS = 9;
@@ -52,7 +53,7 @@ export const blockdevCreate: CommandDef = {
     // blockdev_create_run: ret = drv->bdrv_co_create(opts, errp)
     let error: string | undefined;
     try {
-      p.d.atomically(() => (driver === 'file' ? fileCreate(p, opts) : driver === 'qed' ? qedCreate(p, opts) : qcow2Create(p, opts)));
+      p.d.atomically(() => (driver === 'file' ? fileCreate(p, opts) : driver === 'qed' ? qedCreate(p, opts) : driver === 'qcow2' ? qcow2Create(p, opts) : otherCreate(p, driver, opts)));
     } catch (e) {
       // QEMU dies in the job (graph/qemu-abort.ts): the whole command is refused
       if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
@@ -231,7 +232,7 @@ function releaseCreateBackend(p: Proc, file: string, bbId: string, driver: strin
       'refused by blockgraph: move it back to the main loop first', 'bdrv_set_aio_context_commit');
   }
   // then blk_new_open(file=<the node>) opens the new image over it (bdrv_attach_child_common)
-  const why = driver === 'qed' ? undefined : refuseCrossContextReference(p, file, 'file', 'qcow2');
+  const why = driver !== 'qcow2' ? undefined : refuseCrossContextReference(p, file, 'file', 'qcow2');
   if (why) throw new QemuAbortRefusal(why, 'bdrv_set_aio_context_commit');
   // qcow2_co_create opens the new image twice (blk_new_open): two #block names (graph/id-counter.ts)
   consumeAutoNames(p, creationOpens(driver, 'blockdev-create'));
@@ -271,4 +272,85 @@ function qedCreate(p: Proc, o: Opts): void {
     growWrittenNodes(p, file, qedFileSize(next));
   }
   releaseCreateBackend(p, file, bbId, 'qed');
+}
+
+const VDI_DISK_SIZE_MAX = 0x1fffff8 * 0x100000; // (uint64_t)VDI_BLOCKS_IN_IMAGE_MAX * DEFAULT_CLUSTER_SIZE
+const MAX_PARALLELS_IMAGE_FACTOR = 2 ** 32;
+const VHD_MAX_SECTORS = 0xff000000;
+const VHD_MAX_GEOMETRY = 65535 * 16 * 255;
+
+/**
+ * The other formats' .bdrv_co_create (block/vdi.c vdi_co_do_create, vpc.c vpc_co_create,
+ * parallels.c parallels_co_create, qcow.c qcow_co_create, vmdk.c vmdk_co_create), 7.2 and 10.0
+ * alike: each driver's option checks in its order, then bdrv_open_blockdev_ref and a BlockBackend
+ * on the file node with WRITE|RESIZE (blk_new_with_bs), the header written through it: the image
+ * behind the node becomes one of that format (its virtual size as the driver's open reports it).
+ * None opens the new image again (no blk_new_open over the node, unlike qcow2_co_create).
+ */
+function otherCreate(p: Proc, driver: string, o: Opts): void {
+  const size = Number(o.size);
+  const sectorsSize = Math.ceil(size / BDRV_SECTOR_SIZE) * BDRV_SECTOR_SIZE;
+  if (driver === 'vdi') {
+    // vdi_co_do_create: only dynamic images, 1 MiB blocks, and at most VDI_DISK_SIZE_MAX
+    if (o.preallocation !== undefined && o.preallocation !== 'off' && o.preallocation !== 'metadata') throw new QmpError('Preallocation mode not supported for vdi');
+    if (o.preallocation === 'metadata') throw new QmpError('Statically allocated images cannot be created in this QEMU binary');
+    if (size > VDI_DISK_SIZE_MAX) {
+      throw new QmpError(`Unsupported VDI image size (size is 0x${size.toString(16)}, max supported is 0x${VDI_DISK_SIZE_MAX.toString(16)})`);
+    }
+  } else if (driver === 'parallels') {
+    // parallels_co_create: the cluster size (1 MiB unless given) and the size against it
+    const cl = o['cluster-size'] !== undefined ? Number(o['cluster-size']) : 1024 * 1024;
+    if (cl >= Number.MAX_SAFE_INTEGER / MAX_PARALLELS_IMAGE_FACTOR) throw new QmpError('Cluster size is too large');
+    if (size >= MAX_PARALLELS_IMAGE_FACTOR * cl) throw new QmpError('Image size is too large for this cluster size');
+    if (size % BDRV_SECTOR_SIZE !== 0) throw new QmpError('Image size must be a multiple of 512 bytes');
+    if (cl % BDRV_SECTOR_SIZE !== 0) throw new QmpError('Cluster size must be a multiple of 512 bytes');
+  } else if (driver === 'qcow') {
+    if (size === 0) throw new QmpError('Image size is too small, cannot be zero length');
+  }
+  const file = blockdevRef(p, o.file);
+  const n = p.node(file)!;
+  const bbId = 'bb' + p.nextSeq();
+  p.putBB({ id: bbId, owner: { kind: 'tmp', id: 'blockdev-create' }, perm: PERM_W | PERM_Z, shared: PERM_ALL, allowAioChange: true, aio: n.aio, at: p.meta().seq });
+  attachChild(p, { kind: 'bb', bb: bbId }, file, 'root', 0, { perm: PERM_W | PERM_Z, shared: PERM_ALL });
+  if (driver === 'vpc' && o['force-size'] !== true) {
+    // vpc_co_create -> calculate_rounded_size: past the largest CHS geometry at most 2040 GiB
+    // (VHD_MAX_SECTORS), below it only a size some geometry gives exactly; either fails before
+    // anything is written (the file keeps its bytes)
+    if (sectorsSize / BDRV_SECTOR_SIZE > VHD_MAX_GEOMETRY && sectorsSize / BDRV_SECTOR_SIZE > VHD_MAX_SECTORS) {
+      throw new QmpError('Disk size is too large, max size is 2040 GiB');
+    }
+    if (otherFormatVirtualSize('vpc', size) !== sectorsSize) throw new QmpError('The requested image size cannot be represented in CHS geometry');
+  }
+  const img = imageBehind(p, file);
+  if (driver === 'vmdk') {
+    const sub = o.subformat ?? 'monolithicSparse';
+    // vmdk_co_do_create: flat and split subformats need the extents blockdev-create names
+    // (vmdk_co_create_cb: "No extent specified"); the descriptor's own extent comes first
+    if (sub !== 'monolithicSparse' && sub !== 'streamOptimized' && !(Array.isArray(o.extents) && o.extents.length)) {
+      removeBlockBackend(p, bbId);
+      throw new QmpError('Cannot create extent without file');
+    }
+    if (o['backing-file'] !== undefined) {
+      // the monolithic extent (header and grain tables) is written first, then the backing opened
+      // (blk_new_open) and refused unless it is vmdk: the file is left with a sparse header and
+      // no descriptor, which vmdk_open fails with -EINVAL ("Could not open '…': Invalid argument")
+      const back = img ? backingImage(p.d, img.file, String(o['backing-file'])) : undefined;
+      if (back?.format !== 'vmdk') {
+        const written: Image | undefined = img && { file: img.file, format: 'vmdk', size: otherFormatVirtualSize('vmdk', size), brokenDescriptor: true };
+        throw new CreateFailed(back ? `Invalid backing file format: ${back.format}. Must be vmdk` : 'Could not open backing file',
+          (q) => { if (written) { q.d.put(HOST, 'images', written.file, written); growWrittenNodes(q, file, hostFileLength(written)); } });
+      }
+    }
+  }
+  p.step(`write ${driver} header through ${file}`);
+  if (img) {
+    const next: Image = { file: img.file, format: driver, size: otherFormatVirtualSize(driver, size) };
+    // qcow_co_create writes the backing file's name, vmdk_co_do_create its parentFileNameHint
+    if ((driver === 'qcow' || driver === 'vmdk') && o['backing-file'] !== undefined) next.backing = String(o['backing-file']);
+    p.d.put(HOST, 'images', img.file, next);
+    // the header's writes extend the file node opened on it (bdrv_co_write_req_finish; these
+    // formats' file layouts are not modelled: hostFileLength takes the virtual size)
+    growWrittenNodes(p, file, hostFileLength(next));
+  }
+  releaseCreateBackend(p, file, bbId, driver);
 }

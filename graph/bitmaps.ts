@@ -178,7 +178,7 @@ export function infoNode(p: Proc, node: string): BdsNode | undefined {
     const n = p.node(cur);
     if (!n) return undefined;
     // (bdrv_qed_get_info: the header's cluster_size)
-    if (n.driver === 'qcow2' || n.driver === 'qed' || n.driver === 'file') return n;
+    if (n.driver === 'qcow2' || n.driver === 'qed' || n.driver === 'qcow' || n.driver === 'file') return n;
     if (n.driver === 'raw') { cur = p.fileChild(cur)?.child; continue; }
     if (driverInfo(n.driver)?.kind === 'filter') {
       cur = (p.fileChild(cur) ?? p.backing(cur))?.child;
@@ -203,6 +203,11 @@ export function defaultBitmapGranularity(p: Proc, node: string): number {
     const cluster = qcow2Image(p, n.name)?.clusterSize ?? 65536;
     return Math.min(65536, Math.max(4096, cluster));
   }
+  // qcow_get_info: bdi->cluster_size = s->cluster_size, and qcow_co_create always writes
+  // cluster_bits 12 (4 KiB clusters). vdi_get_info (1 MiB blocks), vpc_get_info (2 MiB blocks of a
+  // dynamic image, 0 for a fixed one), vmdk_get_info (64 KiB grains) and vhdx_get_info all clamp or
+  // fall back to 64K; parallels has no .bdrv_get_info.
+  if (n?.driver === 'qcow') return 4096;
   return 65536;
 }
 

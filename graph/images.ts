@@ -5,7 +5,7 @@ import { BlockgraphError } from '../errors/index.js';
 import type { Draft } from './draft.js';
 import { HOST, type Image } from './types.js';
 import { hostResolve, pathCombine } from './host-path.js';
-import { isOtherFormat, otherFormatHasBacking, otherFormatVirtualSize } from './other-formats.js';
+import { isOtherFormat, otherFormatBackingError, otherFormatHasBacking, otherFormatVirtualSize } from './other-formats.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
@@ -88,7 +88,7 @@ export function addExtent(extents: [number, number][] | undefined, start: number
   return out;
 }
 
-function backingImage(d: Draft, file: string, backing: string): Image | undefined {
+export function backingImage(d: Draft, file: string, backing: string): Image | undefined {
   const key = hostResolve({ d }, pathCombine(file, backing));
   return key === undefined ? undefined : d.get<Image>(HOST, 'images', key);
 }
@@ -97,6 +97,8 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   if (!spec.file || spec.file.includes('\0')) throw new BlockgraphError('BG_BAD_INPUT', 'image needs a file name');
   if (spec.format !== 'qcow2' && spec.format !== 'raw' && spec.format !== 'qed' && !isOtherFormat(spec.format)) throw new BlockgraphError('BG_BAD_INPUT', `unsupported image format '${spec.format}'`);
   if (spec.backing && (spec.format === 'raw' || (isOtherFormat(spec.format) && !otherFormatHasBacking(spec.format)))) throw new BlockgraphError('BG_BAD_INPUT', `format '${spec.format}' has no backing file`);
+  const backingRefusal = spec.backing ? otherFormatBackingError(spec.format, spec['backing-format']) : undefined;
+  if (backingRefusal) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': ${backingRefusal}`);
   let size = spec.size !== undefined ? parseSize(spec.size) : undefined;
   // qemu-img create opens the backing file relative to the new image (bdrv_img_create:
   // bdrv_get_full_backing_filename_from_filename -> path_combine)
@@ -151,8 +153,9 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
     // any other format is probed again at each open
     if (spec.format === 'qed') {
       if ((spec['backing-format'] ?? backingImg?.format) === 'raw') img.backingFormat = 'raw';
-    } else if (spec.format === 'qcow') {
-      // qcow_co_create writes the backing file name only: its format is probed at each open
+    } else if (spec.format === 'qcow' || spec.format === 'vmdk') {
+      // qcow_co_create writes the backing file name only, vmdk_co_do_create a parentFileNameHint
+      // line: its format is probed at each open
     } else {
       // qcow2_co_create writes it through bdrv_change_backing_file: at most 15 characters kept
       const fmt = spec['backing-format'] ?? backingImg?.format ?? 'raw';

@@ -112,6 +112,32 @@ export function writeRoom(p: Proc, file: string): number {
   return room;
 }
 
+/**
+ * writeRoom's bound with the errno of the level that sets it: a raw `size` window's -ENOSPC
+ * (raw_adjust_offset), or an NBD client node's export end, fixed when it connected: a write past
+ * it fails -EINVAL (live, qemu-io's qcow2 over an NBD client of a QSD 7.2.22 export: the
+ * allocating write past the export's end, then the error path's trim, fail, and the request
+ * answers `Invalid argument`; nbd_co_receive_request's "operation past EOF").
+ */
+export function writeBound(p: Proc, file: string): { room: number; errno: string } {
+  let room = Infinity;
+  let errno = 'No space left on device';
+  let shift = 0;
+  for (let cur: string | undefined = file, i = 0; cur && i < 10000; i++) {
+    const n = p.node(cur);
+    if (!n) break;
+    if (n.driver === 'raw') {
+      if (n.options.size !== undefined && Number(n.options.size) - shift < room) { room = Number(n.options.size) - shift; errno = 'No space left on device'; }
+      shift += Number(n.options.offset ?? 0);
+      cur = p.fileChild(cur)?.child;
+    } else if (n.driver === 'nbd') {
+      if (n.size - shift < room) { room = n.size - shift; errno = 'Invalid argument'; }
+      break;
+    } else cur = filterChild(p, cur)?.child;
+  }
+  return { room, errno };
+}
+
 /** strerror(EPERM) and strerror(ENOSPC), as error_setg_errno words them. */
 export const EPERM_TEXT = 'Operation not permitted';
 export const ENOSPC_TEXT = 'No space left on device';

@@ -5,6 +5,7 @@
 // export cannot be deleted in mode 'safe' while the node exists.
 import { QmpError } from '../errors/index.js';
 import type { Proc } from './proc.js';
+import { QemuHangRefusal } from './qemu-abort.js';
 import type { BlockExport } from './types.js';
 
 export interface NbdTarget { proc: Proc; exp: BlockExport }
@@ -48,6 +49,18 @@ export function nbdConnect(p: Proc, server: Addr, exportName: string | undefined
     // socket_connect: connect(2) on a path nobody listens on
     const why = want?.type === 'unix' ? 'No such file or directory' : 'Connection refused';
     throw new QmpError(`Failed to connect to '${addrText(server)}': ${why}`);
+  }
+  // The daemon's own server: connect(2) succeeds (the listening socket queues it), then
+  // nbd_open's nbd_do_establish_connection (a generated_co_wrapper, BDRV_POLL_WHILE on the
+  // node's AioContext) waits for the server's greeting, which the server would send from the
+  // listener's GSource in the main loop the poll does not run: the daemon never answers again,
+  // nor dies of SIGTERM (live on QSD 7.2.22 and 10.0.2: combo-c5's nbd scenarios as first
+  // written, a client of the same daemon's export). Refused as that hang.
+  if (host.name === p.name) {
+    throw new QemuHangRefusal(
+      `NBD server '${addrText(server)}' is this daemon's own (QEMU hangs here: nbd_open -> nbd_do_establish_connection waits in ` +
+      'BDRV_POLL_WHILE for a handshake its own main loop would send); refused by blockgraph: connect from another process',
+      'nbd_do_establish_connection');
   }
   const name = exportName ?? '';
   const exp = host.exports().find((x) => x.type === 'nbd' && x.name === name);

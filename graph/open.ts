@@ -526,6 +526,9 @@ function openNodeProbed(
       const head = probeHeader(p, file!.name, commitDebugState(p));
       if ('errno' in head) throw new QmpError(`Could not open '${fileNode()?.filename ?? ''}': ${head.errno}`);
       const img = 'image' in head ? head.image : undefined;
+      // vpc_open: the footer read at 0 of a file shorter than it reads zeroes past the end (no
+      // "conectix" cookie), then bdrv_getlength(bs->file->bs) < HEADER_SIZE
+      if (driver === 'vpc' && !img && getLength(p, file!.name) < 512) throw new QmpError('File too small for a VHD header');
       const bad = otherFormatOpenError(driver, img, fileNode()?.filename ?? '');
       if (bad) throw new QmpError(bad);
       // qcow_open: the header's backing file name (no format: probed)

@@ -13,9 +13,24 @@ export function isOtherFormat(f: string): boolean {
   return (OTHER_FORMATS as readonly string[]).includes(f);
 }
 
-/** Formats of these whose create options have backing_file (qcow_create_opts, vmdk_create_opts, parallels has none in qemu-img). */
+/**
+ * Formats of these whose create options have backing_file (qcow_create_opts, vmdk_create_opts;
+ * parallels has none in qemu-img). vmdk writes the name as the descriptor's parentFileNameHint
+ * with the parent's CID (vmdk_co_do_create), and vmdk_open's vmdk_parse_description reads it back
+ * as bs->auto_backing_file, no format (probed), as qcow_open does from its header.
+ */
 export function otherFormatHasBacking(f: string): boolean {
-  return f === 'qcow';
+  return f === 'qcow' || f === 'vmdk';
+}
+
+/**
+ * What qemu-img create refuses of a backing file for `format` before it writes anything:
+ * vmdk_co_do_create's "backing_file must be a vmdk image" (a backing format other than vmdk; it
+ * opens the parent as vmdk to read its CID).
+ */
+export function otherFormatBackingError(format: string, backingFormat: string | undefined): string | undefined {
+  if (format === 'vmdk' && backingFormat !== undefined && backingFormat !== 'vmdk') return 'backing_file must be a vmdk image';
+  return undefined;
 }
 
 const VHD_MAX_GEOMETRY = 65535 * 16 * 255;
@@ -57,6 +72,8 @@ export function otherFormatVirtualSize(format: string, size: number): number {
  * bs->filename, which bdrv_open_common names when a driver fails without an error of its own.
  */
 export function otherFormatOpenError(driver: string, img: Image | undefined, filename: string): string | undefined {
+  // vmdk_open over a sparse extent whose descriptor was never written: -EINVAL without a message
+  if (img?.format === driver && img.brokenDescriptor) return `Could not open '${filename}': Invalid argument`;
   if (img?.format === driver) return undefined;
   const zeroes = img?.format === 'raw' && (img.size === 0 || rawFill(img, 0, Math.min(img.size, 4096)) === 0);
   const qcow2 = img?.format === 'qcow2';

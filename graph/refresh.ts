@@ -346,6 +346,8 @@ export function alignment(p: Proc, n: BdsNode): number {
     const f = p.fileChild(n.name)?.child;
     const info = f ? infoNode(p, f) : undefined;
     if (info?.driver === 'qcow2' || info?.driver === 'qed') return qcow2Image(p, info.name)?.clusterSize ?? 65536;
+    // qcow_get_info: the 4 KiB clusters qcow_co_create always writes
+    if (info?.driver === 'qcow') return 4096;
   }
   return n.align || 1;
 }

@@ -214,6 +214,8 @@ export interface Image {
   fills?: [number, number, number][];
   /** A raw image whose bytes outside `fills` the model does not know (written with bytes it does not follow). */
   bytesUnknown?: true;
+  /** vmdk: a sparse header without its descriptor (a vmdk_co_do_create that failed after the extent): vmdk_open answers -EINVAL */
+  brokenDescriptor?: true;
   dataFile?: string;       // qcow2 external data file named in the header (QCOW2_INCOMPAT_DATA_FILE)
   dataFileRaw?: boolean;
   compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1

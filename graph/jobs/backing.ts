@@ -48,6 +48,12 @@ export function setBackingHd(p: Proc, node: string, backing: string | null): voi
   if (oldChild) unrefIfUnused(p, oldChild);
 }
 
+/** Whether the node's driver has .bdrv_change_backing_file (qcow2_change_backing_file, bdrv_qed_change_backing_file). */
+export function hasChangeBackingFile(p: Proc, node: string): boolean {
+  const d = p.node(node)?.driver;
+  return d === 'qcow2' || d === 'qed';
+}
+
 /** bdrv_change_backing_file: the backing file name (and format) written into the image header. */
 export function writeBackingHeader(p: Proc, node: string, backing: string | null, format: string | null): void {
   const n = p.node(node);

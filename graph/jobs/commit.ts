@@ -9,7 +9,8 @@ import type { Job } from '../types.js';
 import { appendNode, replaceNode } from '../replace.js';
 import { chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters, skipImplicitFilters } from './chain.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
-import { writeBackingHeader } from './backing.js';
+import { hasChangeBackingFile, writeBackingHeader } from './backing.js';
+import { driverInfo } from '../drivers.js';
 import { pseudoFilename, refreshFilenames } from '../filename.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
@@ -132,6 +133,24 @@ function dropIntermediateDrained(p: Proc, top: string, base: string, backingFile
   if (backingFile === null) refreshFilenames(p);
   const fileStr = backingFile ?? pseudoFilename(p, base);
   const updated = p.parents(top);
+  // bdrv_drop_intermediate replaces top by base in every parent (bdrv_replace_node_common), then
+  // asks each COW parent to write the new backing name (bdrv_child_cb_update_filename ->
+  // bdrv_backing_update_filename -> bdrv_change_backing_file). A format without
+  // .bdrv_change_backing_file (vmdk, qcow v1: a node the stream or a reopen left on top's chain)
+  // answers -ENOTSUP ("Could not update backing file link"), commit_prepare fails, and the job's
+  // abort over the graph already changed dies with SIGSEGV: live on QSD 7.2.22 and 10.0.2 alike
+  // (combo-c5-fmt-named-chain5 as first written, its last step). Refused as that death.
+  for (const c of updated) {
+    if (c.parent.kind !== 'node' || c.name !== 'backing') continue;
+    const parent = c.parent.node;
+    if (driverInfo(p.node(parent)?.driver ?? '')?.kind !== 'format' || hasChangeBackingFile(p, parent)) continue;
+    throw new QemuAbortRefusal(
+      `Finishing the commit re-links '${parent}' to its base, but its format (${p.node(parent)!.driver}) cannot write a new backing file name ` +
+      "(QEMU dies here: bdrv_drop_intermediate -> bdrv_backing_update_filename: 'Could not update backing file link: Operation not supported', " +
+      `then a segmentation fault in the job's abort); refused by blockgraph: give '${parent}' another backing (blockdev-reopen) or delete it first`,
+      'bdrv_drop_intermediate',
+    );
+  }
   try {
     replaceNode(p, top, base, { autoSkip: false });
   } catch (e) {

@@ -12,7 +12,7 @@ import { debugCheck, debugEvent } from '../read.js';
 import { layerStatus } from './allocation.js';
 import { addExtent, imageBehind } from '../images.js';
 import { qcow2HostOffset } from '../open.js';
-import { ENOSPC, qcow2OutOfRoom } from './target-write.js';
+import { qcow2OutOfRoom } from './target-write.js';
 import { staleL2Garbage } from './stale-qcow2.js';
 
 const FILTERS = new Set(['throttle', 'copy-on-read', 'compress', 'preallocate', 'copy-before-write']);
@@ -141,7 +141,8 @@ function writeErrorAt(p: Proc, commit: ReturnType<typeof commitDebugState>, node
       // L2 table, data) gets it past the image's end, where a raw `size` window below refuses
       // the write (raw_adjust_offset: -ENOSPC; target-write.ts qcow2OutOfRoom). The model takes
       // the image's first such write to be l2_allocate's flush, before BLKDBG_WRITE_AIO.
-      if (known && qcow2OutOfRoom(p, cur, offset, bytes)) return ENOSPC;
+      const outOfRoom = known ? qcow2OutOfRoom(p, cur, offset, bytes) : undefined;
+      if (outOfRoom) return outOfRoom;
       const f = child(cur, 'file');
       if (!f) return undefined;
       const img = imageBehind(p, f);

@@ -12,7 +12,7 @@ import type { Job } from '../types.js';
 import { replaceNode } from '../replace.js';
 import { cowBs, cowChild, filterChild, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
-import { setBackingHd, writeBackingHeader } from './backing.js';
+import { hasChangeBackingFile, setBackingHd, writeBackingHeader } from './backing.js';
 import { pseudoFilename } from '../filename.js';
 import { addJobBB, addJobEdge, dropRef, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
 import { QmpErrorAfterAbort } from '../abort-residue.js';
@@ -243,6 +243,10 @@ registerJobDriver('stream', {
         writeBackingHeader(p, unfilteredBs, baseId, ub?.driver ?? null);
         // stream_prepare: error_report_err, then -EPERM fails the job
         if (failed) return 'Operation not permitted';
+        // else it returns what bdrv_change_backing_file answered: a format without
+        // .bdrv_change_backing_file (vmdk, qcow v1: only qcow2 and qed have one) gives -ENOTSUP,
+        // and the job fails in prepare with the new backing link in place (7.2 and 10.0 alike)
+        if (!hasChangeBackingFile(p, unfilteredBs)) return 'Operation not supported';
       }
       return undefined;
     });

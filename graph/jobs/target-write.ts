@@ -10,7 +10,7 @@
 //   can't overwrite anything"): -EIO. Zero pieces (compress_co_pwrite_zeroes) pass unchanged.
 // A discard piece (a source range with neither data nor zeroes: null-co without read-zeroes) is
 // a no-op on a target opened without discard=unmap (bdrv_co_pdiscard), so it does not fail.
-import { writeRoom } from '../length.js';
+import { writeBound } from '../length.js';
 import type { Proc } from '../proc.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
 import { filterChild, filterOrCowBs, isFilter } from './chain.js';
@@ -62,16 +62,19 @@ export const ENOSPC = 'No space left on device';
  * Writes into clusters the image already has go in place. Not modelled: holes freed by internal
  * snapshot deletions, which an allocation reuses first.
  */
-export function qcow2OutOfRoom(p: Proc, q: string, offset: number, bytes: number): boolean {
+export function qcow2OutOfRoom(p: Proc, q: string, offset: number, bytes: number): string | undefined {
   const file = p.fileChild(q)?.child;
-  if (!file || p.node(q)?.driver !== 'qcow2' || writeRoom(p, file) === Infinity) return false;
+  if (!file || p.node(q)?.driver !== 'qcow2') return undefined;
+  // (a raw window's -ENOSPC, an NBD client's export end: -EINVAL; graph/length.ts writeBound)
+  const bound = writeBound(p, file);
+  if (bound.room === Infinity) return undefined;
   for (let o = offset, g = 0; o < offset + bytes && g < 100_000; g++) {
     const st = layerStatus(p, q, o, offset + bytes - o);
     if (st.n <= 0) break;
-    if (!st.alloc) return true;
+    if (!st.alloc) return bound.errno;
     o += st.n;
   }
-  return false;
+  return undefined;
 }
 
 /** The errno a mirror's writes of [offset, offset + bytes) from `source` into `target` fail with. */
@@ -83,7 +86,10 @@ export function mirrorWriteErrno(p: Proc, source: string, target: string, offset
     return discardOnly(p, source, offset, bytes) ? undefined : ENOTSUP;
   }
   // a discard piece writes nothing (bdrv_co_pdiscard: a no-op without discard=unmap)
-  if (endNode?.driver === 'qcow2' && !discardOnly(p, source, offset, bytes) && qcow2OutOfRoom(p, end.node, offset, bytes)) return ENOSPC;
+  if (endNode?.driver === 'qcow2' && !discardOnly(p, source, offset, bytes)) {
+    const outOfRoom = qcow2OutOfRoom(p, end.node, offset, bytes);
+    if (outOfRoom) return outOfRoom;
+  }
   if (end.compressAbove && endNode?.driver === 'qcow2') {
     // only the data pieces are written compressed; the target's own clusters decide
     for (let o = offset, guard = 0; o < offset + bytes && guard < 100_000; guard++) {
