@@ -519,6 +519,30 @@ test('the generator avoids a job writing to a raw node over an external snapshot
   assert.is(knownAbort(commit, await view([raw, top])), undefined, 'without the snapshot the commit is sent');
 });
 
+test('the generator avoids a job over a qcow2 whose file a reopen moved off its image (7.2 hang, fuzz 1681112954), not after it is moved back or onto the same image', async () => {
+  const images = [{ file: 'a.qcow2', format: 'qcow2', size: '16M' }, { file: 'mid.qcow2', format: 'qcow2', size: '16M' }];
+  const view = async (steps: Step[]) => {
+    const t = await runOnModel({ name: 'foreign-file', description: '', covers: [], images, steps } as Scenario);
+    assert.ok(t.steps.every((x) => isWaitStep(x) || x.result.ok), 'the setup is carried out');
+    const w = new World();
+    for (const [i, out] of t.steps.entries()) w.observe(steps[i]!, out);
+    return w.proc('A');
+  };
+  const nul: Step = { execute: 'blockdev-add', arguments: { driver: 'null-co', 'node-name': 'n0', 'read-zeroes': true } };
+  const same: Step = { execute: 'blockdev-add', arguments: { driver: 'file', 'node-name': 'f9', filename: 'a.qcow2', 'read-only': true } };
+  const mid: Step = { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n3', file: { driver: 'file', filename: 'mid.qcow2' }, backing: null, 'read-only': true } };
+  const n4: Step = { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n4', file: { driver: 'file', filename: 'a.qcow2', 'node-name': 'f5' }, backing: 'n3', 'read-only': true } };
+  const reopen = (file: string): Step => ({ execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'n4', file, backing: 'n3', 'read-only': true }] } });
+  const stream: Step = { execute: 'block-stream', arguments: { 'job-id': 'j16', device: 'n4', speed: 1, 'auto-finalize': false, 'auto-dismiss': true } };
+  const commit: Step = { execute: 'block-commit', arguments: { 'job-id': 'j17', device: 'n4', speed: 1 } };
+  const moved = await view([nul, same, mid, n4, reopen('n0')]);
+  assert.match(knownAbort(stream, moved) ?? '', /^fuzz 1681112954: block-stream over qcow2 'n4'/);
+  assert.match(knownAbort(commit, moved) ?? '', /^fuzz 1681112954: block-commit over qcow2 'n4'/);
+  assert.is(knownAbort(stream, await view([nul, same, mid, n4])), undefined, 'never reopened: sent');
+  assert.is(knownAbort(stream, await view([nul, same, mid, n4, reopen('n0'), reopen('f9')])), undefined, 'moved back onto its image (another file node of it): sent');
+  assert.is(knownAbort(stream, await view([nul, same, mid, n4, reopen('f9')])), undefined, 'another file node of the same image: sent');
+});
+
 test.run();
 
 // fuzz 3404316613: QSD 7.2 gave no reply for minutes to a block_resize shrinking a qcow2 over a
