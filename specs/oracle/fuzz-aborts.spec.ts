@@ -519,6 +519,30 @@ test('the generator avoids a job writing to a raw node over an external snapshot
   assert.is(knownAbort(commit, await view([raw, top])), undefined, 'without the snapshot the commit is sent');
 });
 
+// fuzz --qemu 10.0 3430820474: the active commit into raw n7 (offset 1000) over a snapshot's overlay
+// kills 10.0 (n7 keeps its length at open, the writes pass the overlay's end); 7.2 measures n7 again
+// and the job fails at its truncate of the base. The model carries out 7.2's recording step by step,
+// and the boundary (the raw node at offset 0) on both versions; the generator avoids the abort form
+test('abort-33: the commit into a raw node over a snapshot overlay fails on 7.2 as recorded; its boundary at offset 0 survives on both', async () => {
+  const name = 'fuzz-found/7.2-only-abort-33-commit-into-raw-past-snapshot-overlay.json';
+  const t = parseTranscript(readFileSync(join(TRANSCRIPTS_DIR, name), 'utf8'), name);
+  const c = compareTranscripts(t, await runOnModel(scenarioOf(t)));
+  assert.equal(c.steps.filter((x) => !x.outcome || !x.errorText || !x.graph).map((x) => `#${x.index}: ${x.diff.join('; ')}`), []);
+  const done = t.steps[4]!.events.find((e) => e.event === 'BLOCK_JOB_COMPLETED');
+  assert.is(done?.data?.error, 'Invalid argument');
+  for (const [dir, version] of [[TRANSCRIPTS_DIR, '7.2'], [join(TRANSCRIPTS_DIR, 'qemu-10.0'), '10.0']] as const) {
+    const b = 'abort-33-commit-into-raw-at-0-over-snapshot-overlay-survives.json';
+    const bt = parseTranscript(readFileSync(join(dir, b), 'utf8'), b);
+    const bc = compareTranscripts(bt, await runOnModel(scenarioOf(bt), undefined, { qemuVersion: version }));
+    assert.equal(bc.steps.filter((x) => !x.outcome || !x.errorText || !x.graph).map((x) => `${version} #${x.index}: ${x.diff.join('; ')}`), []);
+  }
+  const w = new World();
+  const sc = scenarioOf(t);
+  const run = await runOnModel({ ...sc, steps: sc.steps.slice(0, 3) });
+  for (const [i, out] of run.steps.entries()) w.observe(sc.steps[i]!, out);
+  assert.match(knownAbort(sc.steps[3]!, w.proc('A')) ?? '', /^fuzz --qemu 10\.0 4197392066: block-commit writing to 'n7'/);
+});
+
 test('the generator avoids a job over a qcow2 whose file a reopen moved off its image (7.2 hang, fuzz 1681112954), not after it is moved back or onto the same image', async () => {
   const images = [{ file: 'a.qcow2', format: 'qcow2', size: '16M' }, { file: 'mid.qcow2', format: 'qcow2', size: '16M' }];
   const view = async (steps: Step[]) => {
