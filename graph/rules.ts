@@ -108,6 +108,8 @@ export const RULES = defineRules({
       ...[32, 33, 34, 35, 36, 37].map((step) => ({ transcript: 'vm/vm-lv-refusals.json', step })),
       // the mirror of fuzz --qemu 10.0 4197392066's boundary (wt-fz11)
       ...[5, 6].map((step) => ({ transcript: 'abort-31-mirror-into-raw-over-shrunk-node-survives.json', step })),
+      // the active commit of fuzz --qemu 10.0 3430820474's boundary (wt-fz13)
+      ...[3, 4].map((step) => ({ transcript: 'abort-33-commit-into-raw-at-0-over-snapshot-overlay-survives.json', step })),
       // the VM held-out set (wt-vm11)
       { transcript: 'vm/vm-c-active-commit-virtio-blk.json', step: 4 }, { transcript: 'vm/vm-c-commit-device-del-during.json', step: 4 }, { transcript: 'vm/vm-c-iothread-mirror-device-del.json', step: 3 }, { transcript: 'vm/vm-c-mirror-device-del.json', step: 4 },
       
