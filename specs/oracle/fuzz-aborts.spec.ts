@@ -543,6 +543,27 @@ test('abort-33: the commit into a raw node over a snapshot overlay fails on 7.2 
   assert.match(knownAbort(sc.steps[3]!, w.proc('A')) ?? '', /^fuzz --qemu 10\.0 4197392066: block-commit writing to 'n7'/);
 });
 
+// the same two 10.0 deaths refused by the model under 10.0 rules (graph/jobs/write-past-end.ts), at
+// the command that starts the copy; 7.2 carries both out (the commit fails in its truncate, the mirror
+// on the sizes), as recorded
+test('10.0: a job writing through a raw node past the end of the shorter node below it is refused (bdrv_co_write_req_prepare); 7.2 carries it out', async () => {
+  const name = 'fuzz-found/7.2-only-abort-33-commit-into-raw-past-snapshot-overlay.json';
+  const sc = scenarioOf(parseTranscript(readFileSync(join(TRANSCRIPTS_DIR, name), 'utf8'), name));
+  const commit = { ...sc, steps: sc.steps.slice(0, 4) };
+  const last = (t: Awaited<ReturnType<typeof runOnModel>>) => t.steps[t.steps.length - 1] as { result: { ok: boolean; desc?: string } };
+  const c10 = last(await runOnModel(commit, undefined, { qemuVersion: '10.0' }));
+  assert.match(c10.result.desc ?? '', /^A write of 8388608 bytes at offset 8389608 of 'n18' through 'n7' passes its end \(16777216 bytes\).*\(QEMU 10\.0 aborts here: bdrv_co_write_req_prepare/);
+  assert.ok(last(await runOnModel(commit)).result.ok, '7.2 starts the commit');
+  const images = [{ file: 'mid.qcow2', format: 'qcow2', size: '16M' }, { file: 'base.qcow2', format: 'qcow2', size: '16M' }];
+  const add = (n: string, file: string): Step => ({ execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': n, file: { driver: 'file', filename: file }, backing: null } });
+  const steps: Step[] = [add('n10', 'mid.qcow2'), add('n12', 'base.qcow2'), { execute: 'blockdev-add', arguments: { driver: 'raw', 'node-name': 'sl13', file: 'n12', offset: 0 } },
+    { execute: 'block_resize', arguments: { 'node-name': 'n12', size: 1048576 } },
+    { execute: 'blockdev-mirror', arguments: { 'job-id': 'j17', device: 'n10', target: 'sl13', sync: 'full' } }];
+  const mirror = { name: 'raw-over-shrunk', description: '', covers: [], images, steps } as Scenario;
+  assert.match(last(await runOnModel(mirror, undefined, { qemuVersion: '10.0' })).result.desc ?? '', /^A write of 16777216 bytes at offset 0 of 'n12' through 'sl13' passes its end \(1048576 bytes\)/);
+  assert.ok(last(await runOnModel(mirror)).result.ok, '7.2 starts the mirror (it fails on the sizes)');
+});
+
 test('the generator avoids a job over a qcow2 whose file a reopen moved off its image (7.2 hang, fuzz 1681112954), not after it is moved back or onto the same image', async () => {
   const images = [{ file: 'a.qcow2', format: 'qcow2', size: '16M' }, { file: 'mid.qcow2', format: 'qcow2', size: '16M' }];
   const view = async (steps: Step[]) => {
