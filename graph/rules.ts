@@ -561,6 +561,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-reopen-leaked-drain-pauses-jobs.json', step: 5 },
       // an implicit child both file and backing of its parent, queued twice (wt-fz3, fuzz 1274101330 / 3766108729)
       { transcript: 'fuzz-reopen-queued-twice-leaves-drained.json', step: 6 },
+      // the same through a block-stream whose read-write reopen fails: the queue is freed all the same (wt-fz13, fuzz 3518894937)
+      { transcript: 'fuzz-failed-stream-reopen-leaves-drain.json', step: 3 },
       // iotests 161 style: [none0 {backing: int}, int] during a speed-limited stream; the job is
       // paused already when job-pause comes (no JOB_STATUS_CHANGE), 7.2 resumed it
       { transcript: 'iotests/161-stream-reopen-node-and-backing.json', step: 3 }],
