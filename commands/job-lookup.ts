@@ -5,6 +5,7 @@ import { cowBs, cowChild, skipFilters } from '../graph/jobs/chain.js';
 import type { Job } from '../graph/types.js';
 import { hasProtocol, hostResolve, pathCombine } from '../graph/host-path.js';
 import { dirnameBase } from '../graph/dirname.js';
+import { pseudoFilename } from '../graph/filename.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so only node names match. */
 export function lookupBs(p: Proc, device: string | undefined, nodeName: string | undefined): string {
@@ -45,11 +46,14 @@ export function findBackingImage(p: Proc, bs: string, name: string): string | nu
     const node = p.node(cur)!;
     const header = node.header?.backing ?? '';
     const auto = node.header?.auto ?? header;
-    const attached = p.node(cowBs(p, cur)!)?.filename;
+    // strcmp(bs->auto_backing_file, bs->backing->bs->filename): a backing without a plain name
+    // (a copy-on-read filter, a throttle node) has its json: pseudo-filename there, which no
+    // header name matches (fuzz --qemu 10.0 3856914271; the model stores "" for those names)
+    const attached = pseudoFilename(p, cowBs(p, cur)!);
     const here = cur;
     cur = below;
     if (auto !== attached) {
-      if (p.node(below)!.filename === name) return below;
+      if (pseudoFilename(p, below) === name) return below;
     } else if (isProtocol || hasProtocol(header)) {
       // bdrv_get_full_backing_filename: made absolute in bdrv_dirname's directory
       const dir = dirnameBase(p, here);

@@ -300,7 +300,13 @@ export function loadPersistentBitmaps(p: Proc, node: string): void {
 export function storePersistentBitmaps(p: Proc, node: string, release: boolean): string | undefined {
   const img = qcow2Image(p, node);
   const n = p.node(node)!;
-  if (!img) return undefined;
+  if (!img) {
+    // bs->file shows no host image the model knows (an external snapshot's overlay took its
+    // place: fuzz 3841584352): the directory and the writes are not followed, but can_write
+    // comes before any of them, once a bitmap needs writing (need_write)
+    const needWrite = (n.bitmaps ?? []).some((b) => b.persistent && !b.inconsistent && !b.readonly);
+    return needWrite && n.ro ? 'No write access' : undefined;
+  }
   const dir = (img.bitmaps ?? []).map((e) => ({ ...e }));
   let needWrite = false;
   const stored = new Set<string>();

@@ -7,6 +7,7 @@
 import { imageBehind } from './images.js';
 import type { Proc } from './proc.js';
 import { l2EntryThroughGuest } from './qcow2-garbage-l2.js';
+import { readFill } from './qcow2-compress.js';
 import type { Image } from './types.js';
 
 export interface ReadView {
@@ -154,7 +155,7 @@ export const QCOW_HEADER_BYTES = 112;
  * - snapshot-access (snapshot_access_co_preadv_part -> bdrv_co_preadv_snapshot): only a
  *   copy-before-write child answers (cbw_co_preadv_snapshot reads the snapshot from its source),
  *   any other fails with -ENOTSUP;
- * - quorum: its first child (what the catalogue tells apart);
+ * - quorum: the children's vote (quorumRead);
  * - nbd: the export's node in the serving process;
  * - qcow2's guest view at offset 0 (qcow2_co_preadv_task): an allocated cluster is guest data read
  *   through the file (BLKDBG_READ_AIO there), an unallocated one reads the backing child after
@@ -201,7 +202,12 @@ export function readAt(p: ReadView, node: string, offset: number, bytes: number,
         cur = f;
         break;
       }
-      case 'quorum': cur = via('children.0'); break;
+      case 'quorum': {
+        const voted = quorumRead(p, cur, offset, bytes, commit);
+        if (voted) return voted;
+        cur = via('children.0');
+        break;
+      }
       case 'blkverify': {
         // blkverify_co_preadv: the `test` child's bytes, compared with `raw`'s; known only where
         // both show the same image at the same offset (a mismatch makes the process exit)
@@ -287,6 +293,49 @@ export function readAt(p: ReadView, node: string, offset: number, bytes: number,
     }
     return { none: true };
   }
+}
+
+/**
+ * quorum_co_preadv -> read_quorum_children -> quorum_vote (block/quorum.c): every child is read;
+ * when all the reads agree the first is the answer, else the versions are counted
+ * (quorum_count_vote, in children order) and the first with the most votes wins
+ * (quorum_get_vote_winner); fewer votes than vote-threshold fail the read with -EIO after
+ * QUORUM_FAILURE (fuzz 394411294: a null-co child of zeroes against a qcow2 child of 0x5d data,
+ * threshold 2). The model tells the bytes apart where it knows them: an image's host bytes at an
+ * offset (the same file and offset agree), or one byte value throughout (graph/qcow2-compress.ts
+ * readFill; an image header is never one byte value). undefined: a child failed, or two reads the
+ * model cannot compare (two different images' headers may be byte-identical): the first child's
+ * read, as before. Not modelled: the QUORUM_FAILURE and QUORUM_REPORT_BAD events, failed
+ * children's vote (quorum_vote_error), the fifo read pattern.
+ */
+function quorumRead(p: ReadView, q: string, offset: number, bytes: number, commit?: DebugStore['set']): ReadResult | undefined {
+  const n = p.node(q);
+  if (!n || n.options['read-pattern'] === 'fifo') return undefined;
+  const kids = p.childrenOf(q).filter((e) => /^children\.\d+$/.test(e.name)).sort((a, b) => Number(a.name.slice(9)) - Number(b.name.slice(9)));
+  if (!kids.length) return undefined;
+  const versions: { key: string; r: ReadResult }[] = [];
+  for (const k of kids) {
+    const r = readAt(p, k.child, offset, bytes, commit);
+    if ('errno' in r) return undefined;
+    let key: string | undefined;
+    if ('image' in r) key = `image:${r.image.file}@${r.offset}`;
+    else {
+      const v = readFill(p as Proc, k.child, offset, bytes);
+      if (v !== undefined) key = `fill:${v}`;
+    }
+    if (key === undefined) return undefined;
+    versions.push({ key, r });
+  }
+  const images = new Set(versions.filter((v) => v.key.startsWith('image:')).map((v) => v.key));
+  if (images.size > 1) return undefined;
+  if (versions.every((v) => v.key === versions[0]!.key)) return versions[0]!.r;
+  const counts = new Map<string, number>();
+  for (const v of versions) counts.set(v.key, (counts.get(v.key) ?? 0) + 1);
+  let winner = versions[0]!;
+  for (const v of versions) if (counts.get(v.key)! > counts.get(winner.key)!) winner = v;
+  const threshold = Number(n.options['vote-threshold'] ?? 1);
+  if (counts.get(winner.key)! < threshold) return { errno: strerror(5) };
+  return winner.r;
 }
 
 /** What a format driver's first read at offset 0 through a node gives (qcow2_do_open's bdrv_pread). */

@@ -113,6 +113,8 @@ export const RULES = defineRules({
         .map(([s, step]) => ({ transcript: `vm/vm-lv2-${s}.json`, step })),
       // the mirror of fuzz --qemu 10.0 4197392066's boundary (wt-fz11)
       ...[5, 6].map((step) => ({ transcript: 'abort-31-mirror-into-raw-over-shrunk-node-survives.json', step })),
+      // the active commit of fuzz --qemu 10.0 3430820474's boundary (wt-fz13)
+      ...[3, 4].map((step) => ({ transcript: 'abort-33-commit-into-raw-at-0-over-snapshot-overlay-survives.json', step })),
       // the VM held-out set (wt-vm11)
       { transcript: 'vm/vm-c-active-commit-virtio-blk.json', step: 4 }, { transcript: 'vm/vm-c-commit-device-del-during.json', step: 4 }, { transcript: 'vm/vm-c-iothread-mirror-device-del.json', step: 3 }, { transcript: 'vm/vm-c-mirror-device-del.json', step: 4 },
       // the third VM held-out set (wt-vm13)
@@ -573,6 +575,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-reopen-leaked-drain-pauses-jobs.json', step: 5 },
       // an implicit child both file and backing of its parent, queued twice (wt-fz3, fuzz 1274101330 / 3766108729)
       { transcript: 'fuzz-reopen-queued-twice-leaves-drained.json', step: 6 },
+      // the same through a block-stream whose read-write reopen fails: the queue is freed all the same (wt-fz13, fuzz 3518894937)
+      { transcript: 'fuzz-failed-stream-reopen-leaves-drain.json', step: 3 },
       // iotests 161 style: [none0 {backing: int}, int] during a speed-limited stream; the job is
       // paused already when job-pause comes (no JOB_STATUS_CHANGE), 7.2 resumed it
       { transcript: 'iotests/161-stream-reopen-node-and-backing.json', step: 3 }],

@@ -17,6 +17,7 @@ import { HOST, type Image } from '../types.js';
 import { allocatedAbove } from './allocation.js';
 import { rule } from '../rules.js';
 import { openedWithUnmap } from './mirror-dirty.js';
+import { QCOW_HEADER_BYTES as HEADER_READ, readAt } from '../read.js';
 import { writeMayDirtyBitmaps } from '../bitmaps.js';
 
 /** sizeof(QCowHeader) */
@@ -66,9 +67,11 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
     const img = view.img;
     // an image with snapshot metadata allocates through qcow2_alloc_clusters (copies-on-write of
     // clusters a snapshot shares among them: graph/snapshot-clusters.ts afterGuestWrite)
+    const carried = copiedImage(p, offset, n, src);
     const cow = afterGuestWrite(img, offset, Math.min(offset + n, node.size), allocOwner(p, dest));
-    const next: Image = cow?.img
+    const written: Image = cow?.img
       ?? withAllocation(img, { ...img, data: addExtent(img.data, offset, Math.min(offset + n, node.size), img.clusterSize ?? 65536) });
+    const next: Image = carried ? { ...written, guest: carried } : written;
     // bdrv_co_write_req_finish: the new clusters' writes past the end of bs->file (a file node, or
     // a format node) grow it and the nodes on the way down to it; on the ascending layout they
     // end where the layout now ends
@@ -89,6 +92,23 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
     return;
   }
   writeHostBytes(p, dest, offset, n, src);
+}
+
+/**
+ * The image whose whole host file a copy of [offset, offset + n) read from `src` carries (fuzz
+ * 755260534): a qcow2 node whose backing is another image's file node reads, where its own
+ * clusters are unallocated, that file's bytes (qcow2_co_preadv_part -> bdrv_co_preadv_part(bs->backing)),
+ * header and metadata included; a job copying them from offset 0 past the file's end (stream_run's
+ * first chunk: the backing's block status ends at its length) writes that image, byte for byte,
+ * into the destination's guest data, and a format driver opened on the destination later finds it
+ * there (graph/read.ts readAt: Image.guest). A copy of part of it is not followed (the bytes past
+ * the copy still read the backing, which may change).
+ */
+function copiedImage(p: Proc, offset: number, n: number, src: string | undefined): Image | undefined {
+  if (offset !== 0 || src === undefined) return undefined;
+  const r = readAt(p, src, 0, HEADER_READ);
+  if (!('image' in r) || r.offset !== 0 || r.image.format !== 'qcow2') return undefined;
+  return hostFileLength(r.image) <= n ? r.image : undefined;
 }
 
 /**

@@ -14,7 +14,9 @@ import { attachAcrossContexts, jobContext, tryMoveToContext } from '../aio.js';
 import { explicitOptionsOf } from '../options.js';
 import { drained } from '../drain.js';
 import { ReopenQueue } from '../reopen/queue.js';
-import { leakQueueDrains } from '../reopen/drain-leak.js';
+import { leakQueueDrains, queueLeakResidue } from '../reopen/drain-leak.js';
+import { QmpErrorAfterAbort } from '../abort-residue.js';
+import { QemuAbortRefusal } from '../qemu-abort.js';
 import { refreshedLength } from '../reopen/commit.js';
 import { rule } from '../rules.js';
 
@@ -105,8 +107,12 @@ export function newJobFilter(p: Proc, driver: 'commit_top' | 'mirror_top', name:
 export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreErrors?: boolean; always?: boolean } = {}): void {
   // the qcow2 entries qcow2_reopen_prepare took to read-only before an entry failed
   const prepared: string[] = [];
+  // the drained sections the queue leaves (10.0), kept when the reopen fails: bdrv_reopen_multiple
+  // ends with bdrv_reopen_queue_free on its failure path too (fuzz --qemu 10.0 3518894937)
+  let leak: ((s: Proc) => void) | undefined;
   const run = () => {
     prepared.length = 0;
+    leak = undefined;
     const touched: string[] = [];
     const top = p.node(node);
     // the jobs ask only when the flag differs (commit_start, stream_prepare, …: if
@@ -124,6 +130,7 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
     q.addKeepOld(node, { 'read-only': ro });
     // bdrv_reopen_queue_free: a node queued twice stays drained on 10.0 (graph/reopen/drain-leak.ts)
     leakQueueDrains(p, q);
+    leak = queueLeakResidue(p, q);
     for (const entry of q.entries) {
       const name = entry.node;
       const n = p.node(name);
@@ -197,8 +204,21 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
   };
   // bdrv_reopen: bdrv_subtree_drained_begin(bs) around the reopen
   drained(p, [node], true, () => {
-    if (!opts.ignoreErrors) return p.d.atomically(run);
+    if (!opts.ignoreErrors) {
+      try {
+        return p.d.atomically(run);
+      } catch (e) {
+        if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal || !leak) throw e;
+        // the rollback dropped them: kept here for a caller that goes on, and as the residue of
+        // the command that fails with it (graph/abort-residue.ts)
+        const kept = leak;
+        kept(p);
+        const inner = e instanceof QmpErrorAfterAbort ? e.residue : undefined;
+        throw new QmpErrorAfterAbort(e.desc, e.cls, (s) => { inner?.(s); kept(s); });
+      }
+    }
     if (p.d.attempt(run, (e) => e instanceof QmpError)) return;
+    leak?.(p);
     // bdrv_reopen_multiple's abort path (qcow2_reopen_abort) leaves what qcow2_reopen_bitmaps_ro
     // did to the entries prepared before the failing one: their persistent bitmaps stay stored
     // and readonly (fuzz 2656483613: a snapshot's old top over a copy-on-read filter, which

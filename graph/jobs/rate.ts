@@ -40,6 +40,7 @@ import { rule } from '../rules.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { alignment } from '../refresh.js';
 import { cbwBelow, refuseCbwGrowth } from './cbw-growth.js';
+import { refuseWritePastEnd } from './write-past-end.js';
 import { jobReadError, jobWriteError } from './job-read.js';
 import { snapshotAccessReadable } from './snapshot-io.js';
 import { strerror } from '../read.js';
@@ -364,6 +365,7 @@ export function startRate(ctx: JobCtx, id: string, init: Omit<RateState, 'pos' |
   dropDrainWakes(ctx.p, id);
   const r: RateState = { ...init, pos: 0, dispatched: 0, sleeping: false, limited: j.speed > 0, quota: quotaOf(j.speed) };
   refuseGrowingCopy(ctx.p, r);
+  refuseCopyPastEnd(ctx.p, r);
   if (r.kind === 'stream') refuseUnalignedPrefetch(ctx.p, String(j.data.target), r);
   patchJobData(ctx.p, id, { rate: r });
   // a job started under a held drained section runs its first iterations when it is first entered
@@ -435,6 +437,22 @@ function refuseGrowingCopy(p: Proc, r: RateState): void {
     const { n: raw, copy } = iteration(p, r, pos);
     const n = raw > 0 ? raw : r.len - pos;
     if (copy) refuseCbwGrowth(p, r.dest, pos, n);
+    pos += n;
+  }
+}
+
+/** Every stretch the loop would copy, checked for a write past the end of a node below a stale-length layer (graph/jobs/write-past-end.ts). */
+function refuseCopyPastEnd(p: Proc, r: RateState): void {
+  const d = p.node(r.dest);
+  if (!d || (d.driver !== 'raw' && !isFilter(p, r.dest))) return;
+  if (r.kind === 'mirror') {
+    for (const [s, e] of r.mirror?.dirty ?? []) refuseWritePastEnd(p, r.dest, s, Math.min(e, r.len) - s);
+    return;
+  }
+  for (let pos = 0, guard = 0; pos < r.len && guard < 1_000_000; guard++) {
+    const { n: raw, copy } = iteration(p, r, pos);
+    const n = raw > 0 ? raw : r.len - pos;
+    if (copy) refuseWritePastEnd(p, r.dest, pos, n);
     pos += n;
   }
 }

@@ -38,6 +38,17 @@ export function leakQueueDrains(p: Proc, q: ReopenQueue): void {
 }
 
 /**
+ * What a built queue leaves drained, as a function to apply on another state (a failed
+ * bdrv_reopen_set_read_only: the command's rollback drops what the queue did, not its
+ * bdrv_reopen_queue_free); undefined for none.
+ */
+export function queueLeakResidue(p: Proc, q: ReopenQueue): ((s: Proc) => void) | undefined {
+  if (!rule(p, 'reopen-queue-drains-per-call')) return undefined;
+  const leaks = queueLeaks(q);
+  return leaks.size ? (s) => applyLeaks(s, leaks) : undefined;
+}
+
+/**
  * What a failed blockdev-reopen leaves drained: qmp_blockdev_reopen's queueing loop over `list`
  * as far as it gets (an unknown node ends it), read on `p` (the state before the reopen).
  * Returns the function that applies it (after the failure's own residue), or undefined for none.

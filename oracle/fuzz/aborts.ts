@@ -290,6 +290,21 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       if (raw) return `fuzz --qemu 10.0 4197392066: ${step.execute} writing to '${t}', with raw node '${raw}' over a resized node (10.0's raw keeps its length at open: the writes pass the shrunk node's end and bdrv_co_write_req_prepare asserts)`;
     }
   }
+  // fuzz 1681112954 (7.2 hang, docs/fidelity.md "Stop 32's last run on the merged tree"): a job
+  // over a qcow2 node whose `file` a reopen moved onto foreign bytes (ProcView.foreignFile). A
+  // stream's copy-on-read writes allocate through metadata read from them, the overlap check
+  // declares the image corrupt (qcow2_signal_corruption: bs->drv = NULL), the job fails, and
+  // bdrv_cor_filter_drop -> bdrv_unfreeze_backing_chain walks past the driverless node
+  // (bdrv_filter_or_cow_child: NULL) without ever meeting the bottom: the main loop spins. Commit
+  // and mirror freeze the chain from their filter down the same way (commit_start,
+  // mirror_start_job -> bdrv_freeze_backing_chain) and read their source through the node, whose
+  // garbage L2 entries signal corruption as well. The model follows no image corruption, so no
+  // job is started with such a node in its chain or as its target.
+  if (['block-stream', 'block-commit', 'blockdev-mirror', 'drive-mirror'].includes(step.execute) && typeof a.device === 'string' && p.foreignFile.size > 0) {
+    const chain = [a.device, ...p.chainBelow(a.device), ...(typeof a.target === 'string' ? [a.target, ...p.chainBelow(a.target)] : [])];
+    const hit = chain.find((n) => p.foreignFile.has(n));
+    if (hit) return `fuzz 1681112954: ${step.execute} over qcow2 '${hit}', whose file a reopen moved off the image it was opened on (a corruption its metadata writes may meet leaves it without a driver, and QEMU 7.2 spins in bdrv_unfreeze_backing_chain)`;
+  }
   // fuzz 4264209348 (7.2 and 10.0 hang; graph/stream-reopen-backup-hang.ts): block-stream of a
   // read-only node under a copying backup: stream_start's reopen to read-write ends a drain and
   // bdrv_insert_node's drain right after waits for the resumed job for ever. The view knows

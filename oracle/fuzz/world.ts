@@ -31,6 +31,18 @@ export class ProcView {
    * reads a node other than the one it measured at open (fuzz --qemu 10.0 3430820474).
    */
   readonly appended = new Set<string>();
+  /**
+   * qcow2 nodes whose `file` a blockdev-reopen moved onto bytes other than the image they were
+   * opened on (a null node, a format node, another image's file): qcow2_reopen_prepare keeps the
+   * L1 and refcount tables it read at open, so the node's next metadata I/O reads and writes
+   * foreign bytes, and an allocation may meet qcow2's overlap check (qcow2_signal_corruption:
+   * fatal, bs->drv = NULL). With the node under a job's frozen backing chain, the job's end walks
+   * it with bdrv_filter_or_cow_child, NULL for a node without a driver, and QEMU 7.2 spins for
+   * ever (fuzz 1681112954, oracle/fuzz/aborts.ts).
+   */
+  readonly foreignFile = new Set<string>();
+  /** The image file each node of foreignFile was opened on (undefined: none the view could tell). */
+  readonly openedOn = new Map<string, string | undefined>();
   /** Nodes added by blockdev-add with a node-name at the top (the monitor holds a reference). */
   readonly monitorOwned = new Set<string>();
   /** Nodes moved to an iothread with x-blockdev-set-iothread. */
@@ -67,6 +79,26 @@ export class ProcView {
     return f === undefined ? undefined : this.graph.nodes.find((n) => n.name === f)?.file;
   }
   driver(node: string): string | undefined { return this.graph.nodes.find((n) => n.name === node)?.driver; }
+  /**
+   * The host image file whose bytes `node` shows from offset 0 in `graph`: through filters,
+   * blkdebug and raw nodes without an offset down to a file node; undefined for anything else
+   * (a null node, a format node's guest data, an NBD client, a slice at an offset).
+   */
+  hostImageAt0(node: string | undefined, graph: NormGraph = this.graph): string | undefined {
+    const child = (n: string, edge: string) => graph.edges.find((e) => e.parent === n && e.name === edge)?.child;
+    let cur = node;
+    for (let i = 0; i < 16 && cur !== undefined; i++) {
+      const n = graph.nodes.find((x) => x.name === cur);
+      if (!n) return undefined;
+      if (n.driver === 'file') return n.file;
+      if (n.driver === 'raw') {
+        const o = this.options.get(cur);
+        if (!o || (o.offset !== undefined && o.offset !== 0)) return undefined;
+      } else if (!isFilterDriver(n.driver) && n.driver !== 'copy-before-write' && n.driver !== 'preallocate') return undefined;
+      cur = child(cur, 'file') ?? child(cur, 'image');
+    }
+    return undefined;
+  }
   /** The node and every node below it (any child link). */
   subtree(node: string, graph: NormGraph = this.graph): Set<string> {
     const out = new Set<string>();
@@ -249,8 +281,25 @@ export class World {
     // 3305389551: a reopen dropped n6's backing on the moved component, and a blockdev-add naming
     // n6's file f7 was crash 5). Only x-blockdev-set-iothread moves a component back for sure.
     const inIoBefore = !isWaitStep(out) && out.execute !== 'x-blockdev-set-iothread' && out.result.ok ? p.inIothread() : undefined;
+    const oldGraph = p.graph;
     // (a step without a graph, a detached job filter: the world keeps the last one)
     if (out.graph) p.graph = out.graph;
+    // ProcView.foreignFile: a qcow2 entry of a blockdev-reopen that moved `file` (QEMU took the
+    // whole list or none of it)
+    if (!isWaitStep(out) && out.execute === 'blockdev-reopen' && out.result.ok && out.graph && Array.isArray(out.arguments.options)) {
+      for (const o of (out.arguments.options as Json[]).filter(isObj)) {
+        const node = o['node-name'];
+        if (typeof node !== 'string' || !('file' in o) || before.get(node)?.driver !== 'qcow2') continue;
+        const fileOf = (g: NormGraph) => g.edges.find((e) => e.parent === node && e.name === 'file')?.child;
+        const was = fileOf(oldGraph);
+        const now = fileOf(out.graph!);
+        if (was === now) continue;
+        if (!p.openedOn.has(node)) p.openedOn.set(node, p.hostImageAt0(was, oldGraph));
+        const home = p.openedOn.get(node);
+        if (home !== undefined && p.hostImageAt0(now) === home) p.foreignFile.delete(node);
+        else p.foreignFile.add(node);
+      }
+    }
     if (inIoBefore) {
       const inIoNow = p.inIothread();
       const present = new Set(p.named());
@@ -322,6 +371,8 @@ export class World {
     for (const n of [...p.moved]) if (!present.has(n)) p.moved.delete(n);
     for (const n of [...p.resized]) if (!present.has(n)) p.resized.delete(n);
     for (const n of [...p.appended]) if (!present.has(n)) p.appended.delete(n);
+    for (const n of [...p.foreignFile]) if (!present.has(n)) p.foreignFile.delete(n);
+    for (const n of [...p.openedOn.keys()]) if (!present.has(n)) p.openedOn.delete(n);
     for (const n of [...p.monitorOwned]) if (!present.has(n)) p.monitorOwned.delete(n);
     for (const n of [...p.bitmapDirNodes]) if (!present.has(n)) p.bitmapDirNodes.delete(n);
     for (const n of [...p.reopenDrained]) if (!present.has(n)) p.reopenDrained.delete(n);

@@ -519,6 +519,75 @@ test('the generator avoids a job writing to a raw node over an external snapshot
   assert.is(knownAbort(commit, await view([raw, top])), undefined, 'without the snapshot the commit is sent');
 });
 
+// fuzz --qemu 10.0 3430820474: the active commit into raw n7 (offset 1000) over a snapshot's overlay
+// kills 10.0 (n7 keeps its length at open, the writes pass the overlay's end); 7.2 measures n7 again
+// and the job fails at its truncate of the base. The model carries out 7.2's recording step by step,
+// and the boundary (the raw node at offset 0) on both versions; the generator avoids the abort form
+test('abort-33: the commit into a raw node over a snapshot overlay fails on 7.2 as recorded; its boundary at offset 0 survives on both', async () => {
+  const name = 'fuzz-found/7.2-only-abort-33-commit-into-raw-past-snapshot-overlay.json';
+  const t = parseTranscript(readFileSync(join(TRANSCRIPTS_DIR, name), 'utf8'), name);
+  const c = compareTranscripts(t, await runOnModel(scenarioOf(t)));
+  assert.equal(c.steps.filter((x) => !x.outcome || !x.errorText || !x.graph).map((x) => `#${x.index}: ${x.diff.join('; ')}`), []);
+  const done = t.steps[4]!.events.find((e) => e.event === 'BLOCK_JOB_COMPLETED');
+  assert.is(done?.data?.error, 'Invalid argument');
+  for (const [dir, version] of [[TRANSCRIPTS_DIR, '7.2'], [join(TRANSCRIPTS_DIR, 'qemu-10.0'), '10.0']] as const) {
+    const b = 'abort-33-commit-into-raw-at-0-over-snapshot-overlay-survives.json';
+    const bt = parseTranscript(readFileSync(join(dir, b), 'utf8'), b);
+    const bc = compareTranscripts(bt, await runOnModel(scenarioOf(bt), undefined, { qemuVersion: version }));
+    assert.equal(bc.steps.filter((x) => !x.outcome || !x.errorText || !x.graph).map((x) => `${version} #${x.index}: ${x.diff.join('; ')}`), []);
+  }
+  const w = new World();
+  const sc = scenarioOf(t);
+  const run = await runOnModel({ ...sc, steps: sc.steps.slice(0, 3) });
+  for (const [i, out] of run.steps.entries()) w.observe(sc.steps[i]!, out);
+  assert.match(knownAbort(sc.steps[3]!, w.proc('A')) ?? '', /^fuzz --qemu 10\.0 4197392066: block-commit writing to 'n7'/);
+});
+
+// the same two 10.0 deaths refused by the model under 10.0 rules (graph/jobs/write-past-end.ts), at
+// the command that starts the copy; 7.2 carries both out (the commit fails in its truncate, the mirror
+// on the sizes), as recorded
+test('10.0: a job writing through a raw node past the end of the shorter node below it is refused (bdrv_co_write_req_prepare); 7.2 carries it out', async () => {
+  const name = 'fuzz-found/7.2-only-abort-33-commit-into-raw-past-snapshot-overlay.json';
+  const sc = scenarioOf(parseTranscript(readFileSync(join(TRANSCRIPTS_DIR, name), 'utf8'), name));
+  const commit = { ...sc, steps: sc.steps.slice(0, 4) };
+  const last = (t: Awaited<ReturnType<typeof runOnModel>>) => t.steps[t.steps.length - 1] as { result: { ok: boolean; desc?: string } };
+  const c10 = last(await runOnModel(commit, undefined, { qemuVersion: '10.0' }));
+  assert.match(c10.result.desc ?? '', /^A write of 8388608 bytes at offset 8389608 of 'n18' through 'n7' passes its end \(16777216 bytes\).*\(QEMU 10\.0 aborts here: bdrv_co_write_req_prepare/);
+  assert.ok(last(await runOnModel(commit)).result.ok, '7.2 starts the commit');
+  const images = [{ file: 'mid.qcow2', format: 'qcow2', size: '16M' }, { file: 'base.qcow2', format: 'qcow2', size: '16M' }];
+  const add = (n: string, file: string): Step => ({ execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': n, file: { driver: 'file', filename: file }, backing: null } });
+  const steps: Step[] = [add('n10', 'mid.qcow2'), add('n12', 'base.qcow2'), { execute: 'blockdev-add', arguments: { driver: 'raw', 'node-name': 'sl13', file: 'n12', offset: 0 } },
+    { execute: 'block_resize', arguments: { 'node-name': 'n12', size: 1048576 } },
+    { execute: 'blockdev-mirror', arguments: { 'job-id': 'j17', device: 'n10', target: 'sl13', sync: 'full' } }];
+  const mirror = { name: 'raw-over-shrunk', description: '', covers: [], images, steps } as Scenario;
+  assert.match(last(await runOnModel(mirror, undefined, { qemuVersion: '10.0' })).result.desc ?? '', /^A write of 16777216 bytes at offset 0 of 'n12' through 'sl13' passes its end \(1048576 bytes\)/);
+  assert.ok(last(await runOnModel(mirror)).result.ok, '7.2 starts the mirror (it fails on the sizes)');
+});
+
+test('the generator avoids a job over a qcow2 whose file a reopen moved off its image (7.2 hang, fuzz 1681112954), not after it is moved back or onto the same image', async () => {
+  const images = [{ file: 'a.qcow2', format: 'qcow2', size: '16M' }, { file: 'mid.qcow2', format: 'qcow2', size: '16M' }];
+  const view = async (steps: Step[]) => {
+    const t = await runOnModel({ name: 'foreign-file', description: '', covers: [], images, steps } as Scenario);
+    assert.ok(t.steps.every((x) => isWaitStep(x) || x.result.ok), 'the setup is carried out');
+    const w = new World();
+    for (const [i, out] of t.steps.entries()) w.observe(steps[i]!, out);
+    return w.proc('A');
+  };
+  const nul: Step = { execute: 'blockdev-add', arguments: { driver: 'null-co', 'node-name': 'n0', 'read-zeroes': true } };
+  const same: Step = { execute: 'blockdev-add', arguments: { driver: 'file', 'node-name': 'f9', filename: 'a.qcow2', 'read-only': true } };
+  const mid: Step = { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n3', file: { driver: 'file', filename: 'mid.qcow2' }, backing: null, 'read-only': true } };
+  const n4: Step = { execute: 'blockdev-add', arguments: { driver: 'qcow2', 'node-name': 'n4', file: { driver: 'file', filename: 'a.qcow2', 'node-name': 'f5' }, backing: 'n3', 'read-only': true } };
+  const reopen = (file: string): Step => ({ execute: 'blockdev-reopen', arguments: { options: [{ driver: 'qcow2', 'node-name': 'n4', file, backing: 'n3', 'read-only': true }] } });
+  const stream: Step = { execute: 'block-stream', arguments: { 'job-id': 'j16', device: 'n4', speed: 1, 'auto-finalize': false, 'auto-dismiss': true } };
+  const commit: Step = { execute: 'block-commit', arguments: { 'job-id': 'j17', device: 'n4', speed: 1 } };
+  const moved = await view([nul, same, mid, n4, reopen('n0')]);
+  assert.match(knownAbort(stream, moved) ?? '', /^fuzz 1681112954: block-stream over qcow2 'n4'/);
+  assert.match(knownAbort(commit, moved) ?? '', /^fuzz 1681112954: block-commit over qcow2 'n4'/);
+  assert.is(knownAbort(stream, await view([nul, same, mid, n4])), undefined, 'never reopened: sent');
+  assert.is(knownAbort(stream, await view([nul, same, mid, n4, reopen('n0'), reopen('f9')])), undefined, 'moved back onto its image (another file node of it): sent');
+  assert.is(knownAbort(stream, await view([nul, same, mid, n4, reopen('f9')])), undefined, 'another file node of the same image: sent');
+});
+
 
 // fuzz 3404316613: QSD 7.2 gave no reply for minutes to a block_resize shrinking a qcow2 over a
 // throttle node of a group with `iops-total: 10, iops-size: 4096` (the truncate's discards wait for
