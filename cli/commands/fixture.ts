@@ -1,6 +1,6 @@
 // `blockgraph fixture export|import`: a seq range of a log as self-contained JSON lines.
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { writeOutputFile } from '../out-file.js';
 import { intArg, seqArg } from '../args.js';
 import { DEFAULT_INPUT_TIMEOUT_S, MAX_FIXTURE_BYTES, readInputFile } from '../input-file.js';
 import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
@@ -29,7 +29,7 @@ Examples:
       const to: number | undefined = o.to;
       const { exportFixture, printFixture } = await import('../../replay/fixture.js');
       const text = await withReadLog(o.db, async (log) => printFixture(await exportFixture(log, { from, to, description: o.description })));
-      if (o.out) writeFileSync(o.out, text);
+      if (o.out) writeOutputFile(o.out, text);
       else process.stdout.write(text);
     });
 

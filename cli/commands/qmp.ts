@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
@@ -22,6 +22,7 @@ import { registerQmpProxy } from './qmp-proxy.js';
 import { ServedStore } from '../live-store.js';
 import { serveLogSocket } from '../log-socket.js';
 import { DEFAULT_INPUT_TIMEOUT_S, MAX_TRANSCRIPT_BYTES, readInputFile } from '../input-file.js';
+import { writeOutputFile } from '../out-file.js';
 
 function badInput(msg: string): never {
   throw new BlockgraphError('BG_BAD_INPUT', msg);
@@ -154,7 +155,7 @@ export function registerQmp(program: Command): void {
       const t = await runOnModel(scenario, o.db ? engine : new MemoryBackend(), { qemuVersion });
       await log.close();
       const text = printTranscript(t);
-      if (o.out) writeFileSync(o.out, text);
+      if (o.out) writeOutputFile(o.out, text);
       else if (!o.compare) process.stdout.write(text);
       if (o.compare) {
         const c = compareTranscripts(parseTranscript(input, file), t);
@@ -187,7 +188,7 @@ export function registerQmp(program: Command): void {
         await createImagesWithQemuImg(scenario, dir, bins);
         const t = await runScenario(onHostOf(scenario, root), (proc) => (target === 'vm' ? spawnVm(dir, scenario.vm!, { label: proc, bins }) : spawnQsd(dir, { bin: bins.qsd })), { dir });
         const text = printTranscript(t);
-        if (o.out) writeFileSync(o.out, text);
+        if (o.out) writeOutputFile(o.out, text);
         else process.stdout.write(text);
       } finally {
         rmSync(dir, { recursive: true, force: true });
