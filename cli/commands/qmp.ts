@@ -150,7 +150,7 @@ export function registerQmp(program: Command): void {
       const input = await readInput(file, o.timeout);
       const scenario = parseScenario(input, file);
       const qemuVersion: QemuVersion = o.qemu ?? recordedVersion(input);
-      const log = o.db ? await openClassic(o.db) : await openMemory();
+      const log = o.db ? await openClassic(o.db, { checkFirst: true }) : await openMemory();
       const engine = await Engine.open(log, { clock: wallClock });
       const t = await runOnModel(scenario, o.db ? engine : new MemoryBackend(), { qemuVersion });
       await log.close();
