@@ -87,7 +87,7 @@ export function registerQmp(program: Command): void {
         const engine = store;
         if (o.qemu) await declareProcessVersion(engine, o.proc, o.qemu);
         // A getter: after a failed write the store reopens its log, and followers go on from it.
-        const feed = o.logSocket ? await serveLogSocket(() => store.log, o.logSocket).catch((e: NodeJS.ErrnoException) => {
+        const feed = o.logSocket ? await serveLogSocket(() => store.log, o.logSocket, { warn: (l) => process.stderr.write(l + '\n') }).catch((e: NodeJS.ErrnoException) => {
           if (e instanceof BlockgraphError) throw e;
           throw new BlockgraphError('BG_BAD_INPUT', `cannot listen on ${o.logSocket}: ${e.code ?? e.message}`);
         }) : undefined;
