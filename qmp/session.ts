@@ -154,7 +154,6 @@ export class QmpSession {
         if (this.closed) return;
         if (this.outputFull()) return; // 'drain' calls pump() again
         this.feedSome();
-        this.oobAtOnce();
         const m = this.inbox.shift();
         if (!m) break;
         await this.handle(m);
@@ -173,38 +172,6 @@ export class QmpSession {
     }
   }
 
-  /** qmp_is_oob(): exec-oob and no execute; only a member (and so at once) with the oob capability. */
-  private isAtOnce(m: JsonMessage): boolean {
-    if (!this.oob || m.kind === 'error') return false;
-    const v = m.value;
-    return typeof v === 'object' && v !== null && !Array.isArray(v)
-      && Object.prototype.hasOwnProperty.call(v, 'exec-oob') && !Object.prototype.hasOwnProperty.call(v, 'execute');
-  }
-
-  /**
-   * With the oob capability QEMU's monitor parses on while in-band requests wait, and
-   * handle_qmp_command() (monitor/qmp.c) dispatches an exec-oob request as it is parsed, not
-   * through the queue: its answer overtakes those of the in-band requests read before it. The
-   * monitor stops reading once QMP_REQ_QUEUE_LEN_MAX (8) in-band requests wait, so an exec-oob
-   * past them waits too. (QSD 7.2, one write of `execute` then `exec-oob`: the exec-oob's answer
-   * comes first; without the capability the monitor is suspended while one request is queued,
-   * and nothing overtakes.) Every exec-oob is refused (no command QSD offers allows OOB).
-   */
-  private oobAtOnce(): void {
-    if (!this.oob) return;
-    let waiting = this.inFlight.length;
-    for (let i = 0; i < this.inbox.length && waiting < 8;) {
-      const m = this.inbox[i]!;
-      if (this.isAtOnce(m)) {
-        this.inbox.splice(i, 1);
-        void this.handle(m);
-      } else {
-        waiting++;
-        i++;
-      }
-    }
-  }
-
   private async handle(m: JsonMessage): Promise<void> {
     if (m.kind === 'error') {
       // a run of parse errors (e.g. thousands of stray ']') is logged in one append, then answered in order
@@ -216,10 +183,8 @@ export class QmpSession {
       this.inOrder(logged, () => this.inOneWrite(() => { for (const error of errors) this.reply({ error }, undefined); }));
       return;
     }
-    // an exec-oob with the oob capability is answered at once (oobAtOnce says why)
-    const atOnce = this.isAtOnce(m);
     const d = decodeRequest(m.value, this.oob);
-    if (d.kind === 'error') return this.refuse(d.error, d.id, { input: m.excerpt, bytes: m.size }, atOnce);
+    if (d.kind === 'error') return this.refuse(d.error, d.id, { input: m.excerpt, bytes: m.size });
     const { execute, arguments: args, id, oob } = d.request;
     if (!this.negotiated) {
       // only qmp_capabilities exists before negotiation; monitor_qmp_dispatch() rewrites CommandNotFound
@@ -244,7 +209,7 @@ export class QmpSession {
       // no command QSD 7.2 offers allows OOB; the check follows the lookup (qmp_dispatch())
       const v = validateCommand(execute, undefined);
       const notFound = !v.ok && v.class === 'CommandNotFound';
-      return this.refuse(notFound ? { class: v.class, desc: v.desc } : { class: 'GenericError', desc: `The command ${execute} does not support OOB` }, id, { command: execute }, atOnce);
+      return this.refuse(notFound ? { class: v.class, desc: v.desc } : { class: 'GenericError', desc: `The command ${execute} does not support OOB` }, id, { command: execute });
     }
     // `quit` ends the session: nothing after it may run, so it waits for what is in flight
     if (execute === 'quit') await this.drain();
@@ -314,12 +279,7 @@ export class QmpSession {
   }
 
   /** Logs the refusal, then answers it: an answered refusal is always in the log. */
-  /**
-   * `atOnce` (an exec-oob with the oob capability): answered now, ahead of the in-band answers
-   * still to be written, and its refusal logged after (it changes nothing: a record lost then is
-   * noted as any refusal's is).
-   */
-  private refuse(error: QmpErrorBody, id: unknown, what: Record<string, unknown>, atOnce = false): Promise<void> {
+  private refuse(error: QmpErrorBody, id: unknown, what: Record<string, unknown>): Promise<void> {
     let logged: Promise<void>;
     try {
       const data: Record<string, unknown> = { ...what, error };
@@ -329,10 +289,6 @@ export class QmpSession {
       logged = Promise.reject(e);
     }
     const noted = logged.catch((e: unknown) => this.host.note(`refusal not logged: ${(e as Error).message}`));
-    if (atOnce) {
-      if (!this.closed) this.reply({ error }, id);
-      return Promise.resolve();
-    }
     this.inOrder(noted, () => this.reply({ error }, id));
     return Promise.resolve();
   }
