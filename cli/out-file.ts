@@ -30,7 +30,12 @@ function kindOf(st: import('node:fs').Stats): string {
 export function writeOutputFile(path: string, text: string | Uint8Array, flag = '--out'): void {
   let st: import('node:fs').Stats | undefined;
   try { st = lstatSync(path); } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    // a name too long, a file used as a directory, a loop of links: the user's path, not the disk
+    if (code === 'ENAMETOOLONG' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'EACCES') {
+      throw new BlockgraphError('BG_BAD_INPUT', `${flag} ${path.length > 200 ? path.slice(0, 200) + '…' : path}: cannot write it: ${code}`);
+    }
+    if (code !== 'ENOENT') throw e;
   }
   if (st && !st.isFile()) {
     throw new BlockgraphError('BG_BAD_INPUT', `${flag} ${path}: ${kindOf(st)}; not writing through it (name a regular file or a new one)`);
@@ -38,7 +43,7 @@ export function writeOutputFile(path: string, text: string | Uint8Array, flag = 
   const dir = dirname(path);
   // pid + a counter: two writers of the same FILE never share a temp name; O_EXCL refuses one
   // that exists anyway (planted, or left by a writer that was killed)
-  const tmp = join(dir, `.${basename(path)}.bg-${process.pid}-${++seq}.tmp`);
+  const tmp = join(dir, `.${basename(path).slice(0, 100)}.bg-${process.pid}-${++seq}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, st ? st.mode & 0o777 : 0o644);
@@ -59,8 +64,8 @@ export function writeOutputFile(path: string, text: string | Uint8Array, flag = 
     if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
       throw new BlockgraphError('BG_BAD_INPUT', `${flag} ${path}: a directory; not writing through it (name a regular file or a new one)`);
     }
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM') {
-      throw new BlockgraphError('BG_BAD_INPUT', `${flag} ${path}: cannot create a file in ${dir}: ${code}`);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM' || code === 'ENAMETOOLONG') {
+      throw new BlockgraphError('BG_BAD_INPUT', `${flag} ${path.length > 200 ? path.slice(0, 200) + '…' : path}: cannot create it in ${dir}: ${code}`);
     }
     throw e;
   }

@@ -13,7 +13,7 @@ import { spawnVm } from '../../oracle/qemu-vm.js';
 import { runOnModel, transcriptVersion } from '../../oracle/run-model.js';
 import { requireQemuBinaries, requireQemuVm } from '../../oracle/qemu-bins.js';
 import { type QemuVersion, versionIn } from '../../graph/version.js';
-import { intArg, procArg, qemuArg } from '../args.js';
+import { intArg, outArg, procArg, qemuArg } from '../args.js';
 import { listenQmp, serveQmp } from '../../qmp/server.js';
 import { connectQmp } from '../../qmp/connect.js';
 import { openClassic, openMemory } from '../../store/index.js';
@@ -140,7 +140,7 @@ export function registerQmp(program: Command): void {
   qmp.command('run')
     .description('run a scenario or transcript against the model and write its transcript')
     .argument('<file>')
-    .option('--out <file>', 'write the transcript here (default: stdout)')
+    .option('--out <file>', 'write the transcript here (default: stdout)', outArg())
     .option('--db <dir>', 'log the run into this LevelDB (default: in memory)')
     .option('--compare', 'compare with the file given (a transcript) and exit 1 on any mismatch')
     .option('--qemu <version>', "the QEMU version's rules to run under: 7.2 or 10.0 (default: the version that recorded a transcript, else 7.2)", qemuArg())
@@ -167,7 +167,7 @@ export function registerQmp(program: Command): void {
   qmp.command('record')
     .description('record a transcript from a real qemu-storage-daemon (apt-get install qemu-utils qemu-system-common)')
     .argument('<scenario>')
-    .option('--out <file>', 'write the transcript here (default: stdout)')
+    .option('--out <file>', 'write the transcript here (default: stdout)', outArg())
     .option('--target <target>', 'qsd (qemu-storage-daemon) or vm (qemu-system-x86_64 with the scenario\'s `vm` machine); default: vm when the scenario has a `vm` member', undefined)
     .option('--qemu <version>', 'which QEMU (qemu-storage-daemon, or qemu-system-x86_64 with --target vm): 7.2 (the system one, default) or 10.0 (BLOCKGRAPH_QEMU_10_0_DIR, ~/.cache/blockgraph/qemu-10.0, /opt/qemu10; scripts/fetch-qemu-10.sh)', qemuArg())
     .option('--timeout <seconds>', TIMEOUT_HELP, intArg('--timeout', 0, 86400))

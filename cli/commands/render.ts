@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { writeOutputFile } from '../out-file.js';
 import { BlockgraphError } from '../../errors/index.js';
 import type { State } from '../../graph/types.js';
-import { choiceArg, nameArg, pointArg, type Point } from '../args.js';
+import { choiceArg, nameArg, outArg, pointArg, type Point } from '../args.js';
 import { DEFAULT_DB, printJson, seeksOf, withReadLog } from '../context.js';
 import { resolvePoint } from '../points.js';
 
@@ -32,7 +32,7 @@ export function registerRender(program: Command): void {
     .option('--proc <name>', 'only this QEMU process', nameArg('--proc'))
     .option('--format <fmt>', 'dot or svg', choiceArg('--format', ['dot', 'svg'] as const), 'dot')
     .option('--no-legend', 'leave out the key (perm/shared halves, frozen, read-only, shapes)')
-    .option('--out <file>', 'write here instead of stdout')
+    .option('--out <file>', 'write here instead of stdout', outArg())
     .option('--json', 'print {seq, format, text} (or {seq, format, file} with --out)')
     .addHelpText('after', `
 Examples:

@@ -88,7 +88,7 @@ test('a directory, a fifo or a missing directory at --out: exit 2 naming FILE, n
     await store(db);
     mkdirSync(join(t.dir, 'adir'));
     execFileSync('mkfifo', [join(t.dir, 'fifo')]);
-    for (const [out, why] of [[join(t.dir, 'adir'), /a directory; not writing through it/], [join(t.dir, 'fifo'), /a fifo; not writing through it/], [join(t.dir, 'no', 'such', 'f.dot'), /cannot create a file in .*: ENOENT/]] as const) {
+    for (const [out, why] of [[join(t.dir, 'adir'), /a directory; not writing through it/], [join(t.dir, 'fifo'), /a fifo; not writing through it/], [join(t.dir, 'no', 'such', 'f.dot'), /cannot create it in .*: ENOENT/]] as const) {
       for (const args of writers(db, out)) {
         const r = await inProcess(args);
         assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -97,6 +97,32 @@ test('a directory, a fifo or a missing directory at --out: exit 2 naming FILE, n
         assert.not.match(r.stderr, /\n\s+at /);
       }
     }
+  } finally {
+    t.done();
+  }
+});
+
+test('an empty --out and a name too long: exit 2 (was: stdout, and BG_STORAGE_IO exit 74)', async () => {
+  const t = tempDir('bg-out-file-');
+  try {
+    const db = join(t.dir, 'db');
+    await store(db);
+    for (const args of writers(db, '')) {
+      const r = await inProcess(args);
+      assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /--out.*an empty path/);
+      assert.is(r.stdout, '');
+    }
+    for (const args of writers(db, join(t.dir, 'a'.repeat(300)))) {
+      const r = await inProcess(args);
+      assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /cannot write it: ENAMETOOLONG \[BG_BAD_INPUT\]/);
+    }
+    // a name of 250 chars is fine, though its temp name would be too long in full
+    const long = join(t.dir, 'b'.repeat(250));
+    const r = await inProcess(['render', '--db', db, '--out', long]);
+    assert.is(r.status, 0, r.stderr);
+    assert.ok(readFileSync(long, 'utf8').startsWith('digraph'));
   } finally {
     t.done();
   }
