@@ -71,6 +71,9 @@ export const listArg = (flag: string, choices: readonly string[]) => (v: string)
 /** A non-empty name (node, process, transaction id). */
 export const nameArg = (flag: string) => (v: string): string => (v.trim() ? v : bad(flag, 'empty name'));
 
+/** `--out FILE`: an empty path (`--out "$UNSET"`) is refused, not taken as "stdout". */
+export const outArg = (flag = '--out') => (v: string): string => (v !== '' ? v : bad(flag, 'an empty path'));
+
 /** A process name a command writes under (graph/proc-name.ts: QEMU's id rule, no Object.prototype member). */
 export const procArg = (flag: string) => (v: string): string => {
   const why = procNameProblem(v);

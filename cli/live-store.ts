@@ -26,11 +26,11 @@ import { isBlockgraphError } from '../errors/index.js';
 import { procNameProblem } from '../graph/proc-name.js';
 import type { State } from '../graph/types.js';
 import { levelError, openClassic, serveStoreReads, type EventLog, type LiveServer } from '../store/index.js';
-import type { OpenOptions } from '../store/event-log.js';
+import type { OpenClassicOptions } from '../store/open.js';
 import { isNatsUrl } from '../store/jetstream/url.js';
 
 /** A LevelDB directory, or a host's log in the fleet stream (loaded only then: nats is heavy). */
-async function openAt(location: string, opts: OpenOptions = {}): Promise<EventLog> {
+async function openAt(location: string, opts: OpenClassicOptions = {}): Promise<EventLog> {
   if (!isNatsUrl(location)) return openClassic(location, opts);
   return (await import('../store/jetstream/location.js')).openStoreAt(location, opts);
 }
@@ -74,7 +74,8 @@ export class ServedStore implements ModelBackend {
   }
 
   static async open(location: string, opts: ServedStoreOptions): Promise<ServedStore> {
-    const log = await openAt(location);
+    // checked on a view first: a store refused at start keeps its files as they were
+    const log = await openAt(location, { checkFirst: true });
     let engine: Engine;
     try {
       engine = await Engine.open(log, { clock: opts.clock, snapshotEvery: opts.snapshotEvery ?? 1000 });

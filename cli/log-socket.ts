@@ -11,7 +11,10 @@
 // only while the follower has less than FEED_HIGH_WATER bytes unread; a follower that falls
 // behind a live writer leaves the live stream and catches up from the store once it reads again.
 // A follower that never reads holds at most that much of the server's memory, however long the
-// log, and loses nothing.
+// log; one that reads nothing for FEED_STALL_MS while the feed waits on it is cut off: it is sent
+// {"end": "cut", "after": N, "head": H} (if it asked for end marks) and the server reports it.
+// Each record is serialised once for all followers, and a block of the log read from the store
+// once for all the followers catching up through it (SharedLines).
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -35,18 +38,124 @@ export interface LogSocketOptions {
   /** Bytes unread per follower before the feed waits (default FEED_HIGH_WATER). */
   highWater?: number;
   requestWaitMs?: number;
+  /**
+   * A follower that reads nothing for this long while the feed waits on it is cut off, with a
+   * reported loss (default FEED_STALL_MS; 0: never).
+   */
+  stallMs?: number;
+  /** Bytes of serialised records kept for every follower to share (default FEED_SHARED_BYTES). */
+  sharedBytes?: number;
+  /** Where a follower cut off is reported (the server's stderr). */
+  warn?: (line: string) => void;
 }
+
+/** A follower that reads nothing for this long with the feed waiting on it is cut off. */
+export const FEED_STALL_MS = 60_000;
+/** After its cut mark, a follower that still reads nothing is disconnected this much later. */
+const FEED_CUT_GRACE_MS = 10_000;
+/** The serialised records every follower shares (about 4000 records of 2 KB). */
+export const FEED_SHARED_BYTES = 8 * 1024 * 1024;
+
+/** What the feed did (specs count it): records serialised, and store reads of a block. */
+export const feedWork = { serialised: 0, blockReads: 0, cut: 0 };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Resolves once the socket has room again (or is gone). */
-function drained(sock: Socket): Promise<void> {
+/**
+ * Resolves true once the socket has room again (or is gone), false if it had none for `ms`
+ * (0: waits as long as it takes).
+ */
+function drained(sock: Socket, ms = 0): Promise<boolean> {
   return new Promise((resolve) => {
-    if (!sock.writableNeedDrain || sock.destroyed) return resolve();
-    const done = () => { sock.off('drain', done); sock.off('close', done); resolve(); };
+    if (!sock.writableNeedDrain || sock.destroyed) return resolve(true);
+    const timer = ms > 0 ? setTimeout(() => finish(false), ms) : undefined;
+    const done = () => finish(true);
+    function finish(ok: boolean) {
+      if (timer) clearTimeout(timer);
+      sock.off('drain', done);
+      sock.off('close', done);
+      resolve(ok);
+    }
     sock.on('drain', done);
     sock.on('close', done);
   });
+}
+
+/**
+ * The lines of the records followers were sent lately, shared: each record is serialised once
+ * however many follow, and a block of the log is read from the store once for all the followers
+ * catching up through it (round 5: 100 followers meant 100 reads and 100 JSON.stringify of each
+ * record on the server's one thread, and the QMP writer waited behind them). Bounded by bytes,
+ * the oldest entries dropped first; a follower whose lines were dropped reads its block again.
+ * Tied to one EventLog: a store that reopens its log starts a new cache.
+ */
+class SharedLines {
+  #log: EventLog | undefined;
+  #lines = new Map<number, string>();
+  #bytes = 0;
+  #reads = new Map<number, Promise<string[]>>();
+  constructor(private readonly budget: number) {}
+
+  #for(log: EventLog): void {
+    if (this.#log === log) return;
+    this.#log = log;
+    this.#lines.clear();
+    this.#reads.clear();
+    this.#bytes = 0;
+  }
+
+  get(log: EventLog, seq: number): string | undefined {
+    this.#for(log);
+    return this.#lines.get(seq);
+  }
+
+  lineOf(log: EventLog, r: LogRecord): string {
+    this.#for(log);
+    const had = this.#lines.get(r.seq);
+    if (had !== undefined) return had;
+    const line = JSON.stringify(r) + '\n';
+    feedWork.serialised++;
+    this.#lines.set(r.seq, line);
+    this.#bytes += line.length;
+    for (const [seq, old] of this.#lines) {
+      if (this.#bytes <= this.budget) break;
+      this.#lines.delete(seq);
+      this.#bytes -= old.length;
+    }
+    return line;
+  }
+
+  /**
+   * The lines of the block of FEED_READ records holding `seq` (up to `head`), from `seq` on:
+   * one store read however many followers ask at once.
+   */
+  async block(log: EventLog, seq: number, head: number): Promise<string[]> {
+    this.#for(log);
+    const first = seq - ((seq - 1) % FEED_READ);
+    const last = Math.min(head, first + FEED_READ - 1);
+    const key = first * 0x100000 + (last - first); // a block read to an older head is another read
+    let p = this.#reads.get(key);
+    if (!p) {
+      p = (async () => {
+        feedWork.blockReads++;
+        const out: string[] = [];
+        let want = first;
+        for await (const chunk of log.readChunks({ gte: first, lte: last })) {
+          for (const r of chunk) {
+            if (r.seq !== want) throw new LogCorruptError(want, `the store gave seq ${r.seq} for ${want}`);
+            out.push(this.lineOf(log, r));
+            want++;
+          }
+        }
+        if (want !== last + 1) throw new LogCorruptError(want, `the store ended before seq ${want}`);
+        return out;
+      })();
+      this.#reads.set(key, p);
+      const forget = () => { if (this.#reads.get(key) === p) this.#reads.delete(key); };
+      p.then(forget, forget);
+    }
+    return (await p).slice(seq - first);
+  }
 }
 
 /**
@@ -58,14 +167,21 @@ function drained(sock: Socket): Promise<void> {
 export async function serveLogSocket(log: EventLog | (() => EventLog), path: string, opts: LogSocketOptions = {}): Promise<Server> {
   const current = typeof log === 'function' ? log : () => log;
   const high = opts.highWater ?? FEED_HIGH_WATER;
+  const stallMs = opts.stallMs ?? FEED_STALL_MS;
+  const shared = new SharedLines(opts.sharedBytes ?? FEED_SHARED_BYTES);
   await clearStaleSocket(path);
   const conns = new Map<Socket, { end: boolean }>();
   let stopped = false;
 
+  /** A follower that reads nothing: cut off, the loss said to it (if it reads again) and to the server's log. */
+  class Stalled extends Error {}
+
   const follow = async (sock: Socket, from: number): Promise<void> => {
     let next = from;
     const gone = () => stopped || sock.destroyed || !sock.writable;
-    const send = (r: LogRecord) => { sock.write(JSON.stringify(r) + '\n'); next = r.seq + 1; };
+    const room = async () => {
+      if (!(await drained(sock, stallMs))) throw new Stalled();
+    };
     while (!gone()) {
       const l = current();
       // closed and not (yet) replaced: the server is reopening its store, or stopping
@@ -73,15 +189,19 @@ export async function serveLogSocket(log: EventLog | (() => EventLog), path: str
       // a follower may ask from past the head (it waits); records it was sent must not vanish
       if (next > from && l.head < next - 1) throw new LogCorruptError(l.head + 1, `the store's head is ${l.head} after seq ${next - 1} was sent`);
       try {
-        // Catch up from the store, never more than `high` bytes unread by the follower.
+        // Catch up from the shared lines, else from the store a block at a time (one read for
+        // every follower in that block), never more than `high` bytes unread by the follower.
         while (next <= l.head && !gone()) {
-          for await (const chunk of l.readChunks({ gte: next, lte: Math.min(l.head, next + FEED_READ - 1) })) {
-            for (const r of chunk) {
-              if (r.seq !== next) throw new LogCorruptError(next, `the store gave seq ${r.seq} for ${next}`);
-              send(r);
-            }
+          let out = '';
+          for (let line; next <= l.head && out.length < high && (line = shared.get(l, next)) !== undefined; next++) out += line;
+          if (!out) {
+            const lines = await shared.block(l, next, l.head);
+            out = lines.join('');
+            next += lines.length;
           }
-          if (sock.writableLength >= high) await drained(sock);
+          if (gone()) return;
+          sock.write(out);
+          if (sock.writableLength >= high) await room();
         }
         if (gone()) return;
         // At the head (no await since the check): live appends, until the follower falls behind.
@@ -99,7 +219,8 @@ export async function serveLogSocket(log: EventLog | (() => EventLog), path: str
           const sub = l.tail(next).subscribe({
             next: (r) => {
               if (settled) return;
-              send(r);
+              sock.write(shared.lineOf(l, r));
+              next = r.seq + 1;
               if (sock.writableLength >= high) settle('behind');
             },
             error: (e: unknown) => settle(e instanceof Error ? e : new Error(String(e))),
@@ -107,9 +228,20 @@ export async function serveLogSocket(log: EventLog | (() => EventLog), path: str
           });
         });
         if (why instanceof Error) throw why;
-        if (why === 'behind') await drained(sock);
+        if (why === 'behind') await room();
         // 'closed': the log closed under the follower (a reopen or the stop): the loop decides
       } catch (e) {
+        if (e instanceof Stalled) {
+          feedWork.cut++;
+          const after = next - 1;
+          opts.warn?.(`blockgraph: log socket ${path}: a follower read nothing for ${stallMs / 1000} s with ${sock.writableLength} bytes unread; cut off after seq ${after} (it can follow again from ${after + 1})`);
+          const st = conns.get(sock);
+          if (st?.end) sock.end(JSON.stringify({ end: 'cut', after, head: current().head, stalledMs: stallMs }) + '\n');
+          else sock.end();
+          // one that never reads again would hold its fd and its unread bytes for ever
+          setTimeout(() => sock.destroy(), FEED_CUT_GRACE_MS).unref();
+          return;
+        }
         // a read cut by the log's close is not the follower's error: wait for the next log
         if (current() !== l || l.closed) continue;
         throw e;
@@ -213,6 +345,10 @@ export function connectLogSocket(path: string, from = 1, onOpen?: (head: number)
         const refused = onOpen?.(Number(m.head));
         if (refused) return fail(refused);
         return;
+      }
+      if (marksEnd && m.end === 'cut') {
+        // the server stopped waiting for this follower to read (FEED_STALL_MS): a loss, said
+        return fail(new BlockgraphError('BG_LOG_UNAVAILABLE', `log socket ${path}: the server cut the feed after seq ${last} (this follower read nothing for ${Number(m.stalledMs) / 1000} s); the rest is in the store (follow again from ${last + 1})`));
       }
       if (marksEnd && typeof m.end === 'string') {
         const head = Number(m.head);

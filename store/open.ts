@@ -5,7 +5,8 @@ import { AnchorWriter, readAnchor } from './anchor.js';
 import { anchorProblem } from './check.js';
 import { sublevelsOf } from './codec.js';
 import { EventLog, type OpenOptions } from './event-log.js';
-import { inspectStoreDir, levelError } from './files.js';
+import { inspectStoreDir, levelError, lockHeld } from './files.js';
+import { openReadOnly } from './read-only.js';
 
 export interface OpenClassicOptions extends OpenOptions {
   /** Default true. */
@@ -21,6 +22,17 @@ export interface OpenClassicOptions extends OpenOptions {
    * (bench/RESULTS.md). The slot is written every time either way.
    */
   anchorSyncEvery?: number;
+  /**
+   * Check an existing store on a private view (store/read-only.ts) before LevelDB opens the
+   * store itself, and refuse with the view's error if it fails: DB::Open recovers the WAL into a
+   * new table, writes a new MANIFEST and CURRENT, rotates LOG and deletes the old log
+   * (leveldb/db/db_impl.cc DBImpl::Recover, RecoverLogFile, DeleteObsoleteFiles) before any
+   * record is read, so a store refused after that open (a damaged WAL block dropped, a gap, a
+   * log shorter than its anchor) had its raw WAL turned into a table and deleted. With the check
+   * first, a refused open leaves every file of the store byte for byte as it was. Costs a second
+   * open (the view's) of a store that is sound. Default false.
+   */
+  checkFirst?: boolean;
 }
 
 /**
@@ -47,8 +59,14 @@ function isLocked(e: unknown): boolean {
  */
 export async function openClassic(location: string, opts: OpenClassicOptions = {}): Promise<EventLog> {
   const create = opts.createIfMissing ?? true;
-  const { damage } = inspectStoreDir(location, { creating: create });
+  const { damage, files } = inspectStoreDir(location, { creating: create });
   if (damage) throw new StoreDamagedError(location, damage);
+  // A store held by another process is refused by the open's lock (nothing written); a new or
+  // empty directory has nothing to lose.
+  if (opts.checkFirst && files.includes('CURRENT') && !lockHeld(location)) {
+    const view = await openReadOnly(location, { verify: opts.verify ?? 'full', anchor: (opts.anchor ?? true) && (opts.verify ?? 'full') !== 'none' });
+    await view.close();
+  }
   const db = new ClassicLevel<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
   try {
     await db.open({ createIfMissing: create });

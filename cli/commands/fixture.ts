@@ -1,7 +1,7 @@
 // `blockgraph fixture export|import`: a seq range of a log as self-contained JSON lines.
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { intArg, seqArg } from '../args.js';
+import { writeOutputFile } from '../out-file.js';
+import { intArg, outArg, seqArg } from '../args.js';
 import { DEFAULT_INPUT_TIMEOUT_S, MAX_FIXTURE_BYTES, readInputFile } from '../input-file.js';
 import { DEFAULT_DB, printJson, withReadLog } from '../context.js';
 
@@ -18,7 +18,7 @@ export function registerFixture(program: Command): void {
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
     .option('--from <seq>', 'first seq (default 1)', seqArg('--from'))
     .option('--to <seq>', 'last seq (default: the head)', seqArg('--to'))
-    .option('--out <file>', 'write the fixture here instead of stdout')
+    .option('--out <file>', 'write the fixture here instead of stdout', outArg())
     .option('--description <text>', 'free text stored in the header')
     .addHelpText('after', `
 Examples:
@@ -29,7 +29,7 @@ Examples:
       const to: number | undefined = o.to;
       const { exportFixture, printFixture } = await import('../../replay/fixture.js');
       const text = await withReadLog(o.db, async (log) => printFixture(await exportFixture(log, { from, to, description: o.description })));
-      if (o.out) writeFileSync(o.out, text);
+      if (o.out) writeOutputFile(o.out, text);
       else process.stdout.write(text);
     });
 

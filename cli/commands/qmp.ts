@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
@@ -13,7 +13,7 @@ import { spawnVm } from '../../oracle/qemu-vm.js';
 import { runOnModel, transcriptVersion } from '../../oracle/run-model.js';
 import { requireQemuBinaries, requireQemuVm } from '../../oracle/qemu-bins.js';
 import { type QemuVersion, versionIn } from '../../graph/version.js';
-import { intArg, procArg, qemuArg } from '../args.js';
+import { intArg, outArg, procArg, qemuArg } from '../args.js';
 import { listenQmp, serveQmp } from '../../qmp/server.js';
 import { connectQmp } from '../../qmp/connect.js';
 import { openClassic, openMemory } from '../../store/index.js';
@@ -22,6 +22,7 @@ import { registerQmpProxy } from './qmp-proxy.js';
 import { ServedStore } from '../live-store.js';
 import { serveLogSocket } from '../log-socket.js';
 import { DEFAULT_INPUT_TIMEOUT_S, MAX_TRANSCRIPT_BYTES, readInputFile } from '../input-file.js';
+import { writeOutputFile } from '../out-file.js';
 
 function badInput(msg: string): never {
   throw new BlockgraphError('BG_BAD_INPUT', msg);
@@ -86,7 +87,7 @@ export function registerQmp(program: Command): void {
         const engine = store;
         if (o.qemu) await declareProcessVersion(engine, o.proc, o.qemu);
         // A getter: after a failed write the store reopens its log, and followers go on from it.
-        const feed = o.logSocket ? await serveLogSocket(() => store.log, o.logSocket).catch((e: NodeJS.ErrnoException) => {
+        const feed = o.logSocket ? await serveLogSocket(() => store.log, o.logSocket, { warn: (l) => process.stderr.write(l + '\n') }).catch((e: NodeJS.ErrnoException) => {
           if (e instanceof BlockgraphError) throw e;
           throw new BlockgraphError('BG_BAD_INPUT', `cannot listen on ${o.logSocket}: ${e.code ?? e.message}`);
         }) : undefined;
@@ -139,7 +140,7 @@ export function registerQmp(program: Command): void {
   qmp.command('run')
     .description('run a scenario or transcript against the model and write its transcript')
     .argument('<file>')
-    .option('--out <file>', 'write the transcript here (default: stdout)')
+    .option('--out <file>', 'write the transcript here (default: stdout)', outArg())
     .option('--db <dir>', 'log the run into this LevelDB (default: in memory)')
     .option('--compare', 'compare with the file given (a transcript) and exit 1 on any mismatch')
     .option('--qemu <version>', "the QEMU version's rules to run under: 7.2 or 10.0 (default: the version that recorded a transcript, else 7.2)", qemuArg())
@@ -149,12 +150,12 @@ export function registerQmp(program: Command): void {
       const input = await readInput(file, o.timeout);
       const scenario = parseScenario(input, file);
       const qemuVersion: QemuVersion = o.qemu ?? recordedVersion(input);
-      const log = o.db ? await openClassic(o.db) : await openMemory();
+      const log = o.db ? await openClassic(o.db, { checkFirst: true }) : await openMemory();
       const engine = await Engine.open(log, { clock: wallClock });
       const t = await runOnModel(scenario, o.db ? engine : new MemoryBackend(), { qemuVersion });
       await log.close();
       const text = printTranscript(t);
-      if (o.out) writeFileSync(o.out, text);
+      if (o.out) writeOutputFile(o.out, text);
       else if (!o.compare) process.stdout.write(text);
       if (o.compare) {
         const c = compareTranscripts(parseTranscript(input, file), t);
@@ -166,7 +167,7 @@ export function registerQmp(program: Command): void {
   qmp.command('record')
     .description('record a transcript from a real qemu-storage-daemon (apt-get install qemu-utils qemu-system-common)')
     .argument('<scenario>')
-    .option('--out <file>', 'write the transcript here (default: stdout)')
+    .option('--out <file>', 'write the transcript here (default: stdout)', outArg())
     .option('--target <target>', 'qsd (qemu-storage-daemon) or vm (qemu-system-x86_64 with the scenario\'s `vm` machine); default: vm when the scenario has a `vm` member', undefined)
     .option('--qemu <version>', 'which QEMU (qemu-storage-daemon, or qemu-system-x86_64 with --target vm): 7.2 (the system one, default) or 10.0 (BLOCKGRAPH_QEMU_10_0_DIR, ~/.cache/blockgraph/qemu-10.0, /opt/qemu10; scripts/fetch-qemu-10.sh)', qemuArg())
     .option('--timeout <seconds>', TIMEOUT_HELP, intArg('--timeout', 0, 86400))
@@ -187,7 +188,7 @@ export function registerQmp(program: Command): void {
         await createImagesWithQemuImg(scenario, dir, bins);
         const t = await runScenario(onHostOf(scenario, root), (proc) => (target === 'vm' ? spawnVm(dir, scenario.vm!, { label: proc, bins }) : spawnQsd(dir, { bin: bins.qsd })), { dir });
         const text = printTranscript(t);
-        if (o.out) writeFileSync(o.out, text);
+        if (o.out) writeOutputFile(o.out, text);
         else process.stdout.write(text);
       } finally {
         rmSync(dir, { recursive: true, force: true });

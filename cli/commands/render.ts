@@ -1,10 +1,10 @@
 // `blockgraph render`: the graph as Graphviz DOT, or SVG laid out by Graphviz compiled to
 // WASM (@viz-js/viz: no system graphviz needed).
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { writeOutputFile } from '../out-file.js';
 import { BlockgraphError } from '../../errors/index.js';
 import type { State } from '../../graph/types.js';
-import { choiceArg, nameArg, pointArg, type Point } from '../args.js';
+import { choiceArg, nameArg, outArg, pointArg, type Point } from '../args.js';
 import { DEFAULT_DB, printJson, seeksOf, withReadLog } from '../context.js';
 import { resolvePoint } from '../points.js';
 
@@ -32,7 +32,7 @@ export function registerRender(program: Command): void {
     .option('--proc <name>', 'only this QEMU process', nameArg('--proc'))
     .option('--format <fmt>', 'dot or svg', choiceArg('--format', ['dot', 'svg'] as const), 'dot')
     .option('--no-legend', 'leave out the key (perm/shared halves, frozen, read-only, shapes)')
-    .option('--out <file>', 'write here instead of stdout')
+    .option('--out <file>', 'write here instead of stdout', outArg())
     .option('--json', 'print {seq, format, text} (or {seq, format, file} with --out)')
     .addHelpText('after', `
 Examples:
@@ -45,7 +45,7 @@ Examples:
         const f = await replay(log, { upTo });
         if (o.proc && !f.state[o.proc]) throw new BlockgraphError('BG_NOT_FOUND', `no process ${o.proc} at seq ${f.seq}`);
         const text = await renderState(f.state, o.format, { proc: o.proc, title: `blockgraph at seq ${f.seq}`, legend: o.legend });
-        if (o.out) writeFileSync(o.out, text);
+        if (o.out) writeOutputFile(o.out, text);
         if (o.json) printJson({ seq: f.seq, format: o.format, ...(o.out ? { file: o.out } : { text }) });
         else if (!o.out) process.stdout.write(text);
      }, { seek: seeksOf(o.at) });
