@@ -18,6 +18,33 @@ export function otherFormatHasBacking(f: string): boolean {
   return f === 'qcow';
 }
 
+/**
+ * The cluster_size the format's .bdrv_get_info answers for an image `qemu-img create` made with
+ * `options` (block_copy_calculate_cluster_size takes it, at least 64 KiB, for a copy-before-write
+ * filter's bitmaps and a backup's cluster): vdi_get_info the header's block_size (always
+ * DEFAULT_CLUSTER_SIZE, 1 MiB: CONFIG_VDI_BLOCK_SIZE is off); vpc_get_info the dynamic header's
+ * block_size (vpc_co_create: 0x200000), nothing for a fixed image; vhdx_get_info the block size
+ * (vhdx_co_create: block_size, else by image size); qcow_get_info 1 << cluster_bits (12, or 9
+ * with a backing file); vmdk_get_info a sparse extent's grain (64 KiB), nothing for a flat one;
+ * parallels has no .bdrv_get_info (-ENOTSUP: undefined). Unchanged from 7.2 to 10.0.
+ */
+export function otherFormatInfoCluster(format: string, size: number, options = '', backing = false): number | undefined {
+  const opt = (k: string) => new RegExp(`(?:^|,)${k}=([^,]+)`).exec(options)?.[1];
+  switch (format) {
+    case 'vdi': return 1048576;
+    case 'vpc': return opt('subformat') === 'fixed' ? 0 : 0x200000;
+    case 'vhdx': {
+      const bs = opt('block_size');
+      if (bs !== undefined) return Number(bs);
+      const MiB = 1048576, GiB = 1024 * MiB, TiB = 1024 * GiB;
+      return size > 32 * TiB ? 64 * MiB : size > 100 * GiB ? 32 * MiB : size > GiB ? 16 * MiB : 8 * MiB;
+    }
+    case 'qcow': return backing ? 512 : 4096;
+    case 'vmdk': return /Flat$/.test(opt('subformat') ?? '') ? 0 : 65536;
+    default: return undefined;
+  }
+}
+
 const VHD_MAX_GEOMETRY = 65535 * 16 * 255;
 
 /** vpc.c calculate_geometry */
