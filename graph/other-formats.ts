@@ -45,6 +45,71 @@ export function otherFormatInfoCluster(format: string, size: number, options = '
   }
 }
 
+const roundUp = (x: number, a: number) => Math.ceil(x / a) * a;
+
+/**
+ * The host file length `qemu-img create` leaves for an image of `format` whose virtual size is
+ * `size` (what a file node over it measures: bdrv_getlength of the protocol node), with the
+ * default options; undefined where options the model does not follow change the layout.
+ * vdi_co_do_create: a 512-byte header, then the block map (one uint32 per 1 MiB block) rounded
+ * to sectors (a dynamic image ends there); vpc_co_create: a fixed image is its data plus the
+ * footer, a dynamic one footer + dynamic header (1536 bytes), the BAT (one uint32 per 2 MiB
+ * block) rounded to sectors, the footer again; vhdx_create_new_region_table and
+ * vhdx_create_bat: the BAT at ROUND_UP(1 MiB header section + log, 1 MiB), its length rounded to
+ * 1 MiB, and the file truncated 5 MiB past the BAT's end (plus the data, fixed);
+ * parallels_co_create: the 64-byte header and BAT rounded up to whole clusters (1 MiB);
+ * qcow_co_create: the 48-byte header and backing file name (8-aligned), then the L1 table written
+ * as whole sectors; vmdk_init_extent (monolithicSparse): the grain directories and tables up to
+ * grain_offset, rounded to the 64 KiB grain.
+ */
+export function otherFormatFileLength(format: string, size: number, options = '', backing?: string): number | undefined {
+  const opt = (k: string) => new RegExp(`(?:^|,)${k}=([^,]+)`).exec(options)?.[1];
+  const MiB = 1048576;
+  switch (format) {
+    case 'vdi':
+      if (opt('preallocation') !== undefined || opt('static') !== undefined) return undefined;
+      return 512 + roundUp(Math.ceil(size / MiB) * 4, 512);
+    case 'vpc': {
+      if (opt('subformat') === 'fixed') return size + 512;
+      const nbat = Math.ceil(size / 512 / (0x200000 / 512));
+      return 1536 + roundUp(nbat * 4, 512) + 512;
+    }
+    case 'vhdx': {
+      const log = opt('log_size') !== undefined ? Number(opt('log_size')) : MiB;
+      const block = otherFormatInfoCluster('vhdx', size, options)!;
+      // vhdx_calc_bat_entries, 512-byte logical sectors: chunk_ratio = 2^23 * 512 / block_size
+      const chunkRatio = (2 ** 23 * 512) / block;
+      const data = Math.ceil(size / block);
+      const entries = data + Math.floor((data - 1) / chunkRatio);
+      const bat = roundUp(MiB + log, MiB);
+      const end = bat + roundUp(entries * 8, MiB) + 5 * MiB;
+      return opt('subformat') === 'fixed' ? end + size : end;
+    }
+    case 'parallels': {
+      const cl = opt('cluster_size') !== undefined ? Number(opt('cluster_size')) : MiB;
+      return roundUp(64 + Math.ceil(size / cl) * 4, cl);
+    }
+    case 'qcow': {
+      const header = roundUp(48 + (backing ? backing.length : 0), 8);
+      const shift = backing ? 9 + 12 : 12 + 9;
+      const l1 = Math.ceil(size / 2 ** shift);
+      return header + Math.ceil((l1 * 8) / 512) * 512;
+    }
+    case 'vmdk': {
+      if ((opt('subformat') ?? 'monolithicSparse') !== 'monolithicSparse') return undefined;
+      // granularity 128 sectors, 512 entries per grain table, a 20-sector descriptor at sector 1
+      const sectors = Math.ceil(size / 512);
+      const gtCount = Math.ceil(sectors / (128 * 512));
+      const gtSize = (512 * 4) / 512;
+      const gdSectors = Math.ceil((gtCount * 4) / 512);
+      const rgd = 1 + 20;
+      const gd = rgd + gdSectors + gtSize * gtCount;
+      return roundUp(gd + gdSectors + gtSize * gtCount, 128) * 512;
+    }
+    default: return undefined;
+  }
+}
+
 const VHD_MAX_GEOMETRY = 65535 * 16 * 255;
 
 /** vpc.c calculate_geometry */
