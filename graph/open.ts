@@ -462,6 +462,8 @@ function openNodeProbed(
       const head = probeHeader(p, file!.name, commitDebugState(p));
       if ('errno' in head) throw new QmpError(`Could not read qcow2 header: ${head.errno}`);
       const img = 'image' in head ? head.image : undefined;
+      // a qcow (v1) image has QCOW_MAGIC too, and qcow2_do_open's next check is the version
+      if (img?.format === 'qcow') throw new QmpError('Unsupported qcow2 version 1');
       if (!img || img.format !== 'qcow2') throw new QmpError('Image is not in qcow2 format');
       // qcow2_do_open's next reads through bs->file: the L1 table, then (after the options) the
       // refcount table and the header extensions (graph/read.ts qcow2OpenReads)
@@ -518,7 +520,9 @@ function openNodeProbed(
       formatLockIfNeeded(p, name);
       const head = probeHeader(p, file!.name, commitDebugState(p));
       if ('errno' in head) throw new QmpError(`Could not open '${fileNode()?.filename ?? ''}': ${head.errno}`);
-      const img = 'image' in head ? head.image : undefined;
+      // an empty file reads as zeroes (bdrv_aligned_preadv zero-fills past the end of the node)
+      const behind = imageBehind(p, file!.name);
+      const img = 'image' in head ? head.image : behind?.format === 'raw' && behind.size === 0 ? behind : undefined;
       const bad = otherFormatOpenError(driver, img, fileNode()?.filename ?? '');
       if (bad) throw new QmpError(bad);
       // qcow_open: the header's backing file name (no format: probed)

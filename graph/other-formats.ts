@@ -157,8 +157,9 @@ export function otherFormatOpenError(driver: string, img: Image | undefined, fil
       // vdi_open: the disk size check comes first, then the signature at 0x40; a qcow2 header's
       // bytes there are not kept, so only a zeroed file is answered
       case 'vdi': if (zeroes) return 'Image not in VDI format (bad signature 00000000)'; break;
-      // vpc_open: no "conectix" cookie at 0 nor in the footer at the end
-      case 'vpc': return 'invalid VPC image';
+      // vpc_open: no "conectix" cookie at 0; a file shorter than the footer has none at the end
+      // either, else none in the footer at the end
+      case 'vpc': return zeroes && img!.size < 512 ? 'File too small for a VHD header' : 'invalid VPC image';
       // vhdx_parse_header: no "vhdxfile" signature, -EINVAL without an error of its own:
       // bdrv_open_common's "Could not open '%s': %s"
       case 'vhdx': return `Could not open '${filename}': Invalid argument`;
@@ -166,7 +167,8 @@ export function otherFormatOpenError(driver: string, img: Image | undefined, fil
       // qcow_open: QCOW_MAGIC ("QFI\xfb") is qcow2's too; the version follows
       case 'qcow': return zeroes ? 'Image not in qcow format' : `qcow (v1) does not support qcow version ${img!.compat === '0.10' ? 2 : 3}`;
       // vmdk_open: no VMDK3/VMDK4 magic, and the bytes are no text descriptor either
-      case 'vmdk': return 'invalid VMDK image descriptor';
+      // (vmdk_read_desc refuses a file of less than 4 bytes first)
+      case 'vmdk': return zeroes && img!.size < 4 ? 'File is too small, not a valid image' : 'invalid VMDK image descriptor';
     }
   }
   throw new QmpError(`blockgraph does not model a ${driver} node over ${img ? `a ${img.format} image's bytes` : 'bytes that are no image it knows'}`);

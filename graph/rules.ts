@@ -421,6 +421,7 @@ export const RULES = defineRules({
       ...[9, 11, 13, 15, 17, 19, 21].map((step) => ({ transcript: 'fuzz-block-copy-cluster-other-formats.json', step })),
       // stop 33 (wt-fzg): backups from file nodes under the other formats, and drive-backups creating them (from step 3 on)
       { transcript: 'fuzz-other-formats-file-length-and-img-create.json', step: 3 },
+      { transcript: 'fuzz-other-formats-empty-file-qcow-magic-compress.json', step: 16 },
     ],
     modelled: true,
   },
