@@ -43,8 +43,10 @@ const jobOnChain: Production = (g, p, proc) => {
   const k = r.next();
   const limited = r.chance(0.75);
   if (limited) o.speed = 1;
-  // a job left at full speed is followed by a wait for pending (or ready): it must stop there
-  o['auto-finalize'] = limited && r.chance(0.3);
+  // a job waits at pending for its finalize: a job held at speed 1 may still finish in its first
+  // chunk (a short backing), in real time, and finalizing then would change the graph under the
+  // next commands (fuzz 3423610112); a job left at full speed is followed by a wait for pending
+  o['auto-finalize'] = false;
   o['auto-dismiss'] = limited && r.chance(0.3);
   if (k < 0.3) {
     if (named.length && r.chance(0.4)) o['base-node'] = r.pick(named);
