@@ -95,6 +95,24 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const twice = j?.kind === 'stream' ? reachedTwice(j.device, p) : undefined;
     if (twice) return `fuzz 3824531501: job-finalize of stream '${a.id}' with node '${twice}' reached by two paths below '${j!.device}'`;
   }
+  // fuzz 2430494153 (7.2; the model refuses it: graph/ops.ts refuseCloseWithAnonBitmap): a
+  // reopen that takes a child link away from a node holding an anonymous bitmap (a
+  // copy-before-write filter's block-copy bitmap stays on the node it was opened over, even after
+  // blockdev-snapshot moved the filter's link to an overlay) frees that node when nothing else
+  // holds it, and bdrv_close asserts QLIST_EMPTY(&bs->dirty_bitmaps): a link from such a node
+  // that is neither monitor-owned nor held by another parent (a job's, a filter's).
+  if (step.execute === 'blockdev-reopen' && Array.isArray(a.options)) {
+    const edges = p.graph?.edges ?? [];
+    const held = (n: string, by: string) => !p.monitorOwned.has(n) && !edges.some((x) => x.child === n && x.parent !== by)
+      && (p.graph?.nodes ?? []).some((x) => x.name === n && (x.bitmaps ?? []).some((b) => b.startsWith('(anonymous)')));
+    for (const o of (a.options as Json[]).filter(isObj)) {
+      const node = typeof o['node-name'] === 'string' ? o['node-name'] : undefined;
+      if (node === undefined) continue;
+      for (const e of edges.filter((x) => x.parent === node && held(x.child, node))) {
+        if (e.name in o && o[e.name] !== e.child) return `fuzz 2430494153: blockdev-reopen of '${node}' that may drop its ${e.name} '${e.child}', which holds an anonymous (block-copy) bitmap (7.2: bdrv_close: Assertion \`QLIST_EMPTY(&bs->dirty_bitmaps)' failed)`;
+      }
+    }
+  }
   // crash 7: object-del of an iothread some node is in (its AioContext freed under the node;
   // the next lock of it asserts). The view cannot tell which iothread a node is in: any.
   if (step.execute === 'object-del' && typeof a.id === 'string' && p.iothreads.has(a.id) && aio.size > 0) {
