@@ -422,6 +422,8 @@ export const RULES = defineRules({
       // stop 33 (wt-fzg): backups from file nodes under the other formats, and drive-backups creating them (from step 3 on)
       { transcript: 'fuzz-other-formats-file-length-and-img-create.json', step: 3 },
       { transcript: 'fuzz-other-formats-empty-file-qcow-magic-compress.json', step: 16 },
+      // the boundary of fuzz 2430494153 (abort-33): the copy bitmap on x1 (7.2) or on cbw3 (10.0)
+      { transcript: 'abort-33-reopen-drops-block-copy-bitmap-node-monitor-owned-survives.json', step: 2 },
     ],
     modelled: true,
   },
