@@ -424,6 +424,7 @@ export const RULES = defineRules({
       { transcript: 'fuzz-other-formats-empty-file-qcow-magic-compress.json', step: 16 },
       // the boundary of fuzz 2430494153 (abort-33): the copy bitmap on x1 (7.2) or on cbw3 (10.0)
       { transcript: 'abort-33-reopen-drops-block-copy-bitmap-node-monitor-owned-survives.json', step: 2 },
+      { transcript: 'abort-33-backup-into-quorum-overlay-sync-none-survives.json', step: 3 },
     ],
     modelled: true,
   },

@@ -113,6 +113,22 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       }
     }
   }
+  // fuzz 1009896524 (7.2 and 10.0): a copying backup or mirror into a quorum one of whose
+  // children an external snapshot replaced by an overlay (quorum_open measured its children once:
+  // the overlay may be shorter) writes past the overlay's end: bdrv_co_write_req_prepare's
+  // `offset + bytes <= bs->total_sectors * BDRV_SECTOR_SIZE || child->perm & BLK_PERM_RESIZE'
+  // assertion. sync none copies nothing by itself (abort-33-backup-into-quorum-overlay-sync-none-survives).
+  {
+    const jobs: JsonObject[] = step.execute === 'transaction' && Array.isArray(a.actions)
+      ? (a.actions as Json[]).filter(isObj).filter((x) => (x.type === 'blockdev-backup' || x.type === 'blockdev-mirror') && isObj(x.data)).map((x) => x.data as JsonObject)
+      : step.execute === 'blockdev-backup' || step.execute === 'blockdev-mirror' ? [a] : [];
+    for (const d of jobs) {
+      const t = typeof d.target === 'string' ? d.target : undefined;
+      if (t === undefined || d.sync === 'none' || p.driver(t) !== 'quorum') continue;
+      const overlay = (p.graph?.edges ?? []).find((e) => e.parent === t && p.appended.has(e.child));
+      if (overlay) return `fuzz 1009896524: a copying ${step.execute} into quorum '${t}', whose child '${overlay.child}' is an appended overlay (QEMU aborts: bdrv_co_write_req_prepare past the overlay's end)`;
+    }
+  }
   // crash 7: object-del of an iothread some node is in (its AioContext freed under the node;
   // the next lock of it asserts). The view cannot tell which iothread a node is in: any.
   if (step.execute === 'object-del' && typeof a.id === 'string' && p.iothreads.has(a.id) && aio.size > 0) {
