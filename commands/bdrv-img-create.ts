@@ -30,6 +30,12 @@ export function bdrvImgCreate(p: Proc, c: ImgCreate): void {
   const backing = c.backing?.name ? c.backing : undefined;
   const kind = imgCreateChecks(c.format, backing?.name ?? null, c.file);
   if (backing && c.openBacking) checkCreateBacking(p, backing.name, backing.format);
+  if (kind === 'vmdk' && backing) {
+    // vmdk_co_create_opts: a backing format other than vmdk is refused before anything is made
+    if (backing.format !== 'vmdk') throw new QmpError('backing_file must be a vmdk image');
+    // vmdk_co_do_create then opens the backing (format and protocol nodes) for its CID: not followed
+    throw new QmpError('blockgraph does not model bdrv_img_create of a vmdk image over a vmdk backing file (qemu-storage-daemon has it; see docs/fidelity.md)');
+  }
   rawCreateLocks(p, c.file.replace(/^file:/, ''));
   try {
     createImage(p.d, {

@@ -146,10 +146,13 @@ function fuseExportCreate(p: Proc, args: Record<string, unknown>, id: string, no
 }
 
 /** nbd_export_create, after blk_exp_add's blk_insert_bs. */
-function nbdExportCreate(p: Proc, args: { name?: unknown; bitmaps?: unknown; iothread?: string | null; 'allocation-depth'?: unknown }, id: string, nodeName: string, writable: boolean, bbId: string, rootId: string, fixed: boolean): void {
+function nbdExportCreate(p: Proc, args: { name?: unknown; description?: unknown; bitmaps?: unknown; iothread?: string | null; 'allocation-depth'?: unknown }, id: string, nodeName: string, writable: boolean, bbId: string, rootId: string, fixed: boolean): void {
   if (!p.meta().nbd) throw new QmpError('NBD server not running');
   const name = args.name !== undefined ? String(args.name) : nodeName;
   if (name.length > 4096) throw new QmpError(`export name '${name}' too long`);
+  // nbd_export_create checks the description's strlen against NBD_MAX_STRING_SIZE right after the
+  // name's, before the name's uniqueness (both 7.2 and 10.0): its export is never made
+  if (typeof args.description === 'string' && args.description.length > 4096) throw new QmpError(`description '${args.description}' too long`);
   if (p.exports().some((x) => x.type === 'nbd' && x.name === name)) throw new QmpError(`NBD server already has export named '${name}'`);
   p.step('nbd-no-resize');
   // NBD forbids resize while it serves the node.

@@ -1,4 +1,5 @@
 import { QmpError } from '../errors/index.js';
+import { qdictOrder } from './schema/ghash.js';
 import type { Proc } from '../graph/proc.js';
 import { nameWellFormed } from '../graph/ops.js';
 import { buses, devices } from '../graph/devices/ops.js';
@@ -64,9 +65,13 @@ export const objectAdd: CommandDef = {
  * to THREAD_POOL_MAX_THREADS_DEFAULT, 64).
  */
 function setIothreadProps(props: Record<string, unknown>): () => void {
+  // IothreadProperties' member order (qapi/qom.json): user_creatable_add_qapi's output visitor
+  // fills the QDict in it, and object_set_properties_from_qdict sets the properties in the QDict's
+  // iteration order (hash buckets: commands/schema/ghash.ts qdictOrder), not the request's
   const INT64 = ['aio-max-batch', 'thread-pool-min', 'thread-pool-max', 'poll-max-ns', 'poll-grow', 'poll-shrink'];
-  for (const [k, v] of Object.entries(props)) {
-    if (INT64.includes(k) && typeof v === 'number' && v < 0) throw new QmpError(`${k} value must be in range [0, 9223372036854775807]`);
+  for (const k of qdictOrder(INT64.filter((x) => props[x] !== undefined))) {
+    const v = props[k];
+    if (typeof v === 'number' && v < 0) throw new QmpError(`${k} value must be in range [0, 9223372036854775807]`);
   }
   return () => {
     const min = typeof props['thread-pool-min'] === 'number' ? props['thread-pool-min'] : 0;

@@ -8,6 +8,7 @@
 // (object_property_find_err). Other paths (the QOM tree beyond /objects) and other object types
 // are refused as not modelled, as before.
 import { QmpError } from '../errors/index.js';
+import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 import type { Proc } from '../graph/proc.js';
 import type { QomObject } from '../graph/types.js';
 import { checkLimitsSet, limitsOf, LIMIT_NAMES } from './throttle-group.js';
@@ -130,8 +131,57 @@ function resolve(p: Proc, path: string, cmd: string): QomObject | undefined {
     if (['objects', 'chardevs', 'machine'].includes(id)) throw notModelled(cmd);
     throw new QmpError(`Device '${path}' not found`, 'DeviceNotFound');
   }
-  if (o.qomType !== 'throttle-group') throw notModelled(cmd);
+  if (o.qomType !== 'throttle-group' && o.qomType !== 'iothread') throw notModelled(cmd);
   return o;
+}
+
+/**
+ * An iothread's int64 properties (iothread.c iothread_class_init: poll-max-ns, poll-grow,
+ * poll-shrink; event-loop-base.c event_loop_base_class_init: aio-max-batch, thread-pool-min,
+ * thread-pool-max) with their instance_init defaults (IOTHREAD_POLL_MAX_NS_DEFAULT on Linux,
+ * THREAD_POOL_MAX_THREADS_DEFAULT); the same on 7.2 and 10.0.
+ */
+const IOTHREAD_DEFAULTS: Record<string, number> = {
+  'poll-max-ns': 32768, 'poll-grow': 0, 'poll-shrink': 0, 'aio-max-batch': 0, 'thread-pool-min': 0, 'thread-pool-max': 64,
+};
+const INT64_MAX = 9223372036854775807n;
+
+/** object_property_find_err on an iothread: its int64 properties and 'type'. */
+function iothreadProperty(name: string): void {
+  if (name !== 'type' && !(name in IOTHREAD_DEFAULTS)) throw new QmpError(`Property 'iothread.${name}' not found`);
+}
+
+function iothreadGet(o: QomObject, name: string): unknown {
+  iothreadProperty(name);
+  if (name === 'type') return 'iothread';
+  const v = o.props[name];
+  return typeof v === 'number' ? v : IOTHREAD_DEFAULTS[name];
+}
+
+/**
+ * qom-set of an iothread property (object_property_set): 'type' has no setter ("is not
+ * writable"); visit_type_int64 refuses anything but an int64; iothread_set_param and
+ * event_loop_base_set_param refuse a negative value before storing it; once stored, an
+ * event-loop-base property runs update_params (iothread_set_aio_context_params ->
+ * aio_context_set_thread_pool_params), whose "bad thread-pool-min/thread-pool-max values" leaves
+ * the new value stored all the same; the poll properties' aio_context_set_poll_params never fails.
+ */
+function iothreadSet(p: Proc, o: QomObject, name: string, value: unknown): void {
+  iothreadProperty(name);
+  if (name === 'type') throw new QmpError("Property 'iothread.type' is not writable");
+  if (typeof value !== 'number' || !Number.isInteger(value) || BigInt(value) > INT64_MAX) throw new QmpError(`Invalid parameter type for '${name}', expected: integer`);
+  if (value < 0) throw new QmpError(`${name} value must be in range [0, ${INT64_MAX}]`);
+  const props = { ...o.props, [name]: value };
+  p.putObject({ ...o, props });
+  if (!name.startsWith('poll-')) {
+    const min = iothreadGet({ ...o, props }, 'thread-pool-min') as number;
+    const max = iothreadGet({ ...o, props }, 'thread-pool-max') as number;
+    const INT_MAX = 2147483647;
+    // the refusal keeps the stored value (the residue puts it back on the state before the command)
+    if (min > max || !max || min > INT_MAX || max > INT_MAX) {
+      throw new QmpErrorAfterAbort('bad thread-pool-min/thread-pool-max values', 'GenericError', (q) => { const x = q.object(o.id); if (x) q.putObject({ ...x, props: { ...x.props, [name]: value } }); });
+    }
+  }
 }
 
 /** object_property_find_err over a throttle-group's properties: 'limits', the x- ones, 'type'. */
@@ -150,6 +200,7 @@ export const qomGet: CommandDef = {
     if (dev) return deviceGet(p, dev.d, dev.inner, String(args.property)) as never;
     const o = resolve(p, String(args.path), 'qom-get');
     if (!o) return {};
+    if (o.qomType === 'iothread') return iothreadGet(o, String(args.property)) as never;
     const kind = findProperty(String(args.property));
     if (kind === 'type') return 'throttle-group';
     const limits = limitsOf(addProps(o), setsOf(o), o.config);
@@ -165,10 +216,11 @@ export const qomSet: CommandDef = {
     if (dev) { deviceSet(p, dev.d, dev.inner, String(args.property), args.value); return {}; }
     const o = resolve(p, String(args.path), 'qom-set');
     if (!o) return {};
+    if (o.qomType === 'iothread') { iothreadSet(p, o, String(args.property), args.value); return {}; }
     const kind = findProperty(String(args.property));
     if (kind === 'x') throw new QmpError('Property cannot be set after initialization');
-    // object_property_set of 'type' (a read-only property): not modelled
-    if (kind === 'type') throw notModelled('qom-set');
+    // object_property_set: 'type' has no setter
+    if (kind === 'type') throw new QmpError("Property 'throttle-group.type' is not writable");
     const v = args.value;
     // visit_type_ThrottleLimits: only well-formed structs of integers are modelled
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw notModelled('qom-set');

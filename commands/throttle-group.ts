@@ -69,7 +69,10 @@ function limitsToConfig(cfg: Config, lim: Record<string, unknown>): void {
   for (const k of BUCKETS) {
     const g = given.find((x) => x.f !== null && x.f !== 'size' && x.f.bucket === k && x.f.field === 'burst');
     if (!g) continue;
-    if (u64(g.val) > UINT_MAX) throw new QmpError(`${g.name} value must be in the range [0, ${UINT_MAX}]`);
+    // ThrottleLimits' lengths are int64: `arg->..._max_length > UINT_MAX` compares signed, so a
+    // negative length passes, and the uint64_t burst_length takes it modulo 2^64 (-1: UINT64_MAX,
+    // which throttle_is_valid then refuses: no burst rate, or too high for the one set)
+    if (BigInt.asIntN(64, u64(g.val)) > UINT_MAX) throw new QmpError(`${g.name} value must be in the range [0, ${UINT_MAX}]`);
     cfg.b[k].burst = u64(g.val);
   }
   const size = given.find((x) => x.f === 'size');

@@ -178,7 +178,9 @@ export function infoNode(p: Proc, node: string): BdsNode | undefined {
     const n = p.node(cur);
     if (!n) return undefined;
     // (bdrv_qed_get_info: the header's cluster_size)
-    if (n.driver === 'qcow2' || n.driver === 'qed' || n.driver === 'qcow' || n.driver === 'file') return n;
+    if (n.driver === 'qcow2' || n.driver === 'qed' || n.driver === 'file') return n;
+    // vdi_get_info, vpc_get_info, vhdx_get_info, qcow_get_info, vmdk_get_info (parallels has none)
+    if (['vdi', 'vpc', 'vhdx', 'qcow', 'vmdk'].includes(n.driver)) return n;
     if (n.driver === 'raw') { cur = p.fileChild(cur)?.child; continue; }
     if (driverInfo(n.driver)?.kind === 'filter') {
       cur = (p.fileChild(cur) ?? p.backing(cur))?.child;
@@ -195,19 +197,24 @@ export function qcow2Image(p: Proc, node: string): Image | undefined {
   return f ? imageBehind(p, f.child) : undefined;
 }
 
+/**
+ * bdrv_get_info's cluster_size for `node`: the header's for qcow2 and qed, what the other
+ * formats' .bdrv_get_info answer (Image.infoCluster), 0 for file-posix's raw_get_info;
+ * undefined where bdrv_get_info fails with -ENOTSUP.
+ */
+export function infoClusterSize(p: Proc, node: string): number | undefined {
+  const n = infoNode(p, node);
+  if (!n) return undefined;
+  if (n.driver === 'file') return 0;
+  if (n.driver === 'qcow2' || n.driver === 'qed') return qcow2Image(p, n.name)?.clusterSize ?? 65536;
+  return qcow2Image(p, n.name)?.infoCluster ?? 0;
+}
+
 /** bdrv_get_default_bitmap_granularity: the cluster size clamped to [4K, 64K], else 64K. */
 export function defaultBitmapGranularity(p: Proc, node: string): number {
-  const n = infoNode(p, node);
+  const cluster = infoClusterSize(p, node);
   // file-posix's raw_get_info leaves cluster_size 0
-  if (n?.driver === 'qcow2' || n?.driver === 'qed') {
-    const cluster = qcow2Image(p, n.name)?.clusterSize ?? 65536;
-    return Math.min(65536, Math.max(4096, cluster));
-  }
-  // qcow_get_info: bdi->cluster_size = s->cluster_size, and qcow_co_create always writes
-  // cluster_bits 12 (4 KiB clusters). vdi_get_info (1 MiB blocks), vpc_get_info (2 MiB blocks of a
-  // dynamic image, 0 for a fixed one), vmdk_get_info (64 KiB grains) and vhdx_get_info all clamp or
-  // fall back to 64K; parallels has no .bdrv_get_info.
-  if (n?.driver === 'qcow') return 4096;
+  if (cluster) return Math.min(65536, Math.max(4096, cluster));
   return 65536;
 }
 

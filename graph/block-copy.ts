@@ -1,6 +1,6 @@
 // block/block-copy.c: block_copy_calculate_cluster_size (the granularity of the copy-before-write
 // bitmaps and the backup's cluster size).
-import { imageBehind } from './images.js';
+import { infoClusterSize } from './bitmaps.js';
 import type { Proc } from './proc.js';
 
 /** BLOCK_COPY_CLUSTER_SIZE_DEFAULT */
@@ -8,12 +8,10 @@ export const CLUSTER_DEFAULT = 65536;
 
 /** The target's cluster size (bdrv_get_info), at least 64 KiB; the default where it has none. */
 export function blockCopyClusterSize(p: Proc, target: string): number {
-  const n = p.node(target);
-  // (qcow2_get_info, bdrv_qed_get_info: the header's cluster size)
-  if (n?.driver !== 'qcow2' && n?.driver !== 'qed') return CLUSTER_DEFAULT;
-  const fe = p.fileChild(target);
-  const img = fe ? imageBehind(p, fe.child) : undefined;
-  return Math.max(CLUSTER_DEFAULT, img?.clusterSize ?? CLUSTER_DEFAULT);
+  // bdrv_get_info(target): qcow2_get_info and bdrv_qed_get_info the header's cluster size, the
+  // other formats their block or grain size, through raw_get_info and filters to the node that
+  // answers; -ENOTSUP (parallels, null, nbd...) the default
+  return Math.max(CLUSTER_DEFAULT, infoClusterSize(p, target) ?? CLUSTER_DEFAULT);
 }
 
 /**

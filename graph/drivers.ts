@@ -165,12 +165,13 @@ const DRIVERS: Record<string, DriverInfo> = {
 
 /**
  * block_driver_can_compress (include/block/block_int-common.h): the drivers with
- * .bdrv_co_pwritev_compressed(_part) among the modelled ones. In 7.2 that is qcow2 (and qcow,
- * vmdk, not modelled) plus two filters that forward compressed writes: copy-on-read
- * (cor_co_pwritev_compressed) and throttle (throttle_co_pwritev_compressed). compress,
- * blkdebug, raw and the protocols have none.
+ * .bdrv_co_pwritev_compressed(_part) among the modelled ones. In 7.2 and 10.0 that is qcow2,
+ * qcow (qcow_co_pwritev_compressed) and vmdk (vmdk_co_pwritev_compressed), plus two filters that
+ * forward compressed writes: copy-on-read (cor_co_pwritev_compressed) and throttle
+ * (throttle_co_pwritev_compressed). compress, blkdebug, raw, qed, vdi, vpc, vhdx, parallels and
+ * the protocols have none.
  */
-const CAN_COMPRESS = new Set(['qcow2', 'copy-on-read', 'throttle']);
+const CAN_COMPRESS = new Set(['qcow2', 'qcow', 'vmdk', 'copy-on-read', 'throttle']);
 
 export function blockDriverCanCompress(driver: string): boolean {
   return CAN_COMPRESS.has(driver);

@@ -36,6 +36,10 @@ export function creationOpens(format: string, via: 'img-create' | 'blockdev-crea
   // bdrv_qed_co_create_opts opens the protocol node (bdrv_open(filename, BDRV_O_PROTOCOL)) and
   // hands it to bdrv_qed_co_create by name, which opens nothing more
   if (format === 'qed') return via === 'img-create' ? 1 : 0;
+  // vdi_co_create_opts, vpc_, vhdx_, parallels_, qcow_co_create_opts: bdrv_open(filename,
+  // BDRV_O_PROTOCOL), then their co_create by reference (blk_new_with_bs: no node); vmdk (a
+  // monolithicSparse image without backing): vmdk_create_extent's blk_co_new_open of the extent
+  if (['vdi', 'vpc', 'vhdx', 'parallels', 'qcow', 'vmdk'].includes(format)) return via === 'img-create' ? 1 : 0;
   if (format !== 'qcow2') return 0;
   return via === 'img-create' ? 3 : 2;
 }

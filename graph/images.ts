@@ -5,7 +5,7 @@ import { BlockgraphError } from '../errors/index.js';
 import type { Draft } from './draft.js';
 import { HOST, type Image } from './types.js';
 import { hostResolve, pathCombine } from './host-path.js';
-import { isOtherFormat, otherFormatBackingError, otherFormatHasBacking, otherFormatVirtualSize } from './other-formats.js';
+import { isOtherFormat, otherFormatBackingError, otherFormatHasBacking, otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize } from './other-formats.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
@@ -108,6 +108,10 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   const img: Image = { file: spec.file, format: spec.format, size: isOtherFormat(spec.format) ? otherFormatVirtualSize(spec.format, size) : size };
   const cluster = /(?:^|,)cluster_size=([^,]+)/.exec(spec.options ?? '')?.[1];
   if (cluster !== undefined && spec.format !== 'raw') img.clusterSize = parseSize(cluster);
+  const info = isOtherFormat(spec.format) ? otherFormatInfoCluster(spec.format, img.size, spec.options, !!spec.backing) : undefined;
+  if (info !== undefined) img.infoCluster = info;
+  const fileLength = isOtherFormat(spec.format) ? otherFormatFileLength(spec.format, img.size, spec.options, spec.backing) : undefined;
+  if (fileLength !== undefined) img.fileLength = fileLength;
   const table = /(?:^|,)table_size=([^,]+)/.exec(spec.options ?? '')?.[1];
   if (table !== undefined && spec.format === 'qed') img.tableSize = Number(table);
   // a raw image's qemu-io writes are its host bytes (Image.fills over the file's zeroes)

@@ -469,6 +469,8 @@ function openNodeProbed(
       const head = probeHeader(p, file!.name, commitDebugState(p));
       if ('errno' in head) throw new QmpError(`Could not read qcow2 header: ${head.errno}`);
       const img = 'image' in head ? head.image : undefined;
+      // a qcow (v1) image has QCOW_MAGIC too, and qcow2_do_open's next check is the version
+      if (img?.format === 'qcow') throw new QmpError('Unsupported qcow2 version 1');
       if (!img || img.format !== 'qcow2') throw new QmpError('Image is not in qcow2 format');
       // qcow2_do_open's next reads through bs->file: the L1 table, then (after the options) the
       // refcount table and the header extensions (graph/read.ts qcow2OpenReads)
@@ -525,7 +527,9 @@ function openNodeProbed(
       formatLockIfNeeded(p, name);
       const head = probeHeader(p, file!.name, commitDebugState(p));
       if ('errno' in head) throw new QmpError(`Could not open '${fileNode()?.filename ?? ''}': ${head.errno}`);
-      const img = 'image' in head ? head.image : undefined;
+      // an empty file reads as zeroes (bdrv_aligned_preadv zero-fills past the end of the node)
+      const behind = imageBehind(p, file!.name);
+      const img = 'image' in head ? head.image : behind?.format === 'raw' && behind.size === 0 ? behind : undefined;
       // vpc_open: the footer read at 0 of a file shorter than it reads zeroes past the end (no
       // "conectix" cookie), then bdrv_getlength(bs->file->bs) < HEADER_SIZE
       if (driver === 'vpc' && !img && getLength(p, file!.name) < 512) throw new QmpError('File too small for a VHD header');

@@ -33,6 +33,98 @@ export function otherFormatBackingError(format: string, backingFormat: string | 
   return undefined;
 }
 
+/**
+ * The cluster_size the format's .bdrv_get_info answers for an image `qemu-img create` made with
+ * `options` (block_copy_calculate_cluster_size takes it, at least 64 KiB, for a copy-before-write
+ * filter's bitmaps and a backup's cluster): vdi_get_info the header's block_size (always
+ * DEFAULT_CLUSTER_SIZE, 1 MiB: CONFIG_VDI_BLOCK_SIZE is off); vpc_get_info the dynamic header's
+ * block_size (vpc_co_create: 0x200000), nothing for a fixed image; vhdx_get_info the block size
+ * (vhdx_co_create: block_size, else by image size); qcow_get_info 1 << cluster_bits (12, or 9
+ * with a backing file); vmdk_get_info a sparse extent's grain (64 KiB), nothing for a flat one;
+ * parallels has no .bdrv_get_info (-ENOTSUP: undefined). Unchanged from 7.2 to 10.0.
+ */
+export function otherFormatInfoCluster(format: string, size: number, options = '', backing = false): number | undefined {
+  const opt = (k: string) => new RegExp(`(?:^|,)${k}=([^,]+)`).exec(options)?.[1];
+  switch (format) {
+    case 'vdi': return 1048576;
+    case 'vpc': return opt('subformat') === 'fixed' ? 0 : 0x200000;
+    case 'vhdx': {
+      const bs = opt('block_size');
+      if (bs !== undefined) return Number(bs);
+      const MiB = 1048576, GiB = 1024 * MiB, TiB = 1024 * GiB;
+      return size > 32 * TiB ? 64 * MiB : size > 100 * GiB ? 32 * MiB : size > GiB ? 16 * MiB : 8 * MiB;
+    }
+    case 'qcow': return backing ? 512 : 4096;
+    case 'vmdk': return /Flat$/.test(opt('subformat') ?? '') ? 0 : 65536;
+    default: return undefined;
+  }
+}
+
+const roundUp = (x: number, a: number) => Math.ceil(x / a) * a;
+
+/**
+ * The host file length `qemu-img create` leaves for an image of `format` whose virtual size is
+ * `size` (what a file node over it measures: bdrv_getlength of the protocol node), with the
+ * default options; undefined where options the model does not follow change the layout.
+ * vdi_co_do_create: a 512-byte header, then the block map (one uint32 per 1 MiB block) rounded
+ * to sectors (a dynamic image ends there); vpc_co_create: a fixed image is its data plus the
+ * footer, a dynamic one footer + dynamic header (1536 bytes), the BAT (one uint32 per 2 MiB
+ * block) rounded to sectors, the footer again; vhdx_create_new_region_table and
+ * vhdx_create_bat: the BAT at ROUND_UP(1 MiB header section + log, 1 MiB), its length rounded to
+ * 1 MiB, and the file truncated 5 MiB past the BAT's end (plus the data, fixed);
+ * parallels_co_create: the 64-byte header and BAT rounded up to whole clusters (1 MiB);
+ * qcow_co_create: the 48-byte header and backing file name (8-aligned), then the L1 table written
+ * as whole sectors; vmdk_init_extent (monolithicSparse): the grain directories and tables up to
+ * grain_offset, rounded to the 64 KiB grain.
+ */
+export function otherFormatFileLength(format: string, size: number, options = '', backing?: string): number | undefined {
+  const opt = (k: string) => new RegExp(`(?:^|,)${k}=([^,]+)`).exec(options)?.[1];
+  const MiB = 1048576;
+  switch (format) {
+    case 'vdi':
+      if (opt('preallocation') !== undefined || opt('static') !== undefined) return undefined;
+      return 512 + roundUp(Math.ceil(size / MiB) * 4, 512);
+    case 'vpc': {
+      if (opt('subformat') === 'fixed') return size + 512;
+      const nbat = Math.ceil(size / 512 / (0x200000 / 512));
+      return 1536 + roundUp(nbat * 4, 512) + 512;
+    }
+    case 'vhdx': {
+      const log = opt('log_size') !== undefined ? Number(opt('log_size')) : MiB;
+      const block = otherFormatInfoCluster('vhdx', size, options)!;
+      // vhdx_calc_bat_entries, 512-byte logical sectors: chunk_ratio = 2^23 * 512 / block_size
+      const chunkRatio = (2 ** 23 * 512) / block;
+      const data = Math.ceil(size / block);
+      const entries = data + Math.floor((data - 1) / chunkRatio);
+      const bat = roundUp(MiB + log, MiB);
+      const end = bat + roundUp(entries * 8, MiB) + 5 * MiB;
+      return opt('subformat') === 'fixed' ? end + size : end;
+    }
+    case 'parallels': {
+      const cl = opt('cluster_size') !== undefined ? Number(opt('cluster_size')) : MiB;
+      return roundUp(64 + Math.ceil(size / cl) * 4, cl);
+    }
+    case 'qcow': {
+      const header = roundUp(48 + (backing ? backing.length : 0), 8);
+      const shift = backing ? 9 + 12 : 12 + 9;
+      const l1 = Math.ceil(size / 2 ** shift);
+      return header + Math.ceil((l1 * 8) / 512) * 512;
+    }
+    case 'vmdk': {
+      if ((opt('subformat') ?? 'monolithicSparse') !== 'monolithicSparse') return undefined;
+      // granularity 128 sectors, 512 entries per grain table, a 20-sector descriptor at sector 1
+      const sectors = Math.ceil(size / 512);
+      const gtCount = Math.ceil(sectors / (128 * 512));
+      const gtSize = (512 * 4) / 512;
+      const gdSectors = Math.ceil((gtCount * 4) / 512);
+      const rgd = 1 + 20;
+      const gd = rgd + gdSectors + gtSize * gtCount;
+      return roundUp(gd + gdSectors + gtSize * gtCount, 128) * 512;
+    }
+    default: return undefined;
+  }
+}
+
 const VHD_MAX_GEOMETRY = 65535 * 16 * 255;
 
 /** vpc.c calculate_geometry */
@@ -82,8 +174,9 @@ export function otherFormatOpenError(driver: string, img: Image | undefined, fil
       // vdi_open: the disk size check comes first, then the signature at 0x40; a qcow2 header's
       // bytes there are not kept, so only a zeroed file is answered
       case 'vdi': if (zeroes) return 'Image not in VDI format (bad signature 00000000)'; break;
-      // vpc_open: no "conectix" cookie at 0 nor in the footer at the end
-      case 'vpc': return 'invalid VPC image';
+      // vpc_open: no "conectix" cookie at 0; a file shorter than the footer has none at the end
+      // either, else none in the footer at the end
+      case 'vpc': return zeroes && img!.size < 512 ? 'File too small for a VHD header' : 'invalid VPC image';
       // vhdx_parse_header: no "vhdxfile" signature, -EINVAL without an error of its own:
       // bdrv_open_common's "Could not open '%s': %s"
       case 'vhdx': return `Could not open '${filename}': Invalid argument`;
@@ -91,7 +184,8 @@ export function otherFormatOpenError(driver: string, img: Image | undefined, fil
       // qcow_open: QCOW_MAGIC ("QFI\xfb") is qcow2's too; the version follows
       case 'qcow': return zeroes ? 'Image not in qcow format' : `qcow (v1) does not support qcow version ${img!.compat === '0.10' ? 2 : 3}`;
       // vmdk_open: no VMDK3/VMDK4 magic, and the bytes are no text descriptor either
-      case 'vmdk': return 'invalid VMDK image descriptor';
+      // (vmdk_read_desc refuses a file of less than 4 bytes first)
+      case 'vmdk': return zeroes && img!.size < 4 ? 'File is too small, not a valid image' : 'invalid VMDK image descriptor';
     }
   }
   throw new QmpError(`blockgraph does not model a ${driver} node over ${img ? `a ${img.format} image's bytes` : 'bytes that are no image it knows'}`);

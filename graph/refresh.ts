@@ -2,7 +2,7 @@
 // QEMU's topological order, running its checks in its order so the same error wins.
 import { versionOf } from './version.js';
 import { getLength } from './length.js';
-import { infoNode, qcow2Image } from './bitmaps.js';
+import { infoClusterSize } from './bitmaps.js';
 import { rule } from './rules.js';
 import { hostFacts } from './host-facts.js';
 import { QmpError } from '../errors/index.js';
@@ -344,10 +344,8 @@ export function alignment(p: Proc, n: BdsNode): number {
     // compress_refresh_limits: bdrv_get_info(bs->file->bs)'s cluster_size (qcow2_get_info: the
     // header's; file-posix answers 0, which leaves 1)
     const f = p.fileChild(n.name)?.child;
-    const info = f ? infoNode(p, f) : undefined;
-    if (info?.driver === 'qcow2' || info?.driver === 'qed') return qcow2Image(p, info.name)?.clusterSize ?? 65536;
-    // qcow_get_info: the 4 KiB clusters qcow_co_create always writes
-    if (info?.driver === 'qcow') return 4096;
+    const cluster = f ? infoClusterSize(p, f) : undefined;
+    if (cluster) return cluster;
   }
   return n.align || 1;
 }

@@ -432,6 +432,14 @@ export const RULES = defineRules({
       { transcript: 'combo-c4-export-del-while-busy.json', step: 5 }, { transcript: 'combo-c4-export-over-job-nodes.json', step: 7 }, { transcript: 'combo-c4-job-ids-and-node-names.json', step: 6 }, { transcript: 'combo-c4-job-mirror-of-backup-nodes.json', step: 8 }, { transcript: 'combo-c4-job-verbs-wrong-type.json', step: 9 }, { transcript: 'combo-c4-names-shared-between-namespaces.json', step: 12 }, { transcript: 'combo-c4-reopen-during-backup-states.json', step: 6 }, { transcript: 'combo-c4-txn-backups-bitmap-busy.json', step: 11 }, { transcript: 'combo-c4-txn-fail-each-position.json', step: 17 }, { transcript: 'combo-c4-txn-five-actions-chain5.json', step: 21 }, { transcript: 'combo-c4-txn-grouped-completion.json', step: 8 }, { transcript: 'combo-c4-txn-qapi-and-abort.json', step: 16 }, { transcript: 'combo-c4-txn-snapshot-sync-chain5-backup-mid.json', step: 12 },
       // the fifth held-out set's backup starts (wt-combo5): the copy bitmap, and cbw-file-perm's R on the source
       { transcript: 'combo-c5-bm-busy-during-jobs.json', step: 5 }, { transcript: 'combo-c5-bm-merge-across-nodes.json', step: 15 },
+      // stop 33 (wt-fzg): copy-before-write filters over targets of the other formats (the copy bitmap's granularity is the target's bdrv_get_info cluster size)
+      ...[9, 11, 13, 15, 17, 19, 21].map((step) => ({ transcript: 'fuzz-block-copy-cluster-other-formats.json', step })),
+      // stop 33 (wt-fzg): backups from file nodes under the other formats, and drive-backups creating them (from step 3 on)
+      { transcript: 'fuzz-other-formats-file-length-and-img-create.json', step: 3 },
+      { transcript: 'fuzz-other-formats-empty-file-qcow-magic-compress.json', step: 16 },
+      // the boundary of fuzz 2430494153 (abort-33): the copy bitmap on x1 (7.2) or on cbw3 (10.0)
+      { transcript: 'abort-33-reopen-drops-block-copy-bitmap-node-monitor-owned-survives.json', step: 2 },
+      { transcript: 'abort-33-backup-into-quorum-overlay-sync-none-survives.json', step: 3 },
     ],
     modelled: true,
   },

@@ -200,6 +200,8 @@ export interface Image {
   /** qed: set only where the header has QED_F_BACKING_FORMAT_NO_PROBE (raw); absent, the backing is probed */
   backingFormat?: string;
   clusterSize?: number;
+  /** vdi, vpc, vhdx, qcow, vmdk: the cluster_size their .bdrv_get_info answers (graph/other-formats.ts otherFormatInfoCluster) */
+  infoCluster?: number;
   /** qed header's table_size (clusters per L1/L2 table; absent: QED_DEFAULT_TABLE_SIZE) */
   tableSize?: number;
   /** Allocated extents [start, end) of a qcow2 image's own data, cluster-aligned and merged (absent: none). */

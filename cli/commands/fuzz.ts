@@ -1,5 +1,6 @@
 // `blockgraph fuzz --against qsd`: the live differential fuzzer (oracle/fuzz).
 import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { fuzz, formatProgress, formatReport, loadKnown } from '../../oracle/fuzz/index.js';
@@ -23,6 +24,7 @@ export function registerFuzz(program: Command): void {
     .option('--commands <n>', 'stop after this many commands', '1000')
     .option('--case-length <n>', 'commands per case (fresh daemons per case)', '25')
     .option('--out <dir>', 'save minimal transcripts of new disagreements here')
+    .option('--save-cases', "with --out: every case's daemon transcript in OUT/cases (for scripts/fuzz-coverage.ts)")
     .option('--no-shrink', 'do not shrink (faster; nothing is saved)')
     .option('--shrink-budget <n>', 'at most this many runs to shrink one finding', '60')
     .option('--all', 'report findings already in oracle/fuzz/known-disagreements.json as new ones too')
@@ -39,6 +41,7 @@ export function registerFuzz(program: Command): void {
       if (o.against === 'vm' && !vmAvailable(o.qemu ?? '7.2')) throw new BlockgraphError('BG_UNSUPPORTED', vmUnavailableReason(o.qemu ?? '7.2'));
       const bins = o.qemu === '10.0' ? (o.against === 'vm' ? requireQemuVm('10.0') : requireQemuBinaries('10.0')) : undefined;
       if (o.against === 'qsd' && !bins && !qsdAvailable()) throw new BlockgraphError('BG_UNSUPPORTED', 'qemu-storage-daemon is not installed (Debian: apt-get install -y qemu-system-common qemu-utils)');
+      if (o.saveCases && o.out === undefined) throw new BlockgraphError('BG_BAD_INPUT', '--save-cases needs --out');
       if (o.out !== undefined) {
         // checked before any daemon starts: a run must not fail (or die) at its first finding
         try {
@@ -62,6 +65,7 @@ export function registerFuzz(program: Command): void {
         seed: int('seed', o.seed), commands: target, caseLength: Math.max(1, int('case-length', o.caseLength)),
         parallel: Math.max(1, int('parallel', o.parallel)),
         shouldStop: () => stop, target: o.against, ...(o.machine ? { machine: o.machine as 'q35' | 'pc' } : {}),
+        ...(o.saveCases && o.out !== undefined ? { casesDir: join(o.out, 'cases') } : {}),
         out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,
         onCase: o.quiet ? undefined : (c) => {
           if (o.verbose) process.stderr.write(`case ${c.index} seed ${c.seed}: ${c.commands} commands (total ${c.total})${c.finding ? ` — ${c.finding.category} at ${c.finding.command}` : ''}\n`);

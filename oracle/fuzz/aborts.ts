@@ -95,6 +95,40 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const twice = j?.kind === 'stream' ? reachedTwice(j.device, p) : undefined;
     if (twice) return `fuzz 3824531501: job-finalize of stream '${a.id}' with node '${twice}' reached by two paths below '${j!.device}'`;
   }
+  // fuzz 2430494153 (7.2; the model refuses it: graph/ops.ts refuseCloseWithAnonBitmap): a
+  // reopen that takes a child link away from a node holding an anonymous bitmap (a
+  // copy-before-write filter's block-copy bitmap stays on the node it was opened over, even after
+  // blockdev-snapshot moved the filter's link to an overlay) frees that node when nothing else
+  // holds it, and bdrv_close asserts QLIST_EMPTY(&bs->dirty_bitmaps): a link from such a node
+  // that is neither monitor-owned nor held by another parent (a job's, a filter's).
+  if (step.execute === 'blockdev-reopen' && Array.isArray(a.options)) {
+    const edges = p.graph?.edges ?? [];
+    const held = (n: string, by: string) => !p.monitorOwned.has(n) && !edges.some((x) => x.child === n && x.parent !== by)
+      && (p.graph?.nodes ?? []).some((x) => x.name === n && (x.bitmaps ?? []).some((b) => b.startsWith('(anonymous)')));
+    for (const o of (a.options as Json[]).filter(isObj)) {
+      const node = typeof o['node-name'] === 'string' ? o['node-name'] : undefined;
+      if (node === undefined) continue;
+      for (const e of edges.filter((x) => x.parent === node && held(x.child, node))) {
+        if (e.name in o && o[e.name] !== e.child) return `fuzz 2430494153: blockdev-reopen of '${node}' that may drop its ${e.name} '${e.child}', which holds an anonymous (block-copy) bitmap (7.2: bdrv_close: Assertion \`QLIST_EMPTY(&bs->dirty_bitmaps)' failed)`;
+      }
+    }
+  }
+  // fuzz 1009896524 (7.2 and 10.0): a copying backup or mirror into a quorum one of whose
+  // children an external snapshot replaced by an overlay (quorum_open measured its children once:
+  // the overlay may be shorter) writes past the overlay's end: bdrv_co_write_req_prepare's
+  // `offset + bytes <= bs->total_sectors * BDRV_SECTOR_SIZE || child->perm & BLK_PERM_RESIZE'
+  // assertion. sync none copies nothing by itself (abort-33-backup-into-quorum-overlay-sync-none-survives).
+  {
+    const jobs: JsonObject[] = step.execute === 'transaction' && Array.isArray(a.actions)
+      ? (a.actions as Json[]).filter(isObj).filter((x) => (x.type === 'blockdev-backup' || x.type === 'blockdev-mirror') && isObj(x.data)).map((x) => x.data as JsonObject)
+      : step.execute === 'blockdev-backup' || step.execute === 'blockdev-mirror' ? [a] : [];
+    for (const d of jobs) {
+      const t = typeof d.target === 'string' ? d.target : undefined;
+      if (t === undefined || d.sync === 'none' || p.driver(t) !== 'quorum') continue;
+      const overlay = (p.graph?.edges ?? []).find((e) => e.parent === t && p.appended.has(e.child));
+      if (overlay) return `fuzz 1009896524: a copying ${step.execute} into quorum '${t}', whose child '${overlay.child}' is an appended overlay (QEMU aborts: bdrv_co_write_req_prepare past the overlay's end)`;
+    }
+  }
   // crash 7: object-del of an iothread some node is in (its AioContext freed under the node;
   // the next lock of it asserts). The view cannot tell which iothread a node is in: any.
   if (step.execute === 'object-del' && typeof a.id === 'string' && p.iothreads.has(a.id) && aio.size > 0) {

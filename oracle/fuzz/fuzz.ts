@@ -23,6 +23,11 @@ export interface FuzzOptions {
   caseLength?: number;
   /** Where minimal transcripts of new findings go; nothing is saved without it. */
   out?: string;
+  /**
+   * Where every case's daemon transcript goes (`case-INDEX-SEED.json`; the scenario when the
+   * daemon died), for scripts/fuzz-coverage.ts to count what the grammar sent.
+   */
+  casesDir?: string;
   /** Shrink new findings (default true). */
   shrink?: boolean;
   shrinkBudget?: number;
@@ -117,6 +122,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
       commands += Math.max(1, r.commands);
       cases++;
       if (r.inconclusive) inconclusive++;
+      if (opts.casesDir) saveCase(opts.casesDir, i, s, r);
       for (const f of [...r.passed, ...(r.finding ? [r.finding] : [])]) {
         byCategory[f.category]++;
         const key = findingKey(f);
@@ -148,6 +154,16 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
     };
   }
   return summarize();
+}
+
+function saveCase(dir: string, i: number, seed: number, r: CaseOutcome): void {
+  const file = join(dir, `case-${String(i).padStart(5, '0')}-${seed}.json`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, r.qsd ? printTranscript(r.qsd) : printJson(r.scenario));
+  } catch (e) {
+    throw new BlockgraphError('BG_BAD_INPUT', `cannot save ${file}: ${(e as Error).message}`);
+  }
 }
 
 const per1k = (n: number, d: number) => (d ? Math.round((n * 1e6) / d) / 1000 : 0);

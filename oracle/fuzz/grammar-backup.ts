@@ -10,7 +10,7 @@ type Production = (g: Generator, p: ProcView, proc: string) => Step | undefined;
 const cmd = (proc: string, execute: string, args: JsonObject): Step => (proc === 'A' ? { execute, arguments: args } : { proc, execute, arguments: args });
 
 /** blockdev-backup's arguments: sync none mostly (it runs until cancelled, the same on both sides). */
-function backupArgs(g: Generator, p: ProcView): JsonObject {
+export function backupArgs(g: Generator, p: ProcView): JsonObject {
   const r = g.rng;
   const o: JsonObject = { 'job-id': g.fresh('b', p), device: g.ref(p), target: g.ref(p), sync: r.pick(['none', 'none', 'full', 'top']) };
   if (r.chance(0.2)) o['filter-node-name'] = g.fresh('cbw', p);

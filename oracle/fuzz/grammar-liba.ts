@@ -58,7 +58,7 @@ function mergeArgs(g: GrammarHost, p: ProcView): JsonObject {
 }
 
 /** One bitmap command, or the same as a transaction action. */
-function bitmapAction(g: GrammarHost, p: ProcView): { type: string; data: JsonObject } {
+export function bitmapAction(g: GrammarHost, p: ProcView): { type: string; data: JsonObject } {
   const k = g.rng.next();
   if (k < 0.3) return { type: 'block-dirty-bitmap-add', data: addArgs(g, p) };
   if (k < 0.5) return { type: 'block-dirty-bitmap-merge', data: mergeArgs(g, p) };

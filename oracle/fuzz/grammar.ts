@@ -8,9 +8,10 @@ import type { Json, JsonObject, Step } from '../format.js';
 import { knownAbort } from './aborts.js';
 import { queryBreaks } from './query-breaks.js';
 import { FAMILIES_A, FAMILIES_B } from './families/index.js';
-import { ALL_FILES, QCOW2, clone, cmd, isObj, type Production } from './production.js';
+import { ALL_FILES, OTHER_FORMAT_IMAGES, QCOW2, clone, cmd, isObj, type Production } from './production.js';
 import { LIBA_PRODUCTIONS } from './grammar-liba.js';
 import type { Rng } from './rng.js';
+import { DEFAULT_QEMU, type QemuVersion } from '../../graph/version.js';
 import type { ProcView, World } from './world.js';
 import { BACKUP_PRODUCTIONS, backupFollowUp } from './grammar-backup.js';
 
@@ -26,6 +27,9 @@ export const FUZZ_IMAGES = [
   { file: 't1.qcow2', format: 'qcow2', size: '16M' },
   { file: 't2.qcow2', format: 'qcow2', size: '16M' },
   { file: 'r.raw', format: 'raw', size: '16M' },
+  // stop 33: one empty image of each other format the model opens (graph/other-formats.ts, qed);
+  // copied into a case only when a step names it (families/widened.ts formatImage)
+  ...OTHER_FORMAT_IMAGES.map((f) => ({ file: `v.${f}`, format: f, size: '16M' })),
 ];
 
 
@@ -33,6 +37,8 @@ export class Generator {
   private counter = 0;
   /** Steps to send next, whatever the dice say (a `wait` after a job that runs freely). */
   readonly queue: Step[] = [];
+  /** The QEMU the case runs on: 10.0-only commands are drawn only there (families/widened.ts). */
+  qemu: QemuVersion = DEFAULT_QEMU;
   constructor(readonly rng: Rng, readonly world: World) {}
   /** A VM case drives one process (grammar-vm.ts). */
   protected singleProcess = false;
@@ -70,9 +76,9 @@ export class Generator {
     const a = step.arguments ?? {};
     const proc = step.proc;
     const wait = (job: string, status: string) => this.queue.push(proc ? { proc, wait: { job, status } } : { wait: { job, status } });
-    if (['block-stream', 'block-commit', 'blockdev-mirror'].includes(step.execute) && a.speed === undefined) {
+    if (['block-stream', 'block-commit', 'blockdev-mirror', 'drive-mirror'].includes(step.execute) && a.speed === undefined) {
       const id = String(a['job-id'] ?? a.device);
-      const active = step.execute === 'blockdev-mirror' || (step.execute === 'block-commit' && (a['top-node'] === undefined || a['top-node'] === a.device));
+      const active = step.execute === 'blockdev-mirror' || step.execute === 'drive-mirror' || (step.execute === 'block-commit' && (a['top-node'] === undefined || a['top-node'] === a.device));
       wait(id, active ? 'ready' : 'pending');
     }
     backupFollowUp(step, wait);

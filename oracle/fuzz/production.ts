@@ -10,6 +10,8 @@ export type Production = (g: Generator, p: ProcView, proc: string) => Step | und
 
 export const QCOW2 = ['base.qcow2', 'mid.qcow2', 'top.qcow2', 'a.qcow2', 't1.qcow2', 't2.qcow2'];
 export const ALL_FILES = [...QCOW2, 'r.raw'];
+/** Formats of the fuzz images `v.FORMAT` (grammar.ts FUZZ_IMAGES), opened by families/widened.ts. */
+export const OTHER_FORMAT_IMAGES = ['qed', 'vdi', 'vpc', 'vhdx', 'parallels', 'qcow', 'vmdk'] as const;
 /** Images without a backing file and without data: targets for mode=existing overlays. */
 export const EMPTY_QCOW2 = ['t1.qcow2', 't2.qcow2'];
 

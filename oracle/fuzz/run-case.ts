@@ -311,6 +311,7 @@ export async function runCase(seed: number, commands: number, opts: RunOptions, 
   const world = new World();
   const vm = opts.target === 'vm';
   const gen = vm ? new VmGenerator(new Rng(seed), world, opts.images.bins?.version ?? '7.2', opts.machine ?? 'q35') : new Generator(new Rng(seed), world);
+  if (opts.images.bins && gen instanceof Generator) gen.qemu = opts.images.bins.version;
   const scenario: Scenario = {
     name: `fuzz-${seed}`, description: `blockgraph fuzz case, seed ${seed}`, covers: [vm ? 'fuzz-vm' : 'fuzz'],
     images: FUZZ_IMAGES.map((i) => ({ ...i })), ...(vm ? { vm: opts.machine === 'pc' ? FUZZ_VM_PC : FUZZ_VM } : {}), steps: [],

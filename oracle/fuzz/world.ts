@@ -448,10 +448,10 @@ export class World {
           if (isObj(act) && typeof act.type === 'string' && isObj(act.data) && ['blockdev-backup', 'drive-backup', 'blockdev-snapshot-internal-sync', 'blockdev-snapshot', 'blockdev-snapshot-sync'].includes(act.type)) this.applyOk(p, act.type, act.data);
         }
         break;
-      case 'block-stream': case 'block-commit': case 'blockdev-mirror': {
+      case 'block-stream': case 'block-commit': case 'blockdev-mirror': case 'drive-mirror': {
         const id = s('job-id') ?? s('device')!;
         const device = s('device')!;
-        const kind: JobKind = cmd === 'block-stream' ? 'stream' : cmd === 'blockdev-mirror' ? 'mirror'
+        const kind: JobKind = cmd === 'block-stream' ? 'stream' : cmd === 'blockdev-mirror' || cmd === 'drive-mirror' ? 'mirror'
           : (s('top-node') === undefined || s('top-node') === device ? 'commit-active' : 'commit');
         if (!p.jobs.has(id)) p.jobs.set(id, { id, kind, status: 'running', device, filter: s('filter-node-name') });
         break;

@@ -25,7 +25,7 @@ function snapshotName(g: Generator, p: ProcView): string {
   return '';
 }
 
-function internalArgs(g: Generator, p: ProcView): JsonObject {
+export function internalArgs(g: Generator, p: ProcView): JsonObject {
   return { device: imageRef(g, p), name: snapshotName(g, p) };
 }
 

@@ -6,7 +6,7 @@ import type { Generator } from '../grammar.js';
 import { EMPTY_QCOW2, cmd, type Production } from '../production.js';
 import type { ProcView } from '../world.js';
 
-function snapshotSyncArgs(g: Generator, p: ProcView): JsonObject {
+export function snapshotSyncArgs(g: Generator, p: ProcView): JsonObject {
   const r = g.rng;
   const o: JsonObject = { 'node-name': g.ref(p), 'snapshot-node-name': g.fresh('n', p) };
   if (r.chance(0.7)) { o['snapshot-file'] = r.pick(EMPTY_QCOW2); o.mode = 'existing'; } else o['snapshot-file'] = `${g.fresh('s', p)}.qcow2`;
