@@ -64,7 +64,10 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
     // (bdrv_find_protocol: 'file' for a plain name), not a format over one. A reopened source has
     // lost the flag (bdrv_reopen_queue_child clears it): the target's format is then probed.
     const protocol = format !== undefined ? fileOpens(format) : fileOpens(src.driver) && !src.protocolCleared;
-    const inh = { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' as const };
+    // update_options_from_flags (bdrv_open_inherit) turns the open flags into cache.*, read-only and
+    // auto-read-only only: force-share is no flag, so the target's bs->options lack it and a later
+    // blockdev-reopen that omits it passes bdrv_reset_options_allowed (fuzz 825187555)
+    const inh = { parentOptions: { 'read-only': 'off' }, parent: '', role: 'child' as const };
     const drv = format ?? 'file';
     const target = (protocol
       // bdrv_fill_options: a protocol driver's .bdrv_parse_filename takes the name apart (an NBD

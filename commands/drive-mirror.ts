@@ -56,7 +56,10 @@ export const driveMirror: CommandDef = {
     const nodeName = args['node-name'] !== undefined ? { 'node-name': args['node-name'] } : {};
     const protocol = format !== undefined ? opensAsProtocol(format) : opensAsProtocol(src.driver) && !src.protocolCleared;
     // the open flags (RDWR) stand as the options a child inherits (update_options_from_flags)
-    const inh = { parentOptions: { 'read-only': 'off', 'force-share': 'off' }, parent: '', role: 'child' as const };
+    // update_options_from_flags (bdrv_open_inherit) turns the open flags into cache.*, read-only and
+    // auto-read-only only: force-share is no flag, so the target's bs->options lack it and a later
+    // blockdev-reopen that omits it passes bdrv_reset_options_allowed (fuzz 825187555)
+    const inh = { parentOptions: { 'read-only': 'off' }, parent: '', role: 'child' as const };
     const drv = format ?? 'file';
     const target = (protocol
       // bdrv_fill_options: a protocol driver's .bdrv_parse_filename takes the name apart (an NBD
