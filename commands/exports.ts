@@ -3,6 +3,7 @@ import { bdrvActivate } from '../graph/inactive.js';
 import { attachChild, detachChild, nameWellFormed, nodeOrError } from '../graph/ops.js';
 import { PERM_ALL, PERM_R, PERM_W, PERM_Z } from '../graph/perm.js';
 import { refreshPerms } from '../graph/refresh.js';
+import { noteJobAttach } from '../graph/jobs/attach-residue.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Image } from '../graph/types.js';
 import { rule } from '../graph/rules.js';
@@ -71,6 +72,9 @@ export const blockExportAdd: CommandDef = {
     const bbId = 'bb' + p.nextSeq();
     p.putBB({ id: bbId, owner: { kind: 'export', id }, perm, shared: PERM_ALL, allowAioChange: !fixed, aio: ctxName, at: p.meta().seq, ...(allowInactive ? { forceAllowInactivate: true } : {}) });
     const root = attachChild(p, { kind: 'bb', bb: bbId }, nodeName, 'root', 0, { perm, shared: PERM_ALL });
+    // blk_insert_bs's attach is committed on its own: what its refresh and blk_unref's recompute
+    // of the subtree stays when the export is refused after it (graph/jobs/attach-residue.ts)
+    noteJobAttach(p, nodeName);
     {
       try {
         // drv->create

@@ -7,6 +7,10 @@
 // whole; these refreshes are what stays: an edge below whose perms were stale (computed for a
 // force-share node before a bdrv_replace_node moved it onto another) comes out recomputed
 // (e.g. block-commit refused by block_job_set_speed after block_job_create attached the device).
+// blk_exp_add does the same: blk_insert_bs commits its attach, and a refusal by the export
+// driver's create (nbd_export_create's "NBD server not running") ends in blk_unref of the
+// export's BlockBackend (fuzz 663685679: a raw node's file link onto a force-share overlay comes
+// out sharing everything, bdrv_child_perm's force_share).
 // Kept beside the command's Draft, not in the state: commands/model.ts applies them on refusal.
 import { Draft } from '../draft.js';
 import { tryRefresh } from '../ops.js';
@@ -14,7 +18,7 @@ import { Proc } from '../proc.js';
 
 const attached = new WeakMap<Draft, { proc: string; node: string }[]>();
 
-/** A job attached `node` (bdrv_root_attach_child, committed). */
+/** A job (or a block export's BlockBackend) attached `node` (bdrv_root_attach_child, committed). */
 export function noteJobAttach(p: Proc, node: string): void {
   let list = attached.get(p.d);
   if (!list) attached.set(p.d, (list = []));
