@@ -135,6 +135,8 @@ export const RULES = defineRules({
       { transcript: 'combo-c4-job-mirror-replaces-filter.json', step: 14 }, { transcript: 'combo-c4-job-two-jobs-share-base.json', step: 28 }, { transcript: 'combo-c4-long-chain5-export-iothread-jobs.json', step: 35 }, { transcript: 'combo-c4-reopen-during-job-states.json', step: 39 },
       // the fifth held-out set's mirror and active-commit starts (wt-combo5)
       { transcript: 'combo-c5-aio-variants.json', step: 15 }, { transcript: 'combo-c5-bm-backing-committed-away.json', step: 19 }, { transcript: 'combo-c5-bm-snapshot-active-commit.json', step: 9 }, { transcript: 'combo-c5-create-over-busy-nodes.json', step: 19 }, { transcript: 'combo-c5-filters-quorum-null-in-chain.json', step: 11 }, { transcript: 'combo-c5-filters-top-of-chain5.json', step: 7 }, { transcript: 'combo-c5-fmt-job-targets.json', step: 8 }, { transcript: 'combo-c5-fmt-qcow1-vmdk-reopen.json', step: 6 }, { transcript: 'combo-c5-freeze-variants.json', step: 18 }, { transcript: 'combo-c5-nbd-client-hold.json', step: 14 }, { transcript: 'combo-c5-nbd-client-jobs.json', step: 11 }, { transcript: 'combo-c5-replaces-through-filters.json', step: 11 }, { transcript: 'combo-c5-set-speed-pause-every-state.json', step: 17 }, { transcript: 'combo-c5-write-threshold-through-changes.json', step: 12 },
+      // fuzz 825187555's drive-mirror (wt-fz14)
+      { transcript: 'fuzz-mirror-target-reopen-without-force-share.json', step: 2 },
     ],
     modelled: true,
   },
