@@ -17,6 +17,7 @@ import { getLength } from '../graph/length.js';
 import { drained } from '../graph/drain.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { refuseExportFailHang } from '../graph/export-fail-backup-hang.js';
+import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 
 export const nbdServerStart: CommandDef = {
   name: 'nbd-server-start',
@@ -66,7 +67,33 @@ export const blockExportAdd: CommandDef = {
     // without it the node is activated first (bdrv_activate, graph/inactive.ts)
     const allowInactive = args['allow-inactive'] === true;
     if (allowInactive && args.type !== 'nbd') throw new QmpError('Export type does not support inactive exports');
+    // bdrv_activate is no transaction: when the export fails after it (blk_insert_bs, the
+    // driver's create), the nodes stay active (fuzz 4238152659, 1438784146)
+    const activated = !allowInactive && subtreeInactive(p, nodeName);
     if (!allowInactive) bdrvActivate(p, nodeName);
+    try {
+      return exportAfterActivate(p, args, { id, nodeName, writable, fixed, ctxName, allowInactive });
+    } catch (e) {
+      if (!activated || !(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+      const before = e instanceof QmpErrorAfterAbort ? e.residue : undefined;
+      throw Object.assign(new QmpErrorAfterAbort(e.desc, e.cls, (q) => { if (q.node(nodeName)) bdrvActivate(q, nodeName); before?.(q); }),
+        (e as { failEvents?: unknown }).failEvents ? { failEvents: (e as { failEvents?: unknown }).failEvents } : {});
+    }
+  },
+};
+
+/** bdrv_activate's work to do: an inactive node below, or a BlockBackend with its perms disabled. */
+function subtreeInactive(p: Proc, node: string): boolean {
+  if (p.node(node)?.inactive) return true;
+  if (p.parents(node).some((e) => e.parent.kind === 'bb' && p.bb(e.parent.bb)?.disablePerm)) return true;
+  return p.childrenOf(node).some((c) => subtreeInactive(p, c.child));
+}
+
+interface ExportArgs { id: string; nodeName: string; writable: boolean; fixed: boolean; ctxName: string; allowInactive: boolean }
+
+/** blk_exp_add from blk_new on. */
+function exportAfterActivate(p: Proc, args: Record<string, unknown>, { id, nodeName, writable, fixed, ctxName, allowInactive }: ExportArgs): Record<string, unknown> {
+  {
     p.step('attach-bb');
     const perm = PERM_R | (writable ? PERM_W : 0);
     const bbId = 'bb' + p.nextSeq();
@@ -81,7 +108,7 @@ export const blockExportAdd: CommandDef = {
         if (args.type === 'nbd') nbdExportCreate(p, args, id, nodeName, writable, bbId, root.id, fixed);
         else if (args.type === 'vhost-user-blk') vuBlkExpCreate(p, args, id, nodeName, writable, bbId, fixed);
         else if (args.type === 'fuse') fuseExportCreate(p, args, id, nodeName, writable, bbId, root.id, fixed);
-        else p.putExport({ id, type: String(args.type), node: nodeName, name: nodeName, writable, bb: bbId, iothread: args.iothread ?? null, fixed });
+        else p.putExport({ id, type: String(args.type), node: nodeName, name: nodeName, writable, bb: bbId, iothread: (args.iothread as string | undefined) ?? null, fixed });
       } catch (e) {
         // blk_exp_add's fail path after blk_insert_bs: QEMU 10.0 may hang in its blk_unref
         if (e instanceof QmpError && !(e instanceof QemuAbortRefusal)) {
@@ -97,8 +124,8 @@ export const blockExportAdd: CommandDef = {
       }
     }
     return {};
-  },
-};
+  }
+}
 
 /**
  * check_block_size (util/block-helpers.c): 0 means unset; otherwise within

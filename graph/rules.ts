@@ -61,7 +61,9 @@ export const RULES = defineRules({
       // wt-iotf: the abort-33 boundary inactivates and activates its node (blockdev-set-active: 7.2 has no such command)
       { transcript: 'abort-33-change-backing-file-reactivated-survives.json', step: 2 },
       ...[5, 6, 13, 14, 29, 30, 31, 45, 50].map((step) => ({ transcript: 'iotests/056-e-backup-options-10.json', step })),
-      ...[0, 2, 3, 6].map((step) => ({ transcript: 'iotests/139-e-export-options-10.json', step }))],
+      ...[0, 2, 3, 6].map((step) => ({ transcript: 'iotests/139-e-export-options-10.json', step })),
+      // fuzz 4238152659 / 1438784146 (wt-fz14): blockdev-set-active before a refused export
+      { transcript: 'fuzz-refused-export-keeps-activation.json', step: 1 }],
     modelled: true,
   },
   'block-resize-busy-text': {
