@@ -67,7 +67,9 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
     // update_options_from_flags (bdrv_open_inherit) turns the open flags into cache.*, read-only and
     // auto-read-only only: force-share is no flag, so the target's bs->options lack it and a later
     // blockdev-reopen that omits it passes bdrv_reset_options_allowed (fuzz 825187555)
-    const inh = { parentOptions: { 'read-only': 'off' }, parent: '', role: 'child' as const };
+    // the flags are bs->open_flags | RDWR: a source that is inactive (10.0's BDRV_O_INACTIVE) opens
+    // an inactive target, which may then take it as its backing (bdrv_attach_child_noperm; fuzz 406768254)
+    const inh = { parentOptions: { 'read-only': 'off' }, parent: '', role: 'child' as const, ...(src.inactive === true ? { inactive: true } : {}) };
     const drv = format ?? 'file';
     const target = (protocol
       // bdrv_fill_options: a protocol driver's .bdrv_parse_filename takes the name apart (an NBD

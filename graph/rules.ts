@@ -63,7 +63,9 @@ export const RULES = defineRules({
       ...[5, 6, 13, 14, 29, 30, 31, 45, 50].map((step) => ({ transcript: 'iotests/056-e-backup-options-10.json', step })),
       ...[0, 2, 3, 6].map((step) => ({ transcript: 'iotests/139-e-export-options-10.json', step })),
       // fuzz 4238152659 / 1438784146 (wt-fz14): blockdev-set-active before a refused export
-      { transcript: 'fuzz-refused-export-keeps-activation.json', step: 1 }],
+      { transcript: 'fuzz-refused-export-keeps-activation.json', step: 1 },
+      // fuzz 406768254 (lead, stop 33): blockdev-set-active inactivates the source (and back), so drive-backup's target opens inactive
+      ...[2, 4, 5].map((step) => ({ transcript: 'fuzz-drive-backup-target-inherits-inactive.json', step }))],
     modelled: true,
   },
   'block-resize-busy-text': {
