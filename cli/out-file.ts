@@ -11,7 +11,20 @@ import { basename, dirname, join } from 'node:path';
 import { BlockgraphError } from '../errors/index.js';
 
 let seq = 0;
-const DISK_REFUSED = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG']);
+/** The errnos of a disk that refuses the write (BG_STORAGE_IO), not of the user's path. */
+export const DISK_REFUSED = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG']);
+
+/**
+ * Create `path` exclusively (O_EXCL | O_NOFOLLOW: a name that exists, a planted symlink included,
+ * is refused, never followed) and write all of `bytes`: writeSync may write less than asked near
+ * a full disk, so on to the end (or its error).
+ */
+export function writeNewFile(path: string, bytes: Uint8Array, mode = 0o644): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  try {
+    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+  } finally { closeSync(fd); }
+}
 
 function kindOf(st: import('node:fs').Stats): string {
   if (st.isSymbolicLink()) return 'a symbolic link';
@@ -44,17 +57,10 @@ export function writeOutputFile(path: string, text: string | Uint8Array, flag = 
   // pid + a counter: two writers of the same FILE never share a temp name; O_EXCL refuses one
   // that exists anyway (planted, or left by a writer that was killed)
   const tmp = join(dir, `.${basename(path).slice(0, 100)}.bg-${process.pid}-${++seq}.tmp`);
-  let fd: number | undefined;
   try {
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, st ? st.mode & 0o777 : 0o644);
-    const b = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-    // writeSync may write less than asked near a full disk: on to the end (or its error)
-    for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off);
-    closeSync(fd);
-    fd = undefined;
+    writeNewFile(tmp, typeof text === 'string' ? Buffer.from(text, 'utf8') : text, st ? st.mode & 0o777 : 0o644);
     renameSync(tmp, path);
   } catch (e) {
-    if (fd !== undefined) try { closeSync(fd); } catch { /* already failing */ }
     rmSync(tmp, { force: true });
     const code = (e as NodeJS.ErrnoException).code;
     if (code && DISK_REFUSED.has(code)) {

@@ -7,7 +7,7 @@
 // around the nodes it touched (drawing all 1,500 nodes of a big graph per entry would be
 // unreadable and take hours). index.html, written last, links the pages and shows the graph
 // at the head when it is small enough to read.
-import { closeSync, constants, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
@@ -17,6 +17,7 @@ import type { EventLog } from '../../store/index.js';
 import { countArg, intArg, nameArg } from '../args.js';
 import { DEFAULT_DB, printJson, wallClock, withReadLog } from '../context.js';
 import { progress } from '../progress.js';
+import { DISK_REFUSED, writeNewFile } from '../out-file.js';
 
 /** Above this many nodes the head's full graph is not laid out (Graphviz takes minutes and nobody can read it). */
 export const FULL_GRAPH_MAX_NODES = 300;
@@ -189,8 +190,6 @@ Examples:
     });
 }
 
-const DISK_REFUSED = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG']);
-
 /**
  * One of the report's own files, made anew: the name is removed and created exclusively, so a
  * symlink planted at it (a shared /tmp) is replaced, never followed into another file. A disk
@@ -199,12 +198,7 @@ const DISK_REFUSED = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG']);
 export function writeOut(path: string, text: string): void {
   try {
     rmSync(path, { force: true });
-    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
-    try {
-      // writeSync may write less than asked near a full disk: on to the end (or its error)
-      const b = Buffer.from(text, 'utf8');
-      for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off);
-    } finally { closeSync(fd); }
+    writeNewFile(path, Buffer.from(text, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code && DISK_REFUSED.has(code)) {
