@@ -223,7 +223,9 @@ export const RULES = defineRules({
       // blockdev-insert-medium of a node that has to leave its iothread (wt-vm12)
       { transcript: 'aborts/abort-32-vm-insert-medium-node-in-other-iothread.json', step: 4 },
       // a virtio-blk on a node in an iothread: the model refused it on 10.0 too (wt-vm12)
-      { transcript: 'aborts/abort-32-vm-virtio-blk-on-node-in-iothread.json', step: 2 }],
+      { transcript: 'aborts/abort-32-vm-virtio-blk-on-node-in-iothread.json', step: 2 },
+      // x-blockdev-change removing a quorum child a refused iothread export left in io0 (fuzz 1301381308, wt-fz15)
+      { transcript: 'aborts/abort-34-quorum-del-child-after-refused-iothread-export.json', step: 3 }],
     modelled: true,
   },
   'reopen-undrained-entry-aborts': {

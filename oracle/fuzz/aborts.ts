@@ -81,6 +81,15 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const w = writerUnderStoppedFilter(a, p);
     if (w) return w;
   }
+  // fuzz 1301381308 (7.2; rule 'aio-context-lock-aborts', commands/x-blockdev-change.ts
+  // refuseDelChildInIothread): x-blockdev-change removing a child of a quorum in an iothread
+  // moves the child back to the main loop (quorum_del_child -> bdrv_unref_child ->
+  // bdrv_detach_child -> bdrv_try_change_aio_context) without that iothread's lock:
+  // qemu_mutex_unlock_impl aborts. The view does not know whether the child can move: any removal
+  // under a parent that may be in an iothread (a refused iothread export leaves it there too)
+  if (step.execute === 'x-blockdev-change' && a.child !== undefined && typeof a.parent === 'string' && aio.has(a.parent)) {
+    return `fuzz 1301381308: x-blockdev-change removing child '${String(a.child)}' of '${a.parent}' in an iothread (7.2: bdrv_detach_child moves it to the main loop without the iothread's lock)`;
+  }
   // the same with a disk as the writer (its BlockBackend on a node under the filter)
   if (step.execute === 'device_add' && typeof a.drive === 'string' && a.driver !== 'scsi-cd') {
     const w = writerUnderStoppedFilter({ file: a.drive }, p);
