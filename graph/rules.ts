@@ -65,7 +65,9 @@ export const RULES = defineRules({
       // fuzz 4238152659 / 1438784146 (wt-fz14): blockdev-set-active before a refused export
       { transcript: 'fuzz-refused-export-keeps-activation.json', step: 1 },
       // fuzz 406768254 (lead, stop 33): blockdev-set-active inactivates the source (and back), so drive-backup's target opens inactive
-      ...[2, 4, 5].map((step) => ({ transcript: 'fuzz-drive-backup-target-inherits-inactive.json', step }))],
+      ...[2, 4, 5].map((step) => ({ transcript: 'fuzz-drive-backup-target-inherits-inactive.json', step })),
+      // fuzz 4044750412 (wt-fz15): blockdev-set-active before a failed snapshot transaction that leaves its overlay inactive, and after
+      ...[2, 4].map((step) => ({ transcript: 'fuzz-failed-snapshot-leaves-overlay-inactive.json', step }))],
     modelled: true,
   },
   'block-resize-busy-text': {
