@@ -450,6 +450,8 @@ export const RULES = defineRules({
       // the boundary of fuzz 2430494153 (abort-33): the copy bitmap on x1 (7.2) or on cbw3 (10.0)
       { transcript: 'abort-33-reopen-drops-block-copy-bitmap-node-monitor-owned-survives.json', step: 2 },
       { transcript: 'abort-33-backup-into-quorum-overlay-sync-none-survives.json', step: 3 },
+      // fuzz 3704952946 (wt-fz15): the threshold-1 quorum's backup, its copy bitmap on x1 (7.2) or the filter (10.0)
+      { transcript: 'fuzz-backup-quorum-read-vote-fails.json', step: 5 },
     ],
     modelled: true,
   },
