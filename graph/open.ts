@@ -30,7 +30,7 @@ import { makeAbsoluteFilename } from './dirname.js';
 import type { Proc } from './proc.js';
 import { alignment, refreshPerms } from './refresh.js';
 import { drained } from './drain.js';
-import { flatten, type Flat } from './reopen/qdict.js';
+import { cloneInPlace, flatten, type Flat } from './reopen/qdict.js';
 import { throttleGroupExists } from './throttle-groups.js';
 import type { BdsNode, Image } from './types.js';
 import { pathCombine } from './host-path.js';
@@ -776,7 +776,9 @@ function openNodeProbed(
   if (pendingAborts.length) throw new QmpError(pendingAborts[0]!);
   // the end of bdrv_open_inherit: children's options and references leave the node's QDicts
   const kids = p.childrenOf(name).map((e) => e.name);
-  p.patchNode(name, { options: dropChildOptions(eff, kids), explicit: dropChildOptions(explicit, kids) });
+  // bs->explicit_options = qdict_clone_shallow(options): keys sharing a QDict bucket reversed, the
+  // order a keep-old reopen (external_snapshot_commit's) joins them back in
+  p.patchNode(name, { options: dropChildOptions(eff, kids), explicit: dropChildOptions(cloneInPlace(explicit), kids) });
   p.patchNode(name, { filename: filenameOf(p, name) });
   return p.node(name)!;
 }
