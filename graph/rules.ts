@@ -452,6 +452,8 @@ export const RULES = defineRules({
       { transcript: 'abort-33-backup-into-quorum-overlay-sync-none-survives.json', step: 3 },
       // fuzz 3704952946 (wt-fz15): the threshold-1 quorum's backup, its copy bitmap on x1 (7.2) or the filter (10.0)
       { transcript: 'fuzz-backup-quorum-read-vote-fails.json', step: 5 },
+      // fuzz 974893939 (wt-fz15): a cbw over the overlay of a vhdx node's file, its 8 MiB bitmap on n4 (7.2) or the filter (10.0)
+      { transcript: 'fuzz-cbw-target-vhdx-block-size-from-open.json', step: 2 },
     ],
     modelled: true,
   },
