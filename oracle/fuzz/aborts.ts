@@ -407,6 +407,16 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       if (other) return `fuzz 1361365498: ${step.execute} of pending backup '${j.id}' carried into an iothread with running job '${other.id}' (QEMU 7.2 hangs in bdrv_cbw_drop: the drain polls with the iothread's lock held)`;
     }
   }
+  // fuzz --qemu 10.0 250573919 (10.0 hang, 7.2 carries it out): blockdev-del of a node above the
+  // copy-before-write filter of a running (rate-limited) backup that x-blockdev-set-iothread
+  // carried into an iothread after it started: bdrv_close's bdrv_drained_begin waits for the job
+  // to pause (child_job_drained_poll) and it never does (the mechanism not traced further). A
+  // user-paused job survives (abort-34-blockdev-del-over-moved-running-backup-paused-survives).
+  if (step.execute === 'blockdev-del' && typeof a['node-name'] === 'string') {
+    const below = p.subtree(a['node-name']);
+    const j = [...(p.jobs?.values() ?? [])].find((x) => x.kind === 'backup' && x.movedIn && x.status === 'running' && below.has(x.device));
+    if (j) return `fuzz 250573919: blockdev-del of '${a['node-name']}' above running backup '${j.id}' carried into an iothread (QEMU 10.0 hangs in bdrv_close's drain)`;
+  }
   // fuzz 2030445139 (7.2 and 10.0 hang; commands/transaction.ts): a grouped transaction that
   // fails after creating two jobs: the first .abort's job_finish_sync_locked waits for the other
   // job, which never started. Whether an action fails is not known here: two job actions under
