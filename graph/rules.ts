@@ -67,7 +67,9 @@ export const RULES = defineRules({
       // fuzz 406768254 (lead, stop 33): blockdev-set-active inactivates the source (and back), so drive-backup's target opens inactive
       ...[2, 4, 5].map((step) => ({ transcript: 'fuzz-drive-backup-target-inherits-inactive.json', step })),
       // fuzz 4044750412 (wt-fz15): blockdev-set-active before a failed snapshot transaction that leaves its overlay inactive, and after
-      ...[2, 4].map((step) => ({ transcript: 'fuzz-failed-snapshot-leaves-overlay-inactive.json', step }))],
+      ...[2, 4].map((step) => ({ transcript: 'fuzz-failed-snapshot-leaves-overlay-inactive.json', step })),
+      // the boundary of fuzz 3705470636 (abort-34, wt-fz15): blockdev-set-active over two file nodes of one image
+      { transcript: 'abort-34-set-inactive-file-and-backing-one-node-two-nodes-survives.json', step: 3 }],
     modelled: true,
   },
   'block-resize-busy-text': {

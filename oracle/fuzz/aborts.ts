@@ -407,6 +407,17 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       if (other) return `fuzz 1361365498: ${step.execute} of pending backup '${j.id}' carried into an iothread with running job '${other.id}' (QEMU 7.2 hangs in bdrv_cbw_drop: the drain polls with the iothread's lock held)`;
     }
   }
+  // fuzz --qemu 10.0 3705470636 (10.0 abort; graph/inactive.ts): blockdev-set-active {active:
+  // false} over a node that is two children of one parent (file and backing after a reopen):
+  // bdrv_inactivate_recurse inactivates it through the first link and asserts top_level at the second
+  if (step.execute === 'blockdev-set-active' && a.active === false) {
+    const g = p.graph;
+    const named = new Set(g.nodes.map((n) => n.name));
+    const scope = typeof a['node-name'] === 'string' ? p.subtree(a['node-name']) : undefined;
+    const twice = g.edges.find((e, i) => named.has(e.parent) && (!scope || scope.has(e.parent))
+      && g.edges.some((f, k) => k !== i && f.parent === e.parent && f.child === e.child));
+    if (twice) return `fuzz 3705470636: blockdev-set-active inactivating '${twice.parent}', whose child '${twice.child}' it holds twice (QEMU 10.0: bdrv_inactivate_recurse: Assertion \`top_level' failed)`;
+  }
   // fuzz --qemu 10.0 250573919 (10.0 hang, 7.2 carries it out): blockdev-del of a node above the
   // copy-before-write filter of a running (rate-limited) backup that x-blockdev-set-iothread
   // carried into an iothread after it started: bdrv_close's bdrv_drained_begin waits for the job

@@ -656,4 +656,25 @@ test('abort-33: header writes down an inactive qcow2 (change-backing-file, a str
   }
 });
 
+// fuzz --qemu 10.0 3705470636 (wt-fz15): blockdev-set-active over a node one parent holds twice (file and backing)
+test('abort-34-set-inactive-file-and-backing-one-node: refused on 10.0 (7.2 has no such command); the generator avoids it, not its survivor', async () => {
+  const s = load('abort-34-set-inactive-file-and-backing-one-node');
+  const t = await runOnModel(s, undefined, { qemuVersion: '10.0' });
+  const last = t.steps[t.steps.length - 1]!;
+  assert.ok(!isWaitStep(last) && !last.result.ok);
+  if (!isWaitStep(last) && !last.result.ok) assert.match(last.result.desc, /^Node 'f1' is reached again below a parent that just inactivated it \(QEMU 10\.0 aborts here: bdrv_inactivate_recurse: Assertion `top_level' failed\); refused by blockgraph/);
+  assert.equal(last.events, []);
+  assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+  const w = new World();
+  for (const [i, out] of t.steps.slice(0, -1).entries()) w.observe(s.steps[i]!, out);
+  assert.match(knownAbort(s.steps[s.steps.length - 1]!, w.proc('A')) ?? '', /^fuzz 3705470636:/);
+  const surv = load('abort-34-set-inactive-file-and-backing-one-node-two-nodes-survives');
+  const ts = await runOnModel(surv, undefined, { qemuVersion: '10.0' });
+  const ws = new World();
+  for (const [i, out] of ts.steps.entries()) {
+    assert.is(knownAbort(surv.steps[i]!, ws.proc('A')), undefined, `survivor step ${i}`);
+    ws.observe(surv.steps[i]!, out);
+  }
+});
+
 test.run();
