@@ -4,7 +4,7 @@ import { BlockgraphError, QmpError } from '../errors/index.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { createImage } from '../graph/images.js';
 import { imgCreateChecks } from '../graph/img-create.js';
-import { checkCreateBacking } from '../graph/open.js';
+import { checkCreateBacking, openNode } from '../graph/open.js';
 import type { Proc } from '../graph/proc.js';
 import { rawCreateLocks } from './blockdev-create.js';
 
@@ -33,7 +33,25 @@ export function bdrvImgCreate(p: Proc, c: ImgCreate): void {
   if (kind === 'vmdk' && backing) {
     // vmdk_co_create_opts: a backing format other than vmdk is refused before anything is made
     if (backing.format !== 'vmdk') throw new QmpError('backing_file must be a vmdk image');
-    // vmdk_co_do_create then opens the backing (format and protocol nodes) for its CID: not followed
+    // vmdk_co_do_create: extent_fn makes the new image file first (bdrv_co_create_file's
+    // raw_co_create locks, then its sparse header), then opens the backing for its CID:
+    // blk_co_new_open(full_backing, NULL, NULL, BDRV_O_NO_BACKING), read-only and without
+    // force-share, so its file node, under the vmdk node, shares neither write nor resize
+    // (bdrv_default_perms_for_storage): a node of that image file holding write refuses it
+    // (raw_check_lock_bytes: 'Failed to get shared "write" lock'; fuzz --qemu 10.0 1322613542,
+    // a drive-backup of a read-write vmdk node with sync none). A backing that opens (its CID,
+    // the descriptor's parentFileNameHint) is not followed, nor one that is no vmdk image.
+    const backingImg = p.image(backing.name.replace(/^file:/, ''));
+    if (backingImg?.format === 'vmdk') {
+      rawCreateLocks(p, c.file.replace(/^file:/, ''));
+      try {
+        p.d.trial(() => openNode(p, { driver: 'vmdk' }, { parent: '', role: 'child', parentOptions: { 'read-only': 'on' }, filename: backing.name }));
+      } catch (e) {
+        // the extent made before stays (its descriptor not written: taken as a plain vmdk image)
+        if (e instanceof QmpError) createImage(p.d, { file: c.file, format: 'vmdk', size: c.size } as never);
+        throw e;
+      }
+    }
     throw new QmpError('blockgraph does not model bdrv_img_create of a vmdk image over a vmdk backing file (qemu-storage-daemon has it; see docs/fidelity.md)');
   }
   rawCreateLocks(p, c.file.replace(/^file:/, ''));

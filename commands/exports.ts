@@ -7,7 +7,7 @@ import { noteJobAttach } from '../graph/jobs/attach-residue.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Image } from '../graph/types.js';
 import { rule } from '../graph/rules.js';
-import { moveToContext, tryMoveToContext } from '../graph/aio.js';
+import { MAIN_CONTEXT, moveToContext, tryMoveToContext } from '../graph/aio.js';
 import type { CommandCtx, CommandDef } from './types.js';
 import { nbdClientsOf } from '../graph/nbd-client.js';
 import { BITMAP_ALLOW_RO, dirtyBitmapCheck, dirtyBitmapLookup, findDirtyBitmap, setDirtyBitmapBusy, type DirtyBitmap } from '../graph/bitmaps.js';
@@ -54,6 +54,7 @@ export const blockExportAdd: CommandDef = {
     const writable = Boolean(args.writable);
     if (node.ro && writable) throw new QmpError('Cannot export read-only node as writable');
     const fixed = Boolean(args['fixed-iothread']);
+    const ctxBefore = node.aio;
     let ctxName = node.aio;
     if (args.iothread !== undefined) {
       const io = String(args.iothread);
@@ -71,12 +72,28 @@ export const blockExportAdd: CommandDef = {
     // driver's create), the nodes stay active (fuzz 4238152659, 1438784146)
     const activated = !allowInactive && subtreeInactive(p, nodeName);
     if (!allowInactive) bdrvActivate(p, nodeName);
+    const stage = { inserted: false };
     try {
-      return exportAfterActivate(p, args, { id, nodeName, writable, fixed, ctxName, allowInactive });
+      return exportAfterActivate(p, args, { id, nodeName, writable, fixed, ctxName, allowInactive, stage });
     } catch (e) {
-      if (!activated || !(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+      if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+      // Where the node's AioContext ends up: blk_exp_add's bdrv_try_change_aio_context is not
+      // undone by its fail path. When blk_insert_bs failed (a permission conflict) the
+      // BlockBackend has no root and blk_unref moves nothing: the node stays in the export's
+      // iothread (fuzz 1301381308: a later x-blockdev-change there killed 7.2). Once inserted,
+      // blk_unref -> blk_remove_bs -> bdrv_root_unref_child (bdrv_detach_child on 7.2) moves the
+      // node back to the main loop if it can, whatever context it had before the command.
+      const ctxAfter = stage.inserted ? MAIN_CONTEXT : ctxName;
+      if (!activated && ctxAfter === ctxBefore) throw e;
       const before = e instanceof QmpErrorAfterAbort ? e.residue : undefined;
-      throw Object.assign(new QmpErrorAfterAbort(e.desc, e.cls, (q) => { if (q.node(nodeName)) bdrvActivate(q, nodeName); before?.(q); }),
+      const residue = (q: Proc) => {
+        if (!q.node(nodeName)) return;
+        if (ctxName !== ctxBefore) tryMoveToContext(q, nodeName, ctxName);
+        if (activated) bdrvActivate(q, nodeName);
+        if (stage.inserted && ctxName !== MAIN_CONTEXT) tryMoveToContext(q, nodeName, MAIN_CONTEXT);
+        before?.(q);
+      };
+      throw Object.assign(new QmpErrorAfterAbort(e.desc, e.cls, residue),
         (e as { failEvents?: unknown }).failEvents ? { failEvents: (e as { failEvents?: unknown }).failEvents } : {});
     }
   },
@@ -89,10 +106,14 @@ function subtreeInactive(p: Proc, node: string): boolean {
   return p.childrenOf(node).some((c) => subtreeInactive(p, c.child));
 }
 
-interface ExportArgs { id: string; nodeName: string; writable: boolean; fixed: boolean; ctxName: string; allowInactive: boolean }
+interface ExportArgs {
+  id: string; nodeName: string; writable: boolean; fixed: boolean; ctxName: string; allowInactive: boolean;
+  /** Set once blk_insert_bs has attached the BlockBackend (what the fail path undoes differs). */
+  stage: { inserted: boolean };
+}
 
 /** blk_exp_add from blk_new on. */
-function exportAfterActivate(p: Proc, args: Record<string, unknown>, { id, nodeName, writable, fixed, ctxName, allowInactive }: ExportArgs): Record<string, unknown> {
+function exportAfterActivate(p: Proc, args: Record<string, unknown>, { id, nodeName, writable, fixed, ctxName, allowInactive, stage }: ExportArgs): Record<string, unknown> {
   {
     p.step('attach-bb');
     const perm = PERM_R | (writable ? PERM_W : 0);
@@ -102,6 +123,7 @@ function exportAfterActivate(p: Proc, args: Record<string, unknown>, { id, nodeN
     // blk_insert_bs's attach is committed on its own: what its refresh and blk_unref's recompute
     // of the subtree stays when the export is refused after it (graph/jobs/attach-residue.ts)
     noteJobAttach(p, nodeName);
+    stage.inserted = true;
     {
       try {
         // drv->create

@@ -87,7 +87,18 @@ export function externalSnapshotPrepare(
   if (!driverInfo(p.node(overlay)!.driver)?.supportsBacking) throw new QmpError('The overlay does not support backing images');
   // external_snapshot_action (10.0): an active overlay over an inactive old node is inactivated
   // first ("for compatibility": bdrv_inactivate; graph/inactive.ts), before bdrv_append
-  if (isInactive(p, oldBs) && !isInactive(p, overlay)) bdrvInactivate(p, overlay);
+  const inactivated = isInactive(p, oldBs) && !isInactive(p, overlay);
+  if (inactivated) bdrvInactivate(p, overlay);
+  // bdrv_inactivate is no transaction and external_snapshot_abort does not activate the overlay
+  // again: it stays inactive when the append or a later action fails (fuzz --qemu 10.0
+  // 4044750412: the overlay's file link then shares write and resize, bdrv_child_perm of an
+  // inactive node). A residue runs before those registered earlier, after those registered later:
+  // registered at the failure of the append, or last of this action's residues.
+  const keepInactive = (q: Proc) => {
+    if (!q.node(overlay) || isInactive(q, overlay)) return;
+    // (it succeeded in the prepare; an earlier action's undone changes could make it refuse now)
+    q.d.attempt(() => bdrvInactivate(q, overlay), (e) => e instanceof QmpError);
+  };
   // bdrv_append: on 10.0 a compress old top hangs QEMU even where the append then fails (graph/replace.ts)
   refuseAppendHang(p, oldBs);
   // bdrv_set_file_or_backing_noperm (via bdrv_append): found by fuzzing, node == overlay made a self-loop
@@ -119,6 +130,7 @@ export function externalSnapshotPrepare(
   try {
     appendNode(p, overlay, oldBs);
   } catch (e) {
+    if (inactivated) onAbortResidue(keepInactive);
     if (oldMovesIntoIothread && e instanceof QmpError && !(e instanceof QemuAbortRefusal) && !(e instanceof QemuHangRefusal)) {
       throw new QemuAbortRefusal(
         `Appending '${oldBs}' to overlay '${overlay}' moves it into iothread '${ctxBefore.overlay}' and then fails (${e.desc}): ` +
@@ -176,6 +188,7 @@ export function externalSnapshotPrepare(
     const ctx = p.node(movedSide)!.aio;
     onAbortResidue((q) => keepMove(q, movedSide, ctx));
   }
+  if (inactivated) onAbortResidue(keepInactive);
   return {
     // external_snapshot_commit: the old top becomes read-only (errors ignored)
     commit: () => setReadOnly(p, oldBs, true, { ignoreErrors: true, always: true }),

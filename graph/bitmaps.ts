@@ -207,6 +207,10 @@ export function infoClusterSize(p: Proc, node: string): number | undefined {
   if (!n) return undefined;
   if (n.driver === 'file') return 0;
   if (n.driver === 'qcow2' || n.driver === 'qed') return qcow2Image(p, n.name)?.clusterSize ?? 65536;
+  // vdi_get_info, vpc_get_info, vhdx_get_info, qcow_get_info, vmdk_get_info: the state vdi_open
+  // and the others read from the header (graph/open.ts openInfoCluster), whatever file is below now
+  const atOpen = (n.extra as { openInfoCluster?: number } | undefined)?.openInfoCluster;
+  if (atOpen !== undefined) return atOpen;
   return qcow2Image(p, n.name)?.infoCluster ?? 0;
 }
 

@@ -23,6 +23,7 @@ import type { Proc } from './proc.js';
 import { QDict, toJson, type QValue } from './qdict-json.js';
 import type { BdsNode, Edge } from './types.js';
 import { own } from './own.js';
+import { qdictKeys } from './reopen/qdict.js';
 
 /** Drivers with .bdrv_file_open: a format may reuse their exact name. */
 const FILE_OPEN = new Set(['file', 'host_device', 'null-co', 'null-aio', 'blkdebug', 'blkverify', 'nbd']);
@@ -68,7 +69,12 @@ export function fullOpenOptions(p: Proc, node: string, depth = 0): QDict {
   put('driver');
   put('filename');
   for (const s of STRONG[n.driver] ?? []) {
-    if (s.endsWith('.')) for (const k of Object.keys(opts)) { if (k.startsWith(s)) put(k); }
+    // a prefix walks bs->options with qdict_first/qdict_next (bucket order, newest first in a
+    // bucket), so keys sharing a bucket come in reverse of their insertion: blkdebug's
+    // inject-error.0.event and .errno swap with every reopen's qdict_clone_shallow, and an
+    // overlay whose header took the name before external_snapshot_commit's read-only reopen of
+    // its blkdebug backing no longer matches it (fuzz --qemu 10.0 2858682111)
+    if (s.endsWith('.')) for (const k of qdictKeys(opts)) { if (k.startsWith(s)) put(k); }
     else put(s);
   }
   if (!d.has('driver')) d.put('driver', n.driver);

@@ -7,6 +7,7 @@
 // 7.2 process can reach it (its schema has no `active`, no blockdev-set-active: graph/rules.ts
 // qapi-schema).
 import { QmpError } from '../errors/index.js';
+import { QemuAbortRefusal } from './qemu-abort.js';
 import type { Proc } from './proc.js';
 import type { BlockBackend, Edge } from './types.js';
 import { PERM_ALL, PERM_R, PERM_U, PERM_W, permNames } from './perm.js';
@@ -73,9 +74,19 @@ function hasBdsParent(p: Proc, node: string, onlyActive: boolean): boolean {
 }
 
 /** bdrv_inactivate_recurse: the errno of a refusal, or 0. */
-function inactivateRecurse(p: Proc, node: string): number {
+function inactivateRecurse(p: Proc, node: string, topLevel: boolean): number {
   if (hasBdsParent(p, node, true)) return 0;
-  if (isInactive(p, node)) return 0;
+  if (isInactive(p, node)) {
+    // "if a child is already inactive before its parent, that's bad": assert(top_level). A node
+    // that is two children of one parent (file and backing after a blockdev-reopen) is
+    // inactivated through the first link and met again through the second (fuzz --qemu 10.0
+    // 3705470636: the daemon dies)
+    if (!topLevel) {
+      throw new QemuAbortRefusal(`Node '${node}' is reached again below a parent that just inactivated it (QEMU 10.0 aborts here: ` +
+        "bdrv_inactivate_recurse: Assertion `top_level' failed); refused by blockgraph", 'bdrv_inactivate_recurse');
+    }
+    return 0;
+  }
   for (const e of p.parents(node)) {
     if (e.parent.kind !== 'bb') continue;
     // blk_root_inactivate
@@ -93,7 +104,7 @@ function inactivateRecurse(p: Proc, node: string): number {
   // "We only tried to loosen restrictions, so errors are not fatal"
   tryRefresh(p, [node]);
   for (const c of childrenNewestFirst(p, node)) {
-    const r = inactivateRecurse(p, c.child);
+    const r = inactivateRecurse(p, c.child, false);
     if (r) return r;
   }
   return 0;
@@ -102,7 +113,7 @@ function inactivateRecurse(p: Proc, node: string): number {
 /** bdrv_inactivate */
 export function bdrvInactivate(p: Proc, node: string): void {
   if (hasBdsParent(p, node, true)) throw new QmpError('Node has active parent node');
-  if (inactivateRecurse(p, node)) throw new QmpError('Failed to inactivate node: Operation not permitted');
+  if (inactivateRecurse(p, node, true)) throw new QmpError('Failed to inactivate node: Operation not permitted');
 }
 
 /** bdrv_first_blk: the BlockBackend of `node`'s parent list that comes first (QLIST_INSERT_HEAD: the newest attached). */
@@ -145,6 +156,6 @@ export function setActiveAll(p: Proc, active: boolean): void {
     if (!p.node(n)) continue;
     if (active) { bdrvActivate(p, n); continue; }
     if (hasBdsParent(p, n, false)) continue;
-    if (inactivateRecurse(p, n)) throw new QmpError('Failed to inactivate all nodes: Operation not permitted');
+    if (inactivateRecurse(p, n, true)) throw new QmpError('Failed to inactivate all nodes: Operation not permitted');
   }
 }

@@ -30,7 +30,7 @@ import { makeAbsoluteFilename } from './dirname.js';
 import type { Proc } from './proc.js';
 import { alignment, refreshPerms } from './refresh.js';
 import { drained } from './drain.js';
-import { flatten, type Flat } from './reopen/qdict.js';
+import { cloneInPlace, flatten, type Flat } from './reopen/qdict.js';
 import { throttleGroupExists } from './throttle-groups.js';
 import type { BdsNode, Image } from './types.js';
 import { pathCombine } from './host-path.js';
@@ -535,8 +535,13 @@ function openNodeProbed(
       if (driver === 'vpc' && !img && getLength(p, file!.name) < 512) throw new QmpError('File too small for a VHD header');
       const bad = otherFormatOpenError(driver, img, fileNode()?.filename ?? '');
       if (bad) throw new QmpError(bad);
-      // qcow_open: the header's backing file name (no format: probed)
-      p.patchNode(name, { size: img!.size, header: img!.backing ? { backing: img!.backing } : {} });
+      // qcow_open: the header's backing file name (no format: probed). The block or grain size
+      // .bdrv_get_info answers with is the open's state (s->block_size, s->cluster_size), read from
+      // this header, not from whatever a later bdrv_append puts under the node (fuzz 974893939)
+      p.patchNode(name, {
+        size: img!.size, header: img!.backing ? { backing: img!.backing } : {},
+        ...(img!.infoCluster !== undefined ? { extra: { ...(p.node(name)!.extra ?? {}), openInfoCluster: img!.infoCluster } } : {}),
+      });
       probe?.end();
       if (driverInfo(driver)?.supportsBacking) openBacking(p, name, opts, eff);
       break;
@@ -776,7 +781,9 @@ function openNodeProbed(
   if (pendingAborts.length) throw new QmpError(pendingAborts[0]!);
   // the end of bdrv_open_inherit: children's options and references leave the node's QDicts
   const kids = p.childrenOf(name).map((e) => e.name);
-  p.patchNode(name, { options: dropChildOptions(eff, kids), explicit: dropChildOptions(explicit, kids) });
+  // bs->explicit_options = qdict_clone_shallow(options): keys sharing a QDict bucket reversed, the
+  // order a keep-old reopen (external_snapshot_commit's) joins them back in
+  p.patchNode(name, { options: dropChildOptions(eff, kids), explicit: dropChildOptions(cloneInPlace(explicit), kids) });
   p.patchNode(name, { filename: filenameOf(p, name) });
   return p.node(name)!;
 }

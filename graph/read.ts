@@ -308,7 +308,7 @@ export function readAt(p: ReadView, node: string, offset: number, bytes: number,
  * read, as before. Not modelled: the QUORUM_FAILURE and QUORUM_REPORT_BAD events, failed
  * children's vote (quorum_vote_error), the fifo read pattern.
  */
-function quorumRead(p: ReadView, q: string, offset: number, bytes: number, commit?: DebugStore['set']): ReadResult | undefined {
+export function quorumRead(p: ReadView, q: string, offset: number, bytes: number, commit?: DebugStore['set']): ReadResult | undefined {
   const n = p.node(q);
   if (!n || n.options['read-pattern'] === 'fifo') return undefined;
   const kids = p.childrenOf(q).filter((e) => /^children\.\d+$/.test(e.name)).sort((a, b) => Number(a.name.slice(9)) - Number(b.name.slice(9)));

@@ -65,7 +65,11 @@ export const RULES = defineRules({
       // fuzz 4238152659 / 1438784146 (wt-fz14): blockdev-set-active before a refused export
       { transcript: 'fuzz-refused-export-keeps-activation.json', step: 1 },
       // fuzz 406768254 (lead, stop 33): blockdev-set-active inactivates the source (and back), so drive-backup's target opens inactive
-      ...[2, 4, 5].map((step) => ({ transcript: 'fuzz-drive-backup-target-inherits-inactive.json', step }))],
+      ...[2, 4, 5].map((step) => ({ transcript: 'fuzz-drive-backup-target-inherits-inactive.json', step })),
+      // fuzz 4044750412 (wt-fz15): blockdev-set-active before a failed snapshot transaction that leaves its overlay inactive, and after
+      ...[2, 4].map((step) => ({ transcript: 'fuzz-failed-snapshot-leaves-overlay-inactive.json', step })),
+      // the boundary of fuzz 3705470636 (abort-34, wt-fz15): blockdev-set-active over two file nodes of one image
+      { transcript: 'abort-34-set-inactive-file-and-backing-one-node-two-nodes-survives.json', step: 3 }],
     modelled: true,
   },
   'block-resize-busy-text': {
@@ -223,7 +227,9 @@ export const RULES = defineRules({
       // blockdev-insert-medium of a node that has to leave its iothread (wt-vm12)
       { transcript: 'aborts/abort-32-vm-insert-medium-node-in-other-iothread.json', step: 4 },
       // a virtio-blk on a node in an iothread: the model refused it on 10.0 too (wt-vm12)
-      { transcript: 'aborts/abort-32-vm-virtio-blk-on-node-in-iothread.json', step: 2 }],
+      { transcript: 'aborts/abort-32-vm-virtio-blk-on-node-in-iothread.json', step: 2 },
+      // x-blockdev-change removing a quorum child a refused iothread export left in io0 (fuzz 1301381308, wt-fz15)
+      { transcript: 'aborts/abort-34-quorum-del-child-after-refused-iothread-export.json', step: 3 }],
     modelled: true,
   },
   'reopen-undrained-entry-aborts': {
@@ -446,6 +452,12 @@ export const RULES = defineRules({
       // the boundary of fuzz 2430494153 (abort-33): the copy bitmap on x1 (7.2) or on cbw3 (10.0)
       { transcript: 'abort-33-reopen-drops-block-copy-bitmap-node-monitor-owned-survives.json', step: 2 },
       { transcript: 'abort-33-backup-into-quorum-overlay-sync-none-survives.json', step: 3 },
+      // fuzz 3704952946 (wt-fz15): the threshold-1 quorum's backup, its copy bitmap on x1 (7.2) or the filter (10.0)
+      { transcript: 'fuzz-backup-quorum-read-vote-fails.json', step: 5 },
+      // fuzz 974893939 (wt-fz15): a cbw over the overlay of a vhdx node's file, its 8 MiB bitmap on n4 (7.2) or the filter (10.0)
+      { transcript: 'fuzz-cbw-target-vhdx-block-size-from-open.json', step: 2 },
+      // the boundary of fuzz 250573919 (abort-34): the drive-backup's copy bitmap on n2 (7.2) or the filter (10.0)
+      { transcript: 'abort-34-blockdev-del-over-moved-running-backup-paused-survives.json', step: 3 },
     ],
     modelled: true,
   },

@@ -8,7 +8,7 @@
 // (-ENOTSUP). graph/read.ts does the same for the header reads of an open; this one takes any range.
 import { commitDebugState } from '../blkdebug-state.js';
 import type { Proc } from '../proc.js';
-import { debugCheck, debugEvent } from '../read.js';
+import { debugCheck, debugEvent, quorumRead } from '../read.js';
 import { layerStatus } from './allocation.js';
 import { addExtent, imageBehind } from '../images.js';
 import { qcow2HostOffset } from '../open.js';
@@ -48,6 +48,15 @@ export function jobReadError(p: Proc, node: string, offset: number, bytes: numbe
         // blkdebug_co_preadv: rule_check over the request bdrv_pad_request aligned to bl.request_alignment
         const err = known ? debugCheck(p, cur!, off, end - off, commit) : debugCheck(p, cur!, Number.MAX_SAFE_INTEGER, 0, commit);
         return err ?? rec(child(cur!, 'image'), off, end - off, known, depth + 1);
+      }
+      case 'quorum': {
+        // quorum_co_preadv -> read_quorum_children -> quorum_vote: every child is read, and a
+        // version with fewer votes than vote-threshold fails the request with -EIO (fuzz
+        // 3704952946: a backup of a quorum of a qcow2 child with data and a null-co child of
+        // zeroes, threshold 2, fails at its first read). graph/read.ts quorumRead tells the
+        // versions apart where the model knows the bytes; where it does not, nothing fails.
+        const voted = quorumRead(p, cur!, off, end - off, commit);
+        return voted !== undefined && 'errno' in voted ? voted.errno : undefined;
       }
       case 'snapshot-access': {
         // snapshot_access_co_preadv_part -> bdrv_co_preadv_snapshot(bs->file): only

@@ -1,6 +1,7 @@
 // The pieces every block job is built from: the job's own edges (block_job_add_bdrv, always
 // with perm/shared fixed by the job, §2.2), its BlockBackends (blk_new + blk_insert_bs), the
 // internal filter nodes (commit_top, mirror_top) and the read-only flips jobs do by reopening.
+import { cloneShallow, withBucketOrder } from '../reopen/qdict.js';
 import { noteJobAttach } from './attach-residue.js';
 import { reopenBitmapsRo, reopenBitmapsRw } from '../bitmaps.js';
 import { QmpError } from '../../errors/index.js';
@@ -183,6 +184,18 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
         : { ro: nro, options: { ...n.options, 'read-only': nro } });
       if (!nro && n.driver === 'qcow2') reopenBitmapsRw(p, name);
       touched.push(name);
+    }
+    // bdrv_reopen_commit: every entry's bs->options becomes bdrv_reopen_prepare's
+    // qdict_clone_shallow of the queued options and bs->explicit_options the queued
+    // explicit_options, changed or not: the values stay the model's, their key order is QEMU's,
+    // which a json: pseudo-filename shows (blkdebug's inject-error.0.event and .errno swap at
+    // external_snapshot_commit's reopen: fuzz --qemu 10.0 2858682111)
+    for (const entry of q.entries) {
+      const e = p.node(entry.node);
+      if (!e) continue;
+      const options = withBucketOrder(e.options, Object.keys(cloneShallow(entry.options)));
+      const explicit = e.explicit && withBucketOrder(e.explicit, Object.keys(entry.explicit));
+      if (options !== e.options || explicit !== e.explicit) p.patchNode(entry.node, { options, ...(explicit ? { explicit } : {}) });
     }
     // bdrv_reopen_commit stores every entry's flags in bs->open_flags, BDRV_O_PROTOCOL cleared by
     // bdrv_reopen_queue_child (drive-backup's target reads it: commands/drive-backup.ts)

@@ -38,6 +38,44 @@ export function cloneShallow(d: Flat): Flat {
   return out;
 }
 
+/**
+ * `d` with the keys that share a bucket in the relative order they have in `order` (keys `order`
+ * lacks keep theirs, after those it names), each bucket's keys on the positions they hold in `d`:
+ * a QDict's walk depends on nothing else, and the object keeps its other keys where they are.
+ * `d` itself when nothing moves.
+ */
+export function withBucketOrder<T extends Flat>(d: T, order: readonly string[]): T {
+  const keys = Object.keys(d);
+  const rank = new Map(order.map((k, i) => [k, i]));
+  const byBucket = new Map<number, string[]>();
+  for (const k of keys) (byBucket.get(bucketOf(k)) ?? byBucket.set(bucketOf(k), []).get(bucketOf(k))!).push(k);
+  const next = new Map<number, string[]>();
+  for (const [b, ks] of byBucket) {
+    if (ks.length < 2) continue;
+    next.set(b, [...ks].sort((x, y) => (rank.get(x) ?? order.length + ks.indexOf(x)) - (rank.get(y) ?? order.length + ks.indexOf(y))));
+  }
+  if (!next.size) return d;
+  const taken = new Map<number, number>();
+  const out: Flat = {};
+  let moved = false;
+  for (const k of keys) {
+    const b = bucketOf(k);
+    const list = next.get(b);
+    if (!list) { out[k] = d[k]; continue; }
+    const i = taken.get(b) ?? 0;
+    taken.set(b, i + 1);
+    const key = list[i]!;
+    if (key !== k) moved = true;
+    out[key] = d[key];
+  }
+  return moved ? out as T : d;
+}
+
+/** qdict_clone_shallow as withBucketOrder keeps it: keys sharing a bucket reversed, the rest in place. */
+export function cloneInPlace<T extends Flat>(d: T): T {
+  return withBucketOrder(d, Object.keys(d).reverse());
+}
+
 /** qdict_flatten: nested dicts and lists become "a.b" / "a.0" keys; null stays a value. */
 export function flatten(opts: Record<string, unknown>, prefix = '', out: Flat = {}): Flat {
   for (const [k, v] of Object.entries(opts)) {

@@ -7,7 +7,7 @@ import { explicitOptionsOf, inheritOptions } from '../options.js';
 import { ROLE_COW } from '../perm.js';
 import type { Proc } from '../proc.js';
 import type { BdsNode } from '../types.js';
-import { extractSub, flatten, joinOptions, type Flat } from './qdict.js';
+import { cloneInPlace, extractSub, flatten, joinOptions, type Flat } from './qdict.js';
 
 export interface QueueEntry {
   node: string;
@@ -87,7 +87,9 @@ export class ReopenQueue {
     this.calls.set(n.name, (this.calls.get(n.name) ?? 0) + 1);
     const existing = this.find(n.name);
     if (existing || keepOld) joinOptions(options, existing ? existing.explicit : currentExplicit(p, n));
-    const explicit = { ...options };
+    // explicit_options = qdict_clone_shallow(options): keys sharing a bucket come out reversed,
+    // the order a later keep-old reopen joins them back in (fuzz --qemu 10.0 2858682111)
+    const explicit = cloneInPlace({ ...options });
     let unmap: boolean;
     if (parent) {
       inheritOptions(options, parent.entry.options, parent.cow);

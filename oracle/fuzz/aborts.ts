@@ -81,6 +81,15 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const w = writerUnderStoppedFilter(a, p);
     if (w) return w;
   }
+  // fuzz 1301381308 (7.2; rule 'aio-context-lock-aborts', commands/x-blockdev-change.ts
+  // refuseDelChildInIothread): x-blockdev-change removing a child of a quorum in an iothread
+  // moves the child back to the main loop (quorum_del_child -> bdrv_unref_child ->
+  // bdrv_detach_child -> bdrv_try_change_aio_context) without that iothread's lock:
+  // qemu_mutex_unlock_impl aborts. The view does not know whether the child can move: any removal
+  // under a parent that may be in an iothread (a refused iothread export leaves it there too)
+  if (step.execute === 'x-blockdev-change' && a.child !== undefined && typeof a.parent === 'string' && aio.has(a.parent)) {
+    return `fuzz 1301381308: x-blockdev-change removing child '${String(a.child)}' of '${a.parent}' in an iothread (7.2: bdrv_detach_child moves it to the main loop without the iothread's lock)`;
+  }
   // the same with a disk as the writer (its BlockBackend on a node under the filter)
   if (step.execute === 'device_add' && typeof a.drive === 'string' && a.driver !== 'scsi-cd') {
     const w = writerUnderStoppedFilter({ file: a.drive }, p);
@@ -397,6 +406,27 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       const other = jobs.find((x) => x.id !== j.id && x.movedIn && (x.status === 'running' || x.status === 'ready') && aio.has(x.device));
       if (other) return `fuzz 1361365498: ${step.execute} of pending backup '${j.id}' carried into an iothread with running job '${other.id}' (QEMU 7.2 hangs in bdrv_cbw_drop: the drain polls with the iothread's lock held)`;
     }
+  }
+  // fuzz --qemu 10.0 3705470636 (10.0 abort; graph/inactive.ts): blockdev-set-active {active:
+  // false} over a node that is two children of one parent (file and backing after a reopen):
+  // bdrv_inactivate_recurse inactivates it through the first link and asserts top_level at the second
+  if (step.execute === 'blockdev-set-active' && a.active === false) {
+    const g = p.graph;
+    const named = new Set(g.nodes.map((n) => n.name));
+    const scope = typeof a['node-name'] === 'string' ? p.subtree(a['node-name']) : undefined;
+    const twice = g.edges.find((e, i) => named.has(e.parent) && (!scope || scope.has(e.parent))
+      && g.edges.some((f, k) => k !== i && f.parent === e.parent && f.child === e.child));
+    if (twice) return `fuzz 3705470636: blockdev-set-active inactivating '${twice.parent}', whose child '${twice.child}' it holds twice (QEMU 10.0: bdrv_inactivate_recurse: Assertion \`top_level' failed)`;
+  }
+  // fuzz --qemu 10.0 250573919 (10.0 hang, 7.2 carries it out): blockdev-del of a node above the
+  // copy-before-write filter of a running (rate-limited) backup that x-blockdev-set-iothread
+  // carried into an iothread after it started: bdrv_close's bdrv_drained_begin waits for the job
+  // to pause (child_job_drained_poll) and it never does (the mechanism not traced further). A
+  // user-paused job survives (abort-34-blockdev-del-over-moved-running-backup-paused-survives).
+  if (step.execute === 'blockdev-del' && typeof a['node-name'] === 'string') {
+    const below = p.subtree(a['node-name']);
+    const j = [...(p.jobs?.values() ?? [])].find((x) => x.kind === 'backup' && x.movedIn && x.status === 'running' && below.has(x.device));
+    if (j) return `fuzz 250573919: blockdev-del of '${a['node-name']}' above running backup '${j.id}' carried into an iothread (QEMU 10.0 hangs in bdrv_close's drain)`;
   }
   // fuzz 2030445139 (7.2 and 10.0 hang; commands/transaction.ts): a grouped transaction that
   // fails after creating two jobs: the first .abort's job_finish_sync_locked waits for the other

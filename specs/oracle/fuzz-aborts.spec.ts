@@ -130,6 +130,10 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // moved the filter's link (10.0 carries it out: qemu-10.0/aborts/; boundary, the node monitor-owned:
   // abort-33-reopen-drops-block-copy-bitmap-node-monitor-owned-survives)
   ['abort-33-reopen-drops-block-copy-bitmap-node', 'blockdev-reopen', /^Cannot close node 'x1': the block-copy bitmap of copy-before-write filter 'cbw3' is still on it \(QEMU 7\.2 aborts here: bdrv_close: Assertion 'QLIST_EMPTY\(&bs->dirty_bitmaps\)' failed\)/, false],
+  // fuzz 1301381308 (stop 34, wt-fz15): a writable export of a quorum child into io0 refused by blk_insert_bs leaves the
+  // component in io0 (commands/exports.ts); removing a quorum child there moves it out without the lock (10.0 carries
+  // it out: qemu-10.0/aborts/; boundary, the export refused after the insert: abort-34-…-inserted-survives)
+  ['abort-34-quorum-del-child-after-refused-iothread-export', 'x-blockdev-change', /^Removing child 'q1' of 'x2' moves it out of iothread 'io0' without that iothread's lock \(QEMU 7\.2 aborts here: bdrv_detach_child -> bdrv_try_change_aio_context: qemu_mutex_unlock_impl: Operation not permitted\)/, false],
   ['abort-24-vm-commit-cancel-filter-removal-conflict', 'job-cancel', /^Removing job filter 'j1\.main node' puts its parents on 'n0': Permission conflict on node 'n0'.*\(QEMU aborts here: mirror_exit_common's bdrv_replace_node/, false],
 ];
 
@@ -150,7 +154,7 @@ for (const [name, execute, text, diesOn10] of ABORTS) {
       // every earlier step is carried out as on the daemon (the probe saw them all succeed)
       // (the failed backup is the abort's setup: it leaves its target in the iothread; so does
       // the failed transaction of abort-16 leave its snapshot's old node)
-      const failing = ['abort-10-backup-fails-target-left-in-iothread', 'abort-16-txn-snapshot-abort-old-node-left-in-iothread'].includes(name) ? 1 : 0;
+      const failing = ['abort-10-backup-fails-target-left-in-iothread', 'abort-16-txn-snapshot-abort-old-node-left-in-iothread', 'abort-34-quorum-del-child-after-refused-iothread-export'].includes(name) ? 1 : 0;
       assert.is(t.steps.slice(0, -1).filter((x) => !isWaitStep(x) && !x.result.ok).length, failing, `${name} on ${v}: an earlier step failed`);
     }
   });
@@ -254,6 +258,9 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
     assert.match((await verdict(name, avoidedAt)) ?? '', /^(fuzz \d+|crash 5|issue 12 item 8|iotests [\w/-]+):/, name);
   }
   assert.is(await verdict('abort-9-finalize-stream-cbw-below-survives', 'block-stream'), undefined);
+  // fuzz --qemu 10.0 250573919 (10.0 hangs, not modelled): blockdev-del above a running backup moved into io0; paused, it survives
+  assert.match((await verdict('abort-34-blockdev-del-over-moved-running-backup', 'blockdev-del')) ?? '', /^fuzz 250573919:/);
+  assert.is(await verdict('abort-34-blockdev-del-over-moved-running-backup-paused-survives', 'blockdev-del'), undefined);
   assert.is(await verdict('abort-9-txn-disable-unknown-node-survives', 'transaction'), undefined);
   assert.is(await verdict('abort-9-reopen-queued-child-undrained-reversed-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-9-add-raw-over-stream-filter-survives', 'blockdev-add'), undefined);
@@ -646,6 +653,27 @@ test('abort-33: header writes down an inactive qcow2 (change-backing-file, a str
     const t72 = await runOnModel(s, undefined, { qemuVersion: '7.2' });
     const l72 = t72.steps[t72.steps.length - 1]!;
     assert.ok(!isWaitStep(l72) && (l72.result.ok || !/refused by blockgraph/.test(l72.result.desc)), `${name} on 7.2`);
+  }
+});
+
+// fuzz --qemu 10.0 3705470636 (wt-fz15): blockdev-set-active over a node one parent holds twice (file and backing)
+test('abort-34-set-inactive-file-and-backing-one-node: refused on 10.0 (7.2 has no such command); the generator avoids it, not its survivor', async () => {
+  const s = load('abort-34-set-inactive-file-and-backing-one-node');
+  const t = await runOnModel(s, undefined, { qemuVersion: '10.0' });
+  const last = t.steps[t.steps.length - 1]!;
+  assert.ok(!isWaitStep(last) && !last.result.ok);
+  if (!isWaitStep(last) && !last.result.ok) assert.match(last.result.desc, /^Node 'f1' is reached again below a parent that just inactivated it \(QEMU 10\.0 aborts here: bdrv_inactivate_recurse: Assertion `top_level' failed\); refused by blockgraph/);
+  assert.equal(last.events, []);
+  assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+  const w = new World();
+  for (const [i, out] of t.steps.slice(0, -1).entries()) w.observe(s.steps[i]!, out);
+  assert.match(knownAbort(s.steps[s.steps.length - 1]!, w.proc('A')) ?? '', /^fuzz 3705470636:/);
+  const surv = load('abort-34-set-inactive-file-and-backing-one-node-two-nodes-survives');
+  const ts = await runOnModel(surv, undefined, { qemuVersion: '10.0' });
+  const ws = new World();
+  for (const [i, out] of ts.steps.entries()) {
+    assert.is(knownAbort(surv.steps[i]!, ws.proc('A')), undefined, `survivor step ${i}`);
+    ws.observe(surv.steps[i]!, out);
   }
 });
 
