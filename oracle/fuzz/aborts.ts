@@ -65,6 +65,19 @@ function writerUnderStoppedFilter(a: JsonObject, p: ProcView): string | undefine
 }
 
 /** Why `step` would crash QSD 7.2 given the view of its process, or undefined when it is safe. */
+/** A child given inline as a null node that reads zeroes (blkverify's safe form). */
+const zeroNull = (v: unknown): boolean => isObj(v) && (v.driver === 'null-co' || v.driver === 'null-aio') && v['read-zeroes'] === true;
+
+/** `node` and every node below it by any link, in the view's graph. */
+function belowThrough(node: string, p: ProcView): string[] {
+  const seen = new Set<string>([node]);
+  const todo = [node];
+  for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
+    for (const e of p.graph.edges) if (e.parent === n && !seen.has(e.child)) { seen.add(e.child); todo.push(e.child); }
+  }
+  return [...seen];
+}
+
 export function knownAbort(step: Step, p: ProcView): string | undefined {
   if (isWaitStep(step)) return undefined;
   const a = step.arguments ?? {};
@@ -80,6 +93,21 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     if (negNull(a)) return 'issue 12 item 8: blockdev-add of a null driver node with a negative size (null_file_open: qemu_opts_absorb_qdict with &error_abort)';
     const w = writerUnderStoppedFilter(a, p);
     if (w) return w;
+    // fuzz 2258166518 (stop 34): blkverify_co_preadv compares each read of its `test` and `raw`
+    // children and ends QEMU on the first mismatch (blkverify_err: exit(1), by design). Only a
+    // blkverify whose two children are null nodes reading zeroes of one size is sent.
+    const badVerify = (o: JsonObject): boolean => Object.values(o).some((v) => isObj(v) && badVerify(v) || Array.isArray(v) && v.some((c) => isObj(c) && badVerify(c)))
+      || (o.driver === 'blkverify' && !(zeroNull(o.test) && zeroNull(o.raw) && (o.test as JsonObject).size === (o.raw as JsonObject).size));
+    if (badVerify(a)) return 'fuzz 2258166518: blockdev-add of a blkverify whose children may read differently (blkverify_err ends QEMU: exit(1))';
+  }
+  // fuzz 1295196418 (stop 34; 7.2 and 10.0 die alike): blockdev-create qed through a node under a
+  // backup's copy-before-write filter: bdrv_qed_co_create truncates the image to 0, shrinking the
+  // source below the filter, and its header writes then go through cbw_do_copy_before_write past
+  // the end of the shrunk bitmap (hbitmap_set: Assertion `last < hb->size' failed). Avoided for
+  // every format created through such a filter (the others truncate or write past ends too).
+  if (step.execute === 'blockdev-create' && isObj(a.options) && a.options.driver !== 'file' && typeof a.options.file === 'string') {
+    const cbw = belowThrough(a.options.file, p).find((n) => p.driver(n) === 'copy-before-write');
+    if (cbw) return `fuzz 1295196418: blockdev-create ${String(a.options.driver)} through copy-before-write filter '${cbw}' (QEMU aborts: hbitmap_set past the shrunk source's bitmap)`;
   }
   // the same with a disk as the writer (its BlockBackend on a node under the filter)
   if (step.execute === 'device_add' && typeof a.drive === 'string' && a.driver !== 'scsi-cd') {

@@ -262,6 +262,11 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   // fuzz 1009896524 (7.2 and 10.0 die alike; the model does not refuse it, so it is not in ABORTS): avoided, sync none sent
   assert.match((await verdict('abort-33-backup-into-quorum-overlay', 'blockdev-backup')) ?? '', /^fuzz 1009896524:/);
   assert.is(await verdict('abort-33-backup-into-quorum-overlay-sync-none-survives', 'blockdev-backup'), undefined);
+  // stop 34 (7.2 and 10.0 die alike; the model does not refuse them, so they are not in ABORTS): avoided, the boundaries sent
+  assert.match((await verdict('abort-34-create-qed-through-backup-filter', 'blockdev-create')) ?? '', /^fuzz 1295196418:/);
+  assert.is(await verdict('abort-34-create-qed-through-backup-filter-no-backup-survives', 'blockdev-create'), undefined);
+  assert.match((await verdict('abort-34-blkverify-read-mismatch', 'blockdev-add')) ?? '', /^fuzz 2258166518:/);
+  assert.is(await verdict('abort-34-blkverify-read-mismatch-zeroes-survives', 'blockdev-add'), undefined);
   assert.is(await verdict('abort-32-reopen-drops-last-filter-parent-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-32-finalize-stream-backup-below-base-no-diamond-survives', 'job-finalize'), undefined);
   assert.is(await verdict('abort-10-reopen-qcow2-option-fails-file-kept-survives', 'blockdev-reopen'), undefined);
