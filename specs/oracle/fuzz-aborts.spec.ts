@@ -267,6 +267,8 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   assert.is(await verdict('abort-34-create-qed-through-backup-filter-no-backup-survives', 'blockdev-create'), undefined);
   assert.match((await verdict('abort-34-blkverify-read-mismatch', 'blockdev-add')) ?? '', /^fuzz 2258166518:/);
   assert.is(await verdict('abort-34-blkverify-read-mismatch-zeroes-survives', 'blockdev-add'), undefined);
+  assert.match((await verdict('abort-34-vmdk-split-empty-no-extents-open', 'blockdev-create')) ?? '', /^stop 34: blockdev-create of an empty twoGbMaxExtentSparse vmdk/);
+  assert.is(await verdict('abort-34-vmdk-split-empty-no-extents-open-sized-survives', 'blockdev-create'), undefined);
   assert.is(await verdict('abort-32-reopen-drops-last-filter-parent-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-32-finalize-stream-backup-below-base-no-diamond-survives', 'job-finalize'), undefined);
   assert.is(await verdict('abort-10-reopen-qcow2-option-fails-file-kept-survives', 'blockdev-reopen'), undefined);
