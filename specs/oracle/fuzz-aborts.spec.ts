@@ -656,4 +656,24 @@ test('abort-33: header writes down an inactive qcow2 (change-backing-file, a str
   }
 });
 
+
+// stop 34: fuzz 2030445139's hang needs a grouped transaction that fails after creating two jobs;
+// two blockdev-backups between four fresh null nodes cannot fail, and the job-states family sends
+// them to hold a job in 'waiting' (transcript fuzz-job-verbs-while-waiting). Another use of one
+// of those nodes, or a third action, and the transaction is avoided again.
+test('stop 34: a grouped transaction of two backups between unused null nodes is sent, any other is not', async () => {
+  const name = 'fuzz-job-verbs-while-waiting.json';
+  const t = parseTranscript(readFileSync(join(TRANSCRIPTS_DIR, name), 'utf8'), name);
+  const steps = scenarioOf(t).steps;
+  const w = new World();
+  for (let i = 0; i < 4; i++) w.observe(steps[i]!, t.steps[i]!);
+  const txn = steps[4] as { execute: string; arguments: { actions: { type: string; data: Record<string, unknown> }[] } };
+  assert.is(txn.execute, 'transaction');
+  assert.is(knownAbort(txn as Step, w.proc('A')), undefined);
+  const third = { ...txn, arguments: { ...txn.arguments, actions: [...txn.arguments.actions, { type: 'block-dirty-bitmap-add', data: { node: 'n1', name: 'b' } }] } };
+  assert.match(knownAbort(third as Step, w.proc('A')) ?? '', /^fuzz 2030445139:/);
+  const shared = { ...txn, arguments: { ...txn.arguments, actions: [txn.arguments.actions[0]!, { ...txn.arguments.actions[1]!, data: { ...txn.arguments.actions[1]!.data, target: 'n2' } }] } };
+  assert.match(knownAbort(shared as Step, w.proc('A')) ?? '', /^fuzz 2030445139:/);
+});
+
 test.run();
