@@ -379,13 +379,15 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     const next: Image = { file: img.file, format: driver, size: otherFormatVirtualSize(driver, size) };
     // vmdk_open_vmdk4: a header of capacity 0 sends it to the embedded descriptor, whose
     // createType (monolithicSparse, streamOptimized) vmdk_open_desc_file does not take
-    // an empty image still has its header (and tables) in the file: vdi's header, vpc's footer
-    // and dynamic header, parallels' header cluster (otherFormatFileLength), which a file node
-    // over it measures and the driver's open reads (fuzz 1377773167)
+    // the file holds the layout the driver's create writes, the same as qemu-img create's
+    // (vdi_co_do_create, vpc_co_create, parallels_co_create, qcow_co_create, vmdk_init_extent:
+    // otherFormatFileLength), which a file node over it measures (fuzz 2680180279: a backup
+    // from that file node meets a 16 MiB target: "different sizes"); an empty image still has its
+    // header (and tables), which the driver's open reads (fuzz 1377773167)
+    const layout = [o['cluster-size'] !== undefined ? `cluster_size=${Number(o['cluster-size'])}` : '', o.subformat !== undefined ? `subformat=${String(o.subformat)}` : '', o.preallocation !== undefined && o.preallocation !== 'off' ? `preallocation=${String(o.preallocation)}` : ''].filter(Boolean).join(',');
+    const len = size === 0 && driver === 'vmdk' ? undefined : otherFormatFileLength(driver, size, layout, driver === 'qcow' && o['backing-file'] !== undefined ? String(o['backing-file']) : undefined);
+    if (len !== undefined) next.fileLength = len;
     if (size === 0 && driver !== 'vmdk') {
-      const opts = [o['cluster-size'] !== undefined ? `cluster_size=${Number(o['cluster-size'])}` : '', o.subformat !== undefined ? `subformat=${String(o.subformat)}` : '', o.preallocation !== undefined && o.preallocation !== 'off' ? `preallocation=${String(o.preallocation)}` : ''].filter(Boolean).join(',');
-      const len = otherFormatFileLength(driver, 0, opts);
-      if (len !== undefined) next.fileLength = len;
       // vpc_open: a footer with the "conectix" cookie at offset 0 is a dynamic image's copy
       // (disk_type stays VHD_DYNAMIC); an empty fixed image's only footer is there, so its
       // data_offset (none: all ones) is read as the dynamic header's
@@ -395,8 +397,8 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     // qcow_co_create writes the backing file's name, vmdk_co_do_create its parentFileNameHint
     if ((driver === 'qcow' || driver === 'vmdk') && o['backing-file'] !== undefined) next.backing = String(o['backing-file']);
     p.d.put(HOST, 'images', img.file, next);
-    // the header's writes extend the file node opened on it (bdrv_co_write_req_finish; these
-    // formats' file layouts are not modelled: hostFileLength takes the virtual size)
+    // the header's writes extend the file node opened on it (bdrv_co_write_req_finish; a layout
+    // otherFormatFileLength does not know, e.g. streamOptimized vmdk: the virtual size)
     growWrittenNodes(p, file, hostFileLength(next));
   }
   releaseCreateBackend(p, file, bbId, driver);
