@@ -21,7 +21,7 @@ import { PERM_ALL, PERM_W, PERM_Z, permNames } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Image } from '../graph/types.js';
 import { backingImage, imageBehind } from '../graph/images.js';
-import { otherFormatVirtualSize } from '../graph/other-formats.js';
+import { otherFormatFileLength, otherFormatVirtualSize } from '../graph/other-formats.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { QED_DEFAULT_CLUSTER_SIZE, QED_DEFAULT_TABLE_SIZE, qedFileSize, qedIsClusterSizeValid, qedIsImageSizeValid, qedIsTableSizeValid, qedMaxImageSize } from '../graph/qed.js';
 import { removeBlockBackend } from './exports.js';
@@ -306,6 +306,13 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     if (cl % BDRV_SECTOR_SIZE !== 0) throw new QmpError('Cluster size must be a multiple of 512 bytes');
   } else if (driver === 'qcow') {
     if (size === 0) throw new QmpError('Image size is too small, cannot be zero length');
+  } else if (driver === 'vmdk') {
+    // vmdk_co_create validates the size before vmdk_co_do_create opens anything; then
+    // vmdk_co_do_create's flat checks, also before the descriptor file is opened
+    if (size % BDRV_SECTOR_SIZE !== 0) throw new QmpError('Image size must be a multiple of 512 bytes');
+    const flat = /Flat$/.test(String(o.subformat ?? ''));
+    if (flat && o['backing-file'] !== undefined) throw new QmpError("Flat image can't have backing file");
+    if (flat && o['zeroed-grain'] === true) throw new QmpError("Flat image can't enable zeroed grain");
   }
   const file = blockdevRef(p, o.file);
   const n = p.node(file)!;
@@ -323,12 +330,37 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
   }
   const img = imageBehind(p, file);
   if (driver === 'vmdk') {
-    const sub = o.subformat ?? 'monolithicSparse';
-    // vmdk_co_do_create: flat and split subformats need the extents blockdev-create names
-    // (vmdk_co_create_cb: "No extent specified"); the descriptor's own extent comes first
-    if (sub !== 'monolithicSparse' && sub !== 'streamOptimized' && !(Array.isArray(o.extents) && o.extents.length)) {
-      removeBlockBackend(p, bbId);
-      throw new QmpError('Cannot create extent without file');
+    const sub = String(o.subformat ?? 'monolithicSparse');
+    const split = sub.startsWith('twoGbMaxExtent'); const flat = sub.endsWith('Flat');
+    // vmdk_co_do_create: the descriptor file is extent 0, given vmdk_init_extent(created_size):
+    // the whole size for a monolithic sparse or stream-optimized image, 0 for split and flat
+    // ones (a flat extent truncated to 0, a sparse header of capacity 0), whose data extents
+    // come from `extents` (vmdk_co_create_cb: "Extent [%d] not specified" when missing)
+    if ((split || flat) && !(Array.isArray(o.extents) && o.extents.length)) {
+      if (size === 0) {
+        // no extent at all, the descriptor lists none: vmdk_get_info asserts s->num_extents when
+        // the image is opened (oracle/fuzz/aborts.ts avoids the create)
+        removeBlockBackend(p, bbId);
+        throw new QmpError(`blockgraph does not model a ${sub} vmdk without extents (QEMU dies opening it: vmdk_get_info)`);
+      }
+      if (flat) {
+        if (img && hostFileLength(img) !== 0) {
+          removeBlockBackend(p, bbId);
+          throw new QmpError('blockgraph does not model a flat vmdk extent truncating a file with data');
+        }
+        removeBlockBackend(p, bbId);
+        throw new QmpError('Extent [0] not specified');
+      }
+      // the sparse header of capacity 0 is written, then extent 1 is missing: vmdk_open_vmdk4
+      // reads the embedded descriptor at sector 1, never written (vmdk_open_desc_file)
+      // (a backing file is opened between the two: its refusal comes first)
+      const back = o['backing-file'] !== undefined && img ? backingImage(p.d, img.file, String(o['backing-file'])) : undefined;
+      const why = o['backing-file'] === undefined || back?.format === 'vmdk' ? 'Extent [0] not specified'
+        : back ? `Invalid backing file format: ${back.format}. Must be vmdk` : 'Could not open backing file';
+      // (the header and tables of capacity 0 take the file's first grain: otherFormatFileLength)
+      const written: Image | undefined = img && { file: img.file, format: 'vmdk', size: 0, fileLength: otherFormatFileLength('vmdk', 0), openError: 'invalid VMDK image descriptor' };
+      throw new CreateFailed(why,
+        (q) => { if (written) { q.d.put(HOST, 'images', written.file, written); growWrittenNodes(q, file, hostFileLength(written)); } });
     }
     if (o['backing-file'] !== undefined) {
       // the monolithic extent (header and grain tables) is written first, then the backing opened
@@ -345,11 +377,28 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
   p.step(`write ${driver} header through ${file}`);
   if (img) {
     const next: Image = { file: img.file, format: driver, size: otherFormatVirtualSize(driver, size) };
+    // vmdk_open_vmdk4: a header of capacity 0 sends it to the embedded descriptor, whose
+    // createType (monolithicSparse, streamOptimized) vmdk_open_desc_file does not take
+    // the file holds the layout the driver's create writes, the same as qemu-img create's
+    // (vdi_co_do_create, vpc_co_create, parallels_co_create, qcow_co_create, vmdk_init_extent:
+    // otherFormatFileLength), which a file node over it measures (fuzz 2680180279: a backup
+    // from that file node meets a 16 MiB target: "different sizes"); an empty image still has its
+    // header (and tables), which the driver's open reads (fuzz 1377773167)
+    const layout = [o['cluster-size'] !== undefined ? `cluster_size=${Number(o['cluster-size'])}` : '', o.subformat !== undefined ? `subformat=${String(o.subformat)}` : '', o.preallocation !== undefined && o.preallocation !== 'off' ? `preallocation=${String(o.preallocation)}` : ''].filter(Boolean).join(',');
+    const len = size === 0 && driver === 'vmdk' ? undefined : otherFormatFileLength(driver, size, layout, driver === 'qcow' && o['backing-file'] !== undefined ? String(o['backing-file']) : undefined);
+    if (len !== undefined) next.fileLength = len;
+    if (size === 0 && driver !== 'vmdk') {
+      // vpc_open: a footer with the "conectix" cookie at offset 0 is a dynamic image's copy
+      // (disk_type stays VHD_DYNAMIC); an empty fixed image's only footer is there, so its
+      // data_offset (none: all ones) is read as the dynamic header's
+      if (driver === 'vpc' && o.subformat === 'fixed') next.openError = 'Error reading dynamic VHD header';
+    }
+    if (driver === 'vmdk' && size === 0) Object.assign(next, { openError: `Unsupported image type '${String(o.subformat ?? 'monolithicSparse')}'`, fileLength: otherFormatFileLength('vmdk', 0) });
     // qcow_co_create writes the backing file's name, vmdk_co_do_create its parentFileNameHint
     if ((driver === 'qcow' || driver === 'vmdk') && o['backing-file'] !== undefined) next.backing = String(o['backing-file']);
     p.d.put(HOST, 'images', img.file, next);
-    // the header's writes extend the file node opened on it (bdrv_co_write_req_finish; these
-    // formats' file layouts are not modelled: hostFileLength takes the virtual size)
+    // the header's writes extend the file node opened on it (bdrv_co_write_req_finish; a layout
+    // otherFormatFileLength does not know, e.g. streamOptimized vmdk: the virtual size)
     growWrittenNodes(p, file, hostFileLength(next));
   }
   releaseCreateBackend(p, file, bbId, driver);

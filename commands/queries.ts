@@ -122,7 +122,16 @@ export const queryJobs: CommandDef = {
   },
 };
 
-export const qmpCapabilities: CommandDef = { name: 'qmp_capabilities', mutates: false, run: () => ({}) };
+/**
+ * qmp_qmp_capabilities (monitor/qmp-cmds-control.c): the model runs commands of a negotiated
+ * monitor (qmp/session.ts answers the negotiation itself), whose command table is qmp_commands:
+ * a second qmp_capabilities is refused with CommandNotFound (fuzz 3280301754).
+ */
+export const qmpCapabilities: CommandDef = {
+  name: 'qmp_capabilities',
+  mutates: false,
+  run: () => { throw new QmpError('Capabilities negotiation is already complete, command ignored', 'CommandNotFound'); },
+};
 /** The version triple of the QEMU release the process `proc` of `state` models (greeting, query-version). */
 export function qemuReleaseOf(state: State, proc: string): { major: number; minor: number; micro: number } {
   const r = QEMU_RELEASE[versionIn(state, proc)];

@@ -166,6 +166,7 @@ export function otherFormatVirtualSize(format: string, size: number): number {
 export function otherFormatOpenError(driver: string, img: Image | undefined, filename: string): string | undefined {
   // vmdk_open over a sparse extent whose descriptor was never written: -EINVAL without a message
   if (img?.format === driver && img.brokenDescriptor) return `Could not open '${filename}': Invalid argument`;
+  if (img?.format === driver && img.openError !== undefined) return img.openError;
   if (img?.format === driver) return undefined;
   const zeroes = img?.format === 'raw' && (img.size === 0 || rawFill(img, 0, Math.min(img.size, 4096)) === 0);
   const qcow2 = img?.format === 'qcow2';

@@ -322,6 +322,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms, then consistent-read only if the parents\' perm has write: -/RU for a read-only user', value: 'when-writing' as 'when-writing' | 'always' },
     '10.0': { fn: 'cbw_child_perm (block/copy-before-write.c): bdrv_default_perms, then consistent-read whenever bs->parents is not empty: R/RU', value: 'always' as 'when-writing' | 'always' },
     proof: [
+      // stop 34 (wt-fzg2): two backups of a grouped transaction between null nodes
+      { transcript: 'fuzz-job-verbs-while-waiting.json', step: 4 },
       // fuzz 4103191356's boundary (lead)
       { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 2 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 3 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 4 },
       // its reopen form's boundary (fuzz 1881299179, wt-fz12)
@@ -458,6 +460,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-cbw-target-vhdx-block-size-from-open.json', step: 2 },
       // the boundary of fuzz 250573919 (abort-34): the drive-backup's copy bitmap on n2 (7.2) or the filter (10.0)
       { transcript: 'abort-34-blockdev-del-over-moved-running-backup-paused-survives.json', step: 3 },
+      // stop 34 (wt-fzg2): two backups of a grouped transaction between null nodes
+      { transcript: 'fuzz-job-verbs-while-waiting.json', step: 4 },
     ],
     modelled: true,
   },
@@ -479,7 +483,7 @@ export const RULES = defineRules({
     // events are not scored by conformance, so this pair cannot prove a modelled rule (the spec
     // asks a proof step to disagree under 7.2 rules); the mechanism is transaction-commit-order's
     // libvirt's incremental push backup-begin of two disks (wt-virt2): one transaction, two blockdev-backup
-    proof: [{ transcript: 'backup-transaction.json', step: 6 }, { transcript: 'vm/vm-lv2-backup2.json', step: 17 }],
+    proof: [{ transcript: 'backup-transaction.json', step: 6 }, { transcript: 'vm/vm-lv2-backup2.json', step: 17 }, { transcript: 'fuzz-job-verbs-while-waiting.json', step: 4 }],
     modelled: false,
   },
   'check-block-size-text': {

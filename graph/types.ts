@@ -218,6 +218,12 @@ export interface Image {
   bytesUnknown?: true;
   /** vmdk: a sparse header without its descriptor (a vmdk_co_do_create that failed after the extent): vmdk_open answers -EINVAL */
   brokenDescriptor?: true;
+  /**
+   * vmdk: what vmdk_open answers for what blockdev-create left where vmdk_open_vmdk4 finds a
+   * header of capacity 0 and reads the embedded descriptor instead (vmdk_open_desc_file): none
+   * written ("invalid VMDK image descriptor") or a monolithic one ("Unsupported image type").
+   */
+  openError?: string;
   dataFile?: string;       // qcow2 external data file named in the header (QCOW2_INCOMPAT_DATA_FILE)
   dataFileRaw?: boolean;
   compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1

@@ -15,7 +15,8 @@ export function cowChild(p: Proc, node: string): Edge | undefined {
   return p.childrenOf(node).find((e) => e.role & ROLE_COW);
 }
 /** drv->is_filter (raw is not one in 7.2, even over a FILTERED file edge). */
-const FILTER_DRIVERS = new Set(['commit_top', 'mirror_top', 'copy-on-read', 'throttle', 'blkdebug', 'blkverify', 'compress', 'preallocate', 'copy-before-write']);
+// (blklogwrites too: bdrv_blk_log_writes .is_filter = true, its `file` the filtered child; fuzz 3524264937)
+const FILTER_DRIVERS = new Set(['commit_top', 'mirror_top', 'copy-on-read', 'throttle', 'blkdebug', 'blkverify', 'blklogwrites', 'compress', 'preallocate', 'copy-before-write']);
 export function isFilter(p: Proc, node: string): boolean {
   const n = p.node(node);
   return !!n && FILTER_DRIVERS.has(n.driver);

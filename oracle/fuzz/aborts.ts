@@ -65,6 +65,19 @@ function writerUnderStoppedFilter(a: JsonObject, p: ProcView): string | undefine
 }
 
 /** Why `step` would crash QSD 7.2 given the view of its process, or undefined when it is safe. */
+/** A child given inline as a null node that reads zeroes (blkverify's safe form). */
+const zeroNull = (v: unknown): boolean => isObj(v) && (v.driver === 'null-co' || v.driver === 'null-aio') && v['read-zeroes'] === true;
+
+/** `node` and every node below it by any link, in the view's graph. */
+function belowThrough(node: string, p: ProcView): string[] {
+  const seen = new Set<string>([node]);
+  const todo = [node];
+  for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
+    for (const e of p.graph.edges) if (e.parent === n && !seen.has(e.child)) { seen.add(e.child); todo.push(e.child); }
+  }
+  return [...seen];
+}
+
 export function knownAbort(step: Step, p: ProcView): string | undefined {
   if (isWaitStep(step)) return undefined;
   const a = step.arguments ?? {};
@@ -80,6 +93,29 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     if (negNull(a)) return 'issue 12 item 8: blockdev-add of a null driver node with a negative size (null_file_open: qemu_opts_absorb_qdict with &error_abort)';
     const w = writerUnderStoppedFilter(a, p);
     if (w) return w;
+    // fuzz 2258166518 (stop 34): blkverify_co_preadv compares each read of its `test` and `raw`
+    // children and ends QEMU on the first mismatch (blkverify_err: exit(1), by design). Only a
+    // blkverify whose two children are null nodes reading zeroes of one size is sent.
+    const badVerify = (o: JsonObject): boolean => Object.values(o).some((v) => isObj(v) && badVerify(v) || Array.isArray(v) && v.some((c) => isObj(c) && badVerify(c)))
+      || (o.driver === 'blkverify' && !(zeroNull(o.test) && zeroNull(o.raw) && (o.test as JsonObject).size === (o.raw as JsonObject).size));
+    if (badVerify(a)) return 'fuzz 2258166518: blockdev-add of a blkverify whose children may read differently (blkverify_err ends QEMU: exit(1))';
+  }
+  // fuzz 1295196418 (stop 34; 7.2 and 10.0 die alike): blockdev-create qed through a node under a
+  // backup's copy-before-write filter: bdrv_qed_co_create truncates the image to 0, shrinking the
+  // source below the filter, and its header writes then go through cbw_do_copy_before_write past
+  // the end of the shrunk bitmap (hbitmap_set: Assertion `last < hb->size' failed). Avoided for
+  // every format created through such a filter (the others truncate or write past ends too).
+  if (step.execute === 'blockdev-create' && isObj(a.options) && a.options.driver !== 'file' && typeof a.options.file === 'string') {
+    const cbw = belowThrough(a.options.file, p).find((n) => p.driver(n) === 'copy-before-write');
+    if (cbw) return `fuzz 1295196418: blockdev-create ${String(a.options.driver)} through copy-before-write filter '${cbw}' (QEMU aborts: hbitmap_set past the shrunk source's bitmap)`;
+  }
+  // stop 34 (7.2 and 10.0 die alike): blockdev-create of a split or flat vmdk of size 0 without
+  // extents writes a descriptor that lists no extent (vmdk_co_do_create: created_size 0, the loop
+  // over extents never runs); opening it dies in vmdk_get_info (Assertion `s->num_extents').
+  // Avoided at the create: the open may come at any later step.
+  if (step.execute === 'blockdev-create' && isObj(a.options) && a.options.driver === 'vmdk' && a.options.size === 0
+    && /^twoGbMaxExtent|Flat$/.test(String(a.options.subformat ?? '')) && !(Array.isArray(a.options.extents) && a.options.extents.length)) {
+    return `stop 34: blockdev-create of an empty ${String(a.options.subformat)} vmdk without extents (QEMU dies opening it: 7.2 vmdk_get_info, 10.0 vmdk_co_get_info: Assertion 's->num_extents' failed)`;
   }
   // fuzz 1301381308 (7.2; rule 'aio-context-lock-aborts', commands/x-blockdev-change.ts
   // refuseDelChildInIothread): x-blockdev-change removing a child of a quorum in an iothread
@@ -434,7 +470,15 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // 'grouped' are avoided.
   if (step.execute === 'transaction' && Array.isArray(a.actions) && isObj(a.properties) && a.properties['completion-mode'] === 'grouped') {
     const jobs = (a.actions as Json[]).filter((act) => isObj(act) && (act.type === 'drive-backup' || act.type === 'blockdev-backup')).length;
-    if (jobs >= 2) return `fuzz 2030445139: a grouped transaction with ${jobs} backup actions (QEMU hangs in job_finish_sync_locked when it fails after creating two jobs)`;
+    // (stop 34) except two blockdev-backups between four distinct null nodes of the view that
+    // nothing uses, under new job ids: neither prepare can fail (families/job-states.ts 'waiting')
+    const unused = (n: unknown) => typeof n === 'string' && ['null-co', 'null-aio'].includes(p.driver(n) ?? '') && !aio.has(n)
+      && !p.graph.edges.some((e) => e.child === n || e.parent === n);
+    const datas = (a.actions as Json[]).map((act) => (isObj(act) && act.type === 'blockdev-backup' && isObj(act.data) ? act.data : undefined));
+    const nodes = datas.flatMap((d) => (d ? [d.device, d.target] : []));
+    const cannotFail = datas.length === 2 && datas.every((d) => d && !p.jobs.has(String(d['job-id'])) && d.bitmap === undefined && d.speed === undefined)
+      && datas[0]!['job-id'] !== datas[1]!['job-id'] && new Set(nodes).size === 4 && nodes.every(unused);
+    if (jobs >= 2 && !cannotFail) return `fuzz 2030445139: a grouped transaction with ${jobs} backup actions (QEMU hangs in job_finish_sync_locked when it fails after creating two jobs)`;
   }
   const roWrite = snapshotDeleteWithoutWritePerm(step.execute, a, p);
   if (roWrite) return roWrite;

@@ -85,9 +85,12 @@ export function backupFollowUp(step: Step, wait: (job: string, status: string) =
   const copies = (d: JsonObject) => (d.sync === 'full' || d.sync === 'top') && d.speed === undefined;
   if ((step.execute === 'blockdev-backup' || step.execute === 'drive-backup') && copies(a)) wait(String(a['job-id']), 'pending');
   if (step.execute === 'transaction' && Array.isArray(a.actions)) {
-    for (const act of a.actions) {
-      const x = act as JsonObject;
-      if ((x.type === 'blockdev-backup' || x.type === 'drive-backup') && typeof x.data === 'object' && x.data !== null && copies(x.data as JsonObject)) wait(String((x.data as JsonObject)['job-id']), 'pending');
-    }
+    // completion-mode grouped with a backup that never ends on its own (sync none: backup_run
+    // yields until cancelled): a finished job of the group stays waiting
+    // (job_completed_txn_success_locked returns while another job is not completed)
+    const backups = (a.actions as JsonObject[]).filter((x) => (x.type === 'blockdev-backup' || x.type === 'drive-backup') && typeof x.data === 'object' && x.data !== null);
+    const grouped = typeof a.properties === 'object' && a.properties !== null && (a.properties as JsonObject)['completion-mode'] === 'grouped';
+    const held = grouped && backups.some((x) => (x.data as JsonObject).sync === 'none');
+    for (const x of backups) if (copies(x.data as JsonObject)) wait(String((x.data as JsonObject)['job-id']), held ? 'waiting' : 'pending');
   }
 }

@@ -37,6 +37,13 @@ export class Generator {
   private counter = 0;
   /** Steps to send next, whatever the dice say (a `wait` after a job that runs freely). */
   readonly queue: Step[] = [];
+  /**
+   * The rest of a sequence (families/job-states.ts, families/create-formats.ts): each step goes
+   * out only when the one before it succeeded (a wait for a job that never started would poll
+   * until its timeout); a refused or avoided step drops the rest.
+   */
+  private seqRest: Step[] = [];
+  private seqArmed = false;
   /** The QEMU the case runs on: 10.0-only commands are drawn only there (families/widened.ts). */
   qemu: QemuVersion = DEFAULT_QEMU;
   constructor(readonly rng: Rng, readonly world: World) {}
@@ -58,13 +65,18 @@ export class Generator {
     for (let q = this.queue.shift(); q; q = this.queue.shift()) {
       if ('wait' in q || !avoided(q, this.world.proc(q.proc ?? 'A'))) return q;
     }
+    while (this.seqRest.length) {
+      const s = this.seqRest.shift()!;
+      if ('wait' in s || !avoided(s, this.world.proc(s.proc ?? 'A'))) { this.seqArmed = true; return s; }
+      this.seqRest = [];
+    }
     for (let tries = 0; tries < 50; tries++) {
       const proc = this.singleProcess ? 'A' : this.rng.chance(0.1) ? 'B' : 'A';
       const p = this.world.proc(proc);
       const prods = proc === 'A' ? this.productions() : PRODUCTIONS_B;
       const prod = this.rng.weighted(prods);
       const step = prod(this, p, proc);
-      if (!step || avoided(step, p)) continue;
+      if (!step || avoided(step, p)) { this.seqRest = []; this.seqArmed = false; continue; }
       return step;
     }
     return undefined;
@@ -72,6 +84,7 @@ export class Generator {
 
   /** After a step's reply: queue what must follow it (a wait for a job left to run at full speed). */
   followUp(step: Step, ok: boolean): void {
+    if (this.seqArmed) { this.seqArmed = false; if (!ok) this.seqRest = []; }
     if (!ok || 'wait' in step) return;
     const a = step.arguments ?? {};
     const proc = step.proc;
@@ -87,6 +100,16 @@ export class Generator {
       if (j && j.status === 'running') wait(j.id, j.kind === 'mirror' || j.kind === 'commit-active' ? 'ready' : 'pending');
     }
   }
+
+  /** Starts a sequence: its first step now, the others one by one while each succeeds. */
+  seq(steps: Step[]): Step | undefined {
+    if (!steps.length) return undefined;
+    this.seqRest = steps.slice(1);
+    this.seqArmed = true;
+    return steps[0];
+  }
+  /** A sequence is under way: productions that start one wait for it to end. */
+  inSeq(): boolean { return this.seqRest.length > 0; }
 
   // ----- helpers over the view -----
   pickNamed(p: ProcView, pred: (n: string) => boolean = () => true): string | undefined {

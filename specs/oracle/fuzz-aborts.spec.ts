@@ -269,6 +269,13 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
   // fuzz 1009896524 (7.2 and 10.0 die alike; the model does not refuse it, so it is not in ABORTS): avoided, sync none sent
   assert.match((await verdict('abort-33-backup-into-quorum-overlay', 'blockdev-backup')) ?? '', /^fuzz 1009896524:/);
   assert.is(await verdict('abort-33-backup-into-quorum-overlay-sync-none-survives', 'blockdev-backup'), undefined);
+  // stop 34 (7.2 and 10.0 die alike; the model does not refuse them, so they are not in ABORTS): avoided, the boundaries sent
+  assert.match((await verdict('abort-34-create-qed-through-backup-filter', 'blockdev-create')) ?? '', /^fuzz 1295196418:/);
+  assert.is(await verdict('abort-34-create-qed-through-backup-filter-no-backup-survives', 'blockdev-create'), undefined);
+  assert.match((await verdict('abort-34-blkverify-read-mismatch', 'blockdev-add')) ?? '', /^fuzz 2258166518:/);
+  assert.is(await verdict('abort-34-blkverify-read-mismatch-zeroes-survives', 'blockdev-add'), undefined);
+  assert.match((await verdict('abort-34-vmdk-split-empty-no-extents-open', 'blockdev-create')) ?? '', /^stop 34: blockdev-create of an empty twoGbMaxExtentSparse vmdk/);
+  assert.is(await verdict('abort-34-vmdk-split-empty-no-extents-open-sized-survives', 'blockdev-create'), undefined);
   assert.is(await verdict('abort-32-reopen-drops-last-filter-parent-survives', 'blockdev-reopen'), undefined);
   assert.is(await verdict('abort-32-finalize-stream-backup-below-base-no-diamond-survives', 'job-finalize'), undefined);
   assert.is(await verdict('abort-10-reopen-qcow2-option-fails-file-kept-survives', 'blockdev-reopen'), undefined);
@@ -675,6 +682,25 @@ test('abort-34-set-inactive-file-and-backing-one-node: refused on 10.0 (7.2 has 
     assert.is(knownAbort(surv.steps[i]!, ws.proc('A')), undefined, `survivor step ${i}`);
     ws.observe(surv.steps[i]!, out);
   }
+});
+
+// stop 34: fuzz 2030445139's hang needs a grouped transaction that fails after creating two jobs;
+// two blockdev-backups between four fresh null nodes cannot fail, and the job-states family sends
+// them to hold a job in 'waiting' (transcript fuzz-job-verbs-while-waiting). Another use of one
+// of those nodes, or a third action, and the transaction is avoided again.
+test('stop 34: a grouped transaction of two backups between unused null nodes is sent, any other is not', async () => {
+  const name = 'fuzz-job-verbs-while-waiting.json';
+  const t = parseTranscript(readFileSync(join(TRANSCRIPTS_DIR, name), 'utf8'), name);
+  const steps = scenarioOf(t).steps;
+  const w = new World();
+  for (let i = 0; i < 4; i++) w.observe(steps[i]!, t.steps[i]!);
+  const txn = steps[4] as { execute: string; arguments: { actions: { type: string; data: Record<string, unknown> }[] } };
+  assert.is(txn.execute, 'transaction');
+  assert.is(knownAbort(txn as Step, w.proc('A')), undefined);
+  const third = { ...txn, arguments: { ...txn.arguments, actions: [...txn.arguments.actions, { type: 'block-dirty-bitmap-add', data: { node: 'n1', name: 'b' } }] } };
+  assert.match(knownAbort(third as Step, w.proc('A')) ?? '', /^fuzz 2030445139:/);
+  const shared = { ...txn, arguments: { ...txn.arguments, actions: [txn.arguments.actions[0]!, { ...txn.arguments.actions[1]!, data: { ...txn.arguments.actions[1]!.data, target: 'n2' } }] } };
+  assert.match(knownAbort(shared as Step, w.proc('A')) ?? '', /^fuzz 2030445139:/);
 });
 
 test.run();

@@ -4,6 +4,9 @@ import type { Production } from '../production.js';
 import { EXPORTS } from './exports.js';
 import { FILTERS } from './filters.js';
 import { FROZEN } from './frozen.js';
+import { JOB_STATES } from './job-states.js';
+import { CREATE_FORMATS } from './create-formats.js';
+import { RARE } from './rare.js';
 import { IOTHREADS } from './iothreads.js';
 import { IOT_COMMANDS } from './iot-commands.js';
 import { JOBS } from './jobs.js';
@@ -19,6 +22,8 @@ export const FAMILIES_A: [Production, number][] = [
   ...IOT_COMMANDS,
   // stop 33: what scripts/fuzz-coverage.ts showed the grammar never or rarely sent
   ...WIDENED,
+  // stop 34: jobs steered into each state before a verb, every format created
+  ...JOB_STATES, ...CREATE_FORMATS, ...RARE,
 ];
 /** Process B (the second daemon on the same images). */
 export const FAMILIES_B: [Production, number][] = [...SECOND_PROCESS];
