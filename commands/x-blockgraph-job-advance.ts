@@ -41,11 +41,23 @@ function quietBelow(p: Proc, id: string): Set<string> {
  * waits only on a bucket with an average; a group with none, e.g. iotests 040
  * TestCommitWithFilters' bare `tg`, lets a job run at full speed).
  */
-function throttleLimits(p: Proc, name: string, bytes: number): boolean {
+function throttleLimits(p: Proc, name: string, bytes: number, opBytes: number): boolean {
   const group = (p.node(name)?.extra as { group?: string } | undefined)?.group;
   const o = group === undefined ? undefined : p.object(group);
   if (!o || o.qomType !== 'throttle-group') return true;
-  return throttleEnabled(o.props, o.limitSets ?? [], o.config) && throttleHoldsBack(o.props, o.limitSets ?? [], bytes, o.config);
+  return throttleEnabled(o.props, o.limitSets ?? [], o.config) && throttleHoldsBack(o.props, o.limitSets ?? [], bytes, o.config, opBytes);
+}
+
+/**
+ * The smallest request a job's copy reaches a throttle node in, for its iops buckets: stream_run
+ * and commit_run copy in chunks of STREAM_CHUNK / COMMIT_BUFFER_SIZE (512 KiB), which a format
+ * layer between the job and the throttle splits at most at its cluster boundaries (64 KiB, qcow2's
+ * default cluster size); other jobs are counted by the sector, as before.
+ */
+const JOB_CHUNK_FLOOR = 64 * 1024;
+function jobOpBytes(p: Proc, id: string): number {
+  const kind = (p.job(id)?.data as { kind?: string } | undefined)?.kind;
+  return kind === 'stream' || kind === 'commit' ? JOB_CHUNK_FLOOR : 512;
 }
 
 /**
@@ -64,7 +76,7 @@ function throttledJob(p: Proc, id: string): boolean {
     const x = todo.pop()!;
     if (seen.has(x)) continue;
     seen.add(x);
-    if (p.node(x)?.driver === 'throttle' && throttleLimits(p, x, bytes)) return true;
+    if (p.node(x)?.driver === 'throttle' && throttleLimits(p, x, bytes, jobOpBytes(p, id))) return true;
     for (const e of p.childrenOf(x)) todo.push(e.child);
   }
   return false;
