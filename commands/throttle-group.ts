@@ -174,13 +174,13 @@ export function throttleEnabled(props: Record<string, unknown>, sets: Record<str
 
 /**
  * Whether `bytes` of I/O (in requests of at least `opBytes`, a sector unless the caller knows
- * better) can be made to wait by a group whose
+ * better) can be made to wait longer than `forSeconds` (0: at all) by a group whose
  * buckets are empty: throttle_compute_wait lets a request through while a bucket's level stays
  * within its size, bkt->max * bkt->burst_length, or bkt->avg / 10 without a burst rate ("allow
  * short bursts"). A 100 MB/s group never holds back a 1 MiB job (combo-c3-txn-snapshot-over-filter);
  * a 1 KiB/s one does (iotests 129).
  */
-export function throttleHoldsBack(props: Record<string, unknown>, sets: Record<string, unknown>[], bytes: number, base?: Record<string, number>, opBytes = 512): boolean {
+export function throttleHoldsBack(props: Record<string, unknown>, sets: Record<string, unknown>[], bytes: number, base?: Record<string, number>, opBytes = 512, forSeconds = 0): boolean {
   const cfg = liveConfig(props, sets, base);
   return BUCKETS.some((k) => {
     const b = cfg.b[k];
@@ -189,7 +189,9 @@ export function throttleHoldsBack(props: Record<string, unknown>, sets: Record<s
     // an iops bucket counts requests (throttle_account: one each, no iops-size): at most
     // bytes / opBytes of them, opBytes the smallest request the I/O comes in
     const units = k.startsWith('bps') ? bytes : Math.ceil(bytes / opBytes);
-    return units > size;
+    // throttle_compute_wait: what the bucket holds above its size leaks at avg per second
+    // (throttle_do_compute_wait), so the I/O is through after (units - size) / avg seconds
+    return (units - size) / Number(b.avg) > forSeconds;
   });
 }
 
