@@ -35,7 +35,12 @@ export const nbdServerStop: CommandDef = {
   run(ctx) {
     const { p } = ctx;
     if (!p.meta().nbd) throw new QmpError('NBD server not running');
-    for (const x of p.exports()) if (x.type === 'nbd') removeExport(ctx, x.id);
+    // qmp_nbd_server_stop -> blk_exp_close_all_type(BLOCK_EXPORT_TYPE_NBD): the order the
+    // BLOCK_EXPORT_DELETED events come in differs by version (rule nbd-server-stop-export-order)
+    const nbd = p.exports().filter((x) => x.type === 'nbd');
+    const at = (x: { bb: string }) => p.bb(x.bb)?.at ?? 0;
+    const order = rule(p, 'nbd-server-stop-export-order') === 'newest-first' ? [...nbd].sort((a, b) => at(b) - at(a)) : nbd;
+    for (const x of order) removeExport(ctx, x.id);
     p.setMeta({ nbd: null });
     return {};
   },

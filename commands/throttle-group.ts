@@ -173,20 +173,25 @@ export function throttleEnabled(props: Record<string, unknown>, sets: Record<str
 }
 
 /**
- * Whether `bytes` of I/O (in requests of at least a sector) can be made to wait by a group whose
+ * Whether `bytes` of I/O (in requests of at least `opBytes`, a sector unless the caller knows
+ * better) can be made to wait longer than `forSeconds` (0: at all) by a group whose
  * buckets are empty: throttle_compute_wait lets a request through while a bucket's level stays
  * within its size, bkt->max * bkt->burst_length, or bkt->avg / 10 without a burst rate ("allow
  * short bursts"). A 100 MB/s group never holds back a 1 MiB job (combo-c3-txn-snapshot-over-filter);
  * a 1 KiB/s one does (iotests 129).
  */
-export function throttleHoldsBack(props: Record<string, unknown>, sets: Record<string, unknown>[], bytes: number, base?: Record<string, number>): boolean {
+export function throttleHoldsBack(props: Record<string, unknown>, sets: Record<string, unknown>[], bytes: number, base?: Record<string, number>, opBytes = 512, forSeconds = 0): boolean {
   const cfg = liveConfig(props, sets, base);
   return BUCKETS.some((k) => {
     const b = cfg.b[k];
     if (b.avg <= 0n) return false;
     const size = b.max > 0n ? Number(b.max * b.burst) : Number(b.avg) / 10;
-    const units = k.startsWith('bps') ? bytes : Math.ceil(bytes / 512);
-    return units > size;
+    // an iops bucket counts requests (throttle_account: one each, no iops-size): at most
+    // bytes / opBytes of them, opBytes the smallest request the I/O comes in
+    const units = k.startsWith('bps') ? bytes : Math.ceil(bytes / opBytes);
+    // throttle_compute_wait: what the bucket holds above its size leaks at avg per second
+    // (throttle_do_compute_wait), so the I/O is through after (units - size) / avg seconds
+    return (units - size) / Number(b.avg) > forSeconds;
   });
 }
 

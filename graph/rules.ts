@@ -549,6 +549,19 @@ export const RULES = defineRules({
       { transcript: 'fuzz-snapshot-commit-reopen-refreshes-filter-length.json', step: 4 }],
     modelled: true,
   },
+  'nbd-server-stop-export-order': {
+    what: 'the order of the BLOCK_EXPORT_DELETED events nbd-server-stop sends for several NBD exports without clients (qmp_nbd_server_stop -> blk_exp_close_all_type walks block_exports, to which blk_exp_add inserts at the head, and each last blk_exp_unref schedules blk_exp_delete_bh on the main AioContext, which sends the event)',
+    '7.2': { fn: 'blk_exp_close_all_type + blk_exp_delete_bh as recorded: r before w, dev before fl-access, dev/tmp/tmp2 in that order, fl-access (with an NBD client) before sda: the export ids\' order in all 5 recordings (the model\'s order; where 7.2\'s main-loop bottom halves put them is not pinned down)', value: 'by-id' as 'by-id' | 'newest-first' },
+    '10.0': { fn: 'blk_exp_close_all_type (AIO_WAIT_WHILE_UNLOCKED) + blk_exp_delete_bh as recorded: newest export first, the block_exports list order (QLIST_INSERT_HEAD in blk_exp_add), in all 5 recordings', value: 'newest-first' as 'by-id' | 'newest-first' },
+    // events only: the proof check compares outcome, error text and graph, which agree on both
+    // versions. Recorded pairs: iotests/tests-nbd-multiconn-b #7 and tests-nbd-multiconn-limited
+    // #11 (7.2 r, w; 10.0 w, r), tests-g-image-fleecing-backup-none #14 (7.2 dev, tmp, tmp2;
+    // 10.0 tmp2, tmp, dev), tests-g-image-fleecing-cbw-bitmap #18 (7.2 dev, fl-access; 10.0
+    // fl-access, dev), tests-image-fleecing-b-cbw-bitmap #15 (fl-access, sda on both), steps
+    // numbered from 1, all under oracle/transcripts/iotests and qemu-10.0/iotests
+    proof: [],
+    modelled: true,
+  },
   'wake-ends-rate-limit-sleep': {
     what: "a wake-up of a speed-limited stream, commit or mirror sleeping for its rate limit (the end of a drained section: child_job_drained_end -> job_resume; block-job-resume / job-resume: job_resume_locked; block-job-set-speed's kick: block_job_set_speed_locked -> job_enter_cond_locked when the speed goes up or to 0) ends the sleep and the job runs its next iteration",
     '7.2': { fn: 'mirror_run/stream_run/commit_run: job_sleep_ns(delay_ns) returns when job_enter_cond/job_resume enters the job (block_job_set_speed_locked, job_resume_locked, child_job_drained_end), and the loop goes on', value: true },

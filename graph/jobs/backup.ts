@@ -321,6 +321,10 @@ function backupFirstStretch(ctx: JobCtx, id: string, o: { onSourceError?: string
   const copies = d.sync === 'full' || (d.sync === 'top' && anyAllocated(p, d.source));
   if (!copies) return 'nothing';
   if ((!readable && reports(o.onSourceError)) || (readable && !snapshotAccessWritable(p, d.target) && reports(o.onTargetError))) {
+    // the failed copy task is an I/O error of backup_loop, not of backup_run's setup:
+    // backup_error_action -> block_job_error_action sends BLOCK_JOB_ERROR (the read of the source,
+    // else the write of the target: block_copy_call_status's error_is_read) before the job ends
+    ctx.emit('BLOCK_JOB_ERROR', { device: id, operation: readable ? 'write' : 'read', action: 'report' });
     sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
     return 'stopped';
   }
