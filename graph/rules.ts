@@ -123,6 +123,9 @@ export const RULES = defineRules({
       { transcript: 'vm/vm-c-active-commit-virtio-blk.json', step: 4 }, { transcript: 'vm/vm-c-commit-device-del-during.json', step: 4 }, { transcript: 'vm/vm-c-iothread-mirror-device-del.json', step: 3 }, { transcript: 'vm/vm-c-mirror-device-del.json', step: 4 },
       // the third VM held-out set (wt-vm13)
       { transcript: 'vm/vm-e-ide-cold-media-jobs.json', step: 2 }, { transcript: 'vm/vm-e-stop-cont-job-states.json', step: 10 }, { transcript: 'vm/vm-e-active-commit-two-devices.json', step: 4 }, { transcript: 'vm/vm-e-pc-piix-ide-media.json', step: 8 }, { transcript: 'vm/vm-e-pc-pending-unplug-jobs.json', step: 3 },
+      // the fourth VM held-out set (wt-vm14): mirrors and commits under nvme, scsi-hd, a throttle filter
+      { transcript: 'vm/vm-f-hotplug-kinds-holders.json', step: 11 }, { transcript: 'vm/vm-f-mirror-replaces.json', step: 16 }, { transcript: 'vm/vm-f-nvme-hotplug.json', step: 12 },
+      { transcript: 'vm/vm-f-nvme-subsys-ns.json', step: 8 }, { transcript: 'vm/vm-f-stop-snapshot-sync-all.json', step: 5 }, { transcript: 'vm/vm-f-throttle-device-changes.json', step: 28 },
       
       // a VM `stop`'s drain and the active commit's bitmap (fuzz --against vm 534016424, lead)
       { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 8 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 9 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 10 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 11 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 12 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 13 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 14 },
@@ -357,6 +360,8 @@ export const RULES = defineRules({
       { transcript: 'vm/vm-c-backup-under-device.json', step: 6 }, { transcript: 'vm/vm-c-cd-medium-under-job.json', step: 4 }, { transcript: 'vm/abort-31-vm-device-del-last-filter-parent-survives.json', step: 4 },
       // the third VM held-out set (wt-vm13)
       { transcript: 'vm/vm-e-device-export-job-at-once.json', step: 7 }, { transcript: 'vm/vm-e-mixed-holders-teardown.json', step: 6 },
+      // the fourth VM held-out set (wt-vm14): a backup of a cold nvme's node
+      { transcript: 'vm/vm-f-every-kind-holders.json', step: 9 },
       
       // fuzz 4103191356's boundary (lead)
       { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 2 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 3 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 4 },
@@ -474,7 +479,8 @@ export const RULES = defineRules({
     what: "a vhost-user-blk export's logical-block-size out of range or not a power of 2 (util/block-helpers.c check_block_size): the error text",
     '7.2': { fn: 'check_block_size: QERR_PROPERTY_VALUE_OUT_OF_RANGE "Property %s.%s doesn\'t take value %ld (minimum: 512, maximum: 2097152)", then "Property %s.%s doesn\'t take value \'%ld\', it\'s not a power of 2"', value: 'property' },
     '10.0': { fn: 'check_block_size (recorded): one text for both, "parameter %s must be a power of 2 between %ld and %ld"', value: 'parameter' },
-    proof: [{ transcript: 'combo-c2-export-vhost-user-blk.json', step: 4 }],
+    // and a device's logical_block_size (set_blocksize: the same check; the fourth VM held-out set, wt-vm14)
+    proof: [{ transcript: 'combo-c2-export-vhost-user-blk.json', step: 4 }, { transcript: 'vm/vm-f-nvme-props.json', step: 8 }, { transcript: 'vm/vm-f-props-block-sizes.json', step: 2 }],
     modelled: true,
   },
   'preallocate-drop-resize-bh': {
