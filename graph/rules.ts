@@ -125,7 +125,7 @@ export const RULES = defineRules({
       { transcript: 'vm/vm-e-ide-cold-media-jobs.json', step: 2 }, { transcript: 'vm/vm-e-stop-cont-job-states.json', step: 10 }, { transcript: 'vm/vm-e-active-commit-two-devices.json', step: 4 }, { transcript: 'vm/vm-e-pc-piix-ide-media.json', step: 8 }, { transcript: 'vm/vm-e-pc-pending-unplug-jobs.json', step: 3 },
       // the fourth VM held-out set (wt-vm14): mirrors and commits under nvme, scsi-hd, a throttle filter
       { transcript: 'vm/vm-f-hotplug-kinds-holders.json', step: 11 }, { transcript: 'vm/vm-f-mirror-replaces.json', step: 16 }, { transcript: 'vm/vm-f-nvme-hotplug.json', step: 12 },
-      { transcript: 'vm/vm-f-nvme-subsys-ns.json', step: 8 }, { transcript: 'vm/vm-f-stop-snapshot-sync-all.json', step: 5 }, { transcript: 'vm/vm-f-throttle-device-changes.json', step: 28 },
+      { transcript: 'vm/vm-f-nvme-subsys-ns.json', step: 8 }, { transcript: 'vm/vm-f-stop-snapshot-sync-all.json', step: 5 }, { transcript: 'vm/vm-f-throttle-device-changes.json', step: 28 }, { transcript: 'vm/vm-f-pc-floppy-cold.json', step: 13 },
       
       // a VM `stop`'s drain and the active commit's bitmap (fuzz --against vm 534016424, lead)
       { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 8 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 9 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 10 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 11 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 12 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 13 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 14 },

@@ -174,7 +174,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   const props: Record<string, unknown> = {};
   const d: Device = {
     id, driver, bus: b.id, path, bb: null, ownBb: false, shareRw: false,
-    iothread: null, tray: kind.removable ? { open: false } : null, cold, at: p.nextSeq(),
+    iothread: null, tray: kind.removable && !kind.trayless ? { open: false } : null, cold, at: p.nextSeq(),
   };
   p.step(`device_add ${id}`);
   putDevice(p, d);
@@ -229,7 +229,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   if (((props.bootindex as number | undefined) ?? -1) >= 0) d.bootindex = props.bootindex as number;
   if (Object.keys(props).length) d.props = { ...props };
   // scsi_realize: removable=on gives a scsi-hd the CD's tray callbacks (deviceRemovable)
-  if (!d.tray && deviceRemovable(d)) d.tray = { open: false };
+  if (!d.tray && !kind.trayless && deviceRemovable(d)) d.tray = { open: false };
   putDevice(p, d);
   if (props.iothread !== undefined) {
     const io = String(props.iothread);
@@ -245,6 +245,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   // realize: pci_qdev_realize → do_pci_register_device comes before the device's own realize
   if (!cold && kind.busType === 'PCI') refuseFunction0Taken(p, d);
   if (kind.nvme) { nvmeRealize(p, d, props, held); return; }
+  if (driver === 'floppy') { floppyRealize(p, d, props, held); return; }
   // qdev_realize → qdev_set_parent_bus: scsi_bus_check_address, then scsi_qdev_realize
   if (kind.busType === 'SCSI') d.scsi = scsiAddress(p, d, props);
   // scsi_hd_realize: blkconf_blocksizes before scsi_realize's own checks (when it has a drive)
@@ -549,4 +550,40 @@ function addNvmeSubsys(p: Proc, args: Record<string, unknown>): void {
     iothread: null, tray: null, cold: true, at: p.nextSeq(), props,
   });
   putBus(p, { id: args.id, type: 'nvme-bus', hotplug: false, iothread: null, at: p.nextSeq(), hidden: true });
+}
+
+/** hw/block/fdc.c MAX_FD: an isa-fdc's floppy-bus has units 0 and 1. */
+const MAX_FD = 2;
+
+/**
+ * floppy_drive_realize (hw/block/fdc.c; the floppy-bus never hotplugs, so only from the command
+ * line): the unit (the first one without a drive when unset), then an empty drive gets its own
+ * BlockBackend (blk_create_empty_drive + blk_attach_dev) and is read-only "to allow attaching a
+ * read-only node later"; a drive is read-only when its node is. blkconf_blocksizes, 512-byte
+ * blocks only, then blkconf_apply_backend_options(read_only, resizable = false).
+ */
+function floppyRealize(p: Proc, d: Device, props: Record<string, unknown>, held: Held): void {
+  const taken = (u: number) => devices(p).some((o) => o.id !== d.id && o.bus === d.bus && o.driver === 'floppy' && o.props?.unit === u);
+  let unit = num(props, 'unit', UNSET);
+  if (unit === UNSET) for (unit = 0; unit < MAX_FD && taken(unit); unit++);
+  if (unit >= MAX_FD) throw new QmpError(`Can't create floppy unit ${unit >= 0x80000000 ? unit - 0x100000000 : unit}, bus supports only ${MAX_FD} units`);
+  if (taken(unit)) throw new QmpError(`Floppy unit ${unit} is in use`);
+  d.props = { ...(d.props ?? {}), unit };
+  let ro: boolean;
+  if (!d.bb) {
+    d.bb = createDeviceBb(p, d, null);
+    d.ownBb = true;
+    held.ownBb = true;
+    ro = true;
+  } else {
+    ro = deviceReadOnly(p, d, bbRoot(p, d.bb));
+  }
+  putDevice(p, d);
+  blkconfBlocksizes(props);
+  if ((num(props, 'logical_block_size') || 512) !== 512 || (num(props, 'physical_block_size') || 512) !== 512) {
+    throw new QmpError('Physical and logical block size must be 512 for floppy');
+  }
+  const perms = devicePerms(ro, false, d.shareRw);
+  p.step(`device ${d.id}: blkconf_apply_backend_options`);
+  setBbPerm(p, d.bb, perms.perm, perms.shared);
 }

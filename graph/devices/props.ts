@@ -115,6 +115,8 @@ export const DEVICE_PROPS: Record<string, Record<string, PropType>> = {
     max_io_size: U64, scsi_version: { t: 'int32' }, io_timeout: U32,
   },
   'scsi-generic': { ...SCSI_BUS, ...BOOTINDEX, drive: STR, 'share-rw': BOOL, io_timeout: U32 },
+  // hw/block/fdc.c floppy_drive_properties (no error policy, no bootindex: the isa-fdc has those)
+  floppy: { unit: U32, ...BLOCK_BASE, 'drive-type': { t: 'enum', values: ['144', '288', '120', 'none', 'auto'] } },
   // hw/nvme/ctrl.c nvme_props (QEMU 7.2's; 10.0's additions are not modelled) with the PCI
   // device's addr, and nvme_instance_init's bootindex; no rerror/werror (not DEFINE_BLOCK_ERROR_PROPERTIES)
   nvme: {

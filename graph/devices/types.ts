@@ -82,6 +82,12 @@ export interface DeviceKind {
    * blkconf's usual sequence (commands/vm/device-add.ts nvmeRealize).
    */
   nvme?: 'ctrl' | 'ns';
+  /**
+   * Removable without a tray (blk_dev_has_tray false: the floppy's fd_block_ops has a
+   * change_media_cb only): open/close-tray are no-ops, the medium goes and comes at once, and the
+   * callback runs inside remove/insert (block/qapi-sysemu.c).
+   */
+  trayless?: boolean;
 }
 
 // Their qdev properties and types: graph/devices/props.ts DEVICE_PROPS.
@@ -122,9 +128,10 @@ export const DEVICE_KINDS: Record<string, DeviceKind> = {
     busType: 'usb-bus', driveOwner: 'usb-storage', readOnly: false, resizable: true, removable: false,
     iothreadAware: false, backend: false,
   },
+  // floppy_drive_realize (hw/block/fdc.c): blkconf_apply_backend_options(read_only, resizable = false)
   'floppy': {
     busType: 'floppy-bus', driveOwner: 'floppy', readOnly: false, resizable: false, removable: true,
-    iothreadAware: false, backend: false,
+    iothreadAware: false, backend: false, trayless: true,
   },
   // nvme_ns_init_blk: blkconf_apply_backend_options(read_only = !blk_supports_write_perm,
   // resizable = false); DEFINE_BLOCK_PROPERTIES' plain DEFINE_PROP_DRIVE (the main loop); the
