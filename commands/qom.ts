@@ -25,6 +25,15 @@ import { attachChild, detachChild } from '../graph/ops.js';
  */
 function resolveDevice(p: Proc, path: string): { d: Device; inner: boolean } | undefined {
   if (p.meta().target !== 'vm') return undefined;
+  // a bare name is a partial path (object_resolve_partial_path): the composition tree's one child
+  // of that name, here /machine/peripheral/ID; one that is also an -object's (/objects/ID) is
+  // ambiguous, which resolves nothing (fuzz-vm-qom-partial-path-device)
+  if (!path.includes('/')) {
+    const d = device(p, path);
+    if (!d) return undefined;
+    if (p.object(path)) throw new QmpError(`Device '${path}' not found`, 'DeviceNotFound');
+    return { d, inner: false };
+  }
   const m = new RegExp(`^${PERIPHERAL}/([^/]+)(/virtio-backend)?$`).exec(path);
   if (!m) return undefined;
   const d = device(p, m[1]!);

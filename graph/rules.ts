@@ -127,6 +127,9 @@ export const RULES = defineRules({
       { transcript: 'vm/vm-c-active-commit-virtio-blk.json', step: 4 }, { transcript: 'vm/vm-c-commit-device-del-during.json', step: 4 }, { transcript: 'vm/vm-c-iothread-mirror-device-del.json', step: 3 }, { transcript: 'vm/vm-c-mirror-device-del.json', step: 4 },
       // the third VM held-out set (wt-vm13)
       { transcript: 'vm/vm-e-ide-cold-media-jobs.json', step: 2 }, { transcript: 'vm/vm-e-stop-cont-job-states.json', step: 10 }, { transcript: 'vm/vm-e-active-commit-two-devices.json', step: 4 }, { transcript: 'vm/vm-e-pc-piix-ide-media.json', step: 8 }, { transcript: 'vm/vm-e-pc-pending-unplug-jobs.json', step: 3 },
+      // the fourth VM held-out set (wt-vm14): mirrors and commits under nvme, scsi-hd, a throttle filter
+      { transcript: 'vm/vm-f-hotplug-kinds-holders.json', step: 11 }, { transcript: 'vm/vm-f-mirror-replaces.json', step: 16 }, { transcript: 'vm/vm-f-nvme-hotplug.json', step: 12 },
+      { transcript: 'vm/vm-f-nvme-subsys-ns.json', step: 8 }, { transcript: 'vm/vm-f-stop-snapshot-sync-all.json', step: 5 }, { transcript: 'vm/vm-f-throttle-device-changes.json', step: 28 }, { transcript: 'vm/vm-f-pc-floppy-cold.json', step: 13 },
       
       // a VM `stop`'s drain and the active commit's bitmap (fuzz --against vm 534016424, lead)
       { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 8 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 9 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 10 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 11 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 12 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 13 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 14 },
@@ -365,6 +368,8 @@ export const RULES = defineRules({
       { transcript: 'vm/vm-c-backup-under-device.json', step: 6 }, { transcript: 'vm/vm-c-cd-medium-under-job.json', step: 4 }, { transcript: 'vm/abort-31-vm-device-del-last-filter-parent-survives.json', step: 4 },
       // the third VM held-out set (wt-vm13)
       { transcript: 'vm/vm-e-device-export-job-at-once.json', step: 7 }, { transcript: 'vm/vm-e-mixed-holders-teardown.json', step: 6 },
+      // the fourth VM held-out set (wt-vm14): a backup of a cold nvme's node
+      { transcript: 'vm/vm-f-every-kind-holders.json', step: 9 },
       
       // fuzz 4103191356's boundary (lead)
       { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 2 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 3 }, { transcript: 'abort-30-backup-source-freed-by-filter-drop-survives.json', step: 4 },
@@ -490,7 +495,8 @@ export const RULES = defineRules({
     what: "a vhost-user-blk export's logical-block-size out of range or not a power of 2 (util/block-helpers.c check_block_size): the error text",
     '7.2': { fn: 'check_block_size: QERR_PROPERTY_VALUE_OUT_OF_RANGE "Property %s.%s doesn\'t take value %ld (minimum: 512, maximum: 2097152)", then "Property %s.%s doesn\'t take value \'%ld\', it\'s not a power of 2"', value: 'property' },
     '10.0': { fn: 'check_block_size (recorded): one text for both, "parameter %s must be a power of 2 between %ld and %ld"', value: 'parameter' },
-    proof: [{ transcript: 'combo-c2-export-vhost-user-blk.json', step: 4 }],
+    // and a device's logical_block_size (set_blocksize: the same check; the fourth VM held-out set, wt-vm14)
+    proof: [{ transcript: 'combo-c2-export-vhost-user-blk.json', step: 4 }, { transcript: 'vm/vm-f-nvme-props.json', step: 8 }, { transcript: 'vm/vm-f-props-block-sizes.json', step: 2 }],
     modelled: true,
   },
   'preallocate-drop-resize-bh': {
@@ -674,7 +680,7 @@ export const RULES = defineRules({
     what: "device_add's arguments: strings made from QemuOpts (booleans parsed from on/off, an id checked for form), or the QDict's JSON types",
     '7.2': { fn: 'qmp_device_add: qemu_opts_from_qdict (qemu_opts_create: id_wellformed on a string id, "Parameter \'id\' expects an identifier"; qemu_opts_from_qdict_entry: a number as qnum_to_string, a bool as on/off, dict/list/null dropped) → qdev_device_add → qemu_opts_to_qdict → qdev_device_add_from_qdict(from_json false): the keyval visitor parses a bool property with qapi_bool_parse ("Parameter \'share-rw\' expects \'on\' or \'off\'")', value: 'qemu-opts' as 'qemu-opts' | 'json' },
     '10.0': { fn: 'qmp_device_add: qdev_device_add_from_qdict(qdict, from_json true): no QemuOpts, no id_wellformed; the QObject input visitor wants each property\'s JSON type (qobject_input_type_bool / _str: "Invalid parameter type for \'share-rw\', expected: boolean"); driver, bus, id read with qdict_get_try_str (another type: absent)', value: 'json' as 'qemu-opts' | 'json' },
-    proof: [{ transcript: 'vm/vm-c-device-add-prop-types.json', step: 1 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 2 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 7 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 11 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 13 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 15 }, { transcript: 'vm/vm-c-device-add-errors.json', step: 18 }, { transcript: 'vm/vm-c-device-add-prop-order.json', step: 4 }, { transcript: 'vm/vm-d-iothread-props.json', step: 5 }, { transcript: 'vm/vm-d-bool-prop-types.json', step: 1 }, { transcript: 'vm/vm-d-enum-prop-types.json', step: 2 }, { transcript: 'vm/vm-d-int-prop-types.json', step: 1 }],
+    proof: [{ transcript: 'vm/vm-c-device-add-prop-types.json', step: 1 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 2 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 7 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 11 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 13 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 15 }, { transcript: 'vm/vm-c-device-add-errors.json', step: 18 }, { transcript: 'vm/vm-c-device-add-prop-order.json', step: 4 }, { transcript: 'vm/vm-d-iothread-props.json', step: 5 }, { transcript: 'vm/vm-d-bool-prop-types.json', step: 1 }, { transcript: 'vm/vm-d-enum-prop-types.json', step: 2 }, { transcript: 'vm/vm-d-int-prop-types.json', step: 1 }, { transcript: 'vm/vm-f-props-error-policy.json', step: 5 }],
     modelled: true,
   },
 });

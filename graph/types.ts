@@ -188,6 +188,11 @@ export interface ProcMeta {
   machine?: 'pc';
   /** vm target: QEMU's counter for devices without an id (/machine/peripheral-anon/device[N]). */
   anonDevices?: number;
+  /**
+   * vm target: boot indexes of devices QEMU never finalized (an nvme whose namespace setup failed:
+   * commands/vm/device-add.ts nvmeRealize): their fw_boot_order entries stay taken.
+   */
+  leakedBootIndexes?: number[];
   /** The QEMU version this process models (graph/version.ts); absent: 7.2, as in every older log. */
   qemu?: '7.2' | '10.0';
 }

@@ -460,7 +460,8 @@ export class ScenarioRecorder {
  */
 function pciDeviceStays(reply: unknown, id: string): boolean {
   const props = (reply as { return?: { name: string; type: string }[] }).return;
-  return Array.isArray(props) && props.some((x) => x.name === id && /^child<.*-pci>$/.test(x.type));
+  // nvme is a PCI device whose type name has no -pci suffix (hw/nvme/ctrl.c TYPE_NVME)
+  return Array.isArray(props) && props.some((x) => x.name === id && /^child<(.*-pci|nvme)>$/.test(x.type));
 }
 
 export async function runScenario(

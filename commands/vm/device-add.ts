@@ -5,21 +5,21 @@
 import { QmpError } from '../../errors/index.js';
 import {
   PERIPHERAL, attachedName, bbRoot, bus as busOf, buses, changeMedia, checkIothread, createDeviceBb, device, devicePerms,
-  deviceReadOnly, devices, putDevice, setBbContext, setBbPerm,
+  deviceReadOnly, devices, putBus, putDevice, setBbContext, setBbPerm,
 } from '../../graph/devices/ops.js';
 import { CONTROLLERS, DEVICE_KINDS, deviceRemovable, type Bus, type Device, type DeviceKind } from '../../graph/devices/types.js';
 import { DEVICE_PROPS, readProp, type VqMapping } from '../../graph/devices/props.js';
 import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { rule } from '../../graph/rules.js';
-import { nameWellFormed } from '../../graph/ops.js';
+import { attachChild, nameWellFormed } from '../../graph/ops.js';
 import { bucketOf } from '../../graph/reopen/qdict.js';
 import { heldDrainOver } from '../../graph/jobs/held-drain.js';
 import { leakedDrainBelow } from '../../graph/reopen/drain-leak.js';
 import { QemuAbortRefusal, QemuHangRefusal } from '../../graph/qemu-abort.js';
 import { drained } from '../../graph/drain.js';
 import { QmpErrorAfterAbort } from '../../graph/abort-residue.js';
-import { MAIN_CONTEXT } from '../../graph/aio.js';
+import { MAIN_CONTEXT, tryMoveToContext } from '../../graph/aio.js';
 import { PERM_ALL } from '../../graph/perm.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 
@@ -29,7 +29,7 @@ const busTypeFits = (busType: DeviceKind['busType'], b: Bus) => (busType === 'PC
 /** qbus_find_recursive(sysbus, NULL, type): depth first, newest child first; the root bus for PCI (q35's pcie.0, pc's pci.0). */
 function defaultBus(p: Proc, busType: DeviceKind['busType']): Bus | undefined {
   if (busType === 'PCI') return busOf(p, 'pcie.0') ?? busOf(p, 'pci.0');
-  return buses(p).filter((b) => busTypeFits(busType, b)).sort((a, b) => b.at - a.at)[0];
+  return buses(p).filter((b) => !b.hidden && busTypeFits(busType, b)).sort((a, b) => b.at - a.at)[0];
 }
 
 /**
@@ -90,10 +90,13 @@ function refuseGeometryUnderHeldDrain(p: Proc, d: Device, props: Record<string, 
 
 export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean): void {
   const { p } = ctx;
-  const held: { node?: string; ownBb?: boolean } = {};
+  const held: Held = {};
   try {
     addDeviceInner(ctx, args, cold, held);
   } catch (e) {
+    if (held.leak && e instanceof QmpError && !(e instanceof QemuAbortRefusal) && !(e instanceof QmpErrorAfterAbort)) {
+      throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => leakNvme(q, held.leak!));
+    }
     // an empty scsi-cd refused after scsi_cd_realize made its own BlockBackend (blk_new +
     // blk_attach_dev): err_del_dev's unparent → release_drive → blk_detach_dev drops only the
     // device's reference, blk_new's stays — the same leak as its unplug (device-del.ts), here
@@ -120,12 +123,20 @@ export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<stri
   }
 }
 
-function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string, unknown>, cold: boolean, held: { node?: string; ownBb?: boolean }): void {
+interface Held {
+  node?: string;
+  ownBb?: boolean;
+  /** An nvme refused in its namespace setup: what QEMU keeps of it (leakNvme). */
+  leak?: NvmeLeak;
+}
+
+function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string, unknown>, cold: boolean, held: Held): void {
   const { p } = ctx;
   const args = deviceAddArgs(p, given, cold);
   if (typeof args.driver !== 'string') throw new QmpError("Parameter 'driver' is missing");
   const driver = args.driver;
   const kind = DEVICE_KINDS[driver];
+  if (cold && driver === 'nvme-subsys') { addNvmeSubsys(p, args); return; }
   if (!kind) {
     if ((CONTROLLERS as readonly string[]).includes(driver)) throw new QmpError(`blockgraph: hotplugging a ${driver} is not modelled`, 'GenericError');
     throw new QmpError(`'${driver}' is not a valid device model name`);
@@ -135,7 +146,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   if (typeof args.bus === 'string') {
     const path = args.bus;
     b = busOf(p, path);
-    if (!b) throw new QmpError(`Bus '${path}' not found`);
+    if (!b || b.hidden) throw new QmpError(`Bus '${path}' not found`);
     if (!busTypeFits(kind.busType, b)) throw new QmpError(`Device '${driver}' can't go on ${b.type} bus`);
   } else {
     b = defaultBus(p, kind.busType);
@@ -163,7 +174,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   const props: Record<string, unknown> = {};
   const d: Device = {
     id, driver, bus: b.id, path, bb: null, ownBb: false, shareRw: false,
-    iothread: null, tray: kind.removable ? { open: false } : null, cold, at: p.nextSeq(),
+    iothread: null, tray: kind.removable && !kind.trayless ? { open: false } : null, cold, at: p.nextSeq(),
   };
   p.step(`device_add ${id}`);
   putDevice(p, d);
@@ -180,7 +191,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
       kind.driveOwner ?? driver, rule(p, 'check-block-size-text'));
     // device_set_bootindex: check_boot_index against fw_boot_order, then add_boot_device_path
     // (a negative index takes no entry)
-    if (k === 'bootindex' && (props.bootindex as number) >= 0 && devices(p).some((o) => o.bootindex === props.bootindex)) {
+    if (k === 'bootindex' && (props.bootindex as number) >= 0 &&
+      (devices(p).some((o) => o.bootindex === props.bootindex) || (p.meta().leakedBootIndexes ?? []).includes(props.bootindex as number))) {
       throw new QmpError(`The bootindex ${String(props.bootindex)} has already been used`);
     }
     // set_drive_helper: blk_by_name finds no named BlockBackend (no -drive here), a node name
@@ -202,12 +214,22 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
       if (p.object(io) || device(p, io)) throw new QmpError(`Invalid parameter type for 'iothread', expected: iothread`);
       throw new QmpError(`Device '${io}' not found`, 'DeviceNotFound');
     }
+    // nvme's link<nvme-subsys> (and link<memory-backend> pmrdev, none of which exist here):
+    // object_resolve_link, as for iothread
+    if (kind.nvme === 'ctrl' && (k === 'subsys' || k === 'pmrdev')) {
+      const v = String(props[k]);
+      const found = device(p, v);
+      if (k === 'pmrdev' || found?.driver !== 'nvme-subsys') {
+        if (found || p.object(v)) throw new QmpError(`Invalid parameter type for '${k}', expected: ${k === 'subsys' ? 'nvme-subsys' : 'memory-backend'}`);
+        throw new QmpError(`Device '${v}' not found`, 'DeviceNotFound');
+      }
+    }
   }
   d.shareRw = props['share-rw'] === true;
   if (((props.bootindex as number | undefined) ?? -1) >= 0) d.bootindex = props.bootindex as number;
   if (Object.keys(props).length) d.props = { ...props };
   // scsi_realize: removable=on gives a scsi-hd the CD's tray callbacks (deviceRemovable)
-  if (!d.tray && deviceRemovable(d)) d.tray = { open: false };
+  if (!d.tray && !kind.trayless && deviceRemovable(d)) d.tray = { open: false };
   putDevice(p, d);
   if (props.iothread !== undefined) {
     const io = String(props.iothread);
@@ -222,6 +244,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   }
   // realize: pci_qdev_realize → do_pci_register_device comes before the device's own realize
   if (!cold && kind.busType === 'PCI') refuseFunction0Taken(p, d);
+  if (kind.nvme) { nvmeRealize(p, d, props, held); return; }
+  if (driver === 'floppy') { floppyRealize(p, d, props, held); return; }
   // qdev_realize → qdev_set_parent_bus: scsi_bus_check_address, then scsi_qdev_realize
   if (kind.busType === 'SCSI') d.scsi = scsiAddress(p, d, props);
   // scsi_hd_realize: blkconf_blocksizes before scsi_realize's own checks (when it has a drive)
@@ -445,4 +469,121 @@ function scsiSerialLength(p: Proc, props: Record<string, unknown>): void {
   if (props.device_id === undefined && props.serial.length > lim.deviceId) {
     throw new QmpError(`The serial number can't be longer than ${lim.deviceId} characters when it is also used as the default for device_id`);
   }
+}
+
+/** What survives an nvme refused in its namespace setup (nvmeRealize). */
+interface NvmeLeak { id: string; name: string; node: string | null; bootindex?: number }
+
+/**
+ * nvme_realize (hw/nvme/ctrl.c) after pci_qdev_realize's slot check, and nvme_ns_realize
+ * (hw/nvme/ns.c) for a cold-plugged nvme-ns.
+ *
+ * The controller: nvme_check_constraints (the legacy `drive` namespace beside a subsys,
+ * max_ioqpairs — num_queues, deprecated, overrides it as num_queues - 1 —, msix_qsize, serial),
+ * qbus_init of its nvme-bus (named by its id), nvme_init_subsys, nvme_init_pci, nvme_init_ctrl,
+ * then with a drive the namespace, nsid 1: nvme_ns_setup → nvme_ns_check_constraints ("block
+ * backend not configured" cannot happen here), nvme_ns_init_blk: blkconf_blocksizes, then
+ * blkconf_apply_backend_options(read_only = !blk_supports_write_perm, resizable = false).
+ * nvme_realize has no error path: by then nvme_init_pci has registered the BARs
+ * (memory_region_add_subregion takes a reference on the owner), so a refused namespace leaves
+ * the device for ever unfinalized: qdev's err_del_dev unparents it ("Device 'ID' not found"
+ * after), but release_drive never runs — its BlockBackend stays on the node under the device's
+ * name, with the perms it had (blk_new's 0/ALL: both checks fail before any blk_set_perm
+ * succeeds), and its bootindex keeps its fw_boot_order entry (vm/vm-f-nvme-props,
+ * vm/vm-f-hotplug-kinds-holders). The constraint checks come before all that and unwind cleanly.
+ */
+function nvmeRealize(p: Proc, d: Device, props: Record<string, unknown>, held: Held): void {
+  const kind = DEVICE_KINDS[d.driver]!;
+  if (kind.nvme === 'ctrl') {
+    if (d.bb && props.subsys !== undefined) throw new QmpError("subsystem support is unavailable with legacy namespace ('drive' property)");
+    const numQueues = num(props, 'num_queues');
+    const maxIoqpairs = numQueues ? (numQueues - 1) >>> 0 : num(props, 'max_ioqpairs', 64);
+    if (maxIoqpairs < 1 || maxIoqpairs > NVME_MAX_IOQPAIRS) throw new QmpError(`max_ioqpairs must be between 1 and ${NVME_MAX_IOQPAIRS}`);
+    const msix = num(props, 'msix_qsize', 65);
+    if (msix < 1 || msix > PCI_MSIX_FLAGS_QSIZE + 1) throw new QmpError(`msix_qsize must be between 1 and ${PCI_MSIX_FLAGS_QSIZE + 1}`);
+    if (typeof props.serial !== 'string') throw new QmpError('serial property not set');
+    if (!d.path.startsWith(`${PERIPHERAL}-anon`)) putBus(p, { id: d.id, type: 'nvme-bus', hotplug: false, iothread: null, at: p.nextSeq() });
+    if (!d.bb) return;
+    held.leak = { id: d.id, name: attachedName(d), node: bbRoot(p, d.bb), ...(d.bootindex !== undefined ? { bootindex: d.bootindex } : {}) };
+  } else {
+    // nvme_ns_realize: a namespace of a controller linked to a subsystem is reparented onto the
+    // subsystem's bus (qdev_set_parent_bus)
+    const subsys = device(p, d.bus)?.props?.subsys;
+    if (typeof subsys === 'string') { d.bus = subsys; putDevice(p, d); }
+    if (!d.bb) throw new QmpError('block backend not configured');
+  }
+  blkconfBlocksizes(props);
+  const node = bbRoot(p, d.bb);
+  const perms = devicePerms(deviceReadOnly(p, d, node), kind.resizable, d.shareRw);
+  p.step(`device ${d.id}: blkconf_apply_backend_options`);
+  setBbPerm(p, d.bb, perms.perm, perms.shared);
+  held.leak = undefined;
+}
+
+/** include/block/nvme.h NVME_MAX_IOQPAIRS, include/hw/pci/pci_regs.h PCI_MSIX_FLAGS_QSIZE. */
+const NVME_MAX_IOQPAIRS = 0xffff;
+const PCI_MSIX_FLAGS_QSIZE = 0x07ff;
+
+/** The residue of a refused nvme (nvmeRealize): set_drive_helper's BlockBackend, and the boot entry. */
+function leakNvme(q: Proc, leak: NvmeLeak): void {
+  if (leak.node && q.node(leak.node)) {
+    const id = 'bb' + q.nextSeq();
+    q.putBB({ id, owner: { kind: 'leak', id: leak.id }, perm: 0, shared: PERM_ALL, allowAioChange: false, aio: MAIN_CONTEXT, at: q.meta().seq, dev: leak.name });
+    if (q.node(leak.node)!.aio !== MAIN_CONTEXT) tryMoveToContext(q, leak.node, MAIN_CONTEXT);
+    attachChild(q, { kind: 'bb', bb: id }, leak.node, 'root', 0, { perm: 0, shared: PERM_ALL });
+  }
+  if (leak.bootindex !== undefined) q.setMeta({ leakedBootIndexes: [...(q.meta().leakedBootIndexes ?? []), leak.bootindex] });
+}
+
+/**
+ * A cold-plugged nvme-subsys (nvme_subsys_realize): a bus-less device with an nvme-bus of its own
+ * named by its id, which qbus_find never reaches (not below the system bus); its namespaces get
+ * there by nvme_ns_realize's reparenting. Not hotpluggable (dc->hotpluggable = false; device_add of
+ * one is not modelled).
+ */
+function addNvmeSubsys(p: Proc, args: Record<string, unknown>): void {
+  if (typeof args.id !== 'string') throw new QmpError('blockgraph: an nvme-subsys needs an id');
+  if (device(p, args.id)) throw new QmpError(`Duplicate device ID '${args.id}'`);
+  const { driver: _d, id: _i, ...props } = args;
+  putDevice(p, {
+    id: args.id, driver: 'nvme-subsys', bus: '', path: `${PERIPHERAL}/${args.id}`, bb: null, ownBb: false, shareRw: false,
+    iothread: null, tray: null, cold: true, at: p.nextSeq(), props,
+  });
+  putBus(p, { id: args.id, type: 'nvme-bus', hotplug: false, iothread: null, at: p.nextSeq(), hidden: true });
+}
+
+/** hw/block/fdc.c MAX_FD: an isa-fdc's floppy-bus has units 0 and 1. */
+const MAX_FD = 2;
+
+/**
+ * floppy_drive_realize (hw/block/fdc.c; the floppy-bus never hotplugs, so only from the command
+ * line): the unit (the first one without a drive when unset), then an empty drive gets its own
+ * BlockBackend (blk_create_empty_drive + blk_attach_dev) and is read-only "to allow attaching a
+ * read-only node later"; a drive is read-only when its node is. blkconf_blocksizes, 512-byte
+ * blocks only, then blkconf_apply_backend_options(read_only, resizable = false).
+ */
+function floppyRealize(p: Proc, d: Device, props: Record<string, unknown>, held: Held): void {
+  const taken = (u: number) => devices(p).some((o) => o.id !== d.id && o.bus === d.bus && o.driver === 'floppy' && o.props?.unit === u);
+  let unit = num(props, 'unit', UNSET);
+  if (unit === UNSET) for (unit = 0; unit < MAX_FD && taken(unit); unit++);
+  if (unit >= MAX_FD) throw new QmpError(`Can't create floppy unit ${unit >= 0x80000000 ? unit - 0x100000000 : unit}, bus supports only ${MAX_FD} units`);
+  if (taken(unit)) throw new QmpError(`Floppy unit ${unit} is in use`);
+  d.props = { ...(d.props ?? {}), unit };
+  let ro: boolean;
+  if (!d.bb) {
+    d.bb = createDeviceBb(p, d, null);
+    d.ownBb = true;
+    held.ownBb = true;
+    ro = true;
+  } else {
+    ro = deviceReadOnly(p, d, bbRoot(p, d.bb));
+  }
+  putDevice(p, d);
+  blkconfBlocksizes(props);
+  if ((num(props, 'logical_block_size') || 512) !== 512 || (num(props, 'physical_block_size') || 512) !== 512) {
+    throw new QmpError('Physical and logical block size must be 512 for floppy');
+  }
+  const perms = devicePerms(ro, false, d.shareRw);
+  p.step(`device ${d.id}: blkconf_apply_backend_options`);
+  setBbPerm(p, d.bb, perms.perm, perms.shared);
 }

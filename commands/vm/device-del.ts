@@ -5,7 +5,7 @@
 // CD-ROM's), which qdev leaks: it stays, anonymous, holding any medium forever (flagged).
 import { QmpError } from '../../errors/index.js';
 import { removeBlockBackend } from '../exports.js';
-import { PERIPHERAL, bus, delDevice, device, devices, putDevice, setBbContext, setBbPerm } from '../../graph/devices/ops.js';
+import { PERIPHERAL, bus, delBus, delDevice, device, devices, putDevice, setBbContext, setBbPerm } from '../../graph/devices/ops.js';
 import { PERM_ALL } from '../../graph/perm.js';
 import { DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
 import type { Proc } from '../../graph/proc.js';
@@ -45,6 +45,8 @@ export function unplugDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, d: Device): vo
     }
   }
   delDevice(p, d.id);
+  // the controller's nvme-bus (qbus_init in nvme_realize) goes with it
+  if (DEVICE_KINDS[d.driver]?.nvme === 'ctrl' && bus(p, d.id)?.type === 'nvme-bus') delBus(p, d.id);
   if (DEVICE_KINDS[d.driver]?.backend) ctx.emit('DEVICE_DELETED', { path: `${d.path}/virtio-backend` });
   ctx.emit('DEVICE_DELETED', d.path.startsWith(`${PERIPHERAL}-anon`) ? { path: d.path } : { device: d.id, path: d.path });
 }

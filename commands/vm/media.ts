@@ -7,7 +7,8 @@ import { QmpErrorAfterAbort } from '../../graph/abort-residue.js';
 import { QemuAbortRefusal } from '../../graph/qemu-abort.js';
 import type { QmpEvent } from '../protocol.js';
 import { opBlocker } from '../../graph/blockers.js';
-import { bbRoot, changeMedia, device, insertBs, removeBs } from '../../graph/devices/ops.js';
+import { bbRoot, changeMedia, device, devicePerms, deviceReadOnly, insertBs, removeBs, setBbPerm } from '../../graph/devices/ops.js';
+import { PERM_ALL } from '../../graph/perm.js';
 import { DEVICE_KINDS, deviceRemovable, type Device } from '../../graph/devices/types.js';
 import { hasProtocolPrefix, openNode, probeFormatByName } from '../../graph/open.js';
 import { unrefIfUnused } from '../../graph/ops.js';
@@ -72,6 +73,20 @@ function removeMedium(ctx: Ctx, blkName: string | undefined, id: string | undefi
   if (blocked) throw new QmpError(`Node '${node}' is busy: ${blocked}`);
   p.step('blk_remove_bs');
   removeBs(p, bb);
+  // a tray-less device's medium leaves here: blk_dev_change_media_cb(blk, false) after blk_remove_bs
+  if (dev && !hasTray(dev)) traylessMediaCb(p, device(p, dev.id)!, false);
+}
+
+/**
+ * The change_media_cb of a tray-less device (the floppy's fd_change_cb): unloading drops its
+ * perms to 0/ALL (blk_set_perm), loading applies blkconf_apply_backend_options again with
+ * read_only = !blk_supports_write_perm (the new node's), not resizable.
+ */
+function traylessMediaCb(p: Proc, d: Device, load: boolean): void {
+  if (d.driver !== 'floppy' || !d.bb) return;
+  if (!load) { setBbPerm(p, d.bb, 0, PERM_ALL); return; }
+  const perms = devicePerms(deviceReadOnly(p, d, bbRoot(p, d.bb)), false, d.shareRw);
+  setBbPerm(p, d.bb, perms.perm, perms.shared);
 }
 
 function insertAnonMedium(ctx: Ctx, bb: string, dev: Device | undefined, node: string): void {
@@ -81,6 +96,8 @@ function insertAnonMedium(ctx: Ctx, bb: string, dev: Device | undefined, node: s
   if (bbRoot(p, bb)) throw new QmpError('There already is a medium in the device');
   p.step('blk_insert_bs');
   insertBs(p, bb, node);
+  // qmp_blockdev_insert_anon_medium: a tray-less device loads it at once (a refusal removes it again)
+  if (dev && !hasTray(dev)) traylessMediaCb(p, device(p, dev.id)!, true);
 }
 
 /**

@@ -15,7 +15,7 @@ import { QmpError } from '../../errors/index.js';
  */
 export type PropType =
   | { t: 'bool' } | { t: 'str' } | { t: 'enum'; values: readonly string[] }
-  | { t: 'uint'; bits: 16 | 32 | 64 } | { t: 'int32' } | { t: 'size32' } | { t: 'blocksize' } | { t: 'any' }
+  | { t: 'uint'; bits: 8 | 16 | 32 | 64 } | { t: 'int32' } | { t: 'size32' } | { t: 'blocksize' } | { t: 'any' }
   | { t: 'vq-mapping' };
 
 /** One IOThreadVirtQueueMapping (qapi/virtio.json): an iothread and, optionally, its virtqueues. */
@@ -57,6 +57,7 @@ function readVqMapping(k: string, v: unknown): VqMapping[] | null {
 
 const BOOL: PropType = { t: 'bool' };
 const STR: PropType = { t: 'str' };
+const U8: PropType = { t: 'uint', bits: 8 };
 const U16: PropType = { t: 'uint', bits: 16 };
 const U32: PropType = { t: 'uint', bits: 32 };
 const U64: PropType = { t: 'uint', bits: 64 };
@@ -114,6 +115,21 @@ export const DEVICE_PROPS: Record<string, Record<string, PropType>> = {
     max_io_size: U64, scsi_version: { t: 'int32' }, io_timeout: U32,
   },
   'scsi-generic': { ...SCSI_BUS, ...BOOTINDEX, drive: STR, 'share-rw': BOOL, io_timeout: U32 },
+  // hw/block/fdc.c floppy_drive_properties (no error policy, no bootindex: the isa-fdc has those)
+  floppy: { unit: U32, ...BLOCK_BASE, 'drive-type': { t: 'enum', values: ['144', '288', '120', 'none', 'auto'] } },
+  // hw/nvme/ctrl.c nvme_props (QEMU 7.2's; 10.0's additions are not modelled) with the PCI
+  // device's addr, and nvme_instance_init's bootindex; no rerror/werror (not DEFINE_BLOCK_ERROR_PROPERTIES)
+  nvme: {
+    ...BLOCK_BASE, ...BOOTINDEX, addr: { t: 'any' }, pmrdev: STR, subsys: STR, serial: STR, cmb_size_mb: U32, num_queues: U32,
+    max_ioqpairs: U32, msix_qsize: U16, aerl: U8, aer_max_queued: U32, mdts: U8, vsl: U8, 'use-intel-id': BOOL,
+    'legacy-cmb': BOOL, ioeventfd: BOOL, 'zoned.zasl': U8, 'zoned.auto_transition': BOOL, sriov_max_vfs: U8,
+    sriov_vq_flexible: U16, sriov_vi_flexible: U16, sriov_max_vi_per_vf: U8, sriov_max_vq_per_vf: U8,
+  },
+  // hw/nvme/ns.c nvme_ns_props (the zoned ones left out)
+  'nvme-ns': {
+    ...BLOCK_BASE, detached: BOOL, shared: BOOL, nsid: U32, uuid: STR, ms: U16, mset: U8, pi: U8, pil: U8, pif: U8,
+    mssrl: U16, mcl: U32, msrc: U8, zoned: BOOL,
+  },
 };
 
 const MIN_BLOCK_SIZE = 512;

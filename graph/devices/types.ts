@@ -3,7 +3,8 @@
 
 /** A qdev bus: its QOM type name as QEMU prints it in "can't go on X bus". */
 /** pc (i440fx): its root bus is a conventional `PCI` one, and its isa-fdc has a `floppy-bus`. */
-export type BusType = 'PCIE' | 'PCI' | 'SCSI' | 'IDE' | 'floppy-bus';
+/** nvme-bus: an nvme controller's or nvme-subsys's own bus (qbus_init in nvme_realize / nvme_subsys_realize), which takes nvme-ns and never hotplugs. */
+export type BusType = 'PCIE' | 'PCI' | 'SCSI' | 'IDE' | 'floppy-bus' | 'nvme-bus';
 
 export interface Bus {
   id: string;              // bus->name: pcie.0 / pci.0, the root port's id, `<controller>.0`, ide.N, floppy-bus.0
@@ -15,6 +16,11 @@ export interface Bus {
    */
   iothread: string | null;
   at: number;              // creation order (qbus_find_recursive meets the newest first)
+  /**
+   * Not below the main system bus, so qbus_find never reaches it by name or type: an nvme-subsys's
+   * bus (the subsystem is a bus-less device); only nvme_ns_realize's reparenting puts devices there.
+   */
+  hidden?: boolean;
 }
 
 export interface Device {
@@ -52,7 +58,7 @@ export interface DeviceKind {
    * -nodefaults has no usb-bus (no USB controller), no floppy-bus (q35 makes no isa-fdc) and no
    * free virtio-bus (each virtio-pci proxy's bus holds its own device): those kinds never plug.
    */
-  busType: 'PCI' | 'SCSI' | 'IDE' | 'usb-bus' | 'floppy-bus' | 'virtio-bus';
+  busType: 'PCI' | 'SCSI' | 'IDE' | 'usb-bus' | 'floppy-bus' | 'virtio-bus' | 'nvme-bus';
   /** The QOM type that owns the `drive` property (virtio-blk-pci aliases it to its virtio-blk-device). */
   driveOwner: string | null;
   /** blkconf_apply_backend_options(readonly = …) for a node that is writable. */
@@ -70,6 +76,18 @@ export interface DeviceKind {
    * a file node, which has no bdrv_co_ioctl), so each is refused with strerror(ENOTSUP).
    */
   sgIo?: boolean;
+  /**
+   * hw/nvme: the controller (`nvme`, a PCI device whose `drive` is a legacy namespace, nsid 1) or a
+   * namespace (`nvme-ns` on an nvme-bus). Realize is nvme_realize / nvme_ns_realize, not
+   * blkconf's usual sequence (commands/vm/device-add.ts nvmeRealize).
+   */
+  nvme?: 'ctrl' | 'ns';
+  /**
+   * Removable without a tray (blk_dev_has_tray false: the floppy's fd_block_ops has a
+   * change_media_cb only): open/close-tray are no-ops, the medium goes and comes at once, and the
+   * callback runs inside remove/insert (block/qapi-sysemu.c).
+   */
+  trayless?: boolean;
 }
 
 // Their qdev properties and types: graph/devices/props.ts DEVICE_PROPS.
@@ -110,9 +128,21 @@ export const DEVICE_KINDS: Record<string, DeviceKind> = {
     busType: 'usb-bus', driveOwner: 'usb-storage', readOnly: false, resizable: true, removable: false,
     iothreadAware: false, backend: false,
   },
+  // floppy_drive_realize (hw/block/fdc.c): blkconf_apply_backend_options(read_only, resizable = false)
   'floppy': {
     busType: 'floppy-bus', driveOwner: 'floppy', readOnly: false, resizable: false, removable: true,
-    iothreadAware: false, backend: false,
+    iothreadAware: false, backend: false, trayless: true,
+  },
+  // nvme_ns_init_blk: blkconf_apply_backend_options(read_only = !blk_supports_write_perm,
+  // resizable = false); DEFINE_BLOCK_PROPERTIES' plain DEFINE_PROP_DRIVE (the main loop); the
+  // BlockBackend is attached to the controller (blk_get_attached_dev_id: its id)
+  'nvme': {
+    busType: 'PCI', driveOwner: 'nvme', readOnly: false, resizable: false, removable: false,
+    iothreadAware: false, backend: false, nvme: 'ctrl',
+  },
+  'nvme-ns': {
+    busType: 'nvme-bus', driveOwner: 'nvme-ns', readOnly: false, resizable: false, removable: false,
+    iothreadAware: false, backend: false, nvme: 'ns',
   },
   'virtio-blk-device': {
     busType: 'virtio-bus', driveOwner: 'virtio-blk-device', readOnly: false, resizable: true, removable: false,
@@ -132,5 +162,5 @@ export function deviceRemovable(d: Device): boolean {
   return Boolean(DEVICE_KINDS[d.driver]?.removable) || (d.driver === 'scsi-hd' && d.props?.removable === true);
 }
 
-/** Controllers: they only come from the command line here (`vm` member). */
-export const CONTROLLERS = ['pcie-root-port', 'virtio-scsi-pci'] as const;
+/** Controllers: they only come from the command line here (`vm` member; an nvme-subsys from `devices`). */
+export const CONTROLLERS = ['pcie-root-port', 'virtio-scsi-pci', 'nvme-subsys'] as const;

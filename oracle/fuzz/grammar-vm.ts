@@ -154,8 +154,9 @@ export function vmAbort(step: Step, g: VmGenerator): string | undefined {
   const aio = inIothreadWithJobs(g.world.proc('A'));
   // 10.0 has no AioContext lock to release: the move is carried out (rule aio-context-lock-aborts)
   const unlockedMoveAborts = RULES['aio-context-lock-aborts'][g.version].value;
-  if (unlockedMoveAborts && step.execute === 'device_add' && (a.driver === 'virtio-blk-pci' || a.driver === 'ide-hd') && typeof a.drive === 'string' && aio.has(a.drive)) {
-    return `virtio-blk/ide on '${a.drive}' in an iothread`;
+  // (nvme's DEFINE_BLOCK_PROPERTIES drive starts in the main loop as virtio-blk's does)
+  if (unlockedMoveAborts && step.execute === 'device_add' && (a.driver === 'virtio-blk-pci' || a.driver === 'ide-hd' || a.driver === 'nvme') && typeof a.drive === 'string' && aio.has(a.drive)) {
+    return `virtio-blk/ide/nvme on '${a.drive}' in an iothread`;
   }
   // the same unlocked move as device_add's (blk_insert_bs): 7.2 aborts
   // (qemu-aborts/abort-32-vm-insert-medium-node-in-other-iothread; the model refuses it, graph/devices/ops.ts insertBs)
@@ -182,10 +183,10 @@ const deviceAdd: Production = (g, p) => {
   const r = g.rng;
   // now and then a model this VM cannot take: SCSI passthrough refused at realize, no USB bus
   const driver = r.chance(0.04) ? r.pick(['scsi-block', 'scsi-generic', 'usb-storage'])
-    : r.pick(['virtio-blk-pci', 'scsi-hd', 'scsi-hd', 'scsi-cd', 'virtio-blk-pci', 'ide-hd']);
+    : r.pick(['virtio-blk-pci', 'scsi-hd', 'scsi-hd', 'scsi-cd', 'virtio-blk-pci', 'ide-hd', 'nvme']);
   const o: JsonObject = { driver };
-  o.id = r.chance(0.05) && v.devices.size ? r.pick([...v.devices.keys()]) : v.freshDevice(driver.startsWith('virtio') ? 'vd' : driver === 'scsi-cd' ? 'cd' : driver === 'ide-hd' ? 'ide' : 'sd');
-  const bus = driver === 'virtio-blk-pci' ? r.pick(pciBuses(v.machine))
+  o.id = r.chance(0.05) && v.devices.size ? r.pick([...v.devices.keys()]) : v.freshDevice(driver.startsWith('virtio') ? 'vd' : driver === 'scsi-cd' ? 'cd' : driver === 'ide-hd' ? 'ide' : driver === 'nvme' ? 'nv' : 'sd');
+  const bus = driver === 'virtio-blk-pci' || driver === 'nvme' ? r.pick(pciBuses(v.machine))
     : driver === 'ide-hd' ? 'ide.0' : r.pick(['scsi0.0', 'scsi1.0']);
   if (r.chance(0.9)) o.bus = r.chance(0.05) ? r.pick(['nosuch', 'pcie.0', 'scsi0.0', 'rp0']) : bus;
   if (driver !== 'scsi-cd' || r.chance(0.5)) o.drive = g.ref(p);
@@ -198,6 +199,13 @@ const deviceAdd: Production = (g, p) => {
     o['iothread-vq-mapping'] = r.pick([[{ iothread: 'io0' }], [{ iothread: 'io0', vqs: [0] }], [{ iothread: 'nosuch' }], [{ iothread: 'io0' }, { iothread: 'io0' }], [], 'io0']);
   }
   if (driver === 'scsi-hd' && r.chance(0.12)) o.removable = true;
+  // nvme (vm/vm-f-nvme-*): a serial is required (nvme_check_constraints), its queue limits
+  if (driver === 'nvme') {
+    if (r.chance(0.9)) o.serial = r.pick(['nv-1', 'nv-2']);
+    if (r.chance(0.1)) o.max_ioqpairs = r.pick([0, 4]);
+    if (r.chance(0.1)) o.msix_qsize = r.pick([0, 2049, 16]);
+    if (r.chance(0.05)) o.num_queues = r.pick([1, 4]);
+  }
   if (r.chance(0.3)) libvirtProps(g, driver, o);
   return cmd('device_add', o);
 };
