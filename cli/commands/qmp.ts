@@ -23,6 +23,7 @@ import { ServedStore } from '../live-store.js';
 import { serveLogSocket } from '../log-socket.js';
 import { DEFAULT_INPUT_TIMEOUT_S, MAX_TRANSCRIPT_BYTES, readInputFile } from '../input-file.js';
 import { writeOutputFile } from '../out-file.js';
+import { recordMachineFacts } from '../../oracle/machine-facts.js';
 
 function badInput(msg: string): never {
   throw new BlockgraphError('BG_BAD_INPUT', msg);
@@ -193,6 +194,20 @@ export function registerQmp(program: Command): void {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+  qmp.command('machine-facts')
+    .description("record a machine's facts the model has no mechanism for (the vCPU's QOM properties, migration capabilities, CPU slots) from the real qemu-system-x86_64, as the fixture x-blockgraph-machine-facts takes (oracle/machine-facts/VERSION/MACHINE-CPU.json)")
+    .option('--machine <type>', 'q35 (default) or pc', 'q35')
+    .option('--cpu <model>', 'the -cpu model (qemu64, the TCG default libvirt passes)', 'qemu64')
+    .option('--qemu <version>', 'which QEMU: 7.2 (default) or 10.0', qemuArg())
+    .option('--out <file>', 'write the fixture here (default: stdout)', outArg())
+    .action(async (o) => {
+      if (o.machine !== 'q35' && o.machine !== 'pc') badInput(`--machine must be q35 or pc, not '${String(o.machine)}'`);
+      const facts = await recordMachineFacts(requireQemuVm(o.qemu ?? '7.2'), o.machine, o.cpu);
+      const text = JSON.stringify(facts, null, 1) + '\n';
+      if (o.out) writeOutputFile(o.out, text);
+      else process.stdout.write(text);
     });
 
   registerQmpProxy(qmp);
