@@ -77,10 +77,14 @@ run_domain() {
   domain_xml "$CUR" > "$OUT/$CUR.xml"
   $V destroy $DOM >/dev/null 2>&1 || true
   rm -rf "$EMU_DIR"
-  step create create "$OUT/$CUR.xml"
+  # paused: no guest (SeaBIOS reads vda's first sector once the VCPU runs, which the model, without
+  # a guest, never does); resumed once domblkstat has been read
+  step create create "$OUT/$CUR.xml" --paused
   step domblklist domblklist $DOM
   step domblkinfo domblkinfo $DOM vda
   step domblkstat domblkstat $DOM vda
+  step resume resume $DOM
+  step domstate domstate $DOM
   step blockpull blockpull $DOM vda --wait
   step snapshot-one snapshot-create-as $DOM --disk-only --no-metadata --diskspec vda,file="$IMG/snap1.qcow2" \
     --diskspec sda,snapshot=no --diskspec $cd,snapshot=no
@@ -119,6 +123,8 @@ EOF
   step backup-begin backup-begin $DOM "$OUT/$CUR.push.xml"
   for _ in $(seq 50); do $V domjobinfo $DOM 2>/dev/null | grep -q 'Job type: *None' && break; sleep 0.2; done
   step domjobinfo-completed domjobinfo $DOM --completed
+  step suspend suspend $DOM
+  step domstate-suspended domstate $DOM
   step destroy destroy $DOM
   cp "$EMU_DIR/emulator.log" "$OUT/$CUR.emulator.log" 2>/dev/null || true
   rm -rf "$OUT/$CUR.db"; cp -r "$(ls -d "$EMU_DIR"/db-* | head -1)" "$OUT/$CUR.db" 2>/dev/null || true
