@@ -72,29 +72,34 @@ export const migrateSetCapabilities: CommandDef = {
   name: 'migrate-set-capabilities',
   mutates: true,
   run({ p, args }) {
-    if (args.capabilities === undefined) throw new QmpError("Parameter 'capabilities' is missing");
+    const known = facts(p, 'migrate-set-capabilities')['migrate-capabilities'].map((c) => c.capability);
+    // the QAPI visitor first (qobject-input-visitor.c, texts as QEMU 7.2 gives them): the whole
+    // list is visited before the command runs, so a bad element refuses it all
+    const list = args.capabilities;
+    if (list === undefined) throw new QmpError("Parameter 'capabilities' is missing");
+    if (!Array.isArray(list)) throw new QmpError("Invalid parameter type for 'capabilities', expected: array");
+    for (const [i, c] of list.entries()) {
+      const at = `capabilities[${i}]`;
+      if (!isObj(c)) throw new QmpError(`Invalid parameter type for '${at}', expected: object`);
+      if (c.capability === undefined) throw new QmpError(`Parameter '${at}.capability' is missing`);
+      if (typeof c.capability !== 'string') throw new QmpError(`Invalid parameter type for '${at}.capability', expected: string`);
+      // (the enum visitor names the member alone)
+      if (!known.includes(c.capability)) throw new QmpError(`Parameter 'capability' does not accept value '${c.capability}'`);
+      if (c.state === undefined) throw new QmpError(`Parameter '${at}.state' is missing`);
+      if (typeof c.state !== 'boolean') throw new QmpError(`Invalid parameter type for '${at}.state', expected: boolean`);
+      for (const k of Object.keys(c)) if (k !== 'capability' && k !== 'state') throw new QmpError(`Parameter '${at}.${k}' is unexpected`);
+    }
     for (const k of Object.keys(args)) if (k !== 'capabilities') throw new QmpError(`Parameter '${k}' is unexpected`);
-    return setCaps(p, args);
+    const next = { ...(p.meta().migrateCaps ?? {}) };
+    for (const c of list as { capability: string; state: boolean }[]) {
+      if (c.capability !== 'events') throw new QmpError(`blockgraph: migrate-set-capabilities of '${c.capability}' is not modelled (migrate_caps_check)`);
+      next[c.capability] = c.state;
+    }
+    p.step('migrate-set-capabilities');
+    p.setMeta({ migrateCaps: next });
+    return {};
   },
 };
-
-function setCaps(p: Proc, args: Record<string, unknown>): Record<string, never> {
-  const known = facts(p, 'migrate-set-capabilities')['migrate-capabilities'].map((c) => c.capability);
-  const list = args.capabilities;
-  if (!Array.isArray(list)) throw new QmpError("Invalid parameter type for 'capabilities', expected: array");
-  const next = { ...(p.meta().migrateCaps ?? {}) };
-  for (const c of list) {
-    if (!isObj(c)) throw new QmpError("Invalid parameter type for 'capabilities[0]', expected: object");
-    if (typeof c.capability !== 'string') throw new QmpError("Parameter 'capability' is missing");
-    if (!known.includes(c.capability)) throw new QmpError(`Parameter 'capability' does not accept value '${c.capability}'`);
-    if (typeof c.state !== 'boolean') throw new QmpError("Invalid parameter type for 'state', expected: boolean");
-    if (c.capability !== 'events') throw new QmpError(`blockgraph: migrate-set-capabilities of '${c.capability}' is not modelled (migrate_caps_check)`);
-    next[c.capability] = c.state;
-  }
-  p.step('migrate-set-capabilities');
-  p.setMeta({ migrateCaps: next });
-  return {};
-}
 
 /** qmp_query_hotpluggable_cpus (machine_query_hotpluggable_cpus): the slots of -smp, all taken by the boot vCPU here. */
 export const queryHotpluggableCpus: CommandDef = {

@@ -132,7 +132,13 @@ function machineLevel(v: '7.2' | '10.0', transcript: string): void {
     const tmp = mkdtempSync(join(tmpdir(), 'bg-vm-'));
     const bins = findQemuBinaries(v)!;
     const asks: [string, Record<string, unknown>?][] = [
-      ['query-migrate-capabilities'], ['migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] }],
+      ['query-migrate-capabilities'],
+      // the QAPI visitor's refusals, whole (a bad element refuses the list)
+      ...[{ capabilities: [{ capability: 'events', state: true }, { capability: 'nosuch', state: true }] }, { capabilities: [{ state: true }] },
+        { capabilities: [{ capability: 'events', state: 1 }] }, { capabilities: [1] }, { capabilities: {} }, {}, { capabilities: [], x: 1 },
+        { capabilities: [{ capability: 'events', state: true, x: 1 }] }]
+        .map((a): [string, Record<string, unknown>] => ['migrate-set-capabilities', a]),
+      ['migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] }],
       ['query-migrate-capabilities'], ['query-hotpluggable-cpus'], ['query-cpus-fast'], ['query-iothreads'], ['query-name'],
       ['qom-list', { path: '/machine/unattached/device[0]' }],
       ...(facts['cpu-properties'] as { name: string; type: string }[]).filter((p) => !/^(link|child)</.test(p.type))
