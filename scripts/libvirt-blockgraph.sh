@@ -26,9 +26,13 @@ command -v virsh >/dev/null || { echo "libvirt is not installed (scripts/libvirt
 $V version >/dev/null 2>&1 || { echo "libvirtd is not running (start it as scripts/libvirt-capture.sh does)" >&2; exit 2; }
 : > "$OUT/steps.tsv"
 
-img() { (cd "$IMG" && qemu-img create -q -f "$2" ${4:+-b "$4" -F qcow2} "$1" "$3"); }
+img() {
+  (cd "$IMG" && qemu-img create -q -f "$2" ${4:+-b "$4" -F qcow2} "$1" "$3")
+  # as scripts/libvirt-capture.sh notes them, for scripts/libvirt-to-scenario.ts
+  printf '{"file":"%s","format":"%s","size":"%s"%s}\n' "$1" "$2" "$3" "${4:+,\"backing\":\"$4\",\"backing-format\":\"qcow2\"}" >> "$OUT/$CUR.images.jsonl"
+}
 images() {
-  rm -rf "$IMG"; mkdir -p "$IMG"
+  rm -rf "$IMG"; mkdir -p "$IMG"; : > "$OUT/$CUR.images.jsonl"
   img base.qcow2 qcow2 1M; img mid.qcow2 qcow2 1M base.qcow2; img top.qcow2 qcow2 1M mid.qcow2
   img sbase.qcow2 qcow2 1M; img stop.qcow2 qcow2 1M sbase.qcow2
   img cd1.iso raw 1M; img cd2.iso raw 1M; img hot1.qcow2 qcow2 1M; img hot2.qcow2 qcow2 1M
@@ -79,6 +83,12 @@ run_domain() {
   rm -rf "$EMU_DIR"
   # paused: no guest (SeaBIOS reads vda's first sector once the VCPU runs, which the model, without
   # a guest, never does); resumed once domblkstat has been read
+  # LIBVIRTD_LOG (libvirtd's log with log_filters="1:qemu.qemu_monitor", as libvirt-capture.sh
+  # starts it): the domain's monitor traffic and command line are kept as OUT/MACHINE.monitor and
+  # .cmdline, which scripts/libvirt-to-scenario.ts OUT MACHINE --round 3 turns into vm-lv3-MACHINE
+  local start=0
+  [ -n "${LIBVIRTD_LOG:-}" ] && start=$(stat -c %s "$LIBVIRTD_LOG")
+  : > /var/log/libvirt/qemu/$DOM.log 2>/dev/null || true
   step create create "$OUT/$CUR.xml" --paused
   step domblklist domblklist $DOM
   step domblkinfo domblkinfo $DOM vda
@@ -126,6 +136,11 @@ EOF
   step suspend suspend $DOM
   step domstate-suspended domstate $DOM
   step destroy destroy $DOM
+  if [ -n "${LIBVIRTD_LOG:-}" ]; then
+    sleep 0.5
+    tail -c +$((start + 1)) "$LIBVIRTD_LOG" > "$OUT/$CUR.monitor"
+    sed -n '/qemu-system-x86_64\|libvirt-emulator/,/^-msg\|msg timestamp/p' /var/log/libvirt/qemu/$DOM.log > "$OUT/$CUR.cmdline"
+  fi
   cp "$EMU_DIR/emulator.log" "$OUT/$CUR.emulator.log" 2>/dev/null || true
   rm -rf "$OUT/$CUR.db"; cp -r "$(ls -d "$EMU_DIR"/db-* | head -1)" "$OUT/$CUR.db" 2>/dev/null || true
 }
