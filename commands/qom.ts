@@ -17,6 +17,7 @@ import { PERIPHERAL, bbRoot, device, devices, putDevice } from '../graph/devices
 import { DEVICE_KINDS, type Device } from '../graph/devices/types.js';
 import { DEVICE_PROPS } from '../graph/devices/props.js';
 import { attachChild, detachChild } from '../graph/ops.js';
+import { cpuQom } from './vm/machine-level.js';
 
 /**
  * A guest device of the vm target by its QOM path: /machine/peripheral/ID, or a virtio-blk-pci's
@@ -205,6 +206,8 @@ export const qomGet: CommandDef = {
   name: 'qom-get',
   mutates: false,
   run({ p, args }) {
+    const cpu = cpuQom(p, 'qom-get', String(args.path), String(args.property));
+    if (cpu.hit) return cpu.value as never;
     const dev = resolveDevice(p, String(args.path));
     if (dev) return deviceGet(p, dev.d, dev.inner, String(args.property)) as never;
     const o = resolve(p, String(args.path), 'qom-get');
@@ -243,13 +246,16 @@ export const qomSet: CommandDef = {
 
 /**
  * qom-list (qmp_qom_list: object_resolve_path, then every property as {name, type}) of the vm
- * target's /machine/peripheral container: a child<TYPE> per named device. Other paths, and
+ * target's /machine/peripheral container: a child<TYPE> per named device; the vCPU's path from
+ * the machine's facts (commands/vm/machine-level.ts cpuQom). Other paths, and
  * qemu-storage-daemon's tree, are not modelled.
  */
 export const qomList: CommandDef = {
   name: 'qom-list',
   mutates: false,
   run({ p, args }) {
+    const cpu = cpuQom(p, 'qom-list', String(args.path));
+    if (cpu.hit) return cpu.value as never;
     if (p.meta().target !== 'vm' || args.path !== PERIPHERAL) throw notModelled('qom-list');
     const out = [{ name: 'type', type: 'string' }];
     for (const d of devices(p)) if (d.path === `${PERIPHERAL}/${d.id}`) out.push({ name: d.id, type: `child<${d.driver}>` });

@@ -1,7 +1,7 @@
 // Typed access to one QEMU process's graph through a Draft. QEMU keeps parents and
 // children as lists with the newest first; we derive that order from `at`.
 import { Draft, parentKey } from './draft.js';
-import type { BdsNode, BlockBackend, BlockExport, Edge, Image, Job, ParentRef, ProcMeta, QomObject } from './types.js';
+import type { BdsNode, BlockBackend, BlockExport, Edge, Image, Job, ParentRef, ProcMeta, QomObject, VmMachineFacts } from './types.js';
 import { HOST } from './types.js';
 import { hostResolve } from './host-path.js';
 
@@ -32,6 +32,9 @@ export class Proc {
     return this.d.get<ProcMeta>(this.name, 'meta', 'proc') ?? { autoName: 0, seq: 0, nbd: null };
   }
   setMeta(p: Partial<ProcMeta>): void { this.d.put(this.name, 'meta', 'proc', { ...this.meta(), ...p }); }
+  /** vm target: the machine's recorded facts (x-blockgraph-machine-facts), apart from the meta nextSeq rewrites. */
+  machineFacts(): VmMachineFacts | undefined { return this.d.get<VmMachineFacts>(this.name, 'meta', 'machine-facts'); }
+  setMachineFacts(f: VmMachineFacts): void { this.d.put(this.name, 'meta', 'machine-facts', f); }
 
   /** Parent edges of a node, newest first (bs->parents). */
   parents(node: string): Edge[] { return this.d.edgesTo(this.name, node).sort((a, b) => b.at - a.at); }

@@ -119,6 +119,8 @@ export const RULES = defineRules({
       // libvirt's own traffic, round 2 (wt-virt2): the first mirror or active commit of each session
       ...([['cache', 40], ['copy2', 4], ['cor', 2], ['discard', 9], ['errpol', 12], ['io', 31], ['iothreads', 2], ['jobs', 9], ['pc', 22], ['rosh', 24], ['slice', 13]] as const)
         .map(([s, step]) => ({ transcript: `vm/vm-lv2-${s}.json`, step })),
+      // libvirt driving blockgraph's day on QEMU (wt-virt3): the active commit, the copy, the scsi active commit
+      ...[49, 50, 51, 52, 53, 71, 72, 73, 74, 75, 76, 85, 86, 87, 88].map((step) => ({ transcript: 'vm/vm-lv3-q35.json', step })),
       // the mirror of fuzz --qemu 10.0 4197392066's boundary (wt-fz11)
       ...[5, 6].map((step) => ({ transcript: 'abort-31-mirror-into-raw-over-shrunk-node-survives.json', step })),
       // the active commit of fuzz --qemu 10.0 3430820474's boundary (wt-fz13)

@@ -195,6 +195,28 @@ export interface ProcMeta {
   leakedBootIndexes?: number[];
   /** The QEMU version this process models (graph/version.ts); absent: 7.2, as in every older log. */
   qemu?: '7.2' | '10.0';
+  /** vm target: migration capabilities set by migrate-set-capabilities (migrate_params' s->capabilities). */
+  migrateCaps?: Record<string, boolean>;
+  /** vm target: `-name guest=NAME` (query-name). */
+  name?: string;
+  /** vm target: the command line's chardevs (query-chardev), in the order they were created. */
+  chardevs?: { label: string; filename: string; 'frontend-open': boolean }[];
+}
+
+/**
+ * The fixture x-blockgraph-machine-facts logs (oracle/machine-facts.ts MachineFacts), kept under
+ * its own meta key ('machine-facts'): the proc meta is rewritten by every nextSeq.
+ */
+export interface VmMachineFacts {
+  qemu: '7.2' | '10.0';
+  machine: 'q35' | 'pc';
+  cpu: string;
+  'migrate-capabilities': { capability: string; state: boolean }[];
+  'hotpluggable-cpus': unknown[];
+  'cpus-fast': Record<string, unknown>[];
+  'cpu-path': string;
+  'cpu-properties': { name: string; type: string }[];
+  'cpu-values': Record<string, { return: unknown } | { error: { class: string; desc: string } }>;
 }
 
 export interface Image {

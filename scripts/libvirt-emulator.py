@@ -12,7 +12,11 @@
 #   x-blockgraph-machine, and `blockgraph qmp` (stdio, its own store under BLOCKGRAPH_EMU_DIR)
 #   answers libvirt on the monitor socket libvirt passes (-chardev socket,id=charmonitor,fd=N):
 #   this process accepts libvirt's connection on that fd and relays, rewriting the image
-#   directory's absolute paths to relative names on the way in and back on the way out.
+#   directory's absolute paths to relative names on the way in and back on the way out. Nothing is
+#   answered but by blockgraph: the machine-level QMP libvirt sends (query-migrate-capabilities,
+#   the vCPU's qom-get…) comes from the model, with the machine's facts recorded from the real
+#   QEMU (oracle/machine-facts/); jobs run by themselves (--run-jobs) and files libvirt creates on
+#   the host are probed when named (--image-dir).
 import json, os, re, socket, subprocess, sys, threading, time
 
 REAL = os.environ.get('BLOCKGRAPH_REAL_QEMU', '/usr/bin/qemu-system-x86_64')
@@ -44,7 +48,18 @@ def rel(x):
 def unrel(text):
     # replies name files relative to the catalogue: give libvirt its absolute paths back
     return re.sub(r'("(?:filename|file|backing-filename|backing_file|backing-file)": ")(?!/)', lambda m: m.group(1) + imgdir, text)
-vm = {'version': 1, 'acpi-pci-hotplug': True}
+# the machine type: libvirt's versioned q35 (pc-q35-7.2) or i440fx (pc-i440fx-7.2, pc); -no-acpi on pc
+mtype = next((v.split(',')[0] for o, v in opts if o == 'machine'), 'q35')
+machine = 'pc' if mtype == 'pc' or mtype.startswith('pc-i440fx') else 'q35'
+vm = {'version': 1, 'acpi-pci-hotplug': True} if machine == 'q35' else {'version': 1, 'machine': 'pc', **({'acpi': False} if '-no-acpi' in argv else {})}
+# -name guest=NAME (query-name) and the monitor's chardev (query-chardev: QEMU names a listening
+# unix socket "unix:PATH,server=on", the path libvirt bound the fd it passes to)
+for i, a in enumerate(argv[:-1]):
+    if a == '-name':
+        m = re.match(r'(?:guest=)?([^,]+)', argv[i + 1])
+        if m: vm['name'] = m.group(1)
+if monitor_fd is not None:
+    vm['chardevs'] = [{'label': 'charmonitor', 'filename': 'unix:%s,server=on' % socket.socket(fileno=os.dup(monitor_fd)).getsockname(), 'frontend-open': True}]
 BLOCK = {'virtio-blk-pci', 'scsi-hd', 'scsi-cd', 'ide-hd', 'ide-cd'}
 for o, v in opts:
     if not v.startswith('{'): continue
@@ -75,7 +90,10 @@ while len(order) < len(images):
 
 # ---- blockgraph -------------------------------------------------------------------------------
 db = os.path.join(work, 'db-%d' % os.getpid())
-bg = subprocess.Popen([os.environ.get('BLOCKGRAPH_NODE', '/usr/bin/node'), '--import', 'tsx', os.path.join(REPO, 'cli/main.ts'), 'qmp', '--db', db],
+# --run-jobs: jobs run by themselves as QEMU's do; --image-dir: files libvirt makes on the host
+# (qemu-img create of a snapshot overlay) are probed when a command names them (cli/live-host.ts)
+bg = subprocess.Popen([os.environ.get('BLOCKGRAPH_NODE', '/usr/bin/node'), '--import', 'tsx', os.path.join(REPO, 'cli/main.ts'), 'qmp', '--db', db,
+                       '--run-jobs', '--image-dir', imgdir],
                       cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1)
 greeting = bg.stdout.readline()
 def call(cmd, args=None):
@@ -91,31 +109,21 @@ note('machine', json.dumps(r))
 if 'error' in r:
     print('blockgraph refused the machine: ' + r['error']['desc'], file=sys.stderr)
     sys.exit(1)
+# the machine's facts the model has no mechanism for (the vCPU's properties…), recorded from the
+# real QEMU by `blockgraph qmp machine-facts` (oracle/machine-facts/), logged as an input
+cpu = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == '-cpu'), 'qemu64')
+facts = os.path.join(REPO, 'oracle', 'machine-facts', '7.2', '%s-%s.json' % (machine, cpu))
+if os.path.exists(facts):
+    r = call('x-blockgraph-machine-facts', json.load(open(facts)))
+    note('machine facts', facts, json.dumps(r))
+else:
+    note('no machine facts for', machine, cpu, '(blockgraph qmp machine-facts --machine', machine, '--cpu', cpu, '--out', facts + ')')
 
 # ---- libvirt's monitor: accept on its fd, relay --------------------------------------------------
 lsock = socket.socket(fileno=monitor_fd)
 conn, _ = lsock.accept()
 note('libvirt connected')
 conn.sendall((greeting.rstrip('\n') + '\r\n').encode())  # libvirt splits QMP lines at \r\n
-# BLOCKGRAPH_EMU_REPLAY=MONITOR (or WORK/replay.monitor): a capture's monitor log (scripts/libvirt-capture.sh): the commands
-# that are not the block layer (the converter's KEEP) are answered with real QEMU's recorded reply
-# to the same command and arguments, in order, to see how far libvirt gets past them
-KEEP = re.compile(r'^(blockdev-|block-|block_|x-blockdev-|transaction$|job-|query-block$|query-named-block-nodes$|query-blockstats$|query-block-jobs$|query-jobs$|query-block-exports$|device_add$|device_del$|eject$|nbd-server-|stop$|cont$)')
-canned = {}
-# (libvirt runs the emulator with a clean environment: WORK/replay.monitor is read too)
-replay = os.environ.get('BLOCKGRAPH_EMU_REPLAY') or os.path.join(work, 'replay.monitor')
-if os.path.exists(replay):
-    pending = None
-    for line in open(replay):
-        m = re.search(r'QEMU_MONITOR_(SEND_MSG|RECV_REPLY): mon=\S+ (?:msg|reply)=(.*?)\r?$', line)
-        if not m: continue
-        body = re.sub(r' fd=-?\d+$', '', m.group(2))
-        o = json.loads(body)
-        if m.group(1) == 'SEND_MSG': pending = o
-        elif pending is not None:
-            key = (pending['execute'], json.dumps(pending.get('arguments'), sort_keys=True))
-            canned.setdefault(key, []).append({k: v for k, v in o.items() if k != 'id'})
-            pending = None
 def from_libvirt():
     buf = b''
     while True:
@@ -133,12 +141,6 @@ def from_libvirt():
             if obj.get('execute') == 'qmp_capabilities':
                 # the machine's own session already negotiated: answer as QEMU would, once
                 conn.sendall((json.dumps({'return': {}, **({'id': obj['id']} if 'id' in obj else {})}) + '\r\n').encode())
-                continue
-            key = (obj.get('execute'), json.dumps(obj.get('arguments'), sort_keys=True))
-            if not KEEP.match(str(obj.get('execute'))) and canned.get(key):
-                r = canned[key].pop(0)
-                note('replayed', key[0])
-                conn.sendall((json.dumps({**r, **({'id': obj['id']} if 'id' in obj else {})}) + '\r\n').encode())
                 continue
             bg.stdin.write(json.dumps(rel(obj)) + '\n')
     bg.kill()

@@ -20,9 +20,11 @@ import { openClassic, openMemory } from '../../store/index.js';
 import { DEFAULT_DB, EXIT, printJson, wallClock } from '../context.js';
 import { registerQmpProxy } from './qmp-proxy.js';
 import { ServedStore } from '../live-store.js';
+import { LiveHost } from '../live-host.js';
 import { serveLogSocket } from '../log-socket.js';
 import { DEFAULT_INPUT_TIMEOUT_S, MAX_TRANSCRIPT_BYTES, readInputFile } from '../input-file.js';
 import { writeOutputFile } from '../out-file.js';
+import { recordMachineFacts } from '../../oracle/machine-facts.js';
 
 function badInput(msg: string): never {
   throw new BlockgraphError('BG_BAD_INPUT', msg);
@@ -76,6 +78,8 @@ export function registerQmp(program: Command): void {
     .option('--log-socket <path>', 'also serve the log live on this unix socket (for `blockgraph tail --connect PATH`)')
     .option('--store <url>', 'log to the fleet stream instead of --db: nats://HOST:PORT[,HOST:PORT]/FLEET/HOST (docs/fleet.md)')
     .option('--qemu <version>', 'the QEMU version this process models: 7.2 (default) or 10.0; declared (logged) when the process starts, refused for a process already started on another', qemuArg())
+    .option('--run-jobs', "jobs run by themselves, as QEMU's do: once a command is answered, each running job is moved on (x-blockgraph-job-advance, logged; a speed-limited one after the time its bytes take), its events sent to every client")
+    .option('--image-dir <dir>', "the host's image directory: a file a command names that the catalogue lacks is probed there (qemu-img info) and recorded (x-blockgraph-image-create) before the command")
     .action(async (o) => {
       if (o.connect !== undefined && o.socket !== undefined) badInput('--connect and --socket: one or the other (a server listens, or connects out)');
       if (o.reconnect !== undefined && o.connect === undefined) badInput('--reconnect: only with --connect');
@@ -83,8 +87,11 @@ export function registerQmp(program: Command): void {
       // The store behind a backend that refuses (not dies) on a full disk, with a read socket
       // so read commands work while this server holds the store (cli/live-store.ts).
       const store = await ServedStore.open(o.store ?? o.db, { clock: wallClock, snapshotEvery: 1000, warn: (l) => process.stderr.write(l + '\n') });
+      let live: LiveHost | undefined;
       try {
-        const engine = store;
+        const engine: ModelBackend = o.runJobs || o.imageDir !== undefined
+          ? (live = new LiveHost(store, o.proc, { runJobs: o.runJobs === true, imageDir: o.imageDir, note: (m) => process.stderr.write(`blockgraph: ${m}\n`) }))
+          : store;
         if (o.qemu) await declareProcessVersion(engine, o.proc, o.qemu);
         // A getter: after a failed write the store reopens its log, and followers go on from it.
         const feed = o.logSocket ? await serveLogSocket(() => store.log, o.logSocket, { warn: (l) => process.stderr.write(l + '\n') }).catch((e: NodeJS.ErrnoException) => {
@@ -101,7 +108,7 @@ export function registerQmp(program: Command): void {
         const note = (m: string) => { process.stderr.write(`blockgraph: ${m}\n`); };
         const opts = {
           proc: o.proc, note, onQuit: () => stopNow('quit'),
-          reject: (proc: string, data: Record<string, unknown> | Record<string, unknown>[]) => engine.reject(proc, data),
+          reject: (proc: string, data: Record<string, unknown> | Record<string, unknown>[]) => store.reject(proc, data),
         };
         try {
           if (o.socket) {
@@ -109,6 +116,7 @@ export function registerQmp(program: Command): void {
               if (e instanceof BlockgraphError) throw e;
               throw new BlockgraphError('BG_BAD_INPUT', `cannot listen on ${o.socket}: ${e.code ?? e.message}`);
             });
+            if (live) live.events = (evs) => { for (const s of server.sessions) if (!s.isClosed) s.sendEvents(evs); };
             note(`QMP on ${o.socket} (store ${o.db})`);
             const why = await stopRequested;
             note(`${why}: stopping`);
@@ -116,18 +124,21 @@ export function registerQmp(program: Command): void {
             rmSync(o.socket, { force: true });
           } else if (o.connect !== undefined) {
             const link = await connectQmp(engine, o.connect, { ...opts, reconnect: o.reconnect ?? 0 });
+            if (live) live.events = (evs) => { if (link.session && !link.session.isClosed) link.session.sendEvents(evs); };
             note(`QMP ${link.session ? 'connected' : 'connecting'} to ${o.connect} (store ${o.db})`);
             const why = await stopRequested;
             note(`${why}: stopping`);
             await link.stop();
           } else {
             const served = serveQmp(engine, process.stdin, process.stdout, opts);
+            if (live) live.events = (evs) => { if (!served.session.isClosed) served.session.sendEvents(evs); };
             await Promise.race([served, stopRequested]);
             served.session.stop();
             await served;
             process.stdin.destroy();
           }
         } finally {
+          live?.close();
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           feed?.close();
@@ -193,6 +204,20 @@ export function registerQmp(program: Command): void {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+  qmp.command('machine-facts')
+    .description("record a machine's facts the model has no mechanism for (the vCPU's QOM properties, migration capabilities, CPU slots) from the real qemu-system-x86_64, as the fixture x-blockgraph-machine-facts takes (oracle/machine-facts/VERSION/MACHINE-CPU.json)")
+    .option('--machine <type>', 'q35 (default) or pc', 'q35')
+    .option('--cpu <model>', 'the -cpu model (qemu64, the TCG default libvirt passes)', 'qemu64')
+    .option('--qemu <version>', 'which QEMU: 7.2 (default) or 10.0', qemuArg())
+    .option('--out <file>', 'write the fixture here (default: stdout)', outArg())
+    .action(async (o) => {
+      if (o.machine !== 'q35' && o.machine !== 'pc') badInput(`--machine must be q35 or pc, not '${String(o.machine)}'`);
+      const facts = await recordMachineFacts(requireQemuVm(o.qemu ?? '7.2'), o.machine, o.cpu);
+      const text = JSON.stringify(facts, null, 1) + '\n';
+      if (o.out) writeOutputFile(o.out, text);
+      else process.stdout.write(text);
     });
 
   registerQmpProxy(qmp);

@@ -35,7 +35,19 @@ export const xBlockgraphMachine: CommandDef = {
     p.step(`machine ${machine}${pc && !pcAcpi ? ' acpi=off' : ''}`);
     const acpi = args['acpi-pci-hotplug'];
     if (acpi !== undefined && typeof acpi !== 'boolean') throw new QmpError('acpi-pci-hotplug must be a boolean');
-    p.setMeta({ target: 'vm', runState: 'prelaunch', ...(acpi === true ? { acpiPciHotplug: true } : {}), ...(pc ? { machine: 'pc' as const } : {}) });
+    // -name guest=NAME (query-name) and the command line's -chardevs (query-chardev: libvirt's
+    // monitor socket, whose filename qemu_chr_socket_address gives as unix:PATH,server=on)
+    const name = args.name;
+    if (name !== undefined && typeof name !== 'string') throw new QmpError('name must be a string');
+    const chardevs = args.chardevs ?? [];
+    if (!Array.isArray(chardevs) || !chardevs.every((c) => isObj(c) && typeof c.label === 'string' && typeof c.filename === 'string')) {
+      throw new QmpError('chardevs: each needs a label and a filename');
+    }
+    p.setMeta({
+      target: 'vm', runState: 'prelaunch', ...(acpi === true ? { acpiPciHotplug: true } : {}), ...(pc ? { machine: 'pc' as const } : {}),
+      ...(name !== undefined ? { name } : {}),
+      ...(chardevs.length ? { chardevs: chardevs.map((c: Record<string, unknown>) => ({ label: String(c.label), filename: String(c.filename), 'frontend-open': c['frontend-open'] !== false })) } : {}),
+    });
     // q35 (pc_q35_init): pcie.0, ICH9 AHCI's six one-unit buses. pc (pc_init1): i440fx's pci.0,
     // whose hotplug handler is PIIX4's ACPI (so it hotplugs; without ACPI it has none: "Bus
     // 'pci.0' does not support hotplugging"), the PIIX IDE's two buses of two

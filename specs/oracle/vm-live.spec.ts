@@ -10,7 +10,7 @@ import { parseScenario, parseTranscript, printTranscript, runScenario, scenarioO
 import { createImagesWithQemuImg } from '../../oracle/qsd.js';
 import { spawnVm, vmArgs, vmAvailable, vmUnavailableReason } from '../../oracle/qemu-vm.js';
 import { findQemuBinaries } from '../../oracle/qemu-bins.js';
-import { createModelImages, createModelMachine } from '../../oracle/run-model.js';
+import { createModelImages, createModelMachine, declareVersion } from '../../oracle/run-model.js';
 import { MemoryBackend, ModelConnection } from '../../commands/model-host.js';
 
 const DIR = resolve('oracle/transcripts/vm');
@@ -98,6 +98,7 @@ if (!vmAvailable()) {
       rmSync(tmp, { recursive: true, force: true });
     }
   });
+  for (const t of ['vm-lv2-iothreads.json', 'vm-lv2-pc.json']) machineLevel('7.2', t);
 }
 
 // QEMU 10.0's VM (scripts/fetch-qemu-10.sh unpacks it beside its daemon): the 10.0 set, re-recorded
@@ -113,6 +114,56 @@ if (!vmAvailable('10.0')) {
     assert.match(execFileSync(b.vm!, ['--version'], { encoding: 'utf8' }), /version 10\.0\.2/);
   });
   for (const f of readdirSync(DIR_10).filter((x) => x.endsWith('.json')).sort()) rerecords(DIR_10, f, '10.0');
+  for (const t of ['vm-lv2-iothreads.json', 'vm-lv2-pc.json']) machineLevel('10.0', t);
+}
+
+/**
+ * The machine-level answers libvirt asks for at a domain's start (docs/vm.md "libvirt driving
+ * blockgraph, round 2"), the model's (its own state, and the machine-facts fixture logged as
+ * x-blockgraph-machine-facts) against the live VM's, on libvirt's machines with their devices:
+ * the fixture, recorded on a bare machine, must still be the machine's with libvirt's devices on.
+ */
+function machineLevel(v: '7.2' | '10.0', transcript: string): void {
+  test(`machine-level QMP on ${transcript}'s machine (${v}) is QEMU's: migration capabilities, CPU slots, the vCPU's qom-list and every qom-get, query-iothreads`, async () => {
+    const dir = v === '10.0' ? DIR_10 : DIR;
+    const scenario = scenarioOf(parseTranscript(readFileSync(join(dir, transcript), 'utf8')));
+    const machine = scenario.vm!.machine === 'pc' ? 'pc' : 'q35';
+    const facts = JSON.parse(readFileSync(resolve('oracle/machine-facts', v, `${machine}-qemu64.json`), 'utf8')) as Record<string, unknown>;
+    const tmp = mkdtempSync(join(tmpdir(), 'bg-vm-'));
+    const bins = findQemuBinaries(v)!;
+    const asks: [string, Record<string, unknown>?][] = [
+      ['query-migrate-capabilities'],
+      // the QAPI visitor's refusals, whole (a bad element refuses the list)
+      ...[{ capabilities: [{ capability: 'events', state: true }, { capability: 'nosuch', state: true }] }, { capabilities: [{ state: true }] },
+        { capabilities: [{ capability: 'events', state: 1 }] }, { capabilities: [1] }, { capabilities: {} }, {}, { capabilities: [], x: 1 },
+        { capabilities: [{ capability: 'events', state: true, x: 1 }] }]
+        .map((a): [string, Record<string, unknown>] => ['migrate-set-capabilities', a]),
+      ['migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] }],
+      ['query-migrate-capabilities'], ['query-hotpluggable-cpus'], ['query-cpus-fast'], ['query-iothreads'], ['query-name'],
+      ['qom-list', { path: '/machine/unattached/device[0]' }],
+      ...(facts['cpu-properties'] as { name: string; type: string }[]).filter((p) => !/^(link|child)</.test(p.type))
+        .map((p): [string, Record<string, unknown>] => ['qom-get', { path: '/machine/unattached/device[0]', property: p.name }]),
+      ['qom-get', { path: '/machine/unattached/device[0]', property: 'nosuch' }],
+    ];
+    // the model has no host threads: thread-id is 0 in its answers (and in the fixture)
+    const noThreads = (r: unknown): unknown => JSON.parse(JSON.stringify(r, (k, x) => (k === 'thread-id' && typeof x === 'number' && x > 0 ? 0 : x)));
+    try {
+      await createImagesWithQemuImg(scenario, tmp, v === '10.0' ? bins : undefined);
+      const conn = await spawnVm(tmp, scenario.vm!, { bins });
+      const live: unknown[] = [];
+      try { for (const [c, a] of asks) live.push(noThreads(await conn.execute(c, a))); } finally { await conn.close(); }
+      const backend = new MemoryBackend();
+      await declareVersion(backend, scenario, v);
+      await createModelImages(backend, scenario);
+      await createModelMachine(backend, scenario);
+      const f = await backend.execute('A', 'x-blockgraph-machine-facts', facts);
+      assert.equal(f.reply, { return: {} });
+      const model = new ModelConnection(backend, 'A');
+      for (const [i, [c, a]] of asks.entries()) assert.equal(await model.execute(c, a), live[i], `${c} ${JSON.stringify(a ?? {})}`);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
 }
 
 function rerecords(dir: string, f: string, v: '7.2' | '10.0'): void {
