@@ -88,6 +88,11 @@ function addExamples(cmd: Command, path: string): void {
   for (const c of cmd.commands) addExamples(c, `${path} ${c.name()}`);
 }
 
+/** commander's `error: unknown option '--x'\n(Did you mean --y?)\n` as one coded line. */
+export function usageLine(str: string): string {
+  return `blockgraph: ${str.replace(/^error: /, '').trim().split('\n').map((l) => l.trim()).join(' ')} [BG_BAD_INPUT]\n`;
+}
+
 /** The command the arguments run (`help X` asks about X). */
 function commandOf(argv: string[]): string | undefined {
   const words = argv.filter((a) => !a.startsWith('-'));
@@ -105,7 +110,11 @@ export async function buildProgram(argv: string[] = [], opts: { all?: boolean } 
     // A subcommand's own options win over its parent's: `qmp proxy --db DIR` is the proxy's
     // --db, not `qmp`'s (commander otherwise lets the parent take it).
     .enablePositionalOptions()
-    .exitOverride();
+    .exitOverride()
+    // commander's own refusals (an unknown option, a missing value or argument, one too many)
+    // are bad input like any other: one `blockgraph: … [BG_BAD_INPUT]` line (a script greps the
+    // code, as for the refusals our parsers make), exit 2. Subcommands inherit it.
+    .configureOutput({ outputError: (str, write) => write(usageLine(str)) });
   const wanted = commandOf(argv);
   const want = wanted === undefined ? undefined : COMMANDS[wanted] ?? HIDDEN[wanted];
   const loaded = new Set<string>();

@@ -1,0 +1,32 @@
+// commander's own refusals carry the same stable code as every other bad input (docs/hostile.md
+// round 7, found by scripts/cli-matrix.ts: 1 in 4 of its failing cells): an unknown option, an
+// option without its value, a missing argument and an unknown command printed commander's bare
+// `error: …` with no [BG_*] code, so a script could not tell them from any other exit 2.
+import { spawnSync } from 'node:child_process';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { usageLine } from '../../cli/main.js';
+
+const bg = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000, input: '' });
+
+test('unknown option, missing value, missing argument, unknown command: one coded line, exit 2', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['log', '--bogus'], /^blockgraph: unknown option '--bogus' \[BG_BAD_INPUT\]\n$/],
+    [['log', '--jsn'], /^blockgraph: unknown option '--jsn' \(Did you mean --json\?\) \[BG_BAD_INPUT\]\n$/],
+    [['show', '--db', '/nonexistent', '--at'], /^blockgraph: option '--at <seq\|time>' argument missing \[BG_BAD_INPUT\]\n$/],
+    [['qmp', 'run'], /^blockgraph: missing required argument 'file' \[BG_BAD_INPUT\]\n$/],
+    [['nosuchcommand'], /^blockgraph: unknown command 'nosuchcommand' \[BG_BAD_INPUT\]\n$/],
+  ];
+  for (const [args, want] of cases) {
+    const r = bg(...args);
+    assert.is(r.status, 2, args.join(' '));
+    assert.match(r.stderr, want, args.join(' '));
+    assert.is(r.stdout, '', args.join(' '));
+  }
+});
+
+test('usageLine folds commander\'s lines into one', () => {
+  assert.is(usageLine("error: unknown option '--x'\n(Did you mean --y?)\n"), "blockgraph: unknown option '--x' (Did you mean --y?) [BG_BAD_INPUT]\n");
+});
+
+test.run();
