@@ -5,7 +5,7 @@
 // and `--version` load neither level nor rxjs nor xstate (bench/RESULTS.md has the figures).
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { isBlockgraphError } from '../errors/index.js';
+import { BlockgraphError, isBlockgraphError } from '../errors/index.js';
 import { EXIT, exitCodeFor } from './context.js';
 import { installStdoutGuard } from './stdout.js';
 
@@ -146,6 +146,11 @@ export async function main(argv: string[]): Promise<number> {
   process.exitCode = 0;
   installStdoutGuard();
   try {
+    // execve(2) cannot pass a NUL inside an argument, but main() is also called with an array
+    // (bin/, scripts, a library user): no path, name or number may hold one, and node:fs throws
+    // a TypeError on a path that does (it surfaced only when a socket was removed at exit).
+    const nul = argv.findIndex((a) => a.includes('\u0000'));
+    if (nul >= 0) throw new BlockgraphError('BG_BAD_INPUT', `argument ${nul + 1} (${JSON.stringify(argv[nul]!.slice(0, 40))}) holds a NUL byte`);
     await (await buildProgram(argv)).parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   } catch (e) {

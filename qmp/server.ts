@@ -165,7 +165,22 @@ export function flushThenDestroy(sock: Socket, graceMs: number): Promise<void> {
 }
 
 /** Makes PATH free to listen on: nothing there, or a socket nobody answers on (removed). */
+/** sizeof(((struct sockaddr_un *)0)->sun_path) on Linux. */
+export const UNIX_PATH_MAX = 108;
+
+/**
+ * A unix socket path longer than sun_path is refused as QEMU refuses it (util/qemu-sockets.c
+ * unix_listen_saddr / unix_connect_saddr: `pathlen > sizeof(un.sun_path)`), with its text; libuv
+ * would cut it to 108 bytes silently, listen at that other name, and leave it behind at exit.
+ */
+export function checkUnixPath(path: string): void {
+  if (Buffer.byteLength(path) > UNIX_PATH_MAX) {
+    throw new BlockgraphError('BG_BAD_INPUT', `UNIX socket path '${path}' is too long`);
+  }
+}
+
 export async function clearStaleSocket(path: string): Promise<void> {
+  checkUnixPath(path);
   if (!existsSync(path)) return;
   let st;
   try { st = lstatSync(path); } catch { return; }

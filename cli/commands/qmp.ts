@@ -14,7 +14,7 @@ import { runOnModel, transcriptVersion } from '../../oracle/run-model.js';
 import { requireQemuBinaries, requireQemuVm } from '../../oracle/qemu-bins.js';
 import { type QemuVersion, versionIn } from '../../graph/version.js';
 import { intArg, outArg, procArg, qemuArg } from '../args.js';
-import { listenQmp, serveQmp } from '../../qmp/server.js';
+import { checkUnixPath, listenQmp, serveQmp } from '../../qmp/server.js';
 import { connectQmp } from '../../qmp/connect.js';
 import { openClassic, openMemory } from '../../store/index.js';
 import { DEFAULT_DB, EXIT, printJson, wallClock } from '../context.js';
@@ -82,6 +82,8 @@ export function registerQmp(program: Command): void {
       if (o.reconnect !== undefined && o.connect === undefined) badInput('--reconnect: only with --connect');
       if (o.connect === '') badInput('--connect: an empty path');
       if (o.feedStallMs !== undefined && o.logSocket === undefined) badInput('--feed-stall-ms: only with --log-socket');
+      // before the store is opened (or made): a refusal leaves nothing behind
+      for (const p of [o.socket, o.logSocket]) if (p !== undefined) checkUnixPath(p);
       // The store behind a backend that refuses (not dies) on a full disk, with a read socket
       // so read commands work while this server holds the store (cli/live-store.ts).
       const store = await ServedStore.open(o.store ?? o.db, { clock: wallClock, snapshotEvery: 1000, warn: (l) => process.stderr.write(l + '\n') });
