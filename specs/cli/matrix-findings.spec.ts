@@ -93,4 +93,45 @@ test('an argument holding a NUL (main() called with an array) is bad input befor
   }
 });
 
+test('qmp --socket 4444 makes a socket file named 4444 (it listened on TCP *:4444: QMP for the whole network)', async () => {
+  const t = tempDir();
+  const { spawn } = await import('node:child_process');
+  const { createRequire } = await import('node:module');
+  const { connect } = await import('node:net');
+  const { lstatSync } = await import('node:fs');
+  const tsx = createRequire(import.meta.url).resolve('tsx');
+  const port = String(40000 + Math.floor(Math.random() * 9000));
+  const logPort = String(Number(port) + 1);
+  // QEMU's `--chardev socket,path=4444` is a unix socket file 4444 in its cwd (unix_listen_saddr)
+  const server = spawn(process.execPath, ['--import', tsx, new URL('../../cli/main.ts', import.meta.url).pathname, 'qmp', '--db', 'db', '--socket', port, '--log-socket', logPort], { cwd: t.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  server.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  try {
+    for (let i = 0; i < 600 && !/QMP on/.test(stderr) && server.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(stderr, /QMP on /);
+    assert.ok(lstatSync(`${t.dir}/${port}`).isSocket(), 'a socket file named after the argument');
+    assert.ok(lstatSync(`${t.dir}/${logPort}`).isSocket(), 'the log socket too');
+    const tcp = await new Promise<string>((r) => { const c = connect(Number(port), '127.0.0.1'); c.once('connect', () => { c.destroy(); r('connected'); }); c.once('error', (e: NodeJS.ErrnoException) => r(e.code ?? 'error')); });
+    assert.is(tcp, 'ECONNREFUSED', 'nothing listens on the TCP port');
+    const greeting = await new Promise<string>((r) => { const c = connect(`${t.dir}/${port}`); c.setEncoding('utf8').once('data', (d: string) => { c.destroy(); r(d); }); c.once('error', () => r('')); });
+    assert.match(greeting, /^\{"QMP": /);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    t.done();
+  }
+});
+
+test('qmp --socket "" is refused (it served on stdio instead)', () => {
+  const t = tempDir();
+  try {
+    const r = bg('qmp', '--db', `${t.dir}/db`, '--socket', '');
+    assert.is(r.status, 2, r.stderr);
+    assert.is(r.stderr, 'blockgraph: a socket path is empty [BG_BAD_INPUT]\n');
+    assert.is(r.stdout, '', 'no QMP greeting on stdout');
+  } finally {
+    t.done();
+  }
+});
+
 test.run();

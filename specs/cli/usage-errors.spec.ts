@@ -29,4 +29,15 @@ test('usageLine folds commander\'s lines into one', () => {
   assert.is(usageLine("error: unknown option '--x'\n(Did you mean --y?)\n"), "blockgraph: unknown option '--x' (Did you mean --y?) [BG_BAD_INPUT]\n");
 });
 
+test('image create refused by qemu-img: its text and [BG_BAD_INPUT], exit 2 (it had no code)', () => {
+  const dir = spawnSync('mktemp', ['-d'], { encoding: 'utf8' }).stdout.trim();
+  try {
+    const r = bg('image', 'create', '--db', `${dir}/db`, `${dir}/a.raw`, 'abc');
+    assert.is(r.status, 2, r.stderr);
+    assert.is(r.stderr, "blockgraph: invalid image size 'abc' [BG_BAD_INPUT]\n");
+  } finally {
+    spawnSync('rm', ['-rf', dir]);
+  }
+});
+
 test.run();
