@@ -385,7 +385,7 @@ export async function runCell(w: World, c: Cell, opts: { timeoutMs?: number } = 
     let v = a;
     if (v.startsWith('@PATH:')) v = makePath(cellDir, v.slice(6) as (typeof PATH_STATES)[number]);
     v = v.replace(/^@DB$/, db).replace(/^@CELL/, cwd).replace(/^@F/, w.files);
-    if (i > 0 && c.args[i - 1] === '--out') outs.add(v);
+    if (i > 0 && c.args[i - 1] === '--out') outs.add(resolve(cwd, v));
     return v;
   });
   const read = isRead(c.cmd, args);

@@ -7,7 +7,7 @@ import { fuzz, formatProgress, formatReport, loadKnown } from '../../oracle/fuzz
 import { qsdAvailable } from '../../oracle/qsd.js';
 import { vmAvailable, vmUnavailableReason } from '../../oracle/qemu-vm.js';
 import { requireQemuBinaries, requireQemuVm } from '../../oracle/qemu-bins.js';
-import { qemuArg } from '../args.js';
+import { outArg, qemuArg } from '../args.js';
 import { EXIT, printJson } from '../context.js';
 
 const int = (name: string, v: string): number => {
@@ -23,7 +23,7 @@ export function registerFuzz(program: Command): void {
     .option('--seed <n>', 'seed (the run is deterministic from it)', '1')
     .option('--commands <n>', 'stop after this many commands', '1000')
     .option('--case-length <n>', 'commands per case (fresh daemons per case)', '25')
-    .option('--out <dir>', 'save minimal transcripts of new disagreements here')
+    .option('--out <dir>', 'save minimal transcripts of new disagreements here', outArg())
     .option('--save-cases', "with --out: every case's daemon transcript in OUT/cases (for scripts/fuzz-coverage.ts)")
     .option('--no-shrink', 'do not shrink (faster; nothing is saved)')
     .option('--shrink-budget <n>', 'at most this many runs to shrink one finding', '60')

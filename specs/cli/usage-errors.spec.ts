@@ -3,6 +3,7 @@
 // option without its value, a missing argument and an unknown command printed commander's bare
 // `error: …` with no [BG_*] code, so a script could not tell them from any other exit 2.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { usageLine } from '../../cli/main.js';
@@ -35,6 +36,18 @@ test('image create refused by qemu-img: its text and [BG_BAD_INPUT], exit 2 (it 
     const r = bg('image', 'create', '--db', `${dir}/db`, `${dir}/a.raw`, 'abc');
     assert.is(r.status, 2, r.stderr);
     assert.is(r.stderr, "blockgraph: invalid image size 'abc' [BG_BAD_INPUT]\n");
+  } finally {
+    spawnSync('rm', ['-rf', dir]);
+  }
+});
+
+test('report --out "" is refused before anything is made (it made ./entries, then blamed the store: exit 74)', () => {
+  const dir = spawnSync('mktemp', ['-d'], { encoding: 'utf8' }).stdout.trim();
+  try {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'report', '--out', '', '--db', `${dir}/nodb`], { encoding: 'utf8', timeout: 60_000 });
+    assert.is(r.status, 2, r.stderr);
+    assert.is(r.stderr, 'blockgraph: --out: an empty path [BG_BAD_INPUT]\n');
+    assert.not.ok(existsSync('entries'), 'nothing made in the cwd');
   } finally {
     spawnSync('rm', ['-rf', dir]);
   }
