@@ -121,9 +121,9 @@ function isRead(cmd: string, args: Arg[]): boolean {
   return ['log', 'show', 'replay', 'verify', 'audit', 'tail', 'diff', 'history', 'render', 'report', 'fixture export', 'image info', 'plan reopen', 'qmp compare', 'conformance', 'drill upgrade'].includes(cmd);
 }
 /** Commands that serve until stopped: a cell ended by SIGTERM after its time is not a hang. */
-const SERVES = new Set(['qmp', 'qmp proxy', 'tail', 'ship']);
+export const SERVES = new Set(['qmp', 'qmp proxy', 'tail', 'ship']);
 /** Commands that start QEMU or run many children: longer time, left out of --cheap. */
-const COSTLY = new Set(['qmp record', 'fuzz', 'drill', 'conformance', 'demo']);
+export const COSTLY = new Set(['qmp record', 'fuzz', 'drill', 'conformance', 'demo']);
 
 interface Decl { cmd: string; options: Option[]; positionals: Array<{ name: string; required: boolean; variadic: boolean }> }
 
