@@ -53,4 +53,14 @@ test('report --out "" is refused before anything is made (it made ./entries, the
   }
 });
 
+test('drill --random and --length past their bounds are refused (999999999 kills ran the parent out of heap: a V8 abort)', () => {
+  const scenario = 'oracle/transcripts/fuzz-nosuch-text.json';
+  const kills = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'drill', scenario, '--random', '999999999'], { encoding: 'utf8', timeout: 30_000 });
+  assert.is(kills.status, 2, kills.stderr.slice(0, 300));
+  assert.is(kills.stderr, 'blockgraph: --random: 999999999 is out of range (1..100000) [BG_BAD_INPUT]\n');
+  const len = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'drill', scenario, '--random', '1', '--length', '10001'], { encoding: 'utf8', timeout: 30_000 });
+  assert.is(len.status, 2, len.stderr.slice(0, 300));
+  assert.is(len.stderr, 'blockgraph: --length: 10001 is out of range (1..10000) [BG_BAD_INPUT]\n');
+});
+
 test.run();
