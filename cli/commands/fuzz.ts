@@ -16,6 +16,18 @@ const int = (name: string, v: string): number => {
   return n;
 };
 
+/**
+ * Cases run at once, each on its own daemons (two QEMU processes): the launches are made in one
+ * synchronous loop, so `--parallel 999999999` never yielded (no SIGTERM handled, memory without
+ * bound) before a single case ran. 256 is far past what a host runs usefully.
+ */
+export const MAX_PARALLEL = 256;
+const parallelOf = (v: string): number => {
+  const n = int('parallel', v);
+  if (n > MAX_PARALLEL) throw new BlockgraphError('BG_BAD_INPUT', `--parallel ${n}: at most ${MAX_PARALLEL} cases at once (each starts its own daemons)`);
+  return n;
+};
+
 export function registerFuzz(program: Command): void {
   program.command('fuzz')
     .description('differential fuzzing: command sequences generated over the live graph, run on qemu-storage-daemon and on the model; disagreements shrunk and saved')
@@ -63,7 +75,7 @@ export function registerFuzz(program: Command): void {
       const report = await fuzz({
         ...(bins ? { bins } : {}),
         seed: int('seed', o.seed), commands: target, caseLength: Math.max(1, int('case-length', o.caseLength)),
-        parallel: Math.max(1, int('parallel', o.parallel)),
+        parallel: Math.max(1, parallelOf(o.parallel)),
         shouldStop: () => stop, target: o.against, ...(o.machine ? { machine: o.machine as 'q35' | 'pc' } : {}),
         ...(o.saveCases && o.out !== undefined ? { casesDir: join(o.out, 'cases') } : {}),
         out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,

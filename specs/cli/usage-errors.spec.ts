@@ -63,4 +63,10 @@ test('drill --random and --length past their bounds are refused (999999999 kills
   assert.is(len.stderr, 'blockgraph: --length: 10001 is out of range (1..10000) [BG_BAD_INPUT]\n');
 });
 
+test('fuzz --parallel past 256 is refused (999999999 launched cases in one loop that never yielded, deaf to SIGTERM)', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'fuzz', '--against', 'qsd', '--commands', '3', '--parallel', '999999999'], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+  assert.is(r.status, 2, r.stderr.slice(0, 300));
+  assert.is(r.stderr, 'blockgraph: --parallel 999999999: at most 256 cases at once (each starts its own daemons) [BG_BAD_INPUT]\n');
+});
+
 test.run();
