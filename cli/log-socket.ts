@@ -20,7 +20,7 @@ import { rmSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { Observable } from 'rxjs';
 import { BlockgraphError, LogCorruptError } from '../errors/index.js';
-import { clearStaleSocket } from '../qmp/server.js';
+import { checkUnixPath, clearStaleSocket, unixSocketPath } from '../qmp/server.js';
 import type { EventLog, LogRecord } from '../store/index.js';
 
 export const LOG_SOCKET_PROTOCOL = 'blockgraph-log/1';
@@ -303,7 +303,7 @@ export async function serveLogSocket(log: EventLog | (() => EventLog), path: str
   }) as typeof server.close;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => resolve(server));
+    server.listen(unixSocketPath(path), () => resolve(server));
   });
 }
 
@@ -316,7 +316,9 @@ export async function serveLogSocket(log: EventLog | (() => EventLog), path: str
  */
 export function connectLogSocket(path: string, from = 1, onOpen?: (head: number) => Error | undefined): Observable<LogRecord> {
   return new Observable<LogRecord>((sub) => {
-    const sock = createConnection(path);
+    // a longer path would be cut to 108 bytes by libuv and reach another socket
+    try { checkUnixPath(path); } catch (e) { sub.error(e); return undefined; }
+    const sock = createConnection(unixSocketPath(path));
     let buf = '';
     let header = false;
     let marksEnd = false;

@@ -5,7 +5,7 @@
 // and `--version` load neither level nor rxjs nor xstate (bench/RESULTS.md has the figures).
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { isBlockgraphError } from '../errors/index.js';
+import { BlockgraphError, isBlockgraphError } from '../errors/index.js';
 import { EXIT, exitCodeFor } from './context.js';
 import { installStdoutGuard } from './stdout.js';
 
@@ -88,6 +88,11 @@ function addExamples(cmd: Command, path: string): void {
   for (const c of cmd.commands) addExamples(c, `${path} ${c.name()}`);
 }
 
+/** commander's `error: unknown option '--x'\n(Did you mean --y?)\n` as one coded line. */
+export function usageLine(str: string): string {
+  return `blockgraph: ${str.replace(/^error: /, '').trim().split('\n').map((l) => l.trim()).join(' ')} [BG_BAD_INPUT]\n`;
+}
+
 /** The command the arguments run (`help X` asks about X). */
 function commandOf(argv: string[]): string | undefined {
   const words = argv.filter((a) => !a.startsWith('-'));
@@ -105,7 +110,11 @@ export async function buildProgram(argv: string[] = [], opts: { all?: boolean } 
     // A subcommand's own options win over its parent's: `qmp proxy --db DIR` is the proxy's
     // --db, not `qmp`'s (commander otherwise lets the parent take it).
     .enablePositionalOptions()
-    .exitOverride();
+    .exitOverride()
+    // commander's own refusals (an unknown option, a missing value or argument, one too many)
+    // are bad input like any other: one `blockgraph: … [BG_BAD_INPUT]` line (a script greps the
+    // code, as for the refusals our parsers make), exit 2. Subcommands inherit it.
+    .configureOutput({ outputError: (str, write) => write(usageLine(str)) });
   const wanted = commandOf(argv);
   const want = wanted === undefined ? undefined : COMMANDS[wanted] ?? HIDDEN[wanted];
   const loaded = new Set<string>();
@@ -137,6 +146,11 @@ export async function main(argv: string[]): Promise<number> {
   process.exitCode = 0;
   installStdoutGuard();
   try {
+    // execve(2) cannot pass a NUL inside an argument, but main() is also called with an array
+    // (bin/, scripts, a library user): no path, name or number may hold one, and node:fs throws
+    // a TypeError on a path that does (it surfaced only when a socket was removed at exit).
+    const nul = argv.findIndex((a) => a.includes('\u0000'));
+    if (nul >= 0) throw new BlockgraphError('BG_BAD_INPUT', `argument ${nul + 1} (${JSON.stringify(argv[nul]!.slice(0, 40))}) holds a NUL byte`);
     await (await buildProgram(argv)).parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   } catch (e) {

@@ -18,7 +18,7 @@ import { constants } from 'node:os';
 import type { ModelBackend } from '../commands/model-host.js';
 import { BlockgraphError } from '../errors/index.js';
 import { QmpSession } from './session.js';
-import { flushThenDestroy, host, type ServeOptions } from './server.js';
+import { flushThenDestroy, host, unixSocketPath, type ServeOptions } from './server.js';
 
 export interface ConnectOptions extends ServeOptions {
   /** Seconds between connect attempts, and before connecting again after a connection ends (0: never again). */
@@ -66,7 +66,7 @@ export function connectErrorText(path: string, e: NodeJS.ErrnoException): string
 function connectOnce(path: string): Promise<{ sock: Socket } | { error: string }> {
   if (Buffer.byteLength(path) > SUN_PATH) return Promise.resolve({ error: connectErrorText(path, {} as NodeJS.ErrnoException) });
   return new Promise((resolve) => {
-    const sock = connect({ path, allowHalfOpen: true });
+    const sock = connect({ path: unixSocketPath(path), allowHalfOpen: true });
     const fail = (e: NodeJS.ErrnoException) => { sock.destroy(); resolve({ error: connectErrorText(path, e) }); };
     sock.once('error', fail);
     sock.once('connect', () => { sock.off('error', fail); resolve({ sock }); });

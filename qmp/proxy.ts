@@ -15,6 +15,7 @@ import { declareHostOf } from '../oracle/image-root.js';
 import { executeCommand } from '../commands/model.js';
 import { NotingBackend } from '../engine/noting-backend.js';
 import { LineSplitter } from './wire.js';
+import { checkUnixPath, clearStaleSocket, unixSocketPath } from './server.js';
 
 export interface ProxyOptions {
   /** Unix socket the proxy listens on. */
@@ -91,7 +92,7 @@ export async function startProxy(opts: ProxyOptions): Promise<QmpProxy> {
   const clients = new Set<Socket>();
   const serve = (client: Socket) => {
     clients.add(client);
-    const upstream = createConnection(opts.connect);
+    const upstream = createConnection(unixSocketPath(opts.connect));
     clients.add(upstream);
     const pending: Pending[] = [];
     const fromClient = new LineSplitter();
@@ -136,9 +137,12 @@ export async function startProxy(opts: ProxyOptions): Promise<QmpProxy> {
     upstream.on('error', (e) => { warn(`cannot talk to ${opts.connect}: ${e.message}`); end(); });
   };
 
-  rmSync(opts.listen, { force: true });
+  // as `qmp --socket`: a socket a dead server left is replaced, anything else at the path is not
+  // (it was removed whatever it was, a regular file included); the upstream path checked as QEMU does
+  await clearStaleSocket(opts.listen);
+  checkUnixPath(opts.connect);
   const server: Server = createServer(serve);
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(opts.listen, () => resolve()); });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(unixSocketPath(opts.listen), () => resolve()); });
 
   return {
     stats,

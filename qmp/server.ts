@@ -134,7 +134,7 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
   server.on('error', (e) => h.note(`QMP server: ${e.message}`));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => { server.off('error', reject); resolve(); });
+    server.listen(unixSocketPath(path), () => { server.off('error', reject); resolve(); });
   });
   const stop = async () => {
     stopping = true;
@@ -165,13 +165,40 @@ export function flushThenDestroy(sock: Socket, graceMs: number): Promise<void> {
 }
 
 /** Makes PATH free to listen on: nothing there, or a socket nobody answers on (removed). */
+/** sizeof(((struct sockaddr_un *)0)->sun_path) on Linux. */
+export const UNIX_PATH_MAX = 108;
+
+/**
+ * A unix socket path longer than sun_path is refused as QEMU refuses it (util/qemu-sockets.c
+ * unix_listen_saddr / unix_connect_saddr: `pathlen > sizeof(un.sun_path)`), with its text; libuv
+ * would cut it to 108 bytes silently, listen at that other name, and leave it behind at exit.
+ */
+export function checkUnixPath(path: string): void {
+  if (path === '') throw new BlockgraphError('BG_BAD_INPUT', 'a socket path is empty');
+  if (Buffer.byteLength(unixSocketPath(path)) > UNIX_PATH_MAX) {
+    throw new BlockgraphError('BG_BAD_INPUT', `UNIX socket path '${path}' is too long`);
+  }
+}
+
+/**
+ * The path to give node:net for a unix socket. net's listen(x)/connect(x) read a string that
+ * Number() takes as >= 0 ('4444', '0', '0x10', '1e3', ' 5', '') as a TCP port: `qmp --socket
+ * 4444` listened on *:4444, unauthenticated QMP for the whole network, where QEMU's
+ * `--chardev socket,path=4444` makes a socket file named 4444. A name without a slash is the
+ * same file as ./name, which net cannot mistake.
+ */
+export function unixSocketPath(path: string): string {
+  return path.includes('/') ? path : `./${path}`;
+}
+
 export async function clearStaleSocket(path: string): Promise<void> {
+  checkUnixPath(path);
   if (!existsSync(path)) return;
   let st;
   try { st = lstatSync(path); } catch { return; }
   if (!st.isSocket()) throw new BlockgraphError('BG_BAD_INPUT', `${path} exists and is not a socket; not replacing it`);
   const live = await new Promise<boolean>((resolve) => {
-    const c = connect(path);
+    const c = connect(unixSocketPath(path));
     c.once('connect', () => { c.destroy(); resolve(true); });
     c.once('error', () => resolve(false));
   });

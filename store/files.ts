@@ -40,6 +40,9 @@ function statOrNull(path: string): Stats | null {
  * files is fine (files: []).
  */
 export function inspectStoreDir(location: string, opts: { creating?: boolean } = {}): StoreFiles {
+  // `--db "$UNSET"`: LevelDB's open throws a TypeError on an empty location (classic-level's
+  // constructor), which is the caller's bad input, not the store's damage nor our bug.
+  if (location === '') throw new BlockgraphError('BG_BAD_INPUT', 'the store path is empty (--db "")', { location });
   const st = statOrNull(location);
   if (st === null && opts.creating) return { files: [] };
   if (st === null) throw new BlockgraphError('BG_NOT_FOUND', `no store at ${location} (no such directory)`, { location });

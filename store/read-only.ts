@@ -11,7 +11,7 @@ import { copyFileSync, constants, linkSync, mkdtempSync, readdirSync, readFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { LogCorruptError, LogLockedError, StoreDamagedError, ViewRangeError } from '../errors/index.js';
+import { BlockgraphError, LogCorruptError, LogLockedError, StoreDamagedError, ViewRangeError } from '../errors/index.js';
 import { readAnchor } from './anchor.js';
 import { anchorProblem } from './check.js';
 import { seqKey, sublevelsOf } from './codec.js';
@@ -205,6 +205,23 @@ async function openCopy(dir: string, location: string): Promise<ClassicLevel<str
  * LevelDB reports, a record that fails verification or a log shorter than its anchor: exit 3.
  */
 export async function openReadOnly(location: string, opts: ReadOnlyOptions = {}): Promise<EventLog> {
+  try {
+    return await openReadOnlyView(location, opts, false);
+  } catch (e) {
+    // The view is made beside the store when the temp dir is on another filesystem (links need
+    // one): on a store whose disk is full (or a read-only mount) its copied WAL, CURRENT and
+    // MANIFEST, and LevelDB's recovery in it, cannot be written, and every read of a sound store
+    // failed with ENOSPC. A whole copy in the temp dir needs nothing of the store's disk.
+    if (!(e instanceof BlockgraphError && e.code === 'BG_STORAGE_IO' && /ENOSPC|No space left|EDQUOT|quota|EROFS|Read-only file system/i.test(e.message))) throw e;
+    readOnlyWork.copiedElsewhere++;
+    return openReadOnlyView(location, opts, true);
+  }
+}
+
+/** Views made as a whole copy in the temp dir because the store's own disk refused the view (specs count it). */
+export const readOnlyWork = { copiedElsewhere: 0 };
+
+async function openReadOnlyView(location: string, opts: ReadOnlyOptions, elsewhere: boolean): Promise<EventLog> {
   const { files, damage } = inspectStoreDir(location);
   if (lockHeld(location)) {
     const live = await openLive(location, { verify: opts.verify ?? 'full', ...(opts.seek ? { seek: opts.seek } : {}) });
@@ -212,14 +229,14 @@ export async function openReadOnly(location: string, opts: ReadOnlyOptions = {})
     throw new LogLockedError(location);
   }
   if (damage) throw new StoreDamagedError(location, damage);
-  if (opts.seek) {
+  if (opts.seek && !elsewhere) {
     for (const window of SEEK_WINDOWS) {
       const log = await openSubset(location, opts, opts.seek, window);
       if (log) return log;
     }
     subsetWork.fallbacks++;
   }
-  const dir = (opts.scan ? await makeFullView(location) : undefined) ?? copyStore(location, files, { link: true });
+  const dir = elsewhere ? copyStore(location, files) : (opts.scan ? await makeFullView(location) : undefined) ?? copyStore(location, files, { link: true });
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   let log: EventLog | undefined;
   try {

@@ -25,9 +25,12 @@ export function registerDrill(program: Command): void {
     .description('kill a run of SCENARIO with SIGKILL at every crash point (or at random times) on a real LevelDB, recover, and check the state')
     .argument('<scenario...>', 'scenario or transcript files (blockgraph-oracle/1)')
     .option('--json', 'JSON report')
-    .option('--random <n>', 'N random kills over a long random workload instead of every crash point', int('random', 1))
+    // Bounds: the kill delays and the workload are made whole before the first child runs, so
+    // `--random 999999999` ran the parent out of heap (V8 abort after 110 s); a workload is a
+    // scenario, which holds at most 10 000 steps (oracle/format.ts MAX_STEPS).
+    .option('--random <n>', 'N random kills over a long random workload instead of every crash point (at most 100000)', intArg('--random', 1, 100_000))
     .option('--seed <s>', 'seed of the random workload and kill times', int('seed', 0), 1)
-    .option('--length <n>', 'random commands appended to the scenario in --random mode', int('length', 1), 300)
+    .option('--length <n>', 'random commands appended to the scenario in --random mode (at most 10000)', intArg('--length', 1, 10_000), 300)
     .option('--jobs <n>', 'children run at once (default: CPUs)', int('jobs', 1))
     .option('--every <n>', 'only every n-th crash point (a quick sample)', int('every', 1), 1)
     .option('--timeout <seconds>', `seconds to wait for a writer when a file is a pipe nobody writes to yet (default ${DEFAULT_INPUT_TIMEOUT_S})`, int('timeout', 0))

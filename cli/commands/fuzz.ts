@@ -7,12 +7,24 @@ import { fuzz, formatProgress, formatReport, loadKnown } from '../../oracle/fuzz
 import { qsdAvailable } from '../../oracle/qsd.js';
 import { vmAvailable, vmUnavailableReason } from '../../oracle/qemu-vm.js';
 import { requireQemuBinaries, requireQemuVm } from '../../oracle/qemu-bins.js';
-import { qemuArg } from '../args.js';
+import { outArg, qemuArg } from '../args.js';
 import { EXIT, printJson } from '../context.js';
 
 const int = (name: string, v: string): number => {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < 0) throw new BlockgraphError('BG_BAD_INPUT', `--${name} must be a non-negative integer, got '${v}'`);
+  return n;
+};
+
+/**
+ * Cases run at once, each on its own daemons (two QEMU processes): the launches are made in one
+ * synchronous loop, so `--parallel 999999999` never yielded (no SIGTERM handled, memory without
+ * bound) before a single case ran. 256 is far past what a host runs usefully.
+ */
+export const MAX_PARALLEL = 256;
+const parallelOf = (v: string): number => {
+  const n = int('parallel', v);
+  if (n > MAX_PARALLEL) throw new BlockgraphError('BG_BAD_INPUT', `--parallel ${n}: at most ${MAX_PARALLEL} cases at once (each starts its own daemons)`);
   return n;
 };
 
@@ -23,7 +35,7 @@ export function registerFuzz(program: Command): void {
     .option('--seed <n>', 'seed (the run is deterministic from it)', '1')
     .option('--commands <n>', 'stop after this many commands', '1000')
     .option('--case-length <n>', 'commands per case (fresh daemons per case)', '25')
-    .option('--out <dir>', 'save minimal transcripts of new disagreements here')
+    .option('--out <dir>', 'save minimal transcripts of new disagreements here', outArg())
     .option('--save-cases', "with --out: every case's daemon transcript in OUT/cases (for scripts/fuzz-coverage.ts)")
     .option('--no-shrink', 'do not shrink (faster; nothing is saved)')
     .option('--shrink-budget <n>', 'at most this many runs to shrink one finding', '60')
@@ -63,7 +75,7 @@ export function registerFuzz(program: Command): void {
       const report = await fuzz({
         ...(bins ? { bins } : {}),
         seed: int('seed', o.seed), commands: target, caseLength: Math.max(1, int('case-length', o.caseLength)),
-        parallel: Math.max(1, int('parallel', o.parallel)),
+        parallel: Math.max(1, parallelOf(o.parallel)),
         shouldStop: () => stop, target: o.against, ...(o.machine ? { machine: o.machine as 'q35' | 'pc' } : {}),
         ...(o.saveCases && o.out !== undefined ? { casesDir: join(o.out, 'cases') } : {}),
         out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,

@@ -37,7 +37,8 @@ Examples:
       if (o.backing) args.backing = o.backing;
       if (o.backingFormat) args['backing-format'] = o.backingFormat;
       const r = await withEngine(o.db, (e) => e.execute('host', 'x-blockgraph-image-create', args));
-      if ('error' in r.reply) { console.error(`blockgraph: ${r.reply.error.desc}`); process.exitCode = EXIT.usage; }
+      // qemu-img refused it (the catalogue logged the refusal): bad input, with its code as every exit 2
+      if ('error' in r.reply) { console.error(`blockgraph: ${r.reply.error.desc} [BG_BAD_INPUT]`); process.exitCode = EXIT.usage; }
       else console.log(`Formatting '${file}', fmt=${o.format}${size ? ` size=${size}` : ''}${o.backing ? ` backing_file=${o.backing}` : ''}${o.backingFormat ? ` backing_fmt=${o.backingFormat}` : ''}`);
     });
   img.command('info')

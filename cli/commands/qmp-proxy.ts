@@ -1,6 +1,7 @@
 // `blockgraph qmp proxy`: a recording proxy in front of a real qemu-storage-daemon.
 import type { Command } from 'commander';
 import { startProxy } from '../../qmp/proxy.js';
+import { checkUnixPath } from '../../qmp/server.js';
 import { openClassic } from '../../store/index.js';
 import { DEFAULT_DB, wallClock } from '../context.js';
 import { procArg } from '../args.js';
@@ -14,6 +15,9 @@ export function registerQmpProxy(qmp: Command): void {
     .option('--proc <name>', 'which QEMU process of the store the daemon is', procArg('--proc'), 'A')
     .option('--image-dir <dir>', "the daemon's working directory (images named by commands are learned there with qemu-img info)", process.cwd())
     .action(async (o) => {
+      // before the store is opened (or made): a refusal leaves nothing behind
+      checkUnixPath(o.listen);
+      checkUnixPath(o.connect);
       const log = await openClassic(o.db);
       const proxy = await startProxy({ listen: o.listen, connect: o.connect, log, proc: o.proc, clock: wallClock, imageDir: o.imageDir });
       process.stderr.write(`blockgraph: QMP proxy on ${o.listen} -> ${o.connect} (store ${o.db})\n`);

@@ -14,14 +14,14 @@ import { runOnModel, transcriptVersion } from '../../oracle/run-model.js';
 import { requireQemuBinaries, requireQemuVm } from '../../oracle/qemu-bins.js';
 import { type QemuVersion, versionIn } from '../../graph/version.js';
 import { intArg, outArg, procArg, qemuArg } from '../args.js';
-import { listenQmp, serveQmp } from '../../qmp/server.js';
+import { checkUnixPath, listenQmp, serveQmp } from '../../qmp/server.js';
 import { connectQmp } from '../../qmp/connect.js';
 import { openClassic, openMemory } from '../../store/index.js';
 import { DEFAULT_DB, EXIT, printJson, wallClock } from '../context.js';
 import { registerQmpProxy } from './qmp-proxy.js';
 import { ServedStore } from '../live-store.js';
 import { LiveHost } from '../live-host.js';
-import { serveLogSocket } from '../log-socket.js';
+import { FEED_STALL_MS, serveLogSocket } from '../log-socket.js';
 import { DEFAULT_INPUT_TIMEOUT_S, MAX_TRANSCRIPT_BYTES, readInputFile } from '../input-file.js';
 import { writeOutputFile } from '../out-file.js';
 import { recordMachineFacts } from '../../oracle/machine-facts.js';
@@ -76,6 +76,7 @@ export function registerQmp(program: Command): void {
     .option('--reconnect <seconds>', "with --connect: try the connect every SECONDS until it succeeds, and again SECONDS after the connection ends (QEMU's reconnect=SECONDS; 0: never)", intArg('--reconnect', 0, 2147483))
     .option('--proc <name>', 'which QEMU process of the store this session is', procArg('--proc'), 'A')
     .option('--log-socket <path>', 'also serve the log live on this unix socket (for `blockgraph tail --connect PATH`)')
+    .option('--feed-stall-ms <ms>', `with --log-socket: a follower that reads nothing for MS while the feed waits on it is cut off, told where to follow again from (default ${FEED_STALL_MS}; 0: never)`, intArg('--feed-stall-ms', 0, 2147483647))
     .option('--store <url>', 'log to the fleet stream instead of --db: nats://HOST:PORT[,HOST:PORT]/FLEET/HOST (docs/fleet.md)')
     .option('--qemu <version>', 'the QEMU version this process models: 7.2 (default) or 10.0; declared (logged) when the process starts, refused for a process already started on another', qemuArg())
     .option('--run-jobs', "jobs run by themselves, as QEMU's do: once a command is answered, each running job is moved on (x-blockgraph-job-advance, logged; a speed-limited one after the time its bytes take), its events sent to every client")
@@ -84,6 +85,9 @@ export function registerQmp(program: Command): void {
       if (o.connect !== undefined && o.socket !== undefined) badInput('--connect and --socket: one or the other (a server listens, or connects out)');
       if (o.reconnect !== undefined && o.connect === undefined) badInput('--reconnect: only with --connect');
       if (o.connect === '') badInput('--connect: an empty path');
+      if (o.feedStallMs !== undefined && o.logSocket === undefined) badInput('--feed-stall-ms: only with --log-socket');
+      // before the store is opened (or made): a refusal leaves nothing behind
+      for (const p of [o.socket, o.logSocket]) if (p !== undefined) checkUnixPath(p);
       // The store behind a backend that refuses (not dies) on a full disk, with a read socket
       // so read commands work while this server holds the store (cli/live-store.ts).
       const store = await ServedStore.open(o.store ?? o.db, { clock: wallClock, snapshotEvery: 1000, warn: (l) => process.stderr.write(l + '\n') });
@@ -94,7 +98,7 @@ export function registerQmp(program: Command): void {
           : store;
         if (o.qemu) await declareProcessVersion(engine, o.proc, o.qemu);
         // A getter: after a failed write the store reopens its log, and followers go on from it.
-        const feed = o.logSocket ? await serveLogSocket(() => store.log, o.logSocket, { warn: (l) => process.stderr.write(l + '\n') }).catch((e: NodeJS.ErrnoException) => {
+        const feed = o.logSocket ? await serveLogSocket(() => store.log, o.logSocket, { stallMs: o.feedStallMs ?? FEED_STALL_MS, warn: (l) => process.stderr.write(l + '\n') }).catch((e: NodeJS.ErrnoException) => {
           if (e instanceof BlockgraphError) throw e;
           throw new BlockgraphError('BG_BAD_INPUT', `cannot listen on ${o.logSocket}: ${e.code ?? e.message}`);
         }) : undefined;

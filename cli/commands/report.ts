@@ -14,7 +14,7 @@ import { BlockgraphError } from '../../errors/index.js';
 import { endsTxn } from '../../events/ends.js';
 import type { AuditRow } from '../../replay/audit.js';
 import type { EventLog } from '../../store/index.js';
-import { countArg, intArg, nameArg } from '../args.js';
+import { countArg, intArg, nameArg, outArg } from '../args.js';
 import { DEFAULT_DB, printJson, wallClock, withReadLog } from '../context.js';
 import { progress } from '../progress.js';
 import { DISK_REFUSED, writeNewFile } from '../out-file.js';
@@ -165,7 +165,7 @@ export async function writeReport(log: EventLog, o: ReportOptions): Promise<Repo
 export function registerReport(program: Command): void {
   program.command('report')
     .description('write a browsable HTML report (DIR/index.html and its pages): the timeline, paged, and one page per entry with the graph around what it touched')
-    .requiredOption('--out <dir>', 'output directory (its index.html, timeline-*.html and entries/ are replaced)')
+    .requiredOption('--out <dir>', 'output directory (its index.html, timeline-*.html and entries/ are replaced)', outArg())
     .option('--db <dir>', 'LevelDB directory', DEFAULT_DB)
     .option('--proc <name>', 'only this QEMU process', nameArg('--proc'))
     .option('--every-step', 'also draw the graph after every step of each pictured entry')
