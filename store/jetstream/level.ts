@@ -21,7 +21,7 @@ import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type 
 import { BlockgraphError, LogConflictError } from '../../errors/index.js';
 import { decodeMeta, sublevelsOf } from '../codec.js';
 import { decodeFrame, encodeFrame, type FrameOp } from './frame.js';
-import { ensureStream, STREAM } from './stream.js';
+import { ensureStream, isNotFound, STREAM } from './stream.js';
 
 export interface JetStreamLevelOptions {
   /** Servers to connect to (ignored when `nc` is given). */
@@ -36,6 +36,11 @@ export interface JetStreamLevelOptions {
   publishTimeoutMs?: number;
   /** How long a write keeps retrying through elections and reconnects before BG_LOG_UNAVAILABLE. Default 20000 ms. */
   retryForMs?: number;
+  /**
+   * How long the open first waits for the cluster's meta leader and the stream's leader (an
+   * election in progress) before its retry window starts. Default 30000 ms.
+   */
+  leaderWaitMs?: number;
   /** Largest message payload; bigger batches go in parts. Default 512 KiB (under nats' 1 MiB max_payload). */
   maxPartBytes?: number;
   /**
@@ -84,6 +89,8 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
   /** Another writer got in first: this view is stale and every write is refused; reopen. */
   #stale: LogConflictError | undefined;
   #prefixes: { log: string; head: string } | undefined;
+  /** How many times the last open asked again for the leaders before its retry window (specs). */
+  leaderWaits = 0;
 
   constructor(opts: JetStreamLevelOptions) {
     super({ storeEncoding: 'buffer', keyEncoding: 'utf8', valueEncoding: 'utf8' });
@@ -118,6 +125,9 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
     try {
       const timeout = this.#opts.publishTimeoutMs ?? 5000;
       this.#js = jetstream(this.#nc, { timeout });
+      // An election (meta or stream) can outlast the retry window on a loaded machine: the
+      // window starts once both leaders are there, or once this bounded wait has run out.
+      await this.#awaitLeaders(Math.min(timeout, 2000));
       // Through an election or a server restart the API answers late or not at all: retry, bounded.
       const until = performance.now() + (this.#opts.retryForMs ?? 20_000);
       for (let attempt = 0; ; attempt++) {
@@ -137,6 +147,35 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
       this.#nc = undefined;
       if (e instanceof BlockgraphError) throw e;
       throw new BlockgraphError('BG_LOG_UNAVAILABLE', `JetStream stream ${this.stream} is not available: ${(e as Error).message}`, { subject: this.subject });
+    }
+  }
+
+  /**
+   * Waits, bounded by `leaderWaitMs`, until the cluster has a meta leader (account info is
+   * answered by it) and the stream, if it exists, has a leader (its info names one). Without a
+   * meta leader JetStream's API times out or answers 503; without a stream leader a read or
+   * publish times out: both only mean "not yet" during an election. Gives up silently at the
+   * bound: the retry window that follows then reports what is still wrong.
+   */
+  async #awaitLeaders(timeout: number): Promise<void> {
+    const until = performance.now() + (this.#opts.leaderWaitMs ?? 30_000);
+    for (let attempt = 0; performance.now() < until && !this.#nc!.isClosed(); attempt++) {
+      this.leaderWaits = attempt;
+      try {
+        const jsm = await jetstreamManager(this.#nc!, { timeout });
+        await jsm.getAccountInfo();
+        try {
+          const info = await jsm.streams.info(this.stream);
+          // a single server has no cluster info; a replicated stream names its leader once elected
+          if (!info.cluster || info.cluster.leader) return;
+        } catch (e) {
+          if (isNotFound(e)) return; // ensureStream creates it
+          throw e;
+        }
+      } catch {
+        // no meta leader yet, or the request went unanswered: wait and ask again
+      }
+      await sleep(Math.min(1000, 100 * 2 ** Math.min(attempt, 4)));
     }
   }
 
