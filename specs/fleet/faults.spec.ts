@@ -120,9 +120,14 @@ if (process.env.FLEET_FAULTS !== '1') {
     let killed = false;
     let afterKill = 0;
     // Two writers on one host: each appends; a conflict means the other got there first, so it
-    // reopens (sees the other's records) and goes on.
-    const writer = async (name: string) => {
-      let log = await openJetStream(url);
+    // reopens (sees the other's records) and goes on. Both are open (the stream made and its
+    // leader elected) before either appends, so they race from the first append whatever the
+    // cluster's age: on a fresh cluster the second open waited out the new stream's election
+    // while the first writer finished alone.
+    const first = await openJetStream(url);
+    const second = await openJetStream(url);
+    const writer = async (name: string, opened: EventLog) => {
+      let log = opened;
       try {
         for (let i = 1; i <= 80; i++) {
           try {
@@ -144,7 +149,7 @@ if (process.env.FLEET_FAULTS !== '1') {
         await log.close();
       }
     };
-    const work = Promise.all([writer('w1'), writer('w2')]);
+    const work = Promise.all([writer('w1', first), writer('w2', second)]);
     work.catch(() => undefined);
     await sleep(300);
     const leader = await c.streamLeader(STREAM);
