@@ -126,6 +126,10 @@ if (process.env.FLEET_FAULTS !== '1') {
     // while the first writer finished alone.
     const first = await openJetStream(url);
     const second = await openJetStream(url);
+    // The leader dies mid-run: once 20 records are in (not after a fixed time: with both writers
+    // open first, 160 appends can be over in 300 ms).
+    let started!: () => void;
+    const running = new Promise<void>((r) => { started = r; });
     const writer = async (name: string, opened: EventLog) => {
       let log = opened;
       try {
@@ -136,6 +140,7 @@ if (process.env.FLEET_FAULTS !== '1') {
               assert.not.ok(acked.has(r.seq), `seq ${r.seq} acknowledged twice`);
               acked.set(r.seq, r);
             }
+            if (acked.size >= 20) started();
             assert.equal(out.map((r) => (r.data as { host: string }).host), [name, name]);
             if (killed) afterKill++;
           } catch (e) {
@@ -149,11 +154,11 @@ if (process.env.FLEET_FAULTS !== '1') {
         await log.close();
       }
     };
-    const work = Promise.all([writer('w1', first), writer('w2', second)]);
-    work.catch(() => undefined);
-    await sleep(300);
     const leader = await c.streamLeader(STREAM);
     assert.ok(leader >= 0, 'a leader');
+    const work = Promise.all([writer('w1', first), writer('w2', second)]);
+    work.catch(() => undefined);
+    await within(30_000, Promise.race([running, work]), 'the first 20 records');
     await c.killNode(leader);
     killed = true;
     await within(90_000, work, 'writers');
