@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { MemoryLevel } from 'memory-level';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { BlockgraphError, LogConflictError } from '../../errors/index.js';
+import { BlockgraphError, LogConflictError, LogCorruptError } from '../../errors/index.js';
 import { decodeMeta, sublevelsOf } from '../codec.js';
 import { decodeFrame, encodeFrame, type FrameOp } from './frame.js';
 import { ensureStream, isNotFound, STREAM } from './stream.js';
@@ -74,6 +74,14 @@ function isWrongLastSeq(e: unknown): boolean {
   const err = e as { message?: unknown; api_error?: { err_code?: number }; code?: unknown } | null;
   return /wrong last sequence/i.test(String(err?.message ?? '')) || err?.api_error?.err_code === 10071;
 }
+
+/** A batch's digest: its subject, the subject seq its writer expected before it, its frame. */
+function batchDigest(subject: string, after: number, frame: Buffer): string {
+  return createHash('sha256').update(subject).update(String(after)).update(frame).digest('hex').slice(0, 24);
+}
+
+/** A message on the subject that no writer of this store put there (see #collect). */
+class StreamDamage extends Error {}
 
 export class JetStreamLevel extends MemoryLevel<string, string> {
   readonly subject: string;
@@ -213,39 +221,93 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
     }
   }
 
-  /** Folds a run of messages into ops, holding back an incomplete multi-part batch. */
-  static #collect(): { add: (m: JsMsg, where: string) => FrameOp[] | undefined } {
+  /**
+   * Folds a run of messages into ops, holding back an incomplete multi-part batch, and checks
+   * that each batch is one this store's writers made where it stands. A writer's message id is
+   * `<subject>:<seqs>:<digest>`, the digest over the subject, the stream seq it expected as the
+   * subject's last (the server refuses it anywhere else: `expect.lastSubjectSequence`) and the
+   * frame; so a genuine batch's digest recomputes from the message before it on the subject. A
+   * message without such an id (a foreign publisher's), a batch of another subject copied here,
+   * a batch replayed or duplicated after another, altered or truncated bytes, or a part k > 1
+   * not right after part k-1 (each part expects the one before) is damage: `StreamDamage`, which
+   * the fold reports as the log damaged at the view's head + 1 (BG_LOG_CORRUPT), as a damaged
+   * LevelDB record is reported. Parts 1..k of a batch whose writer died are no damage: they were
+   * never complete, and nothing of them is applied.
+   */
+  static #collect(subject: string, after: number): { add: (m: JsMsg) => FrameOp[] | undefined } {
     let parts: Buffer[] = [];
     let batch = '';
+    let batchAfter = 0;
+    let prev = after; // stream seq of the message before this one on the subject
+    const checkId = (id: string | undefined, afterSeq: number, frame: Buffer, what: string): void => {
+      if (!id) throw new StreamDamage(`${what} has no message id: not written by a blockgraph writer`);
+      if (!id.startsWith(`${subject}:`)) {
+        const other = id.slice(0, id.indexOf(':'));
+        throw new StreamDamage(other.startsWith('blockgraph.') ? `${what} is a batch of ${other}, not of this store` : `${what} has a foreign message id ${JSON.stringify(id.slice(0, 80))}`);
+      }
+      if (!id.endsWith(`:${batchDigest(subject, afterSeq, frame)}`)) {
+        throw new StreamDamage(`${what} does not follow stream seq ${afterSeq} as written (a replayed or duplicated batch, or altered bytes)`);
+      }
+    };
+    const decode = (frame: Buffer): FrameOp[] => {
+      try {
+        return decodeFrame(frame, 'frame');
+      } catch (e) {
+        throw new StreamDamage(e instanceof LogCorruptError ? String(e.info.reason ?? e.message).replace(/^frame: /, '') : (e as Error).message);
+      }
+    };
     return {
-      add(m, where) {
+      add(m) {
+        const before = prev;
+        prev = m.seq;
+        const id = m.headers?.get(MSG_ID) || undefined;
         const part = m.headers?.get(PART);
+        const data = Buffer.from(m.data);
         if (!part) {
           parts = [];
-          return decodeFrame(m.data, where);
+          const ops = decode(data); // malformed bytes named as such before who wrote them
+          checkId(id, before, data, 'the message');
+          return ops;
         }
         const [i, n] = part.split('/').map(Number) as [number, number];
-        const id = m.headers?.get(BATCH) ?? '';
-        // A new batch, or a part out of turn: whatever was pending was abandoned by its writer.
-        if (i === 1 || id !== batch || parts.length !== i - 1) {
+        const bid = m.headers?.get(BATCH) ?? '';
+        if (!(Number.isInteger(i) && Number.isInteger(n) && i >= 1 && i <= n)) throw new StreamDamage(`bad part header ${JSON.stringify(part)}`);
+        if (id !== `${bid}/${i}`) throw new StreamDamage(`part ${i}/${n} has message id ${JSON.stringify(id ?? '')}, not its batch's`);
+        if (i === 1) {
+          // a new batch; whatever was pending was abandoned by its writer
           parts = [];
-          batch = id;
-          if (i !== 1) return undefined;
+          batch = bid;
+          batchAfter = before;
+        } else if (bid !== batch || parts.length !== i - 1) {
+          throw new StreamDamage(`part ${i}/${n} of ${bid} without part ${i - 1} before it`);
         }
-        parts.push(Buffer.from(m.data));
+        parts.push(data);
         if (i < n) return undefined;
         const whole = Buffer.concat(parts);
         parts = [];
-        return decodeFrame(whole, where);
+        const ops = decode(whole);
+        checkId(batch, batchAfter, whole, `the batch of ${n} parts`);
+        return ops;
       },
     };
   }
 
+  /** The fold's damage, reported as the log damaged at the record after the view's head. */
+  async #damaged(e: StreamDamage, seq: number): Promise<LogCorruptError> {
+    return new LogCorruptError((await this.#viewHead()) + 1, `${this.subject} message ${seq}: ${e.message}`);
+  }
+
   async #fold(): Promise<void> {
     const { seq: last } = await this.#serverLast();
-    const collect = JetStreamLevel.#collect();
+    const collect = JetStreamLevel.#collect(this.subject, 0);
     for await (const m of this.#messages(0, last)) {
-      const ops = collect.add(m, `${this.subject} message ${m.seq}`);
+      let ops: FrameOp[] | undefined;
+      try {
+        ops = collect.add(m);
+      } catch (e) {
+        if (e instanceof StreamDamage) throw await this.#damaged(e, m.seq);
+        throw e;
+      }
       if (ops) await base._batch.call(this, this.#retained(ops), {});
     }
     this.#last = last;
@@ -293,10 +355,10 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
   /** The head seq as another writer left it: the newest head meta among messages after ours. */
   async #remoteHead(upTo: number): Promise<number> {
     let head = await this.#viewHead();
-    const collect = JetStreamLevel.#collect();
+    const collect = JetStreamLevel.#collect(this.subject, this.#last);
     const { head: headKey } = this.#keys();
     for await (const m of this.#messages(this.#last, upTo)) {
-      const ops = collect.add(m, `${this.subject} message ${m.seq}`) ?? [];
+      const ops = collect.add(m) ?? [];
       for (const op of ops) {
         if (op.key.toString('utf8') !== headKey) continue;
         if (op.type === 'del') head = 0;
@@ -341,7 +403,7 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
     if (this.#inDoubt) await this.#resolveDoubt(ops);
     const frame = encodeFrame(ops);
     const seqs = this.#recordSeqs(ops);
-    const digest = createHash('sha256').update(this.subject).update(String(this.#last)).update(frame).digest('hex').slice(0, 24);
+    const digest = batchDigest(this.subject, this.#last, frame);
     // Store id + seq range + digest: a retry of this batch is recognised; another batch never is.
     const msgId = `${this.subject}:${seqs ? `${seqs.first}-${seqs.last}` : `@${this.#last}`}:${digest}`;
     const max = this.#opts.maxPartBytes ?? 512 * 1024;
