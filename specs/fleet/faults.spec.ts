@@ -256,5 +256,100 @@ if (process.env.FLEET_FAULTS !== '1') {
     assert.ok(ms >= 3000 && ms < 20_000, `bounded: ${Math.round(ms)} ms`);
   }));
 
+  /**
+   * One writer appending for the whole run while `pause(c, writerServer, leader)` SIGSTOPs
+   * servers for `ms` (past the election timeout); `undefined` from pause: nothing paused.
+   */
+  const partitioned = async (c: NatsCluster, host: string, ms: number, pause: (writerServer: number, leader: number) => number[]) => {
+    const url = c.url('faults', host);
+    let log = await openJetStream(url);
+    const acked: Acked = new Map();
+    const refused: string[] = [];
+    let paused: number[] = [];
+    let during = 0;
+    let stop = false;
+    const writer = (async () => {
+      for (let i = 1; !stop; i++) {
+        try {
+          for (const r of await log.append([rec(host, i)])) {
+            assert.not.ok(acked.has(r.seq), `seq ${r.seq} acknowledged twice`);
+            acked.set(r.seq, r);
+          }
+          if (paused.length) during++;
+        } catch (e) {
+          const code = (e as { code?: string }).code;
+          if (code !== 'BG_LOG_UNAVAILABLE' && code !== 'BG_LOG_CONFLICT') throw e;
+          refused.push(`${code} at ${Math.round(performance.now())}`);
+          await log.close().catch(() => undefined);
+          log = await openJetStream(url);
+        }
+      }
+      await log.close();
+    })();
+    writer.catch(() => undefined);
+    await sleep(1000);
+    const level = log.db as unknown as { connection?: { info?: { server_name?: string } } };
+    const writerServer = c.nodes.findIndex((n) => n.name === level.connection?.info?.server_name);
+    const leader = await c.streamLeader(STREAM);
+    assert.ok(writerServer >= 0 && leader >= 0, 'the writer\'s server and the leader are known');
+    paused = pause(writerServer, leader);
+    for (const i of paused) c.pauseNode(i);
+    await sleep(ms);
+    for (const i of paused) c.resumeNode(i);
+    const pausedWas = paused;
+    paused = [];
+    await sleep(3000);
+    stop = true;
+    await within(60_000, writer, 'the writer');
+    const all = await expectAckedPresent(url, acked, host);
+    const written = all.map((r) => (r.data as { i: number }).i);
+    assert.is(new Set(written).size, written.length, 'no record written twice');
+    return { during, refused, paused: pausedWas, leader, writerServer, total: all.length };
+  };
+
+  test('SIGSTOP of the server a writer is connected to, 25 s, then SIGCONT: appends go on through another server; nothing lost or twice', onOwnCluster(async (c) => {
+    const r = await partitioned(c, 'frozen-own', 25_000, (own) => [own]);
+    assert.equal(r.refused, [], 'a quorum was there all along: no append refused');
+    assert.ok(r.during > 20, `appends while it was stopped (${r.during})`);
+  }));
+
+  test('SIGSTOP of the stream leader, 25 s, then SIGCONT: a new leader takes the appends; nothing lost or twice', onOwnCluster(async (c) => {
+    const r = await partitioned(c, 'frozen-leader', 25_000, (_own, leader) => [leader]);
+    assert.equal(r.refused, [], 'a quorum was there all along: no append refused');
+    assert.ok(r.during > 20, `appends while the leader was stopped (${r.during})`);
+  }));
+
+  test('SIGSTOP of two of three (the leader among them): BG_LOG_UNAVAILABLE within the bound, head unchanged; SIGCONT: appends go on', onOwnCluster(async (c) => {
+    const url = c.url('faults', 'frozen-two');
+    const log = await openJetStream(url, { retryForMs: 3000 });
+    for (let i = 1; i <= 5; i++) await log.append([rec('f', i)]);
+    const leader = await c.streamLeader(STREAM);
+    const two = [leader, (leader + 1) % 3];
+    for (const i of two) c.pauseNode(i);
+    try {
+      const t0 = performance.now();
+      try {
+        await log.append([rec('f', 6)]);
+        assert.unreachable('no quorum: the append must be refused');
+      } catch (e) {
+        assert.is((e as { code?: string }).code, 'BG_LOG_UNAVAILABLE', (e as Error).message);
+      }
+      assert.ok(performance.now() - t0 < 15_000, `refused within the retry bound (${Math.round(performance.now() - t0)} ms)`);
+      assert.is(log.head, 5, 'nothing acknowledged, nothing counted');
+    } finally {
+      for (const i of two) c.resumeNode(i);
+    }
+    await log.close();
+    const again = await openJetStream(url);
+    try {
+      assert.ok(again.head === 5 || again.head === 6, `head ${again.head}: the refused append landed or not, never twice`);
+      await again.append([rec('f', 7)]);
+      const all = await again.readAll();
+      assert.equal(all.slice(0, 5).map((r) => (r.data as { i: number }).i), [1, 2, 3, 4, 5]);
+    } finally {
+      await again.close();
+    }
+  }));
+
   test.run();
 }

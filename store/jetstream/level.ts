@@ -41,6 +41,11 @@ export interface JetStreamLevelOptions {
    * election in progress) before its retry window starts. Default 30000 ms.
    */
   leaderWaitMs?: number;
+  /**
+   * Client pings to its server (2 unanswered: the connection is stale and the client moves to
+   * another server). Default 3000 ms.
+   */
+  pingIntervalMs?: number;
   /** Largest message payload; bigger batches go in parts. Default 512 KiB (under nats' 1 MiB max_payload). */
   maxPartBytes?: number;
   /**
@@ -125,7 +130,13 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
     if (this.#opts.nc) this.#nc = this.#opts.nc;
     else {
       try {
-        this.#nc = await connect({ servers: this.#opts.servers ?? [], timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: `blockgraph ${this.subject}` });
+        // A server that stops answering without closing its sockets (SIGSTOP, a partition) is
+        // noticed only by pings: at nats' default (2 min, 2 out) a writer connected to it timed
+        // out every retry of its 20 s window while the other two went on (specs/fleet/faults.spec.ts).
+        this.#nc = await connect({
+          servers: this.#opts.servers ?? [], timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: `blockgraph ${this.subject}`,
+          pingInterval: this.#opts.pingIntervalMs ?? 3000, maxPingOut: 2,
+        });
       } catch (e) {
         throw new BlockgraphError('BG_LOG_UNAVAILABLE', `cannot reach NATS at ${(this.#opts.servers ?? []).join(',')}: ${(e as Error).message}`, { servers: this.#opts.servers });
       }
