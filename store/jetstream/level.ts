@@ -102,8 +102,6 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
   /** Another writer got in first: this view is stale and every write is refused; reopen. */
   #stale: LogConflictError | undefined;
   #prefixes: { log: string; head: string } | undefined;
-  /** How many times the last open asked again for the leaders before its retry window (specs). */
-  leaderWaits = 0;
 
   constructor(opts: JetStreamLevelOptions) {
     super({ storeEncoding: 'buffer', keyEncoding: 'utf8', valueEncoding: 'utf8' });
@@ -146,19 +144,28 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
       this.#js = jetstream(this.#nc, { timeout });
       // An election (meta or stream) can outlast the retry window on a loaded machine: the
       // window starts once both leaders are there, or once this bounded wait has run out.
-      await this.#awaitLeaders(Math.min(timeout, 2000));
+      const leaderUntil = performance.now() + (this.#opts.leaderWaitMs ?? 30_000);
+      await this.#awaitLeaders(Math.min(timeout, 2000), leaderUntil);
       // Through an election or a server restart the API answers late or not at all: retry, bounded.
-      const until = performance.now() + (this.#opts.retryForMs ?? 20_000);
+      let until = performance.now() + (this.#opts.retryForMs ?? 20_000);
+      let step = '';
       for (let attempt = 0; ; attempt++) {
         try {
+          step = 'the JetStream API';
           this.#jsm = await jetstreamManager(this.#nc, { timeout });
+          step = 'the stream\'s info';
           await ensureStream(this.#jsm, this.stream, this.#opts.replicas ?? 3);
           await base._clear.call(this, { limit: -1 });
+          step = 'reading the subject';
           await this.#fold();
           break;
         } catch (e) {
-          if (e instanceof BlockgraphError || performance.now() >= until || this.#nc.isClosed()) throw e;
-          await sleep(Math.min(1000, 100 * 2 ** Math.min(attempt, 4)));
+          if (e instanceof BlockgraphError || this.#nc.isClosed()) throw e;
+          if (performance.now() >= until) throw new Error(`${step}: ${(e as Error).message}`);
+          // A leader lost inside the window (an election after the first wait) waits again,
+          // within what is left of the leader wait; the window restarts after it.
+          if (await this.#awaitLeaders(Math.min(timeout, 2000), leaderUntil)) until = Math.max(until, performance.now() + (this.#opts.retryForMs ?? 20_000));
+          else await sleep(Math.min(1000, 100 * 2 ** Math.min(attempt, 4)));
         }
       }
     } catch (e) {
@@ -174,21 +181,20 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
    * answered by it) and the stream, if it exists, has a leader (its info names one). Without a
    * meta leader JetStream's API times out or answers 503; without a stream leader a read or
    * publish times out: both only mean "not yet" during an election. Gives up silently at the
-   * bound: the retry window that follows then reports what is still wrong.
+   * bound: the retry window that follows then reports what is still wrong. True when it had to
+   * wait (a leader was missing).
    */
-  async #awaitLeaders(timeout: number): Promise<void> {
-    const until = performance.now() + (this.#opts.leaderWaitMs ?? 30_000);
+  async #awaitLeaders(timeout: number, until: number): Promise<boolean> {
     for (let attempt = 0; performance.now() < until && !this.#nc!.isClosed(); attempt++) {
-      this.leaderWaits = attempt;
       try {
         const jsm = await jetstreamManager(this.#nc!, { timeout });
         await jsm.getAccountInfo();
         try {
           const info = await jsm.streams.info(this.stream);
           // a single server has no cluster info; a replicated stream names its leader once elected
-          if (!info.cluster || info.cluster.leader) return;
+          if (!info.cluster || info.cluster.leader) return attempt > 0;
         } catch (e) {
-          if (isNotFound(e)) return; // ensureStream creates it
+          if (isNotFound(e)) return attempt > 0; // ensureStream creates it
           throw e;
         }
       } catch {
@@ -196,6 +202,7 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
       }
       await sleep(Math.min(1000, 100 * 2 ** Math.min(attempt, 4)));
     }
+    return false;
   }
 
   async _close(): Promise<void> {
