@@ -9,6 +9,8 @@ import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/t
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LogConflictError } from '../../errors/index.js';
+import { EventLog } from '../../store/event-log.js';
+import { JetStreamLevel } from '../../store/jetstream/level.js';
 import { openJetStream } from '../../store/jetstream/open.js';
 import { STREAM } from '../../store/jetstream/stream.js';
 import { subjectOf } from '../../store/jetstream/url.js';
@@ -16,6 +18,7 @@ import type { NewRecord } from '../../store/types.js';
 import { runCli } from '../render/helpers.js';
 import { clusterForFile, natsAvailable, SKIP_NOTE } from './cluster.js';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rec = (host: string, i: number): NewRecord => ({ stream: 'A', type: 'node.added', at: '2026-01-01T00:00:00.000Z', data: { host, i } });
 
 if (!natsAvailable()) {
@@ -143,6 +146,38 @@ if (!natsAvailable()) {
       await w.close();
     }
     await expectDamaged(host, 3, (await jsm.streams.getMessage(STREAM, { last_by_subj: subj(host) }))!.seq, /not a blockgraph batch/);
+  });
+
+  test('the server storing a writer\'s message twice in a row (seen across a leader\'s SIGSTOP) is no damage and no conflict', async () => {
+    // A stream of its own with a 200 ms duplicate window, so that the same message id and bytes
+    // can be stored again right after the original, as nats-server 2.9 did for a retry.
+    const name = `BGDUP${process.pid}`;
+    await jsm.streams.add({ name, subjects: [`bgdup${process.pid}.>`], num_replicas: 1, duplicate_window: 200 * 1e6 } as never);
+    try {
+      const subject = `bgdup${process.pid}.f.h.log`;
+      const open = () => EventLog.open(new JetStreamLevel({ servers, subject, stream: name }));
+      const w = await open();
+      await w.append([rec('d', 1)]);
+      await w.append([rec('d', 2)]);
+      await sleep(400);
+      const m = (await jsm.streams.getMessage(name, { last_by_subj: subject }))!;
+      const h = natsHeaders();
+      h.set('Nats-Msg-Id', m.header!.get('Nats-Msg-Id')); // the expectation passed once already
+      const ack = await js.publish(subject, m.data, { headers: h });
+      assert.not.ok(ack.duplicate, 'stored a second time');
+      const r = await open();
+      assert.is(r.head, 2, 'the reader skips the second copy');
+      await r.close();
+      const [third] = await w.append([rec('d', 3)]);
+      assert.is(third!.seq, 3, 'the writer follows the second copy, no conflict');
+      await w.close();
+      const again = await open();
+      assert.is(again.head, 3);
+      assert.equal(await again.verify(), { ok: true, head: 3 });
+      await again.close();
+    } finally {
+      await jsm.streams.delete(name);
+    }
   });
 
   test('read commands on a damaged host exit with BG_LOG_CORRUPT, no crash', async () => {
