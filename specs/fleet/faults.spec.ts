@@ -2,6 +2,9 @@
 // a server killed while 10 hosts append and ship, the stream leader killed mid-append with two
 // writers racing on one host, two of three servers stopped (refused, then caught up), and an
 // open across an election longer than its retry window.
+import { spawn } from 'node:child_process';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LogConflictError } from '../../errors/index.js';
@@ -348,6 +351,63 @@ if (process.env.FLEET_FAULTS !== '1') {
       assert.equal(all.slice(0, 5).map((r) => (r.data as { i: number }).i), [1, 2, 3, 4, 5]);
     } finally {
       await again.close();
+    }
+  }));
+
+  test('qmp --store nats://… under a restart of the stream leader: every command answered, every one in the log', onOwnCluster(async (c) => {
+    const url = c.url('faults', 'qmp');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'qmp', '--store', url], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    const replies: Array<Record<string, unknown>> = [];
+    let waiting: (() => void) | undefined;
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        const m = JSON.parse(buf.slice(0, i)) as Record<string, unknown>;
+        buf = buf.slice(i + 1);
+        if ('return' in m || 'error' in m) replies.push(m);
+        waiting?.();
+      }
+    });
+    const done = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const send = async (cmd: object) => {
+      const want = replies.length + 1;
+      child.stdin!.write(JSON.stringify(cmd) + '\n');
+      await within(90_000, new Promise<void>((r) => { waiting = () => { if (replies.length >= want) r(); }; waiting(); }), `the reply to ${JSON.stringify(cmd)} (${err})`);
+    };
+    let n = 0;
+    const add = () => send({ execute: 'blockdev-add', arguments: { driver: 'null-co', 'node-name': `q${n++}` } });
+    try {
+      await send({ execute: 'qmp_capabilities' });
+      for (let i = 0; i < 5; i++) await add();
+      const leader = await c.streamLeader(STREAM);
+      await c.killNode(leader);
+      for (let i = 0; i < 5; i++) await add();
+      c.startNode(leader);
+      await c.waitReady();
+      for (let i = 0; i < 5; i++) await add();
+      child.stdin!.end();
+      assert.is(await within(60_000, done, 'qmp --store'), 0, err);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    assert.equal(replies, Array.from({ length: 16 }, () => ({ return: {} })), 'every command succeeded');
+    const nc = await connect({ servers: c.servers });
+    try {
+      const subject = 'blockgraph.faults.qmp.log';
+      const info = await (await jetstreamManager(nc)).streams.info(STREAM, { subjects_filter: subject });
+      assert.is(info.state.subjects?.[subject], 15, 'the stream holds one message per command');
+    } finally {
+      await nc.close();
+    }
+    const log = await openJetStream(url);
+    try {
+      assert.is(log.head, 15, 'one record per blockdev-add, none lost, none twice');
+      assert.equal(await log.verify(), { ok: true, head: 15 });
+    } finally {
+      await log.close();
     }
   }));
 

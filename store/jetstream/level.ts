@@ -250,8 +250,11 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
     try {
       for await (const m of it) {
         yield m;
-        // pending 0: nothing more on the subject now (also ends the read if `upTo` was deleted meanwhile).
-        if (m.seq >= upTo || m.info.pending === 0) break;
+        if (m.seq >= upTo) break;
+        // pending 0 before `upTo`: the consumer's count can lag the stream (seen right after a
+        // leader's restart: a read stopped one message short, the view claiming the last seq),
+        // so the server says whether anything is left; `upTo` deleted meanwhile ends the read.
+        if (m.info.pending === 0 && (await this.#serverLast()).seq <= m.seq) break;
       }
     } finally {
       await it.close().catch(() => undefined);
