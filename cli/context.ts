@@ -43,9 +43,10 @@ export async function withLog<T>(db: string, fn: (log: EventLog) => Promise<T>, 
  * refuses writes.
  */
 export async function withReadLog<T>(db: string, fn: (log: EventLog) => Promise<T>, opts: { verify?: 'full' | 'since-snapshot' | 'none'; seek?: number[]; scan?: boolean } = {}): Promise<T> {
-  // A fleet store (nats://…) is read from the stream, which a reader cannot change.
+  // A fleet store (nats://…) is read from the stream, which a reader cannot change, into a
+  // private LevelDB copy: memory stays bounded whatever the host log's length.
   const log = db.startsWith('nats://')
-    ? await (await import('./store-location.js')).openStoreAt(db, { verify: opts.verify ?? 'since-snapshot' })
+    ? await (await import('../store/jetstream/read-copy.js')).openJetStreamReadCopy(db, { verify: opts.verify ?? 'since-snapshot' })
     : await (await import('../store/index.js')).openReadOnly(db, { verify: opts.verify ?? 'since-snapshot', ...(opts.seek ? { seek: opts.seek } : {}), ...(opts.scan ? { scan: true } : {}) });
   try {
     return await fn(log);

@@ -142,11 +142,27 @@ export class NatsCluster {
     await this.#signal(i, 'SIGTERM');
   }
 
+  /**
+   * SIGSTOP one node: a partition as its peers and clients see it (its sockets stay open and
+   * nothing answers), unlike a kill, whose connections reset at once. resumeNode ends it.
+   */
+  pauseNode(i: number): void {
+    const p = this.nodes[i]!.proc;
+    if (p && p.exitCode === null && p.signalCode === null) p.kill('SIGSTOP');
+  }
+
+  /** SIGCONT a paused node. */
+  resumeNode(i: number): void {
+    const p = this.nodes[i]!.proc;
+    if (p && p.exitCode === null && p.signalCode === null) p.kill('SIGCONT');
+  }
+
   async #signal(i: number, sig: NodeJS.Signals): Promise<void> {
     const p = this.nodes[i]!.proc;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise<void>((r) => p.once('exit', () => r()));
     p.kill(sig);
+    p.kill('SIGCONT'); // a paused node acts on the signal only once running
     const t = setTimeout(() => p.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(t);

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
+import type { EventLog } from '../../store/index.js';
+import { isNatsUrl } from '../../store/jetstream/url.js';
 import { wallClock } from '../context.js';
 import { logTable } from './log.js';
 
@@ -20,6 +22,12 @@ export function checkDemoDir(db: string): void {
   if (entries.length) {
     throw new BlockgraphError('BG_BAD_INPUT', `--db ${db} is not empty${entries.includes('CURRENT') ? ' (it holds a store)' : ''}: the demo writes a new store; give a new or empty directory, or leave out --db`);
   }
+}
+
+/** A LevelDB directory, or a host's log in the fleet stream (nats loaded only then: it is heavy). */
+async function openDemoStore(db: string): Promise<EventLog> {
+  if (!isNatsUrl(db)) return (await import('../../store/index.js')).openClassic(db);
+  return (await import('../../store/jetstream/location.js')).openStoreAt(db);
 }
 
 const SETUP: [string, Record<string, unknown>][] = [
@@ -38,8 +46,8 @@ const CRASHED: [string, Record<string, unknown>] = [
 
 /** Child side: run CRASHED and SIGKILL ourselves once its steps are in the log, before the decision. */
 export async function crashChild(db: string): Promise<void> {
-  const [{ Engine }, { openClassic }] = await Promise.all([import('../../engine/engine.js'), import('../../store/index.js')]);
-  const log = await openClassic(db);
+  const { Engine } = await import('../../engine/engine.js');
+  const log = await openDemoStore(db);
   const e = await Engine.open(log, {
     clock: wallClock,
     afterAppend: (phase) => { if (phase === 'steps') process.kill(process.pid, 'SIGKILL'); },
@@ -50,18 +58,21 @@ export async function crashChild(db: string): Promise<void> {
 export function registerDemo(program: Command): void {
   program.command('demo')
     .description('build a small chain, run transactions, crash one mid-way (kill -9), recover, print the log and the graph')
-    .option('--db <dir>', 'a new or empty directory for the store (default: a new temp dir)')
+    .option('--db <dir>', 'a new or empty directory for the store, or a fleet host with no records (nats://HOST:PORT/FLEET/HOST) (default: a new temp dir)')
     .addHelpText('after', `
 Examples:
   $ blockgraph demo
   $ blockgraph demo --db /tmp/bg-demo && blockgraph audit --db /tmp/bg-demo`)
     .action(async (o) => {
-      if (o.db !== undefined) checkDemoDir(o.db);
-      const [{ Engine }, { openClassic }, { renderText }] = await Promise.all([
-        import('../../engine/engine.js'), import('../../store/index.js'), import('../render-text.js')]);
+      if (o.db !== undefined && !isNatsUrl(o.db)) checkDemoDir(o.db);
+      const [{ Engine }, { renderText }] = await Promise.all([import('../../engine/engine.js'), import('../render-text.js')]);
       const db: string = o.db ?? mkdtempSync(join(tmpdir(), 'blockgraph-demo-'));
       console.log(`store: ${db}`);
-      let log = await openClassic(db);
+      let log = await openDemoStore(db);
+      if (isNatsUrl(db) && log.head !== 0) {
+        await log.close();
+        throw new BlockgraphError('BG_BAD_INPUT', `--db ${db} holds ${log.head} records: the demo writes a new store; give a host with none`);
+      }
       let e = await Engine.open(log, { clock: wallClock });
       for (const [cmd, args] of SETUP) {
         const r = await e.execute('A', cmd, args);
@@ -80,7 +91,7 @@ Examples:
       });
       console.log(`child ended by ${signal ?? 'exit'}`);
 
-      log = await openClassic(db);
+      log = await openDemoStore(db);
       e = await Engine.open(log, { clock: wallClock });
       const rec = e.lastRecovery!;
       console.log(`recovery: rolled back ${rec.rolledBack.join(', ') || 'nothing'}; rolled forward ${rec.rolledForward.join(', ') || 'nothing'}`);

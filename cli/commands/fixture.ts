@@ -36,18 +36,20 @@ Examples:
   fx.command('import')
     .description('check a fixture (hash chain, order, replayed state hashes) and append it to a fresh store; a bad fixture writes nothing')
     .argument('<file>')
-    .option('--db <dir>', 'LevelDB directory (must be empty or new)', DEFAULT_DB)
+    .option('--db <dir>', 'LevelDB directory (must be empty or new), or a fleet host with no records (nats://HOST:PORT/FLEET/HOST)', DEFAULT_DB)
     .option('--json', 'JSON report')
     .option('--timeout <seconds>', `seconds to wait for a writer when FILE is a pipe nobody writes to yet (default ${DEFAULT_INPUT_TIMEOUT_S}; a pipe with a writer is read to its end)`, intArg('--timeout', 0, 86400))
     .addHelpText('after', `
 Example:
   $ blockgraph fixture import reopen.jsonl --db /tmp/fresh.db`)
     .action(async (file: string, o) => {
-      const [{ checkFixture, importFixture, parseFixture }, { openClassic }] = await Promise.all([import('../../replay/fixture.js'), import('../../store/index.js')]);
+      const [{ checkFixture, importFixture, parseFixture }, { openClassic }, { isNatsUrl }] = await Promise.all([
+        import('../../replay/fixture.js'), import('../../store/index.js'), import('../../store/jetstream/url.js')]);
       // Parsed and checked before the store is even opened: a bad file never creates one.
       const f = parseFixture(await readFixtureFile(file, o.timeout), file);
       checkFixture(f, file);
-      const log = await openClassic(o.db);
+      // a fleet host (nats://…) as every --db takes one; importFixture refuses a non-empty store
+      const log = isNatsUrl(o.db) ? await (await import('../../store/jetstream/location.js')).openStoreAt(o.db) : await openClassic(o.db);
       try {
         const r = await importFixture(log, f, file);
         if (o.json) printJson(r);

@@ -1,7 +1,7 @@
 // The fleet from the command line: `blockgraph qmp --store nats://…` writing a host's log straight
 // to the stream, the read commands with --fleet/--host giving what they give on LevelDB, and
 // `audit --fleet` merging every host by time. Bad or unreachable sources exit with a code.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AuditRow } from '../../replay/audit.js';
@@ -120,6 +120,45 @@ if (!natsAvailable()) {
     }
     const hosts = await runCli('audit', '--fleet', c.url('nobody'), '--json');
     assert.equal(JSON.parse(hosts.stdout), [], 'an empty fleet has no rows');
+  });
+
+  test('demo --db nats://… and fixture import --db nats://… write a fleet host as they write a LevelDB dir', async () => {
+    const c = await cluster.get();
+    const bg = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+    const demo = c.url('cli', 'demo1');
+    const r = bg('demo', '--db', demo);
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stdout, /child ended by SIGKILL/);
+    assert.match(r.stdout, /recovery: rolled back t\d+/);
+    assert.match(r.stdout, /hash chain: verified/);
+    const v = await runCli('replay', '--verify', '--db', demo);
+    assert.is(v.status, 0, v.stderr);
+    const again = bg('demo', '--db', demo);
+    assert.is(again.status, 2, again.stderr);
+    assert.match(again.stderr, /holds \d+ records: the demo writes a new store/);
+
+    const t = tempDir();
+    try {
+      const out = `${t.dir}/demo.jsonl`;
+      const ex = await runCli('fixture', 'export', '--db', demo, '--out', out);
+      assert.is(ex.status, 0, ex.stderr);
+      const into = c.url('cli', 'fx1');
+      const im = await runCli('fixture', 'import', out, '--db', into, '--json');
+      assert.is(im.status, 0, im.stderr);
+      const a = await openJetStream(demo);
+      const b = await openJetStream(into);
+      try {
+        assert.equal((await b.readAll()).map((x) => x.hash), (await a.readAll()).map((x) => x.hash), 'the imported host is the demo host record for record');
+      } finally {
+        await a.close();
+        await b.close();
+      }
+      const twice = await runCli('fixture', 'import', out, '--db', into);
+      assert.is(twice.status, 2, twice.stderr);
+      assert.match(twice.stderr, /fixtures are imported into a fresh store/);
+    } finally {
+      t.done();
+    }
   });
 
   test.run();

@@ -8,7 +8,7 @@ export const STREAM = 'BLOCKGRAPH';
 /** How long the server remembers a message id to drop a retried duplicate (nanoseconds). */
 const DUPLICATE_WINDOW_NS = 10 * 60 * 1e9;
 
-function isNotFound(e: unknown): boolean {
+export function isNotFound(e: unknown): boolean {
   const err = e as { message?: unknown; code?: unknown; api_error?: { err_code?: number } } | null;
   return err?.api_error?.err_code === 10059 || /stream not found/i.test(String(err?.message ?? ''));
 }
