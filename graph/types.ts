@@ -214,8 +214,10 @@ export interface VmMachineFacts {
   'migrate-capabilities': { capability: string; state: boolean }[];
   'hotpluggable-cpus': unknown[];
   'cpus-fast': Record<string, unknown>[];
+  /** The vCPU's QOM path and qom-list of it. */
   'cpu-path': string;
   'cpu-properties': { name: string; type: string }[];
+  /** qom-get of every property qom-list shows but links and children: its answer or its error. */
   'cpu-values': Record<string, { return: unknown } | { error: { class: string; desc: string } }>;
 }
 

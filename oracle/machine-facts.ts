@@ -12,28 +12,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlockgraphError } from '../errors/index.js';
 import type { QemuVersion } from '../graph/version.js';
+import type { VmMachineFacts } from '../graph/types.js';
 import type { QmpReply } from '../commands/protocol.js';
 import { spawnVm } from './qemu-vm.js';
 import type { QemuBinaries } from './qemu-bins.js';
 
 export const MACHINE_FACTS_FORMAT = 1;
 
-export interface MachineFacts {
+/**
+ * The fixture file: the facts the model takes (graph/types.ts VmMachineFacts, documented there)
+ * with the file's format version and QEMU's own version string (query-version's qemu triple and
+ * package), which the model does not need.
+ */
+export interface MachineFacts extends VmMachineFacts {
   version: typeof MACHINE_FACTS_FORMAT;
   /** The QEMU version that answered (7.2 or 10.0): the model refuses facts of another. */
   qemu: QemuVersion;
-  /** QEMU's own version string (query-version's qemu triple and package). */
   release: string;
-  machine: 'q35' | 'pc';
-  cpu: string;
-  'migrate-capabilities': { capability: string; state: boolean }[];
-  'hotpluggable-cpus': unknown[];
-  'cpus-fast': Record<string, unknown>[];
-  /** The vCPU's QOM path and qom-list of it. */
-  'cpu-path': string;
-  'cpu-properties': { name: string; type: string }[];
-  /** qom-get of every property qom-list shows but links and children: its answer or its error. */
-  'cpu-values': Record<string, { return: unknown } | { error: { class: string; desc: string } }>;
 }
 
 const ok = (r: QmpReply, what: string): unknown => {
