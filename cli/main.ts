@@ -76,6 +76,8 @@ const EXAMPLES: Record<string, string> = {
   'qmp record': `  $ blockgraph qmp record scenario.json --out transcript.json      (needs qemu-storage-daemon and qemu-img)`,
   'qmp proxy': `  $ blockgraph qmp proxy --listen /tmp/proxy.sock --connect /tmp/qsd.sock --db /tmp/proxy.db --image-dir /var/lib/images`,
   'qmp compare': `  $ blockgraph qmp compare recorded.json model.json --json`,
+  'qmp machine-facts': `  $ blockgraph qmp machine-facts --machine pc --out pc-qemu64.json      (needs qemu-system-x86_64)
+  $ blockgraph qmp machine-facts --qemu 10.0 --machine q35`,
   ship: `  $ blockgraph ship --db /var/lib/bg --to nats://127.0.0.1:4222/prod/host17
   $ blockgraph ship --db /var/lib/bg --to nats://127.0.0.1:4222/prod/host17 --connect /run/bg.log`,
   fuzz: `  $ blockgraph fuzz --against qsd --seed 7 --commands 2000 --out fuzz-found

@@ -76,6 +76,7 @@ const BASE: Record<string, Arg[]> = {
   'qmp record': ['@F/scenario.json', '--out', '@CELL/rec.json'],
   'qmp proxy': ['--listen', '@CELL/p.sock', '--connect', '@CELL/nobody.sock', '--db', '@DB'],
   'qmp compare': ['@F/t.json', '@F/t.json'],
+  'qmp machine-facts': ['--out', '@CELL/facts.json'],
   'image create': ['@CELL/new.raw', '1M', '--db', '@DB'],
   'image info': ['@F/img.raw', '--db', '@DB'],
   verify: ['--db', '@DB'], repair: ['--db', '@DB'],
@@ -125,7 +126,7 @@ export const SERVES = new Set(['qmp', 'qmp proxy', 'tail', 'ship']);
 /** Commands whose work grows with a value (fuzz --commands N, drill --random N): stopped by SIGTERM at the cell's time, they must stop cleanly. */
 const RUNS_LONG = new Set(['fuzz', 'drill']);
 /** Commands that start QEMU or run many children: longer time, left out of --cheap. */
-export const COSTLY = new Set(['qmp record', 'fuzz', 'drill', 'conformance', 'demo']);
+export const COSTLY = new Set(['qmp record', 'qmp machine-facts', 'fuzz', 'drill', 'conformance', 'demo']);
 
 interface Decl { cmd: string; options: Option[]; positionals: Array<{ name: string; required: boolean; variadic: boolean }> }
 
