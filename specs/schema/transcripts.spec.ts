@@ -41,6 +41,14 @@ function isDriverVisit(s: Step): boolean {
   return ['drive-backup', 'drive-mirror', 'transaction'].includes(s.execute ?? '') && /^Parameter '(file|target)' is missing$/.test(s.result?.desc ?? '');
 }
 
+/**
+ * A second qmp_capabilities is refused by the command itself (qmp_qmp_capabilities: mon->commands ==
+ * &qmp_commands), with CommandNotFound, after QAPI let its arguments through.
+ */
+function isNegotiated(s: Step): boolean {
+  return s.execute === 'qmp_capabilities' && s.result?.desc === 'Capabilities negotiation is already complete, command ignored';
+}
+
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 let checked = 0, qapi = 0;
 
@@ -56,7 +64,7 @@ for (const file of files) {
       const got = validateCommand(s.execute, s.arguments ?? {});
       const where = `${file} step ${i} (${s.execute} ${JSON.stringify(s.arguments)})`;
       checked++;
-      if (!s.result.ok && isQapiError(s.result) && !((isDriverVisit(s) || isPropertyVisit(s)) && validateCommand(s.execute, s.arguments ?? {}).ok)) {
+      if (!s.result.ok && isQapiError(s.result) && !((isDriverVisit(s) || isPropertyVisit(s) || isNegotiated(s)) && validateCommand(s.execute, s.arguments ?? {}).ok)) {
         qapi++;
         assert.equal(got, { ok: false, class: s.result.class, desc: s.result.desc }, where);
       } else {
