@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { parseTranscript, printTranscript, runScenario, scenarioOf } from '../../oracle/index.js';
 import { onHostOf, recordingRoot } from '../../oracle/image-root.js';
 import { createImagesWithQemuImg, qsdAvailable, spawnQsd } from '../../oracle/qsd.js';
+import { sameUpToWaitBoundaries } from './rerecord-match.js';
 
 const DIR = resolve('oracle/transcripts');
 /** recordings of one transcript before it counts as different (see the test's comment) */
@@ -46,6 +47,10 @@ if (!qsdAvailable()) {
           await createImagesWithQemuImg(scenario, dir);
           const t = await runScenario(onHostOf(scenario, root), (proc) => spawnQsd(dir, { label: proc }), { dir });
           const out = printTranscript(t);
+          if (out !== text && sameUpToWaitBoundaries(text, out)) {
+            console.log(`  ${f}: a job's events fell on the other side of a command/wait boundary (QEMU timing)`);
+            return;
+          }
           if (out === text) {
             if (misses.length) console.log(`  ${f}: matched at attempt ${attempt} (QEMU timing; before: ${misses.join(' | ')})`);
             return;
