@@ -8,6 +8,8 @@ import { qsdAvailable } from '../../oracle/qsd.js';
 import { vmAvailable, vmUnavailableReason } from '../../oracle/qemu-vm.js';
 import { requireQemuBinaries, requireQemuVm } from '../../oracle/qemu-bins.js';
 import { outArg, qemuArg } from '../args.js';
+import { cleanupOnSignals, sweepAtStart } from '../owned-cleanup.js';
+import { imageRoot } from '../../oracle/image-root.js';
 import { EXIT, printJson } from '../context.js';
 
 const int = (name: string, v: string): number => {
@@ -64,11 +66,13 @@ export function registerFuzz(program: Command): void {
         }
       }
       const known = o.all ? undefined : loadKnown();
-      // SIGINT/SIGTERM end the run after the current case (its daemons closed), with the report
+      // directories of runs that died by SIGKILL or the OOM killer (their pid is in the name)
+      sweepAtStart('fuzz', [imageRoot()]);
+      // SIGINT/SIGTERM/SIGHUP end the run after the current case (its daemons closed), with the
+      // report; a second signal ends it at once, QEMU children killed and case directories removed
       let stop = false;
-      const onSignal = () => { stop = true; process.stderr.write('fuzz: stopping after this case\n'); };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      const uninstall = cleanupOnSignals('fuzz', () => { stop = true; process.stderr.write('fuzz: stopping after this case\n'); });
+      try {
       const target = int('commands', o.commands);
       const every = Math.max(1, int('progress-every', o.progressEvery));
       let nextProgress = every;
@@ -86,11 +90,15 @@ export function registerFuzz(program: Command): void {
             process.stderr.write(`${formatProgress(c.report(), target)}\n`);
           }
         },
+        onWarning: (line) => process.stderr.write(`fuzz: warning: ${line}\n`),
         onFinding: o.quiet ? undefined : (d) => process.stderr.write(`  ${d.known ? "known" : "NEW"}: [${d.finding.category}] ${d.finding.command}: ${d.finding.message.split('\n')[0]}${d.saved ? ` → ${d.saved}` : ''}\n`),
       });
       if (o.json) printJson(report);
       else console.log(formatReport(report));
       const unexplained = report.distinct.filter((d) => !d.known && d.finding.category !== 'harness');
       process.exitCode = unexplained.length ? EXIT.failed : EXIT.ok;
+      } finally {
+        uninstall();
+      }
     });
 }
