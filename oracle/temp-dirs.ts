@@ -135,10 +135,16 @@ function processesIn(dir: string): { pid: number; exe: string }[] {
 
 const isQemu = (exe: string) => /(^|\/)qemu-[^/]*$/.test(exe.replace(/ \(deleted\)$/, ''));
 
+/** Alive and not a zombie (a killed child of ours stays one until the event loop reaps it). */
+function running(pid: number): boolean {
+  if (!pidAlive(pid)) return false;
+  try { return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
+}
+
 function waitGone(pids: number[], ms: number): void {
   const until = Date.now() + ms;
   const shared = new Int32Array(new SharedArrayBuffer(4));
-  while (pids.some(pidAlive) && Date.now() < until) Atomics.wait(shared, 0, 0, 20);
+  while (pids.some(running) && Date.now() < until) Atomics.wait(shared, 0, 0, 20);
 }
 
 export interface SweepResult {
