@@ -17,7 +17,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 
 /** The kinds of directory an oracle run makes (the prefix before `-PID-`). */
-export const OWNED_KINDS = ['bg-fuzz-img', 'bg-fuzz', 'blockgraph-rec', 'bg-align'] as const;
+export const OWNED_KINDS = ['bg-fuzz-img', 'bg-fuzz', 'blockgraph-rec', 'bg-align', 'blockgraph-facts', 'bg-oracle', 'bg-iotests', 'bg-aborts'] as const;
 export type OwnedKind = (typeof OWNED_KINDS)[number];
 
 const OWNED_NAME = new RegExp(`^(${OWNED_KINDS.join('|')})-(\\d+)-[A-Za-z0-9]{6}$`);
