@@ -117,20 +117,24 @@ function bytesUnder(path: string): number {
   } catch { return 0; }
 }
 
-/** Processes (from /proc) whose working directory is `dir` or below it, with their executable. */
-function processesIn(dir: string): { pid: number; exe: string }[] {
+/**
+ * The processes (from /proc) working under `root`, by the entry of root they are in, with their
+ * executable: read once per sweep (a dead run can leave hundreds of thousands of directories).
+ */
+function processesUnder(root: string): Map<string, { pid: number; exe: string }[]> {
+  const by = new Map<string, { pid: number; exe: string }[]>();
   let pids: string[];
-  try { pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p)); } catch { return []; }
-  const out: { pid: number; exe: string }[] = [];
+  try { pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p)); } catch { return by; }
   for (const p of pids) {
     let cwd: string;
-    try { cwd = readlinkSync(`/proc/${p}/cwd`); } catch { continue; }
-    if (!inside(cwd.replace(/ \(deleted\)$/, ''), dir)) continue;
+    try { cwd = readlinkSync(`/proc/${p}/cwd`).replace(/ \(deleted\)$/, ''); } catch { continue; }
+    if (!cwd.startsWith(root + sep)) continue;
+    const name = cwd.slice(root.length + 1).split(sep)[0]!;
     let exe = '';
     try { exe = readlinkSync(`/proc/${p}/exe`); } catch { try { exe = readFileSync(`/proc/${p}/comm`, 'utf8').trim(); } catch { /* gone */ } }
-    out.push({ pid: Number(p), exe });
+    by.set(name, [...(by.get(name) ?? []), { pid: Number(p), exe }]);
   }
-  return out;
+  return by;
 }
 
 const isQemu = (exe: string) => /(^|\/)qemu-[^/]*$/.test(exe.replace(/ \(deleted\)$/, ''));
@@ -171,11 +175,16 @@ export function sweepStale(roots: string[]): SweepResult {
   for (const root of new Set(roots)) {
     let names: string[];
     try { names = readdirSync(root); } catch { continue; }
+    let working: Map<string, { pid: number; exe: string }[]> | undefined;
+    const alive = new Map<number, boolean>();
     for (const name of names) {
       const owner = ownerOf(name);
-      if (owner === undefined || owner === process.pid || pidAlive(owner)) continue;
+      if (owner === undefined || owner === process.pid) continue;
+      if (!alive.has(owner)) alive.set(owner, pidAlive(owner));
+      if (alive.get(owner)) continue;
       const dir = join(root, name);
-      const procs = processesIn(dir);
+      working ??= processesUnder(root);
+      const procs = working.get(name) ?? [];
       if (procs.some((p) => !isQemu(p.exe))) { res.kept.push(dir); continue; }
       for (const p of procs) { try { process.kill(p.pid, 'SIGKILL'); res.killed.push(p.pid); } catch { /* already gone */ } }
       waitGone(procs.map((p) => p.pid), 5000);
