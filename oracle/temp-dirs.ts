@@ -21,6 +21,8 @@ export const OWNED_KINDS = ['bg-fuzz-img', 'bg-fuzz', 'blockgraph-rec', 'bg-alig
 export type OwnedKind = (typeof OWNED_KINDS)[number];
 
 const OWNED_NAME = new RegExp(`^(${OWNED_KINDS.join('|')})-(\\d+)-[A-Za-z0-9]{6}$`);
+/** The same kinds as an older build named them, without an owner (never removed: see sweepStale). */
+const UNOWNED_NAME = new RegExp(`^(${OWNED_KINDS.join('|')})-[A-Za-z0-9]{6}$`);
 
 /** The owner pid a directory name carries (undefined: not an owned name, e.g. a pre-stop-35 `bg-fuzz-XXXXXX`). */
 export function ownerOf(name: string): number | undefined {
@@ -161,6 +163,8 @@ export interface SweepResult {
   killed: number[];
   /** Stale directories kept: a process other than QEMU still works in them. */
   kept: string[];
+  /** Directories of these kinds without an owner pid (an older build's): left, counted. */
+  unowned: string[];
 }
 
 /**
@@ -171,7 +175,7 @@ export interface SweepResult {
  * process that is not QEMU works.
  */
 export function sweepStale(roots: string[]): SweepResult {
-  const res: SweepResult = { removed: [], bytes: 0, owners: [], killed: [], kept: [] };
+  const res: SweepResult = { removed: [], bytes: 0, owners: [], killed: [], kept: [], unowned: [] };
   for (const root of new Set(roots)) {
     let names: string[];
     try { names = readdirSync(root); } catch { continue; }
@@ -179,6 +183,7 @@ export function sweepStale(roots: string[]): SweepResult {
     const alive = new Map<number, boolean>();
     for (const name of names) {
       const owner = ownerOf(name);
+      if (owner === undefined && UNOWNED_NAME.test(name)) res.unowned.push(join(root, name));
       if (owner === undefined || owner === process.pid) continue;
       if (!alive.has(owner)) alive.set(owner, pidAlive(owner));
       if (alive.get(owner)) continue;
@@ -198,12 +203,15 @@ export function sweepStale(roots: string[]): SweepResult {
   return res;
 }
 
-/** The warning line a CLI prints for a sweep that removed something (nothing when it did not). */
+/** The warning line a CLI prints for a sweep that removed or left something (nothing otherwise). */
 export function sweepMessage(who: string, r: SweepResult): string | undefined {
-  if (!r.removed.length && !r.kept.length) return undefined;
-  const mb = (r.bytes / 1e6).toFixed(1);
-  const parts = [`${who}: warning: removed ${r.removed.length} stale temp director${r.removed.length === 1 ? 'y' : 'ies'} (${r.bytes} bytes, ${mb} MB) of dead runs (pid ${r.owners.join(', ') || '-'})`];
+  const parts: string[] = [];
+  if (r.removed.length) {
+    parts.push(`removed ${r.removed.length} stale temp director${r.removed.length === 1 ? 'y' : 'ies'} (${r.bytes} bytes, ${(r.bytes / 1e6).toFixed(1)} MB) of dead runs (pid ${r.owners.join(', ')})`);
+  }
   if (r.killed.length) parts.push(`killed ${r.killed.length} orphaned QEMU process${r.killed.length === 1 ? '' : 'es'} in them`);
-  if (r.kept.length) parts.push(`kept ${r.kept.length} where another process works: ${r.kept.slice(0, 3).join(', ')}`);
-  return parts.join('; ');
+  if (r.kept.length) parts.push(`kept ${r.kept.length} of dead runs where another process works: ${r.kept.slice(0, 3).join(', ')}`);
+  // an older build's directories have no owner in their name: one may be a live run's
+  if (r.unowned.length) parts.push(`left ${r.unowned.length} of an older blockgraph (no owner pid in the name, e.g. ${r.unowned[0]}): remove them when no run of that build is going`);
+  return parts.length ? `${who}: warning: ${parts.join('; ')}` : undefined;
 }

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { ImageCache, recordOnQsd, type CaseDir } from '../../oracle/fuzz/run-case.js';
 import type { Scenario } from '../../oracle/format.js';
 import { qsdAvailable } from '../../oracle/qsd.js';
-import { liveDirs, ownerOf, pidAlive, sweepStale, trackChild } from '../../oracle/temp-dirs.js';
+import { liveDirs, ownerOf, pidAlive, sweepMessage, sweepStale, trackChild } from '../../oracle/temp-dirs.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'bg-tempdirs-spec-'));
 const scenario = (images: Scenario['images'], steps: Scenario['steps'] = []): Scenario =>
@@ -114,6 +114,8 @@ test('sweepStale: a dead owner\'s directory goes (bytes counted); a live owner\'
     assert.ok(r.bytes >= 1 << 20, `bytes ${r.bytes}`);
     assert.equal(r.owners, [dead]);
     assert.equal(r.kept, [busy], 'a non-QEMU process works there: kept');
+    assert.equal(r.unowned, [legacy], 'an older build\'s directory: counted, left');
+    assert.match(sweepMessage('fuzz', r)!, new RegExp(`^fuzz: warning: removed 2 stale temp directories \\(\\d+ bytes, [\\d.]+ MB\\) of dead runs \\(pid ${dead}\\); kept 1 of dead runs where another process works: .*BuSy01; left 1 of an older blockgraph \\(no owner pid in the name, e.g. .*bg-fuzz-LeGaCy\\)`));
     assert.equal(readdirSync(root).sort(), ['bg-fuzz-LeGaCy', `bg-fuzz-${dead}-BuSy01`, `bg-fuzz-${process.pid}-MiNe01`, `bg-fuzz-img-${sleeper.pid}-LiVe01`].sort());
     assert.ok(squatter.exitCode === null && squatter.signalCode === null, 'the other program was not killed');
   } finally {
