@@ -3,14 +3,14 @@
 // still writing in the directory; the stale sweep removes a dead owner's directories (killing the
 // QEMU orphaned in them) and never a live owner's, an unowned one, or one where another program works.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ImageCache, recordOnQsd, type CaseDir } from '../../oracle/fuzz/run-case.js';
 import type { Scenario } from '../../oracle/format.js';
-import { qsdAvailable } from '../../oracle/qsd.js';
+import { closeEndsProcess, qsdAvailable, spawnQsd, type QsdConnection } from '../../oracle/qsd.js';
 import { liveDirs, ownerOf, pidAlive, sweepMessage, sweepStale, trackChild } from '../../oracle/temp-dirs.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'bg-tempdirs-spec-'));
@@ -147,6 +147,49 @@ test('sweepStale: a QEMU daemon orphaned in a dead owner\'s directory is killed,
   } finally {
     if (qsd && qsd.exitCode === null && qsd.signalCode === null) qsd.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+/** Processes whose working directory is `dir`. */
+const workingIn = (dir: string): number[] => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+  try { return readlinkSync(`/proc/${p}/cwd`) === dir; } catch { return false; }
+}).map(Number);
+
+test('spawnQsd: a daemon that greets but refuses qmp_capabilities is killed before the error is thrown', async () => {
+  const dir = fresh();
+  try {
+    // greets, refuses the negotiation, then stays (exec: the pid is the daemon's)
+    const fake = join(dir, 'fake-qsd');
+    writeFileSync(fake, `#!/bin/sh
+echo '{"QMP": {"version": {}, "capabilities": []}}'
+read line
+id=$(echo "$line" | sed 's/.*"id":\\([0-9]*\\).*/\\1/')
+echo "{\\"error\\": {\\"class\\": \\"GenericError\\", \\"desc\\": \\"refused\\"}, \\"id\\": $id}"
+exec sleep 30
+`);
+    chmodSync(fake, 0o755);
+    let threw = '';
+    try { await spawnQsd(dir, { bin: fake }); } catch (e) { threw = (e as Error).message; }
+    assert.match(threw, /qmp_capabilities failed: refused/);
+    assert.equal(workingIn(dir), [], 'no process left running in the directory');
+  } finally {
+    for (const p of workingIn(dir)) process.kill(p, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('closeEndsProcess: the process is ended even when closing the wire throws', async () => {
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const done = exited(child);
+    const conn = { close: async () => { throw new Error('EPIPE'); } } as unknown as QsdConnection;
+    closeEndsProcess(conn, child, done, () => undefined);
+    let threw = '';
+    try { await conn.close(); } catch (e) { threw = (e as Error).message; }
+    assert.is(threw, 'EPIPE', 'the wire\'s error is still thrown');
+    assert.is(child.signalCode, 'SIGTERM', 'and the process was ended');
+  } finally {
+    child.kill('SIGKILL');
   }
 });
 
