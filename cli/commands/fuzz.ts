@@ -73,30 +73,30 @@ export function registerFuzz(program: Command): void {
       let stop = false;
       const uninstall = cleanupOnSignals('fuzz', () => { stop = true; process.stderr.write('fuzz: stopping after this case\n'); });
       try {
-      const target = int('commands', o.commands);
-      const every = Math.max(1, int('progress-every', o.progressEvery));
-      let nextProgress = every;
-      const report = await fuzz({
-        ...(bins ? { bins } : {}),
-        seed: int('seed', o.seed), commands: target, caseLength: Math.max(1, int('case-length', o.caseLength)),
-        parallel: Math.max(1, parallelOf(o.parallel)),
-        shouldStop: () => stop, target: o.against, ...(o.machine ? { machine: o.machine as 'q35' | 'pc' } : {}),
-        ...(o.saveCases && o.out !== undefined ? { casesDir: join(o.out, 'cases') } : {}),
-        out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,
-        onCase: o.quiet ? undefined : (c) => {
-          if (o.verbose) process.stderr.write(`case ${c.index} seed ${c.seed}: ${c.commands} commands (total ${c.total})${c.finding ? ` — ${c.finding.category} at ${c.finding.command}` : ''}\n`);
-          if (c.total >= nextProgress) {
-            nextProgress = (Math.floor(c.total / every) + 1) * every;
-            process.stderr.write(`${formatProgress(c.report(), target)}\n`);
-          }
-        },
-        onWarning: (line) => process.stderr.write(`fuzz: warning: ${line}\n`),
-        onFinding: o.quiet ? undefined : (d) => process.stderr.write(`  ${d.known ? "known" : "NEW"}: [${d.finding.category}] ${d.finding.command}: ${d.finding.message.split('\n')[0]}${d.saved ? ` → ${d.saved}` : ''}\n`),
-      });
-      if (o.json) printJson(report);
-      else console.log(formatReport(report));
-      const unexplained = report.distinct.filter((d) => !d.known && d.finding.category !== 'harness');
-      process.exitCode = unexplained.length ? EXIT.failed : EXIT.ok;
+        const target = int('commands', o.commands);
+        const every = Math.max(1, int('progress-every', o.progressEvery));
+        let nextProgress = every;
+        const report = await fuzz({
+          ...(bins ? { bins } : {}),
+          seed: int('seed', o.seed), commands: target, caseLength: Math.max(1, int('case-length', o.caseLength)),
+          parallel: Math.max(1, parallelOf(o.parallel)),
+          shouldStop: () => stop, target: o.against, ...(o.machine ? { machine: o.machine as 'q35' | 'pc' } : {}),
+          ...(o.saveCases && o.out !== undefined ? { casesDir: join(o.out, 'cases') } : {}),
+          out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,
+          onCase: o.quiet ? undefined : (c) => {
+            if (o.verbose) process.stderr.write(`case ${c.index} seed ${c.seed}: ${c.commands} commands (total ${c.total})${c.finding ? ` — ${c.finding.category} at ${c.finding.command}` : ''}\n`);
+            if (c.total >= nextProgress) {
+              nextProgress = (Math.floor(c.total / every) + 1) * every;
+              process.stderr.write(`${formatProgress(c.report(), target)}\n`);
+            }
+          },
+          onWarning: (line) => process.stderr.write(`fuzz: warning: ${line}\n`),
+          onFinding: o.quiet ? undefined : (d) => process.stderr.write(`  ${d.known ? "known" : "NEW"}: [${d.finding.category}] ${d.finding.command}: ${d.finding.message.split('\n')[0]}${d.saved ? ` → ${d.saved}` : ''}\n`),
+        });
+        if (o.json) printJson(report);
+        else console.log(formatReport(report));
+        const unexplained = report.distinct.filter((d) => !d.known && d.finding.category !== 'harness');
+        process.exitCode = unexplained.length ? EXIT.failed : EXIT.ok;
       } finally {
         uninstall();
       }
