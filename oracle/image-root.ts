@@ -5,7 +5,7 @@
 // what they find into the scenario's `host` member (oracle/format.ts HostSpec), which the model
 // takes as an input.
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlockgraphError } from '../errors/index.js';
@@ -13,6 +13,7 @@ import { DEFAULT_DIRECT_IO_ALIGNMENT, hostFacts } from '../graph/host-facts.js';
 import { Draft } from '../graph/draft.js';
 import type { ModelBackend } from '../commands/model-host.js';
 import type { Scenario } from './format.js';
+import { makeOwnedDirSync, removeOwnedSync } from './temp-dirs.js';
 
 const usable = (dir: string): boolean => {
   try { if (!statSync(dir).isDirectory()) return false; accessSync(dir, constants.W_OK); return true; } catch { return false; }
@@ -45,7 +46,7 @@ const probed = new Map<string, number>();
 export function probeDirectIoAlignment(root: string): number {
   const known = probed.get(root);
   if (known !== undefined) return known;
-  const dir = mkdtempSync(join(root, 'bg-align-'));
+  const dir = makeOwnedDirSync(root, 'bg-align');
   let found: number | undefined;
   try {
     const f = join(dir, 'probe');
@@ -61,7 +62,7 @@ export function probeDirectIoAlignment(root: string): number {
       break;
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeOwnedSync(dir);
   }
   if (found === undefined) throw new BlockgraphError('BG_BAD_INPUT', `${root}: no O_DIRECT read works there (QEMU: Could not find working O_DIRECT alignment)`);
   probed.set(root, found);

@@ -7,7 +7,7 @@
 // Recorded paused (-S, as libvirt starts a domain), before any command changes anything; the only
 // host-dependent members, the vCPU threads' ids (query-cpus-fast `thread-id`), are written as 0:
 // the model has no host threads, and two recordings must be byte-identical.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { makeOwnedDirSync, removeOwnedSync } from './temp-dirs.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlockgraphError } from '../errors/index.js';
@@ -39,9 +39,11 @@ const ok = (r: QmpReply, what: string): unknown => {
 /** The facts of `machine` with `cpu` (qemu64: the default of q35 and pc under TCG, libvirt's `-cpu qemu64`). */
 export async function recordMachineFacts(bins: QemuBinaries, machine: 'q35' | 'pc', cpu = 'qemu64'): Promise<MachineFacts> {
   if (cpu !== 'qemu64') throw new BlockgraphError('BG_BAD_INPUT', `--cpu ${cpu}: only qemu64 (the TCG default libvirt passes) is recorded`);
-  const dir = mkdtempSync(join(tmpdir(), 'blockgraph-facts-'));
-  const vm = await spawnVm(dir, { version: 1, ...(machine === 'pc' ? { machine: 'pc' as const } : {}) }, { bins, label: 'facts' });
+  const dir = makeOwnedDirSync(tmpdir(), 'blockgraph-facts');
+  let vm: Awaited<ReturnType<typeof spawnVm>> | undefined;
   try {
+    // inside the try: a VM that does not start left the directory
+    vm = await spawnVm(dir, { version: 1, ...(machine === 'pc' ? { machine: 'pc' as const } : {}) }, { bins, label: 'facts' });
     const v = ok(await vm.execute('query-version'), 'query-version') as { qemu: { major: number; minor: number; micro: number }; package: string };
     const caps = ok(await vm.execute('query-migrate-capabilities'), 'query-migrate-capabilities') as MachineFacts['migrate-capabilities'];
     const hot = ok(await vm.execute('query-hotpluggable-cpus'), 'query-hotpluggable-cpus') as unknown[];
@@ -61,8 +63,8 @@ export async function recordMachineFacts(bins: QemuBinaries, machine: 'q35' | 'p
       'cpu-path': path, 'cpu-properties': props, 'cpu-values': values,
     };
   } finally {
-    await vm.close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await vm?.close().catch(() => undefined);
+    removeOwnedSync(dir);
   }
 }
 

@@ -9,6 +9,7 @@ import { connectUnixSocket } from '../qmp/wire.js';
 import type { VmSpec } from './format.js';
 import { closeEndsProcess, findExecutable, type QsdConnection } from './qsd.js';
 import { findQemuBinaries, vmMissing, type QemuBinaries } from './qemu-bins.js';
+import { trackChild } from './temp-dirs.js';
 import type { QemuVersion } from '../graph/version.js';
 
 const VM_BIN = 'qemu-system-x86_64';
@@ -79,6 +80,8 @@ export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; bin
   const env = bins.vmModuleDir ? { ...process.env, QEMU_MODULE_DIR: bins.vmModuleDir } : process.env;
   const child = spawn(bin, [...dataDirs, ...vmBaseArgs(vm), '-qmp', `unix:${sock},server=on,wait=off`, ...vmArgs(vm)],
     { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // a VM whose run died lives on (nothing closes its QMP socket): the exit cleanup ends it
+  trackChild(child, dir);
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => { stderr += s; });
@@ -91,7 +94,7 @@ export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; bin
   // the socket is up in ~30 ms; a bad command line makes QEMU exit with its reason on stderr
   for (let i = 0; !existsSync(sock); i++) {
     if (gone) throw gone;
-    if (i > 500) { child.kill('SIGKILL'); throw new BlockgraphError('BG_QMP_ERROR', `${label}: no QMP socket after 10 s`); }
+    if (i > 500) { child.kill('SIGKILL'); await exited; throw new BlockgraphError('BG_QMP_ERROR', `${label}: no QMP socket after 10 s`); }
     await sleep(20);
   }
   let closing = false;

@@ -10,6 +10,7 @@ import { BlockgraphError } from '../errors/index.js';
 import type { ImageSpec, Scenario } from './format.js';
 import { setupImages } from './harness.js';
 import { QmpWireClient } from '../qmp/wire.js';
+import { trackChild } from './temp-dirs.js';
 
 const run = promisify(execFile);
 
@@ -73,6 +74,8 @@ export async function spawnQsd(dir: string, opts: SpawnQsdOptions = {}): Promise
   const bin = requireExecutable(opts.bin ?? process.env.BLOCKGRAPH_QSD ?? QSD, 'qemu-system-common');
   const label = `qemu-storage-daemon ${opts.label ?? ''}`.trim();
   const child = spawn(bin, ['--chardev', 'stdio,id=m', '--monitor', 'chardev=m'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  // QEMU does not exit when the monitor's stdin closes: a run's exit cleanup must end it
+  trackChild(child, dir);
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => { stderr += s; });
@@ -94,7 +97,17 @@ export async function spawnQsd(dir: string, opts: SpawnQsdOptions = {}): Promise
     }
   });
   spawnError.catch(() => undefined);
-  await Promise.race([client.ready(), spawnError]);
+  try {
+    await Promise.race([client.ready(), spawnError]);
+  } catch (e) {
+    // a daemon that never greeted is nobody's to close: end it here, before its directory goes
+    closing = true;
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    throw e;
+  }
   const conn = client as QsdConnection;
   Object.defineProperty(conn, 'pid', { value: child.pid });
   conn.stderr = () => stderr;
@@ -110,11 +123,16 @@ export function closeEndsProcess(conn: QsdConnection, child: ChildProcess, exite
   const baseClose = conn.close.bind(conn);
   conn.close = async () => {
     onClosing();
-    await baseClose();
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    // the process is ended even when closing the wire fails (it was swallowed by
+    // ScenarioRecorder.close, and the daemon then outlived its case in a removed directory)
+    try {
+      await baseClose();
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
   };
 }
 

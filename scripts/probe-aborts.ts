@@ -6,11 +6,12 @@
 //   node --import tsx scripts/probe-aborts.ts [--write] [NAME-SUBSTRING] [--qemu 7.2|10.0]
 // A daemon that aborts may take long to be reaped (core dump): run one scenario per process
 // under `timeout` when probing them all (the table in docs/fidelity.md was made that way).
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { printJson, printTranscript, type ImageSpec, type JsonObject, type Scenario, type Step } from '../oracle/format.js';
 import { runScenario } from '../oracle/harness.js';
 import { onHostOf, recordingRoot } from '../oracle/image-root.js';
+import { makeOwnedDirSync, removeOwnedSync } from '../oracle/temp-dirs.js';
 import { createImagesWithQemuImg, spawnQsd } from '../oracle/qsd.js';
 import { requireQemuBinaries } from '../oracle/qemu-bins.js';
 
@@ -244,7 +245,7 @@ for (const s of ABORT_SCENARIOS.filter((x) => !only || (exact ? x.name === only 
   for (const v of versions) {
     const bins = requireQemuBinaries(v);
     const root = recordingRoot(s);
-    const dir = mkdtempSync(join(root, 'bg-aborts-'));
+    const dir = makeOwnedDirSync(root, 'bg-aborts');
     try {
       await createImagesWithQemuImg(s, dir, bins);
       const t = await runScenario(onHostOf(s, root), (proc) => spawnQsd(dir, { label: proc, bin: bins.qsd }), { dir, waitTimeoutMs: 10_000 });
@@ -258,7 +259,7 @@ for (const s of ABORT_SCENARIOS.filter((x) => !only || (exact ? x.name === only 
     } catch (e) {
       cells.push(`${v}: DIES (${(e as Error).message.split(dir).join('.').replace(/\s+/g, ' ').slice(0, 160)})`);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeOwnedSync(dir);
     }
   }
   console.log(`${s.name}\n  ${cells.join('\n  ')}`);

@@ -1,10 +1,11 @@
 // Records the iotests port (oracle/scenarios/iotests/*.json, or those named) on the live
 // qemu-storage-daemon into oracle/transcripts/iotests/, in one process. A scenario whose
 // recording fails (daemon abort, wait timeout) is reported and not written.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseScenario, printTranscript, runScenario } from '../oracle/index.js';
 import { onHostOf, recordingRoot } from '../oracle/image-root.js';
+import { makeOwnedDirSync, removeOwnedSync } from '../oracle/temp-dirs.js';
 import { createImagesWithQemuImg, spawnQsd } from '../oracle/qsd.js';
 
 const SRC = 'oracle/scenarios/iotests';
@@ -18,7 +19,7 @@ let failed = 0;
 for (const f of files) {
   const scenario = parseScenario(readFileSync(f, 'utf8'), f);
   const root = recordingRoot(scenario);
-  const dir = mkdtempSync(join(root, 'bg-iotests-'));
+  const dir = makeOwnedDirSync(root, 'bg-iotests');
   try {
     await createImagesWithQemuImg(scenario, dir);
     const t = await runScenario(onHostOf(scenario, root), (proc) => spawnQsd(dir, { label: proc }), { dir });
@@ -28,7 +29,7 @@ for (const f of files) {
     failed++;
     console.log(`FAIL ${basename(f)}: ${(e as Error).message.split(dir).join('.').slice(0, 400)}`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeOwnedSync(dir);
   }
 }
 process.exitCode = failed ? 1 : 0;

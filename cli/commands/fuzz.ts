@@ -8,6 +8,8 @@ import { qsdAvailable } from '../../oracle/qsd.js';
 import { vmAvailable, vmUnavailableReason } from '../../oracle/qemu-vm.js';
 import { requireQemuBinaries, requireQemuVm } from '../../oracle/qemu-bins.js';
 import { outArg, qemuArg } from '../args.js';
+import { cleanupOnSignals, sweepAtStart } from '../owned-cleanup.js';
+import { imageRoot } from '../../oracle/image-root.js';
 import { EXIT, printJson } from '../context.js';
 
 const int = (name: string, v: string): number => {
@@ -64,33 +66,39 @@ export function registerFuzz(program: Command): void {
         }
       }
       const known = o.all ? undefined : loadKnown();
-      // SIGINT/SIGTERM end the run after the current case (its daemons closed), with the report
+      // directories of runs that died by SIGKILL or the OOM killer (their pid is in the name)
+      sweepAtStart('fuzz', [imageRoot()]);
+      // SIGINT/SIGTERM/SIGHUP end the run after the current case (its daemons closed), with the
+      // report; a second signal ends it at once, QEMU children killed and case directories removed
       let stop = false;
-      const onSignal = () => { stop = true; process.stderr.write('fuzz: stopping after this case\n'); };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      const target = int('commands', o.commands);
-      const every = Math.max(1, int('progress-every', o.progressEvery));
-      let nextProgress = every;
-      const report = await fuzz({
-        ...(bins ? { bins } : {}),
-        seed: int('seed', o.seed), commands: target, caseLength: Math.max(1, int('case-length', o.caseLength)),
-        parallel: Math.max(1, parallelOf(o.parallel)),
-        shouldStop: () => stop, target: o.against, ...(o.machine ? { machine: o.machine as 'q35' | 'pc' } : {}),
-        ...(o.saveCases && o.out !== undefined ? { casesDir: join(o.out, 'cases') } : {}),
-        out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,
-        onCase: o.quiet ? undefined : (c) => {
-          if (o.verbose) process.stderr.write(`case ${c.index} seed ${c.seed}: ${c.commands} commands (total ${c.total})${c.finding ? ` — ${c.finding.category} at ${c.finding.command}` : ''}\n`);
-          if (c.total >= nextProgress) {
-            nextProgress = (Math.floor(c.total / every) + 1) * every;
-            process.stderr.write(`${formatProgress(c.report(), target)}\n`);
-          }
-        },
-        onFinding: o.quiet ? undefined : (d) => process.stderr.write(`  ${d.known ? "known" : "NEW"}: [${d.finding.category}] ${d.finding.command}: ${d.finding.message.split('\n')[0]}${d.saved ? ` → ${d.saved}` : ''}\n`),
-      });
-      if (o.json) printJson(report);
-      else console.log(formatReport(report));
-      const unexplained = report.distinct.filter((d) => !d.known && d.finding.category !== 'harness');
-      process.exitCode = unexplained.length ? EXIT.failed : EXIT.ok;
+      const uninstall = cleanupOnSignals('fuzz', () => { stop = true; process.stderr.write('fuzz: stopping after this case\n'); });
+      try {
+        const target = int('commands', o.commands);
+        const every = Math.max(1, int('progress-every', o.progressEvery));
+        let nextProgress = every;
+        const report = await fuzz({
+          ...(bins ? { bins } : {}),
+          seed: int('seed', o.seed), commands: target, caseLength: Math.max(1, int('case-length', o.caseLength)),
+          parallel: Math.max(1, parallelOf(o.parallel)),
+          shouldStop: () => stop, target: o.against, ...(o.machine ? { machine: o.machine as 'q35' | 'pc' } : {}),
+          ...(o.saveCases && o.out !== undefined ? { casesDir: join(o.out, 'cases') } : {}),
+          out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,
+          onCase: o.quiet ? undefined : (c) => {
+            if (o.verbose) process.stderr.write(`case ${c.index} seed ${c.seed}: ${c.commands} commands (total ${c.total})${c.finding ? ` — ${c.finding.category} at ${c.finding.command}` : ''}\n`);
+            if (c.total >= nextProgress) {
+              nextProgress = (Math.floor(c.total / every) + 1) * every;
+              process.stderr.write(`${formatProgress(c.report(), target)}\n`);
+            }
+          },
+          onWarning: (line) => process.stderr.write(`fuzz: warning: ${line}\n`),
+          onFinding: o.quiet ? undefined : (d) => process.stderr.write(`  ${d.known ? "known" : "NEW"}: [${d.finding.category}] ${d.finding.command}: ${d.finding.message.split('\n')[0]}${d.saved ? ` → ${d.saved}` : ''}\n`),
+        });
+        if (o.json) printJson(report);
+        else console.log(formatReport(report));
+        const unexplained = report.distinct.filter((d) => !d.known && d.finding.category !== 'harness');
+        process.exitCode = unexplained.length ? EXIT.failed : EXIT.ok;
+      } finally {
+        uninstall();
+      }
     });
 }

@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Command } from 'commander';
 import { BlockgraphError } from '../../errors/index.js';
 import { Engine } from '../../engine/engine.js';
@@ -7,7 +7,9 @@ import { MemoryBackend, type ModelBackend } from '../../commands/model-host.js';
 import { compareTranscripts, type TranscriptComparison } from '../../oracle/compare.js';
 import { parseScenario, parseTranscript, printTranscript } from '../../oracle/format.js';
 import { runScenario } from '../../oracle/harness.js';
-import { onHostOf, recordingRoot } from '../../oracle/image-root.js';
+import { imageRoot, onHostOf, recordingRoot } from '../../oracle/image-root.js';
+import { makeOwnedDirSync, removeOwnedSync } from '../../oracle/temp-dirs.js';
+import { cleanupOnSignals, sweepAtStart } from '../owned-cleanup.js';
 import { createImagesWithQemuImg, spawnQsd } from '../../oracle/qsd.js';
 import { spawnVm } from '../../oracle/qemu-vm.js';
 import { runOnModel, transcriptVersion } from '../../oracle/run-model.js';
@@ -196,8 +198,12 @@ export function registerQmp(program: Command): void {
       const bins = target === 'vm' ? requireQemuVm(o.qemu ?? '7.2') : requireQemuBinaries(o.qemu ?? '7.2');
       // a directory of the host the scenario declares (its O_DIRECT alignment), whose facts the
       // transcript then carries (oracle/image-root.ts)
+      // directories of recordings that died by SIGKILL (their pid is in the name), in both roots
+      sweepAtStart('qmp record', [imageRoot(), tmpdir()]);
       const root = recordingRoot(scenario);
-      const dir = mkdtempSync(join(root, 'blockgraph-rec-'));
+      // a signal ends the recording at once: its daemons killed, this directory removed
+      const uninstall = cleanupOnSignals('qmp record');
+      const dir = makeOwnedDirSync(root, 'blockgraph-rec');
       try {
         // qemu-img and qemu-io of the same version make the images
         await createImagesWithQemuImg(scenario, dir, bins);
@@ -206,7 +212,7 @@ export function registerQmp(program: Command): void {
         if (o.out) writeOutputFile(o.out, text);
         else process.stdout.write(text);
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        try { removeOwnedSync(dir); } finally { uninstall(); }
       }
     });
 

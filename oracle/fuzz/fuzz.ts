@@ -41,6 +41,8 @@ export interface FuzzOptions {
   /** vm target: the fuzz machine's type (default q35). */
   machine?: 'q35' | 'pc';
   onFinding?: (d: DistinctFinding) => void;
+  /** A line for stderr: temp directories the run could not remove. */
+  onWarning?: (line: string) => void;
   /** Checked between cases: a long run stopped by a signal still ends with its report. */
   shouldStop?: () => boolean;
 }
@@ -131,7 +133,9 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
         const known = opts.known ? matchKnown(f, opts.known) : undefined;
         const d: DistinctFinding = { key, finding: f, count: 1, seed: s, known: known?.cause };
         distinct.set(key, d);
-        if (opts.shrink !== false && !known && f.category !== 'harness') await minimize(d, r.scenario, opts, run);
+        // a stopped run does not shrink (up to shrinkBudget more cases, each with its daemons and
+        // directory, after a SIGINT that also reached the daemons of the cases in flight)
+        if (opts.shrink !== false && !known && f.category !== 'harness' && !opts.shouldStop?.()) await minimize(d, r.scenario, opts, run);
         opts.onFinding?.(d);
       }
       opts.onCase?.({ index: i, seed: s, commands: r.commands, total: commands, finding: r.finding, report: () => summarize() });
@@ -139,7 +143,8 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   } finally {
     // cases launched beyond the end still hold daemons: let them finish before the images go
     await Promise.all(inFlight.values());
-    await images.dispose();
+    const left = await images.dispose();
+    if (left.length) opts.onWarning?.(`could not remove ${left.length} temp director${left.length === 1 ? 'y' : 'ies'} (the next run sweeps them): ${left.slice(0, 3).join(', ')}`);
   }
   function summarize(): FuzzReport {
     const perThousand = Object.fromEntries(CATEGORIES.map((c) => [c, per1k(byCategory[c], commands)])) as Record<Category, number>;

@@ -1,7 +1,7 @@
 // One fuzz case: a sequence generated live against qemu-storage-daemon (each command drawn over
 // the graph QEMU reported after the previous one), then the same sequence run on the model, and
 // the two transcripts compared with the oracle's measures.
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isBlockgraphError } from '../../errors/index.js';
 import { compareSteps, compareTranscripts, type StepComparison } from '../compare.js';
@@ -14,6 +14,7 @@ import { modelRecorder, runOnModel, transcriptVersion } from '../run-model.js';
 import { FUZZ_IMAGES, Generator } from './grammar.js';
 import { FUZZ_VM, FUZZ_VM_PC, VmGenerator } from './grammar-vm.js';
 import { spawnVm } from '../qemu-vm.js';
+import { makeOwnedDir, removeOwned } from '../temp-dirs.js';
 import { Rng } from './rng.js';
 import { World } from './world.js';
 
@@ -50,14 +51,26 @@ export interface CaseOutcome {
 export class ImageCache {
   private dir: Promise<string> | undefined;
   private readonly removing = new Set<Promise<void>>();
-  /** Where case directories are made: its host facts (O_DIRECT alignment) go to the model. */
-  readonly root = tmpRoot();
+  /** Case directories whose removal failed: retried by dispose. */
+  private readonly failed = new Set<string>();
+  /**
+   * Where case directories are made (its host facts, the O_DIRECT alignment, go to the model):
+   * `root` when given (the specs' temp root), else the oracle's image root.
+   */
+  readonly root: string;
   /** The QEMU whose daemon, qemu-img and qemu-io the cases run (default: the system's 7.2). */
-  constructor(readonly bins?: QemuBinaries) {}
+  constructor(readonly bins?: QemuBinaries, root?: string) {
+    this.root = root ?? tmpRoot();
+  }
   prepare(): Promise<string> {
     this.dir ??= (async () => {
-      const dir = await mkdtemp(join(this.root, 'bg-fuzz-img-'));
-      await createImagesWithQemuImg({ name: 'images', description: '', covers: ['fuzz'], images: FUZZ_IMAGES, steps: [] }, dir, this.bins);
+      const dir = await makeOwnedDir(this.root, 'bg-fuzz-img');
+      try {
+        await createImagesWithQemuImg({ name: 'images', description: '', covers: ['fuzz'], images: FUZZ_IMAGES, steps: [] }, dir, this.bins);
+      } catch (e) {
+        await removeOwned(dir).catch(() => undefined);
+        throw e;
+      }
       return dir;
     })();
     return this.dir;
@@ -66,15 +79,24 @@ export class ImageCache {
    * A fresh directory for a case. With the fuzz images, nothing is copied yet: `ensure` copies
    * each image (and the images its header chain names) just before the first step that names
    * its file, so a case pays only for the images it opens (most open two or three of seven).
+   * The directory is `bg-fuzz-PID-XXXXXX` (oracle/temp-dirs.ts: a dead owner's is swept by the
+   * next run); when making its images fails, it is removed before the error is thrown (it used
+   * to be left: no caller had its name yet).
    */
   async caseDir(scenario: Scenario): Promise<CaseDir> {
-    const dir = await mkdtemp(join(this.root, 'bg-fuzz-'));
+    const dir = await makeOwnedDir(this.root, 'bg-fuzz');
     const same = scenario.images.length === FUZZ_IMAGES.length && scenario.images.every((im, i) => im.file === FUZZ_IMAGES[i]!.file);
-    if (!same) {
-      await createImagesWithQemuImg(scenario, dir, this.bins);
-      return { dir, ensure: async () => undefined };
+    let src: string;
+    try {
+      if (!same) {
+        await createImagesWithQemuImg(scenario, dir, this.bins);
+        return { dir, ensure: async () => undefined };
+      }
+      src = await this.prepare();
+    } catch (e) {
+      await removeOwned(dir).catch(() => undefined);
+      throw e;
     }
-    const src = await this.prepare();
     const copied = new Set<string>();
     const copy = async (file: string): Promise<void> => {
       for (let f: string | undefined = file; f && !copied.has(f); f = FUZZ_BY_FILE.get(f)?.backing) {
@@ -90,16 +112,29 @@ export class ImageCache {
       },
     };
   }
-  /** Removes a case directory in the background (awaited by dispose, so disk use stays bounded). */
-  release(dir: string): void {
-    const p: Promise<void> = rm(dir, { recursive: true, force: true }).catch(() => undefined).finally(() => this.removing.delete(p));
+  /**
+   * Removes a case directory in the background (awaited by dispose, so disk use stays bounded):
+   * after the processes still running in it exited (removeOwned), with retries; a failure is kept
+   * for dispose to retry instead of being swallowed (an ENOTEMPTY from a daemon still writing
+   * left the directory behind for good).
+   */
+  release(dir: string): Promise<void> {
+    const p: Promise<void> = removeOwned(dir).catch(() => { this.failed.add(dir); }).finally(() => this.removing.delete(p));
     this.removing.add(p);
+    return p;
   }
-  async dispose(): Promise<void> {
+  /** Awaits the removals, retries the failed ones, removes the image directory; returns what it could not remove. */
+  async dispose(): Promise<string[]> {
     await Promise.all([...this.removing]);
     const d = this.dir;
     this.dir = undefined;
-    if (d) await rm(await d.catch(() => ''), { recursive: true, force: true }).catch(() => undefined);
+    const left: string[] = [];
+    const img = d ? await d.catch(() => undefined) : undefined;
+    for (const dir of [...this.failed, ...(img ? [img] : [])]) {
+      try { await removeOwned(dir); } catch { left.push(dir); }
+    }
+    this.failed.clear();
+    return left;
   }
 }
 
@@ -147,7 +182,14 @@ const tmpRoot = imageRoot;
 export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?: (i: number, s: TranscriptStep) => void | Promise<void>): Promise<{ transcript?: Transcript; finding?: Finding; done: number }> {
   const cd = await opts.images.caseDir(scenario);
   const dir = cd.dir;
-  for (const st of scenario.steps) await cd.ensure(st);
+  // a copy that fails (a full /dev/shm) left the case directory behind: it was made, and this
+  // ran, before the try whose finally releases it
+  try {
+    for (const st of scenario.steps) await cd.ensure(st);
+  } catch (e) {
+    await opts.images.release(dir);
+    throw e;
+  }
   let done = 0;
   try {
     // the transcript says what host its daemons ran on (the O_DIRECT alignment of the case dir)
@@ -285,9 +327,13 @@ async function lockstep(
       if (stopAtFinding) break;
     }
   } finally {
-    await qsd.close();
-    await model?.close();
-    opts.images.release(dir);
+    try {
+      await qsd.close();
+      await model?.close();
+    } finally {
+      // (a model whose close threw skipped the release: the directory stayed)
+      opts.images.release(dir);
+    }
   }
   return {
     qsd: { format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers, qemu: qsd.qemu, ...(scenario.host ? { host: scenario.host } : {}), images: scenario.images, ...(scenario.vm ? { vm: scenario.vm } : {}), steps },

@@ -1,12 +1,13 @@
 // Re-records the public transcripts against a real qemu-storage-daemon and requires byte
 // identity: the proof that harness, normalizer and printer are the oracle's own rules.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseTranscript, printTranscript, runScenario, scenarioOf } from '../../oracle/index.js';
 import { onHostOf, recordingRoot } from '../../oracle/image-root.js';
+import { makeOwnedDirSync, removeOwnedSync } from '../../oracle/temp-dirs.js';
 import { createImagesWithQemuImg, qsdAvailable, spawnQsd } from '../../oracle/qsd.js';
 import { sameUpToWaitBoundaries } from './rerecord-match.js';
 
@@ -42,7 +43,8 @@ if (!qsdAvailable()) {
       // difference is reported if none matches.
       const misses: string[] = [];
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        const dir = mkdtempSync(join(root, 'bg-oracle-'));
+        // named after this process: a killed spec run's directory is swept by the next fuzz/record run
+        const dir = makeOwnedDirSync(root, 'bg-oracle');
         try {
           await createImagesWithQemuImg(scenario, dir);
           const t = await runScenario(onHostOf(scenario, root), (proc) => spawnQsd(dir, { label: proc }), { dir });
@@ -60,7 +62,7 @@ if (!qsdAvailable()) {
           const i = a.findIndex((l, k) => l !== b[k]);
           misses.push(`first difference at line ${i + 1}:\n- ${a[i]}\n+ ${b[i]}`);
         } finally {
-          rmSync(dir, { recursive: true, force: true });
+          removeOwnedSync(dir);
         }
       }
       assert.unreachable(misses.join('\n'));
