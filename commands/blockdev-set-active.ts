@@ -18,8 +18,10 @@ import type { CommandDef } from './types.js';
  * (deterministic: the same order, the same refusal), its error dropped. A walk that refuses
  * before changing anything (bdrv_inactivate's "Node has active parent node", a first node that
  * refuses at once) leaves an empty residue: a plain refusal (commands/model.ts afterAbort).
+ * bdrv_activate_all and bdrv_activate are no transaction either: the nodes activated before the
+ * one whose bdrv_refresh_perms fails stay active (graph/inactive.ts bdrvActivate).
  */
-function inactivateKeepingPartial(p: Proc, walk: (q: Proc) => void): void {
+function keepingPartial(p: Proc, walk: (q: Proc) => void): void {
   try {
     walk(p);
   } catch (e) {
@@ -36,14 +38,12 @@ export const blockdevSetActive: CommandDef = {
   run({ p, args }) {
     const active = args.active === true;
     if (args['node-name'] === undefined) {
-      if (active) setActiveAll(p, true);
-      else inactivateKeepingPartial(p, (q) => setActiveAll(q, false));
+      keepingPartial(p, (q) => setActiveAll(q, active));
       return {};
     }
     const name = String(args['node-name']);
     if (!p.node(name)) throw new QmpError(`Failed to find node with node-name='${name}'`);
-    if (active) bdrvActivate(p, name);
-    else inactivateKeepingPartial(p, (q) => bdrvInactivate(q, name));
+    keepingPartial(p, (q) => (active ? bdrvActivate(q, name) : bdrvInactivate(q, name)));
     return {};
   },
 };

@@ -71,6 +71,10 @@ export const RULES = defineRules({
       // fuzz 3406071331 and VM fuzz 2026121037 (wt-inact35): a failed inactivation keeps what it did (commands/blockdev-set-active.ts)
       ...[4, 6, 9].map((step) => ({ transcript: 'fuzz-inactivate-all-keeps-partial.json', step })),
       { transcript: 'vm/fuzz-vm-inactivate-all-keeps-partial.json', step: 4 },
+      // a failed activation keeps the nodes it activated (graph/inactive.ts bdrvActivate)
+      ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((step) => ({ transcript: 'fuzz-activate-all-keeps-partial.json', step })),
+      // a quorum's bdrv_activate, by blockdev-set-active and by block-export-add, keeps the children it activated
+      ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13].map((step) => ({ transcript: 'fuzz-activate-quorum-keeps-partial.json', step })),
       // the boundary of fuzz 3705470636 (abort-34, wt-fz15): blockdev-set-active over two file nodes of one image
       { transcript: 'abort-34-set-inactive-file-and-backing-one-node-two-nodes-survives.json', step: 3 }],
     modelled: true,
