@@ -8,6 +8,7 @@
 // qapi-schema).
 import { QmpError } from '../errors/index.js';
 import { QemuAbortRefusal } from './qemu-abort.js';
+import { QmpErrorAfterAbort } from './abort-residue.js';
 import type { Proc } from './proc.js';
 import type { BlockBackend, Edge } from './types.js';
 import { PERM_ALL, PERM_R, PERM_U, PERM_W, permNames } from './perm.js';
@@ -184,5 +185,29 @@ export function setActiveAll(p: Proc, active: boolean): void {
     if (active) { bdrvActivate(p, n); continue; }
     if (hasBdsParent(p, n, false)) continue;
     if (inactivateRecurse(p, n, true)) throw new QmpError('Failed to inactivate all nodes: Operation not permitted');
+  }
+}
+
+/**
+ * bdrv_inactivate_all and bdrv_inactivate undo nothing when bdrv_inactivate_recurse fails: the
+ * walk breaks at the first -EPERM and the nodes it already inactivated stay inactive, the
+ * BlockBackends blk_root_inactivate already disabled stay at 0/ALL (fuzz --qemu 10.0 3406071331:
+ * qcow2 nodes walked before a copy-before-write whose target link still needs write; VM fuzz
+ * 2026121037: a scsi-hd's BlockBackend before an active commit's job BlockBackend). The refusal
+ * keeps that partial state as its residue: the same walk, run again on the pre-command state
+ * (deterministic: the same order, the same refusal), its error dropped. A walk that refuses
+ * before changing anything (bdrv_inactivate's "Node has active parent node", a first node that
+ * refuses at once) leaves an empty residue: a plain refusal (commands/model.ts afterAbort).
+ * bdrv_activate_all and bdrv_activate are no transaction either: the nodes activated before the
+ * one whose bdrv_refresh_perms fails stay active (bdrvActivate).
+ */
+export function keepingPartial(p: Proc, walk: (q: Proc) => void): void {
+  try {
+    walk(p);
+  } catch (e) {
+    if (!(e instanceof QmpError) || e instanceof QmpErrorAfterAbort || e instanceof QemuAbortRefusal) throw e;
+    throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => {
+      try { walk(q); } catch (x) { if (!(x instanceof QmpError) || x instanceof QemuAbortRefusal) throw x; }
+    });
   }
 }

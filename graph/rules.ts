@@ -77,6 +77,8 @@ export const RULES = defineRules({
       ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13].map((step) => ({ transcript: 'fuzz-activate-quorum-keeps-partial.json', step })),
       // a scsi-hd over an inactive node (blk_set_perm only stores disabled perms), its blk_root_activate refused by a writable export
       ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((step) => ({ transcript: 'vm/vm-inactive-device-export-activate.json', step })),
+      // qmp_cont's bdrv_activate_all (migration_block_activate) brings back what blockdev-set-active inactivated
+      ...[1, 3, 7, 8, 9, 10, 11, 12, 13, 14].map((step) => ({ transcript: 'vm/vm-cont-activates-all.json', step })),
       // the boundary of fuzz 3705470636 (abort-34, wt-fz15): blockdev-set-active over two file nodes of one image
       { transcript: 'abort-34-set-inactive-file-and-backing-one-node-two-nodes-survives.json', step: 3 }],
     modelled: true,
