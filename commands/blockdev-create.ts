@@ -327,6 +327,12 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
       throw new QmpError('Disk size is too large, max size is 2040 GiB');
     }
     if (otherFormatVirtualSize('vpc', size) !== sectorsSize) throw new QmpError('The requested image size cannot be represented in CHS geometry');
+  } else if (driver === 'vpc') {
+    // force-size: calculate_rounded_size takes the largest CHS geometry, so total_sectors is
+    // total_size / BDRV_SECTOR_SIZE, and past VHD_MAX_SECTORS (2040 GiB) it fails with -EFBIG
+    // before anything is written (the file stays as it was: an empty one is then "File too
+    // small for a VHD header" to vpc_open; fuzz 1980328814)
+    if (Math.floor(size / BDRV_SECTOR_SIZE) > VHD_MAX_SECTORS) throw new QmpError('Disk size is too large, max size is 2040 GiB');
   }
   const img = imageBehind(p, file);
   if (driver === 'vmdk') {

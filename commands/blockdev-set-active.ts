@@ -2,7 +2,7 @@
 // such command: graph/rules.ts qapi-schema). With a node name: bdrv_activate / bdrv_inactivate
 // of that node; without: bdrv_activate_all / bdrv_inactivate_all (graph/inactive.ts).
 import { QmpError } from '../errors/index.js';
-import { bdrvActivate, bdrvInactivate, setActiveAll } from '../graph/inactive.js';
+import { bdrvActivate, bdrvInactivate, keepingPartial, setActiveAll } from '../graph/inactive.js';
 import type { CommandDef } from './types.js';
 
 export const blockdevSetActive: CommandDef = {
@@ -11,13 +11,12 @@ export const blockdevSetActive: CommandDef = {
   run({ p, args }) {
     const active = args.active === true;
     if (args['node-name'] === undefined) {
-      setActiveAll(p, active);
+      keepingPartial(p, (q) => setActiveAll(q, active));
       return {};
     }
     const name = String(args['node-name']);
     if (!p.node(name)) throw new QmpError(`Failed to find node with node-name='${name}'`);
-    if (active) bdrvActivate(p, name);
-    else bdrvInactivate(p, name);
+    keepingPartial(p, (q) => (active ? bdrvActivate(q, name) : bdrvInactivate(q, name)));
     return {};
   },
 };

@@ -72,13 +72,16 @@ export const blockExportAdd: CommandDef = {
     // blk_exp_add (10.0): allow-inactive needs an export driver that supports it (NBD only);
     // without it the node is activated first (bdrv_activate, graph/inactive.ts)
     const allowInactive = args['allow-inactive'] === true;
-    if (allowInactive && args.type !== 'nbd') throw new QmpError('Export type does not support inactive exports');
     // bdrv_activate is no transaction: when the export fails after it (blk_insert_bs, the
-    // driver's create), the nodes stay active (fuzz 4238152659, 1438784146)
+    // driver's create), the nodes stay active (fuzz 4238152659, 1438784146), and when it fails
+    // itself the nodes it activated before the failing one stay active (bdrv_activate,
+    // graph/inactive.ts bdrvActivate; wt-inact35). Both come after the iothread move, which
+    // blk_exp_add's fail path does not undo
     const activated = !allowInactive && subtreeInactive(p, nodeName);
-    if (!allowInactive) bdrvActivate(p, nodeName);
     const stage = { inserted: false };
     try {
+      if (allowInactive && args.type !== 'nbd') throw new QmpError('Export type does not support inactive exports');
+      if (!allowInactive) bdrvActivate(p, nodeName);
       return exportAfterActivate(p, args, { id, nodeName, writable, fixed, ctxName, allowInactive, stage });
     } catch (e) {
       if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
@@ -94,7 +97,9 @@ export const blockExportAdd: CommandDef = {
       const residue = (q: Proc) => {
         if (!q.node(nodeName)) return;
         if (ctxName !== ctxBefore) tryMoveToContext(q, nodeName, ctxName);
-        if (activated) bdrvActivate(q, nodeName);
+        if (activated) {
+          try { bdrvActivate(q, nodeName); } catch (x) { if (!(x instanceof QmpError) || x instanceof QemuAbortRefusal) throw x; }
+        }
         if (stage.inserted && ctxName !== MAIN_CONTEXT) tryMoveToContext(q, nodeName, MAIN_CONTEXT);
         before?.(q);
       };

@@ -8,6 +8,7 @@
 // qapi-schema).
 import { QmpError } from '../errors/index.js';
 import { QemuAbortRefusal } from './qemu-abort.js';
+import { QmpErrorAfterAbort } from './abort-residue.js';
 import type { Proc } from './proc.js';
 import type { BlockBackend, Edge } from './types.js';
 import { PERM_ALL, PERM_R, PERM_U, PERM_W, permNames } from './perm.js';
@@ -48,23 +49,50 @@ export function inactiveAttach(p: Proc, parent: Edge['parent'], child: string, n
 /** The children of `node`, as QLIST_FOREACH(child, &bs->children, next) walks them: newest first. */
 const childrenNewestFirst = (p: Proc, node: string) => p.childrenOf(node).sort((a, b) => b.at - a.at);
 
-/** bdrv_activate: children first, then the node (its perms refreshed), then its BlockBackend parents (blk_root_activate). */
+/**
+ * bdrv_activate: children first, then the node (its perms refreshed), then its BlockBackend
+ * parents (blk_root_activate). Not a transaction: a child that fails stops it with the children
+ * before it active; a refresh that fails puts BDRV_O_INACTIVE back on this node only, its perms
+ * as they were (bdrv_refresh_perms' transaction aborted); a BlockBackend that cannot take its
+ * permissions back sets disable_perm again and bdrv_activate puts BDRV_O_INACTIVE back, the
+ * node's child links staying as the refresh left them.
+ */
 export function bdrvActivate(p: Proc, node: string): void {
   for (const c of childrenNewestFirst(p, node)) bdrvActivate(p, c.child);
   const n = p.node(node)!;
   if (n.inactive) {
     p.step(`activate ${node}`);
     p.patchNode(node, { inactive: false });
-    refreshPerms(p, [node]);
+    reinactivateOnError(p, node, undefined, () => refreshPerms(p, [node]));
   }
   for (const e of p.parents(node)) {
     if (e.parent.kind !== 'bb') continue;
     const bb = p.bb(e.parent.bb);
     if (!bb?.disablePerm) continue;
-    // blk_root_activate: blk_set_perm_locked(blk, blk->perm, blk->shared_perm) (not in migration)
+    // blk_root_activate: blk_set_perm_locked(blk, blk->perm, BLK_PERM_ALL), then with
+    // blk->shared_perm (not in migration); either failing sets disable_perm again, the first
+    // one's perms staying when the second fails
     p.putBB({ ...bb, disablePerm: false });
-    p.putEdge({ ...p.edge(e.id)!, perm: bb.perm, shared: bb.shared });
-    refreshPerms(p, [node]);
+    reinactivateOnError(p, node, bb.id, () => {
+      p.putEdge({ ...p.edge(e.id)!, perm: bb.perm, shared: PERM_ALL });
+      refreshPerms(p, [node]);
+    });
+    reinactivateOnError(p, node, bb.id, () => {
+      p.putEdge({ ...p.edge(e.id)!, perm: bb.perm, shared: bb.shared });
+      refreshPerms(p, [node]);
+    });
+  }
+}
+
+/** The error paths of bdrv_activate and blk_root_activate: `fn`'s changes undone, BDRV_O_INACTIVE (and disable_perm) set again. */
+function reinactivateOnError(p: Proc, node: string, bb: string | undefined, fn: () => void): void {
+  try {
+    p.d.atomically(fn);
+  } catch (e) {
+    if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+    if (bb !== undefined) p.putBB({ ...p.bb(bb)!, disablePerm: true });
+    p.patchNode(node, { inactive: true });
+    throw e;
   }
 }
 
@@ -157,5 +185,29 @@ export function setActiveAll(p: Proc, active: boolean): void {
     if (active) { bdrvActivate(p, n); continue; }
     if (hasBdsParent(p, n, false)) continue;
     if (inactivateRecurse(p, n, true)) throw new QmpError('Failed to inactivate all nodes: Operation not permitted');
+  }
+}
+
+/**
+ * bdrv_inactivate_all and bdrv_inactivate undo nothing when bdrv_inactivate_recurse fails: the
+ * walk breaks at the first -EPERM and the nodes it already inactivated stay inactive, the
+ * BlockBackends blk_root_inactivate already disabled stay at 0/ALL (fuzz --qemu 10.0 3406071331:
+ * qcow2 nodes walked before a copy-before-write whose target link still needs write; VM fuzz
+ * 2026121037: a scsi-hd's BlockBackend before an active commit's job BlockBackend). The refusal
+ * keeps that partial state as its residue: the same walk, run again on the pre-command state
+ * (deterministic: the same order, the same refusal), its error dropped. A walk that refuses
+ * before changing anything (bdrv_inactivate's "Node has active parent node", a first node that
+ * refuses at once) leaves an empty residue: a plain refusal (commands/model.ts afterAbort).
+ * bdrv_activate_all and bdrv_activate are no transaction either: the nodes activated before the
+ * one whose bdrv_refresh_perms fails stay active (bdrvActivate).
+ */
+export function keepingPartial(p: Proc, walk: (q: Proc) => void): void {
+  try {
+    walk(p);
+  } catch (e) {
+    if (!(e instanceof QmpError) || e instanceof QmpErrorAfterAbort || e instanceof QemuAbortRefusal) throw e;
+    throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => {
+      try { walk(q); } catch (x) { if (!(x instanceof QmpError) || x instanceof QemuAbortRefusal) throw x; }
+    });
   }
 }

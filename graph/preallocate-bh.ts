@@ -52,3 +52,20 @@ function touchedPreallocateNodes(p: Proc): Set<string> {
   }
   return out;
 }
+
+/**
+ * preallocate_reopen_prepare (10.0) of an entry going read-only: "Drop the preallocation already
+ * here if reopening read-only. The child might also be reopened read-only and then scheduling a
+ * BH during the permission update is too late": preallocate_drop_resize resets data_end (when
+ * valid) and refreshes the file child's perms (bdrv_child_refresh_perms, errors ignored), before
+ * the queue's permission update. 7.2's prepare only absorbs the options (rule
+ * 'preallocate-drop-resize-bh': its child perm never reads the flag).
+ */
+export function preallocateReopenRoDrop(p: Proc, name: string): void {
+  if (!rule(p, 'preallocate-drop-resize-bh')) return;
+  const n = p.node(name);
+  const extra = (n?.extra ?? {}) as { preallocHeld?: boolean };
+  if (!n || extra.preallocHeld !== true) return; // s->data_end < 0
+  p.patchNode(name, { extra: { ...extra, preallocHeld: false } });
+  tryRefresh(p, [name]);
+}

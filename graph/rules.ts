@@ -68,6 +68,17 @@ export const RULES = defineRules({
       ...[2, 4, 5].map((step) => ({ transcript: 'fuzz-drive-backup-target-inherits-inactive.json', step })),
       // fuzz 4044750412 (wt-fz15): blockdev-set-active before a failed snapshot transaction that leaves its overlay inactive, and after
       ...[2, 4].map((step) => ({ transcript: 'fuzz-failed-snapshot-leaves-overlay-inactive.json', step })),
+      // fuzz 3406071331 and VM fuzz 2026121037 (wt-inact35): a failed inactivation keeps what it did (commands/blockdev-set-active.ts)
+      ...[4, 6, 9].map((step) => ({ transcript: 'fuzz-inactivate-all-keeps-partial.json', step })),
+      { transcript: 'vm/fuzz-vm-inactivate-all-keeps-partial.json', step: 4 },
+      // a failed activation keeps the nodes it activated (graph/inactive.ts bdrvActivate)
+      ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((step) => ({ transcript: 'fuzz-activate-all-keeps-partial.json', step })),
+      // a quorum's bdrv_activate, by blockdev-set-active and by block-export-add, keeps the children it activated
+      ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13].map((step) => ({ transcript: 'fuzz-activate-quorum-keeps-partial.json', step })),
+      // a scsi-hd over an inactive node (blk_set_perm only stores disabled perms), its blk_root_activate refused by a writable export
+      ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((step) => ({ transcript: 'vm/vm-inactive-device-export-activate.json', step })),
+      // qmp_cont's bdrv_activate_all (migration_block_activate) brings back what blockdev-set-active inactivated
+      ...[1, 3, 7, 8, 9, 10, 11, 12, 13, 14].map((step) => ({ transcript: 'vm/vm-cont-activates-all.json', step })),
       // the boundary of fuzz 3705470636 (abort-34, wt-fz15): blockdev-set-active over two file nodes of one image
       { transcript: 'abort-34-set-inactive-file-and-backing-one-node-two-nodes-survives.json', step: 3 }],
     modelled: true,
@@ -133,6 +144,8 @@ export const RULES = defineRules({
       { transcript: 'vm/vm-f-hotplug-kinds-holders.json', step: 11 }, { transcript: 'vm/vm-f-mirror-replaces.json', step: 16 }, { transcript: 'vm/vm-f-nvme-hotplug.json', step: 12 },
       { transcript: 'vm/vm-f-nvme-subsys-ns.json', step: 8 }, { transcript: 'vm/vm-f-stop-snapshot-sync-all.json', step: 5 }, { transcript: 'vm/vm-f-throttle-device-changes.json', step: 28 }, { transcript: 'vm/vm-f-pc-floppy-cold.json', step: 13 },
       
+      // the active commit under a scsi-hd that a later inactivate-all refuses at (VM fuzz 2026121037, wt-inact35)
+      ...[2, 3].map((step) => ({ transcript: 'vm/fuzz-vm-inactivate-all-keeps-partial.json', step })),
       // a VM `stop`'s drain and the active commit's bitmap (fuzz --against vm 534016424, lead)
       { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 8 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 9 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 10 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 11 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 12 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 13 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 14 },
       
@@ -469,6 +482,8 @@ export const RULES = defineRules({
       { transcript: 'abort-34-blockdev-del-over-moved-running-backup-paused-survives.json', step: 3 },
       // stop 34 (wt-fzg2): two backups of a grouped transaction between null nodes
       { transcript: 'fuzz-job-verbs-while-waiting.json', step: 4 },
+      // stop 35 (wt-inact35): the cbw whose target link refuses a later inactivation, its copy bitmap on f2 (7.2) or the filter (10.0)
+      { transcript: 'fuzz-inactivate-all-keeps-partial.json', step: 3 },
     ],
     modelled: true,
   },

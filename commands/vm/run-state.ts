@@ -4,6 +4,7 @@
 // (its STOP + RESUME pair is only for a pending one, e.g. after BLOCK_IO_ERROR, which the model
 // never raises; vm/vm-c-stop-cont-jobs #16).
 import { drainAll } from '../../graph/drain.js';
+import { keepingPartial, setActiveAll } from '../../graph/inactive.js';
 import { rule } from '../../graph/rules.js';
 import type { CommandDef } from '../types.js';
 import { checkArgs } from './qapi.js';
@@ -32,6 +33,13 @@ export const cont: CommandDef = {
   mutates: true,
   run({ p, args, emit }) {
     checkArgs(args, []);
+    // qmp_cont (not in incoming migration): "Images have been inactivated to allow the
+    // destination to take control. Need to get control back now": bdrv_activate_all (10.0:
+    // migration_block_activate) before vm_start, whatever the run state, a running VM's too. Its
+    // failure is cont's error, the VM not started, the nodes activated before the failing one
+    // staying active (graph/inactive.ts keepingPartial). 7.2 calls bdrv_activate_all too, but no
+    // 7.2 node is ever inactive (no blockdev-set-active, no `active`: rule qapi-schema)
+    keepingPartial(p, (q) => setActiveAll(q, true));
     if (p.meta().runState === 'running') return {};
     p.step('vm_start');
     p.setMeta({ runState: 'running' });

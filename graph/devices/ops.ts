@@ -93,12 +93,17 @@ export function createDeviceBb(p: Proc, d: Device, node: string | null): string 
   return id;
 }
 
-/** blk_set_perm: the root edge takes the BlockBackend's perms; the refresh below gives QEMU's errors. */
+/**
+ * blk_set_perm: the root edge takes the BlockBackend's perms; the refresh below gives QEMU's
+ * errors. blk_set_perm_locked touches the edge only when the BlockBackend's perms are not
+ * disabled (disable_perm: a device's BlockBackend over an inactive node, graph/inactive.ts);
+ * then it only stores them, for blk_root_activate to apply.
+ */
 export function setBbPerm(p: Proc, bbId: string, perm: number, shared: number): void {
   const bb = p.bb(bbId)!;
   p.putBB({ ...bb, perm, shared });
   const root = p.children({ kind: 'bb', bb: bbId })[0];
-  if (!root) return;
+  if (!root || bb.disablePerm) return;
   p.patchEdge(root.id, { perm, shared });
   refreshBelow(p, root.child);
 }

@@ -20,6 +20,7 @@ import { QmpErrorAfterAbort } from '../abort-residue.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { refreshedLength } from '../reopen/commit.js';
 import { rule } from '../rules.js';
+import { preallocateReopenRoDrop } from '../preallocate-bh.js';
 
 // mirror_top (bdrv_mirror_top_child_perm): default perms while running; an active commit
 // drops consistent read and shares write; once the job stops it forwards nothing.
@@ -163,6 +164,9 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
         reopenBitmapsRo(p, name);
         prepared.push(name);
       }
+      // preallocate_reopen_prepare to read-only (10.0): preallocate_drop_resize before the
+      // queue's permission update (graph/preallocate-bh.ts)
+      if (nro && n.driver === 'preallocate') preallocateReopenRoDrop(p, name);
       if (nro === n.ro) {
         // bdrv_reopen_commit replaces bs->explicit_options with the entry's even when the flag
         // does not change: external_snapshot_commit's reopen of an old top that is read-only

@@ -10,6 +10,7 @@ import { ROLE_COW, ROLE_FILTERED, ROLE_PRIMARY } from '../perm.js';
 import type { Proc } from '../proc.js';
 import { rule } from '../rules.js';
 import type { BdsNode } from '../types.js';
+import { preallocateReopenRoDrop } from '../preallocate-bh.js';
 import { COMMON_OPTIONS, GENERIC_ABSORBED, GENERIC_PUT_BACK, MUTABLE, driverPrepare } from './drivers.js';
 import { optString, qdictKeys, qobjEqual, type Flat } from './qdict.js';
 import { currentOptions, type QueueEntry } from './queue.js';
@@ -82,6 +83,8 @@ export function prepareEntry(p: Proc, entry: QueueEntry, residue: ReopenResidue 
 
   // 5. the driver's own prepare
   const drv = driverPrepare(p, n, o);
+  // preallocate_reopen_prepare to read-only (10.0): preallocate_drop_resize (graph/preallocate-bh.ts)
+  if (n.driver === 'preallocate' && entry.ro) preallocateReopenRoDrop(p, n.name);
   // qcow2_reopen_prepare to read-only: qcow2_reopen_bitmaps_ro stores and freezes the persistent bitmaps
   if (n.driver === 'qcow2' && entry.ro) {
     reopenBitmapsRo(p, n.name);
