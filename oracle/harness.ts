@@ -248,38 +248,6 @@ function deferFinishOfKickedJob(events: QmpEvent[], buffer: QmpEvent[], job: str
 }
 
 /**
- * A blockdev-reopen's drained sections (qmp_blockdev_reopen: bdrv_subtree_drained_begin of each
- * listed node until bdrv_reopen_multiple is done) wake a speed-limited job asleep on its rate limit
- * (7.2: child_job_drained_end -> job_resume ends the sleep, graph/rules.ts
- * wake-ends-rate-limit-sleep). The last bdrv_subtree_drained_end does not poll: the job's
- * coroutine runs to its next chunk's I/O, which completes in the main loop after the reply, and a
- * loop that ends leaves through job_exit's bottom half then, as after set-speed's kick
- * (deferFinishOfKickedJob): its finishing statuses and BLOCK_JOB_* events are handed on to the next
- * step of the same daemon (combo-c6-chain6-cbw-levels #26, -freeze-commit-and-stream-adjacent #13,
- * -job-two-jobs-one-chain6 #22, -reopen-list-frozen-member-each-position #15,
- * job-speed-drain-wakeups #8: every 7.2 recording has them there). Events already handed on from
- * the step before are not moved again. A READY is not moved: a mirror with nothing left to copy
- * reaches it in the woken coroutine itself, before the reply (job-commit-reopen-drain-wake #4).
- */
-function deferFinishOfDrainWokenJobs(events: QmpEvent[], buffer: QmpEvent[], handedOn: WeakSet<QmpEvent>): void {
-  const created = new Set(events.filter((e) => statusOf(e) === 'created').map((e) => String(e.data?.id)));
-  const finishing = new Set(['waiting', 'pending', 'aborting', 'concluded', 'null']);
-  const isLater = (e: QmpEvent) => {
-    const job = String(e.data?.id ?? e.data?.device ?? '');
-    return job !== '' && !created.has(job) && !handedOn.has(e)
-      && (e.event === 'JOB_STATUS_CHANGE' ? finishing.has(String(statusOf(e)))
-        : e.event === 'BLOCK_JOB_COMPLETED' || e.event === 'BLOCK_JOB_CANCELLED' || e.event === 'BLOCK_JOB_PENDING');
-  };
-  const moved = events.filter(isLater);
-  if (moved.length === 0) return;
-  events.splice(0, events.length, ...events.filter((e) => !isLater(e)));
-  // copies: the set holds this recorder's hand-overs, not an event object a peer may send again
-  const copies = moved.map((e) => ({ ...e }));
-  for (const e of copies) handedOn.add(e);
-  buffer.unshift(...copies);
-}
-
-/**
  * Records steps one at a time against the peers `openProc` opens (once per daemon letter, on its
  * first use), with the README's attribution and settling rules. `runScenario` walks a scenario with
  * it; the fuzzer drives two of them (QSD and the model) in lockstep, so each step is compared as
@@ -287,8 +255,6 @@ function deferFinishOfDrainWokenJobs(events: QmpEvent[], buffer: QmpEvent[], han
  */
 export class ScenarioRecorder {
   private readonly procs = new Map<string, Proc>();
-  /** events deferFinishOfDrainWokenJobs handed on to a next step (not moved twice) */
-  private readonly handedOn = new WeakSet<QmpEvent>();
   private qemuVersion: string | undefined;
   private readonly timeout: number;
   private readonly interval: number;
@@ -425,7 +391,6 @@ export class ScenarioRecorder {
       // (a settled start keeps its job's end: the graph after it shows the job gone)
       if (result.ok && DEFER_FINISH.has(step.execute) && settledJob === undefined) deferFinishOfStartedJobs(events, p.buffer);
       if (result.ok && KICK_VERBS.has(step.execute)) deferFinishOfKickedJob(events, p.buffer, String(args.device ?? args.id ?? ''));
-      if (step.execute === 'blockdev-reopen') deferFinishOfDrainWokenJobs(events, p.buffer, this.handedOn);
     }
     if (settleFailed && opts.failOnWaitTimeout !== false) throw new BlockgraphError('BG_QMP_ERROR', settleFailed, { step: index });
 
