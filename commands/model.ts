@@ -195,6 +195,9 @@ function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort, o: AfterA
   const emit = (event: string, data: Record<string, unknown>) => { wokenEvents.push({ event, data }); };
   for (const id of o.wakes ?? []) if (p.job(id)) wakeJob({ p, emit }, id);
   flushDrainWakes({ p, emit });
+  // and what those jobs did (a stream's or commit's completion: bdrv_set_backing_hd and
+  // bdrv_change_backing_file end in bdrv_refresh_filename) shows in the names as on success
+  refreshFilenames(p);
   const steps = d.steps();
   // a transaction that also created jobs says what QEMU sent for them (commands/transaction.ts)
   const events = [...((e as { failEvents?: QmpEvent[] }).failEvents ?? o.failEvents ?? []), ...wokenEvents];

@@ -64,6 +64,8 @@ export const RULES = defineRules({
       ...[0, 2, 3, 6].map((step) => ({ transcript: 'iotests/139-e-export-options-10.json', step })),
       // fuzz 4238152659 / 1438784146 (wt-fz14): blockdev-set-active before a refused export
       { transcript: 'fuzz-refused-export-keeps-activation.json', step: 1 },
+      // stop 35 (wt-combo7): the sixth held-out set, block-job-change of a commit and of a stream (10.0: 'Job type does not support change')
+      { transcript: 'combo-c6-job-commit-intermediate-every-verb.json', step: 19 }, { transcript: 'combo-c6-job-stream-base-bottom-verbs.json', step: 34 },
       // fuzz 406768254 (lead, stop 33): blockdev-set-active inactivates the source (and back), so drive-backup's target opens inactive
       ...[2, 4, 5].map((step) => ({ transcript: 'fuzz-drive-backup-target-inherits-inactive.json', step })),
       // fuzz 4044750412 (wt-fz15): blockdev-set-active before a failed snapshot transaction that leaves its overlay inactive, and after
@@ -93,7 +95,7 @@ export const RULES = defineRules({
       fn: 'qmp_block_resize: bdrv_op_is_blocked(bs, BLOCK_OP_TYPE_RESIZE, errp): "Node \'%s\' is busy: " + the first blocker\'s reason (bdrv_get_device_or_node_name)',
       value: (({ node, blocker }) => `Node '${node}' is busy: ${blocker}`) as ResizeBusy,
     },
-    proof: [{ transcript: 'fuzz-resize-in-use.json', step: 2 }, { transcript: 'job-errors-72.json', step: 12 }, { transcript: 'job-errors-72.json', step: 13 }, { transcript: 'job-errors-72.json', step: 15 }, { transcript: 'vm/vm-e-resize-filters-jobs.json', step: 12 }],
+    proof: [{ transcript: 'fuzz-resize-in-use.json', step: 2 }, { transcript: 'combo-c6-job-frozen-links-every-attack.json', step: 23 }, { transcript: 'job-errors-72.json', step: 12 }, { transcript: 'job-errors-72.json', step: 13 }, { transcript: 'job-errors-72.json', step: 15 }, { transcript: 'vm/vm-e-resize-filters-jobs.json', step: 12 }],
     modelled: true,
   },
   'active-commit-abort-base-ro': {
@@ -163,6 +165,10 @@ export const RULES = defineRules({
       { transcript: 'combo-c5-aio-variants.json', step: 15 }, { transcript: 'combo-c5-bm-backing-committed-away.json', step: 19 }, { transcript: 'combo-c5-bm-snapshot-active-commit.json', step: 9 }, { transcript: 'combo-c5-create-over-busy-nodes.json', step: 19 }, { transcript: 'combo-c5-filters-quorum-null-in-chain.json', step: 11 }, { transcript: 'combo-c5-filters-top-of-chain5.json', step: 7 }, { transcript: 'combo-c5-fmt-job-targets.json', step: 8 }, { transcript: 'combo-c5-fmt-qcow1-vmdk-reopen.json', step: 6 }, { transcript: 'combo-c5-freeze-variants.json', step: 18 }, { transcript: 'combo-c5-nbd-client-hold.json', step: 14 }, { transcript: 'combo-c5-nbd-client-jobs.json', step: 11 }, { transcript: 'combo-c5-replaces-through-filters.json', step: 11 }, { transcript: 'combo-c5-set-speed-pause-every-state.json', step: 17 }, { transcript: 'combo-c5-write-threshold-through-changes.json', step: 12 },
       // fuzz 825187555's drive-mirror (wt-fz14)
       { transcript: 'fuzz-mirror-target-reopen-without-force-share.json', step: 2 },
+      // stop 35 (wt-combo7): the sixth held-out set, mirror and active-commit starts
+      ...['export-iothread-move-reopen-snapshot-replace.json#23', 'job-commit-active-every-verb.json#6', 'job-mirror-replaces-filter-chain6.json#17',
+        'job-mirror-sync-modes-change.json#14', 'perm-raw-sharers-reopen.json#13', 'proc-lock-jobs-targets.json#6', 'proc-lock-shared-backing-commit.json#23',
+        'replace-middle-of-chain.json#12'].map((x) => ({ transcript: `combo-c6-${x.split('#')[0]}`, step: Number(x.split('#')[1]) })),
     ],
     modelled: true,
   },
@@ -466,6 +472,9 @@ export const RULES = defineRules({
       { transcript: 'combo-c4-export-del-while-busy.json', step: 5 }, { transcript: 'combo-c4-export-over-job-nodes.json', step: 7 }, { transcript: 'combo-c4-job-ids-and-node-names.json', step: 6 }, { transcript: 'combo-c4-job-mirror-of-backup-nodes.json', step: 8 }, { transcript: 'combo-c4-job-verbs-wrong-type.json', step: 9 }, { transcript: 'combo-c4-names-shared-between-namespaces.json', step: 12 }, { transcript: 'combo-c4-reopen-during-backup-states.json', step: 6 }, { transcript: 'combo-c4-txn-backups-bitmap-busy.json', step: 11 }, { transcript: 'combo-c4-txn-fail-each-position.json', step: 17 }, { transcript: 'combo-c4-txn-five-actions-chain5.json', step: 21 }, { transcript: 'combo-c4-txn-grouped-completion.json', step: 8 }, { transcript: 'combo-c4-txn-qapi-and-abort.json', step: 16 }, { transcript: 'combo-c4-txn-snapshot-sync-chain5-backup-mid.json', step: 12 },
       // the fifth held-out set's backup starts (wt-combo5): the copy bitmap, and cbw-file-perm's R on the source
       { transcript: 'combo-c5-bm-busy-during-jobs.json', step: 5 }, { transcript: 'combo-c5-bm-merge-across-nodes.json', step: 15 },
+      // stop 35 (wt-combo7): the sixth held-out set, copy-before-write nodes added, backups alone and in transactions
+      ...['chain6-cbw-levels.json#16', 'job-backup-every-state.json#10', 'txn-during-jobs.json#18', 'txn-five-mixed-fail-each-position.json#22',
+        'txn-snapshot-sync-drive-backup-chain.json#9'].map((x) => ({ transcript: `combo-c6-${x.split('#')[0]}`, step: Number(x.split('#')[1]) })),
       // stop 33 (wt-fzg): copy-before-write filters over targets of the other formats (the copy bitmap's granularity is the target's bdrv_get_info cluster size)
       ...[9, 11, 13, 15, 17, 19, 21].map((step) => ({ transcript: 'fuzz-block-copy-cluster-other-formats.json', step })),
       // stop 33 (wt-fzg): backups from file nodes under the other formats, and drive-backups creating them (from step 3 on)
@@ -609,6 +618,9 @@ export const RULES = defineRules({
       // the drained sections of two streams' lifetimes below a speed-1 stream (stream_prepare,
       // blk_unref's two blk_drain): 7.2 copies a chunk per section and ends it at #17, 10.0 sleeps on
       { transcript: 'combo-c1-two-jobs-wake.json', step: 17 },
+      // stop 35 (wt-combo7): the sixth held-out set, reopens whose drained sections wake speed-4096 jobs (7.2: they end)
+      { transcript: 'combo-c6-freeze-commit-and-stream-adjacent.json', step: 13 }, { transcript: 'combo-c6-job-two-jobs-one-chain6.json', step: 22 },
+      { transcript: 'combo-c6-reopen-list-frozen-member-each-position.json', step: 15 },
       // the vm target's pairs (oracle/transcripts/vm, qemu-10.0/vm)
       { transcript: 'vm/vm-device-add-refused-drain-wake-complete.json', step: 6 }],
     modelled: true,

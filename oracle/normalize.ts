@@ -215,6 +215,11 @@ export class EventNormalizer {
       if (ev.event === 'JOB_STATUS_CHANGE' && data && typeof data.id === 'string') {
         const id = data.id;
         const status = data.status;
+        // a job created under an id reused from an earlier job (cancelled while the scenario had
+        // paused it) is another job: that pause request was not made of it, so the flicker of its
+        // start in a drained section (blockdev_backup_prepare's bdrv_drained_begin until .clean:
+        // job_co_entry's first job_pause_point) is dropped as for any job
+        if (status === 'created') { this.pauseRequested.delete(id); this.flickering.delete(id); }
         if ((status === 'paused' || status === 'standby') && !this.pauseRequested.has(id)) {
           this.flickering.add(id);
           continue;

@@ -11,8 +11,16 @@
 // driver's create (nbd_export_create's "NBD server not running") ends in blk_unref of the
 // export's BlockBackend (fuzz 663685679: a raw node's file link onto a force-share overlay comes
 // out sharing everything, bdrv_child_perm's force_share).
+// Each detach also tries to move the node back to the main loop (bdrv_root_unref_child, 10.0:
+// bdrv_try_change_aio_context_locked(child_bs, qemu_get_aio_context()); 7.2's bdrv_detach_child
+// the same), and that move stays too: a commit or mirror refused after block_job_create over a
+// node in an iothread that nothing keeps there leaves the node's component in the main loop (its
+// bdrv_append of the job's filter had moved it there already), so a later block-stream of it
+// inserts its filter without a move and QEMU 10.0 does not abort in bdrv_insert_node
+// (combo-c6-export-filters-iothreads-chain #26-27, combo-c6-job-frozen-iothread-exports #27-29).
 // Kept beside the command's Draft, not in the state: commands/model.ts applies them on refusal.
 import { Draft } from '../draft.js';
+import { MAIN_CONTEXT, tryMoveToContext } from '../aio.js';
 import { tryRefresh } from '../ops.js';
 import { Proc } from '../proc.js';
 
@@ -35,7 +43,9 @@ export function jobAttachResidue(d: Draft, base = d.base): ((q: Proc) => void) |
   const run = (q: Proc) => {
     for (const { proc, node } of [...list].reverse()) {
       const r = proc === q.name ? q : new Proc(q.d, proc);
-      if (r.node(node)) tryRefresh(r, [node]);
+      if (!r.node(node)) continue;
+      tryRefresh(r, [node]);
+      tryMoveToContext(r, node, MAIN_CONTEXT);
     }
   };
   const trial = new Draft(base);

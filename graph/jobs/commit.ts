@@ -13,6 +13,7 @@ import { hasChangeBackingFile, writeBackingHeader } from './backing.js';
 import { driverInfo } from '../drivers.js';
 import { pseudoFilename, refreshFilenames } from '../filename.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
+import { noteJobAttach } from './attach-residue.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { onErrorOf, startRate } from './rate.js';
 import { drained } from '../drain.js';
@@ -66,6 +67,10 @@ function commitStartJob(ctx: JobCtx, o: CommitStart, job: Job, baseReadOnly: boo
   p.step('append-commit-top');
   const ct = newJobFilter(p, 'commit_top', o.filterNodeName, { ro: true, size: topSize });
   appendNode(p, ct.name, o.top);
+  // the fail path's bdrv_replace_node(commit_top_bs, top) and the filter's bdrv_unref detach top
+  // (bdrv_root_unref_child: its perms refreshed, then back to the main loop if it can go); the
+  // append's move of top's component into the filter's main context is not undone either
+  noteJobAttach(p, o.top);
 
   p.step('job-nodes');
   const baseOverlay = findOverlay(p, o.top, o.base);

@@ -25,6 +25,7 @@ import { setBackingHd } from './backing.js';
 import { rule } from '../rules.js';
 import type { Proc } from '../proc.js';
 import { addJobBB, addJobEdge, newJobFilter, removeJobBB, removeJobEdges, setReadOnly } from './parts.js';
+import { noteJobAttach } from './attach-residue.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from './runner.js';
 import { getLength } from '../length.js';
 import { openBackingFile } from '../open.js';
@@ -89,6 +90,9 @@ function mirrorStartJob(ctx: JobCtx, o: MirrorStart, baseReadOnly: boolean): Job
   p.step('append-mirror-top');
   const mt = newJobFilter(p, 'mirror_top', o.filterNodeName, { ro: false, size: p.node(o.bs)!.size, extra: { isCommit: targetIsBacking, stop: false } });
   appendNode(p, mt.name, o.bs);
+  // mirror_start_job's fail path: bdrv_unref(mirror_top_bs) detaches bs (bdrv_root_unref_child:
+  // back to the main loop if it can go); the append's move into mirror_top's main context stays
+  noteJobAttach(p, o.bs);
   try {
     return startAppended(ctx, o, mt.name, baseReadOnly, targetIsBacking);
   } catch (e) {

@@ -168,6 +168,17 @@ test('drain flicker: unrequested paused/standby and the way back are dropped, ac
   assert.equal(n.normalize([jsc('c0', 'paused'), jsc('c0', 'aborting')], none), [jsc('c0', 'aborting')]);
 });
 
+test('drain flicker: a job created under the id of a job paused and cancelled is not the paused one (combo-c6-job-backup-every-state #32)', () => {
+  const n = new EventNormalizer();
+  const none = new Map<string, string>();
+  n.noteCommand('job-pause', { id: 'bk' }, true);
+  assert.equal(n.normalize([jsc('bk', 'paused')], none), [jsc('bk', 'paused')]);
+  n.noteCommand('job-cancel', { id: 'bk' }, true);
+  assert.equal(n.normalize([jsc('bk', 'running'), jsc('bk', 'aborting'), jsc('bk', 'null')], none), [jsc('bk', 'running'), jsc('bk', 'aborting'), jsc('bk', 'null')]);
+  // the next blockdev-backup's start in blockdev_backup_prepare's drained section
+  assert.equal(n.normalize([jsc('bk', 'created'), jsc('bk', 'running'), jsc('bk', 'paused'), jsc('bk', 'running')], none), [jsc('bk', 'created'), jsc('bk', 'running')]);
+});
+
 test('a childless stream filter held only by its job is detected (QSD 7.2 would crash)', () => {
   const x: XDebugBlockGraph = { nodes: [job(1, 's0'), bd(2, '#block12345'), bd(3, 'top')], edges: [edge(1, 2, 'main node')] };
   assert.is(findDetachedJobFilter(x), '#block12345');
