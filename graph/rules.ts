@@ -84,7 +84,7 @@ export const RULES = defineRules({
       fn: 'qmp_block_resize: bdrv_op_is_blocked(bs, BLOCK_OP_TYPE_RESIZE, errp): "Node \'%s\' is busy: " + the first blocker\'s reason (bdrv_get_device_or_node_name)',
       value: (({ node, blocker }) => `Node '${node}' is busy: ${blocker}`) as ResizeBusy,
     },
-    proof: [{ transcript: 'fuzz-resize-in-use.json', step: 2 }, { transcript: 'job-errors-72.json', step: 12 }, { transcript: 'job-errors-72.json', step: 13 }, { transcript: 'job-errors-72.json', step: 15 }, { transcript: 'vm/vm-e-resize-filters-jobs.json', step: 12 }],
+    proof: [{ transcript: 'fuzz-resize-in-use.json', step: 2 }, { transcript: 'vm/vm-g-usb-jobs-media.json', step: 19 }, { transcript: 'job-errors-72.json', step: 12 }, { transcript: 'job-errors-72.json', step: 13 }, { transcript: 'job-errors-72.json', step: 15 }, { transcript: 'vm/vm-e-resize-filters-jobs.json', step: 12 }],
     modelled: true,
   },
   'active-commit-abort-base-ro': {
@@ -136,6 +136,7 @@ export const RULES = defineRules({
       { transcript: 'vm/vm-f-nvme-subsys-ns.json', step: 8 }, { transcript: 'vm/vm-f-stop-snapshot-sync-all.json', step: 5 }, { transcript: 'vm/vm-f-throttle-device-changes.json', step: 28 }, { transcript: 'vm/vm-f-pc-floppy-cold.json', step: 13 },
       // the fifth VM held-out set (wt-vm15): a mirror under a hotplugged iothread virtio-scsi's disk, an active commit and a mirror under iothread virtio-blks
       { transcript: 'vm/vm-g-scsi-controller-hotplug-iothread.json', step: 11 }, { transcript: 'vm/vm-g-virtio-iothread-jobs.json', step: 14 }, { transcript: 'vm/vm-g-vq-mapping-moves.json', step: 10 },
+      { transcript: 'vm/vm-g-usb-jobs-media.json', step: 6 },
       
       // a VM `stop`'s drain and the active commit's bitmap (fuzz --against vm 534016424, lead)
       { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 8 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 9 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 10 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 11 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 12 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 13 }, { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 14 },
@@ -700,7 +701,7 @@ export const RULES = defineRules({
     what: "the next /machine/unattached/device[N] of a machine started as the recorder starts it: the name (and DEVICE_DELETED path) of the first id-less device QEMU makes itself afterwards, the usb-hub usb_claim_port chains onto a USB bus with one free port left",
     '7.2': { fn: 'device_set_realized: a device realized without a parent goes to /machine/unattached as device[unattached_count++]; q35 (pc_q35_init) leaves 25 of them, i440fx (pc_init1) 27 (qom-list /machine/unattached on 7.2.22 with -nodefaults); usb_claim_port → usb_try_new("usb-hub") → usb_realize_and_unref', value: { q35: 25, pc: 27 } as { q35: number; pc: number } },
     '10.0': { fn: 'the same mechanism over a machine that makes fewer devices at start: q35 and i440fx leave 22 (qom-list /machine/unattached on 10.0.2 with -nodefaults)', value: { q35: 22, pc: 22 } as { q35: number; pc: number } },
-    proof: [{ transcript: 'vm/vm-g-xhci-plug-cycle.json', step: 13 }, { transcript: 'vm/vm-g-xhci-usb-storage.json', step: 17 }],
+    proof: [{ transcript: 'vm/vm-g-xhci-plug-cycle.json', step: 13 }, { transcript: 'vm/vm-g-xhci-usb-storage.json', step: 17 }, { transcript: 'vm/vm-g-usb-hub-ports.json', step: 18 }],
     modelled: true,
     shows: 'events' as const,
   },

@@ -646,6 +646,15 @@ function addController(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string
   putDevice(p, d);
   if (!cold && ck.busType === 'PCI') refuseFunction0Taken(p, d);
   if (ck.busType === 'usb-bus') usbClaimPort(p, b, d, props.port as string | undefined, held);
+  if (ck.child === null) {
+    // usb_hub_realize: its ports go on the bus it is plugged into, after the free ones
+    const now = busOf(p, b.id)!;
+    const port = device(p, id)!.usbPort!;
+    const ports = Array.from({ length: ck.usbPorts!(props) }, (_, i) => `${port}.${i + 1}`);
+    p.step(`device ${id}: hub ports on ${b.id}`);
+    putBus(p, { ...now, usb: { free: [...now.usb!.free, ...ports], used: now.usb!.used } });
+    return;
+  }
   const child: Bus = { id: `${id}.0`, type: ck.child, hotplug: true, iothread: null, at: p.nextSeq(), owner: id };
   if (ck.child === 'SCSI') {
     if (ck.backend) child.iothread = props.iothread === undefined ? 'main' : String(props.iothread);

@@ -19,7 +19,10 @@ export function findDevice(p: Proc, id: string): { dev: Device; inner: boolean }
   if (id.startsWith(`${PERIPHERAL}/`)) rel = id.slice(PERIPHERAL.length + 1);
   const inner = rel.endsWith('/virtio-backend');
   const base = inner ? rel.slice(0, -'/virtio-backend'.length) : rel;
-  const dev = device(p, base) ?? (id.startsWith(`${PERIPHERAL}-anon/`) ? device(p, id) : undefined);
+  // object_resolve_path_at also reaches devices below a peripheral one, which have no qdev id
+  // (a usb-storage's scsi-disk, kept under its QOM path: ID/ID.0/legacy[0])
+  const dev = device(p, base) ?? (id.startsWith(`${PERIPHERAL}-anon/`) ? device(p, id) : undefined) ??
+    (base.includes('/') ? device(p, `${PERIPHERAL}/${base}`) : undefined);
   if (!dev) return undefined;
   if (inner && !DEVICE_KINDS[dev.driver]?.backend) return undefined;
   return { dev, inner };
@@ -36,9 +39,23 @@ export function unplugDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, d: Device, via
   const kids = own.flatMap((x) => devices(p).filter((k) => k.bus === x.id)).sort((x, y) => y.at - x.at);
   for (const k of kids) if (device(p, k.id)) unplugDevice(ctx, device(p, k.id)!, true);
   for (const x of own) delBus(p, x.id);
+  // usb_hub_unrealize → usb_unregister_port for each of its ports: the device on one is
+  // unparented (port order), and the port leaves the bus
+  if (d.driver === 'usb-hub' && d.usbPort !== undefined && b?.usb) {
+    const up = d.usbPort;
+    const mine = (port: string) => port.startsWith(`${up}.`) && !port.slice(up.length + 1).includes('.');
+    const ports = [...b.usb.free, ...b.usb.used].filter(mine).sort((x, y) => Number(x.split('.').pop()) - Number(y.split('.').pop()));
+    for (const port of ports) {
+      const on = devices(p).find((k) => k.bus === d.bus && k.usbPort === port);
+      if (on) unplugDevice(ctx, on, true);
+      const now = bus(p, d.bus)!;
+      putBus(p, { ...now, usb: { free: now.usb!.free.filter((x) => x !== port), used: now.usb!.used.filter((x) => x !== port) } });
+    }
+  }
   // usb_qdev_unrealize → usb_release_port: the port goes back, at the end of the free list
-  if (d.usbPort !== undefined && b?.usb) {
-    putBus(p, { ...b, usb: { free: [...b.usb.free, d.usbPort], used: b.usb.used.filter((x) => x !== d.usbPort) } });
+  const nowBus = bus(p, d.bus);
+  if (d.usbPort !== undefined && nowBus?.usb) {
+    putBus(p, { ...nowBus, usb: { free: [...nowBus.usb.free, d.usbPort], used: nowBus.usb.used.filter((x) => x !== d.usbPort) } });
   }
   if (d.bb && p.bb(d.bb)) {
     // virtio_scsi_hotunplug: back to the main loop first (errors ignored); QEMU 10.0 only from a

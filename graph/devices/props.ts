@@ -137,6 +137,8 @@ export const DEVICE_PROPS: Record<string, Record<string, PropType>> = {
   'usb-storage': { ...BLOCK_BASE, ...BLOCK_ERROR, ...BOOTINDEX, removable: BOOL, commandlog: BOOL, ...USB_DEV },
   // hw/usb/dev-uas.c uas_properties (log-scsi-req) and usb_props
   'usb-uas': { 'log-scsi-req': BOOL, ...USB_DEV },
+  // hw/usb/dev-hub.c usb_hub_properties
+  'usb-hub': { ports: U32, 'port-power': BOOL, ...USB_DEV },
   // the controllers (graph/devices/types.ts CONTROLLER_KINDS), with the PCI device's addr:
   // hw/scsi/virtio-scsi.c virtio_scsi_properties and virtio-scsi-pci.c's proxy properties
   'virtio-scsi-pci': {

@@ -197,7 +197,8 @@ export const CONTROLLERS = ['pcie-root-port', 'nvme-subsys'] as const;
  */
 export interface ControllerKind {
   busType: 'PCI' | 'usb-bus';
-  child: 'SCSI' | 'usb-bus';
+  /** null: a usb-hub, whose ports join its own bus (usb_hub_realize → usb_register_port). */
+  child: 'SCSI' | 'usb-bus' | null;
   /** virtio-scsi-pci's inner virtio-scsi-device (`ID/virtio-backend`), unrealized before the proxy. */
   backend?: boolean;
   /** usb_register_port count of a host controller (its properties may change it). */
@@ -221,6 +222,8 @@ export const CONTROLLER_KINDS: Record<string, ControllerKind> = {
   'ich9-usb-ehci1': { busType: 'PCI', child: 'usb-bus', usbPorts: () => 6 },
   // usb_uhci_common_realize: NB_PORTS 2
   'piix3-usb-uhci': { busType: 'PCI', child: 'usb-bus', usbPorts: () => 2 },
+  // usb_hub_realize: `ports` (8) ports "P.1".."P.N" on the bus it is plugged into
+  'usb-hub': { busType: 'usb-bus', child: null, usbPorts: (pr) => num(pr.ports, 8) },
   // usb_uas_realize: a SCSI bus of one target (usb_uas_scsi_info: max_target 0, max_lun 255)
   'usb-uas': { busType: 'usb-bus', child: 'SCSI', scsiMax: { channel: 0, target: 0, lun: 255 } },
 };
