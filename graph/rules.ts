@@ -21,6 +21,8 @@ export interface VersionedRule<T> {
   /** The transcript that shows it on each version (file name; 10.0's under qemu-10.0/), step index. */
   proof: { transcript: string; step: number }[];
   modelled: boolean;
+  /** The difference shows in the proof step's events only (its outcome, error text and graph agree). */
+  shows?: 'events';
 }
 
 type MirrorBitmap = (a: { writeBlocking: boolean }) => { on: 'source' | 'filter'; disabled: boolean };
@@ -95,7 +97,7 @@ export const RULES = defineRules({
       fn: 'qmp_block_resize: bdrv_op_is_blocked(bs, BLOCK_OP_TYPE_RESIZE, errp): "Node \'%s\' is busy: " + the first blocker\'s reason (bdrv_get_device_or_node_name)',
       value: (({ node, blocker }) => `Node '${node}' is busy: ${blocker}`) as ResizeBusy,
     },
-    proof: [{ transcript: 'fuzz-resize-in-use.json', step: 2 }, { transcript: 'combo-c6-job-frozen-links-every-attack.json', step: 23 }, { transcript: 'job-errors-72.json', step: 12 }, { transcript: 'job-errors-72.json', step: 13 }, { transcript: 'job-errors-72.json', step: 15 }, { transcript: 'vm/vm-e-resize-filters-jobs.json', step: 12 }],
+    proof: [{ transcript: 'fuzz-resize-in-use.json', step: 2 }, { transcript: 'combo-c6-job-frozen-links-every-attack.json', step: 23 }, { transcript: 'job-errors-72.json', step: 12 }, { transcript: 'job-errors-72.json', step: 13 }, { transcript: 'job-errors-72.json', step: 15 }, { transcript: 'vm/vm-e-resize-filters-jobs.json', step: 12 }, { transcript: 'vm/vm-g-usb-jobs-media.json', step: 19 }],
     modelled: true,
   },
   'active-commit-abort-base-ro': {
@@ -145,6 +147,9 @@ export const RULES = defineRules({
       // the fourth VM held-out set (wt-vm14): mirrors and commits under nvme, scsi-hd, a throttle filter
       { transcript: 'vm/vm-f-hotplug-kinds-holders.json', step: 11 }, { transcript: 'vm/vm-f-mirror-replaces.json', step: 16 }, { transcript: 'vm/vm-f-nvme-hotplug.json', step: 12 },
       { transcript: 'vm/vm-f-nvme-subsys-ns.json', step: 8 }, { transcript: 'vm/vm-f-stop-snapshot-sync-all.json', step: 5 }, { transcript: 'vm/vm-f-throttle-device-changes.json', step: 28 }, { transcript: 'vm/vm-f-pc-floppy-cold.json', step: 13 },
+      // the fifth VM held-out set (wt-vm15): a mirror under a hotplugged iothread virtio-scsi's disk, an active commit and a mirror under iothread virtio-blks
+      { transcript: 'vm/vm-g-scsi-controller-hotplug-iothread.json', step: 11 }, { transcript: 'vm/vm-g-virtio-iothread-jobs.json', step: 14 }, { transcript: 'vm/vm-g-vq-mapping-moves.json', step: 10 },
+      { transcript: 'vm/vm-g-usb-jobs-media.json', step: 6 },
       
       // the active commit under a scsi-hd that a later inactivate-all refuses at (VM fuzz 2026121037, wt-inact35)
       ...[2, 3].map((step) => ({ transcript: 'vm/fuzz-vm-inactivate-all-keeps-partial.json', step })),
@@ -711,6 +716,21 @@ export const RULES = defineRules({
     '10.0': { fn: 'qmp_device_add: qdev_device_add_from_qdict(qdict, from_json true): no QemuOpts, no id_wellformed; the QObject input visitor wants each property\'s JSON type (qobject_input_type_bool / _str: "Invalid parameter type for \'share-rw\', expected: boolean"); driver, bus, id read with qdict_get_try_str (another type: absent)', value: 'json' as 'qemu-opts' | 'json' },
     proof: [{ transcript: 'vm/vm-c-device-add-prop-types.json', step: 1 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 2 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 7 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 11 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 13 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 15 }, { transcript: 'vm/vm-c-device-add-errors.json', step: 18 }, { transcript: 'vm/vm-c-device-add-prop-order.json', step: 4 }, { transcript: 'vm/vm-d-iothread-props.json', step: 5 }, { transcript: 'vm/vm-d-bool-prop-types.json', step: 1 }, { transcript: 'vm/vm-d-enum-prop-types.json', step: 2 }, { transcript: 'vm/vm-d-int-prop-types.json', step: 1 }, { transcript: 'vm/vm-f-props-error-policy.json', step: 5 }],
     modelled: true,
+  },
+  'usb-storage-own-perms': {
+    what: "whether a usb-storage applies its drive's perms on its own BlockBackend before handing the node to its legacy scsi-disk (which a permission conflict then names)",
+    '7.2': { fn: "usb_msd_storage_realize: blkconf_blocksizes and blkconf_apply_backend_options(!blk_supports_write_perm, true) on the usb-storage's BlockBackend ('block device us1'), then blk_detach_dev and scsi_bus_legacy_add_drive", value: true },
+    '10.0': { fn: "usb_msd_storage_realize: straight to blk_detach_dev and scsi_bus_legacy_add_drive(…, &s->conf, …): only the scsi-disk's scsi_realize applies them ('block device /machine/peripheral/us1/us1.0/legacy[0]')", value: false },
+    proof: [{ transcript: 'vm/vm-g-xhci-usb-storage.json', step: 6 }],
+    modelled: true,
+  },
+  'machine-unattached-devices': {
+    what: "the next /machine/unattached/device[N] of a machine started as the recorder starts it: the name (and DEVICE_DELETED path) of the first id-less device QEMU makes itself afterwards, the usb-hub usb_claim_port chains onto a USB bus with one free port left",
+    '7.2': { fn: 'device_set_realized: a device realized without a parent goes to /machine/unattached as device[unattached_count++]; q35 (pc_q35_init) leaves 25 of them, i440fx (pc_init1) 27 (qom-list /machine/unattached on 7.2.22 with -nodefaults); usb_claim_port → usb_try_new("usb-hub") → usb_realize_and_unref', value: { q35: 25, pc: 27 } as { q35: number; pc: number } },
+    '10.0': { fn: 'the same mechanism over a machine that makes fewer devices at start: q35 and i440fx leave 22 (qom-list /machine/unattached on 10.0.2 with -nodefaults)', value: { q35: 22, pc: 22 } as { q35: number; pc: number } },
+    proof: [{ transcript: 'vm/vm-g-xhci-plug-cycle.json', step: 13 }, { transcript: 'vm/vm-g-xhci-usb-storage.json', step: 17 }, { transcript: 'vm/vm-g-usb-hub-ports.json', step: 18 }],
+    modelled: true,
+    shows: 'events' as const,
   },
 });
 

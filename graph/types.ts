@@ -188,6 +188,8 @@ export interface ProcMeta {
   machine?: 'pc';
   /** vm target: QEMU's counter for devices without an id (/machine/peripheral-anon/device[N]). */
   anonDevices?: number;
+  /** vm: the next /machine/unattached/device[N] (a usb-hub usb_claim_port chains on; rule machine-unattached-devices gives the first). */
+  unattachedNext?: number;
   /**
    * vm target: boot indexes of devices QEMU never finalized (an nvme whose namespace setup failed:
    * commands/vm/device-add.ts nvmeRealize): their fw_boot_order entries stay taken.

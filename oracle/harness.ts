@@ -46,6 +46,8 @@ export interface HarnessOptions {
 }
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 20_000;
+/** How long a device_del waits for the DEVICE_DELETED of a device already gone from qom. */
+const UNFINALIZED_GRACE_MS = 2_000;
 
 /** `reply`, or an Error with `message` once `ms` pass without it (no limit when `ms` is undefined). */
 function withReplyTimeout<T>(reply: Promise<T>, ms: number | undefined, message: string): Promise<T> {
@@ -360,9 +362,22 @@ export class ScenarioRecorder {
           const seen = () => events.concat(p.buffer).some((e) => e.event === 'DEVICE_DELETED' && mine(e.data));
           // ACPI PCI hotplug: the unplug request waits for a guest; the device stays on its bus
           const waitsForGuest = async () => this.opts.acpiPciHotplug === true && pciDeviceStays(await p.conn.execute('qom-list', { path: '/machine/peripheral' }), id);
+          // device_finalize sends DEVICE_DELETED, and a device unparented from /machine/peripheral
+          // may be finalized later (a reference dropped by an RCU callback: USB devices) or never (a
+          // reference left behind: 7.2's qemu-xhci with a USB device on it). Gone from qom, it
+          // settles on its event or after UNFINALIZED_GRACE_MS without one.
+          let goneSince: number | undefined;
+          const goneUnfinalized = async () => {
+            if (typeof id !== 'string' || id.startsWith('/')) return false;
+            if (goneSince === undefined) {
+              if (peripheralHas(await p.conn.execute('qom-list', { path: '/machine/peripheral' }), id)) return false;
+              goneSince = Date.now();
+            }
+            return Date.now() - goneSince >= UNFINALIZED_GRACE_MS;
+          };
           settled = await pollUntil(async () => {
             if (!seen()) await p.conn.execute('query-version');
-            const done = seen() || await waitsForGuest();
+            const done = seen() || await waitsForGuest() || (!seen() && await goneUnfinalized());
             if (done) events.push(...p.buffer.splice(0));
             return done;
           }, timeout, interval);
@@ -461,7 +476,15 @@ export class ScenarioRecorder {
 function pciDeviceStays(reply: unknown, id: string): boolean {
   const props = (reply as { return?: { name: string; type: string }[] }).return;
   // nvme is a PCI device whose type name has no -pci suffix (hw/nvme/ctrl.c TYPE_NVME)
-  return Array.isArray(props) && props.some((x) => x.name === id && /^child<(.*-pci|nvme)>$/.test(x.type));
+  // nvme, the USB host controllers and lsi53c895a are PCI devices whose type names have no -pci
+  // suffix (hw/nvme/ctrl.c TYPE_NVME, hw/usb/hcd-*.c, hw/scsi/lsi53c895a.c)
+  return Array.isArray(props) && props.some((x) => x.name === id &&
+    /^child<(.*-pci|nvme|qemu-xhci|nec-usb-xhci|usb-ehci|ich9-usb-ehci\d|piix3-usb-uhci|piix4-usb-uhci|ich9-usb-uhci\d|lsi53c895a|lsi53c810|megasas|megasas-gen2|mptsas1068|am53c974|dc390)>$/.test(x.type));
+}
+
+function peripheralHas(reply: unknown, id: string): boolean {
+  const props = (reply as { return?: { name: string; type: string }[] }).return;
+  return !Array.isArray(props) || props.some((x) => x.name === id);
 }
 
 export async function runScenario(

@@ -7,7 +7,8 @@ import {
   PERIPHERAL, attachedName, bbRoot, bus as busOf, buses, changeMedia, checkIothread, createDeviceBb, device, devicePerms,
   deviceReadOnly, devices, putBus, putDevice, setBbContext, setBbPerm,
 } from '../../graph/devices/ops.js';
-import { CONTROLLERS, DEVICE_KINDS, deviceRemovable, type Bus, type Device, type DeviceKind } from '../../graph/devices/types.js';
+import { CONTROLLERS, CONTROLLER_KINDS, DEVICE_KINDS, deviceRemovable, type Bus, type ControllerKind, type Device, type DeviceKind } from '../../graph/devices/types.js';
+import { removeBlockBackend } from '../exports.js';
 import { DEVICE_PROPS, readProp, type VqMapping } from '../../graph/devices/props.js';
 import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
@@ -94,6 +95,12 @@ export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<stri
   try {
     addDeviceInner(ctx, args, cold, held);
   } catch (e) {
+    // usb_claim_port's usb-hub is realized on its own (usb_realize_and_unref): a device refused
+    // after it leaves it on the bus, its ports free
+    if (held.hub && e instanceof QmpError && !(e instanceof QemuAbortRefusal) && !(e instanceof QmpErrorAfterAbort)) {
+      const hub = held.hub;
+      throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => chainHub(q, hub.bus, hub.at));
+    }
     if (held.leak && e instanceof QmpError && !(e instanceof QemuAbortRefusal) && !(e instanceof QmpErrorAfterAbort)) {
       throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => leakNvme(q, held.leak!));
     }
@@ -125,6 +132,8 @@ export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<stri
 
 interface Held {
   node?: string;
+  /** usb_claim_port chained a usb-hub onto this bus (chainHub), for a device made at `at`. */
+  hub?: { bus: string; at: number };
   ownBb?: boolean;
   /** An nvme refused in its namespace setup: what QEMU keeps of it (leakNvme). */
   leak?: NvmeLeak;
@@ -137,22 +146,13 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   const driver = args.driver;
   const kind = DEVICE_KINDS[driver];
   if (cold && driver === 'nvme-subsys') { addNvmeSubsys(p, args); return; }
+  const ck = CONTROLLER_KINDS[driver];
+  if (ck) { addController(ctx, args, cold, driver, ck, held); return; }
   if (!kind) {
     if ((CONTROLLERS as readonly string[]).includes(driver)) throw new QmpError(`blockgraph: hotplugging a ${driver} is not modelled`, 'GenericError');
     throw new QmpError(`'${driver}' is not a valid device model name`);
   }
-  // find bus
-  let b: Bus | undefined;
-  if (typeof args.bus === 'string') {
-    const path = args.bus;
-    b = busOf(p, path);
-    if (!b || b.hidden) throw new QmpError(`Bus '${path}' not found`);
-    if (!busTypeFits(kind.busType, b)) throw new QmpError(`Device '${driver}' can't go on ${b.type} bus`);
-  } else {
-    b = defaultBus(p, kind.busType);
-    if (!b) throw new QmpError(`No '${kind.busType}' bus found for device '${driver}'`);
-  }
-  if (!cold && !b.hotplug) throw new QmpError(`Bus '${b.id}' does not support hotplugging`);
+  const b = findBus(p, args, kind.busType, driver, cold);
   // qdev_set_id
   let id: string;
   let path: string;
@@ -244,6 +244,9 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   }
   // realize: pci_qdev_realize → do_pci_register_device comes before the device's own realize
   if (!cold && kind.busType === 'PCI') refuseFunction0Taken(p, d);
+  // usb_qdev_realize: usb_claim_port, then the device's own realize
+  if (kind.busType === 'usb-bus') usbClaimPort(p, b, d, props.port as string | undefined, held);
+  if (kind.usbStorage) { usbStorageRealize(p, d, props); return; }
   if (kind.nvme) { nvmeRealize(p, d, props, held); return; }
   if (driver === 'floppy') { floppyRealize(p, d, props, held); return; }
   // qdev_realize → qdev_set_parent_bus: scsi_bus_check_address, then scsi_qdev_realize
@@ -417,7 +420,7 @@ function blkconfGeometry(props: Record<string, unknown>): void {
   if (secs < 1 || secs > 255) throw new QmpError('secs must be between 1 and 255');
 }
 
-/** virtio-scsi's SCSIBusInfo: max_channel 0, max_target VIRTIO_SCSI_MAX_TARGET, max_lun VIRTIO_SCSI_MAX_LUN. */
+/** virtio-scsi's SCSIBusInfo (a bus without `scsiMax`): max_channel 0, max_target VIRTIO_SCSI_MAX_TARGET, max_lun VIRTIO_SCSI_MAX_LUN. */
 const SCSI_MAX_CHANNEL = 0;
 const SCSI_MAX_TARGET = 255;
 const SCSI_MAX_LUN = 16383;
@@ -429,13 +432,14 @@ const UNSET = 0xffffffff;
  * one). The properties are uint32 with default -1, printed with %d.
  */
 function scsiAddress(p: Proc, d: Device, props: Record<string, unknown>): { channel: number; id: number; lun: number } {
+  const max = busOf(p, d.bus)?.scsiMax ?? { channel: SCSI_MAX_CHANNEL, target: SCSI_MAX_TARGET, lun: SCSI_MAX_LUN };
   const channel = num(props, 'channel');
   let id = num(props, 'scsi-id', UNSET);
   let lun = num(props, 'lun', UNSET);
   const asInt = (v: number) => (v >= 0x80000000 ? v - 0x100000000 : v);
-  if (channel > SCSI_MAX_CHANNEL) throw new QmpError(`bad scsi channel id: ${asInt(channel)}`);
-  if (id !== UNSET && id > SCSI_MAX_TARGET) throw new QmpError(`bad scsi device id: ${asInt(id)}`);
-  if (lun !== UNSET && lun > SCSI_MAX_LUN) throw new QmpError(`bad scsi device lun: ${asInt(lun)}`);
+  if (channel > max.channel) throw new QmpError(`bad scsi channel id: ${asInt(channel)}`);
+  if (id !== UNSET && id > max.target) throw new QmpError(`bad scsi device id: ${asInt(id)}`);
+  if (lun !== UNSET && lun > max.lun) throw new QmpError(`bad scsi device lun: ${asInt(lun)}`);
   const onBus = devices(p).filter((o) => o.id !== d.id && o.bus === d.bus && o.scsi);
   const user = (c: number, i: number, l: number) => onBus.find((o) => o.scsi!.channel === c && o.scsi!.id === i && o.scsi!.lun === l);
   if (id !== UNSET && lun !== UNSET) {
@@ -446,12 +450,12 @@ function scsiAddress(p: Proc, d: Device, props: Record<string, unknown>): { chan
     if (lun === UNSET) lun = 0;
     id = -1;
     let free = false;
-    do { id++; free = !user(channel, id, lun); } while (!free && id < SCSI_MAX_TARGET);
+    do { id++; free = !user(channel, id, lun); } while (!free && id < max.target);
     if (!free) throw new QmpError('no free target');
   } else if (lun === UNSET) {
     lun = -1;
     let free = false;
-    do { lun++; free = !user(channel, id, lun); } while (!free && lun < SCSI_MAX_LUN);
+    do { lun++; free = !user(channel, id, lun); } while (!free && lun < max.lun);
     if (!free) throw new QmpError('no free lun');
   }
   return { channel, id, lun };
@@ -586,4 +590,180 @@ function floppyRealize(p: Proc, d: Device, props: Record<string, unknown>, held:
   const perms = devicePerms(ro, false, d.shareRw);
   p.step(`device ${d.id}: blkconf_apply_backend_options`);
   setBbPerm(p, d.bb, perms.perm, perms.shared);
+}
+
+/** qdev_device_add_from_qdict's bus: `bus` by name (qbus_find), else the newest bus of the type. */
+function findBus(p: Proc, args: Record<string, unknown>, busType: DeviceKind['busType'], driver: string, cold: boolean): Bus {
+  let b: Bus | undefined;
+  if (typeof args.bus === 'string') {
+    const path = args.bus;
+    b = busOf(p, path);
+    if (!b || b.hidden) throw new QmpError(`Bus '${path}' not found`);
+    if (!busTypeFits(busType, b)) throw new QmpError(`Device '${driver}' can't go on ${b.type} bus`);
+  } else {
+    b = defaultBus(p, busType);
+    if (!b) throw new QmpError(`No '${busType}' bus found for device '${driver}'`);
+  }
+  if (!cold && !b.hotplug) throw new QmpError(`Bus '${b.id}' does not support hotplugging`);
+  return b;
+}
+
+/**
+ * A device with a bus of its own (graph/devices/types.ts CONTROLLER_KINDS), hotplugged or cold:
+ * the same bus, id and property steps as any device, pci_qdev_realize's slot check, a USB
+ * device's port, then the realize that makes its bus `ID.0` (scsi_bus_init / usb_bus_new):
+ * virtio-scsi's with its hotplug handler and s->ctx (its iothread, else the main loop), the
+ * lsi53c895a's and usb-uas's without a context of their own, a USB host controller's with its
+ * ports (usb_register_port: "1".."N").
+ */
+function addController(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string, unknown>, cold: boolean, driver: string, ck: ControllerKind, held: Held): void {
+  const { p } = ctx;
+  const args = deviceAddArgs(p, given, cold);
+  const b = findBus(p, args, ck.busType, driver, cold);
+  if (typeof args.id !== 'string') throw new QmpError(`blockgraph: an id-less ${driver} is not modelled (its bus would be named by its type)`, 'GenericError');
+  const id = args.id;
+  if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
+  const d: Device = {
+    id, driver, bus: b.id, path: `${PERIPHERAL}/${id}`, bb: null, ownBb: false, shareRw: false, iothread: null, tray: null, cold, at: p.nextSeq(),
+  };
+  p.step(`device_add ${id}`);
+  putDevice(p, d);
+  const keyval = !cold && rule(p, 'device-add-args') === 'qemu-opts';
+  const props: Record<string, unknown> = {};
+  const keys = Object.keys(args).filter((k) => k !== 'driver' && k !== 'bus' && k !== 'id');
+  for (const k of keys.sort((x, y) => bucketOf(x) - bucketOf(y))) {
+    const type = DEVICE_PROPS[driver]?.[k];
+    if (!type) throw new QmpError(`Property '${driver}.${k}' not found`);
+    props[k] = readProp(k, type, args[k], keyval, id, driver, rule(p, 'check-block-size-text'));
+    // virtio-scsi's link<iothread> (object_resolve_link), as virtio-blk's
+    if (k === 'iothread' && !checkIothread(p, String(props.iothread))) {
+      const io = String(props.iothread);
+      if (p.object(io) || device(p, io)) throw new QmpError(`Invalid parameter type for 'iothread', expected: iothread`);
+      throw new QmpError(`Device '${io}' not found`, 'DeviceNotFound');
+    }
+  }
+  if (Object.keys(props).length) d.props = { ...props };
+  putDevice(p, d);
+  if (!cold && ck.busType === 'PCI') refuseFunction0Taken(p, d);
+  if (ck.busType === 'usb-bus') usbClaimPort(p, b, d, props.port as string | undefined, held);
+  if (ck.child === null) {
+    // usb_hub_realize: its ports go on the bus it is plugged into, after the free ones
+    const now = busOf(p, b.id)!;
+    const port = device(p, id)!.usbPort!;
+    const ports = Array.from({ length: ck.usbPorts!(props) }, (_, i) => `${port}.${i + 1}`);
+    p.step(`device ${id}: hub ports on ${b.id}`);
+    putBus(p, { ...now, usb: { free: [...now.usb!.free, ...ports], used: now.usb!.used } });
+    return;
+  }
+  const child: Bus = { id: `${id}.0`, type: ck.child, hotplug: true, iothread: null, at: p.nextSeq(), owner: id };
+  if (ck.child === 'SCSI') {
+    if (ck.backend) child.iothread = props.iothread === undefined ? 'main' : String(props.iothread);
+    if (ck.scsiMax) child.scsiMax = ck.scsiMax;
+  } else {
+    const n = ck.usbPorts!(props);
+    child.usb = { free: Array.from({ length: n }, (_, i) => String(i + 1)), used: [] };
+  }
+  p.step(`device ${id}: bus ${child.id}`);
+  putBus(p, child);
+}
+
+/** usb_claim_port (hw/usb/bus.c): a named port must be free; otherwise the first free one, a usb-hub chained on when one is left. */
+function usbClaimPort(p: Proc, b: Bus, d: Device, portPath: string | undefined, held: Held): void {
+  let port: string;
+  if (portPath !== undefined) {
+    if (!b.usb!.free.includes(portPath)) throw new QmpError(`usb port ${portPath} (bus ${b.id}) not found (in use?)`);
+    port = portPath;
+  } else {
+    if (b.usb!.free.length === 1 && d.driver !== 'usb-hub') {
+      chainHub(p, b.id, d.at);
+      held.hub = { bus: b.id, at: d.at };
+    }
+    const now = busOf(p, b.id)!;
+    if (now.usb!.free.length === 0) throw new QmpError(`tried to attach usb device ${USB_PRODUCT[d.driver] ?? d.driver} to a bus with no free ports`);
+    port = now.usb!.free[0]!;
+  }
+  const now = busOf(p, b.id)!;
+  putBus(p, { ...now, usb: { free: now.usb!.free.filter((x) => x !== port), used: [...now.usb!.used, port] } });
+  putDevice(p, { ...d, usbPort: port });
+  d.usbPort = port;
+}
+
+/** usb_device_get_product_desc: the product string of a device's USB descriptor. */
+const USB_PRODUCT: Record<string, string> = { 'usb-storage': 'QEMU USB MSD', 'usb-uas': 'USB Attached SCSI HBA' };
+
+/**
+ * usb_claim_port's usb-hub (usb_try_new + usb_realize_and_unref): an id-less device QEMU makes
+ * itself, so /machine/unattached/device[N] (N after the machine's own: graph/rules.ts
+ * machine-unattached-devices), on the bus's last free port; usb_hub_realize registers its 8
+ * ports on the same bus ("P.1".."P.8"). Its DEVICE_DELETED comes right after the device that
+ * chained it (`at` just below it: bus_unparent order).
+ */
+function chainHub(p: Proc, busId: string, at: number): void {
+  const b = busOf(p, busId)!;
+  const start = rule(p, 'machine-unattached-devices')[p.meta().machine === 'pc' ? 'pc' : 'q35'];
+  const n = p.meta().unattachedNext ?? start;
+  p.setMeta({ unattachedNext: n + 1 });
+  const path = `/machine/unattached/device[${n}]`;
+  const port = b.usb!.free[0]!;
+  p.step(`usb-hub ${path} on ${busId} port ${port}`);
+  putDevice(p, {
+    id: path, driver: 'usb-hub', bus: busId, path, bb: null, ownBb: false, shareRw: false, iothread: null, tray: null, cold: false,
+    at: at - 0.5, usbPort: port,
+  });
+  const hubPorts = Array.from({ length: USB_HUB_PORTS }, (_, i) => `${port}.${i + 1}`);
+  putBus(p, { ...b, usb: { free: [...b.usb!.free.slice(1), ...hubPorts], used: [...b.usb!.used, port] } });
+}
+
+/** hw/usb/dev-hub.c NUM_PORTS. */
+const USB_HUB_PORTS = 8;
+
+/**
+ * usb_msd_storage_realize (hw/usb/dev-storage-classic.c): "drive property not set",
+ * blkconf_blocksizes, blkconf_apply_backend_options(!blk_supports_write_perm, resizable) on its
+ * own BlockBackend (a conflict names the usb-storage), then the "hack": blk_detach_dev (perms
+ * back to 0/ALL), scsi_bus_init of its SCSI bus `ID.0`, and scsi_bus_legacy_add_drive: a
+ * scsi-disk `ID.0/legacy[0]` (scsi-id 0, removable, share-rw) whose drive property is set with
+ * the node's name (qdev_prop_set_drive_err: an anonymous BlockBackend has no name), so
+ * set_drive_helper makes a new BlockBackend on the node, and scsi_realize applies the same perms
+ * to it; blk_unref then frees the usb-storage's own. The disk's BlockBackend is called by its
+ * QOM path; the usb-storage has none (media and throttling by its id: "Device does not have a
+ * block device backend"). QEMU 10.0 skips the first blocksizes and perms: the scsi-disk's
+ * scsi_realize is the first to apply them (graph/rules.ts usb-storage-own-perms).
+ */
+function usbStorageRealize(p: Proc, d: Device, props: Record<string, unknown>): void {
+  if (!d.bb) throw new QmpError('drive property not set');
+  const node = bbRoot(p, d.bb);
+  // QEMU 10.0 leaves both to the scsi-disk (graph/rules.ts usb-storage-own-perms)
+  if (rule(p, 'usb-storage-own-perms')) {
+    blkconfBlocksizes(props);
+    const perms = devicePerms(deviceReadOnly(p, d, node), true, d.shareRw);
+    p.step(`device ${d.id}: blkconf_apply_backend_options`);
+    setBbPerm(p, d.bb, perms.perm, perms.shared);
+  }
+  p.step(`device ${d.id}: blk_detach_dev`);
+  setBbPerm(p, d.bb, 0, PERM_ALL);
+  const own = d.bb;
+  d.bb = null;
+  putDevice(p, d);
+  const busId = `${d.id}.0`;
+  putBus(p, { id: busId, type: 'SCSI', hotplug: true, iothread: null, at: p.nextSeq(), owner: d.id, scsiMax: { channel: 0, target: 0, lun: 0 } });
+  const path = `${d.path}/${busId}/legacy[0]`;
+  const removable = props.removable === true;
+  const legacy: Device = {
+    id: path, driver: 'scsi-disk', bus: busId, path, bb: null, ownBb: false, shareRw: d.shareRw, iothread: null,
+    tray: removable ? { open: false } : null, cold: d.cold, at: p.nextSeq(), props: { 'scsi-id': 0, removable, 'share-rw': d.shareRw },
+    scsi: { channel: 0, id: 0, lun: 0 },
+  };
+  putDevice(p, legacy);
+  if (node) {
+    legacy.bb = createDeviceBb(p, legacy, node);
+    putDevice(p, legacy);
+    // scsi_realize: blkconf_blocksizes (the usb-storage's conf), then the perms
+    if (!rule(p, 'usb-storage-own-perms')) blkconfBlocksizes(props);
+    const lperms = devicePerms(deviceReadOnly(p, legacy, node), true, legacy.shareRw);
+    p.step(`device ${path}: blkconf_apply_backend_options`);
+    setBbPerm(p, legacy.bb, lperms.perm, lperms.shared);
+  }
+  p.step(`device ${d.id}: blk_unref`);
+  removeBlockBackend(p, own);
 }

@@ -5,9 +5,9 @@
 // CD-ROM's), which qdev leaks: it stays, anonymous, holding any medium forever (flagged).
 import { QmpError } from '../../errors/index.js';
 import { removeBlockBackend } from '../exports.js';
-import { PERIPHERAL, bus, delBus, delDevice, device, devices, putDevice, setBbContext, setBbPerm } from '../../graph/devices/ops.js';
+import { PERIPHERAL, bus, buses, delBus, delDevice, device, devices, putBus, putDevice, setBbContext, setBbPerm } from '../../graph/devices/ops.js';
 import { PERM_ALL } from '../../graph/perm.js';
-import { DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
+import { CONTROLLER_KINDS, DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
 import type { Proc } from '../../graph/proc.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 import { checkArgs } from './qapi.js';
@@ -19,20 +19,48 @@ export function findDevice(p: Proc, id: string): { dev: Device; inner: boolean }
   if (id.startsWith(`${PERIPHERAL}/`)) rel = id.slice(PERIPHERAL.length + 1);
   const inner = rel.endsWith('/virtio-backend');
   const base = inner ? rel.slice(0, -'/virtio-backend'.length) : rel;
-  const dev = device(p, base) ?? (id.startsWith(`${PERIPHERAL}-anon/`) ? device(p, id) : undefined);
+  // object_resolve_path_at also reaches devices below a peripheral one, which have no qdev id
+  // (a usb-storage's scsi-disk, kept under its QOM path: ID/ID.0/legacy[0])
+  const dev = device(p, base) ?? (id.startsWith(`${PERIPHERAL}-anon/`) ? device(p, id) : undefined) ??
+    (base.includes('/') ? device(p, `${PERIPHERAL}/${base}`) : undefined);
   if (!dev) return undefined;
   if (inner && !DEVICE_KINDS[dev.driver]?.backend) return undefined;
   return { dev, inner };
 }
 
-export function unplugDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, d: Device): void {
+export function unplugDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, d: Device, viaParent = false): void {
   const { p } = ctx;
   p.step(`device_del ${d.id}`);
   const b = bus(p, d.bus);
+  // a device with buses of its own (a controller, a usb-storage, a usb-uas): device_unparent →
+  // bus_unparent unrealizes and unparents what is on them first, newest first (bus_add_child
+  // inserts at the head), without their bus's hotplug handler (no hotunplug callback)
+  const own = buses(p).filter((x) => x.owner === d.id);
+  const kids = own.flatMap((x) => devices(p).filter((k) => k.bus === x.id)).sort((x, y) => y.at - x.at);
+  for (const k of kids) if (device(p, k.id)) unplugDevice(ctx, device(p, k.id)!, true);
+  for (const x of own) delBus(p, x.id);
+  // usb_hub_unrealize → usb_unregister_port for each of its ports: the device on one is
+  // unparented (port order), and the port leaves the bus
+  if (d.driver === 'usb-hub' && d.usbPort !== undefined && b?.usb) {
+    const up = d.usbPort;
+    const mine = (port: string) => port.startsWith(`${up}.`) && !port.slice(up.length + 1).includes('.');
+    const ports = [...b.usb.free, ...b.usb.used].filter(mine).sort((x, y) => Number(x.split('.').pop()) - Number(y.split('.').pop()));
+    for (const port of ports) {
+      const on = devices(p).find((k) => k.bus === d.bus && k.usbPort === port);
+      if (on) unplugDevice(ctx, on, true);
+      const now = bus(p, d.bus)!;
+      putBus(p, { ...now, usb: { free: now.usb!.free.filter((x) => x !== port), used: now.usb!.used.filter((x) => x !== port) } });
+    }
+  }
+  // usb_qdev_unrealize → usb_release_port: the port goes back, at the end of the free list
+  const nowBus = bus(p, d.bus);
+  if (d.usbPort !== undefined && nowBus?.usb) {
+    putBus(p, { ...nowBus, usb: { free: [...nowBus.usb.free, d.usbPort], used: nowBus.usb.used.filter((x) => x !== d.usbPort) } });
+  }
   if (d.bb && p.bb(d.bb)) {
     // virtio_scsi_hotunplug: back to the main loop first (errors ignored); QEMU 10.0 only from a
     // controller with an iothread (graph/rules.ts virtio-scsi-hotplug-context)
-    const moves = b?.iothread && (rule(p, 'virtio-scsi-hotplug-context') === 'always-strict' || b.iothread !== 'main');
+    const moves = !viaParent && b?.iothread && (rule(p, 'virtio-scsi-hotplug-context') === 'always-strict' || b.iothread !== 'main');
     if (moves) setBbContext(p, d.bb, 'main', { ignoreErrors: true });
     if (d.ownBb) {
       // release_drive → blk_detach_dev: perms back to 0/ALL and the device's reference dropped;
@@ -47,8 +75,14 @@ export function unplugDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, d: Device): vo
   delDevice(p, d.id);
   // the controller's nvme-bus (qbus_init in nvme_realize) goes with it
   if (DEVICE_KINDS[d.driver]?.nvme === 'ctrl' && bus(p, d.id)?.type === 'nvme-bus') delBus(p, d.id);
-  if (DEVICE_KINDS[d.driver]?.backend) ctx.emit('DEVICE_DELETED', { path: `${d.path}/virtio-backend` });
-  ctx.emit('DEVICE_DELETED', d.path.startsWith(`${PERIPHERAL}-anon`) ? { path: d.path } : { device: d.id, path: d.path });
+  if (DEVICE_KINDS[d.driver]?.backend || CONTROLLER_KINDS[d.driver]?.backend) ctx.emit('DEVICE_DELETED', { path: `${d.path}/virtio-backend` });
+  // a USB host controller unplugged with devices on its bus is never finalized (its
+  // DEVICE_DELETED, sent by device_finalize, never comes: seen on 7.2.22 and 10.0.2, whatever
+  // holds the reference); an empty one is
+  if (CONTROLLER_KINDS[d.driver]?.child === 'usb-bus' && kids.length) return;
+  // device_finalize names a device without a qdev id by its QOM path only
+  const idless = d.path.startsWith(`${PERIPHERAL}-anon`) || d.id === d.path;
+  ctx.emit('DEVICE_DELETED', idless ? { path: d.path } : { device: d.id, path: d.path });
 }
 
 /**

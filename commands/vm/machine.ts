@@ -80,7 +80,7 @@ export const xBlockgraphMachine: CommandDef = {
       const io = c.iothread === undefined ? null : String(c.iothread);
       if (io !== null && p.object(io)?.qomType !== 'iothread') throw new QmpError(`Property 'virtio-scsi-pci.iothread' can't find value '${io}'`);
       controller(c.id, 'virtio-scsi-pci');
-      putBus(p, { id: `${c.id}.0`, type: 'SCSI', hotplug: true, iothread: io ?? 'main', at: p.nextSeq() });
+      putBus(p, { id: `${c.id}.0`, type: 'SCSI', hotplug: true, iothread: io ?? 'main', at: p.nextSeq(), owner: c.id });
     }
     for (const b of (args.blockdevs ?? []) as unknown[]) {
       if (!isObj(b)) throw new QmpError('blockdevs: each must be an object');

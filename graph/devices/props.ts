@@ -84,6 +84,9 @@ const SCSI_DISK: Record<string, PropType> = { ...BLOCK_BASE, ...BLOCK_ERROR, ver
 /** hw/ide/qdev.c DEFINE_IDE_DEV_PROPERTIES and ide_bus_info's unit. */
 const IDE_DEV: Record<string, PropType> = { ...BLOCK_BASE, ...BLOCK_ERROR, ver: STR, wwn: U64, serial: STR, model: STR, unit: U32 };
 
+/** hw/usb/bus.c usb_props. */
+const USB_DEV: Record<string, PropType> = { port: STR, serial: STR, 'msos-desc': BOOL, pcap: STR };
+
 export const DEVICE_PROPS: Record<string, Record<string, PropType>> = {
   // hw/block/virtio-blk.c virtio_blk_properties (aliased by virtio-blk-pci), and the proxy's addr
   'virtio-blk-pci': {
@@ -125,6 +128,30 @@ export const DEVICE_PROPS: Record<string, Record<string, PropType>> = {
     'legacy-cmb': BOOL, ioeventfd: BOOL, 'zoned.zasl': U8, 'zoned.auto_transition': BOOL, sriov_max_vfs: U8,
     sriov_vq_flexible: U16, sriov_vi_flexible: U16, sriov_max_vi_per_vf: U8, sriov_max_vq_per_vf: U8,
   },
+  // TYPE_SCSI_DISK's scsi_disk_properties: scsi-hd's (the legacy device usb-storage makes)
+  'scsi-disk': {
+    ...SCSI_BUS, ...SCSI_DISK, ...BOOTINDEX, removable: BOOL, dpofua: BOOL, wwn: U64, port_wwn: U64, port_index: U16,
+    max_unmap_size: U64, max_io_size: U64, rotation_rate: U16, scsi_version: { t: 'int32' }, ...BLOCK_CHS,
+  },
+  // hw/usb/dev-storage-classic.c msd_properties, usb_msd_instance_init's bootindex, and hw/usb/bus.c usb_props
+  'usb-storage': { ...BLOCK_BASE, ...BLOCK_ERROR, ...BOOTINDEX, removable: BOOL, commandlog: BOOL, ...USB_DEV },
+  // hw/usb/dev-uas.c uas_properties (log-scsi-req) and usb_props
+  'usb-uas': { 'log-scsi-req': BOOL, ...USB_DEV },
+  // hw/usb/dev-hub.c usb_hub_properties
+  'usb-hub': { ports: U32, 'port-power': BOOL, ...USB_DEV },
+  // the controllers (graph/devices/types.ts CONTROLLER_KINDS), with the PCI device's addr:
+  // hw/scsi/virtio-scsi.c virtio_scsi_properties and virtio-scsi-pci.c's proxy properties
+  'virtio-scsi-pci': {
+    addr: { t: 'any' }, iothread: STR, num_queues: U32, virtqueue_size: U32, seg_max_adjust: BOOL, max_sectors: U32,
+    cmd_per_lun: U32, hotplug: BOOL, param_change: BOOL, ioeventfd: BOOL, vectors: U32,
+  },
+  lsi53c895a: { addr: { t: 'any' } },
+  // hw/usb/hcd-xhci.c xhci_properties (with hcd-xhci-pci.c's), hcd-ehci-pci.c, hcd-uhci.c
+  'qemu-xhci': { addr: { t: 'any' }, streams: BOOL, p2: U32, p3: U32, msi: ON_OFF_AUTO, msix: ON_OFF_AUTO, intrs: U32, slots: U32 },
+  'nec-usb-xhci': { addr: { t: 'any' }, streams: BOOL, p2: U32, p3: U32, msi: ON_OFF_AUTO, msix: ON_OFF_AUTO, intrs: U32, slots: U32 },
+  'usb-ehci': { addr: { t: 'any' }, maxframes: U32 },
+  'ich9-usb-ehci1': { addr: { t: 'any' }, maxframes: U32 },
+  'piix3-usb-uhci': { addr: { t: 'any' }, masterbus: STR, firstport: U32, bandwidth: U32, maxframes: U32 },
   // hw/nvme/ns.c nvme_ns_props (the zoned ones left out)
   'nvme-ns': {
     ...BLOCK_BASE, detached: BOOL, shared: BOOL, nsid: U32, uuid: STR, ms: U16, mset: U8, pi: U8, pil: U8, pif: U8,

@@ -4,7 +4,8 @@
 /** A qdev bus: its QOM type name as QEMU prints it in "can't go on X bus". */
 /** pc (i440fx): its root bus is a conventional `PCI` one, and its isa-fdc has a `floppy-bus`. */
 /** nvme-bus: an nvme controller's or nvme-subsys's own bus (qbus_init in nvme_realize / nvme_subsys_realize), which takes nvme-ns and never hotplugs. */
-export type BusType = 'PCIE' | 'PCI' | 'SCSI' | 'IDE' | 'floppy-bus' | 'nvme-bus';
+/** usb-bus: a USB host controller's bus (usb_bus_new, named `ID.0`), whose ports devices claim. */
+export type BusType = 'PCIE' | 'PCI' | 'SCSI' | 'IDE' | 'floppy-bus' | 'nvme-bus' | 'usb-bus';
 
 export interface Bus {
   id: string;              // bus->name: pcie.0 / pci.0, the root port's id, `<controller>.0`, ide.N, floppy-bus.0
@@ -21,6 +22,15 @@ export interface Bus {
    * bus (the subsystem is a bus-less device); only nvme_ns_realize's reparenting puts devices there.
    */
   hidden?: boolean;
+  /** The device whose child bus this is (a controller's, a usb-storage's or usb-uas's): it goes with it. */
+  owner?: string;
+  /**
+   * A usb-bus's ports (usb_register_port: paths "1".."N", a usb-hub's "P.1".."P.8"), each list in
+   * QEMU's QTAILQ order: usb_claim_port takes the first free one, usb_release_port appends.
+   */
+  usb?: { free: string[]; used: string[] };
+  /** A SCSI bus's SCSIBusInfo limits (scsi_bus_check_address); virtio-scsi's when absent. */
+  scsiMax?: { channel: number; target: number; lun: number };
 }
 
 export interface Device {
@@ -49,6 +59,8 @@ export interface Device {
   props?: Record<string, unknown>;
   /** A SCSI device's address on its bus (scsi_qdev_realize: scsi-id and lun assigned when not given). */
   scsi?: { channel: number; id: number; lun: number };
+  /** A USB device's claimed port (usb_claim_port). */
+  usbPort?: string;
 }
 
 /** What each modelled device kind is, after hw/block (realize → blkconf_apply_backend_options). */
@@ -59,6 +71,12 @@ export interface DeviceKind {
    * free virtio-bus (each virtio-pci proxy's bus holds its own device): those kinds never plug.
    */
   busType: 'PCI' | 'SCSI' | 'IDE' | 'usb-bus' | 'floppy-bus' | 'virtio-bus' | 'nvme-bus';
+  /**
+   * usb-storage (hw/usb/dev-storage-classic.c usb_msd_storage_realize): a USB device that applies
+   * its drive's perms, detaches it and hands its node to a `scsi-disk` it makes on its own SCSI bus
+   * (scsi_bus_legacy_add_drive: `ID.0/legacy[0]`), which then owns the BlockBackend.
+   */
+  usbStorage?: boolean;
   /** The QOM type that owns the `drive` property (virtio-blk-pci aliases it to its virtio-blk-device). */
   driveOwner: string | null;
   /** blkconf_apply_backend_options(readonly = …) for a node that is writable. */
@@ -123,10 +141,17 @@ export const DEVICE_KINDS: Record<string, DeviceKind> = {
     busType: 'SCSI', driveOwner: 'scsi-generic', readOnly: false, resizable: false, removable: false,
     iothreadAware: false, backend: false, sgIo: true,
   },
-  // known device models whose bus this machine has none of (busType): refused before any property
+  // usb_msd_storage_realize: blkconf_apply_backend_options(!blk_supports_write_perm, resizable)
+  // on its own BlockBackend, which then goes to a legacy scsi-disk (usbStorage)
   'usb-storage': {
     busType: 'usb-bus', driveOwner: 'usb-storage', readOnly: false, resizable: true, removable: false,
-    iothreadAware: false, backend: false,
+    iothreadAware: false, backend: false, usbStorage: true,
+  },
+  // TYPE_SCSI_DISK (hw/scsi/scsi-disk.c scsi_disk_realize): what scsi_bus_legacy_add_drive makes
+  // (a disk unless its node is a host CD-ROM); DEFINE_PROP_DRIVE_IOTHREAD like scsi-hd
+  'scsi-disk': {
+    busType: 'SCSI', driveOwner: 'scsi-disk', readOnly: false, resizable: true, removable: false,
+    iothreadAware: true, backend: false,
   },
   // floppy_drive_realize (hw/block/fdc.c): blkconf_apply_backend_options(read_only, resizable = false)
   'floppy': {
@@ -159,8 +184,46 @@ export const DEVICE_KINDS: Record<string, DeviceKind> = {
  * the CD-ROM kind, this is the device.
  */
 export function deviceRemovable(d: Device): boolean {
-  return Boolean(DEVICE_KINDS[d.driver]?.removable) || (d.driver === 'scsi-hd' && d.props?.removable === true);
+  return Boolean(DEVICE_KINDS[d.driver]?.removable) || ((d.driver === 'scsi-hd' || d.driver === 'scsi-disk') && d.props?.removable === true);
 }
 
-/** Controllers: they only come from the command line here (`vm` member; an nvme-subsys from `devices`). */
-export const CONTROLLERS = ['pcie-root-port', 'virtio-scsi-pci', 'nvme-subsys'] as const;
+/** Controllers that only come from the command line here (`vm` member; an nvme-subsys from `devices`). */
+export const CONTROLLERS = ['pcie-root-port', 'nvme-subsys'] as const;
+
+/**
+ * Devices that own a bus other devices plug into, hotplugged or cold (`vm.devices`): device_add
+ * makes the device and its bus `ID.0`; device_del takes what is on that bus with it (bus_unparent:
+ * newest first), then the device.
+ */
+export interface ControllerKind {
+  busType: 'PCI' | 'usb-bus';
+  /** null: a usb-hub, whose ports join its own bus (usb_hub_realize → usb_register_port). */
+  child: 'SCSI' | 'usb-bus' | null;
+  /** virtio-scsi-pci's inner virtio-scsi-device (`ID/virtio-backend`), unrealized before the proxy. */
+  backend?: boolean;
+  /** usb_register_port count of a host controller (its properties may change it). */
+  usbPorts?: (props: Record<string, unknown>) => number;
+  /** The child SCSI bus's SCSIBusInfo. */
+  scsiMax?: { channel: number; target: number; lun: number };
+}
+
+const num = (v: unknown, d: number) => (typeof v === 'number' ? v : d);
+
+export const CONTROLLER_KINDS: Record<string, ControllerKind> = {
+  // virtio_scsi_device_realize → virtio_scsi_common_realize: the bus, its hotplug handler the device
+  'virtio-scsi-pci': { busType: 'PCI', child: 'SCSI', backend: true, scsiMax: { channel: 0, target: 255, lun: 16383 } },
+  // lsi_scsi_realize: lsi_scsi_info (max_target LSI_MAX_DEVS 7, max_lun 0: "LUN support is buggy")
+  'lsi53c895a': { busType: 'PCI', child: 'SCSI', scsiMax: { channel: 0, target: 7, lun: 0 } },
+  // usb_xhci_realize → usb_xhci_init: MAX(numports_2, numports_3) ports (p2, p3 default 4)
+  'qemu-xhci': { busType: 'PCI', child: 'usb-bus', usbPorts: (pr) => Math.max(num(pr.p2, 4), num(pr.p3, 4)) },
+  'nec-usb-xhci': { busType: 'PCI', child: 'usb-bus', usbPorts: (pr) => Math.max(num(pr.p2, 4), num(pr.p3, 4)) },
+  // usb_ehci_realize: NB_PORTS 6
+  'usb-ehci': { busType: 'PCI', child: 'usb-bus', usbPorts: () => 6 },
+  'ich9-usb-ehci1': { busType: 'PCI', child: 'usb-bus', usbPorts: () => 6 },
+  // usb_uhci_common_realize: NB_PORTS 2
+  'piix3-usb-uhci': { busType: 'PCI', child: 'usb-bus', usbPorts: () => 2 },
+  // usb_hub_realize: `ports` (8) ports "P.1".."P.N" on the bus it is plugged into
+  'usb-hub': { busType: 'usb-bus', child: null, usbPorts: (pr) => num(pr.ports, 8) },
+  // usb_uas_realize: a SCSI bus of one target (usb_uas_scsi_info: max_target 0, max_lun 255)
+  'usb-uas': { busType: 'usb-bus', child: 'SCSI', scsiMax: { channel: 0, target: 0, lun: 255 } },
+};

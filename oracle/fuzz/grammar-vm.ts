@@ -40,6 +40,9 @@ export class VmGenerator extends Generator {
   readonly devices = new Map<string, string>();
   /** Throttle groups block_set_io_throttle named (the BlockBackends' groups). */
   readonly bbGroups = new Set<string>();
+  /** Controllers this case hotplugged (id → 'usb' | 'scsi' | 'scsi-io0'), and each device on one's bus (id → controller). */
+  readonly controllers = new Map<string, 'usb' | 'scsi' | 'scsi-io0'>();
+  readonly onController = new Map<string, string>();
   private devCounter = 0;
 
   /** The QEMU fuzzed: the VM's abort guards follow its rules (vmAbort). */
@@ -104,9 +107,20 @@ export class VmGenerator extends Generator {
       // a disk on the iothread controller moves its node there: the crash guards must know
       // (no bus: qbus_find_recursive meets the newest SCSI bus first, scsi1.0)
       const scsi = a.driver === 'scsi-hd' || a.driver === 'scsi-cd';
-      if ((a.bus === 'scsi1.0' || (scsi && a.bus === undefined)) && typeof a.drive === 'string') this.world.proc('A').moved.add(a.drive);
+      // (or a hotplugged virtio-scsi with an iothread)
+      const ctl = typeof a.bus === 'string' ? a.bus.replace(/\.0$/, '') : '';
+      if ((a.bus === 'scsi1.0' || (scsi && a.bus === undefined) || this.controllers.get(ctl) === 'scsi-io0') && typeof a.drive === 'string') this.world.proc('A').moved.add(a.drive);
+      if (CONTROLLER_DRIVERS.has(String(a.driver))) this.controllers.set(a.id, a.driver === 'virtio-scsi-pci' || a.driver === 'lsi53c895a' ? (a.iothread === 'io0' ? 'scsi-io0' : 'scsi') : 'usb');
+      if (this.controllers.has(ctl)) this.onController.set(a.id, ctl);
     }
-    if (step.execute === 'device_del' && typeof a.id === 'string') this.devices.delete(a.id);
+    if (step.execute === 'device_del' && typeof a.id === 'string') {
+      this.devices.delete(a.id);
+      // a controller's unplug takes the devices on its bus (bus_unparent); the i440fx's ACPI
+      // request leaves them (a later device_del of one is answered either way)
+      if (this.controllers.delete(a.id) && this.machine === 'q35') {
+        for (const [d, c] of this.onController) if (c === a.id) { this.devices.delete(d); this.onController.delete(d); }
+      }
+    }
     // a throttled BlockBackend's ThrottleGroup (named by `group`, else the id given): throttle
     // nodes and object-add may name it (graph/throttle-groups.ts); its BlockBackend may be gone
     // since, the productions only draw names from it
@@ -155,8 +169,9 @@ export function vmAbort(step: Step, g: VmGenerator): string | undefined {
   // 10.0 has no AioContext lock to release: the move is carried out (rule aio-context-lock-aborts)
   const unlockedMoveAborts = RULES['aio-context-lock-aborts'][g.version].value;
   // (nvme's DEFINE_BLOCK_PROPERTIES drive starts in the main loop as virtio-blk's does)
-  if (unlockedMoveAborts && step.execute === 'device_add' && (a.driver === 'virtio-blk-pci' || a.driver === 'ide-hd' || a.driver === 'nvme') && typeof a.drive === 'string' && aio.has(a.drive)) {
-    return `virtio-blk/ide/nvme on '${a.drive}' in an iothread`;
+  // (so does usb-storage's, before it hands the node to its scsi-disk)
+  if (unlockedMoveAborts && step.execute === 'device_add' && (a.driver === 'virtio-blk-pci' || a.driver === 'ide-hd' || a.driver === 'nvme' || a.driver === 'usb-storage') && typeof a.drive === 'string' && aio.has(a.drive)) {
+    return `virtio-blk/ide/nvme/usb-storage on '${a.drive}' in an iothread`;
   }
   // the same unlocked move as device_add's (blk_insert_bs): 7.2 aborts
   // (qemu-aborts/abort-32-vm-insert-medium-node-in-other-iothread; the model refuses it, graph/devices/ops.ts insertBs)
@@ -334,6 +349,43 @@ const groupObjects: Production = (g) => {
 };
 
 /** Process A's QSD productions, with the guest-device ones beside them. */
+/** Hotpluggable controllers (graph/devices/types.ts CONTROLLER_KINDS) the generator adds. */
+const CONTROLLER_DRIVERS = new Set(['qemu-xhci', 'usb-ehci', 'piix3-usb-uhci', 'virtio-scsi-pci', 'lsi53c895a']);
+
+/**
+ * Controllers on a hotplug slot (vm/vm-g-*: USB host controllers, virtio-scsi with or without an
+ * iothread, lsi53c895a) and disks on their buses: usb-storage (named ports, removable, share-rw),
+ * scsi-hd and scsi-cd on a hotplugged SCSI bus (scsi-id/lun within and past the HBA's limits).
+ */
+const controllerRun: Production = (g, p) => {
+  const v = asVm(g);
+  const r = g.rng;
+  const usb = [...v.controllers].filter(([, k]) => k === 'usb').map(([id]) => id);
+  const scsi = [...v.controllers].filter(([, k]) => k !== 'usb').map(([id]) => id);
+  const k = r.next();
+  if (k < 0.3 || (!usb.length && !scsi.length)) {
+    const driver = r.pick(['qemu-xhci', v.machine === 'pc' ? 'piix3-usb-uhci' : 'usb-ehci', 'virtio-scsi-pci', 'virtio-scsi-pci', 'lsi53c895a']);
+    const o: JsonObject = { driver, id: v.freshDevice(driver.startsWith('virtio') || driver.startsWith('lsi') ? 'hs' : 'usb'), bus: r.pick(pciBuses(v.machine)) };
+    if (driver === 'virtio-scsi-pci' && r.chance(0.3)) o.iothread = 'io0';
+    if (driver === 'qemu-xhci' && r.chance(0.3)) { o.p2 = 1; o.p3 = 1; }
+    return cmd('device_add', o);
+  }
+  if (usb.length && (k < 0.65 || !scsi.length)) {
+    const o: JsonObject = { driver: 'usb-storage', id: v.freshDevice('us'), bus: `${r.pick(usb)}.0`, drive: g.ref(p) };
+    if (r.chance(0.2)) o.removable = true;
+    if (r.chance(0.3)) o['share-rw'] = true;
+    if (r.chance(0.15)) o.port = r.pick(['1', '2', '1.1', '9']);
+    return cmd('device_add', o);
+  }
+  const driver = r.chance(0.25) ? 'scsi-cd' : 'scsi-hd';
+  const o: JsonObject = { driver, id: v.freshDevice(driver === 'scsi-cd' ? 'cd' : 'sd'), bus: `${r.pick(scsi)}.0` };
+  if (driver === 'scsi-hd' || r.chance(0.5)) o.drive = g.ref(p);
+  if (r.chance(0.3)) o['scsi-id'] = r.pick([0, 1, 7, 8]);
+  if (r.chance(0.2)) o.lun = r.pick([0, 1]);
+  if (r.chance(0.3)) o['share-rw'] = true;
+  return cmd('device_add', o);
+};
+
 export const VM_PRODUCTIONS: [Production, number][] = [
-  ...PRODUCTIONS_A, [deviceAdd, 18], [deviceDel, 7], [media, 10], [throttleRun, 6], [groupObjects, 2],
+  ...PRODUCTIONS_A, [deviceAdd, 18], [deviceDel, 7], [media, 10], [throttleRun, 6], [groupObjects, 2], [controllerRun, 5],
 ];

@@ -12,6 +12,7 @@ class FakePeer implements QmpConnection {
   jobStatus: string | null = 'running';
   exportAlive = true;
   pollsUntilCancelled = 3;
+  peripheral = ['late', 'never'];
   log: string[] = [];
   closed = false;
   private ev(status: string) { this.events$.next({ event: 'JOB_STATUS_CHANGE', data: { status, id: 'j0' }, timestamp: { seconds: 0, microseconds: 0 } }); }
@@ -54,6 +55,13 @@ class FakePeer implements QmpConnection {
         this.events$.next({ event: 'BLOCK_JOB_READY', data: { device: 'j0', len: 0, offset: 0, speed: 0, type: 'mirror' } });
         this.jobStatus = 'ready';
         return { return: {} };
+      // a USB device (unparented at once, finalized a moment later) and a controller never finalized
+      case 'device_del':
+        this.peripheral = this.peripheral.filter((x) => x !== args.id);
+        if (args.id === 'late') setTimeout(() => this.events$.next({ event: 'DEVICE_DELETED', data: { device: 'late', path: '/machine/peripheral/late' } }), 300);
+        return { return: {} };
+      case 'qom-list':
+        return { return: [{ name: 'type', type: 'string' }, ...this.peripheral.map((name) => ({ name, type: 'child<usb-storage>' }))] };
       case 'finish-later':
         setTimeout(() => { this.jobStatus = 'pending'; this.ev('pending'); }, 20);
         return { return: {} };
@@ -99,6 +107,16 @@ test('settling: job-cancel polls query-jobs until concluded; the events up to th
 test('settling: block-export-del waits for the export to disappear and takes BLOCK_EXPORT_DELETED', async () => {
   const t = await runScenario(scenario([{ execute: 'block-export-del', arguments: { id: 'e0' } }]), async () => new FakePeer(), { qemu: 'q' });
   assert.equal(t.steps[0].events, [{ event: 'BLOCK_EXPORT_DELETED', data: { id: 'e0' } }]);
+});
+
+test('settling: device_del of a device gone from /machine/peripheral waits for its late DEVICE_DELETED, and settles without one after the grace (never finalized)', async () => {
+  const peer = new FakePeer();
+  const t0 = Date.now();
+  const t = await runScenario(scenario([{ execute: 'device_del', arguments: { id: 'late' } }, { execute: 'device_del', arguments: { id: 'never' } }]),
+    async () => peer, { qemu: 'q' });
+  assert.equal(t.steps[0].events, [{ event: 'DEVICE_DELETED', data: { device: 'late', path: '/machine/peripheral/late' } }]);
+  assert.equal(t.steps[1].events, []);
+  assert.ok(Date.now() - t0 >= 2000, 'the never-finalized one waited the grace');
 });
 
 test('wait steps poll query-jobs until the status; a timeout fails the run with a clear error', async () => {
