@@ -25,7 +25,7 @@ export interface ServeOptions {
   limits?: Partial<SessionLimits>;
   /** Clients served at once; more wait (not greeted) until one leaves. */
   maxClients?: number;
-  /** Connections that may wait, not greeted, for a place; more are refused (closed). Default 128. */
+  /** Connections that may wait, not greeted, for a place; more are refused (closed). Default 256. */
   maxWaiting?: number;
   /** How long a connection waits for a place before it is closed (ms). Default 30 s. */
   waitMs?: number;
@@ -129,7 +129,7 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
   // next only once the current one is gone): 200 clients connecting at once were 64 served and
   // 136 closed unanswered; now each is greeted in turn as places free. The wait is bounded in
   // number (an fd each) and time (a place held by a negotiated idle client may never free).
-  const maxWaiting = opts.maxWaiting ?? 128;
+  const maxWaiting = opts.maxWaiting ?? 256;
   const waitMs = opts.waitMs ?? 30_000;
   const waiting: Waiter[] = [];
   const start = (sock: Socket) => {

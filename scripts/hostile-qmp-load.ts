@@ -11,6 +11,8 @@
 //   binary      1 MB of seeded random bytes without a newline, then a command
 //   nested      100 000 `[`, then a command
 //   utf8        invalid UTF-8 in strings, then 1 MB of 0xFF outside them (an error per byte)
+//   stdio       halfclose, garbage, nested, utf8 on stdio (`blockgraph qmp --db` and `--chardev
+//               stdio`), stdin closed after them
 // Meanwhile a second client's round trip (connect, negotiate, query-version) is measured every
 // 250 ms (none while QSD's one client slot is held: "blocked"), the server's RSS sampled every
 // 100 ms; after each case the server must still answer. What the bad client read is compared
@@ -19,7 +21,7 @@
 //
 //   node --import tsx scripts/hostile-qmp-load.ts [--qemu 10.0] [--nodes N] [--slow S] [CASE ...]
 //
-// Exit 1 if the model died, stopped serving, grew past 400 MB, or answered differently.
+// Exit 1 if the model died, stopped serving, grew by more than 300 MB, or answered differently.
 // Figures: docs/hostile.md "Stop 35".
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -44,12 +46,18 @@ const rssMb = (pid: number) => { try { return Number(/VmRSS:\s+(\d+)/.exec(readF
 const fds = (pid: number) => { try { return readdirSync(`/proc/${pid}/fd`).length; } catch { return NaN; } };
 async function waitFor(path: string) { for (let i = 0; i < 600 && !existsSync(path); i++) await sleep(50); }
 
+// every server this script starts is ended with it, whatever ends it
+const children = new Set<ChildProcess>();
+process.on('exit', () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); rmSync(root, { recursive: true, force: true }); });
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+const track = (c: ChildProcess) => { children.add(c); c.once('exit', () => children.delete(c)); return c; };
+
 interface Server { name: string; sock: string; proc: ChildProcess; err: () => string; stop: () => Promise<void> }
 let nth = 0;
 async function startModel(): Promise<Server> {
   const n = nth++;
   const sock = join(root, `model${n}.sock`);
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'qmp', '--db', join(root, `db${n}`), '--socket', sock, ...(v10 ? ['--qemu', '10.0'] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = track(spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'qmp', '--db', join(root, `db${n}`), '--socket', sock, ...(v10 ? ['--qemu', '10.0'] : [])], { stdio: ['ignore', 'ignore', 'pipe'] }));
   let err = '';
   proc.stderr!.on('data', (d) => { err += d; if (err.length > 1e6) err = err.slice(-1e5); });
   await waitFor(sock);
@@ -58,7 +66,7 @@ async function startModel(): Promise<Server> {
 const qsdBin = v10 ? join(process.env.BLOCKGRAPH_QEMU_10_0_DIR ?? join(homedir(), '.cache/blockgraph/qemu-10.0/usr/bin'), 'qemu-storage-daemon') : 'qemu-storage-daemon';
 async function startQsd(): Promise<Server> {
   const sock = join(root, `qsd${nth++}.sock`);
-  const proc = spawn(qsdBin, ['--chardev', `socket,path=${sock},server=on,wait=off,id=m`, '--monitor', 'm'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = track(spawn(qsdBin, ['--chardev', `socket,path=${sock},server=on,wait=off,id=m`, '--monitor', 'm'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] }));
   let err = '';
   proc.stderr!.on('data', (d) => { err += d; });
   await waitFor(sock);
@@ -99,7 +107,7 @@ function exchange(path: string, cmds: string[], timeoutMs: number): Promise<Reco
 }
 
 /** Sends bytes after the greeting; gathers everything until the server closes or falls quiet. */
-function collect(path: string, parts: (Buffer | string)[], opts: { quietMs: number; halfClose?: boolean; gapMs?: number; maxMs?: number }): Promise<{ text: string; closedByServer: boolean; ms: number }> {
+function collect(path: string, parts: (Buffer | string)[], opts: { quietMs: number; halfClose?: boolean; gapMs?: number; maxMs?: number; until?: RegExp }): Promise<{ text: string; closedByServer: boolean; ms: number }> {
   return new Promise((resolve) => {
     const s = connect(path);
     const chunks: Buffer[] = [];
@@ -119,6 +127,7 @@ function collect(path: string, parts: (Buffer | string)[], opts: { quietMs: numb
           sentAll = true; arm();
         })();
       }
+      if (opts.until && opts.until.test(d.toString('latin1').slice(-200))) { finish(); return; }
       arm();
     });
     s.on('end', () => { closedByServer = true; });
@@ -137,12 +146,15 @@ const digest = (t: string) => createHash('sha1').update(normalise(t)).digest('he
 /** The load around one bad client: RSS samples, a second client's round trips. */
 class Watch {
   rssMax = 0;
+  /** RSS when the bad client came (the server's own state: thousands of nodes for noread). */
+  readonly rss0: number;
   rtts: number[] = [];
   blocked = 0;
   private stopped = false;
   private readonly sampler: NodeJS.Timeout;
   private readonly prober: Promise<void>;
   constructor(s: Server) {
+    this.rss0 = rssMb(s.proc.pid!) || 0;
     this.sampler = setInterval(() => { this.rssMax = Math.max(this.rssMax, rssMb(s.proc.pid!) || 0); }, 100);
     this.prober = (async () => {
       while (!this.stopped) {
@@ -188,9 +200,9 @@ async function runCase(kase: string, bad: Bad, opts: { prepare?: (s: Server) => 
       const after = await afterCheck(s);
       if (r.text !== undefined) texts[s.name] = r.text;
       const notes = s.name === 'model' ? [...new Set(s.err().split('\n').filter((l) => l && !l.startsWith('blockgraph: QMP on ')).map((l) => l.replace(/\d+/g, 'N')))].slice(0, 3).join(' | ') : '';
-      rows.push({ kase, server: s.name, bad: `${r.bad} (${(ms / 1000).toFixed(1)} s)`, others, rss: `${w.rssMax.toFixed(0)} MB`, after, notes });
-      if (s.name === 'model' && (!after.startsWith('alive') || w.rssMax > 400)) failures++;
-      console.log(`  ${s.name}: ${r.bad}; others: ${others}; RSS max ${w.rssMax.toFixed(0)} MB; after: ${after}${notes ? `; notes: ${notes}` : ''}`);
+      rows.push({ kase, server: s.name, bad: `${r.bad} (${(ms / 1000).toFixed(1)} s)`, others, rss: `${w.rss0.toFixed(0)} → ${w.rssMax.toFixed(0)} MB`, after, notes });
+      if (s.name === 'model' && (!after.startsWith('alive') || w.rssMax - w.rss0 > 300)) failures++;
+      console.log(`  ${s.name}: ${r.bad}; others: ${others}; RSS ${w.rss0.toFixed(0)} → max ${w.rssMax.toFixed(0)} MB; after: ${after}${notes ? `; notes: ${notes}` : ''}`);
     } finally {
       await s.stop();
     }
@@ -253,7 +265,7 @@ if (on('noread')) {
       c.on('error', reject);
     });
     const t0 = Date.now();
-    const r = await collect(s.sock, [NEG, '{"execute":"query-named-block-nodes"}'], { quietMs: 2000 });
+    const r = await collect(s.sock, [NEG, '{"execute":"query-named-block-nodes","id":"size"}'], { quietMs: 600_000, until: /"id": "size"\}\r\n$/ });
     replyBytes = r.text.length;
     console.log(`  ${s.name}: ${NODES} nodes built; query-named-block-nodes answered ${(replyBytes / 1e6).toFixed(1)} MB in ${Date.now() - t0} ms (a reading client)`);
   };
@@ -340,7 +352,59 @@ if (on('utf8')) {
   }, { compare: true });
 }
 
-console.log('\n| case | server | bad client | other clients meanwhile | RSS max | after | bad client\'s bytes vs QSD |');
+// ---------------------------------------------------------------------------------------------
+// stdio: the same bytes into `blockgraph qmp --db DIR` and `qemu-storage-daemon --chardev stdio`,
+// stdin then closed (EOF); everything written back until the process falls quiet is compared.
+async function runStdio(kase: string, parts: (Buffer | string)[], quietMs: number) {
+  console.log(`${kase} (stdio) …`);
+  const texts: Record<string, string> = {};
+  for (const name of ['model', 'qsd'] as const) {
+    const proc = track(name === 'model'
+      ? spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'qmp', '--db', join(root, `stdio${nth++}`), ...(v10 ? ['--qemu', '10.0'] : [])], { stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(qsdBin, ['--chardev', 'stdio,id=m', '--monitor', 'm'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] }));
+    let rss = 0;
+    const sampler = setInterval(() => { rss = Math.max(rss, rssMb(proc.pid!) || 0); }, 100);
+    const chunks: Buffer[] = [];
+    let err = '';
+    proc.stderr!.on('data', (d) => { err += d; if (err.length > 1e5) err = err.slice(-1e4); });
+    proc.stdin!.on('error', () => undefined);
+    const t0 = Date.now();
+    await new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      let sent = false;
+      const arm = () => { clearTimeout(timer); if (sent) timer = setTimeout(resolve, quietMs); };
+      proc.stdout!.on('data', (d: Buffer) => {
+        chunks.push(d);
+        if (!sent) { sent = true; for (const p of parts) proc.stdin!.write(p); proc.stdin!.end(); }
+        arm();
+      });
+      proc.once('exit', () => { clearTimeout(timer); resolve(); });
+    });
+    const ms = Date.now() - t0;
+    clearInterval(sampler);
+    const exited = proc.exitCode !== null ? `exited ${proc.exitCode}` : 'running';
+    await stopProc(proc);
+    texts[name] = Buffer.concat(chunks).toString('latin1');
+    const notes = name === 'model' ? [...new Set(err.split('\n').filter((l) => l && !l.startsWith('blockgraph: QMP on ')).map((l) => l.replace(/\d+/g, 'N')))].slice(0, 3).join(' | ') : '';
+    rows.push({ kase: `${kase} (stdio)`, server: name, bad: `${lines(texts[name]!)} lines, then ${exited} (${(ms / 1000).toFixed(1)} s)`, others: '-', rss: `${rss.toFixed(0)} MB`, after: '-', notes });
+    if (name === 'model' && rss > 400) failures++;
+    console.log(`  ${name}: ${rows[rows.length - 1]!.bad}; RSS max ${rss.toFixed(0)} MB${notes ? `; notes: ${notes}` : ''}`);
+  }
+  const a = normalise(texts.qsd!).split('\r\n'), m = normalise(texts.model!).split('\r\n');
+  const same = a.length === m.length && a.every((l, i) => l === m[i]);
+  if (!same) failures++;
+  rows[rows.length - 2]!.same = same ? `same (${a.length - 1} lines, ${digest(texts.qsd!)})` : `DIFF (qsd ${a.length - 1} lines, model ${m.length - 1})`;
+  console.log(`  compare: ${rows[rows.length - 2]!.same}`);
+  if (!same) for (let i = 0, shown = 0; i < Math.max(a.length, m.length) && shown < 6; i++) if (a[i] !== m[i]) { shown++; console.log(`   ${i}: qsd   ${(a[i] ?? '<none>').slice(0, 240)}\n   ${i}: model ${(m[i] ?? '<none>').slice(0, 240)}`); }
+}
+if (on('stdio')) {
+  await runStdio('halfclose', [NEG, '{"execute":"query-version","id":1}{"execute":"query-jobs","id":2}'], 1500);
+  await runStdio('garbage', [NEG, 'x'.repeat(1 << 20), AFTER], 15_000);
+  await runStdio('nested', [NEG, '['.repeat(100_000), AFTER], 3000);
+  await runStdio('utf8', [NEG, Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]), Buffer.alloc(1 << 20, 0xff), AFTER], 5000);
+}
+
+console.log('\n| case | server | bad client | other clients meanwhile | RSS before → max | after | bad client\'s bytes vs QSD |');
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.kase} | ${r.server} | ${r.bad} | ${r.others} | ${r.rss} | ${r.after} | ${r.same ?? ''} |`);
 const notes = rows.filter((r) => r.notes).map((r) => `${r.kase}: ${r.notes}`);

@@ -223,8 +223,8 @@ async function idle(): Promise<void> {
   await sleep(1500);
   await alive(model, 'idle');
   console.log(`  after they left: server fds ${fds(model.proc.pid!)}`);
-  // 64 places, 128 waiting (not greeted; qmp/server.ts maxWaiting), the process's own ~40
-  if (fdsDuring > 64 + 128 + 60) fail(`idle: the server holds ${fdsDuring} fds`);
+  // 64 places, 256 waiting (not greeted; qmp/server.ts maxWaiting), the process's own ~40
+  if (fdsDuring > 64 + 256 + 60) fail(`idle: the server holds ${fdsDuring} fds`);
   if (served !== 'yes') fail('idle: a real client is locked out by connections that never speak');
   await model.stop();
 }
