@@ -125,10 +125,12 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
     since.delete(worst);
   };
   // Connections beyond `max` wait, not greeted, for a place, as QEMU's socket chardev leaves
-  // every client but the one it serves in the listen backlog (qio_net_listener: it accepts the
-  // next only once the current one is gone): 200 clients connecting at once were 64 served and
-  // 136 closed unanswered; now each is greeted in turn as places free. The wait is bounded in
-  // number (an fd each) and time (a place held by a negotiated idle client may never free).
+  // every client but the one it serves in the listen backlog (chardev/char-socket.c
+  // tcp_chr_new_client() stops accepting, tcp_chr_disconnect_locked() accepts again; its backlog
+  // is 1, qmp_chardev_open_socket_server(), so a non-blocking connect beyond it gets EAGAIN):
+  // 200 clients connecting at once were 64 served and 136 closed unanswered; now each is greeted
+  // in turn as places free. The wait is bounded in number (an fd each) and time (a place held by
+  // a negotiated idle client may never free).
   const maxWaiting = opts.maxWaiting ?? 256;
   const waitMs = opts.waitMs ?? 30_000;
   const waiting: Waiter[] = [];
