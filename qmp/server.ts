@@ -128,7 +128,7 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
   // every client but the one it serves in the listen backlog (chardev/char-socket.c
   // tcp_chr_new_client() stops accepting, tcp_chr_disconnect_locked() accepts again; its backlog
   // is 1, qmp_chardev_open_socket_server(), so a non-blocking connect beyond it gets EAGAIN):
-  // 200 clients connecting at once were 64 served and 136 closed unanswered; now each is greeted
+  // 200 clients connecting at once were 63 served and 137 closed unanswered; now each is greeted
   // in turn as places free. The wait is bounded in number (an fd each) and time (a place held by
   // a negotiated idle client may never free).
   const maxWaiting = opts.maxWaiting ?? 256;

@@ -1,6 +1,6 @@
 // QMP under load (scripts/hostile-qmp-load.ts, docs/hostile.md "Stop 35"), small: more clients at
-// once than the server has places. They were closed unanswered past maxClients (200 at once: 64
-// served, 136 closed); now they wait, not greeted, as QEMU's chardev leaves them in the listen
+// once than the server has places. They were closed unanswered past maxClients (200 at once: 63
+// served, 137 closed); now they wait, not greeted, as QEMU's chardev leaves them in the listen
 // backlog, and are greeted in turn as places free. The wait is bounded in number and in time.
 import { connect, type Socket } from 'node:net';
 import { test } from 'uvu';
