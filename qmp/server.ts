@@ -6,7 +6,7 @@
 // interleave one transaction. The number of clients is bounded.
 import { existsSync, lstatSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { BlockgraphError } from '../errors/index.js';
 import type { ModelBackend } from '../commands/model-host.js';
 import type { QmpEvent } from '../commands/protocol.js';
@@ -50,7 +50,7 @@ function greeting(backend: ModelBackend, proc: string): SessionHost['greeting'] 
 }
 
 /** A connection waiting for a place: what it sent meanwhile is kept for its session. */
-interface Waiter { sock: Socket; timer: NodeJS.Timeout; held: Buffer[]; bytes: number; onData?: (d: Buffer) => void; onEnd?: () => void }
+interface Waiter { sock: Socket; timer: NodeJS.Timeout; held: Buffer[]; bytes: number; ended?: boolean; onData?: (d: Buffer) => void; onEnd?: () => void }
 /** Bytes a waiting connection may send before it is no longer read (64 KiB). */
 const WAIT_HOLD = 64 << 10;
 
@@ -134,8 +134,8 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
   const maxWaiting = opts.maxWaiting ?? 256;
   const waitMs = opts.waitMs ?? 30_000;
   const waiting: Waiter[] = [];
-  const start = (sock: Socket) => {
-    const s = new QmpSession(h, sock, sock);
+  const start = (sock: Socket, input: Readable = sock) => {
+    const s = new QmpSession(h, input, sock);
     sessions.add(s);
     since.set(s, h.now());
     void s.done.then(() => { sessions.delete(s); since.delete(s); admit(); });
@@ -154,6 +154,13 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
       sock.pause();
       if (w.onData) sock.off('data', w.onData);
       if (w.onEnd) sock.off('end', w.onEnd);
+      if (w.ended) {
+        // its read side is over: the session reads the bytes kept for it, then their end
+        const input = new PassThrough();
+        input.end(Buffer.concat(w.held));
+        start(sock, input);
+        continue;
+      }
       if (w.bytes) sock.unshift(Buffer.concat(w.held));
       start(sock);
       sock.resume();
@@ -191,9 +198,12 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
       // on, and only the wait's time bound ends it.
       const w = waiting[waiting.length - 1]!;
       w.onData = (d: Buffer) => { w.held.push(d); w.bytes += d.length; if (w.bytes >= WAIT_HOLD) sock.pause(); };
+      // one that sent nothing has left; one that sent requests and half-closed (socat's one-shot)
+      // waits on, and its session reads what it sent, then its end (as QEMU, accepting it later,
+      // reads the backlog connection's data and EOF)
       w.onEnd = () => {
+        if (w.bytes) { w.ended = true; return; }
         unwait(sock);
-        if (w.bytes) h.note(`QMP client left while waiting for a place: ${w.bytes} bytes it sent unanswered`);
         sock.destroy();
       };
       sock.on('data', w.onData);

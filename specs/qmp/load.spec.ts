@@ -102,4 +102,34 @@ test('a waiting client that gives up frees its slot in the wait; stop() closes t
   t.done();
 });
 
+test("a waiting client that sends its requests and half-closes (socat's one-shot) is answered when its turn comes", async () => {
+  const t = tempDir();
+  const path = `${t.dir}/q.sock`;
+  const server = await listenQmp(await Engine.open(await openMemory()), path, { maxClients: 1, note: () => undefined });
+  try {
+    const holder = connect(path);
+    holder.on('error', () => undefined);
+    await new Promise<void>((r) => holder.once('data', () => r()));
+    const oneShot = connect(path, () => {
+      oneShot.end('{"execute":"qmp_capabilities"}{"execute":"query-version","id":1}');
+    });
+    let text = '';
+    oneShot.on('data', (d) => { text += d; });
+    oneShot.on('error', () => undefined);
+    const closed = new Promise<void>((r) => oneShot.on('close', () => r()));
+    await sleep(100);
+    assert.is(text, '', 'not greeted while it waits');
+    holder.destroy();
+    await closed;
+    const lines = text.split('\r\n').filter(Boolean);
+    assert.is(lines.length, 3, text);
+    assert.match(lines[0]!, /^\{"QMP"/);
+    assert.is(lines[1], '{"return": {}}');
+    assert.match(lines[2]!, /^\{"return": \{"qemu".*"id": 1\}$/);
+  } finally {
+    await server.stop();
+    t.done();
+  }
+});
+
 test.run();
