@@ -75,7 +75,7 @@ out['legacy_exec_oob'] = q.cmd_obj({'exec-oob': 'query-jobs', 'id': 'oob'})
 q.close()  # disconnect without quit: the next client is served
 q = QEMUMonitorProtocol(path)
 q.connect()
-out['legacy_after_close'] = q.cmd('query-version')['return']['qemu']
+out['legacy_after_close'] = q.cmd_obj({'execute': 'query-version'})['return']['qemu']  # cmd_obj: QEMU 10's cmd() returns the result itself
 q.close()
 q = QEMUMonitorProtocol(path)
 q.connect(negotiate=False)
