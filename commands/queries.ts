@@ -11,6 +11,7 @@ import { makeAbsoluteFilename } from '../graph/dirname.js';
 import { pathCombine } from '../graph/host-path.js';
 import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
+import { rule } from '../graph/rules.js';
 
 /** x-debug-query-block-graph: ids by first mention — BlockBackends, jobs, then nodes. */
 export const xDebugQueryBlockGraph: CommandDef = {
@@ -68,7 +69,11 @@ export const queryNamedBlockNodes: CommandDef = {
       'node-name': n.name, drv: n.driver, ro: n.ro, file,
       // bdrv_block_device_info: the COW child's filename
       ...(cowBs(p, n.name) ? { 'backing_file': name(cowBs(p, n.name)!) } : {}),
-      'backing_file_depth': 0, encrypted: false, detect_zeroes: 'off', bps: 0, bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0,
+      'backing_file_depth': 0,
+      // 10.0's BlockDeviceInfo has `active` (since 10.0; bdrv_block_device_info: !bdrv_is_inactive(bs));
+      // 7.2's has no such member. Found by qmp-shell -p against QSD 10.0.2 (docs/hostile.md "Stop 35").
+      ...(rule(p, 'qapi-schema') === '10.0' ? { active: !n.inactive } : {}),
+      encrypted: false, detect_zeroes: 'off', bps: 0, bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0,
       cache: { writeback: true, direct: false, 'no-flush': false }, 'write_threshold': n.writeThreshold ?? 0,
       // bdrv_block_device_info: has_dirty_bitmaps only when the list is not empty
       ...(n.bitmaps?.length ? { 'dirty-bitmaps': queryDirtyBitmaps(n) } : {}),

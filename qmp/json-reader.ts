@@ -95,6 +95,15 @@ class TokenQueue {
   }
 }
 
+/** parse_error()'s message buffer: 1024 bytes with its NUL. */
+const PARSE_ERROR_MESSAGE_MAX = 1023;
+/** `msg` as parse_error()'s vsnprintf leaves it: cut to 1023 bytes (a cut character as QEMU's writer shows it). */
+export function parseErrorMessage(msg: string): string {
+  if (msg.length * 3 <= PARSE_ERROR_MESSAGE_MAX) return msg;
+  const bytes = Buffer.from(msg, 'utf8');
+  return bytes.length <= PARSE_ERROR_MESSAGE_MAX ? msg : decodeModUtf8Lossy(bytes.subarray(0, PARSE_ERROR_MESSAGE_MAX));
+}
+
 // Thrown for the first error and caught at the top; not an Error, so no stack trace is built
 // for each of the thousands a garbage stream can produce.
 class ParseError { constructor(readonly message: string) {} }
@@ -219,7 +228,9 @@ class Parser {
 
   parse(): JsonValue { return this.value(); }
 
-  private fail(msg: string): never { throw new ParseError(`JSON parse error, ${msg}`); }
+  // parse_error() formats into `char message[1024]`: vsnprintf keeps its first 1023 bytes (a 1 MB
+  // invalid keyword is quoted cut there, without its closing quote)
+  private fail(msg: string): never { throw new ParseError(`JSON parse error, ${parseErrorMessage(msg)}`); }
   private readonly failString = (msg: string): never => this.fail(msg);
   private peek(): number | undefined { return this.i < this.q.count ? this.q.types[this.i] : undefined; }
   private pop(): number | undefined { return this.i < this.q.count ? this.q.types[this.i++] : undefined; }

@@ -6,7 +6,7 @@
 // interleave one transaction. The number of clients is bounded.
 import { existsSync, lstatSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { BlockgraphError } from '../errors/index.js';
 import type { ModelBackend } from '../commands/model-host.js';
 import type { QmpEvent } from '../commands/protocol.js';
@@ -23,8 +23,12 @@ export interface ServeOptions {
   now?: () => number;
   json?: Partial<JsonLimits>;
   limits?: Partial<SessionLimits>;
-  /** Clients served at once; more are refused (closed) until one leaves. */
+  /** Clients served at once; more wait (not greeted) until one leaves. */
   maxClients?: number;
+  /** Connections that may wait, not greeted, for a place; more are refused (closed). Default 256. */
+  maxWaiting?: number;
+  /** How long a connection waits for a place before it is closed (ms). Default 30 s. */
+  waitMs?: number;
   /** A client that has not sent qmp_capabilities this long after connecting (ms) gives its place up to a newcomer when the server is full. Default 10 s. */
   silentGraceMs?: number;
   /** How long a stopping server waits for a client to read its last replies before closing it (ms). */
@@ -44,6 +48,11 @@ function greeting(backend: ModelBackend, proc: string): SessionHost['greeting'] 
   // members in QAPI order (VersionTriple: major, minor, micro), as qmp_query_version() fills them
   return { version: { qemu: { major, minor, micro }, package: 'blockgraph model' }, capabilities: ['oob'] };
 }
+
+/** A connection waiting for a place: what it sent meanwhile is kept for its session. */
+interface Waiter { sock: Socket; timer: NodeJS.Timeout; held: Buffer[]; bytes: number; ended?: boolean; onData?: (d: Buffer) => void; onEnd?: () => void }
+/** Bytes a waiting connection may send before it is no longer read (64 KiB). */
+const WAIT_HOLD = 64 << 10;
 
 export function host(backend: ModelBackend, opts: ServeOptions, sessions: Set<QmpSession>): SessionHost {
   return {
@@ -115,21 +124,94 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
     sessions.delete(worst);
     since.delete(worst);
   };
+  // Connections beyond `max` wait, not greeted, for a place, as QEMU's socket chardev leaves
+  // every client but the one it serves in the listen backlog (chardev/char-socket.c
+  // tcp_chr_new_client() stops accepting, tcp_chr_disconnect_locked() accepts again; its backlog
+  // is 1, qmp_chardev_open_socket_server(), so a non-blocking connect beyond it gets EAGAIN):
+  // 200 clients connecting at once were 63 served and 137 closed unanswered; now each is greeted
+  // in turn as places free. The wait is bounded in number (an fd each) and time (a place held by
+  // a negotiated idle client may never free).
+  const maxWaiting = opts.maxWaiting ?? 256;
+  const waitMs = opts.waitMs ?? 30_000;
+  const waiting: Waiter[] = [];
+  const start = (sock: Socket, input: Readable = sock) => {
+    const s = new QmpSession(h, input, sock);
+    sessions.add(s);
+    since.set(s, h.now());
+    void s.done.then(() => { sessions.delete(s); since.delete(s); admit(); });
+  };
+  const unwait = (sock: Socket) => {
+    const i = waiting.findIndex((w) => w.sock === sock);
+    if (i >= 0) { clearTimeout(waiting[i]!.timer); waiting.splice(i, 1); }
+  };
+  /** Greets waiting connections, oldest first, while places are free. */
+  const admit = () => {
+    while (!stopping && waiting.length > 0 && sessions.size < max) {
+      const w = waiting.shift()!;
+      clearTimeout(w.timer);
+      if (w.sock.destroyed) continue;
+      const sock = w.sock;
+      sock.pause();
+      if (w.onData) sock.off('data', w.onData);
+      if (w.onEnd) sock.off('end', w.onEnd);
+      if (w.ended) {
+        // its read side is over: the session reads the bytes kept for it, then their end
+        const input = new PassThrough();
+        input.end(Buffer.concat(w.held));
+        start(sock, input);
+        continue;
+      }
+      if (w.bytes) sock.unshift(Buffer.concat(w.held));
+      start(sock);
+      sock.resume();
+    }
+  };
+  // While connections wait on a full server, the places of silent and stalled clients are
+  // reclaimed as a newcomer's arrival reclaims them (their grace passes while nobody arrives).
+  const sweep = setInterval(() => {
+    if (waiting.length === 0 || stopping) return;
+    if (sessions.size >= max) evictSilent();
+    if (sessions.size >= max) evictStalled();
+    admit();
+  }, 1000);
+  sweep.unref();
   const server = createServer({ allowHalfOpen: true }, (sock: Socket) => {
     sock.on('error', () => undefined); // ECONNRESET/EPIPE end the session, never the server
     sockets.add(sock);
-    sock.once('close', () => sockets.delete(sock));
+    sock.once('close', () => { sockets.delete(sock); unwait(sock); });
     if (!stopping && sessions.size >= max) evictSilent();
     if (!stopping && sessions.size >= max) evictStalled();
-    if (stopping || sessions.size >= max) {
-      h.note(stopping ? 'QMP client refused: shutting down' : `QMP client refused: ${max} clients already connected`);
-      sock.destroy();
+    // a place freed by an eviction goes to the newcomer that caused it, ahead of the waiting
+    // ones: otherwise connections that never speak, queued, would take every freed place in turn
+    if (!stopping && sessions.size < max) { start(sock); return; }
+    if (!stopping && waiting.length < maxWaiting) {
+      const timer = setTimeout(() => {
+        unwait(sock);
+        h.note(`QMP client refused: waited ${waitMs / 1000} s for one of ${max} places`);
+        sock.destroy();
+      }, waitMs);
+      timer.unref();
+      waiting.push({ sock, timer, held: [], bytes: 0 });
+      // allowHalfOpen: a waiting client that leaves only ends its side, and 'end' comes only
+      // once what it sent is read: it is read and kept for its session (a client may send
+      // qmp_capabilities before the greeting), up to WAIT_HOLD bytes; past that it is not read
+      // on, and only the wait's time bound ends it.
+      const w = waiting[waiting.length - 1]!;
+      w.onData = (d: Buffer) => { w.held.push(d); w.bytes += d.length; if (w.bytes >= WAIT_HOLD) sock.pause(); };
+      // one that sent nothing has left; one that sent requests and half-closed (socat's one-shot)
+      // waits on, and its session reads what it sent, then its end (as QEMU, accepting it later,
+      // reads the backlog connection's data and EOF)
+      w.onEnd = () => {
+        if (w.bytes) { w.ended = true; return; }
+        unwait(sock);
+        sock.destroy();
+      };
+      sock.on('data', w.onData);
+      sock.once('end', w.onEnd);
       return;
     }
-    const s = new QmpSession(h, sock, sock);
-    sessions.add(s);
-    since.set(s, h.now());
-    void s.done.then(() => { sessions.delete(s); since.delete(s); });
+    h.note(stopping ? 'QMP client refused: shutting down' : `QMP client refused: ${max} clients already connected and ${maxWaiting} waiting`);
+    sock.destroy();
   });
   server.on('error', (e) => h.note(`QMP server: ${e.message}`));
   await new Promise<void>((resolve, reject) => {
@@ -138,6 +220,8 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
   });
   const stop = async () => {
     stopping = true;
+    clearInterval(sweep);
+    for (const { sock, timer } of waiting.splice(0)) { clearTimeout(timer); sock.destroy(); }
     const closed = new Promise<void>((r) => server.close(() => r()));
     const all = [...sessions];
     for (const s of all) s.stop();

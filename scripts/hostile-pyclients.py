@@ -46,6 +46,15 @@ async def client():
     await c.connect(path)
     out['reconnect'] = (await c.execute('query-named-block-nodes', {'flat': True}))[0]['node-name']
     await c.disconnect()
+    # oob negotiated (QMPClient's negotiate offers it when the greeting does); exec-oob refused
+    c = QMPClient('hostile-oob')
+    await c.connect(path)
+    try:
+        await c.execute('query-jobs', oob=True)
+        out['oob'] = 'accepted'
+    except ExecuteError as e:
+        out['oob'] = [e.error.error.class_, e.error.error.desc]
+    await c.disconnect()
 
 asyncio.run(client())
 asyncio.set_event_loop(asyncio.new_event_loop())
@@ -54,6 +63,19 @@ out['legacy_greeting_keys'] = sorted(q.connect().keys())
 out['legacy_cmd'] = q.cmd('query-jobs')
 out['legacy_cmd_obj_bad'] = q.cmd_obj({'execute': 'query-jobs', 'arguments': {'y': 1}, 'id': 'legacy'})
 out['legacy_events'] = [e['event'] for e in q.get_events(wait=False)]
+# round 8: `execute` with an id of every JSON type, and exec-oob (QSD 7.2 offers oob, no command allows it)
+# (qemu.qmp's _raw takes only a string id: the others are refused client-side, TypeError; sent raw by hostile-qmp-diff.ts case 12)
+def legacy_id(i):
+    try:
+        return q.cmd_obj({'execute': 'query-jobs', 'id': i})
+    except TypeError as e:
+        return ['TypeError', str(e)]
+out['legacy_ids'] = [legacy_id(i) for i in [None, True, False, 0, -1, 1.5, 'x', '', [], [1, 'a'], {}, {'k': [None]}]]
+out['legacy_exec_oob'] = q.cmd_obj({'exec-oob': 'query-jobs', 'id': 'oob'})
+q.close()  # disconnect without quit: the next client is served
+q = QEMUMonitorProtocol(path)
+q.connect()
+out['legacy_after_close'] = q.cmd_obj({'execute': 'query-version'})['return']['qemu']  # cmd_obj: QEMU 10's cmd() returns the result itself
 q.close()
 q = QEMUMonitorProtocol(path)
 q.connect(negotiate=False)

@@ -213,7 +213,10 @@ async function idle(): Promise<void> {
     socks.push(c);
     if (i % 500 === 499) { await sleep(20); model.sample(); }
   }
-  await sleep(5000);
+  // past the 10 s grace (silentGraceMs) of the newest silent place-holder: before it a real
+  // client is refused or waits, by design (measured both on 831f4c7 and after round 8's waiting
+  // list: opened in 0.9 s, a real client 5 s later refused; 11 s later served)
+  await sleep(11_000);
   model.sample();
   const fdsDuring = fds(model.proc.pid!);
   let served = 'no';
@@ -223,7 +226,8 @@ async function idle(): Promise<void> {
   await sleep(1500);
   await alive(model, 'idle');
   console.log(`  after they left: server fds ${fds(model.proc.pid!)}`);
-  if (fdsDuring > 200) fail(`idle: the server holds ${fdsDuring} fds`);
+  // 64 places, 256 waiting (not greeted; qmp/server.ts maxWaiting), the process's own ~40
+  if (fdsDuring > 64 + 256 + 60) fail(`idle: the server holds ${fdsDuring} fds`);
   if (served !== 'yes') fail('idle: a real client is locked out by connections that never speak');
   await model.stop();
 }

@@ -148,4 +148,21 @@ test('a float token with a whole value is not an integer (parse_literal: JSON_FL
   assert.equal(v, { a: [1, 1], b: { c: 2 } }, 'the values themselves are plain numbers');
 });
 
+
+
+// Round 8 (docs/hostile.md "Stop 35"): 1 MB of letters without a newline is one keyword token;
+// QSD 7.2 quotes it in parse_error()'s 1024-byte message buffer, cut to 1023 bytes with no closing
+// quote. Text recorded from `qemu-storage-daemon --chardev stdio` for a 2000-letter keyword:
+// 1041 characters, 1006 x's, ending in `xxx`. The model quoted the whole token (a 1 MB reply).
+test("a parse error's message is cut as parse_error()'s vsnprintf into char message[1024] cuts it", () => {
+  for (const n of [2000, 1 << 20]) {
+    const [m] = read(['x'.repeat(n) + '{}']);
+    assert.is(m!.kind, 'error');
+    const desc = (m as { error: string }).error;
+    assert.is(desc, `JSON parse error, invalid keyword '${'x'.repeat(1006)}`);
+    assert.is(desc.length, 1041);
+  }
+  // short ones whole
+  assert.is((read(['xyz{}'])[0] as { error: string }).error, "JSON parse error, invalid keyword 'xyz'");
+});
 test.run();

@@ -32,7 +32,7 @@ test('a full server: the oldest silent client past the grace gives its place up;
   const t = tempDir();
   let now = 1_000_000;
   const notes: string[] = [];
-  const server = await listenQmp(await Engine.open(await openMemory()), `${t.dir}/q.sock`, { maxClients: 3, now: () => now, note: (m) => notes.push(m) });
+  const server = await listenQmp(await Engine.open(await openMemory()), `${t.dir}/q.sock`, { maxClients: 3, maxWaiting: 0, now: () => now, note: (m) => notes.push(m) });
   try {
     const path = `${t.dir}/q.sock`;
     const talker = client(path);
@@ -84,7 +84,7 @@ test('a full server: the oldest silent client past the grace gives its place up;
 test('a full server of negotiated clients: the one that stopped reading, with the most output unread past its bound, gives its place up; readers keep theirs', async () => {
   const t = tempDir();
   const notes: string[] = [];
-  const server = await listenQmp(await Engine.open(await openMemory()), `${t.dir}/q.sock`, { maxClients: 3, note: (m) => notes.push(m) });
+  const server = await listenQmp(await Engine.open(await openMemory()), `${t.dir}/q.sock`, { maxClients: 3, maxWaiting: 0, note: (m) => notes.push(m) });
   try {
     const path = `${t.dir}/q.sock`;
     const [reader, slow, deaf] = [client(path), client(path), client(path)];
