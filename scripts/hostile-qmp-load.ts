@@ -25,10 +25,11 @@
 // Figures: docs/hostile.md "Stop 35".
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { qmpExchange as exchange, waitForSocket as waitFor } from './qmp-exchange.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: string) => { const i = argv.indexOf(name); if (i < 0) return dflt; const v = argv[i + 1]!; argv.splice(i, 2); return v; };
@@ -44,7 +45,6 @@ const AFTER = '{"execute":"query-version","id":"after"}';
 
 const rssMb = (pid: number) => { try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024; } catch { return NaN; } };
 const fds = (pid: number) => { try { return readdirSync(`/proc/${pid}/fd`).length; } catch { return NaN; } };
-async function waitFor(path: string) { for (let i = 0; i < 600 && !existsSync(path); i++) await sleep(50); }
 
 // every server this script starts is ended with it, whatever ends it
 const children = new Set<ChildProcess>();
@@ -80,31 +80,6 @@ async function stopProc(p: ChildProcess) {
   clearTimeout(t);
 }
 
-/** connect, greeting, negotiate, each of cmds; resolves with the replies (events skipped). */
-function exchange(path: string, cmds: string[], timeoutMs: number): Promise<Record<string, unknown>[]> {
-  return new Promise((resolve, reject) => {
-    const s = connect(path);
-    let buf = '';
-    const out: Record<string, unknown>[] = [];
-    let sent = 0;
-    const timer = setTimeout(() => { s.destroy(); reject(new Error(`timeout (${out.length} lines)`)); }, timeoutMs);
-    s.on('data', (d) => {
-      buf += d.toString('latin1');
-      let i;
-      while ((i = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, i); buf = buf.slice(i + 2);
-        const m = JSON.parse(line) as Record<string, unknown>;
-        if ('event' in m) continue;
-        out.push(m);
-        if ('QMP' in m) { s.write(NEG); continue; }
-        if (sent < cmds.length) s.write(cmds[sent++]!);
-        else { clearTimeout(timer); s.end(); s.destroy(); resolve(out.slice(2)); }
-      }
-    });
-    s.on('error', (e) => { clearTimeout(timer); reject(e); });
-    s.on('close', () => { clearTimeout(timer); reject(new Error(`closed (${out.length} lines)`)); });
-  });
-}
 
 /** Sends bytes after the greeting; gathers everything until the server closes or falls quiet. */
 function collect(path: string, parts: (Buffer | string)[], opts: { quietMs: number; halfClose?: boolean; gapMs?: number; maxMs?: number; until?: RegExp }): Promise<{ text: string; closedByServer: boolean; ms: number }> {

@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { qmpExchange as qmp, waitForSocket as waitFor } from './qmp-exchange.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bg-hostile-sock-'));
 const want = process.argv.slice(2);
@@ -27,7 +28,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let failures = 0;
 const fail = (msg: string) => { failures++; console.log(`  FAIL ${msg}`); };
 
-async function waitFor(path: string) { for (let i = 0; i < 600 && !existsSync(path); i++) await sleep(50); }
 const rssMb = (pid: number) => { try { return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024; } catch { return NaN; } };
 const fds = (pid: number) => { try { return readdirSync(`/proc/${pid}/fd`).length; } catch { return NaN; } };
 
@@ -61,30 +61,6 @@ async function startQsd(): Promise<Server | undefined> {
   return s;
 }
 
-/** One QMP exchange on a fresh connection: greeting, negotiation, each command's reply. */
-async function qmp(path: string, cmds: string[], timeoutMs = 30_000): Promise<Record<string, unknown>[]> {
-  return new Promise((resolve, reject) => {
-    const s = connect(path);
-    let buf = '';
-    const out: Record<string, unknown>[] = [];
-    let sent = 0;
-    const timer = setTimeout(() => { s.destroy(); reject(new Error(`no answer in ${timeoutMs} ms from ${path} (got ${out.length})`)); }, timeoutMs);
-    s.on('data', (d) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, i); buf = buf.slice(i + 2);
-        const m = JSON.parse(line) as Record<string, unknown>;
-        if ('event' in m) continue;
-        out.push(m);
-        if ('QMP' in m) { s.write('{"execute":"qmp_capabilities"}'); continue; }
-        if (sent < cmds.length) s.write(cmds[sent++]!);
-        else { clearTimeout(timer); s.end(); resolve(out.slice(2)); }
-      }
-    });
-    s.on('error', (e) => { clearTimeout(timer); reject(e); });
-  });
-}
 const nodeNames = async (path: string) => ((await qmp(path, ['{"execute":"query-named-block-nodes","arguments":{"flat":true}}']))[0]!.return as { 'node-name': string }[]).map((n) => n['node-name']).sort();
 
 async function alive(s: Server, label: string): Promise<void> {
