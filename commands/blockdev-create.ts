@@ -21,7 +21,7 @@ import { PERM_ALL, PERM_W, PERM_Z, permNames } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Image } from '../graph/types.js';
 import { backingImage, imageBehind } from '../graph/images.js';
-import { otherFormatFileLength, otherFormatVirtualSize } from '../graph/other-formats.js';
+import { otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize } from '../graph/other-formats.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { QED_DEFAULT_CLUSTER_SIZE, QED_DEFAULT_TABLE_SIZE, qedFileSize, qedIsClusterSizeValid, qedIsImageSizeValid, qedIsTableSizeValid, qedMaxImageSize } from '../graph/qed.js';
 import { removeBlockBackend } from './exports.js';
@@ -393,6 +393,13 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     const layout = [o['cluster-size'] !== undefined ? `cluster_size=${Number(o['cluster-size'])}` : '', o.subformat !== undefined ? `subformat=${String(o.subformat)}` : '', o.preallocation !== undefined && o.preallocation !== 'off' ? `preallocation=${String(o.preallocation)}` : ''].filter(Boolean).join(',');
     const len = size === 0 && driver === 'vmdk' ? undefined : otherFormatFileLength(driver, size, layout, driver === 'qcow' && o['backing-file'] !== undefined ? String(o['backing-file']) : undefined);
     if (len !== undefined) next.fileLength = len;
+    // the block or grain size the header holds, which .bdrv_get_info of a node opened on it
+    // answers (vdi_get_info's block_size, vpc's, vhdx's, qcow's cluster size, vmdk's grain):
+    // the same header qemu-img create writes (fuzz 1875206948: a copy-before-write filter whose
+    // target is a vdi made by blockdev-create takes 1 MiB clusters, block_copy_calculate_cluster_size)
+    const infoLayout = [o.subformat !== undefined ? `subformat=${String(o.subformat)}` : '', o['block-size'] !== undefined ? `block_size=${Number(o['block-size'])}` : ''].filter(Boolean).join(',');
+    const info = otherFormatInfoCluster(driver, next.size, infoLayout, o['backing-file'] !== undefined);
+    if (info !== undefined) next.infoCluster = info;
     if (size === 0 && driver !== 'vmdk') {
       // vpc_open: a footer with the "conectix" cookie at offset 0 is a dynamic image's copy
       // (disk_type stays VHD_DYNAMIC); an empty fixed image's only footer is there, so its

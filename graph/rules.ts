@@ -492,6 +492,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-backup-quorum-read-vote-fails.json', step: 5 },
       // fuzz 974893939 (wt-fz15): a cbw over the overlay of a vhdx node's file, its 8 MiB bitmap on n4 (7.2) or the filter (10.0)
       { transcript: 'fuzz-cbw-target-vhdx-block-size-from-open.json', step: 2 },
+      // lead (stop 35): a cbw over the top whose target is a vdi blockdev-create made, 1 MiB clusters
+      { transcript: 'fuzz-cbw-target-created-vdi-block-size.json', step: 9 },
       // the boundary of fuzz 250573919 (abort-34): the drive-backup's copy bitmap on n2 (7.2) or the filter (10.0)
       { transcript: 'abort-34-blockdev-del-over-moved-running-backup-paused-survives.json', step: 3 },
       // stop 34 (wt-fzg2): two backups of a grouped transaction between null nodes
