@@ -169,6 +169,10 @@ export function otherFormatOpenError(driver: string, img: Image | undefined, fil
   if (img?.format === driver && img.openError !== undefined) return img.openError;
   if (img?.format === driver) return undefined;
   const zeroes = img?.format === 'raw' && (img.size === 0 || rawFill(img, 0, Math.min(img.size, 4096)) === 0);
+  // vpc_open: the "conectix" cookie is only a VHD's, at 0 (a dynamic image's footer copy) or in
+  // the footer at the end of the file: any other format's header, or data of at least a footer's
+  // size, has it in neither place (fuzz 2026120453 case 3107506098: a vpc node over a vmdk's bytes)
+  if (driver === 'vpc' && img && !zeroes && (img.format !== 'raw' || img.size >= 512)) return 'invalid VPC image';
   const qcow2 = img?.format === 'qcow2';
   if (zeroes || qcow2) {
     switch (driver) {
