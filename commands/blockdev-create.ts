@@ -21,7 +21,7 @@ import { PERM_ALL, PERM_W, PERM_Z, permNames } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Image } from '../graph/types.js';
 import { backingImage, imageBehind } from '../graph/images.js';
-import { otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize } from '../graph/other-formats.js';
+import { otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { QED_DEFAULT_CLUSTER_SIZE, QED_DEFAULT_TABLE_SIZE, qedFileSize, qedIsClusterSizeValid, qedIsImageSizeValid, qedIsTableSizeValid, qedMaxImageSize } from '../graph/qed.js';
 import { removeBlockBackend } from './exports.js';
@@ -300,7 +300,8 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
   } else if (driver === 'parallels') {
     // parallels_co_create: the cluster size (1 MiB unless given) and the size against it
     const cl = o['cluster-size'] !== undefined ? Number(o['cluster-size']) : 1024 * 1024;
-    if (cl >= Number.MAX_SAFE_INTEGER / MAX_PARALLELS_IMAGE_FACTOR) throw new QmpError('Cluster size is too large');
+    // INT64_MAX / MAX_PARALLELS_IMAGE_FACTOR in integer arithmetic: 2^31 - 1
+    if (cl >= Math.floor((2 ** 63 - 1) / MAX_PARALLELS_IMAGE_FACTOR)) throw new QmpError('Cluster size is too large');
     if (size >= MAX_PARALLELS_IMAGE_FACTOR * cl) throw new QmpError('Image size is too large for this cluster size');
     if (size % BDRV_SECTOR_SIZE !== 0) throw new QmpError('Image size must be a multiple of 512 bytes');
     if (cl % BDRV_SECTOR_SIZE !== 0) throw new QmpError('Cluster size must be a multiple of 512 bytes');
@@ -405,6 +406,10 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
       // (disk_type stays VHD_DYNAMIC); an empty fixed image's only footer is there, so its
       // data_offset (none: all ones) is read as the dynamic header's
       if (driver === 'vpc' && o.subformat === 'fixed') next.openError = 'Error reading dynamic VHD header';
+    }
+    if (driver === 'parallels') {
+      const bad = parallelsOpenError(size, o['cluster-size'] !== undefined ? Number(o['cluster-size']) : 1024 * 1024);
+      if (bad) next.openError = bad;
     }
     if (driver === 'vmdk' && size === 0) Object.assign(next, { openError: `Unsupported image type '${String(o.subformat ?? 'monolithicSparse')}'`, fileLength: otherFormatFileLength('vmdk', 0) });
     // qcow_co_create writes the backing file's name, vmdk_co_do_create its parentFileNameHint

@@ -125,6 +125,20 @@ export function otherFormatFileLength(format: string, size: number, options = ''
   }
 }
 
+/**
+ * parallels_open's refusals of a header parallels_co_create wrote for `size` bytes in clusters of
+ * `cl`: its tracks (sectors per cluster) against INT32_MAX / 513 ("Too big cluster"), then its
+ * bat_entries, DIV_ROUND_UP(size, cl), against INT_MAX / sizeof(uint32_t) (fuzz --qemu 10.0
+ * 2026120454 case 1890725573: 2 TiB in 4 KiB clusters, 2^29 entries). The create takes both.
+ */
+export function parallelsOpenError(size: number, cl: number): string | undefined {
+  const tracks = Math.floor(cl / 512) % 2 ** 32;
+  if (tracks === 0) return 'Invalid image: Zero sectors per track';
+  if (tracks > Math.floor(0x7fffffff / 513)) return 'Invalid image: Too big cluster';
+  if (Math.ceil(size / cl) % 2 ** 32 > Math.floor(0x7fffffff / 4)) return 'Catalog too large';
+  return undefined;
+}
+
 const VHD_MAX_GEOMETRY = 65535 * 16 * 255;
 
 /** vpc.c calculate_geometry */
