@@ -27,7 +27,11 @@ test('the open checks over a zeroed file and a qcow2 header, as QSD 7.2 answered
   assert.is(otherFormatOpenError('vmdk', { file: 'v', format: 'vmdk', size: 1 }, 'v'), undefined);
   // bytes it does not keep are refused, not guessed
   assert.throws(() => otherFormatOpenError('vdi', q, 'q.qcow2'));
-  assert.throws(() => otherFormatOpenError('vpc', { ...zero, fills: [[0, 1 << 20, 7]] as [number, number, number][] }, 'z.raw'));
+  // vpc_open looks for its "conectix" cookie, which a qemu-io pattern (one byte repeated) or any
+  // other format's header cannot hold (transcript fuzz-vpc-over-other-formats-bytes)
+  assert.is(otherFormatOpenError('vpc', { ...zero, fills: [[0, 1 << 20, 7]] as [number, number, number][] }, 'z.raw'), 'invalid VPC image');
+  assert.is(otherFormatOpenError('vpc', q, 'q.qcow2'), 'invalid VPC image');
+  assert.throws(() => otherFormatOpenError('vpc', undefined, 'x'));
 });
 
 test.run();
