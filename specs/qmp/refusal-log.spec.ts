@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { Engine } from '../../engine/engine.js';
 import { serveQmp } from '../../qmp/server.js';
 import { stateHash } from '../../graph/hash.js';
+import { auditRows, outcomeText } from '../../replay/audit.js';
 import { openMemory } from '../../store/index.js';
 import type { LogRecord } from '../../store/types.js';
 
@@ -110,6 +111,10 @@ test('the state replays the same from a log with refusal runs, and the audit cou
   assert.equal(Object.keys(again.state.A!.nodes!), ['n0']);
   const counted = recs.filter((r) => r.type === 'command.rejected').reduce((s, r) => s + ((r.data as { count?: number }).count ?? 1), 0);
   assert.is(counted, 5000 + 3000 + 1);
+  const rows = auditRows(recs).filter((r) => r.kind === 'rejected');
+  assert.equal(rows.map((r) => r.count ?? 1).reduce((a, b) => a + b, 0), counted, 'the audit counts every refusal');
+  assert.match(outcomeText(rows[0]!), /^rejected ×\d+: JSON parse error/);
+  assert.is(rows[rows.length - 1]!.count, undefined, 'the lone refusal of a command is a row of one');
 });
 
 test.run();
