@@ -243,7 +243,8 @@ export class QmpSession {
       // (refusalRun), written before the replies go out: a flood of stray bytes no longer writes
       // ~130 bytes of log per byte read, nor a flood of `{"id":1}` 50.
       const run: ErrorRun = [refused(m, d0)];
-      while (run.length < 1024 && this.inbox.length) {
+      // the run goes on into input read and not yet fed (a flood arrives in 64 KiB reads, fed 4 KiB at a time)
+      while (run.length < 1024 && (this.inbox.length || (this.feedSome(), this.inbox.length))) {
         const n = this.inbox[0]!;
         const dn = n.kind === 'value' ? decodeRequest(n.value, this.oob) : undefined;
         if (dn?.kind === 'request') break;
