@@ -63,7 +63,8 @@ function encodedOnce(v: unknown): unknown {
   return raw;
 }
 
-type ErrorRun = { error: string; excerpt: string; size: number; id?: unknown }[];
+/** One refusal of a run: its error text, its id, and the message (its excerpt is decoded only for the record's first). */
+type ErrorRun = { error: string; size: number; id?: unknown; msg: JsonMessage }[];
 
 /** The reply to one refusal of a run, as reply() writes it (every such refusal is a GenericError). */
 function replyLine(e: ErrorRun[number]): string {
@@ -74,10 +75,10 @@ function replyLine(e: ErrorRun[number]): string {
 
 /** A parse error, or a value decodeRequest refused: what its record and reply hold. */
 function refused(m: JsonMessage, d: ReturnType<typeof decodeRequest> | undefined): ErrorRun[number] {
-  if (m.kind === 'error') return m;
+  if (m.kind === 'error') return { error: m.error, size: m.size, msg: m };
   // every such refusal is a GenericError (qmp/request.ts generic)
   const e = d as { error: QmpErrorBody; id?: unknown };
-  const r: ErrorRun[number] = { error: e.error.desc, excerpt: m.excerpt, size: m.size };
+  const r: ErrorRun[number] = { error: e.error.desc, size: m.size, msg: m };
   if (e.id !== undefined) r.id = e.id;
   return r;
 }
@@ -87,7 +88,7 @@ export const RUN_ALSO_MAX = 8;
 export const RUN_ALSO_CHARS = 2048;
 
 /**
- * The audit record of a run of parse errors answered together (events/types.ts CommandRejected):
+ * The audit record of a run of refusals answered together (parse errors, values that are not requests) (events/types.ts CommandRejected):
  * the first refusal's input excerpt, error and id, `count` refusals, `bytes` of input in all, the run's
  * other distinct errors with their counts (bounded: the rest are in `count` only), and `replies`,
  * the sha256 of the reply lines written for the run, so that every answered refusal is accounted
@@ -98,7 +99,7 @@ export function refusalRun(run: ErrorRun, replyText: string): Record<string, unk
   const error = { class: 'GenericError', desc: first.error };
   if (run.length === 1) {
     // the record refuse() wrote for it before runs were logged as one
-    const one: Record<string, unknown> = { input: first.excerpt, bytes: first.size, error };
+    const one: Record<string, unknown> = { input: first.msg.excerpt, bytes: first.size, error };
     if (first.id !== undefined) one.id = jsonSafe(first.id);
     return one;
   }
@@ -116,7 +117,7 @@ export function refusalRun(run: ErrorRun, replyText: string): Record<string, unk
     chars += desc.length;
     also.push({ error: { class: 'GenericError', desc }, count });
   }
-  const data: Record<string, unknown> = { input: first.excerpt, bytes, error, count: run.length };
+  const data: Record<string, unknown> = { input: first.msg.excerpt, bytes, error, count: run.length };
   if (first.id !== undefined) data.id = jsonSafe(first.id);
   if (also.length) data.also = also;
   data.replies = createHash('sha256').update(replyText).digest('hex');
@@ -241,7 +242,7 @@ export class QmpSession {
       // handle_qmp_command: one per value qmp_dispatch refuses): the replies stay one per refusal,
       // byte for byte. The log takes a run of them read together (up to 1024) as one record
       // (refusalRun), written before the replies go out: a flood of stray bytes no longer writes
-      // ~130 bytes of log per byte read, nor a flood of `{"id":1}` 50.
+      // ~130 bytes of log per byte read (a flood of `{"id":1}`: ~50).
       const run: ErrorRun = [refused(m, d0)];
       // the run goes on into input read and not yet fed (a flood arrives in 64 KiB reads, fed 4 KiB at a time)
       while (run.length < 1024 && (this.inbox.length || (this.feedSome(), this.inbox.length))) {
@@ -251,8 +252,13 @@ export class QmpSession {
         run.push(refused(this.inbox.shift()!, dn));
       }
       const text = run.map(replyLine).join('');
-      const logged = Promise.resolve(this.host.reject?.(this.host.proc, refusalRun(run, text)))
-        .catch((e: unknown) => this.host.note(`refusals not logged: ${(e as Error).message}`));
+      let logging: Promise<void> | undefined;
+      try {
+        logging = this.host.reject?.(this.host.proc, refusalRun(run, text));
+      } catch (e) {
+        logging = Promise.reject(e);
+      }
+      const logged = Promise.resolve(logging).catch((e: unknown) => this.host.note(`refusals not logged: ${(e as Error).message}`));
       this.inOrder(logged, () => this.write(text, false));
       return;
     }

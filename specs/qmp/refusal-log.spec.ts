@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Engine } from '../../engine/engine.js';
+import { excerptWork } from '../../qmp/json-reader.js';
 import { serveQmp } from '../../qmp/server.js';
 import { stateHash } from '../../graph/hash.js';
 import { auditRows, outcomeText } from '../../replay/audit.js';
@@ -90,17 +91,19 @@ test('a refusal read alone is the record it always was; a run keeps the first id
   const one = recs.filter((r) => r.type === 'command.rejected');
   assert.equal(one.map((r) => r.data), [{ input: '{"id":"alone","bogus":1}', bytes: 24, error: { class: 'GenericError', desc: "QMP input member 'bogus' is unexpected" }, id: 'alone' }]);
 
-  const run = await session([CAPS, '{"id":"a"} ] 5 ]\n']);
+  const decoded = excerptWork.decoded;
+  const run = await session([CAPS, '{"id":"a"} ] 5 {} [[]] ]\n']);
+  assert.is(excerptWork.decoded - decoded, 1, "one excerpt decoded for the run's record, not one per refusal");
   accountFor(run.text, run.recs);
   const r = run.recs.filter((x) => x.type === 'command.rejected');
   assert.is(r.length, 1);
   const d = r[0]!.data as Record<string, unknown>;
-  assert.is(d.count, 4);
+  assert.is(d.count, 6);
   assert.is(d.id, 'a');
-  assert.equal(d.error, { class: 'GenericError', desc: "QMP input lacks member 'execute'" });
+  assert.equal(d.error, { class: 'GenericError', desc: "QMP input lacks member 'execute'" }, '{} lacks it too: counted with the first');
   assert.equal(d.also, [
     { error: { class: 'GenericError', desc: "JSON parse error, expecting value" }, count: 2 },
-    { error: { class: 'GenericError', desc: 'QMP input must be a JSON object' }, count: 1 },
+    { error: { class: 'GenericError', desc: 'QMP input must be a JSON object' }, count: 2 },
   ]);
 });
 
