@@ -76,7 +76,7 @@ export const TIMELINE_TAIL = '</tbody></table>\n';
 
 /** One timeline row, its details folded in the last cell; links to its entry page when it has one. */
 export function timelineRow(r: AuditRow, o: { oneProc: boolean; hasPage: boolean }): string {
-  const detail = r.kind === 'rejected' ? r.error?.desc ?? '' : r.kind === 'recovery' ? plural(r.steps.length, 'compensation') : `${plural(r.steps.length, 'step')}, ${plural(r.touched.length, 'entity', 'entities')} touched`;
+  const detail = r.kind === 'rejected' ? (r.count ? `${r.count} refusals, the first: ` : '') + (r.error?.desc ?? '') : r.kind === 'recovery' ? plural(r.steps.length, 'compensation') : `${plural(r.steps.length, 'step')}, ${plural(r.touched.length, 'entity', 'entities')} touched`;
   const more = [
     argsText(r.args, 10_000) ? `<pre>${esc(JSON.stringify(r.args))}</pre>` : '',
     r.steps.length ? `<div class="meta">steps: ${esc(r.steps.join(' → '))}</div>` : '',

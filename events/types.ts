@@ -21,8 +21,22 @@ export type TxnDecided =
   | { outcome: 'commit'; reply?: QmpReply; events?: QmpEvent[]; ended?: TxnEnded }
   | { outcome: 'abort'; reason?: string };
 export interface TxnEnded { stateHash?: string | null; recovered?: 'rolled-back' | 'rolled-forward' | 'ended' }
-/** A refused command (QEMU's error) or refused input (malformed QMP: `line`). */
-export interface CommandRejected { command?: string; args?: Record<string, unknown>; line?: string; error: QmpErrorBody }
+/** A refused command (QEMU's error) or refused input (malformed QMP: `line`, or `input` and `bytes`). */
+export interface CommandRejected {
+  command?: string; args?: Record<string, unknown>; line?: string; error: QmpErrorBody;
+  input?: string; bytes?: number;
+  /**
+   * A run of parse errors answered together (qmp/session.ts refusalRun; hostile round 9): the
+   * refusals this record stands for (absent: 1); `input` and `error` are the first's, `bytes` the
+   * run's input in all. Optional members of version 2, not a new version: a reader that does not
+   * know them folds the same state and sees one refusal where there were `count`.
+   */
+  count?: number;
+  /** The run's other distinct errors with how many times each (at most 8 and 2048 characters of text: the rest only in `count`). */
+  also?: { error: QmpErrorBody; count: number }[];
+  /** sha256 (hex) of the reply lines written for the run, "\r\n" included. */
+  replies?: string;
+}
 
 export interface RecordDataByType {
   'txn.begun': TxnBegun;

@@ -8,6 +8,7 @@
 // commits instead of waiting one fsync each. Input is fed in slices and not read on while that many
 // requests wait, and also while the client leaves too much output unread. Nothing a client does throws out of here: a stream error or a disconnect ends
 // the session, never the process.
+import { createHash } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import type { ModelBackend } from '../commands/model-host.js';
 import type { QmpErrorBody, QmpEvent, QmpReply } from '../commands/protocol.js';
@@ -16,7 +17,7 @@ import { validateCommand } from '../commands/schema/index.js';
 import { jsonSafe } from '../commands/json-safe.js';
 import { JsonMessageReader, QEMU_JSON_LIMITS, type JsonLimits, type JsonMessage } from './json-reader.js';
 import { RawJson, toQmpJson } from './json-writer.js';
-import { decodeRequest } from './request.js';
+import { decodeRequest, type QmpRequest } from './request.js';
 import { ModelCrashError } from '../errors/index.js';
 
 export interface SessionLimits {
@@ -60,6 +61,67 @@ function encodedOnce(v: unknown): unknown {
   let raw = encoded.get(v);
   if (!raw) { raw = new RawJson(toQmpJson(v)); encoded.set(v, raw); }
   return raw;
+}
+
+/** One refusal of a run: its error text, its id, and the message (its excerpt is decoded only for the record's first). */
+type ErrorRun = { error: string; size: number; id?: unknown; msg: JsonMessage }[];
+
+/** The reply to one refusal of a run, as reply() writes it (every such refusal is a GenericError). */
+function replyLine(e: ErrorRun[number]): string {
+  const body: Record<string, unknown> = { error: { class: 'GenericError', desc: e.error } };
+  if (e.id !== undefined) body.id = e.id;
+  return toQmpJson(body) + '\r\n';
+}
+
+/** A parse error, or a value decodeRequest refused: what its record and reply hold. */
+function refused(m: JsonMessage, d: ReturnType<typeof decodeRequest> | undefined): ErrorRun[number] {
+  if (m.kind === 'error') return { error: m.error, size: m.size, msg: m };
+  // every such refusal is a GenericError (qmp/request.ts generic)
+  const e = d as { error: QmpErrorBody; id?: unknown };
+  const r: ErrorRun[number] = { error: e.error.desc, size: m.size, msg: m };
+  if (e.id !== undefined) r.id = e.id;
+  return r;
+}
+
+/** Distinct errors besides the first that a run's record names, and the characters they may take. */
+export const RUN_ALSO_MAX = 8;
+export const RUN_ALSO_CHARS = 2048;
+
+/**
+ * The audit record of a run of refusals answered together (parse errors, values that are not requests) (events/types.ts CommandRejected):
+ * the first refusal's input excerpt, error and id, `count` refusals, `bytes` of input in all, the run's
+ * other distinct errors with their counts (bounded: the rest are in `count` only), and `replies`,
+ * the sha256 of the reply lines written for the run, so that every answered refusal is accounted
+ * for without a record each. A run of one is the record it always was.
+ */
+export function refusalRun(run: ErrorRun, replyText: string): Record<string, unknown> {
+  const first = run[0]!;
+  const error = { class: 'GenericError', desc: first.error };
+  if (run.length === 1) {
+    // the record refuse() wrote for it before runs were logged as one
+    const one: Record<string, unknown> = { input: first.msg.excerpt, bytes: first.size, error };
+    if (first.id !== undefined) one.id = jsonSafe(first.id);
+    return one;
+  }
+  let bytes = 0;
+  const counts = new Map<string, number>();
+  for (const e of run) {
+    bytes += e.size;
+    counts.set(e.error, (counts.get(e.error) ?? 0) + 1);
+  }
+  const also: { error: QmpErrorBody; count: number }[] = [];
+  let chars = 0;
+  for (const [desc, count] of counts) {
+    if (desc === first.error) continue;
+    if (also.length >= RUN_ALSO_MAX || chars + desc.length > RUN_ALSO_CHARS) break;
+    chars += desc.length;
+    also.push({ error: { class: 'GenericError', desc }, count });
+  }
+  const data: Record<string, unknown> = { input: first.msg.excerpt, bytes, error, count: run.length };
+  if (first.id !== undefined) data.id = jsonSafe(first.id);
+  if (also.length) data.also = also;
+  data.replies = createHash('sha256').update(replyText).digest('hex');
+  return data;
 }
 
 const NEGOTIATION_EXPECTED = "Expecting capabilities negotiation with 'qmp_capabilities'";
@@ -173,19 +235,34 @@ export class QmpSession {
   }
 
   private async handle(m: JsonMessage): Promise<void> {
-    if (m.kind === 'error') {
-      // a run of parse errors (e.g. thousands of stray ']') is logged in one append, then answered in order
-      const run: JsonMessage[] = [m];
-      while (run.length < 1024 && this.inbox[0]?.kind === 'error') run.push(this.inbox.shift()!);
-      const errors = run.map((e) => ({ class: 'GenericError', desc: (e as { error: string }).error }));
-      const logged = Promise.resolve(this.host.reject?.(this.host.proc, run.map((e, i) => ({ input: e.excerpt, bytes: e.size, error: errors[i] }))))
-        .catch((e: unknown) => this.host.note(`refusals not logged: ${(e as Error).message}`));
-      this.inOrder(logged, () => this.inOneWrite(() => { for (const error of errors) this.reply({ error }, undefined); }));
+    const d0 = m.kind === 'value' ? decodeRequest(m.value, this.oob) : undefined;
+    if (m.kind === 'error' || d0?.kind === 'error') {
+      // QEMU answers each invalid token, and each input that is not a request, with its own
+      // error (json-streamer.c json_message_process_token: one per error; monitor/qmp.c
+      // handle_qmp_command: one per value qmp_dispatch refuses): the replies stay one per refusal,
+      // byte for byte. The log takes a run of them read together (up to 1024) as one record
+      // (refusalRun), written before the replies go out: a flood of stray bytes no longer writes
+      // ~130 bytes of log per byte read (a flood of `{"id":1}`: ~50).
+      const run: ErrorRun = [refused(m, d0)];
+      // the run goes on into input read and not yet fed (a flood arrives in 64 KiB reads, fed 4 KiB at a time)
+      while (run.length < 1024 && (this.inbox.length || (this.feedSome(), this.inbox.length))) {
+        const n = this.inbox[0]!;
+        const dn = n.kind === 'value' ? decodeRequest(n.value, this.oob) : undefined;
+        if (dn?.kind === 'request') break;
+        run.push(refused(this.inbox.shift()!, dn));
+      }
+      const text = run.map(replyLine).join('');
+      let logging: Promise<void> | undefined;
+      try {
+        logging = this.host.reject?.(this.host.proc, refusalRun(run, text));
+      } catch (e) {
+        logging = Promise.reject(e);
+      }
+      const logged = Promise.resolve(logging).catch((e: unknown) => this.host.note(`refusals not logged: ${(e as Error).message}`));
+      this.inOrder(logged, () => this.write(text, false));
       return;
     }
-    const d = decodeRequest(m.value, this.oob);
-    if (d.kind === 'error') return this.refuse(d.error, d.id, { input: m.excerpt, bytes: m.size });
-    const { execute, arguments: args, id, oob } = d.request;
+    const { execute, arguments: args, id, oob } = (d0 as { request: QmpRequest }).request;
     if (!this.negotiated) {
       // only qmp_capabilities exists before negotiation; monitor_qmp_dispatch() rewrites CommandNotFound
       if (execute !== 'qmp_capabilities') {

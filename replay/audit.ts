@@ -24,6 +24,8 @@ export interface AuditRow {
   args: Record<string, unknown>;
   outcome: AuditOutcome;
   error?: { class?: string; desc?: string };
+  /** Rejected rows of a run of parse errors logged as one record: the refusals it stands for (absent: 1). */
+  count?: number;
   steps: string[];             // step names (transactions) or "undo <step>" (recovery)
   touched: string[];           // readable entity labels: "A node top", "A edge top -[file]-> topf"
   nodes: string[];             // "<scope>:<node>" for every node whose entity or edge changed
@@ -105,6 +107,7 @@ export class AuditGrouper {
         command: String(d.command ?? '(malformed input)'), args: (d.args ?? {}) as Record<string, unknown>,
         outcome: 'rejected', error: d.error, steps: [], touched: [], nodes: [], types: [],
       };
+      if (typeof d.count === 'number' && d.count > 1) row.count = d.count;
       this.add(row, rec);
       return [row];
     }
@@ -288,7 +291,7 @@ export function argsText(args: Record<string, unknown>, max = 80): string {
 }
 
 export function outcomeText(r: AuditRow): string {
-  if (r.kind === 'rejected') return `rejected: ${r.error?.desc ?? ''}`;
+  if (r.kind === 'rejected') return `rejected${r.count ? ` ×${r.count}` : ''}: ${r.error?.desc ?? ''}`;
   if (r.kind === 'recovery') return `recovery ${r.outcome} ${r.recovers}`;
   if (r.recovery) return `${r.outcome} by recovery at ${r.recovery.at.slice(11, 23)} (seq ${r.recovery.seq})`;
   if (r.outcome === 'committed' && r.error) return `error, abort residue committed: ${r.error.desc}`;

@@ -18,7 +18,7 @@ export function summary(r: LogRecord): string {
     case 'txn.compensated': return `undo seq ${d.undoes}`;
     case 'txn.decided': return d.outcome + (d.reason ? ` (${d.reason})` : '');
     case 'txn.ended': return d.recovered ? `recovered: ${d.recovered}` : '';
-    case 'command.rejected': return `${d.command ?? 'input'}: ${d.error?.desc ?? ''}`.slice(0, 100);
+    case 'command.rejected': return `${d.command ?? 'input'}${d.count > 1 ? ` ×${d.count}` : ''}: ${d.error?.desc ?? ''}`.slice(0, 100);
     default: return '';
   }
 }
