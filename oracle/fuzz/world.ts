@@ -50,6 +50,11 @@ export class ProcView {
   nbd = false;
   /** Names of internal snapshots created in this process (on any node: the generator reuses them). */
   readonly internalSnapshots: string[] = [];
+  /**
+   * Preallocate filters below a node that took an internal snapshot: its metadata writes may
+   * have passed the file's end and preallocated (graph/preallocate-truncate.ts; fuzz 1394297969).
+   */
+  readonly preallocated = new Set<string>();
   /** Every name ever used in this process (node, job, export ids), so new ones never clash by accident. */
   readonly used = new Set<string>();
   /**
@@ -439,9 +444,15 @@ export class World {
         if (j && typeof a.speed === 'number') j.limited = a.speed > 0;
         break;
       }
-      case 'blockdev-snapshot-internal-sync':
+      case 'blockdev-snapshot-internal-sync': {
         if (s('name') && !p.internalSnapshots.includes(s('name')!)) p.internalSnapshots.push(s('name')!);
+        // the device: a node, or a guest device's BlockBackend (its root edge)
+        const dev = s('device');
+        const root = dev === undefined ? undefined : p.graph.nodes.some((n) => n.name === dev) ? dev
+          : p.graph.edges.find((e) => e.name === 'root' && (e.parent === `dev:${dev}` || e.parent === `bb:${dev}`))?.child;
+        if (root !== undefined) for (const n of p.subtree(root)) if (p.driver(n) === 'preallocate') p.preallocated.add(n);
         break;
+      }
       case 'transaction':
         // the actions that start jobs or create snapshots, as their commands would
         for (const act of (Array.isArray(a.actions) ? a.actions : [])) {
