@@ -193,5 +193,10 @@ export function otherFormatOpenError(driver: string, img: Image | undefined, fil
       case 'vmdk': return zeroes && img!.size < 4 ? 'File is too small, not a valid image' : 'invalid VMDK image descriptor';
     }
   }
+  // vmdk_open over another format's header (fuzz --qemu 10.0 1742360405, a qed image; probed on 7.2 and
+  // 10.0 for qed, vdi, vpc, vhdx, parallels, qcow): no VMDK3/VMDK4 magic, so vmdk_open_desc_file
+  // parses the bytes vmdk_read_desc NUL-terminated as a text descriptor; every header has a NUL
+  // before any "createType" (vmdk_parse_description finds none)
+  if (driver === 'vmdk' && img && ['qed', 'vdi', 'vpc', 'vhdx', 'parallels', 'qcow'].includes(img.format)) return 'invalid VMDK image descriptor';
   throw new QmpError(`blockgraph does not model a ${driver} node over ${img ? `a ${img.format} image's bytes` : 'bytes that are no image it knows'}`);
 }
