@@ -67,7 +67,8 @@ const roundUp = (x: number, a: number) => Math.ceil(x / a) * a;
  * `size` (what a file node over it measures: bdrv_getlength of the protocol node), with the
  * default options; undefined where options the model does not follow change the layout.
  * vdi_co_do_create: a 512-byte header, then the block map (one uint32 per 1 MiB block) rounded
- * to sectors (a dynamic image ends there); vpc_co_create: a fixed image is its data plus the
+ * to sectors (a dynamic image ends there, a static one, preallocation=metadata, after every block);
+ * vpc_co_create: a fixed image is its data plus the
  * footer, a dynamic one footer + dynamic header (1536 bytes), the BAT (one uint32 per 2 MiB
  * block) rounded to sectors, the footer again; vhdx_create_new_region_table and
  * vhdx_create_bat: the BAT at ROUND_UP(1 MiB header section + log, 1 MiB), its length rounded to
@@ -81,9 +82,14 @@ export function otherFormatFileLength(format: string, size: number, options = ''
   const opt = (k: string) => new RegExp(`(?:^|,)${k}=([^,]+)`).exec(options)?.[1];
   const MiB = 1048576;
   switch (format) {
-    case 'vdi':
-      if (opt('preallocation') !== undefined || opt('static') !== undefined) return undefined;
-      return 512 + roundUp(Math.ceil(size / MiB) * 4, 512);
+    case 'vdi': {
+      // a static image (preallocation=metadata, qemu-img's static=on: VDI_TYPE_STATIC) is then
+      // truncated to hold every block (blk_co_truncate to offset + blocks * block_size)
+      const blocks = Math.ceil(size / MiB);
+      const stat = opt('preallocation') === 'metadata' || opt('static') === 'on';
+      if ((opt('preallocation') !== undefined && opt('preallocation') !== 'off' && !stat) || (opt('static') !== undefined && opt('static') !== 'off' && !stat)) return undefined;
+      return 512 + roundUp(blocks * 4, 512) + (stat ? blocks * MiB : 0);
+    }
     case 'vpc': {
       if (opt('subformat') === 'fixed') return size + 512;
       const nbat = Math.ceil(size / 512 / (0x200000 / 512));
