@@ -260,7 +260,8 @@ export const RULES = defineRules({
       // x-blockdev-change removing a quorum child a refused iothread export left in io0 (fuzz 1301381308, wt-fz15)
       { transcript: 'aborts/abort-34-quorum-del-child-after-refused-iothread-export.json', step: 3 },
       // a reopen drops a preallocated filter's write in an iothread: preallocate_check_perm's truncate (fuzz --against vm 1394297969, wt-fz16)
-      { transcript: 'aborts/abort-35-vm-snapshot-preallocated-filter-in-iothread.json', step: 3 }],
+      { transcript: 'aborts/abort-35-vm-snapshot-preallocated-filter-in-iothread.json', step: 3 },
+      { transcript: 'aborts/abort-35-vm-txn-snapshot-preallocated-filter-in-iothread.json', step: 2 }],
     modelled: true,
   },
   'reopen-undrained-entry-aborts': {

@@ -128,9 +128,12 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     'job-finalize', 'job-complete', 'job-cancel', 'block-job-finalize', 'block-job-complete', 'block-job-cancel'];
   const snapAction = step.execute === 'transaction' && Array.isArray(a.actions)
     && (a.actions as Json[]).some((x) => isObj(x) && (x.type === 'blockdev-snapshot' || x.type === 'blockdev-snapshot-sync'));
-  if (p.preallocated?.size && (reopens.includes(step.execute) || snapAction)) {
+  // (a transaction's own internal snapshots write before its external snapshot's commit: fuzz 1394297969)
+  const txnPre = snapAction ? (a.actions as Json[]).flatMap((x) => (isObj(x) && x.type === 'blockdev-snapshot-internal-sync' && isObj(x.data) && typeof x.data.device === 'string' ? p.preallocatesBelow(x.data.device) : [])) : [];
+  const pre = [...(p.preallocated ?? []), ...txnPre];
+  if (pre.length && (reopens.includes(step.execute) || snapAction)) {
     const names = new Set(p.graph.nodes.map((n) => n.name));
-    const f = [...p.preallocated].find((n) => names.has(n) && aio.has(n));
+    const f = pre.find((n) => names.has(n) && aio.has(n));
     if (f) return `fuzz 1394297969: ${step.execute} while preallocate filter '${f}', which may have preallocated, may be in an iothread (7.2: bdrv_reopen_multiple -> preallocate_check_perm -> bdrv_truncate polls it without the iothread's lock)`;
   }
   // fuzz 1301381308 (7.2; rule 'aio-context-lock-aborts', commands/x-blockdev-change.ts

@@ -74,6 +74,13 @@ export class ProcView {
    */
   readonly reopenDrained = new Set<string>();
 
+  /** The preallocate filters below an internal snapshot's `device`: a node, or a guest device's BlockBackend (its root edge). */
+  preallocatesBelow(device: string | undefined): string[] {
+    const root = device === undefined ? undefined : this.graph.nodes.some((n) => n.name === device) ? device
+      : this.graph.edges.find((e) => e.name === 'root' && (e.parent === `dev:${device}` || e.parent === `bb:${device}`))?.child;
+    return root === undefined ? [] : [...this.subtree(root)].filter((n) => this.driver(n) === 'preallocate');
+  }
+
   /** User-chosen node names present in the graph (canonical names of implicit nodes hold '.' or '#'). */
   named(): string[] { return this.graph.nodes.map((n) => n.name).filter((n) => !/[.#]/.test(n)); }
   /** The image file a node reads: its own `file` in the graph, else its file child's (a format node over a json: filename shows none). */
@@ -446,11 +453,7 @@ export class World {
       }
       case 'blockdev-snapshot-internal-sync': {
         if (s('name') && !p.internalSnapshots.includes(s('name')!)) p.internalSnapshots.push(s('name')!);
-        // the device: a node, or a guest device's BlockBackend (its root edge)
-        const dev = s('device');
-        const root = dev === undefined ? undefined : p.graph.nodes.some((n) => n.name === dev) ? dev
-          : p.graph.edges.find((e) => e.name === 'root' && (e.parent === `dev:${dev}` || e.parent === `bb:${dev}`))?.child;
-        if (root !== undefined) for (const n of p.subtree(root)) if (p.driver(n) === 'preallocate') p.preallocated.add(n);
+        for (const n of p.preallocatesBelow(s('device'))) p.preallocated.add(n);
         break;
       }
       case 'transaction':
