@@ -18,6 +18,7 @@ import { afterFailedCreate, afterFailedDelete, afterSnapshotCreate, afterSnapsho
 import type { Image } from './types.js';
 import { hostFileLength } from './open.js';
 import { refuseCbwMetadataGrowth } from './jobs/cbw-growth.js';
+import { notePreallocation } from './preallocate-truncate.js';
 
 export interface SnapshotEntry { id: string; name: string }
 
@@ -151,6 +152,8 @@ export function createSnapshot(p: Proc, bs: string, name: string, txn?: Snapshot
   // the L1 copy and the table go through bs->file: a backup's filter there sized its bitmaps
   // to the file's length at open (graph/jobs/cbw-growth.ts)
   refuseCbwMetadataGrowth(p, q, hostFileLength(t.img), hostFileLength(laid));
+  // and a preallocate filter there preallocates past them (graph/preallocate-truncate.ts)
+  notePreallocation(p, q, hostFileLength(t.img), hostFileLength(laid));
   // qcow2_write_snapshots writes the node's whole table
   const next: Image = { ...laid, snapshots: list };
   putImage(p, t.file, key, next);

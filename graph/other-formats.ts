@@ -67,7 +67,8 @@ const roundUp = (x: number, a: number) => Math.ceil(x / a) * a;
  * `size` (what a file node over it measures: bdrv_getlength of the protocol node), with the
  * default options; undefined where options the model does not follow change the layout.
  * vdi_co_do_create: a 512-byte header, then the block map (one uint32 per 1 MiB block) rounded
- * to sectors (a dynamic image ends there); vpc_co_create: a fixed image is its data plus the
+ * to sectors (a dynamic image ends there, a static one, preallocation=metadata, after every block);
+ * vpc_co_create: a fixed image is its data plus the
  * footer, a dynamic one footer + dynamic header (1536 bytes), the BAT (one uint32 per 2 MiB
  * block) rounded to sectors, the footer again; vhdx_create_new_region_table and
  * vhdx_create_bat: the BAT at ROUND_UP(1 MiB header section + log, 1 MiB), its length rounded to
@@ -75,15 +76,20 @@ const roundUp = (x: number, a: number) => Math.ceil(x / a) * a;
  * parallels_co_create: the 64-byte header and BAT rounded up to whole clusters (1 MiB);
  * qcow_co_create: the 48-byte header and backing file name (8-aligned), then the L1 table written
  * as whole sectors; vmdk_init_extent (monolithicSparse): the grain directories and tables up to
- * grain_offset, rounded to the 64 KiB grain.
+ * grain_offset, rounded to the 64 KiB grain (streamOptimized too).
  */
 export function otherFormatFileLength(format: string, size: number, options = '', backing?: string): number | undefined {
   const opt = (k: string) => new RegExp(`(?:^|,)${k}=([^,]+)`).exec(options)?.[1];
   const MiB = 1048576;
   switch (format) {
-    case 'vdi':
-      if (opt('preallocation') !== undefined || opt('static') !== undefined) return undefined;
-      return 512 + roundUp(Math.ceil(size / MiB) * 4, 512);
+    case 'vdi': {
+      // a static image (preallocation=metadata, qemu-img's static=on: VDI_TYPE_STATIC) is then
+      // truncated to hold every block (blk_co_truncate to offset + blocks * block_size)
+      const blocks = Math.ceil(size / MiB);
+      const stat = opt('preallocation') === 'metadata' || opt('static') === 'on';
+      if ((opt('preallocation') !== undefined && opt('preallocation') !== 'off' && !stat) || (opt('static') !== undefined && opt('static') !== 'off' && !stat)) return undefined;
+      return 512 + roundUp(blocks * 4, 512) + (stat ? blocks * MiB : 0);
+    }
     case 'vpc': {
       if (opt('subformat') === 'fixed') return size + 512;
       const nbat = Math.ceil(size / 512 / (0x200000 / 512));
@@ -111,7 +117,11 @@ export function otherFormatFileLength(format: string, size: number, options = ''
       return header + Math.ceil((l1 * 8) / 512) * 512;
     }
     case 'vmdk': {
-      if ((opt('subformat') ?? 'monolithicSparse') !== 'monolithicSparse') return undefined;
+      // streamOptimized is the same extent (vmdk_init_extent's compress only sets the header's
+      // version 3 and flags; no footer is written at create): fuzz --against vm 2185654206, a
+      // backup of a 32 MiB streamOptimized vmdk onto its 64 KiB file node ("different sizes")
+      const sub = opt('subformat') ?? 'monolithicSparse';
+      if (sub !== 'monolithicSparse' && sub !== 'streamOptimized') return undefined;
       // granularity 128 sectors, 512 entries per grain table, a 20-sector descriptor at sector 1
       const sectors = Math.ceil(size / 512);
       const gtCount = Math.ceil(sectors / (128 * 512));
@@ -207,5 +217,15 @@ export function otherFormatOpenError(driver: string, img: Image | undefined, fil
       case 'vmdk': return zeroes && img!.size < 4 ? 'File is too small, not a valid image' : 'invalid VMDK image descriptor';
     }
   }
+  // vmdk_open over another format's header (fuzz --qemu 10.0 1742360405, a qed image; probed on 7.2 and
+  // 10.0 for qed, vdi, vpc, vhdx, parallels, qcow): no VMDK3/VMDK4 magic, so vmdk_open_desc_file
+  // parses the bytes vmdk_read_desc NUL-terminated as a text descriptor; every header has a NUL
+  // before any "createType" (vmdk_parse_description finds none)
+  if (driver === 'vmdk' && img && ['qed', 'vdi', 'vpc', 'vhdx', 'parallels', 'qcow'].includes(img.format)) return 'invalid VMDK image descriptor';
+  // vpc_open over another format's header (wt-vm15's fuzz --against vm finding; probed on 7.2 and
+  // 10.0 for qed, vdi, vmdk, vhdx, parallels, qcow): no "conectix" cookie at 0, nor in the last
+  // 512 bytes of the file, where a fixed image's footer is (each of these files is longer than
+  // the footer even when empty: the header and tables their create writes)
+  if (driver === 'vpc' && img && ['qed', 'vdi', 'vmdk', 'vhdx', 'parallels', 'qcow'].includes(img.format)) return 'invalid VPC image';
   throw new QmpError(`blockgraph does not model a ${driver} node over ${img ? `a ${img.format} image's bytes` : 'bytes that are no image it knows'}`);
 }

@@ -26,9 +26,11 @@ export function preallocateDropResizeBh(p: Proc): void {
     let perm = 0;
     for (const e of p.parents(n.name)) perm |= e.perm;
     const canWriteResize = (perm & PERM_W) !== 0 && (perm & PERM_Z) !== 0;
-    const extra = (n.extra ?? {}) as { preallocHeld?: boolean };
+    const extra = (n.extra ?? {}) as { preallocHeld?: boolean; preallocated?: boolean };
     if ((extra.preallocHeld === true) === canWriteResize) continue;
-    p.patchNode(n.name, { extra: { ...extra, preallocHeld: canWriteResize } });
+    // preallocate_set_perm without write and resize also forgets file_end (graph/preallocate-truncate.ts)
+    const { preallocated: _gone, ...rest } = extra;
+    p.patchNode(n.name, { extra: { ...(canWriteResize ? extra : rest), preallocHeld: canWriteResize } });
     // the bottom half's bdrv_child_refresh_perms (a gain needs none: the perm already claims them)
     if (!canWriteResize && held) tryRefresh(p, [n.name]);
   }
@@ -64,8 +66,9 @@ function touchedPreallocateNodes(p: Proc): Set<string> {
 export function preallocateReopenRoDrop(p: Proc, name: string): void {
   if (!rule(p, 'preallocate-drop-resize-bh')) return;
   const n = p.node(name);
-  const extra = (n?.extra ?? {}) as { preallocHeld?: boolean };
+  const extra = (n?.extra ?? {}) as { preallocHeld?: boolean; preallocated?: boolean };
   if (!n || extra.preallocHeld !== true) return; // s->data_end < 0
-  p.patchNode(name, { extra: { ...extra, preallocHeld: false } });
+  const { preallocated: _gone, ...rest } = extra;
+  p.patchNode(name, { extra: { ...rest, preallocHeld: false } });
   tryRefresh(p, [name]);
 }

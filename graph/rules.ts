@@ -258,7 +258,10 @@ export const RULES = defineRules({
       // a virtio-blk on a node in an iothread: the model refused it on 10.0 too (wt-vm12)
       { transcript: 'aborts/abort-32-vm-virtio-blk-on-node-in-iothread.json', step: 2 },
       // x-blockdev-change removing a quorum child a refused iothread export left in io0 (fuzz 1301381308, wt-fz15)
-      { transcript: 'aborts/abort-34-quorum-del-child-after-refused-iothread-export.json', step: 3 }],
+      { transcript: 'aborts/abort-34-quorum-del-child-after-refused-iothread-export.json', step: 3 },
+      // a reopen drops a preallocated filter's write in an iothread: preallocate_check_perm's truncate (fuzz --against vm 1394297969, wt-fz16)
+      { transcript: 'aborts/abort-35-vm-snapshot-preallocated-filter-in-iothread.json', step: 3 },
+      { transcript: 'aborts/abort-35-vm-txn-snapshot-preallocated-filter-in-iothread.json', step: 2 }],
     modelled: true,
   },
   'reopen-undrained-entry-aborts': {

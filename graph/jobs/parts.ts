@@ -21,6 +21,7 @@ import { QemuAbortRefusal } from '../qemu-abort.js';
 import { refreshedLength } from '../reopen/commit.js';
 import { rule } from '../rules.js';
 import { preallocateReopenRoDrop } from '../preallocate-bh.js';
+import { refuseUnlockedPreallocTruncate } from '../preallocate-truncate.js';
 
 // mirror_top (bdrv_mirror_top_child_perm): default perms while running; an active commit
 // drops consistent read and shares write; once the job stops it forwards nothing.
@@ -218,6 +219,8 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
       }
     }
     if (touched.length) refreshPerms(p, [node]);
+    // bdrv_reopen released the node's AioContext lock around bdrv_reopen_multiple (7.2)
+    refuseUnlockedPreallocTruncate(p, q.entries.map((e) => e.node));
   };
   // bdrv_reopen: bdrv_subtree_drained_begin(bs) around the reopen
   drained(p, [node], true, () => {
@@ -234,7 +237,7 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
         throw new QmpErrorAfterAbort(e.desc, e.cls, (s) => { inner?.(s); kept(s); });
       }
     }
-    if (p.d.attempt(run, (e) => e instanceof QmpError)) return;
+    if (p.d.attempt(run, (e) => e instanceof QmpError && !(e instanceof QemuAbortRefusal))) return;
     leak?.(p);
     // bdrv_reopen_multiple's abort path (qcow2_reopen_abort) leaves what qcow2_reopen_bitmaps_ro
     // did to the entries prepared before the failing one: their persistent bitmaps stay stored

@@ -14,6 +14,7 @@ import { QemuAbortRefusal } from '../qemu-abort.js';
 import { refuseCloseInIothread } from '../aio.js';
 import { rule } from '../rules.js';
 import { leakQueueDrains } from './drain-leak.js';
+import { refuseUnlockedPreallocTruncate } from '../preallocate-truncate.js';
 
 /**
  * A failed reopen that leaves something behind (ReopenResidue): the qcow2 nodes whose prepare ran
@@ -120,6 +121,8 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean, dra
       try {
         // where QEMU dies in tran_commit or after it: no abort ran, nothing is left behind
         refuseClosesInIothread(p, order, prepared);
+        // qmp_blockdev_reopen holds no AioContext lock around bdrv_reopen_multiple (7.2)
+        refuseUnlockedPreallocTruncate(p, order.map((e) => e.node));
         refuseUseAfterFree(p, order, [...prepared.values()]);
       } catch (err) {
         s = reopenNext(s, { type: 'FAILED', error: errText(err) });

@@ -117,6 +117,25 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     && /^twoGbMaxExtent|Flat$/.test(String(a.options.subformat ?? '')) && !(Array.isArray(a.options.extents) && a.options.extents.length)) {
     return `stop 34: blockdev-create of an empty ${String(a.options.subformat)} vmdk without extents (QEMU dies opening it: 7.2 vmdk_get_info, 10.0 vmdk_co_get_info: Assertion 's->num_extents' failed)`;
   }
+  // fuzz --against vm 1394297969 (7.2; rule 'aio-context-lock-aborts', graph/preallocate-truncate.ts):
+  // a reopen that takes write or resize from a preallocate filter in an iothread that has
+  // preallocated (an internal snapshot's metadata passed the file's end) truncates the
+  // preallocation in bdrv_reopen_multiple's permission refresh without that iothread's lock.
+  // The view knows neither the permissions nor whether the write preallocated: every command that
+  // reopens (external_snapshot_commit, the jobs' bdrv_reopen_set_read_only, blockdev-reopen) while
+  // such a filter may be in an iothread
+  const reopens = ['blockdev-snapshot', 'blockdev-snapshot-sync', 'blockdev-reopen', 'change-backing-file', 'block-commit', 'block-stream',
+    'job-finalize', 'job-complete', 'job-cancel', 'block-job-finalize', 'block-job-complete', 'block-job-cancel'];
+  const snapAction = step.execute === 'transaction' && Array.isArray(a.actions)
+    && (a.actions as Json[]).some((x) => isObj(x) && (x.type === 'blockdev-snapshot' || x.type === 'blockdev-snapshot-sync'));
+  // (a transaction's own internal snapshots write before its external snapshot's commit: fuzz 1394297969)
+  const txnPre = snapAction ? (a.actions as Json[]).flatMap((x) => (isObj(x) && x.type === 'blockdev-snapshot-internal-sync' && isObj(x.data) && typeof x.data.device === 'string' ? p.preallocatesBelow(x.data.device) : [])) : [];
+  const pre = [...(p.preallocated ?? []), ...txnPre];
+  if (pre.length && (reopens.includes(step.execute) || snapAction)) {
+    const names = new Set(p.graph.nodes.map((n) => n.name));
+    const f = pre.find((n) => names.has(n) && aio.has(n));
+    if (f) return `fuzz 1394297969: ${step.execute} while preallocate filter '${f}', which may have preallocated, may be in an iothread (7.2: bdrv_reopen_multiple -> preallocate_check_perm -> bdrv_truncate polls it without the iothread's lock)`;
+  }
   // fuzz 1301381308 (7.2; rule 'aio-context-lock-aborts', commands/x-blockdev-change.ts
   // refuseDelChildInIothread): x-blockdev-change removing a child of a quorum in an iothread
   // moves the child back to the main loop (quorum_del_child -> bdrv_unref_child ->

@@ -50,6 +50,11 @@ export class ProcView {
   nbd = false;
   /** Names of internal snapshots created in this process (on any node: the generator reuses them). */
   readonly internalSnapshots: string[] = [];
+  /**
+   * Preallocate filters below a node that took an internal snapshot: its metadata writes may
+   * have passed the file's end and preallocated (graph/preallocate-truncate.ts; fuzz 1394297969).
+   */
+  readonly preallocated = new Set<string>();
   /** Every name ever used in this process (node, job, export ids), so new ones never clash by accident. */
   readonly used = new Set<string>();
   /**
@@ -68,6 +73,13 @@ export class ProcView {
    * and a BlockBackend's requests on them or on a node above them wait for ever (oracle/fuzz/aborts.ts).
    */
   readonly reopenDrained = new Set<string>();
+
+  /** The preallocate filters below an internal snapshot's `device`: a node, or a guest device's BlockBackend (its root edge). */
+  preallocatesBelow(device: string | undefined): string[] {
+    const root = device === undefined ? undefined : this.graph.nodes.some((n) => n.name === device) ? device
+      : this.graph.edges.find((e) => e.name === 'root' && (e.parent === `dev:${device}` || e.parent === `bb:${device}`))?.child;
+    return root === undefined ? [] : [...this.subtree(root)].filter((n) => this.driver(n) === 'preallocate');
+  }
 
   /** User-chosen node names present in the graph (canonical names of implicit nodes hold '.' or '#'). */
   named(): string[] { return this.graph.nodes.map((n) => n.name).filter((n) => !/[.#]/.test(n)); }
@@ -439,9 +451,11 @@ export class World {
         if (j && typeof a.speed === 'number') j.limited = a.speed > 0;
         break;
       }
-      case 'blockdev-snapshot-internal-sync':
+      case 'blockdev-snapshot-internal-sync': {
         if (s('name') && !p.internalSnapshots.includes(s('name')!)) p.internalSnapshots.push(s('name')!);
+        for (const n of p.preallocatesBelow(s('device'))) p.preallocated.add(n);
         break;
+      }
       case 'transaction':
         // the actions that start jobs or create snapshots, as their commands would
         for (const act of (Array.isArray(a.actions) ? a.actions : [])) {

@@ -12,7 +12,8 @@ import { isWaitStep, parseTranscript, scenarioOf, type Scenario, type Step } fro
 import { PACKAGE_ROOT, TRANSCRIPTS_DIR } from '../../oracle/paths.js';
 import { compareTranscripts } from '../../oracle/compare.js';
 import { runOnModel } from '../../oracle/run-model.js';
-import { knownAbort, World } from '../../oracle/fuzz/index.js';
+import { knownAbort, Rng, World } from '../../oracle/fuzz/index.js';
+import { VmGenerator, vmAbort } from '../../oracle/fuzz/grammar-vm.js';
 
 const load = (name: string): Scenario => JSON.parse(readFileSync(join(PACKAGE_ROOT, 'oracle', 'scenarios', 'qemu-aborts', `${name}.json`), 'utf8')) as Scenario;
 /** The scenario up to its last command (a trailing wait or query is the survivor's check). */
@@ -232,6 +233,48 @@ test('abort-32-vm-virtio-blk-num-queues-over-max: refused on both versions (virt
     assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
     const ok = await runOnModel({ ...s, steps: s.steps.map((x, i) => (i === 1 ? { ...x, arguments: { ...(x as { arguments: object }).arguments, 'num-queues': 1024 } } : x)) as Step[] }, undefined, { qemuVersion: v });
     assert.ok(ok.steps.every((x) => !isWaitStep(x) && x.result.ok), `${v}: 1024 queues`);
+  }
+});
+
+// fuzz --against vm 1394297969 (wt-fz16): an internal snapshot's metadata writes pass the file's
+// end through preallocate filter x1 (it preallocates); x1 is in io0 under a scsi-cd of the
+// iothread controller; blockdev-snapshot-sync's external_snapshot_commit reopens n2 read-only in
+// bdrv_reopen, which released io0's lock, and preallocate_check_perm's truncate polls io0
+// (graph/preallocate-truncate.ts). Survivors: the CD-ROM on the main-loop controller, nothing preallocated
+// (and as found: both snapshots in one transaction, abort-35-vm-txn-…)
+for (const name of ['abort-35-vm-snapshot-preallocated-filter-in-iothread', 'abort-35-vm-txn-snapshot-preallocated-filter-in-iothread']) test(`${name}: refused on 7.2, carried out on 10.0; the generator avoids it, not the survivors`, async () => {
+  const s = load(name);
+  const t = await runOnModel(s, undefined, { qemuVersion: '7.2' });
+  const last = t.steps[t.steps.length - 1]!;
+  assert.ok(!isWaitStep(last) && !last.result.ok);
+  if (!isWaitStep(last) && !last.result.ok) {
+    assert.match(last.result.desc, /^Preallocate filter 'x1' in iothread 'io0' has preallocated past its data and loses write or resize in a reopen: .*\(QEMU 7\.2 aborts here: bdrv_reopen_multiple -> preallocate_check_perm -> bdrv_truncate: qemu_mutex_unlock_impl: Operation not permitted\); refused by blockgraph/);
+  }
+  assert.equal(last.events, []);
+  assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+  assert.ok(t.steps.slice(0, -1).every((x) => !isWaitStep(x) && x.result.ok), 'every earlier step carried out on 7.2');
+  const t10 = await runOnModel(s, undefined, { qemuVersion: '10.0' });
+  assert.ok(t10.steps.every((x) => !isWaitStep(x) && x.result.ok), 'every step carried out on 10.0');
+  // the VM generator's view (its device_add follow-up puts the CD-ROM's node in io0)
+  const verdicts = async (sc: Scenario): Promise<(string | undefined)[]> => {
+    const w = new World();
+    const g = new VmGenerator(new Rng(1), w, '7.2');
+    const out = await runOnModel(sc, undefined, { qemuVersion: '7.2' });
+    const v: (string | undefined)[] = [];
+    for (const [i, o] of out.steps.entries()) {
+      const st = sc.steps[i]!;
+      v.push(knownAbort(st, w.proc('A')) ?? vmAbort(st, g));
+      w.observe(st, o);
+      g.followUp(st, !isWaitStep(o) && o.result.ok);
+    }
+    return v;
+  };
+  const v = await verdicts(s);
+  assert.equal(v.slice(0, -1), v.slice(0, -1).map(() => undefined));
+  assert.match(v[v.length - 1] ?? '', /^fuzz 1394297969:/);
+  for (const surv of ['abort-35-vm-snapshot-preallocated-filter-main-loop-survives', 'abort-35-vm-snapshot-preallocate-filter-in-iothread-nothing-preallocated-survives']) {
+    const sc = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'oracle', 'scenarios', 'vm', `${surv}.json`), 'utf8')) as Scenario;
+    assert.equal(await verdicts(sc), sc.steps.map(() => undefined), surv);
   }
 });
 
