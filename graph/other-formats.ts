@@ -195,7 +195,8 @@ export function otherFormatOpenError(driver: string, img: Image | undefined, fil
   const zeroes = img?.format === 'raw' && (img.size === 0 || rawFill(img, 0, Math.min(img.size, 4096)) === 0);
   // vpc_open: the "conectix" cookie is only a VHD's, at 0 (a dynamic image's footer copy) or in
   // the footer at the end of the file: any other format's header, or data of at least a footer's
-  // size, has it in neither place (fuzz 2026120453 case 3107506098: a vpc node over a vmdk's bytes)
+  // size, has it in neither place (fuzz 2026120453 case 3107506098: a vpc node over a vmdk's bytes;
+  // wt-vm15's fuzz --against vm finding, probed by wt-fz16 over qed, vdi, vmdk, vhdx, parallels, qcow)
   if (driver === 'vpc' && img && !zeroes && (img.format !== 'raw' || img.size >= 512)) return 'invalid VPC image';
   const qcow2 = img?.format === 'qcow2';
   if (zeroes || qcow2) {
@@ -222,10 +223,5 @@ export function otherFormatOpenError(driver: string, img: Image | undefined, fil
   // parses the bytes vmdk_read_desc NUL-terminated as a text descriptor; every header has a NUL
   // before any "createType" (vmdk_parse_description finds none)
   if (driver === 'vmdk' && img && ['qed', 'vdi', 'vpc', 'vhdx', 'parallels', 'qcow'].includes(img.format)) return 'invalid VMDK image descriptor';
-  // vpc_open over another format's header (wt-vm15's fuzz --against vm finding; probed on 7.2 and
-  // 10.0 for qed, vdi, vmdk, vhdx, parallels, qcow): no "conectix" cookie at 0, nor in the last
-  // 512 bytes of the file, where a fixed image's footer is (each of these files is longer than
-  // the footer even when empty: the header and tables their create writes)
-  if (driver === 'vpc' && img && ['qed', 'vdi', 'vmdk', 'vhdx', 'parallels', 'qcow'].includes(img.format)) return 'invalid VPC image';
   throw new QmpError(`blockgraph does not model a ${driver} node over ${img ? `a ${img.format} image's bytes` : 'bytes that are no image it knows'}`);
 }
