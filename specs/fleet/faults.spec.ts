@@ -323,7 +323,7 @@ if (process.env.FLEET_FAULTS !== '1') {
     const leader = await c.streamLeader(STREAM);
     assert.ok(writerServer >= 0 && leader >= 0, 'the writer\'s server and the leader are known');
     paused = pause(writerServer, leader);
-    for (const i of paused) c.pauseNode(i);
+    for (const i of paused) await c.pauseNode(i);
     await sleep(ms);
     for (const i of paused) c.resumeNode(i);
     const pausedWas = paused;
@@ -355,7 +355,7 @@ if (process.env.FLEET_FAULTS !== '1') {
     for (let i = 1; i <= 5; i++) await log.append([rec('f', i)]);
     const leader = await c.streamLeader(STREAM);
     const two = [leader, (leader + 1) % 3];
-    for (const i of two) c.pauseNode(i);
+    for (const i of two) await c.pauseNode(i);
     try {
       const t0 = performance.now();
       try {
