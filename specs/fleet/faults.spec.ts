@@ -177,7 +177,8 @@ if (process.env.FLEET_FAULTS !== '1') {
     const url = c.url('faults', 'quorum');
     const local = await openMemory();
     for (let i = 1; i <= 30; i++) await local.append([rec('q', i)]);
-    let remote = await openJetStream(url, { retryForMs: 3000 });
+    // No quorum looks like an election to a client: the leader wait after the window is the bound.
+    let remote = await openJetStream(url, { retryForMs: 3000, leaderWaitMs: 1000 });
     await shipLog(local, remote);
     assert.is(remote.head, 30);
     const leader = await c.streamLeader(STREAM);
@@ -245,6 +246,32 @@ if (process.env.FLEET_FAULTS !== '1') {
     }
   }));
 
+  test('an append during an election longer than its retry window waits for the leaders, then lands', onOwnCluster(async (c) => {
+    const url = c.url('faults', 'election-append');
+    // A 2 s window: the append's window runs out while two of three are down for 8 s (at the
+    // 20 s default, the leader-kill case's election outlasted it once, the last error a 503).
+    const log = await openJetStream(url, { retryForMs: 2000, leaderWaitMs: 60_000 });
+    try {
+      await log.append([rec('a', 1)]);
+      const leader = await c.streamLeader(STREAM);
+      const down = [leader, (leader + 1) % 3];
+      for (const i of down) await c.killNode(i);
+      const t0 = performance.now();
+      const appending = log.append([rec('a', 2)]);
+      appending.catch(() => undefined);
+      await sleep(8000);
+      for (const i of down) c.startNode(i);
+      const [r] = await within(90_000, appending, 'the append');
+      assert.ok(performance.now() - t0 > 8000, 'the append waited for the servers to come back');
+      assert.is(r!.seq, 2);
+      assert.is(log.head, 2);
+    } finally {
+      await log.close();
+    }
+    const all = await expectAckedPresent(url, new Map(), 'election-append');
+    assert.equal(all.map((r) => (r.data as { i: number }).i), [1, 2], 'the append landed once');
+  }));
+
   test('an open gives up at the leader wait\'s bound with BG_LOG_UNAVAILABLE', onOwnCluster(async (c) => {
     const url = c.url('faults', 'bound');
     for (const i of [1, 2]) await c.killNode(i);
@@ -296,7 +323,7 @@ if (process.env.FLEET_FAULTS !== '1') {
     const leader = await c.streamLeader(STREAM);
     assert.ok(writerServer >= 0 && leader >= 0, 'the writer\'s server and the leader are known');
     paused = pause(writerServer, leader);
-    for (const i of paused) c.pauseNode(i);
+    for (const i of paused) await c.pauseNode(i);
     await sleep(ms);
     for (const i of paused) c.resumeNode(i);
     const pausedWas = paused;
@@ -324,11 +351,11 @@ if (process.env.FLEET_FAULTS !== '1') {
 
   test('SIGSTOP of two of three (the leader among them): BG_LOG_UNAVAILABLE within the bound, head unchanged; SIGCONT: appends go on', onOwnCluster(async (c) => {
     const url = c.url('faults', 'frozen-two');
-    const log = await openJetStream(url, { retryForMs: 3000 });
+    const log = await openJetStream(url, { retryForMs: 3000, leaderWaitMs: 1000 });
     for (let i = 1; i <= 5; i++) await log.append([rec('f', i)]);
     const leader = await c.streamLeader(STREAM);
     const two = [leader, (leader + 1) % 3];
-    for (const i of two) c.pauseNode(i);
+    for (const i of two) await c.pauseNode(i);
     try {
       const t0 = performance.now();
       try {

@@ -66,7 +66,7 @@ if (!natsAvailable()) {
         await seedLog.close();
 
         const budget = { left: k };
-        const dying = new JetStreamLevel({ nc: cutAfter(nc, budget), subject, maxPartBytes: PART, retryForMs: 50 });
+        const dying = new JetStreamLevel({ nc: cutAfter(nc, budget), subject, maxPartBytes: PART, retryForMs: 50, leaderWaitMs: 50 });
         const log = await EventLog.open(dying);
         try {
           await log.append(recs(4, 60));

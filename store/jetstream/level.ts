@@ -38,7 +38,8 @@ export interface JetStreamLevelOptions {
   retryForMs?: number;
   /**
    * How long the open first waits for the cluster's meta leader and the stream's leader (an
-   * election in progress) before its retry window starts. Default 30000 ms.
+   * election in progress) before its retry window starts, and how long a write whose retry
+   * window ran out without a leader waits for one before a last window. Default 30000 ms.
    */
   leaderWaitMs?: number;
   /**
@@ -490,7 +491,9 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
   /** Publishes one message expecting `after` as the subject's last seq; returns its seq. */
   async #publish(body: Buffer, msgId: string, after: number, part: { part: string; batch: string } | undefined, ops: FrameOp[]): Promise<number> {
     const timeout = this.#opts.publishTimeoutMs ?? 5000;
-    const until = performance.now() + (this.#opts.retryForMs ?? 20_000);
+    const retryFor = this.#opts.retryForMs ?? 20_000;
+    let until = performance.now() + retryFor;
+    let leaderUntil: number | undefined;
     let lastErr: unknown;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -512,7 +515,21 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
           throw await this.#conflict(ops, now?.seq ?? after);
         }
         lastErr = e;
-        if (performance.now() >= until || this.#nc?.isClosed()) break;
+        if (this.#nc?.isClosed()) break;
+        if (performance.now() >= until) {
+          // The window ran out while the stream had no leader: an election, after a leader's
+          // SIGKILL, outlasted the 20 s window (the last error a 503, no leader subscribed; one
+          // of two fault runs, specs/fleet/faults.spec.ts). The open's rule: wait for the
+          // leaders, bounded by leaderWaitMs from here, then a fresh window. A client cannot
+          // tell a long election from a lost quorum, so without a quorum the refusal comes at
+          // that bound.
+          leaderUntil ??= performance.now() + (this.#opts.leaderWaitMs ?? 30_000);
+          if (await this.#awaitLeaders(Math.min(timeout, 2000), leaderUntil)) {
+            until = performance.now() + retryFor;
+            continue;
+          }
+          break;
+        }
         await sleep(Math.min(1000, 100 * 2 ** Math.min(attempt, 4)));
       }
     }
