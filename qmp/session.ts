@@ -66,11 +66,16 @@ function encodedOnce(v: unknown): unknown {
 /** One refusal of a run: its error text, its id, and the message (its excerpt is decoded only for the record's first). */
 type ErrorRun = { error: string; size: number; id?: unknown; msg: JsonMessage }[];
 
-/** The reply to one refusal of a run, as reply() writes it (every such refusal is a GenericError). */
+/** A reply as QEMU writes it: `return` or `error`, then the request's id. */
+function replyJson(r: QmpReply, id: unknown): string {
+  const body: Record<string, unknown> = 'error' in r ? { error: r.error } : { return: encodedOnce(r.return) };
+  if (id !== undefined) body.id = id;
+  return toQmpJson(body);
+}
+
+/** The reply line to one refusal of a run (every such refusal is a GenericError). */
 function replyLine(e: ErrorRun[number]): string {
-  const body: Record<string, unknown> = { error: { class: 'GenericError', desc: e.error } };
-  if (e.id !== undefined) body.id = e.id;
-  return toQmpJson(body) + '\r\n';
+  return replyJson({ error: { class: 'GenericError', desc: e.error } }, e.id) + '\r\n';
 }
 
 /** A parse error, or a value decodeRequest refused: what its record and reply hold. */
@@ -371,9 +376,7 @@ export class QmpSession {
   }
 
   private reply(r: QmpReply, id: unknown): void {
-    const body: Record<string, unknown> = 'error' in r ? { error: r.error } : { return: encodedOnce(r.return) };
-    if (id !== undefined) body.id = id;
-    this.write(toQmpJson(body));
+    this.write(replyJson(r, id));
   }
 
   private events(evs: QmpEvent[]): void {
