@@ -21,7 +21,7 @@ import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type 
 import { BlockgraphError, LogConflictError, LogCorruptError } from '../../errors/index.js';
 import { decodeMeta, sublevelsOf } from '../codec.js';
 import { decodeFrame, encodeFrame, type FrameOp } from './frame.js';
-import { ensureStream, isNotFound, STREAM } from './stream.js';
+import { ensureStream, isNotFound, isPlacementPending, STREAM } from './stream.js';
 
 export interface JetStreamLevelOptions {
   /** Servers to connect to (ignored when `nc` is given). */
@@ -180,7 +180,10 @@ export class JetStreamLevel extends MemoryLevel<string, string> {
           break;
         } catch (e) {
           if (e instanceof BlockgraphError || this.#nc.isClosed()) throw e;
-          if (performance.now() >= until) throw new Error(`${step}: ${(e as Error).message}`);
+          // A stream its cluster cannot place yet has no leader: that waits as an election does,
+          // to `leaderWaitMs` (two of three servers down had this open give up at its 1 s window).
+          const placing = isPlacementPending(e) && performance.now() < leaderUntil;
+          if (performance.now() >= until && !placing) throw new Error(`${step}: ${(e as Error).message}`);
           // A leader lost inside the window (an election after the first wait) waits again,
           // within what is left of the leader wait; the window restarts after it.
           if (await this.#awaitLeaders(Math.min(timeout, 2000), leaderUntil)) until = Math.max(until, performance.now() + (this.#opts.retryForMs ?? 20_000));
