@@ -15,8 +15,7 @@ import { driverInfo } from './drivers.js';
 import { imageBehind } from './images.js';
 import { getLength } from './length.js';
 import type { Proc } from './proc.js';
-import { QemuAbortRefusal } from './qemu-abort.js';
-import { rule } from './rules.js';
+import { refuseChildlessCorLength } from './cor-length.js';
 import { HOST, type BdsNode, type DirtyBitmap, type Image, type ImageBitmap } from './types.js';
 
 export type { DirtyBitmap, ImageBitmap } from './types.js';
@@ -116,26 +115,10 @@ export function dirtyBitmapTruncate(p: Proc, node: string, bytes: number): void 
 /**
  * bdrv_create_dirty_bitmap: a named bitmap at the head of the list, bdrv_getlength bytes long.
  */
-/**
- * bdrv_create_dirty_bitmap's bdrv_getlength of a copy-on-read filter with no file child (a
- * stream's, after stream_clean's bdrv_cor_filter_drop, while the undismissed job holds it):
- * 7.2's bdrv_nb_sectors refreshes a has_variable_length driver's length through cor_getlength,
- * which dereferences bs->file = NULL; 10.0 answers from the cached total_sectors
- * (rule cor-getlength-variable-length).
- */
-function refuseChildlessCorLength(p: Proc, node: string): void {
-  if (p.node(node)?.driver !== 'copy-on-read' || p.childrenOf(node).length > 0 || !rule(p, 'cor-getlength-variable-length')) return;
-  throw new QemuAbortRefusal(
-    `Copy-on-read node '${node}' has no file child left (QEMU 7.2 crashes here: bdrv_create_dirty_bitmap -> bdrv_getlength -> ` +
-    'refresh_total_sectors -> cor_getlength dereferences bs->file = NULL, segmentation fault); refused by blockgraph',
-    'cor_getlength',
-  );
-}
-
 export function createDirtyBitmap(p: Proc, node: string, granularity: number, name: string, init: Partial<DirtyBitmap> = {}): DirtyBitmap {
   if (findDirtyBitmap(p, node, name)) throw new QmpError(`Bitmap already exists: ${name}`);
   if (name.length > BITMAP_MAX_NAME_SIZE) throw new QmpError(`Bitmap name too long: ${name}`);
-  refuseChildlessCorLength(p, node);
+  refuseChildlessCorLength(p, node, 'bdrv_create_dirty_bitmap');
   const b: DirtyBitmap = { name, granularity, persistent: false, disabled: false, busy: false, readonly: false, inconsistent: false, size: getLength(p, node), ...init };
   setBitmaps(p, node, [b, ...bitmapsOf(p, node)]);
   return b;
