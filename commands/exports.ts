@@ -14,6 +14,7 @@ import { BITMAP_ALLOW_RO, dirtyBitmapCheck, dirtyBitmapLookup, findDirtyBitmap, 
 import { filterOrCowBs } from '../graph/jobs/chain.js';
 import type { BitmapSource } from './block-dirty-bitmap.js';
 import { getLength } from '../graph/length.js';
+import { refuseChildlessCorLength } from '../graph/cor-length.js';
 import { drained } from '../graph/drain.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { refuseExportFailHang } from '../graph/export-fail-backup-hang.js';
@@ -217,6 +218,8 @@ function nbdExportCreate(p: Proc, args: { name?: unknown; description?: unknown;
   // name's, before the name's uniqueness (both 7.2 and 10.0): its export is never made
   if (typeof args.description === 'string' && args.description.length > 4096) throw new QmpError(`description '${args.description}' too long`);
   if (p.exports().some((x) => x.type === 'nbd' && x.name === name)) throw new QmpError(`NBD server already has export named '${name}'`);
+  // nbd_export_create's blk_getlength comes next, before the permission change
+  refuseChildlessCorLength(p, nodeName, 'nbd_export_create');
   p.step('nbd-no-resize');
   // NBD forbids resize while it serves the node.
   p.putBB({ ...p.bb(bbId)!, shared: PERM_ALL & ~PERM_Z });

@@ -12,6 +12,33 @@ import { pathCombine } from '../graph/host-path.js';
 import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
 import { rule } from '../graph/rules.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
+
+/**
+ * bdrv_named_nodes_list (block.c) runs bdrv_block_device_info (block/qapi.c) over every named
+ * node: bdrv_refresh_filename, whose implicit-node branch copies from QLIST_FIRST(&bs->children),
+ * then bdrv_query_image_info -> bdrv_getlength, which for copy-on-read is cor_getlength's
+ * bdrv_getlength(bs->file->bs) on 7.2 (10.0 answers the length from its cache, rule
+ * cor-getlength-variable-length, and dies one call later: bdrv_co_get_allocated_file_size of
+ * bdrv_filter_bs(bs) = NULL dereferences its drv). A stream's filter that
+ * stream_clean's bdrv_cor_filter_drop left without children while the undismissed job still holds
+ * it (the job's BlockBackend keeps it alive until job-dismiss) has neither, and both dereference
+ * NULL: SIGSEGV on QSD 7.2.22 and 10.0.2 alike (oracle README crash 4; probed live by stop 36 with
+ * and without filter-node-name). query-block does not reach it (only monitor-owned BlockBackends).
+ */
+function refuseChildlessFilterQuery(p: Proc): void {
+  for (const n of p.nodes()) {
+    if ((n.implicit || n.driver === 'copy-on-read') && p.childrenOf(n.name).length === 0) {
+      throw new QemuAbortRefusal(
+        `Node '${n.name}' (${n.driver}) has no child left: a job that dropped it still holds it ` +
+        `(QEMU crashes here: bdrv_block_device_info -> ${n.implicit ? 'bdrv_refresh_filename of an implicit node with no child'
+          : rule(p, 'cor-getlength-variable-length') ? 'bdrv_query_image_info -> bdrv_getlength of copy-on-read without bs->file'
+            : 'bdrv_query_image_info -> bdrv_get_allocated_file_size of the filter\'s missing child'}, segmentation fault); refused by blockgraph`,
+        'bdrv_block_device_info',
+      );
+    }
+  }
+}
 
 /** x-debug-query-block-graph: ids by first mention — BlockBackends, jobs, then nodes. */
 export const xDebugQueryBlockGraph: CommandDef = {
@@ -61,6 +88,7 @@ export const queryNamedBlockNodes: CommandDef = {
   name: 'query-named-block-nodes',
   mutates: false,
   run({ p }) {
+    refuseChildlessFilterQuery(p);
     // bdrv_named_nodes_list() prepends each node of graph_bdrv_states: newest first
     // bs->filename: the plain name, or the json:{…} pseudo-filename bdrv_refresh_filename built
     // (the state keeps "" for those: graph/filename.ts)

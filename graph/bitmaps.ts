@@ -15,6 +15,7 @@ import { driverInfo } from './drivers.js';
 import { imageBehind } from './images.js';
 import { getLength } from './length.js';
 import type { Proc } from './proc.js';
+import { refuseChildlessCorLength } from './cor-length.js';
 import { HOST, type BdsNode, type DirtyBitmap, type Image, type ImageBitmap } from './types.js';
 
 export type { DirtyBitmap, ImageBitmap } from './types.js';
@@ -117,6 +118,7 @@ export function dirtyBitmapTruncate(p: Proc, node: string, bytes: number): void 
 export function createDirtyBitmap(p: Proc, node: string, granularity: number, name: string, init: Partial<DirtyBitmap> = {}): DirtyBitmap {
   if (findDirtyBitmap(p, node, name)) throw new QmpError(`Bitmap already exists: ${name}`);
   if (name.length > BITMAP_MAX_NAME_SIZE) throw new QmpError(`Bitmap name too long: ${name}`);
+  refuseChildlessCorLength(p, node, 'bdrv_create_dirty_bitmap');
   const b: DirtyBitmap = { name, granularity, persistent: false, disabled: false, busy: false, readonly: false, inconsistent: false, size: getLength(p, node), ...init };
   setBitmaps(p, node, [b, ...bitmapsOf(p, node)]);
   return b;

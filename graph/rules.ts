@@ -247,6 +247,13 @@ export const RULES = defineRules({
     proof: [{ transcript: 'aborts/abort-3-drop-self-file-backing.json', step: 4 }],
     modelled: true,
   },
+  'cor-getlength-variable-length': {
+    what: 'a bdrv_getlength of a copy-on-read filter left without its file child (a concluded, undismissed stream\'s filter): block-dirty-bitmap-add or an NBD block-export-add of it (graph/cor-length.ts)',
+    '7.2': { fn: 'bdrv_create_dirty_bitmap (or nbd_export_create\'s blk_getlength) -> bdrv_getlength -> bdrv_nb_sectors: the driver\'s has_variable_length (set for copy-on-read) calls refresh_total_sectors -> cor_getlength, which dereferences bs->file = NULL: SIGSEGV (probed live on 7.2.22, wt-ioth); the model refuses, saying so', value: true },
+    '10.0': { fn: 'bdrv_co_nb_sectors asks bs->bl.has_variable_length, which bdrv_refresh_limits takes from the children: none left, so the cached total_sectors answers and the bitmap is created', value: false },
+    proof: [{ transcript: 'aborts/abort-36-bitmap-on-detached-stream-filter.json', step: 3 }],
+    modelled: true,
+  },
   'aio-context-lock-aborts': {
     what: 'oracle crash 5 and issue 12 item 8: a child attached (blockdev-add by reference, blockdev-reopen) or closed across an iothread without its AioContext lock',
     '7.2': { fn: 'bdrv_attach_child_common → bdrv_try_change_aio_context → bdrv_set_aio_context_commit releases a lock it never took: qemu_mutex_unlock_impl aborts (the model refuses, saying so)', value: true },

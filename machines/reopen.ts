@@ -22,8 +22,10 @@ export interface ReopenContext {
   error: string | null;
 }
 
+// qmp_blockdev_reopen queues nothing and bdrv_reopen_multiple asserts bs_queue != NULL: 7.2.22
+// (block.c:4390) and 10.0.2 (block.c:4586) both abort, so the refusal names both.
 export const EMPTY_LIST_ERROR =
-  "blockdev-reopen needs at least one element in 'options' (QEMU 7.2 aborts on an empty list: assertion 'bs_queue != NULL')";
+  "blockdev-reopen needs at least one element in 'options' (QEMU 7.2 and 10.0 abort on an empty list: bdrv_reopen_multiple's assertion 'bs_queue != NULL')";
 
 export const reopenMachine = setup({
   types: { context: {} as ReopenContext, events: {} as ReopenEvent },

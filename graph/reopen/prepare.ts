@@ -221,7 +221,8 @@ function replaceChild(p: Proc, n: BdsNode, o: Flat, isBacking: boolean, detached
  * Detaching `old` from `parent` is where QEMU 7.2 itself aborts in two known cases; the model
  * refuses instead of producing a graph QEMU could never reach.
  * - reference §7.6: `old` (e.g. a named commit filter) loses its last reference while one of
- *   its own links is frozen: bdrv_replace_child_noperm asserts '!child->frozen'.
+ *   its own links is frozen: bdrv_replace_child_noperm asserts '!child->frozen' (7.2.22 block.c:2838
+ *   and 10.0.2 block.c:2948 alike: the 245 port of stop 36, a commit held at pending).
  * - oracle crash 3: `old` has its own file node as backing too (X -file-> F, X -backing-> F);
  *   moving the parent's backing away from X fails an assertion in bdrv_parent_drained_end_single_no_poll.
  */
@@ -234,7 +235,7 @@ function refuseQemuAborts(p: Proc, parent: string, old: string): void {
   if (lastRef && frozen) {
     throw new QmpError(
       `Cannot detach '${old}' from '${parent}': it would be closed while its '${frozen.name}' link is frozen ` +
-      "(QEMU 7.2 aborts here: Assertion '!child->frozen' failed)",
+      "(QEMU 7.2 and 10.0 abort here: bdrv_replace_child_noperm: Assertion '!child->frozen' failed)",
     );
   }
   const file = kids.find((e) => e.name === 'file');

@@ -86,10 +86,12 @@ test('the list is one transaction: a bad second element leaves the first node un
   assert.is(r.steps.length, 0);
 });
 
-test('an empty list is refused (QEMU 7.2 aborts on it)', () => {
+test('an empty list is refused (QEMU 7.2 and 10.0 abort on it)', () => {
   const s = chain();
   const r = run(s, 'blockdev-reopen', { options: [] });
   assert.is(errOf(r), EMPTY_LIST_ERROR);
+  // 10.0.2 aborts too (docs/fidelity.md "Known 7.2 aborts, on 10.0", crash 1; probed again by stop 36's port): not 7.2 alone
+  assert.match(EMPTY_LIST_ERROR, /QEMU 7\.2 and 10\.0 abort/);
   assert.is(r.state, s);
 });
 
