@@ -182,7 +182,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   const keyval = !cold && rule(p, 'device-add-args') === 'qemu-opts';
   const keys = Object.keys(args).filter((k) => k !== 'driver' && k !== 'bus' && k !== 'id');
   for (const k of keys.sort((x, y) => bucketOf(x) - bucketOf(y))) {
-    const type = k === 'iothread-vq-mapping' && !rule(p, 'virtio-blk-iothread-vq-mapping') ? undefined : DEVICE_PROPS[driver]?.[k];
+    const type = (k === 'iothread-vq-mapping' && !rule(p, 'virtio-blk-iothread-vq-mapping')) || (k === 'scsi' && kind.backend && !rule(p, 'virtio-blk-scsi-property'))
+      ? undefined : DEVICE_PROPS[driver]?.[k];
     // object_property_find_err on the device itself: the proxy's typename (aliases only forward what the
     // inner virtio-blk-device has; vm/vm-e-virtio-blk-vq-mapping #9)
     if (!type) throw new QmpError(`Property '${driver}.${k}' not found`);
@@ -283,6 +284,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     refuseGeometryUnderHeldDrain(p, d, props);
     if (kind.busType === 'PCI') blkconfBlocksizes(props);
   }
+  if (kind.backend) virtioBlkMaxSectors(props);
   if (kind.busType === 'SCSI') scsiSerialLength(p, props);
   // virtio_blk_device_realize → virtio_add_queue per queue: abort() past VIRTIO_QUEUE_MAX
   if (kind.backend && virtioNumQueues(props) > VIRTIO_QUEUE_MAX) {
@@ -319,6 +321,9 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
       setBbContext(p, d.bb, b.iothread, { ignoreErrors: true });
     }
   }
+  // virtio_device_realize → virtio_bus_device_plugged → virtio_blk_get_features, once realize is
+  // done: a modern device (virtio-pci's default, VIRTIO_F_VERSION_1) refuses VIRTIO_BLK_F_SCSI
+  if (kind.backend && props.scsi === true) throw new QmpError('Please set scsi=off for virtio-blk devices in order to use virtio 1.0');
   void attachedName;
 }
 
@@ -391,6 +396,22 @@ function virtioBlkQueues(props: Record<string, unknown>): void {
   if (qs <= 2) throw new QmpError(`invalid queue-size property (${qs}), must be > 2`);
   if ((qs & (qs - 1)) !== 0 || qs > VIRTQUEUE_MAX_SIZE) {
     throw new QmpError(`invalid queue-size property (${qs}), must be a power of 2 (max ${VIRTQUEUE_MAX_SIZE})`);
+  }
+}
+
+/** include/block/block-common.h BDRV_REQUEST_MAX_SECTORS: MIN(SIZE_MAX >> 9, INT_MAX >> 9) on a 64-bit host. */
+const BDRV_REQUEST_MAX_SECTORS = 4194303;
+
+/**
+ * virtio_blk_device_realize, after blkconf_blocksizes: with the feature on (both are, by
+ * default) max-discard-sectors and max-write-zeroes-sectors must be 1..BDRV_REQUEST_MAX_SECTORS
+ * (their defaults are that maximum); with discard=off / write-zeroes=off nothing is checked.
+ */
+function virtioBlkMaxSectors(props: Record<string, unknown>): void {
+  for (const [feature, k] of [['discard', 'max-discard-sectors'], ['write-zeroes', 'max-write-zeroes-sectors']] as const) {
+    if (props[feature] === false) continue;
+    const v = num(props, k, BDRV_REQUEST_MAX_SECTORS);
+    if (v === 0 || v > BDRV_REQUEST_MAX_SECTORS) throw new QmpError(`invalid ${k} property (${v}), must be between 1 and ${BDRV_REQUEST_MAX_SECTORS}`);
   }
 }
 
