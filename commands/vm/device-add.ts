@@ -90,8 +90,48 @@ function refuseGeometryUnderHeldDrain(p: Proc, d: Device, props: Record<string, 
 }
 
 export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean): void {
-  const { p } = ctx;
   const held: Held = {};
+  try {
+    addDeviceRefusals(ctx, args, cold, held);
+  } catch (e) {
+    // qdev_set_id's `static int anon_count` is never given back: a device refused after it took
+    // device[N] leaves the next id-less device device[N+1]
+    const next = held.anonNext;
+    if (next !== undefined && e instanceof QmpError && !(e instanceof QemuAbortRefusal)) {
+      const prev = e instanceof QmpErrorAfterAbort ? e.residue : undefined;
+      throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { prev?.(q); q.setMeta({ anonDevices: next }); });
+    }
+    throw e;
+  }
+}
+
+/**
+ * qdev_set_id (hw/core/qdev.c) for a device without an id: its name under
+ * /machine/peripheral-anon is device[anon_count++], a counter of the whole process.
+ */
+function anonId(p: Proc, held: Held): string {
+  const n = p.meta().anonDevices ?? 0;
+  p.setMeta({ anonDevices: n + 1 });
+  held.anonNext = n + 1;
+  return `${PERIPHERAL}-anon/device[${n}]`;
+}
+
+/**
+ * qbus_init_internal (hw/core/bus.c): a bus the controller does not name (virtio-scsi names its
+ * own `ID.0` only when the proxy has an id) is its parent's `ID.N` when the parent has an id,
+ * else the bus type's name in lower case and its BusClass's automatic_ids counter ("scsi.0",
+ * "usb-bus.0"), one counter per bus type, never given back.
+ */
+function childBusName(p: Proc, d: Device, type: 'SCSI' | 'usb-bus'): string {
+  if (!d.path.startsWith(`${PERIPHERAL}-anon/`)) return `${d.id}.0`;
+  const ids = p.meta().busAutoIds ?? {};
+  const n = ids[type] ?? 0;
+  p.setMeta({ busAutoIds: { ...ids, [type]: n + 1 } });
+  return `${type.toLowerCase()}.${n}`;
+}
+
+function addDeviceRefusals(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean, held: Held): void {
+  const { p } = ctx;
   try {
     addDeviceInner(ctx, args, cold, held);
   } catch (e) {
@@ -132,6 +172,8 @@ export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<stri
 
 interface Held {
   node?: string;
+  /** qdev_set_id took /machine/peripheral-anon/device[N]: the next N, kept by a refused device_add too. */
+  anonNext?: number;
   /** usb_claim_port chained a usb-hub onto this bus (chainHub), for a device made at `at`. */
   hub?: { bus: string; at: number };
   ownBb?: boolean;
@@ -161,9 +203,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
     path = `${PERIPHERAL}/${id}`;
   } else {
-    const n = p.meta().anonDevices ?? 0;
-    p.setMeta({ anonDevices: n + 1 });
-    id = `${PERIPHERAL}-anon/device[${n}]`;
+    id = anonId(p, held);
     path = id;
   }
   // properties (object_set_properties_from_keyval)
@@ -641,11 +681,16 @@ function addController(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string
   const { p } = ctx;
   const args = deviceAddArgs(p, given, cold);
   const b = findBus(p, args, ck.busType, driver, cold);
-  if (typeof args.id !== 'string') throw new QmpError(`blockgraph: an id-less ${driver} is not modelled (its bus would be named by its type)`, 'GenericError');
-  const id = args.id;
-  if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
+  // qdev_set_id: an id-less controller is /machine/peripheral-anon/device[N], and that path is its id here
+  let id: string;
+  if (typeof args.id === 'string') {
+    id = args.id;
+    if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
+  } else {
+    id = anonId(p, held);
+  }
   const d: Device = {
-    id, driver, bus: b.id, path: `${PERIPHERAL}/${id}`, bb: null, ownBb: false, shareRw: false, iothread: null, tray: null, cold, at: p.nextSeq(),
+    id, driver, bus: b.id, path: id.startsWith('/') ? id : `${PERIPHERAL}/${id}`, bb: null, ownBb: false, shareRw: false, iothread: null, tray: null, cold, at: p.nextSeq(),
   };
   p.step(`device_add ${id}`);
   putDevice(p, d);
@@ -676,7 +721,7 @@ function addController(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string
     putBus(p, { ...now, usb: { free: [...now.usb!.free, ...ports], used: now.usb!.used } });
     return;
   }
-  const child: Bus = { id: `${id}.0`, type: ck.child, hotplug: true, iothread: null, at: p.nextSeq(), owner: id };
+  const child: Bus = { id: childBusName(p, d, ck.child), type: ck.child, hotplug: true, iothread: null, at: p.nextSeq(), owner: id };
   if (ck.child === 'SCSI') {
     if (ck.backend) child.iothread = props.iothread === undefined ? 'main' : String(props.iothread);
     if (ck.scsiMax) child.scsiMax = ck.scsiMax;
@@ -766,7 +811,7 @@ function usbStorageRealize(p: Proc, d: Device, props: Record<string, unknown>): 
   const own = d.bb;
   d.bb = null;
   putDevice(p, d);
-  const busId = `${d.id}.0`;
+  const busId = childBusName(p, d, 'SCSI');
   putBus(p, { id: busId, type: 'SCSI', hotplug: true, iothread: null, at: p.nextSeq(), owner: d.id, scsiMax: { channel: 0, target: 0, lun: 0 } });
   const path = `${d.path}/${busId}/legacy[0]`;
   const removable = props.removable === true;
