@@ -29,8 +29,8 @@ const version = (argv[argv.indexOf('--qemu') + 1] ?? '7.2') as QemuVersion;
 const check = argv.includes('--check');
 const OUT = join(import.meta.dirname, '..', 'graph', 'devices', 'qom-classes.ts');
 
-/** The classes whose answers are recorded: every device kind and controller the model has, their parents, and the -objects it keeps. */
-const EXTRA = ['virtio-blk-device', 'virtio-scsi-device', 'ide-device', 'scsi-device', 'usb-device', 'pci-device', 'device', 'pcie-root-port', 'nvme-subsys', 'nvme-ns', 'usb-hub', 'iothread', 'throttle-group', 'object'];
+/** The classes whose answers are recorded: every device kind and controller the model has, their parents and child buses, the containers, and the -objects it keeps. */
+const EXTRA = ['SCSI', 'usb-bus', 'container', 'virtio-blk-device', 'virtio-scsi-device', 'ide-device', 'scsi-device', 'usb-device', 'pci-device', 'device', 'pcie-root-port', 'nvme-subsys', 'nvme-ns', 'usb-hub', 'iothread', 'throttle-group', 'object'];
 
 async function record(): Promise<unknown> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-qom-classes-'));
