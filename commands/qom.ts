@@ -9,6 +9,7 @@
 // are refused as not modelled, as before.
 import { QmpError } from '../errors/index.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import type { Proc } from '../graph/proc.js';
 import type { QomObject } from '../graph/types.js';
 import { checkLimitsSet, limitsOf, LIMIT_NAMES } from './throttle-group.js';
@@ -110,11 +111,17 @@ function deviceSet(p: Proc, d: Device, inner: boolean, name: string, value: unkn
   if (name === 'drive') {
     if (typeof value !== 'string') throw new QmpError("Invalid parameter type for 'drive', expected: string");
     const old = d.bb ? p.children({ kind: 'bb', bb: d.bb })[0] : undefined;
-    // an empty drive (blk_replace_bs on a BlockBackend without root) and a node in another
-    // AioContext (set_drive_helper sets an error and still calls blk_replace_bs) are not modelled
-    if (!d.bb || !old) throw notModelled('qom-set of an empty drive');
+    // set_drive_helper's realized branch looks the node up first (bdrv_lookup_bs), then
+    // blk_replace_bs: on an empty drive's BlockBackend (no root child) bdrv_replace_child_bs
+    // dereferences NULL, QEMU 7.2 and 10.0 die (SIGSEGV, vm-h-qom-list-block-devices'
+    // nearest form). A node in another AioContext (set_drive_helper sets an error and still calls
+    // blk_replace_bs) is not modelled.
     const n = p.node(value);
     if (!n) throw new QmpError(`Cannot find device='' nor node-name='${value}'`);
+    if (!d.bb || !old) {
+      throw new QemuAbortRefusal(`qom-set of drive '${value}' on the empty drive of '${d.id}': QEMU dies here ` +
+        "(set_drive_helper → blk_replace_bs → bdrv_replace_child_bs on a BlockBackend without a root child: SIGSEGV); refused by blockgraph", 'bdrv_replace_child_bs');
+    }
     const bb = p.bb(d.bb)!;
     if (n.aio !== bb.aio) throw notModelled('qom-set of a drive in another AioContext');
     if (old.child === value) return;
