@@ -9,7 +9,7 @@ import {
 } from '../../graph/devices/ops.js';
 import { CONTROLLERS, CONTROLLER_KINDS, DEVICE_KINDS, deviceRemovable, type Bus, type ControllerKind, type Device, type DeviceKind } from '../../graph/devices/types.js';
 import { removeBlockBackend } from '../exports.js';
-import { DEVICE_PROPS, readProp, type VqMapping } from '../../graph/devices/props.js';
+import { DEVICE_PROPS, readDevfn, readProp, type VqMapping } from '../../graph/devices/props.js';
 import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { rule } from '../../graph/rules.js';
@@ -228,8 +228,9 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     // inner virtio-blk-device has; vm/vm-e-virtio-blk-vq-mapping #9)
     if (!type) throw new QmpError(`Property '${driver}.${k}' not found`);
     // virtio-blk-pci's block properties are aliases onto its virtio-blk-device, which has no id
-    props[k] = readProp(k, type, args[k], keyval, kind.driveOwner && kind.backend ? '' : (typeof args.id === 'string' ? id : ''),
-      kind.driveOwner ?? driver, rule(p, 'check-block-size-text'));
+    props[k] = k === 'addr' ? readDevfn(args[k], keyval, driver)
+      : readProp(k, type, args[k], keyval, kind.driveOwner && kind.backend ? '' : (typeof args.id === 'string' ? id : ''),
+        kind.driveOwner ?? driver, rule(p, 'check-block-size-text'));
     // device_set_bootindex: check_boot_index against fw_boot_order, then add_boot_device_path
     // (a negative index takes no entry)
     if (k === 'bootindex' && (props.bootindex as number) >= 0 &&
@@ -284,6 +285,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     d.iothread = io;
   }
   // realize: pci_qdev_realize → do_pci_register_device comes before the device's own realize
+  if (kind.busType === 'PCI') pciRegister(p, d, props.addr as number | undefined);
   if (!cold && kind.busType === 'PCI') refuseFunction0Taken(p, d);
   // usb_qdev_realize: usb_claim_port, then the device's own realize
   if (kind.busType === 'usb-bus') usbClaimPort(p, b, d, props.port as string | undefined, held);
@@ -365,6 +367,47 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   // done: a modern device (virtio-pci's default, VIRTIO_F_VERSION_1) refuses VIRTIO_BLK_F_SCSI
   if (kind.backend && props.scsi === true) throw new QmpError('Please set scsi=off for virtio-blk devices in order to use virtio 1.0');
   void attachedName;
+}
+
+/**
+ * The functions of the machine's root bus that are not -devices (query-pci of a fresh
+ * `-nodefaults` machine): q35's mch and the ICH9 LPC, AHCI and SMBus at 1f.0/.2/.3; pc's i440FX,
+ * PIIX3, its IDE and (with ACPI) PIIX4_PM at 1.0/.1/.3. devfn → PCIDevice name (its type).
+ */
+function builtinPci(p: Proc): Map<number, string> {
+  if (p.meta().machine !== 'pc') return new Map([[0, 'mch'], [0xf8, 'ICH9-LPC'], [0xfa, 'ich9-ahci'], [0xfb, 'ICH9-SMB']]);
+  const m = new Map([[0, 'i440FX'], [8, 'PIIX3'], [9, 'piix3-ide']]);
+  if (busOf(p, 'pci.0')?.hotplug) m.set(11, 'PIIX4_PM');
+  return m;
+}
+
+/**
+ * do_pci_register_device (hw/pci/pci.c) on the machine's root bus (pcie.0 / pci.0): no `addr`
+ * takes the first slot whose function 0 is free (devfn_min 0, stepping by PCI_FUNC_MAX); a given
+ * one must be free ("in use by TYPE,id=ID", a device without id printing "(null)"), and a
+ * hotplugged function other than 0 needs its slot's function 0 empty. The devfn is the device's
+ * until it is unrealized. (A root port's secondary bus: refuseFunction0Taken.)
+ */
+export function pciRegister(p: Proc, d: Device, addr: number | undefined): void {
+  if (d.bus !== 'pcie.0' && d.bus !== 'pci.0') return;
+  const taken = new Map<number, { name: string; id: string }>();
+  for (const [devfn, name] of builtinPci(p)) taken.set(devfn, { name, id: '(null)' });
+  for (const o of devices(p)) {
+    if (o.id !== d.id && o.bus === d.bus && o.devfn !== undefined) taken.set(o.devfn, { name: o.driver, id: o.path.startsWith(`${PERIPHERAL}/`) ? o.id : '(null)' });
+  }
+  let devfn = addr ?? -1;
+  if (devfn < 0) {
+    for (devfn = 0; devfn < 256 && taken.has(devfn); devfn += 8);
+    if (devfn >= 256) throw new QmpError(`PCI: no slot/function available for ${d.driver}, all in use or reserved`);
+  } else {
+    const slot = devfn >> 3, fn = devfn & 7;
+    const t = taken.get(devfn);
+    if (t) throw new QmpError(`PCI: slot ${slot} function ${fn} not available for ${d.driver}, in use by ${t.name},id=${t.id}`);
+    const f0 = taken.get(devfn & ~7);
+    if (!d.cold && fn !== 0 && f0) throw new QmpError(`PCI: slot ${slot} function 0 already occupied by ${f0.name}, new func ${d.driver} cannot be exposed to guest.`);
+  }
+  d.devfn = devfn;
+  putDevice(p, d);
 }
 
 /**
@@ -700,7 +743,7 @@ function addController(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string
   for (const k of keys.sort((x, y) => bucketOf(x) - bucketOf(y))) {
     const type = DEVICE_PROPS[driver]?.[k];
     if (!type) throw new QmpError(`Property '${driver}.${k}' not found`);
-    props[k] = readProp(k, type, args[k], keyval, id, driver, rule(p, 'check-block-size-text'));
+    props[k] = k === 'addr' ? readDevfn(args[k], keyval, driver) : readProp(k, type, args[k], keyval, id, driver, rule(p, 'check-block-size-text'));
     // virtio-scsi's link<iothread> (object_resolve_link), as virtio-blk's
     if (k === 'iothread' && !checkIothread(p, String(props.iothread))) {
       const io = String(props.iothread);
@@ -710,6 +753,7 @@ function addController(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string
   }
   if (Object.keys(props).length) d.props = { ...props };
   putDevice(p, d);
+  if (ck.busType === 'PCI') pciRegister(p, d, props.addr as number | undefined);
   if (!cold && ck.busType === 'PCI') refuseFunction0Taken(p, d);
   if (ck.busType === 'usb-bus') usbClaimPort(p, b, d, props.port as string | undefined, held);
   if (ck.child === null) {
