@@ -696,12 +696,70 @@ function floppyRealize(p: Proc, d: Device, props: Record<string, unknown>, held:
   setBbPerm(p, d.bb, perms.perm, perms.shared);
 }
 
+/** The main system bus's devices of a `-nodefaults` machine (`info qtree`, 7.2 and 10.0): the PCI host's child bus is the root bus. */
+const SYSBUS_DEVICES = ['ps2-mouse', 'ps2-kbd', 'hpet', 'ioapic', 'q35-pcihost', 'i440FX-pcihost', 'fw_cfg_io', 'kvmvapic'];
+/** qdev_alias_table's aliases on a VIRTIO_PCI machine, of the devices the model has. */
+const QDEV_ALIASES: Record<string, string> = { 'virtio-blk-pci': 'virtio-blk', 'virtio-scsi-pci': 'virtio-scsi' };
+
+const pathNotModelled = (path: string, why: string) => new QmpError(`blockgraph: bus path '${path}' is not modelled (${why})`);
+
+/**
+ * qbus_find (softmmu/qdev-monitor.c) of a bus path with a '/': from the main system bus when it
+ * starts with '/', else from the bus its first element names (qbus_find_recursive); then device
+ * and bus names in turn. A device is found on its bus by id, then by type name, then by alias
+ * (qbus_find_dev): none is DeviceNotFound; a path that ends on a device takes its only child bus.
+ * The model walks the PCI host, the root bus, root ports and the SCSI / USB controllers it keeps;
+ * the machine's own functions and a virtio proxy's virtio-bus are not modelled.
+ */
+function qbusFind(p: Proc, path: string): Bus | undefined {
+  const elems = path.split('/').filter((e) => e !== '');
+  let bus: Bus | 'sysbus';
+  if (path.startsWith('/')) bus = 'sysbus';
+  else {
+    const first = elems.shift()!;
+    const b = busOf(p, first);
+    if (!b || b.hidden) throw new QmpError(`Bus '${first}' not found`);
+    bus = b;
+  }
+  const root = p.meta().machine === 'pc' ? 'pci.0' : 'pcie.0';
+  while (elems.length) {
+    const name = elems.shift()!;
+    // qbus_find_dev: the device, and the buses below it
+    let children: Bus[];
+    if (bus === 'sysbus') {
+      const host = p.meta().machine === 'pc' ? 'i440FX-pcihost' : 'q35-pcihost';
+      if (!SYSBUS_DEVICES.includes(name) || (name.endsWith('-pcihost') && name !== host)) throw new QmpError(`Device '${name}' not found`, 'DeviceNotFound');
+      if (name !== host) throw pathNotModelled(path, `the children of ${name}`);
+      children = [busOf(p, root)!];
+    } else {
+      const on = devices(p).filter((d) => d.bus === (bus as Bus).id).sort((a, b) => a.at - b.at);
+      const d = on.find((x) => x.path === `${PERIPHERAL}/${x.id}` && x.id === name) ?? on.find((x) => x.driver === name) ?? on.find((x) => QDEV_ALIASES[x.driver] === name);
+      if (!d) {
+        if (bus.id === root && Array.from(builtinPci(p).values()).includes(name)) throw pathNotModelled(path, `the machine's own ${name}`);
+        throw new QmpError(`Device '${name}' not found`, 'DeviceNotFound');
+      }
+      if (CONTROLLER_KINDS[d.driver]?.backend || DEVICE_KINDS[d.driver]?.backend) throw pathNotModelled(path, `${d.driver}'s virtio-bus`);
+      children = buses(p).filter((b) => b.owner === d.id || (d.driver === 'pcie-root-port' && b.id === d.id));
+    }
+    const busName = elems.shift();
+    if (busName === undefined) {
+      if (children.length === 1) return children[0];
+      throw new QmpError(children.length ? `Device '${name}' has multiple child buses` : `Device '${name}' has no child bus`);
+    }
+    const next = children.find((b) => b.id === busName);
+    if (!next) throw new QmpError(`Bus '${busName}' not found`);
+    bus = next;
+  }
+  if (bus === 'sysbus') throw pathNotModelled(path, 'the main system bus');
+  return bus;
+}
+
 /** qdev_device_add_from_qdict's bus: `bus` by name (qbus_find), else the newest bus of the type. */
 function findBus(p: Proc, args: Record<string, unknown>, busType: DeviceKind['busType'], driver: string, cold: boolean): Bus {
   let b: Bus | undefined;
   if (typeof args.bus === 'string') {
     const path = args.bus;
-    b = busOf(p, path);
+    b = path.includes('/') ? qbusFind(p, path) : busOf(p, path);
     if (!b || b.hidden) throw new QmpError(`Bus '${path}' not found`);
     if (!busTypeFits(busType, b)) throw new QmpError(`Device '${driver}' can't go on ${b.type} bus`);
   } else {
