@@ -16,12 +16,9 @@
 // module and aborts ("Only modules from the same build can be loaded", module_load_dso's
 // assertion); the private mount hides them from that one process. `--check` records and compares
 // with graph/devices/qom-classes.ts instead of writing it (exit 1 on a difference).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnVm } from '../oracle/qemu-vm.js';
-import { requireQemuVm } from '../oracle/qemu-bins.js';
-import { CONTROLLER_KINDS, DEVICE_KINDS } from '../graph/devices/types.js';
+import { recordQomClasses } from '../oracle/qom-classes.js';
 import type { QemuVersion } from '../graph/version.js';
 
 const argv = process.argv.slice(2);
@@ -29,37 +26,7 @@ const version = (argv[argv.indexOf('--qemu') + 1] ?? '7.2') as QemuVersion;
 const check = argv.includes('--check');
 const OUT = join(import.meta.dirname, '..', 'graph', 'devices', 'qom-classes.ts');
 
-/** The classes whose answers are recorded: every device kind and controller the model has, their parents and child buses, the containers, and the -objects it keeps. */
-const EXTRA = ['SCSI', 'usb-bus', 'container', 'virtio-blk-device', 'virtio-scsi-device', 'ide-device', 'scsi-device', 'usb-device', 'pci-device', 'device', 'pcie-root-port', 'nvme-subsys', 'nvme-ns', 'usb-hub', 'iothread', 'throttle-group', 'object'];
-
-async function record(): Promise<unknown> {
-  const dir = mkdtempSync(join(tmpdir(), 'bg-qom-classes-'));
-  const vm = await spawnVm(dir, { version: 1 }, { bins: requireQemuVm(version), label: 'classes' });
-  try {
-    const ok = async (cmd: string, args: Record<string, unknown>): Promise<unknown> => {
-      const r = await vm.execute(cmd, args);
-      if ('error' in r) throw new Error(`${cmd} ${JSON.stringify(args)}: ${r.error.desc}`);
-      return r.return;
-    };
-    const all = await ok('qom-list-types', { abstract: true }) as { name: string; abstract?: boolean }[];
-    const dev = new Set((await ok('qom-list-types', { implements: 'device', abstract: true }) as { name: string }[]).map((t) => t.name));
-    const types: Record<string, [number, number]> = {};
-    for (const t of [...all].sort((a, b) => (a.name < b.name ? -1 : 1))) types[t.name] = [t.abstract ? 1 : 0, dev.has(t.name) ? 1 : 0];
-    const want = [...new Set([...Object.keys(DEVICE_KINDS), ...Object.keys(CONTROLLER_KINDS), ...EXTRA])].filter((n) => n in types).sort();
-    const props: Record<string, { device?: unknown; qom: unknown }> = {};
-    for (const n of want) {
-      const [abstract, isDev] = types[n]!;
-      props[n] = { qom: await ok('qom-list-properties', { typename: n }) };
-      if (isDev && !abstract) props[n]!.device = await ok('device-list-properties', { typename: n });
-    }
-    return { types, props };
-  } finally {
-    await vm.close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const rec = await record();
+const rec = await recordQomClasses(version);
 const text = readFileSync(OUT, 'utf8');
 const line = `  '${version}': JSON.parse(${JSON.stringify(JSON.stringify(rec))}),`;
 const re = new RegExp(`^  '${version.replace('.', '\\.')}': JSON\\.parse\\(.*\\),$`, 'm');

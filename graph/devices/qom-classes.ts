@@ -1,5 +1,5 @@
 // QEMU's QOM classes as qemu-system-x86_64 (q35) knows them, recorded by
-// scripts/record-qom-classes.ts (do not edit the data lines by hand): `types` maps every type name
+// scripts/record-qom-classes.ts (oracle/qom-classes.ts; do not edit the data lines by hand; specs/oracle/vm-live.spec.ts re-records 7.2): `types` maps every type name
 // to [abstract, device] (qom-list-types with abstract:true, and implements:'device'); `props` holds
 // qom-list-properties' answer (`qom`) and device-list-properties' (`device`, a non-abstract device
 // only) for the block device classes, their controllers and parents, iothread and throttle-group.
