@@ -9,12 +9,15 @@
 // are refused as not modelled, as before.
 import { QmpError } from '../errors/index.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import type { Proc } from '../graph/proc.js';
 import type { QomObject } from '../graph/types.js';
 import { checkLimitsSet, limitsOf, LIMIT_NAMES } from './throttle-group.js';
 import type { CommandDef } from './types.js';
-import { PERIPHERAL, bbRoot, device, devices, putDevice } from '../graph/devices/ops.js';
-import { DEVICE_KINDS, type Device } from '../graph/devices/types.js';
+import { PERIPHERAL, bbRoot, buses, device, devices, putDevice } from '../graph/devices/ops.js';
+import { CONTROLLER_KINDS, DEVICE_KINDS, type Device } from '../graph/devices/types.js';
+import { QOM_CLASSES } from '../graph/devices/qom-classes.js';
+import { versionOf } from '../graph/version.js';
 import { DEVICE_PROPS } from '../graph/devices/props.js';
 import { attachChild, detachChild } from '../graph/ops.js';
 import { cpuQom } from './vm/machine-level.js';
@@ -108,11 +111,17 @@ function deviceSet(p: Proc, d: Device, inner: boolean, name: string, value: unkn
   if (name === 'drive') {
     if (typeof value !== 'string') throw new QmpError("Invalid parameter type for 'drive', expected: string");
     const old = d.bb ? p.children({ kind: 'bb', bb: d.bb })[0] : undefined;
-    // an empty drive (blk_replace_bs on a BlockBackend without root) and a node in another
-    // AioContext (set_drive_helper sets an error and still calls blk_replace_bs) are not modelled
-    if (!d.bb || !old) throw notModelled('qom-set of an empty drive');
+    // set_drive_helper's realized branch looks the node up first (bdrv_lookup_bs), then
+    // blk_replace_bs: on an empty drive's BlockBackend (no root child) bdrv_replace_child_bs
+    // dereferences NULL, QEMU 7.2 and 10.0 die (SIGSEGV, vm-h-qom-list-block-devices'
+    // nearest form). A node in another AioContext (set_drive_helper sets an error and still calls
+    // blk_replace_bs) is not modelled.
     const n = p.node(value);
     if (!n) throw new QmpError(`Cannot find device='' nor node-name='${value}'`);
+    if (!d.bb || !old) {
+      throw new QemuAbortRefusal(`qom-set of drive '${value}' on the empty drive of '${d.id}': QEMU dies here ` +
+        "(set_drive_helper → blk_replace_bs → bdrv_replace_child_bs on a BlockBackend without a root child: SIGSEGV); refused by blockgraph", 'bdrv_replace_child_bs');
+    }
     const bb = p.bb(d.bb)!;
     if (n.aio !== bb.aio) throw notModelled('qom-set of a drive in another AioContext');
     if (old.child === value) return;
@@ -245,10 +254,42 @@ export const qomSet: CommandDef = {
 };
 
 /**
- * qom-list (qmp_qom_list: object_resolve_path, then every property as {name, type}) of the vm
- * target's /machine/peripheral container: a child<TYPE> per named device; the vCPU's path from
- * the machine's facts (commands/vm/machine-level.ts cpuQom). Other paths, and
- * qemu-storage-daemon's tree, are not modelled.
+ * object_resolve_path for qom-list on the vm target: a device by its QOM path (a named one's
+ * /machine/peripheral/ID, an id-less one's /machine/peripheral-anon/device[N], a usb-storage's
+ * legacy scsi-disk), by a bare name (a partial path: ambiguous with an -object of that name, which
+ * resolves nothing), a virtio proxy's inner virtio-backend, or a controller's child bus
+ * (…/ID/virtio-backend/ID.0, …/ID/ID.0, …/device[N]/virtio-backend/scsi.N). The class whose
+ * properties the object has; undefined: not such a path.
+ */
+function qomListClass(p: Proc, path: string): string | undefined {
+  let base = path;
+  const inner = path.endsWith('/virtio-backend');
+  if (inner) base = path.slice(0, -'/virtio-backend'.length);
+  let d = !base.includes('/') ? device(p, base) : base.startsWith(`${PERIPHERAL}/`) ? device(p, base.slice(PERIPHERAL.length + 1)) : undefined;
+  if (d && d.path !== base && base.includes('/')) d = undefined;
+  d ??= devices(p).find((x) => x.path === base);
+  if (d) {
+    if (!base.includes('/') && p.object(base)) return undefined;
+    const innerType = DEVICE_KINDS[d.driver]?.backend ? DEVICE_KINDS[d.driver]!.driveOwner : CONTROLLER_KINDS[d.driver]?.backend ? 'virtio-scsi-device' : undefined;
+    if (inner) return innerType ?? undefined;
+    return d.driver;
+  }
+  for (const b of buses(p)) {
+    const o = b.owner ? device(p, b.owner) : undefined;
+    if (!o) continue;
+    if (`${o.path}${CONTROLLER_KINDS[o.driver]?.backend ? '/virtio-backend' : ''}/${b.id}` === path) return b.type;
+  }
+  return undefined;
+}
+
+/**
+ * qom-list (qmp_qom_list: object_resolve_path, then every property as {name, type}) on the vm
+ * target: the /machine/peripheral and /machine/peripheral-anon containers (a child<TYPE> per
+ * device), a device, its virtio-backend or a controller's bus: the properties of its class as
+ * QEMU lists them for a new instance (graph/devices/qom-classes.ts; the children realize adds,
+ * a bus's child[N] links, are not listed); nothing there is DeviceNotFound. The vCPU's path from
+ * the machine's facts (commands/vm/machine-level.ts cpuQom). qemu-storage-daemon's tree and the
+ * rest of the machine's are not modelled.
  */
 export const qomList: CommandDef = {
   name: 'qom-list',
@@ -256,9 +297,25 @@ export const qomList: CommandDef = {
   run({ p, args }) {
     const cpu = cpuQom(p, 'qom-list', String(args.path));
     if (cpu.hit) return cpu.value as never;
-    if (p.meta().target !== 'vm' || args.path !== PERIPHERAL) throw notModelled('qom-list');
-    const out = [{ name: 'type', type: 'string' }];
-    for (const d of devices(p)) if (d.path === `${PERIPHERAL}/${d.id}`) out.push({ name: d.id, type: `child<${d.driver}>` });
-    return out as never;
+    const path = String(args.path);
+    if (p.meta().target !== 'vm') throw notModelled('qom-list');
+    if (path === PERIPHERAL || path === `${PERIPHERAL}-anon`) {
+      const out = [{ name: 'type', type: 'string' }];
+      for (const d of devices(p)) {
+        const m = d.path.startsWith(`${path}/`) ? d.path.slice(path.length + 1) : undefined;
+        if (m !== undefined && !m.includes('/')) out.push({ name: m, type: `child<${d.driver}>` });
+      }
+      return out as never;
+    }
+    const cls = qomListClass(p, path);
+    if (cls !== undefined) {
+      const list = QOM_CLASSES[versionOf(p)].props[cls]?.qom;
+      if (!list) throw notModelled(`qom-list of a ${cls}`);
+      return list.map((x) => ({ name: x.name, type: x.type })) as never;
+    }
+    if (path.startsWith(`${PERIPHERAL}/`) || path.startsWith(`${PERIPHERAL}-anon/`)) {
+      throw new QmpError(`Device '${path}' not found`, 'DeviceNotFound');
+    }
+    throw notModelled('qom-list');
   },
 };

@@ -66,6 +66,6 @@ registerCommand(blockdevCreate);
 import { blockSetWriteThreshold } from './block-set-write-threshold.js';
 registerCommand(blockSetWriteThreshold);
 // issue 17: the vm target's commands (a process answers them only once it is a VM: model.ts)
-import { VM_COMMANDS, queryChardev, xBlockgraphMachine, xBlockgraphMachineFacts } from './vm/index.js';
-for (const c of [...VM_COMMANDS, xBlockgraphMachine, xBlockgraphMachineFacts, queryChardev]) registerCommand(c);
+import { VM_COMMANDS, queryChardev, qomListProperties, xBlockgraphMachine, xBlockgraphMachineFacts } from './vm/index.js';
+for (const c of [...VM_COMMANDS, xBlockgraphMachine, xBlockgraphMachineFacts, queryChardev, qomListProperties]) registerCommand(c);
 for (const c of unmodelledCommands((n) => COMMANDS.has(n))) registerCommand(c);

@@ -53,6 +53,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'qmp_dispatch over 7.2\'s generated qapi-commands/qapi-visit (qapi/block-core.json of 7.2): "The command block-job-change has not been found", "Parameter \'discard-source\' is unexpected"', value: '7.2' as '7.2' | '10.0' },
     '10.0': { fn: 'qmp_dispatch over 10.0.2\'s generated code (block-core.json: BlockJobChangeOptions since 8.2, BackupCommon.discard-source since 9.1, BlockdevOptions.active and blockdev-set-active since 10.0; block-export.json: allow-inactive since 10.0); in replies, BlockDeviceInfo.active since 10.0 (bdrv_block_device_info: !bdrv_is_inactive; query-named-block-nodes: a transcript holds no query reply, so its proof is QSD 10.0.2\'s bytes in specs/qmp/named-nodes-active.spec.ts)', value: '10.0' as '7.2' | '10.0' },
     proof: [{ transcript: 'iotests/tests-d-mirror-change-copy-mode.json', step: 10 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode-b.json', step: 7 }, { transcript: 'iotests/tests-d-backup-discard-source.json', step: 5 },
+      // the sixth VM held-out set (wt-vm16): blockdev-set-active before device_add on an inactive node
+      { transcript: 'vm/vm-h-drive-inactive.json', step: 2 },
       // blockdev-add's active, blockdev-set-active, allow-inactive (inactive nodes: graph/inactive.ts)
       { transcript: 'iotests/tests-d-inactive-node-nbd-jobs.json', step: 1 }, { transcript: 'iotests/tests-d-inactive-node-nbd-parents.json', step: 8 }, { transcript: 'iotests/tests-d-inactive-node-nbd-exports.json', step: 15 },
       // wt-iote's blind ports: iotests 151 (block-job-change: in ready, a switch to write-blocking, back
@@ -687,6 +689,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'BLOCK_OP_TYPE_DATAPLANE (bdrv_op_block_all on a backing file in bdrv_set_backing_hd, on job nodes in block_job_add_bdrv): virtio_blk_data_plane_create ("cannot start virtio-blk dataplane: ") and virtio_scsi_hotplug check blk_op_is_blocked(blk, BLOCK_OP_TYPE_DATAPLANE)', value: true },
     '10.0': { fn: 'BlockOpType has no BLOCK_OP_TYPE_DATAPLANE any more (include/block/block-common.h): virtio_blk_data_plane_create and virtio_scsi_hotplug check no op blocker', value: false },
     proof: [
+      // the sixth VM held-out set (wt-vm16): scsi-hd on the top of a stream at pending, onto the main-loop controller
+      { transcript: 'vm/vm-h-drive-jobs-frozen.json', step: 5 },
       // the third VM held-out set (wt-vm13): scsi-cd on a backing node, onto an iothread controller
       { transcript: 'vm/vm-e-scsi-iothread-luns.json', step: 8 },
       // the VM held-out set (wt-vm11)
@@ -698,7 +702,7 @@ export const RULES = defineRules({
     what: "a disk hotplugged onto (and unplugged from) a virtio-scsi controller: is its BlockBackend moved to the controller's AioContext, and does a refused move fail device_add?",
     '7.2': { fn: 'virtio_scsi_hotplug: if (s->ctx && !s->dataplane_fenced) blk_set_aio_context(blk, s->ctx, errp), an error fails the plug; s->ctx is the iothread\'s or, without one, the main loop\'s (virtio_scsi_dataplane_setup), so a disk on a node in an iothread is moved to the main loop; virtio_scsi_hotunplug: back to the main loop, errors ignored', value: 'always-strict' as 'always-strict' | 'iothread-lenient' },
     '10.0': { fn: 'virtio_scsi_hotplug: only when s->vq_aio_context[VIRTIO_SCSI_VQ_NUM_FIXED] is not the main loop (a controller with an iothread): blk_set_aio_context(blk, ctx, NULL), a refusal ignored ("I/O will still work although block jobs and other users might be slower"); virtio_scsi_hotunplug moves back to the main loop only then', value: 'iothread-lenient' as 'always-strict' | 'iothread-lenient' },
-    proof: [{ transcript: 'vm/vm-iothreads.json', step: 4 }],
+    proof: [{ transcript: 'vm/vm-iothreads.json', step: 4 }, { transcript: 'vm/vm-h-drive-iothread-contexts.json', step: 13 }],
     modelled: true,
   },
   'pci-hotplug-function-0': {
@@ -712,7 +716,7 @@ export const RULES = defineRules({
     what: "a scsi-hd/scsi-cd serial's length",
     '7.2': { fn: 'scsi_realize: no check; device_id defaults to the serial\'s first 20 characters (g_strdup_printf("%.20s"))', value: null as { serial: number; deviceId: number } | null },
     '10.0': { fn: 'scsi_realize, after blkconf_apply_backend_options: longer than MAX_SERIAL_LEN (36) "The serial number can\'t be longer than 36 characters"; without device_id, longer than MAX_SERIAL_LEN_FOR_DEVID (20) "… when it is also used as the default for device_id"', value: { serial: 36, deviceId: 20 } as { serial: number; deviceId: number } | null },
-    proof: [{ transcript: 'vm/vm-d-serial-geometry.json', step: 3 }],
+    proof: [{ transcript: 'vm/vm-d-serial-geometry.json', step: 3 }, { transcript: 'vm/vm-h-scsi-identity-props.json', step: 4 }],
     modelled: true,
   },
   'virtio-blk-iothread-vq-mapping': {
@@ -722,18 +726,25 @@ export const RULES = defineRules({
     proof: [{ transcript: 'vm/vm-e-virtio-blk-vq-mapping.json', step: 3 }],
     modelled: true,
   },
+  'virtio-blk-scsi-property': {
+    what: "virtio-blk's legacy `scsi` property (VIRTIO_BLK_F_SCSI passthrough): known?",
+    '7.2': { fn: 'virtio_blk_properties: DEFINE_PROP_BIT64("scsi", …, VIRTIO_BLK_F_SCSI, false) (#ifdef __linux__); virtio_blk_get_features refuses it on a modern (VIRTIO_F_VERSION_1) device, after realize, from virtio_bus_device_plugged: "Please set scsi=off for virtio-blk devices in order to use virtio 1.0"', value: true },
+    '10.0': { fn: 'virtio_blk_properties has no `scsi` (the SG_IO passthrough is gone; virtio_blk_get_features only still offers VIRTIO_BLK_F_SCSI to a legacy device): "Property \'virtio-blk-pci.scsi\' not found"', value: false },
+    proof: [{ transcript: 'vm/vm-h-virtio-blk-feature-props.json', step: 11 }, { transcript: 'vm/vm-h-pc-virtio-blk-props.json', step: 6 }],
+    modelled: true,
+  },
   'device-add-args': {
     what: "device_add's arguments: strings made from QemuOpts (booleans parsed from on/off, an id checked for form), or the QDict's JSON types",
     '7.2': { fn: 'qmp_device_add: qemu_opts_from_qdict (qemu_opts_create: id_wellformed on a string id, "Parameter \'id\' expects an identifier"; qemu_opts_from_qdict_entry: a number as qnum_to_string, a bool as on/off, dict/list/null dropped) → qdev_device_add → qemu_opts_to_qdict → qdev_device_add_from_qdict(from_json false): the keyval visitor parses a bool property with qapi_bool_parse ("Parameter \'share-rw\' expects \'on\' or \'off\'")', value: 'qemu-opts' as 'qemu-opts' | 'json' },
     '10.0': { fn: 'qmp_device_add: qdev_device_add_from_qdict(qdict, from_json true): no QemuOpts, no id_wellformed; the QObject input visitor wants each property\'s JSON type (qobject_input_type_bool / _str: "Invalid parameter type for \'share-rw\', expected: boolean"); driver, bus, id read with qdict_get_try_str (another type: absent)', value: 'json' as 'qemu-opts' | 'json' },
-    proof: [{ transcript: 'vm/vm-c-device-add-prop-types.json', step: 1 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 2 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 7 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 11 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 13 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 15 }, { transcript: 'vm/vm-c-device-add-errors.json', step: 18 }, { transcript: 'vm/vm-c-device-add-prop-order.json', step: 4 }, { transcript: 'vm/vm-d-iothread-props.json', step: 5 }, { transcript: 'vm/vm-d-bool-prop-types.json', step: 1 }, { transcript: 'vm/vm-d-enum-prop-types.json', step: 2 }, { transcript: 'vm/vm-d-int-prop-types.json', step: 1 }, { transcript: 'vm/vm-f-props-error-policy.json', step: 5 }],
+    proof: [{ transcript: 'vm/vm-c-device-add-prop-types.json', step: 1 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 2 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 7 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 11 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 13 }, { transcript: 'vm/vm-c-device-add-prop-types.json', step: 15 }, { transcript: 'vm/vm-c-device-add-errors.json', step: 18 }, { transcript: 'vm/vm-c-device-add-prop-order.json', step: 4 }, { transcript: 'vm/vm-d-iothread-props.json', step: 5 }, { transcript: 'vm/vm-d-bool-prop-types.json', step: 1 }, { transcript: 'vm/vm-d-enum-prop-types.json', step: 2 }, { transcript: 'vm/vm-d-int-prop-types.json', step: 1 }, { transcript: 'vm/vm-f-props-error-policy.json', step: 5 }, { transcript: 'vm/vm-h-device-ids-readd.json', step: 9 }],
     modelled: true,
   },
   'usb-storage-own-perms': {
     what: "whether a usb-storage applies its drive's perms on its own BlockBackend before handing the node to its legacy scsi-disk (which a permission conflict then names)",
     '7.2': { fn: "usb_msd_storage_realize: blkconf_blocksizes and blkconf_apply_backend_options(!blk_supports_write_perm, true) on the usb-storage's BlockBackend ('block device us1'), then blk_detach_dev and scsi_bus_legacy_add_drive", value: true },
     '10.0': { fn: "usb_msd_storage_realize: straight to blk_detach_dev and scsi_bus_legacy_add_drive(…, &s->conf, …): only the scsi-disk's scsi_realize applies them ('block device /machine/peripheral/us1/us1.0/legacy[0]')", value: false },
-    proof: [{ transcript: 'vm/vm-g-xhci-usb-storage.json', step: 6 }],
+    proof: [{ transcript: 'vm/vm-g-xhci-usb-storage.json', step: 6 }, { transcript: 'vm/vm-h-idless-controllers.json', step: 18 }],
     modelled: true,
   },
   'machine-unattached-devices': {

@@ -188,6 +188,8 @@ export interface ProcMeta {
   machine?: 'pc';
   /** vm target: QEMU's counter for devices without an id (/machine/peripheral-anon/device[N]). */
   anonDevices?: number;
+  /** vm target: each bus type's BusClass automatic_ids (qbus_init_internal's "scsi.N", "usb-bus.N" of buses without a name). */
+  busAutoIds?: Record<string, number>;
   /** vm: the next /machine/unattached/device[N] (a usb-hub usb_claim_port chains on; rule machine-unattached-devices gives the first). */
   unattachedNext?: number;
   /**

@@ -9,7 +9,7 @@ import {
 } from '../../graph/devices/ops.js';
 import { CONTROLLERS, CONTROLLER_KINDS, DEVICE_KINDS, deviceRemovable, type Bus, type ControllerKind, type Device, type DeviceKind } from '../../graph/devices/types.js';
 import { removeBlockBackend } from '../exports.js';
-import { DEVICE_PROPS, readProp, type VqMapping } from '../../graph/devices/props.js';
+import { DEVICE_PROPS, readDevfn, readProp, type VqMapping } from '../../graph/devices/props.js';
 import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { rule } from '../../graph/rules.js';
@@ -90,8 +90,48 @@ function refuseGeometryUnderHeldDrain(p: Proc, d: Device, props: Record<string, 
 }
 
 export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean): void {
-  const { p } = ctx;
   const held: Held = {};
+  try {
+    addDeviceRefusals(ctx, args, cold, held);
+  } catch (e) {
+    // qdev_set_id's `static int anon_count` is never given back: a device refused after it took
+    // device[N] leaves the next id-less device device[N+1]
+    const next = held.anonNext;
+    if (next !== undefined && e instanceof QmpError && !(e instanceof QemuAbortRefusal)) {
+      const prev = e instanceof QmpErrorAfterAbort ? e.residue : undefined;
+      throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { prev?.(q); q.setMeta({ anonDevices: next }); });
+    }
+    throw e;
+  }
+}
+
+/**
+ * qdev_set_id (hw/core/qdev.c) for a device without an id: its name under
+ * /machine/peripheral-anon is device[anon_count++], a counter of the whole process.
+ */
+function anonId(p: Proc, held: Held): string {
+  const n = p.meta().anonDevices ?? 0;
+  p.setMeta({ anonDevices: n + 1 });
+  held.anonNext = n + 1;
+  return `${PERIPHERAL}-anon/device[${n}]`;
+}
+
+/**
+ * qbus_init_internal (hw/core/bus.c): a bus the controller does not name (virtio-scsi names its
+ * own `ID.0` only when the proxy has an id) is its parent's `ID.N` when the parent has an id,
+ * else the bus type's name in lower case and its BusClass's automatic_ids counter ("scsi.0",
+ * "usb-bus.0"), one counter per bus type, never given back.
+ */
+function childBusName(p: Proc, d: Device, type: 'SCSI' | 'usb-bus'): string {
+  if (!d.path.startsWith(`${PERIPHERAL}-anon/`)) return `${d.id}.0`;
+  const ids = p.meta().busAutoIds ?? {};
+  const n = ids[type] ?? 0;
+  p.setMeta({ busAutoIds: { ...ids, [type]: n + 1 } });
+  return `${type.toLowerCase()}.${n}`;
+}
+
+function addDeviceRefusals(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean, held: Held): void {
+  const { p } = ctx;
   try {
     addDeviceInner(ctx, args, cold, held);
   } catch (e) {
@@ -132,6 +172,8 @@ export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<stri
 
 interface Held {
   node?: string;
+  /** qdev_set_id took /machine/peripheral-anon/device[N]: the next N, kept by a refused device_add too. */
+  anonNext?: number;
   /** usb_claim_port chained a usb-hub onto this bus (chainHub), for a device made at `at`. */
   hub?: { bus: string; at: number };
   ownBb?: boolean;
@@ -161,9 +203,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
     path = `${PERIPHERAL}/${id}`;
   } else {
-    const n = p.meta().anonDevices ?? 0;
-    p.setMeta({ anonDevices: n + 1 });
-    id = `${PERIPHERAL}-anon/device[${n}]`;
+    id = anonId(p, held);
     path = id;
   }
   // properties (object_set_properties_from_keyval)
@@ -182,13 +222,15 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   const keyval = !cold && rule(p, 'device-add-args') === 'qemu-opts';
   const keys = Object.keys(args).filter((k) => k !== 'driver' && k !== 'bus' && k !== 'id');
   for (const k of keys.sort((x, y) => bucketOf(x) - bucketOf(y))) {
-    const type = k === 'iothread-vq-mapping' && !rule(p, 'virtio-blk-iothread-vq-mapping') ? undefined : DEVICE_PROPS[driver]?.[k];
+    const type = (k === 'iothread-vq-mapping' && !rule(p, 'virtio-blk-iothread-vq-mapping')) || (k === 'scsi' && kind.backend && !rule(p, 'virtio-blk-scsi-property'))
+      ? undefined : DEVICE_PROPS[driver]?.[k];
     // object_property_find_err on the device itself: the proxy's typename (aliases only forward what the
     // inner virtio-blk-device has; vm/vm-e-virtio-blk-vq-mapping #9)
     if (!type) throw new QmpError(`Property '${driver}.${k}' not found`);
     // virtio-blk-pci's block properties are aliases onto its virtio-blk-device, which has no id
-    props[k] = readProp(k, type, args[k], keyval, kind.driveOwner && kind.backend ? '' : (typeof args.id === 'string' ? id : ''),
-      kind.driveOwner ?? driver, rule(p, 'check-block-size-text'));
+    props[k] = k === 'addr' ? readDevfn(args[k], keyval, driver)
+      : readProp(k, type, args[k], keyval, kind.driveOwner && kind.backend ? '' : (typeof args.id === 'string' ? id : ''),
+        kind.driveOwner ?? driver, rule(p, 'check-block-size-text'));
     // device_set_bootindex: check_boot_index against fw_boot_order, then add_boot_device_path
     // (a negative index takes no entry)
     if (k === 'bootindex' && (props.bootindex as number) >= 0 &&
@@ -243,6 +285,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     d.iothread = io;
   }
   // realize: pci_qdev_realize → do_pci_register_device comes before the device's own realize
+  if (kind.busType === 'PCI') pciRegister(p, d, props.addr as number | undefined);
   if (!cold && kind.busType === 'PCI') refuseFunction0Taken(p, d);
   // usb_qdev_realize: usb_claim_port, then the device's own realize
   if (kind.busType === 'usb-bus') usbClaimPort(p, b, d, props.port as string | undefined, held);
@@ -283,6 +326,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     refuseGeometryUnderHeldDrain(p, d, props);
     if (kind.busType === 'PCI') blkconfBlocksizes(props);
   }
+  if (kind.backend) virtioBlkMaxSectors(props);
   if (kind.busType === 'SCSI') scsiSerialLength(p, props);
   // virtio_blk_device_realize → virtio_add_queue per queue: abort() past VIRTIO_QUEUE_MAX
   if (kind.backend && virtioNumQueues(props) > VIRTIO_QUEUE_MAX) {
@@ -319,7 +363,51 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
       setBbContext(p, d.bb, b.iothread, { ignoreErrors: true });
     }
   }
+  // virtio_device_realize → virtio_bus_device_plugged → virtio_blk_get_features, once realize is
+  // done: a modern device (virtio-pci's default, VIRTIO_F_VERSION_1) refuses VIRTIO_BLK_F_SCSI
+  if (kind.backend && props.scsi === true) throw new QmpError('Please set scsi=off for virtio-blk devices in order to use virtio 1.0');
   void attachedName;
+}
+
+/**
+ * The functions of the machine's root bus that are not -devices (query-pci of a fresh
+ * `-nodefaults` machine): q35's mch and the ICH9 LPC, AHCI and SMBus at 1f.0/.2/.3; pc's i440FX,
+ * PIIX3, its IDE and (with ACPI) PIIX4_PM at 1.0/.1/.3. devfn → PCIDevice name (its type).
+ */
+function builtinPci(p: Proc): Map<number, string> {
+  if (p.meta().machine !== 'pc') return new Map([[0, 'mch'], [0xf8, 'ICH9-LPC'], [0xfa, 'ich9-ahci'], [0xfb, 'ICH9-SMB']]);
+  const m = new Map([[0, 'i440FX'], [8, 'PIIX3'], [9, 'piix3-ide']]);
+  if (busOf(p, 'pci.0')?.hotplug) m.set(11, 'PIIX4_PM');
+  return m;
+}
+
+/**
+ * do_pci_register_device (hw/pci/pci.c) on the machine's root bus (pcie.0 / pci.0): no `addr`
+ * takes the first slot whose function 0 is free (devfn_min 0, stepping by PCI_FUNC_MAX); a given
+ * one must be free ("in use by TYPE,id=ID", a device without id printing "(null)"), and a
+ * hotplugged function other than 0 needs its slot's function 0 empty. The devfn is the device's
+ * until it is unrealized. (A root port's secondary bus: refuseFunction0Taken.)
+ */
+export function pciRegister(p: Proc, d: Device, addr: number | undefined): void {
+  if (d.bus !== 'pcie.0' && d.bus !== 'pci.0') return;
+  const taken = new Map<number, { name: string; id: string }>();
+  for (const [devfn, name] of builtinPci(p)) taken.set(devfn, { name, id: '(null)' });
+  for (const o of devices(p)) {
+    if (o.id !== d.id && o.bus === d.bus && o.devfn !== undefined) taken.set(o.devfn, { name: o.driver, id: o.path.startsWith(`${PERIPHERAL}/`) ? o.id : '(null)' });
+  }
+  let devfn = addr ?? -1;
+  if (devfn < 0) {
+    for (devfn = 0; devfn < 256 && taken.has(devfn); devfn += 8);
+    if (devfn >= 256) throw new QmpError(`PCI: no slot/function available for ${d.driver}, all in use or reserved`);
+  } else {
+    const slot = devfn >> 3, fn = devfn & 7;
+    const t = taken.get(devfn);
+    if (t) throw new QmpError(`PCI: slot ${slot} function ${fn} not available for ${d.driver}, in use by ${t.name},id=${t.id}`);
+    const f0 = taken.get(devfn & ~7);
+    if (!d.cold && fn !== 0 && f0) throw new QmpError(`PCI: slot ${slot} function 0 already occupied by ${f0.name}, new func ${d.driver} cannot be exposed to guest.`);
+  }
+  d.devfn = devfn;
+  putDevice(p, d);
 }
 
 /**
@@ -391,6 +479,22 @@ function virtioBlkQueues(props: Record<string, unknown>): void {
   if (qs <= 2) throw new QmpError(`invalid queue-size property (${qs}), must be > 2`);
   if ((qs & (qs - 1)) !== 0 || qs > VIRTQUEUE_MAX_SIZE) {
     throw new QmpError(`invalid queue-size property (${qs}), must be a power of 2 (max ${VIRTQUEUE_MAX_SIZE})`);
+  }
+}
+
+/** include/block/block-common.h BDRV_REQUEST_MAX_SECTORS: MIN(SIZE_MAX >> 9, INT_MAX >> 9) on a 64-bit host. */
+const BDRV_REQUEST_MAX_SECTORS = 4194303;
+
+/**
+ * virtio_blk_device_realize, after blkconf_blocksizes: with the feature on (both are, by
+ * default) max-discard-sectors and max-write-zeroes-sectors must be 1..BDRV_REQUEST_MAX_SECTORS
+ * (their defaults are that maximum); with discard=off / write-zeroes=off nothing is checked.
+ */
+function virtioBlkMaxSectors(props: Record<string, unknown>): void {
+  for (const [feature, k] of [['discard', 'max-discard-sectors'], ['write-zeroes', 'max-write-zeroes-sectors']] as const) {
+    if (props[feature] === false) continue;
+    const v = num(props, k, BDRV_REQUEST_MAX_SECTORS);
+    if (v === 0 || v > BDRV_REQUEST_MAX_SECTORS) throw new QmpError(`invalid ${k} property (${v}), must be between 1 and ${BDRV_REQUEST_MAX_SECTORS}`);
   }
 }
 
@@ -592,12 +696,70 @@ function floppyRealize(p: Proc, d: Device, props: Record<string, unknown>, held:
   setBbPerm(p, d.bb, perms.perm, perms.shared);
 }
 
+/** The main system bus's devices of a `-nodefaults` machine (`info qtree`, 7.2 and 10.0): the PCI host's child bus is the root bus. */
+const SYSBUS_DEVICES = ['ps2-mouse', 'ps2-kbd', 'hpet', 'ioapic', 'q35-pcihost', 'i440FX-pcihost', 'fw_cfg_io', 'kvmvapic'];
+/** qdev_alias_table's aliases on a VIRTIO_PCI machine, of the devices the model has. */
+const QDEV_ALIASES: Record<string, string> = { 'virtio-blk-pci': 'virtio-blk', 'virtio-scsi-pci': 'virtio-scsi' };
+
+const pathNotModelled = (path: string, why: string) => new QmpError(`blockgraph: bus path '${path}' is not modelled (${why})`);
+
+/**
+ * qbus_find (softmmu/qdev-monitor.c) of a bus path with a '/': from the main system bus when it
+ * starts with '/', else from the bus its first element names (qbus_find_recursive); then device
+ * and bus names in turn. A device is found on its bus by id, then by type name, then by alias
+ * (qbus_find_dev): none is DeviceNotFound; a path that ends on a device takes its only child bus.
+ * The model walks the PCI host, the root bus, root ports and the SCSI / USB controllers it keeps;
+ * the machine's own functions and a virtio proxy's virtio-bus are not modelled.
+ */
+function qbusFind(p: Proc, path: string): Bus | undefined {
+  const elems = path.split('/').filter((e) => e !== '');
+  let bus: Bus | 'sysbus';
+  if (path.startsWith('/')) bus = 'sysbus';
+  else {
+    const first = elems.shift()!;
+    const b = busOf(p, first);
+    if (!b || b.hidden) throw new QmpError(`Bus '${first}' not found`);
+    bus = b;
+  }
+  const root = p.meta().machine === 'pc' ? 'pci.0' : 'pcie.0';
+  while (elems.length) {
+    const name = elems.shift()!;
+    // qbus_find_dev: the device, and the buses below it
+    let children: Bus[];
+    if (bus === 'sysbus') {
+      const host = p.meta().machine === 'pc' ? 'i440FX-pcihost' : 'q35-pcihost';
+      if (!SYSBUS_DEVICES.includes(name) || (name.endsWith('-pcihost') && name !== host)) throw new QmpError(`Device '${name}' not found`, 'DeviceNotFound');
+      if (name !== host) throw pathNotModelled(path, `the children of ${name}`);
+      children = [busOf(p, root)!];
+    } else {
+      const on = devices(p).filter((d) => d.bus === (bus as Bus).id).sort((a, b) => a.at - b.at);
+      const d = on.find((x) => x.path === `${PERIPHERAL}/${x.id}` && x.id === name) ?? on.find((x) => x.driver === name) ?? on.find((x) => QDEV_ALIASES[x.driver] === name);
+      if (!d) {
+        if (bus.id === root && Array.from(builtinPci(p).values()).includes(name)) throw pathNotModelled(path, `the machine's own ${name}`);
+        throw new QmpError(`Device '${name}' not found`, 'DeviceNotFound');
+      }
+      if (CONTROLLER_KINDS[d.driver]?.backend || DEVICE_KINDS[d.driver]?.backend) throw pathNotModelled(path, `${d.driver}'s virtio-bus`);
+      children = buses(p).filter((b) => b.owner === d.id || (d.driver === 'pcie-root-port' && b.id === d.id));
+    }
+    const busName = elems.shift();
+    if (busName === undefined) {
+      if (children.length === 1) return children[0];
+      throw new QmpError(children.length ? `Device '${name}' has multiple child buses` : `Device '${name}' has no child bus`);
+    }
+    const next = children.find((b) => b.id === busName);
+    if (!next) throw new QmpError(`Bus '${busName}' not found`);
+    bus = next;
+  }
+  if (bus === 'sysbus') throw pathNotModelled(path, 'the main system bus');
+  return bus;
+}
+
 /** qdev_device_add_from_qdict's bus: `bus` by name (qbus_find), else the newest bus of the type. */
 function findBus(p: Proc, args: Record<string, unknown>, busType: DeviceKind['busType'], driver: string, cold: boolean): Bus {
   let b: Bus | undefined;
   if (typeof args.bus === 'string') {
     const path = args.bus;
-    b = busOf(p, path);
+    b = path.includes('/') ? qbusFind(p, path) : busOf(p, path);
     if (!b || b.hidden) throw new QmpError(`Bus '${path}' not found`);
     if (!busTypeFits(busType, b)) throw new QmpError(`Device '${driver}' can't go on ${b.type} bus`);
   } else {
@@ -620,11 +782,16 @@ function addController(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string
   const { p } = ctx;
   const args = deviceAddArgs(p, given, cold);
   const b = findBus(p, args, ck.busType, driver, cold);
-  if (typeof args.id !== 'string') throw new QmpError(`blockgraph: an id-less ${driver} is not modelled (its bus would be named by its type)`, 'GenericError');
-  const id = args.id;
-  if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
+  // qdev_set_id: an id-less controller is /machine/peripheral-anon/device[N], and that path is its id here
+  let id: string;
+  if (typeof args.id === 'string') {
+    id = args.id;
+    if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
+  } else {
+    id = anonId(p, held);
+  }
   const d: Device = {
-    id, driver, bus: b.id, path: `${PERIPHERAL}/${id}`, bb: null, ownBb: false, shareRw: false, iothread: null, tray: null, cold, at: p.nextSeq(),
+    id, driver, bus: b.id, path: id.startsWith('/') ? id : `${PERIPHERAL}/${id}`, bb: null, ownBb: false, shareRw: false, iothread: null, tray: null, cold, at: p.nextSeq(),
   };
   p.step(`device_add ${id}`);
   putDevice(p, d);
@@ -634,7 +801,7 @@ function addController(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string
   for (const k of keys.sort((x, y) => bucketOf(x) - bucketOf(y))) {
     const type = DEVICE_PROPS[driver]?.[k];
     if (!type) throw new QmpError(`Property '${driver}.${k}' not found`);
-    props[k] = readProp(k, type, args[k], keyval, id, driver, rule(p, 'check-block-size-text'));
+    props[k] = k === 'addr' ? readDevfn(args[k], keyval, driver) : readProp(k, type, args[k], keyval, id, driver, rule(p, 'check-block-size-text'));
     // virtio-scsi's link<iothread> (object_resolve_link), as virtio-blk's
     if (k === 'iothread' && !checkIothread(p, String(props.iothread))) {
       const io = String(props.iothread);
@@ -644,6 +811,7 @@ function addController(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string
   }
   if (Object.keys(props).length) d.props = { ...props };
   putDevice(p, d);
+  if (ck.busType === 'PCI') pciRegister(p, d, props.addr as number | undefined);
   if (!cold && ck.busType === 'PCI') refuseFunction0Taken(p, d);
   if (ck.busType === 'usb-bus') usbClaimPort(p, b, d, props.port as string | undefined, held);
   if (ck.child === null) {
@@ -655,7 +823,7 @@ function addController(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string
     putBus(p, { ...now, usb: { free: [...now.usb!.free, ...ports], used: now.usb!.used } });
     return;
   }
-  const child: Bus = { id: `${id}.0`, type: ck.child, hotplug: true, iothread: null, at: p.nextSeq(), owner: id };
+  const child: Bus = { id: childBusName(p, d, ck.child), type: ck.child, hotplug: true, iothread: null, at: p.nextSeq(), owner: id };
   if (ck.child === 'SCSI') {
     if (ck.backend) child.iothread = props.iothread === undefined ? 'main' : String(props.iothread);
     if (ck.scsiMax) child.scsiMax = ck.scsiMax;
@@ -745,7 +913,7 @@ function usbStorageRealize(p: Proc, d: Device, props: Record<string, unknown>): 
   const own = d.bb;
   d.bb = null;
   putDevice(p, d);
-  const busId = `${d.id}.0`;
+  const busId = childBusName(p, d, 'SCSI');
   putBus(p, { id: busId, type: 'SCSI', hotplug: true, iothread: null, at: p.nextSeq(), owner: d.id, scsiMax: { channel: 0, target: 0, lun: 0 } });
   const path = `${d.path}/${busId}/legacy[0]`;
   const removable = props.removable === true;

@@ -7,7 +7,7 @@ import { isVm, putBus, putDevice, device } from '../../graph/devices/ops.js';
 import type { Device } from '../../graph/devices/types.js';
 import { blockdevAdd } from '../blockdev-add.js';
 import type { CommandDef } from '../types.js';
-import { addDevice } from './device-add.js';
+import { addDevice, pciRegister } from './device-add.js';
 
 const ID = /^[A-Za-z][A-Za-z0-9\-._]*$/;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -68,6 +68,7 @@ export const xBlockgraphMachine: CommandDef = {
         iothread: null, tray: null, cold: true, at: p.nextSeq(),
       };
       putDevice(p, d);
+      pciRegister(p, d, undefined);
     };
     for (const rp of ids(args['root-ports'], 'root-ports')) {
       controller(rp, 'pcie-root-port');

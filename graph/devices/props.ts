@@ -214,6 +214,27 @@ function read64(k: string, v: unknown, keyval: boolean, kind: 'int' | 'uint' | '
 }
 
 /**
+ * set_pci_devfn (hw/core/qdev-properties-system.c), a PCI device's `addr`: a string is
+ * "SLOT[.FN]" in hex (sscanf %x.%x, else %x; nothing may follow, FN at most 7, SLOT at most 31),
+ * else an int32 devfn from -1 to 255 (10.0's JSON number; 7.2's QemuOpts make every value a
+ * string). -1: unset (do_pci_register_device picks the first free slot).
+ */
+export function readDevfn(v: unknown, keyval: boolean, typename: string): number {
+  const s = keyval ? (typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v)) : typeof v === 'string' ? v : undefined;
+  if (s === undefined) {
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new QmpError("Invalid parameter type for 'addr', expected: integer");
+    if (v < -1 || v > 255) throw new QmpError("Parameter 'addr' expects a value between -1 and 255");
+    return v;
+  }
+  const hex = '\\s*[+-]?(?:0[xX])?[0-9a-fA-F]+';
+  const m = new RegExp(`^(${hex})(?:\\.(${hex}))?$`).exec(s);
+  const slot = m ? parseInt(m[1]!.trim(), 16) : NaN;
+  const fn = m?.[2] !== undefined ? parseInt(m[2].trim(), 16) : 0;
+  if (!m || !(slot >= 0 && slot <= 31) || !(fn >= 0 && fn <= 7)) throw new QmpError(`Property '${typename}.addr' doesn't take value '${s}'`);
+  return (slot << 3) | fn;
+}
+
+/**
  * One property's value as its setter takes it from device_add (7.2: `keyval`, the QemuOpts
  * string; 10.0: the JSON value). `id` is the device's qdev id as set_blocksize sees it (7.2's
  * check_block_size prints `dev->id ?: ""`; virtio-blk-pci's alias sets it on the unnamed

@@ -61,6 +61,8 @@ export interface Device {
   scsi?: { channel: number; id: number; lun: number };
   /** A USB device's claimed port (usb_claim_port). */
   usbPort?: string;
+  /** On the machine's root PCI bus: the devfn do_pci_register_device gave it (slot << 3 | function). */
+  devfn?: number;
 }
 
 /** What each modelled device kind is, after hw/block (realize → blkconf_apply_backend_options). */

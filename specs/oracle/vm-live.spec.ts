@@ -13,6 +13,8 @@ import { findQemuBinaries } from '../../oracle/qemu-bins.js';
 import { createModelImages, createModelMachine, declareVersion } from '../../oracle/run-model.js';
 import { MemoryBackend, ModelConnection } from '../../commands/model-host.js';
 import { sameUpToWaitBoundaries } from './rerecord-match.js';
+import { recordQomClasses } from '../../oracle/qom-classes.js';
+import { QOM_CLASSES } from '../../graph/devices/qom-classes.js';
 
 const DIR = resolve('oracle/transcripts/vm');
 const DIR_10 = resolve('oracle/transcripts/qemu-10.0/vm');
@@ -100,6 +102,10 @@ if (!vmAvailable()) {
     }
   });
   for (const t of ['vm-lv2-iothreads.json', 'vm-lv2-pc.json']) machineLevel('7.2', t);
+  // device-list-properties / qom-list-properties answer from this table (commands/vm/qom-classes.ts)
+  test("the QOM class table the model answers device-list-properties and qom-list-properties from is 7.2's qemu-system-x86_64's", async () => {
+    assert.equal(await recordQomClasses('7.2'), QOM_CLASSES['7.2']);
+  });
 }
 
 // QEMU 10.0's VM (scripts/fetch-qemu-10.sh unpacks it beside its daemon): the 10.0 set, re-recorded
