@@ -10,6 +10,7 @@ import { QmpError } from '../errors/index.js';
 import { QemuAbortRefusal } from './qemu-abort.js';
 import { QmpErrorAfterAbort } from './abort-residue.js';
 import type { Proc } from './proc.js';
+import { rule } from './rules.js';
 import type { BlockBackend, Edge } from './types.js';
 import { PERM_ALL, PERM_R, PERM_U, PERM_W, permNames } from './perm.js';
 import { cumulative, refreshPerms } from './refresh.js';
@@ -162,7 +163,7 @@ function firstBlk(p: Proc, node: string): string | undefined {
  * hd1, active. (7.2's bdrv_next kept it->bs NULL through the backend phase; 7.2 has no
  * blockdev-set-active to show it.)
  */
-function bdrvNextOrder(p: Proc): string[] {
+export function bdrvNextOrder(p: Proc): string[] {
   const out: string[] = [];
   let last: string | undefined;
   for (const bb of p.bbs()) {
@@ -172,6 +173,8 @@ function bdrvNextOrder(p: Proc): string[] {
     last = root;
   }
   const monitor = p.nodes().filter((n) => n.monitor).map((n) => n.name);
+  // 7.2: the monitor phase starts from it->bs NULL, at the head of monitor_bdrv_states
+  if (rule(p, 'bdrv-next-monitor-phase') === 'head') last = undefined;
   const from = last === undefined ? 0 : monitor.indexOf(last) + 1;
   if (last !== undefined && from === 0) return out;
   for (const n of monitor.slice(from)) if (firstBlk(p, n) === undefined) out.push(n);

@@ -389,6 +389,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
+      // vm-i: a backup under a virtio-blk (its block-copy bitmap on d0 on 7.2 only, which then refuses snapshot-load: bdrv_snapshot_goto "Device has active dirty bitmaps")
+      { transcript: 'vm/vm-i-snapshot-under-jobs.json', step: 2 }, { transcript: 'vm/vm-i-internal-sync-devices.json', step: 24 },
       // the boundary of the stream-prepare diamond abort (lead, stop 32)
       ...[4, 5, 6].map((step) => ({ transcript: 'abort-32-finalize-stream-backup-below-base-no-diamond-survives.json', step })),{ transcript: 'vm/fuzz-vm-device-add-drive-set-in-property-order.json', step: 1 },
       // libvirt 9.0's own QMP traffic (wt-virt): backup-begin's push (blockdev-backup) and pull (sync none) jobs
@@ -736,6 +738,13 @@ export const RULES = defineRules({
     proof: [{ transcript: 'vm/vm-g-xhci-plug-cycle.json', step: 13 }, { transcript: 'vm/vm-g-xhci-usb-storage.json', step: 17 }, { transcript: 'vm/vm-g-usb-hub-ports.json', step: 18 }],
     modelled: true,
     shows: 'events' as const,
+  },
+  'bdrv-next-monitor-phase': {
+    what: "where bdrv_first/bdrv_next's second phase (monitor-owned nodes without a BlockBackend) starts: what bdrv_inactivate_all (a completed migration), bdrv_activate_all (cont) and the snapshot group operations without a device list (HMP savevm/loadvm/delvm) walk",
+    '7.2': { fn: 'bdrv_next (block/block-backend.c of 7.2): the backend phase keeps it->bs NULL (old_bs from old_blk), so bdrv_next_monitor_owned(NULL) starts at the head of monitor_bdrv_states: every monitor-owned node without a BlockBackend', value: 'head' as 'head' | 'after-last-root' },
+    '10.0': { fn: 'bdrv_next (block/block-backend.c of 10.0): the backend phase leaves it->bs at the last root it returned, and the monitor phase goes on from QTAILQ_NEXT of that root (none when the root is not monitor-owned: graph/inactive.ts bdrvNextOrder)', value: 'after-last-root' as 'head' | 'after-last-root' },
+    proof: [],
+    modelled: true,
   },
 });
 
