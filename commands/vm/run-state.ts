@@ -63,3 +63,35 @@ export const queryStatus: CommandDef = {
     return { running: status === 'running', ...(rule(p, 'qapi-schema') === '7.2' ? { singlestep: false } : {}), status };
   },
 };
+
+/**
+ * system_reset (qmp_system_reset -> qemu_system_reset_request(SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET)):
+ * the main loop's qemu_system_reset resets the machine and sends RESET (guest false, that reason)
+ * whatever the run state; the run state stays (no -no-reboot). The devices' resets change nothing
+ * the model keeps (no guest-locked media: docs/vm.md "Not modelled").
+ */
+export const systemReset: CommandDef = {
+  name: 'system_reset',
+  mutates: true,
+  run({ p, args, emit }) {
+    checkArgs(args, []);
+    p.step('qemu_system_reset');
+    emit('RESET', { guest: false, reason: 'host-qmp-system-reset' });
+    return {};
+  },
+};
+
+/**
+ * system_powerdown (qmp_system_powerdown -> qemu_system_powerdown_request): POWERDOWN, then the
+ * machine's powerdown notifier (ACPI's power button) for a guest to act on; no guest acts here.
+ */
+export const systemPowerdown: CommandDef = {
+  name: 'system_powerdown',
+  mutates: true,
+  run({ p, args, emit }) {
+    checkArgs(args, []);
+    p.step('qemu_system_powerdown');
+    emit('POWERDOWN', undefined as unknown as Record<string, unknown>);
+    return {};
+  },
+};

@@ -218,3 +218,39 @@ export const snapshotDelete: CommandDef = {
 };
 
 export const SNAPSHOT_JOB_COMMANDS: readonly CommandDef[] = [snapshotSave, snapshotLoad, snapshotDelete];
+
+/**
+ * human-monitor-command (qmp_human_monitor_command): an HMP line run in a fresh HMP monitor, its
+ * output the reply; an HMP command's error is printed there (hmp_handle_error: "Error: …"), the QMP
+ * command succeeds. Modelled: savevm (save_snapshot with overwrite, no vmstate or device list:
+ * every bdrv_first/bdrv_next node), loadvm (vm_stop(RUN_STATE_RESTORE_VM), load_snapshot, vm_start
+ * when it worked on a running VM) and delvm (delete_snapshot); other lines are refused as not
+ * modelled (HMP's whole command set and texts were not recorded).
+ */
+export const humanMonitorCommand: CommandDef = {
+  name: 'human-monitor-command',
+  mutates: true,
+  run({ p, args, emit }) {
+    checkArgs(args, [['command-line', true, 'str'], ['cpu-index', false, 'int']]);
+    const words = String(args['command-line']).trim().split(/\s+/);
+    const [cmd, name] = words;
+    const run = (fn: () => void): string => {
+      try { fn(); return ''; } catch (e) {
+        if (!(e instanceof QmpError)) throw e;
+        return `Error: ${e.desc}\r\n`;
+      }
+    };
+    if (cmd === 'savevm' && words.length <= 2) {
+      // hmp_savevm: qdict_get_try_str(name); without one save_snapshot names it after the clock
+      if (name === undefined) throw new QmpError('blockgraph: savevm without a name is not modelled (its name is the host clock\'s: vm-%Y%m%d%H%M%S)');
+      return run(() => saveSnapshot(p, emit, name, true, undefined, undefined)) as never;
+    }
+    if (cmd === 'loadvm' && words.length === 2) {
+      const wasRunning = isRunning(p);
+      vmStop(p, emit, 'restore-vm');
+      return run(() => { loadSnapshot(p, name!, undefined, undefined); if (wasRunning) vmStart(p, emit); }) as never;
+    }
+    if (cmd === 'delvm' && words.length === 2) return run(() => deleteSnapshotAll(p, name!, undefined)) as never;
+    throw new QmpError(`blockgraph: human-monitor-command '${String(args['command-line'])}' is not modelled (savevm, loadvm and delvm with a name are)`);
+  },
+};
