@@ -9,11 +9,12 @@ import { mediaCommands } from './media.js';
 import { blockSetIoThrottle } from './queries.js';
 import { cont, queryStatus, stop, systemPowerdown, systemReset } from './run-state.js';
 import { humanMonitorCommand, SNAPSHOT_JOB_COMMANDS } from './snapshot-jobs.js';
+import { MIGRATION_COMMANDS } from './migration.js';
 import { MACHINE_LEVEL_COMMANDS, queryChardev, xBlockgraphMachineFacts } from './machine-level.js';
 
 export { queryBlockVm } from './queries.js';
 
 /** Commands only a VM has (QSD answers CommandNotFound). */
-export const VM_COMMANDS: readonly CommandDef[] = [deviceAdd, deviceDel, ...mediaCommands, blockSetIoThrottle, stop, cont, queryStatus, ...MACHINE_LEVEL_COMMANDS, ...SNAPSHOT_JOB_COMMANDS, systemReset, systemPowerdown, humanMonitorCommand];
+export const VM_COMMANDS: readonly CommandDef[] = [deviceAdd, deviceDel, ...mediaCommands, blockSetIoThrottle, stop, cont, queryStatus, ...MACHINE_LEVEL_COMMANDS, ...SNAPSHOT_JOB_COMMANDS, systemReset, systemPowerdown, humanMonitorCommand, ...MIGRATION_COMMANDS];
 export const VM_COMMAND_NAMES = new Set(VM_COMMANDS.map((c) => c.name));
 export { xBlockgraphMachine, xBlockgraphMachineFacts, queryChardev };
