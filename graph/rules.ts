@@ -743,7 +743,8 @@ export const RULES = defineRules({
     what: "where bdrv_first/bdrv_next's second phase (monitor-owned nodes without a BlockBackend) starts: what bdrv_inactivate_all (a completed migration), bdrv_activate_all (cont) and the snapshot group operations without a device list (HMP savevm/loadvm/delvm) walk",
     '7.2': { fn: 'bdrv_next (block/block-backend.c of 7.2): the backend phase keeps it->bs NULL (old_bs from old_blk), so bdrv_next_monitor_owned(NULL) starts at the head of monitor_bdrv_states: every monitor-owned node without a BlockBackend', value: 'head' as 'head' | 'after-last-root' },
     '10.0': { fn: 'bdrv_next (block/block-backend.c of 10.0): the backend phase leaves it->bs at the last root it returned, and the monitor phase goes on from QTAILQ_NEXT of that root (none when the root is not monitor-owned: graph/inactive.ts bdrvNextOrder)', value: 'after-last-root' as 'head' | 'after-last-root' },
-    proof: [],
+    // a monitor-owned qcow2 added before the disk's node: inactivated by 7.2's migration, left active (and writable) by 10.0's
+    proof: [{ transcript: 'vm/vm-i-migrate-monitor-order.json', step: 0 }],
     modelled: true,
   },
   'inactive-attach-checks': {
