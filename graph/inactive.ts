@@ -89,6 +89,9 @@ export function bdrvActivate(p: Proc, node: string): void {
       p.putEdge({ ...p.edge(e.id)!, perm: bb.perm, shared: PERM_ALL });
       refreshPerms(p, [node]);
     });
+    // in incoming migration the shared permissions wait for its end (blk->vmsh,
+    // blk_vm_state_changed): the BlockBackend shares everything until then
+    if (p.meta().runState === 'inmigrate') continue;
     reinactivateOnError(p, node, bb.id, () => {
       p.putEdge({ ...p.edge(e.id)!, perm: bb.perm, shared: bb.shared });
       refreshPerms(p, [node]);

@@ -751,7 +751,7 @@ export const RULES = defineRules({
     what: "attaching a parent to an inactive node (after a completed migration): refused, and a guest device's BlockBackend inserted without permissions",
     '7.2': { fn: "bdrv_attach_child_common / blk_insert_bs of 7.2 have no BDRV_O_INACTIVE check: the edge is made and bdrv_node_refresh_perm refuses a writer ('Block node is read-only': bdrv_is_writable_after_reopen); a raw node or a backup's filter over an inactive node are taken (their child asks no write without parents)", value: false },
     '10.0': { fn: "bdrv_attach_child_noperm: \"Inactive '%s' can't be a %s child of active '%s'\"; blk_insert_bs: a BlockBackend that may go inactive (blk_can_inactivate) is inserted with disable_perm (0, all shared), so a guest device goes onto an inactive node; \"Permission '%s' unavailable on inactive node\" (graph/inactive.ts inactiveAttach)", value: true },
-    proof: [{ transcript: 'vm/vm-i-postmigrate-media-nodes.json', step: 6 }, { transcript: 'vm/vm-i-migrate-paused-inactive.json', step: 7 }, { transcript: 'vm/vm-i-iothread-snapshots-migrate.json', step: 8 }],
+    proof: [{ transcript: 'vm/vm-i-incoming-defer.json', step: 9 }, { transcript: 'vm/vm-i-postmigrate-media-nodes.json', step: 6 }, { transcript: 'vm/vm-i-migrate-paused-inactive.json', step: 7 }, { transcript: 'vm/vm-i-iothread-snapshots-migrate.json', step: 8 }],
     modelled: true,
   },
   'migrate-uri-parse': {
@@ -759,6 +759,13 @@ export const RULES = defineRules({
     '7.2': { fn: "qmp_migrate: after migrate_prepare (so a postmigrate VM says \"Can't migrate the vm that was paused due to previous migration\" first), the strstart chain tcp: unix: vsock: rdma: exec: fd:, else QERR_INVALID_PARAMETER_VALUE \"Parameter 'uri' expects a valid migration protocol\"; no file:", value: '7.2' as '7.2' | '10.0' },
     '10.0': { fn: "qmp_migrate: migrate_uri_parse before migrate_prepare, \"unknown migration protocol: %s\"; file: (8.2, file_start_outgoing_migration) migrates to a file", value: '10.0' as '7.2' | '10.0' },
     proof: [{ transcript: 'vm/vm-i-migrate-uris-args.json', step: 0 }, { transcript: 'vm/vm-i-migrate-uris-args.json', step: 7 }],
+    modelled: true,
+  },
+  'cont-inmigrate-activates': {
+    what: "cont on a machine waiting for an incoming migration (-incoming defer): whether it takes the images back before only setting autostart",
+    '7.2': { fn: 'qmp_cont: bdrv_activate_all for every run state (blk_root_activate in INMIGRATE applies the perms sharing all, the shared ones deferred to blk_vm_state_changed), then autostart = 1 instead of vm_start', value: true },
+    '10.0': { fn: 'qmp_cont: in RUN_STATE_INMIGRATE autostart = 1 and return, before migration_block_activate', value: false },
+    proof: [{ transcript: 'vm/vm-i-incoming-defer.json', step: 13 }],
     modelled: true,
   },
 });

@@ -182,7 +182,7 @@ export interface ProcMeta {
   /** The process is a QEMU VM (issue 17: qemu-system-x86_64 q35) instead of qemu-storage-daemon. */
   target?: 'vm';
   /** vm target: the run state (`-S`: prelaunch until `cont`). */
-  runState?: 'prelaunch' | 'running' | 'paused' | 'save-vm' | 'restore-vm' | 'postmigrate' | 'finish-migrate';
+  runState?: 'prelaunch' | 'running' | 'paused' | 'save-vm' | 'restore-vm' | 'postmigrate' | 'finish-migrate' | 'inmigrate';
   /**
    * vm target: ACPI PCI hotplug kept on (libvirt's q35; the `vm` member's `acpi-pci-hotplug`): a
    * device on a pcie-root-port unplugs through ACPI, waiting for the guest's eject.

@@ -44,6 +44,7 @@ export const migrate: CommandDef = {
     // 10.0: migrate_uri_parse before migrate_prepare; 7.2: migrate_prepare, then the scheme
     if (parse === '10.0' && !SCHEMES[parse].some((s) => uri.startsWith(s))) throw new QmpError(`unknown migration protocol: ${uri}`);
     // migrate_prepare: no migration runs in the model between commands
+    if (p.meta().runState === 'inmigrate') throw new QmpError('Guest is waiting for an incoming migration');
     if (p.meta().runState === 'postmigrate') throw new QmpError("Can't migrate the vm that was paused due to previous migration");
     if (parse === '7.2' && !SCHEMES[parse].some((s) => uri.startsWith(s))) throw new QmpError("Parameter 'uri' expects a valid migration protocol");
     if (!uri.startsWith('exec:') && !uri.startsWith('file:')) throw new QmpError(`blockgraph: a migration to '${uri}' is not modelled (exec: and file: ones are)`);

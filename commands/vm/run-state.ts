@@ -14,6 +14,8 @@ export const stop: CommandDef = {
   mutates: true,
   run({ p, args, emit }) {
     checkArgs(args, []);
+    // qmp_stop: a destination waiting for its migration only forgets -S's opposite (autostart = 0)
+    if (p.meta().runState === 'inmigrate') return {};
     if (p.meta().runState === 'running') {
       p.step('vm_stop');
       p.setMeta({ runState: 'paused' });
@@ -33,6 +35,13 @@ export const cont: CommandDef = {
   mutates: true,
   run({ p, args, emit }) {
     checkArgs(args, []);
+    // qmp_cont in incoming migration: autostart = 1 and no vm_start (the incoming migration's end
+    // starts the VM); 7.2 activates the images first all the same, 10.0 returns before
+    // migration_block_activate (graph/rules.ts cont-inmigrate-activates)
+    if (p.meta().runState === 'inmigrate') {
+      if (rule(p, 'cont-inmigrate-activates')) keepingPartial(p, (q) => setActiveAll(q, true));
+      return {};
+    }
     // qmp_cont (not in incoming migration): "Images have been inactivated to allow the
     // destination to take control. Need to get control back now": bdrv_activate_all (10.0:
     // migration_block_activate) before vm_start, whatever the run state, a running VM's too. Its
