@@ -2,6 +2,7 @@
 // (block/qapi.c, blockjob.c). Members are built in QAPI schema order, the order QEMU's output
 // visitor fills its QDict, which fixes the wire order of colliding keys.
 import type { CommandDef } from './types.js';
+import { isBlockJob } from '../graph/types.js';
 import { heldDrainPaused } from '../graph/jobs/held-drain.js';
 import { attachedName, bbRoot, devices, isVm } from '../graph/devices/ops.js';
 import { filterOrCowBs, skipImplicitFilters } from '../graph/jobs/chain.js';
@@ -116,7 +117,7 @@ export const queryBlockJobs: CommandDef = {
   name: 'query-block-jobs',
   mutates: false,
   run({ p }) {
-    return p.jobs().filter((j) => j.status !== 'null' && j.type !== 'create').map((j) => {
+    return p.jobs().filter((j) => j.status !== 'null' && isBlockJob(j)).map((j) => {
       const ready = j.status === 'ready' || j.status === 'standby' || Boolean(j.data.ready);
       const info: Record<string, unknown> = {
         type: j.type, device: j.id, len: 0, offset: 0, busy: false,

@@ -3,6 +3,7 @@ import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
 import { cowBs, cowChild, skipFilters } from '../graph/jobs/chain.js';
 import type { Job } from '../graph/types.js';
+import { isBlockJob } from '../graph/types.js';
 import { hasProtocol, hostResolve, pathCombine } from '../graph/host-path.js';
 import { dirnameBase } from '../graph/dirname.js';
 import { pseudoFilename } from '../graph/filename.js';
@@ -82,6 +83,6 @@ export function findJob(p: Proc, id: string): Job {
 export function findBlockJob(p: Proc, id: string): Job {
   const j = p.job(id);
   // is_block_job: a blockdev-create job is a plain Job
-  if (!j || j.type === 'create') throw new QmpError(`Block job '${id}' not found`, 'DeviceNotActive');
+  if (!j || !isBlockJob(j)) throw new QmpError(`Block job '${id}' not found`, 'DeviceNotActive');
   return j;
 }

@@ -1,5 +1,6 @@
 import { QEMU_RELEASE, versionIn, versionOf } from '../graph/version.js';
 import type { State } from '../graph/types.js';
+import { isBlockJob } from '../graph/types.js';
 import type { XDebugBlockGraph } from './protocol.js';
 import { queryDirtyBitmaps } from '../graph/bitmaps.js';
 import { permList } from '../graph/perm.js';
@@ -65,7 +66,7 @@ export const xDebugQueryBlockGraph: CommandDef = {
       }
     }
     // block_job_next: BlockJobs only (a blockdev-create job is a plain Job)
-    for (const j of p.jobs().filter((x) => x.type !== 'create')) {
+    for (const j of p.jobs().filter(isBlockJob)) {
       const jid = id('job:' + j.id, 'block-job', j.id);
       for (const e of p.children({ kind: 'job', job: j.id })) {
         out.edges.push({ parent: jid, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });

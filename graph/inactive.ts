@@ -10,6 +10,8 @@ import { QmpError } from '../errors/index.js';
 import { QemuAbortRefusal } from './qemu-abort.js';
 import { QmpErrorAfterAbort } from './abort-residue.js';
 import type { Proc } from './proc.js';
+import { rule } from './rules.js';
+import { loadPersistentBitmaps, storePersistentBitmaps } from './bitmaps.js';
 import type { BlockBackend, Edge } from './types.js';
 import { PERM_ALL, PERM_R, PERM_U, PERM_W, permNames } from './perm.js';
 import { cumulative, refreshPerms } from './refresh.js';
@@ -32,6 +34,8 @@ export function blkCanInactivate(bb: BlockBackend): boolean {
  */
 export function inactiveAttach(p: Proc, parent: Edge['parent'], child: string, name: string, perm: { perm: number; shared: number } | undefined): { perm: number; shared: number } | undefined {
   if (!isInactive(p, child)) return perm;
+  // 7.2 attaches to an inactive node as to any other: the permission refresh refuses what writes
+  if (!rule(p, 'inactive-attach-checks')) return perm;
   if (parent.kind === 'node' && !isInactive(p, parent.node)) {
     throw new QmpError(`Inactive '${child}' can't be a ${name} child of active '${parent.node}'`);
   }
@@ -64,6 +68,14 @@ export function bdrvActivate(p: Proc, node: string): void {
     p.step(`activate ${node}`);
     p.patchNode(node, { inactive: false });
     reinactivateOnError(p, node, undefined, () => refreshPerms(p, [node]));
+    if (n.driver === 'qcow2') {
+      // qcow2_co_invalidate_cache: qcow2_do_close(bs, false) runs qcow2_inactivate again (s->flags
+      // never had BDRV_O_INACTIVE): the persistent bitmaps added while inactive are stored and
+      // released, now that the node is writable; qcow2_do_open loads the whole directory back
+      // (vm/vm-i-bitmaps-runstates #14)
+      storePersistentBitmaps(p, node, true);
+      loadPersistentBitmaps(p, node);
+    }
   }
   for (const e of p.parents(node)) {
     if (e.parent.kind !== 'bb') continue;
@@ -77,6 +89,9 @@ export function bdrvActivate(p: Proc, node: string): void {
       p.putEdge({ ...p.edge(e.id)!, perm: bb.perm, shared: PERM_ALL });
       refreshPerms(p, [node]);
     });
+    // in incoming migration the shared permissions wait for its end (blk->vmsh,
+    // blk_vm_state_changed): the BlockBackend shares everything until then
+    if (p.meta().runState === 'inmigrate') continue;
     reinactivateOnError(p, node, bb.id, () => {
       p.putEdge({ ...p.edge(e.id)!, perm: bb.perm, shared: bb.shared });
       refreshPerms(p, [node]);
@@ -115,6 +130,9 @@ function inactivateRecurse(p: Proc, node: string, topLevel: boolean): number {
     }
     return 0;
   }
+  // bs->drv->bdrv_inactivate: qcow2_inactivate stores the persistent dirty bitmaps and releases
+  // them (qcow2_store_persistent_dirty_bitmaps(bs, true)); a store that fails fails it (-EINVAL)
+  if (p.node(node)!.driver === 'qcow2' && p.node(node)!.bitmaps?.length && storePersistentBitmaps(p, node, true) !== undefined) return 1;
   for (const e of p.parents(node)) {
     if (e.parent.kind !== 'bb') continue;
     // blk_root_inactivate
@@ -162,7 +180,7 @@ function firstBlk(p: Proc, node: string): string | undefined {
  * hd1, active. (7.2's bdrv_next kept it->bs NULL through the backend phase; 7.2 has no
  * blockdev-set-active to show it.)
  */
-function bdrvNextOrder(p: Proc): string[] {
+export function bdrvNextOrder(p: Proc): string[] {
   const out: string[] = [];
   let last: string | undefined;
   for (const bb of p.bbs()) {
@@ -172,6 +190,8 @@ function bdrvNextOrder(p: Proc): string[] {
     last = root;
   }
   const monitor = p.nodes().filter((n) => n.monitor).map((n) => n.name);
+  // 7.2: the monitor phase starts from it->bs NULL, at the head of monitor_bdrv_states
+  if (rule(p, 'bdrv-next-monitor-phase') === 'head') last = undefined;
   const from = last === undefined ? 0 : monitor.indexOf(last) + 1;
   if (last !== undefined && from === 0) return out;
   for (const n of monitor.slice(from)) if (firstBlk(p, n) === undefined) out.push(n);

@@ -20,7 +20,8 @@ import { hostFileLength } from './open.js';
 import { refuseCbwMetadataGrowth } from './jobs/cbw-growth.js';
 import { notePreallocation } from './preallocate-truncate.js';
 
-export interface SnapshotEntry { id: string; name: string }
+/** A snapshot table entry; `vm`: the entry has a VM state (vm_state_size > 0: save_snapshot's vmstate node). */
+export interface SnapshotEntry { id: string; name: string; vm?: true }
 
 /** bdrv_snapshot_fallback_child: the primary child, unless another child holds data too. */
 function fallback(p: Proc, bs: string): string | undefined {
@@ -121,11 +122,11 @@ export interface CreatedSnapshot extends SnapshotEntry { q: string; table: Snaps
  * error); the node's table is the old one again (s->snapshots = old_snapshot_list). `txn`: the
  * transaction's images (the failure's residue starts from what earlier actions wrote).
  */
-export function createSnapshot(p: Proc, bs: string, name: string, txn?: SnapshotTxnImages): CreatedSnapshot | { error: string; residue: (q: Proc) => void } {
+export function createSnapshot(p: Proc, bs: string, name: string, txn?: SnapshotTxnImages, vmState = false): CreatedSnapshot | { error: string; residue: (q: Proc) => void } {
   const q = snapshotNode(p, bs)!;
   const cur = p.node(q)!.snapshots ?? [];
   const max = cur.reduce((m, s) => Math.max(m, Number.parseInt(s.id, 10) || 0), 0);
-  const sn = { id: String(max + 1), name };
+  const sn: SnapshotEntry = { id: String(max + 1), name, ...(vmState ? { vm: true as const } : {}) };
   const list = [...cur, sn];
   const t = target(p, q);
   if (!t.img) {

@@ -313,9 +313,22 @@ export function openNodeInContext(p: Proc, opts: Opts, attached: string[] = []):
   }
 }
 
-/** bdrv_open_blockdev_ref: blockdev-add's root, with its generic defaults set first. */
+/** Whether the tree being opened by blockdev-add is opened inactive (bds_tree_init during inmigrate). */
+let openingInactive = false;
+
+/**
+ * bdrv_open_blockdev_ref: blockdev-add's root, with its generic defaults set first. A machine
+ * waiting for an incoming migration (-incoming defer) opens the whole tree with BDRV_O_INACTIVE
+ * (bds_tree_init: runstate_check(RUN_STATE_INMIGRATE)), its children inheriting the flag.
+ */
 export function openRoot(p: Proc, opts: Opts): BdsNode {
-  return openNode(p, opts, undefined, true);
+  const prev = openingInactive;
+  openingInactive = p.meta().runState === 'inmigrate';
+  try {
+    return openNode(p, opts, undefined, true);
+  } finally {
+    openingInactive = prev;
+  }
 }
 
 export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false, probing = true): BdsNode {
@@ -407,7 +420,7 @@ function openNodeProbed(
   const { name, auto } = assignNodeName(p, opts['node-name'] as string | undefined);
   p.step(`open ${name} (${driver})`);
   // update_flags_from_options: `active` off sets BDRV_O_INACTIVE (10.0's schema only; graph/inactive.ts)
-  const inactive = inh?.inactive === true || (eff.active !== undefined && !truthy(eff.active));
+  const inactive = openingInactive || inh?.inactive === true || (eff.active !== undefined && !truthy(eff.active));
   newNode(p, { name, auto, driver, ro, forceShare, options: eff, explicit, unmap, inheritsFrom: inh?.parent || null, ...(inactive ? { inactive: true } : {}) });
   if (file?.inline) p.patchNode(file.name, { inheritsFrom: name });
   const fileNode = () => (file ? p.node(file.name) : undefined);

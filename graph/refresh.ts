@@ -159,7 +159,10 @@ function refreshNode(pass: Pass, name: string): void {
   checkParentConflicts(p, name, parents);
   const { perm, shared } = cumulative(p, name, parents);
   if (perm & (PERM_W | PERM_U) && !writableAfter(n, opts)) {
-    throw new QmpError(n.ro ? 'Block node is read-only' : `Read-only block node '${name}' cannot support read-write users`);
+    // bdrv_node_refresh_perm: "Block node is read-only" when the node is not writable as it is
+    // now (bdrv_is_writable_after_reopen(bs, NULL): read-only or BDRV_O_INACTIVE), the other text
+    // when only the reopen about to happen makes it so
+    throw new QmpError(n.ro || n.inactive ? 'Block node is read-only' : `Read-only block node '${name}' cannot support read-write users`);
   }
   if (perm & (PERM_W | PERM_U) && !(perm & PERM_Z)) {
     // bs->total_sectors: for a driver with .has_variable_length (7.2: raw, copy-on-read, compress,

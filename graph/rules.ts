@@ -52,7 +52,7 @@ export const RULES = defineRules({
     what: "the QAPI schema a command's arguments are checked against: the commands and members added since 7.2 (block-job-change, blockdev-set-active; BlockdevOptions' active, BlockExportOptions' allow-inactive, BackupCommon's discard-source, BackupPerf's min-cluster-size, block-stream/block-commit backing-mask-protocol, BlockdevOptionsQcow2's discard-no-unref (8.1; 245-f-qcow2-reopen-opts), nbd-server-start's handshake-max-seconds with its base members before addr; commands/schema/table-10.0.ts). What they do is modelled unversioned (commands/job-verbs.ts change, graph/jobs/backup.ts discardSource, graph/inactive.ts): no 7.2 process can reach it",
     '7.2': { fn: 'qmp_dispatch over 7.2\'s generated qapi-commands/qapi-visit (qapi/block-core.json of 7.2): "The command block-job-change has not been found", "Parameter \'discard-source\' is unexpected"', value: '7.2' as '7.2' | '10.0' },
     '10.0': { fn: 'qmp_dispatch over 10.0.2\'s generated code (block-core.json: BlockJobChangeOptions since 8.2, BackupCommon.discard-source since 9.1, BlockdevOptions.active and blockdev-set-active since 10.0; block-export.json: allow-inactive since 10.0); in replies, BlockDeviceInfo.active since 10.0 (bdrv_block_device_info: !bdrv_is_inactive; query-named-block-nodes: a transcript holds no query reply, so its proof is QSD 10.0.2\'s bytes in specs/qmp/named-nodes-active.spec.ts)', value: '10.0' as '7.2' | '10.0' },
-    proof: [{ transcript: 'iotests/tests-d-mirror-change-copy-mode.json', step: 10 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode-b.json', step: 7 }, { transcript: 'iotests/tests-d-backup-discard-source.json', step: 5 },
+    proof: [{ transcript: 'vm/vm-i-migrate-uris-args.json', step: 1 }, { transcript: 'vm/vm-i-migrate-uris-args.json', step: 2 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode.json', step: 10 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode-b.json', step: 7 }, { transcript: 'iotests/tests-d-backup-discard-source.json', step: 5 },
       // the sixth VM held-out set (wt-vm16): blockdev-set-active before device_add on an inactive node
       { transcript: 'vm/vm-h-drive-inactive.json', step: 2 },
       // blockdev-add's active, blockdev-set-active, allow-inactive (inactive nodes: graph/inactive.ts)
@@ -398,6 +398,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
+      // vm-i: a backup under a virtio-blk (its block-copy bitmap on d0 on 7.2 only, which then refuses snapshot-load: bdrv_snapshot_goto "Device has active dirty bitmaps")
+      { transcript: 'vm/vm-i-snapshot-under-jobs.json', step: 2 }, { transcript: 'vm/vm-i-internal-sync-devices.json', step: 24 },
       // the boundary of the stream-prepare diamond abort (lead, stop 32)
       ...[4, 5, 6].map((step) => ({ transcript: 'abort-32-finalize-stream-backup-below-base-no-diamond-survives.json', step })),{ transcript: 'vm/fuzz-vm-device-add-drive-set-in-property-order.json', step: 1 },
       // libvirt 9.0's own QMP traffic (wt-virt): backup-begin's push (blockdev-backup) and pull (sync none) jobs
@@ -754,6 +756,35 @@ export const RULES = defineRules({
     proof: [{ transcript: 'vm/vm-g-xhci-plug-cycle.json', step: 13 }, { transcript: 'vm/vm-g-xhci-usb-storage.json', step: 17 }, { transcript: 'vm/vm-g-usb-hub-ports.json', step: 18 }],
     modelled: true,
     shows: 'events' as const,
+  },
+  'bdrv-next-monitor-phase': {
+    what: "where bdrv_first/bdrv_next's second phase (monitor-owned nodes without a BlockBackend) starts: what bdrv_inactivate_all (a completed migration), bdrv_activate_all (cont) and the snapshot group operations without a device list (HMP savevm/loadvm/delvm) walk",
+    '7.2': { fn: 'bdrv_next (block/block-backend.c of 7.2): the backend phase keeps it->bs NULL (old_bs from old_blk), so bdrv_next_monitor_owned(NULL) starts at the head of monitor_bdrv_states: every monitor-owned node without a BlockBackend', value: 'head' as 'head' | 'after-last-root' },
+    '10.0': { fn: 'bdrv_next (block/block-backend.c of 10.0): the backend phase leaves it->bs at the last root it returned, and the monitor phase goes on from QTAILQ_NEXT of that root (none when the root is not monitor-owned: graph/inactive.ts bdrvNextOrder)', value: 'after-last-root' as 'head' | 'after-last-root' },
+    // a monitor-owned qcow2 added before the disk's node: inactivated by 7.2's migration, left active (and writable) by 10.0's
+    proof: [{ transcript: 'vm/vm-i-migrate-monitor-order.json', step: 0 }],
+    modelled: true,
+  },
+  'inactive-attach-checks': {
+    what: "attaching a parent to an inactive node (after a completed migration): refused, and a guest device's BlockBackend inserted without permissions",
+    '7.2': { fn: "bdrv_attach_child_common / blk_insert_bs of 7.2 have no BDRV_O_INACTIVE check: the edge is made and bdrv_node_refresh_perm refuses a writer ('Block node is read-only': bdrv_is_writable_after_reopen); a raw node or a backup's filter over an inactive node are taken (their child asks no write without parents)", value: false },
+    '10.0': { fn: "bdrv_attach_child_noperm: \"Inactive '%s' can't be a %s child of active '%s'\"; blk_insert_bs: a BlockBackend that may go inactive (blk_can_inactivate) is inserted with disable_perm (0, all shared), so a guest device goes onto an inactive node; \"Permission '%s' unavailable on inactive node\" (graph/inactive.ts inactiveAttach)", value: true },
+    proof: [{ transcript: 'vm/vm-i-incoming-defer.json', step: 9 }, { transcript: 'vm/vm-i-postmigrate-media-nodes.json', step: 6 }, { transcript: 'vm/vm-i-migrate-paused-inactive.json', step: 7 }, { transcript: 'vm/vm-i-iothread-snapshots-migrate.json', step: 8 }],
+    modelled: true,
+  },
+  'migrate-uri-parse': {
+    what: "migrate's URI: which schemes start an outgoing migration, and when and how an unknown one is refused",
+    '7.2': { fn: "qmp_migrate: after migrate_prepare (so a postmigrate VM says \"Can't migrate the vm that was paused due to previous migration\" first), the strstart chain tcp: unix: vsock: rdma: exec: fd:, else QERR_INVALID_PARAMETER_VALUE \"Parameter 'uri' expects a valid migration protocol\"; no file:", value: '7.2' as '7.2' | '10.0' },
+    '10.0': { fn: "qmp_migrate: migrate_uri_parse before migrate_prepare, \"unknown migration protocol: %s\"; file: (8.2, file_start_outgoing_migration) migrates to a file", value: '10.0' as '7.2' | '10.0' },
+    proof: [{ transcript: 'vm/vm-i-migrate-uris-args.json', step: 0 }, { transcript: 'vm/vm-i-migrate-uris-args.json', step: 7 }],
+    modelled: true,
+  },
+  'cont-inmigrate-activates': {
+    what: "cont on a machine waiting for an incoming migration (-incoming defer): whether it takes the images back before only setting autostart",
+    '7.2': { fn: 'qmp_cont: bdrv_activate_all for every run state (blk_root_activate in INMIGRATE applies the perms sharing all, the shared ones deferred to blk_vm_state_changed), then autostart = 1 instead of vm_start', value: true },
+    '10.0': { fn: 'qmp_cont: in RUN_STATE_INMIGRATE autostart = 1 and return, before migration_block_activate', value: false },
+    proof: [{ transcript: 'vm/vm-i-incoming-defer.json', step: 13 }],
+    modelled: true,
   },
 });
 

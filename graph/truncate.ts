@@ -10,6 +10,7 @@ import type { Proc } from './proc.js';
 import { HOST, type Image } from './types.js';
 import { imageBehind, withRawFill } from './images.js';
 import { qedTruncateError } from './qed.js';
+import { QemuAbortRefusal } from './qemu-abort.js';
 
 
 /**
@@ -54,6 +55,14 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
   const n = p.node(node);
   if (!n || depth > 10000) return;
   if (n.ro) throw new QmpError('Image is read-only');
+  // bdrv_co_truncate -> bdrv_co_write_req_prepare: assert(!(bs->open_flags & BDRV_O_INACTIVE)).
+  // Reached on 7.2 only, whose BlockBackends attach to inactive nodes with no check (graph/rules.ts
+  // inactive-attach-checks): block_resize after a completed migration
+  // (qemu-aborts/abort-36-vm-resize-inactive)
+  if (n.inactive) {
+    throw new QemuAbortRefusal(`Node '${node}' is inactive (a completed migration handed it over): truncating it makes QEMU abort ` +
+      "(bdrv_co_write_req_prepare: Assertion `!(bs->open_flags & BDRV_O_INACTIVE)' failed); refused by blockgraph: cont first", 'bdrv_co_write_req_prepare');
+  }
   switch (n.driver) {
     case 'qcow2': {
       if (size % 512 !== 0) throw new QmpError('The new size must be a multiple of 512');

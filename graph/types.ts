@@ -55,7 +55,7 @@ export interface BdsNode {
   bitmaps?: DirtyBitmap[]; // bs->dirty_bitmaps, newest first (graph/bitmaps.ts); absent: none
   /** qcow2: BDRVQcow2State.snapshots, the table qcow2_read_snapshots read at open and the snapshot
    *  operations keep in memory (graph/internal-snapshot.ts); absent: none */
-  snapshots?: { id: string; name: string }[];
+  snapshots?: { id: string; name: string; vm?: true }[]; // vm: vm_state_size > 0 (snapshot-save, savevm)
   /** 10.0: drained sections blockdev-reopen left open on this node for good (rule
    *  'reopen-queue-drains-per-call', graph/jobs/held-drain.ts); absent: none */
   leakedDrains?: number;
@@ -124,9 +124,13 @@ export type JobStatus =
   | 'undefined' | 'created' | 'running' | 'paused' | 'ready' | 'standby'
   | 'waiting' | 'pending' | 'aborting' | 'concluded' | 'null';
 
+/** is_block_job: a Job with a BlockJob around it (blockdev-create's and the snapshot jobs are plain Jobs). */
+export const isBlockJob = (j: { type: string }): boolean => !['create', 'snapshot-save', 'snapshot-load', 'snapshot-delete'].includes(j.type);
+
 export interface Job {
   id: string;
-  type: 'stream' | 'commit' | 'mirror' | 'backup' | 'create'; // create: blockdev-create, not a block job
+  // create: blockdev-create; snapshot-*: migration/savevm.c's snapshot jobs; plain Jobs, not block jobs
+  type: 'stream' | 'commit' | 'mirror' | 'backup' | 'create' | 'snapshot-save' | 'snapshot-load' | 'snapshot-delete';
   status: JobStatus;
   autoFinalize: boolean;
   autoDismiss: boolean;
@@ -178,7 +182,7 @@ export interface ProcMeta {
   /** The process is a QEMU VM (issue 17: qemu-system-x86_64 q35) instead of qemu-storage-daemon. */
   target?: 'vm';
   /** vm target: the run state (`-S`: prelaunch until `cont`). */
-  runState?: 'prelaunch' | 'running' | 'paused';
+  runState?: 'prelaunch' | 'running' | 'paused' | 'save-vm' | 'restore-vm' | 'postmigrate' | 'finish-migrate' | 'inmigrate';
   /**
    * vm target: ACPI PCI hotplug kept on (libvirt's q35; the `vm` member's `acpi-pci-hotplug`): a
    * device on a pcie-root-port unplugs through ACPI, waiting for the guest's eject.
@@ -262,7 +266,7 @@ export interface Image {
   compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1
   bitmaps?: ImageBitmap[]; // qcow2 bitmap directory, in directory order
   /** qcow2 internal snapshots (the snapshot table, in table order): id and name only (absent: none). */
-  snapshots?: { id: string; name: string }[];
+  snapshots?: { id: string; name: string; vm?: true }[]; // vm: vm_state_size > 0 (snapshot-save, savevm)
   /**
    * Where qcow2_snapshot_create / qcow2_write_snapshots put the snapshot metadata (graph/snapshot-clusters.ts):
    * cluster runs [first, count] of the snapshot table and of each snapshot's L1 copy (by id), and the

@@ -56,6 +56,12 @@ export interface VmSpec {
    */
   machine?: 'q35' | 'pc';
   /**
+   * true: `-incoming defer`, the machine of a migration destination before `migrate-incoming`:
+   * run state inmigrate, every image opened inactive (blockdev_init / bds_tree_init add
+   * BDRV_O_INACTIVE), guest devices' BlockBackends without permissions (blk_attach_dev).
+   */
+  incoming?: boolean;
+  /**
    * `false` on a `pc` machine only: `-M pc,acpi=off`, as libvirt runs a domain without
    * `<features><acpi/>` (-no-acpi): pc_init1 creates no PIIX4_PM, so pci.0 has no hotplug handler.
    */
@@ -201,7 +207,8 @@ const ID_LIST_OK = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x =
 /** Validates a `vm` member: every id well formed (they go on a command line), objects as JSON. */
 export function parseVm(v: unknown, where: string): VmSpec {
   if (!isObj(v)) bad(where, 'must be an object');
-  onlyKeys(v, ['version', 'iothreads', 'root-ports', 'scsi-controllers', 'blockdevs', 'devices', 'acpi-pci-hotplug', 'machine', 'acpi'], where);
+  onlyKeys(v, ['version', 'iothreads', 'root-ports', 'scsi-controllers', 'blockdevs', 'devices', 'acpi-pci-hotplug', 'machine', 'acpi', 'incoming'], where);
+  if ('incoming' in v && v.incoming !== true) bad(`${where}.incoming`, 'may only be true');
   if ('machine' in v && v.machine !== 'q35' && v.machine !== 'pc') bad(`${where}.machine`, "must be 'q35' or 'pc'");
   if (v.machine === 'pc' && ('root-ports' in v || 'acpi-pci-hotplug' in v)) bad(where, "a 'pc' machine has no 'root-ports' or 'acpi-pci-hotplug'");
   if ('acpi' in v && (v.machine !== 'pc' || v.acpi !== false)) bad(`${where}.acpi`, "may only be false, on a 'pc' machine");

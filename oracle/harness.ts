@@ -83,7 +83,11 @@ const RESUME_VERBS = new Set(['job-resume', 'block-job-resume']);
  * own (pending/concluded without the automatic steps, paused by an error or a drain, a ready
  * active commit), bounded, and records what it found then. Returns the job's id.
  */
-const SETTLE_START = new Set(['block-stream', 'block-commit', 'blockdev-backup', 'drive-backup']);
+const SETTLE_START = new Set(['block-stream', 'block-commit', 'blockdev-backup', 'drive-backup',
+  // migration/savevm.c: qmp_snapshot_{save,load,delete} start a job whose run schedules one main-loop
+  // BH (snapshot_*_job_bh) that does the whole save/load/delete, vm_stop/vm_start included; settled
+  // so its statuses and the STOP/RESUME it causes land in the step that started it
+  'snapshot-save', 'snapshot-load', 'snapshot-delete']);
 const START_SETTLED = ['null', 'concluded', 'pending', 'paused', 'standby', 'ready'];
 function settledStart(execute: string, args: Record<string, unknown>): string | undefined {
   if (!SETTLE_START.has(execute)) return undefined;
@@ -381,6 +385,21 @@ export class ScenarioRecorder {
             if (done) events.push(...p.buffer.splice(0));
             return done;
           }, timeout, interval);
+        } else if (step.execute === 'migrate' || step.execute === 'migrate_cancel') {
+          // migration/migration.c: qmp_migrate returns once the migration thread is spawned and
+          // migrate_cancel once it asked it to stop; the thread ends in completed (the source's
+          // images inactivated: migration_completion's bdrv_inactivate_all), failed or cancelled,
+          // or parks in pre-switchover. A throttled migration stays active: recorded as it
+          // stands after the start bound.
+          const ends = new Set(['completed', 'failed', 'cancelled', 'pre-switchover']);
+          await pollUntil(async () => {
+            const r = await p.conn.execute('query-migrate');
+            const st = 'error' in r ? undefined : (r.return as { status?: string }).status;
+            const done = st === undefined || ends.has(st);
+            if (done) events.push(...p.buffer.splice(0));
+            return done;
+          }, opts.startSettleMs ?? 3000, interval);
+          events.push(...p.buffer.splice(0));
         } else if (step.execute === 'block-export-del' && typeof args.id === 'string') {
           const id = args.id;
           settled = await pollUntil(async () => {

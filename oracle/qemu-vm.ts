@@ -55,6 +55,8 @@ export function vmArgs(vm: VmSpec): string[] {
   }
   for (const b of vm.blockdevs ?? []) a.push('-blockdev', JSON.stringify(b));
   for (const d of vm.devices ?? []) a.push('-device', JSON.stringify(d));
+  // a migration destination waiting for migrate-incoming
+  if (vm.incoming === true) a.push('-incoming', 'defer');
   return a;
 }
 

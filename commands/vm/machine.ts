@@ -43,8 +43,10 @@ export const xBlockgraphMachine: CommandDef = {
     if (!Array.isArray(chardevs) || !chardevs.every((c) => isObj(c) && typeof c.label === 'string' && typeof c.filename === 'string')) {
       throw new QmpError('chardevs: each needs a label and a filename');
     }
+    if (args.incoming !== undefined && args.incoming !== true) throw new QmpError('incoming may only be true');
     p.setMeta({
-      target: 'vm', runState: 'prelaunch', ...(acpi === true ? { acpiPciHotplug: true } : {}), ...(pc ? { machine: 'pc' as const } : {}),
+      // -incoming defer: qemu_init's qemu_start_incoming_migration leaves the machine in inmigrate
+      target: 'vm', runState: args.incoming === true ? 'inmigrate' : 'prelaunch', ...(acpi === true ? { acpiPciHotplug: true } : {}), ...(pc ? { machine: 'pc' as const } : {}),
       ...(name !== undefined ? { name } : {}),
       ...(chardevs.length ? { chardevs: chardevs.map((c: Record<string, unknown>) => ({ label: String(c.label), filename: String(c.filename), 'frontend-open': c['frontend-open'] !== false })) } : {}),
     });

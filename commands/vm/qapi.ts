@@ -3,15 +3,21 @@
 // (qobject-input-visitor.c), leftovers reported after all members.
 import { QmpError } from '../../errors/index.js';
 
-export type Member = [name: string, required: boolean, type: 'str' | 'bool' | 'int' | 'enum', values?: readonly string[]];
+export type Member = [name: string, required: boolean, type: 'str' | 'bool' | 'int' | 'enum' | 'strList', values?: readonly string[]];
 
-const TYPE_NAME = { str: 'string', bool: 'boolean', int: 'integer', enum: 'string' } as const;
+const TYPE_NAME = { str: 'string', bool: 'boolean', int: 'integer', enum: 'string', strList: 'array' } as const;
 
 export function checkArgs(args: Record<string, unknown>, members: readonly Member[]): void {
   for (const [name, required, type, values] of members) {
     const v = args[name];
     if (v === undefined) {
       if (required) throw new QmpError(`Parameter '${name}' is missing`);
+      continue;
+    }
+    if (type === 'strList' && Array.isArray(v)) {
+      // qobject_input_start_list, then each element's qobject_input_type_str ("NAME[i]")
+      const i = v.findIndex((x) => typeof x !== 'string');
+      if (i >= 0) throw new QmpError(`Invalid parameter type for '${name}[${i}]', expected: string`);
       continue;
     }
     const ok = type === 'str' || type === 'enum' ? typeof v === 'string'

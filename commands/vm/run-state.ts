@@ -14,6 +14,8 @@ export const stop: CommandDef = {
   mutates: true,
   run({ p, args, emit }) {
     checkArgs(args, []);
+    // qmp_stop: a destination waiting for its migration only forgets -S's opposite (autostart = 0)
+    if (p.meta().runState === 'inmigrate') return {};
     if (p.meta().runState === 'running') {
       p.step('vm_stop');
       p.setMeta({ runState: 'paused' });
@@ -33,6 +35,13 @@ export const cont: CommandDef = {
   mutates: true,
   run({ p, args, emit }) {
     checkArgs(args, []);
+    // qmp_cont in incoming migration: autostart = 1 and no vm_start (the incoming migration's end
+    // starts the VM); 7.2 activates the images first all the same, 10.0 returns before
+    // migration_block_activate (graph/rules.ts cont-inmigrate-activates)
+    if (p.meta().runState === 'inmigrate') {
+      if (rule(p, 'cont-inmigrate-activates')) keepingPartial(p, (q) => setActiveAll(q, true));
+      return {};
+    }
     // qmp_cont (not in incoming migration): "Images have been inactivated to allow the
     // destination to take control. Need to get control back now": bdrv_activate_all (10.0:
     // migration_block_activate) before vm_start, whatever the run state, a running VM's too. Its
@@ -61,5 +70,37 @@ export const queryStatus: CommandDef = {
     checkArgs(args, []);
     const status = p.meta().runState ?? 'prelaunch';
     return { running: status === 'running', ...(rule(p, 'qapi-schema') === '7.2' ? { singlestep: false } : {}), status };
+  },
+};
+
+/**
+ * system_reset (qmp_system_reset -> qemu_system_reset_request(SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET)):
+ * the main loop's qemu_system_reset resets the machine and sends RESET (guest false, that reason)
+ * whatever the run state; the run state stays (no -no-reboot). The devices' resets change nothing
+ * the model keeps (no guest-locked media: docs/vm.md "Not modelled").
+ */
+export const systemReset: CommandDef = {
+  name: 'system_reset',
+  mutates: true,
+  run({ p, args, emit }) {
+    checkArgs(args, []);
+    p.step('qemu_system_reset');
+    emit('RESET', { guest: false, reason: 'host-qmp-system-reset' });
+    return {};
+  },
+};
+
+/**
+ * system_powerdown (qmp_system_powerdown -> qemu_system_powerdown_request): POWERDOWN, then the
+ * machine's powerdown notifier (ACPI's power button) for a guest to act on; no guest acts here.
+ */
+export const systemPowerdown: CommandDef = {
+  name: 'system_powerdown',
+  mutates: true,
+  run({ p, args, emit }) {
+    checkArgs(args, []);
+    p.step('qemu_system_powerdown');
+    emit('POWERDOWN', undefined as unknown as Record<string, unknown>);
+    return {};
   },
 };

@@ -71,6 +71,9 @@ export function createDeviceBb(p: Proc, d: Device, node: string | null): string 
   const bb: BlockBackend = {
     id, owner: { kind: 'device', id: d.id }, perm: 0, shared: PERM_ALL, allowAioChange: false, aio: ctx, at: p.meta().seq,
     dev: attachedName(d),
+    // blk_attach_dev: while an incoming migration is awaited a guest device's permissions are not
+    // applied (disable_perm; blk_root_activate applies them)
+    ...(p.meta().runState === 'inmigrate' ? { disablePerm: true } : {}),
   };
   p.putBB(bb);
   if (node) {

@@ -6,6 +6,7 @@ import { jobCreate, jobSnapshot, jobStep, type JobEffect, type JobMachineEvent, 
 import { nameWellFormed } from '../ops.js';
 import type { Proc } from '../proc.js';
 import type { Job } from '../types.js';
+import { isBlockJob } from '../types.js';
 import { addJobEdge, removeJobEdges, removeJobBB } from './parts.js';
 
 export interface JobCtx {
@@ -147,7 +148,7 @@ function run(ctx: JobCtx, id: string, effects: JobEffect[]): void {
   for (const f of effects) {
     if (f.kind === 'emit') {
       // BLOCK_JOB_* come from BlockJob's notifiers: a plain Job (blockdev-create) has none
-      if (f.event.startsWith('BLOCK_JOB_') && ctx.p.job(id)?.type === 'create') continue;
+      if (f.event.startsWith('BLOCK_JOB_') && !isBlockJob(ctx.p.job(id) ?? { type: 'create' })) continue;
       ctx.emit(f.event, f.data);
       continue;
     }

@@ -223,6 +223,21 @@ test('abort-32-vm: refused on 7.2 with the abort named, carried out on 10.0', as
   }
 });
 
+// wt-vm17: 7.2 attaches block_resize's BlockBackend to an inactive node (after a completed
+// migration) and bdrv_co_truncate asserts; 10.0 refuses the BlockBackend's 'resize' first
+test('abort-36-vm-resize-inactive: refused on 7.2 with the abort named, QEMU 10.0\'s refusal on 10.0', async () => {
+  const s = load('abort-36-vm-resize-inactive');
+  const t = await runOnModel(s, undefined, { qemuVersion: '7.2' });
+  const last = t.steps[t.steps.length - 1]!;
+  assert.ok(!isWaitStep(last) && !last.result.ok);
+  if (!isWaitStep(last) && !last.result.ok) assert.match(last.result.desc, /^Node 'd0' is inactive .*bdrv_co_write_req_prepare: Assertion .*refused by blockgraph/);
+  assert.equal(last.events, []);
+  assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+  const t10 = await runOnModel(s, undefined, { qemuVersion: '10.0' });
+  const l10 = t10.steps[t10.steps.length - 1]!;
+  assert.ok(!isWaitStep(l10) && !l10.result.ok && l10.result.desc === "Permission 'resize' unavailable on inactive node");
+});
+
 test('abort-32-vm-virtio-blk-num-queues-over-max: refused on both versions (virtio_add_queue aborts past VIRTIO_QUEUE_MAX); 1024 queues are taken', async () => {
   const s = load('abort-32-vm-virtio-blk-num-queues-over-max');
   for (const v of ['7.2', '10.0'] as const) {
