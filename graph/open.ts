@@ -28,6 +28,7 @@ import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, roo
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_METADATA, ROLE_PRIMARY, permFromList } from './perm.js';
 import { makeAbsoluteFilename } from './dirname.js';
 import type { Proc } from './proc.js';
+import { HOST } from './types.js';
 import { alignment, refreshPerms } from './refresh.js';
 import { drained } from './drain.js';
 import { cloneInPlace, flatten, type Flat } from './reopen/qdict.js';
@@ -422,7 +423,14 @@ function openNodeProbed(
     case 'file': {
       const fn = String(eff.filename);
       const img = p.image(fn);
-      if (!img) throw new QmpError(`Could not open '${fn}': No such file or directory`);
+      if (!img) {
+        // raw_open_common's qemu_open: a directory of the image catalogue (a name other images sit
+        // below) opened O_RDWR fails with EISDIR; opened read-only it succeeds and the later
+        // S_ISREG check refuses it (not modelled: no transcript has it yet)
+        const dir = fn.replace(/\/+$/, '');
+        const isDir = !ro && p.d.values<Image>(HOST, 'images').some((i) => i.file.startsWith(`${dir}/`));
+        throw new QmpError(`Could not open '${fn}': ${isDir ? 'Is a directory' : 'No such file or directory'}`);
+      }
       // raw_open_common (CONFIG_LINUX_AIO): Linux AIO only works on files opened with O_DIRECT
       if (eff.aio === 'native' && eff['cache.direct'] !== true && eff['cache.direct'] !== 'on') {
         throw new QmpError('aio=native was specified, but it requires cache.direct=on, which was not specified.');
