@@ -550,6 +550,7 @@ function openNodeProbed(
         size: img!.size, header: img!.backing ? { backing: img!.backing } : {},
         ...(img!.infoCluster !== undefined ? { extra: { ...(p.node(name)!.extra ?? {}), openInfoCluster: img!.infoCluster } } : {}),
       });
+      if (driver === 'vmdk' && img!.extents) openVmdkExtents(p, name, eff, img!.extents, file!.name);
       probe?.end();
       if (driverInfo(driver)?.supportsBacking) openBacking(p, name, opts, eff);
       break;
@@ -935,6 +936,27 @@ function openDataFile(p: Proc, name: string, opts: Opts, eff: Flat, img: Image, 
   } else if (child !== undefined) {
     throw new QmpError("'data-file' can only be set for images with an external data file");
   }
+}
+
+/**
+ * vmdk_open over a descriptor file (no sparse magic at offset 0: a flat or split image): its file
+ * child carries no data (bs->file->role &= ~BDRV_CHILD_DATA, perms refreshed), then
+ * vmdk_open_desc_file -> vmdk_parse_extents opens each extent line's file, relative to the
+ * descriptor's directory (bdrv_dirname of the file node), as child "extents.N" (bdrv_open_child,
+ * child_of_bds): BDRV_CHILD_DATA for a FLAT extent, DATA | METADATA for a SPARSE one.
+ */
+function openVmdkExtents(p: Proc, name: string, eff: Flat, extents: NonNullable<Image['extents']>, fileName: string): void {
+  const fe = p.childrenOf(name).find((e) => e.name === 'file' && e.child === fileName);
+  if (fe) {
+    p.patchEdge(fe.id, { role: fe.role & ~ROLE_DATA });
+    refreshPerms(p, [fileName]);
+  }
+  const desc = String(p.node(fileName)?.filename ?? '');
+  extents.forEach((x, i) => {
+    const child = openNode(p, {}, { parent: name, role: 'file', parentOptions: eff, inactive: p.node(name)?.inactive, filename: pathCombine(desc, x.file) }).name;
+    p.patchNode(child, { inheritsFrom: name });
+    attachOpened(p, name, child, `extents.${i}`, x.sparse ? ROLE_DATA | ROLE_METADATA : ROLE_DATA);
+  });
 }
 
 /**
