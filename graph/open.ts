@@ -627,6 +627,17 @@ function openNodeProbed(
       p.patchNode(name, { size: getLength(p, file!.name), extra: { sectorSize: sector } });
       break;
     }
+    case 'replication': {
+      // replication_open (the same on 7.2 and 10.0): bdrv_open_file_child (a filter: FILTERED |
+      // PRIMARY), then its runtime options; `mode` is QAPI's (ReplicationMode) and required
+      needFile();
+      attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
+      if (eff.mode === 'primary' && eff['top-id'] !== undefined) throw new QmpError('The primary side does not support option top-id');
+      if (eff.mode === 'secondary' && eff['top-id'] === undefined) throw new QmpError('Missing the option top-id');
+      // replication_getlength: bdrv_getlength(bs->file->bs)
+      p.patchNode(name, { size: getLength(p, file!.name) });
+      break;
+    }
     case 'compress': {
       needFile();
       // compress_open (block/filter-compress.c): the file child, then block_driver_can_compress
