@@ -421,6 +421,17 @@ function openNodeProbed(
 
   switch (driver) {
     case 'file': {
+      // raw_open_common: pr_manager_lookup comes before the file is opened; when it fails (no object
+      // of that id, or one that is no pr-manager-helper), the fail path runs qemu_close(s->fd) while
+      // s->fd is still 0 (the zeroed BDRVRawState; s->fd = -1 comes after): 7.2 and 10.0 close their
+      // own stdin, the QMP monitor of a daemon started with it on stdio, and die (SIGSEGV)
+      if (eff['pr-manager'] !== undefined && p.object(String(eff['pr-manager']))?.qomType !== 'pr-manager-helper') {
+        throw new QemuAbortRefusal(
+          `File node '${name}' names pr-manager '${String(eff['pr-manager'])}', which is no pr-manager-helper object ` +
+          "(QEMU crashes here: raw_open_common's fail path after pr_manager_lookup closes fd 0, its own stdin, as s->fd is not yet set); refused by blockgraph",
+          'raw_open_common',
+        );
+      }
       const fn = String(eff.filename);
       const img = p.image(fn);
       if (!img) {
