@@ -29,7 +29,7 @@ import { leakedDrainBelow } from '../graph/reopen/drain-leak.js';
 import type { CommandDef } from './types.js';
 
 /** BlockdevCreateOptions drivers of QSD 7.2 (all have .bdrv_co_create) the model writes. */
-const MODELLED = new Set(['file', 'qcow2', 'qed', 'vdi', 'vpc', 'parallels', 'qcow', 'vmdk']);
+const MODELLED = new Set(['file', 'qcow2', 'qed', 'vdi', 'vpc', 'vhdx', 'parallels', 'qcow', 'vmdk']);
 
 const BDRV_SECTOR_SIZE = 512;
 const MIN_CLUSTER_BITS = 9;
@@ -277,6 +277,8 @@ function qedCreate(p: Proc, o: Opts): void {
 const VDI_DISK_SIZE_MAX = 0x1fffff8 * 0x100000; // (uint64_t)VDI_BLOCKS_IN_IMAGE_MAX * DEFAULT_CLUSTER_SIZE
 const MAX_PARALLELS_IMAGE_FACTOR = 2 ** 32;
 const VHD_MAX_SECTORS = 0xff000000;
+const VHDX_MAX_IMAGE_SIZE = 64 * 1024 ** 4; // 64 TiB
+const VHDX_BLOCK_SIZE_MAX = 256 * 1024 * 1024;
 const VHD_MAX_GEOMETRY = 65535 * 16 * 255;
 
 /**
@@ -306,6 +308,19 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     if (size >= MAX_PARALLELS_IMAGE_FACTOR * cl) throw new QmpError('Image size is too large for this cluster size');
     if (size % BDRV_SECTOR_SIZE !== 0) throw new QmpError('Image size must be a multiple of 512 bytes');
     if (cl % BDRV_SECTOR_SIZE !== 0) throw new QmpError('Cluster size must be a multiple of 512 bytes');
+  } else if (driver === 'vhdx') {
+    // vhdx_co_create: the size, the log size (default 1 MiB), then the block size (default by image
+    // size: 8, 16, 32 or 64 MiB), each before the file node is opened
+    const MiB = 1024 * 1024;
+    if (size > VHDX_MAX_IMAGE_SIZE) throw new QmpError('Image size too large; max of 64TB');
+    if (o['log-size'] !== undefined && Number(o['log-size']) > 0xffffffff) throw new QmpError('Log size must be smaller than 4 GB');
+    const log = o['log-size'] !== undefined ? Number(o['log-size']) : MiB;
+    if (log < MiB || log % MiB !== 0) throw new QmpError('Log size must be a multiple of 1 MB');
+    // (block_size is a uint32_t: QAPI's uint64 is truncated to 32 bits)
+    const block = o['block-size'] !== undefined ? Number(BigInt(o['block-size']) & 0xffffffffn) : otherFormatInfoCluster('vhdx', size)!;
+    if (block < MiB || block % MiB !== 0) throw new QmpError('Block size must be a multiple of 1 MB');
+    if ((block & (block - 1)) !== 0) throw new QmpError('Block size must be a power of two');
+    if (block > VHDX_BLOCK_SIZE_MAX) throw new QmpError(`Block size must not exceed ${VHDX_BLOCK_SIZE_MAX}`);
   } else if (driver === 'qcow') {
     if (size === 0) throw new QmpError('Image size is too small, cannot be zero length');
   } else if (driver === 'vmdk') {
@@ -392,7 +407,9 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     // otherFormatFileLength), which a file node over it measures (fuzz 2680180279: a backup
     // from that file node meets a 16 MiB target: "different sizes"); an empty image still has its
     // header (and tables), which the driver's open reads (fuzz 1377773167)
-    const layout = [o['cluster-size'] !== undefined ? `cluster_size=${Number(o['cluster-size'])}` : '', o.subformat !== undefined ? `subformat=${String(o.subformat)}` : '', o.preallocation !== undefined && o.preallocation !== 'off' ? `preallocation=${String(o.preallocation)}` : ''].filter(Boolean).join(',');
+    const layout = [o['cluster-size'] !== undefined ? `cluster_size=${Number(o['cluster-size'])}` : '', o.subformat !== undefined ? `subformat=${String(o.subformat)}` : '', o.preallocation !== undefined && o.preallocation !== 'off' ? `preallocation=${String(o.preallocation)}` : '',
+      // vhdx_create_new_region_table: the BAT after the log, the file truncated past it (and the data, fixed)
+      o['block-size'] !== undefined ? `block_size=${Number(o['block-size'])}` : '', o['log-size'] !== undefined ? `log_size=${Number(o['log-size'])}` : ''].filter(Boolean).join(',');
     const len = size === 0 && driver === 'vmdk' ? undefined : otherFormatFileLength(driver, size, layout, driver === 'qcow' && o['backing-file'] !== undefined ? String(o['backing-file']) : undefined);
     if (len !== undefined) next.fileLength = len;
     // the block or grain size the header holds, which .bdrv_get_info of a node opened on it
