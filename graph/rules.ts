@@ -129,6 +129,8 @@ export const RULES = defineRules({
       // stop 36 (wt-combo8): the seventh held-out set, mirrors and active commits onto vdi, vhdx, qed, vmdk and blkdebug/blklogwrites/throttle/quorum stacks
       ...['aio-export-iothread-jobs-formats.json#5', 'job-commit-formats.json#2', 'job-mirror-each-target.json#10', 'job-mirror-under-blkdebug-blklogwrites.json#5',
         'lock-perm-job-targets-other-daemon.json#5', 'replace-mirror-replaces-drivers.json#6'].map((x) => ({ transcript: `combo-c7-${x.split('#')[0]}`, step: Number(x.split('#')[1]) })),
+      // a mirror onto a monolithicFlat vmdk with its extent child (wt-combo8)
+      { transcript: 'vmdk-extents-jobs-exports.json', step: 10 },
       // libvirt 9.0's own QMP traffic (wt-virt): its block-commit / blockdev-mirror jobs
       ...[9, 10, 11, 12, 13, 22, 23, 24, 25, 26].map((step) => ({ transcript: 'vm/vm-lv-commit.json', step })),
       ...[9, 10, 11, 12, 13, 14, 29, 30, 31, 45, 46, 47, 48].map((step) => ({ transcript: 'vm/vm-lv-copy.json', step })),
