@@ -274,6 +274,41 @@ function qedCreate(p: Proc, o: Opts): void {
   releaseCreateBackend(p, file, bbId, 'qed');
 }
 
+/**
+ * vmdk_co_do_create -> vmdk_co_create_cb for a flat or split subformat: the data extents are the
+ * `extents` nodes, one per 2 GiB (split_size) or one (flat), each given vmdk_init_extent (a flat
+ * one truncated to its size, a sparse one its header and grain tables) and named in the
+ * descriptor by the basename of its node's file name (vmdk_desc_add_extent: g_path_get_basename),
+ * which vmdk_parse_extents opens again relative to the descriptor (graph/open.ts openVmdkExtents).
+ * Only a list long enough is followed (a shorter one: "Extent [%d] not specified", not modelled).
+ */
+function vmdkCreateExtents(p: Proc, o: Opts, size: number, desc: Image): void {
+  const sub = String(o.subformat ?? 'monolithicSparse');
+  const split = sub.startsWith('twoGbMaxExtent'), flat = sub.endsWith('Flat');
+  if (!(split || flat) || !Array.isArray(o.extents)) return;
+  const count = split ? Math.ceil(size / 0x80000000) : 1;
+  if (o.extents.length < count) return;
+  const extents: NonNullable<Image['extents']> = [];
+  for (let i = 0, done = 0; i < count; i++) {
+    const cur = split ? Math.min(size - done, 0x80000000) : size;
+    const node = blockdevRef(p, o.extents[i]);
+    const name = String(p.node(node)?.filename ?? '').replace(/\/+$/, '');
+    const base = name.slice(name.lastIndexOf('/') + 1);
+    extents.push(flat ? { file: base } : { file: base, sparse: true });
+    const old = imageBehind(p, node);
+    if (old) {
+      const len = flat ? undefined : otherFormatFileLength('vmdk', cur);
+      const w: Image = flat
+        ? (old.format === 'raw' ? { ...old, size: cur } : { file: old.file, format: 'raw', size: cur, bytesUnknown: true })
+        : { file: old.file, format: 'vmdk', size: cur, ...(len !== undefined ? { fileLength: len } : {}) };
+      p.d.put(HOST, 'images', old.file, w);
+      growWrittenNodes(p, node, hostFileLength(w));
+    }
+    done += cur;
+  }
+  desc.extents = extents;
+}
+
 const VDI_DISK_SIZE_MAX = 0x1fffff8 * 0x100000; // (uint64_t)VDI_BLOCKS_IN_IMAGE_MAX * DEFAULT_CLUSTER_SIZE
 const MAX_PARALLELS_IMAGE_FACTOR = 2 ** 32;
 const VHD_MAX_SECTORS = 0xff000000;
@@ -432,6 +467,7 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     if (driver === 'vmdk' && size === 0) Object.assign(next, { openError: `Unsupported image type '${String(o.subformat ?? 'monolithicSparse')}'`, fileLength: otherFormatFileLength('vmdk', 0) });
     // qcow_co_create writes the backing file's name, vmdk_co_do_create its parentFileNameHint
     if ((driver === 'qcow' || driver === 'vmdk') && o['backing-file'] !== undefined) next.backing = String(o['backing-file']);
+    if (driver === 'vmdk' && size > 0) vmdkCreateExtents(p, o, size, next);
     p.d.put(HOST, 'images', img.file, next);
     // the header's writes extend the file node opened on it (bdrv_co_write_req_finish; a layout
     // otherFormatFileLength does not know, e.g. streamOptimized vmdk: the virtual size)
