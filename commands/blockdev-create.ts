@@ -29,7 +29,7 @@ import { leakedDrainBelow } from '../graph/reopen/drain-leak.js';
 import type { CommandDef } from './types.js';
 
 /** BlockdevCreateOptions drivers of QSD 7.2 (all have .bdrv_co_create) the model writes. */
-const MODELLED = new Set(['file', 'qcow2', 'qed', 'vdi', 'vpc', 'parallels', 'qcow', 'vmdk']);
+const MODELLED = new Set(['file', 'qcow2', 'qed', 'vdi', 'vpc', 'vhdx', 'parallels', 'qcow', 'vmdk']);
 
 const BDRV_SECTOR_SIZE = 512;
 const MIN_CLUSTER_BITS = 9;
@@ -274,9 +274,46 @@ function qedCreate(p: Proc, o: Opts): void {
   releaseCreateBackend(p, file, bbId, 'qed');
 }
 
+/**
+ * vmdk_co_do_create -> vmdk_co_create_cb for a flat or split subformat: the data extents are the
+ * `extents` nodes, one per 2 GiB (split_size) or one (flat), each given vmdk_init_extent (a flat
+ * one truncated to its size, a sparse one its header and grain tables) and named in the
+ * descriptor by the basename of its node's file name (vmdk_desc_add_extent: g_path_get_basename),
+ * which vmdk_parse_extents opens again relative to the descriptor (graph/open.ts openVmdkExtents).
+ * Only a list long enough is followed (a shorter one: "Extent [%d] not specified", not modelled).
+ */
+function vmdkCreateExtents(p: Proc, o: Opts, size: number, desc: Image): void {
+  const sub = String(o.subformat ?? 'monolithicSparse');
+  const split = sub.startsWith('twoGbMaxExtent'), flat = sub.endsWith('Flat');
+  if (!(split || flat) || !Array.isArray(o.extents)) return;
+  const count = split ? Math.ceil(size / 0x80000000) : 1;
+  if (o.extents.length < count) return;
+  const extents: NonNullable<Image['extents']> = [];
+  for (let i = 0, done = 0; i < count; i++) {
+    const cur = split ? Math.min(size - done, 0x80000000) : size;
+    const node = blockdevRef(p, o.extents[i]);
+    const name = String(p.node(node)?.filename ?? '').replace(/\/+$/, '');
+    const base = name.slice(name.lastIndexOf('/') + 1);
+    extents.push(flat ? { file: base } : { file: base, sparse: true });
+    const old = imageBehind(p, node);
+    if (old) {
+      const len = flat ? undefined : otherFormatFileLength('vmdk', cur);
+      const w: Image = flat
+        ? (old.format === 'raw' ? { ...old, size: cur } : { file: old.file, format: 'raw', size: cur, bytesUnknown: true })
+        : { file: old.file, format: 'vmdk', size: cur, ...(len !== undefined ? { fileLength: len } : {}) };
+      p.d.put(HOST, 'images', old.file, w);
+      growWrittenNodes(p, node, hostFileLength(w));
+    }
+    done += cur;
+  }
+  desc.extents = extents;
+}
+
 const VDI_DISK_SIZE_MAX = 0x1fffff8 * 0x100000; // (uint64_t)VDI_BLOCKS_IN_IMAGE_MAX * DEFAULT_CLUSTER_SIZE
 const MAX_PARALLELS_IMAGE_FACTOR = 2 ** 32;
 const VHD_MAX_SECTORS = 0xff000000;
+const VHDX_MAX_IMAGE_SIZE = 64 * 1024 ** 4; // 64 TiB
+const VHDX_BLOCK_SIZE_MAX = 256 * 1024 * 1024;
 const VHD_MAX_GEOMETRY = 65535 * 16 * 255;
 
 /**
@@ -306,6 +343,19 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     if (size >= MAX_PARALLELS_IMAGE_FACTOR * cl) throw new QmpError('Image size is too large for this cluster size');
     if (size % BDRV_SECTOR_SIZE !== 0) throw new QmpError('Image size must be a multiple of 512 bytes');
     if (cl % BDRV_SECTOR_SIZE !== 0) throw new QmpError('Cluster size must be a multiple of 512 bytes');
+  } else if (driver === 'vhdx') {
+    // vhdx_co_create: the size, the log size (default 1 MiB), then the block size (default by image
+    // size: 8, 16, 32 or 64 MiB), each before the file node is opened
+    const MiB = 1024 * 1024;
+    if (size > VHDX_MAX_IMAGE_SIZE) throw new QmpError('Image size too large; max of 64TB');
+    if (o['log-size'] !== undefined && Number(o['log-size']) > 0xffffffff) throw new QmpError('Log size must be smaller than 4 GB');
+    const log = o['log-size'] !== undefined ? Number(o['log-size']) : MiB;
+    if (log < MiB || log % MiB !== 0) throw new QmpError('Log size must be a multiple of 1 MB');
+    // (block_size is a uint32_t: QAPI's uint64 is truncated to 32 bits)
+    const block = o['block-size'] !== undefined ? Number(BigInt(o['block-size']) & 0xffffffffn) : otherFormatInfoCluster('vhdx', size)!;
+    if (block < MiB || block % MiB !== 0) throw new QmpError('Block size must be a multiple of 1 MB');
+    if ((block & (block - 1)) !== 0) throw new QmpError('Block size must be a power of two');
+    if (block > VHDX_BLOCK_SIZE_MAX) throw new QmpError(`Block size must not exceed ${VHDX_BLOCK_SIZE_MAX}`);
   } else if (driver === 'qcow') {
     if (size === 0) throw new QmpError('Image size is too small, cannot be zero length');
   } else if (driver === 'vmdk') {
@@ -392,7 +442,9 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     // otherFormatFileLength), which a file node over it measures (fuzz 2680180279: a backup
     // from that file node meets a 16 MiB target: "different sizes"); an empty image still has its
     // header (and tables), which the driver's open reads (fuzz 1377773167)
-    const layout = [o['cluster-size'] !== undefined ? `cluster_size=${Number(o['cluster-size'])}` : '', o.subformat !== undefined ? `subformat=${String(o.subformat)}` : '', o.preallocation !== undefined && o.preallocation !== 'off' ? `preallocation=${String(o.preallocation)}` : ''].filter(Boolean).join(',');
+    const layout = [o['cluster-size'] !== undefined ? `cluster_size=${Number(o['cluster-size'])}` : '', o.subformat !== undefined ? `subformat=${String(o.subformat)}` : '', o.preallocation !== undefined && o.preallocation !== 'off' ? `preallocation=${String(o.preallocation)}` : '',
+      // vhdx_create_new_region_table: the BAT after the log, the file truncated past it (and the data, fixed)
+      o['block-size'] !== undefined ? `block_size=${Number(o['block-size'])}` : '', o['log-size'] !== undefined ? `log_size=${Number(o['log-size'])}` : ''].filter(Boolean).join(',');
     const len = size === 0 && driver === 'vmdk' ? undefined : otherFormatFileLength(driver, size, layout, driver === 'qcow' && o['backing-file'] !== undefined ? String(o['backing-file']) : undefined);
     if (len !== undefined) next.fileLength = len;
     // the block or grain size the header holds, which .bdrv_get_info of a node opened on it
@@ -415,6 +467,7 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     if (driver === 'vmdk' && size === 0) Object.assign(next, { openError: `Unsupported image type '${String(o.subformat ?? 'monolithicSparse')}'`, fileLength: otherFormatFileLength('vmdk', 0) });
     // qcow_co_create writes the backing file's name, vmdk_co_do_create its parentFileNameHint
     if ((driver === 'qcow' || driver === 'vmdk') && o['backing-file'] !== undefined) next.backing = String(o['backing-file']);
+    if (driver === 'vmdk' && size > 0) vmdkCreateExtents(p, o, size, next);
     p.d.put(HOST, 'images', img.file, next);
     // the header's writes extend the file node opened on it (bdrv_co_write_req_finish; a layout
     // otherFormatFileLength does not know, e.g. streamOptimized vmdk: the virtual size)

@@ -2,7 +2,7 @@
 // (the drivers' .bdrv_child_perm in QEMU 7.2), and static facts (filter, backing support).
 import { ruleAt } from './rules.js';
 import { DEFAULT_QEMU, type QemuVersion } from './version.js';
-import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_METADATA } from './perm.js';
+import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_METADATA, ROLE_PRIMARY } from './perm.js';
 import type { BdsNode, Edge } from './types.js';
 
 export interface ChildPermCtx {
@@ -136,6 +136,17 @@ const DRIVERS: Record<string, DriverInfo> = {
   // block/blklogwrites.c: blk_log_writes_child_perm is bdrv_default_perms for both children
   // (file: filtered, log: metadata); no .bdrv_reopen_prepare
   blklogwrites: { kind: 'filter', supportsBacking: false, reopen: false, childPerm: defaultPerms },
+  // block/replication.c (CONFIG_REPLICATION, built into Debian's QSD 7.2 and 10.0): a filter
+  // (.is_filter) without .bdrv_reopen_prepare; replication_child_perm: consistent-read for the
+  // primary child, write while bs->open_flags has BDRV_O_RDWR and not BDRV_O_INACTIVE, and it
+  // shares consistent-read, write and write-unchanged whatever its parents need
+  replication: {
+    kind: 'filter', supportsBacking: false, reopen: false,
+    childPerm: (c) => ({
+      perm: (c.edge.role & ROLE_PRIMARY ? PERM_R : 0) | (!c.node.ro && !c.node.inactive ? PERM_W : 0),
+      shared: PERM_R | PERM_W | PERM_U,
+    }),
+  },
   // filter-compress.c: a plain filter, bdrv_default_perms
   compress: { kind: 'filter', supportsBacking: false, reopen: false, childPerm: defaultPerms },
   // block/copy-before-write.c cbw_child_perm: the target (not the filtered child) is written and

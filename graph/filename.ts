@@ -41,6 +41,7 @@ const STRONG: Record<string, string[]> = {
   // only in full_open_options (their names never reuse a child's): throttle_strong_runtime_opts,
   // quorum_strong_runtime_opts, nbd_strong_runtime_opts
   throttle: ['throttle-group'],
+  replication: ['mode', 'top-id'],
   quorum: ['vote-threshold', 'blkverify', 'rewrite-corrupted', 'read-pattern'],
   nbd: ['path', 'host', 'port', 'export', 'tls-creds', 'tls-hostname', 'server.'],
 };
@@ -163,6 +164,8 @@ export function filenameOf(p: Proc, node: string): string {
     case 'throttle':
     case 'copy-on-read':
     case 'quorum':
+    // replication_strong_runtime_opts (mode, top-id): mode is always given, so never a child's name
+    case 'replication':
       return '';
     default:
       return n.filename;

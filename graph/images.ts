@@ -149,6 +149,29 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
     if (/(?:^|,)data_file_raw=(on|true)(?:,|$)/.test(spec.options ?? '')) img.dataFileRaw = true;
     if (!d.get<Image>(HOST, 'images', dataFile)) hostCreate(d, { file: dataFile, format: 'raw', size });
   }
+  // vmdk_co_do_create (qemu-img create's vmdk_co_create_opts_cb): a flat or split subformat writes
+  // a descriptor file whose extent lines name files of their own, made next to it: "PREFIX-flat
+  // POSTFIX" for monolithicFlat, "PREFIX-fNNN" / "-sNNN" for every 2 GiB (split_size) of a
+  // twoGbMaxExtent one (filename_decompose: the name split at its last '.'); a flat extent is raw
+  // data of its size, a sparse one a header of that capacity (vmdk_create_extent)
+  const vmdkSub = spec.format === 'vmdk' ? /(?:^|,)subformat=([^,]+)/.exec(spec.options ?? '')?.[1] ?? 'monolithicSparse' : '';
+  if (vmdkSub.startsWith('twoGbMaxExtent') || vmdkSub === 'monolithicFlat') {
+    const split = vmdkSub.startsWith('twoGbMaxExtent'), flat = vmdkSub.endsWith('Flat');
+    const slash = spec.file.lastIndexOf('/');
+    const dir = spec.file.slice(0, slash + 1), base = spec.file.slice(slash + 1);
+    const dot = base.lastIndexOf('.');
+    const prefix = dot < 0 ? base : base.slice(0, dot), postfix = dot < 0 ? '' : base.slice(dot);
+    const extents: NonNullable<Image['extents']> = [];
+    for (let done = 0, idx = 1; done < img.size; idx++) {
+      const cur = split ? Math.min(img.size - done, 0x80000000) : img.size - done;
+      const rel = split ? `${prefix}-${flat ? 'f' : 's'}${String(idx).padStart(3, '0')}${postfix}` : `${prefix}-flat${postfix}`;
+      extents.push(flat ? { file: rel } : { file: rel, sparse: true });
+      const len = flat ? undefined : otherFormatFileLength('vmdk', cur);
+      hostCreate(d, flat ? { file: dir + rel, format: 'raw', size: cur } : { file: dir + rel, format: 'vmdk', size: cur, ...(len !== undefined ? { fileLength: len } : {}) });
+      done += cur;
+    }
+    img.extents = extents;
+  }
   const compat = /(?:^|,)compat=([^,]+)/.exec(spec.options ?? '')?.[1];
   if ((compat === '0.10' || compat === 'v2') && spec.format === 'qcow2') img.compat = '0.10';
   if (spec.backing) {

@@ -28,6 +28,7 @@ import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, roo
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_METADATA, ROLE_PRIMARY, permFromList } from './perm.js';
 import { makeAbsoluteFilename } from './dirname.js';
 import type { Proc } from './proc.js';
+import { HOST } from './types.js';
 import { alignment, refreshPerms } from './refresh.js';
 import { drained } from './drain.js';
 import { cloneInPlace, flatten, type Flat } from './reopen/qdict.js';
@@ -433,9 +434,27 @@ function openNodeProbed(
 
   switch (driver) {
     case 'file': {
+      // raw_open_common: pr_manager_lookup comes before the file is opened; when it fails (no object
+      // of that id, or one that is no pr-manager-helper), the fail path runs qemu_close(s->fd) while
+      // s->fd is still 0 (the zeroed BDRVRawState; s->fd = -1 comes after): 7.2 and 10.0 close their
+      // own stdin, the QMP monitor of a daemon started with it on stdio, and die (SIGSEGV)
+      if (eff['pr-manager'] !== undefined && p.object(String(eff['pr-manager']))?.qomType !== 'pr-manager-helper') {
+        throw new QemuAbortRefusal(
+          `File node '${name}' names pr-manager '${String(eff['pr-manager'])}', which is no pr-manager-helper object ` +
+          "(QEMU crashes here: raw_open_common's fail path after pr_manager_lookup closes fd 0, its own stdin, as s->fd is not yet set); refused by blockgraph",
+          'raw_open_common',
+        );
+      }
       const fn = String(eff.filename);
       const img = p.image(fn);
-      if (!img) throw new QmpError(`Could not open '${fn}': No such file or directory`);
+      if (!img) {
+        // raw_open_common's qemu_open: a directory of the image catalogue (a name other images sit
+        // below) opened O_RDWR fails with EISDIR; opened read-only it succeeds and the later
+        // S_ISREG check refuses it (not modelled: no transcript has it yet)
+        const dir = fn.replace(/\/+$/, '');
+        const isDir = !ro && p.d.values<Image>(HOST, 'images').some((i) => i.file.startsWith(`${dir}/`));
+        throw new QmpError(`Could not open '${fn}': ${isDir ? 'Is a directory' : 'No such file or directory'}`);
+      }
       // raw_open_common (CONFIG_LINUX_AIO): Linux AIO only works on files opened with O_DIRECT
       if (eff.aio === 'native' && eff['cache.direct'] !== true && eff['cache.direct'] !== 'on') {
         throw new QmpError('aio=native was specified, but it requires cache.direct=on, which was not specified.');
@@ -555,6 +574,7 @@ function openNodeProbed(
         size: img!.size, header: img!.backing ? { backing: img!.backing } : {},
         ...(img!.infoCluster !== undefined ? { extra: { ...(p.node(name)!.extra ?? {}), openInfoCluster: img!.infoCluster } } : {}),
       });
+      if (driver === 'vmdk' && img!.extents) openVmdkExtents(p, name, eff, img!.extents, file!.name);
       probe?.end();
       if (driverInfo(driver)?.supportsBacking) openBacking(p, name, opts, eff);
       break;
@@ -629,6 +649,17 @@ function openNodeProbed(
       // refresh_total_sectors -> blk_log_writes_getlength: bdrv_getlength(bs->file->bs);
       // blk_log_writes_refresh_limits: request_alignment = the log sector size
       p.patchNode(name, { size: getLength(p, file!.name), extra: { sectorSize: sector } });
+      break;
+    }
+    case 'replication': {
+      // replication_open (the same on 7.2 and 10.0): bdrv_open_file_child (a filter: FILTERED |
+      // PRIMARY), then its runtime options; `mode` is QAPI's (ReplicationMode) and required
+      needFile();
+      attachOpened(p, name, file!.name, 'file', ROLE_FILTERED | ROLE_PRIMARY);
+      if (eff.mode === 'primary' && eff['top-id'] !== undefined) throw new QmpError('The primary side does not support option top-id');
+      if (eff.mode === 'secondary' && eff['top-id'] === undefined) throw new QmpError('Missing the option top-id');
+      // replication_getlength: bdrv_getlength(bs->file->bs)
+      p.patchNode(name, { size: getLength(p, file!.name) });
       break;
     }
     case 'compress': {
@@ -940,6 +971,27 @@ function openDataFile(p: Proc, name: string, opts: Opts, eff: Flat, img: Image, 
   } else if (child !== undefined) {
     throw new QmpError("'data-file' can only be set for images with an external data file");
   }
+}
+
+/**
+ * vmdk_open over a descriptor file (no sparse magic at offset 0: a flat or split image): its file
+ * child carries no data (bs->file->role &= ~BDRV_CHILD_DATA, perms refreshed), then
+ * vmdk_open_desc_file -> vmdk_parse_extents opens each extent line's file, relative to the
+ * descriptor's directory (bdrv_dirname of the file node), as child "extents.N" (bdrv_open_child,
+ * child_of_bds): BDRV_CHILD_DATA for a FLAT extent, DATA | METADATA for a SPARSE one.
+ */
+function openVmdkExtents(p: Proc, name: string, eff: Flat, extents: NonNullable<Image['extents']>, fileName: string): void {
+  const fe = p.childrenOf(name).find((e) => e.name === 'file' && e.child === fileName);
+  if (fe) {
+    p.patchEdge(fe.id, { role: fe.role & ~ROLE_DATA });
+    refreshPerms(p, [fileName]);
+  }
+  const desc = String(p.node(fileName)?.filename ?? '');
+  extents.forEach((x, i) => {
+    const child = openNode(p, {}, { parent: name, role: 'file', parentOptions: eff, inactive: p.node(name)?.inactive, filename: pathCombine(desc, x.file) }).name;
+    p.patchNode(child, { inheritsFrom: name });
+    attachOpened(p, name, child, `extents.${i}`, x.sparse ? ROLE_DATA | ROLE_METADATA : ROLE_DATA);
+  });
 }
 
 /**

@@ -70,6 +70,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-refused-export-keeps-activation.json', step: 1 },
       // stop 35 (wt-combo7): the sixth held-out set, block-job-change of a commit and of a stream (10.0: 'Job type does not support change')
       { transcript: 'combo-c6-job-commit-intermediate-every-verb.json', step: 19 }, { transcript: 'combo-c6-job-stream-base-bottom-verbs.json', step: 34 },
+      // stop 36 (wt-combo8): qcow2's discard-no-unref (since 8.1): unexpected on 7.2, qcow2_update_options_prepare's version check on 10.0
+      { transcript: 'combo-c7-add-qcow2-open-options.json', step: 8 },
       // fuzz 406768254 (lead, stop 33): blockdev-set-active inactivates the source (and back), so drive-backup's target opens inactive
       ...[2, 4, 5].map((step) => ({ transcript: 'fuzz-drive-backup-target-inherits-inactive.json', step })),
       // fuzz 4044750412 (wt-fz15): blockdev-set-active before a failed snapshot transaction that leaves its overlay inactive, and after
@@ -126,6 +128,11 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [
+      // stop 36 (wt-combo8): the seventh held-out set, mirrors and active commits onto vdi, vhdx, qed, vmdk and blkdebug/blklogwrites/throttle/quorum stacks
+      ...['aio-export-iothread-jobs-formats.json#5', 'job-commit-formats.json#2', 'job-mirror-each-target.json#10', 'job-mirror-under-blkdebug-blklogwrites.json#5',
+        'lock-perm-job-targets-other-daemon.json#5', 'replace-mirror-replaces-drivers.json#6'].map((x) => ({ transcript: `combo-c7-${x.split('#')[0]}`, step: Number(x.split('#')[1]) })),
+      // a mirror onto a monolithicFlat vmdk with its extent child (wt-combo8)
+      { transcript: 'vmdk-extents-jobs-exports.json', step: 10 },
       // libvirt 9.0's own QMP traffic (wt-virt): its block-commit / blockdev-mirror jobs
       ...[9, 10, 11, 12, 13, 22, 23, 24, 25, 26].map((step) => ({ transcript: 'vm/vm-lv-commit.json', step })),
       ...[9, 10, 11, 12, 13, 14, 29, 30, 31, 45, 46, 47, 48].map((step) => ({ transcript: 'vm/vm-lv-copy.json', step })),
@@ -400,6 +407,8 @@ export const RULES = defineRules({
     proof: [
       // vm-i: a backup under a virtio-blk (its block-copy bitmap on d0 on 7.2 only, which then refuses snapshot-load: bdrv_snapshot_goto "Device has active dirty bitmaps")
       { transcript: 'vm/vm-i-snapshot-under-jobs.json', step: 2 }, { transcript: 'vm/vm-i-internal-sync-devices.json', step: 24 },
+      // stop 36 (wt-combo8): the seventh held-out set, cbw adds over qcow2 (one refused for a target size) and backups onto vdi, qcow2, qed
+      ...['add-cbw-snapshot-access.json#4', 'job-backup-targets.json#6', 'reopen-filters-each.json#14'].map((x) => ({ transcript: `combo-c7-${x.split('#')[0]}`, step: Number(x.split('#')[1]) })),
       // the boundary of the stream-prepare diamond abort (lead, stop 32)
       ...[4, 5, 6].map((step) => ({ transcript: 'abort-32-finalize-stream-backup-below-base-no-diamond-survives.json', step })),{ transcript: 'vm/fuzz-vm-device-add-drive-set-in-property-order.json', step: 1 },
       // libvirt 9.0's own QMP traffic (wt-virt): backup-begin's push (blockdev-backup) and pull (sync none) jobs

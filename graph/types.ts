@@ -256,6 +256,12 @@ export interface Image {
   /** vmdk: a sparse header without its descriptor (a vmdk_co_do_create that failed after the extent): vmdk_open answers -EINVAL */
   brokenDescriptor?: true;
   /**
+   * vmdk: a descriptor file's extents (the flat and split subformats), in descriptor order: each
+   * line's file name, relative to the descriptor's directory (vmdk_parse_extents), and whether the
+   * extent is SPARSE (its own header and grain tables) or FLAT (raw data)
+   */
+  extents?: { file: string; sparse?: true }[];
+  /**
    * vmdk: what vmdk_open answers for what blockdev-create left where vmdk_open_vmdk4 finds a
    * header of capacity 0 and reads the embedded descriptor instead (vmdk_open_desc_file): none
    * written ("invalid VMDK image descriptor") or a monolithic one ("Unsupported image type").

@@ -91,6 +91,11 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const negNull = (o: JsonObject): boolean => Object.values(o).some((v) => isObj(v) && negNull(v) || Array.isArray(v) && v.some((c) => isObj(c) && negNull(c)))
       || ((o.driver === 'null-co' || o.driver === 'null-aio') && typeof o.size === 'number' && o.size < 0);
     if (negNull(a)) return 'issue 12 item 8: blockdev-add of a null driver node with a negative size (null_file_open: qemu_opts_absorb_qdict with &error_abort)';
+    // stop 36 (wt-combo8): a file node whose pr-manager is no pr-manager-helper object (raw_open_common's
+    // fail path closes fd 0, the daemon's stdin; 7.2 and 10.0 die): never sent, at any depth
+    const prMgr = (o: JsonObject): boolean => Object.values(o).some((v) => isObj(v) && prMgr(v) || Array.isArray(v) && v.some((c) => isObj(c) && prMgr(c)))
+      || (o.driver === 'file' && o['pr-manager'] !== undefined);
+    if (prMgr(a)) return 'stop 36: blockdev-add of a file node with a pr-manager (raw_open_common closes fd 0 when pr_manager_lookup fails)';
     const w = writerUnderStoppedFilter(a, p);
     if (w) return w;
     // fuzz 2258166518 (stop 34): blkverify_co_preadv compares each read of its `test` and `raw`
