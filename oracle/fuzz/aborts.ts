@@ -17,7 +17,9 @@ export function references(o: JsonObject, out: string[] = []): string[] {
   for (const [k, v] of Object.entries(o)) {
     // copy-before-write's `target` and qcow2's `data-file` are attached like `file` (bdrv_open_child;
     // fuzz 1972411501: a cbw whose target was moved to io0)
-    if (['file', 'backing', 'image', 'test', 'raw', 'target', 'data-file'].includes(k) && typeof v === 'string') out.push(v);
+    // fuzz 2348181939: blklogwrites' `log` too (blk_log_writes_open: bdrv_open_child "log"), and
+    // 10.0 luks's detached `header` (block_crypto_open_generic: bdrv_open_child "header")
+    if (['file', 'backing', 'image', 'test', 'raw', 'target', 'data-file', 'log', 'header'].includes(k) && typeof v === 'string') out.push(v);
     if (k === 'children' && Array.isArray(v)) for (const c of v as Json[]) { if (typeof c === 'string') out.push(c); else if (isObj(c)) references(c, out); }
     if (isObj(v)) references(v, out);
   }

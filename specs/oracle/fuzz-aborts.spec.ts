@@ -135,6 +135,10 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // component in io0 (commands/exports.ts); removing a quorum child there moves it out without the lock (10.0 carries
   // it out: qemu-10.0/aborts/; boundary, the export refused after the insert: abort-34-…-inserted-survives)
   ['abort-34-quorum-del-child-after-refused-iothread-export', 'x-blockdev-change', /^Removing child 'q1' of 'x2' moves it out of iothread 'io0' without that iothread's lock \(QEMU 7\.2 aborts here: bdrv_detach_child -> bdrv_try_change_aio_context: qemu_mutex_unlock_impl: Operation not permitted\)/, false],
+  // fuzz 2348181939 (stop 36, wt-fz17): crash 5 through blklogwrites' `log` reference (the generator's references()
+  // missed the key; 10.0 carries it out: qemu-10.0/aborts/; boundary, the log pinned by a fixed-iothread export:
+  // abort-36-add-blklogwrites-log-ref-pinned-in-iothread-survives, QEMU's own error on 7.2 and 10.0)
+  ['abort-36-add-blklogwrites-log-ref-in-iothread', 'blockdev-add', /^Node 'n3' is in iothread 'io1' and would be moved to the main loop without its lock held \(QEMU 7\.2 aborts here: qemu_mutex_unlock_impl: Operation not permitted\)/, false],
   ['abort-24-vm-commit-cancel-filter-removal-conflict', 'job-cancel', /^Removing job filter 'j1\.main node' puts its parents on 'n0': Permission conflict on node 'n0'.*\(QEMU aborts here: mirror_exit_common's bdrv_replace_node/, false],
 ];
 
