@@ -151,6 +151,12 @@ function qcow2Create(p: Proc, o: Opts): void {
   if (o['data-file'] !== undefined || o['data-file-raw'] !== undefined || o.encrypt !== undefined) {
     throw new QmpError('blockgraph does not model blockdev-create of qcow2 with data-file or encryption');
   }
+  // qcow2_co_create: a compression type other than zlib needs a v3 header (the field and its
+  // incompatible bit are v3 only); zstd is built in (CONFIG_ZSTD) on 7.2 and 10.0. Checked before
+  // blk_new_with_bs: nothing is written, the file keeps what it had (fuzz 3698382632)
+  if (o['compression-type'] !== undefined && o['compression-type'] !== 'zlib' && version < 3) {
+    throw new QmpError('Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)');
+  }
   // blk_new_with_bs(bs, BLK_PERM_WRITE | BLK_PERM_RESIZE, BLK_PERM_ALL)
   const n = p.node(file)!;
   const bbId = 'bb' + p.nextSeq();
