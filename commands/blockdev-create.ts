@@ -331,16 +331,23 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     // vpc_co_create -> calculate_rounded_size: past the largest CHS geometry at most 2040 GiB
     // (VHD_MAX_SECTORS), below it only a size some geometry gives exactly; either fails before
     // anything is written (the file keeps its bytes)
-    if (sectorsSize / BDRV_SECTOR_SIZE > VHD_MAX_GEOMETRY && sectorsSize / BDRV_SECTOR_SIZE > VHD_MAX_SECTORS) {
+    // (total_size / BDRV_SECTOR_SIZE rounds down)
+    const sectors = Math.floor(size / BDRV_SECTOR_SIZE);
+    if (sectors > VHD_MAX_GEOMETRY && sectors > VHD_MAX_SECTORS) {
       throw new QmpError('Disk size is too large, max size is 2040 GiB');
     }
-    if (otherFormatVirtualSize('vpc', size) !== sectorsSize) throw new QmpError('The requested image size cannot be represented in CHS geometry');
+    // vpc_co_create compares total_size itself with total_sectors * BDRV_SECTOR_SIZE: a size that
+    // is no multiple of 512 never matches
+    if (size % BDRV_SECTOR_SIZE !== 0 || otherFormatVirtualSize('vpc', size) !== sectorsSize) throw new QmpError('The requested image size cannot be represented in CHS geometry');
   } else if (driver === 'vpc') {
     // force-size: calculate_rounded_size takes the largest CHS geometry, so total_sectors is
     // total_size / BDRV_SECTOR_SIZE, and past VHD_MAX_SECTORS (2040 GiB) it fails with -EFBIG
     // before anything is written (the file stays as it was: an empty one is then "File too
     // small for a VHD header" to vpc_open; fuzz 1980328814)
     if (Math.floor(size / BDRV_SECTOR_SIZE) > VHD_MAX_SECTORS) throw new QmpError('Disk size is too large, max size is 2040 GiB');
+    // then vpc_co_create's `total_size != total_sectors * BDRV_SECTOR_SIZE`, force-size or not:
+    // a size that is no multiple of 512 fails before anything is written (fuzz --qemu 10.0 1586296378)
+    if (size % BDRV_SECTOR_SIZE !== 0) throw new QmpError('The requested image size cannot be represented in CHS geometry');
   }
   const img = imageBehind(p, file);
   if (driver === 'vmdk') {
