@@ -5,7 +5,7 @@ import { PERM_ALL, PERM_Z } from '../graph/perm.js';
 import { rule } from '../graph/rules.js';
 import { removeBlockBackend } from './exports.js';
 import type { CommandDef } from './types.js';
-import { coTruncate } from '../graph/truncate.js';
+import { coTruncate, keepPreallocTruncateFailures } from '../graph/truncate.js';
 import { MAIN_CONTEXT, tryMoveToContext } from '../graph/aio.js';
 import { QemuAbortRefusal, QemuHangRefusal } from '../graph/qemu-abort.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
@@ -56,7 +56,11 @@ export const blockResize: CommandDef = {
         'bdrv_co_unlock');
     }
     // QEMU's error, with what the release did: the truncate is undone, the node's move is not
-    if (failed) throw new QmpErrorAfterAbort(failed.desc, failed.cls, (q) => { if (q.node(name)) tryMoveToContext(q, name, MAIN_CONTEXT); });
+    // (and a preallocate filter on the way keeps the failure's errno: keepPreallocTruncateFailures)
+    if (failed) {
+      const f = failed;
+      throw new QmpErrorAfterAbort(f.desc, f.cls, (q) => { if (q.node(name)) tryMoveToContext(q, name, MAIN_CONTEXT); keepPreallocTruncateFailures(q, f); });
+    }
     return {};
   },
 };
