@@ -397,7 +397,12 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
   }
   p.step(`write ${driver} header through ${file}`);
   if (img) {
-    const next: Image = { file: img.file, format: driver, size: otherFormatVirtualSize(driver, size) };
+    // the header holds `size` as given (qemu-img's is whole sectors already); qcow_open takes
+    // bs->total_sectors = header.size / 512, rounded down, vdi_open rounds an odd disk_size up
+    // (fuzz --qemu 10.0 3155884801: a qcow of 1000 bytes is 512 long; vhdx_open rounds down
+    // too, but blockdev-create of vhdx is not modelled)
+    const opened = driver === 'qcow' ? Math.floor(size / BDRV_SECTOR_SIZE) * BDRV_SECTOR_SIZE : otherFormatVirtualSize(driver, size);
+    const next: Image = { file: img.file, format: driver, size: opened };
     // vmdk_open_vmdk4: a header of capacity 0 sends it to the embedded descriptor, whose
     // createType (monolithicSparse, streamOptimized) vmdk_open_desc_file does not take
     // the file holds the layout the driver's create writes, the same as qemu-img create's
