@@ -389,7 +389,13 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
       // no descriptor, which vmdk_open fails with -EINVAL ("Could not open '…': Invalid argument")
       const back = img ? backingImage(p.d, img.file, String(o['backing-file'])) : undefined;
       if (back?.format !== 'vmdk') {
-        const written: Image | undefined = img && { file: img.file, format: 'vmdk', size: otherFormatVirtualSize('vmdk', size), brokenDescriptor: true };
+        // (a header of capacity 0 sends vmdk_open_vmdk4 to the embedded descriptor instead, never
+        // written: "invalid VMDK image descriptor", as for the split subformats above; fuzz
+        // --qemu 10.0 2143257050)
+        const written: Image | undefined = img && (size === 0
+          ? { file: img.file, format: 'vmdk', size: 0, fileLength: otherFormatFileLength('vmdk', 0), openError: 'invalid VMDK image descriptor' }
+          // the extent's header and tables are on disk (vmdk_init_extent), its length qemu-img's
+          : { file: img.file, format: 'vmdk', size: otherFormatVirtualSize('vmdk', size), fileLength: otherFormatFileLength('vmdk', size), brokenDescriptor: true });
         throw new CreateFailed(back ? `Invalid backing file format: ${back.format}. Must be vmdk` : 'Could not open backing file',
           (q) => { if (written) { q.d.put(HOST, 'images', written.file, written); growWrittenNodes(q, file, hostFileLength(written)); } });
       }
