@@ -10,7 +10,6 @@ import type { Proc } from './proc.js';
 import { HOST, type Image } from './types.js';
 import { imageBehind, withRawFill } from './images.js';
 import { qedTruncateError } from './qed.js';
-import { tryRefresh } from './ops.js';
 
 
 /**
@@ -37,7 +36,8 @@ type WithPreallocFailed = QmpError & { [PREALLOC_FAILED]?: string[] };
  * parent taking write and resize again (preallocate_set_perm: data_end < 0 becomes the file's
  * length) ends it (graph/preallocate-bh.ts). The truncate's other changes are undone with the
  * failed command or job; this state is not: the caller applies it to the state it keeps
- * (fuzz --qemu 10.0 2641913471).
+ * (fuzz --qemu 10.0 2641913471). No refresh here: QEMU sets the field and the claim shows at the
+ * next bdrv_refresh_perms (the truncating BlockBackend's release).
  */
 export function keepPreallocTruncateFailures(p: Proc, e: unknown): void {
   const names = (e as WithPreallocFailed | undefined)?.[PREALLOC_FAILED];
@@ -48,7 +48,12 @@ export function keepPreallocTruncateFailures(p: Proc, e: unknown): void {
     const { preallocated: _gone, ...rest } = (n.extra ?? {}) as { preallocHeld?: boolean; preallocated?: boolean; preallocError?: boolean };
     p.patchNode(name, { extra: { ...rest, preallocHeld: false, preallocError: true } });
   }
-  tryRefresh(p, names.filter((x) => p.node(x)));
+}
+
+/** The preallocate filters whose s->data_end a failed truncate set to another errno than -EINVAL (keepPreallocTruncateFailures). */
+export function preallocTruncateFailures(e: unknown): string[] {
+  const names = (e as WithPreallocFailed | undefined)?.[PREALLOC_FAILED] ?? [];
+  return e instanceof QmpError && truncateErrno(e) !== 'Invalid argument' ? names : [];
 }
 
 /** Drivers whose .bdrv_getlength asks their file (filtered) child: raw_getlength (the slice of it), cor_getlength, throttle_getlength, compress_getlength, blkdebug_getlength. */
