@@ -14,7 +14,8 @@ import { rule } from '../graph/rules.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { QmpError } from '../errors/index.js';
 import { createJob, sendJob, type JobCtx } from '../graph/jobs/runner.js';
-import { attachChild } from '../graph/ops.js';
+import { attachChild, tryRefresh } from '../graph/ops.js';
+import { coTruncate, keepPreallocTruncateFailures, preallocTruncateFailures } from '../graph/truncate.js';
 import { hostFileLength, qcow2FileSize } from '../graph/open.js';
 import { growWrittenNodes, writeRoom } from '../graph/length.js';
 import { PERM_ALL, PERM_W, PERM_Z, permNames } from '../graph/perm.js';
@@ -71,6 +72,34 @@ class CreateFailed extends QmpError {
   constructor(desc: string, readonly after: (p: Proc) => void) {
     super(desc);
     this.name = 'CreateFailed';
+  }
+}
+
+/**
+ * The blk_co_truncate a .bdrv_co_create runs on its BlockBackend (vdi_co_do_create's static
+ * allocation, create_fixed_disk, qed_co_create's truncate to 0, vmdk_init_extent's): over a host
+ * file the model knows, the layout written below gives the length; over anything else
+ * bdrv_co_truncate follows the graph (graph/truncate.ts coTruncate), where a node that cannot
+ * resize (null-co) fails the create and a preallocate filter on the way keeps the errno, which the
+ * BlockBackend's release turns into its claim on the file (fuzz --qemu 10.0 2876630500).
+ * (nbd_co_truncate is not modelled: an NBD node on the way is left as before.)
+ */
+function createTruncate(p: Proc, file: string, size: number, prefix = ''): void {
+  if (imageBehind(p, file)) return;
+  for (let cur: string | undefined = file, i = 0; cur && i < 1000; i++) {
+    const d = p.node(cur)?.driver;
+    if (d === undefined || d === 'nbd') return;
+    cur = p.children({ kind: 'node', node: cur }).find((e) => e.name === 'file' || e.name === 'image')?.child;
+  }
+  try {
+    p.d.atomically(() => coTruncate(p, file, size));
+  } catch (e) {
+    if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+    const failed = e;
+    throw new CreateFailed(prefix + failed.desc, (q) => {
+      keepPreallocTruncateFailures(q, failed);
+      tryRefresh(q, preallocTruncateFailures(failed).filter((x) => q.node(x)));
+    });
   }
 }
 
@@ -264,6 +293,8 @@ function qedCreate(p: Proc, o: Opts): void {
   const bbId = 'bb' + p.nextSeq();
   p.putBB({ id: bbId, owner: { kind: 'tmp', id: 'blockdev-create' }, perm: PERM_W | PERM_Z, shared: PERM_ALL, allowAioChange: true, aio: n.aio, at: p.meta().seq });
   attachChild(p, { kind: 'bb', bb: bbId }, file, 'root', 0, { perm: PERM_W | PERM_Z, shared: PERM_ALL });
+  // qed_co_create: "a new file (which is empty) must have a length of 0"
+  createTruncate(p, file, 0);
   p.step(`write qed header through ${file}`);
   const img = imageBehind(p, file);
   if (img) {
@@ -349,6 +380,12 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     // a size that is no multiple of 512 fails before anything is written (fuzz --qemu 10.0 1586296378)
     if (size % BDRV_SECTOR_SIZE !== 0) throw new QmpError('The requested image size cannot be represented in CHS geometry');
   }
+  // the drivers' own truncates, before anything else they write could fail (vdi's static
+  // allocation comes after its header and block map, which a null-co node takes)
+  const sub0 = String(o.subformat ?? (driver === 'vmdk' ? 'monolithicSparse' : 'dynamic'));
+  if (driver === 'vdi' && o.preallocation === 'metadata') createTruncate(p, file, otherFormatFileLength('vdi', size, 'preallocation=metadata') ?? size, 'Failed to statically allocate file');
+  if (driver === 'vpc' && sub0 === 'fixed') createTruncate(p, file, size + 512);
+  if (driver === 'vmdk' && (sub0 === 'monolithicSparse' || sub0 === 'streamOptimized')) createTruncate(p, file, otherFormatFileLength('vmdk', size) ?? size);
   const img = imageBehind(p, file);
   if (driver === 'vmdk') {
     const sub = String(o.subformat ?? 'monolithicSparse');
