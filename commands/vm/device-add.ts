@@ -274,6 +274,11 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   // blkconf_apply_backend_options; virtio-blk: geometry, then block sizes, after it
   if (kind.busType === 'SCSI') {
     blkconfBlocksizes(props);
+    // scsi_realize: a BlockBackend in an iothread (set_drive_helper's blk_new in its node's
+    // context) needs an HBA that supports them: only virtio-scsi's pre-hotplug handler sets
+    // hba_supports_iothread (an lsi53c895a's bus has no context of its own; fuzz --against vm
+    // --qemu 10.0 4168858478: a second disk on a node a disk of the iothread controller holds)
+    if ((p.bb(d.bb)?.aio ?? 'main') !== 'main' && b.iothread === null) throw new QmpError('HBA does not support iothreads');
     if (!kind.removable) { blkconfGeometry(props); refuseGeometryUnderHeldDrain(p, d, props); }
   }
   p.step(`device ${id}: blkconf_apply_backend_options`);
