@@ -103,6 +103,16 @@ function createTruncate(p: Proc, file: string, size: number, prefix = ''): void 
   }
 }
 
+/**
+ * vmdk_co_do_create opens the backing file by name (blk_co_new_open with no options), two
+ * anonymous nodes each taking a name from the counter (id_generate in bdrv_open_common): the
+ * protocol node, then the probed format node. A file that does not exist fails the protocol
+ * node's open after it took its name (fuzz 797768116).
+ */
+function vmdkBackingOpenNames(back: Image | undefined): number {
+  return back ? 2 : 1;
+}
+
 /** Open file descriptions of one host file with their lock bytes, in every process. */
 function lockHolders(p: Proc, filename: string): { perm: number; unshared: number }[] {
   const out: { perm: number; unshared: number }[] = [];
@@ -413,6 +423,7 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
       // reads the embedded descriptor at sector 1, never written (vmdk_open_desc_file)
       // (a backing file is opened between the two: its refusal comes first)
       const back = o['backing-file'] !== undefined && img ? backingImage(p.d, img.file, String(o['backing-file'])) : undefined;
+      if (o['backing-file'] !== undefined && img) consumeAutoNames(p, vmdkBackingOpenNames(back));
       const why = o['backing-file'] === undefined || back?.format === 'vmdk' ? 'Extent [0] not specified'
         : back ? `Invalid backing file format: ${back.format}. Must be vmdk` : 'Could not open backing file';
       // (the header and tables of capacity 0 take the file's first grain: otherFormatFileLength)
@@ -425,6 +436,7 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
       // (blk_new_open) and refused unless it is vmdk: the file is left with a sparse header and
       // no descriptor, which vmdk_open fails with -EINVAL ("Could not open '…': Invalid argument")
       const back = img ? backingImage(p.d, img.file, String(o['backing-file'])) : undefined;
+      if (img) consumeAutoNames(p, vmdkBackingOpenNames(back));
       if (back?.format !== 'vmdk') {
         // (a header of capacity 0 sends vmdk_open_vmdk4 to the embedded descriptor instead, never
         // written: "invalid VMDK image descriptor", as for the split subformats above; fuzz
