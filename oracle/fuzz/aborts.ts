@@ -438,7 +438,9 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // mirror or active commit that completed and awaits job-finalize holds its source (and every node
   // above it) drained; a disk's realize reads sector 0 there (blkconf_geometry) and waits for ever.
   // CD-ROMs guess no geometry (survivors: vm/abort-23-vm-device-add-held-drain-survives)
-  if (step.execute === 'device_add' && typeof a.drive === 'string' && ['virtio-blk-pci', 'scsi-hd', 'ide-hd'].includes(a.driver as string)) {
+  // (fuzz --against vm --qemu 10.0 785820337: scsi-generic's and scsi-block's realize waits the same
+  // way in blk_ioctl(SG_GET_VERSION_NUM): blk_co_do_ioctl → blk_wait_while_drained)
+  if (step.execute === 'device_add' && typeof a.drive === 'string' && ['virtio-blk-pci', 'scsi-hd', 'ide-hd', 'scsi-generic', 'scsi-block'].includes(a.driver as string)) {
     const drive = a.drive;
     const job = [...(p.jobs?.values() ?? [])].find((j) => (j.kind === 'mirror' || j.kind === 'commit-active') &&
       (j.status === 'waiting' || j.status === 'pending') && (j.device === drive || p.subtree(drive).has(j.device)));
