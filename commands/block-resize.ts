@@ -1,11 +1,11 @@
 import { QmpError } from '../errors/index.js';
 import { opBlocker } from '../graph/blockers.js';
-import { attachChild } from '../graph/ops.js';
+import { attachChild, detachChild } from '../graph/ops.js';
 import { PERM_ALL, PERM_Z } from '../graph/perm.js';
 import { rule } from '../graph/rules.js';
 import { removeBlockBackend } from './exports.js';
 import type { CommandDef } from './types.js';
-import { coTruncate } from '../graph/truncate.js';
+import { coTruncate, keepPreallocTruncateFailures, preallocTruncateFailures } from '../graph/truncate.js';
 import { MAIN_CONTEXT, tryMoveToContext } from '../graph/aio.js';
 import { QemuAbortRefusal, QemuHangRefusal } from '../graph/qemu-abort.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
@@ -56,7 +56,25 @@ export const blockResize: CommandDef = {
         'bdrv_co_unlock');
     }
     // QEMU's error, with what the release did: the truncate is undone, the node's move is not
-    if (failed) throw new QmpErrorAfterAbort(failed.desc, failed.cls, (q) => { if (q.node(name)) tryMoveToContext(q, name, MAIN_CONTEXT); });
+    // A preallocate filter on the way keeps the failure's errno (keepPreallocTruncateFailures),
+    // which the BlockBackend's release (bdrv_root_unref_child -> bdrv_refresh_perms, errors
+    // ignored) turns into a claim on the filter's file; where that refresh fails (a read-only
+    // file: fuzz --qemu 10.0 2575497845) the perms stay as the BlockBackend's resize left them.
+    // The residue replays that: the BlockBackend attached again, the errno kept, the release.
+    if (failed) {
+      const f = failed;
+      throw new QmpErrorAfterAbort(f.desc, f.cls, (q) => {
+        if (preallocTruncateFailures(f).length && q.node(name)) {
+          q.putBB({ id: bbId, owner: { kind: 'tmp', id: 'block_resize' }, perm: PERM_Z, shared: PERM_ALL, allowAioChange: false, aio: q.node(name)!.aio, at: q.meta().seq });
+          attachChild(q, { kind: 'bb', bb: bbId }, name, 'root', 0, { perm: PERM_Z, shared: PERM_ALL });
+          keepPreallocTruncateFailures(q, f);
+          const root = q.children({ kind: 'bb', bb: bbId })[0];
+          q.delBB(bbId);
+          if (root) detachChild(q, root.id);
+        }
+        if (q.node(name)) tryMoveToContext(q, name, MAIN_CONTEXT);
+      });
+    }
     return {};
   },
 };

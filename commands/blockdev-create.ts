@@ -14,7 +14,8 @@ import { rule } from '../graph/rules.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { QmpError } from '../errors/index.js';
 import { createJob, sendJob, type JobCtx } from '../graph/jobs/runner.js';
-import { attachChild } from '../graph/ops.js';
+import { attachChild, tryRefresh } from '../graph/ops.js';
+import { coTruncate, keepPreallocTruncateFailures, preallocTruncateFailures } from '../graph/truncate.js';
 import { hostFileLength, qcow2FileSize } from '../graph/open.js';
 import { growWrittenNodes, writeRoom } from '../graph/length.js';
 import { PERM_ALL, PERM_W, PERM_Z, permNames } from '../graph/perm.js';
@@ -72,6 +73,44 @@ class CreateFailed extends QmpError {
     super(desc);
     this.name = 'CreateFailed';
   }
+}
+
+/**
+ * The blk_co_truncate a .bdrv_co_create runs on its BlockBackend (vdi_co_do_create's static
+ * allocation, create_fixed_disk, qed_co_create's truncate to 0, vmdk_init_extent's): over a host
+ * file the model knows, the layout written below gives the length; over anything else
+ * bdrv_co_truncate follows the graph (graph/truncate.ts coTruncate), where a node that cannot
+ * resize (null-co) fails the create and a preallocate filter on the way keeps the errno, which the
+ * BlockBackend's release turns into its claim on the file (fuzz --qemu 10.0 2876630500).
+ * (nbd_co_truncate is not modelled: an NBD node on the way is left as before.)
+ */
+function createTruncate(p: Proc, file: string, size: number, prefix = ''): void {
+  if (imageBehind(p, file)) return;
+  for (let cur: string | undefined = file, i = 0; cur && i < 1000; i++) {
+    const d = p.node(cur)?.driver;
+    if (d === undefined || d === 'nbd') return;
+    cur = p.children({ kind: 'node', node: cur }).find((e) => e.name === 'file' || e.name === 'image')?.child;
+  }
+  try {
+    p.d.atomically(() => coTruncate(p, file, size));
+  } catch (e) {
+    if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+    const failed = e;
+    throw new CreateFailed(prefix + failed.desc, (q) => {
+      keepPreallocTruncateFailures(q, failed);
+      tryRefresh(q, preallocTruncateFailures(failed).filter((x) => q.node(x)));
+    });
+  }
+}
+
+/**
+ * vmdk_co_do_create opens the backing file by name (blk_co_new_open with no options), two
+ * anonymous nodes each taking a name from the counter (id_generate in bdrv_open_common): the
+ * protocol node, then the probed format node. A file that does not exist fails the protocol
+ * node's open after it took its name (fuzz 797768116).
+ */
+function vmdkBackingOpenNames(back: Image | undefined): number {
+  return back ? 2 : 1;
 }
 
 /** Open file descriptions of one host file with their lock bytes, in every process. */
@@ -150,6 +189,12 @@ function qcow2Create(p: Proc, o: Opts): void {
   if (version < 3 && refBits !== 16) throw new QmpError('Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)');
   if (o['data-file'] !== undefined || o['data-file-raw'] !== undefined || o.encrypt !== undefined) {
     throw new QmpError('blockgraph does not model blockdev-create of qcow2 with data-file or encryption');
+  }
+  // qcow2_co_create: a compression type other than zlib needs a v3 header (the field and its
+  // incompatible bit are v3 only); zstd is built in (CONFIG_ZSTD) on 7.2 and 10.0. Checked before
+  // blk_new_with_bs: nothing is written, the file keeps what it had (fuzz 3698382632)
+  if (o['compression-type'] !== undefined && o['compression-type'] !== 'zlib' && version < 3) {
+    throw new QmpError('Non-zlib compression type is only supported with compatibility level 1.1 and above (use version=v3 or greater)');
   }
   // blk_new_with_bs(bs, BLK_PERM_WRITE | BLK_PERM_RESIZE, BLK_PERM_ALL)
   const n = p.node(file)!;
@@ -258,6 +303,8 @@ function qedCreate(p: Proc, o: Opts): void {
   const bbId = 'bb' + p.nextSeq();
   p.putBB({ id: bbId, owner: { kind: 'tmp', id: 'blockdev-create' }, perm: PERM_W | PERM_Z, shared: PERM_ALL, allowAioChange: true, aio: n.aio, at: p.meta().seq });
   attachChild(p, { kind: 'bb', bb: bbId }, file, 'root', 0, { perm: PERM_W | PERM_Z, shared: PERM_ALL });
+  // qed_co_create: "a new file (which is empty) must have a length of 0"
+  createTruncate(p, file, 0);
   p.step(`write qed header through ${file}`);
   const img = imageBehind(p, file);
   if (img) {
@@ -375,17 +422,30 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     // vpc_co_create -> calculate_rounded_size: past the largest CHS geometry at most 2040 GiB
     // (VHD_MAX_SECTORS), below it only a size some geometry gives exactly; either fails before
     // anything is written (the file keeps its bytes)
-    if (sectorsSize / BDRV_SECTOR_SIZE > VHD_MAX_GEOMETRY && sectorsSize / BDRV_SECTOR_SIZE > VHD_MAX_SECTORS) {
+    // (total_size / BDRV_SECTOR_SIZE rounds down)
+    const sectors = Math.floor(size / BDRV_SECTOR_SIZE);
+    if (sectors > VHD_MAX_GEOMETRY && sectors > VHD_MAX_SECTORS) {
       throw new QmpError('Disk size is too large, max size is 2040 GiB');
     }
-    if (otherFormatVirtualSize('vpc', size) !== sectorsSize) throw new QmpError('The requested image size cannot be represented in CHS geometry');
+    // vpc_co_create compares total_size itself with total_sectors * BDRV_SECTOR_SIZE: a size that
+    // is no multiple of 512 never matches
+    if (size % BDRV_SECTOR_SIZE !== 0 || otherFormatVirtualSize('vpc', size) !== sectorsSize) throw new QmpError('The requested image size cannot be represented in CHS geometry');
   } else if (driver === 'vpc') {
     // force-size: calculate_rounded_size takes the largest CHS geometry, so total_sectors is
     // total_size / BDRV_SECTOR_SIZE, and past VHD_MAX_SECTORS (2040 GiB) it fails with -EFBIG
     // before anything is written (the file stays as it was: an empty one is then "File too
     // small for a VHD header" to vpc_open; fuzz 1980328814)
     if (Math.floor(size / BDRV_SECTOR_SIZE) > VHD_MAX_SECTORS) throw new QmpError('Disk size is too large, max size is 2040 GiB');
+    // then vpc_co_create's `total_size != total_sectors * BDRV_SECTOR_SIZE`, force-size or not:
+    // a size that is no multiple of 512 fails before anything is written (fuzz --qemu 10.0 1586296378)
+    if (size % BDRV_SECTOR_SIZE !== 0) throw new QmpError('The requested image size cannot be represented in CHS geometry');
   }
+  // the drivers' own truncates, before anything else they write could fail (vdi's static
+  // allocation comes after its header and block map, which a null-co node takes)
+  const sub0 = String(o.subformat ?? (driver === 'vmdk' ? 'monolithicSparse' : 'dynamic'));
+  if (driver === 'vdi' && o.preallocation === 'metadata') createTruncate(p, file, otherFormatFileLength('vdi', size, 'preallocation=metadata') ?? size, 'Failed to statically allocate file');
+  if (driver === 'vpc' && sub0 === 'fixed') createTruncate(p, file, size + 512);
+  if (driver === 'vmdk' && (sub0 === 'monolithicSparse' || sub0 === 'streamOptimized')) createTruncate(p, file, otherFormatFileLength('vmdk', size) ?? size);
   const img = imageBehind(p, file);
   if (driver === 'vmdk') {
     const sub = String(o.subformat ?? 'monolithicSparse');
@@ -413,6 +473,7 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
       // reads the embedded descriptor at sector 1, never written (vmdk_open_desc_file)
       // (a backing file is opened between the two: its refusal comes first)
       const back = o['backing-file'] !== undefined && img ? backingImage(p.d, img.file, String(o['backing-file'])) : undefined;
+      if (o['backing-file'] !== undefined && img) consumeAutoNames(p, vmdkBackingOpenNames(back));
       const why = o['backing-file'] === undefined || back?.format === 'vmdk' ? 'Extent [0] not specified'
         : back ? `Invalid backing file format: ${back.format}. Must be vmdk` : 'Could not open backing file';
       // (the header and tables of capacity 0 take the file's first grain: otherFormatFileLength)
@@ -425,8 +486,15 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
       // (blk_new_open) and refused unless it is vmdk: the file is left with a sparse header and
       // no descriptor, which vmdk_open fails with -EINVAL ("Could not open '…': Invalid argument")
       const back = img ? backingImage(p.d, img.file, String(o['backing-file'])) : undefined;
+      if (img) consumeAutoNames(p, vmdkBackingOpenNames(back));
       if (back?.format !== 'vmdk') {
-        const written: Image | undefined = img && { file: img.file, format: 'vmdk', size: otherFormatVirtualSize('vmdk', size), brokenDescriptor: true };
+        // (a header of capacity 0 sends vmdk_open_vmdk4 to the embedded descriptor instead, never
+        // written: "invalid VMDK image descriptor", as for the split subformats above; fuzz
+        // --qemu 10.0 2143257050)
+        const written: Image | undefined = img && (size === 0
+          ? { file: img.file, format: 'vmdk', size: 0, fileLength: otherFormatFileLength('vmdk', 0), openError: 'invalid VMDK image descriptor' }
+          // the extent's header and tables are on disk (vmdk_init_extent), its length qemu-img's
+          : { file: img.file, format: 'vmdk', size: otherFormatVirtualSize('vmdk', size), fileLength: otherFormatFileLength('vmdk', size), brokenDescriptor: true });
         throw new CreateFailed(back ? `Invalid backing file format: ${back.format}. Must be vmdk` : 'Could not open backing file',
           (q) => { if (written) { q.d.put(HOST, 'images', written.file, written); growWrittenNodes(q, file, hostFileLength(written)); } });
       }
@@ -434,7 +502,12 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
   }
   p.step(`write ${driver} header through ${file}`);
   if (img) {
-    const next: Image = { file: img.file, format: driver, size: otherFormatVirtualSize(driver, size) };
+    // the header holds `size` as given (qemu-img's is whole sectors already); qcow_open takes
+    // bs->total_sectors = header.size / 512, rounded down, vdi_open rounds an odd disk_size up
+    // (fuzz --qemu 10.0 3155884801: a qcow of 1000 bytes is 512 long; vhdx_open rounds down
+    // too, but blockdev-create of vhdx is not modelled)
+    const opened = driver === 'qcow' ? Math.floor(size / BDRV_SECTOR_SIZE) * BDRV_SECTOR_SIZE : otherFormatVirtualSize(driver, size);
+    const next: Image = { file: img.file, format: driver, size: opened };
     // vmdk_open_vmdk4: a header of capacity 0 sends it to the embedded descriptor, whose
     // createType (monolithicSparse, streamOptimized) vmdk_open_desc_file does not take
     // the file holds the layout the driver's create writes, the same as qemu-img create's

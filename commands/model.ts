@@ -181,6 +181,10 @@ function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort, o: AfterA
   d.step(o.step ?? 'abort residue');
   const p = new Proc(d, proc);
   e.residue(p);
+  // the bottom halves the failed command scheduled run once it has answered, as on success: a
+  // preallocate filter whose parents a partial blockdev-set-active left without write and resize
+  // drops its claim on its file (preallocate_drop_resize_bh; fuzz --qemu 10.0 2801734485)
+  preallocateDropResizeBh(p);
   // a residue that moves edges (external_snapshot_abort's bdrv_replace_node) changes file names
   refreshFilenames(p);
   if (o.failed) {

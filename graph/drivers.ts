@@ -128,7 +128,9 @@ const DRIVERS: Record<string, DriverInfo> = {
     kind: 'filter', supportsBacking: false, reopen: true,
     childPerm: (c) => {
       const d = defaultPerms(c);
-      const held = ruleAt(c.qemu ?? DEFAULT_QEMU, 'preallocate-drop-resize-bh') && (c.node.extra as { preallocHeld?: boolean } | undefined)?.preallocHeld === true;
+      // (s->data_end != -EINVAL: valid, or a failed truncate's other errno, graph/truncate.ts keepPreallocTruncateFailures)
+      const x = c.node.extra as { preallocHeld?: boolean; preallocError?: boolean } | undefined;
+      const held = ruleAt(c.qemu ?? DEFAULT_QEMU, 'preallocate-drop-resize-bh') && (x?.preallocHeld === true || x?.preallocError === true);
       if (((c.perm & PERM_W) && (c.perm & PERM_Z)) || held) return { perm: d.perm | PERM_W | PERM_Z, shared: d.shared & ~(PERM_W | PERM_Z) };
       return d;
     },

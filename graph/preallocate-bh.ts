@@ -26,11 +26,13 @@ export function preallocateDropResizeBh(p: Proc): void {
     let perm = 0;
     for (const e of p.parents(n.name)) perm |= e.perm;
     const canWriteResize = (perm & PERM_W) !== 0 && (perm & PERM_Z) !== 0;
-    const extra = (n.extra ?? {}) as { preallocHeld?: boolean; preallocated?: boolean };
+    const extra = (n.extra ?? {}) as { preallocHeld?: boolean; preallocated?: boolean; preallocError?: boolean };
     if ((extra.preallocHeld === true) === canWriteResize) continue;
-    // preallocate_set_perm without write and resize also forgets file_end (graph/preallocate-truncate.ts)
-    const { preallocated: _gone, ...rest } = extra;
-    p.patchNode(n.name, { extra: { ...(canWriteResize ? extra : rest), preallocHeld: canWriteResize } });
+    // preallocate_set_perm without write and resize also forgets file_end (graph/preallocate-truncate.ts);
+    // with them, a data_end a failed truncate left negative becomes the file's length again
+    const { preallocated: _gone, preallocError: _err, ...rest } = extra;
+    const { preallocError: _err2, ...kept } = extra;
+    p.patchNode(n.name, { extra: { ...(canWriteResize ? kept : { ...rest, ...(extra.preallocError ? { preallocError: true } : {}) }), preallocHeld: canWriteResize } });
     // the bottom half's bdrv_child_refresh_perms (a gain needs none: the perm already claims them)
     if (!canWriteResize && held) tryRefresh(p, [n.name]);
   }

@@ -229,6 +229,21 @@ export function readAt(p: ReadView, node: string, offset: number, bytes: number,
         cur = exp.node;
         break;
       }
+      case 'qed': {
+        // bdrv_qed_co_readv -> qed_aio_read_data: a cluster the tables do not map is read from
+        // the backing (qed_read_backing_file: BLKDBG_READ_BACKING_AIO on the file), zeroes
+        // without one (fuzz 3520123153: a qcow2 node over a new qed image whose raw backing file
+        // is a qcow2 image reads that image's header). Only offset 0 of a known image's layout.
+        const f = via('file');
+        const img = f ? imageBehind(p, f) : undefined;
+        if (offset !== 0 || !img || img.format !== 'qed' || img.guest) return { none: true };
+        if ((img.data ?? []).some(([s, e]) => s < bytes && e > 0)) return { none: true };
+        const b = via('backing');
+        dbg.event(p, f, 'read_backing_aio');
+        if (b === undefined) return { none: true };
+        cur = b;
+        break;
+      }
       case 'qcow2': {
         const f = via('file');
         const img = f ? imageBehind(p, f) : undefined;

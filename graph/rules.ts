@@ -56,6 +56,8 @@ export const RULES = defineRules({
       // the sixth VM held-out set (wt-vm16): blockdev-set-active before device_add on an inactive node
       { transcript: 'vm/vm-h-drive-inactive.json', step: 2 },
       // blockdev-add's active, blockdev-set-active, allow-inactive (inactive nodes: graph/inactive.ts)
+      // stop 36 (wt-fz17): a failed inactivation's bottom half, qcow2_inactivate's persistent bitmaps
+      { transcript: 'fuzz-set-inactive-preallocate-drop-resize-bh.json', step: 1 }, { transcript: 'fuzz-set-inactive-stores-persistent-bitmaps.json', step: 4 },
       { transcript: 'iotests/tests-d-inactive-node-nbd-jobs.json', step: 1 }, { transcript: 'iotests/tests-d-inactive-node-nbd-parents.json', step: 8 }, { transcript: 'iotests/tests-d-inactive-node-nbd-exports.json', step: 15 },
       // wt-iote's blind ports: iotests 151 (block-job-change: in ready, a switch to write-blocking, back
       // to background (not implemented), a missing job, a concluded job), 056 (#5 #6 discard-source, #13 #14
@@ -558,10 +560,17 @@ export const RULES = defineRules({
   'preallocate-drop-resize-bh': {
     what: 'a preallocate filter whose parents gave up write or resize: how long it keeps write and resize (unshared) on its file',
     '7.2': { fn: 'block/preallocate.c preallocate_child_perm: only while its own perm can_write_resize', value: false },
-    '10.0': { fn: 'block/preallocate.c preallocate_child_perm: also while s->data_end != -EINVAL, which preallocate_set_perm sets when the filter can write and resize and only preallocate_drop_resize (a bottom half scheduled by preallocate_set_perm, run after the command; or preallocate_reopen_prepare to read-only) resets: a parent swapping the filter out for its file in one reopen meets the filter\'s old claim', value: true },
+    '10.0': { fn: 'block/preallocate.c preallocate_child_perm: also while s->data_end != -EINVAL, which preallocate_set_perm sets when the filter can write and resize and only preallocate_drop_resize (a bottom half scheduled by preallocate_set_perm, run after the command; or preallocate_reopen_prepare to read-only) resets: a parent swapping the filter out for its file in one reopen meets the filter\'s old claim; a failed truncate through the filter (preallocate_co_truncate: s->data_end = ret) leaves any errno but -EINVAL there, which preallocate_drop_resize (data_end < 0) never resets', value: true },
     // held-out set 3 (wt-combo3): a qcow2 reopened from file=pre to pre's own file (also step 14 of
     // combo-c3-long-filters-jobs-reopen, a mirror target, after an earlier difference)
-    proof: [{ transcript: 'combo-c3-perm-preallocate-swap-file.json', step: 3 }],
+    // stop 36 (wt-fz17): preallocate_co_truncate's fail path sets s->data_end to the errno, and any
+    // errno but -EINVAL keeps the claim for good (graph/truncate.ts keepPreallocTruncateFailures):
+    // a failed block_resize through the filter, one over a read-only file (the release's refresh
+    // rolled back), a create's truncates (fuzz --qemu 10.0 2641913471, 2575497845, 2876630500)
+    proof: [{ transcript: 'combo-c3-perm-preallocate-swap-file.json', step: 3 },
+      { transcript: 'fuzz-preallocate-failed-truncate-keeps-claim.json', step: 1 },
+      { transcript: 'fuzz-preallocate-failed-truncate-read-only-file.json', step: 2 },
+      { transcript: 'fuzz-create-truncate-through-preallocate.json', step: 1 }],
     modelled: true,
   },
   'qemuopts-size-negative-text': {
@@ -713,7 +722,7 @@ export const RULES = defineRules({
     what: "a disk hotplugged onto (and unplugged from) a virtio-scsi controller: is its BlockBackend moved to the controller's AioContext, and does a refused move fail device_add?",
     '7.2': { fn: 'virtio_scsi_hotplug: if (s->ctx && !s->dataplane_fenced) blk_set_aio_context(blk, s->ctx, errp), an error fails the plug; s->ctx is the iothread\'s or, without one, the main loop\'s (virtio_scsi_dataplane_setup), so a disk on a node in an iothread is moved to the main loop; virtio_scsi_hotunplug: back to the main loop, errors ignored', value: 'always-strict' as 'always-strict' | 'iothread-lenient' },
     '10.0': { fn: 'virtio_scsi_hotplug: only when s->vq_aio_context[VIRTIO_SCSI_VQ_NUM_FIXED] is not the main loop (a controller with an iothread): blk_set_aio_context(blk, ctx, NULL), a refusal ignored ("I/O will still work although block jobs and other users might be slower"); virtio_scsi_hotunplug moves back to the main loop only then', value: 'iothread-lenient' as 'always-strict' | 'iothread-lenient' },
-    proof: [{ transcript: 'vm/vm-iothreads.json', step: 4 }, { transcript: 'vm/vm-h-drive-iothread-contexts.json', step: 13 }],
+    proof: [{ transcript: 'vm/vm-iothreads.json', step: 4 }, { transcript: 'vm/vm-h-drive-iothread-contexts.json', step: 13 }, { transcript: 'vm/fuzz-vm-scsi-disk-iothread-node-on-lsi.json', step: 6 }],
     modelled: true,
   },
   'pci-hotplug-function-0': {

@@ -19,7 +19,42 @@ import { QemuAbortRefusal } from './qemu-abort.js';
  * anything else (fixed-size raw, a driver without truncate) -ENOTSUP.
  */
 export function truncateErrno(e: QmpError): string {
-  return /read-only/.test(e.desc) ? 'Permission denied' : /multiple of 512/.test(e.desc) ? 'Invalid argument' : 'Operation not supported';
+  // (bdrv_qed_co_truncate's invalid size is -EINVAL too)
+  return /read-only/.test(e.desc) ? 'Permission denied' : /multiple of 512|Invalid image size/.test(e.desc) ? 'Invalid argument' : 'Operation not supported';
+}
+
+/** The preallocate filters a failed truncate passed through (preallocate_co_truncate's fail path), innermost first. */
+const PREALLOC_FAILED = Symbol('preallocFailed');
+type WithPreallocFailed = QmpError & { [PREALLOC_FAILED]?: string[] };
+
+/**
+ * preallocate_co_truncate (block/preallocate.c, 7.2 and 10.0): when the truncate of its file
+ * fails, `s->file_end = s->zero_start = s->data_end = ret`, the negative errno. Only -EINVAL is
+ * the filter's "not valid" value: any other errno (-ENOTSUP from a driver without truncate,
+ * -EACCES from a read-only file) leaves data_end != -EINVAL, which 10.0's preallocate_child_perm
+ * takes for a preallocation to keep: it claims write and resize on its file and shares neither
+ * from then on, and preallocate_drop_resize (data_end < 0: nothing to drop) never lets go. Only a
+ * parent taking write and resize again (preallocate_set_perm: data_end < 0 becomes the file's
+ * length) ends it (graph/preallocate-bh.ts). The truncate's other changes are undone with the
+ * failed command or job; this state is not: the caller applies it to the state it keeps
+ * (fuzz --qemu 10.0 2641913471). No refresh here: QEMU sets the field and the claim shows at the
+ * next bdrv_refresh_perms (the truncating BlockBackend's release).
+ */
+export function keepPreallocTruncateFailures(p: Proc, e: unknown): void {
+  const names = (e as WithPreallocFailed | undefined)?.[PREALLOC_FAILED];
+  if (!names?.length || !(e instanceof QmpError) || truncateErrno(e) === 'Invalid argument') return;
+  for (const name of names) {
+    const n = p.node(name);
+    if (!n || n.driver !== 'preallocate') continue;
+    const { preallocated: _gone, ...rest } = (n.extra ?? {}) as { preallocHeld?: boolean; preallocated?: boolean; preallocError?: boolean };
+    p.patchNode(name, { extra: { ...rest, preallocHeld: false, preallocError: true } });
+  }
+}
+
+/** The preallocate filters whose s->data_end a failed truncate set to another errno than -EINVAL (keepPreallocTruncateFailures). */
+export function preallocTruncateFailures(e: unknown): string[] {
+  const names = (e as WithPreallocFailed | undefined)?.[PREALLOC_FAILED] ?? [];
+  return e instanceof QmpError && truncateErrno(e) !== 'Invalid argument' ? names : [];
 }
 
 /** Drivers whose .bdrv_getlength asks their file (filtered) child: raw_getlength (the slice of it), cor_getlength, throttle_getlength, compress_getlength, blkdebug_getlength. */
@@ -110,7 +145,16 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
       // the truncate to the filtered child
       const filtered = driverInfo(n.driver)?.kind === 'filter' ? filterChild(p, node)?.child : undefined;
       if (!filtered) throw new QmpError('Image format driver does not support resize');
-      coTruncate(p, filtered, size, depth + 1);
+      try {
+        coTruncate(p, filtered, size, depth + 1);
+      } catch (e) {
+        // preallocate_co_truncate keeps the failure's errno in s->data_end (keepPreallocTruncateFailures)
+        if (n.driver === 'preallocate' && e instanceof QmpError) {
+          const w = e as WithPreallocFailed;
+          w[PREALLOC_FAILED] = [...(w[PREALLOC_FAILED] ?? []), node];
+        }
+        throw e;
+      }
       const now = refreshedSize(p, node, filtered, size);
       p.patchNode(node, { size: now });
       dirtyBitmapTruncate(p, node, now === size ? size : roundUp(now));

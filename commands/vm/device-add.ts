@@ -89,6 +89,26 @@ function refuseGeometryUnderHeldDrain(p: Proc, d: Device, props: Record<string, 
     'blkconf_geometry');
 }
 
+/**
+ * fuzz --against vm --qemu 10.0 785820337: scsi_generic_realize and scsi_block_realize ask
+ * blk_ioctl(SG_GET_VERSION_NUM) before anything else reads; blk_co_do_ioctl starts with
+ * blk_wait_while_drained, so above a node a blockdev-reopen left drained (10.0) or a completed
+ * job holds drained until its finalize the ioctl waits for ever, as the disks' geometry read
+ * does (refuseGeometryUnderHeldDrain). Refused whole.
+ */
+function refuseIoctlUnderDrain(p: Proc, d: Device): void {
+  if (!d.bb) return;
+  const root = bbRoot(p, d.bb);
+  const leaked = root ? leakedDrainBelow(p, root) : undefined;
+  const job = root && leaked === undefined ? heldDrainOver(p, root) : undefined;
+  if (leaked === undefined && job === undefined) return;
+  const why = leaked !== undefined ? `above node '${leaked}' which a blockdev-reopen left drained` : `which job '${job!}' holds drained until it is finalized`;
+  throw new QemuHangRefusal(
+    `device_add of ${d.driver} '${d.id}' on node '${root!}', ${why}: QEMU hangs here ` +
+    "(realize's blk_ioctl(SG_GET_VERSION_NUM) waits in blk_co_do_ioctl → blk_wait_while_drained for ever); refused by blockgraph",
+    'blk_wait_while_drained');
+}
+
 export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean): void {
   const held: Held = {};
   try {
@@ -306,7 +326,10 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   }
   // scsi_block_realize / scsi_generic_realize: blk_ioctl(SG_GET_VERSION_NUM) on an image node is
   // -ENOTSUP (bdrv_co_ioctl: no bdrv_co_ioctl below the format), error_setg_errno's strerror
-  if (kind.sgIo) throw new QmpError('cannot get SG_IO version number: Operation not supported');
+  if (kind.sgIo) {
+    refuseIoctlUnderDrain(p, d);
+    throw new QmpError('cannot get SG_IO version number: Operation not supported');
+  }
   putDevice(p, d);
   const node = p.children({ kind: 'bb', bb: d.bb })[0]?.child ?? null;
   const ro = deviceReadOnly(p, d, node);
@@ -317,6 +340,11 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   // blkconf_apply_backend_options; virtio-blk: geometry, then block sizes, after it
   if (kind.busType === 'SCSI') {
     blkconfBlocksizes(props);
+    // scsi_realize: a BlockBackend in an iothread (set_drive_helper's blk_new in its node's
+    // context) needs an HBA that supports them: only virtio-scsi's pre-hotplug handler sets
+    // hba_supports_iothread (an lsi53c895a's bus has no context of its own; fuzz --against vm
+    // --qemu 10.0 4168858478: a second disk on a node a disk of the iothread controller holds)
+    if ((p.bb(d.bb)?.aio ?? 'main') !== 'main' && b.iothread === null) throw new QmpError('HBA does not support iothreads');
     if (!kind.removable) { blkconfGeometry(props); refuseGeometryUnderHeldDrain(p, d, props); }
   }
   p.step(`device ${id}: blkconf_apply_backend_options`);

@@ -18,7 +18,7 @@ import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from
 import { onErrorOf, startRate } from './rate.js';
 import { drained } from '../drain.js';
 import { getLength, refuseInactiveHeaderWrite } from '../length.js';
-import { coTruncate, truncateErrno } from '../truncate.js';
+import { coTruncate, keepPreallocTruncateFailures, truncateErrno } from '../truncate.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { withBaseReadWrite } from './base-restore.js';
 
@@ -98,6 +98,7 @@ function commitStartJob(ctx: JobCtx, o: CommitStart, job: Job, baseReadOnly: boo
       p.d.atomically(() => coTruncate(p, o.base, topSize));
     } catch (e) {
       if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+      keepPreallocTruncateFailures(p, e);
       sendJob(ctx, job.id, { type: 'FAIL', error: truncateErrno(e) });
       return p.job(job.id)!;
     }

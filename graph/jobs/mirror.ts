@@ -13,7 +13,7 @@ import { recurseCanReplace } from './can-replace.js';
 import { tryRefresh } from '../ops.js';
 import { QmpErrorAfterAbort } from '../abort-residue.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
-import { coTruncate, truncateErrno } from '../truncate.js';
+import { coTruncate, keepPreallocTruncateFailures, truncateErrno } from '../truncate.js';
 import { backingChainNext, chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
 import { DEFAULT_MIRROR_BUF_SIZE, canWriteZeroesWithUnmap, mirrorDirtyInit } from './mirror-dirty.js';
 import { zeroGuestData } from './guest-write.js';
@@ -214,6 +214,7 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
       p.d.atomically(() => coTruncate(p, o.target, srcLen));
     } catch (e) {
       if (!(e instanceof QmpError)) throw e;
+      keepPreallocTruncateFailures(p, e);
       sendJob(ctx, id, { type: 'FAIL', error: truncateErrno(e) });
       return;
     }

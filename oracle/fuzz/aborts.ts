@@ -17,7 +17,9 @@ export function references(o: JsonObject, out: string[] = []): string[] {
   for (const [k, v] of Object.entries(o)) {
     // copy-before-write's `target` and qcow2's `data-file` are attached like `file` (bdrv_open_child;
     // fuzz 1972411501: a cbw whose target was moved to io0)
-    if (['file', 'backing', 'image', 'test', 'raw', 'target', 'data-file'].includes(k) && typeof v === 'string') out.push(v);
+    // fuzz 2348181939: blklogwrites' `log` too (blk_log_writes_open: bdrv_open_child "log"), and
+    // 10.0 luks's detached `header` (block_crypto_open_generic: bdrv_open_child "header")
+    if (['file', 'backing', 'image', 'test', 'raw', 'target', 'data-file', 'log', 'header'].includes(k) && typeof v === 'string') out.push(v);
     if (k === 'children' && Array.isArray(v)) for (const c of v as Json[]) { if (typeof c === 'string') out.push(c); else if (isObj(c)) references(c, out); }
     if (isObj(v)) references(v, out);
   }
@@ -441,7 +443,9 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // mirror or active commit that completed and awaits job-finalize holds its source (and every node
   // above it) drained; a disk's realize reads sector 0 there (blkconf_geometry) and waits for ever.
   // CD-ROMs guess no geometry (survivors: vm/abort-23-vm-device-add-held-drain-survives)
-  if (step.execute === 'device_add' && typeof a.drive === 'string' && ['virtio-blk-pci', 'scsi-hd', 'ide-hd'].includes(a.driver as string)) {
+  // (fuzz --against vm --qemu 10.0 785820337: scsi-generic's and scsi-block's realize waits the same
+  // way in blk_ioctl(SG_GET_VERSION_NUM): blk_co_do_ioctl → blk_wait_while_drained)
+  if (step.execute === 'device_add' && typeof a.drive === 'string' && ['virtio-blk-pci', 'scsi-hd', 'ide-hd', 'scsi-generic', 'scsi-block'].includes(a.driver as string)) {
     const drive = a.drive;
     const job = [...(p.jobs?.values() ?? [])].find((j) => (j.kind === 'mirror' || j.kind === 'commit-active') &&
       (j.status === 'waiting' || j.status === 'pending') && (j.device === drive || p.subtree(drive).has(j.device)));

@@ -137,6 +137,10 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // component in io0 (commands/exports.ts); removing a quorum child there moves it out without the lock (10.0 carries
   // it out: qemu-10.0/aborts/; boundary, the export refused after the insert: abort-34-…-inserted-survives)
   ['abort-34-quorum-del-child-after-refused-iothread-export', 'x-blockdev-change', /^Removing child 'q1' of 'x2' moves it out of iothread 'io0' without that iothread's lock \(QEMU 7\.2 aborts here: bdrv_detach_child -> bdrv_try_change_aio_context: qemu_mutex_unlock_impl: Operation not permitted\)/, false],
+  // fuzz 2348181939 (stop 36, wt-fz17): crash 5 through blklogwrites' `log` reference (the generator's references()
+  // missed the key; 10.0 carries it out: qemu-10.0/aborts/; boundary, the log pinned by a fixed-iothread export:
+  // abort-36-add-blklogwrites-log-ref-pinned-in-iothread-survives, QEMU's own error on 7.2 and 10.0)
+  ['abort-36-add-blklogwrites-log-ref-in-iothread', 'blockdev-add', /^Node 'n3' is in iothread 'io1' and would be moved to the main loop without its lock held \(QEMU 7\.2 aborts here: qemu_mutex_unlock_impl: Operation not permitted\)/, false],
   ['abort-24-vm-commit-cancel-filter-removal-conflict', 'job-cancel', /^Removing job filter 'j1\.main node' puts its parents on 'n0': Permission conflict on node 'n0'.*\(QEMU aborts here: mirror_exit_common's bdrv_replace_node/, false],
 ];
 
@@ -204,6 +208,26 @@ test('abort-31-vm-device-add-reopen-leaked-drain: refused on 10.0 (a hang), carr
     assert.is(knownAbort(surv.steps[i]!, w.proc('A')), undefined, `survivor step ${i}`);
     w.observe(surv.steps[i]!, out);
   }
+});
+
+// fuzz --against vm --qemu 10.0 785820337 (stop 36, wt-fz17): the same leaked drain under a scsi-generic, whose
+// realize waits in blk_ioctl(SG_GET_VERSION_NUM) (blk_co_do_ioctl → blk_wait_while_drained); 7.2 answers the ioctl's -ENOTSUP
+test('abort-36-vm-scsi-generic-reopen-leaked-drain: refused on 10.0 (a hang), QEMU\'s ioctl error on 7.2; the generator avoids it', async () => {
+  const s = load('abort-36-vm-scsi-generic-reopen-leaked-drain');
+  const t = await runOnModel(s, undefined, { qemuVersion: '10.0' });
+  const last = t.steps[t.steps.length - 1]!;
+  assert.ok(!isWaitStep(last) && !last.result.ok);
+  if (!isWaitStep(last) && !last.result.ok) {
+    assert.match(last.result.desc, /^device_add of scsi-generic 'sg0' on node 'o', above node 'a' which a blockdev-reopen left drained: QEMU hangs here \(realize's blk_ioctl\(SG_GET_VERSION_NUM\)/);
+    assert.match(last.result.desc, /refused by blockgraph/);
+  }
+  assert.equal(last.events, []);
+  assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+  const t72 = await runOnModel(s, undefined, { qemuVersion: '7.2' });
+  const l72 = t72.steps[t72.steps.length - 1]!;
+  assert.ok(t72.steps.slice(0, -1).every((x) => !isWaitStep(x) && x.result.ok), 'every earlier step carried out on 7.2');
+  assert.ok(!isWaitStep(l72) && !l72.result.ok && l72.result.desc === 'cannot get SG_IO version number: Operation not supported', '7.2: the ioctl fails');
+  assert.match((await verdict('abort-36-vm-scsi-generic-reopen-leaked-drain', 'device_add')) ?? '', /^fuzz 314375822:/);
 });
 
 // wt-vm12: 7.2 aborts when a medium (blk_insert_bs) or a main-loop disk (set_drive_helper) takes a
