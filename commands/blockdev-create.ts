@@ -14,9 +14,9 @@ import { rule } from '../graph/rules.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { QmpError } from '../errors/index.js';
 import { createJob, sendJob, type JobCtx } from '../graph/jobs/runner.js';
-import { attachChild, tryRefresh } from '../graph/ops.js';
+import { attachChild, tryRefresh, unrefIfUnused } from '../graph/ops.js';
 import { coTruncate, keepPreallocTruncateFailures, preallocTruncateFailures } from '../graph/truncate.js';
-import { hostFileLength, qcow2FileSize } from '../graph/open.js';
+import { hostFileLength, openRoot, qcow2FileSize } from '../graph/open.js';
 import { growWrittenNodes, writeRoom } from '../graph/length.js';
 import { PERM_ALL, PERM_W, PERM_Z, permNames } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
@@ -54,7 +54,20 @@ export const blockdevCreate: CommandDef = {
     // blockdev_create_run: ret = drv->bdrv_co_create(opts, errp)
     let error: string | undefined;
     try {
-      p.d.atomically(() => (driver === 'file' ? fileCreate(p, opts) : driver === 'qed' ? qedCreate(p, opts) : driver === 'qcow2' ? qcow2Create(p, opts) : otherCreate(p, driver, opts)));
+      p.d.atomically(() => {
+        inlineRefs = [];
+        try {
+          if (driver === 'file') fileCreate(p, opts);
+          else if (driver === 'qed') qedCreate(p, opts);
+          else if (driver === 'qcow2') qcow2Create(p, opts);
+          else otherCreate(p, driver, opts);
+          // the driver's bdrv_unref of what bdrv_open_blockdev_ref opened for it (a failure rolls
+          // the open back whole: CreateFailed.after keeps only the writes)
+          for (const n of inlineRefs.reverse()) unrefIfUnused(p, n);
+        } finally {
+          inlineRefs = [];
+        }
+      });
     } catch (e) {
       // QEMU dies in the job (graph/qemu-abort.ts): the whole command is refused
       if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
@@ -153,8 +166,23 @@ export function rawCreateLocks(p: Proc, filename: string): void {
   }
 }
 
-/** bdrv_open_blockdev_ref for a node reference (a name); inline definitions are not modelled. */
+/** The nodes bdrv_open_blockdev_ref opened from inline definitions during the running create. */
+let inlineRefs: string[] = [];
+
+/**
+ * bdrv_open_blockdev_ref: a reference (a name) is looked up (bdrv_lookup_bs, one more
+ * reference); an inline definition (a dict) is opened as a root of its own, as blockdev-add
+ * opens one but without a monitor reference (bdrv_open(NULL, NULL, qdict, 0)): the driver's
+ * .bdrv_co_create writes through it and drops it with bdrv_unref at its end, which closes it
+ * (qcow2_co_create, vdi_co_do_create, parallels_co_create, vhdx_co_create, vpc_co_create,
+ * vmdk_co_create's extents; iotests 206/211/212/213/237).
+ */
 function blockdevRef(p: Proc, ref: unknown): string {
+  if (ref !== null && typeof ref === 'object' && !Array.isArray(ref)) {
+    const n = openRoot(p, ref as Opts);
+    inlineRefs.push(n.name);
+    return n.name;
+  }
   if (typeof ref !== 'string') throw new QmpError('blockgraph does not model blockdev-create with an inline file definition; add the node first');
   if (!p.node(ref)) throw new QmpError(`Cannot find device='${ref}' nor node-name='${ref}'`);
   return ref;
