@@ -246,9 +246,11 @@ function qcow2Create(p: Proc, o: Opts): void {
   // 3. A raw `size` window refuses a write ending past it (raw_adjust_offset: -ENOSPC).
   const room = writeRoom(p, file);
   const l1End = qcow2FileSize({ file: '', format: 'qcow2', size, clusterSize: cluster });
-  const failed = cluster > room ? 'Could not write qcow2 header'
-    : 3 * cluster > room ? 'Could not write refcount table'
-      : l1End > room ? 'Could not resize image: Failed to grow the L1 table' : undefined;
+  const resize = qcow2CreateResizeError(size, cluster);
+  const failed = cluster > room ? 'Could not write qcow2 header: No space left on device'
+    : 3 * cluster > room ? 'Could not write refcount table: No space left on device'
+      : resize ? `Could not resize image: ${resize}`
+        : l1End > room ? 'Could not resize image: Failed to grow the L1 table: No space left on device' : undefined;
   if (failed) {
     // what is on disk stays: past the header, a qcow2 image of size 0 (the header's size, before
     // blk_co_truncate); the L1 stage had opened it once (blk_new_open)
@@ -257,8 +259,8 @@ function qcow2Create(p: Proc, o: Opts): void {
       ...(cluster !== 65536 ? { clusterSize: cluster } : {}), ...(version === 2 ? { compat: '0.10' } : {}),
     } : undefined;
     if (partial && hostFileLength(img!) > qcow2FileSize(partial)) partial.fileLength = hostFileLength(img!);
-    const opens = l1End > room && 3 * cluster <= room ? 1 : 0;
-    throw new CreateFailed(`${failed}: No space left on device`, (q) => {
+    const opens = (resize || l1End > room) && 3 * cluster <= room ? 1 : 0;
+    throw new CreateFailed(failed, (q) => {
       if (partial) q.d.put(HOST, 'images', partial.file, partial);
       consumeAutoNames(q, opens);
     });
@@ -282,6 +284,28 @@ function qcow2Create(p: Proc, o: Opts): void {
     growWrittenNodes(p, file, qcow2FileSize(next));
   }
   releaseCreateBackend(p, file, bbId, 'qcow2');
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+// BDRV_MAX_LENGTH: QEMU_ALIGN_DOWN(INT64_MAX, BDRV_MAX_ALIGNMENT = 1 GiB)
+const BDRV_MAX_LENGTH = INT64_MAX - (INT64_MAX % 2n ** 30n);
+// QCOW_MAX_L1_SIZE (block/qcow2.h): 32 MiB of 8-byte L1 entries
+const QCOW_MAX_L1_ENTRIES = (32 * 1024 * 1024) / 8;
+
+/**
+ * qcow2_co_create's last step, blk_co_truncate of the new image (opened over the header it wrote)
+ * to the size asked: bdrv_co_truncate refuses a size that is negative as int64_t (2^63 and up)
+ * and one past BDRV_MAX_LENGTH (bdrv_check_request); qcow2_co_truncate's qcow2_grow_l1_table
+ * then -EFBIG past QCOW_MAX_L1_SIZE of L1 entries (each maps cluster * cluster / 8 bytes), e.g.
+ * 256 TiB of 512-byte clusters (iotests 206). The header stays, of size 0.
+ */
+function qcow2CreateResizeError(size: number, cluster: number): string | undefined {
+  const big = BigInt(size);
+  if (big > INT64_MAX) return 'Image size cannot be negative';
+  if (big > BDRV_MAX_LENGTH) return `offset(${big}) exceeds maximum(${BDRV_MAX_LENGTH})`;
+  const l1Entries = Math.ceil(size / ((cluster * cluster) / 8));
+  if (l1Entries > QCOW_MAX_L1_ENTRIES) return 'Failed to grow the L1 table: File too large';
+  return undefined;
 }
 
 /**
@@ -364,6 +388,7 @@ function vmdkCreateExtents(p: Proc, o: Opts, size: number, desc: Image): void {
   const count = split ? Math.ceil(size / 0x80000000) : 1;
   if (o.extents.length < count) return;
   const extents: NonNullable<Image['extents']> = [];
+  const writes: { node: string; image: Image }[] = [];
   for (let i = 0, done = 0; i < count; i++) {
     const cur = split ? Math.min(size - done, 0x80000000) : size;
     const node = blockdevRef(p, o.extents[i]);
@@ -378,10 +403,34 @@ function vmdkCreateExtents(p: Proc, o: Opts, size: number, desc: Image): void {
         : { file: old.file, format: 'vmdk', size: cur, ...(len !== undefined ? { fileLength: len } : {}) };
       p.d.put(HOST, 'images', old.file, w);
       growWrittenNodes(p, node, hostFileLength(w));
+      writes.push({ node, image: w });
     }
     done += cur;
   }
+  // vmdk_co_do_create's "Check whether we got excess extents": vmdk_co_create_cb(-1, idx) opens
+  // the entry after the last one used (with a NULL errp: one that does not open is no excess);
+  // the extents are written by then, the descriptor not yet (iotests 237: 512 bytes, 3 extents)
+  if (o.extents.length > count && excessExtentOpens(p, o.extents[count])) {
+    throw new CreateFailed('List of extents contains unused extents', (q) => {
+      for (const w of writes) {
+        q.d.put(HOST, 'images', w.image.file, w.image);
+        if (q.node(w.node)) growWrittenNodes(q, w.node, hostFileLength(w.image));
+      }
+    });
+  }
   desc.extents = extents;
+}
+
+/** vmdk_co_create_cb's bdrv_open_blockdev_ref of an excess entry, its error dropped (errp NULL). */
+function excessExtentOpens(p: Proc, ref: unknown): boolean {
+  if (typeof ref === 'string') return p.node(ref) !== undefined;
+  try {
+    p.d.atomically(() => blockdevRef(p, ref));
+    return true;
+  } catch (e) {
+    if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+    return false;
+  }
 }
 
 const VDI_DISK_SIZE_MAX = 0x1fffff8 * 0x100000; // (uint64_t)VDI_BLOCKS_IN_IMAGE_MAX * DEFAULT_CLUSTER_SIZE
