@@ -6,7 +6,7 @@ import { QmpError } from '../errors/index.js';
 import { moveToContext, tryMoveToContext } from '../graph/aio.js';
 import { dirtyBitmapExists } from '../graph/bitmap-lookup.js';
 import { BITMAP_ALLOW_RO, dirtyBitmapCheck, findDirtyBitmap } from '../graph/bitmaps.js';
-import { backupFinishAfterStart, backupRunStart, startBackup } from '../graph/jobs/backup.js';
+import { backupFailAfterStart, backupFinishAfterStart, backupRunStart, startBackup } from '../graph/jobs/backup.js';
 import { deferStartIfHeld } from '../graph/jobs/held-drain.js';
 import { sendJob, type JobCtx } from '../graph/jobs/runner.js';
 import { lookupBs } from './job-lookup.js';
@@ -107,6 +107,8 @@ export function prepareAfterMove(ctx: ActionCtx, d: Record<string, any>, bs: str
     // a rate-limited job with nothing left to copy ends after the reply (graph/jobs/backup.ts backupFinishAfterStart)
     after() {
       if (finishes) backupFinishAfterStart(jctx, job.id);
+      // a first read that failed ends the job now (graph/jobs/backup.ts backupFailAfterStart)
+      backupFailAfterStart(jctx, job.id);
     },
   };
 }

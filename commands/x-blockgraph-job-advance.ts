@@ -8,7 +8,7 @@ import { sendJob, txnJobs } from '../graph/jobs/runner.js';
 import { rateRunToEnd } from '../graph/jobs/rate.js';
 import { cowBs, filterOrCowBs } from '../graph/jobs/chain.js';
 import { activeCommitBulkCopy } from '../graph/jobs/guest-write.js';
-import { backupRunToEnd } from '../graph/jobs/backup.js';
+import { backupCopies, backupRunToEnd } from '../graph/jobs/backup.js';
 import type { JobStatus } from '../graph/types.js';
 import { getLength } from '../graph/length.js';
 import type { Proc } from '../graph/proc.js';
@@ -115,8 +115,14 @@ export const xBlockgraphJobAdvance: CommandDef = {
       const txn = typeof j.data.txn === 'string' ? j.data.txn : undefined;
       if (txn && LATER.includes(target)) {
         // the other jobs of a grouped transaction run alongside and finish too (newest first),
-        // unless a rate limit holds them back (the recorded scenarios rely on it for a fixed order)
-        for (const o of txnJobs(p, txn)) {
+        // unless a rate limit holds them back (the recorded scenarios rely on it for a fixed order);
+        // a backup with nothing to copy (backup_run: an empty sync bitmap, a source of length 0)
+        // never yields on I/O, so job_completed reaches it first, in job_start order, before any
+        // job that copies can finish or fail (iotests 124's transaction failure race: the empty
+        // incremental backup is waiting when the other drive's read error cancels it)
+        const all = txnJobs(p, txn);
+        const idle = all.filter((o) => o.data.kind === 'backup' && o.data.sync !== 'none' && !backupCopies(p, o.data)).sort((a, b) => a.at - b.at);
+        for (const o of [...idle, ...all.filter((x) => !idle.includes(x))]) {
           const free = o.id === id || o.speed === 0;
           if (free && o.status === 'running' && !(o.data.kind === 'backup' && o.data.sync === 'none') && o.data.kind !== 'mirror') {
             // a backup's block_copy call (a rate-limited one copies the rest of its source now)

@@ -339,18 +339,59 @@ function backupFirstStretch(ctx: JobCtx, id: string, o: { onSourceError?: string
   // transcripts see it gone (fuzz-backup-source-read-error); the other outcomes (a failed write,
   // a read error that stops or is ignored) wait for the job's next run, as recorded
   // (jobs-into-qcow2-over-raw-size-enospc: the filter is still there after the reply)
+  // The failed read completes in the main loop once the command's synchronous part is done: after
+  // every job_start of its transaction (backupFailAfterStart, from the action's after())
   if (call.error !== undefined && call.isRead && errorActionOf(d.onSourceError, call.error) === 'report') {
-    ctx.emit('BLOCK_JOB_ERROR', { device: id, operation: 'read', action: 'report' });
-    sendJob(ctx, id, { type: 'FAIL', error: call.error });
+    patchJobData(p, id, { readFailAfterStart: call.error });
     return 'stopped';
   }
   patchJobData(p, id, { copyCall: call });
   return 'copied';
 }
 
+/**
+ * The end of a backup whose first block_copy call failed reading the source with a reported error
+ * (backupFirstStretch): BLOCK_JOB_ERROR and the job's failure, before the harness's graph query
+ * (fuzz-backup-source-read-error), but after the transaction's other job_starts and the idle
+ * siblings' job_exit (finishIdleTxnSiblings).
+ */
+export function backupFailAfterStart(ctx: JobCtx, id: string): void {
+  const j = ctx.p.job(id);
+  const error = j?.data.readFailAfterStart;
+  if (!j || typeof error !== 'string') return;
+  const { readFailAfterStart: _r, ...rest } = j.data as Record<string, unknown>;
+  ctx.p.patchJob(id, { data: rest });
+  if (j.status !== 'running') return;
+  finishIdleTxnSiblings(ctx, id);
+  ctx.emit('BLOCK_JOB_ERROR', { device: id, operation: 'read', action: 'report' });
+  sendJob(ctx, id, { type: 'FAIL', error });
+}
+
+/**
+ * A failed read completes in the main loop after the job_exit bottom halves of the jobs of its
+ * transaction that had nothing to copy: their backup_run never yielded on I/O, so they reached
+ * job_completed (waiting, in a JobTxn) first, whichever job_start came first (7.2 commits in
+ * action order, 10.0 last action first). Such siblings (not rate-limited, still running) finish
+ * now, in creation order, and the failure then
+ * aborts them from waiting (iotests 124's grouped transaction failure race: the empty incremental
+ * backup of drive0 is waiting when drive1's read error cancels it).
+ */
+function finishIdleTxnSiblings(ctx: JobCtx, id: string): void {
+  const { p } = ctx;
+  const j = p.job(id);
+  const txn = typeof j?.data.txn === 'string' ? j.data.txn : undefined;
+  if (!j || !txn) return;
+  const idle = p.jobs()
+    .filter((o) => o.id !== id && o.data.txn === txn && o.status === 'running' && o.paused === 0 && o.speed === 0 &&
+      o.data.kind === 'backup' && o.data.sync !== 'none' && !backupCopies(p, o.data))
+    .sort((a, b) => a.at - b.at);
+  for (const o of idle) sendJob(ctx, o.id, { type: 'DONE' });
+}
+
 // the first entry of a backup started under a held drained section
 registerDeferredStart('backup', (ctx, id, s) => {
   if (backupRunStart(ctx, id, s as { onSourceError?: string; onTargetError?: string })) backupFinishAfterStart(ctx, id);
+  backupFailAfterStart(ctx, id);
 });
 
 /** BLOCK_COPY_MAX_BUFFER (block/block-copy.c): a task's bytes, without copy_range (7.2's default) */
