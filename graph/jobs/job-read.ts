@@ -135,6 +135,11 @@ function writeErrorAt(p: Proc, commit: ReturnType<typeof commitDebugState>, node
     const n = p.node(cur);
     if (!n) return undefined;
     if (n.driver === 'raw') {
+      // raw_adjust_offset: a write that does not fit the `size` window, before anything else
+      if (known && n.options.size !== undefined) {
+        const size = Number(n.options.size);
+        if (offset > size || bytes > size - offset) return 'No space left on device';
+      }
       const f = child(cur, 'file');
       if (f) debugEvent(p, f, 'write_aio', commit);
       offset += Number(n.options.offset ?? 0);

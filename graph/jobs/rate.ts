@@ -35,7 +35,7 @@ import { allocatedAbove, layerStatus } from './allocation.js';
 import { cowBs, filterChild, filterOrCowBs, isFilter } from './chain.js';
 import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
-import { mirrorWriteErrno } from './target-write.js';
+import { dataIn, mirrorWriteErrno } from './target-write.js';
 import { rule } from '../rules.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { alignment } from '../refresh.js';
@@ -184,9 +184,32 @@ function runMirrorLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boole
     // mirrorWriteErrno, the raw window's ENOSPC among them): report sets s->ret, stop pauses the
     // job, ignore goes on (the range is copied again at a later pass)
     const read = it.bytes > 0 ? mirrorReadError(p, r, it.offset, it.bytes) : undefined;
-    const writeErr = it.bytes > 0 && !read ? mirrorWriteErrno(p, r.top, r.dest, it.offset, it.bytes) : undefined;
+    const writes = it.bytes > 0 && !read ? mirrorWriteFailures(p, r, it.offset, it.bytes) : [];
+    if (writes.length > 1) {
+      // every request of the iteration is in flight before the first completes (mirror_iteration
+      // waits only for MAX_IN_FLIGHT): each failed write's mirror_write_complete dirties its range
+      // again and asks mirror_error_action, one BLOCK_JOB_ERROR each; the others are copied
+      // (iotests 248: four 1 MiB writes past a raw `size` window, enospc: four events, paused)
+      let action: 'stop' | 'report' | 'ignore' = 'ignore';
+      for (const w of writes) {
+        m.dirty = redirty(m.dirty, w.offset, w.bytes, m.granularity);
+        const a = errorAction(ctx, id, r.onTargetError, w.errno, false);
+        if (a === 'report') r.ret ??= w.errno;
+        if (a === 'stop' || (a === 'report' && action !== 'stop')) action = a;
+      }
+      mirrorWriteOthers(p, r, it.offset, it.bytes, writes);
+      if (action === 'stop') {
+        r.sleeping = true;
+        return 'stopped';
+      }
+      if (action === 'ignore') {
+        if (failedAt.has(writes[0]!.offset)) return false;
+        failedAt.add(writes[0]!.offset);
+      }
+    }
+    const writeErr = writes.length === 1 ? writes[0]!.errno : undefined;
     const failed = read ? { ...read, isRead: true } : writeErr !== undefined ? { offset: it.offset, bytes: it.bytes, errno: writeErr, isRead: false } : undefined;
-    if (failed) {
+    if (writes.length <= 1 && failed) {
       m.dirty = redirty(m.dirty, failed.offset, failed.bytes, m.granularity);
       const action = errorAction(ctx, id, failed.isRead ? r.onError : r.onTargetError, failed.errno, failed.isRead);
       if (action === 'report') r.ret ??= failed.errno;
@@ -201,7 +224,7 @@ function runMirrorLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boole
         if (failedAt.has(failed.offset)) return false;
         failedAt.add(failed.offset);
       }
-    } else if (it.bytes > 0) {
+    } else if (writes.length <= 1 && it.bytes > 0) {
       mirrorWrite(p, r, it.offset, it.bytes);
       failedAt = new Set();
     }
@@ -214,6 +237,40 @@ function runMirrorLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boole
     }
   }
   return true;
+}
+
+/**
+ * The failed writes of mirror_iteration's requests over [offset, offset + bytes): split as
+ * mirrorReadError splits them (status runs, data pieces at most max_io_bytes), each asked of
+ * target-write.ts mirrorWriteErrno. A single failure keeps the whole iteration's range (the
+ * model's one-request view, as before); several are listed piece by piece.
+ */
+function mirrorWriteFailures(p: Proc, r: RateState, offset: number, bytes: number): { offset: number; bytes: number; errno: string }[] {
+  const maxIo = Math.max(Math.floor((r.mirror!.bufSize || 0) / 16), 1 << 20);
+  const whole = mirrorWriteErrno(p, r.top, r.dest, offset, bytes);
+  if (whole === undefined) return [];
+  const out: { offset: number; bytes: number; errno: string }[] = [];
+  const statusFails = !snapshotAccessReadable(p, r.top);
+  for (let o = offset, guard = 0; o < offset + bytes && guard < 100_000; guard++) {
+    const st = statusFails ? { alloc: true, n: offset + bytes - o } : allocatedAbove(p, r.top, null, true, o, offset + bytes - o);
+    let n = st.n > 0 ? st.n : offset + bytes - o;
+    // (only BDRV_BLOCK_DATA pieces are cut at max_io_bytes: a zero or discard run is one request)
+    if (st.alloc && (statusFails || dataIn(p, r.top, o, n))) n = Math.min(n, maxIo);
+    const errno = mirrorWriteErrno(p, r.top, r.dest, o, n);
+    if (errno !== undefined) out.push({ offset: o, bytes: n, errno });
+    o += n;
+  }
+  return out.length > 1 ? out : [{ offset, bytes, errno: whole }];
+}
+
+/** mirrorWrite of the iteration's pieces that did not fail. */
+function mirrorWriteOthers(p: Proc, r: RateState, offset: number, bytes: number, failed: { offset: number; bytes: number }[]): void {
+  let o = offset;
+  for (const f of [...failed].sort((a, b) => a.offset - b.offset)) {
+    if (f.offset > o) mirrorWrite(p, r, o, f.offset - o);
+    o = Math.max(o, f.offset + f.bytes);
+  }
+  if (o < offset + bytes) mirrorWrite(p, r, o, offset + bytes - o);
 }
 
 /** The dirty runs with [offset, offset + bytes) (at the bitmap's granularity) set again, sorted and merged. */

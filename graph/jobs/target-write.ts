@@ -123,7 +123,7 @@ export function mirrorWriteErrno(p: Proc, source: string, target: string, offset
 }
 
 /** BDRV_BLOCK_DATA (not only zeroes) for an allocated source range: a null-co layer reads zeroes. */
-function dataIn(p: Proc, source: string, offset: number, bytes: number): boolean {
+export function dataIn(p: Proc, source: string, offset: number, bytes: number): boolean {
   for (let cur: string | null = source, i = 0; cur && i < 100000; cur = filterOrCowBs(p, cur), i++) {
     if (isFilter(p, cur)) continue;
     const st = layerStatus(p, cur, offset, bytes);
