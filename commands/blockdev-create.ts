@@ -18,9 +18,11 @@ import { attachChild, tryRefresh } from '../graph/ops.js';
 import { coTruncate, keepPreallocTruncateFailures, preallocTruncateFailures } from '../graph/truncate.js';
 import { hostFileLength, qcow2FileSize } from '../graph/open.js';
 import { growWrittenNodes, writeRoom } from '../graph/length.js';
-import { PERM_ALL, PERM_W, PERM_Z, permNames } from '../graph/perm.js';
+import { PERM_ALL, PERM_W, PERM_Z, ROLE_IMAGE, permNames } from '../graph/perm.js';
+import { defaultPerms } from '../graph/drivers.js';
+import { checkParentConflicts } from '../graph/refresh.js';
 import type { Proc } from '../graph/proc.js';
-import { HOST, type Image } from '../graph/types.js';
+import { HOST, type Edge, type Image } from '../graph/types.js';
 import { backingImage, imageBehind } from '../graph/images.js';
 import { otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
@@ -221,6 +223,24 @@ function qcow2Create(p: Proc, o: Opts): void {
   const failed = cluster > room ? 'Could not write qcow2 header'
     : 3 * cluster > room ? 'Could not write refcount table'
       : l1End > room ? 'Could not resize image: Failed to grow the L1 table' : undefined;
+  // after the header and refcount writes, blk_co_unref drops the creating BlockBackend and
+  // blk_co_new_open(driver=qcow2, file=<the node>, BDRV_O_RDWR) opens the new image over the node:
+  // its file child (a writable qcow2's, bdrv_default_perms_for_storage) must fit the node's other
+  // parents, or the job fails there, before blk_co_truncate gives the image its size
+  const openConflict = !failed || failed === 'Could not resize image: Failed to grow the L1 table'
+    ? newQcow2OpenConflict(p, file, bbId) : undefined;
+  if (openConflict !== undefined && img) {
+    const partial: Image = {
+      file: img.file, format: 'qcow2', size: 0,
+      ...(cluster !== 65536 ? { clusterSize: cluster } : {}), ...(version === 2 ? { compat: '0.10' } : {}),
+    };
+    if (hostFileLength(img) > qcow2FileSize(partial)) partial.fileLength = hostFileLength(img);
+    // the failed open had named its qcow2 node (bdrv_open_common's bdrv_assign_node_name) first
+    throw new CreateFailed(openConflict, (q) => {
+      q.d.put(HOST, 'images', partial.file, partial);
+      consumeAutoNames(q, 1);
+    });
+  }
   if (failed) {
     // what is on disk stays: past the header, a qcow2 image of size 0 (the header's size, before
     // blk_co_truncate); the L1 stage had opened it once (blk_new_open)
@@ -254,6 +274,29 @@ function qcow2Create(p: Proc, o: Opts): void {
     growWrittenNodes(p, file, qcow2FileSize(next));
   }
   releaseCreateBackend(p, file, bbId, 'qcow2');
+}
+
+/**
+ * qcow2_co_create's blk_co_new_open of the new image over `file`, once the creating BlockBackend
+ * (`bbId`) is gone: the qcow2 node's file child takes what bdrv_default_perms gives a writable
+ * node's BDRV_CHILD_IMAGE child with no parent of its own (consistent-read, write, resize; shares
+ * neither write nor resize); bdrv_attach_child_common refuses it when it does not fit the node's
+ * other parents (bdrv_parent_perms_conflict). The conflict's text, or undefined.
+ */
+function newQcow2OpenConflict(p: Proc, file: string, bbId: string): string | undefined {
+  const others = p.parents(file).filter((e) => !(e.parent.kind === 'bb' && e.parent.bb === bbId));
+  const fileNode = p.node(file)!;
+  const fake: Edge = { id: 'new-qcow2-file', parent: { kind: 'node', node: '#new-qcow2' }, name: 'file', child: file, role: ROLE_IMAGE, perm: 0, shared: PERM_ALL, frozen: false, at: Number.MAX_SAFE_INTEGER };
+  const { perm, shared } = defaultPerms({
+    node: { ...fileNode, name: '#new-qcow2', driver: 'qcow2', ro: false, inactive: false }, edge: fake, perm: 0, shared: PERM_ALL, writableAfter: true,
+  });
+  try {
+    checkParentConflicts(p, file, [...others, { ...fake, perm, shared }]);
+    return undefined;
+  } catch (e) {
+    if (e instanceof QmpError) return e.message;
+    throw e;
+  }
 }
 
 /**
