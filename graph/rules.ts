@@ -797,6 +797,13 @@ export const RULES = defineRules({
     proof: [{ transcript: 'vm/vm-i-migrate-uris-args.json', step: 0 }, { transcript: 'vm/vm-i-migrate-uris-args.json', step: 7 }],
     modelled: true,
   },
+  'find-device-state-not-device': {
+    what: "a qdev id (device_del, and the BlockBackend lookups of the media commands, block_set_io_throttle, block-latency-histogram-set: blk_by_qdev_id) that resolves to an object which is no device (the empty id: the /machine/peripheral container itself)",
+    '7.2': { fn: 'softmmu/qdev-monitor.c find_device_state: object_dynamic_cast(obj, TYPE_DEVICE) fails: "%s is not a hotpluggable device"', value: 'is not a hotpluggable device' },
+    '10.0': { fn: 'system/qdev-monitor.c find_device_state: "%s is not a device"', value: 'is not a device' },
+    proof: [{ transcript: 'vm/vm-j-throttle-burst-names.json', step: 25 }],
+    modelled: true,
+  },
   'cont-inmigrate-activates': {
     what: "cont on a machine waiting for an incoming migration (-incoming defer): whether it takes the images back before only setting autostart",
     '7.2': { fn: 'qmp_cont: bdrv_activate_all for every run state (blk_root_activate in INMIGRATE applies the perms sharing all, the shared ones deferred to blk_vm_state_changed), then autostart = 1 instead of vm_start', value: true },
