@@ -18,9 +18,11 @@ import { attachChild, tryRefresh, unrefIfUnused } from '../graph/ops.js';
 import { coTruncate, keepPreallocTruncateFailures, preallocTruncateFailures } from '../graph/truncate.js';
 import { hostFileLength, openRoot, qcow2FileSize } from '../graph/open.js';
 import { growWrittenNodes, writeRoom } from '../graph/length.js';
-import { PERM_ALL, PERM_W, PERM_Z, permNames } from '../graph/perm.js';
+import { PERM_ALL, PERM_W, PERM_Z, ROLE_IMAGE, permNames } from '../graph/perm.js';
+import { defaultPerms } from '../graph/drivers.js';
+import { checkParentConflicts } from '../graph/refresh.js';
 import type { Proc } from '../graph/proc.js';
-import { HOST, type Image } from '../graph/types.js';
+import { HOST, type Edge, type Image } from '../graph/types.js';
 import { backingImage, imageBehind } from '../graph/images.js';
 import { otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
@@ -251,14 +253,32 @@ function qcow2Create(p: Proc, o: Opts): void {
     : 3 * cluster > room ? 'Could not write refcount table: No space left on device'
       : resize ? `Could not resize image: ${resize}`
         : l1End > room ? 'Could not resize image: Failed to grow the L1 table: No space left on device' : undefined;
-  if (failed) {
-    // what is on disk stays: past the header, a qcow2 image of size 0 (the header's size, before
-    // blk_co_truncate); the L1 stage had opened it once (blk_new_open)
-    const partial: Image | undefined = img && cluster <= room ? {
+  // after the header and refcount writes, blk_co_unref drops the creating BlockBackend and
+  // blk_co_new_open(driver=qcow2, file=<the node>, BDRV_O_RDWR) opens the new image over the node:
+  // its file child (a writable qcow2's, bdrv_default_perms_for_storage) must fit the node's other
+  // parents, or the job fails there, before blk_co_truncate gives the image its size
+  const openConflict = 3 * cluster <= room ? newQcow2OpenConflict(p, file, bbId) : undefined;
+  // what is on disk stays after a failure past the header: a qcow2 image of size 0 (the header's
+  // size, before blk_co_truncate)
+  const partialImage = (): Image | undefined => {
+    if (!img || cluster > room) return undefined;
+    const partial: Image = {
       file: img.file, format: 'qcow2', size: 0,
       ...(cluster !== 65536 ? { clusterSize: cluster } : {}), ...(version === 2 ? { compat: '0.10' } : {}),
-    } : undefined;
-    if (partial && hostFileLength(img!) > qcow2FileSize(partial)) partial.fileLength = hostFileLength(img!);
+    };
+    if (hostFileLength(img) > qcow2FileSize(partial)) partial.fileLength = hostFileLength(img);
+    return partial;
+  };
+  const partial = partialImage();
+  if (openConflict !== undefined && partial) {
+    // the failed open had named its qcow2 node (bdrv_open_common's bdrv_assign_node_name) first
+    throw new CreateFailed(openConflict, (q) => {
+      q.d.put(HOST, 'images', partial.file, partial);
+      consumeAutoNames(q, 1);
+    });
+  }
+  if (failed) {
+    // the L1 or resize stage had opened the new image once (blk_new_open)
     const opens = (resize || l1End > room) && 3 * cluster <= room ? 1 : 0;
     throw new CreateFailed(failed, (q) => {
       if (partial) q.d.put(HOST, 'images', partial.file, partial);
@@ -306,6 +326,29 @@ function qcow2CreateResizeError(size: number, cluster: number): string | undefin
   const l1Entries = Math.ceil(size / ((cluster * cluster) / 8));
   if (l1Entries > QCOW_MAX_L1_ENTRIES) return 'Failed to grow the L1 table: File too large';
   return undefined;
+}
+
+/**
+ * qcow2_co_create's blk_co_new_open of the new image over `file`, once the creating BlockBackend
+ * (`bbId`) is gone: the qcow2 node's file child takes what bdrv_default_perms gives a writable
+ * node's BDRV_CHILD_IMAGE child with no parent of its own (consistent-read, write, resize; shares
+ * neither write nor resize); bdrv_attach_child_common refuses it when it does not fit the node's
+ * other parents (bdrv_parent_perms_conflict). The conflict's text, or undefined.
+ */
+function newQcow2OpenConflict(p: Proc, file: string, bbId: string): string | undefined {
+  const others = p.parents(file).filter((e) => !(e.parent.kind === 'bb' && e.parent.bb === bbId));
+  const fileNode = p.node(file)!;
+  const fake: Edge = { id: 'new-qcow2-file', parent: { kind: 'node', node: '#new-qcow2' }, name: 'file', child: file, role: ROLE_IMAGE, perm: 0, shared: PERM_ALL, frozen: false, at: Number.MAX_SAFE_INTEGER };
+  const { perm, shared } = defaultPerms({
+    node: { ...fileNode, name: '#new-qcow2', driver: 'qcow2', ro: false, inactive: false }, edge: fake, perm: 0, shared: PERM_ALL, writableAfter: true,
+  });
+  try {
+    checkParentConflicts(p, file, [...others, { ...fake, perm, shared }]);
+    return undefined;
+  } catch (e) {
+    if (e instanceof QmpError) return e.message;
+    throw e;
+  }
 }
 
 /**

@@ -142,6 +142,17 @@ export function openResidue(q: Proc, log: readonly string[]): void {
 /** Drivers with .bdrv_file_open: bdrv_fill_options treats them as protocols. */
 const FILE_OPEN = new Set(['file', 'host_device', 'null-co', 'null-aio', 'blkdebug', 'blkverify', 'nbd']);
 
+/** Whether bdrv_fill_options takes `driver` for a protocol (drv->bdrv_file_open): the file name is then its own `filename`. */
+export const isProtocolDriver = (driver: string): boolean => FILE_OPEN.has(driver);
+
+/**
+ * bdrv_open_common: a driver with bdrv_needs_filename (file-posix's file and host_device) refuses
+ * a missing or empty file name before it opens anything.
+ */
+function needsFilename(driver: string, filename: unknown): void {
+  if (filename === undefined || filename === '') throw new QmpError(`The '${driver}' block driver requires a file name`);
+}
+
 /**
  * bdrv_fill_options with a file name (a header's backing file handed to an inline backing
  * whose options name no `file.filename`): a protocol node takes it as its `filename` option
@@ -434,6 +445,7 @@ function openNodeProbed(
 
   switch (driver) {
     case 'file': {
+      needsFilename(driver, eff.filename);
       // raw_open_common: pr_manager_lookup comes before the file is opened; when it fails (no object
       // of that id, or one that is no pr-manager-helper), the fail path runs qemu_close(s->fd) while
       // s->fd is still 0 (the zeroed BDRVRawState; s->fd = -1 comes after): 7.2 and 10.0 close their
@@ -467,6 +479,7 @@ function openNodeProbed(
       break;
     }
     case 'host_device': {
+      needsFilename(driver, eff.filename);
       // hdev_open -> raw_open_common(device = true): only a character or block device; the
       // model's host has the device nodes every Linux host has (/dev/null: empty)
       const fn = String(eff.filename);

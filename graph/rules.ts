@@ -116,7 +116,9 @@ export const RULES = defineRules({
       fn: 'mirror_exit_common: if (abort && s->base_ro && !bdrv_is_read_only(target_bs)) bdrv_reopen_set_read_only(target_bs, true, NULL), after mirror_top is dropped (MirrorBlockJob.base_ro set by mirror_start_job from commit_active_start)',
       value: true,
     },
-    proof: [{ transcript: 'job-active-commit-ro-base.json', step: 4 }, { transcript: 'fuzz-active-commit-short-base.json', step: 3 }],
+    proof: [{ transcript: 'job-active-commit-ro-base.json', step: 4 }, { transcript: 'fuzz-active-commit-short-base.json', step: 3 },
+      // stop 37 (wt-vm18): a cancelled active commit under a throttled scsi-hd (vm-j-snapshot-throttled-devices)
+      ...[24, 25, 26, 27, 28, 29].map((step) => ({ transcript: 'vm/vm-j-snapshot-throttled-devices.json', step }))],
     modelled: true,
   },
   'mirror-dirty-bitmap': {
@@ -130,6 +132,9 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [
+      // stop 37 (wt-vm18): the eighth VM held-out set's mirrors and active commits (a CD's medium, a device's disk, a ready mirror over a migration)
+      ...Array.from({ length: 19 }, (_, i) => 8 + i).map((step) => ({ transcript: 'vm/vm-j-eject-under-jobs.json', step })), ...[12, 13, 14].map((step) => ({ transcript: 'vm/vm-j-jobs-stop-cont-speed.json', step })),
+      ...[12, 13, 14, 15].map((step) => ({ transcript: 'vm/vm-j-migrate-job-kinds.json', step })), ...[16, 17, 22, 23].map((step) => ({ transcript: 'vm/vm-j-snapshot-throttled-devices.json', step })),
       // stop 36 (wt-combo8): the seventh held-out set, mirrors and active commits onto vdi, vhdx, qed, vmdk and blkdebug/blklogwrites/throttle/quorum stacks
       ...['aio-export-iothread-jobs-formats.json#5', 'job-commit-formats.json#2', 'job-mirror-each-target.json#10', 'job-mirror-under-blkdebug-blklogwrites.json#5',
         'lock-perm-job-targets-other-daemon.json#5', 'replace-mirror-replaces-drivers.json#6'].map((x) => ({ transcript: `combo-c7-${x.split('#')[0]}`, step: Number(x.split('#')[1]) })),
@@ -407,6 +412,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
+      // stop 37 (wt-vm18): backups of CD media (vm-j-eject-under-jobs)
+      ...[7, 27, 28, 29].map((step) => ({ transcript: 'vm/vm-j-eject-under-jobs.json', step })),
       // vm-i: a backup under a virtio-blk (its block-copy bitmap on d0 on 7.2 only, which then refuses snapshot-load: bdrv_snapshot_goto "Device has active dirty bitmaps")
       { transcript: 'vm/vm-i-snapshot-under-jobs.json', step: 2 }, { transcript: 'vm/vm-i-internal-sync-devices.json', step: 24 },
       // stop 36 (wt-combo8): the seventh held-out set, cbw adds over qcow2 (one refused for a target size) and backups onto vdi, qcow2, qed
@@ -642,6 +649,8 @@ export const RULES = defineRules({
     // iotests/030-stream-pause #5: the resume of a speed-1 stream (7.2: it copies its last chunk
     // and is pending; 10.0: still running, so set-speed -1 gets the speed check)
     proof: [
+      // stop 37 (wt-vm18): block-job-set-speed wakes a rate-limited stream and commit under devices (7.2 finishes them at once)
+      ...Array.from({ length: 23 }, (_, i) => ({ transcript: 'vm/vm-j-jobs-stop-cont-speed.json', step: 15 + i })),
       // a VM `stop` in prelaunch drains all (do_vm_stop): 7.2's commit wakes and goes ready (lead)
       { transcript: 'vm/fuzz-vm-stop-drains-wakes-commit.json', step: 14 },
       { transcript: 'fuzz-mirror-write-error-wakes-failed.json', step: 6 }, { transcript: 'job-commit-reopen-drain-wake.json', step: 5 }, { transcript: 'fuzz-mirror-rate-limit-snapshot-access-wakes.json', step: 5 },
@@ -795,6 +804,13 @@ export const RULES = defineRules({
     '7.2': { fn: "qmp_migrate: after migrate_prepare (so a postmigrate VM says \"Can't migrate the vm that was paused due to previous migration\" first), the strstart chain tcp: unix: vsock: rdma: exec: fd:, else QERR_INVALID_PARAMETER_VALUE \"Parameter 'uri' expects a valid migration protocol\"; no file:", value: '7.2' as '7.2' | '10.0' },
     '10.0': { fn: "qmp_migrate: migrate_uri_parse before migrate_prepare, \"unknown migration protocol: %s\"; file: (8.2, file_start_outgoing_migration) migrates to a file", value: '10.0' as '7.2' | '10.0' },
     proof: [{ transcript: 'vm/vm-i-migrate-uris-args.json', step: 0 }, { transcript: 'vm/vm-i-migrate-uris-args.json', step: 7 }],
+    modelled: true,
+  },
+  'find-device-state-not-device': {
+    what: "a qdev id (device_del, and the BlockBackend lookups of the media commands, block_set_io_throttle, block-latency-histogram-set: blk_by_qdev_id) that resolves to an object which is no device (the empty id: the /machine/peripheral container itself)",
+    '7.2': { fn: 'softmmu/qdev-monitor.c find_device_state: object_dynamic_cast(obj, TYPE_DEVICE) fails: "%s is not a hotpluggable device"', value: 'is not a hotpluggable device' },
+    '10.0': { fn: 'system/qdev-monitor.c find_device_state: "%s is not a device"', value: 'is not a device' },
+    proof: [{ transcript: 'vm/vm-j-throttle-burst-names.json', step: 25 }],
     modelled: true,
   },
   'cont-inmigrate-activates': {

@@ -28,6 +28,31 @@ export function findDevice(p: Proc, id: string): { dev: Device; inner: boolean }
   return { dev, inner };
 }
 
+/**
+ * find_device_state (softmmu/qdev-monitor.c): object_resolve_path_at(/machine/peripheral, id),
+ * then object_dynamic_cast to TYPE_DEVICE. A path that reaches an object that is no device is
+ * "ID is not a hotpluggable device" (10.0: "ID is not a device"; rule find-device-state-not-device),
+ * a GenericError, not DeviceNotFound: the empty id (no path
+ * component: the /machine/peripheral container itself), the root and the containers
+ * (object_resolve_abs_path skips empty components, so "/machine//peripheral/" is the container
+ * too), the machine, and a user object under /objects. Everything else as findDevice.
+ */
+export function findDeviceState(p: Proc, id: string): { dev: Device; inner: boolean } {
+  const found = findDevice(p, id);
+  if (found) return found;
+  const parts = id.split('/').filter((x) => x !== '');
+  const abs = id.startsWith('/');
+  const container = !abs ? parts.length === 0
+    : parts.length === 0 || (parts.length === 1 && ['machine', 'objects', 'chardevs'].includes(parts[0]!))
+      || (parts.length === 2 && parts[0] === 'machine' && ['peripheral', 'peripheral-anon', 'unattached'].includes(parts[1]!))
+      || (parts.length === 2 && parts[0] === 'objects' && p.object(parts[1]!) !== undefined);
+  if (container) throw new QmpError(`${id} ${rule(p, 'find-device-state-not-device')}`);
+  throw new QmpError(`Device '${id}' not found`, 'DeviceNotFound');
+}
+
+/** hw/usb/hcd-xhci-pci.c's devices (TYPE_XHCI_PCI and its subclasses). */
+const XHCI_PCI = new Set(['qemu-xhci', 'nec-usb-xhci']);
+
 export function unplugDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, d: Device, viaParent = false): void {
   const { p } = ctx;
   p.step(`device_del ${d.id}`);
@@ -80,6 +105,11 @@ export function unplugDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, d: Device, via
   // DEVICE_DELETED, sent by device_finalize, never comes: seen on 7.2.22 and 10.0.2, whatever
   // holds the reference); an empty one is
   if (CONTROLLER_KINDS[d.driver]?.child === 'usb-bus' && kids.length) return;
+  // an xHCI PCI device is never finalized at all, empty or not: usb_xhci_pci_realize sets its
+  // XHCIState child's "host" link to itself, a qdev link property (create_link_property:
+  // OBJ_PROP_LINK_STRONG) — a reference cycle that object_unparent never breaks (seen on 7.2.22
+  // and 10.0.2 for a qemu-xhci that never had a device and for one emptied before the unplug)
+  if (XHCI_PCI.has(d.driver)) return;
   // device_finalize names a device without a qdev id by its QOM path only
   const idless = d.path.startsWith(`${PERIPHERAL}-anon`) || d.id === d.path;
   ctx.emit('DEVICE_DELETED', idless ? { path: d.path } : { device: d.id, path: d.path });
@@ -119,8 +149,7 @@ export const deviceDel: CommandDef = {
     const { p, args } = ctx;
     checkArgs(args, [['id', true, 'str']]);
     const id = args.id;
-    const found = findDevice(p, id);
-    if (!found) throw new QmpError(`Device '${id}' not found`, 'DeviceNotFound');
+    const found = findDeviceState(p, id);
     // qmp_device_del: a device whose unplug is pending refuses another request while
     // pending_deleted_expires_ms has not passed (requestBlocks)
     if (!found.inner && found.dev.unplugPending === 'blocks') throw new QmpError(`Device ${id} is already in the process of unplug`);

@@ -7,6 +7,7 @@ import { deviceDel } from './device-del.js';
 import { xBlockgraphMachine } from './machine.js';
 import { mediaCommands } from './media.js';
 import { blockSetIoThrottle } from './queries.js';
+import { blockLatencyHistogramSet, queryPrManagers } from './latency-histogram.js';
 import { cont, queryStatus, stop, systemPowerdown, systemReset } from './run-state.js';
 import { humanMonitorCommand, SNAPSHOT_JOB_COMMANDS } from './snapshot-jobs.js';
 import { MIGRATION_COMMANDS } from './migration.js';
@@ -16,6 +17,6 @@ import { deviceListProperties, qomListProperties } from './qom-classes.js';
 export { queryBlockVm } from './queries.js';
 
 /** Commands only a VM has (QSD answers CommandNotFound). */
-export const VM_COMMANDS: readonly CommandDef[] = [deviceAdd, deviceDel, ...mediaCommands, blockSetIoThrottle, stop, cont, queryStatus, deviceListProperties, ...MACHINE_LEVEL_COMMANDS, ...SNAPSHOT_JOB_COMMANDS, systemReset, systemPowerdown, humanMonitorCommand, ...MIGRATION_COMMANDS];
+export const VM_COMMANDS: readonly CommandDef[] = [deviceAdd, deviceDel, ...mediaCommands, blockSetIoThrottle, blockLatencyHistogramSet, queryPrManagers, stop, cont, queryStatus, deviceListProperties, ...MACHINE_LEVEL_COMMANDS, ...SNAPSHOT_JOB_COMMANDS, systemReset, systemPowerdown, humanMonitorCommand, ...MIGRATION_COMMANDS];
 export const VM_COMMAND_NAMES = new Set(VM_COMMANDS.map((c) => c.name));
 export { xBlockgraphMachine, xBlockgraphMachineFacts, queryChardev, qomListProperties };

@@ -10,11 +10,11 @@ import { opBlocker } from '../../graph/blockers.js';
 import { bbRoot, changeMedia, device, devicePerms, deviceReadOnly, insertBs, removeBs, setBbPerm } from '../../graph/devices/ops.js';
 import { PERM_ALL } from '../../graph/perm.js';
 import { DEVICE_KINDS, deviceRemovable, type Device } from '../../graph/devices/types.js';
-import { hasProtocolPrefix, openNode, probeFormatByName } from '../../graph/open.js';
+import { hasProtocolPrefix, isProtocolDriver, openNode, probeFormatByName } from '../../graph/open.js';
 import { unrefIfUnused } from '../../graph/ops.js';
 import type { Proc } from '../../graph/proc.js';
 import type { CommandCtx, CommandDef } from '../types.js';
-import { findDevice } from './device-del.js';
+import { findDeviceState } from './device-del.js';
 import { checkArgs, type Member } from './qapi.js';
 
 const DEVICE_ID: Member[] = [['device', false, 'str'], ['id', false, 'str']];
@@ -26,8 +26,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 export function getBlk(p: Proc, blkName: string | undefined, qdevId: string | undefined): { bb: string; dev: Device | undefined } {
   if ((blkName === undefined) === (qdevId === undefined)) throw new QmpError("Need exactly one of 'device' and 'id'");
   if (qdevId !== undefined) {
-    const f = findDevice(p, qdevId);
-    if (!f) throw new QmpError(`Device '${qdevId}' not found`, 'DeviceNotFound');
+    const f = findDeviceState(p, qdevId);
     // virtio-blk-pci's BlockBackend belongs to its inner device: the proxy has none
     const k = DEVICE_KINDS[f.dev.driver];
     if (!f.dev.bb || (k?.backend && !f.inner)) throw new QmpError('Device does not have a block device backend');
@@ -207,10 +206,15 @@ export const blockdevChangeMedium: CommandDef = {
     // the protocol from the file name (bdrv_find_protocol: `file`) and, BDRV_O_PROTOCOL unset,
     // bdrv_open_inherit opens that as the `file` child and find_image_format probes the format
     // over it (a raw image: raw over file, a qcow2 one: qcow2 with its backing chain)
+    // With `format` naming a protocol driver (file, host_device, null-co…), bdrv_fill_options sets
+    // BDRV_O_PROTOCOL and hands it the file name as its own `filename`: the medium is that one node
     const probed = args.format === undefined && !hasProtocolPrefix(filename);
-    const opts: Record<string, unknown> = args.format !== undefined || probed
-      ? { driver: args.format !== undefined ? String(args.format) : probeFormatByName(p, filename), file: { driver: 'file', filename }, 'read-only': ro, 'detect-zeroes': 'off' }
-      : { driver: 'file', filename, 'read-only': ro, 'detect-zeroes': 'off' };
+    const protocolFormat = args.format !== undefined && isProtocolDriver(String(args.format));
+    const opts: Record<string, unknown> = protocolFormat
+      ? { driver: String(args.format), filename, 'read-only': ro, 'detect-zeroes': 'off' }
+      : args.format !== undefined || probed
+        ? { driver: args.format !== undefined ? String(args.format) : probeFormatByName(p, filename), file: { driver: 'file', filename }, 'read-only': ro, 'detect-zeroes': 'off' }
+        : { driver: 'file', filename, 'read-only': ro, 'detect-zeroes': 'off' };
     const medium = openNode(p, opts);
     // our reference, dropped at the end whether or not the medium went in (bdrv_unref)
     p.patchNode(medium.name, { extra: { ...(medium.extra ?? {}), refs: 1 } });
