@@ -11,7 +11,10 @@
 // libuv's threads too; QSD: its RCU and worker threads). The ratio is ours over QSD's.
 // node --import tsx bench/qmp-cmd-cpu.ts [N=1000] [ROUNDS=3] [BLOCK=100]
 // (BENCH_BUILT=DIR: an already compiled tree of this checkout; BENCH_CMD_CPU_BASE_BUILT=DIR: also
-// a base tree compiled by bench/built.ts, in the same rounds)
+// a base tree compiled by bench/built.ts, in the same rounds; BENCH_CMD_CPU_FLOORS=1: also this
+// tree's floor servers (bench/qmp-floor-server.ts): the QMP session over a backend answering at
+// once, the engine on memory-level, the engine on classic-level unsynced — each stage's CPU is
+// then a difference of two rows of the same run)
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { loadavg, tmpdir } from 'node:os';
@@ -33,10 +36,11 @@ export function cpuOf(pid: number): [number, number] {
   return [ns(String(pid)), all];
 }
 
-async function startBuilt(name: string, built: string): Promise<Server> {
+async function startBuilt(name: string, built: string, floor?: string): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-cmd-cpu-'));
   const sock = join(dir, 'qmp.sock');
-  const child = spawn(process.execPath, [join(built, 'cli/main.js'), 'qmp', '--socket', sock, '--db', join(dir, 'db')], { stdio: 'ignore' });
+  const args = floor ? [join(built, 'bench/qmp-floor-server.js'), floor, sock, join(dir, 'db')] : [join(built, 'cli/main.js'), 'qmp', '--socket', sock, '--db', join(dir, 'db')];
+  const child = spawn(process.execPath, args, { stdio: 'ignore' });
   for (let i = 0; i < 2400 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
   if (!existsSync(sock)) throw new Error(`${name}: no socket`);
   return { name, sock, child, dir };
@@ -76,7 +80,13 @@ async function main(): Promise<void> {
   const servers: Server[] = [q];
   const baseBuilt = process.env.BENCH_CMD_CPU_BASE_BUILT;
   if (baseBuilt) servers.push(await startBuilt('blockgraph (base)', baseBuilt));
-  servers.push(await startBuilt('blockgraph', builtTree()));
+  const built = builtTree();
+  if (process.env.BENCH_CMD_CPU_FLOORS === '1') {
+    // the session floor answers every command with an empty return: its 'del' and 'query' rows
+    // are the same QMP round trip as its 'add'
+    for (const f of ['session', 'memory', 'nosync']) servers.push(await startBuilt(`floor: ${f}`, built, f));
+  }
+  servers.push(await startBuilt('blockgraph', built));
   const load0 = loadavg()[0]!;
   const res = new Map(servers.map((s) => [s.name, Object.fromEntries(KINDS.map((k) => [k, { main: [] as number[], all: [] as number[] }]))]));
   try {

@@ -4,6 +4,8 @@
 // newest entry first in a bucket), whose iteration order fills the visitor's GHashTable
 // (g_str_hash, open addressing with quadratic probing, glib 2.74), from which every visited member
 // is removed in visiting order, with glib's resizes on the way.
+import { tdbHash } from '../../graph/tdb-hash.js';
+
 const QDICT_BUCKET_MAX = 512;
 const MIN_SHIFT = 3;
 // glib's prime_mod[] (ghash.c): the largest prime below 1 << shift, for every shift up to 31. A
@@ -14,13 +16,6 @@ const PRIME_MOD = [1, 2, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191
   131071, 262139, 524287, 1048573, 2097143, 4194301, 8388593, 16777213, 33554393, 67108859, 134217689,
   268435399, 536870909, 1073741789, 2147483647];
 const UNUSED = 0, TOMBSTONE = 1;
-
-function tdbHash(key: string): number {
-  const b = Buffer.from(key, 'utf8');
-  let v = Math.imul(0x238f13af, b.length) >>> 0;
-  for (let i = 0; i < b.length; i++) v = (v + ((b[i]! << ((i * 5) % 24)) >>> 0)) >>> 0;
-  return (Math.imul(1103515243, v) + 12345) >>> 0;
-}
 
 function gStrHash(key: string): number {
   let h = 5381;
