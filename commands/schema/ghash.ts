@@ -26,20 +26,31 @@ function gStrHash(key: string): number {
 // The same few key lists come by on every QMP command (a request's execute/arguments/id, its
 // arguments, the reply's return/id): each list's order is computed once, the hashes being pure
 // (issue 15: a Buffer per key per hash on every request and reply). Bounded; a copy is returned.
+// Kept in a trie keyed by each name in turn, so a lookup builds no signature text (it was the
+// list's JSON.stringify, per request and per reply) and no two lists are confused.
 const ORDERS_MAX = 1024;
-const orders = new Map<string, readonly string[]>();
+interface OrderNode { next: Map<string, OrderNode> | undefined; order: readonly string[] | undefined }
+const orderRoot: OrderNode = { next: undefined, order: undefined };
+let orderNodes = 0;
 /** Orders computed (not taken from the cache): specs count them. */
 export const qdictWork = { computed: 0 };
 
 /** QDict iteration order of keys inserted in `textOrder`. */
 export function qdictOrder(textOrder: readonly string[]): string[] {
   if (textOrder.length > 16) return computeOrder(textOrder);
-  const sig = JSON.stringify(textOrder); // unambiguous for any key, unlike a join
-  let o = orders.get(sig);
-  if (o === undefined) {
-    o = computeOrder(textOrder);
-    if (orders.size < ORDERS_MAX) orders.set(sig, o);
+  let node: OrderNode | undefined = orderRoot;
+  for (let i = 0; i < textOrder.length && node !== undefined; i++) {
+    const k = textOrder[i]!;
+    let next: OrderNode | undefined = node.next?.get(k);
+    if (next === undefined && orderNodes < ORDERS_MAX) {
+      orderNodes++;
+      next = { next: undefined, order: undefined };
+      (node.next ??= new Map()).set(k, next);
+    }
+    node = next;
   }
+  if (node === undefined) return computeOrder(textOrder); // the cache is full
+  const o = node.order ??= computeOrder(textOrder);
   return o.slice();
 }
 
