@@ -8,6 +8,9 @@
 // specs/graph/tdb-hash.spec.ts).
 
 const CACHE_MAX = 4096;
+// Only names of option size are kept: a hostile request's megabyte-long member names are hashed
+// each time, never held (docs/hostile.md: no input may pin memory in the server)
+const KEY_MAX = 64;
 const cache = new Map<string, number>();
 /** Hashes computed (not taken from the cache): specs count them. */
 export const tdbWork = { computed: 0 };
@@ -16,7 +19,7 @@ export function tdbHash(key: string): number {
   const kept = cache.get(key);
   if (kept !== undefined) return kept;
   const h = computeTdbHash(key);
-  if (cache.size < CACHE_MAX) cache.set(key, h);
+  if (cache.size < CACHE_MAX && key.length <= KEY_MAX) cache.set(key, h);
   return h;
 }
 

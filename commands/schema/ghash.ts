@@ -29,6 +29,7 @@ function gStrHash(key: string): number {
 // Kept in a trie keyed by each name in turn, so a lookup builds no signature text (it was the
 // list's JSON.stringify, per request and per reply) and no two lists are confused.
 const ORDERS_MAX = 1024;
+const NAME_MAX = 64;
 interface OrderNode { next: Map<string, OrderNode> | undefined; order: readonly string[] | undefined }
 const orderRoot: OrderNode = { next: undefined, order: undefined };
 let orderNodes = 0;
@@ -42,7 +43,8 @@ export function qdictOrder(textOrder: readonly string[]): string[] {
   for (let i = 0; i < textOrder.length && node !== undefined; i++) {
     const k = textOrder[i]!;
     let next: OrderNode | undefined = node.next?.get(k);
-    if (next === undefined && orderNodes < ORDERS_MAX) {
+    // (names of option size only: a hostile request's long member names are not held)
+    if (next === undefined && orderNodes < ORDERS_MAX && k.length <= NAME_MAX) {
       orderNodes++;
       next = { next: undefined, order: undefined };
       (node.next ??= new Map()).set(k, next);

@@ -105,4 +105,17 @@ test('withBucketOrder: the same object, key order and identity as before, and no
   assert.is(bucketWork.ordered - before, 1);
 });
 
+test('a long name is hashed each time, never kept (a hostile request cannot pin memory)', () => {
+  const long = 'k'.repeat(100_000);
+  const before = tdbWork.computed;
+  assert.is(tdbHash(long), reference(long));
+  assert.is(tdbHash(long), reference(long));
+  assert.is(tdbWork.computed - before, 2, 'computed both times');
+  const short = 'cache.no-flush';
+  tdbHash(short);
+  const b2 = tdbWork.computed;
+  tdbHash(short);
+  assert.is(tdbWork.computed - b2, 0, 'a short one kept');
+});
+
 test.run();
