@@ -7,15 +7,12 @@
 
 export type QValue = string | number | boolean | null | QDict | QValue[];
 
+import { tdbHash } from './tdb-hash.js';
+
 const QDICT_BUCKET_MAX = 512;
 
-/** tdb_hash (qobject/qdict.c): unsigned 32-bit arithmetic over the key's bytes. */
-export function tdbHash(key: string): number {
-  const bytes = new TextEncoder().encode(key);
-  let value = Math.imul(0x238f13af, bytes.length) >>> 0;
-  for (let i = 0; i < bytes.length; i++) value = (value + ((bytes[i]! << ((i * 5) % 24)) >>> 0)) >>> 0;
-  return (Math.imul(1103515243, value) + 12345) >>> 0;
-}
+/** tdb_hash (qobject/qdict.c): graph/tdb-hash.ts, kept per key. */
+export { tdbHash };
 
 export class QDict {
   /** insertion order; qdict_put of an existing key replaces its value in place */

@@ -4,6 +4,8 @@
 // newest entry first in a bucket), whose iteration order fills the visitor's GHashTable
 // (g_str_hash, open addressing with quadratic probing, glib 2.74), from which every visited member
 // is removed in visiting order, with glib's resizes on the way.
+import { tdbHash } from '../../graph/tdb-hash.js';
+
 const QDICT_BUCKET_MAX = 512;
 const MIN_SHIFT = 3;
 // glib's prime_mod[] (ghash.c): the largest prime below 1 << shift, for every shift up to 31. A
@@ -15,13 +17,6 @@ const PRIME_MOD = [1, 2, 3, 7, 13, 31, 61, 127, 251, 509, 1021, 2039, 4093, 8191
   268435399, 536870909, 1073741789, 2147483647];
 const UNUSED = 0, TOMBSTONE = 1;
 
-function tdbHash(key: string): number {
-  const b = Buffer.from(key, 'utf8');
-  let v = Math.imul(0x238f13af, b.length) >>> 0;
-  for (let i = 0; i < b.length; i++) v = (v + ((b[i]! << ((i * 5) % 24)) >>> 0)) >>> 0;
-  return (Math.imul(1103515243, v) + 12345) >>> 0;
-}
-
 function gStrHash(key: string): number {
   let h = 5381;
   for (const c of Buffer.from(key, 'utf8')) h = (Math.imul(h, 33) + (c << 24 >> 24)) >>> 0;
@@ -31,20 +26,33 @@ function gStrHash(key: string): number {
 // The same few key lists come by on every QMP command (a request's execute/arguments/id, its
 // arguments, the reply's return/id): each list's order is computed once, the hashes being pure
 // (issue 15: a Buffer per key per hash on every request and reply). Bounded; a copy is returned.
+// Kept in a trie keyed by each name in turn, so a lookup builds no signature text (it was the
+// list's JSON.stringify, per request and per reply) and no two lists are confused.
 const ORDERS_MAX = 1024;
-const orders = new Map<string, readonly string[]>();
+const NAME_MAX = 64;
+interface OrderNode { next: Map<string, OrderNode> | undefined; order: readonly string[] | undefined }
+const orderRoot: OrderNode = { next: undefined, order: undefined };
+let orderNodes = 0;
 /** Orders computed (not taken from the cache): specs count them. */
 export const qdictWork = { computed: 0 };
 
 /** QDict iteration order of keys inserted in `textOrder`. */
 export function qdictOrder(textOrder: readonly string[]): string[] {
   if (textOrder.length > 16) return computeOrder(textOrder);
-  const sig = JSON.stringify(textOrder); // unambiguous for any key, unlike a join
-  let o = orders.get(sig);
-  if (o === undefined) {
-    o = computeOrder(textOrder);
-    if (orders.size < ORDERS_MAX) orders.set(sig, o);
+  let node: OrderNode | undefined = orderRoot;
+  for (let i = 0; i < textOrder.length && node !== undefined; i++) {
+    const k = textOrder[i]!;
+    let next: OrderNode | undefined = node.next?.get(k);
+    // (names of option size only: a hostile request's long member names are not held)
+    if (next === undefined && orderNodes < ORDERS_MAX && k.length <= NAME_MAX) {
+      orderNodes++;
+      next = { next: undefined, order: undefined };
+      (node.next ??= new Map()).set(k, next);
+    }
+    node = next;
   }
+  if (node === undefined) return computeOrder(textOrder); // the cache is full
+  const o = node.order ??= computeOrder(textOrder);
   return o.slice();
 }
 

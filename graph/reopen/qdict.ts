@@ -5,15 +5,12 @@
 
 export type Flat = Record<string, unknown>;
 
+import { tdbHash } from '../tdb-hash.js';
+
 const BUCKETS = 512;
 
-/** qobject/qdict.c tdb_hash(), all arithmetic mod 2^32. */
-export function tdbHash(key: string): number {
-  const bytes = Buffer.from(key, 'utf8');
-  let value = Math.imul(0x238f13af, bytes.length) >>> 0;
-  for (let i = 0; i < bytes.length; i++) value = (value + ((bytes[i]! << ((i * 5) % 24)) >>> 0)) >>> 0;
-  return (Math.imul(1103515243, value) + 12345) >>> 0;
-}
+/** qobject/qdict.c tdb_hash(), all arithmetic mod 2^32 (graph/tdb-hash.ts: kept per key). */
+export { tdbHash };
 
 export const bucketOf = (key: string): number => tdbHash(key) % BUCKETS;
 
@@ -38,6 +35,22 @@ export function cloneShallow(d: Flat): Flat {
   return out;
 }
 
+/** withBucketOrder calls that had keys sharing a bucket to order (specs count them). */
+export const bucketWork = { ordered: 0 };
+
+/** Do two of `keys` fall in the same QDict bucket? */
+function sharesBucket(keys: readonly string[]): boolean {
+  if (keys.length < 2) return false;
+  if (keys.length > 32) return new Set(keys.map(bucketOf)).size < keys.length;
+  const seen: number[] = [];
+  for (const k of keys) {
+    const b = bucketOf(k);
+    if (seen.includes(b)) return true;
+    seen.push(b);
+  }
+  return false;
+}
+
 /**
  * `d` with the keys that share a bucket in the relative order they have in `order` (keys `order`
  * lacks keep theirs, after those it names), each bucket's keys on the positions they hold in `d`:
@@ -46,6 +59,10 @@ export function cloneShallow(d: Flat): Flat {
  */
 export function withBucketOrder<T extends Flat>(d: T, order: readonly string[]): T {
   const keys = Object.keys(d);
+  // No two keys share a bucket (most option sets: a blockdev-add's explicit options): nothing can
+  // move, so no rank or bucket maps are built (issue 15; specs/graph/tdb-hash.spec.ts)
+  if (!sharesBucket(keys)) return d;
+  bucketWork.ordered++;
   const rank = new Map(order.map((k, i) => [k, i]));
   const byBucket = new Map<number, string[]>();
   for (const k of keys) (byBucket.get(bucketOf(k)) ?? byBucket.set(bucketOf(k), []).get(bucketOf(k))!).push(k);

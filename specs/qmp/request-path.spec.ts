@@ -51,4 +51,14 @@ test('the order of a list is the same from the cache, and a caller cannot change
   assert.not.equal(qdictOrder(['a\u0000b']), qdictOrder(['a', 'b']));
 });
 
+test('past the cache bound the orders are still QDict\'s (buckets ascending, newest first in a bucket)', async () => {
+  const { tdbHash } = await import('../../graph/tdb-hash.js');
+  const reference = (keys: string[]) => keys.map((k, i) => ({ k, i, b: tdbHash(k) % 512 })).sort((x, y) => x.b - y.b || y.i - x.i).map((x) => x.k);
+  for (let i = 0; i < 3000; i++) {
+    const keys = [`k${i}`, `m${i % 7}`, 'id', `x${i * 31}`].slice(0, 1 + (i % 4));
+    assert.equal(qdictOrder(keys), reference(keys), keys.join(','));
+    assert.equal(qdictOrder(keys), reference(keys));
+  }
+});
+
 test.run();
