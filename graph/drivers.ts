@@ -87,6 +87,20 @@ const DRIVERS: Record<string, DriverInfo> = {
       return { perm: (d.perm & ~(PERM_W | PERM_Z)) | (c.perm & (PERM_W | PERM_Z)), shared: d.shared };
     },
   },
+  // block/crypto.c: .is_format, no backing, block_crypto_reopen_prepare checks nothing
+  luks: {
+    kind: 'format', supportsBacking: false, reopen: true,
+    // block_crypto_child_perms: bdrv_default_perms, then (not "fully a format driver") write and
+    // resize shared as the node's parents share them, and taken only where its parents take
+    // them (x-blockdev-amend's updating_keys, which takes write alone, lasts only inside its job)
+    childPerm: (c) => {
+      const d = defaultPerms(c);
+      return {
+        perm: (d.perm & ~(PERM_W | PERM_Z)) | (c.perm & (PERM_W | PERM_Z)),
+        shared: d.shared | (c.shared & (PERM_W | PERM_Z)),
+      };
+    },
+  },
   throttle: { kind: 'filter', supportsBacking: false, reopen: true, childPerm: defaultPerms },
   'copy-on-read': {
     kind: 'filter', supportsBacking: false, reopen: false,

@@ -17,6 +17,7 @@ import { preallocateAbsorbOpts } from './driver-options/preallocate.js';
 import { filenameOf } from './filename.js';
 import { getLength } from './length.js';
 import { blkdebugRules, probeHeader, qcow2OpenReads } from './read.js';
+import { luksOpen, qcow2LuksOpen } from './luks-open.js';
 import { commitDebugState } from './blkdebug-state.js';
 import { dirtyBitmapExists } from './bitmap-lookup.js';
 import { nbdConnect, nbdFilename } from './nbd-client.js';
@@ -509,9 +510,11 @@ function openNodeProbed(
       const reads = qcow2OpenReads(p, file!.name, img, commitDebugState(p));
       const l1 = reads.l1();
       if (l1) throw new QmpError(l1);
-      qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size, compat: img.compat }, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
+      qcow2UpdateOptions(eff, { clusterSize: img.clusterSize ?? 65536, virtualSize: img.size, compat: img.compat, encrypted: img.luks ? 'luks' : undefined }, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
       const rest = reads.rest();
       if (rest) throw new QmpError(rest);
+      // qcow2_read_extensions: the CRYPTO header extension opens the LUKS header (encrypt.key-secret)
+      if (img.luks) qcow2LuksOpen(p, img, eff['encrypt.key-secret']);
       // qcow2_read_extensions' bitmaps extension through a short file child (graph/qcow2-backing-name.ts)
       const bitmapsExt = bitmapsExtSeen(p, file!.name, img);
       if (bitmapsExt === 'zero') throw new QmpError('found bitmaps extension with zero bitmaps');
@@ -577,6 +580,18 @@ function openNodeProbed(
       if (driver === 'vmdk' && img!.extents) openVmdkExtents(p, name, eff, img!.extents, file!.name);
       probe?.end();
       if (driverInfo(driver)?.supportsBacking) openBacking(p, name, opts, eff);
+      break;
+    }
+    case 'luks': {
+      // block_crypto_open_generic: bdrv_open_file_child (BDRV_CHILD_IMAGE), then
+      // qcrypto_block_open → qcrypto_block_luks_open (graph/luks-open.ts)
+      needFile();
+      attachOpened(p, name, file!.name, 'file', ROLE_IMAGE);
+      formatLockIfNeeded(p, name);
+      const payloadOffset = luksOpen(p, file!.name, eff['key-secret'], '', commitDebugState(p));
+      // refresh_total_sectors → block_crypto_getlength: the file's length less the payload
+      // offset (-EIO when the file is shorter: not reached, the header check refuses such a file)
+      p.patchNode(name, { size: Math.max(0, getLength(p, file!.name) - payloadOffset), extra: { ...(p.node(name)!.extra ?? {}), payloadOffset } });
       break;
     }
     case 'raw': {
@@ -865,6 +880,15 @@ export function hostFileLength(img: Image): number {
   if (img.format === 'qed') return qedFileSize(img);
   // (vdi, vpc, vhdx, parallels, qcow, vmdk: their files' layouts are not modelled; the virtual size)
   if (isOtherFormat(img.format)) return img.fileLength ?? img.size;
+  // luks: the header and key slots, then the payload (block_crypto_co_create_generic)
+  if (img.format === 'luks') return img.fileLength ?? (img.luks?.payloadOffset ?? 0) + img.size;
+  // a LUKS-encrypted qcow2: qcow2_set_up_encryption's header clusters (qcow2_crypto_hdr_init_func
+  // allocates the LUKS header, rounded up to clusters) come before the L1 table: 1M with the
+  // default cipher, 2,359,296 bytes (qemu-img 7.2)
+  if (img.luks) {
+    const cs = img.clusterSize ?? 65536;
+    return img.fileLength ?? qcow2FileSize(img) + Math.ceil(img.luks.payloadOffset / cs) * cs;
+  }
   return img.fileLength ?? qcow2FileSize(img);
 }
 
