@@ -588,6 +588,10 @@ function openNodeProbed(
       needFile();
       attachOpened(p, name, file!.name, 'file', ROLE_IMAGE);
       formatLockIfNeeded(p, name);
+      // 10.0's detached header (bdrv_open_child "header", BDRV_CHILD_METADATA)
+      if (eff.header !== undefined || Object.keys(eff).some((k) => k.startsWith('header.'))) {
+        throw new QmpError('blockgraph does not model a luks node with a detached header');
+      }
       const payloadOffset = luksOpen(p, file!.name, eff['key-secret'], '', commitDebugState(p));
       // refresh_total_sectors → block_crypto_getlength: the file's length less the payload
       // offset (-EIO when the file is shorter: not reached, the header check refuses such a file)

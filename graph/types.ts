@@ -125,12 +125,12 @@ export type JobStatus =
   | 'waiting' | 'pending' | 'aborting' | 'concluded' | 'null';
 
 /** is_block_job: a Job with a BlockJob around it (blockdev-create's and the snapshot jobs are plain Jobs). */
-export const isBlockJob = (j: { type: string }): boolean => !['create', 'snapshot-save', 'snapshot-load', 'snapshot-delete'].includes(j.type);
+export const isBlockJob = (j: { type: string }): boolean => !['create', 'amend', 'snapshot-save', 'snapshot-load', 'snapshot-delete'].includes(j.type);
 
 export interface Job {
   id: string;
   // create: blockdev-create; snapshot-*: migration/savevm.c's snapshot jobs; plain Jobs, not block jobs
-  type: 'stream' | 'commit' | 'mirror' | 'backup' | 'create' | 'snapshot-save' | 'snapshot-load' | 'snapshot-delete';
+  type: 'stream' | 'commit' | 'mirror' | 'backup' | 'create' | 'amend' | 'snapshot-save' | 'snapshot-load' | 'snapshot-delete';
   status: JobStatus;
   autoFinalize: boolean;
   autoDismiss: boolean;
