@@ -514,7 +514,11 @@ function openNodeProbed(
       const rest = reads.rest();
       if (rest) throw new QmpError(rest);
       // qcow2_read_extensions: the CRYPTO header extension opens the LUKS header (encrypt.key-secret)
-      if (img.luks) qcow2LuksOpen(p, img, eff['encrypt.key-secret']);
+      if (img.luks) {
+        qcow2LuksOpen(p, img, eff['encrypt.key-secret']);
+        // bs->encrypted (query-named-block-nodes' `encrypted`)
+        p.patchNode(name, { extra: { ...(p.node(name)!.extra ?? {}), encrypted: true } });
+      }
       // qcow2_read_extensions' bitmaps extension through a short file child (graph/qcow2-backing-name.ts)
       const bitmapsExt = bitmapsExtSeen(p, file!.name, img);
       if (bitmapsExt === 'zero') throw new QmpError('found bitmaps extension with zero bitmaps');
@@ -595,7 +599,8 @@ function openNodeProbed(
       const payloadOffset = luksOpen(p, file!.name, eff['key-secret'], '', commitDebugState(p));
       // refresh_total_sectors → block_crypto_getlength: the file's length less the payload
       // offset (-EIO when the file is shorter: not reached, the header check refuses such a file)
-      p.patchNode(name, { size: Math.max(0, getLength(p, file!.name) - payloadOffset), extra: { ...(p.node(name)!.extra ?? {}), payloadOffset } });
+      // bs->encrypted = true (query-named-block-nodes' `encrypted`)
+      p.patchNode(name, { size: Math.max(0, getLength(p, file!.name) - payloadOffset), extra: { ...(p.node(name)!.extra ?? {}), payloadOffset, encrypted: true } });
       break;
     }
     case 'raw': {
@@ -886,12 +891,13 @@ export function hostFileLength(img: Image): number {
   if (isOtherFormat(img.format)) return img.fileLength ?? img.size;
   // luks: the header and key slots, then the payload (block_crypto_co_create_generic)
   if (img.format === 'luks') return img.fileLength ?? (img.luks?.payloadOffset ?? 0) + img.size;
-  // a LUKS-encrypted qcow2: qcow2_set_up_encryption's header clusters (qcow2_crypto_hdr_init_func
-  // allocates the LUKS header, rounded up to clusters) come before the L1 table: 1M with the
-  // default cipher, 2,359,296 bytes (qemu-img 7.2)
+  // a LUKS-encrypted qcow2: qcow2_set_up_encryption runs after the truncate that wrote the L1
+  // table, and qcow2_crypto_hdr_init_func allocates the LUKS header in the clusters after it and
+  // zeroes them whole (bdrv_pwrite_zeroes of size_to_clusters(headerlen) clusters): 1M with the
+  // default cipher, 2,359,296 bytes (qemu-img 7.2 and 10.0; specs/qmp/luks-query.spec.ts)
   if (img.luks) {
     const cs = img.clusterSize ?? 65536;
-    return img.fileLength ?? qcow2FileSize(img) + Math.ceil(img.luks.payloadOffset / cs) * cs;
+    return img.fileLength ?? Math.ceil(qcow2FileSize(img) / cs) * cs + Math.ceil(img.luks.payloadOffset / cs) * cs;
   }
   return img.fileLength ?? qcow2FileSize(img);
 }
