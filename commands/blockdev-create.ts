@@ -24,6 +24,8 @@ import { checkParentConflicts } from '../graph/refresh.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Edge, type Image } from '../graph/types.js';
 import { backingImage, imageBehind } from '../graph/images.js';
+import { luksPayloadOffset } from '../graph/luks.js';
+import { secretLookupUtf8 } from '../graph/secrets.js';
 import { otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { QED_DEFAULT_CLUSTER_SIZE, QED_DEFAULT_TABLE_SIZE, qedFileSize, qedIsClusterSizeValid, qedIsImageSizeValid, qedIsTableSizeValid, qedMaxImageSize } from '../graph/qed.js';
@@ -32,7 +34,7 @@ import { leakedDrainBelow } from '../graph/reopen/drain-leak.js';
 import type { CommandDef } from './types.js';
 
 /** BlockdevCreateOptions drivers of QSD 7.2 (all have .bdrv_co_create) the model writes. */
-const MODELLED = new Set(['file', 'qcow2', 'qed', 'vdi', 'vpc', 'vhdx', 'parallels', 'qcow', 'vmdk']);
+const MODELLED = new Set(['file', 'qcow2', 'qed', 'vdi', 'vpc', 'vhdx', 'parallels', 'qcow', 'vmdk', 'luks']);
 
 const BDRV_SECTOR_SIZE = 512;
 const MIN_CLUSTER_BITS = 9;
@@ -62,6 +64,7 @@ export const blockdevCreate: CommandDef = {
           if (driver === 'file') fileCreate(p, opts);
           else if (driver === 'qed') qedCreate(p, opts);
           else if (driver === 'qcow2') qcow2Create(p, opts);
+          else if (driver === 'luks') luksDriverCreate(p, opts);
           else otherCreate(p, driver, opts);
           // the driver's bdrv_unref of what bdrv_open_blockdev_ref opened for it (a failure rolls
           // the open back whole: CreateFailed.after keeps only the writes)
@@ -81,6 +84,44 @@ export const blockdevCreate: CommandDef = {
     return {};
   },
 };
+
+/**
+ * qcrypto_block_luks_create up to its PBKDF benchmarks: the key secret (`prefix` "encrypt." for
+ * qcow2), its lookup, then the cipher's key length (qcrypto_block_luks_create's defaults:
+ * aes-256, xts, plain64, sha256). The benchmarks, the master key and the key slot are not
+ * modelled: the image keeps the passphrase and the payload offset (graph/luks.ts).
+ */
+function luksCreate(p: Proc, o: Opts, prefix: string): NonNullable<Image['luks']> {
+  if (o['key-secret'] === undefined) throw new QmpError(`Parameter '${prefix}key-secret' is required for cipher`);
+  const keyHex = secretLookupUtf8(p, String(o['key-secret']));
+  const payloadOffset = luksPayloadOffset(o['cipher-alg'] ?? 'aes-256', o['cipher-mode'] ?? 'xts');
+  return { keyHex, payloadOffset };
+}
+
+/**
+ * block_crypto_co_create_luks (block/crypto.c): the file (bdrv_open_blockdev_ref), then
+ * block_crypto_co_create_generic: a BlockBackend with WRITE|RESIZE on it, qcrypto_block_create
+ * (luksCreate), whose init function truncates the file to the header plus `size`
+ * (block_crypto_create_init_func: blk_truncate with the preallocation asked for) before the
+ * header and key slots are written: the image behind the node becomes a luks image.
+ * (10.0's detached `header` is not modelled.)
+ */
+function luksDriverCreate(p: Proc, o: Opts): void {
+  if (o.header !== undefined) throw new QmpError('blockgraph does not model blockdev-create of luks with a detached header');
+  const file = blockdevRef(p, o.file);
+  const size = Number(o.size);
+  const n = p.node(file)!;
+  const bbId = 'bb' + p.nextSeq();
+  p.putBB({ id: bbId, owner: { kind: 'tmp', id: 'blockdev-create' }, perm: PERM_W | PERM_Z, shared: PERM_ALL, allowAioChange: true, aio: n.aio, at: p.meta().seq });
+  attachChild(p, { kind: 'bb', bb: bbId }, file, 'root', 0, { perm: PERM_W | PERM_Z, shared: PERM_ALL });
+  const luks = luksCreate(p, o, '');
+  p.step(`write luks header through ${file}`);
+  // block_crypto_create_init_func → blk_truncate(size + headerlen), through the graph
+  coTruncate(p, file, size + luks.payloadOffset);
+  const img = imageBehind(p, file);
+  if (img) p.d.put(HOST, 'images', img.file, { file: img.file, format: 'luks', size, luks, fileLength: size + luks.payloadOffset });
+  releaseCreateBackend(p, file, bbId, 'luks');
+}
 
 /** A .bdrv_co_create that failed part-way: `after` redoes what it had already done on disk. */
 class CreateFailed extends QmpError {
@@ -217,8 +258,11 @@ function qcow2Create(p: Proc, o: Opts): void {
   const refBits = o['refcount-bits'] !== undefined ? Number(o['refcount-bits']) : 16;
   if (refBits > 64 || refBits <= 0 || (refBits & (refBits - 1)) !== 0) throw new QmpError('Refcount width must be a power of two and may not exceed 64 bits');
   if (version < 3 && refBits !== 16) throw new QmpError('Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)');
-  if (o['data-file'] !== undefined || o['data-file-raw'] !== undefined || o.encrypt !== undefined) {
-    throw new QmpError('blockgraph does not model blockdev-create of qcow2 with data-file or encryption');
+  if (o['data-file'] !== undefined || o['data-file-raw'] !== undefined) {
+    throw new QmpError('blockgraph does not model blockdev-create of qcow2 with data-file');
+  }
+  if (o.encrypt !== undefined && (o.encrypt as Opts).format !== 'luks') {
+    throw new QmpError("blockgraph does not model blockdev-create of qcow2 with encrypt.format 'qcow' (AES)");
   }
   // qcow2_co_create: a compression type other than zlib needs a v3 header (the field and its
   // incompatible bit are v3 only); zstd is built in (CONFIG_ZSTD) on 7.2 and 10.0. Checked before
@@ -302,6 +346,25 @@ function qcow2Create(p: Proc, o: Opts): void {
     if (before > qcow2FileSize(next)) next.fileLength = before;
     p.d.put(HOST, 'images', img.file, next);
     growWrittenNodes(p, file, qcow2FileSize(next));
+    // qcow2_set_up_encryption, after the truncate and the backing file: on the image opened once
+    // (blk_new_open); a failure leaves the unencrypted image of its size on disk
+    if (o.encrypt !== undefined) {
+      let luks: Image['luks'];
+      try {
+        luks = luksCreate(p, o.encrypt as Opts, 'encrypt.');
+      } catch (e) {
+        if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+        throw new CreateFailed(e.desc, (q) => {
+          q.d.put(HOST, 'images', next.file, next);
+          growWrittenNodes(q, file, qcow2FileSize(next));
+          consumeAutoNames(q, 1);
+        });
+      }
+      // qcow2_crypto_hdr_init_func: the LUKS header in clusters of the image (hostFileLength)
+      const enc: Image = { ...next, luks };
+      p.d.put(HOST, 'images', img.file, enc);
+      growWrittenNodes(p, file, hostFileLength(enc));
+    }
   }
   releaseCreateBackend(p, file, bbId, 'qcow2');
 }

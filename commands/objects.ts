@@ -6,6 +6,7 @@ import { buses, devices } from '../graph/devices/ops.js';
 import type { CommandDef } from './types.js';
 import { setThrottleGroupProps } from './throttle-group.js';
 import { throttleGroupExists, throttleGroupUsers } from '../graph/throttle-groups.js';
+import { secretComplete } from '../graph/secrets.js';
 
 /**
  * QEMU 7.2 lets object-del delete an iothread whose AioContext nodes still use (user_creatable_del
@@ -46,15 +47,30 @@ export const objectAdd: CommandDef = {
     if (!nameWellFormed(id)) throw new QmpError("Parameter 'id' expects an identifier");
     // user_creatable_add_type: properties are set first, then the object joins /objects
     // (duplicate id), then .complete runs
-    const complete = qomType === 'throttle-group' ? setThrottleGroupProps(props) : qomType === 'iothread' ? setIothreadProps(props) : () => undefined;
+    let secretHex: string | undefined;
+    const complete = qomType === 'throttle-group' ? setThrottleGroupProps(props)
+      : qomType === 'iothread' ? setIothreadProps(props)
+        : qomType === 'secret' ? setSecretProps(props, (hex) => { secretHex = hex; }, p)
+          : () => undefined;
     if (p.object(id)) throw new QmpError(`attempt to add duplicate property '${id}' to object (type 'container')`);
     // throttle_group_obj_complete: a group a BlockBackend or a throttle node still holds has the name
     if (qomType === 'throttle-group' && throttleGroupExists(p, id)) throw new QmpError('A group with this name already exists');
     complete();
-    p.putObject({ id, qomType, props });
+    p.putObject({ id, qomType, props, ...(secretHex !== undefined ? { secretHex } : {}) });
     return {};
   },
 };
+
+/**
+ * A secret's properties (crypto/secret_common.c): 7.2's read-only `loaded` (no setter:
+ * object_property_set refuses it while the QDict is applied, before the id is taken; 10.0's
+ * schema has no `loaded` at all); the others only store a string. Then .complete,
+ * qcrypto_secret_complete, loads and decodes the data (graph/secrets.ts).
+ */
+function setSecretProps(props: Record<string, unknown>, loaded: (hex: string) => void, p: Proc): () => void {
+  if (props.loaded !== undefined) throw new QmpError("Property 'secret.loaded' is not writable");
+  return () => loaded(secretComplete(p, props));
+}
 
 /**
  * An iothread's properties (iothread.c iothread_set_param, event-loop-base.c

@@ -94,7 +94,7 @@ export const queryNamedBlockNodes: CommandDef = {
     // bs->filename: the plain name, or the json:{…} pseudo-filename bdrv_refresh_filename built
     // (the state keeps "" for those: graph/filename.ts)
     const name = (node: string): string => p.node(node)?.filename || pseudoFilename(p, node);
-    return p.nodes().reverse().map((n) => { const file = name(n.name); return {
+    return p.nodes().reverse().map((n) => { const file = name(n.name); const encrypted = (n.extra as { encrypted?: boolean } | undefined)?.encrypted === true; return {
       'node-name': n.name, drv: n.driver, ro: n.ro, file,
       // bdrv_block_device_info: the COW child's filename
       ...(cowBs(p, n.name) ? { 'backing_file': name(cowBs(p, n.name)!) } : {}),
@@ -102,7 +102,8 @@ export const queryNamedBlockNodes: CommandDef = {
       // 10.0's BlockDeviceInfo has `active` (since 10.0; bdrv_block_device_info: !bdrv_is_inactive(bs));
       // 7.2's has no such member. Found by qmp-shell -p against QSD 10.0.2 (docs/hostile.md "Stop 35").
       ...(rule(p, 'qapi-schema') === '10.0' ? { active: !n.inactive } : {}),
-      encrypted: false, detect_zeroes: 'off', bps: 0, bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0,
+      // bdrv_block_device_info: bs->encrypted (block_crypto_open_generic, qcow2_do_open's crypt_method_header)
+      encrypted, detect_zeroes: 'off', bps: 0, bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0,
       cache: { writeback: true, direct: false, 'no-flush': false }, 'write_threshold': n.writeThreshold ?? 0,
       // bdrv_block_device_info: has_dirty_bitmaps only when the list is not empty
       ...(n.bitmaps?.length ? { 'dirty-bitmaps': queryDirtyBitmaps(n) } : {}),
@@ -111,7 +112,8 @@ export const queryNamedBlockNodes: CommandDef = {
       // virtual-size is bdrv_getlength (whole sectors, a variable-length node asked again)
       image: n.driver.startsWith('null-')
         ? { filename: file, format: n.driver, 'actual-size': 0, 'virtual-size': getLength(p, n.name) }
-        : { filename: file, format: n.driver, 'virtual-size': getLength(p, n.name), 'dirty-flag': false, ...headerBacking(p, n.name) },
+        // bdrv_query_image_info: `encrypted` only where bs->encrypted
+        : { filename: file, format: n.driver, 'virtual-size': getLength(p, n.name), ...(encrypted ? { encrypted: true } : {}), 'dirty-flag': false, ...headerBacking(p, n.name) },
     }; });
   },
 };

@@ -63,6 +63,8 @@ import { bitmapCommands } from './block-dirty-bitmap.js';
 for (const c of bitmapCommands) registerCommand(c);
 import { blockdevCreate } from './blockdev-create.js';
 registerCommand(blockdevCreate);
+import { xBlockdevAmend } from './x-blockdev-amend.js';
+registerCommand(xBlockdevAmend);
 import { blockSetWriteThreshold } from './block-set-write-threshold.js';
 registerCommand(blockSetWriteThreshold);
 // issue 17: the vm target's commands (a process answers them only once it is a VM: model.ts)

@@ -87,6 +87,25 @@ const DRIVERS: Record<string, DriverInfo> = {
       return { perm: (d.perm & ~(PERM_W | PERM_Z)) | (c.perm & (PERM_W | PERM_Z)), shared: d.shared };
     },
   },
+  // block/crypto.c: .is_format, no backing, block_crypto_reopen_prepare checks nothing
+  luks: {
+    kind: 'format', supportsBacking: false, reopen: true,
+    // block_crypto_child_perms: bdrv_default_perms, then (not "fully a format driver") write and
+    // resize shared as the node's parents share them, and taken only where its parents take
+    // them; while crypto->updating_keys (x-blockdev-amend's block_crypto_amend_prepare, from the
+    // command until the job is freed: commands/x-blockdev-amend.ts) write is taken and
+    // consistent-read and write are not shared
+    childPerm: (c) => {
+      const d = defaultPerms(c);
+      let perm = (d.perm & ~(PERM_W | PERM_Z)) | (c.perm & (PERM_W | PERM_Z));
+      let shared = d.shared | (c.shared & (PERM_W | PERM_Z));
+      if ((c.node.extra as { updatingKeys?: boolean } | undefined)?.updatingKeys) {
+        perm |= PERM_W;
+        shared &= ~(PERM_R | PERM_W);
+      }
+      return { perm, shared };
+    },
+  },
   throttle: { kind: 'filter', supportsBacking: false, reopen: true, childPerm: defaultPerms },
   'copy-on-read': {
     kind: 'filter', supportsBacking: false, reopen: false,

@@ -37,6 +37,8 @@ const STRONG: Record<string, string[]> = {
   // vpc_strong_runtime_opts, qcow_strong_runtime_opts
   vpc: ['force_size_calc'],
   qcow: ['encrypt.key-secret'],
+  // block_crypto_strong_runtime_opts
+  luks: ['key-secret'],
   blkdebug: ['config', 'inject-error.', 'set-state.', 'align', 'max-transfer', 'opt-write-zero', 'max-write-zero', 'opt-discard', 'max-discard'],
   // only in full_open_options (their names never reuse a child's): throttle_strong_runtime_opts,
   // quorum_strong_runtime_opts, nbd_strong_runtime_opts

@@ -4,6 +4,7 @@ import { backingFormatField } from './backing-format.js';
 import { BlockgraphError } from '../errors/index.js';
 import type { Draft } from './draft.js';
 import { HOST, type Image } from './types.js';
+import { imgOpt, luksPayloadOffset } from './luks.js';
 import { hostResolve, pathCombine } from './host-path.js';
 import { isOtherFormat, otherFormatBackingError, otherFormatHasBacking, otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize } from './other-formats.js';
 
@@ -27,6 +28,8 @@ export interface ImageSpecLike {
   options?: string;
   /** Regions written with qemu-io after creation (the scenario's `data`): they allocate clusters. */
   data?: { offset: number; length: number; pattern?: number }[];
+  /** an encrypted image's passphrase (luks, or qcow2 with encrypt.format=luks): qemu-img's secret object */
+  secret?: string;
 }
 
 /**
@@ -95,7 +98,8 @@ export function backingImage(d: Draft, file: string, backing: string): Image | u
 
 export function createImage(d: Draft, spec: ImageSpecLike): Image {
   if (!spec.file || spec.file.includes('\0')) throw new BlockgraphError('BG_BAD_INPUT', 'image needs a file name');
-  if (spec.format !== 'qcow2' && spec.format !== 'raw' && spec.format !== 'qed' && !isOtherFormat(spec.format)) throw new BlockgraphError('BG_BAD_INPUT', `unsupported image format '${spec.format}'`);
+  if (spec.format !== 'qcow2' && spec.format !== 'raw' && spec.format !== 'qed' && spec.format !== 'luks' && !isOtherFormat(spec.format)) throw new BlockgraphError('BG_BAD_INPUT', `unsupported image format '${spec.format}'`);
+  if (spec.format === 'luks' && spec.backing) throw new BlockgraphError('BG_BAD_INPUT', "format 'luks' has no backing file");
   if (spec.backing && (spec.format === 'raw' || (isOtherFormat(spec.format) && !otherFormatHasBacking(spec.format)))) throw new BlockgraphError('BG_BAD_INPUT', `format '${spec.format}' has no backing file`);
   const backingRefusal = spec.backing ? otherFormatBackingError(spec.format, spec['backing-format']) : undefined;
   if (backingRefusal) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': ${backingRefusal}`);
@@ -106,6 +110,19 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   if (size === undefined && spec.backing) size = backingImg?.size;
   if (size === undefined) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}' needs a size`);
   const img: Image = { file: spec.file, format: spec.format, size: isOtherFormat(spec.format) ? otherFormatVirtualSize(spec.format, size) : size };
+  // an encrypted image (qemu-img create -f luks, or -f qcow2 -o encrypt.format=luks): the
+  // passphrase of key slot 0 and the LUKS header's payload offset (graph/luks.ts); a luks file
+  // holds the header, then the payload of the virtual size (block_crypto_co_create_generic's
+  // truncate to payload offset + size)
+  const luksPrefix = spec.format === 'luks' ? '' : spec.format === 'qcow2' && imgOpt(spec.options, 'encrypt.format') === 'luks' ? 'encrypt.' : undefined;
+  if (luksPrefix !== undefined) {
+    if (typeof spec.secret !== 'string') throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': Parameter '${luksPrefix}key-secret' is required for cipher`);
+    const payloadOffset = luksPayloadOffset(imgOpt(spec.options, `${luksPrefix}cipher-alg`), imgOpt(spec.options, `${luksPrefix}cipher-mode`));
+    img.luks = { keyHex: Buffer.from(spec.secret, 'utf8').toString('hex'), payloadOffset };
+    if (spec.format === 'luks') img.fileLength = payloadOffset + size;
+  } else if (spec.secret !== undefined) {
+    throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': a secret is for an encrypted image (luks, or qcow2 with encrypt.format=luks)`);
+  }
   const cluster = /(?:^|,)cluster_size=([^,]+)/.exec(spec.options ?? '')?.[1];
   if (cluster !== undefined && spec.format !== 'raw') img.clusterSize = parseSize(cluster);
   const info = isOtherFormat(spec.format) ? otherFormatInfoCluster(spec.format, img.size, spec.options, !!spec.backing) : undefined;

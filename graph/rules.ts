@@ -49,7 +49,7 @@ export const RULES = defineRules({
     modelled: true,
   },
   'qapi-schema': {
-    what: "the QAPI schema a command's arguments are checked against: the commands and members added since 7.2 (block-job-change, blockdev-set-active; BlockdevOptions' active, BlockExportOptions' allow-inactive, BackupCommon's discard-source, BackupPerf's min-cluster-size, block-stream/block-commit backing-mask-protocol, BlockdevOptionsQcow2's discard-no-unref (8.1; 245-f-qcow2-reopen-opts), nbd-server-start's handshake-max-seconds with its base members before addr; commands/schema/table-10.0.ts). What they do is modelled unversioned (commands/job-verbs.ts change, graph/jobs/backup.ts discardSource, graph/inactive.ts): no 7.2 process can reach it",
+    what: "the QAPI schema a command's arguments are checked against: the commands and members added since 7.2 (block-job-change, blockdev-set-active; BlockdevOptions' active, BlockExportOptions' allow-inactive, BackupCommon's discard-source, BackupPerf's min-cluster-size, block-stream/block-commit backing-mask-protocol, BlockdevOptionsQcow2's discard-no-unref (8.1; 245-f-qcow2-reopen-opts), nbd-server-start's handshake-max-seconds with its base members before addr, SecretCommonProperties without 7.2's read-only loaded, BlockdevOptionsLUKS' header (9.0, refused as not modelled); commands/schema/table-10.0.ts). What they do is modelled unversioned (commands/job-verbs.ts change, graph/jobs/backup.ts discardSource, graph/inactive.ts): no 7.2 process can reach it",
     '7.2': { fn: 'qmp_dispatch over 7.2\'s generated qapi-commands/qapi-visit (qapi/block-core.json of 7.2): "The command block-job-change has not been found", "Parameter \'discard-source\' is unexpected"', value: '7.2' as '7.2' | '10.0' },
     '10.0': { fn: 'qmp_dispatch over 10.0.2\'s generated code (block-core.json: BlockJobChangeOptions since 8.2, BackupCommon.discard-source since 9.1, BlockdevOptions.active and blockdev-set-active since 10.0; block-export.json: allow-inactive since 10.0); in replies, BlockDeviceInfo.active since 10.0 (bdrv_block_device_info: !bdrv_is_inactive; query-named-block-nodes: a transcript holds no query reply, so its proof is QSD 10.0.2\'s bytes in specs/qmp/named-nodes-active.spec.ts)', value: '10.0' as '7.2' | '10.0' },
     proof: [{ transcript: 'vm/vm-i-migrate-uris-args.json', step: 1 }, { transcript: 'vm/vm-i-migrate-uris-args.json', step: 2 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode.json', step: 10 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode-b.json', step: 7 }, { transcript: 'iotests/tests-d-backup-discard-source.json', step: 5 },
@@ -74,6 +74,9 @@ export const RULES = defineRules({
       { transcript: 'combo-c6-job-commit-intermediate-every-verb.json', step: 19 }, { transcript: 'combo-c6-job-stream-base-bottom-verbs.json', step: 34 },
       // stop 36 (wt-combo8): qcow2's discard-no-unref (since 8.1): unexpected on 7.2, qcow2_update_options_prepare's version check on 10.0
       { transcript: 'combo-c7-add-qcow2-open-options.json', step: 8 },
+      // stop 37 (wt-luks): a secret's `loaded` (deprecated, read-only): 7.2's object_property_set "Property 'secret.loaded' is not
+      // writable", gone from 10.0's SecretCommonProperties ("Parameter 'loaded' is unexpected")
+      { transcript: 'luks-secret-objects.json', step: 17 },
       // fuzz 406768254 (lead, stop 33): blockdev-set-active inactivates the source (and back), so drive-backup's target opens inactive
       ...[2, 4, 5].map((step) => ({ transcript: 'fuzz-drive-backup-target-inherits-inactive.json', step })),
       // fuzz 4044750412 (wt-fz15): blockdev-set-active before a failed snapshot transaction that leaves its overlay inactive, and after
@@ -140,6 +143,8 @@ export const RULES = defineRules({
         'lock-perm-job-targets-other-daemon.json#5', 'replace-mirror-replaces-drivers.json#6'].map((x) => ({ transcript: `combo-c7-${x.split('#')[0]}`, step: Number(x.split('#')[1]) })),
       // a mirror onto a monolithicFlat vmdk with its extent child (wt-combo8)
       { transcript: 'vmdk-extents-jobs-exports.json', step: 10 },
+      // stop 37 (wt-luks): a mirror out of a luks node, and one out of the overlay of a LUKS-encrypted qcow2
+      { transcript: 'luks-jobs.json', step: 5 }, { transcript: 'luks-qcow2-encrypted.json', step: 19 },
       // libvirt 9.0's own QMP traffic (wt-virt): its block-commit / blockdev-mirror jobs
       ...[9, 10, 11, 12, 13, 22, 23, 24, 25, 26].map((step) => ({ transcript: 'vm/vm-lv-commit.json', step })),
       ...[9, 10, 11, 12, 13, 14, 29, 30, 31, 45, 46, 47, 48].map((step) => ({ transcript: 'vm/vm-lv-copy.json', step })),

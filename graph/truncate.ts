@@ -129,6 +129,17 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
       dirtyBitmapTruncate(p, node, roundUp(now));
       return;
     }
+    case 'luks': {
+      // block_crypto_co_truncate: the file is truncated to the payload offset plus the size;
+      // refresh_total_sectors then asks block_crypto_getlength (the file's length less it)
+      const payload = Number((n.extra as { payloadOffset?: number } | undefined)?.payloadOffset ?? 0);
+      const file = p.fileChild(node)?.child;
+      if (file) coTruncate(p, file, size + payload, depth + 1);
+      const now = file && p.node(file) ? Math.max(0, getLength(p, file) - payload) : size;
+      p.patchNode(node, { size: now });
+      dirtyBitmapTruncate(p, node, roundUp(now));
+      return;
+    }
     case 'file': {
       // raw_co_truncate (file-posix) -> raw_regular_truncate: ftruncate of the host file, which
       // every process sees; a file node opened on it later (raw_open) takes the new length

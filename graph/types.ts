@@ -125,12 +125,12 @@ export type JobStatus =
   | 'waiting' | 'pending' | 'aborting' | 'concluded' | 'null';
 
 /** is_block_job: a Job with a BlockJob around it (blockdev-create's and the snapshot jobs are plain Jobs). */
-export const isBlockJob = (j: { type: string }): boolean => !['create', 'snapshot-save', 'snapshot-load', 'snapshot-delete'].includes(j.type);
+export const isBlockJob = (j: { type: string }): boolean => !['create', 'amend', 'snapshot-save', 'snapshot-load', 'snapshot-delete'].includes(j.type);
 
 export interface Job {
   id: string;
   // create: blockdev-create; snapshot-*: migration/savevm.c's snapshot jobs; plain Jobs, not block jobs
-  type: 'stream' | 'commit' | 'mirror' | 'backup' | 'create' | 'snapshot-save' | 'snapshot-load' | 'snapshot-delete';
+  type: 'stream' | 'commit' | 'mirror' | 'backup' | 'create' | 'amend' | 'snapshot-save' | 'snapshot-load' | 'snapshot-delete';
   status: JobStatus;
   autoFinalize: boolean;
   autoDismiss: boolean;
@@ -153,6 +153,8 @@ export interface QomObject {
    * blk_set_io_limits -> throttle_group_config); limitSets are then the qom-sets since.
    */
   config?: Record<string, number>;
+  /** secret: the loaded bytes (secret->rawdata, hex) qcrypto_secret_complete left (graph/secrets.ts) */
+  secretHex?: string;
 }
 
 export interface BlockExport {
@@ -267,6 +269,11 @@ export interface Image {
    * written ("invalid VMDK image descriptor") or a monolithic one ("Unsupported image type").
    */
   openError?: string;
+  /**
+   * luks: the key slot's passphrase and the payload offset (graph/luks.ts); qcow2: LUKS encryption
+   * (crypt_method QCOW_CRYPT_LUKS and its CRYPTO header extension), the same two facts
+   */
+  luks?: { keyHex: string; payloadOffset: number };
   dataFile?: string;       // qcow2 external data file named in the header (QCOW2_INCOMPAT_DATA_FILE)
   dataFileRaw?: boolean;
   compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1

@@ -17,6 +17,12 @@ export interface ImageSpec {
   backing?: string;
   'backing-format'?: string;
   options?: string;
+  /**
+   * The passphrase of an encrypted image (format `luks`, or qcow2 with `encrypt.format=luks` in
+   * `options`): the recorder passes it to qemu-img as `--object secret,id=imgsec0,data=SECRET` with
+   * `key-secret=imgsec0` (`encrypt.key-secret` for qcow2) added to the options (oracle/qsd.ts).
+   */
+  secret?: string;
   data?: ImageRegion[];
 }
 
@@ -162,9 +168,11 @@ function parseImages(v: unknown, where: string): ImageSpec[] {
   return v.map((im, i) => {
     const w = `${where}[${i}]`;
     if (!isObj(im)) bad(w, 'must be an object');
-    onlyKeys(im, ['file', 'format', 'size', 'backing', 'backing-format', 'options', 'data'], w);
+    onlyKeys(im, ['file', 'format', 'size', 'backing', 'backing-format', 'options', 'secret', 'data'], w);
     str(im, 'file', w); str(im, 'format', w); str(im, 'size', w);
-    for (const k of ['backing', 'backing-format', 'options']) if (k in im) str(im, k, w);
+    for (const k of ['backing', 'backing-format', 'options', 'secret']) if (k in im) str(im, k, w);
+    // the secret goes into qemu-img's --object list: QemuOpts' ',' would split it
+    if (typeof im.secret === 'string' && (im.secret === '' || im.secret.includes(','))) bad(w, "'secret' must be non-empty and hold no ','");
     if ('data' in im) {
       if (!Array.isArray(im.data)) bad(`${w}.data`, 'must be a list');
       im.data.forEach((r, j) => {

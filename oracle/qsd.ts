@@ -145,13 +145,41 @@ export async function createImageWithQemuImg(image: ImageSpec, dir: string, bins
     args.push('-b', image.backing);
     if (image['backing-format'] !== undefined) args.push('-F', image['backing-format']);
   }
-  if (image.options !== undefined) args.push('-o', image.options);
+  // an encrypted image: the passphrase as a secret object, named by the format's key-secret option
+  const secretObj = image.secret !== undefined ? [`secret,id=imgsec0,data=${image.secret}`] : [];
+  const keyOpt = image.secret === undefined ? undefined : image.format === 'luks' ? 'key-secret=imgsec0' : 'encrypt.key-secret=imgsec0';
+  const options = [image.options, keyOpt].filter((o) => o !== undefined).join(',');
+  if (secretObj.length) args.push('--object', secretObj[0]!);
+  if (options !== '') args.push('-o', options);
   args.push(image.file, image.size);
-  await run(qemuImg, args, { cwd: dir });
+  await runRetryingPbkdf(qemuImg, args, dir, image.secret !== undefined);
   if (image.data?.length) {
     const qemuIo = requireExecutable(bins.io, 'qemu-utils');
     const cmds = image.data.flatMap((r) => ['-c', `write -P ${r.pattern ?? 90} ${r.offset} ${r.length}`]);
-    await run(qemuIo, ['-f', image.format, ...cmds, image.file], { cwd: dir });
+    // qemu-io opens an encrypted image through --image-opts with the same secret
+    const target = image.secret === undefined ? ['-f', image.format, image.file]
+      : ['--object', secretObj[0]!, '--image-opts', image.format === 'luks'
+        ? `driver=luks,key-secret=imgsec0,file.filename=${image.file}`
+        : `driver=qcow2,encrypt.key-secret=imgsec0,file.filename=${image.file}`];
+    await run(qemuIo, [...cmds, ...target], { cwd: dir });
+  }
+}
+
+/**
+ * Debian's QEMU 7.2 qcrypto_pbkdf2_count_iters fails "Unable to get accurate CPU usage" when its
+ * PBKDF benchmark measures 0 ms of thread CPU time (a fast or loaded host): qemu-img create of an
+ * encrypted image then fails at random. The image's bytes are not part of a transcript (the
+ * iteration count the benchmark picks is its only difference), so the set-up tries again, on
+ * exactly that error, up to 20 times.
+ */
+async function runRetryingPbkdf(cmd: string, args: string[], dir: string, encrypted: boolean): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run(cmd, args, { cwd: dir });
+      return;
+    } catch (e) {
+      if (!encrypted || attempt >= 20 || !/Unable to get accurate CPU usage/.test(String((e as Error)?.message ?? e))) throw e;
+    }
   }
 }
 

@@ -11,7 +11,7 @@ const UINT_MAX = 2 ** 32 - 1;
 const isPow2 = (n: number) => n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 
 /** `compat`: the image's header version as graph/images.ts keeps it ("0.10": qcow_version 2; absent: 3) */
-export interface Qcow2Geometry { clusterSize: number; virtualSize: number; compat?: string }
+export interface Qcow2Geometry { clusterSize: number; virtualSize: number; compat?: string; /** the header's crypt_method, 'luks' (absent: none) */ encrypted?: 'luks' }
 
 /** qcow2_runtime_opts' QEMU_OPT_SIZE members (the cache sizes). */
 const SIZE_OPTS = ['cache-size', 'l2-cache-size', 'l2-cache-entry-size', 'refcount-cache-size'];
@@ -89,7 +89,12 @@ export function qcow2UpdateOptions(o: Record<string, unknown>, g: Qcow2Geometry,
     throw new QmpError('discard-no-unref is only supported since qcow2 version 3');
   }
 
-  // encryption: the model's images are never encrypted
+  // the encryption format against the header's crypt_method (QCOW_CRYPT_NONE or QCOW_CRYPT_LUKS;
+  // the model's images never have QCOW_CRYPT_AES)
   const fmt = o['encrypt.format'];
-  if (fmt !== undefined) throw new QmpError(`No encryption in image header, but options specified format '${String(fmt)}'`);
+  if (!g.encrypted) {
+    if (fmt !== undefined) throw new QmpError(`No encryption in image header, but options specified format '${String(fmt)}'`);
+  } else if (fmt !== undefined && fmt !== g.encrypted) {
+    throw new QmpError(`Header reported '${g.encrypted}' encryption format but options specify '${String(fmt)}'`);
+  }
 }

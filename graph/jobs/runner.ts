@@ -23,6 +23,8 @@ export interface JobDriverOps {
   clean?(ctx: JobCtx, j: Job): void;
   /** .complete (job-complete on a ready job); throws to refuse. */
   complete?(ctx: JobCtx, j: Job): void;
+  /** .free (job_unref's last reference: a dismissed job), before the job's edges go. */
+  free?(ctx: JobCtx, j: Job): void;
 }
 
 const DRIVERS = new Map<string, JobDriverOps>();
@@ -176,6 +178,7 @@ function run(ctx: JobCtx, id: string, effects: JobEffect[]): void {
 /** block_job_free: the job's edges and any BlockBackend it still holds go, then the job. */
 function freeJob(ctx: JobCtx, j: Job): void {
   const { p } = ctx;
+  DRIVERS.get(kindOf(j))?.free?.(ctx, j);
   removeJobEdges(p, j.id);
   for (const bb of p.bbs()) if (bb.owner.kind === 'job' && bb.owner.id === j.id) removeJobBB(p, bb.id);
   p.delJob(j.id);

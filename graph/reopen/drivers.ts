@@ -66,7 +66,7 @@ export function driverPrepare(p: Proc, n: BdsNode, o: Flat): DriverPrepared {
     case 'qcow2': {
       // qcow2_reopen_prepare → qcow2_update_options_prepare on the reopen's options
       const img = fileImage(p, n);
-      qcow2UpdateOptions(o, { clusterSize: img?.clusterSize ?? 65536, virtualSize: n.size, compat: img?.compat }, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
+      qcow2UpdateOptions(o, { clusterSize: img?.clusterSize ?? 65536, virtualSize: n.size, compat: img?.compat, encrypted: img?.luks ? 'luks' : undefined }, rule(p, 'qemuopts-size-negative-text') as NegativeSizeText);
       for (const k of Object.keys(o)) if (QCOW2_MUTABLE.includes(k) || k.startsWith('encrypt.')) delete o[k];
       return {};
     }

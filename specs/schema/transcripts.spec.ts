@@ -24,6 +24,8 @@ export function isQapiError(r: { class?: string; desc?: string }): boolean {
   if (/^Parameter 'id' expects an identifier$/.test(r.desc ?? '')) return false;
   // qmp_block_resize's QERR_INVALID_PARAMETER_VALUE for a negative size ("size", "a >0 size") shares it too
   if (/^Parameter 'size' expects a >0 size$/.test(r.desc ?? '')) return false;
+  // qcrypto_block_luks_open / _create's error_setg for a missing key secret ("encrypt." for qcow2) shares it too
+  if (/^Parameter '(encrypt\.)?key-secret' is required for cipher$/.test(r.desc ?? '')) return false;
   return r.class === 'CommandNotFound' || /^(Parameter '|Invalid parameter type for '|QMP input )/.test(r.desc ?? '');
 }
 
