@@ -481,6 +481,13 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const twice = g.edges.find((e, i) => named.has(e.parent) && (!scope || scope.has(e.parent))
       && g.edges.some((f, k) => k !== i && f.parent === e.parent && f.child === e.child));
     if (twice) return `fuzz 3705470636: blockdev-set-active inactivating '${twice.parent}', whose child '${twice.child}' it holds twice (QEMU 10.0: bdrv_inactivate_recurse: Assertion \`top_level' failed)`;
+    // stop 37 (wt-combo9, 10.0 abort; graph/bitmaps.ts storePersistentBitmaps): qcow2_inactivate
+    // stores and releases the persistent bitmaps, and one an export holds busy fails
+    // bdrv_release_dirty_bitmap_locked's assertion. The view does not follow which nodes the walk
+    // reaches: any persistent, busy bitmap in scope is avoided
+    const busyPersistent = g.nodes.find((n) => (!scope || scope.has(n.name)) && n.driver === 'qcow2'
+      && (n.bitmaps ?? []).some((b) => / persistent\b/.test(b) && / busy\b/.test(b) && !/ inconsistent\b/.test(b)));
+    if (busyPersistent) return `stop 37: blockdev-set-active inactivating qcow2 node '${busyPersistent.name}' with a busy persistent bitmap (QEMU 10.0: bdrv_release_dirty_bitmap_locked: Assertion \`!bdrv_dirty_bitmap_busy(bitmap)' failed)`;
   }
   // fuzz --qemu 10.0 250573919 (10.0 hang, 7.2 carries it out): blockdev-del of a node above the
   // copy-before-write filter of a running (rate-limited) backup that x-blockdev-set-iothread

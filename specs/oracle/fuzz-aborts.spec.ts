@@ -328,6 +328,36 @@ async function verdict(name: string, execute: string): Promise<string | undefine
   return knownAbort(s.steps[s.steps.length - 1]!, w.proc('A'));
 }
 
+// wt-combo9 (the eighth held-out set): blockdev-set-active {active: false} of a qcow2 node whose
+// persistent bitmap an export holds busy: qcow2_inactivate's store releases it and
+// bdrv_release_dirty_bitmap_locked asserts !busy (QSD 10.0.2 dies: scripts/probe-aborts.ts abort-37);
+// 7.2 has no such command. A transient exported bitmap is not released (the boundary,
+// combo-c8-set-active-bitmaps-export-job, carried out and sent by the generator)
+test('abort-37-set-inactive-exported-persistent-bitmap: refused on 10.0, unknown command on 7.2; the generator avoids it, not the transient boundary', async () => {
+  const s = load('abort-37-set-inactive-exported-persistent-bitmap');
+  const t = await runOnModel(s, undefined, { qemuVersion: '10.0' });
+  const last = t.steps[t.steps.length - 1]!;
+  assert.ok(!isWaitStep(last) && !last.result.ok);
+  if (!isWaitStep(last) && !last.result.ok) {
+    assert.match(last.result.desc, /^Bitmap 'p' of qcow2 node 'd' is in use \(busy\) and would be released after it is stored \(QEMU aborts here: qcow2_store_persistent_dirty_bitmaps -> bdrv_release_dirty_bitmap_locked: Assertion `!bdrv_dirty_bitmap_busy\(bitmap\)' failed\); refused by blockgraph$/);
+  }
+  assert.equal(last.events, []);
+  assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+  assert.ok(t.steps.slice(0, -1).every((x) => !isWaitStep(x) && x.result.ok), 'every earlier step carried out');
+  const t72 = await runOnModel(s, undefined, { qemuVersion: '7.2' });
+  const l72 = t72.steps[t72.steps.length - 1]!;
+  assert.ok(!isWaitStep(l72) && !l72.result.ok && l72.result.desc === 'The command blockdev-set-active has not been found');
+  assert.match((await verdict('abort-37-set-inactive-exported-persistent-bitmap', 'blockdev-set-active')) ?? '', /^stop 37:/);
+  // the same with the exported bitmap transient: inactivated on 10.0, and sent
+  const transient = { ...s, steps: s.steps.map((x, i) => (i === 1 ? { ...x, arguments: { node: 'd', name: 'p', disabled: true } } : x)) as Step[] };
+  const tt = await runOnModel(transient, undefined, { qemuVersion: '10.0' });
+  assert.ok(tt.steps.every((x) => !isWaitStep(x) && x.result.ok), 'the transient boundary carried out on 10.0');
+  const w = new World();
+  const pre = await runOnModel({ ...transient, steps: transient.steps.slice(0, -1) });
+  for (const [i, out] of pre.steps.entries()) w.observe(transient.steps[i]!, out);
+  assert.is(knownAbort(transient.steps[transient.steps.length - 1]!, w.proc('A')), undefined);
+});
+
 test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends the nearest forms that do not abort', async () => {
   // the finalize abort is avoided where it is set up (the cbw over the job's filter): an
   // auto-finalized job would kill the daemon at whatever step it ends on
