@@ -425,6 +425,18 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const job = [...above].find((n) => running.has(n));
     if (job) return `fuzz 4264209348: block-stream of read-only '${a.device}' under a running backup of '${job}' (QEMU hangs in stream_start: bdrv_insert_node's drain after the reopen to read-write)`;
   }
+  // stop 37 (wt-combo9; 7.2 and 10.0 abort; graph/ops.ts refuseCloseWithBusyBitmap): an export
+  // marks its bitmaps busy but holds no reference to a node below the exported one (found down
+  // bdrv_filter_or_cow_bs) or named by node+name; a stream, commit or reopen that drops that node
+  // closes it with the bitmap busy and bdrv_release_dirty_bitmap_locked asserts. Avoided at the
+  // export: only bitmaps of the exported node itself are sent
+  if (step.execute === 'block-export-add' || step.execute === 'nbd-server-add') {
+    const node = step.execute === 'block-export-add' ? a['node-name'] : a.device;
+    const own = new Set((p.graph.nodes.find((n) => n.name === node)?.bitmaps ?? []).map((b) => b.split(' ')[0]));
+    const refs: Json[] = step.execute === 'block-export-add' ? (Array.isArray(a.bitmaps) ? a.bitmaps : []) : (typeof a.bitmap === 'string' ? [a.bitmap] : []);
+    const away = refs.find((r) => (typeof r === 'string' ? !own.has(r) : isObj(r) && r.node !== node));
+    if (away !== undefined) return `stop 37: ${step.execute} of '${String(node)}' with a bitmap of another node (an export holds it busy without holding its node: closing that node aborts in bdrv_release_dirty_bitmap_locked)`;
+  }
   // fuzz --qemu 10.0 2265673556 (QEMU 10.0 hang; graph/export-fail-backup-hang.ts, rule
   // 'export-fail-iothread-backup-hangs'): a block-export-add failing after blk_insert_bs on a node
   // in an iothread under a copying backup: blk_exp_add's blk_unref drains the node for ever. The
