@@ -425,18 +425,6 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const job = [...above].find((n) => running.has(n));
     if (job) return `fuzz 4264209348: block-stream of read-only '${a.device}' under a running backup of '${job}' (QEMU hangs in stream_start: bdrv_insert_node's drain after the reopen to read-write)`;
   }
-  // stop 37 (wt-combo9; 7.2 and 10.0 abort; graph/ops.ts refuseCloseWithBusyBitmap): an export
-  // marks its bitmaps busy but holds no reference to a node below the exported one (found down
-  // bdrv_filter_or_cow_bs) or named by node+name; a stream, commit or reopen that drops that node
-  // closes it with the bitmap busy and bdrv_release_dirty_bitmap_locked asserts. Avoided at the
-  // export: only bitmaps of the exported node itself are sent
-  if (step.execute === 'block-export-add' || step.execute === 'nbd-server-add') {
-    const node = step.execute === 'block-export-add' ? a['node-name'] : a.device;
-    const own = new Set((p.graph.nodes.find((n) => n.name === node)?.bitmaps ?? []).map((b) => b.split(' ')[0]));
-    const refs: Json[] = step.execute === 'block-export-add' ? (Array.isArray(a.bitmaps) ? a.bitmaps : []) : (typeof a.bitmap === 'string' ? [a.bitmap] : []);
-    const away = refs.find((r) => (typeof r === 'string' ? !own.has(r) : isObj(r) && r.node !== node));
-    if (away !== undefined) return `stop 37: ${step.execute} of '${String(node)}' with a bitmap of another node (an export holds it busy without holding its node: closing that node aborts in bdrv_release_dirty_bitmap_locked)`;
-  }
   // fuzz --qemu 10.0 2265673556 (QEMU 10.0 hang; graph/export-fail-backup-hang.ts, rule
   // 'export-fail-iothread-backup-hangs'): a block-export-add failing after blk_insert_bs on a node
   // in an iothread under a copying backup: blk_exp_add's blk_unref drains the node for ever. The
@@ -450,6 +438,21 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const job = [...(p.jobs?.values() ?? [])].find((j) => j.kind === 'backup' && j.status === 'running' && typeof j.device === 'string' &&
       (j.device === node || p.subtree(j.device).has(node)));
     if (job) return `fuzz 2265673556: block-export-add of '${node}' in an iothread under running backup of '${job.device as string}' (QEMU 10.0 hangs in blk_exp_add's fail path: blk_unref drains the node)`;
+  }
+  // stop 37 (wt-combo9; 7.2 and 10.0 abort; graph/ops.ts refuseCloseWithBusyBitmap): an export
+  // marks its bitmaps busy but holds no reference to a node below the exported one (found down
+  // bdrv_filter_or_cow_bs) or named by node+name; a stream, commit or reopen that drops that node
+  // closes it with the bitmap busy and bdrv_release_dirty_bitmap_locked asserts. Avoided at the
+  // export: only bitmaps of the exported node itself are sent
+  if (step.execute === 'block-export-add' || step.execute === 'nbd-server-add') {
+    const node = step.execute === 'block-export-add' ? a['node-name'] : a.device;
+    const own = new Set((p.graph.nodes.find((n) => n.name === node)?.bitmaps ?? []).map((b) => b.split(' ')[0]));
+    const refs: Json[] = step.execute === 'block-export-add' ? (Array.isArray(a.bitmaps) ? a.bitmaps : []) : (typeof a.bitmap === 'string' ? [a.bitmap] : []);
+    // a reference QEMU refuses (no such node, no such bitmap anywhere) exports nothing: sent
+    const named = new Set(p.graph.nodes.map((n) => n.name));
+    const anywhere = new Set(p.graph.nodes.flatMap((n) => (n.bitmaps ?? []).map((b) => b.split(' ')[0])));
+    const away = refs.find((r) => (typeof r === 'string' ? !own.has(r) && anywhere.has(r) : isObj(r) && r.node !== node && named.has(String(r.node))));
+    if (away !== undefined) return `stop 37: ${step.execute} of '${String(node)}' with a bitmap of another node (an export holds it busy without holding its node: closing that node aborts in bdrv_release_dirty_bitmap_locked)`;
   }
   // fuzz --against vm 1471005996 (7.2 hangs; commands/vm/device-add.ts refuseGeometryUnderHeldDrain): a
   // mirror or active commit that completed and awaits job-finalize holds its source (and every node
