@@ -11,6 +11,7 @@
 // dirtyBitmapCheck (bdrv_dirty_bitmap_check), setDirtyBitmapBusy (bdrv_dirty_bitmap_set_busy),
 // createDirtyBitmap / releaseDirtyBitmap / patchDirtyBitmap.
 import { QmpError } from '../errors/index.js';
+import { QemuAbortRefusal } from './qemu-abort.js';
 import { driverInfo } from './drivers.js';
 import { imageBehind } from './images.js';
 import { getLength } from './length.js';
@@ -343,7 +344,21 @@ export function storePersistentBitmaps(p: Proc, node: string, release: boolean):
     if (n.ro || n.inactive) return 'No write access';
     putImageBitmaps(p, img, dir);
   }
-  if (release) for (const name of stored) releaseDirtyBitmap(p, node, name);
+  if (release) {
+    // bdrv_release_dirty_bitmap -> bdrv_release_dirty_bitmap_locked: assert(!bdrv_dirty_bitmap_busy(bitmap)).
+    // A stored bitmap an export holds (nbd_export_create's bdrv_dirty_bitmap_set_busy) is released
+    // here when blockdev-set-active inactivates its qcow2 node (qcow2_inactivate runs before the
+    // parents are asked): QSD 10.0.2 dies (abort-37-set-inactive-exported-persistent-bitmap)
+    const busy = [...stored].find((name) => findDirtyBitmap(p, node, name)?.busy);
+    if (busy !== undefined) {
+      throw new QemuAbortRefusal(
+        `Bitmap '${busy}' of qcow2 node '${node}' is in use (busy) and would be released after it is stored ` +
+        "(QEMU aborts here: qcow2_store_persistent_dirty_bitmaps -> bdrv_release_dirty_bitmap_locked: Assertion `!bdrv_dirty_bitmap_busy(bitmap)' failed); refused by blockgraph",
+        'bdrv_release_dirty_bitmap_locked',
+      );
+    }
+    for (const name of stored) releaseDirtyBitmap(p, node, name);
+  }
   return undefined;
 }
 

@@ -70,11 +70,14 @@ export function bdrvActivate(p: Proc, node: string): void {
     p.patchNode(node, { inactive: false });
     reinactivateOnError(p, node, undefined, () => refreshPerms(p, [node]));
     if (n.driver === 'qcow2') {
-      // qcow2_co_invalidate_cache: qcow2_do_close(bs, false) runs qcow2_inactivate again (s->flags
-      // never had BDRV_O_INACTIVE): the persistent bitmaps added while inactive are stored and
-      // released, now that the node is writable; qcow2_do_open loads the whole directory back
-      // (vm/vm-i-bitmaps-runstates #14)
-      storePersistentBitmaps(p, node, true);
+      // qcow2_co_invalidate_cache: qcow2_do_close(bs, false) runs qcow2_inactivate again when
+      // s->flags never had BDRV_O_INACTIVE (a node inactivated after an active open): the
+      // persistent bitmaps added while inactive are stored and released, now that the node is
+      // writable (vm/vm-i-bitmaps-runstates #14). A node opened inactive skips it (s->flags has
+      // BDRV_O_INACTIVE: combo-c8-b2-add-inactive-open-stored-names): what was added stays in
+      // memory. qcow2_do_open then loads the whole directory, inserted ahead of those
+      if (!n.qcow2OpenedInactive) storePersistentBitmaps(p, node, true);
+      else p.patchNode(node, { qcow2OpenedInactive: false });
       loadPersistentBitmaps(p, node);
     }
   }

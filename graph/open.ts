@@ -542,9 +542,15 @@ function openNodeProbed(
       // qcow2_do_open -> qcow2_read_snapshots: the snapshot table, kept in memory from now on
       if (img.snapshots?.length) p.patchNode(name, { snapshots: img.snapshots });
       openDataFile(p, name, opts, eff, img, file!.name, pendingAborts);
-      // qcow2_do_open → qcow2_load_dirty_bitmaps: the image's persistent bitmaps
-      if (bitmapsExt === 'no-directory') throw new QmpError("Bitmap '' doesn't satisfy the constraints");
-      if (bitmapsExt === 'all') loadPersistentBitmaps(p, name);
+      // qcow2_do_open → qcow2_load_dirty_bitmaps: the image's persistent bitmaps, only when the
+      // node is opened active ("Open disk in inactive mode ...: bitmaps ... will be loaded on
+      // invalidation": qcow2_co_invalidate_cache, graph/inactive.ts bdrvActivate); s->flags keeps
+      // BDRV_O_INACTIVE (qcow2OpenedInactive)
+      if (p.node(name)?.inactive) p.patchNode(name, { qcow2OpenedInactive: true });
+      else {
+        if (bitmapsExt === 'no-directory') throw new QmpError("Bitmap '' doesn't satisfy the constraints");
+        if (bitmapsExt === 'all') loadPersistentBitmaps(p, name);
+      }
       // bdrv_open_common has returned: blk_unref(file) comes before bdrv_open_backing_file
       probe?.end();
       openBacking(p, name, opts, eff);

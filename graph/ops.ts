@@ -124,9 +124,30 @@ export function closeNode(p: Proc, node: string): void {
   if (p.node(node)?.driver === 'copy-before-write') releaseCbwBitmaps(p, node);
   // cor_close: a chain its `bottom` froze is released
   if (p.node(node)?.driver === 'copy-on-read') unfreezeToBottom(p, node);
+  refuseCloseWithBusyBitmap(p, node);
   refuseCloseWithAnonBitmap(p, node);
   for (const c of p.childrenOf(node)) detachChild(p, c.id);
   p.delNode(node);
+}
+
+/**
+ * bdrv_close -> bdrv_release_named_dirty_bitmaps -> bdrv_release_dirty_bitmap_locked:
+ * assert(!bdrv_dirty_bitmap_busy(bitmap)). An NBD export marks its bitmaps busy
+ * (nbd_export_create: bdrv_dirty_bitmap_set_busy) but holds no reference to the node a bitmap
+ * lives on when it was found below the exported node (bdrv_filter_or_cow_bs) or named by
+ * node+name: a stream or commit that drops that node, or a reopen that detaches it, closes it
+ * with the bitmap still busy, and QSD 7.2.22 and 10.0.2 both die (recorded: the combo-c8
+ * stream's finalize; abort-37-stream-drops-base-with-exported-bitmap). A persistent one dies the
+ * same way a step earlier, in qcow2_inactivate's release (storePersistentBitmaps).
+ */
+function refuseCloseWithBusyBitmap(p: Proc, node: string): void {
+  const b = (p.node(node)?.bitmaps ?? []).find((x) => x.owner === undefined && x.busy);
+  if (!b) return;
+  throw new QemuAbortRefusal(
+    `Node '${node}' would close with its bitmap '${b.name}' in use (busy) by an export that does not hold the node ` +
+    "(QEMU aborts here: bdrv_close -> bdrv_release_named_dirty_bitmaps -> bdrv_release_dirty_bitmap_locked: Assertion `!bdrv_dirty_bitmap_busy(bitmap)' failed); refused by blockgraph",
+    'bdrv_release_dirty_bitmap_locked',
+  );
 }
 
 /**

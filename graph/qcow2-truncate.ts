@@ -19,6 +19,7 @@
 // changes.
 import { allocOwner, metadataView, writeView } from './guest-image.js';
 import { afterShrink } from './snapshot-clusters.js';
+import { BITMAP_DEFAULT, dirtyBitmapCheck, findDirtyBitmap, qcow2Image } from './bitmaps.js';
 import { growWrittenNodes } from './length.js';
 import { hostFileLength, qcow2FileSize } from './open.js';
 import type { Proc } from './proc.js';
@@ -35,6 +36,24 @@ export function qcow2TruncateCheck(p: Proc, node: string): void {
   const file = p.fileChild(node)?.child;
   const v2 = (file ? metadataView(p, node)?.img.compat : undefined) === '0.10';
   if (v2 && p.node(node)?.snapshots?.length) throw new QmpError("Can't resize a v2 image which has snapshots");
+  qcow2TruncateBitmapsCheck(p, node);
+}
+
+/**
+ * qcow2_truncate_bitmaps_check (block/qcow2-bitmap.c, the same on 7.2 and 10.0): with bitmaps in
+ * the image's directory (s->nb_bitmaps; bitmap_list_load reads it in directory order), each
+ * must be in memory ("were not loaded": e.g. a remove whose transaction failed took it out of
+ * neither) and pass bdrv_dirty_bitmap_check(BDRV_BITMAP_DEFAULT): an inconsistent one (loaded
+ * IN_USE from an image another writer holds) refuses the resize, as do busy and readonly ones.
+ */
+function qcow2TruncateBitmapsCheck(p: Proc, node: string): void {
+  const dir = qcow2Image(p, node)?.bitmaps;
+  if (!dir?.length) return;
+  for (const e of dir) {
+    const b = findDirtyBitmap(p, node, e.name);
+    if (!b) throw new QmpError('Cannot resize qcow2 with persistent bitmaps that were not loaded into memory');
+    dirtyBitmapCheck(b, BITMAP_DEFAULT);
+  }
 }
 
 type Truncate = (p: Proc, node: string, size: number, depth?: number) => void;

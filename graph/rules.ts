@@ -93,7 +93,10 @@ export const RULES = defineRules({
       // qmp_cont's bdrv_activate_all (migration_block_activate) brings back what blockdev-set-active inactivated
       ...[1, 3, 7, 8, 9, 10, 11, 12, 13, 14].map((step) => ({ transcript: 'vm/vm-cont-activates-all.json', step })),
       // the boundary of fuzz 3705470636 (abort-34, wt-fz15): blockdev-set-active over two file nodes of one image
-      { transcript: 'abort-34-set-inactive-file-and-backing-one-node-two-nodes-survives.json', step: 3 }],
+      { transcript: 'abort-34-set-inactive-file-and-backing-one-node-two-nodes-survives.json', step: 3 },
+      // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
+      { transcript: 'combo-c8-b2-add-inactive-open-stored-names.json', step: 4 }, { transcript: 'combo-c8-b2-export-allow-inactive-bitmaps.json', step: 4 }, { transcript: 'combo-c8-set-active-bitmaps-export-job.json', step: 7 }, { transcript: 'combo-c8-set-active-bitmaps.json', step: 4 },
+    ],
     modelled: true,
   },
   'block-resize-busy-text': {
@@ -195,6 +198,8 @@ export const RULES = defineRules({
       ...['export-iothread-move-reopen-snapshot-replace.json#23', 'job-commit-active-every-verb.json#6', 'job-mirror-replaces-filter-chain6.json#17',
         'job-mirror-sync-modes-change.json#14', 'perm-raw-sharers-reopen.json#13', 'proc-lock-jobs-targets.json#6', 'proc-lock-shared-backing-commit.json#23',
         'replace-middle-of-chain.json#12'].map((x) => ({ transcript: `combo-c6-${x.split('#')[0]}`, step: Number(x.split('#')[1]) })),
+      // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
+      { transcript: 'combo-c8-b2-mirror-sync-top-target-bitmaps.json', step: 6 }, { transcript: 'combo-c8-b3-drive-mirror-existing-stored-bitmaps.json', step: 5 }, { transcript: 'combo-c8-b3-job-change-mirror-bitmaps.json', step: 4 }, { transcript: 'combo-c8-commit-active-bitmaps.json', step: 11 }, { transcript: 'combo-c8-drive-mirror-bitmaps-new-target.json', step: 2 }, { transcript: 'combo-c8-mirror-bitmaps-stay-on-source.json', step: 6 }, { transcript: 'combo-c8-mirror-cancel-ready-bitmaps-target-exported.json', step: 7 },
     ],
     modelled: true,
   },
@@ -202,7 +207,10 @@ export const RULES = defineRules({
     what: "an action that cannot take completion-mode 'grouped' in a transaction: the error text",
     '7.2': { fn: 'blockdev.c action_check_completion_mode: "… does not support Transaction property completion-mode = %s"', value: 'Transaction' },
     '10.0': { fn: 'blockdev.c action_check_completion_mode: "… does not support transaction property completion-mode = %s"', value: 'transaction' },
-    proof: [{ transcript: 'replace-transaction-snapshots.json', step: 10 }, { transcript: 'txn-bitmaps.json', step: 10 }],
+    proof: [{ transcript: 'replace-transaction-snapshots.json', step: 10 }, { transcript: 'txn-bitmaps.json', step: 10 },
+      // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
+      { transcript: 'combo-c8-txn-grouped-bitmaps-backups.json', step: 5 },
+    ],
     modelled: true,
   },
   'transaction-completion-mode-check': {
@@ -537,6 +545,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-job-verbs-while-waiting.json', step: 4 },
       // stop 35 (wt-inact35): the cbw whose target link refuses a later inactivation, its copy bitmap on f2 (7.2) or the filter (10.0)
       { transcript: 'fuzz-inactivate-all-keeps-partial.json', step: 3 },
+      // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
+      { transcript: 'combo-c8-b2-backup-bitmap-then-snapshot-over-source.json', step: 5 }, { transcript: 'combo-c8-b2-quorum-children-bitmaps.json', step: 12 }, { transcript: 'combo-c8-b3-backup-sync-top-bitmap.json', step: 6 }, { transcript: 'combo-c8-b3-data-file-bitmaps.json', step: 8 }, { transcript: 'combo-c8-b3-export-writable-top-enabled-backing-bitmap.json', step: 12 }, { transcript: 'combo-c8-backup-bitmap-argument-errors.json', step: 22 }, { transcript: 'combo-c8-backup-bitmap-busy-second-job.json', step: 5 }, { transcript: 'combo-c8-backup-bitmap-cancel-modes.json', step: 6 }, { transcript: 'combo-c8-backup-bitmap-filter-node-name.json', step: 4 }, { transcript: 'combo-c8-backup-bitmap-granularity-perf.json', step: 8 }, { transcript: 'combo-c8-backup-bitmap-mode-always.json', step: 4 }, { transcript: 'combo-c8-backup-bitmap-mode-never.json', step: 4 }, { transcript: 'combo-c8-backup-bitmap-mode-on-success.json', step: 4 }, { transcript: 'combo-c8-backup-bitmap-readonly-inconsistent.json', step: 11 }, { transcript: 'combo-c8-backup-target-bitmaps-dirtied.json', step: 5 }, { transcript: 'combo-c8-cbw-bitmap-option.json', step: 6 }, { transcript: 'combo-c8-drive-backup-bitmap.json', step: 5 }, { transcript: 'combo-c8-export-bitmaps-iothread.json', step: 14 }, { transcript: 'combo-c8-resize-bitmaps.json', step: 10 }, { transcript: 'combo-c8-txn-add-then-backup-incremental.json', step: 3 }, { transcript: 'combo-c8-txn-full-backup-clear-then-incremental.json', step: 4 },
     ],
     modelled: true,
   },
@@ -582,7 +592,10 @@ export const RULES = defineRules({
     proof: [{ transcript: 'combo-c3-perm-preallocate-swap-file.json', step: 3 },
       { transcript: 'fuzz-preallocate-failed-truncate-keeps-claim.json', step: 1 },
       { transcript: 'fuzz-preallocate-failed-truncate-read-only-file.json', step: 2 },
-      { transcript: 'fuzz-create-truncate-through-preallocate.json', step: 1 }],
+      { transcript: 'fuzz-create-truncate-through-preallocate.json', step: 1 },
+      // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
+      { transcript: 'combo-c8-filters-bitmaps-insert-remove.json', step: 18 },
+    ],
     modelled: true,
   },
   'qemuopts-size-negative-text': {
@@ -636,14 +649,17 @@ export const RULES = defineRules({
     what: 'the order of the BLOCK_EXPORT_DELETED events nbd-server-stop sends for several NBD exports without clients (qmp_nbd_server_stop -> blk_exp_close_all_type walks block_exports, to which blk_exp_add inserts at the head, and each last blk_exp_unref schedules blk_exp_delete_bh on the main AioContext, which sends the event)',
     '7.2': { fn: 'blk_exp_close_all_type + blk_exp_delete_bh as recorded: r before w, dev before fl-access, dev/tmp/tmp2 in that order, fl-access (with an NBD client) before sda: the export ids\' order in all 5 recordings (the model\'s order; where 7.2\'s main-loop bottom halves put them is not pinned down)', value: 'by-id' as 'by-id' | 'newest-first' },
     '10.0': { fn: 'blk_exp_close_all_type (AIO_WAIT_WHILE_UNLOCKED) + blk_exp_delete_bh as recorded: newest export first, the block_exports list order (QLIST_INSERT_HEAD in blk_exp_add), in all 5 recordings', value: 'newest-first' as 'by-id' | 'newest-first' },
-    // events only: the proof check compares outcome, error text and graph, which agree on both
-    // versions. Recorded pairs: iotests/tests-nbd-multiconn-b #7 and tests-nbd-multiconn-limited
+    // events only (`shows`: the proof check decides by the events). Recorded pairs: iotests/tests-nbd-multiconn-b #7 and tests-nbd-multiconn-limited
     // #11 (7.2 r, w; 10.0 w, r), tests-g-image-fleecing-backup-none #14 (7.2 dev, tmp, tmp2;
     // 10.0 tmp2, tmp, dev), tests-g-image-fleecing-cbw-bitmap #18 (7.2 dev, fl-access; 10.0
     // fl-access, dev), tests-image-fleecing-b-cbw-bitmap #15 (fl-access, sda on both), steps
     // numbered from 1, all under oracle/transcripts/iotests and qemu-10.0/iotests
-    proof: [],
+    proof: [
+      // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
+      { transcript: 'combo-c8-export-bitmap-writable-enabled.json', step: 14 },
+    ],
     modelled: true,
+    shows: 'events' as const,
   },
   'wake-ends-rate-limit-sleep': {
     what: "a wake-up of a speed-limited stream, commit or mirror sleeping for its rate limit (the end of a drained section: child_job_drained_end -> job_resume; block-job-resume / job-resume: job_resume_locked; block-job-set-speed's kick: block_job_set_speed_locked -> job_enter_cond_locked when the speed goes up or to 0) ends the sleep and the job runs its next iteration",

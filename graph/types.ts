@@ -61,6 +61,13 @@ export interface BdsNode {
   leakedDrains?: number;
   /** BDRV_O_INACTIVE (10.0: blockdev-add's active=false, blockdev-set-active; graph/inactive.ts); absent: active */
   inactive?: boolean;
+  /**
+   * qcow2: BDRVQcow2State.flags had BDRV_O_INACTIVE, i.e. qcow2_do_open ran on an inactive node
+   * (blockdev-add active=false, an incoming machine's images): it loaded no persistent bitmaps,
+   * and the close of qcow2_co_invalidate_cache runs no qcow2_inactivate. Cleared by the
+   * activation's qcow2_do_open. Absent: opened active.
+   */
+  qcow2OpenedInactive?: boolean;
 }
 
 /** A named BdrvDirtyBitmap (block/dirty-bitmap.c): its flags, no contents. */

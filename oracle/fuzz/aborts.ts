@@ -439,6 +439,21 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       (j.device === node || p.subtree(j.device).has(node)));
     if (job) return `fuzz 2265673556: block-export-add of '${node}' in an iothread under running backup of '${job.device as string}' (QEMU 10.0 hangs in blk_exp_add's fail path: blk_unref drains the node)`;
   }
+  // stop 37 (wt-combo9; 7.2 and 10.0 abort; graph/ops.ts refuseCloseWithBusyBitmap): an export
+  // marks its bitmaps busy but holds no reference to a node below the exported one (found down
+  // bdrv_filter_or_cow_bs) or named by node+name; a stream, commit or reopen that drops that node
+  // closes it with the bitmap busy and bdrv_release_dirty_bitmap_locked asserts. Avoided at the
+  // export: only bitmaps of the exported node itself are sent
+  if (step.execute === 'block-export-add' || step.execute === 'nbd-server-add') {
+    const node = step.execute === 'block-export-add' ? a['node-name'] : a.device;
+    const own = new Set((p.graph.nodes.find((n) => n.name === node)?.bitmaps ?? []).map((b) => b.split(' ')[0]));
+    const refs: Json[] = step.execute === 'block-export-add' ? (Array.isArray(a.bitmaps) ? a.bitmaps : []) : (typeof a.bitmap === 'string' ? [a.bitmap] : []);
+    // a reference QEMU refuses (no such node, no such bitmap anywhere) exports nothing: sent
+    const named = new Set(p.graph.nodes.map((n) => n.name));
+    const anywhere = new Set(p.graph.nodes.flatMap((n) => (n.bitmaps ?? []).map((b) => b.split(' ')[0])));
+    const away = refs.find((r) => (typeof r === 'string' ? !own.has(r) && anywhere.has(r) : isObj(r) && r.node !== node && named.has(String(r.node))));
+    if (away !== undefined) return `stop 37: ${step.execute} of '${String(node)}' with a bitmap of another node (an export holds it busy without holding its node: closing that node aborts in bdrv_release_dirty_bitmap_locked)`;
+  }
   // fuzz --against vm 1471005996 (7.2 hangs; commands/vm/device-add.ts refuseGeometryUnderHeldDrain): a
   // mirror or active commit that completed and awaits job-finalize holds its source (and every node
   // above it) drained; a disk's realize reads sector 0 there (blkconf_geometry) and waits for ever.
@@ -481,6 +496,13 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     const twice = g.edges.find((e, i) => named.has(e.parent) && (!scope || scope.has(e.parent))
       && g.edges.some((f, k) => k !== i && f.parent === e.parent && f.child === e.child));
     if (twice) return `fuzz 3705470636: blockdev-set-active inactivating '${twice.parent}', whose child '${twice.child}' it holds twice (QEMU 10.0: bdrv_inactivate_recurse: Assertion \`top_level' failed)`;
+    // stop 37 (wt-combo9, 10.0 abort; graph/bitmaps.ts storePersistentBitmaps): qcow2_inactivate
+    // stores and releases the persistent bitmaps, and one an export holds busy fails
+    // bdrv_release_dirty_bitmap_locked's assertion. The view does not follow which nodes the walk
+    // reaches: any persistent, busy bitmap in scope is avoided
+    const busyPersistent = g.nodes.find((n) => (!scope || scope.has(n.name)) && n.driver === 'qcow2'
+      && (n.bitmaps ?? []).some((b) => / persistent\b/.test(b) && / busy\b/.test(b) && !/ inconsistent\b/.test(b)));
+    if (busyPersistent) return `stop 37: blockdev-set-active inactivating qcow2 node '${busyPersistent.name}' with a busy persistent bitmap (QEMU 10.0: bdrv_release_dirty_bitmap_locked: Assertion \`!bdrv_dirty_bitmap_busy(bitmap)' failed)`;
   }
   // fuzz --qemu 10.0 250573919 (10.0 hang, 7.2 carries it out): blockdev-del of a node above the
   // copy-before-write filter of a running (rate-limited) backup that x-blockdev-set-iothread

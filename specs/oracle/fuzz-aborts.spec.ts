@@ -90,6 +90,8 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // wt-iot7 (iotests 245 second port): null_file_open absorbs its options with &error_abort (boundary: abort-24-…-survives)
   ['abort-24-null-negative-size', 'blockdev-add', /^null driver size -1 for 'n1' \(QEMU 7\.2 aborts here: null_file_open's qemu_opts_absorb_qdict\(&error_abort\)/, true],
   // stop 36 (wt-combo8, the seventh held-out set): raw_open_common's fail path after pr_manager_lookup closes fd 0
+  // stop 37 (wt-combo9, the eighth held-out set): a stream drops the backing node whose bitmap an export holds busy
+  ['abort-37-stream-drops-base-with-exported-bitmap', 'job-finalize', /^Node 'b' would close with its bitmap 'x' in use \(busy\) by an export that does not hold the node \(QEMU aborts here: bdrv_close -> bdrv_release_named_dirty_bitmaps -> bdrv_release_dirty_bitmap_locked: Assertion `!bdrv_dirty_bitmap_busy\(bitmap\)' failed\); refused by blockgraph$/, true],
   ['abort-36-file-pr-manager-unknown', 'blockdev-add', /^File node 'f1' names pr-manager 'nopr', which is no pr-manager-helper object \(QEMU crashes here: raw_open_common's fail path/, true],
   ['abort-245-reopen-throttle-backing-pinned-in-iothread', 'blockdev-reopen', /^Cannot attach 'hd2' \(iothread 'iothread0'\) as the backing child of 'hd0' \(main loop\): the throttle node 'hd2-throttle' would be drained across AioContexts \(QEMU 7\.2 dies or hangs here/, false],
   ['abort-245-reopen-throttle-overlay-into-iothread', 'blockdev-reopen', /the throttle node 'hd0-throttle' would be drained across AioContexts \(QEMU 7\.2 dies or hangs here/, false],
@@ -328,6 +330,36 @@ async function verdict(name: string, execute: string): Promise<string | undefine
   return knownAbort(s.steps[s.steps.length - 1]!, w.proc('A'));
 }
 
+// wt-combo9 (the eighth held-out set): blockdev-set-active {active: false} of a qcow2 node whose
+// persistent bitmap an export holds busy: qcow2_inactivate's store releases it and
+// bdrv_release_dirty_bitmap_locked asserts !busy (QSD 10.0.2 dies: scripts/probe-aborts.ts abort-37);
+// 7.2 has no such command. A transient exported bitmap is not released (the boundary,
+// combo-c8-set-active-bitmaps-export-job, carried out and sent by the generator)
+test('abort-37-set-inactive-exported-persistent-bitmap: refused on 10.0, unknown command on 7.2; the generator avoids it, not the transient boundary', async () => {
+  const s = load('abort-37-set-inactive-exported-persistent-bitmap');
+  const t = await runOnModel(s, undefined, { qemuVersion: '10.0' });
+  const last = t.steps[t.steps.length - 1]!;
+  assert.ok(!isWaitStep(last) && !last.result.ok);
+  if (!isWaitStep(last) && !last.result.ok) {
+    assert.match(last.result.desc, /^Bitmap 'p' of qcow2 node 'd' is in use \(busy\) and would be released after it is stored \(QEMU aborts here: qcow2_store_persistent_dirty_bitmaps -> bdrv_release_dirty_bitmap_locked: Assertion `!bdrv_dirty_bitmap_busy\(bitmap\)' failed\); refused by blockgraph$/);
+  }
+  assert.equal(last.events, []);
+  assert.equal(last.graph, t.steps[t.steps.length - 2]!.graph);
+  assert.ok(t.steps.slice(0, -1).every((x) => !isWaitStep(x) && x.result.ok), 'every earlier step carried out');
+  const t72 = await runOnModel(s, undefined, { qemuVersion: '7.2' });
+  const l72 = t72.steps[t72.steps.length - 1]!;
+  assert.ok(!isWaitStep(l72) && !l72.result.ok && l72.result.desc === 'The command blockdev-set-active has not been found');
+  assert.match((await verdict('abort-37-set-inactive-exported-persistent-bitmap', 'blockdev-set-active')) ?? '', /^stop 37:/);
+  // the same with the exported bitmap transient: inactivated on 10.0, and sent
+  const transient = { ...s, steps: s.steps.map((x, i) => (i === 1 ? { ...x, arguments: { node: 'd', name: 'p', disabled: true } } : x)) as Step[] };
+  const tt = await runOnModel(transient, undefined, { qemuVersion: '10.0' });
+  assert.ok(tt.steps.every((x) => !isWaitStep(x) && x.result.ok), 'the transient boundary carried out on 10.0');
+  const w = new World();
+  const pre = await runOnModel({ ...transient, steps: transient.steps.slice(0, -1) });
+  for (const [i, out] of pre.steps.entries()) w.observe(transient.steps[i]!, out);
+  assert.is(knownAbort(transient.steps[transient.steps.length - 1]!, w.proc('A')), undefined);
+});
+
 test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends the nearest forms that do not abort', async () => {
   // the finalize abort is avoided where it is set up (the cbw over the job's filter): an
   // auto-finalized job would kill the daemon at whatever step it ends on
@@ -338,8 +370,9 @@ test('the generator avoids each abort (oracle/fuzz/aborts.ts) and still sends th
       : (execute === 'job-finalize' && name.startsWith('abort-9')) || name.startsWith('abort-24-vm-commit') ? 'blockdev-add'
       : name.startsWith('abort-13-backup-file') ? 'blockdev-backup'
       : name === 'abort-32-reopen-drops-last-filter-parent' ? 'blockdev-reopen'
-      : name === 'abort-24-snapshot-internal-over-backup-file-grows' ? 'drive-backup' : execute;
-    assert.match((await verdict(name, avoidedAt)) ?? '', /^(fuzz \d+|crash 5|issue 12 item 8|iotests [\w/-]+|stop 36):/, name);
+      : name === 'abort-24-snapshot-internal-over-backup-file-grows' ? 'drive-backup'
+      : name === 'abort-37-stream-drops-base-with-exported-bitmap' ? 'block-export-add' : execute;
+    assert.match((await verdict(name, avoidedAt)) ?? '', /^(fuzz \d+|crash 5|issue 12 item 8|iotests [\w/-]+|stop 3[67]):/, name);
   }
   assert.is(await verdict('abort-9-finalize-stream-cbw-below-survives', 'block-stream'), undefined);
   // fuzz --qemu 10.0 250573919 (10.0 hangs, not modelled): blockdev-del above a running backup moved into io0; paused, it survives
