@@ -10,6 +10,7 @@ import { onHostOf, recordingRoot } from '../../oracle/image-root.js';
 import { makeOwnedDirSync, removeOwnedSync } from '../../oracle/temp-dirs.js';
 import { createImagesWithQemuImg, qsdAvailable, spawnQsd } from '../../oracle/qsd.js';
 import { sameUpToWaitBoundaries } from './rerecord-match.js';
+import { liveAll, liveSelection, liveWidth, prefetching } from './live-set.js';
 
 const DIR = resolve('oracle/transcripts');
 /** recordings of one transcript before it counts as different (see the test's comment) */
@@ -29,45 +30,53 @@ if (!qsdAvailable()) {
   console.log('skipped: qemu-storage-daemon not installed (apt-get install -y qemu-utils qemu-system-common)');
   test('qsd live re-recording (skipped: qemu-storage-daemon not installed)', () => undefined);
 } else {
-  // all of them: the whole set takes a few seconds
-  for (const f of readdirSync(DIR).filter((x) => x.endsWith('.json')).sort()) {
+  // npm test: a fixed sample with every area in it; npm run test:live: all of them (live-set.ts)
+  const files = liveSelection(readdirSync(DIR).filter((x) => x.endsWith('.json')), liveAll());
+  const recorded = prefetching(files.length, liveWidth(), (i) => rerecord(files[i]!));
+  files.forEach((f, i) => {
     test(`re-recording ${f} on QSD gives the same bytes`, async () => {
-      const text = readFileSync(join(DIR, f), 'utf8');
-      const scenario = scenarioOf(parseTranscript(text));
-      // on a host like the one it was recorded on (its `host` member), whose facts it then carries
-      const root = recordingRoot(scenario);
-      // QEMU's own timing: a job that fails on its first I/O (a read error a backup meets in its
-      // first task) ends in a bottom half that may run before or after the harness's graph query
-      // of the step that started it; the recorded transcript holds one of the two. A recording
-      // that differs is taken again, at most ATTEMPTS times, and every attempt's first
-      // difference is reported if none matches.
-      const misses: string[] = [];
-      for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        // named after this process: a killed spec run's directory is swept by the next fuzz/record run
-        const dir = makeOwnedDirSync(root, 'bg-oracle');
-        try {
-          await createImagesWithQemuImg(scenario, dir);
-          const t = await runScenario(onHostOf(scenario, root), (proc) => spawnQsd(dir, { label: proc }), { dir });
-          const out = printTranscript(t);
-          if (out !== text && sameUpToWaitBoundaries(text, out)) {
-            console.log(`  ${f}: a job's events fell on the other side of a command/wait boundary (QEMU timing)`);
-            return;
-          }
-          if (out === text) {
-            if (misses.length) console.log(`  ${f}: matched at attempt ${attempt} (QEMU timing; before: ${misses.join(' | ')})`);
-            return;
-          }
-          const a = text.split('\n');
-          const b = out.split('\n');
-          const i = a.findIndex((l, k) => l !== b[k]);
-          misses.push(`first difference at line ${i + 1}:\n- ${a[i]}\n+ ${b[i]}`);
-        } finally {
-          removeOwnedSync(dir);
-        }
-      }
-      assert.unreachable(misses.join('\n'));
+      const r = await recorded(i);
+      if (r.note) console.log(`  ${f}: ${r.note}`);
+      if (r.misses) assert.unreachable(r.misses);
     });
+  });
+}
+
+/**
+ * Records one transcript's scenario again, at most ATTEMPTS times, on a host like the one it was
+ * recorded on (its `host` member), whose facts it then carries. QEMU's own timing: a job that
+ * fails on its first I/O (a read error a backup meets in its first task) ends in a bottom half
+ * that may run before or after the harness's graph query of the step that started it; the
+ * recorded transcript holds one of the two. A recording that differs is taken again, and every
+ * attempt's first difference is reported if none matches.
+ */
+async function rerecord(f: string): Promise<{ note?: string; misses?: string }> {
+  const text = readFileSync(join(DIR, f), 'utf8');
+  const scenario = scenarioOf(parseTranscript(text));
+  const root = recordingRoot(scenario);
+  const misses: string[] = [];
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    // named after this process: a killed spec run's directory is swept by the next fuzz/record run
+    const dir = makeOwnedDirSync(root, 'bg-oracle');
+    try {
+      await createImagesWithQemuImg(scenario, dir);
+      const t = await runScenario(onHostOf(scenario, root), (proc) => spawnQsd(dir, { label: proc }), { dir });
+      const out = printTranscript(t);
+      if (out !== text && sameUpToWaitBoundaries(text, out)) {
+        return { note: "a job's events fell on the other side of a command/wait boundary (QEMU timing)" };
+      }
+      if (out === text) {
+        return misses.length ? { note: `matched at attempt ${attempt} (QEMU timing; before: ${misses.join(' | ')})` } : {};
+      }
+      const a = text.split('\n');
+      const b = out.split('\n');
+      const i = a.findIndex((l, k) => l !== b[k]);
+      misses.push(`first difference at line ${i + 1}:\n- ${a[i]}\n+ ${b[i]}`);
+    } finally {
+      removeOwnedSync(dir);
+    }
   }
+  return { misses: misses.join('\n') };
 }
 
 test.run();

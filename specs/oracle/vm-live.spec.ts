@@ -13,6 +13,7 @@ import { findQemuBinaries } from '../../oracle/qemu-bins.js';
 import { createModelImages, createModelMachine, declareVersion } from '../../oracle/run-model.js';
 import { MemoryBackend, ModelConnection } from '../../commands/model-host.js';
 import { sameUpToWaitBoundaries } from './rerecord-match.js';
+import { liveAll, liveSelection, liveWidth, prefetching } from './live-set.js';
 import { recordQomClasses } from '../../oracle/qom-classes.js';
 import { QOM_CLASSES } from '../../graph/devices/qom-classes.js';
 
@@ -71,7 +72,7 @@ if (!vmAvailable()) {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  for (const f of readdirSync(DIR).filter((x) => x.endsWith('.json')).sort()) rerecords(DIR, f, '7.2');
+  rerecordsAll(DIR, '7.2');
   test("query-block's qdev, removable and tray_open, and query-blockstats, on libvirt's machine are QEMU's (blk_get_attached_dev_id: the id, else the QOM path)", async () => {
     // libvirt maps its disks by qdev (a CD-ROM's tray: with a wrong qdev it sends no
     // blockdev-open-tray and QEMU refuses the eject; docs/vm.md "libvirt driving blockgraph")
@@ -120,7 +121,7 @@ if (!vmAvailable('10.0')) {
     assert.ok(existsSync(join(b.vmDataDirs![1]!, 'bios-256k.bin')));
     assert.match(execFileSync(b.vm!, ['--version'], { encoding: 'utf8' }), /version 10\.0\.2/);
   });
-  for (const f of readdirSync(DIR_10).filter((x) => x.endsWith('.json')).sort()) rerecords(DIR_10, f, '10.0');
+  rerecordsAll(DIR_10, '10.0');
   for (const t of ['vm-lv2-iothreads.json', 'vm-lv2-pc.json']) machineLevel('10.0', t);
 }
 
@@ -180,31 +181,41 @@ function machineLevel(v: '7.2' | '10.0', transcript: string): void {
  */
 const ATTEMPTS = 3;
 
-function rerecords(dir: string, f: string, v: '7.2' | '10.0'): void {
-  test(`re-recording ${v === '10.0' ? 'qemu-10.0/' : ''}vm/${f} on qemu-system-x86_64 ${v} gives the same bytes`, async () => {
-    const text = readFileSync(join(dir, f), 'utf8');
-    const scenario = scenarioOf(parseTranscript(text));
-    const bins = findQemuBinaries(v)!;
-    const misses: string[] = [];
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const tmp = mkdtempSync(join(tmpdir(), 'bg-vm-'));
-      try {
-        await createImagesWithQemuImg(scenario, tmp, v === '10.0' ? bins : undefined);
-        const t = await runScenario(scenario, (proc) => spawnVm(tmp, scenario.vm!, { label: proc, bins }), { dir: tmp });
-        const out = printTranscript(t);
-        if (out === text || sameUpToWaitBoundaries(text, out)) {
-          if (misses.length) console.log(`  vm/${f}: matched at attempt ${attempt} (QEMU timing; before: ${misses.join(' | ')})`);
-          return;
-        }
-        const a = text.split('\n'), b = out.split('\n');
-        const i = a.findIndex((l, k) => l !== b[k]);
-        misses.push(`first difference at line ${i + 1}:\n- ${a[i]}\n+ ${b[i]}`);
-      } finally {
-        rmSync(tmp, { recursive: true, force: true });
-      }
-    }
-    assert.unreachable(misses.join('\n'));
+/** npm test: a fixed sample with every area in it; npm run test:live: all of them (live-set.ts) */
+function rerecordsAll(dir: string, v: '7.2' | '10.0'): void {
+  const files = liveSelection(readdirSync(dir).filter((x) => x.endsWith('.json')), liveAll());
+  const recorded = prefetching(files.length, liveWidth(), (i) => rerecord(dir, files[i]!, v));
+  files.forEach((f, i) => {
+    test(`re-recording ${v === '10.0' ? 'qemu-10.0/' : ''}vm/${f} on qemu-system-x86_64 ${v} gives the same bytes`, async () => {
+      const r = await recorded(i);
+      if (r.note) console.log(`  vm/${f}: ${r.note}`);
+      if (r.misses) assert.unreachable(r.misses);
+    });
   });
+}
+
+async function rerecord(dir: string, f: string, v: '7.2' | '10.0'): Promise<{ note?: string; misses?: string }> {
+  const text = readFileSync(join(dir, f), 'utf8');
+  const scenario = scenarioOf(parseTranscript(text));
+  const bins = findQemuBinaries(v)!;
+  const misses: string[] = [];
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const tmp = mkdtempSync(join(tmpdir(), 'bg-vm-'));
+    try {
+      await createImagesWithQemuImg(scenario, tmp, v === '10.0' ? bins : undefined);
+      const t = await runScenario(scenario, (proc) => spawnVm(tmp, scenario.vm!, { label: proc, bins }), { dir: tmp });
+      const out = printTranscript(t);
+      if (out === text || sameUpToWaitBoundaries(text, out)) {
+        return misses.length ? { note: `matched at attempt ${attempt} (QEMU timing; before: ${misses.join(' | ')})` } : {};
+      }
+      const a = text.split('\n'), b = out.split('\n');
+      const i = a.findIndex((l, k) => l !== b[k]);
+      misses.push(`first difference at line ${i + 1}:\n- ${a[i]}\n+ ${b[i]}`);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  return { misses: misses.join('\n') };
 }
 
 test.run();
