@@ -1,5 +1,6 @@
-// Re-records the public transcripts against a real qemu-storage-daemon and requires byte
-// identity: the proof that harness, normalizer and printer are the oracle's own rules.
+// Re-records the daemon transcripts against a real qemu-storage-daemon and requires byte
+// identity: the proof that harness, normalizer and printer are the oracle's own rules. The sets:
+// oracle/transcripts and the iotests port, on 7.2 and (their twins) on 10.0.
 import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,10 +10,17 @@ import { parseTranscript, printTranscript, runScenario, scenarioOf } from '../..
 import { onHostOf, recordingRoot } from '../../oracle/image-root.js';
 import { makeOwnedDirSync, removeOwnedSync } from '../../oracle/temp-dirs.js';
 import { createImagesWithQemuImg, qsdAvailable, spawnQsd } from '../../oracle/qsd.js';
+import { findQemuBinaries, type QemuBinaries } from '../../oracle/qemu-bins.js';
 import { sameUpToWaitBoundaries } from './rerecord-match.js';
 import { liveAll, liveSelection, liveWidth, prefetching } from './live-set.js';
 
 const DIR = resolve('oracle/transcripts');
+/** the sets beside oracle/transcripts: in npm test their first transcript each, all with test:live */
+const MORE: { dir: string; v: '7.2' | '10.0' }[] = [
+  { dir: resolve('oracle/transcripts/iotests'), v: '7.2' },
+  { dir: resolve('oracle/transcripts/qemu-10.0'), v: '10.0' },
+  { dir: resolve('oracle/transcripts/qemu-10.0/iotests'), v: '10.0' },
+];
 /** recordings of one transcript before it counts as different (see the test's comment) */
 const ATTEMPTS = 3;
 
@@ -31,12 +39,29 @@ if (!qsdAvailable()) {
   test('qsd live re-recording (skipped: qemu-storage-daemon not installed)', () => undefined);
 } else {
   // npm test: a fixed sample with every area in it; npm run test:live: all of them (live-set.ts)
-  const files = liveSelection(readdirSync(DIR).filter((x) => x.endsWith('.json')), liveAll());
-  const recorded = prefetching(files.length, liveWidth(), (i) => rerecord(files[i]!));
+  rerecordsAll(DIR, '7.2', liveSelection(jsonIn(DIR), liveAll()));
+  for (const { dir, v } of MORE) {
+    const bins = findQemuBinaries(v);
+    if (!bins) {
+      console.log(`skipped: ${dir} is not re-recorded: QEMU ${v} is not installed (scripts/fetch-qemu-10.sh)`);
+      test(`qsd ${v} live re-recording of ${dir} (skipped: QEMU ${v} not installed)`, () => undefined);
+      continue;
+    }
+    rerecordsAll(dir, v, liveAll() ? liveSelection(jsonIn(dir), true) : jsonIn(dir).sort().slice(0, 1), bins);
+  }
+}
+
+function jsonIn(dir: string): string[] {
+  return readdirSync(dir).filter((x) => x.endsWith('.json'));
+}
+
+function rerecordsAll(dir: string, v: '7.2' | '10.0', files: string[], bins?: QemuBinaries): void {
+  const shown = dir.slice(resolve('oracle/transcripts').length + 1);
+  const recorded = prefetching(files.length, liveWidth(), (i) => rerecord(dir, files[i]!, bins));
   files.forEach((f, i) => {
-    test(`re-recording ${f} on QSD gives the same bytes`, async () => {
+    test(`re-recording ${shown ? `${shown}/` : ''}${f} on QSD ${v} gives the same bytes`, async () => {
       const r = await recorded(i);
-      if (r.note) console.log(`  ${f}: ${r.note}`);
+      if (r.note) console.log(`  ${shown ? `${shown}/` : ''}${f}: ${r.note}`);
       if (r.misses) assert.unreachable(r.misses);
     });
   });
@@ -50,8 +75,8 @@ if (!qsdAvailable()) {
  * recorded transcript holds one of the two. A recording that differs is taken again, and every
  * attempt's first difference is reported if none matches.
  */
-async function rerecord(f: string): Promise<{ note?: string; misses?: string }> {
-  const text = readFileSync(join(DIR, f), 'utf8');
+async function rerecord(from: string, f: string, bins?: QemuBinaries): Promise<{ note?: string; misses?: string }> {
+  const text = readFileSync(join(from, f), 'utf8');
   const scenario = scenarioOf(parseTranscript(text));
   const root = recordingRoot(scenario);
   const misses: string[] = [];
@@ -59,8 +84,9 @@ async function rerecord(f: string): Promise<{ note?: string; misses?: string }> 
     // named after this process: a killed spec run's directory is swept by the next fuzz/record run
     const dir = makeOwnedDirSync(root, 'bg-oracle');
     try {
-      await createImagesWithQemuImg(scenario, dir);
-      const t = await runScenario(onHostOf(scenario, root), (proc) => spawnQsd(dir, { label: proc }), { dir });
+      // qemu-img and qemu-io of the same version make the images (as `qmp record --qemu` does)
+      await createImagesWithQemuImg(scenario, dir, bins);
+      const t = await runScenario(onHostOf(scenario, root), (proc) => spawnQsd(dir, { label: proc, ...(bins ? { bin: bins.qsd } : {}) }), { dir });
       const out = printTranscript(t);
       if (out !== text && sameUpToWaitBoundaries(text, out)) {
         return { note: "a job's events fell on the other side of a command/wait boundary (QEMU timing)" };
