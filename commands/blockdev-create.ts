@@ -258,8 +258,15 @@ function qcow2Create(p: Proc, o: Opts): void {
   const refBits = o['refcount-bits'] !== undefined ? Number(o['refcount-bits']) : 16;
   if (refBits > 64 || refBits <= 0 || (refBits & (refBits - 1)) !== 0) throw new QmpError('Refcount width must be a power of two and may not exceed 64 bits');
   if (version < 3 && refBits !== 16) throw new QmpError('Different refcount widths than 16 bits require compatibility level 1.1 or above (use version=v3 or greater)');
-  if (o['data-file'] !== undefined || o['data-file-raw'] !== undefined) {
-    throw new QmpError('blockgraph does not model blockdev-create of qcow2 with data-file');
+  // qcow2_co_create's external data file checks, then bdrv_open_blockdev_ref of the data file
+  // (iotests 244): data-file-raw needs a data file and no backing file; a data file needs v3
+  const dataFileRaw = Boolean(o['data-file-raw']);
+  if (dataFileRaw && o['data-file'] === undefined) throw new QmpError('data-file-raw requires data-file');
+  if (dataFileRaw && o['backing-file'] !== undefined) throw new QmpError('Backing file and data-file-raw cannot be used at the same time');
+  let dataNode: string | undefined;
+  if (o['data-file'] !== undefined) {
+    if (version < 3) throw new QmpError('External data files are only supported with compatibility level 1.1 and above (use version=v3 or greater)');
+    dataNode = blockdevRef(p, o['data-file']);
   }
   if (o.encrypt !== undefined && (o.encrypt as Opts).format !== 'luks') {
     throw new QmpError("blockgraph does not model blockdev-create of qcow2 with encrypt.format 'qcow' (AES)");
@@ -333,6 +340,19 @@ function qcow2Create(p: Proc, o: Opts): void {
     const next: Image = { file: img.file, format: 'qcow2', size };
     if (cluster !== 65536) next.clusterSize = cluster;
     if (version === 2) next.compat = '0.10';
+    if (dataNode !== undefined) {
+      // qcow2_co_create: s->image_data_file = data_bs->filename (the header's data file name,
+      // QCOW2_INCOMPAT_DATA_FILE), QCOW2_AUTOCLEAR_DATA_FILE_RAW for data-file-raw; blk_co_truncate
+      // forwards the size to the data file, which only grows (bdrv_co_truncate with exact=false:
+      // raw_co_truncate; preallocate_co for the metadata preallocation data-file-raw enforces)
+      next.dataFile = p.node(dataNode)!.filename;
+      if (dataFileRaw) next.dataFileRaw = true;
+      const dataImg = imageBehind(p, dataNode);
+      if (dataImg && dataImg.size < size) {
+        p.d.put(HOST, 'images', dataImg.file, { ...dataImg, size });
+        growWrittenNodes(p, dataNode, size);
+      }
+    }
     if (o['backing-file'] !== undefined) {
       next.backing = String(o['backing-file']);
       // qcow2_co_create -> bdrv_change_backing_file: the name as bs->backing_format keeps it (15 characters)

@@ -40,7 +40,16 @@ export const nbdServerStop: CommandDef = {
     // BLOCK_EXPORT_DELETED events come in differs by version (rule nbd-server-stop-export-order)
     const nbd = p.exports().filter((x) => x.type === 'nbd');
     const at = (x: { bb: string }) => p.bb(x.bb)?.at ?? 0;
-    const order = rule(p, 'nbd-server-stop-export-order') === 'newest-first' ? [...nbd].sort((a, b) => at(b) - at(a)) : nbd;
+    // 10.0: blk_exp_delete_bh's exp->drv->delete and blk_unref poll the main loop (nested
+    // aio_bh_poll), so the first export's bottom half runs every other pending one, and the
+    // deletions an NBD client's closing coroutine brings about meanwhile, before it sends its own
+    // event: an export with a connected client (its last reference dropped in that nested poll)
+    // comes first, then the client-less ones newest first (iotests 147: exp1 with a client before
+    // exp2, newer, without)
+    const hasClient = (x: { id: string }) => nbdClientsOf(p, x.id).length > 0;
+    const newestFirst = [...nbd].sort((a, b) => at(b) - at(a));
+    const order = rule(p, 'nbd-server-stop-export-order') === 'newest-first'
+      ? [...newestFirst.filter(hasClient), ...newestFirst.filter((x) => !hasClient(x))] : nbd;
     for (const x of order) removeExport(ctx, x.id);
     p.setMeta({ nbd: null });
     return {};

@@ -844,9 +844,20 @@ function openNodeProbed(
       if (children.length < 1) throw new QmpError('Number of provided children must be 1 or more');
       if (threshold < 1) throw new QmpError("Parameter 'vote-threshold' expects a value >= 1");
       if (threshold > children.length) throw new QmpError('threshold may not exceed children count');
+      // quorum_open: blkverify and rewrite-corrupted are read only under read-pattern quorum (the
+      // default; under fifo both stay false, so quorum_child_perm takes no WRITE for rewrites);
+      // blkverify compares exactly two children, both of which must vote
+      const blkverify = opts.blkverify === true || opts.blkverify === 'on';
+      const quorumPattern = (opts['read-pattern'] ?? 'quorum') === 'quorum';
+      if (quorumPattern && blkverify && (children.length !== 2 || threshold !== 2)) {
+        throw new QmpError('blkverify=on can only be set if there are exactly two files and vote-threshold is 2');
+      }
+      if (quorumPattern && blkverify && (opts['rewrite-corrupted'] === true || opts['rewrite-corrupted'] === 'on')) {
+        throw new QmpError('rewrite-corrupted=on cannot be used with blkverify=on');
+      }
       // quorum_open: s->threshold, s->is_blkverify and s->next_child_index = s->num_children, which
       // x-blockdev-change's quorum_add_child / quorum_del_child read
-      p.patchNode(name, { extra: { rewriteCorrupted: Boolean(opts['rewrite-corrupted']), nextChild: children.length, threshold, blkverify: opts.blkverify === true || opts.blkverify === 'on' } });
+      p.patchNode(name, { extra: { rewriteCorrupted: quorumPattern && Boolean(opts['rewrite-corrupted']), nextChild: children.length, threshold, blkverify: quorumPattern && blkverify } });
       const names: string[] = [];
       children.forEach((ref, i) => {
         const c = openChildRef(p, ref, { parent: name, role: 'child', parentOptions: eff, inactive: p.node(name)?.inactive }, pendingAborts);

@@ -649,6 +649,10 @@ export const RULES = defineRules({
     what: 'the order of the BLOCK_EXPORT_DELETED events nbd-server-stop sends for several NBD exports without clients (qmp_nbd_server_stop -> blk_exp_close_all_type walks block_exports, to which blk_exp_add inserts at the head, and each last blk_exp_unref schedules blk_exp_delete_bh on the main AioContext, which sends the event)',
     '7.2': { fn: 'blk_exp_close_all_type + blk_exp_delete_bh as recorded: r before w, dev before fl-access, dev/tmp/tmp2 in that order, fl-access (with an NBD client) before sda: the export ids\' order in all 5 recordings (the model\'s order; where 7.2\'s main-loop bottom halves put them is not pinned down)', value: 'by-id' as 'by-id' | 'newest-first' },
     '10.0': { fn: 'blk_exp_close_all_type (AIO_WAIT_WHILE_UNLOCKED) + blk_exp_delete_bh as recorded: newest export first, the block_exports list order (QLIST_INSERT_HEAD in blk_exp_add), in all 5 recordings', value: 'newest-first' as 'by-id' | 'newest-first' },
+    // (10.0, stop 38: an export an NBD client is still connected to comes before the client-less
+    // ones: blk_exp_delete_bh's delete and blk_unref poll the main loop, where the client's close
+    // drops the export's last reference; iotests/147-j-builtin-nbd-two-exports #13, exp1 with a
+    // client before exp2, the same order on 7.2, so no proof of its own)
     // events only (`shows`: the proof check decides by the events). Recorded pairs: iotests/tests-nbd-multiconn-b #7 and tests-nbd-multiconn-limited
     // #11 (7.2 r, w; 10.0 w, r), tests-g-image-fleecing-backup-none #14 (7.2 dev, tmp, tmp2;
     // 10.0 tmp2, tmp, dev), tests-g-image-fleecing-cbw-bitmap #18 (7.2 dev, fl-access; 10.0
