@@ -40,7 +40,14 @@ export const nbdServerStop: CommandDef = {
     // BLOCK_EXPORT_DELETED events come in differs by version (rule nbd-server-stop-export-order)
     const nbd = p.exports().filter((x) => x.type === 'nbd');
     const at = (x: { bb: string }) => p.bb(x.bb)?.at ?? 0;
-    const order = rule(p, 'nbd-server-stop-export-order') === 'newest-first' ? [...nbd].sort((a, b) => at(b) - at(a)) : nbd;
+    const how = rule(p, 'nbd-server-stop-export-order');
+    const byAge = [...nbd].sort((a, b) => (how === 'newest-first' ? at(b) - at(a) : at(a) - at(b)));
+    // 7.2: an export with an NBD client keeps the client's reference through
+    // blk_exp_request_shutdown (client_close only shuts the channel); its last blk_exp_unref comes
+    // from the client's coroutine, dispatched by aio_poll's fd handlers before aio_bh_poll, so its
+    // delete BH is scheduled after every client-less one and, LIFO, runs first
+    const clients = (x: { id: string }) => nbdClientsOf(p, x.id).length > 0;
+    const order = how === 'oldest-first' ? [...byAge.filter(clients), ...byAge.filter((x) => !clients(x))] : byAge;
     for (const x of order) removeExport(ctx, x.id);
     p.setMeta({ nbd: null });
     return {};

@@ -647,8 +647,8 @@ export const RULES = defineRules({
   },
   'nbd-server-stop-export-order': {
     what: 'the order of the BLOCK_EXPORT_DELETED events nbd-server-stop sends for several NBD exports without clients (qmp_nbd_server_stop -> blk_exp_close_all_type walks block_exports, to which blk_exp_add inserts at the head, and each last blk_exp_unref schedules blk_exp_delete_bh on the main AioContext, which sends the event)',
-    '7.2': { fn: 'blk_exp_close_all_type + blk_exp_delete_bh as recorded: r before w, dev before fl-access, dev/tmp/tmp2 in that order, fl-access (with an NBD client) before sda: the export ids\' order in all 5 recordings (the model\'s order; where 7.2\'s main-loop bottom halves put them is not pinned down)', value: 'by-id' as 'by-id' | 'newest-first' },
-    '10.0': { fn: 'blk_exp_close_all_type (AIO_WAIT_WHILE_UNLOCKED) + blk_exp_delete_bh as recorded: newest export first, the block_exports list order (QLIST_INSERT_HEAD in blk_exp_add), in all 5 recordings', value: 'newest-first' as 'by-id' | 'newest-first' },
+    '7.2': { fn: 'blk_exp_close_all_type walks block_exports newest first (QLIST_INSERT_HEAD in blk_exp_add) and each export\'s last blk_exp_unref schedules blk_exp_delete_bh; 7.2\'s aio_bh_poll runs those one-shot bottom halves last scheduled first, so the events come oldest export first: r before w, dev before fl-access, dev/tmp/tmp2 in that order, and stop 38\'s aw, ar, rw, rr (added in that order; not their ids\' order) in every recording; an export with an NBD client loses its last reference in the client\'s coroutine, which aio_poll dispatches before aio_bh_poll, so its BH is scheduled last and runs first (fl-access, with a client, before the older sda)', value: 'oldest-first' as 'oldest-first' | 'newest-first' },
+    '10.0': { fn: 'blk_exp_close_all_type (AIO_WAIT_WHILE_UNLOCKED) + blk_exp_delete_bh as recorded: newest export first, the block_exports list order (QLIST_INSERT_HEAD in blk_exp_add), in all 5 recordings', value: 'newest-first' as 'oldest-first' | 'newest-first' },
     // events only (`shows`: the proof check decides by the events). Recorded pairs: iotests/tests-nbd-multiconn-b #7 and tests-nbd-multiconn-limited
     // #11 (7.2 r, w; 10.0 w, r), tests-g-image-fleecing-backup-none #14 (7.2 dev, tmp, tmp2;
     // 10.0 tmp2, tmp, dev), tests-g-image-fleecing-cbw-bitmap #18 (7.2 dev, fl-access; 10.0
@@ -657,6 +657,8 @@ export const RULES = defineRules({
     proof: [
       // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
       { transcript: 'combo-c8-export-bitmap-writable-enabled.json', step: 14 },
+      // stop 38 (wt-vm19): four client-less exports stopped in the order they were added (7.2), newest first (10.0)
+      { transcript: 'vm/vm-k-nbd-writable-share-rw.json', step: 23 },
     ],
     modelled: true,
     shows: 'events' as const,
