@@ -138,6 +138,8 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [
+      // stop 38 (wt-vm19): the ninth VM held-out set's drive-mirrors, blockdev-mirrors and active commits under devices (each transcript's first step that differs)
+      ...([['change-backing-file-jobs', 26], ['default-job-ids', 22], ['drive-jobs-stop-cont', 5], ['drive-mirror-cd-media', 2], ['drive-mirror-filters-devices', 8], ['drive-mirror-iothread', 3], ['drive-mirror-modes-chain', 7], ['drive-mirror-qdev-ids', 4], ['drive-target-names', 11], ['job-pause-resume-devices', 6], ['mirror-active-write-blocking', 5], ['pc-drive-jobs', 2], ['stream-commit-filenames', 19]] as const).map(([s, step]) => ({ transcript: `vm/vm-k-${s}.json`, step })),
       // stop 37 (wt-vm18): the eighth VM held-out set's mirrors and active commits (a CD's medium, a device's disk, a ready mirror over a migration)
       ...Array.from({ length: 19 }, (_, i) => 8 + i).map((step) => ({ transcript: 'vm/vm-j-eject-under-jobs.json', step })), ...[12, 13, 14].map((step) => ({ transcript: 'vm/vm-j-jobs-stop-cont-speed.json', step })),
       ...[12, 13, 14, 15].map((step) => ({ transcript: 'vm/vm-j-migrate-job-kinds.json', step })), ...[16, 17, 22, 23].map((step) => ({ transcript: 'vm/vm-j-snapshot-throttled-devices.json', step })),
@@ -425,6 +427,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
+      // stop 38 (wt-vm19): the ninth VM held-out set's drive-backups and blockdev-backups under devices (each transcript's first step that differs)
+      ...([['backup-bitmaps-devices', 14], ['drive-backup-device-nodes', 13], ['drive-backup-transaction', 9], ['job-targets-attached', 12], ['snapshot-sync-device-nodes', 20], ['usb-storage-drive-jobs', 8]] as const).map(([s, step]) => ({ transcript: `vm/vm-k-${s}.json`, step })),
       // stop 37 (wt-vm18): backups of CD media (vm-j-eject-under-jobs)
       ...[7, 27, 28, 29].map((step) => ({ transcript: 'vm/vm-j-eject-under-jobs.json', step })),
       // vm-i: a backup under a virtio-blk (its block-copy bitmap on d0 on 7.2 only, which then refuses snapshot-load: bdrv_snapshot_goto "Device has active dirty bitmaps")
