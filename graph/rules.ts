@@ -662,7 +662,7 @@ export const RULES = defineRules({
       // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
       { transcript: 'combo-c8-export-bitmap-writable-enabled.json', step: 14 },
       // stop 38 (wt-vm19): four client-less exports stopped in the order they were added (7.2), newest first (10.0)
-      { transcript: 'vm/vm-k-nbd-writable-share-rw.json', step: 23 },
+      { transcript: 'vm/vm-k-nbd-writable-share-rw.json', step: 23 }, { transcript: 'vm/vm-k-hmp-arg-forms.json', step: 35 },
     ],
     modelled: true,
     shows: 'events' as const,
