@@ -40,16 +40,19 @@ export const nbdServerStop: CommandDef = {
     // BLOCK_EXPORT_DELETED events come in differs by version (rule nbd-server-stop-export-order)
     const nbd = p.exports().filter((x) => x.type === 'nbd');
     const at = (x: { bb: string }) => p.bb(x.bb)?.at ?? 0;
+    const how = rule(p, 'nbd-server-stop-export-order');
+    const byAge = [...nbd].sort((a, b) => (how === 'newest-first' ? at(b) - at(a) : at(a) - at(b)));
+    // An export with a connected NBD client comes first on both versions, for two reasons:
+    // 7.2: the client keeps its reference through blk_exp_request_shutdown (client_close only
+    // shuts the channel); its last blk_exp_unref comes from the client's coroutine, dispatched by
+    // aio_poll's fd handlers before aio_bh_poll, so its delete BH is scheduled after every
+    // client-less one and, LIFO, runs first.
     // 10.0: blk_exp_delete_bh's exp->drv->delete and blk_unref poll the main loop (nested
     // aio_bh_poll), so the first export's bottom half runs every other pending one, and the
     // deletions an NBD client's closing coroutine brings about meanwhile, before it sends its own
-    // event: an export with a connected client (its last reference dropped in that nested poll)
-    // comes first, then the client-less ones newest first (iotests 147: exp1 with a client before
-    // exp2, newer, without)
-    const hasClient = (x: { id: string }) => nbdClientsOf(p, x.id).length > 0;
-    const newestFirst = [...nbd].sort((a, b) => at(b) - at(a));
-    const order = rule(p, 'nbd-server-stop-export-order') === 'newest-first'
-      ? [...newestFirst.filter(hasClient), ...newestFirst.filter((x) => !hasClient(x))] : nbd;
+    // event (iotests 147: exp1 with a client before exp2, newer, without)
+    const clients = (x: { id: string }) => nbdClientsOf(p, x.id).length > 0;
+    const order = [...byAge.filter(clients), ...byAge.filter((x) => !clients(x))];
     for (const x of order) removeExport(ctx, x.id);
     p.setMeta({ nbd: null });
     return {};

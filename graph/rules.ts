@@ -138,6 +138,8 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [
+      // stop 38 (wt-vm19): the ninth VM held-out set's drive-mirrors, blockdev-mirrors and active commits under devices (each transcript's first step that differs)
+      ...([['change-backing-file-jobs', 26], ['default-job-ids', 22], ['drive-jobs-stop-cont', 5], ['drive-mirror-cd-media', 2], ['drive-mirror-filters-devices', 8], ['drive-mirror-iothread', 3], ['drive-mirror-modes-chain', 7], ['drive-mirror-qdev-ids', 4], ['drive-target-names', 11], ['job-pause-resume-devices', 6], ['mirror-active-write-blocking', 5], ['pc-drive-jobs', 2], ['stream-commit-filenames', 19], ['hmp-block-jobs', 13]] as const).map(([s, step]) => ({ transcript: `vm/vm-k-${s}.json`, step })),
       // stop 37 (wt-vm18): the eighth VM held-out set's mirrors and active commits (a CD's medium, a device's disk, a ready mirror over a migration)
       ...Array.from({ length: 19 }, (_, i) => 8 + i).map((step) => ({ transcript: 'vm/vm-j-eject-under-jobs.json', step })), ...[12, 13, 14].map((step) => ({ transcript: 'vm/vm-j-jobs-stop-cont-speed.json', step })),
       ...[12, 13, 14, 15].map((step) => ({ transcript: 'vm/vm-j-migrate-job-kinds.json', step })), ...[16, 17, 22, 23].map((step) => ({ transcript: 'vm/vm-j-snapshot-throttled-devices.json', step })),
@@ -425,6 +427,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
+      // stop 38 (wt-vm19): the ninth VM held-out set's drive-backups and blockdev-backups under devices (each transcript's first step that differs)
+      ...([['backup-bitmaps-devices', 14], ['drive-backup-device-nodes', 13], ['drive-backup-transaction', 9], ['job-targets-attached', 12], ['snapshot-sync-device-nodes', 20], ['usb-storage-drive-jobs', 8]] as const).map(([s, step]) => ({ transcript: `vm/vm-k-${s}.json`, step })),
       // stop 37 (wt-vm18): backups of CD media (vm-j-eject-under-jobs)
       ...[7, 27, 28, 29].map((step) => ({ transcript: 'vm/vm-j-eject-under-jobs.json', step })),
       // vm-i: a backup under a virtio-blk (its block-copy bitmap on d0 on 7.2 only, which then refuses snapshot-load: bdrv_snapshot_goto "Device has active dirty bitmaps")
@@ -647,12 +651,12 @@ export const RULES = defineRules({
   },
   'nbd-server-stop-export-order': {
     what: 'the order of the BLOCK_EXPORT_DELETED events nbd-server-stop sends for several NBD exports without clients (qmp_nbd_server_stop -> blk_exp_close_all_type walks block_exports, to which blk_exp_add inserts at the head, and each last blk_exp_unref schedules blk_exp_delete_bh on the main AioContext, which sends the event)',
-    '7.2': { fn: 'blk_exp_close_all_type + blk_exp_delete_bh as recorded: r before w, dev before fl-access, dev/tmp/tmp2 in that order, fl-access (with an NBD client) before sda: the export ids\' order in all 5 recordings (the model\'s order; where 7.2\'s main-loop bottom halves put them is not pinned down)', value: 'by-id' as 'by-id' | 'newest-first' },
-    '10.0': { fn: 'blk_exp_close_all_type (AIO_WAIT_WHILE_UNLOCKED) + blk_exp_delete_bh as recorded: newest export first, the block_exports list order (QLIST_INSERT_HEAD in blk_exp_add), in all 5 recordings', value: 'newest-first' as 'by-id' | 'newest-first' },
+    '7.2': { fn: 'blk_exp_close_all_type walks block_exports newest first (QLIST_INSERT_HEAD in blk_exp_add) and each export\'s last blk_exp_unref schedules blk_exp_delete_bh; 7.2\'s aio_bh_poll runs those one-shot bottom halves last scheduled first, so the events come oldest export first: r before w, dev before fl-access, dev/tmp/tmp2 in that order, and stop 38\'s aw, ar, rw, rr (added in that order; not their ids\' order) in every recording; an export with an NBD client loses its last reference in the client\'s coroutine, which aio_poll dispatches before aio_bh_poll, so its BH is scheduled last and runs first (fl-access, with a client, before the older sda)', value: 'oldest-first' as 'oldest-first' | 'newest-first' },
+    '10.0': { fn: 'blk_exp_close_all_type (AIO_WAIT_WHILE_UNLOCKED) + blk_exp_delete_bh as recorded: newest export first, the block_exports list order (QLIST_INSERT_HEAD in blk_exp_add), in all 5 recordings', value: 'newest-first' as 'oldest-first' | 'newest-first' },
     // (10.0, stop 38: an export an NBD client is still connected to comes before the client-less
     // ones: blk_exp_delete_bh's delete and blk_unref poll the main loop, where the client's close
     // drops the export's last reference; iotests/147-j-builtin-nbd-two-exports #13, exp1 with a
-    // client before exp2, the same order on 7.2, so no proof of its own)
+    // client before exp2, the same order on 7.2)
     // events only (`shows`: the proof check decides by the events). Recorded pairs: iotests/tests-nbd-multiconn-b #7 and tests-nbd-multiconn-limited
     // #11 (7.2 r, w; 10.0 w, r), tests-g-image-fleecing-backup-none #14 (7.2 dev, tmp, tmp2;
     // 10.0 tmp2, tmp, dev), tests-g-image-fleecing-cbw-bitmap #18 (7.2 dev, fl-access; 10.0
@@ -661,6 +665,8 @@ export const RULES = defineRules({
     proof: [
       // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
       { transcript: 'combo-c8-export-bitmap-writable-enabled.json', step: 14 },
+      // stop 38 (wt-vm19): four client-less exports stopped in the order they were added (7.2), newest first (10.0)
+      { transcript: 'vm/vm-k-nbd-writable-share-rw.json', step: 23 }, { transcript: 'vm/vm-k-hmp-arg-forms.json', step: 35 },
     ],
     modelled: true,
     shows: 'events' as const,

@@ -185,6 +185,23 @@ const jobArg = (args: Record<string, unknown>): string | undefined =>
 const statusOf = (ev: QmpEvent) => (ev.event === 'JOB_STATUS_CHANGE' ? ev.data?.status : undefined);
 
 /**
+ * An HMP job verb through human-monitor-command (block/monitor/block-hmp-cmds.c: hmp_block_job_*
+ * call qmp_block_job_*): settled as that QMP verb (SETTLE_JOB), its job named by the line's last
+ * word. The job's status changes follow the reply as a QMP verb's do.
+ */
+const HMP_JOB_VERBS: Record<string, string> = {
+  block_job_cancel: 'block-job-cancel', block_job_complete: 'block-job-complete',
+  block_job_pause: 'block-job-pause', block_job_resume: 'block-job-resume',
+};
+function hmpJobVerb(execute: string, args: Record<string, unknown>): { execute: string; job: string } | undefined {
+  if (execute !== 'human-monitor-command' || typeof args['command-line'] !== 'string') return undefined;
+  const words = args['command-line'].trim().split(/\s+/);
+  const verb = HMP_JOB_VERBS[words[0]!];
+  const job = words.filter((w, i) => i > 0 && w !== '-f');
+  return verb && job.length === 1 ? { execute: verb, job: job[0]! } : undefined;
+}
+
+/**
  * QSD 7.2 races the reply of a mirror/active-commit start against the job's first I/O: `ready`
  * lands before or after the reply from run to run (seen live: both orders within a few runs).
  * The public transcripts always have it in the following step (the `wait … ready`), so the
@@ -344,15 +361,16 @@ export class ScenarioRecorder {
       const ok = !('error' in reply);
       p.events.noteCommand(step.execute, args, ok);
       if (ok) {
-        const settle = SETTLE_JOB[step.execute];
-        const job = jobArg(args);
+        const hmp = hmpJobVerb(step.execute, args);
+        const settle = SETTLE_JOB[hmp?.execute ?? step.execute];
+        const job = hmp?.job ?? jobArg(args);
         let settled = true;
         if (settle && job !== undefined) {
           settled = await pollUntil(async () => {
             const status = await jobStatus(p.conn, job);
             // a job a drained section still pauses is not entered by job-resume: it stays paused
             // (standby) until the section ends (graph/jobs/held-drain.ts): recorded as it stands
-            const done = settle.includes(status) || (RESUME_VERBS.has(step.execute) && (status === 'paused' || status === 'standby') &&
+            const done = settle.includes(status) || (RESUME_VERBS.has(hmp?.execute ?? step.execute) && (status === 'paused' || status === 'standby') &&
               await blockJobPauseCounted(p.conn, job));
             if (done) events.push(...p.buffer.splice(0));
             return done;

@@ -42,8 +42,8 @@ function defaultBus(p: Proc, busType: DeviceKind['busType']): Bus | undefined {
  * true): JSON types stay, `id` is never checked for form. Either way driver, bus and id are read
  * with qdict_get_try_str, so a non-string one counts as absent.
  */
-function deviceAddArgs(p: Proc, args: Record<string, unknown>, cold: boolean): Record<string, unknown> {
-  if (cold || rule(p, 'device-add-args') === 'json') return args;
+function deviceAddArgs(p: Proc, args: Record<string, unknown>, cold: boolean, qemuOpts = false): Record<string, unknown> {
+  if (cold || (!qemuOpts && rule(p, 'device-add-args') === 'json')) return args;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(args)) {
     if (k === 'id') { if (typeof v === 'string') out.id = v; continue; }
@@ -109,8 +109,9 @@ function refuseIoctlUnderDrain(p: Proc, d: Device): void {
     'blk_wait_while_drained');
 }
 
-export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean): void {
-  const held: Held = {};
+/** `qemuOpts`: HMP's device_add (hmp_device_add: qemu_opts_from_qdict + qdev_device_add(opts) on 7.2 and 10.0 alike), strings as QMP's on 7.2. */
+export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean, how: { qemuOpts?: boolean } = {}): void {
+  const held: Held = how.qemuOpts ? { qemuOpts: true } : {};
   try {
     addDeviceRefusals(ctx, args, cold, held);
   } catch (e) {
@@ -199,11 +200,13 @@ interface Held {
   ownBb?: boolean;
   /** An nvme refused in its namespace setup: what QEMU keeps of it (leakNvme). */
   leak?: NvmeLeak;
+  /** HMP's device_add: QemuOpts strings whatever the version's QMP path (addDevice). */
+  qemuOpts?: boolean;
 }
 
 function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string, unknown>, cold: boolean, held: Held): void {
   const { p } = ctx;
-  const args = deviceAddArgs(p, given, cold);
+  const args = deviceAddArgs(p, given, cold, held.qemuOpts);
   if (typeof args.driver !== 'string') throw new QmpError("Parameter 'driver' is missing");
   const driver = args.driver;
   const kind = DEVICE_KINDS[driver];
@@ -239,7 +242,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   p.step(`device_add ${id}`);
   putDevice(p, d);
   // 7.2: QemuOpts strings for a keyval visitor; 10.0 and -device JSON: the QObject input visitor
-  const keyval = !cold && rule(p, 'device-add-args') === 'qemu-opts';
+  const keyval = !cold && (held.qemuOpts === true || rule(p, 'device-add-args') === 'qemu-opts');
   const keys = Object.keys(args).filter((k) => k !== 'driver' && k !== 'bus' && k !== 'id');
   for (const k of keys.sort((x, y) => bucketOf(x) - bucketOf(y))) {
     const type = (k === 'iothread-vq-mapping' && !rule(p, 'virtio-blk-iothread-vq-mapping')) || (k === 'scsi' && kind.backend && !rule(p, 'virtio-blk-scsi-property'))
@@ -808,7 +811,7 @@ function findBus(p: Proc, args: Record<string, unknown>, busType: DeviceKind['bu
  */
 function addController(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string, unknown>, cold: boolean, driver: string, ck: ControllerKind, held: Held): void {
   const { p } = ctx;
-  const args = deviceAddArgs(p, given, cold);
+  const args = deviceAddArgs(p, given, cold, held.qemuOpts);
   const b = findBus(p, args, ck.busType, driver, cold);
   // qdev_set_id: an id-less controller is /machine/peripheral-anon/device[N], and that path is its id here
   let id: string;
@@ -823,7 +826,7 @@ function addController(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string
   };
   p.step(`device_add ${id}`);
   putDevice(p, d);
-  const keyval = !cold && rule(p, 'device-add-args') === 'qemu-opts';
+  const keyval = !cold && (held.qemuOpts === true || rule(p, 'device-add-args') === 'qemu-opts');
   const props: Record<string, unknown> = {};
   const keys = Object.keys(args).filter((k) => k !== 'driver' && k !== 'bus' && k !== 'id');
   for (const k of keys.sort((x, y) => bucketOf(x) - bucketOf(y))) {

@@ -1,0 +1,288 @@
+// HMP lines through human-monitor-command (monitor/hmp.c handle_hmp_command, 7.2 and 10.0): the
+// line's first word names a command of hmp-commands.hx, monitor_parse_arguments reads its
+// arguments by the command's args_type, and the handler (block/monitor/block-hmp-cmds.c,
+// monitor/hmp-cmds.c, softmmu/qdev-monitor.c, qom/qom-hmp-cmds.c) calls the QMP command's
+// function. An error is printed (hmp_handle_error: "Error: …", error_report) and the QMP
+// human-monitor-command itself succeeds; what the inner command did before failing is undone as
+// the QMP command's own failure would be. A transcript compares the outcome, events and graph,
+// never the printed text.
+import { QmpError } from '../../errors/index.js';
+import { QemuAbortRefusal } from '../../graph/qemu-abort.js';
+import type { Proc } from '../../graph/proc.js';
+import { COMMANDS } from '../registry.js';
+import type { CommandCtx } from '../types.js';
+import { addDevice } from './device-add.js';
+import { device } from '../../graph/devices/ops.js';
+
+/** hmp-commands.hx's command names (7.2 and 10.0 alike but for singlestep/one-insn-per-tb and 10.0's xen-event-*): anything else is "unknown command". */
+const HMP_NAMES = new Set((
+  'help ? commit quit q exit_preconfig block_resize block_stream block_job_set_speed block_job_cancel block_job_complete ' +
+  'block_job_pause block_job_resume eject drive_del change screendump logfile trace-event trace-file log savevm loadvm delvm ' +
+  'singlestep one-insn-per-tb stop s cont c system_wakeup gdbserver x xp gpa2hva gpa2hpa gva2gpa print p i o sendkey sync-profile ' +
+  'system_reset system_powerdown sum device_add device_del cpu mouse_move mouse_button mouse_set wavcapture stopcapture memsave ' +
+  'pmemsave boot_set nmi ringbuf_write ringbuf_read announce_self migrate migrate_cancel migrate_continue migrate_incoming ' +
+  'migrate_recover migrate_pause migrate_set_capability migrate_set_parameter migrate_start_postcopy x_colo_lost_heartbeat ' +
+  'client_migrate_info dump-guest-memory dump-skeys migration_mode snapshot_blkdev snapshot_blkdev_internal ' +
+  'snapshot_delete_blkdev_internal drive_mirror drive_backup drive_add pcie_aer_inject_error netdev_add netdev_del object_add ' +
+  'object_del hostfwd_add hostfwd_remove balloon set_link watchdog_action nbd_server_start nbd_server_add nbd_server_remove ' +
+  'nbd_server_stop mce getfd closefd block_set_io_throttle set_password expire_password chardev-add chardev-change ' +
+  'chardev-remove chardev-send-break qemu-io qom-list qom-get qom-set replay_break replay_delete_break replay_seek ' +
+  'calc_dirty_rate set_vcpu_dirty_limit cancel_vcpu_dirty_limit info dumpdtb xen-event-inject xen-event-list').split(' '));
+
+/** The aliases of hmp-commands.hx's `.name = "a|b"`. */
+const ALIAS: Record<string, string> = { s: 'stop', c: 'cont', '?': 'help', q: 'quit', p: 'print' };
+
+/**
+ * The args_type of each modelled command (hmp-commands.hx): `name:T` with T `-x` a flag,
+ * `B`/`s`/`F` a word, `o` a size with suffix, `l`/`i` an integer, `O` QemuOpts text, `S` the
+ * rest of the line; `?` optional.
+ */
+const ARGS: Record<string, string> = {
+  commit: 'device:B',
+  block_resize: 'device:B,size:o',
+  block_stream: 'device:B,speed:o?,base:s?',
+  block_job_set_speed: 'device:B,speed:o',
+  block_job_cancel: 'force:-f,device:B',
+  block_job_complete: 'device:B',
+  block_job_pause: 'device:B',
+  block_job_resume: 'device:B',
+  eject: 'force:-f,device:B',
+  drive_del: 'id:B',
+  change: 'device:B,force:-f,target:F,arg:s?,read-only-mode:s?',
+  stop: '',
+  cont: '',
+  system_reset: '',
+  device_add: 'device:O',
+  device_del: 'id:s',
+  snapshot_blkdev: 'reuse:-n,device:B,snapshot-file:s?,format:s?',
+  snapshot_blkdev_internal: 'device:B,name:s',
+  snapshot_delete_blkdev_internal: 'device:B,name:s,id:s?',
+  drive_mirror: 'reuse:-n,full:-f,device:B,target:s,format:s?',
+  drive_backup: 'reuse:-n,full:-f,compress:-c,device:B,target:s,format:s?',
+  object_add: 'object:S',
+  object_del: 'id:s',
+  nbd_server_start: 'all:-a,writable:-w,uri:s',
+  nbd_server_add: 'writable:-w,device:B,name:s?',
+  nbd_server_remove: 'force:-f,name:s',
+  nbd_server_stop: '',
+  block_set_io_throttle: 'device:B,bps:l,bps_rd:l,bps_wr:l,iops:l,iops_rd:l,iops_wr:l',
+};
+
+class HmpParseError extends Error {}
+
+/** get_str: a word up to white space, or a "quoted" string with \\ escapes. */
+function word(line: { rest: string }): string | undefined {
+  const s = line.rest.replace(/^\s+/, '');
+  if (s === '') return undefined;
+  if (s[0] === '"') {
+    let out = '';
+    let i = 1;
+    for (; i < s.length && s[i] !== '"'; i++) {
+      if (s[i] === '\\' && i + 1 < s.length) { i++; out += s[i] === 'n' ? '\n' : s[i]; } else out += s[i];
+    }
+    if (i >= s.length) throw new HmpParseError('unterminated string');
+    line.rest = s.slice(i + 1);
+    return out;
+  }
+  const m = /^\S+/.exec(s)!;
+  line.rest = s.slice(m[0].length);
+  return m[0];
+}
+
+/** monitor_parse_arguments' 'o': a number with an optional k/M/G/T suffix (qemu_strtosz_MiB: no suffix is MiB). */
+function size(w: string): number {
+  const m = /^(\d+(?:\.\d+)?)([bkmgtpeBKMGTPE]?)$/.exec(w);
+  if (!m) throw new HmpParseError('invalid size');
+  const mult: Record<string, number> = { '': 2 ** 20, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50, e: 2 ** 60 };
+  return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+}
+
+/** monitor_parse_arguments: the args_type read in order; a missing or malformed argument stops the command. */
+function parseArgs(spec: string, rest: string): Record<string, unknown> {
+  const line = { rest };
+  const out: Record<string, unknown> = {};
+  for (const item of spec ? spec.split(',') : []) {
+    const [key, t0] = item.split(':') as [string, string];
+    const optional = t0.endsWith('?');
+    const t = optional ? t0.slice(0, -1) : t0;
+    if (t.startsWith('-')) {
+      const s = line.rest.replace(/^\s+/, '');
+      if (s.startsWith(`${t}`) && (s.length === 2 || /\s/.test(s[2]!))) { out[key] = true; line.rest = s.slice(2); }
+      continue;
+    }
+    if (t === 'S') {
+      const s = line.rest.trim();
+      if (s === '') { if (optional) continue; throw new HmpParseError(`Parameter '${key}' is missing`); }
+      out[key] = s; line.rest = '';
+      continue;
+    }
+    const w = word(line);
+    if (w === undefined) { if (optional) continue; throw new HmpParseError(`Parameter '${key}' is missing`); }
+    if (t === 'o') out[key] = size(w);
+    else if (t === 'l' || t === 'i') {
+      if (!/^-?(0x[0-9a-f]+|\d+)$/i.test(w)) throw new HmpParseError('invalid expression');
+      out[key] = Number(w);
+    } else out[key] = w;
+  }
+  if (line.rest.trim() !== '') throw new HmpParseError('too many arguments');
+  return out;
+}
+
+/** QemuOpts text (qemu_opts_parse with the implied first key): `a=b` pairs, `,,` a comma, a bare key `on`. */
+function qemuOptsText(text: string, implied: string): Record<string, string> {
+  const parts: string[] = [];
+  let cur = '';
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === ',' && text[i + 1] === ',') { cur += ','; i++; } else if (text[i] === ',') { parts.push(cur); cur = ''; } else cur += text[i];
+  }
+  parts.push(cur);
+  const out: Record<string, string> = {};
+  parts.forEach((part, i) => {
+    const eq = part.indexOf('=');
+    if (eq < 0) { if (i === 0) out[implied] = part; else out[part] = 'on'; } else out[part.slice(0, eq)] = part.slice(eq + 1);
+  });
+  return out;
+}
+
+/** socket_parse: `unix:PATH`, `fd:N`, `vsock:CID:PORT`, else `[tcp:]HOST:PORT` (as nbd-server-start's SocketAddressLegacy). */
+function socketParse(uri: string): Record<string, unknown> {
+  if (uri.startsWith('unix:')) return { type: 'unix', data: { path: uri.slice(5) } };
+  if (uri.startsWith('fd:')) return { type: 'fd', data: { str: uri.slice(3) } };
+  if (uri.startsWith('vsock:')) { const [cid, port] = uri.slice(6).split(':'); return { type: 'vsock', data: { cid, port } }; }
+  const s = uri.startsWith('tcp:') ? uri.slice(4) : uri;
+  const i = s.lastIndexOf(':');
+  if (i < 0) throw new QmpError(`error parsing address '${uri}'`);
+  return { type: 'inet', data: { host: s.slice(0, i), port: s.slice(i + 1) } };
+}
+
+/** user_creatable_add_from_str → keyval_parse (implied qom-type) → the keyval input visitor: numbers and on/off typed as the properties want. */
+function objectArgs(text: string): Record<string, unknown> {
+  const kv = qemuOptsText(text, 'qom-type');
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(kv)) {
+    if (k === 'qom-type' || k === 'id') out[k] = v;
+    else if (/^-?\d+$/.test(v)) out[k] = Number(v);
+    else if (v === 'on' || v === 'off') out[k] = v === 'on';
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** The QMP command a handler calls, as its failure would leave things: undone, its error printed. */
+function qmp(ctx: CommandCtx, command: string, args: Record<string, unknown>): string {
+  return attempt(ctx.p, () => { COMMANDS.get(command)!.run({ ...ctx, args }); });
+}
+
+function attempt(p: Proc, fn: () => void): string {
+  try {
+    p.d.atomically(fn);
+    return '';
+  } catch (e) {
+    if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+    return `Error: ${e.desc}\r\n`;
+  }
+}
+
+const opt = (args: Record<string, unknown>, key: string, as: string = key): Record<string, unknown> =>
+  (args[key] !== undefined ? { [as]: args[key] } : {});
+
+/** Each handler: the QMP function it calls with the arguments it builds (block-hmp-cmds.c unless said). */
+const HANDLERS: Record<string, (ctx: CommandCtx, a: Record<string, unknown>) => string | undefined> = {
+  // hmp_commit: "all" is blk_commit_all over the monitor's named BlockBackends, a name is
+  // blk_by_name's: a VM without -drive has neither, so nothing is committed ("Device '…' not found")
+  commit: (_ctx, a) => (a.device === 'all' ? '' : `Device '${String(a.device)}' not found\r\n`),
+  block_resize: (ctx, a) => qmp(ctx, 'block_resize', { device: a.device, size: a.size }),
+  // hmp_block_stream: the device name is the job id too
+  block_stream: (ctx, a) => qmp(ctx, 'block-stream', { 'job-id': a.device, device: a.device, ...opt(a, 'base'), ...opt(a, 'speed'), 'on-error': 'report' }),
+  block_job_set_speed: (ctx, a) => qmp(ctx, 'block-job-set-speed', { device: a.device, speed: a.speed }),
+  block_job_cancel: (ctx, a) => qmp(ctx, 'block-job-cancel', { device: a.device, force: a.force === true }),
+  block_job_complete: (ctx, a) => qmp(ctx, 'block-job-complete', { device: a.device }),
+  block_job_pause: (ctx, a) => qmp(ctx, 'block-job-pause', { device: a.device }),
+  block_job_resume: (ctx, a) => qmp(ctx, 'block-job-resume', { device: a.device }),
+  eject: (ctx, a) => qmp(ctx, 'eject', { device: a.device, force: a.force === true }),
+  // hmp_drive_del: a node name is blockdev-del's; else blk_by_name (no named BlockBackend here)
+  drive_del: (ctx, a) => (ctx.p.node(String(a.id)) ? qmp(ctx, 'blockdev-del', { 'node-name': a.id }) : `Device '${String(a.id)}' not found\r\n`),
+  // hmp_change → hmp_change_medium (monitor/hmp-cmds.c): blockdev-change-medium by device name
+  change: (ctx, a) => {
+    const ro = a['read-only-mode'];
+    if (ro !== undefined && !['retain', 'read-only', 'read-write'].includes(String(ro))) return `Error: invalid parameter value: ${String(ro)}\r\n`;
+    return qmp(ctx, 'blockdev-change-medium', { device: a.device, filename: a.target, ...opt(a, 'arg', 'format'), force: a.force === true, ...opt(a, 'read-only-mode') });
+  },
+  stop: (ctx) => qmp(ctx, 'stop', {}),
+  cont: (ctx) => qmp(ctx, 'cont', {}),
+  system_reset: (ctx) => qmp(ctx, 'system_reset', {}),
+  // hmp_device_add: qemu_opts_from_qdict and qdev_device_add(opts) on both versions: every value a string
+  device_add: (ctx, a) => {
+    const opts = qemuOptsText(String(a.device), 'driver');
+    if (opts.driver === 'help' || opts.help !== undefined) return '';
+    return attempt(ctx.p, () => addDevice(ctx, opts, false, { qemuOpts: true }));
+  },
+  // hmp_device_del → qmp_device_del, but without QMP's settling: the device is unrealized at once
+  // and finalized (DEVICE_DELETED, its BlockBackend released: device_finalize) by an RCU callback
+  // (bus_remove_child's call_rcu) that runs when the RCU thread gets the BQL, or at the next
+  // device_add's drain_call_rcu: host timing, not modelled; only an id that names no device is
+  device_del: (ctx, a) => (device(ctx.p, String(a.id)) === undefined ? qmp(ctx, 'device_del', { id: a.id }) : undefined),
+  snapshot_blkdev: (ctx, a) => {
+    if (a['snapshot-file'] === undefined) return "Error: Parameter 'snapshot-file' is missing\r\n";
+    return qmp(ctx, 'blockdev-snapshot-sync', {
+      device: a.device, 'snapshot-file': a['snapshot-file'], ...opt(a, 'format'), mode: a.reuse === true ? 'existing' : 'absolute-paths',
+    });
+  },
+  snapshot_blkdev_internal: (ctx, a) => qmp(ctx, 'blockdev-snapshot-internal-sync', { device: a.device, name: a.name }),
+  snapshot_delete_blkdev_internal: (ctx, a) => qmp(ctx, 'blockdev-snapshot-delete-internal-sync', { device: a.device, name: a.name, ...opt(a, 'id') }),
+  // hmp_drive_mirror / hmp_drive_backup: no job id (the device name of the node's BlockBackend)
+  drive_mirror: (ctx, a) => qmp(ctx, 'drive-mirror', {
+    device: a.device, target: a.target, ...opt(a, 'format'), sync: a.full === true ? 'full' : 'top',
+    mode: a.reuse === true ? 'existing' : 'absolute-paths', unmap: true,
+  }),
+  drive_backup: (ctx, a) => qmp(ctx, 'drive-backup', {
+    device: a.device, target: a.target, ...opt(a, 'format'), sync: a.full === true ? 'full' : 'top',
+    mode: a.reuse === true ? 'existing' : 'absolute-paths', ...(a.compress === true ? { compress: true } : {}),
+  }),
+  // hmp_object_add (qom/qom-hmp-cmds.c): user_creatable_add_from_str
+  object_add: (ctx, a) => qmp(ctx, 'object-add', objectArgs(String(a.object))),
+  object_del: (ctx, a) => qmp(ctx, 'object-del', { id: a.id }),
+  // hmp_nbd_server_start: -w only with -a; -a exports every BlockBackend query-block lists by a
+  // device name, which a VM without -drive has none of
+  nbd_server_start: (ctx, a) => {
+    if (a.writable === true && a.all !== true) return 'Error: -w only valid together with -a\r\n';
+    let addr: Record<string, unknown>;
+    try { addr = socketParse(String(a.uri)); } catch (e) { if (e instanceof QmpError) return `Error: ${e.desc}\r\n`; throw e; }
+    return qmp(ctx, 'nbd-server-start', { addr });
+  },
+  nbd_server_add: (ctx, a) => qmp(ctx, 'nbd-server-add', { device: a.device, ...opt(a, 'name'), writable: a.writable === true }),
+  // hmp_nbd_server_remove: qmp_nbd_server_remove(name, force, HARD): -f is mode hard, else the default (safe)
+  nbd_server_remove: (ctx, a) => qmp(ctx, 'nbd-server-remove', { name: a.name, ...(a.force === true ? { mode: 'hard' } : {}) }),
+  nbd_server_stop: (ctx) => qmp(ctx, 'nbd-server-stop', {}),
+  // hmp_block_set_io_throttle: a name blk_by_name does not know is taken as the qdev id
+  block_set_io_throttle: (ctx, a) => qmp(ctx, 'block_set_io_throttle', {
+    id: a.device, bps: a.bps, bps_rd: a.bps_rd, bps_wr: a.bps_wr, iops: a.iops, iops_rd: a.iops_rd, iops_wr: a.iops_wr,
+  }),
+};
+
+/**
+ * handle_hmp_command for one line. Returns the printed text, or undefined for a command this
+ * model does not run (savevm/loadvm/delvm are the caller's; the rest is refused as not modelled).
+ */
+export function runHmpLine(ctx: CommandCtx, line: string): string | undefined {
+  const trimmed = line.replace(/^\s+/, '');
+  if (trimmed === '') return '';
+  const m = /^[^\s]+/.exec(trimmed)!;
+  const name0 = m[0];
+  const name = ALIAS[name0] ?? name0;
+  // monitor_parse_command: a name hmp-commands.hx does not have
+  if (!HMP_NAMES.has(name0)) return `unknown command: '${name0}'\r\n`;
+  // info and help only print (hmp_info_*: queries)
+  if (name === 'info' || name === 'help') return '';
+  const spec = ARGS[name];
+  const handler = HANDLERS[name];
+  if (spec === undefined || handler === undefined) return undefined;
+  let args: Record<string, unknown>;
+  try {
+    args = parseArgs(spec, trimmed.slice(name0.length));
+  } catch (e) {
+    if (e instanceof HmpParseError) return `${name0}: ${e.message}\r\n`;
+    throw e;
+  }
+  return handler(ctx, args);
+}
