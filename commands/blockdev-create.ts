@@ -24,7 +24,7 @@ import { checkParentConflicts } from '../graph/refresh.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Edge, type Image } from '../graph/types.js';
 import { backingImage, imageBehind } from '../graph/images.js';
-import { luksPayloadOffset } from '../graph/luks.js';
+import { luksHeader, luksPayloadOffset } from '../graph/luks.js';
 import { secretLookupUtf8 } from '../graph/secrets.js';
 import { otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
@@ -89,13 +89,13 @@ export const blockdevCreate: CommandDef = {
  * qcrypto_block_luks_create up to its PBKDF benchmarks: the key secret (`prefix` "encrypt." for
  * qcow2), its lookup, then the cipher's key length (qcrypto_block_luks_create's defaults:
  * aes-256, xts, plain64, sha256). The benchmarks, the master key and the key slot are not
- * modelled: the image keeps the passphrase and the payload offset (graph/luks.ts).
+ * modelled: the image keeps key slot 0's passphrase digest and the payload offset (graph/luks.ts).
  */
 function luksCreate(p: Proc, o: Opts, prefix: string): NonNullable<Image['luks']> {
   if (o['key-secret'] === undefined) throw new QmpError(`Parameter '${prefix}key-secret' is required for cipher`);
-  const keyHex = secretLookupUtf8(p, String(o['key-secret']));
+  const digest = secretLookupUtf8(p, String(o['key-secret']));
   const payloadOffset = luksPayloadOffset(o['cipher-alg'] ?? 'aes-256', o['cipher-mode'] ?? 'xts');
-  return { keyHex, payloadOffset };
+  return luksHeader(digest, payloadOffset);
 }
 
 /**

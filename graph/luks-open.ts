@@ -9,8 +9,9 @@ import { probeHeader, type DebugStore, type ReadView } from './read.js';
 import type { Proc } from './proc.js';
 import { secretLookupUtf8 } from './secrets.js';
 import type { Image } from './types.js';
+import { luksSlots } from './luks.js';
 
-/** The passphrase checks of qcrypto_block_luks_open: returns it (hex). */
+/** The passphrase checks of qcrypto_block_luks_open: returns its digest. */
 function luksPassword(p: Proc, keySecret: unknown, prefix: string): string {
   // (BDRV_O_NO_IO skips both: no modelled open sets it)
   if (keySecret === undefined || keySecret === null) throw new QmpError(`Parameter '${prefix}key-secret' is required for cipher`);
@@ -18,11 +19,11 @@ function luksPassword(p: Proc, keySecret: unknown, prefix: string): string {
 }
 
 /**
- * qcrypto_block_luks_find_key: the image's only active key slot (0, what qemu-img and
- * blockdev-create fill) opens with its passphrase; any other fails every slot.
+ * qcrypto_block_luks_find_key: each active key slot in turn (qcrypto_block_luks_load_key) until
+ * one opens with the passphrase; none: every slot failed.
  */
-function luksUnlock(img: Image, password: string): void {
-  if (img.luks?.keyHex !== password) throw new QmpError('Invalid password, cannot unlock any keyslot');
+export function luksUnlock(img: Image, password: string): void {
+  if (!img.luks || !luksSlots(img.luks).includes(password)) throw new QmpError('Invalid password, cannot unlock any keyslot');
 }
 
 /** The luks driver's open over `file`: returns the payload offset (qcrypto_block_get_payload_offset). */
