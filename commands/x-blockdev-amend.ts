@@ -7,6 +7,8 @@ import { QmpError } from '../errors/index.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from '../graph/jobs/runner.js';
 import { luksSlots, luksWithSlot, QCRYPTO_BLOCK_LUKS_NUM_KEY_SLOTS } from '../graph/luks.js';
 import { HOST, type Image } from '../graph/types.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
+import { rule } from '../graph/rules.js';
 import { refreshPerms } from '../graph/refresh.js';
 import type { Proc } from '../graph/proc.js';
 import { secretLookupUtf8 } from '../graph/secrets.js';
@@ -200,6 +202,13 @@ export const xBlockdevAmend: CommandDef = {
       plan = luksAmendPlan(p, img?.luks ? luksSlots(img.luks) : [], o, force, n.options['key-secret']);
     } else {
       plan = qcow2AmendPlan(p, name, o, force);
+    }
+    // QEMU 10.0 dies in the header I/O a luks node's amend does (graph/rules.ts)
+    if (fmt === 'luks' && plan.deferred && rule(p, 'luks-amend-header-io-aborts')) {
+      throw new QemuAbortRefusal(
+        "x-blockdev-amend of a luks node that reads or writes its key slots: QEMU 10.0 aborts in the job (block_crypto_read_func: bdrv_graph_rdlock_main_loop: Assertion `!qemu_in_coroutine()' failed); refused by blockgraph",
+        'block_crypto_read_func',
+      );
     }
     sendJob(ctx, job.id, { type: 'START' });
     if (plan.deferred) {

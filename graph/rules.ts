@@ -841,6 +841,15 @@ export const RULES = defineRules({
     proof: [{ transcript: 'vm/vm-i-incoming-defer.json', step: 13 }],
     modelled: true,
   },
+  'luks-amend-header-io-aborts': {
+    what: "x-blockdev-amend of a luks node whose job reads or writes the LUKS header's key material (a key slot added, or erased, or tried with an old password): the amend job's coroutine calls the driver's header read/write callbacks",
+    '7.2': { fn: 'block_crypto_read_func / block_crypto_write_func: bdrv_pread / bdrv_pwrite of bs->file from the job coroutine: the slots are written (commands/x-blockdev-amend.ts)', value: false },
+    '10.0': { fn: "block_crypto_read_func / block_crypto_write_func begin with GRAPH_RDLOCK_GUARD_MAINLOOP(): bdrv_graph_rdlock_main_loop: Assertion `!qemu_in_coroutine()' failed (seen live on QSD 10.0.2 for every such amend; a qcow2's amend goes through qcow2_crypto_hdr_read_func and runs); refused", value: true },
+    // a 10.0 death has no 10.0 transcript: 7.2's amends are in oracle/transcripts/luks2-* (the
+    // first amend that reads the header)
+    proof: [{ transcript: 'luks2-keyslots-add-erase.json', step: 6 }],
+    modelled: true,
+  },
 });
 
 export type RuleName = keyof typeof RULES;

@@ -51,6 +51,18 @@ test('each modelled rule: the 10.0 transcript of its proof agrees under 10.0 rul
   for (const [name, r] of Object.entries(RULES)) {
     if (!r.modelled) continue;
     for (const { transcript, step } of r.proof) {
+      if (!existsSync(join(TRANSCRIPTS_10_0_DIR, transcript))) {
+        // a 10.0 abort (luks-amend-header-io-aborts) has no 10.0 transcript: the daemon dies
+        // there; the 7.2 transcript agrees under 7.2 rules and not under 10.0's (the refusal)
+        const t72 = load(TRANSCRIPTS_DIR, transcript);
+        const at = async (v: '7.2' | '10.0') => {
+          const s = compareTranscripts(t72, await runOnModel(scenarioOf(t72), undefined, { qemuVersion: v })).steps[step]!;
+          return s.outcome && s.errorText && s.graph;
+        };
+        assert.ok(await at('7.2'), `${name}: ${transcript} #${step} under 7.2`);
+        assert.not.ok(await at('10.0'), `${name}: ${transcript} #${step} agrees under 10.0 rules too: the rule is not what decides it`);
+        continue;
+      }
       const t10 = load(TRANSCRIPTS_10_0_DIR, transcript);
       // the recordings differ at that step (what makes it a version difference); a 7.2 abort
       // (aborts/) has no 7.2 transcript: the daemon dies there (scripts/probe-aborts.ts)
