@@ -26,18 +26,27 @@ export function luksUnlock(img: Image, password: string): void {
   if (!img.luks || !luksSlots(img.luks).includes(password)) throw new QmpError('Invalid password, cannot unlock any keyslot');
 }
 
-/** The luks driver's open over `file`: returns the payload offset (qcrypto_block_get_payload_offset). */
-export function luksOpen(p: Proc, file: string, keySecret: unknown, prefix: string, commit?: DebugStore['set']): number {
+/**
+ * The luks driver's open: the header read from `file` (or, `detached`, from 10.0's `header`
+ * child: QCRYPTO_BLOCK_OPEN_DETACHED); returns the payload offset (qcrypto_block_get_payload_offset).
+ */
+export function luksOpen(p: Proc, file: string, keySecret: unknown, prefix: string, commit?: DebugStore['set'], detached = false): number {
   const password = luksPassword(p, keySecret, prefix);
-  // qcrypto_block_luks_load_header → block_crypto_read_func: bdrv_pread(bs->file, 0, …)
+  // qcrypto_block_luks_load_header → block_crypto_read_func: bdrv_pread(crypto->header ?: bs->file, 0, …)
   const head = probeHeader(p as ReadView, file, commit);
   if ('errno' in head) throw new QmpError(`Could not read encryption header: ${head.errno}`);
   const img = 'image' in head ? head.image : undefined;
   // QCRYPTO_BLOCK_LUKS_MAGIC "LUKS\xBA\xBE": only what qemu-img / blockdev-create made as luks
   if (!img || img.format !== 'luks' || !img.luks) throw new QmpError('Volume is not in LUKS format');
+  // qcrypto_block_luks_check_header: a header created detached has payload_offset_sector 0,
+  // which overlaps the header unless it is opened detached
+  if (!detached && img.luks.payloadOffset < LUKS_HEADER_BYTES) throw new QmpError('LUKS payload is overlapping with the header');
   luksUnlock(img, password);
   return img.luks.payloadOffset;
 }
+
+/** QCRYPTO_BLOCK_LUKS_KEY_SLOT_OFFSET: the partition header's bytes (payload_offset_sector's lower bound) */
+const LUKS_HEADER_BYTES = 4096;
 
 /** qcow2_read_extensions' QCOW2_EXT_MAGIC_CRYPTO_HEADER: qcrypto_block_open with "encrypt." */
 export function qcow2LuksOpen(p: Proc, img: Image, keySecret: unknown): void {
