@@ -188,7 +188,7 @@ export const xBlockdevAmend: CommandDef = {
     if (n.driver !== fmt) throw new QmpError("x-blockdev-amend doesn't support changing the block driver");
     // only luks (block_crypto_co_amend_luks) and qcow2 (qcow2_co_amend) have .bdrv_co_amend
     if (fmt !== 'luks' && fmt !== 'qcow2') throw new QmpError('Driver does not support x-blockdev-amend');
-        const ctx: JobCtx = { p, emit };
+    const ctx: JobCtx = { p, emit };
     const force = args.force === true;
     // job_create (JOB_DEFAULT | JOB_MANUAL_DISMISS): the job id's checks
     const job = createJob(ctx, { id: String(args['job-id']), type: 'amend', autoFinalize: true, autoDismiss: false, speed: 0, data: { kind: `amend-${fmt}`, node: name } });
