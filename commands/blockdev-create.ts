@@ -24,7 +24,7 @@ import { checkParentConflicts } from '../graph/refresh.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Edge, type Image } from '../graph/types.js';
 import { backingImage, imageBehind } from '../graph/images.js';
-import { luksPayloadOffset } from '../graph/luks.js';
+import { luksHeader, luksPayloadOffset } from '../graph/luks.js';
 import { secretLookupUtf8 } from '../graph/secrets.js';
 import { otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
@@ -89,13 +89,13 @@ export const blockdevCreate: CommandDef = {
  * qcrypto_block_luks_create up to its PBKDF benchmarks: the key secret (`prefix` "encrypt." for
  * qcow2), its lookup, then the cipher's key length (qcrypto_block_luks_create's defaults:
  * aes-256, xts, plain64, sha256). The benchmarks, the master key and the key slot are not
- * modelled: the image keeps the passphrase and the payload offset (graph/luks.ts).
+ * modelled: the image keeps key slot 0's passphrase digest and the payload offset (graph/luks.ts).
  */
 function luksCreate(p: Proc, o: Opts, prefix: string): NonNullable<Image['luks']> {
   if (o['key-secret'] === undefined) throw new QmpError(`Parameter '${prefix}key-secret' is required for cipher`);
-  const keyHex = secretLookupUtf8(p, String(o['key-secret']));
+  const digest = secretLookupUtf8(p, String(o['key-secret']));
   const payloadOffset = luksPayloadOffset(o['cipher-alg'] ?? 'aes-256', o['cipher-mode'] ?? 'xts');
-  return { keyHex, payloadOffset };
+  return luksHeader(digest, payloadOffset);
 }
 
 /**
@@ -107,7 +107,12 @@ function luksCreate(p: Proc, o: Opts, prefix: string): NonNullable<Image['luks']
  * (10.0's detached `header` is not modelled.)
  */
 function luksDriverCreate(p: Proc, o: Opts): void {
-  if (o.header !== undefined) throw new QmpError('blockgraph does not model blockdev-create of luks with a detached header');
+  // 10.0 (9.0+): `file` is optional next to a detached `header` (7.2's schema requires file)
+  if (o.header === undefined && o.file === undefined) throw new QmpError("Either the parameter 'header' or 'file' must be specified");
+  if (o.preallocation !== undefined && o.preallocation !== 'off' && o.file === undefined) {
+    throw new QmpError("Parameter 'preallocation' requires 'file' to be specified for formatting LUKS disk");
+  }
+  if (o.header !== undefined) return luksDetachedCreate(p, o);
   const file = blockdevRef(p, o.file);
   const size = Number(o.size);
   const n = p.node(file)!;
@@ -121,6 +126,30 @@ function luksDriverCreate(p: Proc, o: Opts): void {
   const img = imageBehind(p, file);
   if (img) p.d.put(HOST, 'images', img.file, { file: img.file, format: 'luks', size, luks, fileLength: size + luks.payloadOffset });
   releaseCreateBackend(p, file, bbId, 'luks');
+}
+
+/**
+ * block_crypto_co_create_luks with a detached header (10.0): the header node
+ * (bdrv_co_open_blockdev_ref) is formatted by block_crypto_co_create_generic with size 0 and
+ * QCRYPTO_BLOCK_CREATE_DETACHED: qcrypto_block_luks_create sets payload_offset_sector to 0 and its
+ * init function truncates the header file to the header and key slots (detached_header_size, the
+ * payload offset a non-detached header would have). Formatting a payload `file` beside it
+ * (block_crypto_co_format_luks_payload) is not modelled.
+ */
+function luksDetachedCreate(p: Proc, o: Opts): void {
+  const hdr = blockdevRef(p, o.header);
+  if (o.file !== undefined) throw new QmpError('blockgraph does not model blockdev-create of luks with both a detached header and a file');
+  const n = p.node(hdr)!;
+  const bbId = 'bb' + p.nextSeq();
+  p.putBB({ id: bbId, owner: { kind: 'tmp', id: 'blockdev-create' }, perm: PERM_W | PERM_Z, shared: PERM_ALL, allowAioChange: true, aio: n.aio, at: p.meta().seq });
+  attachChild(p, { kind: 'bb', bb: bbId }, hdr, 'root', 0, { perm: PERM_W | PERM_Z, shared: PERM_ALL });
+  const made = luksCreate(p, o, '');
+  const headerSize = made.payloadOffset;
+  p.step(`write detached luks header through ${hdr}`);
+  coTruncate(p, hdr, headerSize);
+  const img = imageBehind(p, hdr);
+  if (img) p.d.put(HOST, 'images', img.file, { file: img.file, format: 'luks', size: 0, luks: { ...made, payloadOffset: 0, detached: true }, fileLength: headerSize });
+  releaseCreateBackend(p, hdr, bbId, 'luks');
 }
 
 /** A .bdrv_co_create that failed part-way: `after` redoes what it had already done on disk. */

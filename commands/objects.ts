@@ -7,6 +7,7 @@ import type { CommandDef } from './types.js';
 import { setThrottleGroupProps } from './throttle-group.js';
 import { throttleGroupExists, throttleGroupUsers } from '../graph/throttle-groups.js';
 import { secretComplete } from '../graph/secrets.js';
+import type { SecretFacts } from '../graph/types.js';
 
 /**
  * QEMU 7.2 lets object-del delete an iothread whose AioContext nodes still use (user_creatable_del
@@ -47,16 +48,18 @@ export const objectAdd: CommandDef = {
     if (!nameWellFormed(id)) throw new QmpError("Parameter 'id' expects an identifier");
     // user_creatable_add_type: properties are set first, then the object joins /objects
     // (duplicate id), then .complete runs
-    let secretHex: string | undefined;
+    let secret: SecretFacts | undefined;
     const complete = qomType === 'throttle-group' ? setThrottleGroupProps(props)
       : qomType === 'iothread' ? setIothreadProps(props)
-        : qomType === 'secret' ? setSecretProps(props, (hex) => { secretHex = hex; }, p)
+        : qomType === 'secret' ? setSecretProps(props, (facts) => { secret = facts; }, p)
           : () => undefined;
     if (p.object(id)) throw new QmpError(`attempt to add duplicate property '${id}' to object (type 'container')`);
     // throttle_group_obj_complete: a group a BlockBackend or a throttle node still holds has the name
     if (qomType === 'throttle-group' && throttleGroupExists(p, id)) throw new QmpError('A group with this name already exists');
     complete();
-    p.putObject({ id, qomType, props, ...(secretHex !== undefined ? { secretHex } : {}) });
+    // a secret's `data` is not kept: its digest is (graph/secret-digest.ts; docs/hostile.md)
+    const { data: _d, ...kept } = props;
+    p.putObject(secret !== undefined ? { id, qomType, props: kept, secret } : { id, qomType, props });
     return {};
   },
 };
@@ -67,7 +70,7 @@ export const objectAdd: CommandDef = {
  * schema has no `loaded` at all); the others only store a string. Then .complete,
  * qcrypto_secret_complete, loads and decodes the data (graph/secrets.ts).
  */
-function setSecretProps(props: Record<string, unknown>, loaded: (hex: string) => void, p: Proc): () => void {
+function setSecretProps(props: Record<string, unknown>, loaded: (facts: SecretFacts) => void, p: Proc): () => void {
   if (props.loaded !== undefined) throw new QmpError("Property 'secret.loaded' is not writable");
   return () => loaded(secretComplete(p, props));
 }

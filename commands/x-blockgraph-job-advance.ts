@@ -152,7 +152,10 @@ export const xBlockgraphJobAdvance: CommandDef = {
       else if (!mirror && (LATER.includes(target) || target === 'paused')) {
         // (a running job reaches 'paused' on its own only when a failed copy stops it; a
         // backup's copy is its block_copy call, graph/jobs/backup.ts)
-        const end = j.data.kind === 'backup' ? backupRunToEnd({ p, emit }, id) : rateRunToEnd({ p, emit }, id);
+        // a job whose run fails after its first yield keeps its error until now (data.endError:
+        // commands/x-blockdev-amend.ts)
+        const end = typeof j.data.endError === 'string' ? { failed: j.data.endError }
+          : j.data.kind === 'backup' ? backupRunToEnd({ p, emit }, id) : rateRunToEnd({ p, emit }, id);
         if (end === 'stopped' || end === 'busy') break;
         sendJob({ p, emit }, id, end ? { type: 'FAIL', error: end.failed } : { type: 'DONE' });
       }

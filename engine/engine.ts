@@ -3,6 +3,7 @@
 // behind it) -> fold (the same reducer replay uses) -> committed records published on an rxjs
 // Subject once durable. One engine per store; commands are serialized through one queue, so two
 // callers never interleave a transaction.
+import { redactSecrets } from './redact-secrets.js';
 import { Subject } from 'rxjs';
 import { BadProcessNameError, BlockgraphError, ModelCrashError } from '../errors/index.js';
 import { procNameProblem } from '../graph/proc-name.js';
@@ -131,7 +132,7 @@ export class Engine implements ModelBackend {
     const d = this.decideNow(proc, command, args, meta);
     if ('durable' in d) return d;
     const { r, base } = d;
-    const begun: NewRecord = { ...base, ...current('txn.begun'), data: { op: command, args: jsonSafe(args ?? {}), plan: r.steps.map((s) => s.name) } };
+    const begun: NewRecord = { ...base, ...current('txn.begun'), data: { op: command, args: jsonSafe(redactSecrets(command, args) ?? {}), plan: r.steps.map((s) => s.name) } };
     const steps = r.steps.map((s): NewRecord => ({ ...base, ...current('txn.step'), data: { name: s.name, changes: s.changes } }));
     const decided: NewRecord = { ...base, ...current('txn.decided'), data: { outcome: 'commit', reply: r.reply, events: r.events } };
     // The protocol's phases as separate writes, so specs can cut the log between them.
@@ -160,7 +161,7 @@ export class Engine implements ModelBackend {
     // an error that still changed the graph (a transaction's abort residue) is logged as a txn
     if ('error' in r.reply && !r.mutates) {
       if (this.opts.logRejected !== false && command !== 'qmp_capabilities') {
-        return { r, durable: this.submit([{ stream: proc, ...current('command.rejected'), at, causation: meta.causation, data: { command, args: jsonSafe(args ?? {}), error: r.reply.error } }], false) };
+        return { r, durable: this.submit([{ stream: proc, ...current('command.rejected'), at, causation: meta.causation, data: { command, args: jsonSafe(redactSecrets(command, args) ?? {}), error: r.reply.error } }], false) };
       }
       return { r, durable: this.log.whenWritten() };
     }
@@ -197,7 +198,7 @@ export class Engine implements ModelBackend {
     const whole: NewRecord = {
       stream: base.stream, at: base.at, txn: base.txn, causation: base.causation, type: 'txn.begun', v: BEGUN_V,
       data: {
-        op: command, args: jsonSafe(args ?? {}), plan: r.steps.map((s) => s.name),
+        op: command, args: jsonSafe(redactSecrets(command, args) ?? {}), plan: r.steps.map((s) => s.name),
         steps: r.steps.map((s) => ({ name: s.name, changes: s.changes })),
         decided: { outcome: 'commit', reply: r.reply, events: r.events, ended: { stateHash: digestHex(digest) } },
       },

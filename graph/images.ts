@@ -4,7 +4,8 @@ import { backingFormatField } from './backing-format.js';
 import { BlockgraphError } from '../errors/index.js';
 import type { Draft } from './draft.js';
 import { HOST, type Image } from './types.js';
-import { imgOpt, luksPayloadOffset } from './luks.js';
+import { imgOpt, luksHeader, luksPayloadOffset } from './luks.js';
+import { secretDigest } from './secret-digest.js';
 import { hostResolve, pathCombine } from './host-path.js';
 import { isOtherFormat, otherFormatBackingError, otherFormatHasBacking, otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize } from './other-formats.js';
 
@@ -118,7 +119,8 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   if (luksPrefix !== undefined) {
     if (typeof spec.secret !== 'string') throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': Parameter '${luksPrefix}key-secret' is required for cipher`);
     const payloadOffset = luksPayloadOffset(imgOpt(spec.options, `${luksPrefix}cipher-alg`), imgOpt(spec.options, `${luksPrefix}cipher-mode`));
-    img.luks = { keyHex: Buffer.from(spec.secret, 'utf8').toString('hex'), payloadOffset };
+    // qemu-img's secret fills key slot 0; the model keeps its digest (graph/secret-digest.ts)
+    img.luks = luksHeader(secretDigest(Buffer.from(spec.secret, 'utf8')), payloadOffset);
     if (spec.format === 'luks') img.fileLength = payloadOffset + size;
   } else if (spec.secret !== undefined) {
     throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': a secret is for an encrypted image (luks, or qcow2 with encrypt.format=luks)`);

@@ -1,12 +1,14 @@
 // The LUKS format (crypto/block-luks.c, block/crypto.c; QEMU 7.2 and 10.0 alike for what the
 // model keeps): the layout qcrypto_block_luks_create writes, and what an image in the catalogue
-// keeps of it (Image.luks): the passphrase's bytes (hex; the only key slot qemu-img and
-// blockdev-create fill is 0) and the payload offset the driver's length is measured from.
+// keeps of it (Image.luks): each key slot's passphrase digest (graph/secret-digest.ts; never the
+// passphrase) and the payload offset the driver's length is measured from.
 import { QmpError } from '../errors/index.js';
+import { secretDigest } from './secret-digest.js';
+import type { LuksHeader } from './types.js';
 
 export const QCRYPTO_BLOCK_LUKS_SECTOR_SIZE = 512;
 const QCRYPTO_BLOCK_LUKS_KEY_SLOT_OFFSET = 4096;
-const QCRYPTO_BLOCK_LUKS_NUM_KEY_SLOTS = 8;
+export const QCRYPTO_BLOCK_LUKS_NUM_KEY_SLOTS = 8;
 const QCRYPTO_BLOCK_LUKS_STRIPES = 4000;
 
 /** qcrypto_cipher_get_key_len of the cipher algorithms QCryptoCipherAlgorithm names. */
@@ -16,12 +18,27 @@ const KEY_LEN: Record<string, number> = {
   'sm4': 16,
 };
 
-/** What a LUKS image keeps in the catalogue. */
-export interface LuksInfo {
-  /** the passphrase of key slot 0 (its bytes, hex) */
-  keyHex: string;
-  /** header.payload_offset_sector * 512 */
-  payloadOffset: number;
+/**
+ * A new header's key slots (qcrypto_block_luks_create): slot 0 holds the passphrase (its digest),
+ * the other seven are inactive.
+ */
+export function luksHeader(passphraseDigest: string, payloadOffset: number): LuksHeader {
+  return { slots: [passphraseDigest, ...Array<null>(QCRYPTO_BLOCK_LUKS_NUM_KEY_SLOTS - 1).fill(null)], payloadOffset };
+}
+
+/** The 8 key slots' digests (null: inactive); a header logged before stop 38 held slot 0 as hex. */
+export function luksSlots(h: LuksHeader): (string | null)[] {
+  if (h.slots) return h.slots;
+  const slot0 = h.keyHex !== undefined ? secretDigest(Buffer.from(h.keyHex, 'hex')) : null;
+  return [slot0, ...Array<null>(QCRYPTO_BLOCK_LUKS_NUM_KEY_SLOTS - 1).fill(null)];
+}
+
+/** A header with key slot `k` set to `digest` (null: erased); the legacy hex form is dropped. */
+export function luksWithSlot(h: LuksHeader, k: number, digest: string | null): LuksHeader {
+  const slots = [...luksSlots(h)];
+  slots[k] = digest;
+  const { keyHex: _k, ...rest } = h;
+  return { ...rest, slots };
 }
 
 /**

@@ -611,15 +611,20 @@ function openNodeProbed(
       needFile();
       attachOpened(p, name, file!.name, 'file', ROLE_IMAGE);
       formatLockIfNeeded(p, name);
-      // 10.0's detached header (bdrv_open_child "header", BDRV_CHILD_METADATA)
-      if (eff.header !== undefined || Object.keys(eff).some((k) => k.startsWith('header.'))) {
-        throw new QmpError('blockgraph does not model a luks node with a detached header');
+      // 10.0's detached header (9.0+: bdrv_open_child "header", BDRV_CHILD_METADATA, allow_none;
+      // 7.2's schema has no `header`): the LUKS header is read from it, the payload from `file`
+      let header: string | undefined;
+      if (opts.header !== undefined && opts.header !== null) {
+        header = openChildRef(p, opts.header, { parent: name, role: 'child', parentOptions: eff, inactive: p.node(name)?.inactive }, pendingAborts, 'header').name;
+        attachOpened(p, name, header, 'header', ROLE_METADATA);
       }
-      const payloadOffset = luksOpen(p, file!.name, eff['key-secret'], '', commitDebugState(p));
+      const payloadOffset = luksOpen(p, header ?? file!.name, eff['key-secret'], '', commitDebugState(p), header !== undefined);
       // refresh_total_sectors → block_crypto_getlength: the file's length less the payload
-      // offset (-EIO when the file is shorter: not reached, the header check refuses such a file)
-      // bs->encrypted = true (query-named-block-nodes' `encrypted`)
-      p.patchNode(name, { size: Math.max(0, getLength(p, file!.name) - payloadOffset), extra: { ...(p.node(name)!.extra ?? {}), payloadOffset, encrypted: true } });
+      // offset, -EIO when the file is shorter (a LUKS image with its own payload offset given as
+      // a detached header over a smaller file); bs->encrypted = true (query-named-block-nodes' `encrypted`)
+      const fileLength = getLength(p, file!.name);
+      if (payloadOffset > fileLength) throw new QmpError('Could not refresh total sector count: Input/output error');
+      p.patchNode(name, { size: fileLength - payloadOffset, extra: { ...(p.node(name)!.extra ?? {}), payloadOffset, encrypted: true } });
       break;
     }
     case 'raw': {

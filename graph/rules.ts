@@ -49,12 +49,14 @@ export const RULES = defineRules({
     modelled: true,
   },
   'qapi-schema': {
-    what: "the QAPI schema a command's arguments are checked against: the commands and members added since 7.2 (block-job-change, blockdev-set-active; BlockdevOptions' active, BlockExportOptions' allow-inactive, BackupCommon's discard-source, BackupPerf's min-cluster-size, block-stream/block-commit backing-mask-protocol, BlockdevOptionsQcow2's discard-no-unref (8.1; 245-f-qcow2-reopen-opts), nbd-server-start's handshake-max-seconds with its base members before addr, SecretCommonProperties without 7.2's read-only loaded, BlockdevOptionsLUKS' header (9.0, refused as not modelled); commands/schema/table-10.0.ts). What they do is modelled unversioned (commands/job-verbs.ts change, graph/jobs/backup.ts discardSource, graph/inactive.ts): no 7.2 process can reach it",
+    what: "the QAPI schema a command's arguments are checked against: the commands and members added since 7.2 (block-job-change, blockdev-set-active; BlockdevOptions' active, BlockExportOptions' allow-inactive, BackupCommon's discard-source, BackupPerf's min-cluster-size, block-stream/block-commit backing-mask-protocol, BlockdevOptionsQcow2's discard-no-unref (8.1; 245-f-qcow2-reopen-opts), nbd-server-start's handshake-max-seconds with its base members before addr, SecretCommonProperties without 7.2's read-only loaded, BlockdevOptionsLUKS' header and BlockdevCreateOptionsLUKS' header with an optional file (9.0; graph/open.ts, commands/blockdev-create.ts luksDetachedCreate); commands/schema/table-10.0.ts). What they do is modelled unversioned (commands/job-verbs.ts change, graph/jobs/backup.ts discardSource, graph/inactive.ts): no 7.2 process can reach it",
     '7.2': { fn: 'qmp_dispatch over 7.2\'s generated qapi-commands/qapi-visit (qapi/block-core.json of 7.2): "The command block-job-change has not been found", "Parameter \'discard-source\' is unexpected"', value: '7.2' as '7.2' | '10.0' },
     '10.0': { fn: 'qmp_dispatch over 10.0.2\'s generated code (block-core.json: BlockJobChangeOptions since 8.2, BackupCommon.discard-source since 9.1, BlockdevOptions.active and blockdev-set-active since 10.0; block-export.json: allow-inactive since 10.0); in replies, BlockDeviceInfo.active since 10.0 (bdrv_block_device_info: !bdrv_is_inactive; query-named-block-nodes: a transcript holds no query reply, so its proof is QSD 10.0.2\'s bytes in specs/qmp/named-nodes-active.spec.ts)', value: '10.0' as '7.2' | '10.0' },
     proof: [{ transcript: 'vm/vm-i-migrate-uris-args.json', step: 1 }, { transcript: 'vm/vm-i-migrate-uris-args.json', step: 2 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode.json', step: 10 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode-b.json', step: 7 }, { transcript: 'iotests/tests-d-backup-discard-source.json', step: 5 },
       // the sixth VM held-out set (wt-vm16): blockdev-set-active before device_add on an inactive node
       { transcript: 'vm/vm-h-drive-inactive.json', step: 2 },
+      // stop 38 (wt-luks2): luks's detached header (7.2: "Parameter 'header' is unexpected")
+      { transcript: 'luks2-detached-header-open.json', step: 4 },
       // blockdev-add's active, blockdev-set-active, allow-inactive (inactive nodes: graph/inactive.ts)
       // stop 36 (wt-fz17): a failed inactivation's bottom half, qcow2_inactivate's persistent bitmaps
       { transcript: 'fuzz-set-inactive-preallocate-drop-resize-bh.json', step: 1 }, { transcript: 'fuzz-set-inactive-stores-persistent-bitmaps.json', step: 4 },
@@ -849,6 +851,15 @@ export const RULES = defineRules({
     '7.2': { fn: 'qmp_cont: bdrv_activate_all for every run state (blk_root_activate in INMIGRATE applies the perms sharing all, the shared ones deferred to blk_vm_state_changed), then autostart = 1 instead of vm_start', value: true },
     '10.0': { fn: 'qmp_cont: in RUN_STATE_INMIGRATE autostart = 1 and return, before migration_block_activate', value: false },
     proof: [{ transcript: 'vm/vm-i-incoming-defer.json', step: 13 }],
+    modelled: true,
+  },
+  'luks-amend-header-io-aborts': {
+    what: "x-blockdev-amend of a luks node whose job reads or writes the LUKS header's key material (a key slot added, or erased, or tried with an old password): the amend job's coroutine calls the driver's header read/write callbacks",
+    '7.2': { fn: 'block_crypto_read_func / block_crypto_write_func: bdrv_pread / bdrv_pwrite of bs->file from the job coroutine: the slots are written (commands/x-blockdev-amend.ts)', value: false },
+    '10.0': { fn: "block_crypto_read_func / block_crypto_write_func begin with GRAPH_RDLOCK_GUARD_MAINLOOP(): bdrv_graph_rdlock_main_loop: Assertion `!qemu_in_coroutine()' failed (seen live on QSD 10.0.2 for every such amend; a qcow2's amend goes through qcow2_crypto_hdr_read_func and runs); refused", value: true },
+    // a 10.0 death has no 10.0 transcript: 7.2's amends are in oracle/transcripts/luks2-* (the
+    // first amend that reads the header)
+    proof: [{ transcript: 'luks2-keyslots-add-erase.json', step: 6 }],
     modelled: true,
   },
 });

@@ -151,6 +151,14 @@ export interface Job {
   aioMoved?: boolean;      // moved into another AioContext after it started (graph/moved-backup-clean-hang.ts)
 }
 
+/** What the model keeps of a loaded secret (graph/secrets.ts). */
+export interface SecretFacts {
+  digest: string;
+  length: number;
+  /** g_utf8_validate of the bytes, and no NUL in them (qcrypto_secret_lookup_as_utf8) */
+  utf8: boolean;
+}
+
 export interface QomObject {
   id: string; qomType: string; props: Record<string, unknown>;
   /** throttle-group: the `limits` qom-set applied since object-add, in order (commands/qom.ts) */
@@ -160,8 +168,26 @@ export interface QomObject {
    * blk_set_io_limits -> throttle_group_config); limitSets are then the qom-sets since.
    */
   config?: Record<string, number>;
-  /** secret: the loaded bytes (secret->rawdata, hex) qcrypto_secret_complete left (graph/secrets.ts) */
+  /**
+   * secret: what the model keeps of the bytes qcrypto_secret_complete loaded (secret->rawdata):
+   * their digest (graph/secret-digest.ts), length and whether they are UTF-8; never the bytes
+   */
+  secret?: SecretFacts;
+  /** secret, in a log written before stop 38: the loaded bytes as hex (read, never written) */
   secretHex?: string;
+}
+
+/**
+ * A LUKS header as far as the model follows it (graph/luks.ts): each of the 8 key slots' passphrase
+ * digest (null: inactive) and the payload offset.
+ */
+export interface LuksHeader {
+  slots?: (string | null)[];
+  /** a log written before stop 38: key slot 0's passphrase as hex (read, never written) */
+  keyHex?: string;
+  payloadOffset: number;
+  /** 10.0's detached header (QCRYPTO_BLOCK_CREATE_DETACHED): the payload starts at 0 */
+  detached?: true;
 }
 
 export interface BlockExport {
@@ -280,7 +306,7 @@ export interface Image {
    * luks: the key slot's passphrase and the payload offset (graph/luks.ts); qcow2: LUKS encryption
    * (crypt_method QCOW_CRYPT_LUKS and its CRYPTO header extension), the same two facts
    */
-  luks?: { keyHex: string; payloadOffset: number };
+  luks?: LuksHeader;
   dataFile?: string;       // qcow2 external data file named in the header (QCOW2_INCOMPAT_DATA_FILE)
   dataFileRaw?: boolean;
   compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1

@@ -4,6 +4,7 @@
 // logged as the model's transaction only when QEMU and the model agree on it; when they do
 // not (outcome or error text), a warning goes to stderr and a `proxy.disagreed` record to
 // the log, and the model's state is left alone.
+import { redactSecrets } from '../engine/redact-secrets.js';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import type { EngineOptions } from '../engine/engine.js';
@@ -76,7 +77,7 @@ export async function startProxy(opts: ProxyOptions): Promise<QmpProxy> {
     warn(`${cmd.execute}: QEMU answered ${show(reply)}, the model ${show(dry)} (logged as proxy.disagreed)`);
     backend.note({
       stream: proc, type: 'proxy.disagreed', at: backend.now(),
-      data: { command: cmd.execute, args: cmd.arguments, qemu: reply, model: dry },
+      data: { command: cmd.execute, args: redactSecrets(cmd.execute, cmd.arguments), qemu: reply, model: dry },
     });
     await backend.flush();
   };

@@ -58,8 +58,16 @@ export const TYPES_10_0: Record<string, TypeDef> = {
   ObjectOptionsSecret: withoutMember('ObjectOptionsSecret', '*loaded'),
   ObjectOptionsSecretKeyring: withoutMember('ObjectOptionsSecretKeyring', '*loaded'),
   // BlockdevOptionsLUKS (since 9.0): a detached LUKS header (block_crypto_open_generic's `header`
-  // child; refused as not modelled: graph/open.ts)
+  // child, graph/open.ts)
   BlockdevOptionsLuks: withMember('BlockdevOptionsLuks', '*header', 'BlockdevRef'),
+  // BlockdevCreateOptionsLUKS (since 9.0): `file` optional, a detached `header` after it
+  // (block_crypto_co_create_luks; commands/blockdev-create.ts luksDetachedCreate)
+  'q_obj_blockdev-create-argOptionsLuks': (() => {
+    const d = TYPES['q_obj_blockdev-create-argOptionsLuks']!;
+    if (!('data' in d)) throw new Error('qapi table: q_obj_blockdev-create-argOptionsLuks');
+    const { file: _f, ...rest } = d.data;
+    return { ...d, data: insert(insert(rest, '*file', 'BlockdevRef', 'size'), '*header', 'BlockdevRef', 'size') };
+  })(),
   // job.json
   JobType: { enum: ['commit', 'stream', 'mirror', 'backup', 'create', 'amend', 'snapshot-load', 'snapshot-save', 'snapshot-delete'] },
   // block-core.json BlockJobChangeOptions (since 8.2), boxed

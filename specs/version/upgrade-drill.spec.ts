@@ -2,7 +2,7 @@
 // difference (each scenario of a rule's proof run on the model as a 7.2 process of its own).
 // What the drill must report comes from the recordings, not from the code: the steps where the
 // scenario's 7.2 and 10.0 transcripts differ first, and 10.0's own error text.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -22,7 +22,8 @@ const load = (dir: string, f: string): Transcript => parseTranscript(readFileSyn
 // the vm target's pairs (vm/…) are VM processes, built by their machine: not in this QSD log)
 const singleProc = (f: string) => load(TRANSCRIPTS_DIR, f).steps.every((s) => (s.proc ?? 'A') === 'A');
 const files = [...new Set(Object.values(RULES).filter((r) => r.modelled).flatMap((r) =>
-  [...new Set(r.proof.map((p) => p.transcript))].filter((f) => !f.startsWith('aborts/') && !f.startsWith('vm/') && singleProc(f)).slice(0, 2)))].sort();
+  // (a 10.0 abort's proof, luks-amend-header-io-aborts, has only its 7.2 transcript: nothing to compare the drill with)
+  [...new Set(r.proof.map((p) => p.transcript))].filter((f) => !f.startsWith('aborts/') && !f.startsWith('vm/') && existsSync(join(TRANSCRIPTS_10_0_DIR, f)) && singleProc(f)).slice(0, 2)))].sort();
 
 /** A scenario moved to process `proc`, its image files renamed so that processes do not share them. */
 function asProc(s: Scenario, proc: string): Scenario {
