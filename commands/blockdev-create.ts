@@ -24,6 +24,7 @@ import { checkParentConflicts } from '../graph/refresh.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Edge, type Image } from '../graph/types.js';
 import { backingImage, imageBehind } from '../graph/images.js';
+import { createGuestHome } from '../graph/guest-image.js';
 import { luksPayloadOffset } from '../graph/luks.js';
 import { secretLookupUtf8 } from '../graph/secrets.js';
 import { otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
@@ -328,6 +329,22 @@ function qcow2Create(p: Proc, o: Opts): void {
       if (partial) q.d.put(HOST, 'images', partial.file, partial);
       consumeAutoNames(q, opens);
     });
+  }
+  // a qcow2 format node as `file`: the writes go into its guest data (graph/guest-image.ts
+  // createGuestHome), where a qcow2 node opened over it later reads the new image (graph/read.ts);
+  // only where the new image's metadata fits in the node (a write past its end would grow it,
+  // bdrv_co_write_req_finish, and allocate in its image: not modelled), and not encrypted
+  const home = img ? undefined : createGuestHome(p, file);
+  if (!img && home && o.encrypt === undefined && prealloc === 'off') {
+    const next: Image = { file: home.file, format: 'qcow2', size };
+    if (cluster !== 65536) next.clusterSize = cluster;
+    if (version === 2) next.compat = '0.10';
+    if (o['backing-file'] !== undefined) {
+      next.backing = String(o['backing-file']);
+      next.backingFormat = o['backing-fmt'] !== undefined ? backingFormatField(String(o['backing-fmt'])) : undefined;
+      if (next.backingFormat === undefined) delete next.backingFormat;
+    }
+    if (qcow2FileSize(next) <= Math.ceil(n.size / 512) * 512) p.d.put(HOST, 'images', home.file, { ...home, guest: next });
   }
   if (img) {
     const next: Image = { file: img.file, format: 'qcow2', size };
