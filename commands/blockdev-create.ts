@@ -25,6 +25,7 @@ import type { Proc } from '../graph/proc.js';
 import { HOST, type Edge, type Image } from '../graph/types.js';
 import { backingImage, imageBehind } from '../graph/images.js';
 import { createGuestHome } from '../graph/guest-image.js';
+import { qcow2PreallocFileLength, type Qcow2Prealloc } from '../graph/qcow2-prealloc.js';
 import { luksPayloadOffset } from '../graph/luks.js';
 import { secretLookupUtf8 } from '../graph/secrets.js';
 import { otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
@@ -361,8 +362,14 @@ function qcow2Create(p: Proc, o: Opts): void {
     // node opened on it later reads (raw_getlength) — e.g. to compare with a backup source's
     const before = hostFileLength(img);
     if (before > qcow2FileSize(next)) next.fileLength = before;
+    // blk_co_truncate with a preallocation: qcow2_co_truncate's preallocate_co (metadata) or
+    // qcow2_refcount_area and the data clusters after it (falloc, full) lengthen the file
+    // (graph/qcow2-prealloc.ts; fuzz 742733146); over a plain file node only
+    const preallocLength = prealloc !== 'off' && n.driver === 'file'
+      ? qcow2PreallocFileLength({ clusterSize: cluster, size, refcountBits: refBits, extendedL2 }, prealloc as Qcow2Prealloc) : undefined;
+    if (preallocLength !== undefined && preallocLength > hostFileLength(next)) next.fileLength = preallocLength;
     p.d.put(HOST, 'images', img.file, next);
-    growWrittenNodes(p, file, qcow2FileSize(next));
+    growWrittenNodes(p, file, Math.max(qcow2FileSize(next), preallocLength ?? 0));
     // qcow2_set_up_encryption, after the truncate and the backing file: on the image opened once
     // (blk_new_open); a failure leaves the unencrypted image of its size on disk
     if (o.encrypt !== undefined) {
