@@ -28,7 +28,7 @@ import { createGuestHome } from '../graph/guest-image.js';
 import { qcow2PreallocFileLength, type Qcow2Prealloc } from '../graph/qcow2-prealloc.js';
 import { luksPayloadOffset } from '../graph/luks.js';
 import { secretLookupUtf8 } from '../graph/secrets.js';
-import { otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
+import { VDI_DISK_SIZE_MAX as VDI_DISK_SIZE_MAX_BIG, otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { QED_DEFAULT_CLUSTER_SIZE, QED_DEFAULT_TABLE_SIZE, qedFileSize, qedIsClusterSizeValid, qedIsImageSizeValid, qedIsTableSizeValid, qedMaxImageSize } from '../graph/qed.js';
 import { removeBlockBackend } from './exports.js';
@@ -563,7 +563,8 @@ function excessExtentOpens(p: Proc, ref: unknown): boolean {
   }
 }
 
-const VDI_DISK_SIZE_MAX = 0x1fffff8 * 0x100000; // (uint64_t)VDI_BLOCKS_IN_IMAGE_MAX * DEFAULT_CLUSTER_SIZE
+// (uint64_t)VDI_BLOCKS_IN_IMAGE_MAX * DEFAULT_CLUSTER_SIZE (graph/other-formats.ts; it was 16 times too small here)
+const VDI_DISK_SIZE_MAX = Number(VDI_DISK_SIZE_MAX_BIG);
 const MAX_PARALLELS_IMAGE_FACTOR = 2 ** 32;
 const VHD_MAX_SECTORS = 0xff000000;
 const VHDX_MAX_IMAGE_SIZE = 64 * 1024 ** 4; // 64 TiB
