@@ -63,6 +63,7 @@ export const blockdevCreate: CommandDef = {
       p.d.atomically(() => {
         inlineRefs = [];
         try {
+          if (driver !== 'file') refuseCreateIntoEmptyVpc(p, opts.file);
           if (driver === 'file') fileCreate(p, opts);
           else if (driver === 'qed') qedCreate(p, opts);
           else if (driver === 'qcow2') qcow2Create(p, opts);
@@ -159,6 +160,27 @@ function createTruncate(p: Proc, file: string, size: number, prefix = ''): void 
       tryRefresh(q, preallocTruncateFailures(failed).filter((x) => q.node(x)));
     });
   }
+}
+
+/**
+ * fuzz 3456471345 (7.2 and 10.0 die alike): a create whose `file` is a dynamic vpc node of size 0
+ * (a blockdev-create'd vpc of size 0: max_table_entries 0). The creating BlockBackend holds
+ * BLK_PERM_RESIZE, so its first write (every format's header at offset 0) passes
+ * bdrv_co_write_req_prepare past the node's end; vpc_co_pwritev's get_image_offset finds no table
+ * entry (pagetable_index >= max_table_entries) and alloc_block reads s->pagetable[0] past the
+ * table: "alloc_block: Assertion `s->pagetable[index] == 0xFFFFFFFF' failed" (block/vpc.c).
+ * Refused whole; the fuzzer sends no create over a vpc node (oracle/fuzz/aborts.ts). A larger
+ * vpc node is written past its table only by metadata beyond its size: not followed.
+ */
+function refuseCreateIntoEmptyVpc(p: Proc, ref: unknown): void {
+  if (typeof ref !== 'string') return;
+  const n = p.node(ref);
+  if (n?.driver !== 'vpc' || n.size !== 0) return;
+  const f = p.fileChild(n.name)?.child;
+  const img = f ? imageBehind(p, f) : undefined;
+  if (img?.format === 'vpc' && img.infoCluster === 0) return; // fixed: vpc_co_pwritev writes the file directly
+  throw new QemuAbortRefusal(`blockdev-create's header write through vpc node '${n.name}' of size 0 would pass its block table ` +
+    "(QEMU 7.2 and 10.0 abort: vpc.c alloc_block: Assertion `s->pagetable[index] == 0xFFFFFFFF' failed); refused by blockgraph", 'alloc_block');
 }
 
 /**
