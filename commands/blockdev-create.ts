@@ -338,10 +338,15 @@ function qcow2Create(p: Proc, o: Opts): void {
     return partial;
   };
   const partial = partialImage();
+  // the header and refcount writes extend the file node they went through as on success
+  // (bdrv_co_write_req_finish), so a node opened over it later reads the partial image (fuzz
+  // --qemu 10.0 3647510610: a failed resize leaves a qcow2 image of size 0 that opens)
+  const partialEnd = 3 * cluster <= room ? 3 * cluster : cluster;
   if (openConflict !== undefined && partial) {
     // the failed open had named its qcow2 node (bdrv_open_common's bdrv_assign_node_name) first
     throw new CreateFailed(openConflict, (q) => {
       q.d.put(HOST, 'images', partial.file, partial);
+      growWrittenNodes(q, file, partialEnd);
       consumeAutoNames(q, 1);
     });
   }
@@ -349,7 +354,10 @@ function qcow2Create(p: Proc, o: Opts): void {
     // the L1 or resize stage had opened the new image once (blk_new_open)
     const opens = (resize || l1End > room) && 3 * cluster <= room ? 1 : 0;
     throw new CreateFailed(failed, (q) => {
-      if (partial) q.d.put(HOST, 'images', partial.file, partial);
+      if (partial) {
+        q.d.put(HOST, 'images', partial.file, partial);
+        growWrittenNodes(q, file, partialEnd);
+      }
       consumeAutoNames(q, opens);
     });
   }
