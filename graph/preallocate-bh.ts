@@ -100,6 +100,7 @@ export function preallocateReopenRoDropResidue(p: Proc, name: string): void {
   if (!n || n.driver !== 'preallocate') return;
   const extra = (n.extra ?? {}) as { preallocHeld?: boolean; preallocated?: boolean };
   if (extra.preallocHeld !== true) return;
+  // 10.0's drop truncated the preallocation away; 7.2 ran no drop (the flag alone, unread there)
   const { preallocated: _gone, ...rest } = extra;
-  p.patchNode(name, { extra: { ...rest, preallocHeld: false, preallocDropKept: true } });
+  p.patchNode(name, { extra: { ...(rule(p, 'preallocate-drop-resize-bh') ? rest : extra), preallocHeld: false, preallocDropKept: true } });
 }

@@ -132,7 +132,7 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // snapshot actions whose later snapshot-sync (mode existing) names a file a node of the graph opens
   if (step.execute === 'transaction' && Array.isArray(a.actions)) {
     const acts = a.actions.filter(isObj);
-    const opened = new Set(p.graph.nodes.map((n) => n.file).filter((f): f is string => typeof f === 'string'));
+    const opened = new Set((p.graph?.nodes ?? []).map((n) => n.file).filter((f): f is string => typeof f === 'string'));
     const snaps = acts.map((x, i) => ({ x, i })).filter(({ x }) => x.type === 'blockdev-snapshot-sync' || x.type === 'blockdev-snapshot');
     const later = snaps.slice(1).find(({ x }) => x.type === 'blockdev-snapshot-sync' && isObj(x.data) && x.data.mode === 'existing'
       && typeof x.data['snapshot-file'] === 'string' && opened.has(x.data['snapshot-file']));
