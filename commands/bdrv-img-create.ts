@@ -44,6 +44,10 @@ export function bdrvImgCreate(p: Proc, c: ImgCreate): void {
     const backingImg = p.image(backing.name.replace(/^file:/, ''));
     if (backingImg?.format === 'vmdk') {
       rawCreateLocks(p, c.file.replace(/^file:/, ''));
+      // vmdk_co_create_opts_cb (extent_fn): blk_co_new_open of the new extent (BDRV_O_PROTOCOL)
+      // names its node before the backing open below (fuzz --qemu 10.0 3733265360: the next
+      // anonymous node's #block number)
+      consumeAutoNames(p, creationOpens('vmdk', 'img-create'));
       try {
         p.d.trial(() => openNode(p, { driver: 'vmdk' }, { parent: '', role: 'child', parentOptions: { 'read-only': 'on' }, filename: backing.name }));
       } catch (e) {

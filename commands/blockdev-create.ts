@@ -25,8 +25,10 @@ import type { Proc } from '../graph/proc.js';
 import { HOST, type Edge, type Image } from '../graph/types.js';
 import { backingImage, imageBehind } from '../graph/images.js';
 import { luksHeader, luksPayloadOffset } from '../graph/luks.js';
+import { createGuestHome } from '../graph/guest-image.js';
+import { qcow2PreallocFileLength, type Qcow2Prealloc } from '../graph/qcow2-prealloc.js';
 import { secretLookupUtf8 } from '../graph/secrets.js';
-import { otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
+import { VDI_DISK_SIZE_MAX as VDI_DISK_SIZE_MAX_BIG, otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { QED_DEFAULT_CLUSTER_SIZE, QED_DEFAULT_TABLE_SIZE, qedFileSize, qedIsClusterSizeValid, qedIsImageSizeValid, qedIsTableSizeValid, qedMaxImageSize } from '../graph/qed.js';
 import { removeBlockBackend } from './exports.js';
@@ -61,6 +63,7 @@ export const blockdevCreate: CommandDef = {
       p.d.atomically(() => {
         inlineRefs = [];
         try {
+          if (driver !== 'file') refuseCreateIntoEmptyVpc(p, opts.file);
           if (driver === 'file') fileCreate(p, opts);
           else if (driver === 'qed') qedCreate(p, opts);
           else if (driver === 'qcow2') qcow2Create(p, opts);
@@ -186,6 +189,27 @@ function createTruncate(p: Proc, file: string, size: number, prefix = ''): void 
       tryRefresh(q, preallocTruncateFailures(failed).filter((x) => q.node(x)));
     });
   }
+}
+
+/**
+ * fuzz 3456471345 (7.2 and 10.0 die alike): a create whose `file` is a dynamic vpc node of size 0
+ * (a blockdev-create'd vpc of size 0: max_table_entries 0). The creating BlockBackend holds
+ * BLK_PERM_RESIZE, so its first write (every format's header at offset 0) passes
+ * bdrv_co_write_req_prepare past the node's end; vpc_co_pwritev's get_image_offset finds no table
+ * entry (pagetable_index >= max_table_entries) and alloc_block reads s->pagetable[0] past the
+ * table: "alloc_block: Assertion `s->pagetable[index] == 0xFFFFFFFF' failed" (block/vpc.c).
+ * Refused whole; the fuzzer sends no create over a vpc node (oracle/fuzz/aborts.ts). A larger
+ * vpc node is written past its table only by metadata beyond its size: not followed.
+ */
+function refuseCreateIntoEmptyVpc(p: Proc, ref: unknown): void {
+  if (typeof ref !== 'string') return;
+  const n = p.node(ref);
+  if (n?.driver !== 'vpc' || n.size !== 0) return;
+  const f = p.fileChild(n.name)?.child;
+  const img = f ? imageBehind(p, f) : undefined;
+  if (img?.format === 'vpc' && img.infoCluster === 0) return; // fixed: vpc_co_pwritev writes the file directly
+  throw new QemuAbortRefusal(`blockdev-create's header write through vpc node '${n.name}' of size 0 would pass its block table ` +
+    "(QEMU 7.2 and 10.0 abort: vpc.c alloc_block: Assertion `s->pagetable[index] == 0xFFFFFFFF' failed); refused by blockgraph", 'alloc_block');
 }
 
 /**
@@ -350,10 +374,15 @@ function qcow2Create(p: Proc, o: Opts): void {
     return partial;
   };
   const partial = partialImage();
+  // the header and refcount writes extend the file node they went through as on success
+  // (bdrv_co_write_req_finish), so a node opened over it later reads the partial image (fuzz
+  // --qemu 10.0 3647510610: a failed resize leaves a qcow2 image of size 0 that opens)
+  const partialEnd = 3 * cluster <= room ? 3 * cluster : cluster;
   if (openConflict !== undefined && partial) {
     // the failed open had named its qcow2 node (bdrv_open_common's bdrv_assign_node_name) first
     throw new CreateFailed(openConflict, (q) => {
       q.d.put(HOST, 'images', partial.file, partial);
+      growWrittenNodes(q, file, partialEnd);
       consumeAutoNames(q, 1);
     });
   }
@@ -361,9 +390,28 @@ function qcow2Create(p: Proc, o: Opts): void {
     // the L1 or resize stage had opened the new image once (blk_new_open)
     const opens = (resize || l1End > room) && 3 * cluster <= room ? 1 : 0;
     throw new CreateFailed(failed, (q) => {
-      if (partial) q.d.put(HOST, 'images', partial.file, partial);
+      if (partial) {
+        q.d.put(HOST, 'images', partial.file, partial);
+        growWrittenNodes(q, file, partialEnd);
+      }
       consumeAutoNames(q, opens);
     });
+  }
+  // a qcow2 format node as `file`: the writes go into its guest data (graph/guest-image.ts
+  // createGuestHome), where a qcow2 node opened over it later reads the new image (graph/read.ts);
+  // only where the new image's metadata fits in the node (a write past its end would grow it,
+  // bdrv_co_write_req_finish, and allocate in its image: not modelled), and not encrypted
+  const home = img ? undefined : createGuestHome(p, file);
+  if (!img && home && o.encrypt === undefined && prealloc === 'off') {
+    const next: Image = { file: home.file, format: 'qcow2', size };
+    if (cluster !== 65536) next.clusterSize = cluster;
+    if (version === 2) next.compat = '0.10';
+    if (o['backing-file'] !== undefined) {
+      next.backing = String(o['backing-file']);
+      next.backingFormat = o['backing-fmt'] !== undefined ? backingFormatField(String(o['backing-fmt'])) : undefined;
+      if (next.backingFormat === undefined) delete next.backingFormat;
+    }
+    if (qcow2FileSize(next) <= Math.ceil(n.size / 512) * 512) p.d.put(HOST, 'images', home.file, { ...home, guest: next });
   }
   if (img) {
     const next: Image = { file: img.file, format: 'qcow2', size };
@@ -393,8 +441,14 @@ function qcow2Create(p: Proc, o: Opts): void {
     // node opened on it later reads (raw_getlength) — e.g. to compare with a backup source's
     const before = hostFileLength(img);
     if (before > qcow2FileSize(next)) next.fileLength = before;
+    // blk_co_truncate with a preallocation: qcow2_co_truncate's preallocate_co (metadata) or
+    // qcow2_refcount_area and the data clusters after it (falloc, full) lengthen the file
+    // (graph/qcow2-prealloc.ts; fuzz 742733146); over a plain file node only
+    const preallocLength = prealloc !== 'off' && n.driver === 'file'
+      ? qcow2PreallocFileLength({ clusterSize: cluster, size, refcountBits: refBits, extendedL2 }, prealloc as Qcow2Prealloc) : undefined;
+    if (preallocLength !== undefined && preallocLength > hostFileLength(next)) next.fileLength = preallocLength;
     p.d.put(HOST, 'images', img.file, next);
-    growWrittenNodes(p, file, qcow2FileSize(next));
+    growWrittenNodes(p, file, Math.max(qcow2FileSize(next), preallocLength ?? 0));
     // qcow2_set_up_encryption, after the truncate and the backing file: on the image opened once
     // (blk_new_open); a failure leaves the unencrypted image of its size on disk
     if (o.encrypt !== undefined) {
@@ -588,7 +642,8 @@ function excessExtentOpens(p: Proc, ref: unknown): boolean {
   }
 }
 
-const VDI_DISK_SIZE_MAX = 0x1fffff8 * 0x100000; // (uint64_t)VDI_BLOCKS_IN_IMAGE_MAX * DEFAULT_CLUSTER_SIZE
+// (uint64_t)VDI_BLOCKS_IN_IMAGE_MAX * DEFAULT_CLUSTER_SIZE (graph/other-formats.ts; it was 16 times too small here)
+const VDI_DISK_SIZE_MAX = Number(VDI_DISK_SIZE_MAX_BIG);
 const MAX_PARALLELS_IMAGE_FACTOR = 2 ** 32;
 const VHD_MAX_SECTORS = 0xff000000;
 const VHDX_MAX_IMAGE_SIZE = 64 * 1024 ** 4; // 64 TiB

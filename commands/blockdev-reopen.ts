@@ -4,6 +4,7 @@ import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import type { Proc } from '../graph/proc.js';
 import { drained } from '../graph/drain.js';
 import { reopenBitmapsRo } from '../graph/bitmaps.js';
+import { preallocateReopenRoDropResidue } from '../graph/preallocate-bh.js';
 import { QmpError } from '../errors/index.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 import type { CommandDef } from './types.js';
@@ -42,8 +43,10 @@ export const blockdevReopen: CommandDef = {
  * stay stored in the image and readonly (a later merge into one is refused)
  */
 function reopenResidue(e: ReopenFailedResidue): (q: Proc) => void {
-  const { frozen, detached } = e.residue;
+  const { frozen, detached, preallocDropped } = e.residue;
   return (q) => {
+    // preallocate_reopen_abort does not undo preallocate_drop_resize (10.0; fuzz 1333905168)
+    for (const n of preallocDropped ?? []) preallocateReopenRoDropResidue(q, n);
     for (const n of frozen) {
       if (q.node(n)?.driver !== 'qcow2') continue;
       try { reopenBitmapsRo(q, n); } catch (x) { if (!(x instanceof QmpError)) throw x; }

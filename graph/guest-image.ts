@@ -85,6 +85,24 @@ export function metadataView(p: Proc, q: string): MetadataView | undefined {
   return { img: { ...img, fileLength: roundUp(p.node(b.qcow2)!.size) }, key: GUEST + g.home, node: b.qcow2 };
 }
 
+/**
+ * blockdev-create of qcow2 whose `file` is a qcow2 format node q (fuzz --qemu 10.0 1426600248):
+ * qcow2_co_create's blk_co_pwrite calls of the header, refcount table and block, and
+ * qcow2_co_truncate's L1 table are guest writes of q (qcow2_co_pwritev_part), so they land in q's
+ * guest data, never in the image below. The image file whose guest data that is (q's own image,
+ * as guestView reads it back) or undefined where the model does not know q's guest data (q's
+ * file not a plain qcow2 image: a data file, or no image the model knows). What the create
+ * writes covers every byte of the new image's metadata (no L2 table yet), so whatever q's guest
+ * data held before does not matter.
+ */
+export function createGuestHome(p: Proc, q: string): Image | undefined {
+  if (p.node(q)?.driver !== 'qcow2') return undefined;
+  const fileNode = p.fileChild(q)?.child;
+  const own = fileNode ? imageBehind(p, fileNode) : undefined;
+  if (!own || own.format !== 'qcow2' || own.dataFile !== undefined || own.luks) return undefined;
+  return own;
+}
+
 /** The image stored under a MetadataView key. */
 export function readView(p: Proc, key: string): Image | undefined {
   return key.startsWith(GUEST) ? p.image(key.slice(GUEST.length))?.guest : p.image(key);

@@ -6,6 +6,12 @@
 import { QmpError } from '../errors/index.js';
 import { rawFill } from './images.js';
 import type { Image } from './types.js';
+import { qcow2HeaderBytes, readLe } from './qcow2-header-bytes.js';
+
+// block/vdi.c VDI_DISK_SIZE_MAX: (uint64_t)VDI_BLOCKS_IN_IMAGE_MAX * DEFAULT_CLUSTER_SIZE, where
+// VDI_BLOCKS_IN_IMAGE_MAX = (INT_MAX + 1u - BDRV_SECTOR_SIZE) / sizeof(uint32_t) = 0x1fffff80
+// and DEFAULT_CLUSTER_SIZE 1 MiB: 0x1fffff8000000 (the text vdi_open and vdi_co_do_create print)
+export const VDI_DISK_SIZE_MAX = 0x1fffff80n * 0x100000n;
 
 export const OTHER_FORMATS = ['vdi', 'vpc', 'vhdx', 'parallels', 'qcow', 'vmdk'] as const;
 
@@ -201,9 +207,17 @@ export function otherFormatOpenError(driver: string, img: Image | undefined, fil
   const qcow2 = img?.format === 'qcow2';
   if (zeroes || qcow2) {
     switch (driver) {
-      // vdi_open: the disk size check comes first, then the signature at 0x40; a qcow2 header's
-      // bytes there are not kept, so only a zeroed file is answered
-      case 'vdi': if (zeroes) return 'Image not in VDI format (bad signature 00000000)'; break;
+      case 'vdi': {
+        if (zeroes) return 'Image not in VDI format (bad signature 00000000)';
+        // over a qcow2 header (fuzz 3845790059): VdiHeader's disk_size (le64 at 0x170) lands in
+        // the feature name table ("efcounts" of "lazy refcounts" for an image without a backing
+        // format extension); the signature (le32 at 0x40) is the high half of the big-endian
+        // snapshots_offset, 0 below 4 GiB
+        const h = qcow2HeaderBytes(img!, 0x178);
+        const diskSize = readLe(h, 0x170, 8);
+        if (diskSize > VDI_DISK_SIZE_MAX) return `Unsupported VDI image size (size is 0x${diskSize.toString(16)}, max supported is 0x${VDI_DISK_SIZE_MAX.toString(16)})`;
+        return 'Image not in VDI format (bad signature 00000000)';
+      }
       // vpc_open: no "conectix" cookie at 0; a file shorter than the footer has none at the end
       // either, else none in the footer at the end
       case 'vpc': return zeroes && img!.size < 512 ? 'File too small for a VHD header' : 'invalid VPC image';

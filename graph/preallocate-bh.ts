@@ -26,7 +26,15 @@ export function preallocateDropResizeBh(p: Proc): void {
     let perm = 0;
     for (const e of p.parents(n.name)) perm |= e.perm;
     const canWriteResize = (perm & PERM_W) !== 0 && (perm & PERM_Z) !== 0;
-    const extra = (n.extra ?? {}) as { preallocHeld?: boolean; preallocated?: boolean; preallocError?: boolean };
+    const extra = (n.extra ?? {}) as { preallocHeld?: boolean; preallocated?: boolean; preallocError?: boolean; preallocDropKept?: boolean };
+    if (extra.preallocDropKept === true) {
+      // a failed reopen's preallocate_drop_resize (preallocateReopenRoDropResidue): no
+      // preallocate_set_perm ran on this node in the command (tran_abort), so nothing makes
+      // data_end valid again although its parents still write and resize
+      const { preallocDropKept: _k, ...keep } = extra;
+      p.patchNode(n.name, { extra: keep });
+      continue;
+    }
     if ((extra.preallocHeld === true) === canWriteResize) continue;
     // preallocate_set_perm without write and resize also forgets file_end (graph/preallocate-truncate.ts);
     // with them, a data_end a failed truncate left negative becomes the file's length again
@@ -65,12 +73,34 @@ function touchedPreallocateNodes(p: Proc): Set<string> {
  * the queue's permission update. 7.2's prepare only absorbs the options (rule
  * 'preallocate-drop-resize-bh': its child perm never reads the flag).
  */
-export function preallocateReopenRoDrop(p: Proc, name: string): void {
-  if (!rule(p, 'preallocate-drop-resize-bh')) return;
+export function preallocateReopenRoDrop(p: Proc, name: string): boolean {
+  if (!rule(p, 'preallocate-drop-resize-bh')) return false;
   const n = p.node(name);
   const extra = (n?.extra ?? {}) as { preallocHeld?: boolean; preallocated?: boolean };
-  if (!n || extra.preallocHeld !== true) return; // s->data_end < 0
+  if (!n || extra.preallocHeld !== true) return false; // s->data_end < 0
   const { preallocated: _gone, ...rest } = extra;
   p.patchNode(name, { extra: { ...rest, preallocHeld: false } });
   tryRefresh(p, [name]);
+  return true;
+}
+
+/**
+ * What preallocateReopenRoDrop leaves when the reopen then fails (fuzz --qemu 10.0 1333905168):
+ * bdrv_reopen_multiple's tran_abort undoes the permission update, and preallocate_reopen_abort
+ * only frees the options, so s->data_end stays -EINVAL (and the file truncated to its real size)
+ * although the parents still write and resize. The file link keeps its claim for now
+ * (preallocate_child_perm: the parents' write and resize), but once they give them up nothing
+ * is held any more: an inactivation of the parent then succeeds. Only a preallocate_set_perm with
+ * write and resize (the filter's next refresh) makes data_end valid again; the end-of-command
+ * bottom half, which takes the state from the parents, is told to leave this one
+ * (preallocDropKept, consumed by preallocateDropResizeBh in the same command).
+ */
+export function preallocateReopenRoDropResidue(p: Proc, name: string): void {
+  const n = p.node(name);
+  if (!n || n.driver !== 'preallocate') return;
+  const extra = (n.extra ?? {}) as { preallocHeld?: boolean; preallocated?: boolean };
+  if (extra.preallocHeld !== true) return;
+  // 10.0's drop truncated the preallocation away; 7.2 ran no drop (the flag alone, unread there)
+  const { preallocated: _gone, ...rest } = extra;
+  p.patchNode(name, { extra: { ...(rule(p, 'preallocate-drop-resize-bh') ? rest : extra), preallocHeld: false, preallocDropKept: true } });
 }

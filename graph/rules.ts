@@ -60,6 +60,8 @@ export const RULES = defineRules({
       // blockdev-add's active, blockdev-set-active, allow-inactive (inactive nodes: graph/inactive.ts)
       // stop 36 (wt-fz17): a failed inactivation's bottom half, qcow2_inactivate's persistent bitmaps
       { transcript: 'fuzz-set-inactive-preallocate-drop-resize-bh.json', step: 1 }, { transcript: 'fuzz-set-inactive-stores-persistent-bitmaps.json', step: 4 },
+      // stop 38 (wt-fz18): a failed reopen of a preallocate filter to read-only, then blockdev-set-active
+      { transcript: 'fuzz-preallocate-failed-reopen-ro-keeps-drop.json', step: 1 },
       { transcript: 'iotests/tests-d-inactive-node-nbd-jobs.json', step: 1 }, { transcript: 'iotests/tests-d-inactive-node-nbd-parents.json', step: 8 }, { transcript: 'iotests/tests-d-inactive-node-nbd-exports.json', step: 15 },
       // wt-iote's blind ports: iotests 151 (block-job-change: in ready, a switch to write-blocking, back
       // to background (not implemented), a missing job, a concluded job), 056 (#5 #6 discard-source, #13 #14

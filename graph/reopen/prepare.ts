@@ -47,6 +47,8 @@ const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
 export interface ReopenResidue {
   frozen: string[];
   detached: string[];
+  /** preallocate entries whose prepare ran preallocate_drop_resize (10.0): data_end stays invalid */
+  preallocDropped?: string[];
 }
 
 export function prepareEntry(p: Proc, entry: QueueEntry, residue: ReopenResidue = { frozen: [], detached: [] }): PreparedEntry {
@@ -84,7 +86,11 @@ export function prepareEntry(p: Proc, entry: QueueEntry, residue: ReopenResidue 
   // 5. the driver's own prepare
   const drv = driverPrepare(p, n, o);
   // preallocate_reopen_prepare to read-only (10.0): preallocate_drop_resize (graph/preallocate-bh.ts)
+  // (the residue is kept on both versions, 7.2 without the truncate: its preallocate_child_perm
+  // never reads the flag, and replay/upgrade.ts diffs whole states)
+  const held = n.driver === 'preallocate' && (n.extra as { preallocHeld?: boolean } | undefined)?.preallocHeld === true;
   if (n.driver === 'preallocate' && entry.ro) preallocateReopenRoDrop(p, n.name);
+  if (held && entry.ro) (residue.preallocDropped ??= []).push(n.name);
   // qcow2_reopen_prepare to read-only: qcow2_reopen_bitmaps_ro stores and freezes the persistent bitmaps
   if (n.driver === 'qcow2' && entry.ro) {
     reopenBitmapsRo(p, n.name);

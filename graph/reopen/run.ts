@@ -82,7 +82,7 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean, dra
   const byNode = new Map(order.map((e) => [e.node, e]));
   const prepared = new Map<string, PreparedEntry>();
   const residue: ReopenResidue = { frozen: [], detached: [] };
-  const left = () => residue.frozen.length > 0 || residue.detached.length > 0;
+  const left = () => residue.frozen.length > 0 || residue.detached.length > 0 || (residue.preallocDropped?.length ?? 0) > 0;
   const fail = (err: unknown): unknown => (err instanceof QmpError && !(err instanceof QemuAbortRefusal) && left() ? new ReopenFailedResidue(err, residue) : err);
   for (;;) {
     if (s.matches('preparing')) {

@@ -143,6 +143,10 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // missed the key; 10.0 carries it out: qemu-10.0/aborts/; boundary, the log pinned by a fixed-iothread export:
   // abort-36-add-blklogwrites-log-ref-pinned-in-iothread-survives, QEMU's own error on 7.2 and 10.0)
   ['abort-36-add-blklogwrites-log-ref-in-iothread', 'blockdev-add', /^Node 'n3' is in iothread 'io1' and would be moved to the main loop without its lock held \(QEMU 7\.2 aborts here: qemu_mutex_unlock_impl: Operation not permitted\)/, false],
+  // fuzz 3456471345 (stop 38, wt-fz18): a create's header write through an empty dynamic vpc node passes its block
+  // table (vpc.c alloc_block; commands/blockdev-create.ts refuseCreateIntoEmptyVpc; boundary, a 16 MiB vpc:
+  // abort-38-create-through-vpc-in-table-survives, 7.2 and 10.0)
+  ['abort-38-create-through-empty-vpc', 'blockdev-create', /^blockdev-create's header write through vpc node 'n4' of size 0 would pass its block table \(QEMU 7\.2 and 10\.0 abort: vpc\.c alloc_block: Assertion `s->pagetable\[index\] == 0xFFFFFFFF' failed\); refused by blockgraph$/, true],
   ['abort-24-vm-commit-cancel-filter-removal-conflict', 'job-cancel', /^Removing job filter 'j1\.main node' puts its parents on 'n0': Permission conflict on node 'n0'.*\(QEMU aborts here: mirror_exit_common's bdrv_replace_node/, false],
 ];
 
@@ -818,6 +822,21 @@ test('stop 34: a grouped transaction of two backups between unused null nodes is
   assert.match(knownAbort(third as Step, w.proc('A')) ?? '', /^fuzz 2030445139:/);
   const shared = { ...txn, arguments: { ...txn.arguments, actions: [txn.arguments.actions[0]!, { ...txn.arguments.actions[1]!, data: { ...txn.arguments.actions[1]!.data, target: 'n2' } }] } };
   assert.match(knownAbort(shared as Step, w.proc('A')) ?? '', /^fuzz 2030445139:/);
+});
+
+// fuzz 3456471345 (stop 38, wt-fz18): the generator sends no blockdev-create through a vpc node (its view
+// knows no node sizes); the boundary through the 16 MiB vpc is carried out by the model as QEMU does
+test('abort-38-create-through-empty-vpc: the generator avoids a create through a vpc node; the 16 MiB boundary is carried out', async () => {
+  assert.match((await verdict('abort-38-create-through-empty-vpc', 'blockdev-create')) ?? '', /^fuzz 3456471345:/);
+  const t = parseTranscript(readFileSync(join(TRANSCRIPTS_DIR, 'abort-38-create-through-vpc-in-table-survives.json'), 'utf8'), 'abort-38');
+  const c = compareTranscripts(t, await runOnModel(scenarioOf(t)));
+  assert.ok(c.steps.every((x) => x.outcome && x.errorText && x.graph), 'the boundary agrees');
+});
+
+// fuzz 3033561078 (stop 38, wt-fz18): QEMU 7.2 and 10.0 die in external_snapshot_abort when a later snapshot-sync's
+// overlay still holds the lock of a file the earlier action's old node writes again (not modelled): the generator avoids it
+test('abort-38-txn-snapshot-sync-existing-lock-in-abort: the generator avoids the transaction', async () => {
+  assert.match((await verdict('abort-38-txn-snapshot-sync-existing-lock-in-abort', 'transaction')) ?? '', /^fuzz 3033561078:/);
 });
 
 test.run();
