@@ -1,5 +1,5 @@
 import { QmpError } from '../errors/index.js';
-import { MAIN_CONTEXT, planMove } from '../graph/aio.js';
+import { MAIN_CONTEXT, attachAcrossContexts, planMove } from '../graph/aio.js';
 import { attachChild, detachChild } from '../graph/ops.js';
 import { ROLE_DATA } from '../graph/perm.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
@@ -75,6 +75,9 @@ export const xBlockdevChange: CommandDef = {
     if (extra.blkverify) throw new QmpError('Cannot add a child to a quorum in blkverify mode');
     const idx = extra.nextChild ?? 0;
     p.patchNode(parentName, { extra: { ...extra, nextChild: idx + 1 } });
+    // quorum_add_child -> bdrv_attach_child -> bdrv_attach_child_common: a child in another
+    // AioContext is moved into the quorum's (or, refused, the quorum into the child's)
+    attachAcrossContexts(p, { kind: 'node', node: parentName }, nodeName);
     attachChild(p, { kind: 'node', node: parentName }, nodeName, `children.${idx}`, ROLE_DATA);
     return {};
   },

@@ -6,15 +6,20 @@ import { QmpError } from '../errors/index.js';
 import type { Proc } from './proc.js';
 import { QemuHangRefusal } from './qemu-abort.js';
 import { filterOrCowChild, isFilter } from './jobs/chain.js';
-import { freezeChain, unfreezeChain } from './jobs/freeze.js';
+import { chainFrozenError, freezeChain, unfreezeChain } from './jobs/freeze.js';
 
 /** cor_open's bottom handling for filter `name`, already attached to its file child. */
 export function freezeToBottom(p: Proc, name: string, bottom: string): void {
   if (!p.node(bottom)) throw new QmpError(`Bottom node '${bottom}' not found`);
   if (isFilter(p, bottom)) throw new QmpError(`Bottom node '${bottom}' is a filter`);
-  // bdrv_is_backing_chain_frozen walks i = bdrv_filter_or_cow_bs(i) until i == base: a frozen
-  // link on the way is its error; a bottom the walk never meets leaves i NULL for ever (QEMU 7.2
-  // and 10.0 stop answering, a busy loop in the main thread)
+  // bdrv_freeze_backing_chain begins with bdrv_is_backing_chain_frozen, which walks
+  // i = bdrv_filter_or_cow_bs(i) until i == base: a frozen link on the way is its error, and it
+  // returns there, so a bottom outside the chain is answered as well when the walk meets a frozen
+  // link first (another copy-on-read filter's bottom, a job's chain: combo-c9-b3-cor-bottom-chain-reopen);
+  // a bottom the walk never meets leaves i NULL for ever (QEMU 7.2 and 10.0 stop answering, a
+  // busy loop in the main thread)
+  const frozen = chainFrozenError(p, name, bottom);
+  if (frozen) throw new QmpError(frozen);
   let cur = name;
   for (let i = 0; cur !== bottom; i++) {
     const e = filterOrCowChild(p, cur);

@@ -206,6 +206,8 @@ export const RULES = defineRules({
         'replace-middle-of-chain.json#12'].map((x) => ({ transcript: `combo-c6-${x.split('#')[0]}`, step: Number(x.split('#')[1]) })),
       // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
       { transcript: 'combo-c8-b2-mirror-sync-top-target-bitmaps.json', step: 6 }, { transcript: 'combo-c8-b3-drive-mirror-existing-stored-bitmaps.json', step: 5 }, { transcript: 'combo-c8-b3-job-change-mirror-bitmaps.json', step: 4 }, { transcript: 'combo-c8-commit-active-bitmaps.json', step: 11 }, { transcript: 'combo-c8-drive-mirror-bitmaps-new-target.json', step: 2 }, { transcript: 'combo-c8-mirror-bitmaps-stay-on-source.json', step: 6 }, { transcript: 'combo-c8-mirror-cancel-ready-bitmaps-target-exported.json', step: 7 },
+      // stop 38 (wt-combo10): the ninth held-out set: mirrors (replaces below filters, sync top, into a quorum) and active commits, the first step their dirty bitmap shows
+      ...([['active-commit-filter-reopen-list', 3], ['b2-mirror-replaces-each-error', 6], ['b2-mirror-sync-top-through-filter-backing', 6], ['b3-jobs-on-filter-devices', 10], ['b3-quorum-mirror-target-change', 5], ['b3-reopen-backing-frozen-by-mirror-top', 4], ['commit-after-snapshot-onto-filter', 7], ['del-order-after-mirror-replaces', 5], ['mirror-filter-node-name-reopen-target', 3], ['mirror-replaces-below-blkdebug', 6], ['mirror-replaces-below-cor', 6], ['mirror-replaces-below-preallocate-file', 6], ['mirror-replaces-below-throttle', 6], ['mirror-replaces-filter-reopened-while-ready', 6], ['mirror-replaces-quorum-child', 4], ['snapshot-onto-filter-then-drop-filter', 6], ['snapshot-over-mirror-source', 4]] as const).map(([t, step]) => ({ transcript: `combo-c9-${t}.json`, step })),
     ],
     modelled: true,
   },
@@ -423,6 +425,8 @@ export const RULES = defineRules({
       ...[1, 6].map((step) => ({ transcript: 'fuzz-backup-rate-limited-nothing-left-finishes.json', step })),
       // the third held-out set (wt-combo3)
       { transcript: 'combo-c3-job-backup-cbw-filter-below.json', step: 6 }, { transcript: 'combo-c3-perm-resize-sharers.json', step: 11 }, { transcript: 'combo-c3-proc-lock-backup-target.json', step: 4 }, { transcript: 'combo-c3-txn-backup-mixed.json', step: 10 }, { transcript: 'combo-c3-txn-snapshot-over-filter.json', step: 12 },
+      // stop 38 (wt-combo10): the ninth held-out set: the same backups, whose filter's file edge differs in the same step
+      ...([['b2-backup-filter-quorum-child-change', 4], ['backup-filter-node-reopen', 3], ['quorum-change-during-backup', 6]] as const).map(([t, step]) => ({ transcript: `combo-c9-${t}.json`, step })),
     ],
     modelled: true,
   },
@@ -555,6 +559,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-inactivate-all-keeps-partial.json', step: 3 },
       // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
       { transcript: 'combo-c8-b2-backup-bitmap-then-snapshot-over-source.json', step: 5 }, { transcript: 'combo-c8-b2-quorum-children-bitmaps.json', step: 12 }, { transcript: 'combo-c8-b3-backup-sync-top-bitmap.json', step: 6 }, { transcript: 'combo-c8-b3-data-file-bitmaps.json', step: 8 }, { transcript: 'combo-c8-b3-export-writable-top-enabled-backing-bitmap.json', step: 12 }, { transcript: 'combo-c8-backup-bitmap-argument-errors.json', step: 22 }, { transcript: 'combo-c8-backup-bitmap-busy-second-job.json', step: 5 }, { transcript: 'combo-c8-backup-bitmap-cancel-modes.json', step: 6 }, { transcript: 'combo-c8-backup-bitmap-filter-node-name.json', step: 4 }, { transcript: 'combo-c8-backup-bitmap-granularity-perf.json', step: 8 }, { transcript: 'combo-c8-backup-bitmap-mode-always.json', step: 4 }, { transcript: 'combo-c8-backup-bitmap-mode-never.json', step: 4 }, { transcript: 'combo-c8-backup-bitmap-mode-on-success.json', step: 4 }, { transcript: 'combo-c8-backup-bitmap-readonly-inconsistent.json', step: 11 }, { transcript: 'combo-c8-backup-target-bitmaps-dirtied.json', step: 5 }, { transcript: 'combo-c8-cbw-bitmap-option.json', step: 6 }, { transcript: 'combo-c8-drive-backup-bitmap.json', step: 5 }, { transcript: 'combo-c8-export-bitmaps-iothread.json', step: 14 }, { transcript: 'combo-c8-resize-bitmaps.json', step: 10 }, { transcript: 'combo-c8-txn-add-then-backup-incremental.json', step: 3 }, { transcript: 'combo-c8-txn-full-backup-clear-then-incremental.json', step: 4 },
+      // stop 38 (wt-combo10): the ninth held-out set: backups with filter-node-name, over and inside a quorum
+      ...([['b2-backup-filter-quorum-child-change', 4], ['backup-filter-node-reopen', 3], ['quorum-change-during-backup', 6]] as const).map(([t, step]) => ({ transcript: `combo-c9-${t}.json`, step })),
     ],
     modelled: true,
   },

@@ -32,6 +32,31 @@ test('a bottom outside the chain is refused as a QEMU hang; in the chain it free
   await log.close();
 });
 
+test('a bottom outside the chain whose walk meets a frozen link first is answered with that link (combo-c9-b3-cor-bottom-chain-reopen)', async () => {
+  const log = await openMemory();
+  const e = await Engine.open(log);
+  const run = async (c: string, a: Record<string, unknown>) => (await e.execute('A', c, a)).reply as { return?: unknown; error?: { desc: string } };
+  const ok = async (c: string, a: Record<string, unknown>) => assert.ok('return' in (await run(c, a)), c);
+  await ok('x-blockgraph-image-create', { file: 'base.qcow2', format: 'qcow2', size: '1M' });
+  await ok('x-blockgraph-image-create', { file: 'top.qcow2', format: 'qcow2', size: '1M' });
+  await ok('x-blockgraph-image-create', { file: 'x.qcow2', format: 'qcow2', size: '1M' });
+  await ok('blockdev-add', { driver: 'qcow2', 'node-name': 'base', file: { driver: 'file', filename: 'base.qcow2', 'node-name': 'base-f' }, backing: null });
+  await ok('blockdev-add', { driver: 'qcow2', 'node-name': 'top', file: { driver: 'file', filename: 'top.qcow2', 'node-name': 'top-f' }, backing: 'base' });
+  await ok('blockdev-add', { driver: 'qcow2', 'node-name': 'x', file: { driver: 'file', filename: 'x.qcow2', 'node-name': 'x-f' }, backing: null });
+  // the first filter freezes top -> base
+  await ok('blockdev-add', { driver: 'copy-on-read', 'node-name': 'cor', file: 'top', bottom: 'base' });
+  const before = stateHash(e.state);
+  // bdrv_is_backing_chain_frozen(cor2, x) meets the frozen top -> base link before the chain ends
+  const r = await run('blockdev-add', { driver: 'copy-on-read', 'node-name': 'cor2', file: 'top', bottom: 'x' });
+  assert.is(r.error?.desc, "Cannot change 'backing' link from 'top' to 'base'");
+  assert.is(stateHash(e.state), before);
+  // without the first filter nothing is frozen: the walk runs off the chain, QEMU's hang
+  await ok('blockdev-del', { 'node-name': 'cor' });
+  const h = await run('blockdev-add', { driver: 'copy-on-read', 'node-name': 'cor2', file: 'top', bottom: 'x' });
+  assert.match(h.error?.desc ?? '', /^Bottom node 'x' is not in the backing chain of copy-on-read node 'cor2' \(QEMU hangs here/);
+  await log.close();
+});
+
 /** The implicit backing node's name as query-named-block-nodes gives it. */
 async function backingName(e: Engine): Promise<string> {
   const r = (await e.execute('A', 'query-named-block-nodes', { flat: true })).reply as { return: { 'node-name': string; file: string; drv: string }[] };
