@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseScenario, parseTranscript, printTranscript, runScenario, scenarioOf } from '../../oracle/index.js';
+import { parseScenario, parseTranscript, printTranscript, scenarioOf } from '../../oracle/index.js';
 import { createImagesWithQemuImg } from '../../oracle/qsd.js';
 import { spawnVm, vmArgs, vmAvailable, vmUnavailableReason } from '../../oracle/qemu-vm.js';
 import { findQemuBinaries } from '../../oracle/qemu-bins.js';
 import { createModelImages, createModelMachine, declareVersion } from '../../oracle/run-model.js';
 import { MemoryBackend, ModelConnection } from '../../commands/model-host.js';
-import { sameUpToWaitBoundaries } from './rerecord-match.js';
+import { rerecord } from './rerecord.js';
 import { liveAll, liveSelection, liveWidth, prefetching } from './live-set.js';
 import { recordQomClasses } from '../../oracle/qom-classes.js';
 import { QOM_CLASSES } from '../../graph/devices/qom-classes.js';
@@ -174,17 +174,11 @@ function machineLevel(v: '7.2' | '10.0', transcript: string): void {
   });
 }
 
-/**
- * recordings of one VM transcript before it counts as different: a guest's part (an ACPI unplug
- * the guest firmware acknowledges, a device's reset) runs on QEMU's timing, which a loaded host
- * stretches, as qsd-live.spec.ts's jobs do
- */
-const ATTEMPTS = 3;
-
 /** npm test: a fixed sample with every area in it; npm run test:live: all of them (live-set.ts) */
 function rerecordsAll(dir: string, v: '7.2' | '10.0'): void {
   const files = liveSelection(readdirSync(dir).filter((x) => x.endsWith('.json')), liveAll());
-  const recorded = prefetching(files.length, liveWidth(), (i) => rerecord(dir, files[i]!, v));
+  const bins = findQemuBinaries(v)!;
+  const recorded = prefetching(files.length, liveWidth(), (i) => rerecord(readFileSync(join(dir, files[i]!), 'utf8'), bins));
   files.forEach((f, i) => {
     test(`re-recording ${v === '10.0' ? 'qemu-10.0/' : ''}vm/${f} on qemu-system-x86_64 ${v} gives the same bytes`, async () => {
       const r = await recorded(i);
@@ -192,30 +186,6 @@ function rerecordsAll(dir: string, v: '7.2' | '10.0'): void {
       if (r.misses) assert.unreachable(r.misses);
     });
   });
-}
-
-async function rerecord(dir: string, f: string, v: '7.2' | '10.0'): Promise<{ note?: string; misses?: string }> {
-  const text = readFileSync(join(dir, f), 'utf8');
-  const scenario = scenarioOf(parseTranscript(text));
-  const bins = findQemuBinaries(v)!;
-  const misses: string[] = [];
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const tmp = mkdtempSync(join(tmpdir(), 'bg-vm-'));
-    try {
-      await createImagesWithQemuImg(scenario, tmp, v === '10.0' ? bins : undefined);
-      const t = await runScenario(scenario, (proc) => spawnVm(tmp, scenario.vm!, { label: proc, bins }), { dir: tmp });
-      const out = printTranscript(t);
-      if (out === text || sameUpToWaitBoundaries(text, out)) {
-        return misses.length ? { note: `matched at attempt ${attempt} (QEMU timing; before: ${misses.join(' | ')})` } : {};
-      }
-      const a = text.split('\n'), b = out.split('\n');
-      const i = a.findIndex((l, k) => l !== b[k]);
-      misses.push(`first difference at line ${i + 1}:\n- ${a[i]}\n+ ${b[i]}`);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  }
-  return { misses: misses.join('\n') };
 }
 
 test.run();
