@@ -62,6 +62,8 @@ interface Inherit {
 const GIB = 1 << 30;
 const truthy = (v: unknown) => v === true || v === 'on' || v === 'true';
 const isUnmap = (v: unknown) => v === 'unmap' || v === 'on';
+/** NBD_MAX_STRING_SIZE (include/block/nbd.h): the longest export name or meta context query a client sends. */
+const NBD_MAX_STRING_SIZE = 4096;
 
 
 /** A child given as a reference (string) or inline (dict): returns the child node's name. */
@@ -734,6 +736,12 @@ function openNodeProbed(
         : Object.fromEntries(Object.entries(eff).filter(([k]) => k.startsWith('server.')).map(([k, v]) => [k.slice('server.'.length), v]));
       const server = (opts.server ?? fromName) as Record<string, unknown>;
       const exportName = opts.export !== undefined ? String(opts.export) : eff.export !== undefined ? String(eff.export) : undefined;
+      // nbd_process_options: names longer than NBD_MAX_STRING_SIZE (4096 bytes) are refused
+      // before any connection (iotests 143's over-long export name)
+      if (exportName !== undefined && Buffer.byteLength(exportName) > NBD_MAX_STRING_SIZE) throw new QmpError('export name too long to send to server');
+      if (eff['x-dirty-bitmap'] !== undefined && Buffer.byteLength(String(eff['x-dirty-bitmap'])) > NBD_MAX_STRING_SIZE) {
+        throw new QmpError('x-dirty-bitmap query too long to send to server');
+      }
       const { proc: host, exp } = nbdConnect(p, server, exportName);
       // nbd_handle_updated_info: x-dirty-bitmap is the one meta context the client asks for
       // (nbd_negotiate_simple_meta_context); a server that does not offer it leaves
