@@ -246,7 +246,15 @@ function fileCreate(p: Proc, o: Opts): void {
   p.step(`create ${filename}`);
   // the file is created through a file descriptor of its own: nodes already open on it keep
   // their length (bdrv_file has no .has_variable_length, so bdrv_getlength never asks fstat again)
-  p.d.put(HOST, 'images', filename, { file: filename, format: 'raw', size } satisfies Image);
+  const put = (q: Proc, length: number) => q.d.put(HOST, 'images', filename, { file: filename, format: 'raw', size: length } satisfies Image);
+  // raw_regular_truncate to the size with the preallocation asked for: off, falloc and full only
+  // ("Unsupported preallocation mode: metadata", iotests 175); the file was created and truncated
+  // to 0 before, and the failed truncate restores that length (raw_regular_truncate's out:)
+  const prealloc = String(o.preallocation ?? 'off');
+  if (!['off', 'falloc', 'full'].includes(prealloc)) {
+    throw new CreateFailed(`Unsupported preallocation mode: ${prealloc}`, (q) => put(q, 0));
+  }
+  put(p, size);
 }
 
 /** raw_co_create's raw_apply_lock_bytes + raw_check_lock_bytes (also under bdrv_img_create: drive-backup). */
@@ -406,6 +414,7 @@ function qcow2Create(p: Proc, o: Opts): void {
     const next: Image = { file: home.file, format: 'qcow2', size };
     if (cluster !== 65536) next.clusterSize = cluster;
     if (version === 2) next.compat = '0.10';
+    if (refBits !== 16) next.refcountBits = refBits;
     if (o['backing-file'] !== undefined) {
       next.backing = String(o['backing-file']);
       next.backingFormat = o['backing-fmt'] !== undefined ? backingFormatField(String(o['backing-fmt'])) : undefined;
@@ -417,6 +426,7 @@ function qcow2Create(p: Proc, o: Opts): void {
     const next: Image = { file: img.file, format: 'qcow2', size };
     if (cluster !== 65536) next.clusterSize = cluster;
     if (version === 2) next.compat = '0.10';
+    if (refBits !== 16) next.refcountBits = refBits;
     if (dataNode !== undefined) {
       // qcow2_co_create: s->image_data_file = data_bs->filename (the header's data file name,
       // QCOW2_INCOMPAT_DATA_FILE), QCOW2_AUTOCLEAR_DATA_FILE_RAW for data-file-raw; blk_co_truncate
