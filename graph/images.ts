@@ -191,6 +191,8 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
     }
     img.extents = extents;
   }
+  const refBits = /(?:^|,)refcount_bits=([^,]+)/.exec(spec.options ?? '')?.[1];
+  if (refBits !== undefined && spec.format === 'qcow2' && Number(refBits) !== 16) img.refcountBits = Number(refBits);
   const compat = /(?:^|,)compat=([^,]+)/.exec(spec.options ?? '')?.[1];
   if ((compat === '0.10' || compat === 'v2') && spec.format === 'qcow2') img.compat = '0.10';
   if (spec.backing) {

@@ -253,6 +253,10 @@ export function afterSnapshotCreate(img: Image, sn: { id: string }, list: { id: 
       len = written(img, len, run[0], l1Bytes, refuse);
       m.l1[sn.id] = run;
     }
+    // qcow2_update_snapshot_refcount(+1) before the table is written: update_refcount refuses a
+    // refcount past s->refcount_max (-EINVAL; the fail path leaks the L1 copy), which 1-bit
+    // refcounts reach at the first allocated cluster (iotests 163's TestShrink1M image)
+    if (snapshotRefcountOverflows(img, m)) throw new WriteFailed('Invalid argument');
     len = writeTable(img, m, list, len, refuse);
   } catch (e) {
     if (e instanceof WriteFailed) return { error: e.errno, fileLength: len, ...(leak ? { leak } : {}) };
@@ -329,6 +333,23 @@ export function afterFailedDelete(img: Image, id: string): Image {
 }
 
 /** The L2 regions (L1 indexes) whose table exists: those holding guest data. */
+/**
+ * qcow2_update_snapshot_refcount(+1) over the active L1 table: each L2 table and data cluster it
+ * references gains a reference; the refcount it has is 1 plus the snapshots sharing it (m.shared,
+ * at extent granularity). Past s->refcount_max (2^refcount_bits - 1) update_refcount fails.
+ */
+function snapshotRefcountOverflows(img: Image, m: Meta): boolean {
+  const bits = img.refcountBits ?? 16;
+  if (bits >= 16) return false;
+  const max = 2 ** bits - 1;
+  const snaps = Object.values(m.shared ?? {});
+  for (const [a, b] of img.data ?? []) {
+    const shared = snaps.filter((x) => x.data.some(([c, d]) => c < b && a < d)).length;
+    if (1 + shared + 1 > max) return true;
+  }
+  return false;
+}
+
 function l2Regions(img: Image): number[] {
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;

@@ -319,6 +319,8 @@ export interface Image {
    * clusters freed again below the refcounts' end (reused first-fit by qcow2_alloc_clusters),
    * `leaked` runs a failed snapshot operation left allocated and unreferenced (graph/snapshot-clusters.ts).
    */
+  /** qcow2: the header's refcount_order as bits per refcount (absent: 16); s->refcount_max = 2^bits - 1 */
+  refcountBits?: number;
   snapClusters?: {
     table: [number, number] | null; l1: Record<string, [number, number]>; free: number[]; leaked?: [number, number][];
     /** the guest data extents laid out by qcow2FileSize's ascending layout (what the image held when its first snapshot metadata was allocated); absent: `data` */
