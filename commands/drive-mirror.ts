@@ -78,6 +78,10 @@ export const driveMirror: CommandDef = {
           ...(format !== undefined ? { driver: format } : { driver: p.image(file)?.format ?? 'raw' }),
           file: { driver: 'file', filename: file }, backing: null, ...nodeName,
         }, inh)).name;
+    // bdrv_open_inherit: bs->probed = !drv, a target opened without a format had it probed
+    // (find_image_format); a probed raw node guards its first sector (raw_co_pwritev,
+    // graph/jobs/target-write.ts probedHeaderWrite)
+    if (format === undefined && !protocol) p.patchNode(target, { extra: { ...(p.node(target)!.extra ?? {}), probed: true } });
     moveToContext(p, target, src.aio);
     blockdevMirrorCommon({ p, emit }, bs, target, { ...args, sync }, mode === 'existing' ? 'open' : 'source');
     // bdrv_unref(target_bs): the job's edges hold it now (gone again if the start failed)

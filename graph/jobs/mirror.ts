@@ -17,7 +17,7 @@ import { coTruncate, keepPreallocTruncateFailures, truncateErrno } from '../trun
 import { backingChainNext, chainContains, cowBs, filterOrCowBs, findOverlay, skipFilters } from './chain.js';
 import { DEFAULT_MIRROR_BUF_SIZE, canWriteZeroesWithUnmap, mirrorDirtyInit } from './mirror-dirty.js';
 import { zeroGuestData } from './guest-write.js';
-import { onErrorOf, startRate } from './rate.js';
+import { errorAction, onErrorOf, startRate } from './rate.js';
 import { snapshotAccessReadable } from './snapshot-io.js';
 import { ENOSPC, mirrorWriteErrno } from './target-write.js';
 import { freezeChain, unfreezeChain } from './freeze.js';
@@ -266,6 +266,9 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   if (reportsTargetError && !(o.speed > 0) && firstRun) {
     const err = mirrorWriteErrno(p, o.bs, o.target, firstRun[0], Math.min(firstRun[1], srcLen) - firstRun[0]);
     if (err !== undefined && err !== ENOSPC) {
+      // mirror_write_complete -> mirror_error_action -> block_job_error_action: BLOCK_JOB_ERROR
+      // (write, report) before mirror_run sees s->ret
+      errorAction(ctx, id, o.onTargetError, err, false);
       sendJob(ctx, id, { type: 'FAIL', error: err });
       return;
     }

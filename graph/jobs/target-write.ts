@@ -10,6 +10,7 @@
 //   can't overwrite anything"): -EIO. Zero pieces (compress_co_pwrite_zeroes) pass unchanged.
 // A discard piece (a source range with neither data nor zeroes: null-co without read-zeroes) is
 // a no-op on a target opened without discard=unmap (bdrv_co_pdiscard), so it does not fail.
+import { imageBehind } from '../images.js';
 import { writeBound } from '../length.js';
 import type { Proc } from '../proc.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
@@ -77,9 +78,38 @@ export function qcow2OutOfRoom(p: Proc, q: string, offset: number, bytes: number
   return undefined;
 }
 
+/** BLOCK_PROBE_BUF_SIZE (block.c): the bytes find_image_format probes, which a probed raw node guards. */
+const BLOCK_PROBE_BUF_SIZE = 512;
+const EPERM = 'Operation not permitted';
+
+/**
+ * raw_co_pwritev: a raw node whose format was probed (bs->probed: drive-mirror's target opened
+ * without a format) takes a write of its first sector only where bdrv_probe_all over the bytes
+ * written still finds raw, else -EPERM (iotests 109: a source holding a qcow2, vpc or vmdk image
+ * mirrored into a probed raw target). The bytes are the source's: where it reads a host image of
+ * another format from its start (graph/images.ts imageBehind: raw over file), its header, which
+ * that format's .bdrv_probe knows (dmg's probes the file name only). A qcow2 source's guest data
+ * holds no header the model knows (an image made inside it, graph/guest-image.ts, is not followed).
+ */
+function probedHeaderWrite(p: Proc, source: string, target: string, offset: number, bytes: number): string | undefined {
+  if (offset >= BLOCK_PROBE_BUF_SIZE || bytes <= 0) return undefined;
+  let probed = false;
+  for (let cur: string | undefined = target, i = 0; cur !== undefined && i < 10000; i++) {
+    const n = p.node(cur);
+    if (!n) break;
+    if (n.driver === 'raw' && (n.extra as { probed?: boolean } | undefined)?.probed === true) { probed = true; break; }
+    cur = isFilter(p, cur) ? filterChild(p, cur)?.child : undefined;
+  }
+  if (!probed) return undefined;
+  const img = imageBehind(p, source);
+  return img && img.format !== 'raw' && img.format !== 'dmg' ? EPERM : undefined;
+}
+
 /** The errno a mirror's writes of [offset, offset + bytes) from `source` into `target` fail with. */
 export function mirrorWriteErrno(p: Proc, source: string, target: string, offset: number, bytes: number): string | undefined {
   if (bytes <= 0) return undefined;
+  const header = probedHeaderWrite(p, source, target, offset, bytes);
+  if (header) return header;
   const end = writeEnd(p, target);
   const endNode = p.node(end.node);
   if (endNode?.driver === 'snapshot-access') {
