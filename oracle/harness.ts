@@ -418,8 +418,12 @@ export class ScenarioRecorder {
             return done;
           }, opts.startSettleMs ?? 3000, interval);
           events.push(...p.buffer.splice(0));
-        } else if (step.execute === 'block-export-del' && typeof args.id === 'string') {
-          const id = args.id;
+        } else if ((step.execute === 'block-export-del' && typeof args.id === 'string') || (step.execute === 'nbd-server-remove' && typeof args.name === 'string')) {
+          // an export a connected client still holds (mode hard) goes when the client's coroutine
+          // drops its reference, after the reply (blk_exp_unref -> blk_exp_delete_bh): its
+          // BLOCK_EXPORT_DELETED belongs to this step. nbd-server-remove is qmp_block_export_del
+          // by the export's id (iotests 140: the client of a removed export)
+          const id = String(step.execute === 'block-export-del' ? args.id : args.name);
           settled = await pollUntil(async () => {
             const done = !(await exportExists(p.conn, id));
             if (done) events.push(...p.buffer.splice(0));
