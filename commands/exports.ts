@@ -18,6 +18,7 @@ import { refuseChildlessCorLength } from '../graph/cor-length.js';
 import { drained } from '../graph/drain.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { refuseExportFailHang } from '../graph/export-fail-backup-hang.js';
+import { nbdGetTlsCreds } from '../graph/tls-creds.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 
 export const nbdServerStart: CommandDef = {
@@ -25,7 +26,10 @@ export const nbdServerStart: CommandDef = {
   mutates: true,
   run({ p, args }) {
     if (p.meta().nbd) throw new QmpError('NBD server already running');
-    p.setMeta({ nbd: { addr: args.addr } });
+    // nbd_server_start: the listener opens, then tls-creds is looked up (nbd_get_tls_creds with
+    // the server endpoint); tls-authz is only kept, looked up when a client connects
+    if (args['tls-creds'] !== undefined) nbdGetTlsCreds(p, String(args['tls-creds']), 'server');
+    p.setMeta({ nbd: { addr: args.addr, ...(args['tls-creds'] !== undefined ? { tls: true as const } : {}) } });
     return {};
   },
 };

@@ -6,6 +6,7 @@
 import { QmpError } from '../errors/index.js';
 import type { Proc } from './proc.js';
 import { QemuHangRefusal } from './qemu-abort.js';
+import { nbdTlsNegotiation } from './tls-creds.js';
 import type { BlockExport } from './types.js';
 
 export interface NbdTarget { proc: Proc; exp: BlockExport }
@@ -37,7 +38,7 @@ export function nbdFilename(server: Addr, exportName: string | undefined): strin
 }
 
 /** nbd_do_establish_connection + nbd_receive_negotiate: the server, then the export by name. */
-export function nbdConnect(p: Proc, server: Addr, exportName: string | undefined): NbdTarget {
+export function nbdConnect(p: Proc, server: Addr, exportName: string | undefined, tls = false): NbdTarget {
   const want = flat(server);
   const procs = [p, ...p.others()];
   const host = procs.find((q) => {
@@ -62,6 +63,8 @@ export function nbdConnect(p: Proc, server: Addr, exportName: string | undefined
       'BDRV_POLL_WHILE for a handshake its own main loop would send); refused by blockgraph: connect from another process',
       'nbd_do_establish_connection');
   }
+  // nbd_start_negotiate / nbd_negotiate_options: TLS is settled before any export is asked for
+  nbdTlsNegotiation(host.meta().nbd?.tls === true, tls);
   const name = exportName ?? '';
   const exp = host.exports().find((x) => x.type === 'nbd' && x.name === name);
   if (!exp) throw new QmpError('Requested export not available');

@@ -20,6 +20,7 @@ import { blkdebugRules, probeHeader, qcow2OpenReads } from './read.js';
 import { luksOpen, qcow2LuksOpen } from './luks-open.js';
 import { commitDebugState } from './blkdebug-state.js';
 import { dirtyBitmapExists } from './bitmap-lookup.js';
+import { nbdGetTlsCreds } from './tls-creds.js';
 import { nbdConnect, nbdFilename } from './nbd-client.js';
 import { addAnonBitmap, bcsKey, CBW_BITMAPS } from './anon-bitmaps.js';
 import { blockCopyClusterSize } from './block-copy.js';
@@ -270,7 +271,7 @@ export function probeFormatByName(p: Proc, filename: string): string {
   try { nbdParseFilename(eff, filename); } catch { return 'raw'; }
   const server = Object.fromEntries(Object.entries(eff).filter(([k]) => k.startsWith('server.')).map(([k, v]) => [k.slice('server.'.length), v]));
   try {
-    const { proc: host, exp } = nbdConnect(p, server, eff.export !== undefined ? String(eff.export) : undefined);
+    const { proc: host, exp } = nbdConnect(p, server, eff.export !== undefined ? String(eff.export) : undefined, eff['tls-creds'] !== undefined);
     // (the open itself then fails where the connection does)
     return imageBehind(host, exp.node)?.format === 'qcow2' ? 'qcow2' : 'raw';
   } catch { return 'raw'; }
@@ -739,10 +740,13 @@ function openNodeProbed(
       // nbd_process_options: names longer than NBD_MAX_STRING_SIZE (4096 bytes) are refused
       // before any connection (iotests 143's over-long export name)
       if (exportName !== undefined && Buffer.byteLength(exportName) > NBD_MAX_STRING_SIZE) throw new QmpError('export name too long to send to server');
+      // then tls-creds (nbd_get_tls_creds with the client endpoint), then the x-dirty-bitmap query
+      const tlsCreds = opts['tls-creds'] ?? eff['tls-creds'];
+      if (tlsCreds !== undefined) nbdGetTlsCreds(p, String(tlsCreds), 'client');
       if (eff['x-dirty-bitmap'] !== undefined && Buffer.byteLength(String(eff['x-dirty-bitmap'])) > NBD_MAX_STRING_SIZE) {
         throw new QmpError('x-dirty-bitmap query too long to send to server');
       }
-      const { proc: host, exp } = nbdConnect(p, server, exportName);
+      const { proc: host, exp } = nbdConnect(p, server, exportName, tlsCreds !== undefined);
       // nbd_handle_updated_info: x-dirty-bitmap is the one meta context the client asks for
       // (nbd_negotiate_simple_meta_context); a server that does not offer it leaves
       // base_allocation false, and the open fails -EINVAL with the message dropped (called with

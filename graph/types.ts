@@ -211,7 +211,8 @@ export interface BlockExport {
 export interface ProcMeta {
   autoName: number;        // QEMU's global counter for #block names
   seq: number;             // monotonic counter for edge/BB/attach order ids
-  nbd: { addr: unknown } | null;
+  /** tls: the server took tls-creds (nbd_server_start: nbd_server->tlscreds, kept past the object's object-del) */
+  nbd: { addr: unknown; tls?: true } | null;
   /** Seed 002's format locking as a fallback where the protocol leaf cannot lock (off: QEMU never merged it). */
   formatLocking?: boolean;
   /** The process is a QEMU VM (issue 17: qemu-system-x86_64 q35) instead of qemu-storage-daemon. */
