@@ -241,6 +241,8 @@ function lockHolders(p: Proc, filename: string): { perm: number; unshared: numbe
  */
 function fileCreate(p: Proc, o: Opts): void {
   const filename = String(o.filename);
+  // raw_co_create validates extent-size-hint (default 1 MiB) before it creates the file
+  if (o['extent-size-hint'] !== undefined && Number(o['extent-size-hint']) > 0xffffffff) throw new QmpError('Extent size hint is too large');
   rawCreateLocks(p, filename);
   const size = Number(o.size);
   p.step(`create ${filename}`);
