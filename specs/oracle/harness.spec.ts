@@ -50,6 +50,10 @@ class FakePeer implements QmpConnection {
       case 'block-export-del':
         setTimeout(() => { this.exportAlive = false; this.events$.next({ event: 'BLOCK_EXPORT_DELETED', data: { id: String(args.id) } }); }, 5);
         return { return: {} };
+      // qmp_nbd_server_remove is qmp_block_export_del by the export's id (`name`)
+      case 'nbd-server-remove':
+        setTimeout(() => { this.exportAlive = false; this.events$.next({ event: 'BLOCK_EXPORT_DELETED', data: { id: String(args.name) } }); }, 5);
+        return { return: {} };
       case 'start-ready':
         for (const status of ['created', 'running', 'ready']) this.ev(status);
         this.events$.next({ event: 'BLOCK_JOB_READY', data: { device: 'j0', len: 0, offset: 0, speed: 0, type: 'mirror' } });
@@ -107,6 +111,12 @@ test('settling: job-cancel polls query-jobs until concluded; the events up to th
 test('settling: block-export-del waits for the export to disappear and takes BLOCK_EXPORT_DELETED', async () => {
   const t = await runScenario(scenario([{ execute: 'block-export-del', arguments: { id: 'e0' } }]), async () => new FakePeer(), { qemu: 'q' });
   assert.equal(t.steps[0].events, [{ event: 'BLOCK_EXPORT_DELETED', data: { id: 'e0' } }]);
+});
+
+test('settling: nbd-server-remove (mode hard, a client still connected) waits for the export as block-export-del does (iotests 140)', async () => {
+  const t = await runScenario(scenario([{ execute: 'nbd-server-remove', arguments: { name: 'e0', mode: 'hard' } }, { execute: 'poke' }]), async () => new FakePeer(), { qemu: 'q' });
+  assert.equal(t.steps[0].events, [{ event: 'BLOCK_EXPORT_DELETED', data: { id: 'e0' } }]);
+  assert.equal(t.steps[1].events.map((e) => e.event), ['BEFORE']);
 });
 
 test('settling: device_del of a device gone from /machine/peripheral waits for its late DEVICE_DELETED, and settles without one after the grace (never finalized)', async () => {
