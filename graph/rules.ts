@@ -208,6 +208,8 @@ export const RULES = defineRules({
       { transcript: 'combo-c8-b2-mirror-sync-top-target-bitmaps.json', step: 6 }, { transcript: 'combo-c8-b3-drive-mirror-existing-stored-bitmaps.json', step: 5 }, { transcript: 'combo-c8-b3-job-change-mirror-bitmaps.json', step: 4 }, { transcript: 'combo-c8-commit-active-bitmaps.json', step: 11 }, { transcript: 'combo-c8-drive-mirror-bitmaps-new-target.json', step: 2 }, { transcript: 'combo-c8-mirror-bitmaps-stay-on-source.json', step: 6 }, { transcript: 'combo-c8-mirror-cancel-ready-bitmaps-target-exported.json', step: 7 },
       // stop 38 (wt-combo10): the ninth held-out set: mirrors (replaces below filters, sync top, into a quorum) and active commits, the first step their dirty bitmap shows
       ...([['active-commit-filter-reopen-list', 3], ['b2-mirror-sync-top-through-filter-backing', 6], ['b3-jobs-on-filter-devices', 10], ['b3-reopen-backing-frozen-by-mirror-top', 4], ['commit-after-snapshot-onto-filter', 7], ['del-order-after-mirror-replaces', 5], ['mirror-filter-node-name-reopen-target', 3], ['mirror-replaces-below-blkdebug', 6], ['mirror-replaces-below-cor', 6], ['mirror-replaces-below-preallocate-file', 6], ['mirror-replaces-below-throttle', 6], ['mirror-replaces-filter-reopened-while-ready', 6], ['mirror-replaces-quorum-child', 4], ['snapshot-onto-filter-then-drop-filter', 6], ['snapshot-over-mirror-source', 4]] as const).map(([t, step]) => ({ transcript: `combo-c9-${t}.json`, step })),
+      // stop 39 (wt-combo11): the tenth held-out set, job lifecycles and errors: its mirrors, drive-mirrors and active commits, the first step their dirty bitmap shows
+      ...([['b2-active-commit-base-write-ignore-ready', 2], ['b2-active-commit-base-write-report', 2], ['b2-create-on-node-under-job', 2], ['b2-mirror-sync-none-and-top-verbs', 4], ['b2-mirror-target-stop-complete-while-paused', 2], ['b2-mirror-write-blocking-soft-cancel', 3], ['b2-set-speed-errors-and-non-block-jobs', 3], ['commit-active-force-cancel-filter', 3], ['commit-active-ready-complete-manual', 3], ['commit-active-soft-cancel', 3], ['commit-top-read-enospc', 2], ['drive-mirror-ready-pause-force-cancel', 1], ['mirror-concluded-verbs', 2], ['mirror-error-then-retry-same-id', 3], ['mirror-job-id-clash', 3], ['mirror-pending-cancel', 2], ['mirror-ready-force-cancel', 2], ['mirror-ready-job-cancel', 2], ['mirror-ready-soft-cancel', 2], ['mirror-source-read-report', 2], ['mirror-source-read-stop-cancel', 2], ['mirror-source-read-stop-resume', 2], ['mirror-standby-complete-refused', 2], ['mirror-target-write-enospc-eio', 2], ['mirror-target-write-enospc-stop', 2], ['mirror-target-write-ignore', 2], ['mirror-verbs-while-running', 2]] as const).map(([t, step]) => ({ transcript: `combo-c10-${t}.json`, step })),
     ],
     modelled: true,
   },
@@ -218,6 +220,8 @@ export const RULES = defineRules({
     proof: [{ transcript: 'replace-transaction-snapshots.json', step: 10 }, { transcript: 'txn-bitmaps.json', step: 10 },
       // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
       { transcript: 'combo-c8-txn-grouped-bitmaps-backups.json', step: 5 },
+      // stop 39 (wt-combo11): a grouped transaction with a blockdev-backup and a blockdev-snapshot-sync
+      { transcript: 'combo-c10-txn-grouped-unsupported-action.json', step: 5 },
     ],
     modelled: true,
   },
@@ -427,6 +431,8 @@ export const RULES = defineRules({
       { transcript: 'combo-c3-job-backup-cbw-filter-below.json', step: 6 }, { transcript: 'combo-c3-perm-resize-sharers.json', step: 11 }, { transcript: 'combo-c3-proc-lock-backup-target.json', step: 4 }, { transcript: 'combo-c3-txn-backup-mixed.json', step: 10 }, { transcript: 'combo-c3-txn-snapshot-over-filter.json', step: 12 },
       // stop 38 (wt-combo10): the ninth held-out set: the same backups, whose filter's file edge differs in the same step
       ...([['b2-backup-filter-quorum-child-change', 4], ['backup-filter-node-reopen', 3], ['quorum-change-during-backup', 6]] as const).map(([t, step]) => ({ transcript: `combo-c9-${t}.json`, step })),
+      // stop 39 (wt-combo11): the tenth held-out set's backups, drive-backups and grouped transactions of backups (the filter's file edge and its copy bitmap differ in the same step)
+      ...([['b2-amend-while-job-holds-node', 2], ['b2-backup-bitmap-busy-while-running', 4], ['b2-drive-backup-new-target-cancel', 1], ['b2-jobs-on-same-node-busy', 5], ['b2-txn-grouped-finalize-while-other-running', 5], ['b2-txn-grouped-pending-cancel-other', 5], ['backup-and-mirror-same-source-cancel-order', 3], ['backup-held-verbs', 2], ['backup-pending-cancel', 2], ['backup-pending-finalize-filter', 2], ['backup-source-read-stop-cancel', 2], ['backup-sync-none-cancel-verbs', 2], ['backup-target-enospc-stop-cancel', 2], ['txn-drive-backup-and-blockdev-backup-grouped-pending-cancel', 5], ['txn-grouped-cancel-one', 5], ['txn-grouped-manual-finalize', 5], ['txn-job-id-clash', 8]] as const).map(([t, step]) => ({ transcript: `combo-c10-${t}.json`, step })),
     ],
     modelled: true,
   },
@@ -561,6 +567,8 @@ export const RULES = defineRules({
       { transcript: 'combo-c8-b2-backup-bitmap-then-snapshot-over-source.json', step: 5 }, { transcript: 'combo-c8-b2-quorum-children-bitmaps.json', step: 12 }, { transcript: 'combo-c8-b3-backup-sync-top-bitmap.json', step: 6 }, { transcript: 'combo-c8-b3-data-file-bitmaps.json', step: 8 }, { transcript: 'combo-c8-b3-export-writable-top-enabled-backing-bitmap.json', step: 12 }, { transcript: 'combo-c8-backup-bitmap-argument-errors.json', step: 22 }, { transcript: 'combo-c8-backup-bitmap-busy-second-job.json', step: 5 }, { transcript: 'combo-c8-backup-bitmap-cancel-modes.json', step: 6 }, { transcript: 'combo-c8-backup-bitmap-filter-node-name.json', step: 4 }, { transcript: 'combo-c8-backup-bitmap-granularity-perf.json', step: 8 }, { transcript: 'combo-c8-backup-bitmap-mode-always.json', step: 4 }, { transcript: 'combo-c8-backup-bitmap-mode-never.json', step: 4 }, { transcript: 'combo-c8-backup-bitmap-mode-on-success.json', step: 4 }, { transcript: 'combo-c8-backup-bitmap-readonly-inconsistent.json', step: 11 }, { transcript: 'combo-c8-backup-target-bitmaps-dirtied.json', step: 5 }, { transcript: 'combo-c8-cbw-bitmap-option.json', step: 6 }, { transcript: 'combo-c8-drive-backup-bitmap.json', step: 5 }, { transcript: 'combo-c8-export-bitmaps-iothread.json', step: 14 }, { transcript: 'combo-c8-resize-bitmaps.json', step: 10 }, { transcript: 'combo-c8-txn-add-then-backup-incremental.json', step: 3 }, { transcript: 'combo-c8-txn-full-backup-clear-then-incremental.json', step: 4 },
       // stop 38 (wt-combo10): the ninth held-out set: backups with filter-node-name, over and inside a quorum
       ...([['b2-backup-filter-quorum-child-change', 4], ['backup-filter-node-reopen', 3], ['quorum-change-during-backup', 6]] as const).map(([t, step]) => ({ transcript: `combo-c9-${t}.json`, step })),
+      // stop 39 (wt-combo11): the tenth held-out set's backups, drive-backups and grouped transactions of backups (the filter's file edge and its copy bitmap differ in the same step)
+      ...([['b2-amend-while-job-holds-node', 2], ['b2-backup-bitmap-busy-while-running', 4], ['b2-drive-backup-new-target-cancel', 1], ['b2-jobs-on-same-node-busy', 5], ['b2-txn-grouped-finalize-while-other-running', 5], ['b2-txn-grouped-pending-cancel-other', 5], ['backup-and-mirror-same-source-cancel-order', 3], ['backup-held-verbs', 2], ['backup-pending-cancel', 2], ['backup-pending-finalize-filter', 2], ['backup-source-read-stop-cancel', 2], ['backup-sync-none-cancel-verbs', 2], ['backup-target-enospc-stop-cancel', 2], ['txn-drive-backup-and-blockdev-backup-grouped-pending-cancel', 5], ['txn-grouped-cancel-one', 5], ['txn-grouped-manual-finalize', 5], ['txn-job-id-clash', 8]] as const).map(([t, step]) => ({ transcript: `combo-c10-${t}.json`, step })),
     ],
     modelled: true,
   },
@@ -582,7 +590,10 @@ export const RULES = defineRules({
     // events are not scored by conformance, so this pair cannot prove a modelled rule (the spec
     // asks a proof step to disagree under 7.2 rules); the mechanism is transaction-commit-order's
     // libvirt's incremental push backup-begin of two disks (wt-virt2): one transaction, two blockdev-backup
-    proof: [{ transcript: 'backup-transaction.json', step: 6 }, { transcript: 'vm/vm-lv2-backup2.json', step: 17 }, { transcript: 'fuzz-job-verbs-while-waiting.json', step: 4 }],
+    proof: [{ transcript: 'backup-transaction.json', step: 6 }, { transcript: 'vm/vm-lv2-backup2.json', step: 17 }, { transcript: 'fuzz-job-verbs-while-waiting.json', step: 4 },
+      // stop 39 (wt-combo11): the tenth held-out set's transactions of two backups (their running events in action order on 7.2, last action first on 10.0)
+      ...([['b2-txn-grouped-finalize-while-other-running', 5], ['b2-txn-grouped-pending-cancel-other', 5], ['txn-drive-backup-and-blockdev-backup-grouped-pending-cancel', 5], ['txn-grouped-cancel-one', 5], ['txn-grouped-manual-finalize', 5], ['txn-individual-runtime-fail', 5]] as const).map(([t, step]) => ({ transcript: `combo-c10-${t}.json`, step })),
+    ],
     modelled: false,
   },
   'check-block-size-text': {

@@ -529,7 +529,17 @@ export function backupRunToEnd(ctx: JobCtx, id: string): { failed: string } | 's
   // backup_error_action: on-source-error for a failed read, on-target-error for a failed write
   const action = errorAction(ctx, id, call.isRead ? d.onSourceError : d.onTargetError, call.error, call.isRead === true);
   if (action === 'report') return { failed: call.error };
-  if (action === 'ignore') return 'busy';
+  if (action === 'ignore') {
+    // backup_loop: BLOCK_ERROR_ACTION_IGNORE "proceeds to the next iteration" in the same run of
+    // the coroutine, a new block_copy_async call over what is still dirty: an error that does not
+    // come back (a blkdebug rule with `once`) lets that call copy to the end and the job finish
+    // now (combo-c10-backup-target-write-ignore: the settled start sees it gone); one that comes
+    // back keeps the job busy, its failed call looked at by the next run
+    const again = blockCopyCall(p, d);
+    if (again.error === undefined) return undefined;
+    patchJobData(p, id, { copyCall: again });
+    return 'busy';
+  }
   stopOnError(ctx, id);
   return 'stopped';
 }
