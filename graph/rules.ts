@@ -861,6 +861,13 @@ export const RULES = defineRules({
     proof: [{ transcript: 'vm/vm-i-incoming-defer.json', step: 13 }],
     modelled: true,
   },
+  'migrate-failed-run-state': {
+    what: "the run state a migration that failed in its completion (bdrv_inactivate_all refused: a writable export, a job's writing BlockBackend) leaves a VM in that was not running",
+    '7.2': { fn: 'migration_iteration_finish: MIGRATION_STATUS_FAILED, !s->vm_was_running: runstate_check(RUN_STATE_FINISH_MIGRATE) -> runstate_set(RUN_STATE_POSTMIGRATE) (a second migrate: "Can\'t migrate the vm that was paused due to previous migration")', value: 'postmigrate' as 'postmigrate' | 'old-state' },
+    '10.0': { fn: 'migration_iteration_finish: MIGRATION_STATUS_FAILED, !runstate_is_live(s->vm_old_state): runstate_set(s->vm_old_state) (prelaunch or paused again: a second migrate starts)', value: 'old-state' as 'postmigrate' | 'old-state' },
+    proof: [],
+    modelled: true,
+  },
   'luks-amend-header-io-aborts': {
     what: "x-blockdev-amend of a luks node whose job reads or writes the LUKS header's key material (a key slot added, or erased, or tried with an old password): the amend job's coroutine calls the driver's header read/write callbacks",
     '7.2': { fn: 'block_crypto_read_func / block_crypto_write_func: bdrv_pread / bdrv_pwrite of bs->file from the job coroutine: the slots are written (commands/x-blockdev-amend.ts)', value: false },

@@ -50,6 +50,7 @@ export const migrate: CommandDef = {
     if (!uri.startsWith('exec:') && !uri.startsWith('file:')) throw new QmpError(`blockgraph: a migration to '${uri}' is not modelled (exec: and file: ones are)`);
     // migration_completion
     const wasRunning = p.meta().runState === 'running';
+    const oldState = p.meta().runState;
     p.step('migration_completion');
     if (wasRunning) {
       p.setMeta({ runState: 'finish-migrate' });
@@ -60,15 +61,25 @@ export const migrate: CommandDef = {
       setActiveAll(p, false);
     } catch (e) {
       if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
-      // the migration failed (migration_iteration_finish, MIGRATION_STATUS_FAILED): the partial
-      // inactivation stays; a VM that ran runs again, one that did not ends in postmigrate as
-      // after a completed migration (7.2; 10.0 restores s->vm_old_state: not modelled, no
-      // transcript shows it)
+      // the migration failed (MIGRATION_STATUS_FAILED): the images come back first — 7.2.22's
+      // migration_completion fail path (the stable backport of "migration: Handle block device
+      // inactivation failures better": s->block_inactive is set before
+      // qemu_savevm_state_complete_precopy, so `fail:` runs bdrv_activate_all), 10.0's
+      // migration_iteration_finish (migration_block_activate); an activation error is only
+      // reported (error_report_err), the nodes activated before it staying active
       p.step('migration failed');
+      try {
+        setActiveAll(p, true);
+      } catch (x) {
+        if (!(x instanceof QmpError) || x instanceof QemuAbortRefusal) throw x;
+      }
+      // then the run state: a VM that ran runs again (vm_start: RESUME); one that did not ends in
+      // postmigrate on 7.2 (migration_iteration_finish: FINISH_MIGRATE -> POSTMIGRATE) and back in
+      // the run state it had on 10.0 (runstate_set(s->vm_old_state)): rule migrate-failed-run-state
       if (wasRunning) {
         p.setMeta({ runState: 'running' });
         emit('RESUME', undefined as unknown as Record<string, unknown>);
-      } else p.setMeta({ runState: 'postmigrate' });
+      } else p.setMeta({ runState: rule(p, 'migrate-failed-run-state') === 'old-state' ? oldState : 'postmigrate' });
       return {};
     }
     p.setMeta({ runState: 'postmigrate' });
