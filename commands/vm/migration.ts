@@ -17,6 +17,7 @@ import { setActiveAll } from '../../graph/inactive.js';
 import { rule } from '../../graph/rules.js';
 import type { CommandDef } from '../types.js';
 import { checkArgs, type Member } from './qapi.js';
+import { refuseUnmigratable } from './migration-blockers.js';
 
 /** MigrateCommand's members: 7.2 still has blk and inc (deprecated, removed in 9.1 with block migration); 10.0 has channels and uri optional. */
 const MIGRATE_ARGS: Record<'7.2' | '10.0', readonly Member[]> = {
@@ -46,6 +47,7 @@ export const migrate: CommandDef = {
     // migrate_prepare: no migration runs in the model between commands
     if (p.meta().runState === 'inmigrate') throw new QmpError('Guest is waiting for an incoming migration');
     if (p.meta().runState === 'postmigrate') throw new QmpError("Can't migrate the vm that was paused due to previous migration");
+    refuseUnmigratable(p);
     if (parse === '7.2' && !SCHEMES[parse].some((s) => uri.startsWith(s))) throw new QmpError("Parameter 'uri' expects a valid migration protocol");
     if (!uri.startsWith('exec:') && !uri.startsWith('file:')) throw new QmpError(`blockgraph: a migration to '${uri}' is not modelled (exec: and file: ones are)`);
     // migration_completion
