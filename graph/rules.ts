@@ -861,6 +861,13 @@ export const RULES = defineRules({
     proof: [{ transcript: 'vm/vm-i-incoming-defer.json', step: 13 }],
     modelled: true,
   },
+  'snapshot-overlay-inactivated': {
+    what: "an external snapshot (blockdev-snapshot, -sync, in a transaction or not) whose old node is inactive (after a migration, blockdev-set-active) and whose overlay is active",
+    '7.2': { fn: 'external_snapshot_prepare: no activity check; bdrv_append puts the active overlay over the inactive node, its file link keeping write and resize (bdrv_default_perms_for_storage: bdrv_is_writable)', value: false },
+    '10.0': { fn: 'external_snapshot_action: bdrv_is_inactive(old_bs) && !bdrv_is_inactive(new_bs): bdrv_inactivate(new_bs) first ("for compatibility with existing callers"), then bdrv_append', value: true },
+    proof: [{ transcript: 'vm/vm-m-postmigrate-snapshots.json', step: 3 }],
+    modelled: true,
+  },
   'migrate-failed-run-state': {
     what: "the run state a migration that failed in its completion (bdrv_inactivate_all refused: a writable export, a job's writing BlockBackend) leaves a VM in that was not running",
     '7.2': { fn: 'migration_iteration_finish: MIGRATION_STATUS_FAILED, !s->vm_was_running: runstate_check(RUN_STATE_FINISH_MIGRATE) -> runstate_set(RUN_STATE_POSTMIGRATE) (a second migrate: "Can\'t migrate the vm that was paused due to previous migration")', value: 'postmigrate' as 'postmigrate' | 'old-state' },
