@@ -872,7 +872,8 @@ export const RULES = defineRules({
     what: "the run state a migration that failed in its completion (bdrv_inactivate_all refused: a writable export, a job's writing BlockBackend) leaves a VM in that was not running",
     '7.2': { fn: 'migration_iteration_finish: MIGRATION_STATUS_FAILED, !s->vm_was_running: runstate_check(RUN_STATE_FINISH_MIGRATE) -> runstate_set(RUN_STATE_POSTMIGRATE) (a second migrate: "Can\'t migrate the vm that was paused due to previous migration")', value: 'postmigrate' as 'postmigrate' | 'old-state' },
     '10.0': { fn: 'migration_iteration_finish: MIGRATION_STATUS_FAILED, !runstate_is_live(s->vm_old_state): runstate_set(s->vm_old_state) (prelaunch or paused again: a second migrate starts)', value: 'old-state' as 'postmigrate' | 'old-state' },
-    proof: [],
+    // a paused rate-limited commit's base BlockBackend writes: the first migrate fails, the second is refused (7.2) or fails again (10.0)
+    proof: [{ transcript: 'vm/vm-m-migrate-commit-jobs.json', step: 16 }],
     modelled: true,
   },
   'luks-amend-header-io-aborts': {
