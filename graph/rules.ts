@@ -439,6 +439,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
+      // stop 39 (wt-vm21): stop 36's open vm-i-migrate-with-jobs, landed once a failed migration takes the images back
+      { transcript: 'vm/vm-i-migrate-with-jobs.json', step: 2 },
       // stop 38 (wt-vm19): the ninth VM held-out set's drive-backups and blockdev-backups under devices (each transcript's first step that differs)
       ...([['backup-bitmaps-devices', 14], ['drive-backup-device-nodes', 13], ['drive-backup-transaction', 9], ['job-targets-attached', 12], ['snapshot-sync-device-nodes', 20], ['usb-storage-drive-jobs', 8]] as const).map(([s, step]) => ({ transcript: `vm/vm-k-${s}.json`, step })),
       // stop 37 (wt-vm18): backups of CD media (vm-j-eject-under-jobs)
