@@ -4,9 +4,9 @@
 // (RUN_STATE_FINISH_MIGRATE): STOP from a running VM), then qemu_savevm_state_complete_precopy
 // inactivates every image (bdrv_inactivate_all; 10.0: migration_block_inactivate) and the source
 // ends in postmigrate (migration_iteration_finish). An inactivation that fails fails the migration:
-// the nodes it inactivated before the refusal stay inactive (its `goto fail` skips fail_invalidate's
-// bdrv_activate_all), and the VM runs again if it ran (vm_start: RESUME) or goes back to its old run
-// state. `cont` gets the images back (qmp_cont: bdrv_activate_all, commands/vm/run-state.ts).
+// every image is activated again (below), and the VM runs again if it ran (vm_start: RESUME) or
+// ends in postmigrate (7.2) or its old run state (10.0). `cont` gets the images back (qmp_cont:
+// bdrv_activate_all, commands/vm/run-state.ts).
 // The model's migration is over when the command returns (the recorder settles `migrate` on
 // query-migrate: oracle/harness.ts); a migration still running (a throttled one, a socket to
 // connect) is not modelled.
@@ -63,11 +63,11 @@ export const migrate: CommandDef = {
       setActiveAll(p, false);
     } catch (e) {
       if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
-      // the migration failed (MIGRATION_STATUS_FAILED): the images come back first — 7.2.22's
-      // migration_completion fail path (the stable backport of "migration: Handle block device
-      // inactivation failures better": s->block_inactive is set before
-      // qemu_savevm_state_complete_precopy, so `fail:` runs bdrv_activate_all), 10.0's
-      // migration_iteration_finish (migration_block_activate); an activation error is only
+      // the migration failed (MIGRATION_STATUS_FAILED): the images come back first — probed on
+      // 7.2.22, which behaves as upstream's "migration: Handle block device inactivation failures
+      // better" (8.0; s->block_inactive set before qemu_savevm_state_complete_precopy, so
+      // migration_completion's `fail:` runs bdrv_activate_all; 7.2.0's goto fail skipped it), and
+      // 10.0's migration_iteration_finish (migration_block_activate); an activation error is only
       // reported (error_report_err), the nodes activated before it staying active
       p.step('migration failed');
       try {
