@@ -78,7 +78,8 @@ export function externalSnapshotPrepare(
     // force-share is an option, not an open flag, so the overlay does not get it (found by the
     // fuzzer: the overlay of a force-share node shares only what a read-only qcow2 shares, and
     // takes its image lock accordingly: 'Failed to get shared "write" lock')
-    overlay = openNode(p, opts, { parentOptions: { 'read-only': old.ro ? 'on' : 'off' }, parent: '', role: 'child' }).name;
+    // (BDRV_O_INACTIVE among those flags: the overlay of an inactive node opens inactive)
+    overlay = openNode(p, opts, { parentOptions: { 'read-only': old.ro ? 'on' : 'off' }, parent: '', role: 'child', ...(isInactive(p, oldBs) ? { inactive: true } : {}) }).name;
   }
   // a parent that already reads the overlay would see its contents change
   if (cumulative(p, overlay).perm & PERM_R) throw new QmpError('The overlay is already in use');
@@ -86,8 +87,9 @@ export function externalSnapshotPrepare(
   if (cowChild(p, overlay)) throw new QmpError('The overlay already has a backing image');
   if (!driverInfo(p.node(overlay)!.driver)?.supportsBacking) throw new QmpError('The overlay does not support backing images');
   // external_snapshot_action (10.0): an active overlay over an inactive old node is inactivated
-  // first ("for compatibility": bdrv_inactivate; graph/inactive.ts), before bdrv_append
-  const inactivated = isInactive(p, oldBs) && !isInactive(p, overlay);
+  // first ("for compatibility": bdrv_inactivate; graph/inactive.ts), before bdrv_append; 7.2's
+  // external_snapshot_prepare appends it as it is, active (rule snapshot-overlay-inactivated)
+  const inactivated = rule(p, 'snapshot-overlay-inactivated') && isInactive(p, oldBs) && !isInactive(p, overlay);
   if (inactivated) bdrvInactivate(p, overlay);
   // bdrv_inactivate is no transaction and external_snapshot_abort does not activate the overlay
   // again: it stays inactive when the append or a later action fails (fuzz --qemu 10.0

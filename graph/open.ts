@@ -347,6 +347,21 @@ export function openRoot(p: Proc, opts: Opts): BdsNode {
   }
 }
 
+/**
+ * bdrv_open with BDRV_O_INACTIVE in its flags (qmp_blockdev_change_medium: the BlockBackend's root
+ * state, blk_get_open_flags_from_root_state, keeps an inactive old medium's flag): the whole new
+ * tree opens inactive, its children inheriting the flag.
+ */
+export function openNodeWithFlags(p: Proc, opts: Opts, inactive: boolean): BdsNode {
+  const prev = openingInactive;
+  openingInactive = inactive;
+  try {
+    return openNode(p, opts);
+  } finally {
+    openingInactive = prev;
+  }
+}
+
 export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false, probing = true): BdsNode {
   // bs->explicit_options: what this node was given (a child: its extracted sub-QDict)
   const explicit = flatten(opts);

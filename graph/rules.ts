@@ -52,7 +52,9 @@ export const RULES = defineRules({
     what: "the QAPI schema a command's arguments are checked against: the commands and members added since 7.2 (block-job-change, blockdev-set-active; BlockdevOptions' active, BlockExportOptions' allow-inactive, BackupCommon's discard-source, BackupPerf's min-cluster-size, block-stream/block-commit backing-mask-protocol, BlockdevOptionsQcow2's discard-no-unref (8.1; 245-f-qcow2-reopen-opts), nbd-server-start's handshake-max-seconds with its base members before addr, SecretCommonProperties without 7.2's read-only loaded, BlockdevOptionsLUKS' header and BlockdevCreateOptionsLUKS' header with an optional file (9.0; graph/open.ts, commands/blockdev-create.ts luksDetachedCreate); commands/schema/table-10.0.ts). What they do is modelled unversioned (commands/job-verbs.ts change, graph/jobs/backup.ts discardSource, graph/inactive.ts): no 7.2 process can reach it",
     '7.2': { fn: 'qmp_dispatch over 7.2\'s generated qapi-commands/qapi-visit (qapi/block-core.json of 7.2): "The command block-job-change has not been found", "Parameter \'discard-source\' is unexpected"', value: '7.2' as '7.2' | '10.0' },
     '10.0': { fn: 'qmp_dispatch over 10.0.2\'s generated code (block-core.json: BlockJobChangeOptions since 8.2, BackupCommon.discard-source since 9.1, BlockdevOptions.active and blockdev-set-active since 10.0; block-export.json: allow-inactive since 10.0); in replies, BlockDeviceInfo.active since 10.0 (bdrv_block_device_info: !bdrv_is_inactive; query-named-block-nodes: a transcript holds no query reply, so its proof is QSD 10.0.2\'s bytes in specs/qmp/named-nodes-active.spec.ts)', value: '10.0' as '7.2' | '10.0' },
-    proof: [{ transcript: 'vm/vm-i-migrate-uris-args.json', step: 1 }, { transcript: 'vm/vm-i-migrate-uris-args.json', step: 2 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode.json', step: 10 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode-b.json', step: 7 }, { transcript: 'iotests/tests-d-backup-discard-source.json', step: 5 },
+    proof: [
+      // stop 39 (wt-vm21, the eleventh VM set)
+      { transcript: 'vm/vm-m-migrate-blk-inc.json', step: 0 }, { transcript: 'vm/vm-m-set-active-devices.json', step: 0 }, { transcript: 'vm/vm-m-set-active-jobs-exports.json', step: 2 }, { transcript: 'vm/vm-m-set-active-media.json', step: 0 },{ transcript: 'vm/vm-i-migrate-uris-args.json', step: 1 }, { transcript: 'vm/vm-i-migrate-uris-args.json', step: 2 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode.json', step: 10 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode-b.json', step: 7 }, { transcript: 'iotests/tests-d-backup-discard-source.json', step: 5 },
       // the sixth VM held-out set (wt-vm16): blockdev-set-active before device_add on an inactive node
       { transcript: 'vm/vm-h-drive-inactive.json', step: 2 },
       // stop 38 (wt-luks2): luks's detached header (7.2: "Parameter 'header' is unexpected")
@@ -142,6 +144,8 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [
+      // stop 39 (wt-vm21, the eleventh VM set)
+      { transcript: 'vm/vm-m-migrate-commit-jobs.json', step: 0 }, { transcript: 'vm/vm-m-migrate-mirror-ready.json', step: 0 },
       // stop 38 (wt-vm19): the ninth VM held-out set's drive-mirrors, blockdev-mirrors and active commits under devices (each transcript's first step that differs)
       ...([['change-backing-file-jobs', 26], ['default-job-ids', 22], ['drive-jobs-stop-cont', 5], ['drive-mirror-cd-media', 2], ['drive-mirror-filters-devices', 8], ['drive-mirror-iothread', 3], ['drive-mirror-modes-chain', 7], ['drive-mirror-qdev-ids', 4], ['drive-target-names', 11], ['job-pause-resume-devices', 6], ['mirror-active-write-blocking', 5], ['pc-drive-jobs', 2], ['stream-commit-filenames', 19], ['hmp-block-jobs', 13]] as const).map(([s, step]) => ({ transcript: `vm/vm-k-${s}.json`, step })),
       // stop 37 (wt-vm18): the eighth VM held-out set's mirrors and active commits (a CD's medium, a device's disk, a ready mirror over a migration)
@@ -441,6 +445,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
+      // stop 39 (wt-vm21): stop 36's open vm-i-migrate-with-jobs, landed once a failed migration takes the images back
+      { transcript: 'vm/vm-i-migrate-with-jobs.json', step: 2 },
       // stop 38 (wt-vm19): the ninth VM held-out set's drive-backups and blockdev-backups under devices (each transcript's first step that differs)
       ...([['backup-bitmaps-devices', 14], ['drive-backup-device-nodes', 13], ['drive-backup-transaction', 9], ['job-targets-attached', 12], ['snapshot-sync-device-nodes', 20], ['usb-storage-drive-jobs', 8]] as const).map(([s, step]) => ({ transcript: `vm/vm-k-${s}.json`, step })),
       // stop 37 (wt-vm18): backups of CD media (vm-j-eject-under-jobs)
@@ -684,6 +690,8 @@ export const RULES = defineRules({
     // fl-access, dev), tests-image-fleecing-b-cbw-bitmap #15 (fl-access, sda on both), steps
     // numbered from 1, all under oracle/transcripts/iotests and qemu-10.0/iotests
     proof: [
+      // stop 39 (wt-vm21, the eleventh VM set)
+      { transcript: 'vm/vm-m-migrate-exports.json', step: 21 },
       // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
       { transcript: 'combo-c8-export-bitmap-writable-enabled.json', step: 14 },
       // stop 38 (wt-vm19): four client-less exports stopped in the order they were added (7.2), newest first (10.0)
@@ -841,14 +849,18 @@ export const RULES = defineRules({
     '7.2': { fn: 'bdrv_next (block/block-backend.c of 7.2): the backend phase keeps it->bs NULL (old_bs from old_blk), so bdrv_next_monitor_owned(NULL) starts at the head of monitor_bdrv_states: every monitor-owned node without a BlockBackend', value: 'head' as 'head' | 'after-last-root' },
     '10.0': { fn: 'bdrv_next (block/block-backend.c of 10.0): the backend phase leaves it->bs at the last root it returned, and the monitor phase goes on from QTAILQ_NEXT of that root (none when the root is not monitor-owned: graph/inactive.ts bdrvNextOrder)', value: 'after-last-root' as 'head' | 'after-last-root' },
     // a monitor-owned qcow2 added before the disk's node: inactivated by 7.2's migration, left active (and writable) by 10.0's
-    proof: [{ transcript: 'vm/vm-i-migrate-monitor-order.json', step: 0 }],
+    proof: [
+      // stop 39 (wt-vm21, the eleventh VM set)
+      { transcript: 'vm/vm-m-migrate-stream-backup-running.json', step: 2 },{ transcript: 'vm/vm-i-migrate-monitor-order.json', step: 0 }],
     modelled: true,
   },
   'inactive-attach-checks': {
     what: "attaching a parent to an inactive node (after a completed migration): refused, and a guest device's BlockBackend inserted without permissions",
     '7.2': { fn: "bdrv_attach_child_common / blk_insert_bs of 7.2 have no BDRV_O_INACTIVE check: the edge is made and bdrv_node_refresh_perm refuses a writer ('Block node is read-only': bdrv_is_writable_after_reopen); a raw node or a backup's filter over an inactive node are taken (their child asks no write without parents)", value: false },
     '10.0': { fn: "bdrv_attach_child_noperm: \"Inactive '%s' can't be a %s child of active '%s'\"; blk_insert_bs: a BlockBackend that may go inactive (blk_can_inactivate) is inserted with disable_perm (0, all shared), so a guest device goes onto an inactive node; \"Permission '%s' unavailable on inactive node\" (graph/inactive.ts inactiveAttach)", value: true },
-    proof: [{ transcript: 'vm/vm-i-incoming-defer.json', step: 9 }, { transcript: 'vm/vm-i-postmigrate-media-nodes.json', step: 6 }, { transcript: 'vm/vm-i-migrate-paused-inactive.json', step: 7 }, { transcript: 'vm/vm-i-iothread-snapshots-migrate.json', step: 8 }],
+    proof: [
+      // stop 39 (wt-vm21, the eleventh VM set)
+      { transcript: 'vm/vm-m-incoming-jobs.json', step: 1 }, { transcript: 'vm/vm-m-incoming-media-throttle.json', step: 1 }, { transcript: 'vm/vm-m-pc-migrate-floppy-ide.json', step: 6 }, { transcript: 'vm/vm-m-migrate-filters-throttle.json', step: 16 }, { transcript: 'vm/vm-m-migrate-iothread-devices.json', step: 11 }, { transcript: 'vm/vm-m-migrate-usb-storage.json', step: 7 }, { transcript: 'vm/vm-m-postmigrate-device-plug.json', step: 4 },{ transcript: 'vm/vm-i-incoming-defer.json', step: 9 }, { transcript: 'vm/vm-i-postmigrate-media-nodes.json', step: 6 }, { transcript: 'vm/vm-i-migrate-paused-inactive.json', step: 7 }, { transcript: 'vm/vm-i-iothread-snapshots-migrate.json', step: 8 }],
     modelled: true,
   },
   'migrate-uri-parse': {
@@ -870,6 +882,21 @@ export const RULES = defineRules({
     '7.2': { fn: 'qmp_cont: bdrv_activate_all for every run state (blk_root_activate in INMIGRATE applies the perms sharing all, the shared ones deferred to blk_vm_state_changed), then autostart = 1 instead of vm_start', value: true },
     '10.0': { fn: 'qmp_cont: in RUN_STATE_INMIGRATE autostart = 1 and return, before migration_block_activate', value: false },
     proof: [{ transcript: 'vm/vm-i-incoming-defer.json', step: 13 }],
+    modelled: true,
+  },
+  'snapshot-overlay-inactivated': {
+    what: "an external snapshot (blockdev-snapshot, -sync, in a transaction or not) whose old node is inactive (after a migration, blockdev-set-active) and whose overlay is active",
+    '7.2': { fn: 'external_snapshot_prepare: no activity check; bdrv_append puts the active overlay over the inactive node, its file link keeping write and resize (bdrv_default_perms_for_storage: bdrv_is_writable)', value: false },
+    '10.0': { fn: 'external_snapshot_action: bdrv_is_inactive(old_bs) && !bdrv_is_inactive(new_bs): bdrv_inactivate(new_bs) first ("for compatibility with existing callers"), then bdrv_append', value: true },
+    proof: [{ transcript: 'vm/vm-m-postmigrate-snapshots.json', step: 3 }],
+    modelled: true,
+  },
+  'migrate-failed-run-state': {
+    what: "the run state a migration that failed in its completion (bdrv_inactivate_all refused: a writable export, a job's writing BlockBackend) leaves a VM in that was not running",
+    '7.2': { fn: 'migration_iteration_finish: MIGRATION_STATUS_FAILED, !s->vm_was_running: runstate_check(RUN_STATE_FINISH_MIGRATE) -> runstate_set(RUN_STATE_POSTMIGRATE) (a second migrate: "Can\'t migrate the vm that was paused due to previous migration")', value: 'postmigrate' as 'postmigrate' | 'old-state' },
+    '10.0': { fn: 'migration_iteration_finish: MIGRATION_STATUS_FAILED, !runstate_is_live(s->vm_old_state): runstate_set(s->vm_old_state) (prelaunch or paused again: a second migrate starts)', value: 'old-state' as 'postmigrate' | 'old-state' },
+    // a paused rate-limited commit's base BlockBackend writes: the first migrate fails, the second is refused (7.2) or fails again (10.0)
+    proof: [{ transcript: 'vm/vm-m-migrate-commit-jobs.json', step: 16 }],
     modelled: true,
   },
   'luks-amend-header-io-aborts': {

@@ -111,6 +111,8 @@ export interface BlockBackend {
   dev?: string;
   /** vm target: blk->root_state.read_only, taken when the medium is removed (blk_update_root_state). */
   rootRo?: boolean;
+  /** vm target: BDRV_O_INACTIVE in blk->root_state.open_flags (blk_update_root_state copies the old medium's open_flags). */
+  rootInactive?: boolean;
   /**
    * vm target: block_set_io_throttle's throttling (no graph change): the ThrottleGroup the
    * BlockBackend is a member of (graph/throttle-groups.ts) and the limits it set.

@@ -10,7 +10,7 @@ import { opBlocker } from '../../graph/blockers.js';
 import { bbRoot, changeMedia, device, devicePerms, deviceReadOnly, insertBs, removeBs, setBbPerm } from '../../graph/devices/ops.js';
 import { PERM_ALL } from '../../graph/perm.js';
 import { DEVICE_KINDS, deviceRemovable, type Device } from '../../graph/devices/types.js';
-import { hasProtocolPrefix, isProtocolDriver, openNode, probeFormatByName } from '../../graph/open.js';
+import { hasProtocolPrefix, isProtocolDriver, openNodeWithFlags, probeFormatByName } from '../../graph/open.js';
 import { unrefIfUnused } from '../../graph/ops.js';
 import type { Proc } from '../../graph/proc.js';
 import type { CommandCtx, CommandDef } from '../types.js';
@@ -198,6 +198,9 @@ export const blockdevChangeMedium: CommandDef = {
     const b = p.bb(bb)!;
     // blk_new leaves root_state.open_flags 0: no BDRV_O_RDWR, a first medium opens read-only
     let ro = old ? p.node(old)!.ro : (b.rootRo ?? true);
+    // blk_get_open_flags_from_root_state keeps BDRV_O_INACTIVE (an old medium inactive after a
+    // migration, -incoming defer or blockdev-set-active): bdrv_open opens the new one inactive
+    const inactive = old ? p.node(old)!.inactive === true : b.rootInactive === true;
     if (args['read-only-mode'] === 'read-only') ro = true;
     if (args['read-only-mode'] === 'read-write') ro = false;
     p.step('bdrv_open medium');
@@ -215,7 +218,7 @@ export const blockdevChangeMedium: CommandDef = {
       : args.format !== undefined || probed
         ? { driver: args.format !== undefined ? String(args.format) : probeFormatByName(p, filename), file: { driver: 'file', filename }, 'read-only': ro, 'detect-zeroes': 'off' }
         : { driver: 'file', filename, 'read-only': ro, 'detect-zeroes': 'off' };
-    const medium = openNode(p, opts);
+    const medium = openNodeWithFlags(p, opts, inactive);
     // our reference, dropped at the end whether or not the medium went in (bdrv_unref)
     p.patchNode(medium.name, { extra: { ...(medium.extra ?? {}), refs: 1 } });
     // open, remove, insert, close: a failure keeps what came before it (the new medium is

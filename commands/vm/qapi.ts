@@ -2,6 +2,7 @@
 // (commands/schema is qemu-storage-daemon's): members visited in schema order with QEMU's texts
 // (qobject-input-visitor.c), leftovers reported after all members.
 import { QmpError } from '../../errors/index.js';
+import { unexpectedKeyOrder } from '../schema/ghash.js';
 
 export type Member = [name: string, required: boolean, type: 'str' | 'bool' | 'int' | 'enum' | 'strList', values?: readonly string[]];
 
@@ -26,7 +27,9 @@ export function checkArgs(args: Record<string, unknown>, members: readonly Membe
     if (!ok) throw new QmpError(`Invalid parameter type for '${name}', expected: ${TYPE_NAME[type]}`);
     if (type === 'enum' && values && !values.includes(v as string)) throw new QmpError(`Parameter '${name}' does not accept value '${String(v)}'`);
   }
-  for (const k of Object.keys(args)) {
-    if (!members.some(([n]) => n === k)) throw new QmpError(`Parameter '${k}' is unexpected`);
-  }
+  // qobject_input_check_struct: the first leftover its GHashTable iterator yields (the order of
+  // glib's table, filled in the QDict's bucket order, the visited members removed), not the request's
+  if (!Object.keys(args).some((k) => !members.some(([n]) => n === k))) return;
+  const consumed = members.map(([n]) => n).filter((n) => n in args);
+  throw new QmpError(`Parameter '${unexpectedKeyOrder(Object.keys(args), consumed)[0]!}' is unexpected`);
 }

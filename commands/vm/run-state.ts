@@ -3,6 +3,7 @@
 // nothing when already running: vm_prepare_start returns at once when no vmstop request is pending
 // (its STOP + RESUME pair is only for a pending one, e.g. after BLOCK_IO_ERROR, which the model
 // never raises; vm/vm-c-stop-cont-jobs #16).
+import { devices, putDevice } from '../../graph/devices/ops.js';
 import { drainAll } from '../../graph/drain.js';
 import { keepingPartial, setActiveAll } from '../../graph/inactive.js';
 import { rule } from '../../graph/rules.js';
@@ -85,6 +86,10 @@ export const systemReset: CommandDef = {
   run({ p, args, emit }) {
     checkArgs(args, []);
     p.step('qemu_system_reset');
+    // qemu_devices_reset resets every device before the RESET event: scsi_disk_reset (scsi-cd, a
+    // removable scsi-hd, a usb-storage's scsi-disk) and ide_reset (ide-cd) set tray_open and
+    // tray_locked to 0 without DEVICE_TRAY_MOVED (a floppy has no tray)
+    for (const d of devices(p)) if (d.tray?.open) putDevice(p, { ...d, tray: { ...d.tray, open: false } });
     emit('RESET', { guest: false, reason: 'host-qmp-system-reset' });
     return {};
   },

@@ -145,7 +145,10 @@ export function removeBs(p: Proc, bbId: string): void {
   if (!root) return;
   // blk_update_root_state: a later blockdev-change-medium opens with the old medium's read-only flag
   const ro = p.node(root.child)?.ro ?? false;
-  p.putBB({ ...p.bb(bbId)!, rootRo: ro });
+  // (open_flags whole: an inactive medium's BDRV_O_INACTIVE goes into the root state too)
+  const inactive = p.node(root.child)?.inactive === true;
+  const { rootInactive: _i, ...rest } = p.bb(bbId)!;
+  p.putBB({ ...rest, rootRo: ro, ...(inactive ? { rootInactive: true } : {}) });
   detachChild(p, root.id);
 }
 
