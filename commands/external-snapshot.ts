@@ -78,7 +78,9 @@ export function externalSnapshotPrepare(
     // force-share is an option, not an open flag, so the overlay does not get it (found by the
     // fuzzer: the overlay of a force-share node shares only what a read-only qcow2 shares, and
     // takes its image lock accordingly: 'Failed to get shared "write" lock')
-    overlay = openNode(p, opts, { parentOptions: { 'read-only': old.ro ? 'on' : 'off' }, parent: '', role: 'child' }).name;
+    // flags = state->old_bs->open_flags: BDRV_O_INACTIVE too, so the overlay of an inactive node
+    // is opened inactive (its file node takes no lock: raw_handle_perm_lock; fuzz --qemu 10.0 1595077198)
+    overlay = openNode(p, opts, { parentOptions: { 'read-only': old.ro ? 'on' : 'off' }, parent: '', role: 'child', ...(old.inactive ? { inactive: true } : {}) }).name;
   }
   // a parent that already reads the overlay would see its contents change
   if (cumulative(p, overlay).perm & PERM_R) throw new QmpError('The overlay is already in use');
