@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { MemoryBackend } from './commands/model-host.js';
+import { runOnModel } from './oracle/run-model.js';
+import { parseTranscript, scenarioOf } from './oracle/format.js';
+const t = parseTranscript(readFileSync(process.argv[2]!, 'utf8'), 'x');
+const s = scenarioOf(t);
+const n = Number(process.argv[3]);
+const b = new MemoryBackend();
+await runOnModel({ ...s, steps: s.steps.slice(0, n) }, b, { qemuVersion: '10.0' });
+const st: any = b.state;
+const r = process.env.NOQ ? { reply: 'skip' } : await b.execute('A', 'query-jobs', {});
+console.log(JSON.stringify(r.reply).slice(0, 400));
+console.log(JSON.stringify(Object.keys(st)).slice(0, 300));
+const procs: any = st.procs ?? st;
+console.log(JSON.stringify(st).match(/"leakedDrains":\d+/g));
+const r2 = await b.execute('A', 'job-finalize', { id: 'j6' });
+console.log(JSON.stringify(r2.reply));
