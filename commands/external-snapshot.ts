@@ -24,6 +24,7 @@ import { refuseAbortOverCopyingBackup } from '../graph/snapshot-abort-backup-han
 import { getLength } from '../graph/length.js';
 import { keepMove, MAIN_CONTEXT, planMove } from '../graph/aio.js';
 import { bdrvImgCreate } from './bdrv-img-create.js';
+import { heldOverlayLock } from '../graph/held-overlay-lock.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so `device` never matches. */
 function lookup(p: Proc, device: string | undefined, nodeName: string | undefined): string {
@@ -81,6 +82,11 @@ export function externalSnapshotPrepare(
     // flags = state->old_bs->open_flags: BDRV_O_INACTIVE too, so the overlay of an inactive node
     // is opened inactive (its file node takes no lock: raw_handle_perm_lock; fuzz --qemu 10.0 1595077198)
     overlay = openNode(p, opts, { parentOptions: { 'read-only': old.ro ? 'on' : 'off' }, parent: '', role: 'child', ...(old.inactive ? { inactive: true } : {}) }).name;
+    // until external_snapshot_clean the new overlay's file keeps its image lock, also while the
+    // aborts run (graph/held-overlay-lock.ts; fuzz 3033561078). Registered before this action's
+    // own abort residue, it runs after it: every abort of the rolled-back state is in place
+    const held = heldOverlayLock(p, overlay);
+    if (held) onAbortResidue(held);
   }
   // a parent that already reads the overlay would see its contents change
   if (cumulative(p, overlay).perm & PERM_R) throw new QmpError('The overlay is already in use');
