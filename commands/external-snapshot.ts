@@ -25,6 +25,7 @@ import { getLength } from '../graph/length.js';
 import { keepMove, MAIN_CONTEXT, planMove } from '../graph/aio.js';
 import { bdrvImgCreate } from './bdrv-img-create.js';
 import { heldOverlayLock } from '../graph/held-overlay-lock.js';
+import { preallocateDropResizeBh } from '../graph/preallocate-bh.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so `device` never matches. */
 function lookup(p: Proc, device: string | undefined, nodeName: string | undefined): string {
@@ -137,6 +138,13 @@ export function externalSnapshotPrepare(
     ctxBefore.overlay !== MAIN_CONTEXT && !planMove(p, { kind: 'node', node: oldBs }, ctxBefore.overlay).error;
   try {
     appendNode(p, overlay, oldBs);
+    // 10.0's bdrv_append ends with bdrv_graph_wrunlock, which runs the main loop's pending bottom
+    // halves (aio_bh_poll): the drop_resize_bh a preallocate filter that lost its writer scheduled
+    // in the append's permission refresh runs now, not after the command, so a later action of the
+    // same transaction finds its file's write lock given up (fuzz 3033561078's neighbour,
+    // abort-39-txn-snapshot-sync-existing-lock-survives). 7.2 has no such bottom half (rule
+    // 'preallocate-drop-resize-bh': there preallocateDropResizeBh only keeps the flag)
+    preallocateDropResizeBh(p);
   } catch (e) {
     if (inactivated) onAbortResidue(keepInactive);
     if (oldMovesIntoIothread && e instanceof QmpError && !(e instanceof QemuAbortRefusal) && !(e instanceof QemuHangRefusal)) {

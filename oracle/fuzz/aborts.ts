@@ -126,7 +126,7 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   if (step.execute === 'blockdev-create' && isObj(a.options) && a.options.driver !== 'file' && typeof a.options.file === 'string' && p.driver(a.options.file) === 'vpc') {
     return `fuzz 3456471345: blockdev-create ${String(a.options.driver)} through vpc node '${a.options.file}' (QEMU aborts in vpc.c alloc_block when the node is empty)`;
   }
-  // fuzz 3033561078 (stop 38, wt-fz18; 7.2 and 10.0 die alike; the model refuses it on 7.2 since stop 39,
+  // fuzz 3033561078 (stop 38, wt-fz18; 7.2 and 10.0 die alike; the model refuses it since stop 39,
   // graph/held-overlay-lock.ts; docs/fidelity.md "Stop 38's fresh runs", "Stop 39"): a failed transaction whose later blockdev-snapshot-sync opened an existing image file
   // another node of the graph opens: the later overlay is unref'd only in the clean phase, so when an
   // earlier external_snapshot_abort gives its old node write back (bdrv_replace_node(..., &error_abort))

@@ -151,10 +151,10 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // BDRV_REQ_WRITE_UNCHANGED onto a file link without write (graph/jobs/unchanged-write.ts; survivors:
   // abort-39-stream-through-blklogwrites-survives, 7.2 and 10.0)
   ['abort-39-stream-through-blklogwrites', 'block-stream', /^Stream job 's0' copies into 'x3' with unchanged writes, which blklogwrites node 'x3' passes to its 'file' link as plain writes while that link holds no write permission .*\(QEMU aborts here: bdrv_co_do_copy_on_readv -> blk_log_writes_co_pwritev -> bdrv_co_write_req_prepare: Assertion `child->perm & BLK_PERM_WRITE' failed\); refused by blockgraph/, true],
-  // fuzz 3033561078 (stop 38 found, stop 39 models it on 7.2): the overlay a later snapshot-sync opened holds its lock until
+  // fuzz 3033561078 (stop 38 found, stop 39 models it): the overlay a later snapshot-sync opened holds its lock until
   // tran_clean while an earlier external_snapshot_abort re-takes one (graph/held-overlay-lock.ts; survivors:
-  // abort-39-txn-snapshot-sync-existing-lock-survives). 10.0 dies too, but the model refuses the second action's open there (open)
-  ['abort-38-txn-snapshot-sync-existing-lock-in-abort', 'transaction', /^Failed to get "write" lock: the transaction failed, and its abort gives node 'f1' back its lock on 't2\.qcow2' while overlay 'n11' .*\(QEMU aborts here: external_snapshot_abort -> bdrv_replace_node\(\.\.\., &error_abort\) -> raw_check_lock_bytes\); refused by blockgraph$/, false],
+  // abort-39-txn-snapshot-sync-existing-lock-survives, 7.2 and 10.0)
+  ['abort-38-txn-snapshot-sync-existing-lock-in-abort', 'transaction', /^Failed to get "write" lock: the transaction failed, and its abort gives node 'f1' back its lock on 't2\.qcow2' while overlay 'n11' .*\(QEMU aborts here: external_snapshot_abort -> bdrv_replace_node\(\.\.\., &error_abort\) -> raw_check_lock_bytes\); refused by blockgraph$/, true],
   ['abort-24-vm-commit-cancel-filter-removal-conflict', 'job-cancel', /^Removing job filter 'j1\.main node' puts its parents on 'n0': Permission conflict on node 'n0'.*\(QEMU aborts here: mirror_exit_common's bdrv_replace_node/, false],
 ];
 
