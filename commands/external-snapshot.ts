@@ -24,6 +24,8 @@ import { refuseAbortOverCopyingBackup } from '../graph/snapshot-abort-backup-han
 import { getLength } from '../graph/length.js';
 import { keepMove, MAIN_CONTEXT, planMove } from '../graph/aio.js';
 import { bdrvImgCreate } from './bdrv-img-create.js';
+import { heldOverlayLock } from '../graph/held-overlay-lock.js';
+import { preallocateDropResizeBh } from '../graph/preallocate-bh.js';
 
 /** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so `device` never matches. */
 function lookup(p: Proc, device: string | undefined, nodeName: string | undefined): string {
@@ -78,8 +80,14 @@ export function externalSnapshotPrepare(
     // force-share is an option, not an open flag, so the overlay does not get it (found by the
     // fuzzer: the overlay of a force-share node shares only what a read-only qcow2 shares, and
     // takes its image lock accordingly: 'Failed to get shared "write" lock')
-    // (BDRV_O_INACTIVE among those flags: the overlay of an inactive node opens inactive)
+    // flags = state->old_bs->open_flags: BDRV_O_INACTIVE too, so the overlay of an inactive node
+    // is opened inactive (its file node takes no lock: raw_handle_perm_lock; fuzz --qemu 10.0 1595077198)
     overlay = openNode(p, opts, { parentOptions: { 'read-only': old.ro ? 'on' : 'off' }, parent: '', role: 'child', ...(isInactive(p, oldBs) ? { inactive: true } : {}) }).name;
+    // until external_snapshot_clean the new overlay's file keeps its image lock, also while the
+    // aborts run (graph/held-overlay-lock.ts; fuzz 3033561078). Registered before this action's
+    // own abort residue, it runs after it: every abort of the rolled-back state is in place
+    const held = heldOverlayLock(p, overlay);
+    if (held) onAbortResidue(held);
   }
   // a parent that already reads the overlay would see its contents change
   if (cumulative(p, overlay).perm & PERM_R) throw new QmpError('The overlay is already in use');
@@ -131,6 +139,13 @@ export function externalSnapshotPrepare(
     ctxBefore.overlay !== MAIN_CONTEXT && !planMove(p, { kind: 'node', node: oldBs }, ctxBefore.overlay).error;
   try {
     appendNode(p, overlay, oldBs);
+    // 10.0's bdrv_append ends with bdrv_graph_wrunlock, which runs the main loop's pending bottom
+    // halves (aio_bh_poll): the drop_resize_bh a preallocate filter that lost its writer scheduled
+    // in the append's permission refresh runs now, not after the command, so a later action of the
+    // same transaction finds its file's write lock given up (fuzz 3033561078's neighbour,
+    // abort-39-txn-snapshot-sync-existing-lock-survives). 7.2 has no such bottom half (rule
+    // 'preallocate-drop-resize-bh': there preallocateDropResizeBh only keeps the flag)
+    preallocateDropResizeBh(p);
   } catch (e) {
     if (inactivated) onAbortResidue(keepInactive);
     if (oldMovesIntoIothread && e instanceof QmpError && !(e instanceof QemuAbortRefusal) && !(e instanceof QemuHangRefusal)) {

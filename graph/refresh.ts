@@ -174,7 +174,10 @@ function refreshNode(pass: Pass, name: string): void {
       throw new QmpError("Cannot get 'write' permission without 'resize': Image size is not a multiple of request alignment");
     }
   }
-  if (n.driver === 'file' && n.lock) {
+  // raw_handle_perm_lock: `if (bdrv_get_flags(bs) & BDRV_O_INACTIVE) return 0` — an inactive file
+  // node neither checks nor changes its lock bytes (it loosened them while its parents went
+  // inactive, before its own flag was set; one opened inactive never takes any: fuzz --qemu 10.0 1595077198)
+  if (n.driver === 'file' && n.lock && !n.inactive) {
     checkLocks(holders, n, lockKey(p, n)!, perm, shared, prepared);
     prepared.set(name, { perm, shared });
   }

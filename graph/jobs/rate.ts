@@ -41,6 +41,7 @@ import { QemuAbortRefusal } from '../qemu-abort.js';
 import { alignment } from '../refresh.js';
 import { cbwBelow, refuseCbwGrowth } from './cbw-growth.js';
 import { refuseWritePastEnd } from './write-past-end.js';
+import { refuseUnchangedWriteDropped, unchangedWriteWithoutPerm } from './unchanged-write.js';
 import { jobReadError, jobWriteError } from './job-read.js';
 import { snapshotAccessReadable } from './snapshot-io.js';
 import { strerror } from '../read.js';
@@ -424,6 +425,7 @@ export function startRate(ctx: JobCtx, id: string, init: Omit<RateState, 'pos' |
   refuseGrowingCopy(ctx.p, r);
   refuseCopyPastEnd(ctx.p, r);
   if (r.kind === 'stream') refuseUnalignedPrefetch(ctx.p, String(j.data.target), r);
+  if (r.kind === 'stream') refuseStreamUnchangedWrite(ctx.p, id, String(j.data.target), r);
   patchJobData(ctx.p, id, { rate: r });
   // a job started under a held drained section runs its first iterations when it is first entered
   if (deferStartIfHeld(ctx.p, id, 'rate', {})) return;
@@ -481,6 +483,16 @@ function refuseUnalignedPrefetch(p: Proc, device: string, r: RateState): void {
       );
     }
     pos += n;
+  }
+}
+
+/** stream_run's copies written back through a blklogwrites node without write on its links (graph/jobs/unchanged-write.ts): refused when any stretch is copied. */
+function refuseStreamUnchangedWrite(p: Proc, jobId: string, device: string, r: RateState): void {
+  if (!unchangedWriteWithoutPerm(p, device)) return;
+  for (let pos = 0, guard = 0; pos < r.len && guard < 1_000_000; guard++) {
+    const { n: raw, copy } = iteration(p, r, pos);
+    if (copy) refuseUnchangedWriteDropped(p, jobId, device);
+    pos += raw > 0 ? raw : r.len - pos;
   }
 }
 

@@ -54,8 +54,8 @@ export function cleanupEntry(p: Proc, prep: PreparedEntry): void {
   if (prep.oldFile) unrefIfUnused(p, prep.oldFile);
 }
 
-/** Drivers whose .bdrv_getlength asks their file (filtered) child: raw_getlength (its slice), cor, throttle, compress, blkdebug. */
-const LENGTH_FROM_CHILD = new Set(['raw', 'copy-on-read', 'throttle', 'compress', 'blkdebug']);
+/** Drivers whose .bdrv_getlength asks their file (filtered) child: raw_getlength (its slice), cor, throttle, compress, blkdebug, preallocate (while its data_end is not valid). */
+const LENGTH_FROM_CHILD = new Set(['raw', 'copy-on-read', 'throttle', 'compress', 'blkdebug', 'preallocate']);
 
 /**
  * bdrv_refresh_total_sectors's answer for `node`, where the driver has a .bdrv_getlength the model
@@ -70,6 +70,10 @@ export function refreshedLength(p: Proc, node: string): number | undefined {
     const img = n.filename !== undefined ? p.image(n.filename) : undefined;
     return img ? hostFileLength(img) : undefined;
   }
+  // preallocate_co_getlength: s->data_end while it is valid (the filter could write and resize:
+  // preallocHeld; the model keeps total_sectors for it), else bdrv_co_getlength(bs->file->bs)
+  // (fuzz --qemu 10.0 1210373893: a filter reopened onto another file takes that file's length)
+  if (n.driver === 'preallocate' && (n.extra as { preallocHeld?: boolean } | undefined)?.preallocHeld === true) return undefined;
   if (!LENGTH_FROM_CHILD.has(n.driver)) return undefined;
   const child = (n.driver === 'raw' ? p.fileChild(node) : filterChild(p, node))?.child;
   if (!child || !p.node(child)) return undefined;

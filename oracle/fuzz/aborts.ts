@@ -10,6 +10,9 @@ import { type ProcView } from './world.js';
 /** The header backing files of the fuzz images as recorded (oracle/fuzz/grammar.ts FUZZ_IMAGES). */
 const FUZZ_HEADER_BACKING: Record<string, string | undefined> = { 'top.qcow2': 'mid.qcow2', 'mid.qcow2': 'base.qcow2' };
 
+/** Filters whose filtered child is their `file` link (bdrv_filter_child of a stream's path). */
+const FILE_FILTERS = new Set(['blklogwrites', 'throttle', 'copy-on-read', 'preallocate', 'compress', 'copy-before-write', 'blkdebug', 'blkverify', 'blkreplay']);
+
 const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Every node reference (a string where a child goes) in blockdev-add options, recursively. */
@@ -123,8 +126,8 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   if (step.execute === 'blockdev-create' && isObj(a.options) && a.options.driver !== 'file' && typeof a.options.file === 'string' && p.driver(a.options.file) === 'vpc') {
     return `fuzz 3456471345: blockdev-create ${String(a.options.driver)} through vpc node '${a.options.file}' (QEMU aborts in vpc.c alloc_block when the node is empty)`;
   }
-  // fuzz 3033561078 (stop 38, wt-fz18; 7.2 and 10.0 die alike; not modelled, docs/fidelity.md "Stop 38's
-  // fresh runs"): a failed transaction whose later blockdev-snapshot-sync opened an existing image file
+  // fuzz 3033561078 (stop 38, wt-fz18; 7.2 and 10.0 die alike; the model refuses it since stop 39,
+  // graph/held-overlay-lock.ts; docs/fidelity.md "Stop 38's fresh runs", "Stop 39"): a failed transaction whose later blockdev-snapshot-sync opened an existing image file
   // another node of the graph opens: the later overlay is unref'd only in the clean phase, so when an
   // earlier external_snapshot_abort gives its old node write back (bdrv_replace_node(..., &error_abort))
   // that overlay's file node still holds the file's write lock: "Unexpected error in
@@ -266,6 +269,21 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // unaligned depends on the data below: any stream of a compress device is never sent.
   if (step.execute === 'block-stream' && typeof a.device === 'string' && p.driver(a.device) === 'compress') {
     return `iotests tests/stream-unaligned-prefetch: block-stream of compress filter '${a.device}' (a copy its cluster does not divide dies in bdrv_pad_request on 7.2)`;
+  }
+  // fuzz --qemu 10.0 2838488303 (stop 39; 7.2 dies alike; graph/jobs/unchanged-write.ts): a stream's
+  // copy-on-read write reaching a blklogwrites filter on the device's filter path is written on as a
+  // plain write (blklogwrites keeps no BDRV_REQ_WRITE_UNCHANGED), through a link that holds no write:
+  // bdrv_co_write_req_prepare asserts. The view does not know whether anything is copied: any stream
+  // of a device whose file links (filters) pass a blklogwrites node is never sent
+  if (step.execute === 'block-stream' && typeof a.device === 'string') {
+    const edges = p.graph?.edges ?? [];
+    let it: string | undefined = a.device;
+    for (let i = 0; it !== undefined && i < 100; i++) {
+      if (p.driver(it) === 'blklogwrites') return `fuzz 2838488303: block-stream of '${a.device}' through blklogwrites filter '${it}' (its copy-on-read writes reach the filter's file link without write: bdrv_co_write_req_prepare aborts)`;
+      if (!FILE_FILTERS.has(p.driver(it) ?? '')) break;
+      const cur: string = it;
+      it = edges.find((e) => e.parent === cur && e.name === 'file')?.child;
+    }
   }
   // QEMU 10.0 abort (graph/rules.ts 'insert-node-context-asserts'): a job's filter inserted over a
   // node in an iothread that nothing pins there moves it to the main loop, and bdrv_insert_node

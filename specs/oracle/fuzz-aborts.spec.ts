@@ -147,6 +147,14 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // table (vpc.c alloc_block; commands/blockdev-create.ts refuseCreateIntoEmptyVpc; boundary, a 16 MiB vpc:
   // abort-38-create-through-vpc-in-table-survives, 7.2 and 10.0)
   ['abort-38-create-through-empty-vpc', 'blockdev-create', /^blockdev-create's header write through vpc node 'n4' of size 0 would pass its block table \(QEMU 7\.2 and 10\.0 abort: vpc\.c alloc_block: Assertion `s->pagetable\[index\] == 0xFFFFFFFF' failed\); refused by blockgraph$/, true],
+  // fuzz --qemu 10.0 2838488303 (stop 39, wt-fz19): a stream's copy-on-read write through blklogwrites, which drops
+  // BDRV_REQ_WRITE_UNCHANGED onto a file link without write (graph/jobs/unchanged-write.ts; survivors:
+  // abort-39-stream-through-blklogwrites-survives, 7.2 and 10.0)
+  ['abort-39-stream-through-blklogwrites', 'block-stream', /^Stream job 's0' copies into 'x3' with unchanged writes, which blklogwrites node 'x3' passes to its 'file' link as plain writes while that link holds no write permission .*\(QEMU aborts here: bdrv_co_do_copy_on_readv -> blk_log_writes_co_pwritev -> bdrv_co_write_req_prepare: Assertion `child->perm & BLK_PERM_WRITE' failed\); refused by blockgraph/, true],
+  // fuzz 3033561078 (stop 38 found, stop 39 models it): the overlay a later snapshot-sync opened holds its lock until
+  // tran_clean while an earlier external_snapshot_abort re-takes one (graph/held-overlay-lock.ts; survivors:
+  // abort-39-txn-snapshot-sync-existing-lock-survives, 7.2 and 10.0)
+  ['abort-38-txn-snapshot-sync-existing-lock-in-abort', 'transaction', /^Failed to get "write" lock: the transaction failed, and its abort gives node 'f1' back its lock on 't2\.qcow2' while overlay 'n11' .*\(QEMU aborts here: external_snapshot_abort -> bdrv_replace_node\(\.\.\., &error_abort\) -> raw_check_lock_bytes\); refused by blockgraph$/, true],
   ['abort-24-vm-commit-cancel-filter-removal-conflict', 'job-cancel', /^Removing job filter 'j1\.main node' puts its parents on 'n0': Permission conflict on node 'n0'.*\(QEMU aborts here: mirror_exit_common's bdrv_replace_node/, false],
 ];
 
@@ -837,6 +845,25 @@ test('abort-38-create-through-empty-vpc: the generator avoids a create through a
 // overlay still holds the lock of a file the earlier action's old node writes again (not modelled): the generator avoids it
 test('abort-38-txn-snapshot-sync-existing-lock-in-abort: the generator avoids the transaction', async () => {
   assert.match((await verdict('abort-38-txn-snapshot-sync-existing-lock-in-abort', 'transaction')) ?? '', /^fuzz 3033561078:/);
+});
+
+// fuzz --qemu 10.0 2838488303 (stop 39, wt-fz19): the generator sends no stream of a device whose filters pass a
+// blklogwrites node; the survivors' streams (nothing to copy, the qcow2 node below the filter) are carried out and sent
+test('abort-39-stream-through-blklogwrites: the generator avoids it, not the stream of the node below; the survivors agree', async () => {
+  assert.match((await verdict('abort-39-stream-through-blklogwrites', 'block-stream')) ?? '', /^fuzz 2838488303:/);
+  for (const dir of [TRANSCRIPTS_DIR, join(TRANSCRIPTS_DIR, 'qemu-10.0')]) {
+    const t = parseTranscript(readFileSync(join(dir, 'abort-39-stream-through-blklogwrites-survives.json'), 'utf8'), 'abort-39');
+    const c = compareTranscripts(t, await runOnModel(scenarioOf(t), undefined, { qemuVersion: dir === TRANSCRIPTS_DIR ? '7.2' : '10.0' }));
+    assert.ok(c.steps.every((x) => x.outcome && x.errorText && x.graph), `the boundary agrees (${dir})`);
+    const steps = scenarioOf(t).steps;
+    const w = new World();
+    for (const [i, out] of t.steps.entries()) {
+      const st = steps[i]!;
+      const sent = knownAbort(st, w.proc('A'));
+      if (!isWaitStep(st) && st.execute === 'block-stream' && (st.arguments as { device: string }).device === 'n6') assert.is(sent, undefined, 'the stream of n6 is sent');
+      w.observe(st, out);
+    }
+  }
 });
 
 test.run();

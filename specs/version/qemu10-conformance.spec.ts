@@ -32,6 +32,9 @@ const NOT_ON_10: Record<string, string> = {
 /** Scenarios recorded on 10.0 only: 7.2 cannot run them as written (docs/fidelity.md "Stop 38"). */
 const ONLY_ON_10: Record<string, string> = {
   'luks2-detached-header.json': "blockdev-create luks with a detached 'header' and its waits: 7.2's schema refuses 'header', so no job exists to wait for (luks2-detached-header-open is the pair both versions record)",
+  // stop 39 (wt-fz19): fuzz --qemu 10.0 1595077198, the overlay of an inactive node
+  'fuzz-snapshot-sync-inactive-file-existing-image.json': 'blockdev-set-active makes the node inactive: 7.2 has no such command, and a QSD 7.2 has no other way to an inactive node',
+  'fuzz-snapshot-sync-inactive-overlay-takes-no-lock.json': 'blockdev-set-active (and block-export-add allow-inactive) are 10.0\'s: 7.2 reaches no inactive node in QSD',
 };
 
 test('every scenario of oracle/transcripts is recorded on 10.0, and says so', () => {
