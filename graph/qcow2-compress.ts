@@ -4,7 +4,7 @@
 // (qcow2_co_compress -> qcow2_compress: raw deflate, default level, 12-bit window, memLevel 9;
 // a last cluster short of a cluster-unaligned image end is zero padded first), and
 // qcow2_alloc_compressed_cluster_offset gives it s->free_byte_offset's bytes
-// (graph/snapshot-clusters.ts afterCompressedWrite). So the host file's length depends on the
+// (graph/snapshot-clusters.ts compressedWriter). So the host file's length depends on the
 // deflated lengths, that is on the guest bytes: the model knows them where they are one-byte runs
 // (Image.fills: the scenario's qemu-io `write -P` and what jobs copied from there, the zeroes of
 // unallocated clusters). The deflated length of such a cluster is computed as QEMU does it (the

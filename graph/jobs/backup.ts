@@ -19,6 +19,7 @@ import type { Job } from '../types.js';
 import { filterChild, filterOrCowBs, isFilter } from './chain.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
 import { writeCompressedData, writeGuestData, zeroGuestData } from './guest-write.js';
+import { metadataView } from '../guest-image.js';
 import { snapshotAccessReadable, snapshotAccessWritable } from './snapshot-io.js';
 import { jobReadError, jobWriteError } from './job-read.js';
 import { ENOSPC } from './target-write.js';
@@ -428,6 +429,21 @@ export interface CopyCall { error?: string; isRead?: boolean; next?: number }
 function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): CopyCall {
   const len = p.node(d.source)?.size ?? 0;
   if (d.sync !== 'full' && d.sync !== 'top') return {};
+  // consecutive compressed clusters are written as one run (graph/jobs/guest-write.ts: the same
+  // per-cluster steps on one copy of the target's metadata; fuzz 522514549), flushed before any
+  // other write, error or return so that every effect keeps QEMU's order
+  const batched = d.compress && !firstTask && !['on', 'unmap'].includes(String(p.node(d.target)?.options['detect-zeroes']));
+  let pend: { from: number; to: number; held: [number, number][] } | undefined;
+  const flush = (): string | undefined => {
+    if (!pend) return undefined;
+    const { from: a, to: b } = pend;
+    pend = undefined;
+    return writeCompressedData(p, d.target, a, b - a, d.source);
+  };
+  const fail = (c: CopyCall): CopyCall => {
+    const cerr = flush();
+    return cerr !== undefined ? { error: cerr, isRead: false } : c;
+  };
   for (let pos = from, guard = 0; pos < len && guard < 1_000_000; guard++) {
     const st = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, len - pos) : allocatedAbove(p, d.source, null, true, pos, len - pos);
     const run = st.n > 0 ? st.n : len - pos;
@@ -443,24 +459,39 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
     if (st.alloc) {
       // block_copy_do_copy: bdrv_co_pread(s->source), then bdrv_co_pwrite(s->target)
       const error = jobReadError(p, d.source, pos, n);
-      if (error !== undefined) return { error, isRead: true };
+      if (error !== undefined) return fail({ error, isRead: true });
     }
     const error = jobWriteError(p, d.target, pos, n);
-    if (error !== undefined) return { error, isRead: false };
+    if (error !== undefined) return fail({ error, isRead: false });
     if (st.alloc && d.compress) {
-      // s->write_flags' BDRV_REQ_WRITE_COMPRESSED: qcow2_co_pwritev_compressed_part
-      const cerr = writeCompressedData(p, d.target, pos, n, d.source);
+      // s->write_flags' BDRV_REQ_WRITE_COMPRESSED: qcow2_co_pwritev_compressed_part; a cluster
+      // the target already holds fails there ("Input/output error"), so it is never batched
+      const free = (held: [number, number][]) => !held.some(([a, b]) => pos < b && a < pos + n);
+      if (batched && pend && pend.to === pos && free(pend.held)) pend.to = pos + n;
+      else {
+        const cerr = flush();
+        if (cerr !== undefined) return { error: cerr, isRead: false };
+        const held = batched ? metadataView(p, d.target)?.img.data : undefined;
+        if (held && free(held)) pend = { from: pos, to: pos + n, held };
+        else {
+          const e = writeCompressedData(p, d.target, pos, n, d.source);
+          if (e !== undefined) return { error: e, isRead: false };
+        }
+      }
+    } else {
+      const cerr = flush();
       if (cerr !== undefined) return { error: cerr, isRead: false };
-    } else if (st.alloc) writeGuestData(p, d.target, pos, n, d.source);
-    // block_copy_do_copy's COPY_WRITE_ZEROES: bdrv_co_pwrite_zeroes(s->target) without
-    // BDRV_REQ_MAY_UNMAP (s->write_flags): a qcow2 target gets its L2 tables, and its
-    // clusters keep their allocation (graph/jobs/guest-write.ts zeroGuestData)
-    else zeroGuestData(p, d.target, pos, n, false);
+      if (st.alloc) writeGuestData(p, d.target, pos, n, d.source);
+      // block_copy_do_copy's COPY_WRITE_ZEROES: bdrv_co_pwrite_zeroes(s->target) without
+      // BDRV_REQ_MAY_UNMAP (s->write_flags): a qcow2 target gets its L2 tables, and its
+      // clusters keep their allocation (graph/jobs/guest-write.ts zeroGuestData)
+      else zeroGuestData(p, d.target, pos, n, false);
+    }
     const start = pos;
     pos += n;
     if (firstTask) return firstTaskLeavesMore(p, d, start, n) ? { next: pos } : {};
   }
-  return {};
+  return fail({});
 }
 
 /**

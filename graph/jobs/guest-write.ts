@@ -10,7 +10,7 @@ import { qedFileSize } from '../qed.js';
 import { deflatedSize, readFill } from '../qcow2-compress.js';
 import { allocOwner, metadataView, writeView } from '../guest-image.js';
 import { growWrittenNodes } from '../length.js';
-import { afterCompressedWrite, afterGuestWrite, afterZeroWrite } from '../snapshot-clusters.js';
+import { compressedWriter, afterGuestWrite, afterZeroWrite } from '../snapshot-clusters.js';
 import { hostFileLength, qcow2FileSize, withAllocation } from '../open.js';
 import type { Proc } from '../proc.js';
 import { HOST, type Image } from '../types.js';
@@ -130,7 +130,7 @@ function withFills(p: Proc, img: Image, s: number, e: number, src: string | unde
  * A compressed write of [offset, offset + n) into qcow2 node `dest` (a backup with `compress`:
  * block-copy's BDRV_REQ_WRITE_COMPRESSED -> qcow2_co_pwritev_compressed_part), reading `src`:
  * cluster by cluster, each deflated (graph/qcow2-compress.ts deflatedSize of what `src` reads
- * there) and packed (graph/snapshot-clusters.ts afterCompressedWrite). An allocated cluster
+ * there) and packed (graph/snapshot-clusters.ts compressedWriter). An allocated cluster
  * fails the write (qcow2_alloc_compressed_cluster_offset: -EIO), the clusters before it written.
  */
 export function writeCompressedData(p: Proc, dest: string, offset: number, n: number, src: string): string | undefined {
@@ -142,23 +142,24 @@ export function writeCompressedData(p: Proc, dest: string, offset: number, n: nu
   if (detectedZeroWrite(p, dest, offset, n, src)) return undefined;
   const view = metadataView(p, dest);
   if (!view || view.img.dataFile !== undefined) return undefined;
-  let img = view.img;
-  const cs = img.clusterSize ?? 65536;
+  const cs = view.img.clusterSize ?? 65536;
   const file = p.fileChild(dest)?.child;
-  let end = 0;
+  const w = compressedWriter(view.img, allocOwner(p, dest));
+  const from = Math.floor(offset / cs) * cs;
+  let to = from;
   let error: string | undefined;
-  for (let c = Math.floor(offset / cs) * cs, g = 0; c < offset + n && c < node.size && g < 1_000_000; c += cs, g++) {
-    if ((img.data ?? []).some(([a, b]) => c < b && a < c + cs)) {
+  // the clusters go in ascending order, so only what the image held before can be in the way
+  for (let c = from, g = 0; c < offset + n && c < node.size && g < 1_000_000; c += cs, g++) {
+    if ((view.img.data ?? []).some(([a, b]) => c < b && a < c + cs)) {
       error = 'Input/output error';
       break;
     }
     const bytes = Math.min(cs, node.size - c);
-    const w = afterCompressedWrite(img, c, deflatedSize(cs, readFill(p, src, c, bytes), bytes), allocOwner(p, dest));
-    img = withFills(p, w.img, c, c + bytes, src);
-    end = Math.max(end, w.end);
+    w.write(c, deflatedSize(cs, readFill(p, src, c, bytes), bytes));
+    to = c + bytes;
   }
-  if (img !== view.img) writeView(p, view.key, img);
-  if (file !== undefined && end > 0) growWrittenNodes(p, file, end);
+  if (to > from) writeView(p, view.key, withFills(p, w.img(), from, to, src));
+  if (file !== undefined && w.end() > 0) growWrittenNodes(p, file, w.end());
   return error;
 }
 
