@@ -363,7 +363,8 @@ export class ScenarioRecorder {
       const ok = !('error' in reply);
       p.events.noteCommand(step.execute, args, ok);
       if (ok) {
-        const hmp = hmpJobVerb(step.execute, args);
+        // an HMP verb that printed an error (hmp_handle_error) did nothing to settle
+        const hmp = (reply as { return?: unknown }).return === '' ? hmpJobVerb(step.execute, args) : undefined;
         const settle = SETTLE_JOB[hmp?.execute ?? step.execute];
         const job = hmp?.job ?? jobArg(args);
         let settled = true;
