@@ -13,6 +13,7 @@ import { COMMANDS } from '../registry.js';
 import type { CommandCtx } from '../types.js';
 import { addDevice } from './device-add.js';
 import { device } from '../../graph/devices/ops.js';
+import { hmpInfoBlock, hmpInfoBlockJobs, hmpInfoBlockstats, hmpInfoSnapshots } from './hmp-info.js';
 
 /** hmp-commands.hx's command names (7.2 and 10.0 alike but for singlestep/one-insn-per-tb and 10.0's xen-event-*): anything else is "unknown command". */
 const HMP_NAMES = new Set((
@@ -68,9 +69,10 @@ const ARGS: Record<string, string> = {
   block_set_io_throttle: 'device:B,bps:l,bps_rd:l,bps_wr:l,iops:l,iops_rd:l,iops_wr:l',
 };
 
+/** A monitor_parse_arguments failure: its printed line (handle_hmp_command then adds "Try help"). */
 class HmpParseError extends Error {}
 
-/** get_str: a word up to white space, or a "quoted" string with \\ escapes. */
+/** get_str: a word up to white space, or a "quoted" string with \\ escapes; undefined where it fails. */
 function word(line: { rest: string }): string | undefined {
   const s = line.rest.replace(/^\s+/, '');
   if (s === '') return undefined;
@@ -80,7 +82,7 @@ function word(line: { rest: string }): string | undefined {
     for (; i < s.length && s[i] !== '"'; i++) {
       if (s[i] === '\\' && i + 1 < s.length) { i++; out += s[i] === 'n' ? '\n' : s[i]; } else out += s[i];
     }
-    if (i >= s.length) throw new HmpParseError('unterminated string');
+    if (i >= s.length) return undefined;
     line.rest = s.slice(i + 1);
     return out;
   }
@@ -89,42 +91,78 @@ function word(line: { rest: string }): string | undefined {
   return m[0];
 }
 
-/** monitor_parse_arguments' 'o': a number with an optional k/M/G/T suffix (qemu_strtosz_MiB: no suffix is MiB). */
-function size(w: string): number {
-  const m = /^(\d+(?:\.\d+)?)([bkmgtpeBKMGTPE]?)$/.exec(w);
+/**
+ * monitor_parse_arguments' 'o': qemu_strtosz_MiB at the line as it stands (a number, an optional
+ * fraction and k/M/G/T/P/E/b suffix; no suffix is MiB), the line going on where the number ended.
+ */
+function size(line: { rest: string }): number {
+  const s = line.rest.replace(/^\s+/, '');
+  const m = /^(\d+(?:\.\d+)?)([bkmgtpeBKMGTPE]?)/.exec(s);
   if (!m) throw new HmpParseError('invalid size');
   const mult: Record<string, number> = { '': 2 ** 20, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50, e: 2 ** 60 };
-  return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+  const v = Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+  if (v > Number.MAX_SAFE_INTEGER) throw new HmpParseError('invalid size');
+  line.rest = s.slice(m[0].length);
+  return v;
 }
 
-/** monitor_parse_arguments: the args_type read in order; a missing or malformed argument stops the command. */
-function parseArgs(spec: string, rest: string): Record<string, unknown> {
+/** get_expr for 'l'/'i': a number (strtoull base 0) with an optional sign; its two errors. */
+function expr(line: { rest: string }): number {
+  const s = line.rest.replace(/^\s+/, '');
+  if (s === '') throw new HmpParseError('unexpected end of expression');
+  const m = /^([-+]?)(0x[0-9a-f]+|\d+)/i.exec(s);
+  if (!m) throw new HmpParseError(`invalid char '${s[0]}' in expression`);
+  line.rest = s.slice(m[0].length);
+  if (line.rest !== '' && !/^\s/.test(line.rest)) throw new HmpParseError(`invalid char '${line.rest[0]}' in expression`);
+  return (m[1] === '-' ? -1 : 1) * Number(m[2]);
+}
+
+const EXPECTED: Record<string, string> = { F: 'filename', B: 'block device name', s: 'string' };
+
+/** monitor_parse_arguments: the args_type read in order from the raw line; `cmd` names the command in its messages. */
+function parseArgs(cmd: string, spec: string, rest: string): Record<string, unknown> {
   const line = { rest };
   const out: Record<string, unknown> = {};
-  for (const item of spec ? spec.split(',') : []) {
+  const items = spec ? spec.split(',') : [];
+  items.forEach((item, idx) => {
     const [key, t0] = item.split(':') as [string, string];
     const optional = t0.endsWith('?');
     const t = optional ? t0.slice(0, -1) : t0;
     if (t.startsWith('-')) {
       const s = line.rest.replace(/^\s+/, '');
-      if (s.startsWith(`${t}`) && (s.length === 2 || /\s/.test(s[2]!))) { out[key] = true; line.rest = s.slice(2); }
-      continue;
+      if (s[0] !== '-') return;
+      const c = s[1] ?? '';
+      if (c !== t[1]) {
+        // is_valid_option: a later flag of the command takes it; else it is refused
+        const later = items.slice(idx + 1).some((it) => it.split(':')[1] === `-${c}`);
+        if (!later) throw new HmpParseError(`${cmd}: unsupported option -${c}`);
+        return;
+      }
+      out[key] = true; line.rest = s.slice(2);
+      return;
     }
     if (t === 'S') {
-      const s = line.rest.trim();
-      if (s === '') { if (optional) continue; throw new HmpParseError(`Parameter '${key}' is missing`); }
-      out[key] = s; line.rest = '';
-      continue;
+      const s = line.rest.replace(/^\s+/, '');
+      if (s === '') { if (optional) return; throw new HmpParseError(`${cmd}: string expected`); }
+      out[key] = s.replace(/\s+$/, ''); line.rest = '';
+      return;
     }
+    if (t === 'o') {
+      if (optional && line.rest.trim() === '') return;
+      out[key] = size(line);
+      return;
+    }
+    if (t === 'l' || t === 'i') {
+      if (optional && line.rest.trim() === '') return;
+      out[key] = expr(line);
+      return;
+    }
+    if (optional && line.rest.trim() === '') return;
     const w = word(line);
-    if (w === undefined) { if (optional) continue; throw new HmpParseError(`Parameter '${key}' is missing`); }
-    if (t === 'o') out[key] = size(w);
-    else if (t === 'l' || t === 'i') {
-      if (!/^-?(0x[0-9a-f]+|\d+)$/i.test(w)) throw new HmpParseError('invalid expression');
-      out[key] = Number(w);
-    } else out[key] = w;
-  }
-  if (line.rest.trim() !== '') throw new HmpParseError('too many arguments');
+    if (w === undefined) throw new HmpParseError(`${cmd}: ${EXPECTED[t] ?? 'string'} expected`);
+    out[key] = w;
+  });
+  if (line.rest.trim() !== '') throw new HmpParseError(`${cmd}: extraneous characters at the end of line`);
   return out;
 }
 
@@ -267,22 +305,60 @@ const HANDLERS: Record<string, (ctx: CommandCtx, a: Record<string, unknown>) => 
 export function runHmpLine(ctx: CommandCtx, line: string): string | undefined {
   const trimmed = line.replace(/^\s+/, '');
   if (trimmed === '') return '';
-  const m = /^[^\s]+/.exec(trimmed)!;
-  const name0 = m[0];
+  // get_command_name: up to white space or '/'
+  const name0 = /^[^\s/]*/.exec(trimmed)![0];
   const name = ALIAS[name0] ?? name0;
   // monitor_parse_command: a name hmp-commands.hx does not have
   if (!HMP_NAMES.has(name0)) return `unknown command: '${name0}'\r\n`;
-  // info and help only print (hmp_info_*: queries)
-  if (name === 'info' || name === 'help') return '';
+  if (name === 'help') return '';
+  if (name === 'info') return runInfo(ctx, trimmed.slice(name0.length));
   const spec = ARGS[name];
   const handler = HANDLERS[name];
   if (spec === undefined || handler === undefined) return undefined;
   let args: Record<string, unknown>;
   try {
-    args = parseArgs(spec, trimmed.slice(name0.length));
+    args = parseArgs(name0, spec, trimmed.slice(name0.length));
   } catch (e) {
-    if (e instanceof HmpParseError) return `${name0}: ${e.message}\r\n`;
+    if (e instanceof HmpParseError) return tryHelp(e.message, name0);
     throw e;
   }
   return handler(ctx, args);
+}
+
+/** handle_hmp_command after a parse failure: the message, then where help is. */
+const tryHelp = (msg: string, cmd: string): string => `${msg}\r\nTry "help ${cmd}" for more information\r\n`;
+
+/** hmp-commands-info.hx's item names on 7.2 and 10.0 (the monitor's info table). */
+const INFO_NAMES = new Set(('version network chardev block blockstats block-jobs registers lapic cpus history irq pic rdma pci tlb mem ' +
+  'mtree jit opcount sync-profile kvm numa usb usbhost profile capture snapshots status mice vnc spice name uuid usernet migrate ' +
+  'migrate_capabilities migrate_parameters balloon qtree qdm qom-tree roms trace-events tpm memdev memory-devices iothreads rocker ' +
+  'rocker-ports rocker-of-dpa-flows rocker-of-dpa-groups skeys cmma dump ramblock hotpluggable-cpus vm-generation-id ' +
+  'memory_size_summary sev replay dirty_rate vcpu_dirty_limit sgx via stats virtio virtio-status virtio-queue-status ' +
+  'virtio-vhost-queue-status virtio-queue-element cryptodev').split(' '));
+
+/** The args_type of the block info items (hmp-commands-info.hx). */
+const INFO_ARGS: Record<string, string> = { block: 'nodes:-n,verbose:-v,device:B?', blockstats: '', 'block-jobs': '', snapshots: '' };
+
+/**
+ * `info ITEM`: monitor_parse_command looks ITEM up in the info table ("unknown command: 'info
+ * ITEM'"), parses its arguments and runs its printer (commands/vm/hmp-info.ts). The other items
+ * print what the model does not keep (thread ids, registers, …): nothing.
+ */
+function runInfo(ctx: CommandCtx, rest: string): string | undefined {
+  const r = rest.replace(/^\s+/, '');
+  const item = /^[^\s/]*/.exec(r)![0];
+  if (item === '') return '';
+  if (!INFO_NAMES.has(item)) return `unknown command: 'info ${item}'\r\n`;
+  const spec = INFO_ARGS[item];
+  if (spec === undefined) return '';
+  let args: Record<string, unknown>;
+  try {
+    args = parseArgs(item, spec, r.slice(item.length));
+  } catch (e) {
+    if (e instanceof HmpParseError) return tryHelp(e.message, `info ${item}`);
+    throw e;
+  }
+  const out = item === 'block' ? hmpInfoBlock(ctx, args) : item === 'blockstats' ? hmpInfoBlockstats(ctx)
+    : item === 'block-jobs' ? hmpInfoBlockJobs(ctx) : hmpInfoSnapshots(ctx);
+  return out?.replace(/\n/g, '\r\n');
 }
