@@ -12,6 +12,7 @@ import { bdrvNextOrder } from '../../graph/inactive.js';
 import { canSnapshot } from '../../graph/internal-snapshot.js';
 import { cowBs, filterOrCowBs, skipImplicitFilters } from '../../graph/jobs/chain.js';
 import type { Proc } from '../../graph/proc.js';
+import { getLength } from '../../graph/length.js';
 import { bbThrottleGroup } from '../../graph/throttle-groups.js';
 import type { Device } from '../../graph/devices/types.js';
 import type { CommandCtx } from '../types.js';
@@ -164,9 +165,26 @@ export function hmpInfoBlockstats(ctx: CommandCtx): string {
     'flush_operations=0 wr_total_time_ns=0 rd_total_time_ns=0 flush_total_time_ns=0 rd_merged=0 wr_merged=0 idle_time_ns=0\n').join('');
 }
 
+/**
+ * A job's progress (job_progress_*), as far as the model keeps it: a mirror (and an active
+ * commit) set its remaining work to the dirty bytes mirror_dirty_init found (graph/jobs/mirror.ts
+ * progressLen) and has copied them all once READY; a backup's is the source's length
+ * (block_copy_state's len, job_progress_set_remaining in backup_run), nothing copied while
+ * sync=none waits for guest writes. Others: 0 of 0 (the model moves no data in time).
+ */
+function progress(p: Proc, id: string, ready: boolean): { offset: number; len: number } {
+  const d = p.job(id)?.data as { kind?: string; progressLen?: number; source?: string; sync?: string } | undefined;
+  if (d?.progressLen !== undefined) return { len: d.progressLen, offset: ready ? d.progressLen : 0 };
+  if (d?.kind === 'backup' && d.source && p.node(d.source)) return { len: getLength(p, d.source), offset: 0 };
+  return { offset: 0, len: 0 };
+}
+
 /** hmp_info_block_jobs: "No active jobs", else a line per job of qmp_query_block_jobs. */
 export function hmpInfoBlockJobs(ctx: CommandCtx): string {
-  const jobs = COMMANDS.get('query-block-jobs')!.run({ ...ctx, args: {} }) as { type: string; device: string; offset: number; len: number; speed: number }[];
+  const { p } = ctx;
+  // qmp_query_block_jobs walks job_next: the jobs list is newest first (job_create's QLIST_INSERT_HEAD)
+  const jobs = (COMMANDS.get('query-block-jobs')!.run({ ...ctx, args: {} }) as { type: string; device: string; ready: boolean; speed: number }[])
+    .map((q) => ({ ...q, ...progress(p, q.device, q.ready) })).reverse();
   if (jobs.length === 0) return 'No active jobs\n';
   return jobs.map((j) => (j.type === 'stream'
     ? `Streaming device ${j.device}: Completed ${j.offset} of ${j.len} bytes, speed limit ${j.speed} bytes/s\n`

@@ -280,13 +280,22 @@ const HANDLERS: Record<string, (ctx: CommandCtx, a: Record<string, unknown>) => 
   // hmp_object_add (qom/qom-hmp-cmds.c): user_creatable_add_from_str
   object_add: (ctx, a) => qmp(ctx, 'object-add', objectArgs(String(a.object))),
   object_del: (ctx, a) => qmp(ctx, 'object-del', { id: a.id }),
-  // hmp_nbd_server_start: -w only with -a; -a exports every BlockBackend query-block lists by a
-  // device name, which a VM without -drive has none of
+  // hmp_nbd_server_start: -w only with -a; -a exports every BlockBackend query-block lists by its
+  // device name
   nbd_server_start: (ctx, a) => {
     if (a.writable === true && a.all !== true) return 'Error: -w only valid together with -a\r\n';
     let addr: Record<string, unknown>;
     try { addr = socketParse(String(a.uri)); } catch (e) { if (e instanceof QmpError) return `Error: ${e.desc}\r\n`; throw e; }
-    return qmp(ctx, 'nbd-server-start', { addr });
+    const started = qmp(ctx, 'nbd-server-start', { addr });
+    if (started !== '' || a.all !== true) return started;
+    // -a: qmp_nbd_server_add of every BlockBackend query-block lists with a medium, by its device
+    // name ("" for a device's anonymous one); the first failure stops the server again
+    for (const info of COMMANDS.get('query-block')!.run({ ...ctx, args: {} }) as { device: string; inserted?: unknown }[]) {
+      if (info.inserted === undefined) continue;
+      const err = qmp(ctx, 'nbd-server-add', { device: info.device, writable: a.writable === true });
+      if (err !== '') { qmp(ctx, 'nbd-server-stop', {}); return err; }
+    }
+    return '';
   },
   nbd_server_add: (ctx, a) => qmp(ctx, 'nbd-server-add', { device: a.device, ...opt(a, 'name'), writable: a.writable === true }),
   // hmp_nbd_server_remove: qmp_nbd_server_remove(name, force, HARD): -f is mode hard, else the default (safe)
