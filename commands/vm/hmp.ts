@@ -49,6 +49,7 @@ const ARGS: Record<string, string> = {
   block_job_resume: 'device:B',
   eject: 'force:-f,device:B',
   drive_del: 'id:B',
+  drive_add: 'node:-n,pci_addr:s,opts:s',
   change: 'device:B,force:-f,target:F,arg:s?,read-only-mode:s?',
   stop: '',
   cont: '',
@@ -224,6 +225,33 @@ function attempt(p: Proc, fn: () => void): string {
 const opt = (args: Record<string, unknown>, key: string, as: string = key): Record<string, unknown> =>
   (args[key] !== undefined ? { [as]: args[key] } : {});
 
+/** error_report_err instead of hmp_handle_error: the same message without "Error: ". */
+const reported = (out: string): string => out.replace(/^Error: /, '');
+
+/** The block options bdrv_open reads as booleans (qemu_opt_get_bool / qapi_bool_parse over the QemuOpts strings). */
+const BOOL_OPTS = new Set(['read-only', 'auto-read-only', 'force-share', 'cache.direct', 'cache.no-flush']);
+
+/**
+ * hmp_drive_add_node: the text as QemuOpts of the drive group (no implied key), qemu_opts_to_qdict,
+ * "'node-name' needs to be specified" without one, then bds_tree_init → bdrv_open and
+ * bdrv_set_monitor_owned: blockdev-add's open of the same options, the dotted keys as the child
+ * options they name, the booleans parsed as bdrv_open's option lists do. Errors by error_report_err.
+ */
+function driveAddNode(ctx: CommandCtx, text: string): string {
+  const flat = qemuOptsText(text, '');
+  if (flat['node-name'] === undefined) return "'node-name' needs to be specified\r\n";
+  const args: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(flat)) {
+    const val: unknown = BOOL_OPTS.has(k.split('.').slice(-2).join('.')) || BOOL_OPTS.has(k.split('.').pop()!)
+      ? (['on', 'yes', 'true'].includes(v) ? true : ['off', 'no', 'false'].includes(v) ? false : v) : v;
+    const path = k.split('.');
+    let o = args;
+    path.slice(0, -1).forEach((c) => { o[c] = typeof o[c] === 'object' && o[c] !== null ? o[c] : {}; o = o[c] as Record<string, unknown>; });
+    o[path[path.length - 1]!] = val;
+  }
+  return reported(qmp(ctx, 'blockdev-add', args));
+}
+
 /** Each handler: the QMP function it calls with the arguments it builds (block-hmp-cmds.c unless said). */
 const HANDLERS: Record<string, (ctx: CommandCtx, a: Record<string, unknown>) => string | undefined> = {
   // hmp_commit: "all" is blk_commit_all over the monitor's named BlockBackends, a name is
@@ -238,8 +266,11 @@ const HANDLERS: Record<string, (ctx: CommandCtx, a: Record<string, unknown>) => 
   block_job_pause: (ctx, a) => qmp(ctx, 'block-job-pause', { device: a.device }),
   block_job_resume: (ctx, a) => qmp(ctx, 'block-job-resume', { device: a.device }),
   eject: (ctx, a) => qmp(ctx, 'eject', { device: a.device, force: a.force === true }),
-  // hmp_drive_del: a node name is blockdev-del's; else blk_by_name (no named BlockBackend here)
-  drive_del: (ctx, a) => (ctx.p.node(String(a.id)) ? qmp(ctx, 'blockdev-del', { 'node-name': a.id }) : `Device '${String(a.id)}' not found\r\n`),
+  // hmp_drive_del: a node name is blockdev-del's (its error by error_report_err: no "Error: ");
+  // else blk_by_name (no named BlockBackend here)
+  drive_del: (ctx, a) => (ctx.p.node(String(a.id)) ? reported(qmp(ctx, 'blockdev-del', { 'node-name': a.id })) : `Device '${String(a.id)}' not found\r\n`),
+  // hmp_drive_add: -n is hmp_drive_add_node; a drive (drive_new: a named BlockBackend) is not modelled
+  drive_add: (ctx, a) => (a.node === true ? driveAddNode(ctx, String(a.opts)) : undefined),
   // hmp_change → hmp_change_medium (monitor/hmp-cmds.c): blockdev-change-medium by device name
   change: (ctx, a) => {
     const ro = a['read-only-mode'];
