@@ -13,6 +13,7 @@ import { COMMANDS } from '../registry.js';
 import type { CommandCtx } from '../types.js';
 import { addDevice } from './device-add.js';
 import { device } from '../../graph/devices/ops.js';
+import { hmpQemuIo } from './hmp-qemu-io.js';
 import { hmpInfoBlock, hmpInfoBlockJobs, hmpInfoBlockstats, hmpInfoSnapshots } from './hmp-info.js';
 
 /** hmp-commands.hx's command names (7.2 and 10.0 alike but for singlestep/one-insn-per-tb and 10.0's xen-event-*): anything else is "unknown command". */
@@ -50,6 +51,7 @@ const ARGS: Record<string, string> = {
   eject: 'force:-f,device:B',
   drive_del: 'id:B',
   drive_add: 'node:-n,pci_addr:s,opts:s',
+  'qemu-io': 'qdev:-d,device:B,command:s',
   change: 'device:B,force:-f,target:F,arg:s?,read-only-mode:s?',
   stop: '',
   cont: '',
@@ -269,6 +271,7 @@ const HANDLERS: Record<string, (ctx: CommandCtx, a: Record<string, unknown>) => 
   // hmp_drive_del: a node name is blockdev-del's (its error by error_report_err: no "Error: ");
   // else blk_by_name (no named BlockBackend here)
   drive_del: (ctx, a) => (ctx.p.node(String(a.id)) ? reported(qmp(ctx, 'blockdev-del', { 'node-name': a.id })) : `Device '${String(a.id)}' not found\r\n`),
+  'qemu-io': (ctx, a) => hmpQemuIo(ctx, a, attempt),
   // hmp_drive_add: -n is hmp_drive_add_node; a drive (drive_new: a named BlockBackend) is not modelled
   drive_add: (ctx, a) => (a.node === true ? driveAddNode(ctx, String(a.opts)) : undefined),
   // hmp_change → hmp_change_medium (monitor/hmp-cmds.c): blockdev-change-medium by device name
