@@ -447,6 +447,8 @@ export const RULES = defineRules({
     proof: [
       // stop 39 (wt-vm21): stop 36's open vm-i-migrate-with-jobs, landed once a failed migration takes the images back
       { transcript: 'vm/vm-i-migrate-with-jobs.json', step: 2 },
+      // stop 39 (wt-vm20): the tenth VM held-out set's sync=none backups under HMP (each transcript's first step that differs)
+      ...([['hmp-drive-add-node', 9], ['hmp-job-verbs-errors', 10], ['info-block-iothreads', 7], ['info-block-jobs', 6]] as const).map(([n, step]) => ({ transcript: `vm/vm-l-${n}.json`, step })),
       // stop 38 (wt-vm19): the ninth VM held-out set's drive-backups and blockdev-backups under devices (each transcript's first step that differs)
       ...([['backup-bitmaps-devices', 14], ['drive-backup-device-nodes', 13], ['drive-backup-transaction', 9], ['job-targets-attached', 12], ['snapshot-sync-device-nodes', 20], ['usb-storage-drive-jobs', 8]] as const).map(([s, step]) => ({ transcript: `vm/vm-k-${s}.json`, step })),
       // stop 37 (wt-vm18): backups of CD media (vm-j-eject-under-jobs)
@@ -696,6 +698,8 @@ export const RULES = defineRules({
       { transcript: 'combo-c8-export-bitmap-writable-enabled.json', step: 14 },
       // stop 38 (wt-vm19): four client-less exports stopped in the order they were added (7.2), newest first (10.0)
       { transcript: 'vm/vm-k-nbd-writable-share-rw.json', step: 23 }, { transcript: 'vm/vm-k-hmp-arg-forms.json', step: 35 },
+      // stop 39 (wt-vm20): HMP nbd_server_stop of two exports of one node (c, then ce)
+      { transcript: 'vm/vm-l-hmp-nbd.json', step: 21 },
     ],
     modelled: true,
     shows: 'events' as const,

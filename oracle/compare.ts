@@ -93,6 +93,10 @@ export function compareSteps(index: number, expected: TranscriptStep, actual: Tr
   if (!isWaitStep(expected) && !isWaitStep(actual) && !expected.result.ok && !actual.result.ok) {
     errorText = expected.result.class === actual.result.class && expected.result.desc === actual.result.desc;
     if (!errorText) diff.push(`error: expected ${expected.result.class}: ${expected.result.desc}\n       got      ${actual.result.class}: ${actual.result.desc}`);
+  } else if (!isWaitStep(expected) && !isWaitStep(actual) && expected.result.ok && actual.result.ok && expected.result.return !== undefined) {
+    // an hmp-text transcript: HMP's printed reply is the step's error text (handle_hmp_command)
+    errorText = expected.result.return === actual.result.return;
+    if (!errorText) diff.push(`hmp text: expected ${JSON.stringify(expected.result.return)}\n          got      ${JSON.stringify(actual.result.return ?? null)}`);
   } else if (!outcome) {
     const show = (s: TranscriptStep) => (isWaitStep(s) || s.result.ok ? 'ok' : `${s.result.class}: ${s.result.desc}`);
     diff.push(`outcome: expected ${show(expected)}, got ${show(actual)}`);

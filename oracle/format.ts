@@ -93,10 +93,18 @@ export interface Scenario {
   images: ImageSpec[];
   /** Present: the scenario runs on a QEMU VM (the `vm` target), not on qemu-storage-daemon. */
   vm?: VmSpec;
+  /**
+   * true: the reply text of every `human-monitor-command` step is recorded (`result.return`,
+   * normalized as error texts are) and compared as that step's error text: HMP prints its errors
+   * and its `info` answers there (monitor/hmp.c handle_hmp_command). Absent: not recorded (a
+   * line such as `info iothreads` prints host thread ids).
+   */
+  'hmp-text'?: true;
   steps: Step[];
 }
 
-export type StepResult = { ok: true } | { ok: false; class: string; desc: string };
+/** `return`: a human-monitor-command's printed text, in a scenario with `hmp-text` only. */
+export type StepResult = { ok: true; return?: string } | { ok: false; class: string; desc: string };
 export interface NormEvent { event: string; data?: JsonObject }
 
 /** bitmaps: the node's dirty bitmaps as query-named-block-nodes lists them, `name granularity [flags]` (absent: none). */
@@ -130,6 +138,7 @@ export interface Transcript {
   host?: HostSpec;
   images: ImageSpec[];
   vm?: VmSpec;
+  'hmp-text'?: true;
   steps: TranscriptStep[];
 }
 
@@ -261,6 +270,7 @@ export function parseHost(v: unknown, where: string): HostSpec {
 function parseHeader(o: Record<string, unknown>, where: string): void {
   if ('vm' in o) parseVm(o.vm, `${where}.vm`);
   if ('host' in o) parseHost(o.host, `${where}.host`);
+  if ('hmp-text' in o && o['hmp-text'] !== true) bad(`${where}.hmp-text`, 'must be true when present');
   str(o, 'name', where);
   str(o, 'description', where);
   const covers = strList(o.covers, `${where}.covers`);
@@ -298,13 +308,18 @@ export function parseScenario(text: string | unknown, where = 'scenario'): Scena
   return {
     name: o.name as string, description: o.description as string, covers: o.covers as string[],
     ...(o.host !== undefined ? { host: o.host as HostSpec } : {}),
-    images: o.images as ImageSpec[], ...(o.vm !== undefined ? { vm: o.vm as VmSpec } : {}), steps,
+    images: o.images as ImageSpec[], ...(o.vm !== undefined ? { vm: o.vm as VmSpec } : {}),
+    ...(o['hmp-text'] === true ? { 'hmp-text': true as const } : {}), steps,
   };
 }
 
 function parseResult(v: unknown, where: string): StepResult {
   if (!isObj(v) || typeof v.ok !== 'boolean') bad(where, "must be {ok: true} or {ok: false, class, desc}");
-  if (v.ok) { onlyKeys(v, ['ok'], where); return v as StepResult; }
+  if (v.ok) {
+    onlyKeys(v, ['ok', 'return'], where);
+    if ('return' in v) str(v, 'return', where);
+    return v as StepResult;
+  }
   onlyKeys(v, ['ok', 'class', 'desc'], where);
   str(v, 'class', where); str(v, 'desc', where);
   return v as StepResult;
@@ -357,7 +372,7 @@ export function parseTranscript(text: string | unknown, where = 'transcript'): T
   const o = typeof text === 'string' ? parseJsonText(text, where) : text;
   if (!isObj(o)) bad(where, 'must be a JSON object');
   if (o.format !== TRANSCRIPT_FORMAT) bad(where, `'format' must be '${TRANSCRIPT_FORMAT}'`);
-  onlyKeys(o, ['format', 'name', 'description', 'covers', 'qemu', 'host', 'images', 'vm', 'steps'], where);
+  onlyKeys(o, ['format', 'name', 'description', 'covers', 'qemu', 'host', 'images', 'vm', 'hmp-text', 'steps'], where);
   parseHeader(o, where);
   str(o, 'qemu', where);
   (o.steps as unknown[]).forEach((s, i) => {
@@ -386,6 +401,7 @@ export function scenarioOf(t: Transcript): Scenario {
     name: t.name, description: t.description, covers: t.covers,
     ...(t.host !== undefined ? { host: t.host } : {}), images: t.images,
     ...(t.vm !== undefined ? { vm: t.vm } : {}),
+    ...(t['hmp-text'] === true ? { 'hmp-text': true as const } : {}),
     steps: t.steps.map((s): Step => (isWaitStep(s)
       ? { proc: s.proc, wait: s.wait }
       : { proc: s.proc, execute: s.execute, arguments: s.arguments })),
@@ -438,6 +454,6 @@ export function printTranscript(t: Transcript): string {
     : { proc: s.proc, execute: s.execute, arguments: s.arguments, result: s.result, events: s.events, graph: s.graph }));
   return printJson({
     format: t.format, name: t.name, description: t.description, covers: t.covers, qemu: t.qemu,
-    host: t.host, images: t.images, vm: t.vm, steps,
+    host: t.host, images: t.images, vm: t.vm, 'hmp-text': t['hmp-text'], steps,
   });
 }

@@ -24,6 +24,8 @@ export interface HarnessOptions {
    * some graph changes (docs/fidelity.md), and one hung daemon must not stop a whole run.
    */
   replyTimeoutMs?: number;
+  /** The scenario's `hmp-text`: a human-monitor-command step's reply text is its result's `return`. */
+  hmpText?: boolean;
   /** When false, a wait that times out is recorded as it stands instead of failing the run. */
   failOnWaitTimeout?: boolean;
   /** Called before a `wait` step polls: the model advances its abstract job progress here. */
@@ -361,7 +363,8 @@ export class ScenarioRecorder {
       const ok = !('error' in reply);
       p.events.noteCommand(step.execute, args, ok);
       if (ok) {
-        const hmp = hmpJobVerb(step.execute, args);
+        // an HMP verb that printed an error (hmp_handle_error) did nothing to settle
+        const hmp = (reply as { return?: unknown }).return === '' ? hmpJobVerb(step.execute, args) : undefined;
         const settle = SETTLE_JOB[hmp?.execute ?? step.execute];
         const job = hmp?.job ?? jobArg(args);
         let settled = true;
@@ -442,7 +445,8 @@ export class ScenarioRecorder {
           settledJob = started;
         }
       }
-      result = 'error' in reply ? { ok: false, class: reply.error.class, desc: reply.error.desc } : { ok: true };
+      result = 'error' in reply ? { ok: false, class: reply.error.class, desc: reply.error.desc }
+        : this.opts.hmpText === true && step.execute === 'human-monitor-command' ? { ok: true, return: String(reply.return) } : { ok: true };
       deferReadyOfStartedJobs(events, p.buffer);
       // (a settled start keeps its job's end: the graph after it shows the job gone)
       if (result.ok && DEFER_FINISH.has(step.execute) && settledJob === undefined) deferFinishOfStartedJobs(events, p.buffer);
@@ -461,7 +465,8 @@ export class ScenarioRecorder {
     const r = result!;
     return {
       proc: p.name, execute: step.execute, arguments: (step.arguments ?? {}) as JsonObject,
-      result: r.ok ? r : { ok: false, class: r.class, desc: normalizeString(r.desc, rename, dir) },
+      result: r.ok ? (r.return !== undefined ? { ok: true, return: normalizeString(r.return, rename, dir) } : r)
+        : { ok: false, class: r.class, desc: normalizeString(r.desc, rename, dir) },
       events: normEvents, ...graph,
     };
   }
@@ -533,8 +538,9 @@ export async function runScenario(
   openProc: (proc: string) => Promise<QmpConnection>,
   opts: HarnessOptions = {},
 ): Promise<Transcript> {
+  const acpi = scenario.vm?.['acpi-pci-hotplug'] === true || (scenario.vm?.machine === 'pc' && scenario.vm.acpi !== false);
   const rec = new ScenarioRecorder(scenario.name, openProc,
-    scenario.vm?.['acpi-pci-hotplug'] === true || (scenario.vm?.machine === 'pc' && scenario.vm.acpi !== false) ? { ...opts, acpiPciHotplug: true } : opts);
+    { ...opts, ...(acpi ? { acpiPciHotplug: true } : {}), ...(scenario['hmp-text'] === true ? { hmpText: true } : {}) });
   const steps: TranscriptStep[] = [];
   try {
     for (const [index, step] of scenario.steps.entries()) {
@@ -548,7 +554,8 @@ export async function runScenario(
   return {
     format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers,
     qemu: rec.qemu, ...(scenario.host !== undefined ? { host: scenario.host } : {}),
-    images: scenario.images, ...(scenario.vm !== undefined ? { vm: scenario.vm } : {}), steps,
+    images: scenario.images, ...(scenario.vm !== undefined ? { vm: scenario.vm } : {}),
+    ...(scenario['hmp-text'] === true ? { 'hmp-text': true as const } : {}), steps,
   };
 }
 

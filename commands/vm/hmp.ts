@@ -13,6 +13,8 @@ import { COMMANDS } from '../registry.js';
 import type { CommandCtx } from '../types.js';
 import { addDevice } from './device-add.js';
 import { device } from '../../graph/devices/ops.js';
+import { hmpQemuIo } from './hmp-qemu-io.js';
+import { hmpInfoBlock, hmpInfoBlockJobs, hmpInfoBlockstats, hmpInfoSnapshots } from './hmp-info.js';
 
 /** hmp-commands.hx's command names (7.2 and 10.0 alike but for singlestep/one-insn-per-tb and 10.0's xen-event-*): anything else is "unknown command". */
 const HMP_NAMES = new Set((
@@ -48,6 +50,8 @@ const ARGS: Record<string, string> = {
   block_job_resume: 'device:B',
   eject: 'force:-f,device:B',
   drive_del: 'id:B',
+  drive_add: 'node:-n,pci_addr:s,opts:s',
+  'qemu-io': 'qdev:-d,device:B,command:s',
   change: 'device:B,force:-f,target:F,arg:s?,read-only-mode:s?',
   stop: '',
   cont: '',
@@ -68,9 +72,10 @@ const ARGS: Record<string, string> = {
   block_set_io_throttle: 'device:B,bps:l,bps_rd:l,bps_wr:l,iops:l,iops_rd:l,iops_wr:l',
 };
 
+/** A monitor_parse_arguments failure: its printed line (handle_hmp_command then adds "Try help"). */
 class HmpParseError extends Error {}
 
-/** get_str: a word up to white space, or a "quoted" string with \\ escapes. */
+/** get_str: a word up to white space, or a "quoted" string with \\ escapes; undefined where it fails. */
 function word(line: { rest: string }): string | undefined {
   const s = line.rest.replace(/^\s+/, '');
   if (s === '') return undefined;
@@ -80,7 +85,7 @@ function word(line: { rest: string }): string | undefined {
     for (; i < s.length && s[i] !== '"'; i++) {
       if (s[i] === '\\' && i + 1 < s.length) { i++; out += s[i] === 'n' ? '\n' : s[i]; } else out += s[i];
     }
-    if (i >= s.length) throw new HmpParseError('unterminated string');
+    if (i >= s.length) return undefined;
     line.rest = s.slice(i + 1);
     return out;
   }
@@ -89,42 +94,78 @@ function word(line: { rest: string }): string | undefined {
   return m[0];
 }
 
-/** monitor_parse_arguments' 'o': a number with an optional k/M/G/T suffix (qemu_strtosz_MiB: no suffix is MiB). */
-function size(w: string): number {
-  const m = /^(\d+(?:\.\d+)?)([bkmgtpeBKMGTPE]?)$/.exec(w);
+/**
+ * monitor_parse_arguments' 'o': qemu_strtosz_MiB at the line as it stands (a number, an optional
+ * fraction and k/M/G/T/P/E/b suffix; no suffix is MiB), the line going on where the number ended.
+ */
+function size(line: { rest: string }): number {
+  const s = line.rest.replace(/^\s+/, '');
+  const m = /^(\d+(?:\.\d+)?)([bkmgtpeBKMGTPE]?)/.exec(s);
   if (!m) throw new HmpParseError('invalid size');
   const mult: Record<string, number> = { '': 2 ** 20, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50, e: 2 ** 60 };
-  return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+  const v = Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+  if (v > Number.MAX_SAFE_INTEGER) throw new HmpParseError('invalid size');
+  line.rest = s.slice(m[0].length);
+  return v;
 }
 
-/** monitor_parse_arguments: the args_type read in order; a missing or malformed argument stops the command. */
-function parseArgs(spec: string, rest: string): Record<string, unknown> {
+/** get_expr for 'l'/'i': a number (strtoull base 0) with an optional sign; its two errors. */
+function expr(line: { rest: string }): number {
+  const s = line.rest.replace(/^\s+/, '');
+  if (s === '') throw new HmpParseError('unexpected end of expression');
+  const m = /^([-+]?)(0x[0-9a-f]+|\d+)/i.exec(s);
+  if (!m) throw new HmpParseError(`invalid char '${s[0]}' in expression`);
+  line.rest = s.slice(m[0].length);
+  if (line.rest !== '' && !/^\s/.test(line.rest)) throw new HmpParseError(`invalid char '${line.rest[0]}' in expression`);
+  return (m[1] === '-' ? -1 : 1) * Number(m[2]);
+}
+
+const EXPECTED: Record<string, string> = { F: 'filename', B: 'block device name', s: 'string' };
+
+/** monitor_parse_arguments: the args_type read in order from the raw line; `cmd` names the command in its messages. */
+function parseArgs(cmd: string, spec: string, rest: string): Record<string, unknown> {
   const line = { rest };
   const out: Record<string, unknown> = {};
-  for (const item of spec ? spec.split(',') : []) {
+  const items = spec ? spec.split(',') : [];
+  items.forEach((item, idx) => {
     const [key, t0] = item.split(':') as [string, string];
     const optional = t0.endsWith('?');
     const t = optional ? t0.slice(0, -1) : t0;
     if (t.startsWith('-')) {
       const s = line.rest.replace(/^\s+/, '');
-      if (s.startsWith(`${t}`) && (s.length === 2 || /\s/.test(s[2]!))) { out[key] = true; line.rest = s.slice(2); }
-      continue;
+      if (s[0] !== '-') return;
+      const c = s[1] ?? '';
+      if (c !== t[1]) {
+        // is_valid_option: a later flag of the command takes it; else it is refused
+        const later = items.slice(idx + 1).some((it) => it.split(':')[1] === `-${c}`);
+        if (!later) throw new HmpParseError(`${cmd}: unsupported option -${c}`);
+        return;
+      }
+      out[key] = true; line.rest = s.slice(2);
+      return;
     }
     if (t === 'S') {
-      const s = line.rest.trim();
-      if (s === '') { if (optional) continue; throw new HmpParseError(`Parameter '${key}' is missing`); }
-      out[key] = s; line.rest = '';
-      continue;
+      const s = line.rest.replace(/^\s+/, '');
+      if (s === '') { if (optional) return; throw new HmpParseError(`${cmd}: string expected`); }
+      out[key] = s.replace(/\s+$/, ''); line.rest = '';
+      return;
     }
+    if (t === 'o') {
+      if (optional && line.rest.trim() === '') return;
+      out[key] = size(line);
+      return;
+    }
+    if (t === 'l' || t === 'i') {
+      if (optional && line.rest.trim() === '') return;
+      out[key] = expr(line);
+      return;
+    }
+    if (optional && line.rest.trim() === '') return;
     const w = word(line);
-    if (w === undefined) { if (optional) continue; throw new HmpParseError(`Parameter '${key}' is missing`); }
-    if (t === 'o') out[key] = size(w);
-    else if (t === 'l' || t === 'i') {
-      if (!/^-?(0x[0-9a-f]+|\d+)$/i.test(w)) throw new HmpParseError('invalid expression');
-      out[key] = Number(w);
-    } else out[key] = w;
-  }
-  if (line.rest.trim() !== '') throw new HmpParseError('too many arguments');
+    if (w === undefined) throw new HmpParseError(`${cmd}: ${EXPECTED[t] ?? 'string'} expected`);
+    out[key] = w;
+  });
+  if (line.rest.trim() !== '') throw new HmpParseError(`${cmd}: extraneous characters at the end of line`);
   return out;
 }
 
@@ -186,6 +227,33 @@ function attempt(p: Proc, fn: () => void): string {
 const opt = (args: Record<string, unknown>, key: string, as: string = key): Record<string, unknown> =>
   (args[key] !== undefined ? { [as]: args[key] } : {});
 
+/** error_report_err instead of hmp_handle_error: the same message without "Error: ". */
+const reported = (out: string): string => out.replace(/^Error: /, '');
+
+/** The block options bdrv_open reads as booleans (qemu_opt_get_bool / qapi_bool_parse over the QemuOpts strings). */
+const BOOL_OPTS = new Set(['read-only', 'auto-read-only', 'force-share', 'cache.direct', 'cache.no-flush']);
+
+/**
+ * hmp_drive_add_node: the text as QemuOpts of the drive group (no implied key), qemu_opts_to_qdict,
+ * "'node-name' needs to be specified" without one, then bds_tree_init → bdrv_open and
+ * bdrv_set_monitor_owned: blockdev-add's open of the same options, the dotted keys as the child
+ * options they name, the booleans parsed as bdrv_open's option lists do. Errors by error_report_err.
+ */
+function driveAddNode(ctx: CommandCtx, text: string): string {
+  const flat = qemuOptsText(text, '');
+  if (flat['node-name'] === undefined) return "'node-name' needs to be specified\r\n";
+  const args: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(flat)) {
+    const val: unknown = BOOL_OPTS.has(k.split('.').slice(-2).join('.')) || BOOL_OPTS.has(k.split('.').pop()!)
+      ? (['on', 'yes', 'true'].includes(v) ? true : ['off', 'no', 'false'].includes(v) ? false : v) : v;
+    const path = k.split('.');
+    let o = args;
+    path.slice(0, -1).forEach((c) => { o[c] = typeof o[c] === 'object' && o[c] !== null ? o[c] : {}; o = o[c] as Record<string, unknown>; });
+    o[path[path.length - 1]!] = val;
+  }
+  return reported(qmp(ctx, 'blockdev-add', args));
+}
+
 /** Each handler: the QMP function it calls with the arguments it builds (block-hmp-cmds.c unless said). */
 const HANDLERS: Record<string, (ctx: CommandCtx, a: Record<string, unknown>) => string | undefined> = {
   // hmp_commit: "all" is blk_commit_all over the monitor's named BlockBackends, a name is
@@ -200,8 +268,12 @@ const HANDLERS: Record<string, (ctx: CommandCtx, a: Record<string, unknown>) => 
   block_job_pause: (ctx, a) => qmp(ctx, 'block-job-pause', { device: a.device }),
   block_job_resume: (ctx, a) => qmp(ctx, 'block-job-resume', { device: a.device }),
   eject: (ctx, a) => qmp(ctx, 'eject', { device: a.device, force: a.force === true }),
-  // hmp_drive_del: a node name is blockdev-del's; else blk_by_name (no named BlockBackend here)
-  drive_del: (ctx, a) => (ctx.p.node(String(a.id)) ? qmp(ctx, 'blockdev-del', { 'node-name': a.id }) : `Device '${String(a.id)}' not found\r\n`),
+  // hmp_drive_del: a node name is blockdev-del's (its error by error_report_err: no "Error: ");
+  // else blk_by_name (no named BlockBackend here)
+  drive_del: (ctx, a) => (ctx.p.node(String(a.id)) ? reported(qmp(ctx, 'blockdev-del', { 'node-name': a.id })) : `Device '${String(a.id)}' not found\r\n`),
+  'qemu-io': (ctx, a) => hmpQemuIo(ctx, a, attempt),
+  // hmp_drive_add: -n is hmp_drive_add_node; a drive (drive_new: a named BlockBackend) is not modelled
+  drive_add: (ctx, a) => (a.node === true ? driveAddNode(ctx, String(a.opts)) : undefined),
   // hmp_change → hmp_change_medium (monitor/hmp-cmds.c): blockdev-change-medium by device name
   change: (ctx, a) => {
     const ro = a['read-only-mode'];
@@ -242,13 +314,22 @@ const HANDLERS: Record<string, (ctx: CommandCtx, a: Record<string, unknown>) => 
   // hmp_object_add (qom/qom-hmp-cmds.c): user_creatable_add_from_str
   object_add: (ctx, a) => qmp(ctx, 'object-add', objectArgs(String(a.object))),
   object_del: (ctx, a) => qmp(ctx, 'object-del', { id: a.id }),
-  // hmp_nbd_server_start: -w only with -a; -a exports every BlockBackend query-block lists by a
-  // device name, which a VM without -drive has none of
+  // hmp_nbd_server_start: -w only with -a; -a exports every BlockBackend query-block lists by its
+  // device name
   nbd_server_start: (ctx, a) => {
     if (a.writable === true && a.all !== true) return 'Error: -w only valid together with -a\r\n';
     let addr: Record<string, unknown>;
     try { addr = socketParse(String(a.uri)); } catch (e) { if (e instanceof QmpError) return `Error: ${e.desc}\r\n`; throw e; }
-    return qmp(ctx, 'nbd-server-start', { addr });
+    const started = qmp(ctx, 'nbd-server-start', { addr });
+    if (started !== '' || a.all !== true) return started;
+    // -a: qmp_nbd_server_add of every BlockBackend query-block lists with a medium, by its device
+    // name ("" for a device's anonymous one); the first failure stops the server again
+    for (const info of COMMANDS.get('query-block')!.run({ ...ctx, args: {} }) as { device: string; inserted?: unknown }[]) {
+      if (info.inserted === undefined) continue;
+      const err = qmp(ctx, 'nbd-server-add', { device: info.device, writable: a.writable === true });
+      if (err !== '') { qmp(ctx, 'nbd-server-stop', {}); return err; }
+    }
+    return '';
   },
   nbd_server_add: (ctx, a) => qmp(ctx, 'nbd-server-add', { device: a.device, ...opt(a, 'name'), writable: a.writable === true }),
   // hmp_nbd_server_remove: qmp_nbd_server_remove(name, force, HARD): -f is mode hard, else the default (safe)
@@ -267,22 +348,60 @@ const HANDLERS: Record<string, (ctx: CommandCtx, a: Record<string, unknown>) => 
 export function runHmpLine(ctx: CommandCtx, line: string): string | undefined {
   const trimmed = line.replace(/^\s+/, '');
   if (trimmed === '') return '';
-  const m = /^[^\s]+/.exec(trimmed)!;
-  const name0 = m[0];
+  // get_command_name: up to white space or '/'
+  const name0 = /^[^\s/]*/.exec(trimmed)![0];
   const name = ALIAS[name0] ?? name0;
   // monitor_parse_command: a name hmp-commands.hx does not have
   if (!HMP_NAMES.has(name0)) return `unknown command: '${name0}'\r\n`;
-  // info and help only print (hmp_info_*: queries)
-  if (name === 'info' || name === 'help') return '';
+  if (name === 'help') return '';
+  if (name === 'info') return runInfo(ctx, trimmed.slice(name0.length));
   const spec = ARGS[name];
   const handler = HANDLERS[name];
   if (spec === undefined || handler === undefined) return undefined;
   let args: Record<string, unknown>;
   try {
-    args = parseArgs(spec, trimmed.slice(name0.length));
+    args = parseArgs(name0, spec, trimmed.slice(name0.length));
   } catch (e) {
-    if (e instanceof HmpParseError) return `${name0}: ${e.message}\r\n`;
+    if (e instanceof HmpParseError) return tryHelp(e.message, name0);
     throw e;
   }
   return handler(ctx, args);
+}
+
+/** handle_hmp_command after a parse failure: the message, then where help is. */
+const tryHelp = (msg: string, cmd: string): string => `${msg}\r\nTry "help ${cmd}" for more information\r\n`;
+
+/** hmp-commands-info.hx's item names on 7.2 and 10.0 (the monitor's info table). */
+const INFO_NAMES = new Set(('version network chardev block blockstats block-jobs registers lapic cpus history irq pic rdma pci tlb mem ' +
+  'mtree jit opcount sync-profile kvm numa usb usbhost profile capture snapshots status mice vnc spice name uuid usernet migrate ' +
+  'migrate_capabilities migrate_parameters balloon qtree qdm qom-tree roms trace-events tpm memdev memory-devices iothreads rocker ' +
+  'rocker-ports rocker-of-dpa-flows rocker-of-dpa-groups skeys cmma dump ramblock hotpluggable-cpus vm-generation-id ' +
+  'memory_size_summary sev replay dirty_rate vcpu_dirty_limit sgx via stats virtio virtio-status virtio-queue-status ' +
+  'virtio-vhost-queue-status virtio-queue-element cryptodev').split(' '));
+
+/** The args_type of the block info items (hmp-commands-info.hx). */
+const INFO_ARGS: Record<string, string> = { block: 'nodes:-n,verbose:-v,device:B?', blockstats: '', 'block-jobs': '', snapshots: '' };
+
+/**
+ * `info ITEM`: monitor_parse_command looks ITEM up in the info table ("unknown command: 'info
+ * ITEM'"), parses its arguments and runs its printer (commands/vm/hmp-info.ts). The other items
+ * print what the model does not keep (thread ids, registers, …): nothing.
+ */
+function runInfo(ctx: CommandCtx, rest: string): string | undefined {
+  const r = rest.replace(/^\s+/, '');
+  const item = /^[^\s/]*/.exec(r)![0];
+  if (item === '') return '';
+  if (!INFO_NAMES.has(item)) return `unknown command: 'info ${item}'\r\n`;
+  const spec = INFO_ARGS[item];
+  if (spec === undefined) return '';
+  let args: Record<string, unknown>;
+  try {
+    args = parseArgs(item, spec, r.slice(item.length));
+  } catch (e) {
+    if (e instanceof HmpParseError) return tryHelp(e.message, `info ${item}`);
+    throw e;
+  }
+  const out = item === 'block' ? hmpInfoBlock(ctx, args) : item === 'blockstats' ? hmpInfoBlockstats(ctx)
+    : item === 'block-jobs' ? hmpInfoBlockJobs(ctx) : hmpInfoSnapshots(ctx);
+  return out?.replace(/\n/g, '\r\n');
 }

@@ -62,7 +62,7 @@ function allHaveSnapshot(p: Proc, name: string, devices: string[] | undefined): 
 }
 
 /** bdrv_all_find_vmstate_bs */
-function findVmstateBs(p: Proc, vmstate: string | undefined, devices: string[] | undefined): string {
+export function findVmstateBs(p: Proc, vmstate: string | undefined, devices: string[] | undefined): string {
   for (const bs of snapshotDevices(p, devices)) {
     const found = acts(p, devices, bs) && canSnapshot(p, bs);
     if (vmstate !== undefined) {

@@ -283,6 +283,9 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
     ...(o.onTargetError !== undefined && o.onTargetError !== 'report' ? { onTargetError: o.onTargetError } : {}),
     ...onErrorOf(o.onSourceError),
   });
+  // mirror_run: job_progress_set_remaining(cnt) once mirror_dirty_init has filled the bitmap
+  // (what info block-jobs' "Completed … of LEN bytes" reads; every dirty byte is copied by READY)
+  if (p.job(id)) patchJobData(p, id, { progressLen: dirty.reduce((n, [s, e]) => n + Math.max(0, Math.min(e, srcLen) - s), 0) });
   // without a limit the loop is not modelled in time, but a clean bitmap is ready at its first pass
   const j = p.job(id);
   if (j && j.status === 'running' && j.speed === 0 && dirty.length === 0) sendJob(ctx, id, { type: 'READY' });

@@ -16,6 +16,29 @@ test('a transcript matches itself fully', () => {
   assert.ok(c.steps.every((s) => s.diff.length === 0));
 });
 
+test('an hmp-text transcript compares a human-monitor-command\'s printed reply as its error text; without it nothing is compared', () => {
+  const t = load('vm/vm-l-info-block-devices');
+  assert.is(t['hmp-text'], true);
+  const i = t.steps.findIndex((s) => 'result' in s && s.result.ok && (s.result.return ?? '') !== '');
+  const m = clone(t);
+  const st = m.steps[i]!;
+  if (!('result' in st) || !st.result.ok) throw new Error('fixture changed');
+  st.result = { ok: true, return: 'other text\r\n' };
+  const c = compareTranscripts(t, m);
+  assert.equal([c.steps[i]!.outcome, c.steps[i]!.errorText, c.steps[i]!.graph], [true, false, true]);
+  assert.match(c.steps[i]!.diff.join('\n'), /hmp text: expected/);
+  // a transcript without the member records no text: an actual run's text is not compared
+  const plain = clone(t);
+  const ps = plain.steps[i]!;
+  if ('result' in ps) ps.result = { ok: true };
+  assert.equal(compareTranscripts(plain, m).steps[i]!.errorText, true);
+  // the member must be true where present, and a `return` must be a string
+  assert.throws(() => parseTranscript({ ...JSON.parse(JSON.stringify(t)), 'hmp-text': false }), /hmp-text/);
+  const bad = JSON.parse(JSON.stringify(t));
+  bad.steps[i].result.return = 7;
+  assert.throws(() => parseTranscript(bad), /return/);
+});
+
 test('outcome vs error text vs graph vs events are scored separately', () => {
   const t = load('add-del-basic');
   const m = clone(t);

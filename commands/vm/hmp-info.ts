@@ -1,0 +1,209 @@
+// HMP's block `info` printers (block/monitor/block-hmp-cmds.c, 7.2 and 10.0 alike): what
+// `info block`, `info blockstats`, `info block-jobs` and `info snapshots` print through
+// human-monitor-command. Each is the printer over the QMP query it calls (qmp_query_block,
+// qmp_query_named_block_nodes, qmp_query_blockstats, qmp_query_block_jobs), fed from the model's
+// state the way bdrv_block_device_info fills a BlockDeviceInfo. Lines end in "\n"; the monitor
+// turns them into "\r\n" (monitor_puts).
+import { QmpError } from '../../errors/index.js';
+import { attachedName, bbRoot, devices } from '../../graph/devices/ops.js';
+import { deviceRemovable } from '../../graph/devices/types.js';
+import { pseudoFilename } from '../../graph/filename.js';
+import { bdrvNextOrder } from '../../graph/inactive.js';
+import { canSnapshot } from '../../graph/internal-snapshot.js';
+import { cowBs, filterOrCowBs, skipImplicitFilters } from '../../graph/jobs/chain.js';
+import type { Proc } from '../../graph/proc.js';
+import { getLength } from '../../graph/length.js';
+import { bbThrottleGroup } from '../../graph/throttle-groups.js';
+import type { Device } from '../../graph/devices/types.js';
+import type { CommandCtx } from '../types.js';
+import { COMMANDS } from '../registry.js';
+import { findVmstateBs } from './snapshot-jobs.js';
+
+/** The members of a BlockDeviceInfo print_block_info reads. */
+interface Inserted {
+  nodeName: string; file: string; drv: string; ro: boolean; encrypted: boolean;
+  writeback: boolean; direct: boolean; noFlush: boolean;
+  backingFile?: string; backingDepth: number; detectZeroes: string;
+  throttle?: { limits: Record<string, number>; group: string };
+}
+
+/** A BlockInfo (bdrv_query_info) as print_block_info reads it. */
+interface BlockInfo { device: string; qdev: string; removable: boolean; locked: boolean; trayOpen: boolean; inserted?: Inserted }
+
+const on = (v: unknown): boolean => v === true || v === 'on';
+const filename = (p: Proc, node: string): string => p.node(node)?.filename || pseudoFilename(p, node);
+
+/** device_add's write-cache (ON_OFF_AUTO): blkconf_apply_backend_options sets the BlockBackend's; auto keeps blk_new's (on). */
+const writeCache = (d: Device | undefined): boolean => {
+  const v = d?.props?.['write-cache'];
+  return !(v === 'off' || v === false);
+};
+
+/**
+ * bdrv_block_device_info(blk, bs, flat=false): the node's filename (bdrv_refresh_filename),
+ * read-only, driver, encryption, cache flags (writeback from the BlockBackend, else always),
+ * the COW child's filename, detect-zeroes, the BlockBackend's throttle config and group
+ * (throttle_group_get_config), and the depth: bdrv_filter_or_cow_bs steps down the chain,
+ * skipping implicit filters when there is a BlockBackend.
+ */
+function blockDeviceInfo(p: Proc, node: string, dev: Device | undefined, bbId: string | undefined): Inserted {
+  const n = p.node(node)!;
+  const o = n.options ?? {};
+  let depth = 0;
+  let cur: string | null = node;
+  for (let i = 0; cur && i < 1000; i++) {
+    const next = filterOrCowBs(p, cur);
+    if (!next) break;
+    depth++;
+    cur = bbId !== undefined ? skipImplicitFilters(p, next) : next;
+  }
+  const cow = cowBs(p, node);
+  const b = bbId !== undefined ? p.bb(bbId) : undefined;
+  const group = b ? bbThrottleGroup(b) : undefined;
+  let throttle: Inserted['throttle'];
+  if (b && group !== undefined) {
+    // the group's config: a throttle-group object's (throttle_group_config), else what the BlockBackend set
+    const obj = p.object(group) as { config?: Record<string, number> } | undefined;
+    throttle = { limits: obj?.config ?? b.throttle!.limits, group };
+  }
+  return {
+    nodeName: node, file: filename(p, node), drv: n.driver, ro: n.ro,
+    encrypted: (n.extra as { encrypted?: boolean } | undefined)?.encrypted === true,
+    writeback: bbId !== undefined ? writeCache(dev) : true,
+    direct: on(o['cache.direct']), noFlush: on(o['cache.no-flush']),
+    ...(cow ? { backingFile: filename(p, cow) } : {}), backingDepth: depth,
+    detectZeroes: typeof o['detect-zeroes'] === 'string' ? o['detect-zeroes'] : 'off',
+    ...(throttle ? { throttle } : {}),
+  };
+}
+
+/** qmp_query_block on the vm target: each device's BlockBackend (blk_all_next), device "" and qdev. */
+function queryBlock(p: Proc): BlockInfo[] {
+  const byBb = new Map(devices(p).filter((d) => d.bb).map((d) => [d.bb!, d]));
+  const out: BlockInfo[] = [];
+  for (const bb of p.bbs()) {
+    const d = byBb.get(bb.id);
+    if (!d) continue;
+    const node = bbRoot(p, bb.id);
+    out.push({
+      device: '', qdev: attachedName(d), removable: deviceRemovable(d), locked: false, trayOpen: d.tray?.open === true,
+      ...(node ? { inserted: blockDeviceInfo(p, node, d, bb.id) } : {}),
+    });
+  }
+  return out;
+}
+
+/** print_block_info */
+function printBlockInfo(info: BlockInfo | undefined, ins: Inserted | undefined): string {
+  let s = '';
+  if (info && info.device !== '') {
+    s += info.device + (ins ? ` (${ins.nodeName})` : '');
+  } else {
+    s += ins ? ins.nodeName : info ? info.qdev : '<anonymous>';
+  }
+  s += ins ? `: ${ins.file} (${ins.drv}${ins.ro ? ', read-only' : ''}${ins.encrypted ? ', encrypted' : ''})\n` : ': [not inserted]\n';
+  if (info) {
+    s += `    Attached to:      ${info.qdev}\n`;
+    // io-status is always ok here: no guest I/O ever failed
+    if (info.removable) s += `    Removable device: ${info.locked ? '' : 'not '}locked, tray ${info.trayOpen ? 'open' : 'closed'}\n`;
+  }
+  if (!ins) return s;
+  s += `    Cache mode:       ${ins.writeback ? 'writeback' : 'writethrough'}${ins.direct ? ', direct' : ''}${ins.noFlush ? ', ignore flushes' : ''}\n`;
+  if (ins.backingFile !== undefined) s += `    Backing file:     ${ins.backingFile} (chain depth: ${ins.backingDepth})\n`;
+  if (ins.detectZeroes !== 'off') s += `    Detect zeroes:    ${ins.detectZeroes}\n`;
+  const l = ins.throttle?.limits;
+  if (l && (l['bps-total'] || l['bps-read'] || l['bps-write'] || l['iops-total'] || l['iops-read'] || l['iops-write'])) {
+    const v = (k: string) => l[k] ?? 0;
+    s += `    I/O throttling:   bps=${v('bps-total')} bps_rd=${v('bps-read')} bps_wr=${v('bps-write')}` +
+      ` bps_max=${v('bps-total-max')} bps_rd_max=${v('bps-read-max')} bps_wr_max=${v('bps-write-max')}` +
+      ` iops=${v('iops-total')} iops_rd=${v('iops-read')} iops_wr=${v('iops-write')}` +
+      ` iops_max=${v('iops-total-max')} iops_rd_max=${v('iops-read-max')} iops_wr_max=${v('iops-write-max')}` +
+      ` iops_size=${v('iops-size')} group=${ins.throttle!.group}\n`;
+  }
+  return s;
+}
+
+/**
+ * hmp_info_block: the BlockBackends (unless -n), those whose device name is the argument; when
+ * nothing printed and a device or -n was given, the named nodes (qmp_query_named_block_nodes:
+ * newest first) whose node name is the argument. A blank line goes before every entry but the
+ * list's first, printed or not. -v (bdrv_image_info_dump: disk sizes of the host) is not modelled.
+ */
+export function hmpInfoBlock(ctx: CommandCtx, a: Record<string, unknown>): string | undefined {
+  if (a.verbose === true) return undefined;
+  const { p } = ctx;
+  const device = typeof a.device === 'string' ? a.device : undefined;
+  const nodes = a.nodes === true;
+  let out = '';
+  let printed = false;
+  const list = nodes ? [] : queryBlock(p);
+  list.forEach((info, i) => {
+    if (device !== undefined && device !== info.device) return;
+    if (i > 0) out += '\n';
+    out += printBlockInfo(info, info.inserted);
+    printed = true;
+  });
+  if ((device === undefined && !nodes) || printed) return out;
+  // qmp_query_named_block_nodes (commands/queries.ts): its refusals stand
+  COMMANDS.get('query-named-block-nodes')!.run(ctx);
+  p.nodes().slice().reverse().forEach((n, i) => {
+    if (device !== undefined && device !== n.name) return;
+    if (i > 0) out += '\n';
+    out += printBlockInfo(undefined, blockDeviceInfo(p, n.name, undefined, undefined));
+  });
+  return out;
+}
+
+/**
+ * hmp_info_blockstats: a line per BlockBackend query-blockstats lists with a device member (a
+ * device's anonymous one: ""), its counters; the model moves no data, so all are 0 (idle_time_ns
+ * too: printed though absent before the first request).
+ */
+export function hmpInfoBlockstats(ctx: CommandCtx): string {
+  const stats = COMMANDS.get('query-blockstats')!.run({ ...ctx, args: {} }) as { device?: string }[];
+  return stats.filter((s) => s.device !== undefined).map((s) => `${s.device}: rd_bytes=0 wr_bytes=0 rd_operations=0 wr_operations=0 ` +
+    'flush_operations=0 wr_total_time_ns=0 rd_total_time_ns=0 flush_total_time_ns=0 rd_merged=0 wr_merged=0 idle_time_ns=0\n').join('');
+}
+
+/**
+ * A job's progress (job_progress_*), as far as the model keeps it: a mirror (and an active
+ * commit) set its remaining work to the dirty bytes mirror_dirty_init found (graph/jobs/mirror.ts
+ * progressLen) and has copied them all once READY; a backup's is the source's length
+ * (block_copy_state's len, job_progress_set_remaining in backup_run), nothing copied while
+ * sync=none waits for guest writes. Others: 0 of 0 (the model moves no data in time).
+ */
+function progress(p: Proc, id: string, ready: boolean): { offset: number; len: number } {
+  const d = p.job(id)?.data as { kind?: string; progressLen?: number; source?: string; sync?: string } | undefined;
+  if (d?.progressLen !== undefined) return { len: d.progressLen, offset: ready ? d.progressLen : 0 };
+  if (d?.kind === 'backup' && d.source && p.node(d.source)) return { len: getLength(p, d.source), offset: 0 };
+  return { offset: 0, len: 0 };
+}
+
+/** hmp_info_block_jobs: "No active jobs", else a line per job of qmp_query_block_jobs. */
+export function hmpInfoBlockJobs(ctx: CommandCtx): string {
+  const { p } = ctx;
+  // qmp_query_block_jobs walks job_next: the jobs list is newest first (job_create's QLIST_INSERT_HEAD)
+  const jobs = (COMMANDS.get('query-block-jobs')!.run({ ...ctx, args: {} }) as { type: string; device: string; ready: boolean; speed: number }[])
+    .map((q) => ({ ...q, ...progress(p, q.device, q.ready) })).reverse();
+  if (jobs.length === 0) return 'No active jobs\n';
+  return jobs.map((j) => (j.type === 'stream'
+    ? `Streaming device ${j.device}: Completed ${j.offset} of ${j.len} bytes, speed limit ${j.speed} bytes/s\n`
+    : `Type ${j.type}, device ${j.device}: Completed ${j.offset} of ${j.len} bytes, speed limit ${j.speed} bytes/s\n`)).join('');
+}
+
+/**
+ * hmp_info_snapshots: bdrv_all_find_vmstate_bs's error (error_report_err: no "Error: "), then
+ * "There is no snapshot available." when no node bdrv_first/bdrv_next visits that can take
+ * snapshots has any. A list is not modelled (each line carries the snapshot's host date).
+ */
+export function hmpInfoSnapshots(ctx: CommandCtx): string | undefined {
+  const { p } = ctx;
+  try {
+    findVmstateBs(p, undefined, undefined);
+  } catch (e) {
+    if (e instanceof QmpError) return `${e.desc}\n`;
+    throw e;
+  }
+  const any = bdrvNextOrder(p).some((bs) => p.node(bs) && canSnapshot(p, bs) && (p.node(bs)!.snapshots?.length ?? 0) > 0);
+  return any ? undefined : 'There is no snapshot available.\n';
+}
