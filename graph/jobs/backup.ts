@@ -18,7 +18,7 @@ import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, findDirtyBitm
 import type { Job } from '../types.js';
 import { filterChild, filterOrCowBs, isFilter } from './chain.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
-import { writeCompressedData, writeGuestData, zeroGuestData } from './guest-write.js';
+import { detectsZeroWrite, writeCompressedData, writeGuestData, zeroGuestData } from './guest-write.js';
 import { metadataView } from '../guest-image.js';
 import { snapshotAccessReadable, snapshotAccessWritable } from './snapshot-io.js';
 import { jobReadError, jobWriteError } from './job-read.js';
@@ -432,7 +432,7 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
   // consecutive compressed clusters are written as one run (graph/jobs/guest-write.ts: the same
   // per-cluster steps on one copy of the target's metadata; fuzz 522514549), flushed before any
   // other write, error or return so that every effect keeps QEMU's order
-  const batched = d.compress && !firstTask && !['on', 'unmap'].includes(String(p.node(d.target)?.options['detect-zeroes']));
+  const batched = d.compress === true && !firstTask;
   let pend: { from: number; to: number; held: [number, number][] } | undefined;
   const flush = (): string | undefined => {
     if (!pend) return undefined;
@@ -467,12 +467,15 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
       // s->write_flags' BDRV_REQ_WRITE_COMPRESSED: qcow2_co_pwritev_compressed_part; a cluster
       // the target already holds fails there ("Input/output error"), so it is never batched
       const free = (held: [number, number][]) => !held.some(([a, b]) => pos < b && a < pos + n);
-      if (batched && pend && pend.to === pos && free(pend.held)) pend.to = pos + n;
+      // a cluster detect-zeroes turns into a zero write goes alone (zeroGuestData's own steps)
+      const alone = !batched || detectsZeroWrite(p, d.target, pos, n, d.source);
+      if (!alone && pend && pend.to === pos && free(pend.held)) pend.to = pos + n;
       else {
         const cerr = flush();
         if (cerr !== undefined) return { error: cerr, isRead: false };
-        const held = batched ? metadataView(p, d.target)?.img.data : undefined;
-        if (held && free(held)) pend = { from: pos, to: pos + n, held };
+        const view = alone ? undefined : metadataView(p, d.target);
+        const held = view?.img.data ?? [];
+        if (view && free(held)) pend = { from: pos, to: pos + n, held };
         else {
           const e = writeCompressedData(p, d.target, pos, n, d.source);
           if (e !== undefined) return { error: e, isRead: false };

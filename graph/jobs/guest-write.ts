@@ -174,6 +174,13 @@ export function writeCompressedData(p: Proc, dest: string, offset: number, n: nu
  * True when the write went out as zeroes.
  */
 function detectedZeroWrite(p: Proc, dest: string, offset: number, n: number, src: string | undefined): boolean {
+  if (!detectsZeroWrite(p, dest, offset, n, src)) return false;
+  zeroGuestData(p, dest, offset, n, p.node(dest)!.options['detect-zeroes'] === 'unmap');
+  return true;
+}
+
+/** Whether detectedZeroWrite turns this write into a write of zeroes (nothing written yet). */
+export function detectsZeroWrite(p: Proc, dest: string, offset: number, n: number, src: string | undefined): boolean {
   const node = p.node(dest);
   const dz = node?.options['detect-zeroes'];
   if (!node || src === undefined || (dz !== 'on' && dz !== 'unmap')) return false;
@@ -181,9 +188,7 @@ function detectedZeroWrite(p: Proc, dest: string, offset: number, n: number, src
     const cs = metadataView(p, dest)?.img.clusterSize ?? 65536;
     if (offset % cs !== 0 || ((offset + n) % cs !== 0 && offset + n < node.size)) return false;
   }
-  if (readFill(p, src, offset, n) !== 0) return false;
-  zeroGuestData(p, dest, offset, n, dz === 'unmap');
-  return true;
+  return readFill(p, src, offset, n) === 0;
 }
 
 /** writeGuestData for a destination that writes a host file's bytes directly. */

@@ -52,4 +52,22 @@ test('a 1 GiB compressed blockdev-backup runs to its end in its start step', asy
   assert.is(done!.data?.error, undefined, JSON.stringify(done!.data));
 });
 
+test('a 1 GiB compressed drive-backup (its target detects zeroes) of a quorum runs to its end', async () => {
+  // fuzz 522514549's shape: quorum has no block status (every cluster data), and drive-backup opens
+  // its target with detect-zeroes=unmap (drive_backup_prepare), which a cluster of unknown bytes passes
+  const sc: Scenario = {
+    name: 'compressed-1g-drive', description: 'x', covers: ['backup'], images: [],
+    steps: [
+      { execute: 'blockdev-add', arguments: { driver: 'quorum', 'node-name': 'x', children: [{ driver: 'null-co', 'node-name': 'q', size: 1 << 30 }], 'vote-threshold': 1 } },
+      { execute: 'drive-backup', arguments: { 'job-id': 'd', device: 'x', sync: 'full', mode: 'absolute-paths', target: 'a.qcow2', format: 'qcow2', compress: true } },
+    ] as Step[],
+  } as Scenario;
+  const t = await runOnModel(sc, undefined, { qemuVersion: '7.2' });
+  const start = t.steps[1]!;
+  assert.ok(!isWaitStep(start) && start.result.ok, JSON.stringify(start));
+  const done = start.events.find((e) => e.event === 'BLOCK_JOB_COMPLETED');
+  assert.ok(done, JSON.stringify(start.events.map((e) => e.event)));
+  assert.is(done!.data?.error, undefined, JSON.stringify(done!.data));
+});
+
 test.run();
