@@ -1,0 +1,38 @@
+// qcow2HostOffset numbers clusters as walkQcow2Layout does (an L2 table before the first data
+// cluster of each region, then the data clusters in extent order), a region's run at a time; the
+// walk itself, cluster by cluster, is the reference.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { qcow2HostOffset, walkQcow2Layout } from '../../graph/open.js';
+import type { Image } from '../../graph/types.js';
+
+const byWalk = (img: Image, guest: number): number | undefined => {
+  const cs = img.clusterSize ?? 65536;
+  return walkQcow2Layout(img, (c, host) => (guest >= c * cs && guest < (c + 1) * cs ? host * cs + (guest - c * cs) : undefined));
+};
+
+// 512-byte clusters: a region (one L2 table) spans 64 clusters, so extents cross regions
+const images: Image[] = [
+  { file: 'a', format: 'qcow2', size: 1 << 20, clusterSize: 512, data: [] },
+  { file: 'b', format: 'qcow2', size: 1 << 20, clusterSize: 512, data: [[0, 512]] },
+  { file: 'c', format: 'qcow2', size: 1 << 20, clusterSize: 512, data: [[1000, 70_000], [200_000, 200_100], [32_768, 40_000]] },
+  { file: 'd', format: 'qcow2', size: 1 << 20, clusterSize: 512, data: [[33_000, 33_100], [33_050, 65_600], [0, 1 << 20]] },
+  { file: 'e', format: 'qcow2', size: 1 << 30, clusterSize: 65536, data: [[0, 5 << 20], [600 << 20, 601 << 20], [100 << 20, 101 << 20]] },
+];
+
+test('every guest offset maps where the cluster-by-cluster walk puts it', () => {
+  let checked = 0;
+  for (const img of images) {
+    const cs = img.clusterSize!;
+    const probes = new Set<number>();
+    for (const [s, e] of img.data ?? []) for (const x of [s, s + 1, e - 1, e, Math.floor((s + e) / 2), s - cs, e + cs]) if (x >= 0) probes.add(x);
+    for (let x = 0; x < Math.min(img.size, 1 << 20); x += 4099) probes.add(x);
+    for (const g of probes) {
+      assert.is(qcow2HostOffset(img, g), byWalk(img, g), `${img.file} @${g}`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 1000);
+});
+
+test.run();
