@@ -117,7 +117,9 @@ export const queryBlockJobs: CommandDef = {
   name: 'query-block-jobs',
   mutates: false,
   run({ p }) {
-    return p.jobs().filter((j) => j.status !== 'null' && isBlockJob(j)).map((j) => {
+    // block_job_next_locked from NULL walks the jobs list from its head, and job_create puts each
+    // new job there (QLIST_INSERT_HEAD): newest first
+    return p.jobs().reverse().filter((j) => j.status !== 'null' && isBlockJob(j)).map((j) => {
       const ready = j.status === 'ready' || j.status === 'standby' || Boolean(j.data.ready);
       const info: Record<string, unknown> = {
         type: j.type, device: j.id, len: 0, offset: 0, busy: false,

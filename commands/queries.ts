@@ -143,7 +143,10 @@ export const queryBlockExports: CommandDef = {
   name: 'query-block-exports',
   mutates: false,
   run({ p }) {
-    return p.exports().map((x) => ({ id: x.id, type: x.type, 'node-name': x.node, 'shutting-down': false }));
+    // QLIST_FOREACH over block_exports, where blk_exp_add puts each new export at the head
+    // (QLIST_INSERT_HEAD): newest first, by when its BlockBackend was made
+    const at = (x: { bb: string }) => p.bb(x.bb)?.at ?? 0;
+    return p.exports().sort((a, b) => at(b) - at(a)).map((x) => ({ id: x.id, type: x.type, 'node-name': x.node, 'shutting-down': false }));
   },
 };
 
@@ -151,7 +154,8 @@ export const queryJobs: CommandDef = {
   name: 'query-jobs',
   mutates: false,
   run({ p }) {
-    return p.jobs().map((j) => ({
+    // job_next_locked from NULL: the jobs list's head first, and job_create inserts at the head (newest first)
+    return p.jobs().reverse().map((j) => ({
       id: j.id, type: j.type, status: j.status, 'current-progress': 0, 'total-progress': 0,
       ...(j.error ? { error: j.error } : {}),
     }));

@@ -182,9 +182,9 @@ function progress(p: Proc, id: string, ready: boolean): { offset: number; len: n
 /** hmp_info_block_jobs: "No active jobs", else a line per job of qmp_query_block_jobs. */
 export function hmpInfoBlockJobs(ctx: CommandCtx): string {
   const { p } = ctx;
-  // qmp_query_block_jobs walks job_next: the jobs list is newest first (job_create's QLIST_INSERT_HEAD)
+  // qmp_query_block_jobs' order: newest first (commands/block-queries.ts)
   const jobs = (COMMANDS.get('query-block-jobs')!.run({ ...ctx, args: {} }) as { type: string; device: string; ready: boolean; speed: number }[])
-    .map((q) => ({ ...q, ...progress(p, q.device, q.ready) })).reverse();
+    .map((q) => ({ ...q, ...progress(p, q.device, q.ready) }));
   if (jobs.length === 0) return 'No active jobs\n';
   return jobs.map((j) => (j.type === 'stream'
     ? `Streaming device ${j.device}: Completed ${j.offset} of ${j.len} bytes, speed limit ${j.speed} bytes/s\n`
