@@ -6,6 +6,7 @@ import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { rule } from '../graph/rules.js';
 import type { Proc } from '../graph/proc.js';
 import type { CommandDef } from './types.js';
+import { reaches } from '../graph/reopen/prepare.js';
 
 interface QuorumExtra { nextChild?: number; threshold?: number; blkverify?: boolean }
 
@@ -74,6 +75,9 @@ export const xBlockdevChange: CommandDef = {
     if (p.parents(nodeName).length > 0) throw new QmpError(`The node ${nodeName} already has a parent`);
     if (extra.blkverify) throw new QmpError('Cannot add a child to a quorum in blkverify mode');
     const idx = extra.nextChild ?? 0;
+    // quorum_add_child -> bdrv_attach_child -> bdrv_attach_child_noperm: bdrv_recurse_has_child(child_bs,
+    // parent_bs) first (the quorum itself, or a node above it); quorum_add_child then gives the index back
+    if (reaches(p, nodeName, parentName)) throw new QmpError(`Making '${nodeName}' a children.${idx} child of '${parentName}' would create a cycle`);
     p.patchNode(parentName, { extra: { ...extra, nextChild: idx + 1 } });
     // quorum_add_child -> bdrv_attach_child -> bdrv_attach_child_common: a child in another
     // AioContext is moved into the quorum's (or, refused, the quorum into the child's)
