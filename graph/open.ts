@@ -985,21 +985,39 @@ export function withAllocation(prev: Image, next: Image): Image {
  * the walk stops at the first visit that returns a value, and hands it back.
  */
 export function walkQcow2Layout<T>(img: Image, visit: (c: number, host: number, l2: number | undefined) => T | undefined): T | undefined {
+  return walkQcow2Runs(img, (c0, c1, host0, l2) => {
+    for (let c = c0; c < c1; c++) {
+      const r = visit(c, host0 + c - c0, c === c0 ? l2 : undefined);
+      if (r !== undefined) return r;
+    }
+    return undefined;
+  });
+}
+
+/**
+ * walkQcow2Layout a run at a time: each run of a data extent's clusters within one L2 region,
+ * `[c0, c1)` at host clusters from `host0`, with `l2` the region's table when the run is its
+ * first (a lookup by offset need not visit every cluster before it: a job maps every task it
+ * writes, and a walk per task made a 1 GiB backup quadratic).
+ */
+function walkQcow2Runs<T>(img: Image, visit: (c0: number, c1: number, host0: number, l2: number | undefined) => T | undefined): T | undefined {
   const cs = img.clusterSize ?? 65536;
-  const l2Span = (cs * cs) / 8;
-  const l1Bytes = 8 * Math.ceil(img.size / l2Span);
-  let next = 3 + Math.ceil(l1Bytes / cs);
+  const perRegion = cs / 8;
+  let next = 3 + Math.ceil((8 * Math.ceil(img.size / ((cs * cs) / 8))) / cs);
   const l2 = new Set<number>();
   for (const [s, e] of img.data ?? []) {
-    for (let c = Math.floor(s / cs); c * cs < e; c++) {
-      const region = Math.floor((c * cs) / l2Span);
+    for (let c = Math.floor(s / cs), end = Math.ceil(e / cs); c < end;) {
+      const region = Math.floor(c / perRegion);
+      const stop = Math.min(end, (region + 1) * perRegion);
       let table: number | undefined;
       if (!l2.has(region)) {
         l2.add(region);
         table = next++;
       }
-      const r = visit(c, next++, table);
+      const r = visit(c, stop, next, table);
       if (r !== undefined) return r;
+      next += stop - c;
+      c = stop;
     }
   }
   return undefined;
@@ -1007,27 +1025,9 @@ export function walkQcow2Layout<T>(img: Image, visit: (c: number, host: number, 
 
 /** Where guest byte `guest` of a qcow2 image lies in its host file (walkQcow2Layout), or undefined when no cluster holds it. */
 export function qcow2HostOffset(img: Image, guest: number): number | undefined {
-  // walkQcow2Layout's numbering, a run of clusters of one region at a time (not cluster by
-  // cluster: a job maps each task it writes, and a walk per task made a 1 GiB backup quadratic)
   const cs = img.clusterSize ?? 65536;
-  const perRegion = cs / 8;
   const g = Math.floor(guest / cs);
-  let next = 3 + Math.ceil((8 * Math.ceil(img.size / ((cs * cs) / 8))) / cs);
-  const l2 = new Set<number>();
-  for (const [s, e] of img.data ?? []) {
-    for (let c = Math.floor(s / cs), end = Math.ceil(e / cs); c < end;) {
-      const region = Math.floor(c / perRegion);
-      const stop = Math.min(end, (region + 1) * perRegion);
-      if (!l2.has(region)) {
-        l2.add(region);
-        next++;
-      }
-      if (g >= c && g < stop) return (next + g - c) * cs + (guest - g * cs);
-      next += stop - c;
-      c = stop;
-    }
-  }
-  return undefined;
+  return walkQcow2Runs(img, (c0, c1, host0) => (g >= c0 && g < c1 ? (host0 + g - c0) * cs + (guest - g * cs) : undefined));
 }
 
 /**
