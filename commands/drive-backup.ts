@@ -90,6 +90,9 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
           file: { driver: 'file', filename: file },
           ...(noBacking ? { backing: null } : {}),
         }, inh)).name;
+    // bdrv_open_inherit: bs->probed = !drv (find_image_format), as for drive-mirror's target; a
+    // probed raw node guards its first sector (graph/jobs/target-write.ts probedHeaderWrite)
+    if (format === undefined && !protocol) p.patchNode(target, { extra: { ...(p.node(target)!.extra ?? {}), probed: true } });
     try {
       // bdrv_try_change_aio_context(target_bs, aio_context)
       moveToContext(p, target, src.aio);

@@ -22,7 +22,7 @@ import { detectsZeroWrite, writeCompressedData, writeGuestData, zeroGuestData } 
 import { metadataView } from '../guest-image.js';
 import { snapshotAccessReadable, snapshotAccessWritable } from './snapshot-io.js';
 import { jobReadError, jobWriteError } from './job-read.js';
-import { ENOSPC } from './target-write.js';
+import { ENOSPC, probedHeaderWrite } from './target-write.js';
 import { errorAction, stopOnError } from './rate.js';
 import { getLength } from '../length.js';
 import { addJobEdge, dropRef, removeJobEdges } from './parts.js';
@@ -346,6 +346,12 @@ function backupFirstStretch(ctx: JobCtx, id: string, o: { onSourceError?: string
     patchJobData(p, id, { readFailAfterStart: call.error });
     return 'stopped';
   }
+  // a write refused without I/O right after that read (a probed target's first sector) ends the
+  // job as early (probe-drive-backup-qcow2-header: the job is gone at the graph query)
+  if (call.error !== undefined && call.noIo === true && errorActionOf(d.onTargetError, call.error) === 'report') {
+    patchJobData(p, id, { writeFailAfterStart: call.error });
+    return 'stopped';
+  }
   patchJobData(p, id, { copyCall: call });
   return 'copied';
 }
@@ -358,13 +364,14 @@ function backupFirstStretch(ctx: JobCtx, id: string, o: { onSourceError?: string
  */
 export function backupFailAfterStart(ctx: JobCtx, id: string): void {
   const j = ctx.p.job(id);
-  const error = j?.data.readFailAfterStart;
+  const read = j?.data.readFailAfterStart;
+  const error = read ?? j?.data.writeFailAfterStart;
   if (!j || typeof error !== 'string') return;
-  const { readFailAfterStart: _r, ...rest } = j.data as Record<string, unknown>;
+  const { readFailAfterStart: _r, writeFailAfterStart: _w, ...rest } = j.data as Record<string, unknown>;
   ctx.p.patchJob(id, { data: rest });
   if (j.status !== 'running') return;
   finishIdleTxnSiblings(ctx, id);
-  ctx.emit('BLOCK_JOB_ERROR', { device: id, operation: 'read', action: 'report' });
+  ctx.emit('BLOCK_JOB_ERROR', { device: id, operation: read !== undefined ? 'read' : 'write', action: 'report' });
   sendJob(ctx, id, { type: 'FAIL', error });
 }
 
@@ -409,7 +416,11 @@ function errorActionOf(onError: string | undefined, errno: string): 'stop' | 're
  * failed and whether it was the read (error_is_read), or, for a rate-limited call that sleeps
  * after its first task, where it goes on (`next`, the offset of the next task).
  */
-export interface CopyCall { error?: string; isRead?: boolean; next?: number }
+export interface CopyCall {
+  error?: string; isRead?: boolean; next?: number;
+  /** the failed write issued no I/O (raw_co_pwritev's probed-sector refusal): it fails as soon as the read before it completes */
+  noIo?: boolean;
+}
 
 /**
  * One block_copy call of backup_loop (block_copy_async over the whole job ->
@@ -461,6 +472,10 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
       const error = jobReadError(p, d.source, pos, n);
       if (error !== undefined) return fail({ error, isRead: true });
     }
+    // raw_co_pwritev's guard of a probed target's first sector (drive-backup without a format);
+    // a zero write (raw_co_pwrite_zeroes) has none
+    const refused = st.alloc ? probedHeaderWrite(p, d.source, d.target, pos, n) : undefined;
+    if (refused !== undefined) return fail({ error: refused, isRead: false, noIo: true });
     const error = jobWriteError(p, d.target, pos, n);
     if (error !== undefined) return fail({ error, isRead: false });
     if (st.alloc && d.compress) {

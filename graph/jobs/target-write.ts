@@ -83,15 +83,15 @@ const BLOCK_PROBE_BUF_SIZE = 512;
 const EPERM = 'Operation not permitted';
 
 /**
- * raw_co_pwritev: a raw node whose format was probed (bs->probed: drive-mirror's target opened
- * without a format) takes a write of its first sector only where bdrv_probe_all over the bytes
+ * raw_co_pwritev: a raw node whose format was probed (bs->probed: drive-mirror's or
+ * drive-backup's target opened without a format) takes a write of its first sector only where bdrv_probe_all over the bytes
  * written still finds raw, else -EPERM (iotests 109: a source holding a qcow2, vpc or vmdk image
  * mirrored into a probed raw target). The bytes are the source's: where it reads a host image of
  * another format from its start (graph/images.ts imageBehind: raw over file), its header, which
  * that format's .bdrv_probe knows (dmg's probes the file name only). A qcow2 source's guest data
  * holds no header the model knows (an image made inside it, graph/guest-image.ts, is not followed).
  */
-function probedHeaderWrite(p: Proc, source: string, target: string, offset: number, bytes: number): string | undefined {
+export function probedHeaderWrite(p: Proc, source: string, target: string, offset: number, bytes: number): string | undefined {
   if (offset >= BLOCK_PROBE_BUF_SIZE || bytes <= 0) return undefined;
   let probed = false;
   for (let cur: string | undefined = target, i = 0; cur !== undefined && i < 10000; i++) {
