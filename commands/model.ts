@@ -20,6 +20,7 @@ import { preallocateDropResizeBh } from '../graph/preallocate-bh.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
 import { jobAttachResidue } from '../graph/jobs/attach-residue.js';
 import { keepDebugStates } from '../graph/blkdebug-state.js';
+import { IO_EVENTS, takeIoEvents } from '../graph/io-events.js';
 import { keepCreatedImages } from '../graph/images.js';
 import { validateCommand } from './schema/index.js';
 import { ruleAt } from '../graph/rules.js';
@@ -54,10 +55,12 @@ export function executeCommand(state: State, proc: string, command: string, args
   const events: QmpEvent[] = [];
   let ret: unknown;
   try {
-    const emit = (event: string, data: Record<string, unknown>) => { events.push({ event, data }); };
+    // what the command's reads sent (graph/io-events.ts) goes out before its next event
+    const emit = (event: string, data: Record<string, unknown>) => { events.push(...takeIoEvents(d), { event, data }); };
     ret = def.run({ p, args: (v.value ?? {}) as Record<string, any>, events, emit });
     // the wake-ups of speed-limited jobs whose nodes the command drained
     flushDrainWakes({ p, emit });
+    events.push(...takeIoEvents(d));
     // bottom halves the command scheduled run in the main loop once it has answered
     if (def.mutates) preallocateDropResizeBh(p);
     // file names that depend on the graph (bdrv_refresh_filename) follow every change
@@ -66,6 +69,8 @@ export function executeCommand(state: State, proc: string, command: string, args
     keepIdCounters(d, d);
   } catch (e0) {
     let e = e0;
+    // a refused command's reads have sent their events all the same
+    events.push(...takeIoEvents(d));
     // a command QEMU dies (or hangs) on has no after-state to keep: refused whole, no events
     if (e instanceof QemuAbortRefusal) return { ...refuse(state, e.cls, e.desc), events: [] };
     // the subtrees its jobs attached stay refreshed (graph/jobs/attach-residue.ts)
@@ -141,6 +146,7 @@ class Decided implements ExecResult {
 export function earlyFailEvents(events: readonly QmpEvent[]): QmpEvent[] {
   const out: QmpEvent[] = [];
   for (const ev of events) {
+    if (IO_EVENTS.has(ev.event)) out.push(ev);
     const d = ev.data as { status?: string; id?: string } | undefined;
     if (ev.event === 'JOB_STATUS_CHANGE' && d?.status === 'created') {
       out.push(ev, { event: 'JOB_STATUS_CHANGE', data: { status: 'null', id: d.id } });
@@ -196,9 +202,10 @@ function afterAbort(state: State, proc: string, e: QmpErrorAfterAbort, o: AfterA
   // on every error path: the jobs they resumed (child_job_drained_end -> job_resume) took their
   // wake-ups although nothing else of the command is left
   const wokenEvents: QmpEvent[] = [];
-  const emit = (event: string, data: Record<string, unknown>) => { wokenEvents.push({ event, data }); };
+  const emit = (event: string, data: Record<string, unknown>) => { wokenEvents.push(...takeIoEvents(d), { event, data }); };
   for (const id of o.wakes ?? []) if (p.job(id)) wakeJob({ p, emit }, id);
   flushDrainWakes({ p, emit });
+  wokenEvents.push(...takeIoEvents(d));
   // and what those jobs did (a stream's or commit's completion: bdrv_set_backing_hd and
   // bdrv_change_backing_file end in bdrv_refresh_filename) shows in the names as on success
   refreshFilenames(p);

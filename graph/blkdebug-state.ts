@@ -7,13 +7,14 @@
 // Draft, where no rollback reaches it; commands/model.ts writes it back for a refused command.
 import type { Draft } from './draft.js';
 import type { Proc } from './proc.js';
-import { DEBUG_OPENED, type DebugNodeState, type ReadView } from './read.js';
+import { DEBUG_OPENED, type DebugCommit, type DebugNodeState, type ReadView } from './read.js';
+import { sendIoEvent } from './io-events.js';
 
 const reached = new WeakMap<Draft, Map<string, { proc: string; node: string; st: DebugNodeState }>>();
 
 /** graph/read.ts's commit of a blkdebug node's new state: into the node, and remembered for a refusal. */
-export function commitDebugState(p: Proc): (view: ReadView, node: string, st: DebugNodeState) => void {
-  return (view, node, st) => {
+export function commitDebugState(p: Proc): DebugCommit {
+  const commit = (view: ReadView, node: string, st: DebugNodeState) => {
     const q = view as Proc;
     const n = q.node(node);
     if (!n) return;
@@ -25,6 +26,8 @@ export function commitDebugState(p: Proc): (view: ReadView, node: string, st: De
     if (!m) reached.set(p.d, (m = new Map()));
     m.set(`${q.name}\0${node}`, { proc: q.name, node, st });
   };
+  // a real read's events go to the command's Draft (graph/io-events.ts)
+  return Object.assign(commit, { io: (event: string, data: Record<string, unknown>) => sendIoEvent(p.d, event, data) });
 }
 
 /**

@@ -75,6 +75,12 @@ export interface DebugStore {
   set(view: ReadView, node: string, st: DebugNodeState): void;
 }
 
+/**
+ * A real read's commit (graph/blkdebug-state.ts commitDebugState): the blkdebug states it reaches,
+ * and `io`, where the events its requests send go (graph/io-events.ts).
+ */
+export type DebugCommit = DebugStore['set'] & { io?: (event: string, data: Record<string, unknown>) => void };
+
 /** The blkdebug nodes' state as the read finds it in the node (extra.debug), changes written back. */
 function nodeStore(commit?: DebugStore['set']): DebugStore {
   const seen = new Map<string, DebugNodeState>();
@@ -313,22 +319,28 @@ export function readAt(p: ReadView, node: string, offset: number, bytes: number,
 /**
  * quorum_co_preadv -> read_quorum_children -> quorum_vote (block/quorum.c): every child is read;
  * when all the reads agree the first is the answer, else the versions are counted
- * (quorum_count_vote, in children order) and the first with the most votes wins
- * (quorum_get_vote_winner); fewer votes than vote-threshold fail the read with -EIO after
- * QUORUM_FAILURE (fuzz 394411294: a null-co child of zeroes against a qcow2 child of 0x5d data,
- * threshold 2). The model tells the bytes apart where it knows them: an image's host bytes at an
- * offset (the same file and offset agree), or one byte value throughout (graph/qcow2-compress.ts
- * readFill; an image header is never one byte value). undefined: a child failed, or two reads the
- * model cannot compare (two different images' headers may be byte-identical): the first child's
- * read, as before. Not modelled: the QUORUM_FAILURE and QUORUM_REPORT_BAD events, failed
- * children's vote (quorum_vote_error), the fifo read pattern.
+ * (quorum_count_vote) and the version with the most votes wins (quorum_get_vote_winner); fewer
+ * votes than vote-threshold fail the read with -EIO after QUORUM_FAILURE (fuzz 394411294: a
+ * null-co child of zeroes against a qcow2 child of 0x5d data, threshold 2), else every child of
+ * another version gets QUORUM_REPORT_BAD (quorum_report_bad_versions). quorum_count_vote puts a new
+ * version and each of its children at the head of their lists, and the winner is the first in
+ * list order whose count beats every one before it: of versions with equal votes the one first
+ * read last wins, and the reports go from the version read last to the first, each's children
+ * from the highest index down. The events go where a real read's go (`commit.io`,
+ * graph/io-events.ts); their sectors are the request's (acb->offset, acb->bytes) rounded out.
+ * The model tells the bytes apart where it knows them: an image's host bytes at an offset (the
+ * same file and offset agree), or one byte value throughout (graph/qcow2-compress.ts readFill;
+ * an image header is never one byte value). undefined: a child failed, or two reads the model
+ * cannot compare (two different images' headers may be byte-identical): the first child's read,
+ * as before, without events. Not modelled: failed children's QUORUM_REPORT_BAD with their error
+ * and their vote (quorum_vote_error), rewrite-corrupted, the fifo read pattern.
  */
 export function quorumRead(p: ReadView, q: string, offset: number, bytes: number, commit?: DebugStore['set']): ReadResult | undefined {
   const n = p.node(q);
   if (!n || n.options['read-pattern'] === 'fifo') return undefined;
   const kids = p.childrenOf(q).filter((e) => /^children\.\d+$/.test(e.name)).sort((a, b) => Number(a.name.slice(9)) - Number(b.name.slice(9)));
   if (!kids.length) return undefined;
-  const versions: { key: string; r: ReadResult }[] = [];
+  const versions: { key: string; r: ReadResult; child: string }[] = [];
   for (const k of kids) {
     const r = readAt(p, k.child, offset, bytes, commit);
     if ('errno' in r) return undefined;
@@ -339,17 +351,34 @@ export function quorumRead(p: ReadView, q: string, offset: number, bytes: number
       if (v !== undefined) key = `fill:${v}`;
     }
     if (key === undefined) return undefined;
-    versions.push({ key, r });
+    versions.push({ key, r, child: k.child });
   }
   const images = new Set(versions.filter((v) => v.key.startsWith('image:')).map((v) => v.key));
   if (images.size > 1) return undefined;
   if (versions.every((v) => v.key === versions[0]!.key)) return versions[0]!.r;
-  const counts = new Map<string, number>();
-  for (const v of versions) counts.set(v.key, (counts.get(v.key) ?? 0) + 1);
-  let winner = versions[0]!;
-  for (const v of versions) if (counts.get(v.key)! > counts.get(winner.key)!) winner = v;
+  // quorum_count_vote's vote_list: versions newest first, each with its children newest first
+  const list: { key: string; r: ReadResult; children: string[] }[] = [];
+  for (const v of versions) {
+    const found = list.find((x) => x.key === v.key);
+    if (found) found.children.unshift(v.child);
+    else list.unshift({ key: v.key, r: v.r, children: [v.child] });
+  }
+  // quorum_get_vote_winner: the first whose count is greater than the max so far
+  let winner = list[0]!;
+  for (const v of list) if (v.children.length > winner.children.length) winner = v;
+  const io = (commit as DebugCommit | undefined)?.io;
+  // (the members in the order QEMU's QDict hash table writes them, as recorded)
+  const sectors = { 'sectors-count': Math.ceil((offset + bytes) / 512) - Math.floor(offset / 512), 'sector-num': Math.floor(offset / 512) };
   const threshold = Number(n.options['vote-threshold'] ?? 1);
-  if (counts.get(winner.key)! < threshold) return { errno: strerror(5) };
+  if (winner.children.length < threshold) {
+    // quorum_report_failure: bdrv_get_device_or_node_name (the model's BlockBackends are unnamed)
+    io?.('QUORUM_FAILURE', { reference: q, ...sectors });
+    return { errno: strerror(5) };
+  }
+  for (const v of list) {
+    if (v === winner) continue;
+    for (const c of v.children) io?.('QUORUM_REPORT_BAD', { 'node-name': c, ...sectors, type: 'read' });
+  }
   return winner.r;
 }
 

@@ -242,8 +242,12 @@ function deferFinishOfStartedJobs(events: QmpEvent[], buffer: QmpEvent[]): void 
   // (a paused/running pair is the drain at the end of the transaction: the normalizer drops it)
   const finishing = new Set(['waiting', 'pending', 'aborting', 'concluded', 'null']);
   const jobOf = (e: QmpEvent) => String(e.data?.id ?? e.data?.device ?? '');
-  const isLater = (e: QmpEvent) => started.has(jobOf(e))
-    && (e.event === 'JOB_STATUS_CHANGE' ? finishing.has(String(statusOf(e))) : e.event.startsWith('BLOCK_JOB_'));
+  // the events of the started jobs' own reads after they started (a quorum's votes: QUORUM_*)
+  // come from the job's coroutine as well
+  const running = events.findIndex((e) => statusOf(e) === 'running' && started.has(jobOf(e)));
+  const ioAfterStart = new Set(running < 0 ? [] : events.slice(running + 1).filter((e) => e.event.startsWith('QUORUM_')));
+  const isLater = (e: QmpEvent) => ioAfterStart.has(e) || (started.has(jobOf(e))
+    && (e.event === 'JOB_STATUS_CHANGE' ? finishing.has(String(statusOf(e))) : e.event.startsWith('BLOCK_JOB_')));
   const moved = events.filter(isLater);
   if (moved.length === 0) return;
   events.splice(0, events.length, ...events.filter((e) => !isLater(e)));

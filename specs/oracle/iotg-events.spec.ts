@@ -3,7 +3,11 @@
 // - a backup whose copy reads a snapshot-access node over anything but copy-before-write, or
 //   writes one, fails in backup_loop: backup_error_action -> block_job_error_action sends
 //   BLOCK_JOB_ERROR (read or write, action report) before the job ends (graph/jobs/backup.ts);
-// - nbd-server-stop's BLOCK_EXPORT_DELETED order (graph/rules.ts nbd-server-stop-export-order).
+// - nbd-server-stop's BLOCK_EXPORT_DELETED order (graph/rules.ts nbd-server-stop-export-order);
+// and where stop 40's lead found more in the whole corpus:
+// - quorum_vote's QUORUM_FAILURE / QUORUM_REPORT_BAD, from a blockdev-add's header read (kept
+//   when the command is refused) and from a backup's copy (graph/read.ts quorumRead, graph/io-events.ts);
+// - a drive-backup into a probed raw target whose first sector is refused: BLOCK_JOB_ERROR (write).
 // Steps are 0-based indexes into the transcripts' steps.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +41,19 @@ test('nbd-server-stop deletes the exports by id on 7.2, newest first on 10.0', a
     await eventsAgree(dir, 'iotests/tests-g-image-fleecing-backup-none.json', [13], v);
     await eventsAgree(dir, 'iotests/tests-g-image-fleecing-cbw-bitmap.json', [17], v);
     await eventsAgree(dir, 'iotests/tests-image-fleecing-b-cbw-bitmap.json', [14], v);
+  }
+});
+
+test('a quorum vote sends QUORUM_FAILURE or QUORUM_REPORT_BAD, a refused command\'s included', async () => {
+  for (const [dir, v] of [[TRANSCRIPTS_DIR, '7.2'], [TRANSCRIPTS_10_0_DIR, '10.0']] as const) {
+    await eventsAgree(dir, 'fuzz-quorum-header-read-votes.json', [6, 8, 10], v);
+    await eventsAgree(dir, 'fuzz-backup-quorum-read-vote-fails.json', [1, 2, 5, 6], v);
+  }
+});
+
+test('a drive-backup into a probed raw target fails writing a qcow2 header into its first sector', async () => {
+  for (const [dir, v] of [[TRANSCRIPTS_DIR, '7.2'], [TRANSCRIPTS_10_0_DIR, '10.0']] as const) {
+    await eventsAgree(dir, 'probe-drive-backup-qcow2-header.json', [1, 2], v);
   }
 });
 
