@@ -1,14 +1,17 @@
 // block-dirty-bitmap-add/-remove/-clear/-enable/-disable/-merge as QEMU 7.2 runs them
 // (block/monitor/bitmap-qmp-cmds.c qmp_block_dirty_bitmap_*, checks in QEMU's order). The same
 // functions serve the transaction actions (commands/bitmap-actions.ts), which call them in
-// .prepare. Bitmap contents are not modelled: clear and merge check and change nothing else.
+// .prepare. Contents where the model follows them (graph/bitmap-contents.ts): add and clear leave
+// none, merge ORs them.
 import { QmpError } from '../errors/index.js';
 import {
   BITMAP_ALLOW_RO, BITMAP_BUSY, BITMAP_DEFAULT, BITMAP_RO, canStoreNewDirtyBitmap, createDirtyBitmap, dirtyBitmapSize, defaultBitmapGranularity,
   bitmapMayHoldBits, dirtyBitmapCheck, dirtyBitmapLookup, findDirtyBitmap, patchDirtyBitmap, releaseDirtyBitmap, removePersistentBitmap,
+  replaceDirtyBitmap,
   type DirtyBitmap,
 } from '../graph/bitmaps.js';
 import type { Proc } from '../graph/proc.js';
+import { mergedContents } from '../graph/bitmap-contents.js';
 import type { CommandDef } from './types.js';
 
 export interface BitmapAddArgs { node: string; name: string; granularity?: number; persistent?: boolean; disabled?: boolean }
@@ -30,7 +33,7 @@ export function bitmapAdd(p: Proc, a: BitmapAddArgs): void {
   const persistent = a.persistent ?? false;
   if (persistent) canStoreNewDirtyBitmap(p, bs, a.name, granularity);
   p.step(`bitmap ${bs}/${a.name} added`);
-  createDirtyBitmap(p, bs, granularity, a.name, { disabled: a.disabled ?? false, persistent, empty: true });
+  createDirtyBitmap(p, bs, granularity, a.name, { disabled: a.disabled ?? false, persistent, empty: true, dirty: [] });
 }
 
 /** block_dirty_bitmap_remove(release): busy or readonly refuse; a persistent one leaves the image too. */
@@ -43,12 +46,12 @@ export function bitmapRemove(p: Proc, node: string, name: string, release = true
   return found;
 }
 
-/** qmp_block_dirty_bitmap_clear: BDRV_BITMAP_DEFAULT checks; the contents are not modelled. */
+/** qmp_block_dirty_bitmap_clear: BDRV_BITMAP_DEFAULT checks; no bit is left. */
 export function bitmapClear(p: Proc, node: string, name: string): DirtyBitmap {
   const { bitmap } = dirtyBitmapLookup(p, node, name);
   dirtyBitmapCheck(bitmap, BITMAP_DEFAULT);
   // bdrv_clear_dirty_bitmap: hbitmap_reset_all (a transaction's abort restores the state whole)
-  return bitmap.empty ? bitmap : patchDirtyBitmap(p, node, name, { empty: true });
+  return bitmap.empty && bitmap.dirty?.length === 0 ? bitmap : patchDirtyBitmap(p, node, name, { empty: true, dirty: [] });
 }
 
 /** qmp_block_dirty_bitmap_enable / _disable: BDRV_BITMAP_ALLOW_RO. */
@@ -86,9 +89,19 @@ export function bitmapMerge(p: Proc, node: string, target: string, sources: read
       throw new QmpError(`Bitmaps are of different sizes (destination size is ${dsize}, source size is ${ssize}) and can't be merged`);
     }
   }
-  // qmp_block_dirty_bitmap_merge ORs every source into the target: one that may hold bits
-  const srcEmpty = (s: BitmapSource) => (typeof s === 'string' ? findDirtyBitmap(p, node, s) : findDirtyBitmap(p, s.node, s.name))?.empty === true;
+  // qmp_block_dirty_bitmap_merge ORs every source into the target (hbitmap_merge): its bits where
+  // every source's are known, else a target that may hold bits
+  const srcOf = (s: BitmapSource) => (typeof s === 'string' ? findDirtyBitmap(p, node, s) : findDirtyBitmap(p, s.node, s.name));
+  const srcEmpty = (s: BitmapSource) => srcOf(s)?.empty === true;
+  const size = dirtyBitmapSize(p, dst.node, dst.bitmap);
+  let dirty = dst.bitmap.dirty;
+  for (const s of sources) dirty = dirty && mergedContents({ ...dst.bitmap, dirty }, srcOf(s)?.dirty, size);
   if (dst.bitmap.empty && !sources.every(srcEmpty)) bitmapMayHoldBits(p, dst.node, dst.bitmap.name);
+  const now = findDirtyBitmap(p, dst.node, dst.bitmap.name)!;
+  if (JSON.stringify(now.dirty) !== JSON.stringify(dirty)) {
+    const { dirty: _d, ...rest } = now;
+    replaceDirtyBitmap(p, dst.node, { ...rest, ...(dirty ? { dirty } : {}) });
+  }
   return dst.bitmap;
 }
 

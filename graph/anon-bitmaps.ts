@@ -13,8 +13,8 @@ import type { Proc } from './proc.js';
 import type { DirtyBitmap } from './types.js';
 
 /** bdrv_create_dirty_bitmap(bs, granularity, NULL), disabled unless said otherwise. */
-export function addAnonBitmap(p: Proc, node: string, owner: string, granularity: number, disabled = true): void {
-  const b: DirtyBitmap = { name: '', granularity, persistent: false, disabled, busy: false, readonly: false, inconsistent: false, size: getLength(p, node), owner };
+export function addAnonBitmap(p: Proc, node: string, owner: string, granularity: number, disabled = true, init: Partial<DirtyBitmap> = {}): void {
+  const b: DirtyBitmap = { name: '', granularity, persistent: false, disabled, busy: false, readonly: false, inconsistent: false, size: getLength(p, node), owner, ...init };
   setBitmaps(p, node, [b, ...bitmapsOf(p, node)]);
 }
 
@@ -33,9 +33,12 @@ export function abdicateTo(p: Proc, node: string, owner: string, name: string, p
   for (const b of list) {
     if (b === parent) continue;
     if (b.owner === owner) {
-      // the successor itself takes the name: its own size stays (bdrv_dirty_bitmap_abdicate)
-      const { successorEnabled: _s, size: _z, ...rest } = parent;
-      out.push({ ...rest, ...(b.size !== undefined ? { size: b.size } : {}), ...patch });
+      // the successor itself takes the name: its own size and bits stay (bdrv_dirty_bitmap_abdicate)
+      const { successorEnabled: _s, size: _z, empty: _e, dirty: _d, ...rest } = parent;
+      out.push({
+        ...rest, ...(b.size !== undefined ? { size: b.size } : {}), ...(b.dirty !== undefined ? { dirty: b.dirty } : {}),
+        ...(b.dirty?.length === 0 ? { empty: true as const } : {}), ...patch,
+      });
     } else out.push(b);
   }
   setBitmaps(p, node, out);

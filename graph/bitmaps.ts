@@ -1,7 +1,7 @@
 // Dirty bitmaps as graph state (block/dirty-bitmap.c, block/qcow2-bitmap.c, QEMU 7.2). A bitmap
 // lives in its node's bs->dirty_bitmaps list (BdsNode.bitmaps, newest first as QLIST_INSERT_HEAD
-// keeps it) and goes away with the node. Contents are not modelled (no I/O): existence, name,
-// granularity and flags are. Persistent bitmaps of a qcow2 node are written to the image's
+// keeps it) and goes away with the node. Existence, name, granularity and flags are modelled, and
+// the contents where the model can follow them (graph/bitmap-contents.ts). Persistent bitmaps of a qcow2 node are written to the image's
 // bitmap directory in the host catalogue when the node closes or is reopened read-only, and
 // loaded again when a qcow2 node opens the image, as qcow2_store_persistent_dirty_bitmaps and
 // qcow2_load_dirty_bitmaps do.
@@ -17,6 +17,7 @@ import { imageBehind } from './images.js';
 import { getLength } from './length.js';
 import type { Proc } from './proc.js';
 import { refuseChildlessCorLength } from './cor-length.js';
+import { rangesBytes, setRange } from './bitmap-contents.js';
 import { HOST, type BdsNode, type DirtyBitmap, type Image, type ImageBitmap } from './types.js';
 
 export type { DirtyBitmap, ImageBitmap } from './types.js';
@@ -150,21 +151,50 @@ export function bitmapMayHoldBits(p: Proc, node: string, name: string): void {
   }));
 }
 
+/** Replaces a named bitmap whole (a key the new one lacks goes). */
+export function replaceDirtyBitmap(p: Proc, node: string, b: DirtyBitmap): void {
+  setBitmaps(p, node, bitmapsOf(p, node).map((x) => (x.owner === undefined && x.name === b.name ? b : x)));
+}
+
 /**
- * A write request (bdrv_co_write_req_finish -> bdrv_set_dirty) sets bits in the bitmaps of the
- * node written and, through the driver's own writes (data, metadata, a filter's), of every node
- * below it but its backing file (a COW layer is only read): they may all hold bits after it.
+ * A write request (bdrv_co_write_req_finish -> bdrv_set_dirty) of [offset, offset + bytes) sets
+ * the granules it touches in the enabled bitmaps of the node written (a disabled one records
+ * nothing), and, through the driver's own writes (data, metadata, a filter's), bits in the
+ * bitmaps of every node below it but its backing file (a COW layer is only read): at the same
+ * offsets through a filter, shifted by a raw node's `offset`, at host offsets the model does not
+ * follow below any other driver (those bitmaps lose their known contents). Without a range
+ * (offset undefined) every bitmap on the way may hold bits.
  */
-export function writeMayDirtyBitmaps(p: Proc, dest: string): void {
+export function writeMayDirtyBitmaps(p: Proc, dest: string, offset?: number, bytes?: number): void {
   const seen = new Set<string>();
-  const walk = (node: string) => {
+  const walk = (node: string, off: number | undefined) => {
     if (seen.has(node) || seen.size > 10_000) return;
     seen.add(node);
-    for (const b of p.node(node)?.bitmaps ?? []) if (b.empty && b.owner === undefined) bitmapMayHoldBits(p, node, b.name);
-    for (const e of p.childrenOf(node)) if (e.name !== 'backing') walk(e.child);
+    const n = p.node(node);
+    const list = n?.bitmaps ?? [];
+    if (list.some((b) => !b.disabled && (b.empty || b.dirty !== undefined))) {
+      setBitmaps(p, node, list.map((b) => {
+        if (b.disabled || (!b.empty && b.dirty === undefined)) return b;
+        const { empty: _e, dirty, ...rest } = b;
+        if (off === undefined || bytes === undefined || dirty === undefined) return rest;
+        return { ...rest, dirty: setRange(dirty, off, bytes, b.granularity, dirtyBitmapSize(p, node, b)) };
+      }));
+    }
+    for (const e of p.childrenOf(node)) {
+      if (e.name === 'backing') continue;
+      const same = off !== undefined && (PASS_THROUGH[n?.driver ?? ''] === e.name);
+      const raw = off !== undefined && n?.driver === 'raw' && e.name === 'file';
+      walk(e.child, same ? off : raw ? off + Number(n!.options.offset ?? 0) : undefined);
+    }
   };
-  walk(dest);
+  walk(dest, offset);
 }
+
+/** The child a filter passes a write to at the same offset. */
+const PASS_THROUGH: Record<string, string> = {
+  throttle: 'file', 'copy-on-read': 'file', compress: 'file', 'copy-before-write': 'file', preallocate: 'file',
+  blklogwrites: 'file', blkdebug: 'image',
+};
 
 /** bdrv_dirty_bitmap_set_busy: a job or an export holds the bitmap. */
 export function setDirtyBitmapBusy(p: Proc, node: string, name: string, busy: boolean): void {
@@ -273,7 +303,7 @@ export function queryDirtyBitmaps(n: BdsNode): Record<string, unknown>[] {
   return (n.bitmaps ?? []).map((b) => ({
     // an anonymous bitmap (graph/anon-bitmaps.ts) has no name member
     ...(b.name !== '' ? { name: b.name } : {}), recording: bitmapRecording(b), persistent: b.persistent, busy: b.busy,
-    granularity: b.granularity, count: 0, ...(b.inconsistent ? { inconsistent: true } : {}),
+    granularity: b.granularity, count: b.dirty ? rangesBytes(b.dirty) : 0, ...(b.inconsistent ? { inconsistent: true } : {}),
   }));
 }
 

@@ -96,6 +96,12 @@ export interface DirtyBitmap {
    * model keeps no contents), as a bitmap loaded from an image does.
    */
   empty?: true;
+  /**
+   * The set granules as byte ranges, where the model follows them (graph/bitmap-contents.ts): from
+   * block-dirty-bitmap-add or -clear on, through writes to the node itself and the filters and raw
+   * nodes above it, merges and a backup's successor. Absent: not known (count reported as 0).
+   */
+  dirty?: [number, number][];
 }
 
 /** An entry of a qcow2 image's bitmap directory (Qcow2Bitmap): flags IN_USE and AUTO. */

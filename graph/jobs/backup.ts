@@ -14,7 +14,8 @@ import { tryRefresh } from '../ops.js';
 import { cbwClusterSize } from '../block-copy.js';
 import { abdicateTo, addAnonBitmap, releaseAnonBitmap, successorKey } from '../anon-bitmaps.js';
 import { opBlocker } from '../blockers.js';
-import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, findDirtyBitmap, patchDirtyBitmap } from '../bitmaps.js';
+import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, dirtyBitmapSize, findDirtyBitmap, patchDirtyBitmap, replaceDirtyBitmap } from '../bitmaps.js';
+import { clipRanges, mergedContents, regranulate } from '../bitmap-contents.js';
 import type { Job } from '../types.js';
 import { filterChild, filterOrCowBs, isFilter } from './chain.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
@@ -48,6 +49,13 @@ export interface BackupData {
   onTargetError?: string;
   /** the block_copy call backupRunStart ran, until the job next runs (backupRunToEnd) */
   copyCall?: CopyCall;
+  /**
+   * sync=bitmap: the block-copy bitmap backup_init_bcs_bitmap filled from the sync bitmap, on the
+   * block-copy clusters (absent: the bitmap's bits are not known, graph/bitmap-contents.ts)
+   */
+  bitmapInit?: [number, number][];
+  /** the range of the copy task whose error ended the job (backup_cleanup_sync_bitmap's leftover) */
+  failedTask?: [number, number];
   unblock: Record<string, string[]>;
 }
 
@@ -165,7 +173,8 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
     dirtyBitmapCheck(bm, BITMAP_BUSY);
     if (bm.successorEnabled !== undefined) throw new QmpError('Cannot create a successor for a bitmap that already has one');
     patchDirtyBitmap(p, o.bs, o.bitmap, { disabled: true, busy: true, successorEnabled: !bm.disabled });
-    addAnonBitmap(p, o.bs, successorKey(o.jobId), bm.granularity, bm.disabled);
+    // (a new HBitmap: no bit set)
+    addAnonBitmap(p, o.bs, successorKey(o.jobId), bm.granularity, bm.disabled, { dirty: [] });
   }
   // len = bdrv_getlength(bs); target_len = bdrv_getlength(target)
   if (getLength(p, o.bs) !== getLength(p, o.target)) throw new QmpError('Source and target image have different sizes');
@@ -188,7 +197,10 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
   if (o.maxChunk && o.maxChunk < cs) throw new QmpError(`Required max-chunk (${o.maxChunk}) is less than backup cluster size (${cs})`);
 
   p.step('job-create');
+  // backup_init_bcs_bitmap: a sync=bitmap job copies the sync bitmap's bits, on its clusters
+  const syncBits = o.sync === 'bitmap' && o.bitmap ? findDirtyBitmap(p, o.bs, o.bitmap)?.dirty : undefined;
   const data: BackupData = {
+    ...(syncBits ? { bitmapInit: regranulate(syncBits, cs, getLength(p, o.bs)) } : {}),
     kind: 'backup', cbw, source: o.bs, target: o.target, sync: o.sync, bitmap: o.bitmap, bitmapMode: o.bitmapMode,
     ...(o.txn ? { txn: o.txn } : {}), ...(o.compress ? { compress: true } : {}), unblock: { [cbw]: ['dataplane'] },
   };
@@ -203,13 +215,17 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
 
 /**
  * Whether backup_run has anything to copy (the copy loop's work, as backupRunStart decides it):
- * sync full the whole source, sync top its allocated bytes, sync none nothing; a bitmap sync is
- * taken to copy (its bits are not looked at here).
+ * sync full the whole source, sync top its allocated bytes, sync none nothing; a bitmap sync its
+ * block-copy bitmap's bits where they are known (bitmapInit), else whatever a bitmap not known to
+ * be empty holds.
  */
-export function backupCopies(p: Proc, d: { sync?: unknown; source?: unknown; bitmap?: unknown }): boolean {
+export function backupCopies(p: Proc, d: { sync?: unknown; source?: unknown; bitmap?: unknown; bitmapInit?: unknown }): boolean {
   if (typeof d.source !== 'string' || !p.node(d.source) || getLength(p, d.source) === 0) return false;
   if (d.sync === 'none') return false;
-  if (d.sync === 'bitmap') return !syncBitmapEmpty(p, d);
+  if (d.sync === 'bitmap') {
+    const init = d.bitmapInit as [number, number][] | undefined;
+    return init ? init.length > 0 : !syncBitmapEmpty(p, d);
+  }
   return d.sync !== 'top' || anyAllocated(p, d.source);
 }
 
@@ -220,7 +236,8 @@ export function backupCopies(p: Proc, d: { sync?: unknown; source?: unknown; bit
  */
 function syncBitmapEmpty(p: Proc, d: { source?: unknown; bitmap?: unknown }): boolean {
   if (typeof d.source !== 'string' || typeof d.bitmap !== 'string') return false;
-  return findDirtyBitmap(p, d.source, d.bitmap)?.empty === true;
+  const b = findDirtyBitmap(p, d.source, d.bitmap);
+  return b?.empty === true || b?.dirty?.length === 0;
 }
 
 /**
@@ -230,11 +247,12 @@ function syncBitmapEmpty(p: Proc, d: { source?: unknown; bitmap?: unknown }): bo
  * ends right after the QMP reply and the job goes on to finish, whatever its speed (fuzz
  * 3394175745: a 1 MiB null-co source). A bitmap sync's bits are not modelled: taken to copy.
  */
-export function backupStillCopies(p: Proc, d: { sync?: unknown; source?: unknown; copyCall?: unknown }): boolean {
+export function backupStillCopies(p: Proc, d: { sync?: unknown; source?: unknown; copyCall?: unknown; bitmapInit?: unknown }): boolean {
   // no call on record (a `wait` step ran it, and the job is still running: an ignored error's
   // retries, or a stop resumed into a new call): what backup_run has to copy at all
   const call = d.copyCall as CopyCall | undefined;
-  if ((d.sync !== 'full' && d.sync !== 'top') || call === undefined) return backupCopies(p, d);
+  const followed = d.sync === 'full' || d.sync === 'top' || (d.sync === 'bitmap' && d.bitmapInit !== undefined);
+  if (!followed || call === undefined) return backupCopies(p, d);
   return call.next !== undefined;
 }
 
@@ -319,7 +337,7 @@ function backupFirstStretch(ctx: JobCtx, id: string, o: { onSourceError?: string
     sendJob(ctx, id, { type: 'FAIL', error: 'Operation not supported' });
     return 'stopped';
   }
-  const copies = d.sync === 'full' || (d.sync === 'top' && anyAllocated(p, d.source));
+  const copies = d.sync === 'full' || (d.sync === 'top' && anyAllocated(p, d.source)) || (d.sync === 'bitmap' && (d.bitmapInit?.length ?? 0) > 0);
   if (!copies) return 'nothing';
   if ((!readable && reports(o.onSourceError)) || (readable && !snapshotAccessWritable(p, d.target) && reports(o.onTargetError))) {
     // the failed copy task is an I/O error of backup_loop, not of backup_run's setup:
@@ -343,13 +361,13 @@ function backupFirstStretch(ctx: JobCtx, id: string, o: { onSourceError?: string
   // The failed read completes in the main loop once the command's synchronous part is done: after
   // every job_start of its transaction (backupFailAfterStart, from the action's after())
   if (call.error !== undefined && call.isRead && errorActionOf(d.onSourceError, call.error) === 'report') {
-    patchJobData(p, id, { readFailAfterStart: call.error });
+    patchJobData(p, id, { readFailAfterStart: call.error, ...(call.task ? { failedTask: call.task } : {}) });
     return 'stopped';
   }
   // a write refused without I/O right after that read (a probed target's first sector) ends the
   // job as early (probe-drive-backup-qcow2-header: the job is gone at the graph query)
   if (call.error !== undefined && call.noIo === true && errorActionOf(d.onTargetError, call.error) === 'report') {
-    patchJobData(p, id, { writeFailAfterStart: call.error });
+    patchJobData(p, id, { writeFailAfterStart: call.error, ...(call.task ? { failedTask: call.task } : {}) });
     return 'stopped';
   }
   patchJobData(p, id, { copyCall: call });
@@ -420,6 +438,8 @@ export interface CopyCall {
   error?: string; isRead?: boolean; next?: number;
   /** the failed write issued no I/O (raw_co_pwritev's probed-sector refusal): it fails as soon as the read before it completes */
   noIo?: boolean;
+  /** the failed task's range */
+  task?: [number, number];
 }
 
 /**
@@ -439,7 +459,8 @@ export interface CopyCall {
  */
 function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): CopyCall {
   const len = p.node(d.source)?.size ?? 0;
-  if (d.sync !== 'full' && d.sync !== 'top') return {};
+  const ranges = loopRanges(d, len);
+  if (!ranges) return {};
   // consecutive compressed clusters are written as one run (graph/jobs/guest-write.ts: the same
   // per-cluster steps on one copy of the target's metadata; fuzz 522514549), flushed before any
   // other write, error or return so that every effect keeps QEMU's order
@@ -455,10 +476,14 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
     const cerr = flush();
     return cerr !== undefined ? { error: cerr, isRead: false } : c;
   };
-  for (let pos = from, guard = 0; pos < len && guard < 1_000_000; guard++) {
-    const st = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, len - pos) : allocatedAbove(p, d.source, null, true, pos, len - pos);
-    const run = st.n > 0 ? st.n : len - pos;
-    const counts = st.alloc || d.sync === 'full';
+  let guard = 0;
+  for (const [ra, rb] of ranges) {
+  const end = Math.min(rb, len);
+  for (let pos = Math.max(ra, from); pos < end && guard < 1_000_000; guard++) {
+    const st = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, end - pos) : allocatedAbove(p, d.source, null, true, pos, end - pos);
+    const run = Math.min(st.n > 0 ? st.n : end - pos, end - pos);
+    // sync full and bitmap copy what reads as zeroes too (as zero writes); sync top skips it
+    const counts = st.alloc || d.sync !== 'top';
     if (!counts) {
       pos += run;
       continue;
@@ -467,17 +492,18 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
     // compress a task is one block-copy cluster (block_copy_chunk_size: COPY_READ_WRITE_CLUSTER)
     const chunk = d.compress ? cbwClusterSize(p, d.cbw, d.target) : BLOCK_COPY_MAX_BUFFER;
     const n = st.alloc || firstTask ? Math.min(run, chunk) : run;
+    const task: [number, number] = [pos, pos + n];
     if (st.alloc) {
       // block_copy_do_copy: bdrv_co_pread(s->source), then bdrv_co_pwrite(s->target)
       const error = jobReadError(p, d.source, pos, n);
-      if (error !== undefined) return fail({ error, isRead: true });
+      if (error !== undefined) return fail({ error, isRead: true, task });
     }
     // raw_co_pwritev's guard of a probed target's first sector (drive-backup without a format);
     // a zero write (raw_co_pwrite_zeroes) has none
     const refused = st.alloc ? probedHeaderWrite(p, d.source, d.target, pos, n) : undefined;
-    if (refused !== undefined) return fail({ error: refused, isRead: false, noIo: true });
+    if (refused !== undefined) return fail({ error: refused, isRead: false, noIo: true, task });
     const error = jobWriteError(p, d.target, pos, n);
-    if (error !== undefined) return fail({ error, isRead: false });
+    if (error !== undefined) return fail({ error, isRead: false, task });
     if (st.alloc && d.compress) {
       // s->write_flags' BDRV_REQ_WRITE_COMPRESSED: qcow2_co_pwritev_compressed_part; a cluster
       // the target already holds fails there ("Input/output error"), so it is never batched
@@ -487,18 +513,18 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
       if (!alone && pend && pend.to === pos && free(pend.held)) pend.to = pos + n;
       else {
         const cerr = flush();
-        if (cerr !== undefined) return { error: cerr, isRead: false };
+        if (cerr !== undefined) return { error: cerr, isRead: false, task };
         const view = alone ? undefined : metadataView(p, d.target);
         const held = view?.img.data ?? [];
         if (view && free(held)) pend = { from: pos, to: pos + n, held };
         else {
           const e = writeCompressedData(p, d.target, pos, n, d.source);
-          if (e !== undefined) return { error: e, isRead: false };
+          if (e !== undefined) return { error: e, isRead: false, task };
         }
       }
     } else {
       const cerr = flush();
-      if (cerr !== undefined) return { error: cerr, isRead: false };
+      if (cerr !== undefined) return { error: cerr, isRead: false, task };
       if (st.alloc) writeGuestData(p, d.target, pos, n, d.source);
       // block_copy_do_copy's COPY_WRITE_ZEROES: bdrv_co_pwrite_zeroes(s->target) without
       // BDRV_REQ_MAY_UNMAP (s->write_flags): a qcow2 target gets its L2 tables, and its
@@ -507,9 +533,28 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
     }
     const start = pos;
     pos += n;
-    if (firstTask) return firstTaskLeavesMore(p, d, start, n) ? { next: pos } : {};
+    if (firstTask) {
+      const more = d.sync === 'bitmap' ? ranges.some(([a, b]) => Math.min(b, len) > Math.max(a, pos)) : firstTaskLeavesMore(p, d, start, n);
+      return more ? { next: pos } : {};
+    }
+  }
   }
   return fail({});
+}
+
+/**
+ * What block_copy's bitmap holds when backup_run starts (backup_init_bcs_bitmap): the whole source
+ * for sync full and top (top clears the unallocated as it goes: the loop's block status), the sync
+ * bitmap's bits on the copy clusters for sync bitmap, where the model knows them.
+ */
+function loopRanges(d: BackupData, len: number): [number, number][] | undefined {
+  if (d.sync === 'full' || d.sync === 'top') return [[0, len]];
+  return d.sync === 'bitmap' ? d.bitmapInit : undefined;
+}
+
+/** What block_copy had to copy at all, where the model knows it (sync top: not followed). */
+function copyRanges(p: Proc, d: BackupData): [number, number][] | undefined {
+  return d.sync === 'top' ? undefined : loopRanges(d, getLength(p, d.source));
 }
 
 /**
@@ -577,7 +622,10 @@ export function backupRunToEnd(ctx: JobCtx, id: string): { failed: string } | 's
   if (call.error === undefined) return undefined;
   // backup_error_action: on-source-error for a failed read, on-target-error for a failed write
   const action = errorAction(ctx, id, call.isRead ? d.onSourceError : d.onTargetError, call.error, call.isRead === true);
-  if (action === 'report') return { failed: call.error };
+  if (action === 'report') {
+    if (call.task) patchJobData(p, id, { failedTask: call.task });
+    return { failed: call.error };
+  }
   if (action === 'ignore') {
     // backup_loop: BLOCK_ERROR_ACTION_IGNORE "proceeds to the next iteration" in the same run of
     // the coroutine, a new block_copy_async call over what is still dirty: an error that does not
@@ -611,13 +659,47 @@ function cleanupSyncBitmap(p: Proc, job: string, d: BackupData, ok: boolean): vo
   if (!bm || bm.successorEnabled === undefined) return;
   const sync = (ok || d.bitmapMode === 'always') && d.bitmapMode !== 'never';
   const { successorEnabled, ...rest } = bm;
+  const successor = bitmapsOf(p, d.source).find((b) => b.owner === successorKey(job));
+  const size = dirtyBitmapSize(p, d.source, bm);
   if (sync) {
     abdicateTo(p, d.source, successorKey(job), d.bitmap, { disabled: !successorEnabled, busy: false, readonly: false, inconsistent: false });
+    // "If we failed and synced, merge in the bits we didn't copy"
+    if (!ok) {
+      const now = findDirtyBitmap(p, d.source, d.bitmap)!;
+      const { dirty: _d, empty: _e, ...kept } = now;
+      const dirty = mergedContents(now, uncopied(p, d), size);
+      replaceDirtyBitmap(p, d.source, { ...kept, ...(dirty ? { dirty, ...(dirty.length === 0 ? { empty: true as const } : {}) } : {}) });
+    }
     return;
   }
-  p.patchNode(d.source, { bitmaps: bitmapsOf(p, d.source).map((b) => (b.name === d.bitmap ? { ...rest, disabled: !successorEnabled, busy: false } : b)) });
+  // bdrv_reclaim_dirty_bitmap: the successor's bits merged back into the parent
+  const { dirty: _d, empty: _e, ...plain } = rest;
+  const dirty = mergedContents(rest, successor?.dirty, size);
+  const empty = rest.empty === true && successor?.dirty?.length === 0;
+  p.patchNode(d.source, {
+    bitmaps: bitmapsOf(p, d.source).map((b) => (b.owner === undefined && b.name === d.bitmap
+      ? { ...plain, ...(empty ? { empty: true as const } : {}), ...(dirty ? { dirty } : {}), disabled: !successorEnabled, busy: false } : b)),
+  });
   releaseAnonBitmap(p, d.source, successorKey(job));
 }
+
+/**
+ * What a failed backup's block-copy bitmap still holds (block_copy_dirty_bitmap at
+ * backup_cleanup_sync_bitmap): the failed task's range of what it had to copy. block_copy
+ * starts up to BLOCK_COPY_MAX_WORKERS (64) tasks before the first finishes, and those go on after
+ * one fails, so over at most 64 tasks only the failed one is left; beyond that, or with a copy
+ * the model does not follow, undefined.
+ */
+function uncopied(p: Proc, d: BackupData): [number, number][] | undefined {
+  const task = d.failedTask;
+  const all = copyRanges(p, d);
+  if (!task || !all) return undefined;
+  const tasks = all.reduce((n, [a, b]) => n + Math.ceil((b - a) / BLOCK_COPY_MAX_BUFFER), 0);
+  return tasks <= BLOCK_COPY_MAX_WORKERS ? clipRanges(all, task[0], task[1]) : undefined;
+}
+
+/** BLOCK_COPY_MAX_WORKERS (block/block-copy.c) */
+const BLOCK_COPY_MAX_WORKERS = 64;
 
 registerJobDriver('backup', {
   commit(ctx, j) { cleanupSyncBitmap(ctx.p, j.id, ctx.p.job(j.id)!.data as unknown as BackupData, true); },

@@ -56,7 +56,7 @@ function fileAt(p: Proc, node: string, offset: number): { img: Image; offset: nu
 export function writeGuestData(p: Proc, dest: string, offset: number, n: number, src?: string): void {
   const node = p.node(dest);
   if (!node || n <= 0) return;
-  writeMayDirtyBitmaps(p, dest);
+  writeMayDirtyBitmaps(p, dest, offset, n);
   if (detectedZeroWrite(p, dest, offset, n, src)) return;
   if (node.driver === 'qcow2') {
     // the image its clusters are allocated in: a host image file, or the image a format node's
@@ -136,7 +136,7 @@ function withFills(p: Proc, img: Image, s: number, e: number, src: string | unde
 export function writeCompressedData(p: Proc, dest: string, offset: number, n: number, src: string): string | undefined {
   const node = p.node(dest);
   if (!node || node.driver !== 'qcow2' || n <= 0) return undefined;
-  writeMayDirtyBitmaps(p, dest);
+  writeMayDirtyBitmaps(p, dest, offset, n);
   // the ZERO_WRITE branch comes before the compressed one (bdrv_aligned_pwritev): a zero buffer
   // never reaches qcow2_alloc_compressed_cluster_offset, so an allocated cluster takes it
   if (detectedZeroWrite(p, dest, offset, n, src)) return undefined;
@@ -239,7 +239,7 @@ function writeHostBytes(p: Proc, dest: string, offset: number, n: number, src?: 
 export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, unmap: boolean): void {
   const node = p.node(dest);
   if (!node || n <= 0) return;
-  writeMayDirtyBitmaps(p, dest);
+  writeMayDirtyBitmaps(p, dest, offset, n);
   if (node.driver !== 'qcow2') {
     // the host file reads zeroes there now, whichever way file-posix zeroed it: a raw image's
     // bytes, or a qcow2 file's header gone like under data (writeHostBytes)
