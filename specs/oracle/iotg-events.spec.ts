@@ -7,7 +7,10 @@
 // and where stop 40's lead found more in the whole corpus:
 // - quorum_vote's QUORUM_FAILURE / QUORUM_REPORT_BAD, from a blockdev-add's header read (kept
 //   when the command is refused) and from a backup's copy (graph/read.ts quorumRead, graph/io-events.ts);
-// - a drive-backup into a probed raw target whose first sector is refused: BLOCK_JOB_ERROR (write).
+// - a drive-backup into a probed raw target whose first sector is refused: BLOCK_JOB_ERROR (write);
+// - a sync=bitmap backup after a failed bitmap-mode=always one copies the failed task's clusters
+//   (backup_cleanup_sync_bitmap, backup_init_bcs_bitmap; graph/bitmap-contents.ts) and fails on the
+//   same read.
 // Steps are 0-based indexes into the transcripts' steps.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,6 +57,12 @@ test('a quorum vote sends QUORUM_FAILURE or QUORUM_REPORT_BAD, a refused command
 test('a drive-backup into a probed raw target fails writing a qcow2 header into its first sector', async () => {
   for (const [dir, v] of [[TRANSCRIPTS_DIR, '7.2'], [TRANSCRIPTS_10_0_DIR, '10.0']] as const) {
     await eventsAgree(dir, 'probe-drive-backup-qcow2-header.json', [1, 2], v);
+  }
+});
+
+test('a sync=bitmap backup copies what a failed bitmap-mode=always backup left, and fails there', async () => {
+  for (const [dir, v] of [[TRANSCRIPTS_DIR, '7.2'], [TRANSCRIPTS_10_0_DIR, '10.0']] as const) {
+    await eventsAgree(dir, 'combo-c10-b2-backup-bitmap-fail-modes.json', [3, 6, 9], v);
   }
 });
 
