@@ -328,8 +328,10 @@ export function loadPersistentBitmaps(p: Proc, node: string): void {
   for (const e of img.bitmaps) {
     if (e.inUse && findDirtyBitmap(p, node, e.name)) continue;
     // bdrv_dirty_bitmap_set_inconsistent also disables it
+    // load_bitmap: the bits stored with a consistent entry come back
+    const bits = !e.inUse && e.dirty ? { dirty: e.dirty, ...(e.dirty.length === 0 ? { empty: true as const } : {}) } : {};
     createDirtyBitmap(p, node, e.granularity, e.name, {
-      persistent: true, inconsistent: e.inUse, disabled: !e.auto || e.inUse, readonly: ro,
+      persistent: true, inconsistent: e.inUse, disabled: !e.auto || e.inUse, readonly: ro, ...bits,
     });
   }
   if (!ro) putImageBitmaps(p, img, img.bitmaps.map((e) => ({ ...e, inUse: true })));
@@ -367,6 +369,9 @@ export function storePersistentBitmaps(p: Proc, node: string, release: boolean):
     e.auto = !b.disabled;
     e.inUse = false;
     e.granularity = b.granularity;
+    // store_bitmap_data: the bits go with it (known or not)
+    if (b.dirty) e.dirty = b.dirty;
+    else delete e.dirty;
     stored.add(b.name);
   }
   if (needWrite) {

@@ -105,7 +105,11 @@ export interface DirtyBitmap {
 }
 
 /** An entry of a qcow2 image's bitmap directory (Qcow2Bitmap): flags IN_USE and AUTO. */
-export interface ImageBitmap { name: string; granularity: number; auto: boolean; inUse: boolean }
+export interface ImageBitmap {
+  name: string; granularity: number; auto: boolean; inUse: boolean;
+  /** the bits stored with it, where the model knew them (graph/bitmap-contents.ts; absent: not known) */
+  dirty?: [number, number][];
+}
 
 export interface BlockBackend {
   id: string;
