@@ -33,7 +33,7 @@ import type { Proc } from './proc.js';
 import { HOST } from './types.js';
 import { alignment, refreshPerms } from './refresh.js';
 import { drained } from './drain.js';
-import { cloneInPlace, flatten, type Flat } from './reopen/qdict.js';
+import { cloneInPlace, flatten, qdictKeys, type Flat } from './reopen/qdict.js';
 import { throttleGroupExists } from './throttle-groups.js';
 import type { BdsNode, Image } from './types.js';
 import { pathCombine } from './host-path.js';
@@ -58,6 +58,12 @@ interface Inherit {
    * `active` not yet applied); backing, data-file and drivers' children see them after.
    */
   inactive?: boolean;
+  /**
+   * An inline child's sub-QDict order: qdict_extract_subqdict walks the parent's flattened options
+   * in qdict_first/qdict_next order, bucketed by the prefixed keys ("file.inject-error.0.event"),
+   * and inserts each stripped key into the child's QDict in that order.
+   */
+  extractOrder?: string[];
 }
 
 const GIB = 1 << 30;
@@ -84,7 +90,9 @@ function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[], k
     if (inh.filename === undefined) throw new QmpError(`A block device must be specified for "${key}"`);
     return { name: openNode(p, {}, inh).name, inline: true };
   }
-  return { name: openNode(p, ref as Opts, inh).name, inline: true };
+  const prefix = `${key}.`;
+  const extractOrder = qdictKeys(flatten(ref as Opts, prefix)).map((k) => k.slice(prefix.length));
+  return { name: openNode(p, ref as Opts, { ...inh, extractOrder }).name, inline: true };
 }
 
 /**
@@ -364,7 +372,12 @@ export function openNodeWithFlags(p: Proc, opts: Opts, inactive: boolean): BdsNo
 
 export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false, probing = true): BdsNode {
   // bs->explicit_options: what this node was given (a child: its extracted sub-QDict)
-  const explicit = flatten(opts);
+  const flat = flatten(opts);
+  const explicit: Flat = inh?.extractOrder ? {} : flat;
+  if (inh?.extractOrder) {
+    for (const k of inh.extractOrder) if (k in flat) explicit[k] = flat[k]!;
+    for (const k of Object.keys(flat)) if (!(k in explicit)) explicit[k] = flat[k]!;
+  }
   if (root) rootDefaults(explicit);
   // bs->options: + bdrv_inherited_options, + bdrv_fill_options (a protocol node opened from a
   // file name gets `driver` and `filename`), + update_options_from_flags
