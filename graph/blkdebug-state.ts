@@ -51,3 +51,22 @@ export function keepDebugStates(from: Draft, to: Draft, procOf: (d: Draft, name:
   }
   return changed;
 }
+
+/**
+ * The blkdebug states of `p`'s nodes now, as a function that puts them back: for a look ahead at
+ * a request the model issues again later (a mirror's first write, graph/jobs/mirror.ts), which
+ * must not use up a `once` rule or move a state before the request itself does.
+ */
+export function saveDebugStates(p: Proc): () => void {
+  const saved = p.nodes().filter((n) => n.driver === 'blkdebug').map((n) => [n.name, n.extra?.debug] as const);
+  return () => {
+    for (const [name, st] of saved) {
+      const n = p.node(name);
+      if (!n || n.extra?.debug === st) continue;
+      const extra = { ...(n.extra ?? {}) };
+      if (st === undefined) delete extra.debug;
+      else extra.debug = st;
+      p.patchNode(name, { extra });
+    }
+  };
+}

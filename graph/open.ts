@@ -25,6 +25,7 @@ import { nbdConnect, nbdFilename } from './nbd-client.js';
 import { addAnonBitmap, bcsKey, CBW_BITMAPS } from './anon-bitmaps.js';
 import { blockCopyClusterSize } from './block-copy.js';
 import { assignNodeName, attachChild, newNode, tryRefresh } from './ops.js';
+import { vvfatRefusal } from './vvfat.js';
 import { hasParents, probeAttach, probeDetach } from './probe.js';
 import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_METADATA, ROLE_PRIMARY, permFromList } from './perm.js';
@@ -386,6 +387,8 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false, probi
   if (inh?.filename !== undefined) fillFromFilename(eff, inh.filename);
   const driver = String(eff.driver);
   const info = driverInfo(driver);
+  // vvfat_open's refusals (graph/vvfat.ts); an open it would let through stays unmodelled
+  if (!info && driver === 'vvfat') vvfatRefusal(p, opts as Record<string, unknown>, eff, readOnlyOption(eff));
   if (!info) throw new QmpError(`Unknown driver '${driver}'`);
   const ro = readOnlyOption(eff);
   optionsFromFlags(eff, ro);

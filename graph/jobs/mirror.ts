@@ -11,6 +11,7 @@ import type { Job } from '../types.js';
 import { appendNode, replaceNode } from '../replace.js';
 import { recurseCanReplace } from './can-replace.js';
 import { tryRefresh } from '../ops.js';
+import { saveDebugStates } from '../blkdebug-state.js';
 import { QmpErrorAfterAbort } from '../abort-residue.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { coTruncate, keepPreallocTruncateFailures, truncateErrno } from '../truncate.js';
@@ -264,7 +265,12 @@ function mirrorRunStart(ctx: JobCtx, id: string, o: MirrorStart, targetIsBacking
   const reportsTargetError = !['stop', 'ignore'].includes(o.onTargetError ?? 'report');
   const firstRun = dirty[0];
   if (reportsTargetError && !(o.speed > 0) && firstRun) {
+    // a look ahead at the loop's first write: unless it fails the job here, the loop issues it
+    // (rate.ts runMirrorLoop), so it leaves blkdebug's rules as they were (a `once` rule of
+    // errno 28 under on-target-error enospc stops the job there: iotests 041-l-enospc-target)
+    const restoreDebug = saveDebugStates(p);
     const err = mirrorWriteErrno(p, o.bs, o.target, firstRun[0], Math.min(firstRun[1], srcLen) - firstRun[0]);
+    if (err === undefined || err === ENOSPC) restoreDebug();
     if (err !== undefined && err !== ENOSPC) {
       // mirror_write_complete -> mirror_error_action -> block_job_error_action: BLOCK_JOB_ERROR
       // (write, report) before mirror_run sees s->ret
