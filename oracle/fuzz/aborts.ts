@@ -307,6 +307,20 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   if (step.execute === 'block_resize' && typeof a['node-name'] === 'string' && aio.has(a['node-name']) && !p.pinnedInIothread().has(a['node-name'])) {
     return `fuzz 4265141723: block_resize of '${a['node-name']}' in an iothread nothing pins (QEMU 7.2 hangs later: bdrv_co_unlock after the node moved back to the main loop keeps the iothread locked)`;
   }
+  // fuzz --qemu 10.0 497471072 (a race, not a QEMU bug): a job in an iothread is paused by a
+  // drain and resumed by its iothread when that runs it (ProcView.statusRaces), so a verb that
+  // job_apply_verb_locked refuses in running and paused, or ready and standby alike (complete
+  // while running or paused; finalize and dismiss before pending or concluded) names whichever
+  // state the command met. The verbs QEMU accepts in both stay (pause, resume, cancel, set-speed).
+  const verbJob = ['job-complete', 'job-finalize', 'job-dismiss'].includes(step.execute) ? a.id
+    : ['block-job-finalize', 'block-job-dismiss'].includes(step.execute) ? a.id : step.execute === 'block-job-complete' ? a.device : undefined;
+  if (typeof verbJob === 'string' && p.statusRaces(verbJob)) {
+    const st = p.jobs.get(verbJob)!.status;
+    const complete = step.execute.endsWith('complete');
+    if (!complete || st === 'running' || st === 'paused') {
+      return `fuzz --qemu 10.0 497471072: ${step.execute} of job '${verbJob}' (${st}) in an iothread: a drain's resume runs in the iothread, so the refused state is running or paused, ready or standby as the race goes`;
+    }
+  }
   // fuzz 3404316613 (not a QEMU bug, its speed): block_resize answers only when the format's
   // truncate is done, and a shrinking qcow2 discards the freed clusters through bs->file
   // (qcow2_co_truncate -> qcow2_cluster_discard -> qcow2_process_discards): a throttle node there

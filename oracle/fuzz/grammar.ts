@@ -326,6 +326,13 @@ const commit: Production = (g, p, proc) => {
   // the graph query (commit_run after its first read; an active commit's mirror_run when a block
   // status of its first run yields): not drawn
   if (p.chainBelow(dev).some((n) => p.copiesMayFail(n))) return undefined;
+  // nor one whose reads may fail late (ProcView.readsMayFailLate): an active commit's first
+  // mirror_iteration issues MAX_IN_FLIGHT (16) reads before it waits, each fails only after
+  // qcow2_co_decompress's thread-pool work, and the job exits once it looks at s->ret: 16
+  // BLOCK_JOB_ERROR then the abort, every time, but before or after the reply and the graph
+  // query as the thread pool goes (fuzz 3981614010, recorded three times: 0, 15 and 16 errors in
+  // the command's step)
+  if (p.readsMayFailLate(dev)) return undefined;
   return cmd(proc, 'block-commit', o);
 };
 
@@ -351,6 +358,8 @@ const mirror: Production = (g, p, proc) => {
   // a copy into a snapshot-access node (or through a compress filter) may fail, and when the
   // job sees it races the graph query (ProcView.copiesMayFail): only sync none, which copies nothing
   if (p.copiesMayFail(String(o.target))) o.sync = 'none';
+  // and so does a copy whose reads may fail late (ProcView.readsMayFailLate; fuzz 3981614010)
+  if (p.readsMayFailLate(String(o.device))) o.sync = 'none';
   o['auto-dismiss'] = false;
   return cmd(proc, 'blockdev-mirror', o);
 };

@@ -214,6 +214,21 @@ export class ProcView {
     }
     return false;
   }
+  /**
+   * Whether job `id`'s status right after a command is a race inside QEMU: its nodes are in an
+   * iothread, and a command that drains them (10.0's bdrv_graph_wrlock drains all, for a
+   * blockdev-add too) pauses it (running -> paused, ready -> standby: job_pause_point_locked);
+   * drained_end's job_resume enters its coroutine with aio_co_enter from the main thread, which
+   * for another AioContext only schedules it (aio_co_schedule), so the job is back in running or
+   * ready when the iothread has run it, which the next QMP command may beat (fuzz --qemu 10.0
+   * 497471072: job-finalize refused "in state 'standby'" once, "'ready'" in four re-recordings).
+   * A main-loop job is entered at once (qemu_aio_coroutine_enter): no race.
+   */
+  statusRaces(id: string): boolean {
+    const j = this.jobs.get(id);
+    if (!j || !['running', 'paused', 'ready', 'standby'].includes(j.status)) return false;
+    return j.movedIn === true || this.inIothread().has(j.device) || (j.filter !== undefined && this.inIothread().has(j.filter));
+  }
   /** Image files blockdev-create wrote (their length is no longer the fuzz image's), and those given a size up to 1 MiB. */
   readonly createdImages = new Set<string>();
   readonly smallImages = new Set<string>();
