@@ -298,8 +298,11 @@ export class World {
       // a node queued again is queued with its implicit children again (bdrv_reopen_queue_child
       // recurses into the children it created, a child given by its own name included): the
       // whole subtree counts (fuzz 1736587111: the file node of a copy-on-read listed twice)
+      // either order: a node listed before the entry whose subtree holds it is queued again by that
+      // entry's recursion just the same (fuzz --against vm --qemu 10.0 448134515: [q8, quorum x9
+      // over q8] left q8 drained, and a scsi-hd on x9 hung in realize)
       listed.forEach((n, i) => {
-        if (listed.slice(0, i).some((m) => p.subtree(m).has(n))) for (const x of p.subtree(n)) p.reopenDrained.add(x);
+        if (listed.some((m, j) => j !== i && (m === n ? j < i : p.subtree(m).has(n)))) for (const x of p.subtree(n)) p.reopenDrained.add(x);
       });
     }
     // a node stays in its iothread when the link that put it there goes (bdrv_detach_child moves
