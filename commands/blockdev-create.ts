@@ -23,7 +23,7 @@ import { defaultPerms } from '../graph/drivers.js';
 import { checkParentConflicts } from '../graph/refresh.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Edge, type Image } from '../graph/types.js';
-import { backingImage, imageBehind } from '../graph/images.js';
+import { backingImage, bytesBehind, imageBehind } from '../graph/images.js';
 import { luksHeader, luksPayloadOffset } from '../graph/luks.js';
 import { createGuestHome } from '../graph/guest-image.js';
 import { qcow2PreallocFileLength, type Qcow2Prealloc } from '../graph/qcow2-prealloc.js';
@@ -844,6 +844,22 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     // the header's writes extend the file node opened on it (bdrv_co_write_req_finish; a layout
     // otherFormatFileLength does not know, e.g. streamOptimized vmdk: the virtual size)
     growWrittenNodes(p, file, hostFileLength(next));
+  } else if (bytesBehind(p, file) && 'qcow2' in bytesBehind(p, file)!) {
+    // a qcow2 format node as `file`: the header and tables go into its guest view (not modelled
+    // as data), but blk_set_allow_write_beyond_eof lets them pass the node's end, and
+    // bdrv_co_write_req_finish grows each node they went through to the last byte written
+    // (bs->total_sectors = end_sector; qcow2 keeps its header's size, so a reopen would shrink it
+    // back). A parallels image of 128 GiB in 4 KiB clusters writes 128 MiB of BAT zeroes
+    // (parallels_co_create's blk_co_pwrite_zeroes): a 16 MiB qcow2 node is 134,221,824 bytes long
+    // afterwards, and a mirror from it meets "Source and target image have different sizes"
+    // (fuzz --against vm 3039429535). Only the drivers whose create writes and never truncates
+    // (parallels_co_create, qcow_co_create, vdi_co_do_create of a dynamic image, vpc's
+    // create_dynamic_disk), whose last byte written is the file length qemu-img create leaves.
+    const dynamic = driver === 'parallels' || driver === 'qcow' || (driver === 'vdi' && (o.preallocation ?? 'off') === 'off') ||
+      (driver === 'vpc' && String(o.subformat ?? 'dynamic') === 'dynamic');
+    const layout = o['cluster-size'] !== undefined ? `cluster_size=${Number(o['cluster-size'])}` : '';
+    const end = dynamic ? otherFormatFileLength(driver, size, layout, driver === 'qcow' && o['backing-file'] !== undefined ? String(o['backing-file']) : undefined) : undefined;
+    if (end !== undefined) growWrittenNodes(p, file, end);
   }
   releaseCreateBackend(p, file, bbId, driver);
 }

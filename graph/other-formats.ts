@@ -232,6 +232,12 @@ export function otherFormatOpenError(driver: string, img: Image | undefined, fil
       case 'vmdk': return zeroes && img!.size < 4 ? 'File is too small, not a valid image' : 'invalid VMDK image descriptor';
     }
   }
+  // qcow_open checks QCOW_MAGIC ("QFI\xfb", big-endian at 0) before anything else in the header;
+  // every other format's header starts with its own magic or text ("QED\0", VDI's "<<< QEMU VM",
+  // "conectix", "vhdxfile", "WithoutFreeSpace", "KDMV" or a vmdk descriptor's "# Disk"), and a
+  // fixed vpc starts with its data: "Image not in qcow format" (fuzz --qemu 10.0 3610476175: a
+  // qcow node over a vmdk a failed blockdev-create left)
+  if (driver === 'qcow' && img && ['qed', 'vdi', 'vpc', 'vhdx', 'parallels', 'vmdk'].includes(img.format)) return 'Image not in qcow format';
   // vmdk_open over another format's header (fuzz --qemu 10.0 1742360405, a qed image; probed on 7.2 and
   // 10.0 for qed, vdi, vpc, vhdx, parallels, qcow): no VMDK3/VMDK4 magic, so vmdk_open_desc_file
   // parses the bytes vmdk_read_desc NUL-terminated as a text descriptor; every header has a NUL

@@ -437,6 +437,8 @@ export const RULES = defineRules({
       ...([['b2-backup-filter-quorum-child-change', 4], ['backup-filter-node-reopen', 3], ['quorum-change-during-backup', 6]] as const).map(([t, step]) => ({ transcript: `combo-c9-${t}.json`, step })),
       // stop 39 (wt-combo11): the tenth held-out set's backups, drive-backups and grouped transactions of backups (the filter's file edge and its copy bitmap differ in the same step)
       ...([['b2-amend-while-job-holds-node', 2], ['b2-backup-bitmap-busy-while-running', 4], ['b2-drive-backup-new-target-cancel', 1], ['b2-jobs-on-same-node-busy', 5], ['b2-txn-grouped-finalize-while-other-running', 5], ['b2-txn-grouped-pending-cancel-other', 5], ['backup-and-mirror-same-source-cancel-order', 3], ['backup-held-verbs', 2], ['backup-pending-cancel', 2], ['backup-pending-finalize-filter', 2], ['backup-source-read-stop-cancel', 2], ['backup-sync-none-cancel-verbs', 2], ['backup-target-enospc-stop-cancel', 2], ['txn-drive-backup-and-blockdev-backup-grouped-pending-cancel', 5], ['txn-grouped-cancel-one', 5], ['txn-grouped-manual-finalize', 5], ['txn-job-id-clash', 8]] as const).map(([t, step]) => ({ transcript: `combo-c10-${t}.json`, step })),
+      // stop 40 (wt-fz20): the sync-none backups that measure a qcow2 node a create through it grew (the filter's file edge and its copy bitmap differ in the same step)
+      { transcript: 'fuzz-create-through-qcow2-node-grows-it.json', step: 5 },
     ],
     modelled: true,
   },
@@ -577,6 +579,8 @@ export const RULES = defineRules({
       ...([['b2-backup-filter-quorum-child-change', 4], ['backup-filter-node-reopen', 3], ['quorum-change-during-backup', 6]] as const).map(([t, step]) => ({ transcript: `combo-c9-${t}.json`, step })),
       // stop 39 (wt-combo11): the tenth held-out set's backups, drive-backups and grouped transactions of backups (the filter's file edge and its copy bitmap differ in the same step)
       ...([['b2-amend-while-job-holds-node', 2], ['b2-backup-bitmap-busy-while-running', 4], ['b2-drive-backup-new-target-cancel', 1], ['b2-jobs-on-same-node-busy', 5], ['b2-txn-grouped-finalize-while-other-running', 5], ['b2-txn-grouped-pending-cancel-other', 5], ['backup-and-mirror-same-source-cancel-order', 3], ['backup-held-verbs', 2], ['backup-pending-cancel', 2], ['backup-pending-finalize-filter', 2], ['backup-source-read-stop-cancel', 2], ['backup-sync-none-cancel-verbs', 2], ['backup-target-enospc-stop-cancel', 2], ['txn-drive-backup-and-blockdev-backup-grouped-pending-cancel', 5], ['txn-grouped-cancel-one', 5], ['txn-grouped-manual-finalize', 5], ['txn-job-id-clash', 8]] as const).map(([t, step]) => ({ transcript: `combo-c10-${t}.json`, step })),
+      // stop 40 (wt-fz20): the sync-none backups that measure a qcow2 node a create through it grew (the filter's file edge and its copy bitmap differ in the same step)
+      { transcript: 'fuzz-create-through-qcow2-node-grows-it.json', step: 5 },
     ],
     modelled: true,
   },

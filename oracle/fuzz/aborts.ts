@@ -209,6 +209,20 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       }
     }
   }
+  // fuzz 1952165311 (stop 40, wt-fz20; 7.2, the model refuses it: graph/ops.ts
+  // refuseCloseWithAnonBitmap): the same close through blockdev-del. A completed mirror's
+  // bdrv_replace_node moved copy-before-write cbw6's links from its source n3 to the target, and
+  // the filter's block-copy bitmap stayed on n3 (7.2: block_copy_state_new on the source), so
+  // deleting n3, now without parents, closes a node with a dirty bitmap. Any node the view shows
+  // with an anonymous bitmap and no parent (10.0 keeps that bitmap on the filter, rule
+  // 'block-copy-bitmap-node': the view does not know the version, so both are avoided).
+  if (step.execute === 'blockdev-del' && typeof a['node-name'] === 'string') {
+    const node = a['node-name'];
+    const n = (p.graph?.nodes ?? []).find((x) => x.name === node);
+    if (n && (n.bitmaps ?? []).some((b) => b.startsWith('(anonymous)')) && !(p.graph?.edges ?? []).some((e) => e.child === node)) {
+      return `fuzz 1952165311: blockdev-del of '${node}', which holds an anonymous (block-copy) bitmap and has no parent (7.2: bdrv_close: Assertion \`QLIST_EMPTY(&bs->dirty_bitmaps)' failed)`;
+    }
+  }
   // fuzz 1009896524 (7.2 and 10.0): a copying backup or mirror into a quorum one of whose
   // children an external snapshot replaced by an overlay (quorum_open measured its children once:
   // the overlay may be shorter) writes past the overlay's end: bdrv_co_write_req_prepare's
@@ -306,6 +320,20 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // takes along, so any node that may be in an iothread and is not pinned is avoided.
   if (step.execute === 'block_resize' && typeof a['node-name'] === 'string' && aio.has(a['node-name']) && !p.pinnedInIothread().has(a['node-name'])) {
     return `fuzz 4265141723: block_resize of '${a['node-name']}' in an iothread nothing pins (QEMU 7.2 hangs later: bdrv_co_unlock after the node moved back to the main loop keeps the iothread locked)`;
+  }
+  // fuzz --qemu 10.0 497471072 (a race, not a QEMU bug): a job in an iothread is paused by a
+  // drain and resumed by its iothread when that runs it (ProcView.statusRaces), so a verb that
+  // job_apply_verb_locked refuses in running and paused, or ready and standby alike (complete
+  // while running or paused; finalize and dismiss before pending or concluded) names whichever
+  // state the command met. The verbs QEMU accepts in both stay (pause, resume, cancel, set-speed).
+  const verbJob = ['job-complete', 'job-finalize', 'job-dismiss'].includes(step.execute) ? a.id
+    : ['block-job-finalize', 'block-job-dismiss'].includes(step.execute) ? a.id : step.execute === 'block-job-complete' ? a.device : undefined;
+  if (typeof verbJob === 'string' && p.statusRaces(verbJob)) {
+    const st = p.jobs.get(verbJob)!.status;
+    const complete = step.execute.endsWith('complete');
+    if (!complete || st === 'running' || st === 'paused') {
+      return `fuzz --qemu 10.0 497471072: ${step.execute} of job '${verbJob}' (${st}) in an iothread: a drain's resume runs in the iothread, so the refused state is running or paused, ready or standby as the race goes`;
+    }
   }
   // fuzz 3404316613 (not a QEMU bug, its speed): block_resize answers only when the format's
   // truncate is done, and a shrinking qcow2 discards the freed clusters through bs->file

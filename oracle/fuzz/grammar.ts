@@ -4,7 +4,7 @@
 // Productions lean towards what issue 12 found under-tested: inline children kept in the
 // parent's options, reopen lists that keep, reset or change options, formats over filters,
 // driver options with limits, jobs over frozen links and job verbs in every state.
-import type { Json, JsonObject, Step } from '../format.js';
+import { isWaitStep, type Json, type JsonObject, type Step } from '../format.js';
 import { knownAbort } from './aborts.js';
 import { queryBreaks } from './query-breaks.js';
 import { FAMILIES_A, FAMILIES_B } from './families/index.js';
@@ -153,6 +153,37 @@ const addQcow2: Production = (g, p, proc) => {
   }
   return cmd(proc, 'blockdev-add', o);
 };
+
+/**
+ * BlockdevOptions' common members on a node other than qcow2 (whose production has its own):
+ * stop 40 (wt-fz20) counted run a's 20,015 commands, and no file, raw, null, filter or other
+ * format node was ever opened with discard, detect-zeroes, cache, force-share or auto-read-only —
+ * which decide bdrv_co_pwrite_zeroes' unmap (a mirror's zero_target, detect-zeroes turning a
+ * copy's zero clusters into zero writes), the image locks a read-only force-share open skips,
+ * and a read-write open falling back to read-only. Given with probability `k`, in the combinations
+ * bdrv_open_common and raw_open_common take or refuse (detect-zeroes=unmap without discard=unmap,
+ * force-share without read-only: both refused, kept rare).
+ */
+function withBaseOptions(g: Generator, o: JsonObject, k = 0.15): JsonObject {
+  const r = g.rng;
+  if (!r.chance(k)) return o;
+  const extra = r.pick<JsonObject>([
+    { discard: r.pick(['unmap', 'ignore']) }, { 'detect-zeroes': r.pick(['on', 'off']) },
+    { discard: 'unmap', 'detect-zeroes': 'unmap' }, { 'detect-zeroes': 'unmap' },
+    { 'force-share': true, 'read-only': true }, { 'force-share': true }, { 'auto-read-only': true },
+    { cache: { 'no-flush': true } }, { cache: { 'no-flush': false, direct: false } },
+  ]);
+  return Object.assign(o, extra);
+}
+
+/** A production whose blockdev-add gets withBaseOptions at its top level. */
+function baseOptioned(prod: Production): Production {
+  return (g, p, proc) => {
+    const st = prod(g, p, proc);
+    if (st && !isWaitStep(st) && st.execute === 'blockdev-add' && st.arguments) withBaseOptions(g, st.arguments as JsonObject);
+    return st;
+  };
+}
 
 const addFile: Production = (g, p, proc) => {
   const o: JsonObject = { driver: 'file', 'node-name': g.fresh('f', p), filename: g.rng.pick(ALL_FILES) };
@@ -326,6 +357,13 @@ const commit: Production = (g, p, proc) => {
   // the graph query (commit_run after its first read; an active commit's mirror_run when a block
   // status of its first run yields): not drawn
   if (p.chainBelow(dev).some((n) => p.copiesMayFail(n))) return undefined;
+  // nor one whose reads may fail late (ProcView.readsMayFailLate): an active commit's first
+  // mirror_iteration issues MAX_IN_FLIGHT (16) reads before it waits, each fails only after
+  // qcow2_co_decompress's thread-pool work, and the job exits once it looks at s->ret: 16
+  // BLOCK_JOB_ERROR then the abort, every time, but before or after the reply and the graph
+  // query as the thread pool goes (fuzz 3981614010, recorded three times: 0, 15 and 16 errors in
+  // the command's step)
+  if (p.readsMayFailLate(dev)) return undefined;
   return cmd(proc, 'block-commit', o);
 };
 
@@ -351,6 +389,8 @@ const mirror: Production = (g, p, proc) => {
   // a copy into a snapshot-access node (or through a compress filter) may fail, and when the
   // job sees it races the graph query (ProcView.copiesMayFail): only sync none, which copies nothing
   if (p.copiesMayFail(String(o.target))) o.sync = 'none';
+  // and so does a copy whose reads may fail late (ProcView.readsMayFailLate; fuzz 3981614010)
+  if (p.readsMayFailLate(String(o.device))) o.sync = 'none';
   o['auto-dismiss'] = false;
   return cmd(proc, 'blockdev-mirror', o);
 };
@@ -426,7 +466,7 @@ const addB: Production = (g, p, proc) => {
 /** Production weights (process A). */
 // The command families of oracle/fuzz/families/ (one file each) come after the core ones.
 export const PRODUCTIONS_A: [Production, number][] = [
-  [addQcow2, 14], [addFile, 4], [addRaw, 3], [addNull, 2], [addFilter, 5], [addFormatOverFilter, 3],
+  [addQcow2, 14], [baseOptioned(addFile), 4], [baseOptioned(addRaw), 3], [baseOptioned(addNull), 2], [baseOptioned(addFilter), 5], [baseOptioned(addFormatOverFilter), 3],
   [del, 5], [reopen, 16], [snapshot, 4], [stream, 5], [commit, 5], [mirror, 4], [jobVerb, 12],
   [objects, 3], [exportsProd, 4], [setIothread, 2], [resize, 2],
   ...FAMILIES_A,

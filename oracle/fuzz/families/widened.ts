@@ -65,6 +65,8 @@ const jobOnChain: Production = (g, p, proc) => {
     if (r.chance(0.1)) o['backing-file'] = 'base.qcow2';
     if (r.chance(0.2)) o['filter-node-name'] = g.fresh('c', p);
     if (p.chainBelow(dev).some((n) => p.copiesMayFail(n))) return undefined;
+    // reads that may fail late race the reply (ProcView.readsMayFailLate; fuzz 3981614010)
+    if (p.readsMayFailLate(dev)) return undefined;
     return cmd(proc, 'block-commit', o);
   }
   // drive-mirror onto an empty image of the same size, which QEMU opens itself
@@ -76,6 +78,8 @@ const jobOnChain: Production = (g, p, proc) => {
   if (r.chance(0.1)) m.granularity = r.pick([65536, 512, 1000]);
   if (r.chance(0.15)) m['node-name'] = g.fresh('n', p);
   if (r.chance(0.05)) m.replaces = dev;
+  // a copy whose reads may fail late races the reply (ProcView.readsMayFailLate; fuzz 3981614010)
+  if (p.readsMayFailLate(dev)) m.sync = 'none';
   delete m['auto-finalize'];
   m['auto-finalize'] = false;
   return cmd(proc, 'drive-mirror', m);
