@@ -38,9 +38,10 @@ import { throttleGroupExists } from './throttle-groups.js';
 import type { BdsNode, Image } from './types.js';
 import { pathCombine } from './host-path.js';
 import { bitmapsExtSeen, readBackingName } from './qcow2-backing-name.js';
-import { imageBehind } from './images.js';
+import { imageBehind, rawFill } from './images.js';
 import { qedFileSize, qedOpenError } from './qed.js';
 import { isOtherFormat, otherFormatOpenError } from './other-formats.js';
+import { applyAutoReadOnly, readOnlyFormatOpenError, vvfatOpenChecks } from './read-only-formats.js';
 
 export type Opts = Record<string, unknown>;
 
@@ -904,6 +905,19 @@ function openNodeProbed(
       p.patchNode(name, { size: len });
       break;
     }
+    case 'bochs': case 'cloop': case 'dmg': {
+      // bochs_open, cloop_open, dmg_open: bdrv_apply_auto_read_only before the file child, then
+      // bdrv_open_file_child and the header through it (graph/read-only-formats.ts)
+      applyAutoReadOnly(ro, truthy(eff['auto-read-only']));
+      needFile();
+      attachOpened(p, name, file!.name, 'file', ROLE_IMAGE);
+      const behind = imageBehind(p, file!.name);
+      const zeroes = behind?.format === 'raw' && (behind.size === 0 || rawFill(behind, 0, behind.size) === 0);
+      throw new QmpError(readOnlyFormatOpenError(driver, behind, zeroes, getLength(p, file!.name)));
+    }
+    case 'vvfat':
+      vvfatOpenChecks(eff, ro, truthy(eff['auto-read-only']));
+      break;
     default:
       throw new QmpError(`Unknown driver '${driver}'`);
   }

@@ -241,5 +241,13 @@ export function otherFormatOpenError(driver: string, img: Image | undefined, fil
   // QEMU_VERSION as UTF-16, 24 bytes at offset 8 on 7.2.22 and 10.0.2) in a 64 KiB region otherwise
   // zero, so the VDI header's disk_size (0x170) passes its checks and its signature (0x40) reads 0
   if (driver === 'vdi' && img?.format === 'vhdx') return 'Image not in VDI format (bad signature 00000000)';
+  // vhdx_open reads the file type identifier at 0 ("vhdxfile", -EINVAL without an error of its
+  // own) and parallels_open the magic at 0 ("WithoutFreeSpace"/"WithouFreSpacExt"): no other
+  // format's header starts so (each has its own magic there; a fixed vpc's data, a raw image's
+  // one-byte patterns neither), so any image the model knows byte 0 of is refused alike
+  if (img && img.format !== driver && !(img.format === 'raw' && img.bytesUnknown)) {
+    if (driver === 'vhdx') return `Could not open '${filename}': Invalid argument`;
+    if (driver === 'parallels') return 'Image not in Parallels format';
+  }
   throw new QmpError(`blockgraph does not model a ${driver} node over ${img ? `a ${img.format} image's bytes` : 'bytes that are no image it knows'}`);
 }
