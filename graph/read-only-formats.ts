@@ -5,6 +5,7 @@
 // successful open, are not modelled (the open is refused by blockgraph).
 import { QmpError } from '../errors/index.js';
 import type { Image } from './types.js';
+import { headerWord } from './header-bytes.js';
 
 export const READ_ONLY_FORMATS = ['bochs', 'cloop', 'dmg'] as const;
 
@@ -30,12 +31,23 @@ export function applyAutoReadOnly(ro: boolean, autoRo: boolean): void {
  * else no "koly" trailer in its last 512-byte sectors.
  */
 export function readOnlyFormatOpenError(driver: string, img: Image | undefined, zeroes: boolean, length: number): string {
-  if (!zeroes) {
-    throw new QmpError(`blockgraph does not model a ${driver} node over ${img ? `a ${img.format} image's bytes` : 'bytes that are no image it knows'}`);
-  }
+  const refuse = () => new QmpError(`blockgraph does not model a ${driver} node over ${img ? `a ${img.format} image's bytes` : 'bytes that are no image it knows'}`);
+  // over another format's image (or data) the model knows: none has bochs' magic strings at 0
+  // or dmg's "koly" trailer; cloop's block size is whatever lies at offset 128
+  const known = zeroes || (img !== undefined && !(img.format === 'raw' && img.bytesUnknown));
+  if (!known) throw refuse();
   switch (driver) {
     case 'bochs': return 'Image not in Bochs format';
-    case 'cloop': return 'block_size cannot be zero';
+    case 'cloop': {
+      const bs = zeroes ? 0 : headerWord(img!, 128, false);
+      if (bs === undefined) throw refuse();
+      // cloop_open's checks of the big-endian block_size, in order
+      if (bs % 512 !== 0) return `block_size ${bs} must be a multiple of 512`;
+      if (bs === 0) return 'block_size cannot be zero';
+      if (bs > 64 * 1024 * 1024) return `block_size ${bs} must be 64 MB or less`;
+      throw refuse();
+    }
+    // dmg_find_koly_offset: bdrv_getlength of the file first, then the search for the trailer
     default: return length < 512 ? 'dmg file must be at least 512 bytes long' : 'Could not locate UDIF trailer in dmg file';
   }
 }
