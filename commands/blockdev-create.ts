@@ -24,6 +24,7 @@ import { checkParentConflicts } from '../graph/refresh.js';
 import type { Proc } from '../graph/proc.js';
 import { HOST, type Edge, type Image } from '../graph/types.js';
 import { backingImage, bytesBehind, imageBehind } from '../graph/images.js';
+import { hostParentExists } from '../graph/host-path.js';
 import { luksHeader, luksPayloadOffset } from '../graph/luks.js';
 import { createGuestHome } from '../graph/guest-image.js';
 import { qcow2PreallocFileLength, type Qcow2Prealloc } from '../graph/qcow2-prealloc.js';
@@ -243,6 +244,9 @@ function fileCreate(p: Proc, o: Opts): void {
   const filename = String(o.filename);
   // raw_co_create validates extent-size-hint (default 1 MiB) before it creates the file
   if (o['extent-size-hint'] !== undefined && Number(o['extent-size-hint']) > 0xffffffff) throw new QmpError('Extent size hint is too large');
+  // raw_co_create -> qemu_create(O_RDWR | O_CREAT), before the locks: open(2) fails when a
+  // directory on the way is missing ("Could not create '%s': No such file or directory")
+  if (!hostParentExists(p, filename)) throw new QmpError(`Could not create '${filename}': No such file or directory`);
   rawCreateLocks(p, filename);
   const size = Number(o.size);
   p.step(`create ${filename}`);
@@ -600,19 +604,38 @@ function qedCreate(p: Proc, o: Opts): void {
  * one truncated to its size, a sparse one its header and grain tables) and named in the
  * descriptor by the basename of its node's file name (vmdk_desc_add_extent: g_path_get_basename),
  * which vmdk_parse_extents opens again relative to the descriptor (graph/open.ts openVmdkExtents).
- * Only a list long enough is followed (a shorter one: "Extent [%d] not specified", not modelled).
+ * Extent 0, the descriptor's own file, was given vmdk_init_extent(0) before (vmdkExtentZero): a
+ * failure on the way (a missing entry, "Extent [%d] not specified"; a node that is not there;
+ * unused entries) leaves it so, and the data extents written before it, without a descriptor.
+ * A monolithic subformat has no data extent, but the excess check still opens `extents[0]`.
  */
-function vmdkCreateExtents(p: Proc, o: Opts, size: number, desc: Image): void {
+function vmdkCreateExtents(p: Proc, o: Opts, size: number, desc: Image, file: string): void {
   const sub = String(o.subformat ?? 'monolithicSparse');
   const split = sub.startsWith('twoGbMaxExtent'), flat = sub.endsWith('Flat');
-  if (!(split || flat) || !Array.isArray(o.extents)) return;
+  if (!Array.isArray(o.extents)) return;
+  if (!(split || flat)) {
+    // the monolithic extent (header and grain tables) is on disk, its embedded descriptor not
+    if (o.extents.length > 0 && excessExtentOpens(p, o.extents[0])) {
+      const written: Image = { file: desc.file, format: 'vmdk', size: desc.size, ...(desc.fileLength !== undefined ? { fileLength: desc.fileLength } : {}), brokenDescriptor: true };
+      throw new CreateFailed('List of extents contains unused extents', (q) => putCreateWrite(q, file, written));
+    }
+    return;
+  }
   const count = split ? Math.ceil(size / 0x80000000) : 1;
-  if (o.extents.length < count) return;
   const extents: NonNullable<Image['extents']> = [];
-  const writes: { node: string; image: Image }[] = [];
+  const writes: { node: string; image: Image }[] = [{ node: file, image: vmdkExtentZero(desc.file, flat) }];
+  const failed = (why: string) => new CreateFailed(why, (q) => { for (const w of writes) putCreateWrite(q, w.node, w.image); });
   for (let i = 0, done = 0; i < count; i++) {
     const cur = split ? Math.min(size - done, 0x80000000) : size;
-    const node = blockdevRef(p, o.extents[i]);
+    // vmdk_co_create_cb(idx = i + 1): the list's entry i, or "Extent [i] not specified"
+    if (i >= o.extents.length) throw failed(`Extent [${i}] not specified`);
+    let node: string;
+    try {
+      node = p.d.atomically(() => blockdevRef(p, o.extents[i]));
+    } catch (e) {
+      if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+      throw failed(e.desc);
+    }
     const name = String(p.node(node)?.filename ?? '').replace(/\/+$/, '');
     const base = name.slice(name.lastIndexOf('/') + 1);
     extents.push(flat ? { file: base } : { file: base, sparse: true });
@@ -631,15 +654,32 @@ function vmdkCreateExtents(p: Proc, o: Opts, size: number, desc: Image): void {
   // vmdk_co_do_create's "Check whether we got excess extents": vmdk_co_create_cb(-1, idx) opens
   // the entry after the last one used (with a NULL errp: one that does not open is no excess);
   // the extents are written by then, the descriptor not yet (iotests 237: 512 bytes, 3 extents)
-  if (o.extents.length > count && excessExtentOpens(p, o.extents[count])) {
-    throw new CreateFailed('List of extents contains unused extents', (q) => {
-      for (const w of writes) {
-        q.d.put(HOST, 'images', w.image.file, w.image);
-        if (q.node(w.node)) growWrittenNodes(q, w.node, hostFileLength(w.image));
-      }
-    });
-  }
+  if (o.extents.length > count && excessExtentOpens(p, o.extents[count])) throw failed('List of extents contains unused extents');
   desc.extents = extents;
+}
+
+/**
+ * What vmdk_init_extent(blk, 0, flat) leaves in the descriptor's file of a flat or split
+ * subformat: a flat extent truncated to 0 (blk_co_truncate: the old bytes gone), or a sparse
+ * header of capacity 0 whose embedded descriptor (sector 1) is never written.
+ */
+function vmdkExtentZero(file: string, flat: boolean): Image {
+  return flat ? { file, format: 'raw', size: 0 }
+    : { file, format: 'vmdk', size: 0, fileLength: otherFormatFileLength('vmdk', 0), openError: 'invalid VMDK image descriptor' };
+}
+
+/**
+ * A write a failed create leaves on disk: the image behind `node`, whose length the node takes
+ * (a truncate through it, refresh_total_sectors; a longer write, bdrv_co_write_req_finish).
+ */
+function putCreateWrite(q: Proc, node: string, image: Image): void {
+  const before = q.image(image.file);
+  q.d.put(HOST, 'images', image.file, image);
+  const n = q.node(node);
+  if (!n) return;
+  const len = hostFileLength(image);
+  if (n.driver === 'file' && before && hostFileLength(before) > len) q.patchNode(node, { size: len });
+  else growWrittenNodes(q, node, len);
 }
 
 /** vmdk_co_create_cb's bdrv_open_blockdev_ref of an excess entry, its error dropped (errp NULL). */
@@ -704,6 +744,8 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     if (block > VHDX_BLOCK_SIZE_MAX) throw new QmpError(`Block size must not exceed ${VHDX_BLOCK_SIZE_MAX}`);
   } else if (driver === 'qcow') {
     if (size === 0) throw new QmpError('Image size is too small, cannot be zero length');
+    // qcow_co_create: only the legacy "qcow" (AES) encryption, refused before the file is opened
+    if (o.encrypt !== undefined && (o.encrypt as Opts).format !== 'qcow') throw new QmpError('Unsupported encryption format');
   } else if (driver === 'vmdk') {
     // vmdk_co_create validates the size before vmdk_co_do_create opens anything; then
     // vmdk_co_do_create's flat checks, also before the descriptor file is opened
@@ -761,12 +803,10 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
         throw new QmpError(`blockgraph does not model a ${sub} vmdk without extents (QEMU dies opening it: vmdk_get_info)`);
       }
       if (flat) {
-        if (img && hostFileLength(img) !== 0) {
-          removeBlockBackend(p, bbId);
-          throw new QmpError('blockgraph does not model a flat vmdk extent truncating a file with data');
-        }
-        removeBlockBackend(p, bbId);
-        throw new QmpError('Extent [0] not specified');
+        // vmdk_init_extent(blk, 0, flat): the descriptor's file truncated to 0, then extent 1
+        // is missing (vmdk_co_create_cb: "Extent [0] not specified")
+        const written = img && hostFileLength(img) !== 0 ? vmdkExtentZero(img.file, true) : undefined;
+        throw new CreateFailed('Extent [0] not specified', (q) => { if (written) putCreateWrite(q, file, written); });
       }
       // the sparse header of capacity 0 is written, then extent 1 is missing: vmdk_open_vmdk4
       // reads the embedded descriptor at sector 1, never written (vmdk_open_desc_file)
@@ -805,7 +845,9 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     // bs->total_sectors = header.size / 512, rounded down, vdi_open rounds an odd disk_size up
     // (fuzz --qemu 10.0 3155884801: a qcow of 1000 bytes is 512 long; vhdx_open rounds down
     // too, but blockdev-create of vhdx is not modelled)
-    const opened = driver === 'qcow' ? Math.floor(size / BDRV_SECTOR_SIZE) * BDRV_SECTOR_SIZE : otherFormatVirtualSize(driver, size);
+    // vpc_co_create with force-size writes creator_app "qem2", which vpc_open takes at the
+    // footer's current_size (use_chs false): the size as given, no CHS rounding
+    const opened = driver === 'qcow' || (driver === 'vpc' && o['force-size'] === true) ? Math.floor(size / BDRV_SECTOR_SIZE) * BDRV_SECTOR_SIZE : otherFormatVirtualSize(driver, size);
     const next: Image = { file: img.file, format: driver, size: opened };
     // vmdk_open_vmdk4: a header of capacity 0 sends it to the embedded descriptor, whose
     // createType (monolithicSparse, streamOptimized) vmdk_open_desc_file does not take
@@ -839,7 +881,7 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     if (driver === 'vmdk' && size === 0) Object.assign(next, { openError: `Unsupported image type '${String(o.subformat ?? 'monolithicSparse')}'`, fileLength: otherFormatFileLength('vmdk', 0) });
     // qcow_co_create writes the backing file's name, vmdk_co_do_create its parentFileNameHint
     if ((driver === 'qcow' || driver === 'vmdk') && o['backing-file'] !== undefined) next.backing = String(o['backing-file']);
-    if (driver === 'vmdk' && size > 0) vmdkCreateExtents(p, o, size, next);
+    if (driver === 'vmdk' && size > 0) vmdkCreateExtents(p, o, size, next, file);
     p.d.put(HOST, 'images', img.file, next);
     // the header's writes extend the file node opened on it (bdrv_co_write_req_finish; a layout
     // otherFormatFileLength does not know, e.g. streamOptimized vmdk: the virtual size)

@@ -79,6 +79,13 @@ const DRIVERS: Record<string, DriverInfo> = {
   parallels: { kind: 'format', supportsBacking: true, reopen: false, childPerm: defaultPerms },
   qcow: { kind: 'format', supportsBacking: true, reopen: true, childPerm: defaultPerms },
   vmdk: { kind: 'format', supportsBacking: true, reopen: true, childPerm: defaultPerms },
+  // block/bochs.c, cloop.c, dmg.c: read-only formats (bdrv_default_perms, no .bdrv_reopen_prepare);
+  // the model opens none of them (graph/read-only-formats.ts: their open errors over zeroes)
+  bochs: { kind: 'format', supportsBacking: false, reopen: false, childPerm: defaultPerms },
+  cloop: { kind: 'format', supportsBacking: false, reopen: false, childPerm: defaultPerms },
+  dmg: { kind: 'format', supportsBacking: false, reopen: false, childPerm: defaultPerms },
+  // block/vvfat.c: a protocol over a host directory; only its option checks are modelled
+  vvfat: { kind: 'protocol', supportsBacking: false, reopen: false },
   raw: {
     kind: 'format', supportsBacking: false, reopen: true,
     // raw_child_perm: only forward W and Z when the parent itself has them

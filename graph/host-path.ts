@@ -52,3 +52,26 @@ export function hostResolve(s: ImageStore, path: string): string | undefined {
   const key = cur.join('/');
   return key && s.d.get<Image>(HOST, 'images', key) ? key : undefined;
 }
+
+/**
+ * Whether the directory part of the relative `path` (up to its last '/') exists on the model's
+ * host: every directory on the way holds an image (a plain name's directory is the image
+ * directory itself; absolute and protocol names are outside what the model knows: taken as there).
+ */
+export function hostParentExists(s: ImageStore, path: string): boolean {
+  if (plain(path) || path.startsWith('/') || hasProtocol(path)) return true;
+  const files = s.d.values<Image>(HOST, 'images').map((i) => i.file);
+  const cur: string[] = [];
+  const comps = path.split('/').slice(0, -1);
+  for (const c of comps) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      if (cur.length === 0) return false;
+      cur.pop();
+      continue;
+    }
+    cur.push(c);
+    if (!files.some((f) => f.startsWith(`${cur.join('/')}/`))) return false;
+  }
+  return true;
+}

@@ -25,7 +25,6 @@ import { nbdConnect, nbdFilename } from './nbd-client.js';
 import { addAnonBitmap, bcsKey, CBW_BITMAPS } from './anon-bitmaps.js';
 import { blockCopyClusterSize } from './block-copy.js';
 import { assignNodeName, attachChild, newNode, tryRefresh } from './ops.js';
-import { vvfatRefusal } from './vvfat.js';
 import { hasParents, probeAttach, probeDetach } from './probe.js';
 import { dropChildOptions, inheritOptions, optionsFromFlags, readOnlyOption, rootDefaults } from './options.js';
 import { PERM_ALL, ROLE_COW, ROLE_DATA, ROLE_FILTERED, ROLE_IMAGE, ROLE_METADATA, ROLE_PRIMARY, permFromList } from './perm.js';
@@ -39,9 +38,10 @@ import { throttleGroupExists } from './throttle-groups.js';
 import type { BdsNode, Image } from './types.js';
 import { pathCombine } from './host-path.js';
 import { bitmapsExtSeen, readBackingName } from './qcow2-backing-name.js';
-import { imageBehind } from './images.js';
+import { imageBehind, rawFill } from './images.js';
 import { qedFileSize, qedOpenError } from './qed.js';
 import { isOtherFormat, otherFormatOpenError } from './other-formats.js';
+import { applyAutoReadOnly, readOnlyFormatOpenError, vvfatOpenChecks } from './read-only-formats.js';
 
 export type Opts = Record<string, unknown>;
 
@@ -387,8 +387,6 @@ export function openNode(p: Proc, opts: Opts, inh?: Inherit, root = false, probi
   if (inh?.filename !== undefined) fillFromFilename(eff, inh.filename);
   const driver = String(eff.driver);
   const info = driverInfo(driver);
-  // vvfat_open's refusals (graph/vvfat.ts); an open it would let through stays unmodelled
-  if (!info && driver === 'vvfat') vvfatRefusal(p, opts as Record<string, unknown>, eff, readOnlyOption(eff));
   if (!info) throw new QmpError(`Unknown driver '${driver}'`);
   const ro = readOnlyOption(eff);
   optionsFromFlags(eff, ro);
@@ -920,6 +918,19 @@ function openNodeProbed(
       p.patchNode(name, { size: len });
       break;
     }
+    case 'bochs': case 'cloop': case 'dmg': {
+      // bochs_open, cloop_open, dmg_open: bdrv_apply_auto_read_only before the file child, then
+      // bdrv_open_file_child and the header through it (graph/read-only-formats.ts)
+      applyAutoReadOnly(ro, truthy(eff['auto-read-only']));
+      needFile();
+      attachOpened(p, name, file!.name, 'file', ROLE_IMAGE);
+      const behind = imageBehind(p, file!.name);
+      const zeroes = behind?.format === 'raw' && (behind.size === 0 || rawFill(behind, 0, behind.size) === 0);
+      throw new QmpError(readOnlyFormatOpenError(driver, behind, zeroes, getLength(p, file!.name)));
+    }
+    case 'vvfat':
+      vvfatOpenChecks(eff, ro, truthy(eff['auto-read-only']));
+      break;
     default:
       throw new QmpError(`Unknown driver '${driver}'`);
   }

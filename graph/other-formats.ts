@@ -5,6 +5,7 @@
 // version, a raw file's data) are refused as not modelled rather than guessed.
 import { QmpError } from '../errors/index.js';
 import { rawFill } from './images.js';
+import { headerWord } from './header-bytes.js';
 import type { Image } from './types.js';
 import { qcow2HeaderBytes, readLe } from './qcow2-header-bytes.js';
 
@@ -247,5 +248,21 @@ export function otherFormatOpenError(driver: string, img: Image | undefined, fil
   // QEMU_VERSION as UTF-16, 24 bytes at offset 8 on 7.2.22 and 10.0.2) in a 64 KiB region otherwise
   // zero, so the VDI header's disk_size (0x170) passes its checks and its signature (0x40) reads 0
   if (driver === 'vdi' && img?.format === 'vhdx') return 'Image not in VDI format (bad signature 00000000)';
+  // vhdx_open reads the file type identifier at 0 ("vhdxfile", -EINVAL without an error of its
+  // own) and parallels_open the magic at 0 ("WithoutFreeSpace"/"WithouFreSpacExt"): no other
+  // format's header starts so (each has its own magic there; a fixed vpc's data, a raw image's
+  // one-byte patterns neither), so any image the model knows byte 0 of is refused alike
+  if (img && img.format !== driver && !(img.format === 'raw' && img.bytesUnknown)) {
+    if (driver === 'vhdx') return `Could not open '${filename}': Invalid argument`;
+    if (driver === 'parallels') return 'Image not in Parallels format';
+    // qcow_open: QCOW_MAGIC at 0, which only qcow and qcow2 headers have
+    if (driver === 'qcow' && img.format !== 'qcow2') return 'Image not in qcow format';
+    // vdi_open: the header's disk_size (le64 at 0x170) against VDI_DISK_SIZE_MAX, then the
+    // signature (le32 at 0x40), where the creating driver's layout says what lies there
+    if (driver === 'vdi') {
+      const lo = headerWord(img, 0x170, true), hi = headerWord(img, 0x174, true), sig = headerWord(img, 0x40, true);
+      if (lo === 0 && hi === 0 && sig !== undefined && sig !== 0xbeda107f) return `Image not in VDI format (bad signature ${sig.toString(16).padStart(8, '0')})`;
+    }
+  }
   throw new QmpError(`blockgraph does not model a ${driver} node over ${img ? `a ${img.format} image's bytes` : 'bytes that are no image it knows'}`);
 }
