@@ -1,4 +1,5 @@
 import { QmpError } from '../errors/index.js';
+import { deviceOrNodeName } from '../graph/named-blk.js';
 import { opBlocker } from '../graph/blockers.js';
 import { cumulative } from '../graph/refresh.js';
 import { PERM_W } from '../graph/perm.js';
@@ -25,7 +26,7 @@ export const blockCommit: CommandDef = {
     if (!isRootNode(p, device)) throw new QmpError('Need a root block node');
     const bs = device;
     const blocked = opBlocker(p, bs, 'commit-source');
-    if (blocked) throw new QmpError(`Node '${bs}' is busy: ${blocked}`);
+    if (blocked) throw new QmpError(`Node '${deviceOrNodeName(p, bs)}' is busy: ${blocked}`);
 
     let topBs: string | null = bs;
     if (topNode !== undefined && top !== undefined) throw new QmpError("'top-node' and 'top' are mutually exclusive");
@@ -52,7 +53,7 @@ export const blockCommit: CommandDef = {
 
     for (let it: string | null = topBs; it && it !== filterOrCowBs(p, baseBs); it = filterOrCowBs(p, it)) {
       const b = opBlocker(p, it, 'commit-target');
-      if (b) throw new QmpError(`Node '${it}' is busy: ${b}`);
+      if (b) throw new QmpError(`Node '${deviceOrNodeName(p, it)}' is busy: ${b}`);
     }
     if (topBs === baseBs) throw new QmpError('cannot commit an image into itself');
 
@@ -79,7 +80,7 @@ export const blockCommit: CommandDef = {
       const overlay = findOverlay(p, bs, topBs);
       if (overlay) {
         const b = opBlocker(p, overlay, 'commit-target');
-        if (b) throw new QmpError(`Node '${overlay}' is busy: ${b}`);
+        if (b) throw new QmpError(`Node '${deviceOrNodeName(p, overlay)}' is busy: ${b}`);
       }
       startCommit({ p, emit }, { ...common, bs, base: baseBs, top: topBs, backingFile, onError });
     }

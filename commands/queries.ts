@@ -59,8 +59,8 @@ export const xDebugQueryBlockGraph: CommandDef = {
     };
     const nodeId = (n: string) => id('node:' + n, 'block-driver', n);
     for (const bb of p.bbs()) {
-      // bdrv_get_xdbg_block_graph: blk_name, else the attached device's id (vm target)
-      const b = id('bb:' + bb.id, 'block-backend', bb.dev ?? '');
+      // bdrv_get_xdbg_block_graph: blk_name (a legacy drive's), else the attached device's id (vm target)
+      const b = id('bb:' + bb.id, 'block-backend', bb.name || (bb.dev ?? ''));
       for (const e of p.children({ kind: 'bb', bb: bb.id })) {
         out.edges.push({ parent: b, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
       }

@@ -13,6 +13,7 @@ import { DEVICE_PROPS, readDevfn, readProp, type VqMapping } from '../../graph/d
 import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { rule } from '../../graph/rules.js';
+import { blkByName, deviceOrNodeName } from '../../graph/named-blk.js';
 import { attachChild, nameWellFormed } from '../../graph/ops.js';
 import { bucketOf } from '../../graph/reopen/qdict.js';
 import { heldDrainOver } from '../../graph/jobs/held-drain.js';
@@ -265,11 +266,25 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     // permission refresh over the node (a conflict already there) fails this property's set
     // before any property after it in the QDict's order is read (fuzz --against vm --qemu 10.0
     // 1998111866); an unknown name fails it too
+    // A legacy drive's name comes first (blk_by_name), then node names (bdrv_lookup_bs)
     if (k === 'drive' && props.drive !== '') {
       const drive = String(props.drive);
-      if (!p.node(drive)) throw new QmpError(`Property '${kind.driveOwner}.drive' can't find value '${drive}'`);
-      d.bb = createDeviceBb(p, d, drive);
-      held.node = drive;
+      const blk = blkByName(p, drive);
+      if (blk) {
+        // blk_attach_dev: a drive another device holds is refused
+        if (blk.dev) {
+          throw new QmpError(blk.legacy && blk.legacy.type !== 0
+            ? `Drive '${drive}' is already in use because it has been automatically connected to another device (did you need 'if=none' in the drive options?)`
+            : `Drive '${drive}' is already in use by another device`);
+        }
+        p.step(`device ${d.id}: blk_attach_dev ${drive}`);
+        p.putBB({ ...blk, dev: attachedName(d) });
+        d.bb = blk.id;
+      } else {
+        if (!p.node(drive)) throw new QmpError(`Property '${kind.driveOwner}.drive' can't find value '${drive}'`);
+        d.bb = createDeviceBb(p, d, drive);
+        held.node = drive;
+      }
     }
     // a link<iothread> property: object_set_link_property → object_resolve_link (qom/object.c)
     // resolves the value as a partial path of type iothread; something else by that name is the
@@ -327,6 +342,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     d.ownBb = true;
     held.ownBb = true;
   }
+  // scsi_realize / virtio_blk_device_realize: a disk on an empty drive (a legacy drive without a medium)
+  if (!kind.removable && !deviceRemovable(d) && !bbRoot(p, d.bb)) throw new QmpError('Device needs media, but drive is empty');
   // scsi_block_realize / scsi_generic_realize: blk_ioctl(SG_GET_VERSION_NUM) on an image node is
   // -ENOTSUP (bdrv_co_ioctl: no bdrv_co_ioctl below the format), error_setg_errno's strerror
   if (kind.sgIo) {
@@ -376,7 +393,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   if (d.iothread !== null && driver.startsWith('virtio-blk') && rule(p, 'dataplane-op-blocker')) {
     const root = bbRoot(p, d.bb);
     const blocked = root ? opBlocker(p, root, 'dataplane') : null;
-    if (blocked) throw new QmpError(`cannot start virtio-blk dataplane: Node '${root}' is busy: ${blocked}`);
+    if (blocked) throw new QmpError(`cannot start virtio-blk dataplane: Node '${deviceOrNodeName(p, root!)}' is busy: ${blocked}`);
   }
   // plug: virtio_scsi_hotplug checks the dataplane blocker, then moves the disk to the
   // controller's context (s->ctx: its iothread, or the main loop); errors fail device_add.
@@ -385,7 +402,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   if (b.iothread && kind.busType === 'SCSI') {
     const root = bbRoot(p, d.bb);
     const blocked = root && rule(p, 'dataplane-op-blocker') ? opBlocker(p, root, 'dataplane') : null;
-    if (blocked) throw new QmpError(`Node '${root}' is busy: ${blocked}`);
+    if (blocked) throw new QmpError(`Node '${deviceOrNodeName(p, root!)}' is busy: ${blocked}`);
     if (rule(p, 'virtio-scsi-hotplug-context') === 'always-strict') {
       p.step(`device ${id}: aio context ${b.iothread}`);
       setBbContext(p, d.bb, b.iothread);
