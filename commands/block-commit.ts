@@ -21,10 +21,13 @@ export const blockCommit: CommandDef = {
     const base = args.base as string | undefined;
     const backingFile = (args['backing-file'] as string | undefined) ?? null;
 
-    // the device lookup comes first (libvirt probes on DeviceNotFound)
-    if (!p.node(device)) throw new QmpError(`Device '${device}' not found`, 'DeviceNotFound');
-    if (!isRootNode(p, device)) throw new QmpError('Need a root block node');
-    const bs = device;
+    // the device lookup comes first (libvirt probes on DeviceNotFound): qmp_get_root_bs, and where
+    // it fails bdrv_lookup_bs(device, device) again: nothing found (an empty drive too) is DeviceNotFound
+    let found: string | undefined;
+    try { found = lookupBs(p, device, device); } catch (e) { if (!(e instanceof QmpError)) throw e; }
+    if (found === undefined) throw new QmpError(`Device '${device}' not found`, 'DeviceNotFound');
+    if (!isRootNode(p, found)) throw new QmpError('Need a root block node');
+    const bs = found;
     const blocked = opBlocker(p, bs, 'commit-source');
     if (blocked) throw new QmpError(`Node '${deviceOrNodeName(p, bs)}' is busy: ${blocked}`);
 

@@ -19,7 +19,7 @@ import { appendNode, refuseAppendHang, replaceNode } from '../graph/replace.js';
 import { reaches } from '../graph/reopen/prepare.js';
 import { QemuAbortRefusal, QemuHangRefusal } from '../graph/qemu-abort.js';
 import { rule } from '../graph/rules.js';
-import { lookupBsNamed, deviceOrNodeName } from '../graph/named-blk.js';
+import { blkByName, deviceOrNodeName, lookupBsNamed } from '../graph/named-blk.js';
 import { refuseSnapshotIntoBusyIothread } from '../graph/snapshot-drain-abort.js';
 import { refuseAbortOverCopyingBackup } from '../graph/snapshot-abort-backup-hang.js';
 import { getLength } from '../graph/length.js';
@@ -56,7 +56,8 @@ export function externalSnapshotPrepare(
   } else {
     const format = a.format ?? 'qcow2';
     if (a.nodeName !== undefined && a.snapshotNodeName === undefined) throw new QmpError('New overlay node-name missing');
-    if (a.snapshotNodeName !== undefined && p.node(a.snapshotNodeName)) throw new QmpError('New overlay node-name already in use');
+    // bdrv_lookup_bs(snapshot_node_name, snapshot_node_name): a legacy drive's name is in use too
+    if (a.snapshotNodeName !== undefined && (p.node(a.snapshotNodeName) || blkByName(p, a.snapshotNodeName))) throw new QmpError('New overlay node-name already in use');
     const old = p.node(oldBs)!;
     if ((a.mode ?? 'absolute-paths') !== 'existing') {
       // bdrv_refresh_filename(state->old_bs) first: an earlier action of the same transaction

@@ -245,7 +245,6 @@ function blockdevInit(ctx: CommandCtx, file: string | undefined, bsOpts: Record<
     if (aio === 'native' && !bool('cache.direct', o['cache.direct'], false)) {
       throw new DriveError('aio=native was specified, but it requires cache.direct=on, which was not specified.');
     }
-    if (dz !== 'off') o['detect-zeroes'] = dz;
     // blk_new_open(file, NULL, bs_opts): bdrv_open with the file name, bdrv_fill_options giving it
     // to the protocol driver or to the format's `file` child (a format probed when none is named)
     const f = file === '' ? undefined : file;
@@ -262,6 +261,8 @@ function blockdevInit(ctx: CommandCtx, file: string | undefined, bsOpts: Record<
     }
     p.step(`drive ${id}: blk_new_open`);
     const n = openNodeWithFlags(p, crumple(o), p.meta().runState === 'inmigrate');
+    // bs->detect_zeroes set after the open (no discard check: bdrv_open_common never saw it)
+    if (dz !== 'off') p.patchNode(n.name, { options: { ...p.node(n.name)!.options, 'detect-zeroes': dz } });
     p.putBB(base);
     // blk_new_open: perm consistent-read (no BDRV_O_RDWR in its flags), shared all
     attachChild(p, { kind: 'bb', bb: bbId }, n.name, 'root', 0, { perm: PERM_R, shared: PERM_ALL });
@@ -270,6 +271,8 @@ function blockdevInit(ctx: CommandCtx, file: string | undefined, bsOpts: Record<
     // blk_io_limits_enable(blk, group ?: id) + blk_set_io_limits: the group takes the config
     const group = common['throttling.group'] ?? id;
     p.putBB({ ...p.bb(bbId)!, throttle: { group, limits: throttle.limits } });
+    // throttle_group_config: the group's one config, every member's alike
+    for (const o of p.bbs()) if (o.id !== bbId && o.throttle?.group === group) p.putBB({ ...o, throttle: { group, limits: throttle.limits } });
     const obj = p.object(group);
     if (obj?.qomType === 'throttle-group') p.putObject({ ...obj, config: throttle.limits, limitSets: [] });
   }
@@ -287,7 +290,8 @@ export function hmpDriveAdd(ctx: CommandCtx, text: string, attempt: (p: Proc, fn
   // qemu_opts_parse_noisily → qemu_opts_create(drive opts, id, fail_if_exists)
   const id = get(pairs, 'id');
   if (id !== undefined) {
-    if (!/^[A-Za-z][A-Za-z0-9\-._]*$/.test(id)) return "Parameter 'id' expects an identifier\r\n";
+    // id_wellformed, and qemu_opts_create's hint
+    if (!/^[A-Za-z][A-Za-z0-9\-._]*$/.test(id)) return "Parameter 'id' expects an identifier\r\nIdentifiers consist of letters, digits, '-', '.', '_', starting with a letter.\r\n";
     if (drives(p).some((b) => b.legacy!.optsId === id)) return `Duplicate ID '${id}' for drive\r\n`;
   }
   let printed = '';

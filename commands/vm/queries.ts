@@ -86,6 +86,8 @@ export const blockSetIoThrottle: CommandDef = {
     const named = (v: unknown) => (typeof v === 'string' ? v : undefined);
     const group = current === undefined ? (named(args.group) ?? named(args.device) ?? String(args.id)) : (named(args.group) ?? current);
     p.putBB({ ...rest, throttle: { group, limits } });
+    // throttle_group_config: the config is the group's, every member's alike
+    for (const o of p.bbs()) if (o.id !== bb && o.throttle?.group === group) p.putBB({ ...o, throttle: { group, limits } });
     // throttle_group_config: the group's config is the one just set, whoever made the group
     const o = p.object(group);
     if (o?.qomType === 'throttle-group') p.putObject({ ...o, config: limits, limitSets: [] });
