@@ -28,10 +28,52 @@ import type { CommandCtx, CommandDef } from '../types.js';
 // TYPE_PCI_BUS: q35's pcie.0 and root ports are PCIe buses (a subtype), i440fx's pci.0 is PCI itself
 const busTypeFits = (busType: DeviceKind['busType'], b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' || b.type === 'PCI' : b.type === busType);
 
-/** qbus_find_recursive(sysbus, NULL, type): depth first, newest child first; the root bus for PCI (q35's pcie.0, pc's pci.0). */
+/**
+ * The device whose child bus `b` is: a controller's (owner), a pcie-root-port's secondary bus
+ * (named after the port). The machine's own buses (ide.N of ich9-ahci / piix3-ide, floppy-bus.0)
+ * belong to built-in devices the model does not keep.
+ */
+function busOwner(p: Proc, b: Bus): string | undefined {
+  return b.owner ?? (device(p, b.id)?.driver === 'pcie-root-port' ? b.id : undefined);
+}
+
+/**
+ * qbus_is_full: bus->full or BusClass max_dev reached. Of the bus types the model keeps (PCI,
+ * SCSI, IDE, usb-bus, floppy-bus, nvme-bus) none sets max_dev (virtio-bus's 1 is the proxy's
+ * inner bus, not kept) and none is marked full on q35 or pc: never full.
+ */
+const qbusIsFull = (_b: Bus): boolean => false;
+
+/**
+ * qbus_find_recursive(sysbus, NULL, type) (softmmu/qdev-monitor.c): depth first from the main
+ * system bus, a bus that matches and is not full at once, else each device on it newest first
+ * (bus_add_child: QTAILQ_INSERT_HEAD) and each of its child buses newest first
+ * (qbus_init_internal: QLIST_INSERT_HEAD), the first full match kept as the pick. The root PCI
+ * bus (q35's pcie.0, pc's pci.0) is the first PCI bus met. The built-in devices' buses come after
+ * every -device and hotplugged one (they are the oldest children of the root bus), newest first.
+ */
 function defaultBus(p: Proc, busType: DeviceKind['busType']): Bus | undefined {
-  if (busType === 'PCI') return busOf(p, 'pcie.0') ?? busOf(p, 'pci.0');
-  return buses(p).filter((b) => !b.hidden && busTypeFits(busType, b)).sort((a, b) => b.at - a.at)[0];
+  const root = busOf(p, 'pcie.0') ?? busOf(p, 'pci.0');
+  if (busType === 'PCI') return root;
+  const all = buses(p).filter((b) => !b.hidden);
+  const childBuses = (dev: string) => all.filter((b) => busOwner(p, b) === dev).sort((a, b) => b.at - a.at);
+  const walk = (b: Bus, depth: number): Bus | undefined => {
+    const match = busTypeFits(busType, b);
+    if (match && !qbusIsFull(b)) return b;
+    let pick = match ? b : undefined;
+    if (depth > 64) return pick;
+    for (const d of devices(p).filter((x) => x.bus === b.id).sort((x, y) => y.at - x.at)) {
+      for (const c of childBuses(d.id)) {
+        const ret = walk(c, depth + 1);
+        if (ret && !qbusIsFull(ret)) return ret;
+        if (ret && !pick) pick = ret;
+      }
+    }
+    return pick;
+  };
+  const found = root ? walk(root, 0) : undefined;
+  if (found) return found;
+  return all.filter((b) => b.id !== root?.id && busOwner(p, b) === undefined && busTypeFits(busType, b)).sort((a, b) => b.at - a.at)[0];
 }
 
 /**
