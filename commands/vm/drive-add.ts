@@ -187,11 +187,11 @@ function driveNew(ctx: CommandCtx, pairs: [string, string][], warn: string[]): {
     id = maxDevs ? `${IF_NAME[type]}${bus}${media}${unit}` : `${IF_NAME[type]}${media}${unit}`;
   }
   const filename = legacy.file;
-  for (const [k, isRead] of [['werror', false], ['rerror', true]] as const) {
+  // werror/rerror: only the interfaces with error actions; parse_block_error_action is blockdev_init's
+  for (const k of ['werror', 'rerror'] as const) {
     if (legacy[k] === undefined) continue;
     if (type !== IF_IDE && type !== IF_SCSI && type !== IF_VIRTIO && type !== IF_NONE) throw new DriveError(`${k} is not supported by this bus type`);
     opts[k] = legacy[k]!;
-    void isRead;
   }
   const bb = blockdevInit(ctx, filename, opts, id, { type, bus, unit, cdrom, ...(optsId !== undefined ? { optsId } : {}) });
   return { bb, type };
