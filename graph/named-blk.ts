@@ -8,7 +8,8 @@ import type { BlockBackend } from './types.js';
 
 /** blk_by_name: the BlockBackend the monitor knows by this name (monitor_block_backends). */
 export function blkByName(p: Proc, name: string): BlockBackend | undefined {
-  if (name === '') return undefined;
+  // only a VM has drives (qemu-storage-daemon has no drive_add): no BlockBackend walk per command there
+  if (name === '' || p.meta().target !== 'vm') return undefined;
   return p.bbs().find((b) => b.name === name);
 }
 
