@@ -1,4 +1,5 @@
 import { QmpError } from '../errors/index.js';
+import { deviceOrNodeName } from '../graph/named-blk.js';
 import { opBlocker } from '../graph/blockers.js';
 import { cumulative } from '../graph/refresh.js';
 import { PERM_W } from '../graph/perm.js';
@@ -20,12 +21,15 @@ export const blockCommit: CommandDef = {
     const base = args.base as string | undefined;
     const backingFile = (args['backing-file'] as string | undefined) ?? null;
 
-    // the device lookup comes first (libvirt probes on DeviceNotFound)
-    if (!p.node(device)) throw new QmpError(`Device '${device}' not found`, 'DeviceNotFound');
-    if (!isRootNode(p, device)) throw new QmpError('Need a root block node');
-    const bs = device;
+    // the device lookup comes first (libvirt probes on DeviceNotFound): qmp_get_root_bs, and where
+    // it fails bdrv_lookup_bs(device, device) again: nothing found (an empty drive too) is DeviceNotFound
+    let found: string | undefined;
+    try { found = lookupBs(p, device, device); } catch (e) { if (!(e instanceof QmpError)) throw e; }
+    if (found === undefined) throw new QmpError(`Device '${device}' not found`, 'DeviceNotFound');
+    if (!isRootNode(p, found)) throw new QmpError('Need a root block node');
+    const bs = found;
     const blocked = opBlocker(p, bs, 'commit-source');
-    if (blocked) throw new QmpError(`Node '${bs}' is busy: ${blocked}`);
+    if (blocked) throw new QmpError(`Node '${deviceOrNodeName(p, bs)}' is busy: ${blocked}`);
 
     let topBs: string | null = bs;
     if (topNode !== undefined && top !== undefined) throw new QmpError("'top-node' and 'top' are mutually exclusive");
@@ -52,7 +56,7 @@ export const blockCommit: CommandDef = {
 
     for (let it: string | null = topBs; it && it !== filterOrCowBs(p, baseBs); it = filterOrCowBs(p, it)) {
       const b = opBlocker(p, it, 'commit-target');
-      if (b) throw new QmpError(`Node '${it}' is busy: ${b}`);
+      if (b) throw new QmpError(`Node '${deviceOrNodeName(p, it)}' is busy: ${b}`);
     }
     if (topBs === baseBs) throw new QmpError('cannot commit an image into itself');
 
@@ -79,7 +83,7 @@ export const blockCommit: CommandDef = {
       const overlay = findOverlay(p, bs, topBs);
       if (overlay) {
         const b = opBlocker(p, overlay, 'commit-target');
-        if (b) throw new QmpError(`Node '${overlay}' is busy: ${b}`);
+        if (b) throw new QmpError(`Node '${deviceOrNodeName(p, overlay)}' is busy: ${b}`);
       }
       startCommit({ p, emit }, { ...common, bs, base: baseBs, top: topBs, backingFile, onError });
     }

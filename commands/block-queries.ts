@@ -102,10 +102,11 @@ function deviceBlockstats(p: Proc): unknown[] {
   const out: unknown[] = [];
   for (const bb of p.bbs()) {
     const d = byBb.get(bb.id);
-    if (!d) continue;
+    // a legacy drive is listed by its name (blk_name), with or without a device
+    if (!d && !bb.name) continue;
     const { 'node-name': nodeName, stats, ...rest } = bdsStats(p, bbRoot(p, bb.id));
     out.push({
-      device: '', qdev: attachedName(d), ...(nodeName !== undefined ? { 'node-name': nodeName } : {}),
+      device: bb.name ?? '', ...(d ? { qdev: attachedName(d) } : {}), ...(nodeName !== undefined ? { 'node-name': nodeName } : {}),
       stats: { ...(stats as Record<string, unknown>), account_invalid: true, account_failed: true }, ...rest,
     });
   }

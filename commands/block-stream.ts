@@ -1,4 +1,5 @@
 import { QmpError } from '../errors/index.js';
+import { deviceOrNodeName } from '../graph/named-blk.js';
 import { opBlocker } from '../graph/blockers.js';
 import { chainContains, filterOrCowBs, isFilter } from '../graph/jobs/chain.js';
 import { startStream } from '../graph/jobs/stream.js';
@@ -38,7 +39,7 @@ export const blockStream: CommandDef = {
     const iterEnd = bottomBs ? filterOrCowBs(p, bottomBs) : baseBs;
     for (let it: string | null = bs; it && it !== iterEnd; it = filterOrCowBs(p, it)) {
       const blocked = opBlocker(p, it, 'stream');
-      if (blocked) throw new QmpError(`Node '${it}' is busy: ${blocked}`);
+      if (blocked) throw new QmpError(`Node '${deviceOrNodeName(p, it)}' is busy: ${blocked}`);
     }
     if (!baseBs && backingFile !== null) throw new QmpError('backing file specified, but streaming the entire chain');
     const speed = Number(args.speed ?? 0);

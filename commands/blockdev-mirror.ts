@@ -1,4 +1,5 @@
 import { QmpError } from '../errors/index.js';
+import { deviceOrNodeName } from '../graph/named-blk.js';
 import { opBlocker } from '../graph/blockers.js';
 import { moveToContext, tryMoveToContext } from '../graph/aio.js';
 import { QmpErrorAfterAbort } from '../graph/abort-residue.js';
@@ -52,9 +53,9 @@ export function blockdevMirrorCommon(
     }
     if (granularity & (granularity - 1)) throw new QmpError("Parameter 'granularity' expects a power of 2");
     const srcBlocked = opBlocker(p, bs, 'mirror-source');
-    if (srcBlocked) throw new QmpError(`Node '${bs}' is busy: ${srcBlocked}`);
+    if (srcBlocked) throw new QmpError(`Node '${deviceOrNodeName(p, bs)}' is busy: ${srcBlocked}`);
     const tgtBlocked = opBlocker(p, target, 'mirror-target');
-    if (tgtBlocked) throw new QmpError(`Node '${target}' is busy: ${tgtBlocked}`);
+    if (tgtBlocked) throw new QmpError(`Node '${deviceOrNodeName(p, target)}' is busy: ${tgtBlocked}`);
 
     let replaces = (args.replaces as string | undefined) ?? null;
     if (replaces === null) {
@@ -66,7 +67,7 @@ export function blockdevMirrorCommon(
       // check_to_replace_node
       if (!p.node(replaces)) throw new QmpError(`Failed to find node with node-name='${replaces}'`);
       const rb = opBlocker(p, replaces, 'replace');
-      if (rb) throw new QmpError(`Node '${replaces}' is busy: ${rb}`);
+      if (rb) throw new QmpError(`Node '${deviceOrNodeName(p, replaces)}' is busy: ${rb}`);
       if (!recurseCanReplace(p, bs, replaces)) {
         throw new QmpError(`Cannot replace '${replaces}' by a node mirrored from '${bs}', because it cannot be guaranteed that doing so would not lead to an abrupt change of visible data`);
       }

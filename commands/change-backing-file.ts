@@ -2,6 +2,7 @@
 // (and format) in an image's header without touching the graph. The image node is flipped
 // read-write for the write and back (bdrv_reopen_set_read_only), and the format written is the
 // image node's own driver name, as QEMU passes it (image_bs->drv->format_name).
+import { deviceOrNodeName } from '../graph/named-blk.js';
 import { QmpError } from '../errors/index.js';
 import { opBlocker } from '../graph/blockers.js';
 import { imageBehind } from '../graph/images.js';
@@ -60,7 +61,7 @@ export const changeBackingFileCommand: CommandDef = {
     }
     // the ops of the whole chain are checked on bs, not on the image node
     const blocked = opBlocker(p, bs, 'change');
-    if (blocked) throw new QmpError(`Node '${bs}' is busy: ${blocked}`);
+    if (blocked) throw new QmpError(`Node '${deviceOrNodeName(p, bs)}' is busy: ${blocked}`);
     if (!chainContains(p, bs, imageName)) throw new QmpError(`'${device}' and image file are not in the same chain`);
     const ro = p.node(imageName)!.ro;
     if (ro) setReadOnly(p, imageName, false);

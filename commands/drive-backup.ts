@@ -4,6 +4,7 @@
 // and read-write, without a backing chain only for sync 'none', whose target gets the source as
 // its backing (bdrv_set_backing_hd); then do_backup_common as blockdev-backup, and the job alone
 // holds the target (bdrv_unref).
+import { deviceOrNodeName } from '../graph/named-blk.js';
 import { QmpError } from '../errors/index.js';
 import { moveToContext } from '../graph/aio.js';
 import { opBlocker } from '../graph/blockers.js';
@@ -34,7 +35,7 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
     const format = d.format !== undefined ? String(d.format) : mode === 'existing' ? undefined : src.driver;
     // early check to avoid creating the target
     const blocked = opBlocker(p, bs, 'backup-source');
-    if (blocked) throw new QmpError(`Node '${bs}' is busy: ${blocked}`);
+    if (blocked) throw new QmpError(`Node '${deviceOrNodeName(p, bs)}' is busy: ${blocked}`);
     let sync = String(d.sync);
     let source: string | null = null;
     if (sync === 'top') {

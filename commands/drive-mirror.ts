@@ -1,5 +1,7 @@
 // qmp_drive_mirror (blockdev.c, 7.2): like blockdev-mirror, but the target is an image file that
 // the command creates (unless mode is 'existing') and opens itself; the job alone holds it.
+import { deviceOrNodeName } from '../graph/named-blk.js';
+import { openedWithUnmap } from '../graph/jobs/mirror-dirty.js';
 import { QmpError } from '../errors/index.js';
 import { moveToContext } from '../graph/aio.js';
 import { opBlocker } from '../graph/blockers.js';
@@ -21,7 +23,7 @@ export const driveMirror: CommandDef = {
     const bs = getRootBs(p, String(args.device));
     // early check to avoid creating the target
     const blocked = opBlocker(p, bs, 'mirror-source');
-    if (blocked) throw new QmpError(`Node '${bs}' is busy: ${blocked}`);
+    if (blocked) throw new QmpError(`Node '${deviceOrNodeName(p, bs)}' is busy: ${blocked}`);
     const mode = String(args.mode ?? 'absolute-paths');
     const src = p.node(bs)!;
     const format = args.format !== undefined ? String(args.format) : mode === 'existing' ? undefined : src.driver;
@@ -82,6 +84,9 @@ export const driveMirror: CommandDef = {
     // (find_image_format); a probed raw node guards its first sector (raw_co_pwritev,
     // graph/jobs/target-write.ts probedHeaderWrite)
     if (format === undefined && !protocol) p.patchNode(target, { extra: { ...(p.node(target)!.extra ?? {}), probed: true } });
+    // flags = bs->open_flags | BDRV_O_RDWR: the target has BDRV_O_UNMAP only where the source has it
+    // (no discard=unmap default as for a child; mirror_dirty_init's bdrv_can_write_zeroes_with_unmap)
+    p.patchNode(target, { unmap: openedWithUnmap(p, bs) });
     moveToContext(p, target, src.aio);
     blockdevMirrorCommon({ p, emit }, bs, target, { ...args, sync }, mode === 'existing' ? 'open' : 'source');
     // bdrv_unref(target_bs): the job's edges hold it now (gone again if the start failed)

@@ -19,6 +19,7 @@ import { appendNode, refuseAppendHang, replaceNode } from '../graph/replace.js';
 import { reaches } from '../graph/reopen/prepare.js';
 import { QemuAbortRefusal, QemuHangRefusal } from '../graph/qemu-abort.js';
 import { rule } from '../graph/rules.js';
+import { blkByName, deviceOrNodeName, lookupBsNamed } from '../graph/named-blk.js';
 import { refuseSnapshotIntoBusyIothread } from '../graph/snapshot-drain-abort.js';
 import { refuseAbortOverCopyingBackup } from '../graph/snapshot-abort-backup-hang.js';
 import { getLength } from '../graph/length.js';
@@ -27,10 +28,9 @@ import { bdrvImgCreate } from './bdrv-img-create.js';
 import { heldOverlayLock } from '../graph/held-overlay-lock.js';
 import { preallocateDropResizeBh } from '../graph/preallocate-bh.js';
 
-/** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so `device` never matches. */
+/** bdrv_lookup_bs(device, node_name): `device` names a legacy drive only (vm target; QSD has none). */
 function lookup(p: Proc, device: string | undefined, nodeName: string | undefined): string {
-  if (nodeName !== undefined && p.node(nodeName)) return nodeName;
-  throw new QmpError(`Cannot find device='${device ?? ''}' nor node-name='${nodeName ?? ''}'`);
+  return lookupBsNamed(p, device, nodeName);
 }
 
 export type SnapshotAction =
@@ -46,7 +46,7 @@ export function externalSnapshotPrepare(
 ): { commit(): void; clean(): void } {
   const oldBs = a.kind === 'blockdev-snapshot' ? lookup(p, a.node, a.node) : lookup(p, a.device, a.nodeName);
   const blocked = opBlocker(p, oldBs, 'external-snapshot');
-  if (blocked) throw new QmpError(`Node '${oldBs}' is busy: ${blocked}`);
+  if (blocked) throw new QmpError(`Node '${deviceOrNodeName(p, oldBs)}' is busy: ${blocked}`);
 
   let overlay: string;
   if (a.kind === 'blockdev-snapshot') {
@@ -56,7 +56,8 @@ export function externalSnapshotPrepare(
   } else {
     const format = a.format ?? 'qcow2';
     if (a.nodeName !== undefined && a.snapshotNodeName === undefined) throw new QmpError('New overlay node-name missing');
-    if (a.snapshotNodeName !== undefined && p.node(a.snapshotNodeName)) throw new QmpError('New overlay node-name already in use');
+    // bdrv_lookup_bs(snapshot_node_name, snapshot_node_name): a legacy drive's name is in use too
+    if (a.snapshotNodeName !== undefined && (p.node(a.snapshotNodeName) || blkByName(p, a.snapshotNodeName))) throw new QmpError('New overlay node-name already in use');
     const old = p.node(oldBs)!;
     if ((a.mode ?? 'absolute-paths') !== 'existing') {
       // bdrv_refresh_filename(state->old_bs) first: an earlier action of the same transaction

@@ -2,6 +2,7 @@
 // blockdev-snapshot-delete-internal-sync (blockdev.c, 7.2). The snapshot table lives in the qcow2
 // image (graph/internal-snapshot.ts); a transaction that fails is rolled back with the Draft,
 // which is internal_snapshot_abort's bdrv_snapshot_delete of a snapshot it created.
+import { deviceOrNodeName } from '../graph/named-blk.js';
 import { QmpError } from '../errors/index.js';
 import { opBlocker } from '../graph/blockers.js';
 import { drained } from '../graph/drain.js';
@@ -26,7 +27,7 @@ export function internalSnapshotPrepare(ctx: ActionCtx, d: Record<string, unknow
   // bdrv_drained_begin(bs), paired with .clean
   drained(p, [bs], false, () => {
     const blocked = opBlocker(p, bs, 'internal-snapshot');
-    if (blocked) throw new QmpError(`Node '${bs}' is busy: ${blocked}`);
+    if (blocked) throw new QmpError(`Node '${deviceOrNodeName(p, bs)}' is busy: ${blocked}`);
     if (p.node(bs)!.ro) throw new QmpError(`Device '${device}' is read only`);
     if (!canSnapshot(p, bs)) {
       throw new QmpError(`Block format '${p.node(bs)!.driver}' used by device '${device}' does not support internal snapshots`);
@@ -57,7 +58,7 @@ function deleteInternal(p: Proc, args: Record<string, unknown>): Record<string, 
   const name = args.name === undefined ? null : String(args.name);
   if (id === null && name === null) throw new QmpError('Name or id must be provided');
   const blocked = opBlocker(p, bs, 'internal-snapshot-delete');
-  if (blocked) throw new QmpError(`Node '${bs}' is busy: ${blocked}`);
+  if (blocked) throw new QmpError(`Node '${deviceOrNodeName(p, bs)}' is busy: ${blocked}`);
   const sn = findSnapshot(p, bs, id, name);
   if (!sn) {
     throw new QmpError(`Snapshot with id '${id ?? 'null'}' and name '${name ?? 'null'}' does not exist on device '${device}'`);

@@ -1,6 +1,7 @@
 // Node and job lookups shared by the job commands, with QEMU's error texts.
 import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
+import { blkByName, lookupBsNamed } from '../graph/named-blk.js';
 import { cowBs, cowChild, skipFilters } from '../graph/jobs/chain.js';
 import type { Job } from '../graph/types.js';
 import { isBlockJob } from '../graph/types.js';
@@ -8,8 +9,13 @@ import { hasProtocol, hostResolve, pathCombine } from '../graph/host-path.js';
 import { dirnameBase } from '../graph/dirname.js';
 import { pseudoFilename } from '../graph/filename.js';
 
-/** bdrv_lookup_bs(device, node_name): QSD has no named BlockBackends, so only node names match. */
+/**
+ * bdrv_lookup_bs(device, node_name): a legacy drive's name first (vm target: blk_by_name,
+ * graph/named-blk.ts), then node names. (QSD has no drives; the callers here pass the same name
+ * as both, so a node name found as `device` is the node-name match.)
+ */
 export function lookupBs(p: Proc, device: string | undefined, nodeName: string | undefined): string {
+  if (device !== undefined && blkByName(p, device)) return lookupBsNamed(p, device, nodeName);
   if (device !== undefined && p.node(device)) return device;
   if (nodeName !== undefined && p.node(nodeName)) return nodeName;
   throw new QmpError(`Cannot find device='${device ?? ''}' nor node-name='${nodeName ?? ''}'`);

@@ -38,7 +38,7 @@ function resume(ctx: JobCtx, j: Job): void {
 }
 
 /** job_user_cancel: force for job-cancel; block-job-cancel without force only completes a ready mirror without pivot. */
-function cancel(ctx: JobCtx, j: Job, force: boolean): void {
+export function cancel(ctx: JobCtx, j: Job, force: boolean): void {
   applyVerb(ctx, j.id, 'cancel');
   // a pending backup's cancel drops its filter at once (graph/moved-backup-clean-hang.ts)
   refuseMovedBackupClean(ctx.p, j);

@@ -47,20 +47,23 @@ export const xDebugQueryBlockGraph: CommandDef = {
   mutates: false,
   run({ p }) {
     const out: XDebugBlockGraph = { nodes: [], edges: [] };
+    // xdbg_graph_node_num numbers an object at its first mention (an edge's child too);
+    // xdbg_graph_add_node lists it only in its own loop: BlockBackends, jobs, then every node
     const ids = new Map<string, number>();
-    const id = (key: string, type: XDebugBlockGraph['nodes'][number]['type'], name: string) => {
+    const num = (key: string) => {
       let v = ids.get(key);
-      if (v === undefined) {
-        v = ids.size + 1;
-        ids.set(key, v);
-        out.nodes.push({ id: v, type, name });
-      }
+      if (v === undefined) { v = ids.size + 1; ids.set(key, v); }
       return v;
     };
-    const nodeId = (n: string) => id('node:' + n, 'block-driver', n);
+    const id = (key: string, type: XDebugBlockGraph['nodes'][number]['type'], name: string) => {
+      const v = num(key);
+      out.nodes.push({ id: v, type, name });
+      return v;
+    };
+    const nodeId = (n: string) => num('node:' + n);
     for (const bb of p.bbs()) {
-      // bdrv_get_xdbg_block_graph: blk_name, else the attached device's id (vm target)
-      const b = id('bb:' + bb.id, 'block-backend', bb.dev ?? '');
+      // bdrv_get_xdbg_block_graph: blk_name (a legacy drive's), else the attached device's id (vm target)
+      const b = id('bb:' + bb.id, 'block-backend', bb.name || (bb.dev ?? ''));
       for (const e of p.children({ kind: 'bb', bb: bb.id })) {
         out.edges.push({ parent: b, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
       }
@@ -73,7 +76,7 @@ export const xDebugQueryBlockGraph: CommandDef = {
       }
     }
     for (const n of p.nodes()) {
-      const nid = nodeId(n.name);
+      const nid = id('node:' + n.name, 'block-driver', n.name);
       for (const e of p.childrenOf(n.name)) {
         out.edges.push({ parent: nid, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
       }

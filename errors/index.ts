@@ -127,6 +127,19 @@ export class QmpError extends BlockgraphError {
 }
 
 /**
+ * A QEMU error with a hint (error_append_hint): QMP replies carry only `desc`; HMP prints the
+ * hint after it (hmp_handle_error → error_reportf_err → error_report_err prints err->hint).
+ */
+export class QmpErrorWithHint extends QmpError {
+  readonly hint: string;
+  constructor(desc: string, hint: string, cls = 'GenericError') {
+    super(desc, cls);
+    this.name = 'QmpErrorWithHint';
+    this.hint = hint;
+  }
+}
+
+/**
  * The model threw something other than a refusal while deciding a command: a bug in blockgraph,
  * not an answer of QEMU's. The command was not applied and nothing of it was logged (the engine
  * decides before it writes); the engine goes on with the next command. `cause` is the exception.

@@ -2,6 +2,7 @@
 // (the `file` child before the node's own name is assigned, the backing after), so that
 // the same error wins as in QEMU. Each node keeps its option QDicts as QEMU does
 // (graph/options.ts): a child opened inline takes its sub-QDict with it.
+import { lookupBsNamed } from './named-blk.js';
 import { refuseCorReadCrash } from './cor-read.js';
 import { rule } from './rules.js';
 import { QemuAbortRefusal, QemuHangRefusal } from './qemu-abort.js';
@@ -79,11 +80,12 @@ function openChildRef(p: Proc, ref: unknown, inh: Inherit, pending?: string[], k
   if (typeof ref === 'string') {
     // bdrv_open_inherit with a reference and a file name
     if (inh.filename !== undefined) throw new QmpError('Cannot reference an existing block device with additional options or a new filename');
-    if (!p.node(ref)) throw new QmpError(`Cannot find device='${ref}' nor node-name='${ref}'`);
+    // bdrv_lookup_bs(reference, reference): a legacy drive's name finds its medium (vm target)
+    const node = lookupBsNamed(p, ref, ref);
     // an abort after the attach comes after the attach's own errors (permissions)
-    const later = ctxLockHeld ? null : refuseCrossContextReference(p, ref, inh.role, typeof inh.parentOptions.driver === 'string' ? inh.parentOptions.driver : undefined);
+    const later = ctxLockHeld ? null : refuseCrossContextReference(p, node, inh.role, typeof inh.parentOptions.driver === 'string' ? inh.parentOptions.driver : undefined);
     if (later) pending?.push(later);
-    return { name: ref, inline: false };
+    return { name: node, inline: false };
   }
   // bdrv_open_child with neither options nor a reference: opened from the file name alone
   // (blkdebug's x-image), else "A block device must be specified for ..." (bdrv_open_child_bs)

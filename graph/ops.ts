@@ -1,6 +1,7 @@
 // The graph mutations every QMP command is built from, each as QEMU does it: attach
 // (with a permission refresh below the child), detach, and reference counting that
 // closes a node, and its implicitly opened children, when its last reference goes.
+import { refuseNodeNameOfDrive } from './named-blk.js';
 import { unfreezeToBottom } from './cor-bottom.js';
 import { versionOf } from './version.js';
 import { QmpError } from '../errors/index.js';
@@ -32,6 +33,8 @@ export function assignNodeName(p: Proc, requested: string | undefined): { name: 
     return { name: `#block${n}${String((n * 37 + 11) % 100).padStart(2, '0')}`, auto: true };
   }
   if (!nameWellFormed(requested)) throw new QmpError(`Invalid node-name: '${requested}'`);
+  // "takes care of avoiding namespaces collisions": a legacy drive's name (blk_by_name)
+  refuseNodeNameOfDrive(p, requested);
   if (p.node(requested)) throw new QmpError(`Duplicate nodes with node-name='${requested}'`);
   if (requested.length > NODE_NAME_MAX) throw new QmpError('Node name too long');
   return { name: requested, auto: false };

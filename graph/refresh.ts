@@ -5,7 +5,7 @@ import { getLength } from './length.js';
 import { infoClusterSize } from './bitmaps.js';
 import { rule } from './rules.js';
 import { hostFacts } from './host-facts.js';
-import { QmpError } from '../errors/index.js';
+import { QmpError, QmpErrorWithHint } from '../errors/index.js';
 import { driverInfo } from './drivers.js';
 import { hasParents } from './probe.js';
 import { PERM_ALL, PERM_U, PERM_W, PERM_Z, permBits, permNames } from './perm.js';
@@ -420,15 +420,18 @@ function otherHolders(holders: HolderIndex, n: BdsNode, key: string, prepared: M
   return out;
 }
 
+/** raw_check_lock_bytes' error_append_hint (HMP prints it; QMP's reply has only the desc). */
+const lockHint = (n: BdsNode) => `Is another process using the image [${n.filename}]?\n`;
+
 /** raw_handle_perm_lock(RAW_PL_PREPARE) + raw_check_lock_bytes */
 function checkLocks(holders: HolderIndex, n: BdsNode, key: string, perm: number, shared: number, prepared: Map<string, { perm: number; shared: number }>) {
   const old = n.lock!;
   if ((old.perm | perm) === old.perm && (old.shared & shared) === old.shared) return;
   const others = otherHolders(holders, n, key, prepared);
   for (const i of permBits(perm)) {
-    if (others.some((o) => o.unshared & (1 << i))) throw new QmpError(`Failed to get "${permNames(1 << i)}" lock`);
+    if (others.some((o) => o.unshared & (1 << i))) throw new QmpErrorWithHint(`Failed to get "${permNames(1 << i)}" lock`, lockHint(n));
   }
   for (const i of permBits(PERM_ALL & ~shared)) {
-    if (others.some((o) => o.perm & (1 << i))) throw new QmpError(`Failed to get shared "${permNames(1 << i)}" lock`);
+    if (others.some((o) => o.perm & (1 << i))) throw new QmpErrorWithHint(`Failed to get shared "${permNames(1 << i)}" lock`, lockHint(n));
   }
 }

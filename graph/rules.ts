@@ -144,6 +144,9 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [
+      // stop 40 (wt-vm22): mirrors and an active commit of legacy drives (the twelfth VM set; stop 39's drive_mirror on a drive)
+      { transcript: 'vm/vm-n-commit-legacy.json', step: 11 }, { transcript: 'vm/vm-n-drive-del-busy.json', step: 3 },
+      { transcript: 'vm/vm-l-hmp-drive-mirror-backup.json', step: 12 },
       // stop 39 (wt-vm21, the eleventh VM set)
       { transcript: 'vm/vm-m-migrate-commit-jobs.json', step: 0 }, { transcript: 'vm/vm-m-migrate-mirror-ready.json', step: 0 },
       // stop 38 (wt-vm19): the ninth VM held-out set's drive-mirrors, blockdev-mirrors and active commits under devices (each transcript's first step that differs)
@@ -449,6 +452,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
+      // stop 40 (wt-vm22): drive-backups of legacy drives, named after them
+      { transcript: 'vm/vm-n-drive-add-node-name.json', step: 7 }, { transcript: 'vm/vm-n-jobs-by-device.json', step: 3 },
       // stop 39 (wt-vm21): stop 36's open vm-i-migrate-with-jobs, landed once a failed migration takes the images back
       { transcript: 'vm/vm-i-migrate-with-jobs.json', step: 2 },
       // stop 39 (wt-vm20): the tenth VM held-out set's sync=none backups under HMP (each transcript's first step that differs)

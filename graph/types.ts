@@ -113,7 +113,16 @@ export interface ImageBitmap {
 
 export interface BlockBackend {
   id: string;
-  owner: { kind: 'export' | 'job' | 'tmp' | 'device' | 'leak'; id: string; role?: string };
+  owner: { kind: 'export' | 'job' | 'tmp' | 'device' | 'leak' | 'drive'; id: string; role?: string };
+  /**
+   * vm target: blk->name, the monitor's name of a legacy drive (monitor_add_blk: drive_add's id);
+   * absent for an anonymous BlockBackend and after monitor_remove_blk (drive_del)
+   */
+  name?: string;
+  /** vm target: blk->legacy_dinfo of a drive_add'ed drive (graph/named-blk.ts), kept while the BlockBackend lives */
+  legacy?: LegacyDrive;
+  /** vm target: blk->enable_write_cache where it is not a device's choice (a drive's cache.writeback; absent: on) */
+  wce?: boolean;
   /**
    * vm target: the attached guest device's name (blk_get_attached_dev_id), e.g. `sd0` or
    * `/machine/peripheral/vd0/virtio-backend`; absent or "" for an anonymous BlockBackend.
@@ -137,6 +146,19 @@ export interface BlockBackend {
   disablePerm?: boolean;
   /** blk->force_allow_inactivate: an export added with allow-inactive, a mirror job's target (not an active commit's) */
   forceAllowInactivate?: boolean;
+}
+
+/** DriveInfo (include/sysemu/blockdev.h): a drive's interface, bus and unit, media, auto_del. */
+export interface LegacyDrive {
+  /** BlockInterfaceType: 0 none, 1 ide, 2 scsi, 3 floppy, 4 pflash, 5 mtd, 6 sd, 7 virtio, 8 xen */
+  type: number;
+  bus: number;
+  unit: number;
+  cdrom: boolean;
+  /** dinfo->opts' id (the drive QemuOptsList's: drive_add's `id`, absent without one) */
+  optsId?: string;
+  /** blockdev_mark_auto_del: the device going away takes the drive with it */
+  autoDel?: boolean;
 }
 
 export type JobStatus =

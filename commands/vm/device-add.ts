@@ -13,6 +13,7 @@ import { DEVICE_PROPS, readDevfn, readProp, type VqMapping } from '../../graph/d
 import type { Proc } from '../../graph/proc.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { rule } from '../../graph/rules.js';
+import { blkByName, deviceOrNodeName } from '../../graph/named-blk.js';
 import { attachChild, nameWellFormed } from '../../graph/ops.js';
 import { bucketOf } from '../../graph/reopen/qdict.js';
 import { heldDrainOver } from '../../graph/jobs/held-drain.js';
@@ -27,10 +28,52 @@ import type { CommandCtx, CommandDef } from '../types.js';
 // TYPE_PCI_BUS: q35's pcie.0 and root ports are PCIe buses (a subtype), i440fx's pci.0 is PCI itself
 const busTypeFits = (busType: DeviceKind['busType'], b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' || b.type === 'PCI' : b.type === busType);
 
-/** qbus_find_recursive(sysbus, NULL, type): depth first, newest child first; the root bus for PCI (q35's pcie.0, pc's pci.0). */
+/**
+ * The device whose child bus `b` is: a controller's (owner), a pcie-root-port's secondary bus
+ * (named after the port). The machine's own buses (ide.N of ich9-ahci / piix3-ide, floppy-bus.0)
+ * belong to built-in devices the model does not keep.
+ */
+function busOwner(p: Proc, b: Bus): string | undefined {
+  return b.owner ?? (device(p, b.id)?.driver === 'pcie-root-port' ? b.id : undefined);
+}
+
+/**
+ * qbus_is_full: bus->full or BusClass max_dev reached. Of the bus types the model keeps (PCI,
+ * SCSI, IDE, usb-bus, floppy-bus, nvme-bus) none sets max_dev (virtio-bus's 1 is the proxy's
+ * inner bus, not kept) and none is marked full on q35 or pc: never full.
+ */
+const qbusIsFull = (_b: Bus): boolean => false;
+
+/**
+ * qbus_find_recursive(sysbus, NULL, type) (softmmu/qdev-monitor.c): depth first from the main
+ * system bus, a bus that matches and is not full at once, else each device on it newest first
+ * (bus_add_child: QTAILQ_INSERT_HEAD) and each of its child buses newest first
+ * (qbus_init_internal: QLIST_INSERT_HEAD), the first full match kept as the pick. The root PCI
+ * bus (q35's pcie.0, pc's pci.0) is the first PCI bus met. The built-in devices' buses come after
+ * every -device and hotplugged one (they are the oldest children of the root bus), newest first.
+ */
 function defaultBus(p: Proc, busType: DeviceKind['busType']): Bus | undefined {
-  if (busType === 'PCI') return busOf(p, 'pcie.0') ?? busOf(p, 'pci.0');
-  return buses(p).filter((b) => !b.hidden && busTypeFits(busType, b)).sort((a, b) => b.at - a.at)[0];
+  const root = busOf(p, 'pcie.0') ?? busOf(p, 'pci.0');
+  if (busType === 'PCI') return root;
+  const all = buses(p).filter((b) => !b.hidden);
+  const childBuses = (dev: string) => all.filter((b) => busOwner(p, b) === dev).sort((a, b) => b.at - a.at);
+  const walk = (b: Bus, depth: number): Bus | undefined => {
+    const match = busTypeFits(busType, b);
+    if (match && !qbusIsFull(b)) return b;
+    let pick = match ? b : undefined;
+    if (depth > 64) return pick;
+    for (const d of devices(p).filter((x) => x.bus === b.id).sort((x, y) => y.at - x.at)) {
+      for (const c of childBuses(d.id)) {
+        const ret = walk(c, depth + 1);
+        if (ret && !qbusIsFull(ret)) return ret;
+        if (ret && !pick) pick = ret;
+      }
+    }
+    return pick;
+  };
+  const found = root ? walk(root, 0) : undefined;
+  if (found) return found;
+  return all.filter((b) => b.id !== root?.id && busOwner(p, b) === undefined && busTypeFits(busType, b)).sort((a, b) => b.at - a.at)[0];
 }
 
 /**
@@ -265,11 +308,25 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     // permission refresh over the node (a conflict already there) fails this property's set
     // before any property after it in the QDict's order is read (fuzz --against vm --qemu 10.0
     // 1998111866); an unknown name fails it too
+    // A legacy drive's name comes first (blk_by_name), then node names (bdrv_lookup_bs)
     if (k === 'drive' && props.drive !== '') {
       const drive = String(props.drive);
-      if (!p.node(drive)) throw new QmpError(`Property '${kind.driveOwner}.drive' can't find value '${drive}'`);
-      d.bb = createDeviceBb(p, d, drive);
-      held.node = drive;
+      const blk = blkByName(p, drive);
+      if (blk) {
+        // blk_attach_dev: a drive another device holds is refused
+        if (blk.dev) {
+          throw new QmpError(blk.legacy && blk.legacy.type !== 0
+            ? `Drive '${drive}' is already in use because it has been automatically connected to another device (did you need 'if=none' in the drive options?)`
+            : `Drive '${drive}' is already in use by another device`);
+        }
+        p.step(`device ${d.id}: blk_attach_dev ${drive}`);
+        p.putBB({ ...blk, dev: attachedName(d) });
+        d.bb = blk.id;
+      } else {
+        if (!p.node(drive)) throw new QmpError(`Property '${kind.driveOwner}.drive' can't find value '${drive}'`);
+        d.bb = createDeviceBb(p, d, drive);
+        held.node = drive;
+      }
     }
     // a link<iothread> property: object_set_link_property → object_resolve_link (qom/object.c)
     // resolves the value as a partial path of type iothread; something else by that name is the
@@ -327,6 +384,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     d.ownBb = true;
     held.ownBb = true;
   }
+  // scsi_realize / virtio_blk_device_realize: a disk on an empty drive (a legacy drive without a medium)
+  if (!kind.removable && !deviceRemovable(d) && !bbRoot(p, d.bb)) throw new QmpError('Device needs media, but drive is empty');
   // scsi_block_realize / scsi_generic_realize: blk_ioctl(SG_GET_VERSION_NUM) on an image node is
   // -ENOTSUP (bdrv_co_ioctl: no bdrv_co_ioctl below the format), error_setg_errno's strerror
   if (kind.sgIo) {
@@ -376,7 +435,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   if (d.iothread !== null && driver.startsWith('virtio-blk') && rule(p, 'dataplane-op-blocker')) {
     const root = bbRoot(p, d.bb);
     const blocked = root ? opBlocker(p, root, 'dataplane') : null;
-    if (blocked) throw new QmpError(`cannot start virtio-blk dataplane: Node '${root}' is busy: ${blocked}`);
+    if (blocked) throw new QmpError(`cannot start virtio-blk dataplane: Node '${deviceOrNodeName(p, root!)}' is busy: ${blocked}`);
   }
   // plug: virtio_scsi_hotplug checks the dataplane blocker, then moves the disk to the
   // controller's context (s->ctx: its iothread, or the main loop); errors fail device_add.
@@ -385,7 +444,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   if (b.iothread && kind.busType === 'SCSI') {
     const root = bbRoot(p, d.bb);
     const blocked = root && rule(p, 'dataplane-op-blocker') ? opBlocker(p, root, 'dataplane') : null;
-    if (blocked) throw new QmpError(`Node '${root}' is busy: ${blocked}`);
+    if (blocked) throw new QmpError(`Node '${deviceOrNodeName(p, root!)}' is busy: ${blocked}`);
     if (rule(p, 'virtio-scsi-hotplug-context') === 'always-strict') {
       p.step(`device ${id}: aio context ${b.iothread}`);
       setBbContext(p, d.bb, b.iothread);

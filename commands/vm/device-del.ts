@@ -12,6 +12,8 @@ import type { Proc } from '../../graph/proc.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 import { checkArgs } from './qapi.js';
 import { rule } from '../../graph/rules.js';
+import { cancel } from '../job-verbs.js';
+import { bbRoot } from '../../graph/devices/ops.js';
 
 /** object_resolve_path_at(/machine/peripheral, id): a plain id, or an absolute path. */
 export function findDevice(p: Proc, id: string): { dev: Device; inner: boolean } | undefined {
@@ -87,7 +89,29 @@ export function unplugDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, d: Device, via
     // controller with an iothread (graph/rules.ts virtio-scsi-hotplug-context)
     const moves = !viaParent && b?.iothread && (rule(p, 'virtio-scsi-hotplug-context') === 'always-strict' || b.iothread !== 'main');
     if (moves) setBbContext(p, d.bb, 'main', { ignoreErrors: true });
-    if (d.ownBb) {
+    const blk = p.bb(d.bb)!;
+    if (blk.legacy) {
+      // a legacy drive: scsi_unrealize / virtio_blk_device_unrealize → blockdev_mark_auto_del
+      // cancels (soft) every block job that has the drive's node (block_job_has_bdrv) and marks
+      // it; release_drive → blockdev_auto_del: monitor_remove_blk and the monitor's reference
+      // dropped, then blk_detach_dev drops the device's: the drive goes with the device
+      if (DEVICE_KINDS[d.driver]?.backend || DEVICE_KINDS[d.driver]?.busType === 'SCSI') {
+        const bs = bbRoot(p, d.bb);
+        for (const j of p.jobs().slice().reverse()) {
+          const job = p.job(j.id);
+          if (!bs || !job || job.cancelled || job.status === 'concluded' || job.status === 'null') continue;
+          if (!p.children({ kind: 'job', job: j.id }).some((e) => e.child === bs)) continue;
+          p.step(`device_del ${d.id}: blockdev_mark_auto_del cancels ${j.id}`);
+          cancel(ctx, job, false);
+        }
+        if (p.bb(d.bb)) removeBlockBackend(p, d.bb);
+      } else {
+        // blk_detach_dev only: perms back to 0/ALL, the drive stays the monitor's
+        const { dev: _d, ...rest } = p.bb(d.bb)!;
+        p.putBB(rest);
+        setBbPerm(p, d.bb, 0, PERM_ALL);
+      }
+    } else if (d.ownBb) {
       // release_drive → blk_detach_dev: perms back to 0/ALL and the device's reference dropped;
       // blk_new's reference stays (QEMU leak): the BlockBackend lives on, anonymous
       const bb = p.bb(d.bb)!;

@@ -5,93 +5,14 @@
 // state the way bdrv_block_device_info fills a BlockDeviceInfo. Lines end in "\n"; the monitor
 // turns them into "\r\n" (monitor_puts).
 import { QmpError } from '../../errors/index.js';
-import { attachedName, bbRoot, devices } from '../../graph/devices/ops.js';
-import { deviceRemovable } from '../../graph/devices/types.js';
-import { pseudoFilename } from '../../graph/filename.js';
+import { blockDeviceInfo, queryBlockInfos, type BlockInfo, type Inserted } from './block-info.js';
 import { bdrvNextOrder } from '../../graph/inactive.js';
 import { canSnapshot } from '../../graph/internal-snapshot.js';
-import { cowBs, filterOrCowBs, skipImplicitFilters } from '../../graph/jobs/chain.js';
 import type { Proc } from '../../graph/proc.js';
 import { getLength } from '../../graph/length.js';
-import { bbThrottleGroup } from '../../graph/throttle-groups.js';
-import type { Device } from '../../graph/devices/types.js';
 import type { CommandCtx } from '../types.js';
 import { COMMANDS } from '../registry.js';
 import { findVmstateBs } from './snapshot-jobs.js';
-
-/** The members of a BlockDeviceInfo print_block_info reads. */
-interface Inserted {
-  nodeName: string; file: string; drv: string; ro: boolean; encrypted: boolean;
-  writeback: boolean; direct: boolean; noFlush: boolean;
-  backingFile?: string; backingDepth: number; detectZeroes: string;
-  throttle?: { limits: Record<string, number>; group: string };
-}
-
-/** A BlockInfo (bdrv_query_info) as print_block_info reads it. */
-interface BlockInfo { device: string; qdev: string; removable: boolean; locked: boolean; trayOpen: boolean; inserted?: Inserted }
-
-const on = (v: unknown): boolean => v === true || v === 'on';
-const filename = (p: Proc, node: string): string => p.node(node)?.filename || pseudoFilename(p, node);
-
-/** device_add's write-cache (ON_OFF_AUTO): blkconf_apply_backend_options sets the BlockBackend's; auto keeps blk_new's (on). */
-const writeCache = (d: Device | undefined): boolean => {
-  const v = d?.props?.['write-cache'];
-  return !(v === 'off' || v === false);
-};
-
-/**
- * bdrv_block_device_info(blk, bs, flat=false): the node's filename (bdrv_refresh_filename),
- * read-only, driver, encryption, cache flags (writeback from the BlockBackend, else always),
- * the COW child's filename, detect-zeroes, the BlockBackend's throttle config and group
- * (throttle_group_get_config), and the depth: bdrv_filter_or_cow_bs steps down the chain,
- * skipping implicit filters when there is a BlockBackend.
- */
-function blockDeviceInfo(p: Proc, node: string, dev: Device | undefined, bbId: string | undefined): Inserted {
-  const n = p.node(node)!;
-  const o = n.options ?? {};
-  let depth = 0;
-  let cur: string | null = node;
-  for (let i = 0; cur && i < 1000; i++) {
-    const next = filterOrCowBs(p, cur);
-    if (!next) break;
-    depth++;
-    cur = bbId !== undefined ? skipImplicitFilters(p, next) : next;
-  }
-  const cow = cowBs(p, node);
-  const b = bbId !== undefined ? p.bb(bbId) : undefined;
-  const group = b ? bbThrottleGroup(b) : undefined;
-  let throttle: Inserted['throttle'];
-  if (b && group !== undefined) {
-    // the group's config: a throttle-group object's (throttle_group_config), else what the BlockBackend set
-    const obj = p.object(group) as { config?: Record<string, number> } | undefined;
-    throttle = { limits: obj?.config ?? b.throttle!.limits, group };
-  }
-  return {
-    nodeName: node, file: filename(p, node), drv: n.driver, ro: n.ro,
-    encrypted: (n.extra as { encrypted?: boolean } | undefined)?.encrypted === true,
-    writeback: bbId !== undefined ? writeCache(dev) : true,
-    direct: on(o['cache.direct']), noFlush: on(o['cache.no-flush']),
-    ...(cow ? { backingFile: filename(p, cow) } : {}), backingDepth: depth,
-    detectZeroes: typeof o['detect-zeroes'] === 'string' ? o['detect-zeroes'] : 'off',
-    ...(throttle ? { throttle } : {}),
-  };
-}
-
-/** qmp_query_block on the vm target: each device's BlockBackend (blk_all_next), device "" and qdev. */
-function queryBlock(p: Proc): BlockInfo[] {
-  const byBb = new Map(devices(p).filter((d) => d.bb).map((d) => [d.bb!, d]));
-  const out: BlockInfo[] = [];
-  for (const bb of p.bbs()) {
-    const d = byBb.get(bb.id);
-    if (!d) continue;
-    const node = bbRoot(p, bb.id);
-    out.push({
-      device: '', qdev: attachedName(d), removable: deviceRemovable(d), locked: false, trayOpen: d.tray?.open === true,
-      ...(node ? { inserted: blockDeviceInfo(p, node, d, bb.id) } : {}),
-    });
-  }
-  return out;
-}
 
 /** print_block_info */
 function printBlockInfo(info: BlockInfo | undefined, ins: Inserted | undefined): string {
@@ -99,11 +20,11 @@ function printBlockInfo(info: BlockInfo | undefined, ins: Inserted | undefined):
   if (info && info.device !== '') {
     s += info.device + (ins ? ` (${ins.nodeName})` : '');
   } else {
-    s += ins ? ins.nodeName : info ? info.qdev : '<anonymous>';
+    s += ins ? ins.nodeName : info?.qdev ?? '<anonymous>';
   }
   s += ins ? `: ${ins.file} (${ins.drv}${ins.ro ? ', read-only' : ''}${ins.encrypted ? ', encrypted' : ''})\n` : ': [not inserted]\n';
   if (info) {
-    s += `    Attached to:      ${info.qdev}\n`;
+    if (info.qdev !== undefined) s += `    Attached to:      ${info.qdev}\n`;
     // io-status is always ok here: no guest I/O ever failed
     if (info.removable) s += `    Removable device: ${info.locked ? '' : 'not '}locked, tray ${info.trayOpen ? 'open' : 'closed'}\n`;
   }
@@ -136,7 +57,7 @@ export function hmpInfoBlock(ctx: CommandCtx, a: Record<string, unknown>): strin
   const nodes = a.nodes === true;
   let out = '';
   let printed = false;
-  const list = nodes ? [] : queryBlock(p);
+  const list = nodes ? [] : queryBlockInfos(p);
   list.forEach((info, i) => {
     if (device !== undefined && device !== info.device) return;
     if (i > 0) out += '\n';

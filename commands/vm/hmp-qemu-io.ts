@@ -6,6 +6,7 @@
 // keeps them ("Ugly, but it appears to be the lesser evil"): a device's BlockBackend keeps write.
 // Modelled: quiet (-q) reads and writes (the bytes written land as guest data); a command that
 // prints its timing (host clock) or another qemu-io command is not.
+import { blkByName } from '../../graph/named-blk.js';
 import { QmpError } from '../../errors/index.js';
 import { device } from '../../graph/devices/ops.js';
 import { setBbPerm } from '../../graph/devices/ops.js';
@@ -52,10 +53,15 @@ export function hmpQemuIo(ctx: CommandCtx, a: Record<string, unknown>, attempt: 
   // -q, and off/len that cvtnum reads; anything else (timing output, vectored forms) is not modelled
   const flags = argv.slice(1).filter((w) => w.startsWith('-'));
   const rest = argv.slice(1).filter((w, i, all) => !w.startsWith('-') && !(i > 0 && all[i - 1] === '-P'));
-  if (!unknown && (!flags.includes('-q') || !flags.every((f) => f === '-q' || f === '-P') || rest.length !== 2)) return undefined;
+  // without -q a command that runs prints its timing (not modelled); command()'s blk_set_perm
+  // comes first, so a write a permission refuses prints only that refusal
+  const timed = !unknown && !flags.includes('-q');
+  if (!unknown && (!flags.every((f) => f === '-q' || f === '-P') || rest.length !== 2)) return undefined;
   const off = unknown ? 0 : cvtnum(rest[0]!);
   const len = unknown ? 0 : cvtnum(rest[1]!);
   if (off === undefined || len === undefined) return undefined;
+  if (timed && !isWrite) return undefined;
+
   let out = '';
   const lookup = attempt(p, () => {
     if (a.qdev === true) {
@@ -73,7 +79,18 @@ export function hmpQemuIo(ctx: CommandCtx, a: Record<string, unknown>, attempt: 
       if (isWrite && root) writeGuestData(p, root, off, len);
       return;
     }
-    // blk_by_name (no named BlockBackend), then bdrv_lookup_bs(NULL, device)
+    // blk_by_name: a legacy drive's own BlockBackend, as a device's (its permission kept)
+    const blk = blkByName(p, name);
+    if (blk) {
+      const root = p.children({ kind: 'bb', bb: blk.id })[0]?.child;
+      if (isWrite && root && !(blk.perm & PERM_W)) {
+        out = reportedOf(() => setBbPerm(p, blk.id, blk.perm | PERM_W, blk.shared), p, attempt);
+        if (out !== '') return;
+      }
+      if (isWrite && root) writeGuestData(p, root, off, len);
+      return;
+    }
+    // then bdrv_lookup_bs(NULL, device)
     const n = p.node(name);
     if (!n) throw new QmpError(`Cannot find device='' nor node-name='${name}'`);
     const bbId = 'bb' + p.nextSeq();
@@ -85,6 +102,7 @@ export function hmpQemuIo(ctx: CommandCtx, a: Record<string, unknown>, attempt: 
     }
     removeBlockBackend(p, bbId);
   });
+  if (timed && lookup === '' && out === '') return undefined;
   return lookup !== '' ? lookup : out;
 }
 

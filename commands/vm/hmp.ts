@@ -6,7 +6,7 @@
 // human-monitor-command itself succeeds; what the inner command did before failing is undone as
 // the QMP command's own failure would be. A transcript compares the outcome, events and graph,
 // never the printed text.
-import { QmpError } from '../../errors/index.js';
+import { QmpError, QmpErrorWithHint } from '../../errors/index.js';
 import { QemuAbortRefusal } from '../../graph/qemu-abort.js';
 import type { Proc } from '../../graph/proc.js';
 import { COMMANDS } from '../registry.js';
@@ -14,6 +14,8 @@ import type { CommandCtx } from '../types.js';
 import { addDevice } from './device-add.js';
 import { device } from '../../graph/devices/ops.js';
 import { hmpQemuIo } from './hmp-qemu-io.js';
+import { blkByName } from '../../graph/named-blk.js';
+import { hmpCommit, hmpDriveAdd, hmpDriveDel } from './drive-add.js';
 import { hmpInfoBlock, hmpInfoBlockJobs, hmpInfoBlockstats, hmpInfoSnapshots } from './hmp-info.js';
 
 /** hmp-commands.hx's command names (7.2 and 10.0 alike but for singlestep/one-insn-per-tb and 10.0's xen-event-*): anything else is "unknown command". */
@@ -220,7 +222,8 @@ function attempt(p: Proc, fn: () => void): string {
     return '';
   } catch (e) {
     if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
-    return `Error: ${e.desc}\r\n`;
+    // error_report_err prints the hint after the message (error_append_hint)
+    return `Error: ${e.desc}\r\n${e instanceof QmpErrorWithHint ? e.hint.replace(/\n/g, '\r\n') : ''}`;
   }
 }
 
@@ -256,9 +259,8 @@ function driveAddNode(ctx: CommandCtx, text: string): string {
 
 /** Each handler: the QMP function it calls with the arguments it builds (block-hmp-cmds.c unless said). */
 const HANDLERS: Record<string, (ctx: CommandCtx, a: Record<string, unknown>) => string | undefined> = {
-  // hmp_commit: "all" is blk_commit_all over the monitor's named BlockBackends, a name is
-  // blk_by_name's: a VM without -drive has neither, so nothing is committed ("Device '…' not found")
-  commit: (_ctx, a) => (a.device === 'all' ? '' : `Device '${String(a.device)}' not found\r\n`),
+  // hmp_commit: "all" is blk_commit_all over every BlockBackend, a name is blk_by_name's drive
+  commit: (ctx, a) => hmpCommit(ctx, String(a.device)),
   block_resize: (ctx, a) => qmp(ctx, 'block_resize', { device: a.device, size: a.size }),
   // hmp_block_stream: the device name is the job id too
   block_stream: (ctx, a) => qmp(ctx, 'block-stream', { 'job-id': a.device, device: a.device, ...opt(a, 'base'), ...opt(a, 'speed'), 'on-error': 'report' }),
@@ -269,11 +271,11 @@ const HANDLERS: Record<string, (ctx: CommandCtx, a: Record<string, unknown>) => 
   block_job_resume: (ctx, a) => qmp(ctx, 'block-job-resume', { device: a.device }),
   eject: (ctx, a) => qmp(ctx, 'eject', { device: a.device, force: a.force === true }),
   // hmp_drive_del: a node name is blockdev-del's (its error by error_report_err: no "Error: ");
-  // else blk_by_name (no named BlockBackend here)
-  drive_del: (ctx, a) => (ctx.p.node(String(a.id)) ? reported(qmp(ctx, 'blockdev-del', { 'node-name': a.id })) : `Device '${String(a.id)}' not found\r\n`),
+  // else blk_by_name's drive (commands/vm/drive-add.ts)
+  drive_del: (ctx, a) => hmpDriveDel(ctx, String(a.id), () => reported(qmp(ctx, 'blockdev-del', { 'node-name': a.id })), attempt),
   'qemu-io': (ctx, a) => hmpQemuIo(ctx, a, attempt),
-  // hmp_drive_add: -n is hmp_drive_add_node; a drive (drive_new: a named BlockBackend) is not modelled
-  drive_add: (ctx, a) => (a.node === true ? driveAddNode(ctx, String(a.opts)) : undefined),
+  // hmp_drive_add: -n is hmp_drive_add_node; else drive_new's drive (a named BlockBackend)
+  drive_add: (ctx, a) => (a.node === true ? driveAddNode(ctx, String(a.opts)) : hmpDriveAdd(ctx, String(a.opts), attempt)),
   // hmp_change → hmp_change_medium (monitor/hmp-cmds.c): blockdev-change-medium by device name
   change: (ctx, a) => {
     const ro = a['read-only-mode'];
@@ -337,7 +339,7 @@ const HANDLERS: Record<string, (ctx: CommandCtx, a: Record<string, unknown>) => 
   nbd_server_stop: (ctx) => qmp(ctx, 'nbd-server-stop', {}),
   // hmp_block_set_io_throttle: a name blk_by_name does not know is taken as the qdev id
   block_set_io_throttle: (ctx, a) => qmp(ctx, 'block_set_io_throttle', {
-    id: a.device, bps: a.bps, bps_rd: a.bps_rd, bps_wr: a.bps_wr, iops: a.iops, iops_rd: a.iops_rd, iops_wr: a.iops_wr,
+    ...(blkByName(ctx.p, String(a.device)) ? { device: a.device } : { id: a.device }), bps: a.bps, bps_rd: a.bps_rd, bps_wr: a.bps_wr, iops: a.iops, iops_rd: a.iops_rd, iops_wr: a.iops_wr,
   }),
 };
 

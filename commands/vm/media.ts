@@ -7,7 +7,8 @@ import { QmpErrorAfterAbort } from '../../graph/abort-residue.js';
 import { QemuAbortRefusal } from '../../graph/qemu-abort.js';
 import type { QmpEvent } from '../protocol.js';
 import { opBlocker } from '../../graph/blockers.js';
-import { bbRoot, changeMedia, device, devicePerms, deviceReadOnly, insertBs, removeBs, setBbPerm } from '../../graph/devices/ops.js';
+import { blkByName, deviceOrNodeName } from '../../graph/named-blk.js';
+import { bbRoot, changeMedia, device, devices, devicePerms, deviceReadOnly, insertBs, removeBs, setBbPerm } from '../../graph/devices/ops.js';
 import { PERM_ALL } from '../../graph/perm.js';
 import { DEVICE_KINDS, deviceRemovable, type Device } from '../../graph/devices/types.js';
 import { hasProtocolPrefix, isProtocolDriver, openNodeWithFlags, probeFormatByName } from '../../graph/open.js';
@@ -32,10 +33,14 @@ export function getBlk(p: Proc, blkName: string | undefined, qdevId: string | un
     if (!f.dev.bb || (k?.backend && !f.inner)) throw new QmpError('Device does not have a block device backend');
     return { bb: f.dev.bb, dev: f.dev };
   }
+  // blk_by_name: a legacy drive (the device attached to it, if any: blk_get_attached_dev)
+  const blk = blkByName(p, blkName!);
+  if (blk) return { bb: blk.id, dev: devices(p).find((d) => d.bb === blk.id) };
   throw new QmpError(`Device '${blkName}' not found`, 'DeviceNotFound');
 }
 
-const removable = (d: Device | undefined) => Boolean(d && deviceRemovable(d));
+// blk_dev_has_removable_media: no device (a legacy drive alone) or one with change_media_cb
+const removable = (d: Device | undefined) => !d || deviceRemovable(d);
 const hasTray = (d: Device | undefined) => Boolean(d?.tray);
 
 /** do_open_tray; returns 'nosys' for a device without a tray (callers ignore that). */
@@ -69,7 +74,7 @@ function removeMedium(ctx: Ctx, blkName: string | undefined, id: string | undefi
   const node = bbRoot(p, bb);
   if (!node) return;
   const blocked = opBlocker(p, node, 'eject');
-  if (blocked) throw new QmpError(`Node '${node}' is busy: ${blocked}`);
+  if (blocked) throw new QmpError(`Node '${deviceOrNodeName(p, node)}' is busy: ${blocked}`);
   p.step('blk_remove_bs');
   removeBs(p, bb);
   // a tray-less device's medium leaves here: blk_dev_change_media_cb(blk, false) after blk_remove_bs

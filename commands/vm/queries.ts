@@ -1,7 +1,7 @@
 // query-block and block_set_io_throttle (vm target), as block/qapi.c and block/qapi-sysemu.c.
 import { QmpError } from '../../errors/index.js';
 import { attachedName, bbRoot, devices } from '../../graph/devices/ops.js';
-import { deviceRemovable } from '../../graph/devices/types.js';
+import { queryBlockInfos, type BlockInfo } from './block-info.js';
 import { queryNamedBlockNodes } from '../queries.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 import { getBlk } from './media.js';
@@ -10,30 +10,43 @@ import { blockIoThrottleConfig } from '../throttle-group.js';
 import { bbThrottleGroup } from '../../graph/throttle-groups.js';
 
 /**
- * qmp_query_block: every BlockBackend with a name or an attached device (blk_all_next: oldest
- * first); a device's is called "" with `qdev` from bdrv_query_info's blk_get_attached_dev_id: the
- * device's id, or its QOM path when it has none (virtio-blk's inner virtio-blk-device; an id-less
- * device). libvirt finds its disks by it (a CD-ROM's tray state, qemuProcessRefreshDisks). A leaked
- * one (no device) is not listed.
+ * qmp_query_block: every BlockBackend with a name (a legacy drive) or an attached device
+ * (blk_all_next: oldest first), each from bdrv_query_info (commands/vm/block-info.ts, shared with
+ * HMP `info block`): `device` the drive's name or "", `qdev` blk_get_attached_dev_id (the device's
+ * id, or its QOM path when it has none: virtio-blk's inner virtio-blk-device, an id-less device),
+ * `inserted` the node's BlockDeviceInfo with the BlockBackend's fields (write cache, throttling,
+ * the depth past implicit filters). libvirt finds its disks by qdev (a CD-ROM's tray state,
+ * qemuProcessRefreshDisks). A leaked one (no device, no name) is not listed.
  */
 export function queryBlockVm(ctx: CommandCtx): unknown[] {
-  const { p } = ctx;
-  const byBb = new Map(devices(p).filter((d) => d.bb).map((d) => [d.bb!, d]));
   const named = queryNamedBlockNodes.run(ctx) as { 'node-name': string }[];
-  const out: unknown[] = [];
-  for (const bb of p.bbs()) {
-    const d = byBb.get(bb.id);
-    if (!d) continue;
+  return queryBlockInfos(ctx.p).map((b) => {
     const info: Record<string, unknown> = {
-      device: '', qdev: attachedName(d), type: 'unknown', removable: deviceRemovable(d), locked: false,
+      device: b.device, ...(b.qdev !== undefined ? { qdev: b.qdev } : {}), type: 'unknown', removable: b.removable, locked: b.locked,
     };
-    const node = bbRoot(p, bb.id);
-    if (node) info.inserted = named.find((n) => n['node-name'] === node);
-    if (d.tray) info.tray_open = d.tray.open;
+    const ins = b.inserted;
+    if (ins) {
+      const entry = named.find((n) => n['node-name'] === ins.nodeName) as Record<string, unknown> | undefined;
+      const l = ins.throttle?.limits ?? {};
+      const v = (k: string) => l[k] ?? 0;
+      info.inserted = {
+        ...entry, backing_file_depth: ins.backingDepth, detect_zeroes: ins.detectZeroes,
+        bps: v('bps-total'), bps_rd: v('bps-read'), bps_wr: v('bps-write'), iops: v('iops-total'), iops_rd: v('iops-read'), iops_wr: v('iops-write'),
+        cache: { writeback: ins.writeback, direct: ins.direct, 'no-flush': ins.noFlush },
+        ...(ins.throttle ? { group: ins.throttle.group } : {}),
+      };
+    }
+    // tray_open only where the device has a tray (blk_dev_has_tray)
+    const d = b.qdev !== undefined;
+    if (d && b.removable && hasTray(ctx, b)) info.tray_open = b.trayOpen;
     info['io-status'] = 'ok';
-    out.push(info);
-  }
-  return out;
+    return info;
+  });
+}
+
+/** blk_dev_has_tray: the attached device's tray callbacks. */
+function hasTray(ctx: CommandCtx, b: BlockInfo): boolean {
+  return devices(ctx.p).some((d) => attachedName(d) === b.qdev && d.tray !== null && d.tray !== undefined);
 }
 
 /** BlockIOThrottle (qapi/block-core.json), visited in schema order. */
@@ -73,6 +86,8 @@ export const blockSetIoThrottle: CommandDef = {
     const named = (v: unknown) => (typeof v === 'string' ? v : undefined);
     const group = current === undefined ? (named(args.group) ?? named(args.device) ?? String(args.id)) : (named(args.group) ?? current);
     p.putBB({ ...rest, throttle: { group, limits } });
+    // throttle_group_config: the config is the group's, every member's alike
+    for (const o of p.bbs()) if (o.id !== bb && o.throttle?.group === group) p.putBB({ ...o, throttle: { group, limits } });
     // throttle_group_config: the group's config is the one just set, whoever made the group
     const o = p.object(group);
     if (o?.qomType === 'throttle-group') p.putObject({ ...o, config: limits, limitSets: [] });

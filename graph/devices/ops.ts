@@ -49,7 +49,8 @@ export function deviceReadOnly(p: Proc, d: Device, node: string | null): boolean
   const k = DEVICE_KINDS[d.driver]!;
   if (k.readOnly) return true;
   const n = node ? p.node(node) : undefined;
-  return n ? n.ro : false;
+  // blk_supports_write_perm without a medium: the root state's BDRV_O_RDWR (a read-only legacy drive's is off)
+  return n ? n.ro : (d.bb ? p.bb(d.bb)?.rootRo === true && p.bb(d.bb)?.legacy !== undefined : false);
 }
 
 /** The node under a BlockBackend (blk_bs), or null. */
@@ -182,7 +183,8 @@ export function changeMedia(p: Proc, d: Device, load: boolean, emit: (ev: string
   const open = !load;
   if (d.tray.open === open) return;
   putDevice(p, { ...d, tray: { open } });
-  emit('DEVICE_TRAY_MOVED', { device: '', 'tray-open': open, id: attachedName(d) });
+  // qapi_event_send_device_tray_moved(blk_name(blk), …): a legacy drive's name, else ""
+  emit('DEVICE_TRAY_MOVED', { device: (d.bb ? p.bb(d.bb)?.name : undefined) ?? '', 'tray-open': open, id: attachedName(d) });
 }
 
 export function checkIothread(p: Proc, id: string): boolean {

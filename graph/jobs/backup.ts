@@ -3,6 +3,7 @@
 // every parent of the source moves onto the filter), with the target as its `target` child. The
 // job holds the filter ("main node", no perms) and the target ("target", no perms); it has no
 // BlockBackend of its own. backup_clean drops the filter again (bdrv_cbw_drop).
+import { deviceOrNodeName } from '../named-blk.js';
 import { QmpError } from '../../errors/index.js';
 import { openNodeInContext, openResidue } from '../open.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
@@ -159,9 +160,9 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
   // bdrv_get_device_name(target): a node has no device name in qemu-storage-daemon
   if (o.compress && !supportsCompressedWrites(p, o.target)) throw new QmpError('Compression is not supported for this drive ');
   const sb = opBlocker(p, o.bs, 'backup-source');
-  if (sb) throw new QmpError(`Node '${o.bs}' is busy: ${sb}`);
+  if (sb) throw new QmpError(`Node '${deviceOrNodeName(p, o.bs)}' is busy: ${sb}`);
   const tb = opBlocker(p, o.target, 'backup-target');
-  if (tb) throw new QmpError(`Node '${o.target}' is busy: ${tb}`);
+  if (tb) throw new QmpError(`Node '${deviceOrNodeName(p, o.target)}' is busy: ${tb}`);
   if (o.maxWorkers < 1 || o.maxWorkers > INT_MAX) throw new QmpError(`max-workers must be between 1 and ${INT_MAX}`);
   if (o.maxChunk < 0) throw new QmpError('max-chunk must be zero (which means no limit) or positive');
   if (o.bitmap) {

@@ -7,6 +7,7 @@ import { nameWellFormed } from '../ops.js';
 import type { Proc } from '../proc.js';
 import type { Job } from '../types.js';
 import { isBlockJob } from '../types.js';
+import { deviceName } from '../named-blk.js';
 import { addJobEdge, removeJobEdges, removeJobBB } from './parts.js';
 
 export interface JobCtx {
@@ -43,6 +44,11 @@ export function createJob(
   },
 ): Job {
   const { p } = ctx;
+  // block_job_create: no job-id is bdrv_get_device_name(bs) of the job's main node (a mirror's
+  // mirror_top, a backup's cbw filter, a stream's cor filter: the drive's BlockBackend is above
+  // them by now), "" unless a legacy drive names it
+  const named = init.mainNode?.node ?? (typeof init.data.mirrorTop === 'string' ? init.data.mirrorTop : undefined);
+  if (init.id === '' && named !== undefined && p.node(named) && isBlockJob(init)) init = { ...init, id: deviceName(p, named) };
   if (!nameWellFormed(init.id)) throw new QmpError(`Invalid job ID '${init.id}'`);
   if (p.job(init.id)) throw new QmpError(`Job ID '${init.id}' already in use`);
   const r = jobCreate({ id: init.id, type: init.type, autoFinalize: init.autoFinalize, autoDismiss: init.autoDismiss, speed: init.speed });
