@@ -6,6 +6,7 @@
 // over a node without .bdrv_co_preadv_snapshot (-ENOTSUP).
 import { imageBehind } from './images.js';
 import type { Proc } from './proc.js';
+import { deviceOrNodeName } from './named-blk.js';
 import { l2EntryThroughGuest } from './qcow2-garbage-l2.js';
 import { readFill } from './qcow2-compress.js';
 import type { Image } from './types.js';
@@ -371,8 +372,8 @@ export function quorumRead(p: ReadView, q: string, offset: number, bytes: number
   const sectors = { 'sectors-count': Math.ceil((offset + bytes) / 512) - Math.floor(offset / 512), 'sector-num': Math.floor(offset / 512) };
   const threshold = Number(n.options['vote-threshold'] ?? 1);
   if (winner.children.length < threshold) {
-    // quorum_report_failure: bdrv_get_device_or_node_name (the model's BlockBackends are unnamed)
-    io?.('QUORUM_FAILURE', { reference: q, ...sectors });
+    // quorum_report_failure: bdrv_get_device_or_node_name (a legacy drive's name above it)
+    if (io) io('QUORUM_FAILURE', { reference: deviceOrNodeName(p as Proc, q), ...sectors });
     return { errno: strerror(5) };
   }
   for (const v of list) {
