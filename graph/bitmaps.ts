@@ -184,7 +184,11 @@ export function infoNode(p: Proc, node: string): BdsNode | undefined {
     if (n.driver === 'qcow2' || n.driver === 'qed' || n.driver === 'file') return n;
     // vdi_get_info, vpc_get_info, vhdx_get_info, qcow_get_info, vmdk_get_info (parallels has none)
     if (['vdi', 'vpc', 'vhdx', 'qcow', 'vmdk'].includes(n.driver)) return n;
-    if (n.driver === 'raw') { cur = p.fileChild(cur)?.child; continue; }
+    // host_device's is file-posix's raw_get_info too
+    if (n.driver === 'host_device') return n;
+    // raw_get_info and block_crypto_get_info_luks: bdrv_get_info of bs->file (luks keeps only its
+    // cluster_size, which file-posix leaves 0)
+    if (n.driver === 'raw' || n.driver === 'luks') { cur = p.fileChild(cur)?.child; continue; }
     if (driverInfo(n.driver)?.kind === 'filter') {
       cur = (p.fileChild(cur) ?? p.backing(cur))?.child;
       continue;
@@ -208,7 +212,7 @@ export function qcow2Image(p: Proc, node: string): Image | undefined {
 export function infoClusterSize(p: Proc, node: string): number | undefined {
   const n = infoNode(p, node);
   if (!n) return undefined;
-  if (n.driver === 'file') return 0;
+  if (n.driver === 'file' || n.driver === 'host_device') return 0;
   if (n.driver === 'qcow2' || n.driver === 'qed') return qcow2Image(p, n.name)?.clusterSize ?? 65536;
   // vdi_get_info, vpc_get_info, vhdx_get_info, qcow_get_info, vmdk_get_info: the state vdi_open
   // and the others read from the header (graph/open.ts openInfoCluster), whatever file is below now

@@ -191,6 +191,17 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
     }
     img.extents = extents;
   }
+  // header facts only query replies read (graph/types.ts Image.features)
+  const features: NonNullable<Image['features']> = {};
+  const optOn = (k: string) => /^(on|true)$/.test(new RegExp(`(?:^|,)${k}=([^,]+)`).exec(spec.options ?? '')?.[1] ?? '');
+  if (spec.format === 'qcow2') {
+    if (optOn('lazy_refcounts')) features.lazyRefcounts = true;
+    if (optOn('extended_l2')) features.extendedL2 = true;
+    const ct = /(?:^|,)compression_type=([^,]+)/.exec(spec.options ?? '')?.[1];
+    if (ct !== undefined && ct !== 'zlib') features.compressionType = ct;
+  }
+  if (vmdkSub !== '' && vmdkSub !== 'monolithicSparse') features.vmdkSubformat = vmdkSub;
+  if (Object.keys(features).length) img.features = features;
   const refBits = /(?:^|,)refcount_bits=([^,]+)/.exec(spec.options ?? '')?.[1];
   if (refBits !== undefined && spec.format === 'qcow2' && Number(refBits) !== 16) img.refcountBits = Number(refBits);
   const compat = /(?:^|,)compat=([^,]+)/.exec(spec.options ?? '')?.[1];

@@ -912,6 +912,14 @@ export const RULES = defineRules({
     proof: [{ transcript: 'luks2-keyslots-add-erase.json', step: 6 }],
     modelled: true,
   },
+  'file-format-specific': {
+    what: "a file-posix node's ImageInfo (query-named-block-nodes, query-block's backing-image chain): its format-specific member",
+    '7.2': { fn: 'bdrv_get_specific_info: file-posix has no .bdrv_get_specific_info, so ImageInfo has no format-specific', value: false },
+    '10.0': { fn: "file-posix's raw_get_specific_info (file and host_device): ImageInfoSpecificFile {type: 'file', data: {}}, extent-size-hint only where FS_IOC_FSGETXATTR reports one (not on ext4 or tmpfs)", value: true },
+    // stop 40 (wt-qrep): the qr set records query replies
+    proof: [{ transcript: 'qr-qcow2-defaults.json', step: 1 }],
+    modelled: true,
+  },
 });
 
 export type RuleName = keyof typeof RULES;

@@ -30,7 +30,8 @@ const SETTLED_PROGRESS = new Set(['ready', 'waiting', 'pending', 'concluded', 'n
  *   (random at create), `master-key-iters` and `slots[].iters` (qemu-img's PBKDF benchmark).
  * - vmdk (ImageInfoSpecificVmdk): `cid` and `parent-cid` (vmdk_co_do_create: g_random_int).
  * - SnapshotInfo (image.snapshots): `date-sec` and `date-nsec` (qmp_blockdev_snapshot_internal_sync:
- *   g_get_real_time, the wall clock).
+ *   g_get_real_time, the wall clock), `vm-clock-sec` and `vm-clock-nsec` (QEMU_CLOCK_VIRTUAL:
+ *   on qemu-storage-daemon, without a guest, the host's clock; seen as 2026's epoch seconds).
  * - query-blockstats' BlockDeviceStats: `idle_time_ns` and `*_total_time_ns` (clock readings).
  * - query-iothreads: `thread-id` (the host's thread id).
  * - query-jobs `current-progress` / `total-progress` and query-block-jobs `offset` / `len` /
@@ -47,7 +48,7 @@ function stripUnstable(v: Json, execute: string): Json {
   for (const [k, x] of Object.entries(v)) {
     if (k === 'actual-size') continue;
     if (k === 'uuid' || k === 'master-key-iters' || k === 'iters') continue;
-    if (k === 'date-sec' || k === 'date-nsec') continue;
+    if (k === 'date-sec' || k === 'date-nsec' || k === 'vm-clock-sec' || k === 'vm-clock-nsec') continue;
     if ((k === 'cid' || k === 'parent-cid') && execute !== 'x-debug-query-block-graph') continue;
     if (execute === 'query-blockstats' && (k === 'idle_time_ns' || /_total_time_ns$/.test(k))) continue;
     if (execute === 'query-iothreads' && k === 'thread-id') continue;

@@ -34,7 +34,7 @@ const on = (v: unknown): boolean => v === true || v === 'on';
 const filename = (p: Proc, node: string): string => p.node(node)?.filename || pseudoFilename(p, node);
 
 /** device_add's write-cache (ON_OFF_AUTO): blkconf_apply_backend_options sets the BlockBackend's; auto keeps blk_new's (on). */
-const writeCache = (d: Device | undefined): boolean => {
+export const writeCache = (d: Device | undefined): boolean => {
   const v = d?.props?.['write-cache'];
   return !(v === 'off' || v === false);
 };

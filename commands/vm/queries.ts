@@ -3,6 +3,8 @@ import { QmpError } from '../../errors/index.js';
 import { attachedName, bbRoot, devices } from '../../graph/devices/ops.js';
 import { deviceRemovable } from '../../graph/devices/types.js';
 import { queryNamedBlockNodes } from '../queries.js';
+import { blockDeviceInfo } from '../block-device-info.js';
+import { writeCache } from './hmp-info.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 import { getBlk } from './media.js';
 import { checkArgs, type Member } from './qapi.js';
@@ -19,7 +21,8 @@ import { bbThrottleGroup } from '../../graph/throttle-groups.js';
 export function queryBlockVm(ctx: CommandCtx): unknown[] {
   const { p } = ctx;
   const byBb = new Map(devices(p).filter((d) => d.bb).map((d) => [d.bb!, d]));
-  const named = queryNamedBlockNodes.run(ctx) as { 'node-name': string }[];
+  // bdrv_query_info: bdrv_block_device_info(blk, bs, false) of the BlockBackend's root
+  queryNamedBlockNodes.run(ctx);
   const out: unknown[] = [];
   for (const bb of p.bbs()) {
     const d = byBb.get(bb.id);
@@ -28,7 +31,14 @@ export function queryBlockVm(ctx: CommandCtx): unknown[] {
       device: '', qdev: attachedName(d), type: 'unknown', removable: deviceRemovable(d), locked: false,
     };
     const node = bbRoot(p, bb.id);
-    if (node) info.inserted = named.find((n) => n['node-name'] === node);
+    if (node) {
+      const group = bbThrottleGroup(bb);
+      // the group's config: a throttle-group object's (throttle_group_config), else what the BlockBackend set
+      const obj = group !== undefined ? p.object(group) as { config?: Record<string, number> } | undefined : undefined;
+      info.inserted = blockDeviceInfo(p, node, false, {
+        writeback: writeCache(d), ...(group !== undefined ? { throttle: { group, limits: obj?.config ?? bb.throttle!.limits } } : {}),
+      });
+    }
     if (d.tray) info.tray_open = d.tray.open;
     info['io-status'] = 'ok';
     out.push(info);
