@@ -43,16 +43,23 @@ export const xDebugQueryBlockGraph: CommandDef = {
   run({ p }) {
     const out: XDebugBlockGraph = { nodes: [], edges: [] };
     const ids = new Map<string, number>();
-    const id = (key: string, type: XDebugBlockGraph['nodes'][number]['type'], name: string) => {
+    // xdbg_graph_node_num numbers an object at its first mention (as a parent or a child), and
+    // xdbg_graph_add_node lists it when the walk reaches it: BlockBackends, jobs, then
+    // graph_bdrv_states (a node's file is often numbered after it and listed before it)
+    const num = (key: string) => {
       let v = ids.get(key);
       if (v === undefined) {
         v = ids.size + 1;
         ids.set(key, v);
-        out.nodes.push({ id: v, type, name });
       }
       return v;
     };
-    const nodeId = (n: string) => id('node:' + n, 'block-driver', n);
+    const id = (key: string, type: XDebugBlockGraph['nodes'][number]['type'], name: string) => {
+      const v = num(key);
+      out.nodes.push({ id: v, type, name });
+      return v;
+    };
+    const nodeId = (n: string) => num('node:' + n);
     for (const bb of p.bbs()) {
       // bdrv_get_xdbg_block_graph: blk_name, else the attached device's id (vm target)
       const b = id('bb:' + bb.id, 'block-backend', bb.dev ?? '');
@@ -68,7 +75,7 @@ export const xDebugQueryBlockGraph: CommandDef = {
       }
     }
     for (const n of p.nodes()) {
-      const nid = nodeId(n.name);
+      const nid = id('node:' + n.name, 'block-driver', n.name);
       for (const e of p.childrenOf(n.name)) {
         out.edges.push({ parent: nid, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
       }
@@ -76,6 +83,10 @@ export const xDebugQueryBlockGraph: CommandDef = {
     // xdbg_graph_add_node prepends (QAPI_LIST_PREPEND): the list comes out newest id first, which
     // is the order the oracle's normalizer numbers anonymous roots (#orphanN) in
     out.nodes.reverse();
+    // xdbg_graph_add_edge prepends each edge too (newest first), and each permission list is
+    // built by prepending in BlockPermission order: the highest bit comes first
+    out.edges.reverse();
+    for (const e of out.edges) { e.perm.reverse(); e['shared-perm'].reverse(); }
     return out;
   },
 };
