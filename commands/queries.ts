@@ -1,4 +1,5 @@
 import { blockDeviceInfo } from './block-device-info.js';
+import { jobErrorText, jobProgress } from '../graph/jobs/progress.js';
 import { QEMU_RELEASE, versionIn, versionOf } from '../graph/version.js';
 import type { State } from '../graph/types.js';
 import { isBlockJob } from '../graph/types.js';
@@ -118,10 +119,11 @@ export const queryJobs: CommandDef = {
   mutates: false,
   run({ p }) {
     // job_next_locked from NULL: the jobs list's head first, and job_create inserts at the head (newest first)
-    return p.jobs().reverse().map((j) => ({
-      id: j.id, type: j.type, status: j.status, 'current-progress': 0, 'total-progress': 0,
-      ...(j.error ? { error: j.error } : {}),
-    }));
+    return p.jobs().reverse().map((j) => {
+      const pr = jobProgress(p, j);
+      const error = jobErrorText(j);
+      return { id: j.id, type: j.type, status: j.status, 'current-progress': pr.current, 'total-progress': pr.total, ...(error !== undefined ? { error } : {}) };
+    });
   },
 };
 
