@@ -50,7 +50,7 @@ function headerBacking(p: Proc, node: string): Obj {
  * qcrypto_block_luks_create's layout), stripes (4000) where active. master-key-iters, uuid and
  * the slots' iters are not the scenario's (oracle/replies.ts removes them).
  */
-function luksInfo(img: Image | undefined): Obj | undefined {
+function luksInfo(p: Proc, img: Image | undefined): Obj | undefined {
   const h = img?.luks;
   if (!h) return undefined;
   // the algorithms: qemu-img's defaults, the only ones the model follows (graph/luks.ts)
@@ -58,7 +58,8 @@ function luksInfo(img: Image | undefined): Obj | undefined {
   const stride = (h.payloadOffset - 4096) / 8;
   return {
     'cipher-alg': 'aes-256', 'cipher-mode': 'xts', 'ivgen-alg': 'plain64', 'hash-alg': 'sha256',
-    ...(h.detached ? { 'detached-header': true } : {}),
+    // 10.0's QCryptoBlockInfoLUKS has detached-header (since 9.0: block->detached_header)
+    ...(rule(p, 'qapi-schema') === '10.0' ? { 'detached-header': h.detached === true } : {}),
     'payload-offset': h.payloadOffset,
     slots: slots.map((s, i) => ({ active: s !== null, 'key-offset': 4096 + i * stride, ...(s !== null ? { stripes: 4000 } : {}) })),
   };
@@ -80,7 +81,7 @@ function qcow2Specific(p: Proc, node: string): Obj {
   data['lazy-refcounts'] = f.lazyRefcounts === true;
   data.corrupt = false;
   data['refcount-bits'] = refcountBits;
-  const luks = luksInfo(img);
+  const luks = luksInfo(p, img);
   if (luks) data.encrypt = { format: 'luks', ...luks };
   // qcow2_get_bitmap_info_list: the bitmap directory in order, NULL (no member) when empty
   if (img?.bitmaps?.length) {
@@ -117,7 +118,7 @@ function formatSpecific(p: Proc, node: string, size: number): Obj | undefined {
   if (drv === 'qcow2') return qcow2Specific(p, node);
   if (drv === 'luks') {
     const f = p.fileChild(node);
-    const data = luksInfo(f ? imageBehind(p, f.child) : undefined);
+    const data = luksInfo(p, f ? imageBehind(p, f.child) : undefined);
     return data ? { type: 'luks', data } : undefined;
   }
   if (drv === 'vmdk') return vmdkSpecific(p, node, size);

@@ -31,10 +31,15 @@ const FAILURES = [
 ] as const;
 
 /** BlockDeviceStats of a node no I/O went through: the model moves no data (idle_time_ns is absent until the first request). */
-function idleStats(): Record<string, unknown> {
+function idleStats(p: Proc): Record<string, unknown> {
   const s: Record<string, unknown> = {};
   for (const k of COUNTERS) s[k] = 0;
   for (const k of FAILURES) s[k] = 0;
+  // 10.0's BlockDeviceStats has the zone append counters (since 8.1; bdrv_query_blk_stats'
+  // BLOCK_ACCT_ZONE_APPEND)
+  if (rule(p, 'qapi-schema') === '10.0') {
+    for (const k of ['zone_append_bytes', 'zone_append_operations', 'zone_append_total_time_ns', 'zone_append_merged', 'failed_zone_append_operations', 'invalid_zone_append_operations']) s[k] = 0;
+  }
   s.account_invalid = false;
   s.account_failed = false;
   s.timed_stats = [];
@@ -67,11 +72,11 @@ const FILE_DRIVERS = new Set(['file', 'host_device']);
  */
 function bdsStats(p: Proc, node: string | null, depth = 0, blkLevel = true): Record<string, unknown> {
   const s: Record<string, unknown> = {};
-  if (!node || depth > 64) return { stats: idleStats() };
+  if (!node || depth > 64) return { stats: idleStats(p) };
   // implicit filters are skipped only in a BlockBackend-level query
   const bs = blkLevel ? skipImplicitFilters(p, node) : node;
   s['node-name'] = bs;
-  s.stats = idleStats();
+  s.stats = idleStats(p);
   const drv = p.node(bs)?.driver;
   if (drv && FILE_DRIVERS.has(drv)) s['driver-specific'] = { driver: drv, 'discard-nb-ok': 0, 'discard-nb-failed': 0, 'discard-bytes-ok': 0 };
   const kids = p.childrenOf(bs);
