@@ -273,11 +273,26 @@ export function canStoreNewDirtyBitmap(p: Proc, node: string, name: string, gran
 }
 
 /** BlockDirtyInfo list as query-named-block-nodes / query-block print it (bdrv_query_dirty_bitmaps). */
+/**
+ * bdrv_get_dirty_count, as far as the model knows a bitmap's bits (it keeps no contents): a
+ * copy-before-write filter's access_bitmap starts equal to the block-copy bitmap (cbw_open's
+ * bdrv_dirty_bitmap_merge_internal), all set where no `bitmap` option restricts it
+ * (block_copy_state_new), in whole granules; only a fleecing reader's discard resets it, which
+ * the model does not follow. Every other bitmap counts 0 (none written while the model looks).
+ */
+function bitmapCount(n: BdsNode, b: DirtyBitmap): number {
+  if (b.owner === 'cbw:access' && !Object.keys(n.options).some((k) => k === 'bitmap' || k.startsWith('bitmap.'))) {
+    const size = b.size ?? n.size;
+    return Math.ceil(size / b.granularity) * b.granularity;
+  }
+  return 0;
+}
+
 export function queryDirtyBitmaps(n: BdsNode): Record<string, unknown>[] {
   return (n.bitmaps ?? []).map((b) => ({
     // an anonymous bitmap (graph/anon-bitmaps.ts) has no name member
     ...(b.name !== '' ? { name: b.name } : {}), recording: bitmapRecording(b), persistent: b.persistent, busy: b.busy,
-    granularity: b.granularity, count: 0, ...(b.inconsistent ? { inconsistent: true } : {}),
+    granularity: b.granularity, count: bitmapCount(n, b), ...(b.inconsistent ? { inconsistent: true } : {}),
   }));
 }
 

@@ -165,7 +165,15 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   const dataFile = /(?:^|,)data_file=([^,]+)/.exec(spec.options ?? '')?.[1];
   if (dataFile !== undefined && spec.format === 'qcow2') {
     img.dataFile = dataFile;
-    if (/(?:^|,)data_file_raw=(on|true)(?:,|$)/.test(spec.options ?? '')) img.dataFileRaw = true;
+    if (/(?:^|,)data_file_raw=(on|true)(?:,|$)/.test(spec.options ?? '')) {
+      img.dataFileRaw = true;
+      // qcow2_co_create: data_file_raw turns preallocation off into metadata, so the L2 tables
+      // mapping the whole disk 1:1 follow the L1 table (its own cluster then): the host file
+      // ends after them (the data itself is in the data file)
+      const cs = img.clusterSize ?? 65536, l2Span = (cs * cs) / 8;
+      const l1Clusters = Math.ceil((8 * Math.ceil(img.size / l2Span)) / cs);
+      if (img.size > 0) img.fileLength = (3 + l1Clusters + Math.ceil(img.size / l2Span)) * cs;
+    }
     if (!d.get<Image>(HOST, 'images', dataFile)) hostCreate(d, { file: dataFile, format: 'raw', size });
   }
   // vmdk_co_do_create (qemu-img create's vmdk_co_create_opts_cb): a flat or split subformat writes
