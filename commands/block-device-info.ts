@@ -150,25 +150,34 @@ function snapshotsOf(p: Proc, node: string): Obj[] | undefined {
   return undefined;
 }
 
-/** One node's ImageInfo (bdrv_query_image_info / bdrv_do_query_node_info), without backing-image. */
+/**
+ * One node's ImageInfo (bdrv_query_image_info / bdrv_do_query_node_info), without backing-image,
+ * its members in QAPI schema order (the order QEMU's output visitor fills its QDict, which fixes
+ * the wire order of colliding keys): filename, format, dirty-flag, actual-size, virtual-size,
+ * cluster-size, encrypted, backing names, snapshots, format-specific.
+ */
 function nodeImageInfo(p: Proc, node: string): Obj {
   const n = p.node(node)!;
   const file = nodeFilename(p, node);
   const size = getLength(p, node);
-  const info: Obj = { filename: file, format: n.driver, 'virtual-size': size };
-  const encrypted = (n.extra as { encrypted?: boolean } | undefined)?.encrypted === true;
-  if (encrypted) info.encrypted = true;
+  const info: Obj = { filename: file, format: n.driver };
   // bdrv_get_info: the driver's, or its filtered child's; -ENOTSUP leaves both members out
-  if (infoNode(p, node) !== undefined) {
+  const answers = infoNode(p, node) !== undefined;
+  if (answers) info['dirty-flag'] = false;
+  // bdrv_get_allocated_file_size: null-co/null-aio's null_allocated_file_size answers 0; a host
+  // file's st_blocks is not the scenario's (oracle/replies.ts removes it), so the model leaves it out
+  if (n.driver.startsWith('null-')) info['actual-size'] = 0;
+  info['virtual-size'] = size;
+  if (answers) {
     const cluster = infoClusterSize(p, node) ?? 0;
     if (cluster !== 0) info['cluster-size'] = cluster;
-    info['dirty-flag'] = false;
   }
-  const spec = formatSpecific(p, node, size);
-  if (spec) info['format-specific'] = spec;
+  if ((n.extra as { encrypted?: boolean } | undefined)?.encrypted === true) info.encrypted = true;
   Object.assign(info, headerBacking(p, node));
   const snaps = snapshotsOf(p, node);
   if (snaps) info.snapshots = snaps;
+  const spec = formatSpecific(p, node, size);
+  if (spec) info['format-specific'] = spec;
   return info;
 }
 
@@ -202,9 +211,10 @@ export interface BlkView {
   throttle?: { group: string; limits: Record<string, number> };
 }
 
-const THROTTLE_AVG = ['bps', 'bps_rd', 'bps_wr', 'iops', 'iops_rd', 'iops_wr'] as const;
+/** BlockDeviceInfo's member and ThrottleConfig's bucket (commands/throttle-group.ts configToLimits keys). */
+const THROTTLE_AVG = [['bps', 'bps-total'], ['bps_rd', 'bps-read'], ['bps_wr', 'bps-write'], ['iops', 'iops-total'], ['iops_rd', 'iops-read'], ['iops_wr', 'iops-write']] as const;
 
-/** bdrv_block_device_info(blk, bs, flat). */
+/** bdrv_block_device_info(blk, bs, flat), its members in QAPI schema order. */
 export function blockDeviceInfo(p: Proc, node: string, flat: boolean, blk?: BlkView): Obj {
   const n = p.node(node)!;
   const file = nodeFilename(p, node);
@@ -221,18 +231,17 @@ export function blockDeviceInfo(p: Proc, node: string, flat: boolean, blk?: BlkV
     // bs->detect_zeroes, parsed from the detect-zeroes option at open (bdrv_parse_detect_zeroes)
     detect_zeroes: typeof n.options['detect-zeroes'] === 'string' ? n.options['detect-zeroes'] : 'off',
   };
+  // throttle_group_get_config of the BlockBackend's group: each bucket's avg; its max and burst
+  // length only where a max is set; iops_size where set; the group's name
   const limits = blk?.throttle?.limits ?? {};
-  for (const k of THROTTLE_AVG) out[k] = blk?.throttle ? (limits[k] ?? 0) : 0;
+  for (const [k, b] of THROTTLE_AVG) out[k] = limits[b] ?? 0;
+  out.image = image;
   if (blk?.throttle) {
-    // throttle_group_get_config: the max and burst members only where a max is set
-    for (const k of THROTTLE_AVG) {
-      const max = limits[`${k}_max`] ?? 0;
-      if (max) { out[`${k}_max`] = max; out[`${k}_max_length`] = limits[`${k}_max_length`] ?? 1; }
-    }
-    if (limits.iops_size) out.iops_size = limits.iops_size;
+    for (const [k, b] of THROTTLE_AVG) if (limits[`${b}-max`]) out[`${k}_max`] = limits[`${b}-max`];
+    for (const [k, b] of THROTTLE_AVG) if (limits[`${b}-max`]) out[`${k}_max_length`] = limits[`${b}-max-length`] ?? 1;
+    if (limits['iops-size']) out.iops_size = limits['iops-size'];
     out.group = blk.throttle.group;
   }
-  out.image = image;
   out.cache = { writeback: blk ? blk.writeback : true, direct: on(n.options['cache.direct']), 'no-flush': on(n.options['cache.no-flush']) };
   out.write_threshold = n.writeThreshold ?? 0;
   if (n.bitmaps?.length) out['dirty-bitmaps'] = queryDirtyBitmaps(n);
