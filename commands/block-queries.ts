@@ -2,6 +2,8 @@
 // (block/qapi.c, blockjob.c). Members are built in QAPI schema order, the order QEMU's output
 // visitor fills its QDict, which fixes the wire order of colliding keys.
 import type { CommandDef } from './types.js';
+import { jobErrorText, jobProgress } from '../graph/jobs/progress.js';
+import { rule } from '../graph/rules.js';
 import { isBlockJob } from '../graph/types.js';
 import { heldDrainPaused } from '../graph/jobs/held-drain.js';
 import { attachedName, bbRoot, devices, isVm } from '../graph/devices/ops.js';
@@ -29,10 +31,15 @@ const FAILURES = [
 ] as const;
 
 /** BlockDeviceStats of a node no I/O went through: the model moves no data (idle_time_ns is absent until the first request). */
-function idleStats(): Record<string, unknown> {
+function idleStats(p: Proc): Record<string, unknown> {
   const s: Record<string, unknown> = {};
   for (const k of COUNTERS) s[k] = 0;
   for (const k of FAILURES) s[k] = 0;
+  // 10.0's BlockDeviceStats has the zone append counters (since 8.1; bdrv_query_blk_stats'
+  // BLOCK_ACCT_ZONE_APPEND)
+  if (rule(p, 'qapi-schema') === '10.0') {
+    for (const k of ['zone_append_bytes', 'zone_append_operations', 'zone_append_total_time_ns', 'zone_append_merged', 'failed_zone_append_operations', 'invalid_zone_append_operations']) s[k] = 0;
+  }
   s.account_invalid = false;
   s.account_failed = false;
   s.timed_stats = [];
@@ -49,15 +56,8 @@ export const queryBlockstats: CommandDef = {
   mutates: false,
   run({ p, args }) {
     if (!args['query-nodes']) return isVm(p) ? deviceBlockstats(p) : [];
-    const stats = (name: string, depth: number): Record<string, unknown> => {
-      const out: Record<string, unknown> = {};
-      out['node-name'] = name;
-      out.stats = idleStats();
-      const file = p.fileChild(name);
-      if (file && depth < 64) out.parent = stats(file.child, depth + 1);
-      return out;
-    };
-    return p.nodes().map((n) => stats(n.name, 0));
+    // bdrv_query_bds_stats(bs, false) of every node: the exact node, its data child as parent, no backing
+    return p.nodes().map((n) => bdsStats(p, n.name, 0, false));
   },
 };
 
@@ -70,12 +70,13 @@ const FILE_DRIVERS = new Set(['file', 'host_device']);
  * specific stats, `parent` = the primary child when it holds data or is filtered, else the only
  * data child, and `backing` = bdrv_filter_or_cow_bs.
  */
-function bdsStats(p: Proc, node: string | null, depth = 0): Record<string, unknown> {
+function bdsStats(p: Proc, node: string | null, depth = 0, blkLevel = true): Record<string, unknown> {
   const s: Record<string, unknown> = {};
-  if (!node || depth > 64) return { stats: idleStats() };
-  const bs = skipImplicitFilters(p, node);
+  if (!node || depth > 64) return { stats: idleStats(p) };
+  // implicit filters are skipped only in a BlockBackend-level query
+  const bs = blkLevel ? skipImplicitFilters(p, node) : node;
   s['node-name'] = bs;
-  s.stats = idleStats();
+  s.stats = idleStats(p);
   const drv = p.node(bs)?.driver;
   if (drv && FILE_DRIVERS.has(drv)) s['driver-specific'] = { driver: drv, 'discard-nb-ok': 0, 'discard-nb-failed': 0, 'discard-bytes-ok': 0 };
   const kids = p.childrenOf(bs);
@@ -84,9 +85,9 @@ function bdsStats(p: Proc, node: string | null, depth = 0): Record<string, unkno
     const data = kids.filter((e) => e.role & ROLE_DATA);
     parent = data.length === 1 ? data[0] : undefined;
   }
-  if (parent) s.parent = bdsStats(p, parent.child, depth + 1);
-  const next = filterOrCowBs(p, bs);
-  if (next) s.backing = bdsStats(p, next, depth + 1);
+  if (parent) s.parent = bdsStats(p, parent.child, depth + 1, blkLevel);
+  const next = blkLevel ? filterOrCowBs(p, bs) : null;
+  if (next) s.backing = bdsStats(p, next, depth + 1, blkLevel);
   return s;
 }
 
@@ -122,13 +123,18 @@ export const queryBlockJobs: CommandDef = {
     // new job there (QLIST_INSERT_HEAD): newest first
     return p.jobs().reverse().filter((j) => j.status !== 'null' && isBlockJob(j)).map((j) => {
       const ready = j.status === 'ready' || j.status === 'standby' || Boolean(j.data.ready);
+      const pr = jobProgress(p, j);
       const info: Record<string, unknown> = {
-        type: j.type, device: j.id, len: 0, offset: 0, busy: false,
+        type: j.type, device: j.id, len: pr.total, offset: pr.current, busy: false,
         // `job->pause_count > 0` (block_job_query_locked): a held or leaked drained section's pause counts too
         paused: j.paused > 0 || heldDrainPaused(p, j.id), speed: j.speed,
         'io-status': 'ok', ready, status: j.status, 'auto-finalize': j.autoFinalize, 'auto-dismiss': j.autoDismiss,
       };
-      if (j.error) info.error = j.error;
+      const error = jobErrorText(j);
+      if (error !== undefined) info.error = error;
+      // 10.0's BlockJobInfoMirror (since 8.2): actively-synced, set once a write-blocking mirror
+      // is READY (mirror_run) — a mirror job's only (an active commit is type commit)
+      if (j.type === 'mirror' && rule(p, 'qapi-schema') === '10.0') info['actively-synced'] = (j.data as { writeBlocking?: boolean }).writeBlocking === true && ready;
       return info;
     });
   },

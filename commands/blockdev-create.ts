@@ -433,6 +433,12 @@ function qcow2Create(p: Proc, o: Opts): void {
     if (cluster !== 65536) next.clusterSize = cluster;
     if (version === 2) next.compat = '0.10';
     if (refBits !== 16) next.refcountBits = refBits;
+    // header facts query replies read (Image.features: qcow2_co_create's lazy refcounts, extended L2, compression type)
+    const features: NonNullable<Image['features']> = {
+      ...(o['lazy-refcounts'] ? { lazyRefcounts: true as const } : {}), ...(extendedL2 ? { extendedL2: true as const } : {}),
+      ...(o['compression-type'] !== undefined && o['compression-type'] !== 'zlib' ? { compressionType: String(o['compression-type']) } : {}),
+    };
+    if (Object.keys(features).length) next.features = features;
     if (dataNode !== undefined) {
       // qcow2_co_create: s->image_data_file = data_bs->filename (the header's data file name,
       // QCOW2_INCOMPAT_DATA_FILE), QCOW2_AUTOCLEAR_DATA_FILE_RAW for data-file-raw; blk_co_truncate

@@ -1,15 +1,11 @@
+import { blockDeviceInfo } from './block-device-info.js';
+import { jobErrorText, jobProgress } from '../graph/jobs/progress.js';
 import { QEMU_RELEASE, versionIn, versionOf } from '../graph/version.js';
 import type { State } from '../graph/types.js';
 import { isBlockJob } from '../graph/types.js';
 import type { XDebugBlockGraph } from './protocol.js';
-import { queryDirtyBitmaps } from '../graph/bitmaps.js';
 import { permList } from '../graph/perm.js';
 import type { CommandDef } from './types.js';
-import { getLength } from '../graph/length.js';
-import { cowBs } from '../graph/jobs/chain.js';
-import { pseudoFilename } from '../graph/filename.js';
-import { makeAbsoluteFilename } from '../graph/dirname.js';
-import { pathCombine } from '../graph/host-path.js';
 import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
 import { rule } from '../graph/rules.js';
@@ -47,12 +43,16 @@ export const xDebugQueryBlockGraph: CommandDef = {
   mutates: false,
   run({ p }) {
     const out: XDebugBlockGraph = { nodes: [], edges: [] };
-    // xdbg_graph_node_num numbers an object at its first mention (an edge's child too);
-    // xdbg_graph_add_node lists it only in its own loop: BlockBackends, jobs, then every node
     const ids = new Map<string, number>();
+    // xdbg_graph_node_num numbers an object at its first mention (as a parent or a child), and
+    // xdbg_graph_add_node lists it when the walk reaches it: BlockBackends, jobs, then
+    // graph_bdrv_states (a node's file is often numbered after it and listed before it)
     const num = (key: string) => {
       let v = ids.get(key);
-      if (v === undefined) { v = ids.size + 1; ids.set(key, v); }
+      if (v === undefined) {
+        v = ids.size + 1;
+        ids.set(key, v);
+      }
       return v;
     };
     const id = (key: string, type: XDebugBlockGraph['nodes'][number]['type'], name: string) => {
@@ -84,6 +84,10 @@ export const xDebugQueryBlockGraph: CommandDef = {
     // xdbg_graph_add_node prepends (QAPI_LIST_PREPEND): the list comes out newest id first, which
     // is the order the oracle's normalizer numbers anonymous roots (#orphanN) in
     out.nodes.reverse();
+    // xdbg_graph_add_edge prepends each edge too (newest first), and each permission list is
+    // built by prepending in BlockPermission order: the highest bit comes first
+    out.edges.reverse();
+    for (const e of out.edges) { e.perm.reverse(); e['shared-perm'].reverse(); }
     return out;
   },
 };
@@ -91,56 +95,13 @@ export const xDebugQueryBlockGraph: CommandDef = {
 export const queryNamedBlockNodes: CommandDef = {
   name: 'query-named-block-nodes',
   mutates: false,
-  run({ p }) {
+  run({ p, args }) {
     refuseChildlessFilterQuery(p);
-    // bdrv_named_nodes_list() prepends each node of graph_bdrv_states: newest first
-    // bs->filename: the plain name, or the json:{…} pseudo-filename bdrv_refresh_filename built
-    // (the state keeps "" for those: graph/filename.ts)
-    const name = (node: string): string => p.node(node)?.filename || pseudoFilename(p, node);
-    return p.nodes().reverse().map((n) => { const file = name(n.name); const encrypted = (n.extra as { encrypted?: boolean } | undefined)?.encrypted === true; return {
-      'node-name': n.name, drv: n.driver, ro: n.ro, file,
-      // bdrv_block_device_info: the COW child's filename
-      ...(cowBs(p, n.name) ? { 'backing_file': name(cowBs(p, n.name)!) } : {}),
-      'backing_file_depth': 0,
-      // 10.0's BlockDeviceInfo has `active` (since 10.0; bdrv_block_device_info: !bdrv_is_inactive(bs));
-      // 7.2's has no such member. Found by qmp-shell -p against QSD 10.0.2 (docs/hostile.md "Stop 35").
-      ...(rule(p, 'qapi-schema') === '10.0' ? { active: !n.inactive } : {}),
-      // bdrv_block_device_info: bs->encrypted (block_crypto_open_generic, qcow2_do_open's crypt_method_header)
-      encrypted, detect_zeroes: 'off', bps: 0, bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0,
-      cache: { writeback: true, direct: false, 'no-flush': false }, 'write_threshold': n.writeThreshold ?? 0,
-      // bdrv_block_device_info: has_dirty_bitmaps only when the list is not empty
-      ...(n.bitmaps?.length ? { 'dirty-bitmaps': queryDirtyBitmaps(n) } : {}),
-      // bdrv_query_image_info(): null-co/null-aio have no bdrv_get_info (no dirty-flag) and report
-      // an allocated size of 0 (checked on QSD 7.2.22); members in ImageInfo schema order;
-      // virtual-size is bdrv_getlength (whole sectors, a variable-length node asked again)
-      image: n.driver.startsWith('null-')
-        ? { filename: file, format: n.driver, 'actual-size': 0, 'virtual-size': getLength(p, n.name) }
-        // bdrv_query_image_info: `encrypted` only where bs->encrypted
-        : { filename: file, format: n.driver, 'virtual-size': getLength(p, n.name), ...(encrypted ? { encrypted: true } : {}), 'dirty-flag': false, ...headerBacking(p, n.name) },
-    }; });
+    // bdrv_named_nodes_list() prepends each node of graph_bdrv_states: newest first; each one's
+    // bdrv_block_device_info(NULL, bs, flat) (commands/block-device-info.ts)
+    return p.nodes().reverse().map((n) => blockDeviceInfo(p, n.name, args.flat === true));
   },
 };
-
-/**
- * bdrv_query_image_info: the header's backing file as it is, and as
- * bdrv_get_full_backing_filename(bs, NULL) makes it (absent where bdrv_dirname fails: a qcow2
- * over an NBD client, quorum or blkverify with a relative name), and its format.
- */
-function headerBacking(p: Proc, node: string): Record<string, string> {
-  const h = p.node(node)?.header;
-  if (!h?.backing) return {};
-  let full: string | undefined;
-  try {
-    full = makeAbsoluteFilename(p, node, h.backing, pathCombine);
-  } catch (e) {
-    if (!(e instanceof QmpError)) throw e;
-  }
-  return {
-    'backing-filename': h.backing,
-    ...(full !== undefined ? { 'full-backing-filename': full } : {}),
-    ...(h.backingFormat ? { 'backing-filename-format': h.backingFormat } : {}),
-  };
-}
 
 export const queryBlockExports: CommandDef = {
   name: 'query-block-exports',
@@ -158,10 +119,11 @@ export const queryJobs: CommandDef = {
   mutates: false,
   run({ p }) {
     // job_next_locked from NULL: the jobs list's head first, and job_create inserts at the head (newest first)
-    return p.jobs().reverse().map((j) => ({
-      id: j.id, type: j.type, status: j.status, 'current-progress': 0, 'total-progress': 0,
-      ...(j.error ? { error: j.error } : {}),
-    }));
+    return p.jobs().reverse().map((j) => {
+      const pr = jobProgress(p, j);
+      const error = jobErrorText(j);
+      return { id: j.id, type: j.type, status: j.status, 'current-progress': pr.current, 'total-progress': pr.total, ...(error !== undefined ? { error } : {}) };
+    });
   },
 };
 

@@ -214,7 +214,11 @@ export function infoNode(p: Proc, node: string): BdsNode | undefined {
     if (n.driver === 'qcow2' || n.driver === 'qed' || n.driver === 'file') return n;
     // vdi_get_info, vpc_get_info, vhdx_get_info, qcow_get_info, vmdk_get_info (parallels has none)
     if (['vdi', 'vpc', 'vhdx', 'qcow', 'vmdk'].includes(n.driver)) return n;
-    if (n.driver === 'raw') { cur = p.fileChild(cur)?.child; continue; }
+    // host_device's is file-posix's raw_get_info too
+    if (n.driver === 'host_device') return n;
+    // raw_get_info and block_crypto_get_info_luks: bdrv_get_info of bs->file (luks keeps only its
+    // cluster_size, which file-posix leaves 0)
+    if (n.driver === 'raw' || n.driver === 'luks') { cur = p.fileChild(cur)?.child; continue; }
     if (driverInfo(n.driver)?.kind === 'filter') {
       cur = (p.fileChild(cur) ?? p.backing(cur))?.child;
       continue;
@@ -238,7 +242,7 @@ export function qcow2Image(p: Proc, node: string): Image | undefined {
 export function infoClusterSize(p: Proc, node: string): number | undefined {
   const n = infoNode(p, node);
   if (!n) return undefined;
-  if (n.driver === 'file') return 0;
+  if (n.driver === 'file' || n.driver === 'host_device') return 0;
   if (n.driver === 'qcow2' || n.driver === 'qed') return qcow2Image(p, n.name)?.clusterSize ?? 65536;
   // vdi_get_info, vpc_get_info, vhdx_get_info, qcow_get_info, vmdk_get_info: the state vdi_open
   // and the others read from the header (graph/open.ts openInfoCluster), whatever file is below now
@@ -299,11 +303,26 @@ export function canStoreNewDirtyBitmap(p: Proc, node: string, name: string, gran
 }
 
 /** BlockDirtyInfo list as query-named-block-nodes / query-block print it (bdrv_query_dirty_bitmaps). */
+/**
+ * bdrv_get_dirty_count of a bitmap whose bits the model does not follow (graph/bitmap-contents.ts
+ * keeps the others'): a copy-before-write filter's access_bitmap starts equal to the block-copy
+ * bitmap (cbw_open's bdrv_dirty_bitmap_merge_internal), all set where no `bitmap` option restricts
+ * it (block_copy_state_new), in whole granules; only a fleecing reader's discard resets it, which
+ * the model does not follow. Any other such bitmap counts 0.
+ */
+function bitmapCount(n: BdsNode, b: DirtyBitmap): number {
+  if (b.owner === 'cbw:access' && !Object.keys(n.options).some((k) => k === 'bitmap' || k.startsWith('bitmap.'))) {
+    const size = b.size ?? n.size;
+    return Math.ceil(size / b.granularity) * b.granularity;
+  }
+  return 0;
+}
+
 export function queryDirtyBitmaps(n: BdsNode): Record<string, unknown>[] {
   return (n.bitmaps ?? []).map((b) => ({
     // an anonymous bitmap (graph/anon-bitmaps.ts) has no name member
     ...(b.name !== '' ? { name: b.name } : {}), recording: bitmapRecording(b), persistent: b.persistent, busy: b.busy,
-    granularity: b.granularity, count: b.dirty ? rangesBytes(b.dirty) : 0, ...(b.inconsistent ? { inconsistent: true } : {}),
+    granularity: b.granularity, count: b.dirty ? rangesBytes(b.dirty) : bitmapCount(n, b), ...(b.inconsistent ? { inconsistent: true } : {}),
   }));
 }
 

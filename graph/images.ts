@@ -165,7 +165,15 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   const dataFile = /(?:^|,)data_file=([^,]+)/.exec(spec.options ?? '')?.[1];
   if (dataFile !== undefined && spec.format === 'qcow2') {
     img.dataFile = dataFile;
-    if (/(?:^|,)data_file_raw=(on|true)(?:,|$)/.test(spec.options ?? '')) img.dataFileRaw = true;
+    if (/(?:^|,)data_file_raw=(on|true)(?:,|$)/.test(spec.options ?? '')) {
+      img.dataFileRaw = true;
+      // qcow2_co_create: data_file_raw turns preallocation off into metadata, so the L2 tables
+      // mapping the whole disk 1:1 follow the L1 table (its own cluster then): the host file
+      // ends after them (the data itself is in the data file)
+      const cs = img.clusterSize ?? 65536, l2Span = (cs * cs) / 8;
+      const l1Clusters = Math.ceil((8 * Math.ceil(img.size / l2Span)) / cs);
+      if (img.size > 0) img.fileLength = (3 + l1Clusters + Math.ceil(img.size / l2Span)) * cs;
+    }
     if (!d.get<Image>(HOST, 'images', dataFile)) hostCreate(d, { file: dataFile, format: 'raw', size });
   }
   // vmdk_co_do_create (qemu-img create's vmdk_co_create_opts_cb): a flat or split subformat writes
@@ -191,6 +199,17 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
     }
     img.extents = extents;
   }
+  // header facts only query replies read (graph/types.ts Image.features)
+  const features: NonNullable<Image['features']> = {};
+  const optOn = (k: string) => /^(on|true)$/.test(new RegExp(`(?:^|,)${k}=([^,]+)`).exec(spec.options ?? '')?.[1] ?? '');
+  if (spec.format === 'qcow2') {
+    if (optOn('lazy_refcounts')) features.lazyRefcounts = true;
+    if (optOn('extended_l2')) features.extendedL2 = true;
+    const ct = /(?:^|,)compression_type=([^,]+)/.exec(spec.options ?? '')?.[1];
+    if (ct !== undefined && ct !== 'zlib') features.compressionType = ct;
+  }
+  if (vmdkSub !== '' && vmdkSub !== 'monolithicSparse') features.vmdkSubformat = vmdkSub;
+  if (Object.keys(features).length) img.features = features;
   const refBits = /(?:^|,)refcount_bits=([^,]+)/.exec(spec.options ?? '')?.[1];
   if (refBits !== undefined && spec.format === 'qcow2' && Number(refBits) !== 16) img.refcountBits = Number(refBits);
   const compat = /(?:^|,)compat=([^,]+)/.exec(spec.options ?? '')?.[1];

@@ -51,8 +51,12 @@ export const RULES = defineRules({
   'qapi-schema': {
     what: "the QAPI schema a command's arguments are checked against: the commands and members added since 7.2 (block-job-change, blockdev-set-active; BlockdevOptions' active, BlockExportOptions' allow-inactive, BackupCommon's discard-source, BackupPerf's min-cluster-size, block-stream/block-commit backing-mask-protocol, BlockdevOptionsQcow2's discard-no-unref (8.1; 245-f-qcow2-reopen-opts), nbd-server-start's handshake-max-seconds with its base members before addr, SecretCommonProperties without 7.2's read-only loaded, BlockdevOptionsLUKS' header and BlockdevCreateOptionsLUKS' header with an optional file (9.0; graph/open.ts, commands/blockdev-create.ts luksDetachedCreate); commands/schema/table-10.0.ts). What they do is modelled unversioned (commands/job-verbs.ts change, graph/jobs/backup.ts discardSource, graph/inactive.ts): no 7.2 process can reach it",
     '7.2': { fn: 'qmp_dispatch over 7.2\'s generated qapi-commands/qapi-visit (qapi/block-core.json of 7.2): "The command block-job-change has not been found", "Parameter \'discard-source\' is unexpected"', value: '7.2' as '7.2' | '10.0' },
-    '10.0': { fn: 'qmp_dispatch over 10.0.2\'s generated code (block-core.json: BlockJobChangeOptions since 8.2, BackupCommon.discard-source since 9.1, BlockdevOptions.active and blockdev-set-active since 10.0; block-export.json: allow-inactive since 10.0); in replies, BlockDeviceInfo.active since 10.0 (bdrv_block_device_info: !bdrv_is_inactive; query-named-block-nodes: a transcript holds no query reply, so its proof is QSD 10.0.2\'s bytes in specs/qmp/named-nodes-active.spec.ts)', value: '10.0' as '7.2' | '10.0' },
+    '10.0': { fn: 'qmp_dispatch over 10.0.2\'s generated code (block-core.json: BlockJobChangeOptions since 8.2, BackupCommon.discard-source since 9.1, BlockdevOptions.active and blockdev-set-active since 10.0; block-export.json: allow-inactive since 10.0); in replies, BlockDeviceInfo.active since 10.0 (bdrv_block_device_info: !bdrv_is_inactive; also QSD 10.0.2\'s bytes in specs/qmp/named-nodes-active.spec.ts), BlockDeviceStats\' zone_append_* counters (8.1), QCryptoBlockInfoLUKS\' detached-header (9.0), BlockJobInfoMirror\'s actively-synced (8.2); stop 40\'s `replies` transcripts record them', value: '10.0' as '7.2' | '10.0' },
     proof: [
+      // stop 40 (wt-qrep): query replies (replies: true) — BlockDeviceInfo.active, zone append counters, detached-header, actively-synced
+      { transcript: 'qr-qcow2-defaults.json', step: 1 }, { transcript: 'qr-raw-null.json', step: 5 }, { transcript: 'qr-luks-image.json', step: 2 }, { transcript: 'qr-job-mirror-ready.json', step: 5 },
+      // each qr transcript's first step where the recordings differ (BlockDeviceInfo.active; the VM ones: query-block's)
+      { transcript: 'qr-bitmaps-kinds.json', step: 6 }, { transcript: 'qr-bitmaps-raw-file.json', step: 5 }, { transcript: 'qr-blkdebug-json-filename.json', step: 2 }, { transcript: 'qr-cache-detect-zeroes-ro.json', step: 3 }, { transcript: 'qr-chain-backing-null.json', step: 1 }, { transcript: 'qr-chain-backing-override.json', step: 2 }, { transcript: 'qr-chain-raw-backing.json', step: 1 }, { transcript: 'qr-chain-snapshot-overlay.json', step: 3 }, { transcript: 'qr-chain-subdir-relative.json', step: 1 }, { transcript: 'qr-chain-three.json', step: 1 }, { transcript: 'qr-exports-nbd.json', step: 6 }, { transcript: 'qr-exports-vhost-user-blk.json', step: 6 }, { transcript: 'qr-filters-cor-preallocate-compress.json', step: 3 }, { transcript: 'qr-internal-snapshots.json', step: 3 }, { transcript: 'qr-iothreads.json', step: 8 }, { transcript: 'qr-job-create-concluded.json', step: 7 }, { transcript: 'qr-job-stream-concluded.json', step: 6 }, { transcript: 'qr-qcow2-compat-010.json', step: 1 }, { transcript: 'qr-qcow2-data-file.json', step: 3 }, { transcript: 'qr-qcow2-encrypt-luks.json', step: 2 }, { transcript: 'qr-qcow2-extended-l2.json', step: 1 }, { transcript: 'qr-qcow2-lazy-refcounts-4k.json', step: 1 }, { transcript: 'qr-qcow2-refcount-bits-1.json', step: 2 }, { transcript: 'qr-qcow2-zstd.json', step: 1 }, { transcript: 'qr-qed-vdi-vpc.json', step: 3 }, { transcript: 'qr-raw-null.json', step: 3 }, { transcript: 'qr-throttle-filter.json', step: 3 }, { transcript: 'qr-vmdk-monolithic.json', step: 2 }, { transcript: 'qr-write-threshold.json', step: 3 }, { transcript: 'vm/qr-vm-devices-throttled.json', step: 5 }, { transcript: 'vm/qr-vm-iothread-cdrom.json', step: 5 },
       // stop 39 (wt-vm21, the eleventh VM set)
       { transcript: 'vm/vm-m-migrate-blk-inc.json', step: 0 }, { transcript: 'vm/vm-m-set-active-devices.json', step: 0 }, { transcript: 'vm/vm-m-set-active-jobs-exports.json', step: 2 }, { transcript: 'vm/vm-m-set-active-media.json', step: 0 },{ transcript: 'vm/vm-i-migrate-uris-args.json', step: 1 }, { transcript: 'vm/vm-i-migrate-uris-args.json', step: 2 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode.json', step: 10 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode-b.json', step: 7 }, { transcript: 'iotests/tests-d-backup-discard-source.json', step: 5 },
       // the sixth VM held-out set (wt-vm16): blockdev-set-active before device_add on an inactive node
@@ -147,6 +151,8 @@ export const RULES = defineRules({
       // stop 40 (wt-vm22): mirrors and an active commit of legacy drives (the twelfth VM set; stop 39's drive_mirror on a drive)
       { transcript: 'vm/vm-n-commit-legacy.json', step: 11 }, { transcript: 'vm/vm-n-drive-del-busy.json', step: 3 },
       { transcript: 'vm/vm-l-hmp-drive-mirror-backup.json', step: 12 },
+      // stop 40 (wt-qrep): the qr jobs' starts
+      { transcript: 'qr-job-mirror-ready.json', step: 2 }, { transcript: 'qr-job-commit-active-ready.json', step: 1 }, 
       // stop 39 (wt-vm21, the eleventh VM set)
       { transcript: 'vm/vm-m-migrate-commit-jobs.json', step: 0 }, { transcript: 'vm/vm-m-migrate-mirror-ready.json', step: 0 },
       // stop 38 (wt-vm19): the ninth VM held-out set's drive-mirrors, blockdev-mirrors and active commits under devices (each transcript's first step that differs)
@@ -454,6 +460,8 @@ export const RULES = defineRules({
     proof: [
       // stop 40 (wt-vm22): drive-backups of legacy drives, named after them
       { transcript: 'vm/vm-n-drive-add-node-name.json', step: 7 }, { transcript: 'vm/vm-n-jobs-by-device.json', step: 3 },
+      // stop 40 (wt-qrep): the qr jobs' starts
+      { transcript: 'qr-job-backup-pending-concluded.json', step: 2 }, { transcript: 'qr-job-paused-speed.json', step: 2 }, 
       // stop 39 (wt-vm21): stop 36's open vm-i-migrate-with-jobs, landed once a failed migration takes the images back
       { transcript: 'vm/vm-i-migrate-with-jobs.json', step: 2 },
       // stop 39 (wt-vm20): the tenth VM held-out set's sync=none backups under HMP (each transcript's first step that differs)
@@ -923,6 +931,14 @@ export const RULES = defineRules({
     // a 10.0 death has no 10.0 transcript: 7.2's amends are in oracle/transcripts/luks2-* (the
     // first amend that reads the header)
     proof: [{ transcript: 'luks2-keyslots-add-erase.json', step: 6 }],
+    modelled: true,
+  },
+  'file-format-specific': {
+    what: "a file-posix node's ImageInfo (query-named-block-nodes, query-block's backing-image chain): its format-specific member",
+    '7.2': { fn: 'bdrv_get_specific_info: file-posix has no .bdrv_get_specific_info, so ImageInfo has no format-specific', value: false },
+    '10.0': { fn: "file-posix's raw_get_specific_info (file and host_device): ImageInfoSpecificFile {type: 'file', data: {}}, extent-size-hint only where FS_IOC_FSGETXATTR reports one (not on ext4 or tmpfs)", value: true },
+    // stop 40 (wt-qrep): the qr set records query replies
+    proof: [{ transcript: 'qr-qcow2-defaults.json', step: 1 }],
     modelled: true,
   },
 });

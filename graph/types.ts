@@ -354,6 +354,13 @@ export interface Image {
    * clusters freed again below the refcounts' end (reused first-fit by qcow2_alloc_clusters),
    * `leaked` runs a failed snapshot operation left allocated and unreferenced (graph/snapshot-clusters.ts).
    */
+  /**
+   * Header facts only query replies read (qcow2_get_specific_info, vmdk_get_specific_info,
+   * qcrypto_block_luks_get_info): qcow2's lazy_refcounts (QCOW2_COMPAT_LAZY_REFCOUNTS),
+   * extended_l2 (QCOW2_INCOMPAT_EXTL2) and a compression type other than zlib; vmdk's subformat
+   * (absent: monolithicSparse). Absent: the defaults.
+   */
+  features?: { lazyRefcounts?: true; extendedL2?: true; compressionType?: string; vmdkSubformat?: string };
   /** qcow2: the header's refcount_order as bits per refcount (absent: 16); s->refcount_max = 2^bits - 1 */
   refcountBits?: number;
   snapClusters?: {

@@ -1,5 +1,6 @@
 // Scores a model's transcript against the oracle's, step by step, with the README's three
 // measures (outcome, error text, graph) plus events, which are scored apart.
+import { diffReplies } from './replies.js';
 import { isWaitStep, type NormEdge, type NormEvent, type NormGraph, type NormNode, type NormParent, type Transcript, type TranscriptStep } from './format.js';
 
 export interface StepComparison {
@@ -93,7 +94,7 @@ export function compareSteps(index: number, expected: TranscriptStep, actual: Tr
   if (!isWaitStep(expected) && !isWaitStep(actual) && !expected.result.ok && !actual.result.ok) {
     errorText = expected.result.class === actual.result.class && expected.result.desc === actual.result.desc;
     if (!errorText) diff.push(`error: expected ${expected.result.class}: ${expected.result.desc}\n       got      ${actual.result.class}: ${actual.result.desc}`);
-  } else if (!isWaitStep(expected) && !isWaitStep(actual) && expected.result.ok && actual.result.ok && expected.result.return !== undefined) {
+  } else if (!isWaitStep(expected) && !isWaitStep(actual) && expected.result.ok && actual.result.ok && typeof expected.result.return === 'string' && expected.execute === 'human-monitor-command') {
     // an hmp-text transcript: HMP's printed reply is the step's error text (handle_hmp_command)
     errorText = expected.result.return === actual.result.return;
     if (!errorText) diff.push(`hmp text: expected ${JSON.stringify(expected.result.return)}\n          got      ${JSON.stringify(actual.result.return ?? null)}`);
@@ -103,8 +104,14 @@ export function compareSteps(index: number, expected: TranscriptStep, actual: Tr
   }
   // a step without a graph: the recorder could not take it (oracle/harness.ts snapshotGraph: a
   // detached job filter); the model agrees when it is in the same state
-  const graphDiff = expected.graph && actual.graph ? compareGraphs(expected.graph, actual.graph)
+  const graphDiff: string[] = expected.graph && actual.graph ? compareGraphs(expected.graph, actual.graph)
     : expected.graph || actual.graph ? [`graph: expected ${expected.graph ? 'one' : 'none (a detached job filter)'}, got ${actual.graph ? 'one' : 'none (a detached job filter)'}`] : [];
+  // a `replies` transcript: a recorded query's reply is a view of the graph, scored as the step's
+  // graph (oracle/replies.ts; member order within an object does not count, list order does)
+  if (!isWaitStep(expected) && !isWaitStep(actual) && expected.result.ok && actual.result.ok
+    && expected.result.return !== undefined && expected.execute !== 'human-monitor-command') {
+    for (const d of diffReplies(expected.result.return, actual.result.return)) graphDiff.push(`reply ${d}`);
+  }
   diff.push(...graphDiff);
   const events = eventsText(expected.events) === eventsText(actual.events);
   if (!events) diff.push(`events: expected ${eventsText(expected.events)}\n        got      ${eventsText(actual.events)}`);

@@ -100,11 +100,23 @@ export interface Scenario {
    * line such as `info iothreads` prints host thread ids).
    */
   'hmp-text'?: true;
+  /**
+   * true: the reply of every query of the block graph (oracle/replies.ts RECORDED_QUERIES:
+   * query-named-block-nodes, query-block, query-blockstats, query-block-jobs, query-jobs,
+   * query-block-exports, x-debug-query-block-graph, query-iothreads) is recorded as the step's
+   * `result.return`, normalised as the graph is (temp dir stripped, auto node names renamed, the
+   * fields QEMU does not fill from the scenario removed by name: oracle/replies.ts
+   * stripUnstable), and compared as that step's graph. Absent: only the outcome is recorded.
+   */
+  replies?: true;
   steps: Step[];
 }
 
-/** `return`: a human-monitor-command's printed text, in a scenario with `hmp-text` only. */
-export type StepResult = { ok: true; return?: string } | { ok: false; class: string; desc: string };
+/**
+ * `return`: a human-monitor-command's printed text (a string), in a scenario with `hmp-text`, or a
+ * recorded query's normalised reply (any JSON), in a scenario with `replies`.
+ */
+export type StepResult = { ok: true; return?: Json } | { ok: false; class: string; desc: string };
 export interface NormEvent { event: string; data?: JsonObject }
 
 /** bitmaps: the node's dirty bitmaps as query-named-block-nodes lists them, `name granularity [flags]` (absent: none). */
@@ -139,6 +151,7 @@ export interface Transcript {
   images: ImageSpec[];
   vm?: VmSpec;
   'hmp-text'?: true;
+  replies?: true;
   steps: TranscriptStep[];
 }
 
@@ -271,6 +284,7 @@ function parseHeader(o: Record<string, unknown>, where: string): void {
   if ('vm' in o) parseVm(o.vm, `${where}.vm`);
   if ('host' in o) parseHost(o.host, `${where}.host`);
   if ('hmp-text' in o && o['hmp-text'] !== true) bad(`${where}.hmp-text`, 'must be true when present');
+  if ('replies' in o && o.replies !== true) bad(`${where}.replies`, 'must be true when present');
   str(o, 'name', where);
   str(o, 'description', where);
   const covers = strList(o.covers, `${where}.covers`);
@@ -309,15 +323,17 @@ export function parseScenario(text: string | unknown, where = 'scenario'): Scena
     name: o.name as string, description: o.description as string, covers: o.covers as string[],
     ...(o.host !== undefined ? { host: o.host as HostSpec } : {}),
     images: o.images as ImageSpec[], ...(o.vm !== undefined ? { vm: o.vm as VmSpec } : {}),
-    ...(o['hmp-text'] === true ? { 'hmp-text': true as const } : {}), steps,
+    ...(o['hmp-text'] === true ? { 'hmp-text': true as const } : {}),
+    ...(o.replies === true ? { replies: true as const } : {}), steps,
   };
 }
 
-function parseResult(v: unknown, where: string): StepResult {
+function parseResult(v: unknown, where: string, replies: boolean): StepResult {
   if (!isObj(v) || typeof v.ok !== 'boolean') bad(where, "must be {ok: true} or {ok: false, class, desc}");
   if (v.ok) {
     onlyKeys(v, ['ok', 'return'], where);
-    if ('return' in v) str(v, 'return', where);
+    // a query's reply (any JSON) only in a transcript with `replies`; HMP's text is a string
+    if ('return' in v && !replies) str(v, 'return', where);
     return v as StepResult;
   }
   onlyKeys(v, ['ok', 'class', 'desc'], where);
@@ -372,7 +388,7 @@ export function parseTranscript(text: string | unknown, where = 'transcript'): T
   const o = typeof text === 'string' ? parseJsonText(text, where) : text;
   if (!isObj(o)) bad(where, 'must be a JSON object');
   if (o.format !== TRANSCRIPT_FORMAT) bad(where, `'format' must be '${TRANSCRIPT_FORMAT}'`);
-  onlyKeys(o, ['format', 'name', 'description', 'covers', 'qemu', 'host', 'images', 'vm', 'hmp-text', 'steps'], where);
+  onlyKeys(o, ['format', 'name', 'description', 'covers', 'qemu', 'host', 'images', 'vm', 'hmp-text', 'replies', 'steps'], where);
   parseHeader(o, where);
   str(o, 'qemu', where);
   (o.steps as unknown[]).forEach((s, i) => {
@@ -386,7 +402,7 @@ export function parseTranscript(text: string | unknown, where = 'transcript'): T
       onlyKeys(s, ['proc', 'execute', 'arguments', 'result', 'events', 'graph'], w);
       str(s, 'execute', w);
       if (!isObj(s.arguments)) bad(w, "'arguments' must be an object");
-      parseResult(s.result, `${w}.result`);
+      parseResult(s.result, `${w}.result`, o.replies === true);
     }
     parseEvents(s.events, `${w}.events`);
     // absent: the recorder took no graph there (oracle/harness.ts snapshotGraph)
@@ -402,6 +418,7 @@ export function scenarioOf(t: Transcript): Scenario {
     ...(t.host !== undefined ? { host: t.host } : {}), images: t.images,
     ...(t.vm !== undefined ? { vm: t.vm } : {}),
     ...(t['hmp-text'] === true ? { 'hmp-text': true as const } : {}),
+    ...(t.replies === true ? { replies: true as const } : {}),
     steps: t.steps.map((s): Step => (isWaitStep(s)
       ? { proc: s.proc, wait: s.wait }
       : { proc: s.proc, execute: s.execute, arguments: s.arguments })),
@@ -454,6 +471,6 @@ export function printTranscript(t: Transcript): string {
     : { proc: s.proc, execute: s.execute, arguments: s.arguments, result: s.result, events: s.events, graph: s.graph }));
   return printJson({
     format: t.format, name: t.name, description: t.description, covers: t.covers, qemu: t.qemu,
-    host: t.host, images: t.images, vm: t.vm, 'hmp-text': t['hmp-text'], steps,
+    host: t.host, images: t.images, vm: t.vm, 'hmp-text': t['hmp-text'], replies: t.replies, steps,
   });
 }

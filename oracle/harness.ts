@@ -5,9 +5,10 @@ import { BlockgraphError } from '../errors/index.js';
 import type { NamedBlockNode, QmpConnection, QmpEvent, QmpReply, XDebugBlockGraph } from '../commands/protocol.js';
 import {
   TRANSCRIPT_FORMAT, isWaitStep,
-  type ImageSpec, type JsonObject, type Scenario, type Step, type StepResult, type Transcript, type TranscriptStep,
+  type ImageSpec, type Json, type JsonObject, type Scenario, type Step, type StepResult, type Transcript, type TranscriptStep,
 } from './format.js';
 import { EventNormalizer, findDetachedJobFilter, normalizeGraph, normalizeString } from './normalize.js';
+import { normalizeReply, recordsReply } from './replies.js';
 
 export interface HarnessOptions {
   /** The daemons' working directory: stripped from every string. */
@@ -26,6 +27,8 @@ export interface HarnessOptions {
   replyTimeoutMs?: number;
   /** The scenario's `hmp-text`: a human-monitor-command step's reply text is its result's `return`. */
   hmpText?: boolean;
+  /** The scenario's `replies`: a recorded query's reply (oracle/replies.ts) is its result's `return`. */
+  replies?: boolean;
   /** When false, a wait that times out is recorded as it stands instead of failing the run. */
   failOnWaitTimeout?: boolean;
   /** Called before a `wait` step polls: the model advances its abstract job progress here. */
@@ -450,7 +453,8 @@ export class ScenarioRecorder {
         }
       }
       result = 'error' in reply ? { ok: false, class: reply.error.class, desc: reply.error.desc }
-        : this.opts.hmpText === true && step.execute === 'human-monitor-command' ? { ok: true, return: String(reply.return) } : { ok: true };
+        : this.opts.hmpText === true && step.execute === 'human-monitor-command' ? { ok: true, return: String(reply.return) }
+          : this.opts.replies === true && recordsReply(step.execute) ? { ok: true, return: (reply.return ?? null) as Json } : { ok: true };
       deferReadyOfStartedJobs(events, p.buffer);
       // (a settled start keeps its job's end: the graph after it shows the job gone)
       if (result.ok && DEFER_FINISH.has(step.execute) && settledJob === undefined) deferFinishOfStartedJobs(events, p.buffer);
@@ -469,7 +473,9 @@ export class ScenarioRecorder {
     const r = result!;
     return {
       proc: p.name, execute: step.execute, arguments: (step.arguments ?? {}) as JsonObject,
-      result: r.ok ? (r.return !== undefined ? { ok: true, return: normalizeString(r.return, rename, dir) } : r)
+      result: r.ok ? (r.return === undefined ? r
+        : typeof r.return === 'string' && step.execute === 'human-monitor-command' ? { ok: true, return: normalizeString(r.return, rename, dir) }
+          : { ok: true, return: normalizeReply(step.execute, r.return, rename, dir) })
         : { ok: false, class: r.class, desc: normalizeString(r.desc, rename, dir) },
       events: normEvents, ...graph,
     };
@@ -544,7 +550,8 @@ export async function runScenario(
 ): Promise<Transcript> {
   const acpi = scenario.vm?.['acpi-pci-hotplug'] === true || (scenario.vm?.machine === 'pc' && scenario.vm.acpi !== false);
   const rec = new ScenarioRecorder(scenario.name, openProc,
-    { ...opts, ...(acpi ? { acpiPciHotplug: true } : {}), ...(scenario['hmp-text'] === true ? { hmpText: true } : {}) });
+    { ...opts, ...(acpi ? { acpiPciHotplug: true } : {}), ...(scenario['hmp-text'] === true ? { hmpText: true } : {}),
+      ...(scenario.replies === true ? { replies: true } : {}) });
   const steps: TranscriptStep[] = [];
   try {
     for (const [index, step] of scenario.steps.entries()) {
@@ -559,7 +566,8 @@ export async function runScenario(
     format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers,
     qemu: rec.qemu, ...(scenario.host !== undefined ? { host: scenario.host } : {}),
     images: scenario.images, ...(scenario.vm !== undefined ? { vm: scenario.vm } : {}),
-    ...(scenario['hmp-text'] === true ? { 'hmp-text': true as const } : {}), steps,
+    ...(scenario['hmp-text'] === true ? { 'hmp-text': true as const } : {}),
+    ...(scenario.replies === true ? { replies: true as const } : {}), steps,
   };
 }
 

@@ -40,7 +40,7 @@ export function normalizeString(s: string, rename: ReadonlyMap<string, string>, 
   return stripDir(renamed, dir);
 }
 
-function normalizeJson(v: Json, rename: ReadonlyMap<string, string>, dir?: string): Json {
+export function normalizeJson(v: Json, rename: ReadonlyMap<string, string>, dir?: string): Json {
   if (typeof v === 'string') return normalizeString(v, rename, dir);
   if (Array.isArray(v)) return v.map((x) => normalizeJson(x, rename, dir));
   if (v && typeof v === 'object') {

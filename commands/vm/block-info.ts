@@ -5,8 +5,7 @@
 // the drive chose, its throttle group) over the node's.
 import { attachedName, bbRoot, devices } from '../../graph/devices/ops.js';
 import { deviceRemovable, type Device } from '../../graph/devices/types.js';
-import { pseudoFilename } from '../../graph/filename.js';
-import { cowBs, filterOrCowBs, skipImplicitFilters } from '../../graph/jobs/chain.js';
+import { blockDeviceInfo as qmpBlockDeviceInfo } from '../block-device-info.js';
 import type { Proc } from '../../graph/proc.js';
 import { bbThrottleGroup } from '../../graph/throttle-groups.js';
 import type { BlockBackend } from '../../graph/types.js';
@@ -17,13 +16,13 @@ export interface Inserted {
   writeback: boolean; direct: boolean; noFlush: boolean;
   backingFile?: string; backingDepth: number; detectZeroes: string;
   throttle?: { limits: Record<string, number>; group: string };
+  /** the whole BlockDeviceInfo, as QMP query-block's `inserted` gives it */
+  qmp: Record<string, unknown>;
 }
 
 /** A BlockInfo (bdrv_query_info): `device` is blk_name ("" when anonymous), `qdev` only with a device attached. */
 export interface BlockInfo { device: string; qdev?: string; removable: boolean; locked: boolean; trayOpen: boolean; inserted?: Inserted }
 
-const on = (v: unknown): boolean => v === true || v === 'on';
-const filename = (p: Proc, node: string): string => p.node(node)?.filename || pseudoFilename(p, node);
 
 /**
  * blk_enable_write_cache: blkconf_apply_backend_options sets a device's choice (`write-cache`
@@ -38,24 +37,12 @@ function writeCache(b: BlockBackend | undefined, d: Device | undefined): boolean
 }
 
 /**
- * bdrv_block_device_info(blk, bs, flat=false): the node's filename (bdrv_refresh_filename),
- * read-only, driver, encryption, cache flags (writeback from the BlockBackend, else always),
- * the COW child's filename, detect-zeroes, the BlockBackend's throttle config and group
- * (throttle_group_get_config), and the depth: bdrv_filter_or_cow_bs steps down the chain,
- * skipping implicit filters when there is a BlockBackend.
+ * bdrv_block_device_info(blk, bs, flat=false) with the BlockBackend's own view: the write cache
+ * the device or the drive chose and its throttle group's config (throttle_group_get_config) go
+ * into commands/block-device-info.ts's BlockDeviceInfo (the one query-named-block-nodes builds),
+ * and print_block_info's members are read back from it.
  */
 export function blockDeviceInfo(p: Proc, node: string, dev: Device | undefined, bbId: string | undefined): Inserted {
-  const n = p.node(node)!;
-  const o = n.options ?? {};
-  let depth = 0;
-  let cur: string | null = node;
-  for (let i = 0; cur && i < 1000; i++) {
-    const next = filterOrCowBs(p, cur);
-    if (!next) break;
-    depth++;
-    cur = bbId !== undefined ? skipImplicitFilters(p, next) : next;
-  }
-  const cow = cowBs(p, node);
   const b = bbId !== undefined ? p.bb(bbId) : undefined;
   const group = b ? bbThrottleGroup(b) : undefined;
   let throttle: Inserted['throttle'];
@@ -64,14 +51,14 @@ export function blockDeviceInfo(p: Proc, node: string, dev: Device | undefined, 
     const obj = p.object(group) as { config?: Record<string, number> } | undefined;
     throttle = { limits: obj?.config ?? b.throttle!.limits, group };
   }
+  const blk = bbId !== undefined ? { writeback: writeCache(b, dev), ...(throttle ? { throttle } : {}) } : undefined;
+  const q = qmpBlockDeviceInfo(p, node, false, blk);
+  const cache = q.cache as { writeback: boolean; direct: boolean; 'no-flush': boolean };
   return {
-    nodeName: node, file: filename(p, node), drv: n.driver, ro: n.ro,
-    encrypted: (n.extra as { encrypted?: boolean } | undefined)?.encrypted === true,
-    writeback: bbId !== undefined ? writeCache(b, dev) : true,
-    direct: on(o['cache.direct']), noFlush: on(o['cache.no-flush']),
-    ...(cow ? { backingFile: filename(p, cow) } : {}), backingDepth: depth,
-    detectZeroes: typeof o['detect-zeroes'] === 'string' ? o['detect-zeroes'] : 'off',
-    ...(throttle ? { throttle } : {}),
+    nodeName: node, file: String(q.file), drv: String(q.drv), ro: q.ro === true, encrypted: q.encrypted === true,
+    writeback: cache.writeback, direct: cache.direct, noFlush: cache['no-flush'],
+    ...(typeof q.backing_file === 'string' ? { backingFile: q.backing_file } : {}), backingDepth: Number(q.backing_file_depth),
+    detectZeroes: String(q.detect_zeroes), ...(throttle ? { throttle } : {}), qmp: q,
   };
 }
 

@@ -19,23 +19,14 @@ import { bbThrottleGroup } from '../../graph/throttle-groups.js';
  * qemuProcessRefreshDisks). A leaked one (no device, no name) is not listed.
  */
 export function queryBlockVm(ctx: CommandCtx): unknown[] {
-  const named = queryNamedBlockNodes.run(ctx) as { 'node-name': string }[];
+  // (bdrv_block_device_info's refusals of a node QEMU crashes on, as query-named-block-nodes')
+  queryNamedBlockNodes.run(ctx);
   return queryBlockInfos(ctx.p).map((b) => {
     const info: Record<string, unknown> = {
       device: b.device, ...(b.qdev !== undefined ? { qdev: b.qdev } : {}), type: 'unknown', removable: b.removable, locked: b.locked,
     };
-    const ins = b.inserted;
-    if (ins) {
-      const entry = named.find((n) => n['node-name'] === ins.nodeName) as Record<string, unknown> | undefined;
-      const l = ins.throttle?.limits ?? {};
-      const v = (k: string) => l[k] ?? 0;
-      info.inserted = {
-        ...entry, backing_file_depth: ins.backingDepth, detect_zeroes: ins.detectZeroes,
-        bps: v('bps-total'), bps_rd: v('bps-read'), bps_wr: v('bps-write'), iops: v('iops-total'), iops_rd: v('iops-read'), iops_wr: v('iops-write'),
-        cache: { writeback: ins.writeback, direct: ins.direct, 'no-flush': ins.noFlush },
-        ...(ins.throttle ? { group: ins.throttle.group } : {}),
-      };
-    }
+    // bdrv_block_device_info(blk, bs, false) of the BlockBackend's root (commands/block-device-info.ts)
+    if (b.inserted) info.inserted = b.inserted.qmp;
     // tray_open only where the device has a tray (blk_dev_has_tray)
     const d = b.qdev !== undefined;
     if (d && b.removable && hasTray(ctx, b)) info.tray_open = b.trayOpen;

@@ -11,7 +11,7 @@ const query = (m: M): Info[] => {
   const r = executeCommand(m.state, 'A', 'query-named-block-nodes', {});
   return (r.reply as { return: Info[] }).return;
 };
-const backingOf = (i: Info) => Object.fromEntries(Object.entries(i.image).filter(([k]) => k.includes('backing')));
+const backingOf = (i: Info) => Object.fromEntries(Object.entries(i.image).filter(([k]) => k.includes('backing') && k !== 'backing-image'));
 
 test('full-backing-filename only where bdrv_dirname has a directory', () => {
   const m = new M();

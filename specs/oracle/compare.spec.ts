@@ -39,6 +39,35 @@ test('an hmp-text transcript compares a human-monitor-command\'s printed reply a
   assert.throws(() => parseTranscript(bad), /return/);
 });
 
+test('a replies transcript scores a query\'s reply as the step\'s graph; without the member nothing is compared', () => {
+  const t = load('qr-qcow2-defaults');
+  assert.is(t.replies, true);
+  const i = t.steps.findIndex((s) => 'execute' in s && s.execute === 'query-named-block-nodes');
+  const st0 = t.steps[i]!;
+  if (!('result' in st0) || !st0.result.ok || !Array.isArray(st0.result.return)) throw new Error('fixture changed');
+  const m = clone(t);
+  const st = m.steps[i]!;
+  if (!('result' in st) || !st.result.ok) throw new Error('fixture changed');
+  const reply = st.result.return as Record<string, unknown>[];
+  (reply[0]!.image as Record<string, unknown>)['cluster-size'] = 4096;
+  const c = compareTranscripts(t, m);
+  assert.equal([c.steps[i]!.outcome, c.steps[i]!.errorText, c.steps[i]!.graph], [true, true, false]);
+  assert.match(c.steps[i]!.diff.join('\n'), /reply \[0\]\.image\.cluster-size: expected 65536, got 4096/);
+  // members in another order are the same reply; the list in another order is not
+  const n = clone(t);
+  const sn = n.steps[i]!;
+  if (!('result' in sn) || !sn.result.ok) throw new Error('fixture changed');
+  const list = sn.result.return as Record<string, unknown>[];
+  list[0] = Object.fromEntries(Object.entries(list[0]!).reverse());
+  assert.is(compareTranscripts(t, n).steps[i]!.graph, true);
+  list.reverse();
+  assert.is(compareTranscripts(t, n).steps[i]!.graph, false);
+  // without the member a JSON return is refused
+  const bad = JSON.parse(JSON.stringify(t));
+  delete bad.replies;
+  assert.throws(() => parseTranscript(bad), /return/);
+});
+
 test('outcome vs error text vs graph vs events are scored separately', () => {
   const t = load('add-del-basic');
   const m = clone(t);
