@@ -55,6 +55,8 @@ export const RULES = defineRules({
     proof: [
       // stop 40 (wt-qrep): query replies (replies: true) — BlockDeviceInfo.active, zone append counters, detached-header, actively-synced
       { transcript: 'qr-qcow2-defaults.json', step: 1 }, { transcript: 'qr-raw-null.json', step: 5 }, { transcript: 'qr-luks-image.json', step: 2 }, { transcript: 'qr-job-mirror-ready.json', step: 5 },
+      // stop 40 (lead): the replies of the dirty-bitmap count and inline-child filename transcripts (BlockDeviceInfo.active)
+      { transcript: 'bitmap-count-backup-modes.json', step: 7 }, { transcript: 'bitmap-count-mirror-target.json', step: 7 }, { transcript: 'json-filename-inline-child-order.json', step: 1 },
       // each qr transcript's first step where the recordings differ (BlockDeviceInfo.active; the VM ones: query-block's)
       { transcript: 'qr-bitmaps-kinds.json', step: 6 }, { transcript: 'qr-bitmaps-raw-file.json', step: 5 }, { transcript: 'qr-blkdebug-json-filename.json', step: 2 }, { transcript: 'qr-cache-detect-zeroes-ro.json', step: 3 }, { transcript: 'qr-chain-backing-null.json', step: 1 }, { transcript: 'qr-chain-backing-override.json', step: 2 }, { transcript: 'qr-chain-raw-backing.json', step: 1 }, { transcript: 'qr-chain-snapshot-overlay.json', step: 3 }, { transcript: 'qr-chain-subdir-relative.json', step: 1 }, { transcript: 'qr-chain-three.json', step: 1 }, { transcript: 'qr-exports-nbd.json', step: 6 }, { transcript: 'qr-exports-vhost-user-blk.json', step: 6 }, { transcript: 'qr-filters-cor-preallocate-compress.json', step: 3 }, { transcript: 'qr-internal-snapshots.json', step: 3 }, { transcript: 'qr-iothreads.json', step: 8 }, { transcript: 'qr-job-create-concluded.json', step: 7 }, { transcript: 'qr-job-stream-concluded.json', step: 6 }, { transcript: 'qr-qcow2-compat-010.json', step: 1 }, { transcript: 'qr-qcow2-data-file.json', step: 3 }, { transcript: 'qr-qcow2-encrypt-luks.json', step: 2 }, { transcript: 'qr-qcow2-extended-l2.json', step: 1 }, { transcript: 'qr-qcow2-lazy-refcounts-4k.json', step: 1 }, { transcript: 'qr-qcow2-refcount-bits-1.json', step: 2 }, { transcript: 'qr-qcow2-zstd.json', step: 1 }, { transcript: 'qr-qed-vdi-vpc.json', step: 3 }, { transcript: 'qr-raw-null.json', step: 3 }, { transcript: 'qr-throttle-filter.json', step: 3 }, { transcript: 'qr-vmdk-monolithic.json', step: 2 }, { transcript: 'qr-write-threshold.json', step: 3 }, { transcript: 'vm/qr-vm-devices-throttled.json', step: 5 }, { transcript: 'vm/qr-vm-iothread-cdrom.json', step: 5 },
       // stop 39 (wt-vm21, the eleventh VM set)
@@ -148,6 +150,8 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [
+      // stop 40 (lead): the mirror into a qcow2 node with persistent bitmaps
+      { transcript: 'bitmap-count-persistent.json', step: 10 },
       // stop 40 (wt-vm22): mirrors and an active commit of legacy drives (the twelfth VM set; stop 39's drive_mirror on a drive)
       { transcript: 'vm/vm-n-commit-legacy.json', step: 11 }, { transcript: 'vm/vm-n-drive-del-busy.json', step: 3 },
       { transcript: 'vm/vm-l-hmp-drive-mirror-backup.json', step: 12 },
@@ -458,6 +462,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
+      // stop 40 (lead): the drive-backup into a raw target opened with format raw
+      { transcript: 'probe-drive-backup-qcow2-header-format-raw.json', step: 1 },
       // stop 40 (wt-vm22): drive-backups of legacy drives, named after them
       { transcript: 'vm/vm-n-drive-add-node-name.json', step: 7 }, { transcript: 'vm/vm-n-jobs-by-device.json', step: 3 },
       // stop 40 (wt-qrep): the qr jobs' starts
@@ -937,8 +943,11 @@ export const RULES = defineRules({
     what: "a file-posix node's ImageInfo (query-named-block-nodes, query-block's backing-image chain): its format-specific member",
     '7.2': { fn: 'bdrv_get_specific_info: file-posix has no .bdrv_get_specific_info, so ImageInfo has no format-specific', value: false },
     '10.0': { fn: "file-posix's raw_get_specific_info (file and host_device): ImageInfoSpecificFile {type: 'file', data: {}}, extent-size-hint only where FS_IOC_FSGETXATTR reports one (not on ext4 or tmpfs)", value: true },
-    // stop 40 (wt-qrep): the qr set records query replies
-    proof: [{ transcript: 'qr-qcow2-defaults.json', step: 1 }],
+    // stop 40 (wt-qrep): the qr set records query replies; (lead) the file nodes of the bitmap-count and filename transcripts
+    proof: [
+      { transcript: 'qr-qcow2-defaults.json', step: 1 },
+      { transcript: 'bitmap-count-backup-modes.json', step: 7 }, { transcript: 'bitmap-count-mirror-target.json', step: 7 }, { transcript: 'json-filename-inline-child-order.json', step: 1 },
+    ],
     modelled: true,
   },
 });

@@ -479,66 +479,66 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
   };
   let guard = 0;
   for (const [ra, rb] of ranges) {
-  const end = Math.min(rb, len);
-  for (let pos = Math.max(ra, from); pos < end && guard < 1_000_000; guard++) {
-    const st = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, end - pos) : allocatedAbove(p, d.source, null, true, pos, end - pos);
-    const run = Math.min(st.n > 0 ? st.n : end - pos, end - pos);
-    // sync full and bitmap copy what reads as zeroes too (as zero writes); sync top skips it
-    const counts = st.alloc || d.sync !== 'top';
-    if (!counts) {
-      pos += run;
-      continue;
-    }
-    // an unallocated run of sync full is written as zeroes in one go (no read, no data); with
-    // compress a task is one block-copy cluster (block_copy_chunk_size: COPY_READ_WRITE_CLUSTER)
-    const chunk = d.compress ? cbwClusterSize(p, d.cbw, d.target) : BLOCK_COPY_MAX_BUFFER;
-    const n = st.alloc || firstTask ? Math.min(run, chunk) : run;
-    const task: [number, number] = [pos, pos + n];
-    if (st.alloc) {
-      // block_copy_do_copy: bdrv_co_pread(s->source), then bdrv_co_pwrite(s->target)
-      const error = jobReadError(p, d.source, pos, n);
-      if (error !== undefined) return fail({ error, isRead: true, task });
-    }
-    // raw_co_pwritev's guard of a probed target's first sector (drive-backup without a format);
-    // a zero write (raw_co_pwrite_zeroes) has none
-    const refused = st.alloc ? probedHeaderWrite(p, d.source, d.target, pos, n) : undefined;
-    if (refused !== undefined) return fail({ error: refused, isRead: false, noIo: true, task });
-    const error = jobWriteError(p, d.target, pos, n);
-    if (error !== undefined) return fail({ error, isRead: false, task });
-    if (st.alloc && d.compress) {
-      // s->write_flags' BDRV_REQ_WRITE_COMPRESSED: qcow2_co_pwritev_compressed_part; a cluster
-      // the target already holds fails there ("Input/output error"), so it is never batched
-      const free = (held: [number, number][]) => !held.some(([a, b]) => pos < b && a < pos + n);
-      // a cluster detect-zeroes turns into a zero write goes alone (zeroGuestData's own steps)
-      const alone = !batched || detectsZeroWrite(p, d.target, pos, n, d.source);
-      if (!alone && pend && pend.to === pos && free(pend.held)) pend.to = pos + n;
-      else {
+    const end = Math.min(rb, len);
+    for (let pos = Math.max(ra, from); pos < end && guard < 1_000_000; guard++) {
+      const st = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, end - pos) : allocatedAbove(p, d.source, null, true, pos, end - pos);
+      const run = Math.min(st.n > 0 ? st.n : end - pos, end - pos);
+      // sync full and bitmap copy what reads as zeroes too (as zero writes); sync top skips it
+      const counts = st.alloc || d.sync !== 'top';
+      if (!counts) {
+        pos += run;
+        continue;
+      }
+      // an unallocated run of sync full is written as zeroes in one go (no read, no data); with
+      // compress a task is one block-copy cluster (block_copy_chunk_size: COPY_READ_WRITE_CLUSTER)
+      const chunk = d.compress ? cbwClusterSize(p, d.cbw, d.target) : BLOCK_COPY_MAX_BUFFER;
+      const n = st.alloc || firstTask ? Math.min(run, chunk) : run;
+      const task: [number, number] = [pos, pos + n];
+      if (st.alloc) {
+        // block_copy_do_copy: bdrv_co_pread(s->source), then bdrv_co_pwrite(s->target)
+        const error = jobReadError(p, d.source, pos, n);
+        if (error !== undefined) return fail({ error, isRead: true, task });
+      }
+      // raw_co_pwritev's guard of a probed target's first sector (drive-backup without a format);
+      // a zero write (raw_co_pwrite_zeroes) has none
+      const refused = st.alloc ? probedHeaderWrite(p, d.source, d.target, pos, n) : undefined;
+      if (refused !== undefined) return fail({ error: refused, isRead: false, noIo: true, task });
+      const error = jobWriteError(p, d.target, pos, n);
+      if (error !== undefined) return fail({ error, isRead: false, task });
+      if (st.alloc && d.compress) {
+        // s->write_flags' BDRV_REQ_WRITE_COMPRESSED: qcow2_co_pwritev_compressed_part; a cluster
+        // the target already holds fails there ("Input/output error"), so it is never batched
+        const free = (held: [number, number][]) => !held.some(([a, b]) => pos < b && a < pos + n);
+        // a cluster detect-zeroes turns into a zero write goes alone (zeroGuestData's own steps)
+        const alone = !batched || detectsZeroWrite(p, d.target, pos, n, d.source);
+        if (!alone && pend && pend.to === pos && free(pend.held)) pend.to = pos + n;
+        else {
+          const cerr = flush();
+          if (cerr !== undefined) return { error: cerr, isRead: false, task };
+          const view = alone ? undefined : metadataView(p, d.target);
+          const held = view?.img.data ?? [];
+          if (view && free(held)) pend = { from: pos, to: pos + n, held };
+          else {
+            const e = writeCompressedData(p, d.target, pos, n, d.source);
+            if (e !== undefined) return { error: e, isRead: false, task };
+          }
+        }
+      } else {
         const cerr = flush();
         if (cerr !== undefined) return { error: cerr, isRead: false, task };
-        const view = alone ? undefined : metadataView(p, d.target);
-        const held = view?.img.data ?? [];
-        if (view && free(held)) pend = { from: pos, to: pos + n, held };
-        else {
-          const e = writeCompressedData(p, d.target, pos, n, d.source);
-          if (e !== undefined) return { error: e, isRead: false, task };
-        }
+        if (st.alloc) writeGuestData(p, d.target, pos, n, d.source);
+        // block_copy_do_copy's COPY_WRITE_ZEROES: bdrv_co_pwrite_zeroes(s->target) without
+        // BDRV_REQ_MAY_UNMAP (s->write_flags): a qcow2 target gets its L2 tables, and its
+        // clusters keep their allocation (graph/jobs/guest-write.ts zeroGuestData)
+        else zeroGuestData(p, d.target, pos, n, false);
       }
-    } else {
-      const cerr = flush();
-      if (cerr !== undefined) return { error: cerr, isRead: false, task };
-      if (st.alloc) writeGuestData(p, d.target, pos, n, d.source);
-      // block_copy_do_copy's COPY_WRITE_ZEROES: bdrv_co_pwrite_zeroes(s->target) without
-      // BDRV_REQ_MAY_UNMAP (s->write_flags): a qcow2 target gets its L2 tables, and its
-      // clusters keep their allocation (graph/jobs/guest-write.ts zeroGuestData)
-      else zeroGuestData(p, d.target, pos, n, false);
+      const start = pos;
+      pos += n;
+      if (firstTask) {
+        const more = d.sync === 'bitmap' ? ranges.some(([a, b]) => Math.min(b, len) > Math.max(a, pos)) : firstTaskLeavesMore(p, d, start, n);
+        return more ? { next: pos } : {};
+      }
     }
-    const start = pos;
-    pos += n;
-    if (firstTask) {
-      const more = d.sync === 'bitmap' ? ranges.some(([a, b]) => Math.min(b, len) > Math.max(a, pos)) : firstTaskLeavesMore(p, d, start, n);
-      return more ? { next: pos } : {};
-    }
-  }
   }
   return fail({});
 }
