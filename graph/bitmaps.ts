@@ -1,10 +1,10 @@
 // Dirty bitmaps as graph state (block/dirty-bitmap.c, block/qcow2-bitmap.c, QEMU 7.2). A bitmap
 // lives in its node's bs->dirty_bitmaps list (BdsNode.bitmaps, newest first as QLIST_INSERT_HEAD
 // keeps it) and goes away with the node. Existence, name, granularity and flags are modelled, and
-// the contents where the model can follow them (graph/bitmap-contents.ts). Persistent bitmaps of a qcow2 node are written to the image's
-// bitmap directory in the host catalogue when the node closes or is reopened read-only, and
-// loaded again when a qcow2 node opens the image, as qcow2_store_persistent_dirty_bitmaps and
-// qcow2_load_dirty_bitmaps do.
+// the contents where the model can follow them (graph/bitmap-contents.ts). Persistent bitmaps of
+// a qcow2 node are written to the image's bitmap directory in the host catalogue when the node
+// closes or is reopened read-only, and loaded again when a qcow2 node opens the image, as
+// qcow2_store_persistent_dirty_bitmaps and qcow2_load_dirty_bitmaps do.
 //
 // Public API for other engines (backup: sync=bitmap/incremental, copy-before-write, exports):
 // findDirtyBitmap (bdrv_find_dirty_bitmap), dirtyBitmapLookup (block_dirty_bitmap_lookup),
@@ -302,7 +302,6 @@ export function canStoreNewDirtyBitmap(p: Proc, node: string, name: string, gran
   }
 }
 
-/** BlockDirtyInfo list as query-named-block-nodes / query-block print it (bdrv_query_dirty_bitmaps). */
 /**
  * bdrv_get_dirty_count of a bitmap whose bits the model does not follow (graph/bitmap-contents.ts
  * keeps the others'): a copy-before-write filter's access_bitmap starts equal to the block-copy
@@ -318,6 +317,7 @@ function bitmapCount(n: BdsNode, b: DirtyBitmap): number {
   return 0;
 }
 
+/** BlockDirtyInfo list as query-named-block-nodes / query-block print it (bdrv_query_dirty_bitmaps). */
 export function queryDirtyBitmaps(n: BdsNode): Record<string, unknown>[] {
   return (n.bitmaps ?? []).map((b) => ({
     // an anonymous bitmap (graph/anon-bitmaps.ts) has no name member
