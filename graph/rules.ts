@@ -150,8 +150,6 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [
-      // stop 40 (lead): the mirror into a qcow2 node with persistent bitmaps
-      { transcript: 'bitmap-count-persistent.json', step: 10 },
       // stop 40 (wt-vm22): mirrors and an active commit of legacy drives (the twelfth VM set; stop 39's drive_mirror on a drive)
       { transcript: 'vm/vm-n-commit-legacy.json', step: 11 }, { transcript: 'vm/vm-n-drive-del-busy.json', step: 3 },
       { transcript: 'vm/vm-l-hmp-drive-mirror-backup.json', step: 12 },
@@ -229,6 +227,8 @@ export const RULES = defineRules({
       ...([['b2-active-commit-base-write-ignore-ready', 2], ['b2-active-commit-base-write-report', 2], ['b2-create-on-node-under-job', 2], ['b2-mirror-sync-none-and-top-verbs', 4], ['b2-mirror-target-stop-complete-while-paused', 2], ['b2-mirror-write-blocking-soft-cancel', 3], ['b2-set-speed-errors-and-non-block-jobs', 3], ['commit-active-force-cancel-filter', 3], ['commit-active-ready-complete-manual', 3], ['commit-active-soft-cancel', 3], ['commit-top-read-enospc', 2], ['drive-mirror-ready-pause-force-cancel', 1], ['mirror-concluded-verbs', 2], ['mirror-error-then-retry-same-id', 3], ['mirror-job-id-clash', 3], ['mirror-pending-cancel', 2], ['mirror-ready-force-cancel', 2], ['mirror-ready-job-cancel', 2], ['mirror-ready-soft-cancel', 2], ['mirror-source-read-report', 2], ['mirror-source-read-stop-cancel', 2], ['mirror-source-read-stop-resume', 2], ['mirror-standby-complete-refused', 2], ['mirror-target-write-enospc-eio', 2], ['mirror-target-write-enospc-stop', 2], ['mirror-target-write-ignore', 2], ['mirror-verbs-while-running', 2]] as const).map(([t, step]) => ({ transcript: `combo-c10-${t}.json`, step })),
       // stop 40 (wt-combo12): the eleventh held-out set, image formats: mirrors, drive-mirrors and an active commit into targets of each format, the first step their dirty bitmap shows
       ...([['b2-amend-qcow2-while-used', 12], ['b2-drive-mirror-existing-formats', 13], ['b2-mirror-into-vpc-vmdk-parallels', 13], ['b2-vpc-vhdx-resize-and-block-sizes', 18], ['commit-into-qed-base', 9], ['drive-mirror-new-formats', 1], ['mirror-into-created-targets', 22], ['vpc-force-size-mirror', 10], ['b3-create-over-job-nodes', 5], ['b3-snapshot-internal-busy-and-ro', 8], ['b4-create-job-ids', 6]] as const).map(([t, step]) => ({ transcript: `combo-c11-${t}.json`, step })),
+      // stop 40 (lead, kept after the lists' first two: the upgrade drill takes those): the mirror into a qcow2 node with persistent bitmaps
+      { transcript: 'bitmap-count-persistent.json', step: 10 },
     ],
     modelled: true,
   },
@@ -462,8 +462,6 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
-      // stop 40 (lead): the drive-backup into a raw target opened with format raw
-      { transcript: 'probe-drive-backup-qcow2-header-format-raw.json', step: 1 },
       // stop 40 (wt-vm22): drive-backups of legacy drives, named after them
       { transcript: 'vm/vm-n-drive-add-node-name.json', step: 7 }, { transcript: 'vm/vm-n-jobs-by-device.json', step: 3 },
       // stop 40 (wt-qrep): the qr jobs' starts
@@ -604,6 +602,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-create-through-qcow2-node-grows-it.json', step: 5 },
       // stop 40 (wt-combo12): the eleventh held-out set's sync=none backup into a created vhdx (its copy bitmap)
       { transcript: 'combo-c11-b2-backup-sync-modes-formats.json', step: 11 },
+      // stop 40 (lead, kept after the lists' first two: the upgrade drill takes those): the drive-backup into a raw target opened with format raw
+      { transcript: 'probe-drive-backup-qcow2-header-format-raw.json', step: 1 },
     ],
     modelled: true,
   },
