@@ -11,6 +11,7 @@ import { filterOrCowBs, skipImplicitFilters } from '../graph/jobs/chain.js';
 import { ROLE_DATA, ROLE_FILTERED, ROLE_PRIMARY } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
 import { queryBlockVm } from './vm/queries.js';
+import { blkAccounting } from './vm/blk-stats.js';
 
 /** qmp_query_block() lists BlockBackends with a name or a device; QSD's (exports', jobs') have neither. */
 export const queryBlock: CommandDef = {
@@ -94,8 +95,8 @@ function bdsStats(p: Proc, node: string | null, depth = 0, blkLevel = true): Rec
 /**
  * qmp_query_blockstats without query-nodes on a VM: every BlockBackend with a name or a device
  * (blk_all_next, as query-block), `device` its name (""), `qdev` blk_get_attached_dev_id, its
- * root's bdrv_query_bds_stats, and bdrv_query_blk_stats: the BlockBackend's own accounting, whose
- * account_invalid and account_failed are on (block_acct_setup's defaults for a device's drive).
+ * root's bdrv_query_bds_stats, and bdrv_query_blk_stats: the BlockBackend's own accounting
+ * (commands/vm/blk-stats.ts: account flags, timed intervals, latency histograms).
  * libvirt's domblkinfo / domblkstat look the disk up by qdev.
  */
 function deviceBlockstats(p: Proc): unknown[] {
@@ -108,7 +109,7 @@ function deviceBlockstats(p: Proc): unknown[] {
     const { 'node-name': nodeName, stats, ...rest } = bdsStats(p, bbRoot(p, bb.id));
     out.push({
       device: bb.name ?? '', ...(d ? { qdev: attachedName(d) } : {}), ...(nodeName !== undefined ? { 'node-name': nodeName } : {}),
-      stats: { ...(stats as Record<string, unknown>), account_invalid: true, account_failed: true }, ...rest,
+      stats: { ...(stats as Record<string, unknown>), ...blkAccounting(p, bb, d) }, ...rest,
     });
   }
   return out;

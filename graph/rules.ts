@@ -867,6 +867,13 @@ export const RULES = defineRules({
     proof: [{ transcript: 'vm/vm-g-xhci-usb-storage.json', step: 6 }, { transcript: 'vm/vm-h-idless-controllers.json', step: 18 }],
     modelled: true,
   },
+  'usb-storage-legacy-conf': {
+    what: "what a usb-storage's legacy scsi-disk takes of the usb-storage's BlockConf besides the drive: the write cache query-block's inserted.cache.writeback and info block's cache mode show (blk_enable_write_cache after the disk's blkconf_apply_backend_options)",
+    '7.2': { fn: "scsi_bus_legacy_add_drive(bus, blk, 0, removable, bootindex, share_rw, rerror, werror, serial): only rerror and werror (qdev_prop_set_enum); the disk's write-cache stays auto, the new BlockBackend's (on)", value: 'errors' as 'errors' | 'conf' },
+    '10.0': { fn: "scsi_bus_legacy_add_drive(bus, blk, 0, removable, &s->conf, serial): `s->conf = *conf`, the whole BlockConf, so the usb-storage's write-cache (and account-invalid/-failed) reach the disk", value: 'conf' as 'errors' | 'conf' },
+    proof: [{ transcript: 'vm/vm-o-write-cache-kinds.json', step: 11 }],
+    modelled: true,
+  },
   'machine-unattached-devices': {
     what: "the next /machine/unattached/device[N] of a machine started as the recorder starts it: the name (and DEVICE_DELETED path) of the first id-less device QEMU makes itself afterwards, the usb-hub usb_claim_port chains onto a USB bus with one free port left",
     '7.2': { fn: 'device_set_realized: a device realized without a parent goes to /machine/unattached as device[unattached_count++]; q35 (pc_q35_init) leaves 25 of them, i440fx (pc_init1) 27 (qom-list /machine/unattached on 7.2.22 with -nodefaults); usb_claim_port → usb_try_new("usb-hub") → usb_realize_and_unref', value: { q35: 25, pc: 27 } as { q35: number; pc: number } },

@@ -128,6 +128,15 @@ export interface BlockBackend {
    * `/machine/peripheral/vd0/virtio-backend`; absent or "" for an anonymous BlockBackend.
    */
   dev?: string;
+  /** vm target: blk->on_read_error / on_write_error a legacy drive set (blockdev_init's rerror/werror; absent: blk_new's report/enospc) */
+  onError?: { read: string; write: string };
+  /**
+   * vm target: blk->stats (BlockAcctStats) a legacy drive set up: blockdev_init's block_acct_setup
+   * (stats-account-invalid/-failed; absent: block_acct_init's true) and parse_stats_intervals
+   */
+  acct?: { invalid: boolean; failed: boolean; intervals: number[] };
+  /** vm target: blk->stats' latency histograms (block-latency-histogram-set), their boundaries by kind */
+  histograms?: Partial<Record<'read' | 'write' | 'zone_append' | 'flush', number[]>>;
   /** vm target: blk->root_state.read_only, taken when the medium is removed (blk_update_root_state). */
   rootRo?: boolean;
   /** vm target: BDRV_O_INACTIVE in blk->root_state.open_flags (blk_update_root_state copies the old medium's open_flags). */

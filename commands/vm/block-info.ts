@@ -9,6 +9,7 @@ import { blockDeviceInfo as qmpBlockDeviceInfo } from '../block-device-info.js';
 import type { Proc } from '../../graph/proc.js';
 import { bbThrottleGroup } from '../../graph/throttle-groups.js';
 import type { BlockBackend } from '../../graph/types.js';
+import { blkIostatus } from './blk-stats.js';
 
 /** The members of a BlockDeviceInfo print_block_info and query-block read. */
 export interface Inserted {
@@ -21,7 +22,7 @@ export interface Inserted {
 }
 
 /** A BlockInfo (bdrv_query_info): `device` is blk_name ("" when anonymous), `qdev` only with a device attached. */
-export interface BlockInfo { device: string; qdev?: string; removable: boolean; locked: boolean; trayOpen: boolean; inserted?: Inserted }
+export interface BlockInfo { device: string; qdev?: string; removable: boolean; locked: boolean; trayOpen: boolean; ioStatus?: 'ok'; inserted?: Inserted }
 
 
 /**
@@ -77,6 +78,7 @@ export function queryBlockInfos(p: Proc): BlockInfo[] {
     out.push({
       device: bb.name ?? '', ...(d ? { qdev: attachedName(d) } : {}), removable: d ? deviceRemovable(d) : true, locked: false,
       trayOpen: d?.tray?.open === true,
+      ...(blkIostatus(bb, d) ? { ioStatus: blkIostatus(bb, d) } : {}),
       ...(node ? { inserted: blockDeviceInfo(p, node, d, bb.id) } : {}),
     });
   }

@@ -988,6 +988,19 @@ const USB_HUB_PORTS = 8;
  * block device backend"). QEMU 10.0 skips the first blocksizes and perms: the scsi-disk's
  * scsi_realize is the first to apply them (graph/rules.ts usb-storage-own-perms).
  */
+/**
+ * What scsi_bus_legacy_add_drive gives the legacy scsi-disk of the usb-storage's BlockConf besides
+ * the drive (graph/rules.ts usb-storage-legacy-conf): 7.2 sets its rerror and werror
+ * (qdev_prop_set_enum), 10.0 copies the whole conf (`s->conf = *conf`: write-cache and the
+ * accounting switches too), which the disk's blkconf_apply_backend_options then applies.
+ */
+function legacyConf(p: Proc, props: Record<string, unknown>): Record<string, unknown> {
+  const keys = rule(p, 'usb-storage-legacy-conf') === 'conf' ? ['rerror', 'werror', 'write-cache', 'account-invalid', 'account-failed'] : ['rerror', 'werror'];
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (props[k] !== undefined) out[k] = props[k];
+  return out;
+}
+
 function usbStorageRealize(p: Proc, d: Device, props: Record<string, unknown>): void {
   if (!d.bb) throw new QmpError('drive property not set');
   const node = bbRoot(p, d.bb);
@@ -1009,7 +1022,7 @@ function usbStorageRealize(p: Proc, d: Device, props: Record<string, unknown>): 
   const removable = props.removable === true;
   const legacy: Device = {
     id: path, driver: 'scsi-disk', bus: busId, path, bb: null, ownBb: false, shareRw: d.shareRw, iothread: null,
-    tray: removable ? { open: false } : null, cold: d.cold, at: p.nextSeq(), props: { 'scsi-id': 0, removable, 'share-rw': d.shareRw },
+    tray: removable ? { open: false } : null, cold: d.cold, at: p.nextSeq(), props: { 'scsi-id': 0, removable, 'share-rw': d.shareRw, ...legacyConf(p, props) },
     scsi: { channel: 0, id: 0, lun: 0 },
   };
   putDevice(p, legacy);

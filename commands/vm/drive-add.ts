@@ -207,6 +207,18 @@ function blockdevInit(ctx: CommandCtx, file: string | undefined, bsOpts: Record<
   bool('copy-on-read', common['copy-on-read'], false);
   const readOnly = bool('read-only', common['read-only'], false);
   const writethrough = !bool('cache.writeback', common['cache.writeback'], true);
+  // account_get_opt: OnOffAuto (absent: auto)
+  const acctOpt = (k: string) => (common[k] === undefined ? undefined : bool(k, common[k], true));
+  const accountInvalid = acctOpt('stats-account-invalid');
+  const accountFailed = acctOpt('stats-account-failed');
+  // qdict_extract_subqdict(bs_opts, "stats-intervals.") and qdict_array_split: the entries 0, 1, …
+  // in turn; anything left is refused
+  const ivDict: Record<string, string> = {};
+  for (const k of Object.keys(bsOpts)) if (k.startsWith('stats-intervals.')) { ivDict[k.slice('stats-intervals.'.length)] = bsOpts[k]!; delete bsOpts[k]; }
+  const intervalList: string[] = [];
+  for (let i = 0; String(i) in ivDict; i++) { intervalList.push(ivDict[String(i)]!); delete ivDict[String(i)]; }
+  const ivLeft = Object.keys(ivDict);
+  if (ivLeft.length) throw new DriveError(`Invalid option stats-intervals.${ivLeft[0]}`);
   const throttleArgs: Record<string, unknown> = { bps: 0, bps_rd: 0, bps_wr: 0, iops: 0, iops_rd: 0, iops_wr: 0 };
   for (const [k, v] of Object.entries(common)) {
     if (!THROTTLE_KEY.test(k)) continue;
@@ -234,6 +246,8 @@ function blockdevInit(ctx: CommandCtx, file: string | undefined, bsOpts: Record<
   const base: BlockBackend = {
     id: bbId, owner: { kind: 'drive', id }, perm: PERM_R, shared: PERM_ALL, allowAioChange: false, aio: MAIN_CONTEXT, at: p.meta().seq,
     legacy: dinfo, ...(writethrough ? { wce: false } : {}),
+    // blk_set_on_error(blk, on_read_error, on_write_error): the drive's, kept where given (else blk_new's report/enospc)
+    ...(common.werror !== undefined || common.rerror !== undefined ? { onError: { read: common.rerror ?? 'report', write: common.werror ?? 'enospc' } } : {}),
   };
   if ((file === undefined || file === '') && Object.keys(bsOpts).length === 0) {
     // blk_new(main, 0, ALL); the root state's open flags: BDRV_O_RDWR unless read-only
@@ -263,7 +277,16 @@ function blockdevInit(ctx: CommandCtx, file: string | undefined, bsOpts: Record<
     const n = openNodeWithFlags(p, crumple(o), p.meta().runState === 'inmigrate');
     // bs->detect_zeroes set after the open (no discard check: bdrv_open_common never saw it)
     if (dz !== 'off') p.patchNode(n.name, { options: { ...p.node(n.name)!.options, 'detect-zeroes': dz } });
-    p.putBB(base);
+    // block_acct_setup (OnOffAuto over block_acct_init's true) and parse_stats_intervals: a string
+    // entry is parse_uint_full base 10, above 0 and at most UINT_MAX (an empty drive sets neither)
+    const intervals = intervalList.map((v) => {
+      const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
+      if (!(n > 0 && n <= 0xffffffff)) throw new DriveError(`Invalid interval length: ${v}`);
+      return n;
+    });
+    const acct = accountInvalid !== undefined || accountFailed !== undefined || intervals.length
+      ? { acct: { invalid: accountInvalid ?? true, failed: accountFailed ?? true, intervals } } : {};
+    p.putBB({ ...base, ...acct });
     // blk_new_open: perm consistent-read (no BDRV_O_RDWR in its flags), shared all
     attachChild(p, { kind: 'bb', bb: bbId }, n.name, 'root', 0, { perm: PERM_R, shared: PERM_ALL });
   }

@@ -7,8 +7,13 @@
 import { QmpError } from '../../errors/index.js';
 import type { CommandDef } from '../types.js';
 import { getBlk } from './media.js';
+import { rule } from '../../graph/rules.js';
+import type { BlockBackend } from '../../graph/types.js';
 
-const LISTS = ['boundaries', 'boundaries-read', 'boundaries-write', 'boundaries-flush'] as const;
+type HistKind = 'read' | 'write' | 'zone_append' | 'flush';
+
+/** BlockLatencyHistogramSet's lists in schema order; 10.0's has boundaries-zap (zone append, since 8.1) before flush. */
+const LISTS = ['boundaries', 'boundaries-read', 'boundaries-write', 'boundaries-zap', 'boundaries-flush'] as const;
 const UINT64_SPAN = 1n << 64n;
 
 /**
@@ -39,29 +44,41 @@ function ascending(list: bigint[]): boolean {
 
 export const blockLatencyHistogramSet: CommandDef = {
   name: 'block-latency-histogram-set',
-  mutates: false,
+  mutates: true,
   run({ p, args }) {
-    // the QAPI visit: `id` (required str), then the four optional uint64 lists, then leftovers
+    // the QAPI visit: `id` (required str), then the optional uint64 lists, then leftovers
     if (args.id === undefined) throw new QmpError("Parameter 'id' is missing");
     if (typeof args.id !== 'string') throw new QmpError("Invalid parameter type for 'id', expected: string");
+    const ten = rule(p, 'qapi-schema') === '10.0';
+    const known = LISTS.filter((k) => ten || k !== 'boundaries-zap');
     const lists: Partial<Record<(typeof LISTS)[number], bigint[]>> = {};
-    for (const k of LISTS) if (args[k] !== undefined) lists[k] = uint64List(k, args[k]);
+    for (const k of known) if (args[k] !== undefined) lists[k] = uint64List(k, args[k]);
     for (const k of Object.keys(args)) {
-      if (k !== 'id' && !(LISTS as readonly string[]).includes(k)) throw new QmpError(`Parameter '${k}' is unexpected`);
+      if (k !== 'id' && !(known as readonly string[]).includes(k)) throw new QmpError(`Parameter '${k}' is unexpected`);
     }
     const id = args.id;
     // qmp_get_blk(NULL, id): blk_by_qdev_id (find_device_state, blk_by_dev); no medium check
-    getBlk(p, undefined, id);
-    // no list at all: block_latency_histograms_clear; otherwise read, write, flush in turn, each
-    // from its own list or the common one, the first that fails naming the device
-    const each: [string, bigint[] | undefined][] = [
+    const { bb } = getBlk(p, undefined, id);
+    // no list at all: block_latency_histograms_clear; otherwise read, write (10.0: zone append),
+    // flush in turn, each from its own list or the common one, the first that fails naming the device
+    const each: [HistKind, bigint[] | undefined][] = [
       ['read', lists['boundaries-read'] ?? lists.boundaries],
       ['write', lists['boundaries-write'] ?? lists.boundaries],
+      ...(ten ? [['zone_append', lists['boundaries-zap'] ?? lists.boundaries] as [HistKind, bigint[] | undefined]] : []),
       ['flush', lists['boundaries-flush'] ?? lists.boundaries],
     ];
     for (const [what, list] of each) {
-      if (list && !ascending(list)) throw new QmpError(`Device '${id}' set ${what} boundaries fail`);
+      if (list && !ascending(list)) throw new QmpError(`Device '${id}' set ${what === 'zone_append' ? 'append write' : what} boundaries fail`);
     }
+    // each list given replaces that kind's histogram (block_latency_histogram_set), the others
+    // stay. (QEMU sets the kinds before a failing one; the model refuses the whole command first.)
+    const b = p.bb(bb)!;
+    const none = each.every(([, l]) => l === undefined);
+    const hist: NonNullable<BlockBackend['histograms']> = none ? {} : { ...(b.histograms ?? {}) };
+    for (const [what, list] of each) if (list) hist[what] = list.map((x) => Number(x));
+    p.step('block-latency-histogram-set');
+    const { histograms: _h, ...rest } = b;
+    p.putBB(Object.keys(hist).length ? { ...rest, histograms: hist } : rest);
     return {};
   },
 };

@@ -30,7 +30,8 @@ export function queryBlockVm(ctx: CommandCtx): unknown[] {
     // tray_open only where the device has a tray (blk_dev_has_tray)
     const d = b.qdev !== undefined;
     if (d && b.removable && hasTray(ctx, b)) info.tray_open = b.trayOpen;
-    info['io-status'] = 'ok';
+    // blk_iostatus_is_enabled: only a device that enabled it, with an error action that can stop the VM
+    if (b.ioStatus !== undefined) info['io-status'] = b.ioStatus;
     return info;
   });
 }
