@@ -115,6 +115,16 @@ function deviceBlockstats(p: Proc): unknown[] {
   return out;
 }
 
+/**
+ * A mirror (or active commit) whose run is over but not yet finalized: mirror_run ends in
+ * bdrv_drained_begin(bs) of its source ("need_drain"), which child_job_drained_begin turns into a
+ * job_pause (pause_count++); mirror_exit_common's bdrv_drained_end at prepare or abort undoes it.
+ * So a mirror waiting for its transaction or pending shows `paused: true`.
+ */
+function mirrorExitDrain(j: { status: string; data: { kind?: unknown } }): boolean {
+  return j.data.kind === 'mirror' && (j.status === 'waiting' || j.status === 'pending');
+}
+
 /** block_job_query(): every job the model has is a block job. */
 export const queryBlockJobs: CommandDef = {
   name: 'query-block-jobs',
@@ -128,7 +138,7 @@ export const queryBlockJobs: CommandDef = {
       const info: Record<string, unknown> = {
         type: j.type, device: j.id, len: pr.total, offset: pr.current, busy: false,
         // `job->pause_count > 0` (block_job_query_locked): a held or leaked drained section's pause counts too
-        paused: j.paused > 0 || heldDrainPaused(p, j.id), speed: j.speed,
+        paused: j.paused > 0 || heldDrainPaused(p, j.id) || mirrorExitDrain(j), speed: j.speed,
         'io-status': 'ok', ready, status: j.status, 'auto-finalize': j.autoFinalize, 'auto-dismiss': j.autoDismiss,
       };
       const error = jobErrorText(j);

@@ -309,20 +309,32 @@ export function canStoreNewDirtyBitmap(p: Proc, node: string, name: string, gran
  * it (block_copy_state_new), in whole granules; only a fleecing reader's discard resets it, which
  * the model does not follow. Any other such bitmap counts 0.
  */
-function bitmapCount(n: BdsNode, b: DirtyBitmap): number {
+function bitmapCount(n: BdsNode, b: DirtyBitmap, p?: Proc): number {
   if (b.owner === 'cbw:access' && !Object.keys(n.options).some((k) => k === 'bitmap' || k.startsWith('bitmap.'))) {
     const size = b.size ?? n.size;
     return Math.ceil(size / b.granularity) * b.granularity;
+  }
+  // the block-copy state's copy bitmap (`bcs:CBW`, on the source on 7.2, on the filter on 10.0:
+  // rule block-copy-bitmap-node): cbw_open sets it all (bdrv_set_dirty_bitmap over the whole
+  // bitmap) where no `bitmap` option restricts it, and only a copy clears it; a backup job with
+  // sync none never copies (backup_run), nor does a filter no job runs on (fleecing), so without
+  // guest writes it stays whole. A copying backup's count is how far its coroutine got: 0 as before.
+  if (p && b.owner?.startsWith('bcs:')) {
+    const cbw = p.node(b.owner.slice(4));
+    if (cbw && !Object.keys(cbw.options).some((k) => k === 'bitmap' || k.startsWith('bitmap.'))) {
+      const job = p.jobs().find((j) => j.data.kind === 'backup' && j.data.cbw === cbw.name);
+      if (!job || job.data.sync === 'none') return Math.ceil((b.size ?? cbw.size) / b.granularity) * b.granularity;
+    }
   }
   return 0;
 }
 
 /** BlockDirtyInfo list as query-named-block-nodes / query-block print it (bdrv_query_dirty_bitmaps). */
-export function queryDirtyBitmaps(n: BdsNode): Record<string, unknown>[] {
+export function queryDirtyBitmaps(n: BdsNode, p?: Proc): Record<string, unknown>[] {
   return (n.bitmaps ?? []).map((b) => ({
     // an anonymous bitmap (graph/anon-bitmaps.ts) has no name member
     ...(b.name !== '' ? { name: b.name } : {}), recording: bitmapRecording(b), persistent: b.persistent, busy: b.busy,
-    granularity: b.granularity, count: b.dirty ? rangesBytes(b.dirty) : bitmapCount(n, b), ...(b.inconsistent ? { inconsistent: true } : {}),
+    granularity: b.granularity, count: b.dirty ? rangesBytes(b.dirty) : bitmapCount(n, b, p), ...(b.inconsistent ? { inconsistent: true } : {}),
   }));
 }
 

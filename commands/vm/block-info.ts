@@ -10,6 +10,7 @@ import type { Proc } from '../../graph/proc.js';
 import { bbThrottleGroup } from '../../graph/throttle-groups.js';
 import type { BlockBackend } from '../../graph/types.js';
 import { blkIostatus } from './blk-stats.js';
+import { skipImplicitFilters } from '../../graph/jobs/chain.js';
 
 /** The members of a BlockDeviceInfo print_block_info and query-block read. */
 export interface Inserted {
@@ -74,7 +75,10 @@ export function queryBlockInfos(p: Proc): BlockInfo[] {
   for (const bb of p.bbs()) {
     const d = byBb.get(bb.id);
     if (!d && !bb.name) continue;
-    const node = bbRoot(p, bb.id);
+    // bdrv_query_info: "Skip automatically inserted nodes that the user isn't aware of"
+    // (bdrv_skip_implicit_filters: a job's filter, mirror_top or commit_top, over the device's node)
+    const root = bbRoot(p, bb.id);
+    const node = root ? skipImplicitFilters(p, root) : root;
     out.push({
       device: bb.name ?? '', ...(d ? { qdev: attachedName(d) } : {}), removable: d ? deviceRemovable(d) : true, locked: false,
       trayOpen: d?.tray?.open === true,

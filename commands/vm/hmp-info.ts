@@ -9,7 +9,7 @@ import { blockDeviceInfo, queryBlockInfos, type BlockInfo, type Inserted } from 
 import { bdrvNextOrder } from '../../graph/inactive.js';
 import { canSnapshot } from '../../graph/internal-snapshot.js';
 import type { Proc } from '../../graph/proc.js';
-import { getLength } from '../../graph/length.js';
+import { jobProgress } from '../../graph/jobs/progress.js';
 import type { CommandCtx } from '../types.js';
 import { COMMANDS } from '../registry.js';
 import { findVmstateBs } from './snapshot-jobs.js';
@@ -22,7 +22,9 @@ function printBlockInfo(info: BlockInfo | undefined, ins: Inserted | undefined):
   } else {
     s += ins ? ins.nodeName : info?.qdev ?? '<anonymous>';
   }
-  s += ins ? `: ${ins.file} (${ins.drv}${ins.ro ? ', read-only' : ''}${ins.encrypted ? ', encrypted' : ''})\n` : ': [not inserted]\n';
+  // 10.0's print_block_info adds ", inactive" from BlockDeviceInfo.active (a 10.0 member: rule qapi-schema)
+  const inactive = ins?.qmp.active === false ? ', inactive' : '';
+  s += ins ? `: ${ins.file} (${ins.drv}${ins.ro ? ', read-only' : ''}${ins.encrypted ? ', encrypted' : ''}${inactive})\n` : ': [not inserted]\n';
   if (info) {
     if (info.qdev !== undefined) s += `    Attached to:      ${info.qdev}\n`;
     // io-status is always ok here: no guest I/O ever failed
@@ -93,11 +95,13 @@ export function hmpInfoBlockstats(ctx: CommandCtx): string {
  * (block_copy_state's len, job_progress_set_remaining in backup_run), nothing copied while
  * sync=none waits for guest writes. Others: 0 of 0 (the model moves no data in time).
  */
-function progress(p: Proc, id: string, ready: boolean): { offset: number; len: number } {
-  const d = p.job(id)?.data as { kind?: string; progressLen?: number; source?: string; sync?: string } | undefined;
-  if (d?.progressLen !== undefined) return { len: d.progressLen, offset: ready ? d.progressLen : 0 };
-  if (d?.kind === 'backup' && d.source && p.node(d.source)) return { len: getLength(p, d.source), offset: 0 };
-  return { offset: 0, len: 0 };
+function progress(p: Proc, id: string, _ready: boolean): { offset: number; len: number } {
+  // block_job_query's offset and len: the job's progress (graph/jobs/progress.ts jobProgress),
+  // which the QMP reply gives too (a pending or standby mirror has copied everything)
+  const j = p.job(id);
+  if (!j) return { offset: 0, len: 0 };
+  const pr = jobProgress(p, j);
+  return { offset: pr.current, len: pr.total };
 }
 
 /** hmp_info_block_jobs: "No active jobs", else a line per job of qmp_query_block_jobs. */

@@ -55,6 +55,8 @@ export interface BackupData {
    * block-copy clusters (absent: the bitmap's bits are not known, graph/bitmap-contents.ts)
    */
   bitmapInit?: [number, number][];
+  /** the bytes a rate-limited call's first task copied before it slept, while the job has not run on since (its progress) */
+  copiedAtStart?: number;
   /** the range of the copy task whose error ended the job (backup_cleanup_sync_bitmap's leftover) */
   failedTask?: [number, number];
   unblock: Record<string, string[]>;
@@ -371,7 +373,9 @@ function backupFirstStretch(ctx: JobCtx, id: string, o: { onSourceError?: string
     patchJobData(p, id, { writeFailAfterStart: call.error, ...(call.task ? { failedTask: call.task } : {}) });
     return 'stopped';
   }
-  patchJobData(p, id, { copyCall: call });
+  // what progress_bytes_callback counted of a rate-limited call that slept after its first task
+  // (graph/jobs/progress.ts: the job's offset until it runs on)
+  patchJobData(p, id, { copyCall: call, ...(call.next !== undefined && call.error === undefined ? { copiedAtStart: call.next } : {}) });
   return 'copied';
 }
 
@@ -615,9 +619,9 @@ export function backupRunToEnd(ctx: JobCtx, id: string): { failed: string } | 's
   // tasks: their reads and writes can fail here, block_copy_dirty_clusters after the sleep)
   const prev = d.copyCall;
   const call = prev === undefined ? blockCopyCall(p, d) : prev.next !== undefined ? blockCopyCall(p, d, prev.next) : prev;
-  if (prev) {
-    // block_copy_call_free
-    const { copyCall: _c, ...rest } = j.data as Record<string, unknown>;
+  if (prev || d.copiedAtStart !== undefined) {
+    // block_copy_call_free; the job ran on past its first task
+    const { copyCall: _c, copiedAtStart: _s, ...rest } = j.data as Record<string, unknown>;
     p.patchJob(id, { data: rest });
   }
   if (call.error === undefined) return undefined;

@@ -24,6 +24,15 @@ export function jobProgress(p: Proc, j: Job): { current: number; total: number }
   else if (d.rate?.len !== undefined) total = d.rate.len;
   // a job that failed or was cancelled stopped where it was (its progress is not recorded)
   const done = DONE.has(j.status) && !j.error && !j.cancelled;
+  // a rate-limited sync-full backup copied its first block_copy task before the QMP reply
+  // (job_start enters backup_run; block_copy_dirty_clusters dispatches one task before
+  // ratelimit_calculate_delay holds the next, and backup_pause's block_copy_call_cancel lets the
+  // task in flight finish): progress_bytes_callback counted [0, next)
+  // (graph/jobs/backup.ts copiedAtStart); a job cancelled or paused since stopped there
+  const first = (d as { copiedAtStart?: number }).copiedAtStart;
+  if (!done && !j.error && j.type === 'backup' && (d as { sync?: string }).sync === 'full' && first !== undefined) {
+    return { current: first, total };
+  }
   return { current: done ? total : 0, total };
 }
 
