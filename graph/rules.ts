@@ -108,6 +108,8 @@ export const RULES = defineRules({
       { transcript: 'abort-34-set-inactive-file-and-backing-one-node-two-nodes-survives.json', step: 3 },
       // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
       { transcript: 'combo-c8-b2-add-inactive-open-stored-names.json', step: 4 }, { transcript: 'combo-c8-b2-export-allow-inactive-bitmaps.json', step: 4 }, { transcript: 'combo-c8-set-active-bitmaps-export-job.json', step: 7 }, { transcript: 'combo-c8-set-active-bitmaps.json', step: 4 },
+      // stop 41 (wt-vm23): the vm-o reply set's first 7.2/10.0 differences
+      { transcript: 'vm/vm-o-blockstats-trees.json', step: 9 }, { transcript: 'vm/vm-o-change-medium-modes.json', step: 5 }, { transcript: 'vm/vm-o-error-policy-io-status.json', step: 12 }, { transcript: 'vm/vm-o-hotplug-cycle-replies.json', step: 9 }, { transcript: 'vm/vm-o-ide-cold-fields.json', step: 0 }, { transcript: 'vm/vm-o-incoming-defer-replies.json', step: 0 }, { transcript: 'vm/vm-o-insert-remove-chain.json', step: 6 }, { transcript: 'vm/vm-o-iothread-devices-replies.json', step: 4 }, { transcript: 'vm/vm-o-latency-histogram-stats.json', step: 3 }, { transcript: 'vm/vm-o-legacy-drive-devices.json', step: 4 }, { transcript: 'vm/vm-o-migration-inactive-replies.json', step: 9 }, { transcript: 'vm/vm-o-nvme-fields.json', step: 4 }, { transcript: 'vm/vm-o-pc-floppy-fields.json', step: 0 }, { transcript: 'vm/vm-o-scsi-hd-cd-fields.json', step: 7 }, { transcript: 'vm/vm-o-stop-reset-replies.json', step: 8 }, { transcript: 'vm/vm-o-throttle-fields.json', step: 6 }, { transcript: 'vm/vm-o-throttle-groups-objects.json', step: 10 }, { transcript: 'vm/vm-o-tray-eject-force.json', step: 5 }, { transcript: 'vm/vm-o-usb-storage-fields.json', step: 5 }, { transcript: 'vm/vm-o-virtio-blk-fields.json', step: 4 },
     ],
     modelled: true,
   },
@@ -229,6 +231,8 @@ export const RULES = defineRules({
       ...([['b2-amend-qcow2-while-used', 12], ['b2-drive-mirror-existing-formats', 13], ['b2-mirror-into-vpc-vmdk-parallels', 13], ['b2-vpc-vhdx-resize-and-block-sizes', 18], ['commit-into-qed-base', 9], ['drive-mirror-new-formats', 1], ['mirror-into-created-targets', 22], ['vpc-force-size-mirror', 10], ['b3-create-over-job-nodes', 5], ['b3-snapshot-internal-busy-and-ro', 8], ['b4-create-job-ids', 6]] as const).map(([t, step]) => ({ transcript: `combo-c11-${t}.json`, step })),
       // stop 40 (lead, kept after the lists' first two: the upgrade drill takes those): the mirror into a qcow2 node with persistent bitmaps
       { transcript: 'bitmap-count-persistent.json', step: 10 },
+      // stop 41 (wt-vm23): the vm-o reply set's first 7.2/10.0 differences
+      { transcript: 'vm/vm-o-hmp-info-kinds.json', step: 13 }, { transcript: 'vm/vm-o-job-legacy-drive-ids.json', step: 4 }, { transcript: 'vm/vm-o-job-mirror-device-states.json', step: 3 },
     ],
     modelled: true,
   },
@@ -604,6 +608,8 @@ export const RULES = defineRules({
       { transcript: 'combo-c11-b2-backup-sync-modes-formats.json', step: 11 },
       // stop 40 (lead, kept after the lists' first two: the upgrade drill takes those): the drive-backup into a raw target opened with format raw
       { transcript: 'probe-drive-backup-qcow2-header-format-raw.json', step: 1 },
+      // stop 41 (wt-vm23): the vm-o reply set's first 7.2/10.0 differences
+      { transcript: 'vm/vm-o-job-backup-paused-concluded.json', step: 4 },
     ],
     modelled: true,
   },
