@@ -376,6 +376,16 @@ export const RULES = defineRules({
     proof: [],
     modelled: true,
   },
+  'mirror-replace-close-iothread-hangs': {
+    what: "a mirror completed with `replaces` naming a node in the job's iothread that nothing else refers to once replaced (a quorum child opened inline), so the job's bdrv_unref frees it (iotests 041 TestRepairQuorum with the quorum pinned in an iothread by a fixed-iothread export)",
+    '7.2': { fn: "mirror_exit_common: aio_context_acquire(replace_aio_context) on top of job_exit's (or job_txn_apply's) hold of the same iothread; bdrv_unref(s->to_replace) -> bdrv_close -> bdrv_flush -> BDRV_POLL_WHILE releases it once: the iothread's bottom half waits for the lock for good (gdb, 7.2.22: aio_poll <- bdrv_flush <- bdrv_unref <- aio_bh_poll; the iothread in qemu_mutex_lock). The model refuses the command that completes the job, saying so (graph/jobs/mirror-replace-close-hang.ts)", value: true },
+    '10.0': { fn: 'no AioContext lock (removed in 9.0): mirror_exit_common replaces the child and frees it; the job completes (recorded)', value: false },
+    // a hang cannot be recorded on 7.2 (the next command gets no reply); 10.0's side is
+    // qemu-10.0/aborts/abort-41-mirror-replaces-quorum-child-iothread (and qemu-10.0/iotests/041-m-mirror-replaces-quorum-iothread);
+    // the boundary both survive: abort-41-mirror-replaces-owned-child-iothread-survives (the children monitor-owned)
+    proof: [{ transcript: 'aborts/abort-41-mirror-replaces-quorum-child-iothread.json', step: 8 }],
+    modelled: true,
+  },
   'drop-filter-frees-child-asserts': {
     what: "a job's filter dropped (backup_clean -> bdrv_cbw_drop, stream's bdrv_cor_filter_drop) when its link is the last reference on its child (a blockdev-snapshot-sync overlay appended under a backup's filter, alone or in the backup's own transaction)",
     '7.2': { fn: 'bdrv_drop_filter -> bdrv_replace_node_common refs and drains the filter (`from`): the child is freed with the link, nothing reads it: the job ends', value: false },
