@@ -12,6 +12,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stateHash } from '../../graph/hash.js';
 import { MemoryBackend } from '../../commands/model-host.js';
+import { knownAbort } from '../../oracle/fuzz/index.js';
+import { ProcView } from '../../oracle/fuzz/world.js';
 
 async function quorumInIothread(qemu: '7.2' | '10.0', owned: boolean, jobArgs: Record<string, unknown> = {}) {
   const m = new MemoryBackend();
@@ -93,5 +95,15 @@ for (const inIothread of [false, true]) {
     assert.ok('return' in r72.reply, JSON.stringify(r72.reply));
   });
 }
+
+test('the fuzz generator never sends a mirror of a node in an iothread that replaces another node', () => {
+  const view = new ProcView();
+  view.graph = { nodes: [{ name: 'q', driver: 'quorum', ro: false }, { name: 'c1', driver: 'qcow2', ro: false }, { name: 'r', driver: 'qcow2', ro: false }], parents: [], edges: [{ parent: 'q', name: 'children.1', child: 'c1' }] } as never;
+  view.moved.add('q');
+  const guard = (s: object) => knownAbort(s as never, view);
+  assert.match(guard({ execute: 'blockdev-mirror', arguments: { device: 'q', target: 'r', sync: 'full', replaces: 'c1' } })!, /QEMU 7\.2 hangs/);
+  assert.is(guard({ execute: 'blockdev-mirror', arguments: { device: 'q', target: 'r', sync: 'full', replaces: 'q' } }), undefined);
+  assert.is(guard({ execute: 'blockdev-mirror', arguments: { device: 'r', target: 'q', sync: 'full', replaces: 'r' } }), undefined);
+});
 
 test.run();
