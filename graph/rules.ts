@@ -234,6 +234,8 @@ export const RULES = defineRules({
       { transcript: 'bitmap-count-persistent.json', step: 10 },
       // stop 41 (wt-vm23): the vm-o reply set's first 7.2/10.0 differences
       { transcript: 'vm/vm-o-hmp-info-kinds.json', step: 13 }, { transcript: 'vm/vm-o-job-legacy-drive-ids.json', step: 4 }, { transcript: 'vm/vm-o-job-mirror-device-states.json', step: 3 },
+      // stop 41 (wt-ioth12): the boundary of the mirror-replace hang, a mirror of a quorum in an iothread
+      { transcript: 'abort-41-mirror-replaces-owned-child-iothread-survives.json', step: 9 },
     ],
     modelled: true,
   },
@@ -379,6 +381,16 @@ export const RULES = defineRules({
     // an abort cannot be recorded on 10.0; the 7.2 side is oracle/transcripts/aio-backup-cbw-pulls-movable-source.json
     // and aio-stream-cor-pulls-movable-source.json (scripts/abort-probe.ts --file ... --qemu 10.0 dies at step 4)
     proof: [],
+    modelled: true,
+  },
+  'mirror-replace-close-iothread-hangs': {
+    what: "a mirror completed with `replaces` naming a node in the job's iothread that nothing else refers to once replaced (a quorum child opened inline), so the job's bdrv_unref frees it (iotests 041 TestRepairQuorum with the quorum pinned in an iothread by a fixed-iothread export)",
+    '7.2': { fn: "mirror_exit_common: aio_context_acquire(replace_aio_context) on top of job_exit's (or job_txn_apply's) hold of the same iothread; bdrv_unref(s->to_replace) -> bdrv_close -> bdrv_flush -> BDRV_POLL_WHILE releases it once: the iothread's bottom half waits for the lock for good (gdb, 7.2.22: aio_poll <- bdrv_flush <- bdrv_unref <- aio_bh_poll; the iothread in qemu_mutex_lock). The model refuses the command that completes the job, saying so (graph/jobs/mirror-replace-close-hang.ts)", value: true },
+    '10.0': { fn: 'no AioContext lock (removed in 9.0): mirror_exit_common replaces the child and frees it; the job completes (recorded)', value: false },
+    // a hang cannot be recorded on 7.2 (the next command gets no reply); 10.0's side is
+    // qemu-10.0/aborts/abort-41-mirror-replaces-quorum-child-iothread (and qemu-10.0/iotests/041-m-mirror-replaces-quorum-iothread);
+    // the boundary both survive: abort-41-mirror-replaces-owned-child-iothread-survives (the children monitor-owned)
+    proof: [{ transcript: 'aborts/abort-41-mirror-replaces-quorum-child-iothread.json', step: 8 }],
     modelled: true,
   },
   'drop-filter-frees-child-asserts': {

@@ -33,6 +33,7 @@ import { openBackingFile } from '../open.js';
 import { drainedJobs, underHeldSection } from '../drain.js';
 import { deferStartIfHeld, endHeldDrain, registerDeferredStart } from './held-drain.js';
 import { withBaseReadWrite } from './base-restore.js';
+import { refuseReplaceCloseHang, replaceContext } from './mirror-replace-close-hang.js';
 
 export interface MirrorData {
   kind: 'mirror';
@@ -389,6 +390,9 @@ function exitCommonInner(ctx: JobCtx, j: Job, abort: boolean): string | undefine
     const toReplace = d.toReplace && p.node(d.toReplace) ? d.toReplace : src;
     const ro = p.node(toReplace)!.ro;
     if (ro !== p.node(target)!.ro) setReadOnly(p, target, ro, { ignoreErrors: true });
+    // 7.2: aio_context_acquire(replace_aio_context) while job_exit holds the job's
+    const hangCtx = replaceContext(p, j.id, d.toReplace);
+    let replaced = false;
     try {
       // mirror_exit_common asks bdrv_recurse_can_replace(src, to_replace) again: a parent that
       // came while the job ran (an NBD export of a quorum child) makes the replacement fail
@@ -397,12 +401,15 @@ function exitCommonInner(ctx: JobCtx, j: Job, abort: boolean): string | undefine
         throw new QmpError(`Can no longer replace '${toReplace}' by '${target}', because it can no longer be guaranteed that doing so would not lead to an abrupt change of visible data`);
       }
       replaceNode(p, toReplace, target);
+      replaced = true;
     } catch (e) {
       // QEMU reports it (error_report_err) and returns -EPERM: the job fails with
       // strerror(EPERM) in BLOCK_JOB_COMPLETED; the graph is left as it was.
       if (!(e instanceof QmpError)) throw e;
       failed = 'Operation not permitted';
     }
+    // bdrv_unref(s->to_replace): a freed node is flushed with that context held twice
+    if (replaced) refuseReplaceCloseHang(p, toReplace, hangCtx);
   }
   removeJobEdges(p, j.id);
   const child = p.backing(mt)?.child;

@@ -110,6 +110,14 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       || (o.driver === 'blkverify' && !(zeroNull(o.test) && zeroNull(o.raw) && (o.test as JsonObject).size === (o.raw as JsonObject).size));
     if (badVerify(a)) return 'fuzz 2258166518: blockdev-add of a blkverify whose children may read differently (blkverify_err ends QEMU: exit(1))';
   }
+  // stop 41 (wt-ioth12; 7.2 hangs, graph/rules.ts 'mirror-replace-close-iothread-hangs'): a mirror
+  // whose `replaces` names another node than its device, the device in an iothread: completed, its
+  // bdrv_unref(s->to_replace) may free that node and flush it with the iothread's lock held twice.
+  // The view does not know the version nor who else refers to the node: no such mirror is sent.
+  if ((step.execute === 'blockdev-mirror' || step.execute === 'drive-mirror') && typeof a.replaces === 'string'
+    && a.replaces !== a.device && typeof a.device === 'string' && aio.has(a.device)) {
+    return `stop 41: ${step.execute} of '${a.device}' in an iothread replacing '${a.replaces}' (QEMU 7.2 hangs once it completes: mirror_exit_common frees the replaced node with the AioContext held twice)`;
+  }
   // fuzz 1295196418 (stop 34; 7.2 and 10.0 die alike): blockdev-create qed through a node under a
   // backup's copy-before-write filter: bdrv_qed_co_create truncates the image to 0, shrinking the
   // source below the filter, and its header writes then go through cbw_do_copy_before_write past
