@@ -84,7 +84,7 @@ export function prepareEntry(p: Proc, entry: QueueEntry, residue: ReopenResidue 
   }
 
   // 5. the driver's own prepare
-  const drv = driverPrepare(p, n, o);
+  const drv = driverPrepare(p, n, o, entry.ro);
   // preallocate_reopen_prepare to read-only (10.0): preallocate_drop_resize (graph/preallocate-bh.ts)
   // (the residue is kept on both versions, 7.2 without the truncate: its preallocate_child_perm
   // never reads the flag, and replay/upgrade.ts diffs whole states)
