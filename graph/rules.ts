@@ -328,7 +328,10 @@ export const RULES = defineRules({
       { transcript: 'aborts/abort-34-quorum-del-child-after-refused-iothread-export.json', step: 3 },
       // a reopen drops a preallocated filter's write in an iothread: preallocate_check_perm's truncate (fuzz --against vm 1394297969, wt-fz16)
       { transcript: 'aborts/abort-35-vm-snapshot-preallocated-filter-in-iothread.json', step: 3 },
-      { transcript: 'aborts/abort-35-vm-txn-snapshot-preallocated-filter-in-iothread.json', step: 2 }],
+      { transcript: 'aborts/abort-35-vm-txn-snapshot-preallocated-filter-in-iothread.json', step: 2 },
+      // a reopen that attached a main-loop node into an iothread fails: tran_abort moves it back
+      // (bdrv_attach_child_common_abort; graph/reopen/attach-abort.ts; wt-combo13)
+      { transcript: 'aborts/abort-41-reopen-attach-into-iothread-then-fails.json', step: 5 }],
     modelled: true,
   },
   'reopen-undrained-entry-aborts': {
