@@ -792,7 +792,7 @@ function openNodeProbed(
       p.patchNode(name, {
         // nbd_open: the size the server negotiates, its exp->size (commands/exports.ts)
         ro, size: exp.size ?? getLength(host, exp.node), filename: nbdFilename(server, exportName),
-        extra: { nbd: { proc: host.name, export: exp.id } },
+        extra: { nbd: { proc: host.name, export: exp.id, ...(exp.writable ? {} : { readOnly: true as const }) } },
       });
       break;
     }

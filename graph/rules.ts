@@ -59,6 +59,8 @@ export const RULES = defineRules({
       { transcript: 'bitmap-count-backup-modes.json', step: 7 }, { transcript: 'bitmap-count-mirror-target.json', step: 7 }, { transcript: 'json-filename-inline-child-order.json', step: 1 },
       // each qr transcript's first step where the recordings differ (BlockDeviceInfo.active; the VM ones: query-block's)
       { transcript: 'qr-bitmaps-kinds.json', step: 6 }, { transcript: 'qr-bitmaps-raw-file.json', step: 5 }, { transcript: 'qr-blkdebug-json-filename.json', step: 2 }, { transcript: 'qr-cache-detect-zeroes-ro.json', step: 3 }, { transcript: 'qr-chain-backing-null.json', step: 1 }, { transcript: 'qr-chain-backing-override.json', step: 2 }, { transcript: 'qr-chain-raw-backing.json', step: 1 }, { transcript: 'qr-chain-snapshot-overlay.json', step: 3 }, { transcript: 'qr-chain-subdir-relative.json', step: 1 }, { transcript: 'qr-chain-three.json', step: 1 }, { transcript: 'qr-exports-nbd.json', step: 6 }, { transcript: 'qr-exports-vhost-user-blk.json', step: 6 }, { transcript: 'qr-filters-cor-preallocate-compress.json', step: 3 }, { transcript: 'qr-internal-snapshots.json', step: 3 }, { transcript: 'qr-iothreads.json', step: 8 }, { transcript: 'qr-job-create-concluded.json', step: 7 }, { transcript: 'qr-job-stream-concluded.json', step: 6 }, { transcript: 'qr-qcow2-compat-010.json', step: 1 }, { transcript: 'qr-qcow2-data-file.json', step: 3 }, { transcript: 'qr-qcow2-encrypt-luks.json', step: 2 }, { transcript: 'qr-qcow2-extended-l2.json', step: 1 }, { transcript: 'qr-qcow2-lazy-refcounts-4k.json', step: 1 }, { transcript: 'qr-qcow2-refcount-bits-1.json', step: 2 }, { transcript: 'qr-qcow2-zstd.json', step: 1 }, { transcript: 'qr-qed-vdi-vpc.json', step: 3 }, { transcript: 'qr-raw-null.json', step: 3 }, { transcript: 'qr-throttle-filter.json', step: 3 }, { transcript: 'qr-vmdk-monolithic.json', step: 2 }, { transcript: 'qr-write-threshold.json', step: 3 }, { transcript: 'vm/qr-vm-devices-throttled.json', step: 5 }, { transcript: 'vm/qr-vm-iothread-cdrom.json', step: 5 },
+      // stop 41 (wt-combo13): the twelfth held-out set's query replies after reopens (BlockDeviceInfo.active) and 10.0's discard-no-unref
+      ...([['b2-replies-backing-change', 4], ['b2-replies-cache-detect-zeroes', 3], ['b2-replies-list-rollback', 3], ['b2-replies-nbd-client', 5], ['b2-replies-null-and-blkdebug', 4], ['b2-replies-qcow2-options', 2], ['b2-replies-raw-slice', 4], ['b3-data-file-child-ref', 7], ['b3-null-latency-and-sizes', 7], ['b3-raw-offset-file-swap-sizes', 9], ['qcow2-pass-discard', 5]] as const).map(([t, step]) => ({ transcript: `combo-c12-${t}.json`, step })),
       // stop 39 (wt-vm21, the eleventh VM set)
       { transcript: 'vm/vm-m-migrate-blk-inc.json', step: 0 }, { transcript: 'vm/vm-m-set-active-devices.json', step: 0 }, { transcript: 'vm/vm-m-set-active-jobs-exports.json', step: 2 }, { transcript: 'vm/vm-m-set-active-media.json', step: 0 },{ transcript: 'vm/vm-i-migrate-uris-args.json', step: 1 }, { transcript: 'vm/vm-i-migrate-uris-args.json', step: 2 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode.json', step: 10 }, { transcript: 'iotests/tests-d-mirror-change-copy-mode-b.json', step: 7 }, { transcript: 'iotests/tests-d-backup-discard-source.json', step: 5 },
       // the sixth VM held-out set (wt-vm16): blockdev-set-active before device_add on an inactive node
@@ -230,6 +232,8 @@ export const RULES = defineRules({
       ...([['b2-active-commit-base-write-ignore-ready', 2], ['b2-active-commit-base-write-report', 2], ['b2-create-on-node-under-job', 2], ['b2-mirror-sync-none-and-top-verbs', 4], ['b2-mirror-target-stop-complete-while-paused', 2], ['b2-mirror-write-blocking-soft-cancel', 3], ['b2-set-speed-errors-and-non-block-jobs', 3], ['commit-active-force-cancel-filter', 3], ['commit-active-ready-complete-manual', 3], ['commit-active-soft-cancel', 3], ['commit-top-read-enospc', 2], ['drive-mirror-ready-pause-force-cancel', 1], ['mirror-concluded-verbs', 2], ['mirror-error-then-retry-same-id', 3], ['mirror-job-id-clash', 3], ['mirror-pending-cancel', 2], ['mirror-ready-force-cancel', 2], ['mirror-ready-job-cancel', 2], ['mirror-ready-soft-cancel', 2], ['mirror-source-read-report', 2], ['mirror-source-read-stop-cancel', 2], ['mirror-source-read-stop-resume', 2], ['mirror-standby-complete-refused', 2], ['mirror-target-write-enospc-eio', 2], ['mirror-target-write-enospc-stop', 2], ['mirror-target-write-ignore', 2], ['mirror-verbs-while-running', 2]] as const).map(([t, step]) => ({ transcript: `combo-c10-${t}.json`, step })),
       // stop 40 (wt-combo12): the eleventh held-out set, image formats: mirrors, drive-mirrors and an active commit into targets of each format, the first step their dirty bitmap shows
       ...([['b2-amend-qcow2-while-used', 12], ['b2-drive-mirror-existing-formats', 13], ['b2-mirror-into-vpc-vmdk-parallels', 13], ['b2-vpc-vhdx-resize-and-block-sizes', 18], ['commit-into-qed-base', 9], ['drive-mirror-new-formats', 1], ['mirror-into-created-targets', 22], ['vpc-force-size-mirror', 10], ['b3-create-over-job-nodes', 5], ['b3-snapshot-internal-busy-and-ro', 8], ['b4-create-job-ids', 6]] as const).map(([t, step]) => ({ transcript: `combo-c11-${t}.json`, step })),
+      // stop 41 (wt-combo13): the twelfth held-out set's mirrors and active commit under reopens, the first step their dirty bitmap shows
+      ...([['b2-mirror-named-filter-reopen', 4], ['b2-mirror-source-backing', 4], ['ro-under-mirror', 3], ['ro-under-commit-and-backup', 2]] as const).map(([t, step]) => ({ transcript: `combo-c12-${t}.json`, step })),
       // stop 40 (lead, kept after the lists' first two: the upgrade drill takes those): the mirror into a qcow2 node with persistent bitmaps
       { transcript: 'bitmap-count-persistent.json', step: 10 },
       // stop 41 (wt-vm23): the vm-o reply set's first 7.2/10.0 differences
@@ -335,7 +339,10 @@ export const RULES = defineRules({
       { transcript: 'aborts/abort-34-quorum-del-child-after-refused-iothread-export.json', step: 3 },
       // a reopen drops a preallocated filter's write in an iothread: preallocate_check_perm's truncate (fuzz --against vm 1394297969, wt-fz16)
       { transcript: 'aborts/abort-35-vm-snapshot-preallocated-filter-in-iothread.json', step: 3 },
-      { transcript: 'aborts/abort-35-vm-txn-snapshot-preallocated-filter-in-iothread.json', step: 2 }],
+      { transcript: 'aborts/abort-35-vm-txn-snapshot-preallocated-filter-in-iothread.json', step: 2 },
+      // a reopen that attached a main-loop node into an iothread fails: tran_abort moves it back
+      // (bdrv_attach_child_common_abort; graph/reopen/attach-abort.ts; wt-combo13)
+      { transcript: 'aborts/abort-41-reopen-attach-into-iothread-then-fails.json', step: 5 }],
     modelled: true,
   },
   'reopen-undrained-entry-aborts': {
@@ -619,6 +626,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-create-through-qcow2-node-grows-it.json', step: 5 },
       // stop 40 (wt-combo12): the eleventh held-out set's sync=none backup into a created vhdx (its copy bitmap)
       { transcript: 'combo-c11-b2-backup-sync-modes-formats.json', step: 11 },
+      // stop 41 (wt-combo13): the twelfth held-out set's sync=none backup with a named filter, and a copy-before-write added over a qcow2 (the filter's file edge and its copy bitmap)
+      { transcript: 'combo-c12-b2-backup-cbw-reopen.json', step: 3 }, { transcript: 'combo-c12-copy-before-write-reopen.json', step: 2 },
       // stop 40 (lead, kept after the lists' first two: the upgrade drill takes those): the drive-backup into a raw target opened with format raw
       { transcript: 'probe-drive-backup-qcow2-header-format-raw.json', step: 1 },
       // stop 41 (wt-vm23): the vm-o reply set's first 7.2/10.0 differences
@@ -686,7 +695,9 @@ export const RULES = defineRules({
     proof: [
       // the held-out exports/iothreads/filters set (wt-combo2)
       { transcript: 'combo-c2-filter-preallocate.json', step: 2 },
-      { transcript: 'raw-slice-qcow2-inside.json', step: 10 }, { transcript: 'abort-24-null-negative-size-survives.json', step: 4 }],
+      { transcript: 'raw-slice-qcow2-inside.json', step: 10 }, { transcript: 'abort-24-null-negative-size-survives.json', step: 4 },
+      // stop 41 (wt-combo13): qcow2_update_options_prepare's absorb of a negative l2-cache-size at reopen
+      { transcript: 'combo-c12-qcow2-cache-sizes.json', step: 12 }],
     modelled: true,
   },
   'zero-write-unmap-needs-discard': {
@@ -973,6 +984,8 @@ export const RULES = defineRules({
     proof: [
       { transcript: 'qr-qcow2-defaults.json', step: 1 },
       { transcript: 'bitmap-count-backup-modes.json', step: 7 }, { transcript: 'bitmap-count-mirror-target.json', step: 7 }, { transcript: 'json-filename-inline-child-order.json', step: 1 },
+      // stop 41 (wt-combo13): the twelfth held-out set's replies with file nodes (the same steps as qapi-schema's)
+      ...([['b2-replies-backing-change', 4], ['b2-replies-cache-detect-zeroes', 3], ['b2-replies-list-rollback', 3], ['b2-replies-null-and-blkdebug', 4], ['b2-replies-qcow2-options', 2], ['b2-replies-raw-slice', 4], ['b3-data-file-child-ref', 7], ['b3-raw-offset-file-swap-sizes', 9]] as const).map(([t, step]) => ({ transcript: `combo-c12-${t}.json`, step })),
     ],
     modelled: true,
   },

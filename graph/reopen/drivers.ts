@@ -13,6 +13,7 @@ import { optString, type Flat } from './qdict.js';
 import { throttleGroupExists } from '../throttle-groups.js';
 import { preallocateAbsorbOpts } from '../driver-options/preallocate.js';
 import { alignment } from '../refresh.js';
+import { nbdClientReopenPrepare } from '../driver-options/nbd.js';
 
 /** bdrv_reset_options_allowed: handled by bdrv_reopen_prepare itself for every driver. */
 export const COMMON_OPTIONS = ['node-name', 'discard', 'cache.direct', 'cache.no-flush', 'read-only', 'auto-read-only', 'detect-zeroes'];
@@ -59,10 +60,15 @@ function fileImage(p: Proc, n: BdsNode) {
 
 /**
  * The driver's .bdrv_reopen_prepare on `o` (the entry's options, already without the generic
- * keys): removes what it consumes and throws its error text.
+ * keys): removes what it consumes and throws its error text. `readOnly`: the entry's new
+ * read-only flag (reopen_state->flags without BDRV_O_RDWR).
  */
-export function driverPrepare(p: Proc, n: BdsNode, o: Flat): DriverPrepared {
+export function driverPrepare(p: Proc, n: BdsNode, o: Flat, readOnly: boolean): DriverPrepared {
   switch (n.driver) {
+    case 'nbd':
+      // nbd_client_reopen_prepare: consumes nothing, refuses read-write over a read-only export
+      nbdClientReopenPrepare(n, readOnly);
+      return {};
     case 'qcow2': {
       // qcow2_reopen_prepare → qcow2_update_options_prepare on the reopen's options
       const img = fileImage(p, n);

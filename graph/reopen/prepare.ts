@@ -21,6 +21,7 @@ import { imageBehind } from '../images.js';
 import { L1_IMAGE } from '../qcow2-garbage-l2.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 import { refuseDiamondAttach, refuseDiamondDetach } from './diamond.js';
+import { movedIntoIothread } from './attach-abort.js';
 
 export interface PreparedEntry {
   node: string;
@@ -49,6 +50,12 @@ export interface ReopenResidue {
   detached: string[];
   /** preallocate entries whose prepare ran preallocate_drop_resize (10.0): data_end stays invalid */
   preallocDropped?: string[];
+  /**
+   * 7.2 (rule 'aio-context-lock-aborts'): main-loop nodes this reopen attached to a parent in an
+   * iothread, which bdrv_attach_child_common moved there; a failure after it aborts
+   * (graph/reopen/attach-abort.ts).
+   */
+  movedIn?: { child: string; parent: string; link: string; ctx: string }[];
 }
 
 export function prepareEntry(p: Proc, entry: QueueEntry, residue: ReopenResidue = { frozen: [], detached: [] }): PreparedEntry {
@@ -84,7 +91,7 @@ export function prepareEntry(p: Proc, entry: QueueEntry, residue: ReopenResidue 
   }
 
   // 5. the driver's own prepare
-  const drv = driverPrepare(p, n, o);
+  const drv = driverPrepare(p, n, o, entry.ro);
   // preallocate_reopen_prepare to read-only (10.0): preallocate_drop_resize (graph/preallocate-bh.ts)
   // (the residue is kept on both versions, 7.2 without the truncate: its preallocate_child_perm
   // never reads the flag, and replay/upgrade.ts diffs whole states)
@@ -103,9 +110,9 @@ export function prepareEntry(p: Proc, entry: QueueEntry, residue: ReopenResidue 
   }
 
   // 7./8. backing, then file
-  const oldBacking = replaceChild(p, n, o, true, residue.detached);
+  const oldBacking = replaceChild(p, n, o, true, residue);
   delete o.backing;
-  const oldFile = replaceChild(p, n, o, false, residue.detached);
+  const oldFile = replaceChild(p, n, o, false, residue);
   delete o.file;
   // qcow2_reopen_prepare reads no L1 table: the node keeps the one qcow2_do_open read from the
   // image its first file showed, whatever the new file holds (graph/qcow2-garbage-l2.ts)
@@ -165,7 +172,8 @@ function skipImplicitFilters(p: Proc, node: string): string {
  * Returns the old child's name when the link changes (undefined when it stays): the old edge
  * is removed and the new one attached now, the permission refresh comes later for the whole queue.
  */
-function replaceChild(p: Proc, n: BdsNode, o: Flat, isBacking: boolean, detached: string[]): string | null | undefined {
+function replaceChild(p: Proc, n: BdsNode, o: Flat, isBacking: boolean, residue: ReopenResidue): string | null | undefined {
+  const detached = residue.detached;
   const key = isBacking ? 'backing' : 'file';
   if (!(key in o)) return undefined;
   const v = o[key];
@@ -216,7 +224,9 @@ function replaceChild(p: Proc, n: BdsNode, o: Flat, isBacking: boolean, detached
     refuseReopenAttachAcrossIothread(p, n.name, target, key);
     refuseReopenThrottleAcrossContexts(p, n.name, target, key);
     refuseDiamondAttach(p, n.name, target, key);
+    const moved = movedIntoIothread(p, n.name, target, key);
     attachAcrossContexts(p, parent, target);
+    if (moved) (residue.movedIn ??= []).push(moved);
     attachChild(p, parent, target, key, role, undefined, { refresh: false });
     if (updateInherits) p.patchNode(target, { inheritsFrom: n.name });
   }

@@ -15,6 +15,7 @@ import { refuseCloseInIothread } from '../aio.js';
 import { rule } from '../rules.js';
 import { leakQueueDrains } from './drain-leak.js';
 import { refuseUnlockedPreallocTruncate } from '../preallocate-truncate.js';
+import { attachAbortRefusal } from './attach-abort.js';
 
 /**
  * A failed reopen that leaves something behind (ReopenResidue): the qcow2 nodes whose prepare ran
@@ -83,7 +84,11 @@ export function execute(p: Proc, order: readonly QueueEntry[], log: boolean, dra
   const prepared = new Map<string, PreparedEntry>();
   const residue: ReopenResidue = { frozen: [], detached: [] };
   const left = () => residue.frozen.length > 0 || residue.detached.length > 0 || (residue.preallocDropped?.length ?? 0) > 0;
-  const fail = (err: unknown): unknown => (err instanceof QmpError && !(err instanceof QemuAbortRefusal) && left() ? new ReopenFailedResidue(err, residue) : err);
+  const fail = (err: unknown): unknown => {
+    // 7.2: tran_abort moving an attached child back out of an iothread aborts (graph/reopen/attach-abort.ts)
+    if (err instanceof QmpError && !(err instanceof QemuAbortRefusal) && residue.movedIn?.length) return attachAbortRefusal(err, residue.movedIn[0]!);
+    return err instanceof QmpError && !(err instanceof QemuAbortRefusal) && left() ? new ReopenFailedResidue(err, residue) : err;
+  };
   for (;;) {
     if (s.matches('preparing')) {
       const e = byNode.get(s.context.order[s.context.index]!)!;

@@ -217,6 +217,24 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
       }
     }
   }
+  // stop 41 (wt-combo13; 7.2, the model refuses it: graph/reopen/attach-abort.ts): a reopen entry of
+  // a node in an iothread that gives it a new `backing`/`file` from the main loop moves that child
+  // into the iothread (bdrv_attach_child_common); if anything in the reopen then fails, tran_abort
+  // moves it back without the lock (abort-41). Whether the rest succeeds is not the view's to
+  // tell: never sent (the view cannot tell which iothread, nor whether the child could move).
+  if (step.execute === 'blockdev-reopen' && Array.isArray(a.options) && aio.size > 0) {
+    const edges = p.graph?.edges ?? [];
+    for (const o of (a.options as Json[]).filter(isObj)) {
+      const node = typeof o['node-name'] === 'string' ? o['node-name'] : undefined;
+      if (node === undefined || !aio.has(node)) continue;
+      for (const link of ['backing', 'file']) {
+        const c = o[link];
+        if (typeof c !== 'string' || aio.has(c)) continue;
+        if (edges.some((x) => x.parent === node && x.name === link && x.child === c)) continue;
+        return `stop 41: blockdev-reopen gives '${node}' (in an iothread) the ${link} '${c}' from the main loop (7.2: a failure after the attach aborts in bdrv_attach_child_common_abort)`;
+      }
+    }
+  }
   // fuzz 1952165311 (stop 40, wt-fz20; 7.2, the model refuses it: graph/ops.ts
   // refuseCloseWithAnonBitmap): the same close through blockdev-del. A completed mirror's
   // bdrv_replace_node moved copy-before-write cbw6's links from its source n3 to the target, and
