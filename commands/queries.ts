@@ -68,8 +68,10 @@ export const xDebugQueryBlockGraph: CommandDef = {
         out.edges.push({ parent: b, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
       }
     }
-    // block_job_next: BlockJobs only (a blockdev-create job is a plain Job)
-    for (const j of p.jobs().filter(isBlockJob)) {
+    // block_job_next_locked: BlockJobs only (a blockdev-create job is a plain Job), from the jobs
+    // list's head, where job_create puts each new job (QLIST_INSERT_HEAD): newest first, as
+    // query-block-jobs lists them (fuzz 2604080898)
+    for (const j of p.jobs().reverse().filter(isBlockJob)) {
       const jid = id('job:' + j.id, 'block-job', j.id);
       for (const e of p.children({ kind: 'job', job: j.id })) {
         out.edges.push({ parent: jid, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
