@@ -244,6 +244,6 @@ export function blockDeviceInfo(p: Proc, node: string, flat: boolean, blk?: BlkV
   }
   out.cache = { writeback: blk ? blk.writeback : true, direct: on(n.options['cache.direct']), 'no-flush': on(n.options['cache.no-flush']) };
   out.write_threshold = n.writeThreshold ?? 0;
-  if (n.bitmaps?.length) out['dirty-bitmaps'] = queryDirtyBitmaps(n);
+  if (n.bitmaps?.length) out['dirty-bitmaps'] = queryDirtyBitmaps(n, p);
   return out;
 }

@@ -309,20 +309,32 @@ export function canStoreNewDirtyBitmap(p: Proc, node: string, name: string, gran
  * it (block_copy_state_new), in whole granules; only a fleecing reader's discard resets it, which
  * the model does not follow. Any other such bitmap counts 0.
  */
-function bitmapCount(n: BdsNode, b: DirtyBitmap): number {
-  if (b.owner === 'cbw:access' && !Object.keys(n.options).some((k) => k === 'bitmap' || k.startsWith('bitmap.'))) {
-    const size = b.size ?? n.size;
-    return Math.ceil(size / b.granularity) * b.granularity;
+function bitmapCount(n: BdsNode, b: DirtyBitmap, p?: Proc): number {
+  const whole = () => Math.ceil((b.size ?? n.size) / b.granularity) * b.granularity;
+  const restricted = (o: BdsNode['options']) => Object.keys(o).some((k) => k === 'bitmap' || k.startsWith('bitmap.'));
+  if (b.owner === 'cbw:access' && !restricted(n.options)) return whole();
+  // the block-copy bitmap (block_copy_state_new: on the source in 7.2, on the filter in 10.0):
+  // created all set (bdrv_set_dirty_bitmap(copy_bitmap, 0, size)) where no `bitmap` option
+  // restricts it, and cleared only by block-copy tasks (block_copy_task_create) and the resets of
+  // sync top and bitmap (backup_init_bcs_bitmap). A filter no backup runs over, and a sync none
+  // backup (backup_run only yields: no task is ever made), keep it whole (fuzz 345932728); a
+  // copying backup's bits follow its tasks, which the model does not count here.
+  if (b.owner?.startsWith('bcs:') && p) {
+    const cbw = b.owner.slice('bcs:'.length);
+    const filter = p.node(cbw);
+    if (!filter || restricted(filter.options)) return 0;
+    const job = p.jobs().find((j) => (j.data as { kind?: string; cbw?: string | null }).kind === 'backup' && (j.data as { cbw?: string | null }).cbw === cbw);
+    if (!job || (job.data as { sync?: string }).sync === 'none') return whole();
   }
   return 0;
 }
 
 /** BlockDirtyInfo list as query-named-block-nodes / query-block print it (bdrv_query_dirty_bitmaps). */
-export function queryDirtyBitmaps(n: BdsNode): Record<string, unknown>[] {
+export function queryDirtyBitmaps(n: BdsNode, p?: Proc): Record<string, unknown>[] {
   return (n.bitmaps ?? []).map((b) => ({
     // an anonymous bitmap (graph/anon-bitmaps.ts) has no name member
     ...(b.name !== '' ? { name: b.name } : {}), recording: bitmapRecording(b), persistent: b.persistent, busy: b.busy,
-    granularity: b.granularity, count: b.dirty ? rangesBytes(b.dirty) : bitmapCount(n, b), ...(b.inconsistent ? { inconsistent: true } : {}),
+    granularity: b.granularity, count: b.dirty ? rangesBytes(b.dirty) : bitmapCount(n, b, p), ...(b.inconsistent ? { inconsistent: true } : {}),
   }));
 }
 
