@@ -5,7 +5,7 @@ import type { CommandDef } from './types.js';
 import { jobErrorText, jobProgress } from '../graph/jobs/progress.js';
 import { rule } from '../graph/rules.js';
 import { isBlockJob } from '../graph/types.js';
-import { heldDrainPaused, mirrorExitDrained } from '../graph/jobs/held-drain.js';
+import { heldDrainPaused, heldStatus, mirrorExitDrained } from '../graph/jobs/held-drain.js';
 import { attachedName, bbRoot, devices, isVm } from '../graph/devices/ops.js';
 import { filterOrCowBs, skipImplicitFilters } from '../graph/jobs/chain.js';
 import { ROLE_DATA, ROLE_FILTERED, ROLE_PRIMARY } from '../graph/perm.js';
@@ -129,7 +129,7 @@ export const queryBlockJobs: CommandDef = {
         // `job->pause_count > 0` (block_job_query_locked): a held or leaked drained section's pause counts too
         // (and the drained section a finished mirror_run holds until prepare: mirrorExitDrained)
         paused: j.paused > 0 || heldDrainPaused(p, j.id) || mirrorExitDrained(j), speed: j.speed,
-        'io-status': 'ok', ready, status: j.status, 'auto-finalize': j.autoFinalize, 'auto-dismiss': j.autoDismiss,
+        'io-status': 'ok', ready, status: heldStatus(p, j) ?? j.status, 'auto-finalize': j.autoFinalize, 'auto-dismiss': j.autoDismiss,
       };
       const error = jobErrorText(j);
       if (error !== undefined) info.error = error;

@@ -1,4 +1,5 @@
 import { blockDeviceInfo } from './block-device-info.js';
+import { heldStatus } from '../graph/jobs/held-drain.js';
 import { jobErrorText, jobProgress } from '../graph/jobs/progress.js';
 import { QEMU_RELEASE, versionIn, versionOf } from '../graph/version.js';
 import type { State } from '../graph/types.js';
@@ -124,7 +125,7 @@ export const queryJobs: CommandDef = {
     return p.jobs().reverse().map((j) => {
       const pr = jobProgress(p, j);
       const error = jobErrorText(j);
-      return { id: j.id, type: j.type, status: j.status, 'current-progress': pr.current, 'total-progress': pr.total, ...(error !== undefined ? { error } : {}) };
+      return { id: j.id, type: j.type, status: heldStatus(p, j) ?? j.status, 'current-progress': pr.current, 'total-progress': pr.total, ...(error !== undefined ? { error } : {}) };
     });
   },
 };

@@ -108,7 +108,8 @@ export const RULES = defineRules({
       { transcript: 'abort-34-set-inactive-file-and-backing-one-node-two-nodes-survives.json', step: 3 },
       // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
       { transcript: 'combo-c8-b2-add-inactive-open-stored-names.json', step: 4 }, { transcript: 'combo-c8-b2-export-allow-inactive-bitmaps.json', step: 4 }, { transcript: 'combo-c8-set-active-bitmaps-export-job.json', step: 7 }, { transcript: 'combo-c8-set-active-bitmaps.json', step: 4 },
-    ],
+      // stop 41 (replies): query-named-block-nodes' 'active' member (10.0)
+      { transcript: 'fuzz-blklogwrites-strong-options-in-filename.json', step: 2 }],
     modelled: true,
   },
   'block-resize-busy-text': {
@@ -229,7 +230,10 @@ export const RULES = defineRules({
       ...([['b2-amend-qcow2-while-used', 12], ['b2-drive-mirror-existing-formats', 13], ['b2-mirror-into-vpc-vmdk-parallels', 13], ['b2-vpc-vhdx-resize-and-block-sizes', 18], ['commit-into-qed-base', 9], ['drive-mirror-new-formats', 1], ['mirror-into-created-targets', 22], ['vpc-force-size-mirror', 10], ['b3-create-over-job-nodes', 5], ['b3-snapshot-internal-busy-and-ro', 8], ['b4-create-job-ids', 6]] as const).map(([t, step]) => ({ transcript: `combo-c11-${t}.json`, step })),
       // stop 40 (lead, kept after the lists' first two: the upgrade drill takes those): the mirror into a qcow2 node with persistent bitmaps
       { transcript: 'bitmap-count-persistent.json', step: 10 },
-    ],
+      // stop 41 (replies): the mirrors of the paused-at-exit, no-flush-target and x-debug job-order transcripts
+      { transcript: 'fuzz-mirror-exit-drain-shows-paused.json', step: 2 },
+      { transcript: 'fuzz-drive-backup-target-inherits-no-flush.json', step: 2 },
+      { transcript: 'fuzz-xdebug-graph-jobs-newest-first.json', step: 2 }],
     modelled: true,
   },
   'transaction-completion-mode-text': {
@@ -604,7 +608,9 @@ export const RULES = defineRules({
       { transcript: 'combo-c11-b2-backup-sync-modes-formats.json', step: 11 },
       // stop 40 (lead, kept after the lists' first two: the upgrade drill takes those): the drive-backup into a raw target opened with format raw
       { transcript: 'probe-drive-backup-qcow2-header-format-raw.json', step: 1 },
-    ],
+      // stop 41 (replies): the sync none backups whose block-copy bitmap counts whole
+      { transcript: 'fuzz-block-copy-bitmap-starts-whole.json', step: 2 },
+      { transcript: 'fuzz-leaked-drain-job-status-paused.json', step: 2 }],
     modelled: true,
   },
   'transaction-commit-order': {
@@ -796,7 +802,10 @@ export const RULES = defineRules({
       { transcript: 'fuzz-failed-stream-reopen-leaves-drain.json', step: 3 },
       // iotests 161 style: [none0 {backing: int}, int] during a speed-limited stream; the job is
       // paused already when job-pause comes (no JOB_STATUS_CHANGE), 7.2 resumed it
-      { transcript: 'iotests/161-stream-reopen-node-and-backing.json', step: 3 }],
+      { transcript: 'iotests/161-stream-reopen-node-and-backing.json', step: 3 },
+      // stop 41 (replies): the sync none backup over the twice-listed node shows paused in
+      // query-block-jobs and query-jobs on 10.0, running on 7.2 (fuzz --qemu 10.0 482189327)
+      { transcript: 'fuzz-leaked-drain-job-status-paused.json', step: 4 }],
     // fuzz --against vm --qemu 10.0 314375822: a disk's realize above such a node hangs 10.0
     // (qemu-aborts/abort-31-vm-device-add-reopen-leaked-drain, no reply; commands/vm/device-add.ts
     // refuses it; survivors, the same on both: vm/abort-31-vm-device-add-reopen-leaked-drain-survives),

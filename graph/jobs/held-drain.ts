@@ -16,7 +16,7 @@
 // quiesced nodes from the graph as it is (QEMU's counters follow every edge change).
 import { drainedJobs, queueWake } from '../drain.js';
 import type { Proc } from '../proc.js';
-import type { Job } from '../types.js';
+import type { Job, JobStatus } from '../types.js';
 import { leakedDrainNodes } from '../reopen/drain-leak.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
 
@@ -154,4 +154,16 @@ export function completesOnWake(p: Proc, id: string): boolean {
  */
 export function mirrorExitDrained(j: Job): boolean {
   return j.data.kind === 'mirror' && (j.status === 'waiting' || j.status === 'pending');
+}
+
+/**
+ * The status QEMU shows for a job a held drained section pauses: the job sits at a pause point,
+ * so job_pause_point_locked made it paused (standby when ready); the drain's own events are not
+ * shown (the normalizer drops them), but job_apply_verb's refusal names the status, and
+ * query-jobs / query-block-jobs show it (fuzz --qemu 10.0 482189327: a reopen's leaked drain).
+ */
+export function heldStatus(p: Proc, j: Job): JobStatus | undefined {
+  if (j.status !== 'running' && j.status !== 'ready') return undefined;
+  if (!heldDrainPaused(p, j.id)) return undefined;
+  return j.status === 'running' ? 'paused' : 'standby';
 }

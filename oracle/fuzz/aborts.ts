@@ -119,7 +119,7 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // a blkverify node.
   const written = step.execute === 'blockdev-backup' || step.execute === 'blockdev-mirror' ? a.target
     : step.execute === 'block-commit' || step.execute === 'block-stream' ? a.device : undefined;
-  if (typeof written === 'string') {
+  if (typeof written === 'string' && p.graph) {
     const v = belowThrough(written, p).find((n) => p.driver(n) === 'blkverify');
     if (v) return `fuzz 329040125: ${step.execute} writing into '${written}', over blkverify node '${v}' (bdrv_co_do_pwrite_zeroes: Assertion '!bs->supported_zero_flags' failed)`;
   }
