@@ -233,7 +233,9 @@ export const RULES = defineRules({
       // stop 41 (replies): the mirrors of the paused-at-exit, no-flush-target and x-debug job-order transcripts
       { transcript: 'fuzz-mirror-exit-drain-shows-paused.json', step: 2 },
       { transcript: 'fuzz-drive-backup-target-inherits-no-flush.json', step: 2 },
-      { transcript: 'fuzz-xdebug-graph-jobs-newest-first.json', step: 2 }],
+      { transcript: 'fuzz-xdebug-graph-jobs-newest-first.json', step: 2 },
+      // stop 41 (replies, vm): the active commit under a virtio-blk disk whose query-block skips the job's filter
+      { transcript: 'vm/fuzz-vm-query-block-skips-job-filter.json', step: 3 }],
     modelled: true,
   },
   'transaction-completion-mode-text': {
