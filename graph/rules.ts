@@ -109,7 +109,9 @@ export const RULES = defineRules({
       // stop 37 (wt-combo9): the eighth held-out set, on dirty bitmaps
       { transcript: 'combo-c8-b2-add-inactive-open-stored-names.json', step: 4 }, { transcript: 'combo-c8-b2-export-allow-inactive-bitmaps.json', step: 4 }, { transcript: 'combo-c8-set-active-bitmaps-export-job.json', step: 7 }, { transcript: 'combo-c8-set-active-bitmaps.json', step: 4 },
       // stop 41 (replies): query-named-block-nodes' 'active' member (10.0)
-      { transcript: 'fuzz-blklogwrites-strong-options-in-filename.json', step: 2 }],
+      { transcript: 'fuzz-blklogwrites-strong-options-in-filename.json', step: 2 },
+      // stop 41 (replies): query-named-block-nodes' 'active' member (10.0) after the failed snapshot transaction
+      { transcript: 'fuzz-failed-snapshot-reheads-moved-children.json', step: 4 }],
     modelled: true,
   },
   'block-resize-busy-text': {
