@@ -113,7 +113,11 @@ export const queryBlockExports: CommandDef = {
     // QLIST_FOREACH over block_exports, where blk_exp_add puts each new export at the head
     // (QLIST_INSERT_HEAD): newest first, by when its BlockBackend was made
     const at = (x: { bb: string }) => p.bb(x.bb)?.at ?? 0;
-    return p.exports().sort((a, b) => at(b) - at(a)).map((x) => ({ id: x.id, type: x.type, 'node-name': x.node, 'shutting-down': false }));
+    // `node-name`: bdrv_get_node_name(blk_bs(exp->blk)), the export's BlockBackend's node now: a
+    // blockdev-snapshot over the exported node moved the BlockBackend onto the overlay
+    // (bdrv_append; fuzz 1025540075)
+    const root = (x: { bb: string; node: string }) => p.children({ kind: 'bb', bb: x.bb }).find((e) => e.name === 'root')?.child ?? x.node;
+    return p.exports().sort((a, b) => at(b) - at(a)).map((x) => ({ id: x.id, type: x.type, 'node-name': root(x), 'shutting-down': false }));
   },
 };
 

@@ -111,7 +111,9 @@ export const RULES = defineRules({
       // stop 41 (replies): query-named-block-nodes' 'active' member (10.0)
       { transcript: 'fuzz-blklogwrites-strong-options-in-filename.json', step: 2 },
       // stop 41 (replies): query-named-block-nodes' 'active' member (10.0) after the failed snapshot transaction
-      { transcript: 'fuzz-failed-snapshot-reheads-moved-children.json', step: 4 }],
+      { transcript: 'fuzz-failed-snapshot-reheads-moved-children.json', step: 4 },
+      // stop 41 (replies): query-named-block-nodes of a streamOptimized vmdk ('active', 10.0)
+      { transcript: 'fuzz-vmdk-create-stream-optimized-type.json', step: 4 }],
     modelled: true,
   },
   'block-resize-busy-text': {
@@ -614,7 +616,9 @@ export const RULES = defineRules({
       { transcript: 'probe-drive-backup-qcow2-header-format-raw.json', step: 1 },
       // stop 41 (replies): the sync none backups whose block-copy bitmap counts whole
       { transcript: 'fuzz-block-copy-bitmap-starts-whole.json', step: 2 },
-      { transcript: 'fuzz-leaked-drain-job-status-paused.json', step: 2 }],
+      { transcript: 'fuzz-leaked-drain-job-status-paused.json', step: 2 },
+      // stop 41 (replies): the drive-backup sync none of the transaction whose snapshot moves an export
+      { transcript: 'fuzz-export-node-name-follows-snapshot.json', step: 5 }],
     modelled: true,
   },
   'transaction-commit-order': {
