@@ -5,7 +5,7 @@ import type { CommandDef } from './types.js';
 import { jobErrorText, jobProgress } from '../graph/jobs/progress.js';
 import { rule } from '../graph/rules.js';
 import { isBlockJob } from '../graph/types.js';
-import { heldDrainPaused } from '../graph/jobs/held-drain.js';
+import { heldDrainPaused, heldStatus, mirrorExitDrained } from '../graph/jobs/held-drain.js';
 import { attachedName, bbRoot, devices, isVm } from '../graph/devices/ops.js';
 import { filterOrCowBs, skipImplicitFilters } from '../graph/jobs/chain.js';
 import { ROLE_DATA, ROLE_FILTERED, ROLE_PRIMARY } from '../graph/perm.js';
@@ -115,16 +115,6 @@ function deviceBlockstats(p: Proc): unknown[] {
   return out;
 }
 
-/**
- * A mirror (or active commit) whose run is over but not yet finalized: mirror_run ends in
- * bdrv_drained_begin(bs) of its source ("need_drain"), which child_job_drained_begin turns into a
- * job_pause (pause_count++); mirror_exit_common's bdrv_drained_end at prepare or abort undoes it.
- * So a mirror waiting for its transaction or pending shows `paused: true`.
- */
-function mirrorExitDrain(j: { status: string; data: { kind?: unknown } }): boolean {
-  return j.data.kind === 'mirror' && (j.status === 'waiting' || j.status === 'pending');
-}
-
 /** block_job_query(): every job the model has is a block job. */
 export const queryBlockJobs: CommandDef = {
   name: 'query-block-jobs',
@@ -138,8 +128,9 @@ export const queryBlockJobs: CommandDef = {
       const info: Record<string, unknown> = {
         type: j.type, device: j.id, len: pr.total, offset: pr.current, busy: false,
         // `job->pause_count > 0` (block_job_query_locked): a held or leaked drained section's pause counts too
-        paused: j.paused > 0 || heldDrainPaused(p, j.id) || mirrorExitDrain(j), speed: j.speed,
-        'io-status': 'ok', ready, status: j.status, 'auto-finalize': j.autoFinalize, 'auto-dismiss': j.autoDismiss,
+        // (and the drained section a finished mirror_run holds until prepare: mirrorExitDrained)
+        paused: j.paused > 0 || heldDrainPaused(p, j.id) || mirrorExitDrained(j), speed: j.speed,
+        'io-status': 'ok', ready, status: heldStatus(p, j) ?? j.status, 'auto-finalize': j.autoFinalize, 'auto-dismiss': j.autoDismiss,
       };
       const error = jobErrorText(j);
       if (error !== undefined) info.error = error;

@@ -888,6 +888,10 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     // qcow_co_create writes the backing file's name, vmdk_co_do_create its parentFileNameHint
     if ((driver === 'qcow' || driver === 'vmdk') && o['backing-file'] !== undefined) next.backing = String(o['backing-file']);
     if (driver === 'vmdk' && size > 0) vmdkCreateExtents(p, o, size, next, file);
+    // vmdk_co_do_create writes the subformat into the descriptor's createType, which
+    // vmdk_get_specific_info reports (fuzz 364739060: a streamOptimized image made by
+    // blockdev-create), as for one qemu-img made (graph/images.ts)
+    if (driver === 'vmdk' && o.subformat !== undefined && o.subformat !== 'monolithicSparse') next.features = { ...(next.features ?? {}), vmdkSubformat: String(o.subformat) };
     p.d.put(HOST, 'images', img.file, next);
     // the header's writes extend the file node opened on it (bdrv_co_write_req_finish; a layout
     // otherFormatFileLength does not know, e.g. streamOptimized vmdk: the virtual size)

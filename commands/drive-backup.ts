@@ -4,6 +4,7 @@
 // and read-write, without a backing chain only for sync 'none', whose target gets the source as
 // its backing (bdrv_set_backing_hd); then do_backup_common as blockdev-backup, and the job alone
 // holds the target (bdrv_unref).
+import { sourceFlagOptions } from '../graph/source-flags.js';
 import { deviceOrNodeName } from '../graph/named-blk.js';
 import { QmpError } from '../errors/index.js';
 import { moveToContext } from '../graph/aio.js';
@@ -70,7 +71,7 @@ export function driveBackupPrepare(ctx: ActionCtx, d: Record<string, any>): Prep
     // blockdev-reopen that omits it passes bdrv_reset_options_allowed (fuzz 825187555)
     // the flags are bs->open_flags | RDWR: a source that is inactive (10.0's BDRV_O_INACTIVE) opens
     // an inactive target, which may then take it as its backing (bdrv_attach_child_noperm; fuzz 406768254)
-    const inh = { parentOptions: { 'read-only': 'off' }, parent: '', role: 'child' as const, ...(src.inactive === true ? { inactive: true } : {}) };
+    const inh = { parentOptions: sourceFlagOptions(src), parent: '', role: 'child' as const, ...(src.inactive === true ? { inactive: true } : {}) };
     const drv = format ?? 'file';
     const target = (protocol
       // bdrv_fill_options: a protocol driver's .bdrv_parse_filename takes the name apart (an NBD

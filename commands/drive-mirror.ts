@@ -1,5 +1,6 @@
 // qmp_drive_mirror (blockdev.c, 7.2): like blockdev-mirror, but the target is an image file that
 // the command creates (unless mode is 'existing') and opens itself; the job alone holds it.
+import { sourceFlagOptions } from '../graph/source-flags.js';
 import { deviceOrNodeName } from '../graph/named-blk.js';
 import { openedWithUnmap } from '../graph/jobs/mirror-dirty.js';
 import { QmpError } from '../errors/index.js';
@@ -63,7 +64,7 @@ export const driveMirror: CommandDef = {
     // blockdev-reopen that omits it passes bdrv_reset_options_allowed (fuzz 825187555)
     // the flags are bs->open_flags | RDWR: a source that is inactive (10.0's BDRV_O_INACTIVE) opens
     // an inactive target, which may then take it as its backing (bdrv_attach_child_noperm; fuzz 406768254)
-    const inh = { parentOptions: { 'read-only': 'off' }, parent: '', role: 'child' as const, ...(src.inactive === true ? { inactive: true } : {}) };
+    const inh = { parentOptions: sourceFlagOptions(src), parent: '', role: 'child' as const, ...(src.inactive === true ? { inactive: true } : {}) };
     const drv = format ?? 'file';
     const target = (protocol
       // bdrv_fill_options: a protocol driver's .bdrv_parse_filename takes the name apart (an NBD

@@ -11,11 +11,11 @@ import { pseudoFilename, refreshFilenames } from '../graph/filename.js';
 import { cowChild, isFilter } from '../graph/jobs/chain.js';
 import { setReadOnly } from '../graph/jobs/parts.js';
 import { openNode } from '../graph/open.js';
-import { unrefIfUnused } from '../graph/ops.js';
+import { retarget, unrefIfUnused } from '../graph/ops.js';
 import { PERM_R } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
 import { cumulative, refreshPerms } from '../graph/refresh.js';
-import { appendNode, refuseAppendHang, replaceNode } from '../graph/replace.js';
+import { appendNode, refuseAppendHang, replaceNode, shouldUpdateChild } from '../graph/replace.js';
 import { reaches } from '../graph/reopen/prepare.js';
 import { QemuAbortRefusal, QemuHangRefusal } from '../graph/qemu-abort.js';
 import { rule } from '../graph/rules.js';
@@ -138,6 +138,8 @@ export function externalSnapshotPrepare(
   // error (abort-31-snapshot-append-fails-overlay-in-iothread-survives). 10.0 has no AioContext lock.
   const oldMovesIntoIothread = rule(p, 'aio-context-lock-aborts') && ctxBefore.old === MAIN_CONTEXT &&
     ctxBefore.overlay !== MAIN_CONTEXT && !planMove(p, { kind: 'node', node: oldBs }, ctxBefore.overlay).error;
+  // the parents bdrv_append moves to the overlay (bdrv_replace_node_noperm, auto-skip), oldest first
+  const appendMoved = p.parents(oldBs).filter((c) => shouldUpdateChild(p, c, overlay)).map((c) => c.id).reverse();
   try {
     appendNode(p, overlay, oldBs);
     // 10.0's bdrv_append ends with bdrv_graph_wrunlock, which runs the main loop's pending bottom
@@ -180,6 +182,15 @@ export function externalSnapshotPrepare(
   // blockdev-snapshot-sync overlay is gone on the rolled-back state: only the old node is left.
   onAbortResidue((q) => {
     if (!q.node(oldBs)) return;
+    // The parents the append moved come back through bdrv_replace_child_noperm, whose detach and
+    // attach callbacks (bdrv_child_cb_detach/attach) take each BdrvChild out of its parent's
+    // bs->children and put it back at the head (QLIST_INSERT_HEAD), and at the head of the old
+    // node's bs->parents: the rollback alone would keep them where they were. The abort walks the
+    // overlay's parents from the head, where the append put the last one it moved (the oldest),
+    // so they come back oldest first and keep their order among themselves, now newest of all
+    // (x-debug-query-block-graph lists a parent's children in that order: fuzz 3283583102, a
+    // quorum's child snapshotted in a failed transaction, 7.2 and 10.0 alike).
+    for (const id of appendMoved) { const c = q.edge(id); if (c && c.child === oldBs) retarget(q, id, oldBs); }
     const withOverlay = q.node(overlay) !== undefined;
     let err: QmpError | undefined;
     const move = withOverlay && q.parents(overlay).length > 0;

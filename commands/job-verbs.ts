@@ -3,12 +3,12 @@
 // job's status accepts the verb (job_apply_verb), then sends it the verb's event.
 import { QmpError } from '../errors/index.js';
 import type { Proc } from '../graph/proc.js';
-import type { Job, JobStatus } from '../graph/types.js';
+import type { Job } from '../graph/types.js';
 import { verbAllowed, verbError, type JobVerb } from '../machines/job.js';
 import { applyVerb, driverOf, patchJobData, sendJob, type JobCtx } from '../graph/jobs/runner.js';
 import { findBlockJob, findJob } from './job-lookup.js';
 import { rateSetSpeed, wakeJob } from '../graph/jobs/rate.js';
-import { heldDrainPaused } from '../graph/jobs/held-drain.js';
+import { heldDrainPaused, heldStatus } from '../graph/jobs/held-drain.js';
 import type { CommandDef } from './types.js';
 import { refuseMovedBackupClean } from '../graph/moved-backup-clean-hang.js';
 
@@ -71,18 +71,6 @@ function complete(ctx: JobCtx, j: Job): void {
   // mirror_complete: "If the job is paused, it will be re-entered when it is resumed" (a standby
   // job, user-paused or paused by a held drained section: graph/jobs/rate.ts wakeJob finishes it)
   if (ctx.p.job(j.id)!.paused === 0 && !heldDrainPaused(ctx.p, j.id)) sendJob(ctx, j.id, { type: 'DONE' });
-}
-
-/**
- * The status QEMU shows for a job a held drained section pauses (graph/jobs/held-drain.ts): the
- * job sits at a pause point, so job_pause_point_locked made it paused (standby when ready); the
- * drain's own events are not shown (the normalizer drops them), but job_apply_verb's refusal
- * names the status.
- */
-function heldStatus(p: Proc, j: Job): JobStatus | undefined {
-  if (j.status !== 'running' && j.status !== 'ready') return undefined;
-  if (!heldDrainPaused(p, j.id)) return undefined;
-  return j.status === 'running' ? 'paused' : 'standby';
 }
 
 /** The verb this command applies (job_apply_verb_locked, checked first). */

@@ -1,4 +1,5 @@
 import { blockDeviceInfo } from './block-device-info.js';
+import { heldStatus } from '../graph/jobs/held-drain.js';
 import { jobErrorText, jobProgress } from '../graph/jobs/progress.js';
 import { QEMU_RELEASE, versionIn, versionOf } from '../graph/version.js';
 import type { State } from '../graph/types.js';
@@ -68,8 +69,10 @@ export const xDebugQueryBlockGraph: CommandDef = {
         out.edges.push({ parent: b, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
       }
     }
-    // block_job_next: BlockJobs only (a blockdev-create job is a plain Job)
-    for (const j of p.jobs().filter(isBlockJob)) {
+    // block_job_next_locked: BlockJobs only (a blockdev-create job is a plain Job), from the jobs
+    // list's head, where job_create puts each new job (QLIST_INSERT_HEAD): newest first, as
+    // query-block-jobs lists them (fuzz 2604080898)
+    for (const j of p.jobs().reverse().filter(isBlockJob)) {
       const jid = id('job:' + j.id, 'block-job', j.id);
       for (const e of p.children({ kind: 'job', job: j.id })) {
         out.edges.push({ parent: jid, child: nodeId(e.child), name: e.name, perm: permList(e.perm), 'shared-perm': permList(e.shared) });
@@ -110,7 +113,11 @@ export const queryBlockExports: CommandDef = {
     // QLIST_FOREACH over block_exports, where blk_exp_add puts each new export at the head
     // (QLIST_INSERT_HEAD): newest first, by when its BlockBackend was made
     const at = (x: { bb: string }) => p.bb(x.bb)?.at ?? 0;
-    return p.exports().sort((a, b) => at(b) - at(a)).map((x) => ({ id: x.id, type: x.type, 'node-name': x.node, 'shutting-down': false }));
+    // `node-name`: bdrv_get_node_name(blk_bs(exp->blk)), the export's BlockBackend's node now: a
+    // blockdev-snapshot over the exported node moved the BlockBackend onto the overlay
+    // (bdrv_append; fuzz 1025540075)
+    const root = (x: { bb: string; node: string }) => p.children({ kind: 'bb', bb: x.bb }).find((e) => e.name === 'root')?.child ?? x.node;
+    return p.exports().sort((a, b) => at(b) - at(a)).map((x) => ({ id: x.id, type: x.type, 'node-name': root(x), 'shutting-down': false }));
   },
 };
 
@@ -122,7 +129,7 @@ export const queryJobs: CommandDef = {
     return p.jobs().reverse().map((j) => {
       const pr = jobProgress(p, j);
       const error = jobErrorText(j);
-      return { id: j.id, type: j.type, status: j.status, 'current-progress': pr.current, 'total-progress': pr.total, ...(error !== undefined ? { error } : {}) };
+      return { id: j.id, type: j.type, status: heldStatus(p, j) ?? j.status, 'current-progress': pr.current, 'total-progress': pr.total, ...(error !== undefined ? { error } : {}) };
     });
   },
 };

@@ -310,21 +310,21 @@ export function canStoreNewDirtyBitmap(p: Proc, node: string, name: string, gran
  * the model does not follow. Any other such bitmap counts 0.
  */
 function bitmapCount(n: BdsNode, b: DirtyBitmap, p?: Proc): number {
-  if (b.owner === 'cbw:access' && !Object.keys(n.options).some((k) => k === 'bitmap' || k.startsWith('bitmap.'))) {
-    const size = b.size ?? n.size;
-    return Math.ceil(size / b.granularity) * b.granularity;
-  }
-  // the block-copy state's copy bitmap (`bcs:CBW`, on the source on 7.2, on the filter on 10.0:
-  // rule block-copy-bitmap-node): cbw_open sets it all (bdrv_set_dirty_bitmap over the whole
-  // bitmap) where no `bitmap` option restricts it, and only a copy clears it; a backup job with
-  // sync none never copies (backup_run), nor does a filter no job runs on (fleecing), so without
-  // guest writes it stays whole. A copying backup's count is how far its coroutine got: 0 as before.
-  if (p && b.owner?.startsWith('bcs:')) {
-    const cbw = p.node(b.owner.slice(4));
-    if (cbw && !Object.keys(cbw.options).some((k) => k === 'bitmap' || k.startsWith('bitmap.'))) {
-      const job = p.jobs().find((j) => j.data.kind === 'backup' && j.data.cbw === cbw.name);
-      if (!job || job.data.sync === 'none') return Math.ceil((b.size ?? cbw.size) / b.granularity) * b.granularity;
-    }
+  const whole = () => Math.ceil((b.size ?? n.size) / b.granularity) * b.granularity;
+  const restricted = (o: BdsNode['options']) => Object.keys(o).some((k) => k === 'bitmap' || k.startsWith('bitmap.'));
+  if (b.owner === 'cbw:access' && !restricted(n.options)) return whole();
+  // the block-copy bitmap (block_copy_state_new: on the source in 7.2, on the filter in 10.0):
+  // created all set (bdrv_set_dirty_bitmap(copy_bitmap, 0, size)) where no `bitmap` option
+  // restricts it, and cleared only by block-copy tasks (block_copy_task_create) and the resets of
+  // sync top and bitmap (backup_init_bcs_bitmap). A filter no backup runs over, and a sync none
+  // backup (backup_run only yields: no task is ever made), keep it whole (fuzz 345932728); a
+  // copying backup's bits follow its tasks, which the model does not count here.
+  if (b.owner?.startsWith('bcs:') && p) {
+    const cbw = b.owner.slice('bcs:'.length);
+    const filter = p.node(cbw);
+    if (!filter || restricted(filter.options)) return 0;
+    const job = p.jobs().find((j) => (j.data as { kind?: string; cbw?: string | null }).kind === 'backup' && (j.data as { cbw?: string | null }).cbw === cbw);
+    if (!job || (job.data as { sync?: string }).sync === 'none') return whole();
   }
   return 0;
 }

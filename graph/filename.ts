@@ -40,6 +40,9 @@ const STRONG: Record<string, string[]> = {
   // block_crypto_strong_runtime_opts
   luks: ['key-secret'],
   blkdebug: ['config', 'inject-error.', 'set-state.', 'align', 'max-transfer', 'opt-write-zero', 'max-write-zero', 'opt-discard', 'max-discard'],
+  // blk_log_writes_strong_runtime_opts (fuzz 3771965151, 43511910, 226026675: a json:{} filename
+  // keeps them, 7.2 and 10.0 alike)
+  blklogwrites: ['log-append', 'log-sector-size'],
   // only in full_open_options (their names never reuse a child's): throttle_strong_runtime_opts,
   // quorum_strong_runtime_opts, nbd_strong_runtime_opts
   throttle: ['throttle-group'],

@@ -113,7 +113,12 @@ export const RULES = defineRules({
       // stop 41 (wt-vm23): the vm-o reply set's first 7.2/10.0 differences
       { transcript: 'vm/vm-o-blockstats-trees.json', step: 9 }, { transcript: 'vm/vm-o-change-medium-modes.json', step: 5 }, { transcript: 'vm/vm-o-error-policy-io-status.json', step: 12 }, { transcript: 'vm/vm-o-hotplug-cycle-replies.json', step: 9 }, { transcript: 'vm/vm-o-ide-cold-fields.json', step: 0 }, { transcript: 'vm/vm-o-incoming-defer-replies.json', step: 0 }, { transcript: 'vm/vm-o-insert-remove-chain.json', step: 6 }, { transcript: 'vm/vm-o-iothread-devices-replies.json', step: 4 }, { transcript: 'vm/vm-o-latency-histogram-stats.json', step: 3 }, { transcript: 'vm/vm-o-legacy-drive-devices.json', step: 4 }, { transcript: 'vm/vm-o-migration-inactive-replies.json', step: 9 }, { transcript: 'vm/vm-o-nvme-fields.json', step: 4 }, { transcript: 'vm/vm-o-pc-floppy-fields.json', step: 0 }, { transcript: 'vm/vm-o-scsi-hd-cd-fields.json', step: 7 }, { transcript: 'vm/vm-o-stop-reset-replies.json', step: 8 }, { transcript: 'vm/vm-o-throttle-fields.json', step: 6 }, { transcript: 'vm/vm-o-throttle-groups-objects.json', step: 10 }, { transcript: 'vm/vm-o-tray-eject-force.json', step: 5 }, { transcript: 'vm/vm-o-usb-storage-fields.json', step: 5 }, { transcript: 'vm/vm-o-virtio-blk-fields.json', step: 4 },
       { transcript: 'vm/vm-o-b2-account-props.json', step: 6 }, { transcript: 'vm/vm-o-b2-bitmaps-threshold-devices.json', step: 9 }, { transcript: 'vm/vm-o-b2-detect-zeroes-reopen-devices.json', step: 6 }, { transcript: 'vm/vm-o-b2-drive-media-by-name.json', step: 3 }, { transcript: 'vm/vm-o-b2-floppy-change-medium.json', step: 1 }, { transcript: 'vm/vm-o-b2-legacy-throttle-group.json', step: 5 }, { transcript: 'vm/vm-o-b2-named-nodes-devices.json', step: 8 },
-    ],
+      // stop 41 (replies): query-named-block-nodes' 'active' member (10.0)
+      { transcript: 'fuzz-blklogwrites-strong-options-in-filename.json', step: 2 },
+      // stop 41 (replies): query-named-block-nodes' 'active' member (10.0) after the failed snapshot transaction
+      { transcript: 'fuzz-failed-snapshot-reheads-moved-children.json', step: 4 },
+      // stop 41 (replies): query-named-block-nodes of a streamOptimized vmdk ('active', 10.0)
+      { transcript: 'fuzz-vmdk-create-stream-optimized-type.json', step: 4 }],
     modelled: true,
   },
   'block-resize-busy-text': {
@@ -240,7 +245,12 @@ export const RULES = defineRules({
       { transcript: 'vm/vm-o-hmp-info-kinds.json', step: 13 }, { transcript: 'vm/vm-o-job-legacy-drive-ids.json', step: 4 }, { transcript: 'vm/vm-o-job-mirror-device-states.json', step: 3 },
       // stop 41 (wt-ioth12): the boundary of the mirror-replace hang, a mirror of a quorum in an iothread
       { transcript: 'abort-41-mirror-replaces-owned-child-iothread-survives.json', step: 9 },
-    ],
+      // stop 41 (replies): the mirrors of the paused-at-exit, no-flush-target and x-debug job-order transcripts
+      { transcript: 'fuzz-mirror-exit-drain-shows-paused.json', step: 2 },
+      { transcript: 'fuzz-drive-backup-target-inherits-no-flush.json', step: 2 },
+      { transcript: 'fuzz-xdebug-graph-jobs-newest-first.json', step: 2 },
+      // stop 41 (replies, vm): the active commit under a virtio-blk disk whose query-block skips the job's filter
+      { transcript: 'vm/fuzz-vm-query-block-skips-job-filter.json', step: 3 }],
     modelled: true,
   },
   'transaction-completion-mode-text': {
@@ -632,7 +642,11 @@ export const RULES = defineRules({
       { transcript: 'probe-drive-backup-qcow2-header-format-raw.json', step: 1 },
       // stop 41 (wt-vm23): the vm-o reply set's first 7.2/10.0 differences
       { transcript: 'vm/vm-o-job-backup-paused-concluded.json', step: 4 },
-    ],
+      // stop 41 (replies): the sync none backups whose block-copy bitmap counts whole
+      { transcript: 'fuzz-block-copy-bitmap-starts-whole.json', step: 2 },
+      { transcript: 'fuzz-leaked-drain-job-status-paused.json', step: 2 },
+      // stop 41 (replies): the drive-backup sync none of the transaction whose snapshot moves an export
+      { transcript: 'fuzz-export-node-name-follows-snapshot.json', step: 5 }],
     modelled: true,
   },
   'transaction-commit-order': {
@@ -826,7 +840,10 @@ export const RULES = defineRules({
       { transcript: 'fuzz-failed-stream-reopen-leaves-drain.json', step: 3 },
       // iotests 161 style: [none0 {backing: int}, int] during a speed-limited stream; the job is
       // paused already when job-pause comes (no JOB_STATUS_CHANGE), 7.2 resumed it
-      { transcript: 'iotests/161-stream-reopen-node-and-backing.json', step: 3 }],
+      { transcript: 'iotests/161-stream-reopen-node-and-backing.json', step: 3 },
+      // stop 41 (replies): the sync none backup over the twice-listed node shows paused in
+      // query-block-jobs and query-jobs on 10.0, running on 7.2 (fuzz --qemu 10.0 482189327)
+      { transcript: 'fuzz-leaked-drain-job-status-paused.json', step: 4 }],
     // fuzz --against vm --qemu 10.0 314375822: a disk's realize above such a node hangs 10.0
     // (qemu-aborts/abort-31-vm-device-add-reopen-leaked-drain, no reply; commands/vm/device-add.ts
     // refuses it; survivors, the same on both: vm/abort-31-vm-device-add-reopen-leaked-drain-survives),

@@ -4,13 +4,13 @@
 // the BlockBackend's own fields (its name, the attached device, the write cache the device or
 // the drive chose, its throttle group) over the node's.
 import { attachedName, bbRoot, devices } from '../../graph/devices/ops.js';
+import { skipImplicitFilters } from '../../graph/jobs/chain.js';
 import { deviceRemovable, type Device } from '../../graph/devices/types.js';
 import { blockDeviceInfo as qmpBlockDeviceInfo } from '../block-device-info.js';
 import type { Proc } from '../../graph/proc.js';
 import { bbThrottleGroup } from '../../graph/throttle-groups.js';
 import type { BlockBackend } from '../../graph/types.js';
 import { blkIostatus } from './blk-stats.js';
-import { skipImplicitFilters } from '../../graph/jobs/chain.js';
 
 /** The members of a BlockDeviceInfo print_block_info and query-block read. */
 export interface Inserted {
@@ -76,9 +76,11 @@ export function queryBlockInfos(p: Proc): BlockInfo[] {
     const d = byBb.get(bb.id);
     if (!d && !bb.name) continue;
     // bdrv_query_info: "Skip automatically inserted nodes that the user isn't aware of"
-    // (bdrv_skip_implicit_filters: a job's filter, mirror_top or commit_top, over the device's node)
+    // (bdrv_skip_implicit_filters on blk_bs: a job's implicit filter above the device's node is
+    // not the inserted medium; fuzz --against vm 3040029389, 978581792: query-block and
+    // `info block` during an active commit)
     const root = bbRoot(p, bb.id);
-    const node = root ? skipImplicitFilters(p, root) : root;
+    const node = root ? skipImplicitFilters(p, root) : undefined;
     out.push({
       device: bb.name ?? '', ...(d ? { qdev: attachedName(d) } : {}), removable: d ? deviceRemovable(d) : true, locked: false,
       trayOpen: d?.tray?.open === true,

@@ -16,6 +16,7 @@
 // quiesced nodes from the graph as it is (QEMU's counters follow every edge change).
 import { drainedJobs, queueWake } from '../drain.js';
 import type { Proc } from '../proc.js';
+import type { Job, JobStatus } from '../types.js';
 import { leakedDrainNodes } from '../reopen/drain-leak.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
 
@@ -141,4 +142,28 @@ export function endHeldDrain(ctx: JobCtx, paused: string[], wakesSleepers: boole
 export function completesOnWake(p: Proc, id: string): boolean {
   const j = p.job(id);
   return !!j && j.status === 'ready' && j.paused === 0 && j.data.kind === 'mirror' && j.data.shouldComplete === true && !j.cancelled;
+}
+
+/**
+ * mirror_run (a mirror's and an active commit's) ends with its source drained (`need_drain`: the
+ * bdrv_drained_begin before the sync test, or the one at immediate_exit) and
+ * mirror_exit_common ends that section only at prepare or abort (bdrv_drained_end(src)). In
+ * between — the job waiting or pending — child_job_drained_begin's job_pause holds
+ * pause_count above 0, which query-block-jobs shows as `paused` (block_job_query_locked; 7.2 and
+ * 10.0 alike, fuzz 570729035).
+ */
+export function mirrorExitDrained(j: Job): boolean {
+  return j.data.kind === 'mirror' && (j.status === 'waiting' || j.status === 'pending');
+}
+
+/**
+ * The status QEMU shows for a job a held drained section pauses: the job sits at a pause point,
+ * so job_pause_point_locked made it paused (standby when ready); the drain's own events are not
+ * shown (the normalizer drops them), but job_apply_verb's refusal names the status, and
+ * query-jobs / query-block-jobs show it (fuzz --qemu 10.0 482189327: a reopen's leaked drain).
+ */
+export function heldStatus(p: Proc, j: Job): JobStatus | undefined {
+  if (j.status !== 'running' && j.status !== 'ready') return undefined;
+  if (!heldDrainPaused(p, j.id)) return undefined;
+  return j.status === 'running' ? 'paused' : 'standby';
 }

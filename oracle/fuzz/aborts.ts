@@ -118,6 +118,19 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
     && a.replaces !== a.device && typeof a.device === 'string' && aio.has(a.device)) {
     return `stop 41: ${step.execute} of '${a.device}' in an iothread replacing '${a.replaces}' (QEMU 7.2 hangs once it completes: mirror_exit_common frees the replaced node with the AioContext held twice)`;
   }
+  // fuzz 329040125 (stop 41; 7.2 and 10.0 die alike): a job that writes into a blkverify node (or
+  // through nodes above one) writes zeroes there for the zero clusters of its source (block-copy
+  // and mirror ask block status and call bdrv_co_pwrite_zeroes): blkverify_open sets
+  // bs->supported_zero_flags (BDRV_REQ_WRITE_UNCHANGED) without a .bdrv_co_pwrite_zeroes, so
+  // bdrv_co_do_pwrite_zeroes' fallback asserts `!bs->supported_zero_flags' and QEMU dies in the
+  // job's coroutine. No backup or mirror into, and no commit or stream within, a subtree that has
+  // a blkverify node.
+  const written = step.execute === 'blockdev-backup' || step.execute === 'blockdev-mirror' ? a.target
+    : step.execute === 'block-commit' || step.execute === 'block-stream' ? a.device : undefined;
+  if (typeof written === 'string' && p.graph) {
+    const v = belowThrough(written, p).find((n) => p.driver(n) === 'blkverify');
+    if (v) return `fuzz 329040125: ${step.execute} writing into '${written}', over blkverify node '${v}' (bdrv_co_do_pwrite_zeroes: Assertion '!bs->supported_zero_flags' failed)`;
+  }
   // fuzz 1295196418 (stop 34; 7.2 and 10.0 die alike): blockdev-create qed through a node under a
   // backup's copy-before-write filter: bdrv_qed_co_create truncates the image to 0, shrinking the
   // source below the filter, and its header writes then go through cbw_do_copy_before_write past

@@ -11,7 +11,7 @@ import { caseSeed } from './rng.js';
 import { ImageCache, runCase, runFixed, type CaseOutcome, type Category, type Finding } from './run-case.js';
 import { sameFinding, shrink } from './shrink.js';
 
-export const CATEGORIES: Category[] = ['outcome', 'error-text', 'graph', 'model-crash', 'qemu-abort', 'harness'];
+export const CATEGORIES: Category[] = ['outcome', 'error-text', 'graph', 'reply', 'model-crash', 'qemu-abort', 'harness'];
 
 export interface FuzzOptions {
   seed: number;

@@ -386,6 +386,20 @@ const controllerRun: Production = (g, p) => {
   return cmd('device_add', o);
 };
 
+/**
+ * Stop 41: HMP's block `info` printers (block/monitor/block-hmp-cmds.c hmp_info_block,
+ * hmp_info_blockstats, hmp_info_block_jobs), whose text a vm fuzz case compares (`"hmp-text": true`,
+ * run-case.ts runCase): `info block` over the BlockBackends, `-n` over the named nodes, an argument
+ * naming a node (a device's BlockBackend is anonymous, so its node name is what matches). `-v`
+ * (bdrv_image_info_dump: the host's disk sizes) is not drawn: the model does not print it.
+ */
+const hmpInfo: Production = (g, p) => {
+  const r = g.rng;
+  const k = r.next();
+  const line = k < 0.35 ? 'info block' : k < 0.5 ? 'info block -n' : k < 0.6 ? `info block ${g.ref(p)}` : k < 0.9 ? 'info blockstats' : 'info block-jobs';
+  return cmd('human-monitor-command', { 'command-line': line });
+};
+
 export const VM_PRODUCTIONS: [Production, number][] = [
-  ...PRODUCTIONS_A, [deviceAdd, 18], [deviceDel, 7], [media, 10], [throttleRun, 6], [groupObjects, 2], [controllerRun, 5],
+  ...PRODUCTIONS_A, [deviceAdd, 18], [deviceDel, 7], [media, 10], [throttleRun, 6], [groupObjects, 2], [controllerRun, 5], [hmpInfo, 8],
 ];

@@ -11,6 +11,7 @@ import { imageRoot, onHostOf } from '../image-root.js';
 import { createImagesWithQemuImg, spawnQsd } from '../qsd.js';
 import type { QemuBinaries } from '../qemu-bins.js';
 import { modelRecorder, runOnModel, transcriptVersion } from '../run-model.js';
+import type { ModelBackend } from '../../commands/model-host.js';
 import { FUZZ_IMAGES, Generator } from './grammar.js';
 import { FUZZ_VM, FUZZ_VM_PC, VmGenerator } from './grammar-vm.js';
 import { spawnVm } from '../qemu-vm.js';
@@ -18,7 +19,11 @@ import { makeOwnedDir, removeOwned } from '../temp-dirs.js';
 import { Rng } from './rng.js';
 import { World } from './world.js';
 
-export type Category = 'outcome' | 'error-text' | 'graph' | 'model-crash' | 'qemu-abort' | 'harness';
+/**
+ * `reply`: outcome, error text and graph agree, but a query's normalised reply (oracle/replies.ts,
+ * `"replies": true`) or an HMP `info` text (`"hmp-text": true`, the vm target) does not.
+ */
+export type Category = 'outcome' | 'error-text' | 'graph' | 'reply' | 'model-crash' | 'qemu-abort' | 'harness';
 
 export interface Finding {
   category: Category;
@@ -36,7 +41,7 @@ export interface CaseOutcome {
   qsd?: Transcript;
   /** The disagreement that ended the case. */
   finding?: Finding;
-  /** Known error-text disagreements the case went on after (both sides refused: states still equal). */
+  /** Known error-text and reply disagreements the case went on after (a refusal or a query: states still equal). */
   passed: Finding[];
   /** Why the case stopped early without a finding (a wait whose job failed on the daemon, or a node QEMU ejected). */
   inconclusive?: string;
@@ -152,6 +157,8 @@ export interface RunOptions {
   target?: 'qsd' | 'vm';
   /** vm target: the fuzz machine's type (default q35: FUZZ_VM; pc: FUZZ_VM_PC). */
   machine?: 'q35' | 'pc';
+  /** The model's backend for a case (default a fresh MemoryBackend): specs put a wrong model here to see it caught. */
+  modelBackend?: () => ModelBackend;
 }
 
 /** spawnQsd's options for a case's daemon: its label, and the binary of the version fuzzed. */
@@ -212,12 +219,24 @@ export async function recordOnQsd(scenario: Scenario, opts: RunOptions, onStep?:
   }
 }
 
-/** The first step where the model and QEMU disagree (outcome, then error text, then graph). */
+/**
+ * The first step where the model and QEMU disagree (outcome, then error text, then graph, then a
+ * query's reply). oracle/compare.ts scores a reply as the step's graph (`reply …` lines) and an
+ * HMP text as its error text (`hmp text: …`); a step whose graph and error text differ only there
+ * is a `reply` finding, so the fuzzer counts and keys it apart from the graph itself.
+ */
 export function firstDisagreement(steps: StepComparison[], skip: ReadonlySet<number> = new Set()): Finding | undefined {
   for (const s of steps) {
     if ((s.outcome && s.errorText && s.graph) || skip.has(s.index)) continue;
-    const category: Category = !s.outcome ? 'outcome' : !s.errorText ? 'error-text' : 'graph';
-    const line = s.diff.find((d) => (category === 'graph' ? /^(node|edge|parent) / : /^(outcome|error)/).test(d)) ?? s.diff[0] ?? '';
+    // the graph's own lines (compareGraphs: `node|parent|edge missing/extra`, or a graph on one side only)
+    const graphItself = s.diff.some((d) => /^(node|edge|parent) |^graph:/.test(d));
+    const hmpText = s.diff.some((d) => d.startsWith('hmp text:'));
+    const category: Category = !s.outcome ? 'outcome'
+      : !s.errorText && !hmpText ? 'error-text'
+        : !s.graph && graphItself ? 'graph'
+          : 'reply';
+    const line = category === 'reply' ? (s.diff.find((d) => /^(reply|hmp text:) /.test(d)) ?? s.diff[0] ?? '')
+      : s.diff.find((d) => (category === 'graph' ? /^(node|edge|parent) / : /^(outcome|error)/).test(d)) ?? s.diff[0] ?? '';
     return { category, step: s.index, command: s.what, message: line };
   }
   return undefined;
@@ -280,6 +299,7 @@ async function lockstep(
     dir, waitTimeoutMs: opts.waitTimeoutMs ?? 5000, replyTimeoutMs: FUZZ_REPLY_TIMEOUT_MS,
     // an i440fx's device_del waits for the guest (ACPI root-bus hotplug): settled when the device stays
     ...((scenario.vm?.machine === 'pc' && scenario.vm.acpi !== false) || scenario.vm?.['acpi-pci-hotplug'] === true ? { acpiPciHotplug: true } : {}),
+    ...replyOptions(scenario),
   });
   let model: ScenarioRecorder | undefined;
   const steps: TranscriptStep[] = [];
@@ -287,7 +307,7 @@ async function lockstep(
   let finding: Finding | undefined;
   try {
     // under the rules of the QEMU the cases run on (fuzz --qemu 10.0)
-    model = await modelRecorder(scenario, undefined, { qemuVersion: opts.images.bins?.version });
+    model = await modelRecorder(scenario, opts.modelBackend?.(), { qemuVersion: opts.images.bins?.version, ...replyOptions(scenario) });
     for (let i = 0; ; i++) {
       const step = next(i);
       if (!step) break;
@@ -321,8 +341,9 @@ async function lockstep(
         f = modelThrew(e, i, step);
       }
       if (!f) continue;
-      // both sides refused with different texts: the states still agree, the case goes on
-      if (f.category === 'error-text' && isKnown?.(f)) { passed.push(f); continue; }
+      // both sides refused with different texts, or a query (read-only) answered differently: the
+      // states still agree, the case goes on
+      if ((f.category === 'error-text' || f.category === 'reply') && isKnown?.(f)) { passed.push(f); continue; }
       finding = f;
       if (stopAtFinding) break;
     }
@@ -336,9 +357,21 @@ async function lockstep(
     }
   }
   return {
-    qsd: { format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers, qemu: qsd.qemu, ...(scenario.host ? { host: scenario.host } : {}), images: scenario.images, ...(scenario.vm ? { vm: scenario.vm } : {}), steps },
+    qsd: {
+      format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers, qemu: qsd.qemu, ...(scenario.host ? { host: scenario.host } : {}), images: scenario.images, ...(scenario.vm ? { vm: scenario.vm } : {}),
+      ...(scenario['hmp-text'] === true ? { 'hmp-text': true as const } : {}), ...(scenario.replies === true ? { replies: true as const } : {}), steps,
+    },
     done: steps.length, finding, passed,
   };
+}
+
+/**
+ * The recorder options of a scenario's `replies` and `hmp-text`, the same for QEMU's side and the
+ * model's: both sides' replies go through the one normaliser (ScenarioRecorder.record ->
+ * oracle/replies.ts normalizeReply), as in `qmp record` and `qmp run`.
+ */
+function replyOptions(scenario: Scenario): { replies?: true; hmpText?: true } {
+  return { ...(scenario.replies === true ? { replies: true as const } : {}), ...(scenario['hmp-text'] === true ? { hmpText: true as const } : {}) };
 }
 
 /** A fixed scenario: recorded on QSD and run on the model in lockstep; the first disagreement. */
@@ -351,7 +384,8 @@ export async function runFixed(scenario: Scenario, opts: RunOptions): Promise<{ 
 /**
  * Generates and runs one case of about `commands` commands from `seed`. With `isKnown`, a known
  * error-text disagreement does not end the case: both sides refused the command, and a refused
- * command leaves the state as it was, so the two still agree on everything else.
+ * command leaves the state as it was, so the two still agree on everything else; nor does a known
+ * reply disagreement (a query changes nothing).
  */
 export async function runCase(seed: number, commands: number, opts: RunOptions, isKnown?: (f: Finding) => boolean): Promise<CaseOutcome> {
   const world = new World();
@@ -360,7 +394,9 @@ export async function runCase(seed: number, commands: number, opts: RunOptions, 
   if (opts.images.bins && gen instanceof Generator) gen.qemu = opts.images.bins.version;
   const scenario: Scenario = {
     name: `fuzz-${seed}`, description: `blockgraph fuzz case, seed ${seed}`, covers: [vm ? 'fuzz-vm' : 'fuzz'],
-    images: FUZZ_IMAGES.map((i) => ({ ...i })), ...(vm ? { vm: opts.machine === 'pc' ? FUZZ_VM_PC : FUZZ_VM } : {}), steps: [],
+    images: FUZZ_IMAGES.map((i) => ({ ...i })), ...(vm ? { vm: opts.machine === 'pc' ? FUZZ_VM_PC : FUZZ_VM } : {}),
+    // the block queries' replies are compared (stop 41), and on the VM HMP's `info` texts too
+    ...(vm ? { 'hmp-text': true as const } : {}), replies: true, steps: [],
   };
   let sent = 0;
   const next = (): Step | undefined => {

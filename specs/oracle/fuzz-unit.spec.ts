@@ -175,4 +175,18 @@ test('known fuzz entries match masked messages by category, command and pattern'
   assert.not.ok(matchKnown(f('blockdev-add', 'graph', 'Offset (1)'), known));
 });
 
+// fuzz 329040125 (stop 41): a blockdev-backup into a blkverify node dies on 7.2 and 10.0 alike
+// (bdrv_co_do_pwrite_zeroes: Assertion `!bs->supported_zero_flags'); into a node beside it, not
+test('fuzz 329040125: no job writes into a subtree with a blkverify node', () => {
+  const w = new World();
+  const p = w.proc('A');
+  p.graph = { nodes: [node('x0', 'blkverify'), node('t', 'throttle'), node('n2', 'null-co'), node('n3', 'null-co')], parents: [], edges: [edge('t', 'file', 'x0')] } as NormGraph;
+  for (const target of ['x0', 't']) {
+    assert.match(knownAbort({ execute: 'blockdev-backup', arguments: { 'job-id': 'b4', device: 'n2', target, sync: 'full' } }, p) ?? '', /fuzz 329040125/);
+    assert.match(knownAbort({ execute: 'blockdev-mirror', arguments: { 'job-id': 'b4', device: 'n2', target, sync: 'full' } }, p) ?? '', /fuzz 329040125/);
+  }
+  assert.match(knownAbort({ execute: 'block-commit', arguments: { 'job-id': 'c', device: 't' } }, p) ?? '', /fuzz 329040125/);
+  assert.is(knownAbort({ execute: 'blockdev-backup', arguments: { 'job-id': 'b4', device: 'x0', target: 'n3', sync: 'full' } }, p), undefined);
+});
+
 test.run();

@@ -14,6 +14,7 @@ import { REOPEN_LISTS } from './reopen-lists.js';
 import { SECOND_PROCESS } from './second-process.js';
 import { SNAPSHOTS } from './snapshots.js';
 import { WIDENED } from './widened.js';
+import { QUERIES, QUERIES_B } from './queries.js';
 
 /** Process A. */
 export const FAMILIES_A: [Production, number][] = [
@@ -24,6 +25,8 @@ export const FAMILIES_A: [Production, number][] = [
   ...WIDENED,
   // stop 34: jobs steered into each state before a verb, every format created
   ...JOB_STATES, ...CREATE_FORMATS, ...RARE,
+  // stop 41: the block queries, whose replies a case compares
+  ...QUERIES,
 ];
 /** Process B (the second daemon on the same images). */
-export const FAMILIES_B: [Production, number][] = [...SECOND_PROCESS];
+export const FAMILIES_B: [Production, number][] = [...SECOND_PROCESS, ...QUERIES_B];
