@@ -107,6 +107,8 @@ export interface DirtyBitmap {
 /** An entry of a qcow2 image's bitmap directory (Qcow2Bitmap): flags IN_USE and AUTO. */
 export interface ImageBitmap {
   name: string; granularity: number; auto: boolean; inUse: boolean;
+  /** the host clusters of its stored data and table (graph/qcow2-bitmap-clusters.ts; absent: not followed) */
+  clusters?: number[];
   /** the bits stored with it, where the model knew them (graph/bitmap-contents.ts; absent: not known) */
   dirty?: [number, number][];
 }
@@ -346,6 +348,10 @@ export interface Image {
   dataFileRaw?: boolean;
   compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1
   bitmaps?: ImageBitmap[]; // qcow2 bitmap directory, in directory order
+  /** qcow2: the host clusters of the bitmap directory (graph/qcow2-bitmap-clusters.ts) */
+  bitmapDir?: number[];
+  /** qcow2: the end of the last bitmap metadata write in the host file (the file is at least this long) */
+  bitmapEnd?: number;
   /** qcow2 internal snapshots (the snapshot table, in table order): id and name only (absent: none). */
   snapshots?: { id: string; name: string; vm?: true }[]; // vm: vm_state_size > 0 (snapshot-save, savevm)
   /**
