@@ -167,13 +167,16 @@ export function replaceDirtyBitmap(p: Proc, node: string, b: DirtyBitmap): void 
  * follow below any other driver (those bitmaps lose their known contents). Without a range
  * (offset undefined) every bitmap on the way may hold bits.
  */
-export function writeMayDirtyBitmaps(p: Proc, dest: string, offset?: number, bytes?: number): void {
+export function writeMayDirtyBitmaps(p: Proc, dest: string, offset?: number, bytes?: number, driverLevel = false): void {
   const seen = new Set<string>();
   const walk = (node: string, off: number | undefined) => {
     if (seen.has(node) || seen.size > 10_000) return;
     seen.add(node);
     const n = p.node(node);
-    const list = n?.bitmaps ?? [];
+    // driverLevel: the write enters `dest` below its request layer (bdrv_driver_pwritev, as
+    // bdrv_co_do_copy_on_readv writes): no bdrv_co_write_req_finish there, so its own bitmaps
+    // stay as they were; the driver's own requests to its children dirty theirs
+    const list = driverLevel && node === dest ? [] : n?.bitmaps ?? [];
     if (list.some((b) => !b.disabled && (b.empty || b.dirty !== undefined))) {
       setBitmaps(p, node, list.map((b) => {
         if (b.disabled || (!b.empty && b.dirty === undefined)) return b;

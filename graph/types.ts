@@ -323,6 +323,12 @@ export interface Image {
    * qemu-img or raw_co_create left it, unless `bytesUnknown`.
    */
   fills?: [number, number, number][];
+  /**
+   * A raw image's host file extents that hold data, sorted and disjoint, in whole file system
+   * blocks (graph/jobs/host-holes.ts): the rest are holes (lseek SEEK_HOLE, raw_co_block_status'
+   * BDRV_BLOCK_ZERO). Absent: not followed (all data).
+   */
+  hostData?: [number, number][];
   /** A raw image whose bytes outside `fills` the model does not know (written with bytes it does not follow). */
   bytesUnknown?: true;
   /** vmdk: a sparse header without its descriptor (a vmdk_co_do_create that failed after the extent): vmdk_open answers -EINVAL */

@@ -20,6 +20,7 @@ import { clipRanges, mergedContents, regranulate } from '../bitmap-contents.js';
 import type { Job } from '../types.js';
 import { filterChild, filterOrCowBs, isFilter } from './chain.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
+import { copyStatus } from './host-holes.js';
 import { detectsZeroWrite, writeCompressedData, writeGuestData, zeroGuestData } from './guest-write.js';
 import { metadataView } from '../guest-image.js';
 import { snapshotAccessReadable, snapshotAccessWritable } from './snapshot-io.js';
@@ -481,10 +482,14 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
   for (const [ra, rb] of ranges) {
     const end = Math.min(rb, len);
     for (let pos = Math.max(ra, from); pos < end && guard < 1_000_000; guard++) {
-      const st = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, end - pos) : allocatedAbove(p, d.source, null, true, pos, end - pos);
+      const st0 = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, end - pos) : allocatedAbove(p, d.source, null, true, pos, end - pos);
+      // block_copy_block_status (want_zero): an allocated run of a raw source's host file holes is
+      // BDRV_BLOCK_ZERO, written as zeroes (COPY_WRITE_ZEROES; graph/jobs/host-holes.ts)
+      const hole = st0.alloc && st0.n > 0 ? copyStatus(p, d.source, pos, st0.n, cbwClusterSize(p, d.cbw, d.target)) : undefined;
+      const st = hole && !hole.data ? { alloc: false, n: hole.n } : hole ? { alloc: true, n: hole.n } : st0;
       const run = Math.min(st.n > 0 ? st.n : end - pos, end - pos);
       // sync full and bitmap copy what reads as zeroes too (as zero writes); sync top skips it
-      const counts = st.alloc || d.sync !== 'top';
+      const counts = st0.alloc || d.sync !== 'top';
       if (!counts) {
         pos += run;
         continue;

@@ -19,6 +19,7 @@ import { rule } from '../rules.js';
 import { openedWithUnmap } from './mirror-dirty.js';
 import { QCOW_HEADER_BYTES as HEADER_READ, readAt } from '../read.js';
 import { writeMayDirtyBitmaps } from '../bitmaps.js';
+import { withHostData } from './host-holes.js';
 
 /** sizeof(QCowHeader) */
 const QCOW_HEADER_BYTES = 104;
@@ -53,10 +54,10 @@ function fileAt(p: Proc, node: string, offset: number): { img: Image; offset: nu
  * Guest bytes [offset, offset + n) written to `dest`, read at the same offset of `src` (the job's
  * source, when it has one).
  */
-export function writeGuestData(p: Proc, dest: string, offset: number, n: number, src?: string): void {
+export function writeGuestData(p: Proc, dest: string, offset: number, n: number, src?: string, driverLevel = false): void {
   const node = p.node(dest);
   if (!node || n <= 0) return;
-  writeMayDirtyBitmaps(p, dest, offset, n);
+  writeMayDirtyBitmaps(p, dest, offset, n, driverLevel);
   if (detectedZeroWrite(p, dest, offset, n, src)) return;
   if (node.driver === 'qcow2') {
     // the image its clusters are allocated in: a host image file, or the image a format node's
@@ -201,7 +202,10 @@ function writeHostBytes(p: Proc, dest: string, offset: number, n: number, src?: 
   };
   // a raw image's bytes are what the source reads there, where the model knows it
   if (at.img.format === 'raw' && !copiesImage()) {
-    p.d.put(HOST, 'images', at.img.file, withRawFill(at.img, at.offset, at.offset + n, zeroes ? 0 : src !== undefined ? readFill(p, src, offset, n) : undefined));
+    // the blocks written hold data now; a write of zeroes (raw_co_pwrite_zeroes: punch hole or
+    // zero range) leaves holes (graph/jobs/host-holes.ts)
+    const filled = withRawFill(at.img, at.offset, at.offset + n, zeroes ? 0 : src !== undefined ? readFill(p, src, offset, n) : undefined);
+    p.d.put(HOST, 'images', at.img.file, withHostData(filled, at.offset, at.offset + n, !zeroes));
     return;
   }
   if (at.offset >= QCOW_HEADER_BYTES) return;
@@ -236,10 +240,10 @@ function writeHostBytes(p: Proc, dest: string, offset: number, n: number, src?: 
  * or not), with one it returns -ENOTSUP and bdrv_co_do_pwrite_zeroes falls back to writing a
  * buffer of zeroes: data. Other destinations are left as they are (a file's bytes are not followed).
  */
-export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, unmap: boolean): void {
+export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, unmap: boolean, driverLevel = false): void {
   const node = p.node(dest);
   if (!node || n <= 0) return;
-  writeMayDirtyBitmaps(p, dest, offset, n);
+  writeMayDirtyBitmaps(p, dest, offset, n, driverLevel);
   if (node.driver !== 'qcow2') {
     // the host file reads zeroes there now, whichever way file-posix zeroed it: a raw image's
     // bytes, or a qcow2 file's header gone like under data (writeHostBytes)
@@ -250,7 +254,7 @@ export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, 
   if (!view || view.img.format !== 'qcow2' || view.img.dataFile !== undefined) return;
   const v2 = view.img.compat === '0.10';
   if (v2 && p.backing(dest)) {
-    writeGuestData(p, dest, offset, n);
+    writeGuestData(p, dest, offset, n, undefined, driverLevel);
     return;
   }
   // 10.0 drops BDRV_REQ_MAY_UNMAP for a node opened without discard=unmap (rule
