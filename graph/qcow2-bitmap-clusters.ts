@@ -130,3 +130,13 @@ function withDir(img: Image, dir: number[] | undefined): Image {
 function followed(img: Image): boolean {
   return img.format === 'qcow2' && !img.snapClusters && !img.luks && img.dataFile === undefined && !img.snapshots?.length;
 }
+
+/**
+ * qcow2_alloc_clusters(bytes) on `img` as qcow2_grow_l1_table asks it (the new L1 table, while the
+ * old one is still in use): the first cluster of the first free run, or undefined where the
+ * image's free clusters are not followed.
+ */
+export function firstFreeRun(img: Image, bytes: number, layout: Layout): number | undefined {
+  if (!followed(img)) return undefined;
+  return allocator(img, layout(img)).alloc(bytes);
+}

@@ -52,6 +52,8 @@ export interface BdsNode {
   order: number;           // name-assignment order (x-debug-query-block-graph lists nodes in it)
   extra?: Record<string, unknown>; // driver state: throttle group, quorum threshold, blkdebug perms…
   writeThreshold?: number; // bs->write_threshold_offset (block-set-write-threshold); absent: 0
+  /** bs->wr_highest_offset where the model made the writes (graph/wr-highest.ts); absent: 0 */
+  wrHighest?: number;
   bitmaps?: DirtyBitmap[]; // bs->dirty_bitmaps, newest first (graph/bitmaps.ts); absent: none
   /** qcow2: BDRVQcow2State.snapshots, the table qcow2_read_snapshots read at open and the snapshot
    *  operations keep in memory (graph/internal-snapshot.ts); absent: none */

@@ -11,7 +11,8 @@ import { deflatedSize, readFill } from '../qcow2-compress.js';
 import { allocOwner, metadataView, writeView } from '../guest-image.js';
 import { growWrittenNodes } from '../length.js';
 import { compressedWriter, afterGuestWrite, afterZeroWrite } from '../snapshot-clusters.js';
-import { hostFileLength, qcow2FileSize, withAllocation } from '../open.js';
+import { hostFileLength, qcow2FileSize, qcow2HostOffset, withAllocation } from '../open.js';
+import { noteWritePath } from '../wr-highest.js';
 import type { Proc } from '../proc.js';
 import { HOST, type Image } from '../types.js';
 import { allocatedAbove } from './allocation.js';
@@ -58,6 +59,7 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
   const node = p.node(dest);
   if (!node || n <= 0) return;
   writeMayDirtyBitmaps(p, dest, offset, n, driverLevel);
+  noteWritePath(p, dest, offset, n, driverLevel);
   if (detectedZeroWrite(p, dest, offset, n, src)) return;
   if (node.driver === 'qcow2') {
     // the image its clusters are allocated in: a host image file, or the image a format node's
@@ -79,6 +81,13 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
     writeView(p, view.key, withFills(p, next, offset, Math.min(offset + n, node.size), src));
     const end = cow ? cow.end : qcow2FileSize(next) > qcow2FileSize(img) ? qcow2FileSize(next) : 0;
     if (file !== undefined && end > 0) growWrittenNodes(p, file, end);
+    // the host writes of the data (and of new L2 tables before it): a new cluster is written
+    // whole (the guest bytes and perform_cow's head and tail), an allocated one where the bytes go
+    if (file !== undefined) {
+      const last = end > 0 ? undefined : qcow2HostOffset(next, Math.min(offset + n, node.size) - 1);
+      const hostEnd = end > 0 ? end : last !== undefined ? last + 1 : 0;
+      if (hostEnd > 0) noteWritePath(p, file, 0, hostEnd);
+    }
     return;
   }
   if (node.driver === 'qed') {
@@ -161,6 +170,8 @@ export function writeCompressedData(p: Proc, dest: string, offset: number, n: nu
   }
   if (to > from) writeView(p, view.key, withFills(p, w.img(), from, to, src));
   if (file !== undefined && w.end() > 0) growWrittenNodes(p, file, w.end());
+  // qcow2_co_pwritev_compressed_task: the deflated bytes end where the packed clusters do
+  if (file !== undefined && w.end() > 0) noteWritePath(p, file, 0, w.end());
   return error;
 }
 
@@ -244,6 +255,7 @@ export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, 
   const node = p.node(dest);
   if (!node || n <= 0) return;
   writeMayDirtyBitmaps(p, dest, offset, n, driverLevel);
+  noteWritePath(p, dest, offset, n, driverLevel);
   if (node.driver !== 'qcow2') {
     // the host file reads zeroes there now, whichever way file-posix zeroed it: a raw image's
     // bytes, or a qcow2 file's header gone like under data (writeHostBytes)
@@ -268,6 +280,8 @@ export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, 
   writeView(p, view.key, fills ? { ...rest, fills } : rest);
   const file = p.fileChild(dest)?.child;
   if (file !== undefined && z.end > 0) growWrittenNodes(p, file, z.end);
+  // the new L2 tables are written whole (l2_allocate), the last at the layout's end
+  if (file !== undefined && z.end > 0) noteWritePath(p, file, 0, z.end);
 }
 
 /**
