@@ -21,6 +21,7 @@ import { openedWithUnmap } from './mirror-dirty.js';
 import { QCOW_HEADER_BYTES as HEADER_READ, readAt } from '../read.js';
 import { writeMayDirtyBitmaps } from '../bitmaps.js';
 import { withHostData } from './host-holes.js';
+import { nbdServed } from './nbd-write.js';
 
 /** sizeof(QCowHeader) */
 const QCOW_HEADER_BYTES = 104;
@@ -60,6 +61,12 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
   if (!node || n <= 0) return;
   writeMayDirtyBitmaps(p, dest, offset, n, driverLevel);
   noteWritePath(p, dest, offset, n, driverLevel);
+  if (node.driver === 'nbd') {
+    // NBD_CMD_WRITE: the export's node takes the write (graph/jobs/nbd-write.ts)
+    const served = nbdServed(p, dest);
+    if (served) writeGuestData(served.q, served.node, offset, n);
+    return;
+  }
   if (detectedZeroWrite(p, dest, offset, n, src)) return;
   if (node.driver === 'qcow2') {
     // the image its clusters are allocated in: a host image file, or the image a format node's
@@ -256,6 +263,12 @@ export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, 
   if (!node || n <= 0) return;
   writeMayDirtyBitmaps(p, dest, offset, n, driverLevel);
   noteWritePath(p, dest, offset, n, driverLevel);
+  if (node.driver === 'nbd') {
+    // NBD_CMD_WRITE_ZEROES (graph/jobs/nbd-write.ts)
+    const served = nbdServed(p, dest);
+    if (served) zeroGuestData(served.q, served.node, offset, n, unmap);
+    return;
+  }
   if (node.driver !== 'qcow2') {
     // the host file reads zeroes there now, whichever way file-posix zeroed it: a raw image's
     // bytes, or a qcow2 file's header gone like under data (writeHostBytes)

@@ -300,7 +300,9 @@ function redirty(dirty: [number, number][], offset: number, bytes: number, g: nu
  * data (graph/jobs/guest-write.ts), so other targets take the whole range.
  */
 function mirrorWrite(p: Proc, r: RateState, offset: number, bytes: number): void {
-  if (p.node(r.dest)?.driver !== 'qcow2' || !snapshotAccessReadable(p, r.top)) {
+  // (an nbd client target takes data and zero pieces apart too: NBD_CMD_WRITE and _WRITE_ZEROES)
+  const piecewise = p.node(r.dest)?.driver === 'qcow2' || p.node(r.dest)?.driver === 'nbd';
+  if (!piecewise || !snapshotAccessReadable(p, r.top)) {
     writeData(p, r.dest, offset, bytes, r.top);
     return;
   }
