@@ -608,6 +608,8 @@ export const RULES = defineRules({
       { transcript: 'combo-c11-b2-backup-sync-modes-formats.json', step: 11 },
       // stop 40 (lead, kept after the lists' first two: the upgrade drill takes those): the drive-backup into a raw target opened with format raw
       { transcript: 'probe-drive-backup-qcow2-header-format-raw.json', step: 1 },
+      // stop 41 (wt-qr2): stop 40's qr-bitmaps-busy-backup, landed with the copy bitmap's contents
+      { transcript: 'qr-bitmaps-busy-backup.json', step: 3 },
     ],
     modelled: true,
   },

@@ -13,9 +13,9 @@ import type { Proc } from '../proc.js';
 import { replaceNode } from '../replace.js';
 import { tryRefresh } from '../ops.js';
 import { cbwClusterSize } from '../block-copy.js';
-import { abdicateTo, addAnonBitmap, releaseAnonBitmap, successorKey } from '../anon-bitmaps.js';
+import { abdicateTo, addAnonBitmap, bcsKey, releaseAnonBitmap, successorKey } from '../anon-bitmaps.js';
 import { opBlocker } from '../blockers.js';
-import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, dirtyBitmapSize, findDirtyBitmap, patchDirtyBitmap, replaceDirtyBitmap } from '../bitmaps.js';
+import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, dirtyBitmapSize, findDirtyBitmap, patchDirtyBitmap, replaceDirtyBitmap, setBitmaps } from '../bitmaps.js';
 import { clipRanges, mergedContents, regranulate } from '../bitmap-contents.js';
 import type { Job } from '../types.js';
 import { filterChild, filterOrCowBs, isFilter } from './chain.js';
@@ -373,7 +373,42 @@ function backupFirstStretch(ctx: JobCtx, id: string, o: { onSourceError?: string
     return 'stopped';
   }
   patchJobData(p, id, { copyCall: call });
+  if (call.next !== undefined) setBcsRemaining(p, d, call.next);
   return 'copied';
+}
+
+/**
+ * The block-copy state's copy bitmap (block_copy_state_new's anonymous bitmap, graph/anon-bitmaps.ts
+ * bcsKey) while a call sleeps after its first task: backup_init_bcs_bitmap set what the job has to
+ * copy (sync full: all of it; bitmap: the sync bitmap's clusters), and each finished task cleared
+ * its clusters (block_copy_task_end -> bdrv_reset_dirty_bitmap), so it holds what lies from `next`
+ * on; bdrv_get_dirty_count counts it, and backup_cleanup_sync_bitmap merges it into a bitmap-mode
+ * always sync bitmap when the job is cancelled now. sync top (block_copy_reset_unallocated as the
+ * loop goes) is not followed.
+ */
+function setBcsRemaining(p: Proc, d: BackupData, next: number): void {
+  const all = copyRanges(p, d);
+  if (!all || !d.cbw) return;
+  const key = bcsKey(d.cbw);
+  for (const node of [d.source, d.cbw]) {
+    const b = bitmapsOf(p, node).find((x) => x.owner === key);
+    if (!b) continue;
+    const dirty = regranulate(clipRanges(all, next, Number.MAX_SAFE_INTEGER), b.granularity, dirtyBitmapSize(p, node, b));
+    const { empty: _e, dirty: _d, ...rest } = b;
+    setBitmaps(p, node, bitmapsOf(p, node).map((x) => (x === b ? { ...rest, dirty, ...(dirty.length === 0 ? { empty: true as const } : {}) } : x)));
+    return;
+  }
+}
+
+/** What the copy bitmap holds where setBcsRemaining followed it (undefined: not known). */
+function bcsContents(p: Proc, d: BackupData): [number, number][] | undefined {
+  if (!d.cbw) return undefined;
+  const key = bcsKey(d.cbw);
+  for (const node of [d.source, d.cbw]) {
+    const b = bitmapsOf(p, node).find((x) => x.owner === key);
+    if (b) return b.dirty;
+  }
+  return undefined;
 }
 
 /**
@@ -699,6 +734,8 @@ function cleanupSyncBitmap(p: Proc, job: string, d: BackupData, ok: boolean): vo
 function uncopied(p: Proc, d: BackupData): [number, number][] | undefined {
   const task = d.failedTask;
   const all = copyRanges(p, d);
+  // a job cancelled while its call slept after the first task: what the copy bitmap still holds
+  if (!task && d.copyCall?.next !== undefined) return bcsContents(p, d);
   if (!task || !all) return undefined;
   const tasks = all.reduce((n, [a, b]) => n + Math.ceil((b - a) / BLOCK_COPY_MAX_BUFFER), 0);
   return tasks <= BLOCK_COPY_MAX_WORKERS ? clipRanges(all, task[0], task[1]) : undefined;
