@@ -10,6 +10,7 @@ import { attachedName, bbRoot, devices, isVm } from '../graph/devices/ops.js';
 import { filterOrCowBs, skipImplicitFilters } from '../graph/jobs/chain.js';
 import { ROLE_DATA, ROLE_FILTERED, ROLE_PRIMARY } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
+import { wrHighestOffset } from '../graph/wr-highest.js';
 import { queryBlockVm } from './vm/queries.js';
 import { blkAccounting } from './vm/blk-stats.js';
 
@@ -77,7 +78,8 @@ function bdsStats(p: Proc, node: string | null, depth = 0, blkLevel = true): Rec
   // implicit filters are skipped only in a BlockBackend-level query
   const bs = blkLevel ? skipImplicitFilters(p, node) : node;
   s['node-name'] = bs;
-  s.stats = idleStats(p);
+  // bdrv_query_bds_stats: stat64_get(&bs->wr_highest_offset) at either level (graph/wr-highest.ts)
+  s.stats = { ...idleStats(p), wr_highest_offset: wrHighestOffset(p, bs) };
   const drv = p.node(bs)?.driver;
   if (drv && FILE_DRIVERS.has(drv)) s['driver-specific'] = { driver: drv, 'discard-nb-ok': 0, 'discard-nb-failed': 0, 'discard-bytes-ok': 0 };
   const kids = p.childrenOf(bs);

@@ -28,6 +28,7 @@ import { hostParentExists } from '../graph/host-path.js';
 import { luksHeader, luksPayloadOffset } from '../graph/luks.js';
 import { createGuestHome } from '../graph/guest-image.js';
 import { qcow2PreallocFileLength, type Qcow2Prealloc } from '../graph/qcow2-prealloc.js';
+import { noteWritePath } from '../graph/wr-highest.js';
 import { secretLookupUtf8 } from '../graph/secrets.js';
 import { VDI_DISK_SIZE_MAX as VDI_DISK_SIZE_MAX_BIG, otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
@@ -303,6 +304,23 @@ function blockdevRef(p: Proc, ref: unknown): string {
  * WRITE|RESIZE (blk_new_with_bs: permission conflicts fail the job), the header written through
  * it: the image behind the node becomes a qcow2 image of that size in the catalogue.
  */
+/**
+ * The end of qcow2_co_create's highest write through its file (wr_highest_offset,
+ * graph/wr-highest.ts): the header cluster and the refcount table and block (blk_co_pwrite of
+ * clusters 0-2), then qcow2_grow_l1_table's bdrv_pwrite_sync of the L1 table's new_l1_size *
+ * L1E_SIZE bytes at cluster 3; with preallocation, the L2 tables written whole (l2_allocate), each
+ * before the data clusters it maps (preallocate_co: data clusters are allocated, not written), so
+ * the last one ends highest.
+ */
+function qcow2CreateWriteEnd(cs: number, size: number, extendedL2: boolean, prealloc: boolean): number {
+  const perL2 = cs / (extendedL2 ? 16 : 8);
+  const l1Entries = Math.ceil(size / (cs * perL2));
+  const afterL1 = 3 + Math.ceil((l1Entries * 8) / cs);
+  const l2Used = Math.ceil(Math.ceil(size / cs) / perL2);
+  if (prealloc && l2Used > 0) return (afterL1 + (l2Used - 1) * (1 + perL2) + 1) * cs;
+  return 3 * cs + l1Entries * 8;
+}
+
 function qcow2Create(p: Proc, o: Opts): void {
   const file = blockdevRef(p, o.file);
   const size = Number(o.size);
@@ -471,6 +489,7 @@ function qcow2Create(p: Proc, o: Opts): void {
     if (preallocLength !== undefined && preallocLength > hostFileLength(next)) next.fileLength = preallocLength;
     p.d.put(HOST, 'images', img.file, next);
     growWrittenNodes(p, file, Math.max(qcow2FileSize(next), preallocLength ?? 0));
+    noteWritePath(p, file, 0, qcow2CreateWriteEnd(cluster, size, extendedL2, preallocLength !== undefined));
     // qcow2_set_up_encryption, after the truncate and the backing file: on the image opened once
     // (blk_new_open); a failure leaves the unencrypted image of its size on disk
     if (o.encrypt !== undefined) {

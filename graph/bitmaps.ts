@@ -19,6 +19,8 @@ import type { Proc } from './proc.js';
 import { refuseChildlessCorLength } from './cor-length.js';
 import { rangesBytes, setRange } from './bitmap-contents.js';
 import { HOST, type BdsNode, type DirtyBitmap, type Image, type ImageBitmap } from './types.js';
+import { qcow2FileSize } from './open.js';
+import { removeBitmapClusters, storeBitmapClusters, type StoredBits } from './qcow2-bitmap-clusters.js';
 
 export type { DirtyBitmap, ImageBitmap } from './types.js';
 
@@ -165,13 +167,16 @@ export function replaceDirtyBitmap(p: Proc, node: string, b: DirtyBitmap): void 
  * follow below any other driver (those bitmaps lose their known contents). Without a range
  * (offset undefined) every bitmap on the way may hold bits.
  */
-export function writeMayDirtyBitmaps(p: Proc, dest: string, offset?: number, bytes?: number): void {
+export function writeMayDirtyBitmaps(p: Proc, dest: string, offset?: number, bytes?: number, driverLevel = false): void {
   const seen = new Set<string>();
   const walk = (node: string, off: number | undefined) => {
     if (seen.has(node) || seen.size > 10_000) return;
     seen.add(node);
     const n = p.node(node);
-    const list = n?.bitmaps ?? [];
+    // driverLevel: the write enters `dest` below its request layer (bdrv_driver_pwritev, as
+    // bdrv_co_do_copy_on_readv writes): no bdrv_co_write_req_finish there, so its own bitmaps
+    // stay as they were; the driver's own requests to its children dirty theirs
+    const list = driverLevel && node === dest ? [] : n?.bitmaps ?? [];
     if (list.some((b) => !b.disabled && (b.empty || b.dirty !== undefined))) {
       setBitmaps(p, node, list.map((b) => {
         if (b.disabled || (!b.empty && b.dirty === undefined)) return b;
@@ -341,6 +346,12 @@ export function queryDirtyBitmaps(n: BdsNode, p?: Proc): Record<string, unknown>
 // ---------------------------------------------------------------------------------------------
 // persistence in the qcow2 image's bitmap directory
 
+/** The image (its bitmap directory and clusters) written back to the host. */
+function putImage(p: Proc, img: Image): void {
+  const { bitmaps, ...rest } = img;
+  p.d.put(HOST, 'images', img.file, bitmaps?.length ? img : rest);
+}
+
 function putImageBitmaps(p: Proc, img: Image, list: ImageBitmap[]): void {
   const { bitmaps: _b, ...rest } = img;
   p.d.put(HOST, 'images', img.file, list.length ? { ...rest, bitmaps: list } : rest);
@@ -387,6 +398,7 @@ export function storePersistentBitmaps(p: Proc, node: string, release: boolean):
   const dir = (img.bitmaps ?? []).map((e) => ({ ...e }));
   let needWrite = false;
   const stored = new Set<string>();
+  const written = new Map<string, StoredBits>();
   for (const b of n.bitmaps ?? []) {
     if (!b.persistent || b.inconsistent) continue;
     if (b.readonly) {
@@ -404,11 +416,13 @@ export function storePersistentBitmaps(p: Proc, node: string, release: boolean):
     if (b.dirty) e.dirty = b.dirty;
     else delete e.dirty;
     stored.add(b.name);
+    written.set(b.name, { size: b.size ?? getLength(p, node), granularity: b.granularity, dirty: b.dirty ?? (b.empty ? [] : undefined) });
   }
   if (needWrite) {
     // can_write: writable and not BDRV_O_INACTIVE (an inactive node's image belongs to another process)
     if (n.ro || n.inactive) return 'No write access';
-    putImageBitmaps(p, img, dir);
+    // store_bitmap / bitmap_list_store: the tables and the directory go into new clusters
+    putImage(p, storeBitmapClusters(img, dir, written, qcow2FileSize));
   }
   if (release) {
     // bdrv_release_dirty_bitmap -> bdrv_release_dirty_bitmap_locked: assert(!bdrv_dirty_bitmap_busy(bitmap)).
@@ -458,7 +472,7 @@ export function reopenBitmapsRw(p: Proc, node: string): void {
 export function removePersistentBitmap(p: Proc, node: string, name: string): void {
   const img = qcow2Image(p, node);
   if (!img?.bitmaps?.some((e) => e.name === name)) return;
-  putImageBitmaps(p, img, img.bitmaps.filter((e) => e.name !== name));
+  putImage(p, removeBitmapClusters(img, img.bitmaps.filter((e) => e.name !== name), qcow2FileSize));
 }
 
 /** One bitmap for the views (show, render, diff): `name granularity` then the flags set. */

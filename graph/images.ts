@@ -1,5 +1,6 @@
 // The host's image catalogue: what `qemu-img create` would have left on disk, as far as
 // the block graph can see it (format, virtual size, backing file named in the header).
+import { markHostData } from './jobs/host-holes.js';
 import { backingFormatField } from './backing-format.js';
 import { BlockgraphError } from '../errors/index.js';
 import type { Draft } from './draft.js';
@@ -133,6 +134,18 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   if (fileLength !== undefined) img.fileLength = fileLength;
   const table = /(?:^|,)table_size=([^,]+)/.exec(spec.options ?? '')?.[1];
   if (table !== undefined && spec.format === 'qed') img.tableSize = Number(table);
+  // qemu-img create -f raw leaves a sparse file (raw_co_create's ftruncate), and qemu-io's
+  // writes make their blocks data: its holes are followed unless it was preallocated
+  if (spec.format === 'raw' && !/(?:^|,)preallocation=/.test(spec.options ?? '')) {
+    // raw_regular_truncate: a new file's first block is written (allocate_first_block: 512 bytes
+    // under MAX_BLOCKSIZE, else 4096), so it is data
+    let ext: [number, number][] = size > 0 ? markHostData([], 0, Math.min(size, 4096), true) : [];
+    for (const r of Array.isArray(spec.data) ? spec.data : []) {
+      const off = Number(r?.offset), len = Number(r?.length);
+      if (Number.isSafeInteger(off) && Number.isSafeInteger(len) && off >= 0 && len > 0 && off < size) ext = markHostData(ext, off, Math.min(off + len, size), true);
+    }
+    img.hostData = ext;
+  }
   // a raw image's qemu-io writes are its host bytes (Image.fills over the file's zeroes)
   if (spec.format === 'raw' && Array.isArray(spec.data) && spec.data.length) {
     if (spec.data.length > 10000) throw new BlockgraphError('BG_BAD_INPUT', `image '${spec.file}': too many data regions`);

@@ -990,7 +990,8 @@ export function hostFileLength(img: Image): number {
     const cs = img.clusterSize ?? 65536;
     return img.fileLength ?? Math.ceil(qcow2FileSize(img) / cs) * cs + Math.ceil(img.luks.payloadOffset / cs) * cs;
   }
-  return img.fileLength ?? qcow2FileSize(img);
+  // qcow2_store_persistent_dirty_bitmaps' writes past the layout (graph/qcow2-bitmap-clusters.ts)
+  return Math.max(img.fileLength ?? qcow2FileSize(img), img.bitmapEnd ?? 0);
 }
 
 /**

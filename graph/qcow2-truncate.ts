@@ -21,6 +21,8 @@ import { allocOwner, metadataView, writeView } from './guest-image.js';
 import { afterShrink } from './snapshot-clusters.js';
 import { BITMAP_DEFAULT, dirtyBitmapCheck, findDirtyBitmap, qcow2Image } from './bitmaps.js';
 import { growWrittenNodes } from './length.js';
+import { noteWritePath } from './wr-highest.js';
+import { firstFreeRun } from './qcow2-bitmap-clusters.js';
 import { hostFileLength, qcow2FileSize } from './open.js';
 import type { Proc } from './proc.js';
 import type { Image } from './types.js';
@@ -58,6 +60,9 @@ function qcow2TruncateBitmapsCheck(p: Proc, node: string): void {
 
 type Truncate = (p: Proc, node: string, size: number, depth?: number) => void;
 
+/** offsetof(QCowHeader, size) + sizeof(uint64_t) */
+const QCOW_HEADER_SIZE_END = 32;
+
 /** The image behind `node` (a qcow2 node) after qcow2_co_truncate from `oldSize` to `size`. */
 export function qcow2TruncateImage(p: Proc, node: string, oldSize: number, size: number, coTruncate: Truncate): void {
   // the image its metadata reach: a host image file, or a format node's guest view (graph/guest-image.ts)
@@ -65,6 +70,8 @@ export function qcow2TruncateImage(p: Proc, node: string, oldSize: number, size:
   const view = metadataView(p, node);
   const img = view?.img;
   if (!file || !view || !img || img.format !== 'qcow2') return;
+  // the header's new size: bdrv_co_pwrite_sync(bs->file, offsetof(QCowHeader, size), 8)
+  noteWritePath(p, file, 0, QCOW_HEADER_SIZE_END);
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
   const simple = !img.snapshots?.length && !img.snapClusters && img.dataFile === undefined
@@ -83,6 +90,23 @@ export function qcow2TruncateImage(p: Proc, node: string, oldSize: number, size:
       }
     }
     return;
+  }
+  const oldL1 = Math.ceil(img.size / l2Span), newL1 = Math.ceil(size / l2Span);
+  const l1ClustersOf = (entries: number) => Math.ceil((8 * entries) / cs);
+  if (size > oldSize && newL1 > oldL1 && l1ClustersOf(newL1) === l1ClustersOf(oldL1)) {
+    // qcow2_grow_l1_table(new_l1_size, exact): the new table goes into the first free clusters
+    // while the old one is still in use (qcow2_alloc_clusters), its new_l1_size * L1E_SIZE bytes
+    // written there (bdrv_pwrite_sync: the file grows to their end), then the header points at it
+    // and the old table is freed. The layout's L1 clusters keep their place in the model (later
+    // allocations that would reuse them are not followed).
+    const at = firstFreeRun(img, newL1 * 8, qcow2FileSize);
+    if (at !== undefined) {
+      const end = at * cs + newL1 * 8;
+      writeView(p, view.key, { ...img, size, fileLength: Math.max(hostFileLength(img), end) });
+      growWrittenNodes(p, file, end);
+      noteWritePath(p, file, 0, end);
+      return;
+    }
   }
   if (size >= oldSize || !simple) {
     writeView(p, view.key, { ...img, size });

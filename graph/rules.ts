@@ -118,7 +118,10 @@ export const RULES = defineRules({
       // stop 41 (replies): query-named-block-nodes' 'active' member (10.0) after the failed snapshot transaction
       { transcript: 'fuzz-failed-snapshot-reheads-moved-children.json', step: 4 },
       // stop 41 (replies): query-named-block-nodes of a streamOptimized vmdk ('active', 10.0)
-      { transcript: 'fuzz-vmdk-create-stream-optimized-type.json', step: 4 }],
+      { transcript: 'fuzz-vmdk-create-stream-optimized-type.json', step: 4 },
+      // stop 41 (wt-qr2): each qr2 transcript's first step where the recordings differ (BlockDeviceInfo.active, BlockDeviceStats' zone append counters), and the two stop-40 qr transcripts landed now
+      { transcript: 'qr2-backup-full-raw-compress.json', step: 4 }, { transcript: 'qr2-backup-full-raw-qcow2.json', step: 4 }, { transcript: 'qr2-backup-sparse-qcow2-raw-bitmap.json', step: 5 }, { transcript: 'qr2-backup-sparse-qcow2-top.json', step: 5 }, { transcript: 'qr2-backup-sparse-raw-qcow2-compress.json', step: 4 }, { transcript: 'qr2-backup-sparse-raw-qcow2.json', step: 4 }, { transcript: 'qr2-backup-zero-data-detect-zeroes.json', step: 4 }, { transcript: 'qr2-bitmap-store-granularities.json', step: 6 }, { transcript: 'qr2-bitmap-store-remove.json', step: 6 }, { transcript: 'qr2-blockstats-backup.json', step: 4 }, { transcript: 'qr2-commit-mid-into-raw.json', step: 6 }, { transcript: 'qr2-create-file-prealloc-modes.json', step: 12 }, { transcript: 'qr2-create-qcow2-prealloc-falloc.json', step: 8 }, { transcript: 'qr2-create-qcow2-prealloc-full.json', step: 8 }, { transcript: 'qr2-create-qcow2-prealloc-metadata-4k.json', step: 8 }, { transcript: 'qr2-create-qcow2-prealloc-metadata.json', step: 8 }, { transcript: 'qr2-create-qcow2-prealloc-off-2m-cluster.json', step: 8 }, { transcript: 'qr2-nbd-backup-into-export.json', step: 7 }, { transcript: 'qr2-resize-qcow2-with-data.json', step: 2 }, { transcript: 'qr2-resize-raw-and-file.json', step: 4 }, { transcript: 'qr2-stream-qcow2-backing.json', step: 4 }, { transcript: 'qr2-stream-sparse-raw-backing.json', step: 3 }, { transcript: 'qr-qcow2-persistent-bitmaps-reopened.json', step: 5 }, { transcript: 'qr-resize-grown.json', step: 4 },
+    ],
     modelled: true,
   },
   'block-resize-busy-text': {
@@ -250,7 +253,10 @@ export const RULES = defineRules({
       { transcript: 'fuzz-drive-backup-target-inherits-no-flush.json', step: 2 },
       { transcript: 'fuzz-xdebug-graph-jobs-newest-first.json', step: 2 },
       // stop 41 (replies, vm): the active commit under a virtio-blk disk whose query-block skips the job's filter
-      { transcript: 'vm/fuzz-vm-query-block-skips-job-filter.json', step: 3 }],
+      { transcript: 'vm/fuzz-vm-query-block-skips-job-filter.json', step: 3 },
+      // stop 41 (wt-qr2): the qr2 mirrors' and active commits' starts
+      { transcript: 'qr2-backup-incremental-after-mirror.json', step: 4 }, { transcript: 'qr2-bitmap-store-after-mirror.json', step: 3 }, { transcript: 'qr2-commit-active-into-qcow2.json', step: 1 }, { transcript: 'qr2-commit-active-sparse-into-raw.json', step: 3 }, { transcript: 'qr2-mirror-full-raw-qcow2.json', step: 2 }, { transcript: 'qr2-mirror-qcow2-over-sparse-raw-backing.json', step: 2 }, { transcript: 'qr2-mirror-sparse-qcow2-qcow2.json', step: 3 }, { transcript: 'qr2-mirror-sparse-raw-qcow2-cluster-4k.json', step: 2 }, { transcript: 'qr2-mirror-sparse-raw-qcow2.json', step: 2 }, { transcript: 'qr2-mirror-sparse-raw-raw-bitmaps.json', step: 5 }, { transcript: 'qr2-mirror-zero-data-detect-zeroes.json', step: 2 }, { transcript: 'qr2-nbd-mirror-into-export.json', step: 6 },
+    ],
     modelled: true,
   },
   'transaction-completion-mode-text': {
@@ -646,7 +652,10 @@ export const RULES = defineRules({
       { transcript: 'fuzz-block-copy-bitmap-starts-whole.json', step: 2 },
       { transcript: 'fuzz-leaked-drain-job-status-paused.json', step: 2 },
       // stop 41 (replies): the drive-backup sync none of the transaction whose snapshot moves an export
-      { transcript: 'fuzz-export-node-name-follows-snapshot.json', step: 5 }],
+      { transcript: 'fuzz-export-node-name-follows-snapshot.json', step: 5 },
+      // stop 41 (wt-qr2): stop 40's qr-bitmaps-busy-backup, landed with the copy bitmap's contents
+      { transcript: 'qr-bitmaps-busy-backup.json', step: 3 },
+    ],
     modelled: true,
   },
   'transaction-commit-order': {

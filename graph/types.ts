@@ -52,6 +52,8 @@ export interface BdsNode {
   order: number;           // name-assignment order (x-debug-query-block-graph lists nodes in it)
   extra?: Record<string, unknown>; // driver state: throttle group, quorum threshold, blkdebug perms…
   writeThreshold?: number; // bs->write_threshold_offset (block-set-write-threshold); absent: 0
+  /** bs->wr_highest_offset where the model made the writes (graph/wr-highest.ts); absent: 0 */
+  wrHighest?: number;
   bitmaps?: DirtyBitmap[]; // bs->dirty_bitmaps, newest first (graph/bitmaps.ts); absent: none
   /** qcow2: BDRVQcow2State.snapshots, the table qcow2_read_snapshots read at open and the snapshot
    *  operations keep in memory (graph/internal-snapshot.ts); absent: none */
@@ -107,6 +109,8 @@ export interface DirtyBitmap {
 /** An entry of a qcow2 image's bitmap directory (Qcow2Bitmap): flags IN_USE and AUTO. */
 export interface ImageBitmap {
   name: string; granularity: number; auto: boolean; inUse: boolean;
+  /** the host clusters of its stored data and table (graph/qcow2-bitmap-clusters.ts; absent: not followed) */
+  clusters?: number[];
   /** the bits stored with it, where the model knew them (graph/bitmap-contents.ts; absent: not known) */
   dirty?: [number, number][];
 }
@@ -330,6 +334,12 @@ export interface Image {
    * qemu-img or raw_co_create left it, unless `bytesUnknown`.
    */
   fills?: [number, number, number][];
+  /**
+   * A raw image's host file extents that hold data, sorted and disjoint, in whole file system
+   * blocks (graph/jobs/host-holes.ts): the rest are holes (lseek SEEK_HOLE, raw_co_block_status'
+   * BDRV_BLOCK_ZERO). Absent: not followed (all data).
+   */
+  hostData?: [number, number][];
   /** A raw image whose bytes outside `fills` the model does not know (written with bytes it does not follow). */
   bytesUnknown?: true;
   /** vmdk: a sparse header without its descriptor (a vmdk_co_do_create that failed after the extent): vmdk_open answers -EINVAL */
@@ -355,6 +365,10 @@ export interface Image {
   dataFileRaw?: boolean;
   compat?: string;         // qcow2 compat level ("0.10" = v2: no persistent bitmaps); absent: 1.1
   bitmaps?: ImageBitmap[]; // qcow2 bitmap directory, in directory order
+  /** qcow2: the host clusters of the bitmap directory (graph/qcow2-bitmap-clusters.ts) */
+  bitmapDir?: number[];
+  /** qcow2: the end of the last bitmap metadata write in the host file (the file is at least this long) */
+  bitmapEnd?: number;
   /** qcow2 internal snapshots (the snapshot table, in table order): id and name only (absent: none). */
   snapshots?: { id: string; name: string; vm?: true }[]; // vm: vm_state_size > 0 (snapshot-save, savevm)
   /**

@@ -13,13 +13,14 @@ import type { Proc } from '../proc.js';
 import { replaceNode } from '../replace.js';
 import { tryRefresh } from '../ops.js';
 import { cbwClusterSize } from '../block-copy.js';
-import { abdicateTo, addAnonBitmap, releaseAnonBitmap, successorKey } from '../anon-bitmaps.js';
+import { abdicateTo, addAnonBitmap, bcsKey, releaseAnonBitmap, successorKey } from '../anon-bitmaps.js';
 import { opBlocker } from '../blockers.js';
-import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, dirtyBitmapSize, findDirtyBitmap, patchDirtyBitmap, replaceDirtyBitmap } from '../bitmaps.js';
+import { BITMAP_BUSY, BITMAP_DEFAULT, bitmapsOf, dirtyBitmapCheck, dirtyBitmapSize, findDirtyBitmap, patchDirtyBitmap, replaceDirtyBitmap, setBitmaps } from '../bitmaps.js';
 import { clipRanges, mergedContents, regranulate } from '../bitmap-contents.js';
 import type { Job } from '../types.js';
 import { filterChild, filterOrCowBs, isFilter } from './chain.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
+import { copyStatus } from './host-holes.js';
 import { detectsZeroWrite, writeCompressedData, writeGuestData, zeroGuestData } from './guest-write.js';
 import { metadataView } from '../guest-image.js';
 import { snapshotAccessReadable, snapshotAccessWritable } from './snapshot-io.js';
@@ -376,7 +377,42 @@ function backupFirstStretch(ctx: JobCtx, id: string, o: { onSourceError?: string
   // what progress_bytes_callback counted of a rate-limited call that slept after its first task
   // (graph/jobs/progress.ts: the job's offset until it runs on)
   patchJobData(p, id, { copyCall: call, ...(call.next !== undefined && call.error === undefined ? { copiedAtStart: call.next } : {}) });
+  if (call.next !== undefined) setBcsRemaining(p, d, call.next);
   return 'copied';
+}
+
+/**
+ * The block-copy state's copy bitmap (block_copy_state_new's anonymous bitmap, graph/anon-bitmaps.ts
+ * bcsKey) while a call sleeps after its first task: backup_init_bcs_bitmap set what the job has to
+ * copy (sync full: all of it; bitmap: the sync bitmap's clusters), and each finished task cleared
+ * its clusters (block_copy_task_end -> bdrv_reset_dirty_bitmap), so it holds what lies from `next`
+ * on; bdrv_get_dirty_count counts it, and backup_cleanup_sync_bitmap merges it into a bitmap-mode
+ * always sync bitmap when the job is cancelled now. sync top (block_copy_reset_unallocated as the
+ * loop goes) is not followed.
+ */
+function setBcsRemaining(p: Proc, d: BackupData, next: number): void {
+  const all = copyRanges(p, d);
+  if (!all || !d.cbw) return;
+  const key = bcsKey(d.cbw);
+  for (const node of [d.source, d.cbw]) {
+    const b = bitmapsOf(p, node).find((x) => x.owner === key);
+    if (!b) continue;
+    const dirty = regranulate(clipRanges(all, next, Number.MAX_SAFE_INTEGER), b.granularity, dirtyBitmapSize(p, node, b));
+    const { empty: _e, dirty: _d, ...rest } = b;
+    setBitmaps(p, node, bitmapsOf(p, node).map((x) => (x === b ? { ...rest, dirty, ...(dirty.length === 0 ? { empty: true as const } : {}) } : x)));
+    return;
+  }
+}
+
+/** What the copy bitmap holds where setBcsRemaining followed it (undefined: not known). */
+function bcsContents(p: Proc, d: BackupData): [number, number][] | undefined {
+  if (!d.cbw) return undefined;
+  const key = bcsKey(d.cbw);
+  for (const node of [d.source, d.cbw]) {
+    const b = bitmapsOf(p, node).find((x) => x.owner === key);
+    if (b) return b.dirty;
+  }
+  return undefined;
 }
 
 /**
@@ -485,10 +521,14 @@ function blockCopyCall(p: Proc, d: BackupData, from = 0, firstTask = false): Cop
   for (const [ra, rb] of ranges) {
     const end = Math.min(rb, len);
     for (let pos = Math.max(ra, from); pos < end && guard < 1_000_000; guard++) {
-      const st = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, end - pos) : allocatedAbove(p, d.source, null, true, pos, end - pos);
+      const st0 = d.sync === 'top' ? layerStatus(p, skipFiltersDown(p, d.source), pos, end - pos) : allocatedAbove(p, d.source, null, true, pos, end - pos);
+      // block_copy_block_status (want_zero): an allocated run of a raw source's host file holes is
+      // BDRV_BLOCK_ZERO, written as zeroes (COPY_WRITE_ZEROES; graph/jobs/host-holes.ts)
+      const hole = st0.alloc && st0.n > 0 ? copyStatus(p, d.source, pos, st0.n, cbwClusterSize(p, d.cbw, d.target)) : undefined;
+      const st = hole && !hole.data ? { alloc: false, n: hole.n } : hole ? { alloc: true, n: hole.n } : st0;
       const run = Math.min(st.n > 0 ? st.n : end - pos, end - pos);
       // sync full and bitmap copy what reads as zeroes too (as zero writes); sync top skips it
-      const counts = st.alloc || d.sync !== 'top';
+      const counts = st0.alloc || d.sync !== 'top';
       if (!counts) {
         pos += run;
         continue;
@@ -698,6 +738,8 @@ function cleanupSyncBitmap(p: Proc, job: string, d: BackupData, ok: boolean): vo
 function uncopied(p: Proc, d: BackupData): [number, number][] | undefined {
   const task = d.failedTask;
   const all = copyRanges(p, d);
+  // a job cancelled while its call slept after the first task: what the copy bitmap still holds
+  if (!task && d.copyCall?.next !== undefined) return bcsContents(p, d);
   if (!task || !all) return undefined;
   const tasks = all.reduce((n, [a, b]) => n + Math.ceil((b - a) / BLOCK_COPY_MAX_BUFFER), 0);
   return tasks <= BLOCK_COPY_MAX_WORKERS ? clipRanges(all, task[0], task[1]) : undefined;

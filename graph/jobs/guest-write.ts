@@ -11,7 +11,8 @@ import { deflatedSize, readFill } from '../qcow2-compress.js';
 import { allocOwner, metadataView, writeView } from '../guest-image.js';
 import { growWrittenNodes } from '../length.js';
 import { compressedWriter, afterGuestWrite, afterZeroWrite } from '../snapshot-clusters.js';
-import { hostFileLength, qcow2FileSize, withAllocation } from '../open.js';
+import { hostFileLength, qcow2FileSize, qcow2HostOffset, withAllocation } from '../open.js';
+import { noteWritePath } from '../wr-highest.js';
 import type { Proc } from '../proc.js';
 import { HOST, type Image } from '../types.js';
 import { allocatedAbove } from './allocation.js';
@@ -19,6 +20,8 @@ import { rule } from '../rules.js';
 import { openedWithUnmap } from './mirror-dirty.js';
 import { QCOW_HEADER_BYTES as HEADER_READ, readAt } from '../read.js';
 import { writeMayDirtyBitmaps } from '../bitmaps.js';
+import { withHostData } from './host-holes.js';
+import { nbdServed } from './nbd-write.js';
 
 /** sizeof(QCowHeader) */
 const QCOW_HEADER_BYTES = 104;
@@ -53,10 +56,17 @@ function fileAt(p: Proc, node: string, offset: number): { img: Image; offset: nu
  * Guest bytes [offset, offset + n) written to `dest`, read at the same offset of `src` (the job's
  * source, when it has one).
  */
-export function writeGuestData(p: Proc, dest: string, offset: number, n: number, src?: string): void {
+export function writeGuestData(p: Proc, dest: string, offset: number, n: number, src?: string, driverLevel = false): void {
   const node = p.node(dest);
   if (!node || n <= 0) return;
-  writeMayDirtyBitmaps(p, dest, offset, n);
+  writeMayDirtyBitmaps(p, dest, offset, n, driverLevel);
+  noteWritePath(p, dest, offset, n, driverLevel);
+  if (node.driver === 'nbd') {
+    // NBD_CMD_WRITE: the export's node takes the write (graph/jobs/nbd-write.ts)
+    const served = nbdServed(p, dest);
+    if (served) writeGuestData(served.q, served.node, offset, n);
+    return;
+  }
   if (detectedZeroWrite(p, dest, offset, n, src)) return;
   if (node.driver === 'qcow2') {
     // the image its clusters are allocated in: a host image file, or the image a format node's
@@ -78,6 +88,13 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
     writeView(p, view.key, withFills(p, next, offset, Math.min(offset + n, node.size), src));
     const end = cow ? cow.end : qcow2FileSize(next) > qcow2FileSize(img) ? qcow2FileSize(next) : 0;
     if (file !== undefined && end > 0) growWrittenNodes(p, file, end);
+    // the host writes of the data (and of new L2 tables before it): a new cluster is written
+    // whole (the guest bytes and perform_cow's head and tail), an allocated one where the bytes go
+    if (file !== undefined) {
+      const last = end > 0 ? undefined : qcow2HostOffset(next, Math.min(offset + n, node.size) - 1);
+      const hostEnd = end > 0 ? end : last !== undefined ? last + 1 : 0;
+      if (hostEnd > 0) noteWritePath(p, file, 0, hostEnd);
+    }
     return;
   }
   if (node.driver === 'qed') {
@@ -160,6 +177,8 @@ export function writeCompressedData(p: Proc, dest: string, offset: number, n: nu
   }
   if (to > from) writeView(p, view.key, withFills(p, w.img(), from, to, src));
   if (file !== undefined && w.end() > 0) growWrittenNodes(p, file, w.end());
+  // qcow2_co_pwritev_compressed_task: the deflated bytes end where the packed clusters do
+  if (file !== undefined && w.end() > 0) noteWritePath(p, file, 0, w.end());
   return error;
 }
 
@@ -201,7 +220,10 @@ function writeHostBytes(p: Proc, dest: string, offset: number, n: number, src?: 
   };
   // a raw image's bytes are what the source reads there, where the model knows it
   if (at.img.format === 'raw' && !copiesImage()) {
-    p.d.put(HOST, 'images', at.img.file, withRawFill(at.img, at.offset, at.offset + n, zeroes ? 0 : src !== undefined ? readFill(p, src, offset, n) : undefined));
+    // the blocks written hold data now; a write of zeroes (raw_co_pwrite_zeroes: punch hole or
+    // zero range) leaves holes (graph/jobs/host-holes.ts)
+    const filled = withRawFill(at.img, at.offset, at.offset + n, zeroes ? 0 : src !== undefined ? readFill(p, src, offset, n) : undefined);
+    p.d.put(HOST, 'images', at.img.file, withHostData(filled, at.offset, at.offset + n, !zeroes));
     return;
   }
   if (at.offset >= QCOW_HEADER_BYTES) return;
@@ -236,10 +258,17 @@ function writeHostBytes(p: Proc, dest: string, offset: number, n: number, src?: 
  * or not), with one it returns -ENOTSUP and bdrv_co_do_pwrite_zeroes falls back to writing a
  * buffer of zeroes: data. Other destinations are left as they are (a file's bytes are not followed).
  */
-export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, unmap: boolean): void {
+export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, unmap: boolean, driverLevel = false): void {
   const node = p.node(dest);
   if (!node || n <= 0) return;
-  writeMayDirtyBitmaps(p, dest, offset, n);
+  writeMayDirtyBitmaps(p, dest, offset, n, driverLevel);
+  noteWritePath(p, dest, offset, n, driverLevel);
+  if (node.driver === 'nbd') {
+    // NBD_CMD_WRITE_ZEROES (graph/jobs/nbd-write.ts)
+    const served = nbdServed(p, dest);
+    if (served) zeroGuestData(served.q, served.node, offset, n, unmap);
+    return;
+  }
   if (node.driver !== 'qcow2') {
     // the host file reads zeroes there now, whichever way file-posix zeroed it: a raw image's
     // bytes, or a qcow2 file's header gone like under data (writeHostBytes)
@@ -250,7 +279,7 @@ export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, 
   if (!view || view.img.format !== 'qcow2' || view.img.dataFile !== undefined) return;
   const v2 = view.img.compat === '0.10';
   if (v2 && p.backing(dest)) {
-    writeGuestData(p, dest, offset, n);
+    writeGuestData(p, dest, offset, n, undefined, driverLevel);
     return;
   }
   // 10.0 drops BDRV_REQ_MAY_UNMAP for a node opened without discard=unmap (rule
@@ -264,6 +293,8 @@ export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, 
   writeView(p, view.key, fills ? { ...rest, fills } : rest);
   const file = p.fileChild(dest)?.child;
   if (file !== undefined && z.end > 0) growWrittenNodes(p, file, z.end);
+  // the new L2 tables are written whole (l2_allocate), the last at the layout's end
+  if (file !== undefined && z.end > 0) noteWritePath(p, file, 0, z.end);
 }
 
 /**

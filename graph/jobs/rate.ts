@@ -32,6 +32,8 @@ import type { Job } from '../types.js';
 import { writeGuestData, zeroGuestData } from './guest-write.js';
 import { metadataView } from '../guest-image.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
+import { copyStatus } from './host-holes.js';
+import { readFill } from '../qcow2-compress.js';
 import { cowBs, filterChild, filterOrCowBs, isFilter } from './chain.js';
 import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
 import { patchJobData, sendJob, type JobCtx } from './runner.js';
@@ -298,16 +300,19 @@ function redirty(dirty: [number, number][], offset: number, bytes: number, g: nu
  * data (graph/jobs/guest-write.ts), so other targets take the whole range.
  */
 function mirrorWrite(p: Proc, r: RateState, offset: number, bytes: number): void {
-  if (p.node(r.dest)?.driver !== 'qcow2' || !snapshotAccessReadable(p, r.top)) {
+  // (an nbd client target takes data and zero pieces apart too: NBD_CMD_WRITE and _WRITE_ZEROES)
+  const piecewise = p.node(r.dest)?.driver === 'qcow2' || p.node(r.dest)?.driver === 'nbd';
+  if (!piecewise || !snapshotAccessReadable(p, r.top)) {
     writeData(p, r.dest, offset, bytes, r.top);
     return;
   }
   const cs = metadataView(p, r.dest)?.img.clusterSize ?? 65536;
   const destEnd = p.node(r.dest)?.size ?? 0;
   for (let o = offset, guard = 0; o < offset + bytes && guard < 100_000; guard++) {
-    const st = allocatedAbove(p, r.top, null, true, o, offset + bytes - o);
+    // want_zero: a raw source's holes are zeroes, not data (graph/jobs/host-holes.ts)
+    const st = copyStatus(p, r.top, o, offset + bytes - o, Math.min(Math.max(cs, 4096), 65536));
     const n = st.n > 0 ? st.n : offset + bytes - o;
-    if (st.alloc) writeData(p, r.dest, o, n, r.top);
+    if (st.data) writeData(p, r.dest, o, n, r.top);
     else if (o % cs === 0 && ((o + n) % cs === 0 || o + n >= destEnd)) zeroGuestData(p, r.dest, o, n, r.unmap !== false);
     else writeData(p, r.dest, o, n, r.top);
     o += n;
@@ -402,7 +407,8 @@ function runLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boolean): L
       r.error ??= err;
       if (action === 'report') return 'failed';
       // ignore: progress and the rate limit count the chunk, nothing was copied
-    } else if (copy) writeData(p, r.dest, r.pos, n, r.top);
+    } else if (copy && r.kind === 'stream') streamCorWrite(p, r, r.pos, n);
+    else if (copy) writeData(p, r.dest, r.pos, n, r.top);
     r.pos += n;
     if (copy && r.quota > 0 && !ignoreLimit) {
       r.dispatched += n;
@@ -414,6 +420,19 @@ function runLoop(ctx: JobCtx, id: string, r: RateState, ignoreLimit: boolean): L
   }
   // stream_run: "Do not remove the backing file if an error was there but ignored."
   return r.error !== undefined ? 'failed' : true;
+}
+
+/**
+ * stream_populate's copy-on-read of [offset, offset + n) into the top (bdrv_co_do_copy_on_readv):
+ * the top's unallocated run is read into one bounce buffer (at most MAX_BOUNCE_BUFFER, more than a
+ * STREAM_CHUNK) and written back below the request layer (bdrv_driver_pwritev, or
+ * bdrv_co_do_pwrite_zeroes when buffer_is_zero finds the whole buffer zero, without
+ * BDRV_REQ_MAY_UNMAP): a chunk that reads as zeroes becomes zero clusters, not data, and neither
+ * write dirties the top's own bitmaps (no bdrv_co_write_req_finish on it).
+ */
+function streamCorWrite(p: Proc, r: RateState, offset: number, n: number): void {
+  if (readFill(p, r.top, offset, n) === 0) zeroGuestData(p, r.dest, offset, n, false, true);
+  else writeGuestData(p, r.dest, offset, n, r.top, true);
 }
 
 /** Called by stream_start/commit_start after job_start. */
