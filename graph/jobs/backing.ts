@@ -11,6 +11,7 @@ import { driverInfo } from '../drivers.js';
 import { inheritsFromRecursive, unsetInheritsFrom } from '../inherits.js';
 import { drained } from '../drain.js';
 import { imageBehind } from '../images.js';
+import { noteWritePath } from '../wr-highest.js';
 
 /**
  * bdrv_set_backing_hd: one transaction (remove the old link, attach the new one, refresh).
@@ -78,5 +79,13 @@ export function writeBackingHeader(p: Proc, node: string, backing: string | null
       if (format && (n.driver !== 'qed' || format === 'raw')) next.backingFormat = format;
     }
     p.d.put(HOST, 'images', img.file, next);
+  }
+  // the header write's request on the file child (bdrv_co_write_req_finish: wr_highest_offset):
+  // qcow2_update_header writes the whole header cluster (bdrv_pwrite(bs->file, 0,
+  // s->cluster_size, …)); bdrv_qed_change_backing_file writes the QEDHeader (64 bytes) and the
+  // backing file name after it (bdrv_pwrite_sync(bs->file, 0, buffer_len, …))
+  if (f) {
+    const bytes = n.driver === 'qcow2' ? img?.clusterSize ?? 65536 : 64 + (backing ? Buffer.byteLength(backing) : 0);
+    noteWritePath(p, f.child, 0, bytes);
   }
 }
