@@ -22,10 +22,12 @@ import { QemuAbortRefusal } from '../graph/qemu-abort.js';
  * stream_clean's bdrv_cor_filter_drop left without children while the undismissed job still holds
  * it (the job's BlockBackend keeps it alive until job-dismiss) has neither, and both dereference
  * NULL: SIGSEGV on QSD 7.2.22 and 10.0.2 alike (oracle README crash 4; probed live by stop 36 with
- * and without filter-node-name). query-block does not reach it (only monitor-owned BlockBackends).
+ * and without filter-node-name). query-block does not reach it (only monitor-owned BlockBackends):
+ * its check (`only`) is over the nodes below those BlockBackends' roots (commands/vm/queries.ts).
  */
-function refuseChildlessFilterQuery(p: Proc): void {
+export function refuseChildlessFilterQuery(p: Proc, only?: ReadonlySet<string>): void {
   for (const n of p.nodes()) {
+    if (only && !only.has(n.name)) continue;
     if ((n.implicit || n.driver === 'copy-on-read') && p.childrenOf(n.name).length === 0) {
       throw new QemuAbortRefusal(
         `Node '${n.name}' (${n.driver}) has no child left: a job that dropped it still holds it ` +

@@ -258,6 +258,8 @@ export const RULES = defineRules({
       { transcript: 'vm/fuzz-vm-query-block-skips-job-filter.json', step: 3 },
       // stop 41 (wt-qr2): the qr2 mirrors' and active commits' starts
       { transcript: 'qr2-backup-incremental-after-mirror.json', step: 4 }, { transcript: 'qr2-bitmap-store-after-mirror.json', step: 3 }, { transcript: 'qr2-commit-active-into-qcow2.json', step: 1 }, { transcript: 'qr2-commit-active-sparse-into-raw.json', step: 3 }, { transcript: 'qr2-mirror-full-raw-qcow2.json', step: 2 }, { transcript: 'qr2-mirror-qcow2-over-sparse-raw-backing.json', step: 2 }, { transcript: 'qr2-mirror-sparse-qcow2-qcow2.json', step: 3 }, { transcript: 'qr2-mirror-sparse-raw-qcow2-cluster-4k.json', step: 2 }, { transcript: 'qr2-mirror-sparse-raw-qcow2.json', step: 2 }, { transcript: 'qr2-mirror-sparse-raw-raw-bitmaps.json', step: 5 }, { transcript: 'qr2-mirror-zero-data-detect-zeroes.json', step: 2 }, { transcript: 'qr2-nbd-mirror-into-export.json', step: 6 },
+      // stop 41 (lead): vm23's left-out iothread jobs scenario, landed once query-block's crash guard follows bdrv_query_info's reach (the mirror's bitmap)
+      { transcript: 'vm/vm-o-b2-iothread-jobs-replies.json', step: 5 },
     ],
     modelled: true,
   },

@@ -2,7 +2,7 @@
 import { QmpError } from '../../errors/index.js';
 import { attachedName, bbRoot, devices } from '../../graph/devices/ops.js';
 import { queryBlockInfos, type BlockInfo } from './block-info.js';
-import { queryNamedBlockNodes } from '../queries.js';
+import { refuseChildlessFilterQuery } from '../queries.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 import { getBlk } from './media.js';
 import { checkArgs, type Member } from './qapi.js';
@@ -19,8 +19,11 @@ import { bbThrottleGroup } from '../../graph/throttle-groups.js';
  * qemuProcessRefreshDisks). A leaked one (no device, no name) is not listed.
  */
 export function queryBlockVm(ctx: CommandCtx): unknown[] {
-  // (bdrv_block_device_info's refusals of a node QEMU crashes on, as query-named-block-nodes')
-  queryNamedBlockNodes.run(ctx);
+  // bdrv_block_device_info's refusals of a node QEMU crashes on, as query-named-block-nodes', but
+  // only where bdrv_query_info goes: below a listed BlockBackend's root (bdrv_refresh_filename's
+  // children, the backing-image chain). A stream's childless filter the undismissed job alone
+  // holds is in nobody's subtree: QEMU answers query-block there (vm-o-b2-iothread-jobs-replies).
+  refuseChildlessFilterQuery(ctx.p, belowListedBackends(ctx));
   return queryBlockInfos(ctx.p).map((b) => {
     const info: Record<string, unknown> = {
       device: b.device, ...(b.qdev !== undefined ? { qdev: b.qdev } : {}), type: 'unknown', removable: b.removable, locked: b.locked,
@@ -34,6 +37,26 @@ export function queryBlockVm(ctx: CommandCtx): unknown[] {
     if (b.ioStatus !== undefined) info['io-status'] = b.ioStatus;
     return info;
   });
+}
+
+/** Every node below the root of a BlockBackend query-block lists (a name or an attached device). */
+function belowListedBackends(ctx: CommandCtx): Set<string> {
+  const p = ctx.p;
+  const attached = new Set(devices(p).map((d) => d.bb).filter((b): b is string => !!b));
+  const seen = new Set<string>();
+  const todo: string[] = [];
+  for (const bb of p.bbs()) {
+    if (!bb.name && !attached.has(bb.id)) continue;
+    const root = bbRoot(p, bb.id);
+    if (root) todo.push(root);
+  }
+  while (todo.length) {
+    const n = todo.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    for (const e of p.childrenOf(n)) todo.push(e.child);
+  }
+  return seen;
 }
 
 /** blk_dev_has_tray: the attached device's tray callbacks. */
