@@ -915,6 +915,12 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     // the header's writes extend the file node opened on it (bdrv_co_write_req_finish; a layout
     // otherFormatFileLength does not know, e.g. streamOptimized vmdk: the virtual size)
     growWrittenNodes(p, file, hostFileLength(next));
+    // and their requests' end is the file node's wr_highest_offset (bdrv_co_write_req_finish)
+    // where the create only writes: its last byte is the file's length; a static vdi writes the
+    // same header and block map, then vdi_co_do_create's blk_co_truncate lengthens the file
+    // (a truncate is no write request)
+    const wrEnd = driver === 'vdi' ? otherFormatFileLength('vdi', size) : createOnlyWrites(driver, o) ? len : undefined;
+    if (wrEnd !== undefined) noteWritePath(p, file, 0, wrEnd);
   } else if (bytesBehind(p, file) && 'qcow2' in bytesBehind(p, file)!) {
     // a qcow2 format node as `file`: the header and tables go into its guest view (not modelled
     // as data), but blk_set_allow_write_beyond_eof lets them pass the node's end, and
@@ -926,11 +932,23 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     // (fuzz --against vm 3039429535). Only the drivers whose create writes and never truncates
     // (parallels_co_create, qcow_co_create, vdi_co_do_create of a dynamic image, vpc's
     // create_dynamic_disk), whose last byte written is the file length qemu-img create leaves.
-    const dynamic = driver === 'parallels' || driver === 'qcow' || (driver === 'vdi' && (o.preallocation ?? 'off') === 'off') ||
-      (driver === 'vpc' && String(o.subformat ?? 'dynamic') === 'dynamic');
+    const dynamic = createOnlyWrites(driver, o);
     const layout = o['cluster-size'] !== undefined ? `cluster_size=${Number(o['cluster-size'])}` : '';
     const end = dynamic ? otherFormatFileLength(driver, size, layout, driver === 'qcow' && o['backing-file'] !== undefined ? String(o['backing-file']) : undefined) : undefined;
-    if (end !== undefined) growWrittenNodes(p, file, end);
+    if (end !== undefined) {
+      growWrittenNodes(p, file, end);
+      noteWritePath(p, file, 0, end);
+    }
   }
   releaseCreateBackend(p, file, bbId, driver);
+}
+
+/**
+ * The creates that write their image and never truncate (parallels_co_create, qcow_co_create,
+ * vdi_co_do_create of a dynamic image, vpc's create_dynamic_disk): the last byte they write is the
+ * file length qemu-img create leaves.
+ */
+function createOnlyWrites(driver: string, o: Record<string, unknown>): boolean {
+  return driver === 'parallels' || driver === 'qcow' || (driver === 'vdi' && (o.preallocation ?? 'off') === 'off') ||
+    (driver === 'vpc' && String(o.subformat ?? 'dynamic') === 'dynamic');
 }
