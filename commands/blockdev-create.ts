@@ -30,7 +30,7 @@ import { createGuestHome } from '../graph/guest-image.js';
 import { qcow2PreallocFileLength, type Qcow2Prealloc } from '../graph/qcow2-prealloc.js';
 import { noteWritePath } from '../graph/wr-highest.js';
 import { secretLookupUtf8 } from '../graph/secrets.js';
-import { VDI_DISK_SIZE_MAX as VDI_DISK_SIZE_MAX_BIG, otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
+import { VDI_DISK_SIZE_MAX as VDI_DISK_SIZE_MAX_BIG, vmdkSparseCreateWriteEnd, otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize, parallelsOpenError } from '../graph/other-formats.js';
 import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { QED_DEFAULT_CLUSTER_SIZE, QED_DEFAULT_TABLE_SIZE, qedFileSize, qedIsClusterSizeValid, qedIsImageSizeValid, qedIsTableSizeValid, qedMaxImageSize } from '../graph/qed.js';
 import { removeBlockBackend } from './exports.js';
@@ -919,7 +919,9 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     // where the create only writes: its last byte is the file's length; a static vdi writes the
     // same header and block map, then vdi_co_do_create's blk_co_truncate lengthens the file
     // (a truncate is no write request)
-    const wrEnd = driver === 'vdi' ? otherFormatFileLength('vdi', size) : createOnlyWrites(driver, o) ? len : undefined;
+    const wrEnd = driver === 'vdi' ? otherFormatFileLength('vdi', size)
+      : driver === 'vmdk' ? (size > 0 && (sub0 === 'monolithicSparse' || sub0 === 'streamOptimized') ? vmdkSparseCreateWriteEnd(size) : undefined)
+        : createOnlyWrites(driver, o) ? len : undefined;
     if (wrEnd !== undefined) noteWritePath(p, file, 0, wrEnd);
   } else if (bytesBehind(p, file) && 'qcow2' in bytesBehind(p, file)!) {
     // a qcow2 format node as `file`: the header and tables go into its guest view (not modelled

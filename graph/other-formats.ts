@@ -129,17 +129,36 @@ export function otherFormatFileLength(format: string, size: number, options = ''
       // backup of a 32 MiB streamOptimized vmdk onto its 64 KiB file node ("different sizes")
       const sub = opt('subformat') ?? 'monolithicSparse';
       if (sub !== 'monolithicSparse' && sub !== 'streamOptimized') return undefined;
-      // granularity 128 sectors, 512 entries per grain table, a 20-sector descriptor at sector 1
-      const sectors = Math.ceil(size / 512);
-      const gtCount = Math.ceil(sectors / (128 * 512));
-      const gtSize = (512 * 4) / 512;
-      const gdSectors = Math.ceil((gtCount * 4) / 512);
-      const rgd = 1 + 20;
-      const gd = rgd + gdSectors + gtSize * gtCount;
+      const { gd, gdSectors, gtSize, gtCount } = vmdkSparseLayout(size);
       return roundUp(gd + gdSectors + gtSize * gtCount, 128) * 512;
     }
     default: return undefined;
   }
+}
+
+/**
+ * vmdk_init_extent's sparse layout in sectors: granularity 128 sectors, 512 entries per grain
+ * table, a 20-sector descriptor at sector 1, the redundant grain directory and its tables, then the
+ * grain directory and its tables.
+ */
+function vmdkSparseLayout(size: number): { gd: number; gdSectors: number; gtSize: number; gtCount: number } {
+  const sectors = Math.ceil(size / 512);
+  const gtCount = Math.ceil(sectors / (128 * 512));
+  const gtSize = (512 * 4) / 512;
+  const gdSectors = Math.ceil((gtCount * 4) / 512);
+  const rgd = 1 + 20;
+  return { gd: rgd + gdSectors + gtSize * gtCount, gdSectors, gtSize, gtCount };
+}
+
+/**
+ * The end of the last write request of a monolithicSparse or streamOptimized vmdk's create
+ * (vmdk_init_extent): after blk_co_truncate to the grain offset it writes the redundant grain
+ * directory, then the grain directory at gd_offset, gd_sectors long (the tables are left to the
+ * truncate's zeroes). Its end is the file node's wr_highest_offset, short of the file's length.
+ */
+export function vmdkSparseCreateWriteEnd(size: number): number {
+  const { gd, gdSectors } = vmdkSparseLayout(size);
+  return (gd + gdSectors) * 512;
 }
 
 /**

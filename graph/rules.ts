@@ -124,7 +124,7 @@ export const RULES = defineRules({
       // stop 41 (lead): vm23's left-out stream/commit scenario, landed with the header write's wr_highest_offset (query-block's 'active', 10.0)
       { transcript: 'vm/vm-o-job-commit-stream-devices.json', step: 4 },
       // stop 41 (lead): creates that only write, and the file node's wr_highest_offset (BlockDeviceStats' zone append counters, 10.0)
-      { transcript: 'create-only-writes-wr-highest.json', step: 42 },
+      { transcript: 'create-only-writes-wr-highest.json', step: 56 },
     ],
     modelled: true,
   },
