@@ -6,13 +6,14 @@ import { jobErrorText, jobProgress } from '../graph/jobs/progress.js';
 import { rule } from '../graph/rules.js';
 import { isBlockJob } from '../graph/types.js';
 import { heldDrainPaused, heldStatus, mirrorExitDrained } from '../graph/jobs/held-drain.js';
-import { attachedName, bbRoot, devices, isVm } from '../graph/devices/ops.js';
+import { bbRoot, devices, isVm } from '../graph/devices/ops.js';
 import { filterOrCowBs, skipImplicitFilters } from '../graph/jobs/chain.js';
 import { ROLE_DATA, ROLE_FILTERED, ROLE_PRIMARY } from '../graph/perm.js';
 import type { Proc } from '../graph/proc.js';
 import { wrHighestOffset } from '../graph/wr-highest.js';
 import { queryBlockVm } from './vm/queries.js';
 import { blkAccounting } from './vm/blk-stats.js';
+import { attachedDevId } from './vm/block-info.js';
 
 /** qmp_query_block() lists BlockBackends with a name or a device; QSD's (exports', jobs') have neither. */
 export const queryBlock: CommandDef = {
@@ -107,10 +108,11 @@ function deviceBlockstats(p: Proc): unknown[] {
   for (const bb of p.bbs()) {
     const d = byBb.get(bb.id);
     // a legacy drive is listed by its name (blk_name), with or without a device
-    if (!d && !bb.name) continue;
+    const qdev = attachedDevId(bb, d);
+    if (qdev === undefined && !bb.name) continue;
     const { 'node-name': nodeName, stats, ...rest } = bdsStats(p, bbRoot(p, bb.id));
     out.push({
-      device: bb.name ?? '', ...(d ? { qdev: attachedName(d) } : {}), ...(nodeName !== undefined ? { 'node-name': nodeName } : {}),
+      device: bb.name ?? '', ...(qdev !== undefined ? { qdev } : {}), ...(nodeName !== undefined ? { 'node-name': nodeName } : {}),
       stats: { ...(stats as Record<string, unknown>), ...blkAccounting(p, bb, d) }, ...rest,
     });
   }

@@ -125,6 +125,8 @@ export const RULES = defineRules({
       { transcript: 'vm/vm-o-job-commit-stream-devices.json', step: 4 },
       // stop 41 (lead): creates that only write, and the file node's wr_highest_offset (BlockDeviceStats' zone append counters, 10.0)
       { transcript: 'create-only-writes-wr-highest.json', step: 56 },
+      // stop 41 (lead): a refused nvme's BlockBackend listed under the unfinalized device's id (query-block's 'active' and the file's format-specific, 10.0)
+      { transcript: 'vm/vm-nvme-refused-leaks-listed-bb.json', step: 2 },
     ],
     modelled: true,
   },

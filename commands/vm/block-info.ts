@@ -65,6 +65,18 @@ export function blockDeviceInfo(p: Proc, node: string, dev: Device | undefined, 
 }
 
 /**
+ * blk_get_attached_dev_id: the attached device's id (or QOM path). A refused nvme's BlockBackend
+ * (commands/vm/device-add.ts nvmeRealize: the device is unparented but never finalized, so
+ * release_drive never detaches it) still points at that device, whose id lives on: query-block,
+ * query-blockstats and `info block` list it under that id.
+ */
+export function attachedDevId(bb: BlockBackend, d: Device | undefined): string | undefined {
+  if (d) return attachedName(d);
+  // (the other leaks, an unplugged or refused device's own empty BlockBackend, were detached: dev '')
+  return bb.owner.kind === 'leak' && bb.dev ? bb.dev : undefined;
+}
+
+/**
  * qmp_query_block's walk (blk_all_next: every BlockBackend, oldest first) keeping those with a
  * name or an attached device, each as bdrv_query_info fills it: a device's removable media
  * (blk_dev_has_removable_media: none attached counts as removable), tray, qdev.
@@ -74,7 +86,8 @@ export function queryBlockInfos(p: Proc): BlockInfo[] {
   const out: BlockInfo[] = [];
   for (const bb of p.bbs()) {
     const d = byBb.get(bb.id);
-    if (!d && !bb.name) continue;
+    const qdev = attachedDevId(bb, d);
+    if (qdev === undefined && !bb.name) continue;
     // bdrv_query_info: "Skip automatically inserted nodes that the user isn't aware of"
     // (bdrv_skip_implicit_filters on blk_bs: a job's implicit filter above the device's node is
     // not the inserted medium; fuzz --against vm 3040029389, 978581792: query-block and
@@ -82,7 +95,8 @@ export function queryBlockInfos(p: Proc): BlockInfo[] {
     const root = bbRoot(p, bb.id);
     const node = root ? skipImplicitFilters(p, root) : undefined;
     out.push({
-      device: bb.name ?? '', ...(d ? { qdev: attachedName(d) } : {}), removable: d ? deviceRemovable(d) : true, locked: false,
+      // (a leaked nvme's BlockBackend: its device has no dev_ops, so no removable media)
+      device: bb.name ?? '', ...(qdev !== undefined ? { qdev } : {}), removable: d ? deviceRemovable(d) : qdev === undefined, locked: false,
       trayOpen: d?.tray?.open === true,
       ...(blkIostatus(bb, d) ? { ioStatus: blkIostatus(bb, d) } : {}),
       ...(node ? { inserted: blockDeviceInfo(p, node, d, bb.id) } : {}),
