@@ -9,6 +9,7 @@
 // A later guest write copies the clusters a snapshot shares on write (afterGuestWrite), a zero
 // write with unmap frees the clusters it covers (afterZeroWrite), and what only a deleted snapshot
 // still used after either is freed with it (afterSnapshotDelete).
+import { subtractExtent } from './extents.js';
 import { addExtent } from './images.js';
 import { hostFileLength, qcow2FileSize, walkQcow2Layout } from './open.js';
 import type { Image } from './types.js';
@@ -360,18 +361,6 @@ function l2Regions(img: Image): number[] {
 
 const covers = (ext: [number, number][], c: number) => ext.some(([a, b]) => c >= a && c < b);
 
-/** [s, e) taken out of sorted extents. */
-function subtract(ext: [number, number][], s: number, e: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (const [a, b] of ext) {
-    if (b <= s || a >= e) out.push([a, b]);
-    else {
-      if (a < s) out.push([a, s]);
-      if (b > e) out.push([e, b]);
-    }
-  }
-  return out;
-}
 
 /**
  * A guest write of [offset, end) to a qcow2 image that has snapshot metadata (qcow2_co_pwritev_part
@@ -430,7 +419,7 @@ export function afterGuestWrite(img: Image, offset: number, end: number, owner?:
     }
     for (const c of compressed) releaseCompressed(img, m, c);
   }
-  for (const x of shares) x.data = subtract(x.data, s, e);
+  for (const x of shares) x.data = subtractExtent(x.data, s, e);
   return { img: { ...img, data: addExtent(img.data, s, e, cs), snapClusters: m, fileLength: len }, end: last };
 }
 
@@ -474,7 +463,7 @@ export function afterZeroWrite(img: Image, offset: number, end: number, unmap: b
     for (let c = rs; c < re; c += cs) {
       // zero_in_l2_slice unmaps a compressed cluster whatever the flags
       if (releaseCompressed(img, m, c / cs)) {
-        if (!unmap) kept = subtract(kept, c, c + cs);
+        if (!unmap) kept = subtractExtent(kept, c, c + cs);
         changed = true;
         continue;
       }
@@ -485,8 +474,8 @@ export function afterZeroWrite(img: Image, offset: number, end: number, unmap: b
     }
   }
   if (!changed) return undefined;
-  if (unmap) for (const x of shares) x.data = subtract(x.data, s, e);
-  const next: Image = { ...img, data: unmap ? subtract(data, s, e) : kept, snapClusters: m, fileLength: len };
+  if (unmap) for (const x of shares) x.data = subtractExtent(x.data, s, e);
+  const next: Image = { ...img, data: unmap ? subtractExtent(data, s, e) : kept, snapClusters: m, fileLength: len };
   if (!next.data?.length) delete next.data;
   return { img: next, end: last };
 }

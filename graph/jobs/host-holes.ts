@@ -7,6 +7,7 @@
 // chooses COPY_WRITE_ZEROES, and a qcow2 target gets zero clusters, not data clusters.
 // Where the model does not follow a file's holes (Image.hostData absent) everything is data,
 // as before.
+import { subtractExtent } from '../extents.js';
 import type { Proc } from '../proc.js';
 import type { Image } from '../types.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
@@ -21,14 +22,7 @@ export function markHostData(ext: [number, number][], start: number, end: number
   const s = data ? Math.floor(start / FS_BLOCK) * FS_BLOCK : Math.ceil(start / FS_BLOCK) * FS_BLOCK;
   const e = data ? Math.ceil(end / FS_BLOCK) * FS_BLOCK : Math.floor(end / FS_BLOCK) * FS_BLOCK;
   if (e <= s) return ext;
-  const out: [number, number][] = [];
-  for (const [a, b] of ext) {
-    if (b <= s || a >= e) out.push([a, b]);
-    else {
-      if (a < s) out.push([a, s]);
-      if (b > e) out.push([e, b]);
-    }
-  }
+  const out = subtractExtent(ext, s, e);
   if (data) out.push([s, e]);
   out.sort((x, y) => x[0] - y[0]);
   const merged: [number, number][] = [];
