@@ -1,7 +1,7 @@
 // query-block and block_set_io_throttle (vm target), as block/qapi.c and block/qapi-sysemu.c.
 import { QmpError } from '../../errors/index.js';
 import { attachedName, bbRoot, devices } from '../../graph/devices/ops.js';
-import { queryBlockInfos, type BlockInfo } from './block-info.js';
+import { attachedDevId, queryBlockInfos, type BlockInfo } from './block-info.js';
 import { refuseChildlessFilterQuery } from '../queries.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 import { getBlk } from './media.js';
@@ -16,7 +16,8 @@ import { bbThrottleGroup } from '../../graph/throttle-groups.js';
  * id, or its QOM path when it has none: virtio-blk's inner virtio-blk-device, an id-less device),
  * `inserted` the node's BlockDeviceInfo with the BlockBackend's fields (write cache, throttling,
  * the depth past implicit filters). libvirt finds its disks by qdev (a CD-ROM's tray state,
- * qemuProcessRefreshDisks). A leaked one (no device, no name) is not listed.
+ * qemuProcessRefreshDisks). A leaked one (no device, no name) is not listed, but for a refused
+ * nvme's, whose never-finalized device it still points at (attachedDevId).
  */
 export function queryBlockVm(ctx: CommandCtx): unknown[] {
   // bdrv_block_device_info's refusals of a node QEMU crashes on, as query-named-block-nodes', but
@@ -42,11 +43,11 @@ export function queryBlockVm(ctx: CommandCtx): unknown[] {
 /** Every node below the root of a BlockBackend query-block lists (a name or an attached device). */
 function belowListedBackends(ctx: CommandCtx): Set<string> {
   const p = ctx.p;
-  const attached = new Set(devices(p).map((d) => d.bb).filter((b): b is string => !!b));
+  const byBb = new Map(devices(p).filter((d) => d.bb).map((d) => [d.bb!, d]));
   const seen = new Set<string>();
   const todo: string[] = [];
   for (const bb of p.bbs()) {
-    if (!bb.name && !attached.has(bb.id)) continue;
+    if (!bb.name && attachedDevId(bb, byBb.get(bb.id)) === undefined) continue;
     const root = bbRoot(p, bb.id);
     if (root) todo.push(root);
   }
