@@ -10,6 +10,7 @@
 // findDirtyBitmap (bdrv_find_dirty_bitmap), dirtyBitmapLookup (block_dirty_bitmap_lookup),
 // dirtyBitmapCheck (bdrv_dirty_bitmap_check), setDirtyBitmapBusy (bdrv_dirty_bitmap_set_busy),
 // createDirtyBitmap / releaseDirtyBitmap / patchDirtyBitmap.
+import { WRITE_PASS_THROUGH } from './write-through.js';
 import { QmpError } from '../errors/index.js';
 import { QemuAbortRefusal } from './qemu-abort.js';
 import { driverInfo } from './drivers.js';
@@ -187,19 +188,13 @@ export function writeMayDirtyBitmaps(p: Proc, dest: string, offset?: number, byt
     }
     for (const e of p.childrenOf(node)) {
       if (e.name === 'backing') continue;
-      const same = off !== undefined && (PASS_THROUGH[n?.driver ?? ''] === e.name);
+      const same = off !== undefined && (WRITE_PASS_THROUGH[n?.driver ?? ''] === e.name);
       const raw = off !== undefined && n?.driver === 'raw' && e.name === 'file';
       walk(e.child, same ? off : raw ? off + Number(n!.options.offset ?? 0) : undefined);
     }
   };
   walk(dest, offset);
 }
-
-/** The child a filter passes a write to at the same offset. */
-const PASS_THROUGH: Record<string, string> = {
-  throttle: 'file', 'copy-on-read': 'file', compress: 'file', 'copy-before-write': 'file', preallocate: 'file',
-  blklogwrites: 'file', blkdebug: 'image',
-};
 
 /** bdrv_dirty_bitmap_set_busy: a job or an export holds the bitmap. */
 export function setDirtyBitmapBusy(p: Proc, node: string, name: string, busy: boolean): void {

@@ -7,12 +7,8 @@
 // host writes of the clusters it allocates, qcow2_co_truncate's header rewrite and
 // qcow2_co_create's metadata. Other nodes answer 0, as an idle node does.
 import type { Proc } from './proc.js';
+import { WRITE_PASS_THROUGH } from './write-through.js';
 
-/** The child a filter passes a write to at the same offset (as bitmaps.ts PASS_THROUGH). */
-const PASS_THROUGH: Record<string, string> = {
-  throttle: 'file', 'copy-on-read': 'file', compress: 'file', 'copy-before-write': 'file', preallocate: 'file',
-  blklogwrites: 'file', blkdebug: 'image',
-};
 
 /** stat64_max(&bs->wr_highest_offset, end) on `node`. */
 export function noteWrite(p: Proc, node: string, end: number): void {
@@ -34,7 +30,7 @@ export function noteWritePath(p: Proc, dest: string, offset: number, bytes: numb
     const n = p.node(cur);
     if (!n) return;
     if (!(driverLevel && cur === dest)) noteWrite(p, cur, off + bytes);
-    const via: string | undefined = PASS_THROUGH[n.driver] ?? (n.driver === 'raw' ? 'file' : undefined);
+    const via: string | undefined = WRITE_PASS_THROUGH[n.driver] ?? (n.driver === 'raw' ? 'file' : undefined);
     if (via === undefined) return;
     if (n.driver === 'raw') off += Number(n.options.offset ?? 0) || 0;
     const from: string = cur;
