@@ -22,6 +22,7 @@ import { QCOW_HEADER_BYTES as HEADER_READ, readAt } from '../read.js';
 import { writeMayDirtyBitmaps } from '../bitmaps.js';
 import { withHostData } from './host-holes.js';
 import { nbdServed } from './nbd-write.js';
+import { WRITE_PASS_THROUGH } from '../write-through.js';
 
 /** sizeof(QCowHeader) */
 const QCOW_HEADER_BYTES = 104;
@@ -39,14 +40,17 @@ function fileAt(p: Proc, node: string, offset: number): { img: Image; offset: nu
         const img = p.image(n.filename);
         return img ? { img, offset: off } : undefined;
       }
-      case 'blkdebug': cur = via('image'); break;
-      case 'throttle': case 'copy-on-read': case 'compress': case 'copy-before-write': cur = via('file'); break;
       case 'raw':
         // raw_co_pwritev: the slice's offset is added (raw_adjust_offset)
         off += Number(n.options.offset ?? 0);
         cur = via('file');
         break;
-      default: return undefined;
+      default: {
+        // a filter hands the request to its child at the same offset (graph/write-through.ts)
+        const child = WRITE_PASS_THROUGH[n.driver];
+        if (child === undefined) return undefined;
+        cur = via(child);
+      }
     }
   }
   return undefined;
