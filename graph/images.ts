@@ -9,6 +9,7 @@ import { imgOpt, luksHeader, luksPayloadOffset } from './luks.js';
 import { secretDigest } from './secret-digest.js';
 import { hostResolve, pathCombine } from './host-path.js';
 import { isOtherFormat, otherFormatBackingError, otherFormatHasBacking, otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize } from './other-formats.js';
+import { PASS_THROUGH } from './write-through.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
@@ -315,12 +316,9 @@ export function bytesBehind<P extends ImageView>(p: P, node: string): { image: I
         return image ? { image } : undefined;
       }
       case 'qcow2': return { qcow2: cur, p };
-      case 'blkdebug': cur = via('image'); break;
-      // preallocate_co_preadv_part and blk_log_writes_co_preadv read bs->file too
-      case 'throttle': case 'copy-on-read': case 'preallocate': case 'blklogwrites': cur = via('file'); break;
-      // cbw_co_preadv / cbw_co_preadv_snapshot read the source (its `file`); snapshot-access reads
-      // its file's snapshot (only a copy-before-write file gets this far: graph/jobs/snapshot-io.ts)
-      case 'copy-before-write': case 'snapshot-access': cur = via('file'); break;
+      // snapshot-access reads its file's snapshot (only a copy-before-write file gets this far:
+      // graph/jobs/snapshot-io.ts); cbw_co_preadv reads the source, its `file` (PASS_THROUGH)
+      case 'snapshot-access': cur = via('file'); break;
       case 'quorum': cur = via('children.0'); break;
       case 'blkverify': {
         // blkverify_co_preadv returns the `test` child's bytes after comparing them with `raw`'s
@@ -346,7 +344,11 @@ export function bytesBehind<P extends ImageView>(p: P, node: string): { image: I
         cur = exp.node;
         break;
       }
-      default: return undefined;
+      default: {
+        const next = PASS_THROUGH[n.driver];
+        if (next === undefined) return undefined;
+        cur = via(next);
+      }
     }
   }
   return undefined;

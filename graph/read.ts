@@ -10,6 +10,7 @@ import { deviceOrNodeName } from './named-blk.js';
 import { l2EntryThroughGuest } from './qcow2-garbage-l2.js';
 import { readFill } from './qcow2-compress.js';
 import type { Image } from './types.js';
+import { PASS_THROUGH } from './write-through.js';
 
 export interface ReadView {
   name?: string;
@@ -200,9 +201,6 @@ export function readAt(p: ReadView, node: string, offset: number, bytes: number,
         cur = via('image');
         break;
       }
-      case 'throttle': case 'copy-on-read': case 'compress': case 'copy-before-write': case 'preallocate': case 'blklogwrites':
-        cur = via('file');
-        break;
       case 'snapshot-access': {
         const f = via('file');
         if (!f || p.node(f)?.driver !== 'copy-before-write') return { errno: 'Operation not supported' };
@@ -291,7 +289,11 @@ export function readAt(p: ReadView, node: string, offset: number, bytes: number,
         cur = b;
         break;
       }
-      default: return { none: true };
+      default: {
+        const next = PASS_THROUGH[n.driver];
+        if (next === undefined) return { none: true };
+        cur = via(next);
+      }
     }
   }
   return { none: true };
@@ -310,7 +312,7 @@ export function readAt(p: ReadView, node: string, offset: number, bytes: number,
       } else if (m.driver === 'raw') {
         c = via('file');
         d.event(q, c, 'read_aio');
-      } else if (m.driver === 'throttle' || m.driver === 'copy-on-read' || m.driver === 'preallocate' || m.driver === 'blklogwrites' || m.driver === 'compress' || m.driver === 'copy-before-write') c = via('file');
+      } else if (PASS_THROUGH[m.driver] !== undefined) c = via(PASS_THROUGH[m.driver]!);
       else break;
     }
     return { none: true };

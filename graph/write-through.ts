@@ -1,7 +1,14 @@
-// The filters a write request goes through unchanged: the child each passes it to at the same
-// offset (bdrv_co_pwritev of its .bdrv_co_pwritev's child). raw passes it to `file` shifted by its
-// `offset` (raw_adjust_offset), which callers add themselves.
-export const WRITE_PASS_THROUGH: Readonly<Record<string, string>> = {
+// The filters a read or write request goes through unchanged: the child each passes it to at the
+// same offset (each driver's .bdrv_co_preadv / .bdrv_co_pwritev calls bdrv_co_preadv /
+// bdrv_co_pwritev on that child: throttle_co_pwritev, cor_co_preadv_part, compress_co_preadv_part,
+// cbw_co_preadv, preallocate_co_pwritev_part, blk_log_writes_co_do_file_pwritev,
+// blkdebug_co_preadv's bs->file, which is its `image`). raw passes it to `file` shifted by its
+// `offset` (raw_adjust_offset), which callers add themselves. Callers that model more of a filter
+// (blkdebug's rules, copy-on-read's writes) handle it before looking here.
+export const PASS_THROUGH: Readonly<Record<string, string>> = {
   throttle: 'file', 'copy-on-read': 'file', compress: 'file', 'copy-before-write': 'file', preallocate: 'file',
   blklogwrites: 'file', blkdebug: 'image',
 };
+
+/** The same table where a write is meant (the bitmap contents, wr_highest_offset, a job's write). */
+export const WRITE_PASS_THROUGH = PASS_THROUGH;

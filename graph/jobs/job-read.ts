@@ -14,8 +14,8 @@ import { addExtent, imageBehind } from '../images.js';
 import { qcow2HostOffset } from '../open.js';
 import { qcow2OutOfRoom } from './target-write.js';
 import { staleL2Garbage } from './stale-qcow2.js';
+import { PASS_THROUGH } from '../write-through.js';
 
-const FILTERS = new Set(['throttle', 'copy-on-read', 'compress', 'preallocate', 'copy-before-write']);
 
 /** strerror(ENOTSUP) */
 const ENOTSUP = 'Operation not supported';
@@ -103,7 +103,7 @@ export function jobReadError(p: Proc, node: string, offset: number, bytes: numbe
         return undefined;
       }
       default:
-        if (FILTERS.has(n.driver)) return rec(child(cur!, 'file'), off, end - off, known, depth + 1);
+        if (PASS_THROUGH[n.driver] !== undefined) return rec(child(cur!, PASS_THROUGH[n.driver]!), off, end - off, known, depth + 1);
         return undefined;
     }
   };
@@ -178,7 +178,7 @@ function writeErrorAt(p: Proc, commit: ReturnType<typeof commitDebugState>, node
         pos += m;
       }
       return undefined;
-    } else if (FILTERS.has(n.driver)) cur = child(cur, 'file');
+    } else if (PASS_THROUGH[n.driver] !== undefined) cur = child(cur, PASS_THROUGH[n.driver]!);
     else return undefined;
   }
   return undefined;
