@@ -10,7 +10,7 @@
 // findDirtyBitmap (bdrv_find_dirty_bitmap), dirtyBitmapLookup (block_dirty_bitmap_lookup),
 // dirtyBitmapCheck (bdrv_dirty_bitmap_check), setDirtyBitmapBusy (bdrv_dirty_bitmap_set_busy),
 // createDirtyBitmap / releaseDirtyBitmap / patchDirtyBitmap.
-import { WRITE_PASS_THROUGH } from './write-through.js';
+import { WRITE_PASS_THROUGH } from './pass-through.js';
 import { QmpError } from '../errors/index.js';
 import { QemuAbortRefusal } from './qemu-abort.js';
 import { driverInfo } from './drivers.js';

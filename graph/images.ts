@@ -9,7 +9,7 @@ import { imgOpt, luksHeader, luksPayloadOffset } from './luks.js';
 import { secretDigest } from './secret-digest.js';
 import { hostResolve, pathCombine } from './host-path.js';
 import { isOtherFormat, otherFormatBackingError, otherFormatHasBacking, otherFormatFileLength, otherFormatInfoCluster, otherFormatVirtualSize } from './other-formats.js';
-import { PASS_THROUGH } from './write-through.js';
+import { PASS_THROUGH } from './pass-through.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 

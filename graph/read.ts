@@ -10,7 +10,7 @@ import { deviceOrNodeName } from './named-blk.js';
 import { l2EntryThroughGuest } from './qcow2-garbage-l2.js';
 import { readFill } from './qcow2-compress.js';
 import type { Image } from './types.js';
-import { PASS_THROUGH } from './write-through.js';
+import { PASS_THROUGH } from './pass-through.js';
 
 export interface ReadView {
   name?: string;

@@ -7,7 +7,7 @@
 // host writes of the clusters it allocates, qcow2_co_truncate's header rewrite and
 // qcow2_co_create's metadata. Other nodes answer 0, as an idle node does.
 import type { Proc } from './proc.js';
-import { WRITE_PASS_THROUGH } from './write-through.js';
+import { WRITE_PASS_THROUGH } from './pass-through.js';
 
 
 /** stat64_max(&bs->wr_highest_offset, end) on `node`. */

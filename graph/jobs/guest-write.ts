@@ -22,7 +22,7 @@ import { QCOW_HEADER_BYTES as HEADER_READ, readAt } from '../read.js';
 import { writeMayDirtyBitmaps } from '../bitmaps.js';
 import { withHostData } from './host-holes.js';
 import { nbdServed } from './nbd-write.js';
-import { WRITE_PASS_THROUGH } from '../write-through.js';
+import { WRITE_PASS_THROUGH } from '../pass-through.js';
 
 /** sizeof(QCowHeader) */
 const QCOW_HEADER_BYTES = 104;
@@ -46,7 +46,7 @@ function fileAt(p: Proc, node: string, offset: number): { img: Image; offset: nu
         cur = via('file');
         break;
       default: {
-        // a filter hands the request to its child at the same offset (graph/write-through.ts)
+        // a filter hands the request to its child at the same offset (graph/pass-through.ts)
         const child = WRITE_PASS_THROUGH[n.driver];
         if (child === undefined) return undefined;
         cur = via(child);

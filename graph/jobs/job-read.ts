@@ -14,7 +14,7 @@ import { addExtent, imageBehind } from '../images.js';
 import { qcow2HostOffset } from '../open.js';
 import { qcow2OutOfRoom } from './target-write.js';
 import { staleL2Garbage } from './stale-qcow2.js';
-import { PASS_THROUGH } from '../write-through.js';
+import { PASS_THROUGH } from '../pass-through.js';
 
 
 /** strerror(ENOTSUP) */
