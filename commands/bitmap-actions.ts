@@ -83,7 +83,23 @@ export const BITMAP_ACTIONS: [string, ActionDef][] = [
   ['block-dirty-bitmap-disable', (ctx, d, kind) => enableAction(ctx, d, kind, false)],
   ['block-dirty-bitmap-merge', (ctx, d, kind) => {
     ctx.checkCompletionMode(kind);
-    bitmapMerge(ctx.p, String(d.node), String(d.target), (d.bitmaps ?? []) as BitmapSource[]);
+    const sources = (d.bitmaps ?? []) as BitmapSource[];
+    bitmapMerge(ctx.p, String(d.node), String(d.target), sources);
+    // block_dirty_bitmap_merge keeps a backup only of its first source's merge: with an empty
+    // list state->backup stays NULL, and block_dirty_bitmap_free_backup (the action's .commit)
+    // calls hbitmap_free(NULL), which reads hb->meta: QSD 7.2.22 and 10.0.2 both die (SIGSEGV;
+    // stop 42: oracle/scenarios/qemu-aborts/abort-42-txn-merge-empty-list). A transaction that
+    // fails instead runs block_dirty_bitmap_restore, which checks the backup: it survives
+    // (abort-42-txn-merge-empty-list-then-fails-survives). The plain command dies at once
+    // (commands/block-dirty-bitmap.ts).
+    if (sources.length === 0) {
+      return {
+        commit: () => {
+          throw new QemuAbortRefusal(`Merging no bitmaps into '${String(d.target)}' in a transaction (QEMU crashes here: ` +
+            'block_dirty_bitmap_free_backup calls hbitmap_free(NULL), segmentation fault); refused by blockgraph', 'block_dirty_bitmap_free_backup');
+        },
+      };
+    }
     return {};
   }],
 ];

@@ -4,6 +4,7 @@
 // .prepare. Contents where the model follows them (graph/bitmap-contents.ts): add and clear leave
 // none, merge ORs them.
 import { QmpError } from '../errors/index.js';
+import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import {
   BITMAP_ALLOW_RO, BITMAP_BUSY, BITMAP_DEFAULT, BITMAP_RO, canStoreNewDirtyBitmap, createDirtyBitmap, dirtyBitmapSize, defaultBitmapGranularity,
   bitmapMayHoldBits, dirtyBitmapCheck, dirtyBitmapLookup, findDirtyBitmap, patchDirtyBitmap, releaseDirtyBitmap, removePersistentBitmap,
@@ -154,7 +155,16 @@ export const blockDirtyBitmapMerge: CommandDef = {
   name: 'block-dirty-bitmap-merge',
   mutates: true,
   run({ p, args }) {
-    bitmapMerge(p, String(args.node), String(args.target), (args.bitmaps ?? []) as BitmapSource[]);
+    const sources = (args.bitmaps ?? []) as BitmapSource[];
+    bitmapMerge(p, String(args.node), String(args.target), sources);
+    // qmp_block_dirty_bitmap_merge passes no backup pointer, so block_dirty_bitmap_merge frees its
+    // local one, which only the first source's merge allocates: with an empty list it calls
+    // hbitmap_free(NULL), which reads hb->meta: QSD 7.2.22 and 10.0.2 both die (SIGSEGV; stop 42,
+    // oracle/scenarios/qemu-aborts/abort-42-merge-empty-list; the lookups' errors come first)
+    if (sources.length === 0) {
+      throw new QemuAbortRefusal(`Merging no bitmaps into '${String(args.target)}' (QEMU crashes here: block_dirty_bitmap_merge ` +
+        'calls hbitmap_free(NULL), segmentation fault); refused by blockgraph', 'block_dirty_bitmap_merge');
+    }
     return {};
   },
 };

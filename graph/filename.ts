@@ -224,7 +224,12 @@ export function refreshFilenames(p: Proc): void {
     if (!n) continue;
     const name = filenameOf(p, node);
     if (name === n.filename) {
-      if (name === '') jsonNameMayHaveChanged(p, node, add);
+      // bdrv_refresh_filename recurses into every child at each query: a node whose own name
+      // stays (exact or json:) may still have new full_open_options (a filter inserted below it,
+      // bdrv_insert_node of a second backup's copy-before-write), which every json: ancestor
+      // embeds and a copy-before-write parent of such an ancestor copies (stop 42:
+      // combo-c13-backup-filters, a backup's filter above a copy-on-read whose file got two more)
+      jsonNameMayHaveChanged(p, node, add);
       continue;
     }
     p.patchNode(node, { filename: name });

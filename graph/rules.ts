@@ -127,6 +127,8 @@ export const RULES = defineRules({
       { transcript: 'create-only-writes-wr-highest.json', step: 56 },
       // stop 41 (lead): a refused nvme's BlockBackend listed under the unfinalized device's id (query-block's 'active' and the file's format-specific, 10.0)
       { transcript: 'vm/vm-nvme-refused-leaks-listed-bb.json', step: 2 },
+      // stop 42 (wt-combo14): the thirteenth held-out set, transactions: the first step each pair differs
+      { transcript: 'abort-42-txn-merge-empty-list-then-fails-survives.json', step: 5 }, { transcript: 'combo-c13-abort-rolls-back-bitmaps.json', step: 3 }, { transcript: 'combo-c13-backup-bitmap-refusals.json', step: 10 }, { transcript: 'combo-c13-backup-fails-nth-action.json', step: 11 }, { transcript: 'combo-c13-backup-then-abort-events.json', step: 8 }, { transcript: 'combo-c13-backup-with-new-bitmap.json', step: 7 }, { transcript: 'combo-c13-bitmap-add-duplicate-in-one.json', step: 3 }, { transcript: 'combo-c13-bitmap-add-errors-roll-back.json', step: 7 }, { transcript: 'combo-c13-bitmap-clear-with-contents.json', step: 6 }, { transcript: 'combo-c13-bitmap-enable-disable-toggle.json', step: 4 }, { transcript: 'combo-c13-bitmap-merge-forms.json', step: 6 }, { transcript: 'combo-c13-bitmap-merge-granularity-and-new.json', step: 6 }, { transcript: 'combo-c13-bitmap-on-exported-node.json', step: 12 }, { transcript: 'combo-c13-bitmap-persistent-qcow2-abort.json', step: 2 }, { transcript: 'combo-c13-bitmap-remove-then-readd.json', step: 3 }, { transcript: 'combo-c13-bitmaps-iothread-nodes.json', step: 5 }, { transcript: 'combo-c13-bitmaps-on-filters.json', step: 7 }, { transcript: 'combo-c13-drive-backup-sync-none-and-top.json', step: 5 }, { transcript: 'combo-c13-everything-in-one.json', step: 9 }, { transcript: 'combo-c13-grouped-drive-backup-created-files.json', step: 4 }, { transcript: 'combo-c13-grouped-fail-at-prepare.json', step: 13 }, { transcript: 'combo-c13-internal-snapshot-abort.json', step: 2 }, { transcript: 'combo-c13-internal-snapshot-exported-and-iothread.json', step: 7 }, { transcript: 'combo-c13-internal-snapshot-refusals.json', step: 14 }, { transcript: 'combo-c13-snapshot-exported-node.json', step: 6 }, { transcript: 'combo-c13-snapshot-sync-then-internal-and-bitmap.json', step: 2 }, { transcript: 'combo-c13-snapshot-then-backup-overlay.json', step: 7 }, { transcript: 'combo-c13-snapshot-then-bitmap-on-overlay.json', step: 3 },
     ],
     modelled: true,
   },
@@ -264,6 +266,8 @@ export const RULES = defineRules({
       { transcript: 'qr2-backup-incremental-after-mirror.json', step: 4 }, { transcript: 'qr2-bitmap-store-after-mirror.json', step: 3 }, { transcript: 'qr2-commit-active-into-qcow2.json', step: 1 }, { transcript: 'qr2-commit-active-sparse-into-raw.json', step: 3 }, { transcript: 'qr2-mirror-full-raw-qcow2.json', step: 2 }, { transcript: 'qr2-mirror-qcow2-over-sparse-raw-backing.json', step: 2 }, { transcript: 'qr2-mirror-sparse-qcow2-qcow2.json', step: 3 }, { transcript: 'qr2-mirror-sparse-raw-qcow2-cluster-4k.json', step: 2 }, { transcript: 'qr2-mirror-sparse-raw-qcow2.json', step: 2 }, { transcript: 'qr2-mirror-sparse-raw-raw-bitmaps.json', step: 5 }, { transcript: 'qr2-mirror-zero-data-detect-zeroes.json', step: 2 }, { transcript: 'qr2-nbd-mirror-into-export.json', step: 6 },
       // stop 41 (lead): vm23's left-out iothread jobs scenario, landed once query-block's crash guard follows bdrv_query_info's reach (the mirror's bitmap)
       { transcript: 'vm/vm-o-b2-iothread-jobs-replies.json', step: 5 },
+      // stop 42 (wt-combo14): the thirteenth held-out set, transactions: the first step each pair differs
+      { transcript: 'combo-c13-mirror-running-and-txn.json', step: 4 },
     ],
     modelled: true,
   },
@@ -276,6 +280,8 @@ export const RULES = defineRules({
       { transcript: 'combo-c8-txn-grouped-bitmaps-backups.json', step: 5 },
       // stop 39 (wt-combo11): a grouped transaction with a blockdev-backup and a blockdev-snapshot-sync
       { transcript: 'combo-c10-txn-grouped-unsupported-action.json', step: 5 },
+      // stop 42 (wt-combo14): the thirteenth held-out set, transactions: the first step each pair differs
+      { transcript: 'combo-c13-grouped-refusal-order.json', step: 2 },
     ],
     modelled: true,
   },
@@ -284,7 +290,10 @@ export const RULES = defineRules({
     '7.2': { fn: 'blockdev.c: each action\'s .prepare calls action_check_completion_mode in list order (abort_prepare does not: "Transaction aborted using Abort action"), so an earlier action\'s own error comes first', value: 'per-action' as 'per-action' | 'upfront' },
     '10.0': { fn: 'blockdev.c qmp_transaction: before any action runs, every action that is not blockdev-backup or drive-backup is refused ("Action \'%s\' does not support transaction property completion-mode = %s"), abort included', value: 'upfront' as 'per-action' | 'upfront' },
     // found by fuzz --against qsd --qemu 10.0 --seed 41 (cases 69, 170)
-    proof: [{ transcript: 'fuzz-txn-grouped-check-order.json', step: 1 }, { transcript: 'fuzz-txn-grouped-check-order.json', step: 3 }],
+    proof: [{ transcript: 'fuzz-txn-grouped-check-order.json', step: 1 }, { transcript: 'fuzz-txn-grouped-check-order.json', step: 3 },
+      // stop 42 (wt-combo14): the thirteenth held-out set, transactions: the first step each pair differs
+      { transcript: 'combo-c13-abort-alone-and-empty.json', step: 6 }, { transcript: 'combo-c13-grouped-refusal-each-action.json', step: 5 },
+    ],
     modelled: true,
   },
   'reopen-refresh-list-order': {
@@ -663,6 +672,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-export-node-name-follows-snapshot.json', step: 5 },
       // stop 41 (wt-qr2): stop 40's qr-bitmaps-busy-backup, landed with the copy bitmap's contents
       { transcript: 'qr-bitmaps-busy-backup.json', step: 3 },
+      // stop 42 (wt-combo14): the thirteenth held-out set, transactions: the first step each pair differs
+      { transcript: 'combo-c13-backup-busy-target-and-verbs.json', step: 3 }, { transcript: 'combo-c13-backup-duplicate-job-ids.json', step: 6 }, { transcript: 'combo-c13-backup-exported-nodes.json', step: 7 }, { transcript: 'combo-c13-backup-filters.json', step: 8 }, { transcript: 'combo-c13-backup-over-cbw-node.json', step: 3 }, { transcript: 'combo-c13-bitmap-busy-by-backup.json', step: 4 }, { transcript: 'combo-c13-drive-backup-refusals.json', step: 6 }, { transcript: 'combo-c13-grouped-manual-finalize-order.json', step: 4 }, { transcript: 'combo-c13-grouped-pending-cancel.json', step: 4 }, { transcript: 'combo-c13-grouped-three-one-finishes.json', step: 5 }, { transcript: 'combo-c13-individual-manual-finalize.json', step: 4 }, { transcript: 'combo-c13-snapshot-of-backup-source-and-target.json', step: 4 },
     ],
     modelled: true,
   },

@@ -56,6 +56,8 @@ export interface BackupData {
    * block-copy clusters (absent: the bitmap's bits are not known, graph/bitmap-contents.ts)
    */
   bitmapInit?: [number, number][];
+  /** job_progress_set_remaining's estimate where it is not the source's length (progressEstimate) */
+  progressLen?: number;
   /** the bytes a rate-limited call's first task copied before it slept, while the job has not run on since (its progress) */
   copiedAtStart?: number;
   /** the range of the copy task whose error ended the job (backup_cleanup_sync_bitmap's leftover) */
@@ -203,8 +205,11 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
   p.step('job-create');
   // backup_init_bcs_bitmap: a sync=bitmap job copies the sync bitmap's bits, on its clusters
   const syncBits = o.sync === 'bitmap' && o.bitmap ? findDirtyBitmap(p, o.bs, o.bitmap)?.dirty : undefined;
+  const bitmapInit = syncBits ? regranulate(syncBits, cs, getLength(p, o.bs)) : undefined;
+  const estimate = progressEstimate(p, o, cs, bitmapInit);
   const data: BackupData = {
-    ...(syncBits ? { bitmapInit: regranulate(syncBits, cs, getLength(p, o.bs)) } : {}),
+    ...(bitmapInit ? { bitmapInit } : {}),
+    ...(estimate !== undefined ? { progressLen: estimate } : {}),
     kind: 'backup', cbw, source: o.bs, target: o.target, sync: o.sync, bitmap: o.bitmap, bitmapMode: o.bitmapMode,
     ...(o.txn ? { txn: o.txn } : {}), ...(o.compress ? { compress: true } : {}), unblock: { [cbw]: ['dataplane'] },
   };
@@ -215,6 +220,24 @@ export function startBackup(ctx: JobCtx, o: BackupStart): Job {
   // "Required permissions are taken by copy-before-write filter target"
   addJobEdge(p, job.id, o.target, 'target', 0, PERM_ALL);
   return p.job(job.id)!;
+}
+
+/**
+ * backup_init_bcs_bitmap's job_progress_set_remaining(bdrv_get_dirty_count(bcs_bitmap)): the
+ * block-copy bitmap's dirty bytes in whole clusters (hbitmap_count << granularity). Sync bitmap:
+ * the sync bitmap's bits on the copy clusters, none for a bitmap known to be empty; sync top:
+ * block_copy_reset_unallocated (backup_run's first loop) takes every unallocated cluster off again
+ * (progress_set_remaining), so a source whose own layer holds nothing ends at 0 of 0 (stop 42:
+ * combo-c13-backup-with-new-bitmap, -snapshot-then-backup-overlay). Undefined where the model
+ * keeps the source's length (sync full and none, a top layer holding data, bits not known).
+ */
+function progressEstimate(p: Proc, o: BackupStart, cs: number, bitmapInit: [number, number][] | undefined): number | undefined {
+  if (o.sync === 'bitmap') {
+    if (bitmapInit) return bitmapInit.reduce((n, [a, b]) => n + Math.ceil(b / cs) * cs - Math.floor(a / cs) * cs, 0);
+    return syncBitmapEmpty(p, { source: o.bs, bitmap: o.bitmap }) ? 0 : undefined;
+  }
+  if (o.sync === 'top' && getLength(p, o.bs) > 0 && !anyAllocated(p, o.bs)) return 0;
+  return undefined;
 }
 
 /**
@@ -292,9 +315,12 @@ export function backupRunStart(ctx: JobCtx, id: string, o: { onSourceError?: str
   const ran = backupFirstStretch(ctx, id, o);
   const j = ctx.p.job(id);
   const sync = j?.data.sync;
-  // a rate-limited sync full/top job whose block_copy call has nothing to copy at all
-  return ran === 'nothing' && j !== undefined && j.status === 'running' && j.speed > 0
-    && (sync === 'full' || sync === 'top' || (sync === 'bitmap' && syncBitmapEmpty(ctx.p, j.data)));
+  // a rate-limited sync full/top job whose block_copy call has nothing to copy at all; and a sync
+  // top job without a speed: its block_copy_reset_unallocated loop asks the source's block status
+  // before backup_loop (no data I/O, no timing), so it too ends just after the reply, finishing
+  // events in the next step (stop 42: combo-c13-snapshot-then-backup-overlay, recorded twice alike)
+  return ran === 'nothing' && j !== undefined && j.status === 'running'
+    && (j.speed > 0 ? (sync === 'full' || sync === 'top' || (sync === 'bitmap' && syncBitmapEmpty(ctx.p, j.data))) : sync === 'top');
 }
 
 /**

@@ -922,6 +922,19 @@ function newFuzzAborts(execute: string, a: JsonObject, p: ProcView): string | un
       if (grouped || !has) return 'fuzz 2879275817: a block-dirty-bitmap-enable action whose lookup fails (NULL in its abort)';
     }
   }
+  // stop 42: block-dirty-bitmap-merge of an empty list frees a NULL backup (the command:
+  // block_dirty_bitmap_merge; a transaction that commits it: block_dirty_bitmap_free_backup ->
+  // hbitmap_free(NULL)); avoided whether or not the transaction commits
+  if (execute === 'block-dirty-bitmap-merge' && Array.isArray(a.bitmaps) && a.bitmaps.length === 0) {
+    return 'stop 42: block-dirty-bitmap-merge of an empty list (hbitmap_free(NULL))';
+  }
+  if (execute === 'transaction' && Array.isArray(a.actions)) {
+    for (const act of a.actions) {
+      if (isObj(act) && act.type === 'block-dirty-bitmap-merge' && isObj(act.data) && Array.isArray(act.data.bitmaps) && act.data.bitmaps.length === 0) {
+        return 'stop 42: a transaction merging an empty bitmap list (hbitmap_free(NULL) in its commit)';
+      }
+    }
+  }
   // 1321449412: an entry detaches a child that an earlier listed node queued (it loses its drain)
   if (execute === 'blockdev-reopen' && Array.isArray(a.options)) {
     const list = a.options.filter(isObj);

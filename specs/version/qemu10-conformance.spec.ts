@@ -27,6 +27,8 @@ const NOT_ON_10: Record<string, string> = {
   'luks2-keyslots-fill.json': 'step 4: the same amend abort on QEMU 10.0.2 (luks-amend-header-io-aborts)',
   'luks2-amend-perms.json': 'step 5: the same amend abort on QEMU 10.0.2 (luks-amend-header-io-aborts)',
   'luks2-amend-two-daemons.json': 'step 10: the same amend abort on QEMU 10.0.2 (luks-amend-header-io-aborts)',
+  // stop 42 (wt-combo14): the thirteenth held-out set, transactions
+  'combo-c13-backup-iothread.json': "step 8: QEMU 10.0.2 aborts in bdrv_insert_node (Assertion `bdrv_get_aio_context(bs) == ctx' failed): the backup's filter attach moves a source x-blockdev-set-iothread put in io0, which nothing pins, back to the main loop (graph/rules.ts insert-node-context-asserts; the model refuses it under 10.0 rules)",
 };
 
 /** Scenarios recorded on 10.0 only: 7.2 cannot run them as written (docs/fidelity.md "Stop 38"). */
