@@ -15,13 +15,14 @@ import { QmpError } from '../errors/index.js';
 import { QemuAbortRefusal } from './qemu-abort.js';
 import { driverInfo } from './drivers.js';
 import { imageBehind } from './images.js';
-import { getLength } from './length.js';
+import { getLength, growWrittenNodes } from './length.js';
+import { noteWritePath } from './wr-highest.js';
 import type { Proc } from './proc.js';
 import { refuseChildlessCorLength } from './cor-length.js';
 import { rangesBytes, setRange } from './bitmap-contents.js';
 import { HOST, type BdsNode, type DirtyBitmap, type Image, type ImageBitmap } from './types.js';
 import { qcow2FileSize } from './open.js';
-import { removeBitmapClusters, storeBitmapClusters, type StoredBits } from './qcow2-bitmap-clusters.js';
+import { removeBitmapWrites, storeBitmapWrites, type StoredBits } from './qcow2-bitmap-clusters.js';
 
 export type { DirtyBitmap, ImageBitmap } from './types.js';
 
@@ -347,6 +348,18 @@ function putImage(p: Proc, img: Image): void {
   p.d.put(HOST, 'images', img.file, bitmaps?.length ? img : rest);
 }
 
+/**
+ * The bitmap metadata writes of qcow2 node `node` ended at `end` of its bs->file:
+ * bdrv_co_write_req_finish grows the nodes they went through (bs->total_sectors, down bs->file's
+ * filters and raw nodes) and stat64_max's their wr_highest_offset.
+ */
+function metadataWritten(p: Proc, node: string, end: number): void {
+  const f = p.fileChild(node)?.child;
+  if (f === undefined || end <= 0) return;
+  growWrittenNodes(p, f, end);
+  noteWritePath(p, f, 0, end);
+}
+
 function putImageBitmaps(p: Proc, img: Image, list: ImageBitmap[]): void {
   const { bitmaps: _b, ...rest } = img;
   p.d.put(HOST, 'images', img.file, list.length ? { ...rest, bitmaps: list } : rest);
@@ -417,7 +430,9 @@ export function storePersistentBitmaps(p: Proc, node: string, release: boolean):
     // can_write: writable and not BDRV_O_INACTIVE (an inactive node's image belongs to another process)
     if (n.ro || n.inactive) return 'No write access';
     // store_bitmap / bitmap_list_store: the tables and the directory go into new clusters
-    putImage(p, storeBitmapClusters(img, dir, written, qcow2FileSize));
+    const r = storeBitmapWrites(img, dir, written, qcow2FileSize);
+    putImage(p, r.img);
+    metadataWritten(p, node, r.wrote);
   }
   if (release) {
     // bdrv_release_dirty_bitmap -> bdrv_release_dirty_bitmap_locked: assert(!bdrv_dirty_bitmap_busy(bitmap)).
@@ -467,7 +482,9 @@ export function reopenBitmapsRw(p: Proc, node: string): void {
 export function removePersistentBitmap(p: Proc, node: string, name: string): void {
   const img = qcow2Image(p, node);
   if (!img?.bitmaps?.some((e) => e.name === name)) return;
-  putImage(p, removeBitmapClusters(img, img.bitmaps.filter((e) => e.name !== name), qcow2FileSize));
+  const r = removeBitmapWrites(img, img.bitmaps.filter((e) => e.name !== name), qcow2FileSize);
+  putImage(p, r.img);
+  metadataWritten(p, node, r.wrote);
 }
 
 /** One bitmap for the views (show, render, diff): `name granularity` then the flags set. */

@@ -28,6 +28,8 @@ type Layout = (img: Image) => number;
 class Allocator {
   readonly used = new Set<number>();
   end = 0;
+  /** the end of the highest write this store made (wr_highest_offset of bs->file; 0: none) */
+  wrote = 0;
   constructor(readonly cs: number) {}
   /** qcow2_alloc_clusters(bytes): the first run of free clusters (alloc_clusters_noref), marked used. */
   alloc(bytes: number): number {
@@ -43,6 +45,7 @@ class Allocator {
   /** bdrv_pwrite(bs->file, cluster * cs, bytes): the host file grows to the write's end. */
   write(cluster: number, bytes: number): void {
     this.end = Math.max(this.end, cluster * this.cs + bytes);
+    this.wrote = Math.max(this.wrote, cluster * this.cs + bytes);
   }
 }
 
@@ -63,7 +66,16 @@ function allocator(img: Image, layoutEnd: number): Allocator {
  * without the clusters: their free space is not followed.
  */
 export function storeBitmapClusters(img: Image, dir: ImageBitmap[], stored: Map<string, StoredBits>, layout: Layout): Image {
-  if (!followed(img)) return { ...img, bitmaps: dir };
+  return storeBitmapWrites(img, dir, stored, layout).img;
+}
+
+/**
+ * storeBitmapClusters, and where its writes through bs->file ended (`wrote`, 0: none followed):
+ * bdrv_co_write_req_finish grows the nodes they pass through (bs->total_sectors) and their
+ * wr_highest_offset, so a node that stays open (a read-only reopen's store) shows the longer file.
+ */
+export function storeBitmapWrites(img: Image, dir: ImageBitmap[], stored: Map<string, StoredBits>, layout: Layout): { img: Image; wrote: number } {
+  if (!followed(img)) return { img: { ...img, bitmaps: dir }, wrote: 0 };
   const a = allocator(img, layout(img));
   const cs = a.cs;
   const out = dir.map((e) => ({ ...e }));
@@ -100,7 +112,7 @@ export function storeBitmapClusters(img: Image, dir: ImageBitmap[], stored: Map<
   }
   // the old directory and the rewritten tables are freed after the header points at the new ones:
   // they leave the used set with the image that no longer names them
-  return withDir({ ...img, bitmaps: out, bitmapEnd: a.end }, bitmapDir);
+  return { img: withDir({ ...img, bitmaps: out, bitmapEnd: a.end }, bitmapDir), wrote: a.wrote };
 }
 
 /**
@@ -109,7 +121,12 @@ export function storeBitmapClusters(img: Image, dir: ImageBitmap[], stored: Map<
  * removed bitmap's table and data clusters are freed (free_bitmap_clusters).
  */
 export function removeBitmapClusters(img: Image, remaining: ImageBitmap[], layout: Layout): Image {
-  if (!followed(img)) return { ...img, bitmaps: remaining };
+  return removeBitmapWrites(img, remaining, layout).img;
+}
+
+/** removeBitmapClusters, and where its writes ended (storeBitmapWrites' `wrote`). */
+export function removeBitmapWrites(img: Image, remaining: ImageBitmap[], layout: Layout): { img: Image; wrote: number } {
+  if (!followed(img)) return { img: { ...img, bitmaps: remaining }, wrote: 0 };
   const a = allocator(img, layout(img));
   let bitmapDir: number[] | undefined;
   if (remaining.length) {
@@ -118,7 +135,7 @@ export function removeBitmapClusters(img: Image, remaining: ImageBitmap[], layou
     a.write(d, size);
     bitmapDir = Array.from({ length: Math.ceil(size / a.cs) }, (_, i) => d + i);
   }
-  return withDir({ ...img, bitmaps: remaining, bitmapEnd: a.end }, bitmapDir);
+  return { img: withDir({ ...img, bitmaps: remaining, bitmapEnd: a.end }, bitmapDir), wrote: a.wrote };
 }
 
 function withDir(img: Image, dir: number[] | undefined): Image {
