@@ -22,7 +22,8 @@ import { refuseChildlessCorLength } from './cor-length.js';
 import { rangesBytes, setRange } from './bitmap-contents.js';
 import { HOST, type BdsNode, type DirtyBitmap, type Image, type ImageBitmap } from './types.js';
 import { qcow2FileSize } from './open.js';
-import { removeBitmapWrites, storeBitmapWrites, type StoredBits } from './qcow2-bitmap-clusters.js';
+import { dirInPlaceWriteEnd, removeBitmapWrites, storeBitmapWrites, type StoredBits } from './qcow2-bitmap-clusters.js';
+import { qcow2Discards } from './discard-stats.js';
 
 export type { DirtyBitmap, ImageBitmap } from './types.js';
 
@@ -384,7 +385,19 @@ export function loadPersistentBitmaps(p: Proc, node: string): void {
       persistent: true, inconsistent: e.inUse, disabled: !e.auto || e.inUse, readonly: ro, ...bits,
     });
   }
-  if (!ro) putImageBitmaps(p, img, img.bitmaps.map((e) => ({ ...e, inUse: true })));
+  if (!ro) {
+    // needs_update (an entry not IN_USE was loaded) and can_write: update_ext_header_and_dir_in_place
+    const needsUpdate = img.bitmaps.some((e) => !e.inUse);
+    putImageBitmaps(p, img, img.bitmaps.map((e) => ({ ...e, inUse: true })));
+    if (needsUpdate && !p.node(node)!.inactive) dirRewrittenInPlace(p, node, img);
+  }
+}
+
+/** update_ext_header_and_dir_in_place's writes through bs->file: wr_highest_offset (qcow2-bitmap-clusters dirInPlaceWriteEnd). */
+function dirRewrittenInPlace(p: Proc, node: string, img: Image): void {
+  const end = dirInPlaceWriteEnd(img);
+  const f = p.fileChild(node)?.child;
+  if (end !== undefined && f !== undefined) noteWritePath(p, f, 0, end);
 }
 
 /**
@@ -433,6 +446,7 @@ export function storePersistentBitmaps(p: Proc, node: string, release: boolean):
     const r = storeBitmapWrites(img, dir, written, qcow2FileSize);
     putImage(p, r.img);
     metadataWritten(p, node, r.wrote);
+    qcow2Discards(p, node, r.freed, img.clusterSize ?? 65536);
   }
   if (release) {
     // bdrv_release_dirty_bitmap -> bdrv_release_dirty_bitmap_locked: assert(!bdrv_dirty_bitmap_busy(bitmap)).
@@ -473,6 +487,7 @@ export function reopenBitmapsRw(p: Proc, node: string): void {
     if (e.inUse && b.readonly && !b.inconsistent) return;
   }
   putImageBitmaps(p, img, img.bitmaps.map((e) => ({ ...e, inUse: true })));
+  dirRewrittenInPlace(p, node, img);
   for (const e of img.bitmaps) {
     if (findDirtyBitmap(p, node, e.name)?.readonly) patchDirtyBitmap(p, node, e.name, { readonly: false });
   }
@@ -485,6 +500,7 @@ export function removePersistentBitmap(p: Proc, node: string, name: string): voi
   const r = removeBitmapWrites(img, img.bitmaps.filter((e) => e.name !== name), qcow2FileSize);
   putImage(p, r.img);
   metadataWritten(p, node, r.wrote);
+  qcow2Discards(p, node, r.freed, img.clusterSize ?? 65536);
 }
 
 /** One bitmap for the views (show, render, diff): `name granularity` then the flags set. */

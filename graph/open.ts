@@ -2,6 +2,8 @@
 // (the `file` child before the node's own name is assigned, the backing after), so that
 // the same error wins as in QEMU. Each node keeps its option QDicts as QEMU does
 // (graph/options.ts): a child opened inline takes its sub-QDict with it.
+import { noteWritePath } from './wr-highest.js';
+import { parallelsInuseWriteEnd } from './other-format-data.js';
 import { RefblockGrowth, refblockCoverage } from './qcow2-refblocks.js';
 import { lookupBsNamed } from './named-blk.js';
 import { refuseCorReadCrash } from './cor-read.js';
@@ -636,6 +638,8 @@ function openNodeProbed(
         ...(img!.infoCluster !== undefined ? { extra: { ...(p.node(name)!.extra ?? {}), openInfoCluster: img!.infoCluster } } : {}),
       });
       if (driver === 'vmdk' && img!.extents) openVmdkExtents(p, name, eff, img!.extents, file!.name);
+      // parallels_open: a writable, active node writes the header marked in use
+      if (driver === 'parallels' && !p.node(name)!.ro && !p.node(name)!.inactive) noteWritePath(p, file!.name, 0, parallelsInuseWriteEnd(img!.size, rule(p, 'parallels-header-size-units')));
       probe?.end();
       if (driverInfo(driver)?.supportsBacking) openBacking(p, name, opts, eff);
       break;

@@ -735,7 +735,16 @@ export const RULES = defineRules({
     what: "a write of zeroes with BDRV_REQ_MAY_UNMAP issued through a BlockBackend (a mirror's zero pieces, mirror_co_zero -> blk_co_pwrite_zeroes): does a qcow2 node opened without discard=unmap release the clusters?",
     '7.2': { fn: 'bdrv_co_pwrite_zeroes drops BDRV_REQ_MAY_UNMAP without BDRV_O_UNMAP, but blk_co_pwrite_zeroes goes through blk_co_pwritev_part -> bdrv_co_pwritev_part, which does not: zero_in_l2_slice releases the clusters whatever the discard option', value: false },
     '10.0': { fn: "recorded: the flag is dropped on that path too when the node lacks BDRV_O_UNMAP (a qcow2 target with the default discard=ignore keeps its clusters, zero flag only; one opened with discard=unmap releases them)", value: true },
-    proof: [{ transcript: 'mirror-zero-writes-release-clusters.json', step: 19 }],
+    // stop 42 (wt-qr3): the same drop at an NBD client node opened without discard=unmap, so the
+    // export's qcow2 keeps its clusters (NBD_CMD_FLAG_NO_HOLE); 7.2 passes the flag to the server
+    proof: [{ transcript: 'mirror-zero-writes-release-clusters.json', step: 19 }, { transcript: 'qr3-nbd-mirror-zeroes-unmap.json', step: 10 }],
+    modelled: true,
+  },
+  'parallels-header-size-units': {
+    what: "how many bytes parallels_open's in-use mark writes (parallels_update_header: MAX(opt_mem_align, 64) bytes cut to s->header_size) on a writable open, the end of which is the file node's wr_highest_offset",
+    '7.2': { fn: 'parallels_open compares data_end, in sectors, with header_size, in bytes (s->data_end < s->header_size): a header and BAT of 64 + 4 * bat_entries bytes rounded to 4096 is more than the 2048 sectors of data_off, so header_size is cut back to the unrounded 64 + 4 * bat_entries, and that much is written', value: true },
+    '10.0': { fn: 'parallels_open compares sectors with sectors (s->data_end < s->header_size >> BDRV_SECTOR_BITS): header_size stays rounded to opt_mem_align, and the write is 4096 bytes', value: false },
+    proof: [{ transcript: 'qr3-create-parallels-qed.json', step: 5 }],
     modelled: true,
   },
   'variable-length-drivers': {
