@@ -116,7 +116,18 @@ export function dirtyBitmapTruncate(p: Proc, node: string, bytes: number): void 
   if (!n?.bitmaps?.length) return;
   const size = Math.ceil(bytes / 512) * 512;
   if (n.bitmaps.every((b) => b.size === size)) return;
-  p.patchNode(node, { bitmaps: n.bitmaps.map((b) => ({ ...b, size })) });
+  p.patchNode(node, { bitmaps: n.bitmaps.map((b) => ({ ...b, size, ...shrunkBits(b, size) })) });
+}
+
+/**
+ * hbitmap_truncate to a shorter length: the bits from the first whole granule past the new end
+ * (ROUND_UP(size, granularity)) are reset, so the count drops with them. Known contents only.
+ */
+function shrunkBits(b: DirtyBitmap, size: number): Partial<DirtyBitmap> {
+  if (!b.dirty || (b.size !== undefined && size >= b.size)) return {};
+  const end = Math.ceil(size / b.granularity) * b.granularity;
+  const dirty = b.dirty.filter(([s]) => s < end).map(([s, e]) => [s, Math.min(e, end)] as [number, number]);
+  return dirty.length ? { dirty } : { dirty, empty: true };
 }
 
 /**
