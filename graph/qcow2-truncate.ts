@@ -18,7 +18,7 @@
 // data file, and L1 tables that must grow (sizes past 512 MiB): for those only the header's size
 // changes.
 import { allocOwner, metadataView, writeView } from './guest-image.js';
-import { afterShrink, withMetaIo } from './snapshot-clusters.js';
+import { afterShrink, metadataAllocator, withMetaIo } from './snapshot-clusters.js';
 import { qcow2Discards } from './discard-stats.js';
 import { BITMAP_DEFAULT, dirtyBitmapCheck, findDirtyBitmap, qcow2Image } from './bitmaps.js';
 import { growWrittenNodes } from './length.js';
@@ -102,10 +102,20 @@ export function qcow2TruncateImage(p: Proc, node: string, oldSize: number, size:
     // written there (bdrv_pwrite_sync: the file grows to their end), then the header points at it
     // and the old table is freed. The layout's L1 clusters keep their place in the model (later
     // allocations that would reuse them are not followed).
-    const at = firstFreeRun(img, newL1 * 8, qcow2FileSize);
+    // on an image whose clusters qcow2_alloc_clusters placed, the new table is in use there from
+    // now on (metadataAllocator); the old one's reuse is not followed
+    const shared = img.snapClusters ? metadataAllocator(img, allocOwner(p, node)) : undefined;
+    const at = shared ? shared.alloc(l1ClustersOf(newL1)) : firstFreeRun(img, newL1 * 8, qcow2FileSize);
+    if (shared && at !== undefined) {
+      // then the old table is freed (qcow2_free_clusters, QCOW2_DISCARD_OTHER): the first-fit
+      // search reuses it (a snapshot's L1 copy after the grow: qr3-snap-resize-grow)
+      const [old, n] = img.snapClusters!.activeL1 ?? [3, l1ClustersOf(oldL1)];
+      for (let c = old; c < old + n; c++) shared.free(c);
+      shared.meta().activeL1 = [at, l1ClustersOf(newL1)];
+    }
     if (at !== undefined) {
       const end = at * cs + newL1 * 8;
-      writeView(p, view.key, { ...img, size, fileLength: Math.max(hostFileLength(img), end) });
+      writeView(p, view.key, { ...img, size, fileLength: Math.max(hostFileLength(img), end), ...(shared ? { snapClusters: shared.meta() } : {}) });
       growWrittenNodes(p, file, end);
       noteWritePath(p, file, 0, end);
       return;

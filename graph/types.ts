@@ -420,6 +420,8 @@ export interface Image {
      * node opened since starts at 0, qcow2_do_open): where alloc_clusters_noref's scan starts
      */
     fci?: { owner: string; index: number };
+    /** where qcow2_grow_l1_table moved the active L1 table ([first cluster, count]; absent: the layout's, after the refcount block) */
+    activeL1?: [number, number];
   };
   /**
    * A qcow2 image's host file length when a truncate of a file node over it set one (raw_co_truncate
