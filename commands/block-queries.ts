@@ -64,7 +64,7 @@ export const queryBlockstats: CommandDef = {
   },
 };
 
-/** file-posix's raw_get_specific_stats (file and host_device): BlockStatsSpecificFile, no discard done. */
+/** file-posix's raw_get_specific_stats (file and host_device): BlockStatsSpecificFile, the discards counted (graph/discard-stats.ts). */
 const FILE_DRIVERS = new Set(['file', 'host_device']);
 
 /**
