@@ -64,7 +64,7 @@ export const queryBlockstats: CommandDef = {
   },
 };
 
-/** file-posix's raw_get_specific_stats (file and host_device): BlockStatsSpecificFile, no discard done. */
+/** file-posix's raw_get_specific_stats (file and host_device): BlockStatsSpecificFile, the discards counted (graph/discard-stats.ts). */
 const FILE_DRIVERS = new Set(['file', 'host_device']);
 
 /**
@@ -82,7 +82,9 @@ function bdsStats(p: Proc, node: string | null, depth = 0, blkLevel = true): Rec
   // bdrv_query_bds_stats: stat64_get(&bs->wr_highest_offset) at either level (graph/wr-highest.ts)
   s.stats = { ...idleStats(p), wr_highest_offset: wrHighestOffset(p, bs) };
   const drv = p.node(bs)?.driver;
-  if (drv && FILE_DRIVERS.has(drv)) s['driver-specific'] = { driver: drv, 'discard-nb-ok': 0, 'discard-nb-failed': 0, 'discard-bytes-ok': 0 };
+  // raw_get_specific_stats: the discards raw_co_pdiscard counted (graph/discard-stats.ts)
+  const dc = p.node(bs)?.discards;
+  if (drv && FILE_DRIVERS.has(drv)) s['driver-specific'] = { driver: drv, 'discard-nb-ok': dc?.nb ?? 0, 'discard-nb-failed': 0, 'discard-bytes-ok': dc?.bytes ?? 0 };
   const kids = p.childrenOf(bs);
   let parent = kids.find((e) => e.role & ROLE_PRIMARY);
   if (!parent || !(parent.role & (ROLE_DATA | ROLE_FILTERED))) {

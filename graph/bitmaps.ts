@@ -15,13 +15,15 @@ import { QmpError } from '../errors/index.js';
 import { QemuAbortRefusal } from './qemu-abort.js';
 import { driverInfo } from './drivers.js';
 import { imageBehind } from './images.js';
-import { getLength } from './length.js';
+import { getLength, growWrittenNodes } from './length.js';
+import { noteWritePath } from './wr-highest.js';
 import type { Proc } from './proc.js';
 import { refuseChildlessCorLength } from './cor-length.js';
 import { rangesBytes, setRange } from './bitmap-contents.js';
 import { HOST, type BdsNode, type DirtyBitmap, type Image, type ImageBitmap } from './types.js';
 import { qcow2FileSize } from './open.js';
-import { removeBitmapClusters, storeBitmapClusters, type StoredBits } from './qcow2-bitmap-clusters.js';
+import { dirInPlaceWriteEnd, removeBitmapWrites, storeBitmapWrites, type StoredBits } from './qcow2-bitmap-clusters.js';
+import { qcow2Discards } from './discard-stats.js';
 
 export type { DirtyBitmap, ImageBitmap } from './types.js';
 
@@ -114,7 +116,18 @@ export function dirtyBitmapTruncate(p: Proc, node: string, bytes: number): void 
   if (!n?.bitmaps?.length) return;
   const size = Math.ceil(bytes / 512) * 512;
   if (n.bitmaps.every((b) => b.size === size)) return;
-  p.patchNode(node, { bitmaps: n.bitmaps.map((b) => ({ ...b, size })) });
+  p.patchNode(node, { bitmaps: n.bitmaps.map((b) => ({ ...b, size, ...shrunkBits(b, size) })) });
+}
+
+/**
+ * hbitmap_truncate to a shorter length: the bits from the first whole granule past the new end
+ * (ROUND_UP(size, granularity)) are reset, so the count drops with them. Known contents only.
+ */
+function shrunkBits(b: DirtyBitmap, size: number): Partial<DirtyBitmap> {
+  if (!b.dirty || (b.size !== undefined && size >= b.size)) return {};
+  const end = Math.ceil(size / b.granularity) * b.granularity;
+  const dirty = b.dirty.filter(([s]) => s < end).map(([s, e]) => [s, Math.min(e, end)] as [number, number]);
+  return dirty.length ? { dirty } : { dirty, empty: true };
 }
 
 /**
@@ -347,6 +360,18 @@ function putImage(p: Proc, img: Image): void {
   p.d.put(HOST, 'images', img.file, bitmaps?.length ? img : rest);
 }
 
+/**
+ * The bitmap metadata writes of qcow2 node `node` ended at `end` of its bs->file:
+ * bdrv_co_write_req_finish grows the nodes they went through (bs->total_sectors, down bs->file's
+ * filters and raw nodes) and stat64_max's their wr_highest_offset.
+ */
+function metadataWritten(p: Proc, node: string, end: number): void {
+  const f = p.fileChild(node)?.child;
+  if (f === undefined || end <= 0) return;
+  growWrittenNodes(p, f, end);
+  noteWritePath(p, f, 0, end);
+}
+
 function putImageBitmaps(p: Proc, img: Image, list: ImageBitmap[]): void {
   const { bitmaps: _b, ...rest } = img;
   p.d.put(HOST, 'images', img.file, list.length ? { ...rest, bitmaps: list } : rest);
@@ -371,7 +396,19 @@ export function loadPersistentBitmaps(p: Proc, node: string): void {
       persistent: true, inconsistent: e.inUse, disabled: !e.auto || e.inUse, readonly: ro, ...bits,
     });
   }
-  if (!ro) putImageBitmaps(p, img, img.bitmaps.map((e) => ({ ...e, inUse: true })));
+  if (!ro) {
+    // needs_update (an entry not IN_USE was loaded) and can_write: update_ext_header_and_dir_in_place
+    const needsUpdate = img.bitmaps.some((e) => !e.inUse);
+    putImageBitmaps(p, img, img.bitmaps.map((e) => ({ ...e, inUse: true })));
+    if (needsUpdate && !p.node(node)!.inactive) dirRewrittenInPlace(p, node, img);
+  }
+}
+
+/** update_ext_header_and_dir_in_place's writes through bs->file: wr_highest_offset (qcow2-bitmap-clusters dirInPlaceWriteEnd). */
+function dirRewrittenInPlace(p: Proc, node: string, img: Image): void {
+  const end = dirInPlaceWriteEnd(img);
+  const f = p.fileChild(node)?.child;
+  if (end !== undefined && f !== undefined) noteWritePath(p, f, 0, end);
 }
 
 /**
@@ -417,7 +454,10 @@ export function storePersistentBitmaps(p: Proc, node: string, release: boolean):
     // can_write: writable and not BDRV_O_INACTIVE (an inactive node's image belongs to another process)
     if (n.ro || n.inactive) return 'No write access';
     // store_bitmap / bitmap_list_store: the tables and the directory go into new clusters
-    putImage(p, storeBitmapClusters(img, dir, written, qcow2FileSize));
+    const r = storeBitmapWrites(img, dir, written, qcow2FileSize);
+    putImage(p, r.img);
+    metadataWritten(p, node, r.wrote);
+    qcow2Discards(p, node, r.freed, img.clusterSize ?? 65536);
   }
   if (release) {
     // bdrv_release_dirty_bitmap -> bdrv_release_dirty_bitmap_locked: assert(!bdrv_dirty_bitmap_busy(bitmap)).
@@ -458,6 +498,7 @@ export function reopenBitmapsRw(p: Proc, node: string): void {
     if (e.inUse && b.readonly && !b.inconsistent) return;
   }
   putImageBitmaps(p, img, img.bitmaps.map((e) => ({ ...e, inUse: true })));
+  dirRewrittenInPlace(p, node, img);
   for (const e of img.bitmaps) {
     if (findDirtyBitmap(p, node, e.name)?.readonly) patchDirtyBitmap(p, node, e.name, { readonly: false });
   }
@@ -467,7 +508,10 @@ export function reopenBitmapsRw(p: Proc, node: string): void {
 export function removePersistentBitmap(p: Proc, node: string, name: string): void {
   const img = qcow2Image(p, node);
   if (!img?.bitmaps?.some((e) => e.name === name)) return;
-  putImage(p, removeBitmapClusters(img, img.bitmaps.filter((e) => e.name !== name), qcow2FileSize));
+  const r = removeBitmapWrites(img, img.bitmaps.filter((e) => e.name !== name), qcow2FileSize);
+  putImage(p, r.img);
+  metadataWritten(p, node, r.wrote);
+  qcow2Discards(p, node, r.freed, img.clusterSize ?? 65536);
 }
 
 /** One bitmap for the views (show, render, diff): `name granularity` then the flags set. */

@@ -1,5 +1,6 @@
 // The host's image catalogue: what `qemu-img create` would have left on disk, as far as
 // the block graph can see it (format, virtual size, backing file named in the header).
+import { otherFormatLengthAfterData } from './other-format-data.js';
 import { markHostData } from './jobs/host-holes.js';
 import { backingFormatField } from './backing-format.js';
 import { BlockgraphError } from '../errors/index.js';
@@ -133,6 +134,11 @@ export function createImage(d: Draft, spec: ImageSpecLike): Image {
   if (info !== undefined) img.infoCluster = info;
   const fileLength = isOtherFormat(spec.format) ? otherFormatFileLength(spec.format, img.size, spec.options, spec.backing) : undefined;
   if (fileLength !== undefined) img.fileLength = fileLength;
+  // qemu-io's writes of `data` allocate blocks past it (graph/other-format-data.ts)
+  if (fileLength !== undefined && Array.isArray(spec.data) && spec.data.length) {
+    const grown = otherFormatLengthAfterData(spec.format, img.size, spec.options, fileLength, spec.data);
+    if (grown !== undefined) img.fileLength = grown;
+  }
   const table = /(?:^|,)table_size=([^,]+)/.exec(spec.options ?? '')?.[1];
   if (table !== undefined && spec.format === 'qed') img.tableSize = Number(table);
   // qemu-img create -f raw leaves a sparse file (raw_co_create's ftruncate), and qemu-io's

@@ -14,7 +14,9 @@ import { growWrittenNodes, writeRefusal } from './length.js';
 import { ROLE_DATA, ROLE_FILTERED, ROLE_METADATA, ROLE_PRIMARY } from './perm.js';
 import type { Proc } from './proc.js';
 import { QmpErrorAfterAbort } from './abort-residue.js';
-import { afterFailedCreate, afterFailedDelete, afterSnapshotCreate, afterSnapshotDelete, type WriteRefusal } from './snapshot-clusters.js';
+import { afterFailedCreate, afterFailedDelete, afterSnapshotCreate, afterSnapshotDelete, withMetaIo, type MetaIo, type WriteRefusal } from './snapshot-clusters.js';
+import { qcow2Discards } from './discard-stats.js';
+import { noteWritePath } from './wr-highest.js';
 import type { Image } from './types.js';
 import { hostFileLength } from './open.js';
 import { refuseCbwMetadataGrowth } from './jobs/cbw-growth.js';
@@ -93,6 +95,16 @@ function target(p: Proc, q: string): { img: Image | undefined; view: MetadataVie
  * Stores the image after a snapshot operation under its view key (graph/guest-image.ts); the
  * nodes its writes went through grow (down to the format node whose guest data they are).
  */
+/**
+ * The operation's writes through bs->file count in wr_highest_offset down its path, and the
+ * clusters it freed are discarded as qcow2 node `q` passes them (graph/discard-stats.ts).
+ */
+function accountIo(p: Proc, q: string, file: string | undefined, img: Image, io: MetaIo): void {
+  if (file === undefined || !p.node(q)) return;
+  if (io.wrote > 0) noteWritePath(p, file, 0, io.wrote);
+  qcow2Discards(p, q, io.freed, img.clusterSize ?? 65536);
+}
+
 function putImage(p: Proc, file: string | undefined, key: string, next: Image): void {
   writeView(p, key, next);
   // bdrv_co_write_req_finish: the nodes the writes went through (bs->file, down its filters) grow
@@ -136,7 +148,7 @@ export function createSnapshot(p: Proc, bs: string, name: string, txn?: Snapshot
     setTable(p, q, list);
     return { ...sn, q, table: list };
   }
-  const laid = afterSnapshotCreate(t.img, sn, list, t.refuse, allocOwner(p, q));
+  const { result: laid, io } = withMetaIo(() => afterSnapshotCreate(t.img!, sn, list, t.refuse, allocOwner(p, q)));
   const key = t.view!.key;
   if ('error' in laid) {
     return {
@@ -147,6 +159,8 @@ export function createSnapshot(p: Proc, bs: string, name: string, txn?: Snapshot
         const next = afterFailedCreate(img, laid);
         txn?.set(key, next);
         putImage(r, r.node(q) ? t.file : undefined, key, next);
+        // the writes before the failing one went through bs->file (the L1 copy's)
+        if (r.node(q)) accountIo(r, q, t.file, next, io);
       },
     };
   }
@@ -158,6 +172,7 @@ export function createSnapshot(p: Proc, bs: string, name: string, txn?: Snapshot
   // qcow2_write_snapshots writes the node's whole table
   const next: Image = { ...laid, snapshots: list };
   putImage(p, t.file, key, next);
+  accountIo(p, q, t.file, next, io);
   txn?.set(key, next);
   setTable(p, q, list);
   return { ...sn, q, table: list, ...(t.file ? { file: t.file } : {}), image: key };
@@ -212,7 +227,8 @@ export function deleteSnapshot(p: Proc, bs: string, id: string | null, name: str
   const gone = cur[i]!.id;
   const rest = cur.filter((_, j) => j !== i);
   const t = target(p, q);
-  const laid = t.img ? afterSnapshotDelete(t.img, gone, rest, t.refuse, allocOwner(p, q)) : undefined;
+  const ran = t.img ? withMetaIo(() => afterSnapshotDelete(t.img!, gone, rest, t.refuse, allocOwner(p, q))) : undefined;
+  const laid = ran?.result;
   const error = laid ? ('error' in laid ? laid.error : undefined) : t.refuse(0);
   if (error) {
     // qcow2_write_snapshots failed: the entry is gone from the node's table all the same
@@ -229,6 +245,7 @@ export function deleteSnapshot(p: Proc, bs: string, id: string | null, name: str
     const next: Image = { ...laid, snapshots: rest };
     if (!rest.length) delete next.snapshots;
     putImage(p, t.file, t.view!.key, next);
+    accountIo(p, q, t.file, next, ran!.io);
   }
   setTable(p, q, rest);
 }

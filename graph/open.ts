@@ -2,6 +2,9 @@
 // (the `file` child before the node's own name is assigned, the backing after), so that
 // the same error wins as in QEMU. Each node keeps its option QDicts as QEMU does
 // (graph/options.ts): a child opened inline takes its sub-QDict with it.
+import { noteWritePath } from './wr-highest.js';
+import { parallelsInuseWriteEnd } from './other-format-data.js';
+import { RefblockGrowth, refblockCoverage } from './qcow2-refblocks.js';
 import { lookupBsNamed } from './named-blk.js';
 import { refuseCorReadCrash } from './cor-read.js';
 import { rule } from './rules.js';
@@ -635,6 +638,8 @@ function openNodeProbed(
         ...(img!.infoCluster !== undefined ? { extra: { ...(p.node(name)!.extra ?? {}), openInfoCluster: img!.infoCluster } } : {}),
       });
       if (driver === 'vmdk' && img!.extents) openVmdkExtents(p, name, eff, img!.extents, file!.name);
+      // parallels_open: a writable, active node writes the header marked in use
+      if (driver === 'parallels' && !p.node(name)!.ro && !p.node(name)!.inactive) noteWritePath(p, file!.name, 0, parallelsInuseWriteEnd(img!.size, rule(p, 'parallels-header-size-units')));
       probe?.end();
       if (driverInfo(driver)?.supportsBacking) openBacking(p, name, opts, eff);
       break;
@@ -1030,11 +1035,13 @@ export function walkQcow2Layout<T>(img: Image, visit: (c: number, host: number, 
  * first (a lookup by offset need not visit every cluster before it: a job maps every task it
  * writes, and a walk per task made a 1 GiB backup quadratic).
  */
-function walkQcow2Runs<T>(img: Image, visit: (c0: number, c1: number, host0: number, l2: number | undefined) => T | undefined): T | undefined {
+function walkQcow2Runs<T>(img: Image, visit: (c0: number, c1: number, host0: number, l2: number | undefined) => T | undefined, end?: (next: number) => T): T | undefined {
   const cs = img.clusterSize ?? 65536;
   const perRegion = cs / 8;
   let next = 3 + Math.ceil((8 * Math.ceil(img.size / ((cs * cs) / 8))) / cs);
   const l2 = new Set<number>();
+  // alloc_refcount_block: a run past the first refcount block's range adds blocks after it
+  const refblocks = new RefblockGrowth(refblockCoverage(img));
   for (const [s, e] of img.data ?? []) {
     for (let c = Math.floor(s / cs), end = Math.ceil(e / cs); c < end;) {
       const region = Math.floor(c / perRegion);
@@ -1043,14 +1050,17 @@ function walkQcow2Runs<T>(img: Image, visit: (c0: number, c1: number, host0: num
       if (!l2.has(region)) {
         l2.add(region);
         table = next++;
+        next += refblocks.afterRun(table, 1, next);
       }
       const r = visit(c, stop, next, table);
       if (r !== undefined) return r;
+      const first = next;
       next += stop - c;
+      next += refblocks.afterRun(first, stop - c, next);
       c = stop;
     }
   }
-  return undefined;
+  return end?.(next);
 }
 
 /** Where guest byte `guest` of a qcow2 image lies in its host file (walkQcow2Layout), or undefined when no cluster holds it. */
@@ -1076,13 +1086,8 @@ export function qcow2FileSize(img: Image): number {
   const l2Span = (cs * cs) / 8;
   const l1Bytes = 8 * Math.ceil(img.size / l2Span);
   if (!img.data?.length) return 3 * cs + l1Bytes;
-  const l2 = new Set<number>();
-  let clusters = 0;
-  for (const [s, e] of img.data) {
-    clusters += Math.ceil((e - s) / cs);
-    for (let r = Math.floor(s / l2Span); r <= Math.floor((e - 1) / l2Span); r++) l2.add(r);
-  }
-  return (3 + Math.ceil(l1Bytes / cs) + l2.size + clusters) * cs;
+  // the walk's first free cluster at its end: metadata, L2 tables, data and grown refcount blocks
+  return walkQcow2Runs(img, () => undefined, (next) => next)! * cs;
 }
 
 /**

@@ -10,6 +10,8 @@
 // them. The host file grows only by what is written: the last write is the directory's
 // dir_size bytes (bdrv_getlength then rounds the file node to a sector).
 import type { Image, ImageBitmap } from './types.js';
+import type { FreedBatch } from './discard-stats.js';
+import { metadataAllocator } from './snapshot-clusters.js';
 
 /** sizeof(Qcow2BitmapDirEntry): table offset 8, table size 4, flags 4, type 1, granularity 1, name size 2, extra data size 4. */
 const DIR_ENTRY_HEADER = 24;
@@ -27,11 +29,16 @@ type Layout = (img: Image) => number;
 
 class Allocator {
   readonly used = new Set<number>();
+  /** the snapshots' free-cluster state, where the image has one (graph/snapshot-clusters.ts metadataAllocator) */
+  shared?: ReturnType<typeof metadataAllocator>;
   end = 0;
+  /** the end of the highest write this store made (wr_highest_offset of bs->file; 0: none) */
+  wrote = 0;
   constructor(readonly cs: number) {}
   /** qcow2_alloc_clusters(bytes): the first run of free clusters (alloc_clusters_noref), marked used. */
   alloc(bytes: number): number {
     const n = Math.max(1, Math.ceil(bytes / this.cs));
+    if (this.shared) return this.shared.alloc(n);
     for (let c = 0; ; c++) {
       let ok = true;
       for (let i = 0; i < n; i++) if (this.used.has(c + i)) { ok = false; c += i; break; }
@@ -40,9 +47,14 @@ class Allocator {
       return c;
     }
   }
+  /** qcow2_free_clusters of a cluster the image no longer names (the first-fit search sees it free again). */
+  free(c: number): void {
+    this.shared?.free(c);
+  }
   /** bdrv_pwrite(bs->file, cluster * cs, bytes): the host file grows to the write's end. */
   write(cluster: number, bytes: number): void {
     this.end = Math.max(this.end, cluster * this.cs + bytes);
+    this.wrote = Math.max(this.wrote, cluster * this.cs + bytes);
   }
 }
 
@@ -53,7 +65,20 @@ function allocator(img: Image, layoutEnd: number): Allocator {
   for (const e of img.bitmaps ?? []) for (const c of e.clusters ?? []) a.used.add(c);
   for (const c of img.bitmapDir ?? []) a.used.add(c);
   a.end = img.bitmapEnd ?? 0;
+  // an image whose clusters the snapshots' allocator places: the same state for the bitmaps
+  if (img.snapClusters) a.shared = metadataAllocator(img);
   return a;
+}
+
+/** The image after a store or remove that allocated with `a`, freeing the clusters of `old` the new directory no longer names. */
+function finish(img: Image, a: Allocator, bitmaps: ImageBitmap[], dir: number[] | undefined): Image {
+  if (a.shared) {
+    // free_bitmap_clusters and the old directory's qcow2_free_clusters, after the header points at the new ones
+    const keep = new Set([...bitmaps.flatMap((e) => e.clusters ?? []), ...(dir ?? [])]);
+    for (const c of [...(img.bitmaps ?? []).flatMap((e) => e.clusters ?? []), ...(img.bitmapDir ?? [])]) if (!keep.has(c)) a.free(c);
+  }
+  const out: Image = { ...img, bitmaps, bitmapEnd: a.end, ...(a.shared ? { snapClusters: a.shared.meta() } : {}) };
+  return withDir(out, dir);
 }
 
 /**
@@ -63,7 +88,16 @@ function allocator(img: Image, layoutEnd: number): Allocator {
  * without the clusters: their free space is not followed.
  */
 export function storeBitmapClusters(img: Image, dir: ImageBitmap[], stored: Map<string, StoredBits>, layout: Layout): Image {
-  if (!followed(img)) return { ...img, bitmaps: dir };
+  return storeBitmapWrites(img, dir, stored, layout).img;
+}
+
+/**
+ * storeBitmapClusters, and where its writes through bs->file ended (`wrote`, 0: none followed):
+ * bdrv_co_write_req_finish grows the nodes they pass through (bs->total_sectors) and their
+ * wr_highest_offset, so a node that stays open (a read-only reopen's store) shows the longer file.
+ */
+export function storeBitmapWrites(img: Image, dir: ImageBitmap[], stored: Map<string, StoredBits>, layout: Layout): { img: Image; wrote: number; freed: FreedBatch[] } {
+  if (!followed(img)) return { img: { ...img, bitmaps: dir }, wrote: 0, freed: [] };
   const a = allocator(img, layout(img));
   const cs = a.cs;
   const out = dir.map((e) => ({ ...e }));
@@ -87,8 +121,11 @@ export function storeBitmapClusters(img: Image, dir: ImageBitmap[], stored: Map<
     // store_bitmap: the table, tb_size 8-byte entries
     const t = a.alloc(tbSize * 8);
     a.write(t, tbSize * 8);
+    const data = clusters.length;
     for (let i = 0; i < Math.ceil((tbSize * 8) / cs); i++) clusters.push(t + i);
     e.clusters = clusters;
+    if (data) e.dataClusters = data;
+    else delete e.dataClusters;
   }
   let bitmapDir: number[] | undefined;
   if (out.length) {
@@ -100,7 +137,30 @@ export function storeBitmapClusters(img: Image, dir: ImageBitmap[], stored: Map<
   }
   // the old directory and the rewritten tables are freed after the header points at the new ones:
   // they leave the used set with the image that no longer names them
-  return withDir({ ...img, bitmaps: out, bitmapEnd: a.end }, bitmapDir);
+  // free_bitmap_clusters of each rewritten bitmap's old table: clear_bitmap_table frees its data
+  // clusters one qcow2_free_clusters each (QCOW2_DISCARD_ALWAYS), the table itself and the old
+  // directory are QCOW2_DISCARD_OTHER
+  const freed = [...stored.keys()].flatMap((name) => oldDataClusters(img, name));
+  return { img: finish(img, a, out, bitmapDir), wrote: a.wrote, freed };
+}
+
+/** The old data clusters of bitmap `name` as free_bitmap_clusters frees them (one batch each, always). */
+function oldDataClusters(img: Image, name: string): FreedBatch[] {
+  const e = img.bitmaps?.find((x) => x.name === name);
+  return (e?.clusters ?? []).slice(0, e?.dataClusters ?? 0).map((c) => ({ type: 'always' as const, clusters: [c] }));
+}
+
+/**
+ * Where update_ext_header_and_dir_in_place's writes end (a writable open marking the entries
+ * IN_USE, qcow2_reopen_bitmaps_rw): the header cluster (update_header_sync -> qcow2_update_header
+ * writes cluster_size bytes at 0) and the directory rewritten where it is (bitmap_list_store in
+ * place). undefined: the directory's place is not followed.
+ */
+export function dirInPlaceWriteEnd(img: Image): number | undefined {
+  const cs = img.clusterSize ?? 65536;
+  if (!img.bitmapDir?.length || !img.bitmaps?.length) return undefined;
+  const size = img.bitmaps.reduce((n, e) => n + dirEntrySize(e.name), 0);
+  return Math.max(cs, img.bitmapDir[0]! * cs + size);
 }
 
 /**
@@ -109,7 +169,12 @@ export function storeBitmapClusters(img: Image, dir: ImageBitmap[], stored: Map<
  * removed bitmap's table and data clusters are freed (free_bitmap_clusters).
  */
 export function removeBitmapClusters(img: Image, remaining: ImageBitmap[], layout: Layout): Image {
-  if (!followed(img)) return { ...img, bitmaps: remaining };
+  return removeBitmapWrites(img, remaining, layout).img;
+}
+
+/** removeBitmapClusters, and where its writes ended (storeBitmapWrites' `wrote`). */
+export function removeBitmapWrites(img: Image, remaining: ImageBitmap[], layout: Layout): { img: Image; wrote: number; freed: FreedBatch[] } {
+  if (!followed(img)) return { img: { ...img, bitmaps: remaining }, wrote: 0, freed: [] };
   const a = allocator(img, layout(img));
   let bitmapDir: number[] | undefined;
   if (remaining.length) {
@@ -118,7 +183,8 @@ export function removeBitmapClusters(img: Image, remaining: ImageBitmap[], layou
     a.write(d, size);
     bitmapDir = Array.from({ length: Math.ceil(size / a.cs) }, (_, i) => d + i);
   }
-  return withDir({ ...img, bitmaps: remaining, bitmapEnd: a.end }, bitmapDir);
+  const freed = (img.bitmaps ?? []).filter((e) => !remaining.some((x) => x.name === e.name)).flatMap((e) => oldDataClusters(img, e.name));
+  return { img: finish(img, a, remaining, bitmapDir), wrote: a.wrote, freed };
 }
 
 function withDir(img: Image, dir: number[] | undefined): Image {
@@ -128,7 +194,7 @@ function withDir(img: Image, dir: number[] | undefined): Image {
 
 /** The images whose free clusters this module follows: plain qcow2 without snapshots, LUKS or a data file. */
 function followed(img: Image): boolean {
-  return img.format === 'qcow2' && !img.snapClusters && !img.luks && img.dataFile === undefined && !img.snapshots?.length;
+  return img.format === 'qcow2' && !img.luks && img.dataFile === undefined && (!!img.snapClusters || !img.snapshots?.length);
 }
 
 /**

@@ -18,12 +18,13 @@
 // data file, and L1 tables that must grow (sizes past 512 MiB): for those only the header's size
 // changes.
 import { allocOwner, metadataView, writeView } from './guest-image.js';
-import { afterShrink } from './snapshot-clusters.js';
+import { afterShrink, metadataAllocator, withMetaIo } from './snapshot-clusters.js';
+import { qcow2Discards } from './discard-stats.js';
 import { BITMAP_DEFAULT, dirtyBitmapCheck, findDirtyBitmap, qcow2Image } from './bitmaps.js';
 import { growWrittenNodes } from './length.js';
 import { noteWritePath } from './wr-highest.js';
 import { firstFreeRun } from './qcow2-bitmap-clusters.js';
-import { hostFileLength, qcow2FileSize } from './open.js';
+import { hostFileLength, qcow2FileSize, walkQcow2Layout } from './open.js';
 import type { Proc } from './proc.js';
 import type { Image } from './types.js';
 import { QmpError } from '../errors/index.js';
@@ -79,8 +80,10 @@ export function qcow2TruncateImage(p: Proc, node: string, oldSize: number, size:
   if (size < oldSize && !simple && img.dataFile === undefined && Math.ceil(size / l2Span) <= Math.ceil(img.size / l2Span)) {
     // an image with snapshot metadata or freed clusters: where its clusters are comes from
     // qcow2_alloc_clusters (graph/snapshot-clusters.ts afterShrink), the same steps on them
-    const r = afterShrink(img, size, allocOwner(p, node));
+    const { result: r, io } = withMetaIo(() => afterShrink(img, size, allocOwner(p, node)));
     writeView(p, view.key, r.img);
+    // qcow2_cluster_discard(QCOW2_DISCARD_ALWAYS) and qcow2_shrink_l1_table's frees reach bs->file
+    qcow2Discards(p, node, io.freed, cs);
     if (r.end > hostFileLength(img)) growWrittenNodes(p, file, r.end);
     if (r.cut !== undefined) {
       try {
@@ -99,10 +102,20 @@ export function qcow2TruncateImage(p: Proc, node: string, oldSize: number, size:
     // written there (bdrv_pwrite_sync: the file grows to their end), then the header points at it
     // and the old table is freed. The layout's L1 clusters keep their place in the model (later
     // allocations that would reuse them are not followed).
-    const at = firstFreeRun(img, newL1 * 8, qcow2FileSize);
+    // on an image whose clusters qcow2_alloc_clusters placed, the new table is in use there from
+    // now on (metadataAllocator); the old one's reuse is not followed
+    const shared = img.snapClusters ? metadataAllocator(img, allocOwner(p, node)) : undefined;
+    const at = shared ? shared.alloc(l1ClustersOf(newL1)) : firstFreeRun(img, newL1 * 8, qcow2FileSize);
+    if (shared && at !== undefined) {
+      // then the old table is freed (qcow2_free_clusters, QCOW2_DISCARD_OTHER): the first-fit
+      // search reuses it (a snapshot's L1 copy after the grow: qr3-snap-resize-grow)
+      const [old, n] = img.snapClusters!.activeL1 ?? [3, l1ClustersOf(oldL1)];
+      for (let c = old; c < old + n; c++) shared.free(c);
+      shared.meta().activeL1 = [at, l1ClustersOf(newL1)];
+    }
     if (at !== undefined) {
       const end = at * cs + newL1 * 8;
-      writeView(p, view.key, { ...img, size, fileLength: Math.max(hostFileLength(img), end) });
+      writeView(p, view.key, { ...img, size, fileLength: Math.max(hostFileLength(img), end), ...(shared ? { snapClusters: shared.meta() } : {}) });
       growWrittenNodes(p, file, end);
       noteWritePath(p, file, 0, end);
       return;
@@ -143,6 +156,7 @@ export function qcow2TruncateImage(p: Proc, node: string, oldSize: number, size:
   const next: Image = { ...img, size, data: kept.length ? kept : undefined, fileLength: grown };
   if (!next.data) delete next.data;
   writeView(p, view.key, next);
+  shrinkIo(p, node, file, img, discardStart, size, touched, newL2, usedBefore);
   // the L2 tables' writes reach the file (bdrv_co_write_req_finish grows the nodes on the way)
   if (grown > fileBefore) growWrittenNodes(p, file, grown);
   // qcow2_co_truncate: bdrv_co_truncate(bs->file, (last_cluster + 1) * cluster_size), a failure
@@ -154,4 +168,33 @@ export function qcow2TruncateImage(p: Proc, node: string, oldSize: number, size:
       if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
     }
   }
+}
+
+/**
+ * The simple shrink's I/O on bs->file: qcow2_cluster_discard(full_discard, QCOW2_DISCARD_ALWAYS)
+ * frees the data clusters past the new end in one cache_discards section, qcow2_shrink_l1_table
+ * frees each L2 table past the new L1 size with a qcow2_free_clusters of its own (both discarded
+ * as the node passes them: graph/discard-stats.ts), and the L2 tables the discard changed inside
+ * the new L1 size are written back whole (the L2 cache's flush; the ones past it are dropped from
+ * the cache first): wr_highest_offset.
+ */
+function shrinkIo(p: Proc, node: string, file: string, img: Image, discardStart: number, size: number, touched: number[], newL2: number[], usedBefore: number): void {
+  const cs = img.clusterSize ?? 65536;
+  const l2Span = (cs * cs) / 8;
+  const l1Entries = Math.ceil(size / l2Span);
+  const freed: number[] = [];
+  const l2Freed: number[] = [];
+  let wrote = 0;
+  walkQcow2Layout(img, (c, host, l2) => {
+    if (c * cs >= discardStart) freed.push(host);
+    const r = Math.floor((c * cs) / l2Span);
+    if (l2 !== undefined) {
+      if (r >= l1Entries) l2Freed.push(l2);
+      else if (touched.includes(r)) wrote = Math.max(wrote, (l2 + 1) * cs);
+    }
+    return undefined;
+  });
+  newL2.forEach((r, i) => { if (r < l1Entries) wrote = Math.max(wrote, (usedBefore + i + 1) * cs); });
+  qcow2Discards(p, node, [{ type: 'always', clusters: freed }, ...l2Freed.map((c) => ({ type: 'always' as const, clusters: [c] }))], cs);
+  if (wrote > 0) noteWritePath(p, file, 0, wrote);
 }

@@ -11,8 +11,47 @@
 // still used after either is freed with it (afterSnapshotDelete).
 import { subtractExtent } from './extents.js';
 import { addExtent } from './images.js';
-import { hostFileLength, qcow2FileSize, walkQcow2Layout } from './open.js';
+import { hostFileLength, qcow2FileSize, qcow2HostOffset, walkQcow2Layout } from './open.js';
 import type { Image } from './types.js';
+import type { DiscardType, FreedBatch } from './discard-stats.js';
+
+/**
+ * What the metadata operation running wrote and freed, for its caller to account
+ * (withMetaIo): the highest byte it wrote in bs->file (wr_highest_offset) and the clusters it
+ * freed, in qcow2_free_clusters calls and cache_discards sections with their discard type
+ * (graph/discard-stats.ts). A free outside any section is one of type never (a copy-on-write's
+ * old cluster: qcow2_alloc_cluster_link_l2's QCOW2_DISCARD_NEVER).
+ */
+export interface MetaIo { wrote: number; freed: FreedBatch[] }
+let io: MetaIo | undefined;
+let section: FreedBatch | undefined;
+
+/** Runs `fn` collecting its MetaIo. */
+export function withMetaIo<T>(fn: () => T): { result: T; io: MetaIo } {
+  const prev = io, prevSection = section;
+  const mine: MetaIo = { wrote: 0, freed: [] };
+  io = mine;
+  section = undefined;
+  try {
+    return { result: fn(), io: mine };
+  } finally {
+    io = prev;
+    section = prevSection;
+  }
+}
+
+/** The frees `fn` makes as one batch of `type` (one qcow2_free_clusters, or a cache_discards section). */
+function freeing<T>(type: DiscardType, fn: () => T): T {
+  const outer = section;
+  const mine: FreedBatch = { type, clusters: [] };
+  section = mine;
+  try {
+    return fn();
+  } finally {
+    section = outer;
+    if (io && mine.clusters.length) io.freed.push(mine);
+  }
+}
 
 /** sizeof(QCowSnapshotHeader), sizeof(QCowSnapshotExtraData) */
 const SNAPSHOT_HEADER = 40;
@@ -22,7 +61,64 @@ type Meta = NonNullable<Image['snapClusters']>;
 
 // the ascending layout stops where the first snapshot metadata is allocated: later guest
 // allocations go through qcow2_alloc_clusters like it (afterGuestWrite)
-const meta = (img: Image): Meta => img.snapClusters ?? { table: null, l1: {}, free: [], baseData: img.data ?? [] };
+const meta = (img: Image): Meta => img.snapClusters ?? freshMeta(img);
+
+/**
+ * The clusters qcow2_store_persistent_dirty_bitmaps placed (graph/qcow2-bitmap-clusters.ts: each
+ * stored bitmap's data and table, the directory): in use for the refcounts like any metadata.
+ */
+function bitmapClusters(img: Image): number[] {
+  return [...(img.bitmaps ?? []).flatMap((e) => e.clusters ?? []), ...(img.bitmapDir ?? [])];
+}
+
+/**
+ * The allocation state of an image whose free clusters nothing here placed yet: the layout's, and
+ * the bitmap metadata past it, the holes between them free (what free_bitmap_clusters freed).
+ */
+function freshMeta(img: Image): Meta {
+  const m: Meta = { table: null, l1: {}, free: [], baseData: img.data ?? [] };
+  const bm = bitmapClusters(img);
+  if (!bm.length) return m;
+  const cs = img.clusterSize ?? 65536;
+  const used = new Set(bm);
+  const from = Math.ceil(qcow2FileSize({ ...img, snapClusters: undefined }) / cs);
+  const top = Math.max(...bm) + 1;
+  for (let c = from; c < top; c++) if (!used.has(c)) m.free.push(c);
+  m.extra = bm.map((c) => [c, 1] as [number, number]);
+  return m;
+}
+
+/**
+ * qcow2_alloc_clusters and qcow2_free_clusters for metadata this module does not place itself
+ * (the persistent bitmaps' tables, data and directory: graph/qcow2-bitmap-clusters.ts), on the
+ * same free-cluster state as the snapshots' (alloc_clusters_noref's first fit from
+ * s->free_cluster_index, a free lowering it). The clusters it hands out are in use (`extra`)
+ * until freed here.
+ */
+export function metadataAllocator(img: Image, owner?: string): { alloc(n: number): number; free(c: number): void; meta(): Meta } {
+  const m: Meta = structuredClone(meta(img));
+  claim(m, owner);
+  return {
+    alloc(n: number): number {
+      const run = alloc(img, m, n);
+      m.extra = [...(m.extra ?? []), run];
+      return run[0];
+    },
+    free(c: number): void {
+      const extra: [number, number][] = [];
+      for (const [s0, n] of m.extra ?? []) {
+        if (c < s0 || c >= s0 + n) extra.push([s0, n]);
+        else {
+          if (c > s0) extra.push([s0, c - s0]);
+          if (c + 1 < s0 + n) extra.push([c + 1, s0 + n - c - 1]);
+        }
+      }
+      m.extra = extra;
+      freeCluster(m, c);
+    },
+    meta: () => m,
+  };
+}
 
 /** qcow2_write_snapshots' snapshots_size: each entry 8-aligned, header, extra data, id and name. */
 function tableBytes(list: { id: string; name: string }[]): number {
@@ -68,6 +164,8 @@ function alloc(img: Image, m: Meta, n: number): [number, number] {
 /** A cluster's refcount dropped to 0 (update_refcount): free, and s->free_cluster_index lowered to it. */
 function freeCluster(m: Meta, c: number): void {
   m.free.push(c);
+  if (section) section.clusters.push(c);
+  else io?.freed.push({ type: 'never', clusters: [c] });
   if (m.fci && c < m.fci.index) m.fci = { ...m.fci, index: c };
 }
 
@@ -108,6 +206,20 @@ function hosts(img: Image, m: Meta): { data(c: number): number | undefined; l2(r
     data: (c) => m.map?.[c] ?? layout().data.get(c),
     l2: (r) => m.l2map?.[r] ?? layout().l2.get(r),
   };
+}
+
+/**
+ * Where guest byte `guest` lies in the host file (undefined: no cluster holds it): on an image
+ * whose clusters qcow2_alloc_clusters placed, the refcounts' map (a cluster allocated since, or
+ * the layout of baseData, which a zero write's release does not move), else the ascending layout.
+ */
+export function hostOffsetOf(img: Image, guest: number): number | undefined {
+  if (!img.snapClusters) return qcow2HostOffset(img, guest);
+  const cs = img.clusterSize ?? 65536;
+  const c = Math.floor(guest / cs);
+  if (!covers(img.data ?? [], c * cs)) return undefined;
+  const h = hosts(img, img.snapClusters).data(c);
+  return h === undefined ? undefined : h * cs + (guest - c * cs);
 }
 
 /** Whether region r has an L2 table in the active L1 (data there, or one kept or allocated since). */
@@ -205,6 +317,7 @@ function written(img: Image, len: number, first: number, bytes: number, refuse: 
   const cs = img.clusterSize ?? 65536;
   const e = bytes > 0 ? refuse(first * cs + bytes) : undefined;
   if (e) throw new WriteFailed(e);
+  if (io && bytes > 0) io.wrote = Math.max(io.wrote, first * cs + bytes);
   return bytes > 0 ? Math.max(len, first * cs + bytes) : len;
 }
 
@@ -222,7 +335,9 @@ function writeTable(img: Image, m: Meta, list: { id: string; name: string }[], l
   // bdrv_pwrite_sync of nb_snapshots and snapshots_offset (an empty table writes only these)
   const e = refuse(HEADER_SNAPSHOTS_END);
   if (e) throw new WriteFailed(e);
-  release(m, m.table);
+  if (io) io.wrote = Math.max(io.wrote, HEADER_SNAPSHOTS_END);
+  // qcow2_free_clusters(old table, QCOW2_DISCARD_SNAPSHOT)
+  freeing('snapshot', () => release(m, m.table));
   m.table = run;
   return out;
 }
@@ -298,8 +413,17 @@ export function afterSnapshotDelete(img: Image, id: string, list: { id: string; 
     if (e instanceof WriteFailed) return { error: e.errno };
     throw e;
   }
-  release(m, m.l1[id]);
+  // qcow2_free_clusters(sn.l1_table_offset, QCOW2_DISCARD_SNAPSHOT) comes after
+  // qcow2_update_snapshot_refcount(-1)'s cache_discards section
+  const l1 = m.l1[id];
   delete m.l1[id];
+  freeing('snapshot', () => dropSnapshotRefs(img, m, id));
+  freeing('snapshot', () => release(m, l1));
+  return { ...img, snapClusters: m, fileLength: len };
+}
+
+/** qcow2_update_snapshot_refcount(-1) of snapshot `id`: what it alone still used is freed. */
+function dropSnapshotRefs(img: Image, m: Meta, id: string): void {
   // qcow2_update_snapshot_refcount(-1), then (0) on the active tables: what only this snapshot
   // shared is the active tables' own again (QCOW_OFLAG_COPIED), and the clusters it alone still
   // used (the old copies of clusters the active tables copied on write or released) are freed
@@ -317,7 +441,6 @@ export function afterSnapshotDelete(img: Image, id: string, list: { id: string; 
     }
     m.kept = kept;
   }
-  return { ...img, snapClusters: m, fileLength: len };
 }
 
 /**
@@ -434,7 +557,12 @@ export function afterGuestWrite(img: Image, offset: number, end: number, owner?:
  * shrinks. `end` of the result: where the last new cluster ends (0: none). undefined: nothing
  * changed (the layout stays as it was).
  */
-export function afterZeroWrite(img: Image, offset: number, end: number, unmap: boolean, owner?: string): { img: Image; end: number } | undefined {
+export function afterZeroWrite(img: Image, offset: number, end: number, unmap: boolean, owner?: string, type: DiscardType = 'request'): { img: Image; end: number } | undefined {
+  // qcow2_subcluster_zeroize (qcow2_cluster_discard for a shrink) frees under cache_discards
+  return freeing(type, () => zeroWrite(img, offset, end, unmap, owner));
+}
+
+function zeroWrite(img: Image, offset: number, end: number, unmap: boolean, owner?: string): { img: Image; end: number } | undefined {
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
   const s = Math.ceil(offset / cs) * cs;
@@ -493,7 +621,7 @@ export function afterShrink(img: Image, size: number, owner?: string): { img: Im
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
   const start = Math.ceil(size / cs) * cs;
-  const z = start < img.size ? afterZeroWrite(img, start, img.size, true, owner) : undefined;
+  const z = start < img.size ? afterZeroWrite(img, start, img.size, true, owner, 'always') : undefined;
   const cur = z?.img ?? img;
   const m: Meta = structuredClone(meta(cur));
   claim(m, owner);
@@ -502,7 +630,8 @@ export function afterShrink(img: Image, size: number, owner?: string): { img: Im
   const newL1 = Math.ceil(size / l2Span);
   for (let r = newL1; r * l2Span < img.size && r < 100000; r++) {
     if (!hasL2Table(cur, m, r)) continue;
-    drop(m, h.l2(r), sharers(m, (x) => x.l2.includes(r)));
+    // qcow2_free_clusters(l2 table, QCOW2_DISCARD_ALWAYS), one call each
+    freeing('always', () => drop(m, h.l2(r), sharers(m, (x) => x.l2.includes(r))));
     if (m.l2map) delete m.l2map[r];
     for (const x of Object.values(m.shared ?? {})) x.l2 = x.l2.filter((q) => q !== r);
   }

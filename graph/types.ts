@@ -54,6 +54,8 @@ export interface BdsNode {
   writeThreshold?: number; // bs->write_threshold_offset (block-set-write-threshold); absent: 0
   /** bs->wr_highest_offset where the model made the writes (graph/wr-highest.ts); absent: 0 */
   wrHighest?: number;
+  /** file-posix: the discards raw_co_pdiscard counted (raw_account_discard; graph/discard-stats.ts); absent: none */
+  discards?: { nb: number; bytes: number };
   bitmaps?: DirtyBitmap[]; // bs->dirty_bitmaps, newest first (graph/bitmaps.ts); absent: none
   /** qcow2: BDRVQcow2State.snapshots, the table qcow2_read_snapshots read at open and the snapshot
    *  operations keep in memory (graph/internal-snapshot.ts); absent: none */
@@ -111,6 +113,8 @@ export interface ImageBitmap {
   name: string; granularity: number; auto: boolean; inUse: boolean;
   /** the host clusters of its stored data and table (graph/qcow2-bitmap-clusters.ts; absent: not followed) */
   clusters?: number[];
+  /** how many of `clusters`, from the first, are data clusters (the rest: the table; absent: 0) */
+  dataClusters?: number;
   /** the bits stored with it, where the model knew them (graph/bitmap-contents.ts; absent: not known) */
   dirty?: [number, number][];
 }
@@ -416,6 +420,8 @@ export interface Image {
      * node opened since starts at 0, qcow2_do_open): where alloc_clusters_noref's scan starts
      */
     fci?: { owner: string; index: number };
+    /** where qcow2_grow_l1_table moved the active L1 table ([first cluster, count]; absent: the layout's, after the refcount block) */
+    activeL1?: [number, number];
   };
   /**
    * A qcow2 image's host file length when a truncate of a file node over it set one (raw_co_truncate

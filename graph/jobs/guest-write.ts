@@ -10,8 +10,9 @@ import { qedFileSize } from '../qed.js';
 import { deflatedSize, readFill } from '../qcow2-compress.js';
 import { allocOwner, metadataView, writeView } from '../guest-image.js';
 import { growWrittenNodes } from '../length.js';
-import { compressedWriter, afterGuestWrite, afterZeroWrite } from '../snapshot-clusters.js';
-import { hostFileLength, qcow2FileSize, qcow2HostOffset, withAllocation } from '../open.js';
+import { compressedWriter, afterGuestWrite, afterZeroWrite, hostOffsetOf, withMetaIo } from '../snapshot-clusters.js';
+import { qcow2Discards } from '../discard-stats.js';
+import { hostFileLength, qcow2FileSize, withAllocation } from '../open.js';
 import { noteWritePath } from '../wr-highest.js';
 import type { Proc } from '../proc.js';
 import { HOST, type Image } from '../types.js';
@@ -95,7 +96,7 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
     // the host writes of the data (and of new L2 tables before it): a new cluster is written
     // whole (the guest bytes and perform_cow's head and tail), an allocated one where the bytes go
     if (file !== undefined) {
-      const last = end > 0 ? undefined : qcow2HostOffset(next, Math.min(offset + n, node.size) - 1);
+      const last = end > 0 ? undefined : hostOffsetOf(next, Math.min(offset + n, node.size) - 1);
       const hostEnd = end > 0 ? end : last !== undefined ? last + 1 : 0;
       if (hostEnd > 0) noteWritePath(p, file, 0, hostEnd);
     }
@@ -269,8 +270,11 @@ export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, 
   noteWritePath(p, dest, offset, n, driverLevel);
   if (node.driver === 'nbd') {
     // NBD_CMD_WRITE_ZEROES (graph/jobs/nbd-write.ts)
+    // 10.0 drops BDRV_REQ_MAY_UNMAP at a client node opened without discard=unmap, and the
+    // request goes out with NBD_CMD_FLAG_NO_HOLE (rule 'zero-write-unmap-needs-discard')
     const served = nbdServed(p, dest);
-    if (served) zeroGuestData(served.q, served.node, offset, n, unmap);
+    const mayUnmap = unmap && (!rule(p, 'zero-write-unmap-needs-discard') || openedWithUnmap(p, dest));
+    if (served) zeroGuestData(served.q, served.node, offset, n, mayUnmap);
     return;
   }
   if (node.driver !== 'qcow2') {
@@ -289,8 +293,11 @@ export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, 
   // 10.0 drops BDRV_REQ_MAY_UNMAP for a node opened without discard=unmap (rule
   // 'zero-write-unmap-needs-discard'); 7.2's BlockBackend path keeps it
   const mayUnmap = unmap && (!rule(p, 'zero-write-unmap-needs-discard') || openedWithUnmap(p, dest));
-  const z = afterZeroWrite(view.img, offset, Math.min(offset + n, node.size), mayUnmap || v2, allocOwner(p, dest));
+  const { result: z, io } = withMetaIo(() => afterZeroWrite(view.img, offset, Math.min(offset + n, node.size), mayUnmap || v2, allocOwner(p, dest)));
   if (!z) return;
+  // the released clusters go to bs->file as discards where the node passes requests on
+  // (qcow2_subcluster_zeroize's cache_discards section: graph/discard-stats.ts)
+  qcow2Discards(p, dest, io.freed, view.img.clusterSize ?? 65536);
   // the clusters read zeroes now
   const fills = setFill(z.img.fills, offset, Math.min(offset + n, node.size), 0);
   const { fills: _f, ...rest } = z.img;

@@ -1,28 +1,52 @@
 // qcow2HostOffset and walkQcow2Layout number clusters a region's run at a time (an L2 table
-// before the first data cluster of each region, then the data clusters in extent order); the
-// reference here numbers them cluster by cluster, as walkQcow2Layout did before the runs.
+// before the first data cluster of each region, then the data clusters in extent order, and the
+// refcount blocks the runs need after them: graph/qcow2-refblocks.ts); the reference here numbers
+// them cluster by cluster, as walkQcow2Layout did before the runs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { qcow2HostOffset, walkQcow2Layout } from '../../graph/open.js';
 import type { Image } from '../../graph/types.js';
 
-/** [guest cluster, host cluster, l2 table or undefined] in walk order, one cluster at a time. */
+/**
+ * [guest cluster, host cluster, l2 table or undefined] in walk order, one cluster at a time.
+ * Refcount blocks (alloc_refcount_block): after each qcow2_alloc_clusters run (an L2 table, or a
+ * region's run of data clusters) that reaches clusters whose refcount block does not exist yet,
+ * each such block takes the next cluster (and one that lands in another uncovered range gets a
+ * block of its own first), refcount_block_size = cluster_size * 8 / 16 clusters each.
+ */
 function reference(img: Image): [number, number, number | undefined][] {
   const cs = img.clusterSize ?? 65536;
   const l2Span = (cs * cs) / 8;
+  const per = (cs * 8) / 16;
   let next = 3 + Math.ceil((8 * Math.ceil(img.size / l2Span)) / cs);
+  const covered = new Set<number>([0]);
+  const blocksFor = (first: number, n: number) => {
+    for (let h = first; h < first + n; h++) {
+      if (covered.has(Math.floor(h / per))) continue;
+      covered.add(Math.floor(h / per));
+      let b = next++;
+      while (!covered.has(Math.floor(b / per))) { covered.add(Math.floor(b / per)); b = next++; }
+    }
+  };
   const seen = new Set<number>();
   const out: [number, number, number | undefined][] = [];
   for (const [s, e] of img.data ?? []) {
+    let runStart = -1, runLen = 0, runRegion = -1;
+    const flush = () => { if (runLen) blocksFor(runStart, runLen); runLen = 0; };
     for (let c = Math.floor(s / cs); c * cs < e; c++) {
       const region = Math.floor((c * cs) / l2Span);
+      if (region !== runRegion) { flush(); runRegion = region; }
       let table: number | undefined;
       if (!seen.has(region)) {
         seen.add(region);
         table = next++;
+        blocksFor(table, 1);
       }
+      if (!runLen) runStart = next;
       out.push([c, next++, table]);
+      runLen++;
     }
+    flush();
   }
   return out;
 }
