@@ -13,7 +13,7 @@
 // child; file-posix's raw_co_pdiscard counts it (raw_account_discard).
 import { openedWithUnmap } from './jobs/mirror-dirty.js';
 import type { Proc } from './proc.js';
-import { WRITE_PASS_THROUGH } from './write-through.js';
+import { WRITE_PASS_THROUGH } from './pass-through.js';
 
 /** enum qcow2_discard_type */
 export type DiscardType = 'never' | 'always' | 'request' | 'snapshot' | 'other';
