@@ -54,6 +54,8 @@ export function vmArgs(vm: VmSpec): string[] {
     a.push('-device', JSON.stringify({ driver: 'virtio-scsi-pci', id: c.id, bus: vm.machine === 'pc' ? 'pci.0' : 'pcie.0', ...(c.iothread ? { iothread: c.iothread } : {}) }));
   }
   for (const b of vm.blockdevs ?? []) a.push('-blockdev', JSON.stringify(b));
+  // -drive as given: configure_blockdev opens them after every -blockdev, whatever the order here
+  for (const d of vm.drives ?? []) a.push('-drive', d);
   for (const d of vm.devices ?? []) a.push('-device', JSON.stringify(d));
   // a migration destination waiting for migrate-incoming
   if (vm.incoming === true) a.push('-incoming', 'defer');
