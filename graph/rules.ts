@@ -25,6 +25,9 @@ export interface VersionedRule<T> {
   shows?: 'events';
 }
 
+/** Per machine: which of the board's drive devices come first and the unattached index each kind starts at (rule board-drive-devices). */
+export type BoardDriveDevices = Record<'q35' | 'pc', { first: 'floppy' | 'ide'; floppy: number; ide: number }>;
+
 type MirrorBitmap = (a: { writeBlocking: boolean }) => { on: 'source' | 'filter'; disabled: boolean };
 type ResizeBusy = (a: { device: string | undefined; node: string; blocker: string }) => string;
 
@@ -945,6 +948,13 @@ export const RULES = defineRules({
     proof: [{ transcript: 'vm/vm-g-xhci-plug-cycle.json', step: 13 }, { transcript: 'vm/vm-g-xhci-usb-storage.json', step: 17 }, { transcript: 'vm/vm-g-usb-hub-ports.json', step: 18 }],
     modelled: true,
     shows: 'events' as const,
+  },
+  'board-drive-devices': {
+    what: "where the board's own -drive devices (IDE disks and CD-ROMs, floppies) are made among the machine's other devices, so the /machine/unattached/device[N] each is called by (query-block's qdev, info block's Attached to, DEVICE_TRAY_MOVED's id)",
+    '7.2': { fn: "device_set_realized's unattached_count: pc_init1 makes the superio (pc_superio_init: the isa-fdc and fdctrl_init_drives' floppies) before pci_ide_create_devs' ide-hd/ide-cd; q35 (pc_q35_init) pc_basic_device_init before ahci_ide_create_devs. The first floppy is device[12] on q35 (after the isa-fdc q35 makes only for a floppy drive), [13] on pc; the first IDE device [16] on q35, [18] on pc, each after the floppies (qemu-system-x86_64 7.2.22 -nodefaults)", value: { q35: { first: 'floppy', floppy: 12, ide: 16 }, pc: { first: 'floppy', floppy: 13, ide: 18 } } as BoardDriveDevices },
+    '10.0': { fn: "pc_init1 of 10.0 makes the piix3 IDE function and its devices (pci_ide_create_devs) before pc_basic_device_init's superio: IDE from device[4], floppies after them from [10]; q35 alike 7.2 but from [9] (floppies) and [13] (IDE), a machine that makes fewer devices before them (10.0.2 -nodefaults)", value: { q35: { first: 'floppy', floppy: 9, ide: 13 }, pc: { first: 'ide', floppy: 10, ide: 4 } } as BoardDriveDevices },
+    proof: [{ transcript: 'vm/vm-p-pc-mixed-all.json', step: 0 }, { transcript: 'vm/vm-p-floppy-q35.json', step: 0 }],
+    modelled: true,
   },
   'bdrv-next-monitor-phase': {
     what: "where bdrv_first/bdrv_next's second phase (monitor-owned nodes without a BlockBackend) starts: what bdrv_inactivate_all (a completed migration), bdrv_activate_all (cont) and the snapshot group operations without a device list (HMP savevm/loadvm/delvm) walk",

@@ -153,8 +153,8 @@ function refuseIoctlUnderDrain(p: Proc, d: Device): void {
 }
 
 /** `qemuOpts`: HMP's device_add (hmp_device_add: qemu_opts_from_qdict + qdev_device_add(opts) on 7.2 and 10.0 alike), strings as QMP's on 7.2. */
-export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean, how: { qemuOpts?: boolean } = {}): void {
-  const held: Held = how.qemuOpts ? { qemuOpts: true } : {};
+export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean, how: { qemuOpts?: boolean; path?: string } = {}): void {
+  const held: Held = { ...(how.qemuOpts ? { qemuOpts: true } : {}), ...(how.path !== undefined ? { path: how.path } : {}) };
   try {
     addDeviceRefusals(ctx, args, cold, held);
   } catch (e) {
@@ -245,6 +245,8 @@ interface Held {
   leak?: NvmeLeak;
   /** HMP's device_add: QemuOpts strings whatever the version's QMP path (addDevice). */
   qemuOpts?: boolean;
+  /** A device the board makes itself (qdev_new without an id): its /machine/unattached/device[N]. */
+  path?: string;
 }
 
 function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string, unknown>, cold: boolean, held: Held): void {
@@ -264,7 +266,11 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   // qdev_set_id
   let id: string;
   let path: string;
-  if (typeof args.id === 'string') {
+  if (held.path !== undefined) {
+    // device_set_realized: realized without a parent, it goes to /machine/unattached
+    id = held.path;
+    path = held.path;
+  } else if (typeof args.id === 'string') {
     id = args.id;
     if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
     path = `${PERIPHERAL}/${id}`;

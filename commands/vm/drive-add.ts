@@ -21,16 +21,26 @@ import { MAIN_CONTEXT } from '../../graph/aio.js';
 import type { CommandCtx } from '../types.js';
 
 /** if_name[] (blockdev.c), BlockInterfaceType order. */
-const IF_NAME = ['none', 'ide', 'scsi', 'floppy', 'pflash', 'mtd', 'sd', 'virtio', 'xen'];
+export const IF_NAME = ['none', 'ide', 'scsi', 'floppy', 'pflash', 'mtd', 'sd', 'virtio', 'xen'];
 /** if_max_devs[]: IDE two units a bus, SCSI seven; the others unbounded. */
 const IF_MAX_DEVS: Record<number, number> = { 1: 2, 2: 7 };
-const IF_NONE = 0, IF_IDE = 1, IF_SCSI = 2, IF_VIRTIO = 7;
+export const IF_NONE = 0, IF_IDE = 1, IF_SCSI = 2, IF_FLOPPY = 3, IF_VIRTIO = 7;
+
+/**
+ * if_max_devs[type] as configure_blockdev leaves it: override_max_devs(block_default_type,
+ * units_per_default_bus) — q35 (pc_q35_machine_options) sets 1, so an AHCI port is one IDE bus of
+ * one unit (ide2-hd0 for index=2), for -drive and for every later drive_add alike; i440fx keeps 2.
+ */
+export function ifMaxDevs(p: Proc, type: number): number {
+  if (type === IF_IDE && p.meta().machine !== 'pc') return 1;
+  return IF_MAX_DEVS[type] ?? 0;
+}
 
 /** A failure drive_new / blockdev_init report (error_report_err: the text alone). */
-class DriveError extends QmpError {}
+export class DriveError extends QmpError {}
 
 /** QemuOpts text of the drive group (qemu_opts_parse, no implied key): pairs in order, `,,` a comma, a bare key "on". */
-function optsPairs(text: string): [string, string][] {
+export function optsPairs(text: string): [string, string][] {
   const parts: string[] = [];
   let cur = '';
   for (let i = 0; i < text.length; i++) {
@@ -93,8 +103,8 @@ const COMMON = new Set(['snapshot', 'aio', 'cache.writeback', 'format', 'rerror'
 const THROTTLE_KEY = /^throttling\.(bps|iops)-(total|read|write)(-max(-length)?)?$|^throttling\.iops-size$/;
 
 /** The drives' DriveInfo, every BlockBackend that has one (drive_get walks them). */
-const drives = (p: Proc): BlockBackend[] => p.bbs().filter((b) => b.legacy);
-const driveGet = (p: Proc, type: number, bus: number, unit: number) =>
+export const drives = (p: Proc): BlockBackend[] => p.bbs().filter((b) => b.legacy);
+export const driveGet = (p: Proc, type: number, bus: number, unit: number) =>
   drives(p).find((b) => b.legacy!.type === type && b.legacy!.bus === bus && b.legacy!.unit === unit);
 
 /** parse_block_error_action */
@@ -124,7 +134,7 @@ function crumple(flat: Record<string, string>): Record<string, unknown> {
  * drive_new + blockdev_init: the drive's BlockBackend, or a DriveError. Returns the interface
  * type: hmp_drive_add takes only if=none at runtime.
  */
-function driveNew(ctx: CommandCtx, pairs: [string, string][], warn: string[]): { bb: string; type: number } {
+export function driveNew(ctx: CommandCtx, pairs: [string, string][], warn: string[]): { bb: string; type: number } {
   const { p } = ctx;
   const all = pairs.filter(([k]) => k !== 'id');
   const optsId = get(pairs, 'id');
@@ -164,7 +174,7 @@ function driveNew(ctx: CommandCtx, pairs: [string, string][], warn: string[]): {
     type = IF_NAME.indexOf(legacy.if);
     if (type < 0) throw new DriveError(`unsupported bus type '${legacy.if}'`);
   }
-  const maxDevs = IF_MAX_DEVS[type] ?? 0;
+  const maxDevs = ifMaxDevs(p, type);
   let bus = bus0, unit = unit0;
   if (index !== -1) {
     if (bus0 !== 0 || unit0 !== -1) throw new DriveError('index cannot be used with bus and unit');
