@@ -2,6 +2,7 @@
 // driver, bus (lookup, type, hotplug), id, properties (drive: set_drive_helper), realize
 // (blkconf_apply_backend_options: perms), then the bus's plug handler (virtio_scsi_hotplug: the
 // controller's iothread). Any refusal unwinds the whole device, as err_del_dev does.
+import { geometryGuessRead } from '../../graph/devices/geometry-read.js';
 import { QmpError } from '../../errors/index.js';
 import {
   PERIPHERAL, attachedName, bbRoot, bus as busOf, buses, changeMedia, checkIothread, createDeviceBb, device, devicePerms,
@@ -413,13 +414,15 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     // hba_supports_iothread (an lsi53c895a's bus has no context of its own; fuzz --against vm
     // --qemu 10.0 4168858478: a second disk on a node a disk of the iothread controller holds)
     if ((p.bb(d.bb)?.aio ?? 'main') !== 'main' && b.iothread === null) throw new QmpError('HBA does not support iothreads');
-    if (!kind.removable) { blkconfGeometry(props); refuseGeometryUnderHeldDrain(p, d, props); }
+    if (!kind.removable) { blkconfGeometry(props); refuseGeometryUnderHeldDrain(p, d, props); guessGeometry(p, d, props); }
   }
   p.step(`device ${id}: blkconf_apply_backend_options`);
   setBbPerm(p, d.bb, perms.perm, perms.shared);
   if (kind.busType !== 'SCSI') {
     if (kind.busType === 'PCI') blkconfGeometry(props);
     refuseGeometryUnderHeldDrain(p, d, props);
+    // ide_dev_initfn: blkconf_geometry for a disk (not a CD-ROM)
+    if (kind.busType === 'PCI' || (kind.busType === 'IDE' && !kind.removable)) guessGeometry(p, d, props);
     if (kind.busType === 'PCI') blkconfBlocksizes(props);
   }
   if (kind.backend) virtioBlkMaxSectors(props);
@@ -612,6 +615,11 @@ function blkconfBlocksizes(props: Record<string, unknown>): void {
 }
 
 /** blkconf_geometry(conf, NULL, 65535, 255, 255) of virtio-blk and scsi-hd: given values only. */
+/** blkconf_geometry without cyls/heads/secs: hd_geometry_guess reads the first sector (graph/devices/geometry-read.ts). */
+function guessGeometry(p: Proc, d: Device, props: Record<string, unknown>): void {
+  if (!num(props, 'cyls') && !num(props, 'heads') && !num(props, 'secs') && d.bb) geometryGuessRead(p, d.bb);
+}
+
 function blkconfGeometry(props: Record<string, unknown>): void {
   const [cyls, heads, secs] = [num(props, 'cyls'), num(props, 'heads'), num(props, 'secs')];
   if (!cyls && !heads && !secs) return;

@@ -7,7 +7,8 @@
 import { QmpError } from '../../errors/index.js';
 import { PERM_ALL, PERM_R } from '../../graph/perm.js';
 import { attachChild } from '../../graph/ops.js';
-import { hasProtocolPrefix, isProtocolDriver, openNodeWithFlags, probeFormatByName } from '../../graph/open.js';
+import { hasProtocolPrefix, isProtocolDriver, jsonFilenameOptions, openNodeWithFlags, probeFormatByName } from '../../graph/open.js';
+import { flatten } from '../../graph/reopen/qdict.js';
 import type { Proc } from '../../graph/proc.js';
 import type { BlockBackend, LegacyDrive } from '../../graph/types.js';
 import { blkBs, blkByName, deviceOrNodeName } from '../../graph/named-blk.js';
@@ -271,7 +272,14 @@ function blockdevInit(ctx: CommandCtx, file: string | undefined, bsOpts: Record<
     }
     // blk_new_open(file, NULL, bs_opts): bdrv_open with the file name, bdrv_fill_options giving it
     // to the protocol driver or to the format's `file` child (a format probed when none is named)
-    const f = file === '' ? undefined : file;
+    let f = file === '' ? undefined : file;
+    // bdrv_fill_options: a "json:{…}" name is parse_json_filename's options, joined under the
+    // drive's own (qdict_join(options, json_options, false): the ones given win); no name is left
+    const json = f !== undefined ? jsonFilenameOptions(f) : undefined;
+    if (json) {
+      for (const [k, v] of Object.entries(flatten(json))) if (!(k in o)) o[k] = v as string;
+      f = undefined;
+    }
     if (f !== undefined) {
       const drv = o.driver;
       if (drv !== undefined && isProtocolDriver(drv)) o.filename = f;
@@ -285,6 +293,9 @@ function blockdevInit(ctx: CommandCtx, file: string | undefined, bsOpts: Record<
     }
     p.step(`drive ${id}: blk_new_open`);
     const n = openNodeWithFlags(p, crumple(o), p.meta().runState === 'inmigrate');
+    // BDRV_O_COPY_ON_READ in blk_new_open's flags: bdrv_open_common's bdrv_enable_copy_on_read
+    // (disabled with a warning on a read-only drive by drive_new)
+    if (bool('copy-on-read', common['copy-on-read'], false)) p.patchNode(n.name, { copyOnRead: true });
     // bs->detect_zeroes set after the open (no discard check: bdrv_open_common never saw it)
     if (dz !== 'off') p.patchNode(n.name, { options: { ...p.node(n.name)!.options, 'detect-zeroes': dz } });
     // block_acct_setup (OnOffAuto over block_acct_init's true) and parse_stats_intervals: a string
@@ -362,7 +373,9 @@ export function hmpDriveDel(ctx: CommandCtx, id: string, blockdevDel: () => stri
     p.step(`drive_del ${id}`);
     if (bs) removeBs(p, blk.id);
     const { name: _n, ...anon } = p.bb(blk.id)!;
-    p.putBB(anon);
+    // "Further I/O must not pause the guest": a drive a device holds gets report/report
+    // (blk_set_on_error), so its io-status is no longer enabled (blk_iostatus_is_enabled)
+    p.putBB(held ? { ...anon, onError: { read: 'report', write: 'report' } } : anon);
     if (!held) removeBlockBackend(p, blk.id);
   }).replace(/^Error: /, '');
 }
