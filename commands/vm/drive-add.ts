@@ -9,6 +9,7 @@ import { PERM_ALL, PERM_R } from '../../graph/perm.js';
 import { attachChild } from '../../graph/ops.js';
 import { hasProtocolPrefix, isProtocolDriver, jsonFilenameOptions, openNodeWithFlags, probeFormatByName } from '../../graph/open.js';
 import { flatten } from '../../graph/reopen/qdict.js';
+import { appendTempSnapshot } from '../../graph/temp-snapshot.js';
 import type { Proc } from '../../graph/proc.js';
 import type { BlockBackend, LegacyDrive } from '../../graph/types.js';
 import { blkBs, blkByName, deviceOrNodeName } from '../../graph/named-blk.js';
@@ -252,7 +253,6 @@ function blockdevInit(ctx: CommandCtx, file: string | undefined, bsOpts: Record<
   }
   if (common.werror !== undefined) errorAction(common.werror, false);
   if (common.rerror !== undefined) errorAction(common.rerror, true);
-  if (snapshot) throw new QmpError('blockgraph: a drive with snapshot=on (a temporary overlay in the host temp dir) is not modelled');
   const bbId = 'bb' + p.nextSeq();
   const base: BlockBackend = {
     id: bbId, owner: { kind: 'drive', id }, perm: PERM_R, shared: PERM_ALL, allowAioChange: false, aio: MAIN_CONTEXT, at: p.meta().seq,
@@ -292,7 +292,16 @@ function blockdevInit(ctx: CommandCtx, file: string | undefined, bsOpts: Record<
       }
     }
     p.step(`drive ${id}: blk_new_open`);
-    const n = openNodeWithFlags(p, crumple(o), p.meta().runState === 'inmigrate');
+    const inactive = p.meta().runState === 'inmigrate';
+    // BDRV_O_SNAPSHOT (bdrv_open_inherit): the overlay takes the drive's read-only and discard
+    // (bdrv_temp_snapshot_options), the image itself is opened read-only as a backing file
+    const parentRo = bool('read-only', o['read-only'], false);
+    const parentDiscard = o.discard;
+    if (snapshot) o['read-only'] = 'on';
+    const opened = openNodeWithFlags(p, crumple(o), inactive);
+    const n = snapshot
+      ? p.node(appendTempSnapshot(p, opened.name, { readOnly: parentRo, ...(parentDiscard !== undefined ? { discard: parentDiscard } : {}) }, inactive))!
+      : opened;
     // BDRV_O_COPY_ON_READ in blk_new_open's flags: bdrv_open_common's bdrv_enable_copy_on_read
     // (disabled with a warning on a read-only drive by drive_new)
     if (bool('copy-on-read', common['copy-on-read'], false)) p.patchNode(n.name, { copyOnRead: true });
