@@ -117,7 +117,7 @@ export const RULES = defineRules({
       { transcript: 'vm/vm-o-blockstats-trees.json', step: 9 }, { transcript: 'vm/vm-o-change-medium-modes.json', step: 5 }, { transcript: 'vm/vm-o-error-policy-io-status.json', step: 12 }, { transcript: 'vm/vm-o-hotplug-cycle-replies.json', step: 9 }, { transcript: 'vm/vm-o-ide-cold-fields.json', step: 0 }, { transcript: 'vm/vm-o-incoming-defer-replies.json', step: 0 }, { transcript: 'vm/vm-o-insert-remove-chain.json', step: 6 }, { transcript: 'vm/vm-o-iothread-devices-replies.json', step: 4 }, { transcript: 'vm/vm-o-latency-histogram-stats.json', step: 3 }, { transcript: 'vm/vm-o-legacy-drive-devices.json', step: 4 }, { transcript: 'vm/vm-o-migration-inactive-replies.json', step: 9 }, { transcript: 'vm/vm-o-nvme-fields.json', step: 4 }, { transcript: 'vm/vm-o-pc-floppy-fields.json', step: 0 }, { transcript: 'vm/vm-o-scsi-hd-cd-fields.json', step: 7 }, { transcript: 'vm/vm-o-stop-reset-replies.json', step: 8 }, { transcript: 'vm/vm-o-throttle-fields.json', step: 6 }, { transcript: 'vm/vm-o-throttle-groups-objects.json', step: 10 }, { transcript: 'vm/vm-o-tray-eject-force.json', step: 5 }, { transcript: 'vm/vm-o-usb-storage-fields.json', step: 5 }, { transcript: 'vm/vm-o-virtio-blk-fields.json', step: 4 },
       { transcript: 'vm/vm-o-b2-account-props.json', step: 6 }, { transcript: 'vm/vm-o-b2-bitmaps-threshold-devices.json', step: 9 }, { transcript: 'vm/vm-o-b2-detect-zeroes-reopen-devices.json', step: 6 }, { transcript: 'vm/vm-o-b2-drive-media-by-name.json', step: 3 }, { transcript: 'vm/vm-o-b2-floppy-change-medium.json', step: 1 }, { transcript: 'vm/vm-o-b2-legacy-throttle-group.json', step: 5 }, { transcript: 'vm/vm-o-b2-named-nodes-devices.json', step: 8 },
       // stop 42 (wt-vm24): the cold -drive set's first 7.2/10.0 differences (query-block's and query-named-block-nodes' 'active')
-      ...([['cache-aio-modes', 0], ['cdrom-tray-q35', 0], ['copy-on-read-detect-zeroes', 0], ['device-on-cold-drive', 4], ['drive-add-after-cold', 4], ['error-actions', 0], ['floppy-pc', 0], ['format-probe-raw-qcow2', 0], ['ide-pc-bus-unit', 0], ['ide-q35-ports', 0], ['json-filename', 0], ['mixed-blockdev-drive', 0], ['none-then-devices', 0], ['readonly-drives', 0], ['reopen-drive-nodes', 1], ['snapshot-sync-by-device', 3], ['throttle-drives', 0], ['virtio-pc-ids', 0], ['virtio-q35-probe', 0], ['virtio-unplug-refused', 3]] as const).map(([t, step]) => ({ transcript: `vm/vm-p-${t}.json`, step })),
+      ...([['cache-aio-modes', 0], ['cdrom-tray-q35', 0], ['copy-on-read-detect-zeroes', 0], ['device-on-cold-drive', 4], ['drive-add-after-cold', 4], ['error-actions', 0], ['floppy-pc', 0], ['format-probe-raw-qcow2', 0], ['ide-pc-bus-unit', 0], ['ide-q35-ports', 0], ['json-filename', 0], ['mixed-blockdev-drive', 0], ['none-then-devices', 0], ['readonly-drives', 0], ['reopen-drive-nodes', 1], ['snapshot-sync-by-device', 3], ['throttle-drives', 0], ['virtio-pc-ids', 0], ['virtio-q35-probe', 0], ['virtio-unplug-refused', 3], ['b2-drive-add-snapshot', 3], ['b2-pc-ide-runtime-units', 5], ['b2-q35-ide-runtime-units', 5], ['b2-snapshot-on-virtio', 0], ['b2-snapshot-readonly', 0]] as const).map(([t, step]) => ({ transcript: `vm/vm-p-${t}.json`, step })),
       // stop 41 (replies): query-named-block-nodes' 'active' member (10.0)
       { transcript: 'fuzz-blklogwrites-strong-options-in-filename.json', step: 2 },
       // stop 41 (replies): query-named-block-nodes' 'active' member (10.0) after the failed snapshot transaction
@@ -258,7 +258,7 @@ export const RULES = defineRules({
       // stop 41 (wt-vm23): the vm-o reply set's first 7.2/10.0 differences
       { transcript: 'vm/vm-o-hmp-info-kinds.json', step: 13 }, { transcript: 'vm/vm-o-job-legacy-drive-ids.json', step: 4 }, { transcript: 'vm/vm-o-job-mirror-device-states.json', step: 3 },
       // stop 42 (wt-vm24): the cold -drive set's jobs on drives, the first step their dirty bitmap shows
-      ...([['commit-by-device', 0], ['jobs-by-device-name', 2]] as const).map(([t, step]) => ({ transcript: `vm/vm-p-${t}.json`, step })),
+      ...([['commit-by-device', 0], ['jobs-by-device-name', 2], ['b2-snapshot-on-commit', 0]] as const).map(([t, step]) => ({ transcript: `vm/vm-p-${t}.json`, step })),
       // stop 41 (wt-ioth12): the boundary of the mirror-replace hang, a mirror of a quorum in an iothread
       { transcript: 'abort-41-mirror-replaces-owned-child-iothread-survives.json', step: 9 },
       // stop 41 (replies): the mirrors of the paused-at-exit, no-flush-target and x-debug job-order transcripts
@@ -960,7 +960,8 @@ export const RULES = defineRules({
     // each transcript's first step where the recordings differ: the qdev paths (and the 'active' member beside them), an
     // ide-cd's DEVICE_TRAY_MOVED id
     proof: [{ transcript: 'vm/vm-p-pc-mixed-all.json', step: 0 }, { transcript: 'vm/vm-p-floppy-q35.json', step: 0 },
-      { transcript: 'vm/vm-p-drive-del-cold.json', step: 1 }, { transcript: 'vm/vm-p-ide-cd-device-kinds-pc.json', step: 2 }],
+      { transcript: 'vm/vm-p-drive-del-cold.json', step: 1 }, { transcript: 'vm/vm-p-ide-cd-device-kinds-pc.json', step: 2 },
+      { transcript: 'vm/vm-p-b2-floppy-drive-del.json', step: 0 }],
     modelled: true,
     shows: 'events' as const,
   },

@@ -22,14 +22,19 @@ function tempName(p: Proc): string {
 /** bdrv_append_temp_snapshot over `bs`: returns the overlay, now where bs was. */
 export function appendTempSnapshot(p: Proc, bs: string, parent: { readOnly: boolean; discard?: string }, inactive: boolean): string {
   const size = getLength(p, bs);
-  const file = tempName(p);
-  p.step(`temp snapshot ${file}`);
-  bdrvImgCreate(p, { file, format: 'qcow2', size });
+  const tmp = tempName(p);
+  p.step(`temp snapshot ${tmp}`);
+  bdrvImgCreate(p, { file: tmp, format: 'qcow2', size });
   const overlay = openNodeWithFlags(p, {
-    driver: 'qcow2', file: { driver: 'file', filename: file },
+    driver: 'qcow2', file: { driver: 'file', filename: tmp },
     cache: { direct: false, 'no-flush': true }, 'read-only': parent.readOnly,
     ...(parent.discard !== undefined ? { discard: parent.discard } : {}),
   }, inactive);
+  // BDRV_O_TEMPORARY (bdrv_temp_snapshot_options' child flags) reaches the file node, whose
+  // raw_open_common unlinks the file once it is open: the node keeps its fd, nothing can open
+  // the name again (a reopen that needs a new fd fails: graph/reopen/drivers.ts)
+  const file = p.fileChild(overlay.name)?.child;
+  if (file) p.patchNode(file, { unlinked: true });
   appendNode(p, overlay.name, bs);
   return overlay.name;
 }
