@@ -393,6 +393,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   }
   // scsi_realize / virtio_blk_device_realize: a disk on an empty drive (a legacy drive without a medium)
   if (!kind.removable && !deviceRemovable(d) && !bbRoot(p, d.bb)) throw new QmpError('Device needs media, but drive is empty');
+  // ide_init_drive (IDE_HD): !blk_is_writable — a disk on a read-only node (a drive's readonly=on)
+  if (driver === 'ide-hd' && p.node(bbRoot(p, d.bb) ?? '')?.ro) throw new QmpError("Can't use a read-only drive");
   // scsi_block_realize / scsi_generic_realize: blk_ioctl(SG_GET_VERSION_NUM) on an image node is
   // -ENOTSUP (bdrv_co_ioctl: no bdrv_co_ioctl below the format), error_setg_errno's strerror
   if (kind.sgIo) {

@@ -62,4 +62,10 @@ test('snapshot=on: a temporary qcow2 over the image (read-only backing), no-flus
   assert.is(after['io-status'], undefined);
 });
 
+test('ide_init_drive: an IDE disk on a read-only or empty drive stops QEMU (its texts, hw/ide/core.c)', () => {
+  const desc = (r: ExecResult) => { assert.ok('error' in r.reply); return (r.reply as { error: { desc: string } }).error.desc; };
+  assert.is(desc(machine(images([['a.qcow2', 'qcow2', '1M']]), { drives: ['file=a.qcow2,readonly=on'] })), "Can't use a read-only drive");
+  assert.is(desc(machine({}, { drives: ['if=ide,index=1'] })), 'Device needs media, but drive is empty');
+});
+
 test.run();
