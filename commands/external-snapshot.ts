@@ -83,7 +83,11 @@ export function externalSnapshotPrepare(
     // takes its image lock accordingly: 'Failed to get shared "write" lock')
     // flags = state->old_bs->open_flags: BDRV_O_INACTIVE too, so the overlay of an inactive node
     // is opened inactive (its file node takes no lock: raw_handle_perm_lock; fuzz --qemu 10.0 1595077198)
-    overlay = openNode(p, opts, { parentOptions: { 'read-only': old.ro ? 'on' : 'off' }, parent: '', role: 'child', ...(isInactive(p, oldBs) ? { inactive: true } : {}) }).name;
+    // (update_options_from_flags: BDRV_O_NOCACHE and BDRV_O_NO_FLUSH too — a snapshot=on drive's
+    // temporary overlay passes its cache.no-flush on to the new overlay)
+    const cacheFlags: Record<string, unknown> = {};
+    for (const k of ['cache.direct', 'cache.no-flush']) if (old.options[k] !== undefined) cacheFlags[k] = old.options[k];
+    overlay = openNode(p, opts, { parentOptions: { 'read-only': old.ro ? 'on' : 'off', ...cacheFlags } as never, parent: '', role: 'child', ...(isInactive(p, oldBs) ? { inactive: true } : {}) }).name;
     // until external_snapshot_clean the new overlay's file keeps its image lock, also while the
     // aborts run (graph/held-overlay-lock.ts; fuzz 3033561078). Registered before this action's
     // own abort residue, it runs after it: every abort of the rolled-back state is in place

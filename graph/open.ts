@@ -1266,7 +1266,7 @@ export function checkCreateBacking(p: Proc, filename: string, format: string): v
  * parse_json_filename: the options of a "json:{…}" file name, or undefined for any other name
  * (and for one that does not parse, e.g. cut at PATH_MAX: opened as a plain name, not modelled).
  */
-function jsonFilenameOptions(name: string): Opts | undefined {
+export function jsonFilenameOptions(name: string): Opts | undefined {
   if (!name.startsWith('json:')) return undefined;
   try {
     const v: unknown = JSON.parse(name.slice(5));

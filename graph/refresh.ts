@@ -79,8 +79,10 @@ export function parentDesc(p: Proc, e: Edge): string {
   const par = e.parent;
   if (par.kind === 'node') return `node '${par.node}'`;
   if (par.kind === 'bb') {
-    // blk_root_get_parent_desc: a guest device's BlockBackend is called by the device (vm target)
-    const dev = p.bb(par.bb)?.dev;
+    // blk_root_get_parent_desc: blk->name first (a legacy drive's), then the attached device's id
+    // (blk_get_attached_dev_id; vm target)
+    const blk = p.bb(par.bb);
+    const dev = blk?.name || blk?.dev;
     return dev ? `block device '${dev}'` : 'an unnamed block device';
   }
   const j = p.job(par.job);

@@ -25,6 +25,9 @@ export interface VersionedRule<T> {
   shows?: 'events';
 }
 
+/** Per machine: which of the board's drive devices come first and the unattached index each kind starts at (rule board-drive-devices). */
+export type BoardDriveDevices = Record<'q35' | 'pc', { first: 'floppy' | 'ide'; floppy: number; ide: number }>;
+
 type MirrorBitmap = (a: { writeBlocking: boolean }) => { on: 'source' | 'filter'; disabled: boolean };
 type ResizeBusy = (a: { device: string | undefined; node: string; blocker: string }) => string;
 
@@ -113,6 +116,8 @@ export const RULES = defineRules({
       // stop 41 (wt-vm23): the vm-o reply set's first 7.2/10.0 differences
       { transcript: 'vm/vm-o-blockstats-trees.json', step: 9 }, { transcript: 'vm/vm-o-change-medium-modes.json', step: 5 }, { transcript: 'vm/vm-o-error-policy-io-status.json', step: 12 }, { transcript: 'vm/vm-o-hotplug-cycle-replies.json', step: 9 }, { transcript: 'vm/vm-o-ide-cold-fields.json', step: 0 }, { transcript: 'vm/vm-o-incoming-defer-replies.json', step: 0 }, { transcript: 'vm/vm-o-insert-remove-chain.json', step: 6 }, { transcript: 'vm/vm-o-iothread-devices-replies.json', step: 4 }, { transcript: 'vm/vm-o-latency-histogram-stats.json', step: 3 }, { transcript: 'vm/vm-o-legacy-drive-devices.json', step: 4 }, { transcript: 'vm/vm-o-migration-inactive-replies.json', step: 9 }, { transcript: 'vm/vm-o-nvme-fields.json', step: 4 }, { transcript: 'vm/vm-o-pc-floppy-fields.json', step: 0 }, { transcript: 'vm/vm-o-scsi-hd-cd-fields.json', step: 7 }, { transcript: 'vm/vm-o-stop-reset-replies.json', step: 8 }, { transcript: 'vm/vm-o-throttle-fields.json', step: 6 }, { transcript: 'vm/vm-o-throttle-groups-objects.json', step: 10 }, { transcript: 'vm/vm-o-tray-eject-force.json', step: 5 }, { transcript: 'vm/vm-o-usb-storage-fields.json', step: 5 }, { transcript: 'vm/vm-o-virtio-blk-fields.json', step: 4 },
       { transcript: 'vm/vm-o-b2-account-props.json', step: 6 }, { transcript: 'vm/vm-o-b2-bitmaps-threshold-devices.json', step: 9 }, { transcript: 'vm/vm-o-b2-detect-zeroes-reopen-devices.json', step: 6 }, { transcript: 'vm/vm-o-b2-drive-media-by-name.json', step: 3 }, { transcript: 'vm/vm-o-b2-floppy-change-medium.json', step: 1 }, { transcript: 'vm/vm-o-b2-legacy-throttle-group.json', step: 5 }, { transcript: 'vm/vm-o-b2-named-nodes-devices.json', step: 8 },
+      // stop 42 (wt-vm24): the cold -drive set's first 7.2/10.0 differences (query-block's and query-named-block-nodes' 'active')
+      ...([['cache-aio-modes', 0], ['cdrom-tray-q35', 0], ['copy-on-read-detect-zeroes', 0], ['device-on-cold-drive', 4], ['drive-add-after-cold', 4], ['error-actions', 0], ['floppy-pc', 0], ['format-probe-raw-qcow2', 0], ['ide-pc-bus-unit', 0], ['ide-q35-ports', 0], ['json-filename', 0], ['mixed-blockdev-drive', 0], ['none-then-devices', 0], ['readonly-drives', 0], ['reopen-drive-nodes', 1], ['snapshot-sync-by-device', 3], ['throttle-drives', 0], ['virtio-pc-ids', 0], ['virtio-q35-probe', 0], ['virtio-unplug-refused', 3], ['b2-drive-add-snapshot', 3], ['b2-pc-ide-runtime-units', 5], ['b2-q35-ide-runtime-units', 5], ['b2-snapshot-on-virtio', 0], ['b2-snapshot-readonly', 0]] as const).map(([t, step]) => ({ transcript: `vm/vm-p-${t}.json`, step })),
       // stop 41 (replies): query-named-block-nodes' 'active' member (10.0)
       { transcript: 'fuzz-blklogwrites-strong-options-in-filename.json', step: 2 },
       // stop 41 (replies): query-named-block-nodes' 'active' member (10.0) after the failed snapshot transaction
@@ -258,6 +263,8 @@ export const RULES = defineRules({
       { transcript: 'bitmap-count-persistent.json', step: 10 },
       // stop 41 (wt-vm23): the vm-o reply set's first 7.2/10.0 differences
       { transcript: 'vm/vm-o-hmp-info-kinds.json', step: 13 }, { transcript: 'vm/vm-o-job-legacy-drive-ids.json', step: 4 }, { transcript: 'vm/vm-o-job-mirror-device-states.json', step: 3 },
+      // stop 42 (wt-vm24): the cold -drive set's jobs on drives, the first step their dirty bitmap shows
+      ...([['commit-by-device', 0], ['jobs-by-device-name', 2], ['b2-snapshot-on-commit', 0]] as const).map(([t, step]) => ({ transcript: `vm/vm-p-${t}.json`, step })),
       // stop 41 (wt-ioth12): the boundary of the mirror-replace hang, a mirror of a quorum in an iothread
       { transcript: 'abort-41-mirror-replaces-owned-child-iothread-survives.json', step: 9 },
       // stop 41 (replies): the mirrors of the paused-at-exit, no-flush-target and x-debug job-order transcripts
@@ -973,6 +980,18 @@ export const RULES = defineRules({
     '7.2': { fn: 'device_set_realized: a device realized without a parent goes to /machine/unattached as device[unattached_count++]; q35 (pc_q35_init) leaves 25 of them, i440fx (pc_init1) 27 (qom-list /machine/unattached on 7.2.22 with -nodefaults); usb_claim_port → usb_try_new("usb-hub") → usb_realize_and_unref', value: { q35: 25, pc: 27 } as { q35: number; pc: number } },
     '10.0': { fn: 'the same mechanism over a machine that makes fewer devices at start: q35 and i440fx leave 22 (qom-list /machine/unattached on 10.0.2 with -nodefaults)', value: { q35: 22, pc: 22 } as { q35: number; pc: number } },
     proof: [{ transcript: 'vm/vm-g-xhci-plug-cycle.json', step: 13 }, { transcript: 'vm/vm-g-xhci-usb-storage.json', step: 17 }, { transcript: 'vm/vm-g-usb-hub-ports.json', step: 18 }],
+    modelled: true,
+    shows: 'events' as const,
+  },
+  'board-drive-devices': {
+    what: "where the board's own -drive devices (IDE disks and CD-ROMs, floppies) are made among the machine's other devices, so the /machine/unattached/device[N] each is called by (query-block's qdev, info block's Attached to, DEVICE_TRAY_MOVED's id)",
+    '7.2': { fn: "device_set_realized's unattached_count: pc_init1 makes the superio (pc_superio_init: the isa-fdc and fdctrl_init_drives' floppies) before pci_ide_create_devs' ide-hd/ide-cd; q35 (pc_q35_init) pc_basic_device_init before ahci_ide_create_devs. The first floppy is device[12] on q35 (after the isa-fdc q35 makes only for a floppy drive), [13] on pc; the first IDE device [16] on q35, [18] on pc, each after the floppies (qemu-system-x86_64 7.2.22 -nodefaults)", value: { q35: { first: 'floppy', floppy: 12, ide: 16 }, pc: { first: 'floppy', floppy: 13, ide: 18 } } as BoardDriveDevices },
+    '10.0': { fn: "pc_init1 of 10.0 makes the piix3 IDE function and its devices (pci_ide_create_devs) before pc_basic_device_init's superio: IDE from device[4], floppies after them from [10]; q35 alike 7.2 but from [9] (floppies) and [13] (IDE), a machine that makes fewer devices before them (10.0.2 -nodefaults)", value: { q35: { first: 'floppy', floppy: 9, ide: 13 }, pc: { first: 'ide', floppy: 10, ide: 4 } } as BoardDriveDevices },
+    // each transcript's first step where the recordings differ: the qdev paths (and the 'active' member beside them), an
+    // ide-cd's DEVICE_TRAY_MOVED id
+    proof: [{ transcript: 'vm/vm-p-pc-mixed-all.json', step: 0 }, { transcript: 'vm/vm-p-floppy-q35.json', step: 0 },
+      { transcript: 'vm/vm-p-drive-del-cold.json', step: 1 }, { transcript: 'vm/vm-p-ide-cd-device-kinds-pc.json', step: 2 },
+      { transcript: 'vm/vm-p-b2-floppy-drive-del.json', step: 0 }],
     modelled: true,
     shows: 'events' as const,
   },

@@ -65,6 +65,10 @@ export interface BdsNode {
   leakedDrains?: number;
   /** BDRV_O_INACTIVE (10.0: blockdev-add's active=false, blockdev-set-active; graph/inactive.ts); absent: active */
   inactive?: boolean;
+  /** file: the host file was unlinked right after its open (raw_open_common with BDRV_O_TEMPORARY: a snapshot=on overlay's); absent: it is there */
+  unlinked?: true;
+  /** bs->copy_on_read > 0: a legacy drive's copy-on-read=on (blockdev_init's BDRV_O_COPY_ON_READ, bdrv_enable_copy_on_read); absent: 0 */
+  copyOnRead?: true;
   /**
    * qcow2: BDRVQcow2State.flags had BDRV_O_INACTIVE, i.e. qcow2_do_open ran on an inactive node
    * (blockdev-add active=false, an incoming machine's images): it loaded no persistent bitmaps,

@@ -49,6 +49,12 @@ export interface VmSpec {
   /** `-device JSON`, in order (cold-plugged: ide-hd on ide.N, devices on pcie.0). */
   devices?: JsonObject[];
   /**
+   * `-drive TEXT`, in order, each passed as given (QemuOpts text: `file=a.qcow2,if=virtio,…`): the
+   * legacy drives blockdev.c's drive_new makes in configure_blockdev, which the board (IDE, floppy),
+   * `if=virtio`'s own virtio-blk device and an lsi53c895a's bus (`if=scsi`) then claim.
+   */
+  drives?: string[];
+  /**
    * true: ACPI PCI hotplug stays on, as on libvirt's q35 (ICH9-LPC.acpi-pci-hotplug-with-bridge-support,
    * QEMU's default since 6.1): a device on a root port unplugs through ACPI and waits for the guest's
    * eject, which never comes without one. Absent: the recorder turns it off (native PCIe hotplug).
@@ -237,7 +243,8 @@ const ID_LIST_OK = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x =
 /** Validates a `vm` member: every id well formed (they go on a command line), objects as JSON. */
 export function parseVm(v: unknown, where: string): VmSpec {
   if (!isObj(v)) bad(where, 'must be an object');
-  onlyKeys(v, ['version', 'iothreads', 'root-ports', 'scsi-controllers', 'blockdevs', 'devices', 'acpi-pci-hotplug', 'machine', 'acpi', 'incoming'], where);
+  onlyKeys(v, ['version', 'iothreads', 'root-ports', 'scsi-controllers', 'blockdevs', 'devices', 'drives', 'acpi-pci-hotplug', 'machine', 'acpi', 'incoming'], where);
+  if ('drives' in v && (!Array.isArray(v.drives) || !v.drives.every((d) => typeof d === 'string'))) bad(`${where}.drives`, 'must be a list of strings');
   if ('incoming' in v && v.incoming !== true) bad(`${where}.incoming`, 'may only be true');
   if ('machine' in v && v.machine !== 'q35' && v.machine !== 'pc') bad(`${where}.machine`, "must be 'q35' or 'pc'");
   if (v.machine === 'pc' && ('root-ports' in v || 'acpi-pci-hotplug' in v)) bad(where, "a 'pc' machine has no 'root-ports' or 'acpi-pci-hotplug'");

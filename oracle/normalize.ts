@@ -25,9 +25,19 @@ export interface NormalizeOptions { dir?: string }
 
 /** `<dir>/x` → `x`, `<dir>` → `.`; the dir is taken without a trailing slash. */
 export function stripDir(s: string, dir?: string): string {
-  if (!dir) return s;
+  if (!dir) return tempOverlayNames(s);
   const d = dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
-  return s.split(`${d}/`).join('').split(d).join('.');
+  return tempOverlayNames(s.split(`${d}/`).join('').split(d).join('.'));
+}
+
+/**
+ * A drive's snapshot=on overlay lives in a mkstemp file, vl.XXXXXX with six random characters
+ * (block.c get_tmp_filename / create_tmp_file), in the scenario's directory (the recorder's
+ * TMPDIR): every such name is written vl.XXXXXX, the model's (graph/temp-snapshot.ts) too.
+ */
+const TEMP_OVERLAY = /(^|[^A-Za-z0-9_.\/-])vl\.[A-Za-z0-9]{6}(?![A-Za-z0-9])/g;
+function tempOverlayNames(s: string): string {
+  return s.replace(TEMP_OVERLAY, '$1vl.XXXXXX');
 }
 
 /**

@@ -54,6 +54,8 @@ export function vmArgs(vm: VmSpec): string[] {
     a.push('-device', JSON.stringify({ driver: 'virtio-scsi-pci', id: c.id, bus: vm.machine === 'pc' ? 'pci.0' : 'pcie.0', ...(c.iothread ? { iothread: c.iothread } : {}) }));
   }
   for (const b of vm.blockdevs ?? []) a.push('-blockdev', JSON.stringify(b));
+  // -drive as given: configure_blockdev opens them after every -blockdev, whatever the order here
+  for (const d of vm.drives ?? []) a.push('-drive', d);
   for (const d of vm.devices ?? []) a.push('-device', JSON.stringify(d));
   // a migration destination waiting for migrate-incoming
   if (vm.incoming === true) a.push('-incoming', 'defer');
@@ -79,7 +81,9 @@ export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; bin
   const label = `${VM_BIN} ${opts.label ?? ''}`.trim();
   const sock = join(dir, `qmp-${opts.label ?? 'A'}.sock`);
   const dataDirs = (bins.vmDataDirs ?? []).flatMap((d) => ['-L', d]);
-  const env = bins.vmModuleDir ? { ...process.env, QEMU_MODULE_DIR: bins.vmModuleDir } : process.env;
+  // TMPDIR: a drive's snapshot=on makes its temporary overlay there (get_tmp_filename /
+  // create_tmp_file), inside the scenario's directory and gone with it (oracle/normalize.ts)
+  const env = { ...process.env, TMPDIR: dir, ...(bins.vmModuleDir ? { QEMU_MODULE_DIR: bins.vmModuleDir } : {}) };
   const child = spawn(bin, [...dataDirs, ...vmBaseArgs(vm), '-qmp', `unix:${sock},server=on,wait=off`, ...vmArgs(vm)],
     { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   // a VM whose run died lives on (nothing closes its QMP socket): the exit cleanup ends it

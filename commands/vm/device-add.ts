@@ -2,6 +2,7 @@
 // driver, bus (lookup, type, hotplug), id, properties (drive: set_drive_helper), realize
 // (blkconf_apply_backend_options: perms), then the bus's plug handler (virtio_scsi_hotplug: the
 // controller's iothread). Any refusal unwinds the whole device, as err_del_dev does.
+import { geometryGuessRead } from '../../graph/devices/geometry-read.js';
 import { QmpError } from '../../errors/index.js';
 import {
   PERIPHERAL, attachedName, bbRoot, bus as busOf, buses, changeMedia, checkIothread, createDeviceBb, device, devicePerms,
@@ -153,8 +154,8 @@ function refuseIoctlUnderDrain(p: Proc, d: Device): void {
 }
 
 /** `qemuOpts`: HMP's device_add (hmp_device_add: qemu_opts_from_qdict + qdev_device_add(opts) on 7.2 and 10.0 alike), strings as QMP's on 7.2. */
-export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean, how: { qemuOpts?: boolean } = {}): void {
-  const held: Held = how.qemuOpts ? { qemuOpts: true } : {};
+export function addDevice(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<string, unknown>, cold: boolean, how: { qemuOpts?: boolean; path?: string } = {}): void {
+  const held: Held = { ...(how.qemuOpts ? { qemuOpts: true } : {}), ...(how.path !== undefined ? { path: how.path } : {}) };
   try {
     addDeviceRefusals(ctx, args, cold, held);
   } catch (e) {
@@ -245,6 +246,8 @@ interface Held {
   leak?: NvmeLeak;
   /** HMP's device_add: QemuOpts strings whatever the version's QMP path (addDevice). */
   qemuOpts?: boolean;
+  /** A device the board makes itself (qdev_new without an id): its /machine/unattached/device[N]. */
+  path?: string;
 }
 
 function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string, unknown>, cold: boolean, held: Held): void {
@@ -264,7 +267,11 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   // qdev_set_id
   let id: string;
   let path: string;
-  if (typeof args.id === 'string') {
+  if (held.path !== undefined) {
+    // device_set_realized: realized without a parent, it goes to /machine/unattached
+    id = held.path;
+    path = held.path;
+  } else if (typeof args.id === 'string') {
     id = args.id;
     if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
     path = `${PERIPHERAL}/${id}`;
@@ -386,6 +393,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   }
   // scsi_realize / virtio_blk_device_realize: a disk on an empty drive (a legacy drive without a medium)
   if (!kind.removable && !deviceRemovable(d) && !bbRoot(p, d.bb)) throw new QmpError('Device needs media, but drive is empty');
+  // ide_init_drive (IDE_HD): !blk_is_writable — a disk on a read-only node (a drive's readonly=on)
+  if (driver === 'ide-hd' && p.node(bbRoot(p, d.bb) ?? '')?.ro) throw new QmpError("Can't use a read-only drive");
   // scsi_block_realize / scsi_generic_realize: blk_ioctl(SG_GET_VERSION_NUM) on an image node is
   // -ENOTSUP (bdrv_co_ioctl: no bdrv_co_ioctl below the format), error_setg_errno's strerror
   if (kind.sgIo) {
@@ -407,13 +416,15 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     // hba_supports_iothread (an lsi53c895a's bus has no context of its own; fuzz --against vm
     // --qemu 10.0 4168858478: a second disk on a node a disk of the iothread controller holds)
     if ((p.bb(d.bb)?.aio ?? 'main') !== 'main' && b.iothread === null) throw new QmpError('HBA does not support iothreads');
-    if (!kind.removable) { blkconfGeometry(props); refuseGeometryUnderHeldDrain(p, d, props); }
+    if (!kind.removable) { blkconfGeometry(props); refuseGeometryUnderHeldDrain(p, d, props); guessGeometry(p, d, props); }
   }
   p.step(`device ${id}: blkconf_apply_backend_options`);
   setBbPerm(p, d.bb, perms.perm, perms.shared);
   if (kind.busType !== 'SCSI') {
     if (kind.busType === 'PCI') blkconfGeometry(props);
     refuseGeometryUnderHeldDrain(p, d, props);
+    // ide_dev_initfn: blkconf_geometry for a disk (not a CD-ROM)
+    if (kind.busType === 'PCI' || (kind.busType === 'IDE' && !kind.removable)) guessGeometry(p, d, props);
     if (kind.busType === 'PCI') blkconfBlocksizes(props);
   }
   if (kind.backend) virtioBlkMaxSectors(props);
@@ -606,6 +617,11 @@ function blkconfBlocksizes(props: Record<string, unknown>): void {
 }
 
 /** blkconf_geometry(conf, NULL, 65535, 255, 255) of virtio-blk and scsi-hd: given values only. */
+/** blkconf_geometry without cyls/heads/secs: hd_geometry_guess reads the first sector (graph/devices/geometry-read.ts). */
+function guessGeometry(p: Proc, d: Device, props: Record<string, unknown>): void {
+  if (!num(props, 'cyls') && !num(props, 'heads') && !num(props, 'secs') && d.bb) geometryGuessRead(p, d.bb);
+}
+
 function blkconfGeometry(props: Record<string, unknown>): void {
   const [cyls, heads, secs] = [num(props, 'cyls'), num(props, 'heads'), num(props, 'secs')];
   if (!cyls && !heads && !secs) return;

@@ -7,7 +7,9 @@
 import { QmpError } from '../../errors/index.js';
 import { PERM_ALL, PERM_R } from '../../graph/perm.js';
 import { attachChild } from '../../graph/ops.js';
-import { hasProtocolPrefix, isProtocolDriver, openNodeWithFlags, probeFormatByName } from '../../graph/open.js';
+import { hasProtocolPrefix, isProtocolDriver, jsonFilenameOptions, openNodeWithFlags, probeFormatByName } from '../../graph/open.js';
+import { flatten } from '../../graph/reopen/qdict.js';
+import { appendTempSnapshot } from '../../graph/temp-snapshot.js';
 import type { Proc } from '../../graph/proc.js';
 import type { BlockBackend, LegacyDrive } from '../../graph/types.js';
 import { blkBs, blkByName, deviceOrNodeName } from '../../graph/named-blk.js';
@@ -21,16 +23,26 @@ import { MAIN_CONTEXT } from '../../graph/aio.js';
 import type { CommandCtx } from '../types.js';
 
 /** if_name[] (blockdev.c), BlockInterfaceType order. */
-const IF_NAME = ['none', 'ide', 'scsi', 'floppy', 'pflash', 'mtd', 'sd', 'virtio', 'xen'];
+export const IF_NAME = ['none', 'ide', 'scsi', 'floppy', 'pflash', 'mtd', 'sd', 'virtio', 'xen'];
 /** if_max_devs[]: IDE two units a bus, SCSI seven; the others unbounded. */
 const IF_MAX_DEVS: Record<number, number> = { 1: 2, 2: 7 };
-const IF_NONE = 0, IF_IDE = 1, IF_SCSI = 2, IF_VIRTIO = 7;
+export const IF_NONE = 0, IF_IDE = 1, IF_SCSI = 2, IF_FLOPPY = 3, IF_VIRTIO = 7;
+
+/**
+ * if_max_devs[type] as configure_blockdev leaves it: override_max_devs(block_default_type,
+ * units_per_default_bus) — q35 (pc_q35_machine_options) sets 1, so an AHCI port is one IDE bus of
+ * one unit (ide2-hd0 for index=2), for -drive and for every later drive_add alike; i440fx keeps 2.
+ */
+export function ifMaxDevs(p: Proc, type: number): number {
+  if (type === IF_IDE && p.meta().machine !== 'pc') return 1;
+  return IF_MAX_DEVS[type] ?? 0;
+}
 
 /** A failure drive_new / blockdev_init report (error_report_err: the text alone). */
-class DriveError extends QmpError {}
+export class DriveError extends QmpError {}
 
 /** QemuOpts text of the drive group (qemu_opts_parse, no implied key): pairs in order, `,,` a comma, a bare key "on". */
-function optsPairs(text: string): [string, string][] {
+export function optsPairs(text: string): [string, string][] {
   const parts: string[] = [];
   let cur = '';
   for (let i = 0; i < text.length; i++) {
@@ -93,8 +105,8 @@ const COMMON = new Set(['snapshot', 'aio', 'cache.writeback', 'format', 'rerror'
 const THROTTLE_KEY = /^throttling\.(bps|iops)-(total|read|write)(-max(-length)?)?$|^throttling\.iops-size$/;
 
 /** The drives' DriveInfo, every BlockBackend that has one (drive_get walks them). */
-const drives = (p: Proc): BlockBackend[] => p.bbs().filter((b) => b.legacy);
-const driveGet = (p: Proc, type: number, bus: number, unit: number) =>
+export const drives = (p: Proc): BlockBackend[] => p.bbs().filter((b) => b.legacy);
+export const driveGet = (p: Proc, type: number, bus: number, unit: number) =>
   drives(p).find((b) => b.legacy!.type === type && b.legacy!.bus === bus && b.legacy!.unit === unit);
 
 /** parse_block_error_action */
@@ -124,7 +136,7 @@ function crumple(flat: Record<string, string>): Record<string, unknown> {
  * drive_new + blockdev_init: the drive's BlockBackend, or a DriveError. Returns the interface
  * type: hmp_drive_add takes only if=none at runtime.
  */
-function driveNew(ctx: CommandCtx, pairs: [string, string][], warn: string[]): { bb: string; type: number } {
+export function driveNew(ctx: CommandCtx, pairs: [string, string][], warn: string[]): { bb: string; type: number } {
   const { p } = ctx;
   const all = pairs.filter(([k]) => k !== 'id');
   const optsId = get(pairs, 'id');
@@ -164,7 +176,7 @@ function driveNew(ctx: CommandCtx, pairs: [string, string][], warn: string[]): {
     type = IF_NAME.indexOf(legacy.if);
     if (type < 0) throw new DriveError(`unsupported bus type '${legacy.if}'`);
   }
-  const maxDevs = IF_MAX_DEVS[type] ?? 0;
+  const maxDevs = ifMaxDevs(p, type);
   let bus = bus0, unit = unit0;
   if (index !== -1) {
     if (bus0 !== 0 || unit0 !== -1) throw new DriveError('index cannot be used with bus and unit');
@@ -241,7 +253,6 @@ function blockdevInit(ctx: CommandCtx, file: string | undefined, bsOpts: Record<
   }
   if (common.werror !== undefined) errorAction(common.werror, false);
   if (common.rerror !== undefined) errorAction(common.rerror, true);
-  if (snapshot) throw new QmpError('blockgraph: a drive with snapshot=on (a temporary overlay in the host temp dir) is not modelled');
   const bbId = 'bb' + p.nextSeq();
   const base: BlockBackend = {
     id: bbId, owner: { kind: 'drive', id }, perm: PERM_R, shared: PERM_ALL, allowAioChange: false, aio: MAIN_CONTEXT, at: p.meta().seq,
@@ -261,7 +272,14 @@ function blockdevInit(ctx: CommandCtx, file: string | undefined, bsOpts: Record<
     }
     // blk_new_open(file, NULL, bs_opts): bdrv_open with the file name, bdrv_fill_options giving it
     // to the protocol driver or to the format's `file` child (a format probed when none is named)
-    const f = file === '' ? undefined : file;
+    let f = file === '' ? undefined : file;
+    // bdrv_fill_options: a "json:{…}" name is parse_json_filename's options, joined under the
+    // drive's own (qdict_join(options, json_options, false): the ones given win); no name is left
+    const json = f !== undefined ? jsonFilenameOptions(f) : undefined;
+    if (json) {
+      for (const [k, v] of Object.entries(flatten(json))) if (!(k in o)) o[k] = v as string;
+      f = undefined;
+    }
     if (f !== undefined) {
       const drv = o.driver;
       if (drv !== undefined && isProtocolDriver(drv)) o.filename = f;
@@ -274,7 +292,19 @@ function blockdevInit(ctx: CommandCtx, file: string | undefined, bsOpts: Record<
       }
     }
     p.step(`drive ${id}: blk_new_open`);
-    const n = openNodeWithFlags(p, crumple(o), p.meta().runState === 'inmigrate');
+    const inactive = p.meta().runState === 'inmigrate';
+    // BDRV_O_SNAPSHOT (bdrv_open_inherit): the overlay takes the drive's read-only and discard
+    // (bdrv_temp_snapshot_options), the image itself is opened read-only as a backing file
+    const parentRo = bool('read-only', o['read-only'], false);
+    const parentDiscard = o.discard;
+    if (snapshot) o['read-only'] = 'on';
+    const opened = openNodeWithFlags(p, crumple(o), inactive);
+    const n = snapshot
+      ? p.node(appendTempSnapshot(p, opened.name, { readOnly: parentRo, ...(parentDiscard !== undefined ? { discard: parentDiscard } : {}) }, inactive))!
+      : opened;
+    // BDRV_O_COPY_ON_READ in blk_new_open's flags: bdrv_open_common's bdrv_enable_copy_on_read
+    // (disabled with a warning on a read-only drive by drive_new)
+    if (bool('copy-on-read', common['copy-on-read'], false)) p.patchNode(n.name, { copyOnRead: true });
     // bs->detect_zeroes set after the open (no discard check: bdrv_open_common never saw it)
     if (dz !== 'off') p.patchNode(n.name, { options: { ...p.node(n.name)!.options, 'detect-zeroes': dz } });
     // block_acct_setup (OnOffAuto over block_acct_init's true) and parse_stats_intervals: a string
@@ -352,7 +382,9 @@ export function hmpDriveDel(ctx: CommandCtx, id: string, blockdevDel: () => stri
     p.step(`drive_del ${id}`);
     if (bs) removeBs(p, blk.id);
     const { name: _n, ...anon } = p.bb(blk.id)!;
-    p.putBB(anon);
+    // "Further I/O must not pause the guest": a drive a device holds gets report/report
+    // (blk_set_on_error), so its io-status is no longer enabled (blk_iostatus_is_enabled)
+    p.putBB(held ? { ...anon, onError: { read: 'report', write: 'report' } } : anon);
     if (!held) removeBlockBackend(p, blk.id);
   }).replace(/^Error: /, '');
 }

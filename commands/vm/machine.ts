@@ -8,6 +8,7 @@ import type { Device } from '../../graph/devices/types.js';
 import { blockdevAdd } from '../blockdev-add.js';
 import type { CommandDef } from '../types.js';
 import { addDevice, pciRegister } from './device-add.js';
+import { boardDrives, openColdDrives, virtioDriveDevices } from './cold-drives.js';
 
 const ID = /^[A-Za-z][A-Za-z0-9\-._]*$/;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -76,6 +77,16 @@ export const xBlockgraphMachine: CommandDef = {
       controller(rp, 'pcie-root-port');
       putBus(p, { id: rp, type: 'PCIE', hotplug: true, iothread: null, at: p.nextSeq() });
     }
+    for (const b of (args.blockdevs ?? []) as unknown[]) {
+      if (!isObj(b)) throw new QmpError('blockdevs: each must be an object');
+      blockdevAdd.run({ ...ctx, args: b });
+    }
+    // configure_blockdev: every -drive after the -blockdevs; machine init's floppies and IDE devices
+    // claim theirs; then the -device list, whose QemuOpts part (after the command line's own) holds
+    // the virtio-blk each if=virtio drive queued, before the JSON -devices
+    const virtio = openColdDrives(ctx, args.drives);
+    if (args.drives !== undefined) boardDrives(ctx);
+    virtioDriveDevices(ctx, virtio);
     const scsi = args['scsi-controllers'] ?? [];
     if (!Array.isArray(scsi)) throw new QmpError('scsi-controllers must be a list');
     for (const c of scsi) {
@@ -84,10 +95,6 @@ export const xBlockgraphMachine: CommandDef = {
       if (io !== null && p.object(io)?.qomType !== 'iothread') throw new QmpError(`Property 'virtio-scsi-pci.iothread' can't find value '${io}'`);
       controller(c.id, 'virtio-scsi-pci');
       putBus(p, { id: `${c.id}.0`, type: 'SCSI', hotplug: true, iothread: io ?? 'main', at: p.nextSeq(), owner: c.id });
-    }
-    for (const b of (args.blockdevs ?? []) as unknown[]) {
-      if (!isObj(b)) throw new QmpError('blockdevs: each must be an object');
-      blockdevAdd.run({ ...ctx, args: b });
     }
     for (const d of (args.devices ?? []) as unknown[]) {
       if (!isObj(d)) throw new QmpError('devices: each must be an object');

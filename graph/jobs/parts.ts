@@ -168,6 +168,9 @@ export function setReadOnly(p: Proc, node: string, ro: boolean, opts: { ignoreEr
       // preallocate_reopen_prepare to read-only (10.0): preallocate_drop_resize before the
       // queue's permission update (graph/preallocate-bh.ts)
       if (nro && n.driver === 'preallocate') preallocateReopenRoDrop(p, name);
+      // raw_reopen_prepare's raw_reconfigure_getfd: a new access mode opens the file again by
+      // name, which a snapshot=on overlay's unlinked file no longer has (graph/reopen/drivers.ts)
+      if (n.driver === 'file' && n.unlinked && nro !== n.ro) throw new QmpError('Could not reopen file: No such file or directory');
       if (nro === n.ro) {
         // bdrv_reopen_commit replaces bs->explicit_options with the entry's even when the flag
         // does not change: external_snapshot_commit's reopen of an old top that is read-only

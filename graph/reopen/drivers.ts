@@ -104,6 +104,11 @@ export function driverPrepare(p: Proc, n: BdsNode, o: Flat, readOnly: boolean): 
       return {};
     }
     case 'file': {
+      // raw_reopen_prepare → raw_reconfigure_getfd: an access mode that changes (read-only
+      // flipped) cannot be had by dup'ing the fd, so the file is opened again by name: a file
+      // unlinked after its open (BDRV_O_TEMPORARY, a snapshot=on overlay: raw_open_common) is
+      // gone — "Could not reopen file: No such file or directory"
+      if (n.unlinked && readOnly !== n.ro) throw new QmpError('Could not reopen file: No such file or directory');
       // raw_reopen_prepare: drop-cache and x-check-cache-dropped are consumed, the rest goes
       // back as QemuOpts strings and is compared with the old (typed) values.
       const back: Flat = {};
