@@ -9,12 +9,19 @@ import { recordedStateHash } from '../events/ends.js';
 import { stepsOf } from '../events/whole.js';
 import { emptyFold, foldRecord, type Fold } from './fold.js';
 import { LazyFold } from './fold-lazy.js';
+import { foldPendingIntent } from './intent-fold.js';
 
 export interface ReplayOptions {
   /** Last seq to apply (inclusive); default: the head. */
   upTo?: number;
   /** Ignore snapshots and fold from seq 1. */
   fromScratch?: boolean;
+  /**
+   * At the head (no upTo, or upTo past the head): fold a pending intent's record in memory
+   * (replay/intent-fold.ts), as the writer's next open will append it. Default true; false: the
+   * records alone (replay --verify, the drills' comparisons of what is stored).
+   */
+  intent?: boolean;
   onProgress?: (seq: number, head: number) => void;
 }
 
@@ -40,6 +47,7 @@ export async function replay(log: EventLog, opts: ReplayOptions = {}): Promise<F
     if (opts.onProgress && n % 8192 < fed) opts.onProgress(fold.seq, upTo);
   }
   lazy.materialize();
+  if (opts.intent !== false && (opts.upTo === undefined || opts.upTo > log.head)) await foldPendingIntent(log, fold);
   opts.onProgress?.(fold.seq, upTo);
   return fold;
 }

@@ -19,6 +19,7 @@ import {
   decodeIndexMeta,
   encodeIndexMeta,
   HEAD_KEY,
+  INTENT_KEY,
   headerHash,
   type IndexMeta,
   NIDX_KEY,
@@ -299,6 +300,29 @@ export class EventLog {
     return { frames, g };
   }
 
+  /**
+   * The intent slot (engine/intent.ts; docs/drills.md "Version 7"): puts `value` under the meta
+   * key `intent` in a synced batch of its own, handed to the database before this returns, so
+   * its fsync runs while the caller computes the record it stands for. Only when nothing is being
+   * written or waiting to be (undefined otherwise, and nothing is put): a batch that cannot start
+   * at once gains nothing by going first, since the record appended next joins the same waiting
+   * group. The batch holds no record and moves no head; its sync makes every record written
+   * before it durable, so the anchor (onSynced) is advanced to the head as after any synced batch.
+   */
+  putIntentNow(value: string): Promise<void> | undefined {
+    if (this.#closed || this.#closing !== undefined || this.#poisoned || this.#pending !== 0 || this.#open !== undefined) return undefined;
+    const g: Group = { gen: this.#gen, ops: [{ type: 'put', key: this.#subs.meta.prefix + INTENT_KEY, value }], records: [], count: 0, lastHash: this.#tipHash, sync: true, first: this.#tip + 1, done: undefined as unknown as Promise<void> };
+    g.done = this.#serialNow(() => this.#writeGroup(g));
+    this.#lastWrite = g.done.catch(() => undefined);
+    return g.done;
+  }
+
+  /** The intent slot's stored value (engine/intent.ts pendingIntent says whether it is pending). */
+  async readIntent(): Promise<string | undefined> {
+    if (this.#closed) throw new LogClosedError();
+    return this.#subs.meta.get(INTENT_KEY);
+  }
+
   /** Resolves once everything appended so far is written (or its write has failed). */
   whenWritten(): Promise<void> {
     return this.#lastWrite;
@@ -311,11 +335,14 @@ export class EventLog {
     const head = g.first + g.count - 1;
     const hash = g.lastHash;
     const { metaHeadKey, metaNidxKey, top } = this.#subs;
-    g.ops.push({ type: 'put', key: metaHeadKey, value: encodeMeta({ seq: head, hash }) });
     // The index covers from..head when it covered everything before this batch (or from here on).
     const idx = this.#index;
     const from = idx && idx.from <= g.first && idx.to >= g.first - 1 ? idx.from : g.first;
-    g.ops.push({ type: 'put', key: metaNidxKey, value: encodeIndexMeta({ from, to: head, hash }) });
+    // (an intent's batch, putIntentNow, holds no record: the head and the index stay as they are)
+    if (g.count > 0) {
+      g.ops.push({ type: 'put', key: metaHeadKey, value: encodeMeta({ seq: head, hash }) });
+      g.ops.push({ type: 'put', key: metaNidxKey, value: encodeIndexMeta({ from, to: head, hash }) });
+    }
     try {
       await top.batch(g.ops, g.sync ? BATCH_SYNC : BATCH_NOSYNC);
     } catch (e) {
@@ -329,7 +356,7 @@ export class EventLog {
     }
     this.#head = head;
     this.#headHash = hash;
-    this.#index = { from, to: head, hash };
+    if (g.count > 0) this.#index = { from, to: head, hash };
     // (a record parsed back only for this: made only when someone listens)
     if (this.#appended.observed) {
       for (const r of g.records) {
