@@ -79,6 +79,8 @@ type BatchOp = { type: 'put'; key: string; value: string };
 interface Group { gen: number; ops: BatchOp[]; records: (LogRecord | (() => LogRecord))[]; count: number; lastHash: string; sync: boolean; first: number; done: Promise<void> }
 
 const CHUNK = 1000;
+/** Resolves in the event loop's check phase (after the I/O callbacks of this turn). */
+const afterIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 // A group's batch options, made once: spreading TEXT and syncOption() per batch made a new hidden
 // class per command (V8: properties added to a spread's detached map are never shared; issue 15)
 const BATCH_SYNC = Object.freeze({ ...TEXT, ...syncOption(true) });
@@ -312,9 +314,21 @@ export class EventLog {
   putIntentNow(value: string): Promise<void> | undefined {
     if (this.#closed || this.#closing !== undefined || this.#poisoned || this.#pending !== 0 || this.#open !== undefined) return undefined;
     const g: Group = { gen: this.#gen, ops: [{ type: 'put', key: this.#subs.meta.prefix + INTENT_KEY, value }], records: [], count: 0, lastHash: this.#tipHash, sync: true, first: this.#tip + 1, done: undefined as unknown as Promise<void> };
-    g.done = this.#serialNow(() => this.#writeGroup(g));
-    this.#lastWrite = g.done.catch(() => undefined);
-    return g.done;
+    this.#pending++;
+    let run: Promise<void>;
+    try {
+      run = this.#writeGroup(g);
+    } catch (e) {
+      run = Promise.reject(e);
+    }
+    g.done = run;
+    this.#lastWrite = run.catch(() => undefined);
+    // The queue moves on to the next write (the record the intent stands for, appended meanwhile)
+    // only after the event loop's check phase: the reply this sync makes durable is written
+    // first, and the record's batch (a hundred µs of abstract-level and classic-level calls) is
+    // handed over after it instead of before it. The order of the writes is unchanged.
+    this.#queue = run.then(afterIo, afterIo).then(this.#done, this.#done);
+    return run;
   }
 
   /** The intent slot's stored value (engine/intent.ts pendingIntent says whether it is pending). */
