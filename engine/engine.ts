@@ -299,7 +299,7 @@ export class Engine implements ModelBackend {
    * of committed$ or appended$; before, every command decoded it in full to fold it.
    */
   private submitWhole(records: NewRecord[], digestAfter: bigint, sync = true): Promise<void> {
-    const { raws, record, durable } = this.log.appendRawNow(records, { expectedSeq: this.fold.seq + 1, sync });
+    const { raws, record, durable } = this.log.appendRawNow(records, { expectedSeq: this.fold.seq + 1, sync, afterIntent: !sync });
     try {
       for (let i = 0; i < raws.length; i++) {
         // A snapshot in the making keeps the values of its seq before they change: the entities

@@ -30,7 +30,8 @@ const WORK: Call[] = [
 
 /** Runs `calls` (then three pipelined adds) on a store; replies, and how many intents were put. */
 async function run(dir: string, intentFirst: boolean, calls: Call[] = WORK, burst = true): Promise<{ replies: string[]; intents: number }> {
-  const log = await openClassic(dir);
+  // (a hold no timer ends on a loaded machine: the counts below are the protocol's, not the scheduler's)
+  const log = await openClassic(dir, { holdMs: 60_000 });
   let intents = 0;
   const put = log.putIntentNow.bind(log);
   log.putIntentNow = (v: string) => { const p = put(v); if (p) intents++; return p; };
@@ -64,11 +65,38 @@ test('intentFirst gives the same replies and writes the same records (hash for h
     const on = await run(`${t.dir}/on`, true);
     assert.equal(on.replies, off.replies);
     assert.is(off.intents, 0);
-    // every eligible command of the sequential part went intent first (not the query, not the secret)
-    assert.is(on.intents, WORK.length - 2);
+    // every eligible command of the sequential part went intent first (not the query, not the
+    // secret), and the burst's first (it joins the last record's held group); the two others
+    // came while a write was in flight
+    assert.is(on.intents, WORK.length - 2 + 1);
     const [a, b] = [await records(`${t.dir}/off`), await records(`${t.dir}/on`)];
     assert.equal(b.hashes, a.hashes);
     assert.ok(a.hashes.length >= WORK.length, `records ${a.hashes.length}`);
+  } finally {
+    t.done();
+  }
+});
+
+test('a sequential client: the record after an intent waits for the next intent, one synced batch per command', async () => {
+  const t = tempDir('bg-intent-batches-');
+  try {
+    // (a hold long enough that only the next intent or the close releases it, however loaded the machine)
+    const log = await openClassic(`${t.dir}/db`, { anchor: false, holdMs: 60_000 });
+    const e = await Engine.open(log, { clock: FIXED_CLOCK, intentFirst: true });
+    const db = log.db as unknown as { batch: (...a: unknown[]) => Promise<void> };
+    const batch = db.batch.bind(db);
+    const syncs: boolean[] = [];
+    db.batch = (...a: unknown[]) => { syncs.push((a[1] as { sync?: boolean } | undefined)?.sync === true); return batch(...a); };
+    const n = 40;
+    for (let i = 0; i < n; i++) {
+      const r = await e.execute('A', i % 2 ? 'blockdev-del' : 'blockdev-add', i % 2 ? { 'node-name': `n${i - 1}` } : { driver: 'null-co', 'node-name': `n${i}` });
+      assert.ok('return' in r.reply);
+    }
+    await log.close();
+    // the first intent alone, then each command's intent with the record before it, then the last record at close
+    assert.is(syncs.length, n + 1, `batches ${syncs.length}: ${syncs.map((x) => (x ? "S" : "u")).join("")}`);
+    assert.is(syncs.filter((x) => x).length, n);
+    assert.is(syncs.at(-1), false);
   } finally {
     t.done();
   }
