@@ -476,6 +476,7 @@ export class EventLog {
   /** One record by seq (CRC- and seq-checked, as read() does), or undefined past the head. */
   async recordAt(seq: number): Promise<LogRecord | undefined> {
     if (this.#closed) throw new LogClosedError();
+    if (this.#held) await this.whenWritten(); // a record held after an intent is this log's to read (read your writes)
     if (!Number.isInteger(seq) || seq < 1 || seq > this.#head) return undefined;
     const v = await this.#subs.log.get(seqKey(seq));
     if (v === undefined) throw new LogCorruptError(seq, `record ${seq} is missing`);
@@ -517,6 +518,8 @@ export class EventLog {
 
   async *#chunks<R>(range: ReadRange, decode: (c: ChainReader, value: string, crcChecked: boolean) => R, crcFirst = false): AsyncGenerator<R[], void, undefined> {
     if (this.#closed) throw new LogClosedError();
+    // a record held after an intent (putIntentNow) is written before this log reads its own records
+    if (this.#held) await this.whenWritten();
     const gte = Math.max(1, range.gte ?? 1);
     if (range.lte !== undefined && range.lte < gte) return;
     if (range.limit !== undefined && range.limit <= 0) return;
