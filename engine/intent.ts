@@ -43,6 +43,11 @@ const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
 export function intentEligible(command: string, args: Record<string, unknown> | undefined): boolean {
   if (command.startsWith('query-') || command.startsWith('x-debug-query-') || command === 'qmp_capabilities' || command === 'qom-get' || command === 'qom-list' || command === 'qom-list-properties') return false;
   if (args === undefined) return true;
+  // arguments that are not a JSON object (a library caller's array or number: the model refuses
+  // them) are not what the intent holds: such a command keeps today's path
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) return false;
+  const proto = Object.getPrototypeOf(args);
+  if (proto !== Object.prototype && proto !== null) return false;
   return jsonSafe(args) === args && redactSecrets(command, args) === args;
 }
 

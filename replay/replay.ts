@@ -26,6 +26,9 @@ export interface ReplayOptions {
 }
 
 export async function replay(log: EventLog, opts: ReplayOptions = {}): Promise<Fold> {
+  // a record this log holds after an intent (EventLog.putIntentNow) is written first, so the head
+  // read next is the one the replies announced (read your writes; at once when nothing is held)
+  await log.whenWritten();
   const upTo = Math.min(opts.upTo ?? log.head, log.head);
   const fold = emptyFold();
   // Seek: the nearest snapshot at or before upTo (its hash checked against its record), then the
@@ -91,6 +94,7 @@ export interface VerifyReport {
  * transaction, events/ends.ts, and snapshots) with the recomputed one.
  */
 export async function verifyReplay(log: EventLog, onProgress?: (seq: number, head: number) => void): Promise<VerifyReport> {
+  await log.whenWritten(); // (as replay: a held record first)
   const snaps = new Map<number, string>();
   for (let s = await log.latestSnapshot<State>(undefined, { skipCorrupt: true }); s; s = s.seq > 1 ? await log.latestSnapshot<State>(s.seq - 1, { skipCorrupt: true }) : undefined) {
     snaps.set(s.seq, s.stateHash);

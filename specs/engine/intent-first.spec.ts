@@ -11,6 +11,7 @@ import { Engine, FIXED_CLOCK } from '../../engine/engine.js';
 import { canonicalJson } from '../../graph/hash.js';
 import { replay } from '../../replay/replay.js';
 import { intentFoldWork } from '../../replay/intent-fold.js';
+import { intentEligible } from '../../engine/intent.js';
 import { EventLog, openClassic, openReadOnly } from '../../store/index.js';
 import { sublevelsOf } from '../../store/codec.js';
 import { fileHashes } from '../store/fault-matrix.js';
@@ -180,6 +181,29 @@ for (const [what, last] of [
     }
   });
 }
+
+test('only JSON-object arguments go intent first: an array or a number is refused by the model as before, and the store reopens (fuzz: such an intent made the slot unreadable)', async () => {
+  assert.is(intentEligible('blockdev-add', [1, 2] as never), false);
+  assert.is(intentEligible('blockdev-add', 7 as never), false);
+  assert.is(intentEligible('blockdev-add', { driver: 'null-co', 'node-name': 'a' }), true);
+  assert.is(intentEligible('object-add', { 'qom-type': 'secret', id: 's', data: 'x' }), false);
+  assert.is(intentEligible('query-block', {}), false);
+  const t = tempDir('bg-intent-args-');
+  try {
+    const db = `${t.dir}/db`;
+    let log = await openClassic(db, { holdMs: 60_000 });
+    const e = await Engine.open(log, { clock: FIXED_CLOCK, intentFirst: true });
+    const r = await e.execute('A', 'blockdev-add', [1, 2] as never);
+    assert.ok('error' in r.reply);
+    await log.close();
+    log = await openClassic(db);
+    const again = await Engine.open(log, { clock: FIXED_CLOCK });
+    assert.is(again.lastIntent, null);
+    await log.close();
+  } finally {
+    t.done();
+  }
+});
 
 test('a damaged intent slot is damage: the open fails with BG_LOG_CORRUPT, it does not guess', async () => {
   const t = tempDir('bg-intent-bad-');
