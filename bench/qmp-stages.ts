@@ -72,6 +72,11 @@ if (qsd) servers.push(qsd);
 for (const m of ['echo', 'session', 'memory', 'nosync']) servers.push(await start(`floor: ${m}`, [mod('bench/qmp-floor-server.ts'), m, '$SOCK']));
 const full = await start('blockgraph (synced)', ['--import', mod('bench/qmp-stages-preload.ts'), mod('cli/main.ts'), 'qmp', '--socket', '$SOCK', '--db', '$DIR/db'], { BG_STAGES_OUT: traceOut });
 servers.push(full);
+// stop 42: the same server with the intent before the model (engine/intent.ts), interleaved
+const intentOut = join(traceOut, '..', 'stages-intent.json');
+const intent = await start('blockgraph (synced, --intent-first)', ['--import', mod('bench/qmp-stages-preload.ts'), mod('cli/main.ts'), 'qmp', '--socket', '$SOCK', '--db', '$DIR/db', '--intent-first'], { BG_STAGES_OUT: intentOut });
+servers.push(intent);
+const intentStamps: [bigint, bigint][] = [];
 const lat = new Map<string, number[]>(servers.map((s) => [s.name, []]));
 /** CPU seconds of a process's main thread and of the whole process (utime + stime, 10 ms ticks). */
 const cpuOf = (pid: number): [number, number] => {
@@ -90,6 +95,7 @@ try {
       acc[0] += c1[0] - c0[0]; acc[1] += c1[1] - c0[1];
       for (const [a, b] of st) lat.get(s.name)!.push(Number(b - a));
       if (s === full) fullStamps.push(...st);
+      if (s === intent) intentStamps.push(...st);
     }
   }
 } finally {
@@ -108,10 +114,30 @@ for (const s of servers) {
 }
 
 // The full server's stages: each request's server stamps paired with the client's, in order.
-const recs = (JSON.parse(readFileSync(traceOut, 'utf8')) as (string | null)[][])
+const stampsOf = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as (string | null)[][])
   .map((r) => r.map((x) => (x === null ? undefined : BigInt(x))))
   .filter((r) => r[STAGES.indexOf('engine')] !== undefined);
+const recs = stampsOf(traceOut);
+const intentRecs = stampsOf(intentOut);
 rmSync(join(traceOut, '..'), { recursive: true, force: true });
+
+// Stop 42: the main thread's µs from a request's arrival (the socket's data) to the first batch's
+// hand-off (the fsync starts: the record's batch, or with --intent-first the intent's), to the end
+// of the engine's synchronous work, to the fsync's completion seen on the main thread, and to the
+// reply; the two servers in the same interleaved rounds.
+const at = (name: (typeof STAGES)[number]) => STAGES.indexOf(name);
+console.log('\n| server (stop 42) | data → fsync handed off µs p50 / p90 | data → engine done p50 | data → fsync done p50 | data → reply p50 / p90 | client send → receive p50 / p90 / p99 µs |');
+console.log('|---|---|---|---|---|---|');
+for (const [name, rs, cs] of [['blockgraph (synced)', recs, fullStamps], ['blockgraph (synced, --intent-first)', intentRecs, intentStamps]] as const) {
+  const span = (a: number, b: number) => rs.filter((r) => r[a] !== undefined && r[b] !== undefined).map((r) => Number(r[b]! - r[a]!) / 1000);
+  const p = (xs: number[], q: number) => (xs.length ? pct(xs, q).toFixed(1) : '-');
+  const h = span(at('data'), at('handed'));
+  const f = span(at('data'), at('folded'));
+  const y = span(at('data'), at('synced'));
+  const rp = span(at('data'), at('reply'));
+  const c = cs.map(([a, b]) => Number(b - a) / 1000);
+  console.log(`| ${name} | ${p(h, 50)} / ${p(h, 90)} | ${p(f, 50)} | ${p(y, 50)} | ${p(rp, 50)} / ${p(rp, 90)} | ${p(c, 50)} / ${p(c, 90)} / ${p(c, 99)} |`);
+}
 if (recs.length !== fullStamps.length) console.log(`\n(stamps: ${recs.length} server records for ${fullStamps.length} requests; pairing the last ones)`);
 const k = Math.min(recs.length, fullStamps.length);
 const names = ['client send', ...STAGES, 'client receive'];

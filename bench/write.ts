@@ -57,19 +57,26 @@ function dirBytes(dir: string): number {
   return n;
 }
 
-export async function benchLogSize(dir: string, n: number, kind: WorkloadName = 'adddel'): Promise<LogSize> {
+export async function benchLogSize(dir: string, n: number, kind: WorkloadName = 'adddel', opts: { intentFirst?: boolean; sequential?: boolean } = {}): Promise<LogSize & { filesBeforeCompaction: number }> {
   const log = await openClassic(dir, { anchor: false });
-  const e = await Engine.open(log);
+  const e = await Engine.open(log, { intentFirst: opts.intentFirst === true });
   let qmpBytes = 0;
   // pipelined, as a client with many requests in flight: the figure is bytes, not time
+  // (sequential, or intentFirst: each command on an idle log, so that each goes intent first)
   const pending: Promise<unknown>[] = [];
   for (const [c, a] of WORKLOADS[kind](n)) {
     qmpBytes += Buffer.byteLength(JSON.stringify({ execute: c, arguments: a })) + 1;
-    pending.push(e.execute('A', c, a));
+    if (opts.intentFirst || opts.sequential) {
+      await log.whenWritten();
+      await e.execute('A', c, a);
+    } else {
+      pending.push(e.execute('A', c, a));
+    }
   }
   await Promise.all(pending);
   const records = log.head;
   await log.close();
+  const filesBeforeCompaction = dirBytes(dir);
   const db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
   await db.open();
   const subs = sublevelsOf(db);
@@ -81,7 +88,7 @@ export async function benchLogSize(dir: string, n: number, kind: WorkloadName = 
   }
   await db.compactRange('\u0000', '\uffff');
   await db.close();
-  return { commands: n, records, qmpBytes, storedBytes, logValueBytes, diskBytes: dirBytes(dir) };
+  return { commands: n, records, qmpBytes, storedBytes, logValueBytes, diskBytes: dirBytes(dir), filesBeforeCompaction };
 }
 
 /** Raw nextv iteration of the log's own keys (not the index or meta), values as strings. */

@@ -28,6 +28,7 @@ import type { State } from '../graph/types.js';
 import { levelError, openClassic, serveStoreReads, type EventLog, type LiveServer } from '../store/index.js';
 import type { OpenClassicOptions } from '../store/open.js';
 import { isNatsUrl } from '../store/jetstream/url.js';
+import { foldPendingIntent } from '../replay/intent-fold.js';
 
 /** A LevelDB directory, or a host's log in the fleet stream (loaded only then: nats is heavy). */
 async function openAt(location: string, opts: OpenClassicOptions = {}): Promise<EventLog> {
@@ -38,6 +39,8 @@ async function openAt(location: string, opts: OpenClassicOptions = {}): Promise<
 export interface ServedStoreOptions {
   clock: () => string;
   snapshotEvery?: number;
+  /** The engine's intentFirst (engine/engine.ts EngineOptions). */
+  intentFirst?: boolean;
   /** Where to say what happened to the store (stderr). */
   warn?: (line: string) => void;
 }
@@ -78,7 +81,7 @@ export class ServedStore implements ModelBackend {
     const log = await openAt(location, { checkFirst: true });
     let engine: Engine;
     try {
-      engine = await Engine.open(log, { clock: opts.clock, snapshotEvery: opts.snapshotEvery ?? 1000 });
+      engine = await Engine.open(log, { clock: opts.clock, snapshotEvery: opts.snapshotEvery ?? 1000, intentFirst: opts.intentFirst === true });
     } catch (e) {
       await log.close().catch(() => undefined);
       throw e;
@@ -112,7 +115,7 @@ export class ServedStore implements ModelBackend {
     try {
       const log = await openAt(this.location, { verify: 'since-snapshot' });
       try {
-        this.#engine = await Engine.open(log, { clock: this.opts.clock, snapshotEvery: this.opts.snapshotEvery ?? 1000 });
+        this.#engine = await Engine.open(log, { clock: this.opts.clock, snapshotEvery: this.opts.snapshotEvery ?? 1000, intentFirst: this.opts.intentFirst === true });
       } catch (e) {
         await log.close().catch(() => undefined);
         throw e;
@@ -146,7 +149,10 @@ export class ServedStore implements ModelBackend {
   async #keepDurable(log: EventLog): Promise<void> {
     if (this.#durable !== undefined || log.closed) return;
     try {
-      this.#durable = (await loadFold(log, log.head)).state;
+      const f = await loadFold(log, log.head);
+      // a pending intent was acknowledged on its own sync: its command is durable too (replay/intent-fold.ts)
+      await foldPendingIntent(log, f);
+      this.#durable = f.state;
     } catch {
       this.#durable = undefined;
     }

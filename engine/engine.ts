@@ -20,6 +20,8 @@ import type { LogRecord, NewRecord } from '../store/types.js';
 import { current, type TxnCompensated } from '../events/types.js';
 import { stepsOf } from '../events/whole.js';
 import { entityCount, PART_ENTITIES, SnapshotBuild } from './snapshot-build.js';
+import { encodeIntent, intentEligible, pendingIntent, type Intent } from './intent.js';
+import { rejectedRecordOf, wholeRecordOf } from './whole-record.js';
 
 export interface EngineOptions {
   /** The injected clock: ISO time for each record. Machines never read a clock. */
@@ -39,9 +41,16 @@ export interface EngineOptions {
    * cancelled as job-cancel does (links unfrozen, filters removed), as a logged transaction.
    */
   recoverJobs?: 'resume' | 'cancel';
+  /**
+   * The intent before the model (engine/intent.ts; docs/drills.md "Version 7"; default false): a
+   * command that may change the graph, arriving while the log writes nothing, is first put in the
+   * intent slot in a synced batch handed to the database at once; the model, the digest and the
+   * record run while it syncs, and the record follows unsynced (a later synced batch makes it
+   * durable; a crash before then is recovered by running the intent again). The reply waits for
+   * the intent's sync. Replies, records and states are the same as without it.
+   */
+  intentFirst?: boolean;
 }
-
-const BEGUN_V = current('txn.begun').v;
 
 export const FIXED_CLOCK = () => '1970-01-01T00:00:00.000Z';
 
@@ -60,6 +69,8 @@ export class Engine implements ModelBackend {
   /** Hash of the last folded record (it may still be in flight to the log). */
   private lastHash = '';
   lastRecovery: RecoveryPlan | null = null;
+  /** The pending intent the last open ran again (engine/intent.ts), and whether it wrote a record. */
+  lastIntent: { seq: number; op: string; wrote: boolean; head: number } | null = null;
   /** Set when a log write failed: the folded state is then ahead of the log. */
   private failed: BlockgraphError | undefined;
 
@@ -72,7 +83,10 @@ export class Engine implements ModelBackend {
     e.digest = stateDigest(fold.state, e.digests); // once per open; then O(changes) per transaction
     e.lastSnapshot = fold.seq;
     e.lastHash = log.headHash;
-    if (opts.recover !== false) await e.recover();
+    if (opts.recover !== false) {
+      await e.completeIntent();
+      await e.recover();
+    }
     return e;
   }
 
@@ -80,6 +94,28 @@ export class Engine implements ModelBackend {
   get head(): number { return this.fold.seq; }
   get openTransactions(): string[] { return [...this.fold.open.keys()]; }
   private now(): string { return (this.opts.clock ?? FIXED_CLOCK)(); }
+
+  /**
+   * A pending intent (its synced request with no record after it: a crash came between them) is
+   * run again by the same model on the state before it with its recorded inputs (time, seq,
+   * causation), which gives the record the engine was writing, byte for byte, and the after-state
+   * its reply announced; the record is appended (synced). A refusal appends its command.rejected
+   * as the first run did; a model crash (ModelCrashError) was never answered with success: the
+   * intent is left behind, stale once any record takes its seq.
+   */
+  private async completeIntent(): Promise<void> {
+    const i = await pendingIntent(this.log);
+    if (!i) return;
+    let out: { r: ExecResult; durable: Promise<unknown> };
+    try {
+      out = this.runNow(i.stream, i.op, i.args, { causation: i.causation }, i);
+    } catch (e) {
+      if (e instanceof ModelCrashError) return void (this.lastIntent = { seq: i.seq, op: i.op, wrote: false, head: this.log.head });
+      throw e;
+    }
+    await out.durable;
+    this.lastIntent = { seq: i.seq, op: i.op, wrote: this.log.head >= i.seq, head: this.log.head };
+  }
 
   async recover(): Promise<RecoveryPlan> {
     return this.serial(async () => {
@@ -153,15 +189,15 @@ export class Engine implements ModelBackend {
    * The model's decision, and what a refusal or a query answers with (`durable`: what its reply
    * waits for); for a command that changes the graph, its transaction's envelope.
    */
-  private decideNow(proc: string, command: string, args: Record<string, unknown> | undefined, meta: { causation?: string; onTxn?: (txn: string) => void }):
+  private decideNow(proc: string, command: string, args: Record<string, unknown> | undefined, meta: { causation?: string; onTxn?: (txn: string) => void }, given?: string):
     { r: ExecResult; durable: Promise<unknown> } | { r: ExecResult; seq: number; base: { stream: string; at: string; txn: string; causation: string | undefined } } {
     if (this.failed) throw this.failed;
     const r = decide(this.fold.state, proc, command, args);
-    const at = this.now();
+    const at = given ?? this.now();
     // an error that still changed the graph (a transaction's abort residue) is logged as a txn
     if ('error' in r.reply && !r.mutates) {
       if (this.opts.logRejected !== false && command !== 'qmp_capabilities') {
-        return { r, durable: this.submit([{ stream: proc, ...current('command.rejected'), at, causation: meta.causation, data: { command, args: jsonSafe(redactSecrets(command, args) ?? {}), error: r.reply.error } }], false) };
+        return { r, durable: this.submit([rejectedRecordOf(command, args, r.reply.error, proc, at, meta.causation)], false) };
       }
       return { r, durable: this.log.whenWritten() };
     }
@@ -177,8 +213,22 @@ export class Engine implements ModelBackend {
    * A command without the phased writes: decided, appended (its batch handed to the log) and
    * folded before this returns; `durable` settles with its write.
    */
-  private runNow(proc: string, command: string, args: Record<string, unknown> | undefined, meta: { causation?: string; onTxn?: (txn: string) => void }): { r: ExecResult; durable: Promise<unknown> } {
-    const d = this.decideNow(proc, command, args, meta);
+  private runNow(proc: string, command: string, args: Record<string, unknown> | undefined, meta: { causation?: string; onTxn?: (txn: string) => void }, again?: Intent): { r: ExecResult; durable: Promise<unknown> } {
+    // The intent first (engine/intent.ts): its synced batch is on the pool before the model runs.
+    // `at` is taken for it, and the records take the same; `again`: a pending intent run again.
+    let at = again?.at;
+    let intent: Promise<void> | undefined;
+    if (this.opts.intentFirst && again === undefined && this.failed === undefined && intentEligible(command, args)) {
+      const when = this.now();
+      const v = encodeIntent({ seq: this.fold.seq + 1, prev: this.lastHash, stream: proc, at: when, causation: meta.causation, op: command, args: args ?? {} });
+      intent = v === undefined ? undefined : this.log.putIntentNow(v);
+      if (intent) {
+        at = when;
+        // (awaited below, or by the reply of a refusal or a query-like success through the log's queue)
+        intent.catch(() => undefined);
+      }
+    }
+    const d = this.decideNow(proc, command, args, meta, at);
     if ('durable' in d) return d;
     const { r, seq, base } = d;
     // One synced batch for the whole transaction. A LevelDB batch is atomic, so no crash can
@@ -195,19 +245,20 @@ export class Engine implements ModelBackend {
     const digest = digestApplySteps(this.digest, r.steps, this.digests);
     // (built member by member: properties added after a spread go to a detached V8 map, a new
     // hidden class per command; issue 15)
-    const whole: NewRecord = {
-      stream: base.stream, at: base.at, txn: base.txn, causation: base.causation, type: 'txn.begun', v: BEGUN_V,
-      data: {
-        op: command, args: jsonSafe(redactSecrets(command, args) ?? {}), plan: r.steps.map((s) => s.name),
-        steps: r.steps.map((s) => ({ name: s.name, changes: s.changes })),
-        decided: { outcome: 'commit', reply: r.reply, events: r.events, ended: { stateHash: digestHex(digest) } },
-      },
-    };
+    const whole = wholeRecordOf(r, command, args, base, digest);
     // The digest after the txn is the one just computed from the steps: folding the record
     // does not compute it a second time (two canonical encodings and hashes per changed entity).
     let durable: Promise<void>;
     try {
-      durable = this.submit([whole], true, digest);
+      // with an intent, unsynced: the intent makes the command durable, and the next synced
+      // batch (an intent's, or a group's) makes the record so; the reply waits for the intent
+      const written = this.submitWhole([whole], digest, intent === undefined);
+      if (intent) {
+        written.catch(() => undefined); // a failed write stops the engine (writeFailed) all the same
+        durable = intent.then(undefined, (e: unknown) => this.writeFailed(e));
+      } else {
+        durable = written;
+      }
     } finally {
       // folded: the after-images just digested are the state's now (or nothing was appended)
       if (this.fold.seq === seq) this.digests.settle(this.fold.state);
@@ -247,8 +298,8 @@ export class Engine implements ModelBackend {
    * record (its undo part expanded: before-images, args, decision) is made only for a listener
    * of committed$ or appended$; before, every command decoded it in full to fold it.
    */
-  private submitWhole(records: NewRecord[], digestAfter: bigint): Promise<void> {
-    const { raws, record, durable } = this.log.appendRawNow(records, { expectedSeq: this.fold.seq + 1, sync: true });
+  private submitWhole(records: NewRecord[], digestAfter: bigint, sync = true): Promise<void> {
+    const { raws, record, durable } = this.log.appendRawNow(records, { expectedSeq: this.fold.seq + 1, sync, afterIntent: !sync });
     try {
       for (let i = 0; i < raws.length; i++) {
         // A snapshot in the making keeps the values of its seq before they change: the entities

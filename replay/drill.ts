@@ -31,6 +31,8 @@ export interface DrillOptions {
    * their temp dirs removed; the report covers the points that completed (`interrupted` set).
    */
   signal?: AbortSignal;
+  /** The children's engines go intent first (engine/intent.ts), with crash points between intent and record. */
+  intentFirst?: boolean;
 }
 
 /** The store of the child working in `dir`: dir/db, or a host named after the dir in the fleet. */
@@ -166,18 +168,19 @@ export async function drillScenario(scenario: Scenario, opts: DrillOptions = {})
   const calls = scenarioCalls(scenario);
   const ref = await referenceRun(calls);
   const every = Math.max(1, opts.every ?? 1);
-  const points = crashPoints(ref).filter((_, i) => i % every === 0);
+  const points = crashPoints(ref, { intentFirst: opts.intentFirst }).filter((_, i) => i % every === 0);
   let sigkills = 0;
   const reports = await pool(points, opts.jobs ?? availableParallelism(), (p: CrashPoint) => inTemp(async (dir) => {
     const op = ref.ops[p.op]!;
     // The child runs only as far as it must: through the op's call.
-    const run = await runChild(dir, { db: storeOf(dir, opts), calls: calls.slice(0, op.call + 1), crash: { afterSeq: p.afterSeq, afterAck: p.afterAck } }, undefined, opts.signal);
+    const run = await runChild(dir, { db: storeOf(dir, opts), calls: calls.slice(0, op.call + 1), crash: { afterSeq: p.afterSeq, afterAck: p.afterAck, afterIntent: p.afterIntent }, ...(opts.intentFirst ? { intentFirst: true } : {}) }, undefined, opts.signal);
     // killed by the interruption, not at its crash point: not a point run
     if (opts.signal?.aborted) return undefined;
     if (run.signal === 'SIGKILL') sigkills++;
     const failures = killFailures(run);
     const expectCut = p.afterSeq ?? op.last;
-    const c: CheckResult = await checkRecovered(storeOf(dir, opts), ref, run.acks, expectCut);
+    // a cut between intent and record: the store ends before the op's records, recovery appends them
+    const c: CheckResult = await checkRecovered(storeOf(dir, opts), ref, run.acks, expectCut, p.kind === 'intent' ? op.first - 1 : undefined);
     if (c.op !== p.op && c.cut === expectCut) failures.push(`the cut at ${c.cut} maps to operation ${c.op}, not ${p.op}`);
     return { op: p.op, label: op.label, kind: p.kind, afterSeq: p.afterSeq, cut: c.cut, state: c.state, failures: [...failures, ...c.failures] };
   }), (k) => opts.onProgress?.(k, points.length), opts.signal);
@@ -198,7 +201,8 @@ export async function drillRandom(scenario: Scenario, opts: RandomOptions): Prom
   const calls: DrillCall[] = scenarioCalls(workload);
   const ref = await referenceRun(calls);
   // A calibration run (not killed) measures how long the workload takes, so kills spread over it.
-  const calib = await inTemp((dir) => runChild(dir, { db: storeOf(dir, opts), calls }, undefined, opts.signal));
+  const intent = opts.intentFirst ? { intentFirst: true } : {};
+  const calib = await inTemp((dir) => runChild(dir, { db: storeOf(dir, opts), calls, ...intent }, undefined, opts.signal));
   if (opts.signal?.aborted) return summarize(workload.name, 'random', ref, [], 0, t0, opts.kills, opts.signal);
   if (!calib.done) throw new Error(`the calibration run failed: ${calib.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   const span = Math.max(5, calib.elapsedMs ?? 0);
@@ -206,7 +210,7 @@ export async function drillRandom(scenario: Scenario, opts: RandomOptions): Prom
   const delays = Array.from({ length: opts.kills }, () => rng.int(span));
   let sigkills = 0;
   const reports = await pool(delays, opts.jobs ?? availableParallelism(), (delayMs) => inTemp(async (dir) => {
-    const run = await runChild(dir, { db: storeOf(dir, opts), calls }, delayMs, opts.signal);
+    const run = await runChild(dir, { db: storeOf(dir, opts), calls, ...intent }, delayMs, opts.signal);
     if (opts.signal?.aborted) return undefined;
     if (run.signal === 'SIGKILL') sigkills++;
     // A child that finished before its kill time is no failure: its store is checked all the same.

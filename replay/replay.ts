@@ -9,16 +9,26 @@ import { recordedStateHash } from '../events/ends.js';
 import { stepsOf } from '../events/whole.js';
 import { emptyFold, foldRecord, type Fold } from './fold.js';
 import { LazyFold } from './fold-lazy.js';
+import { foldPendingIntent } from './intent-fold.js';
 
 export interface ReplayOptions {
   /** Last seq to apply (inclusive); default: the head. */
   upTo?: number;
   /** Ignore snapshots and fold from seq 1. */
   fromScratch?: boolean;
+  /**
+   * At the head (no upTo, or upTo past the head): fold a pending intent's record in memory
+   * (replay/intent-fold.ts), as the writer's next open will append it. Default true; false: the
+   * records alone (replay --verify, the drills' comparisons of what is stored).
+   */
+  intent?: boolean;
   onProgress?: (seq: number, head: number) => void;
 }
 
 export async function replay(log: EventLog, opts: ReplayOptions = {}): Promise<Fold> {
+  // a record this log holds after an intent (EventLog.putIntentNow) is written first, so the head
+  // read next is the one the replies announced (read your writes; at once when nothing is held)
+  await log.whenWritten();
   const upTo = Math.min(opts.upTo ?? log.head, log.head);
   const fold = emptyFold();
   // Seek: the nearest snapshot at or before upTo (its hash checked against its record), then the
@@ -40,6 +50,7 @@ export async function replay(log: EventLog, opts: ReplayOptions = {}): Promise<F
     if (opts.onProgress && n % 8192 < fed) opts.onProgress(fold.seq, upTo);
   }
   lazy.materialize();
+  if (opts.intent !== false && (opts.upTo === undefined || opts.upTo > log.head)) await foldPendingIntent(log, fold);
   opts.onProgress?.(fold.seq, upTo);
   return fold;
 }
@@ -83,6 +94,7 @@ export interface VerifyReport {
  * transaction, events/ends.ts, and snapshots) with the recomputed one.
  */
 export async function verifyReplay(log: EventLog, onProgress?: (seq: number, head: number) => void): Promise<VerifyReport> {
+  await log.whenWritten(); // (as replay: a held record first)
   const snaps = new Map<number, string>();
   for (let s = await log.latestSnapshot<State>(undefined, { skipCorrupt: true }); s; s = s.seq > 1 ? await log.latestSnapshot<State>(s.seq - 1, { skipCorrupt: true }) : undefined) {
     snaps.set(s.seq, s.stateHash);

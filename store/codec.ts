@@ -104,6 +104,8 @@ export const NIDX = 'nidx';
 /** Meta entry: the seq range the index covers, and the hash of its last record. */
 export const NIDX_KEY = 'nidx';
 export const HEAD_KEY = 'head';
+/** Meta entry: the intent slot (engine/intent.ts), the request of a command whose record may not be written yet. */
+export const INTENT_KEY = 'intent';
 
 /** Fixed-width lower-case hex, so lexicographic key order is numeric seq order. */
 export function seqKey(seq: number): string {

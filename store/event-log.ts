@@ -19,6 +19,7 @@ import {
   decodeIndexMeta,
   encodeIndexMeta,
   HEAD_KEY,
+  INTENT_KEY,
   headerHash,
   type IndexMeta,
   NIDX_KEY,
@@ -54,6 +55,8 @@ export interface OpenOptions {
    * append rejects: the records are in the log but not acknowledged.
    */
   onSynced?: (head: number, hash: string) => Promise<void>;
+  /** How long a record after an intent waits for the next intent (ms; default HOLD_MS; specs set it long). */
+  holdMs?: number;
 }
 
 export interface SnapshotOptions {
@@ -75,9 +78,15 @@ export type LatestSnapshot<S> = Snapshot<S> & { skipped: SkippedSnapshot[] };
 type BatchOp = { type: 'put'; key: string; value: string };
 /** Appends written together in one batch (group commit). */
 /** `records`: for appended$, a record or the parse-back that makes it (appendRawNow: only if observed). */
-interface Group { gen: number; ops: BatchOp[]; records: (LogRecord | (() => LogRecord))[]; count: number; lastHash: string; sync: boolean; first: number; done: Promise<void> }
+interface Group { gen: number; ops: BatchOp[]; records: (LogRecord | (() => LogRecord))[]; count: number; lastHash: string; sync: boolean; first: number; done: Promise<void>; started?: Promise<void> }
 
 const CHUNK = 1000;
+/**
+ * How long the group appended after an intent waits for the next intent to join it (ms) before
+ * it is written on its own, unsynced (putIntentNow). A sequential client's next request comes
+ * within it; nothing else waits for it (whenWritten, a synced append, close release it at once).
+ */
+const HOLD_MS = 2;
 // A group's batch options, made once: spreading TEXT and syncOption() per batch made a new hidden
 // class per command (V8: properties added to a spread's detached map are never shared; issue 15)
 const BATCH_SYNC = Object.freeze({ ...TEXT, ...syncOption(true) });
@@ -105,6 +114,9 @@ export class EventLog {
   #poisoned: unknown;
   #lastWrite: Promise<void> = Promise.resolve();
   #index: IndexMeta | undefined;
+  /** The group appended after an intent, held for the next intent to join (putIntentNow). */
+  #held: { g: Group; release: () => void } | undefined;
+  #holdMs = HOLD_MS;
   readonly appended$: Observable<LogRecord> = this.#appended.asObservable();
 
   private constructor(subs: Sublevels, head: number, headHash: string, index: IndexMeta | undefined) {
@@ -135,6 +147,7 @@ export class EventLog {
 
   #hook(opts: OpenOptions): this {
     this.#onSynced = opts.onSynced;
+    if (opts.holdMs !== undefined) this.#holdMs = opts.holdMs;
     return this;
   }
 
@@ -293,15 +306,90 @@ export class EventLog {
       // Nothing being written: the batch goes to the database now, before this returns, so
       // the fsync runs while the caller folds the records and builds its reply (issue 15).
       // Otherwise the group waits for the write in flight, and appends meanwhile join it.
-      group.done = this.#pending === 0 ? this.#serialNow(() => this.#writeGroup(group)) : this.#serial(() => this.#writeGroup(group));
+      if (this.#pending === 0) {
+        group.done = this.#serialNow(() => this.#writeGroup(group));
+      } else if (opts.afterIntent === true && opts.sync !== true) {
+        // the record of the command whose intent is syncing (unsynced: the intent covers it):
+        // held for the next intent to join
+        group.done = this.#serial(this.#hold(group));
+      } else {
+        group.done = this.#serial(() => this.#writeGroup(group));
+      }
       this.#lastWrite = group.done.catch(() => undefined);
+    } else if (opts.sync === true) {
+      const held = this.#held;
+      if (held !== undefined && held.g === g) held.release(); // a synced append (a command without an intent) does not wait for one
     }
     return { frames, g };
   }
 
+  /**
+   * The intent slot (engine/intent.ts; docs/drills.md "Version 7"): puts `value` under the meta
+   * key `intent` in a synced batch handed to the database before this returns, so its fsync runs
+   * while the caller computes the record it stands for. That record, appended next (unsynced: the
+   * intent covers it), is held (#hold) for the next intent to join: the next batch is that record
+   * and the next command's intent, synced, and a sequential client makes one batch per command.
+   * Only when nothing is being written or waiting to be but such a held group (undefined
+   * otherwise, and nothing is put): a batch that cannot start at once gains nothing by going
+   * first, since the record appended next joins the same waiting group. An intent alone holds no
+   * record and moves no head; its sync makes every record written before it durable, so the
+   * anchor (onSynced) is advanced to the head as after any synced batch.
+   */
+  putIntentNow(value: string): Promise<void> | undefined {
+    if (this.#closed || this.#closing !== undefined || this.#poisoned) return undefined;
+    const op: BatchOp = { type: 'put', key: this.#subs.meta.prefix + INTENT_KEY, value };
+    const held = this.#held;
+    if (held !== undefined && this.#open === held.g && this.#pending === 1 && held.g.gen === this.#gen) {
+      // The group held since the last intent (its command's record, unsynced) is the only write
+      // queued, and it waits: the intent joins it and it goes now, synced. One batch per
+      // sequential command, and the log never busy with the record when the next command comes.
+      const g = held.g;
+      g.ops.push(op);
+      g.sync = true;
+      this.#held = undefined;
+      g.started = this.#writeGroup(g); // (#open is cleared at once: the record appended next starts a group)
+      g.started.catch(() => undefined); // (reported through g.done, the queue's promise of it)
+      held.release();
+      return g.done;
+    }
+    if (this.#pending !== 0 || this.#open !== undefined) return undefined;
+    const g: Group = { gen: this.#gen, ops: [op], records: [], count: 0, lastHash: this.#tipHash, sync: true, first: this.#tip + 1, done: undefined as unknown as Promise<void> };
+    g.done = this.#serialNow(() => this.#writeGroup(g));
+    this.#lastWrite = g.done.catch(() => undefined);
+    return g.done;
+  }
+
+  /** The intent slot's stored value (engine/intent.ts pendingIntent says whether it is pending). */
+  async readIntent(): Promise<string | undefined> {
+    if (this.#closed) throw new LogClosedError();
+    return this.#subs.meta.get(INTENT_KEY);
+  }
+
   /** Resolves once everything appended so far is written (or its write has failed). */
   whenWritten(): Promise<void> {
+    this.#held?.release(); // whoever waits for the writes does not wait for the next intent
     return this.#lastWrite;
+  }
+
+  /**
+   * The queue's turn of a held group: written once released (the next intent took it, HOLD_MS
+   * passed, or someone waits for it), unless an intent already started it (putIntentNow).
+   */
+  #hold(g: Group): () => Promise<void> {
+    let resolve!: () => void;
+    const released = new Promise<void>((r) => { resolve = r; });
+    // (not unref'd: the record is written while the process lives, whoever waits or not)
+    const timer = setTimeout(() => h.release(), this.#holdMs);
+    const h = {
+      g,
+      release: () => {
+        if (this.#held === h) this.#held = undefined;
+        clearTimeout(timer);
+        resolve();
+      },
+    };
+    this.#held = h;
+    return () => released.then(() => g.started ?? this.#writeGroup(g));
   }
 
   async #writeGroup(g: Group): Promise<void> {
@@ -311,11 +399,14 @@ export class EventLog {
     const head = g.first + g.count - 1;
     const hash = g.lastHash;
     const { metaHeadKey, metaNidxKey, top } = this.#subs;
-    g.ops.push({ type: 'put', key: metaHeadKey, value: encodeMeta({ seq: head, hash }) });
     // The index covers from..head when it covered everything before this batch (or from here on).
     const idx = this.#index;
     const from = idx && idx.from <= g.first && idx.to >= g.first - 1 ? idx.from : g.first;
-    g.ops.push({ type: 'put', key: metaNidxKey, value: encodeIndexMeta({ from, to: head, hash }) });
+    // (an intent's batch, putIntentNow, holds no record: the head and the index stay as they are)
+    if (g.count > 0) {
+      g.ops.push({ type: 'put', key: metaHeadKey, value: encodeMeta({ seq: head, hash }) });
+      g.ops.push({ type: 'put', key: metaNidxKey, value: encodeIndexMeta({ from, to: head, hash }) });
+    }
     try {
       await top.batch(g.ops, g.sync ? BATCH_SYNC : BATCH_NOSYNC);
     } catch (e) {
@@ -329,7 +420,7 @@ export class EventLog {
     }
     this.#head = head;
     this.#headHash = hash;
-    this.#index = { from, to: head, hash };
+    if (g.count > 0) this.#index = { from, to: head, hash };
     // (a record parsed back only for this: made only when someone listens)
     if (this.#appended.observed) {
       for (const r of g.records) {
@@ -385,6 +476,7 @@ export class EventLog {
   /** One record by seq (CRC- and seq-checked, as read() does), or undefined past the head. */
   async recordAt(seq: number): Promise<LogRecord | undefined> {
     if (this.#closed) throw new LogClosedError();
+    if (this.#held) await this.whenWritten(); // a record held after an intent is this log's to read (read your writes)
     if (!Number.isInteger(seq) || seq < 1 || seq > this.#head) return undefined;
     const v = await this.#subs.log.get(seqKey(seq));
     if (v === undefined) throw new LogCorruptError(seq, `record ${seq} is missing`);
@@ -426,6 +518,8 @@ export class EventLog {
 
   async *#chunks<R>(range: ReadRange, decode: (c: ChainReader, value: string, crcChecked: boolean) => R, crcFirst = false): AsyncGenerator<R[], void, undefined> {
     if (this.#closed) throw new LogClosedError();
+    // a record held after an intent (putIntentNow) is written before this log reads its own records
+    if (this.#held) await this.whenWritten();
     const gte = Math.max(1, range.gte ?? 1);
     if (range.lte !== undefined && range.lte < gte) return;
     if (range.limit !== undefined && range.limit <= 0) return;
@@ -640,6 +734,7 @@ export class EventLog {
 
   /** Runs after every write already queued, completes tails and appended$, closes the database. */
   async close(): Promise<void> {
+    this.#held?.release();
     if (this.#closing === undefined) {
       const closing = this.#queue.then(async () => {
         this.#closed = true;

@@ -35,6 +35,11 @@ export interface AppendOptions {
    * false: bad input throws and writes nothing.
    */
   parseAfterHandOff?: boolean;
+  /**
+   * The record of a command whose intent was just put (EventLog.putIntentNow; unsynced): if it
+   * starts a group behind a write in flight, that group is held for the next intent to join.
+   */
+  afterIntent?: boolean;
 }
 
 export interface Snapshot<S = unknown> {

@@ -10,6 +10,7 @@ import { canonicalJson } from '../../graph/hash.js';
 import type { EventLog } from '../../store/index.js';
 import { openStoreAt } from '../../store/jetstream/location.js';
 import { replay, verifyReplay } from '../replay.js';
+import { pendingIntent } from '../../engine/intent.js';
 import type { Reference } from './plan.js';
 
 export interface Ack { call: number; head: number }
@@ -30,7 +31,12 @@ export function opAtCut(ref: Reference, cut: number): number {
   return ref.ops.findIndex((o) => o.first <= cut && cut <= o.last);
 }
 
-export async function checkRecovered(db: string, ref: Reference, acks: Ack[], expectCut?: number): Promise<CheckResult> {
+/**
+ * `expectCut`: where the store must end once recovered from the crash (a pending intent's records
+ * appended); `intentCut`: a crash between an intent and its record, where the store must end
+ * before recovery, holding that intent pending.
+ */
+export async function checkRecovered(db: string, ref: Reference, acks: Ack[], expectCut?: number, intentCut?: number): Promise<CheckResult> {
   const failures: string[] = [];
   const fail = (s: string) => failures.push(s);
   let log: EventLog;
@@ -40,23 +46,34 @@ export async function checkRecovered(db: string, ref: Reference, acks: Ack[], ex
     return { cut: -1, op: -1, state: 'other', failures: [`the store does not open: ${(e as Error).message}`] };
   }
   try {
-    const cut = log.head;
-    if (expectCut !== undefined && cut !== expectCut) fail(`the store ends at seq ${cut}, the crash was after seq ${expectCut}`);
-    const recs = await log.readAll();
-    const diverge = recs.findIndex((r, i) => r.hash !== ref.records[i]?.hash);
-    if (diverge >= 0) fail(`record ${diverge + 1} differs from the reference run`);
+    const crashed = log.head;
+    const pending = await pendingIntent(log);
+    if (intentCut !== undefined && (crashed !== intentCut || !pending)) fail(`the store ends at seq ${crashed}${pending ? '' : ' with no pending intent'}: the crash was after the intent for seq ${intentCut + 1}`);
+    // a read-only open folds a pending intent in memory (replay/intent-fold.ts) and writes nothing
+    const readOnly = canonicalJson((await replay(log)).state);
+    if (log.head !== crashed) fail('a read-only replay wrote records');
 
-    const opIdx = opAtCut(ref, cut);
-    const op = ref.ops[opIdx];
     const engine = await Engine.open(log, { clock: FIXED_CLOCK });
+    // once the intent is synced, the command is done: recovery runs it again and appends its records
+    const intentRan = engine.lastIntent?.wrote === true;
+    // (the head once the intent's records are in, before what recovery writes for open transactions)
+    const cut = intentRan ? engine.lastIntent!.head : crashed;
+    if (expectCut !== undefined && cut !== expectCut) fail(`the store ends at seq ${cut}, the crash was after seq ${expectCut}`);
+    const recs = await log.readAll({ lte: cut });
+    const diverge = recs.findIndex((r, i) => r.hash !== ref.records[i]?.hash);
+    if (diverge >= 0) fail(`record ${diverge + 1} differs from the reference run${intentRan && diverge >= crashed ? ' (written by running a pending intent again)' : ''}`);
+
+    const opIdx = intentRan ? ref.ops.findIndex((o) => o.first === crashed + 1) : opAtCut(ref, cut);
+    const op = ref.ops[opIdx];
     const got = canonicalJson(engine.state);
+    if (readOnly !== got) fail('a read-only open of the crashed store folds another state than recovery gives');
     let state: CheckResult['state'] = 'other';
     if (!op) {
       if (got !== ref.states[0]) fail('an empty log did not recover to the empty state');
       state = 'before';
     } else {
       state = got === op.after ? 'after' : got === op.before ? 'before' : 'other';
-      const want = cut >= (op.decided ?? op.last) ? 'after' : 'before';
+      const want = intentRan || cut >= (op.decided ?? op.last) ? 'after' : 'before';
       if (state === 'other') fail(`${op.label}: recovered state is neither its before- nor its after-state`);
       else if (state !== want && op.before !== op.after) fail(`${op.label}: recovered the ${state}-state, but the decision was ${want === 'after' ? '' : 'not '}written`);
     }

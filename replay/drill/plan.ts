@@ -2,6 +2,7 @@
 // in lockstep, on an engine over an in-memory log. The first gives the before- and after-state
 // of every operation; the second the exact records (and batch boundaries) a crash can cut.
 import { isWhole } from '../../events/whole.js';
+import { intentEligible } from '../../engine/intent.js';
 import { BlockgraphError } from '../../errors/index.js';
 import { Engine, FIXED_CLOCK } from '../../engine/engine.js';
 import { canonicalJson } from '../../graph/hash.js';
@@ -115,18 +116,24 @@ export async function referenceRun(calls: DrillCall[]): Promise<Reference> {
   }
 }
 
-export type CrashKind = 'torn' | 'batch' | 'acked';
+export type CrashKind = 'torn' | 'batch' | 'acked' | 'intent';
 
-/** Where a drill child kills itself: after record `afterSeq` is written, or after call `afterAck` is acknowledged. */
-export interface CrashPoint { op: number; kind: CrashKind; afterSeq?: number; afterAck?: number }
+/**
+ * Where a drill child kills itself: after record `afterSeq` is written, after call `afterAck` is
+ * acknowledged, or (intentFirst) once call `afterIntent`'s intent is synced, before its record.
+ */
+export interface CrashPoint { op: number; kind: CrashKind; afterSeq?: number; afterAck?: number; afterIntent?: number }
 
 /**
  * Every crash point of every operation: after each of its records (inside a batch: a torn batch
  * holding only a prefix; at a batch end: between batches) and after its reply was acknowledged.
  */
-export function crashPoints(ref: Reference): CrashPoint[] {
+export function crashPoints(ref: Reference, opts: { intentFirst?: boolean } = {}): CrashPoint[] {
   const out: CrashPoint[] = [];
   for (const op of ref.ops) {
+    // between the intent (synced) and the record: a command that goes intent first (engine/intent.ts)
+    const c = ref.calls[op.call]!;
+    if (opts.intentFirst && intentEligible(c.command, c.args)) out.push({ op: op.index, kind: 'intent', afterIntent: op.call });
     for (let s = op.first; s <= op.last; s++) out.push({ op: op.index, kind: op.batchEnds.includes(s) ? 'batch' : 'torn', afterSeq: s });
     out.push({ op: op.index, kind: 'acked', afterAck: op.call });
   }

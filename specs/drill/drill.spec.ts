@@ -42,6 +42,22 @@ test('drill: all crash points of add-del-basic recover to the before- or after-s
   assert.is(r.passed, r.points);
 });
 
+test('drill --intent-first: a crash between each command\'s synced intent and its record recovers to the after-state, the record the reference wrote (engine/intent.ts)', async () => {
+  const r = await drillScenario(load('add-del-basic'), { intentFirst: true });
+  const ref = await referenceRun(scenarioCalls(load('add-del-basic')));
+  // every operation of add-del-basic goes intent first: a point between intent and record, one after the record, one after the reply
+  assert.is(r.points, ref.ops.length * 3, `points ${r.points}`);
+  assert.is(r.sigkills, r.points, 'every child died by SIGKILL');
+  assert.equal(r.failures, []);
+  assert.ok(crashPoints(ref, { intentFirst: true }).filter((p) => p.kind === 'intent').length === ref.ops.length);
+});
+
+test('drill --random --intent-first: children SIGKILLed at seeded random times, intents pending among them', async () => {
+  const r = await drillRandom(load('add-del-basic'), { kills: 3, seed: 12, length: 150, intentFirst: true });
+  assert.is(r.points, 3);
+  assert.equal(r.failures, []);
+});
+
 test('drill --random: children SIGKILLed by the parent at seeded random times', async () => {
   const r = await drillRandom(load('add-del-basic'), { kills: 3, seed: 11, length: 150 });
   assert.is(r.points, 3);
