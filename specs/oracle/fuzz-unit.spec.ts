@@ -183,7 +183,6 @@ test('shrink stops when asked, with what it has', async () => {
   assert.is(runs, 3);
   // halves (c6…c11, c0…c5 c11) lose c3 or c7; the third candidate, c0…c2 dropped, reproduces
   assert.equal(r.scenario.steps.map((x) => ('execute' in x ? x.execute : '')), ['c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10', 'c11']);
-  assert.is(('execute' in r.scenario.steps.at(-1)! ? r.scenario.steps.at(-1)!.execute : ''), 'c11');
 });
 
 test('known fuzz entries match masked messages by category, command and pattern', () => {
