@@ -25,7 +25,7 @@ export function liveDrives(g: VmGenerator, p: ProcView): string[] {
  */
 function driveRef(g: VmGenerator, p: ProcView): string | undefined {
   const ds = liveDrives(g, p);
-  if (!ds.length) return g.rng.chance(0.1) ? 'nosuch' : undefined;
+  if (!ds.length) return g.rng.chance(0.03) ? 'nosuch' : undefined;
   return g.rng.chance(0.95) ? g.rng.pick(ds) : 'nosuch';
 }
 
@@ -96,7 +96,8 @@ const driveCommand: Production = (g, p) => {
 const hmpJobVerb: Production = (g, p) => {
   const r = g.rng;
   const jobs = [...p.jobs.keys()];
-  const id = jobs.length && r.chance(0.9) ? r.pick(jobs) : 'nosuch';
+  if (!jobs.length && !r.chance(0.05)) return undefined;
+  const id = jobs.length && r.chance(0.95) ? r.pick(jobs) : 'nosuch';
   const verb = r.pick(['block_job_pause', 'block_job_resume', 'block_job_cancel', 'block_job_cancel -f', 'block_job_complete', 'block_job_set_speed']);
   // never 0 (unlimited): the job would run on in real time, racing the graph query (the QMP
   // grammar queues a wait after it; an HMP stream is auto-finalized and has none to wait for)
@@ -104,4 +105,4 @@ const hmpJobVerb: Production = (g, p) => {
   return hmp(`${verb} ${id}`);
 };
 
-export const VM_HMP_PRODUCTIONS: [Production, number][] = [[driveAdd, 5], [deviceOnDrive, 3], [driveCommand, 12], [hmpJobVerb, 2]];
+export const VM_HMP_PRODUCTIONS: [Production, number][] = [[driveAdd, 5], [deviceOnDrive, 3], [driveCommand, 20], [hmpJobVerb, 3]];

@@ -9,6 +9,7 @@ import type { Rng } from './rng.js';
 import { connected, type ProcView, type World } from './world.js';
 import { references } from './aborts.js';
 import { RULES } from '../../graph/rules.js';
+import { SETTLED_PROGRESS } from '../replies.js';
 import { hmpEquivalent } from './hmp-equivalent.js';
 import { VM_HMP_PRODUCTIONS } from './grammar-vm-hmp.js';
 import type { QemuVersion } from '../../graph/version.js';
@@ -420,7 +421,13 @@ const controllerRun: Production = (g, p) => {
 const hmpInfo: Production = (g, p) => {
   const r = g.rng;
   const k = r.next();
-  const line = k < 0.35 ? 'info block' : k < 0.5 ? 'info block -n' : k < 0.6 ? `info block ${g.ref(p)}` : k < 0.9 ? 'info blockstats' : 'info block-jobs';
+  // stop 42 (fuzz --against vm --qemu 10.0 2026120704: 298904945, 1864575008): `info block-jobs`
+  // prints each job's progress, which for a job still copying is how far its coroutine got before
+  // the line was read (a speed-limited stream past its allocated chunks, a mirror's first run):
+  // the same field oracle/replies.ts strips from query-block-jobs while a job copies. Asked only
+  // while no job of the case may be copying.
+  const copying = [...p.jobs.values()].some((j) => !SETTLED_PROGRESS.has(j.status));
+  const line = k < 0.35 ? 'info block' : k < 0.5 ? 'info block -n' : k < 0.6 ? `info block ${g.ref(p)}` : k < 0.9 || copying ? 'info blockstats' : 'info block-jobs';
   return cmd('human-monitor-command', { 'command-line': line });
 };
 
