@@ -352,7 +352,11 @@ export function hmpDriveDel(ctx: CommandCtx, id: string, blockdevDel: () => stri
     p.step(`drive_del ${id}`);
     if (bs) removeBs(p, blk.id);
     const { name: _n, ...anon } = p.bb(blk.id)!;
-    p.putBB(anon);
+    // blockdev.c qmp_drive_del / hmp_drive_del: a BlockBackend a device still holds gets
+    // blk_set_on_error(REPORT, REPORT) ("Further I/O must not pause the guest"), over the
+    // device's rerror/werror: blk_iostatus_is_enabled is false from then on, and query-block
+    // lists no io-status (fuzz --against vm 2026120804, 434381203)
+    p.putBB(held ? { ...anon, onError: { read: 'report', write: 'report' }, onErrorLast: true } : anon);
     if (!held) removeBlockBackend(p, blk.id);
   }).replace(/^Error: /, '');
 }
