@@ -158,6 +158,14 @@ function luksDetachedCreate(p: Proc, o: Opts): void {
 }
 
 /** A .bdrv_co_create that failed part-way: `after` redoes what it had already done on disk. */
+/** A reference a create's error path never drops (vmdk_co_create_cb): the node's held references go up by one. */
+function leakReference(p: Proc, node: string): void {
+  const n = p.node(node);
+  if (!n) return;
+  const refs = Number((n.extra as { refs?: number } | undefined)?.refs ?? 0);
+  p.patchNode(node, { extra: { ...(n.extra ?? {}), refs: refs + 1 } });
+}
+
 class CreateFailed extends QmpError {
   constructor(desc: string, readonly after: (p: Proc) => void) {
     super(desc);
@@ -783,7 +791,19 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
   const n = p.node(file)!;
   const bbId = 'bb' + p.nextSeq();
   p.putBB({ id: bbId, owner: { kind: 'tmp', id: 'blockdev-create' }, perm: PERM_W | PERM_Z, shared: PERM_ALL, allowAioChange: true, aio: n.aio, at: p.meta().seq });
-  attachChild(p, { kind: 'bb', bb: bbId }, file, 'root', 0, { perm: PERM_W | PERM_Z, shared: PERM_ALL });
+  try {
+    attachChild(p, { kind: 'bb', bb: bbId }, file, 'root', 0, { perm: PERM_W | PERM_Z, shared: PERM_ALL });
+  } catch (e) {
+    // vmdk_co_create_cb (7.2 and 10.0): bdrv_open_blockdev_ref took a reference on the file
+    // node, and when blk_new_with_bs refuses it (a permission or lock conflict) the callback
+    // returns NULL without bdrv_unref: the node keeps that reference for good, so it outlives
+    // every parent it had (fuzz 621901071: blockdev-del of the qcow2 node over it leaves it).
+    // (An inline file dict would leak a node of its own, anonymous: not modelled.)
+    if (driver === 'vmdk' && typeof o.file === 'string' && e instanceof QmpError && !(e instanceof QemuAbortRefusal)) {
+      throw new CreateFailed(e.desc, (q) => leakReference(q, file));
+    }
+    throw e;
+  }
   if (driver === 'vpc' && o['force-size'] !== true) {
     // vpc_co_create -> calculate_rounded_size: past the largest CHS geometry at most 2040 GiB
     // (VHD_MAX_SECTORS), below it only a size some geometry gives exactly; either fails before

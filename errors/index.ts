@@ -140,6 +140,14 @@ export class QmpErrorWithHint extends QmpError {
 }
 
 /**
+ * error_prepend: the message with `prefix` before it, class and hint kept (a hint survives any
+ * number of prefixes: error_report_err still prints it after the whole message).
+ */
+export function prependError(e: QmpError, prefix: string): QmpError {
+  return e instanceof QmpErrorWithHint ? new QmpErrorWithHint(prefix + e.desc, e.hint, e.cls) : new QmpError(prefix + e.desc, e.cls);
+}
+
+/**
  * The model threw something other than a refusal while deciding a command: a bug in blockgraph,
  * not an answer of QEMU's. The command was not applied and nothing of it was logged (the engine
  * decides before it writes); the engine goes on with the next command. `cause` is the exception.

@@ -90,8 +90,12 @@ export function planMove(p: Proc, start: ParentRef, ctx: string, visited: Set<st
     if (ref.kind === 'node') return enterNode(ref.node);
     else if (ref.kind === 'bb') {
       const bb = p.bb(ref.bb);
-      // QSD's BlockBackends are unnamed, so only allow_aio_context_change lets them follow.
-      if (!bb?.allowAioChange) return ACTIVE_BB_ERROR;
+      // blk_root_change_aio_ctx (7.2 blk_root_can_set_aio_ctx): allow_aio_context_change, or a
+      // BlockBackend "manually created" — one with a name (a legacy drive) — and attached to no
+      // device (`!blk->name || blk->dev` refuses). QSD's BlockBackends are unnamed (fuzz --against
+      // vm 2026120808, 1474589113: a mirror moved a lone drive's node into the source's iothread)
+      const lone = bb?.name !== undefined && !p.d.values<{ bb: string | null }>(p.name, 'devices').some((d) => d.bb === ref.bb);
+      if (!bb?.allowAioChange && !lone) return ACTIVE_BB_ERROR;
       actions.push({ kind: 'bb', id: ref.bb });
     } else stack.push({ t: 'job', id: ref.job, list: childrenList(ref), i: 0 });
     return null;

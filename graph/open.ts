@@ -10,7 +10,7 @@ import { refuseCorReadCrash } from './cor-read.js';
 import { rule } from './rules.js';
 import { QemuAbortRefusal, QemuHangRefusal } from './qemu-abort.js';
 import { loadPersistentBitmaps } from './bitmaps.js';
-import { QmpError } from '../errors/index.js';
+import { QmpError, prependError } from '../errors/index.js';
 import { freezeToBottom } from './cor-bottom.js';
 import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
 import { blockDriverCanCompress, driverInfo } from './drivers.js';
@@ -1231,7 +1231,9 @@ function openBacking(p: Proc, name: string, opts: Opts, parentOptions: Flat): vo
       childName = openNode(p, bopts, { parent: name, role: 'backing', parentOptions, inactive: p.node(name)?.inactive, filename }).name;
     } catch (e) {
       if (e instanceof QemuHangRefusal && e.qemuFn === 'bdrv_open_backing_file') throw e;
-      if (e instanceof QmpError) throw new QmpError(`Could not open backing file: ${e.desc}`, e.cls);
+      // bdrv_open_inherit's error_prepend: a lock error's hint ("Is another process using the
+      // image [F]?") stays, and HMP's drive_add prints it (fuzz --against vm 2026120804, 1254671675)
+      if (e instanceof QmpError) throw prependError(e, 'Could not open backing file: ');
       throw e;
     } finally {
       if (followed) headerChain.pop();

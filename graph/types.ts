@@ -143,6 +143,12 @@ export interface BlockBackend {
   /** vm target: blk->on_read_error / on_write_error a legacy drive set (blockdev_init's rerror/werror; absent: blk_new's report/enospc) */
   onError?: { read: string; write: string };
   /**
+   * vm target: drive_del of a drive a device holds ran blk_set_on_error(report, report) after the
+   * device's realize had applied its rerror/werror: `onError` is what the BlockBackend has now,
+   * whatever the device's properties say (absent: the device's non-auto ones win)
+   */
+  onErrorLast?: true;
+  /**
    * vm target: blk->stats (BlockAcctStats) a legacy drive set up: blockdev_init's block_acct_setup
    * (stats-account-invalid/-failed; absent: block_acct_init's true) and parse_stats_intervals
    */

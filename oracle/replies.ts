@@ -19,7 +19,7 @@ export const recordsReply = (execute: string): boolean => RECORDED_QUERIES.has(e
 const isObj = (v: Json | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Job statuses at which a job's progress no longer moves and is the same on every run. */
-const SETTLED_PROGRESS = new Set(['ready', 'waiting', 'pending', 'concluded', 'null']);
+export const SETTLED_PROGRESS = new Set(['ready', 'waiting', 'pending', 'concluded', 'null']);
 
 /**
  * Fields QEMU fills from something other than the scenario, each removed by name where it occurs

@@ -42,6 +42,7 @@ export function registerFuzz(program: Command): void {
     .option('--no-shrink', 'do not shrink (faster; nothing is saved)')
     .option('--shrink-budget <n>', 'at most this many runs to shrink one finding', '60')
     .option('--all', 'report findings already in oracle/fuzz/known-disagreements.json as new ones too')
+    .option('--time-limit <s>', 'stop after this many seconds: the case in flight ends, a shrink under way stops where it is, and the report covers what ran')
     .option('--parallel <n>', 'cases run at once (the report is the same at any value)', '2')
     .option('--progress-every <n>', 'a progress line on stderr every N commands', '1000')
     .option('--verbose', 'one line per case on stderr')
@@ -72,6 +73,17 @@ export function registerFuzz(program: Command): void {
       // report; a second signal ends it at once, QEMU children killed and case directories removed
       let stop = false;
       const uninstall = cleanupOnSignals('fuzz', () => { stop = true; process.stderr.write('fuzz: stopping after this case\n'); });
+      // the wall-clock budget is the CLI's, like a signal: the fuzzer itself never reads the clock
+      // to decide anything (its report is the same at any speed up to where it was stopped)
+      const limit = o.timeLimit === undefined ? undefined : int('time-limit', o.timeLimit) * 1000;
+      const startedAt = Date.now();
+      const shouldStop = () => {
+        if (!stop && limit !== undefined && Date.now() - startedAt >= limit) {
+          stop = true;
+          process.stderr.write(`fuzz: --time-limit ${limit / 1000} s reached, stopping after this case\n`);
+        }
+        return stop;
+      };
       try {
         const target = int('commands', o.commands);
         const every = Math.max(1, int('progress-every', o.progressEvery));
@@ -80,7 +92,7 @@ export function registerFuzz(program: Command): void {
           ...(bins ? { bins } : {}),
           seed: int('seed', o.seed), commands: target, caseLength: Math.max(1, int('case-length', o.caseLength)),
           parallel: Math.max(1, parallelOf(o.parallel)),
-          shouldStop: () => stop, target: o.against, ...(o.machine ? { machine: o.machine as 'q35' | 'pc' } : {}),
+          shouldStop, target: o.against, ...(o.machine ? { machine: o.machine as 'q35' | 'pc' } : {}),
           ...(o.saveCases && o.out !== undefined ? { casesDir: join(o.out, 'cases') } : {}),
           out: o.out, shrink: o.shrink, shrinkBudget: int('shrink-budget', o.shrinkBudget), known,
           onCase: o.quiet ? undefined : (c) => {

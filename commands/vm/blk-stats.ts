@@ -30,7 +30,7 @@ function onErrorProp(d: Device, k: 'rerror' | 'werror'): string {
  */
 export function blkOnError(b: BlockBackend, d: Device | undefined): { read: string; write: string } {
   const base = b.onError ?? { read: 'report', write: 'enospc' };
-  if (!d) return base;
+  if (!d || b.onErrorLast) return base;
   const r = onErrorProp(d, 'rerror');
   const w = onErrorProp(d, 'werror');
   return { read: r === 'auto' ? base.read : r, write: w === 'auto' ? base.write : w };

@@ -1047,6 +1047,10 @@ function usbStorageRealize(p: Proc, d: Device, props: Record<string, unknown>): 
     putDevice(p, legacy);
     // scsi_realize: blkconf_blocksizes (the usb-storage's conf), then the perms
     if (!rule(p, 'usb-storage-own-perms')) blkconfBlocksizes(props);
+    // scsi_realize's blkconf_geometry for the TYPE_DISK it is (removable or not; usb-storage has
+    // no CHS properties, so guess_disk_lchs reads sector 0): above a held drain it waits for ever
+    // as a scsi-hd's does (fuzz --against vm --qemu 10.0 1713296165)
+    refuseGeometryUnderHeldDrain(p, legacy, {});
     const lperms = devicePerms(deviceReadOnly(p, legacy, node), true, legacy.shareRw);
     p.step(`device ${path}: blkconf_apply_backend_options`);
     setBbPerm(p, legacy.bb, lperms.perm, lperms.shared);

@@ -5,7 +5,8 @@
 // node-name says otherwise, monitor_add_blk's name, and a DriveInfo (graph/types.ts LegacyDrive).
 // Errors are printed by error_report_err (no "Error: ").
 import { QmpError } from '../../errors/index.js';
-import { PERM_ALL, PERM_R } from '../../graph/perm.js';
+import { PERM_ALL, PERM_R, PERM_U } from '../../graph/perm.js';
+import { QemuAbortRefusal } from '../../graph/qemu-abort.js';
 import { attachChild } from '../../graph/ops.js';
 import { hasProtocolPrefix, isProtocolDriver, jsonFilenameOptions, openNodeWithFlags, probeFormatByName } from '../../graph/open.js';
 import { flatten } from '../../graph/reopen/qdict.js';
@@ -382,25 +383,44 @@ export function hmpDriveDel(ctx: CommandCtx, id: string, blockdevDel: () => stri
     p.step(`drive_del ${id}`);
     if (bs) removeBs(p, blk.id);
     const { name: _n, ...anon } = p.bb(blk.id)!;
-    // "Further I/O must not pause the guest": a drive a device holds gets report/report
-    // (blk_set_on_error), so its io-status is no longer enabled (blk_iostatus_is_enabled)
-    p.putBB(held ? { ...anon, onError: { read: 'report', write: 'report' } } : anon);
+    // blockdev.c qmp_drive_del / hmp_drive_del: a BlockBackend a device still holds gets
+    // blk_set_on_error(REPORT, REPORT) ("Further I/O must not pause the guest"), over the
+    // device's rerror/werror: blk_iostatus_is_enabled is false from then on, and query-block
+    // lists no io-status (fuzz --against vm 2026120804, 434381203)
+    p.putBB(held ? { ...anon, onError: { read: 'report', write: 'report' }, onErrorLast: true } : anon);
     if (!held) removeBlockBackend(p, blk.id);
   }).replace(/^Error: /, '');
 }
 
 /** strerror of the errnos bdrv_commit returns. */
-const STRERROR: Record<string, string> = { ENOMEDIUM: 'No medium found', ENOTSUP: 'Operation not supported', EBUSY: 'Device or resource busy', EACCES: 'Permission denied' };
+const STRERROR: Record<string, string> = { ENOMEDIUM: 'No medium found', ENOTSUP: 'Operation not supported', EBUSY: 'Device or resource busy', EACCES: 'Permission denied', EPERM: 'Operation not permitted' };
 
 /**
  * bdrv_commit's refusals (the data it copies is not followed: the graph ends as it began): no
  * COW child (-ENOTSUP), the commit op blockers (-EBUSY), a read-only backing file that cannot be
  * reopened read-write (-EACCES).
  */
-function bdrvCommit(p: Proc, bs: string): string | undefined {
+function bdrvCommit(p: Proc, bs: string, print: (line: string) => void): string | undefined {
   const backing = cowBs(p, bs);
   if (!backing) return 'ENOTSUP';
   if (opBlocker(p, bs, 'commit-source') || opBlocker(p, backing, 'commit-target')) return 'EBUSY';
+  // blk_insert_bs(src, bs): a BlockBackend asking consistent read and write-unchanged (for
+  // bdrv_make_empty), everything shared; when the node refuses it (an inactive node on 10.0:
+  // "Permission … unavailable on inactive node", a parent unsharing them) bdrv_commit prints the
+  // error (error_report_err) and returns blk_insert_bs's -EPERM (fuzz --against vm --qemu 10.0
+  // 3211027341). Tried and undone: the copy itself is not followed.
+  try {
+    p.d.trial(() => {
+      const bbId = 'bb' + p.nextSeq();
+      const perm = { perm: PERM_R | PERM_U, shared: PERM_ALL };
+      p.putBB({ id: bbId, owner: { kind: 'tmp', id: 'commit' }, ...perm, allowAioChange: true, aio: p.node(bs)!.aio, at: p.meta().seq });
+      attachChild(p, { kind: 'bb', bb: bbId }, bs, 'root', 0, perm);
+    });
+  } catch (e) {
+    if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+    print(`${e.desc}\r\n`);
+    return 'EPERM';
+  }
   return undefined;
 }
 
@@ -408,13 +428,16 @@ function bdrvCommit(p: Proc, bs: string): string | undefined {
 export function hmpCommit(ctx: CommandCtx, device: string): string {
   const { p } = ctx;
   let err: string | undefined;
+  // what bdrv_commit printed itself (error_report_err) before hmp_commit's own line
+  let printed = '';
+  const print = (line: string) => { printed += line; };
   if (device === 'all') {
     for (const b of p.bbs()) {
       const root = blkBs(p, b.id);
       if (!root) continue;
       const unfiltered = skipFilters(p, root);
       if (!unfiltered || !cowBs(p, unfiltered)) continue;
-      err = bdrvCommit(p, unfiltered);
+      err = bdrvCommit(p, unfiltered, print);
       if (err) break;
     }
   } else {
@@ -424,7 +447,7 @@ export function hmpCommit(ctx: CommandCtx, device: string): string {
     // blk_is_available: a medium, and no open tray
     const tray = devices(p).find((d) => d.bb === blk.id)?.tray;
     if (!root || tray?.open) return `Device '${device}' has no medium\r\n`;
-    err = bdrvCommit(p, skipImplicitFilters(p, root) ?? root);
+    err = bdrvCommit(p, skipImplicitFilters(p, root) ?? root, print);
   }
-  return err ? `'commit' error for '${device}': ${STRERROR[err]}\r\n` : '';
+  return printed + (err ? `'commit' error for '${device}': ${STRERROR[err]}\r\n` : '');
 }

@@ -8,7 +8,7 @@
 // prints its timing (host clock) or another qemu-io command is not.
 import { blkByName } from '../../graph/named-blk.js';
 import { QmpError } from '../../errors/index.js';
-import { device } from '../../graph/devices/ops.js';
+import { getBlk } from './media.js';
 import { setBbPerm } from '../../graph/devices/ops.js';
 import { writeGuestData } from '../../graph/jobs/guest-write.js';
 import { attachChild } from '../../graph/ops.js';
@@ -65,10 +65,11 @@ export function hmpQemuIo(ctx: CommandCtx, a: Record<string, unknown>, attempt: 
   let out = '';
   const lookup = attempt(p, () => {
     if (a.qdev === true) {
-      // blk_by_qdev_id
-      const d = device(p, name);
-      if (!d) throw new QmpError(`Device '${name}' not found`, 'DeviceNotFound');
-      if (!d.bb) throw new QmpError(`Device '${name}' does not have a block device backend`);
+      // blk_by_qdev_id: find_device_state, then blk_by_dev, whose "Device does not have a block
+      // device backend" (no id in it) also answers a virtio-blk-pci proxy, whose BlockBackend is
+      // its inner virtio-blk-device's (media.ts getBlk; fuzz --against vm --qemu 10.0 1399650474)
+      const { bb: bbId } = getBlk(p, undefined, name);
+      const d = { bb: bbId };
       const bb = p.bb(d.bb)!;
       const root = p.children({ kind: 'bb', bb: d.bb })[0]?.child;
       if (isWrite && root && !(bb.perm & PERM_W)) {

@@ -3,6 +3,7 @@
 // sequence and teaches nothing new. Each rule names the crash it avoids; the model refuses all
 // of these with an error that says QEMU aborts (specs/reopen/qemu-aborts.spec.ts; the fuzzer's own
 // finds: specs/oracle/fuzz-aborts.spec.ts).
+import { rootOf } from './hmp-equivalent.js';
 import type { Json, JsonObject, Step } from '../format.js';
 import { isWaitStep } from '../format.js';
 import { type ProcView } from './world.js';
@@ -567,8 +568,10 @@ export function knownAbort(step: Step, p: ProcView): string | undefined {
   // CD-ROMs guess no geometry (survivors: vm/abort-23-vm-device-add-held-drain-survives)
   // (fuzz --against vm --qemu 10.0 785820337: scsi-generic's and scsi-block's realize waits the same
   // way in blk_ioctl(SG_GET_VERSION_NUM): blk_co_do_ioctl → blk_wait_while_drained)
-  if (step.execute === 'device_add' && typeof a.drive === 'string' && ['virtio-blk-pci', 'scsi-hd', 'ide-hd', 'scsi-generic', 'scsi-block'].includes(a.driver as string)) {
-    const drive = a.drive;
+  // (fuzz --against vm --qemu 10.0 1713296165: usb-storage's legacy scsi-disk reads the same way;
+  // a drive's name stands for its BlockBackend's root node: hmp-equivalent.ts rootOf)
+  if (step.execute === 'device_add' && typeof a.drive === 'string' && ['virtio-blk-pci', 'scsi-hd', 'ide-hd', 'scsi-generic', 'scsi-block', 'usb-storage'].includes(a.driver as string)) {
+    const drive = rootOf(p.graph, a.drive);
     const job = [...(p.jobs?.values() ?? [])].find((j) => (j.kind === 'mirror' || j.kind === 'commit-active') &&
       (j.status === 'waiting' || j.status === 'pending') && (j.device === drive || p.subtree(drive).has(j.device)));
     if (job) return `fuzz 1471005996: device_add of a disk on '${drive}', at or above the source of completed job '${job.id}' awaiting finalize (QEMU 7.2 hangs in realize: blkconf_geometry reads through the held drain)`;

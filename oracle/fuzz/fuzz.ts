@@ -3,7 +3,7 @@
 // transcript recorded from the daemon. Figures per 1,000 commands, by category.
 import type { QemuBinaries } from '../qemu-bins.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BlockgraphError } from '../../errors/index.js';
 import { printJson, printTranscript, type Scenario } from '../format.js';
 import { findingKey, matchKnown, type KnownDisagreements } from './known.js';
@@ -59,6 +59,8 @@ export interface DistinctFinding {
   saved?: string;
   /** The shrunk case did not reproduce on a second run (QEMU timing). */
   flaky?: boolean;
+  /** The run was asked to stop while this finding shrank: `steps`/`saved` are as far as it got, unverified. */
+  shrinkStopped?: boolean;
 }
 
 export interface FuzzReport {
@@ -175,21 +177,34 @@ const per1k = (n: number, d: number) => (d ? Math.round((n * 1e6) / d) / 1000 : 
 
 async function minimize(d: DistinctFinding, scenario: Scenario, opts: FuzzOptions, run: Parameters<typeof runFixed>[1]): Promise<void> {
   const target = d.finding;
-  const { scenario: small } = await shrink(scenario, target, {
+  const { scenario: small, stopped } = await shrink(scenario, target, {
     budget: opts.shrinkBudget ?? 150,
     test: async (s) => (await runFixed(s, run)).finding,
+    ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
   });
   d.steps = small.steps.length;
   const name = `fuzz-${slug(`${target.category}-${target.command}`)}-${d.seed}`;
+  if (stopped) {
+    // asked to stop mid-shrink: no second run to check it (that is one more case); what the
+    // shrink has so far is saved as a scenario, to record or re-shrink by hand
+    d.shrinkStopped = true;
+    if (opts.out) d.saved = saveFile(join(opts.out, `${name}.scenario.json`), printJson({ ...small, name }));
+    return;
+  }
   const again = await runFixed({ ...small, name, description: `found by blockgraph fuzz (seed ${d.seed}): ${target.category} at ${target.command}: ${target.message.split('\n')[0]}`.slice(0, 400) }, run);
   d.flaky = !again.finding || !sameFinding(again.finding, target);
   if (!opts.out) return;
-  const file = join(opts.out, again.qsd ? `${name}.json` : `${name}.scenario.json`);
+  // the daemon died: there is no transcript, only the scenario that kills it
+  d.saved = again.qsd
+    ? saveFile(join(opts.out, `${name}.json`), printTranscript(again.qsd))
+    : saveFile(join(opts.out, `${name}.scenario.json`), printJson({ ...small, name }));
+}
+
+function saveFile(file: string, text: string): string {
   try {
-    mkdirSync(opts.out, { recursive: true });
-    // the daemon died: there is no transcript, only the scenario that kills it
-    writeFileSync(file, again.qsd ? printTranscript(again.qsd) : printJson({ ...small, name }));
-    d.saved = file;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    return file;
   } catch (e) {
     // a full disk or a vanished directory loses this file, not the run
     throw new BlockgraphError('BG_BAD_INPUT', `cannot save ${file}: ${(e as Error).message}`);
@@ -204,7 +219,7 @@ export function formatReport(r: FuzzReport): string {
     `per 1,000 commands by category: ${CATEGORIES.map((c) => `${c} ${r.perThousand[c]} (${r.byCategory[c]})`).join(', ')}`,
   ];
   for (const d of r.distinct) {
-    lines.push(`- [${d.finding.category}] ${d.finding.command} ×${d.count}${d.known ? ` (known: ${d.known})` : ' NEW'}${d.flaky ? ' (flaky)' : ''}${d.saved ? ` → ${d.saved} (${d.steps} steps)` : ''}`);
+    lines.push(`- [${d.finding.category}] ${d.finding.command} ×${d.count}${d.known ? ` (known: ${d.known})` : ' NEW'}${d.flaky ? ' (flaky)' : ''}${d.shrinkStopped ? ' (shrink stopped)' : ''}${d.saved ? ` → ${d.saved} (${d.steps} steps)` : ''}`);
     lines.push(`    ${d.finding.message.split('\n').map((l) => l.trim()).join(' / ')}`);
   }
   return lines.join('\n');

@@ -9,6 +9,9 @@ import type { Rng } from './rng.js';
 import { connected, type ProcView, type World } from './world.js';
 import { references } from './aborts.js';
 import { RULES } from '../../graph/rules.js';
+import { SETTLED_PROGRESS } from '../replies.js';
+import { hmpEquivalent } from './hmp-equivalent.js';
+import { VM_HMP_PRODUCTIONS } from './grammar-vm-hmp.js';
 import type { QemuVersion } from '../../graph/version.js';
 
 /** The machine of every vm fuzz case: hotplug slots, a main-loop and an iothread SCSI controller. */
@@ -44,6 +47,9 @@ export class VmGenerator extends Generator {
   readonly controllers = new Map<string, 'usb' | 'scsi' | 'scsi-io0'>();
   readonly onController = new Map<string, string>();
   private devCounter = 0;
+  /** Legacy drives this case asked for (HMP drive_add: grammar-vm-hmp.ts); the graph says which are there. */
+  readonly drives = new Set<string>();
+  private driveCounter = 0;
 
   /** The QEMU fuzzed: the VM's abort guards follow its rules (vmAbort). */
   constructor(rng: Rng, world: World, readonly version: QemuVersion = '7.2', readonly machine: 'q35' | 'pc' = 'q35') {
@@ -61,10 +67,19 @@ export class VmGenerator extends Generator {
     const r = this.rng;
     if (!r.chance(0.8)) return;
     const p = this.world.proc('A');
-    const node = this.fresh('n', p);
-    const add: JsonObject = { driver: 'qcow2', 'node-name': node, file: { driver: 'file', filename: r.pick(['top.qcow2', 'top.qcow2', 'a.qcow2', 'mid.qcow2']) } };
-    if (r.chance(0.2)) add['read-only'] = true;
-    this.queue.push(cmd('blockdev-add', add));
+    let node: string;
+    if (r.chance(0.25)) {
+      // stop 42: libvirt's older way, a legacy drive (HMP drive_add: a named BlockBackend, its
+      // nodes auto-named) that the disk then takes by the drive's name (grammar-vm-hmp.ts)
+      node = this.freshDrive();
+      const image = r.pick(['top.qcow2', 'a.qcow2', 'mid.qcow2']);
+      this.queue.push(cmd('human-monitor-command', { 'command-line': `drive_add 0 if=none,id=${node},file=${image},format=qcow2${r.chance(0.2) ? ',readonly=on' : ''}` }));
+    } else {
+      node = this.fresh('n', p);
+      const add: JsonObject = { driver: 'qcow2', 'node-name': node, file: { driver: 'file', filename: r.pick(['top.qcow2', 'top.qcow2', 'a.qcow2', 'mid.qcow2']) } };
+      if (r.chance(0.2)) add['read-only'] = true;
+      this.queue.push(cmd('blockdev-add', add));
+    }
     const driver = r.pick(['virtio-blk-pci', 'virtio-blk-pci', 'scsi-hd', 'scsi-hd']);
     const dev: JsonObject = { driver, id: this.freshDevice(driver === 'scsi-hd' ? 'sd' : 'vd'), drive: node };
     dev.bus = driver === 'scsi-hd' ? r.pick(['scsi0.0', 'scsi1.0']) : r.pick(pciBuses(this.machine));
@@ -95,6 +110,16 @@ export class VmGenerator extends Generator {
 
   freshDevice(prefix: string): string {
     return `${prefix}${this.devCounter++}`;
+  }
+
+  /** A new drive id (`dr0`, …): a name no node, device or job of the case uses. */
+  freshDrive(): string {
+    const p = this.world.proc('A');
+    let id: string;
+    do id = `dr${this.driveCounter++}`; while (p.used.has(id));
+    p.used.add(id);
+    this.drives.add(id);
+    return id;
   }
 
   override followUp(step: Step, ok: boolean): void {
@@ -135,7 +160,7 @@ export class VmGenerator extends Generator {
   override next(): Step | undefined {
     for (let tries = 0; tries < 20; tries++) {
       const s = super.next();
-      if (!s || !vmAbort(s, this)) return s;
+      if (!s || !vmAbort(hmpEquivalent(s, this.world.proc('A').graph) ?? s, this)) return s;
     }
     return undefined;
   }
@@ -396,10 +421,18 @@ const controllerRun: Production = (g, p) => {
 const hmpInfo: Production = (g, p) => {
   const r = g.rng;
   const k = r.next();
-  const line = k < 0.35 ? 'info block' : k < 0.5 ? 'info block -n' : k < 0.6 ? `info block ${g.ref(p)}` : k < 0.9 ? 'info blockstats' : 'info block-jobs';
+  // stop 42 (fuzz --against vm --qemu 10.0 2026120704: 298904945, 1864575008): `info block-jobs`
+  // prints each job's progress, which for a job still copying is how far its coroutine got before
+  // the line was read (a speed-limited stream past its allocated chunks, a mirror's first run):
+  // the same field oracle/replies.ts strips from query-block-jobs while a job copies. Asked only
+  // while no job of the case may be copying.
+  const copying = [...p.jobs.values()].some((j) => !SETTLED_PROGRESS.has(j.status));
+  const line = k < 0.35 ? 'info block' : k < 0.5 ? 'info block -n' : k < 0.6 ? `info block ${g.ref(p)}` : k < 0.9 || copying ? 'info blockstats' : 'info block-jobs';
   return cmd('human-monitor-command', { 'command-line': line });
 };
 
 export const VM_PRODUCTIONS: [Production, number][] = [
   ...PRODUCTIONS_A, [deviceAdd, 18], [deviceDel, 7], [media, 10], [throttleRun, 6], [groupObjects, 2], [controllerRun, 5], [hmpInfo, 8],
+  // stop 42: legacy drives and the HMP block commands over them (grammar-vm-hmp.ts)
+  ...VM_HMP_PRODUCTIONS,
 ];

@@ -7,6 +7,7 @@
 import { isWaitStep, type Json, type JsonObject, type Step } from '../format.js';
 import { knownAbort } from './aborts.js';
 import { queryBreaks } from './query-breaks.js';
+import { hmpEquivalent } from './hmp-equivalent.js';
 import { FAMILIES_A, FAMILIES_B } from './families/index.js';
 import { ALL_FILES, OTHER_FORMAT_IMAGES, QCOW2, clone, cmd, isObj, type Production } from './production.js';
 import { LIBA_PRODUCTIONS } from './grammar-liba.js';
@@ -295,8 +296,14 @@ export function reopenOptions(g: Generator, p: ProcView, node: string): JsonObje
   return o;
 }
 
-/** A step QEMU dies on (knownAbort) or after which its own graph query fails (queryBreaks). */
-const avoided = (step: Step, p: ProcView): string | undefined => knownAbort(step, p) ?? queryBreaks(step, p);
+/**
+ * A step QEMU dies on (knownAbort) or after which its own graph query fails (queryBreaks); an
+ * HMP line is judged as the QMP command it runs (hmp-equivalent.ts).
+ */
+const avoided = (step: Step, p: ProcView): string | undefined => {
+  const s = hmpEquivalent(step, p.graph) ?? step;
+  return knownAbort(s, p) ?? queryBreaks(s, p);
+};
 
 const reopen: Production = (g, p, proc) => {
   const names = p.named();

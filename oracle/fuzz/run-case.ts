@@ -174,7 +174,11 @@ const FUZZ_BY_FILE = new Map(FUZZ_IMAGES.map((im) => [im.file, im as { file: str
  * bdrv_find_protocol strips it).
  */
 function fileNames(v: Json, out: string[] = [], key = ''): string[] {
-  if (typeof v === 'string') { if (/filename|file$|^base$|^top$|^target$/.test(key)) out.push(v.replace(/^file:/, '')); }
+  // an HMP line names its files inside the text (drive_add's file=, change's filename): every
+  // word is a candidate, and only the fuzz images among them are copied (stop 42: a drive_add
+  // found no image, the model opened it)
+  if (typeof v === 'string' && key === 'command-line') out.push(...v.split(/[\s,="]+/).filter((w) => w !== ''));
+  else if (typeof v === 'string') { if (/filename|file$|^base$|^top$|^target$/.test(key)) out.push(v.replace(/^file:/, '')); }
   else if (Array.isArray(v)) for (const x of v) fileNames(x, out, key);
   else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) fileNames(x, out, k);
   return out;

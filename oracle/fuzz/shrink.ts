@@ -27,12 +27,21 @@ export interface ShrinkOptions {
   test: (s: Scenario) => Promise<Finding | undefined>;
   /** At most this many candidate runs. */
   budget?: number;
+  /**
+   * Asked before each candidate run: once true, the shrink ends with the smallest scenario it has
+   * so far. A stopped fuzz run (SIGTERM, --time-limit) used to wait for the whole budget of the
+   * finding it was shrinking (a VM case's runs are a minute each: stop 41's VM 10.0 run, seed
+   * 2026120704, was killed mid-shrink and reported nothing).
+   */
+  shouldStop?: () => boolean;
 }
 
-export async function shrink(scenario: Scenario, target: Finding, opts: ShrinkOptions): Promise<{ scenario: Scenario; runs: number }> {
+export async function shrink(scenario: Scenario, target: Finding, opts: ShrinkOptions): Promise<{ scenario: Scenario; runs: number; stopped: boolean }> {
   let budget = opts.budget ?? 200;
   let runs = 0;
+  let stopped = false;
   const reproduces = async (steps: Step[]): Promise<boolean> => {
+    if (budget > 0 && opts.shouldStop?.()) { stopped = true; budget = 0; }
     if (budget-- <= 0) return false;
     runs++;
     const f = await opts.test({ ...scenario, steps });
@@ -62,5 +71,5 @@ export async function shrink(scenario: Scenario, target: Finding, opts: ShrinkOp
       n = Math.min(cur.length, n * 2);
     }
   }
-  return { scenario: { ...scenario, steps: cur }, runs };
+  return { scenario: { ...scenario, steps: cur }, runs, stopped };
 }

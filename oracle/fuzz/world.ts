@@ -3,6 +3,7 @@
 // named node was opened or reopened with, jobs and their kinds, exports, iothreads, throttle
 // groups). The graph is authoritative: a tracked node missing from it is forgotten.
 import { isWaitStep, type Json, type JsonObject, type NormGraph, type Step, type TranscriptStep } from '../format.js';
+import { hmpEquivalent, hmpSucceeded } from './hmp-equivalent.js';
 
 export type JobKind = 'stream' | 'commit' | 'commit-active' | 'mirror' | 'backup';
 export interface TrackedJob {
@@ -311,6 +312,9 @@ export class World {
     // 3305389551: a reopen dropped n6's backing on the moved component, and a blockdev-add naming
     // n6's file f7 was crash 5). Only x-blockdev-set-iothread moves a component back for sure.
     const inIoBefore = !isWaitStep(out) && out.execute !== 'x-blockdev-set-iothread' && out.result.ok ? p.inIothread() : undefined;
+    // an HMP line that did what it asked counts as the QMP command it runs (hmp-equivalent.ts),
+    // its BlockBackend's name read over the graph before the step
+    const viaHmp = !isWaitStep(out) && out.result.ok && hmpSucceeded(out.result.return) ? hmpEquivalent(out, p.graph) : undefined;
     const oldGraph = p.graph;
     // (a step without a graph, a detached job filter: the world keeps the last one)
     if (out.graph) p.graph = out.graph;
@@ -356,6 +360,8 @@ export class World {
         const j = p.jobs.get(out.wait.job);
         if (j) { if (out.wait.status === 'null') p.jobs.delete(j.id); else j.status = out.wait.status; }
       }
+    } else if (viaHmp && !isWaitStep(viaHmp)) {
+      this.applyOk(p, viaHmp.execute, viaHmp.arguments ?? {});
     } else if (out.result.ok) {
       this.applyOk(p, out.execute, out.arguments);
     } else if (/^Job '([^']+)' in state '(\w+)' cannot accept command verb/.test(out.result.desc)) {

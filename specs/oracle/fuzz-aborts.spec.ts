@@ -107,6 +107,9 @@ const ABORTS: [string, string, RegExp, boolean][] = [
   // refuseCbwMetadataGrowth), the backup's device a copy-on-read filter over the qcow2 node's file
   ['abort-24-snapshot-internal-over-backup-file-grows', 'blockdev-snapshot-internal-sync', /^The metadata written for qcow2 node 'n5' grows its file past the end it had when the copy-before-write filter .* \(QEMU aborts here: cbw_do_copy_before_write -> bdrv_set_dirty_bitmap: hbitmap_set: Assertion `last < hb->size' failed\)/, true],
   ['abort-23-vm-device-add-held-drain', 'device_add', /^device_add of virtio-blk-pci 'vd1' on node 'n0', which job 'j0' holds drained until it is finalized: QEMU hangs here \(realize's blkconf_geometry/, false],
+  // fuzz --against vm --qemu 10.0 1713296165 (stop 42, seed 2026120704; 7.2 hangs the same): a usb-storage's legacy
+  // scsi-disk (usb_msd_storage_realize -> scsi_bus_legacy_add_drive) reads its geometry in scsi_realize
+  ['abort-42-vm-usb-storage-held-drain', 'device_add', /^device_add of scsi-disk '[^']*legacy\[0\]' on node 'n9', which job 'j8' holds drained until it is finalized: QEMU hangs here \(realize's blkconf_geometry/, true],
   // fuzz --against vm 2789084143 (wt-fzvm2): mirror_exit_common's bdrv_replace_node(mirror_top_bs, ..., &error_abort) puts a
   // disk without share-rw next to a copy-before-write target that writes (graph/jobs/mirror.ts refuseFilterRemovalConflict;
   // survivors, share-rw=on: vm/abort-24-vm-commit-*-filter-removal-share-rw-survives)

@@ -160,6 +160,31 @@ test('shrink keeps only the steps the finding needs', async () => {
   assert.equal(r.scenario.steps.map((x) => ('execute' in x ? x.execute : '')), ['c3', 'c7', 'c11']);
 });
 
+// stop 41's VM 10.0 run (seed 2026120704) was stopped at its time limit while it shrank a finding
+// and went on with the whole shrink budget (a minute a run on the VM): a shrink asked to stop ends
+// at once with the smallest scenario it had, and says so
+test('shrink stops when asked, with what it has', async () => {
+  const steps: Step[] = Array.from({ length: 12 }, (_, i) => ({ execute: `c${i}` }));
+  const scenario: Scenario = { name: 's', description: '', covers: ['fuzz'], images: [], steps };
+  const target: Finding = { category: 'outcome', step: 11, command: 'c11', message: 'm' };
+  let runs = 0;
+  const testFn = async (s: Scenario) => {
+    runs++;
+    const names = s.steps.map((x) => ('execute' in x ? x.execute : ''));
+    return names.includes('c3') && names.includes('c7') && names.at(-1) === 'c11' ? target : undefined;
+  };
+  const full = await shrink(scenario, target, { test: testFn });
+  assert.is(full.stopped, false);
+  assert.ok(full.runs > 3);
+  runs = 0;
+  const r = await shrink(scenario, target, { test: testFn, shouldStop: () => runs >= 3 });
+  assert.is(r.stopped, true);
+  assert.is(r.runs, 3);
+  assert.is(runs, 3);
+  // halves (c6…c11, c0…c5 c11) lose c3 or c7; the third candidate, c0…c2 dropped, reproduces
+  assert.equal(r.scenario.steps.map((x) => ('execute' in x ? x.execute : '')), ['c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10', 'c11']);
+});
+
 test('known fuzz entries match masked messages by category, command and pattern', () => {
   assert.is(maskNames("Node 'n12' of j3 (16777216) qcow2"), "Node '·' of · (N) qcow2");
   // one cause, one key: normalize.ts's disambiguating suffix does not make a second root cause

@@ -15,6 +15,7 @@ import { SECOND_PROCESS } from './second-process.js';
 import { SNAPSHOTS } from './snapshots.js';
 import { WIDENED } from './widened.js';
 import { QUERIES, QUERIES_B } from './queries.js';
+import { EXPORT_KINDS } from './export-kinds.js';
 
 /** Process A. */
 export const FAMILIES_A: [Production, number][] = [
@@ -27,6 +28,8 @@ export const FAMILIES_A: [Production, number][] = [
   ...JOB_STATES, ...CREATE_FORMATS, ...RARE,
   // stop 41: the block queries, whose replies a case compares
   ...QUERIES,
+  // stop 42: what the grammar never drew
+  ...EXPORT_KINDS,
 ];
 /** Process B (the second daemon on the same images). */
 export const FAMILIES_B: [Production, number][] = [...SECOND_PROCESS, ...QUERIES_B];
