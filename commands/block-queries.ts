@@ -14,6 +14,7 @@ import { wrHighestOffset } from '../graph/wr-highest.js';
 import { queryBlockVm } from './vm/queries.js';
 import { blkAccounting } from './vm/blk-stats.js';
 import { attachedDevId } from './vm/block-info.js';
+import { FILE_POSIX } from '../graph/drivers.js';
 
 /** qmp_query_block() lists BlockBackends with a name or a device; QSD's (exports', jobs') have neither. */
 export const queryBlock: CommandDef = {
@@ -65,7 +66,6 @@ export const queryBlockstats: CommandDef = {
 };
 
 /** file-posix's raw_get_specific_stats (file and host_device): BlockStatsSpecificFile, the discards counted (graph/discard-stats.ts). */
-const FILE_DRIVERS = new Set(['file', 'host_device']);
 
 /**
  * bdrv_query_bds_stats(bs, blk_level true): the node past implicit filters (bdrv_skip_implicit_filters),
@@ -84,7 +84,7 @@ function bdsStats(p: Proc, node: string | null, depth = 0, blkLevel = true): Rec
   const drv = p.node(bs)?.driver;
   // raw_get_specific_stats: the discards raw_co_pdiscard counted (graph/discard-stats.ts)
   const dc = p.node(bs)?.discards;
-  if (drv && FILE_DRIVERS.has(drv)) s['driver-specific'] = { driver: drv, 'discard-nb-ok': dc?.nb ?? 0, 'discard-nb-failed': 0, 'discard-bytes-ok': dc?.bytes ?? 0 };
+  if (drv && FILE_POSIX.has(drv)) s['driver-specific'] = { driver: drv, 'discard-nb-ok': dc?.nb ?? 0, 'discard-nb-failed': 0, 'discard-bytes-ok': dc?.bytes ?? 0 };
   const kids = p.childrenOf(bs);
   let parent = kids.find((e) => e.role & ROLE_PRIMARY);
   if (!parent || !(parent.role & (ROLE_DATA | ROLE_FILTERED))) {

@@ -14,6 +14,7 @@
 import { openedWithUnmap } from './jobs/mirror-dirty.js';
 import type { Proc } from './proc.js';
 import { WRITE_PASS_THROUGH } from './pass-through.js';
+import { FILE_POSIX } from './drivers.js';
 
 /** enum qcow2_discard_type */
 export type DiscardType = 'never' | 'always' | 'request' | 'snapshot' | 'other';
@@ -21,7 +22,6 @@ export type DiscardType = 'never' | 'always' | 'request' | 'snapshot' | 'other';
 /** Clusters freed by one qcow2_free_clusters call or one cache_discards section, with their type. */
 export interface FreedBatch { type: DiscardType; clusters: number[] }
 
-const FILE_POSIX = new Set(['file', 'host_device']);
 
 function optBool(v: unknown, dflt: boolean): boolean {
   if (v === undefined || v === null) return dflt;

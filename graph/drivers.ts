@@ -231,3 +231,6 @@ export function registerDriver(name: string, info: DriverInfo): void {
  * opened over a filename of their own syntax). Only such a node has the flag for a reopen to clear.
  */
 export const opensAsProtocol = (driver: string): boolean => driverInfo(driver)?.kind === 'protocol' || driver === 'blkdebug' || driver === 'blkverify';
+
+/** The drivers of block/file-posix.c (bdrv_file, bdrv_host_device): their own discard counters, raw_get_info. */
+export const FILE_POSIX: ReadonlySet<string> = new Set(['file', 'host_device']);
