@@ -97,11 +97,12 @@ function qcow2Specific(p: Proc, node: string): Obj {
  * virtual-size, cluster-size unless flat, compressed where set). cid and parent-cid are random.
  */
 function vmdkSpecific(p: Proc, node: string, size: number): Obj | undefined {
-  const img = qcow2Image(p, node);
-  if (!img) return undefined;
-  const sub = img.features?.vmdkSubformat ?? 'monolithicSparse';
+  // the create type vmdk_open read (graph/open.ts openVmdk); the extent's file is bs->file now
+  const opened = (p.node(node)!.extra as { openVmdk?: string } | undefined)?.openVmdk;
+  const img = opened === undefined ? qcow2Image(p, node) : undefined;
+  if (opened === undefined && (!img || img.extents?.length)) return undefined;
+  const sub = opened ?? img?.features?.vmdkSubformat ?? 'monolithicSparse';
   const file = nodeFilename(p, p.fileChild(node)!.child);
-  if (img.extents?.length) return undefined;
   const stream = sub === 'streamOptimized';
   return {
     type: 'vmdk',

@@ -638,6 +638,10 @@ function openNodeProbed(
         ...(img!.infoCluster !== undefined ? { extra: { ...(p.node(name)!.extra ?? {}), openInfoCluster: img!.infoCluster } } : {}),
       });
       if (driver === 'vmdk' && img!.extents) openVmdkExtents(p, name, eff, img!.extents, file!.name);
+      // vmdk_open_sparse: s->create_type and the one extent are the open's state; a later reopen
+      // that changes `file` moves the extent's BdrvChild (extent->file is bs->file) but reads no
+      // new header (vmdk_get_specific_info; fuzz 2535523191)
+      else if (driver === 'vmdk') p.patchNode(name, { extra: { ...(p.node(name)!.extra ?? {}), openVmdk: img!.features?.vmdkSubformat ?? 'monolithicSparse' } });
       // parallels_open: a writable, active node writes the header marked in use
       if (driver === 'parallels' && !p.node(name)!.ro && !p.node(name)!.inactive) noteWritePath(p, file!.name, 0, parallelsInuseWriteEnd(img!.size, rule(p, 'parallels-header-size-units')));
       probe?.end();
