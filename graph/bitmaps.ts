@@ -24,6 +24,7 @@ import { HOST, type BdsNode, type DirtyBitmap, type Image, type ImageBitmap } fr
 import { qcow2FileSize } from './open.js';
 import { dirInPlaceWriteEnd, removeBitmapWrites, storeBitmapWrites, type StoredBits } from './qcow2-bitmap-clusters.js';
 import { qcow2Discards } from './discard-stats.js';
+import { deviceOrNodeName } from './named-blk.js';
 
 export type { DirtyBitmap, ImageBitmap } from './types.js';
 
@@ -291,10 +292,13 @@ function checkConstraintsOnBitmap(p: Proc, node: string, name: string, granulari
   if (name.length > BME_MAX_NAME_SIZE) throw new QmpError(`Name length exceeds maximum (${BME_MAX_NAME_SIZE} characters)`);
 }
 
-/** bdrv_can_store_new_dirty_bitmap: only qcow2 has .bdrv_co_can_store_new_dirty_bitmap. */
+/**
+ * bdrv_can_store_new_dirty_bitmap: only qcow2 has .bdrv_co_can_store_new_dirty_bitmap; the
+ * refusal names the node by bdrv_get_device_or_node_name (a legacy drive's name above it first).
+ */
 export function canStoreNewDirtyBitmap(p: Proc, node: string, name: string, granularity: number): void {
   const n = p.node(node)!;
-  if (n.driver !== 'qcow2') throw new QmpError(`Can't store persistent bitmaps to ${node}: Operation not supported`);
+  if (n.driver !== 'qcow2') throw new QmpError(`Can't store persistent bitmaps to ${deviceOrNodeName(p, node)}: Operation not supported`);
   // qcow2_co_can_store_new_dirty_bitmap
   if (findDirtyBitmap(p, node, name)) throw new QmpError(`Bitmap already exists: ${name}`);
   try {
