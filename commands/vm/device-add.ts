@@ -222,6 +222,15 @@ function addDeviceRefusals(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<str
         });
       });
     }
+    // a named drive the refused device had attached (set_drive_helper's blk_attach_dev):
+    // err_del_dev's unparent → release_drive → blk_detach_dev sets its perms to 0/ALL
+    // (blk_set_perm(blk, 0, BLK_PERM_ALL)); the drive stays the monitor's (blockdev_auto_del
+    // deletes only one blockdev_mark_auto_del marked, at unrealize), its perms no longer
+    // drive_add's (fuzz --against vm --qemu 10.0 1119894182)
+    if (held.attached && e instanceof QmpError && !(e instanceof QemuAbortRefusal) && !(e instanceof QmpErrorAfterAbort)) {
+      const bb = held.attached;
+      throw new QmpErrorAfterAbort(e.desc, e.cls, (q) => { if (q.bb(bb)) setBbPerm(q, bb, 0, PERM_ALL); });
+    }
     // qdev_device_add's unwinding once set_drive_helper put a BlockBackend on a node:
     // object_unparent -> release_drive -> blk_detach_dev -> blk_unref -> blk_drain, then
     // blk_delete -> blk_remove_bs -> blk_drain: two drained sections of the node, each pausing and
@@ -237,6 +246,8 @@ function addDeviceRefusals(ctx: Pick<CommandCtx, 'p' | 'emit'>, args: Record<str
 
 interface Held {
   node?: string;
+  /** set_drive_helper's blk_attach_dev put the device on this named drive's BlockBackend */
+  attached?: string;
   /** qdev_set_id took /machine/peripheral-anon/device[N]: the next N, kept by a refused device_add too. */
   anonNext?: number;
   /** usb_claim_port chained a usb-hub onto this bus (chainHub), for a device made at `at`. */
@@ -329,6 +340,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
         p.step(`device ${d.id}: blk_attach_dev ${drive}`);
         p.putBB({ ...blk, dev: attachedName(d) });
         d.bb = blk.id;
+        held.attached = blk.id;
       } else {
         if (!p.node(drive)) throw new QmpError(`Property '${kind.driveOwner}.drive' can't find value '${drive}'`);
         d.bb = createDeviceBb(p, d, drive);
