@@ -41,8 +41,11 @@ export function bdrvImgCreate(p: Proc, c: ImgCreate): void {
     // (raw_check_lock_bytes: 'Failed to get shared "write" lock'; fuzz --qemu 10.0 1322613542,
     // a drive-backup of a read-write vmdk node with sync none). A backing that opens (its CID,
     // the descriptor's parentFileNameHint) is not followed, nor one that is no vmdk image.
+    // (a backing named by a pseudo-protocol, e.g. `blkdebug::FILE` after the source's file
+    // became a blkdebug node, is no catalogue path: opened all the same, as QEMU opens it; fuzz
+    // --qemu 10.0 3041504994)
     const backingImg = p.image(backing.name.replace(/^file:/, ''));
-    if (backingImg?.format === 'vmdk') {
+    if (!backingImg || backingImg.format === 'vmdk') {
       rawCreateLocks(p, c.file.replace(/^file:/, ''));
       // vmdk_co_create_opts_cb (extent_fn): blk_co_new_open of the new extent (BDRV_O_PROTOCOL)
       // names its node before the backing open below (fuzz --qemu 10.0 3733265360: the next
