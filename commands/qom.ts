@@ -15,7 +15,7 @@ import type { QomObject } from '../graph/types.js';
 import { checkLimitsSet, limitsOf, LIMIT_NAMES } from './throttle-group.js';
 import type { CommandDef } from './types.js';
 import { PERIPHERAL, bbRoot, buses, device, devices, putDevice } from '../graph/devices/ops.js';
-import { CONTROLLER_KINDS, DEVICE_KINDS, type Device } from '../graph/devices/types.js';
+import { CONTROLLER_KINDS, DEVICE_KINDS, kindOf, type Device } from '../graph/devices/types.js';
 import { QOM_CLASSES } from '../graph/devices/qom-classes.js';
 import { versionOf } from '../graph/version.js';
 import { DEVICE_PROPS } from '../graph/devices/props.js';
@@ -55,7 +55,7 @@ const QOM_BUILTIN = ['type', 'realized', 'hotplugged', 'hotpluggable', 'parent_b
  * the inner virtio-blk-device, which has no id).
  */
 function deviceProperty(d: Device, inner: boolean, name: string): { owner: { id: string | null; type: string } } {
-  const kind = DEVICE_KINDS[d.driver]!;
+  const kind = kindOf(d.driver)!;
   const type = inner ? kind.driveOwner! : d.driver;
   const own = DEVICE_PROPS[d.driver] ?? {};
   const known = QOM_BUILTIN.includes(name) || (name in own && !(inner && name === 'addr'));
@@ -72,7 +72,7 @@ function deviceProperty(d: Device, inner: boolean, name: string): { owner: { id:
  */
 function deviceGet(p: Proc, d: Device, inner: boolean, name: string): unknown {
   deviceProperty(d, inner, name);
-  if (name === 'type') return inner ? DEVICE_KINDS[d.driver]!.driveOwner : d.driver;
+  if (name === 'type') return inner ? kindOf(d.driver)!.driveOwner : d.driver;
   if (name === 'realized') return true;
   if (name === 'hotplugged') return !d.cold;
   if (name === 'hotpluggable') return true;

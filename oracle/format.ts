@@ -78,6 +78,16 @@ export interface VmSpec {
    * `<features><acpi/>` (-no-acpi): pc_init1 creates no PIIX4_PM, so pci.0 has no hotplug handler.
    */
   acpi?: false;
+  /**
+   * `-object TEXT` each, as given, after the iothreads (stop 43: throttle-group and iothread
+   * objects QEMU may refuse at start-up).
+   */
+  objects?: string[];
+  /**
+   * `-machine TEXT`, as given (stop 43: the firmware's flash, `pflash0=NODE,pflash1=NODE`: the
+   * pc machines' alias properties of their cfi.pflash01 devices' `drive`).
+   */
+  'machine-options'?: string;
 }
 
 /**
@@ -243,7 +253,9 @@ const ID_LIST_OK = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x =
 /** Validates a `vm` member: every id well formed (they go on a command line), objects as JSON. */
 export function parseVm(v: unknown, where: string): VmSpec {
   if (!isObj(v)) bad(where, 'must be an object');
-  onlyKeys(v, ['version', 'iothreads', 'root-ports', 'scsi-controllers', 'blockdevs', 'devices', 'drives', 'acpi-pci-hotplug', 'machine', 'acpi', 'incoming'], where);
+  onlyKeys(v, ['version', 'iothreads', 'root-ports', 'scsi-controllers', 'blockdevs', 'devices', 'drives', 'acpi-pci-hotplug', 'machine', 'acpi', 'incoming', 'objects', 'machine-options'], where);
+  if ('objects' in v && (!Array.isArray(v.objects) || !v.objects.every((d) => typeof d === 'string'))) bad(`${where}.objects`, 'must be a list of strings');
+  if ('machine-options' in v && typeof v['machine-options'] !== 'string') bad(`${where}.machine-options`, 'must be a string');
   if ('drives' in v && (!Array.isArray(v.drives) || !v.drives.every((d) => typeof d === 'string'))) bad(`${where}.drives`, 'must be a list of strings');
   if ('incoming' in v && v.incoming !== true) bad(`${where}.incoming`, 'may only be true');
   if ('machine' in v && v.machine !== 'q35' && v.machine !== 'pc') bad(`${where}.machine`, "must be 'q35' or 'pc'");

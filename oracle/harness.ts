@@ -9,6 +9,7 @@ import {
 } from './format.js';
 import { EventNormalizer, findDetachedJobFilter, normalizeGraph, normalizeString } from './normalize.js';
 import { normalizeReply, recordsReply } from './replies.js';
+import { startRefusedStep, VmStartRefused } from './start-refused.js';
 
 export interface HarnessOptions {
   /** The daemons' working directory: stripped from every string. */
@@ -553,18 +554,36 @@ export async function runScenario(
     { ...opts, ...(acpi ? { acpiPciHotplug: true } : {}), ...(scenario['hmp-text'] === true ? { hmpText: true } : {}),
       ...(scenario.replies === true ? { replies: true } : {}) });
   const steps: TranscriptStep[] = [];
+  let qemu: string | undefined;
   try {
     for (const [index, step] of scenario.steps.entries()) {
-      const out = await rec.record(index, step);
+      let out: TranscriptStep;
+      try {
+        out = await rec.record(index, step);
+      } catch (e) {
+        // a machine QEMU refused to start (oracle/start-refused.ts): its exit status and stderr are
+        // the first step's outcome, and nothing after it runs (there is no process)
+        if (!(e instanceof VmStartRefused) || index !== 0 || isWaitStep(step)) throw e;
+        out = startRefusedStep(step, e.exitCode, e.stderr, opts.dir);
+        qemu = opts.qemu ?? e.version;
+        steps.push(out);
+        await opts.onStep?.(index, out);
+        break;
+      }
       steps.push(out);
       await opts.onStep?.(index, out);
     }
   } finally {
     await rec.close();
   }
+  return transcriptOf(scenario, qemu ?? rec.qemu, steps);
+}
+
+/** The transcript of `scenario` recorded on `qemu` as `steps`. */
+export function transcriptOf(scenario: Scenario, qemu: string, steps: TranscriptStep[]): Transcript {
   return {
     format: TRANSCRIPT_FORMAT, name: scenario.name, description: scenario.description, covers: scenario.covers,
-    qemu: rec.qemu, ...(scenario.host !== undefined ? { host: scenario.host } : {}),
+    qemu, ...(scenario.host !== undefined ? { host: scenario.host } : {}),
     images: scenario.images, ...(scenario.vm !== undefined ? { vm: scenario.vm } : {}),
     ...(scenario['hmp-text'] === true ? { 'hmp-text': true as const } : {}),
     ...(scenario.replies === true ? { replies: true as const } : {}), steps,

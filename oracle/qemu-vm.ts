@@ -1,7 +1,7 @@
 // The `vm` target's real peer (issue 17): qemu-system-x86_64, q35, paused (-S), no guest, no
 // default devices, its QMP monitor on a unix socket, the scenario's machine (`vm` member) on its
 // command line. Run in the scenario's temp dir so relative image names resolve there.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlockgraphError } from '../errors/index.js';
@@ -10,6 +10,7 @@ import type { VmSpec } from './format.js';
 import { closeEndsProcess, findExecutable, type QsdConnection } from './qsd.js';
 import { findQemuBinaries, vmMissing, type QemuBinaries } from './qemu-bins.js';
 import { trackChild } from './temp-dirs.js';
+import { VmStartRefused } from './start-refused.js';
 import type { QemuVersion } from '../graph/version.js';
 
 const VM_BIN = 'qemu-system-x86_64';
@@ -49,6 +50,8 @@ export function vmBaseArgs(vm: VmSpec): string[] {
 export function vmArgs(vm: VmSpec): string[] {
   const a: string[] = [];
   for (const io of vm.iothreads ?? []) a.push('-object', `iothread,id=${io}`);
+  for (const o of vm.objects ?? []) a.push('-object', o);
+  if (vm['machine-options'] !== undefined) a.push('-machine', vm['machine-options']);
   (vm['root-ports'] ?? []).forEach((id, i) => a.push('-device', `pcie-root-port,id=${id},bus=pcie.0,chassis=${i + 1}`));
   for (const c of vm['scsi-controllers'] ?? []) {
     a.push('-device', JSON.stringify({ driver: 'virtio-scsi-pci', id: c.id, bus: vm.machine === 'pc' ? 'pci.0' : 'pcie.0', ...(c.iothread ? { iothread: c.iothread } : {}) }));
@@ -63,6 +66,13 @@ export function vmArgs(vm: VmSpec): string[] {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** `BIN --version`'s "QEMU emulator version 7.2.22 (Debian …)" as query-version's `qemu` member is written. */
+function binVersion(bin: string, env: NodeJS.ProcessEnv): string {
+  const out = execFileSync(bin, ['--version'], { env, encoding: 'utf8' });
+  const m = /QEMU emulator version (\S+)(?: \((.*)\))?/.exec(out);
+  return m ? (m[2] ? `${m[1]} (${m[2]})` : m[1]!) : 'unknown';
+}
 
 /**
  * Starts the VM. `bins` chooses the QEMU (default the system's 7.2): 10.0's runs with `-L` of its
@@ -92,6 +102,14 @@ export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; bin
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => { stderr += s; });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close' comes once stderr is read to its end: the whole of QEMU's complaint
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  // QEMU exited by itself before its monitor answered: it refused the command line
+  const refusedStart = async (): Promise<Error | undefined> => {
+    await Promise.race([closed, sleep(2000)]);
+    if (child.exitCode === null || child.signalCode !== null) return gone;
+    return new VmStartRefused(child.exitCode, stderr, binVersion(bin, env));
+  };
   let gone: Error | undefined;
   child.once('error', (e) => { gone = new BlockgraphError('BG_UNSUPPORTED', `cannot start ${bin}: ${e.message}`, { bin }); });
   child.once('exit', (code, signal) => {
@@ -99,7 +117,7 @@ export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; bin
   });
   // the socket is up in ~30 ms; a bad command line makes QEMU exit with its reason on stderr
   for (let i = 0; !existsSync(sock); i++) {
-    if (gone) throw gone;
+    if (gone) throw (await refusedStart()) ?? gone;
     if (i > 500) { child.kill('SIGKILL'); await exited; throw new BlockgraphError('BG_QMP_ERROR', `${label}: no QMP socket after 10 s`); }
     await sleep(20);
   }
@@ -118,6 +136,7 @@ export async function spawnVm(dir: string, vm: VmSpec, opts: { bin?: string; bin
       if (refused && attempt < 100 && !gone) { await sleep(50); if (!gone) continue; }
       await Promise.race([exited, sleep(2000)]);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      else if (gone) throw (await refusedStart()) ?? gone;
       throw gone ?? e;
     }
   }

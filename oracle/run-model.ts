@@ -3,7 +3,8 @@
 import { BlockgraphError } from '../errors/index.js';
 import type { QmpConnection } from '../commands/protocol.js';
 import { MemoryBackend, ModelConnection, type ModelBackend } from '../commands/model-host.js';
-import { ScenarioRecorder, runScenario, setupImages, type HarnessOptions } from './harness.js';
+import { ScenarioRecorder, runScenario, setupImages, transcriptOf, type HarnessOptions } from './harness.js';
+import { startRefusedStep } from './start-refused.js';
 import type { Scenario, Transcript } from './format.js';
 import { DEFAULT_QEMU, parseQemuVersion, QEMU_RELEASE, type QemuVersion } from '../graph/version.js';
 
@@ -58,18 +59,42 @@ const modelOptions = ({ qemuVersion = DEFAULT_QEMU, ...opts }: ModelOptions): Ha
   startSettleMs: 0,
 });
 
-/** The vm target: the machine of the scenario's `vm` member, built in one logged command. */
-export async function createModelMachine(backend: ModelBackend, scenario: Scenario, proc = 'A'): Promise<void> {
-  if (scenario.vm === undefined) return;
+/** A machine the model refused as QEMU refuses it at start-up: its exit status and stderr. */
+export interface MachineRefusal { exitCode: number; stderr: string }
+
+/**
+ * The vm target: the machine of the scenario's `vm` member, built in one logged command. A
+ * command line QEMU would refuse (commands/vm/machine-start-error.ts: class `exit N`) is returned;
+ * anything else the model cannot build is bad input.
+ */
+export async function createModelMachine(backend: ModelBackend, scenario: Scenario, proc = 'A'): Promise<MachineRefusal | undefined> {
+  if (scenario.vm === undefined) return undefined;
   const r = await backend.execute(proc, 'x-blockgraph-machine', scenario.vm as unknown as Record<string, unknown>);
-  if ('error' in r.reply) throw new BlockgraphError('BG_BAD_INPUT', `vm: ${r.reply.error.desc}`);
+  if (!('error' in r.reply)) return undefined;
+  const exit = /^exit (\d+)$/.exec(r.reply.error.class);
+  if (exit) return { exitCode: Number(exit[1]), stderr: r.reply.error.desc };
+  throw new BlockgraphError('BG_BAD_INPUT', `vm: ${r.reply.error.desc}`);
+}
+
+/** createModelMachine where a refused machine cannot be recorded (a step-at-a-time recorder). */
+async function requireModelMachine(backend: ModelBackend, scenario: Scenario): Promise<void> {
+  const refused = await createModelMachine(backend, scenario);
+  if (refused) throw new BlockgraphError('BG_BAD_INPUT', `vm: ${refused.stderr}`);
 }
 
 export async function runOnModel(scenario: Scenario, backend: ModelBackend = new MemoryBackend(), opts: ModelOptions = {}): Promise<Transcript> {
   await declareVersion(backend, scenario, opts.qemuVersion ?? DEFAULT_QEMU);
   await declareHost(backend, scenario);
   await createModelImages(backend, scenario);
-  await createModelMachine(backend, scenario);
+  const refused = await createModelMachine(backend, scenario);
+  if (refused) {
+    // the machine QEMU would not start: the first step records the refusal, as the recorder
+    // writes QEMU's (oracle/start-refused.ts), and nothing after it runs
+    const first = scenario.steps[0];
+    if (!first || !('execute' in first)) throw new BlockgraphError('BG_BAD_INPUT', `vm: ${refused.stderr}`);
+    return transcriptOf(scenario, modelVersion(opts.qemuVersion ?? DEFAULT_QEMU),
+      [startRefusedStep({ proc: first.proc, execute: first.execute, arguments: first.arguments }, refused.exitCode, refused.stderr)]);
+  }
   const open = async (proc: string): Promise<QmpConnection> => new ModelConnection(backend, proc);
   return runScenario(scenario, open, modelOptions(opts));
 }
@@ -83,6 +108,6 @@ export async function modelRecorder(scenario: Scenario, backend: ModelBackend = 
   await declareVersion(backend, { ...scenario, steps: procs.map((proc) => ({ proc, execute: 'query-version' })) }, mopts.qemuVersion ?? DEFAULT_QEMU);
   await declareHost(backend, scenario);
   await createModelImages(backend, scenario);
-  await createModelMachine(backend, scenario);
+  await requireModelMachine(backend, scenario);
   return new ScenarioRecorder(scenario.name, async (proc) => new ModelConnection(backend, proc), modelOptions(mopts));
 }

@@ -9,6 +9,7 @@ import { putBus, bus as busById } from '../../graph/devices/ops.js';
 import { rule } from '../../graph/rules.js';
 import type { CommandCtx } from '../types.js';
 import { addDevice } from './device-add.js';
+import { atLocation, MachineStartError, reportLine } from './machine-start-error.js';
 import { driveGet, driveNew, drives, IF_FLOPPY, IF_IDE, IF_NAME, IF_NONE, IF_VIRTIO, ifMaxDevs, optsPairs } from './drive-add.js';
 
 /** A -drive QEMU refuses: qemu_init reports it and exits (the recorder cannot start such a VM). */
@@ -22,22 +23,27 @@ const ID = /^[A-Za-z][A-Za-z0-9\-._]*$/;
  * Returns the names of the if=virtio drives, in order: drive_new queued a `-device virtio-blk,drive=NAME`
  * QemuOpts for each.
  */
-export function openColdDrives(ctx: CommandCtx, texts: unknown): string[] {
+export function openColdDrives(ctx: CommandCtx, texts: unknown, driveText: Map<string, string> = new Map()): string[] {
   const { p } = ctx;
   if (texts === undefined) return [];
   if (!Array.isArray(texts) || !texts.every((t) => typeof t === 'string')) throw new QmpError('drives must be a list of strings');
   const ids = new Set<string>();
   const virtio: string[] = [];
+  // qemu_opts_create(qemu_find_opts("drive"), id, 1) while the command line is read: the
+  // QemuOpts checks of every -drive come before any drive is opened, each at its own location
   for (const text of texts as string[]) {
     const pairs = optsPairs(text);
-    // qemu_opts_create(qemu_find_opts("drive"), id, 1): the command line's own QemuOpts checks
     const id = [...pairs].reverse().find(([k]) => k === 'id')?.[1];
-    if (id !== undefined) {
+    if (id === undefined) continue;
+    atLocation(`-drive ${text}`, () => {
       if (!ID.test(id)) throw new ColdDriveError("Parameter 'id' expects an identifier");
       if (ids.has(id)) throw new ColdDriveError(`Duplicate ID '${id}' for drive`);
-      ids.add(id);
-    }
-    const r = driveNew(ctx, pairs, []);
+    });
+    ids.add(id);
+  }
+  for (const text of texts as string[]) {
+    const r = atLocation(`-drive ${text}`, () => driveNew(ctx, optsPairs(text), []));
+    driveText.set(r.bb, text);
     if (r.type === IF_VIRTIO) virtio.push(p.bb(r.bb)!.name!);
   }
   return virtio;
@@ -51,7 +57,7 @@ export function openColdDrives(ctx: CommandCtx, texts: unknown): string[] {
  * by the drive's media (ide_create_drive: qdev_new, unit, drive, qdev_realize_and_unref). They have
  * no id: /machine/unattached/device[N], N from rule board-drive-devices. Then drive_check_orphaned.
  */
-export function boardDrives(ctx: CommandCtx): void {
+export function boardDrives(ctx: CommandCtx, driveLoc: (bb: string) => string = () => ''): void {
   const { p } = ctx;
   const pc = p.meta().machine === 'pc';
   const at = rule(p, 'board-drive-devices')[pc ? 'pc' : 'q35'];
@@ -83,19 +89,27 @@ export function boardDrives(ctx: CommandCtx): void {
         { path: `/machine/unattached/device[${n}]` });
     });
   };
-  if (floppyFirst) { makeFloppies(); makeIde(); } else { makeIde(); makeFloppies(); }
+  // realized with error_fatal during machine init: no location
+  atLocation(undefined, () => { if (floppyFirst) { makeFloppies(); makeIde(); } else { makeIde(); makeFloppies(); } });
   // the machine's later id-less devices (rule machine-unattached-devices) come after these
   const made = nFd + nIde + (newFdc ? 1 : 0);
   if (made) p.setMeta({ unattachedNext: rule(p, 'machine-unattached-devices')[pc ? 'pc' : 'q35'] + made });
-  // drive_check_orphaned: if=none stays for device_add, if=virtio is left to its -device
+  // drive_check_orphaned: if=none stays for device_add, if=virtio is left to its -device; every
+  // orphan is reported, each at its drive's location, in the BlockBackends' order, then exit(1)
+  const orphans: string[] = [];
   for (const bb of drives(p)) {
     const d = bb.legacy!;
     if (d.type === IF_NONE || d.type === IF_VIRTIO || bb.dev) continue;
-    throw new ColdDriveError(`machine type does not support if=${IF_NAME[d.type]},bus=${d.bus},unit=${d.unit}`);
+    orphans.push(reportLine(driveLoc(bb.id), `machine type does not support if=${IF_NAME[d.type]},bus=${d.bus},unit=${d.unit}`));
   }
+  if (orphans.length) throw new MachineStartError(orphans);
 }
 
 /** qemu_create_cli_devices: drive_new's `-device virtio-blk,drive=NAME` (virtio-blk-pci on x86), id-less, on the root bus. */
-export function virtioDriveDevices(ctx: CommandCtx, names: string[]): void {
-  for (const drive of names) addDevice(ctx, { driver: 'virtio-blk-pci', drive }, true);
+export function virtioDriveDevices(ctx: CommandCtx, names: string[], driveLoc: (bb: string) => string = () => ''): void {
+  // device_init_func at the QemuOpts' location, which drive_new saved: the drive's
+  for (const drive of names) {
+    const bb = ctx.p.bbs().find((b) => b.name === drive)!;
+    atLocation(driveLoc(bb.id), () => addDevice(ctx, { driver: 'virtio-blk-pci', drive }, true));
+  }
 }

@@ -199,7 +199,7 @@ function socketParse(uri: string): Record<string, unknown> {
 }
 
 /** user_creatable_add_from_str → keyval_parse (implied qom-type) → the keyval input visitor: numbers and on/off typed as the properties want. */
-function objectArgs(text: string): Record<string, unknown> {
+export function objectArgs(text: string): Record<string, unknown> {
   const kv = qemuOptsText(text, 'qom-type');
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(kv)) {

@@ -9,6 +9,10 @@ import { blockdevAdd } from '../blockdev-add.js';
 import type { CommandDef } from '../types.js';
 import { addDevice, pciRegister } from './device-add.js';
 import { boardDrives, openColdDrives, virtioDriveDevices } from './cold-drives.js';
+import { objectAdd } from '../objects.js';
+import { objectArgs } from './hmp.js';
+import { atLocation, MachineStartError, reportLine } from './machine-start-error.js';
+import { applyMachineFlash, BoardError, machineOptions, PflashDriveError, systemFirmwareInit } from './pflash.js';
 
 const ID = /^[A-Za-z][A-Za-z0-9\-._]*$/;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -60,10 +64,19 @@ export const xBlockgraphMachine: CommandDef = {
     putBus(p, { id: root, type: pc ? 'PCI' : 'PCIE', hotplug: pcAcpi, iothread: null, at: p.nextSeq() });
     for (let i = 0; i < (pc ? 2 : 6); i++) putBus(p, { id: `ide.${i}`, type: 'IDE', hotplug: false, iothread: null, at: p.nextSeq() });
     if (pc) putBus(p, { id: 'floppy-bus.0', type: 'floppy-bus', hotplug: false, iothread: null, at: p.nextSeq() });
+    // Each part of the start at the command-line location QEMU reports its errors at (the
+    // recorder's argv, oracle/qemu-vm.ts vmArgs): a refusal stops the machine (MachineStartError).
+    // object_option_foreach_add(object_create_early): the -objects in order
     for (const io of ids(args.iothreads, 'iothreads')) {
-      if (p.object(io)) throw new QmpError(`attempt to add duplicate property '${io}' to object (type 'container')`);
-      p.putObject({ id: io, qomType: 'iothread', props: {} });
+      atLocation(`-object iothread,id=${io}`, () => {
+        if (p.object(io)) throw new QmpError(`attempt to add duplicate property '${io}' to object (type 'container')`);
+        p.putObject({ id: io, qomType: 'iothread', props: {} });
+      });
     }
+    const objects = args.objects ?? [];
+    if (!Array.isArray(objects) || !objects.every((o) => typeof o === 'string')) throw new QmpError('objects must be a list of strings');
+    for (const text of objects as string[]) atLocation(`-object ${text}`, () => objectAdd.run({ ...ctx, args: objectArgs(text) }));
+    const flashOpts = machineOptions(args['machine-options']);
     const controller = (id: string, driver: string) => {
       if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);
       const d: Device = {
@@ -77,28 +90,45 @@ export const xBlockgraphMachine: CommandDef = {
       controller(rp, 'pcie-root-port');
       putBus(p, { id: rp, type: 'PCIE', hotplug: true, iothread: null, at: p.nextSeq() });
     }
+    // configure_blockdev: the -blockdevs, each at its own location (loc_push_restore(&bdo->loc))
     for (const b of (args.blockdevs ?? []) as unknown[]) {
       if (!isObj(b)) throw new QmpError('blockdevs: each must be an object');
-      blockdevAdd.run({ ...ctx, args: b });
+      atLocation(`-blockdev ${JSON.stringify(b)}`, () => blockdevAdd.run({ ...ctx, args: b }));
     }
-    // configure_blockdev: every -drive after the -blockdevs; machine init's floppies and IDE devices
-    // claim theirs; then the -device list, whose QemuOpts part (after the command line's own) holds
-    // the virtio-blk each if=virtio drive queued, before the JSON -devices
-    const virtio = openColdDrives(ctx, args.drives);
-    if (args.drives !== undefined) boardDrives(ctx);
-    virtioDriveDevices(ctx, virtio);
+    // then every -drive (drive_init_func at the drive's QemuOpts location); machine init's floppies
+    // and IDE devices claim theirs; then the -device list, whose QemuOpts part (after the command
+    // line's own) holds the virtio-blk each if=virtio drive queued, before the JSON -devices
+    const driveText = new Map<string, string>();
+    const virtio = openColdDrives(ctx, args.drives, driveText);
+    const driveLoc = (bb: string) => `-drive ${driveText.get(bb) ?? ''}`;
+    // qemu_apply_machine_options (after configure_blockdev): -machine pflash0=/pflash1= set the
+    // flash devices' drive (no location: the options are applied as one QDict)
+    const flash = atLocation(undefined, () => applyMachineFlash(p, flashOpts));
+    // machine init: pc_memory_init → pc_system_firmware_init comes before the board's drive devices
+    try {
+      systemFirmwareInit(p, flash);
+    } catch (e) {
+      if (e instanceof BoardError) throw new MachineStartError(e.lines.map((l) => reportLine(undefined, l)));
+      if (e instanceof PflashDriveError) throw new MachineStartError([reportLine(driveLoc(e.drive), e.desc)]);
+      throw e;
+    }
+    if (args.drives !== undefined) boardDrives(ctx, driveLoc);
+    virtioDriveDevices(ctx, virtio, driveLoc);
     const scsi = args['scsi-controllers'] ?? [];
     if (!Array.isArray(scsi)) throw new QmpError('scsi-controllers must be a list');
     for (const c of scsi) {
       if (!isObj(c) || typeof c.id !== 'string' || !ID.test(c.id)) throw new QmpError('scsi-controllers: each needs an id');
       const io = c.iothread === undefined ? null : String(c.iothread);
-      if (io !== null && p.object(io)?.qomType !== 'iothread') throw new QmpError(`Property 'virtio-scsi-pci.iothread' can't find value '${io}'`);
-      controller(c.id, 'virtio-scsi-pci');
+      const json = JSON.stringify({ driver: 'virtio-scsi-pci', id: c.id, bus: pc ? 'pci.0' : 'pcie.0', ...(io !== null ? { iothread: io } : {}) });
+      atLocation(`-device ${json}`, () => {
+        if (io !== null && p.object(io)?.qomType !== 'iothread') throw new QmpError(`Property 'virtio-scsi-pci.iothread' can't find value '${io}'`);
+        controller(c.id as string, 'virtio-scsi-pci');
+      });
       putBus(p, { id: `${c.id}.0`, type: 'SCSI', hotplug: true, iothread: io ?? 'main', at: p.nextSeq(), owner: c.id });
     }
     for (const d of (args.devices ?? []) as unknown[]) {
       if (!isObj(d)) throw new QmpError('devices: each must be an object');
-      addDevice(ctx, d, true);
+      atLocation(`-device ${JSON.stringify(d)}`, () => addDevice(ctx, d, true));
     }
     return {};
   },

@@ -10,7 +10,7 @@ import { PERM_ALL, PERM_R, PERM_U, PERM_W, PERM_Z } from '../perm.js';
 import type { Proc } from '../proc.js';
 import { refreshPerms } from '../refresh.js';
 import type { BlockBackend } from '../types.js';
-import { DEVICE_KINDS, type Bus, type Device } from './types.js';
+import { DEVICE_KINDS, kindOf, type Bus, type Device } from './types.js';
 import { rule } from '../rules.js';
 import { QemuAbortRefusal } from '../qemu-abort.js';
 
@@ -46,7 +46,7 @@ export function devicePerms(readOnly: boolean, resizable: boolean, shareRw: bool
 
 /** blk_supports_write_perm + the device kind's own read-only (CD-ROMs). */
 export function deviceReadOnly(p: Proc, d: Device, node: string | null): boolean {
-  const k = DEVICE_KINDS[d.driver]!;
+  const k = kindOf(d.driver)!;
   if (k.readOnly) return true;
   const n = node ? p.node(node) : undefined;
   // blk_supports_write_perm without a medium: the root state's BDRV_O_RDWR (a read-only legacy drive's is off)
@@ -64,7 +64,7 @@ export function bbRoot(p: Proc, bbId: string): string | null {
  * main loop (a node elsewhere then has to move: bdrv_root_attach_child's reconciliation).
  */
 export function createDeviceBb(p: Proc, d: Device, node: string | null): string {
-  const k = DEVICE_KINDS[d.driver]!;
+  const k = kindOf(d.driver)!;
   const n = node ? p.node(node) : undefined;
   const ctx = n && k.iothreadAware ? n.aio : MAIN_CONTEXT;
   const id = 'bb' + p.nextSeq();

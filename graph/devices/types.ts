@@ -72,7 +72,7 @@ export interface DeviceKind {
    * -nodefaults has no usb-bus (no USB controller), no floppy-bus (q35 makes no isa-fdc) and no
    * free virtio-bus (each virtio-pci proxy's bus holds its own device): those kinds never plug.
    */
-  busType: 'PCI' | 'SCSI' | 'IDE' | 'usb-bus' | 'floppy-bus' | 'virtio-bus' | 'nvme-bus';
+  busType: 'PCI' | 'SCSI' | 'IDE' | 'usb-bus' | 'floppy-bus' | 'virtio-bus' | 'nvme-bus' | 'System';
   /**
    * usb-storage (hw/usb/dev-storage-classic.c usb_msd_storage_realize): a USB device that applies
    * its drive's perms, detaches it and hands its node to a `scsi-disk` it makes on its own SCSI bus
@@ -109,6 +109,21 @@ export interface DeviceKind {
    */
   trayless?: boolean;
 }
+
+/**
+ * Devices the board makes itself and no -device or device_add can (not user_creatable): the pc
+ * machines' firmware flash, cfi.pflash01 on the main system bus (hw/i386/pc_sysfw.c,
+ * commands/vm/pflash.ts). A plain DEFINE_PROP_DRIVE; its perms are pflash_cfi01_realize's own.
+ */
+export const BOARD_KINDS: Record<string, DeviceKind> = {
+  'cfi.pflash01': {
+    busType: 'System', driveOwner: 'cfi.pflash01', readOnly: false, resizable: false, removable: false,
+    iothreadAware: false, backend: false,
+  },
+};
+
+/** A device's kind, a board device's too. */
+export const kindOf = (driver: string): DeviceKind | undefined => DEVICE_KINDS[driver] ?? BOARD_KINDS[driver];
 
 // Their qdev properties and types: graph/devices/props.ts DEVICE_PROPS.
 export const DEVICE_KINDS: Record<string, DeviceKind> = {
