@@ -403,10 +403,9 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     d.ownBb = true;
     held.ownBb = true;
   }
-  // scsi_realize / virtio_blk_device_realize: a disk on an empty drive (a legacy drive without a medium)
-  if (!kind.removable && !deviceRemovable(d) && !bbRoot(p, d.bb)) throw new QmpError('Device needs media, but drive is empty');
-  // ide_init_drive (IDE_HD): !blk_is_writable — a disk on a read-only node (a drive's readonly=on)
-  if (driver === 'ide-hd' && p.node(bbRoot(p, d.bb) ?? '')?.ro) throw new QmpError("Can't use a read-only drive");
+  // scsi_realize / virtio_blk_device_realize: a disk on an empty drive (a legacy drive without a
+  // medium); IDE checks it later, in ide_init_drive after its perms (below)
+  if (kind.busType !== 'IDE' && !kind.removable && !deviceRemovable(d) && !bbRoot(p, d.bb)) throw new QmpError('Device needs media, but drive is empty');
   // scsi_block_realize / scsi_generic_realize: blk_ioctl(SG_GET_VERSION_NUM) on an image node is
   // -ENOTSUP (bdrv_co_ioctl: no bdrv_co_ioctl below the format), error_setg_errno's strerror
   if (kind.sgIo) {
@@ -415,7 +414,10 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   }
   putDevice(p, d);
   const node = p.children({ kind: 'bb', bb: d.bb })[0]?.child ?? null;
-  const ro = deviceReadOnly(p, d, node);
+  // ide_dev_initfn: blkconf_apply_backend_options(conf, kind == IDE_CD, …): an IDE disk asks for
+  // write whatever its node is (blk_supports_write_perm is not asked), so a read-only node refuses
+  // it in the perm update ("Block node is read-only")
+  const ro = kind.busType === 'IDE' ? kind.readOnly : deviceReadOnly(p, d, node);
   const perms = devicePerms(ro, kind.resizable, d.shareRw);
   // virtio_blk_device_realize's own checks before blkconf_apply_backend_options
   if (kind.backend) virtioBlkQueues(props);
@@ -439,6 +441,9 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
     if (kind.busType === 'PCI' || (kind.busType === 'IDE' && !kind.removable)) guessGeometry(p, d, props);
     if (kind.busType === 'PCI') blkconfBlocksizes(props);
   }
+  // ide_init_drive (IDE_HD), after the perms: an empty drive, then !blk_is_writable
+  if (driver === 'ide-hd' && !bbRoot(p, d.bb)) throw new QmpError('Device needs media, but drive is empty');
+  if (driver === 'ide-hd' && p.node(bbRoot(p, d.bb) ?? '')?.ro) throw new QmpError("Can't use a read-only drive");
   if (kind.backend) virtioBlkMaxSectors(props);
   if (kind.busType === 'SCSI') scsiSerialLength(p, props);
   // virtio_blk_device_realize → virtio_add_queue per queue: abort() past VIRTIO_QUEUE_MAX

@@ -7,7 +7,7 @@ import { QmpError } from '../../errors/index.js';
 import { removeBlockBackend } from '../exports.js';
 import { PERIPHERAL, bus, buses, delBus, delDevice, device, devices, putBus, putDevice, setBbContext, setBbPerm } from '../../graph/devices/ops.js';
 import { PERM_ALL } from '../../graph/perm.js';
-import { CONTROLLER_KINDS, DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
+import { BOARD_KINDS, CONTROLLER_KINDS, DEVICE_KINDS, type Device } from '../../graph/devices/types.js';
 import type { Proc } from '../../graph/proc.js';
 import type { CommandCtx, CommandDef } from '../types.js';
 import { checkArgs } from './qapi.js';
@@ -180,6 +180,9 @@ export const deviceDel: CommandDef = {
     if (found.inner) throw new QmpError("Bus 'virtio-bus' does not support hotplugging");
     const b = bus(p, found.dev.bus);
     if (b && !b.hotplug) throw new QmpError(`Bus '${b.id}' does not support hotplugging`);
+    // qdev_unplug: a board device on the main system bus (the firmware's flash, commands/vm/pflash.ts),
+    // which has no hotplug handler
+    if (!b && BOARD_KINDS[found.dev.driver]) throw new QmpError(`Bus '${found.dev.bus}' does not support hotplugging`);
     // i440fx: the root bus's hotplug handler is PIIX4's ACPI (piix4_device_unplug_request_cb →
     // acpi_pcihp_device_unplug_request_cb, acpi-root-pci-hotplug on by default): the same wait
     const pcRoot = p.meta().machine === 'pc' && b?.type === 'PCI';

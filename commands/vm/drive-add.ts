@@ -8,6 +8,7 @@ import { QmpError } from '../../errors/index.js';
 import { PERM_ALL, PERM_R, PERM_U } from '../../graph/perm.js';
 import { QemuAbortRefusal } from '../../graph/qemu-abort.js';
 import { attachChild } from '../../graph/ops.js';
+import { refuseLeftoverOption } from './drive-leftover-options.js';
 import { hasProtocolPrefix, isProtocolDriver, jsonFilenameOptions, openNodeWithFlags, probeFormatByName } from '../../graph/open.js';
 import { flatten } from '../../graph/reopen/qdict.js';
 import { appendTempSnapshot } from '../../graph/temp-snapshot.js';
@@ -300,6 +301,8 @@ function blockdevInit(ctx: CommandCtx, file: string | undefined, bsOpts: Record<
     const parentDiscard = o.discard;
     if (snapshot) o['read-only'] = 'on';
     const opened = openNodeWithFlags(p, crumple(o), inactive);
+    // bdrv_open_inherit: an option the driver left in the QDict fails the open
+    refuseLeftoverOption(o, isProtocolDriver(String(o.driver)));
     const n = snapshot
       ? p.node(appendTempSnapshot(p, opened.name, { readOnly: parentRo, ...(parentDiscard !== undefined ? { discard: parentDiscard } : {}) }, inactive))!
       : opened;

@@ -66,16 +66,21 @@ export const xBlockgraphMachine: CommandDef = {
     if (pc) putBus(p, { id: 'floppy-bus.0', type: 'floppy-bus', hotplug: false, iothread: null, at: p.nextSeq() });
     // Each part of the start at the command-line location QEMU reports its errors at (the
     // recorder's argv, oracle/qemu-vm.ts vmArgs): a refusal stops the machine (MachineStartError).
-    // object_option_foreach_add(object_create_early): the -objects in order
-    for (const io of ids(args.iothreads, 'iothreads')) {
-      atLocation(`-object iothread,id=${io}`, () => {
-        if (p.object(io)) throw new QmpError(`attempt to add duplicate property '${io}' to object (type 'container')`);
-        p.putObject({ id: io, qomType: 'iothread', props: {} });
-      });
-    }
+    // object_option_parse while the command line is read: the "object" QemuOpts list refuses an id
+    // given twice (qemu_opts_create: "Duplicate ID"), at the second -object; then
+    // object_option_foreach_add(object_create_early) creates them in order, at no location
+    const iothreads = ids(args.iothreads, 'iothreads');
     const objects = args.objects ?? [];
     if (!Array.isArray(objects) || !objects.every((o) => typeof o === 'string')) throw new QmpError('objects must be a list of strings');
-    for (const text of objects as string[]) atLocation(`-object ${text}`, () => objectAdd.run({ ...ctx, args: objectArgs(text) }));
+    const objTexts = [...iothreads.map((io) => `iothread,id=${io}`), ...(objects as string[])];
+    const objIds = new Set<string>();
+    for (const text of objTexts) {
+      const id = objectArgs(text).id;
+      if (typeof id !== 'string') continue;
+      if (objIds.has(id)) throw new MachineStartError([reportLine(`-object ${text}`, `Duplicate ID '${id}' for object`)]);
+      objIds.add(id);
+    }
+    for (const text of objTexts) atLocation(undefined, () => objectAdd.run({ ...ctx, args: objectArgs(text) }));
     const flashOpts = machineOptions(args['machine-options']);
     const controller = (id: string, driver: string) => {
       if (device(p, id)) throw new QmpError(`Duplicate device ID '${id}'`);

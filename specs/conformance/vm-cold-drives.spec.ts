@@ -65,10 +65,12 @@ test('snapshot=on: a temporary qcow2 over the image (read-only backing), no-flus
   assert.is(after['io-status'], undefined);
 });
 
-test('ide_init_drive: an IDE disk on a read-only or empty drive stops QEMU (its texts, hw/ide/core.c)', () => {
+test('ide_dev_initfn: an IDE disk on a read-only or empty drive stops QEMU (as vm-q-ide-hd-readonly-drive-q35 and vm-q-ide-hd-empty-drive-pc recorded it)', () => {
   const desc = (r: ExecResult) => { assert.ok('error' in r.reply); return (r.reply as { error: { desc: string } }).error.desc; };
-  assert.is(desc(machine(images([['a.qcow2', 'qcow2', '1M']]), { drives: ['file=a.qcow2,readonly=on'] })), "Can't use a read-only drive");
-  assert.is(desc(machine({}, { drives: ['if=ide,index=1'] })), 'Device needs media, but drive is empty');
+  // blkconf_apply_backend_options asks for write before ide_init_drive's own checks: the perm
+  // update refuses the read-only node; the board device's realize has no command-line location
+  assert.is(desc(machine(images([['a.raw', 'raw', '1M']]), { drives: ['file=a.raw,format=raw,readonly=on'] })), 'qemu-system-x86_64: Block node is read-only');
+  assert.is(desc(machine({}, { machine: 'pc', drives: ['if=ide,index=0'] })), 'qemu-system-x86_64: Device needs media, but drive is empty');
 });
 
 test.run();
