@@ -62,6 +62,10 @@ export const RULES = defineRules({
       { transcript: 'bitmap-count-backup-modes.json', step: 7 }, { transcript: 'bitmap-count-mirror-target.json', step: 7 }, { transcript: 'json-filename-inline-child-order.json', step: 1 },
       // each qr transcript's first step where the recordings differ (BlockDeviceInfo.active; the VM ones: query-block's)
       { transcript: 'qr-bitmaps-kinds.json', step: 6 }, { transcript: 'qr-bitmaps-raw-file.json', step: 5 }, { transcript: 'qr-blkdebug-json-filename.json', step: 2 }, { transcript: 'qr-cache-detect-zeroes-ro.json', step: 3 }, { transcript: 'qr-chain-backing-null.json', step: 1 }, { transcript: 'qr-chain-backing-override.json', step: 2 }, { transcript: 'qr-chain-raw-backing.json', step: 1 }, { transcript: 'qr-chain-snapshot-overlay.json', step: 3 }, { transcript: 'qr-chain-subdir-relative.json', step: 1 }, { transcript: 'qr-chain-three.json', step: 1 }, { transcript: 'qr-exports-nbd.json', step: 6 }, { transcript: 'qr-exports-vhost-user-blk.json', step: 6 }, { transcript: 'qr-filters-cor-preallocate-compress.json', step: 3 }, { transcript: 'qr-internal-snapshots.json', step: 3 }, { transcript: 'qr-iothreads.json', step: 8 }, { transcript: 'qr-job-create-concluded.json', step: 7 }, { transcript: 'qr-job-stream-concluded.json', step: 6 }, { transcript: 'qr-qcow2-compat-010.json', step: 1 }, { transcript: 'qr-qcow2-data-file.json', step: 3 }, { transcript: 'qr-qcow2-encrypt-luks.json', step: 2 }, { transcript: 'qr-qcow2-extended-l2.json', step: 1 }, { transcript: 'qr-qcow2-lazy-refcounts-4k.json', step: 1 }, { transcript: 'qr-qcow2-refcount-bits-1.json', step: 2 }, { transcript: 'qr-qcow2-zstd.json', step: 1 }, { transcript: 'qr-qed-vdi-vpc.json', step: 3 }, { transcript: 'qr-raw-null.json', step: 3 }, { transcript: 'qr-throttle-filter.json', step: 3 }, { transcript: 'qr-vmdk-monolithic.json', step: 2 }, { transcript: 'qr-write-threshold.json', step: 3 }, { transcript: 'vm/qr-vm-devices-throttled.json', step: 5 }, { transcript: 'vm/qr-vm-iothread-cdrom.json', step: 5 },
+      // stop 43 (wt-vm25): the flash and cold-object replies of the vm-q set (query-block's and query-named-block-nodes' BlockDeviceInfo.active)
+      { transcript: 'vm/vm-q-object-throttle-group-good-then-use.json', step: 0 }, { transcript: 'vm/vm-q-pflash-drive-q35.json', step: 0 },
+      { transcript: 'vm/vm-q-pflash-drive-snapshot-sync-pc.json', step: 0 }, { transcript: 'vm/vm-q-pflash-machine-pc.json', step: 0 },
+      { transcript: 'vm/vm-q-pflash-machine-readonly-q35.json', step: 0 }, { transcript: 'vm/vm-q-pflash-share-node-with-disk.json', step: 0 },
       // stop 42 (wt-fz22): the fresh fuzz findings' regression transcripts (BlockDeviceInfo.active, 10.0's zone append counters, blockdev-set-active)
       { transcript: 'fuzz-vmdk-create-refused-leaks-file-ref.json', step: 4 }, { transcript: 'vm/fuzz-vm-drive-del-held-reports-errors.json', step: 4 },
       { transcript: 'vm/fuzz-vm-hmp-commit-inactive-node.json', step: 1 }, { transcript: 'vm/fuzz-vm-qemu-io-qdev-virtio-proxy.json', step: 9 },
@@ -951,7 +955,8 @@ export const RULES = defineRules({
     what: "virtio-blk's iothread-vq-mapping property (virtqueues spread over iothreads): known?",
     '7.2': { fn: 'virtio_blk_properties has no such property: "Property \'virtio-blk-device.iothread-vq-mapping\' not found" (and a list value never reaches it: qemu_opts_from_qdict_entry drops a QList)', value: false },
     '10.0': { fn: 'DEFINE_PROP_IOTHREAD_VQ_MAPPING_LIST (since 9.0): set_iothread_vq_mapping_list visits an IOThreadVirtQueueMappingList; virtio_blk_device_realize → virtio_blk_vq_aio_context_init refuses it beside iothread and runs iothread_vq_mapping_validate (hw/virtio/iothread-vq-mapping.c)', value: true },
-    proof: [{ transcript: 'vm/vm-e-virtio-blk-vq-mapping.json', step: 3 }],
+    // vm/vm-q-iothread-vq-mapping #0: on 7.2 a start refusal at the -device (stop 43)
+    proof: [{ transcript: 'vm/vm-e-virtio-blk-vq-mapping.json', step: 3 }, { transcript: 'vm/vm-q-iothread-vq-mapping.json', step: 0 }],
     modelled: true,
   },
   'virtio-blk-scsi-property': {
