@@ -39,7 +39,7 @@ async function openAt(location: string, opts: OpenClassicOptions = {}): Promise<
 export interface ServedStoreOptions {
   clock: () => string;
   snapshotEvery?: number;
-  /** The engine's intentFirst (engine/engine.ts EngineOptions). */
+  /** The engine's intentFirst (engine/engine.ts EngineOptions; default true, `false`: qmp --no-intent-first). */
   intentFirst?: boolean;
   /** Where to say what happened to the store (stderr). */
   warn?: (line: string) => void;
@@ -81,7 +81,7 @@ export class ServedStore implements ModelBackend {
     const log = await openAt(location, { checkFirst: true });
     let engine: Engine;
     try {
-      engine = await Engine.open(log, { clock: opts.clock, snapshotEvery: opts.snapshotEvery ?? 1000, intentFirst: opts.intentFirst === true });
+      engine = await Engine.open(log, { clock: opts.clock, snapshotEvery: opts.snapshotEvery ?? 1000, intentFirst: opts.intentFirst !== false });
     } catch (e) {
       await log.close().catch(() => undefined);
       throw e;
@@ -115,7 +115,7 @@ export class ServedStore implements ModelBackend {
     try {
       const log = await openAt(this.location, { verify: 'since-snapshot' });
       try {
-        this.#engine = await Engine.open(log, { clock: this.opts.clock, snapshotEvery: this.opts.snapshotEvery ?? 1000, intentFirst: this.opts.intentFirst === true });
+        this.#engine = await Engine.open(log, { clock: this.opts.clock, snapshotEvery: this.opts.snapshotEvery ?? 1000, intentFirst: this.opts.intentFirst !== false });
       } catch (e) {
         await log.close().catch(() => undefined);
         throw e;

@@ -35,12 +35,22 @@ async function perCommand(exec: (cmd: string, args: Record<string, unknown>) => 
   }
 }
 
-test('the engine: a sequential add or del makes at most 10 promises (was 24)', async () => {
-  const e = await Engine.open(await openMemory(), { snapshotEvery: 1000 });
+test('the engine without the intent: a sequential add or del makes at most 10 promises (was 24)', async () => {
+  const e = await Engine.open(await openMemory(), { snapshotEvery: 1000, intentFirst: false });
   // the caller's own await of the result counts too
   const { add, del } = await perCommand((cmd, args) => e.execute('A', cmd, args), 40);
   assert.ok(add <= 10, `${add} promises per add`);
   assert.ok(del <= 10, `${del} promises per del`);
+  await e.log.close();
+});
+
+test('the engine, intent first (the default): at most 12 (the intent\'s batch and its decision; 20 in stop 42)', async () => {
+  // the record held after an intent waits outside the log's queue (one promise, settled by its
+  // write: EventLog #hold), not as a placeholder in it (six)
+  const e = await Engine.open(await openMemory(), { snapshotEvery: 1000 });
+  const { add, del } = await perCommand((cmd, args) => e.execute('A', cmd, args), 40);
+  assert.ok(add <= 12, `${add} promises per add`);
+  assert.ok(del <= 12, `${del} promises per del`);
   await e.log.close();
 });
 
