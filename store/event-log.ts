@@ -57,6 +57,12 @@ export interface OpenOptions {
   onSynced?: (head: number, hash: string) => Promise<void>;
   /** How long a record after an intent waits for the next intent (ms; default HOLD_MS; specs set it long). */
   holdMs?: number;
+  /**
+   * Whether the log takes intents (putIntentNow; default true). A fleet host's log (JetStream)
+   * does not: each intent would be one more stored message and acknowledgement per command, where
+   * the command's own record is one (specs/fleet/command-cost.spec.ts).
+   */
+  intentSlot?: boolean;
 }
 
 export interface SnapshotOptions {
@@ -88,7 +94,7 @@ const CHUNK = 1000;
  */
 const HOLD_MS = 2;
 /** A group held after an intent (EventLog #hold): settled as its write settles. */
-interface Held { g: Group; resolve: () => void; reject: (e: unknown) => void; timer: ReturnType<typeof setTimeout> }
+interface Held { g: Group; resolve: () => void; reject: (e: unknown) => void; timer: ReturnType<typeof setTimeout> | undefined }
 // A group's batch options, made once: spreading TEXT and syncOption() per batch made a new hidden
 // class per command (V8: properties added to a spread's detached map are never shared; issue 15)
 const BATCH_SYNC = Object.freeze({ ...TEXT, ...syncOption(true) });
@@ -129,6 +135,7 @@ export class EventLog {
    */
   #decided = 0;
   #decidedHash = '';
+  #noIntents = false;
   readonly appended$: Observable<LogRecord> = this.#appended.asObservable();
 
   private constructor(subs: Sublevels, head: number, headHash: string, index: IndexMeta | undefined) {
@@ -160,6 +167,7 @@ export class EventLog {
   #hook(opts: OpenOptions): this {
     this.#onSynced = opts.onSynced;
     if (opts.holdMs !== undefined) this.#holdMs = opts.holdMs;
+    if (opts.intentSlot === false) this.#noIntents = true;
     return this;
   }
 
@@ -183,6 +191,11 @@ export class EventLog {
   /** The last seq written to the database (its batch returned): `head` but for a held record. */
   get writtenHead(): number {
     return this.#head;
+  }
+
+  /** The hash of record `writtenHead`. */
+  get writtenHeadHash(): string {
+    return this.#headHash;
   }
 
   get closed(): boolean {
@@ -297,6 +310,11 @@ export class EventLog {
 
   /** The decided head moves to `seq` (a record after a synced intent), unless a write failed since. */
   #decide(gen: number, seq: number, hash: string): void {
+    // the hold's time runs from here, the reply's moment: the next command of a sequential client
+    // comes within it however long the intent's fsync took (from the append, a slow disk's fsync
+    // used the whole hold and the record went alone, the next command without an intent)
+    const h = this.#held;
+    if (h !== undefined && h.timer === undefined) h.timer = setTimeout(this.#releaseHeld, this.#holdMs);
     if (gen !== this.#gen || seq <= this.#decided || seq <= this.#head) return;
     this.#decided = seq;
     this.#decidedHash = hash;
@@ -351,7 +369,7 @@ export class EventLog {
       } else if (opts.afterIntent === true && opts.sync !== true && this.#held === undefined) {
         // the record of the command whose intent is syncing (unsynced: the intent covers it):
         // held for the next intent to join
-        group.done = this.#hold(group);
+        group.done = this.#hold(group, this.#intent === undefined || this.#intent.seq !== first);
       } else {
         group.done = this.#serial(() => this.#writeGroup(group));
       }
@@ -376,7 +394,7 @@ export class EventLog {
    * anchor (onSynced) is advanced to the head as after any synced batch.
    */
   putIntentNow(value: string): Promise<void> | undefined {
-    if (this.#closed || this.#closing !== undefined || this.#poisoned) return undefined;
+    if (this.#noIntents || this.#closed || this.#closing !== undefined || this.#poisoned) return undefined;
     const op: BatchOp = { type: 'put', key: this.#subs.meta.prefix + INTENT_KEY, value };
     const held = this.#held;
     if (held !== undefined && this.#open === held.g && this.#pending === 0 && held.g.gen === this.#gen) {
@@ -420,12 +438,14 @@ export class EventLog {
    * joined it, or anything else is queued (#serial: the order of the writes is kept). Returns
    * the group's `done`. (No placeholder in the queue: one promise, not six, per command.)
    */
-  #hold(g: Group): Promise<void> {
+  #hold(g: Group, undecided: boolean): Promise<void> {
     let resolve!: () => void;
     let reject!: (e: unknown) => void;
     const done = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+    // The timer starts once the intent is synced (#decide, which the record's `decided` runs);
+    // a record appended after an intent without that (no caller of `decided`) starts it now.
     // (not unref'd: the record is written while the process lives, whoever waits or not)
-    this.#held = { g, resolve, reject, timer: setTimeout(this.#releaseHeld, this.#holdMs) };
+    this.#held = { g, resolve, reject, timer: undecided ? setTimeout(this.#releaseHeld, this.#holdMs) : undefined };
     return done;
   }
 
