@@ -70,11 +70,12 @@ const servers: Server[] = [];
 const qsd = await startQsd();
 if (qsd) servers.push(qsd);
 for (const m of ['echo', 'session', 'memory', 'nosync']) servers.push(await start(`floor: ${m}`, [mod('bench/qmp-floor-server.ts'), m, '$SOCK']));
-const full = await start('blockgraph (synced)', ['--import', mod('bench/qmp-stages-preload.ts'), mod('cli/main.ts'), 'qmp', '--socket', '$SOCK', '--db', '$DIR/db'], { BG_STAGES_OUT: traceOut });
+// (stop 43: the intent first is the default; the record first is `--no-intent-first`)
+const full = await start('blockgraph (synced, --no-intent-first)', ['--import', mod('bench/qmp-stages-preload.ts'), mod('cli/main.ts'), 'qmp', '--socket', '$SOCK', '--db', '$DIR/db', '--no-intent-first'], { BG_STAGES_OUT: traceOut });
 servers.push(full);
 // stop 42: the same server with the intent before the model (engine/intent.ts), interleaved
 const intentOut = join(traceOut, '..', 'stages-intent.json');
-const intent = await start('blockgraph (synced, --intent-first)', ['--import', mod('bench/qmp-stages-preload.ts'), mod('cli/main.ts'), 'qmp', '--socket', '$SOCK', '--db', '$DIR/db', '--intent-first'], { BG_STAGES_OUT: intentOut });
+const intent = await start('blockgraph (synced, intent first: the default)', ['--import', mod('bench/qmp-stages-preload.ts'), mod('cli/main.ts'), 'qmp', '--socket', '$SOCK', '--db', '$DIR/db'], { BG_STAGES_OUT: intentOut });
 servers.push(intent);
 const intentStamps: [bigint, bigint][] = [];
 const lat = new Map<string, number[]>(servers.map((s) => [s.name, []]));
@@ -128,7 +129,7 @@ rmSync(join(traceOut, '..'), { recursive: true, force: true });
 const at = (name: (typeof STAGES)[number]) => STAGES.indexOf(name);
 console.log('\n| server (stop 42) | data → fsync handed off µs p50 / p90 | data → engine done p50 | data → fsync done p50 | data → reply p50 / p90 | client send → receive p50 / p90 / p99 µs |');
 console.log('|---|---|---|---|---|---|');
-for (const [name, rs, cs] of [['blockgraph (synced)', recs, fullStamps], ['blockgraph (synced, --intent-first)', intentRecs, intentStamps]] as const) {
+for (const [name, rs, cs] of [['blockgraph (synced, --no-intent-first)', recs, fullStamps], ['blockgraph (synced, intent first: the default)', intentRecs, intentStamps]] as const) {
   const span = (a: number, b: number) => rs.filter((r) => r[a] !== undefined && r[b] !== undefined).map((r) => Number(r[b]! - r[a]!) / 1000);
   const p = (xs: number[], q: number) => (xs.length ? pct(xs, q).toFixed(1) : '-');
   const h = span(at('data'), at('handed'));

@@ -92,7 +92,7 @@ await exited;
 const ldbText: string[] = [];
 /** Trace entries are [hrtime ms, duration ms, detail]. */
 type Ev = [number, number, number];
-const tr = JSON.parse(readFileSync(traceOut, 'utf8')) as { gc: Ev[]; batches: Ev[]; commands: Ev[]; anchors: Ev[]; fsyncs: Ev[]; wallMinusHr: number };
+const tr = JSON.parse(readFileSync(traceOut, 'utf8')) as { gc: Ev[]; batches: Ev[]; commands: Ev[]; anchors: Ev[]; fsyncs: Ev[]; snaps: Ev[]; unsynced: Ev[]; wallMinusHr: number };
 // LevelDB's own events from its LOG (memtable flushes to level 0, compactions), wall-clock
 // stamped to the microsecond: moved onto hrtime's clock by the server's offset.
 const ldb: Ev[] = [];
@@ -134,6 +134,8 @@ console.log(line('anchor slot writes (ms):', an));
 console.log(line('commands at the client (ms):', lat));
 console.log(`p99 ratio to the raw synced batch's, same run: ${(pct(lat, 99) / pct(rawAll, 99)).toFixed(2)}x (p50 ${(pct(lat, 50) / pct(rawAll, 50)).toFixed(2)}x)`);
 console.log(line('fdatasyncs via node:fs (ms):', tr.fsyncs.map(([, d]) => d)));
+if (tr.snaps.length) console.log(line('snapshot steps, main thread (ms):', tr.snaps.filter(([, , kk]) => kk === 2).map(([, d]) => d)));
+console.log(`unsynced batches (a held record written alone): ${tr.unsynced.length}`);
 console.log(`LevelDB LOG events during the run: ${ldb.length} (${[...new Set(ldbText.map((x) => x.replace(/[#\d].*$/, '').trim()))].join('; ')})`);
 if (straceDir) {
   console.log(describe("server's batches, strace", split(tr.batches.map(([t, d]) => [t, d]), tr.wallMinusHr, parseStrace(join(straceDir, 'server.strace')))));
@@ -169,9 +171,13 @@ for (const s of slow) {
   const fs = inWin(tr.fsyncs, a, b);
   const lv = ldb.filter(([t]) => t > a - 5 && t < b);
   if (fs.length) parts.push(`anchor fdatasync ${fs.map(([, d]) => f(d)).join(' ')}`);
+  const sn = inWin(tr.snaps, a, b).filter(([, , kk]) => kk === 2);
+  if (sn.length) parts.push(`snapshot steps ${sn.map(([, d]) => f(d)).join(' ')}`);
+  const un = tr.unsynced.filter(([t]) => t >= a && t < b);
+  if (un.length) parts.push(`unsynced batches ${un.length}`);
   if (lv.length) parts.push(`LevelDB LOG events ${lv.length}`);
   const gcMs = g.reduce((x, [, d]) => x + d, 0);
-  const cause = gcMs > 0.3 * (over > 0 ? over : 1) ? `${worst}+gc` : worst;
+  const cause = `${gcMs > 0.3 * (over > 0 ? over : 1) ? `${worst}+gc` : worst}${sn.length ? '+snapshot' : ''}`;
   blame.set(cause, (blame.get(cause) ?? 0) + 1);
   out.push(`  ${s.what} ${f(s.ms)} ms: worst stage → ${worst} (+${f(over)} over its p50); GC ${g.map(([, d, kk]) => `${f(d)}/k${kk}`).join(' ') || 'none'}; ${parts.join(', ')}`);
 }

@@ -9,6 +9,7 @@ import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { ClassicLevel } from 'classic-level';
 import { Engine } from '../engine/engine.js';
 import { AnchorWriter } from '../store/anchor.js';
+import { EventLog } from '../store/event-log.js';
 
 // On hrtime's clock (CLOCK_MONOTONIC, ms), comparable with bench/qmp-stages-preload.ts's stamps
 // and a client's process.hrtime; a GC entry's startTime (performance.now()'s clock) is shifted by
@@ -17,6 +18,33 @@ const off = Number(process.hrtime.bigint()) / 1e6 - performance.now();
 const abs = () => Number(process.hrtime.bigint()) / 1e6;
 const gc: [number, number, number][] = [];
 const batches: [number, number, number][] = [];
+// stop 43: snapshot writes (a part's or a whole snapshot's call: its encoding runs on the main
+// thread inside the command that made it due) and unsynced batches (a record held after an intent
+// written on its own: the hold's timer, or a reader)
+const snaps: [number, number, number][] = [];
+const unsynced: [number, number, number][] = [];
+// the engine's own snapshot step, its synchronous part (a part's encoding of PART_ENTITIES
+// entities, or a small state's whole encoding), kind 2
+{
+  const epm = Engine.prototype as unknown as Record<string, (...a: unknown[]) => Promise<void>>;
+  const orig = epm.maybeSnapshot!;
+  epm.maybeSnapshot = function (this: unknown, ...a: unknown[]) {
+    const t = abs();
+    const p = orig.apply(this, a);
+    snaps.push([t, abs() - t, 2]);
+    return p;
+  };
+}
+for (const m of ['putSnapshot', 'putSnapshotPart', 'putPartedSnapshot']) {
+  const lp = EventLog.prototype as unknown as Record<string, (...a: unknown[]) => Promise<void>>;
+  const orig = lp[m]!;
+  lp[m] = function (this: unknown, ...a: unknown[]) {
+    const t = abs();
+    const p = orig.apply(this, a);
+    snaps.push([t, abs() - t, m === 'putSnapshotPart' ? 1 : 0]);
+    return p;
+  };
+}
 const commands: [number, number, number][] = [];
 const anchors: [number, number, number][] = [];
 new PerformanceObserver((l) => {
@@ -26,6 +54,7 @@ const proto = ClassicLevel.prototype as unknown as { _batch: (ops: unknown[], o:
 const batch = proto._batch;
 proto._batch = function (ops: unknown[], o: unknown) {
   const t = abs();
+  if ((o as { sync?: boolean } | undefined)?.sync !== true) unsynced.push([t, 0, ops.length]);
   return batch.call(this, ops, o).finally(() => batches.push([t, abs() - t, ops.length]));
 };
 const ep = Engine.prototype as unknown as { execute: (...a: unknown[]) => Promise<unknown> };
@@ -58,7 +87,7 @@ fsm.fdatasync = function (fd: number, cb: (e: unknown) => void) {
 };
 syncBuiltinESMExports();
 process.on('exit', () => {
-  if (process.env.BG_TRACE_OUT) writeFileSync(process.env.BG_TRACE_OUT, JSON.stringify({ gc, batches, commands, anchors, fsyncs, wallMinusHr: performance.timeOrigin + performance.now() - abs() }));
+  if (process.env.BG_TRACE_OUT) writeFileSync(process.env.BG_TRACE_OUT, JSON.stringify({ gc, batches, commands, anchors, fsyncs, snaps, unsynced, wallMinusHr: performance.timeOrigin + performance.now() - abs() }));
 });
 
 // BG_TRACE_ALLOC=FILE: a sampling allocation profile (every allocation, collected or not) of the

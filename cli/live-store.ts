@@ -39,10 +39,12 @@ async function openAt(location: string, opts: OpenClassicOptions = {}): Promise<
 export interface ServedStoreOptions {
   clock: () => string;
   snapshotEvery?: number;
-  /** The engine's intentFirst (engine/engine.ts EngineOptions). */
+  /** The engine's intentFirst (engine/engine.ts EngineOptions; default true, `false`: qmp --no-intent-first). */
   intentFirst?: boolean;
   /** Where to say what happened to the store (stderr). */
   warn?: (line: string) => void;
+  /** The log's hold of a record after its intent (store/event-log.ts OpenOptions.holdMs; specs set it long). */
+  holdMs?: number;
 }
 
 function isStorageError(e: unknown): boolean {
@@ -78,10 +80,10 @@ export class ServedStore implements ModelBackend {
 
   static async open(location: string, opts: ServedStoreOptions): Promise<ServedStore> {
     // checked on a view first: a store refused at start keeps its files as they were
-    const log = await openAt(location, { checkFirst: true });
+    const log = await openAt(location, { checkFirst: true, ...(opts.holdMs !== undefined ? { holdMs: opts.holdMs } : {}) });
     let engine: Engine;
     try {
-      engine = await Engine.open(log, { clock: opts.clock, snapshotEvery: opts.snapshotEvery ?? 1000, intentFirst: opts.intentFirst === true });
+      engine = await Engine.open(log, { clock: opts.clock, snapshotEvery: opts.snapshotEvery ?? 1000, intentFirst: opts.intentFirst !== false });
     } catch (e) {
       await log.close().catch(() => undefined);
       throw e;
@@ -113,9 +115,9 @@ export class ServedStore implements ModelBackend {
   async #reopen(): Promise<boolean> {
     await this.#log.close().catch(() => undefined);
     try {
-      const log = await openAt(this.location, { verify: 'since-snapshot' });
+      const log = await openAt(this.location, { verify: 'since-snapshot', ...(this.opts.holdMs !== undefined ? { holdMs: this.opts.holdMs } : {}) });
       try {
-        this.#engine = await Engine.open(log, { clock: this.opts.clock, snapshotEvery: this.opts.snapshotEvery ?? 1000, intentFirst: this.opts.intentFirst === true });
+        this.#engine = await Engine.open(log, { clock: this.opts.clock, snapshotEvery: this.opts.snapshotEvery ?? 1000, intentFirst: this.opts.intentFirst !== false });
       } catch (e) {
         await log.close().catch(() => undefined);
         throw e;
@@ -149,7 +151,9 @@ export class ServedStore implements ModelBackend {
   async #keepDurable(log: EventLog): Promise<void> {
     if (this.#durable !== undefined || log.closed) return;
     try {
-      const f = await loadFold(log, log.head);
+      // (the written head: a record held after its intent, whose write failed, is not in it; its
+      // intent, synced and acknowledged, is folded next)
+      const f = await loadFold(log, log.writtenHead);
       // a pending intent was acknowledged on its own sync: its command is durable too (replay/intent-fold.ts)
       await foldPendingIntent(log, f);
       this.#durable = f.state;

@@ -42,12 +42,15 @@ export interface EngineOptions {
    */
   recoverJobs?: 'resume' | 'cancel';
   /**
-   * The intent before the model (engine/intent.ts; docs/drills.md "Version 7"; default false): a
+   * The intent before the model (engine/intent.ts; docs/drills.md "Version 7"; default true since
+   * stop 43, `false` turns it off: `qmp --no-intent-first`): a
    * command that may change the graph, arriving while the log writes nothing, is first put in the
    * intent slot in a synced batch handed to the database at once; the model, the digest and the
    * record run while it syncs, and the record follows unsynced (a later synced batch makes it
    * durable; a crash before then is recovered by running the intent again). The reply waits for
-   * the intent's sync. Replies, records and states are the same as without it.
+   * the intent's sync. Replies, records and states are the same as without it. The log's `head`
+   * is then its decided head (store/event-log.ts): a replied command's record is in it even while
+   * the record is held for the next intent's batch.
    */
   intentFirst?: boolean;
 }
@@ -218,15 +221,14 @@ export class Engine implements ModelBackend {
     // `at` is taken for it, and the records take the same; `again`: a pending intent run again.
     let at = again?.at;
     let intent: Promise<void> | undefined;
-    if (this.opts.intentFirst && again === undefined && this.failed === undefined && intentEligible(command, args)) {
+    if (this.opts.intentFirst !== false && again === undefined && this.failed === undefined && intentEligible(command, args)) {
       const when = this.now();
       const v = encodeIntent({ seq: this.fold.seq + 1, prev: this.lastHash, stream: proc, at: when, causation: meta.causation, op: command, args: args ?? {} });
       intent = v === undefined ? undefined : this.log.putIntentNow(v);
-      if (intent) {
-        at = when;
-        // (awaited below, or by the reply of a refusal or a query-like success through the log's queue)
-        intent.catch(() => undefined);
-      }
+      // (awaited below, or by the reply of a refusal through the log's queue; its rejection is
+      // handled by the log's own whenWritten promise, so no catch is made here). The records take
+      // the time read for it, put or not: one clock reading per command, as without the intent.
+      at = when;
     }
     const d = this.decideNow(proc, command, args, meta, at);
     if ('durable' in d) return d;
@@ -252,13 +254,11 @@ export class Engine implements ModelBackend {
     try {
       // with an intent, unsynced: the intent makes the command durable, and the next synced
       // batch (an intent's, or a group's) makes the record so; the reply waits for the intent
-      const written = this.submitWhole([whole], digest, intent === undefined);
-      if (intent) {
-        written.catch(() => undefined); // a failed write stops the engine (writeFailed) all the same
-        durable = intent.then(undefined, (e: unknown) => this.writeFailed(e));
-      } else {
-        durable = written;
-      }
+      const { durable: written, decided } = this.submitWhole([whole], digest, intent === undefined);
+      // with an intent, the reply waits for it: the log's decided head moves to the record once it
+      // is synced (store/event-log.ts); the record's own write (`written`) never rejects then: a
+      // failure of it stops the engine all the same (submitWhole)
+      durable = intent ? (decided ?? intent.then(undefined, this.stop)) : written;
     } finally {
       // folded: the after-images just digested are the state's now (or nothing was appended)
       if (this.fold.seq === seq) this.digests.settle(this.fold.state);
@@ -276,7 +276,7 @@ export class Engine implements ModelBackend {
    * folded state ahead of the log: the engine refuses everything after it (reopen to recover).
    */
   private submit(records: NewRecord[], sync: boolean, digestAfter?: bigint): Promise<void> {
-    if (digestAfter !== undefined) return this.submitWhole(records, digestAfter);
+    if (digestAfter !== undefined) return this.submitWhole(records, digestAfter).durable;
     // the records come from the model: parsed back while the batch is written (store/types.ts)
     const { records: out, durable } = this.log.appendNow(records, { expectedSeq: this.fold.seq + 1, sync, parseAfterHandOff: true });
     this.foldAll(out, digestAfter);
@@ -285,6 +285,9 @@ export class Engine implements ModelBackend {
       (e: unknown) => this.writeFailed(e),
     );
   }
+
+  /** writeFailed, made once (the intent's failure handler, handed to the log per command). */
+  private readonly stop = (e: unknown): never => this.writeFailed(e);
 
   private writeFailed(e: unknown): never {
     this.failed ??= new BlockgraphError('BG_LOG_CLOSED', `a log write failed; the engine stops (reopen the store to recover): ${e instanceof Error ? e.message : String(e)}`);
@@ -298,8 +301,8 @@ export class Engine implements ModelBackend {
    * record (its undo part expanded: before-images, args, decision) is made only for a listener
    * of committed$ or appended$; before, every command decoded it in full to fold it.
    */
-  private submitWhole(records: NewRecord[], digestAfter: bigint, sync = true): Promise<void> {
-    const { raws, record, durable } = this.log.appendRawNow(records, { expectedSeq: this.fold.seq + 1, sync, afterIntent: !sync });
+  private submitWhole(records: NewRecord[], digestAfter: bigint, sync = true): { durable: Promise<void>; decided: Promise<void> | undefined } {
+    const { raws, record, durable, decided } = this.log.appendRawNow(records, { expectedSeq: this.fold.seq + 1, sync, afterIntent: !sync, intentFailed: this.stop });
     try {
       for (let i = 0; i < raws.length; i++) {
         // A snapshot in the making keeps the values of its seq before they change: the entities
@@ -314,10 +317,15 @@ export class Engine implements ModelBackend {
     }
     if (raws.length) this.lastHash = raws[raws.length - 1]!.hash;
     this.digest = digestAfter;
-    return durable.then(
-      () => { if (this.committed$.observed) for (let i = 0; i < raws.length; i++) this.committed$.next(record(i)); },
-      (e: unknown) => this.writeFailed(e),
-    );
+    return {
+      durable: durable.then(
+        () => { if (this.committed$.observed) for (let i = 0; i < raws.length; i++) this.committed$.next(record(i)); },
+        // unsynced after an intent: nobody waits for this write (the reply waits for the intent),
+        // so its failure stops the engine without rejecting (no unhandled rejection, no catch)
+        sync ? (e: unknown) => this.writeFailed(e) : (e: unknown) => { try { this.writeFailed(e); } catch { /* stopped */ } },
+      ),
+      decided,
+    };
   }
 
   /** Audit record for input refused before it became a command (malformed QMP). */

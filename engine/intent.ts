@@ -86,7 +86,7 @@ export function decodeIntent(value: string, seq: number): Intent {
 }
 
 /** What a log offers for the slot (store/event-log.ts). */
-export interface IntentSource { head: number; headHash: string; readIntent(): Promise<string | undefined> }
+export interface IntentSource { head: number; headHash: string; writtenHead?: number; writtenHeadHash?: string; readIntent(): Promise<string | undefined> }
 
 /**
  * The pending intent of a log, if any: one whose record is not in the log, the head being the
@@ -97,7 +97,11 @@ export interface IntentSource { head: number; headHash: string; readIntent(): Pr
 export async function pendingIntent(log: IntentSource): Promise<Intent | undefined> {
   const v = await log.readIntent();
   if (v === undefined) return undefined;
+  // against what the database holds: a live log's decided head may count the intent's own record,
+  // held (store/event-log.ts), whose write then failed (the served store's durable state)
+  const head = log.writtenHead ?? log.head;
+  const hash = log.writtenHeadHash ?? log.headHash;
   // A damaged slot is damage (LogCorruptError), stale or not: it may hold an acknowledged command.
-  const i = decodeIntent(v, log.head + 1);
-  return i.seq === log.head + 1 && i.prev === log.headHash ? i : undefined;
+  const i = decodeIntent(v, head + 1);
+  return i.seq === head + 1 && i.prev === hash ? i : undefined;
 }

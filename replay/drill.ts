@@ -31,8 +31,17 @@ export interface DrillOptions {
    * their temp dirs removed; the report covers the points that completed (`interrupted` set).
    */
   signal?: AbortSignal;
-  /** The children's engines go intent first (engine/intent.ts), with crash points between intent and record. */
+  /** The children's engines go intent first (engine/intent.ts; default true, as qmp serves), with crash points between intent and record. */
   intentFirst?: boolean;
+}
+
+/**
+ * Whether the children go intent first: by default, as `blockgraph qmp` serves, but not on a fleet
+ * host (`store`): its log takes no intents (store/event-log.ts intentSlot), so there is no
+ * intent crash point to plan.
+ */
+function intentFirstOf(opts: DrillOptions): boolean {
+  return opts.intentFirst !== false && opts.store === undefined;
 }
 
 /** The store of the child working in `dir`: dir/db, or a host named after the dir in the fleet. */
@@ -168,12 +177,12 @@ export async function drillScenario(scenario: Scenario, opts: DrillOptions = {})
   const calls = scenarioCalls(scenario);
   const ref = await referenceRun(calls);
   const every = Math.max(1, opts.every ?? 1);
-  const points = crashPoints(ref, { intentFirst: opts.intentFirst }).filter((_, i) => i % every === 0);
+  const points = crashPoints(ref, { intentFirst: intentFirstOf(opts) }).filter((_, i) => i % every === 0);
   let sigkills = 0;
   const reports = await pool(points, opts.jobs ?? availableParallelism(), (p: CrashPoint) => inTemp(async (dir) => {
     const op = ref.ops[p.op]!;
     // The child runs only as far as it must: through the op's call.
-    const run = await runChild(dir, { db: storeOf(dir, opts), calls: calls.slice(0, op.call + 1), crash: { afterSeq: p.afterSeq, afterAck: p.afterAck, afterIntent: p.afterIntent }, ...(opts.intentFirst ? { intentFirst: true } : {}) }, undefined, opts.signal);
+    const run = await runChild(dir, { db: storeOf(dir, opts), calls: calls.slice(0, op.call + 1), crash: { afterSeq: p.afterSeq, afterAck: p.afterAck, afterIntent: p.afterIntent }, intentFirst: intentFirstOf(opts) }, undefined, opts.signal);
     // killed by the interruption, not at its crash point: not a point run
     if (opts.signal?.aborted) return undefined;
     if (run.signal === 'SIGKILL') sigkills++;
@@ -201,7 +210,7 @@ export async function drillRandom(scenario: Scenario, opts: RandomOptions): Prom
   const calls: DrillCall[] = scenarioCalls(workload);
   const ref = await referenceRun(calls);
   // A calibration run (not killed) measures how long the workload takes, so kills spread over it.
-  const intent = opts.intentFirst ? { intentFirst: true } : {};
+  const intent = { intentFirst: intentFirstOf(opts) };
   const calib = await inTemp((dir) => runChild(dir, { db: storeOf(dir, opts), calls, ...intent }, undefined, opts.signal));
   if (opts.signal?.aborted) return summarize(workload.name, 'random', ref, [], 0, t0, opts.kills, opts.signal);
   if (!calib.done) throw new Error(`the calibration run failed: ${calib.stderr.trim().split('\n').slice(-3).join(' | ')}`);

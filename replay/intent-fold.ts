@@ -16,7 +16,7 @@ export const intentFoldWork = { folded: 0 };
 
 /** Folds the log's pending intent into `fold` (at the log's head); the seq it took, or undefined. */
 export async function foldPendingIntent(log: EventLog, fold: Fold): Promise<number | undefined> {
-  if (fold.seq !== log.head) return undefined;
+  if (fold.seq !== log.writtenHead) return undefined;
   const i = await pendingIntent(log);
   if (!i) return undefined;
   // the model only when there is one to run: a read of a log with no pending intent never loads it

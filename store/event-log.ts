@@ -57,6 +57,12 @@ export interface OpenOptions {
   onSynced?: (head: number, hash: string) => Promise<void>;
   /** How long a record after an intent waits for the next intent (ms; default HOLD_MS; specs set it long). */
   holdMs?: number;
+  /**
+   * Whether the log takes intents (putIntentNow; default true). A fleet host's log (JetStream)
+   * does not: each intent would be one more stored message and acknowledgement per command, where
+   * the command's own record is one (specs/fleet/command-cost.spec.ts).
+   */
+  intentSlot?: boolean;
 }
 
 export interface SnapshotOptions {
@@ -78,7 +84,7 @@ export type LatestSnapshot<S> = Snapshot<S> & { skipped: SkippedSnapshot[] };
 type BatchOp = { type: 'put'; key: string; value: string };
 /** Appends written together in one batch (group commit). */
 /** `records`: for appended$, a record or the parse-back that makes it (appendRawNow: only if observed). */
-interface Group { gen: number; ops: BatchOp[]; records: (LogRecord | (() => LogRecord))[]; count: number; lastHash: string; sync: boolean; first: number; done: Promise<void>; started?: Promise<void> }
+interface Group { gen: number; ops: BatchOp[]; records: (LogRecord | (() => LogRecord))[]; count: number; lastHash: string; sync: boolean; first: number; done: Promise<void> }
 
 const CHUNK = 1000;
 /**
@@ -87,6 +93,8 @@ const CHUNK = 1000;
  * within it; nothing else waits for it (whenWritten, a synced append, close release it at once).
  */
 const HOLD_MS = 2;
+/** A group held after an intent (EventLog #hold): settled as its write settles. */
+interface Held { g: Group; resolve: () => void; reject: (e: unknown) => void; timer: ReturnType<typeof setTimeout> | undefined }
 // A group's batch options, made once: spreading TEXT and syncOption() per batch made a new hidden
 // class per command (V8: properties added to a spread's detached map are never shared; issue 15)
 const BATCH_SYNC = Object.freeze({ ...TEXT, ...syncOption(true) });
@@ -115,8 +123,19 @@ export class EventLog {
   #lastWrite: Promise<void> = Promise.resolve();
   #index: IndexMeta | undefined;
   /** The group appended after an intent, held for the next intent to join (putIntentNow). */
-  #held: { g: Group; release: () => void } | undefined;
+  #held: Held | undefined;
   #holdMs = HOLD_MS;
+  /** The last intent handed to the database (putIntentNow): the seq its record takes, and its batch. */
+  #intent: { seq: number; done: Promise<void> } | undefined;
+  /**
+   * The decided head (docs/drills.md "Version 7"): the last record appended after an intent whose
+   * batch is synced, while that record may still be held (not yet in the database). 0 when the
+   * written head is the head. Readers of `head` see it: a command whose reply went out is in the
+   * log's head, and every read of this log's records writes a held record before it reads.
+   */
+  #decided = 0;
+  #decidedHash = '';
+  #noIntents = false;
   readonly appended$: Observable<LogRecord> = this.#appended.asObservable();
 
   private constructor(subs: Sublevels, head: number, headHash: string, index: IndexMeta | undefined) {
@@ -148,16 +167,34 @@ export class EventLog {
   #hook(opts: OpenOptions): this {
     this.#onSynced = opts.onSynced;
     if (opts.holdMs !== undefined) this.#holdMs = opts.holdMs;
+    if (opts.intentSlot === false) this.#noIntents = true;
     return this;
   }
 
-  /** Last seq, 0 when empty. */
+  /**
+   * Last seq, 0 when empty: the decided head. A record appended after an intent is decided once
+   * the intent's batch is synced (its command's reply goes out then; a crash before the record is
+   * written is recovered by running the intent again, engine/engine.ts completeIntent), though it
+   * may still be held for the next intent's batch; every read of this log's records (read,
+   * readChunks, recordAt, indexSeqs, tail, replay) writes it first. `writtenHead` is what the
+   * database holds now.
+   */
   get head(): number {
+    return this.#decided > this.#head ? this.#decided : this.#head;
+  }
+
+  /** Hash of the last record (the decided head's), "" when empty. */
+  get headHash(): string {
+    return this.#decided > this.#head ? this.#decidedHash : this.#headHash;
+  }
+
+  /** The last seq written to the database (its batch returned): `head` but for a held record. */
+  get writtenHead(): number {
     return this.#head;
   }
 
-  /** Hash of the last record, "" when empty. */
-  get headHash(): string {
+  /** The hash of record `writtenHead`. */
+  get writtenHeadHash(): string {
     return this.#headHash;
   }
 
@@ -174,6 +211,8 @@ export class EventLog {
   readonly #done = (): void => { this.#pending--; };
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
+    // a held group (#hold) is outside the queue: it goes first, in the order of the writes
+    if (this.#held !== undefined) this.#releaseHeld();
     this.#pending++;
     const run = this.#queue.then(() => {
       if (this.#closed) throw new LogClosedError();
@@ -246,7 +285,8 @@ export class EventLog {
    * (`record(i)`, or a subscriber of appended$), not on every command. A redo part that does
    * not parse poisons the log as appendNow's parse-back does.
    */
-  appendRawNow(records: NewRecord[], opts: AppendOptions = {}): { raws: RawRecord[]; record: (i: number) => LogRecord; durable: Promise<void> } {
+  appendRawNow(records: NewRecord[], opts: AppendOptions = {}): { raws: RawRecord[]; record: (i: number) => LogRecord; durable: Promise<void>; decided?: Promise<void> } {
+    const intent = opts.afterIntent === true && opts.sync !== true ? this.#intent : undefined;
     const { frames, g } = this.#encodeNow(records, opts, true);
     if (frames.length === 0) return { raws: [], record: () => { throw new RangeError('no record'); }, durable: this.#lastWrite };
     const raws: RawRecord[] = new Array(frames.length);
@@ -259,7 +299,25 @@ export class EventLog {
     const made: (LogRecord | undefined)[] = new Array(frames.length);
     const record = (i: number): LogRecord => (made[i] ??= frames[i]!.record());
     for (let i = 0; i < frames.length; i++) g!.records.push(() => record(i));
-    return { raws, record, durable: g!.done };
+    // `decided`: the records stand for the intent whose batch was just handed over (its seq is
+    // theirs): they are decided once it is synced, written or held (the decided head)
+    if (intent === undefined || intent.seq !== this.#tip - frames.length + 1) return { raws, record, durable: g!.done };
+    const gen = g!.gen;
+    const last = intent.seq + frames.length - 1;
+    const hash = frames[frames.length - 1]!.hash;
+    return { raws, record, durable: g!.done, decided: intent.done.then(() => this.#decide(gen, last, hash), opts.intentFailed) };
+  }
+
+  /** The decided head moves to `seq` (a record after a synced intent), unless a write failed since. */
+  #decide(gen: number, seq: number, hash: string): void {
+    // the hold's time runs from here, the reply's moment: the next command of a sequential client
+    // comes within it however long the intent's fsync took (from the append, a slow disk's fsync
+    // used the whole hold and the record went alone, the next command without an intent)
+    const h = this.#held;
+    if (h !== undefined && h.timer === undefined) h.timer = setTimeout(this.#releaseHeld, this.#holdMs);
+    if (gen !== this.#gen || seq <= this.#decided || seq <= this.#head) return;
+    this.#decided = seq;
+    this.#decidedHash = hash;
   }
 
   /**
@@ -308,17 +366,17 @@ export class EventLog {
       // Otherwise the group waits for the write in flight, and appends meanwhile join it.
       if (this.#pending === 0) {
         group.done = this.#serialNow(() => this.#writeGroup(group));
-      } else if (opts.afterIntent === true && opts.sync !== true) {
+      } else if (opts.afterIntent === true && opts.sync !== true && this.#held === undefined) {
         // the record of the command whose intent is syncing (unsynced: the intent covers it):
         // held for the next intent to join
-        group.done = this.#serial(this.#hold(group));
+        group.done = this.#hold(group, this.#intent === undefined || this.#intent.seq !== first);
       } else {
         group.done = this.#serial(() => this.#writeGroup(group));
       }
       this.#lastWrite = group.done.catch(() => undefined);
     } else if (opts.sync === true) {
       const held = this.#held;
-      if (held !== undefined && held.g === g) held.release(); // a synced append (a command without an intent) does not wait for one
+      if (held !== undefined && held.g === g) this.#releaseHeld(); // a synced append (a command without an intent) does not wait for one
     }
     return { frames, g };
   }
@@ -336,26 +394,28 @@ export class EventLog {
    * anchor (onSynced) is advanced to the head as after any synced batch.
    */
   putIntentNow(value: string): Promise<void> | undefined {
-    if (this.#closed || this.#closing !== undefined || this.#poisoned) return undefined;
+    if (this.#noIntents || this.#closed || this.#closing !== undefined || this.#poisoned) return undefined;
     const op: BatchOp = { type: 'put', key: this.#subs.meta.prefix + INTENT_KEY, value };
     const held = this.#held;
-    if (held !== undefined && this.#open === held.g && this.#pending === 1 && held.g.gen === this.#gen) {
+    if (held !== undefined && this.#open === held.g && this.#pending === 0 && held.g.gen === this.#gen) {
       // The group held since the last intent (its command's record, unsynced) is the only write
-      // queued, and it waits: the intent joins it and it goes now, synced. One batch per
-      // sequential command, and the log never busy with the record when the next command comes.
+      // waiting, and nothing is being written: the intent joins it and it goes now, synced. One
+      // batch per sequential command, and the log never busy with the record when the next
+      // command comes. (#open is cleared at once: the record appended next starts a group.)
       const g = held.g;
       g.ops.push(op);
       g.sync = true;
       this.#held = undefined;
-      g.started = this.#writeGroup(g); // (#open is cleared at once: the record appended next starts a group)
-      g.started.catch(() => undefined); // (reported through g.done, the queue's promise of it)
-      held.release();
+      clearTimeout(held.timer);
+      this.#serialNow(() => this.#writeGroup(g, held));
+      this.#intent = { seq: this.#tip + 1, done: g.done };
       return g.done;
     }
     if (this.#pending !== 0 || this.#open !== undefined) return undefined;
     const g: Group = { gen: this.#gen, ops: [op], records: [], count: 0, lastHash: this.#tipHash, sync: true, first: this.#tip + 1, done: undefined as unknown as Promise<void> };
     g.done = this.#serialNow(() => this.#writeGroup(g));
     this.#lastWrite = g.done.catch(() => undefined);
+    this.#intent = { seq: this.#tip + 1, done: g.done };
     return g.done;
   }
 
@@ -367,75 +427,91 @@ export class EventLog {
 
   /** Resolves once everything appended so far is written (or its write has failed). */
   whenWritten(): Promise<void> {
-    this.#held?.release(); // whoever waits for the writes does not wait for the next intent
+    if (this.#held !== undefined) this.#releaseHeld(); // whoever waits for the writes does not wait for the next intent
     return this.#lastWrite;
   }
 
   /**
-   * The queue's turn of a held group: written once released (the next intent took it, HOLD_MS
-   * passed, or someone waits for it), unless an intent already started it (putIntentNow).
+   * Holds `g` (a record appended after an intent whose batch is in flight) outside the queue, for
+   * the next intent to join (putIntentNow); written on its own, in the queue, once released:
+   * HOLD_MS passed, someone waits for the writes (whenWritten, a read, close), a synced append
+   * joined it, or anything else is queued (#serial: the order of the writes is kept). Returns
+   * the group's `done`. (No placeholder in the queue: one promise, not six, per command.)
    */
-  #hold(g: Group): () => Promise<void> {
+  #hold(g: Group, undecided: boolean): Promise<void> {
     let resolve!: () => void;
-    const released = new Promise<void>((r) => { resolve = r; });
+    let reject!: (e: unknown) => void;
+    const done = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+    // The timer starts once the intent is synced (#decide, which the record's `decided` runs);
+    // a record appended after an intent without that (no caller of `decided`) starts it now.
     // (not unref'd: the record is written while the process lives, whoever waits or not)
-    const timer = setTimeout(() => h.release(), this.#holdMs);
-    const h = {
-      g,
-      release: () => {
-        if (this.#held === h) this.#held = undefined;
-        clearTimeout(timer);
-        resolve();
-      },
-    };
-    this.#held = h;
-    return () => released.then(() => g.started ?? this.#writeGroup(g));
+    this.#held = { g, resolve, reject, timer: undecided ? setTimeout(this.#releaseHeld, this.#holdMs) : undefined };
+    return done;
   }
 
-  async #writeGroup(g: Group): Promise<void> {
-    if (this.#open === g) this.#open = undefined; // later appends start the next group
-    if (g.gen !== this.#gen) throw this.#failure ?? new LogClosedError();
-    // records are parsed back after the batch is handed over: their count and last hash are known before
-    const head = g.first + g.count - 1;
-    const hash = g.lastHash;
-    const { metaHeadKey, metaNidxKey, top } = this.#subs;
-    // The index covers from..head when it covered everything before this batch (or from here on).
-    const idx = this.#index;
-    const from = idx && idx.from <= g.first && idx.to >= g.first - 1 ? idx.from : g.first;
-    // (an intent's batch, putIntentNow, holds no record: the head and the index stay as they are)
-    if (g.count > 0) {
-      g.ops.push({ type: 'put', key: metaHeadKey, value: encodeMeta({ seq: head, hash }) });
-      g.ops.push({ type: 'put', key: metaNidxKey, value: encodeIndexMeta({ from, to: head, hash }) });
-    }
+  /** Queues the held group's write (unsynced unless a synced append joined it). */
+  readonly #releaseHeld = (): void => {
+    const h = this.#held;
+    if (h === undefined) return;
+    this.#held = undefined;
+    clearTimeout(h.timer);
+    // (settled after the queue's own bookkeeping of the write: whoever awaits it finds the log idle)
+    this.#serial(() => this.#writeGroup(h.g)).then(h.resolve, h.reject);
+  };
+
+  /** Writes `g`; `held`: the held group's own promise, settled with it (no promise more per command). */
+  async #writeGroup(g: Group, held?: Held): Promise<void> {
     try {
-      await top.batch(g.ops, g.sync ? BATCH_SYNC : BATCH_NOSYNC);
+      if (this.#open === g) this.#open = undefined; // later appends start the next group
+      if (g.gen !== this.#gen) throw this.#failure ?? new LogClosedError();
+      // records are parsed back after the batch is handed over: their count and last hash are known before
+      const head = g.first + g.count - 1;
+      const hash = g.lastHash;
+      const { metaHeadKey, metaNidxKey, top } = this.#subs;
+      // The index covers from..head when it covered everything before this batch (or from here on).
+      const idx = this.#index;
+      const from = idx && idx.from <= g.first && idx.to >= g.first - 1 ? idx.from : g.first;
+      // (an intent's batch, putIntentNow, holds no record: the head and the index stay as they are)
+      if (g.count > 0) {
+        g.ops.push({ type: 'put', key: metaHeadKey, value: encodeMeta({ seq: head, hash }) });
+        g.ops.push({ type: 'put', key: metaNidxKey, value: encodeIndexMeta({ from, to: head, hash }) });
+      }
+      try {
+        await top.batch(g.ops, g.sync ? BATCH_SYNC : BATCH_NOSYNC);
+      } catch (e) {
+        // Nothing of this group is stored; appends encoded after it chain onto it: drop them too.
+        this.#gen++;
+        this.#failure = e;
+        this.#open = undefined;
+        // (the decided head stays: a held record whose write failed is still decided by its synced
+        // intent, which the writer's next open runs again; the engine stops on the failure)
+        this.#tip = this.#head;
+        this.#tipHash = this.#headHash;
+        throw e;
+      }
+      this.#head = head;
+      this.#headHash = hash;
+      if (g.count > 0) this.#index = { from, to: head, hash };
+      // (a record parsed back only for this: made only when someone listens)
+      if (this.#appended.observed) {
+        for (const r of g.records) {
+          let rec: LogRecord;
+          try {
+            rec = typeof r === 'function' ? r() : r;
+          } catch (e) {
+            this.#poisoned ??= e; // a codec bug (appendNow's parse-back would have thrown): no more appends
+            continue;
+          }
+          this.#appended.next(rec);
+        }
+      }
+      // the anchor of the last synced head (store/anchor.ts), outside the WAL
+      if (g.sync && this.#onSynced) await this.#onSynced(head, hash);
     } catch (e) {
-      // Nothing of this group is stored; appends encoded after it chain onto it: drop them too.
-      this.#gen++;
-      this.#failure = e;
-      this.#open = undefined;
-      this.#tip = this.#head;
-      this.#tipHash = this.#headHash;
+      held?.reject(e);
       throw e;
     }
-    this.#head = head;
-    this.#headHash = hash;
-    if (g.count > 0) this.#index = { from, to: head, hash };
-    // (a record parsed back only for this: made only when someone listens)
-    if (this.#appended.observed) {
-      for (const r of g.records) {
-        let rec: LogRecord;
-        try {
-          rec = typeof r === 'function' ? r() : r;
-        } catch (e) {
-          this.#poisoned ??= e; // a codec bug (appendNow's parse-back would have thrown): no more appends
-          continue;
-        }
-        this.#appended.next(rec);
-      }
-    }
-    // the anchor of the last synced head (store/anchor.ts), outside the WAL
-    if (g.sync && this.#onSynced) await this.#onSynced(head, hash);
+    held?.resolve();
   }
 
   /**
@@ -454,6 +530,7 @@ export class EventLog {
   /** Seqs (ascending) of the index entries under `prefix` (events/node-keys.ts), up to the durable head. */
   async indexSeqs(prefix: string): Promise<number[]> {
     if (this.#closed) throw new LogClosedError();
+    if (this.#held) await this.whenWritten(); // a held record's index entries are this log's to read
     const { top, nidxPrefix } = this.#subs;
     const gte = nidxPrefix + prefix;
     const it = top.keys<string>({ ...TEXT, gte, lt: gte + '\uffff' });
@@ -726,6 +803,7 @@ export class EventLog {
   repair(): Promise<RepairResult> {
     return this.#serial(async () => {
       const r = await repairLog(this.#subs);
+      this.#decided = 0;
       this.#head = this.#tip = r.head;
       this.#headHash = this.#tipHash = r.headHash;
       return r;
@@ -734,7 +812,7 @@ export class EventLog {
 
   /** Runs after every write already queued, completes tails and appended$, closes the database. */
   async close(): Promise<void> {
-    this.#held?.release();
+    if (this.#held !== undefined) this.#releaseHeld();
     if (this.#closing === undefined) {
       const closing = this.#queue.then(async () => {
         this.#closed = true;

@@ -40,6 +40,11 @@ export interface AppendOptions {
    * starts a group behind a write in flight, that group is held for the next intent to join.
    */
   afterIntent?: boolean;
+  /**
+   * With afterIntent: called if the intent's batch fails (appendRawNow's `decided` rejects with
+   * what it returns or throws): the writer stops on it before anyone sees the rejection.
+   */
+  intentFailed?: (e: unknown) => never;
 }
 
 export interface Snapshot<S = unknown> {

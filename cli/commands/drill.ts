@@ -39,7 +39,8 @@ Examples:
   $ blockgraph drill node_modules/blockgraph/oracle/transcripts/job-commit-active.json --every 5
   $ blockgraph drill my-scenario.json --random 50 --seed 7 --json`)
     .option('--store <url>', 'run each child on a host of this fleet (nats://HOST:PORT/FLEET) instead of a LevelDB dir')
-    .option('--intent-first', "the children's engines go intent first (qmp --intent-first; docs/drills.md \"Version 7\"), with a crash point between each command's synced intent and its record")
+    .option('--intent-first', "(the default) the children's engines go intent first (as qmp serves; docs/drills.md \"Version 7\"), with a crash point between each command's synced intent and its record")
+    .option('--no-intent-first', "the children's engines write each command's record first (qmp --no-intent-first): no intent crash points")
     .action(async (files: string[], o) => {
       if (o.store !== undefined && parseNatsUrl(o.store, { fleet: true }).host !== undefined) throw new BlockgraphError('BG_BAD_INPUT', '--store names the fleet only (nats://HOST:PORT/FLEET): each drill child gets a host of its own');
       const scenarios: Scenario[] = [];
@@ -57,7 +58,7 @@ Examples:
         for (const s of scenarios) {
           if (stop.signal.aborted) break;
           const bar = progress(`drill ${s.name}`, !o.json);
-          const opts = { jobs: o.jobs, every: o.every, onProgress: bar, signal: stop.signal, ...(o.store ? { store: o.store as string } : {}), ...(o.intentFirst ? { intentFirst: true } : {}) };
+          const opts = { jobs: o.jobs, every: o.every, onProgress: bar, signal: stop.signal, ...(o.store ? { store: o.store as string } : {}), ...(o.intentFirst === false ? { intentFirst: false } : {}) };
           reports.push(o.random !== undefined ? await drillRandom(s, { ...opts, kills: o.random, seed: o.seed, length: o.length }) : await drillScenario(s, opts));
         }
       } finally {

@@ -83,7 +83,8 @@ export function registerQmp(program: Command): void {
     .option('--qemu <version>', 'the QEMU version this process models: 7.2 (default) or 10.0; declared (logged) when the process starts, refused for a process already started on another', qemuArg())
     .option('--run-jobs', "jobs run by themselves, as QEMU's do: once a command is answered, each running job is moved on (x-blockgraph-job-advance, logged; a speed-limited one after the time its bytes take), its events sent to every client")
     .option('--image-dir <dir>', "the host's image directory: a file a command names that the catalogue lacks is probed there (qemu-img info) and recorded (x-blockgraph-image-create) before the command")
-    .option('--intent-first', "a command that may change the graph is made durable as its request (the intent) before the model runs, so the fsync runs while the model decides and the record is built; a crash before the record is written is recovered by running the intent again (docs/drills.md \"Version 7\")")
+    .option('--intent-first', "(the default) a command that may change the graph is made durable as its request (the intent) before the model runs, so the fsync runs while the model decides and the record is built; a crash before the record is written is recovered by running the intent again (docs/drills.md \"Version 7\")")
+    .option('--no-intent-first', "the record is the command's first write (as before stop 43): its synced batch after the model, the reply after it")
     .action(async (o) => {
       if (o.connect !== undefined && o.socket !== undefined) badInput('--connect and --socket: one or the other (a server listens, or connects out)');
       if (o.reconnect !== undefined && o.connect === undefined) badInput('--reconnect: only with --connect');
@@ -93,7 +94,7 @@ export function registerQmp(program: Command): void {
       for (const p of [o.socket, o.logSocket]) if (p !== undefined) checkUnixPath(p);
       // The store behind a backend that refuses (not dies) on a full disk, with a read socket
       // so read commands work while this server holds the store (cli/live-store.ts).
-      const store = await ServedStore.open(o.store ?? o.db, { clock: wallClock, snapshotEvery: 1000, warn: (l) => process.stderr.write(l + '\n'), ...(o.intentFirst ? { intentFirst: true } : {}) });
+      const store = await ServedStore.open(o.store ?? o.db, { clock: wallClock, snapshotEvery: 1000, warn: (l) => process.stderr.write(l + '\n'), ...(o.intentFirst === false ? { intentFirst: false } : {}) });
       let live: LiveHost | undefined;
       try {
         const engine: ModelBackend = o.runJobs || o.imageDir !== undefined

@@ -44,10 +44,12 @@ test('pipelined commands share synced batches; every reply waits for its records
     heads.forEach((h, i) => assert.ok(h >= (i + 1) * perTxn, `reply ${i} before its records were durable (head ${h})`));
     assert.ok(spy.calls.filter((c) => c.ops > 3).every((c) => c.sync === true), 'every group is synced');
     assert.ok(spy.calls.filter((c) => c.ops > 3).length < N / 2, `${spy.calls.length} batches for ${N} pipelined commands`);
-    // sequential commands: one synced batch each (not three round trips)
-    const before = spy.calls.filter((c) => c.ops > 3).length;
+    // sequential commands: one synced batch each (not three round trips): the record's, or with
+    // the intent first (the default) the intent's joined to the record before it; a record held
+    // after the last intent may be written on its own, unsynced, when the hold times out
+    const before = spy.calls.filter((c) => c.sync === true).length;
     for (let i = N; i < N + 5; i++) await e.execute('A', ...add(i));
-    assert.is(spy.calls.filter((c) => c.ops > 3).length - before, 5);
+    assert.is(spy.calls.filter((c) => c.sync === true).length - before, 5);
     const head = log.head;
     let snaps = 0;
     await log.close();
@@ -90,8 +92,10 @@ test('a failed group write fails its commands and every later one; the log keeps
     assert.is(log.head, acked);
     await log.close();
     const again = await openClassic(`${t.dir}/db`);
-    assert.is(again.head, acked);
     const e2 = await Engine.open(again);
+    // what was acknowledged: its record, or (intent first, the default) its synced intent, which
+    // the writer's open runs again when the failed batch held the record (docs/drills.md "Version 7")
+    assert.is(again.head, acked);
     assert.equal(Object.keys(e2.state.A!.nodes!), ['n0']);
     await again.close();
   } finally {

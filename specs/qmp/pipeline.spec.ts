@@ -11,13 +11,16 @@ import { Engine } from '../../engine/engine.js';
 import { listenQmp, serveQmp } from '../../qmp/server.js';
 import { Readable, Writable } from 'node:stream';
 import { openClassic } from '../../store/index.js';
-import { decodeMeta, HEAD_KEY } from '../../store/codec.js';
+import { decodeMeta, HEAD_KEY, INTENT_KEY } from '../../store/codec.js';
+import { decodeIntent } from '../../engine/intent.js';
 import type { EventLog } from '../../store/index.js';
 import { tempDir } from '../engine/helpers.js';
 
 /**
  * Counts synced batches and keeps `durable`: the head a crash could not lose, i.e. the seq named by
- * the head meta of the last synced batch LevelDB has completed (what a crash cut right now keeps).
+ * the head meta of the last synced batch LevelDB has completed (what a crash cut right now keeps),
+ * or the seq of the intent it held (intent first, the default: a crash keeps that command too, its
+ * intent run again by the writer's open; docs/drills.md "Version 7").
  */
 function spySyncedBatches(log: EventLog): { synced: number; durable: number } {
   const db = log.db as unknown as Record<string, unknown>;
@@ -28,8 +31,11 @@ function spySyncedBatches(log: EventLog): { synced: number; durable: number } {
     spy.synced++;
     const head = ops.find((op) => String(op.key).endsWith(HEAD_KEY));
     const m = head ? decodeMeta(String(head.value)) : undefined;
+    const slot = ops.find((op) => String(op.key).endsWith(INTENT_KEY));
+    const intent = slot ? decodeIntent(String(slot.value), 0).seq : 0;
     return orig.call(this, ops, o).then(() => {
       if (m && typeof m !== 'string') spy.durable = Math.max(spy.durable, m.seq);
+      spy.durable = Math.max(spy.durable, intent);
     });
   };
   return spy;

@@ -20,7 +20,8 @@ export async function openJetStream(url: string, opts: OpenJetStreamOptions = {}
     throw cause instanceof BlockgraphError ? cause : e;
   }
   try {
-    return await EventLog.open(db, verify ? { verify } : {});
+    // (no intent slot: one stored message per command, its record's; store/event-log.ts intentSlot)
+    return await EventLog.open(db, { ...(verify ? { verify } : {}), intentSlot: false });
   } catch (e) {
     await db.close().catch(() => undefined);
     throw e;
