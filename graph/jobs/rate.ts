@@ -32,7 +32,7 @@ import type { Job } from '../types.js';
 import { writeGuestData, zeroGuestData } from './guest-write.js';
 import { metadataView } from '../guest-image.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
-import { copyStatus } from './host-holes.js';
+import { FS_BLOCK, copyStatus } from './host-holes.js';
 import { readFill } from '../qcow2-compress.js';
 import { cowBs, filterChild, filterOrCowBs, isFilter } from './chain.js';
 import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
@@ -316,7 +316,9 @@ function mirrorWrite(p: Proc, r: RateState, offset: number, bytes: number): void
   const end = offset + bytes;
   for (let o = offset, guard = 0; o < end && guard < 100_000; guard++) {
     // want_zero: a raw source's holes are zeroes, not data (graph/jobs/host-holes.ts)
-    const st = copyStatus(p, r.top, o, end - o, Math.min(Math.max(cs, 4096), 65536));
+    // (with the job's granularity known, a raw source's holes are followed to the file system
+    // block, as SEEK_DATA answers, and the granule and cluster rounding below do the rest)
+    const st = copyStatus(p, r.top, o, end - o, g > 0 ? FS_BLOCK : Math.min(Math.max(cs, 4096), 65536));
     let n = st.n > 0 ? st.n : end - o;
     let copy = st.data;
     if (g > 0 && o % g === 0) {
