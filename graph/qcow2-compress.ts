@@ -71,7 +71,16 @@ export function readFill(p: Proc, node: string, offset: number, bytes: number, d
     // file-posix reads the host file: a raw image's bytes (a qcow2 image's file bytes are its
     // metadata and clusters, not followed)
     const img = p.image(n.filename);
-    return img ? rawFill(img, offset, offset + bytes) : undefined;
+    if (!img) return undefined;
+    // bdrv_aligned_preadv zero-fills what a read asks past the node's end (and file-posix's short
+    // read at EOF is padded with zeroes): a backing raw file shorter than its overlay reads as
+    // zeroes there (iotests 030 TestSmallerBackingFile: the stream's copy-on-read then finds
+    // the bounce buffer zero, bdrv_co_do_copy_on_readv's buffer_is_zero)
+    if (img.format === 'raw' && offset + bytes > img.size) {
+      if (offset >= img.size) return 0;
+      return rawFill(img, offset, img.size) === 0 ? 0 : undefined;
+    }
+    return rawFill(img, offset, offset + bytes);
   }
   if (n.driver !== 'qcow2' || n.options['data-file'] !== undefined) return undefined;
   let value: number | undefined;

@@ -93,9 +93,30 @@ export function copyStatus(p: Proc, top: string, offset: number, bytes: number, 
     const ls = layerStatus(p, cur, offset, st.n);
     if (ls.n === 0) break;
     if (!ls.alloc) continue;
+    if (p.node(cur)?.driver === 'quorum') return quorumStatus(p, cur, offset, Math.min(st.n, ls.n), granule);
     const at = hostFileOf(p, cur, offset);
     const run = at ? hostRun(at.img, at.offset, Math.min(st.n, ls.n), granule) : undefined;
     return run ? { alloc: true, data: run.data, n: run.n } : { alloc: true, data: true, n: st.n };
   }
   return { alloc: true, data: true, n: st.n };
+}
+
+/**
+ * quorum_co_block_status: each child's status over the range (bdrv_co_common_block_status_above
+ * down its own chain); BDRV_BLOCK_DATA for the longest data run if any child has data at
+ * `offset`, else BDRV_BLOCK_ZERO for the shortest zero run (iotests 041 TestRepairQuorum: a
+ * mirror of a quorum of sparse raw children writes zeroes where all of them have holes).
+ */
+function quorumStatus(p: Proc, q: string, offset: number, bytes: number, granule: number): CopyStatus {
+  let pnumZero = bytes;
+  let pnumData = 0;
+  for (const e of p.childrenOf(q)) {
+    if (!e.name.startsWith('children.')) continue;
+    const st = copyStatus(p, e.child, offset, bytes, granule);
+    const n = st.n > 0 ? st.n : bytes;
+    // nothing allocated down the child's chain: its bottom answers BDRV_BLOCK_ZERO
+    if (!st.data) pnumZero = Math.min(pnumZero, n);
+    else pnumData = Math.max(pnumData, n);
+  }
+  return pnumData ? { alloc: true, data: true, n: pnumData } : { alloc: true, data: false, n: pnumZero };
 }

@@ -32,7 +32,7 @@ import type { Job } from '../types.js';
 import { writeGuestData, zeroGuestData } from './guest-write.js';
 import { metadataView } from '../guest-image.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
-import { copyStatus } from './host-holes.js';
+import { FS_BLOCK, copyStatus } from './host-holes.js';
 import { readFill } from '../qcow2-compress.js';
 import { cowBs, filterChild, filterOrCowBs, isFilter } from './chain.js';
 import { mirrorIteration, type MirrorDirty } from './mirror-dirty.js';
@@ -308,11 +308,25 @@ function mirrorWrite(p: Proc, r: RateState, offset: number, bytes: number): void
   }
   const cs = metadataView(p, r.dest)?.img.clusterSize ?? 65536;
   const destEnd = p.node(r.dest)?.size ?? 0;
-  for (let o = offset, guard = 0; o < offset + bytes && guard < 100_000; guard++) {
+  // mirror_iteration: each request starts at a granularity boundary; a block-status run shorter
+  // than the granularity is copied as one whole granule (`if (io_bytes < s->granularity)
+  // io_bytes = s->granularity`, MIRROR_METHOD_COPY: zeroes in it become data on the target),
+  // a longer one is cut down to whole granules
+  const g = r.mirror?.granularity ?? 0;
+  const end = offset + bytes;
+  for (let o = offset, guard = 0; o < end && guard < 100_000; guard++) {
     // want_zero: a raw source's holes are zeroes, not data (graph/jobs/host-holes.ts)
-    const st = copyStatus(p, r.top, o, offset + bytes - o, Math.min(Math.max(cs, 4096), 65536));
-    const n = st.n > 0 ? st.n : offset + bytes - o;
-    if (st.data) writeData(p, r.dest, o, n, r.top);
+    // (with the job's granularity known, a raw source's holes are followed to the file system
+    // block, as SEEK_DATA answers, and the granule and cluster rounding below do the rest)
+    const st = copyStatus(p, r.top, o, end - o, g > 0 ? FS_BLOCK : Math.min(Math.max(cs, 4096), 65536));
+    let n = st.n > 0 ? st.n : end - o;
+    let copy = st.data;
+    if (g > 0 && o % g === 0) {
+      n -= n % g;
+      if (n < g) { n = g; copy = true; }
+      n = Math.min(n, end - o);
+    }
+    if (copy) writeData(p, r.dest, o, n, r.top);
     else if (o % cs === 0 && ((o + n) % cs === 0 || o + n >= destEnd)) zeroGuestData(p, r.dest, o, n, r.unmap !== false);
     else writeData(p, r.dest, o, n, r.top);
     o += n;
