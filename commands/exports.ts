@@ -16,6 +16,7 @@ import type { BitmapSource } from './block-dirty-bitmap.js';
 import { getLength } from '../graph/length.js';
 import { refuseChildlessCorLength } from '../graph/cor-length.js';
 import { drained } from '../graph/drain.js';
+import { flushDrainWakes } from '../graph/jobs/rate.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { refuseExportFailHang } from '../graph/export-fail-backup-hang.js';
 import { nbdGetTlsCreds } from '../graph/tls-creds.js';
@@ -294,10 +295,30 @@ export function removeExport(ctx: Pick<CommandCtx, 'p' | 'emit'>, id: string): v
   // nbd_export_delete: its bitmaps are no longer busy
   for (const b of x.bitmaps ?? []) if (findDirtyBitmap(p, b.node, b.name)) setDirtyBitmapBusy(p, b.node, b.name, false);
   p.delExport(id);
-  if (bb) removeBlockBackend(p, bb.id);
+  if (bb) unrefBlockBackend(p, bb.id);
+  // blk_exp_delete_bh sends BLOCK_EXPORT_DELETED after blk_unref: its drained sections have ended
+  // by then (child_job_drained_end -> job_resume), and a speed-limited job they woke has run its
+  // next iterations (on 7.2 a mirror that copied its data goes ready first:
+  // combo-c14-export-del-during-mirror; on 10.0 the wake-up sleeps again, rule
+  // wake-ends-rate-limit-sleep): the wake-ups so far run before the event, not at the command's end
+  flushDrainWakes(ctx);
   ctx.emit('BLOCK_EXPORT_DELETED', { id });
 }
 
+/**
+ * blk_unref of a BlockBackend's last reference (block/block-backend.c, 7.2 and 10.0): blk_drain
+ * first, then blk_delete -> blk_remove_bs, which drains again: two drained sections of the root
+ * node, so a speed-limited job with a node below takes two wake-ups (7.2: a stream over an exported
+ * intermediate copies two more chunks at block-export-del, combo-c14-b2-export-ro-in-frozen-stream-chain;
+ * as bdrv_open_inherit's probing BlockBackend does, graph/open.ts).
+ */
+export function unrefBlockBackend(p: Proc, bbId: string): void {
+  const root = p.children({ kind: 'bb', bb: bbId })[0];
+  if (root) drained(p, [root.child], false, () => undefined);
+  removeBlockBackend(p, bbId);
+}
+
+/** blk_remove_bs and the BlockBackend's end (what blk_delete does once blk_unref's own drain is done). */
 export function removeBlockBackend(p: Proc, bbId: string): void {
   const root = p.children({ kind: 'bb', bb: bbId })[0];
   if (!root) { p.delBB(bbId); return; }
