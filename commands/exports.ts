@@ -158,6 +158,7 @@ function exportAfterActivate(p: Proc, args: Record<string, unknown>, { id, nodeN
         if (args.type === 'nbd') nbdExportCreate(p, args, id, nodeName, writable, bbId, root.id, fixed);
         else if (args.type === 'vhost-user-blk') vuBlkExpCreate(p, args, id, nodeName, writable, bbId, fixed);
         else if (args.type === 'fuse') fuseExportCreate(p, args, id, nodeName, writable, bbId, root.id, fixed);
+        else if (args.type === 'vduse-blk') vduseBlkExpCreate(p, args, id);
         else p.putExport({ id, type: String(args.type), node: nodeName, name: nodeName, writable, bb: bbId, iothread: (args.iothread as string | undefined) ?? null, fixed });
       } catch (e) {
         // blk_exp_add's fail path after blk_insert_bs: QEMU 10.0 may hang in its blk_unref
@@ -197,6 +198,28 @@ function vuBlkExpCreate(p: Proc, args: Record<string, unknown>, id: string, node
   // num-queues defaults to VHOST_USER_BLK_NUM_QUEUES_DEFAULT (1)
   if (args['num-queues'] !== undefined && Number(args['num-queues']) === 0) throw new QmpError('num-queues must be greater than 0');
   p.putExport({ id, type: 'vhost-user-blk', node: nodeName, name: nodeName, writable, bb: bbId, iothread: (args.iothread as string | undefined) ?? null, fixed });
+}
+
+/** VIRTQUEUE_MAX_SIZE (include/hw/virtio/virtio.h): the largest queue-size vduse_blk_exp_create takes. */
+const VIRTQUEUE_MAX_SIZE = 1024;
+
+/**
+ * vduse_blk_exp_create (block/export/vduse-blk.c, 7.2 and 10.0): num-queues, queue-size (more than
+ * 2, a power of 2, at most VIRTQUEUE_MAX_SIZE) and, only when given, logical-block-size
+ * (check_block_size) are checked, then vduse_dev_create (subprojects/libvduse) opens
+ * /dev/vduse/control, which a host without the kernel's vduse module (the recording host, and
+ * containers in general) does not have: it returns NULL and the export fails with blk_exp_add's
+ * fail path (blk_unref: the BlockBackend goes, the node returns to the main loop). The model takes
+ * that host: no vduse-blk export is ever created (combo-c14-b3-vduse-blk-*, both versions).
+ */
+function vduseBlkExpCreate(p: Proc, args: Record<string, unknown>, id: string): void {
+  if (args['num-queues'] !== undefined && Number(args['num-queues']) === 0) throw new QmpError('num-queues must be greater than 0');
+  if (args['queue-size'] !== undefined) {
+    const q = Number(args['queue-size']);
+    if (q <= 2 || (q & (q - 1)) !== 0 || q > VIRTQUEUE_MAX_SIZE) throw new QmpError('queue-size is invalid');
+  }
+  if (args['logical-block-size'] !== undefined) checkBlockSize(p, id, 'logical-block-size', Number(args['logical-block-size']));
+  throw new QmpError('failed to create vduse device');
 }
 
 /**
