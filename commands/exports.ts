@@ -16,6 +16,7 @@ import type { BitmapSource } from './block-dirty-bitmap.js';
 import { getLength } from '../graph/length.js';
 import { refuseChildlessCorLength } from '../graph/cor-length.js';
 import { drained } from '../graph/drain.js';
+import { flushDrainWakes } from '../graph/jobs/rate.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
 import { refuseExportFailHang } from '../graph/export-fail-backup-hang.js';
 import { nbdGetTlsCreds } from '../graph/tls-creds.js';
@@ -157,6 +158,7 @@ function exportAfterActivate(p: Proc, args: Record<string, unknown>, { id, nodeN
         if (args.type === 'nbd') nbdExportCreate(p, args, id, nodeName, writable, bbId, root.id, fixed);
         else if (args.type === 'vhost-user-blk') vuBlkExpCreate(p, args, id, nodeName, writable, bbId, fixed);
         else if (args.type === 'fuse') fuseExportCreate(p, args, id, nodeName, writable, bbId, root.id, fixed);
+        else if (args.type === 'vduse-blk') vduseBlkExpCreate(p, args, id);
         else p.putExport({ id, type: String(args.type), node: nodeName, name: nodeName, writable, bb: bbId, iothread: (args.iothread as string | undefined) ?? null, fixed });
       } catch (e) {
         // blk_exp_add's fail path after blk_insert_bs: QEMU 10.0 may hang in its blk_unref
@@ -196,6 +198,28 @@ function vuBlkExpCreate(p: Proc, args: Record<string, unknown>, id: string, node
   // num-queues defaults to VHOST_USER_BLK_NUM_QUEUES_DEFAULT (1)
   if (args['num-queues'] !== undefined && Number(args['num-queues']) === 0) throw new QmpError('num-queues must be greater than 0');
   p.putExport({ id, type: 'vhost-user-blk', node: nodeName, name: nodeName, writable, bb: bbId, iothread: (args.iothread as string | undefined) ?? null, fixed });
+}
+
+/** VIRTQUEUE_MAX_SIZE (include/hw/virtio/virtio.h): the largest queue-size vduse_blk_exp_create takes. */
+const VIRTQUEUE_MAX_SIZE = 1024;
+
+/**
+ * vduse_blk_exp_create (block/export/vduse-blk.c, 7.2 and 10.0): num-queues, queue-size (more than
+ * 2, a power of 2, at most VIRTQUEUE_MAX_SIZE) and, only when given, logical-block-size
+ * (check_block_size) are checked, then vduse_dev_create (subprojects/libvduse) opens
+ * /dev/vduse/control, which a host without the kernel's vduse module (the recording host, and
+ * containers in general) does not have: it returns NULL and the export fails with blk_exp_add's
+ * fail path (blk_unref: the BlockBackend goes, the node returns to the main loop). The model takes
+ * that host: no vduse-blk export is ever created (combo-c14-b3-vduse-blk-*, both versions).
+ */
+function vduseBlkExpCreate(p: Proc, args: Record<string, unknown>, id: string): void {
+  if (args['num-queues'] !== undefined && Number(args['num-queues']) === 0) throw new QmpError('num-queues must be greater than 0');
+  if (args['queue-size'] !== undefined) {
+    const q = Number(args['queue-size']);
+    if (q <= 2 || (q & (q - 1)) !== 0 || q > VIRTQUEUE_MAX_SIZE) throw new QmpError('queue-size is invalid');
+  }
+  if (args['logical-block-size'] !== undefined) checkBlockSize(p, id, 'logical-block-size', Number(args['logical-block-size']));
+  throw new QmpError('failed to create vduse device');
 }
 
 /**
@@ -294,10 +318,30 @@ export function removeExport(ctx: Pick<CommandCtx, 'p' | 'emit'>, id: string): v
   // nbd_export_delete: its bitmaps are no longer busy
   for (const b of x.bitmaps ?? []) if (findDirtyBitmap(p, b.node, b.name)) setDirtyBitmapBusy(p, b.node, b.name, false);
   p.delExport(id);
-  if (bb) removeBlockBackend(p, bb.id);
+  if (bb) unrefBlockBackend(p, bb.id);
+  // blk_exp_delete_bh sends BLOCK_EXPORT_DELETED after blk_unref: its drained sections have ended
+  // by then (child_job_drained_end -> job_resume), and a speed-limited job they woke has run its
+  // next iterations (on 7.2 a mirror that copied its data goes ready first:
+  // combo-c14-export-del-during-mirror; on 10.0 the wake-up sleeps again, rule
+  // wake-ends-rate-limit-sleep): the wake-ups so far run before the event, not at the command's end
+  flushDrainWakes(ctx);
   ctx.emit('BLOCK_EXPORT_DELETED', { id });
 }
 
+/**
+ * blk_unref of a BlockBackend's last reference (block/block-backend.c, 7.2 and 10.0): blk_drain
+ * first, then blk_delete -> blk_remove_bs, which drains again: two drained sections of the root
+ * node, so a speed-limited job with a node below takes two wake-ups (7.2: a stream over an exported
+ * intermediate copies two more chunks at block-export-del, combo-c14-b2-export-ro-in-frozen-stream-chain;
+ * as bdrv_open_inherit's probing BlockBackend does, graph/open.ts).
+ */
+export function unrefBlockBackend(p: Proc, bbId: string): void {
+  const root = p.children({ kind: 'bb', bb: bbId })[0];
+  if (root) drained(p, [root.child], false, () => undefined);
+  removeBlockBackend(p, bbId);
+}
+
+/** blk_remove_bs and the BlockBackend's end (what blk_delete does once blk_unref's own drain is done). */
 export function removeBlockBackend(p: Proc, bbId: string): void {
   const root = p.children({ kind: 'bb', bb: bbId })[0];
   if (!root) { p.delBB(bbId); return; }

@@ -147,6 +147,8 @@ export const RULES = defineRules({
       { transcript: 'abort-42-txn-merge-empty-list-then-fails-survives.json', step: 5 }, { transcript: 'combo-c13-abort-rolls-back-bitmaps.json', step: 3 }, { transcript: 'combo-c13-backup-bitmap-refusals.json', step: 10 }, { transcript: 'combo-c13-backup-fails-nth-action.json', step: 11 }, { transcript: 'combo-c13-backup-then-abort-events.json', step: 8 }, { transcript: 'combo-c13-backup-with-new-bitmap.json', step: 7 }, { transcript: 'combo-c13-bitmap-add-duplicate-in-one.json', step: 3 }, { transcript: 'combo-c13-bitmap-add-errors-roll-back.json', step: 7 }, { transcript: 'combo-c13-bitmap-clear-with-contents.json', step: 6 }, { transcript: 'combo-c13-bitmap-enable-disable-toggle.json', step: 4 }, { transcript: 'combo-c13-bitmap-merge-forms.json', step: 6 }, { transcript: 'combo-c13-bitmap-merge-granularity-and-new.json', step: 6 }, { transcript: 'combo-c13-bitmap-on-exported-node.json', step: 12 }, { transcript: 'combo-c13-bitmap-persistent-qcow2-abort.json', step: 2 }, { transcript: 'combo-c13-bitmap-remove-then-readd.json', step: 3 }, { transcript: 'combo-c13-bitmaps-iothread-nodes.json', step: 5 }, { transcript: 'combo-c13-bitmaps-on-filters.json', step: 7 }, { transcript: 'combo-c13-drive-backup-sync-none-and-top.json', step: 5 }, { transcript: 'combo-c13-everything-in-one.json', step: 9 }, { transcript: 'combo-c13-grouped-drive-backup-created-files.json', step: 4 }, { transcript: 'combo-c13-grouped-fail-at-prepare.json', step: 13 }, { transcript: 'combo-c13-internal-snapshot-abort.json', step: 2 }, { transcript: 'combo-c13-internal-snapshot-exported-and-iothread.json', step: 7 }, { transcript: 'combo-c13-internal-snapshot-refusals.json', step: 14 }, { transcript: 'combo-c13-snapshot-exported-node.json', step: 6 }, { transcript: 'combo-c13-snapshot-sync-then-internal-and-bitmap.json', step: 2 }, { transcript: 'combo-c13-snapshot-then-backup-overlay.json', step: 7 }, { transcript: 'combo-c13-snapshot-then-bitmap-on-overlay.json', step: 3 },
       // stop 42 (lead): the vmdk reopened onto a qcow2 file's query (BlockDeviceInfo.active)
       { transcript: 'fuzz-vmdk-reopen-file-keeps-extents.json', step: 3 },
+      // stop 43 (wt-combo15): the fourteenth held-out set's first differing step — the query replies' BlockDeviceInfo.active, and 10.0's allow-inactive / handshake-max-seconds
+      ...([['b2-allow-inactive-export', 2], ['b2-commit-frozen-exported-base', 11], ['b2-export-ro-in-frozen-stream-chain', 12], ['b2-five-node-chain-exports', 11], ['b2-fuse-growable-resize', 5], ['b2-fuse-iothread', 3], ['b2-hard-del-client-writable-shutting-down', 8], ['b2-iothread-export-nonfixed-silent', 5], ['b2-iothread-exported-reopen-backing', 6], ['b2-iothread-pinned-chain-stream', 6], ['b2-legacy-nbd-server-add-bitmap', 6], ['b2-lock-ro-export-other-daemon', 11], ['b2-nbd-server-start-options', 1], ['b2-nbd-server-stop-with-client', 8], ['b2-resize-exported-with-client', 5], ['b2-set-iothread-exported-refusals', 11], ['b2-snapshot-internal-exported', 5], ['b2-snapshot-sync-exported-iothread', 6], ['b2-two-exports-perm-mix', 6], ['b2-vhost-writable-ro-node-iothread', 12], ['b3-vduse-blk-allow-inactive', 1], ['b3-vduse-blk-iothread', 3], ['b3-vduse-blk-refusal-order', 13], ['del-resize-exported', 10], ['freeze-exported-in-stream-chain', 11], ['iothread-export-set-iothread', 5], ['nbd-bitmap-in-backing', 7], ['nbd-bitmaps-busy', 6], ['nbd-writable-ro-node-reopen', 11], ['reopen-backing-under-exported-overlay', 5], ['reopen-file-node-below-export', 9], ['reopen-list-fails-partway-export', 5], ['reopen-raw-file-swap-under-export', 6], ['snapshot-exported-node', 6], ['stream-base-exported', 8], ['stream-intermediate-exported', 11]] as const).map(([t, step]) => ({ transcript: `combo-c14-${t}.json`, step })),
     ],
     modelled: true,
   },
@@ -292,6 +294,8 @@ export const RULES = defineRules({
       { transcript: 'vm/vm-o-b2-iothread-jobs-replies.json', step: 5 },
       // stop 42 (wt-combo14): the thirteenth held-out set, transactions: the first step each pair differs
       { transcript: 'combo-c13-mirror-running-and-txn.json', step: 4 },
+      // stop 43 (wt-combo15): the fourteenth held-out set's first differing step — mirrors and active commits of exported nodes
+      ...([['active-commit-writable-export', 4], ['b2-bitmap-export-under-mirror', 5], ['b2-export-del-then-mirror-complete', 4], ['b2-mirror-exported-source-client', 5], ['b2-mirror-ready-export-source-added', 3], ['b3-vduse-blk-failed-under-mirror', 2], ['commit-intermediate-exported', 5], ['export-del-during-mirror', 4], ['iothread-export-mirror-complete', 5], ['iothread-fixed-exports-job-across', 12], ['mirror-exported-source-complete', 4], ['mirror-replaces-below-exported-filter', 6]] as const).map(([t, step]) => ({ transcript: `combo-c14-${t}.json`, step })),
     ],
     modelled: true,
   },
@@ -535,6 +539,8 @@ export const RULES = defineRules({
       ...([['b2-amend-while-job-holds-node', 2], ['b2-backup-bitmap-busy-while-running', 4], ['b2-drive-backup-new-target-cancel', 1], ['b2-jobs-on-same-node-busy', 5], ['b2-txn-grouped-finalize-while-other-running', 5], ['b2-txn-grouped-pending-cancel-other', 5], ['backup-and-mirror-same-source-cancel-order', 3], ['backup-held-verbs', 2], ['backup-pending-cancel', 2], ['backup-pending-finalize-filter', 2], ['backup-source-read-stop-cancel', 2], ['backup-sync-none-cancel-verbs', 2], ['backup-target-enospc-stop-cancel', 2], ['txn-drive-backup-and-blockdev-backup-grouped-pending-cancel', 5], ['txn-grouped-cancel-one', 5], ['txn-grouped-manual-finalize', 5], ['txn-job-id-clash', 8]] as const).map(([t, step]) => ({ transcript: `combo-c10-${t}.json`, step })),
       // stop 40 (wt-fz20): the sync-none backups that measure a qcow2 node a create through it grew (the filter's file edge and its copy bitmap differ in the same step)
       { transcript: 'fuzz-create-through-qcow2-node-grows-it.json', step: 5 },
+      // stop 43 (wt-combo15): the fourteenth held-out set's first differing step — a backup whose target an export reads: its filter's file edge
+      ...([['backup-exported-target', 4]] as const).map(([t, step]) => ({ transcript: `combo-c14-${t}.json`, step })),
     ],
     modelled: true,
   },
@@ -702,6 +708,8 @@ export const RULES = defineRules({
       { transcript: 'qr-bitmaps-busy-backup.json', step: 3 },
       // stop 42 (wt-combo14): the thirteenth held-out set, transactions: the first step each pair differs
       { transcript: 'combo-c13-backup-busy-target-and-verbs.json', step: 3 }, { transcript: 'combo-c13-backup-duplicate-job-ids.json', step: 6 }, { transcript: 'combo-c13-backup-exported-nodes.json', step: 7 }, { transcript: 'combo-c13-backup-filters.json', step: 8 }, { transcript: 'combo-c13-backup-over-cbw-node.json', step: 3 }, { transcript: 'combo-c13-bitmap-busy-by-backup.json', step: 4 }, { transcript: 'combo-c13-drive-backup-refusals.json', step: 6 }, { transcript: 'combo-c13-grouped-manual-finalize-order.json', step: 4 }, { transcript: 'combo-c13-grouped-pending-cancel.json', step: 4 }, { transcript: 'combo-c13-grouped-three-one-finishes.json', step: 5 }, { transcript: 'combo-c13-individual-manual-finalize.json', step: 4 }, { transcript: 'combo-c13-snapshot-of-backup-source-and-target.json', step: 4 },
+      // stop 43 (wt-combo15): the fourteenth held-out set's first differing step — backups of and into exported nodes
+      ...([['b2-backup-exported-source-del-safe', 5], ['backup-exported-target', 4]] as const).map(([t, step]) => ({ transcript: `combo-c14-${t}.json`, step })),
     ],
     modelled: true,
   },
@@ -734,7 +742,11 @@ export const RULES = defineRules({
     '7.2': { fn: 'check_block_size: QERR_PROPERTY_VALUE_OUT_OF_RANGE "Property %s.%s doesn\'t take value %ld (minimum: 512, maximum: 2097152)", then "Property %s.%s doesn\'t take value \'%ld\', it\'s not a power of 2"', value: 'property' },
     '10.0': { fn: 'check_block_size (recorded): one text for both, "parameter %s must be a power of 2 between %ld and %ld"', value: 'parameter' },
     // and a device's logical_block_size (set_blocksize: the same check; the fourth VM held-out set, wt-vm14)
-    proof: [{ transcript: 'combo-c2-export-vhost-user-blk.json', step: 4 }, { transcript: 'vm/vm-f-nvme-props.json', step: 8 }, { transcript: 'vm/vm-f-props-block-sizes.json', step: 2 }],
+    proof: [
+      { transcript: 'combo-c2-export-vhost-user-blk.json', step: 4 }, { transcript: 'vm/vm-f-nvme-props.json', step: 8 }, { transcript: 'vm/vm-f-props-block-sizes.json', step: 2 },
+      // stop 43 (wt-combo15): the fourteenth held-out set's first differing step — vhost-user-blk's and vduse-blk's logical-block-size
+      ...([['b3-vduse-blk-options', 6], ['vhost-user-blk-options', 2]] as const).map(([t, step]) => ({ transcript: `combo-c14-${t}.json`, step })),
+    ],
     modelled: true,
   },
   'preallocate-drop-resize-bh': {
@@ -836,6 +848,8 @@ export const RULES = defineRules({
       { transcript: 'vm/vm-k-nbd-writable-share-rw.json', step: 23 }, { transcript: 'vm/vm-k-hmp-arg-forms.json', step: 35 },
       // stop 39 (wt-vm20): HMP nbd_server_stop of two exports of one node (c, then ce)
       { transcript: 'vm/vm-l-hmp-nbd.json', step: 21 },
+      // stop 43 (wt-combo15): the fourteenth held-out set's first differing step — nbd-server-stop of an NBD export, a legacy one and a vhost-user-blk one (events)
+      ...([['nbd-server-stop-mixed-exports', 7]] as const).map(([t, step]) => ({ transcript: `combo-c14-${t}.json`, step })),
     ],
     modelled: true,
     shows: 'events' as const,
@@ -1081,6 +1095,8 @@ export const RULES = defineRules({
       { transcript: 'bitmap-count-backup-modes.json', step: 7 }, { transcript: 'bitmap-count-mirror-target.json', step: 7 }, { transcript: 'json-filename-inline-child-order.json', step: 1 },
       // stop 41 (wt-combo13): the twelfth held-out set's replies with file nodes (the same steps as qapi-schema's)
       ...([['b2-replies-backing-change', 4], ['b2-replies-cache-detect-zeroes', 3], ['b2-replies-list-rollback', 3], ['b2-replies-null-and-blkdebug', 4], ['b2-replies-qcow2-options', 2], ['b2-replies-raw-slice', 4], ['b3-data-file-child-ref', 7], ['b3-raw-offset-file-swap-sizes', 9]] as const).map(([t, step]) => ({ transcript: `combo-c12-${t}.json`, step })),
+      // stop 43 (wt-combo15): the fourteenth held-out set's first differing step — the file nodes' format-specific in the query replies
+      ...([['b2-commit-frozen-exported-base', 11], ['b2-export-ro-in-frozen-stream-chain', 12], ['b2-five-node-chain-exports', 11], ['b2-fuse-growable-resize', 5], ['b2-fuse-iothread', 3], ['b2-iothread-export-nonfixed-silent', 5], ['b2-iothread-exported-reopen-backing', 6], ['b2-iothread-pinned-chain-stream', 6], ['b2-legacy-nbd-server-add-bitmap', 6], ['b2-lock-ro-export-other-daemon', 11], ['b2-resize-exported-with-client', 5], ['b2-set-iothread-exported-refusals', 11], ['b2-snapshot-internal-exported', 5], ['b2-snapshot-sync-exported-iothread', 6], ['b2-two-exports-perm-mix', 6], ['b2-vhost-writable-ro-node-iothread', 12], ['b3-vduse-blk-iothread', 3], ['b3-vduse-blk-refusal-order', 13], ['del-resize-exported', 10], ['freeze-exported-in-stream-chain', 11], ['iothread-export-set-iothread', 5], ['nbd-bitmap-in-backing', 7], ['nbd-bitmaps-busy', 6], ['nbd-writable-ro-node-reopen', 11], ['reopen-backing-under-exported-overlay', 5], ['reopen-file-node-below-export', 9], ['reopen-list-fails-partway-export', 5], ['reopen-raw-file-swap-under-export', 6], ['snapshot-exported-node', 6], ['stream-base-exported', 8], ['stream-intermediate-exported', 11]] as const).map(([t, step]) => ({ transcript: `combo-c14-${t}.json`, step })),
     ],
     modelled: true,
   },

@@ -19,8 +19,8 @@ import { QemuAbortRefusal } from './qemu-abort.js';
  * anything else (fixed-size raw, a driver without truncate) -ENOTSUP.
  */
 export function truncateErrno(e: QmpError): string {
-  // (bdrv_qed_co_truncate's invalid size is -EINVAL too)
-  return /read-only/.test(e.desc) ? 'Permission denied' : /multiple of 512|Invalid image size/.test(e.desc) ? 'Invalid argument' : 'Operation not supported';
+  // (bdrv_qed_co_truncate's invalid size and nbd_co_truncate's growth are -EINVAL too)
+  return /read-only/.test(e.desc) ? 'Permission denied' : /multiple of 512|Invalid image size|Cannot grow NBD nodes/.test(e.desc) ? 'Invalid argument' : 'Operation not supported';
 }
 
 /** The preallocate filters a failed truncate passed through (preallocate_co_truncate's fail path), innermost first. */
@@ -148,6 +148,15 @@ export function coTruncate(p: Proc, node: string, size: number, depth = 0): void
       const img = p.image(n.filename);
       // ftruncate's new bytes read zeroes; a shrink drops the bytes past the end
       if (img) p.d.put(HOST, 'images', img.file, img.format === 'raw' ? { ...resizedRawBytes(img, size), size } : { ...img, fileLength: size });
+      return;
+    }
+    case 'nbd': {
+      // nbd_co_truncate (block/nbd.c, 7.2 and 10.0): an NBD client cannot change the export's
+      // size. Every caller here passes exact=false (qmp_block_resize, a job growing its target), so
+      // only a size past the one the handshake reported (s->info.size, kept from the open even when
+      // the server's node is resized later) is refused (-EINVAL); anything else returns 0 and
+      // refresh_total_sectors takes nbd_getlength, the same info.size, so nothing changes
+      if (size > n.size) throw new QmpError('Cannot grow NBD nodes');
       return;
     }
     default: {

@@ -28,6 +28,8 @@ const NOT_ON_10: Record<string, string> = {
   'luks2-amend-perms.json': 'step 5: the same amend abort on QEMU 10.0.2 (luks-amend-header-io-aborts)',
   'luks2-amend-two-daemons.json': 'step 10: the same amend abort on QEMU 10.0.2 (luks-amend-header-io-aborts)',
   // stop 42 (wt-combo14): the thirteenth held-out set, transactions
+  // stop 43 (wt-combo15): the stream of a chain whose top a non-fixed export moved into io0
+  'combo-c14-b2-iothread-exported-chain-stream.json': "step 8: QEMU 10.0.2 aborts in bdrv_insert_node (Assertion `bdrv_get_aio_context(bs) == ctx' failed): the stream's copy-on-read filter attach moves 'top', which the export put in io0 without fixed-iothread, back to the main loop (graph/rules.ts insert-node-context-asserts; the model refuses it under 10.0 rules); combo-c14-b2-iothread-pinned-chain-stream is the pinned form both versions record",
   'combo-c13-backup-iothread.json': "step 8: QEMU 10.0.2 aborts in bdrv_insert_node (Assertion `bdrv_get_aio_context(bs) == ctx' failed): the backup's filter attach moves a source x-blockdev-set-iothread put in io0, which nothing pins, back to the main loop (graph/rules.ts insert-node-context-asserts; the model refuses it under 10.0 rules)",
 };
 
