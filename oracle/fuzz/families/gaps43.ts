@@ -12,7 +12,7 @@
 // - blockdev-reopen of a filter node changing its `file` (blkdebug its `image`) to another node
 //   (bdrv_reopen_parse_file_or_backing: a filter's filtered child may change), where
 //   reopen-lists.ts changed only `backing`.
-import type { JsonObject } from '../../format.js';
+import type { JsonObject, Step } from '../../format.js';
 import { clone, cmd, isObj, type Production } from '../production.js';
 
 const plain = (n: string) => !/[.#]/.test(n);
@@ -20,7 +20,8 @@ const AMEND_IDS = ['am0', 'am1'];
 
 export const amend: Production = (g, p, proc) => {
   const r = g.rng;
-  if (r.chance(0.25)) return cmd(proc, 'job-dismiss', { id: r.pick(AMEND_IDS) });
+  if (p.amendJobs.size && r.chance(0.5)) return cmd(proc, 'job-dismiss', { id: r.pick([...p.amendJobs]) });
+  if (r.chance(0.05)) return cmd(proc, 'job-dismiss', { id: r.pick(AMEND_IDS) });
   const qcow2 = p.named().filter((n) => p.driver(n) === 'qcow2');
   const node = qcow2.length && r.chance(0.75) ? r.pick(qcow2) : g.ref(p);
   const own = p.driver(node) ?? 'qcow2';
@@ -32,9 +33,13 @@ export const amend: Production = (g, p, proc) => {
       { format: 'luks', state: 'active', 'new-secret': 'sec0', keyslot: 9 },
     ]);
   }
-  const o: JsonObject = { 'job-id': r.pick(AMEND_IDS), 'node-name': node, options };
+  const id = r.pick(AMEND_IDS);
+  const o: JsonObject = { 'job-id': id, 'node-name': node, options };
   if (r.chance(0.2)) o.force = r.chance(0.7);
-  return cmd(proc, 'x-blockdev-amend', o);
+  if (g.inSeq() || r.chance(0.4)) return cmd(proc, 'x-blockdev-amend', o);
+  // the job to its end (concluded: it waits for a dismiss), a query of it there, its dismiss
+  const wait: Step = proc === 'A' ? { wait: { job: id, status: 'concluded' } } : { proc, wait: { job: id, status: 'concluded' } };
+  return g.seq([cmd(proc, 'x-blockdev-amend', o), wait, cmd(proc, r.pick(['query-jobs', 'query-block-jobs']), {}), cmd(proc, 'job-dismiss', { id })]);
 };
 
 export const resizeUnderJob: Production = (g, p, proc) => {
@@ -55,8 +60,16 @@ const FILTERS: Record<string, string> = { throttle: 'file', 'copy-on-read': 'fil
 export const reopenFilterFile: Production = (g, p, proc) => {
   const r = g.rng;
   const filters = p.named().filter((n) => FILTERS[p.driver(n) ?? ''] !== undefined && p.options.has(n));
+  if (!filters.some((n) => p.driver(n) === 'throttle' || p.driver(n) === 'preallocate') && r.chance(0.6)) {
+    // first a filter that can take the reopen, over a node of the graph
+    if (p.throttleGroups.size && r.chance(0.5)) return cmd(proc, 'blockdev-add', { driver: 'throttle', 'node-name': g.fresh('x', p), 'throttle-group': r.pick([...p.throttleGroups]), file: g.ref(p) });
+    return cmd(proc, 'blockdev-add', { driver: 'preallocate', 'node-name': g.fresh('x', p), file: g.ref(p) });
+  }
   if (!filters.length) return undefined;
-  const node = r.pick(filters);
+  // throttle and preallocate have a .bdrv_reopen_prepare (the others are refused: "does not
+  // support reopening files"; blkdebug: "Cannot change the option 'image'"): mostly them
+  const reopenable = filters.filter((n) => p.driver(n) === 'throttle' || p.driver(n) === 'preallocate');
+  const node = r.pick(reopenable.length && r.chance(0.8) ? reopenable : filters);
   const edge = FILTERS[p.driver(node)!]!;
   const o = clone(p.options.get(node)!);
   // the node's other inline children by the names they got, else the reopen would open them anew
@@ -69,4 +82,4 @@ export const reopenFilterFile: Production = (g, p, proc) => {
   return cmd(proc, 'blockdev-reopen', { options: [o] });
 };
 
-export const GAPS_43: [Production, number][] = [[amend, 2], [resizeUnderJob, 1], [reopenFilterFile, 2]];
+export const GAPS_43: [Production, number][] = [[amend, 2], [resizeUnderJob, 1], [reopenFilterFile, 3]];
