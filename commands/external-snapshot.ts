@@ -145,7 +145,10 @@ export function externalSnapshotPrepare(
   // the parents bdrv_append moves to the overlay (bdrv_replace_node_noperm, auto-skip), oldest first
   const appendMoved = p.parents(oldBs).filter((c) => shouldUpdateChild(p, c, overlay)).map((c) => c.id).reverse();
   try {
-    appendNode(p, overlay, oldBs);
+    // a refresh that fails after the parents moved leaves them at the head of their lists (fuzz 1033366190)
+    appendNode(p, overlay, oldBs, (moved) => onAbortResidue((q) => {
+      for (const id of moved) { const c = q.edge(id); if (c && c.child === oldBs) retarget(q, id, oldBs); }
+    }));
     // 10.0's bdrv_append ends with bdrv_graph_wrunlock, which runs the main loop's pending bottom
     // halves (aio_bh_poll): the drop_resize_bh a preallocate filter that lost its writer scheduled
     // in the append's permission refresh runs now, not after the command, so a later action of the

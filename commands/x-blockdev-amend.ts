@@ -5,6 +5,7 @@
 // the image's header (graph/luks.ts keeps each slot's passphrase digest).
 import { QmpError } from '../errors/index.js';
 import { createJob, patchJobData, registerJobDriver, sendJob, type JobCtx } from '../graph/jobs/runner.js';
+import { addRef, dropRef } from '../graph/jobs/parts.js';
 import { luksSlots, luksWithSlot, QCRYPTO_BLOCK_LUKS_NUM_KEY_SLOTS } from '../graph/luks.js';
 import { HOST, type Image } from '../graph/types.js';
 import { QemuAbortRefusal } from '../graph/qemu-abort.js';
@@ -37,7 +38,9 @@ function writeSlots(p: Proc, j: { data: Record<string, unknown> }): void {
   p.d.put(HOST, 'images', img.file, { ...img, luks: h });
 }
 
-registerJobDriver('amend-qcow2', { commit: ({ p }, j) => writeSlots(p, j) });
+// blockdev_amend_free: bdrv_unref(s->bs), the reference qmp_x_blockdev_amend took (after
+// .bdrv_amend_clean): until the job is dismissed its node is "in use" to blockdev-del
+registerJobDriver('amend-qcow2', { commit: ({ p }, j) => writeSlots(p, j), free: ({ p }, j) => dropRef(p, String(j.data.node)) });
 
 // blockdev_amend_free → .bdrv_amend_clean (block_crypto_amend_cleanup): at job-dismiss
 registerJobDriver('amend-luks', {
@@ -50,6 +53,7 @@ registerJobDriver('amend-luks', {
       // bdrv_child_refresh_perms' error is only reported (error_report_err)
       if (!(e instanceof QmpError)) throw e;
     }
+    dropRef(p, node);
   },
 });
 
@@ -192,6 +196,9 @@ export const xBlockdevAmend: CommandDef = {
     const force = args.force === true;
     // job_create (JOB_DEFAULT | JOB_MANUAL_DISMISS): the job id's checks
     const job = createJob(ctx, { id: String(args['job-id']), type: 'amend', autoFinalize: true, autoDismiss: false, speed: 0, data: { kind: `amend-${fmt}`, node: name } });
+    // qmp_x_blockdev_amend: bdrv_ref(bs) once the job exists (s->bs), dropped at blockdev_amend_free
+    // (fuzz 747462203: blockdev-del of the node before the dismiss is "Block device n9 is in use")
+    addRef(p, name);
     let plan: AmendPlan;
     if (fmt === 'luks') {
       // blockdev_amend_pre_run → block_crypto_amend_prepare: crypto->updating_keys, then

@@ -106,16 +106,30 @@ export function refuseAppendHang(p: Proc, bsTop: string): void {
  * bdrv_append(bs_new, bs_top): bs_top becomes bs_new's `backing` (a filter's primary child),
  * then bs_new takes bs_top's place in every other parent; one permission refresh decides.
  */
-export function appendNode(p: Proc, bsNew: string, bsTop: string): Edge {
+export function appendNode(p: Proc, bsNew: string, bsTop: string, movedBack?: (edges: string[]) => void): Edge {
   refuseAppendHang(p, bsTop);
-  return p.d.atomically(() => {
-    const role = isFilter(p, bsNew) ? ROLE_FILTERED | ROLE_PRIMARY : ROLE_COW;
-    // bdrv_set_backing_noperm -> bdrv_attach_child_common: bs_top's component moves into bs_new's
-    // context (a job's filter starts in the main loop: bdrv_new_open_driver), else bs_new into bs_top's
-    attachAcrossContexts(p, { kind: 'node', node: bsNew }, bsTop);
-    const e = attachChild(p, { kind: 'node', node: bsNew }, bsTop, 'backing', role, undefined, { refresh: false });
-    replaceNodeNoPerm(p, bsTop, bsNew, true);
-    refreshPerms(p, [bsNew]);
-    return p.edge(e.id)!;
-  });
+  let moved: string[] | undefined;
+  try {
+    return p.d.atomically(() => {
+      const role = isFilter(p, bsNew) ? ROLE_FILTERED | ROLE_PRIMARY : ROLE_COW;
+      // bdrv_set_backing_noperm -> bdrv_attach_child_common: bs_top's component moves into bs_new's
+      // context (a job's filter starts in the main loop: bdrv_new_open_driver), else bs_new into bs_top's
+      attachAcrossContexts(p, { kind: 'node', node: bsNew }, bsTop);
+      const e = attachChild(p, { kind: 'node', node: bsNew }, bsTop, 'backing', role, undefined, { refresh: false });
+      const before = p.parents(bsTop).filter((c) => c.id !== e.id);
+      replaceNodeNoPerm(p, bsTop, bsNew, true);
+      moved = before.filter((c) => p.edge(c.id)?.child === bsNew).sort((a, b) => a.at - b.at).map((c) => c.id);
+      refreshPerms(p, [bsNew]);
+      return p.edge(e.id)!;
+    });
+  } catch (err) {
+    // the refresh failed after the parents moved: tran_finalize's abort puts each back with
+    // bdrv_replace_child_abort -> bdrv_replace_child_noperm, whose detach/attach callbacks
+    // (bdrv_child_cb_detach/attach) take the BdrvChild out of its parent's bs->children and
+    // insert it at the head (and at the head of bs_top's parents): the rollback alone keeps
+    // their old places. Aborted last added first, so oldest first: they keep their order among
+    // themselves and become the newest of all. The caller keeps that as the residue of its refusal.
+    if (moved?.length && movedBack) movedBack(moved);
+    throw err;
+  }
 }

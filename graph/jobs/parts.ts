@@ -258,6 +258,14 @@ export function jobData<T = Record<string, unknown>>(j: Job): T {
   return j.data as T;
 }
 
+/** bdrv_ref: a reference held outside the graph's edges (a job's s->bs), counted by refcount(). */
+export function addRef(p: Proc, node: string): void {
+  const n = p.node(node);
+  if (!n) return;
+  const refs = Number((n.extra as { refs?: number } | undefined)?.refs ?? 0);
+  p.patchNode(node, { extra: { ...(n.extra ?? {}), refs: refs + 1 } });
+}
+
 export function dropRef(p: Proc, node: string | null | undefined): void {
   if (!node || !p.node(node)) return;
   const n = p.node(node)!;

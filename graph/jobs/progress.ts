@@ -23,7 +23,8 @@ export function jobProgress(p: Proc, j: Job): { current: number; total: number }
   else if (j.type === 'backup' && d.source && p.node(d.source)) total = getLength(p, d.source);
   else if (d.rate?.len !== undefined) total = d.rate.len;
   // a job that failed or was cancelled stopped where it was (its progress is not recorded)
-  const done = DONE.has(j.status) && !j.error && !j.cancelled;
+  // (one that reached READY keeps its copy's progress: runner.ts sendOne's copiedAll)
+  const done = (DONE.has(j.status) && !j.error && !j.cancelled) || j.data.copiedAll === true;
   // a rate-limited sync-full backup copied its first block_copy task before the QMP reply
   // (job_start enters backup_run; block_copy_dirty_clusters dispatches one task before
   // ratelimit_calculate_delay holds the next, and backup_pause's block_copy_call_cancel lets the

@@ -144,6 +144,11 @@ function sendOne(ctx: JobCtx, id: string, e: JobMachineEvent): void {
   if (r.error) throw new QmpError(r.error);
   const c = r.snapshot.context;
   ctx.p.patchJob(id, { status: c.status, speed: c.speed, cancelled: c.cancelled, error: c.failure ?? null });
+  // a job that reached READY had copied everything (mirror_run's job_progress_update brought
+  // offset to len before job_transition_to_ready): its progress stays there whatever follows,
+  // a cancel included (job_cancel_locked and job_completed_txn_abort leave job->progress alone;
+  // graph/jobs/progress.ts; fuzz --against vm --qemu 10.0 3760444623)
+  if (c.status === 'ready' && j.data.copiedAll !== true) patchJobData(ctx.p, id, { copiedAll: true });
   run(ctx, id, r.effects);
 }
 

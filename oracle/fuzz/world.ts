@@ -20,6 +20,8 @@ export class ProcView {
   /** Options of named nodes as last given to blockdev-add / blockdev-reopen. */
   readonly options = new Map<string, JsonObject>();
   readonly jobs = new Map<string, TrackedJob>();
+  /** x-blockdev-amend jobs started and not yet dismissed (JOB_MANUAL_DISMISS; families/gaps43.ts) */
+  readonly amendJobs = new Set<string>();
   readonly exports = new Map<string, TrackedExport>();
   readonly iothreads = new Set<string>();
   readonly throttleGroups = new Set<string>();
@@ -440,6 +442,8 @@ export class World {
       case 'blockdev-reopen':
         for (const o of (Array.isArray(a.options) ? a.options : [])) if (isObj(o) && typeof o['node-name'] === 'string') p.options.set(o['node-name'], o);
         break;
+      case 'x-blockdev-amend': if (s('job-id')) p.amendJobs.add(s('job-id')!); break;
+      case 'job-dismiss': if (s('id')) p.amendJobs.delete(s('id')!); break;
       case 'blockdev-del': if (s('node-name')) { p.options.delete(s('node-name')!); p.monitorOwned.delete(s('node-name')!); } break;
       case 'object-add':
         if (a['qom-type'] === 'iothread' && s('id')) p.iothreads.add(s('id')!);

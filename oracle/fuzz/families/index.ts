@@ -16,6 +16,7 @@ import { SNAPSHOTS } from './snapshots.js';
 import { WIDENED } from './widened.js';
 import { QUERIES, QUERIES_B } from './queries.js';
 import { EXPORT_KINDS } from './export-kinds.js';
+import { GAPS_43 } from './gaps43.js';
 
 /** Process A. */
 export const FAMILIES_A: [Production, number][] = [
@@ -30,6 +31,8 @@ export const FAMILIES_A: [Production, number][] = [
   ...QUERIES,
   // stop 42: what the grammar never drew
   ...EXPORT_KINDS,
+  // stop 43: x-blockdev-amend, block_resize of a job's nodes, a filter's file reopened
+  ...GAPS_43,
 ];
 /** Process B (the second daemon on the same images). */
 export const FAMILIES_B: [Production, number][] = [...SECOND_PROCESS, ...QUERIES_B];
