@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { parseScenario, parseTranscript, printTranscript, scenarioOf } from '../../oracle/index.js';
 import { createImagesWithQemuImg } from '../../oracle/qsd.js';
 import { spawnVm, vmArgs, vmAvailable, vmUnavailableReason } from '../../oracle/qemu-vm.js';
+import { VmStartRefused } from '../../oracle/start-refused.js';
 import { findQemuBinaries } from '../../oracle/qemu-bins.js';
 import { createModelImages, createModelMachine, declareVersion } from '../../oracle/run-model.js';
 import { MemoryBackend, ModelConnection } from '../../commands/model-host.js';
@@ -66,8 +67,11 @@ if (!vmAvailable()) {
       await spawnVm(dir, { version: 1, devices: [{ driver: 'scsi-hd', id: 'x', drive: 'nosuch' }] });
       assert.unreachable('started');
     } catch (e) {
-      assert.match((e as Error).message, /died|exited/);
-      assert.match((e as Error).message, /nosuch|Bus|drive/);
+      // a refusal before QMP answers is the recorder's VmStartRefused (oracle/start-refused.ts):
+      // QEMU's exit status and its stderr, which a scenario records as its first step
+      assert.instance(e, VmStartRefused);
+      assert.is((e as VmStartRefused).exitCode, 1);
+      assert.match((e as VmStartRefused).stderr, /nosuch|Bus|drive/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
