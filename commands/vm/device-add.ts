@@ -6,7 +6,7 @@ import { geometryGuessRead } from '../../graph/devices/geometry-read.js';
 import { QmpError } from '../../errors/index.js';
 import {
   PERIPHERAL, attachedName, bbRoot, bus as busOf, buses, changeMedia, checkIothread, createDeviceBb, device, devicePerms,
-  deviceReadOnly, devices, putBus, putDevice, setBbContext, setBbPerm,
+  deviceReadOnly, devices, putBus, putDevice, refuseHeldDrive, setBbContext, setBbPerm,
 } from '../../graph/devices/ops.js';
 import { CONTROLLERS, CONTROLLER_KINDS, DEVICE_KINDS, deviceRemovable, type Bus, type ControllerKind, type Device, type DeviceKind } from '../../graph/devices/types.js';
 import { removeBlockBackend } from '../exports.js';
@@ -331,12 +331,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
       const drive = String(props.drive);
       const blk = blkByName(p, drive);
       if (blk) {
-        // blk_attach_dev: a drive another device holds is refused
-        if (blk.dev) {
-          throw new QmpError(blk.legacy && blk.legacy.type !== 0
-            ? `Drive '${drive}' is already in use because it has been automatically connected to another device (did you need 'if=none' in the drive options?)`
-            : `Drive '${drive}' is already in use by another device`);
-        }
+        refuseHeldDrive(blk, drive);
         p.step(`device ${d.id}: blk_attach_dev ${drive}`);
         p.putBB({ ...blk, dev: attachedName(d) });
         d.bb = blk.id;

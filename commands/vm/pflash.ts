@@ -7,7 +7,7 @@
 // and pc_system_flash_map sizes and realizes each flash in turn. Everything here happens before
 // QMP is up, as part of x-blockgraph-machine (commands/vm/machine.ts); a refusal stops QEMU.
 import { QmpError } from '../../errors/index.js';
-import { attachedName, createDeviceBb, bbRoot, putDevice, setBbPerm } from '../../graph/devices/ops.js';
+import { attachedName, createDeviceBb, bbRoot, putDevice, refuseHeldDrive, setBbPerm } from '../../graph/devices/ops.js';
 import type { Device } from '../../graph/devices/types.js';
 import { getLength } from '../../graph/length.js';
 import { blkByName } from '../../graph/named-blk.js';
@@ -66,11 +66,7 @@ function setDrive(p: Proc, d: Device, value: string): void {
   if (value === '') return;
   const blk = blkByName(p, value);
   if (blk) {
-    if (blk.dev) {
-      throw new QmpError(blk.legacy && blk.legacy.type !== 0
-        ? `Drive '${value}' is already in use because it has been automatically connected to another device (did you need 'if=none' in the drive options?)`
-        : `Drive '${value}' is already in use by another device`);
-    }
+    refuseHeldDrive(blk, value);
     p.putBB({ ...blk, dev: attachedName(d) });
     d.bb = blk.id;
     return;

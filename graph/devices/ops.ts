@@ -36,6 +36,17 @@ export function attachedName(d: Pick<Device, 'driver' | 'id' | 'path'>): string 
   return d.path.startsWith(`${PERIPHERAL}/`) && !d.path.startsWith(`${PERIPHERAL}-anon`) ? d.id : d.path;
 }
 
+/**
+ * blk_attach_dev's refusal of a legacy drive another device already holds (block/block-backend.c,
+ * reached from set_drive_helper): a drive its if= connected to a board device says so.
+ */
+export function refuseHeldDrive(blk: Pick<BlockBackend, 'dev' | 'legacy'>, name: string): void {
+  if (!blk.dev) return;
+  throw new QmpError(blk.legacy && blk.legacy.type !== 0
+    ? `Drive '${name}' is already in use because it has been automatically connected to another device (did you need 'if=none' in the drive options?)`
+    : `Drive '${name}' is already in use by another device`);
+}
+
 /** blkconf_apply_backend_options: perm R (+W unless read-only), shared R,U (+Z resizable, +W share-rw). */
 export function devicePerms(readOnly: boolean, resizable: boolean, shareRw: boolean): { perm: number; shared: number } {
   return {
