@@ -22,6 +22,7 @@ import { removeBs } from '../../graph/devices/ops.js';
 import { devices } from '../../graph/devices/ops.js';
 import { blockIoThrottleConfig } from '../throttle-group.js';
 import { cowBs, skipFilters, skipImplicitFilters } from '../../graph/jobs/chain.js';
+import { setReadOnly } from '../../graph/jobs/parts.js';
 import { MAIN_CONTEXT } from '../../graph/aio.js';
 import type { CommandCtx } from '../types.js';
 
@@ -408,6 +409,12 @@ function bdrvCommit(p: Proc, bs: string, print: (line: string) => void): string 
   const backing = cowBs(p, bs);
   if (!backing) return 'ENOTSUP';
   if (opBlocker(p, bs, 'commit-source') || opBlocker(p, backing, 'commit-target')) return 'EBUSY';
+  // ro = bdrv_is_read_only(backing_file_bs): bdrv_reopen_set_read_only(backing_file_bs, false,
+  // NULL) comes before the BlockBackends, its error dropped (NULL errp) for -EACCES: a read-only
+  // drive's backing whose file another node of the same image holds unshared (a qcow2's `file`
+  // never shares write) cannot take the write lock (fuzz --against vm 1430966589); ro_cleanup
+  // reopens it read-only again, so the graph ends as it began
+  let stage: 'reopen' | 'insert' = 'reopen';
   // blk_insert_bs(src, bs): a BlockBackend asking consistent read and write-unchanged (for
   // bdrv_make_empty), everything shared; when the node refuses it (an inactive node on 10.0:
   // "Permission … unavailable on inactive node", a parent unsharing them) bdrv_commit prints the
@@ -415,6 +422,8 @@ function bdrvCommit(p: Proc, bs: string, print: (line: string) => void): string 
   // 3211027341). Tried and undone: the copy itself is not followed.
   try {
     p.d.trial(() => {
+      if (p.node(backing)!.ro) setReadOnly(p, backing, false);
+      stage = 'insert';
       const bbId = 'bb' + p.nextSeq();
       const perm = { perm: PERM_R | PERM_U, shared: PERM_ALL };
       p.putBB({ id: bbId, owner: { kind: 'tmp', id: 'commit' }, ...perm, allowAioChange: true, aio: p.node(bs)!.aio, at: p.meta().seq });
@@ -422,6 +431,7 @@ function bdrvCommit(p: Proc, bs: string, print: (line: string) => void): string 
     });
   } catch (e) {
     if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+    if (stage === 'reopen') return 'EACCES';
     print(`${e.desc}\r\n`);
     return 'EPERM';
   }
