@@ -35,6 +35,7 @@ import { consumeAutoNames, creationOpens } from '../graph/id-counter.js';
 import { QED_DEFAULT_CLUSTER_SIZE, QED_DEFAULT_TABLE_SIZE, qedFileSize, qedIsClusterSizeValid, qedIsImageSizeValid, qedIsTableSizeValid, qedMaxImageSize } from '../graph/qed.js';
 import { removeBlockBackend } from './exports.js';
 import { leakedDrainBelow } from '../graph/reopen/drain-leak.js';
+import { addRef } from '../graph/jobs/parts.js';
 import type { CommandDef } from './types.js';
 
 /** BlockdevCreateOptions drivers of QSD 7.2 (all have .bdrv_co_create) the model writes. */
@@ -158,14 +159,6 @@ function luksDetachedCreate(p: Proc, o: Opts): void {
 }
 
 /** A .bdrv_co_create that failed part-way: `after` redoes what it had already done on disk. */
-/** A reference a create's error path never drops (vmdk_co_create_cb): the node's held references go up by one. */
-function leakReference(p: Proc, node: string): void {
-  const n = p.node(node);
-  if (!n) return;
-  const refs = Number((n.extra as { refs?: number } | undefined)?.refs ?? 0);
-  p.patchNode(node, { extra: { ...(n.extra ?? {}), refs: refs + 1 } });
-}
-
 class CreateFailed extends QmpError {
   constructor(desc: string, readonly after: (p: Proc) => void) {
     super(desc);
@@ -800,7 +793,7 @@ function otherCreate(p: Proc, driver: string, o: Opts): void {
     // every parent it had (fuzz 621901071: blockdev-del of the qcow2 node over it leaves it).
     // (An inline file dict would leak a node of its own, anonymous: not modelled.)
     if (driver === 'vmdk' && typeof o.file === 'string' && e instanceof QmpError && !(e instanceof QemuAbortRefusal)) {
-      throw new CreateFailed(e.desc, (q) => leakReference(q, file));
+      throw new CreateFailed(e.desc, (q) => addRef(q, file));
     }
     throw e;
   }

@@ -5,6 +5,7 @@
 import { BlockgraphError } from '../errors/index.js';
 import type { JsonObject, TranscriptCommandStep } from './format.js';
 import { normalizeString } from './normalize.js';
+import { startRefusedClass } from '../commands/vm/machine-start-error.js';
 
 /**
  * A machine QEMU refused to start: qemu_init reported why on stderr (error_report, with the
@@ -25,10 +26,6 @@ export class VmStartRefused extends BlockgraphError {
     this.version = version;
   }
 }
-
-
-/** The error class a start refusal is written with: the process's exit status. */
-export const startRefusedClass = (exitCode: number): string => `exit ${exitCode}`;
 
 /**
  * The first step of a scenario whose machine was refused: the step as the scenario gives it, its

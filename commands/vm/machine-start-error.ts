@@ -10,9 +10,12 @@ import { QemuAbortRefusal } from '../../graph/qemu-abort.js';
 
 const PROG = 'qemu-system-x86_64';
 
+/** The error class a refused start is written with, model's and QEMU's: the process's exit status. */
+export const startRefusedClass = (exitCode: number): string => `exit ${exitCode}`;
+
 export class MachineStartError extends QmpError {
   constructor(readonly lines: string[], readonly exitCode = 1) {
-    super(lines.join('\n'), `exit ${exitCode}`);
+    super(lines.join('\n'), startRefusedClass(exitCode));
     this.name = 'MachineStartError';
   }
 }
