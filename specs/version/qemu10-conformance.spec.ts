@@ -31,6 +31,9 @@ const NOT_ON_10: Record<string, string> = {
   // stop 43 (wt-combo15): the stream of a chain whose top a non-fixed export moved into io0
   'combo-c14-b2-iothread-exported-chain-stream.json': "step 8: QEMU 10.0.2 aborts in bdrv_insert_node (Assertion `bdrv_get_aio_context(bs) == ctx' failed): the stream's copy-on-read filter attach moves 'top', which the export put in io0 without fixed-iothread, back to the main loop (graph/rules.ts insert-node-context-asserts; the model refuses it under 10.0 rules); combo-c14-b2-iothread-pinned-chain-stream is the pinned form both versions record",
   'combo-c13-backup-iothread.json': "step 8: QEMU 10.0.2 aborts in bdrv_insert_node (Assertion `bdrv_get_aio_context(bs) == ctx' failed): the backup's filter attach moves a source x-blockdev-set-iothread put in io0, which nothing pins, back to the main loop (graph/rules.ts insert-node-context-asserts; the model refuses it under 10.0 rules)",
+  // stop 44 (wt-combo16): the fifteenth held-out set
+  'combo-c15-b2-backup-iothread-target-moved-snapshot.json': "step 10: QEMU 10.0.2 aborts in bdrv_insert_node (Assertion `bdrv_get_aio_context(bs) == ctx' failed): the backup's filter attach moves the source x-blockdev-set-iothread put in io0, which nothing pins, back to the main loop (graph/rules.ts insert-node-context-asserts; the model refuses it under 10.0 rules)",
+  'combo-c15-b3-drive-backup-exported-iothread-source.json': "step 8: QEMU 10.0.2 aborts in bdrv_insert_node (Assertion `bdrv_get_aio_context(bs) == ctx' failed): the backup's filter attach moves 'top', which a writable NBD export without fixed-iothread put in io0, back to the main loop (graph/rules.ts insert-node-context-asserts; the model refuses it under 10.0 rules)",
 };
 
 /** Scenarios recorded on 10.0 only: 7.2 cannot run them as written (docs/fidelity.md "Stop 38"). */
@@ -39,6 +42,9 @@ const ONLY_ON_10: Record<string, string> = {
   // stop 39 (wt-fz19): fuzz --qemu 10.0 1595077198, the overlay of an inactive node
   'fuzz-snapshot-sync-inactive-file-existing-image.json': 'blockdev-set-active makes the node inactive: 7.2 has no such command, and a QSD 7.2 has no other way to an inactive node',
   'fuzz-snapshot-sync-inactive-overlay-takes-no-lock.json': 'blockdev-set-active (and block-export-add allow-inactive) are 10.0\'s: 7.2 reaches no inactive node in QSD',
+  // stop 44 (wt-combo16): the fifteenth held-out set's two scenarios qemu-storage-daemon 7.2.22 dies in (qemu_mutex_unlock_impl: Operation not permitted; graph/rules.ts aio-context-lock-aborts, the model refuses both under 7.2 rules)
+  'combo-c15-b2-quorum-iothread-change-child-context.json': "step 11: x-blockdev-change removing 'c0' from a quorum in io0 (qmp_x_blockdev_change takes no AioContext lock: quorum_del_child -> bdrv_unref_child moves the child out of io0) kills 7.2",
+  'combo-c15-b2-reopen-list-refusals-export-iothread.json': "step 12: a reopen list attaching 'b' (io0) as the backing child of 'a' (main loop; bdrv_set_file_or_backing_noperm without io0's lock) kills 7.2",
 };
 
 test('every scenario of oracle/transcripts is recorded on 10.0, and says so', () => {
