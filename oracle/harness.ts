@@ -281,6 +281,30 @@ function deferFinishOfKickedJob(events: QmpEvent[], buffer: QmpEvent[], job: str
 }
 
 /**
+ * qmp_blockdev_reopen (blockdev.c) ends every entry's bdrv_subtree_drained_begin in one loop after
+ * bdrv_reopen_multiple, and nothing polls after it: the last bdrv_subtree_drained_end over a
+ * speed-limited stream's or commit's nodes resumes it (child_job_drained_end -> job_resume ->
+ * job_enter), its loop runs the next iteration, whose copy is I/O in flight when the command
+ * answers, and a loop that ends leaves through job_co_entry's aio_bh_schedule_oneshot(job_exit):
+ * the finishing statuses and BLOCK_JOB_COMPLETED/CANCELLED/PENDING come from that bottom half,
+ * after the reply, whether the reopen succeeded or failed. Every recording has them in the
+ * following step (iotests/161-m-commit-running-reopen-base-ro #3, combo-c6-freeze-commit-and-stream-adjacent #14,
+ * iotests/245-block-stream-3-iothread #8, combo-c15-commit-below-cor-export #12); they are handed on to
+ * the next step of the same daemon, as deferFinishOfKickedJob's are.
+ */
+const DRAIN_END_WAKES = new Set(['blockdev-reopen']);
+function deferFinishOfWokenJobs(events: QmpEvent[], buffer: QmpEvent[], carried: number): void {
+  const finishing = new Set(['waiting', 'pending', 'aborting', 'concluded', 'null']);
+  // only this command's own: what the step took over from before it stays where it is
+  const isLater = (e: QmpEvent, i: number) => i >= carried && (e.event === 'JOB_STATUS_CHANGE' ? finishing.has(String(statusOf(e)))
+    : e.event === 'BLOCK_JOB_COMPLETED' || e.event === 'BLOCK_JOB_CANCELLED' || e.event === 'BLOCK_JOB_PENDING');
+  const moved = events.filter(isLater);
+  if (moved.length === 0) return;
+  events.splice(0, events.length, ...events.filter((e, i) => !isLater(e, i)));
+  buffer.unshift(...moved);
+}
+
+/**
  * Records steps one at a time against the peers `openProc` opens (once per daemon letter, on its
  * first use), with the README's attribution and settling rules. `runScenario` walks a scenario with
  * it; the fuzzer drives two of them (QSD and the model) in lockstep, so each step is compared as
@@ -366,6 +390,8 @@ export class ScenarioRecorder {
     } else {
       const args = (step.arguments ?? {}) as JsonObject;
       // (the reply timeout, when set, is on every exchange of p.conn: proc())
+      // what an earlier step handed on (or QEMU sent between the steps) is ahead of this command's events
+      const carried = p.buffer.length;
       const reply = await p.conn.execute(step.execute, args);
       events.push(...p.buffer.splice(0));
       const ok = !('error' in reply);
@@ -460,6 +486,7 @@ export class ScenarioRecorder {
       // (a settled start keeps its job's end: the graph after it shows the job gone)
       if (result.ok && DEFER_FINISH.has(step.execute) && settledJob === undefined) deferFinishOfStartedJobs(events, p.buffer);
       if (result.ok && KICK_VERBS.has(step.execute)) deferFinishOfKickedJob(events, p.buffer, String(args.device ?? args.id ?? ''));
+      if (DRAIN_END_WAKES.has(step.execute)) deferFinishOfWokenJobs(events, p.buffer, carried);
     }
     if (settleFailed && opts.failOnWaitTimeout !== false) throw new BlockgraphError('BG_QMP_ERROR', settleFailed, { step: index });
 
