@@ -270,13 +270,21 @@ function deferFinishOfStartedJobs(events: QmpEvent[], buffer: QmpEvent[]): void 
  */
 const KICK_VERBS = new Set(['block-job-set-speed']);
 function deferFinishOfKickedJob(events: QmpEvent[], buffer: QmpEvent[], job: string): void {
-  const finishing = new Set(['waiting', 'pending', 'aborting', 'concluded', 'null']);
-  const isLater = (e: QmpEvent) => String(e.data?.id ?? e.data?.device ?? '') === job
-    && (e.event === 'JOB_STATUS_CHANGE' ? finishing.has(String(statusOf(e)))
-      : e.event === 'BLOCK_JOB_COMPLETED' || e.event === 'BLOCK_JOB_CANCELLED' || e.event === 'BLOCK_JOB_PENDING');
-  const moved = events.filter(isLater);
+  handOn(events, buffer, (e) => String(e.data?.id ?? e.data?.device ?? '') === job && isJobExitEvent(e));
+}
+
+/** What job_exit's bottom half sends: the finishing statuses and BLOCK_JOB_COMPLETED/CANCELLED/PENDING. */
+const EXIT_STATUSES = new Set(['waiting', 'pending', 'aborting', 'concluded', 'null']);
+function isJobExitEvent(e: QmpEvent): boolean {
+  return e.event === 'JOB_STATUS_CHANGE' ? EXIT_STATUSES.has(String(statusOf(e)))
+    : e.event === 'BLOCK_JOB_COMPLETED' || e.event === 'BLOCK_JOB_CANCELLED' || e.event === 'BLOCK_JOB_PENDING';
+}
+
+/** Moves the step's events `later` picks to the front of the daemon's buffer: the next step takes them. */
+function handOn(events: QmpEvent[], buffer: QmpEvent[], later: (e: QmpEvent, i: number) => boolean): void {
+  const moved = events.filter(later);
   if (moved.length === 0) return;
-  events.splice(0, events.length, ...events.filter((e) => !isLater(e)));
+  events.splice(0, events.length, ...events.filter((e, i) => !later(e, i)));
   buffer.unshift(...moved);
 }
 
@@ -294,14 +302,8 @@ function deferFinishOfKickedJob(events: QmpEvent[], buffer: QmpEvent[], job: str
  */
 const DRAIN_END_WAKES = new Set(['blockdev-reopen']);
 function deferFinishOfWokenJobs(events: QmpEvent[], buffer: QmpEvent[], carried: number): void {
-  const finishing = new Set(['waiting', 'pending', 'aborting', 'concluded', 'null']);
   // only this command's own: what the step took over from before it stays where it is
-  const isLater = (e: QmpEvent, i: number) => i >= carried && (e.event === 'JOB_STATUS_CHANGE' ? finishing.has(String(statusOf(e)))
-    : e.event === 'BLOCK_JOB_COMPLETED' || e.event === 'BLOCK_JOB_CANCELLED' || e.event === 'BLOCK_JOB_PENDING');
-  const moved = events.filter(isLater);
-  if (moved.length === 0) return;
-  events.splice(0, events.length, ...events.filter((e, i) => !isLater(e, i)));
-  buffer.unshift(...moved);
+  handOn(events, buffer, (e, i) => i >= carried && isJobExitEvent(e));
 }
 
 /**
