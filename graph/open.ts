@@ -12,7 +12,7 @@ import { QemuAbortRefusal, QemuHangRefusal } from './qemu-abort.js';
 import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError, prependError } from '../errors/index.js';
 import { freezeToBottom } from './cor-bottom.js';
-import { attachAcrossContexts, refuseCrossContextReference } from './aio.js';
+import { attachAcrossContexts, MAIN_CONTEXT, refuseCrossContextReference, tryMoveToContext } from './aio.js';
 import { blockDriverCanCompress, driverInfo } from './drivers.js';
 import { blkdebugAbsorb, blkdebugConfigCheck, blkdebugLimits, HOST_DEVICE_FILES } from './driver-options/blkdebug.js';
 import { qcow2UpdateOptions } from './driver-options/qcow2.js';
@@ -154,6 +154,9 @@ export function openResidue(q: Proc, log: readonly string[]): void {
     if (seen.has(n)) continue;
     seen.add(n);
     if (q.node(n)) tryRefresh(q, [n]);
+    // and each detach moves the node back to the main loop if it can go (bdrv_root_unref_child,
+    // as the probing BlockBackend's blk_unref does on success: startProbe)
+    if (q.node(n)) tryMoveToContext(q, n, MAIN_CONTEXT);
   }
 }
 
@@ -444,6 +447,13 @@ function startProbe(p: Proc, node: string): Probe {
     probeDetach(p, node);
     // blk_unref, on success and on bdrv_open_inherit's fail path alike
     if (p.node(node) && !hasParents(p, node)) tryRefresh(p, [node]);
+    // blk_remove_bs -> bdrv_root_unref_child (7.2: bdrv_detach_child): "When the parent requiring
+    // a non-default AioContext is removed, the node moves back to the main AioContext", errors
+    // ignored: the file node and its component (the node just opened over it included) leave an
+    // iothread nothing else pins them in (probed on 10.0: a backup of a raw or copy-before-write
+    // node added over a node x-blockdev-set-iothread had put in io0 no longer dies in
+    // bdrv_insert_node; combo-c15-b3-cbw-iothread-backup-chain)
+    if (p.node(node)) tryMoveToContext(p, node, MAIN_CONTEXT);
   };
   if (first) {
     try {
