@@ -1,4 +1,4 @@
-// The fifteenth held-out set (stop 44, wt-combo16) met four known aborts, each on one version:
+// The fifteenth held-out set (stop 44, wt-combo16) met five known aborts, each on one version:
 // the other version's recording is landed, and run under the dying version's rules the model
 // refuses the step the daemon died at (the existing crash guards), with the abort named, and runs
 // every step before it as recorded.
@@ -13,6 +13,7 @@ import { runOnModel } from '../../oracle/run-model.js';
 const CASES: { file: string; recordedOn: '7.2' | '10.0'; diesOn: '7.2' | '10.0'; step: number; abort: RegExp }[] = [
   { file: 'combo-c15-b2-quorum-iothread-change-child-context.json', recordedOn: '10.0', diesOn: '7.2', step: 11, abort: /QEMU 7\.2 aborts here: .*qemu_mutex_unlock_impl/ },
   { file: 'combo-c15-b2-reopen-list-refusals-export-iothread.json', recordedOn: '10.0', diesOn: '7.2', step: 12, abort: /QEMU 7\.2 aborts here: qemu_mutex_unlock_impl/ },
+  { file: 'combo-c15-b3-cbw-iothread-backup-chain.json', recordedOn: '10.0', diesOn: '7.2', step: 6, abort: /QEMU 7\.2 aborts here: qemu_mutex_unlock_impl/ },
   { file: 'combo-c15-b2-backup-iothread-target-moved-snapshot.json', recordedOn: '7.2', diesOn: '10.0', step: 10, abort: /QEMU 10\.0 aborts here: bdrv_insert_node/ },
   { file: 'combo-c15-b3-drive-backup-exported-iothread-source.json', recordedOn: '7.2', diesOn: '10.0', step: 8, abort: /QEMU 10\.0 aborts here: bdrv_insert_node/ },
 ];

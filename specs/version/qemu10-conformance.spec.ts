@@ -45,6 +45,7 @@ const ONLY_ON_10: Record<string, string> = {
   // stop 44 (wt-combo16): the fifteenth held-out set's two scenarios qemu-storage-daemon 7.2.22 dies in (qemu_mutex_unlock_impl: Operation not permitted; graph/rules.ts aio-context-lock-aborts, the model refuses both under 7.2 rules)
   'combo-c15-b2-quorum-iothread-change-child-context.json': "step 11: x-blockdev-change removing 'c0' from a quorum in io0 (qmp_x_blockdev_change takes no AioContext lock: quorum_del_child -> bdrv_unref_child moves the child out of io0) kills 7.2",
   'combo-c15-b2-reopen-list-refusals-export-iothread.json': "step 12: a reopen list attaching 'b' (io0) as the backing child of 'a' (main loop; bdrv_set_file_or_backing_noperm without io0's lock) kills 7.2",
+  'combo-c15-b3-cbw-iothread-backup-chain.json': "step 6: a blockdev-add of a copy-before-write filter over 'top', which x-blockdev-set-iothread put in io0 (moved to the main loop without io0's lock), kills 7.2",
 };
 
 test('every scenario of oracle/transcripts is recorded on 10.0, and says so', () => {
