@@ -12,3 +12,19 @@ export const PASS_THROUGH: Readonly<Record<string, string>> = {
 
 /** The same table where a write is meant (the bitmap contents, wr_highest_offset, a job's write). */
 export const WRITE_PASS_THROUGH = PASS_THROUGH;
+
+/**
+ * The node a write into `node` reaches through the filters above (WRITE_PASS_THROUGH, each
+ * driver's .bdrv_co_pwritev / .bdrv_co_pwrite_zeroes handing the request to that child at the
+ * same offset): `node` itself when it is no such filter.
+ */
+export function belowWriteFilters(p: { node(name: string): { driver: string } | undefined; childrenOf(name: string): readonly { name: string; child: string }[] }, node: string): string {
+  let cur = node;
+  for (let i = 0; i < 1000; i++) {
+    const via = WRITE_PASS_THROUGH[p.node(cur)?.driver ?? ''];
+    const next = via === undefined ? undefined : p.childrenOf(cur).find((e) => e.name === via)?.child;
+    if (next === undefined) return cur;
+    cur = next;
+  }
+  return cur;
+}

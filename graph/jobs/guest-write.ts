@@ -23,7 +23,17 @@ import { QCOW_HEADER_BYTES as HEADER_READ, readAt } from '../read.js';
 import { writeMayDirtyBitmaps } from '../bitmaps.js';
 import { withHostData } from './host-holes.js';
 import { nbdServed } from './nbd-write.js';
-import { WRITE_PASS_THROUGH } from '../pass-through.js';
+import { WRITE_PASS_THROUGH, belowWriteFilters } from '../pass-through.js';
+
+/**
+ * The format node (qcow2, qed, an NBD client) below the write filters over `dest`, when `dest` is
+ * such a filter; undefined otherwise (a filter over a host file writes its bytes: writeHostBytes).
+ */
+export function formatBelowFilters(p: Proc, dest: string): string | undefined {
+  const below = belowWriteFilters(p, dest);
+  const drv = p.node(below)?.driver;
+  return below !== dest && (drv === 'qcow2' || drv === 'qed' || drv === 'nbd') ? below : undefined;
+}
 
 /** sizeof(QCowHeader) */
 const QCOW_HEADER_BYTES = 104;
@@ -73,6 +83,15 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
     return;
   }
   if (detectedZeroWrite(p, dest, offset, n, src)) return;
+  // a filter over a format node hands the write on at the same offset (throttle_co_pwritev,
+  // cor_co_pwritev_part, … -> bdrv_co_pwritev(bs->file)): the format below allocates it, as a
+  // mirror into a throttle filter over a qcow2 target does (235-o-throttled-target-cancel-ready-force);
+  // the request layer above already counted the write for every node on the way (driverLevel)
+  const below = formatBelowFilters(p, dest);
+  if (below !== undefined) {
+    writeGuestData(p, below, offset, n, src, true);
+    return;
+  }
   if (node.driver === 'qcow2') {
     // the image its clusters are allocated in: a host image file, or the image a format node's
     // guest view shows (graph/guest-image.ts)
@@ -275,6 +294,13 @@ export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, 
     const served = nbdServed(p, dest);
     const mayUnmap = unmap && (!rule(p, 'zero-write-unmap-needs-discard') || openedWithUnmap(p, dest));
     if (served) zeroGuestData(served.q, served.node, offset, n, mayUnmap);
+    return;
+  }
+  // a filter over a format node: bdrv_co_pwrite_zeroes on its child at the same offset (as in
+  // writeGuestData); 10.0 drops BDRV_REQ_MAY_UNMAP at each node opened without discard=unmap
+  const below = formatBelowFilters(p, dest);
+  if (below !== undefined) {
+    zeroGuestData(p, below, offset, n, unmap && (!rule(p, 'zero-write-unmap-needs-discard') || openedWithUnmap(p, dest)), true);
     return;
   }
   if (node.driver !== 'qcow2') {
