@@ -23,16 +23,18 @@ import { QCOW_HEADER_BYTES as HEADER_READ, readAt } from '../read.js';
 import { writeMayDirtyBitmaps } from '../bitmaps.js';
 import { withHostData } from './host-holes.js';
 import { nbdServed } from './nbd-write.js';
-import { WRITE_PASS_THROUGH, belowWriteFilters } from '../pass-through.js';
+import { writeReaches } from '../pass-through.js';
 
 /**
- * The format node (qcow2, qed, an NBD client) below the write filters over `dest`, when `dest` is
- * such a filter; undefined otherwise (a filter over a host file writes its bytes: writeHostBytes).
+ * The format node (qcow2, qed, an NBD client) a write into `dest` reaches through the filters and
+ * raw nodes over it (graph/pass-through.ts writeReaches), with the offset it reaches it at, when
+ * `dest` is such a filter or raw node; undefined otherwise (down to a host file the bytes are the
+ * file's: writeHostBytes).
  */
-export function formatBelowFilters(p: Proc, dest: string): string | undefined {
-  const below = belowWriteFilters(p, dest);
-  const drv = p.node(below)?.driver;
-  return below !== dest && (drv === 'qcow2' || drv === 'qed' || drv === 'nbd') ? below : undefined;
+export function formatBelowFilters(p: Proc, dest: string, offset = 0): { node: string; offset: number } | undefined {
+  const below = writeReaches(p, dest, offset);
+  const drv = p.node(below.node)?.driver;
+  return below.node !== dest && (drv === 'qcow2' || drv === 'qed' || drv === 'nbd') ? below : undefined;
 }
 
 /** sizeof(QCowHeader) */
@@ -40,31 +42,11 @@ const QCOW_HEADER_BYTES = 104;
 
 /** The host file and byte offset a write at `offset` of `node` reaches, when it reaches one unchanged. */
 function fileAt(p: Proc, node: string, offset: number): { img: Image; offset: number } | undefined {
-  let cur: string | undefined = node;
-  let off = offset;
-  for (let i = 0; cur !== undefined && i < 1000; i++) {
-    const n = p.node(cur);
-    if (!n) return undefined;
-    const via = (name: string) => p.childrenOf(cur!).find((e) => e.name === name)?.child;
-    switch (n.driver) {
-      case 'file': {
-        const img = p.image(n.filename);
-        return img ? { img, offset: off } : undefined;
-      }
-      case 'raw':
-        // raw_co_pwritev: the slice's offset is added (raw_adjust_offset)
-        off += Number(n.options.offset ?? 0);
-        cur = via('file');
-        break;
-      default: {
-        // a filter hands the request to its child at the same offset (graph/pass-through.ts)
-        const child = WRITE_PASS_THROUGH[n.driver];
-        if (child === undefined) return undefined;
-        cur = via(child);
-      }
-    }
-  }
-  return undefined;
+  // through filters (same offsets) and raw nodes (their `offset` added): graph/pass-through.ts
+  const at = writeReaches(p, node, offset);
+  const n = p.node(at.node);
+  const img = n?.driver === 'file' ? p.image(n.filename) : undefined;
+  return img ? { img, offset: at.offset } : undefined;
 }
 
 /**
@@ -84,12 +66,15 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
   }
   if (detectedZeroWrite(p, dest, offset, n, src)) return;
   // a filter over a format node hands the write on at the same offset (throttle_co_pwritev,
-  // cor_co_pwritev_part, … -> bdrv_co_pwritev(bs->file)): the format below allocates it, as a
-  // mirror into a throttle filter over a qcow2 target does (235-o-throttled-target-cancel-ready-force);
-  // the request layer above already counted the write for every node on the way (driverLevel)
-  const below = formatBelowFilters(p, dest);
+  // cor_co_pwritev_part, … -> bdrv_co_pwritev(bs->file)), a raw node at its slice's offset
+  // (raw_co_pwritev): the format below allocates it, as a mirror into a throttle filter or a raw
+  // node over a qcow2 target does (235-o-throttled-target-cancel-ready-force,
+  // 155-o-mirror-into-raw-over-qcow2); the request layer above already counted the write for every
+  // node on the way (driverLevel). Through a slice that starts elsewhere the bytes are not
+  // followed (the source is read at the destination's offsets: the clusters' contents unknown)
+  const below = formatBelowFilters(p, dest, offset);
   if (below !== undefined) {
-    writeGuestData(p, below, offset, n, src, true);
+    writeGuestData(p, below.node, below.offset, n, below.offset === offset ? src : undefined, true);
     return;
   }
   if (node.driver === 'qcow2') {
@@ -296,11 +281,11 @@ export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, 
     if (served) zeroGuestData(served.q, served.node, offset, n, mayUnmap);
     return;
   }
-  // a filter over a format node: bdrv_co_pwrite_zeroes on its child at the same offset (as in
+  // a filter or raw node over a format node: bdrv_co_pwrite_zeroes on its child (as in
   // writeGuestData); 10.0 drops BDRV_REQ_MAY_UNMAP at each node opened without discard=unmap
-  const below = formatBelowFilters(p, dest);
+  const below = formatBelowFilters(p, dest, offset);
   if (below !== undefined) {
-    zeroGuestData(p, below, offset, n, unmap && (!rule(p, 'zero-write-unmap-needs-discard') || openedWithUnmap(p, dest)), true);
+    zeroGuestData(p, below.node, below.offset, n, unmap && (!rule(p, 'zero-write-unmap-needs-discard') || openedWithUnmap(p, dest)), true);
     return;
   }
   if (node.driver !== 'qcow2') {

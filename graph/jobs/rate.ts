@@ -301,8 +301,8 @@ function redirty(dirty: [number, number][], offset: number, bytes: number, g: nu
  */
 function mirrorWrite(p: Proc, r: RateState, offset: number, bytes: number): void {
   // (an nbd client target takes data and zero pieces apart too: NBD_CMD_WRITE and _WRITE_ZEROES)
-  // (through filters over the target, the format below them: graph/jobs/guest-write.ts formatBelowFilters)
-  const fmt = formatBelowFilters(p, r.dest) ?? r.dest;
+  // (through filters and raw nodes over the target, the format below them: graph/jobs/guest-write.ts formatBelowFilters)
+  const fmt = formatBelowFilters(p, r.dest)?.node ?? r.dest;
   const piecewise = p.node(fmt)?.driver === 'qcow2' || p.node(fmt)?.driver === 'nbd';
   if (!piecewise || !snapshotAccessReadable(p, r.top)) {
     writeData(p, r.dest, offset, bytes, r.top);
