@@ -23,7 +23,8 @@ import { QCOW_HEADER_BYTES as HEADER_READ, readAt } from '../read.js';
 import { writeMayDirtyBitmaps } from '../bitmaps.js';
 import { withHostData } from './host-holes.js';
 import { nbdServed } from './nbd-write.js';
-import { writeReaches } from '../pass-through.js';
+import { WRITE_PASS_THROUGH, writeReaches } from '../pass-through.js';
+import { blockDriverCanCompress } from '../drivers.js';
 
 /**
  * The format node (qcow2, qed, an NBD client) a write into `dest` reaches through the filters and
@@ -161,7 +162,17 @@ function withFills(p: Proc, img: Image, s: number, e: number, src: string | unde
  */
 export function writeCompressedData(p: Proc, dest: string, offset: number, n: number, src: string): string | undefined {
   const node = p.node(dest);
-  if (!node || node.driver !== 'qcow2' || n <= 0) return undefined;
+  if (!node || n <= 0) return undefined;
+  // a filter that forwards compressed writes (graph/drivers.ts blockDriverCanCompress:
+  // throttle_co_pwritev_compressed, cor_co_pwritev_compressed -> bdrv_co_pwritev(bs->file, …,
+  // BDRV_REQ_WRITE_COMPRESSED)) hands them to its child at the same offset (tests-o-backup-compress-into-filters)
+  const via = node.driver !== 'qcow2' && blockDriverCanCompress(node.driver) ? WRITE_PASS_THROUGH[node.driver] : undefined;
+  const child = via === undefined ? undefined : p.childrenOf(dest).find((e) => e.name === via)?.child;
+  if (child !== undefined) {
+    writeMayDirtyBitmaps(p, dest, offset, n);
+    return writeCompressedData(p, child, offset, n, src);
+  }
+  if (node.driver !== 'qcow2') return undefined;
   writeMayDirtyBitmaps(p, dest, offset, n);
   // the ZERO_WRITE branch comes before the compressed one (bdrv_aligned_pwritev): a zero buffer
   // never reaches qcow2_alloc_compressed_cluster_offset, so an allocated cluster takes it
