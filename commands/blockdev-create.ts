@@ -25,6 +25,7 @@ import type { Proc } from '../graph/proc.js';
 import { HOST, type Edge, type Image } from '../graph/types.js';
 import { backingImage, bytesBehind, imageBehind } from '../graph/images.js';
 import { hostParentExists } from '../graph/host-path.js';
+import { refuseOwnFuseMount } from '../graph/fuse-self-open.js';
 import { luksHeader, luksPayloadOffset } from '../graph/luks.js';
 import { createGuestHome } from '../graph/guest-image.js';
 import { qcow2PreallocFileLength, type Qcow2Prealloc } from '../graph/qcow2-prealloc.js';
@@ -267,6 +268,8 @@ function fileCreate(p: Proc, o: Opts): void {
 
 /** raw_co_create's raw_apply_lock_bytes + raw_check_lock_bytes (also under bdrv_img_create: drive-backup). */
 export function rawCreateLocks(p: Proc, filename: string): void {
+  // raw_co_create's qemu_create of a path this daemon's main loop serves through FUSE hangs first
+  refuseOwnFuseMount(p, filename, 'raw_co_create');
   const perm = PERM_W | PERM_Z;
   const shared = PERM_ALL & ~PERM_Z;
   const others = lockHolders(p, filename);

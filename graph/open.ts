@@ -12,6 +12,7 @@ import { QemuAbortRefusal, QemuHangRefusal } from './qemu-abort.js';
 import { loadPersistentBitmaps } from './bitmaps.js';
 import { QmpError, prependError } from '../errors/index.js';
 import { freezeToBottom } from './cor-bottom.js';
+import { refuseOwnFuseMount } from './fuse-self-open.js';
 import { attachAcrossContexts, MAIN_CONTEXT, refuseCrossContextReference, tryMoveToContext } from './aio.js';
 import { blockDriverCanCompress, driverInfo } from './drivers.js';
 import { blkdebugAbsorb, blkdebugConfigCheck, blkdebugLimits, HOST_DEVICE_FILES } from './driver-options/blkdebug.js';
@@ -506,6 +507,8 @@ function openNodeProbed(
         );
       }
       const fn = String(eff.filename);
+      // raw_open_common's qemu_open of a path this daemon's main loop serves through FUSE hangs
+      refuseOwnFuseMount(p, fn, 'raw_open_common');
       const img = p.image(fn);
       if (!img) {
         // raw_open_common's qemu_open: a directory of the image catalogue (a name other images sit

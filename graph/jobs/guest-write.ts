@@ -23,38 +23,31 @@ import { QCOW_HEADER_BYTES as HEADER_READ, readAt } from '../read.js';
 import { writeMayDirtyBitmaps } from '../bitmaps.js';
 import { withHostData } from './host-holes.js';
 import { nbdServed } from './nbd-write.js';
-import { WRITE_PASS_THROUGH } from '../pass-through.js';
+import { WRITE_PASS_THROUGH, writeReaches } from '../pass-through.js';
+import { blockDriverCanCompress } from '../drivers.js';
+
+/**
+ * The format node (qcow2, qed, an NBD client) a write into `dest` reaches through the filters and
+ * raw nodes over it (graph/pass-through.ts writeReaches), with the offset it reaches it at, when
+ * `dest` is such a filter or raw node; undefined otherwise (down to a host file the bytes are the
+ * file's: writeHostBytes).
+ */
+export function formatBelowFilters(p: Proc, dest: string, offset = 0): { node: string; offset: number } | undefined {
+  const below = writeReaches(p, dest, offset);
+  const drv = p.node(below.node)?.driver;
+  return below.node !== dest && (drv === 'qcow2' || drv === 'qed' || drv === 'nbd') ? below : undefined;
+}
 
 /** sizeof(QCowHeader) */
 const QCOW_HEADER_BYTES = 104;
 
 /** The host file and byte offset a write at `offset` of `node` reaches, when it reaches one unchanged. */
 function fileAt(p: Proc, node: string, offset: number): { img: Image; offset: number } | undefined {
-  let cur: string | undefined = node;
-  let off = offset;
-  for (let i = 0; cur !== undefined && i < 1000; i++) {
-    const n = p.node(cur);
-    if (!n) return undefined;
-    const via = (name: string) => p.childrenOf(cur!).find((e) => e.name === name)?.child;
-    switch (n.driver) {
-      case 'file': {
-        const img = p.image(n.filename);
-        return img ? { img, offset: off } : undefined;
-      }
-      case 'raw':
-        // raw_co_pwritev: the slice's offset is added (raw_adjust_offset)
-        off += Number(n.options.offset ?? 0);
-        cur = via('file');
-        break;
-      default: {
-        // a filter hands the request to its child at the same offset (graph/pass-through.ts)
-        const child = WRITE_PASS_THROUGH[n.driver];
-        if (child === undefined) return undefined;
-        cur = via(child);
-      }
-    }
-  }
-  return undefined;
+  // through filters (same offsets) and raw nodes (their `offset` added): graph/pass-through.ts
+  const at = writeReaches(p, node, offset);
+  const n = p.node(at.node);
+  const img = n?.driver === 'file' ? p.image(n.filename) : undefined;
+  return img ? { img, offset: at.offset } : undefined;
 }
 
 /**
@@ -73,6 +66,18 @@ export function writeGuestData(p: Proc, dest: string, offset: number, n: number,
     return;
   }
   if (detectedZeroWrite(p, dest, offset, n, src)) return;
+  // a filter over a format node hands the write on at the same offset (throttle_co_pwritev,
+  // cor_co_pwritev_part, … -> bdrv_co_pwritev(bs->file)), a raw node at its slice's offset
+  // (raw_co_pwritev): the format below allocates it, as a mirror into a throttle filter or a raw
+  // node over a qcow2 target does (235-o-throttled-target-cancel-ready-force,
+  // 155-o-mirror-into-raw-over-qcow2); the request layer above already counted the write for every
+  // node on the way (driverLevel). Through a slice that starts elsewhere the bytes are not
+  // followed (the source is read at the destination's offsets: the clusters' contents unknown)
+  const below = formatBelowFilters(p, dest, offset);
+  if (below !== undefined) {
+    writeGuestData(p, below.node, below.offset, n, below.offset === offset ? src : undefined, true);
+    return;
+  }
   if (node.driver === 'qcow2') {
     // the image its clusters are allocated in: a host image file, or the image a format node's
     // guest view shows (graph/guest-image.ts)
@@ -157,7 +162,17 @@ function withFills(p: Proc, img: Image, s: number, e: number, src: string | unde
  */
 export function writeCompressedData(p: Proc, dest: string, offset: number, n: number, src: string): string | undefined {
   const node = p.node(dest);
-  if (!node || node.driver !== 'qcow2' || n <= 0) return undefined;
+  if (!node || n <= 0) return undefined;
+  // a filter that forwards compressed writes (graph/drivers.ts blockDriverCanCompress:
+  // throttle_co_pwritev_compressed, cor_co_pwritev_compressed -> bdrv_co_pwritev(bs->file, …,
+  // BDRV_REQ_WRITE_COMPRESSED)) hands them to its child at the same offset (tests-o-backup-compress-into-filters)
+  const via = node.driver !== 'qcow2' && blockDriverCanCompress(node.driver) ? WRITE_PASS_THROUGH[node.driver] : undefined;
+  const child = via === undefined ? undefined : p.childrenOf(dest).find((e) => e.name === via)?.child;
+  if (child !== undefined) {
+    writeMayDirtyBitmaps(p, dest, offset, n);
+    return writeCompressedData(p, child, offset, n, src);
+  }
+  if (node.driver !== 'qcow2') return undefined;
   writeMayDirtyBitmaps(p, dest, offset, n);
   // the ZERO_WRITE branch comes before the compressed one (bdrv_aligned_pwritev): a zero buffer
   // never reaches qcow2_alloc_compressed_cluster_offset, so an allocated cluster takes it
@@ -275,6 +290,13 @@ export function zeroGuestData(p: Proc, dest: string, offset: number, n: number, 
     const served = nbdServed(p, dest);
     const mayUnmap = unmap && (!rule(p, 'zero-write-unmap-needs-discard') || openedWithUnmap(p, dest));
     if (served) zeroGuestData(served.q, served.node, offset, n, mayUnmap);
+    return;
+  }
+  // a filter or raw node over a format node: bdrv_co_pwrite_zeroes on its child (as in
+  // writeGuestData); 10.0 drops BDRV_REQ_MAY_UNMAP at each node opened without discard=unmap
+  const below = formatBelowFilters(p, dest, offset);
+  if (below !== undefined) {
+    zeroGuestData(p, below.node, below.offset, n, unmap && (!rule(p, 'zero-write-unmap-needs-discard') || openedWithUnmap(p, dest)), true);
     return;
   }
   if (node.driver !== 'qcow2') {

@@ -29,7 +29,7 @@
 import { dropDrainWakes, takeDrainWakes } from '../drain.js';
 import type { Proc } from '../proc.js';
 import type { Job } from '../types.js';
-import { writeGuestData, zeroGuestData } from './guest-write.js';
+import { formatBelowFilters, writeGuestData, zeroGuestData } from './guest-write.js';
 import { metadataView } from '../guest-image.js';
 import { allocatedAbove, layerStatus } from './allocation.js';
 import { FS_BLOCK, copyStatus } from './host-holes.js';
@@ -301,12 +301,14 @@ function redirty(dirty: [number, number][], offset: number, bytes: number, g: nu
  */
 function mirrorWrite(p: Proc, r: RateState, offset: number, bytes: number): void {
   // (an nbd client target takes data and zero pieces apart too: NBD_CMD_WRITE and _WRITE_ZEROES)
-  const piecewise = p.node(r.dest)?.driver === 'qcow2' || p.node(r.dest)?.driver === 'nbd';
+  // (through filters and raw nodes over the target, the format below them: graph/jobs/guest-write.ts formatBelowFilters)
+  const fmt = formatBelowFilters(p, r.dest)?.node ?? r.dest;
+  const piecewise = p.node(fmt)?.driver === 'qcow2' || p.node(fmt)?.driver === 'nbd';
   if (!piecewise || !snapshotAccessReadable(p, r.top)) {
     writeData(p, r.dest, offset, bytes, r.top);
     return;
   }
-  const cs = metadataView(p, r.dest)?.img.clusterSize ?? 65536;
+  const cs = metadataView(p, fmt)?.img.clusterSize ?? 65536;
   const destEnd = p.node(r.dest)?.size ?? 0;
   // mirror_iteration: each request starts at a granularity boundary; a block-status run shorter
   // than the granularity is copied as one whole granule (`if (io_bytes < s->granularity)
