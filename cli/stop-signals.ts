@@ -23,3 +23,18 @@ export function onStopSignal(handler: (sig: StopSignal) => void): () => void {
   for (const [s, h] of bound) process.once(s, h);
   return () => { for (const [s, h] of bound) process.off(s, h); };
 }
+
+/**
+ * The signals QEMU's main loop blocks (util/main-loop.c qemu_signal_init: SIG_IPI, i.e. SIGUSR1,
+ * SIGIO and SIGALRM; SIGBUS too, which Node cannot safely take): a daemon sent one runs on.
+ * Node's defaults were worse: SIGALRM and SIGIO ended the QMP server at once (exit 142, its
+ * socket left), and SIGUSR1 opened Node's inspector on 127.0.0.1:9229, a debugger any local user
+ * could attach to and run code in the server (a logrotate script's `kill -USR1` is enough). A
+ * listener of their own keeps both from happening. Returns the function that removes them.
+ */
+export function ignoreBlockedSignals(): () => void {
+  const ignore = () => undefined;
+  const signals = ['SIGUSR1', 'SIGALRM', 'SIGIO'] as const;
+  for (const s of signals) process.on(s, ignore);
+  return () => { for (const s of signals) process.off(s, ignore); };
+}

@@ -5,7 +5,7 @@ import { checkUnixPath } from '../../qmp/server.js';
 import { openClassic } from '../../store/index.js';
 import { DEFAULT_DB, wallClock } from '../context.js';
 import { procArg } from '../args.js';
-import { onStopSignal } from '../stop-signals.js';
+import { ignoreBlockedSignals, onStopSignal } from '../stop-signals.js';
 
 export function registerQmpProxy(qmp: Command): void {
   qmp.command('proxy')
@@ -24,8 +24,10 @@ export function registerQmpProxy(qmp: Command): void {
       process.stderr.write(`blockgraph: QMP proxy on ${o.listen} -> ${o.connect} (store ${o.db})\n`);
       // SIGINT, SIGTERM or SIGHUP (cli/stop-signals.ts): the proxy closes and reports
       let offSignals = () => {};
+      const offBlocked = ignoreBlockedSignals();
       await new Promise<void>((resolve) => { offSignals = onStopSignal(() => resolve()); });
       offSignals();
+      offBlocked();
       await proxy.close();
       const s = proxy.stats;
       process.stderr.write(`blockgraph: ${s.commands} commands, ${s.modelled} graph-changing: ${s.agreed} agreed, ${s.disagreed} disagreed; ${s.events} events\n`);

@@ -26,7 +26,7 @@ import { LiveHost } from '../live-host.js';
 import { FEED_STALL_MS, serveLogSocket } from '../log-socket.js';
 import { DEFAULT_INPUT_TIMEOUT_S, MAX_TRANSCRIPT_BYTES, readInputFile } from '../input-file.js';
 import { writeOutputFile } from '../out-file.js';
-import { onStopSignal } from '../stop-signals.js';
+import { ignoreBlockedSignals, onStopSignal } from '../stop-signals.js';
 import { recordMachineFacts } from '../../oracle/machine-facts.js';
 
 function badInput(msg: string): never {
@@ -113,6 +113,7 @@ export function registerQmp(program: Command): void {
         let stopNow!: (why: string) => void;
         const stopRequested = new Promise<string>((r) => { stopNow = r; });
         const offSignals = onStopSignal((sig) => stopNow(sig));
+        const offBlocked = ignoreBlockedSignals();
         const note = (m: string) => { process.stderr.write(`blockgraph: ${m}\n`); };
         const opts = {
           proc: o.proc, note, onQuit: () => stopNow('quit'),
@@ -148,6 +149,7 @@ export function registerQmp(program: Command): void {
         } finally {
           live?.close();
           offSignals();
+          offBlocked();
           feed?.close();
         }
       } finally {

@@ -160,4 +160,28 @@ test('SIGHUP (a closed terminal) stops as SIGTERM does, as QSD does: the command
   }
 });
 
+test('SIGUSR1, SIGALRM and SIGIO leave the server running, as QSD (its main loop blocks them), and open no debugger', async () => {
+  // util/main-loop.c qemu_signal_init blocks SIG_IPI (SIGUSR1), SIGIO and SIGALRM. Node's defaults:
+  // SIGUSR1 opened the inspector on 127.0.0.1:9229 (any local user could attach and run code),
+  // SIGALRM and SIGIO ended the server at once
+  const t = tempDir();
+  const sock = `${t.dir}/q.sock`;
+  try {
+    const a = start(`${t.dir}/db`, sock);
+    await listening(a, sock);
+    for (const sig of ['SIGUSR1', 'SIGALRM', 'SIGIO'] as const) {
+      a.kill(sig);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(a.exitCode === null && a.signalCode === null, `${sig}: still running (${a.exitCode ?? a.signalCode})`);
+    }
+    assert.not.ok(/Debugger listening/.test(a.err()), a.err());
+    const q = await oneShot(sock, '{"execute":"qmp_capabilities"}{"execute":"query-version"}');
+    assert.ok(q.includes('"micro": 22'), q);
+    a.kill('SIGTERM');
+    assert.is(await a.exited, 0);
+  } finally {
+    t.done();
+  }
+});
+
 test.run();
