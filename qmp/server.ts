@@ -69,6 +69,13 @@ export function host(backend: ModelBackend, opts: ServeOptions, sessions: Set<Qm
   };
 }
 
+/** The negotiated client past its outputHighWater (not read from) with the most output unread. */
+function mostStalled(sessions: Iterable<QmpSession>): QmpSession | undefined {
+  let worst: QmpSession | undefined;
+  for (const s of sessions) if (s.negotiated && !s.isClosed && s.stalled && (!worst || s.unread > worst.unread)) worst = s;
+  return worst;
+}
+
 /**
  * While the clients' unread output together passes `budget`, the stalled one (past its
  * outputHighWater: its input is not read on) with the most unread is disconnected. Each client's
@@ -80,13 +87,9 @@ export function host(backend: ModelBackend, opts: ServeOptions, sessions: Set<Qm
 export function keepOutputBudget(sessions: Iterable<QmpSession>, budget: number, note: (msg: string) => void): void {
   for (;;) {
     let total = 0;
-    let worst: QmpSession | undefined;
-    for (const s of sessions) {
-      if (s.isClosed) continue;
-      total += s.unread;
-      if (s.stalled && (!worst || s.unread > worst.unread)) worst = s;
-    }
-    if (total <= budget || !worst) return;
+    for (const s of sessions) if (!s.isClosed) total += s.unread;
+    const worst = total > budget ? mostStalled(sessions) : undefined;
+    if (!worst) return;
     note(`QMP client does not read its output (${worst.unread} bytes queued; ${total} bytes unread by all clients, more than ${budget}): disconnected`);
     worst.close();
   }
@@ -142,8 +145,7 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
   // outputLimit, which needs output it does not ask for: 64 negotiated non-readers that stop
   // asking locked every newcomer out for ever. A client that reads keeps its place, however idle.
   const evictStalled = () => {
-    let worst: QmpSession | undefined;
-    for (const s of sessions) if (s.negotiated && !s.isClosed && s.stalled && (!worst || s.unread > worst.unread)) worst = s;
+    const worst = mostStalled(sessions);
     if (!worst) return;
     h.note(`QMP client evicted: ${worst.unread} bytes of its output unread (it stopped reading), and ${max} clients are connected`);
     worst.close();
