@@ -9,7 +9,7 @@ import type { DrillReport } from '../../replay/drill.js';
 import { intArg, qemuArg } from '../args.js';
 import { DEFAULT_DB, EXIT, printJson, table, withReadLog } from '../context.js';
 import { progress } from '../progress.js';
-import { onStopSignal, signalStatus, type StopSignal } from '../stop-signals.js';
+import { ignoreBlockedSignals, onStopSignal, signalStatus, type StopSignal } from '../stop-signals.js';
 import { parseNatsUrl } from '../../store/jetstream/url.js';
 
 async function readScenario(file: string, timeoutS?: number): Promise<Scenario> {
@@ -53,6 +53,7 @@ Examples:
       const stop = new AbortController();
       let stoppedBy: StopSignal | undefined;
       const offSignals = onStopSignal((sig) => { stoppedBy = sig; stop.abort(); });
+      const offBlocked = ignoreBlockedSignals();
       try {
         for (const s of scenarios) {
           if (stop.signal.aborted) break;
@@ -62,6 +63,7 @@ Examples:
         }
       } finally {
         offSignals();
+        offBlocked();
       }
       const failed = reports.reduce((n, r) => n + r.failed, 0);
       if (o.json) printJson(reports.length === 1 ? reports[0] : reports);

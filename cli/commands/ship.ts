@@ -11,7 +11,7 @@ import { isNatsUrl, openJetStream } from '../../store/jetstream/index.js';
 import { shipLive, shipLog, type ShipResult } from '../../store/jetstream/ship.js';
 import { DEFAULT_DB, printJson } from '../context.js';
 import { connectLogSocket } from '../log-socket.js';
-import { onStopSignal } from '../stop-signals.js';
+import { ignoreBlockedSignals, onStopSignal } from '../stop-signals.js';
 
 export function registerShip(program: Command): void {
   program.command('ship')
@@ -36,10 +36,12 @@ export function registerShip(program: Command): void {
           const stop$ = new Subject<void>();
           const stop = () => stop$.next();
           const offSignals = onStopSignal(stop);
+          const offBlocked = ignoreBlockedSignals();
           try {
             r = await shipLive((from) => connectLogSocket(o.connect, from).pipe(takeUntil(stop$)), remote, opts);
           } finally {
             offSignals();
+            offBlocked();
           }
         } else {
           if (!existsSync(o.db)) throw new BlockgraphError('BG_NOT_FOUND', `no store at ${o.db}`);

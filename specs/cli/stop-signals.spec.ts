@@ -40,4 +40,35 @@ test('drill stopped by SIGHUP: children killed, temp stores removed, reported as
   }
 });
 
+test('tail --connect following a live log: SIGUSR1 opens no debugger and SIGALRM does not end it; SIGHUP stops it, exit 0', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'bg-stop-spec-'));
+  const cli = (...args: string[]) => spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = cli('qmp', '--db', join(tmp, 'db'), '--socket', join(tmp, 'q.sock'), '--log-socket', join(tmp, 'log.sock'));
+  try {
+    let serverErr = '';
+    server.stderr!.on('data', (b) => { serverErr += b; });
+    for (let i = 0; i < 600 && !serverErr.includes('QMP on'); i++) await new Promise((r) => setTimeout(r, 50));
+    const p = cli('tail', '--connect', join(tmp, 'log.sock'));
+    let out = '';
+    let err = '';
+    p.stdout!.on('data', (b) => { out += b; });
+    p.stderr!.on('data', (b) => { err += b; });
+    const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
+    for (let i = 0; i < 600 && !out.includes('seq'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(out.includes('seq'), `the header: ${out} ${err}`);
+    for (const sig of ['SIGUSR1', 'SIGALRM'] as const) {
+      p.kill(sig);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(p.exitCode === null && p.signalCode === null, `${sig}: still following (${p.exitCode ?? p.signalCode})`);
+    }
+    assert.not.ok(/Debugger listening/.test(err), err);
+    p.kill('SIGHUP');
+    assert.is(await exited, 0, err);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
 test.run();
