@@ -153,6 +153,13 @@ export async function main(argv: string[]): Promise<number> {
     // a TypeError on a path that does (it surfaced only when a socket was removed at exit).
     const nul = argv.findIndex((a) => a.includes('\u0000'));
     if (nul >= 0) throw new BlockgraphError('BG_BAD_INPUT', `argument ${nul + 1} (${JSON.stringify(argv[nul]!.slice(0, 40))}) holds a NUL byte`);
+    // Node decodes argv as UTF-8 and puts U+FFFD for bytes that are not (a Latin-1 file name):
+    // `render --out $'\xe9t\xe9.dot'` wrote a file named "\uFFFDt\uFFFD.dot", another name than
+    // the one given (scripts/cli-matrix.ts, round 10), and a --db so named made or read another
+    // store. No name the CLI takes (paths, node names, seqs, times) can be told from such an
+    // argument, so it is refused before anything runs (a file name holding U+FFFD itself too).
+    const lossy = argv.findIndex((a) => a.includes('\uFFFD'));
+    if (lossy >= 0) throw new BlockgraphError('BG_BAD_INPUT', `argument ${lossy + 1} (${JSON.stringify(argv[lossy]!.slice(0, 40))}) is not valid UTF-8: its bytes cannot be passed on as given (name the file in UTF-8)`);
     await (await buildProgram(argv)).parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   } catch (e) {

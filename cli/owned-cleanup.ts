@@ -3,9 +3,7 @@
 // (oracle/temp-dirs.ts). Node's default action for SIGINT/SIGTERM/SIGHUP ends the process with no
 // `finally` run: every case directory in flight stayed (with its daemons, which outlive us).
 import { cleanupOwnedSync, sweepMessage, sweepStale } from '../oracle/temp-dirs.js';
-
-const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
-type Sig = keyof typeof SIGNALS;
+import { STOP_SIGNALS, signalStatus, type StopSignal as Sig } from './stop-signals.js';
 
 /** Sweeps the dead runs' directories under `roots`, with a warning line on stderr when it removed any. */
 export function sweepAtStart(who: string, roots: string[]): void {
@@ -26,10 +24,10 @@ export function cleanupOnSignals(who: string, graceful?: (sig: Sig) => void): ()
     if (graceful && seen++ === 0) { graceful(sig); return; }
     const left = cleanupOwnedSync();
     process.stderr.write(`${who}: ${sig}: QEMU processes ended, temp directories removed${left.length ? ` (could not remove ${left.join(', ')})` : ''}\n`);
-    process.exit(128 + SIGNALS[sig]);
+    process.exit(signalStatus(sig));
   };
   const onExit = () => { cleanupOwnedSync(); };
-  const bound = (Object.keys(SIGNALS) as Sig[]).map((s) => [s, () => handler(s)] as const);
+  const bound = (Object.keys(STOP_SIGNALS) as Sig[]).map((s) => [s, () => handler(s)] as const);
   for (const [s, h] of bound) process.on(s, h);
   process.on('exit', onExit);
   return () => {

@@ -55,15 +55,44 @@ interface Waiter { sock: Socket; timer: NodeJS.Timeout; held: Buffer[]; bytes: n
 const WAIT_HOLD = 64 << 10;
 
 export function host(backend: ModelBackend, opts: ServeOptions, sessions: Set<QmpSession>): SessionHost {
+  const limits = { ...DEFAULT_SESSION_LIMITS, ...opts.limits };
+  const note = opts.note ?? (() => undefined);
   return {
     backend, proc: opts.proc ?? 'A', reject: opts.reject, now: opts.now ?? Date.now, greeting: greeting(backend, opts.proc ?? 'A'),
-    json: { ...QEMU_JSON_LIMITS, ...opts.json }, limits: { ...DEFAULT_SESSION_LIMITS, ...opts.limits },
+    json: { ...QEMU_JSON_LIMITS, ...opts.json }, limits,
     broadcast(from: QmpSession, events: QmpEvent[]) {
       for (const s of sessions) if (s !== from && !s.isClosed) s.sendEvents(events);
     },
     quit: () => opts.onQuit?.(),
-    note: opts.note ?? (() => undefined),
+    note,
+    outputGrew: () => keepOutputBudget(sessions, limits.outputBudget, note),
   };
+}
+
+/** The negotiated client past its outputHighWater (not read from) with the most output unread. */
+function mostStalled(sessions: Iterable<QmpSession>): QmpSession | undefined {
+  let worst: QmpSession | undefined;
+  for (const s of sessions) if (s.negotiated && !s.isClosed && s.stalled && (!worst || s.unread > worst.unread)) worst = s;
+  return worst;
+}
+
+/**
+ * While the clients' unread output together passes `budget`, the stalled one (past its
+ * outputHighWater: its input is not read on) with the most unread is disconnected. Each client's
+ * own bound (outputLimit, 16 MiB) alone let 63 clients that stopped reading while one client's
+ * jobs sent events hold up to 63 × 16 MiB (measured: 9 MB each after 300 s, RSS 134 → 1307 MB
+ * and growing; docs/hostile.md stop 44); QEMU keeps every monitor's output without bound
+ * (monitor_flush_locked), but serves one client at a time.
+ */
+export function keepOutputBudget(sessions: Iterable<QmpSession>, budget: number, note: (msg: string) => void): void {
+  for (;;) {
+    let total = 0;
+    for (const s of sessions) if (!s.isClosed) total += s.unread;
+    const worst = total > budget ? mostStalled(sessions) : undefined;
+    if (!worst) return;
+    note(`QMP client does not read its output (${worst.unread} bytes queued; ${total} bytes unread by all clients, more than ${budget}): disconnected`);
+    worst.close();
+  }
 }
 
 /** One session on a stream pair (stdio); resolves when it ends. */
@@ -116,8 +145,7 @@ export async function listenQmp(backend: ModelBackend, path: string, opts: Serve
   // outputLimit, which needs output it does not ask for: 64 negotiated non-readers that stop
   // asking locked every newcomer out for ever. A client that reads keeps its place, however idle.
   const evictStalled = () => {
-    let worst: QmpSession | undefined;
-    for (const s of sessions) if (s.negotiated && !s.isClosed && s.stalled && (!worst || s.unread > worst.unread)) worst = s;
+    const worst = mostStalled(sessions);
     if (!worst) return;
     h.note(`QMP client evicted: ${worst.unread} bytes of its output unread (it stopped reading), and ${max} clients are connected`);
     worst.close();

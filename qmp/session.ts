@@ -25,6 +25,12 @@ export interface SessionLimits {
   outputHighWater: number;
   /** Unread output (bytes) past which a client that does not read is disconnected. */
   outputLimit: number;
+  /**
+   * Unread output (bytes) of all of a server's clients together past which the stalled client
+   * with the most unread is disconnected (the server's budget: outputLimit alone let 64 clients
+   * that never read hold 64 × 16 MiB).
+   */
+  outputBudget: number;
   /** Input bytes fed to the JSON reader per step. */
   feedSlice: number;
   /** Parsed messages waiting to be answered before the session stops feeding input. */
@@ -35,7 +41,7 @@ export interface SessionLimits {
    */
   pipeline: number;
 }
-export const DEFAULT_SESSION_LIMITS: SessionLimits = { outputHighWater: 256 << 10, outputLimit: 16 << 20, feedSlice: 4096, inboxMax: 64, pipeline: 8 };
+export const DEFAULT_SESSION_LIMITS: SessionLimits = { outputHighWater: 256 << 10, outputLimit: 16 << 20, outputBudget: 64 << 20, feedSlice: 4096, inboxMax: 64, pipeline: 8 };
 
 export interface SessionHost {
   backend: ModelBackend;
@@ -52,7 +58,15 @@ export interface SessionHost {
   quit(): void;
   /** Diagnostics (stderr in the CLI). */
   note(msg: string): void;
+  /**
+   * `from`'s unread output grew past outputHighWater by another step: the server holds its
+   * clients' unread output together to limits.outputBudget (qmp/server.ts).
+   */
+  outputGrew?(from: QmpSession): void;
 }
+
+/** How much a stalled session's unread output grows between two checks of the server's budget. */
+const BUDGET_STEP = 256 << 10;
 
 // Replies that are the same object every time (query-qmp-schema: 110 KB) are encoded once.
 const encoded = new WeakMap<object, RawJson>();
@@ -169,6 +183,8 @@ export class QmpSession {
   private readonly inFlight: { done: Promise<void>; ready: boolean }[] = [];
   /** Lines of one answer (a reply and its events), gathered to leave in one write. */
   private gathered: string | undefined;
+  /** Unread output when the server's budget was last checked for this session. */
+  private budgetChecked = 0;
   readonly done: Promise<void>;
   private resolveDone!: () => void;
 
@@ -446,9 +462,20 @@ export class QmpSession {
       process.nextTick(() => { this.corked = false; w.uncork(); });
     }
     w.write(line);
-    if ((w.writableLength ?? 0) > this.host.limits.outputLimit) {
+    const unread = w.writableLength ?? 0;
+    if (unread > this.host.limits.outputLimit) {
       this.host.note(`QMP client does not read its output (${w.writableLength} bytes queued): disconnected`);
       this.close();
+      return;
+    }
+    // QEMU's monitor output buffer grows without bound (monitor_flush_locked keeps what the
+    // socket does not take); here each client is bounded, and so are all of them together: a
+    // client that stops reading while events pile up is checked against the budget as its
+    // unread output grows, a step at a time (not on every line)
+    if (unread <= this.host.limits.outputHighWater) this.budgetChecked = 0;
+    else if (unread >= this.budgetChecked + BUDGET_STEP) {
+      this.budgetChecked = unread;
+      this.host.outputGrew?.(this);
     }
   }
 

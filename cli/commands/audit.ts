@@ -8,6 +8,7 @@ import { countArg, listArg, nameArg, seqArg, timeArg } from '../args.js';
 import { DEFAULT_DB, withReadLog } from '../context.js';
 import { fixedRow } from '../fit.js';
 import { onStdoutClosed } from '../stdout.js';
+import { ignoreBlockedSignals, onStopSignal } from '../stop-signals.js';
 import { LOG_HEADER, logCells } from './log.js';
 
 /** What --type accepts: the record types audit rows are made of, and the row kinds. */
@@ -85,14 +86,16 @@ Examples:
           if (done) return;
           done = true;
           sub?.unsubscribe();
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
+          offSignals();
+          offBlocked();
           offClosed();
           if (e) reject(e); else resolve();
         };
         const stop = () => finish();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        // SIGINT, SIGTERM or SIGHUP (a closed terminal): stop following (cli/stop-signals.ts)
+        const offSignals = onStopSignal(stop);
+        // SIGUSR1 (Node's inspector), SIGALRM, SIGIO: a follower runs on, as QEMU's tools do
+        const offBlocked = ignoreBlockedSignals();
         // Nobody reads any more (`tail | head`): stop following.
         const offClosed = onStdoutClosed(stop);
         sub = (Number.isFinite(limit) ? src.pipe(take(limit)) : src).subscribe({

@@ -9,6 +9,7 @@ import type { DrillReport } from '../../replay/drill.js';
 import { intArg, qemuArg } from '../args.js';
 import { DEFAULT_DB, EXIT, printJson, table, withReadLog } from '../context.js';
 import { progress } from '../progress.js';
+import { ignoreBlockedSignals, onStopSignal, signalStatus, type StopSignal } from '../stop-signals.js';
 import { parseNatsUrl } from '../../store/jetstream/url.js';
 
 async function readScenario(file: string, timeoutS?: number): Promise<Scenario> {
@@ -47,13 +48,12 @@ Examples:
       for (const f of files) scenarios.push(await readScenario(f, o.timeout));
       const { drillRandom, drillScenario } = await import('../../replay/drill.js');
       const reports: DrillReport[] = [];
-      // SIGINT/SIGTERM: the children are killed and their temp stores removed (the default
+      // SIGINT/SIGTERM/SIGHUP: the children are killed and their temp stores removed (the default
       // action left both behind), and what ran so far is reported as interrupted.
       const stop = new AbortController();
-      let stoppedBy: NodeJS.Signals | undefined;
-      const onSignal = (sig: NodeJS.Signals) => { stoppedBy = sig; stop.abort(); };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      let stoppedBy: StopSignal | undefined;
+      const offSignals = onStopSignal((sig) => { stoppedBy = sig; stop.abort(); });
+      const offBlocked = ignoreBlockedSignals();
       try {
         for (const s of scenarios) {
           if (stop.signal.aborted) break;
@@ -62,8 +62,8 @@ Examples:
           reports.push(o.random !== undefined ? await drillRandom(s, { ...opts, kills: o.random, seed: o.seed, length: o.length }) : await drillScenario(s, opts));
         }
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        offSignals();
+        offBlocked();
       }
       const failed = reports.reduce((n, r) => n + r.failed, 0);
       if (o.json) printJson(reports.length === 1 ? reports[0] : reports);
@@ -82,7 +82,7 @@ Examples:
         // an interrupted drill has proven nothing about the points it did not run: the shell's
         // code for the signal, as before, and one line on stderr
         process.stderr.write(`blockgraph: drill interrupted by ${stoppedBy}${failed ? `; ${failed} point(s) failed before it` : ''}\n`);
-        process.exitCode = 128 + (stoppedBy === 'SIGINT' ? 2 : 15);
+        process.exitCode = signalStatus(stoppedBy);
         return;
       }
       process.exitCode = failed ? EXIT.failed : EXIT.ok;

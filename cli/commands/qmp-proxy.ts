@@ -5,6 +5,7 @@ import { checkUnixPath } from '../../qmp/server.js';
 import { openClassic } from '../../store/index.js';
 import { DEFAULT_DB, wallClock } from '../context.js';
 import { procArg } from '../args.js';
+import { ignoreBlockedSignals, onStopSignal } from '../stop-signals.js';
 
 export function registerQmpProxy(qmp: Command): void {
   qmp.command('proxy')
@@ -21,10 +22,12 @@ export function registerQmpProxy(qmp: Command): void {
       const log = await openClassic(o.db);
       const proxy = await startProxy({ listen: o.listen, connect: o.connect, log, proc: o.proc, clock: wallClock, imageDir: o.imageDir });
       process.stderr.write(`blockgraph: QMP proxy on ${o.listen} -> ${o.connect} (store ${o.db})\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      // SIGINT, SIGTERM or SIGHUP (cli/stop-signals.ts): the proxy closes and reports
+      let offSignals = () => {};
+      const offBlocked = ignoreBlockedSignals();
+      await new Promise<void>((resolve) => { offSignals = onStopSignal(() => resolve()); });
+      offSignals();
+      offBlocked();
       await proxy.close();
       const s = proxy.stats;
       process.stderr.write(`blockgraph: ${s.commands} commands, ${s.modelled} graph-changing: ${s.agreed} agreed, ${s.disagreed} disagreed; ${s.events} events\n`);

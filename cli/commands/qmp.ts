@@ -26,6 +26,7 @@ import { LiveHost } from '../live-host.js';
 import { FEED_STALL_MS, serveLogSocket } from '../log-socket.js';
 import { DEFAULT_INPUT_TIMEOUT_S, MAX_TRANSCRIPT_BYTES, readInputFile } from '../input-file.js';
 import { writeOutputFile } from '../out-file.js';
+import { ignoreBlockedSignals, onStopSignal } from '../stop-signals.js';
 import { recordMachineFacts } from '../../oracle/machine-facts.js';
 
 function badInput(msg: string): never {
@@ -106,13 +107,13 @@ export function registerQmp(program: Command): void {
           if (e instanceof BlockgraphError) throw e;
           throw new BlockgraphError('BG_BAD_INPUT', `cannot listen on ${o.logSocket}: ${e.code ?? e.message}`);
         }) : undefined;
-        // SIGTERM, SIGINT and `quit` all stop the same way: no new clients, the request in
-        // progress is finished and answered, every connection is closed, exit 0.
+        // SIGTERM, SIGINT, SIGHUP and `quit` all stop the same way (QSD's termsig_handler,
+        // cli/stop-signals.ts): no new clients, the request in progress is finished and answered,
+        // every connection is closed, exit 0.
         let stopNow!: (why: string) => void;
         const stopRequested = new Promise<string>((r) => { stopNow = r; });
-        const onSignal = (sig: NodeJS.Signals) => stopNow(sig);
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
+        const offSignals = onStopSignal((sig) => stopNow(sig));
+        const offBlocked = ignoreBlockedSignals();
         const note = (m: string) => { process.stderr.write(`blockgraph: ${m}\n`); };
         const opts = {
           proc: o.proc, note, onQuit: () => stopNow('quit'),
@@ -147,8 +148,8 @@ export function registerQmp(program: Command): void {
           }
         } finally {
           live?.close();
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
+          offSignals();
+          offBlocked();
           feed?.close();
         }
       } finally {

@@ -11,6 +11,7 @@ import { isNatsUrl, openJetStream } from '../../store/jetstream/index.js';
 import { shipLive, shipLog, type ShipResult } from '../../store/jetstream/ship.js';
 import { DEFAULT_DB, printJson } from '../context.js';
 import { connectLogSocket } from '../log-socket.js';
+import { ignoreBlockedSignals, onStopSignal } from '../stop-signals.js';
 
 export function registerShip(program: Command): void {
   program.command('ship')
@@ -34,13 +35,13 @@ export function registerShip(program: Command): void {
         if (o.connect) {
           const stop$ = new Subject<void>();
           const stop = () => stop$.next();
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
+          const offSignals = onStopSignal(stop);
+          const offBlocked = ignoreBlockedSignals();
           try {
             r = await shipLive((from) => connectLogSocket(o.connect, from).pipe(takeUntil(stop$)), remote, opts);
           } finally {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
+            offSignals();
+            offBlocked();
           }
         } else {
           if (!existsSync(o.db)) throw new BlockgraphError('BG_NOT_FOUND', `no store at ${o.db}`);

@@ -93,6 +93,27 @@ test('an argument holding a NUL (main() called with an array) is bad input befor
   }
 });
 
+test('an argument that is not UTF-8 is bad input before anything runs (--out wrote a file of another name, --db made another store)', () => {
+  // scripts/cli-matrix.ts round 10: `--out $'\xff\xfea'` wrote `\uFFFD\uFFFDa` (render, report,
+  // fixture export, qmp run): execve passes the bytes, Node decodes them with U+FFFD
+  const t = tempDir();
+  try {
+    const bad = Buffer.from([0xff, 0xfe, 0x61]);
+    for (const args of [['render', '--db', `${t.dir}/db`, '--format', 'dot', '--out'], ['qmp', '--db']]) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args, Buffer.concat([Buffer.from(`${t.dir}/`), bad]) as unknown as string], { encoding: 'utf8', timeout: 60_000, input: '' });
+      assert.is(r.status, 2, `${args[0]}: ${r.stderr}`);
+      assert.match(r.stderr, /^blockgraph: argument \d+ \(".*\uFFFD\uFFFDa"\) is not valid UTF-8: its bytes cannot be passed on as given \(name the file in UTF-8\) \[BG_BAD_INPUT\]\n$/);
+    }
+    assert.equal(readdirSync(t.dir), [], 'no file, no store made');
+    // a valid non-ASCII name is taken as it is
+    const ok = bg('qmp', '--db', `${t.dir}/d\u00e9`);
+    assert.is(ok.status, 0, ok.stderr);
+    assert.equal(readdirSync(t.dir), ['d\u00e9']);
+  } finally {
+    t.done();
+  }
+});
+
 test('qmp --socket 4444 makes a socket file named 4444 (it listened on TCP *:4444: QMP for the whole network)', async () => {
   const t = tempDir();
   const { spawn } = await import('node:child_process');

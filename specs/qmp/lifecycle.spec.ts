@@ -124,4 +124,64 @@ test('SIGTERM with a client that keeps its half open, and one that does not read
   }
 });
 
+test('SIGHUP (a closed terminal) stops as SIGTERM does, as QSD does: the command in flight answered and logged, socket removed, exit 0', async () => {
+  // os-posix.c os_setup_signal_handling: SIGHUP goes to termsig_handler like SIGINT and SIGTERM;
+  // Node's default action for it ended the server at once (exit 129, the socket file left)
+  const t = tempDir();
+  const sock = `${t.dir}/q.sock`;
+  try {
+    const a = start(`${t.dir}/db`, sock);
+    await listening(a, sock);
+    const s = connect(sock);
+    let got = '';
+    s.on('data', (b) => { got += b; });
+    s.on('error', () => undefined);
+    const closed = new Promise((r) => s.on('close', r));
+    await new Promise((r) => s.once('connect', r));
+    s.write('{"execute":"qmp_capabilities"}');
+    for (let i = 0; i < 200 && !got.includes('"return"'); i++) await new Promise((r) => setTimeout(r, 25));
+    s.write('{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"n0"},"id":"add"}');
+    for (let i = 0; i < 200 && !got.includes('"add"'); i++) await new Promise((r) => setTimeout(r, 25));
+    a.kill('SIGHUP');
+    await closed;
+    assert.is(await a.exited, 0);
+    assert.ok(got.includes('{"return": {}, "id": "add"}'), got);
+    assert.ok(a.err().includes('SIGHUP: stopping'), a.err());
+    assert.ok(!existsSync(sock), 'socket removed on exit');
+    // the store is released and holds the command
+    const b = start(`${t.dir}/db`, sock);
+    await listening(b, sock);
+    const q = await oneShot(sock, '{"execute":"qmp_capabilities"}{"execute":"query-named-block-nodes","arguments":{"flat":true}}');
+    assert.ok(q.includes('"node-name": "n0"'), q);
+    b.kill('SIGHUP');
+    assert.is(await b.exited, 0);
+  } finally {
+    t.done();
+  }
+});
+
+test('SIGUSR1, SIGALRM and SIGIO leave the server running, as QSD (its main loop blocks them), and open no debugger', async () => {
+  // util/main-loop.c qemu_signal_init blocks SIG_IPI (SIGUSR1), SIGIO and SIGALRM. Node's defaults:
+  // SIGUSR1 opened the inspector on 127.0.0.1:9229 (any local user could attach and run code),
+  // SIGALRM and SIGIO ended the server at once
+  const t = tempDir();
+  const sock = `${t.dir}/q.sock`;
+  try {
+    const a = start(`${t.dir}/db`, sock);
+    await listening(a, sock);
+    for (const sig of ['SIGUSR1', 'SIGALRM', 'SIGIO'] as const) {
+      a.kill(sig);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(a.exitCode === null && a.signalCode === null, `${sig}: still running (${a.exitCode ?? a.signalCode})`);
+    }
+    assert.not.ok(/Debugger listening/.test(a.err()), a.err());
+    const q = await oneShot(sock, '{"execute":"qmp_capabilities"}{"execute":"query-version"}');
+    assert.ok(q.includes('"micro": 22'), q);
+    a.kill('SIGTERM');
+    assert.is(await a.exited, 0);
+  } finally {
+    t.done();
+  }
+});
+
 test.run();
