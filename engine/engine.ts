@@ -26,7 +26,11 @@ import { rejectedRecordOf, wholeRecordOf } from './whole-record.js';
 export interface EngineOptions {
   /** The injected clock: ISO time for each record. Machines never read a clock. */
   clock?: () => string;
-  /** Write a snapshot every N records (0: never). */
+  /**
+   * Write a snapshot every N records (0: never; default DEFAULT_SNAPSHOT_EVERY). A read of a
+   * store verifies from its latest snapshot, so a log written with none is checked from seq 1 by
+   * every `show --at`, `log` or `diff`: the default is the CLI's own figure, not 0.
+   */
   snapshotEvery?: number;
   /** Log refused commands as command.rejected (default true). */
   logRejected?: boolean;
@@ -56,6 +60,9 @@ export interface EngineOptions {
 }
 
 export const FIXED_CLOCK = () => '1970-01-01T00:00:00.000Z';
+
+/** Records between two snapshots when EngineOptions.snapshotEvery is not given. */
+export const DEFAULT_SNAPSHOT_EVERY = 1000;
 
 export class Engine implements ModelBackend {
   readonly committed$ = new Subject<LogRecord>();
@@ -368,12 +375,12 @@ export class Engine implements ModelBackend {
 
   /** Whether maybeSnapshot has anything to do now (a build in progress, or one due). */
   private snapshotDue(): boolean {
-    const n = this.opts.snapshotEvery ?? 0;
+    const n = this.opts.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
     return n > 0 && (this.build !== undefined || (this.fold.seq - this.lastSnapshot >= n && this.fold.open.size === 0));
   }
 
   private async maybeSnapshot(): Promise<void> {
-    const n = this.opts.snapshotEvery ?? 0;
+    const n = this.opts.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
     if (!n) return;
     // A build in progress: one more slice per command; the manifest once every part is
     // written (a part that failed to write leaves no manifest: no snapshot, never a damaged
