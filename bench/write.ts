@@ -59,7 +59,8 @@ function dirBytes(dir: string): number {
 
 export async function benchLogSize(dir: string, n: number, kind: WorkloadName = 'adddel', opts: { intentFirst?: boolean; sequential?: boolean } = {}): Promise<LogSize & { filesBeforeCompaction: number }> {
   const log = await openClassic(dir, { anchor: false });
-  const e = await Engine.open(log, { intentFirst: opts.intentFirst === true });
+  // snapshotEvery 0: the figure is the records' bytes, as bench/RESULTS.md's earlier rows (no snapshots)
+  const e = await Engine.open(log, { intentFirst: opts.intentFirst === true, snapshotEvery: 0 });
   let qmpBytes = 0;
   // pipelined, as a client with many requests in flight: the figure is bytes, not time
   // (sequential, or intentFirst: each command on an idle log, so that each goes intent first)
