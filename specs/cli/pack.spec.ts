@@ -10,8 +10,10 @@ import * as assert from 'uvu/assert';
 import { tempDir } from '../engine/helpers.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
+// maxBuffer: `npm pack --json` lists every shipped file, past spawnSync's 1 MiB default once the
+// recorded transcripts passed ~9,000 (stop 44: 1,062,171 bytes, the run ended with ENOBUFS)
 const run = (cmd: string, args: string[], opts: SpawnSyncOptions = {}) =>
-  spawnSync(cmd, args, { encoding: 'utf8', timeout: 300_000, ...opts }) as { status: number | null; stdout: string; stderr: string; error?: Error };
+  spawnSync(cmd, args, { encoding: 'utf8', timeout: 300_000, maxBuffer: 256 * 1024 * 1024, ...opts }) as { status: number | null; stdout: string; stderr: string; error?: Error };
 const npm = run('npm', ['--version']);
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 
@@ -41,7 +43,7 @@ test('npm pack ships a package that installs and runs: --version, conformance, i
   const t = tempDir('bg-pack-');
   try {
     const p = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', t.dir], { cwd: ROOT });
-    assert.is(p.status, 0, p.stderr);
+    assert.is(p.status, 0, `${p.error?.message ?? ''} ${p.stderr}`);
     const info = JSON.parse(p.stdout)[0] as { filename: string; files: { path: string }[] };
     const files = info.files.map((f) => f.path);
     for (const f of ['bin/blockgraph.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/testing/index.js', 'README.md', 'oracle/transcripts/README.md']) {
