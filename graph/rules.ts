@@ -151,6 +151,8 @@ export const RULES = defineRules({
       ...([['b2-allow-inactive-export', 2], ['b2-commit-frozen-exported-base', 11], ['b2-export-ro-in-frozen-stream-chain', 12], ['b2-five-node-chain-exports', 11], ['b2-fuse-growable-resize', 5], ['b2-fuse-iothread', 3], ['b2-hard-del-client-writable-shutting-down', 8], ['b2-iothread-export-nonfixed-silent', 5], ['b2-iothread-exported-reopen-backing', 6], ['b2-iothread-pinned-chain-stream', 6], ['b2-legacy-nbd-server-add-bitmap', 6], ['b2-lock-ro-export-other-daemon', 11], ['b2-nbd-server-start-options', 1], ['b2-nbd-server-stop-with-client', 8], ['b2-resize-exported-with-client', 5], ['b2-set-iothread-exported-refusals', 11], ['b2-snapshot-internal-exported', 5], ['b2-snapshot-sync-exported-iothread', 6], ['b2-two-exports-perm-mix', 6], ['b2-vhost-writable-ro-node-iothread', 12], ['b3-vduse-blk-allow-inactive', 1], ['b3-vduse-blk-iothread', 3], ['b3-vduse-blk-refusal-order', 13], ['del-resize-exported', 10], ['freeze-exported-in-stream-chain', 11], ['iothread-export-set-iothread', 5], ['nbd-bitmap-in-backing', 7], ['nbd-bitmaps-busy', 6], ['nbd-writable-ro-node-reopen', 11], ['reopen-backing-under-exported-overlay', 5], ['reopen-file-node-below-export', 9], ['reopen-list-fails-partway-export', 5], ['reopen-raw-file-swap-under-export', 6], ['snapshot-exported-node', 6], ['stream-base-exported', 8], ['stream-intermediate-exported', 11]] as const).map(([t, step]) => ({ transcript: `combo-c14-${t}.json`, step })),
       // stop 43 (wt-fz23): the fuzz findings' regression transcripts, the first step each pair differs
       { transcript: 'fuzz-backup-sync-top-progress-allocated.json', step: 1 }, { transcript: 'vm/fuzz-vm-cancelled-ready-mirror-keeps-progress.json', step: 6 },
+      // stop 44 (wt-fz24): the internal snapshot undone by its transaction, counted in query-blockstats (BlockDeviceStats' zone append counters)
+      { transcript: 'fuzz-txn-internal-snapshot-abort-counts-io.json', step: 2 }, { transcript: 'vm/fuzz-vm-txn-internal-snapshot-abort-counts-io.json', step: 4 },
     ],
     modelled: true,
   },
@@ -543,6 +545,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-create-through-qcow2-node-grows-it.json', step: 5 },
       // stop 43 (wt-combo15): the fourteenth held-out set's first differing step — a backup whose target an export reads: its filter's file edge
       ...([['backup-exported-target', 4]] as const).map(([t, step]) => ({ transcript: `combo-c14-${t}.json`, step })),
+      // stop 44 (wt-fz24): drive-backup mode existing into a qcow2 with data (fuzz 2644260359's regression)
+      { transcript: 'fuzz-backup-existing-target-zeroes-discard.json', step: 2 },
     ],
     modelled: true,
   },
