@@ -153,6 +153,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-backup-sync-top-progress-allocated.json', step: 1 }, { transcript: 'vm/fuzz-vm-cancelled-ready-mirror-keeps-progress.json', step: 6 },
       // stop 44 (wt-fz24): the internal snapshot undone by its transaction, counted in query-blockstats (BlockDeviceStats' zone append counters)
       { transcript: 'fuzz-txn-internal-snapshot-abort-counts-io.json', step: 2 }, { transcript: 'vm/fuzz-vm-txn-internal-snapshot-abort-counts-io.json', step: 4 },
+      // stop 44 (wt-fz24): a vmdk's parent hint and its backing format (query-named-block-nodes' BlockDeviceInfo.active)
+      { transcript: 'fuzz-vmdk-parent-hint-backing-format.json', step: 24 },
     ],
     modelled: true,
   },
