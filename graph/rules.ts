@@ -155,6 +155,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-txn-internal-snapshot-abort-counts-io.json', step: 2 }, { transcript: 'vm/fuzz-vm-txn-internal-snapshot-abort-counts-io.json', step: 4 },
       // stop 44 (wt-fz24): a vmdk's parent hint and its backing format (query-named-block-nodes' BlockDeviceInfo.active)
       { transcript: 'fuzz-vmdk-parent-hint-backing-format.json', step: 24 },
+      // stop 44 (wt-fz24): qcow2 created over null nodes (query-named-block-nodes' BlockDeviceInfo.active)
+      { transcript: 'fuzz-create-qcow2-over-null-fails-open.json', step: 37 },
     ],
     modelled: true,
   },
