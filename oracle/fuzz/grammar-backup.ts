@@ -22,6 +22,11 @@ export function backupArgs(g: Generator, p: ProcView): JsonObject {
   if (r.chance(0.05)) o.speed = -1;
   o['auto-finalize'] = false;
   o['auto-dismiss'] = r.chance(0.5);
+  return backupGuards(p, o);
+}
+
+/** Sync none for a backup whose copy's failure would race the graph query. */
+export function backupGuards(p: ProcView, o: JsonObject): JsonObject {
   // a copy into a snapshot-access node fails when its first write comes, racing the graph query,
   // and so may one through a compress filter or with compress set, into an allocated qcow2
   // cluster (ProcView.copiesMayFail): only sync none, which writes nothing by itself
