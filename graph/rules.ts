@@ -157,6 +157,8 @@ export const RULES = defineRules({
       { transcript: 'fuzz-vmdk-parent-hint-backing-format.json', step: 24 },
       // stop 44 (wt-fz24): qcow2 created over null nodes (query-named-block-nodes' BlockDeviceInfo.active)
       { transcript: 'fuzz-create-qcow2-over-null-fails-open.json', step: 37 },
+      // stop 44 (wt-fz24): a stream whose backing ends early (query-named-block-nodes' BlockDeviceInfo.active)
+      { transcript: 'fuzz-stream-backing-shorter-ends-at-once.json', step: 5 },
     ],
     modelled: true,
   },
@@ -369,14 +371,14 @@ export const RULES = defineRules({
     modelled: true,
   },
   'block-status-first-layer-eof': {
-    what: 'the first layer bdrv_co_common_block_status_above asks, at or beyond its end, is unallocated with pnum 0 (a stream ends there)',
+    what: 'mirror_dirty_init over a source whose filter passes its block status to a child shorter than the source: the first layer bdrv_co_common_block_status_above asks, at or beyond its end, is unallocated with pnum 0 (count 0: 7.2 aborts). The block status itself is io.c\'s on both versions (graph/jobs/allocation.ts: a stream ends there, fuzz-stream-backing-shorter-ends-at-once)',
     '7.2': { fn: 'bdrv_co_common_block_status_above: returns at *pnum == 0 for bs itself; only lower layers synthesise allocated zeroes', value: true },
     // (wt-kick10: the 10.0 recording of fuzz-job-state-finalize differs by the job-resume that
     // block_job_ratelimit_sleep swallows, rule wake-ends-rate-limit-sleep, and agrees with either
     // value here; 10.0's io.c still returns the first layer's pnum 0, but the value also gates
     // mirror_dirty_init's refusal (graph/jobs/mirror-dirty.ts), which 10.0's filter lengths avoid:
     // true here breaks qemu-10.0/aborts/abort-14-commit-filter-over-shorter-image)
-    '10.0': { fn: 'not analysed (see above): a stream reaching that EOF on 10.0 is not recorded yet', value: false },
+    '10.0': { fn: 'bdrv_co_common_block_status_above unchanged (a stream reaching that EOF ends at once, as on 7.2: stop 44), but the recorded mirror survives: 10.0\'s blkdebug reports the child\'s length after the append', value: false },
     proof: [{ transcript: 'fuzz-found/7.2-only-fuzz-job-state-finalize.json', step: 7 }],
     modelled: false,
   },
