@@ -553,6 +553,8 @@ export const RULES = defineRules({
       ...([['backup-exported-target', 4]] as const).map(([t, step]) => ({ transcript: `combo-c14-${t}.json`, step })),
       // stop 44 (wt-fz24): drive-backup mode existing into a qcow2 with data (fuzz 2644260359's regression)
       { transcript: 'fuzz-backup-existing-target-zeroes-discard.json', step: 2 },
+      // stop 44 (wt-fz24): the grouped backups whose abort undoes a user pause (fuzz 3179077257)
+      { transcript: 'fuzz-txn-abort-undoes-user-pause.json', step: 4 },
     ],
     modelled: true,
   },
