@@ -33,6 +33,8 @@ export function backupGuards(p: ProcView, o: JsonObject): JsonObject {
   if ((p.copiesMayFail(String(o.target)) || o.compress === true) && o.sync !== 'none') o.sync = 'none';
   // and so does a read of a source whose qcow2 reads its L2 tables through an overlay (ProcView.readsMayFailLate)
   if (p.readsMayFailLate(String(o.device)) && o.sync !== 'none') o.sync = 'none';
+  // a full copy of a source created past 1 GiB may write that much (ProcView.mayBeHuge)
+  if (p.mayBeHuge(String(o.device)) && o.sync !== 'none') o.sync = 'none';
   return o;
 }
 
