@@ -422,6 +422,17 @@ function qcow2Create(p: Proc, o: Opts): void {
       consumeAutoNames(q, 1);
     });
   }
+  // blk_co_new_open's qcow2_do_open reads the header back through the node: where the writes went
+  // into a null-co / null-aio node nothing was kept (graph/images.ts bytesBehind), and the open
+  // fails as blockdev-add's does (graph/open.ts), its node named first (fuzz 1742388600); the
+  // header and refcount writes grew the nodes they passed (a 64 KiB null-co node is 192 KiB long)
+  const sink = 3 * cluster <= room ? bytesBehind(p, file) : undefined;
+  if (sink && 'null' in sink) {
+    throw new CreateFailed('Image is not in qcow2 format', (q) => {
+      growWrittenNodes(q, file, partialEnd);
+      consumeAutoNames(q, 1);
+    });
+  }
   if (failed) {
     // the L1 or resize stage had opened the new image once (blk_new_open)
     const opens = (resize || l1End > room) && 3 * cluster <= room ? 1 : 0;

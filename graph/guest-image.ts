@@ -46,7 +46,7 @@ function guestView(p: Proc, f: string, depth = 0): { img: Image; home: string } 
   if (!below) return undefined;
   let img: Image | undefined;
   if ('image' in below) img = below.image.format === 'qcow2' ? below.image : undefined;
-  else if (below.p === p) img = guestView(p, below.qcow2, depth + 1)?.img;
+  else if ('qcow2' in below && below.p === p) img = guestView(p, below.qcow2, depth + 1)?.img;
   // its own data where that image keeps metadata: bytes the model does not know
   if (!img || (own.data ?? []).some(([s, e]) => metadataRuns(img).some(([ms, me]) => s < me && ms < e))) return undefined;
   return { img, home: own.file };
@@ -77,7 +77,7 @@ export function metadataView(p: Proc, q: string): MetadataView | undefined {
   const b = file ? bytesBehind(p, file) : undefined;
   if (!b) return undefined;
   if ('image' in b) return { img: b.image, key: b.image.file };
-  if (b.p !== p) return undefined;
+  if (!('qcow2' in b) || b.p !== p) return undefined;
   const g = guestView(p, b.qcow2);
   if (!g) return undefined;
   const { guest: _, ...img } = g.img;

@@ -307,9 +307,11 @@ export function imageBehind(p: ImageView, node: string): Image | undefined {
 /**
  * imageBehind's walk, telling also where it stopped on a qcow2 node (in process `p`: an NBD
  * client's walk goes on in the serving process), whose guest view may show an image the model
- * knows (graph/guest-image.ts).
+ * knows (graph/guest-image.ts), or on a null-co / null-aio node, which keeps nothing written
+ * (null_co_pwritev returns at once; a read gives zeroes, or with read-zeroes off leaves the
+ * buffer as it was: never what was written).
  */
-export function bytesBehind<P extends ImageView>(p: P, node: string): { image: Image } | { qcow2: string; p: P } | undefined {
+export function bytesBehind<P extends ImageView>(p: P, node: string): { image: Image } | { qcow2: string; p: P } | { null: string } | undefined {
   let cur: string | undefined = node;
   for (let i = 0; cur !== undefined && i < 1000; i++) {
     const n = p.node(cur);
@@ -322,6 +324,7 @@ export function bytesBehind<P extends ImageView>(p: P, node: string): { image: I
         return image ? { image } : undefined;
       }
       case 'qcow2': return { qcow2: cur, p };
+      case 'null-co': case 'null-aio': return { null: cur };
       // snapshot-access reads its file's snapshot (only a copy-before-write file gets this far:
       // graph/jobs/snapshot-io.ts); cbw_co_preadv reads the source, its `file` (PASS_THROUGH)
       case 'snapshot-access': cur = via('file'); break;

@@ -123,7 +123,7 @@ export type SnapshotTxnImages = Map<string, Image>;
  * right after the creation (the aborts of later actions, run first, leave it so), its bs->file and
  * the image's view key (graph/guest-image.ts).
  */
-export interface CreatedSnapshot extends SnapshotEntry { q: string; table: SnapshotEntry[]; file?: string; image?: string }
+export interface CreatedSnapshot extends SnapshotEntry { q: string; table: SnapshotEntry[]; file?: string; image?: string; io?: MetaIo }
 
 /**
  * bdrv_snapshot_create -> qcow2_snapshot_create: the id is find_new_snapshot_id's (highest numeric
@@ -175,7 +175,7 @@ export function createSnapshot(p: Proc, bs: string, name: string, txn?: Snapshot
   accountIo(p, q, t.file, next, io);
   txn?.set(key, next);
   setTable(p, q, list);
-  return { ...sn, q, table: list, ...(t.file ? { file: t.file } : {}), image: key };
+  return { ...sn, q, table: list, ...(t.file ? { file: t.file } : {}), image: key, io };
 }
 
 /**
@@ -203,7 +203,7 @@ export function abortCreatedSnapshot(r: Proc, made: CreatedSnapshot, txn: Snapsh
     // what would make QEMU die here is not sent (a read-only qcow2 took no snapshot)
     refuse = (end) => { try { return writeRefusal(r, via, end); } catch { return undefined; } };
   }
-  const laid = afterSnapshotDelete(img, made.id, rest, refuse);
+  const { result: laid, io } = withMetaIo(() => afterSnapshotDelete(img, made.id, rest, refuse));
   let next: Image;
   if ('error' in laid) next = afterFailedDelete(img, made.id);
   else {
@@ -212,6 +212,13 @@ export function abortCreatedSnapshot(r: Proc, made: CreatedSnapshot, txn: Snapsh
   }
   txn.set(made.image, next);
   putImage(r, via?.child, made.image, next);
+  if (!via) return;
+  // the nodes' counters are no part of what the transaction undoes (BlockAcctStats, file-posix's
+  // BDRVRawState.stats): the creation's writes and frees were counted, which the Draft's rollback
+  // took away, and so are the delete's (qcow2_snapshot_delete: the table's rewrite, the snapshot's
+  // L1 table and the old table freed as QCOW2_DISCARD_SNAPSHOT, passed to bs->file)
+  if (made.io) accountIo(r, made.q, via.child, next, made.io);
+  accountIo(r, made.q, via.child, next, io);
 }
 
 /**

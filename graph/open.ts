@@ -643,11 +643,14 @@ function openNodeProbed(
       if (driver === 'vpc' && !img && getLength(p, file!.name) < 512) throw new QmpError('File too small for a VHD header');
       const bad = otherFormatOpenError(driver, img, fileNode()?.filename ?? '');
       if (bad) throw new QmpError(bad);
-      // qcow_open: the header's backing file name (no format: probed). The block or grain size
-      // .bdrv_get_info answers with is the open's state (s->block_size, s->cluster_size), read from
-      // this header, not from whatever a later bdrv_append puts under the node (fuzz 974893939)
+      // qcow_open: the header's backing file name (no format: probed). vmdk_parent_open: the
+      // descriptor's parentFileNameHint, with bs->backing_format "vmdk" (query-named-block-nodes'
+      // backing-filename-format; bdrv_open_backing_file opens the backing with that driver). The
+      // block or grain size .bdrv_get_info answers with is the open's state (s->block_size,
+      // s->cluster_size), read from this header, not from whatever a later bdrv_append puts under
+      // the node (fuzz 974893939)
       p.patchNode(name, {
-        size: img!.size, header: img!.backing ? { backing: img!.backing } : {},
+        size: img!.size, header: img!.backing ? { backing: img!.backing, ...(driver === 'vmdk' ? { backingFormat: 'vmdk' } : {}) } : {},
         ...(img!.infoCluster !== undefined ? { extra: { ...(p.node(name)!.extra ?? {}), openInfoCluster: img!.infoCluster } } : {}),
       });
       if (driver === 'vmdk' && img!.extents) openVmdkExtents(p, name, eff, img!.extents, file!.name);

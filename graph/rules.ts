@@ -153,6 +153,14 @@ export const RULES = defineRules({
       { transcript: 'fuzz-backup-sync-top-progress-allocated.json', step: 1 }, { transcript: 'vm/fuzz-vm-cancelled-ready-mirror-keeps-progress.json', step: 6 },
       // stop 44 (wt-combo16): the fifteenth held-out set's first differing step — the query replies' BlockDeviceInfo.active (and the file nodes' format-specific after it), query-blockstats' zone_append counters
       ...([['amend-exported-node-reopen', 20], ['b2-backup-compress-target-filter-export', 9], ['b2-chain4-reopen-list-all-ro-export-bad-option', 7], ['b2-create-onto-file-below-export', 15], ['b2-reopen-backing-onto-filters-then-stream', 7], ['b2-reopen-file-swap-blkdebug-exported', 5], ['b2-snapshot-of-filter-and-below-exported', 8], ['b2-stream-blkdebug-mid-error-stop-resume', 13], ['b2-stream-through-throttle-layer', 9], ['b2-throttle-two-depths-group-swap-iothread', 10], ['b2-vhost-iothread-snapshot-then-active-commit', 4], ['b3-amend-iothread-and-under-job', 17], ['b3-blockstats-exported-chain-jobs', 12], ['b3-commit-into-ro-base-exported', 6], ['b3-reopen-list-move-backing-between-overlays', 6], ['b3-snapshot-overlay-other-iothread-fixed', 10], ['backing-null-mid-chain-stream-refusals', 9], ['chain5-export-iothread-stream', 9], ['chain5-throttle-mid-reopen-list', 7], ['commit-below-cor-export', 8], ['commit-states-frozen-reopen-each', 20], ['create-overlay-snapshot-mirror-top', 13], ['fuse-export-reopen-list-backing-null', 4], ['preallocate-compress-depths-reopen-export', 7], ['quorum-change-under-exported-overlay', 12], ['snapshot-overlay-exported-backing-swap', 10], ['stream-frozen-chain5-reopen-lists', 6], ['two-daemons-client-backing-stream', 15], ['vhost-fixed-iothread-commit-frozen', 7]] as const).map(([t, step]) => ({ transcript: `combo-c15-${t}.json`, step })),
+      // stop 44 (wt-fz24): the internal snapshot undone by its transaction, counted in query-blockstats (BlockDeviceStats' zone append counters)
+      { transcript: 'fuzz-txn-internal-snapshot-abort-counts-io.json', step: 2 }, { transcript: 'vm/fuzz-vm-txn-internal-snapshot-abort-counts-io.json', step: 4 },
+      // stop 44 (wt-fz24): a vmdk's parent hint and its backing format (query-named-block-nodes' BlockDeviceInfo.active)
+      { transcript: 'fuzz-vmdk-parent-hint-backing-format.json', step: 24 },
+      // stop 44 (wt-fz24): qcow2 created over null nodes (query-named-block-nodes' BlockDeviceInfo.active)
+      { transcript: 'fuzz-create-qcow2-over-null-fails-open.json', step: 37 },
+      // stop 44 (wt-fz24): a stream whose backing ends early (query-named-block-nodes' BlockDeviceInfo.active)
+      { transcript: 'fuzz-stream-backing-shorter-ends-at-once.json', step: 5 },
     ],
     modelled: true,
   },
@@ -367,14 +375,14 @@ export const RULES = defineRules({
     modelled: true,
   },
   'block-status-first-layer-eof': {
-    what: 'the first layer bdrv_co_common_block_status_above asks, at or beyond its end, is unallocated with pnum 0 (a stream ends there)',
+    what: 'mirror_dirty_init over a source whose filter passes its block status to a child shorter than the source: the first layer bdrv_co_common_block_status_above asks, at or beyond its end, is unallocated with pnum 0 (count 0: 7.2 aborts). The block status itself is io.c\'s on both versions (graph/jobs/allocation.ts: a stream ends there, fuzz-stream-backing-shorter-ends-at-once)',
     '7.2': { fn: 'bdrv_co_common_block_status_above: returns at *pnum == 0 for bs itself; only lower layers synthesise allocated zeroes', value: true },
     // (wt-kick10: the 10.0 recording of fuzz-job-state-finalize differs by the job-resume that
     // block_job_ratelimit_sleep swallows, rule wake-ends-rate-limit-sleep, and agrees with either
     // value here; 10.0's io.c still returns the first layer's pnum 0, but the value also gates
     // mirror_dirty_init's refusal (graph/jobs/mirror-dirty.ts), which 10.0's filter lengths avoid:
     // true here breaks qemu-10.0/aborts/abort-14-commit-filter-over-shorter-image)
-    '10.0': { fn: 'not analysed (see above): a stream reaching that EOF on 10.0 is not recorded yet', value: false },
+    '10.0': { fn: 'bdrv_co_common_block_status_above unchanged (a stream reaching that EOF ends at once, as on 7.2: stop 44), but the recorded mirror survives: 10.0\'s blkdebug reports the child\'s length after the append', value: false },
     proof: [{ transcript: 'fuzz-found/7.2-only-fuzz-job-state-finalize.json', step: 7 }],
     modelled: false,
   },
@@ -549,6 +557,10 @@ export const RULES = defineRules({
       ...([['backup-exported-target', 4]] as const).map(([t, step]) => ({ transcript: `combo-c14-${t}.json`, step })),
       // stop 44 (wt-combo16): the fifteenth held-out set's first differing step — backups whose filter's file edge a chain layer or quorum child below reads
       ...([['b2-backup-quorum-child-detached-running', 5], ['b2-chain5-stream-and-jobs-below', 12], ['b3-backup-pending-snapshot-overlay-finalize', 3], ['txn-snapshot-backup-throttled-chain', 6]] as const).map(([t, step]) => ({ transcript: `combo-c15-${t}.json`, step })),
+      // stop 44 (wt-fz24): drive-backup mode existing into a qcow2 with data (fuzz 2644260359's regression)
+      { transcript: 'fuzz-backup-existing-target-zeroes-discard.json', step: 2 },
+      // stop 44 (wt-fz24): the grouped backups whose abort undoes a user pause (fuzz 3179077257)
+      { transcript: 'fuzz-txn-abort-undoes-user-pause.json', step: 4 },
     ],
     modelled: true,
   },

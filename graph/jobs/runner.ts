@@ -108,7 +108,17 @@ export function sendJob(ctx: JobCtx, id: string, e: JobMachineEvent): void {
     const walk: JobCtx = hoist ? { p: ctx.p, emit: (ev, data) => held.push([ev, data]) } : ctx;
     for (const o of txnJobs(ctx.p, txn)) {
       const cur = ctx.p.job(o.id);
-      if (cur && !['aborting', 'concluded', 'null'].includes(cur.status)) sendOne(walk, o.id, { type: 'CANCEL' });
+      if (!cur) continue;
+      // job_completed_txn_abort_locked -> job_cancel_async_locked(other_job, true) undoes a user
+      // pause (user_paused = false, pause_count--; job-verbs.ts cancel does it for the job
+      // cancelled), so a later resume is "Can't resume a job that was not paused", and
+      // job_finish_sync_locked enters a paused one, which runs again before its abort (fuzz 3179077257)
+      if (o.id !== id && cur.paused > 0) {
+        ctx.p.patchJob(o.id, { paused: 0 });
+        if (cur.status === 'paused' || cur.status === 'standby') sendOne(walk, o.id, { type: 'RESUME' });
+      }
+      const now = ctx.p.job(o.id)!;
+      if (!['aborting', 'concluded', 'null'].includes(now.status)) sendOne(walk, o.id, { type: 'CANCEL' });
     }
     if (hoist) {
       const own = held.findIndex(([ev, data]) => ev === 'JOB_STATUS_CHANGE' && data.id === id && data.status === 'aborting');

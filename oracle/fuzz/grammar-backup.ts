@@ -22,12 +22,19 @@ export function backupArgs(g: Generator, p: ProcView): JsonObject {
   if (r.chance(0.05)) o.speed = -1;
   o['auto-finalize'] = false;
   o['auto-dismiss'] = r.chance(0.5);
+  return backupGuards(p, o);
+}
+
+/** Sync none for a backup whose copy's failure would race the graph query. */
+export function backupGuards(p: ProcView, o: JsonObject): JsonObject {
   // a copy into a snapshot-access node fails when its first write comes, racing the graph query,
   // and so may one through a compress filter or with compress set, into an allocated qcow2
   // cluster (ProcView.copiesMayFail): only sync none, which writes nothing by itself
   if ((p.copiesMayFail(String(o.target)) || o.compress === true) && o.sync !== 'none') o.sync = 'none';
   // and so does a read of a source whose qcow2 reads its L2 tables through an overlay (ProcView.readsMayFailLate)
   if (p.readsMayFailLate(String(o.device)) && o.sync !== 'none') o.sync = 'none';
+  // a full copy of a source created past 1 GiB may write that much (ProcView.mayBeHuge)
+  if (p.mayBeHuge(String(o.device)) && o.sync !== 'none') o.sync = 'none';
   return o;
 }
 

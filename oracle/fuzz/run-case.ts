@@ -1,7 +1,6 @@
 // One fuzz case: a sequence generated live against qemu-storage-daemon (each command drawn over
 // the graph QEMU reported after the previous one), then the same sequence run on the model, and
 // the two transcripts compared with the oracle's measures.
-import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isBlockgraphError } from '../../errors/index.js';
 import { compareSteps, compareTranscripts, type StepComparison } from '../compare.js';
@@ -17,6 +16,7 @@ import { FUZZ_VM, FUZZ_VM_PC, VmGenerator } from './grammar-vm.js';
 import { spawnVm } from '../qemu-vm.js';
 import { makeOwnedDir, removeOwned } from '../temp-dirs.js';
 import { Rng } from './rng.js';
+import { copyKeepingHoles, dataExtents, type DataExtents } from './copy-holes.js';
 import { World } from './world.js';
 
 /**
@@ -55,6 +55,8 @@ export interface CaseOutcome {
  */
 export class ImageCache {
   private dir: Promise<string> | undefined;
+  /** Each cached image's data extents, read once, so a case's copy keeps its holes (copy-holes.ts). */
+  private readonly extents = new Map<string, DataExtents>();
   private readonly removing = new Set<Promise<void>>();
   /** Case directories whose removal failed: retried by dispose. */
   private readonly failed = new Set<string>();
@@ -72,6 +74,7 @@ export class ImageCache {
       const dir = await makeOwnedDir(this.root, 'bg-fuzz-img');
       try {
         await createImagesWithQemuImg({ name: 'images', description: '', covers: ['fuzz'], images: FUZZ_IMAGES, steps: [] }, dir, this.bins);
+        for (const im of FUZZ_IMAGES) this.extents.set(im.file, await dataExtents(this.bins?.img ?? 'qemu-img', join(dir, im.file)));
       } catch (e) {
         await removeOwned(dir).catch(() => undefined);
         throw e;
@@ -106,7 +109,7 @@ export class ImageCache {
     const copy = async (file: string): Promise<void> => {
       for (let f: string | undefined = file; f && !copied.has(f); f = FUZZ_BY_FILE.get(f)?.backing) {
         copied.add(f);
-        await copyFile(join(src, f), join(dir, f));
+        await copyKeepingHoles(join(src, f), join(dir, f), this.extents.get(f)!);
       }
     };
     return {

@@ -5,6 +5,9 @@
 import { isWaitStep, type Json, type JsonObject, type NormGraph, type Step, type TranscriptStep } from '../format.js';
 import { hmpEquivalent, hmpSucceeded } from './hmp-equivalent.js';
 
+/** Past this size a copy's bytes are not what a fuzz case should write (ProcView.mayBeHuge). */
+const HUGE = 1 << 30;
+
 export type JobKind = 'stream' | 'commit' | 'commit-active' | 'mirror' | 'backup';
 export interface TrackedJob {
   id: string; kind: JobKind; status: string; device: string; filter?: string;
@@ -235,6 +238,29 @@ export class ProcView {
   /** Image files blockdev-create wrote (their length is no longer the fuzz image's), and those given a size up to 1 MiB. */
   readonly createdImages = new Set<string>();
   readonly smallImages = new Set<string>();
+  /** Image files blockdev-create gave a size past 1 GiB (create-formats.ts: 128 GiB, 2 TiB). */
+  readonly hugeImages = new Set<string>();
+  /**
+   * A full copy of `node` may write gigabytes into the case directory: it is (or a filter or raw
+   * node passes writes to) a node over an image created past 1 GiB, or a null node that long.
+   * block-copy reads and writes whatever block status does not call zero (a vdi's unallocated
+   * blocks are neither data nor zero: vdi has no backing, so bdrv_co_block_status adds no
+   * BDRV_BLOCK_ZERO), and a raw target on tmpfs takes them as written zeroes: fuzz seed
+   * 2026120608's case 121 (a 128 GiB vdi backed up into a new raw file) filled /dev/shm, and the
+   * kernel killed the run.
+   */
+  mayBeHuge(node: string): boolean {
+    let cur: string | undefined = node;
+    for (let i = 0; i < 16 && cur; i++) {
+      const d = this.driver(cur);
+      const size = (this.options.get(cur) ?? {}).size;
+      if ((d === 'null-co' || d === 'null-aio') && typeof size === 'number' && size > HUGE) return true;
+      const image = this.imageOf(cur);
+      if (image !== undefined && this.hugeImages.has(image)) return true;
+      cur = this.child(cur, 'file') ?? this.child(cur, 'image');
+    }
+    return false;
+  }
   /** Nodes whose AioContext is (or may be) an iothread: the components of moved nodes and iothread exports. */
   /** Nodes held in their iothread by a fixed-iothread export in their component (they cannot be moved out). */
   pinnedInIothread(): Set<string> {
@@ -433,6 +459,7 @@ export class World {
         if (image !== undefined) {
           p.createdImages.add(image);
           if (typeof o.size === 'number' && o.size <= 1048576) p.smallImages.add(image);
+          if (typeof o.size === 'number' && o.size > HUGE) p.hugeImages.add(image);
         }
         break;
       }

@@ -96,6 +96,34 @@ test('the generator never sends a step the abort guards flag (200 steps over a l
   }
 });
 
+test('no backup copies all of a source created past 1 GiB (a full copy filled /dev/shm: fuzz 2026120608 case 121)', () => {
+  const w = new World();
+  const p = w.proc('A');
+  const graph = { nodes: [{ ...node('n4', 'vdi'), file: 'img0.vdi' }, { ...node('f1', 'file'), file: 'img0.vdi' }, node('n5', 'null-co'), node('t', 'throttle')], parents: [], edges: [edge('n4', 'file', 'f1'), edge('t', 'file', 'n4')] } as NormGraph;
+  p.graph = graph;
+  // blockdev-create of a 128 GiB vdi onto img0.vdi's file node (the vdi opened over it above)
+  const create = { execute: 'blockdev-create', arguments: { 'job-id': 'c3', options: { driver: 'vdi', file: 'f1', size: 137438953472 } } };
+  w.observe(create, { proc: 'A', ...create, result: { ok: true }, events: [], graph: { nodes: [{ name: 'f1', driver: 'file', ro: false, file: 'img0.vdi' }], parents: [], edges: [] } } as never);
+  p.graph = graph;
+  assert.ok(p.hugeImages.has('img0.vdi'));
+  assert.ok(p.mayBeHuge('n4'));
+  assert.ok(p.mayBeHuge('t'));
+  assert.not.ok(p.mayBeHuge('n5'));
+  let seen = 0;
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    const g = new Generator(new Rng(seed), w);
+    for (let i = 0; i < 400; i++) {
+      const s = g.next();
+      if (!s || 'wait' in s || (s.execute !== 'blockdev-backup' && s.execute !== 'drive-backup')) continue;
+      const a = s.arguments ?? {};
+      if (!p.mayBeHuge(String(a.device))) continue;
+      seen++;
+      assert.is(a.sync, 'none', JSON.stringify(s));
+    }
+  }
+  assert.ok(seen > 0, 'some backup had a huge source');
+});
+
 test('no backup or mirror copies into a node whose writes end at snapshot-access (its failure races the graph query)', () => {
   const w = new World();
   const p = w.proc('A');

@@ -61,7 +61,7 @@ test('the World tracks an HMP stream as the job it is; the crash guards see the 
 test('over the model, the vm generator opens drives and sends the HMP commands that take their names', async () => {
   const sent = new Map<string, number>();
   let done = 0;
-  for (let c = 0; c < 80; c++) {
+  for (let c = 0; c < 100; c++) {
     const s = caseSeed(42, c);
     const world = new World();
     const gen = new VmGenerator(new Rng(s), world, '7.2');

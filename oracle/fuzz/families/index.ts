@@ -17,6 +17,7 @@ import { WIDENED } from './widened.js';
 import { QUERIES, QUERIES_B } from './queries.js';
 import { EXPORT_KINDS } from './export-kinds.js';
 import { GAPS_43 } from './gaps43.js';
+import { GAPS_44 } from './gaps44.js';
 
 /** Process A. */
 export const FAMILIES_A: [Production, number][] = [
@@ -33,6 +34,8 @@ export const FAMILIES_A: [Production, number][] = [
   ...EXPORT_KINDS,
   // stop 43: x-blockdev-amend, block_resize of a job's nodes, a filter's file reopened
   ...GAPS_43,
+  // stop 44: a qcow2 node's discard pass-through with clusters freed, blockdev-backup's discard-source
+  ...GAPS_44,
 ];
 /** Process B (the second daemon on the same images). */
 export const FAMILIES_B: [Production, number][] = [...SECOND_PROCESS, ...QUERIES_B];

@@ -60,6 +60,8 @@ export function driveBackupArgs(g: Generator, p: ProcView): JsonObject {
   o['auto-dismiss'] = r.chance(0.5);
   // a source read that fails after the overlay's reads races the graph query (ProcView.readsMayFailLate)
   if (p.readsMayFailLate(String(o.device)) && o.sync !== 'none') o.sync = 'none';
+  // a full copy of a source created past 1 GiB may write that much (ProcView.mayBeHuge)
+  if (p.mayBeHuge(String(o.device)) && o.sync !== 'none') o.sync = 'none';
   // a speed-limited copy done in one block-copy task ends when that task's I/O does, racing the
   // next commands (ProcView.mayCopyInOneTask): such a backup runs at full speed, and a `wait` follows it
   if (typeof o.speed === 'number' && o.speed > 0 && (o.sync === 'full' || o.sync === 'top') && p.mayCopyInOneTask(String(o.device))) delete o.speed;

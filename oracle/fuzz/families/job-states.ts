@@ -23,7 +23,7 @@ import type { ProcView, TrackedJob } from '../world.js';
 
 const SIZE = 16777216;
 const is10 = (g: Generator) => g.qemu === '10.0';
-const wait = (proc: string, job: string, status: string): Step => (proc === 'A' ? { wait: { job, status } } : { proc, wait: { job, status } });
+export const wait = (proc: string, job: string, status: string): Step => (proc === 'A' ? { wait: { job, status } } : { proc, wait: { job, status } });
 
 /** The states a verb can meet; 'paused-drain' is 10.0's paused under a leaked drained section. */
 const STATES = ['running', 'paused', 'ready', 'standby', 'waiting', 'pending', 'concluded', 'paused-drain'] as const;
