@@ -25,6 +25,7 @@ import { QmpErrorAfterAbort } from '../../graph/abort-residue.js';
 import { MAIN_CONTEXT, tryMoveToContext } from '../../graph/aio.js';
 import { PERM_ALL } from '../../graph/perm.js';
 import type { CommandCtx, CommandDef } from '../types.js';
+import { allocateNsid, checkNsidRange } from './nvme-nsid.js';
 
 // TYPE_PCI_BUS: q35's pcie.0 and root ports are PCIe buses (a subtype), i440fx's pci.0 is PCI itself
 const busTypeFits = (busType: DeviceKind['busType'], b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' || b.type === 'PCI' : b.type === busType);
@@ -734,16 +735,28 @@ function nvmeRealize(p: Proc, d: Device, props: Record<string, unknown>, held: H
   } else {
     // nvme_ns_realize: a namespace of a controller linked to a subsystem is reparented onto the
     // subsystem's bus (qdev_set_parent_bus)
-    const subsys = device(p, d.bus)?.props?.subsys;
+    const ctrl = d.bus;
+    const subsys = device(p, ctrl)?.props?.subsys;
     if (typeof subsys === 'string') { d.bus = subsys; putDevice(p, d); }
     if (!d.bb) throw new QmpError('block backend not configured');
+    checkNsidRange(props);
+    nsSetupBlk(p, d, kind, props);
+    // nvme_ns_realize: the namespace id, once nvme_ns_setup has taken the drive's permissions
+    allocateNsid(p, d, ctrl);
+    putDevice(p, d);
+    return;
   }
+  nsSetupBlk(p, d, kind, props);
+  held.leak = undefined;
+}
+
+/** nvme_ns_init_blk: blkconf_blocksizes, then blkconf_apply_backend_options(read_only, resizable = false). */
+function nsSetupBlk(p: Proc, d: Device, kind: DeviceKind, props: Record<string, unknown>): void {
   blkconfBlocksizes(props);
-  const node = bbRoot(p, d.bb);
+  const node = bbRoot(p, d.bb!);
   const perms = devicePerms(deviceReadOnly(p, d, node), kind.resizable, d.shareRw);
   p.step(`device ${d.id}: blkconf_apply_backend_options`);
-  setBbPerm(p, d.bb, perms.perm, perms.shared);
-  held.leak = undefined;
+  setBbPerm(p, d.bb!, perms.perm, perms.shared);
 }
 
 /** include/block/nvme.h NVME_MAX_IOQPAIRS, include/hw/pci/pci_regs.h PCI_MSIX_FLAGS_QSIZE. */
