@@ -56,6 +56,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'qmp_dispatch over 7.2\'s generated qapi-commands/qapi-visit (qapi/block-core.json of 7.2): "The command block-job-change has not been found", "Parameter \'discard-source\' is unexpected"', value: '7.2' as '7.2' | '10.0' },
     '10.0': { fn: 'qmp_dispatch over 10.0.2\'s generated code (block-core.json: BlockJobChangeOptions since 8.2, BackupCommon.discard-source since 9.1, BlockdevOptions.active and blockdev-set-active since 10.0; block-export.json: allow-inactive since 10.0); in replies, BlockDeviceInfo.active since 10.0 (bdrv_block_device_info: !bdrv_is_inactive; also QSD 10.0.2\'s bytes in specs/qmp/named-nodes-active.spec.ts), BlockDeviceStats\' zone_append_* counters (8.1), QCryptoBlockInfoLUKS\' detached-header (9.0), BlockJobInfoMirror\'s actively-synced (8.2); stop 40\'s `replies` transcripts record them', value: '10.0' as '7.2' | '10.0' },
     proof: [
+      // stop 44 (wt-vm26): the sixteenth VM set vm-r (query-block's BlockDeviceInfo.active on flash machines)
+      { transcript: 'vm/vm-r-pflash-active-commit-pc.json', step: 0 }, { transcript: 'vm/vm-r-pflash-hmp-pc.json', step: 7 }, { transcript: 'vm/vm-r-pflash-incoming-q35.json', step: 0 }, { transcript: 'vm/vm-r-pflash-reopen-ro-rw-q35.json', step: 2 }, { transcript: 'vm/vm-r-pflash-snapshot-overlays-pc.json', step: 2 }, { transcript: 'vm/vm-r-pflash-throttle-quorum-pc.json', step: 4 }, { transcript: 'vm/vm-r-pflash-media-verbs-pc.json', step: 9 }, { transcript: 'vm/vm-r-pflash-savevm-raw-vars-pc.json', step: 7 },
       // stop 40 (wt-qrep): query replies (replies: true) — BlockDeviceInfo.active, zone append counters, detached-header, actively-synced
       { transcript: 'qr-qcow2-defaults.json', step: 1 }, { transcript: 'qr-raw-null.json', step: 5 }, { transcript: 'qr-luks-image.json', step: 2 }, { transcript: 'qr-job-mirror-ready.json', step: 5 },
       // stop 40 (lead): the replies of the dirty-bitmap count and inline-child filename transcripts (BlockDeviceInfo.active)
@@ -193,6 +195,8 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [
+      // stop 44 (wt-vm26): the sixteenth VM set vm-r (mirrors and active commits under devices and the flash)
+      { transcript: 'vm/vm-r-cd-change-medium-under-mirror.json', step: 1 }, { transcript: 'vm/vm-r-device-add-on-job-nodes.json', step: 2 }, { transcript: 'vm/vm-r-device-del-under-active-commit.json', step: 0 }, { transcript: 'vm/vm-r-hmp-jobs-drive-del-commit.json', step: 3 }, { transcript: 'vm/vm-r-pflash-migrate-mirror-pc.json', step: 1 }, { transcript: 'vm/vm-r-pflash-mirror-unplug-throttle-pc.json', step: 0 }, { transcript: 'vm/vm-r-stop-migrate-throttled-devices.json', step: 3 }, { transcript: 'vm/vm-r-throttle-under-mirror-pivot.json', step: 1 }, { transcript: 'vm/vm-r-hmp-job-verbs-media.json', step: 0 }, { transcript: 'vm/vm-r-hotplug-device-del-under-ready-mirror.json', step: 2 },
       // stop 40 (wt-vm22): mirrors and an active commit of legacy drives (the twelfth VM set; stop 39's drive_mirror on a drive)
       { transcript: 'vm/vm-n-commit-legacy.json', step: 11 }, { transcript: 'vm/vm-n-drive-del-busy.json', step: 3 },
       { transcript: 'vm/vm-l-hmp-drive-mirror-backup.json', step: 12 },
@@ -551,6 +555,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
+      // stop 44 (wt-vm26): the sixteenth VM set vm-r (backups of the flash's drive, a CD medium and a quorum)
+      { transcript: 'vm/vm-r-pflash-drive-stream-backup-q35.json', step: 3 }, { transcript: 'vm/vm-r-scsi-cd-backup-change-medium.json', step: 1 }, { transcript: 'vm/vm-r-hotplug-quorum-x-blockdev-change.json', step: 3 },
       // stop 42 (wt-fz22): a drive-backup of a legacy drive's node
       { transcript: 'vm/fuzz-vm-mirror-moves-lone-drive-into-iothread.json', step: 3 },
       // stop 40 (wt-vm22): drive-backups of legacy drives, named after them
@@ -950,7 +956,10 @@ export const RULES = defineRules({
     what: "a disk hotplugged onto (and unplugged from) a virtio-scsi controller: is its BlockBackend moved to the controller's AioContext, and does a refused move fail device_add?",
     '7.2': { fn: 'virtio_scsi_hotplug: if (s->ctx && !s->dataplane_fenced) blk_set_aio_context(blk, s->ctx, errp), an error fails the plug; s->ctx is the iothread\'s or, without one, the main loop\'s (virtio_scsi_dataplane_setup), so a disk on a node in an iothread is moved to the main loop; virtio_scsi_hotunplug: back to the main loop, errors ignored', value: 'always-strict' as 'always-strict' | 'iothread-lenient' },
     '10.0': { fn: 'virtio_scsi_hotplug: only when s->vq_aio_context[VIRTIO_SCSI_VQ_NUM_FIXED] is not the main loop (a controller with an iothread): blk_set_aio_context(blk, ctx, NULL), a refusal ignored ("I/O will still work although block jobs and other users might be slower"); virtio_scsi_hotunplug moves back to the main loop only then', value: 'iothread-lenient' as 'always-strict' | 'iothread-lenient' },
-    proof: [{ transcript: 'vm/vm-iothreads.json', step: 4 }, { transcript: 'vm/vm-h-drive-iothread-contexts.json', step: 13 }, { transcript: 'vm/fuzz-vm-scsi-disk-iothread-node-on-lsi.json', step: 6 }],
+    proof: [
+      // stop 44 (wt-vm26): the sixteenth VM set vm-r: cold share-rw disks on one node across a main-loop and an iothread controller, both orders (a start refusal on 7.2)
+      { transcript: 'vm/vm-r-scsi-iothread-then-main-controller.json', step: 0 }, { transcript: 'vm/vm-r-scsi-main-then-iothread-controller.json', step: 0 },
+      { transcript: 'vm/vm-iothreads.json', step: 4 }, { transcript: 'vm/vm-h-drive-iothread-contexts.json', step: 13 }, { transcript: 'vm/fuzz-vm-scsi-disk-iothread-node-on-lsi.json', step: 6 }],
     modelled: true,
   },
   'pci-hotplug-function-0': {
@@ -965,6 +974,13 @@ export const RULES = defineRules({
     '7.2': { fn: 'scsi_realize: no check; device_id defaults to the serial\'s first 20 characters (g_strdup_printf("%.20s"))', value: null as { serial: number; deviceId: number } | null },
     '10.0': { fn: 'scsi_realize, after blkconf_apply_backend_options: longer than MAX_SERIAL_LEN (36) "The serial number can\'t be longer than 36 characters"; without device_id, longer than MAX_SERIAL_LEN_FOR_DEVID (20) "… when it is also used as the default for device_id"', value: { serial: 36, deviceId: 20 } as { serial: number; deviceId: number } | null },
     proof: [{ transcript: 'vm/vm-d-serial-geometry.json', step: 3 }, { transcript: 'vm/vm-h-scsi-identity-props.json', step: 4 }],
+    modelled: true,
+  },
+  'nvme-ns-detached-needs-subsys': {
+    what: "an nvme-ns with detached=on on a controller linked to no nvme-subsys",
+    '7.2': { fn: 'nvme_ns_realize (hw/nvme/ns.c): if (!n->subsys) { ns->params.shared = false; if (ns->params.detached) "detached requires that the nvme device is linked to an nvme-subsys device" }, before nvme_ns_setup', value: true },
+    '10.0': { fn: 'nvme_realize → nvme_init_subsys gives every controller a subsystem (an implicit nvme-subsys, nqn = serial); nvme_ns_realize asserts one and has no such check: the namespace is realized, detached', value: false },
+    proof: [{ transcript: 'vm/vm-r-nvme-ns-detached-no-subsys.json', step: 0 }],
     modelled: true,
   },
   'virtio-blk-iothread-vq-mapping': {
@@ -1038,6 +1054,8 @@ export const RULES = defineRules({
     '7.2': { fn: "bdrv_attach_child_common / blk_insert_bs of 7.2 have no BDRV_O_INACTIVE check: the edge is made and bdrv_node_refresh_perm refuses a writer ('Block node is read-only': bdrv_is_writable_after_reopen); a raw node or a backup's filter over an inactive node are taken (their child asks no write without parents)", value: false },
     '10.0': { fn: "bdrv_attach_child_noperm: \"Inactive '%s' can't be a %s child of active '%s'\"; blk_insert_bs: a BlockBackend that may go inactive (blk_can_inactivate) is inserted with disable_perm (0, all shared), so a guest device goes onto an inactive node; \"Permission '%s' unavailable on inactive node\" (graph/inactive.ts inactiveAttach)", value: true },
     proof: [
+      // stop 44 (wt-vm26): the sixteenth VM set vm-r: legacy drives' BlockBackends under -incoming defer
+      { transcript: 'vm/vm-r-incoming-device-and-jobs.json', step: 0 }, { transcript: 'vm/vm-r-incoming-snapshot-sync-hmp.json', step: 0 },
       // stop 39 (wt-vm21, the eleventh VM set)
       { transcript: 'vm/vm-m-incoming-jobs.json', step: 1 }, { transcript: 'vm/vm-m-incoming-media-throttle.json', step: 1 }, { transcript: 'vm/vm-m-pc-migrate-floppy-ide.json', step: 6 }, { transcript: 'vm/vm-m-migrate-filters-throttle.json', step: 16 }, { transcript: 'vm/vm-m-migrate-iothread-devices.json', step: 11 }, { transcript: 'vm/vm-m-migrate-usb-storage.json', step: 7 }, { transcript: 'vm/vm-m-postmigrate-device-plug.json', step: 4 },{ transcript: 'vm/vm-i-incoming-defer.json', step: 9 }, { transcript: 'vm/vm-i-postmigrate-media-nodes.json', step: 6 }, { transcript: 'vm/vm-i-migrate-paused-inactive.json', step: 7 }, { transcript: 'vm/vm-i-iothread-snapshots-migrate.json', step: 8 }],
     modelled: true,

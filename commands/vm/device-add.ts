@@ -6,7 +6,7 @@ import { geometryGuessRead } from '../../graph/devices/geometry-read.js';
 import { QmpError } from '../../errors/index.js';
 import {
   PERIPHERAL, attachedName, bbRoot, bus as busOf, buses, changeMedia, checkIothread, createDeviceBb, device, devicePerms,
-  deviceReadOnly, devices, putBus, putDevice, refuseHeldDrive, setBbContext, setBbPerm,
+  attachLegacyDrive, deviceReadOnly, devices, putBus, putDevice, refuseIothreadLink, setBbContext, setBbPerm,
 } from '../../graph/devices/ops.js';
 import { CONTROLLERS, CONTROLLER_KINDS, DEVICE_KINDS, deviceRemovable, type Bus, type ControllerKind, type Device, type DeviceKind } from '../../graph/devices/types.js';
 import { removeBlockBackend } from '../exports.js';
@@ -25,7 +25,7 @@ import { QmpErrorAfterAbort } from '../../graph/abort-residue.js';
 import { MAIN_CONTEXT, tryMoveToContext } from '../../graph/aio.js';
 import { PERM_ALL } from '../../graph/perm.js';
 import type { CommandCtx, CommandDef } from '../types.js';
-import { allocateNsid, checkNsidRange } from './nvme-nsid.js';
+import { allocateNsid, checkNsidRange, registerCtrl } from './nvme-subsys.js';
 
 // TYPE_PCI_BUS: q35's pcie.0 and root ports are PCIe buses (a subtype), i440fx's pci.0 is PCI itself
 const busTypeFits = (busType: DeviceKind['busType'], b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' || b.type === 'PCI' : b.type === busType);
@@ -332,9 +332,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
       const drive = String(props.drive);
       const blk = blkByName(p, drive);
       if (blk) {
-        refuseHeldDrive(blk, drive);
         p.step(`device ${d.id}: blk_attach_dev ${drive}`);
-        p.putBB({ ...blk, dev: attachedName(d) });
+        attachLegacyDrive(p, blk, d, drive);
         d.bb = blk.id;
         held.attached = blk.id;
       } else {
@@ -343,14 +342,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
         held.node = drive;
       }
     }
-    // a link<iothread> property: object_set_link_property → object_resolve_link (qom/object.c)
-    // resolves the value as a partial path of type iothread; something else by that name is the
-    // wrong type, nothing at all is DeviceNotFound
-    if (k === 'iothread' && !checkIothread(p, String(props.iothread))) {
-      const io = String(props.iothread);
-      if (p.object(io) || device(p, io)) throw new QmpError(`Invalid parameter type for 'iothread', expected: iothread`);
-      throw new QmpError(`Device '${io}' not found`, 'DeviceNotFound');
-    }
+    // a link<iothread> property (refuseIothreadLink)
+    if (k === 'iothread') refuseIothreadLink(p, String(props.iothread));
     // nvme's link<nvme-subsys> (and link<memory-backend> pmrdev, none of which exist here):
     // object_resolve_link, as for iothread
     if (kind.nvme === 'ctrl' && (k === 'subsys' || k === 'pmrdev')) {
@@ -370,13 +363,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   putDevice(p, d);
   if (props.iothread !== undefined) {
     const io = String(props.iothread);
-    // a link<iothread> property: object_set_link_property → object_resolve_link (qom/object.c)
-    // resolves the value as a partial path of type iothread; something else by that name is the
-    // wrong type, nothing at all is DeviceNotFound
-    if (!checkIothread(p, io)) {
-      if (p.object(io) || device(p, io)) throw new QmpError(`Invalid parameter type for 'iothread', expected: iothread`);
-      throw new QmpError(`Device '${io}' not found`, 'DeviceNotFound');
-    }
+    refuseIothreadLink(p, io);
     d.iothread = io;
   }
   // realize: pci_qdev_realize → do_pci_register_device comes before the device's own realize
@@ -730,6 +717,7 @@ function nvmeRealize(p: Proc, d: Device, props: Record<string, unknown>, held: H
     if (msix < 1 || msix > PCI_MSIX_FLAGS_QSIZE + 1) throw new QmpError(`msix_qsize must be between 1 and ${PCI_MSIX_FLAGS_QSIZE + 1}`);
     if (typeof props.serial !== 'string') throw new QmpError('serial property not set');
     if (!d.path.startsWith(`${PERIPHERAL}-anon`)) putBus(p, { id: d.id, type: 'nvme-bus', hotplug: false, iothread: null, at: p.nextSeq() });
+    registerCtrl(p, props);
     if (!d.bb) return;
     held.leak = { id: d.id, name: attachedName(d), node: bbRoot(p, d.bb), ...(d.bootindex !== undefined ? { bootindex: d.bootindex } : {}) };
   } else {
@@ -738,6 +726,10 @@ function nvmeRealize(p: Proc, d: Device, props: Record<string, unknown>, held: H
     const ctrl = d.bus;
     const subsys = device(p, ctrl)?.props?.subsys;
     if (typeof subsys === 'string') { d.bus = subsys; putDevice(p, d); }
+    // 7.2's nvme_ns_realize without a subsystem (10.0 always has one: rule nvme-ns-detached-needs-subsys)
+    else if (props.detached === true && rule(p, 'nvme-ns-detached-needs-subsys')) {
+      throw new QmpError('detached requires that the nvme device is linked to an nvme-subsys device');
+    }
     if (!d.bb) throw new QmpError('block backend not configured');
     checkNsidRange(props);
     nsSetupBlk(p, d, kind, props);
@@ -934,11 +926,7 @@ function addController(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string
     if (!type) throw new QmpError(`Property '${driver}.${k}' not found`);
     props[k] = k === 'addr' ? readDevfn(args[k], keyval, driver) : readProp(k, type, args[k], keyval, id, driver, rule(p, 'check-block-size-text'));
     // virtio-scsi's link<iothread> (object_resolve_link), as virtio-blk's
-    if (k === 'iothread' && !checkIothread(p, String(props.iothread))) {
-      const io = String(props.iothread);
-      if (p.object(io) || device(p, io)) throw new QmpError(`Invalid parameter type for 'iothread', expected: iothread`);
-      throw new QmpError(`Device '${io}' not found`, 'DeviceNotFound');
-    }
+    if (k === 'iothread') refuseIothreadLink(p, String(props.iothread));
   }
   if (Object.keys(props).length) d.props = { ...props };
   putDevice(p, d);

@@ -3,7 +3,7 @@
 // pcie-root-ports, virtio-scsi-pci controllers, `-blockdev`s and cold-plugged `-device`s — as
 // one logged command, so replay, recovery and audit see the machine like any other mutation.
 import { QmpError } from '../../errors/index.js';
-import { isVm, putBus, putDevice, device } from '../../graph/devices/ops.js';
+import { isVm, putBus, putDevice, device, refuseIothreadLink } from '../../graph/devices/ops.js';
 import type { Device } from '../../graph/devices/types.js';
 import { blockdevAdd } from '../blockdev-add.js';
 import type { CommandDef } from '../types.js';
@@ -126,7 +126,8 @@ export const xBlockgraphMachine: CommandDef = {
       const io = c.iothread === undefined ? null : String(c.iothread);
       const json = JSON.stringify({ driver: 'virtio-scsi-pci', id: c.id, bus: pc ? 'pci.0' : 'pcie.0', ...(io !== null ? { iothread: io } : {}) });
       atLocation(`-device ${json}`, () => {
-        if (io !== null && p.object(io)?.qomType !== 'iothread') throw new QmpError(`Property 'virtio-scsi-pci.iothread' can't find value '${io}'`);
+        // the controller is a JSON -device: its link<iothread> is resolved as device_add's (refuseIothreadLink)
+        if (io !== null) refuseIothreadLink(p, io);
         controller(c.id as string, 'virtio-scsi-pci');
       });
       putBus(p, { id: `${c.id}.0`, type: 'SCSI', hotplug: true, iothread: io ?? 'main', at: p.nextSeq(), owner: c.id });

@@ -1,3 +1,6 @@
+// What an nvme subsystem keeps (hw/nvme/subsys.c, hw/nvme/ns.c): the controllers' serial and the
+// namespace ids.
+//
 // An nvme-ns's namespace id (hw/nvme/ns.c nvme_ns_realize, after nvme_ns_setup): the given nsid
 // must be free, else the first free one from 1 is taken and written back to the property
 // (ns->params.nsid = i). Which ids are taken: 7.2 checks the controller's attached namespaces
@@ -8,7 +11,7 @@
 // implicit nvme-subsys for a controller without `subsys`, and nvme_realize registers the legacy
 // namespace in it), so both come to the same set.
 import { QmpError } from '../../errors/index.js';
-import { device, devices } from '../../graph/devices/ops.js';
+import { device, devices, putDevice } from '../../graph/devices/ops.js';
 import type { Device } from '../../graph/devices/types.js';
 import type { Proc } from '../../graph/proc.js';
 
@@ -48,4 +51,19 @@ export function allocateNsid(p: Proc, d: Device, ctrl: string): void {
     if (!nsid) throw new QmpError('no free namespace id');
   }
   d.props = { ...(d.props ?? {}), nsid };
+}
+
+/**
+ * nvme_subsys_register_ctrl (nvme_realize → nvme_init_subsys, after qbus_init): the first controller
+ * registered gives the subsystem its serial (subsys->serial, never reset: nvme_exit only
+ * unregisters the controller), and every later one must have the same, else "invalid controller
+ * serial". 10.0's implicit subsystem of a controller without `subsys` is its own: nothing to check.
+ */
+export function registerCtrl(p: Proc, props: Record<string, unknown>): void {
+  if (typeof props.subsys !== 'string') return;
+  const subsys = device(p, props.subsys);
+  if (!subsys) return;
+  const serial = String(props.serial);
+  if (subsys.nvmeSerial === undefined) putDevice(p, { ...subsys, nvmeSerial: serial });
+  else if (subsys.nvmeSerial !== serial) throw new QmpError('invalid controller serial');
 }
