@@ -56,8 +56,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'qmp_dispatch over 7.2\'s generated qapi-commands/qapi-visit (qapi/block-core.json of 7.2): "The command block-job-change has not been found", "Parameter \'discard-source\' is unexpected"', value: '7.2' as '7.2' | '10.0' },
     '10.0': { fn: 'qmp_dispatch over 10.0.2\'s generated code (block-core.json: BlockJobChangeOptions since 8.2, BackupCommon.discard-source since 9.1, BlockdevOptions.active and blockdev-set-active since 10.0; block-export.json: allow-inactive since 10.0); in replies, BlockDeviceInfo.active since 10.0 (bdrv_block_device_info: !bdrv_is_inactive; also QSD 10.0.2\'s bytes in specs/qmp/named-nodes-active.spec.ts), BlockDeviceStats\' zone_append_* counters (8.1), QCryptoBlockInfoLUKS\' detached-header (9.0), BlockJobInfoMirror\'s actively-synced (8.2); stop 40\'s `replies` transcripts record them', value: '10.0' as '7.2' | '10.0' },
     proof: [
-      // stop 44 (wt-vm26): the sixteenth VM set vm-r (query-block's BlockDeviceInfo.active on flash machines)
-      { transcript: 'vm/vm-r-pflash-active-commit-pc.json', step: 0 }, { transcript: 'vm/vm-r-pflash-hmp-pc.json', step: 7 }, { transcript: 'vm/vm-r-pflash-incoming-q35.json', step: 0 }, { transcript: 'vm/vm-r-pflash-reopen-ro-rw-q35.json', step: 2 }, { transcript: 'vm/vm-r-pflash-snapshot-overlays-pc.json', step: 2 }, { transcript: 'vm/vm-r-pflash-throttle-quorum-pc.json', step: 4 }, { transcript: 'vm/vm-r-pflash-media-verbs-pc.json', step: 9 }, { transcript: 'vm/vm-r-pflash-savevm-raw-vars-pc.json', step: 7 },
+      // stop 44 (wt-vm26): the sixteenth VM set vm-r (BlockDeviceInfo.active in query-block and query-named-block-nodes, BlockDeviceStats' zone append counters)
+      { transcript: 'vm/vm-r-pflash-active-commit-pc.json', step: 0 }, { transcript: 'vm/vm-r-pflash-hmp-pc.json', step: 7 }, { transcript: 'vm/vm-r-pflash-incoming-q35.json', step: 0 }, { transcript: 'vm/vm-r-pflash-reopen-ro-rw-q35.json', step: 2 }, { transcript: 'vm/vm-r-pflash-snapshot-overlays-pc.json', step: 2 }, { transcript: 'vm/vm-r-pflash-throttle-quorum-pc.json', step: 4 }, { transcript: 'vm/vm-r-pflash-media-verbs-pc.json', step: 9 }, { transcript: 'vm/vm-r-pflash-savevm-raw-vars-pc.json', step: 7 }, { transcript: 'vm/vm-r-nvme-ns-nsid-allocated-qom.json', step: 3 }, { transcript: 'vm/vm-r-pflash-internal-snapshots-stats-q35.json', step: 4 }, { transcript: 'vm/vm-r-pflash-qemu-io-info-pc.json', step: 6 }, { transcript: 'vm/vm-r-pflash-set-iothread-pc.json', step: 4 },
       // stop 40 (wt-qrep): query replies (replies: true) — BlockDeviceInfo.active, zone append counters, detached-header, actively-synced
       { transcript: 'qr-qcow2-defaults.json', step: 1 }, { transcript: 'qr-raw-null.json', step: 5 }, { transcript: 'qr-luks-image.json', step: 2 }, { transcript: 'qr-job-mirror-ready.json', step: 5 },
       // stop 40 (lead): the replies of the dirty-bitmap count and inline-child filename transcripts (BlockDeviceInfo.active)
@@ -555,8 +555,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
-      // stop 44 (wt-vm26): the sixteenth VM set vm-r (backups of the flash's drive, a CD medium and a quorum)
-      { transcript: 'vm/vm-r-pflash-drive-stream-backup-q35.json', step: 3 }, { transcript: 'vm/vm-r-scsi-cd-backup-change-medium.json', step: 1 }, { transcript: 'vm/vm-r-hotplug-quorum-x-blockdev-change.json', step: 3 },
+      // stop 44 (wt-vm26): the sixteenth VM set vm-r (backups of the flash's drive, a CD medium, a quorum and a floppy's medium)
+      { transcript: 'vm/vm-r-pflash-drive-stream-backup-q35.json', step: 3 }, { transcript: 'vm/vm-r-scsi-cd-backup-change-medium.json', step: 1 }, { transcript: 'vm/vm-r-hotplug-quorum-x-blockdev-change.json', step: 3 }, { transcript: 'vm/vm-r-pc-floppy-media-under-stream.json', step: 3 },
       // stop 42 (wt-fz22): a drive-backup of a legacy drive's node
       { transcript: 'vm/fuzz-vm-mirror-moves-lone-drive-into-iothread.json', step: 3 },
       // stop 40 (wt-vm22): drive-backups of legacy drives, named after them
@@ -751,6 +751,8 @@ export const RULES = defineRules({
     '10.0': { fn: 'check_block_size (recorded): one text for both, "parameter %s must be a power of 2 between %ld and %ld"', value: 'parameter' },
     // and a device's logical_block_size (set_blocksize: the same check; the fourth VM held-out set, wt-vm14)
     proof: [
+      // stop 44 (wt-vm26): a cold scsi-hd with logical_block_size=1000 (a start refusal on both, in each version's words)
+      { transcript: 'vm/vm-r-scsi-hd-block-size-not-power-of-two.json', step: 0 },
       { transcript: 'combo-c2-export-vhost-user-blk.json', step: 4 }, { transcript: 'vm/vm-f-nvme-props.json', step: 8 }, { transcript: 'vm/vm-f-props-block-sizes.json', step: 2 },
       // stop 43 (wt-combo15): the fourteenth held-out set's first differing step — vhost-user-blk's and vduse-blk's logical-block-size
       ...([['b3-vduse-blk-options', 6], ['vhost-user-blk-options', 2]] as const).map(([t, step]) => ({ transcript: `combo-c14-${t}.json`, step })),
@@ -1093,7 +1095,10 @@ export const RULES = defineRules({
     '7.2': { fn: 'migration_iteration_finish: MIGRATION_STATUS_FAILED, !s->vm_was_running: runstate_check(RUN_STATE_FINISH_MIGRATE) -> runstate_set(RUN_STATE_POSTMIGRATE) (a second migrate: "Can\'t migrate the vm that was paused due to previous migration")', value: 'postmigrate' as 'postmigrate' | 'old-state' },
     '10.0': { fn: 'migration_iteration_finish: MIGRATION_STATUS_FAILED, !runstate_is_live(s->vm_old_state): runstate_set(s->vm_old_state) (prelaunch or paused again: a second migrate starts)', value: 'old-state' as 'postmigrate' | 'old-state' },
     // a paused rate-limited commit's base BlockBackend writes: the first migrate fails, the second is refused (7.2) or fails again (10.0)
-    proof: [{ transcript: 'vm/vm-m-migrate-commit-jobs.json', step: 16 }],
+    proof: [
+      // stop 44 (wt-vm26): a migration a writable NBD export of the flash node stops, then migrate again
+      { transcript: 'vm/vm-r-pflash-nbd-export-migrate-pc.json', step: 7 },
+      { transcript: 'vm/vm-m-migrate-commit-jobs.json', step: 16 }],
     modelled: true,
   },
   'luks-amend-header-io-aborts': {
