@@ -57,7 +57,7 @@ export const RULES = defineRules({
     '10.0': { fn: 'qmp_dispatch over 10.0.2\'s generated code (block-core.json: BlockJobChangeOptions since 8.2, BackupCommon.discard-source since 9.1, BlockdevOptions.active and blockdev-set-active since 10.0; block-export.json: allow-inactive since 10.0); in replies, BlockDeviceInfo.active since 10.0 (bdrv_block_device_info: !bdrv_is_inactive; also QSD 10.0.2\'s bytes in specs/qmp/named-nodes-active.spec.ts), BlockDeviceStats\' zone_append_* counters (8.1), QCryptoBlockInfoLUKS\' detached-header (9.0), BlockJobInfoMirror\'s actively-synced (8.2); stop 40\'s `replies` transcripts record them', value: '10.0' as '7.2' | '10.0' },
     proof: [
       // stop 44 (wt-vm26): the sixteenth VM set vm-r (BlockDeviceInfo.active in query-block and query-named-block-nodes, BlockDeviceStats' zone append counters)
-      { transcript: 'vm/vm-r-pflash-active-commit-pc.json', step: 0 }, { transcript: 'vm/vm-r-pflash-hmp-pc.json', step: 7 }, { transcript: 'vm/vm-r-pflash-incoming-q35.json', step: 0 }, { transcript: 'vm/vm-r-pflash-reopen-ro-rw-q35.json', step: 2 }, { transcript: 'vm/vm-r-pflash-snapshot-overlays-pc.json', step: 2 }, { transcript: 'vm/vm-r-pflash-throttle-quorum-pc.json', step: 4 }, { transcript: 'vm/vm-r-pflash-media-verbs-pc.json', step: 9 }, { transcript: 'vm/vm-r-pflash-savevm-raw-vars-pc.json', step: 7 }, { transcript: 'vm/vm-r-nvme-ns-nsid-allocated-qom.json', step: 3 }, { transcript: 'vm/vm-r-pflash-internal-snapshots-stats-q35.json', step: 4 }, { transcript: 'vm/vm-r-pflash-qemu-io-info-pc.json', step: 6 }, { transcript: 'vm/vm-r-pflash-set-iothread-pc.json', step: 4 },
+      { transcript: 'vm/vm-r-pflash-active-commit-pc.json', step: 0 }, { transcript: 'vm/vm-r-pflash-hmp-pc.json', step: 7 }, { transcript: 'vm/vm-r-pflash-incoming-q35.json', step: 0 }, { transcript: 'vm/vm-r-pflash-reopen-ro-rw-q35.json', step: 2 }, { transcript: 'vm/vm-r-pflash-snapshot-overlays-pc.json', step: 2 }, { transcript: 'vm/vm-r-pflash-throttle-quorum-pc.json', step: 4 }, { transcript: 'vm/vm-r-pflash-media-verbs-pc.json', step: 9 }, { transcript: 'vm/vm-r-pflash-savevm-raw-vars-pc.json', step: 7 }, { transcript: 'vm/vm-r-nvme-ns-nsid-allocated-qom.json', step: 3 }, { transcript: 'vm/vm-r-pflash-internal-snapshots-stats-q35.json', step: 4 }, { transcript: 'vm/vm-r-pflash-qemu-io-info-pc.json', step: 6 }, { transcript: 'vm/vm-r-pflash-set-iothread-pc.json', step: 4 }, { transcript: 'vm/vm-r-pflash-hotplug-disk-on-vars-pc.json', step: 3 }, { transcript: 'vm/vm-r-pflash-reopen-swap-file-pc.json', step: 5 },
       // stop 40 (wt-qrep): query replies (replies: true) — BlockDeviceInfo.active, zone append counters, detached-header, actively-synced
       { transcript: 'qr-qcow2-defaults.json', step: 1 }, { transcript: 'qr-raw-null.json', step: 5 }, { transcript: 'qr-luks-image.json', step: 2 }, { transcript: 'qr-job-mirror-ready.json', step: 5 },
       // stop 40 (lead): the replies of the dirty-bitmap count and inline-child filename transcripts (BlockDeviceInfo.active)
@@ -196,7 +196,7 @@ export const RULES = defineRules({
     },
     proof: [
       // stop 44 (wt-vm26): the sixteenth VM set vm-r (mirrors and active commits under devices and the flash)
-      { transcript: 'vm/vm-r-cd-change-medium-under-mirror.json', step: 1 }, { transcript: 'vm/vm-r-device-add-on-job-nodes.json', step: 2 }, { transcript: 'vm/vm-r-device-del-under-active-commit.json', step: 0 }, { transcript: 'vm/vm-r-hmp-jobs-drive-del-commit.json', step: 3 }, { transcript: 'vm/vm-r-pflash-migrate-mirror-pc.json', step: 1 }, { transcript: 'vm/vm-r-pflash-mirror-unplug-throttle-pc.json', step: 0 }, { transcript: 'vm/vm-r-stop-migrate-throttled-devices.json', step: 3 }, { transcript: 'vm/vm-r-throttle-under-mirror-pivot.json', step: 1 }, { transcript: 'vm/vm-r-hmp-job-verbs-media.json', step: 0 }, { transcript: 'vm/vm-r-hotplug-device-del-under-ready-mirror.json', step: 2 },
+      { transcript: 'vm/vm-r-cd-change-medium-under-mirror.json', step: 1 }, { transcript: 'vm/vm-r-device-add-on-job-nodes.json', step: 2 }, { transcript: 'vm/vm-r-device-del-under-active-commit.json', step: 0 }, { transcript: 'vm/vm-r-hmp-jobs-drive-del-commit.json', step: 3 }, { transcript: 'vm/vm-r-pflash-migrate-mirror-pc.json', step: 1 }, { transcript: 'vm/vm-r-pflash-mirror-unplug-throttle-pc.json', step: 0 }, { transcript: 'vm/vm-r-stop-migrate-throttled-devices.json', step: 3 }, { transcript: 'vm/vm-r-throttle-under-mirror-pivot.json', step: 1 }, { transcript: 'vm/vm-r-hmp-job-verbs-media.json', step: 0 }, { transcript: 'vm/vm-r-hotplug-device-del-under-ready-mirror.json', step: 2 }, { transcript: 'vm/vm-r-pflash-mirror-firmware-pivot-pc.json', step: 0 },
       // stop 40 (wt-vm22): mirrors and an active commit of legacy drives (the twelfth VM set; stop 39's drive_mirror on a drive)
       { transcript: 'vm/vm-n-commit-legacy.json', step: 11 }, { transcript: 'vm/vm-n-drive-del-busy.json', step: 3 },
       { transcript: 'vm/vm-l-hmp-drive-mirror-backup.json', step: 12 },
@@ -1080,7 +1080,10 @@ export const RULES = defineRules({
     what: "cont on a machine waiting for an incoming migration (-incoming defer): whether it takes the images back before only setting autostart",
     '7.2': { fn: 'qmp_cont: bdrv_activate_all for every run state (blk_root_activate in INMIGRATE applies the perms sharing all, the shared ones deferred to blk_vm_state_changed), then autostart = 1 instead of vm_start', value: true },
     '10.0': { fn: 'qmp_cont: in RUN_STATE_INMIGRATE autostart = 1 and return, before migration_block_activate', value: false },
-    proof: [{ transcript: 'vm/vm-i-incoming-defer.json', step: 13 }],
+    proof: [
+      // stop 44 (wt-vm26): cont under -incoming defer after a read-only reopen and a re-plugged disk
+      { transcript: 'vm/vm-r-incoming-reopen-raw-hotplug.json', step: 5 },
+      { transcript: 'vm/vm-i-incoming-defer.json', step: 13 }],
     modelled: true,
   },
   'snapshot-overlay-inactivated': {
@@ -1116,6 +1119,8 @@ export const RULES = defineRules({
     '10.0': { fn: "file-posix's raw_get_specific_info (file and host_device): ImageInfoSpecificFile {type: 'file', data: {}}, extent-size-hint only where FS_IOC_FSGETXATTR reports one (not on ext4 or tmpfs)", value: true },
     // stop 40 (wt-qrep): the qr set records query replies; (lead) the file nodes of the bitmap-count and filename transcripts
     proof: [
+      // stop 44 (wt-vm26): query-named-block-nodes after the flash's vars node was reopened onto another file node
+      { transcript: 'vm/vm-r-pflash-reopen-swap-file-pc.json', step: 5 },
       { transcript: 'qr-qcow2-defaults.json', step: 1 },
       { transcript: 'bitmap-count-backup-modes.json', step: 7 }, { transcript: 'bitmap-count-mirror-target.json', step: 7 }, { transcript: 'json-filename-inline-child-order.json', step: 1 },
       // stop 41 (wt-combo13): the twelfth held-out set's replies with file nodes (the same steps as qapi-schema's)
