@@ -374,6 +374,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   if (kind.usbStorage) { usbStorageRealize(p, d, props); return; }
   if (kind.nvme) { nvmeRealize(p, d, props, held); return; }
   if (driver === 'floppy') { floppyRealize(p, d, props, held); return; }
+  if (kind.busType === 'IDE') ideUnit(p, d, props);
   // qdev_realize → qdev_set_parent_bus: scsi_bus_check_address, then scsi_qdev_realize
   if (kind.busType === 'SCSI') d.scsi = scsiAddress(p, d, props);
   // scsi_hd_realize: blkconf_blocksizes before scsi_realize's own checks (when it has a drive)
@@ -781,6 +782,24 @@ function addNvmeSubsys(p: Proc, args: Record<string, unknown>): void {
     iothread: null, tray: null, cold: true, at: p.nextSeq(), props,
   });
   putBus(p, { id: args.id, type: 'nvme-bus', hotplug: false, iothread: null, at: p.nextSeq(), hidden: true });
+}
+
+/**
+ * ide_qdev_realize (hw/ide/qdev.c; 10.0 hw/ide/ide-dev.c), before the kind's own realize
+ * (ide_dev_initfn): an unset unit is the master's place unless the bus has one; a unit past the
+ * bus's max_units — one on q35's AHCI ports (ahci_realize's ide_bus_init(…, 1)), two on the PIIX
+ * buses — is refused, and so is a place a device already holds, the board's own IDE devices on
+ * its -drive if=ide drives included ("IDE unit 0 is in use"). The unit is written back.
+ */
+function ideUnit(p: Proc, d: Device, props: Record<string, unknown>): void {
+  const maxUnits = p.meta().machine === 'pc' ? 2 : 1;
+  const holders = devices(p).filter((o) => o.id !== d.id && o.bus === d.bus && DEVICE_KINDS[o.driver]?.busType === 'IDE');
+  const taken = (u: number) => holders.some((o) => o.props?.unit === u);
+  let unit = num(props, 'unit', UNSET);
+  if (unit === UNSET) unit = taken(0) ? 1 : 0;
+  if (unit >= maxUnits) throw new QmpError(`Can't create IDE unit ${unit}, bus supports only ${maxUnits} units`);
+  if (taken(unit)) throw new QmpError(`IDE unit ${unit} is in use`);
+  d.props = { ...(d.props ?? {}), unit };
 }
 
 /** hw/block/fdc.c MAX_FD: an isa-fdc's floppy-bus has units 0 and 1. */
