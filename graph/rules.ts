@@ -56,6 +56,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'qmp_dispatch over 7.2\'s generated qapi-commands/qapi-visit (qapi/block-core.json of 7.2): "The command block-job-change has not been found", "Parameter \'discard-source\' is unexpected"', value: '7.2' as '7.2' | '10.0' },
     '10.0': { fn: 'qmp_dispatch over 10.0.2\'s generated code (block-core.json: BlockJobChangeOptions since 8.2, BackupCommon.discard-source since 9.1, BlockdevOptions.active and blockdev-set-active since 10.0; block-export.json: allow-inactive since 10.0); in replies, BlockDeviceInfo.active since 10.0 (bdrv_block_device_info: !bdrv_is_inactive; also QSD 10.0.2\'s bytes in specs/qmp/named-nodes-active.spec.ts), BlockDeviceStats\' zone_append_* counters (8.1), QCryptoBlockInfoLUKS\' detached-header (9.0), BlockJobInfoMirror\'s actively-synced (8.2); stop 40\'s `replies` transcripts record them', value: '10.0' as '7.2' | '10.0' },
     proof: [
+      // stop 44 (wt-vm26): the sixteenth VM set vm-r (BlockDeviceInfo.active in query-block and query-named-block-nodes, BlockDeviceStats' zone append counters)
+      { transcript: 'vm/vm-r-pflash-active-commit-pc.json', step: 0 }, { transcript: 'vm/vm-r-pflash-hmp-pc.json', step: 7 }, { transcript: 'vm/vm-r-pflash-incoming-q35.json', step: 0 }, { transcript: 'vm/vm-r-pflash-reopen-ro-rw-q35.json', step: 2 }, { transcript: 'vm/vm-r-pflash-snapshot-overlays-pc.json', step: 2 }, { transcript: 'vm/vm-r-pflash-throttle-quorum-pc.json', step: 4 }, { transcript: 'vm/vm-r-pflash-media-verbs-pc.json', step: 9 }, { transcript: 'vm/vm-r-pflash-savevm-raw-vars-pc.json', step: 7 }, { transcript: 'vm/vm-r-nvme-ns-nsid-allocated-qom.json', step: 3 }, { transcript: 'vm/vm-r-pflash-internal-snapshots-stats-q35.json', step: 4 }, { transcript: 'vm/vm-r-pflash-qemu-io-info-pc.json', step: 6 }, { transcript: 'vm/vm-r-pflash-set-iothread-pc.json', step: 4 }, { transcript: 'vm/vm-r-pflash-hotplug-disk-on-vars-pc.json', step: 3 }, { transcript: 'vm/vm-r-pflash-reopen-swap-file-pc.json', step: 5 }, { transcript: 'vm/vm-r-hmp-drive-add-pflash-node-info.json', step: 7 }, { transcript: 'vm/vm-r-nvme-ns-hotplug-refused.json', step: 6 }, { transcript: 'vm/vm-r-pc-pflash-floppy-migrate.json', step: 1 }, { transcript: 'vm/vm-r-ide-units-unset-pc.json', step: 2 }, { transcript: 'vm/vm-r-postmigrate-hmp-change-cd-quorum.json', step: 2 }, { transcript: 'vm/vm-r-throttle-group-flash-and-disks-info.json', step: 8 },
       // stop 40 (wt-qrep): query replies (replies: true) — BlockDeviceInfo.active, zone append counters, detached-header, actively-synced
       { transcript: 'qr-qcow2-defaults.json', step: 1 }, { transcript: 'qr-raw-null.json', step: 5 }, { transcript: 'qr-luks-image.json', step: 2 }, { transcript: 'qr-job-mirror-ready.json', step: 5 },
       // stop 40 (lead): the replies of the dirty-bitmap count and inline-child filename transcripts (BlockDeviceInfo.active)
@@ -203,6 +205,8 @@ export const RULES = defineRules({
       value: (() => ({ on: 'filter', disabled: true })) as MirrorBitmap,
     },
     proof: [
+      // stop 44 (wt-vm26): the sixteenth VM set vm-r (mirrors and active commits under devices and the flash)
+      { transcript: 'vm/vm-r-cd-change-medium-under-mirror.json', step: 1 }, { transcript: 'vm/vm-r-device-add-on-job-nodes.json', step: 2 }, { transcript: 'vm/vm-r-device-del-under-active-commit.json', step: 0 }, { transcript: 'vm/vm-r-hmp-jobs-drive-del-commit.json', step: 3 }, { transcript: 'vm/vm-r-pflash-migrate-mirror-pc.json', step: 1 }, { transcript: 'vm/vm-r-pflash-mirror-unplug-throttle-pc.json', step: 0 }, { transcript: 'vm/vm-r-stop-migrate-throttled-devices.json', step: 3 }, { transcript: 'vm/vm-r-throttle-under-mirror-pivot.json', step: 1 }, { transcript: 'vm/vm-r-hmp-job-verbs-media.json', step: 0 }, { transcript: 'vm/vm-r-hotplug-device-del-under-ready-mirror.json', step: 2 }, { transcript: 'vm/vm-r-pflash-mirror-firmware-pivot-pc.json', step: 0 }, { transcript: 'vm/vm-r-nvme-namespaces-mirror-resize.json', step: 1 }, { transcript: 'vm/vm-r-nvme-namespaces-snapshot-commit.json', step: 3 }, { transcript: 'vm/vm-r-removable-scsi-hd-media-under-jobs.json', step: 1 }, { transcript: 'vm/vm-r-virtio-blk-iothread-on-flash-node-pc.json', step: 1 }, { transcript: 'vm/vm-r-stop-hmp-mirror-migrate-cancel.json', step: 1 }, { transcript: 'vm/vm-r-usb-storage-pflash-q35-jobs.json', step: 1 },
       // stop 40 (wt-vm22): mirrors and an active commit of legacy drives (the twelfth VM set; stop 39's drive_mirror on a drive)
       { transcript: 'vm/vm-n-commit-legacy.json', step: 11 }, { transcript: 'vm/vm-n-drive-del-busy.json', step: 3 },
       { transcript: 'vm/vm-l-hmp-drive-mirror-backup.json', step: 12 },
@@ -569,6 +573,8 @@ export const RULES = defineRules({
     '7.2': { fn: 'cbw_open -> block_copy_state_new(s->target, s->source(->bs)): bdrv_create_dirty_bitmap(source->bs, …)', value: 'source' as 'source' | 'filter' },
     '10.0': { fn: 'cbw_open -> block_copy_state_new(s->source, s->target, bs, …): bdrv_create_dirty_bitmap(copy_bitmap_bs = the filter, …)', value: 'filter' as 'source' | 'filter' },
     proof: [
+      // stop 44 (wt-vm26): the sixteenth VM set vm-r (backups of the flash's drive, a CD medium, a quorum and a floppy's medium)
+      { transcript: 'vm/vm-r-pflash-drive-stream-backup-q35.json', step: 3 }, { transcript: 'vm/vm-r-scsi-cd-backup-change-medium.json', step: 1 }, { transcript: 'vm/vm-r-hotplug-quorum-x-blockdev-change.json', step: 3 }, { transcript: 'vm/vm-r-pc-floppy-media-under-stream.json', step: 3 },
       // stop 42 (wt-fz22): a drive-backup of a legacy drive's node
       { transcript: 'vm/fuzz-vm-mirror-moves-lone-drive-into-iothread.json', step: 3 },
       // stop 40 (wt-vm22): drive-backups of legacy drives, named after them
@@ -765,6 +771,8 @@ export const RULES = defineRules({
     '10.0': { fn: 'check_block_size (recorded): one text for both, "parameter %s must be a power of 2 between %ld and %ld"', value: 'parameter' },
     // and a device's logical_block_size (set_blocksize: the same check; the fourth VM held-out set, wt-vm14)
     proof: [
+      // stop 44 (wt-vm26): a cold scsi-hd with logical_block_size=1000 (a start refusal on both, in each version's words)
+      { transcript: 'vm/vm-r-scsi-hd-block-size-not-power-of-two.json', step: 0 },
       { transcript: 'combo-c2-export-vhost-user-blk.json', step: 4 }, { transcript: 'vm/vm-f-nvme-props.json', step: 8 }, { transcript: 'vm/vm-f-props-block-sizes.json', step: 2 },
       // stop 43 (wt-combo15): the fourteenth held-out set's first differing step — vhost-user-blk's and vduse-blk's logical-block-size
       ...([['b3-vduse-blk-options', 6], ['vhost-user-blk-options', 2]] as const).map(([t, step]) => ({ transcript: `combo-c14-${t}.json`, step })),
@@ -970,7 +978,10 @@ export const RULES = defineRules({
     what: "a disk hotplugged onto (and unplugged from) a virtio-scsi controller: is its BlockBackend moved to the controller's AioContext, and does a refused move fail device_add?",
     '7.2': { fn: 'virtio_scsi_hotplug: if (s->ctx && !s->dataplane_fenced) blk_set_aio_context(blk, s->ctx, errp), an error fails the plug; s->ctx is the iothread\'s or, without one, the main loop\'s (virtio_scsi_dataplane_setup), so a disk on a node in an iothread is moved to the main loop; virtio_scsi_hotunplug: back to the main loop, errors ignored', value: 'always-strict' as 'always-strict' | 'iothread-lenient' },
     '10.0': { fn: 'virtio_scsi_hotplug: only when s->vq_aio_context[VIRTIO_SCSI_VQ_NUM_FIXED] is not the main loop (a controller with an iothread): blk_set_aio_context(blk, ctx, NULL), a refusal ignored ("I/O will still work although block jobs and other users might be slower"); virtio_scsi_hotunplug moves back to the main loop only then', value: 'iothread-lenient' as 'always-strict' | 'iothread-lenient' },
-    proof: [{ transcript: 'vm/vm-iothreads.json', step: 4 }, { transcript: 'vm/vm-h-drive-iothread-contexts.json', step: 13 }, { transcript: 'vm/fuzz-vm-scsi-disk-iothread-node-on-lsi.json', step: 6 }],
+    proof: [
+      // stop 44 (wt-vm26): the sixteenth VM set vm-r: cold share-rw disks on one node across a main-loop and an iothread controller, both orders (a start refusal on 7.2)
+      { transcript: 'vm/vm-r-scsi-iothread-then-main-controller.json', step: 0 }, { transcript: 'vm/vm-r-scsi-main-then-iothread-controller.json', step: 0 },
+      { transcript: 'vm/vm-iothreads.json', step: 4 }, { transcript: 'vm/vm-h-drive-iothread-contexts.json', step: 13 }, { transcript: 'vm/fuzz-vm-scsi-disk-iothread-node-on-lsi.json', step: 6 }],
     modelled: true,
   },
   'pci-hotplug-function-0': {
@@ -985,6 +996,13 @@ export const RULES = defineRules({
     '7.2': { fn: 'scsi_realize: no check; device_id defaults to the serial\'s first 20 characters (g_strdup_printf("%.20s"))', value: null as { serial: number; deviceId: number } | null },
     '10.0': { fn: 'scsi_realize, after blkconf_apply_backend_options: longer than MAX_SERIAL_LEN (36) "The serial number can\'t be longer than 36 characters"; without device_id, longer than MAX_SERIAL_LEN_FOR_DEVID (20) "… when it is also used as the default for device_id"', value: { serial: 36, deviceId: 20 } as { serial: number; deviceId: number } | null },
     proof: [{ transcript: 'vm/vm-d-serial-geometry.json', step: 3 }, { transcript: 'vm/vm-h-scsi-identity-props.json', step: 4 }],
+    modelled: true,
+  },
+  'nvme-ns-detached-needs-subsys': {
+    what: "an nvme-ns with detached=on on a controller linked to no nvme-subsys",
+    '7.2': { fn: 'nvme_ns_realize (hw/nvme/ns.c): if (!n->subsys) { ns->params.shared = false; if (ns->params.detached) "detached requires that the nvme device is linked to an nvme-subsys device" }, before nvme_ns_setup', value: true },
+    '10.0': { fn: 'nvme_realize → nvme_init_subsys gives every controller a subsystem (an implicit nvme-subsys, nqn = serial); nvme_ns_realize asserts one and has no such check: the namespace is realized, detached', value: false },
+    proof: [{ transcript: 'vm/vm-r-nvme-ns-detached-no-subsys.json', step: 0 }],
     modelled: true,
   },
   'virtio-blk-iothread-vq-mapping': {
@@ -1049,6 +1067,8 @@ export const RULES = defineRules({
     '10.0': { fn: 'bdrv_next (block/block-backend.c of 10.0): the backend phase leaves it->bs at the last root it returned, and the monitor phase goes on from QTAILQ_NEXT of that root (none when the root is not monitor-owned: graph/inactive.ts bdrvNextOrder)', value: 'after-last-root' as 'head' | 'after-last-root' },
     // a monitor-owned qcow2 added before the disk's node: inactivated by 7.2's migration, left active (and writable) by 10.0's
     proof: [
+      // stop 44 (wt-vm26): a migration beside a floppy, with a monitor-owned qcow2 no device holds
+      { transcript: 'vm/vm-r-floppy-change-medium-modes-migrate-pc.json', step: 4 },
       // stop 39 (wt-vm21, the eleventh VM set)
       { transcript: 'vm/vm-m-migrate-stream-backup-running.json', step: 2 },{ transcript: 'vm/vm-i-migrate-monitor-order.json', step: 0 }],
     modelled: true,
@@ -1058,6 +1078,8 @@ export const RULES = defineRules({
     '7.2': { fn: "bdrv_attach_child_common / blk_insert_bs of 7.2 have no BDRV_O_INACTIVE check: the edge is made and bdrv_node_refresh_perm refuses a writer ('Block node is read-only': bdrv_is_writable_after_reopen); a raw node or a backup's filter over an inactive node are taken (their child asks no write without parents)", value: false },
     '10.0': { fn: "bdrv_attach_child_noperm: \"Inactive '%s' can't be a %s child of active '%s'\"; blk_insert_bs: a BlockBackend that may go inactive (blk_can_inactivate) is inserted with disable_perm (0, all shared), so a guest device goes onto an inactive node; \"Permission '%s' unavailable on inactive node\" (graph/inactive.ts inactiveAttach)", value: true },
     proof: [
+      // stop 44 (wt-vm26): the sixteenth VM set vm-r: legacy drives' and a new medium's BlockBackends under -incoming defer
+      { transcript: 'vm/vm-r-incoming-device-and-jobs.json', step: 0 }, { transcript: 'vm/vm-r-incoming-snapshot-sync-hmp.json', step: 0 }, { transcript: 'vm/vm-r-incoming-ide-cd-change-drive-del.json', step: 0 }, { transcript: 'vm/vm-r-incoming-pflash-drive-cont-q35.json', step: 0 },
       // stop 39 (wt-vm21, the eleventh VM set)
       { transcript: 'vm/vm-m-incoming-jobs.json', step: 1 }, { transcript: 'vm/vm-m-incoming-media-throttle.json', step: 1 }, { transcript: 'vm/vm-m-pc-migrate-floppy-ide.json', step: 6 }, { transcript: 'vm/vm-m-migrate-filters-throttle.json', step: 16 }, { transcript: 'vm/vm-m-migrate-iothread-devices.json', step: 11 }, { transcript: 'vm/vm-m-migrate-usb-storage.json', step: 7 }, { transcript: 'vm/vm-m-postmigrate-device-plug.json', step: 4 },{ transcript: 'vm/vm-i-incoming-defer.json', step: 9 }, { transcript: 'vm/vm-i-postmigrate-media-nodes.json', step: 6 }, { transcript: 'vm/vm-i-migrate-paused-inactive.json', step: 7 }, { transcript: 'vm/vm-i-iothread-snapshots-migrate.json', step: 8 }],
     modelled: true,
@@ -1080,7 +1102,10 @@ export const RULES = defineRules({
     what: "cont on a machine waiting for an incoming migration (-incoming defer): whether it takes the images back before only setting autostart",
     '7.2': { fn: 'qmp_cont: bdrv_activate_all for every run state (blk_root_activate in INMIGRATE applies the perms sharing all, the shared ones deferred to blk_vm_state_changed), then autostart = 1 instead of vm_start', value: true },
     '10.0': { fn: 'qmp_cont: in RUN_STATE_INMIGRATE autostart = 1 and return, before migration_block_activate', value: false },
-    proof: [{ transcript: 'vm/vm-i-incoming-defer.json', step: 13 }],
+    proof: [
+      // stop 44 (wt-vm26): cont under -incoming defer after a read-only reopen and a re-plugged disk
+      { transcript: 'vm/vm-r-incoming-reopen-raw-hotplug.json', step: 5 },
+      { transcript: 'vm/vm-i-incoming-defer.json', step: 13 }],
     modelled: true,
   },
   'snapshot-overlay-inactivated': {
@@ -1095,7 +1120,10 @@ export const RULES = defineRules({
     '7.2': { fn: 'migration_iteration_finish: MIGRATION_STATUS_FAILED, !s->vm_was_running: runstate_check(RUN_STATE_FINISH_MIGRATE) -> runstate_set(RUN_STATE_POSTMIGRATE) (a second migrate: "Can\'t migrate the vm that was paused due to previous migration")', value: 'postmigrate' as 'postmigrate' | 'old-state' },
     '10.0': { fn: 'migration_iteration_finish: MIGRATION_STATUS_FAILED, !runstate_is_live(s->vm_old_state): runstate_set(s->vm_old_state) (prelaunch or paused again: a second migrate starts)', value: 'old-state' as 'postmigrate' | 'old-state' },
     // a paused rate-limited commit's base BlockBackend writes: the first migrate fails, the second is refused (7.2) or fails again (10.0)
-    proof: [{ transcript: 'vm/vm-m-migrate-commit-jobs.json', step: 16 }],
+    proof: [
+      // stop 44 (wt-vm26): a migration a writable NBD export of the flash node stops, then migrate again
+      { transcript: 'vm/vm-r-pflash-nbd-export-migrate-pc.json', step: 7 },
+      { transcript: 'vm/vm-m-migrate-commit-jobs.json', step: 16 }],
     modelled: true,
   },
   'luks-amend-header-io-aborts': {
@@ -1113,6 +1141,8 @@ export const RULES = defineRules({
     '10.0': { fn: "file-posix's raw_get_specific_info (file and host_device): ImageInfoSpecificFile {type: 'file', data: {}}, extent-size-hint only where FS_IOC_FSGETXATTR reports one (not on ext4 or tmpfs)", value: true },
     // stop 40 (wt-qrep): the qr set records query replies; (lead) the file nodes of the bitmap-count and filename transcripts
     proof: [
+      // stop 44 (wt-vm26): query-named-block-nodes after the flash's vars node was reopened onto another file node
+      { transcript: 'vm/vm-r-pflash-reopen-swap-file-pc.json', step: 5 },
       { transcript: 'qr-qcow2-defaults.json', step: 1 },
       { transcript: 'bitmap-count-backup-modes.json', step: 7 }, { transcript: 'bitmap-count-mirror-target.json', step: 7 }, { transcript: 'json-filename-inline-child-order.json', step: 1 },
       // stop 41 (wt-combo13): the twelfth held-out set's replies with file nodes (the same steps as qapi-schema's)

@@ -6,7 +6,7 @@ import { geometryGuessRead } from '../../graph/devices/geometry-read.js';
 import { QmpError } from '../../errors/index.js';
 import {
   PERIPHERAL, attachedName, bbRoot, bus as busOf, buses, changeMedia, checkIothread, createDeviceBb, device, devicePerms,
-  deviceReadOnly, devices, putBus, putDevice, refuseHeldDrive, setBbContext, setBbPerm,
+  attachLegacyDrive, deviceReadOnly, devices, putBus, putDevice, refuseIothreadLink, setBbContext, setBbPerm,
 } from '../../graph/devices/ops.js';
 import { CONTROLLERS, CONTROLLER_KINDS, DEVICE_KINDS, deviceRemovable, type Bus, type ControllerKind, type Device, type DeviceKind } from '../../graph/devices/types.js';
 import { removeBlockBackend } from '../exports.js';
@@ -25,6 +25,7 @@ import { QmpErrorAfterAbort } from '../../graph/abort-residue.js';
 import { MAIN_CONTEXT, tryMoveToContext } from '../../graph/aio.js';
 import { PERM_ALL } from '../../graph/perm.js';
 import type { CommandCtx, CommandDef } from '../types.js';
+import { allocateNsid, checkNsidRange, registerCtrl } from './nvme-subsys.js';
 
 // TYPE_PCI_BUS: q35's pcie.0 and root ports are PCIe buses (a subtype), i440fx's pci.0 is PCI itself
 const busTypeFits = (busType: DeviceKind['busType'], b: Bus) => (busType === 'PCI' ? b.type === 'PCIE' || b.type === 'PCI' : b.type === busType);
@@ -331,9 +332,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
       const drive = String(props.drive);
       const blk = blkByName(p, drive);
       if (blk) {
-        refuseHeldDrive(blk, drive);
         p.step(`device ${d.id}: blk_attach_dev ${drive}`);
-        p.putBB({ ...blk, dev: attachedName(d) });
+        attachLegacyDrive(p, blk, d, drive);
         d.bb = blk.id;
         held.attached = blk.id;
       } else {
@@ -342,14 +342,8 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
         held.node = drive;
       }
     }
-    // a link<iothread> property: object_set_link_property → object_resolve_link (qom/object.c)
-    // resolves the value as a partial path of type iothread; something else by that name is the
-    // wrong type, nothing at all is DeviceNotFound
-    if (k === 'iothread' && !checkIothread(p, String(props.iothread))) {
-      const io = String(props.iothread);
-      if (p.object(io) || device(p, io)) throw new QmpError(`Invalid parameter type for 'iothread', expected: iothread`);
-      throw new QmpError(`Device '${io}' not found`, 'DeviceNotFound');
-    }
+    // a link<iothread> property (refuseIothreadLink)
+    if (k === 'iothread') refuseIothreadLink(p, String(props.iothread));
     // nvme's link<nvme-subsys> (and link<memory-backend> pmrdev, none of which exist here):
     // object_resolve_link, as for iothread
     if (kind.nvme === 'ctrl' && (k === 'subsys' || k === 'pmrdev')) {
@@ -369,13 +363,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   putDevice(p, d);
   if (props.iothread !== undefined) {
     const io = String(props.iothread);
-    // a link<iothread> property: object_set_link_property → object_resolve_link (qom/object.c)
-    // resolves the value as a partial path of type iothread; something else by that name is the
-    // wrong type, nothing at all is DeviceNotFound
-    if (!checkIothread(p, io)) {
-      if (p.object(io) || device(p, io)) throw new QmpError(`Invalid parameter type for 'iothread', expected: iothread`);
-      throw new QmpError(`Device '${io}' not found`, 'DeviceNotFound');
-    }
+    refuseIothreadLink(p, io);
     d.iothread = io;
   }
   // realize: pci_qdev_realize → do_pci_register_device comes before the device's own realize
@@ -386,6 +374,7 @@ function addDeviceInner(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<strin
   if (kind.usbStorage) { usbStorageRealize(p, d, props); return; }
   if (kind.nvme) { nvmeRealize(p, d, props, held); return; }
   if (driver === 'floppy') { floppyRealize(p, d, props, held); return; }
+  if (kind.busType === 'IDE') ideUnit(p, d, props);
   // qdev_realize → qdev_set_parent_bus: scsi_bus_check_address, then scsi_qdev_realize
   if (kind.busType === 'SCSI') d.scsi = scsiAddress(p, d, props);
   // scsi_hd_realize: blkconf_blocksizes before scsi_realize's own checks (when it has a drive)
@@ -729,21 +718,38 @@ function nvmeRealize(p: Proc, d: Device, props: Record<string, unknown>, held: H
     if (msix < 1 || msix > PCI_MSIX_FLAGS_QSIZE + 1) throw new QmpError(`msix_qsize must be between 1 and ${PCI_MSIX_FLAGS_QSIZE + 1}`);
     if (typeof props.serial !== 'string') throw new QmpError('serial property not set');
     if (!d.path.startsWith(`${PERIPHERAL}-anon`)) putBus(p, { id: d.id, type: 'nvme-bus', hotplug: false, iothread: null, at: p.nextSeq() });
+    registerCtrl(p, props);
     if (!d.bb) return;
     held.leak = { id: d.id, name: attachedName(d), node: bbRoot(p, d.bb), ...(d.bootindex !== undefined ? { bootindex: d.bootindex } : {}) };
   } else {
     // nvme_ns_realize: a namespace of a controller linked to a subsystem is reparented onto the
     // subsystem's bus (qdev_set_parent_bus)
-    const subsys = device(p, d.bus)?.props?.subsys;
+    const ctrl = d.bus;
+    const subsys = device(p, ctrl)?.props?.subsys;
     if (typeof subsys === 'string') { d.bus = subsys; putDevice(p, d); }
+    // 7.2's nvme_ns_realize without a subsystem (10.0 always has one: rule nvme-ns-detached-needs-subsys)
+    else if (props.detached === true && rule(p, 'nvme-ns-detached-needs-subsys')) {
+      throw new QmpError('detached requires that the nvme device is linked to an nvme-subsys device');
+    }
     if (!d.bb) throw new QmpError('block backend not configured');
+    checkNsidRange(props);
+    nsSetupBlk(p, d, kind, props);
+    // nvme_ns_realize: the namespace id, once nvme_ns_setup has taken the drive's permissions
+    allocateNsid(p, d, ctrl);
+    putDevice(p, d);
+    return;
   }
+  nsSetupBlk(p, d, kind, props);
+  held.leak = undefined;
+}
+
+/** nvme_ns_init_blk: blkconf_blocksizes, then blkconf_apply_backend_options(read_only, resizable = false). */
+function nsSetupBlk(p: Proc, d: Device, kind: DeviceKind, props: Record<string, unknown>): void {
   blkconfBlocksizes(props);
-  const node = bbRoot(p, d.bb);
+  const node = bbRoot(p, d.bb!);
   const perms = devicePerms(deviceReadOnly(p, d, node), kind.resizable, d.shareRw);
   p.step(`device ${d.id}: blkconf_apply_backend_options`);
-  setBbPerm(p, d.bb, perms.perm, perms.shared);
-  held.leak = undefined;
+  setBbPerm(p, d.bb!, perms.perm, perms.shared);
 }
 
 /** include/block/nvme.h NVME_MAX_IOQPAIRS, include/hw/pci/pci_regs.h PCI_MSIX_FLAGS_QSIZE. */
@@ -776,6 +782,24 @@ function addNvmeSubsys(p: Proc, args: Record<string, unknown>): void {
     iothread: null, tray: null, cold: true, at: p.nextSeq(), props,
   });
   putBus(p, { id: args.id, type: 'nvme-bus', hotplug: false, iothread: null, at: p.nextSeq(), hidden: true });
+}
+
+/**
+ * ide_qdev_realize (hw/ide/qdev.c; 10.0 hw/ide/ide-dev.c), before the kind's own realize
+ * (ide_dev_initfn): an unset unit is the master's place unless the bus has one; a unit past the
+ * bus's max_units — one on q35's AHCI ports (ahci_realize's ide_bus_init(…, 1)), two on the PIIX
+ * buses — is refused, and so is a place a device already holds, the board's own IDE devices on
+ * its -drive if=ide drives included ("IDE unit 0 is in use"). The unit is written back.
+ */
+function ideUnit(p: Proc, d: Device, props: Record<string, unknown>): void {
+  const maxUnits = p.meta().machine === 'pc' ? 2 : 1;
+  const holders = devices(p).filter((o) => o.id !== d.id && o.bus === d.bus && DEVICE_KINDS[o.driver]?.busType === 'IDE');
+  const taken = (u: number) => holders.some((o) => o.props?.unit === u);
+  let unit = num(props, 'unit', UNSET);
+  if (unit === UNSET) unit = taken(0) ? 1 : 0;
+  if (unit >= maxUnits) throw new QmpError(`Can't create IDE unit ${unit}, bus supports only ${maxUnits} units`);
+  if (taken(unit)) throw new QmpError(`IDE unit ${unit} is in use`);
+  d.props = { ...(d.props ?? {}), unit };
 }
 
 /** hw/block/fdc.c MAX_FD: an isa-fdc's floppy-bus has units 0 and 1. */
@@ -921,11 +945,7 @@ function addController(ctx: Pick<CommandCtx, 'p' | 'emit'>, given: Record<string
     if (!type) throw new QmpError(`Property '${driver}.${k}' not found`);
     props[k] = k === 'addr' ? readDevfn(args[k], keyval, driver) : readProp(k, type, args[k], keyval, id, driver, rule(p, 'check-block-size-text'));
     // virtio-scsi's link<iothread> (object_resolve_link), as virtio-blk's
-    if (k === 'iothread' && !checkIothread(p, String(props.iothread))) {
-      const io = String(props.iothread);
-      if (p.object(io) || device(p, io)) throw new QmpError(`Invalid parameter type for 'iothread', expected: iothread`);
-      throw new QmpError(`Device '${io}' not found`, 'DeviceNotFound');
-    }
+    if (k === 'iothread') refuseIothreadLink(p, String(props.iothread));
   }
   if (Object.keys(props).length) d.props = { ...props };
   putDevice(p, d);

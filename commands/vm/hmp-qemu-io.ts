@@ -4,8 +4,10 @@
 // (blk_new(ctx, 0, BLK_PERM_ALL) + blk_insert_bs, blk_unref at the end). command() asks the
 // BlockBackend for the command's permissions (write, writev, aio_write: BLK_PERM_WRITE) and
 // keeps them ("Ugly, but it appears to be the lesser evil"): a device's BlockBackend keeps write.
-// Modelled: quiet (-q) reads and writes (the bytes written land as guest data); a command that
-// prints its timing (host clock) or another qemu-io command is not.
+// Modelled: reads and writes (the bytes written land as guest data), quiet or not: qemu-io's own
+// report (print_report's timing, with the host clock) is printf to QEMU's stdout, not the monitor,
+// so an HMP reply holds only error_report's lines (vm/vm-r-pflash-qemu-io-info-pc); other qemu-io
+// commands are not modelled.
 import { blkByName } from '../../graph/named-blk.js';
 import { QmpError } from '../../errors/index.js';
 import { getBlk } from './media.js';
@@ -50,17 +52,13 @@ export function hmpQemuIo(ctx: CommandCtx, a: Record<string, unknown>, attempt: 
   // lookup (and a node's temporary BlockBackend) done all the same
   const unknown = cmd !== '' && !KNOWN.has(cmd);
   if (!isWrite && !READERS.has(cmd) && !unknown) return undefined;
-  // -q, and off/len that cvtnum reads; anything else (timing output, vectored forms) is not modelled
+  // -q or not, and off/len that cvtnum reads; anything else (vectored forms) is not modelled
   const flags = argv.slice(1).filter((w) => w.startsWith('-'));
   const rest = argv.slice(1).filter((w, i, all) => !w.startsWith('-') && !(i > 0 && all[i - 1] === '-P'));
-  // without -q a command that runs prints its timing (not modelled); command()'s blk_set_perm
-  // comes first, so a write a permission refuses prints only that refusal
-  const timed = !unknown && !flags.includes('-q');
   if (!unknown && (!flags.every((f) => f === '-q' || f === '-P') || rest.length !== 2)) return undefined;
   const off = unknown ? 0 : cvtnum(rest[0]!);
   const len = unknown ? 0 : cvtnum(rest[1]!);
   if (off === undefined || len === undefined) return undefined;
-  if (timed && !isWrite) return undefined;
 
   let out = '';
   const lookup = attempt(p, () => {
@@ -103,7 +101,6 @@ export function hmpQemuIo(ctx: CommandCtx, a: Record<string, unknown>, attempt: 
     }
     removeBlockBackend(p, bbId);
   });
-  if (timed && lookup === '' && out === '') return undefined;
   return lookup !== '' ? lookup : out;
 }
 

@@ -6,6 +6,7 @@
 // human-monitor-command itself succeeds; what the inner command did before failing is undone as
 // the QMP command's own failure would be. A transcript compares the outcome, events and graph,
 // never the printed text.
+import { QmpErrorAfterAbort } from '../../graph/abort-residue.js';
 import { QmpError, QmpErrorWithHint } from '../../errors/index.js';
 import { QemuAbortRefusal } from '../../graph/qemu-abort.js';
 import type { Proc } from '../../graph/proc.js';
@@ -222,6 +223,9 @@ function attempt(p: Proc, fn: () => void): string {
     return '';
   } catch (e) {
     if (!(e instanceof QmpError) || e instanceof QemuAbortRefusal) throw e;
+    // the qmp_ function HMP calls leaves what it did before failing as it does under QMP (a
+    // residue: qmp_eject's opened tray when the busy medium is refused, media.ts inStages)
+    if (e instanceof QmpErrorAfterAbort) p.d.atomically(() => e.residue(p));
     // error_report_err prints the hint after the message (error_append_hint)
     return `Error: ${e.desc}\r\n${e instanceof QmpErrorWithHint ? e.hint.replace(/\n/g, '\r\n') : ''}`;
   }

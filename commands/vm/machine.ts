@@ -3,9 +3,11 @@
 // pcie-root-ports, virtio-scsi-pci controllers, `-blockdev`s and cold-plugged `-device`s — as
 // one logged command, so replay, recovery and audit see the machine like any other mutation.
 import { QmpError } from '../../errors/index.js';
-import { isVm, putBus, putDevice, device } from '../../graph/devices/ops.js';
+import { isVm, putBus, putDevice, device, refuseIothreadLink } from '../../graph/devices/ops.js';
 import type { Device } from '../../graph/devices/types.js';
 import { blockdevAdd } from '../blockdev-add.js';
+import { validateCommand } from '../schema/index.js';
+import { rule } from '../../graph/rules.js';
 import type { CommandDef } from '../types.js';
 import { addDevice, pciRegister } from './device-add.js';
 import { boardDrives, openColdDrives, virtioDriveDevices } from './cold-drives.js';
@@ -80,6 +82,16 @@ export const xBlockgraphMachine: CommandDef = {
       if (objIds.has(id)) throw new MachineStartError([reportLine(`-object ${text}`, `Duplicate ID '${id}' for object`)]);
       objIds.add(id);
     }
+    // -blockdev JSON is visited while the command line is read (qemu_init: qobject_input_visitor_new_str
+    // + visit_type_BlockdevOptions, &error_fatal), before any object is created or node opened:
+    // QAPI's refusals ("Parameter 'throttle-group' is missing") at that -blockdev's location
+    const blockdevs = ((args.blockdevs ?? []) as unknown[]).map((b) => {
+      if (!isObj(b)) throw new QmpError('blockdevs: each must be an object');
+      const loc = `-blockdev ${JSON.stringify(b)}`;
+      const v = validateCommand('blockdev-add', b, rule(p, 'qapi-schema'));
+      if (!v.ok) throw new MachineStartError([reportLine(loc, v.desc)]);
+      return { loc, value: v.value as Record<string, unknown> };
+    });
     for (const text of objTexts) atLocation(undefined, () => objectAdd.run({ ...ctx, args: objectArgs(text) }));
     const flashOpts = machineOptions(args['machine-options']);
     const controller = (id: string, driver: string) => {
@@ -96,10 +108,7 @@ export const xBlockgraphMachine: CommandDef = {
       putBus(p, { id: rp, type: 'PCIE', hotplug: true, iothread: null, at: p.nextSeq() });
     }
     // configure_blockdev: the -blockdevs, each at its own location (loc_push_restore(&bdo->loc))
-    for (const b of (args.blockdevs ?? []) as unknown[]) {
-      if (!isObj(b)) throw new QmpError('blockdevs: each must be an object');
-      atLocation(`-blockdev ${JSON.stringify(b)}`, () => blockdevAdd.run({ ...ctx, args: b }));
-    }
+    for (const b of blockdevs) atLocation(b.loc, () => blockdevAdd.run({ ...ctx, args: b.value }));
     // then every -drive (drive_init_func at the drive's QemuOpts location); machine init's floppies
     // and IDE devices claim theirs; then the -device list, whose QemuOpts part (after the command
     // line's own) holds the virtio-blk each if=virtio drive queued, before the JSON -devices
@@ -126,7 +135,8 @@ export const xBlockgraphMachine: CommandDef = {
       const io = c.iothread === undefined ? null : String(c.iothread);
       const json = JSON.stringify({ driver: 'virtio-scsi-pci', id: c.id, bus: pc ? 'pci.0' : 'pcie.0', ...(io !== null ? { iothread: io } : {}) });
       atLocation(`-device ${json}`, () => {
-        if (io !== null && p.object(io)?.qomType !== 'iothread') throw new QmpError(`Property 'virtio-scsi-pci.iothread' can't find value '${io}'`);
+        // the controller is a JSON -device: its link<iothread> is resolved as device_add's (refuseIothreadLink)
+        if (io !== null) refuseIothreadLink(p, io);
         controller(c.id as string, 'virtio-scsi-pci');
       });
       putBus(p, { id: `${c.id}.0`, type: 'SCSI', hotplug: true, iothread: io ?? 'main', at: p.nextSeq(), owner: c.id });

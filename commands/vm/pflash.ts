@@ -7,7 +7,7 @@
 // and pc_system_flash_map sizes and realizes each flash in turn. Everything here happens before
 // QMP is up, as part of x-blockgraph-machine (commands/vm/machine.ts); a refusal stops QEMU.
 import { QmpError } from '../../errors/index.js';
-import { attachedName, createDeviceBb, bbRoot, putDevice, refuseHeldDrive, setBbPerm } from '../../graph/devices/ops.js';
+import { attachLegacyDrive, createDeviceBb, bbRoot, putDevice, setBbPerm } from '../../graph/devices/ops.js';
 import type { Device } from '../../graph/devices/types.js';
 import { getLength } from '../../graph/length.js';
 import { blkByName } from '../../graph/named-blk.js';
@@ -66,8 +66,7 @@ function setDrive(p: Proc, d: Device, value: string): void {
   if (value === '') return;
   const blk = blkByName(p, value);
   if (blk) {
-    refuseHeldDrive(blk, value);
-    p.putBB({ ...blk, dev: attachedName(d) });
+    attachLegacyDrive(p, blk, d, value);
     d.bb = blk.id;
     return;
   }

@@ -47,6 +47,18 @@ export function refuseHeldDrive(blk: Pick<BlockBackend, 'dev' | 'legacy'>, name:
     : `Drive '${name}' is already in use by another device`);
 }
 
+/**
+ * blk_attach_dev of a legacy drive's (named) BlockBackend: refused when a device holds it
+ * (refuseHeldDrive); while an incoming migration is awaited the device's permissions are not
+ * applied (blk->disable_perm = true; blk_root_activate applies them at cont or migration's end),
+ * as for the BlockBackend set_drive_helper makes for a node (createDeviceBb). blk_detach_dev
+ * never clears it.
+ */
+export function attachLegacyDrive(p: Proc, blk: BlockBackend, d: Device, name: string): void {
+  refuseHeldDrive(blk, name);
+  p.putBB({ ...blk, dev: attachedName(d), ...(p.meta().runState === 'inmigrate' ? { disablePerm: true } : {}) });
+}
+
 /** blkconf_apply_backend_options: perm R (+W unless read-only), shared R,U (+Z resizable, +W share-rw). */
 export function devicePerms(readOnly: boolean, resizable: boolean, shareRw: boolean): { perm: number; shared: number } {
   return {
@@ -200,6 +212,18 @@ export function changeMedia(p: Proc, d: Device, load: boolean, emit: (ev: string
 
 export function checkIothread(p: Proc, id: string): boolean {
   return p.object(id)?.qomType === 'iothread';
+}
+
+/**
+ * A link<iothread> property (virtio-blk's, virtio-scsi's) set from a device's options:
+ * object_set_link_property → object_resolve_link (qom/object.c) resolves the value as a partial
+ * path of type iothread; something else by that name is the wrong type, nothing at all is
+ * DeviceNotFound. The same on the command line (a JSON -device) and in device_add.
+ */
+export function refuseIothreadLink(p: Proc, io: string): void {
+  if (checkIothread(p, io)) return;
+  if (p.object(io) || device(p, io)) throw new QmpError(`Invalid parameter type for 'iothread', expected: iothread`);
+  throw new QmpError(`Device '${io}' not found`, 'DeviceNotFound');
 }
 
 export function noMedium(): never {

@@ -59,6 +59,8 @@ export interface Device {
   props?: Record<string, unknown>;
   /** A SCSI device's address on its bus (scsi_qdev_realize: scsi-id and lun assigned when not given). */
   scsi?: { channel: number; id: number; lun: number };
+  /** An nvme-subsys: the serial its first controller registered with (NvmeSubsystem.serial, nvme_subsys_register_ctrl). */
+  nvmeSerial?: string;
   /** A USB device's claimed port (usb_claim_port). */
   usbPort?: string;
   /** On the machine's root PCI bus: the devfn do_pci_register_device gave it (slot << 3 | function). */

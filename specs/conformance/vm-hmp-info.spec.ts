@@ -56,8 +56,9 @@ test('qemu-io: a node gets a temporary BlockBackend that goes again; errors of t
   assert.is(text(s, 'qemu-io nosuch "read -q 0 512"'), "Error: Cannot find device='' nor node-name='nosuch'\r\n");
   const d = ok(hmp(s, 'device_add scsi-hd,id=sd0,drive=a,bus=scsi0.0'));
   assert.match(text(d, 'qemu-io a "write -q 0 512"'), /^Permission conflict on node 'a': permissions 'write' are both required by an unnamed block device/);
-  // a command that prints the host's timing is not modelled
-  assert.ok('error' in hmp(s, 'qemu-io a "read 0 512"').reply);
+  // qemu-io's own report (print_report's timing) is printf to QEMU's stdout, not the monitor: the
+  // HMP reply of a read without -q is empty (vm/vm-r-pflash-qemu-io-info-pc)
+  assert.is(text(s, 'qemu-io a "read 0 512"'), '');
 });
 
 test.run();
