@@ -19,7 +19,7 @@ import { blkBs, blkByName, deviceOrNodeName } from '../../graph/named-blk.js';
 import { opBlocker } from '../../graph/blockers.js';
 import { removeBlockBackend } from '../exports.js';
 import { removeBs } from '../../graph/devices/ops.js';
-import { devices } from '../../graph/devices/ops.js';
+import { blkIsAvailable, devices } from '../../graph/devices/ops.js';
 import { blockIoThrottleConfig } from '../throttle-group.js';
 import { cowBs, skipFilters, skipImplicitFilters } from '../../graph/jobs/chain.js';
 import { setReadOnly } from '../../graph/jobs/parts.js';
@@ -463,10 +463,8 @@ export function hmpCommit(ctx: CommandCtx, device: string): string {
     const blk = blkByName(p, device);
     if (!blk) return `Device '${device}' not found\r\n`;
     const root = blkBs(p, blk.id);
-    // blk_is_available: a medium, and no open tray
-    const tray = devices(p).find((d) => d.bb === blk.id)?.tray;
-    if (!root || tray?.open) return `Device '${device}' has no medium\r\n`;
-    err = bdrvCommit(p, skipImplicitFilters(p, root) ?? root, print);
+    if (!blkIsAvailable(p, blk.id, root)) return `Device '${device}' has no medium\r\n`;
+    err = bdrvCommit(p, skipImplicitFilters(p, root!) ?? root!, print);
   }
   return printed + (err ? `'commit' error for '${device}': ${STRERROR[err]}\r\n` : '');
 }

@@ -11,7 +11,7 @@
 import { blkByName } from '../../graph/named-blk.js';
 import { QmpError } from '../../errors/index.js';
 import { getBlk } from './media.js';
-import { setBbPerm } from '../../graph/devices/ops.js';
+import { blkIsAvailable, setBbPerm } from '../../graph/devices/ops.js';
 import { writeGuestData } from '../../graph/jobs/guest-write.js';
 import { attachChild } from '../../graph/ops.js';
 import { PERM_ALL, PERM_W } from '../../graph/perm.js';
@@ -70,23 +70,28 @@ export function hmpQemuIo(ctx: CommandCtx, a: Record<string, unknown>, attempt: 
       const d = { bb: bbId };
       const bb = p.bb(d.bb)!;
       const root = p.children({ kind: 'bb', bb: d.bb })[0]?.child;
-      if (isWrite && root && !(bb.perm & PERM_W)) {
+      // command(): `ct->perm && blk_is_available(blk)` — a device's open tray skips the permission,
+      // and the write then fails with -ENOMEDIUM, printed on QEMU's stdout (fuzz --against vm
+      // --qemu 10.0 1056330914: a scsi-cd's tray opened, then a write)
+      const available = blkIsAvailable(p, d.bb, root);
+      if (isWrite && available && !(bb.perm & PERM_W)) {
         // command(): blk_set_perm(orig_perm | ct->perm, orig_shared_perm); kept afterwards
         out = reportedOf(() => setBbPerm(p, d.bb!, bb.perm | PERM_W, bb.shared), p, attempt);
         if (out !== '') return;
       }
-      if (isWrite && root) writeGuestData(p, root, off, len);
+      if (isWrite && available) writeGuestData(p, root!, off, len);
       return;
     }
     // blk_by_name: a legacy drive's own BlockBackend, as a device's (its permission kept)
     const blk = blkByName(p, name);
     if (blk) {
       const root = p.children({ kind: 'bb', bb: blk.id })[0]?.child;
-      if (isWrite && root && !(blk.perm & PERM_W)) {
+      const available = blkIsAvailable(p, blk.id, root);
+      if (isWrite && available && !(blk.perm & PERM_W)) {
         out = reportedOf(() => setBbPerm(p, blk.id, blk.perm | PERM_W, blk.shared), p, attempt);
         if (out !== '') return;
       }
-      if (isWrite && root) writeGuestData(p, root, off, len);
+      if (isWrite && available) writeGuestData(p, root!, off, len);
       return;
     }
     // then bdrv_lookup_bs(NULL, device)

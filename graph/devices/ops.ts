@@ -20,6 +20,15 @@ export const PERIPHERAL = '/machine/peripheral';
 export const device = (p: Proc, id: string) => p.d.get<Device>(p.name, 'devices', id);
 export const devices = (p: Proc): Device[] => p.d.values<Device>(p.name, 'devices').sort((a, b) => a.at - b.at);
 export const putDevice = (p: Proc, d: Device) => p.d.put(p.name, 'devices', d.id, d);
+
+/**
+ * block-backend.c blk_is_available: a medium inserted and no open tray (blk_dev_is_tray_open, the
+ * attached device's tray). I/O through a BlockBackend that is not available fails with -ENOMEDIUM
+ * (blk_check_byte_request) and qemu-io's command() does not extend its permissions.
+ */
+export function blkIsAvailable(p: Proc, bbId: string, root: string | null | undefined): boolean {
+  return !!root && devices(p).find((d) => d.bb === bbId)?.tray?.open !== true;
+}
 export const delDevice = (p: Proc, id: string) => p.d.del(p.name, 'devices', id);
 export const bus = (p: Proc, id: string) => p.d.get<Bus>(p.name, 'buses', id);
 export const buses = (p: Proc): Bus[] => p.d.values<Bus>(p.name, 'buses').sort((a, b) => a.at - b.at);
