@@ -9,12 +9,13 @@
 // written). An export in an iothread answers from there, and the open succeeds (live on 7.2.22).
 // Paths are compared as the strings the commands name (fuse_export_create's exports table does
 // the same: "There already is a FUSE export on …").
+import { MAIN_CONTEXT } from './aio.js';
 import type { Proc } from './proc.js';
 import { QemuHangRefusal } from './qemu-abort.js';
 
 /** Refuses an open or create of `filename` when this daemon's main loop serves it through FUSE. */
 export function refuseOwnFuseMount(p: Proc, filename: string, qemuFn: 'raw_open_common' | 'raw_co_create'): void {
-  const exp = p.exports().find((x) => x.type === 'fuse' && x.mountpoint === filename && (p.node(x.node)?.aio ?? 'main') === 'main');
+  const exp = p.exports().find((x) => x.type === 'fuse' && x.mountpoint === filename && (p.node(x.node)?.aio ?? MAIN_CONTEXT) === MAIN_CONTEXT);
   if (!exp) return;
   throw new QemuHangRefusal(
     `'${filename}' is the mountpoint of this daemon's FUSE export '${exp.id}' in the main loop (QEMU hangs here: ${qemuFn}'s ` +

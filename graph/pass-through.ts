@@ -27,7 +27,7 @@ export function writeReaches(p: Proc, node: string, offset: number): { node: str
   for (let i = 0; i < 1000; i++) {
     const n = p.node(cur);
     const via = n === undefined ? undefined : WRITE_PASS_THROUGH[n.driver] ?? (n.driver === 'raw' ? 'file' : undefined);
-    const next = via === undefined ? undefined : p.childrenOf(cur).find((e) => e.name === via)?.child;
+    const next = via === undefined ? undefined : p.child(cur, via)?.child;
     if (next === undefined) break;
     if (n!.driver === 'raw') off += Number(n!.options.offset ?? 0) || 0;
     cur = next;

@@ -167,7 +167,7 @@ export function writeCompressedData(p: Proc, dest: string, offset: number, n: nu
   // throttle_co_pwritev_compressed, cor_co_pwritev_compressed -> bdrv_co_pwritev(bs->file, …,
   // BDRV_REQ_WRITE_COMPRESSED)) hands them to its child at the same offset (tests-o-backup-compress-into-filters)
   const via = node.driver !== 'qcow2' && blockDriverCanCompress(node.driver) ? WRITE_PASS_THROUGH[node.driver] : undefined;
-  const child = via === undefined ? undefined : p.childrenOf(dest).find((e) => e.name === via)?.child;
+  const child = via === undefined ? undefined : p.child(dest, via)?.child;
   if (child !== undefined) {
     writeMayDirtyBitmaps(p, dest, offset, n);
     return writeCompressedData(p, child, offset, n, src);
